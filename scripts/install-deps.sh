@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package Arcana needs to build, test and benchmark.
+# Idempotent: packages already present are skipped, so a second run is fast.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git
+  libboost-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev rapidjson-dev
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-boto3 python3-botocore python3-pytest python3-requests
+  awscli curl wrk nginx-light
+)
+# Node.js may come from another source (NodeSource bundles npm and conflicts with
+# Debian's npm package): only ask apt for what is missing as a command.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || true
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The JS SDK v3 for the integration tests lives in tests/integration/js (npm registry).
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -f "$root/tests/integration/js/package.json" ] && [ ! -d "$root/tests/integration/js/node_modules/@aws-sdk/client-secrets-manager" ]; then
+  echo "install-deps: npm install (JS SDK v3)"
+  (cd "$root/tests/integration/js" && npm install --no-audit --no-fund --loglevel=error)
+fi

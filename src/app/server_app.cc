@@ -1,0 +1,169 @@
+#include "app/server_app.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "audit/audit_log.h"
+#include "auth/access_keys.h"
+#include "auth/authenticator.h"
+#include "auth/authorizer.h"
+#include "crypto/envelope.h"
+#include "crypto/root_key.h"
+#include "net/http_server.h"
+#include "net/pipeline.h"
+#include "services/secretsmanager/secrets_manager.h"
+#include "storage/sqlite_store.h"
+
+namespace arcana::app {
+namespace {
+
+constexpr const char* kInitializedMeta = "initialized";
+
+int Fail(const std::string& what) {
+  spdlog::critical("{}", what);
+  return 1;
+}
+
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+// Periodically purges secrets whose recovery window ended.
+class Sweeper {
+ public:
+  explicit Sweeper(services::sm::SecretsManagerService& sm) : sm_(sm), thread_([this] { Loop(); }) {}
+  ~Sweeper() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, std::chrono::seconds(60), [this] { return stop_; })) {
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      Status st = sm_.PurgeExpired(now);
+      if (!st.ok()) spdlog::warn("purge failed: {}", st.message());
+    }
+  }
+  services::sm::SecretsManagerService& sm_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunServer(const config::Config& cfg) {
+  std::string host;
+  unsigned short port = 0;
+  Status st = config::SplitListen(cfg.listen, &host, &port);
+  if (!st.ok()) return Fail(st.message());
+  bool tls = !cfg.tls_cert.empty() && !cfg.tls_key.empty();
+  if (!cfg.tls_cert.empty() != !cfg.tls_key.empty()) {
+    return Fail("--tls-cert and --tls-key must be given together");
+  }
+  if (!config::IsLoopback(host)) {
+    if (cfg.dev) return Fail("--dev is loopback-only: refusing to listen on " + host);
+    if (!tls && !cfg.insecure_http) {
+      return Fail("refusing to serve plain HTTP on non-loopback address " + host +
+                  ": give --tls-cert/--tls-key, or --insecure-http to accept the risk");
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data_dir, ec);
+  if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
+  ::chmod(cfg.data_dir.c_str(), 0700);
+
+  auto root = crypto::RootKey::LoadOrCreate(cfg.data_dir + "/root.key", true);
+  if (!root.ok()) return Fail(root.status().message());
+  auto store_res = storage::SqliteStore::Open(cfg.data_dir + "/arcana.db");
+  if (!store_res.ok()) return Fail(store_res.status().message());
+  auto& store = **store_res;
+
+  auto initialized = store.GetMeta(kInitializedMeta);
+  if (!initialized.ok()) return Fail(initialized.status().message());
+  if (!initialized->has_value()) {
+    auto key = auth::CreateAccessKey(store, *root, cfg.account_id,
+                                     Env("ARCANA_ROOT_ACCESS_KEY_ID"),
+                                     Env("ARCANA_ROOT_SECRET_ACCESS_KEY"));
+    if (!key.ok()) return Fail("cannot create the root access key: " + key.status().message());
+    Status m = store.PutMeta(kInitializedMeta, "1");
+    if (!m.ok()) return Fail(m.message());
+    if (Env("ARCANA_ROOT_SECRET_ACCESS_KEY")) {
+      std::cerr << "arcana: new store initialised; root access key " << key->access_key_id
+                << " taken from ARCANA_ROOT_* (secret not shown)\n";
+    } else {
+      // Shown once: the store keeps the secret only sealed under the root key.
+      std::cerr << "\n==================== arcana: new store initialised ====================\n"
+                << "Root identity access key (shown ONCE, store it now):\n"
+                << "  AWS_ACCESS_KEY_ID=" << key->access_key_id << "\n"
+                << "  AWS_SECRET_ACCESS_KEY=" << key->secret_access_key << "\n"
+                << "=======================================================================\n\n";
+    }
+  }
+
+  crypto::RootKeyDataKeyProvider keys(*root);
+  services::sm::SecretsManagerService secrets_manager(store, keys, *root);
+  auth::AuthOptions ao;
+  ao.dev = cfg.dev;
+  ao.dev_account = cfg.account_id;
+  ao.default_region = cfg.default_region;
+  ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
+  auth::Authenticator authn(store, *root, ao);
+  auth::AllowAllAuthorizer authz;
+  audit::LogAuditSink audit;
+  net::PipelineOptions po;
+  po.dev = cfg.dev;
+  po.reset = [&store] { return store.WipeResources(); };
+  net::Pipeline pipeline(po, authn, authz, audit);
+  pipeline.AddService(&secrets_manager);
+
+  net::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.threads = cfg.threads;
+  so.tls_cert_file = cfg.tls_cert;
+  so.tls_key_file = cfg.tls_key;
+  net::HttpServer server(
+      so, [&pipeline](const net::HttpRequest& req, net::HttpResponse& res) { pipeline.Handle(req, res); },
+      [&pipeline](net::HttpResponse& res) { pipeline.TooLarge(res); });
+  auto bound = server.Bind();
+  if (!bound.ok()) return Fail(bound.status().message());
+
+  if (cfg.dev) {
+    std::cerr << "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+              << "!!  arcanad is in DEV MODE: ANY access key is accepted, signatures and   !!\n"
+              << "!!  clock skew are NOT checked, and POST /_arcana/reset wipes all state. !!\n"
+              << "!!  Loopback only. Never use dev mode for real secrets.                  !!\n"
+              << "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n";
+  }
+  Sweeper sweeper(secrets_manager);
+  std::string scheme = tls ? "https" : "http";
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  spdlog::info("arcanad serving on {}://{}:{} (data dir {}, account {}){}", scheme, shown_host,
+               *bound, cfg.data_dir, cfg.account_id, cfg.dev ? " [DEV MODE]" : "");
+  pipeline.SetReady(true);
+  server.Run(true);
+  spdlog::info("arcanad stopped");
+  return 0;
+}
+
+}  // namespace arcana::app

@@ -1,0 +1,70 @@
+#include "auth/authenticator.h"
+
+#include <spdlog/spdlog.h>
+
+#include "auth/access_keys.h"
+
+namespace arcana::auth {
+
+Authenticator::Authenticator(storage::Store& store, const crypto::RootKey& root, AuthOptions opts)
+    : store_(store), root_(root), opts_(std::move(opts)) {
+  VerifyOptions vo;
+  vo.max_skew = opts_.max_skew;
+  vo.ignore_skew = opts_.dev;
+  vo.path_mode = PathMode::kEither;
+  vo.on_mismatch = [](std::string_view canonical, std::string_view) {
+    spdlog::debug("signature mismatch; server canonical request:\n{}", canonical);
+  };
+  verifier_ = std::make_unique<Verifier>([this](std::string_view id) { return Lookup(id); }, vo);
+}
+
+Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
+  std::string id(access_key_id);
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = cache_.find(id);
+    if (it != cache_.end() && it->second.expires > now) return it->second.cred;
+  }
+  auto rec = store_.GetAccessKey(id);
+  if (!rec.ok()) return rec.status();
+  if (!rec->has_value()) {
+    return Status(ErrorCode::kUnrecognizedClient,
+                  "The security token included in the request is invalid.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string secret, OpenAccessKeySecret(root_, **rec));
+  Credential c{id, std::move(secret), (*rec)->account_id, (*rec)->principal_arn, std::nullopt};
+  std::lock_guard<std::mutex> l(mu_);
+  if (cache_.size() > 10000) cache_.clear();
+  cache_[id] = Cached{c, now + kCacheTtl};
+  return c;
+}
+
+Status Authenticator::Authenticate(const net::HttpRequest& req, std::string_view signing_name,
+                                   services::CallContext& ctx) const {
+  SignableRequest sr;
+  sr.method = req.method;
+  sr.target = req.target;
+  sr.headers = req.headers;
+  sr.body = req.body;
+  if (opts_.dev) {
+    // Any key is accepted; the scope still decides the region, as in AWS.
+    ctx.account = opts_.dev_account;
+    ctx.principal_arn = "arn:aws:iam::" + opts_.dev_account + ":root";
+    ctx.region = opts_.default_region;
+    auto parsed = ParseOnly(sr);
+    if (parsed.ok()) {
+      if (!parsed->region.empty()) ctx.region = parsed->region;
+      ctx.access_key_id = parsed->access_key_id;
+    }
+    return Status::Ok();
+  }
+  ARCANA_ASSIGN_OR_RETURN(VerifiedCaller caller, verifier_->Verify(sr, signing_name));
+  ctx.account = caller.account_id;
+  ctx.principal_arn = caller.principal_arn;
+  ctx.region = caller.region;
+  ctx.access_key_id = caller.access_key_id;
+  return Status::Ok();
+}
+
+}  // namespace arcana::auth

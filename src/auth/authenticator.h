@@ -1,0 +1,54 @@
+// The pipeline's authenticate stage: turns an HTTP request into a CallContext (account,
+// region, principal) or an AWS auth error. Normal mode verifies SigV4 against the stored
+// access keys; dev mode (loopback only, explicit) accepts any key and only reads the
+// region from the credential scope.
+// Thread-safety: Authenticate() is safe to call concurrently.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "auth/sigv4.h"
+#include "crypto/root_key.h"
+#include "net/http_types.h"
+#include "services/common/service.h"
+#include "storage/store.h"
+
+namespace arcana::auth {
+
+struct AuthOptions {
+  bool dev = false;
+  std::string dev_account = "123456789012";
+  std::string default_region = "us-east-1";  // dev mode, when no credential scope is sent
+  std::chrono::seconds max_skew{900};
+};
+
+class Authenticator {
+ public:
+  Authenticator(storage::Store& store, const crypto::RootKey& root, AuthOptions opts);
+
+  // Fills account, region, principal_arn and access_key_id of ctx.
+  Status Authenticate(const net::HttpRequest& req, std::string_view signing_name,
+                      services::CallContext& ctx) const;
+
+ private:
+  Result<Credential> Lookup(std::string_view access_key_id) const;
+
+  storage::Store& store_;
+  const crypto::RootKey& root_;
+  AuthOptions opts_;
+  std::unique_ptr<Verifier> verifier_;
+  // Opened credentials, briefly cached: a deleted key stops working within kCacheTtl.
+  struct Cached {
+    Credential cred;
+    std::chrono::steady_clock::time_point expires;
+  };
+  static constexpr std::chrono::seconds kCacheTtl{30};
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, Cached> cache_;
+};
+
+}  // namespace arcana::auth

@@ -1,0 +1,66 @@
+#include "common/json.h"
+
+namespace arcana::json {
+
+bool Input::Has(const char* name) const {
+  auto it = v_.FindMember(name);
+  return it != v_.MemberEnd() && !it->value.IsNull();
+}
+
+const rapidjson::Value* Input::Get(const char* name) const {
+  auto it = v_.FindMember(name);
+  if (it == v_.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+std::optional<std::string> Input::Str(const char* name) const {
+  const auto* v = Get(name);
+  if (v == nullptr || !v->IsString()) return std::nullopt;
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::optional<int64_t> Input::Int(const char* name) const {
+  const auto* v = Get(name);
+  if (v == nullptr) return std::nullopt;
+  if (v->IsInt64()) return v->GetInt64();
+  if (v->IsNumber()) return static_cast<int64_t>(v->GetDouble());
+  return std::nullopt;
+}
+
+std::optional<double> Input::Number(const char* name) const {
+  const auto* v = Get(name);
+  if (v == nullptr || !v->IsNumber()) return std::nullopt;
+  return v->GetDouble();
+}
+
+std::optional<bool> Input::Bool(const char* name) const {
+  const auto* v = Get(name);
+  if (v == nullptr || !v->IsBool()) return std::nullopt;
+  return v->GetBool();
+}
+
+std::optional<std::vector<std::string>> Input::StrList(const char* name) const {
+  const auto* v = Get(name);
+  if (v == nullptr || !v->IsArray()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& e : v->GetArray()) {
+    if (e.IsString()) out.emplace_back(e.GetString(), e.GetStringLength());
+  }
+  return out;
+}
+
+void WriteTimestamp(Writer& w, int64_t epoch_ms) {
+  if (epoch_ms % 1000 == 0) {
+    w.Int64(epoch_ms / 1000);
+  } else {
+    w.Double(static_cast<double>(epoch_ms) / 1000.0);
+  }
+}
+
+void WriteStringList(Writer& w, const std::vector<std::string>& items) {
+  w.StartArray();
+  for (const auto& s : items) WriteStr(w, s);
+  w.EndArray();
+}
+
+}  // namespace arcana::json

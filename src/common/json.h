@@ -1,0 +1,52 @@
+// Thin helpers over RapidJSON: reading request members that the model validator has
+// already type-checked, and writing responses. Kept tiny on purpose: handlers use
+// RapidJSON's Writer directly, these only remove repetition.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arcana::json {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Read access to a JSON object whose member types were validated against the model.
+class Input {
+ public:
+  explicit Input(const rapidjson::Value& v) : v_(v) {}
+
+  bool Has(const char* name) const;
+  std::optional<std::string> Str(const char* name) const;
+  std::optional<int64_t> Int(const char* name) const;
+  std::optional<bool> Bool(const char* name) const;
+  std::optional<double> Number(const char* name) const;
+  // A list of strings; nullopt when absent.
+  std::optional<std::vector<std::string>> StrList(const char* name) const;
+  // A nested member (object or array); nullptr when absent or null.
+  const rapidjson::Value* Get(const char* name) const;
+  const rapidjson::Value& raw() const { return v_; }
+
+ private:
+  const rapidjson::Value& v_;
+};
+
+// Writes epoch milliseconds as JSON epoch seconds (fractional), the JSON-protocol
+// timestamp encoding every SDK parses.
+void WriteTimestamp(Writer& w, int64_t epoch_ms);
+void WriteStringList(Writer& w, const std::vector<std::string>& items);
+inline void WriteStr(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+inline void KV(Writer& w, const char* key, std::string_view value) {
+  w.Key(key);
+  WriteStr(w, value);
+}
+
+}  // namespace arcana::json

@@ -1,0 +1,106 @@
+// Errors are values. A Status is either OK or a (code, message) pair; Result<T> holds
+// either a T or a non-OK Status. The code is a closed set of AWS error codes (the
+// `__type` strings), so mapping to the wire is a table lookup in net/aws_error.cc.
+// Thread-safety: plain values, copyable, no shared state.
+#pragma once
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace arcana {
+
+// Every error code a handler may raise. Stored nowhere, so the order may change.
+enum class ErrorCode {
+  kOk = 0,
+  // Protocol / common
+  kSerialization,            // SerializationException
+  kUnknownOperation,         // UnknownOperationException
+  kMissingAuthToken,         // MissingAuthenticationTokenException
+  kIncompleteSignature,      // IncompleteSignatureException
+  kInvalidSignature,         // InvalidSignatureException
+  kUnrecognizedClient,       // UnrecognizedClientException
+  kExpiredToken,             // ExpiredTokenException
+  kAccessDenied,             // AccessDeniedException
+  kValidation,               // ValidationException
+  kThrottling,               // ThrottlingException
+  kRequestEntityTooLarge,    // RequestEntityTooLargeException (body over the limit)
+  kServiceUnavailable,       // ServiceUnavailable (sealed, shutting down)
+  kInternalFailure,          // InternalFailure
+  // Secrets Manager
+  kResourceNotFound,         // ResourceNotFoundException
+  kInvalidParameter,         // InvalidParameterException
+  kInvalidRequest,           // InvalidRequestException
+  kResourceExists,           // ResourceExistsException
+  kLimitExceeded,            // LimitExceededException
+  kDecryptionFailure,        // DecryptionFailure
+  kEncryptionFailure,        // EncryptionFailure
+  kMalformedPolicyDocument,  // MalformedPolicyDocumentException
+  kPublicPolicy,             // PublicPolicyException
+  kPreconditionNotMet,       // PreconditionNotMetException
+  kInvalidNextToken,         // InvalidNextTokenException
+  kInternalServiceError,     // InternalServiceError
+};
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+// Result<T>: a value or an error, shaped like absl::StatusOr.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT
+    assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
+  }
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace arcana
+
+// Early return on error: `ARCANA_RETURN_IF_ERROR(store.Put(x));`
+#define ARCANA_RETURN_IF_ERROR(expr)          \
+  do {                                        \
+    ::arcana::Status _st = (expr);            \
+    if (!_st.ok()) return _st;                \
+  } while (0)
+
+#define ARCANA_CONCAT_INNER(a, b) a##b
+#define ARCANA_CONCAT(a, b) ARCANA_CONCAT_INNER(a, b)
+// `ARCANA_ASSIGN_OR_RETURN(auto x, MakeX());`
+#define ARCANA_ASSIGN_OR_RETURN(lhs, expr) \
+  ARCANA_ASSIGN_OR_RETURN_IMPL(ARCANA_CONCAT(_res_, __LINE__), lhs, expr)
+#define ARCANA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  lhs = std::move(tmp).value()

@@ -1,0 +1,122 @@
+#include "config/config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace arcana::config {
+namespace {
+
+// Applies TOML values as new defaults, before flags and env are parsed.
+Status ApplyToml(const std::string& path, Config& c) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "cannot parse " + path + ": " + std::string(e.description()));
+  }
+  auto str = [&](const char* k, std::string& out) {
+    if (auto v = t[k].value<std::string>()) out = *v;
+  };
+  auto boolean = [&](const char* k, bool& out) {
+    if (auto v = t[k].value<bool>()) out = *v;
+  };
+  auto integer = [&](const char* k, int& out) {
+    if (auto v = t[k].value<int64_t>()) out = static_cast<int>(*v);
+  };
+  str("listen", c.listen);
+  str("data_dir", c.data_dir);
+  boolean("dev", c.dev);
+  str("tls_cert", c.tls_cert);
+  str("tls_key", c.tls_key);
+  boolean("insecure_http", c.insecure_http);
+  integer("threads", c.threads);
+  str("account_id", c.account_id);
+  str("default_region", c.default_region);
+  integer("max_skew_seconds", c.max_skew_seconds);
+  str("log_level", c.log_level);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
+  *exit_now = false;
+  Config c;
+  // The config file must be known before the other sources are parsed.
+  std::string file;
+  if (const char* e = std::getenv("ARCANA_CONFIG")) file = e;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) file = argv[i + 1];
+    if (a.rfind("--config=", 0) == 0) file = a.substr(9);
+  }
+  if (!file.empty()) {
+    ARCANA_RETURN_IF_ERROR(ApplyToml(file, c));
+    c.config_file = file;
+  }
+
+  CLI::App app{"arcanad: a self-hosted AWS Secrets Manager compatible server"};
+  std::string config_flag;
+  app.add_option("--config", config_flag, "TOML configuration file")->envname("ARCANA_CONFIG");
+  app.add_option("--listen", c.listen, "HOST:PORT to listen on")->envname("ARCANA_LISTEN")
+      ->capture_default_str();
+  app.add_option("--data-dir", c.data_dir, "directory of the store and key file")
+      ->envname("ARCANA_DATA_DIR")->capture_default_str();
+  app.add_flag("--dev", c.dev, "dev mode: any credentials accepted, loopback only")
+      ->envname("ARCANA_DEV");
+  app.add_option("--tls-cert", c.tls_cert, "PEM certificate chain")->envname("ARCANA_TLS_CERT");
+  app.add_option("--tls-key", c.tls_key, "PEM private key")->envname("ARCANA_TLS_KEY");
+  app.add_flag("--insecure-http", c.insecure_http,
+               "allow plain HTTP on a non-loopback address")->envname("ARCANA_INSECURE_HTTP");
+  app.add_option("--threads", c.threads, "I/O threads (0 = one per core)")
+      ->envname("ARCANA_THREADS");
+  app.add_option("--account-id", c.account_id, "12-digit account id")
+      ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
+  app.add_option("--default-region", c.default_region, "region when a request names none (dev)")
+      ->envname("ARCANA_DEFAULT_REGION");
+  app.add_option("--max-skew-seconds", c.max_skew_seconds, "allowed SigV4 clock skew")
+      ->envname("ARCANA_MAX_SKEW_SECONDS");
+  app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")
+      ->envname("ARCANA_LOG_LEVEL");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::cout << app.help();
+    *exit_now = true;
+    return c;
+  } catch (const CLI::ParseError& e) {
+    return Status(ErrorCode::kInvalidParameter, e.what());
+  }
+  if (c.account_id.size() != 12 ||
+      c.account_id.find_first_not_of("0123456789") != std::string::npos) {
+    return Status(ErrorCode::kInvalidParameter, "--account-id must be 12 digits");
+  }
+  return c;
+}
+
+Status SplitListen(const std::string& listen, std::string* host, unsigned short* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size()) {
+    return Status(ErrorCode::kInvalidParameter, "--listen must be HOST:PORT, got " + listen);
+  }
+  std::string h = listen.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  char* end = nullptr;
+  long p = std::strtol(listen.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || p < 0 || p > 65535) {
+    return Status(ErrorCode::kInvalidParameter, "bad port in --listen " + listen);
+  }
+  *host = h.empty() ? "127.0.0.1" : h;
+  *port = static_cast<unsigned short>(p);
+  return Status::Ok();
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace arcana::config

@@ -1,0 +1,35 @@
+// arcanad's configuration: one struct, each field with its default. Sources, highest
+// precedence first: command-line flags, ARCANA_* environment variables, a TOML file
+// (--config FILE or ARCANA_CONFIG; keys are the flag names with '_' for '-'), defaults.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace arcana::config {
+
+struct Config {
+  std::string listen = "127.0.0.1:7770";  // HOST:PORT (ARCANA_LISTEN)
+  std::string data_dir = "./data";        // store and key file (ARCANA_DATA_DIR)
+  bool dev = false;            // any credentials accepted, loopback only (ARCANA_DEV)
+  std::string tls_cert;        // PEM certificate chain (ARCANA_TLS_CERT)
+  std::string tls_key;         // PEM private key (ARCANA_TLS_KEY)
+  bool insecure_http = false;  // allow plain HTTP on a non-loopback address
+  int threads = 0;             // I/O threads; 0 = one per core (ARCANA_THREADS)
+  std::string account_id = "123456789012";  // the account of the root identity
+  std::string default_region = "us-east-1";  // dev mode, when a request has no scope
+  int max_skew_seconds = 900;               // SigV4 X-Amz-Date tolerance
+  std::string log_level = "info";           // trace|debug|info|warn|error
+  std::string config_file;                  // the TOML file read, if any
+};
+
+// Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and
+// returns kOk with `exit_now` set.
+Result<Config> LoadConfig(int argc, char** argv, bool* exit_now);
+
+// Splits "host:port" ("[::1]:7770" for IPv6). Error: kInvalidParameter.
+Status SplitListen(const std::string& listen, std::string* host, unsigned short* port);
+bool IsLoopback(const std::string& host);
+
+}  // namespace arcana::config

@@ -1,0 +1,103 @@
+#include "crypto/envelope.h"
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+
+namespace arcana::crypto {
+namespace {
+
+constexpr unsigned char kFormatV1 = 0x01;
+
+void PutU16(std::string& out, size_t n) {
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>(n & 0xff));
+}
+void PutU32(std::string& out, size_t n) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+}
+bool GetU16(std::string_view& in, size_t& n) {
+  if (in.size() < 2) return false;
+  n = (static_cast<unsigned char>(in[0]) << 8) | static_cast<unsigned char>(in[1]);
+  in.remove_prefix(2);
+  return true;
+}
+bool GetField(std::string_view& in, std::string_view& field) {
+  size_t n;
+  if (!GetU16(in, n) || in.size() < n) return false;
+  field = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+
+}  // namespace
+
+std::string CanonicalContext(const EncryptionContext& ctx) {
+  std::string out;
+  for (const auto& [k, v] : ctx) {
+    PutU32(out, k.size());
+    out += k;
+    PutU32(out, v.size());
+    out += v;
+  }
+  return out;
+}
+
+Result<DataKey> RootKeyDataKeyProvider::GenerateDataKey(std::string_view key_id,
+                                                        const EncryptionContext& ctx) {
+  DataKey dk;
+  dk.plaintext = RandomBytes(32);
+  dk.key_id = std::string(key_id);
+  auto wrapped = root_.Seal(dk.plaintext, CanonicalContext(ctx));
+  if (!wrapped.ok()) return Status(ErrorCode::kEncryptionFailure, "cannot wrap data key");
+  dk.wrapped = std::move(wrapped).value();
+  return dk;
+}
+
+Result<std::string> RootKeyDataKeyProvider::DecryptDataKey(std::string_view /*key_id*/,
+                                                           std::string_view wrapped,
+                                                           const EncryptionContext& ctx) {
+  auto key = root_.Open(wrapped, CanonicalContext(ctx));
+  if (!key.ok()) {
+    return Status(ErrorCode::kDecryptionFailure,
+                  "Secrets Manager can't decrypt the protected secret text using the provided "
+                  "KMS key.");
+  }
+  return key;
+}
+
+Result<std::string> SealValue(DataKeyProvider& keys, std::string_view key_id,
+                              const EncryptionContext& ctx, std::string_view plaintext) {
+  ARCANA_ASSIGN_OR_RETURN(DataKey dk, keys.GenerateDataKey(key_id, ctx));
+  auto body = AeadSeal(dk.plaintext, plaintext, CanonicalContext(ctx));
+  SecureWipe(dk.plaintext);
+  if (!body.ok()) return Status(ErrorCode::kEncryptionFailure, "cannot encrypt the secret value");
+  if (dk.key_id.size() > 0xffff || dk.wrapped.size() > 0xffff) {
+    return Status(ErrorCode::kEncryptionFailure, "wrapped key too large");
+  }
+  std::string out;
+  out.reserve(5 + dk.key_id.size() + dk.wrapped.size() + body->size());
+  out.push_back(static_cast<char>(kFormatV1));
+  PutU16(out, dk.key_id.size());
+  out += dk.key_id;
+  PutU16(out, dk.wrapped.size());
+  out += dk.wrapped;
+  out += *body;
+  return out;
+}
+
+Result<std::string> OpenValue(DataKeyProvider& keys, const EncryptionContext& ctx,
+                              std::string_view sealed) {
+  const Status corrupt(ErrorCode::kDecryptionFailure,
+                       "Secrets Manager can't decrypt the protected secret text.");
+  if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != kFormatV1) return corrupt;
+  sealed.remove_prefix(1);
+  std::string_view key_id, wrapped;
+  if (!GetField(sealed, key_id) || !GetField(sealed, wrapped)) return corrupt;
+  ARCANA_ASSIGN_OR_RETURN(std::string data_key, keys.DecryptDataKey(key_id, wrapped, ctx));
+  auto plain = AeadOpen(data_key, sealed, CanonicalContext(ctx));
+  SecureWipe(data_key);
+  if (!plain.ok()) return corrupt;
+  return plain;
+}
+
+}  // namespace arcana::crypto

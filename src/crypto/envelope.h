@@ -1,0 +1,64 @@
+// Envelope encryption of secret values: each value gets a fresh 256-bit data key, is
+// sealed with AES-256-GCM under it with the encryption context as AAD, and the data key
+// is stored only wrapped by a DataKeyProvider (the root key now, KMS keys later).
+//
+// Sealed value byte format (version 1), all lengths big-endian:
+//   u8  format = 0x01
+//   u16 key_id length, key_id bytes      (the provider's key that wrapped the data key)
+//   u16 wrapped length, wrapped data key (provider-specific, opaque)
+//   AEAD blob: nonce(12) | ciphertext | tag(16)   (see aead.h), AAD = CanonicalContext(ctx)
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "crypto/root_key.h"
+
+namespace arcana::crypto {
+
+// Non-secret key/value pairs bound to a ciphertext (KMS EncryptionContext semantics:
+// exactly the same map must be presented to decrypt).
+using EncryptionContext = std::map<std::string, std::string>;
+
+// Unambiguous serialization used as AAD: for each pair in key order,
+// u32 len(key) | key | u32 len(value) | value.
+std::string CanonicalContext(const EncryptionContext& ctx);
+
+struct DataKey {
+  std::string plaintext;  // 32 bytes; wiped by the envelope after use
+  std::string wrapped;
+  std::string key_id;     // resolved key id that wrapped it
+};
+
+// The KMS seam: where data keys come from and how they are unwrapped.
+class DataKeyProvider {
+ public:
+  virtual ~DataKeyProvider() = default;
+  // key_id "" means the service's default key. Errors: kEncryptionFailure.
+  virtual Result<DataKey> GenerateDataKey(std::string_view key_id,
+                                          const EncryptionContext& ctx) = 0;
+  // Errors: kDecryptionFailure.
+  virtual Result<std::string> DecryptDataKey(std::string_view key_id, std::string_view wrapped,
+                                             const EncryptionContext& ctx) = 0;
+};
+
+// Wraps data keys directly with the root key (until KMS keys exist).
+class RootKeyDataKeyProvider : public DataKeyProvider {
+ public:
+  explicit RootKeyDataKeyProvider(const RootKey& root) : root_(root) {}
+  Result<DataKey> GenerateDataKey(std::string_view key_id, const EncryptionContext& ctx) override;
+  Result<std::string> DecryptDataKey(std::string_view key_id, std::string_view wrapped,
+                                     const EncryptionContext& ctx) override;
+
+ private:
+  const RootKey& root_;
+};
+
+Result<std::string> SealValue(DataKeyProvider& keys, std::string_view key_id,
+                              const EncryptionContext& ctx, std::string_view plaintext);
+Result<std::string> OpenValue(DataKeyProvider& keys, const EncryptionContext& ctx,
+                              std::string_view sealed);
+
+}  // namespace arcana::crypto

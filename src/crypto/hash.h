@@ -1,0 +1,24 @@
+// SHA-256, HMAC-SHA-256, hex and constant-time comparison over OpenSSL 3.
+// All functions take and return raw bytes in std::string unless the name says Hex.
+// Thread-safety: all functions are reentrant; the fetched OpenSSL algorithms are shared
+// read-only objects.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace arcana::crypto {
+
+// SHA-256 digest of `data`: 32 raw bytes.
+std::string Sha256(std::string_view data);
+// SHA-256 digest of `data` as 64 lowercase hex characters.
+std::string Sha256Hex(std::string_view data);
+// HMAC-SHA-256(key, data): 32 raw bytes.
+std::string HmacSha256(std::string_view key, std::string_view data);
+// Lowercase hex of raw bytes.
+std::string HexEncode(std::string_view raw);
+// Constant-time equality (CRYPTO_memcmp). Different lengths compare unequal; the length
+// itself is not secret.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace arcana::crypto

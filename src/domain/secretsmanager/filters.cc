@@ -1,0 +1,204 @@
+#include "domain/secretsmanager/filters.h"
+
+#include <array>
+#include <string_view>
+
+namespace arcana::domain::sm {
+namespace {
+
+constexpr std::array<std::string_view, 7> kFilterKeys = {
+    "description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"};
+
+bool IsAsciiAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsAsciiLower(char c) { return c >= 'a' && c <= 'z'; }
+char ToLower(char c) { return IsAsciiUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IsValueChar(char c) {
+  if (IsAsciiAlpha(c) || IsAsciiDigit(c)) return true;
+  switch (c) {
+    case ' ': case ':': case '_': case '@': case '/': case '+': case '=': case '.':
+    case '-': case '!':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (prefix.size() > s.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (ToLower(s[i]) != ToLower(prefix[i])) return false;
+  }
+  return true;
+}
+
+// Splits on anything that is not an ASCII letter or digit (used for descriptions).
+std::vector<std::string> SplitOnPunctuation(std::string_view text) {
+  std::vector<std::string> words;
+  std::string cur;
+  for (char c : text) {
+    if (IsAsciiAlpha(c) || IsAsciiDigit(c)) {
+      cur.push_back(c);
+    } else if (!cur.empty()) {
+      words.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) words.push_back(std::move(cur));
+  return words;
+}
+
+// True when every word in `needles` prefixes (case-insensitively) some word in `hay`.
+bool AllWordsPrefixSome(const std::vector<std::string>& needles,
+                        const std::vector<std::string>& hay) {
+  for (const auto& n : needles) {
+    bool found = false;
+    for (const auto& h : hay) {
+      if (StartsWithNoCase(h, n)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool MatchDescription(std::string_view description, std::string_view value) {
+  if (StartsWithNoCase(description, value)) return true;
+  auto needles = SplitOnPunctuation(value);
+  // A value of only punctuation/spaces has no words; the prefix test above decided it.
+  if (needles.empty()) return false;
+  return AllWordsPrefixSome(needles, SplitOnPunctuation(description));
+}
+
+bool MatchAll(const FilterSubject& s, std::string_view value) {
+  auto needles = SplitFilterWords(value);
+  if (needles.empty()) return true;  // an empty search term matches anything
+  std::vector<std::string> hay = SplitFilterWords(s.name);
+  auto append = [&hay](std::string_view text) {
+    for (auto& w : SplitFilterWords(text)) hay.push_back(std::move(w));
+  };
+  append(s.description);
+  for (const auto& [k, v] : s.tags) {
+    append(k);
+    append(v);
+  }
+  return AllWordsPrefixSome(needles, hay);
+}
+
+// Does the (un-negated) value match the subject for this key?
+bool MatchOne(const FilterSubject& s, std::string_view key, std::string_view value) {
+  if (key == "name") return StartsWith(s.name, value);
+  if (key == "description") return MatchDescription(s.description, value);
+  if (key == "tag-key") {
+    for (const auto& [k, v] : s.tags) {
+      if (StartsWith(k, value)) return true;
+    }
+    return false;
+  }
+  if (key == "tag-value") {
+    for (const auto& [k, v] : s.tags) {
+      if (StartsWith(v, value)) return true;
+    }
+    return false;
+  }
+  if (key == "primary-region") return StartsWith(s.primary_region, value);
+  if (key == "owning-service") return StartsWith(s.owning_service, value);
+  if (key == "all") return MatchAll(s, value);
+  return false;
+}
+
+bool MatchFilter(const FilterSubject& s, const Filter& f) {
+  bool has_positive = false, positive_hit = false;
+  for (const auto& raw : f.values) {
+    std::string_view v = raw;
+    if (!v.empty() && v.front() == '!') {
+      if (MatchOne(s, f.key, v.substr(1))) return false;  // excluded
+    } else {
+      has_positive = true;
+      if (!positive_hit && MatchOne(s, f.key, v)) positive_hit = true;
+    }
+  }
+  return !has_positive || positive_hit;
+}
+
+}  // namespace
+
+std::vector<std::string> SplitFilterWords(std::string_view text) {
+  std::vector<std::string> words;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty()) words.push_back(std::move(cur));
+    cur.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!IsAsciiAlpha(c) && !IsAsciiDigit(c)) {
+      flush();
+      continue;
+    }
+    if (!cur.empty()) {
+      char prev = cur.back();
+      bool boundary =
+          (IsAsciiDigit(prev) != IsAsciiDigit(c)) ||              // letter <-> digit
+          (IsAsciiLower(prev) && IsAsciiUpper(c)) ||              // camelCase
+          (IsAsciiUpper(prev) && IsAsciiUpper(c) && i + 1 < text.size() &&
+           IsAsciiLower(text[i + 1]));                            // "HTTPServer" -> HTTP|Server
+      if (boundary) flush();
+    }
+    cur.push_back(c);
+  }
+  flush();
+  return words;
+}
+
+Status ValidateFilters(const std::vector<Filter>& filters) {
+  if (filters.size() > kMaxFilters) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "Invalid filters: you can specify at most 10 filters.");
+  }
+  for (const auto& f : filters) {
+    bool known = false;
+    for (auto k : kFilterKeys) known = known || f.key == k;
+    if (!known) {
+      return Status(ErrorCode::kInvalidParameter,
+                    "Invalid filter key: " + f.key +
+                        ". Valid keys are description, name, tag-key, tag-value, "
+                        "primary-region, owning-service, all.");
+    }
+    if (f.values.empty() || f.values.size() > kMaxFilterValues) {
+      return Status(ErrorCode::kInvalidParameter,
+                    "Invalid filter values for key " + f.key +
+                        ": a filter must have between 1 and 10 values.");
+    }
+    for (const auto& v : f.values) {
+      bool ok = v.size() <= kMaxFilterValueLength;
+      // Pattern ^\!?[...!]*$: the optional leading '!' is also in the class, so the
+      // class alone decides.
+      for (size_t i = 0; ok && i < v.size(); ++i) ok = IsValueChar(v[i]);
+      if (!ok) {
+        return Status(ErrorCode::kInvalidParameter,
+                      "Invalid filter value for key " + f.key +
+                          ": values can be at most 512 characters and contain only "
+                          "alphanumeric characters, spaces, or :_@/+=.-!");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+bool MatchesFilters(const FilterSubject& subject, const std::vector<Filter>& filters) {
+  for (const auto& f : filters) {
+    if (!MatchFilter(subject, f)) return false;
+  }
+  return true;
+}
+
+}  // namespace arcana::domain::sm

@@ -1,0 +1,56 @@
+// ListSecrets / BatchGetSecretValue filters (spec 2.4).
+//
+// Contract:
+//  - ValidateFilters: at most 10 filters; key one of description, name, tag-key,
+//    tag-value, primary-region, owning-service, all; 1..10 values per filter (the model
+//    applies this to `all` too); each value <= 512 chars matching
+//    ^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$. Failures are kInvalidParameter.
+//  - MatchesFilters: filters are ANDed. Inside one filter, positive values are ORed and a
+//    negated value ("!x") excludes every subject that x matches; i.e. a filter matches when
+//    (it has no positive values or some positive value matches) and no negated value
+//    matches. For tag filters "match" means "some tag matches", so "!foo" on tag-key keeps
+//    only secrets with no tag key starting with foo.
+//  - Per key: name, tag-key, tag-value, primary-region, owning-service are case-sensitive
+//    prefix matches (owning-service follows the model, not the guide). description matches
+//    when the whole description starts with the value (case-insensitive) or every word of
+//    the value prefixes some word of the description (case-insensitive). all splits value
+//    and fields into words (case changes, letter/digit changes, punctuation) and needs
+//    every value word to prefix some field word, case-insensitively.
+//  - An empty filter list matches everything.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arcana::domain::sm {
+
+inline constexpr size_t kMaxFilters = 10;
+inline constexpr size_t kMaxFilterValues = 10;
+inline constexpr size_t kMaxFilterValueLength = 512;
+
+struct Filter {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+Status ValidateFilters(const std::vector<Filter>& filters);
+
+struct FilterSubject {
+  std::string name;
+  std::string description;
+  std::string primary_region;
+  std::string owning_service;
+  std::vector<std::pair<std::string, std::string>> tags;  // (key, value)
+};
+
+// Assumes the filters passed ValidateFilters; unknown keys never match.
+bool MatchesFilters(const FilterSubject& subject, const std::vector<Filter>& filters);
+
+// Exposed for tests: the word splitter used by the `all` key.
+std::vector<std::string> SplitFilterWords(std::string_view text);
+
+}  // namespace arcana::domain::sm

@@ -1,0 +1,247 @@
+#include "domain/secretsmanager/resource_policy.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <cctype>
+#include <set>
+
+namespace arcana::domain::sm {
+namespace {
+
+using rapidjson::Value;
+
+Status Malformed(const std::string& detail) {
+  return Status(ErrorCode::kMalformedPolicyDocument,
+                "This resource policy contains a syntax error: " + detail);
+}
+
+bool Is(const Value& v, std::string_view s) {
+  return v.IsString() && std::string_view(v.GetString(), v.GetStringLength()) == s;
+}
+
+std::string_view Str(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+std::string_view Key(const Value::ConstMemberIterator& m) { return Str(m->name); }
+
+// string, or non-empty array of strings (IAM's "string or list" shape).
+bool IsStringOrList(const Value& v) {
+  if (v.IsString()) return true;
+  if (!v.IsArray() || v.Empty()) return false;
+  for (const auto& e : v.GetArray()) {
+    if (!e.IsString()) return false;
+  }
+  return true;
+}
+
+template <typename F>
+void ForEachString(const Value& v, F&& f) {
+  if (v.IsString()) {
+    f(Str(v));
+  } else if (v.IsArray()) {
+    for (const auto& e : v.GetArray()) {
+      if (e.IsString()) f(Str(e));
+    }
+  }
+}
+
+Status CheckPrincipal(const Value& p, std::string_view field) {
+  if (Is(p, "*")) return Status::Ok();
+  if (!p.IsObject() || p.MemberCount() == 0) {
+    return Malformed(std::string(field) + " must be \"*\" or an object such as {\"AWS\": ...}.");
+  }
+  static const std::set<std::string_view> kTypes = {"AWS", "Service", "Federated",
+                                                    "CanonicalUser"};
+  for (auto m = p.MemberBegin(); m != p.MemberEnd(); ++m) {
+    if (!kTypes.count(Key(m))) {
+      return Malformed("unsupported principal type \"" + std::string(Key(m)) + "\" in " +
+                       std::string(field) + ".");
+    }
+    if (!IsStringOrList(m->value)) {
+      return Malformed(std::string(field) + "." + std::string(Key(m)) +
+                       " must be a string or a non-empty list of strings.");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckActions(const Value& v, std::string_view field) {
+  if (!IsStringOrList(v)) {
+    return Malformed(std::string(field) + " must be a string or a non-empty list of strings.");
+  }
+  Status st;
+  ForEachString(v, [&](std::string_view a) {
+    size_t colon = a.find(':');
+    bool ok = a == "*" || (colon != std::string_view::npos && colon > 0 && colon + 1 < a.size());
+    if (!ok && st.ok()) {
+      st = Malformed("action \"" + std::string(a) +
+                     "\" must be prefaced by a vendor, for example secretsmanager:GetSecretValue.");
+    }
+  });
+  return st;
+}
+
+Status CheckCondition(const Value& c) {
+  if (!c.IsObject()) return Malformed("Condition must be an object.");
+  for (auto op = c.MemberBegin(); op != c.MemberEnd(); ++op) {
+    if (!op->value.IsObject()) {
+      return Malformed("Condition operator \"" + std::string(Key(op)) + "\" must map to an object.");
+    }
+    for (auto k = op->value.MemberBegin(); k != op->value.MemberEnd(); ++k) {
+      auto scalar = [](const Value& x) { return x.IsString() || x.IsBool() || x.IsNumber(); };
+      bool ok = scalar(k->value);
+      if (k->value.IsArray()) {
+        ok = true;
+        for (const auto& e : k->value.GetArray()) ok = ok && scalar(e);
+      }
+      if (!ok) {
+        return Malformed("Condition key \"" + std::string(Key(k)) +
+                         "\" must be a string, number, boolean or a list of them.");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckStatement(const Value& s, size_t index, std::vector<PolicyCheck>* findings,
+                      std::set<std::string>* sids) {
+  const std::string where = "statement " + std::to_string(index + 1);
+  if (!s.IsObject()) return Malformed(where + " must be an object.");
+  static const std::set<std::string_view> kKeys = {
+      "Sid", "Effect", "Principal", "NotPrincipal", "Action",
+      "NotAction", "Resource", "NotResource", "Condition"};
+  for (auto m = s.MemberBegin(); m != s.MemberEnd(); ++m) {
+    if (!kKeys.count(Key(m))) {
+      return Malformed("unknown field \"" + std::string(Key(m)) + "\" in " + where + ".");
+    }
+  }
+  if (s.HasMember("Sid")) {
+    if (!s["Sid"].IsString()) return Malformed("Sid in " + where + " must be a string.");
+    std::string sid(Str(s["Sid"]));
+    if (!sid.empty() && !sids->insert(sid).second) {
+      findings->push_back({"SYNTAX_CHECKING", "Duplicate Sid \"" + sid + "\"; Sids must be unique."});
+    }
+  }
+  if (!s.HasMember("Effect") || !(Is(s["Effect"], "Allow") || Is(s["Effect"], "Deny"))) {
+    return Malformed("Effect in " + where + " must be \"Allow\" or \"Deny\".");
+  }
+  bool p = s.HasMember("Principal"), np = s.HasMember("NotPrincipal");
+  if (p == np) {
+    return Malformed(where + " must contain exactly one of Principal or NotPrincipal.");
+  }
+  ARCANA_RETURN_IF_ERROR(CheckPrincipal(p ? s["Principal"] : s["NotPrincipal"],
+                                        p ? "Principal" : "NotPrincipal"));
+  bool a = s.HasMember("Action"), na = s.HasMember("NotAction");
+  if (a == na) return Malformed(where + " must contain exactly one of Action or NotAction.");
+  const Value& actions = a ? s["Action"] : s["NotAction"];
+  ARCANA_RETURN_IF_ERROR(CheckActions(actions, a ? "Action" : "NotAction"));
+  ForEachString(actions, [&](std::string_view act) {
+    std::string lower(act);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "*" && lower.rfind("secretsmanager:", 0) != 0) {
+      findings->push_back({"SYNTAX_CHECKING", "The action \"" + std::string(act) +
+                                                  "\" does not apply to Secrets Manager secrets."});
+    }
+  });
+  bool r = s.HasMember("Resource"), nr = s.HasMember("NotResource");
+  if (r && nr) return Malformed(where + " must not contain both Resource and NotResource.");
+  if (r || nr) {
+    const Value& res = r ? s["Resource"] : s["NotResource"];
+    if (!IsStringOrList(res)) {
+      return Malformed(std::string(r ? "Resource" : "NotResource") + " in " + where +
+                       " must be a string or a non-empty list of strings.");
+    }
+    ForEachString(res, [&](std::string_view arn) {
+      bool ok = arn == "*" || (arn.rfind("arn:", 0) == 0 &&
+                               arn.find(":secretsmanager:") != std::string_view::npos);
+      if (!ok) {
+        findings->push_back({"SYNTAX_CHECKING", "The resource \"" + std::string(arn) +
+                                                    "\" is not \"*\" or a Secrets Manager ARN."});
+      }
+    });
+  }
+  if (s.HasMember("Condition")) ARCANA_RETURN_IF_ERROR(CheckCondition(s["Condition"]));
+  return Status::Ok();
+}
+
+// Parses and checks the document shape shared by both entry points.
+Status Parse(std::string_view text, rapidjson::Document* doc) {
+  if (text.empty() || text.size() > kMaxResourcePolicyLength) {
+    return Malformed("the policy must be between 1 and 20480 characters.");
+  }
+  doc->Parse(text.data(), text.size());
+  if (doc->HasParseError()) {
+    return Malformed(std::string("invalid JSON (") + rapidjson::GetParseError_En(doc->GetParseError()) +
+                     " at offset " + std::to_string(doc->GetErrorOffset()) + ").");
+  }
+  if (!doc->IsObject()) return Malformed("the policy must be a JSON object.");
+  return Status::Ok();
+}
+
+bool IsPublicPrincipal(const Value& p) {
+  if (Is(p, "*")) return true;
+  if (!p.IsObject() || !p.HasMember("AWS")) return false;
+  bool star = false;
+  ForEachString(p["AWS"], [&](std::string_view v) { star = star || v == "*"; });
+  return star;
+}
+
+}  // namespace
+
+Result<std::vector<PolicyCheck>> ValidateResourcePolicy(std::string_view policy_json) {
+  rapidjson::Document doc;
+  ARCANA_RETURN_IF_ERROR(Parse(policy_json, &doc));
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    std::string_view k = Key(m);
+    if (k != "Version" && k != "Id" && k != "Statement") {
+      return Malformed("unknown top-level field \"" + std::string(k) + "\".");
+    }
+  }
+  if (doc.HasMember("Version") &&
+      !(Is(doc["Version"], "2012-10-17") || Is(doc["Version"], "2008-10-17"))) {
+    return Malformed("Version must be \"2012-10-17\" or \"2008-10-17\".");
+  }
+  if (doc.HasMember("Id") && !doc["Id"].IsString()) return Malformed("Id must be a string.");
+  if (!doc.HasMember("Statement")) return Malformed("the policy has no Statement.");
+  const Value& st = doc["Statement"];
+  std::vector<PolicyCheck> findings;
+  std::set<std::string> sids;
+  if (st.IsObject()) {
+    ARCANA_RETURN_IF_ERROR(CheckStatement(st, 0, &findings, &sids));
+  } else if (st.IsArray() && !st.Empty()) {
+    for (rapidjson::SizeType i = 0; i < st.Size(); ++i) {
+      ARCANA_RETURN_IF_ERROR(CheckStatement(st[i], i, &findings, &sids));
+    }
+  } else {
+    return Malformed("Statement must be an object or a non-empty list of objects.");
+  }
+  if (GrantsPublicAccess(policy_json)) {
+    findings.push_back({"BROAD_ACCESS_CHECK",
+                        "This resource policy grants broad access to the secret: a statement "
+                        "allows a wildcard principal without a condition."});
+  }
+  return findings;
+}
+
+bool GrantsPublicAccess(std::string_view policy_json) {
+  rapidjson::Document doc;
+  if (!Parse(policy_json, &doc).ok() || !doc.HasMember("Statement")) return false;
+  auto public_stmt = [](const Value& s) {
+    if (!s.IsObject() || !s.HasMember("Effect") || !Is(s["Effect"], "Allow")) return false;
+    if (s.HasMember("Condition") && !(s["Condition"].IsObject() && s["Condition"].MemberCount() == 0)) {
+      return false;
+    }
+    if (s.HasMember("NotPrincipal")) return true;
+    return s.HasMember("Principal") && IsPublicPrincipal(s["Principal"]);
+  };
+  const Value& st = doc["Statement"];
+  if (st.IsObject()) return public_stmt(st);
+  if (st.IsArray()) {
+    for (const auto& s : st.GetArray()) {
+      if (public_stmt(s)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace arcana::domain::sm

@@ -1,0 +1,112 @@
+#include "domain/secretsmanager/versions.h"
+
+#include <algorithm>
+
+namespace arcana::domain::sm {
+namespace {
+
+void Detach(Secret& s, const std::string& stage) {
+  for (auto& v : s.versions) {
+    v.stages.erase(std::remove(v.stages.begin(), v.stages.end(), stage), v.stages.end());
+  }
+}
+
+Status Attach(Secret& s, SecretVersion& target, const std::string& stage) {
+  if (target.HasStage(stage)) return Status::Ok();
+  if (stage == kCurrent) {
+    SecretVersion* old = s.FindStage(kCurrent);
+    if (old != nullptr && old != &target) {
+      Detach(s, kCurrent);
+      Detach(s, kPrevious);
+      old->stages.push_back(kPrevious);
+    }
+  } else {
+    Detach(s, stage);
+  }
+  if (target.stages.size() >= kMaxLabelsPerSecret) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "A version can have at most 20 staging labels attached.");
+  }
+  target.stages.push_back(stage);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status AttachStages(Secret& s, const std::string& version_id,
+                    const std::vector<std::string>& stages) {
+  SecretVersion* target = s.FindVersion(version_id);
+  if (target == nullptr) {
+    return Status(ErrorCode::kResourceNotFound, "Version " + version_id + " not found");
+  }
+  for (const auto& st : stages) {
+    // AWSPREVIOUS only ever follows AWSCURRENT; an explicit request still attaches it.
+    ARCANA_RETURN_IF_ERROR(Attach(s, *s.FindVersion(version_id), st));
+  }
+  return Status::Ok();
+}
+
+Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,
+                 const std::string& move_to) {
+  if (!remove_from.empty() && s.FindVersion(remove_from) == nullptr) {
+    return Status(ErrorCode::kInvalidParameter, "Not a valid version: " + remove_from);
+  }
+  if (!move_to.empty() && s.FindVersion(move_to) == nullptr) {
+    return Status(ErrorCode::kInvalidParameter, "Not a valid version: " + move_to);
+  }
+  SecretVersion* holder = s.FindStage(stage);
+  if (!move_to.empty() && holder != nullptr && holder->version_id != move_to &&
+      holder->version_id != remove_from) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "The staging label " + stage + " is currently attached to version " +
+                      holder->version_id +
+                      ", so you must explicitly reference that version in RemoveFromVersionId.");
+  }
+  if (!remove_from.empty() && (holder == nullptr || holder->version_id != remove_from)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "The staging label " + stage + " is not attached to version " + remove_from +
+                      ", so you can't remove it from that version.");
+  }
+  if (move_to.empty()) {
+    // Only detaching. AWSCURRENT cannot be left without a home.
+    if (stage == kCurrent) {
+      return Status(ErrorCode::kInvalidParameter,
+                    "You can't remove the staging label AWSCURRENT without moving it to "
+                    "another version (specify MoveToVersionId).");
+    }
+    Detach(s, stage);
+    return Status::Ok();
+  }
+  if (stage != kCurrent && !remove_from.empty()) Detach(s, stage);
+  return AttachStages(s, move_to, {stage});
+}
+
+std::vector<std::string> PruneVersions(Secret& s, int64_t now_ms) {
+  std::vector<std::string> dropped;
+  // versions are kept oldest first
+  for (auto it = s.versions.begin(); it != s.versions.end() && s.versions.size() > kMaxVersions;) {
+    if (it->stages.empty() && now_ms - it->created_ms >= kVersionMinAgeMs) {
+      dropped.push_back(it->version_id);
+      it = s.versions.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+Status CheckVersionQuota(const Secret& s, int64_t now_ms) {
+  if (s.versions.size() < kMaxVersions) return Status::Ok();
+  size_t removable = 0;
+  for (const auto& v : s.versions) {
+    if (v.stages.empty() && now_ms - v.created_ms >= kVersionMinAgeMs) ++removable;
+  }
+  if (s.versions.size() + 1 - removable > kMaxVersions) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "You have exceeded the maximum number of versions (100) for this secret that "
+                  "are less than 24 hours old. Try again later.");
+  }
+  return Status::Ok();
+}
+
+}  // namespace arcana::domain::sm

@@ -1,0 +1,36 @@
+// The staging-label rules of Secrets Manager, as pure functions over a Secret:
+// where a new version's labels come from, how AWSCURRENT's move drags AWSPREVIOUS along,
+// UpdateSecretVersionStage's RemoveFromVersionId rule, and pruning of deprecated versions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/secretsmanager/secret.h"
+
+namespace arcana::domain::sm {
+
+inline constexpr size_t kMaxVersions = 100;
+inline constexpr size_t kMaxLabelsPerSecret = 20;
+inline constexpr int64_t kVersionMinAgeMs = 24LL * 3600 * 1000;
+
+// Attaches `stages` to the version `version_id` (already in s.versions), detaching each
+// from whichever version held it. When AWSCURRENT moves, AWSPREVIOUS moves to the version
+// AWSCURRENT left. Fails with kLimitExceeded over 20 labels on one version.
+Status AttachStages(Secret& s, const std::string& version_id,
+                    const std::vector<std::string>& stages);
+
+// UpdateSecretVersionStage. Errors: kInvalidParameter (unknown versions, label attached
+// elsewhere without naming it in remove_from), kLimitExceeded.
+Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,
+                 const std::string& move_to);
+
+// Drops deprecated (unlabelled) versions, oldest first, while more than kMaxVersions
+// remain, never those younger than 24 h. Returns the dropped version ids.
+std::vector<std::string> PruneVersions(Secret& s, int64_t now_ms);
+
+// kLimitExceeded when adding one more version would exceed the quota even after pruning.
+Status CheckVersionQuota(const Secret& s, int64_t now_ms);
+
+}  // namespace arcana::domain::sm

@@ -1,0 +1,226 @@
+#include "net/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <vector>
+
+namespace arcana::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+// One connection: read a request, hand it to the handler, write the response, repeat.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(const ServerOptions& opts, const Handler& handler, const TooLargeHandler& too_large,
+          Args&&... args)
+      : stream_(std::forward<Args>(args)...),
+        opts_(opts),
+        handler_(handler),
+        too_large_(too_large) {}
+
+  void Start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::seconds(opts_.read_timeout_seconds));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->DoRead();
+                              });
+    } else {
+      DoRead();
+    }
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  void DoRead() {
+    parser_.emplace();
+    parser_->body_limit(opts_.body_limit);
+    parser_->header_limit(32 * 1024);
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(opts_.read_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      HttpResponse res;
+      too_large_(res);
+      res.close = true;  // the rest of the body is never read
+      Write(std::move(res), parser_->get().version());
+      return;
+    }
+    if (ec) return DoClose();
+    auto& msg = parser_->get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.headers.reserve(16);
+    for (const auto& f : msg) {
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    beast::error_code ep_ec;
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ep_ec);
+    if (!ep_ec) req.remote_address = ep.address().to_string();
+    HttpResponse res;
+    handler_(req, res);
+    if (!msg.keep_alive()) res.close = true;
+    Write(std::move(res), msg.version());
+  }
+
+  void Write(HttpResponse res, unsigned version) {
+    auto out = std::make_shared<http::response<http::string_body>>();
+    out->version(version ? version : 11);
+    out->result(static_cast<http::status>(res.status));
+    out->set(http::field::server, "arcana");
+    for (auto& [k, v] : res.headers) out->set(k, v);
+    out->body() = std::move(res.body);
+    out->keep_alive(!res.close);
+    out->prepare_payload();
+    bool close = res.close;
+    http::async_write(stream_, *out,
+                      [self = this->shared_from_this(), out, close](beast::error_code ec, size_t) {
+                        if (ec || close) return self->DoClose();
+                        self->DoRead();
+                      });
+  }
+
+  void DoClose() {
+    beast::error_code ec;
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ec2;
+        beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec2);
+      });
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const ServerOptions& opts_;
+  const Handler& handler_;
+  const TooLargeHandler& too_large_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions opts;
+  Handler handler;
+  TooLargeHandler too_large;
+  asio::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc};
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket sock) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted) return;
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        sock.set_option(tcp::no_delay(true), ec);
+        if (tls) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+              opts, handler, too_large, std::move(sock), *tls)
+              ->Start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(opts, handler, too_large, std::move(sock))
+              ->Start();
+        }
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, Handler handler, TooLargeHandler too_large)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->opts = std::move(options);
+  impl_->handler = std::move(handler);
+  impl_->too_large = std::move(too_large);
+}
+
+HttpServer::~HttpServer() = default;
+
+Result<unsigned short> HttpServer::Bind() {
+  auto& o = impl_->opts;
+  if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+    try {
+      impl_->tls.emplace(ssl::context::tls_server);
+      impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                              ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                              ssl::context::no_tlsv1_1);
+      impl_->tls->use_certificate_chain_file(o.tls_cert_file);
+      impl_->tls->use_private_key_file(o.tls_key_file, ssl::context::pem);
+    } catch (const std::exception& e) {
+      return Status(ErrorCode::kInternalFailure, std::string("TLS setup failed: ") + e.what());
+    }
+  }
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(o.host, ec);
+  if (ec) return Status(ErrorCode::kInternalFailure, "bad listen address " + o.host);
+  tcp::endpoint ep(addr, o.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternalFailure,
+                  "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
+  }
+  return a.local_endpoint().port();
+}
+
+void HttpServer::Run(bool handle_signals) {
+  if (handle_signals) {
+    impl_->signals.add(SIGINT);
+    impl_->signals.add(SIGTERM);
+    impl_->signals.async_wait([this](beast::error_code, int sig) {
+      spdlog::info("signal {}: shutting down", sig);
+      Stop();
+    });
+  }
+  impl_->Accept();
+  int n = impl_->opts.threads > 0 ? impl_->opts.threads
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < n; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+void HttpServer::Stop() {
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->signals.cancel(ec);
+    impl_->ioc.stop();
+  });
+}
+
+}  // namespace arcana::net

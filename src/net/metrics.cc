@@ -1,0 +1,47 @@
+#include "net/metrics.h"
+
+#include <cstdio>
+
+namespace arcana::net {
+
+void Metrics::Record(const std::string& operation, const std::string& error_code,
+                     double seconds) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++requests_[{operation, error_code}];
+  auto& h = latency_[operation];
+  for (size_t i = 0; i < kNumBuckets; ++i) {
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+std::string Metrics::RenderPrometheus() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string out;
+  out += "# HELP arcana_requests_total Requests by operation and error code.\n";
+  out += "# TYPE arcana_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    out += "arcana_requests_total{operation=\"" + key.first + "\",code=\"" +
+           (key.second.empty() ? "OK" : key.second) + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP arcana_request_duration_seconds Request latency by operation.\n";
+  out += "# TYPE arcana_request_duration_seconds histogram\n";
+  char buf[64];
+  for (const auto& [op, h] : latency_) {
+    for (size_t i = 0; i < kNumBuckets; ++i) {
+      std::snprintf(buf, sizeof(buf), "%g", kBuckets[i]);
+      out += "arcana_request_duration_seconds_bucket{operation=\"" + op + "\",le=\"" + buf +
+             "\"} " + std::to_string(h.buckets[i]) + "\n";
+    }
+    out += "arcana_request_duration_seconds_bucket{operation=\"" + op + "\",le=\"+Inf\"} " +
+           std::to_string(h.count) + "\n";
+    std::snprintf(buf, sizeof(buf), "%.6f", h.sum);
+    out += "arcana_request_duration_seconds_sum{operation=\"" + op + "\"} " + buf + "\n";
+    out += "arcana_request_duration_seconds_count{operation=\"" + op + "\"} " +
+           std::to_string(h.count) + "\n";
+  }
+  return out;
+}
+
+}  // namespace arcana::net

@@ -1,0 +1,173 @@
+#include "net/pipeline.h"
+
+#include <rapidjson/error/en.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "crypto/random.h"
+#include "services/common/aws_error.h"
+
+namespace arcana::net {
+namespace {
+
+constexpr const char* kJsonType = "application/x-amz-json-1.1";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The resource an audit record names: the first identifying member present.
+std::string ResourceOf(const rapidjson::Value& input) {
+  if (!input.IsObject()) return "";
+  for (const char* k : {"SecretId", "Name", "KeyId", "ResourceId"}) {
+    auto it = input.FindMember(k);
+    if (it != input.MemberEnd() && it->value.IsString()) return it->value.GetString();
+  }
+  return "";
+}
+
+}  // namespace
+
+Pipeline::Pipeline(PipelineOptions opts, const auth::Authenticator& authn,
+                   const auth::Authorizer& authz, audit::AuditSink& audit)
+    : opts_(std::move(opts)), authn_(authn), authz_(authz), audit_(audit) {}
+
+void Pipeline::AddService(services::Service* service) { services_.push_back(service); }
+
+void Pipeline::SendError(HttpResponse& res, const std::string& request_id, const Status& st) {
+  auto info = services::LookupError(st.code());
+  res.status = info.http_status;
+  res.Set("x-amzn-RequestId", request_id);
+  res.Set("X-Amzn-ErrorType", std::string(info.type));
+  res.Set("Content-Type", kJsonType);
+  res.body = services::ErrorBody(st);
+}
+
+void Pipeline::TooLarge(HttpResponse& res) {
+  SendError(res, crypto::NewUuidV4(),
+            Status(ErrorCode::kRequestEntityTooLarge,
+                   "Request body is larger than the 1 MiB limit"));
+  metrics_.Record("unknown", "RequestEntityTooLargeException", 0);
+}
+
+void Pipeline::Handle(const HttpRequest& req, HttpResponse& res) {
+  std::string_view path = req.Path();
+  if (req.method == "GET" && path == "/_arcana/health") {
+    res.status = ready_ ? 200 : 503;
+    res.Set("Content-Type", "application/json");
+    res.body = ready_ ? R"({"status":"ok"})" : R"({"status":"starting"})";
+    return;
+  }
+  if (req.method == "GET" && path == "/metrics") {
+    res.Set("Content-Type", "text/plain; version=0.0.4");
+    res.body = metrics_.RenderPrometheus();
+    return;
+  }
+  if (path == "/_arcana/reset" || path == "/moto-api/reset") {
+    // Only reachable in dev mode: everywhere else the endpoint does not exist.
+    if (!opts_.dev || req.method != "POST" || !opts_.reset) {
+      res.status = 404;
+      res.body = "Not Found";
+      return;
+    }
+    Status st = opts_.reset();
+    res.status = st.ok() ? 200 : 500;
+    res.Set("Content-Type", "application/json");
+    res.body = st.ok() ? R"({"status":"reset"})" : services::ErrorBody(st);
+    spdlog::warn("dev mode: all state wiped by POST {}", path);
+    return;
+  }
+  if (req.method == "POST" && !req.Header("X-Amz-Target").empty()) {
+    HandleApi(req, res);
+    return;
+  }
+  res.status = req.method == "POST" ? 400 : 404;
+  std::string request_id = crypto::NewUuidV4();
+  if (req.method == "POST") {
+    SendError(res, request_id,
+              Status(ErrorCode::kUnknownOperation, "Missing X-Amz-Target header"));
+  } else {
+    res.body = "Not Found";
+  }
+}
+
+void Pipeline::HandleApi(const HttpRequest& req, HttpResponse& res) {
+  auto started = std::chrono::steady_clock::now();
+  services::CallContext ctx;
+  ctx.request_id = crypto::NewUuidV4();
+  ctx.now_ms = NowMs();
+
+  // --- parse: target -> service + operation, body -> JSON ---
+  std::string_view target = req.Header("X-Amz-Target");
+  auto dot = target.find('.');
+  std::string_view prefix = dot == std::string_view::npos ? target : target.substr(0, dot);
+  std::string operation(dot == std::string_view::npos ? "" : target.substr(dot + 1));
+  services::Service* service = nullptr;
+  for (auto* s : services_) {
+    if (s->target_prefix() == prefix) service = s;
+  }
+  std::string op_name = std::string(target);
+  rapidjson::Document input;
+  Status st;
+  if (!ready_) {
+    st = Status(ErrorCode::kServiceUnavailable, "The server is not ready yet");
+  } else if (service == nullptr || !service->validator().HasOperation(operation)) {
+    st = Status(ErrorCode::kUnknownOperation, "Operation " + std::string(target) +
+                                                  " is not supported by this server.");
+    op_name = "unknown";
+  }
+  // --- authenticate ---
+  if (st.ok()) st = authn_.Authenticate(req, service->signing_name(), ctx);
+  if (st.ok()) {
+    if (req.body.empty()) {
+      input.SetObject();  // clients always send {}; tolerate an empty body
+    } else {
+      input.Parse(req.body.data(), req.body.size());
+      if (input.HasParseError()) {
+        st = Status(ErrorCode::kSerialization,
+                    std::string("Invalid JSON in request body: ") +
+                        rapidjson::GetParseError_En(input.GetParseError()));
+      }
+    }
+  }
+  if (st.ok()) st = service->validator().Validate(operation, input);
+  // --- authorize ---
+  if (st.ok()) st = authz_.Authorize(ctx, service->signing_name(), operation, input);
+  // --- handle ---
+  if (st.ok()) {
+    auto out = service->Call(operation, input, ctx);
+    if (out.ok()) {
+      res.status = 200;
+      res.Set("x-amzn-RequestId", ctx.request_id);
+      res.Set("Content-Type", kJsonType);
+      res.body = std::move(out).value();
+    } else {
+      st = out.status();
+    }
+  }
+  if (!st.ok()) SendError(res, ctx.request_id, st);
+
+  // --- audit ---
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  std::string error_code = st.ok() ? "" : std::string(services::LookupError(st.code()).type);
+  metrics_.Record(op_name, error_code, std::chrono::duration<double>(elapsed).count());
+  audit::AuditRecord rec;
+  rec.time_ms = ctx.now_ms;
+  rec.request_id = ctx.request_id;
+  rec.source_ip = req.remote_address;
+  rec.principal_arn = ctx.principal_arn;
+  rec.access_key_id = ctx.access_key_id;
+  rec.account = ctx.account;
+  rec.region = ctx.region;
+  rec.operation = op_name;
+  rec.resource = ResourceOf(input);
+  rec.error_code = error_code;
+  rec.http_status = res.status;
+  rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  audit_.Write(rec);
+}
+
+}  // namespace arcana::net

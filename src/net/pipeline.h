@@ -1,0 +1,52 @@
+// The request pipeline, with named stages: parse -> authenticate -> authorize -> handle
+// -> audit. It also answers the operator endpoints (/_arcana/health, /metrics, and in dev
+// mode only /_arcana/reset and its moto alias). Services plug in by X-Amz-Target prefix.
+// Thread-safety: Handle() runs concurrently on every I/O thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "auth/authenticator.h"
+#include "auth/authorizer.h"
+#include "net/http_types.h"
+#include "net/metrics.h"
+#include "services/common/service.h"
+
+namespace arcana::net {
+
+struct PipelineOptions {
+  bool dev = false;
+  std::function<Status()> reset;  // dev-mode wipe of all state
+};
+
+class Pipeline {
+ public:
+  Pipeline(PipelineOptions opts, const auth::Authenticator& authn, const auth::Authorizer& authz,
+           audit::AuditSink& audit);
+
+  void AddService(services::Service* service);  // not owned; registered before serving
+  void SetReady(bool ready) { ready_ = ready; }
+
+  void Handle(const HttpRequest& req, HttpResponse& res);
+  // The response for a body over the limit (the server never buffers it).
+  void TooLarge(HttpResponse& res);
+
+ private:
+  void HandleApi(const HttpRequest& req, HttpResponse& res);
+  void SendError(HttpResponse& res, const std::string& request_id, const Status& st);
+
+  PipelineOptions opts_;
+  const auth::Authenticator& authn_;
+  const auth::Authorizer& authz_;
+  audit::AuditSink& audit_;
+  std::vector<services::Service*> services_;
+  Metrics metrics_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace arcana::net

@@ -1,0 +1,17 @@
+// arcanad: the server process. See app/server_app.cc for the start-up sequence.
+#include <spdlog/spdlog.h>
+
+#include "app/server_app.h"
+#include "config/config.h"
+
+int main(int argc, char** argv) {
+  bool exit_now = false;
+  auto cfg = arcana::config::LoadConfig(argc, argv, &exit_now);
+  if (!cfg.ok()) {
+    spdlog::critical("{}", cfg.status().message());
+    return 2;
+  }
+  if (exit_now) return 0;
+  spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+  return arcana::app::RunServer(*cfg);
+}

@@ -1,0 +1,23 @@
+// The one table from ErrorCode to the AWS wire: the `__type` string and the HTTP status.
+// Every error response in every service is built from here, so a code is spelled once.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace arcana::services {
+
+struct AwsErrorInfo {
+  std::string_view type;  // `__type` and X-Amzn-ErrorType
+  int http_status;
+};
+
+AwsErrorInfo LookupError(ErrorCode code);
+
+// {"__type": ..., "message": ..., "Message": ...}: clients read either key depending on
+// the service model, sending both is harmless (spec 1.5).
+std::string ErrorBody(const Status& status);
+
+}  // namespace arcana::services

@@ -1,0 +1,36 @@
+// Validates a request body against the operation's input shape in the embedded botocore
+// service model (models/*.json). One generic walk gives every operation the same wire
+// behaviour: wrong member types are SerializationException, missing required members and
+// violated length/range/enum constraints are the service's validation error, with AWS's
+// "1 validation error detected: ..." wording. Unknown members are ignored (newer SDKs
+// send fields an older server may not model).
+// Thread-safety: immutable after construction; Validate() may run concurrently.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace arcana::services {
+
+class ModelValidator {
+ public:
+  // model_name: an embedded model ("secretsmanager", "kms", "ssm").
+  // constraint_error: the code a constraint violation maps to for this service.
+  ModelValidator(std::string_view model_name, ErrorCode constraint_error);
+  ~ModelValidator();
+
+  bool HasOperation(std::string_view operation) const;
+  // OK, or kSerialization (wrong JSON type) / constraint_error (required, length, range, enum).
+  Status Validate(std::string_view operation, const rapidjson::Value& input) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace arcana::services

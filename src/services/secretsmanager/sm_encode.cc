@@ -1,0 +1,114 @@
+#include "crypto/aead.h"
+#include "services/secretsmanager/sm_encode.h"
+
+#include "domain/secretsmanager/rotation_rules.h"
+
+namespace arcana::services::sm {
+
+using domain::sm::Secret;
+
+void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags) {
+  w.StartArray();
+  for (const auto& t : tags) {
+    w.StartObject();
+    json::KV(w, "Key", t.key);
+    json::KV(w, "Value", t.value);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteReplicationStatus(json::Writer& w, const Secret& primary) {
+  w.StartArray();
+  for (const auto& r : primary.replicas) {
+    w.StartObject();
+    json::KV(w, "Region", r.region);
+    if (!r.kms_key_id.empty()) json::KV(w, "KmsKeyId", r.kms_key_id);
+    json::KV(w, "Status", r.status);
+    json::KV(w, "StatusMessage", r.status_message);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, EntryForm form) {
+  w.StartObject();
+  json::KV(w, "ARN", self.arn);
+  json::KV(w, "Name", self.name);
+  if (!data.type.empty()) json::KV(w, "Type", data.type);
+  if (data.has_description) json::KV(w, "Description", data.description);
+  std::string kms = data.kms_key_id;
+  if (self.IsReplica()) {
+    kms.clear();
+    for (const auto& r : data.replicas)
+      if (r.region == self.region) kms = r.kms_key_id;
+  }
+  if (!kms.empty()) json::KV(w, "KmsKeyId", kms);
+  const auto& rot = data.rotation;
+  if (rot.enabled) {
+    w.Key("RotationEnabled");
+    w.Bool(*rot.enabled);
+  }
+  if (!rot.lambda_arn.empty()) json::KV(w, "RotationLambdaARN", rot.lambda_arn);
+  if (rot.rules_set) {
+    w.Key("RotationRules");
+    w.StartObject();
+    domain::sm::RotationRules rules;
+    rules.automatically_after_days = rot.automatically_after_days;
+    if (!rot.schedule_expression.empty()) rules.schedule_expression = rot.schedule_expression;
+    if (auto days = domain::sm::DerivedAutomaticallyAfterDays(rules)) {
+      w.Key("AutomaticallyAfterDays");
+      w.Int64(*days);
+    }
+    if (!rot.duration.empty()) json::KV(w, "Duration", rot.duration);
+    if (!rot.schedule_expression.empty()) json::KV(w, "ScheduleExpression", rot.schedule_expression);
+    w.EndObject();
+  }
+  if (rot.last_rotated_ms) {
+    w.Key("LastRotatedDate");
+    json::WriteTimestamp(w, *rot.last_rotated_ms);
+  }
+  if (data.last_changed_ms) {
+    w.Key("LastChangedDate");
+    json::WriteTimestamp(w, *data.last_changed_ms);
+  }
+  if (data.last_accessed_ms) {
+    w.Key("LastAccessedDate");
+    json::WriteTimestamp(w, *data.last_accessed_ms);
+  }
+  if (self.deleted_ms) {
+    w.Key("DeletedDate");
+    json::WriteTimestamp(w, *self.deleted_ms);
+  }
+  if (rot.enabled && *rot.enabled && rot.next_rotation_ms) {
+    w.Key("NextRotationDate");
+    json::WriteTimestamp(w, *rot.next_rotation_ms);
+  }
+  if (!data.tags.empty()) {
+    w.Key("Tags");
+    WriteTags(w, data.tags);
+  }
+  w.Key(form == EntryForm::kList ? "SecretVersionsToStages" : "VersionIdsToStages");
+  w.StartObject();
+  for (const auto& v : data.versions) {
+    if (v.stages.empty()) continue;
+    w.Key(v.version_id.c_str(), static_cast<rapidjson::SizeType>(v.version_id.size()));
+    json::WriteStringList(w, v.stages);
+  }
+  w.EndObject();
+  if (!data.owning_service.empty()) json::KV(w, "OwningService", data.owning_service);
+  w.Key("CreatedDate");
+  json::WriteTimestamp(w, self.created_ms);
+  if (self.IsReplica()) {
+    json::KV(w, "PrimaryRegion", self.primary_region);
+  } else if (!data.replicas.empty()) {
+    json::KV(w, "PrimaryRegion", self.region);
+  }
+  if (form == EntryForm::kDescribe && !self.IsReplica() && !data.replicas.empty()) {
+    w.Key("ReplicationStatus");
+    WriteReplicationStatus(w, data);
+  }
+  w.EndObject();
+}
+
+}  // namespace arcana::services::sm

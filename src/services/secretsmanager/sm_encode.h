@@ -1,0 +1,20 @@
+// Response encoders shared by several Secrets Manager operations.
+#pragma once
+
+#include "common/json.h"
+#include "domain/secretsmanager/secret.h"
+
+namespace arcana::services::sm {
+
+enum class EntryForm { kDescribe, kList };
+
+// DescribeSecret's output, or one ListSecrets SecretList entry (which names the version
+// map SecretVersionsToStages and has no ReplicationStatus). `self` is the addressed
+// secret, `data` the one holding its metadata (its primary when self is a replica).
+void WriteSecretEntry(json::Writer& w, const domain::sm::Secret& self,
+                      const domain::sm::Secret& data, EntryForm form);
+
+void WriteReplicationStatus(json::Writer& w, const domain::sm::Secret& primary);
+void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags);
+
+}  // namespace arcana::services::sm

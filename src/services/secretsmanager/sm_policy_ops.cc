@@ -1,0 +1,92 @@
+// Secrets Manager resource-policy operations: stored, returned and structurally validated.
+// Enforcement arrives with the access-control issue (auth/authorizer.h).
+#include "domain/secretsmanager/resource_policy.h"
+#include "crypto/aead.h"
+#include "services/secretsmanager/secrets_manager.h"
+
+namespace arcana::services::sm {
+
+namespace dsm = domain::sm;
+
+namespace {
+std::string Finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
+
+std::string ArnName(const Secret& s) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "ARN", s.arn);
+  json::KV(w, "Name", s.name);
+  w.EndObject();
+  return Finish(buf);
+}
+}  // namespace
+
+Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const CallContext& ctx) {
+  std::string policy = in.Str("ResourcePolicy").value_or("");
+  ARCANA_RETURN_IF_ERROR(dsm::ValidateResourcePolicy(policy).status());
+  if (in.Bool("BlockPublicPolicy").value_or(false) && dsm::GrantsPublicAccess(policy)) {
+    return Status(ErrorCode::kPublicPolicy,
+                  "This resource policy contains a statement that grants public access to the "
+                  "secret.");
+  }
+  std::lock_guard<std::mutex> lock(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+  s.resource_policy = policy;
+  std::vector<storage::SecretWrite> writes(1);
+  writes[0].secret = s;
+  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  return ArnName(s);
+}
+
+Result<std::string> SecretsManagerService::GetResourcePolicy(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "ARN", l.self.arn);
+  json::KV(w, "Name", l.self.name);
+  if (l.data().resource_policy) json::KV(w, "ResourcePolicy", *l.data().resource_policy);
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SecretsManagerService::DeleteResourcePolicy(const In& in,
+                                                                const CallContext& ctx) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+  if (s.resource_policy) {
+    s.resource_policy.reset();
+    std::vector<storage::SecretWrite> writes(1);
+    writes[0].secret = s;
+    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  }
+  return ArnName(s);
+}
+
+Result<std::string> SecretsManagerService::ValidateResourcePolicy(const In& in,
+                                                                  const CallContext& ctx) {
+  if (auto id = in.Str("SecretId")) {
+    ARCANA_RETURN_IF_ERROR(Load(ctx, *id).status());  // must name an existing secret
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto findings,
+                          dsm::ValidateResourcePolicy(in.Str("ResourcePolicy").value_or("")));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("PolicyValidationPassed");
+  w.Bool(findings.empty());
+  w.Key("ValidationErrors");
+  w.StartArray();
+  for (const auto& f : findings) {
+    w.StartObject();
+    json::KV(w, "CheckName", f.check_name);
+    json::KV(w, "ErrorMessage", f.error_message);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Finish(buf);
+}
+
+}  // namespace arcana::services::sm

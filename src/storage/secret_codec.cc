@@ -1,0 +1,181 @@
+#include "storage/secret_codec.h"
+
+#include "common/json.h"
+
+namespace arcana::storage {
+namespace {
+
+using domain::sm::Secret;
+using domain::sm::SecretVersion;
+
+void OptInt(json::Writer& w, const char* k, const std::optional<int64_t>& v) {
+  if (!v) return;
+  w.Key(k);
+  w.Int64(*v);
+}
+
+int64_t GetInt(const rapidjson::Value& o, const char* k, int64_t def = 0) {
+  auto it = o.FindMember(k);
+  return (it != o.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : def;
+}
+std::optional<int64_t> GetOptInt(const rapidjson::Value& o, const char* k) {
+  auto it = o.FindMember(k);
+  if (it == o.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+  return it->value.GetInt64();
+}
+std::string GetStr(const rapidjson::Value& o, const char* k) {
+  auto it = o.FindMember(k);
+  if (it == o.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+bool GetBool(const rapidjson::Value& o, const char* k) {
+  auto it = o.FindMember(k);
+  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+}  // namespace
+
+std::string EncodeSecretMetadata(const Secret& s) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "arn", s.arn);
+  json::KV(w, "name", s.name);
+  json::KV(w, "account", s.account);
+  json::KV(w, "region", s.region);
+  if (s.has_description) json::KV(w, "description", s.description);
+  json::KV(w, "kms", s.kms_key_id);
+  w.Key("tags");
+  w.StartArray();
+  for (const auto& t : s.tags) {
+    w.StartArray();
+    json::WriteStr(w, t.key);
+    json::WriteStr(w, t.value);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("created");
+  w.Int64(s.created_ms);
+  OptInt(w, "changed", s.last_changed_ms);
+  OptInt(w, "accessed", s.last_accessed_ms);
+  OptInt(w, "deleted", s.deleted_ms);
+  const auto& r = s.rotation;
+  w.Key("rotation");
+  w.StartObject();
+  if (r.enabled) {
+    w.Key("enabled");
+    w.Bool(*r.enabled);
+  }
+  json::KV(w, "lambda", r.lambda_arn);
+  OptInt(w, "days", r.automatically_after_days);
+  json::KV(w, "schedule", r.schedule_expression);
+  json::KV(w, "duration", r.duration);
+  OptInt(w, "last", r.last_rotated_ms);
+  OptInt(w, "next", r.next_rotation_ms);
+  w.Key("rules");
+  w.Bool(r.rules_set);
+  w.EndObject();
+  if (s.resource_policy) json::KV(w, "policy", *s.resource_policy);
+  json::KV(w, "owning", s.owning_service);
+  json::KV(w, "type", s.type);
+  w.Key("replicas");
+  w.StartArray();
+  for (const auto& rep : s.replicas) {
+    w.StartObject();
+    json::KV(w, "region", rep.region);
+    json::KV(w, "kms", rep.kms_key_id);
+    json::KV(w, "status", rep.status);
+    json::KV(w, "message", rep.status_message);
+    w.EndObject();
+  }
+  w.EndArray();
+  json::KV(w, "primary_arn", s.primary_arn);
+  json::KV(w, "primary_region", s.primary_region);
+  w.Key("versions");
+  w.StartArray();
+  for (const auto& v : s.versions) {
+    w.StartObject();
+    json::KV(w, "id", v.version_id);
+    w.Key("stages");
+    json::WriteStringList(w, v.stages);
+    w.Key("created");
+    w.Int64(v.created_ms);
+    OptInt(w, "accessed", v.last_accessed_ms);
+    w.Key("has_value");
+    w.Bool(v.has_value);
+    w.Key("binary");
+    w.Bool(v.binary);
+    json::KV(w, "kms", v.kms_key_id);
+    json::KV(w, "digest", v.value_digest);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<Secret> DecodeSecretMetadata(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) {
+    return Status(ErrorCode::kInternalServiceError, "stored secret metadata is corrupt");
+  }
+  Secret s;
+  s.arn = GetStr(d, "arn");
+  s.name = GetStr(d, "name");
+  s.account = GetStr(d, "account");
+  s.region = GetStr(d, "region");
+  s.has_description = d.HasMember("description");
+  s.description = GetStr(d, "description");
+  s.kms_key_id = GetStr(d, "kms");
+  if (d.HasMember("tags") && d["tags"].IsArray()) {
+    for (const auto& t : d["tags"].GetArray()) {
+      if (t.IsArray() && t.Size() == 2) s.tags.push_back({t[0].GetString(), t[1].GetString()});
+    }
+  }
+  s.created_ms = GetInt(d, "created");
+  s.last_changed_ms = GetOptInt(d, "changed");
+  s.last_accessed_ms = GetOptInt(d, "accessed");
+  s.deleted_ms = GetOptInt(d, "deleted");
+  if (d.HasMember("rotation") && d["rotation"].IsObject()) {
+    const auto& r = d["rotation"];
+    if (r.HasMember("enabled") && r["enabled"].IsBool()) s.rotation.enabled = r["enabled"].GetBool();
+    s.rotation.lambda_arn = GetStr(r, "lambda");
+    s.rotation.automatically_after_days = GetOptInt(r, "days");
+    s.rotation.schedule_expression = GetStr(r, "schedule");
+    s.rotation.duration = GetStr(r, "duration");
+    s.rotation.last_rotated_ms = GetOptInt(r, "last");
+    s.rotation.next_rotation_ms = GetOptInt(r, "next");
+    s.rotation.rules_set = GetBool(r, "rules");
+  }
+  if (d.HasMember("policy")) s.resource_policy = GetStr(d, "policy");
+  s.owning_service = GetStr(d, "owning");
+  s.type = GetStr(d, "type");
+  if (d.HasMember("replicas") && d["replicas"].IsArray()) {
+    for (const auto& r : d["replicas"].GetArray()) {
+      s.replicas.push_back({GetStr(r, "region"), GetStr(r, "kms"), GetStr(r, "status"),
+                            GetStr(r, "message")});
+    }
+  }
+  s.primary_arn = GetStr(d, "primary_arn");
+  s.primary_region = GetStr(d, "primary_region");
+  if (d.HasMember("versions") && d["versions"].IsArray()) {
+    for (const auto& v : d["versions"].GetArray()) {
+      SecretVersion ver;
+      ver.version_id = GetStr(v, "id");
+      if (v.HasMember("stages") && v["stages"].IsArray()) {
+        for (const auto& st : v["stages"].GetArray()) ver.stages.emplace_back(st.GetString());
+      }
+      ver.created_ms = GetInt(v, "created");
+      ver.last_accessed_ms = GetOptInt(v, "accessed");
+      ver.has_value = GetBool(v, "has_value");
+      ver.binary = GetBool(v, "binary");
+      ver.kms_key_id = GetStr(v, "kms");
+      ver.value_digest = GetStr(v, "digest");
+      s.versions.push_back(std::move(ver));
+    }
+  }
+  return s;
+}
+
+}  // namespace arcana::storage

@@ -1,0 +1,382 @@
+"""Fixtures for Arcana's integration tests.
+
+The tests build nothing: they run the repo's build/arcanad as a subprocess, point unmodified
+clients (boto3, the aws CLI, raw HTTP) at it and assert the AWS Secrets Manager contract
+(/work/shared/spec/aws-wire-contracts.md), not whatever the server happens to do today.
+
+Run with Debian's interpreter (boto3 1.26 / botocore 1.29):
+    /usr/bin/python3 -m pytest -q tests/integration
+
+Fixtures:
+  dev_server            session-wide `arcanad --dev`; state wiped before each test that uses `sm`
+  sm                    factory: sm(region="us-east-1") -> boto3 Secrets Manager client
+  raw                   factory: raw(op, body, region=...) -> requests.Response (signed JSON 1.1 call,
+                        for members Debian's botocore does not model: SortBy, RotationToken, ...)
+  fresh_dev_server      a dev server of its own (own data dir) for restart / kill -9 tests
+  auth_server           session-wide non-dev server with fixed root keys (ROOT_AKID / ROOT_SECRET)
+  uniq                  factory for per-test unique secret names
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARCANAD = Path(os.environ.get("ARCANAD", REPO_ROOT / "build" / "arcanad"))
+ACCOUNT = "123456789012"
+ROOT_AKID = "AKIAARCANAROOTTEST01"
+ROOT_SECRET = "arcana/root/Secret+Key/ForIntegrationTests0001"
+DEV_AKID = "AKIDEXAMPLEDEVKEY001"
+DEV_SECRET = "dev-secret-key-anything-goes"
+TARGET_PREFIX = "secretsmanager."
+ARN_RE = r"^arn:aws:secretsmanager:{region}:123456789012:secret:{name}-[A-Za-z0-9]{{6}}$"
+STARTUP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ArcanaServer:
+    """One arcanad process over one data dir. restart() reuses the data dir."""
+
+    def __init__(self, data_dir: Path, log_dir: Path, dev: bool, env: dict | None = None):
+        self.data_dir = Path(data_dir)
+        self.log_dir = Path(log_dir)
+        self.dev = dev
+        self.extra_env = dict(env or {})
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.log_path: Path | None = None
+        self.starts = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_files(self) -> list[Path]:
+        return sorted(self.log_dir.glob("arcanad-*.stderr.log"))
+
+    def start(self, port: int | None = None) -> "ArcanaServer":
+        if not ARCANAD.exists():
+            pytest.fail(
+                f"server binary {ARCANAD} does not exist: build it first with "
+                "`cmake -S . -B build && cmake --build build -j2`",
+                pytrace=False,
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        self.port = port or free_port()
+        self.log_path = self.log_dir / f"arcanad-{self.starts}.stderr.log"
+        args = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
+        if self.dev:
+            args.append("--dev")
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"arcanad exited with {self.proc.returncode} during start-up; log:\n{self.log_tail()}",
+                    pytrace=False,
+                )
+            try:
+                r = requests.get(self.endpoint + "/_arcana/health", timeout=1)
+                if r.status_code == 200:
+                    return
+                last = f"HTTP {r.status_code}"
+            except requests.RequestException as e:
+                last = repr(e)
+            time.sleep(0.05)
+        self.kill9()
+        pytest.fail(
+            f"arcanad did not answer 200 on /_arcana/health within {STARTUP_TIMEOUT}s ({last}); "
+            f"log:\n{self.log_tail()}",
+            pytrace=False,
+        )
+
+    def log_tail(self, n: int = 4000) -> str:
+        if not self.log_path or not self.log_path.exists():
+            return "(no log)"
+        return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM and wait (graceful). Returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"arcanad did not exit within {timeout}s of SIGTERM", pytrace=False)
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def restart(self, kill: bool = False) -> "ArcanaServer":
+        """Stop (gracefully, or with kill -9) and start again on the same data dir."""
+        if kill:
+            self.kill9()
+        else:
+            self.stop()
+        return self.start()
+
+    def reset(self) -> None:
+        r = requests.post(self.endpoint + "/_arcana/reset", timeout=10)
+        assert 200 <= r.status_code < 300, (
+            f"POST /_arcana/reset answered {r.status_code}: {r.text[:300]}"
+        )
+
+    def client(self, region: str = "us-east-1", akid: str = DEV_AKID, secret: str = DEV_SECRET,
+               retries: int = 0):
+        return make_client(self.endpoint, region, akid, secret, retries)
+
+
+def make_client(endpoint: str, region: str = "us-east-1", akid: str = DEV_AKID,
+                secret: str = DEV_SECRET, retries: int = 0):
+    cfg = Config(
+        retries={"max_attempts": retries},
+        connect_timeout=5,
+        read_timeout=30,
+        tcp_keepalive=False,
+    )
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=akid,
+        aws_secret_access_key=secret,
+        config=cfg,
+    )
+
+
+# --------------------------------------------------------------------------- SigV4 (hand-built)
+# A minimal, independent SigV4 signer so wire tests can control every byte (date, separators,
+# bad signatures). test_wire.py cross-checks it against botocore's SigV4Auth.
+
+def _hmac(key: bytes, msg: str) -> bytes:
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+
+def sigv4_headers(host: str, body: bytes, target: str, region: str, akid: str, secret: str,
+                  service: str = "secretsmanager", when: _dt.datetime | None = None,
+                  path: str = "/", extra_headers: dict | None = None,
+                  separator: str = ", ") -> dict:
+    when = when or _dt.datetime.now(_dt.timezone.utc)
+    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+    date = amz_date[:8]
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "Host": host,
+        "X-Amz-Date": amz_date,
+    }
+    if target is not None:
+        headers["X-Amz-Target"] = target
+    headers.update(extra_headers or {})
+    canon = sorted((k.lower(), " ".join(str(v).strip().split())) for k, v in headers.items())
+    signed = ";".join(k for k, _ in canon)
+    canonical_request = "\n".join([
+        "POST", path, "",
+        "".join(f"{k}:{v}\n" for k, v in canon),
+        signed,
+        hashlib.sha256(body).hexdigest(),
+    ])
+    scope = f"{date}/{region}/{service}/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                     hashlib.sha256(canonical_request.encode()).hexdigest()])
+    k = _hmac(("AWS4" + secret).encode(), date)
+    k = _hmac(k, region)
+    k = _hmac(k, service)
+    k = _hmac(k, "aws4_request")
+    sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={akid}/{scope}{separator}"
+        f"SignedHeaders={signed}{separator}Signature={sig}"
+    )
+    return headers
+
+
+def raw_call(endpoint: str, op: str | None, body, region: str = "us-east-1",
+             akid: str = DEV_AKID, secret: str = DEV_SECRET, sign: bool = True,
+             target: str | None = None, **kw) -> requests.Response:
+    """POST a JSON 1.1 request. `body` may be a dict (serialized) or raw bytes/str."""
+    if isinstance(body, (dict, list)):
+        data = json.dumps(body).encode()
+    elif isinstance(body, str):
+        data = body.encode()
+    else:
+        data = body
+    host = endpoint.split("://", 1)[1]
+    tgt = target if target is not None else (TARGET_PREFIX + op if op else None)
+    if sign:
+        headers = sigv4_headers(host, data, tgt, region, akid, secret, **kw)
+    else:
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": tgt}
+    return requests.post(endpoint + "/", data=data, headers=headers, timeout=30)
+
+
+def error_code(resp: requests.Response) -> str | None:
+    """The error code as botocore would read it from a raw response."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    code = body.get("__type") if isinstance(body, dict) else None
+    if not code:
+        code = resp.headers.get("X-Amzn-ErrorType")
+    if not code:
+        return None
+    code = code.split(":")[0]
+    return code.rsplit("#", 1)[-1]
+
+
+# --------------------------------------------------------------------------- assertions
+
+@contextmanager
+def raises_code(*codes: str):
+    """Expect a botocore ClientError whose error code is one of `codes`."""
+    with pytest.raises(ClientError) as ei:
+        yield ei
+    got = ei.value.response.get("Error", {}).get("Code")
+    assert got in codes, f"expected error {' or '.join(codes)}, got {got}: {ei.value}"
+
+
+def arn_pattern(name: str, region: str = "us-east-1") -> str:
+    import re
+    return ARN_RE.format(region=re.escape(region), name=re.escape(name))
+
+
+def assert_arn(arn: str, name: str, region: str = "us-east-1") -> None:
+    import re
+    assert re.match(arn_pattern(name, region), arn), f"bad ARN {arn!r} for {name!r} in {region}"
+
+
+def assert_utc_datetime(v) -> None:
+    assert isinstance(v, _dt.datetime), f"expected a timestamp (datetime), got {type(v)}: {v!r}"
+    assert v.tzinfo is not None
+
+
+def token() -> str:
+    return str(uuid.uuid4())
+
+
+def wait_for(fn, timeout: float = 10.0, interval: float = 0.1, what: str = "condition"):
+    """Poll fn() until it returns a truthy value (returned) or raise AssertionError."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - polling
+            last_exc = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last error: {last_exc!r}")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def tmp_root():
+    d = Path(tempfile.mkdtemp(prefix="arcana-it-"))
+    yield d
+    if os.environ.get("ARCANA_KEEP_TMP") != "1":
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_root):
+    srv = ArcanaServer(tmp_root / "dev-data", tmp_root / "dev-logs", dev=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def sm(dev_server):
+    """sm(region) -> boto3 client against the shared dev server, state wiped first."""
+    if dev_server.proc.poll() is not None:  # a previous test crashed the server: bring it back
+        dev_server.start()
+    dev_server.reset()
+    cache = {}
+
+    def factory(region: str = "us-east-1"):
+        if region not in cache:
+            cache[region] = dev_server.client(region)
+        return cache[region]
+
+    factory.server = dev_server
+    return factory
+
+
+@pytest.fixture
+def raw(dev_server):
+    def call(op, body=None, region="us-east-1", **kw):
+        return raw_call(dev_server.endpoint, op, {} if body is None else body, region=region, **kw)
+    return call
+
+
+@pytest.fixture
+def fresh_dev_server(tmp_path):
+    srv = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=True)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_root):
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    srv = ArcanaServer(tmp_root / "auth-data", tmp_root / "auth-logs", dev=False, env=env)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def uniq(request):
+    """uniq("db") -> "it<8 hex>/db": names unique per test, with a shared per-test prefix."""
+    base = "it" + uuid.uuid4().hex[:8]
+
+    def make(suffix: str = "s") -> str:
+        return f"{base}/{suffix}"
+
+    make.prefix = base + "/"
+    return make
