@@ -1,20 +1,19 @@
 #include "storage/sqlite_store.h"
 
-#include <sqlite3.h>
-
-#include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "storage/secret_codec.h"
+#include "storage/sqlite_db.h"
 
 namespace arcana::storage {
+
+using namespace sqlite;  // NOLINT: the plumbing this file is built on
+
 namespace {
 
-// Numbered migrations; index i takes the schema from version i to i+1. Never edit a
-// shipped entry: append a new one.
-const char* const kMigrations[] = {
-    // 1: secrets, their sealed values, access keys, server metadata.
+// Numbered migrations of the secrets component (see sqlite_db.h).
+const char* const kSecretsMigrations[] = {
+    // 1: secrets, their sealed values, access keys.
     R"sql(
     CREATE TABLE secrets (
       arn        TEXT PRIMARY KEY,
@@ -39,173 +38,28 @@ const char* const kMigrations[] = {
       principal  TEXT NOT NULL,
       created_ms INTEGER NOT NULL
     );
-    CREATE TABLE meta (
-      key   TEXT PRIMARY KEY,
-      value BLOB NOT NULL
-    );
     )sql",
 };
 
-Status DbError(sqlite3* db, const char* what) {
-  return Status(ErrorCode::kInternalServiceError,
-                std::string("storage error (") + what + "): " + sqlite3_errmsg(db));
-}
-
-// One connection and its prepared statements. Used by one thread at a time.
-class Conn {
- public:
-  explicit Conn(sqlite3* db) : db_(db) {}
-  ~Conn() {
-    for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
-    sqlite3_close_v2(db_);
-  }
-  sqlite3* db() { return db_; }
-
-  // A reset, cached statement for sql (a string literal: keyed by address).
-  sqlite3_stmt* Prepare(const char* sql) {
-    auto it = stmts_.find(sql);
-    if (it != stmts_.end()) {
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return it->second;
-    }
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
-      return nullptr;
-    stmts_[sql] = st;
-    return st;
-  }
-
-  Status Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "unknown";
-      sqlite3_free(err);
-      return Status(ErrorCode::kInternalServiceError, "storage error: " + msg);
-    }
-    return Status::Ok();
-  }
-
- private:
-  sqlite3* db_;
-  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
-};
-
-void BindText(sqlite3_stmt* st, int i, const std::string& s) {
-  sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-}
-void BindBlob(sqlite3_stmt* st, int i, const std::string& s) {
-  sqlite3_bind_blob(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-}
-std::string ColText(sqlite3_stmt* st, int i) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(st, i));
-  int n = sqlite3_column_bytes(st, i);
-  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
-}
-
-Result<Conn*> OpenConn(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close_v2(db);
-    return Status(ErrorCode::kInternalServiceError, "cannot open database " + path + ": " + msg);
-  }
-  sqlite3_busy_timeout(db, 10000);
-  auto* c = new Conn(db);
-  // WAL + FULL: every commit fsyncs the WAL before it returns, so an acknowledged
-  // write survives kill -9 and power loss.
-  Status st = c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-  if (!st.ok()) {
-    delete c;
-    return st;
-  }
-  return c;
-}
-
 }  // namespace
 
-struct SqliteStore::Pool {
-  std::string path;
-  std::mutex mu;
-  std::vector<std::unique_ptr<Conn>> free;
-
-  ~Pool() = default;
-
-  Result<std::unique_ptr<Conn>> Acquire() {
-    {
-      std::lock_guard<std::mutex> l(mu);
-      if (!free.empty()) {
-        auto c = std::move(free.back());
-        free.pop_back();
-        return c;
-      }
-    }
-    ARCANA_ASSIGN_OR_RETURN(Conn * c, OpenConn(path));
-    return std::unique_ptr<Conn>(c);
-  }
-  void Release(std::unique_ptr<Conn> c) {
-    std::lock_guard<std::mutex> l(mu);
-    if (free.size() < 16) free.push_back(std::move(c));
-  }
-};
-
-namespace {
-// Borrows a pooled connection for one call.
-class Lease {
- public:
-  Lease(SqliteStore::Pool* pool, std::unique_ptr<Conn> c) : pool_(pool), c_(std::move(c)) {}
-  ~Lease() {
-    if (c_) pool_->Release(std::move(c_));
-  }
-  Conn* operator->() { return c_.get(); }
-  Conn& operator*() { return *c_; }
-
- private:
-  SqliteStore::Pool* pool_;
-  std::unique_ptr<Conn> c_;
-};
-}  // namespace
-
-#define ARCANA_LEASE(name)                              \
-  auto name##_res = pool_->Acquire();                   \
-  if (!name##_res.ok()) return name##_res.status();     \
-  Lease name(pool_.get(), std::move(name##_res).value())
+// Every component's migrations, applied at open. KMS and SSM append theirs here.
+std::vector<sqlite::Migrations> AllMigrations() {
+  return {
+      {"secrets", kSecretsMigrations, sizeof(kSecretsMigrations) / sizeof(kSecretsMigrations[0])},
+  };
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
-  auto pool = std::make_unique<Pool>();
-  pool->path = path;
-  ARCANA_ASSIGN_OR_RETURN(auto conn, pool->Acquire());
-  // Migrate under an exclusive transaction so two processes opening at once agree.
-  ARCANA_RETURN_IF_ERROR(conn->Exec("BEGIN EXCLUSIVE"));
-  sqlite3_stmt* st = conn->Prepare("PRAGMA user_version");
-  int version = 0;
-  if (st && sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-  if (st) sqlite3_reset(st);
-  const int target = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
-  if (version > target) {
-    (void)conn->Exec("ROLLBACK");
-    return Status(ErrorCode::kInternalServiceError,
-                  "database schema version " + std::to_string(version) +
-                      " is newer than this arcanad supports (" + std::to_string(target) + ")");
+  auto pool = std::make_unique<sqlite::Pool>(path);
+  {
+    ARCANA_LEASE(c, pool);
+    ARCANA_RETURN_IF_ERROR(sqlite::Migrate(*c, AllMigrations()));
   }
-  for (int v = version; v < target; ++v) {
-    Status s = conn->Exec(kMigrations[v]);
-    if (!s.ok()) {
-      (void)conn->Exec("ROLLBACK");
-      return s;
-    }
-    std::string set = "PRAGMA user_version=" + std::to_string(v + 1);
-    ARCANA_RETURN_IF_ERROR(conn->Exec(set.c_str()));
-  }
-  ARCANA_RETURN_IF_ERROR(conn->Exec("COMMIT"));
-  pool->Release(std::move(conn));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool)));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Pool> pool) : pool_(std::move(pool)) {}
 SqliteStore::~SqliteStore() = default;
 
 namespace {
@@ -220,7 +74,7 @@ Result<std::optional<domain::sm::Secret>> OneSecret(Conn& c, sqlite3_stmt* st) {
 }  // namespace
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByArn(const std::string& arn) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare("SELECT meta FROM secrets WHERE arn = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, arn);
@@ -229,7 +83,7 @@ Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByArn(const std:
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByName(const Scope& scope,
                                                                         const std::string& name) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st =
       c->Prepare("SELECT meta FROM secrets WHERE account = ? AND region = ? AND name = ?");
   if (!st) return DbError(c->db(), "prepare");
@@ -240,7 +94,7 @@ Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByName(const Sco
 }
 
 Result<std::vector<domain::sm::Secret>> SqliteStore::ListSecrets(const Scope& scope) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare("SELECT meta FROM secrets WHERE account = ? AND region = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);
@@ -256,7 +110,7 @@ Result<std::vector<domain::sm::Secret>> SqliteStore::ListSecrets(const Scope& sc
 }
 
 Result<std::vector<std::string>> SqliteStore::ListSecretsDeletedBefore(int64_t now_ms) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare(
       "SELECT arn FROM secrets WHERE deleted_ms IS NOT NULL AND deleted_ms <= ?");
   if (!st) return DbError(c->db(), "prepare");
@@ -270,7 +124,7 @@ Result<std::vector<std::string>> SqliteStore::ListSecretsDeletedBefore(int64_t n
 
 Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string& arn,
                                                                const std::string& version_id) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st =
       c->Prepare("SELECT sealed FROM secret_values WHERE arn = ? AND version_id = ?");
   if (!st) return DbError(c->db(), "prepare");
@@ -286,7 +140,7 @@ Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string
 
 Status SqliteStore::Commit(const std::vector<SecretWrite>& writes,
                            const std::vector<std::string>& deleted_arns) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   ARCANA_RETURN_IF_ERROR(c->Exec("BEGIN IMMEDIATE"));
   auto fail = [&](const char* what) {
     Status s = DbError(c->db(), what);
@@ -343,7 +197,7 @@ Status SqliteStore::Commit(const std::vector<SecretWrite>& writes,
 }
 
 Status SqliteStore::PutAccessKey(const AccessKeyRecord& k) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare(
       "INSERT INTO access_keys (id, sealed, account, principal, created_ms) VALUES (?,?,?,?,?)");
   if (!st) return DbError(c->db(), "prepare");
@@ -373,7 +227,7 @@ AccessKeyRecord ReadKey(sqlite3_stmt* st) {
 }  // namespace
 
 Result<std::optional<AccessKeyRecord>> SqliteStore::GetAccessKey(const std::string& id) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare(
       "SELECT id, sealed, account, principal, created_ms FROM access_keys WHERE id = ?");
   if (!st) return DbError(c->db(), "prepare");
@@ -387,7 +241,7 @@ Result<std::optional<AccessKeyRecord>> SqliteStore::GetAccessKey(const std::stri
 }
 
 Result<std::vector<AccessKeyRecord>> SqliteStore::ListAccessKeys() {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare(
       "SELECT id, sealed, account, principal, created_ms FROM access_keys ORDER BY created_ms");
   if (!st) return DbError(c->db(), "prepare");
@@ -399,7 +253,7 @@ Result<std::vector<AccessKeyRecord>> SqliteStore::ListAccessKeys() {
 }
 
 Status SqliteStore::DeleteAccessKey(const std::string& id) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare("DELETE FROM access_keys WHERE id = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, id);
@@ -411,7 +265,7 @@ Status SqliteStore::DeleteAccessKey(const std::string& id) {
 }
 
 Result<std::optional<std::string>> SqliteStore::GetMeta(const std::string& key) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare("SELECT value FROM meta WHERE key = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, key);
@@ -424,7 +278,7 @@ Result<std::optional<std::string>> SqliteStore::GetMeta(const std::string& key) 
 }
 
 Status SqliteStore::PutMeta(const std::string& key, const std::string& value) {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, key);
@@ -434,7 +288,7 @@ Status SqliteStore::PutMeta(const std::string& key, const std::string& value) {
 }
 
 Status SqliteStore::WipeResources() {
-  ARCANA_LEASE(c);
+  ARCANA_LEASE(c, pool_);
   return c->Exec("BEGIN IMMEDIATE; DELETE FROM secret_values; DELETE FROM secrets; COMMIT;");
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "storage/sqlite_db.h"
 #include "storage/store.h"
 
 namespace arcana::storage {
@@ -36,11 +37,11 @@ class SqliteStore : public Store {
   Status PutMeta(const std::string& key, const std::string& value) override;
   Status WipeResources() override;
 
-  struct Pool;  // connection pool (defined in the .cc)
-
+  // Other store components (kms, ssm) implement their methods in sqlite_store_<x>.cc
+  // on the same pool.
  private:
-  explicit SqliteStore(std::unique_ptr<Pool> pool);
-  std::unique_ptr<Pool> pool_;
+  explicit SqliteStore(std::unique_ptr<sqlite::Pool> pool);
+  std::unique_ptr<sqlite::Pool> pool_;
 };
 
 }  // namespace arcana::storage
