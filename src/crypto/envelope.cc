@@ -42,7 +42,7 @@ std::string CanonicalContext(const EncryptionContext& ctx) {
   return out;
 }
 
-Result<DataKey> RootKeyDataKeyProvider::GenerateDataKey(std::string_view key_id,
+Result<DataKey> RootKeyDataKeyProvider::GenerateDataKey(const KeyScope&, std::string_view key_id,
                                                         const EncryptionContext& ctx) {
   DataKey dk;
   dk.plaintext = RandomBytes(32);
@@ -53,7 +53,8 @@ Result<DataKey> RootKeyDataKeyProvider::GenerateDataKey(std::string_view key_id,
   return dk;
 }
 
-Result<std::string> RootKeyDataKeyProvider::DecryptDataKey(std::string_view /*key_id*/,
+Result<std::string> RootKeyDataKeyProvider::DecryptDataKey(const KeyScope&,
+                                                           std::string_view /*key_id*/,
                                                            std::string_view wrapped,
                                                            const EncryptionContext& ctx) {
   auto key = root_.Open(wrapped, CanonicalContext(ctx));
@@ -65,9 +66,10 @@ Result<std::string> RootKeyDataKeyProvider::DecryptDataKey(std::string_view /*ke
   return key;
 }
 
-Result<std::string> SealValue(DataKeyProvider& keys, std::string_view key_id,
-                              const EncryptionContext& ctx, std::string_view plaintext) {
-  ARCANA_ASSIGN_OR_RETURN(DataKey dk, keys.GenerateDataKey(key_id, ctx));
+Result<std::string> SealValue(DataKeyProvider& keys, const KeyScope& scope,
+                              std::string_view key_id, const EncryptionContext& ctx,
+                              std::string_view plaintext) {
+  ARCANA_ASSIGN_OR_RETURN(DataKey dk, keys.GenerateDataKey(scope, key_id, ctx));
   auto body = AeadSeal(dk.plaintext, plaintext, CanonicalContext(ctx));
   SecureWipe(dk.plaintext);
   if (!body.ok()) return Status(ErrorCode::kEncryptionFailure, "cannot encrypt the secret value");
@@ -85,15 +87,15 @@ Result<std::string> SealValue(DataKeyProvider& keys, std::string_view key_id,
   return out;
 }
 
-Result<std::string> OpenValue(DataKeyProvider& keys, const EncryptionContext& ctx,
-                              std::string_view sealed) {
+Result<std::string> OpenValue(DataKeyProvider& keys, const KeyScope& scope,
+                              const EncryptionContext& ctx, std::string_view sealed) {
   const Status corrupt(ErrorCode::kDecryptionFailure,
                        "Secrets Manager can't decrypt the protected secret text.");
   if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != kFormatV1) return corrupt;
   sealed.remove_prefix(1);
   std::string_view key_id, wrapped;
   if (!GetField(sealed, key_id) || !GetField(sealed, wrapped)) return corrupt;
-  ARCANA_ASSIGN_OR_RETURN(std::string data_key, keys.DecryptDataKey(key_id, wrapped, ctx));
+  ARCANA_ASSIGN_OR_RETURN(std::string data_key, keys.DecryptDataKey(scope, key_id, wrapped, ctx));
   auto plain = AeadOpen(data_key, sealed, CanonicalContext(ctx));
   SecureWipe(data_key);
   if (!plain.ok()) return corrupt;

@@ -32,33 +32,48 @@ struct DataKey {
   std::string key_id;     // resolved key id that wrapped it
 };
 
+// Where a data key is wanted: keys are per account and region, and each service has
+// its own default key (alias/aws/secretsmanager, alias/aws/ssm).
+struct KeyScope {
+  std::string account;
+  std::string region;
+  std::string default_alias;  // used when key_id is ""
+};
+
 // The KMS seam: where data keys come from and how they are unwrapped.
 class DataKeyProvider {
  public:
   virtual ~DataKeyProvider() = default;
-  // key_id "" means the service's default key. Errors: kEncryptionFailure.
-  virtual Result<DataKey> GenerateDataKey(std::string_view key_id,
+  // key_id: key id, key ARN, alias name or alias ARN; "" means scope.default_alias.
+  // Errors: kEncryptionFailure (or the KMS error that explains it).
+  virtual Result<DataKey> GenerateDataKey(const KeyScope& scope, std::string_view key_id,
                                           const EncryptionContext& ctx) = 0;
-  // Errors: kDecryptionFailure.
-  virtual Result<std::string> DecryptDataKey(std::string_view key_id, std::string_view wrapped,
+  // Errors: kDecryptionFailure (or the KMS error that explains it).
+  virtual Result<std::string> DecryptDataKey(const KeyScope& scope, std::string_view key_id,
+                                             std::string_view wrapped,
                                              const EncryptionContext& ctx) = 0;
+  // Whether key_id names a usable key, checked when a caller sets a KmsKeyId.
+  virtual Status CheckKey(const KeyScope& scope, std::string_view key_id) { return Status::Ok(); }
 };
 
 // Wraps data keys directly with the root key (until KMS keys exist).
 class RootKeyDataKeyProvider : public DataKeyProvider {
  public:
   explicit RootKeyDataKeyProvider(const RootKey& root) : root_(root) {}
-  Result<DataKey> GenerateDataKey(std::string_view key_id, const EncryptionContext& ctx) override;
-  Result<std::string> DecryptDataKey(std::string_view key_id, std::string_view wrapped,
+  Result<DataKey> GenerateDataKey(const KeyScope& scope, std::string_view key_id,
+                                  const EncryptionContext& ctx) override;
+  Result<std::string> DecryptDataKey(const KeyScope& scope, std::string_view key_id,
+                                     std::string_view wrapped,
                                      const EncryptionContext& ctx) override;
 
  private:
   const RootKey& root_;
 };
 
-Result<std::string> SealValue(DataKeyProvider& keys, std::string_view key_id,
-                              const EncryptionContext& ctx, std::string_view plaintext);
-Result<std::string> OpenValue(DataKeyProvider& keys, const EncryptionContext& ctx,
-                              std::string_view sealed);
+Result<std::string> SealValue(DataKeyProvider& keys, const KeyScope& scope,
+                              std::string_view key_id, const EncryptionContext& ctx,
+                              std::string_view plaintext);
+Result<std::string> OpenValue(DataKeyProvider& keys, const KeyScope& scope,
+                              const EncryptionContext& ctx, std::string_view sealed);
 
 }  // namespace arcana::crypto

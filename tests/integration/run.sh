@@ -27,7 +27,7 @@ if [ ! -d "$jsdir/node_modules/@aws-sdk/client-secrets-manager" ]; then
 fi
 tmp="$(mktemp -d -t arcana-js-XXXXXX)"
 port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$ARCANAD" --listen "127.0.0.1:$port" --data-dir "$tmp/data" --dev 2>"$tmp/arcanad.log" &
+"$ARCANAD" --listen "127.0.0.1:$port" --data-dir "$tmp/data" --dev >"$tmp/arcanad.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT

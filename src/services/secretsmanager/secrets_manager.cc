@@ -58,6 +58,10 @@ Result<std::string> SecretsManagerService::Call(std::string_view operation,
   return (this->*(it->second))(in, ctx);
 }
 
+crypto::KeyScope KeyScopeOf(const Secret& s) {
+  return {s.account, s.region, "alias/aws/secretsmanager"};
+}
+
 namespace {
 Status NotFound() {
   return Status(ErrorCode::kResourceNotFound, "Secrets Manager can't find the specified secret.");
@@ -122,7 +126,7 @@ Result<std::string> SecretsManagerService::SealVersion(const Secret& s,
                                                        const std::string& version_id,
                                                        std::string_view plaintext) {
   crypto::EncryptionContext ctx{{"SecretARN", s.arn}, {"SecretVersionId", version_id}};
-  return crypto::SealValue(keys_, kms_key_id, ctx, plaintext);
+  return crypto::SealValue(keys_, KeyScopeOf(s), kms_key_id, ctx, plaintext);
 }
 
 Result<std::string> SecretsManagerService::OpenVersion(const Secret& s, const SecretVersion& v) {
@@ -131,7 +135,7 @@ Result<std::string> SecretsManagerService::OpenVersion(const Secret& s, const Se
     return Status(ErrorCode::kInternalServiceError, "stored value of a version is missing");
   }
   crypto::EncryptionContext ctx{{"SecretARN", s.arn}, {"SecretVersionId", v.version_id}};
-  return crypto::OpenValue(keys_, ctx, *sealed);
+  return crypto::OpenValue(keys_, KeyScopeOf(s), ctx, *sealed);
 }
 
 std::string SecretsManagerService::ValueDigest(bool binary, std::string_view value) const {

@@ -23,6 +23,10 @@ namespace arcana::services::sm {
 using domain::sm::Secret;
 using domain::sm::SecretVersion;
 
+// The data-key scope of a secret's values: its account and region, default key
+// alias/aws/secretsmanager.
+crypto::KeyScope KeyScopeOf(const Secret& s);
+
 class SecretsManagerService : public Service {
  public:
   SecretsManagerService(storage::Store& store, crypto::DataKeyProvider& keys,

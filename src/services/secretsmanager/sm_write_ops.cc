@@ -134,6 +134,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
     s.has_description = true;
   }
   s.kms_key_id = in.Str("KmsKeyId").value_or("");
+  if (!s.kms_key_id.empty()) ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), s.kms_key_id));
   s.type = in.Str("Type").value_or("");
   s.tags = std::move(tags);
   s.created_ms = ctx.now_ms;
@@ -219,6 +220,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
   if (auto t = in.Str("Type")) s.type = *t;
   if (auto k = in.Str("KmsKeyId"); k && *k != s.kms_key_id) {
     // Re-encrypt the versions a caller can still reach by label under the new key.
+    if (!k->empty()) ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), *k));
     s.kms_key_id = *k;
     for (auto& v : s.versions) {
       if (!v.has_value || !(v.HasStage(dsm::kCurrent) || v.HasStage(dsm::kPending) ||
