@@ -1,4 +1,5 @@
 // arcanad: the server process. See app/server_app.cc for the start-up sequence.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "app/server_app.h"
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (exit_now) return 0;
+  // Logs (and audit lines) go to stderr; stdout is left to the one-time banners.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("arcanad"));
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   return arcana::app::RunServer(*cfg);
 }

@@ -42,6 +42,57 @@ enum class ErrorCode {
   kPreconditionNotMet,       // PreconditionNotMetException
   kInvalidNextToken,         // InvalidNextTokenException
   kInternalServiceError,     // InternalServiceError
+  // --- KMS ---
+  kKmsNotFound,              // NotFoundException (404)
+  kDisabled,                 // DisabledException (409)
+  kKmsInvalidState,          // KMSInvalidStateException (409)
+  kAlreadyExists,            // AlreadyExistsException (409)
+  kInvalidCiphertext,        // InvalidCiphertextException
+  kIncorrectKey,             // IncorrectKeyException
+  kInvalidKeyUsage,          // InvalidKeyUsageException
+  kKmsInvalidSignature,      // KMSInvalidSignatureException
+  kKmsInvalidMac,            // KMSInvalidMacException
+  kInvalidAliasName,         // InvalidAliasNameException
+  kInvalidArn,               // InvalidArnException
+  kInvalidGrantToken,        // InvalidGrantTokenException
+  kInvalidGrantId,           // InvalidGrantIdException
+  kTag,                      // TagException
+  kUnsupportedOperation,     // UnsupportedOperationException
+  kInvalidMarker,            // InvalidMarkerException
+  kKmsLimitExceeded,         // LimitExceededException (KMS)
+  kKmsMalformedPolicyDocument,  // MalformedPolicyDocumentException (KMS)
+  kKmsInternal,              // KMSInternalException (500)
+  kKeyUnavailable,           // KeyUnavailableException (500)
+  kDependencyTimeout,        // DependencyTimeoutException (503)
+  kConflict,                 // ConflictException (409)
+  kDryRunOperation,          // DryRunOperationException (412)
+  // --- SSM ---
+  kParameterNotFound,                // ParameterNotFound
+  kParameterAlreadyExists,           // ParameterAlreadyExists
+  kParameterVersionNotFound,         // ParameterVersionNotFound
+  kParameterMaxVersionLimitExceeded, // ParameterMaxVersionLimitExceeded
+  kParameterLimitExceeded,           // ParameterLimitExceeded
+  kParameterPatternMismatch,         // ParameterPatternMismatchException
+  kParameterVersionLabelLimitExceeded,  // ParameterVersionLabelLimitExceeded
+  kInvalidAllowedPattern,            // InvalidAllowedPatternException
+  kHierarchyLevelLimitExceeded,      // HierarchyLevelLimitExceededException
+  kHierarchyTypeMismatch,            // HierarchyTypeMismatchException
+  kUnsupportedParameterType,         // UnsupportedParameterType
+  kInvalidKeyId,                     // InvalidKeyId
+  kPoliciesLimitExceeded,            // PoliciesLimitExceededException
+  kInvalidPolicyType,                // InvalidPolicyTypeException
+  kInvalidPolicyAttribute,           // InvalidPolicyAttributeException
+  kIncompatiblePolicy,               // IncompatiblePolicyException
+  kInvalidFilterKey,                 // InvalidFilterKey
+  kInvalidFilterOption,              // InvalidFilterOption
+  kInvalidFilterValue,               // InvalidFilterValue
+  kSsmInvalidNextToken,              // InvalidNextToken (SSM's spelling)
+  kInvalidResourceType,              // InvalidResourceType
+  kInvalidResourceId,                // InvalidResourceId
+  kTooManyTagsError,                 // TooManyTagsError
+  kTooManyUpdates,                   // TooManyUpdates
+  kSsmInternalServerError,           // InternalServerError (SSM's spelling)
+  // --- end SSM ---
 };
 
 class [[nodiscard]] Status {

@@ -197,7 +197,7 @@ def _hmac(key: bytes, msg: str) -> bytes:
 def sigv4_headers(host: str, body: bytes, target: str, region: str, akid: str, secret: str,
                   service: str = "secretsmanager", when: _dt.datetime | None = None,
                   path: str = "/", extra_headers: dict | None = None,
-                  separator: str = ", ") -> dict:
+                  separator: str = ", ", signed_only: list | None = None) -> dict:
     when = when or _dt.datetime.now(_dt.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
@@ -209,7 +209,8 @@ def sigv4_headers(host: str, body: bytes, target: str, region: str, akid: str, s
     if target is not None:
         headers["X-Amz-Target"] = target
     headers.update(extra_headers or {})
-    canon = sorted((k.lower(), " ".join(str(v).strip().split())) for k, v in headers.items())
+    canon = sorted((k.lower(), " ".join(str(v).strip().split())) for k, v in headers.items()
+                   if signed_only is None or k.lower() in signed_only)
     signed = ";".join(k for k, _ in canon)
     canonical_request = "\n".join([
         "POST", path, "",

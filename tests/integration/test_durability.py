@@ -213,3 +213,36 @@ def test_restart_after_kill9_on_idle_server(fresh_dev_server):
     srv.start()
     g = srv.client().get_secret_value(SecretId="idle/x")
     assert (g["SecretString"], g["VersionId"]) == ("v2", vid)
+
+
+def test_sigterm_exits_cleanly(fresh_dev_server):
+    srv = fresh_dev_server
+    srv.client().create_secret(Name="term/x", SecretString="v")
+    assert srv.stop() == 0, f"arcanad exit code on SIGTERM; log:\n{srv.log_tail()}"
+
+
+def test_root_keys_only_taken_at_first_start(tmp_path):
+    """ARCANA_ROOT_* become the root key pair at the first start of a data dir only."""
+    from conftest import ArcanaServer, make_client
+    first = {"ARCANA_ROOT_ACCESS_KEY_ID": "AKIAFIRSTSTART000001",
+             "ARCANA_ROOT_SECRET_ACCESS_KEY": "first-start-secret"}
+    srv = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=False, env=first)
+    srv.start()
+    try:
+        c = make_client(srv.endpoint, akid="AKIAFIRSTSTART000001", secret="first-start-secret")
+        c.create_secret(Name="root/x", SecretString="v")
+        srv.stop()
+        srv.extra_env = {"ARCANA_ROOT_ACCESS_KEY_ID": "AKIASECONDSTART00001",
+                         "ARCANA_ROOT_SECRET_ACCESS_KEY": "second-start-secret"}
+        srv.start()
+        c = make_client(srv.endpoint, akid="AKIAFIRSTSTART000001", secret="first-start-secret")
+        assert c.get_secret_value(SecretId="root/x")["SecretString"] == "v"
+        c2 = make_client(srv.endpoint, akid="AKIASECONDSTART00001", secret="second-start-secret")
+        with pytest.raises(ClientError) as ei:
+            c2.list_secrets()
+        assert ei.value.response["Error"]["Code"] == "UnrecognizedClientException"
+        # the secret key is not in the log
+        for p in srv.log_files:
+            assert b"first-start-secret" not in p.read_bytes()
+    finally:
+        srv.stop()

@@ -266,3 +266,18 @@ def test_include_planned_deletion(raw, sm, uniq):
     assert "DeletedDate" not in entries[live]
     r = raw("ListSecrets", dict(body, IncludePlannedDeletion=False))
     assert [s["Name"] for s in r.json()["SecretList"]] == [live]
+
+
+def test_filter_value_bad_characters_rejected(sm):
+    with raises_code("InvalidParameterException", "ValidationException"):
+        sm().list_secrets(Filters=[{"Key": "name", "Values": ["bad#value"]}])
+
+
+def test_too_many_filter_values_rejected(sm):
+    with raises_code("InvalidParameterException", "ValidationException"):
+        sm().list_secrets(Filters=[{"Key": "name", "Values": [f"v{i}" for i in range(11)]}])
+
+
+def test_too_many_filters_rejected(sm):
+    with raises_code("InvalidParameterException", "ValidationException"):
+        sm().list_secrets(Filters=[{"Key": "name", "Values": [f"v{i}"]} for i in range(11)])

@@ -212,6 +212,14 @@ def test_block_public_policy(sm, uniq):
     with raises_code("PublicPolicyException"):
         c.put_resource_policy(SecretId=name, ResourcePolicy=policy(principal={"AWS": "*"}),
                               BlockPublicPolicy=True)
+    mixed = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "secretsmanager:DescribeSecret", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root", "*"]},
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    with raises_code("PublicPolicyException"):
+        c.put_resource_policy(SecretId=name, ResourcePolicy=mixed, BlockPublicPolicy=True)
+    assert "ResourcePolicy" not in c.get_resource_policy(SecretId=name)
     # a non-public policy passes the block
     c.put_resource_policy(SecretId=name, ResourcePolicy=policy(), BlockPublicPolicy=True)
     # without the block a public policy is stored

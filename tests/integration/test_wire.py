@@ -317,3 +317,26 @@ def test_dev_mode_ignores_clock_skew_and_key(sm, dev_server):
     when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
     r = raw_call(dev_server.endpoint, "ListSecrets", {}, akid="ANYKEY", secret="any", when=when)
     assert r.status_code == 200, r.text
+
+
+def test_unknown_session_token(auth_server):
+    r = auth_call(auth_server, "ListSecrets", {},
+                  extra_headers={"X-Amz-Security-Token": "FwoGZXIvYXdzEBogus" + "A" * 40})
+    assert r.status_code in (400, 403), r.text
+    assert error_code(r) in ("UnrecognizedClientException", "ExpiredTokenException",
+                             "InvalidClientTokenId"), r.text
+
+
+def test_host_must_be_signed(auth_server):
+    # a signature that does not cover Host could be replayed against another server
+    r = auth_call(auth_server, "ListSecrets", {},
+                  signed_only=["content-type", "x-amz-date", "x-amz-target"])
+    assert r.status_code in (400, 403), r.text
+    assert error_code(r) in ("InvalidSignatureException", "IncompleteSignatureException",
+                             "IncompleteSignature"), r.text
+
+
+def test_signed_with_fewer_headers_is_fine(auth_server):
+    # the server must use the client's SignedHeaders list, not one of its own
+    r = auth_call(auth_server, "ListSecrets", {}, signed_only=["host", "x-amz-date", "x-amz-target"])
+    assert r.status_code == 200, r.text

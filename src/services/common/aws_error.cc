@@ -32,6 +32,60 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kPreconditionNotMet: return {"PreconditionNotMetException", 400};
     case ErrorCode::kInvalidNextToken: return {"InvalidNextTokenException", 400};
     case ErrorCode::kInternalServiceError: return {"InternalServiceError", 500};
+    // --- KMS --- (HTTP statuses from the Smithy httpError traits, spec 1.5)
+    case ErrorCode::kKmsNotFound: return {"NotFoundException", 404};
+    case ErrorCode::kDisabled: return {"DisabledException", 409};
+    case ErrorCode::kKmsInvalidState: return {"KMSInvalidStateException", 409};
+    case ErrorCode::kAlreadyExists: return {"AlreadyExistsException", 409};
+    case ErrorCode::kInvalidCiphertext: return {"InvalidCiphertextException", 400};
+    case ErrorCode::kIncorrectKey: return {"IncorrectKeyException", 400};
+    case ErrorCode::kInvalidKeyUsage: return {"InvalidKeyUsageException", 400};
+    case ErrorCode::kKmsInvalidSignature: return {"KMSInvalidSignatureException", 400};
+    case ErrorCode::kKmsInvalidMac: return {"KMSInvalidMacException", 400};
+    case ErrorCode::kInvalidAliasName: return {"InvalidAliasNameException", 400};
+    case ErrorCode::kInvalidArn: return {"InvalidArnException", 400};
+    case ErrorCode::kInvalidGrantToken: return {"InvalidGrantTokenException", 400};
+    case ErrorCode::kInvalidGrantId: return {"InvalidGrantIdException", 400};
+    case ErrorCode::kTag: return {"TagException", 400};
+    case ErrorCode::kUnsupportedOperation: return {"UnsupportedOperationException", 400};
+    case ErrorCode::kInvalidMarker: return {"InvalidMarkerException", 400};
+    case ErrorCode::kKmsLimitExceeded: return {"LimitExceededException", 400};
+    case ErrorCode::kKmsMalformedPolicyDocument: return {"MalformedPolicyDocumentException", 400};
+    case ErrorCode::kKmsInternal: return {"KMSInternalException", 500};
+    case ErrorCode::kKeyUnavailable: return {"KeyUnavailableException", 500};
+    case ErrorCode::kDependencyTimeout: return {"DependencyTimeoutException", 503};
+    case ErrorCode::kConflict: return {"ConflictException", 409};
+    case ErrorCode::kDryRunOperation: return {"DryRunOperationException", 412};
+    // --- SSM ---
+    case ErrorCode::kParameterNotFound: return {"ParameterNotFound", 400};
+    case ErrorCode::kParameterAlreadyExists: return {"ParameterAlreadyExists", 400};
+    case ErrorCode::kParameterVersionNotFound: return {"ParameterVersionNotFound", 400};
+    case ErrorCode::kParameterMaxVersionLimitExceeded:
+      return {"ParameterMaxVersionLimitExceeded", 400};
+    case ErrorCode::kParameterLimitExceeded: return {"ParameterLimitExceeded", 400};
+    case ErrorCode::kParameterPatternMismatch: return {"ParameterPatternMismatchException", 400};
+    case ErrorCode::kParameterVersionLabelLimitExceeded:
+      return {"ParameterVersionLabelLimitExceeded", 400};
+    case ErrorCode::kInvalidAllowedPattern: return {"InvalidAllowedPatternException", 400};
+    case ErrorCode::kHierarchyLevelLimitExceeded:
+      return {"HierarchyLevelLimitExceededException", 400};
+    case ErrorCode::kHierarchyTypeMismatch: return {"HierarchyTypeMismatchException", 400};
+    case ErrorCode::kUnsupportedParameterType: return {"UnsupportedParameterType", 400};
+    case ErrorCode::kInvalidKeyId: return {"InvalidKeyId", 400};
+    case ErrorCode::kPoliciesLimitExceeded: return {"PoliciesLimitExceededException", 400};
+    case ErrorCode::kInvalidPolicyType: return {"InvalidPolicyTypeException", 400};
+    case ErrorCode::kInvalidPolicyAttribute: return {"InvalidPolicyAttributeException", 400};
+    case ErrorCode::kIncompatiblePolicy: return {"IncompatiblePolicyException", 400};
+    case ErrorCode::kInvalidFilterKey: return {"InvalidFilterKey", 400};
+    case ErrorCode::kInvalidFilterOption: return {"InvalidFilterOption", 400};
+    case ErrorCode::kInvalidFilterValue: return {"InvalidFilterValue", 400};
+    case ErrorCode::kSsmInvalidNextToken: return {"InvalidNextToken", 400};
+    case ErrorCode::kInvalidResourceType: return {"InvalidResourceType", 400};
+    case ErrorCode::kInvalidResourceId: return {"InvalidResourceId", 400};
+    case ErrorCode::kTooManyTagsError: return {"TooManyTagsError", 400};
+    case ErrorCode::kTooManyUpdates: return {"TooManyUpdates", 400};
+    case ErrorCode::kSsmInternalServerError: return {"InternalServerError", 500};
+    // --- end SSM ---
   }
   return {"InternalFailure", 500};
 }

@@ -226,3 +226,25 @@ test("ListSecrets IncludePlannedDeletion", async () => {
   assert.ok(byName[p + "gone"].DeletedDate instanceof Date);
   assert.equal(byName[p + "live"].DeletedDate, undefined);
 });
+
+test("BatchGetSecretValue size limits", async () => {
+  const p = prefix();
+  await makeSecrets(p, ["v"]);
+  const tooMany = Array.from({ length: 21 }, (_, i) => `${p}id${i}`);
+  await assert.rejects(sm.send(new BatchGetSecretValueCommand({ SecretIdList: tooMany })), (err) => {
+    assert.ok(["InvalidParameterException", "ValidationException"].includes(err.name), err.name);
+    return true;
+  });
+  await assert.rejects(sm.send(new BatchGetSecretValueCommand({
+    Filters: [{ Key: "name", Values: [p] }], MaxResults: 21,
+  })), (err) => {
+    assert.ok(["InvalidParameterException", "ValidationException"].includes(err.name), err.name);
+    return true;
+  });
+  // 20 ids is the maximum: allowed, missing ones reported in Errors
+  const twenty = [p + "v", ...Array.from({ length: 19 }, (_, i) => `${p}missing${i}`)];
+  const r = await sm.send(new BatchGetSecretValueCommand({ SecretIdList: twenty }));
+  assert.equal(r.SecretValues.length, 1);
+  assert.equal(r.Errors.length, 19);
+  for (const e of r.Errors) assert.equal(e.ErrorCode, "ResourceNotFoundException");
+});

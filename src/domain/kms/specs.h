@@ -1,0 +1,43 @@
+// KMS key specs and algorithms: which KeySpec supports which KeyUsage, and which
+// encryption / signing / MAC algorithms a key of a spec lists and accepts. The table is
+// AWS's (KMS developer guide, "Key spec reference"), restricted to the specs Arcana
+// implements (SYMMETRIC_DEFAULT, RSA_*, ECC_NIST_*, ECC_SECG_P256K1, HMAC_*).
+// Thread-safety: pure functions over constant tables.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/asymmetric.h"
+
+namespace arcana::domain::kms {
+
+bool IsSymmetricSpec(std::string_view spec);   // SYMMETRIC_DEFAULT
+bool IsHmacSpec(std::string_view spec);        // HMAC_*
+bool IsAsymmetricSpec(std::string_view spec);  // RSA_* and ECC_*
+std::optional<crypto::AsymmetricSpec> AsymmetricSpecOf(std::string_view spec);
+// Key length in bytes for an HMAC spec (HMAC_256 -> 32).
+size_t HmacKeyBytes(std::string_view spec);
+
+// Checks a CreateKey (KeySpec, KeyUsage) pair, filling defaults: the usage defaults to
+// ENCRYPT_DECRYPT and the spec to SYMMETRIC_DEFAULT. Errors: kValidation for a pair AWS
+// rejects, kUnsupportedOperation for specs the model knows but Arcana does not implement.
+Status CheckSpecAndUsage(std::string& spec, std::string& usage);
+
+std::vector<std::string> EncryptionAlgorithmsFor(std::string_view spec, std::string_view usage);
+std::vector<std::string> SigningAlgorithmsFor(std::string_view spec, std::string_view usage);
+std::vector<std::string> MacAlgorithmsFor(std::string_view spec, std::string_view usage);
+
+// RSAES_OAEP_SHA_1 / RSAES_OAEP_SHA_256 -> hash; nullopt for others.
+std::optional<crypto::HashAlg> OaepHash(std::string_view algorithm);
+struct SigningParams {
+  crypto::SignScheme scheme;
+  crypto::HashAlg hash;
+};
+std::optional<SigningParams> SigningParamsOf(std::string_view algorithm);
+std::optional<crypto::HashAlg> MacHash(std::string_view mac_algorithm);  // HMAC_SHA_256 -> kSha256
+
+}  // namespace arcana::domain::kms

@@ -1,0 +1,53 @@
+// Parameter name rules (spec 4.1, 7.2): allowed characters, hierarchy depth, reserved
+// prefixes, the usable length including the ARN prefix, the canonical lookup key (`/Name`
+// and `Name` are one parameter at the root), ARNs, and `name:selector` parsing.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace arcana::domain::ssm {
+
+inline constexpr size_t kMaxHierarchyLevels = 15;
+inline constexpr size_t kMaxUsableArnLength = 1011;
+
+// Leading and trailing spaces are stripped (AWS does the same).
+std::string TrimName(std::string_view raw);
+
+// Validates a name for creation. Errors: kValidation (characters, form, reserved `aws`/`ssm`
+// prefix, length), kAccessDenied (a `/aws/...` path), kHierarchyLevelLimitExceeded.
+Status ValidateName(std::string_view name, std::string_view region, std::string_view account);
+
+// The canonical lookup key: a root-level `/Name` becomes `Name`; other names are unchanged.
+std::string NameKey(std::string_view name);
+
+// Number of hierarchy levels ("a" = 1, "/a/b/c" = 3).
+size_t HierarchyLevels(std::string_view name);
+// True for a name inside a hierarchy ("/a/b"), false for root-level names.
+bool IsHierarchical(std::string_view name);
+
+// arn:aws:ssm:<region>:<account>:parameter/<name without leading slash>
+std::string ParameterArn(std::string_view region, std::string_view account, std::string_view name);
+
+// A Name input as callers send it: a name or an ARN, with an optional `:selector`.
+struct NameRef {
+  std::string name;      // the parameter name (from an ARN: with "/" restored for hierarchies)
+  std::string selector;  // "" or the part after ':' (version number or label)
+  bool from_arn = false;
+  bool foreign = false;  // an ARN of another account or region
+  bool malformed = false;  // more than one selector, or an unparsable ARN
+};
+NameRef ParseNameRef(std::string_view input, std::string_view region, std::string_view account);
+
+// A selector that is all digits selects a version; otherwise a label.
+std::optional<int64_t> SelectorVersion(std::string_view selector);
+
+// Validates a GetParametersByPath / Path filter value: starts with '/', allowed characters.
+Status ValidatePath(std::string_view path);
+
+}  // namespace arcana::domain::ssm
