@@ -18,7 +18,14 @@
 #include "crypto/root_key.h"
 #include "net/http_server.h"
 #include "net/pipeline.h"
+#include "seal/operator_api.h"
+#include "seal/seal_manager.h"
+#include "services/kms/kms_data_key_provider.h"  // KMS
+#include "services/kms/kms_maintenance.h"  // KMS
+#include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
+#include "services/ssm/ssm_service.h"  // SSM
+#include "services/ssm/ssm_sweeper.h"  // SSM
 #include "storage/sqlite_store.h"
 
 namespace arcana::app {
@@ -92,11 +99,19 @@ int RunServer(const config::Config& cfg) {
   if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
   ::chmod(cfg.data_dir.c_str(), 0700);
 
-  auto root = crypto::RootKey::LoadOrCreate(cfg.data_dir + "/root.key", true);
-  if (!root.ok()) return Fail(root.status().message());
+  // The root key holder: empty (sealed) until the root of trust (seal/) unseals it.
+  auto root = std::make_unique<crypto::RootKey>();
   auto store_res = storage::SqliteStore::Open(cfg.data_dir + "/arcana.db");
   if (!store_res.ok()) return Fail(store_res.status().message());
   auto& store = **store_res;
+  // Root of trust: key file / PKCS#11 unseal now; a Shamir data dir starts sealed.
+  seal::SealManager sealer(
+      seal::SealOptions{cfg.seal, cfg.data_dir,
+                        seal::Pkcs11Options{cfg.pkcs11_module, cfg.pkcs11_token_label,
+                                            cfg.pkcs11_slot, cfg.pkcs11_pin,
+                                            cfg.pkcs11_key_label}},
+      store, store, &store, *root);
+  if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
   auto initialized = store.GetMeta(kInitializedMeta);
   if (!initialized.ok()) return Fail(initialized.status().message());
@@ -120,8 +135,13 @@ int RunServer(const config::Config& cfg) {
     }
   }
 
-  crypto::RootKeyDataKeyProvider keys(*root);
+  // KMS: data keys of secrets (and parameters) come from KMS keys; values sealed before
+  // KMS (root-key-wrapped data keys) stay readable through the provider's legacy path.
+  services::kms::KeyRing kms_keys(store, *root);  // KMS
+  services::kms::KmsDataKeyProvider keys(kms_keys, *root);  // KMS
+  services::kms::KmsService kms(kms_keys);  // KMS
   services::sm::SecretsManagerService secrets_manager(store, keys, *root);
+  services::ssm::SsmService ssm(store, keys, *root, &secrets_manager);  // SSM
   auth::AuthOptions ao;
   ao.dev = cfg.dev;
   ao.dev_account = cfg.account_id;
@@ -132,9 +152,20 @@ int RunServer(const config::Config& cfg) {
   audit::LogAuditSink audit;
   net::PipelineOptions po;
   po.dev = cfg.dev;
-  po.reset = [&store] { return store.WipeResources(); };
+  po.reset = [&store, &kms_keys] {
+    ARCANA_RETURN_IF_ERROR(store.WipeResources());
+    kms_keys.ForgetMaterials();  // KMS
+    return store.WipeKms();  // KMS
+  };
+  seal::OperatorApi operator_api(sealer, authn);  // seal status, unseal, seal, rotate-root
+  po.root = root.get();
+  po.operator_api = [&operator_api](const net::HttpRequest& q, net::HttpResponse& r) {
+    return operator_api.Handle(q, r);
+  };
   net::Pipeline pipeline(po, authn, authz, audit);
   pipeline.AddService(&secrets_manager);
+  pipeline.AddService(&kms);  // KMS
+  pipeline.AddService(&ssm);  // SSM
 
   net::ServerOptions so;
   so.host = host;
@@ -156,6 +187,8 @@ int RunServer(const config::Config& cfg) {
               << "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n";
   }
   Sweeper sweeper(secrets_manager);
+  services::kms::KmsMaintenance kms_maintenance(kms);  // KMS: key deletion, auto rotation
+  services::ssm::ExpirySweeper ssm_sweeper(ssm);  // SSM: Expiration policies
   std::string scheme = tls ? "https" : "http";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   spdlog::info("arcanad serving on {}://{}:{} (data dir {}, account {}){}", scheme, shown_host,

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "auth/access_keys.h"
+#include "cli/operator_commands.h"
 #include "crypto/root_key.h"
 #include "storage/sqlite_store.h"
 
@@ -37,12 +38,18 @@ int main(int argc, char** argv) {
   auto* del = keys->add_subcommand("delete", "delete an access key");
   del->add_option("id", delete_id, "access key id")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  arcana::cli::OperatorCommands operator_cmds(app, data_dir);  // `arcana operator ...`
 
-  auto root = arcana::crypto::RootKey::LoadOrCreate(data_dir + "/root.key", false);
-  if (!root.ok()) return Die(root.status().message() + " (has arcanad initialised this data dir?)");
+  CLI11_PARSE(app, argc, argv);
+  if (auto rc = operator_cmds.Run()) return *rc;
+
+  auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
   auto store = arcana::storage::SqliteStore::Open(data_dir + "/arcana.db");
   if (!store.ok()) return Die(store.status().message());
+  if (create->parsed()) {
+    arcana::Status st = arcana::cli::UnsealOffline(**store, data_dir, *root);
+    if (!st.ok()) return Die(st.message());
+  }
 
   if (list->parsed()) {
     auto all = (*store)->ListAccessKeys();

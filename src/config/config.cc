@@ -38,6 +38,12 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("default_region", c.default_region);
   integer("max_skew_seconds", c.max_skew_seconds);
   str("log_level", c.log_level);
+  str("seal", c.seal);
+  str("pkcs11_module", c.pkcs11_module);
+  str("pkcs11_token_label", c.pkcs11_token_label);
+  integer("pkcs11_slot", c.pkcs11_slot);
+  str("pkcs11_pin", c.pkcs11_pin);
+  str("pkcs11_key_label", c.pkcs11_key_label);
   return Status::Ok();
 }
 
@@ -82,6 +88,18 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
       ->envname("ARCANA_MAX_SKEW_SECONDS");
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")
       ->envname("ARCANA_LOG_LEVEL");
+  app.add_option("--seal", c.seal, "root of trust: keyfile | shamir | pkcs11 (default: as recorded)")
+      ->envname("ARCANA_SEAL");
+  app.add_option("--pkcs11-module", c.pkcs11_module, "PKCS#11 module (.so) for --seal pkcs11")
+      ->envname("ARCANA_PKCS11_MODULE");
+  app.add_option("--pkcs11-token-label", c.pkcs11_token_label, "PKCS#11 token label")
+      ->envname("ARCANA_PKCS11_TOKEN_LABEL");
+  app.add_option("--pkcs11-slot", c.pkcs11_slot, "PKCS#11 slot id (instead of a token label)")
+      ->envname("ARCANA_PKCS11_SLOT");
+  app.add_option("--pkcs11-pin", c.pkcs11_pin, "PKCS#11 user PIN (prefer ARCANA_PKCS11_PIN)")
+      ->envname("ARCANA_PKCS11_PIN");
+  app.add_option("--pkcs11-key-label", c.pkcs11_key_label, "label of the wrapping AES key")
+      ->envname("ARCANA_PKCS11_KEY_LABEL")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -22,6 +22,14 @@ struct Config {
   int max_skew_seconds = 900;               // SigV4 X-Amz-Date tolerance
   std::string log_level = "info";           // trace|debug|info|warn|error
   std::string config_file;                  // the TOML file read, if any
+  // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir
+  // records (keyfile for a new one) (ARCANA_SEAL)
+  std::string seal;
+  std::string pkcs11_module;       // PKCS#11 module path (ARCANA_PKCS11_MODULE)
+  std::string pkcs11_token_label;  // token by label (ARCANA_PKCS11_TOKEN_LABEL)
+  int pkcs11_slot = -1;            // or by slot id (ARCANA_PKCS11_SLOT)
+  std::string pkcs11_pin;          // user PIN (ARCANA_PKCS11_PIN; prefer env/TOML to a flag)
+  std::string pkcs11_key_label = "arcana-root-wrap";  // AES key (ARCANA_PKCS11_KEY_LABEL)
 };
 
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and

@@ -70,19 +70,20 @@ Result<std::string> SealValue(DataKeyProvider& keys, const KeyScope& scope,
                               std::string_view key_id, const EncryptionContext& ctx,
                               std::string_view plaintext) {
   ARCANA_ASSIGN_OR_RETURN(DataKey dk, keys.GenerateDataKey(scope, key_id, ctx));
-  auto body = AeadSeal(dk.plaintext, plaintext, CanonicalContext(ctx));
-  SecureWipe(dk.plaintext);
-  if (!body.ok()) return Status(ErrorCode::kEncryptionFailure, "cannot encrypt the secret value");
   if (dk.key_id.size() > 0xffff || dk.wrapped.size() > 0xffff) {
+    SecureWipe(dk.plaintext);
     return Status(ErrorCode::kEncryptionFailure, "wrapped key too large");
   }
   std::string out;
-  out.reserve(5 + dk.key_id.size() + dk.wrapped.size() + body->size());
   out.push_back(static_cast<char>(kFormatV1));
   PutU16(out, dk.key_id.size());
   out += dk.key_id;
   PutU16(out, dk.wrapped.size());
   out += dk.wrapped;
+  // The header is authenticated too: AAD = header || CanonicalContext(ctx).
+  auto body = AeadSeal(dk.plaintext, plaintext, out + CanonicalContext(ctx));
+  SecureWipe(dk.plaintext);
+  if (!body.ok()) return Status(ErrorCode::kEncryptionFailure, "cannot encrypt the secret value");
   out += *body;
   return out;
 }
@@ -92,11 +93,12 @@ Result<std::string> OpenValue(DataKeyProvider& keys, const KeyScope& scope,
   const Status corrupt(ErrorCode::kDecryptionFailure,
                        "Secrets Manager can't decrypt the protected secret text.");
   if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != kFormatV1) return corrupt;
-  sealed.remove_prefix(1);
+  std::string_view rest = sealed.substr(1);
   std::string_view key_id, wrapped;
-  if (!GetField(sealed, key_id) || !GetField(sealed, wrapped)) return corrupt;
+  if (!GetField(rest, key_id) || !GetField(rest, wrapped)) return corrupt;
+  std::string_view header = sealed.substr(0, sealed.size() - rest.size());
   ARCANA_ASSIGN_OR_RETURN(std::string data_key, keys.DecryptDataKey(scope, key_id, wrapped, ctx));
-  auto plain = AeadOpen(data_key, sealed, CanonicalContext(ctx));
+  auto plain = AeadOpen(data_key, rest, std::string(header) + CanonicalContext(ctx));
   SecureWipe(data_key);
   if (!plain.ok()) return corrupt;
   return plain;

@@ -6,7 +6,8 @@
 //   u8  format = 0x01
 //   u16 key_id length, key_id bytes      (the provider's key that wrapped the data key)
 //   u16 wrapped length, wrapped data key (provider-specific, opaque)
-//   AEAD blob: nonce(12) | ciphertext | tag(16)   (see aead.h), AAD = CanonicalContext(ctx)
+//   AEAD blob: nonce(12) | ciphertext | tag(16)   (see aead.h),
+//              AAD = the header bytes above || CanonicalContext(ctx)
 #pragma once
 
 #include <map>

@@ -5,22 +5,67 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <map>
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 
 namespace arcana::crypto {
+namespace {
 
-RootKey::RootKey(std::string key32) : key_(std::move(key32)) {
-  id_ = HexEncode(HmacSha256(key_, "arcana:root-key-id")).substr(0, 16);
+constexpr char kMagic[3] = {static_cast<char>(0xA7), 'r', 0x01};
+constexpr size_t kIdLen = 8;
+constexpr size_t kHeaderLen = sizeof(kMagic) + kIdLen;
+
+std::string RawId(std::string_view key32) {
+  return HmacSha256(key32, "arcana:root-key-id").substr(0, kIdLen);
 }
+
+Status SealedError() {
+  return Status(ErrorCode::kServiceUnavailable,
+                "Arcana is sealed: unseal it (arcana operator unseal) before using it.");
+}
+
+// One immutable generation of keys; replaced, never mutated, so readers keep a snapshot.
+struct Keys {
+  std::string current, current_id;    // raw id
+  std::string previous, previous_id;  // during rotation only
+  std::string derive;
+  ~Keys() {
+    SecureWipe(current);
+    SecureWipe(previous);
+    SecureWipe(derive);
+  }
+};
+
+}  // namespace
+
+struct RootKey::State {
+  mutable std::mutex mu;
+  std::shared_ptr<const Keys> keys;  // nullptr: sealed
+  // Holds per key generation (see Hold).
+  uint64_t gen = 0;
+  mutable std::map<uint64_t, int> holds;
+  mutable std::condition_variable cv;
+
+  std::shared_ptr<const Keys> Snapshot() const {
+    std::lock_guard<std::mutex> l(mu);
+    return keys;
+  }
+};
+
+RootKey::RootKey() : s_(std::make_unique<State>()) {}
+RootKey::RootKey(std::string key32) : RootKey() { Install(std::move(key32)); }
 RootKey::RootKey(RootKey&&) noexcept = default;
 RootKey& RootKey::operator=(RootKey&&) noexcept = default;
-RootKey::~RootKey() { SecureWipe(key_); }
+RootKey::~RootKey() = default;
 
 RootKey RootKey::FromBytes(std::string key32) { return RootKey(std::move(key32)); }
+
+std::string RootKey::IdOf(std::string_view key32) { return HexEncode(RawId(key32)); }
 
 Result<RootKey> RootKey::LoadOrCreate(const std::string& path, bool create_if_missing) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -54,22 +99,162 @@ Result<RootKey> RootKey::LoadOrCreate(const std::string& path, bool create_if_mi
   ssize_t n = ::read(fd, key.data(), key.size());
   ::close(fd);
   if (n != 32) {
+    SecureWipe(key);
     return Status(ErrorCode::kInternalFailure, "root key file " + path + " is not 32 bytes");
   }
   key.resize(32);
   return RootKey(std::move(key));
 }
 
+bool RootKey::sealed() const { return s_->Snapshot() == nullptr; }
+
+void RootKey::Install(std::string key32, std::string derive_secret, std::string previous32) {
+  auto k = std::make_shared<Keys>();
+  if (!previous32.empty()) {
+    k->previous_id = RawId(previous32);
+    k->previous = std::move(previous32);
+  }
+  k->current_id = RawId(key32);
+  k->derive = derive_secret.empty() ? key32 : std::move(derive_secret);
+  k->current = std::move(key32);
+  std::lock_guard<std::mutex> l(s_->mu);
+  s_->keys = std::move(k);
+  ++s_->gen;
+}
+
+void RootKey::Wipe() {
+  std::shared_ptr<const Keys> old;
+  std::lock_guard<std::mutex> l(s_->mu);
+  old.swap(s_->keys);  // wiped when the last in-flight snapshot goes
+}
+
+Status RootKey::BeginRotation(std::string new_key32) {
+  std::lock_guard<std::mutex> l(s_->mu);
+  if (!s_->keys) return SealedError();
+  auto k = std::make_shared<Keys>();
+  k->previous = s_->keys->current;
+  k->previous_id = s_->keys->current_id;
+  k->derive = s_->keys->derive;
+  k->current_id = RawId(new_key32);
+  k->current = std::move(new_key32);
+  s_->keys = std::move(k);
+  ++s_->gen;
+  return Status::Ok();
+}
+
+void RootKey::FinishRotation() {
+  std::lock_guard<std::mutex> l(s_->mu);
+  if (!s_->keys || s_->keys->previous.empty()) return;
+  auto k = std::make_shared<Keys>();
+  k->current = s_->keys->current;
+  k->current_id = s_->keys->current_id;
+  k->derive = s_->keys->derive;
+  s_->keys = std::move(k);
+}
+
+void RootKey::AbortRotation() {
+  std::lock_guard<std::mutex> l(s_->mu);
+  if (!s_->keys || s_->keys->previous.empty()) return;
+  auto k = std::make_shared<Keys>();
+  k->current = s_->keys->previous;
+  k->current_id = s_->keys->previous_id;
+  k->derive = s_->keys->derive;
+  s_->keys = std::move(k);
+  ++s_->gen;
+}
+
+Result<std::string> RootKey::DerivationSecret() const {
+  auto k = s_->Snapshot();
+  if (!k) return SealedError();
+  return k->derive;
+}
+
 Result<std::string> RootKey::Seal(std::string_view plaintext, std::string_view aad) const {
-  return AeadSeal(key_, plaintext, aad);
+  auto k = s_->Snapshot();
+  if (!k) return SealedError();
+  ARCANA_ASSIGN_OR_RETURN(std::string body, AeadSeal(k->current, plaintext, aad));
+  std::string out;
+  out.reserve(kHeaderLen + body.size());
+  out.append(kMagic, sizeof(kMagic));
+  out += k->current_id;
+  out += body;
+  return out;
 }
 
 Result<std::string> RootKey::Open(std::string_view sealed, std::string_view aad) const {
-  return AeadOpen(key_, sealed, aad);
+  auto k = s_->Snapshot();
+  if (!k) return SealedError();
+  if (sealed.size() > kHeaderLen && sealed.substr(0, sizeof(kMagic)) == std::string_view(kMagic, 3)) {
+    std::string_view id = sealed.substr(sizeof(kMagic), kIdLen);
+    std::string_view body = sealed.substr(kHeaderLen);
+    if (id == k->current_id) {
+      auto r = AeadOpen(k->current, body, aad);
+      if (r.ok()) return r;
+    } else if (!k->previous.empty() && id == k->previous_id) {
+      auto r = AeadOpen(k->previous, body, aad);
+      if (r.ok()) return r;
+    }
+    // A legacy blob whose random nonce happens to start like a header: fall through.
+  }
+  auto r = AeadOpen(k->current, sealed, aad);
+  if (r.ok() || k->previous.empty()) return r;
+  return AeadOpen(k->previous, sealed, aad);
 }
 
-std::string RootKey::DeriveKey(std::string_view purpose) const {
-  return HmacSha256(key_, std::string("arcana:") + std::string(purpose));
+bool RootKey::IsCurrent(std::string_view blob) const {
+  auto k = s_->Snapshot();
+  return k && blob.size() > kHeaderLen &&
+         blob.substr(0, sizeof(kMagic)) == std::string_view(kMagic, 3) &&
+         blob.substr(sizeof(kMagic), kIdLen) == k->current_id;
+}
+
+Result<std::string> RootKey::DeriveKey(std::string_view purpose) const {
+  auto k = s_->Snapshot();
+  if (!k) return SealedError();
+  return HmacSha256(k->derive, std::string("arcana:") + std::string(purpose));
+}
+
+std::string RootKey::id() const {
+  auto k = s_->Snapshot();
+  return k ? HexEncode(k->current_id) : std::string();
+}
+
+std::optional<RootKey::Hold> RootKey::TryHold() const {
+  std::lock_guard<std::mutex> l(s_->mu);
+  if (!s_->keys) return std::nullopt;
+  ++s_->holds[s_->gen];
+  return Hold(this, s_->gen);
+}
+
+RootKey::Hold::~Hold() {
+  if (owner_ == nullptr) return;
+  State& s = *owner_->s_;
+  std::lock_guard<std::mutex> l(s.mu);
+  auto it = s.holds.find(gen_);
+  if (it != s.holds.end() && --it->second == 0) s.holds.erase(it);
+  s.cv.notify_all();
+}
+
+bool RootKey::WaitForOlderHolds(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> l(s_->mu);
+  const uint64_t gen = s_->gen;
+  return s_->cv.wait_for(l, timeout, [&] {
+    return s_->holds.empty() || s_->holds.begin()->first >= gen;
+  });
+}
+
+DerivedKey::DerivedKey(const RootKey& root, std::string purpose)
+    : root_(root), purpose_(std::move(purpose)), unusable_(RandomBytes(32)) {}
+
+const std::string& DerivedKey::get() const {
+  if (ready_.load(std::memory_order_acquire)) return key_;
+  std::lock_guard<std::mutex> l(mu_);
+  if (ready_.load(std::memory_order_relaxed)) return key_;
+  auto k = root_.DeriveKey(purpose_);
+  if (!k.ok()) return unusable_;
+  key_ = std::move(k).value();
+  ready_.store(true, std::memory_order_release);
+  return key_;
 }
 
 }  // namespace arcana::crypto

@@ -1,9 +1,31 @@
-// The root key: 256 bits that wrap every other key Arcana holds (data keys of secret
-// versions, stored access-key secrets, derived MAC keys). Kept in a 0600 key file
-// created at init; the KMS issue replaces the file with a sealed root (Shamir / HSM).
-// Thread-safety: immutable after Load; all methods are const and thread-safe.
+// The root key: 256 bits that wrap every other key Arcana holds (KMS key materials, data
+// keys of pre-KMS secret versions, stored access-key secrets, derived MAC keys).
+//
+// A RootKey object is the process's *holder* of that key: it is empty while the server is
+// sealed (every method that needs the key answers kServiceUnavailable) and filled by the
+// root of trust (seal/: key file, Shamir shares or a PKCS#11 HSM) when it unseals. It is
+// never written anywhere in the clear by this class.
+//
+// Sealed blob format (what Seal returns), so every blob names the root key that wrapped it:
+//   0xA7 'r' 0x01 | root key id (8 bytes, = id() in hex) | AES-256-GCM blob (see aead.h)
+// Blobs written before this format (a bare AEAD blob) still open: Open tries the keys held.
+//
+// Rotation (seal/root_rotation): BeginRotation makes a new key current while the previous
+// one still opens old blobs; once every blob is rewrapped, FinishRotation forgets it.
+// Requests take a Hold, so rotation can wait until nothing sealed with the old key is still
+// in flight (uncommitted) before its rewrap transaction.
+//
+// DeriveKey uses a separate, stable derivation secret (kept wrapped in the store), so the
+// derived keys - and what was stored under them, e.g. value digests - survive rotation.
+// Thread-safety: every method is thread-safe; a key swap never invalidates a running call.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,26 +35,91 @@ namespace arcana::crypto {
 
 class RootKey {
  public:
-  // Reads path, or creates it (0600, 32 random bytes, fsync'd) when create_if_missing.
+  // Empty: sealed.
+  RootKey();
+  // Reads path, or creates it (0600, 32 random bytes, fsync'd) when create_if_missing, and
+  // returns a holder unsealed with it. (seal/keyfile_seal.h is the full key-file strategy.)
   static Result<RootKey> LoadOrCreate(const std::string& path, bool create_if_missing);
-  static RootKey FromBytes(std::string key32);  // tests
+  static RootKey FromBytes(std::string key32);  // tests: unsealed with key32
 
   RootKey(RootKey&&) noexcept;
   RootKey& operator=(RootKey&&) noexcept;
   ~RootKey();
 
-  // AES-256-GCM under the root key, bound to aad (see aead.h for the byte format).
+  // --- state, driven by the root of trust (seal/) ---
+  bool sealed() const;
+  // Unseals with key32. derive_secret: the stable secret of DeriveKey; "" = key32 itself
+  // (how stores created before the derivation secret existed derive their keys).
+  // previous32: a key that still opens blobs (recovery of an interrupted rotation).
+  void Install(std::string key32, std::string derive_secret = "", std::string previous32 = "");
+  // Seals: wipes every key from memory. Calls in flight that already hold a key finish.
+  void Wipe();
+  // The new key becomes current; the old one keeps opening blobs until FinishRotation.
+  // Errors: kServiceUnavailable while sealed.
+  Status BeginRotation(std::string new_key32);
+  void FinishRotation();  // forgets the previous key
+  void AbortRotation();   // the previous key becomes current again
+  // The derivation secret (to store it wrapped). Errors: kServiceUnavailable while sealed.
+  Result<std::string> DerivationSecret() const;
+
+  // --- use ---
+  // AES-256-GCM under the current root key, bound to aad. Errors: kServiceUnavailable.
   Result<std::string> Seal(std::string_view plaintext, std::string_view aad) const;
+  // Opens a blob of any root key held (current or, during rotation, previous).
+  // Errors: kServiceUnavailable while sealed, kDecryptionFailure.
   Result<std::string> Open(std::string_view sealed, std::string_view aad) const;
-  // A 32-byte key for one purpose (HMAC(root, "arcana:" + purpose)); never the root itself.
-  std::string DeriveKey(std::string_view purpose) const;
-  // A short stable identifier of this root key (for the ciphertext header), not secret.
-  const std::string& id() const { return id_; }
+  // Whether blob's header names the current key (false for legacy untagged blobs).
+  bool IsCurrent(std::string_view blob) const;
+  // A 32-byte key for one purpose (HMAC(derive secret, "arcana:" + purpose)); never the
+  // root itself. Errors: kServiceUnavailable while sealed.
+  Result<std::string> DeriveKey(std::string_view purpose) const;
+  // Hex id of the current root key ("" while sealed); not secret.
+  std::string id() const;
+  static std::string IdOf(std::string_view key32);  // hex, 16 characters
+
+  // A request's hold on the key generation it started under (see Rotation above).
+  class Hold {
+   public:
+    Hold(Hold&& o) noexcept : owner_(o.owner_), gen_(o.gen_) { o.owner_ = nullptr; }
+    Hold(const Hold&) = delete;
+    ~Hold();
+
+   private:
+    friend class RootKey;
+    Hold(const RootKey* owner, uint64_t gen) : owner_(owner), gen_(gen) {}
+    const RootKey* owner_;
+    uint64_t gen_;
+  };
+  // nullopt while sealed.
+  std::optional<Hold> TryHold() const;
+  // Waits until no Hold taken before the last BeginRotation remains; false on timeout.
+  bool WaitForOlderHolds(std::chrono::milliseconds timeout) const;
+
+  struct State;
 
  private:
   explicit RootKey(std::string key32);
-  std::string key_;
-  std::string id_;
+  std::unique_ptr<State> s_;
+};
+
+// A purpose key derived from the root's derivation secret on first use, then cached (it is
+// stable across rotation). Lets services be built while the server is still sealed.
+// While sealed it yields a random per-object key, so nothing made with it verifies later.
+// Thread-safety: get() may be called concurrently.
+class DerivedKey {
+ public:
+  DerivedKey(const RootKey& root, std::string purpose);
+  const std::string& get() const;
+  operator const std::string&() const { return get(); }
+  operator std::string_view() const { return get(); }
+
+ private:
+  const RootKey& root_;
+  std::string purpose_;
+  std::string unusable_;  // the sealed-state stand-in
+  mutable std::mutex mu_;
+  mutable std::atomic<bool> ready_{false};
+  mutable std::string key_;
 };
 
 }  // namespace arcana::crypto

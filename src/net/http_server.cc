@@ -78,9 +78,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     }
     req.body = std::move(msg.body());
-    beast::error_code ep_ec;
-    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ep_ec);
-    if (!ep_ec) req.remote_address = ep.address().to_string();
+    if (remote_.empty()) {  // once per connection: getpeername is a syscall
+      beast::error_code ep_ec;
+      auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ep_ec);
+      remote_ = ep_ec ? "-" : ep.address().to_string();
+    }
+    req.remote_address = remote_;
     HttpResponse res;
     handler_(req, res);
     if (!msg.keep_alive()) res.close = true;
@@ -118,6 +121,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   Stream stream_;
+  std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const ServerOptions& opts_;
@@ -131,13 +135,27 @@ struct HttpServer::Impl {
   ServerOptions opts;
   Handler handler;
   TooLargeHandler too_large;
-  asio::io_context ioc;
+  // One io_context per thread (each run by exactly one thread): connections never
+  // migrate between threads, so there is no reactor lock contention and no strand.
+  // ioc is the first; it also runs the acceptor and the signal set.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  asio::io_context& ioc;
+  size_t next_context = 0;
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
 
+  explicit Impl(int threads) : contexts(MakeContexts(threads)), ioc(*contexts[0]) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<asio::io_context>(1));
+    return v;
+  }
+
   void Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket sock) {
+    auto& target = *contexts[next_context++ % contexts.size()];
+    acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket sock) {
       if (ec) {
         if (ec == asio::error::operation_aborted) return;
         spdlog::warn("accept failed: {}", ec.message());
@@ -157,8 +175,15 @@ struct HttpServer::Impl {
   }
 };
 
+namespace {
+int ThreadCount(int configured) {
+  return configured > 0 ? configured
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace
+
 HttpServer::HttpServer(ServerOptions options, Handler handler, TooLargeHandler too_large)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>(ThreadCount(options.threads))) {
   impl_->opts = std::move(options);
   impl_->handler = std::move(handler);
   impl_->too_large = std::move(too_large);
@@ -206,11 +231,16 @@ void HttpServer::Run(bool handle_signals) {
     });
   }
   impl_->Accept();
-  int n = impl_->opts.threads > 0 ? impl_->opts.threads
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Keep the other contexts running while they have no connections yet.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> pool;
-  for (int i = 1; i < n; ++i) pool.emplace_back([this] { impl_->ioc.run(); });
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    guards.push_back(asio::make_work_guard(*impl_->contexts[i]));
+    pool.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+  }
   impl_->ioc.run();
+  guards.clear();
+  for (auto& c : impl_->contexts) c->stop();
   for (auto& t : pool) t.join();
 }
 

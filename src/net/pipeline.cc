@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 #include "crypto/random.h"
 #include "services/common/aws_error.h"
@@ -12,6 +14,25 @@ namespace arcana::net {
 namespace {
 
 constexpr const char* kJsonType = "application/x-amz-json-1.1";
+
+// Request ids need uniqueness, not secrecy: a per-thread generator seeded from the CSPRNG
+// keeps RAND_bytes (and its getpid check) off the hot path.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 gen = [] {
+    std::string seed = crypto::RandomBytes(16);
+    std::seed_seq seq(seed.begin(), seed.end());
+    return std::mt19937_64(seq);
+  }();
+  uint64_t a = gen(), b = gen();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10xx
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xffff), static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -47,7 +68,7 @@ void Pipeline::SendError(HttpResponse& res, const std::string& request_id, const
 }
 
 void Pipeline::TooLarge(HttpResponse& res) {
-  SendError(res, crypto::NewUuidV4(),
+  SendError(res, NewRequestId(),
             Status(ErrorCode::kRequestEntityTooLarge,
                    "Request body is larger than the 1 MiB limit"));
   metrics_.Record("unknown", "RequestEntityTooLargeException", 0);
@@ -56,11 +77,14 @@ void Pipeline::TooLarge(HttpResponse& res) {
 void Pipeline::Handle(const HttpRequest& req, HttpResponse& res) {
   std::string_view path = req.Path();
   if (req.method == "GET" && path == "/_arcana/health") {
-    res.status = ready_ ? 200 : 503;
+    const bool sealed = opts_.root != nullptr && opts_.root->sealed();
+    res.status = ready_ && !sealed ? 200 : 503;
     res.Set("Content-Type", "application/json");
-    res.body = ready_ ? R"({"status":"ok"})" : R"({"status":"starting"})";
+    res.body = !ready_ ? R"({"status":"starting"})"
+                       : sealed ? R"({"status":"sealed"})" : R"({"status":"ok"})";
     return;
   }
+  if (opts_.operator_api && opts_.operator_api(req, res)) return;
   if (req.method == "GET" && path == "/metrics") {
     res.Set("Content-Type", "text/plain; version=0.0.4");
     res.body = metrics_.RenderPrometheus();
@@ -85,7 +109,7 @@ void Pipeline::Handle(const HttpRequest& req, HttpResponse& res) {
     return;
   }
   res.status = req.method == "POST" ? 400 : 404;
-  std::string request_id = crypto::NewUuidV4();
+  std::string request_id = NewRequestId();
   if (req.method == "POST") {
     SendError(res, request_id,
               Status(ErrorCode::kUnknownOperation, "Missing X-Amz-Target header"));
@@ -97,7 +121,7 @@ void Pipeline::Handle(const HttpRequest& req, HttpResponse& res) {
 void Pipeline::HandleApi(const HttpRequest& req, HttpResponse& res) {
   auto started = std::chrono::steady_clock::now();
   services::CallContext ctx;
-  ctx.request_id = crypto::NewUuidV4();
+  ctx.request_id = NewRequestId();
   ctx.now_ms = NowMs();
 
   // --- parse: target -> service + operation, body -> JSON ---
@@ -112,7 +136,14 @@ void Pipeline::HandleApi(const HttpRequest& req, HttpResponse& res) {
   std::string op_name = std::string(target);
   rapidjson::Document input;
   Status st;
-  if (!ready_) {
+  // Released when the request is done.
+  std::optional<crypto::RootKey::Hold> hold =
+      opts_.root != nullptr ? opts_.root->TryHold() : std::nullopt;
+  if (opts_.root != nullptr && !hold) {
+    st = Status(ErrorCode::kServiceUnavailable,
+                "Arcana is sealed: an operator must unseal it (arcana operator unseal) before "
+                "it serves requests.");
+  } else if (!ready_) {
     st = Status(ErrorCode::kServiceUnavailable, "The server is not ready yet");
   } else if (service == nullptr || !service->validator().HasOperation(operation)) {
     st = Status(ErrorCode::kUnknownOperation, "Operation " + std::string(target) +

@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
+#include "crypto/root_key.h"
 #include "net/http_types.h"
 #include "net/metrics.h"
 #include "services/common/service.h"
@@ -22,6 +23,11 @@ namespace arcana::net {
 struct PipelineOptions {
   bool dev = false;
   std::function<Status()> reset;  // dev-mode wipe of all state
+  // Root of trust (seal/): API calls are refused (503) while `root` is sealed, and each one
+  // holds the root key generation it runs under, so a rotation can wait for it. Null: no gate.
+  const crypto::RootKey* root = nullptr;
+  // Operator endpoints (seal/operator_api.h); returns true when it answered the request.
+  std::function<bool(const HttpRequest&, HttpResponse&)> operator_api;
 };
 
 class Pipeline {

@@ -1,5 +1,8 @@
 #include "storage/sqlite_store.h"
 
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "storage/secret_codec.h"
@@ -43,10 +46,14 @@ const char* const kSecretsMigrations[] = {
 
 }  // namespace
 
+sqlite::Migrations KmsMigrations();  // sqlite_store_kms.cc
+
 // Every component's migrations, applied at open. KMS and SSM append theirs here.
 std::vector<sqlite::Migrations> AllMigrations() {
   return {
       {"secrets", kSecretsMigrations, sizeof(kSecretsMigrations) / sizeof(kSecretsMigrations[0])},
+      KmsMigrations(),
+      SsmMigrations(),  // sqlite_store_ssm.cc
   };
 }
 
@@ -59,38 +66,68 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool)));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::Pool> pool) : pool_(std::move(pool)) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Pool> pool)
+    : pool_(std::move(pool)), decode_cache_(std::make_unique<DecodeCache>()) {}
 SqliteStore::~SqliteStore() = default;
 
-namespace {
-Result<std::optional<domain::sm::Secret>> OneSecret(Conn& c, sqlite3_stmt* st) {
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE) return std::optional<domain::sm::Secret>();
-  if (rc != SQLITE_ROW) return DbError(c.db(), "read secret");
-  ARCANA_ASSIGN_OR_RETURN(auto s, DecodeSecretMetadata(ColText(st, 0)));
-  sqlite3_reset(st);
+struct SqliteStore::DecodeCache {
+  static constexpr size_t kMaxEntries = 10000;
+  std::mutex mu;
+  std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const domain::sm::Secret>>>
+      entries;
+};
+
+Result<std::optional<domain::sm::Secret>> SqliteStore::DecodeCached(std::string arn,
+                                                                    std::string meta) {
+  {
+    std::lock_guard<std::mutex> l(decode_cache_->mu);
+    auto it = decode_cache_->entries.find(arn);
+    if (it != decode_cache_->entries.end() && it->second.first == meta) {
+      return std::optional<domain::sm::Secret>(*it->second.second);
+    }
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto s, DecodeSecretMetadata(meta));
+  auto shared = std::make_shared<const domain::sm::Secret>(s);
+  std::lock_guard<std::mutex> l(decode_cache_->mu);
+  if (decode_cache_->entries.size() >= DecodeCache::kMaxEntries) decode_cache_->entries.clear();
+  decode_cache_->entries[std::move(arn)] = {std::move(meta), std::move(shared)};
   return std::optional<domain::sm::Secret>(std::move(s));
+}
+
+namespace {
+// Reads one (arn, meta) row; nullopt when there is none.
+Result<std::optional<std::pair<std::string, std::string>>> OneRow(Conn& c, sqlite3_stmt* st) {
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<std::pair<std::string, std::string>>();
+  if (rc != SQLITE_ROW) return DbError(c.db(), "read secret");
+  std::pair<std::string, std::string> row{ColText(st, 0), ColText(st, 1)};
+  sqlite3_reset(st);
+  return std::optional<std::pair<std::string, std::string>>(std::move(row));
 }
 }  // namespace
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByArn(const std::string& arn) {
   ARCANA_LEASE(c, pool_);
-  sqlite3_stmt* st = c->Prepare("SELECT meta FROM secrets WHERE arn = ?");
+  sqlite3_stmt* st = c->Prepare("SELECT arn, meta FROM secrets WHERE arn = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, arn);
-  return OneSecret(*c, st);
+  ARCANA_ASSIGN_OR_RETURN(auto row, OneRow(*c, st));
+  if (!row) return std::optional<domain::sm::Secret>();
+  return DecodeCached(std::move(row->first), std::move(row->second));
 }
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByName(const Scope& scope,
                                                                         const std::string& name) {
   ARCANA_LEASE(c, pool_);
-  sqlite3_stmt* st =
-      c->Prepare("SELECT meta FROM secrets WHERE account = ? AND region = ? AND name = ?");
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT arn, meta FROM secrets WHERE account = ? AND region = ? AND name = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
   BindText(st, 3, name);
-  return OneSecret(*c, st);
+  ARCANA_ASSIGN_OR_RETURN(auto row, OneRow(*c, st));
+  if (!row) return std::optional<domain::sm::Secret>();
+  return DecodeCached(std::move(row->first), std::move(row->second));
 }
 
 Result<std::vector<domain::sm::Secret>> SqliteStore::ListSecrets(const Scope& scope) {
@@ -289,7 +326,8 @@ Status SqliteStore::PutMeta(const std::string& key, const std::string& value) {
 
 Status SqliteStore::WipeResources() {
   ARCANA_LEASE(c, pool_);
-  return c->Exec("BEGIN IMMEDIATE; DELETE FROM secret_values; DELETE FROM secrets; COMMIT;");
+  return c->Exec("BEGIN IMMEDIATE; DELETE FROM secret_values; DELETE FROM secrets; "
+                 "DELETE FROM ssm_values; DELETE FROM ssm_parameters; COMMIT;");
 }
 
 }  // namespace arcana::storage

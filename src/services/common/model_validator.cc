@@ -56,13 +56,15 @@ struct ModelValidator::Impl {
       return Status(ErrorCode::kSerialization,
                     "Unexpected value type in field '" + path + "': expected " + expected);
     };
+    const bool is_sensitive =
+        sensitive || (shape.HasMember("sensitive") && shape["sensitive"].GetBool());
     auto violation = [&](const std::string& constraint) {
-      std::string shown = sensitive ? "" : "Value '" + ValueText(v) + "' ";
+      // Sensitive members (secret values, passwords) are never echoed back.
+      std::string shown = is_sensitive ? "Value " : "Value '" + ValueText(v) + "' ";
       if (!v.IsString() && !v.IsNumber()) shown = "Value ";
       violations.push_back(shown + "at '" + path + "' failed to satisfy constraint: " +
                            constraint);
     };
-    bool is_sensitive = sensitive || (shape.HasMember("sensitive") && shape["sensitive"].GetBool());
 
     if (type == "structure") {
       if (!v.IsObject()) return type_error("object");

@@ -15,8 +15,8 @@ SecretsManagerService::SecretsManagerService(storage::Store& store, crypto::Data
                                              const crypto::RootKey& root)
     : store_(store),
       keys_(keys),
-      digest_key_(root.DeriveKey("secretsmanager:value-digest")),
-      page_key_(root.DeriveKey("secretsmanager:page-token")),
+      digest_key_(root, "secretsmanager:value-digest"),
+      page_key_(root, "secretsmanager:page-token"),
       validator_("secretsmanager", ErrorCode::kInvalidParameter) {
   using S = SecretsManagerService;
   handlers_ = {

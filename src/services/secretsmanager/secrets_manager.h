@@ -111,8 +111,9 @@ class SecretsManagerService : public Service {
 
   storage::Store& store_;
   crypto::DataKeyProvider& keys_;
-  std::string digest_key_;
-  std::string page_key_;
+  // Derived from the root on first use: the service is built before the server unseals.
+  crypto::DerivedKey digest_key_;
+  crypto::DerivedKey page_key_;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
   std::mutex write_mu_;

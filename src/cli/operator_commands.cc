@@ -1,0 +1,236 @@
+#include "cli/operator_commands.h"
+
+#include <rapidjson/document.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "auth/access_keys.h"
+#include "cli/operator_client.h"
+#include "crypto/aead.h"
+#include "seal/seal_manager.h"
+
+namespace arcana::cli {
+namespace {
+
+std::string Env(const char* name, const std::string& fallback = "") {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+int Die(const std::string& msg) {
+  std::cerr << "arcana: " << msg << "\n";
+  return 1;
+}
+
+// A share from stdin: prompted without echo on a terminal, else the first line.
+std::string ReadShare() {
+  std::string line;
+  if (::isatty(STDIN_FILENO)) {
+    std::cerr << "Unseal share (input hidden): " << std::flush;
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  } else {
+    std::getline(std::cin, line);
+  }
+  return line;
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+void PrintStatus(const rapidjson::Document& d) {
+  bool sealed = d.HasMember("sealed") && d["sealed"].IsBool() && d["sealed"].GetBool();
+  std::string type = d.HasMember("type") && d["type"].IsString() ? d["type"].GetString() : "";
+  std::cout << "Sealed:        " << (sealed ? "true" : "false") << "\n"
+            << "Root of trust: " << type << "\n";
+  if (d.HasMember("threshold") && d["threshold"].IsInt()) {
+    std::cout << "Threshold:     " << d["threshold"].GetInt() << " of "
+              << (d.HasMember("shares") && d["shares"].IsInt() ? d["shares"].GetInt() : 0) << "\n";
+    if (sealed && d.HasMember("progress") && d["progress"].IsInt()) {
+      std::cout << "Unseal progress: " << d["progress"].GetInt() << "/"
+                << d["threshold"].GetInt() << "\n";
+    }
+  }
+  if (d.HasMember("root_key_id") && d["root_key_id"].IsString()) {
+    std::cout << "Root key id:   " << d["root_key_id"].GetString() << "\n";
+  }
+}
+
+}  // namespace
+
+OperatorCommands::OperatorCommands(CLI::App& app, const std::string& data_dir)
+    : data_dir_(data_dir) {
+  op_ = app.add_subcommand("operator", "root of trust: init, unseal, seal, rotate-root, status");
+  op_->require_subcommand(1);
+  op_->add_option("--endpoint", endpoint_, "arcanad endpoint (http://HOST:PORT)")
+      ->envname("ARCANA_ENDPOINT")->capture_default_str();
+  op_->add_flag("--json", json_, "print the server's JSON answer");
+  init_ = op_->add_subcommand(
+      "init", "make a new data dir Shamir-sealed: generate the root key and print its shares once");
+  init_->add_option("--shares", shares_, "number of shares")->capture_default_str();
+  init_->add_option("--threshold", threshold_, "shares needed to unseal")->capture_default_str();
+  init_->add_option("--account-id", account_, "account of the root identity")
+      ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
+  status_ = op_->add_subcommand("status", "show whether the server is sealed");
+  unseal_ = op_->add_subcommand(
+      "unseal", "give the server one share (argument, or stdin / prompt when omitted)");
+  unseal_->add_option("share", share_, "the share text (arcs1-...)");
+  unseal_->add_flag("--reset", reset_, "discard the shares given so far");
+  seal_ = op_->add_subcommand("seal", "seal the running server (needs root AWS credentials)");
+  rotate_ = op_->add_subcommand(
+      "rotate-root", "rewrap every key under a new root key (needs root AWS credentials)");
+}
+
+std::optional<int> OperatorCommands::Run() {
+  if (!op_->parsed()) return std::nullopt;
+  if (init_->parsed()) return Init();
+  if (status_->parsed()) return Online("status");
+  if (unseal_->parsed()) return Online("unseal");
+  if (seal_->parsed()) return Online("seal");
+  if (rotate_->parsed()) return Online("rotate-root");
+  return 0;
+}
+
+int OperatorCommands::Init() {
+  auto store = storage::SqliteStore::Open(data_dir_ + "/arcana.db");
+  if (!store.ok()) return Die(store.status().message());
+  crypto::RootKey root;
+  auto shares = seal::SealManager::InitShamir(**store, **store, root, shares_, threshold_);
+  if (!shares.ok()) return Die(shares.status().message());
+  auto fixed_id = Env("ARCANA_ROOT_ACCESS_KEY_ID");
+  auto fixed_secret = Env("ARCANA_ROOT_SECRET_ACCESS_KEY");
+  auto key = auth::CreateAccessKey(
+      **store, root, account_,
+      fixed_id.empty() ? std::nullopt : std::optional<std::string>(fixed_id),
+      fixed_secret.empty() ? std::nullopt : std::optional<std::string>(fixed_secret));
+  if (!key.ok()) return Die("cannot create the root access key: " + key.status().message());
+  Status m = (*store)->PutMeta("initialized", "1");
+  if (!m.ok()) return Die(m.message());
+  const std::string root_id = root.id();
+  root.Wipe();
+  std::cout << "Arcana root of trust initialised: Shamir " << threshold_ << " of " << shares_
+            << ", root key id " << root_id;
+  std::cout << "\n\nUnseal shares (shown ONCE; give each to a different operator):\n";
+  for (size_t i = 0; i < shares->size(); ++i) {
+    std::cout << "  Share " << (i + 1) << ": " << (*shares)[i] << "\n";
+  }
+  std::cout << "\narcanad starts SEALED on this data dir; unseal it with " << threshold_
+            << " shares: arcana operator unseal\n";
+  if (fixed_secret.empty()) {
+    std::cout << "\nRoot identity access key (shown ONCE):\n"
+              << "  AWS_ACCESS_KEY_ID=" << key->access_key_id << "\n"
+              << "  AWS_SECRET_ACCESS_KEY=" << key->secret_access_key << "\n";
+  } else {
+    std::cout << "\nRoot access key " << key->access_key_id
+              << " taken from ARCANA_ROOT_* (secret not shown)\n";
+  }
+  for (auto& s : *shares) crypto::SecureWipe(s);
+  return 0;
+}
+
+int OperatorCommands::Online(const std::string& what) {
+  auto ep = ParseEndpoint(endpoint_);
+  if (!ep.ok()) return Die(ep.status().message());
+  Result<HttpReply> reply = Status::Ok();
+  if (what == "status") {
+    reply = OperatorCall(*ep, "GET", "/_arcana/seal-status", "");
+  } else if (what == "unseal") {
+    std::string body;
+    if (reset_) {
+      body = R"({"reset":true})";
+    } else {
+      // Key file / HSM servers unseal again without a share; ask only when Shamir.
+      auto st = OperatorCall(*ep, "GET", "/_arcana/seal-status", "");
+      if (!st.ok()) return Die(st.status().message());
+      bool shamir = st->body.find("\"shamir\"") != std::string::npos;
+      std::string share = share_;
+      if (share == "-" || (share.empty() && shamir)) share = ReadShare();
+      body = share.empty() ? "{}" : "{\"share\":" + JsonString(share) + "}";
+      crypto::SecureWipe(share);
+    }
+    reply = OperatorCall(*ep, "POST", "/_arcana/operator/unseal", body);
+    crypto::SecureWipe(body);
+  } else {
+    std::string akid = Env("AWS_ACCESS_KEY_ID"), secret = Env("AWS_SECRET_ACCESS_KEY");
+    if (akid.empty() || secret.empty()) {
+      return Die("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a root identity key");
+    }
+    reply = OperatorCall(*ep, "POST", "/_arcana/operator/" + what, "{}", akid, secret);
+  }
+  if (!reply.ok()) return Die(reply.status().message());
+  rapidjson::Document d;
+  d.Parse(reply->body.data(), reply->body.size());
+  if (json_) std::cout << reply->body << "\n";
+  if (reply->status != 200) {
+    std::string msg = !d.HasParseError() && d.IsObject() && d.HasMember("message") &&
+                              d["message"].IsString()
+                          ? d["message"].GetString()
+                          : reply->body;
+    return Die(what + " failed (HTTP " + std::to_string(reply->status) + "): " + msg);
+  }
+  if (json_ || d.HasParseError() || !d.IsObject()) return 0;
+  if (what == "rotate-root") {
+    std::cout << "Root key rotated: " << d["old_root_key_id"].GetString() << " -> "
+              << d["root_key_id"].GetString() << " (" << d["rewrapped"].GetUint64()
+              << " wrapped keys rewrapped)\n";
+    if (d.HasMember("shares") && d["shares"].IsArray()) {
+      std::cout << "\nNEW unseal shares (shown ONCE; the old shares no longer work):\n";
+      int i = 0;
+      for (const auto& s : d["shares"].GetArray()) {
+        std::cout << "  Share " << ++i << ": " << s.GetString() << "\n";
+      }
+    }
+    return 0;
+  }
+  PrintStatus(d);
+  return 0;
+}
+
+Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
+                     crypto::RootKey& root) {
+  auto init = store.GetMeta("initialized");
+  if (!init.ok()) return init.status();
+  if (!init->has_value()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "this data dir is not initialised (start arcanad on it, or operator init)");
+  }
+  auto pending = store.GetMeta("root.pending");
+  if (!pending.ok()) return pending.status();
+  if (pending->has_value()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "a root key rotation is in progress (or was interrupted); try again later");
+  }
+  seal::SealOptions o;
+  o.type = Env("ARCANA_SEAL");
+  o.data_dir = data_dir;
+  o.pkcs11.module = Env("ARCANA_PKCS11_MODULE");
+  o.pkcs11.token_label = Env("ARCANA_PKCS11_TOKEN_LABEL");
+  o.pkcs11.slot = std::atol(Env("ARCANA_PKCS11_SLOT", "-1").c_str());
+  o.pkcs11.pin = Env("ARCANA_PKCS11_PIN");
+  o.pkcs11.key_label = Env("ARCANA_PKCS11_KEY_LABEL", "arcana-root-wrap");
+  seal::SealManager m(o, store, store, &store, root);
+  ARCANA_RETURN_IF_ERROR(m.Start());
+  if (root.sealed()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "this data dir is Shamir-sealed: its root key exists only in the running "
+                  "server once unsealed, so access keys cannot be created offline");
+  }
+  return Status::Ok();
+}
+
+}  // namespace arcana::cli

@@ -1,0 +1,50 @@
+// `arcana operator ...`: init (offline, on the data dir), status, unseal, seal, rotate-root
+// (online, against a running arcanad; see seal/operator_api.h), and the offline unseal the
+// data-dir commands (access-key create) use.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "storage/sqlite_store.h"
+
+namespace arcana::cli {
+
+class OperatorCommands {
+ public:
+  // Registers the `operator` subcommand tree on app; data_dir is read at Run time.
+  OperatorCommands(CLI::App& app, const std::string& data_dir);
+  // The exit code when an operator command was given, nullopt otherwise.
+  std::optional<int> Run();
+
+ private:
+  int Init();
+  int Online(const std::string& what);
+
+  const std::string& data_dir_;
+  CLI::App* op_ = nullptr;
+  CLI::App* init_ = nullptr;
+  CLI::App* status_ = nullptr;
+  CLI::App* unseal_ = nullptr;
+  CLI::App* seal_ = nullptr;
+  CLI::App* rotate_ = nullptr;
+  int shares_ = 5;
+  int threshold_ = 3;
+  std::string account_ = "123456789012";
+  std::string endpoint_ = "http://127.0.0.1:7770";
+  std::string share_;
+  bool reset_ = false;
+  bool json_ = false;
+};
+
+// Unseals root for offline data-dir work: key file, or PKCS#11 configured by the ARCANA_SEAL /
+// ARCANA_PKCS11_* variables. A Shamir data dir cannot be opened offline (kInvalidParameter).
+Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
+                     crypto::RootKey& root);
+
+}  // namespace arcana::cli

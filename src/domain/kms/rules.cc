@@ -1,0 +1,220 @@
+#include "domain/kms/rules.h"
+
+#include <rapidjson/document.h>
+
+#include "crypto/base64.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
+namespace arcana::domain::kms {
+
+std::string NewKeyId(bool multi_region) {
+  if (multi_region) return "mrk-" + crypto::HexEncode(crypto::RandomBytes(16));
+  return crypto::NewUuidV4();
+}
+
+std::string NewMaterialId() { return crypto::HexEncode(crypto::RandomBytes(32)); }
+
+std::string KeyArn(std::string_view region, std::string_view account, std::string_view key_id) {
+  return "arn:aws:kms:" + std::string(region) + ":" + std::string(account) + ":key/" +
+         std::string(key_id);
+}
+
+std::string AliasArn(std::string_view region, std::string_view account, std::string_view alias) {
+  return "arn:aws:kms:" + std::string(region) + ":" + std::string(account) + ":" +
+         std::string(alias);
+}
+
+Result<KeyRef> ParseKeyRef(std::string_view text) {
+  KeyRef r;
+  if (text.starts_with("arn:")) {
+    // arn:<partition>:kms:<region>:<account>:key/<id> | alias/<name>
+    std::vector<std::string_view> parts;
+    size_t start = 0;
+    for (int i = 0; i < 5; ++i) {
+      size_t c = text.find(':', start);
+      if (c == std::string_view::npos) break;
+      parts.push_back(text.substr(start, c - start));
+      start = c + 1;
+    }
+    std::string_view resource = start < text.size() ? text.substr(start) : std::string_view();
+    if (parts.size() != 5 || parts[2] != "kms" || parts[3].empty() || parts[4].empty() ||
+        resource.empty()) {
+      return Status(ErrorCode::kInvalidArn, "Invalid arn " + std::string(text));
+    }
+    r.region = std::string(parts[3]);
+    r.account = std::string(parts[4]);
+    if (resource.starts_with("key/") && resource.size() > 4) {
+      r.kind = KeyRef::kKeyArn;
+      r.value = std::string(resource.substr(4));
+    } else if (resource.starts_with("alias/") && resource.size() > 6) {
+      r.kind = KeyRef::kAliasArn;
+      r.value = std::string(resource);
+    } else {
+      return Status(ErrorCode::kInvalidArn, "Invalid arn " + std::string(text));
+    }
+    return r;
+  }
+  r.value = std::string(text);
+  r.kind = text.starts_with("alias/") ? KeyRef::kAliasName : KeyRef::kKeyId;
+  return r;
+}
+
+bool IsAwsReservedAlias(std::string_view name) { return name.starts_with("alias/aws/"); }
+
+Status ValidateAliasName(std::string_view name, bool allow_aws_reserved) {
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == ':' || c == '/' || c == '_' || c == '-';
+    if (!ok) {
+      return Status(ErrorCode::kValidation,
+                    "1 validation error detected: Value '" + std::string(name) +
+                        "' at 'aliasName' failed to satisfy constraint: Member must satisfy "
+                        "regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
+    }
+  }
+  if (!name.starts_with("alias/") || name.size() == 6) {
+    return Status(ErrorCode::kInvalidAliasName,
+                  "Alias must start with the prefix \"alias/\". Please see "
+                  "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html");
+  }
+  if (!allow_aws_reserved && (IsAwsReservedAlias(name) || name == "alias/aws")) {
+    return Status(ErrorCode::kInvalidAliasName,
+                  "Alias names starting with \"alias/aws/\" are reserved for AWS managed keys.");
+  }
+  return Status::Ok();
+}
+
+Status CheckUsable(const Key& key) {
+  if (key.key_state == kStatePendingDeletion) {
+    return Status(ErrorCode::kKmsInvalidState, key.arn + " is pending deletion.");
+  }
+  if (key.key_state != kStateEnabled) {
+    return Status(ErrorCode::kDisabled, key.arn + " is disabled.");
+  }
+  return Status::Ok();
+}
+
+Status CheckNotPendingDeletion(const Key& key) {
+  if (key.key_state == kStatePendingDeletion) {
+    return Status(ErrorCode::kKmsInvalidState, key.arn + " is pending deletion.");
+  }
+  return Status::Ok();
+}
+
+Status CheckCustomerManaged(const Key& key, std::string_view what) {
+  if (key.aws_managed()) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  key.arn + " is an AWS managed key: " + std::string(what) +
+                      " is not allowed on AWS managed keys.");
+  }
+  return Status::Ok();
+}
+
+Status CheckKeyUsage(const Key& key, std::string_view usage, std::string_view operation) {
+  if (key.key_usage != usage) {
+    return Status(ErrorCode::kInvalidKeyUsage,
+                  key.arn + " key usage is " + key.key_usage + " which is not valid for " +
+                      std::string(operation) + ".");
+  }
+  return Status::Ok();
+}
+
+std::string DefaultKeyPolicy(std::string_view account) {
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n"
+         "  \"Statement\" : [ {\n    \"Sid\" : \"Enable IAM User Permissions\",\n"
+         "    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::" +
+         std::string(account) +
+         ":root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
+namespace {
+Status Malformed(const std::string& why) {
+  return Status(ErrorCode::kKmsMalformedPolicyDocument,
+                "The new key policy will not allow you to update the key policy in the future "
+                "or is malformed: " + why);
+}
+
+Status CheckStatement(const rapidjson::Value& st) {
+  if (!st.IsObject()) return Malformed("each Statement must be an object");
+  if (!st.HasMember("Effect") || !st["Effect"].IsString() ||
+      (std::string_view(st["Effect"].GetString()) != "Allow" &&
+       std::string_view(st["Effect"].GetString()) != "Deny")) {
+    return Malformed("Effect must be Allow or Deny");
+  }
+  if (st.HasMember("Principal") == st.HasMember("NotPrincipal")) {
+    return Malformed("a statement needs exactly one of Principal and NotPrincipal");
+  }
+  if (st.HasMember("Action") == st.HasMember("NotAction")) {
+    return Malformed("a statement needs exactly one of Action and NotAction");
+  }
+  const auto& action = st.HasMember("Action") ? st["Action"] : st["NotAction"];
+  if (!action.IsString() && !(action.IsArray() && !action.Empty())) {
+    return Malformed("Action must be a string or a non-empty list of strings");
+  }
+  if (action.IsArray()) {
+    for (const auto& a : action.GetArray())
+      if (!a.IsString()) return Malformed("Action must be a string or a list of strings");
+  }
+  const auto& principal = st.HasMember("Principal") ? st["Principal"] : st["NotPrincipal"];
+  if (!principal.IsString() && !principal.IsObject()) {
+    return Malformed("Principal must be \"*\" or an object");
+  }
+  if (principal.IsString() && std::string_view(principal.GetString()) != "*") {
+    return Malformed("Principal must be \"*\" or an object");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status ValidateKeyPolicy(std::string_view policy) {
+  if (policy.size() > kMaxKeyPolicyBytes) {
+    return Status(ErrorCode::kKmsLimitExceeded, "The key policy exceeds the size limit.");
+  }
+  rapidjson::Document d;
+  d.Parse(policy.data(), policy.size());
+  if (d.HasParseError() || !d.IsObject()) return Malformed("the policy is not a JSON object");
+  if (d.HasMember("Version")) {
+    if (!d["Version"].IsString()) return Malformed("Version must be a string");
+    std::string_view v = d["Version"].GetString();
+    if (v != "2012-10-17" && v != "2008-10-17") return Malformed("unsupported Version");
+  }
+  if (!d.HasMember("Statement")) return Malformed("the policy has no Statement");
+  const auto& st = d["Statement"];
+  if (st.IsArray()) {
+    if (st.Empty()) return Malformed("Statement is empty");
+    for (const auto& s : st.GetArray()) ARCANA_RETURN_IF_ERROR(CheckStatement(s));
+  } else {
+    ARCANA_RETURN_IF_ERROR(CheckStatement(st));
+  }
+  return Status::Ok();
+}
+
+Status ValidateTags(const std::map<std::string, std::string>& tags) {
+  for (const auto& [k, v] : tags) {
+    if (k.empty() || k.size() > 128 || v.size() > 256) {
+      return Status(ErrorCode::kTag, "Tag keys must be 1-128 and tag values 0-256 characters.");
+    }
+    if (k.starts_with("aws:")) {
+      return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
+    }
+  }
+  if (tags.size() > kMaxTagsPerKey) {
+    return Status(ErrorCode::kKmsLimitExceeded, "A KMS key can have at most 50 tags.");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeMarker(std::string_view position) {
+  return crypto::Base64UrlEncode("m1:" + std::string(position));
+}
+
+Result<std::string> DecodeMarker(std::string_view marker) {
+  auto raw = crypto::Base64UrlDecode(marker);
+  if (!raw || !raw->starts_with("m1:")) {
+    return Status(ErrorCode::kInvalidMarker, "Invalid marker: " + std::string(marker));
+  }
+  return raw->substr(3);
+}
+
+}  // namespace arcana::domain::kms

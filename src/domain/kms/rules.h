@@ -1,0 +1,99 @@
+// KMS domain rules: identifiers (key ids, ARNs, aliases), key-state checks with the
+// errors AWS raises, key policies (default document, structural validation), tags and
+// list markers. Pure functions; no storage, no crypto beyond random ids.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/kms/key.h"
+
+namespace arcana::domain::kms {
+
+inline constexpr int kDefaultPendingWindowDays = 30;
+inline constexpr int kMinPendingWindowDays = 7;
+inline constexpr int kMaxPendingWindowDays = 30;
+inline constexpr int kDefaultRotationPeriodDays = 365;
+inline constexpr int kMaxOnDemandRotations = 25;
+inline constexpr size_t kMaxTagsPerKey = 50;
+inline constexpr size_t kMaxAliasesPerKey = 50;
+inline constexpr size_t kMaxGrantsPerKey = 50000;
+inline constexpr size_t kMaxKeyPolicyBytes = 32768;
+inline constexpr const char* kDefaultPolicyName = "default";
+
+std::string NewKeyId(bool multi_region);        // UUID v4 or "mrk-" + 32 hex
+std::string NewMaterialId();                     // 64 hex
+std::string KeyArn(std::string_view region, std::string_view account, std::string_view key_id);
+std::string AliasArn(std::string_view region, std::string_view account, std::string_view alias);
+
+// How a caller named a key: key id, key ARN, alias name or alias ARN.
+struct KeyRef {
+  enum Kind { kKeyId, kKeyArn, kAliasName, kAliasArn } kind = kKeyId;
+  std::string value;    // key id, or alias name ("alias/...")
+  std::string region;   // from an ARN; empty otherwise
+  std::string account;  // from an ARN; empty otherwise
+  bool is_alias() const { return kind == kAliasName || kind == kAliasArn; }
+};
+// kInvalidArn for a malformed KMS ARN; never fails for a plain id or alias name.
+Result<KeyRef> ParseKeyRef(std::string_view text);
+
+// Alias name rules for CreateAlias / UpdateAlias / DeleteAlias: "alias/" prefix
+// (kInvalidAliasName), pattern ^[a-zA-Z0-9:/_-]+$ and length 1-256 (kValidation), and
+// the reserved "alias/aws/" prefix (kInvalidAliasName) unless allow_aws_reserved.
+Status ValidateAliasName(std::string_view name, bool allow_aws_reserved);
+bool IsAwsReservedAlias(std::string_view name);  // "alias/aws/..."
+
+// State checks, each with AWS's error and message.
+// For data-plane operations: Disabled -> kDisabled, PendingDeletion -> kKmsInvalidState.
+Status CheckUsable(const Key& key);
+// For management operations that any non-pending key allows (kKmsInvalidState).
+Status CheckNotPendingDeletion(const Key& key);
+// Callers cannot change AWS-managed keys (kUnsupportedOperation).
+Status CheckCustomerManaged(const Key& key, std::string_view what);
+// kInvalidKeyUsage unless the key's usage is `usage`.
+Status CheckKeyUsage(const Key& key, std::string_view usage, std::string_view operation);
+
+// The policy AWS attaches when CreateKey gets none: the account root may do kms:*.
+std::string DefaultKeyPolicy(std::string_view account);
+// kKmsMalformedPolicyDocument unless the text is a JSON object with a valid Version (if
+// present), a non-empty Statement (object or array of objects), each statement with
+// Effect Allow|Deny, a Principal (or NotPrincipal) and an Action (or NotAction).
+Status ValidateKeyPolicy(std::string_view policy);
+
+// Tags: keys 1-128 chars, values 0-256 chars, no "aws:" prefix, at most 50 per key
+// (kTag for rule breaks, kKmsLimitExceeded when over 50).
+Status ValidateTags(const std::map<std::string, std::string>& merged);
+
+// Pagination markers: opaque, versioned; kInvalidMarker when a marker was not issued here.
+std::string EncodeMarker(std::string_view position);
+Result<std::string> DecodeMarker(std::string_view marker);
+
+// A page of `items` (sorted by `sort_key`) after the position in `marker`.
+template <typename T, typename KeyFn>
+Result<std::vector<T>> Page(const std::vector<T>& items, KeyFn sort_key, std::optional<int64_t> limit,
+                            const std::optional<std::string>& marker, int64_t default_limit,
+                            std::string* next_marker) {
+  std::string after;
+  if (marker) {
+    ARCANA_ASSIGN_OR_RETURN(after, DecodeMarker(*marker));
+  }
+  size_t n = static_cast<size_t>(limit.value_or(default_limit));
+  std::vector<T> out;
+  next_marker->clear();
+  for (const auto& it : items) {
+    if (marker && !(sort_key(it) > after)) continue;
+    if (out.size() == n) {
+      *next_marker = EncodeMarker(sort_key(out.back()));
+      break;
+    }
+    out.push_back(it);
+  }
+  return out;
+}
+
+}  // namespace arcana::domain::kms

@@ -1,0 +1,179 @@
+#include "domain/ssm/filters.h"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "domain/ssm/names.h"
+
+namespace arcana::domain::ssm {
+namespace {
+
+bool IsTagKey(const std::string& key) { return key.size() > 4 && key.compare(0, 4, "tag:") == 0; }
+
+std::string Slashed(const std::string& s) {
+  size_t b = 0;
+  while (b < s.size() && s[b] == '/') ++b;
+  return "/" + s.substr(b);
+}
+
+bool StrMatch(const std::string& what, const std::string& option,
+              const std::vector<std::string>& values) {
+  for (const auto& v : values) {
+    if (option == "BeginsWith" && what.compare(0, v.size(), v) == 0) return true;
+    if (option == "Contains" && what.find(v) != std::string::npos) return true;
+    if (option == "Equals" && what == v) return true;
+  }
+  return false;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+}  // namespace
+
+bool InPath(const std::string& name, const std::string& path, bool recursive) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p == "/") {
+    if (recursive) return true;
+    // One level below the root: root-level names ("x" or "/x").
+    return NameKey(name).find('/') == std::string::npos;
+  }
+  std::string n = name;
+  if (n.compare(0, p.size() + 1, p + "/") != 0) return false;
+  if (recursive) return true;
+  return n.find('/', p.size() + 1) == std::string::npos;
+}
+
+Status NormalizeFilters(std::vector<StringFilter>& filters, FilterUse use) {
+  static const std::regex kKeyPattern("tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType");
+  std::set<std::string> seen;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    auto& f = filters[i];
+    if (!std::regex_match(f.key, kKeyPattern)) {
+      return Status(ErrorCode::kValidation,
+                    "1 validation error detected: Value '" + f.key + "' at 'parameterFilters." +
+                        std::to_string(i + 1) +
+                        ".member.key' failed to satisfy constraint: Member must satisfy regular "
+                        "expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType");
+    }
+    const bool tag = IsTagKey(f.key);
+    if (use == FilterUse::kDescribe && f.key == "Label") {
+      return Status(ErrorCode::kInvalidFilterKey,
+                    "The following filter key is not valid: Label. Valid filter keys include: "
+                    "[Path, Name, Type, KeyId, Tier, DataType, tag:<key>].");
+    }
+    if (use == FilterUse::kByPath && f.key != "Type" && f.key != "KeyId" && f.key != "Label") {
+      return Status(ErrorCode::kInvalidFilterKey,
+                    "The following filter key is not valid: " + f.key +
+                        ". Valid filter keys include: [Type, KeyId, Label].");
+    }
+    if (!seen.insert(f.key).second) {
+      return Status(ErrorCode::kInvalidFilterKey,
+                    "The following filter is duplicated in the request: " + f.key +
+                        ". A request can contain only one occurrence of a specific filter.");
+    }
+    if (f.values.empty() && !tag) {
+      return Status(ErrorCode::kInvalidFilterValue,
+                    "The following filter values are missing : null for filter key " + f.key +
+                        ".");
+    }
+    std::vector<std::string> options;
+    if (f.key == "Path") {
+      options = {"Recursive", "OneLevel"};
+    } else if (f.key == "Name") {
+      options = {"BeginsWith", "Equals", "Contains"};
+    } else if (f.key == "Label") {
+      options = {"Equals"};
+    } else {
+      options = {"BeginsWith", "Equals"};
+    }
+    if (f.option.empty()) f.option = f.key == "Path" ? "OneLevel" : "Equals";
+    if (std::find(options.begin(), options.end(), f.option) == options.end()) {
+      return Status(ErrorCode::kInvalidFilterOption,
+                    "The following filter option is not valid: " + f.option +
+                        ". Valid options include: [" + Join(options) + "].");
+    }
+    auto check_enum = [&](std::vector<std::string> allowed) -> Status {
+      if (f.option != "Equals") return Status::Ok();
+      for (const auto& v : f.values) {
+        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+          return Status(ErrorCode::kInvalidFilterValue,
+                        "The following filter value is not valid: " + v +
+                            ". Valid values include: [" + Join(allowed) + "].");
+        }
+      }
+      return Status::Ok();
+    };
+    if (f.key == "Type") ARCANA_RETURN_IF_ERROR(check_enum({kString, kStringList, kSecureString}));
+    if (f.key == "Tier") ARCANA_RETURN_IF_ERROR(check_enum({kStandard, kAdvanced, kIntelligentTiering}));
+    if (f.key == "Path") {
+      for (const auto& v : f.values) ARCANA_RETURN_IF_ERROR(ValidatePath(v));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<StringFilter> FromLegacyFilters(const std::vector<StringFilter>& legacy) {
+  std::vector<StringFilter> out;
+  for (const auto& f : legacy) {
+    out.push_back({f.key, f.key == "Name" ? "BeginsWith" : "Equals", f.values});
+  }
+  return out;
+}
+
+bool MatchesFilters(const Parameter& p, const std::vector<StringFilter>& filters) {
+  const ParameterVersion& v = p.Latest();
+  for (const auto& f : filters) {
+    if (f.key == "Label") continue;
+    if (f.key == "Name") {
+      if (f.option == "Contains") {
+        if (!StrMatch(p.name, "Contains", f.values)) return false;
+      } else {
+        std::vector<std::string> vals;
+        for (const auto& x : f.values) vals.push_back(Slashed(x));
+        if (!StrMatch(Slashed(p.name), f.option, vals)) return false;
+      }
+    } else if (f.key == "Path") {
+      bool any = false;
+      for (const auto& x : f.values) any = any || InPath(p.name, x, f.option == "Recursive");
+      if (!any) return false;
+    } else if (f.key == "Type") {
+      if (!StrMatch(v.type, f.option, f.values)) return false;
+    } else if (f.key == "KeyId") {
+      if (v.type != kSecureString || !StrMatch(v.key_id, f.option, f.values)) return false;
+    } else if (f.key == "Tier") {
+      if (!StrMatch(v.tier, f.option, f.values)) return false;
+    } else if (f.key == "DataType") {
+      if (!StrMatch(v.data_type, f.option, f.values)) return false;
+    } else if (IsTagKey(f.key)) {
+      std::string tag_key = f.key.substr(4);
+      bool any = false;
+      for (const auto& t : p.tags) {
+        if (t.key == tag_key && (f.values.empty() || StrMatch(t.value, f.option, f.values))) {
+          any = true;
+        }
+      }
+      if (!any) return false;
+    }
+  }
+  return true;
+}
+
+const ParameterVersion* LabelledVersion(const Parameter& p,
+                                        const std::vector<StringFilter>& filters) {
+  for (const auto& f : filters) {
+    if (f.key != "Label") continue;
+    for (const auto& label : f.values) {
+      if (const ParameterVersion* v = p.FindLabel(label)) return v;
+    }
+    return nullptr;
+  }
+  return &p.Latest();
+}
+
+}  // namespace arcana::domain::ssm

@@ -1,0 +1,34 @@
+// Value rules of PutParameter (spec 4.1, 7.2): non-empty values, tier resolution with the 4 KB
+// (Standard) / 8 KB (Advanced) limits, AllowedPattern (ECMAScript std::regex, full match),
+// and DataType (text, aws:ec2:image with its AMI id format, aws:ssm:integration).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace arcana::domain::ssm {
+
+inline constexpr size_t kStandardMaxValue = 4096;
+inline constexpr size_t kAdvancedMaxValue = 8192;
+
+Status CheckValue(std::string_view value);
+
+// The tier to store. requested: "" (keep `previous`, else Standard), Standard, Advanced or
+// Intelligent-Tiering (Advanced when the value or policies need it, else Standard, never a
+// downgrade). previous: "" for a new parameter. Errors: kValidation (too large for the tier,
+// Advanced -> Standard, policies on Standard).
+Result<std::string> ResolveTier(std::string_view requested, std::string_view previous,
+                                size_t value_bytes, bool has_policies);
+
+// kInvalidAllowedPattern when the pattern does not compile.
+Status CheckAllowedPattern(std::string_view pattern);
+// kParameterPatternMismatch when value does not match the (compiling) pattern in full.
+Status CheckPatternMatch(std::string_view value, std::string_view pattern);
+
+// kValidation for an unknown data type, or a value that does not fit it.
+Status CheckDataType(std::string_view data_type, std::string_view type, std::string_view value);
+
+}  // namespace arcana::domain::ssm

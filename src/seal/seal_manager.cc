@@ -1,0 +1,471 @@
+#include "seal/seal_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include "crypto/aead.h"
+#include "crypto/envelope.h"
+#include "crypto/random.h"
+#include "seal/keyfile.h"
+
+namespace arcana::seal {
+namespace {
+
+constexpr const char* kSealMeta = "root.seal";
+constexpr const char* kCheckMeta = "root.check";
+constexpr const char* kDeriveMeta = "root.derive";
+constexpr const char* kShamirMeta = "root.shamir";
+constexpr const char* kPkcs11Meta = "root.pkcs11";
+constexpr const char* kPendingMeta = "root.pending";
+constexpr const char* kInitializedMeta = "initialized";
+
+constexpr const char* kCheckAad = "arcana:root-check";
+constexpr const char* kCheckValue = "arcana root key verification value v1";
+constexpr const char* kDeriveAad = "arcana:root-derive";
+constexpr const char* kPendingAad = "arcana:root-pending";
+constexpr const char* kPkcs11Aad = "arcana:root-key:pkcs11";
+
+bool KnownType(const std::string& t) { return t == "keyfile" || t == "shamir" || t == "pkcs11"; }
+
+Result<std::string> Meta(storage::Store& s, const char* key) {
+  ARCANA_ASSIGN_OR_RETURN(auto v, s.GetMeta(key));
+  return v ? *v : std::string();
+}
+
+// A throwaway holder with just this key, to test or produce values under it.
+crypto::RootKey Holder(const std::string& key, const std::string& derive = "") {
+  crypto::RootKey h;
+  h.Install(key, derive);
+  return h;
+}
+
+Result<std::string> CheckValue(const crypto::RootKey& k) { return k.Seal(kCheckValue, kCheckAad); }
+
+// Splits "a/b" into two ints.
+bool ParseShamir(const std::string& v, int* threshold, int* shares) {
+  return std::sscanf(v.c_str(), "%d/%d", threshold, shares) == 2 && *threshold >= 1 &&
+         *shares >= *threshold;
+}
+
+// Rewraps one root-sealed blob under the holder's current key; nullopt when it is current
+// already or was not sealed by a root key held (e.g. a KMS-wrapped data key).
+Result<std::optional<std::string>> RewrapBlob(const crypto::RootKey& root, std::string_view blob,
+                                              std::string_view aad) {
+  if (root.IsCurrent(blob)) return std::optional<std::string>();
+  auto plain = root.Open(blob, aad);
+  if (!plain.ok()) return std::optional<std::string>();
+  auto sealed = root.Seal(*plain, aad);
+  crypto::SecureWipe(*plain);
+  if (!sealed.ok()) return sealed.status();
+  return std::optional<std::string>(std::move(sealed).value());
+}
+
+// The envelope of a secret value (crypto/envelope.h): 0x01 | u16 len key_id | key_id |
+// u16 len wrapped | wrapped | body. Only `wrapped` may be root-sealed (pre-KMS values).
+Result<std::optional<std::string>> RewrapEnvelope(const crypto::RootKey& root,
+                                                  const storage::RootWrappedBlob& b) {
+  std::string_view in = b.blob;
+  if (in.size() < 5 || static_cast<unsigned char>(in[0]) != 0x01) return std::optional<std::string>();
+  size_t pos = 1;
+  auto u16 = [&](size_t at) {
+    return (static_cast<size_t>(static_cast<unsigned char>(in[at])) << 8) |
+           static_cast<unsigned char>(in[at + 1]);
+  };
+  size_t id_len = u16(pos);
+  pos += 2 + id_len;
+  if (in.size() < pos + 2) return std::optional<std::string>();
+  size_t wrapped_len = u16(pos);
+  size_t wrapped_at = pos + 2;
+  if (in.size() < wrapped_at + wrapped_len) return std::optional<std::string>();
+  std::string aad = crypto::CanonicalContext({{"SecretARN", b.id}, {"SecretVersionId", b.sub}});
+  ARCANA_ASSIGN_OR_RETURN(auto nw, RewrapBlob(root, in.substr(wrapped_at, wrapped_len), aad));
+  if (!nw) return std::optional<std::string>();
+  if (nw->size() > 0xffff) return Status(ErrorCode::kInternalFailure, "rewrapped key too large");
+  std::string out(in.substr(0, pos));
+  out.push_back(static_cast<char>((nw->size() >> 8) & 0xff));
+  out.push_back(static_cast<char>(nw->size() & 0xff));
+  out += *nw;
+  out += in.substr(wrapped_at + wrapped_len);
+  return std::optional<std::string>(std::move(out));
+}
+
+}  // namespace
+
+SealManager::SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
+                         storage::KmsStore* kms, crypto::RootKey& root)
+    : opts_(std::move(opts)), store_(store), rot_(rot), kms_(kms), root_(root) {}
+
+Status SealManager::Start() {
+  std::lock_guard<std::mutex> r(rotate_mu_);
+  if (!opts_.type.empty() && !KnownType(opts_.type)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--seal must be keyfile, shamir or pkcs11, not '" + opts_.type + "'");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string recorded, Meta(store_, kSealMeta));
+  ARCANA_ASSIGN_OR_RETURN(std::string initialized, Meta(store_, kInitializedMeta));
+  if (recorded.empty() && !initialized.empty()) recorded = "keyfile";  // made before seal/
+  const std::string keyfile_path = keyfile::PathIn(opts_.data_dir);
+
+  if (recorded.empty()) {
+    // A new data dir (or one whose first start stopped before it was initialised).
+    std::string type = opts_.type.empty() ? "keyfile" : opts_.type;
+    if (type == "shamir") {
+      return Status(ErrorCode::kInvalidParameter,
+                    "this data dir has no root key yet: run `arcana --data-dir " + opts_.data_dir +
+                        " operator init --shares 5 --threshold 3` first");
+    }
+    std::string key;
+    std::vector<std::pair<std::string, std::string>> puts;
+    if (type == "keyfile") {
+      if (keyfile::Exists(keyfile_path)) {
+        ARCANA_ASSIGN_OR_RETURN(key, keyfile::Read(keyfile_path));
+      } else {
+        key = crypto::RandomBytes(32);
+        ARCANA_RETURN_IF_ERROR(keyfile::Write(keyfile_path, key));
+      }
+    } else {  // pkcs11
+      key = crypto::RandomBytes(32);
+      ARCANA_ASSIGN_OR_RETURN(auto hsm, Pkcs11Wrapper::Open(opts_.pkcs11, true));
+      ARCANA_ASSIGN_OR_RETURN(std::string wrapped, hsm->Wrap(key, kPkcs11Aad));
+      puts.emplace_back(kPkcs11Meta, wrapped);
+    }
+    std::string derive = crypto::RandomBytes(32);
+    crypto::RootKey h = Holder(key, derive);
+    ARCANA_ASSIGN_OR_RETURN(std::string check, CheckValue(h));
+    ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, h.Seal(derive, kDeriveAad));
+    puts.emplace_back(kSealMeta, type);
+    puts.emplace_back(kCheckMeta, check);
+    puts.emplace_back(kDeriveMeta, derive_sealed);
+    ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta(puts, {}));
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      type_ = type;
+    }
+    root_.Install(std::move(key), std::move(derive));
+    crypto::SecureWipe(derive);
+    spdlog::info("root of trust: new {} root key {}", type, root_.id());
+    return Status::Ok();
+  }
+
+  if (!opts_.type.empty() && opts_.type != recorded) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "this data dir's root key is protected by '" + recorded + "', not '" +
+                      opts_.type + "' (--seal / ARCANA_SEAL)");
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    type_ = recorded;
+    if (recorded == "shamir") {
+      ARCANA_ASSIGN_OR_RETURN(std::string v, Meta(store_, kShamirMeta));
+      if (!ParseShamir(v, &threshold_, &shares_)) {
+        return Status(ErrorCode::kInternalFailure, "the store's Shamir configuration is damaged");
+      }
+    }
+  }
+  if (recorded == "shamir") {
+    spdlog::warn("root of trust: SEALED (Shamir {}/{}): run `arcana operator unseal` with {} shares",
+                 threshold_, shares_, threshold_);
+    return Status::Ok();
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string key, AutoUnsealKey());
+  ARCANA_RETURN_IF_ERROR(UnsealWith(std::move(key)));
+  spdlog::info("root of trust: unsealed by {} (root key {})", recorded, root_.id());
+  return Status::Ok();
+}
+
+Result<std::string> SealManager::AutoUnsealKey() {
+  std::string type;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    type = type_;
+  }
+  if (type == "keyfile") {
+    const std::string path = keyfile::PathIn(opts_.data_dir);
+    const std::string fresh = keyfile::NewPathIn(opts_.data_dir);
+    ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
+    if (keyfile::Exists(fresh)) {
+      // A rotation stopped between writing the new file and replacing the old one: the
+      // store's verification value says which key it committed.
+      auto k = keyfile::Read(fresh);
+      if (k.ok() && !check.empty() && Holder(*k).Open(check, kCheckAad).ok()) {
+        ARCANA_RETURN_IF_ERROR(keyfile::Promote(fresh, path));
+        spdlog::warn("root of trust: finished an interrupted key file replacement");
+      } else {
+        keyfile::Remove(fresh);
+      }
+    }
+    return keyfile::Read(path);
+  }
+  if (type == "pkcs11") {
+    ARCANA_ASSIGN_OR_RETURN(std::string wrapped, Meta(store_, kPkcs11Meta));
+    if (wrapped.empty()) {
+      return Status(ErrorCode::kInternalFailure, "the store holds no HSM-wrapped root key");
+    }
+    ARCANA_ASSIGN_OR_RETURN(auto hsm, Pkcs11Wrapper::Open(opts_.pkcs11, false));
+    return hsm->Unwrap(wrapped, kPkcs11Aad);
+  }
+  return Status(ErrorCode::kInvalidParameter, "this server unseals with shares, not automatically");
+}
+
+Status SealManager::UnsealWith(std::string key) {
+  ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
+  crypto::RootKey probe = Holder(key);
+  std::vector<std::pair<std::string, std::string>> puts;
+  if (check.empty()) {
+    // A data dir made before seal/: record its strategy and verification value now.
+    ARCANA_ASSIGN_OR_RETURN(std::string c, CheckValue(probe));
+    puts.emplace_back(kCheckMeta, c);
+    puts.emplace_back(kSealMeta, "keyfile");
+  } else if (!probe.Open(check, kCheckAad).ok()) {
+    crypto::SecureWipe(key);
+    return Status(ErrorCode::kInvalidParameter,
+                  "the key does not match this store's root key (verification failed)");
+  }
+  std::string derive;
+  ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, Meta(store_, kDeriveMeta));
+  if (!derive_sealed.empty()) {
+    // During an interrupted rotation root.derive may be sealed under the pending key.
+    auto d = probe.Open(derive_sealed, kDeriveAad);
+    if (d.ok()) derive = std::move(d).value();
+  }
+  std::string previous;
+  ARCANA_ASSIGN_OR_RETURN(std::string pending, Meta(store_, kPendingMeta));
+  if (!pending.empty()) {
+    auto p = probe.Open(pending, kPendingAad);
+    if (p.ok()) previous = std::move(p).value();
+    if (derive.empty() && !derive_sealed.empty() && !previous.empty()) {
+      auto d = Holder(previous).Open(derive_sealed, kDeriveAad);
+      if (d.ok()) derive = std::move(d).value();
+    }
+  }
+  if (!puts.empty()) ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta(puts, {}));
+  root_.Install(std::move(key), std::move(derive), std::move(previous));
+  if (!pending.empty()) return Recover();
+  return Status::Ok();
+}
+
+Status SealManager::Recover() {
+  // The store committed the current key; blobs already moved to the pending one go back.
+  spdlog::warn("root of trust: rolling back an interrupted root rotation");
+  auto n = RewrapAll({}, {kPendingMeta});
+  if (!n.ok()) return n.status();
+  root_.FinishRotation();
+  spdlog::warn("root of trust: rotation rolled back ({} blobs rewrapped)", *n);
+  return Status::Ok();
+}
+
+Result<size_t> SealManager::RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
+                                      std::vector<std::string> deletes) {
+  size_t kms_count = 0;
+  if (kms_ != nullptr) {
+    ARCANA_RETURN_IF_ERROR(kms_->RewrapKeyMaterials(
+        [&](const storage::KeyMaterialRecord& r) -> Result<std::string> {
+          ARCANA_ASSIGN_OR_RETURN(auto nb, RewrapBlob(root_, r.wrapped, r.aad));
+          if (!nb) {
+            if (root_.IsCurrent(r.wrapped)) return r.wrapped;
+            return Status(ErrorCode::kInternalFailure,
+                          "a KMS key material of key " + r.key_id + " does not open under any root key held");
+          }
+          ++kms_count;
+          return std::move(*nb);
+        }));
+  }
+  ARCANA_ASSIGN_OR_RETURN(
+      size_t n,
+      rot_.RewrapRootBlobs(
+          {kDeriveMeta},
+          [&](const storage::RootWrappedBlob& b) -> Result<std::optional<std::string>> {
+            switch (b.kind) {
+              case storage::RootWrappedBlob::Kind::kAccessKeySecret:
+                return RewrapBlob(root_, b.blob, "arcana:access-key:" + b.id);
+              case storage::RootWrappedBlob::Kind::kSecretValue:
+                return RewrapEnvelope(root_, b);
+              case storage::RootWrappedBlob::Kind::kMeta:
+                return RewrapBlob(root_, b.blob, kDeriveAad);
+            }
+            return std::optional<std::string>();
+          },
+          puts, deletes));
+  return n + kms_count;
+}
+
+SealStatus SealManager::status() const {
+  SealStatus s;
+  std::lock_guard<std::mutex> l(mu_);
+  s.sealed = root_.sealed();
+  s.type = type_;
+  s.threshold = threshold_;
+  s.shares = shares_;
+  s.progress = static_cast<int>(progress_.size());
+  if (!s.sealed) s.root_key_id = root_.id();
+  return s;
+}
+
+void SealManager::ResetProgress() {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& s : progress_) crypto::SecureWipe(s.y);
+  progress_.clear();
+}
+
+Result<SealStatus> SealManager::Unseal(std::string_view share_text) {
+  std::lock_guard<std::mutex> r(rotate_mu_);
+  if (!root_.sealed()) return status();
+  std::string type;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    type = type_;
+  }
+  if (type != "shamir") {
+    ARCANA_ASSIGN_OR_RETURN(std::string key, AutoUnsealKey());
+    ARCANA_RETURN_IF_ERROR(UnsealWith(std::move(key)));
+    spdlog::info("root of trust: unsealed by {}", type);
+    return status();
+  }
+  ARCANA_ASSIGN_OR_RETURN(crypto::Share share, crypto::DecodeShare(share_text));
+  std::vector<crypto::Share> shares;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& s : progress_) {
+      if (s.index == share.index) {
+        return Status(ErrorCode::kInvalidParameter,
+                      "share " + std::to_string(share.index) + " was given already");
+      }
+    }
+    progress_.push_back(std::move(share));
+    if (static_cast<int>(progress_.size()) < threshold_) {
+      spdlog::info("root of trust: unseal progress {}/{}", progress_.size(), threshold_);
+      // status() takes mu_ again
+    } else {
+      shares.swap(progress_);
+    }
+  }
+  if (shares.empty()) return status();
+  auto key = crypto::ShamirCombine(shares);
+  for (auto& s : shares) crypto::SecureWipe(s.y);
+  if (!key.ok()) return key.status();
+  Status st = UnsealWith(std::move(key).value());
+  if (!st.ok()) {
+    spdlog::warn("root of trust: unseal failed: {}", st.message());
+    return Status(ErrorCode::kInvalidParameter,
+                  "the shares do not reconstruct this store's root key; unseal progress was reset");
+  }
+  spdlog::info("root of trust: unsealed with {} shares (root key {})", threshold_, root_.id());
+  return status();
+}
+
+Status SealManager::Seal() {
+  std::lock_guard<std::mutex> r(rotate_mu_);
+  root_.Wipe();
+  ResetProgress();
+  spdlog::warn("root of trust: SEALED by an operator; API calls are refused until unsealed");
+  return Status::Ok();
+}
+
+Result<RotationReport> SealManager::RotateRoot() {
+  std::lock_guard<std::mutex> r(rotate_mu_);
+  if (root_.sealed()) {
+    return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it before rotating");
+  }
+  std::string type;
+  int threshold, shares;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    type = type_;
+    threshold = threshold_;
+    shares = shares_;
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string stale, Meta(store_, kPendingMeta));
+  if (!stale.empty()) {
+    return Status(ErrorCode::kInternalFailure,
+                  "an earlier rotation did not finish; restart the server to roll it back");
+  }
+  RotationReport rep;
+  rep.old_root_key_id = root_.id();
+  std::string key = crypto::RandomBytes(32);
+  rep.new_root_key_id = crypto::RootKey::IdOf(key);
+
+  // 1. Make the new key recoverable from the committed one before anything uses it.
+  ARCANA_ASSIGN_OR_RETURN(std::string pending, root_.Seal(key, kPendingAad));
+  ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta({{kPendingMeta, pending}}, {}));
+
+  // 2. What the strategy keeps for the new key.
+  std::vector<std::pair<std::string, std::string>> puts;
+  const std::string keyfile_new = keyfile::NewPathIn(opts_.data_dir);
+  if (type == "keyfile") {
+    ARCANA_RETURN_IF_ERROR(keyfile::Write(keyfile_new, key));
+  } else if (type == "pkcs11") {
+    ARCANA_ASSIGN_OR_RETURN(auto hsm, Pkcs11Wrapper::Open(opts_.pkcs11, false));
+    ARCANA_ASSIGN_OR_RETURN(std::string wrapped, hsm->Wrap(key, kPkcs11Aad));
+    puts.emplace_back(kPkcs11Meta, wrapped);
+  } else {
+    ARCANA_ASSIGN_OR_RETURN(auto split, crypto::ShamirSplit(key, shares, threshold));
+    for (auto& s : split) {
+      rep.shares.push_back(crypto::EncodeShare(s));
+      crypto::SecureWipe(s.y);
+    }
+    puts.emplace_back(kShamirMeta, std::to_string(threshold) + "/" + std::to_string(shares));
+  }
+  crypto::RootKey fresh = Holder(key);
+  ARCANA_ASSIGN_OR_RETURN(std::string check, CheckValue(fresh));
+  puts.emplace_back(kCheckMeta, check);
+  ARCANA_ASSIGN_OR_RETURN(std::string derive, root_.DerivationSecret());
+  ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, fresh.Seal(derive, kDeriveAad));
+  crypto::SecureWipe(derive);
+  puts.emplace_back(kDeriveMeta, derive_sealed);  // also for data dirs that had none
+
+  // 3. Encrypt with the new key from now on; wait for requests that started before.
+  ARCANA_RETURN_IF_ERROR(root_.BeginRotation(std::move(key)));
+  if (!root_.WaitForOlderHolds(std::chrono::seconds(60))) {
+    // Both keys stay held; the pending record lets the next unseal roll back.
+    return Status(ErrorCode::kInternalFailure,
+                  "rotation stopped: requests started before it did not finish within 60 s; "
+                  "restart the server to roll back");
+  }
+  // 4. Rewrap everything and commit the new root in the same transaction.
+  auto n = RewrapAll(puts, {kPendingMeta});
+  if (!n.ok()) {
+    spdlog::error("root rotation failed: {}; both keys kept until restart", n.status().message());
+    return n.status();
+  }
+  rep.rewrapped = *n;
+  if (type == "keyfile") {
+    ARCANA_RETURN_IF_ERROR(keyfile::Promote(keyfile_new, keyfile::PathIn(opts_.data_dir)));
+  }
+  root_.FinishRotation();
+  spdlog::warn("root of trust: root key rotated {} -> {} ({} blobs rewrapped)",
+               rep.old_root_key_id, rep.new_root_key_id, rep.rewrapped);
+  return rep;
+}
+
+Result<std::vector<std::string>> SealManager::InitShamir(storage::Store& store,
+                                                         storage::RootOfTrustStore& rot,
+                                                         crypto::RootKey& root, int shares,
+                                                         int threshold) {
+  ARCANA_ASSIGN_OR_RETURN(std::string recorded, Meta(store, kSealMeta));
+  ARCANA_ASSIGN_OR_RETURN(std::string initialized, Meta(store, kInitializedMeta));
+  if (!recorded.empty() || !initialized.empty()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "this data dir is initialised already (root of trust: " +
+                      (recorded.empty() ? std::string("keyfile") : recorded) + ")");
+  }
+  std::string key = crypto::RandomBytes(32);
+  ARCANA_ASSIGN_OR_RETURN(auto split, crypto::ShamirSplit(key, shares, threshold));
+  std::vector<std::string> out;
+  for (auto& s : split) {
+    out.push_back(crypto::EncodeShare(s));
+    crypto::SecureWipe(s.y);
+  }
+  std::string derive = crypto::RandomBytes(32);
+  crypto::RootKey h = Holder(key, derive);
+  ARCANA_ASSIGN_OR_RETURN(std::string check, CheckValue(h));
+  ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, h.Seal(derive, kDeriveAad));
+  ARCANA_RETURN_IF_ERROR(rot.UpdateMeta(
+      {{kSealMeta, "shamir"},
+       {kShamirMeta, std::to_string(threshold) + "/" + std::to_string(shares)},
+       {kCheckMeta, check},
+       {kDeriveMeta, derive_sealed}},
+      {}));
+  root.Install(std::move(key), std::move(derive));
+  return out;
+}
+
+}  // namespace arcana::seal

@@ -1,0 +1,117 @@
+// The root of trust: how the root key is kept at rest and how the server gets it back.
+//
+// Strategies (the store records which one a data dir uses, meta "root.seal"):
+//   keyfile  auto-unseal from <data-dir>/root.key (0600). The default for a new data dir,
+//            dev mode and `make serve`; data dirs made before this module are keyfile ones.
+//   shamir   `arcana operator init --shares N --threshold K` splits the root key into N
+//            Shamir shares (crypto/shamir.h), printed once; the server starts sealed and
+//            unseals when K shares have been submitted (POST /_arcana/operator/unseal).
+//   pkcs11   auto-unseal: the root key is stored only wrapped (AES-GCM) by a non-extractable
+//            AES key on a PKCS#11 token (seal/pkcs11_wrap.h), generated there at first start.
+//
+// What the store keeps (meta), never the root key in the clear:
+//   root.seal     strategy name             root.shamir   "threshold/shares"
+//   root.check    RootKey::Seal of a fixed value: tells a wrong key (or wrong shares) apart
+//   root.derive   the DeriveKey secret, sealed (absent in old data dirs: the root itself)
+//   root.pkcs11   the HSM-wrapped root key
+//   root.pending  during a rotation: the new key sealed under the committed one
+//
+// Rotation (RotateRoot): new key K2 -> root.pending -> the holder encrypts with K2 and opens
+// both -> wait for requests started under K1 -> rewrap KMS key materials, then in ONE
+// transaction access-key secrets, pre-KMS secret data keys and root.derive, together with
+// the new root.check / strategy data, deleting root.pending -> (key file: rename
+// root.key.new over root.key) -> forget K1. Every blob names its root key (root_key.h), so
+// a crash anywhere is recovered at the next unseal by rolling back to the committed key.
+// Thread-safety: every public method is thread-safe.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "crypto/shamir.h"
+#include "seal/pkcs11_wrap.h"
+#include "storage/kms_store.h"
+#include "storage/root_store.h"
+#include "storage/store.h"
+
+namespace arcana::seal {
+
+struct SealOptions {
+  std::string type;  // "" = what the data dir records (keyfile for a new one)
+  std::string data_dir;
+  Pkcs11Options pkcs11;
+};
+
+struct SealStatus {
+  bool sealed = true;
+  std::string type;
+  int threshold = 0;  // shamir
+  int shares = 0;     // shamir
+  int progress = 0;   // shamir: shares submitted so far
+  std::string root_key_id;  // while unsealed
+};
+
+struct RotationReport {
+  std::string old_root_key_id;
+  std::string new_root_key_id;
+  size_t rewrapped = 0;
+  std::vector<std::string> shares;  // shamir: the new shares (shown once)
+};
+
+class SealManager {
+ public:
+  // kms may be null (no KMS component in the store).
+  SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
+              storage::KmsStore* kms, crypto::RootKey& root);
+
+  // At start: a new data dir gets a root key (keyfile / pkcs11; shamir needs operator
+  // init); keyfile and pkcs11 unseal now; shamir stays sealed. Recovers an interrupted
+  // rotation. Errors: the reason the server must not start.
+  Status Start();
+
+  SealStatus status() const;
+  // shamir: one share (text form). Returns the status after it. Errors: kInvalidParameter
+  // (malformed share; or the threshold was met with wrong shares: progress is reset).
+  // keyfile / pkcs11: share ignored, unseals again from the key file / HSM.
+  Result<SealStatus> Unseal(std::string_view share_text);
+  void ResetProgress();
+  // Wipes the root key from memory; API calls are refused until unsealed again.
+  Status Seal();
+  // Errors: kServiceUnavailable while sealed; kConflict-like kInvalidParameter when a
+  // rotation runs already.
+  Result<RotationReport> RotateRoot();
+
+  // Offline (CLI `operator init`): makes data dir's store a shamir one with a new root key,
+  // installs it into root (so the caller can create the first access key) and returns the
+  // shares. Errors: kInvalidParameter when the store was initialised already.
+  static Result<std::vector<std::string>> InitShamir(storage::Store& store,
+                                                     storage::RootOfTrustStore& rot,
+                                                     crypto::RootKey& root, int shares,
+                                                     int threshold);
+
+ private:
+  Status UnsealWith(std::string key);  // verify against root.check, install, recover
+  Status Recover();                    // roll back an interrupted rotation
+  Result<size_t> RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
+                           std::vector<std::string> deletes);
+  Result<std::string> AutoUnsealKey();  // keyfile / pkcs11
+
+  SealOptions opts_;
+  storage::Store& store_;
+  storage::RootOfTrustStore& rot_;
+  storage::KmsStore* kms_;
+  crypto::RootKey& root_;
+
+  mutable std::mutex mu_;  // type_, shamir state, progress_
+  std::string type_;
+  int threshold_ = 0;
+  int shares_ = 0;
+  std::vector<crypto::Share> progress_;
+  std::mutex rotate_mu_;  // one rotation / unseal / seal transition at a time
+};
+
+}  // namespace arcana::seal

@@ -1,0 +1,272 @@
+#include "services/kms/key_ring.h"
+
+#include <set>
+
+#include "crypto/aead.h"
+#include "crypto/asymmetric.h"
+#include "crypto/hash.h"
+#include "crypto/kms_ciphertext.h"
+#include "crypto/random.h"
+#include "domain/kms/rules.h"
+#include "domain/kms/specs.h"
+
+namespace arcana::services::kms {
+
+namespace dk = domain::kms;
+
+namespace {
+
+constexpr size_t kMaxCachedMaterials = 10000;
+
+// Services that get an AWS-managed key under alias/aws/<service> on first use.
+bool IsKnownAwsManagedAlias(std::string_view alias) {
+  static const std::set<std::string, std::less<>> kServices = {
+      "secretsmanager", "ssm", "s3", "ebs", "rds", "lambda", "dynamodb", "sns", "sqs",
+      "backup", "elasticfilesystem", "redshift", "kinesis", "glue", "logs", "acm"};
+  if (!alias.starts_with("alias/aws/")) return false;
+  return kServices.count(alias.substr(10)) > 0;
+}
+
+std::string AwsManagedPolicy(std::string_view account, std::string_view region,
+                             std::string_view service) {
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-" + std::string(service) +
+         "-1\",\n  \"Statement\" : [ {\n    \"Sid\" : \"Allow access through " +
+         std::string(service) + " for all principals in the account that are authorized\",\n"
+         "    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : [ \"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", "
+         "\"kms:GenerateDataKey*\", \"kms:CreateGrant\", \"kms:DescribeKey\" ],\n"
+         "    \"Resource\" : \"*\",\n    \"Condition\" : {\n      \"StringEquals\" : {\n"
+         "        \"kms:CallerAccount\" : \"" + std::string(account) + "\",\n"
+         "        \"kms:ViaService\" : \"" + std::string(service) + "." + std::string(region) +
+         ".amazonaws.com\"\n      }\n    }\n  }, {\n    \"Sid\" : \"Allow direct access to key "
+         "metadata to the account\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n"
+         "      \"AWS\" : \"arn:aws:iam::" + std::string(account) + ":root\"\n    },\n"
+         "    \"Action\" : [ \"kms:Describe*\", \"kms:Get*\", \"kms:List*\" ],\n"
+         "    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
+Status KeyNotFound(const storage::Scope& scope, std::string_view ref) {
+  std::string shown(ref);
+  if (!shown.starts_with("arn:")) shown = dk::KeyArn(scope.region, scope.account, ref);
+  return Status(ErrorCode::kKmsNotFound, "Key '" + shown + "' does not exist");
+}
+
+}  // namespace
+
+KeyRing::KeyRing(storage::KmsStore& store, const crypto::RootKey& root)
+    : store_(store), root_(root) {}
+
+KeyRing::~KeyRing() {
+  for (auto& [k, v] : cache_) crypto::SecureWipe(v);
+}
+
+Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_ref,
+                             int64_t now_ms, ResolveOptions opts) {
+  ARCANA_ASSIGN_OR_RETURN(dk::KeyRef ref, dk::ParseKeyRef(key_ref));
+  if (!ref.account.empty() && (ref.account != scope.account || ref.region != scope.region)) {
+    if (ref.is_alias()) {
+      return Status(ErrorCode::kKmsNotFound, "Alias " + std::string(key_ref) + " is not found.");
+    }
+    return Status(ErrorCode::kKmsNotFound, "Key '" + std::string(key_ref) + "' does not exist");
+  }
+  std::string key_id = ref.value;
+  if (ref.is_alias()) {
+    if (!opts.allow_alias) {
+      return Status(ErrorCode::kKmsNotFound, "Invalid keyId " + std::string(key_ref));
+    }
+    ARCANA_ASSIGN_OR_RETURN(auto alias, store_.GetKmsAlias(scope, ref.value));
+    if (!alias) {
+      if (opts.create_aws_managed && IsKnownAwsManagedAlias(ref.value)) {
+        return CreateAwsManaged(scope, ref.value, now_ms);
+      }
+      return Status(ErrorCode::kKmsNotFound,
+                    "Alias " + dk::AliasArn(scope.region, scope.account, ref.value) +
+                        " is not found.");
+    }
+    key_id = alias->target_key_id;
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto key, store_.GetKmsKey(scope, key_id));
+  if (!key) return ref.is_alias() ? KeyNotFound(scope, key_id) : KeyNotFound(scope, key_ref);
+  // A key whose deletion date passed is gone, even before the sweeper purges it.
+  if (key->deletion_ms && *key->deletion_ms <= now_ms) {
+    return ref.is_alias() ? KeyNotFound(scope, key_id) : KeyNotFound(scope, key_ref);
+  }
+  return std::move(*key);
+}
+
+Result<Key> KeyRing::CreateAwsManaged(const storage::Scope& scope, const std::string& alias,
+                                      int64_t now_ms) {
+  std::lock_guard<std::mutex> l(write_mu_);
+  // Another caller may have created it while we waited.
+  ARCANA_ASSIGN_OR_RETURN(auto existing, store_.GetKmsAlias(scope, alias));
+  if (existing) {
+    ARCANA_ASSIGN_OR_RETURN(auto key, store_.GetKmsKey(scope, existing->target_key_id));
+    if (key) return std::move(*key);
+    return KeyNotFound(scope, existing->target_key_id);
+  }
+  std::string service = alias.substr(10);
+  Key key;
+  key.account = scope.account;
+  key.region = scope.region;
+  key.key_id = dk::NewKeyId(false);
+  key.arn = dk::KeyArn(scope.region, scope.account, key.key_id);
+  key.created_ms = now_ms;
+  key.description = "Default key that protects my " + service +
+                    " data when no other key is defined";
+  key.key_usage = "ENCRYPT_DECRYPT";
+  key.key_spec = "SYMMETRIC_DEFAULT";
+  key.key_manager = "AWS";
+  key.policy = AwsManagedPolicy(scope.account, scope.region, service);
+  // AWS-managed keys rotate every year.
+  key.rotation_enabled = true;
+  key.rotation_period_days = dk::kDefaultRotationPeriodDays;
+  key.rotation_base_ms = now_ms;
+  dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
+  key.materials.push_back(m);
+  ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
+  dk::Alias a{scope.account, scope.region, alias, key.key_id, now_ms, now_ms};
+  ARCANA_RETURN_IF_ERROR(store_.CreateKmsKeyWithAlias(key, {rec}, a));
+  return key;
+}
+
+Result<storage::KeyMaterialRecord> KeyRing::NewMaterial(const Key& key,
+                                                        const std::string& material_id) {
+  std::string material;
+  if (dk::IsSymmetricSpec(key.key_spec)) {
+    material = crypto::RandomBytes(32);
+  } else if (dk::IsHmacSpec(key.key_spec)) {
+    material = crypto::RandomBytes(dk::HmacKeyBytes(key.key_spec));
+  } else if (auto spec = dk::AsymmetricSpecOf(key.key_spec)) {
+    ARCANA_ASSIGN_OR_RETURN(material, crypto::GenerateKeyPair(*spec));
+  } else {
+    return Status(ErrorCode::kUnsupportedOperation, "unsupported key spec " + key.key_spec);
+  }
+  storage::KeyMaterialRecord rec;
+  rec.key_id = key.key_id;
+  rec.material_id = material_id;
+  rec.aad = storage::KeyMaterialAad(key.arn, material_id);
+  auto wrapped = root_.Seal(material, rec.aad);
+  if (!wrapped.ok()) {
+    crypto::SecureWipe(material);
+    if (wrapped.status().code() == ErrorCode::kServiceUnavailable) return wrapped.status();
+    return Status(ErrorCode::kKmsInternal, "cannot wrap key material");
+  }
+  rec.wrapped = std::move(wrapped).value();
+  {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    if (cache_.size() >= kMaxCachedMaterials) {
+      for (auto& [k, v] : cache_) crypto::SecureWipe(v);
+      cache_.clear();
+    }
+    cache_[key.key_id + "/" + material_id] = material;
+  }
+  crypto::SecureWipe(material);
+  return rec;
+}
+
+Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
+  dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
+  key.materials = {m};
+  ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
+  return store_.PutKmsKey(key, {rec}, /*create_only=*/true);
+}
+
+Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_ms) {
+  dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, rotation_type};
+  ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
+  key.materials.push_back(m);
+  if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
+  return store_.PutKmsKey(key, {rec}, /*create_only=*/false);
+}
+
+Status KeyRing::Purge(const Key& key) {
+  {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    for (const auto& m : key.materials) {
+      auto it = cache_.find(key.key_id + "/" + m.id);
+      if (it != cache_.end()) {
+        crypto::SecureWipe(it->second);
+        cache_.erase(it);
+      }
+    }
+  }
+  return store_.DeleteKmsKey({key.account, key.region}, key.key_id);
+}
+
+void KeyRing::ForgetMaterials() {
+  std::lock_guard<std::mutex> l(cache_mu_);
+  for (auto& [k, v] : cache_) crypto::SecureWipe(v);
+  cache_.clear();
+}
+
+Result<std::string> KeyRing::Material(const Key& key, const std::string& material_id) {
+  if (root_.sealed()) {
+    // A sealed server holds no key material.
+    ForgetMaterials();
+    return Status(ErrorCode::kServiceUnavailable,
+                  "Arcana is sealed: unseal it before using KMS keys.");
+  }
+  std::string cache_key = key.key_id + "/" + material_id;
+  {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    auto it = cache_.find(cache_key);
+    if (it != cache_.end()) return it->second;
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(key.key_id, material_id));
+  if (!rec) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is missing");
+  auto material = root_.Open(rec->wrapped, rec->aad);
+  if (!material.ok()) {
+    if (material.status().code() == ErrorCode::kServiceUnavailable) return material.status();
+    return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " cannot be unwrapped");
+  }
+  std::lock_guard<std::mutex> l(cache_mu_);
+  if (cache_.size() >= kMaxCachedMaterials) {
+    for (auto& [k, v] : cache_) crypto::SecureWipe(v);
+    cache_.clear();
+  }
+  cache_[cache_key] = *material;
+  return material;
+}
+
+Result<std::string> KeyRing::Encrypt(const Key& key, const crypto::EncryptionContext& ctx,
+                                     std::string_view plaintext) {
+  const auto* m = key.current_material();
+  if (m == nullptr) return Status(ErrorCode::kKmsInternal, key.arn + " has no key material");
+  ARCANA_ASSIGN_OR_RETURN(std::string material, Material(key, m->id));
+  std::string material_id_raw;
+  for (size_t i = 0; i + 1 < m->id.size(); i += 2) {
+    material_id_raw.push_back(static_cast<char>(std::stoi(m->id.substr(i, 2), nullptr, 16)));
+  }
+  auto blob = crypto::KmsSymmetricEncrypt(material, key.key_id, material_id_raw, ctx, plaintext);
+  crypto::SecureWipe(material);
+  if (!blob.ok()) return Status(ErrorCode::kKmsInternal, "encryption failed");
+  return blob;
+}
+
+Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::string_view blob,
+                                            const crypto::EncryptionContext& ctx,
+                                            int64_t now_ms) {
+  const Status invalid(ErrorCode::kInvalidCiphertext, "");
+  crypto::KmsCiphertextHeader h;
+  if (!crypto::ParseKmsCiphertextHeader(blob, &h)) return invalid;
+  ARCANA_ASSIGN_OR_RETURN(dk::KeyRef ref, dk::ParseKeyRef(h.key_id));
+  if (ref.kind != dk::KeyRef::kKeyId) return invalid;
+  // A flipped bit in the key id names no key here: that is a bad ciphertext, not a
+  // missing key.
+  ARCANA_ASSIGN_OR_RETURN(auto found, store_.GetKmsKey(scope, h.key_id));
+  if (!found || (found->deletion_ms && *found->deletion_ms <= now_ms)) return invalid;
+  Decrypted out;
+  out.key = std::move(*found);
+  if (!dk::IsSymmetricSpec(out.key.key_spec)) return invalid;
+  out.material_id = crypto::HexEncode(h.material_id);
+  if (out.key.FindMaterial(out.material_id) == nullptr) return invalid;
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(out.key));
+  ARCANA_ASSIGN_OR_RETURN(std::string material, Material(out.key, out.material_id));
+  auto plain = crypto::KmsSymmetricDecrypt(material, blob, ctx);
+  crypto::SecureWipe(material);
+  if (!plain.ok()) return invalid;
+  out.plaintext = std::move(plain).value();
+  return out;
+}
+
+}  // namespace arcana::services::kms

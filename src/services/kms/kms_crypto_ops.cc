@@ -1,0 +1,288 @@
+// The encryption data plane: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(+WithoutPlaintext),
+// GenerateDataKeyPair(+WithoutPlaintext), GenerateRandom.
+#include "crypto/aead.h"
+#include "crypto/asymmetric.h"
+#include "crypto/kms_ciphertext.h"
+#include "crypto/random.h"
+#include "domain/kms/rules.h"
+#include "domain/kms/specs.h"
+#include "services/kms/kms_encode.h"
+#include "services/kms/kms_service.h"
+
+namespace arcana::services::kms {
+
+namespace dk = domain::kms;
+
+namespace {
+
+Status CheckAlgorithm(const Key& key, const std::string& algorithm) {
+  auto algs = dk::EncryptionAlgorithmsFor(key.key_spec, key.key_usage);
+  if (std::find(algs.begin(), algs.end(), algorithm) == algs.end()) {
+    return Status(ErrorCode::kInvalidKeyUsage,
+                  "The encryption algorithm " + algorithm + " is not supported by " + key.arn +
+                      " (" + key.key_spec + ").");
+  }
+  return Status::Ok();
+}
+
+Status CheckSymmetricEncryptKey(const Key& key, std::string_view op) {
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "ENCRYPT_DECRYPT", op));
+  if (!dk::IsSymmetricSpec(key.key_spec)) {
+    return Status(ErrorCode::kInvalidKeyUsage,
+                  key.arn + " key spec " + key.key_spec + " is not valid for " + std::string(op) +
+                      ": a symmetric encryption key is required.");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<KmsService::EncryptOut> KmsService::DoEncrypt(const Key& key, const std::string& algorithm,
+                                                     const crypto::EncryptionContext& ec,
+                                                     std::string_view plaintext) {
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "ENCRYPT_DECRYPT", "Encrypt"));
+  ARCANA_RETURN_IF_ERROR(CheckAlgorithm(key, algorithm));
+  EncryptOut out;
+  out.key = key;
+  out.algorithm = algorithm;
+  if (dk::IsSymmetricSpec(key.key_spec)) {
+    ARCANA_ASSIGN_OR_RETURN(out.blob, ring_.Encrypt(key, ec, plaintext));
+    out.material_id = key.current_material()->id;
+    return out;
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
+  auto pkey = crypto::LoadPrivateKey(pkcs8);
+  crypto::SecureWipe(pkcs8);
+  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
+  ARCANA_ASSIGN_OR_RETURN(out.blob,
+                          crypto::RsaOaepEncrypt(pkey->get(), *dk::OaepHash(algorithm), plaintext));
+  return out;
+}
+
+Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std::string_view blob,
+                                                     const std::optional<std::string>& key_ref,
+                                                     const std::string& algorithm,
+                                                     const crypto::EncryptionContext& ec) {
+  std::optional<Key> named;
+  if (key_ref) {
+    KeyRing::ResolveOptions o;
+    o.create_aws_managed = true;
+    ARCANA_ASSIGN_OR_RETURN(named, ring_.Resolve(ScopeOf(ctx), *key_ref, ctx.now_ms, o));
+  }
+  DecryptOut out;
+  out.algorithm = algorithm;
+  if (algorithm != "SYMMETRIC_DEFAULT") {
+    if (!named) {
+      return Status(ErrorCode::kValidation,
+                    "KeyId is required to decrypt with the " + algorithm + " algorithm.");
+    }
+    ARCANA_RETURN_IF_ERROR(dk::CheckUsable(*named));
+    ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(*named, "ENCRYPT_DECRYPT", "Decrypt"));
+    ARCANA_RETURN_IF_ERROR(CheckAlgorithm(*named, algorithm));
+    ARCANA_ASSIGN_OR_RETURN(std::string pkcs8,
+                            ring_.Material(*named, named->current_material()->id));
+    auto pkey = crypto::LoadPrivateKey(pkcs8);
+    crypto::SecureWipe(pkcs8);
+    if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material is corrupt");
+    auto plain = crypto::RsaOaepDecrypt(pkey->get(), *dk::OaepHash(algorithm), blob);
+    if (!plain.ok()) return Status(ErrorCode::kInvalidCiphertext, "");
+    out.key = std::move(*named);
+    out.plaintext = std::move(plain).value();
+    return out;
+  }
+  if (named) {
+    if (!dk::IsSymmetricSpec(named->key_spec) || named->key_usage != "ENCRYPT_DECRYPT") {
+      return Status(ErrorCode::kInvalidKeyUsage,
+                    named->arn + " cannot decrypt with the SYMMETRIC_DEFAULT algorithm.");
+    }
+    crypto::KmsCiphertextHeader h;
+    if (crypto::ParseKmsCiphertextHeader(blob, &h) && h.key_id != named->key_id) {
+      return Status(ErrorCode::kIncorrectKey,
+                    "The key ID in the request does not identify a KMS key that can perform "
+                    "this operation.");
+    }
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(ScopeOf(ctx), blob, ec, ctx.now_ms));
+  out.key = std::move(d.key);
+  out.plaintext = std::move(d.plaintext);
+  out.material_id = std::move(d.material_id);
+  return out;
+}
+
+Result<std::string> KmsService::Encrypt(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string plaintext, BlobOf(in, "Plaintext"));
+  ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  std::string alg = in.Str("EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
+  auto out = DoEncrypt(key, alg, ec, plaintext);
+  crypto::SecureWipe(plaintext);
+  if (!out.ok()) return out.status();
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  return Body([&](json::Writer& w) {
+    WriteBlob(w, "CiphertextBlob", out->blob);
+    json::KV(w, "KeyId", out->key.arn);
+    json::KV(w, "EncryptionAlgorithm", out->algorithm);
+  });
+}
+
+Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  if (in.Has("Recipient")) {
+    return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string blob, BlobOf(in, "CiphertextBlob"));
+  ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
+  std::string alg = in.Str("EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
+  ARCANA_ASSIGN_OR_RETURN(auto out, DoDecrypt(ctx, blob, in.Str("KeyId"), alg, ec));
+  Status dry = CheckDryRun(in);
+  if (!dry.ok()) {
+    crypto::SecureWipe(out.plaintext);
+    return dry;
+  }
+  std::string body = Body([&](json::Writer& w) {
+    json::KV(w, "KeyId", out.key.arn);
+    WriteBlob(w, "Plaintext", out.plaintext);
+    json::KV(w, "EncryptionAlgorithm", out.algorithm);
+    if (!out.material_id.empty()) json::KV(w, "KeyMaterialId", out.material_id);
+  });
+  crypto::SecureWipe(out.plaintext);
+  return body;
+}
+
+Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string blob, BlobOf(in, "CiphertextBlob"));
+  ARCANA_ASSIGN_OR_RETURN(auto src_ec, ContextOf(in, "SourceEncryptionContext"));
+  ARCANA_ASSIGN_OR_RETURN(auto dst_ec, ContextOf(in, "DestinationEncryptionContext"));
+  std::string src_alg = in.Str("SourceEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
+  std::string dst_alg = in.Str("DestinationEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
+  ARCANA_ASSIGN_OR_RETURN(Key dest, KeyFor(in, "DestinationKeyId", ctx));
+  ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(ctx, blob, in.Str("SourceKeyId"), src_alg, src_ec));
+  auto out = DoEncrypt(dest, dst_alg, dst_ec, src.plaintext);
+  crypto::SecureWipe(src.plaintext);
+  if (!out.ok()) return out.status();
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  return Body([&](json::Writer& w) {
+    WriteBlob(w, "CiphertextBlob", out->blob);
+    json::KV(w, "SourceKeyId", src.key.arn);
+    json::KV(w, "KeyId", out->key.arn);
+    json::KV(w, "SourceEncryptionAlgorithm", src.algorithm);
+    json::KV(w, "DestinationEncryptionAlgorithm", out->algorithm);
+    if (!src.material_id.empty()) json::KV(w, "SourceKeyMaterialId", src.material_id);
+    if (!out->material_id.empty()) json::KV(w, "DestinationKeyMaterialId", out->material_id);
+  });
+}
+
+Result<std::string> KmsService::GenerateDataKeyCommon(const In& in, const CallContext& ctx,
+                                                      bool with_plaintext) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  if (in.Has("Recipient")) {
+    return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
+  }
+  auto spec = in.Str("KeySpec");
+  auto n = in.Int("NumberOfBytes");
+  if (spec.has_value() == n.has_value()) {
+    return Status(ErrorCode::kValidation, "Please specify either number of bytes or key spec.");
+  }
+  size_t bytes = spec ? (*spec == "AES_128" ? 16 : 32) : static_cast<size_t>(*n);
+  ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(CheckSymmetricEncryptKey(
+      key, with_plaintext ? "GenerateDataKey" : "GenerateDataKeyWithoutPlaintext"));
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  std::string plaintext = crypto::RandomBytes(bytes);
+  auto blob = ring_.Encrypt(key, ec, plaintext);
+  if (!blob.ok()) {
+    crypto::SecureWipe(plaintext);
+    return blob.status();
+  }
+  std::string body = Body([&](json::Writer& w) {
+    WriteBlob(w, "CiphertextBlob", *blob);
+    if (with_plaintext) WriteBlob(w, "Plaintext", plaintext);
+    json::KV(w, "KeyId", key.arn);
+    json::KV(w, "KeyMaterialId", key.current_material()->id);
+  });
+  crypto::SecureWipe(plaintext);
+  return body;
+}
+
+Result<std::string> KmsService::GenerateDataKey(const In& in, const CallContext& ctx) {
+  return GenerateDataKeyCommon(in, ctx, true);
+}
+Result<std::string> KmsService::GenerateDataKeyWithoutPlaintext(const In& in,
+                                                                const CallContext& ctx) {
+  return GenerateDataKeyCommon(in, ctx, false);
+}
+
+Result<std::string> KmsService::GenerateDataKeyPairCommon(const In& in, const CallContext& ctx,
+                                                          bool with_plaintext) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  if (in.Has("Recipient")) {
+    return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
+  }
+  std::string pair_spec = in.Str("KeyPairSpec").value_or("");
+  auto spec = dk::AsymmetricSpecOf(pair_spec);
+  if (!spec) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  "KeyPairSpec " + pair_spec + " is not supported by this server.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(CheckSymmetricEncryptKey(
+      key, with_plaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext"));
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, crypto::GenerateKeyPair(*spec));
+  auto pkey = crypto::LoadPrivateKey(pkcs8);
+  if (!pkey.ok()) {
+    crypto::SecureWipe(pkcs8);
+    return Status(ErrorCode::kKmsInternal, "key pair generation failed");
+  }
+  auto pub = crypto::ExportPublicKey(pkey->get());
+  auto blob = ring_.Encrypt(key, ec, pkcs8);
+  if (!pub.ok() || !blob.ok()) {
+    crypto::SecureWipe(pkcs8);
+    return Status(ErrorCode::kKmsInternal, "key pair generation failed");
+  }
+  std::string body = Body([&](json::Writer& w) {
+    WriteBlob(w, "PrivateKeyCiphertextBlob", *blob);
+    if (with_plaintext) WriteBlob(w, "PrivateKeyPlaintext", pkcs8);
+    WriteBlob(w, "PublicKey", *pub);
+    json::KV(w, "KeyId", key.arn);
+    json::KV(w, "KeyPairSpec", pair_spec);
+    json::KV(w, "KeyMaterialId", key.current_material()->id);
+  });
+  crypto::SecureWipe(pkcs8);
+  return body;
+}
+
+Result<std::string> KmsService::GenerateDataKeyPair(const In& in, const CallContext& ctx) {
+  return GenerateDataKeyPairCommon(in, ctx, true);
+}
+Result<std::string> KmsService::GenerateDataKeyPairWithoutPlaintext(const In& in,
+                                                                    const CallContext& ctx) {
+  return GenerateDataKeyPairCommon(in, ctx, false);
+}
+
+Result<std::string> KmsService::GenerateRandom(const In& in, const CallContext& ctx) {
+  if (in.Has("CustomKeyStoreId")) {
+    return Status(ErrorCode::kUnsupportedOperation, "Custom key stores are not supported.");
+  }
+  if (in.Has("Recipient")) {
+    return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
+  }
+  auto n = in.Int("NumberOfBytes");
+  if (!n) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy "
+                  "constraint: Member must not be null");
+  }
+  std::string bytes = crypto::RandomBytes(static_cast<size_t>(*n));
+  std::string body = Body([&](json::Writer& w) { WriteBlob(w, "Plaintext", bytes); });
+  crypto::SecureWipe(bytes);
+  return body;
+}
+
+}  // namespace arcana::services::kms

@@ -1,0 +1,105 @@
+#include "services/kms/kms_data_key_provider.h"
+
+#include <chrono>
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "domain/kms/rules.h"
+#include "domain/kms/specs.h"
+
+namespace arcana::services::kms {
+
+namespace dk = domain::kms;
+
+namespace {
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Why a key cannot be used, in words (never key material).
+std::string Why(const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kDisabled: return "the KMS key is disabled (" + s.message() + ")";
+    case ErrorCode::kKmsInvalidState:
+      return "the KMS key is not in a usable state (" + s.message() + ")";
+    case ErrorCode::kKmsNotFound: return "the KMS key was not found (" + s.message() + ")";
+    case ErrorCode::kInvalidKeyUsage:
+      return "the KMS key is not a symmetric encryption key (" + s.message() + ")";
+    case ErrorCode::kInvalidCiphertext:
+      return "the encrypted data key or its encryption context does not match";
+    default: return s.message();
+  }
+}
+}  // namespace
+
+KmsDataKeyProvider::KmsDataKeyProvider(KeyRing& ring, const crypto::RootKey& legacy_root,
+                                       std::function<int64_t()> now_ms)
+    : ring_(ring), legacy_(legacy_root), now_ms_(now_ms ? std::move(now_ms) : SystemNowMs) {}
+
+Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeyScope& scope,
+                                                            std::string_view key_id,
+                                                            const crypto::EncryptionContext& ctx) {
+  std::string ref(key_id.empty() ? std::string_view(scope.default_alias) : key_id);
+  auto fail = [&](const Status& s) {
+    return Status(ErrorCode::kEncryptionFailure,
+                  "Unable to encrypt the value with the KMS key " + ref + ": " + Why(s) + ".");
+  };
+  KeyRing::ResolveOptions o;
+  o.create_aws_managed = true;
+  auto key = ring_.Resolve({scope.account, scope.region}, ref, now_ms_(), o);
+  if (!key.ok()) return fail(key.status());
+  Status usable = dk::CheckUsable(*key);
+  if (usable.ok()) usable = dk::CheckKeyUsage(*key, "ENCRYPT_DECRYPT", "GenerateDataKey");
+  if (usable.ok() && !dk::IsSymmetricSpec(key->key_spec)) {
+    usable = Status(ErrorCode::kInvalidKeyUsage, key->arn + " is not a symmetric key");
+  }
+  if (!usable.ok()) return fail(usable);
+  crypto::DataKey dk;
+  dk.plaintext = crypto::RandomBytes(32);
+  auto blob = ring_.Encrypt(*key, ctx, dk.plaintext);
+  if (!blob.ok()) {
+    crypto::SecureWipe(dk.plaintext);
+    return fail(blob.status());
+  }
+  dk.wrapped = std::string(kKmsWrappedDataKeyMarker) + *blob;
+  dk.key_id = key->arn;
+  return dk;
+}
+
+Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& scope,
+                                                       std::string_view key_id,
+                                                       std::string_view wrapped,
+                                                       const crypto::EncryptionContext& ctx) {
+  if (!wrapped.starts_with(kKmsWrappedDataKeyMarker)) {
+    // Sealed before KMS existed: the data key is wrapped by the root key itself.
+    return legacy_.DecryptDataKey(scope, key_id, wrapped, ctx);
+  }
+  wrapped.remove_prefix(kKmsWrappedDataKeyMarker.size());
+  auto d = ring_.Decrypt({scope.account, scope.region}, wrapped, ctx, now_ms_());
+  if (!d.ok()) {
+    return Status(ErrorCode::kDecryptionFailure,
+                  "Unable to decrypt the value with its KMS key " +
+                      (key_id.empty() ? scope.default_alias : std::string(key_id)) + ": " +
+                      Why(d.status()) + ".");
+  }
+  return std::move(d->plaintext);
+}
+
+Status KmsDataKeyProvider::CheckKey(const crypto::KeyScope& scope, std::string_view key_id) {
+  KeyRing::ResolveOptions o;
+  o.create_aws_managed = true;
+  auto key = ring_.Resolve({scope.account, scope.region}, key_id, now_ms_(), o);
+  if (key.ok()) return Status::Ok();
+  if (key.status().code() == ErrorCode::kKmsNotFound ||
+      key.status().code() == ErrorCode::kInvalidArn) {
+    return Status(ErrorCode::kResourceNotFound,
+                  "The KMS key " + std::string(key_id) + " can't be found: " +
+                      key.status().message());
+  }
+  return Status(ErrorCode::kEncryptionFailure, "The KMS key " + std::string(key_id) +
+                                                   " cannot be used: " + Why(key.status()));
+}
+
+}  // namespace arcana::services::kms

@@ -1,0 +1,157 @@
+#include "services/kms/kms_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "crypto/base64.h"
+#include "domain/kms/grants.h"
+#include "domain/kms/rules.h"
+
+namespace arcana::services::kms {
+
+namespace dk = domain::kms;
+
+KmsService::KmsService(KeyRing& ring) : ring_(ring), validator_("kms", ErrorCode::kValidation) {
+  using S = KmsService;
+  handlers_ = {
+      {"CreateKey", &S::CreateKey},
+      {"DescribeKey", &S::DescribeKey},
+      {"ListKeys", &S::ListKeys},
+      {"UpdateKeyDescription", &S::UpdateKeyDescription},
+      {"EnableKey", &S::EnableKey},
+      {"DisableKey", &S::DisableKey},
+      {"ScheduleKeyDeletion", &S::ScheduleKeyDeletion},
+      {"CancelKeyDeletion", &S::CancelKeyDeletion},
+      {"CreateAlias", &S::CreateAlias},
+      {"UpdateAlias", &S::UpdateAlias},
+      {"DeleteAlias", &S::DeleteAlias},
+      {"ListAliases", &S::ListAliases},
+      {"Encrypt", &S::Encrypt},
+      {"Decrypt", &S::Decrypt},
+      {"ReEncrypt", &S::ReEncrypt},
+      {"GenerateDataKey", &S::GenerateDataKey},
+      {"GenerateDataKeyWithoutPlaintext", &S::GenerateDataKeyWithoutPlaintext},
+      {"GenerateDataKeyPair", &S::GenerateDataKeyPair},
+      {"GenerateDataKeyPairWithoutPlaintext", &S::GenerateDataKeyPairWithoutPlaintext},
+      {"GenerateRandom", &S::GenerateRandom},
+      {"Sign", &S::Sign},
+      {"Verify", &S::Verify},
+      {"GetPublicKey", &S::GetPublicKey},
+      {"GenerateMac", &S::GenerateMac},
+      {"VerifyMac", &S::VerifyMac},
+      {"EnableKeyRotation", &S::EnableKeyRotation},
+      {"DisableKeyRotation", &S::DisableKeyRotation},
+      {"GetKeyRotationStatus", &S::GetKeyRotationStatus},
+      {"RotateKeyOnDemand", &S::RotateKeyOnDemand},
+      {"ListKeyRotations", &S::ListKeyRotations},
+      {"CreateGrant", &S::CreateGrant},
+      {"ListGrants", &S::ListGrants},
+      {"ListRetirableGrants", &S::ListRetirableGrants},
+      {"RetireGrant", &S::RetireGrant},
+      {"RevokeGrant", &S::RevokeGrant},
+      {"GetKeyPolicy", &S::GetKeyPolicy},
+      {"PutKeyPolicy", &S::PutKeyPolicy},
+      {"ListKeyPolicies", &S::ListKeyPolicies},
+      {"TagResource", &S::TagResource},
+      {"UntagResource", &S::UntagResource},
+      {"ListResourceTags", &S::ListResourceTags},
+  };
+}
+
+Result<std::string> KmsService::Call(std::string_view operation, const rapidjson::Value& input,
+                                     const CallContext& ctx) {
+  auto it = handlers_.find(std::string(operation));
+  if (it == handlers_.end()) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  "Operation " + std::string(operation) + " is not supported by this server.");
+  }
+  In in(input);
+  return (this->*(it->second))(in, ctx);
+}
+
+Result<Key> KmsService::KeyFor(const In& in, const char* member, const CallContext& ctx,
+                               bool create_aws_managed) {
+  auto ref = in.Str(member);
+  if (!ref) return Status(ErrorCode::kValidation, std::string(member) + " is required");
+  KeyRing::ResolveOptions o;
+  o.allow_alias = true;
+  o.create_aws_managed = create_aws_managed;
+  return ring_.Resolve(ScopeOf(ctx), *ref, ctx.now_ms, o);
+}
+
+Result<Key> KmsService::ManagedKeyFor(const In& in, const char* member, const CallContext& ctx) {
+  auto ref = in.Str(member);
+  if (!ref) return Status(ErrorCode::kValidation, std::string(member) + " is required");
+  KeyRing::ResolveOptions o;
+  o.allow_alias = false;
+  return ring_.Resolve(ScopeOf(ctx), *ref, ctx.now_ms, o);
+}
+
+Status KmsService::CheckGrantTokens(const In& in) {
+  auto tokens = in.StrList("GrantTokens");
+  if (!tokens) return Status::Ok();
+  for (const auto& t : *tokens) {
+    if (!dk::ParseGrantToken(t)) {
+      return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid: it was not issued by this server.");
+    }
+  }
+  return Status::Ok();
+}
+
+Status KmsService::CheckDryRun(const In& in) {
+  if (in.Bool("DryRun").value_or(false)) {
+    return Status(ErrorCode::kDryRunOperation,
+                  "The request would have succeeded, but the DryRun option is set.");
+  }
+  return Status::Ok();
+}
+
+Result<crypto::EncryptionContext> KmsService::ContextOf(const In& in, const char* member) {
+  crypto::EncryptionContext ec;
+  const rapidjson::Value* v = in.Get(member);
+  if (v == nullptr) return ec;
+  if (!v->IsObject()) return Status(ErrorCode::kSerialization, std::string(member) + " must be a map");
+  for (auto m = v->MemberBegin(); m != v->MemberEnd(); ++m) {
+    if (!m->value.IsString()) {
+      return Status(ErrorCode::kSerialization, std::string(member) + " values must be strings");
+    }
+    ec[std::string(m->name.GetString(), m->name.GetStringLength())] =
+        std::string(m->value.GetString(), m->value.GetStringLength());
+  }
+  return ec;
+}
+
+Result<std::string> KmsService::BlobOf(const In& in, const char* member) {
+  auto text = in.Str(member);
+  if (!text) {
+    return Status(ErrorCode::kValidation,
+                  std::string("1 validation error detected: Value null at '") +
+                      static_cast<char>(std::tolower(member[0])) + (member + 1) +
+                      "' failed to satisfy constraint: Member must not be null");
+  }
+  auto raw = crypto::Base64Decode(*text);
+  if (!raw) return Status(ErrorCode::kSerialization, std::string(member) + " is not valid base64");
+  return std::move(*raw);
+}
+
+Status KmsService::Maintain(int64_t now_ms) {
+  ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms));
+  for (auto& key : due) {
+    std::lock_guard<std::mutex> l(ring_.write_mutex());
+    storage::Scope scope{key.account, key.region};
+    ARCANA_ASSIGN_OR_RETURN(auto fresh, ring_.store().GetKmsKey(scope, key.key_id));
+    if (!fresh) continue;
+    if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
+      spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
+      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh));
+      continue;
+    }
+    if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
+        fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
+      spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
+      ARCANA_RETURN_IF_ERROR(ring_.Rotate(*fresh, "AUTOMATIC", now_ms));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace arcana::services::kms

@@ -1,0 +1,132 @@
+// The KMS service (X-Amz-Target "TrentService.*", API 2014-11-01, SigV4 name "kms"):
+// keys, aliases, the symmetric/asymmetric/HMAC data plane, rotation, grants, key policies
+// and tags, per account and region. Handlers are grouped per concern in kms_*_ops.cc;
+// the cryptographic engine (key resolution, materials, ciphertexts) is KeyRing.
+// Errors and HTTP statuses follow spec sections 1.5 and 5; crypto operations return the
+// key ARN in KeyId.
+// Thread-safety: reads run concurrently; read-modify-write handlers hold the KeyRing's
+// write mutex.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include "common/json.h"
+#include "crypto/envelope.h"
+#include "services/common/service.h"
+#include "services/kms/key_ring.h"
+
+namespace arcana::services::kms {
+
+class KmsService : public Service {
+ public:
+  explicit KmsService(KeyRing& ring);
+
+  std::string_view target_prefix() const override { return "TrentService"; }
+  std::string_view signing_name() const override { return "kms"; }
+  const ModelValidator& validator() const override { return validator_; }
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
+                           const CallContext& ctx) override;
+
+  // Purges keys whose deletion window ended and rotates keys whose automatic rotation is
+  // due. Called periodically (KmsMaintenance) and safe to call at any time.
+  Status Maintain(int64_t now_ms);
+
+ private:
+  using In = json::Input;
+  using Handler = Result<std::string> (KmsService::*)(const In&, const CallContext&);
+
+  // --- shared steps (kms_service.cc) ---
+  static storage::Scope ScopeOf(const CallContext& ctx) { return {ctx.account, ctx.region}; }
+  // Key named by a member that accepts aliases (crypto ops, DescribeKey).
+  Result<Key> KeyFor(const In& in, const char* member, const CallContext& ctx,
+                     bool create_aws_managed = true);
+  // Key named by a member that takes key id or key ARN only (management ops).
+  Result<Key> ManagedKeyFor(const In& in, const char* member, const CallContext& ctx);
+  // Validates GrantTokens (each must be a token this server issued).
+  Status CheckGrantTokens(const In& in);
+  // kDryRunOperation when DryRun is true (after every other check passed).
+  static Status CheckDryRun(const In& in);
+  static Result<crypto::EncryptionContext> ContextOf(const In& in, const char* member);
+  static Result<std::string> BlobOf(const In& in, const char* member);
+
+  struct EncryptOut {
+    Key key;
+    std::string blob;
+    std::string algorithm;
+    std::string material_id;  // symmetric only
+  };
+  struct DecryptOut {
+    Key key;
+    std::string plaintext;
+    std::string algorithm;
+    std::string material_id;  // symmetric only
+  };
+  Result<EncryptOut> DoEncrypt(const Key& key, const std::string& algorithm,
+                               const crypto::EncryptionContext& ec, std::string_view plaintext);
+  Result<DecryptOut> DoDecrypt(const CallContext& ctx, std::string_view blob,
+                               const std::optional<std::string>& key_ref,
+                               const std::string& algorithm, const crypto::EncryptionContext& ec);
+
+  // --- operations ---
+  // keys (kms_key_ops.cc)
+  Result<std::string> CreateKey(const In&, const CallContext&);
+  Result<std::string> DescribeKey(const In&, const CallContext&);
+  Result<std::string> ListKeys(const In&, const CallContext&);
+  Result<std::string> UpdateKeyDescription(const In&, const CallContext&);
+  Result<std::string> EnableKey(const In&, const CallContext&);
+  Result<std::string> DisableKey(const In&, const CallContext&);
+  Result<std::string> ScheduleKeyDeletion(const In&, const CallContext&);
+  Result<std::string> CancelKeyDeletion(const In&, const CallContext&);
+  // aliases (kms_alias_ops.cc)
+  Result<std::string> CreateAlias(const In&, const CallContext&);
+  Result<std::string> UpdateAlias(const In&, const CallContext&);
+  Result<std::string> DeleteAlias(const In&, const CallContext&);
+  Result<std::string> ListAliases(const In&, const CallContext&);
+  // data plane (kms_crypto_ops.cc)
+  Result<std::string> Encrypt(const In&, const CallContext&);
+  Result<std::string> Decrypt(const In&, const CallContext&);
+  Result<std::string> ReEncrypt(const In&, const CallContext&);
+  Result<std::string> GenerateDataKey(const In&, const CallContext&);
+  Result<std::string> GenerateDataKeyWithoutPlaintext(const In&, const CallContext&);
+  Result<std::string> GenerateDataKeyPair(const In&, const CallContext&);
+  Result<std::string> GenerateDataKeyPairWithoutPlaintext(const In&, const CallContext&);
+  Result<std::string> GenerateRandom(const In&, const CallContext&);
+  // signatures and MACs (kms_sign_ops.cc)
+  Result<std::string> Sign(const In&, const CallContext&);
+  Result<std::string> Verify(const In&, const CallContext&);
+  Result<std::string> GetPublicKey(const In&, const CallContext&);
+  Result<std::string> GenerateMac(const In&, const CallContext&);
+  Result<std::string> VerifyMac(const In&, const CallContext&);
+  // rotation (kms_rotation_ops.cc)
+  Result<std::string> EnableKeyRotation(const In&, const CallContext&);
+  Result<std::string> DisableKeyRotation(const In&, const CallContext&);
+  Result<std::string> GetKeyRotationStatus(const In&, const CallContext&);
+  Result<std::string> RotateKeyOnDemand(const In&, const CallContext&);
+  Result<std::string> ListKeyRotations(const In&, const CallContext&);
+  // grants (kms_grant_ops.cc)
+  Result<std::string> CreateGrant(const In&, const CallContext&);
+  Result<std::string> ListGrants(const In&, const CallContext&);
+  Result<std::string> ListRetirableGrants(const In&, const CallContext&);
+  Result<std::string> RetireGrant(const In&, const CallContext&);
+  Result<std::string> RevokeGrant(const In&, const CallContext&);
+  // policies and tags (kms_policy_tag_ops.cc)
+  Result<std::string> GetKeyPolicy(const In&, const CallContext&);
+  Result<std::string> PutKeyPolicy(const In&, const CallContext&);
+  Result<std::string> ListKeyPolicies(const In&, const CallContext&);
+  Result<std::string> TagResource(const In&, const CallContext&);
+  Result<std::string> UntagResource(const In&, const CallContext&);
+  Result<std::string> ListResourceTags(const In&, const CallContext&);
+
+  Result<std::string> GenerateDataKeyCommon(const In&, const CallContext&, bool with_plaintext);
+  Result<std::string> GenerateDataKeyPairCommon(const In&, const CallContext&, bool with_plaintext);
+  Result<std::string> SetEnabled(const In&, const CallContext&, bool enabled);
+  Result<std::string> SetRotation(const In&, const CallContext&, bool enabled);
+
+  KeyRing& ring_;
+  ModelValidator validator_;
+  std::unordered_map<std::string, Handler> handlers_;
+};
+
+}  // namespace arcana::services::kms

@@ -1,0 +1,174 @@
+// Signatures and MACs: Sign, Verify, GetPublicKey, GenerateMac, VerifyMac.
+#include "crypto/aead.h"
+#include "crypto/asymmetric.h"
+#include "crypto/hash.h"
+#include "domain/kms/rules.h"
+#include "domain/kms/specs.h"
+#include "services/kms/kms_encode.h"
+#include "services/kms/kms_service.h"
+
+namespace arcana::services::kms {
+
+namespace dk = domain::kms;
+
+namespace {
+
+Result<dk::SigningParams> SigningFor(const Key& key, const std::string& algorithm) {
+  auto algs = dk::SigningAlgorithmsFor(key.key_spec, key.key_usage);
+  auto params = dk::SigningParamsOf(algorithm);
+  if (!params || std::find(algs.begin(), algs.end(), algorithm) == algs.end()) {
+    return Status(ErrorCode::kInvalidKeyUsage,
+                  "The signing algorithm " + algorithm + " is not supported by " + key.arn +
+                      " (" + key.key_spec + ").");
+  }
+  return *params;
+}
+
+Result<bool> MessageIsDigest(const json::Input& in) {
+  std::string type = in.Str("MessageType").value_or("RAW");
+  if (type == "EXTERNAL_MU") {
+    return Status(ErrorCode::kValidation, "MessageType EXTERNAL_MU is only valid for ML-DSA keys.");
+  }
+  return type == "DIGEST";
+}
+
+Result<std::string> MacAlgorithmFor(const Key& key, const std::string& algorithm) {
+  auto algs = dk::MacAlgorithmsFor(key.key_spec, key.key_usage);
+  if (std::find(algs.begin(), algs.end(), algorithm) == algs.end()) {
+    return Status(ErrorCode::kInvalidKeyUsage,
+                  "The MAC algorithm " + algorithm + " is not supported by " + key.arn + " (" +
+                      key.key_spec + ").");
+  }
+  return algorithm;
+}
+
+}  // namespace
+
+Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
+  ARCANA_ASSIGN_OR_RETURN(bool digest, MessageIsDigest(in));
+  std::string alg = in.Str("SigningAlgorithm").value_or("");
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Sign"));
+  ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
+  auto pkey = crypto::LoadPrivateKey(pkcs8);
+  crypto::SecureWipe(pkcs8);
+  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
+  ARCANA_ASSIGN_OR_RETURN(std::string sig, crypto::SignMessage(pkey->get(), params.scheme,
+                                                               params.hash, message, digest));
+  return Body([&](json::Writer& w) {
+    json::KV(w, "KeyId", key.arn);
+    WriteBlob(w, "Signature", sig);
+    json::KV(w, "SigningAlgorithm", alg);
+  });
+}
+
+Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
+  ARCANA_ASSIGN_OR_RETURN(std::string signature, BlobOf(in, "Signature"));
+  ARCANA_ASSIGN_OR_RETURN(bool digest, MessageIsDigest(in));
+  std::string alg = in.Str("SigningAlgorithm").value_or("");
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Verify"));
+  ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
+  auto pkey = crypto::LoadPrivateKey(pkcs8);
+  crypto::SecureWipe(pkcs8);
+  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
+  ARCANA_ASSIGN_OR_RETURN(bool valid, crypto::VerifySignature(pkey->get(), params.scheme,
+                                                              params.hash, message, digest,
+                                                              signature));
+  if (!valid) return Status(ErrorCode::kKmsInvalidSignature, "");
+  return Body([&](json::Writer& w) {
+    json::KV(w, "KeyId", key.arn);
+    w.Key("SignatureValid");
+    w.Bool(true);
+    json::KV(w, "SigningAlgorithm", alg);
+  });
+}
+
+Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  if (!dk::IsAsymmetricSpec(key.key_spec)) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  key.arn + " key usage is " + key.key_usage + " and key spec " + key.key_spec +
+                      ": GetPublicKey needs an asymmetric key.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
+  auto pkey = crypto::LoadPrivateKey(pkcs8);
+  crypto::SecureWipe(pkcs8);
+  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
+  ARCANA_ASSIGN_OR_RETURN(std::string spki, crypto::ExportPublicKey(pkey->get()));
+  return Body([&](json::Writer& w) {
+    json::KV(w, "KeyId", key.arn);
+    WriteBlob(w, "PublicKey", spki);
+    json::KV(w, "CustomerMasterKeySpec", key.key_spec);
+    json::KV(w, "KeySpec", key.key_spec);
+    json::KV(w, "KeyUsage", key.key_usage);
+    auto enc = dk::EncryptionAlgorithmsFor(key.key_spec, key.key_usage);
+    if (!enc.empty()) {
+      w.Key("EncryptionAlgorithms");
+      json::WriteStringList(w, enc);
+    }
+    auto sig = dk::SigningAlgorithmsFor(key.key_spec, key.key_usage);
+    if (!sig.empty()) {
+      w.Key("SigningAlgorithms");
+      json::WriteStringList(w, sig);
+    }
+  });
+}
+
+Result<std::string> KmsService::GenerateMac(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
+  std::string alg = in.Str("MacAlgorithm").value_or("");
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "GENERATE_VERIFY_MAC", "GenerateMac"));
+  ARCANA_RETURN_IF_ERROR(MacAlgorithmFor(key, alg).status());
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string secret, ring_.Material(key, key.current_material()->id));
+  auto mac = crypto::Hmac(*dk::MacHash(alg), secret, message);
+  crypto::SecureWipe(secret);
+  if (!mac.ok()) return Status(ErrorCode::kKmsInternal, "MAC computation failed");
+  return Body([&](json::Writer& w) {
+    WriteBlob(w, "Mac", *mac);
+    json::KV(w, "MacAlgorithm", alg);
+    json::KV(w, "KeyId", key.arn);
+  });
+}
+
+Result<std::string> KmsService::VerifyMac(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
+  ARCANA_ASSIGN_OR_RETURN(std::string given, BlobOf(in, "Mac"));
+  std::string alg = in.Str("MacAlgorithm").value_or("");
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "GENERATE_VERIFY_MAC", "VerifyMac"));
+  ARCANA_RETURN_IF_ERROR(MacAlgorithmFor(key, alg).status());
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  ARCANA_ASSIGN_OR_RETURN(std::string secret, ring_.Material(key, key.current_material()->id));
+  auto mac = crypto::Hmac(*dk::MacHash(alg), secret, message);
+  crypto::SecureWipe(secret);
+  if (!mac.ok()) return Status(ErrorCode::kKmsInternal, "MAC computation failed");
+  // A mismatch is an error, never MacValid=false.
+  if (!crypto::ConstantTimeEquals(*mac, given)) return Status(ErrorCode::kKmsInvalidMac, "");
+  return Body([&](json::Writer& w) {
+    json::KV(w, "KeyId", key.arn);
+    w.Key("MacValid");
+    w.Bool(true);
+    json::KV(w, "MacAlgorithm", alg);
+  });
+}
+
+}  // namespace arcana::services::kms

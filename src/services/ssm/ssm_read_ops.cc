@@ -1,0 +1,259 @@
+// GetParameter(s), GetParametersByPath, DescribeParameters, GetParameterHistory.
+#include <algorithm>
+
+#include "crypto/aead.h"
+#include "domain/secretsmanager/page_token.h"
+#include "domain/ssm/filters.h"
+#include "domain/ssm/names.h"
+#include "domain/ssm/versions.h"
+#include "services/ssm/ssm_encode.h"
+#include "services/ssm/ssm_service.h"
+
+namespace arcana::services::ssm {
+
+namespace dssm = domain::ssm;
+
+namespace {
+
+Status NotFound(const std::string& name) {
+  return Status(ErrorCode::kParameterNotFound, "Parameter " + name + " not found.");
+}
+
+// Decodes a NextToken minted for `op` into its cursor (SSM's InvalidNextToken on failure).
+Result<std::string> Cursor(std::string_view key, const std::string& op, const json::Input& in) {
+  auto token = in.Str("NextToken");
+  if (!token || token->empty()) return std::string();
+  auto cursor = domain::sm::DecodePageToken(key, op, *token);
+  if (!cursor.ok()) {
+    return Status(ErrorCode::kSsmInvalidNextToken, "The specified token isn't valid.");
+  }
+  return cursor;
+}
+
+Result<std::vector<dssm::StringFilter>> ReadFilters(const rapidjson::Value* list) {
+  std::vector<dssm::StringFilter> out;
+  if (list == nullptr) return out;
+  for (const auto& f : list->GetArray()) {
+    json::Input fi(f);
+    out.push_back({fi.Str("Key").value_or(""), fi.Str("Option").value_or(""),
+                   fi.StrList("Values").value_or(std::vector<std::string>{})});
+  }
+  return out;
+}
+
+bool Expired(const dssm::Parameter& p, int64_t now_ms) {
+  auto e = p.ExpiresMs();
+  return e && *e <= now_ms;
+}
+
+}  // namespace
+
+Status SsmService::GetOne(json::Writer& w, const std::string& raw, bool decrypt,
+                          const CallContext& ctx) {
+  if (IsReference(raw)) return GetReference(w, raw, decrypt, ctx);
+  auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
+  if (ref.malformed || ref.foreign || ref.name.empty()) return NotFound(raw);
+  ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
+  if (!p) return NotFound(ref.name);
+  const ParameterVersion* v = &p->Latest();
+  if (!ref.selector.empty()) {
+    if (auto num = dssm::SelectorVersion(ref.selector)) {
+      v = p->FindVersion(*num);
+    } else {
+      v = p->FindLabel(ref.selector);
+    }
+    if (v == nullptr) return dssm::VersionNotFound(p->name, ref.selector);
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(*p, *v, decrypt));
+  WriteParameter(w, *p, *v, value, ref.selector.empty() ? "" : ":" + ref.selector);
+  if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
+  return Status::Ok();
+}
+
+Result<std::string> SsmService::GetParameter(const In& in, const CallContext& ctx) {
+  const bool decrypt = in.Bool("WithDecryption").value_or(false);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Parameter");
+  ARCANA_RETURN_IF_ERROR(GetOne(w, in.Str("Name").value_or(""), decrypt, ctx));
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SsmService::GetParameters(const In& in, const CallContext& ctx) {
+  const bool decrypt = in.Bool("WithDecryption").value_or(false);
+  auto names = in.StrList("Names").value_or(std::vector<std::string>{});
+  std::vector<std::string> invalid, seen;
+  std::vector<std::pair<std::string, std::string>> found;  // (sort key, Parameter JSON)
+  for (const auto& name : names) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    seen.push_back(name);
+    rapidjson::StringBuffer one;
+    json::Writer w(one);
+    Status st = GetOne(w, name, decrypt, ctx);
+    if (st.ok()) {
+      found.emplace_back(name, Finish(one));
+    } else if (st.code() == ErrorCode::kParameterNotFound ||
+               st.code() == ErrorCode::kParameterVersionNotFound) {
+      invalid.push_back(name);
+    } else {
+      return st;
+    }
+  }
+  std::sort(found.begin(), found.end());
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Parameters");
+  w.StartArray();
+  for (const auto& [_, text] : found) {
+    w.RawValue(text.data(), text.size(), rapidjson::kObjectType);
+  }
+  w.EndArray();
+  w.Key("InvalidParameters");
+  json::WriteStringList(w, invalid);
+  w.EndObject();
+  std::string out = Finish(buf);
+  for (auto& f : found) crypto::SecureWipe(f.second);
+  return out;
+}
+
+Result<std::string> SsmService::GetParametersByPath(const In& in, const CallContext& ctx) {
+  std::string path = in.Str("Path").value_or("");
+  ARCANA_RETURN_IF_ERROR(dssm::ValidatePath(path));
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const bool recursive = in.Bool("Recursive").value_or(false);
+  const bool decrypt = in.Bool("WithDecryption").value_or(false);
+  const int64_t max = in.Int("MaxResults").value_or(10);
+  ARCANA_ASSIGN_OR_RETURN(auto filters, ReadFilters(in.Get("ParameterFilters")));
+  ARCANA_RETURN_IF_ERROR(dssm::NormalizeFilters(filters, dssm::FilterUse::kByPath));
+  const std::string op = "GetParametersByPath\n" + path + (recursive ? "\nR" : "\n1");
+  ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
+
+  const std::string prefix = path == "/" ? "" : path + "/";
+  ARCANA_ASSIGN_OR_RETURN(auto all, store_.ListParameters({ctx.account, ctx.region}, prefix, after));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Parameters");
+  w.StartArray();
+  int64_t emitted = 0;
+  std::string last;
+  bool more = false;
+  for (const auto& p : all) {
+    if (Expired(p, ctx.now_ms) || !dssm::InPath(p.key, path, recursive)) continue;
+    if (!dssm::MatchesFilters(p, filters)) continue;
+    const ParameterVersion* v = dssm::LabelledVersion(p, filters);
+    if (v == nullptr) continue;
+    if (emitted == max) {
+      more = true;
+      break;
+    }
+    ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(p, *v, decrypt));
+    WriteParameter(w, p, *v, value, "");
+    if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
+    ++emitted;
+    last = p.key;
+  }
+  w.EndArray();
+  if (more) json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, last));
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SsmService::DescribeParameters(const In& in, const CallContext& ctx) {
+  const rapidjson::Value* legacy = in.Get("Filters");
+  const rapidjson::Value* pf = in.Get("ParameterFilters");
+  if (legacy != nullptr && pf != nullptr && !legacy->Empty() && !pf->Empty()) {
+    return Status(ErrorCode::kValidation,
+                  "You can use either Filters or ParameterFilters in a single request.");
+  }
+  std::vector<dssm::StringFilter> filters;
+  if (legacy != nullptr && !legacy->Empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto l, ReadFilters(legacy));
+    filters = dssm::FromLegacyFilters(l);
+  } else {
+    ARCANA_ASSIGN_OR_RETURN(filters, ReadFilters(pf));
+  }
+  ARCANA_RETURN_IF_ERROR(dssm::NormalizeFilters(filters, dssm::FilterUse::kDescribe));
+  const int64_t max = in.Int("MaxResults").value_or(50);
+  const std::string op = "DescribeParameters";
+  ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
+  // Shared=true lists parameters other accounts shared with the caller: none on this server.
+  const bool shared = in.Bool("Shared").value_or(false);
+  std::vector<Parameter> all;
+  if (!shared) {
+    ARCANA_ASSIGN_OR_RETURN(all, store_.ListParameters({ctx.account, ctx.region}, "", after));
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Parameters");
+  w.StartArray();
+  int64_t emitted = 0;
+  std::string last;
+  bool more = false;
+  for (const auto& p : all) {
+    if (Expired(p, ctx.now_ms) || !dssm::MatchesFilters(p, filters)) continue;
+    if (emitted == max) {
+      more = true;
+      break;
+    }
+    WriteMetadata(w, p);
+    ++emitted;
+    last = p.key;
+  }
+  w.EndArray();
+  if (more) json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, last));
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SsmService::GetParameterHistory(const In& in, const CallContext& ctx) {
+  const std::string raw = in.Str("Name").value_or("");
+  auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
+  if (ref.malformed || ref.foreign || !ref.selector.empty() || ref.name.empty()) {
+    return NotFound(raw);
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
+  if (!p) return NotFound(ref.name);
+  const bool decrypt = in.Bool("WithDecryption").value_or(false);
+  const int64_t max = in.Int("MaxResults").value_or(50);
+  const std::string op = "GetParameterHistory\n" + p->key;
+  ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
+  int64_t after_version = after.empty() ? 0 : std::strtoll(after.c_str(), nullptr, 10);
+  ARCANA_ASSIGN_OR_RETURN(auto values, store_.GetParameterValues({ctx.account, ctx.region}, p->key));
+
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Parameters");
+  w.StartArray();
+  int64_t emitted = 0, last = 0;
+  bool more = false;
+  for (const auto& v : p->versions) {
+    if (v.version <= after_version) continue;
+    if (emitted == max) {
+      more = true;
+      break;
+    }
+    auto it = values.find(v.version);
+    if (it == values.end()) {
+      return Status(ErrorCode::kSsmInternalServerError, "stored value of a version is missing");
+    }
+    ARCANA_ASSIGN_OR_RETURN(std::string value, ValueFor(*p, v, it->second, decrypt));
+    WriteHistory(w, *p, v, value);
+    if (v.type == dssm::kSecureString) crypto::SecureWipe(value);
+    ++emitted;
+    last = v.version;
+  }
+  w.EndArray();
+  if (more) {
+    json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, std::to_string(last)));
+  }
+  w.EndObject();
+  return Finish(buf);
+}
+
+}  // namespace arcana::services::ssm

@@ -1,0 +1,117 @@
+// Parameter Store references to Secrets Manager (spec 4.3):
+// GetParameter(s) of /aws/reference/secretsmanager/<secret-id>[:<version-id-or-stage>] with
+// WithDecryption=true answers the secret's value. A stateless pass-through: it calls the Secrets
+// Manager service in-process with the caller's CallContext (so SM's rules, and its permissions
+// once enforced, apply) and never stores anything.
+#include <rapidjson/document.h>
+
+#include "crypto/aead.h"
+#include "services/secretsmanager/secrets_manager.h"
+#include "services/ssm/ssm_encode.h"
+#include "services/ssm/ssm_service.h"
+
+namespace arcana::services::ssm {
+
+namespace {
+
+constexpr std::string_view kReferencePrefix = "/aws/reference/secretsmanager/";
+
+Status NotFound(const std::string& name) {
+  return Status(ErrorCode::kParameterNotFound, "Parameter " + name + " not found.");
+}
+
+// Splits "<secret-id>[:<selector>]"; a secret ARN has 6 colons of its own.
+void SplitSelector(std::string_view rest, std::string* id, std::string* selector) {
+  size_t skip = rest.substr(0, 4) == "arn:" ? 6 : 0;
+  size_t pos = 0;
+  for (size_t i = 0; i < skip && pos != std::string_view::npos; ++i) {
+    pos = rest.find(':', pos);
+    if (pos != std::string_view::npos) ++pos;
+  }
+  size_t colon = pos == std::string_view::npos ? std::string_view::npos : rest.find(':', pos);
+  *id = std::string(rest.substr(0, colon));
+  *selector = colon == std::string_view::npos ? "" : std::string(rest.substr(colon + 1));
+}
+
+bool IsStage(const std::string& s) {
+  if (s.empty() || s.size() > 256) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool SsmService::IsReference(std::string_view name) {
+  return name.substr(0, kReferencePrefix.size()) == kReferencePrefix;
+}
+
+Status SsmService::GetReference(json::Writer& w, const std::string& raw, bool decrypt,
+                                const CallContext& ctx) {
+  if (!decrypt) {
+    return Status(ErrorCode::kValidation,
+                  "WithDecryption flag must be True for retrieving a Secret Manager secret.");
+  }
+  std::string id, selector;
+  SplitSelector(std::string_view(raw).substr(kReferencePrefix.size()), &id, &selector);
+  if (id.empty() || secrets_manager_ == nullptr) return NotFound(raw);
+  const std::string name = std::string(kReferencePrefix) + id;
+
+  auto call = [&](const char* member) -> Result<std::string> {
+    rapidjson::Document in;
+    in.SetObject();
+    auto& a = in.GetAllocator();
+    in.AddMember("SecretId", rapidjson::Value(id.c_str(), a), a);
+    if (member != nullptr) in.AddMember(rapidjson::StringRef(member), rapidjson::Value(selector.c_str(), a), a);
+    return secrets_manager_->Call("GetSecretValue", in, ctx);
+  };
+  Result<std::string> out = Status(ErrorCode::kResourceNotFound, "");
+  if (selector.empty()) {
+    out = call(nullptr);
+  } else {
+    // A VersionId is 32-64 characters; anything else (and a miss) is tried as a stage.
+    if (selector.size() >= 32 && selector.size() <= 64) out = call("VersionId");
+    if (!out.ok() && IsStage(selector)) out = call("VersionStage");
+  }
+  if (!out.ok()) {
+    if (out.status().code() == ErrorCode::kResourceNotFound) return NotFound(name);
+    return out.status();
+  }
+  std::string result = std::move(out).value();
+  rapidjson::Document doc;
+  doc.Parse(result.data(), result.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    crypto::SecureWipe(result);
+    return Status(ErrorCode::kSsmInternalServerError, "unexpected GetSecretValue result");
+  }
+  auto str = [&](const char* k) -> std::string {
+    auto it = doc.FindMember(k);
+    return it != doc.MemberEnd() && it->value.IsString()
+               ? std::string(it->value.GetString(), it->value.GetStringLength())
+               : std::string();
+  };
+  std::string value = doc.HasMember("SecretString") ? str("SecretString") : str("SecretBinary");
+  w.StartObject();
+  json::KV(w, "Name", name);
+  json::KV(w, "Type", "SecureString");
+  json::KV(w, "Value", value);
+  w.Key("Version");
+  w.Int64(0);
+  if (!selector.empty()) json::KV(w, "Selector", ":" + selector);
+  json::KV(w, "SourceResult", result);
+  if (auto it = doc.FindMember("CreatedDate"); it != doc.MemberEnd() && it->value.IsNumber()) {
+    w.Key("LastModifiedDate");
+    w.Double(it->value.GetDouble());
+  }
+  json::KV(w, "ARN", str("ARN"));
+  json::KV(w, "DataType", "text");
+  w.EndObject();
+  crypto::SecureWipe(value);
+  crypto::SecureWipe(result);
+  return Status::Ok();
+}
+
+}  // namespace arcana::services::ssm

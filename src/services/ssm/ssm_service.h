@@ -1,0 +1,103 @@
+// The SSM Parameter Store service (X-Amz-Target "AmazonSSM.*", signing name "ssm", API
+// 2014-11-06). Only the Parameter Store operations are served; every other operation of the
+// SSM model answers UnknownOperationException "... is not supported by this server", the same
+// error the pipeline gives for targets outside every model, so clients fail fast and clearly.
+//
+// SecureString values are sealed with envelope encryption (crypto/envelope.h) under the
+// parameter's KeyId (default alias/aws/ssm) with EncryptionContext {"PARAMETER_ARN": arn};
+// reads without WithDecryption return base64 of the sealed blob (an opaque ciphertext, as AWS
+// returns a ciphertext). Names under /aws/reference/secretsmanager/ are answered by calling
+// the Secrets Manager service in-process (ssm_reference.cc).
+//
+// Thread-safety: reads run concurrently; every read-modify-write serializes on write_mu_.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "common/json.h"
+#include "crypto/envelope.h"
+#include "crypto/root_key.h"
+#include "domain/ssm/parameter.h"
+#include "services/common/service.h"
+#include "storage/parameter_store.h"
+
+namespace arcana::services::sm {
+class SecretsManagerService;
+}
+
+namespace arcana::services::ssm {
+
+using domain::ssm::Parameter;
+using domain::ssm::ParameterVersion;
+
+class SsmService : public Service {
+ public:
+  // secrets_manager may be null (references then answer ParameterNotFound).
+  SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& keys,
+             const crypto::RootKey& root, sm::SecretsManagerService* secrets_manager);
+
+  std::string_view target_prefix() const override { return "AmazonSSM"; }
+  std::string_view signing_name() const override { return "ssm"; }
+  const ModelValidator& validator() const override { return validator_; }
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
+                           const CallContext& ctx) override;
+
+  // Deletes every parameter whose Expiration policy has passed. Called periodically.
+  Status PurgeExpired(int64_t now_ms);
+
+ private:
+  using In = json::Input;
+  using Handler = Result<std::string> (SsmService::*)(const In&, const CallContext&);
+
+  // --- shared steps (ssm_service.cc) ---
+  // The live parameter at a canonical key, or nullopt (absent or expired: an expired one is
+  // deleted on the way).
+  Result<std::optional<Parameter>> Find(const CallContext& ctx, const std::string& key);
+  // Seals a SecureString value for a version (or passes other types through).
+  Result<std::string> SealFor(const Parameter& p, const ParameterVersion& v,
+                              std::string_view plaintext);
+  // The value of a version as returned to the caller: plaintext, or for SecureString without
+  // decryption the base64 ciphertext. Errors: kInvalidKeyId when the key cannot decrypt.
+  Result<std::string> ValueFor(const Parameter& p, const ParameterVersion& v,
+                               const std::string& stored, bool decrypt);
+  // Reads and presents one version's value.
+  Result<std::string> LoadValue(const Parameter& p, const ParameterVersion& v, bool decrypt);
+
+  // --- operations ---
+  Result<std::string> PutParameter(const In&, const CallContext&);
+  Result<std::string> DeleteParameter(const In&, const CallContext&);
+  Result<std::string> DeleteParameters(const In&, const CallContext&);
+  Result<std::string> LabelParameterVersion(const In&, const CallContext&);
+  Result<std::string> UnlabelParameterVersion(const In&, const CallContext&);
+  Result<std::string> AddTagsToResource(const In&, const CallContext&);
+  Result<std::string> RemoveTagsFromResource(const In&, const CallContext&);
+  Result<std::string> ListTagsForResource(const In&, const CallContext&);
+  Result<std::string> GetParameter(const In&, const CallContext&);
+  Result<std::string> GetParameters(const In&, const CallContext&);
+  Result<std::string> GetParametersByPath(const In&, const CallContext&);
+  Result<std::string> DescribeParameters(const In&, const CallContext&);
+  Result<std::string> GetParameterHistory(const In&, const CallContext&);
+
+  // One GetParameter(s) lookup: writes a `Parameter` object. kParameterNotFound /
+  // kParameterVersionNotFound / kInvalidKeyId / kValidation.
+  Status GetOne(json::Writer& w, const std::string& name, bool decrypt, const CallContext& ctx);
+  // /aws/reference/secretsmanager/<id>[:selector] (ssm_reference.cc).
+  static bool IsReference(std::string_view name);
+  Status GetReference(json::Writer& w, const std::string& name, bool decrypt,
+                      const CallContext& ctx);
+  // The parameter named by a ResourceId of the tagging operations (kInvalidResourceType /
+  // kInvalidResourceId).
+  Result<Parameter> TagTarget(const In& in, const CallContext& ctx);
+
+  storage::ParameterStore& store_;
+  crypto::DataKeyProvider& keys_;
+  sm::SecretsManagerService* secrets_manager_;
+  crypto::DerivedKey page_key_;  // NextToken MACs
+  ModelValidator validator_;
+  std::unordered_map<std::string, Handler> handlers_;
+  std::recursive_mutex write_mu_;  // recursive: Find() may purge while a write holds it
+};
+
+}  // namespace arcana::services::ssm

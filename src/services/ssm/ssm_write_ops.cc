@@ -1,0 +1,345 @@
+// PutParameter, DeleteParameter(s), Label/UnlabelParameterVersion and the tagging operations.
+#include <algorithm>
+#include <regex>
+
+#include "crypto/aead.h"
+#include "domain/ssm/names.h"
+#include "domain/ssm/policies.h"
+#include "domain/ssm/values.h"
+#include "domain/ssm/versions.h"
+#include "services/ssm/ssm_encode.h"
+#include "services/ssm/ssm_service.h"
+
+namespace arcana::services::ssm {
+
+namespace dssm = domain::ssm;
+
+namespace {
+
+Status NotFound(const std::string& name) {
+  return Status(ErrorCode::kParameterNotFound, "Parameter " + name + " not found.");
+}
+
+Result<std::vector<dssm::Tag>> ReadTags(const rapidjson::Value* list) {
+  std::vector<dssm::Tag> tags;
+  if (list == nullptr) return tags;
+  for (const auto& t : list->GetArray()) {
+    json::Input ti(t);
+    dssm::Tag tag{ti.Str("Key").value_or(""), ti.Str("Value").value_or("")};
+    auto it = std::find_if(tags.begin(), tags.end(), [&](const dssm::Tag& x) { return x.key == tag.key; });
+    if (it != tags.end()) {
+      it->value = tag.value;
+    } else {
+      tags.push_back(std::move(tag));
+    }
+  }
+  return tags;
+}
+
+void MergeTags(std::vector<dssm::Tag>& into, const std::vector<dssm::Tag>& add) {
+  for (const auto& t : add) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const dssm::Tag& x) { return x.key == t.key; });
+    if (it != into.end()) {
+      it->value = t.value;
+    } else {
+      into.push_back(t);
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ctx) {
+  const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  ARCANA_RETURN_IF_ERROR(dssm::ValidateName(name, ctx.region, ctx.account));
+  std::string value = in.Str("Value").value_or("");
+  ARCANA_RETURN_IF_ERROR(dssm::CheckValue(value));
+  const bool overwrite = in.Bool("Overwrite").value_or(false);
+  const rapidjson::Value* tags_in = in.Get("Tags");
+  if (overwrite && tags_in != nullptr && tags_in->IsArray() && !tags_in->Empty()) {
+    return Status(ErrorCode::kValidation,
+                  "Invalid request: tags and overwrite can't be used together. To create a "
+                  "parameter with tags, please remove overwrite flag. To update tags for an "
+                  "existing parameter, please use AddTagsToResource or RemoveTagsFromResource.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto tags, ReadTags(tags_in));
+  if (tags.size() > dssm::kMaxTags) {
+    return Status(ErrorCode::kValidation,
+                  "A parameter can have at most 50 tags.");
+  }
+  auto type = in.Str("Type");
+  if (in.Has("AllowedPattern")) {
+    ARCANA_RETURN_IF_ERROR(dssm::CheckAllowedPattern(in.Str("AllowedPattern").value_or("")));
+  }
+
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  const std::string key = dssm::NameKey(name);
+  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
+  if (existing && !overwrite) {
+    return Status(ErrorCode::kParameterAlreadyExists,
+                  "The parameter already exists. To overwrite this value, set the overwrite "
+                  "option in the request to true.");
+  }
+  if (!existing && !type) {
+    return Status(ErrorCode::kValidation,
+                  "A parameter type is required when you create a parameter.");
+  }
+  const ParameterVersion* prev = existing ? &existing->Latest() : nullptr;
+
+  ParameterVersion v;
+  v.type = type ? *type : prev->type;
+  if (prev && v.type != prev->type && dssm::IsHierarchical(existing->name)) {
+    return Status(ErrorCode::kHierarchyTypeMismatch,
+                  "Parameter Store does not support changing a parameter type in a hierarchy. "
+                  "For example, you can't change a parameter from a String type to a "
+                  "SecureString type. You must create a new, unique parameter.");
+  }
+  v.description = in.Has("Description") ? in.Str("Description").value_or("")
+                                         : (prev ? prev->description : "");
+  v.allowed_pattern = in.Has("AllowedPattern") ? in.Str("AllowedPattern").value_or("")
+                                               : (prev ? prev->allowed_pattern : "");
+  if (auto key_id = in.Str("KeyId")) {
+    if (v.type != dssm::kSecureString) {
+      return Status(ErrorCode::kValidation,
+                    "KeyId is supported only for parameters of type SecureString.");
+    }
+    static const std::regex kKeyIdPattern("[a-zA-Z0-9:/_-]+");
+    if (!std::regex_match(*key_id, kKeyIdPattern)) {
+      return Status(ErrorCode::kValidation,
+                    "1 validation error detected: Value '" + *key_id +
+                        "' at 'keyId' failed to satisfy constraint: Member must satisfy regular "
+                        "expression pattern: ^([a-zA-Z0-9:/_-]+)$");
+    }
+    Status ks = keys_.CheckKey({ctx.account, ctx.region, dssm::kDefaultKeyAlias},
+                               *key_id == dssm::kDefaultKeyAlias ? "" : *key_id);
+    if (!ks.ok()) {
+      return Status(ErrorCode::kInvalidKeyId,
+                    ks.message().empty() ? "Invalid keyId " + *key_id : ks.message());
+    }
+    v.key_id = *key_id;
+  } else if (v.type == dssm::kSecureString) {
+    v.key_id = prev && prev->type == dssm::kSecureString && !prev->key_id.empty()
+                   ? prev->key_id
+                   : dssm::kDefaultKeyAlias;
+  }
+  if (in.Has("DataType")) {
+    v.data_type = in.Str("DataType").value_or("");
+    if (v.data_type.empty()) v.data_type = "text";
+  } else {
+    v.data_type = prev ? prev->data_type : "text";
+  }
+  ARCANA_RETURN_IF_ERROR(dssm::CheckDataType(v.data_type, v.type, v.type == dssm::kSecureString ? "" : value));
+  if (auto policies = in.Str("Policies")) {
+    ARCANA_ASSIGN_OR_RETURN(auto parsed, dssm::ParsePolicies(*policies, ctx.now_ms));
+    v.policies = std::move(parsed.policies);
+    v.expires_ms = parsed.expires_ms;
+  } else if (prev) {
+    v.policies = prev->policies;
+    v.expires_ms = prev->expires_ms;
+  }
+  ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(in.Str("Tier").value_or(""),
+                                                    prev ? prev->tier : "", value.size(),
+                                                    !v.policies.empty()));
+  ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, v.allowed_pattern));
+  if (!existing || existing->Latest().tier != v.tier) {
+    ARCANA_ASSIGN_OR_RETURN(auto counts, store_.CountParameters({ctx.account, ctx.region}));
+    bool full = v.tier == dssm::kAdvanced ? counts.advanced >= 100000
+                                          : counts.standard >= 10000;
+    if (full && !existing) {
+      return Status(ErrorCode::kParameterLimitExceeded,
+                    "You have exceeded the number of parameters for this AWS account. Delete one "
+                    "or more parameters and try again.");
+    }
+  }
+  v.modified_ms = ctx.now_ms;
+  v.modified_user = ctx.principal_arn;
+
+  Parameter p;
+  if (existing) {
+    p = std::move(*existing);
+  } else {
+    p.account = ctx.account;
+    p.region = ctx.region;
+    p.key = key;
+    p.name = name;
+    p.tags = std::move(tags);
+  }
+  storage::ParameterWrite w;
+  ARCANA_RETURN_IF_ERROR(dssm::AddVersion(p, std::move(v), &w.removed_versions));
+  const ParameterVersion& added = p.Latest();
+  auto sealed = SealFor(p, added, value);
+  if (added.type == dssm::kSecureString) crypto::SecureWipe(value);
+  if (!sealed.ok()) return sealed.status();
+  w.new_values.push_back({added.version, std::move(sealed).value()});
+  const int64_t version = added.version;
+  const std::string tier = added.tier;
+  w.parameter = std::move(p);
+  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+
+  rapidjson::StringBuffer buf;
+  json::Writer out(buf);
+  out.StartObject();
+  out.Key("Version");
+  out.Int64(version);
+  json::KV(out, "Tier", tier);
+  out.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext& ctx) {
+  const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
+  if (!existing) return NotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region},
+                                                             {existing->key}));
+  if (gone.empty()) return NotFound(name);
+  return std::string("{}");
+}
+
+Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext& ctx) {
+  auto names = in.StrList("Names").value_or(std::vector<std::string>{});
+  std::vector<std::string> deleted, invalid, keys;
+  std::vector<std::pair<std::string, std::string>> name_keys;  // (name as given, key)
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  for (const auto& raw : names) {
+    std::string key = dssm::NameKey(dssm::TrimName(raw));
+    ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
+    bool dup = std::find(keys.begin(), keys.end(), key) != keys.end();
+    if (!existing || raw.rfind("arn:", 0) == 0) {
+      if (std::find(invalid.begin(), invalid.end(), raw) == invalid.end()) invalid.push_back(raw);
+      continue;
+    }
+    if (!dup) keys.push_back(key);
+    name_keys.emplace_back(raw, key);
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region}, keys));
+  for (const auto& [raw, key] : name_keys) {
+    bool was_deleted = std::find(gone.begin(), gone.end(), key) != gone.end();
+    auto& list = was_deleted ? deleted : invalid;
+    if (std::find(list.begin(), list.end(), raw) == list.end()) list.push_back(raw);
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("DeletedParameters");
+  json::WriteStringList(w, deleted);
+  w.Key("InvalidParameters");
+  json::WriteStringList(w, invalid);
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallContext& ctx) {
+  const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
+  if (!existing) return NotFound(name);
+  Parameter p = std::move(*existing);
+  int64_t version = in.Int("ParameterVersion").value_or(p.Latest().version);
+  std::vector<std::string> invalid;
+  ARCANA_RETURN_IF_ERROR(dssm::AttachLabels(p, version, labels, &invalid));
+  storage::ParameterWrite w;
+  w.parameter = std::move(p);
+  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+  rapidjson::StringBuffer buf;
+  json::Writer out(buf);
+  out.StartObject();
+  out.Key("InvalidLabels");
+  json::WriteStringList(out, invalid);
+  out.Key("ParameterVersion");
+  out.Int64(version);
+  out.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> SsmService::UnlabelParameterVersion(const In& in, const CallContext& ctx) {
+  const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
+  if (!existing) return NotFound(name);
+  Parameter p = std::move(*existing);
+  int64_t version = in.Int("ParameterVersion").value_or(0);
+  std::vector<std::string> removed, invalid;
+  ARCANA_RETURN_IF_ERROR(dssm::DetachLabels(p, version, labels, &removed, &invalid));
+  if (!removed.empty()) {
+    storage::ParameterWrite w;
+    w.parameter = std::move(p);
+    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer out(buf);
+  out.StartObject();
+  out.Key("RemovedLabels");
+  json::WriteStringList(out, removed);
+  out.Key("InvalidLabels");
+  json::WriteStringList(out, invalid);
+  out.EndObject();
+  return Finish(buf);
+}
+
+Result<Parameter> SsmService::TagTarget(const In& in, const CallContext& ctx) {
+  if (in.Str("ResourceType").value_or("") != "Parameter") {
+    return Status(ErrorCode::kInvalidResourceType,
+                  "The resource type is not valid: this server supports ResourceType Parameter "
+                  "only.");
+  }
+  std::string id = in.Str("ResourceId").value_or("");
+  auto ref = dssm::ParseNameRef(dssm::TrimName(id), ctx.region, ctx.account);
+  if (ref.malformed || ref.foreign || !ref.selector.empty() || ref.name.empty()) {
+    return Status(ErrorCode::kInvalidResourceId, "The resource ID is not valid.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(ref.name)));
+  if (!existing) {
+    return Status(ErrorCode::kInvalidResourceId,
+                  "The resource ID is not valid: no parameter " + ref.name + ".");
+  }
+  return std::move(*existing);
+}
+
+Result<std::string> SsmService::AddTagsToResource(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auto tags, ReadTags(in.Get("Tags")));
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
+  MergeTags(p.tags, tags);
+  if (p.tags.size() > dssm::kMaxTags) {
+    return Status(ErrorCode::kTooManyTagsError,
+                  "The Targets parameter includes too many tags. A resource can have at most 50 "
+                  "tags.");
+  }
+  storage::ParameterWrite w;
+  w.parameter = std::move(p);
+  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+  return std::string("{}");
+}
+
+Result<std::string> SsmService::RemoveTagsFromResource(const In& in, const CallContext& ctx) {
+  auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  std::lock_guard<std::recursive_mutex> l(write_mu_);
+  ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
+  auto& t = p.tags;
+  t.erase(std::remove_if(t.begin(), t.end(),
+                         [&](const dssm::Tag& x) {
+                           return std::find(keys.begin(), keys.end(), x.key) != keys.end();
+                         }),
+          t.end());
+  storage::ParameterWrite w;
+  w.parameter = std::move(p);
+  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+  return std::string("{}");
+}
+
+Result<std::string> SsmService::ListTagsForResource(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("TagList");
+  WriteTags(w, p.tags);
+  w.EndObject();
+  return Finish(buf);
+}
+
+}  // namespace arcana::services::ssm

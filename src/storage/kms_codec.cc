@@ -1,0 +1,180 @@
+#include "storage/kms_codec.h"
+
+#include <rapidjson/document.h>
+
+#include "common/json.h"
+
+namespace arcana::storage {
+namespace {
+
+using domain::kms::Grant;
+using domain::kms::Key;
+
+std::string Str(const rapidjson::Value& d, const char* k) {
+  auto it = d.FindMember(k);
+  return it != d.MemberEnd() && it->value.IsString()
+             ? std::string(it->value.GetString(), it->value.GetStringLength())
+             : std::string();
+}
+int64_t Int(const rapidjson::Value& d, const char* k) {
+  auto it = d.FindMember(k);
+  return it != d.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
+}
+bool Bool(const rapidjson::Value& d, const char* k) {
+  auto it = d.FindMember(k);
+  return it != d.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+void WriteMap(json::Writer& w, const char* name, const std::map<std::string, std::string>& m) {
+  w.Key(name);
+  w.StartObject();
+  for (const auto& [k, v] : m) json::KV(w, k.c_str(), v);
+  w.EndObject();
+}
+std::map<std::string, std::string> Map(const rapidjson::Value& d, const char* k) {
+  std::map<std::string, std::string> out;
+  auto it = d.FindMember(k);
+  if (it == d.MemberEnd() || !it->value.IsObject()) return out;
+  for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+    if (m->value.IsString()) out[m->name.GetString()] = m->value.GetString();
+  }
+  return out;
+}
+std::string Done(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
+
+}  // namespace
+
+std::string EncodeKmsKey(const Key& k) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "account", k.account);
+  json::KV(w, "region", k.region);
+  json::KV(w, "id", k.key_id);
+  json::KV(w, "arn", k.arn);
+  w.Key("created");
+  w.Int64(k.created_ms);
+  json::KV(w, "desc", k.description);
+  json::KV(w, "usage", k.key_usage);
+  json::KV(w, "spec", k.key_spec);
+  json::KV(w, "state", k.key_state);
+  json::KV(w, "manager", k.key_manager);
+  json::KV(w, "origin", k.origin);
+  w.Key("mrk");
+  w.Bool(k.multi_region);
+  if (k.deletion_ms) {
+    w.Key("deletion");
+    w.Int64(*k.deletion_ms);
+  }
+  w.Key("window");
+  w.Int(k.pending_window_days);
+  json::KV(w, "policy", k.policy);
+  WriteMap(w, "tags", k.tags);
+  w.Key("rot");
+  w.Bool(k.rotation_enabled);
+  w.Key("rot_days");
+  w.Int(k.rotation_period_days);
+  w.Key("rot_base");
+  w.Int64(k.rotation_base_ms);
+  w.Key("materials");
+  w.StartArray();
+  for (const auto& m : k.materials) {
+    w.StartObject();
+    json::KV(w, "id", m.id);
+    w.Key("created");
+    w.Int64(m.created_ms);
+    json::KV(w, "type", m.rotation_type);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return Done(buf);
+}
+
+Result<Key> DecodeKmsKey(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) {
+    return Status(ErrorCode::kKmsInternal, "stored key metadata is corrupt");
+  }
+  Key k;
+  k.account = Str(d, "account");
+  k.region = Str(d, "region");
+  k.key_id = Str(d, "id");
+  k.arn = Str(d, "arn");
+  k.created_ms = Int(d, "created");
+  k.description = Str(d, "desc");
+  k.key_usage = Str(d, "usage");
+  k.key_spec = Str(d, "spec");
+  k.key_state = Str(d, "state");
+  k.key_manager = Str(d, "manager");
+  k.origin = Str(d, "origin");
+  k.multi_region = Bool(d, "mrk");
+  if (d.HasMember("deletion") && d["deletion"].IsInt64()) k.deletion_ms = d["deletion"].GetInt64();
+  k.pending_window_days = static_cast<int>(Int(d, "window"));
+  k.policy = Str(d, "policy");
+  k.tags = Map(d, "tags");
+  k.rotation_enabled = Bool(d, "rot");
+  k.rotation_period_days = static_cast<int>(Int(d, "rot_days"));
+  k.rotation_base_ms = Int(d, "rot_base");
+  if (d.HasMember("materials") && d["materials"].IsArray()) {
+    for (const auto& m : d["materials"].GetArray()) {
+      if (!m.IsObject()) continue;
+      k.materials.push_back({Str(m, "id"), Int(m, "created"), Str(m, "type")});
+    }
+  }
+  return k;
+}
+
+std::string EncodeKmsGrant(const Grant& g) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "account", g.account);
+  json::KV(w, "region", g.region);
+  json::KV(w, "key", g.key_id);
+  json::KV(w, "id", g.grant_id);
+  json::KV(w, "token", g.grant_token);
+  json::KV(w, "name", g.name);
+  json::KV(w, "grantee", g.grantee_principal);
+  json::KV(w, "retiring", g.retiring_principal);
+  json::KV(w, "issuer", g.issuing_account);
+  w.Key("ops");
+  json::WriteStringList(w, g.operations);
+  w.Key("constraints");
+  w.Bool(g.has_constraints);
+  WriteMap(w, "ec_eq", g.ec_equals);
+  WriteMap(w, "ec_sub", g.ec_subset);
+  w.Key("created");
+  w.Int64(g.created_ms);
+  w.EndObject();
+  return Done(buf);
+}
+
+Result<Grant> DecodeKmsGrant(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) {
+    return Status(ErrorCode::kKmsInternal, "stored grant is corrupt");
+  }
+  Grant g;
+  g.account = Str(d, "account");
+  g.region = Str(d, "region");
+  g.key_id = Str(d, "key");
+  g.grant_id = Str(d, "id");
+  g.grant_token = Str(d, "token");
+  g.name = Str(d, "name");
+  g.grantee_principal = Str(d, "grantee");
+  g.retiring_principal = Str(d, "retiring");
+  g.issuing_account = Str(d, "issuer");
+  if (d.HasMember("ops") && d["ops"].IsArray()) {
+    for (const auto& o : d["ops"].GetArray())
+      if (o.IsString()) g.operations.push_back(o.GetString());
+  }
+  g.has_constraints = Bool(d, "constraints");
+  g.ec_equals = Map(d, "ec_eq");
+  g.ec_subset = Map(d, "ec_sub");
+  g.created_ms = Int(d, "created");
+  return g;
+}
+
+}  // namespace arcana::storage

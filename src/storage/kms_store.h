@@ -1,0 +1,97 @@
+// The KMS part of the storage seam: keys (metadata + wrapped key materials), aliases and
+// grants, per account and region. Key material is stored ONLY wrapped by the root key
+// (crypto::RootKey::Seal with the AAD in KeyMaterialRecord::aad); the store never sees it
+// in the clear. Every write is one durable transaction. Thread-safety: as Store.
+//
+// For the root-of-trust work (rotate-root, seal/unseal): ListKeyMaterials() returns every
+// wrapped key blob with its AAD, and RewrapKeyMaterials(fn) rewrites them all in ONE
+// transaction: fn(record) receives each record (wrapped under the old root) and returns
+// the blob wrapped under the new root (typically new_root.Seal(old_root.Open(r.wrapped,
+// r.aad), r.aad)); any error aborts the whole rewrap and nothing changes. Writers of new
+// materials must be paused (or use the new root) while a rewrap runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/kms/key.h"
+#include "storage/store.h"
+
+namespace arcana::storage {
+
+struct KeyMaterialRecord {
+  std::string key_id;
+  std::string material_id;
+  std::string aad;      // AAD of the root-key wrap: KeyMaterialAad(key_arn, material_id)
+  std::string wrapped;  // RootKey::Seal(material, aad)
+};
+
+// The AAD binding a wrapped material to its key and material id.
+inline std::string KeyMaterialAad(const std::string& key_arn, const std::string& material_id) {
+  return "arcana:kms:key-material|" + key_arn + "|" + material_id;
+}
+
+class KmsStore {
+ public:
+  virtual ~KmsStore() = default;
+
+  // --- keys ---
+  virtual Result<std::optional<domain::kms::Key>> GetKmsKey(const Scope& scope,
+                                                             const std::string& key_id) = 0;
+  // Every key of the scope (including pending deletion), ordered by key id.
+  virtual Result<std::vector<domain::kms::Key>> ListKmsKeys(const Scope& scope) = 0;
+  // Every key in any scope whose deletion date is at or before now_ms, or whose automatic
+  // rotation is due at or before now_ms.
+  virtual Result<std::vector<domain::kms::Key>> ListKmsKeysDue(int64_t now_ms) = 0;
+  // Upserts the key metadata and inserts new_materials, in one transaction. With
+  // create_only, fails with kAlreadyExists if the key exists.
+  virtual Status PutKmsKey(const domain::kms::Key& key,
+                           const std::vector<KeyMaterialRecord>& new_materials,
+                           bool create_only) = 0;
+  // Creates the key and the alias together (AWS-managed keys); kAlreadyExists when the
+  // alias already exists (nothing written).
+  virtual Status CreateKmsKeyWithAlias(const domain::kms::Key& key,
+                                       const std::vector<KeyMaterialRecord>& materials,
+                                       const domain::kms::Alias& alias) = 0;
+  virtual Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& key_id,
+                                                                   const std::string& material_id) = 0;
+  // Deletes the key, its materials, its aliases and its grants.
+  virtual Status DeleteKmsKey(const Scope& scope, const std::string& key_id) = 0;
+
+  // --- aliases ---
+  virtual Result<std::optional<domain::kms::Alias>> GetKmsAlias(const Scope& scope,
+                                                                 const std::string& name) = 0;
+  // Ordered by alias name.
+  virtual Result<std::vector<domain::kms::Alias>> ListKmsAliases(const Scope& scope) = 0;
+  // create: insert (kAlreadyExists if present); else update the existing alias
+  // (kKmsNotFound if absent).
+  virtual Status PutKmsAlias(const domain::kms::Alias& alias, bool create) = 0;
+  // kKmsNotFound if absent.
+  virtual Status DeleteKmsAlias(const Scope& scope, const std::string& name) = 0;
+
+  // --- grants ---
+  virtual Status PutKmsGrant(const domain::kms::Grant& grant) = 0;
+  // Grants of one key, ordered by grant id.
+  virtual Result<std::vector<domain::kms::Grant>> ListKmsGrants(const Scope& scope,
+                                                                const std::string& key_id) = 0;
+  // Grants of the scope whose retiring principal is `principal`, ordered by grant id.
+  virtual Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
+      const Scope& scope, const std::string& principal) = 0;
+  // kKmsNotFound if absent.
+  virtual Status DeleteKmsGrant(const Scope& scope, const std::string& key_id,
+                                const std::string& grant_id) = 0;
+
+  // --- root of trust support ---
+  virtual Result<std::vector<KeyMaterialRecord>> ListKeyMaterials() = 0;
+  virtual Status RewrapKeyMaterials(
+      const std::function<Result<std::string>(const KeyMaterialRecord&)>& rewrap) = 0;
+
+  // Dev-mode reset: drops every KMS key, material, alias and grant.
+  virtual Status WipeKms() = 0;
+};
+
+}  // namespace arcana::storage

@@ -1,0 +1,48 @@
+// The root-of-trust part of the storage seam (seal/): one place that can walk every blob
+// sealed directly under the root key that the core store keeps, and rewrite them in ONE
+// transaction, plus multi-key metadata updates (the root's verification value, wrapped
+// derivation secret, PKCS#11-wrapped root, pending rotation) in one transaction.
+// KMS key materials are rewrapped through KmsStore::RewrapKeyMaterials (kms_store.h).
+// Thread-safety: as Store.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arcana::storage {
+
+struct RootWrappedBlob {
+  enum class Kind {
+    kAccessKeySecret,  // id = access key id; blob = the sealed secret access key
+    kSecretValue,      // id = secret ARN, sub = version id; blob = envelope (crypto/envelope.h)
+    kMeta,             // id = meta key; blob = its value
+  };
+  Kind kind;
+  std::string id;
+  std::string sub;
+  std::string blob;
+};
+
+class RootOfTrustStore {
+ public:
+  virtual ~RootOfTrustStore() = default;
+  // In one write transaction: calls fn for every access key, every secret value and each
+  // present meta key of meta_keys; a returned value replaces that blob, nullopt leaves it;
+  // then applies meta_puts / meta_deletes. An error from fn aborts and nothing changes.
+  // Returns how many blobs were replaced.
+  using RewrapFn = std::function<Result<std::optional<std::string>>(const RootWrappedBlob&)>;
+  virtual Result<size_t> RewrapRootBlobs(
+      const std::vector<std::string>& meta_keys, const RewrapFn& fn,
+      const std::vector<std::pair<std::string, std::string>>& meta_puts,
+      const std::vector<std::string>& meta_deletes) = 0;
+  // Puts and deletes meta keys in one transaction.
+  virtual Status UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
+                            const std::vector<std::string>& deletes) = 0;
+};
+
+}  // namespace arcana::storage

@@ -1,0 +1,146 @@
+// SqliteStore's RootOfTrustStore methods (storage/root_store.h).
+#include "storage/sqlite_db.h"
+#include "storage/sqlite_store.h"
+
+namespace arcana::storage {
+
+using namespace sqlite;  // NOLINT: the plumbing this file is built on
+
+namespace {
+
+// Rolls back unless committed.
+class Txn {
+ public:
+  explicit Txn(Conn& c) : c_(c) {}
+  Status Begin() { return c_.Exec("BEGIN IMMEDIATE"); }
+  Status Commit() {
+    Status st = c_.Exec("COMMIT");
+    if (st.ok()) done_ = true;
+    return st;
+  }
+  ~Txn() {
+    if (!done_) (void)c_.Exec("ROLLBACK");
+  }
+
+ private:
+  Conn& c_;
+  bool done_ = false;
+};
+
+struct Row {
+  std::string a, b, blob;
+};
+
+Result<std::vector<Row>> ReadRows(Conn& c, const char* sql, int cols) {
+  sqlite3_stmt* st = c.Prepare(sql);
+  if (!st) return DbError(c.db(), "prepare");
+  std::vector<Row> rows;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Row r;
+    r.a = ColText(st, 0);
+    if (cols == 3) r.b = ColText(st, 1);
+    r.blob = ColText(st, cols - 1);
+    rows.push_back(std::move(r));
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return DbError(c.db(), "read root-wrapped blobs");
+  return rows;
+}
+
+}  // namespace
+
+namespace {
+Status ApplyMeta(Conn& c, const std::vector<std::pair<std::string, std::string>>& puts,
+                 const std::vector<std::string>& deletes) {
+  for (const auto& [k, v] : puts) {
+    sqlite3_stmt* st = c.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, k);
+    BindBlob(st, 2, v);
+    if (sqlite3_step(st) != SQLITE_DONE) return DbError(c.db(), "write meta");
+  }
+  for (const auto& k : deletes) {
+    sqlite3_stmt* st = c.Prepare("DELETE FROM meta WHERE key = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, k);
+    if (sqlite3_step(st) != SQLITE_DONE) return DbError(c.db(), "delete meta");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<size_t> SqliteStore::RewrapRootBlobs(
+    const std::vector<std::string>& meta_keys, const RewrapFn& fn,
+    const std::vector<std::pair<std::string, std::string>>& puts,
+    const std::vector<std::string>& deletes) {
+  ARCANA_LEASE(c, pool_);
+  Txn txn(*c);
+  ARCANA_RETURN_IF_ERROR(txn.Begin());
+  size_t changed = 0;
+
+  ARCANA_ASSIGN_OR_RETURN(auto keys, ReadRows(*c, "SELECT id, sealed FROM access_keys", 2));
+  for (auto& r : keys) {
+    RootWrappedBlob b{RootWrappedBlob::Kind::kAccessKeySecret, r.a, "", std::move(r.blob)};
+    ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+    if (!nb) continue;
+    sqlite3_stmt* st = c->Prepare("UPDATE access_keys SET sealed = ? WHERE id = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindBlob(st, 1, *nb);
+    BindText(st, 2, r.a);
+    if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap access key");
+    ++changed;
+  }
+
+  ARCANA_ASSIGN_OR_RETURN(auto values,
+                          ReadRows(*c, "SELECT arn, version_id, sealed FROM secret_values", 3));
+  for (auto& r : values) {
+    RootWrappedBlob b{RootWrappedBlob::Kind::kSecretValue, r.a, r.b, std::move(r.blob)};
+    ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+    if (!nb) continue;
+    sqlite3_stmt* st =
+        c->Prepare("UPDATE secret_values SET sealed = ? WHERE arn = ? AND version_id = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindBlob(st, 1, *nb);
+    BindText(st, 2, r.a);
+    BindText(st, 3, r.b);
+    if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap secret value");
+    ++changed;
+  }
+
+  for (const auto& k : meta_keys) {
+    sqlite3_stmt* st = c->Prepare("SELECT value FROM meta WHERE key = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindText(st, 1, k);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(st);
+      continue;
+    }
+    if (rc != SQLITE_ROW) return DbError(c->db(), "read meta");
+    RootWrappedBlob b{RootWrappedBlob::Kind::kMeta, k, "", ColText(st, 0)};
+    sqlite3_reset(st);
+    ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+    if (!nb) continue;
+    sqlite3_stmt* up = c->Prepare("UPDATE meta SET value = ? WHERE key = ?");
+    if (!up) return DbError(c->db(), "prepare");
+    BindBlob(up, 1, *nb);
+    BindText(up, 2, k);
+    if (sqlite3_step(up) != SQLITE_DONE) return DbError(c->db(), "rewrap meta");
+    ++changed;
+  }
+  ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
+  ARCANA_RETURN_IF_ERROR(txn.Commit());
+  return changed;
+}
+
+Status SqliteStore::UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
+                               const std::vector<std::string>& deletes) {
+  ARCANA_LEASE(c, pool_);
+  Txn txn(*c);
+  ARCANA_RETURN_IF_ERROR(txn.Begin());
+  ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
+  return txn.Commit();
+}
+
+}  // namespace arcana::storage

@@ -1,0 +1,96 @@
+// Staging-label rules: AWSCURRENT/AWSPREVIOUS moves, RemoveFromVersionId, pruning, quota.
+#include <gtest/gtest.h>
+
+#include "domain/secretsmanager/versions.h"
+
+namespace arcana::domain::sm {
+namespace {
+
+constexpr int64_t kDay = 24LL * 3600 * 1000;
+
+Secret WithVersions(std::initializer_list<std::pair<const char*, std::vector<std::string>>> vs,
+                    int64_t created = 0) {
+  Secret s;
+  for (const auto& [id, stages] : vs) {
+    SecretVersion v;
+    v.version_id = id;
+    v.stages = stages;
+    v.has_value = true;
+    v.created_ms = created;
+    s.versions.push_back(v);
+  }
+  return s;
+}
+
+TEST(SmVersions, CurrentMoveDragsPrevious) {
+  Secret s = WithVersions({{"v1", {"AWSPREVIOUS"}}, {"v2", {"AWSCURRENT"}}, {"v3", {}}});
+  ASSERT_TRUE(AttachStages(s, "v3", {kCurrent}).ok());
+  EXPECT_TRUE(s.FindVersion("v1")->stages.empty());
+  EXPECT_EQ(s.FindVersion("v2")->stages, std::vector<std::string>{"AWSPREVIOUS"});
+  EXPECT_EQ(s.FindVersion("v3")->stages, std::vector<std::string>{"AWSCURRENT"});
+}
+
+TEST(SmVersions, CustomLabelMovesBetweenVersions) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT", "blue"}}, {"v2", {}}});
+  ASSERT_TRUE(AttachStages(s, "v2", {"blue"}).ok());
+  EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSCURRENT"});
+  EXPECT_EQ(s.FindVersion("v2")->stages, std::vector<std::string>{"blue"});
+}
+
+TEST(SmVersions, MoveStageRequiresNamingTheCurrentHolder) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {}}});
+  Status st = MoveStage(s, kCurrent, "", "v2");
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidParameter);
+  EXPECT_NE(st.message().find("RemoveFromVersionId"), std::string::npos);
+  EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSCURRENT"});  // unchanged
+  ASSERT_TRUE(MoveStage(s, kCurrent, "v1", "v2").ok());
+  EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSPREVIOUS"});
+  EXPECT_EQ(s.FindVersion("v2")->stages, std::vector<std::string>{"AWSCURRENT"});
+}
+
+TEST(SmVersions, MoveStageRejectsUnknownVersionsAndWrongRemoveFrom) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {"x"}}});
+  EXPECT_EQ(MoveStage(s, "x", "", "nope").code(), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(MoveStage(s, "x", "v1", "").code(), ErrorCode::kInvalidParameter);
+  ASSERT_TRUE(MoveStage(s, "x", "v2", "").ok());  // detach only
+  EXPECT_TRUE(s.FindVersion("v2")->stages.empty());
+  EXPECT_EQ(MoveStage(s, kCurrent, "v1", "").code(), ErrorCode::kInvalidParameter);
+}
+
+TEST(SmVersions, LabelLimitPerVersion) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT"}}});
+  std::vector<std::string> labels;
+  for (int i = 0; i < 19; ++i) labels.push_back("l" + std::to_string(i));
+  ASSERT_TRUE(AttachStages(s, "v1", labels).ok());
+  EXPECT_EQ(AttachStages(s, "v1", {"one-too-many"}).code(), ErrorCode::kLimitExceeded);
+}
+
+TEST(SmVersions, PruneKeepsLabelledAndYoungVersions) {
+  Secret s;
+  for (int i = 0; i < 105; ++i) {
+    SecretVersion v;
+    v.version_id = "v" + std::to_string(i);
+    v.created_ms = i < 3 ? 0 : 10 * kDay;  // three old ones, the rest young
+    s.versions.push_back(v);
+  }
+  s.versions[0].stages = {"AWSPREVIOUS"};
+  s.versions.back().stages = {"AWSCURRENT"};
+  auto dropped = PruneVersions(s, 10 * kDay + 1);
+  EXPECT_EQ(dropped, (std::vector<std::string>{"v1", "v2"}));  // old and unlabelled only
+  EXPECT_EQ(s.versions.size(), 103u);
+}
+
+TEST(SmVersions, QuotaCountsOnlyRemovableVersions) {
+  Secret s;
+  for (int i = 0; i < 100; ++i) {
+    SecretVersion v;
+    v.version_id = "v" + std::to_string(i);
+    v.created_ms = 5 * kDay;
+    s.versions.push_back(v);
+  }
+  EXPECT_EQ(CheckVersionQuota(s, 5 * kDay + 1000).code(), ErrorCode::kLimitExceeded);
+  EXPECT_TRUE(CheckVersionQuota(s, 7 * kDay).ok());  // all are a day old and unlabelled
+}
+
+}  // namespace
+}  // namespace arcana::domain::sm
