@@ -1,0 +1,157 @@
+"""Listener security defaults: TLS, refusing plain HTTP off loopback, dev mode loopback-only,
+configuration from env and TOML, the access-key CLI."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+import urllib3
+from botocore.config import Config
+
+from conftest import ARCANAD, REPO_ROOT, free_port, raises_code
+
+ARCANA_CLI = REPO_ROOT / "build" / "arcana"
+
+
+def run_arcanad(args, env=None, timeout=10):
+    """Runs arcanad expecting it to exit by itself (a refused configuration)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([str(ARCANAD), *args], capture_output=True, text=True, timeout=timeout,
+                          env=e, stdin=subprocess.DEVNULL)
+
+
+def wait_health(url, verify=True, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/_arcana/health", timeout=1, verify=verify).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url} never became healthy")
+
+
+@pytest.fixture
+def spawn(tmp_path):
+    procs = []
+
+    def start(args, env=None):
+        e = dict(os.environ)
+        e.update(env or {})
+        log = open(tmp_path / f"arcanad-{len(procs)}.log", "wb")
+        p = subprocess.Popen([str(ARCANAD), *args], stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, env=e)
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_plain_http_on_non_loopback_is_refused(tmp_path):
+    r = run_arcanad(["--listen", f"0.0.0.0:{free_port()}", "--data-dir", str(tmp_path / "d")])
+    assert r.returncode != 0
+    assert "TLS" in (r.stderr + r.stdout) or "tls" in (r.stderr + r.stdout)
+
+
+def test_dev_mode_is_loopback_only(tmp_path):
+    r = run_arcanad(["--listen", f"0.0.0.0:{free_port()}", "--data-dir", str(tmp_path / "d"),
+                     "--dev", "--insecure-http"])
+    assert r.returncode != 0
+    assert "loopback" in (r.stderr + r.stdout)
+
+
+def test_dev_mode_banner_is_loud(tmp_path, spawn):
+    port = free_port()
+    spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d"), "--dev"])
+    wait_health(f"http://127.0.0.1:{port}")
+    log = (tmp_path / "arcanad-0.log").read_text()
+    assert "DEV MODE" in log
+
+
+def test_tls_listener_serves_https(tmp_path, spawn):
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    port = free_port()
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": "AKIATLSTEST000000001",
+           "ARCANA_ROOT_SECRET_ACCESS_KEY": "tls-test-secret-key-0123456789abcdef0123"}
+    spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d"),
+           "--tls-cert", str(cert), "--tls-key", str(key)], env)
+    url = f"https://127.0.0.1:{port}"
+    wait_health(url, verify=str(cert))
+    # Plain HTTP to the TLS port does not get an API answer.
+    with pytest.raises(requests.RequestException):
+        requests.get(f"http://127.0.0.1:{port}/_arcana/health", timeout=2)
+    sm = boto3.client("secretsmanager", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id=env["ARCANA_ROOT_ACCESS_KEY_ID"],
+                      aws_secret_access_key=env["ARCANA_ROOT_SECRET_ACCESS_KEY"],
+                      verify=str(cert), config=Config(retries={"max_attempts": 1}))
+    sm.create_secret(Name="tls/secret", SecretString="over-tls")
+    assert sm.get_secret_value(SecretId="tls/secret")["SecretString"] == "over-tls"
+
+
+def test_config_from_env_and_toml(tmp_path, spawn):
+    port = free_port()
+    toml = tmp_path / "arcana.toml"
+    toml.write_text(f'listen = "127.0.0.1:{free_port()}"\ndata_dir = "{tmp_path / "toml-data"}"\n'
+                    f'dev = true\naccount_id = "111122223333"\n')
+    # The env var overrides the file's listen; the file supplies the rest.
+    spawn(["--config", str(toml)], {"ARCANA_LISTEN": f"127.0.0.1:{port}"})
+    wait_health(f"http://127.0.0.1:{port}")
+    assert (tmp_path / "toml-data" / "arcana.db").exists()
+    sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{port}",
+                      region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    arn = sm.create_secret(Name="cfg", SecretString="v")["ARN"]
+    assert arn.startswith("arn:aws:secretsmanager:eu-west-1:111122223333:secret:cfg-")
+
+
+def test_access_key_cli_lifecycle(tmp_path, spawn):
+    data = tmp_path / "d"
+    port = free_port()
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": "AKIAROOT000000000001",
+           "ARCANA_ROOT_SECRET_ACCESS_KEY": "root-secret-0123456789abcdef0123456789ab"}
+    spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(data)], env)
+    url = f"http://127.0.0.1:{port}"
+    wait_health(url)
+    out = subprocess.run([str(ARCANA_CLI), "--data-dir", str(data), "access-key", "create"],
+                         capture_output=True, text=True, check=True).stdout
+    creds = dict(line.split("=", 1) for line in out.strip().splitlines()
+                 if line.startswith("AWS_"))
+    akid, secret = creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"]
+    listed = subprocess.run([str(ARCANA_CLI), "--data-dir", str(data), "access-key", "list"],
+                            capture_output=True, text=True, check=True).stdout
+    assert akid in listed and "AKIAROOT000000000001" in listed
+    assert secret not in listed
+    sm = boto3.client("secretsmanager", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id=akid, aws_secret_access_key=secret,
+                      config=Config(retries={"max_attempts": 1}))
+    sm.list_secrets()
+    subprocess.run([str(ARCANA_CLI), "--data-dir", str(data), "access-key", "delete", akid],
+                   check=True, capture_output=True)
+    # A fresh server process has no cached credential: the deleted key is refused at once.
+    # (A running server stops accepting it within its 30 s credential cache lifetime.)
+    port2 = free_port()
+    spawn(["--listen", f"127.0.0.1:{port2}", "--data-dir", str(data)])
+    wait_health(f"http://127.0.0.1:{port2}")
+    sm2 = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{port2}",
+                       region_name="us-east-1", aws_access_key_id=akid,
+                       aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+    with raises_code("UnrecognizedClientException"):
+        sm2.list_secrets()
+    # The secret half is stored sealed: it is nowhere in the database files.
+    for f in data.iterdir():
+        if f.is_file():
+            assert secret.encode() not in f.read_bytes(), f.name
