@@ -138,6 +138,7 @@ int RunServer(const config::Config& cfg) {
   // KMS: data keys of secrets (and parameters) come from KMS keys; values sealed before
   // KMS (root-key-wrapped data keys) stay readable through the provider's legacy path.
   services::kms::KeyRing kms_keys(store, *root);  // KMS
+  sealer.AddSealListener([&kms_keys] { kms_keys.ForgetMaterials(); });  // no keys while sealed
   services::kms::KmsDataKeyProvider keys(kms_keys, *root);  // KMS
   services::kms::KmsService kms(kms_keys);  // KMS
   services::sm::SecretsManagerService secrets_manager(store, keys, *root);

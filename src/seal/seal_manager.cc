@@ -356,6 +356,7 @@ Status SealManager::Seal() {
   std::lock_guard<std::mutex> r(rotate_mu_);
   root_.Wipe();
   ResetProgress();
+  for (const auto& fn : seal_listeners_) fn();
   spdlog::warn("root of trust: SEALED by an operator; API calls are refused until unsealed");
   return Status::Ok();
 }

@@ -25,6 +25,7 @@
 // Thread-safety: every public method is thread-safe.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -81,6 +82,9 @@ class SealManager {
   void ResetProgress();
   // Wipes the root key from memory; API calls are refused until unsealed again.
   Status Seal();
+  // Called (under the transition lock) when sealed, e.g. to drop caches of opened keys.
+  // Register before serving.
+  void AddSealListener(std::function<void()> fn) { seal_listeners_.push_back(std::move(fn)); }
   // Errors: kServiceUnavailable while sealed; kConflict-like kInvalidParameter when a
   // rotation runs already.
   Result<RotationReport> RotateRoot();
@@ -111,6 +115,7 @@ class SealManager {
   int threshold_ = 0;
   int shares_ = 0;
   std::vector<crypto::Share> progress_;
+  std::vector<std::function<void()>> seal_listeners_;
   std::mutex rotate_mu_;  // one rotation / unseal / seal transition at a time
 };
 

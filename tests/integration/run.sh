@@ -22,7 +22,7 @@ echo "== pytest (boto3, aws CLI, wire, durability)"
 
 echo "== node --test (AWS SDK for JavaScript v3)"
 jsdir="$root/tests/integration/js"
-if [ ! -d "$jsdir/node_modules/@aws-sdk/client-secrets-manager" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-ssm" ]; then
+if [ ! -d "$jsdir/node_modules/@aws-sdk/client-secrets-manager" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-ssm" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-kms" ]; then
   (cd "$jsdir" && npm install --no-audit --no-fund --loglevel=error) || { echo "run.sh: npm install failed" >&2; exit 1; }
 fi
 tmp="$(mktemp -d -t arcana-js-XXXXXX)"
