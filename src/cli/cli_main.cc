@@ -2,6 +2,8 @@
 // key file arcanad uses; SQLite lets both run at once). A deleted key stops working in a
 // running server within 30 seconds (its credential cache lifetime).
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <ctime>
 #include <iostream>
@@ -21,6 +23,8 @@ int Die(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Library log lines go to stderr: stdout carries only what the command prints (keys).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("arcana"));
   CLI::App app{"arcana: operator CLI for an Arcana data directory"};
   std::string data_dir = "./data";
   app.add_option("--data-dir", data_dir, "the arcanad data directory")

@@ -99,6 +99,11 @@ Result<std::string> OpenValue(DataKeyProvider& keys, const KeyScope& scope,
   std::string_view header = sealed.substr(0, sealed.size() - rest.size());
   ARCANA_ASSIGN_OR_RETURN(std::string data_key, keys.DecryptDataKey(scope, key_id, wrapped, ctx));
   auto plain = AeadOpen(data_key, rest, std::string(header) + CanonicalContext(ctx));
+  if (!plain.ok()) {
+    // Values sealed before the header was authenticated (same format byte; AAD was the
+    // context alone) must stay readable: stores from the first releases hold them.
+    plain = AeadOpen(data_key, rest, CanonicalContext(ctx));
+  }
   SecureWipe(data_key);
   if (!plain.ok()) return corrupt;
   return plain;

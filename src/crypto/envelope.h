@@ -8,6 +8,8 @@
 //   u16 wrapped length, wrapped data key (provider-specific, opaque)
 //   AEAD blob: nonce(12) | ciphertext | tag(16)   (see aead.h),
 //              AAD = the header bytes above || CanonicalContext(ctx)
+//              (values sealed by the first releases used AAD = CanonicalContext(ctx) alone;
+//              OpenValue still accepts them)
 #pragma once
 
 #include <map>

@@ -72,9 +72,16 @@ SqliteStore::~SqliteStore() = default;
 
 struct SqliteStore::DecodeCache {
   static constexpr size_t kMaxEntries = 10000;
+  // One secret as last read: its stored metadata text, the decoded form, and the sealed
+  // values read since. Values belong to the entry, so a metadata change (a new version, a
+  // re-encryption, a deletion) drops them with it; versions are immutable otherwise.
+  struct Entry {
+    std::string meta;
+    std::shared_ptr<const domain::sm::Secret> secret;
+    std::unordered_map<std::string, std::string> sealed;  // version id -> sealed value
+  };
   std::mutex mu;
-  std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const domain::sm::Secret>>>
-      entries;
+  std::unordered_map<std::string, Entry> entries;
 };
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::DecodeCached(std::string arn,
@@ -82,15 +89,15 @@ Result<std::optional<domain::sm::Secret>> SqliteStore::DecodeCached(std::string 
   {
     std::lock_guard<std::mutex> l(decode_cache_->mu);
     auto it = decode_cache_->entries.find(arn);
-    if (it != decode_cache_->entries.end() && it->second.first == meta) {
-      return std::optional<domain::sm::Secret>(*it->second.second);
+    if (it != decode_cache_->entries.end() && it->second.meta == meta) {
+      return std::optional<domain::sm::Secret>(*it->second.secret);
     }
   }
   ARCANA_ASSIGN_OR_RETURN(auto s, DecodeSecretMetadata(meta));
   auto shared = std::make_shared<const domain::sm::Secret>(s);
   std::lock_guard<std::mutex> l(decode_cache_->mu);
   if (decode_cache_->entries.size() >= DecodeCache::kMaxEntries) decode_cache_->entries.clear();
-  decode_cache_->entries[std::move(arn)] = {std::move(meta), std::move(shared)};
+  decode_cache_->entries[std::move(arn)] = DecodeCache::Entry{std::move(meta), std::move(shared), {}};
   return std::optional<domain::sm::Secret>(std::move(s));
 }
 
@@ -161,6 +168,14 @@ Result<std::vector<std::string>> SqliteStore::ListSecretsDeletedBefore(int64_t n
 
 Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string& arn,
                                                                const std::string& version_id) {
+  {
+    std::lock_guard<std::mutex> l(decode_cache_->mu);
+    auto it = decode_cache_->entries.find(arn);
+    if (it != decode_cache_->entries.end()) {
+      auto v = it->second.sealed.find(version_id);
+      if (v != it->second.sealed.end()) return std::optional<std::string>(v->second);
+    }
+  }
   ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st =
       c->Prepare("SELECT sealed FROM secret_values WHERE arn = ? AND version_id = ?");
@@ -172,12 +187,25 @@ Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string
   if (rc != SQLITE_ROW) return DbError(c->db(), "read value");
   std::string v = ColText(st, 0);
   sqlite3_reset(st);
+  {
+    std::lock_guard<std::mutex> l(decode_cache_->mu);
+    auto it = decode_cache_->entries.find(arn);
+    if (it != decode_cache_->entries.end() && it->second.sealed.size() < 16) {
+      it->second.sealed[version_id] = v;
+    }
+  }
   return std::optional<std::string>(std::move(v));
 }
 
 Status SqliteStore::Commit(const std::vector<SecretWrite>& writes,
                            const std::vector<std::string>& deleted_arns) {
   ARCANA_LEASE(c, pool_);
+  {
+    // Written or deleted secrets are re-read (and their values re-fetched) next time.
+    std::lock_guard<std::mutex> l(decode_cache_->mu);
+    for (const auto& w : writes) decode_cache_->entries.erase(w.secret.arn);
+    for (const auto& arn : deleted_arns) decode_cache_->entries.erase(arn);
+  }
   ARCANA_RETURN_IF_ERROR(c->Exec("BEGIN IMMEDIATE"));
   auto fail = [&](const char* what) {
     Status s = DbError(c->db(), what);
@@ -230,6 +258,10 @@ Status SqliteStore::Commit(const std::vector<SecretWrite>& writes,
   if (sqlite3_exec(c->db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail("commit");
   }
+  // Again after the commit: a reader may have cached the old state in between.
+  std::lock_guard<std::mutex> l(decode_cache_->mu);
+  for (const auto& w : writes) decode_cache_->entries.erase(w.secret.arn);
+  for (const auto& arn : deleted_arns) decode_cache_->entries.erase(arn);
   return Status::Ok();
 }
 
@@ -324,7 +356,13 @@ Status SqliteStore::PutMeta(const std::string& key, const std::string& value) {
   return Status::Ok();
 }
 
+void SqliteStore::ForgetCachedSecrets() {
+  std::lock_guard<std::mutex> l(decode_cache_->mu);
+  decode_cache_->entries.clear();
+}
+
 Status SqliteStore::WipeResources() {
+  ForgetCachedSecrets();
   ARCANA_LEASE(c, pool_);
   return c->Exec("BEGIN IMMEDIATE; DELETE FROM secret_values; DELETE FROM secrets; "
                  "DELETE FROM ssm_values; DELETE FROM ssm_parameters; COMMIT;");

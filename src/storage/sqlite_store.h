@@ -100,6 +100,7 @@ class SqliteStore : public Store, public RootOfTrustStore, public KmsStore, publ
   // Decoded secret metadata keyed by ARN and validated against the exact stored text:
   // every read still asks the database (so it sees every writer) but skips the parse.
   Result<std::optional<domain::sm::Secret>> DecodeCached(std::string arn, std::string meta);
+  void ForgetCachedSecrets();
   std::unique_ptr<sqlite::Pool> pool_;
   struct DecodeCache;
   std::unique_ptr<DecodeCache> decode_cache_;

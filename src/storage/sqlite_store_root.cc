@@ -131,6 +131,7 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
   }
   ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
   ARCANA_RETURN_IF_ERROR(txn.Commit());
+  ForgetCachedSecrets();  // sealed values changed under unchanged metadata
   return changed;
 }
 
