@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/aead.h"
 #include "crypto/envelope.h"
 #include "crypto/random.h"
 #include "domain/kms/rules.h"
@@ -200,6 +201,28 @@ TEST_F(KeyRingTest, DataKeyProviderAndLegacyBlobs) {
   // CheckKey: missing key -> ResourceNotFound.
   EXPECT_EQ(provider.CheckKey(scope, "alias/missing").code(), ErrorCode::kResourceNotFound);
   EXPECT_TRUE(provider.CheckKey(scope, custom.arn).ok());
+}
+
+// A value exactly as the first releases sealed it: root-key-wrapped data key and a body
+// whose AAD is the context alone (the header was not authenticated then).
+TEST_F(KeyRingTest, FirstReleaseValuesStayReadable) {
+  KmsDataKeyProvider provider(*ring_, root_, [] { return int64_t{5000}; });
+  crypto::KeyScope scope{"123456789012", "us-east-1", "alias/aws/secretsmanager"};
+  crypto::EncryptionContext ctx{{"SecretARN", "arn:old"}, {"SecretVersionId", "v0"}};
+  std::string data_key = crypto::RandomBytes(32);
+  auto wrapped = root_.Seal(data_key, crypto::CanonicalContext(ctx));
+  ASSERT_TRUE(wrapped.ok());
+  auto body = crypto::AeadSeal(data_key, "released value", crypto::CanonicalContext(ctx));
+  ASSERT_TRUE(body.ok());
+  std::string blob(1, '\x01');
+  blob += std::string("\0\0", 2);  // empty key id
+  blob.push_back(static_cast<char>(wrapped->size() >> 8));
+  blob.push_back(static_cast<char>(wrapped->size() & 0xff));
+  blob += *wrapped + *body;
+  auto opened = crypto::OpenValue(provider, scope, ctx, blob);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EXPECT_EQ(*opened, "released value");
+  EXPECT_FALSE(crypto::OpenValue(provider, scope, {{"SecretARN", "arn:other"}}, blob).ok());
 }
 
 }  // namespace
