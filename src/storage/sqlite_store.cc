@@ -67,7 +67,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
 }
 
 SqliteStore::SqliteStore(std::unique_ptr<sqlite::Pool> pool)
-    : pool_(std::move(pool)), decode_cache_(std::make_unique<DecodeCache>()) {}
+    : pool_(std::move(pool)),
+      kms_cache_(std::make_unique<TextCache<domain::kms::Key>>()),
+      decode_cache_(std::make_unique<DecodeCache>()) {}
 SqliteStore::~SqliteStore() = default;
 
 struct SqliteStore::DecodeCache {

@@ -11,6 +11,7 @@
 #include "storage/parameter_store.h"  // SSM
 #include "storage/root_store.h"  // root of trust
 #include "storage/sqlite_db.h"
+#include "storage/text_cache.h"
 #include "storage/store.h"
 
 namespace arcana::storage {
@@ -102,6 +103,7 @@ class SqliteStore : public Store, public RootOfTrustStore, public KmsStore, publ
   Result<std::optional<domain::sm::Secret>> DecodeCached(std::string arn, std::string meta);
   void ForgetCachedSecrets();
   std::unique_ptr<sqlite::Pool> pool_;
+  std::unique_ptr<TextCache<domain::kms::Key>> kms_cache_;
   struct DecodeCache;
   std::unique_ptr<DecodeCache> decode_cache_;
 };

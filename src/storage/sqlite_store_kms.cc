@@ -201,9 +201,17 @@ Result<std::optional<Key>> SqliteStore::GetKmsKey(const Scope& scope, const std:
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
   BindText(st, 3, key_id);
-  ARCANA_ASSIGN_OR_RETURN(auto keys, ReadKeys(*c, st));
-  if (keys.empty()) return std::optional<Key>();
-  return std::optional<Key>(std::move(keys.front()));
+  // The hot path (every secret read unwraps its data key under a KMS key): decode the
+  // key document only when its stored text changed.
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<Key>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read key");
+  std::string text = ColText(st, 0);
+  sqlite3_reset(st);
+  ARCANA_ASSIGN_OR_RETURN(
+      Key k, kms_cache_->Get(scope.account + "/" + scope.region + "/" + key_id, std::move(text),
+                             [](const std::string& t) { return DecodeKmsKey(t); }));
+  return std::optional<Key>(std::move(k));
 }
 
 Result<std::vector<Key>> SqliteStore::ListKmsKeys(const Scope& scope) {
