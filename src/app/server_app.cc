@@ -1,7 +1,10 @@
 #include "app/server_app.h"
 
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -98,6 +101,12 @@ int RunServer(const config::Config& cfg) {
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
   ::chmod(cfg.data_dir.c_str(), 0700);
+  // One arcanad per data dir: the store's caches rely on being the only writer, and two
+  // servers would race their sweepers. The lock is released when the process exits.
+  int lock_fd = ::open((cfg.data_dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Fail("data dir " + cfg.data_dir + " is in use by another arcanad (arcanad.lock)");
+  }
 
   // The root key holder: empty (sealed) until the root of trust (seal/) unseals it.
   auto root = std::make_unique<crypto::RootKey>();

@@ -53,7 +53,18 @@ Lease::~Lease() {
 }
 
 namespace {
-Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
+// Runs after each commit (WAL mode). Replaces SQLite's default hook, so it also does the
+// default's job: a passive checkpoint once the WAL holds 1000 pages.
+int AfterCommit(void* generation, sqlite3* db, const char* schema, int wal_pages) {
+  static_cast<std::atomic<uint64_t>*>(generation)->fetch_add(1, std::memory_order_acq_rel);
+  if (wal_pages >= 1000) {
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
+}
+
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path,
+                                       std::atomic<uint64_t>* generation) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -69,6 +80,7 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
   // write survives kill -9 and power loss.
   ARCANA_RETURN_IF_ERROR(
       c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  sqlite3_wal_hook(db, AfterCommit, generation);
   return c;
 }
 }  // namespace
@@ -82,7 +94,7 @@ Result<Lease> Pool::Acquire() {
       return Lease(this, std::move(c));
     }
   }
-  ARCANA_ASSIGN_OR_RETURN(auto c, OpenConn(path_));
+  ARCANA_ASSIGN_OR_RETURN(auto c, OpenConn(path_, &generation_));
   return Lease(this, std::move(c));
 }
 

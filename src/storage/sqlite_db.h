@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,7 +62,14 @@ class Pool {
   Result<Lease> Acquire();
   void Release(std::unique_ptr<Conn> c);
 
+  // Bumped after every commit through any connection of this pool (SQLite's WAL hook runs
+  // once the commit is durable and visible). A cache entry filled while the generation
+  // was G is exact for as long as the generation is still G: arcanad is the only writer
+  // of its data dir (it holds the data dir's lock file), so no commit escapes the count.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
+  std::atomic<uint64_t> generation_{0};
   std::string path_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Conn>> free_;

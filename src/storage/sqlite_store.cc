@@ -74,32 +74,51 @@ SqliteStore::~SqliteStore() = default;
 
 struct SqliteStore::DecodeCache {
   static constexpr size_t kMaxEntries = 10000;
-  // One secret as last read: its stored metadata text, the decoded form, and the sealed
-  // values read since. Values belong to the entry, so a metadata change (a new version, a
-  // re-encryption, a deletion) drops them with it; versions are immutable otherwise.
+  // One secret as last read, stamped with the store generation it was read at (see
+  // sqlite::Pool::generation): its stored metadata text, the decoded form, and the sealed
+  // values read since. Served only while the generation is unchanged, so the hot path
+  // (GetSecretValue) needs no database round trip at all.
   struct Entry {
+    uint64_t gen = 0;
     std::string meta;
     std::shared_ptr<const domain::sm::Secret> secret;
     std::unordered_map<std::string, std::string> sealed;  // version id -> sealed value
   };
   std::mutex mu;
-  std::unordered_map<std::string, Entry> entries;
+  std::unordered_map<std::string, Entry> entries;  // by ARN
+  std::unordered_map<std::string, std::pair<uint64_t, std::string>> names;  // scope|name -> ARN
+
+  static std::string NameKey(const Scope& scope, const std::string& name) {
+    return scope.account + "|" + scope.region + "|" + name;
+  }
+  // The cached secret for arn at generation gen, or null. Caller holds mu.
+  const Entry* Find(const std::string& arn, uint64_t gen) const {
+    auto it = entries.find(arn);
+    return it != entries.end() && it->second.gen == gen ? &it->second : nullptr;
+  }
 };
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::DecodeCached(std::string arn,
-                                                                    std::string meta) {
+                                                                    std::string meta,
+                                                                    uint64_t gen) {
   {
     std::lock_guard<std::mutex> l(decode_cache_->mu);
     auto it = decode_cache_->entries.find(arn);
     if (it != decode_cache_->entries.end() && it->second.meta == meta) {
+      if (it->second.gen != gen) it->second.sealed.clear();
+      it->second.gen = gen;
       return std::optional<domain::sm::Secret>(*it->second.secret);
     }
   }
   ARCANA_ASSIGN_OR_RETURN(auto s, DecodeSecretMetadata(meta));
   auto shared = std::make_shared<const domain::sm::Secret>(s);
   std::lock_guard<std::mutex> l(decode_cache_->mu);
-  if (decode_cache_->entries.size() >= DecodeCache::kMaxEntries) decode_cache_->entries.clear();
-  decode_cache_->entries[std::move(arn)] = DecodeCache::Entry{std::move(meta), std::move(shared), {}};
+  if (decode_cache_->entries.size() >= DecodeCache::kMaxEntries) {
+    decode_cache_->entries.clear();
+    decode_cache_->names.clear();
+  }
+  decode_cache_->entries[std::move(arn)] =
+      DecodeCache::Entry{gen, std::move(meta), std::move(shared), {}};
   return std::optional<domain::sm::Secret>(std::move(s));
 }
 
@@ -116,17 +135,35 @@ Result<std::optional<std::pair<std::string, std::string>>> OneRow(Conn& c, sqlit
 }  // namespace
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByArn(const std::string& arn) {
+  const uint64_t gen = pool_->generation();
+  {
+    std::lock_guard<std::mutex> l(decode_cache_->mu);
+    if (const auto* e = decode_cache_->Find(arn, gen)) {
+      return std::optional<domain::sm::Secret>(*e->secret);
+    }
+  }
   ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare("SELECT arn, meta FROM secrets WHERE arn = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, arn);
   ARCANA_ASSIGN_OR_RETURN(auto row, OneRow(*c, st));
   if (!row) return std::optional<domain::sm::Secret>();
-  return DecodeCached(std::move(row->first), std::move(row->second));
+  return DecodeCached(std::move(row->first), std::move(row->second), gen);
 }
 
 Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByName(const Scope& scope,
                                                                         const std::string& name) {
+  const uint64_t gen = pool_->generation();
+  const std::string key = DecodeCache::NameKey(scope, name);
+  {
+    std::lock_guard<std::mutex> l(decode_cache_->mu);
+    auto n = decode_cache_->names.find(key);
+    if (n != decode_cache_->names.end() && n->second.first == gen) {
+      if (const auto* e = decode_cache_->Find(n->second.second, gen)) {
+        return std::optional<domain::sm::Secret>(*e->secret);
+      }
+    }
+  }
   ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st = c->Prepare(
       "SELECT arn, meta FROM secrets WHERE account = ? AND region = ? AND name = ?");
@@ -136,7 +173,12 @@ Result<std::optional<domain::sm::Secret>> SqliteStore::GetSecretByName(const Sco
   BindText(st, 3, name);
   ARCANA_ASSIGN_OR_RETURN(auto row, OneRow(*c, st));
   if (!row) return std::optional<domain::sm::Secret>();
-  return DecodeCached(std::move(row->first), std::move(row->second));
+  std::string arn = row->first;
+  ARCANA_ASSIGN_OR_RETURN(auto secret,
+                          DecodeCached(std::move(row->first), std::move(row->second), gen));
+  std::lock_guard<std::mutex> l(decode_cache_->mu);
+  decode_cache_->names[key] = {gen, std::move(arn)};
+  return secret;
 }
 
 Result<std::vector<domain::sm::Secret>> SqliteStore::ListSecrets(const Scope& scope) {
@@ -170,12 +212,12 @@ Result<std::vector<std::string>> SqliteStore::ListSecretsDeletedBefore(int64_t n
 
 Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string& arn,
                                                                const std::string& version_id) {
+  const uint64_t gen = pool_->generation();
   {
     std::lock_guard<std::mutex> l(decode_cache_->mu);
-    auto it = decode_cache_->entries.find(arn);
-    if (it != decode_cache_->entries.end()) {
-      auto v = it->second.sealed.find(version_id);
-      if (v != it->second.sealed.end()) return std::optional<std::string>(v->second);
+    if (const auto* e = decode_cache_->Find(arn, gen)) {
+      auto v = e->sealed.find(version_id);
+      if (v != e->sealed.end()) return std::optional<std::string>(v->second);
     }
   }
   ARCANA_LEASE(c, pool_);
@@ -192,7 +234,8 @@ Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string
   {
     std::lock_guard<std::mutex> l(decode_cache_->mu);
     auto it = decode_cache_->entries.find(arn);
-    if (it != decode_cache_->entries.end() && it->second.sealed.size() < 16) {
+    if (it != decode_cache_->entries.end() && it->second.gen == gen &&
+        it->second.sealed.size() < 16) {
       it->second.sealed[version_id] = v;
     }
   }
@@ -202,12 +245,6 @@ Result<std::optional<std::string>> SqliteStore::GetSealedValue(const std::string
 Status SqliteStore::Commit(const std::vector<SecretWrite>& writes,
                            const std::vector<std::string>& deleted_arns) {
   ARCANA_LEASE(c, pool_);
-  {
-    // Written or deleted secrets are re-read (and their values re-fetched) next time.
-    std::lock_guard<std::mutex> l(decode_cache_->mu);
-    for (const auto& w : writes) decode_cache_->entries.erase(w.secret.arn);
-    for (const auto& arn : deleted_arns) decode_cache_->entries.erase(arn);
-  }
   ARCANA_RETURN_IF_ERROR(c->Exec("BEGIN IMMEDIATE"));
   auto fail = [&](const char* what) {
     Status s = DbError(c->db(), what);
@@ -260,10 +297,6 @@ Status SqliteStore::Commit(const std::vector<SecretWrite>& writes,
   if (sqlite3_exec(c->db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail("commit");
   }
-  // Again after the commit: a reader may have cached the old state in between.
-  std::lock_guard<std::mutex> l(decode_cache_->mu);
-  for (const auto& w : writes) decode_cache_->entries.erase(w.secret.arn);
-  for (const auto& arn : deleted_arns) decode_cache_->entries.erase(arn);
   return Status::Ok();
 }
 
@@ -361,6 +394,8 @@ Status SqliteStore::PutMeta(const std::string& key, const std::string& value) {
 void SqliteStore::ForgetCachedSecrets() {
   std::lock_guard<std::mutex> l(decode_cache_->mu);
   decode_cache_->entries.clear();
+  decode_cache_->names.clear();
+  kms_cache_->Clear();
 }
 
 Status SqliteStore::WipeResources() {

@@ -98,9 +98,10 @@ class SqliteStore : public Store, public RootOfTrustStore, public KmsStore, publ
 
  private:
   explicit SqliteStore(std::unique_ptr<sqlite::Pool> pool);
-  // Decoded secret metadata keyed by ARN and validated against the exact stored text:
-  // every read still asks the database (so it sees every writer) but skips the parse.
-  Result<std::optional<domain::sm::Secret>> DecodeCached(std::string arn, std::string meta);
+  // Decoded secret metadata and sealed values, valid while the pool's generation (bumped
+  // by every commit) is unchanged: hot reads skip the database (sqlite_store.cc).
+  Result<std::optional<domain::sm::Secret>> DecodeCached(std::string arn, std::string meta,
+                                                         uint64_t gen);
   void ForgetCachedSecrets();
   std::unique_ptr<sqlite::Pool> pool_;
   std::unique_ptr<TextCache<domain::kms::Key>> kms_cache_;

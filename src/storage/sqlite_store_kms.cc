@@ -194,6 +194,10 @@ sqlite::Migrations KmsMigrations() {
 }
 
 Result<std::optional<Key>> SqliteStore::GetKmsKey(const Scope& scope, const std::string& key_id) {
+  // The hot path: every secret read unwraps its data key under a KMS key.
+  const std::string cache_id = scope.account + "/" + scope.region + "/" + key_id;
+  const uint64_t gen = pool_->generation();
+  if (auto hit = kms_cache_->Find(cache_id, gen)) return std::optional<Key>(*hit);
   ARCANA_LEASE(c, pool_);
   sqlite3_stmt* st =
       c->Prepare("SELECT meta FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?");
@@ -201,16 +205,13 @@ Result<std::optional<Key>> SqliteStore::GetKmsKey(const Scope& scope, const std:
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
   BindText(st, 3, key_id);
-  // The hot path (every secret read unwraps its data key under a KMS key): decode the
-  // key document only when its stored text changed.
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) return std::optional<Key>();
   if (rc != SQLITE_ROW) return DbError(c->db(), "read key");
   std::string text = ColText(st, 0);
   sqlite3_reset(st);
-  ARCANA_ASSIGN_OR_RETURN(
-      Key k, kms_cache_->Get(scope.account + "/" + scope.region + "/" + key_id, std::move(text),
-                             [](const std::string& t) { return DecodeKmsKey(t); }));
+  ARCANA_ASSIGN_OR_RETURN(Key k, kms_cache_->Fill(cache_id, gen, std::move(text),
+                                                  [](const std::string& t) { return DecodeKmsKey(t); }));
   return std::optional<Key>(std::move(k));
 }
 

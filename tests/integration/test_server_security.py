@@ -72,6 +72,16 @@ def test_dev_mode_is_loopback_only(tmp_path):
     assert "loopback" in (r.stderr + r.stdout)
 
 
+def test_one_server_per_data_dir(tmp_path, spawn):
+    port = free_port()
+    spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d"), "--dev"])
+    wait_health(f"http://127.0.0.1:{port}")
+    r = run_arcanad(["--listen", f"127.0.0.1:{free_port()}", "--data-dir", str(tmp_path / "d"),
+                     "--dev"])
+    assert r.returncode != 0
+    assert "in use" in (r.stderr + r.stdout)
+
+
 def test_dev_mode_banner_is_loud(tmp_path, spawn):
     port = free_port()
     spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d"), "--dev"])
@@ -123,7 +133,7 @@ def test_access_key_cli_lifecycle(tmp_path, spawn):
     port = free_port()
     env = {"ARCANA_ROOT_ACCESS_KEY_ID": "AKIAROOT000000000001",
            "ARCANA_ROOT_SECRET_ACCESS_KEY": "root-secret-0123456789abcdef0123456789ab"}
-    spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(data)], env)
+    first = spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(data)], env)
     url = f"http://127.0.0.1:{port}"
     wait_health(url)
     out = subprocess.run([str(ARCANA_CLI), "--data-dir", str(data), "access-key", "create"],
@@ -143,6 +153,8 @@ def test_access_key_cli_lifecycle(tmp_path, spawn):
                    check=True, capture_output=True)
     # A fresh server process has no cached credential: the deleted key is refused at once.
     # (A running server stops accepting it within its 30 s credential cache lifetime.)
+    first.terminate()
+    first.wait(10)
     port2 = free_port()
     spawn(["--listen", f"127.0.0.1:{port2}", "--data-dir", str(data)])
     wait_health(f"http://127.0.0.1:{port2}")
