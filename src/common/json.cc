@@ -49,6 +49,28 @@ std::optional<std::vector<std::string>> Input::StrList(const char* name) const {
   return out;
 }
 
+std::string StrField(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+int64_t IntField(const rapidjson::Value& o, const char* key, int64_t def) {
+  auto it = o.FindMember(key);
+  return (it != o.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : def;
+}
+
+std::optional<int64_t> OptIntField(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+  return it->value.GetInt64();
+}
+
+bool BoolField(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
 void WriteTimestamp(Writer& w, int64_t epoch_ms) {
   if (epoch_ms % 1000 == 0) {
     w.Int64(epoch_ms / 1000);

@@ -37,10 +37,21 @@ class Input {
   const rapidjson::Value& v_;
 };
 
+// Readers for stored documents (our own JSON): a missing or mistyped member reads as the
+// default, so documents written before a field existed still decode.
+std::string StrField(const rapidjson::Value& o, const char* key);
+int64_t IntField(const rapidjson::Value& o, const char* key, int64_t def = 0);
+std::optional<int64_t> OptIntField(const rapidjson::Value& o, const char* key);
+bool BoolField(const rapidjson::Value& o, const char* key);
+
 // Writes epoch milliseconds as JSON epoch seconds (fractional), the JSON-protocol
 // timestamp encoding every SDK parses.
 void WriteTimestamp(Writer& w, int64_t epoch_ms);
 void WriteStringList(Writer& w, const std::vector<std::string>& items);
+// The text a Writer produced into buf.
+inline std::string Finish(const rapidjson::StringBuffer& buf) {
+  return std::string(buf.GetString(), buf.GetSize());
+}
 inline void WriteStr(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }

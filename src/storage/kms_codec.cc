@@ -10,20 +10,6 @@ namespace {
 using domain::kms::Grant;
 using domain::kms::Key;
 
-std::string Str(const rapidjson::Value& d, const char* k) {
-  auto it = d.FindMember(k);
-  return it != d.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-int64_t Int(const rapidjson::Value& d, const char* k) {
-  auto it = d.FindMember(k);
-  return it != d.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
-}
-bool Bool(const rapidjson::Value& d, const char* k) {
-  auto it = d.FindMember(k);
-  return it != d.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
 void WriteMap(json::Writer& w, const char* name, const std::map<std::string, std::string>& m) {
   w.Key(name);
   w.StartObject();
@@ -97,29 +83,29 @@ Result<Key> DecodeKmsKey(const std::string& text) {
     return Status(ErrorCode::kKmsInternal, "stored key metadata is corrupt");
   }
   Key k;
-  k.account = Str(d, "account");
-  k.region = Str(d, "region");
-  k.key_id = Str(d, "id");
-  k.arn = Str(d, "arn");
-  k.created_ms = Int(d, "created");
-  k.description = Str(d, "desc");
-  k.key_usage = Str(d, "usage");
-  k.key_spec = Str(d, "spec");
-  k.key_state = Str(d, "state");
-  k.key_manager = Str(d, "manager");
-  k.origin = Str(d, "origin");
-  k.multi_region = Bool(d, "mrk");
+  k.account = json::StrField(d, "account");
+  k.region = json::StrField(d, "region");
+  k.key_id = json::StrField(d, "id");
+  k.arn = json::StrField(d, "arn");
+  k.created_ms = json::IntField(d, "created");
+  k.description = json::StrField(d, "desc");
+  k.key_usage = json::StrField(d, "usage");
+  k.key_spec = json::StrField(d, "spec");
+  k.key_state = json::StrField(d, "state");
+  k.key_manager = json::StrField(d, "manager");
+  k.origin = json::StrField(d, "origin");
+  k.multi_region = json::BoolField(d, "mrk");
   if (d.HasMember("deletion") && d["deletion"].IsInt64()) k.deletion_ms = d["deletion"].GetInt64();
-  k.pending_window_days = static_cast<int>(Int(d, "window"));
-  k.policy = Str(d, "policy");
+  k.pending_window_days = static_cast<int>(json::IntField(d, "window"));
+  k.policy = json::StrField(d, "policy");
   k.tags = Map(d, "tags");
-  k.rotation_enabled = Bool(d, "rot");
-  k.rotation_period_days = static_cast<int>(Int(d, "rot_days"));
-  k.rotation_base_ms = Int(d, "rot_base");
+  k.rotation_enabled = json::BoolField(d, "rot");
+  k.rotation_period_days = static_cast<int>(json::IntField(d, "rot_days"));
+  k.rotation_base_ms = json::IntField(d, "rot_base");
   if (d.HasMember("materials") && d["materials"].IsArray()) {
     for (const auto& m : d["materials"].GetArray()) {
       if (!m.IsObject()) continue;
-      k.materials.push_back({Str(m, "id"), Int(m, "created"), Str(m, "type")});
+      k.materials.push_back({json::StrField(m, "id"), json::IntField(m, "created"), json::StrField(m, "type")});
     }
   }
   return k;
@@ -157,23 +143,23 @@ Result<Grant> DecodeKmsGrant(const std::string& text) {
     return Status(ErrorCode::kKmsInternal, "stored grant is corrupt");
   }
   Grant g;
-  g.account = Str(d, "account");
-  g.region = Str(d, "region");
-  g.key_id = Str(d, "key");
-  g.grant_id = Str(d, "id");
-  g.grant_token = Str(d, "token");
-  g.name = Str(d, "name");
-  g.grantee_principal = Str(d, "grantee");
-  g.retiring_principal = Str(d, "retiring");
-  g.issuing_account = Str(d, "issuer");
+  g.account = json::StrField(d, "account");
+  g.region = json::StrField(d, "region");
+  g.key_id = json::StrField(d, "key");
+  g.grant_id = json::StrField(d, "id");
+  g.grant_token = json::StrField(d, "token");
+  g.name = json::StrField(d, "name");
+  g.grantee_principal = json::StrField(d, "grantee");
+  g.retiring_principal = json::StrField(d, "retiring");
+  g.issuing_account = json::StrField(d, "issuer");
   if (d.HasMember("ops") && d["ops"].IsArray()) {
     for (const auto& o : d["ops"].GetArray())
       if (o.IsString()) g.operations.push_back(o.GetString());
   }
-  g.has_constraints = Bool(d, "constraints");
+  g.has_constraints = json::BoolField(d, "constraints");
   g.ec_equals = Map(d, "ec_eq");
   g.ec_subset = Map(d, "ec_sub");
-  g.created_ms = Int(d, "created");
+  g.created_ms = json::IntField(d, "created");
   return g;
 }
 

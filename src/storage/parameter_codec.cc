@@ -5,15 +5,6 @@
 namespace arcana::storage {
 namespace {
 
-std::string Str(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  if (it == o.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-int64_t Int(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  return (it != o.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : 0;
-}
 
 }  // namespace
 
@@ -78,10 +69,10 @@ Result<domain::ssm::Parameter> DecodeParameterMetadata(const std::string& text) 
     return Status(ErrorCode::kSsmInternalServerError, "stored parameter metadata is corrupt");
   }
   domain::ssm::Parameter p;
-  p.account = Str(d, "account");
-  p.region = Str(d, "region");
-  p.key = Str(d, "key");
-  p.name = Str(d, "name");
+  p.account = json::StrField(d, "account");
+  p.region = json::StrField(d, "region");
+  p.key = json::StrField(d, "key");
+  p.name = json::StrField(d, "name");
   if (auto it = d.FindMember("tags"); it != d.MemberEnd() && it->value.IsArray()) {
     for (const auto& t : it->value.GetArray()) {
       if (t.IsArray() && t.Size() == 2 && t[0].IsString() && t[1].IsString()) {
@@ -93,13 +84,13 @@ Result<domain::ssm::Parameter> DecodeParameterMetadata(const std::string& text) 
     for (const auto& o : it->value.GetArray()) {
       if (!o.IsObject()) continue;
       domain::ssm::ParameterVersion v;
-      v.version = Int(o, "v");
-      v.type = Str(o, "type");
-      v.description = Str(o, "desc");
-      v.allowed_pattern = Str(o, "pattern");
-      v.key_id = Str(o, "key_id");
-      v.tier = Str(o, "tier");
-      v.data_type = Str(o, "data_type");
+      v.version = json::IntField(o, "v");
+      v.type = json::StrField(o, "type");
+      v.description = json::StrField(o, "desc");
+      v.allowed_pattern = json::StrField(o, "pattern");
+      v.key_id = json::StrField(o, "key_id");
+      v.tier = json::StrField(o, "tier");
+      v.data_type = json::StrField(o, "data_type");
       if (auto pi = o.FindMember("policies"); pi != o.MemberEnd() && pi->value.IsArray()) {
         for (const auto& pol : pi->value.GetArray()) {
           if (pol.IsArray() && pol.Size() == 2 && pol[0].IsString() && pol[1].IsString()) {
@@ -115,8 +106,8 @@ Result<domain::ssm::Parameter> DecodeParameterMetadata(const std::string& text) 
           if (l.IsString()) v.labels.emplace_back(l.GetString(), l.GetStringLength());
         }
       }
-      v.modified_ms = Int(o, "modified");
-      v.modified_user = Str(o, "user");
+      v.modified_ms = json::IntField(o, "modified");
+      v.modified_user = json::StrField(o, "user");
       p.versions.push_back(std::move(v));
     }
   }

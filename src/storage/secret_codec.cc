@@ -14,24 +14,6 @@ void OptInt(json::Writer& w, const char* k, const std::optional<int64_t>& v) {
   w.Int64(*v);
 }
 
-int64_t GetInt(const rapidjson::Value& o, const char* k, int64_t def = 0) {
-  auto it = o.FindMember(k);
-  return (it != o.MemberEnd() && it->value.IsInt64()) ? it->value.GetInt64() : def;
-}
-std::optional<int64_t> GetOptInt(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  if (it == o.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
-  return it->value.GetInt64();
-}
-std::string GetStr(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  if (it == o.MemberEnd() || !it->value.IsString()) return "";
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-bool GetBool(const rapidjson::Value& o, const char* k) {
-  auto it = o.FindMember(k);
-  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
 
 }  // namespace
 
@@ -121,57 +103,57 @@ Result<Secret> DecodeSecretMetadata(const std::string& text) {
     return Status(ErrorCode::kInternalServiceError, "stored secret metadata is corrupt");
   }
   Secret s;
-  s.arn = GetStr(d, "arn");
-  s.name = GetStr(d, "name");
-  s.account = GetStr(d, "account");
-  s.region = GetStr(d, "region");
+  s.arn = json::StrField(d, "arn");
+  s.name = json::StrField(d, "name");
+  s.account = json::StrField(d, "account");
+  s.region = json::StrField(d, "region");
   s.has_description = d.HasMember("description");
-  s.description = GetStr(d, "description");
-  s.kms_key_id = GetStr(d, "kms");
+  s.description = json::StrField(d, "description");
+  s.kms_key_id = json::StrField(d, "kms");
   if (d.HasMember("tags") && d["tags"].IsArray()) {
     for (const auto& t : d["tags"].GetArray()) {
       if (t.IsArray() && t.Size() == 2) s.tags.push_back({t[0].GetString(), t[1].GetString()});
     }
   }
-  s.created_ms = GetInt(d, "created");
-  s.last_changed_ms = GetOptInt(d, "changed");
-  s.last_accessed_ms = GetOptInt(d, "accessed");
-  s.deleted_ms = GetOptInt(d, "deleted");
+  s.created_ms = json::IntField(d, "created");
+  s.last_changed_ms = json::OptIntField(d, "changed");
+  s.last_accessed_ms = json::OptIntField(d, "accessed");
+  s.deleted_ms = json::OptIntField(d, "deleted");
   if (d.HasMember("rotation") && d["rotation"].IsObject()) {
     const auto& r = d["rotation"];
     if (r.HasMember("enabled") && r["enabled"].IsBool()) s.rotation.enabled = r["enabled"].GetBool();
-    s.rotation.lambda_arn = GetStr(r, "lambda");
-    s.rotation.automatically_after_days = GetOptInt(r, "days");
-    s.rotation.schedule_expression = GetStr(r, "schedule");
-    s.rotation.duration = GetStr(r, "duration");
-    s.rotation.last_rotated_ms = GetOptInt(r, "last");
-    s.rotation.next_rotation_ms = GetOptInt(r, "next");
-    s.rotation.rules_set = GetBool(r, "rules");
+    s.rotation.lambda_arn = json::StrField(r, "lambda");
+    s.rotation.automatically_after_days = json::OptIntField(r, "days");
+    s.rotation.schedule_expression = json::StrField(r, "schedule");
+    s.rotation.duration = json::StrField(r, "duration");
+    s.rotation.last_rotated_ms = json::OptIntField(r, "last");
+    s.rotation.next_rotation_ms = json::OptIntField(r, "next");
+    s.rotation.rules_set = json::BoolField(r, "rules");
   }
-  if (d.HasMember("policy")) s.resource_policy = GetStr(d, "policy");
-  s.owning_service = GetStr(d, "owning");
-  s.type = GetStr(d, "type");
+  if (d.HasMember("policy")) s.resource_policy = json::StrField(d, "policy");
+  s.owning_service = json::StrField(d, "owning");
+  s.type = json::StrField(d, "type");
   if (d.HasMember("replicas") && d["replicas"].IsArray()) {
     for (const auto& r : d["replicas"].GetArray()) {
-      s.replicas.push_back({GetStr(r, "region"), GetStr(r, "kms"), GetStr(r, "status"),
-                            GetStr(r, "message")});
+      s.replicas.push_back({json::StrField(r, "region"), json::StrField(r, "kms"), json::StrField(r, "status"),
+                            json::StrField(r, "message")});
     }
   }
-  s.primary_arn = GetStr(d, "primary_arn");
-  s.primary_region = GetStr(d, "primary_region");
+  s.primary_arn = json::StrField(d, "primary_arn");
+  s.primary_region = json::StrField(d, "primary_region");
   if (d.HasMember("versions") && d["versions"].IsArray()) {
     for (const auto& v : d["versions"].GetArray()) {
       SecretVersion ver;
-      ver.version_id = GetStr(v, "id");
+      ver.version_id = json::StrField(v, "id");
       if (v.HasMember("stages") && v["stages"].IsArray()) {
         for (const auto& st : v["stages"].GetArray()) ver.stages.emplace_back(st.GetString());
       }
-      ver.created_ms = GetInt(v, "created");
-      ver.last_accessed_ms = GetOptInt(v, "accessed");
-      ver.has_value = GetBool(v, "has_value");
-      ver.binary = GetBool(v, "binary");
-      ver.kms_key_id = GetStr(v, "kms");
-      ver.value_digest = GetStr(v, "digest");
+      ver.created_ms = json::IntField(v, "created");
+      ver.last_accessed_ms = json::OptIntField(v, "accessed");
+      ver.has_value = json::BoolField(v, "has_value");
+      ver.binary = json::BoolField(v, "binary");
+      ver.kms_key_id = json::StrField(v, "kms");
+      ver.value_digest = json::StrField(v, "digest");
       s.versions.push_back(std::move(ver));
     }
   }

@@ -62,6 +62,8 @@ class SecretsManagerService : public Service {
   Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v);
   std::string ValueDigest(bool binary, std::string_view value) const;
   Status Commit(std::vector<storage::SecretWrite> writes, std::vector<std::string> deleted = {});
+  // Commits a metadata-only change of one secret.
+  Status Save(const Secret& s) { return Commit({storage::SecretWrite{s, {}, {}}}); }
 
   // --- operations ---
   Result<std::string> CreateSecret(const In&, const CallContext&);

@@ -18,6 +18,16 @@ void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags) {
   w.EndArray();
 }
 
+std::string ArnNameBody(const Secret& s) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "ARN", s.arn);
+  json::KV(w, "Name", s.name);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 void WriteReplicationStatus(json::Writer& w, const Secret& primary) {
   w.StartArray();
   for (const auto& r : primary.replicas) {

@@ -14,6 +14,9 @@ enum class EntryForm { kDescribe, kList };
 void WriteSecretEntry(json::Writer& w, const domain::sm::Secret& self,
                       const domain::sm::Secret& data, EntryForm form);
 
+// {"ARN": ..., "Name": ...}: the whole output of several operations.
+std::string ArnNameBody(const domain::sm::Secret& s);
+
 void WriteReplicationStatus(json::Writer& w, const domain::sm::Secret& primary);
 void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags);
 

@@ -3,23 +3,14 @@
 #include "domain/secretsmanager/resource_policy.h"
 #include "crypto/aead.h"
 #include "services/secretsmanager/secrets_manager.h"
+#include "services/secretsmanager/sm_encode.h"
 
 namespace arcana::services::sm {
 
 namespace dsm = domain::sm;
 
 namespace {
-std::string Finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 
-std::string ArnName(const Secret& s) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  w.EndObject();
-  return Finish(buf);
-}
 }  // namespace
 
 Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const CallContext& ctx) {
@@ -33,10 +24,8 @@ Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const
   std::lock_guard<std::mutex> lock(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   s.resource_policy = policy;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
-  return ArnName(s);
+  ARCANA_RETURN_IF_ERROR(Save(s));
+  return ArnNameBody(s);
 }
 
 Result<std::string> SecretsManagerService::GetResourcePolicy(const In& in, const CallContext& ctx) {
@@ -48,7 +37,7 @@ Result<std::string> SecretsManagerService::GetResourcePolicy(const In& in, const
   json::KV(w, "Name", l.self.name);
   if (l.data().resource_policy) json::KV(w, "ResourcePolicy", *l.data().resource_policy);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::DeleteResourcePolicy(const In& in,
@@ -57,11 +46,9 @@ Result<std::string> SecretsManagerService::DeleteResourcePolicy(const In& in,
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   if (s.resource_policy) {
     s.resource_policy.reset();
-    std::vector<storage::SecretWrite> writes(1);
-    writes[0].secret = s;
-    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+    ARCANA_RETURN_IF_ERROR(Save(s));
   }
-  return ArnName(s);
+  return ArnNameBody(s);
 }
 
 Result<std::string> SecretsManagerService::ValidateResourcePolicy(const In& in,
@@ -86,7 +73,7 @@ Result<std::string> SecretsManagerService::ValidateResourcePolicy(const In& in,
   }
   w.EndArray();
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 }  // namespace arcana::services::sm

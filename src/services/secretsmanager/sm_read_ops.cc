@@ -18,7 +18,6 @@ namespace dsm = domain::sm;
 
 namespace {
 
-std::string Finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 
 Status NoValue(const std::string& what) {
   return Status(ErrorCode::kResourceNotFound,
@@ -112,7 +111,7 @@ Result<std::string> SecretsManagerService::GetSecretValue(const In& in, const Ca
   json::Writer w(buf);
   WriteValue(w, l.self, *v, plain);
   crypto::SecureWipe(plain);
-  std::string out = Finish(buf);
+  std::string out = json::Finish(buf);
   TouchAccessed(data, v->version_id, ctx.now_ms);
   return out;
 }
@@ -179,7 +178,7 @@ Result<std::string> SecretsManagerService::ListSecrets(const In& in, const CallC
     json::KV(w, "NextToken", dsm::EncodePageToken(page_key_, "ListSecrets", std::to_string(end)));
   }
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
@@ -260,7 +259,7 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
   w.EndArray();
   if (!next_token.empty()) json::KV(w, "NextToken", next_token);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::DescribeSecret(const In& in, const CallContext& ctx) {
@@ -268,7 +267,7 @@ Result<std::string> SecretsManagerService::DescribeSecret(const In& in, const Ca
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   WriteSecretEntry(w, l.self, l.data(), EntryForm::kDescribe);
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
@@ -313,7 +312,7 @@ Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
   json::KV(w, "ARN", l.self.arn);
   json::KV(w, "Name", l.self.name);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::GetRandomPassword(const In& in, const CallContext&) {
@@ -333,7 +332,7 @@ Result<std::string> SecretsManagerService::GetRandomPassword(const In& in, const
   json::KV(w, "RandomPassword", pw);
   w.EndObject();
   crypto::SecureWipe(pw);
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 }  // namespace arcana::services::sm

@@ -13,7 +13,6 @@ namespace arcana::services::sm {
 
 namespace {
 
-std::string Finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 
 bool ValidRegion(const std::string& r) {
   static const std::regex kRegion("^([a-z]+-)+[0-9]+$");
@@ -36,7 +35,7 @@ std::string ReplicationOutput(const Secret& primary) {
   w.Key("ReplicationStatus");
   WriteReplicationStatus(w, primary);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 }  // namespace
@@ -184,7 +183,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
   w.StartObject();
   json::KV(w, "ARN", promoted.arn);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 }  // namespace arcana::services::sm

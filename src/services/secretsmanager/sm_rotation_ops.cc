@@ -5,13 +5,13 @@
 #include "domain/secretsmanager/rotation_rules.h"
 #include "crypto/aead.h"
 #include "services/secretsmanager/secrets_manager.h"
+#include "services/secretsmanager/sm_encode.h"
 
 namespace arcana::services::sm {
 
 namespace dsm = domain::sm;
 
 namespace {
-std::string Finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 }  // namespace
 
 Result<std::string> SecretsManagerService::RotateSecret(const In& in, const CallContext& ctx) {
@@ -64,16 +64,8 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
     rot.next_rotation_ms.reset();
   }
   s.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  w.EndObject();
-  return Finish(buf);
+  ARCANA_RETURN_IF_ERROR(Save(s));
+  return ArnNameBody(s);
 }
 
 Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
@@ -83,9 +75,7 @@ Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
   s.rotation.enabled = false;
   s.rotation.next_rotation_ms.reset();
   s.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  ARCANA_RETURN_IF_ERROR(Save(s));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -97,7 +87,7 @@ Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
     json::KV(w, "VersionId", pending->version_id);
   }
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 }  // namespace arcana::services::sm

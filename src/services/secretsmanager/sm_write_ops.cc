@@ -15,7 +15,6 @@ namespace dsm = domain::sm;
 
 namespace {
 
-std::string Finish(rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
 
 Result<std::vector<dsm::Tag>> ReadTags(const json::Input& in, const char* member) {
   std::vector<dsm::Tag> tags;
@@ -117,7 +116,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
       json::KV(w, "Name", existing->name);
       json::KV(w, "VersionId", token);
       w.EndObject();
-      return Finish(buf);
+      return json::Finish(buf);
     }
     return Status(ErrorCode::kResourceExists,
                   "The operation failed because the secret " + name + " already exists.");
@@ -166,7 +165,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
     WriteReplicationStatus(w, s);
   }
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const CallContext& ctx) {
@@ -201,7 +200,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
   w.Key("VersionStages");
   json::WriteStringList(w, v ? v->stages : std::vector<std::string>{});
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const CallContext& ctx) {
@@ -263,7 +262,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
   json::KV(w, "Name", s.name);
   if (!version_id.empty()) json::KV(w, "VersionId", version_id);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in,
@@ -275,16 +274,8 @@ Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   ARCANA_RETURN_IF_ERROR(dsm::MoveStage(s, stage, remove_from, move_to));
   s.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  w.EndObject();
-  return Finish(buf);
+  ARCANA_RETURN_IF_ERROR(Save(s));
+  return ArnNameBody(s);
 }
 
 Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const CallContext& ctx) {
@@ -312,7 +303,7 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
       w.Key("DeletionDate");
       json::WriteTimestamp(w, ctx.now_ms);
       w.EndObject();
-      return Finish(buf);
+      return json::Finish(buf);
     }
     return loaded.status();
   }
@@ -339,9 +330,7 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
   } else {
     deletion = ctx.now_ms + window.value_or(30) * 24LL * 3600 * 1000;
     s.deleted_ms = deletion;
-    std::vector<storage::SecretWrite> writes(1);
-    writes[0].secret = s;
-    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+    ARCANA_RETURN_IF_ERROR(Save(s));
   }
   w.StartObject();
   json::KV(w, "ARN", s.arn);
@@ -349,7 +338,7 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
   w.Key("DeletionDate");
   json::WriteTimestamp(w, deletion);
   w.EndObject();
-  return Finish(buf);
+  return json::Finish(buf);
 }
 
 Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const CallContext& ctx) {
@@ -362,17 +351,9 @@ Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const Cal
   if (s.deleted_ms) {
     s.deleted_ms.reset();
     s.last_changed_ms = ctx.now_ms;
-    std::vector<storage::SecretWrite> writes(1);
-    writes[0].secret = s;
-    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+    ARCANA_RETURN_IF_ERROR(Save(s));
   }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  w.EndObject();
-  return Finish(buf);
+  return ArnNameBody(s);
 }
 
 Result<std::string> SecretsManagerService::TagResource(const In& in, const CallContext& ctx) {
@@ -384,9 +365,7 @@ Result<std::string> SecretsManagerService::TagResource(const In& in, const CallC
   for (const auto& t : s.tags) all.emplace_back(t.key, t.value);
   ARCANA_RETURN_IF_ERROR(dsm::ValidateTags(all));  // the 50-tag limit counts the union
   s.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  ARCANA_RETURN_IF_ERROR(Save(s));
   return std::string("{}");
 }
 
@@ -401,9 +380,7 @@ Result<std::string> SecretsManagerService::UntagResource(const In& in, const Cal
                               }),
                s.tags.end());
   s.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  ARCANA_RETURN_IF_ERROR(Save(s));
   return std::string("{}");
 }
 
