@@ -159,7 +159,7 @@ int RunServer(const config::Config& cfg) {
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
   auth::Authenticator authn(store, *root, ao);
   auth::AllowAllAuthorizer authz;
-  audit::LogAuditSink audit;
+  audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
   net::PipelineOptions po;
   po.dev = cfg.dev;
   po.reset = [&store, &kms_keys] {

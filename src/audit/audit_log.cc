@@ -1,12 +1,30 @@
 #include "audit/audit_log.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "common/json.h"
 
 namespace arcana::audit {
 
-void LogAuditSink::Write(const AuditRecord& r) {
+FileAuditSink::FileAuditSink(const std::string& path) {
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+  ::chmod(path.c_str(), 0600);
+  logger_ = std::make_shared<spdlog::logger>("audit", std::move(sink));
+  logger_->set_pattern("%v");
+  logger_->set_level(spdlog::level::info);
+  logger_->flush_on(spdlog::level::err);
+  spdlog::flush_every(std::chrono::seconds(1));  // flushes every registered logger
+  spdlog::register_logger(logger_);
+}
+
+FileAuditSink::~FileAuditSink() {
+  logger_->flush();
+  spdlog::drop("audit");
+}
+
+void FileAuditSink::Write(const AuditRecord& r) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -26,7 +44,7 @@ void LogAuditSink::Write(const AuditRecord& r) {
   w.Key("latencyUs");
   w.Int64(r.latency_us);
   w.EndObject();
-  spdlog::info("audit {}", std::string_view(buf.GetString(), buf.GetSize()));
+  logger_->info("{}", std::string_view(buf.GetString(), buf.GetSize()));
 }
 
 }  // namespace arcana::audit

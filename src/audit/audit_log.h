@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include <spdlog/logger.h>
 
 namespace arcana::audit {
 
@@ -30,10 +33,18 @@ class AuditSink {
   virtual void Write(const AuditRecord& record) = 0;
 };
 
-// Writes each record as one JSON line to the "audit" log (stderr by default).
-class LogAuditSink : public AuditSink {
+// Writes each record as one JSON line to <data-dir>/audit.log (mode 0600), independent of
+// the server's log level. Lines are buffered and flushed every second (and at exit), so the
+// hot path pays for no write syscall per call; a crash can lose the last second of lines.
+// The audit issue replaces this with a tamper-evident, durable store behind AuditSink.
+class FileAuditSink : public AuditSink {
  public:
+  explicit FileAuditSink(const std::string& path);
+  ~FileAuditSink() override;
   void Write(const AuditRecord& record) override;
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace arcana::audit

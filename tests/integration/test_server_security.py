@@ -167,3 +167,36 @@ def test_access_key_cli_lifecycle(tmp_path, spawn):
     for f in data.iterdir():
         if f.is_file():
             assert secret.encode() not in f.read_bytes(), f.name
+
+
+def test_audit_log_records_calls_without_values(tmp_path, spawn):
+    """Every API call leaves one JSON line in <data-dir>/audit.log, whatever the log level,
+    naming operation and resource but never the value."""
+    import json
+    data = tmp_path / "d"
+    port = free_port()
+    spawn(["--listen", f"127.0.0.1:{port}", "--data-dir", str(data), "--dev",
+           "--log-level", "error"])
+    wait_health(f"http://127.0.0.1:{port}")
+    sm = boto3.client("secretsmanager", endpoint_url=f"http://127.0.0.1:{port}",
+                      region_name="us-east-1", aws_access_key_id="AKIAAUDIT",
+                      aws_secret_access_key="x", config=Config(retries={"max_attempts": 1}))
+    sm.create_secret(Name="audited", SecretString="audit-canary-value-1234")
+    sm.get_secret_value(SecretId="audited")
+    with raises_code("ResourceNotFoundException"):
+        sm.get_secret_value(SecretId="missing")
+    path = data / "audit.log"
+    deadline = time.monotonic() + 5
+    lines = []
+    while time.monotonic() < deadline:
+        lines = [json.loads(l) for l in path.read_text().splitlines()] if path.exists() else []
+        if len(lines) >= 3:
+            break
+        time.sleep(0.2)
+    ops = [(l["operation"], l.get("resource"), l.get("errorCode")) for l in lines]
+    assert ("secretsmanager.CreateSecret", "audited", None) in ops
+    assert ("secretsmanager.GetSecretValue", "audited", None) in ops
+    assert ("secretsmanager.GetSecretValue", "missing", "ResourceNotFoundException") in ops
+    assert all(l["accessKeyId"] == "AKIAAUDIT" and l["requestId"] for l in lines)
+    assert b"audit-canary-value-1234" not in path.read_bytes()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
