@@ -20,6 +20,49 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
+// Parses a request straight into our neutral HttpRequest: no intermediate header container
+// (Beast's fields allocate a node per header), no copy afterwards.
+class RequestParser : public http::basic_parser<true> {
+ public:
+  HttpRequest& request() { return req_; }
+  int version() const { return version_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int version, beast::error_code&) override {
+    req_.method.assign(method.data(), method.size());
+    req_.target.assign(target.data(), target.size());
+    version_ = version;
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
+    ec = http::error::bad_version;  // requests only
+  }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    req_.headers.emplace_back(std::string(name.data(), name.size()),
+                              std::string(value.data(), value.size()));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) req_.body.reserve(static_cast<size_t>(*length));
+  }
+  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                            beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  HttpRequest req_;
+  int version_ = 11;
+};
+
 // One connection: read a request, hand it to the handler, write the response, repeat.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
@@ -65,19 +108,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       HttpResponse res;
       too_large_(res);
       res.close = true;  // the rest of the body is never read
-      Write(std::move(res), parser_->get().version());
+      Write(std::move(res), static_cast<unsigned>(parser_->version()));
       return;
     }
     if (ec) return DoClose();
-    auto& msg = parser_->get();
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.headers.reserve(16);
-    for (const auto& f : msg) {
-      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    }
-    req.body = std::move(msg.body());
+    HttpRequest& req = parser_->request();
     if (remote_.empty()) {  // once per connection: getpeername is a syscall
       beast::error_code ep_ec;
       auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ep_ec);
@@ -86,8 +121,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     req.remote_address = remote_;
     HttpResponse res;
     handler_(req, res);
-    if (!msg.keep_alive()) res.close = true;
-    Write(std::move(res), msg.version());
+    if (!parser_->keep_alive()) res.close = true;
+    Write(std::move(res), static_cast<unsigned>(parser_->version()));
   }
 
   // Serializes the response into one buffer and writes it with one call: cheaper than
@@ -142,7 +177,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string remote_;
   std::string out_;  // the response being written (one per connection at a time)
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   const ServerOptions& opts_;
   const Handler& handler_;
   const TooLargeHandler& too_large_;
