@@ -184,7 +184,7 @@ int RunServer(const config::Config& cfg) {
   so.tls_cert_file = cfg.tls_cert;
   so.tls_key_file = cfg.tls_key;
   net::HttpServer server(
-      so, [&pipeline](const net::HttpRequest& req, net::HttpResponse& res) { pipeline.Handle(req, res); },
+      so, [&pipeline](net::HttpRequest& req, net::HttpResponse& res) { pipeline.Handle(req, res); },
       [&pipeline](net::HttpResponse& res) { pipeline.TooLarge(res); });
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status().message());

@@ -42,11 +42,28 @@ Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
 
 Status Authenticator::Authenticate(const net::HttpRequest& req, std::string_view signing_name,
                                    services::CallContext& ctx) const {
+  net::HttpRequest copy = req;
+  return Authenticate(copy, signing_name, ctx);
+}
+
+Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signing_name,
+                                   services::CallContext& ctx) const {
+  // The signing view borrows the request's fields for the call and gives them back, so
+  // the hot path copies no header.
   SignableRequest sr;
-  sr.method = req.method;
-  sr.target = req.target;
-  sr.headers = req.headers;
+  sr.method.swap(req.method);
+  sr.target.swap(req.target);
+  sr.headers.swap(req.headers);
   sr.body = req.body;
+  struct GiveBack {
+    SignableRequest& sr;
+    net::HttpRequest& req;
+    ~GiveBack() {
+      req.method.swap(sr.method);
+      req.target.swap(sr.target);
+      req.headers.swap(sr.headers);
+    }
+  } give_back{sr, req};
   if (opts_.dev) {
     // Any key is accepted; the scope still decides the region, as in AWS.
     ctx.account = opts_.dev_account;

@@ -24,7 +24,7 @@ struct ServerOptions {
   int read_timeout_seconds = 60;
 };
 
-using Handler = std::function<void(const HttpRequest&, HttpResponse&)>;
+using Handler = std::function<void(HttpRequest&, HttpResponse&)>;  // may borrow req's fields
 // Builds the response sent when a body exceeds the limit (AWS-shaped, from the pipeline).
 using TooLargeHandler = std::function<void(HttpResponse&)>;
 

@@ -74,7 +74,7 @@ void Pipeline::TooLarge(HttpResponse& res) {
   metrics_.Record("unknown", "RequestEntityTooLargeException", 0);
 }
 
-void Pipeline::Handle(const HttpRequest& req, HttpResponse& res) {
+void Pipeline::Handle(HttpRequest& req, HttpResponse& res) {
   std::string_view path = req.Path();
   if (req.method == "GET" && path == "/_arcana/health") {
     const bool sealed = opts_.root != nullptr && opts_.root->sealed();
@@ -118,7 +118,7 @@ void Pipeline::Handle(const HttpRequest& req, HttpResponse& res) {
   }
 }
 
-void Pipeline::HandleApi(const HttpRequest& req, HttpResponse& res) {
+void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
   auto started = std::chrono::steady_clock::now();
   services::CallContext ctx;
   ctx.request_id = NewRequestId();

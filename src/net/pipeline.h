@@ -38,12 +38,12 @@ class Pipeline {
   void AddService(services::Service* service);  // not owned; registered before serving
   void SetReady(bool ready) { ready_ = ready; }
 
-  void Handle(const HttpRequest& req, HttpResponse& res);
+  void Handle(HttpRequest& req, HttpResponse& res);
   // The response for a body over the limit (the server never buffers it).
   void TooLarge(HttpResponse& res);
 
  private:
-  void HandleApi(const HttpRequest& req, HttpResponse& res);
+  void HandleApi(HttpRequest& req, HttpResponse& res);
   void SendError(HttpResponse& res, const std::string& request_id, const Status& st);
 
   PipelineOptions opts_;
