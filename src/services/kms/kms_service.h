@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "common/json.h"
+#include "crypto/asymmetric.h"
 #include "crypto/envelope.h"
 #include "services/common/service.h"
 #include "services/kms/key_ring.h"
@@ -94,6 +95,8 @@ class KmsService : public Service {
   Result<std::string> GenerateDataKeyPairWithoutPlaintext(const In&, const CallContext&);
   Result<std::string> GenerateRandom(const In&, const CallContext&);
   // signatures and MACs (kms_sign_ops.cc)
+  // The private key of key's current material (asymmetric keys).
+  Result<crypto::PKey> CurrentPrivateKey(const domain::kms::Key& key);
   Result<std::string> Sign(const In&, const CallContext&);
   Result<std::string> Verify(const In&, const CallContext&);
   Result<std::string> GetPublicKey(const In&, const CallContext&);

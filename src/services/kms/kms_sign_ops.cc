@@ -44,6 +44,14 @@ Result<std::string> MacAlgorithmFor(const Key& key, const std::string& algorithm
 
 }  // namespace
 
+Result<crypto::PKey> KmsService::CurrentPrivateKey(const Key& key) {
+  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
+  auto pkey = crypto::LoadPrivateKey(pkcs8);
+  crypto::SecureWipe(pkcs8);
+  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
+  return pkey;
+}
+
 Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
   ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
@@ -54,11 +62,8 @@ Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Sign"));
   ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
-  auto pkey = crypto::LoadPrivateKey(pkcs8);
-  crypto::SecureWipe(pkcs8);
-  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
-  ARCANA_ASSIGN_OR_RETURN(std::string sig, crypto::SignMessage(pkey->get(), params.scheme,
+  ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
+  ARCANA_ASSIGN_OR_RETURN(std::string sig, crypto::SignMessage(pkey.get(), params.scheme,
                                                                params.hash, message, digest));
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
@@ -78,11 +83,8 @@ Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Verify"));
   ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
-  auto pkey = crypto::LoadPrivateKey(pkcs8);
-  crypto::SecureWipe(pkcs8);
-  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
-  ARCANA_ASSIGN_OR_RETURN(bool valid, crypto::VerifySignature(pkey->get(), params.scheme,
+  ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
+  ARCANA_ASSIGN_OR_RETURN(bool valid, crypto::VerifySignature(pkey.get(), params.scheme,
                                                               params.hash, message, digest,
                                                               signature));
   if (!valid) return Status(ErrorCode::kKmsInvalidSignature, "");
@@ -103,11 +105,8 @@ Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ct
                   key.arn + " key usage is " + key.key_usage + " and key spec " + key.key_spec +
                       ": GetPublicKey needs an asymmetric key.");
   }
-  ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
-  auto pkey = crypto::LoadPrivateKey(pkcs8);
-  crypto::SecureWipe(pkcs8);
-  if (!pkey.ok()) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is corrupt");
-  ARCANA_ASSIGN_OR_RETURN(std::string spki, crypto::ExportPublicKey(pkey->get()));
+  ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
+  ARCANA_ASSIGN_OR_RETURN(std::string spki, crypto::ExportPublicKey(pkey.get()));
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     WriteBlob(w, "PublicKey", spki);
