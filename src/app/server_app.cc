@@ -158,6 +158,7 @@ int RunServer(const config::Config& cfg) {
   ao.default_region = cfg.default_region;
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
   auth::Authenticator authn(store, *root, ao);
+  sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::AllowAllAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
   net::PipelineOptions po;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/access_keys.h"
+#include "crypto/aead.h"
 
 namespace arcana::auth {
 
@@ -16,6 +17,15 @@ Authenticator::Authenticator(storage::Store& store, const crypto::RootKey& root,
     spdlog::debug("signature mismatch; server canonical request:\n{}", canonical);
   };
   verifier_ = std::make_unique<Verifier>([this](std::string_view id) { return Lookup(id); }, vo);
+}
+
+void Authenticator::ForgetCredentials() const {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [id, c] : cache_) crypto::SecureWipe(c.cred.secret_access_key);
+    cache_.clear();
+  }
+  verifier_->ClearCache();
 }
 
 Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {

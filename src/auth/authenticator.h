@@ -33,6 +33,9 @@ class Authenticator {
   // Fills account, region, principal_arn and access_key_id of ctx.
   Status Authenticate(const net::HttpRequest& req, std::string_view signing_name,
                       services::CallContext& ctx) const;
+  // Wipes every cached credential and signing key (sealing: no secrets stay in memory).
+  void ForgetCredentials() const;
+
   // Same, without copying the request: its fields are lent to the verifier and restored.
   Status Authenticate(net::HttpRequest& req, std::string_view signing_name,
                       services::CallContext& ctx) const;

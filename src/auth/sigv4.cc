@@ -548,6 +548,15 @@ Verifier::~Verifier() {
   }
 }
 
+void Verifier::ClearCache() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, e] : cache_) {
+    crypto::SecureWipe(e.secret);
+    crypto::SecureWipe(e.key);
+  }
+  cache_.clear();
+}
+
 size_t Verifier::CachedSigningKeys() const {
   std::lock_guard<std::mutex> lock(mu_);
   return cache_.size();

@@ -195,6 +195,8 @@ class Verifier {
 
   // Number of cached signing keys (tests and metrics).
   size_t CachedSigningKeys() const;
+  // Wipes every cached signing key (and the secret it came from), e.g. when sealing.
+  void ClearCache() const;
 
   static constexpr size_t kMaxCachedKeys = 4096;
 
