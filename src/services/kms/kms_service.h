@@ -97,6 +97,9 @@ class KmsService : public Service {
   // signatures and MACs (kms_sign_ops.cc)
   // The private key of key's current material (asymmetric keys).
   Result<crypto::PKey> CurrentPrivateKey(const domain::kms::Key& key);
+  // HMAC of message under key's current material (HMAC keys; alg already checked).
+  Result<std::string> MacOf(const domain::kms::Key& key, const std::string& alg,
+                            const std::string& message);
   Result<std::string> Sign(const In&, const CallContext&);
   Result<std::string> Verify(const In&, const CallContext&);
   Result<std::string> GetPublicKey(const In&, const CallContext&);

@@ -126,6 +126,15 @@ Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ct
   });
 }
 
+Result<std::string> KmsService::MacOf(const Key& key, const std::string& alg,
+                                      const std::string& message) {
+  ARCANA_ASSIGN_OR_RETURN(std::string secret, ring_.Material(key, key.current_material()->id));
+  auto mac = crypto::Hmac(*dk::MacHash(alg), secret, message);
+  crypto::SecureWipe(secret);
+  if (!mac.ok()) return Status(ErrorCode::kKmsInternal, "MAC computation failed");
+  return mac;
+}
+
 Result<std::string> KmsService::GenerateMac(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
   ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
@@ -135,12 +144,9 @@ Result<std::string> KmsService::GenerateMac(const In& in, const CallContext& ctx
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "GENERATE_VERIFY_MAC", "GenerateMac"));
   ARCANA_RETURN_IF_ERROR(MacAlgorithmFor(key, alg).status());
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_ASSIGN_OR_RETURN(std::string secret, ring_.Material(key, key.current_material()->id));
-  auto mac = crypto::Hmac(*dk::MacHash(alg), secret, message);
-  crypto::SecureWipe(secret);
-  if (!mac.ok()) return Status(ErrorCode::kKmsInternal, "MAC computation failed");
+  ARCANA_ASSIGN_OR_RETURN(std::string mac, MacOf(key, alg, message));
   return Body([&](json::Writer& w) {
-    WriteBlob(w, "Mac", *mac);
+    WriteBlob(w, "Mac", mac);
     json::KV(w, "MacAlgorithm", alg);
     json::KV(w, "KeyId", key.arn);
   });
@@ -156,12 +162,9 @@ Result<std::string> KmsService::VerifyMac(const In& in, const CallContext& ctx) 
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "GENERATE_VERIFY_MAC", "VerifyMac"));
   ARCANA_RETURN_IF_ERROR(MacAlgorithmFor(key, alg).status());
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_ASSIGN_OR_RETURN(std::string secret, ring_.Material(key, key.current_material()->id));
-  auto mac = crypto::Hmac(*dk::MacHash(alg), secret, message);
-  crypto::SecureWipe(secret);
-  if (!mac.ok()) return Status(ErrorCode::kKmsInternal, "MAC computation failed");
+  ARCANA_ASSIGN_OR_RETURN(std::string mac, MacOf(key, alg, message));
   // A mismatch is an error, never MacValid=false.
-  if (!crypto::ConstantTimeEquals(*mac, given)) return Status(ErrorCode::kKmsInvalidMac, "");
+  if (!crypto::ConstantTimeEquals(mac, given)) return Status(ErrorCode::kKmsInvalidMac, "");
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     w.Key("MacValid");
