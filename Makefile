@@ -5,7 +5,14 @@ JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:7770
 DATA_DIR ?= ./data
 
-.PHONY: deps build serve serve-dev test unit integration bench clean
+FUZZ_BUILD_DIR ?= build-fuzz
+ASAN_BUILD_DIR ?= build-asan
+FUZZ_SECONDS ?= 60
+# Sanitizer builds: -O1 keeps stacks readable and assertions (no -DNDEBUG) stay on.
+SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+
+.PHONY: deps build serve serve-dev test unit integration bench clean \
+        fuzz-build fuzz sanitize-build test-sanitize
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,12 +41,33 @@ unit: build
 integration: build
 	@bash tests/integration/run.sh
 
+# Unit, integration, then every fuzzer for 20 s (a crash fails the target).
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 	@bash tests/integration/run.sh
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+# libFuzzer targets (fuzz/*_fuzzer.cc), clang with ASan+UBSan, in their own build dir.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_CXX_COMPILER=clang++ -DARCANA_FUZZ=ON \
+	    $(SANITIZE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target fuzzers
+
+# Runs each fuzzer FUZZ_SECONDS seconds from its seeds (fuzz/corpus/<target>); prints
+# executions per target; non-zero on any crash (inputs in fuzz/artifacts/).
+fuzz: fuzz-build
+	@bash fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+# ASan+UBSan build of the server, the CLI and the unit tests; then both suites against it.
+sanitize-build: deps
+	@cmake -S . -B $(ASAN_BUILD_DIR) -DARCANA_SANITIZE=ON $(SANITIZE_FLAGS) >/dev/null
+	@cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target arcanad arcana unit_tests
+
+test-sanitize: sanitize-build
+	@bash scripts/test-sanitize.sh $(ASAN_BUILD_DIR)
 
 bench: build
 	@bash bench/get-secret-value
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) $(ASAN_BUILD_DIR)

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/request_parser.h"
+
 namespace arcana::net {
 namespace {
 
@@ -19,49 +21,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-
-// Parses a request straight into our neutral HttpRequest: no intermediate header container
-// (Beast's fields allocate a node per header), no copy afterwards.
-class RequestParser : public http::basic_parser<true> {
- public:
-  HttpRequest& request() { return req_; }
-  int version() const { return version_; }
-
- private:
-  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
-                       int version, beast::error_code&) override {
-    req_.method.assign(method.data(), method.size());
-    req_.target.assign(target.data(), target.size());
-    version_ = version;
-  }
-  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
-    ec = http::error::bad_version;  // requests only
-  }
-  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
-                     beast::error_code&) override {
-    req_.headers.emplace_back(std::string(name.data(), name.size()),
-                              std::string(value.data(), value.size()));
-  }
-  void on_header_impl(beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
-                         beast::error_code&) override {
-    if (length) req_.body.reserve(static_cast<size_t>(*length));
-  }
-  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
-    req_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
-                            beast::error_code&) override {
-    req_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(beast::error_code&) override {}
-
-  HttpRequest req_;
-  int version_ = 11;
-};
 
 // One connection: read a request, hand it to the handler, write the response, repeat.
 template <class Stream>

@@ -13,7 +13,7 @@ from botocore.config import Config
 
 from conftest import ARCANAD, REPO_ROOT, free_port, raises_code
 
-ARCANA_CLI = REPO_ROOT / "build" / "arcana"
+ARCANA_CLI = ARCANAD.parent / "arcana"  # the CLI built beside the server under test
 
 
 def run_arcanad(args, env=None, timeout=10):

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target for a bounded time: fuzz/run.sh BUILD_DIR SECONDS [target...]
+# Each target starts from its committed seeds (fuzz/corpus/<target>, read-only) plus what
+# earlier runs found (BUILD_DIR/corpus/<target>, not committed). Prints executions per target;
+# exits non-zero if any target crashed, leaked, timed out or ran out of memory. Crash inputs
+# go to fuzz/artifacts/ (gitignored); reproduce with BUILD_DIR/fuzz/<target> <file>.
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:?build dir}"
+seconds="${2:-60}"
+shift 2 || true
+cd "$root"
+[ -d "$build" ] || { echo "fuzz/run.sh: no build dir $build" >&2; exit 2; }
+build="$(cd "$build" && pwd)"
+
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+  for src in fuzz/*_fuzzer.cc; do targets+=("$(basename "$src" .cc)"); done
+fi
+
+mkdir -p fuzz/artifacts
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+failed=()
+printf '%-24s %12s %8s  %s\n' target executions exec/s result
+for t in "${targets[@]}"; do
+  bin="$build/fuzz/$t"
+  if [ ! -x "$bin" ]; then echo "fuzz/run.sh: $bin not built" >&2; failed+=("$t"); continue; fi
+  work="$build/corpus/$t"
+  mkdir -p "$work" "fuzz/corpus/$t"
+  log="$build/fuzz-$t.log"
+  "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+      -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t-" \
+      "$work" "fuzz/corpus/$t" >"$log" 2>&1
+  rc=$?
+  execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)"
+  rate="$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)"
+  if [ "$rc" -eq 0 ]; then
+    result=ok
+  else
+    result="FAILED (exit $rc; log $log)"
+    failed+=("$t")
+  fi
+  printf '%-24s %12s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$result"
+  if [ "$rc" -ne 0 ]; then
+    grep -E 'ERROR: |SUMMARY: |runtime error|Test unit written|==[0-9]+==' "$log" | head -20 | sed 's/^/    /'
+  fi
+done
+if [ "${#failed[@]}" -ne 0 ]; then
+  echo "fuzz: FAILED: ${failed[*]} (inputs in fuzz/artifacts/)"
+  exit 1
+fi
+echo "fuzz: all ${#targets[@]} targets ran ${seconds}s without a crash"
