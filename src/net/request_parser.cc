@@ -48,7 +48,7 @@ ParsedRequests ParseRequests(std::string_view bytes, const ParseLimits& limits) 
     parser.header_limit(limits.header_limit);
     // Like the server's read loop: offer everything buffered, keep what was not consumed.
     while (!parser.is_done()) {
-      error_code ec;
+      boost::beast::error_code ec;
       size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
       bytes.remove_prefix(used);
       if (ec == http::error::need_more) {
