@@ -16,6 +16,10 @@
 #include "common/status.h"
 #include "services/common/model_validator.h"
 
+namespace arcana::model_data {
+std::string_view Find(std::string_view name);  // the embedded models (cmake/embed_models.cmake)
+}
+
 namespace {
 
 using arcana::services::ModelValidator;
@@ -42,7 +46,13 @@ const std::vector<Op>& Ops() {
     auto* v = new std::vector<Op>;
     for (const auto& s : kSvcs) {
       const auto* validator = new ModelValidator(s.model, s.constraint);
-      for (const auto& name : validator->OperationNames()) {
+      // Every operation the model defines, read from the same embedded model text.
+      rapidjson::Document model;
+      std::string_view text = arcana::model_data::Find(s.model);
+      model.Parse(text.data(), text.size());
+      for (const auto& m : model["operations"].GetObject()) {
+        std::string name(m.name.GetString(), m.name.GetStringLength());
+        if (!validator->HasOperation(name)) __builtin_trap();
         v->push_back(Op{validator, std::string(s.prefix) + "." + name, name});
       }
     }

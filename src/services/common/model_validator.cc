@@ -202,14 +202,6 @@ bool ModelValidator::HasOperation(std::string_view operation) const {
       rapidjson::Value(rapidjson::StringRef(operation.data(), operation.size())));
 }
 
-std::vector<std::string> ModelValidator::OperationNames() const {
-  std::vector<std::string> names;
-  for (const auto& m : impl_->operations->GetObject()) {
-    names.emplace_back(m.name.GetString(), m.name.GetStringLength());
-  }
-  return names;
-}
-
 Status ModelValidator::Validate(std::string_view operation, const rapidjson::Value& input) const {
   auto op = impl_->operations->FindMember(
       rapidjson::Value(rapidjson::StringRef(operation.data(), operation.size())));

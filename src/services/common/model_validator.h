@@ -12,7 +12,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/status.h"
 
@@ -26,8 +25,6 @@ class ModelValidator {
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;
-  // Every operation the model defines, in the model's order (fuzzers and tests walk them).
-  std::vector<std::string> OperationNames() const;
   // OK, or kSerialization (wrong JSON type) / constraint_error (required, length, range, enum).
   Status Validate(std::string_view operation, const rapidjson::Value& input) const;
 
