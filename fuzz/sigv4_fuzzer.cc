@@ -6,6 +6,7 @@
 // Invariant checked: a request the client-side signer (SignRequest) signed with a known key
 // never fails verification with a signature mismatch, i.e. the verifier's canonical form is
 // the signer's for any bytes.
+#include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -150,7 +151,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)Lenient().Verify(req, service);
 
   // Sign with a known key, then verify: canonicalisation must agree with the signer's.
+  // The signer keeps a date header already present (its string to sign would then use
+  // another time than the one it is given), so the copy carries only the signer's date.
   SignableRequest signed_req = req;
+  std::erase_if(signed_req.headers, [](const auto& h) {
+    std::string n;
+    for (char c : h.first) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return n == "x-amz-date" || n == "date";
+  });
   arcana::auth::SignRequest(signed_req, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                             "us-east-1", "service", "20150830T123600Z");
   auto verified = Lenient().Verify(signed_req, "service");
