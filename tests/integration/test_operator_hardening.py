@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -259,6 +260,64 @@ def test_shares_and_token_refused_over_plain_http_from_elsewhere(tmp_path):
         r = requests.post(f"http://127.0.0.1:{port}/_arcana/operator/unseal", timeout=5,
                           data=f'{{"share":"{shares[0]}"}}')
         assert r.status_code == 200 and r.json()["progress"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_cli_unseals_over_https_and_verifies_the_certificate(tmp_path):
+    """Shares may leave the host only over TLS, so `arcana operator` speaks https:// and
+    checks the server's certificate (ARCANA_CA_CERT here; the system CAs by default)."""
+    shares = operator_init(tmp_path)
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    data = tmp_path / "data"
+    port = _free_port()
+    env = {**os.environ, "ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET}
+    with open(tmp_path / "tls.log", "ab") as log:
+        proc = subprocess.Popen([str(ARCANAD), "--listen", f"127.0.0.1:{port}", "--data-dir",
+                                 str(data), "--tls-cert", str(cert), "--tls-key", str(key)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(url + "/_arcana/seal-status", timeout=1, verify=str(cert))
+                break
+            except requests.RequestException:
+                assert proc.poll() is None and time.monotonic() < deadline, "no arcanad"
+                time.sleep(0.05)
+
+        def cli(*args, ca: Path | None = cert, check=True):
+            e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ARCANA_ENDPOINT": url}
+            if ca is not None:
+                e["ARCANA_CA_CERT"] = str(ca)
+            p = subprocess.run([str(ARCANAD.parent / "arcana"), "--data-dir", str(data),
+                                "operator", *args], capture_output=True, text=True, timeout=60,
+                               env=e)
+            assert not check or p.returncode == 0, p.stderr
+            return p
+
+        # An untrusted certificate: the CLI refuses to send the share.
+        other = tmp_path / "other.crt"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(tmp_path / "other.key"), "-out", str(other)],
+                       check=True, capture_output=True)
+        p = cli("unseal", shares[0], ca=other, check=False)
+        assert p.returncode != 0 and "certificate verify failed" in p.stderr, p.stderr
+        assert requests.get(url + "/_arcana/seal-status", verify=str(cert)).json()["progress"] == 0
+
+        out = cli("unseal", shares[0]).stdout
+        nonce = [ln.split(":", 1)[1].strip() for ln in out.splitlines()
+                 if ln.startswith("Unseal nonce:")][0]
+        cli("unseal", "--nonce", nonce, shares[1])
+        out = cli("unseal", "--nonce", nonce, shares[2]).stdout
+        assert "Sealed:        false" in out
+        assert "Sealed:        false" in cli("status").stdout
     finally:
         proc.terminate()
         proc.wait(timeout=15)
