@@ -115,4 +115,35 @@ std::optional<HashAlg> MacHash(std::string_view a) {
   return std::nullopt;
 }
 
+Status IncompatibleAlgorithm(std::string_view algorithm, std::string_view key_spec) {
+  return Status(ErrorCode::kInvalidKeyUsage, "Algorithm " + std::string(algorithm) +
+                                                 " is incompatible with key spec " +
+                                                 std::string(key_spec) + ".");
+}
+
+Status CheckRsaPlaintextSize(std::string_view key_spec, std::string_view algorithm,
+                             size_t plaintext_bytes) {
+  size_t modulus = key_spec == "RSA_2048" ? 256 : key_spec == "RSA_3072" ? 384
+                 : key_spec == "RSA_4096" ? 512 : 0;
+  auto hash = OaepHash(algorithm);
+  if (modulus == 0 || !hash) return Status::Ok();
+  size_t max = modulus - 2 * crypto::DigestSize(*hash) - 2;
+  if (plaintext_bytes > max) {
+    return Status(ErrorCode::kValidation,
+                  "Algorithm " + std::string(algorithm) + " and key spec " +
+                      std::string(key_spec) + " cannot encrypt data larger than " +
+                      std::to_string(max) + " bytes.");
+  }
+  return Status::Ok();
+}
+
+Status CheckDigestLength(std::string_view signing_algorithm, size_t digest_bytes) {
+  auto params = SigningParamsOf(signing_algorithm);
+  if (params && digest_bytes != crypto::DigestSize(params->hash)) {
+    return Status(ErrorCode::kValidation, "Digest is invalid length for algorithm " +
+                                              std::string(signing_algorithm) + ".");
+  }
+  return Status::Ok();
+}
+
 }  // namespace arcana::domain::kms

@@ -40,4 +40,16 @@ struct SigningParams {
 std::optional<SigningParams> SigningParamsOf(std::string_view algorithm);
 std::optional<crypto::HashAlg> MacHash(std::string_view mac_algorithm);  // HMAC_SHA_256 -> kSha256
 
+// The errors AWS answers when an algorithm does not fit a key, in AWS's words.
+// kInvalidKeyUsage "Algorithm <alg> is incompatible with key spec <spec>.": an
+// encryption, signing or MAC algorithm the key's spec does not list.
+Status IncompatibleAlgorithm(std::string_view algorithm, std::string_view key_spec);
+// kValidation "Algorithm <alg> and key spec <spec> cannot encrypt data larger than <n>
+// bytes." when plaintext_bytes exceeds what RSAES-OAEP can take (k - 2*hLen - 2).
+Status CheckRsaPlaintextSize(std::string_view key_spec, std::string_view algorithm,
+                             size_t plaintext_bytes);
+// kValidation "Digest is invalid length for algorithm <alg>." unless a DIGEST message
+// is exactly as long as the signing algorithm's hash.
+Status CheckDigestLength(std::string_view signing_algorithm, size_t digest_bytes);
+
 }  // namespace arcana::domain::kms
