@@ -299,3 +299,14 @@ def test_generate_random_without_number_of_bytes(kms_raw, kms):
     assert r.status_code == 400
     assert r.json()["__type"] == "ValidationException"
     assert r.json()["message"] == "NumberOfBytes is required."
+
+
+@pytest.mark.parametrize("spec", ["HMAC_256", "ECC_NIST_P256", "RSA_2048"])
+def test_create_key_needs_key_usage_unless_symmetric(kms, spec):
+    c = kms()
+    with raises_code("ValidationException") as ei:
+        c.create_key(KeySpec=spec)
+    assert message_of(ei) == ("You must specify a KeyUsage value for all KMS keys except for "
+                              "symmetric encryption keys.")
+    assert c.list_keys()["Keys"] == []
+    assert c.create_key(KeySpec="SYMMETRIC_DEFAULT")["KeyMetadata"]["KeyUsage"] == "ENCRYPT_DECRYPT"

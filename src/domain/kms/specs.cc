@@ -41,14 +41,13 @@ Status CheckSpecAndUsage(std::string& spec, std::string& usage) {
                   "KeySpec " + spec + " is not supported by this server.");
   }
   if (usage.empty()) {
-    if (hmac) {
-      usage = "GENERATE_VERIFY_MAC";
-    } else if (ecc) {
-      usage = "SIGN_VERIFY";
-    } else {
-      usage = "ENCRYPT_DECRYPT";
+    // Only symmetric encryption keys have a default usage (ENCRYPT_DECRYPT).
+    if (!IsSymmetricSpec(spec)) {
+      return Status(ErrorCode::kValidation,
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric "
+                    "encryption keys.");
     }
-    // AWS requires KeyUsage for HMAC and ECC keys; defaults keep older callers working.
+    usage = "ENCRYPT_DECRYPT";
   }
   bool ok = (IsSymmetricSpec(spec) && usage == "ENCRYPT_DECRYPT") ||
             (rsa && (usage == "ENCRYPT_DECRYPT" || usage == "SIGN_VERIFY")) ||

@@ -22,8 +22,9 @@ std::optional<crypto::AsymmetricSpec> AsymmetricSpecOf(std::string_view spec);
 // Key length in bytes for an HMAC spec (HMAC_256 -> 32).
 size_t HmacKeyBytes(std::string_view spec);
 
-// Checks a CreateKey (KeySpec, KeyUsage) pair, filling defaults: the usage defaults to
-// ENCRYPT_DECRYPT and the spec to SYMMETRIC_DEFAULT. Errors: kValidation for a pair AWS
+// Checks a CreateKey (KeySpec, KeyUsage) pair, filling defaults: the spec defaults to
+// SYMMETRIC_DEFAULT, and the usage to ENCRYPT_DECRYPT for that spec only (every other
+// spec needs an explicit KeyUsage, as on AWS). Errors: kValidation for a pair AWS
 // rejects, kUnsupportedOperation for specs the model knows but Arcana does not implement.
 Status CheckSpecAndUsage(std::string& spec, std::string& usage);
 
