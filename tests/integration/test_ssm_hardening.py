@@ -38,11 +38,13 @@ def test_catastrophic_allowed_pattern_does_not_block_other_writers(ssm):
     endpoint = ssm.server.endpoint
     evil, other = pname("evil"), pname("other")
     results = {}
+    # boto3 clients are built here: building them in threads at once is not thread-safe.
+    clients = {"evil": quick_client(endpoint), "other": quick_client(endpoint)}
 
     def put(key, **kw):
         t0 = time.monotonic()
         try:
-            quick_client(endpoint).put_parameter(**kw)
+            clients[key].put_parameter(**kw)
             results[key] = ("ok", time.monotonic() - t0)
         except Exception as e:  # noqa: BLE001  (recorded and asserted below)
             code = getattr(e, "response", {}).get("Error", {}).get("Code", type(e).__name__)
