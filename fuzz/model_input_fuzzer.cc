@@ -13,6 +13,7 @@
 
 #include <rapidjson/document.h>
 
+#include "common/json.h"
 #include "common/status.h"
 #include "services/common/model_validator.h"
 
@@ -79,13 +80,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Op& op = Select(in.substr(0, nl));
   std::string_view body = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
 
-  // The pipeline's parse step (net/pipeline.cc): an empty body is {}.
+  // The pipeline's parse step (net/pipeline.cc): an empty body is {}, anything else goes
+  // through json::ParseBounded.
   rapidjson::Document input;
   if (body.empty()) {
     input.SetObject();
-  } else {
-    input.Parse(body.data(), body.size());
-    if (input.HasParseError()) return 0;
+  } else if (!arcana::json::ParseBounded(body, &input).ok()) {
+    return 0;
   }
   arcana::Status st = op.validator->Validate(op.name, input);
   if (!st.ok() && st.code() != arcana::ErrorCode::kSerialization &&

@@ -1,11 +1,13 @@
 // Fuzzes the operator API of the root of trust (seal/operator_api.h): seal status, unseal
-// (JSON body, Shamir share text), seal and rotate-root, over a real SQLite store in a temp
-// dir. Two servers: a Shamir one (starts sealed; 2 of 3 shares, which the fuzzer never has)
-// and a key-file one (unsealed; seal/rotate-root need a root SigV4 signature the fuzzer cannot
-// make). Input: a request in text form,
+// (JSON body, Shamir share text, nonce), seal and rotate-root, authentication by operator
+// token or SigV4, over a real SQLite store in a temp dir. Two servers: a Shamir one (starts
+// sealed; 2 of 3 shares, which the fuzzer never has) and a key-file one (unsealed). Both
+// accept the operator token kToken, which the seeds carry, so the fuzzer also explores the
+// authenticated paths (seal, unseal again, rotate-root, rekey). Input: a request in text form,
 //   METHOD PATH\n  Name:value\n ... \n  \n  body
-// Invariants checked: the Shamir server never unseals and the key-file server is never
-// sealed by an unauthenticated request; every answer is JSON with a known status.
+// Invariants checked: a request that does not carry the token changes no seal state (the
+// Shamir server never unseals, the key-file server is never sealed); every answer is a JSON
+// object with a known status.
 #include <unistd.h>
 
 #include <cstddef>
@@ -36,6 +38,7 @@ struct Server {
   std::unique_ptr<seal::OperatorApi> api;
 };
 
+constexpr const char* kToken = "fuzz-operator-token-0123456789abcdef";
 std::filesystem::path g_dir;
 
 void Must(bool ok, const char* what) {
@@ -73,7 +76,14 @@ std::unique_ptr<Server> MakeServer(const std::string& name, bool shamir) {
   }
   s->authn = std::make_unique<auth::Authenticator>(*s->store, s->root, auth::AuthOptions{});
   s->seal->AddSealListener([a = s->authn.get()] { a->ForgetCredentials(); });
-  s->api = std::make_unique<seal::OperatorApi>(*s->seal, *s->authn);
+  seal::OperatorOptions oo;
+  oo.token = kToken;
+  // Limits high enough that the fuzzer reaches the handlers, low enough to run the limiter.
+  oo.limits.per_source_burst = 1e6;
+  oo.limits.global_burst = 1e6;
+  oo.limits.per_source_rate = 1e6;
+  oo.limits.global_rate = 1e6;
+  s->api = std::make_unique<seal::OperatorApi>(*s->seal, *s->authn, oo);
   return s;
 }
 
@@ -125,12 +135,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  net::HttpRequest req = ParseText(in);
+  const bool has_token = in.find(kToken) != std::string_view::npos;
   for (Server* s : {g_shamir, g_keyfile}) {
+    const bool sealed = s->root.sealed();
+    net::HttpRequest req = ParseText(in);
     net::HttpResponse res;
     if (s->api->Handle(req, res)) Check(res);
+    if (!has_token && s->root.sealed() != sealed) {
+      __builtin_trap();  // seal state changed without credentials
+    }
   }
-  if (!g_shamir->root.sealed()) __builtin_trap();   // unsealed without the shares
-  if (g_keyfile->root.sealed()) __builtin_trap();   // sealed without credentials
+  if (!g_shamir->root.sealed()) __builtin_trap();  // unsealed without the shares
   return 0;
 }
