@@ -16,8 +16,9 @@ struct AwsErrorInfo {
 
 AwsErrorInfo LookupError(ErrorCode code);
 
-// {"__type": ..., "message": ..., "Message": ...}: clients read either key depending on
-// the service model, sending both is harmless (spec 1.5).
+// {"__type": ..., "Message": ...} for Secrets Manager's modelled exceptions,
+// {"__type": ..., "message": ...} for ValidationException, as AWS sends them; other codes
+// carry both keys (clients read either, spec 1.5).
 std::string ErrorBody(const Status& status);
 
 }  // namespace arcana::services
