@@ -86,7 +86,9 @@ def test_binary_is_base64_on_the_wire(raw, uniq):
     import base64
     name = uniq()
     data = b"\x00\xffbinary\x10"
-    r = raw("CreateSecret", {"Name": name, "SecretBinary": base64.b64encode(data).decode()})
+    # a raw request must carry the ClientRequestToken an SDK would fill in (AWS refuses it)
+    r = raw("CreateSecret", {"Name": name, "SecretBinary": base64.b64encode(data).decode(),
+                             "ClientRequestToken": str(uuid.uuid4())})
     assert r.status_code == 200, r.text
     g = raw("GetSecretValue", {"SecretId": name}).json()
     assert base64.b64decode(g["SecretBinary"], validate=True) == data
@@ -178,7 +180,8 @@ def test_oversize_body_refused_server_stays_up(sm, dev_server, uniq):
 def test_max_value_body_accepted(sm, dev_server, uniq):
     # a maximal 64 KiB value in a JSON body is far below the 1 MiB body limit
     name = uniq("big")
-    r = raw_call(dev_server.endpoint, "CreateSecret", {"Name": name, "SecretString": "y" * 65536})
+    r = raw_call(dev_server.endpoint, "CreateSecret", {"Name": name, "SecretString": "y" * 65536,
+                                                       "ClientRequestToken": str(uuid.uuid4())})
     assert r.status_code == 200, r.text[:300]
 
 
