@@ -352,7 +352,8 @@ def test_unsigned_target_cannot_be_replayed_as_another_operation(auth_server, au
     # A signature that leaves X-Amz-Target out would let a captured
     # GetSecretValue {"SecretId": x} be replayed within the skew window as DeleteSecret.
     name = f"replay-{uuid.uuid4().hex[:8]}"
-    assert auth_call(auth_server, "CreateSecret", {"Name": name, "SecretString": "v"}).status_code == 200
+    assert auth_call(auth_server, "CreateSecret", {"Name": name, "SecretString": "v",
+                                                   "ClientRequestToken": str(uuid.uuid4())}).status_code == 200
     host = auth_server.endpoint.split("://")[1]
     body = json.dumps({"SecretId": name}).encode()
     h = sigv4_headers(host, body, "secretsmanager.GetSecretValue", "us-east-1",
