@@ -315,10 +315,12 @@ struct HttpServer::Impl {
   int max_connections = 1;
   // One io_context per thread (each run by exactly one thread): connections never
   // migrate between threads, so there is no reactor lock contention and no strand.
-  // ioc is the first; it also runs the acceptor and the signal set.
+  // ioc, the first, runs only the acceptor, the signal set and the accept retry timer, so
+  // a handler stuck on a connection thread delays neither new connections nor a SIGTERM;
+  // the others (`threads` of them) serve the connections.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   asio::io_context& ioc;
-  size_t next_context = 0;
+  size_t next_context = 0;  // round robin over contexts[1..]
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
   // Accept errors (descriptors exhausted) retry after a growing pause, not at once.
@@ -331,7 +333,7 @@ struct HttpServer::Impl {
   std::condition_variable stop_cv;
   bool stop_requested = false;
 
-  explicit Impl(int threads) : contexts(MakeContexts(threads)), ioc(*contexts[0]) {}
+  explicit Impl(int threads) : contexts(MakeContexts(threads + 1)), ioc(*contexts[0]) {}
 
   static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
     std::vector<std::unique_ptr<asio::io_context>> v;
@@ -342,7 +344,7 @@ struct HttpServer::Impl {
   // Runs on ioc.
   void Accept() {
     if (!acceptor.is_open()) return;
-    auto& target = *contexts[next_context++ % contexts.size()];
+    auto& target = *contexts[1 + next_context++ % (contexts.size() - 1)];
     acceptor.async_accept(target, [this, &target](beast::error_code ec, tcp::socket sock) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) return RetryAcceptLater(ec);
