@@ -1,7 +1,8 @@
 // The HTTP/1.1 listener (Boost.Beast/Asio): keep-alive, a fixed pool of threads, an
 // explicit body limit enforced while reading (an oversize body is refused before it is
 // buffered whole), optional TLS. Requests are handed to one synchronous handler on the I/O
-// thread that read them.
+// thread that read them; the listener and the signals have a thread of their own, so a
+// stuck handler delays neither new connections nor a stop.
 // Bounded against hostile clients:
 //  - at most max_connections open connections; one more is accepted and closed at once;
 //  - a request (header and body) must arrive within request_timeout_seconds of its first
