@@ -32,7 +32,7 @@ bool HardenProcess() {
 
 void* SecureAlloc(size_t n) {
   if (n == 0) n = 1;
-  void* p = CRYPTO_secure_initialized() ? OPENSSL_secure_malloc(n) : nullptr;
+  void* p = CRYPTO_secure_malloc_initialized() ? OPENSSL_secure_malloc(n) : nullptr;
   if (p == nullptr) p = OPENSSL_malloc(n);  // secure heap absent or full
   if (p == nullptr) throw std::bad_alloc();
   return p;
