@@ -602,6 +602,15 @@ Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
     return Incomplete("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS "
                       "Authorization.");
   }
+  // X-Amz-Target selects the operation and Content-Type the protocol: a signature that
+  // covers neither would let a captured GetSecretValue be replayed as DeleteSecret with the
+  // same body. Every AWS SDK and the CLI sign both, so requiring them costs clients nothing.
+  if (FindHeader(req, "x-amz-target") != nullptr && !Signs(auth, "x-amz-target")) {
+    return Incomplete("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  if (FindHeader(req, "content-type") != nullptr && !Signs(auth, "content-type")) {
+    return Incomplete("'Content-Type' must be a 'SignedHeader' in the AWS Authorization.");
+  }
 
   // 5. Scope date.
   if (std::string_view(rdate.amz_date).substr(0, 8) != auth.date) {

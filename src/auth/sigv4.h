@@ -181,7 +181,8 @@ class Verifier {
   //  2. malformed Authorization -> kIncompleteSignature
   //  3. X-Amz-Date (fallback: Date) missing or garbled -> kIncompleteSignature
   //  4. host, or x-amz-date (date when the Date fallback is used), not signed; or
-  //     x-amz-security-token present but not signed -> kIncompleteSignature
+  //     x-amz-security-token, x-amz-target or content-type present but not signed
+  //     -> kIncompleteSignature (the target picks the operation: it must be covered)
   //  5. scope date != request date -> kInvalidSignature
   //  6. scope service != expected_service -> kInvalidSignature
   //     "Credential should be scoped to correct service: '<svc>'."

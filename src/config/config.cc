@@ -113,6 +113,14 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
       c.account_id.find_first_not_of("0123456789") != std::string::npos) {
     return Status(ErrorCode::kInvalidParameter, "--account-id must be 12 digits");
   }
+  // AWS allows 15 minutes. Wider windows lengthen the time a captured request can be
+  // replayed, and a non-positive one would reject every request (or overflow the check).
+  if (c.max_skew_seconds < 1 || c.max_skew_seconds > kMaxSkewSecondsLimit) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--max-skew-seconds must be between 1 and " +
+                      std::to_string(kMaxSkewSecondsLimit) + ", got " +
+                      std::to_string(c.max_skew_seconds));
+  }
   return c;
 }
 

@@ -9,6 +9,9 @@
 
 namespace arcana::config {
 
+// The widest SigV4 clock skew an operator may configure (AWS itself uses 900 s).
+inline constexpr int kMaxSkewSecondsLimit = 3600;
+
 struct Config {
   std::string listen = "127.0.0.1:7770";  // HOST:PORT (ARCANA_LISTEN)
   std::string data_dir = "./data";        // store and key file (ARCANA_DATA_DIR)
@@ -19,7 +22,7 @@ struct Config {
   int threads = 0;             // I/O threads; 0 = one per core (ARCANA_THREADS)
   std::string account_id = "123456789012";  // the account of the root identity
   std::string default_region = "us-east-1";  // dev mode, when a request has no scope
-  int max_skew_seconds = 900;               // SigV4 X-Amz-Date tolerance
+  int max_skew_seconds = 900;               // SigV4 X-Amz-Date tolerance (1..3600)
   std::string log_level = "info";           // trace|debug|info|warn|error
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir

@@ -200,3 +200,13 @@ def test_audit_log_records_calls_without_values(tmp_path, spawn):
     assert all(l["accessKeyId"] == "AKIAAUDIT" and l["requestId"] for l in lines)
     assert b"audit-canary-value-1234" not in path.read_bytes()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("skew", ["0", "-5", "86400"])
+def test_clock_skew_setting_is_validated(tmp_path, skew):
+    # A zero or negative window rejects every request; a day-long one lets a captured
+    # request be replayed for a day. Both are refused at startup with a clear message.
+    r = run_arcanad(["--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"), "--dev",
+                     "--max-skew-seconds", skew])
+    assert r.returncode != 0
+    assert "--max-skew-seconds must be between 1 and 3600" in (r.stderr + r.stdout)

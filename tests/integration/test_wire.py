@@ -337,6 +337,33 @@ def test_host_must_be_signed(auth_server):
 
 
 def test_signed_with_fewer_headers_is_fine(auth_server):
-    # the server must use the client's SignedHeaders list, not one of its own
-    r = auth_call(auth_server, "ListSecrets", {}, signed_only=["host", "x-amz-date", "x-amz-target"])
+    # the server must use the client's SignedHeaders list, not one of its own: an unsigned
+    # header that selects nothing (here User-Agent) may be left out of the signature
+    r = auth_call(auth_server, "ListSecrets", {},
+                  extra_headers={"User-Agent": "hand-rolled/1.0"},
+                  signed_only=["host", "x-amz-date", "x-amz-target", "content-type"])
     assert r.status_code == 200, r.text
+
+
+def test_unsigned_target_cannot_be_replayed_as_another_operation(auth_server, auth_names):
+    # A signature that leaves X-Amz-Target out would let a captured
+    # GetSecretValue {"SecretId": x} be replayed within the skew window as DeleteSecret.
+    name = f"replay-{uuid.uuid4().hex[:8]}"
+    assert auth_call(auth_server, "CreateSecret", {"Name": name, "SecretString": "v"}).status_code == 200
+    host = auth_server.endpoint.split("://")[1]
+    body = json.dumps({"SecretId": name}).encode()
+    h = sigv4_headers(host, body, "secretsmanager.GetSecretValue", "us-east-1",
+                      ROOT_AKID, ROOT_SECRET, signed_only=["host", "x-amz-date", "content-type"])
+    h["X-Amz-Target"] = "secretsmanager.DeleteSecret"
+    r = requests.post(auth_server.endpoint + "/", data=body, headers=h, timeout=10)
+    assert_aws_error(r, "IncompleteSignatureException")
+    assert "X-Amz-Target" in r.json()["message"]
+    d = auth_call(auth_server, "DescribeSecret", {"SecretId": name})
+    assert d.status_code == 200 and "DeletedDate" not in d.json(), d.text
+
+
+def test_unsigned_content_type_is_refused(auth_server):
+    r = auth_call(auth_server, "ListSecrets", {},
+                  signed_only=["host", "x-amz-date", "x-amz-target"])
+    assert_aws_error(r, "IncompleteSignatureException")
+    assert "Content-Type" in r.json()["message"]

@@ -624,6 +624,30 @@ TEST(Sigv4Verify, HostAndDateMustBeSigned) {
   EXPECT_EQ(f.lookups, 0);
 }
 
+// The target selects the operation: a signature that does not cover it could be replayed
+// as another operation with the same body (GetSecretValue -> DeleteSecret).
+TEST(Sigv4Verify, TargetAndContentTypeMustBeSignedWhenSent) {
+  Fixture f;
+  Verifier v = MakeVerifier(f);
+  for (std::string_view name : {"X-Amz-Target", "Content-Type"}) {
+    OwnedRequest o = MakeRequest();
+    std::string value = *FindHeader(o.Get(), name);
+    std::erase_if(o.Get().headers, [&](const auto& x) { return x.first == name; });
+    SignRequest(o.Get(), kAkid, kSecret, "us-east-1", "secretsmanager", kAmzDate);
+    o.Get().headers.emplace_back(std::string(name), value);
+    ExpectError(v.Verify(o.Get(), "secretsmanager"), ErrorCode::kIncompleteSignature,
+                "'" + std::string(name) + "' must be a 'SignedHeader'");
+  }
+  EXPECT_EQ(f.lookups, 0);
+
+  // A request that carries no Content-Type at all is fine (nothing unsigned selects anything).
+  OwnedRequest bare = MakeRequest();
+  std::erase_if(bare.Get().headers, [](const auto& x) { return x.first == "Content-Type"; });
+  SignRequest(bare.Get(), kAkid, kSecret, "us-east-1", "secretsmanager", kAmzDate);
+  auto r = v.Verify(bare.Get(), "secretsmanager");
+  EXPECT_TRUE(r.ok()) << r.status().message();
+}
+
 TEST(Sigv4Verify, SessionTokenMustBeSigned) {
   Fixture f;
   f.creds[kAkid].session_token = "tok-1";
