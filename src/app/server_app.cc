@@ -22,6 +22,7 @@
 #include "net/http_server.h"
 #include "net/pipeline.h"
 #include "seal/operator_api.h"
+#include "seal/operator_token.h"
 #include "seal/seal_manager.h"
 #include "services/kms/kms_data_key_provider.h"  // KMS
 #include "services/kms/kms_maintenance.h"  // KMS
@@ -168,9 +169,19 @@ int RunServer(const config::Config& cfg) {
     kms_keys.ForgetMaterials();  // KMS
     return store.WipeKms();  // KMS
   };
-  seal::OperatorApi operator_api(sealer, authn);  // seal status, unseal, seal, rotate-root
+  // Seal status, unseal, seal, rotate-root; the token works while sealed (access keys do not).
+  seal::OperatorOptions oo;
+  oo.tls = tls;
+  {
+    const char* env_token = std::getenv("ARCANA_OPERATOR_TOKEN");
+    auto token = seal::LoadOperatorToken(env_token != nullptr ? env_token : "",
+                                         cfg.operator_token_file, cfg.data_dir);
+    if (!token.ok()) return Fail("operator token: " + token.status().message());
+    oo.token = std::move(token).value();
+  }
+  seal::OperatorApi operator_api(sealer, authn, std::move(oo));
   po.root = root.get();
-  po.operator_api = [&operator_api](const net::HttpRequest& q, net::HttpResponse& r) {
+  po.operator_api = [&operator_api](net::HttpRequest& q, net::HttpResponse& r) {
     return operator_api.Handle(q, r);
   };
   net::Pipeline pipeline(po, authn, authz, audit);

@@ -1,7 +1,7 @@
 // The `arcana operator` commands that talk to a running arcanad (seal status, unseal, seal,
-// rotate-root) over its HTTP listener (plain http:// endpoints only for now). Seal and
-// rotate-root are SigV4-signed (service "arcana") with AWS_ACCESS_KEY_ID /
-// AWS_SECRET_ACCESS_KEY of a root identity.
+// rotate-root) over its listener: http:// (loopback) or https:// (the server's certificate
+// is verified against the system CAs, or ARCANA_CA_CERT when set). Credentials: see
+// OperatorAuth.
 // Thread-safety: none needed (one call at a time from the CLI).
 #pragma once
 
@@ -19,14 +19,25 @@ struct HttpReply {
 struct Endpoint {
   std::string host = "127.0.0.1";
   std::string port = "7770";
+  bool tls = false;     // https://
+  std::string ca_file;  // PEM CAs to trust instead of the system's (ARCANA_CA_CERT)
 };
 
-// Parses "http://host:port". Errors: kInvalidParameter (https is not supported yet).
+// Parses "http://host:port" or "https://host:port". Errors: kInvalidParameter.
 Result<Endpoint> ParseEndpoint(const std::string& url);
 
-// Sends one request; signs it when akid is non-empty. Errors: kInternalFailure (network).
+// Operator credentials (seal/operator_api.h): the token when set, else a SigV4 signature
+// when akid is set, else none.
+struct OperatorAuth {
+  std::string token;
+  std::string akid;
+  std::string secret;
+};
+
+// Sends one request with auth's credentials (none when null). Errors: kInternalFailure
+// (network).
 Result<HttpReply> OperatorCall(const Endpoint& ep, const std::string& method,
                                const std::string& path, const std::string& body,
-                               const std::string& akid = "", const std::string& secret = "");
+                               const OperatorAuth* auth = nullptr);
 
 }  // namespace arcana::cli

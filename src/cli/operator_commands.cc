@@ -9,7 +9,9 @@
 
 #include "auth/access_keys.h"
 #include "cli/operator_client.h"
+#include "common/json.h"
 #include "crypto/aead.h"
+#include "seal/operator_token.h"
 #include "seal/seal_manager.h"
 
 namespace arcana::cli {
@@ -77,9 +79,13 @@ OperatorCommands::OperatorCommands(CLI::App& app, const std::string& data_dir)
     : data_dir_(data_dir) {
   op_ = app.add_subcommand("operator", "root of trust: init, unseal, seal, rotate-root, status");
   op_->require_subcommand(1);
-  op_->add_option("--endpoint", endpoint_, "arcanad endpoint (http://HOST:PORT)")
+  op_->add_option("--endpoint", endpoint_, "arcanad endpoint (http://HOST:PORT or https://HOST:PORT)")
       ->envname("ARCANA_ENDPOINT")->capture_default_str();
   op_->add_flag("--json", json_, "print the server's JSON answer");
+  op_->add_option("--operator-token-file", token_file_,
+                  "file holding the operator token (default <data-dir>/operator.token; "
+                  "ARCANA_OPERATOR_TOKEN gives the token itself)")
+      ->envname("ARCANA_OPERATOR_TOKEN_FILE");
   init_ = op_->add_subcommand(
       "init", "make a new data dir Shamir-sealed: generate the root key and print its shares once");
   init_->add_option("--shares", shares_, "number of shares")->capture_default_str();
@@ -90,10 +96,20 @@ OperatorCommands::OperatorCommands(CLI::App& app, const std::string& data_dir)
   unseal_ = op_->add_subcommand(
       "unseal", "give the server one share (argument, or stdin / prompt when omitted)");
   unseal_->add_option("share", share_, "the share text (arcs1-...)");
-  unseal_->add_flag("--reset", reset_, "discard the shares given so far");
-  seal_ = op_->add_subcommand("seal", "seal the running server (needs root AWS credentials)");
+  unseal_->add_option("--nonce", nonce_,
+                      "nonce of the unseal attempt (printed after its first share)")
+      ->envname("ARCANA_OPERATOR_NONCE");
+  unseal_->add_flag("--reset", reset_,
+                    "discard the shares given so far (needs the operator token)");
+  seal_ = op_->add_subcommand("seal", "seal the running server (needs operator credentials)");
   rotate_ = op_->add_subcommand(
-      "rotate-root", "rewrap every key under a new root key (needs root AWS credentials)");
+      "rotate-root",
+      "rewrap every key under a new root key (needs operator credentials). Shamir: prints a "
+      "nonce; then each share holder runs `rotate-root --nonce N` with a current share");
+  rotate_->add_option("share", share_, "Shamir: a current share (stdin / prompt when omitted)");
+  rotate_->add_option("--nonce", nonce_, "Shamir: nonce of the rotation attempt")
+      ->envname("ARCANA_OPERATOR_NONCE");
+  rotate_->add_flag("--cancel", cancel_, "Shamir: drop the rotation attempt in progress");
 }
 
 std::optional<int> OperatorCommands::Run() {
@@ -143,47 +159,118 @@ int OperatorCommands::Init() {
   return 0;
 }
 
+OperatorAuth OperatorCommands::Credentials() const {
+  OperatorAuth a;
+  a.token = Env("ARCANA_OPERATOR_TOKEN");
+  if (a.token.empty()) {
+    std::string file = token_file_;
+    if (file.empty()) {
+      std::string dflt = seal::OperatorTokenPathIn(data_dir_);
+      if (::access(dflt.c_str(), R_OK) == 0) file = dflt;
+    }
+    if (!file.empty()) {
+      auto t = seal::ReadOperatorTokenFile(file);
+      if (t.ok()) {
+        a.token = std::move(t).value();
+      } else {
+        std::cerr << "arcana: warning: " << t.status().message() << "\n";
+      }
+    }
+  }
+  a.akid = Env("AWS_ACCESS_KEY_ID");
+  a.secret = Env("AWS_SECRET_ACCESS_KEY");
+  if (a.secret.empty()) a.akid.clear();
+  return a;
+}
+
 int OperatorCommands::Online(const std::string& what) {
   auto ep = ParseEndpoint(endpoint_);
   if (!ep.ok()) return Die(ep.status().message());
   Result<HttpReply> reply = Status::Ok();
+  OperatorAuth auth = Credentials();
+  struct Wipe {
+    OperatorAuth& a;
+    ~Wipe() {
+      crypto::SecureWipe(a.token);
+      crypto::SecureWipe(a.secret);
+    }
+  } wipe_auth{auth};
+  auto need_auth = [&]() -> bool { return !auth.token.empty() || !auth.akid.empty(); };
+  const char* kNoAuth =
+      "no operator credentials: set ARCANA_OPERATOR_TOKEN (or --operator-token-file; the "
+      "server writes <data-dir>/operator.token at first start), or AWS_ACCESS_KEY_ID and "
+      "AWS_SECRET_ACCESS_KEY to a root identity key";
+  // The body of a share submission: {"share": ..., "nonce": ...}.
+  auto share_body = [&](std::string share) {
+    std::string body = "{\"share\":" + JsonString(share);
+    if (!nonce_.empty()) body += ",\"nonce\":" + JsonString(nonce_);
+    crypto::SecureWipe(share);
+    return body + "}";
+  };
   if (what == "status") {
     reply = OperatorCall(*ep, "GET", "/_arcana/seal-status", "");
   } else if (what == "unseal") {
     std::string body;
     if (reset_) {
+      if (!need_auth()) return Die(kNoAuth);
       body = R"({"reset":true})";
     } else {
-      // Key file / HSM servers unseal again without a share; ask only when Shamir.
+      // Key file / HSM servers unseal again without a share, with credentials.
       auto st = OperatorCall(*ep, "GET", "/_arcana/seal-status", "");
       if (!st.ok()) return Die(st.status().message());
       bool shamir = st->body.find("\"shamir\"") != std::string::npos;
-      std::string share = share_;
-      if (share == "-" || (share.empty() && shamir)) share = ReadShare();
-      body = share.empty() ? "{}" : "{\"share\":" + JsonString(share) + "}";
-      crypto::SecureWipe(share);
+      if (shamir) {
+        std::string share = share_;
+        if (share.empty() || share == "-") share = ReadShare();
+        body = share_body(std::move(share));
+      } else {
+        if (!need_auth()) return Die(kNoAuth);
+        body = "{}";
+      }
     }
-    reply = OperatorCall(*ep, "POST", "/_arcana/operator/unseal", body);
+    reply = OperatorCall(*ep, "POST", "/_arcana/operator/unseal", body, &auth);
+    crypto::SecureWipe(body);
+  } else if (what == "rotate-root" && !nonce_.empty()) {
+    std::string share = share_;
+    if (share.empty() || share == "-") share = ReadShare();
+    std::string body = share_body(std::move(share));
+    reply = OperatorCall(*ep, "POST", "/_arcana/operator/rotate-root", body, &auth);
     crypto::SecureWipe(body);
   } else {
-    std::string akid = Env("AWS_ACCESS_KEY_ID"), secret = Env("AWS_SECRET_ACCESS_KEY");
-    if (akid.empty() || secret.empty()) {
-      return Die("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a root identity key");
-    }
-    reply = OperatorCall(*ep, "POST", "/_arcana/operator/" + what, "{}", akid, secret);
+    if (!need_auth()) return Die(kNoAuth);
+    std::string body = cancel_ ? R"({"cancel":true})" : "{}";
+    reply = OperatorCall(*ep, "POST", "/_arcana/operator/" + what, body, &auth);
   }
   if (!reply.ok()) return Die(reply.status().message());
   rapidjson::Document d;
-  d.Parse(reply->body.data(), reply->body.size());
+  const bool parsed = json::ParseBounded(reply->body, &d).ok();
   if (json_) std::cout << reply->body << "\n";
   if (reply->status != 200) {
-    std::string msg = !d.HasParseError() && d.IsObject() && d.HasMember("message") &&
+    std::string msg = parsed && d.IsObject() && d.HasMember("message") &&
                               d["message"].IsString()
                           ? d["message"].GetString()
                           : reply->body;
     return Die(what + " failed (HTTP " + std::to_string(reply->status) + "): " + msg);
   }
-  if (json_ || d.HasParseError() || !d.IsObject()) return 0;
+  if (json_ || !parsed || !d.IsObject()) return 0;
+  if (what == "rotate-root" && d.HasMember("cancelled")) {
+    std::cout << "Root rotation attempt cancelled\n";
+    return 0;
+  }
+  if (what == "rotate-root" && !d.HasMember("root_key_id") && d.HasMember("nonce") &&
+      d["nonce"].IsString()) {
+    // Shamir: the rotation waits for a quorum of current shares under this nonce.
+    int progress = d.HasMember("progress") && d["progress"].IsInt() ? d["progress"].GetInt() : 0;
+    int threshold = d.HasMember("threshold") && d["threshold"].IsInt() ? d["threshold"].GetInt() : 0;
+    std::cout << "Rotation nonce: " << d["nonce"].GetString() << "\n"
+              << "Rotation progress: " << progress << "/" << threshold << "\n";
+    if (progress == 0) {
+      std::cout << "Each of " << threshold << " share holders runs: arcana operator rotate-root "
+                << "--nonce " << d["nonce"].GetString() << "\n"
+                << "(the new shares are printed ONCE, to the holder of the last share)\n";
+    }
+    return 0;
+  }
   if (what == "rotate-root") {
     std::cout << "Root key rotated: " << d["old_root_key_id"].GetString() << " -> "
               << d["root_key_id"].GetString() << " (" << d["rewrapped"].GetUint64()
@@ -198,6 +285,11 @@ int OperatorCommands::Online(const std::string& what) {
     return 0;
   }
   PrintStatus(d);
+  if (d.HasMember("nonce") && d["nonce"].IsString()) {
+    std::cout << "Unseal nonce:  " << d["nonce"].GetString() << "\n"
+              << "(the other share holders run: arcana operator unseal --nonce "
+              << d["nonce"].GetString() << ")\n";
+  }
   return 0;
 }
 

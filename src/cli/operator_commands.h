@@ -1,6 +1,11 @@
 // `arcana operator ...`: init (offline, on the data dir), status, unseal, seal, rotate-root
 // (online, against a running arcanad; see seal/operator_api.h), and the offline unseal the
 // data-dir commands (access-key create) use.
+// Credentials of the online commands: the operator token (ARCANA_OPERATOR_TOKEN, else
+// --operator-token-file / ARCANA_OPERATOR_TOKEN_FILE, else <data-dir>/operator.token when
+// readable), else a root identity's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (unsealed only).
+// Shamir shares go with the attempt's nonce (--nonce / ARCANA_OPERATOR_NONCE), which the
+// first share of an unseal, or `rotate-root` itself, prints.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/operator_client.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
 #include "storage/sqlite_store.h"
@@ -25,6 +31,7 @@ class OperatorCommands {
  private:
   int Init();
   int Online(const std::string& what);
+  OperatorAuth Credentials() const;
 
   const std::string& data_dir_;
   CLI::App* op_ = nullptr;
@@ -37,8 +44,11 @@ class OperatorCommands {
   int threshold_ = 3;
   std::string account_ = "123456789012";
   std::string endpoint_ = "http://127.0.0.1:7770";
+  std::string token_file_;
   std::string share_;
+  std::string nonce_;
   bool reset_ = false;
+  bool cancel_ = false;
   bool json_ = false;
 };
 

@@ -1,6 +1,63 @@
 #include "common/json.h"
 
+#include <rapidjson/error/en.h>
+
 namespace arcana::json {
+
+size_t NestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > limit) return limit + 1;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return deepest;
+}
+
+Status ParseBounded(std::string_view text, rapidjson::Document* doc, size_t max_depth,
+                    size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status(ErrorCode::kSerialization,
+                  "JSON text of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+                      std::to_string(max_bytes) + " bytes");
+  }
+  if (NestingDepth(text, max_depth) > max_depth) {
+    return Status(ErrorCode::kSerialization,
+                  "JSON nesting exceeds the limit of " + std::to_string(max_depth) + " levels");
+  }
+  doc->Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (doc->HasParseError()) {
+    return Status(ErrorCode::kSerialization,
+                  std::string(rapidjson::GetParseError_En(doc->GetParseError())) + " at offset " +
+                      std::to_string(doc->GetErrorOffset()));
+  }
+  return Status::Ok();
+}
 
 bool Input::Has(const char* name) const {
   auto it = v_.FindMember(name);

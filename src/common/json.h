@@ -13,7 +13,25 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 namespace arcana::json {
+
+// Every JSON text from outside (request bodies, operator bodies, policies) and every stored
+// document is parsed through ParseBounded: RapidJSON's default parser recurses once per
+// nesting level, so 200 KB of '[' overflows the stack. The bound is checked before
+// parsing, and the parse itself is iterative (no recursion at any depth).
+inline constexpr size_t kMaxDepth = 64;               // nesting levels ({ and [)
+inline constexpr size_t kMaxBytes = size_t{16} << 20;  // 16 MiB: far above any API body
+
+// Parses text into *doc. Accepts nesting up to max_depth levels (a scalar is depth 0, "[]"
+// depth 1); brackets inside strings do not count. Errors: kSerialization, with a message
+// naming the problem (syntax error and offset, too deep, too large); *doc is then unusable.
+Status ParseBounded(std::string_view text, rapidjson::Document* doc,
+                    size_t max_depth = kMaxDepth, size_t max_bytes = kMaxBytes);
+// The nesting depth of text as ParseBounded counts it, stopping early once it exceeds
+// limit (then returns limit + 1). Not a validator: malformed text still gets a number.
+size_t NestingDepth(std::string_view text, size_t limit);
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 

@@ -44,6 +44,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   integer("pkcs11_slot", c.pkcs11_slot);
   str("pkcs11_pin", c.pkcs11_pin);
   str("pkcs11_key_label", c.pkcs11_key_label);
+  str("operator_token_file", c.operator_token_file);
   return Status::Ok();
 }
 
@@ -100,6 +101,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
       ->envname("ARCANA_PKCS11_PIN");
   app.add_option("--pkcs11-key-label", c.pkcs11_key_label, "label of the wrapping AES key")
       ->envname("ARCANA_PKCS11_KEY_LABEL")->capture_default_str();
+  app.add_option("--operator-token-file", c.operator_token_file,
+                 "operator token for /_arcana/operator/* (default <data-dir>/operator.token, "
+                 "created at first start; ARCANA_OPERATOR_TOKEN gives the token itself)")
+      ->envname("ARCANA_OPERATOR_TOKEN_FILE");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

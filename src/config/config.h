@@ -33,6 +33,10 @@ struct Config {
   int pkcs11_slot = -1;            // or by slot id (ARCANA_PKCS11_SLOT)
   std::string pkcs11_pin;          // user PIN (ARCANA_PKCS11_PIN; prefer env/TOML to a flag)
   std::string pkcs11_key_label = "arcana-root-wrap";  // AES key (ARCANA_PKCS11_KEY_LABEL)
+  // The operator endpoints' token (seal/operator_token.h): a file holding it
+  // (ARCANA_OPERATOR_TOKEN_FILE); "" = <data-dir>/operator.token. ARCANA_OPERATOR_TOKEN, an
+  // environment variable only, gives the token itself and wins.
+  std::string operator_token_file;
 };
 
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and

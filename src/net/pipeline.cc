@@ -1,12 +1,12 @@
 #include "net/pipeline.h"
 
-#include <rapidjson/error/en.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
 #include <random>
 
+#include "common/json.h"
 #include "crypto/random.h"
 #include "services/common/aws_error.h"
 
@@ -156,11 +156,11 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
     if (req.body.empty()) {
       input.SetObject();  // clients always send {}; tolerate an empty body
     } else {
-      input.Parse(req.body.data(), req.body.size());
-      if (input.HasParseError()) {
-        st = Status(ErrorCode::kSerialization,
-                    std::string("Invalid JSON in request body: ") +
-                        rapidjson::GetParseError_En(input.GetParseError()));
+      // Bounded: a deeply nested body is a SerializationException, never a deep recursion.
+      Status parsed = json::ParseBounded(req.body, &input);
+      if (!parsed.ok()) {
+        st = Status(ErrorCode::kSerialization, "Invalid JSON in request body: " + parsed.message());
+        input.SetObject();  // the audit stage reads it
       }
     }
   }

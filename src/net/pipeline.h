@@ -27,7 +27,7 @@ struct PipelineOptions {
   // holds the root key generation it runs under, so a rotation can wait for it. Null: no gate.
   const crypto::RootKey* root = nullptr;
   // Operator endpoints (seal/operator_api.h); returns true when it answered the request.
-  std::function<bool(const HttpRequest&, HttpResponse&)> operator_api;
+  std::function<bool(HttpRequest&, HttpResponse&)> operator_api;  // may wipe req.body
 };
 
 class Pipeline {

@@ -1,37 +1,78 @@
 // The operator endpoints of the root of trust, on the API listener:
 //   GET  /_arcana/seal-status           public: {"sealed", "type", "threshold", "shares",
 //                                       "progress", "root_key_id" (while unsealed)}
-//   POST /_arcana/operator/unseal       public: {"share": "arcs1-..."} (Shamir; the share is
-//                                       the credential, as in Vault) or {} (key file / HSM:
-//                                       unseal again after `seal`); {"reset": true} clears
-//                                       submitted shares. Answers the seal status.
-//   POST /_arcana/operator/seal         SigV4-signed (service "arcana") by a root identity
-//   POST /_arcana/operator/rotate-root  SigV4-signed by a root identity; answers the new root
-//                                       key id and, for Shamir, the new shares (shown once)
-// Errors: {"error": "...", "message": "..."} with 400 / 403 / 503.
-// Seal and rotate-root need credentials because they can deny service or hand out new
-// shares; while sealed no credential can be checked, which is why unseal takes the share.
+//   POST /_arcana/operator/unseal       Shamir: {"share": "arcs1-...", "nonce": "..."}. The
+//                                       share is its own credential (as in Vault); the first
+//                                       share of an attempt answers a "nonce" that every later
+//                                       share must carry. Key file / HSM (unseal again after
+//                                       `seal`): {} with operator credentials.
+//                                       {"reset": true} with operator credentials drops the
+//                                       attempt in progress. Answers the seal status.
+//   POST /_arcana/operator/seal         operator credentials
+//   POST /_arcana/operator/rotate-root  key file / HSM: operator credentials; answers the new
+//                                       root key id. Shamir (a rekey, as Vault's): {} with
+//                                       operator credentials answers {"nonce", "threshold",
+//                                       "progress"}; then {"nonce", "share"} with current
+//                                       shares; the share that completes the quorum answers
+//                                       the new root key id and the new shares (shown once).
+//                                       {"cancel": true} with operator credentials drops it.
+// Operator credentials: the operator token (header X-Arcana-Operator-Token,
+// seal/operator_token.h) or, while unsealed, a SigV4 signature (service "arcana") by a root
+// identity. While sealed only the token works: access-key secrets are sealed too.
+// Shares and the token are accepted only over TLS or from a loopback address. Every POST is
+// rate-limited per source address and globally (seal/rate_limiter.h): 429 with Retry-After.
+// Bodies are JSON objects of at most kMaxOperatorBody bytes.
+// Errors: {"error": "...", "message": "..."} with 400 / 401 / 403 / 404 / 405 / 409 / 413 /
+// 429 / 503.
 // Thread-safety: Handle() runs concurrently on every I/O thread.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "auth/authenticator.h"
 #include "net/http_types.h"
+#include "seal/rate_limiter.h"
 #include "seal/seal_manager.h"
 
 namespace arcana::seal {
 
-class OperatorApi {
- public:
-  OperatorApi(SealManager& seal, const auth::Authenticator& authn) : seal_(seal), authn_(authn) {}
-  // False when req is not an operator endpoint of the root of trust.
-  bool Handle(const net::HttpRequest& req, net::HttpResponse& res);
+inline constexpr size_t kMaxOperatorBody = 4096;
+inline constexpr std::string_view kOperatorTokenHeader = "X-Arcana-Operator-Token";
 
- private:
-  SealManager& seal_;
-  const auth::Authenticator& authn_;
+struct OperatorOptions {
+  std::string token;  // required operator token; empty: only root SigV4 (while unsealed)
+  bool tls = false;   // the listener serves TLS, so credentials may come from any address
+  RateLimits limits;
 };
 
-// {"sealed":...} as the seal-status endpoint answers it.
-std::string SealStatusJson(const SealStatus& s);
+class OperatorApi {
+ public:
+  OperatorApi(SealManager& seal, const auth::Authenticator& authn, OperatorOptions opts);
+  ~OperatorApi();
+  OperatorApi(const OperatorApi&) = delete;
+  OperatorApi& operator=(const OperatorApi&) = delete;
+
+  // False when req is not an operator endpoint of the root of trust. Wipes req.body (it may
+  // hold a share) once it has been handled.
+  bool Handle(net::HttpRequest& req, net::HttpResponse& res);
+
+ private:
+  void HandlePost(std::string_view op, const net::HttpRequest& req, net::HttpResponse& res);
+  // True when req carries valid operator credentials; otherwise writes the error to res.
+  bool Authenticate(const net::HttpRequest& req, net::HttpResponse& res);
+
+  SealManager& seal_;
+  const auth::Authenticator& authn_;
+  OperatorOptions opts_;
+  std::string token_digest_;  // SHA-256 of the token: compared in constant time
+  RateLimiter limiter_;
+};
+
+// {"sealed":...} as the seal-status endpoint answers it; plus "nonce" when non-empty.
+std::string SealStatusJson(const SealStatus& s, std::string_view nonce = "");
+
+// Whether shares and tokens may arrive this way: over TLS, or from a loopback address.
+bool CredentialTransportOk(bool tls, std::string_view remote_address);
 
 }  // namespace arcana::seal

@@ -5,6 +5,7 @@
 #include "auth/access_keys.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "seal/keyfile.h"
 
@@ -302,20 +303,67 @@ SealStatus SealManager::status() const {
   s.type = type_;
   s.threshold = threshold_;
   s.shares = shares_;
-  s.progress = static_cast<int>(progress_.size());
+  const bool live = !unseal_.shares.empty() &&
+                    std::chrono::steady_clock::now() - unseal_.last < opts_.attempt_ttl;
+  s.progress = live ? static_cast<int>(unseal_.shares.size()) : 0;
   if (!s.sealed) s.root_key_id = root_.id();
   return s;
 }
 
-void SealManager::ResetProgress() {
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto& s : progress_) crypto::SecureWipe(s.y);
-  progress_.clear();
+void SealManager::Attempt::Clear() {
+  for (auto& s : shares) crypto::SecureWipe(s.y);
+  shares.clear();
+  crypto::SecureWipe(nonce);
+  nonce.clear();
 }
 
-Result<SealStatus> SealManager::Unseal(std::string_view share_text) {
+Status SealManager::AddShare(Attempt& a, std::string_view share_text, std::string_view nonce,
+                             const char* what) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!a.nonce.empty() && now - a.last >= opts_.attempt_ttl) {
+    spdlog::warn("root of trust: {} attempt expired after {} s without a share", what,
+                 opts_.attempt_ttl.count());
+    a.Clear();
+  }
+  // The nonce is checked before the share is even decoded: a request that does not know
+  // it learns nothing and changes nothing.
+  if (!nonce.empty() || !a.nonce.empty()) {
+    if (a.nonce.empty()) {
+      return Status(ErrorCode::kConflict,
+                    std::string("no ") + what +
+                        " attempt with this nonce is in progress (it finished, expired or was "
+                        "reset); submit a share without a nonce to start a new one");
+    }
+    if (!crypto::ConstantTimeEquals(crypto::Sha256(nonce), crypto::Sha256(a.nonce))) {
+      return Status(ErrorCode::kConflict,
+                    std::string("an ") + what +
+                        " attempt is in progress and this nonce does not match it; ask the "
+                        "operator who started it for its nonce (or reset it with operator "
+                        "credentials)");
+    }
+  }
+  ARCANA_ASSIGN_OR_RETURN(crypto::Share share, crypto::DecodeShare(share_text));
+  for (const auto& s : a.shares) {
+    if (s.index == share.index) {
+      crypto::SecureWipe(share.y);
+      return Status(ErrorCode::kInvalidParameter,
+                    "share " + std::to_string(share.index) + " was given already");
+    }
+  }
+  if (a.nonce.empty()) a.nonce = crypto::HexEncode(crypto::RandomBytes(16));
+  a.shares.push_back(std::move(share));
+  a.last = now;
+  return Status::Ok();
+}
+
+void SealManager::ResetProgress() {
+  std::lock_guard<std::mutex> l(mu_);
+  unseal_.Clear();
+}
+
+Result<UnsealReply> SealManager::Unseal(std::string_view share_text, std::string_view nonce) {
   std::lock_guard<std::mutex> r(rotate_mu_);
-  if (!root_.sealed()) return status();
+  if (!root_.sealed()) return UnsealReply{status(), ""};
   std::string type;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -325,27 +373,22 @@ Result<SealStatus> SealManager::Unseal(std::string_view share_text) {
     ARCANA_ASSIGN_OR_RETURN(std::string key, AutoUnsealKey());
     ARCANA_RETURN_IF_ERROR(UnsealWith(std::move(key)));
     spdlog::info("root of trust: unsealed by {}", type);
-    return status();
+    return UnsealReply{status(), ""};
   }
-  ARCANA_ASSIGN_OR_RETURN(crypto::Share share, crypto::DecodeShare(share_text));
   std::vector<crypto::Share> shares;
+  std::string attempt_nonce;
   {
     std::lock_guard<std::mutex> l(mu_);
-    for (const auto& s : progress_) {
-      if (s.index == share.index) {
-        return Status(ErrorCode::kInvalidParameter,
-                      "share " + std::to_string(share.index) + " was given already");
-      }
-    }
-    progress_.push_back(std::move(share));
-    if (static_cast<int>(progress_.size()) < threshold_) {
-      spdlog::info("root of trust: unseal progress {}/{}", progress_.size(), threshold_);
-      // status() takes mu_ again
+    ARCANA_RETURN_IF_ERROR(AddShare(unseal_, share_text, nonce, "unseal"));
+    if (static_cast<int>(unseal_.shares.size()) < threshold_) {
+      spdlog::info("root of trust: unseal progress {}/{}", unseal_.shares.size(), threshold_);
+      attempt_nonce = unseal_.nonce;
     } else {
-      shares.swap(progress_);
+      shares.swap(unseal_.shares);
+      unseal_.Clear();
     }
   }
-  if (shares.empty()) return status();
+  if (shares.empty()) return UnsealReply{status(), std::move(attempt_nonce)};
   auto key = crypto::ShamirCombine(shares);
   for (auto& s : shares) crypto::SecureWipe(s.y);
   if (!key.ok()) return key.status();
@@ -356,13 +399,17 @@ Result<SealStatus> SealManager::Unseal(std::string_view share_text) {
                   "the shares do not reconstruct this store's root key; unseal progress was reset");
   }
   spdlog::info("root of trust: unsealed with {} shares (root key {})", threshold_, root_.id());
-  return status();
+  return UnsealReply{status(), ""};
 }
 
 Status SealManager::Seal() {
   std::lock_guard<std::mutex> r(rotate_mu_);
   root_.Wipe();
-  ResetProgress();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    unseal_.Clear();
+    rekey_.Clear();
+  }
   for (const auto& fn : seal_listeners_) fn();
   spdlog::warn("root of trust: SEALED by an operator; API calls are refused until unsealed");
   return Status::Ok();
@@ -370,6 +417,80 @@ Status SealManager::Seal() {
 
 Result<RotationReport> SealManager::RotateRoot() {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (type_ == "shamir") {
+      return Status(ErrorCode::kInvalidParameter,
+                    "a Shamir root rotation needs a quorum of the current shares: start it with "
+                    "RekeyInit and submit the shares with its nonce");
+    }
+  }
+  return RotateLocked();
+}
+
+Result<RekeyStatus> SealManager::RekeyInit() {
+  std::lock_guard<std::mutex> r(rotate_mu_);
+  if (root_.sealed()) {
+    return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it before rotating");
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (type_ != "shamir") {
+    return Status(ErrorCode::kInvalidParameter,
+                  "only a Shamir root of trust rotates with shares; this one rotates at once");
+  }
+  rekey_.Clear();
+  rekey_.nonce = crypto::HexEncode(crypto::RandomBytes(16));
+  rekey_.last = std::chrono::steady_clock::now();
+  spdlog::warn("root of trust: root rotation started; waiting for {} current shares", threshold_);
+  return RekeyStatus{rekey_.nonce, threshold_, 0};
+}
+
+void SealManager::RekeyCancel() {
+  std::lock_guard<std::mutex> l(mu_);
+  rekey_.Clear();
+}
+
+Result<std::pair<RekeyStatus, std::optional<RotationReport>>> SealManager::RekeySubmit(
+    std::string_view share_text, std::string_view nonce) {
+  std::lock_guard<std::mutex> r(rotate_mu_);
+  if (root_.sealed()) {
+    return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it before rotating");
+  }
+  std::vector<crypto::Share> shares;
+  RekeyStatus st;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (type_ != "shamir") {
+      return Status(ErrorCode::kInvalidParameter, "only a Shamir root of trust rotates with shares");
+    }
+    if (nonce.empty()) {
+      return Status(ErrorCode::kConflict, "a rotation share needs the nonce of the rotation attempt");
+    }
+    ARCANA_RETURN_IF_ERROR(AddShare(rekey_, share_text, nonce, "rotation"));
+    st = RekeyStatus{rekey_.nonce, threshold_, static_cast<int>(rekey_.shares.size())};
+    if (st.progress < threshold_) return std::make_pair(st, std::optional<RotationReport>());
+    shares.swap(rekey_.shares);
+    rekey_.Clear();
+  }
+  // The quorum must rebuild the key in use, or whoever submitted would get new shares
+  // without ever having held old ones.
+  auto key = crypto::ShamirCombine(shares);
+  for (auto& s : shares) crypto::SecureWipe(s.y);
+  if (!key.ok()) return key.status();
+  ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
+  const bool current = Holder(*key).Open(check, kCheckAad).ok();
+  crypto::SecureWipe(*key);
+  if (!current) {
+    spdlog::warn("root of trust: rotation refused: the shares do not rebuild the current root key");
+    return Status(ErrorCode::kInvalidParameter,
+                  "the shares do not reconstruct the current root key; the rotation attempt "
+                  "was dropped");
+  }
+  ARCANA_ASSIGN_OR_RETURN(RotationReport rep, RotateLocked());
+  return std::make_pair(st, std::optional<RotationReport>(std::move(rep)));
+}
+
+Result<RotationReport> SealManager::RotateLocked() {
   if (root_.sealed()) {
     return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it before rotating");
   }

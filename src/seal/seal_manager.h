@@ -6,6 +6,9 @@
 //   shamir   `arcana operator init --shares N --threshold K` splits the root key into N
 //            Shamir shares (crypto/shamir.h), printed once; the server starts sealed and
 //            unseals when K shares have been submitted (POST /_arcana/operator/unseal).
+//            The first share of an attempt returns a random nonce; every later share must
+//            carry it (as Vault binds its generate-root and rekey progress), so a stranger
+//            can neither add to nor reset someone else's progress.
 //   pkcs11   auto-unseal: the root key is stored only wrapped (AES-GCM) by a non-extractable
 //            AES key on a PKCS#11 token (seal/pkcs11_wrap.h), generated there at first start.
 //
@@ -27,9 +30,13 @@
 // forget K1. If that verification cannot finish, K1 stays held (and recoverable through
 // root.pending). Every blob names its root key (root_key.h), so a crash anywhere is completed
 // at the next unseal by moving every blob to the committed key.
+// A Shamir rotation is a two-step rekey (RekeyInit returns a nonce; only once the threshold of
+// *current* shares has been submitted with it does the rotation run and hand out the new
+// shares, once), so new shares never go to someone who could not unseal the server anyway.
 // Thread-safety: every public method is thread-safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -50,6 +57,9 @@ struct SealOptions {
   std::string type;  // "" = what the data dir records (keyfile for a new one)
   std::string data_dir;
   Pkcs11Options pkcs11;
+  // A Shamir unseal or rekey attempt with no share for this long is dropped, so a
+  // stalled (or hostile) attempt cannot block the share holders for ever.
+  std::chrono::seconds attempt_ttl{600};
 };
 
 struct SealStatus {
@@ -59,6 +69,19 @@ struct SealStatus {
   int shares = 0;     // shamir
   int progress = 0;   // shamir: shares submitted so far
   std::string root_key_id;  // while unsealed
+};
+
+// What a share submission answers: the status and, while an unseal attempt is in progress,
+// its nonce (to be passed with every later share of the attempt).
+struct UnsealReply {
+  SealStatus status;
+  std::string nonce;
+};
+
+struct RekeyStatus {
+  std::string nonce;  // the attempt's nonce
+  int threshold = 0;
+  int progress = 0;   // current shares submitted so far
 };
 
 struct RotationReport {
@@ -81,19 +104,37 @@ class SealManager {
   Status Start();
 
   SealStatus status() const;
-  // shamir: one share (text form). Returns the status after it. Errors: kInvalidParameter
-  // (malformed share; or the threshold was met with wrong shares: progress is reset).
-  // keyfile / pkcs11: share ignored, unseals again from the key file / HSM.
-  Result<SealStatus> Unseal(std::string_view share_text);
+  // shamir: one share (text form) of the attempt `nonce` ("" starts a new attempt when none
+  // is in progress). Returns the status after it and the attempt's nonce. Errors:
+  // kInvalidParameter (malformed or repeated share; or the threshold was met with wrong
+  // shares: progress is reset), kConflict (nonce does not name the attempt in progress:
+  // nothing changes).
+  // keyfile / pkcs11: share and nonce ignored, unseals again from the key file / HSM; the
+  // caller must have authenticated the operator.
+  Result<UnsealReply> Unseal(std::string_view share_text, std::string_view nonce = "");
+  // Drops the unseal attempt in progress. The caller must have authenticated the operator.
   void ResetProgress();
   // Wipes the root key from memory; API calls are refused until unsealed again.
   Status Seal();
   // Called (under the transition lock) when sealed, e.g. to drop caches of opened keys.
   // Register before serving.
   void AddSealListener(std::function<void()> fn) { seal_listeners_.push_back(std::move(fn)); }
-  // Errors: kServiceUnavailable while sealed; kConflict-like kInvalidParameter when a
-  // rotation runs already.
+  // keyfile / pkcs11: rotates now. Errors: kServiceUnavailable while sealed;
+  // kInvalidParameter for a Shamir store (its rotation needs a quorum: RekeyInit).
   Result<RotationReport> RotateRoot();
+
+  // shamir: starts a rotation attempt (replacing any earlier one); the caller must have
+  // authenticated the operator. Errors: kServiceUnavailable while sealed; kInvalidParameter
+  // when the store is not Shamir.
+  Result<RekeyStatus> RekeyInit();
+  // One current share for the attempt `nonce`. Until the threshold is met returns the
+  // progress (report empty); then verifies that the shares rebuild the current root key,
+  // rotates, and returns the report with the new shares. Errors: kConflict (no attempt or
+  // another nonce: nothing changes), kInvalidParameter (malformed / repeated share; wrong
+  // shares at the threshold: the attempt is dropped), rotation errors.
+  Result<std::pair<RekeyStatus, std::optional<RotationReport>>> RekeySubmit(
+      std::string_view share_text, std::string_view nonce);
+  void RekeyCancel();
 
   // Offline (CLI `operator init`): makes data dir's store a shamir one with a new root key,
   // installs it into root (so the caller can create the first access key) and returns the
@@ -109,6 +150,18 @@ class SealManager {
   Result<size_t> RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
                            std::vector<std::string> deletes);
   Result<std::string> AutoUnsealKey();  // keyfile / pkcs11
+  Result<RotationReport> RotateLocked();  // rotate_mu_ held
+
+  // Shares collected under one nonce (unseal or rekey), guarded by mu_.
+  struct Attempt {
+    std::string nonce;
+    std::vector<crypto::Share> shares;
+    std::chrono::steady_clock::time_point last;
+    void Clear();
+  };
+  // Adds share to a (mu_ held). Errors as Unseal / RekeySubmit describe.
+  Status AddShare(Attempt& a, std::string_view share_text, std::string_view nonce,
+                  const char* what);
 
   SealOptions opts_;
   storage::Store& store_;
@@ -116,11 +169,12 @@ class SealManager {
   storage::KmsStore* kms_;
   crypto::RootKey& root_;
 
-  mutable std::mutex mu_;  // type_, shamir state, progress_
+  mutable std::mutex mu_;  // type_, shamir state, unseal_, rekey_
   std::string type_;
   int threshold_ = 0;
   int shares_ = 0;
-  std::vector<crypto::Share> progress_;
+  Attempt unseal_;
+  Attempt rekey_;
   std::vector<std::function<void()>> seal_listeners_;
   std::mutex rotate_mu_;  // one rotation / unseal / seal transition at a time
 };

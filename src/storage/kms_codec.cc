@@ -78,8 +78,7 @@ std::string EncodeKmsKey(const Key& k) {
 
 Result<Key> DecodeKmsKey(const std::string& text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  if (!json::ParseBounded(text, &d).ok() || !d.IsObject()) {
     return Status(ErrorCode::kKmsInternal, "stored key metadata is corrupt");
   }
   Key k;
@@ -138,8 +137,7 @@ std::string EncodeKmsGrant(const Grant& g) {
 
 Result<Grant> DecodeKmsGrant(const std::string& text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  if (!json::ParseBounded(text, &d).ok() || !d.IsObject()) {
     return Status(ErrorCode::kKmsInternal, "stored grant is corrupt");
   }
   Grant g;

@@ -64,8 +64,7 @@ std::string EncodeParameterMetadata(const domain::ssm::Parameter& p) {
 
 Result<domain::ssm::Parameter> DecodeParameterMetadata(const std::string& text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  if (!json::ParseBounded(text, &d).ok() || !d.IsObject()) {
     return Status(ErrorCode::kSsmInternalServerError, "stored parameter metadata is corrupt");
   }
   domain::ssm::Parameter p;

@@ -98,8 +98,7 @@ std::string EncodeSecretMetadata(const Secret& s) {
 
 Result<Secret> DecodeSecretMetadata(const std::string& text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  if (!json::ParseBounded(text, &d).ok() || !d.IsObject()) {
     return Status(ErrorCode::kInternalServiceError, "stored secret metadata is corrupt");
   }
   Secret s;

@@ -1,5 +1,7 @@
 """The root of trust (issue 4): Shamir-sealed start, unseal / seal through `arcana operator`,
-PKCS#11 auto-unseal with SoftHSM2, and rotate-root while serving.
+PKCS#11 auto-unseal with SoftHSM2, and rotate-root while serving. Operator requests carry the
+operator token (<data-dir>/operator.token, read by the CLI) or root SigV4 credentials; Shamir
+shares carry the nonce of their attempt (issue 8).
 
 Self-contained fixtures (the shared conftest.py's server helper waits for a healthy server,
 and a Shamir server is deliberately unhealthy until unsealed).
@@ -99,10 +101,19 @@ class Server:
             aws_access_key_id=AKID, aws_secret_access_key=SECRET,
             config=Config(retries={"total_max_attempts": 1}))
 
-    def cli(self, *args, stdin: str | None = None, creds: bool = True, check: bool = True):
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "operator.token").read_text().strip()
+
+    def cli(self, *args, stdin: str | None = None, creds: bool = True, check: bool = True,
+            token: bool | None = None):
+        """creds: root AWS credentials in the environment; token: let the CLI find the operator
+        token in the data dir (default: same as creds)."""
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ARCANA_ENDPOINT": self.endpoint}
         if creds:
             env.update({"AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET})
+        if not (creds if token is None else token):
+            env["ARCANA_OPERATOR_TOKEN_FILE"] = str(self.data_dir / "no-such-token-file")
         p = subprocess.run([str(ARCANA), "--data-dir", str(self.data_dir), *args], input=stdin,
                            capture_output=True, text=True, timeout=120, env=env)
         if check:
@@ -160,15 +171,27 @@ def assert_sealed_refusal(server: Server):
     assert server.status()["sealed"] is True
 
 
+def nonce_of(out: str, label: str = "Unseal nonce:") -> str:
+    found = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith(label)]
+    assert found, out
+    return found[0]
+
+
 def unseal(server: Server, shares: list[str], via_stdin: int | None = None):
+    """Submits shares as separate share holders would: the first starts the attempt and
+    prints its nonce, the others pass it with --nonce."""
     out = None
+    nonce: list[str] = []
     for i, share in enumerate(shares):
+        extra = ["--nonce", nonce[0]] if nonce else []
         if i == via_stdin:
-            out = server.cli("operator", "unseal", stdin=share + "\n", creds=False)
+            out = server.cli("operator", "unseal", *extra, stdin=share + "\n", creds=False)
         else:
-            out = server.cli("operator", "unseal", share, creds=False)
+            out = server.cli("operator", "unseal", *extra, share, creds=False)
         if i < len(shares) - 1:
             assert f"Unseal progress: {i + 1}/3" in out.stdout
+        if i == 0:
+            nonce.append(nonce_of(out.stdout))
     assert "Sealed:        false" in out.stdout
     assert server.status()["sealed"] is False
 
@@ -187,19 +210,20 @@ def test_shamir_sealed_start_unseal_seal_restart(tmp_path, servers):
     sm.create_secret(Name="rot/db", SecretString='{"password":"hunter2"}')
     assert sm.get_secret_value(SecretId="rot/db")["SecretString"] == '{"password":"hunter2"}'
 
-    # seal needs a root identity's signature.
+    # seal needs operator credentials (the token, or a root identity's signature).
     p = server.cli("operator", "seal", creds=False, check=False)
     assert p.returncode != 0
     r = requests.post(server.endpoint + "/_arcana/operator/seal", data="{}", timeout=5)
-    assert r.status_code == 403
-    server.cli("operator", "seal")
+    assert r.status_code == 401
+    server.cli("operator", "seal", token=False)  # SigV4 by the root identity
     assert_sealed_refusal(server)
 
     # A different subset works; progress is reported and a wrong share resets it.
     other = operator_init(tmp_path, name="other")
-    server.cli("operator", "unseal", other[0], creds=False)
-    server.cli("operator", "unseal", other[1], creds=False)
-    p = server.cli("operator", "unseal", other[2], creds=False, check=False)
+    first = server.cli("operator", "unseal", other[0], creds=False)
+    nonce = nonce_of(first.stdout)
+    server.cli("operator", "unseal", "--nonce", nonce, other[1], creds=False)
+    p = server.cli("operator", "unseal", "--nonce", nonce, other[2], creds=False, check=False)
     assert p.returncode != 0 and "do not reconstruct" in p.stderr
     assert server.status()["progress"] == 0
     p = server.cli("operator", "unseal", shares[0][:-4] + "AAAA", creds=False, check=False)
@@ -220,16 +244,26 @@ def test_shamir_rotate_root_prints_new_shares_and_retires_old_ones(tmp_path, ser
     unseal(server, shares[:3])
     server.sm().create_secret(Name="rot/shamir", SecretString="v1")
     old_id = server.status()["root_key_id"]
+    # Starting the rotation hands out nothing but a nonce; a quorum of current shares follows.
     p = server.cli("operator", "rotate-root")
+    assert "Share " not in p.stdout
+    rnonce = nonce_of(p.stdout, "Rotation nonce:")
+    for s in shares[3:5]:
+        p = server.cli("operator", "rotate-root", "--nonce", rnonce, s, creds=False)
+        assert "Share " not in p.stdout and "Rotation progress" in p.stdout
+        assert server.status()["root_key_id"] == old_id
+    p = server.cli("operator", "rotate-root", "--nonce", rnonce, stdin=shares[0] + "\n",
+                   creds=False)
     new_shares = [line.split(": ", 1)[1].strip() for line in p.stdout.splitlines()
                   if line.strip().startswith("Share ")]
     assert len(new_shares) == 5
     assert server.status()["root_key_id"] != old_id
     assert server.sm().get_secret_value(SecretId="rot/shamir")["SecretString"] == "v1"
     server.cli("operator", "seal")
-    for s in shares[:2]:
-        server.cli("operator", "unseal", s, creds=False)
-    p = server.cli("operator", "unseal", shares[2], creds=False, check=False)
+    out = server.cli("operator", "unseal", shares[0], creds=False)
+    nonce = nonce_of(out.stdout)
+    server.cli("operator", "unseal", "--nonce", nonce, shares[1], creds=False)
+    p = server.cli("operator", "unseal", "--nonce", nonce, shares[2], creds=False, check=False)
     assert p.returncode != 0  # the old shares no longer rebuild the root key
     unseal(server, new_shares[2:])
     assert server.sm().get_secret_value(SecretId="rot/shamir")["SecretString"] == "v1"

@@ -215,22 +215,26 @@ TEST_F(SealManagerTest, ShamirStartsSealedAndUnsealsWithAnyThreeShares) {
 
   // Shares of another split are well-formed but wrong: detected, progress reset.
   auto foreign = crypto::ShamirSplit(crypto::RandomBytes(32), 5, 3);
-  ASSERT_TRUE(m->Unseal(crypto::EncodeShare((*foreign)[0])).ok());
-  ASSERT_TRUE(m->Unseal(crypto::EncodeShare((*foreign)[1])).ok());
-  auto bad = m->Unseal(crypto::EncodeShare((*foreign)[2]));
+  auto f0 = m->Unseal(crypto::EncodeShare((*foreign)[0]));
+  ASSERT_TRUE(f0.ok());
+  ASSERT_TRUE(m->Unseal(crypto::EncodeShare((*foreign)[1]), f0->nonce).ok());
+  auto bad = m->Unseal(crypto::EncodeShare((*foreign)[2]), f0->nonce);
   EXPECT_FALSE(bad.ok());
   EXPECT_TRUE(root.sealed());
   EXPECT_EQ(m->status().progress, 0);
   EXPECT_FALSE(m->Unseal("arcs1-garbage").ok());
+  EXPECT_EQ(m->status().progress, 0);
 
   auto s1 = m->Unseal((*shares)[4]);
   ASSERT_TRUE(s1.ok());
-  EXPECT_EQ(s1->progress, 1);
-  EXPECT_FALSE(m->Unseal((*shares)[4]).ok());  // the same share twice
-  ASSERT_TRUE(m->Unseal((*shares)[0]).ok());
-  auto s3 = m->Unseal((*shares)[2]);
+  EXPECT_EQ(s1->status.progress, 1);
+  ASSERT_EQ(s1->nonce.size(), 32u);
+  EXPECT_NE(s1->nonce, f0->nonce);
+  EXPECT_FALSE(m->Unseal((*shares)[4], s1->nonce).ok());  // the same share twice
+  ASSERT_TRUE(m->Unseal((*shares)[0], s1->nonce).ok());
+  auto s3 = m->Unseal((*shares)[2], s1->nonce);
   ASSERT_TRUE(s3.ok()) << s3.status().message();
-  EXPECT_FALSE(s3->sealed);
+  EXPECT_FALSE(s3->status.sealed);
   EXPECT_EQ(root.id(), id);
   auto rec = store_->GetAccessKey("AKIASHAMIR000001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(root, **rec), "s3cret-value");
@@ -271,6 +275,125 @@ TEST_F(SealManagerTest, RotateRootRewrapsEverythingAndRetiresTheOldKey) {
   ASSERT_TRUE(Manager(again)->Start().ok());
   EXPECT_EQ(again.id(), rep->new_root_key_id);
   EXPECT_EQ(*again.DeriveKey("secretsmanager:value-digest"), *digest);
+}
+
+// Shamir progress is bound to the nonce its first share returned: a share without it, or with
+// another one, is refused and changes nothing; a reset (authenticated by the caller) drops it.
+TEST_F(SealManagerTest, ShamirProgressIsBoundToItsNonce) {
+  RootKey init_root;
+  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  ASSERT_TRUE(shares.ok());
+  RootKey root;
+  auto m = Manager(root);
+  ASSERT_TRUE(m->Start().ok());
+  // A nonce that names no attempt is refused: nothing starts.
+  EXPECT_EQ(m->Unseal((*shares)[0], "0123456789abcdef0123456789abcdef").status().code(),
+            ErrorCode::kConflict);
+  EXPECT_EQ(m->status().progress, 0);
+
+  auto first = m->Unseal((*shares)[0]);
+  ASSERT_TRUE(first.ok());
+  const std::string nonce = first->nonce;
+  // An intruder's share without the nonce, or with a wrong one, or garbage: refused, progress
+  // intact, and the nonce still works afterwards.
+  auto foreign = crypto::ShamirSplit(crypto::RandomBytes(32), 5, 3);
+  EXPECT_EQ(m->Unseal(crypto::EncodeShare((*foreign)[1])).status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(m->Unseal(crypto::EncodeShare((*foreign)[1]), "f" + nonce.substr(1)).status().code(),
+            ErrorCode::kConflict);
+  EXPECT_EQ(m->Unseal("arcs1-garbage", "nope").status().code(), ErrorCode::kConflict);
+  EXPECT_EQ(m->status().progress, 1);
+  auto second = m->Unseal((*shares)[1], nonce);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->status.progress, 2);
+  EXPECT_EQ(second->nonce, nonce);
+
+  // Reset drops the attempt; its nonce then names nothing.
+  m->ResetProgress();
+  EXPECT_EQ(m->status().progress, 0);
+  EXPECT_EQ(m->Unseal((*shares)[2], nonce).status().code(), ErrorCode::kConflict);
+  auto again = m->Unseal((*shares)[2]);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->nonce, nonce);
+  ASSERT_TRUE(m->Unseal((*shares)[3], again->nonce).ok());
+  auto done = m->Unseal((*shares)[4], again->nonce);
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  EXPECT_FALSE(root.sealed());
+  EXPECT_EQ(done->nonce, "");
+}
+
+TEST_F(SealManagerTest, StalledShamirAttemptExpires) {
+  RootKey init_root;
+  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  ASSERT_TRUE(shares.ok());
+  RootKey root;
+  seal::SealOptions o;
+  o.data_dir = dir_.string();
+  o.attempt_ttl = std::chrono::seconds(0);
+  seal::SealManager m(o, *store_, *store_, store_.get(), root);
+  ASSERT_TRUE(m.Start().ok());
+  auto first = m.Unseal((*shares)[0]);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(m.status().progress, 0);  // expired at once
+  auto fresh = m.Unseal((*shares)[1]);  // no nonce needed: a new attempt
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_NE(fresh->nonce, first->nonce);
+}
+
+// rotate-root on a Shamir store never hands out shares without a quorum of the current ones.
+TEST_F(SealManagerTest, ShamirRotationNeedsAQuorumOfCurrentShares) {
+  RootKey init_root;
+  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  ASSERT_TRUE(shares.ok());
+  ASSERT_TRUE(store_->PutMeta("initialized", "1").ok());
+  RootKey root;
+  auto m = Manager(root);
+  ASSERT_TRUE(m->Start().ok());
+  auto u = m->Unseal((*shares)[0]);
+  ASSERT_TRUE(m->Unseal((*shares)[1], u->nonce).ok());
+  ASSERT_TRUE(m->Unseal((*shares)[2], u->nonce).ok());
+  ASSERT_FALSE(root.sealed());
+  const std::string old_id = root.id();
+
+  EXPECT_EQ(m->RotateRoot().status().code(), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(m->RekeySubmit((*shares)[0], "").status().code(), ErrorCode::kConflict);
+  auto init = m->RekeyInit();
+  ASSERT_TRUE(init.ok());
+  EXPECT_EQ(init->threshold, 3);
+  EXPECT_EQ(m->RekeySubmit((*shares)[0], "bad").status().code(), ErrorCode::kConflict);
+
+  // A quorum of foreign shares: refused at the threshold, nothing rotated.
+  auto foreign = crypto::ShamirSplit(crypto::RandomBytes(32), 5, 3);
+  for (int i = 0; i < 2; ++i) {
+    auto r = m->RekeySubmit(crypto::EncodeShare((*foreign)[i]), init->nonce);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->second.has_value());
+    EXPECT_EQ(r->first.progress, i + 1);
+  }
+  EXPECT_EQ(m->RekeySubmit(crypto::EncodeShare((*foreign)[2]), init->nonce).status().code(),
+            ErrorCode::kInvalidParameter);
+  EXPECT_EQ(root.id(), old_id);
+  // The attempt was dropped with it.
+  EXPECT_EQ(m->RekeySubmit((*shares)[0], init->nonce).status().code(), ErrorCode::kConflict);
+
+  auto again = m->RekeyInit();
+  ASSERT_TRUE(again.ok());
+  ASSERT_FALSE(m->RekeySubmit((*shares)[3], again->nonce)->second.has_value());
+  ASSERT_FALSE(m->RekeySubmit((*shares)[4], again->nonce)->second.has_value());
+  auto last = m->RekeySubmit((*shares)[1], again->nonce);
+  ASSERT_TRUE(last.ok()) << last.status().message();
+  ASSERT_TRUE(last->second.has_value());
+  EXPECT_EQ(last->second->shares.size(), 5u);
+  EXPECT_NE(root.id(), old_id);
+
+  // The new shares unseal; the old ones no longer do.
+  ASSERT_TRUE(m->Seal().ok());
+  auto o1 = m->Unseal((*shares)[0]);
+  ASSERT_TRUE(m->Unseal((*shares)[1], o1->nonce).ok());
+  EXPECT_FALSE(m->Unseal((*shares)[2], o1->nonce).ok());
+  auto n1 = m->Unseal(last->second->shares[0]);
+  ASSERT_TRUE(m->Unseal(last->second->shares[2], n1->nonce).ok());
+  ASSERT_TRUE(m->Unseal(last->second->shares[4], n1->nonce).ok());
+  EXPECT_FALSE(root.sealed());
 }
 
 TEST_F(SealManagerTest, InterruptedRotationRollsBackAtNextUnseal) {

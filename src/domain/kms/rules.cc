@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "common/json.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -172,8 +173,9 @@ Status ValidateKeyPolicy(std::string_view policy) {
     return Status(ErrorCode::kKmsLimitExceeded, "The key policy exceeds the size limit.");
   }
   rapidjson::Document d;
-  d.Parse(policy.data(), policy.size());
-  if (d.HasParseError() || !d.IsObject()) return Malformed("the policy is not a JSON object");
+  if (!json::ParseBounded(policy, &d).ok() || !d.IsObject()) {
+    return Malformed("the policy is not a JSON object");
+  }
   if (d.HasMember("Version")) {
     if (!d["Version"].IsString()) return Malformed("Version must be a string");
     std::string_view v = d["Version"].GetString();

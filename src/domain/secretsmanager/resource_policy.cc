@@ -1,10 +1,11 @@
 #include "domain/secretsmanager/resource_policy.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <cctype>
 #include <set>
+
+#include "common/json.h"
 
 namespace arcana::domain::sm {
 namespace {
@@ -169,10 +170,8 @@ Status Parse(std::string_view text, rapidjson::Document* doc) {
   if (text.empty() || text.size() > kMaxResourcePolicyLength) {
     return Malformed("the policy must be between 1 and 20480 characters.");
   }
-  doc->Parse(text.data(), text.size());
-  if (doc->HasParseError()) {
-    return Malformed(std::string("invalid JSON (") + rapidjson::GetParseError_En(doc->GetParseError()) +
-                     " at offset " + std::to_string(doc->GetErrorOffset()) + ").");
+  if (Status st = json::ParseBounded(text, doc); !st.ok()) {
+    return Malformed("invalid JSON (" + st.message() + ").");
   }
   if (!doc->IsObject()) return Malformed("the policy must be a JSON object.");
   return Status::Ok();

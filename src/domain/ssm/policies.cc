@@ -9,6 +9,8 @@
 #include <ctime>
 #include <set>
 
+#include "common/json.h"
+
 namespace arcana::domain::ssm {
 namespace {
 
@@ -106,8 +108,7 @@ std::optional<int64_t> ParseIso8601(std::string_view s) {
 
 Result<ParsedPolicies> ParsePolicies(std::string_view json, int64_t now_ms) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsArray()) {
+  if (!json::ParseBounded(json, &doc).ok() || !doc.IsArray()) {
     return Status(ErrorCode::kValidation,
                   "Invalid policies input: the policies must be a JSON array of policy objects.");
   }

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/json.h"
 #include "crypto/base64.h"
 
 namespace arcana::model_data {
@@ -186,8 +187,8 @@ struct ModelValidator::Impl {
 ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error)
     : impl_(std::make_unique<Impl>()) {
   std::string_view text = model_data::Find(model_name);
-  impl_->model.Parse(text.data(), text.size());
-  if (impl_->model.HasParseError() || !impl_->model.IsObject()) {
+  // Trusted (embedded at build time), but parsed like everything else: iteratively.
+  if (!json::ParseBounded(text, &impl_->model).ok() || !impl_->model.IsObject()) {
     std::abort();  // embedded at build time: a broken model is a build defect
   }
   impl_->shapes = &impl_->model["shapes"];

@@ -5,6 +5,7 @@
 // once enforced, apply) and never stores anything.
 #include <rapidjson/document.h>
 
+#include "common/json.h"
 #include "crypto/aead.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_encode.h"
@@ -82,8 +83,7 @@ Status SsmService::GetReference(json::Writer& w, const std::string& raw, bool de
   }
   std::string result = std::move(out).value();
   rapidjson::Document doc;
-  doc.Parse(result.data(), result.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!json::ParseBounded(result, &doc).ok() || !doc.IsObject()) {
     crypto::SecureWipe(result);
     return Status(ErrorCode::kSsmInternalServerError, "unexpected GetSecretValue result");
   }

@@ -1,0 +1,88 @@
+// json::ParseBounded: every JSON text from outside goes through it, so nesting depth and
+// size are bounded and no input can drive the parser into deep recursion.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/json.h"
+
+namespace arcana {
+namespace {
+
+std::string Arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+std::string Objects(size_t depth) {
+  std::string s;
+  for (size_t i = 0; i < depth; ++i) s += "{\"a\":";
+  s += "1";
+  s += std::string(depth, '}');
+  return s;
+}
+
+TEST(JsonBounded, ParsesOrdinaryDocuments) {
+  rapidjson::Document d;
+  ASSERT_TRUE(json::ParseBounded(R"({"SecretId":"x","Tags":[{"Key":"k","Value":"v"}]})", &d).ok());
+  ASSERT_TRUE(d.IsObject());
+  EXPECT_STREQ(d["SecretId"].GetString(), "x");
+  EXPECT_EQ(d["Tags"].Size(), 1u);
+  rapidjson::Document s;
+  ASSERT_TRUE(json::ParseBounded("42", &s).ok());
+  EXPECT_EQ(s.GetInt(), 42);
+}
+
+TEST(JsonBounded, DepthExactlyAtTheLimitIsAccepted) {
+  rapidjson::Document a, o;
+  EXPECT_TRUE(json::ParseBounded(Arrays(json::kMaxDepth), &a).ok());
+  EXPECT_TRUE(json::ParseBounded(Objects(json::kMaxDepth), &o).ok());
+  EXPECT_TRUE(o.IsObject());
+}
+
+TEST(JsonBounded, OneLevelDeeperIsASerializationError) {
+  rapidjson::Document a, o;
+  Status sa = json::ParseBounded(Arrays(json::kMaxDepth + 1), &a);
+  EXPECT_EQ(sa.code(), ErrorCode::kSerialization);
+  EXPECT_NE(sa.message().find("nesting"), std::string::npos) << sa.message();
+  EXPECT_EQ(json::ParseBounded(Objects(json::kMaxDepth + 1), &o).code(), ErrorCode::kSerialization);
+  // Mixed nesting counts both kinds.
+  std::string mixed;
+  for (size_t i = 0; i < 40; ++i) mixed += "[{\"k\":";
+  rapidjson::Document m;
+  EXPECT_EQ(json::ParseBounded(mixed, &m).code(), ErrorCode::kSerialization);
+}
+
+TEST(JsonBounded, TwoHundredKilobytesOfOpenBracketsDoNotCrash) {
+  // The reported crash: RapidJSON's recursive parser overflowed the stack on this.
+  rapidjson::Document d;
+  EXPECT_EQ(json::ParseBounded(std::string(200 * 1024, '['), &d).code(), ErrorCode::kSerialization);
+  rapidjson::Document o;
+  std::string objs;
+  for (int i = 0; i < 40000; ++i) objs += "{\"a\":";
+  EXPECT_EQ(json::ParseBounded(objs, &o).code(), ErrorCode::kSerialization);
+  // A custom, larger cap still parses deep input without recursion (iterative parser).
+  rapidjson::Document deep;
+  EXPECT_TRUE(json::ParseBounded(Arrays(100000), &deep, 200000).ok());
+}
+
+TEST(JsonBounded, BracketsInsideStringsAreNotCounted) {
+  std::string s = "{\"v\":\"" + std::string(1000, '[') + std::string(500, '{') + "\\\"[[[\"}";
+  rapidjson::Document d;
+  ASSERT_TRUE(json::ParseBounded(s, &d).ok());
+  EXPECT_EQ(std::string(d["v"].GetString()).size(), 1504u);
+  // An escaped quote does not end the string early.
+  EXPECT_EQ(json::NestingDepth(R"(["\"[[[[", ["x"]])", 10), 2u);
+  EXPECT_EQ(json::NestingDepth(R"(["\\", [[1]]])", 10), 3u);
+}
+
+TEST(JsonBounded, SyntaxErrorsAndSizeCapAreSerializationErrors) {
+  rapidjson::Document d;
+  Status st = json::ParseBounded("{\"a\":", &d);
+  EXPECT_EQ(st.code(), ErrorCode::kSerialization);
+  EXPECT_NE(st.message().find("offset"), std::string::npos) << st.message();
+  EXPECT_EQ(json::ParseBounded("{} trailing", &d).code(), ErrorCode::kSerialization);
+  EXPECT_EQ(json::ParseBounded("", &d).code(), ErrorCode::kSerialization);
+  EXPECT_EQ(json::ParseBounded("[1,2,3]", &d, json::kMaxDepth, 4).code(), ErrorCode::kSerialization);
+  EXPECT_TRUE(json::ParseBounded("[1,2]", &d, json::kMaxDepth, 5).ok());
+}
+
+}  // namespace
+}  // namespace arcana
