@@ -43,10 +43,10 @@ enum class ErrorCode {
   kInvalidNextToken,         // InvalidNextTokenException
   kInternalServiceError,     // InternalServiceError
   // --- KMS ---
-  kKmsNotFound,              // NotFoundException (404)
-  kDisabled,                 // DisabledException (409)
-  kKmsInvalidState,          // KMSInvalidStateException (409)
-  kAlreadyExists,            // AlreadyExistsException (409)
+  kKmsNotFound,              // NotFoundException (400 on the wire, like every KMS client error)
+  kDisabled,                 // DisabledException
+  kKmsInvalidState,          // KMSInvalidStateException
+  kAlreadyExists,            // AlreadyExistsException
   kInvalidCiphertext,        // InvalidCiphertextException
   kIncorrectKey,             // IncorrectKeyException
   kInvalidKeyUsage,          // InvalidKeyUsageException
@@ -64,8 +64,8 @@ enum class ErrorCode {
   kKmsInternal,              // KMSInternalException (500)
   kKeyUnavailable,           // KeyUnavailableException (500)
   kDependencyTimeout,        // DependencyTimeoutException (503)
-  kConflict,                 // ConflictException (409)
-  kDryRunOperation,          // DryRunOperationException (412)
+  kConflict,                 // ConflictException
+  kDryRunOperation,          // DryRunOperationException
   // --- SSM ---
   kParameterNotFound,                // ParameterNotFound
   kParameterAlreadyExists,           // ParameterAlreadyExists

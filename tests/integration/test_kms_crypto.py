@@ -86,7 +86,7 @@ def test_dry_run(kms_raw, kms):
     c = kms()
     kid = c.create_key()["KeyMetadata"]["KeyId"]
     r = kms_raw("Encrypt", {"KeyId": kid, "Plaintext": base64.b64encode(b"x").decode(), "DryRun": True})
-    assert r.status_code == 412 and r.json()["__type"] == "DryRunOperationException"
+    assert r.status_code == 400 and r.json()["__type"] == "DryRunOperationException"
 
 
 def test_reencrypt(kms):

@@ -87,11 +87,11 @@ def test_rotate_on_demand_errors(kms, kms_raw):
     r = kms_raw("RotateKeyOnDemand", {"KeyId": asym})
     assert r.status_code == 400 and r.json()["__type"] == "UnsupportedOperationException"
     r = kms_raw("RotateKeyOnDemand", {"KeyId": str(uuid.uuid4())})
-    assert r.status_code == 404 and r.json()["__type"] == "NotFoundException"
+    assert r.status_code == 400 and r.json()["__type"] == "NotFoundException"
     kid = c.create_key()["KeyMetadata"]["KeyId"]
     c.disable_key(KeyId=kid)
     r = kms_raw("RotateKeyOnDemand", {"KeyId": kid})
-    assert r.status_code == 409 and r.json()["__type"] == "DisabledException"
+    assert r.status_code == 400 and r.json()["__type"] == "DisabledException"
     c.enable_key(KeyId=kid)
     for _ in range(25):
         ok(kms_raw("RotateKeyOnDemand", {"KeyId": kid}))

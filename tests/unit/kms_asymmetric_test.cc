@@ -116,10 +116,24 @@ TEST(Specs, UsageRules) {
   spec = "ECC_NIST_P256";
   usage = "ENCRYPT_DECRYPT";
   EXPECT_EQ(dk::CheckSpecAndUsage(spec, usage).code(), ErrorCode::kValidation);
-  spec = "HMAC_256";
+  // Only symmetric encryption keys default their usage; AWS rejects every other spec
+  // without an explicit KeyUsage.
+  spec = "SYMMETRIC_DEFAULT";
   usage = "";
   EXPECT_TRUE(dk::CheckSpecAndUsage(spec, usage).ok());
-  EXPECT_EQ(usage, "GENERATE_VERIFY_MAC");
+  EXPECT_EQ(usage, "ENCRYPT_DECRYPT");
+  for (const char* s : {"HMAC_256", "ECC_NIST_P256", "RSA_2048"}) {
+    spec = s;
+    usage = "";
+    Status st = dk::CheckSpecAndUsage(spec, usage);
+    EXPECT_EQ(st.code(), ErrorCode::kValidation) << s;
+    EXPECT_EQ(st.message(),
+              "You must specify a KeyUsage value for all KMS keys except for symmetric "
+              "encryption keys.");
+  }
+  spec = "HMAC_256";
+  usage = "GENERATE_VERIFY_MAC";
+  EXPECT_TRUE(dk::CheckSpecAndUsage(spec, usage).ok());
   spec = "SM2";
   usage = "SIGN_VERIFY";
   EXPECT_EQ(dk::CheckSpecAndUsage(spec, usage).code(), ErrorCode::kUnsupportedOperation);

@@ -4,6 +4,7 @@
 
 namespace dssm = arcana::domain::ssm;
 using arcana::ErrorCode;
+using arcana::Status;
 
 namespace {
 ErrorCode Code(std::string_view name) {
@@ -95,4 +96,35 @@ TEST(SsmNames, Paths) {
   EXPECT_TRUE(dssm::ValidatePath("/a/b/").ok());
   EXPECT_EQ(dssm::ValidatePath("a/b").code(), ErrorCode::kValidation);
   EXPECT_EQ(dssm::ValidatePath("/a b").code(), ErrorCode::kValidation);
+}
+
+namespace {
+const char* kAwsBadName =
+    "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it "
+    "can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of "
+    "letters, numbers and the following 3 symbols .-_";
+}  // namespace
+
+TEST(SsmNames, LookupNamesRefuseMalformedHierarchiesWithAwsText) {
+  for (const char* ok : {"param", "/param", "/a/b/c", "/aws/service/x", "a.b-c_d"}) {
+    EXPECT_TRUE(dssm::ValidateLookupName(ok).ok()) << ok;
+  }
+  for (const char* bad : {"/a//b", "//a", "a/b", "/a/b/", "/", "", "{test}-test", "a b",
+                          "/a/b$", "arn:aws:ssm:us-east-1:1:parameter/x"}) {
+    Status st = dssm::ValidateLookupName(bad);
+    EXPECT_EQ(st.code(), ErrorCode::kValidation) << bad;
+    EXPECT_EQ(st.message(), kAwsBadName) << bad;
+  }
+}
+
+TEST(SsmNames, CreationMessagesAsAws) {
+  auto msg = [](std::string_view n) {
+    return dssm::ValidateName(n, "us-east-1", "123456789012").message();
+  };
+  EXPECT_EQ(msg("/a//b"), kAwsBadName);
+  EXPECT_EQ(msg("/a/b$"), kAwsBadName);
+  EXPECT_EQ(msg("/ssm/x"), kAwsBadName);
+  EXPECT_EQ(msg("ssmthing"),
+            "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).");
+  EXPECT_EQ(msg("a/b"), "Parameter name must be a fully qualified name.");
 }

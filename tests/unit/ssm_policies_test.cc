@@ -75,9 +75,11 @@ TEST(SsmTiers, Resolution) {
 }
 
 TEST(SsmValues, PatternAndDataType) {
-  EXPECT_EQ(dssm::CheckAllowedPattern("([a-z").code(), ErrorCode::kInvalidAllowedPattern);
-  EXPECT_TRUE(dssm::CheckPatternMatch("123", "^\\d+$").ok());
-  EXPECT_EQ(dssm::CheckPatternMatch("12a", "^\\d+$").code(), ErrorCode::kParameterPatternMismatch);
+  EXPECT_EQ(dssm::CompileAllowedPattern("([a-z").status().code(),
+            ErrorCode::kInvalidAllowedPattern);
+  auto digits = dssm::CompileAllowedPattern("^\\d+$").value();
+  EXPECT_TRUE(dssm::CheckPatternMatch("123", digits).ok());
+  EXPECT_EQ(dssm::CheckPatternMatch("12a", digits).code(), ErrorCode::kParameterPatternMismatch);
   EXPECT_TRUE(dssm::CheckDataType("text", "String", "x").ok());
   EXPECT_TRUE(dssm::CheckDataType("aws:ec2:image", "String", "ami-0123456789abcdef0").ok());
   EXPECT_EQ(dssm::CheckDataType("aws:ec2:image", "String", "ami-xyz").code(), ErrorCode::kValidation);

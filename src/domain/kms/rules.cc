@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+
 #include "common/json.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -61,6 +63,42 @@ Result<KeyRef> ParseKeyRef(std::string_view text) {
   return r;
 }
 
+bool IsWellFormedKeyId(std::string_view id) {
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  };
+  if (id.starts_with("mrk-")) {
+    id.remove_prefix(4);
+    if (id.size() != 32) return false;
+    for (char c : id)
+      if (!hex(c)) return false;
+    return true;
+  }
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !hex(id[i])) return false;
+  }
+  return true;
+}
+
+Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller_region,
+                                  bool allow_alias) {
+  ARCANA_ASSIGN_OR_RETURN(KeyRef ref, ParseKeyRef(text));
+  auto invalid_key_id = [](std::string_view id) {
+    return Status(ErrorCode::kKmsNotFound, "Invalid keyId '" + std::string(id) + "'");
+  };
+  if (ref.kind == KeyRef::kKeyArn && ref.region != caller_region) {
+    return Status(ErrorCode::kKmsNotFound, "Invalid arn " + ref.region);
+  }
+  if (ref.is_alias()) {
+    if (!allow_alias) return invalid_key_id(text);
+    return ref;
+  }
+  if (!IsWellFormedKeyId(ref.value)) return invalid_key_id(ref.value);
+  return ref;
+}
+
 bool IsAwsReservedAlias(std::string_view name) { return name.starts_with("alias/aws/"); }
 
 Status ValidateAliasName(std::string_view name, bool allow_aws_reserved) {
@@ -75,7 +113,7 @@ Status ValidateAliasName(std::string_view name, bool allow_aws_reserved) {
     }
   }
   if (!name.starts_with("alias/") || name.size() == 6) {
-    return Status(ErrorCode::kInvalidAliasName,
+    return Status(ErrorCode::kValidation,
                   "Alias must start with the prefix \"alias/\". Please see "
                   "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html");
   }
@@ -192,17 +230,27 @@ Status ValidateKeyPolicy(std::string_view policy) {
   return Status::Ok();
 }
 
+bool IsReservedTagKey(std::string_view key) {
+  return key.size() >= 4 && (key[0] == 'a' || key[0] == 'A') && (key[1] == 'w' || key[1] == 'W') &&
+         (key[2] == 's' || key[2] == 'S') && key[3] == ':';
+}
+
 Status ValidateTags(const std::map<std::string, std::string>& tags) {
+  if (tags.size() > kMaxTagsPerKey) return Status(ErrorCode::kTag, "Too many tags");
   for (const auto& [k, v] : tags) {
     if (k.empty() || k.size() > 128 || v.size() > 256) {
       return Status(ErrorCode::kTag, "Tag keys must be 1-128 and tag values 0-256 characters.");
     }
-    if (k.starts_with("aws:")) {
-      return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
-    }
+    if (IsReservedTagKey(k)) return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
   }
-  if (tags.size() > kMaxTagsPerKey) {
-    return Status(ErrorCode::kKmsLimitExceeded, "A KMS key can have at most 50 tags.");
+  return Status::Ok();
+}
+
+Status CheckNoDuplicateTagKeys(const std::vector<std::string>& keys) {
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    return Status(ErrorCode::kTag, "Duplicate tag keys");
   }
   return Status::Ok();
 }

@@ -42,9 +42,21 @@ struct KeyRef {
 // kInvalidArn for a malformed KMS ARN; never fails for a plain id or alias name.
 Result<KeyRef> ParseKeyRef(std::string_view text);
 
-// Alias name rules for CreateAlias / UpdateAlias / DeleteAlias: "alias/" prefix
-// (kInvalidAliasName), pattern ^[a-zA-Z0-9:/_-]+$ and length 1-256 (kValidation), and
-// the reserved "alias/aws/" prefix (kInvalidAliasName) unless allow_aws_reserved.
+// A key id as AWS issues them: a UUID, or "mrk-" + 32 hex digits (multi-Region keys).
+bool IsWellFormedKeyId(std::string_view id);
+
+// How a request names a key, checked the way AWS checks it before any lookup
+// (kKmsNotFound, HTTP 400, in AWS's words):
+// - a key ARN of another region than the caller's: "Invalid arn <that region>";
+// - an alias where the operation takes key ids only (allow_alias false), or a key id
+//   (bare or inside a key ARN) that is not a UUID or mrk- id: "Invalid keyId '<id>'";
+// - a malformed KMS ARN: kInvalidArn (as ParseKeyRef).
+Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller_region,
+                                  bool allow_alias);
+
+// Alias name rules for CreateAlias / UpdateAlias / DeleteAlias: pattern
+// ^[a-zA-Z0-9:/_-]+$ and the "alias/" prefix (kValidation, as AWS answers), and the
+// reserved "alias/aws/" prefix (kInvalidAliasName) unless allow_aws_reserved.
 Status ValidateAliasName(std::string_view name, bool allow_aws_reserved);
 bool IsAwsReservedAlias(std::string_view name);  // "alias/aws/..."
 
@@ -65,9 +77,13 @@ std::string DefaultKeyPolicy(std::string_view account);
 // Effect Allow|Deny, a Principal (or NotPrincipal) and an Action (or NotAction).
 Status ValidateKeyPolicy(std::string_view policy);
 
-// Tags: keys 1-128 chars, values 0-256 chars, no "aws:" prefix, at most 50 per key
-// (kTag for rule breaks, kKmsLimitExceeded when over 50).
+// Tags: keys 1-128 chars, values 0-256 chars, no "aws:" prefix in any letter case, at
+// most 50 per key. Every break is kTag with AWS's message ("Too many tags" over 50).
 Status ValidateTags(const std::map<std::string, std::string>& merged);
+// "aws:", "AWS:", "Aws:"...: the prefix is reserved in every letter case.
+bool IsReservedTagKey(std::string_view key);
+// The tag keys of one request: kTag "Duplicate tag keys" when a key repeats.
+Status CheckNoDuplicateTagKeys(const std::vector<std::string>& keys);
 
 // Pagination markers: opaque, versioned; kInvalidMarker when a marker was not issued here.
 std::string EncodeMarker(std::string_view position);

@@ -41,14 +41,13 @@ Status CheckSpecAndUsage(std::string& spec, std::string& usage) {
                   "KeySpec " + spec + " is not supported by this server.");
   }
   if (usage.empty()) {
-    if (hmac) {
-      usage = "GENERATE_VERIFY_MAC";
-    } else if (ecc) {
-      usage = "SIGN_VERIFY";
-    } else {
-      usage = "ENCRYPT_DECRYPT";
+    // Only symmetric encryption keys have a default usage (ENCRYPT_DECRYPT).
+    if (!IsSymmetricSpec(spec)) {
+      return Status(ErrorCode::kValidation,
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric "
+                    "encryption keys.");
     }
-    // AWS requires KeyUsage for HMAC and ECC keys; defaults keep older callers working.
+    usage = "ENCRYPT_DECRYPT";
   }
   bool ok = (IsSymmetricSpec(spec) && usage == "ENCRYPT_DECRYPT") ||
             (rsa && (usage == "ENCRYPT_DECRYPT" || usage == "SIGN_VERIFY")) ||
@@ -113,6 +112,37 @@ std::optional<HashAlg> MacHash(std::string_view a) {
   if (a == "HMAC_SHA_384") return HashAlg::kSha384;
   if (a == "HMAC_SHA_512") return HashAlg::kSha512;
   return std::nullopt;
+}
+
+Status IncompatibleAlgorithm(std::string_view algorithm, std::string_view key_spec) {
+  return Status(ErrorCode::kInvalidKeyUsage, "Algorithm " + std::string(algorithm) +
+                                                 " is incompatible with key spec " +
+                                                 std::string(key_spec) + ".");
+}
+
+Status CheckRsaPlaintextSize(std::string_view key_spec, std::string_view algorithm,
+                             size_t plaintext_bytes) {
+  size_t modulus = key_spec == "RSA_2048" ? 256 : key_spec == "RSA_3072" ? 384
+                 : key_spec == "RSA_4096" ? 512 : 0;
+  auto hash = OaepHash(algorithm);
+  if (modulus == 0 || !hash) return Status::Ok();
+  size_t max = modulus - 2 * crypto::DigestSize(*hash) - 2;
+  if (plaintext_bytes > max) {
+    return Status(ErrorCode::kValidation,
+                  "Algorithm " + std::string(algorithm) + " and key spec " +
+                      std::string(key_spec) + " cannot encrypt data larger than " +
+                      std::to_string(max) + " bytes.");
+  }
+  return Status::Ok();
+}
+
+Status CheckDigestLength(std::string_view signing_algorithm, size_t digest_bytes) {
+  auto params = SigningParamsOf(signing_algorithm);
+  if (params && digest_bytes != crypto::DigestSize(params->hash)) {
+    return Status(ErrorCode::kValidation, "Digest is invalid length for algorithm " +
+                                              std::string(signing_algorithm) + ".");
+  }
+  return Status::Ok();
 }
 
 }  // namespace arcana::domain::kms

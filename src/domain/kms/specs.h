@@ -22,8 +22,9 @@ std::optional<crypto::AsymmetricSpec> AsymmetricSpecOf(std::string_view spec);
 // Key length in bytes for an HMAC spec (HMAC_256 -> 32).
 size_t HmacKeyBytes(std::string_view spec);
 
-// Checks a CreateKey (KeySpec, KeyUsage) pair, filling defaults: the usage defaults to
-// ENCRYPT_DECRYPT and the spec to SYMMETRIC_DEFAULT. Errors: kValidation for a pair AWS
+// Checks a CreateKey (KeySpec, KeyUsage) pair, filling defaults: the spec defaults to
+// SYMMETRIC_DEFAULT, and the usage to ENCRYPT_DECRYPT for that spec only (every other
+// spec needs an explicit KeyUsage, as on AWS). Errors: kValidation for a pair AWS
 // rejects, kUnsupportedOperation for specs the model knows but Arcana does not implement.
 Status CheckSpecAndUsage(std::string& spec, std::string& usage);
 
@@ -39,5 +40,17 @@ struct SigningParams {
 };
 std::optional<SigningParams> SigningParamsOf(std::string_view algorithm);
 std::optional<crypto::HashAlg> MacHash(std::string_view mac_algorithm);  // HMAC_SHA_256 -> kSha256
+
+// The errors AWS answers when an algorithm does not fit a key, in AWS's words.
+// kInvalidKeyUsage "Algorithm <alg> is incompatible with key spec <spec>.": an
+// encryption, signing or MAC algorithm the key's spec does not list.
+Status IncompatibleAlgorithm(std::string_view algorithm, std::string_view key_spec);
+// kValidation "Algorithm <alg> and key spec <spec> cannot encrypt data larger than <n>
+// bytes." when plaintext_bytes exceeds what RSAES-OAEP can take (k - 2*hLen - 2).
+Status CheckRsaPlaintextSize(std::string_view key_spec, std::string_view algorithm,
+                             size_t plaintext_bytes);
+// kValidation "Digest is invalid length for algorithm <alg>." unless a DIGEST message
+// is exactly as long as the signing algorithm's hash.
+Status CheckDigestLength(std::string_view signing_algorithm, size_t digest_bytes);
 
 }  // namespace arcana::domain::kms

@@ -1,7 +1,6 @@
 #include "domain/ssm/filters.h"
 
 #include <algorithm>
-#include <regex>
 #include <set>
 
 #include "domain/ssm/names.h"
@@ -10,6 +9,15 @@ namespace arcana::domain::ssm {
 namespace {
 
 bool IsTagKey(const std::string& key) { return key.size() > 4 && key.compare(0, 4, "tag:") == 0; }
+
+// The model's key pattern `tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType` (full match; `.`
+// is any character but a line terminator), checked without a regex engine.
+bool IsModelFilterKey(const std::string& key) {
+  static const std::set<std::string> kKeys = {"Name",  "Type", "KeyId", "Path",
+                                              "Label", "Tier", "DataType"};
+  if (kKeys.count(key) != 0) return true;
+  return IsTagKey(key) && key.find_first_of("\r\n", 4) == std::string::npos;
+}
 
 std::string Slashed(const std::string& s) {
   size_t b = 0;
@@ -50,11 +58,10 @@ bool InPath(const std::string& name, const std::string& path, bool recursive) {
 }
 
 Status NormalizeFilters(std::vector<StringFilter>& filters, FilterUse use) {
-  static const std::regex kKeyPattern("tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType");
   std::set<std::string> seen;
   for (size_t i = 0; i < filters.size(); ++i) {
     auto& f = filters[i];
-    if (!std::regex_match(f.key, kKeyPattern)) {
+    if (!IsModelFilterKey(f.key)) {
       return Status(ErrorCode::kValidation,
                     "1 validation error detected: Value '" + f.key + "' at 'parameterFilters." +
                         std::to_string(i + 1) +

@@ -16,10 +16,22 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+// AWS's text for a malformed name, reads and writes alike (it names only "ssm", whatever the
+// mistake was; recorded from GetParameter/PutParameter responses).
 const char* kBadName =
-    "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a "
-    "path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a "
-    "mix of letters, numbers and the following 3 symbols .-_";
+    "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it "
+    "can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of "
+    "letters, numbers and the following 3 symbols .-_";
+
+// Characters and slashes only: no empty sub-path, no trailing slash, a path starts with '/'.
+bool WellFormed(std::string_view name) {
+  if (name.empty() || name == "/") return false;
+  for (char c : name) {
+    if (!AllowedChar(c)) return false;
+  }
+  if (name.find('/') != std::string_view::npos && name[0] != '/') return false;
+  return name.find("//") == std::string_view::npos && name.back() != '/';
+}
 
 }  // namespace
 
@@ -84,6 +96,8 @@ Status ValidateName(std::string_view name, std::string_view region, std::string_
       return Status(ErrorCode::kAccessDenied,
                     "No access to reserved parameter name: " + std::string(name) + ".");
     }
+    // A path (`/ssm/x`) gets the long text, a root-level name the short one.
+    if (IsHierarchical(name)) return Status(ErrorCode::kValidation, kBadName);
     return Status(ErrorCode::kValidation,
                   "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).");
   }
@@ -98,6 +112,11 @@ Status ValidateName(std::string_view name, std::string_view region, std::string_
                   "Parameter name: the fully qualified name, including the ARN prefix "
                   "arn:aws:ssm:<region>:<account>:parameter/, can be at most 1011 characters.");
   }
+  return Status::Ok();
+}
+
+Status ValidateLookupName(std::string_view name) {
+  if (!WellFormed(name)) return Status(ErrorCode::kValidation, kBadName);
   return Status::Ok();
 }
 

@@ -23,6 +23,12 @@ std::string TrimName(std::string_view raw);
 // prefix, length), kAccessDenied (a `/aws/...` path), kHierarchyLevelLimitExceeded.
 Status ValidateName(std::string_view name, std::string_view region, std::string_view account);
 
+// Validates a name that names an existing parameter (reads, deletes, labels, history): the
+// characters and the shape of a path (no `//`, no trailing `/`, a path starts with `/`), as
+// AWS checks them before any lookup. Reserved prefixes are not refused here (`/aws/...` names
+// can be read). Error: kValidation with AWS's "sub-paths divided by slash symbol" text.
+Status ValidateLookupName(std::string_view name);
+
 // The canonical lookup key: a root-level `/Name` becomes `Name`; other names are unchanged.
 std::string NameKey(std::string_view name);
 

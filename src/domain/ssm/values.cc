@@ -1,10 +1,19 @@
 #include "domain/ssm/values.h"
 
-#include <regex>
-
 #include "domain/ssm/parameter.h"
 
 namespace arcana::domain::ssm {
+
+namespace {
+// ami- followed by 8 to 17 lowercase hex digits.
+bool IsAmiId(std::string_view v) {
+  if (v.substr(0, 4) != "ami-" || v.size() < 4 + 8 || v.size() > 4 + 17) return false;
+  for (char c : v.substr(4)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+}  // namespace
 
 Status CheckValue(std::string_view value) {
   if (value.empty()) {
@@ -54,44 +63,36 @@ Result<std::string> ResolveTier(std::string_view requested, std::string_view pre
   return tier;
 }
 
-namespace {
-bool Compile(std::string_view pattern, std::regex* out) {
-  try {
-    *out = std::regex(pattern.begin(), pattern.end(), std::regex::ECMAScript);
-    return true;
-  } catch (const std::regex_error&) {
-    return false;
+Result<AllowedPattern> CompileAllowedPattern(std::string_view source) {
+  if (source.empty()) return AllowedPattern();
+  pattern::Compiled c = pattern::Compile(source, kMaxAllowedPatternLength);
+  switch (c.error) {
+    case pattern::PatternError::kNone:
+      return std::move(c.pattern);
+    case pattern::PatternError::kTooLong:
+      // The service model's constraint, worded as the model validator words it.
+      return Status(ErrorCode::kValidation,
+                    "1 validation error detected: Value at 'allowedPattern' failed to satisfy "
+                    "constraint: Member must have length less than or equal to 1024");
+    case pattern::PatternError::kInvalid:
+      return Status(ErrorCode::kInvalidAllowedPattern,
+                    "The allowed pattern " + std::string(source) +
+                        " is not a valid regular expression.");
+    case pattern::PatternError::kUnsupported:
+      break;
   }
+  return Status(ErrorCode::kValidation,
+                "1 validation error detected: Value '" + std::string(source) +
+                    "' at 'allowedPattern' failed to satisfy constraint: Member must be a "
+                    "regular expression without backtracking: " + c.detail + ".");
 }
-}  // namespace
 
-Status CheckAllowedPattern(std::string_view pattern) {
-  std::regex re;
-  if (!Compile(pattern, &re)) {
-    return Status(ErrorCode::kInvalidAllowedPattern,
-                  "The allowed pattern " + std::string(pattern) +
-                      " is not a valid regular expression.");
-  }
-  return Status::Ok();
-}
-
-Status CheckPatternMatch(std::string_view value, std::string_view pattern) {
-  if (pattern.empty()) return Status::Ok();
-  std::regex re;
-  if (!Compile(pattern, &re)) return CheckAllowedPattern(pattern);
-  bool matched = false;
-  try {
-    matched = std::regex_match(value.begin(), value.end(), re);
-  } catch (const std::regex_error&) {
-    matched = false;  // complexity limits: treat as no match
-  }
-  if (!matched) {
-    // Never echo the value: it may be a SecureString plaintext.
-    return Status(ErrorCode::kParameterPatternMismatch,
-                  "Parameter value, cannot be validated against allowedPattern: " +
-                      std::string(pattern));
-  }
-  return Status::Ok();
+Status CheckPatternMatch(std::string_view value, const AllowedPattern& pattern) {
+  if (pattern == nullptr || pattern->FullMatch(value)) return Status::Ok();
+  // Never echo the value: it may be a SecureString plaintext.
+  return Status(ErrorCode::kParameterPatternMismatch,
+                "Parameter value, cannot be validated against allowedPattern: " +
+                    pattern->source());
 }
 
 Status CheckDataType(std::string_view data_type, std::string_view type, std::string_view value) {
@@ -102,8 +103,7 @@ Status CheckDataType(std::string_view data_type, std::string_view type, std::str
                     "The aws:ec2:image data type is supported only for parameters of type "
                     "String.");
     }
-    static const std::regex kAmi("ami-[0-9a-f]{8,17}");
-    if (!std::regex_match(value.begin(), value.end(), kAmi)) {
+    if (!IsAmiId(value)) {
       return Status(ErrorCode::kValidation,
                     "Parameter value, " + std::string(value) +
                         ", must be a valid AMI ID of the form ami-xxxxxxxx or "

@@ -1,12 +1,15 @@
 // Value rules of PutParameter (spec 4.1, 7.2): non-empty values, tier resolution with the 4 KB
-// (Standard) / 8 KB (Advanced) limits, AllowedPattern (ECMAScript std::regex, full match),
-// and DataType (text, aws:ec2:image with its AMI id format, aws:ssm:integration).
-// Thread-safety: pure functions.
+// (Standard) / 8 KB (Advanced) limits, AllowedPattern (at most 1024 characters, matched against
+// the whole value in linear time by common/pattern.h), and DataType (text, aws:ec2:image with its
+// AMI id format, aws:ssm:integration).
+// Thread-safety: pure functions; compiled patterns are immutable and shareable.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/pattern.h"
 #include "common/status.h"
 
 namespace arcana::domain::ssm {
@@ -23,10 +26,18 @@ Status CheckValue(std::string_view value);
 Result<std::string> ResolveTier(std::string_view requested, std::string_view previous,
                                 size_t value_bytes, bool has_policies);
 
-// kInvalidAllowedPattern when the pattern does not compile.
-Status CheckAllowedPattern(std::string_view pattern);
-// kParameterPatternMismatch when value does not match the (compiling) pattern in full.
-Status CheckPatternMatch(std::string_view value, std::string_view pattern);
+// AllowedPattern's length limit in the service model.
+inline constexpr size_t kMaxAllowedPatternLength = 1024;
+
+// A compiled AllowedPattern; null for "" (no constraint).
+using AllowedPattern = std::shared_ptr<const pattern::Pattern>;
+
+// Compiles an AllowedPattern (cached). Compile before taking a lock: the result is immutable.
+// Errors: kInvalidAllowedPattern (not a regular expression), kValidation (longer than 1024, or a
+// construct such as a backreference or lookaround that needs a backtracking engine).
+Result<AllowedPattern> CompileAllowedPattern(std::string_view pattern);
+// kParameterPatternMismatch when value does not match `pattern` in full (null: always OK).
+Status CheckPatternMatch(std::string_view value, const AllowedPattern& pattern);
 
 // kValidation for an unknown data type, or a value that does not fit it.
 Status CheckDataType(std::string_view data_type, std::string_view type, std::string_view value);

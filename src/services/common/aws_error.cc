@@ -32,11 +32,13 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kPreconditionNotMet: return {"PreconditionNotMetException", 400};
     case ErrorCode::kInvalidNextToken: return {"InvalidNextTokenException", 400};
     case ErrorCode::kInternalServiceError: return {"InternalServiceError", 500};
-    // --- KMS --- (HTTP statuses from the Smithy httpError traits, spec 1.5)
-    case ErrorCode::kKmsNotFound: return {"NotFoundException", 404};
-    case ErrorCode::kDisabled: return {"DisabledException", 409};
-    case ErrorCode::kKmsInvalidState: return {"KMSInvalidStateException", 409};
-    case ErrorCode::kAlreadyExists: return {"AlreadyExistsException", 409};
+    // --- KMS --- Every client error answers 400, as recorded AWS responses show, even
+    // where the Smithy model carries another httpError trait (NotFound 404, Disabled /
+    // KMSInvalidState / AlreadyExists / Conflict 409, DryRunOperation 412).
+    case ErrorCode::kKmsNotFound: return {"NotFoundException", 400};
+    case ErrorCode::kDisabled: return {"DisabledException", 400};
+    case ErrorCode::kKmsInvalidState: return {"KMSInvalidStateException", 400};
+    case ErrorCode::kAlreadyExists: return {"AlreadyExistsException", 400};
     case ErrorCode::kInvalidCiphertext: return {"InvalidCiphertextException", 400};
     case ErrorCode::kIncorrectKey: return {"IncorrectKeyException", 400};
     case ErrorCode::kInvalidKeyUsage: return {"InvalidKeyUsageException", 400};
@@ -54,8 +56,8 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kKmsInternal: return {"KMSInternalException", 500};
     case ErrorCode::kKeyUnavailable: return {"KeyUnavailableException", 500};
     case ErrorCode::kDependencyTimeout: return {"DependencyTimeoutException", 503};
-    case ErrorCode::kConflict: return {"ConflictException", 409};
-    case ErrorCode::kDryRunOperation: return {"DryRunOperationException", 412};
+    case ErrorCode::kConflict: return {"ConflictException", 400};
+    case ErrorCode::kDryRunOperation: return {"DryRunOperationException", 400};
     // --- SSM ---
     case ErrorCode::kParameterNotFound: return {"ParameterNotFound", 400};
     case ErrorCode::kParameterAlreadyExists: return {"ParameterAlreadyExists", 400};
@@ -95,8 +97,13 @@ std::string ErrorBody(const Status& status) {
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "__type", LookupError(status.code()).type);
-  json::KV(w, "message", status.message());
-  json::KV(w, "Message", status.message());
+  // Errors AWS sends without a message (InvalidCiphertextException,
+  // KMSInvalidSignatureException, KMSInvalidMacException) carry no message member at
+  // all, not an empty one.
+  if (!status.message().empty()) {
+    json::KV(w, "message", status.message());
+    json::KV(w, "Message", status.message());
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -17,7 +17,8 @@ struct AwsErrorInfo {
 AwsErrorInfo LookupError(ErrorCode code);
 
 // {"__type": ..., "message": ..., "Message": ...}: clients read either key depending on
-// the service model, sending both is harmless (spec 1.5).
+// the service model, sending both is harmless (spec 1.5). An empty message is left out
+// entirely ({"__type": ...}), as AWS does for errors it sends without one.
 std::string ErrorBody(const Status& status);
 
 }  // namespace arcana::services

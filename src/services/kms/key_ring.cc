@@ -75,7 +75,7 @@ Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_r
   std::string key_id = ref.value;
   if (ref.is_alias()) {
     if (!opts.allow_alias) {
-      return Status(ErrorCode::kKmsNotFound, "Invalid keyId " + std::string(key_ref));
+      return Status(ErrorCode::kKmsNotFound, "Invalid keyId '" + std::string(key_ref) + "'");
     }
     ARCANA_ASSIGN_OR_RETURN(auto alias, store_.GetKmsAlias(scope, ref.value));
     if (!alias) {

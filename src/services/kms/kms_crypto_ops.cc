@@ -18,11 +18,17 @@ namespace {
 Status CheckAlgorithm(const Key& key, const std::string& algorithm) {
   auto algs = dk::EncryptionAlgorithmsFor(key.key_spec, key.key_usage);
   if (std::find(algs.begin(), algs.end(), algorithm) == algs.end()) {
-    return Status(ErrorCode::kInvalidKeyUsage,
-                  "The encryption algorithm " + algorithm + " is not supported by " + key.arn +
-                      " (" + key.key_spec + ").");
+    return dk::IncompatibleAlgorithm(algorithm, key.key_spec);
   }
   return Status::Ok();
+}
+
+// AWS's answer when the KeyId given to Decrypt (or ReEncrypt's SourceKeyId) is not the
+// key that can decrypt the ciphertext: another key, or a key of another type or usage.
+Status IncorrectKey() {
+  return Status(ErrorCode::kIncorrectKey,
+                "The key ID in the request does not identify a CMK that can perform this "
+                "operation.");
 }
 
 Status CheckSymmetricEncryptKey(const Key& key, std::string_view op) {
@@ -40,10 +46,12 @@ Status CheckSymmetricEncryptKey(const Key& key, std::string_view op) {
 
 Result<KmsService::EncryptOut> KmsService::DoEncrypt(const Key& key, const std::string& algorithm,
                                                      const crypto::EncryptionContext& ec,
-                                                     std::string_view plaintext) {
+                                                     std::string_view plaintext,
+                                                     std::string_view operation) {
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
-  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "ENCRYPT_DECRYPT", "Encrypt"));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "ENCRYPT_DECRYPT", operation));
   ARCANA_RETURN_IF_ERROR(CheckAlgorithm(key, algorithm));
+  ARCANA_RETURN_IF_ERROR(dk::CheckRsaPlaintextSize(key.key_spec, algorithm, plaintext.size()));
   EncryptOut out;
   out.key = key;
   out.algorithm = algorithm;
@@ -64,12 +72,12 @@ Result<KmsService::EncryptOut> KmsService::DoEncrypt(const Key& key, const std::
 Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std::string_view blob,
                                                      const std::optional<std::string>& key_ref,
                                                      const std::string& algorithm,
-                                                     const crypto::EncryptionContext& ec) {
+                                                     const crypto::EncryptionContext& ec,
+                                                     std::string_view operation) {
   std::optional<Key> named;
   if (key_ref) {
-    KeyRing::ResolveOptions o;
-    o.create_aws_managed = true;
-    ARCANA_ASSIGN_OR_RETURN(named, ring_.Resolve(ScopeOf(ctx), *key_ref, ctx.now_ms, o));
+    ARCANA_ASSIGN_OR_RETURN(named, ResolveKey(*key_ref, ctx, /*allow_alias=*/true,
+                                              /*create_aws_managed=*/true));
   }
   DecryptOut out;
   out.algorithm = algorithm;
@@ -79,7 +87,7 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
                     "KeyId is required to decrypt with the " + algorithm + " algorithm.");
     }
     ARCANA_RETURN_IF_ERROR(dk::CheckUsable(*named));
-    ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(*named, "ENCRYPT_DECRYPT", "Decrypt"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(*named, "ENCRYPT_DECRYPT", operation));
     ARCANA_RETURN_IF_ERROR(CheckAlgorithm(*named, algorithm));
     ARCANA_ASSIGN_OR_RETURN(std::string pkcs8,
                             ring_.Material(*named, named->current_material()->id));
@@ -93,15 +101,14 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
     return out;
   }
   if (named) {
+    // A symmetric ciphertext names its key; any other key (including one of another
+    // type or usage, which could not have made it) is IncorrectKeyException on AWS.
     if (!dk::IsSymmetricSpec(named->key_spec) || named->key_usage != "ENCRYPT_DECRYPT") {
-      return Status(ErrorCode::kInvalidKeyUsage,
-                    named->arn + " cannot decrypt with the SYMMETRIC_DEFAULT algorithm.");
+      return IncorrectKey();
     }
     crypto::KmsCiphertextHeader h;
     if (crypto::ParseKmsCiphertextHeader(blob, &h) && h.key_id != named->key_id) {
-      return Status(ErrorCode::kIncorrectKey,
-                    "The key ID in the request does not identify a KMS key that can perform "
-                    "this operation.");
+      return IncorrectKey();
     }
   }
   ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(ScopeOf(ctx), blob, ec, ctx.now_ms));
@@ -117,7 +124,7 @@ Result<std::string> KmsService::Encrypt(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
   ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
   std::string alg = in.Str("EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
-  auto out = DoEncrypt(key, alg, ec, plaintext);
+  auto out = DoEncrypt(key, alg, ec, plaintext, "Encrypt");
   crypto::SecureWipe(plaintext);
   if (!out.ok()) return out.status();
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
@@ -136,7 +143,7 @@ Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(std::string blob, BlobOf(in, "CiphertextBlob"));
   ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
   std::string alg = in.Str("EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
-  ARCANA_ASSIGN_OR_RETURN(auto out, DoDecrypt(ctx, blob, in.Str("KeyId"), alg, ec));
+  ARCANA_ASSIGN_OR_RETURN(auto out, DoDecrypt(ctx, blob, in.Str("KeyId"), alg, ec, "Decrypt"));
   Status dry = CheckDryRun(in);
   if (!dry.ok()) {
     crypto::SecureWipe(out.plaintext);
@@ -160,8 +167,9 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
   std::string src_alg = in.Str("SourceEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
   std::string dst_alg = in.Str("DestinationEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
   ARCANA_ASSIGN_OR_RETURN(Key dest, KeyFor(in, "DestinationKeyId", ctx));
-  ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(ctx, blob, in.Str("SourceKeyId"), src_alg, src_ec));
-  auto out = DoEncrypt(dest, dst_alg, dst_ec, src.plaintext);
+  ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(ctx, blob, in.Str("SourceKeyId"), src_alg, src_ec,
+                                              "ReEncrypt"));
+  auto out = DoEncrypt(dest, dst_alg, dst_ec, src.plaintext, "ReEncrypt");
   crypto::SecureWipe(src.plaintext);
   if (!out.ok()) return out.status();
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
@@ -274,11 +282,8 @@ Result<std::string> KmsService::GenerateRandom(const In& in, const CallContext& 
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }
   auto n = in.Int("NumberOfBytes");
-  if (!n) {
-    return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy "
-                  "constraint: Member must not be null");
-  }
+  // The model leaves NumberOfBytes optional; AWS rejects its absence in these words.
+  if (!n) return Status(ErrorCode::kValidation, "NumberOfBytes is required.");
   std::string bytes = crypto::RandomBytes(static_cast<size_t>(*n));
   std::string body = Body([&](json::Writer& w) { WriteBlob(w, "Plaintext", bytes); });
   crypto::SecureWipe(bytes);

@@ -10,17 +10,24 @@ namespace arcana::services::kms {
 namespace dk = domain::kms;
 
 namespace {
-// Tags from a TagList member ([{TagKey, TagValue}]), merged into `into`.
+// Tags from a TagList member ([{TagKey, TagValue}]), merged into `into`. A key given
+// twice in one request is AWS's TagException, never a silent last-one-wins.
 Status ReadTags(const json::Input& in, std::map<std::string, std::string>& into) {
   const rapidjson::Value* tags = in.Get("Tags");
   if (tags == nullptr) return Status::Ok();
   if (!tags->IsArray()) return Status(ErrorCode::kSerialization, "Tags must be a list");
+  std::vector<std::string> keys;
   for (const auto& t : tags->GetArray()) {
     if (!t.IsObject() || !t.HasMember("TagKey") || !t["TagKey"].IsString() ||
         !t.HasMember("TagValue") || !t["TagValue"].IsString()) {
       return Status(ErrorCode::kTag, "Each tag needs a TagKey and a TagValue.");
     }
-    into[t["TagKey"].GetString()] = t["TagValue"].GetString();
+    keys.emplace_back(t["TagKey"].GetString(), t["TagKey"].GetStringLength());
+  }
+  ARCANA_RETURN_IF_ERROR(dk::CheckNoDuplicateTagKeys(keys));
+  for (const auto& t : tags->GetArray()) {
+    into[std::string(t["TagKey"].GetString(), t["TagKey"].GetStringLength())] =
+        std::string(t["TagValue"].GetString(), t["TagValue"].GetStringLength());
   }
   return Status::Ok();
 }

@@ -72,7 +72,9 @@ Result<std::string> KmsService::UntagResource(const In& in, const CallContext& c
   if (key.aws_managed()) return Status(ErrorCode::kTag, "AWS managed keys cannot be tagged.");
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
   for (const auto& k : in.StrList("TagKeys").value_or(std::vector<std::string>{})) {
-    if (k.starts_with("aws:")) return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
+    if (dk::IsReservedTagKey(k)) {
+      return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
+    }
     key.tags.erase(k);
   }
   ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));

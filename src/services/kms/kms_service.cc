@@ -68,22 +68,26 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
   return (this->*(it->second))(in, ctx);
 }
 
+Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx, bool allow_alias,
+                                   bool create_aws_managed) {
+  ARCANA_RETURN_IF_ERROR(dk::ParseRequestKeyRef(ref, ctx.region, allow_alias).status());
+  KeyRing::ResolveOptions o;
+  o.allow_alias = allow_alias;
+  o.create_aws_managed = create_aws_managed;
+  return ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o);
+}
+
 Result<Key> KmsService::KeyFor(const In& in, const char* member, const CallContext& ctx,
                                bool create_aws_managed) {
   auto ref = in.Str(member);
   if (!ref) return Status(ErrorCode::kValidation, std::string(member) + " is required");
-  KeyRing::ResolveOptions o;
-  o.allow_alias = true;
-  o.create_aws_managed = create_aws_managed;
-  return ring_.Resolve(ScopeOf(ctx), *ref, ctx.now_ms, o);
+  return ResolveKey(*ref, ctx, /*allow_alias=*/true, create_aws_managed);
 }
 
 Result<Key> KmsService::ManagedKeyFor(const In& in, const char* member, const CallContext& ctx) {
   auto ref = in.Str(member);
   if (!ref) return Status(ErrorCode::kValidation, std::string(member) + " is required");
-  KeyRing::ResolveOptions o;
-  o.allow_alias = false;
-  return ring_.Resolve(ScopeOf(ctx), *ref, ctx.now_ms, o);
+  return ResolveKey(*ref, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
 }
 
 Status KmsService::CheckGrantTokens(const In& in) {

@@ -40,6 +40,10 @@ class KmsService : public Service {
 
   // --- shared steps (kms_service.cc) ---
   static storage::Scope ScopeOf(const CallContext& ctx) { return {ctx.account, ctx.region}; }
+  // The key `ref` names, after AWS's checks of the identifier itself (malformed key id,
+  // key ARN of another region: dk::ParseRequestKeyRef).
+  Result<Key> ResolveKey(std::string_view ref, const CallContext& ctx, bool allow_alias,
+                         bool create_aws_managed);
   // Key named by a member that accepts aliases (crypto ops, DescribeKey).
   Result<Key> KeyFor(const In& in, const char* member, const CallContext& ctx,
                      bool create_aws_managed = true);
@@ -64,11 +68,14 @@ class KmsService : public Service {
     std::string algorithm;
     std::string material_id;  // symmetric only
   };
+  // `operation` names the call in usage errors ("... not valid for ReEncrypt.").
   Result<EncryptOut> DoEncrypt(const Key& key, const std::string& algorithm,
-                               const crypto::EncryptionContext& ec, std::string_view plaintext);
+                               const crypto::EncryptionContext& ec, std::string_view plaintext,
+                               std::string_view operation);
   Result<DecryptOut> DoDecrypt(const CallContext& ctx, std::string_view blob,
                                const std::optional<std::string>& key_ref,
-                               const std::string& algorithm, const crypto::EncryptionContext& ec);
+                               const std::string& algorithm, const crypto::EncryptionContext& ec,
+                               std::string_view operation);
 
   // --- operations ---
   // keys (kms_key_ops.cc)

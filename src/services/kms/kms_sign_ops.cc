@@ -17,9 +17,7 @@ Result<dk::SigningParams> SigningFor(const Key& key, const std::string& algorith
   auto algs = dk::SigningAlgorithmsFor(key.key_spec, key.key_usage);
   auto params = dk::SigningParamsOf(algorithm);
   if (!params || std::find(algs.begin(), algs.end(), algorithm) == algs.end()) {
-    return Status(ErrorCode::kInvalidKeyUsage,
-                  "The signing algorithm " + algorithm + " is not supported by " + key.arn +
-                      " (" + key.key_spec + ").");
+    return dk::IncompatibleAlgorithm(algorithm, key.key_spec);
   }
   return *params;
 }
@@ -35,9 +33,7 @@ Result<bool> MessageIsDigest(const json::Input& in) {
 Result<std::string> MacAlgorithmFor(const Key& key, const std::string& algorithm) {
   auto algs = dk::MacAlgorithmsFor(key.key_spec, key.key_usage);
   if (std::find(algs.begin(), algs.end(), algorithm) == algs.end()) {
-    return Status(ErrorCode::kInvalidKeyUsage,
-                  "The MAC algorithm " + algorithm + " is not supported by " + key.arn + " (" +
-                      key.key_spec + ").");
+    return dk::IncompatibleAlgorithm(algorithm, key.key_spec);
   }
   return algorithm;
 }
@@ -61,6 +57,7 @@ Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Sign"));
   ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
+  if (digest) ARCANA_RETURN_IF_ERROR(dk::CheckDigestLength(alg, message.size()));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
   ARCANA_ASSIGN_OR_RETURN(std::string sig, crypto::SignMessage(pkey.get(), params.scheme,
@@ -82,6 +79,7 @@ Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Verify"));
   ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
+  if (digest) ARCANA_RETURN_IF_ERROR(dk::CheckDigestLength(alg, message.size()));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
   ARCANA_ASSIGN_OR_RETURN(bool valid, crypto::VerifySignature(pkey.get(), params.scheme,

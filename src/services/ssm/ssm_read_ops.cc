@@ -41,6 +41,12 @@ Result<std::vector<dssm::StringFilter>> ReadFilters(const rapidjson::Value* list
   return out;
 }
 
+// `param` and `/param` are one parameter; a read answers with the name in the form the caller
+// wrote it (AWS does the same). From an ARN, the name as created.
+void PresentAs(dssm::Parameter& p, const dssm::NameRef& ref) {
+  if (!ref.from_arn) p.name = ref.name;
+}
+
 bool Expired(const dssm::Parameter& p, int64_t now_ms) {
   auto e = p.ExpiresMs();
   return e && *e <= now_ms;
@@ -52,9 +58,11 @@ Status SsmService::GetOne(json::Writer& w, const std::string& raw, bool decrypt,
                           const CallContext& ctx) {
   if (IsReference(raw)) return GetReference(w, raw, decrypt, ctx);
   auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
-  if (ref.malformed || ref.foreign || ref.name.empty()) return NotFound(raw);
+  if (ref.malformed || ref.foreign) return NotFound(raw);
+  ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(ref.name));
   ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
   if (!p) return NotFound(ref.name);
+  PresentAs(*p, ref);
   const ParameterVersion* v = &p->Latest();
   if (!ref.selector.empty()) {
     if (auto num = dssm::SelectorVersion(ref.selector)) {
@@ -95,7 +103,10 @@ Result<std::string> SsmService::GetParameters(const In& in, const CallContext& c
     if (st.ok()) {
       found.emplace_back(name, Finish(one));
     } else if (st.code() == ErrorCode::kParameterNotFound ||
-               st.code() == ErrorCode::kParameterVersionNotFound) {
+               st.code() == ErrorCode::kParameterVersionNotFound ||
+               (st.code() == ErrorCode::kValidation && !(IsReference(name) && !decrypt))) {
+      // Missing and malformed names are listed, not raised. A reference read without
+      // WithDecryption still fails the whole call.
       invalid.push_back(name);
     } else {
       return st;
@@ -213,11 +224,11 @@ Result<std::string> SsmService::DescribeParameters(const In& in, const CallConte
 Result<std::string> SsmService::GetParameterHistory(const In& in, const CallContext& ctx) {
   const std::string raw = in.Str("Name").value_or("");
   auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
-  if (ref.malformed || ref.foreign || !ref.selector.empty() || ref.name.empty()) {
-    return NotFound(raw);
-  }
+  if (ref.malformed || ref.foreign || !ref.selector.empty()) return NotFound(raw);
+  ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(ref.name));
   ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
   if (!p) return NotFound(ref.name);
+  PresentAs(*p, ref);
   const bool decrypt = in.Bool("WithDecryption").value_or(false);
   const int64_t max = in.Int("MaxResults").value_or(50);
   const std::string op = "GetParameterHistory\n" + p->key;

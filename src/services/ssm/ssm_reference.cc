@@ -17,12 +17,19 @@ namespace {
 
 constexpr std::string_view kReferencePrefix = "/aws/reference/secretsmanager/";
 
-Status NotFound(const std::string& name) {
-  return Status(ErrorCode::kParameterNotFound, "Parameter " + name + " not found.");
+// AWS's text for a reference whose secret (or version) does not exist, as recorded from AWS:
+// the reference without its leading slash, then the selector as written (":AWSPREVIOUS") or,
+// when there is none, the word "null" that AWS's own code appends in its place.
+Status SecretNotFound(const std::string& id, const std::string& selector) {
+  return Status(ErrorCode::kParameterNotFound,
+                "An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret " +
+                    std::string(kReferencePrefix.substr(1)) + id +
+                    (selector.empty() ? "null" : ":" + selector) + " not found.");
 }
 
-// Splits "<secret-id>[:<selector>]"; a secret ARN has 6 colons of its own.
-void SplitSelector(std::string_view rest, std::string* id, std::string* selector) {
+// Splits "<secret-id>[:<selector>]"; a secret ARN has 6 colons of its own. Returns whether a
+// selector separator was present (so "id:" is told apart from "id").
+bool SplitSelector(std::string_view rest, std::string* id, std::string* selector) {
   size_t skip = rest.substr(0, 4) == "arn:" ? 6 : 0;
   size_t pos = 0;
   for (size_t i = 0; i < skip && pos != std::string_view::npos; ++i) {
@@ -32,6 +39,7 @@ void SplitSelector(std::string_view rest, std::string* id, std::string* selector
   size_t colon = pos == std::string_view::npos ? std::string_view::npos : rest.find(':', pos);
   *id = std::string(rest.substr(0, colon));
   *selector = colon == std::string_view::npos ? "" : std::string(rest.substr(colon + 1));
+  return colon != std::string_view::npos;
 }
 
 bool IsStage(const std::string& s) {
@@ -52,13 +60,20 @@ bool SsmService::IsReference(std::string_view name) {
 
 Status SsmService::GetReference(json::Writer& w, const std::string& raw, bool decrypt,
                                 const CallContext& ctx) {
+  std::string id, selector;
+  bool has_selector =
+      SplitSelector(std::string_view(raw).substr(kReferencePrefix.size()), &id, &selector);
+  // Checked before WithDecryption, as AWS does: "id:" and "id:a:b" are not a selector.
+  if (has_selector && (selector.empty() || selector.find(':') != std::string::npos)) {
+    return Status(ErrorCode::kValidation,
+                  "Invalid parameter name. Please use correct syntax for referencing a "
+                  "version/label  <name>:<version/label>");
+  }
   if (!decrypt) {
     return Status(ErrorCode::kValidation,
                   "WithDecryption flag must be True for retrieving a Secret Manager secret.");
   }
-  std::string id, selector;
-  SplitSelector(std::string_view(raw).substr(kReferencePrefix.size()), &id, &selector);
-  if (id.empty() || secrets_manager_ == nullptr) return NotFound(raw);
+  if (id.empty() || secrets_manager_ == nullptr) return SecretNotFound(id, selector);
   const std::string name = std::string(kReferencePrefix) + id;
 
   auto call = [&](const char* member) -> Result<std::string> {
@@ -78,7 +93,12 @@ Status SsmService::GetReference(json::Writer& w, const std::string& raw, bool de
     if (!out.ok() && IsStage(selector)) out = call("VersionStage");
   }
   if (!out.ok()) {
-    if (out.status().code() == ErrorCode::kResourceNotFound) return NotFound(name);
+    if (out.status().code() == ErrorCode::kResourceNotFound) return SecretNotFound(id, selector);
+    if (out.status().code() == ErrorCode::kInvalidRequest) {
+      // E.g. a secret scheduled for deletion. SSM has no InvalidRequestException: AWS answers
+      // with this ValidationException.
+      return Status(ErrorCode::kValidation, "Invalid Request to Secrets Manager");
+    }
     return out.status();
   }
   std::string result = std::move(out).value();

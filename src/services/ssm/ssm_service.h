@@ -12,6 +12,8 @@
 // the Secrets Manager service in-process (ssm_reference.cc).
 //
 // Thread-safety: reads run concurrently; every read-modify-write serializes on write_mu_.
+// Nothing a caller controls runs unbounded under write_mu_: an AllowedPattern is compiled
+// before the lock is taken and matched in linear time (common/pattern.h).
 #pragma once
 
 #include <mutex>

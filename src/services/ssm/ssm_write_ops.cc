@@ -1,6 +1,5 @@
 // PutParameter, DeleteParameter(s), Label/UnlabelParameterVersion and the tagging operations.
 #include <algorithm>
-#include <regex>
 
 #include "crypto/aead.h"
 #include "domain/ssm/names.h"
@@ -36,6 +35,17 @@ Result<std::vector<dssm::Tag>> ReadTags(const rapidjson::Value* list) {
   return tags;
 }
 
+// The model's KeyId pattern ^([a-zA-Z0-9:/_-]+)$, checked without a regex engine.
+bool IsModelKeyId(const std::string& id) {
+  if (id.empty()) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == ':' || c == '/' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 void MergeTags(std::vector<dssm::Tag>& into, const std::vector<dssm::Tag>& add) {
   for (const auto& t : add) {
     auto it = std::find_if(into.begin(), into.end(), [&](const dssm::Tag& x) { return x.key == t.key; });
@@ -68,12 +78,23 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
                   "A parameter can have at most 50 tags.");
   }
   auto type = in.Str("Type");
+  const std::string key = dssm::NameKey(name);
+
+  // Compile the pattern this write is checked against before taking the write lock: the given
+  // AllowedPattern, else the one the parameter has now (read without the lock; re-checked below).
+  dssm::AllowedPattern pattern;
   if (in.Has("AllowedPattern")) {
-    ARCANA_RETURN_IF_ERROR(dssm::CheckAllowedPattern(in.Str("AllowedPattern").value_or("")));
+    ARCANA_ASSIGN_OR_RETURN(pattern,
+                            dssm::CompileAllowedPattern(in.Str("AllowedPattern").value_or("")));
+  } else {
+    ARCANA_ASSIGN_OR_RETURN(auto current, store_.GetParameter({ctx.account, ctx.region}, key));
+    if (current && !current->Latest().allowed_pattern.empty()) {
+      ARCANA_ASSIGN_OR_RETURN(pattern,
+                              dssm::CompileAllowedPattern(current->Latest().allowed_pattern));
+    }
   }
 
   std::lock_guard<std::recursive_mutex> l(write_mu_);
-  const std::string key = dssm::NameKey(name);
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
   if (existing && !overwrite) {
     return Status(ErrorCode::kParameterAlreadyExists,
@@ -103,8 +124,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
       return Status(ErrorCode::kValidation,
                     "KeyId is supported only for parameters of type SecureString.");
     }
-    static const std::regex kKeyIdPattern("[a-zA-Z0-9:/_-]+");
-    if (!std::regex_match(*key_id, kKeyIdPattern)) {
+    if (!IsModelKeyId(*key_id)) {
       return Status(ErrorCode::kValidation,
                     "1 validation error detected: Value '" + *key_id +
                         "' at 'keyId' failed to satisfy constraint: Member must satisfy regular "
@@ -140,7 +160,12 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
   ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(in.Str("Tier").value_or(""),
                                                     prev ? prev->tier : "", value.size(),
                                                     !v.policies.empty()));
-  ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, v.allowed_pattern));
+  if ((pattern ? pattern->source() : std::string()) != v.allowed_pattern) {
+    // The parameter changed between the unlocked read and now: compile what it has now
+    // (rare; RE2 compiles in time linear in the pattern, so the lock is held briefly).
+    ARCANA_ASSIGN_OR_RETURN(pattern, dssm::CompileAllowedPattern(v.allowed_pattern));
+  }
+  ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, pattern));
   if (!existing || existing->Latest().tier != v.tier) {
     ARCANA_ASSIGN_OR_RETURN(auto counts, store_.CountParameters({ctx.account, ctx.region}));
     bool full = v.tier == dssm::kAdvanced ? counts.advanced >= 100000
@@ -188,6 +213,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
 
 Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
   std::lock_guard<std::recursive_mutex> l(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
   if (!existing) return NotFound(name);
@@ -203,10 +229,15 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
   std::vector<std::pair<std::string, std::string>> name_keys;  // (name as given, key)
   std::lock_guard<std::recursive_mutex> l(write_mu_);
   for (const auto& raw : names) {
-    std::string key = dssm::NameKey(dssm::TrimName(raw));
-    ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
+    const std::string trimmed = dssm::TrimName(raw);
+    const bool malformed = !dssm::ValidateLookupName(trimmed).ok();  // listed, not raised
+    std::string key = dssm::NameKey(trimmed);
+    std::optional<Parameter> existing;
+    if (!malformed) {
+      ARCANA_ASSIGN_OR_RETURN(existing, Find(ctx, key));
+    }
     bool dup = std::find(keys.begin(), keys.end(), key) != keys.end();
-    if (!existing || raw.rfind("arn:", 0) == 0) {
+    if (!existing) {
       if (std::find(invalid.begin(), invalid.end(), raw) == invalid.end()) invalid.push_back(raw);
       continue;
     }
@@ -232,6 +263,7 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
 
 Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
   auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
   std::lock_guard<std::recursive_mutex> l(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
@@ -256,6 +288,7 @@ Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallCo
 
 Result<std::string> SsmService::UnlabelParameterVersion(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
+  ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
   auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
   std::lock_guard<std::recursive_mutex> l(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
