@@ -1,4 +1,5 @@
 #include "app/server_app.h"
+#include "app/shutdown_watchdog.h"
 
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
@@ -82,6 +83,8 @@ class Sweeper {
 }  // namespace
 
 int RunServer(const config::Config& cfg) {
+  // First declared, last destroyed: once armed (by a stop), it bounds the whole teardown.
+  ShutdownWatchdog watchdog;
   std::string host;
   unsigned short port = 0;
   Status st = config::SplitListen(cfg.listen, &host, &port);
@@ -195,6 +198,16 @@ int RunServer(const config::Config& cfg) {
   so.threads = cfg.threads;
   so.tls_cert_file = cfg.tls_cert;
   so.tls_key_file = cfg.tls_key;
+  so.max_connections = cfg.max_connections;
+  so.request_timeout_seconds = cfg.request_timeout_seconds;
+  so.idle_timeout_seconds = cfg.idle_timeout_seconds;
+  so.shutdown_grace_seconds = cfg.shutdown_grace_seconds;
+  // SIGTERM ends the process within the grace plus this much for the teardown that follows
+  // (joining threads, stopping the sweepers, closing the store), stuck or not.
+  constexpr int kTeardownSeconds = 5;
+  so.on_stop = [&watchdog, limit = cfg.shutdown_grace_seconds + kTeardownSeconds] {
+    watchdog.Arm(std::chrono::seconds(limit));
+  };
   net::HttpServer server(
       so, [&pipeline](net::HttpRequest& req, net::HttpResponse& res) { pipeline.Handle(req, res); },
       [&pipeline](net::HttpResponse& res) { pipeline.TooLarge(res); });
@@ -216,7 +229,13 @@ int RunServer(const config::Config& cfg) {
   spdlog::info("arcanad serving on {}://{}:{} (data dir {}, account {}){}", scheme, shown_host,
                *bound, cfg.data_dir, cfg.account_id, cfg.dev ? " [DEV MODE]" : "");
   pipeline.SetReady(true);
-  server.Run(true);
+  if (!server.Run(true)) {
+    // Handlers are still running on threads that use the store and the services: nothing
+    // may be destroyed under them, so the process ends here (after the logs are flushed).
+    spdlog::error("arcanad stopped with requests still running");
+    FlushLogsBounded(std::chrono::seconds(1));
+    std::_Exit(1);
+  }
   spdlog::info("arcanad stopped");
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "crypto/aead.h"
+#include "crypto/envelope.h"
 #include "crypto/random.h"
 
 namespace arcana::auth {
@@ -14,7 +16,23 @@ std::string RandomFrom(std::string_view alphabet, size_t n) {
   return out;
 }
 
-std::string Aad(const std::string& id) { return "arcana:access-key:" + id; }
+constexpr std::string_view kBoundMarker = "AKv2";
+
+// Rows without the marker (written before the bound format).
+std::string LegacyAad(const std::string& id) { return "arcana:access-key:" + id; }
+
+std::string BoundAad(const std::string& id, const std::string& account,
+                     const std::string& principal) {
+  return "arcana:access-key:v2" +
+         crypto::CanonicalContext({{"id", id}, {"account", account}, {"principal", principal}});
+}
+
+Result<std::string> SealBound(const crypto::RootKey& root, std::string_view secret,
+                              const storage::AccessKeyRecord& r) {
+  ARCANA_ASSIGN_OR_RETURN(std::string sealed,
+                          root.Seal(secret, BoundAad(r.access_key_id, r.account_id, r.principal_arn)));
+  return std::string(kBoundMarker) + sealed;
+}
 
 }  // namespace
 
@@ -32,12 +50,11 @@ Result<NewAccessKey> CreateAccessKey(storage::Store& store, const crypto::RootKe
                   "access key id needs at least 3 characters and the secret at least 8");
   }
   k.principal_arn = "arn:aws:iam::" + account_id + ":root";
-  ARCANA_ASSIGN_OR_RETURN(std::string sealed, root.Seal(k.secret_access_key, Aad(k.access_key_id)));
   storage::AccessKeyRecord rec;
   rec.access_key_id = k.access_key_id;
-  rec.sealed_secret = std::move(sealed);
   rec.account_id = account_id;
   rec.principal_arn = k.principal_arn;
+  ARCANA_ASSIGN_OR_RETURN(rec.sealed_secret, SealBound(root, k.secret_access_key, rec));
   rec.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -46,8 +63,28 @@ Result<NewAccessKey> CreateAccessKey(storage::Store& store, const crypto::RootKe
 }
 
 Result<std::string> OpenAccessKeySecret(const crypto::RootKey& root,
-                                        const storage::AccessKeyRecord& record) {
-  return root.Open(record.sealed_secret, Aad(record.access_key_id));
+                                        const storage::AccessKeyRecord& r) {
+  std::string_view sealed = r.sealed_secret;
+  if (sealed.starts_with(kBoundMarker)) {
+    sealed.remove_prefix(kBoundMarker.size());
+    return root.Open(sealed, BoundAad(r.access_key_id, r.account_id, r.principal_arn));
+  }
+  return root.Open(sealed, LegacyAad(r.access_key_id));
+}
+
+Result<std::optional<std::string>> RewrapAccessKeySecret(const crypto::RootKey& root,
+                                                         const storage::AccessKeyRecord& r) {
+  std::string_view sealed = r.sealed_secret;
+  const bool bound = sealed.starts_with(kBoundMarker);
+  if (bound && root.IsCurrent(sealed.substr(kBoundMarker.size()))) {
+    return std::optional<std::string>();
+  }
+  auto secret = OpenAccessKeySecret(root, r);
+  if (!secret.ok()) return std::optional<std::string>();  // not under a root key held
+  auto out = SealBound(root, *secret, r);
+  crypto::SecureWipe(*secret);
+  if (!out.ok()) return out.status();
+  return std::optional<std::string>(std::move(out).value());
 }
 
 }  // namespace arcana::auth

@@ -1,5 +1,13 @@
 // Access key pairs of the account's identities, kept in the store with the secret half
 // sealed under the root key (SigV4 needs the secret itself, so it is encrypted, not hashed).
+//
+// Stored secret format: "AKv2" || RootKey::Seal(secret, AAD) with
+//   AAD = "arcana:access-key:v2" || CanonicalContext({access key id, account, principal})
+// so a sealed secret only opens for the key id, account and principal it was issued to: a
+// row edited to name another account or principal, or copied to another key id, fails.
+// Rows written before this format (no "AKv2" marker) were sealed with AAD
+// "arcana:access-key:" + id alone; they still open (by that rule only, decided by the
+// marker, never by trying both) and move to the bound format at the next root rotation.
 #pragma once
 
 #include <optional>
@@ -24,8 +32,14 @@ Result<NewAccessKey> CreateAccessKey(storage::Store& store, const crypto::RootKe
                                      const std::optional<std::string>& fixed_id = std::nullopt,
                                      const std::optional<std::string>& fixed_secret = std::nullopt);
 
-// The secret access key of a stored pair.
+// The secret access key of a stored pair. kDecryptionFailure when the row's id, account or
+// principal is not the one the secret was sealed for.
 Result<std::string> OpenAccessKeySecret(const crypto::RootKey& root,
                                         const storage::AccessKeyRecord& record);
+
+// Root rotation: the stored secret re-sealed under the root's current key, in the bound
+// format (legacy rows migrate); nullopt when it is current already or opens under no key held.
+Result<std::optional<std::string>> RewrapAccessKeySecret(const crypto::RootKey& root,
+                                                         const storage::AccessKeyRecord& record);
 
 }  // namespace arcana::auth

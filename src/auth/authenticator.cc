@@ -22,8 +22,7 @@ Authenticator::Authenticator(storage::Store& store, const crypto::RootKey& root,
 void Authenticator::ForgetCredentials() const {
   {
     std::lock_guard<std::mutex> l(mu_);
-    for (auto& [id, c] : cache_) crypto::SecureWipe(c.cred.secret_access_key);
-    cache_.clear();
+    cache_.clear();  // the cached SecretStrings wipe themselves
   }
   verifier_->ClearCache();
 }
@@ -42,8 +41,19 @@ Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
     return Status(ErrorCode::kUnrecognizedClient,
                   "The security token included in the request is invalid.");
   }
-  ARCANA_ASSIGN_OR_RETURN(std::string secret, OpenAccessKeySecret(root_, **rec));
-  Credential c{id, std::move(secret), (*rec)->account_id, (*rec)->principal_arn, std::nullopt};
+  auto opened = OpenAccessKeySecret(root_, **rec);
+  if (!opened.ok()) {
+    if (opened.status().code() == ErrorCode::kServiceUnavailable) return opened.status();
+    // The stored secret is not bound to this row's key id, account and principal (a row
+    // edited or moved in the database): the key is not valid for that identity.
+    spdlog::warn("access key {}: stored secret does not match its account and principal",
+                 id);
+    return Status(ErrorCode::kUnrecognizedClient,
+                  "The security token included in the request is invalid.");
+  }
+  std::string secret = std::move(opened).value();
+  Credential c{id, crypto::SecretString::Take(secret), (*rec)->account_id, (*rec)->principal_arn,
+               std::nullopt};
   std::lock_guard<std::mutex> l(mu_);
   if (cache_.size() > 10000) cache_.clear();
   cache_[id] = Cached{c, now + kCacheTtl};

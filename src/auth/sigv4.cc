@@ -541,19 +541,10 @@ void SignRequest(SignableRequest& req, std::string_view akid, std::string_view s
 Verifier::Verifier(CredentialLookup lookup, VerifyOptions opts, Clock clock)
     : lookup_(std::move(lookup)), opts_(std::move(opts)), clock_(std::move(clock)) {}
 
-Verifier::~Verifier() {
-  for (auto& [k, e] : cache_) {
-    crypto::SecureWipe(e.secret);
-    crypto::SecureWipe(e.key);
-  }
-}
+Verifier::~Verifier() = default;  // cache entries wipe themselves
 
 void Verifier::ClearCache() const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [id, e] : cache_) {
-    crypto::SecureWipe(e.secret);
-    crypto::SecureWipe(e.key);
-  }
   cache_.clear();
 }
 
@@ -573,24 +564,18 @@ std::string Verifier::SigningKey(const AuthorizationHeader& auth,
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(cache_key);
     if (it != cache_.end() && crypto::ConstantTimeEquals(it->second.secret, secret)) {
-      return it->second.key;
+      return it->second.key.Reveal();  // the caller wipes its copy
     }
   }
   std::string key = DeriveSigningKey(secret, auth.date, auth.region, auth.service);
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() >= kMaxCachedKeys && cache_.find(cache_key) == cache_.end()) {
     // Bounded: simplest correct policy is to start over (keys are cheap to re-derive).
-    for (auto& [k, e] : cache_) {
-      crypto::SecureWipe(e.secret);
-      crypto::SecureWipe(e.key);
-    }
     cache_.clear();
   }
   CacheEntry& e = cache_[cache_key];
-  crypto::SecureWipe(e.secret);
-  crypto::SecureWipe(e.key);
   e.secret.assign(secret);
-  e.key = key;
+  e.key.assign(key);
   return key;
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "crypto/secure_memory.h"
 
 namespace arcana::auth {
 
@@ -126,7 +127,7 @@ void SignRequest(SignableRequest& req, std::string_view akid, std::string_view s
 
 struct Credential {
   std::string access_key_id;
-  std::string secret_access_key;
+  crypto::SecretString secret_access_key;  // wiped whenever a copy is freed
   std::string account_id;
   std::string principal_arn;
   // Set for temporary credentials: the request must carry exactly this
@@ -206,9 +207,9 @@ class Verifier {
   // the cached entry was derived from the same secret.
   std::string SigningKey(const AuthorizationHeader& auth, std::string_view secret) const;
 
-  struct CacheEntry {
-    std::string secret;  // the secret it was derived from (detects rotated secrets)
-    std::string key;
+  struct CacheEntry {  // SecretStrings: wiped when evicted, cleared or replaced
+    crypto::SecretString secret;  // the secret it was derived from (detects rotated secrets)
+    crypto::SecretString key;
   };
 
   CredentialLookup lookup_;

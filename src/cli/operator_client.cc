@@ -32,7 +32,8 @@ Result<Endpoint> ParseEndpoint(const std::string& url) {
   }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   auto colon = rest.rfind(':');
-  if (colon == std::string::npos || rest.find(']') != std::string::npos && colon < rest.find(']')) {
+  if (colon == std::string::npos ||
+      (rest.find(']') != std::string::npos && colon < rest.find(']'))) {
     ep.host = rest;
     ep.port = ep.tls ? "443" : "80";
   } else {

@@ -38,6 +38,10 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("default_region", c.default_region);
   integer("max_skew_seconds", c.max_skew_seconds);
   str("log_level", c.log_level);
+  integer("max_connections", c.max_connections);
+  integer("request_timeout_seconds", c.request_timeout_seconds);
+  integer("idle_timeout_seconds", c.idle_timeout_seconds);
+  integer("shutdown_grace_seconds", c.shutdown_grace_seconds);
   str("seal", c.seal);
   str("pkcs11_module", c.pkcs11_module);
   str("pkcs11_token_label", c.pkcs11_token_label);
@@ -89,6 +93,18 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
       ->envname("ARCANA_MAX_SKEW_SECONDS");
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")
       ->envname("ARCANA_LOG_LEVEL");
+  app.add_option("--max-connections", c.max_connections,
+                 "open connections at most (0 = from RLIMIT_NOFILE, at most 4096)")
+      ->envname("ARCANA_MAX_CONNECTIONS");
+  app.add_option("--request-timeout-seconds", c.request_timeout_seconds,
+                 "a request's header and body must arrive within this of its first byte")
+      ->envname("ARCANA_REQUEST_TIMEOUT_SECONDS")->capture_default_str();
+  app.add_option("--idle-timeout-seconds", c.idle_timeout_seconds,
+                 "a kept-alive connection is closed after this long without a request")
+      ->envname("ARCANA_IDLE_TIMEOUT_SECONDS")->capture_default_str();
+  app.add_option("--shutdown-grace-seconds", c.shutdown_grace_seconds,
+                 "on SIGTERM, in-flight requests get this long before the process exits")
+      ->envname("ARCANA_SHUTDOWN_GRACE_SECONDS")->capture_default_str();
   app.add_option("--seal", c.seal, "root of trust: keyfile | shamir | pkcs11 (default: as recorded)")
       ->envname("ARCANA_SEAL");
   app.add_option("--pkcs11-module", c.pkcs11_module, "PKCS#11 module (.so) for --seal pkcs11")
@@ -113,6 +129,16 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
     return c;
   } catch (const CLI::ParseError& e) {
     return Status(ErrorCode::kInvalidParameter, e.what());
+  }
+  if (c.max_connections < 0) {
+    return Status(ErrorCode::kInvalidParameter, "--max-connections must be 0 or more");
+  }
+  if (c.request_timeout_seconds < 1 || c.idle_timeout_seconds < 1) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--request-timeout-seconds and --idle-timeout-seconds must be at least 1");
+  }
+  if (c.shutdown_grace_seconds < 0) {
+    return Status(ErrorCode::kInvalidParameter, "--shutdown-grace-seconds must be 0 or more");
   }
   if (c.account_id.size() != 12 ||
       c.account_id.find_first_not_of("0123456789") != std::string::npos) {

@@ -24,6 +24,11 @@ struct Config {
   std::string default_region = "us-east-1";  // dev mode, when a request has no scope
   int max_skew_seconds = 900;               // SigV4 X-Amz-Date tolerance (1..3600)
   std::string log_level = "info";           // trace|debug|info|warn|error
+  // Listener limits (net/http_server.h). max_connections 0: derived from RLIMIT_NOFILE.
+  int max_connections = 0;          // open connections at most (ARCANA_MAX_CONNECTIONS)
+  int request_timeout_seconds = 20;  // a request's header + body, from its first byte
+  int idle_timeout_seconds = 60;     // a kept-alive connection between requests
+  int shutdown_grace_seconds = 10;   // SIGTERM: in-flight requests' time before exit
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir
   // records (keyfile for a new one) (ARCANA_SEAL)

@@ -6,7 +6,6 @@
 namespace arcana::crypto {
 namespace {
 
-constexpr unsigned char kFormatV1 = 0x01;
 
 void PutU16(std::string& out, size_t n) {
   out.push_back(static_cast<char>((n >> 8) & 0xff));
@@ -75,7 +74,7 @@ Result<std::string> SealValue(DataKeyProvider& keys, const KeyScope& scope,
     return Status(ErrorCode::kEncryptionFailure, "wrapped key too large");
   }
   std::string out;
-  out.push_back(static_cast<char>(kFormatV1));
+  out.push_back(static_cast<char>(kValueFormatV2));
   PutU16(out, dk.key_id.size());
   out += dk.key_id;
   PutU16(out, dk.wrapped.size());
@@ -88,21 +87,30 @@ Result<std::string> SealValue(DataKeyProvider& keys, const KeyScope& scope,
   return out;
 }
 
+unsigned char ValueFormat(std::string_view sealed) {
+  return sealed.empty() ? 0 : static_cast<unsigned char>(sealed[0]);
+}
+
 Result<std::string> OpenValue(DataKeyProvider& keys, const KeyScope& scope,
-                              const EncryptionContext& ctx, std::string_view sealed) {
+                              const EncryptionContext& ctx, std::string_view sealed,
+                              const EncryptionContext* legacy_ctx) {
   const Status corrupt(ErrorCode::kDecryptionFailure,
                        "Secrets Manager can't decrypt the protected secret text.");
-  if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != kFormatV1) return corrupt;
+  const unsigned char format = ValueFormat(sealed);
+  if (format != kValueFormatV1 && format != kValueFormatV2) return corrupt;
+  const bool v1 = format == kValueFormatV1;
+  const EncryptionContext& use_ctx = v1 && legacy_ctx != nullptr ? *legacy_ctx : ctx;
   std::string_view rest = sealed.substr(1);
   std::string_view key_id, wrapped;
   if (!GetField(rest, key_id) || !GetField(rest, wrapped)) return corrupt;
   std::string_view header = sealed.substr(0, sealed.size() - rest.size());
-  ARCANA_ASSIGN_OR_RETURN(std::string data_key, keys.DecryptDataKey(scope, key_id, wrapped, ctx));
-  auto plain = AeadOpen(data_key, rest, std::string(header) + CanonicalContext(ctx));
-  if (!plain.ok()) {
+  ARCANA_ASSIGN_OR_RETURN(std::string data_key,
+                          keys.DecryptDataKey(scope, key_id, wrapped, use_ctx));
+  auto plain = AeadOpen(data_key, rest, std::string(header) + CanonicalContext(use_ctx));
+  if (!plain.ok() && v1) {
     // Values sealed before the header was authenticated (same format byte; AAD was the
     // context alone) must stay readable: stores from the first releases hold them.
-    plain = AeadOpen(data_key, rest, CanonicalContext(ctx));
+    plain = AeadOpen(data_key, rest, CanonicalContext(use_ctx));
   }
   SecureWipe(data_key);
   if (!plain.ok()) return corrupt;

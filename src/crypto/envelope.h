@@ -2,14 +2,17 @@
 // sealed with AES-256-GCM under it with the encryption context as AAD, and the data key
 // is stored only wrapped by a DataKeyProvider (the root key now, KMS keys later).
 //
-// Sealed value byte format (version 1), all lengths big-endian:
-//   u8  format = 0x01
+// Sealed value byte format, all lengths big-endian:
+//   u8  format = 0x02 (0x01: written before version 2, see below)
 //   u16 key_id length, key_id bytes      (the provider's key that wrapped the data key)
 //   u16 wrapped length, wrapped data key (provider-specific, opaque)
 //   AEAD blob: nonce(12) | ciphertext | tag(16)   (see aead.h),
 //              AAD = the header bytes above || CanonicalContext(ctx)
-//              (values sealed by the first releases used AAD = CanonicalContext(ctx) alone;
-//              OpenValue still accepts them)
+// Format 0x02 opens only that way, under exactly the caller's current context. Format 0x01
+// values (every earlier release) may have been sealed under a context the caller has since
+// widened (Parameter Store added the version) and, from the first releases, with AAD =
+// CanonicalContext(ctx) alone: OpenValue opens them with the caller's legacy context and
+// accepts both AADs. The format byte is authenticated, so a value cannot be downgraded.
 #pragma once
 
 #include <map>
@@ -76,7 +79,14 @@ class RootKeyDataKeyProvider : public DataKeyProvider {
 Result<std::string> SealValue(DataKeyProvider& keys, const KeyScope& scope,
                               std::string_view key_id, const EncryptionContext& ctx,
                               std::string_view plaintext);
+// ctx: the context values are sealed with now. legacy_ctx: the context format 0x01 values
+// were sealed with, when it differs from ctx (nullptr: the same).
 Result<std::string> OpenValue(DataKeyProvider& keys, const KeyScope& scope,
-                              const EncryptionContext& ctx, std::string_view sealed);
+                              const EncryptionContext& ctx, std::string_view sealed,
+                              const EncryptionContext* legacy_ctx = nullptr);
+// The format byte of a sealed value (0 when empty).
+unsigned char ValueFormat(std::string_view sealed);
+inline constexpr unsigned char kValueFormatV1 = 0x01;
+inline constexpr unsigned char kValueFormatV2 = 0x02;
 
 }  // namespace arcana::crypto

@@ -5,6 +5,8 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
@@ -49,8 +51,38 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   SHA256_Update(&c, inner, sizeof(inner));
   SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &c);
   OPENSSL_cleanse(k0, sizeof(k0));
+  OPENSSL_cleanse(inner, sizeof(inner));
   OPENSSL_cleanse(pad, sizeof(pad));
   OPENSSL_cleanse(&c, sizeof(c));
+  return out;
+}
+
+std::string HkdfSha256(std::string_view ikm, std::string_view salt, std::string_view info,
+                       size_t length) {
+  // Fetched once and intentionally leaked, like the digests above.
+  static EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  if (kdf == nullptr || length == 0 || length > 255 * 32) return {};
+  EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+  if (ctx == nullptr) return {};
+  char digest[] = "SHA256";
+  auto oct = [](const char* name, std::string_view v) {
+    // OpenSSL only reads these buffers.
+    return OSSL_PARAM_construct_octet_string(name, const_cast<char*>(v.data()), v.size());
+  };
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      oct(OSSL_KDF_PARAM_KEY, ikm),
+      oct(OSSL_KDF_PARAM_SALT, salt),
+      oct(OSSL_KDF_PARAM_INFO, info),
+      OSSL_PARAM_construct_end(),
+  };
+  std::string out(length, '\0');
+  int rc = EVP_KDF_derive(ctx, reinterpret_cast<unsigned char*>(out.data()), out.size(), params);
+  EVP_KDF_CTX_free(ctx);  // cleanses its copy of the key
+  if (rc != 1) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return {};
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "crypto/secure_memory.h"
 
 namespace arcana::crypto {
 namespace {
@@ -30,15 +31,13 @@ Status SealedError() {
 }
 
 // One immutable generation of keys; replaced, never mutated, so readers keep a snapshot.
+// The keys live in SecretStrings: locked, excluded from core dumps, wiped when freed.
 struct Keys {
-  std::string current, current_id;    // raw id
-  std::string previous, previous_id;  // during rotation only
-  std::string derive;
-  ~Keys() {
-    SecureWipe(current);
-    SecureWipe(previous);
-    SecureWipe(derive);
-  }
+  SecretString current;
+  std::string current_id;  // raw id
+  SecretString previous;   // during rotation only
+  std::string previous_id;
+  SecretString derive;
 };
 
 }  // namespace
@@ -57,7 +56,10 @@ struct RootKey::State {
   }
 };
 
-RootKey::RootKey() : s_(std::make_unique<State>()) {}
+RootKey::RootKey() : s_(std::make_unique<State>()) {
+  // Key pages come from the locked, undumpable secure heap (best effort, made once).
+  InitSecureHeap();
+}
 RootKey::RootKey(std::string key32) : RootKey() { Install(std::move(key32)); }
 RootKey::RootKey(RootKey&&) noexcept = default;
 RootKey& RootKey::operator=(RootKey&&) noexcept = default;
@@ -112,11 +114,11 @@ void RootKey::Install(std::string key32, std::string derive_secret, std::string 
   auto k = std::make_shared<Keys>();
   if (!previous32.empty()) {
     k->previous_id = RawId(previous32);
-    k->previous = std::move(previous32);
+    k->previous = SecretString::Take(previous32);
   }
   k->current_id = RawId(key32);
-  k->derive = derive_secret.empty() ? key32 : std::move(derive_secret);
-  k->current = std::move(key32);
+  k->derive = derive_secret.empty() ? SecretString(key32) : SecretString::Take(derive_secret);
+  k->current = SecretString::Take(key32);
   std::lock_guard<std::mutex> l(s_->mu);
   s_->keys = std::move(k);
   ++s_->gen;
@@ -130,13 +132,16 @@ void RootKey::Wipe() {
 
 Status RootKey::BeginRotation(std::string new_key32) {
   std::lock_guard<std::mutex> l(s_->mu);
-  if (!s_->keys) return SealedError();
+  if (!s_->keys) {
+    SecureWipe(new_key32);
+    return SealedError();
+  }
   auto k = std::make_shared<Keys>();
   k->previous = s_->keys->current;
   k->previous_id = s_->keys->current_id;
   k->derive = s_->keys->derive;
   k->current_id = RawId(new_key32);
-  k->current = std::move(new_key32);
+  k->current = SecretString::Take(new_key32);
   s_->keys = std::move(k);
   ++s_->gen;
   return Status::Ok();
@@ -163,10 +168,17 @@ void RootKey::AbortRotation() {
   ++s_->gen;
 }
 
+Result<std::string> RootKey::SealPrevious(std::string_view aad) const {
+  auto k = s_->Snapshot();
+  if (!k) return SealedError();
+  if (k->previous.empty()) return Status(ErrorCode::kInvalidParameter, "no rotation in progress");
+  return Seal(k->previous.view(), aad);
+}
+
 Result<std::string> RootKey::DerivationSecret() const {
   auto k = s_->Snapshot();
   if (!k) return SealedError();
-  return k->derive;
+  return k->derive.Reveal();
 }
 
 Result<std::string> RootKey::Seal(std::string_view plaintext, std::string_view aad) const {
@@ -211,7 +223,7 @@ bool RootKey::IsCurrent(std::string_view blob) const {
 Result<std::string> RootKey::DeriveKey(std::string_view purpose) const {
   auto k = s_->Snapshot();
   if (!k) return SealedError();
-  return HmacSha256(k->derive, std::string("arcana:") + std::string(purpose));
+  return HmacSha256(k->derive.view(), std::string("arcana:") + std::string(purpose));
 }
 
 std::string RootKey::id() const {
@@ -245,6 +257,11 @@ bool RootKey::WaitForOlderHolds(std::chrono::milliseconds timeout) const {
 
 DerivedKey::DerivedKey(const RootKey& root, std::string purpose)
     : root_(root), purpose_(std::move(purpose)), unusable_(RandomBytes(32)) {}
+
+DerivedKey::~DerivedKey() {
+  SecureWipe(key_);
+  SecureWipe(unusable_);
+}
 
 const std::string& DerivedKey::get() const {
   if (ready_.load(std::memory_order_acquire)) return key_;

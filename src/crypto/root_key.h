@@ -15,6 +15,8 @@
 // Requests take a Hold, so rotation can wait until nothing sealed with the old key is still
 // in flight (uncommitted) before its rewrap transaction.
 //
+// Key bytes are held in crypto::SecretString (secure_memory.h): mlock'ed when the system
+// allows, excluded from core dumps, wiped on free.
 // DeriveKey uses a separate, stable derivation secret (kept wrapped in the store), so the
 // derived keys - and what was stored under them, e.g. value digests - survive rotation.
 // Thread-safety: every method is thread-safe; a key swap never invalidates a running call.
@@ -59,6 +61,10 @@ class RootKey {
   Status BeginRotation(std::string new_key32);
   void FinishRotation();  // forgets the previous key
   void AbortRotation();   // the previous key becomes current again
+  // During a rotation: the previous key sealed (Seal) under the current one, so a rotation
+  // interrupted after its commit can still move stragglers at the next unseal.
+  // Errors: kServiceUnavailable while sealed, kInvalidParameter when no rotation runs.
+  Result<std::string> SealPrevious(std::string_view aad) const;
   // The derivation secret (to store it wrapped). Errors: kServiceUnavailable while sealed.
   Result<std::string> DerivationSecret() const;
 
@@ -109,6 +115,9 @@ class RootKey {
 class DerivedKey {
  public:
   DerivedKey(const RootKey& root, std::string purpose);
+  ~DerivedKey();  // wipes the key
+  DerivedKey(const DerivedKey&) = delete;
+  DerivedKey& operator=(const DerivedKey&) = delete;
   const std::string& get() const;
   operator const std::string&() const { return get(); }
   operator std::string_view() const { return get(); }

@@ -7,10 +7,17 @@
 #include <boost/beast/ssl.hpp>
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "net/exception_barrier.h"
 #include "net/request_parser.h"
 
 namespace arcana::net {
@@ -22,22 +29,64 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-// One connection: read a request, hand it to the handler, write the response, repeat.
+// What every connection of one server shares. Owned by HttpServer::Impl, which outlives
+// every session (sessions die with their io_context at the latest).
+struct SharedState {
+  ServerOptions opts;
+  Handler handler;
+  TooLargeHandler too_large;
+  std::atomic<int> connections{0};  // open sessions
+  std::atomic<int> in_flight{0};    // requests read and not yet answered
+  std::atomic<bool> stopping{false};
+};
+
+// Runs `fn` (the application's handler) behind the barrier: an exception is logged and
+// reported as false, never propagated into the I/O loop.
+template <class Fn>
+bool CallGuarded(Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (...) {
+    LogCaughtException("HTTP handler", "-");
+    return false;
+  }
+}
+
+// Lets a repeated warning through at most once per interval (single-threaded use).
+class LogThrottle {
+ public:
+  explicit LogThrottle(std::chrono::steady_clock::duration interval) : interval_(interval) {}
+  bool Allow() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < interval_) return false;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  std::chrono::steady_clock::duration interval_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// One connection: wait for a request, read it, hand it to the handler, write the response,
+// repeat.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... Args>
-  Session(const ServerOptions& opts, const Handler& handler, const TooLargeHandler& too_large,
-          Args&&... args)
-      : stream_(std::forward<Args>(args)...),
-        opts_(opts),
-        handler_(handler),
-        too_large_(too_large) {}
+  explicit Session(SharedState& state, Args&&... args)
+      : stream_(std::forward<Args>(args)...), state_(state) {
+    state_.connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() {
+    EndRequest();
+    state_.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   void Start() {
     if constexpr (kTls) {
-      beast::get_lowest_layer(stream_).expires_after(
-          std::chrono::seconds(opts_.read_timeout_seconds));
+      Expire(state_.opts.request_timeout_seconds);  // a handshake cannot be stretched either
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (!ec) self->DoRead();
@@ -49,13 +98,34 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr size_t kFirstReadSize = 4096;
 
+  // Every timeout is a deadline on the lowest layer: it spans all the reads (or writes) of
+  // one step, however the peer slices its bytes.
+  void Expire(int seconds) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(seconds));
+  }
+
+  // Waits, up to the idle timeout, for the first bytes of the next request (unless a
+  // pipelined one is already buffered).
   void DoRead() {
+    if (state_.stopping.load(std::memory_order_relaxed)) return DoClose();
     parser_.emplace();
-    parser_->body_limit(opts_.body_limit);
+    parser_->body_limit(state_.opts.body_limit);
     parser_->header_limit(32 * 1024);
-    beast::get_lowest_layer(stream_).expires_after(
-        std::chrono::seconds(opts_.read_timeout_seconds));
+    if (buffer_.size() > 0) return ReadRequest();
+    Expire(state_.opts.idle_timeout_seconds);
+    stream_.async_read_some(buffer_.prepare(kFirstReadSize),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->DoClose();
+                              self->buffer_.commit(n);
+                              self->ReadRequest();
+                            });
+  }
+
+  // The rest of the request (header and body) against one deadline from its first byte.
+  void ReadRequest() {
+    Expire(state_.opts.request_timeout_seconds);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
@@ -64,8 +134,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::body_limit) {
+      BeginRequest();
       HttpResponse res;
-      too_large_(res);
+      if (!CallGuarded([&] { state_.too_large(res); })) return Abandon();
       res.close = true;  // the rest of the body is never read
       Write(std::move(res), static_cast<unsigned>(parser_->version()));
       return;
@@ -78,9 +149,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       remote_ = ep_ec ? "-" : ep.address().to_string();
     }
     req.remote_address = remote_;
+    BeginRequest();
     HttpResponse res;
-    handler_(req, res);
-    if (!parser_->keep_alive()) res.close = true;
+    if (!CallGuarded([&] { state_.handler(req, res); })) return Abandon();
+    if (!parser_->keep_alive() || state_.stopping.load(std::memory_order_relaxed)) {
+      res.close = true;
+    }
     Write(std::move(res), static_cast<unsigned>(parser_->version()));
   }
 
@@ -112,11 +186,29 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     out_ += "\r\n";
     out_ += res.body;
+    Expire(state_.opts.request_timeout_seconds);  // a peer that never reads is dropped
     asio::async_write(stream_, asio::buffer(out_),
                       [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
+                        self->EndRequest();
                         if (ec || close) return self->DoClose();
                         self->DoRead();
                       });
+  }
+
+  // The handler threw: no response can be trusted, so the connection is closed unanswered.
+  void Abandon() {
+    EndRequest();
+    DoClose();
+  }
+
+  void BeginRequest() {
+    answering_ = true;
+    state_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
+  void EndRequest() {
+    if (!answering_) return;
+    answering_ = false;
+    state_.in_flight.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void DoClose() {
@@ -137,28 +229,69 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string out_;  // the response being written (one per connection at a time)
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
-  const ServerOptions& opts_;
-  const Handler& handler_;
-  const TooLargeHandler& too_large_;
+  SharedState& state_;
+  bool answering_ = false;  // counted in state_.in_flight
 };
+
+// Runs one io_context until it is stopped. An exception escaping a completion handler
+// unwinds out of run(); it is logged and run() resumes, so one bad task never ends the
+// thread (and with it a share of the connections).
+void RunContext(asio::io_context& ctx) {
+  for (;;) {
+    try {
+      ctx.run();
+      return;
+    } catch (...) {
+      LogCaughtException("I/O loop", "-");
+    }
+  }
+}
+
+int ThreadCount(int configured) {
+  return configured > 0 ? configured
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 }  // namespace
 
+int EffectiveMaxConnections(int configured) {
+  constexpr long kDefaultCap = 4096;
+  if (configured > 0) return configured;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+    return static_cast<int>(kDefaultCap);
+  }
+  const long soft = static_cast<long>(std::min<rlim_t>(rl.rlim_cur, 1 << 20));
+  const long cap = soft > 128 ? soft - 64 : soft / 2;
+  return static_cast<int>(std::clamp(cap, 1L, kDefaultCap));
+}
+
 struct HttpServer::Impl {
-  ServerOptions opts;
-  Handler handler;
-  TooLargeHandler too_large;
+  // Declared before the contexts: sessions (destroyed with their context) still use it.
+  SharedState state;
+  std::optional<ssl::context> tls;
+  int max_connections = 1;
   // One io_context per thread (each run by exactly one thread): connections never
   // migrate between threads, so there is no reactor lock contention and no strand.
-  // ioc is the first; it also runs the acceptor and the signal set.
+  // ioc, the first, runs only the acceptor, the signal set and the accept retry timer, so
+  // a handler stuck on a connection thread delays neither new connections nor a SIGTERM;
+  // the others (`threads` of them) serve the connections.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   asio::io_context& ioc;
-  size_t next_context = 0;
-  std::optional<ssl::context> tls;
+  size_t next_context = 0;  // round robin over contexts[1..]
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
+  // Accept errors (descriptors exhausted) retry after a growing pause, not at once.
+  asio::steady_timer accept_retry{ioc};
+  std::chrono::milliseconds accept_backoff{0};
+  LogThrottle accept_error_log{std::chrono::seconds(1)};
+  LogThrottle at_cap_log{std::chrono::seconds(1)};
 
-  explicit Impl(int threads) : contexts(MakeContexts(threads)), ioc(*contexts[0]) {}
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stop_requested = false;
+
+  explicit Impl(int threads) : contexts(MakeContexts(threads + 1)), ioc(*contexts[0]) {}
 
   static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
     std::vector<std::unique_ptr<asio::io_context>> v;
@@ -166,46 +299,76 @@ struct HttpServer::Impl {
     return v;
   }
 
+  // Runs on ioc.
   void Accept() {
-    auto& target = *contexts[next_context++ % contexts.size()];
-    acceptor.async_accept(target, [this](beast::error_code ec, tcp::socket sock) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted) return;
-        spdlog::warn("accept failed: {}", ec.message());
+    if (!acceptor.is_open()) return;
+    auto& target = *contexts[1 + next_context++ % (contexts.size() - 1)];
+    acceptor.async_accept(target, [this, &target](beast::error_code ec, tcp::socket sock) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec) return RetryAcceptLater(ec);
+      accept_backoff = std::chrono::milliseconds(0);
+      if (state.connections.load(std::memory_order_relaxed) >= max_connections) {
+        // At the cap: accepted (so the backlog drains and nothing spins) and closed at once.
+        if (at_cap_log.Allow()) {
+          spdlog::warn("connection limit of {} reached: closing new connections", max_connections);
+        }
+        sock.close(ec);
       } else {
         sock.set_option(tcp::no_delay(true), ec);
-        if (tls) {
-          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-              opts, handler, too_large, std::move(sock), *tls)
-              ->Start();
-        } else {
-          std::make_shared<Session<beast::tcp_stream>>(opts, handler, too_large, std::move(sock))
-              ->Start();
-        }
+        StartSession(target, std::move(sock));
       }
       Accept();
     });
   }
-};
 
-namespace {
-int ThreadCount(int configured) {
-  return configured > 0 ? configured
-                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-}  // namespace
+  void StartSession(asio::io_context& target, tcp::socket sock) {
+    // Started on the session's own thread: all its handlers run there.
+    if (tls) {
+      auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          state, std::move(sock), *tls);
+      asio::post(target, [s] { s->Start(); });
+    } else {
+      auto s = std::make_shared<Session<beast::tcp_stream>>(state, std::move(sock));
+      asio::post(target, [s] { s->Start(); });
+    }
+  }
+
+  // EMFILE/ENFILE/ENOBUFS leave the connection queued, so an immediate retry fails again
+  // at once: wait 10 ms, doubling to 1 s while it keeps failing.
+  void RetryAcceptLater(const beast::error_code& ec) {
+    using std::chrono::milliseconds;
+    accept_backoff = accept_backoff.count() == 0 ? milliseconds(10)
+                                                 : std::min(accept_backoff * 2, milliseconds(1000));
+    if (accept_error_log.Allow()) {
+      spdlog::warn("accept failed: {}; retrying in {} ms", ec.message(), accept_backoff.count());
+    }
+    accept_retry.expires_after(accept_backoff);
+    accept_retry.async_wait([this](beast::error_code e) {
+      if (!e) Accept();
+    });
+  }
+
+  // Runs on ioc.
+  void CloseListener() {
+    beast::error_code ec;
+    acceptor.close(ec);
+    accept_retry.cancel();
+    signals.cancel(ec);
+  }
+};
 
 HttpServer::HttpServer(ServerOptions options, Handler handler, TooLargeHandler too_large)
     : impl_(std::make_unique<Impl>(ThreadCount(options.threads))) {
-  impl_->opts = std::move(options);
-  impl_->handler = std::move(handler);
-  impl_->too_large = std::move(too_large);
+  impl_->max_connections = EffectiveMaxConnections(options.max_connections);
+  impl_->state.opts = std::move(options);
+  impl_->state.handler = std::move(handler);
+  impl_->state.too_large = std::move(too_large);
 }
 
 HttpServer::~HttpServer() = default;
 
 Result<unsigned short> HttpServer::Bind() {
-  auto& o = impl_->opts;
+  auto& o = impl_->state.opts;
   if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
     try {
       impl_->tls.emplace(ssl::context::tls_server);
@@ -231,39 +394,65 @@ Result<unsigned short> HttpServer::Bind() {
     return Status(ErrorCode::kInternalFailure,
                   "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
   }
+  spdlog::info("listener: at most {} connections; request timeout {} s, idle timeout {} s",
+               impl_->max_connections, o.request_timeout_seconds, o.idle_timeout_seconds);
   return a.local_endpoint().port();
 }
 
-void HttpServer::Run(bool handle_signals) {
+bool HttpServer::Run(bool handle_signals) {
+  Impl& im = *impl_;
   if (handle_signals) {
-    impl_->signals.add(SIGINT);
-    impl_->signals.add(SIGTERM);
-    impl_->signals.async_wait([this](beast::error_code, int sig) {
+    im.signals.add(SIGINT);
+    im.signals.add(SIGTERM);
+    im.signals.async_wait([this](beast::error_code ec, int sig) {
+      if (ec) return;
       spdlog::info("signal {}: shutting down", sig);
       Stop();
     });
   }
-  impl_->Accept();
-  // Keep the other contexts running while they have no connections yet.
+  im.Accept();
+  // Every context runs on a pool thread (kept running while it has no connections yet);
+  // this thread only waits for the stop and then drains.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> pool;
-  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
-    guards.push_back(asio::make_work_guard(*impl_->contexts[i]));
-    pool.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+  for (auto& ctx : im.contexts) {
+    guards.push_back(asio::make_work_guard(*ctx));
+    pool.emplace_back([c = ctx.get()] { RunContext(*c); });
   }
-  impl_->ioc.run();
+  {
+    std::unique_lock<std::mutex> l(im.stop_mu);
+    im.stop_cv.wait(l, [&] { return im.stop_requested; });
+  }
+  asio::post(im.ioc, [&im] { im.CloseListener(); });
+  // Requests being handled get the grace to finish and be answered.
+  const auto grace = std::chrono::seconds(std::max(0, im.state.opts.shutdown_grace_seconds));
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (im.state.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const int left = im.state.in_flight.load();
   guards.clear();
-  for (auto& c : impl_->contexts) c->stop();
+  for (auto& c : im.contexts) c->stop();
+  if (left > 0) {
+    spdlog::error("{} request(s) still running after the {} s shutdown grace: abandoning them",
+                  left, grace.count());
+    for (auto& t : pool) t.detach();  // a stuck handler would make join() wait forever
+    return false;
+  }
   for (auto& t : pool) t.join();
+  return true;
 }
 
 void HttpServer::Stop() {
-  asio::post(impl_->ioc, [this] {
-    beast::error_code ec;
-    impl_->acceptor.close(ec);
-    impl_->signals.cancel(ec);
-    impl_->ioc.stop();
-  });
+  Impl& im = *impl_;
+  {
+    std::lock_guard<std::mutex> l(im.stop_mu);
+    if (im.stop_requested) return;
+    im.stop_requested = true;
+  }
+  im.state.stopping.store(true);
+  if (im.state.opts.on_stop) im.state.opts.on_stop();
+  im.stop_cv.notify_all();
 }
 
 }  // namespace arcana::net

@@ -1,8 +1,21 @@
 // The HTTP/1.1 listener (Boost.Beast/Asio): keep-alive, a fixed pool of threads, an
 // explicit body limit enforced while reading (an oversize body is refused before it is
-// buffered whole), a timeout on every read, optional TLS. Requests are handed to one
-// synchronous handler on the I/O thread that read them.
-// Thread-safety: Run() blocks; Stop() may be called from any thread or a signal handler path.
+// buffered whole), optional TLS. Requests are handed to one synchronous handler on the I/O
+// thread that read them; the listener and the signals have a thread of their own, so a
+// stuck handler delays neither new connections nor a stop.
+// Bounded against hostile clients:
+//  - at most max_connections open connections; one more is accepted and closed at once;
+//  - a request (header and body) must arrive within request_timeout_seconds of its first
+//    byte, a kept-alive connection may idle idle_timeout_seconds before its next request,
+//    and a TLS handshake and a response write get request_timeout_seconds each: a client
+//    trickling bytes (slowloris) is dropped, not waited for;
+//  - a failing accept (file descriptors exhausted: EMFILE, ENFILE, ENOBUFS) backs off, 10 ms
+//    doubling to 1 s, instead of spinning, and is logged at most once a second;
+//  - an exception from the handler closes that connection, never the process; an exception
+//    escaping any I/O completion is logged and its thread runs on.
+// Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled get
+// shutdown_grace_seconds to finish and be answered, then Run() returns either way.
+// Thread-safety: Run() blocks; Stop() may be called from any thread.
 #pragma once
 
 #include <functional>
@@ -21,8 +34,17 @@ struct ServerOptions {
   size_t body_limit = 1024 * 1024;      // 1 MiB (spec: bodies over it are refused)
   std::string tls_cert_file;            // PEM chain; TLS when both are set
   std::string tls_key_file;
-  int read_timeout_seconds = 60;
+  int max_connections = 0;              // 0: derived from RLIMIT_NOFILE (at most 4096)
+  int request_timeout_seconds = 20;     // header + body from the first byte; handshake; write
+  int idle_timeout_seconds = 60;        // keep-alive wait for the next request's first byte
+  int shutdown_grace_seconds = 10;      // in-flight requests' time to finish after a stop
+  // Called once, on the stopping thread, when a stop begins (e.g. to arm a watchdog).
+  std::function<void()> on_stop;
 };
+
+// The connection cap max_connections = 0 stands for: min(4096, RLIMIT_NOFILE - 64), so
+// the store, the logs and the reactors keep descriptors to spare.
+int EffectiveMaxConnections(int configured);
 
 using Handler = std::function<void(HttpRequest&, HttpResponse&)>;  // may borrow req's fields
 // Builds the response sent when a body exceeds the limit (AWS-shaped, from the pipeline).
@@ -35,8 +57,11 @@ class HttpServer {
 
   // Binds and listens; returns the bound port (useful with port 0).
   Result<unsigned short> Bind();
-  // Serves until Stop() (or SIGINT/SIGTERM when handle_signals).
-  void Run(bool handle_signals);
+  // Serves until Stop() (or SIGINT/SIGTERM when handle_signals), then drains. Returns true
+  // when every request finished within the grace and every I/O thread was joined; false
+  // when handlers were still running at the end of the grace: their threads are left
+  // behind, so the caller must end the process (std::_Exit) without destroying the server.
+  bool Run(bool handle_signals);
   void Stop();
 
  private:

@@ -4,11 +4,31 @@
 
 namespace arcana::net {
 
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 void Metrics::Record(const std::string& operation, const std::string& error_code,
                      double seconds) {
   std::lock_guard<std::mutex> l(mu_);
-  ++requests_[{operation, error_code}];
-  auto& h = latency_[operation];
+  auto h_it = latency_.find(operation);
+  if (h_it == latency_.end()) {
+    // Beyond the cap a new label is folded into "unknown" rather than kept.
+    const std::string& label = latency_.size() < kMaxOperations ? operation : "unknown";
+    h_it = latency_.try_emplace(label).first;
+  }
+  ++requests_[{h_it->first, error_code}];
+  auto& h = h_it->second;
   for (size_t i = 0; i < kNumBuckets; ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }
@@ -22,13 +42,15 @@ std::string Metrics::RenderPrometheus() const {
   out += "# HELP arcana_requests_total Requests by operation and error code.\n";
   out += "# TYPE arcana_requests_total counter\n";
   for (const auto& [key, n] : requests_) {
-    out += "arcana_requests_total{operation=\"" + key.first + "\",code=\"" +
-           (key.second.empty() ? "OK" : key.second) + "\"} " + std::to_string(n) + "\n";
+    out += "arcana_requests_total{operation=\"" + EscapeLabelValue(key.first) + "\",code=\"" +
+           (key.second.empty() ? "OK" : EscapeLabelValue(key.second)) + "\"} " +
+           std::to_string(n) + "\n";
   }
   out += "# HELP arcana_request_duration_seconds Request latency by operation.\n";
   out += "# TYPE arcana_request_duration_seconds histogram\n";
   char buf[64];
-  for (const auto& [op, h] : latency_) {
+  for (const auto& [raw_op, h] : latency_) {
+    const std::string op = EscapeLabelValue(raw_op);
     for (size_t i = 0; i < kNumBuckets; ++i) {
       std::snprintf(buf, sizeof(buf), "%g", kBuckets[i]);
       out += "arcana_request_duration_seconds_bucket{operation=\"" + op + "\",le=\"" + buf +

@@ -1,4 +1,9 @@
 // Request counters and a latency histogram, exposed as Prometheus text on GET /metrics.
+// Label values are bounded and escaped: the pipeline passes only known operation names
+// (a service's model operations) and error types from the fixed AWS error table, never raw
+// request input; as a second line of defence Record() folds any operation beyond
+// kMaxOperations distinct labels into "unknown", so no input can grow the series set
+// without bound. Every label value is escaped per the Prometheus text format.
 // Thread-safety: Record() is called from every I/O thread; it takes one short lock.
 #pragma once
 
@@ -6,13 +11,21 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace arcana::net {
 
+// A Prometheus text-format label value: backslash, double quote and newline escaped.
+std::string EscapeLabelValue(std::string_view value);
+
 class Metrics {
  public:
-  // operation: e.g. "secretsmanager.GetSecretValue"; error_code: "" on success.
+  // Distinct operation labels kept (the three services' models hold a few hundred).
+  static constexpr size_t kMaxOperations = 1024;
+
+  // operation: e.g. "secretsmanager.GetSecretValue" or "unknown"; error_code: an AWS error
+  // type from services/common/aws_error, "" on success.
   void Record(const std::string& operation, const std::string& error_code, double seconds);
   std::string RenderPrometheus() const;
 
@@ -27,7 +40,7 @@ class Metrics {
   };
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  std::map<std::string, Histogram> latency_;  // one entry per operation label
 };
 
 }  // namespace arcana::net

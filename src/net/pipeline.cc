@@ -8,6 +8,8 @@
 
 #include "common/json.h"
 #include "crypto/random.h"
+#include "net/dev_fault_hooks.h"
+#include "net/exception_barrier.h"
 #include "services/common/aws_error.h"
 
 namespace arcana::net {
@@ -68,13 +70,42 @@ void Pipeline::SendError(HttpResponse& res, const std::string& request_id, const
 }
 
 void Pipeline::TooLarge(HttpResponse& res) {
-  SendError(res, NewRequestId(),
-            Status(ErrorCode::kRequestEntityTooLarge,
-                   "Request body is larger than the 1 MiB limit"));
-  metrics_.Record("unknown", "RequestEntityTooLargeException", 0);
+  std::string request_id = NewRequestId();
+  try {
+    SendError(res, request_id,
+              Status(ErrorCode::kRequestEntityTooLarge,
+                     "Request body is larger than the 1 MiB limit"));
+    metrics_.Record("unknown", "RequestEntityTooLargeException", 0);
+  } catch (...) {
+    LogCaughtException("too-large response", request_id);
+    res = HttpResponse{};
+    res.status = 413;
+  }
 }
 
 void Pipeline::Handle(HttpRequest& req, HttpResponse& res) {
+  // The barrier of everything outside the API stages (operator endpoints, reset, metrics,
+  // routing); HandleApi keeps its own so that a failed call is still counted and audited.
+  try {
+    Route(req, res);
+  } catch (...) {
+    std::string request_id = NewRequestId();
+    LogCaughtException("request routing", request_id);  // the path is caller input: not logged
+    SendInternalFailure(res, request_id);
+  }
+}
+
+void Pipeline::SendInternalFailure(HttpResponse& res, const std::string& request_id) {
+  res = HttpResponse{};  // drop whatever the failed stage had started to answer
+  try {
+    SendError(res, request_id, InternalFailureStatus());
+  } catch (...) {
+    res = HttpResponse{};
+    res.status = 500;  // no memory even for the error body: an empty 500
+  }
+}
+
+void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   std::string_view path = req.Path();
   if (req.method == "GET" && path == "/_arcana/health") {
     const bool sealed = opts_.root != nullptr && opts_.root->sealed();
@@ -104,6 +135,16 @@ void Pipeline::Handle(HttpRequest& req, HttpResponse& res) {
     spdlog::warn("dev mode: all state wiped by POST {}", path);
     return;
   }
+  if (path == kDevFaultPath) {
+    // Test hooks (throw, sleep) for the barrier and shutdown tests: dev mode only.
+    if (!opts_.dev || req.method != "POST") {
+      res.status = 404;
+      res.body = "Not Found";
+      return;
+    }
+    RunDevFault(req, res);
+    return;
+  }
   if (req.method == "POST" && !req.Header("X-Amz-Target").empty()) {
     HandleApi(req, res);
     return;
@@ -119,10 +160,35 @@ void Pipeline::Handle(HttpRequest& req, HttpResponse& res) {
 }
 
 void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
-  auto started = std::chrono::steady_clock::now();
-  services::CallContext ctx;
-  ctx.request_id = NewRequestId();
-  ctx.now_ms = NowMs();
+  ApiCall call;
+  call.started = std::chrono::steady_clock::now();
+  call.ctx.request_id = NewRequestId();
+  call.ctx.now_ms = NowMs();
+  try {
+    RunApiStages(req, res, call);
+  } catch (...) {
+    // The exception barrier: one failed call, an InternalFailure, and the server serves on.
+    LogCaughtException(call.op_name, call.ctx.request_id);
+    call.status = InternalFailureStatus();
+    call.input_usable = false;  // a throw may have left the document half-built
+  }
+  if (!call.status.ok()) {
+    res = HttpResponse{};
+    SendError(res, call.ctx.request_id, call.status);
+  }
+  try {
+    AuditCall(req, res, call);
+  } catch (...) {
+    LogCaughtException("audit", call.ctx.request_id);
+  }
+}
+
+// parse -> authenticate -> authorize -> handle. Leaves the outcome in call.status (the
+// caller answers errors) and a 200 response in `res`.
+void Pipeline::RunApiStages(HttpRequest& req, HttpResponse& res, ApiCall& call) {
+  services::CallContext& ctx = call.ctx;
+  rapidjson::Document& input = call.input;
+  Status& st = call.status;
 
   // --- parse: target -> service + operation, body -> JSON ---
   std::string_view target = req.Header("X-Amz-Target");
@@ -133,9 +199,10 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
   for (auto* s : services_) {
     if (s->target_prefix() == prefix) service = s;
   }
-  std::string op_name = std::string(target);
-  rapidjson::Document input;
-  Status st;
+  // Metrics and audit name only operations a service models: the raw header is caller input
+  // (unbounded, unauthenticated while sealed) and never becomes a label.
+  const bool known = service != nullptr && service->validator().HasOperation(operation);
+  if (known) call.op_name = std::string(target);
   // Released when the request is done.
   std::optional<crypto::RootKey::Hold> hold =
       opts_.root != nullptr ? opts_.root->TryHold() : std::nullopt;
@@ -145,10 +212,9 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
                 "it serves requests.");
   } else if (!ready_) {
     st = Status(ErrorCode::kServiceUnavailable, "The server is not ready yet");
-  } else if (service == nullptr || !service->validator().HasOperation(operation)) {
+  } else if (!known) {
     st = Status(ErrorCode::kUnknownOperation, "Operation " + std::string(target) +
                                                   " is not supported by this server.");
-    op_name = "unknown";
   }
   // --- authenticate ---
   if (st.ok()) st = authn_.Authenticate(req, service->signing_name(), ctx);
@@ -179,12 +245,16 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
       st = out.status();
     }
   }
-  if (!st.ok()) SendError(res, ctx.request_id, st);
+}
 
-  // --- audit ---
-  auto elapsed = std::chrono::steady_clock::now() - started;
+// --- audit --- (and metrics): labels are the known operation or "unknown", and an error
+// type from the fixed AWS error table.
+void Pipeline::AuditCall(const HttpRequest& req, const HttpResponse& res, const ApiCall& call) {
+  const services::CallContext& ctx = call.ctx;
+  const Status& st = call.status;
+  auto elapsed = std::chrono::steady_clock::now() - call.started;
   std::string error_code = st.ok() ? "" : std::string(services::LookupError(st.code()).type);
-  metrics_.Record(op_name, error_code, std::chrono::duration<double>(elapsed).count());
+  metrics_.Record(call.op_name, error_code, std::chrono::duration<double>(elapsed).count());
   audit::AuditRecord rec;
   rec.time_ms = ctx.now_ms;
   rec.request_id = ctx.request_id;
@@ -193,8 +263,8 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
   rec.access_key_id = ctx.access_key_id;
   rec.account = ctx.account;
   rec.region = ctx.region;
-  rec.operation = op_name;
-  rec.resource = ResourceOf(input);
+  rec.operation = call.op_name;
+  if (call.input_usable) rec.resource = ResourceOf(call.input);
   rec.error_code = error_code;
   rec.http_status = res.status;
   rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();

@@ -1,10 +1,16 @@
 // The request pipeline, with named stages: parse -> authenticate -> authorize -> handle
 // -> audit. It also answers the operator endpoints (/_arcana/health, /metrics, and in dev
-// mode only /_arcana/reset and its moto alias). Services plug in by X-Amz-Target prefix.
+// mode only /_arcana/reset, its moto alias and the fault hooks of net/dev_fault_hooks.h).
+// Services plug in by X-Amz-Target prefix.
+// Exception barrier: Handle() and TooLarge() never throw. Whatever a stage, a service or
+// an operator hook throws is caught, logged (type and what(), no request values) and
+// answered as InternalFailure (HTTP 500); an API call that threw is still counted and
+// audited.
 // Thread-safety: Handle() runs concurrently on every I/O thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,8 +49,22 @@ class Pipeline {
   void TooLarge(HttpResponse& res);
 
  private:
+  // One API call as it moves through the stages.
+  struct ApiCall {
+    std::chrono::steady_clock::time_point started;
+    services::CallContext ctx;
+    rapidjson::Document input;
+    Status status;
+    std::string op_name = "unknown";  // "<prefix>.<Operation>" once known to a service model
+    bool input_usable = true;         // false after a throw: the audit names no resource
+  };
+
+  void Route(HttpRequest& req, HttpResponse& res);
   void HandleApi(HttpRequest& req, HttpResponse& res);
+  void RunApiStages(HttpRequest& req, HttpResponse& res, ApiCall& call);
+  void AuditCall(const HttpRequest& req, const HttpResponse& res, const ApiCall& call);
   void SendError(HttpResponse& res, const std::string& request_id, const Status& st);
+  void SendInternalFailure(HttpResponse& res, const std::string& request_id);
 
   PipelineOptions opts_;
   const auth::Authenticator& authn_;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/access_keys.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
@@ -60,12 +61,15 @@ Result<std::optional<std::string>> RewrapBlob(const crypto::RootKey& root, std::
   return std::optional<std::string>(std::move(sealed).value());
 }
 
-// The envelope of a secret value (crypto/envelope.h): 0x01 | u16 len key_id | key_id |
+// The envelope of a secret value (crypto/envelope.h): format | u16 len key_id | key_id |
 // u16 len wrapped | wrapped | body. Only `wrapped` may be root-sealed (pre-KMS values).
 Result<std::optional<std::string>> RewrapEnvelope(const crypto::RootKey& root,
                                                   const storage::RootWrappedBlob& b) {
   std::string_view in = b.blob;
-  if (in.size() < 5 || static_cast<unsigned char>(in[0]) != 0x01) return std::optional<std::string>();
+  const unsigned char format = crypto::ValueFormat(in);
+  if (in.size() < 5 || (format != crypto::kValueFormatV1 && format != crypto::kValueFormatV2)) {
+    return std::optional<std::string>();
+  }
   size_t pos = 1;
   auto u16 = [&](size_t at) {
     return (static_cast<size_t>(static_cast<unsigned char>(in[at])) << 8) |
@@ -245,48 +249,51 @@ Status SealManager::UnsealWith(std::string key) {
 }
 
 Status SealManager::Recover() {
-  // The store committed the current key; blobs already moved to the pending one go back.
-  spdlog::warn("root of trust: rolling back an interrupted root rotation");
+  // The store committed the current key; blobs under the other key (root.pending: the new
+  // key of a rotation stopped before its commit, or the old key of one stopped after it)
+  // move to the committed one.
+  spdlog::warn("root of trust: completing an interrupted root rotation");
   auto n = RewrapAll({}, {kPendingMeta});
   if (!n.ok()) return n.status();
   root_.FinishRotation();
-  spdlog::warn("root of trust: rotation rolled back ({} blobs rewrapped)", *n);
+  spdlog::warn("root of trust: interrupted rotation completed ({} blobs rewrapped)", *n);
   return Status::Ok();
 }
 
 Result<size_t> SealManager::RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
                                       std::vector<std::string> deletes) {
-  size_t kms_count = 0;
-  if (kms_ != nullptr) {
-    ARCANA_RETURN_IF_ERROR(kms_->RewrapKeyMaterials(
-        [&](const storage::KeyMaterialRecord& r) -> Result<std::string> {
-          ARCANA_ASSIGN_OR_RETURN(auto nb, RewrapBlob(root_, r.wrapped, r.aad));
-          if (!nb) {
-            if (root_.IsCurrent(r.wrapped)) return r.wrapped;
-            return Status(ErrorCode::kInternalFailure,
-                          "a KMS key material of key " + r.key_id + " does not open under any root key held");
+  // One transaction over every root-wrapped blob (KMS key materials included) and the meta
+  // changes: when it commits, nothing stale is left and the commit point moved with it.
+  return rot_.RewrapRootBlobs(
+      {kDeriveMeta},
+      [&](const storage::RootWrappedBlob& b) -> Result<std::optional<std::string>> {
+        switch (b.kind) {
+          case storage::RootWrappedBlob::Kind::kAccessKeySecret: {
+            storage::AccessKeyRecord rec;
+            rec.access_key_id = b.id;
+            rec.account_id = b.account;
+            rec.principal_arn = b.principal;
+            rec.sealed_secret = b.blob;
+            return auth::RewrapAccessKeySecret(root_, rec);
           }
-          ++kms_count;
-          return std::move(*nb);
-        }));
-  }
-  ARCANA_ASSIGN_OR_RETURN(
-      size_t n,
-      rot_.RewrapRootBlobs(
-          {kDeriveMeta},
-          [&](const storage::RootWrappedBlob& b) -> Result<std::optional<std::string>> {
-            switch (b.kind) {
-              case storage::RootWrappedBlob::Kind::kAccessKeySecret:
-                return RewrapBlob(root_, b.blob, "arcana:access-key:" + b.id);
-              case storage::RootWrappedBlob::Kind::kSecretValue:
-                return RewrapEnvelope(root_, b);
-              case storage::RootWrappedBlob::Kind::kMeta:
-                return RewrapBlob(root_, b.blob, kDeriveAad);
+          case storage::RootWrappedBlob::Kind::kSecretValue:
+            return RewrapEnvelope(root_, b);
+          case storage::RootWrappedBlob::Kind::kMeta:
+            return RewrapBlob(root_, b.blob, kDeriveAad);
+          case storage::RootWrappedBlob::Kind::kKmsKeyMaterial: {
+            // Re-sealed under the binding recorded with it (use checks the binding).
+            ARCANA_ASSIGN_OR_RETURN(auto nb, RewrapBlob(root_, b.blob, b.aad));
+            if (!nb && !root_.IsCurrent(b.blob)) {
+              return Status(ErrorCode::kInternalFailure,
+                            "a KMS key material of key " + b.id +
+                                " does not open under any root key held");
             }
-            return std::optional<std::string>();
-          },
-          puts, deletes));
-  return n + kms_count;
+            return nb;
+          }
+        }
+        return std::optional<std::string>();
+      },
+      puts, deletes);
 }
 
 SealStatus SealManager::status() const {
@@ -542,8 +549,12 @@ Result<RotationReport> SealManager::RotateLocked() {
                   "rotation stopped: requests started before it did not finish within 60 s; "
                   "restart the server to roll back");
   }
-  // 4. Rewrap everything and commit the new root in the same transaction.
-  auto n = RewrapAll(puts, {kPendingMeta});
+  // 4. Rewrap everything and commit the new root in the same transaction. root.pending now
+  //    holds the OLD key sealed under the new one: a crash before step 5 is completed at the
+  //    next unseal (Recover moves anything still under the old key).
+  ARCANA_ASSIGN_OR_RETURN(std::string previous, root_.SealPrevious(kPendingAad));
+  puts.emplace_back(kPendingMeta, previous);
+  auto n = RewrapAll(puts, {});
   if (!n.ok()) {
     spdlog::error("root rotation failed: {}; both keys kept until restart", n.status().message());
     return n.status();
@@ -552,6 +563,23 @@ Result<RotationReport> SealManager::RotateLocked() {
   if (type == "keyfile") {
     ARCANA_RETURN_IF_ERROR(keyfile::Promote(keyfile_new, keyfile::PathIn(opts_.data_dir)));
   }
+  // 5. Verify before forgetting the old key: rescan every blob and rewrap any that is still
+  //    under the old key (a writer that sealed before step 3 and committed after step 4),
+  //    in the same transaction that drops root.pending. Anything this cannot open fails the
+  //    rotation loudly and keeps both keys (in memory, and root.pending for a restart).
+  auto late = RewrapAll({}, {kPendingMeta});
+  if (!late.ok()) {
+    spdlog::error("root rotation: verification failed: {}; the old root key is kept (both "
+                  "keys held; a restart completes the rotation)",
+                  late.status().message());
+    return late.status();
+  }
+  if (*late > 0) {
+    spdlog::warn("root of trust: {} blobs written under the old root key during the rotation "
+                 "were rewrapped",
+                 *late);
+  }
+  rep.rewrapped += *late;
   root_.FinishRotation();
   spdlog::warn("root of trust: root key rotated {} -> {} ({} blobs rewrapped)",
                rep.old_root_key_id, rep.new_root_key_id, rep.rewrapped);

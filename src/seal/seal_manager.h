@@ -17,14 +17,19 @@
 //   root.check    RootKey::Seal of a fixed value: tells a wrong key (or wrong shares) apart
 //   root.derive   the DeriveKey secret, sealed (absent in old data dirs: the root itself)
 //   root.pkcs11   the HSM-wrapped root key
-//   root.pending  during a rotation: the new key sealed under the committed one
+//   root.pending  during a rotation: the other key (new before the commit, old after it)
+//                 sealed under the committed one
 //
 // Rotation (RotateRoot): new key K2 -> root.pending -> the holder encrypts with K2 and opens
-// both -> wait for requests started under K1 -> rewrap KMS key materials, then in ONE
-// transaction access-key secrets, pre-KMS secret data keys and root.derive, together with
-// the new root.check / strategy data, deleting root.pending -> (key file: rename
-// root.key.new over root.key) -> forget K1. Every blob names its root key (root_key.h), so
-// a crash anywhere is recovered at the next unseal by rolling back to the committed key.
+// both -> wait for every RootKey::Hold taken under K1 (requests, and background writers such
+// as automatic KMS key rotation, which hold the key from Seal to commit) -> ONE transaction
+// rewraps every root-wrapped blob (KMS key materials, access-key secrets, pre-KMS secret
+// data keys, root.derive) and commits the new root.check / strategy data, with root.pending
+// now = K1 sealed under K2 -> (key file: rename root.key.new over root.key) -> a second full
+// pass rewraps anything still under K1 and drops root.pending in the same transaction ->
+// forget K1. If that verification cannot finish, K1 stays held (and recoverable through
+// root.pending). Every blob names its root key (root_key.h), so a crash anywhere is completed
+// at the next unseal by moving every blob to the committed key.
 // A Shamir rotation is a two-step rekey (RekeyInit returns a nonce; only once the threshold of
 // *current* shares has been submitted with it does the rotation run and hand out the new
 // shares, once), so new shares never go to someone who could not unseal the server anyway.
@@ -88,7 +93,8 @@ struct RotationReport {
 
 class SealManager {
  public:
-  // kms may be null (no KMS component in the store).
+  // kms may be null (no KMS component in the store). KMS key materials are rewrapped through
+  // rot (RootOfTrustStore::RewrapRootBlobs walks them in the same transaction).
   SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
               storage::KmsStore* kms, crypto::RootKey& root);
 

@@ -1,14 +1,15 @@
 // The KMS part of the storage seam: keys (metadata + wrapped key materials), aliases and
 // grants, per account and region. Key material is stored ONLY wrapped by the root key
-// (crypto::RootKey::Seal with the AAD in KeyMaterialRecord::aad); the store never sees it
-// in the clear. Every write is one durable transaction. Thread-safety: as Store.
+// (crypto::RootKey::Seal with AAD KeyMaterialAad(key ARN, material id)); the store never
+// sees it in the clear. Every write is one durable transaction. Thread-safety: as Store.
 //
-// For the root-of-trust work (rotate-root, seal/unseal): ListKeyMaterials() returns every
-// wrapped key blob with its AAD, and RewrapKeyMaterials(fn) rewrites them all in ONE
-// transaction: fn(record) receives each record (wrapped under the old root) and returns
-// the blob wrapped under the new root (typically new_root.Seal(old_root.Open(r.wrapped,
-// r.aad), r.aad)); any error aborts the whole rewrap and nothing changes. Writers of new
-// materials must be paused (or use the new root) while a rewrap runs.
+// KeyMaterialRecord::aad is the AAD recorded beside the blob. It is NOT trusted at use: the
+// KeyRing recomputes the AAD from the key it is opening material for, so a row swapped
+// between keys fails to open. Only a rewrap reads it, to re-seal a blob under the same
+// binding it already has. Root rotation rewraps materials through
+// RootOfTrustStore::RewrapRootBlobs (root_store.h), in the same transaction as every other
+// root-wrapped blob; RewrapKeyMaterials(fn) rewrites only the materials, in ONE transaction
+// (fn returns each blob wrapped under the new root; any error aborts and nothing changes).
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@ namespace arcana::storage {
 struct KeyMaterialRecord {
   std::string key_id;
   std::string material_id;
-  std::string aad;      // AAD of the root-key wrap: KeyMaterialAad(key_arn, material_id)
+  std::string aad;      // as written: KeyMaterialAad(key_arn, material_id); rewrap only
   std::string wrapped;  // RootKey::Seal(material, aad)
 };
 

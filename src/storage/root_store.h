@@ -2,7 +2,7 @@
 // sealed directly under the root key that the core store keeps, and rewrite them in ONE
 // transaction, plus multi-key metadata updates (the root's verification value, wrapped
 // derivation secret, PKCS#11-wrapped root, pending rotation) in one transaction.
-// KMS key materials are rewrapped through KmsStore::RewrapKeyMaterials (kms_store.h).
+// KMS key materials are walked in the same transaction, so one rewrap covers every blob.
 // Thread-safety: as Store.
 #pragma once
 
@@ -18,21 +18,27 @@ namespace arcana::storage {
 
 struct RootWrappedBlob {
   enum class Kind {
-    kAccessKeySecret,  // id = access key id; blob = the sealed secret access key
+    kAccessKeySecret,  // id = access key id, account, principal; blob = the sealed secret
     kSecretValue,      // id = secret ARN, sub = version id; blob = envelope (crypto/envelope.h)
     kMeta,             // id = meta key; blob = its value
+    kKmsKeyMaterial,   // id = KMS key id, sub = material id, aad; blob = the wrapped material
   };
   Kind kind;
   std::string id;
   std::string sub;
   std::string blob;
+  std::string account;    // kAccessKeySecret
+  std::string principal;  // kAccessKeySecret
+  // kKmsKeyMaterial: the AAD recorded beside the blob. Only a rewrap uses it (to re-seal the
+  // blob under the same binding); use recomputes the AAD from the key (kms/key_ring.h).
+  std::string aad;
 };
 
 class RootOfTrustStore {
  public:
   virtual ~RootOfTrustStore() = default;
-  // In one write transaction: calls fn for every access key, every secret value and each
-  // present meta key of meta_keys; a returned value replaces that blob, nullopt leaves it;
+  // In one write transaction: calls fn for every access key, every secret value, every
+  // KMS key material and each present meta key of meta_keys; a returned value replaces that blob, nullopt leaves it;
   // then applies meta_puts / meta_deletes. An error from fn aborts and nothing changes.
   // Returns how many blobs were replaced.
   using RewrapFn = std::function<Result<std::optional<std::string>>(const RootWrappedBlob&)>;

@@ -36,6 +36,10 @@ std::string EncodeSecretMetadata(const Secret& s) {
     w.EndArray();
   }
   w.EndArray();
+  if (s.tagged) {
+    w.Key("tagged");
+    w.Bool(true);
+  }
   w.Key("created");
   w.Int64(s.created_ms);
   OptInt(w, "changed", s.last_changed_ms);
@@ -114,6 +118,9 @@ Result<Secret> DecodeSecretMetadata(const std::string& text) {
       if (t.IsArray() && t.Size() == 2) s.tags.push_back({t[0].GetString(), t[1].GetString()});
     }
   }
+  // Metadata written before "tagged" existed: a secret with tags has been tagged.
+  s.tagged = (d.HasMember("tagged") && d["tagged"].IsBool() && d["tagged"].GetBool()) ||
+             !s.tags.empty();
   s.created_ms = json::IntField(d, "created");
   s.last_changed_ms = json::OptIntField(d, "changed");
   s.last_accessed_ms = json::OptIntField(d, "accessed");

@@ -28,9 +28,10 @@ class Txn {
 };
 
 struct Row {
-  std::string a, b, blob;
+  std::string a, b, c, d, blob;
 };
 
+// Reads rows of `cols` columns: a, [b, [c, [d,]]] blob (the blob is the last column).
 Result<std::vector<Row>> ReadRows(Conn& c, const char* sql, int cols) {
   sqlite3_stmt* st = c.Prepare(sql);
   if (!st) return DbError(c.db(), "prepare");
@@ -39,7 +40,9 @@ Result<std::vector<Row>> ReadRows(Conn& c, const char* sql, int cols) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     Row r;
     r.a = ColText(st, 0);
-    if (cols == 3) r.b = ColText(st, 1);
+    if (cols >= 3) r.b = ColText(st, 1);
+    if (cols >= 4) r.c = ColText(st, 2);
+    if (cols >= 5) r.d = ColText(st, 3);
     r.blob = ColText(st, cols - 1);
     rows.push_back(std::move(r));
   }
@@ -79,9 +82,12 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
   ARCANA_RETURN_IF_ERROR(txn.Begin());
   size_t changed = 0;
 
-  ARCANA_ASSIGN_OR_RETURN(auto keys, ReadRows(*c, "SELECT id, sealed FROM access_keys", 2));
+  ARCANA_ASSIGN_OR_RETURN(
+      auto keys, ReadRows(*c, "SELECT id, account, principal, sealed FROM access_keys", 4));
   for (auto& r : keys) {
     RootWrappedBlob b{RootWrappedBlob::Kind::kAccessKeySecret, r.a, "", std::move(r.blob)};
+    b.account = r.b;
+    b.principal = r.c;
     ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
     if (!nb) continue;
     sqlite3_stmt* st = c->Prepare("UPDATE access_keys SET sealed = ? WHERE id = ?");
@@ -105,6 +111,24 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
     BindText(st, 2, r.a);
     BindText(st, 3, r.b);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap secret value");
+    ++changed;
+  }
+
+  ARCANA_ASSIGN_OR_RETURN(
+      auto materials,
+      ReadRows(*c, "SELECT key_id, material_id, aad, wrapped FROM kms_key_materials", 4));
+  for (auto& r : materials) {
+    RootWrappedBlob b{RootWrappedBlob::Kind::kKmsKeyMaterial, r.a, r.b, std::move(r.blob)};
+    b.aad = r.c;
+    ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+    if (!nb) continue;
+    sqlite3_stmt* st = c->Prepare(
+        "UPDATE kms_key_materials SET wrapped = ? WHERE key_id = ? AND material_id = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindBlob(st, 1, *nb);
+    BindText(st, 2, r.a);
+    BindText(st, 3, r.b);
+    if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap key material");
     ++changed;
   }
 

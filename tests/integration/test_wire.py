@@ -86,7 +86,9 @@ def test_binary_is_base64_on_the_wire(raw, uniq):
     import base64
     name = uniq()
     data = b"\x00\xffbinary\x10"
-    r = raw("CreateSecret", {"Name": name, "SecretBinary": base64.b64encode(data).decode()})
+    # a raw request must carry the ClientRequestToken an SDK would fill in (AWS refuses it)
+    r = raw("CreateSecret", {"Name": name, "SecretBinary": base64.b64encode(data).decode(),
+                             "ClientRequestToken": str(uuid.uuid4())})
     assert r.status_code == 200, r.text
     g = raw("GetSecretValue", {"SecretId": name}).json()
     assert base64.b64decode(g["SecretBinary"], validate=True) == data
@@ -178,7 +180,8 @@ def test_oversize_body_refused_server_stays_up(sm, dev_server, uniq):
 def test_max_value_body_accepted(sm, dev_server, uniq):
     # a maximal 64 KiB value in a JSON body is far below the 1 MiB body limit
     name = uniq("big")
-    r = raw_call(dev_server.endpoint, "CreateSecret", {"Name": name, "SecretString": "y" * 65536})
+    r = raw_call(dev_server.endpoint, "CreateSecret", {"Name": name, "SecretString": "y" * 65536,
+                                                       "ClientRequestToken": str(uuid.uuid4())})
     assert r.status_code == 200, r.text[:300]
 
 
@@ -349,7 +352,8 @@ def test_unsigned_target_cannot_be_replayed_as_another_operation(auth_server, au
     # A signature that leaves X-Amz-Target out would let a captured
     # GetSecretValue {"SecretId": x} be replayed within the skew window as DeleteSecret.
     name = f"replay-{uuid.uuid4().hex[:8]}"
-    assert auth_call(auth_server, "CreateSecret", {"Name": name, "SecretString": "v"}).status_code == 200
+    assert auth_call(auth_server, "CreateSecret", {"Name": name, "SecretString": "v",
+                                                   "ClientRequestToken": str(uuid.uuid4())}).status_code == 200
     host = auth_server.endpoint.split("://")[1]
     body = json.dumps({"SecretId": name}).encode()
     h = sigv4_headers(host, body, "secretsmanager.GetSecretValue", "us-east-1",

@@ -51,5 +51,21 @@ TEST(AwsError, EmptyMessageIsLeftOut) {
   EXPECT_STREQ(d["message"].GetString(), "Invalid keyId 'x'");
 }
 
+// Recorded AWS bodies: Secrets Manager's modelled exceptions carry only `Message`,
+// ValidationException only `message`.
+TEST(AwsError, MessageMemberAsAwsSendsIt) {
+  rapidjson::Document d;
+  std::string body = ErrorBody(Status(ErrorCode::kResourceNotFound, "gone"));
+  d.Parse(body.c_str());
+  ASSERT_TRUE(d.IsObject()) << body;
+  EXPECT_EQ(d.MemberCount(), 2u) << body;
+  EXPECT_STREQ(d["Message"].GetString(), "gone");
+  body = ErrorBody(Status(ErrorCode::kValidation, "bad"));
+  d.Parse(body.c_str());
+  ASSERT_TRUE(d.IsObject()) << body;
+  EXPECT_EQ(d.MemberCount(), 2u) << body;
+  EXPECT_STREQ(d["message"].GetString(), "bad");
+}
+
 }  // namespace
 }  // namespace arcana::services

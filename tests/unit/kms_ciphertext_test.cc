@@ -2,6 +2,9 @@
 // at any position of the blob fails cleanly.
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "crypto/aead.h"
 #include "crypto/kms_ciphertext.h"
 #include "crypto/random.h"
 
@@ -16,8 +19,8 @@ TEST(KmsCiphertext, RoundTripAndHeader) {
   EncryptionContext ctx{{"purpose", "test"}, {"a", "b"}};
   auto blob = KmsSymmetricEncrypt(material, kKeyId, mid, ctx, "hello kms");
   ASSERT_TRUE(blob.ok());
-  EXPECT_EQ(blob->size(), 9 + 62 + kKeyId.size());
-  EXPECT_EQ(static_cast<unsigned char>((*blob)[0]), kKmsCiphertextFormatV1);
+  EXPECT_EQ(blob->size(), 9 + 94 + kKeyId.size());
+  EXPECT_EQ(static_cast<unsigned char>((*blob)[0]), kKmsCiphertextFormatV2);
   KmsCiphertextHeader h;
   ASSERT_TRUE(ParseKmsCiphertextHeader(*blob, &h));
   EXPECT_EQ(h.key_id, kKeyId);
@@ -28,6 +31,63 @@ TEST(KmsCiphertext, RoundTripAndHeader) {
   // Two encryptions of the same plaintext differ (fresh nonce).
   auto blob2 = KmsSymmetricEncrypt(material, kKeyId, mid, ctx, "hello kms");
   EXPECT_NE(*blob, *blob2);
+}
+
+// Version 1 blob as written before per-message keys: GCM directly under the material.
+std::string V1Blob(const std::string& material, const std::string& mid,
+                   const EncryptionContext& ctx, const std::string& plaintext) {
+  std::string header;
+  header.push_back(static_cast<char>(kKmsCiphertextFormatV1));
+  header.push_back(static_cast<char>(kKeyId.size()));
+  header += kKeyId;
+  header += mid;
+  return header + *AeadSeal(material, plaintext, header + CanonicalContext(ctx));
+}
+
+TEST(KmsCiphertext, Version1BlobsStillDecrypt) {
+  std::string material = RandomBytes(32);
+  std::string mid = RandomBytes(kKmsMaterialIdSize);
+  EncryptionContext ctx{{"k", "v"}};
+  std::string old = V1Blob(material, mid, ctx, "written by an older release");
+  KmsCiphertextHeader h;
+  ASSERT_TRUE(ParseKmsCiphertextHeader(old, &h));
+  EXPECT_EQ(h.format, kKmsCiphertextFormatV1);
+  EXPECT_EQ(h.key_id, kKeyId);
+  EXPECT_EQ(h.material_id, mid);
+  auto plain = KmsSymmetricDecrypt(material, old, ctx);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, "written by an older release");
+  EXPECT_FALSE(KmsSymmetricDecrypt(material, old, {}).ok());
+  for (size_t i = 0; i < old.size(); ++i) {
+    std::string t = old;
+    t[i] = static_cast<char>(t[i] ^ 0x10);
+    EXPECT_FALSE(KmsSymmetricDecrypt(material, t, ctx).ok()) << i;
+  }
+}
+
+// Every message gets its own GCM key: a fresh 256-bit salt per encryption, and the GCM
+// key is not the material (a version 2 body does not open under the material itself).
+TEST(KmsCiphertext, PerMessageKeyFromFreshSalt) {
+  std::string material = RandomBytes(32);
+  std::string mid = RandomBytes(kKmsMaterialIdSize);
+  std::set<std::string> salts;
+  for (int i = 0; i < 64; ++i) {
+    auto blob = KmsSymmetricEncrypt(material, kKeyId, mid, {}, "same");
+    ASSERT_TRUE(blob.ok());
+    KmsCiphertextHeader h;
+    ASSERT_TRUE(ParseKmsCiphertextHeader(*blob, &h));
+    EXPECT_EQ(h.salt.size(), kKmsSaltSize);
+    EXPECT_TRUE(salts.insert(h.salt).second) << "salt reused";
+    EXPECT_FALSE(AeadOpen(material, blob->substr(h.size), blob->substr(0, h.size)).ok());
+  }
+  // A salt moved from another blob breaks it.
+  auto a = *KmsSymmetricEncrypt(material, kKeyId, mid, {}, "a");
+  auto b = *KmsSymmetricEncrypt(material, kKeyId, mid, {}, "b");
+  KmsCiphertextHeader ha;
+  ASSERT_TRUE(ParseKmsCiphertextHeader(a, &ha));
+  std::string mixed = a;
+  mixed.replace(ha.size - kKmsSaltSize, kKmsSaltSize, b.substr(ha.size - kKmsSaltSize, kKmsSaltSize));
+  EXPECT_FALSE(KmsSymmetricDecrypt(material, mixed, {}).ok());
 }
 
 TEST(KmsCiphertext, ContextMismatchFails) {

@@ -2,6 +2,7 @@
 // ciphertexts still decrypt), state rules, no plaintext material on disk, and the
 // Secrets Manager data-key provider (KMS path and legacy root-key blobs).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -162,6 +163,61 @@ TEST_F(KeyRingTest, NoPlaintextMaterialOnDiskAndRewrap) {
   auto again = ring2.Material(k, k.current_material()->id);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *material);
+}
+
+// Runs one SQL statement on the data dir's database behind the store's back (an attacker
+// with write access to arcana.db, or a botched restore).
+void Tamper(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.string().c_str(), &h), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(h);
+}
+
+// Defect 6: the AAD of a wrapped material is recomputed from the key it is used for, not
+// read from the row beside it. Swapping two keys' material rows (blob and recorded AAD)
+// must make both keys unusable instead of letting key A encrypt under key B's material.
+TEST_F(KeyRingTest, SwappedMaterialRowsDoNotOpen) {
+  Key a = NewKey();
+  Key b = NewKey();
+  auto ca = ring_->Encrypt(a, {}, "for a");
+  ASSERT_TRUE(ca.ok());
+  const std::string ma = a.current_material()->id, mb = b.current_material()->id;
+  Tamper(dir_ / "arcana.db",
+         "CREATE TEMP TABLE t AS SELECT * FROM kms_key_materials;"
+         "UPDATE kms_key_materials SET aad = (SELECT aad FROM t WHERE key_id = '" + b.key_id +
+             "'), wrapped = (SELECT wrapped FROM t WHERE key_id = '" + b.key_id +
+             "') WHERE key_id = '" + a.key_id + "';"
+         "UPDATE kms_key_materials SET aad = (SELECT aad FROM t WHERE key_id = '" + a.key_id +
+             "'), wrapped = (SELECT wrapped FROM t WHERE key_id = '" + a.key_id +
+             "') WHERE key_id = '" + b.key_id + "';");
+  KeyRing fresh(*store_, root_);  // nothing cached: materials come from the rows
+  auto got_a = fresh.Material(a, ma);
+  EXPECT_FALSE(got_a.ok());
+  EXPECT_EQ(got_a.status().code(), ErrorCode::kKmsInternal);
+  EXPECT_FALSE(fresh.Material(b, mb).ok());
+  EXPECT_FALSE(fresh.Encrypt(a, {}, "x").ok());
+  EXPECT_FALSE(fresh.Decrypt(scope_, *ca, {}, 5000).ok());
+  // The message names the key, never material bytes.
+  EXPECT_NE(got_a.status().message().find(a.arn), std::string::npos);
+}
+
+// The same inside one key: a material row moved to another material id of the key.
+TEST_F(KeyRingTest, MaterialRowMovedToAnotherVersionDoesNotOpen) {
+  Key k = NewKey();
+  const std::string m1 = k.current_material()->id;
+  ASSERT_TRUE(ring_->Rotate(k, "ON_DEMAND", 2000).ok());
+  const std::string m2 = k.current_material()->id;
+  ASSERT_NE(m1, m2);
+  Tamper(dir_ / "arcana.db",
+         "UPDATE kms_key_materials SET wrapped = (SELECT wrapped FROM kms_key_materials WHERE "
+         "material_id = '" + m1 + "'), aad = (SELECT aad FROM kms_key_materials WHERE "
+         "material_id = '" + m1 + "') WHERE material_id = '" + m2 + "'");
+  KeyRing fresh(*store_, root_);
+  EXPECT_TRUE(fresh.Material(k, m1).ok());
+  EXPECT_FALSE(fresh.Material(k, m2).ok());
 }
 
 TEST_F(KeyRingTest, DataKeyProviderAndLegacyBlobs) {

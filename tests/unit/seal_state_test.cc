@@ -1,9 +1,16 @@
 // The root key holder's sealed state and rotation (crypto/root_key.h) and the root of trust
 // (seal/seal_manager.h) over a real SQLite store.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <openssl/crypto.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "auth/access_keys.h"
@@ -12,15 +19,34 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/root_key.h"
+#include "crypto/secure_memory.h"
 #include "crypto/shamir.h"
 #include "seal/keyfile.h"
+#include "domain/kms/rules.h"
 #include "seal/seal_manager.h"
+#include "services/kms/key_ring.h"
 #include "storage/sqlite_store.h"
 
 namespace arcana {
 namespace {
 
 using crypto::RootKey;
+
+// The root-sealed part of a stored access-key secret (after the "AKv2" format marker).
+std::string WrappedPart(const std::string& sealed_secret) {
+  return sealed_secret.starts_with("AKv2") ? sealed_secret.substr(4) : sealed_secret;
+}
+
+// Runs SQL on a data dir's database behind the store's back (an attacker with write access
+// to arcana.db, or a botched restore).
+void Tamper(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.string().c_str(), &h), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(h);
+}
 
 TEST(RootKeyHolder, SealedRefusesWithServiceUnavailable) {
   RootKey root;
@@ -238,7 +264,7 @@ TEST_F(SealManagerTest, RotateRootRewrapsEverythingAndRetiresTheOldKey) {
   EXPECT_EQ(RootKey::IdOf(new_key), rep->new_root_key_id);
 
   auto rec = store_->GetAccessKey("AKIAROTATE000001");
-  EXPECT_TRUE(root.IsCurrent((*rec)->sealed_secret));
+  EXPECT_TRUE(root.IsCurrent(WrappedPart((*rec)->sealed_secret)));
   EXPECT_EQ(*auth::OpenAccessKeySecret(root, **rec), "rotate-me-please");
   RootKey old_root = RootKey::FromBytes(old_key);
   EXPECT_FALSE(auth::OpenAccessKeySecret(old_root, **rec).ok());
@@ -391,7 +417,7 @@ TEST_F(SealManagerTest, InterruptedRotationRollsBackAtNextUnseal) {
   EXPECT_FALSE(seal::keyfile::Exists((dir_ / "root.key.new").string()));
   EXPECT_FALSE(store_->GetMeta("root.pending")->has_value());
   auto r2 = store_->GetAccessKey("AKIACRASH0000002");
-  EXPECT_TRUE(after.IsCurrent((*r2)->sealed_secret));
+  EXPECT_TRUE(after.IsCurrent(WrappedPart((*r2)->sealed_secret)));
   EXPECT_EQ(*auth::OpenAccessKeySecret(after, **r2), "written-under-k2");
   auto r1 = store_->GetAccessKey("AKIACRASH0000001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(after, **r1), "crash-test-value");
@@ -409,6 +435,321 @@ TEST_F(SealManagerTest, LegacyKeyFileDataDirKeepsWorking) {
   EXPECT_EQ(root.id(), legacy.id());
   EXPECT_EQ(*root.DeriveKey("secretsmanager:value-digest"), legacy_digest);
   EXPECT_EQ(**store_->GetMeta("root.seal"), "keyfile");
+}
+
+// --- defect 6: access-key secrets are bound to key id, account and principal ---
+
+TEST_F(SealManagerTest, AccessKeySecretIsBoundToAccountAndPrincipal) {
+  RootKey root;
+  ASSERT_TRUE(Manager(root)->Start().ok());
+  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "111122223333", std::string("AKIABIND00000001"),
+                                    std::string("bound-secret-1"))
+                  .ok());
+  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "444455556666", std::string("AKIABIND00000002"),
+                                    std::string("bound-secret-2"))
+                  .ok());
+  auto rec = **store_->GetAccessKey("AKIABIND00000001");
+  EXPECT_EQ(*auth::OpenAccessKeySecret(root, rec), "bound-secret-1");
+  auto moved = rec;
+  moved.principal_arn = "arn:aws:iam::111122223333:user/mallory";
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, moved).ok());
+  moved = rec;
+  moved.account_id = "444455556666";
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, moved).ok());
+  moved = rec;
+  moved.access_key_id = "AKIABIND00000002";
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, moved).ok());
+  // Dropping the format marker does not select the weaker legacy binding.
+  moved = rec;
+  moved.sealed_secret = WrappedPart(rec.sealed_secret);
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, moved).ok());
+
+  // In the database: key 1's secret row re-pointed at the other account's principal.
+  Tamper(dir_ / "arcana.db",
+         "UPDATE access_keys SET account = '444455556666', "
+         "principal = 'arn:aws:iam::444455556666:root' WHERE id = 'AKIABIND00000001'");
+  auto tampered = store_->GetAccessKey("AKIABIND00000001");
+  ASSERT_TRUE(tampered.ok() && tampered->has_value());
+  EXPECT_EQ((*tampered)->principal_arn, "arn:aws:iam::444455556666:root");
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, **tampered).ok());
+  // Key 2's sealed secret copied onto key 1's row (with key 2's owner): fails too.
+  Tamper(dir_ / "arcana.db",
+         "UPDATE access_keys SET sealed = (SELECT sealed FROM access_keys WHERE id = "
+         "'AKIABIND00000002') WHERE id = 'AKIABIND00000001'");
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, **store_->GetAccessKey("AKIABIND00000001")).ok());
+}
+
+TEST_F(SealManagerTest, LegacyAccessKeyRowsStillOpenAndMigrateOnRotation) {
+  RootKey root;
+  auto m = Manager(root);
+  ASSERT_TRUE(m->Start().ok());
+  // A row as earlier releases wrote it: AAD = "arcana:access-key:" + id, no marker.
+  storage::AccessKeyRecord legacy;
+  legacy.access_key_id = "AKIALEGACY000001";
+  legacy.account_id = "123456789012";
+  legacy.principal_arn = "arn:aws:iam::123456789012:root";
+  legacy.sealed_secret = *root.Seal("legacy-secret", "arcana:access-key:AKIALEGACY000001");
+  legacy.created_ms = 1;
+  ASSERT_TRUE(store_->PutAccessKey(legacy).ok());
+  EXPECT_EQ(*auth::OpenAccessKeySecret(root, **store_->GetAccessKey("AKIALEGACY000001")),
+            "legacy-secret");
+  ASSERT_TRUE(m->RotateRoot().ok());
+  auto migrated = **store_->GetAccessKey("AKIALEGACY000001");
+  EXPECT_TRUE(migrated.sealed_secret.starts_with("AKv2"));
+  EXPECT_EQ(*auth::OpenAccessKeySecret(root, migrated), "legacy-secret");
+  migrated.principal_arn = "arn:aws:iam::123456789012:user/other";
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, migrated).ok());
+}
+
+// --- defect 7: root rotation never strands key material ---
+
+// A KmsStore that forwards to the real store, and can stop a writer inside PutKmsKey (after
+// it sealed its new material, before it commits) until the test lets it go.
+class PausingKmsStore : public storage::KmsStore {
+ public:
+  explicit PausingKmsStore(storage::KmsStore& s) : s_(s) {}
+  void PauseNextMaterialWrite() {
+    std::lock_guard<std::mutex> l(mu_);
+    pause_ = true;
+  }
+  void WaitUntilPaused() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return paused_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    pause_ = false;
+    cv_.notify_all();
+  }
+
+  using Key = domain::kms::Key;
+  Result<std::optional<Key>> GetKmsKey(const storage::Scope& sc, const std::string& id) override {
+    return s_.GetKmsKey(sc, id);
+  }
+  Result<std::vector<Key>> ListKmsKeys(const storage::Scope& sc) override { return s_.ListKmsKeys(sc); }
+  Result<std::vector<Key>> ListKmsKeysDue(int64_t now) override { return s_.ListKmsKeysDue(now); }
+  Status PutKmsKey(const Key& key, const std::vector<storage::KeyMaterialRecord>& ms,
+                   bool create_only) override {
+    if (!ms.empty()) {
+      std::unique_lock<std::mutex> l(mu_);
+      if (pause_) {
+        paused_ = true;
+        cv_.notify_all();
+        cv_.wait(l, [&] { return !pause_; });
+      }
+    }
+    return s_.PutKmsKey(key, ms, create_only);
+  }
+  Status CreateKmsKeyWithAlias(const Key& k, const std::vector<storage::KeyMaterialRecord>& ms,
+                               const domain::kms::Alias& a) override {
+    return s_.CreateKmsKeyWithAlias(k, ms, a);
+  }
+  Result<std::optional<storage::KeyMaterialRecord>> GetKeyMaterial(const std::string& k,
+                                                                   const std::string& m) override {
+    return s_.GetKeyMaterial(k, m);
+  }
+  Status DeleteKmsKey(const storage::Scope& sc, const std::string& id) override {
+    return s_.DeleteKmsKey(sc, id);
+  }
+  Result<std::optional<domain::kms::Alias>> GetKmsAlias(const storage::Scope& sc,
+                                                        const std::string& n) override {
+    return s_.GetKmsAlias(sc, n);
+  }
+  Result<std::vector<domain::kms::Alias>> ListKmsAliases(const storage::Scope& sc) override {
+    return s_.ListKmsAliases(sc);
+  }
+  Status PutKmsAlias(const domain::kms::Alias& a, bool create) override { return s_.PutKmsAlias(a, create); }
+  Status DeleteKmsAlias(const storage::Scope& sc, const std::string& n) override {
+    return s_.DeleteKmsAlias(sc, n);
+  }
+  Status PutKmsGrant(const domain::kms::Grant& g) override { return s_.PutKmsGrant(g); }
+  Result<std::vector<domain::kms::Grant>> ListKmsGrants(const storage::Scope& sc,
+                                                        const std::string& k) override {
+    return s_.ListKmsGrants(sc, k);
+  }
+  Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
+      const storage::Scope& sc, const std::string& p) override {
+    return s_.ListKmsGrantsByRetiringPrincipal(sc, p);
+  }
+  Status DeleteKmsGrant(const storage::Scope& sc, const std::string& k,
+                        const std::string& g) override {
+    return s_.DeleteKmsGrant(sc, k, g);
+  }
+  Result<std::vector<storage::KeyMaterialRecord>> ListKeyMaterials() override {
+    return s_.ListKeyMaterials();
+  }
+  Status RewrapKeyMaterials(
+      const std::function<Result<std::string>(const storage::KeyMaterialRecord&)>& f) override {
+    return s_.RewrapKeyMaterials(f);
+  }
+  Status WipeKms() override { return s_.WipeKms(); }
+
+ private:
+  storage::KmsStore& s_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pause_ = false;
+  bool paused_ = false;
+};
+
+domain::kms::Key SymmetricKey() {
+  domain::kms::Key k;
+  k.account = "123456789012";
+  k.region = "us-east-1";
+  k.key_id = domain::kms::NewKeyId(false);
+  k.arn = domain::kms::KeyArn(k.region, k.account, k.key_id);
+  k.created_ms = 1000;
+  k.key_spec = "SYMMETRIC_DEFAULT";
+  k.key_usage = "ENCRYPT_DECRYPT";
+  k.key_state = "Enabled";
+  k.rotation_enabled = true;
+  k.rotation_period_days = 90;
+  k.rotation_base_ms = 1000;
+  return k;
+}
+
+// Automatic KMS key rotation (maintenance thread, no request) seals a new material under
+// root key K1 and is slow to commit; meanwhile an operator rotates the root to K2. The root
+// rotation must wait for it (RootKey::Hold): otherwise it rewraps, forgets K1, and the new
+// material - committed afterwards under K1 - can never be opened again.
+TEST_F(SealManagerTest, BackgroundKmsRotationDuringRootRotationIsNotStranded) {
+  RootKey root;
+  auto m = Manager(root);
+  ASSERT_TRUE(m->Start().ok());
+  PausingKmsStore kms(*store_);
+  services::kms::KeyRing ring(kms, root);
+  domain::kms::Key key = SymmetricKey();
+  ASSERT_TRUE(ring.CreateKey(key, 1000).ok());
+
+  kms.PauseNextMaterialWrite();
+  Status rotated;
+  std::thread background([&] { rotated = ring.Rotate(key, "AUTOMATIC", 2000); });
+  kms.WaitUntilPaused();  // sealed under K1, not committed
+  auto root_rotation = std::async(std::launch::async, [&] { return m->RotateRoot(); });
+  // The root rotation may not finish while the background writer is between Seal and commit.
+  const bool finished_early =
+      root_rotation.wait_for(std::chrono::milliseconds(400)) == std::future_status::ready;
+  kms.Release();
+  background.join();
+  auto rep = root_rotation.get();
+  ASSERT_TRUE(rotated.ok()) << rotated.message();
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_FALSE(finished_early) << "root rotation did not wait for the background writer";
+  ASSERT_EQ(key.materials.size(), 2u);
+
+  // Restart: only the new root key exists. Every material must open.
+  RootKey again;
+  ASSERT_TRUE(Manager(again)->Start().ok());
+  EXPECT_EQ(again.id(), rep->new_root_key_id);
+  services::kms::KeyRing fresh(*store_, again);
+  for (const auto& mat : key.materials) {
+    auto material = fresh.Material(key, mat.id);
+    EXPECT_TRUE(material.ok()) << "material " << mat.id << ": " << material.status().message();
+  }
+  auto blob = fresh.Encrypt(key, {}, "after restart");
+  ASSERT_TRUE(blob.ok()) << blob.status().message();
+  auto plain = fresh.Decrypt({key.account, key.region}, *blob, {}, 3000);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->plaintext, "after restart");
+}
+
+// A RootOfTrustStore that lets a writer which took no hold (another process: the offline
+// `arcana access-key create`) commit a blob sealed under the OLD root key right after the
+// rotation's commit transaction.
+class LateWriterRootStore : public storage::RootOfTrustStore {
+ public:
+  LateWriterRootStore(storage::RootOfTrustStore& s, std::function<void()> late)
+      : s_(s), late_(std::move(late)) {}
+  Result<size_t> RewrapRootBlobs(const std::vector<std::string>& meta_keys, const RewrapFn& fn,
+                                 const std::vector<std::pair<std::string, std::string>>& puts,
+                                 const std::vector<std::string>& deletes) override {
+    auto r = s_.RewrapRootBlobs(meta_keys, fn, puts, deletes);
+    if (r.ok() && !puts.empty() && late_) std::exchange(late_, nullptr)();
+    return r;
+  }
+  Status UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
+                    const std::vector<std::string>& deletes) override {
+    return s_.UpdateMeta(puts, deletes);
+  }
+
+ private:
+  storage::RootOfTrustStore& s_;
+  std::function<void()> late_;
+};
+
+TEST_F(SealManagerTest, RotationRescansAndRewrapsBlobsWrittenUnderTheOldKey) {
+  RootKey root;
+  ASSERT_TRUE(Manager(root)->Start().ok());
+  RootKey old_holder = RootKey::FromBytes(*seal::keyfile::Read((dir_ / "root.key").string()));
+  LateWriterRootStore rot(*store_, [&] {
+    ASSERT_TRUE(auth::CreateAccessKey(*store_, old_holder, "123456789012",
+                                      std::string("AKIALATEWRITER01"), std::string("late-secret"))
+                    .ok());
+  });
+  seal::SealOptions o;
+  o.data_dir = dir_.string();
+  seal::SealManager m(o, *store_, rot, store_.get(), root);
+  ASSERT_TRUE(m.Start().ok());
+  auto rep = m.RotateRoot();
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_FALSE(store_->GetMeta("root.pending")->has_value());
+  auto late = **store_->GetAccessKey("AKIALATEWRITER01");
+  EXPECT_TRUE(root.IsCurrent(WrappedPart(late.sealed_secret)));
+  RootKey again;
+  ASSERT_TRUE(Manager(again)->Start().ok());
+  auto opened = auth::OpenAccessKeySecret(again, late);
+  ASSERT_TRUE(opened.ok()) << "stranded under the forgotten root key";
+  EXPECT_EQ(*opened, "late-secret");
+}
+
+// A crash after the rotation's commit but before its verification pass: root.pending then
+// names the OLD key (sealed under the new one) and the next unseal moves stragglers.
+TEST_F(SealManagerTest, RotationInterruptedAfterCommitCompletesAtNextUnseal) {
+  RootKey root;
+  ASSERT_TRUE(Manager(root)->Start().ok());
+  std::string k1 = *seal::keyfile::Read((dir_ / "root.key").string());
+  RootKey old_holder = RootKey::FromBytes(k1);
+  std::string k2 = crypto::RandomBytes(32);
+  ASSERT_TRUE(root.BeginRotation(k2).ok());
+  // Committed state as step 4 leaves it (new check value, key file, root.pending = K1 under K2).
+  RootKey fresh = RootKey::FromBytes(k2);
+  ASSERT_TRUE(store_->PutMeta("root.check", *fresh.Seal("arcana root key verification value v1",
+                                                        "arcana:root-check"))
+                  .ok());
+  ASSERT_TRUE(store_->PutMeta("root.pending", *root.SealPrevious("arcana:root-pending")).ok());
+  auto derive = root.DerivationSecret();
+  ASSERT_TRUE(store_->PutMeta("root.derive", *fresh.Seal(*derive, "arcana:root-derive")).ok());
+  ASSERT_TRUE(seal::keyfile::Write((dir_ / "root.key.new").string(), k2).ok());
+  // A straggler under K1.
+  ASSERT_TRUE(auth::CreateAccessKey(*store_, old_holder, "123456789012",
+                                    std::string("AKIASTRAGGLER001"), std::string("straggler"))
+                  .ok());
+  RootKey after;
+  ASSERT_TRUE(Manager(after)->Start().ok());
+  EXPECT_EQ(after.id(), RootKey::IdOf(k2));
+  EXPECT_FALSE(store_->GetMeta("root.pending")->has_value());
+  auto rec = **store_->GetAccessKey("AKIASTRAGGLER001");
+  EXPECT_EQ(*auth::OpenAccessKeySecret(after, rec), "straggler");
+  EXPECT_TRUE(after.IsCurrent(WrappedPart(rec.sealed_secret)));
+}
+
+// --- defect 8: secrets in memory ---
+
+TEST(SecureMemory, SecretStringsComeFromTheLockedHeapAndCoreDumpsAreOff) {
+  ASSERT_TRUE(crypto::InitSecureHeap());
+  crypto::SecretString s(std::string(48, 'k'));
+  EXPECT_TRUE(CRYPTO_secure_allocated(s.data()));
+  crypto::SecretString copy = s;
+  EXPECT_EQ(copy.view(), s.view());
+  std::string plain = "plain";
+  crypto::SecretString taken = crypto::SecretString::Take(plain);
+  EXPECT_TRUE(plain.empty());
+  EXPECT_EQ(taken.view(), "plain");
+  ASSERT_TRUE(crypto::HardenProcess());
+  struct rlimit rl {};
+  ASSERT_EQ(getrlimit(RLIMIT_CORE, &rl), 0);
+  EXPECT_EQ(rl.rlim_cur, 0u);
+  EXPECT_EQ(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 
 }  // namespace

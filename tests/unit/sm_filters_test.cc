@@ -127,5 +127,59 @@ TEST(SmFilters, AllSearchesEveryField) {
   EXPECT_TRUE(M(s, "all", {"credsDatabase892"}));
 }
 
+// AWS-observed splitting of names (prod/AppBeta/x, uat/COMPANYthings/x) and values.
+TEST(SmFilters, SplitWordsAsAws) {
+  for (std::string sep : {"/", "_", "+", "=", ".", "@", "-"}) {
+    EXPECT_EQ(SplitFilterWords("prod" + sep + "AppBeta" + sep + "a1"),
+              (std::vector<std::string>{"prod", "App", "Beta", "a", "1"}))
+        << sep;
+  }
+  EXPECT_EQ(SplitFilterWords("uat/COMPANYthings/x"),
+            (std::vector<std::string>{"uat", "COMPAN", "Ythings", "x"}));
+  EXPECT_EQ(SplitFilterWords("uat/COMPANY/x"), (std::vector<std::string>{"uat", "COMPANY", "x"}));
+  EXPECT_TRUE(SplitFilterWords("+").empty());
+}
+
+TEST(SmFilters, AllMatchesWordPrefixesOnly) {
+  FilterSubject s;
+  s.name = "prod+AppBeta+c0ffee";
+  EXPECT_TRUE(M(s, "all", {"AppBeta"}));
+  EXPECT_TRUE(M(s, "all", {"beta"}));
+  EXPECT_TRUE(M(s, "all", {"app"}));
+  EXPECT_FALSE(M(s, "all", {"rod"}));  // not a word prefix
+  s.name = "uat/COMPANYthings/x";
+  EXPECT_TRUE(M(s, "all", {"Ythings"}));
+  EXPECT_FALSE(M(s, "all", {"things"}));
+  EXPECT_FALSE(M(s, "all", {"company"}));  // the word is COMPAN
+  EXPECT_FALSE(M(s, "all", {"pany"}));
+  s.name = "uat/COMPANY/x";
+  EXPECT_TRUE(M(s, "all", {"company"}));
+  EXPECT_FALSE(M(s, "all", {"N"}));
+}
+
+// A separator alone is no word and matches nothing (it matched everything before).
+TEST(SmFilters, SeparatorAloneMatchesNothing) {
+  FilterSubject s = Subject();
+  s.name = "prod+AppBeta";
+  for (std::string v : {"+", "/", "-", " ", ""}) {
+    EXPECT_FALSE(M(s, "all", {v})) << "'" << v << "'";
+    EXPECT_FALSE(M(s, "description", {v})) << "'" << v << "'";
+  }
+}
+
+// AWS-observed: description words in any order, word prefixes, case-insensitive.
+TEST(SmFilters, DescriptionWordsAnyOrder) {
+  FilterSubject s;
+  s.description = "one and two";
+  EXPECT_TRUE(M(s, "description", {"one two"}));
+  EXPECT_TRUE(M(s, "description", {"o t"}));
+  EXPECT_TRUE(M(s, "description", {"T"}));
+  s.description = "one";
+  EXPECT_FALSE(M(s, "description", {"one two"}));
+  s.description = "-leading dash";
+  EXPECT_FALSE(M(s, "description", {"-"}));
+  EXPECT_TRUE(M(s, "description", {"lead"}));
+}
+
 }  // namespace
 }  // namespace arcana::domain::sm

@@ -15,11 +15,41 @@ TEST(SmNames, InvalidNames) {
   for (std::string bad : {std::string(), std::string(513, 'x'), std::string("has space"),
                           std::string("colon:x"), std::string("bang!"), std::string("\xc3\xa9")}) {
     Status st = ValidateSecretName(bad);
-    EXPECT_EQ(st.code(), ErrorCode::kInvalidParameter) << bad;
+    // AWS answers ValidationException (recorded), not InvalidParameterException.
+    EXPECT_EQ(st.code(), ErrorCode::kValidation) << bad;
     EXPECT_EQ(st.message(),
               "Invalid name. Must be a valid name containing alphanumeric characters, or any of "
               "the following: -/_+=.@!");
   }
+}
+
+TEST(SmNames, SecretIdMustBeAValidNameUnlessArn) {
+  EXPECT_TRUE(ValidateSecretId("prod/db").ok());
+  EXPECT_TRUE(ValidateSecretId("arn:aws:secretsmanager:us-east-1:1:secret:any thing").ok());
+  EXPECT_TRUE(ValidateSecretId(std::string(2048, 'x')).ok());
+  EXPECT_EQ(ValidateSecretId("Inv Name").code(), ErrorCode::kValidation);
+  EXPECT_EQ(ValidateSecretId(" Inv*Name? ").code(), ErrorCode::kValidation);
+}
+
+TEST(SmNames, TokenMessages) {
+  EXPECT_EQ(MissingClientRequestToken(ErrorCode::kInvalidRequest).message(),
+            "You must provide a ClientRequestToken value. We recommend a UUID-type value.");
+  Status st = ClientRequestTokenInUse("tok", "arn:x");
+  EXPECT_EQ(st.code(), ErrorCode::kResourceExists);
+  EXPECT_EQ(st.message(),
+            "You can't use ClientRequestToken tok because that value is already in use for a "
+            "version of secret arn:x.");
+}
+
+TEST(SmNames, ForcedDeleteIdentity) {
+  auto zero = [](uint32_t) -> uint32_t { return 0; };
+  auto [n1, a1] = ForcedDeleteIdentity("gone/x", "eu-west-1", "123456789012", zero);
+  EXPECT_EQ(n1, "gone/x");
+  EXPECT_EQ(a1, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gone/x-AAAAAA");
+  const std::string full = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gone/x-Ab12Cd";
+  auto [n2, a2] = ForcedDeleteIdentity(full, "eu-west-1", "123456789012", zero);
+  EXPECT_EQ(n2, "gone/x");
+  EXPECT_EQ(a2, full);
 }
 
 TEST(SmNames, MakeAndParseArn) {

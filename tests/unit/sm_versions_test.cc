@@ -41,7 +41,10 @@ TEST(SmVersions, MoveStageRequiresNamingTheCurrentHolder) {
   Secret s = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {}}});
   Status st = MoveStage(s, kCurrent, "", "v2");
   EXPECT_EQ(st.code(), ErrorCode::kInvalidParameter);
-  EXPECT_NE(st.message().find("RemoveFromVersionId"), std::string::npos);
+  EXPECT_EQ(st.message(),
+            "The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is "
+            "currently attached to version v1, so you must explicitly reference that version in "
+            "RemoveFromVersionId.");
   EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSCURRENT"});  // unchanged
   ASSERT_TRUE(MoveStage(s, kCurrent, "v1", "v2").ok());
   EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSPREVIOUS"});

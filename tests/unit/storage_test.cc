@@ -18,6 +18,7 @@ domain::sm::Secret Sample(const std::string& name) {
   s.description = "d\"q";
   s.has_description = true;
   s.tags = {{"k", "v"}, {"k2", ""}};
+  s.tagged = true;
   s.created_ms = 1700000000123;
   s.deleted_ms = 1700000999000;
   s.rotation.enabled = true;
@@ -46,6 +47,23 @@ TEST(StorageCodec, RoundTripsEveryField) {
   EXPECT_EQ(back->versions[0].stages.size(), 2u);
   EXPECT_TRUE(*back->rotation.enabled);
   EXPECT_FALSE(DecodeSecretMetadata("not json").ok());
+}
+
+// Tags once set and all removed stay "tagged" (Describe answers Tags: []); metadata written
+// before the flag existed counts a secret with tags as tagged.
+TEST(StorageCodec, TaggedFlag) {
+  auto s = Sample("t");
+  s.tags.clear();
+  auto back = DecodeSecretMetadata(EncodeSecretMetadata(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->tagged);
+  s.tagged = false;
+  back = DecodeSecretMetadata(EncodeSecretMetadata(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->tagged);
+  back = DecodeSecretMetadata(R"({"arn":"a","name":"n","tags":[["k","v"]],"created":1})");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->tagged);
 }
 
 class SqliteStoreTest : public ::testing::Test {

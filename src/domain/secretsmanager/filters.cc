@@ -38,22 +38,6 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// Splits on anything that is not an ASCII letter or digit (used for descriptions).
-std::vector<std::string> SplitOnPunctuation(std::string_view text) {
-  std::vector<std::string> words;
-  std::string cur;
-  for (char c : text) {
-    if (IsAsciiAlpha(c) || IsAsciiDigit(c)) {
-      cur.push_back(c);
-    } else if (!cur.empty()) {
-      words.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) words.push_back(std::move(cur));
-  return words;
-}
-
 // True when every word in `needles` prefixes (case-insensitively) some word in `hay`.
 bool AllWordsPrefixSome(const std::vector<std::string>& needles,
                         const std::vector<std::string>& hay) {
@@ -70,17 +54,19 @@ bool AllWordsPrefixSome(const std::vector<std::string>& needles,
   return true;
 }
 
+// description: the value's words must each prefix a word of the description, in any
+// order, case-insensitively ("o t" matches "one and two"; AWS-observed).
 bool MatchDescription(std::string_view description, std::string_view value) {
-  if (StartsWithNoCase(description, value)) return true;
-  auto needles = SplitOnPunctuation(value);
-  // A value of only punctuation/spaces has no words; the prefix test above decided it.
+  auto needles = SplitFilterWords(value);
+  // A value of separators only (or empty) has no words and matches nothing.
   if (needles.empty()) return false;
-  return AllWordsPrefixSome(needles, SplitOnPunctuation(description));
+  return AllWordsPrefixSome(needles, SplitFilterWords(description));
 }
 
 bool MatchAll(const FilterSubject& s, std::string_view value) {
   auto needles = SplitFilterWords(value);
-  if (needles.empty()) return true;  // an empty search term matches anything
+  // "+" or "/" alone is no word: it matches nothing (AWS-observed), never everything.
+  if (needles.empty()) return false;
   std::vector<std::string> hay = SplitFilterWords(s.name);
   auto append = [&hay](std::string_view text) {
     for (auto& w : SplitFilterWords(text)) hay.push_back(std::move(w));

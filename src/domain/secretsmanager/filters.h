@@ -11,11 +11,16 @@
 //    matches. For tag filters "match" means "some tag matches", so "!foo" on tag-key keeps
 //    only secrets with no tag key starting with foo.
 //  - Per key: name, tag-key, tag-value, primary-region, owning-service are case-sensitive
-//    prefix matches (owning-service follows the model, not the guide). description matches
-//    when the whole description starts with the value (case-insensitive) or every word of
-//    the value prefixes some word of the description (case-insensitive). all splits value
-//    and fields into words (case changes, letter/digit changes, punctuation) and needs
-//    every value word to prefix some field word, case-insensitively.
+//    prefix matches (owning-service follows the model, not the guide). description and all
+//    split the value and the fields into words (SplitFilterWords) and need every value
+//    word to prefix some field word, case-insensitively (all: words of the name,
+//    description, tag keys and tag values). A value with no words (only separators, or
+//    empty) matches nothing.
+//  - SplitFilterWords: words are runs of ASCII letters and digits; anything else (the name
+//    characters / _ + = . @ - and space, :, !) separates. A word also ends at a
+//    lower-to-upper change ("AppBeta" = App + Beta), before the last capital of a capital
+//    run followed by a lower-case letter ("COMPANYthings" = COMPAN + Ythings, as AWS
+//    splits it) and at letter/digit changes ("creds892" = creds + 892, per the guide).
 //  - An empty filter list matches everything.
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "domain/secretsmanager/names.h"
 
+#include <algorithm>
 #include <set>
 
 namespace arcana::domain::sm {
@@ -38,15 +39,28 @@ Status ValidateTagKey(std::string_view key) {
   return Status::Ok();
 }
 
+Status InvalidName() {
+  return Status(ErrorCode::kValidation,
+                "Invalid name. Must be a valid name containing alphanumeric characters, or any "
+                "of the following: -/_+=.@!");
+}
+
 }  // namespace
 
 Status ValidateSecretName(std::string_view name) {
-  static const std::string kMsg =
-      "Invalid name. Must be a valid name containing alphanumeric characters, or any of the "
-      "following: -/_+=.@!";
-  if (name.empty() || name.size() > kMaxSecretNameLength) return Status(ErrorCode::kInvalidParameter, kMsg);
+  if (name.empty() || name.size() > kMaxSecretNameLength) return InvalidName();
   for (char c : name) {
-    if (!IsNameChar(c)) return Status(ErrorCode::kInvalidParameter, kMsg);
+    if (!IsNameChar(c)) return InvalidName();
+  }
+  return Status::Ok();
+}
+
+Status ValidateSecretId(std::string_view secret_id) {
+  if (IsArn(secret_id)) return Status::Ok();
+  // A name-form SecretId may be as long as the model allows (2048); only its characters
+  // are checked here.
+  for (char c : secret_id) {
+    if (!IsNameChar(c)) return InvalidName();
   }
   return Status::Ok();
 }
@@ -116,6 +130,37 @@ Status ValidateClientRequestToken(std::string_view token) {
                   "ClientRequestToken must be between 32 and 64 characters long.");
   }
   return Status::Ok();
+}
+
+std::pair<std::string, std::string> ForcedDeleteIdentity(
+    std::string_view secret_id, std::string_view region, std::string_view account,
+    const std::function<uint32_t(uint32_t)>& uniform) {
+  if (!IsArn(secret_id)) {
+    return {std::string(secret_id),
+            MakeSecretArn(region, account, secret_id, RandomArnSuffix(uniform))};
+  }
+  auto parts = ParseSecretArn(secret_id);
+  if (!parts) return {std::string(secret_id), std::string(secret_id)};
+  std::string name = parts->name_with_suffix;
+  constexpr size_t kTail = kArnSuffixLength + 1;
+  if (name.size() > kTail && name[name.size() - kTail] == '-' &&
+      std::all_of(name.end() - kArnSuffixLength, name.end(), [](char c) {
+        return kAlnum.find(c) != std::string_view::npos;
+      })) {
+    name.resize(name.size() - kTail);
+  }
+  return {std::move(name), std::string(secret_id)};
+}
+
+Status MissingClientRequestToken(ErrorCode code) {
+  return Status(code, "You must provide a ClientRequestToken value. We recommend a UUID-type value.");
+}
+
+Status ClientRequestTokenInUse(std::string_view token, std::string_view arn) {
+  return Status(ErrorCode::kResourceExists,
+                "You can't use ClientRequestToken " + std::string(token) +
+                    " because that value is already in use for a version of secret " +
+                    std::string(arn) + ".");
 }
 
 Status ValidateTags(const std::vector<std::pair<std::string, std::string>>& tags) {

@@ -2,7 +2,9 @@
 // tokens and tags. Pure functions, no I/O; callers own storage lookups.
 //
 // Contract:
-//  - ValidateSecretName: 1..512 chars of [A-Za-z0-9/_+=.@-], else kInvalidParameter.
+//  - ValidateSecretName: 1..512 chars of [A-Za-z0-9/_+=.@-], else kValidation (AWS answers
+//    ValidationException "Invalid name. ..." for a bad name in Name or in a SecretId).
+//  - ValidateSecretId: an ARN ("arn:" prefix) passes; anything else must be a valid name.
 //  - MakeSecretArn: "arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix6>".
 //  - ParseSecretArn accepts any partition ("aws", "aws-cn", ...) and needs a non-empty name.
 //  - MatchSecretId tells how a client-supplied SecretId names a stored secret. A stored
@@ -32,6 +34,7 @@ inline constexpr size_t kMaxTagValueLength = 256;
 inline constexpr size_t kMaxTagsPerSecret = 50;
 
 Status ValidateSecretName(std::string_view name);
+Status ValidateSecretId(std::string_view secret_id);
 
 std::string MakeSecretArn(std::string_view region, std::string_view account,
                           std::string_view name, std::string_view suffix6);
@@ -54,8 +57,25 @@ enum class IdMatch { kNone, kName, kFullArn, kPartialArn };
 // `arn` and `name` are the stored secret's; `arn` must end in "-" + 6-char suffix.
 IdMatch MatchSecretId(std::string_view secret_id, std::string_view arn, std::string_view name);
 
+// DeleteSecret with ForceDeleteWithoutRecovery of a secret that does not exist answers as
+// if it had: (Name, ARN) derived from the SecretId. A name gets an ARN with a fresh random
+// suffix, as a new secret would; an ARN is echoed, its name read from it (without the
+// "-XXXXXX" suffix when it has one).
+std::pair<std::string, std::string> ForcedDeleteIdentity(
+    std::string_view secret_id, std::string_view region, std::string_view account,
+    const std::function<uint32_t(uint32_t)>& uniform);
+
 // ClientRequestToken / VersionId: 32..64 characters.
 Status ValidateClientRequestToken(std::string_view token);
+
+// The error AWS answers when a request that creates a version carries no ClientRequestToken
+// (SDKs fill one in; raw callers must send it). `code` is kInvalidRequest for CreateSecret,
+// UpdateSecret and PutSecretValue, kInvalidParameter for RotateSecret (recorded AWS bodies).
+Status MissingClientRequestToken(ErrorCode code);
+
+// ResourceExistsException for a ClientRequestToken that already names a version of the
+// secret `arn` holding different data (versions are immutable).
+Status ClientRequestTokenInUse(std::string_view token, std::string_view arn);
 
 // Tags as (key, value). Keys 1..128, values 0..256, at most 50 tags, no duplicate keys,
 // keys starting with "aws:" (any case) are reserved. All failures are kInvalidParameter.

@@ -65,6 +65,9 @@ struct Secret {
   bool has_description = false;
   std::string kms_key_id;  // empty: the default key (alias/aws/secretsmanager)
   std::vector<Tag> tags;
+  // Ever tagged: AWS omits Tags from Describe/List until a secret has had tags, then sends
+  // them, as [] once all are removed.
+  bool tagged = false;
   int64_t created_ms = 0;
   std::optional<int64_t> last_changed_ms;
   std::optional<int64_t> last_accessed_ms;

@@ -56,6 +56,13 @@ Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_
   }
   SecretVersion* holder = s.FindStage(stage);
   if (!move_to.empty() && holder != nullptr && holder->version_id != move_to &&
+      remove_from.empty()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "The parameter RemoveFromVersionId can't be empty. Staging label " + stage +
+                      " is currently attached to version " + holder->version_id +
+                      ", so you must explicitly reference that version in RemoveFromVersionId.");
+  }
+  if (!move_to.empty() && holder != nullptr && holder->version_id != move_to &&
       holder->version_id != remove_from) {
     return Status(ErrorCode::kInvalidParameter,
                   "The staging label " + stage + " is currently attached to version " +

@@ -92,6 +92,37 @@ AwsErrorInfo LookupError(ErrorCode code) {
   return {"InternalFailure", 500};
 }
 
+namespace {
+
+// Which message member(s) AWS sends for a code. Secrets Manager's modelled exceptions carry
+// `Message` (its model's member name; recorded AWS bodies are {"__type","Message"}); the
+// front end's ValidationException carries `message`. Other codes keep both keys.
+enum class MessageKeys { kUpper, kLower, kBoth };
+
+MessageKeys MessageKeysOf(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kResourceNotFound:
+    case ErrorCode::kInvalidParameter:
+    case ErrorCode::kInvalidRequest:
+    case ErrorCode::kResourceExists:
+    case ErrorCode::kLimitExceeded:
+    case ErrorCode::kDecryptionFailure:
+    case ErrorCode::kEncryptionFailure:
+    case ErrorCode::kMalformedPolicyDocument:
+    case ErrorCode::kPublicPolicy:
+    case ErrorCode::kPreconditionNotMet:
+    case ErrorCode::kInvalidNextToken:
+    case ErrorCode::kInternalServiceError:
+      return MessageKeys::kUpper;
+    case ErrorCode::kValidation:
+      return MessageKeys::kLower;
+    default:
+      return MessageKeys::kBoth;
+  }
+}
+
+}  // namespace
+
 std::string ErrorBody(const Status& status) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -101,8 +132,9 @@ std::string ErrorBody(const Status& status) {
   // KMSInvalidSignatureException, KMSInvalidMacException) carry no message member at
   // all, not an empty one.
   if (!status.message().empty()) {
-    json::KV(w, "message", status.message());
-    json::KV(w, "Message", status.message());
+    const MessageKeys keys = MessageKeysOf(status.code());
+    if (keys != MessageKeys::kUpper) json::KV(w, "message", status.message());
+    if (keys != MessageKeys::kLower) json::KV(w, "Message", status.message());
   }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());

@@ -16,9 +16,10 @@ struct AwsErrorInfo {
 
 AwsErrorInfo LookupError(ErrorCode code);
 
-// {"__type": ..., "message": ..., "Message": ...}: clients read either key depending on
-// the service model, sending both is harmless (spec 1.5). An empty message is left out
-// entirely ({"__type": ...}), as AWS does for errors it sends without one.
+// {"__type": ..., "Message": ...} for Secrets Manager's modelled exceptions,
+// {"__type": ..., "message": ...} for ValidationException, as AWS sends them; other codes
+// carry both keys (clients read either, spec 1.5). An empty message is left out entirely
+// ({"__type": ...}), as AWS does for errors it sends without one.
 std::string ErrorBody(const Status& status);
 
 }  // namespace arcana::services

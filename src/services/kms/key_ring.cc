@@ -56,8 +56,11 @@ Status KeyNotFound(const storage::Scope& scope, std::string_view ref) {
 KeyRing::KeyRing(storage::KmsStore& store, const crypto::RootKey& root)
     : store_(store), root_(root) {}
 
-KeyRing::~KeyRing() {
-  for (auto& [k, v] : cache_) crypto::SecureWipe(v);
+KeyRing::~KeyRing() = default;  // the cached SecretStrings wipe themselves
+
+std::string KeyRing::MaterialAad(const Key& key, const std::string& material_id) {
+  // From the key's identity (account, region and id: the key ARN), never from the stored row.
+  return storage::KeyMaterialAad(dk::KeyArn(key.region, key.account, key.key_id), material_id);
 }
 
 Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_ref,
@@ -104,6 +107,7 @@ Result<Key> KeyRing::CreateAwsManaged(const storage::Scope& scope, const std::st
     if (key) return std::move(*key);
     return KeyNotFound(scope, existing->target_key_id);
   }
+  ARCANA_ASSIGN_OR_RETURN(auto hold, HoldRoot());  // until the new material is committed
   std::string service = alias.substr(10);
   Key key;
   key.account = scope.account;
@@ -144,7 +148,7 @@ Result<storage::KeyMaterialRecord> KeyRing::NewMaterial(const Key& key,
   storage::KeyMaterialRecord rec;
   rec.key_id = key.key_id;
   rec.material_id = material_id;
-  rec.aad = storage::KeyMaterialAad(key.arn, material_id);
+  rec.aad = MaterialAad(key, material_id);
   auto wrapped = root_.Seal(material, rec.aad);
   if (!wrapped.ok()) {
     crypto::SecureWipe(material);
@@ -152,19 +156,28 @@ Result<storage::KeyMaterialRecord> KeyRing::NewMaterial(const Key& key,
     return Status(ErrorCode::kKmsInternal, "cannot wrap key material");
   }
   rec.wrapped = std::move(wrapped).value();
-  {
-    std::lock_guard<std::mutex> l(cache_mu_);
-    if (cache_.size() >= kMaxCachedMaterials) {
-      for (auto& [k, v] : cache_) crypto::SecureWipe(v);
-      cache_.clear();
-    }
-    cache_[key.key_id + "/" + material_id] = material;
-  }
-  crypto::SecureWipe(material);
+  Cache(key.key_id + "/" + material_id, crypto::SecretString::Take(material));
   return rec;
 }
 
+Result<crypto::RootKey::Hold> KeyRing::HoldRoot() const {
+  auto hold = root_.TryHold();
+  if (!hold) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "Arcana is sealed: unseal it before using KMS keys.");
+  }
+  return std::move(*hold);
+}
+
+void KeyRing::Cache(const std::string& cache_key, crypto::SecretString material) {
+  std::lock_guard<std::mutex> l(cache_mu_);
+  if (cache_.size() >= kMaxCachedMaterials) cache_.clear();  // SecretStrings wipe themselves
+  cache_[cache_key] = std::move(material);
+}
+
 Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
+  // Held from sealing the new material until it is committed (see key_ring.h).
+  ARCANA_ASSIGN_OR_RETURN(auto hold, HoldRoot());
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
   key.materials = {m};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
@@ -172,6 +185,10 @@ Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
 }
 
 Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_ms) {
+  // Automatic rotation runs on the maintenance thread, outside any request: without this
+  // hold a root rotation could rewrap everything and forget the old root key between our
+  // Seal and our commit, stranding the new material under a key nobody has any more.
+  ARCANA_ASSIGN_OR_RETURN(auto hold, HoldRoot());
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, rotation_type};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   key.materials.push_back(m);
@@ -182,20 +199,13 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
 Status KeyRing::Purge(const Key& key) {
   {
     std::lock_guard<std::mutex> l(cache_mu_);
-    for (const auto& m : key.materials) {
-      auto it = cache_.find(key.key_id + "/" + m.id);
-      if (it != cache_.end()) {
-        crypto::SecureWipe(it->second);
-        cache_.erase(it);
-      }
-    }
+    for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
   return store_.DeleteKmsKey({key.account, key.region}, key.key_id);
 }
 
 void KeyRing::ForgetMaterials() {
   std::lock_guard<std::mutex> l(cache_mu_);
-  for (auto& [k, v] : cache_) crypto::SecureWipe(v);
   cache_.clear();
 }
 
@@ -210,21 +220,18 @@ Result<std::string> KeyRing::Material(const Key& key, const std::string& materia
   {
     std::lock_guard<std::mutex> l(cache_mu_);
     auto it = cache_.find(cache_key);
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) return it->second.Reveal();
   }
   ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(key.key_id, material_id));
   if (!rec) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is missing");
-  auto material = root_.Open(rec->wrapped, rec->aad);
+  // The AAD is recomputed, not read from the row: a row swapped from another key (or
+  // another material of this key) fails here instead of lending its key material.
+  auto material = root_.Open(rec->wrapped, MaterialAad(key, material_id));
   if (!material.ok()) {
     if (material.status().code() == ErrorCode::kServiceUnavailable) return material.status();
     return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " cannot be unwrapped");
   }
-  std::lock_guard<std::mutex> l(cache_mu_);
-  if (cache_.size() >= kMaxCachedMaterials) {
-    for (auto& [k, v] : cache_) crypto::SecureWipe(v);
-    cache_.clear();
-  }
-  cache_[cache_key] = *material;
+  Cache(cache_key, crypto::SecretString(*material));
   return material;
 }
 

@@ -6,8 +6,13 @@
 //
 // Key material: generated here, wrapped with crypto::RootKey::Seal under
 // storage::KeyMaterialAad(arn, material_id) before it reaches the store, and unwrapped on
-// use. Unwrapped materials are cached in memory (as an HSM holds its keys) and wiped on
-// destruction or when their key is purged.
+// use with that AAD recomputed from the key's identity (never the copy stored beside the
+// blob), so a material row moved to another key or material id does not open.
+// Every writer of new material (CreateKey, Rotate - also from the maintenance thread -,
+// AWS-managed key creation) holds the root key (RootKey::Hold) from Seal to commit, so a
+// root rotation waits for it instead of forgetting the key it was sealed with.
+// Unwrapped materials are cached in memory (as an HSM holds its keys) in SecretStrings
+// (locked, undumpable, wiped when evicted, purged, on seal and on destruction).
 // AWS-managed keys (alias/aws/<service>) are created on first use per account+region.
 // Thread-safety: all methods are thread-safe. Callers doing read-modify-write of key
 // metadata hold write_mutex() around the read and the write.
@@ -22,6 +27,7 @@
 #include "common/status.h"
 #include "crypto/envelope.h"
 #include "crypto/root_key.h"
+#include "crypto/secure_memory.h"
 #include "domain/kms/key.h"
 #include "storage/kms_store.h"
 
@@ -33,6 +39,10 @@ class KeyRing {
  public:
   KeyRing(storage::KmsStore& store, const crypto::RootKey& root);
   ~KeyRing();
+
+  // The root-wrap AAD of a material: storage::KeyMaterialAad(key ARN from the key's account,
+  // region and id, material_id).
+  static std::string MaterialAad(const Key& key, const std::string& material_id);
 
   std::mutex& write_mutex() { return write_mu_; }
   storage::KmsStore& store() { return store_; }
@@ -81,12 +91,15 @@ class KeyRing {
   Result<Key> CreateAwsManaged(const storage::Scope& scope, const std::string& alias,
                                int64_t now_ms);
   Result<storage::KeyMaterialRecord> NewMaterial(const Key& key, const std::string& material_id);
+  // kServiceUnavailable while sealed.
+  Result<crypto::RootKey::Hold> HoldRoot() const;
+  void Cache(const std::string& cache_key, crypto::SecretString material);
 
   storage::KmsStore& store_;
   const crypto::RootKey& root_;
   std::mutex write_mu_;
   std::mutex cache_mu_;
-  std::unordered_map<std::string, std::string> cache_;  // key_id + "/" + material_id -> material
+  std::unordered_map<std::string, crypto::SecretString> cache_;  // key_id/material_id -> material
 };
 
 }  // namespace arcana::services::kms

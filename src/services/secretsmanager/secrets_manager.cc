@@ -70,6 +70,7 @@ Status NotFound() {
 
 Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallContext& ctx,
                                                                   const std::string& secret_id) {
+  ARCANA_RETURN_IF_ERROR(names::ValidateSecretId(secret_id));
   storage::Scope scope{ctx.account, ctx.region};
   std::optional<Secret> found;
   if (names::IsArn(secret_id)) {

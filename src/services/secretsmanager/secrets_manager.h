@@ -55,6 +55,8 @@ class SecretsManagerService : public Service {
   };
 
   // --- shared steps (secrets_manager.cc) ---
+  // Resolves a SecretId (name, ARN or partial ARN). A name-form id with characters no name
+  // may hold is ValidationException before any lookup, as AWS answers it.
   Result<Loaded> Load(const CallContext& ctx, const std::string& secret_id);
   Result<Secret> LoadWritable(const CallContext& ctx, const std::string& secret_id);
   Result<std::string> SealVersion(const Secret& s, const std::string& kms_key_id,

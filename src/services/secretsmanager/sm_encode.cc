@@ -1,5 +1,8 @@
-#include "crypto/aead.h"
 #include "services/secretsmanager/sm_encode.h"
+
+#include <algorithm>
+
+#include "crypto/aead.h"
 
 #include "domain/secretsmanager/rotation_rules.h"
 
@@ -46,7 +49,10 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
   json::KV(w, "ARN", self.arn);
   json::KV(w, "Name", self.name);
   if (!data.type.empty()) json::KV(w, "Type", data.type);
-  if (data.has_description) json::KV(w, "Description", data.description);
+  // Empty members are absent, as AWS sends them (an empty Description too).
+  if (data.has_description && !data.description.empty()) {
+    json::KV(w, "Description", data.description);
+  }
   std::string kms = data.kms_key_id;
   if (self.IsReplica()) {
     kms.clear();
@@ -94,18 +100,24 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
     w.Key("NextRotationDate");
     json::WriteTimestamp(w, *rot.next_rotation_ms);
   }
-  if (!data.tags.empty()) {
+  // Tags: absent until the secret was ever tagged, then present ([] once all are removed).
+  if (data.tagged || !data.tags.empty()) {
     w.Key("Tags");
     WriteTags(w, data.tags);
   }
-  w.Key(form == EntryForm::kList ? "SecretVersionsToStages" : "VersionIdsToStages");
-  w.StartObject();
-  for (const auto& v : data.versions) {
-    if (v.stages.empty()) continue;
-    w.Key(v.version_id.c_str(), static_cast<rapidjson::SizeType>(v.version_id.size()));
-    json::WriteStringList(w, v.stages);
+  // Only labelled versions appear; with none (no value yet) the map is absent, not {}.
+  const bool any_labelled = std::any_of(data.versions.begin(), data.versions.end(),
+                                        [](const auto& v) { return !v.stages.empty(); });
+  if (any_labelled) {
+    w.Key(form == EntryForm::kList ? "SecretVersionsToStages" : "VersionIdsToStages");
+    w.StartObject();
+    for (const auto& v : data.versions) {
+      if (v.stages.empty()) continue;
+      w.Key(v.version_id.c_str(), static_cast<rapidjson::SizeType>(v.version_id.size()));
+      json::WriteStringList(w, v.stages);
+    }
+    w.EndObject();
   }
-  w.EndObject();
   if (!data.owning_service.empty()) json::KV(w, "OwningService", data.owning_service);
   w.Key("CreatedDate");
   json::WriteTimestamp(w, self.created_ms);

@@ -61,8 +61,10 @@ void WriteValue(json::Writer& w, const Secret& self, const SecretVersion& v,
   } else {
     json::KV(w, "SecretString", plaintext);
   }
-  w.Key("VersionStages");
-  json::WriteStringList(w, v.stages);
+  if (!v.stages.empty()) {  // a deprecated version has no labels: the member is absent
+    w.Key("VersionStages");
+    json::WriteStringList(w, v.stages);
+  }
   w.Key("CreatedDate");
   json::WriteTimestamp(w, v.created_ms);
   w.EndObject();
@@ -292,8 +294,10 @@ Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
     const auto* v = versions[i];
     w.StartObject();
     json::KV(w, "VersionId", v->version_id);
-    w.Key("VersionStages");
-    json::WriteStringList(w, v->stages);
+    if (!v->stages.empty()) {  // deprecated versions carry no VersionStages member
+      w.Key("VersionStages");
+      json::WriteStringList(w, v->stages);
+    }
     if (v->last_accessed_ms) {
       w.Key("LastAccessedDate");
       json::WriteTimestamp(w, *v->last_accessed_ms);

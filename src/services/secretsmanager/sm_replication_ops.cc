@@ -2,7 +2,6 @@
 // server that presents its primary's versions and metadata (a live view, so it is always
 // in step), refuses writes, and becomes a standalone secret on StopReplicationToReplica.
 #include <algorithm>
-#include <regex>
 
 #include "crypto/envelope.h"
 #include "crypto/aead.h"
@@ -14,9 +13,22 @@ namespace arcana::services::sm {
 namespace {
 
 
+// A region name: one or more lowercase words, each followed by '-', then digits
+// ("us-east-1", "eu-central-2"). Checked with a loop rather than std::regex, whose
+// libstdc++ matcher recurses per character on caller-supplied text.
 bool ValidRegion(const std::string& r) {
-  static const std::regex kRegion("^([a-z]+-)+[0-9]+$");
-  return std::regex_match(r, kRegion);
+  size_t i = 0, words = 0;
+  while (i < r.size() && r[i] >= 'a' && r[i] <= 'z') {
+    while (i < r.size() && r[i] >= 'a' && r[i] <= 'z') ++i;
+    if (i >= r.size() || r[i] != '-') return false;
+    ++i;
+    ++words;
+  }
+  if (words == 0 || i >= r.size()) return false;
+  for (; i < r.size(); ++i) {
+    if (r[i] < '0' || r[i] > '9') return false;
+  }
+  return true;
 }
 
 // The same ARN in another region (replicas keep the primary's name and suffix).

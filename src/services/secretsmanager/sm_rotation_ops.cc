@@ -2,6 +2,7 @@
 // wire-exactly. Running a rotation function belongs to the rotation engine (a later
 // issue); until it exists, a RotateSecret that must run one now fails clearly and
 // changes nothing, rather than pretending to rotate.
+#include "domain/secretsmanager/names.h"
 #include "domain/secretsmanager/rotation_rules.h"
 #include "crypto/aead.h"
 #include "services/secretsmanager/secrets_manager.h"
@@ -15,6 +16,11 @@ namespace {
 }  // namespace
 
 Result<std::string> SecretsManagerService::RotateSecret(const In& in, const CallContext& ctx) {
+  // The token becomes the new version's id. AWS answers its absence (a raw request; SDKs
+  // fill it) with InvalidParameterException here, unlike the other writers.
+  if (!in.Str("ClientRequestToken")) {
+    return dsm::MissingClientRequestToken(ErrorCode::kInvalidParameter);
+  }
   dsm::RotationRules rules;
   bool rules_given = false;
   if (const auto* r = in.Get("RotationRules")) {

@@ -30,6 +30,11 @@ Result<std::vector<dsm::Tag>> ReadTags(const json::Input& in, const char* member
   return tags;
 }
 
+// True when the request carries a new value (SecretString or SecretBinary member).
+bool HasValueMember(const json::Input& in) {
+  return in.Has("SecretString") || in.Has("SecretBinary");
+}
+
 void MergeTags(std::vector<dsm::Tag>& into, const std::vector<dsm::Tag>& add) {
   for (const auto& t : add) {
     auto it = std::find_if(into.begin(), into.end(), [&](const dsm::Tag& x) { return x.key == t.key; });
@@ -53,8 +58,7 @@ Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::Secret
   if (existing != nullptr && existing->has_value) {
     crypto::SecureWipe(value.bytes);
     if (existing->value_digest == digest && existing->binary == value.binary) return token;
-    return Status(ErrorCode::kResourceExists,
-                  "You can't modify an existing version, you can only create a new version.");
+    return dsm::ClientRequestTokenInUse(token, s.arn);
   }
   if (existing == nullptr) ARCANA_RETURN_IF_ERROR(dsm::CheckVersionQuota(s, now_ms));
   auto sealed = SealVersion(s, s.kms_key_id, token, value.bytes);
@@ -85,6 +89,11 @@ Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::Secret
 }
 
 Result<std::string> SecretsManagerService::CreateSecret(const In& in, const CallContext& ctx) {
+  // The token names the first version, so it is needed only with a value; SDKs always
+  // fill it in, a raw request must carry it (checked before anything else, as AWS does).
+  if (HasValueMember(in) && !in.Str("ClientRequestToken")) {
+    return dsm::MissingClientRequestToken(ErrorCode::kInvalidRequest);
+  }
   std::string name = in.Str("Name").value_or("");
   ARCANA_RETURN_IF_ERROR(dsm::ValidateSecretName(name));
   ARCANA_ASSIGN_OR_RETURN(auto value, ReadValue(in));
@@ -105,10 +114,14 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
                     "You can't create this secret because a secret with this name is already "
                     "scheduled for deletion.");
     }
-    // A retry of the same request (same token, same value) succeeds without change.
+    // A retry of the same request (same token, same value) succeeds without change; the
+    // same token with other data names a version that cannot change.
     const SecretVersion* v = existing->FindVersion(token);
     if (value && v != nullptr && v->has_value &&
-        v->value_digest == ValueDigest(value->binary, value->bytes)) {
+        v->value_digest != ValueDigest(value->binary, value->bytes)) {
+      return dsm::ClientRequestTokenInUse(token, existing->arn);
+    }
+    if (value && v != nullptr && v->has_value) {
       rapidjson::StringBuffer buf;
       json::Writer w(buf);
       w.StartObject();
@@ -135,6 +148,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
   s.kms_key_id = in.Str("KmsKeyId").value_or("");
   if (!s.kms_key_id.empty()) ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), s.kms_key_id));
   s.type = in.Str("Type").value_or("");
+  s.tagged = !tags.empty();
   s.tags = std::move(tags);
   s.created_ms = ctx.now_ms;
   s.last_changed_ms = ctx.now_ms;
@@ -169,6 +183,9 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
 }
 
 Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const CallContext& ctx) {
+  if (!in.Str("ClientRequestToken")) {
+    return dsm::MissingClientRequestToken(ErrorCode::kInvalidRequest);
+  }
   ARCANA_ASSIGN_OR_RETURN(auto value, ReadValue(in));
   if (!value) {
     return Status(ErrorCode::kInvalidParameter,
@@ -204,6 +221,11 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
 }
 
 Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const CallContext& ctx) {
+  // Only a new value creates a version, so only then is the token needed (the docs tie it
+  // to the new version); a metadata-only update from a raw caller needs none.
+  if (HasValueMember(in) && !in.Str("ClientRequestToken")) {
+    return dsm::MissingClientRequestToken(ErrorCode::kInvalidRequest);
+  }
   ARCANA_ASSIGN_OR_RETURN(auto value, ReadValue(in));
   std::lock_guard<std::mutex> lock(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
@@ -241,8 +263,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
     if (const SecretVersion* v = s.FindVersion(token); v != nullptr && v->has_value) {
       // Retry of the same UpdateSecret: nothing to do. Other data: versions are immutable.
       if (v->value_digest != ValueDigest(value->binary, value->bytes)) {
-        return Status(ErrorCode::kResourceExists,
-                      "You can't modify an existing version, you can only create a new version.");
+        return dsm::ClientRequestTokenInUse(token, s.arn);
       }
     } else {
       bool created = false;
@@ -297,9 +318,13 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
   json::Writer w(buf);
   if (!loaded.ok()) {
     if (force && loaded.status().code() == ErrorCode::kResourceNotFound) {
-      // Documented: a forced delete of a secret that does not exist succeeds.
+      // Documented: a forced delete of a secret that does not exist succeeds (so retries
+      // succeed); AWS answers as if it had existed, with its Name and an ARN.
+      auto [gone_name, gone_arn] =
+          dsm::ForcedDeleteIdentity(id, ctx.region, ctx.account, crypto::RandomUniform);
       w.StartObject();
-      json::KV(w, "Name", id);
+      json::KV(w, "ARN", gone_arn);
+      json::KV(w, "Name", gone_name);
       w.Key("DeletionDate");
       json::WriteTimestamp(w, ctx.now_ms);
       w.EndObject();
@@ -361,6 +386,7 @@ Result<std::string> SecretsManagerService::TagResource(const In& in, const CallC
   std::lock_guard<std::mutex> lock(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   MergeTags(s.tags, tags);
+  s.tagged = true;  // from now on Describe/List show Tags, [] once all are removed
   std::vector<std::pair<std::string, std::string>> all;
   for (const auto& t : s.tags) all.emplace_back(t.key, t.value);
   ARCANA_RETURN_IF_ERROR(dsm::ValidateTags(all));  // the 50-tag limit counts the union

@@ -75,7 +75,14 @@ namespace {
 crypto::KeyScope ScopeOf(const Parameter& p) {
   return {p.account, p.region, dssm::kDefaultKeyAlias};
 }
-crypto::EncryptionContext ContextOf(const Parameter& p) {
+// Values are bound to their parameter AND version: a value copied into another version's
+// row does not decrypt there.
+crypto::EncryptionContext ContextOf(const Parameter& p, const ParameterVersion& v) {
+  return {{"PARAMETER_ARN", dssm::ParameterArn(p.region, p.account, p.name)},
+          {"PARAMETER_VERSION", std::to_string(v.version)}};
+}
+// What values sealed before the version was bound (envelope format 1) used.
+crypto::EncryptionContext LegacyContextOf(const Parameter& p) {
   return {{"PARAMETER_ARN", dssm::ParameterArn(p.region, p.account, p.name)}};
 }
 Status AsInvalidKeyId(const Status& st) {
@@ -88,7 +95,7 @@ Result<std::string> SsmService::SealFor(const Parameter& p, const ParameterVersi
                                         std::string_view plaintext) {
   if (v.type != dssm::kSecureString) return std::string(plaintext);
   std::string key_id = v.key_id == dssm::kDefaultKeyAlias ? "" : v.key_id;
-  auto sealed = crypto::SealValue(keys_, ScopeOf(p), key_id, ContextOf(p), plaintext);
+  auto sealed = crypto::SealValue(keys_, ScopeOf(p), key_id, ContextOf(p, v), plaintext);
   if (!sealed.ok()) return AsInvalidKeyId(sealed.status());
   return sealed;
 }
@@ -97,7 +104,8 @@ Result<std::string> SsmService::ValueFor(const Parameter& p, const ParameterVers
                                          const std::string& stored, bool decrypt) {
   if (v.type != dssm::kSecureString) return stored;
   if (!decrypt) return crypto::Base64Encode(stored);
-  auto plain = crypto::OpenValue(keys_, ScopeOf(p), ContextOf(p), stored);
+  const crypto::EncryptionContext legacy = LegacyContextOf(p);
+  auto plain = crypto::OpenValue(keys_, ScopeOf(p), ContextOf(p, v), stored, &legacy);
   if (!plain.ok()) return AsInvalidKeyId(plain.status());
   return plain;
 }

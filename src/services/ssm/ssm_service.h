@@ -4,7 +4,9 @@
 // error the pipeline gives for targets outside every model, so clients fail fast and clearly.
 //
 // SecureString values are sealed with envelope encryption (crypto/envelope.h) under the
-// parameter's KeyId (default alias/aws/ssm) with EncryptionContext {"PARAMETER_ARN": arn};
+// parameter's KeyId (default alias/aws/ssm) with EncryptionContext
+// {"PARAMETER_ARN": arn, "PARAMETER_VERSION": n} (values sealed before the version was bound,
+// envelope format 1, open with {"PARAMETER_ARN": arn} alone);
 // reads without WithDecryption return base64 of the sealed blob (an opaque ciphertext, as AWS
 // returns a ciphertext). Names under /aws/reference/secretsmanager/ are answered by calling
 // the Secrets Manager service in-process (ssm_reference.cc).

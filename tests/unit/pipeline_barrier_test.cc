@@ -1,0 +1,232 @@
+// The pipeline's exception barrier and its metrics labels, driven without sockets: a service
+// whose handler throws answers InternalFailure (HTTP 500) and the next call is served; an
+// operator hook that throws likewise; and no X-Amz-Target value, sealed or not, becomes a
+// metrics label unless a service models that operation.
+#include "net/pipeline.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "auth/authenticator.h"
+#include "auth/authorizer.h"
+#include "crypto/root_key.h"
+#include "services/common/model_validator.h"
+#include "storage/sqlite_store.h"
+
+namespace arcana::net {
+namespace {
+
+// secretsmanager's model, with handlers that fail the way library code does.
+class ThrowingService : public services::Service {
+ public:
+  std::string_view target_prefix() const override { return "secretsmanager"; }
+  std::string_view signing_name() const override { return "secretsmanager"; }
+  const services::ModelValidator& validator() const override { return validator_; }
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value&,
+                           const services::CallContext&) override {
+    if (operation == "ListSecrets") return std::to_string(std::stoi("not a number"));
+    if (operation == "DescribeSecret") throw std::bad_alloc();
+    if (operation == "GetRandomPassword") throw 42;  // not even a std::exception
+    return std::string(R"({"ok":true})");
+  }
+
+ private:
+  services::ModelValidator validator_{"secretsmanager", ErrorCode::kInvalidParameter};
+};
+
+class RecordingAudit : public audit::AuditSink {
+ public:
+  void Write(const audit::AuditRecord& r) override {
+    std::lock_guard<std::mutex> l(mu);
+    records.push_back(r);
+  }
+  std::mutex mu;
+  std::vector<audit::AuditRecord> records;
+};
+
+class PipelineBarrierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("arcana-pipeline-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto st = storage::SqliteStore::Open((dir_ / "db").string());
+    ASSERT_TRUE(st.ok()) << st.status().message();
+    store_ = std::move(st).value();
+    auth::AuthOptions ao;
+    ao.dev = true;
+    authn_ = std::make_unique<auth::Authenticator>(*store_, unsealed_, ao);
+  }
+  void TearDown() override {
+    authn_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Pipeline> Make(PipelineOptions po) {
+    auto p = std::make_unique<Pipeline>(std::move(po), *authn_, authz_, audit_);
+    p->AddService(&service_);
+    p->SetReady(true);
+    return p;
+  }
+
+  static HttpResponse Api(Pipeline& p, const std::string& target, const std::string& body = "{}") {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
+    req.body = body;
+    HttpResponse res;
+    p.Handle(req, res);
+    return res;
+  }
+  static std::string Metrics(Pipeline& p) {
+    HttpRequest req;
+    req.method = "GET";
+    req.target = "/metrics";
+    HttpResponse res;
+    p.Handle(req, res);
+    return res.body;
+  }
+  static size_t Lines(const std::string& text) {
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  static std::string Header(const HttpResponse& res, const std::string& name) {
+    for (const auto& [k, v] : res.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+  static void ExpectInternalFailure(const HttpResponse& res) {
+    EXPECT_EQ(res.status, 500);
+    EXPECT_EQ(Header(res, "X-Amzn-ErrorType"), "InternalFailure");
+    EXPECT_NE(res.body.find(R"("__type":"InternalFailure")"), std::string::npos) << res.body;
+    EXPECT_EQ(res.body.find("stoi"), std::string::npos) << "exception text leaked: " << res.body;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::SqliteStore> store_;
+  crypto::RootKey unsealed_ = crypto::RootKey::FromBytes(std::string(32, 'k'));
+  std::unique_ptr<auth::Authenticator> authn_;
+  auth::AllowAllAuthorizer authz_;
+  RecordingAudit audit_;
+  ThrowingService service_;
+};
+
+TEST_F(PipelineBarrierTest, HandlerExceptionAnswersInternalFailureAndServingGoesOn) {
+  PipelineOptions po;
+  po.dev = true;
+  auto p = Make(po);
+  ExpectInternalFailure(Api(*p, "secretsmanager.ListSecrets"));        // std::invalid_argument
+  ExpectInternalFailure(Api(*p, "secretsmanager.DescribeSecret", R"({"SecretId":"s"})"));
+  ExpectInternalFailure(Api(*p, "secretsmanager.GetRandomPassword"));  // throw 42
+  HttpResponse ok = Api(*p, "secretsmanager.ListSecretVersionIds", R"({"SecretId":"s"})");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, R"({"ok":true})");
+
+  // The failed calls were still counted and audited, under their operation.
+  std::string m = Metrics(*p);
+  EXPECT_NE(m.find(R"(operation="secretsmanager.ListSecrets",code="InternalFailure"} 1)"),
+            std::string::npos) << m;
+  std::lock_guard<std::mutex> l(audit_.mu);
+  ASSERT_EQ(audit_.records.size(), 4u);
+  EXPECT_EQ(audit_.records[0].operation, "secretsmanager.ListSecrets");
+  EXPECT_EQ(audit_.records[0].error_code, "InternalFailure");
+  EXPECT_EQ(audit_.records[0].http_status, 500);
+  EXPECT_EQ(audit_.records[3].error_code, "");
+}
+
+TEST_F(PipelineBarrierTest, OperatorAndResetHooksThatThrowAnswerInternalFailure) {
+  PipelineOptions po;
+  po.dev = true;
+  po.operator_api = [](const HttpRequest& req, HttpResponse&) -> bool {
+    if (req.target == "/_arcana/operator/boom") throw std::out_of_range("vector::at");
+    return false;
+  };
+  po.reset = []() -> Status { throw std::runtime_error("reset failed"); };
+  auto p = Make(po);
+  HttpRequest req;
+  req.method = "POST";
+  req.target = "/_arcana/operator/boom";
+  HttpResponse res;
+  p->Handle(req, res);
+  ExpectInternalFailure(res);
+  req.target = "/_arcana/reset";
+  res = HttpResponse{};
+  p->Handle(req, res);
+  ExpectInternalFailure(res);
+  EXPECT_EQ(Api(*p, "secretsmanager.ListSecretVersionIds", R"({"SecretId":"s"})").status, 200);
+}
+
+TEST_F(PipelineBarrierTest, DevFaultHookIsNotFoundOutsideDevMode) {
+  auto p = Make(PipelineOptions{});
+  HttpRequest req;
+  req.method = "POST";
+  req.target = "/_arcana/dev/fault?action=throw";
+  HttpResponse res;
+  p->Handle(req, res);
+  EXPECT_EQ(res.status, 404);
+}
+
+TEST_F(PipelineBarrierTest, DevFaultHookThrowIsCaughtInDevMode) {
+  PipelineOptions po;
+  po.dev = true;
+  auto p = Make(po);
+  for (const char* action : {"throw", "bad_alloc", "throw_other"}) {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = std::string("/_arcana/dev/fault?action=") + action;
+    HttpResponse res;
+    p->Handle(req, res);
+    ExpectInternalFailure(res);
+  }
+}
+
+// Thousands of distinct targets, unauthenticated, sealed and unsealed: /metrics does not grow.
+TEST_F(PipelineBarrierTest, UnknownTargetsNeverBecomeLabelsUnsealed) {
+  auto p = Make(PipelineOptions{});
+  Api(*p, "warmup.Op");
+  const size_t baseline = Lines(Metrics(*p));
+  for (int i = 0; i < 3000; ++i) {
+    std::string target = i % 2 ? "secretsmanager.Nope" + std::to_string(i)
+                               : "evil\"} 1\n" + std::to_string(i) + "\\";
+    EXPECT_EQ(Api(*p, target).status, 400);
+  }
+  std::string m = Metrics(*p);
+  EXPECT_EQ(m.find("evil"), std::string::npos);
+  EXPECT_EQ(m.find("Nope"), std::string::npos);
+  EXPECT_EQ(Lines(m), baseline) << m;  // only the counts grew, not the series
+  EXPECT_NE(m.find(R"(operation="unknown",code="UnknownOperationException"} 3001)"),
+            std::string::npos) << m;
+}
+
+TEST_F(PipelineBarrierTest, UnknownTargetsNeverBecomeLabelsSealed) {
+  crypto::RootKey sealed;
+  PipelineOptions po;
+  po.root = &sealed;
+  auto p = Make(po);
+  Api(*p, "warmup.Op");
+  const size_t baseline = Lines(Metrics(*p));
+  for (int i = 0; i < 3000; ++i) {
+    EXPECT_EQ(Api(*p, "evil\"}\n" + std::to_string(i)).status, 503);
+  }
+  std::string m = Metrics(*p);
+  EXPECT_EQ(m.find("evil"), std::string::npos) << m.substr(0, 2000);
+  EXPECT_EQ(Lines(m), baseline);
+  // A modelled operation keeps its own label while sealed.
+  EXPECT_EQ(Api(*p, "secretsmanager.GetSecretValue").status, 503);
+  EXPECT_NE(Metrics(*p).find(R"(operation="secretsmanager.GetSecretValue")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace arcana::net
