@@ -50,7 +50,10 @@ Status ParseBounded(std::string_view text, rapidjson::Document* doc, size_t max_
     return Status(ErrorCode::kSerialization,
                   "JSON nesting exceeds the limit of " + std::to_string(max_depth) + " levels");
   }
-  doc->Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  // JSON text is UTF-8 (RFC 8259 section 8.1). Invalid sequences are refused here: stored,
+  // they would be echoed to every caller that lists them and break clients' decoders.
+  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+      text.data(), text.size());
   if (doc->HasParseError()) {
     return Status(ErrorCode::kSerialization,
                   std::string(rapidjson::GetParseError_En(doc->GetParseError())) + " at offset " +

@@ -84,5 +84,16 @@ TEST(JsonBounded, SyntaxErrorsAndSizeCapAreSerializationErrors) {
   EXPECT_TRUE(json::ParseBounded("[1,2]", &d, json::kMaxDepth, 5).ok());
 }
 
+// JSON is UTF-8 (RFC 8259 8.1): bytes that are not are refused, never stored and echoed back.
+TEST(JsonBounded, InvalidUtf8IsASerializationError) {
+  rapidjson::Document d;
+  EXPECT_EQ(json::ParseBounded("{\"v\":\"\xff\xfe\"}", &d).code(), ErrorCode::kSerialization);
+  EXPECT_EQ(json::ParseBounded("{\"v\":\"\xe2\x28\xa1\"}", &d).code(),
+            ErrorCode::kSerialization);
+  EXPECT_EQ(json::ParseBounded("{\"\xc0\xaf\":1}", &d).code(), ErrorCode::kSerialization);
+  ASSERT_TRUE(json::ParseBounded("{\"v\":\"gr\xc3\xbc\xc3\x9f \xf0\x9f\x94\x91\"}", &d).ok());
+  EXPECT_STREQ(d["v"].GetString(), "gr\xc3\xbc\xc3\x9f \xf0\x9f\x94\x91");
+}
+
 }  // namespace
 }  // namespace arcana
