@@ -12,7 +12,9 @@ logs="$build/sanitizer-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
 # The server and CLI run as subprocesses of pytest: the options travel in the environment.
-export ASAN_OPTIONS="log_path=$logs/asan:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=0:strict_string_checks=1"
+# disable_coredump=0: ASan otherwise zeroes RLIMIT_CORE itself, which would hide whether
+# arcanad turns core dumps off (and ARCANA_ALLOW_CORE_DUMPS back on) on its own.
+export ASAN_OPTIONS="log_path=$logs/asan:abort_on_error=0:disable_coredump=0:detect_leaks=1:detect_stack_use_after_return=0:strict_string_checks=1"
 export UBSAN_OPTIONS="log_path=$logs/ubsan:halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp"
 

@@ -186,7 +186,8 @@ OperatorAuth OperatorCommands::Credentials() const {
 int OperatorCommands::Online(const std::string& what) {
   auto ep = ParseEndpoint(endpoint_);
   if (!ep.ok()) return Die(ep.status().message());
-  Result<HttpReply> reply = Status::Ok();
+  // Every branch below assigns it; the placeholder is an error, never an empty success.
+  Result<HttpReply> reply = Status(ErrorCode::kInternalFailure, "no operator call was made");
   OperatorAuth auth = Credentials();
   struct Wipe {
     OperatorAuth& a;
