@@ -66,7 +66,7 @@ std::unique_ptr<Server> MakeServer(const std::string& name, bool shamir) {
   seal::SealOptions o;
   o.type = shamir ? "shamir" : "";
   o.data_dir = dir.string();
-  s->seal = std::make_unique<seal::SealManager>(o, *s->store, *s->store, s->store.get(), s->root);
+  s->seal = std::make_unique<seal::SealManager>(o, *s->store, *s->store, s->root);
   Must(s->seal->Start().ok(), "start");
   if (!shamir) {
     Must(auth::CreateAccessKey(*s->store, s->root, "123456789012",

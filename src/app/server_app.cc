@@ -123,7 +123,7 @@ int RunServer(const config::Config& cfg) {
                         seal::Pkcs11Options{cfg.pkcs11_module, cfg.pkcs11_token_label,
                                             cfg.pkcs11_slot, cfg.pkcs11_pin,
                                             cfg.pkcs11_key_label}},
-      store, store, &store, *root);
+      store, store, *root);
   if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
   auto initialized = store.GetMeta(kInitializedMeta);

@@ -316,7 +316,7 @@ Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
   o.pkcs11.slot = std::atol(Env("ARCANA_PKCS11_SLOT", "-1").c_str());
   o.pkcs11.pin = Env("ARCANA_PKCS11_PIN");
   o.pkcs11.key_label = Env("ARCANA_PKCS11_KEY_LABEL", "arcana-root-wrap");
-  seal::SealManager m(o, store, store, &store, root);
+  seal::SealManager m(o, store, store, root);
   ARCANA_RETURN_IF_ERROR(m.Start());
   if (root.sealed()) {
     return Status(ErrorCode::kInvalidParameter,

@@ -96,8 +96,8 @@ Result<std::optional<std::string>> RewrapEnvelope(const crypto::RootKey& root,
 }  // namespace
 
 SealManager::SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
-                         storage::KmsStore* kms, crypto::RootKey& root)
-    : opts_(std::move(opts)), store_(store), rot_(rot), kms_(kms), root_(root) {}
+                         crypto::RootKey& root)
+    : opts_(std::move(opts)), store_(store), rot_(rot), root_(root) {}
 
 Status SealManager::Start() {
   std::lock_guard<std::mutex> r(rotate_mu_);

@@ -47,7 +47,6 @@
 #include "crypto/root_key.h"
 #include "crypto/shamir.h"
 #include "seal/pkcs11_wrap.h"
-#include "storage/kms_store.h"
 #include "storage/root_store.h"
 #include "storage/store.h"
 
@@ -93,10 +92,10 @@ struct RotationReport {
 
 class SealManager {
  public:
-  // kms may be null (no KMS component in the store). KMS key materials are rewrapped through
-  // rot (RootOfTrustStore::RewrapRootBlobs walks them in the same transaction).
+  // KMS key materials are rewrapped through rot (RootOfTrustStore::RewrapRootBlobs walks them
+  // in the same transaction as every other root-wrapped blob).
   SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
-              storage::KmsStore* kms, crypto::RootKey& root);
+              crypto::RootKey& root);
 
   // At start: a new data dir gets a root key (keyfile / pkcs11; shamir needs operator
   // init); keyfile and pkcs11 unseal now; shamir stays sealed. Recovers an interrupted
@@ -166,7 +165,6 @@ class SealManager {
   SealOptions opts_;
   storage::Store& store_;
   storage::RootOfTrustStore& rot_;
-  storage::KmsStore* kms_;
   crypto::RootKey& root_;
 
   mutable std::mutex mu_;  // type_, shamir state, unseal_, rekey_

@@ -39,7 +39,7 @@ class OperatorApiTest : public ::testing::Test {
     if (!default_limits) oo.limits.per_source_burst = 1000;
     seal::SealOptions o;
     o.data_dir = dir_.string();
-    seal_ = std::make_unique<seal::SealManager>(o, *store_, *store_, store_.get(), root_);
+    seal_ = std::make_unique<seal::SealManager>(o, *store_, *store_, root_);
     ASSERT_TRUE(seal_->Start().ok());
     authn_ = std::make_unique<auth::Authenticator>(*store_, root_, auth::AuthOptions{});
     oo.token = kToken;

@@ -166,7 +166,7 @@ class SealManagerTest : public ::testing::Test {
     seal::SealOptions o;
     o.type = type;
     o.data_dir = dir_.string();
-    return std::make_unique<seal::SealManager>(o, *store_, *store_, store_.get(), root);
+    return std::make_unique<seal::SealManager>(o, *store_, *store_, root);
   }
 
   std::filesystem::path dir_;
@@ -329,7 +329,7 @@ TEST_F(SealManagerTest, StalledShamirAttemptExpires) {
   seal::SealOptions o;
   o.data_dir = dir_.string();
   o.attempt_ttl = std::chrono::seconds(0);
-  seal::SealManager m(o, *store_, *store_, store_.get(), root);
+  seal::SealManager m(o, *store_, *store_, root);
   ASSERT_TRUE(m.Start().ok());
   auto first = m.Unseal((*shares)[0]);
   ASSERT_TRUE(first.ok());
@@ -688,7 +688,7 @@ TEST_F(SealManagerTest, RotationRescansAndRewrapsBlobsWrittenUnderTheOldKey) {
   });
   seal::SealOptions o;
   o.data_dir = dir_.string();
-  seal::SealManager m(o, *store_, rot, store_.get(), root);
+  seal::SealManager m(o, *store_, rot, root);
   ASSERT_TRUE(m.Start().ok());
   auto rep = m.RotateRoot();
   ASSERT_TRUE(rep.ok()) << rep.status().message();
