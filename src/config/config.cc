@@ -29,6 +29,8 @@ Status ApplyToml(const std::string& path, Config& c) {
   };
   str("listen", c.listen);
   str("data_dir", c.data_dir);
+  str("store", c.store);
+  str("root_key_file", c.root_key_file);
   boolean("dev", c.dev);
   str("tls_cert", c.tls_cert);
   str("tls_key", c.tls_key);
@@ -75,8 +77,18 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--config", config_flag, "TOML configuration file")->envname("ARCANA_CONFIG");
   app.add_option("--listen", c.listen, "HOST:PORT to listen on")->envname("ARCANA_LISTEN")
       ->capture_default_str();
-  app.add_option("--data-dir", c.data_dir, "directory of the store and key file")
+  app.add_option("--data-dir", c.data_dir,
+                 "node-local directory: the SQLite store (by default), root key file, operator "
+                 "token, audit log")
       ->envname("ARCANA_DATA_DIR")->capture_default_str();
+  app.add_option("--store", c.store,
+                 "where the shared state lives: sqlite:DIR (one node; default sqlite:<data-dir>) "
+                 "or postgresql://user:pass@host:port/db (any number of nodes)")
+      ->envname("ARCANA_STORE");
+  app.add_option("--root-key-file", c.root_key_file,
+                 "the key-file root of trust's key (default <data-dir>/root.key; created 0600 "
+                 "when absent; every node of a cluster needs the same file)")
+      ->envname("ARCANA_ROOT_KEY_FILE");
   app.add_flag("--dev", c.dev, "dev mode: any credentials accepted, loopback only")
       ->envname("ARCANA_DEV");
   app.add_option("--tls-cert", c.tls_cert, "PEM certificate chain")->envname("ARCANA_TLS_CERT");
@@ -144,6 +156,8 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
       c.account_id.find_first_not_of("0123456789") != std::string::npos) {
     return Status(ErrorCode::kInvalidParameter, "--account-id must be 12 digits");
   }
+  // --store is parsed (and refused with the accepted forms) by storage::ParseStoreLocation
+  // when the server opens it.
   // AWS allows 15 minutes. Wider windows lengthen the time a captured request can be
   // replayed, and a non-positive one would reject every request (or overflow the check).
   if (c.max_skew_seconds < 1 || c.max_skew_seconds > kMaxSkewSecondsLimit) {
@@ -153,6 +167,14 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
                       std::to_string(c.max_skew_seconds));
   }
   return c;
+}
+
+std::string EffectiveStore(const Config& cfg) {
+  return cfg.store.empty() ? "sqlite:" + cfg.data_dir : cfg.store;
+}
+
+std::string EffectiveRootKeyFile(const Config& cfg) {
+  return cfg.root_key_file.empty() ? cfg.data_dir + "/root.key" : cfg.root_key_file;
 }
 
 Status SplitListen(const std::string& listen, std::string* host, unsigned short* port) {

@@ -14,7 +14,16 @@ inline constexpr int kMaxSkewSecondsLimit = 3600;
 
 struct Config {
   std::string listen = "127.0.0.1:7770";  // HOST:PORT (ARCANA_LISTEN)
-  std::string data_dir = "./data";        // store and key file (ARCANA_DATA_DIR)
+  // Node-local files: the SQLite store (unless --store names another place), the root key
+  // file (unless --root-key-file), operator token, audit log (ARCANA_DATA_DIR).
+  std::string data_dir = "./data";
+  // Where the shared state lives (ARCANA_STORE): "sqlite:DIR" (one node) or
+  // "postgresql://user:pass@host:port/db" / "postgres://..." (any number of nodes).
+  // "" = sqlite:<data_dir>, what earlier releases always used. See EffectiveStore().
+  std::string store;
+  // The key-file root of trust's key (ARCANA_ROOT_KEY_FILE; seal/keyfile.h). Every node of a
+  // cluster needs the same one; the first node creates it when absent. "" = <data_dir>/root.key.
+  std::string root_key_file;
   bool dev = false;            // any credentials accepted, loopback only (ARCANA_DEV)
   std::string tls_cert;        // PEM certificate chain (ARCANA_TLS_CERT)
   std::string tls_key;         // PEM private key (ARCANA_TLS_KEY)
@@ -47,6 +56,11 @@ struct Config {
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and
 // returns kOk with `exit_now` set.
 Result<Config> LoadConfig(int argc, char** argv, bool* exit_now);
+
+// The store URL in force: cfg.store, or "sqlite:<data_dir>" when none was given.
+std::string EffectiveStore(const Config& cfg);
+// The root key file in force: cfg.root_key_file, or <data_dir>/root.key.
+std::string EffectiveRootKeyFile(const Config& cfg);
 
 // Splits "host:port" ("[::1]:7770" for IPv6). Error: kInvalidParameter.
 Status SplitListen(const std::string& listen, std::string* host, unsigned short* port);

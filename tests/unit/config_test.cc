@@ -1,0 +1,91 @@
+// LoadConfig's store and root-of-trust options: --store / ARCANA_STORE / TOML `store` (flag
+// over environment over file), the defaults derived from --data-dir, and --root-key-file.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace arcana::config {
+namespace {
+
+// Runs LoadConfig on argv (program name added), with the ARCANA_* variables given set.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const auto& n : set_) ::unsetenv(n.c_str());
+    if (!toml_.empty()) std::filesystem::remove(toml_);
+  }
+  void Env(const std::string& name, const std::string& value) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+    set_.push_back(name);
+  }
+  std::string Toml(const std::string& text) {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    toml_ = (std::filesystem::temp_directory_path() /
+             ("arcana-cfg-" + std::to_string(::getpid()) + "-" + name + ".toml"))
+                .string();
+    std::ofstream(toml_) << text;
+    return toml_;
+  }
+  Result<Config> Load(std::vector<std::string> args) {
+    args.insert(args.begin(), "arcanad");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    bool exit_now = false;
+    return LoadConfig(static_cast<int>(argv.size()), argv.data(), &exit_now);
+  }
+  std::vector<std::string> set_;
+  std::string toml_;
+};
+
+TEST_F(ConfigTest, DefaultsFollowTheDataDir) {
+  auto c = Load({"--data-dir", "/var/lib/arcana"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->store, "");
+  EXPECT_EQ(EffectiveStore(*c), "sqlite:/var/lib/arcana");
+  EXPECT_EQ(EffectiveRootKeyFile(*c), "/var/lib/arcana/root.key");
+}
+
+TEST_F(ConfigTest, StoreAndRootKeyFileFromFlags) {
+  auto c = Load({"--store", "postgresql://arcana:pw@db:5432/arcana", "--root-key-file",
+                 "/etc/arcana/root.key"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(EffectiveStore(*c), "postgresql://arcana:pw@db:5432/arcana");
+  EXPECT_EQ(EffectiveRootKeyFile(*c), "/etc/arcana/root.key");
+}
+
+TEST_F(ConfigTest, EnvironmentGivesStoreAndRootKeyFile) {
+  Env("ARCANA_STORE", "postgres://db/arcana");
+  Env("ARCANA_ROOT_KEY_FILE", "/run/secrets/root.key");
+  auto c = Load({});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(EffectiveStore(*c), "postgres://db/arcana");
+  EXPECT_EQ(EffectiveRootKeyFile(*c), "/run/secrets/root.key");
+}
+
+TEST_F(ConfigTest, FlagBeatsEnvironmentBeatsToml) {
+  std::string file = Toml("store = \"sqlite:/from/toml\"\nroot_key_file = \"/toml/root.key\"\n");
+  auto from_toml = Load({"--config", file});
+  ASSERT_TRUE(from_toml.ok()) << from_toml.status().message();
+  EXPECT_EQ(from_toml->store, "sqlite:/from/toml");
+  EXPECT_EQ(from_toml->root_key_file, "/toml/root.key");
+
+  Env("ARCANA_STORE", "sqlite:/from/env");
+  auto from_env = Load({"--config", file});
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(from_env->store, "sqlite:/from/env");
+
+  auto from_flag = Load({"--config", file, "--store", "sqlite:/from/flag"});
+  ASSERT_TRUE(from_flag.ok());
+  EXPECT_EQ(from_flag->store, "sqlite:/from/flag");
+}
+
+}  // namespace
+}  // namespace arcana::config
