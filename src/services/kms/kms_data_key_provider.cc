@@ -35,8 +35,23 @@ std::string Why(const Status& s) {
 }  // namespace
 
 KmsDataKeyProvider::KmsDataKeyProvider(KeyRing& ring, const crypto::RootKey& legacy_root,
-                                       std::function<int64_t()> now_ms)
-    : ring_(ring), legacy_(legacy_root), now_ms_(now_ms ? std::move(now_ms) : SystemNowMs) {}
+                                       std::function<int64_t()> now_ms,
+                                       size_t cache_capacity)
+    : ring_(ring),
+      root_(legacy_root),
+      legacy_(legacy_root),
+      now_ms_(now_ms ? std::move(now_ms) : SystemNowMs),
+      cache_(cache_capacity) {}
+
+bool KmsDataKeyProvider::StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit) {
+  if (root_.sealed()) return false;
+  auto key = ring_.store().GetKmsKey({scope.account, scope.region}, hit.key_id);
+  if (!key.ok() || !key->has_value()) return false;
+  const Key& k = **key;
+  if (k.deletion_ms && *k.deletion_ms <= now_ms_()) return false;
+  if (!dk::IsSymmetricSpec(k.key_spec) || k.FindMaterial(hit.material_id) == nullptr) return false;
+  return dk::CheckUsable(k).ok();
+}
 
 Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeyScope& scope,
                                                             std::string_view key_id,
@@ -65,6 +80,10 @@ Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeySco
   }
   dk.wrapped = std::string(kKmsWrappedDataKeyMarker) + *blob;
   dk.key_id = key->arn;
+  if (const auto* m = key->current_material()) {
+    cache_.Put(DataKeyCache::EntryKey(scope.account, scope.region, ctx, dk.wrapped), key->key_id,
+               m->id, dk.plaintext);
+  }
   return dk;
 }
 
@@ -76,6 +95,12 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
     // Sealed before KMS existed: the data key is wrapped by the root key itself.
     return legacy_.DecryptDataKey(scope, key_id, wrapped, ctx);
   }
+  const std::string entry = DataKeyCache::EntryKey(scope.account, scope.region, ctx, wrapped);
+  if (auto hit = cache_.Get(entry)) {
+    if (StillUsable(scope, *hit)) return std::move(hit->plaintext);
+    crypto::SecureWipe(hit->plaintext);
+    cache_.Erase(entry);  // the unwrap below gives the exact error (or re-caches)
+  }
   wrapped.remove_prefix(kKmsWrappedDataKeyMarker.size());
   auto d = ring_.Decrypt({scope.account, scope.region}, wrapped, ctx, now_ms_());
   if (!d.ok()) {
@@ -84,6 +109,7 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
                       (key_id.empty() ? scope.default_alias : std::string(key_id)) + ": " +
                       Why(d.status()) + ".");
   }
+  cache_.Put(entry, d->key.key_id, d->material_id, d->plaintext);
   return std::move(d->plaintext);
 }
 

@@ -12,12 +12,22 @@
 // with a message that says which key and why (disabled, pending deletion, not found);
 // CheckKey -> kResourceNotFound for a key that does not exist (spec 2.3).
 // The AWS-managed key behind scope.default_alias is created on first use.
-// Thread-safety: thread-safe (KeyRing is).
+//
+// Unwrapped data keys are cached (data_key_cache.h: bounded LRU, SecretString values) by
+// scope, encryption context and wrapped bytes, so reading a value does not unwrap its data key
+// again. A hit is served only while the KMS key that wrapped it is still present, not past its
+// deletion date, symmetric, still holds that material and is usable (enabled) - read from the
+// store on every hit, exactly the checks of an unwrap - and never while sealed; otherwise the
+// entry is dropped and the full unwrap answers (with its exact error). Forget() wipes the
+// cache: on seal and on dev reset. Generated data keys are cached too (a value is usually
+// read soon after it is written).
+// Thread-safety: thread-safe (KeyRing and the cache are).
 #pragma once
 
 #include <functional>
 
 #include "crypto/envelope.h"
+#include "services/kms/data_key_cache.h"
 #include "services/kms/key_ring.h"
 
 namespace arcana::services::kms {
@@ -28,7 +38,8 @@ class KmsDataKeyProvider : public crypto::DataKeyProvider {
  public:
   // now_ms: the clock (for key deletion dates); defaults to the system clock.
   KmsDataKeyProvider(KeyRing& ring, const crypto::RootKey& legacy_root,
-                     std::function<int64_t()> now_ms = {});
+                     std::function<int64_t()> now_ms = {},
+                     size_t cache_capacity = DataKeyCache::kDefaultCapacity);
 
   Result<crypto::DataKey> GenerateDataKey(const crypto::KeyScope& scope, std::string_view key_id,
                                           const crypto::EncryptionContext& ctx) override;
@@ -37,10 +48,19 @@ class KmsDataKeyProvider : public crypto::DataKeyProvider {
                                      const crypto::EncryptionContext& ctx) override;
   Status CheckKey(const crypto::KeyScope& scope, std::string_view key_id) override;
 
+  // Wipes every cached data key (on seal, on dev reset).
+  void Forget() { cache_.Clear(); }
+  size_t cached() const { return cache_.size(); }
+
  private:
+  // Whether a cached data key may be served now: what an unwrap would check of its key.
+  bool StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit);
+
   KeyRing& ring_;
+  const crypto::RootKey& root_;
   crypto::RootKeyDataKeyProvider legacy_;
   std::function<int64_t()> now_ms_;
+  DataKeyCache cache_;
 };
 
 }  // namespace arcana::services::kms
