@@ -6,12 +6,13 @@
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "domain/secretsmanager/names.h"
+#include "services/common/write_retry.h"
 
 namespace arcana::services::sm {
 
 namespace names = domain::sm;
 
-SecretsManagerService::SecretsManagerService(storage::Store& store, crypto::DataKeyProvider& keys,
+SecretsManagerService::SecretsManagerService(storage::SecretStore& store, crypto::DataKeyProvider& keys,
                                              const crypto::RootKey& root)
     : store_(store),
       keys_(keys),
@@ -148,8 +149,15 @@ std::string SecretsManagerService::ValueDigest(bool binary, std::string_view val
 }
 
 Status SecretsManagerService::Commit(std::vector<storage::SecretWrite> writes,
-                                     std::vector<std::string> deleted) {
-  return store_.Commit(writes, deleted);
+                                     std::vector<storage::SecretDelete> deletes,
+                                     const std::string& change) {
+  for (auto& w : writes) {
+    if (w.change.empty()) w.change = change;
+  }
+  for (auto& d : deletes) {
+    if (d.change.empty()) d.change = change;
+  }
+  return store_.Commit(writes, deletes);
 }
 
 void SecretsManagerService::TouchAccessed(const Secret& s, const std::string& version_id,
@@ -157,16 +165,20 @@ void SecretsManagerService::TouchAccessed(const Secret& s, const std::string& ve
   const int64_t day = now_ms - now_ms % (24LL * 3600 * 1000);
   const SecretVersion* v = s.FindVersion(version_id);
   if (s.last_accessed_ms == day && (v == nullptr || v->last_accessed_ms == day)) return;
-  // A best-effort metadata write, at most once a day per version: never fail a read for it.
-  std::lock_guard<std::mutex> l(write_mu_);
-  auto fresh = store_.GetSecretByArn(s.arn);
-  if (!fresh.ok() || !fresh->has_value()) return;
-  Secret& f = **fresh;
+  // Best effort, at most once a day per version: one write at the revision the read saw, no
+  // re-read and no retry. A conflict means another writer just changed the secret; the next
+  // read records the access instead.
+  Secret f = s;
   f.last_accessed_ms = day;
   if (SecretVersion* fv = f.FindVersion(version_id)) fv->last_accessed_ms = day;
-  storage::SecretWrite w{std::move(f), {}, {}};
-  Status st = store_.Commit({w}, {});
-  if (!st.ok()) spdlog::warn("could not record LastAccessedDate: {}", st.message());
+  Status st = RetryOnConflict(
+      [&] { return Commit({storage::SecretWrite{f, {}, {}, "RecordAccess"}}, {}, "RecordAccess"); },
+      BestEffortPolicy());
+  if (st.code() == ErrorCode::kWriteConflict) {
+    spdlog::debug("LastAccessedDate not recorded: the secret changed concurrently");
+  } else if (!st.ok()) {
+    spdlog::warn("could not record LastAccessedDate: {}", st.message());
+  }
 }
 
 Result<std::optional<SecretsManagerService::NewValue>> SecretsManagerService::ReadValue(
@@ -199,12 +211,35 @@ Result<std::optional<SecretsManagerService::NewValue>> SecretsManagerService::Re
   return std::optional<NewValue>(std::move(v));
 }
 
-Status SecretsManagerService::PurgeExpired(int64_t now_ms) {
-  ARCANA_ASSIGN_OR_RETURN(auto arns, store_.ListSecretsDeletedBefore(now_ms));
-  if (arns.empty()) return Status::Ok();
-  std::lock_guard<std::mutex> l(write_mu_);
-  spdlog::info("purging {} secret(s) whose recovery window ended", arns.size());
-  return store_.Commit({}, arns);
+Status SecretsManagerService::PurgeExpired(int64_t now_ms, size_t max_secrets) {
+  constexpr size_t kBatch = 100;
+  size_t purged = 0, examined = 0;
+  Status first_error;
+  while (examined < max_secrets) {
+    ARCANA_ASSIGN_OR_RETURN(auto arns, store_.ListSecretsDeletedBefore(now_ms, kBatch));
+    size_t purged_before = purged;
+    for (const auto& arn : arns) {
+      ++examined;
+      // Re-read and delete at the revision read: a RestoreSecret (or any change) that
+      // commits first makes this a conflict, and the re-read then sees the secret restored.
+      Status st = RetryOnConflict([&]() -> Status {
+        ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+        if (!s || !s->deleted_ms || *s->deleted_ms > now_ms) return Status::Ok();
+        ARCANA_RETURN_IF_ERROR(
+            store_.Commit({}, {storage::SecretDelete{arn, s->revision, "PurgeSecret"}}));
+        ++purged;
+        return Status::Ok();
+      });
+      if (!st.ok()) {
+        spdlog::warn("could not purge a secret whose recovery window ended: {}", st.message());
+        if (first_error.ok()) first_error = st;
+      }
+    }
+    // A short batch is the last one; a batch that purged nothing would only repeat itself.
+    if (arns.size() < kBatch || purged == purged_before) break;
+  }
+  if (purged > 0) spdlog::info("purged {} secret(s) whose recovery window ended", purged);
+  return first_error;
 }
 
 }  // namespace arcana::services::sm

@@ -3,20 +3,24 @@
 // in domain/secretsmanager/, persists through storage::Store in one durable commit, and
 // encodes the AWS response. Values are sealed with envelope encryption before they reach
 // the store and opened only to answer a read.
-// Thread-safety: reads run concurrently; read-modify-write handlers serialize on write_mu_.
+// Thread-safety: every handler may run concurrently, in this process and on other nodes
+// sharing the store. A write is a read-modify-commit at the revision it read, re-run on
+// kWriteConflict (services/common/write_retry.h); its answer reflects the state it committed
+// against. Lists read the store a bounded page at a time.
 #pragma once
 
 #include <functional>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "common/json.h"
+#include "crypto/aead.h"
 #include "crypto/envelope.h"
 #include "crypto/root_key.h"
 #include "domain/secretsmanager/secret.h"
 #include "services/common/service.h"
-#include "storage/store.h"
+#include "storage/secret_store.h"
 
 namespace arcana::services::sm {
 
@@ -29,7 +33,7 @@ crypto::KeyScope KeyScopeOf(const Secret& s);
 
 class SecretsManagerService : public Service {
  public:
-  SecretsManagerService(storage::Store& store, crypto::DataKeyProvider& keys,
+  SecretsManagerService(storage::SecretStore& store, crypto::DataKeyProvider& keys,
                         const crypto::RootKey& root);
 
   std::string_view target_prefix() const override { return "secretsmanager"; }
@@ -38,8 +42,10 @@ class SecretsManagerService : public Service {
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
 
-  // Deletes secrets whose recovery window has ended. Called periodically.
-  Status PurgeExpired(int64_t now_ms);
+  // Deletes secrets whose recovery window has ended (at most `max_secrets` per call). Each
+  // purge is committed at the revision that showed the secret expired, so a concurrent
+  // RestoreSecret wins. Called periodically (once across a cluster: a leased job).
+  Status PurgeExpired(int64_t now_ms, size_t max_secrets = 10000);
 
  private:
   using In = json::Input;
@@ -63,9 +69,14 @@ class SecretsManagerService : public Service {
                                   const std::string& version_id, std::string_view plaintext);
   Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v);
   std::string ValueDigest(bool binary, std::string_view value) const;
-  Status Commit(std::vector<storage::SecretWrite> writes, std::vector<std::string> deleted = {});
-  // Commits a metadata-only change of one secret.
-  Status Save(const Secret& s) { return Commit({storage::SecretWrite{s, {}, {}}}); }
+  // One transaction at the revisions the writes and deletes carry (kWriteConflict if any
+  // moved on); `change` names the operation in the change log for writes that name none.
+  Status Commit(std::vector<storage::SecretWrite> writes,
+                std::vector<storage::SecretDelete> deletes, const std::string& change);
+  // Commits a metadata-only change of one secret (at s.revision).
+  Status Save(const Secret& s, const std::string& change) {
+    return Commit({storage::SecretWrite{s, {}, {}, change}}, {}, change);
+  }
 
   // --- operations ---
   Result<std::string> CreateSecret(const In&, const CallContext&);
@@ -93,34 +104,46 @@ class SecretsManagerService : public Service {
   Result<std::string> CancelRotateSecret(const In&, const CallContext&);
 
   // --- helpers shared by several operations ---
+  // A new value's plaintext. Kept (not consumed) by each write attempt, since a retried
+  // attempt seals it again; wiped when the request is done.
   struct NewValue {
     bool binary = false;
-    std::string bytes;  // plaintext; wiped after sealing
+    std::string bytes;
+    NewValue() = default;
+    NewValue(NewValue&&) = default;
+    NewValue& operator=(NewValue&&) = default;
+    ~NewValue() { crypto::SecureWipe(bytes); }
   };
   // Reads SecretString / SecretBinary. nullopt: neither given. Error: both.
   Result<std::optional<NewValue>> ReadValue(const In& in);
   // Creates (or idempotently finds) a version with the value and stages; returns its id.
   Result<std::string> AddVersion(Secret& s, storage::SecretWrite& w, const std::string& token,
-                                 NewValue value, const std::vector<std::string>& stages,
+                                 const NewValue& value, const std::vector<std::string>& stages,
                                  int64_t now_ms, bool* created);
   // Adds replicas of `primary` to regions; updates primary.replicas and appends writes.
   Status AddReplicas(Secret& primary, const rapidjson::Value& regions, bool force_overwrite,
                      const CallContext& ctx, std::vector<storage::SecretWrite>& writes,
-                     std::vector<std::string>& deleted);
-  // Secrets of the caller's scope that pass ListSecrets-style filters, sorted.
-  Result<std::vector<Loaded>> FilteredSecrets(const In& in, const CallContext& ctx,
-                                              bool include_deleted);
-  // Updates LastAccessedDate (day resolution) when the day changed.
+                     std::vector<storage::SecretDelete>& deleted);
+  // One bounded page of the caller's secrets that pass ListSecrets-style filters, in the
+  // query's order, continuing after query.after. Reads at most `scan_budget` secrets from
+  // the store; `next` is set when more may follow (the position to continue after).
+  struct FilteredPage {
+    std::vector<Loaded> items;
+    std::optional<storage::SecretPosition> next;
+  };
+  Result<FilteredPage> FilteredSecrets(const In& in, const CallContext& ctx,
+                                       storage::SecretQuery query, size_t max_results);
+  // Records LastAccessedDate (day resolution) when the day changed: best effort, one write
+  // at the revision read, dropped on conflict, never failing or delaying the read.
   void TouchAccessed(const Secret& s, const std::string& version_id, int64_t now_ms);
 
-  storage::Store& store_;
+  storage::SecretStore& store_;
   crypto::DataKeyProvider& keys_;
   // Derived from the root on first use: the service is built before the server unseals.
   crypto::DerivedKey digest_key_;
   crypto::DerivedKey page_key_;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
-  std::mutex write_mu_;
 };
 
 }  // namespace arcana::services::sm

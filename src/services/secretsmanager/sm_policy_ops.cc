@@ -2,6 +2,7 @@
 // Enforcement arrives with the access-control issue (auth/authorizer.h).
 #include "domain/secretsmanager/resource_policy.h"
 #include "crypto/aead.h"
+#include "services/common/write_retry.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
 
@@ -21,11 +22,12 @@ Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const
                   "This resource policy contains a statement that grants public access to the "
                   "secret.");
   }
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  s.resource_policy = policy;
-  ARCANA_RETURN_IF_ERROR(Save(s));
-  return ArnNameBody(s);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    s.resource_policy = policy;
+    ARCANA_RETURN_IF_ERROR(Save(s, "PutResourcePolicy"));
+    return ArnNameBody(s);
+  });
 }
 
 Result<std::string> SecretsManagerService::GetResourcePolicy(const In& in, const CallContext& ctx) {
@@ -42,13 +44,14 @@ Result<std::string> SecretsManagerService::GetResourcePolicy(const In& in, const
 
 Result<std::string> SecretsManagerService::DeleteResourcePolicy(const In& in,
                                                                 const CallContext& ctx) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  if (s.resource_policy) {
-    s.resource_policy.reset();
-    ARCANA_RETURN_IF_ERROR(Save(s));
-  }
-  return ArnNameBody(s);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    if (s.resource_policy) {
+      s.resource_policy.reset();
+      ARCANA_RETURN_IF_ERROR(Save(s, "DeleteResourcePolicy"));
+    }
+    return ArnNameBody(s);
+  });
 }
 
 Result<std::string> SecretsManagerService::ValidateResourcePolicy(const In& in,

@@ -1,5 +1,8 @@
 // Secrets Manager operations that read secrets, values and lists.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "crypto/base64.h"
 #include "crypto/envelope.h"
@@ -95,6 +98,65 @@ Result<size_t> PageOffset(const std::string& key, std::string_view op, const jso
   return static_cast<size_t>(off);
 }
 
+// A list position in a NextToken: the sort it belongs to and the last secret consumed.
+// "<order>\n<0|1 descending>\n<number>\n<arn>\n<name>" (names and ARNs hold no newline).
+std::string EncodeListCursor(const storage::SecretQuery& q, const storage::SecretPosition& p) {
+  return std::to_string(static_cast<int>(q.order)) + "\n" + (q.descending ? "1" : "0") + "\n" +
+         std::to_string(p.number) + "\n" + p.arn + "\n" + p.name;
+}
+
+// Decodes the NextToken of `op` into query.after. The token must come from a listing in the
+// same order (another SortBy/SortOrder cannot continue it).
+Status ApplyListCursor(std::string_view key, std::string_view op, const json::Input& in,
+                       storage::SecretQuery& q) {
+  auto token = in.Str("NextToken");
+  if (!token) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(std::string cursor, dsm::DecodePageToken(key, op, *token));
+  const Status invalid(ErrorCode::kInvalidNextToken, "Invalid NextToken");
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (int i = 0; i < 4; ++i) {
+    size_t nl = cursor.find('\n', start);
+    if (nl == std::string::npos) return invalid;
+    parts.push_back(cursor.substr(start, nl - start));
+    start = nl + 1;
+  }
+  parts.push_back(cursor.substr(start));
+  if (parts[0] != std::to_string(static_cast<int>(q.order)) ||
+      parts[1] != (q.descending ? "1" : "0")) {
+    return invalid;
+  }
+  char* end = nullptr;
+  long long number = std::strtoll(parts[2].c_str(), &end, 10);
+  if (parts[2].empty() || *end != '\0' || parts[3].empty()) return invalid;
+  q.after = storage::SecretPosition{number, parts[4], parts[3]};
+  return Status::Ok();
+}
+
+// ListSecrets' SortBy / SortOrder as a store query (the model admits only these values).
+storage::SecretQuery QueryFor(const json::Input& in) {
+  storage::SecretQuery q;
+  std::string sort_by = in.Str("SortBy").value_or("created-date");
+  if (sort_by == "name") {
+    q.order = storage::SecretOrder::kName;
+  } else if (sort_by == "last-changed-date") {
+    q.order = storage::SecretOrder::kLastChanged;
+  } else if (sort_by == "last-accessed-date") {
+    q.order = storage::SecretOrder::kLastAccessed;
+  } else {
+    q.order = storage::SecretOrder::kCreated;
+  }
+  q.descending = in.Str("SortOrder").value_or("asc") == "desc";
+  return q;
+}
+
+// With filters the store cannot apply, one call reads at most this many secrets per result
+// asked for (and between these bounds): a sparse match answers a short page with a NextToken,
+// as AWS documents ("even when there are more results, a page may hold fewer than MaxResults").
+constexpr size_t kScanPerResult = 10;
+constexpr size_t kMinScan = 100;
+constexpr size_t kMaxScan = 1000;
+
 }  // namespace
 
 Result<std::string> SecretsManagerService::GetSecretValue(const In& in, const CallContext& ctx) {
@@ -118,66 +180,85 @@ Result<std::string> SecretsManagerService::GetSecretValue(const In& in, const Ca
   return out;
 }
 
-Result<std::vector<SecretsManagerService::Loaded>> SecretsManagerService::FilteredSecrets(
-    const In& in, const CallContext& ctx, bool include_deleted) {
+Result<SecretsManagerService::FilteredPage> SecretsManagerService::FilteredSecrets(
+    const In& in, const CallContext& ctx, storage::SecretQuery query, size_t max_results) {
   auto filters = ReadFilters(in);
   ARCANA_RETURN_IF_ERROR(dsm::ValidateFilters(filters));
-  ARCANA_ASSIGN_OR_RETURN(auto all, store_.ListSecrets({ctx.account, ctx.region}));
-  std::vector<Loaded> out;
-  for (auto& s : all) {
-    if (s.deleted_ms && (!include_deleted || *s.deleted_ms <= ctx.now_ms)) continue;
-    Loaded l;
-    l.self = std::move(s);
-    if (l.self.IsReplica()) {
-      ARCANA_ASSIGN_OR_RETURN(auto primary, store_.GetSecretByArn(l.self.primary_arn));
-      if (!primary) continue;
-      l.primary = std::move(*primary);
-      l.replica = true;
+  max_results = std::max<size_t>(max_results, 1);
+  const bool filtered = !filters.empty();
+  const size_t budget =
+      filtered ? std::clamp(kScanPerResult * max_results, kMinScan, kMaxScan) : SIZE_MAX;
+  query.now_ms = ctx.now_ms;
+  const storage::Scope scope{ctx.account, ctx.region};
+  FilteredPage page;
+  // The position of the last secret consumed (returned or passed over): where the next page
+  // starts. A match found once the page is full is not consumed: the next page begins with it.
+  std::optional<storage::SecretPosition> cursor = query.after;
+  size_t scanned = 0;
+  while (true) {
+    // Unfiltered, one more than the page needs says whether more follow.
+    const size_t fetch = filtered ? std::min(storage::kMaxListLimit, budget - scanned)
+                                  : std::min(storage::kMaxListLimit,
+                                             max_results - page.items.size() + 1);
+    query.after = cursor;
+    query.limit = fetch;
+    ARCANA_ASSIGN_OR_RETURN(auto batch, store_.ListSecrets(scope, query));
+    for (auto& s : batch) {
+      ++scanned;
+      storage::SecretPosition pos = storage::SecretStore::PositionOf(s, query.order);
+      Loaded l;
+      l.self = std::move(s);
+      if (l.self.IsReplica()) {
+        ARCANA_ASSIGN_OR_RETURN(auto primary, store_.GetSecretByArn(l.self.primary_arn));
+        if (!primary) {
+          cursor = std::move(pos);
+          continue;
+        }
+        l.primary = std::move(*primary);
+        l.replica = true;
+      }
+      const Secret& d = l.data();
+      dsm::FilterSubject subject;
+      subject.name = l.self.name;
+      subject.description = d.description;
+      subject.primary_region = l.replica ? l.self.primary_region : l.self.region;
+      subject.owning_service = d.owning_service;
+      for (const auto& t : d.tags) subject.tags.emplace_back(t.key, t.value);
+      if (!dsm::MatchesFilters(subject, filters)) {
+        cursor = std::move(pos);
+        continue;
+      }
+      if (page.items.size() == max_results) {
+        page.next = cursor;
+        return page;
+      }
+      page.items.push_back(std::move(l));
+      cursor = std::move(pos);
     }
-    const Secret& d = l.data();
-    dsm::FilterSubject subject;
-    subject.name = l.self.name;
-    subject.description = d.description;
-    subject.primary_region = l.replica ? l.self.primary_region : l.self.region;
-    subject.owning_service = d.owning_service;
-    for (const auto& t : d.tags) subject.tags.emplace_back(t.key, t.value);
-    if (!dsm::MatchesFilters(subject, filters)) continue;
-    out.push_back(std::move(l));
+    if (batch.size() < fetch) return page;  // the end of the list
+    if (filtered && scanned >= budget) {
+      page.next = cursor;  // this call's share of the scan is spent; more may match later
+      return page;
+    }
   }
-  std::string sort_by = in.Str("SortBy").value_or("created-date");
-  bool desc = in.Str("SortOrder").value_or("asc") == "desc";
-  auto key = [&](const Loaded& l) -> std::pair<std::string, int64_t> {
-    const Secret& d = l.data();
-    if (sort_by == "name") return {l.self.name, 0};
-    if (sort_by == "last-accessed-date") return {"", d.last_accessed_ms.value_or(0)};
-    if (sort_by == "last-changed-date") return {"", d.last_changed_ms.value_or(0)};
-    return {"", l.self.created_ms};
-  };
-  std::stable_sort(out.begin(), out.end(), [&](const Loaded& a, const Loaded& b) {
-    auto ka = key(a), kb = key(b);
-    if (ka == kb) return desc ? a.self.arn > b.self.arn : a.self.arn < b.self.arn;
-    return desc ? kb < ka : ka < kb;
-  });
-  return out;
 }
 
 Result<std::string> SecretsManagerService::ListSecrets(const In& in, const CallContext& ctx) {
   size_t max = static_cast<size_t>(in.Int("MaxResults").value_or(100));
-  ARCANA_ASSIGN_OR_RETURN(size_t offset, PageOffset(page_key_, "ListSecrets", in));
-  ARCANA_ASSIGN_OR_RETURN(auto list,
-                          FilteredSecrets(in, ctx, in.Bool("IncludePlannedDeletion").value_or(false)));
+  storage::SecretQuery query = QueryFor(in);
+  query.include_deleted = in.Bool("IncludePlannedDeletion").value_or(false);
+  ARCANA_RETURN_IF_ERROR(ApplyListCursor(page_key_, "ListSecrets", in, query));
+  ARCANA_ASSIGN_OR_RETURN(auto page, FilteredSecrets(in, ctx, query, max));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("SecretList");
   w.StartArray();
-  size_t end = std::min(list.size(), offset + max);
-  for (size_t i = offset; i < end; ++i) {
-    WriteSecretEntry(w, list[i].self, list[i].data(), EntryForm::kList);
-  }
+  for (const auto& l : page.items) WriteSecretEntry(w, l.self, l.data(), EntryForm::kList);
   w.EndArray();
-  if (end < list.size()) {
-    json::KV(w, "NextToken", dsm::EncodePageToken(page_key_, "ListSecrets", std::to_string(end)));
+  if (page.next) {
+    json::KV(w, "NextToken",
+             dsm::EncodePageToken(page_key_, "ListSecrets", EncodeListCursor(query, *page.next)));
   }
   w.EndObject();
   return json::Finish(buf);
@@ -217,12 +298,13 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     }
   } else {
     size_t max = static_cast<size_t>(in.Int("MaxResults").value_or(20));
-    ARCANA_ASSIGN_OR_RETURN(size_t offset, PageOffset(page_key_, "BatchGetSecretValue", in));
-    ARCANA_ASSIGN_OR_RETURN(auto list, FilteredSecrets(in, ctx, false));
-    size_t end = std::min(list.size(), offset + max);
-    for (size_t i = offset; i < end; ++i) targets.emplace_back(list[i].self.arn, std::move(list[i]));
-    if (end < list.size()) {
-      next_token = dsm::EncodePageToken(page_key_, "BatchGetSecretValue", std::to_string(end));
+    storage::SecretQuery query;  // oldest first, secrets scheduled for deletion left out
+    ARCANA_RETURN_IF_ERROR(ApplyListCursor(page_key_, "BatchGetSecretValue", in, query));
+    ARCANA_ASSIGN_OR_RETURN(auto page, FilteredSecrets(in, ctx, query, max));
+    for (auto& l : page.items) targets.emplace_back(l.self.arn, std::move(l));
+    if (page.next) {
+      next_token = dsm::EncodePageToken(page_key_, "BatchGetSecretValue",
+                                        EncodeListCursor(query, *page.next));
     }
   }
   w.Key("SecretValues");

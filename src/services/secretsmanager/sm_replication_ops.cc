@@ -5,6 +5,7 @@
 
 #include "crypto/envelope.h"
 #include "crypto/aead.h"
+#include "services/common/write_retry.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
 
@@ -55,7 +56,7 @@ std::string ReplicationOutput(const Secret& primary) {
 Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Value& regions,
                                           bool force_overwrite, const CallContext& ctx,
                                           std::vector<storage::SecretWrite>& writes,
-                                          std::vector<std::string>& deleted) {
+                                          std::vector<storage::SecretDelete>& deleted) {
   for (const auto& r : regions.GetArray()) {
     json::Input ri(r);
     std::string region = ri.Str("Region").value_or("");
@@ -95,7 +96,8 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
         primary.replicas.push_back(status);
         continue;
       }
-      deleted.push_back(clash->arn);
+      // Replaced at the revision read: a concurrent change of it makes this commit conflict.
+      deleted.push_back({clash->arn, clash->revision, "ReplicateSecretToRegions"});
     }
     Secret replica;
     replica.arn = ArnInRegion(primary.arn, region);
@@ -105,7 +107,7 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
     replica.created_ms = ctx.now_ms;
     replica.primary_arn = primary.arn;
     replica.primary_region = primary.region;
-    writes.push_back({std::move(replica), {}, {}});
+    writes.push_back({std::move(replica), {}, {}, ""});  // change: the operation's
     primary.replicas.push_back(status);
   }
   return Status::Ok();
@@ -113,89 +115,105 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
 
 Result<std::string> SecretsManagerService::ReplicateSecretToRegions(const In& in,
                                                                     const CallContext& ctx) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  std::vector<storage::SecretWrite> writes(1);
-  std::vector<std::string> deleted;
-  ARCANA_RETURN_IF_ERROR(AddReplicas(s, *in.Get("AddReplicaRegions"),
-                                     in.Bool("ForceOverwriteReplicaSecret").value_or(false), ctx,
-                                     writes, deleted));
-  s.last_changed_ms = ctx.now_ms;
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
-  return ReplicationOutput(s);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    std::vector<storage::SecretWrite> writes(1);
+    std::vector<storage::SecretDelete> deleted;
+    ARCANA_RETURN_IF_ERROR(AddReplicas(s, *in.Get("AddReplicaRegions"),
+                                       in.Bool("ForceOverwriteReplicaSecret").value_or(false),
+                                       ctx, writes, deleted));
+    s.last_changed_ms = ctx.now_ms;
+    writes[0].secret = s;
+    Status committed =
+        Commit(std::move(writes), std::move(deleted), "ReplicateSecretToRegions");
+    if (committed.code() == ErrorCode::kResourceExists ||
+        committed.code() == ErrorCode::kAlreadyExists) {
+      // A secret of that name appeared in a replica region meanwhile: decide again.
+      return Status(ErrorCode::kWriteConflict, committed.message());
+    }
+    ARCANA_RETURN_IF_ERROR(committed);
+    return ReplicationOutput(s);
+  });
 }
 
 Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In& in,
                                                                         const CallContext& ctx) {
   auto regions = in.StrList("RemoveReplicaRegions").value_or(std::vector<std::string>{});
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  std::vector<std::string> deleted;
-  for (const auto& region : regions) {
-    auto it = std::find_if(s.replicas.begin(), s.replicas.end(),
-                           [&](const auto& x) { return x.region == region; });
-    if (it == s.replicas.end()) {
-      return Status(ErrorCode::kInvalidParameter,
-                    "Region " + region + " is not a replica region of secret " + s.name + ".");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    std::vector<storage::SecretDelete> deleted;
+    for (const auto& region : regions) {
+      auto it = std::find_if(s.replicas.begin(), s.replicas.end(),
+                             [&](const auto& x) { return x.region == region; });
+      if (it == s.replicas.end()) {
+        return Status(ErrorCode::kInvalidParameter,
+                      "Region " + region + " is not a replica region of secret " + s.name + ".");
+      }
+      // A replica changes only together with its primary, whose revision this commit checks.
+      if (it->status == "InSync") {
+        deleted.push_back({ArnInRegion(s.arn, region), 0, "RemoveRegionsFromReplication"});
+      }
+      s.replicas.erase(it);
     }
-    if (it->status == "InSync") deleted.push_back(ArnInRegion(s.arn, region));
-    s.replicas.erase(it);
-  }
-  s.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes(1);
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
-  return ReplicationOutput(s);
+    s.last_changed_ms = ctx.now_ms;
+    std::vector<storage::SecretWrite> writes(1);
+    writes[0].secret = s;
+    ARCANA_RETURN_IF_ERROR(
+        Commit(std::move(writes), std::move(deleted), "RemoveRegionsFromReplication"));
+    return ReplicationOutput(s);
+  });
 }
 
 Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in,
                                                                     const CallContext& ctx) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
-  if (!l.replica) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "StopReplicationToReplica applies only to a replica secret; " + l.self.name +
-                      " in " + l.self.region + " is not a replica.");
-  }
-  Secret& primary = l.primary;
-  Secret promoted = primary;  // metadata, tags, versions and labels as of now
-  promoted.arn = l.self.arn;
-  promoted.region = l.self.region;
-  promoted.created_ms = l.self.created_ms;
-  promoted.replicas.clear();
-  promoted.primary_arn.clear();
-  promoted.primary_region.clear();
-  promoted.resource_policy.reset();
-  promoted.kms_key_id.clear();
-  for (const auto& r : primary.replicas)
-    if (r.region == promoted.region) promoted.kms_key_id = r.kms_key_id;
-  storage::SecretWrite pw;
-  // Each value is re-sealed: its encryption context names the promoted secret's own ARN.
-  for (auto& v : promoted.versions) {
-    if (!v.has_value) continue;
-    ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(primary, v));
-    auto sealed = SealVersion(promoted, promoted.kms_key_id, v.version_id, plain);
-    crypto::SecureWipe(plain);
-    if (!sealed.ok()) return sealed.status();
-    v.kms_key_id = promoted.kms_key_id;
-    pw.new_values.push_back({v.version_id, std::move(sealed).value()});
-  }
-  pw.secret = promoted;
-  primary.replicas.erase(std::remove_if(primary.replicas.begin(), primary.replicas.end(),
-                                        [&](const auto& x) { return x.region == promoted.region; }),
-                         primary.replicas.end());
-  primary.last_changed_ms = ctx.now_ms;
-  std::vector<storage::SecretWrite> writes;
-  writes.push_back({primary, {}, {}});
-  writes.push_back(std::move(pw));
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", promoted.arn);
-  w.EndObject();
-  return json::Finish(buf);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
+    if (!l.replica) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "StopReplicationToReplica applies only to a replica secret; " + l.self.name +
+                        " in " + l.self.region + " is not a replica.");
+    }
+    Secret& primary = l.primary;
+    Secret promoted = primary;  // metadata, tags, versions and labels as of now
+    promoted.revision = l.self.revision;  // the replica's own row is what this replaces
+    promoted.arn = l.self.arn;
+    promoted.region = l.self.region;
+    promoted.created_ms = l.self.created_ms;
+    promoted.replicas.clear();
+    promoted.primary_arn.clear();
+    promoted.primary_region.clear();
+    promoted.resource_policy.reset();
+    promoted.kms_key_id.clear();
+    for (const auto& r : primary.replicas)
+      if (r.region == promoted.region) promoted.kms_key_id = r.kms_key_id;
+    storage::SecretWrite pw;
+    // Each value is re-sealed: its encryption context names the promoted secret's own ARN.
+    for (auto& v : promoted.versions) {
+      if (!v.has_value) continue;
+      ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(primary, v));
+      auto sealed = SealVersion(promoted, promoted.kms_key_id, v.version_id, plain);
+      crypto::SecureWipe(plain);
+      if (!sealed.ok()) return sealed.status();
+      v.kms_key_id = promoted.kms_key_id;
+      pw.new_values.push_back({v.version_id, std::move(sealed).value()});
+    }
+    pw.secret = promoted;
+    primary.replicas.erase(
+        std::remove_if(primary.replicas.begin(), primary.replicas.end(),
+                       [&](const auto& x) { return x.region == promoted.region; }),
+        primary.replicas.end());
+    primary.last_changed_ms = ctx.now_ms;
+    std::vector<storage::SecretWrite> writes;
+    writes.push_back({primary, {}, {}, ""});
+    writes.push_back(std::move(pw));
+    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), {}, "StopReplicationToReplica"));
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "ARN", promoted.arn);
+    w.EndObject();
+    return json::Finish(buf);
+  });
 }
 
 }  // namespace arcana::services::sm

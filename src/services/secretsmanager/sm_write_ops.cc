@@ -6,6 +6,7 @@
 #include "domain/secretsmanager/names.h"
 #include "domain/secretsmanager/versions.h"
 #include "crypto/aead.h"
+#include "services/common/write_retry.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
 
@@ -49,20 +50,19 @@ void MergeTags(std::vector<dsm::Tag>& into, const std::vector<dsm::Tag>& add) {
 }  // namespace
 
 Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::SecretWrite& w,
-                                                      const std::string& token, NewValue value,
+                                                      const std::string& token,
+                                                      const NewValue& value,
                                                       const std::vector<std::string>& stages,
                                                       int64_t now_ms, bool* created) {
   *created = false;
   std::string digest = ValueDigest(value.binary, value.bytes);
   SecretVersion* existing = s.FindVersion(token);
   if (existing != nullptr && existing->has_value) {
-    crypto::SecureWipe(value.bytes);
     if (existing->value_digest == digest && existing->binary == value.binary) return token;
     return dsm::ClientRequestTokenInUse(token, s.arn);
   }
   if (existing == nullptr) ARCANA_RETURN_IF_ERROR(dsm::CheckVersionQuota(s, now_ms));
   auto sealed = SealVersion(s, s.kms_key_id, token, value.bytes);
-  crypto::SecureWipe(value.bytes);
   if (!sealed.ok()) return sealed.status();
   if (existing == nullptr) {
     SecretVersion v;
@@ -101,85 +101,102 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
   std::string token = in.Str("ClientRequestToken").value_or(crypto::NewUuidV4());
   ARCANA_RETURN_IF_ERROR(dsm::ValidateClientRequestToken(token));
 
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(auto existing,
-                          store_.GetSecretByName({ctx.account, ctx.region}, name));
-  if (existing && existing->deleted_ms && *existing->deleted_ms <= ctx.now_ms) {
-    ARCANA_RETURN_IF_ERROR(Commit({}, {existing->arn}));  // its window ended: purge now
-    existing.reset();
-  }
-  if (existing) {
-    if (existing->deleted_ms) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "You can't create this secret because a secret with this name is already "
-                    "scheduled for deletion.");
+  const auto* replica_regions = in.Get("AddReplicaRegions");
+  const bool force_overwrite = in.Bool("ForceOverwriteReplicaSecret").value_or(false);
+  // Two creates of one name race to commit a new secret (revision 0): the loser's commit
+  // conflicts and its next attempt finds the winner's secret, answering as a retry of the
+  // same request (same token and value) or ResourceExistsException.
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(auto existing,
+                            store_.GetSecretByName({ctx.account, ctx.region}, name));
+    if (existing && existing->deleted_ms && *existing->deleted_ms <= ctx.now_ms) {
+      // Its window ended: purge it now (at the revision read, so a restore would win).
+      ARCANA_RETURN_IF_ERROR(Commit(
+          {}, {storage::SecretDelete{existing->arn, existing->revision, "PurgeSecret"}},
+          "PurgeSecret"));
+      existing.reset();
     }
-    // A retry of the same request (same token, same value) succeeds without change; the
-    // same token with other data names a version that cannot change.
-    const SecretVersion* v = existing->FindVersion(token);
-    if (value && v != nullptr && v->has_value &&
-        v->value_digest != ValueDigest(value->binary, value->bytes)) {
-      return dsm::ClientRequestTokenInUse(token, existing->arn);
+    if (existing) {
+      if (existing->deleted_ms) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "You can't create this secret because a secret with this name is already "
+                      "scheduled for deletion.");
+      }
+      // A retry of the same request (same token, same value) succeeds without change; the
+      // same token with other data names a version that cannot change.
+      const SecretVersion* v = existing->FindVersion(token);
+      if (value && v != nullptr && v->has_value &&
+          v->value_digest != ValueDigest(value->binary, value->bytes)) {
+        return dsm::ClientRequestTokenInUse(token, existing->arn);
+      }
+      if (value && v != nullptr && v->has_value) {
+        rapidjson::StringBuffer buf;
+        json::Writer w(buf);
+        w.StartObject();
+        json::KV(w, "ARN", existing->arn);
+        json::KV(w, "Name", existing->name);
+        json::KV(w, "VersionId", token);
+        w.EndObject();
+        return json::Finish(buf);
+      }
+      return Status(ErrorCode::kResourceExists,
+                    "The operation failed because the secret " + name + " already exists.");
     }
-    if (value && v != nullptr && v->has_value) {
-      rapidjson::StringBuffer buf;
-      json::Writer w(buf);
-      w.StartObject();
-      json::KV(w, "ARN", existing->arn);
-      json::KV(w, "Name", existing->name);
-      json::KV(w, "VersionId", token);
-      w.EndObject();
-      return json::Finish(buf);
+
+    Secret s;
+    s.name = name;
+    s.account = ctx.account;
+    s.region = ctx.region;
+    s.arn = dsm::MakeSecretArn(ctx.region, ctx.account, name,
+                               dsm::RandomArnSuffix(crypto::RandomUniform));
+    if (auto d = in.Str("Description")) {
+      s.description = *d;
+      s.has_description = true;
     }
-    return Status(ErrorCode::kResourceExists,
-                  "The operation failed because the secret " + name + " already exists.");
-  }
+    s.kms_key_id = in.Str("KmsKeyId").value_or("");
+    if (!s.kms_key_id.empty()) {
+      ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), s.kms_key_id));
+    }
+    s.type = in.Str("Type").value_or("");
+    s.tagged = !tags.empty();
+    s.tags = tags;
+    s.created_ms = ctx.now_ms;
+    s.last_changed_ms = ctx.now_ms;
 
-  Secret s;
-  s.name = name;
-  s.account = ctx.account;
-  s.region = ctx.region;
-  s.arn = dsm::MakeSecretArn(ctx.region, ctx.account, name,
-                             dsm::RandomArnSuffix(crypto::RandomUniform));
-  if (auto d = in.Str("Description")) {
-    s.description = *d;
-    s.has_description = true;
-  }
-  s.kms_key_id = in.Str("KmsKeyId").value_or("");
-  if (!s.kms_key_id.empty()) ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), s.kms_key_id));
-  s.type = in.Str("Type").value_or("");
-  s.tagged = !tags.empty();
-  s.tags = std::move(tags);
-  s.created_ms = ctx.now_ms;
-  s.last_changed_ms = ctx.now_ms;
+    std::vector<storage::SecretWrite> writes(1);
+    std::vector<storage::SecretDelete> deleted;
+    bool created = false;
+    if (value) {
+      ARCANA_RETURN_IF_ERROR(
+          AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created)
+              .status());
+    }
+    if (replica_regions != nullptr) {
+      ARCANA_RETURN_IF_ERROR(
+          AddReplicas(s, *replica_regions, force_overwrite, ctx, writes, deleted));
+    }
+    writes[0].secret = s;
+    Status committed = Commit(std::move(writes), std::move(deleted), "CreateSecret");
+    if (committed.code() == ErrorCode::kResourceExists ||
+        committed.code() == ErrorCode::kAlreadyExists) {
+      // The name was taken between the read and the commit: read again and answer for it.
+      return Status(ErrorCode::kWriteConflict, committed.message());
+    }
+    ARCANA_RETURN_IF_ERROR(committed);
 
-  std::vector<storage::SecretWrite> writes(1);
-  std::vector<std::string> deleted;
-  bool created = false;
-  if (value) {
-    ARCANA_RETURN_IF_ERROR(
-        AddVersion(s, writes[0], token, std::move(*value), {dsm::kCurrent}, ctx.now_ms, &created)
-            .status());
-  }
-  if (const auto* regions = in.Get("AddReplicaRegions")) {
-    ARCANA_RETURN_IF_ERROR(AddReplicas(s, *regions, in.Bool("ForceOverwriteReplicaSecret").value_or(false),
-                                       ctx, writes, deleted));
-  }
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
-
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  if (created) json::KV(w, "VersionId", token);
-  if (!s.replicas.empty()) {
-    w.Key("ReplicationStatus");
-    WriteReplicationStatus(w, s);
-  }
-  w.EndObject();
-  return json::Finish(buf);
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "ARN", s.arn);
+    json::KV(w, "Name", s.name);
+    if (created) json::KV(w, "VersionId", token);
+    if (!s.replicas.empty()) {
+      w.Key("ReplicationStatus");
+      WriteReplicationStatus(w, s);
+    }
+    w.EndObject();
+    return json::Finish(buf);
+  });
 }
 
 Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const CallContext& ctx) {
@@ -196,28 +213,31 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
   std::vector<std::string> stages = in.StrList("VersionStages").value_or(
       std::vector<std::string>{dsm::kCurrent});
 
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  std::vector<storage::SecretWrite> writes(1);
-  bool created = false;
-  ARCANA_RETURN_IF_ERROR(
-      AddVersion(s, writes[0], token, std::move(*value), stages, ctx.now_ms, &created).status());
-  if (created) {
-    s.last_changed_ms = ctx.now_ms;
-    writes[0].secret = s;
-    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
-  }
-  const SecretVersion* v = s.FindVersion(token);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  json::KV(w, "VersionId", token);
-  w.Key("VersionStages");
-  json::WriteStringList(w, v ? v->stages : std::vector<std::string>{});
-  w.EndObject();
-  return json::Finish(buf);
+  // Two requests with one token race to add the version: the loser re-reads and finds it,
+  // answering as a retry (same value) or ResourceExistsException (other value).
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    std::vector<storage::SecretWrite> writes(1);
+    bool created = false;
+    ARCANA_RETURN_IF_ERROR(
+        AddVersion(s, writes[0], token, *value, stages, ctx.now_ms, &created).status());
+    if (created) {
+      s.last_changed_ms = ctx.now_ms;
+      writes[0].secret = s;
+      ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), {}, "PutSecretValue"));
+    }
+    const SecretVersion* v = s.FindVersion(token);
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "ARN", s.arn);
+    json::KV(w, "Name", s.name);
+    json::KV(w, "VersionId", token);
+    w.Key("VersionStages");
+    json::WriteStringList(w, v ? v->stages : std::vector<std::string>{});
+    w.EndObject();
+    return json::Finish(buf);
+  });
 }
 
 Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const CallContext& ctx) {
@@ -227,63 +247,65 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
     return dsm::MissingClientRequestToken(ErrorCode::kInvalidRequest);
   }
   ARCANA_ASSIGN_OR_RETURN(auto value, ReadValue(in));
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  if (!s.owning_service.empty()) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "You can't modify a secret that is managed by " + s.owning_service + ".");
-  }
-  std::vector<storage::SecretWrite> writes(1);
-  if (auto d = in.Str("Description")) {
-    s.description = *d;
-    s.has_description = true;
-  }
-  if (auto t = in.Str("Type")) s.type = *t;
-  if (auto k = in.Str("KmsKeyId"); k && *k != s.kms_key_id) {
-    // Re-encrypt the versions a caller can still reach by label under the new key.
-    if (!k->empty()) ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), *k));
-    s.kms_key_id = *k;
-    for (auto& v : s.versions) {
-      if (!v.has_value || !(v.HasStage(dsm::kCurrent) || v.HasStage(dsm::kPending) ||
-                            v.HasStage(dsm::kPrevious))) {
-        continue;
-      }
-      ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(s, v));
-      auto sealed = SealVersion(s, s.kms_key_id, v.version_id, plain);
-      crypto::SecureWipe(plain);
-      if (!sealed.ok()) return sealed.status();
-      v.kms_key_id = s.kms_key_id;
-      writes[0].new_values.push_back({v.version_id, std::move(sealed).value()});
+  // Chosen once: every attempt adds the same version.
+  const std::string token = in.Str("ClientRequestToken").value_or(crypto::NewUuidV4());
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    if (!s.owning_service.empty()) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "You can't modify a secret that is managed by " + s.owning_service + ".");
     }
-  }
-  std::string version_id;
-  if (value) {
-    std::string token = in.Str("ClientRequestToken").value_or(crypto::NewUuidV4());
-    ARCANA_RETURN_IF_ERROR(dsm::ValidateClientRequestToken(token));
-    if (const SecretVersion* v = s.FindVersion(token); v != nullptr && v->has_value) {
-      // Retry of the same UpdateSecret: nothing to do. Other data: versions are immutable.
-      if (v->value_digest != ValueDigest(value->binary, value->bytes)) {
-        return dsm::ClientRequestTokenInUse(token, s.arn);
-      }
-    } else {
-      bool created = false;
-      ARCANA_RETURN_IF_ERROR(AddVersion(s, writes[0], token, std::move(*value), {dsm::kCurrent},
-                                        ctx.now_ms, &created)
-                                 .status());
+    std::vector<storage::SecretWrite> writes(1);
+    if (auto d = in.Str("Description")) {
+      s.description = *d;
+      s.has_description = true;
     }
-    version_id = token;
-  }
-  s.last_changed_ms = ctx.now_ms;
-  writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  if (!version_id.empty()) json::KV(w, "VersionId", version_id);
-  w.EndObject();
-  return json::Finish(buf);
+    if (auto t = in.Str("Type")) s.type = *t;
+    if (auto k = in.Str("KmsKeyId"); k && *k != s.kms_key_id) {
+      // Re-encrypt the versions a caller can still reach by label under the new key.
+      if (!k->empty()) ARCANA_RETURN_IF_ERROR(keys_.CheckKey(KeyScopeOf(s), *k));
+      s.kms_key_id = *k;
+      for (auto& v : s.versions) {
+        if (!v.has_value || !(v.HasStage(dsm::kCurrent) || v.HasStage(dsm::kPending) ||
+                              v.HasStage(dsm::kPrevious))) {
+          continue;
+        }
+        ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(s, v));
+        auto sealed = SealVersion(s, s.kms_key_id, v.version_id, plain);
+        crypto::SecureWipe(plain);
+        if (!sealed.ok()) return sealed.status();
+        v.kms_key_id = s.kms_key_id;
+        writes[0].new_values.push_back({v.version_id, std::move(sealed).value()});
+      }
+    }
+    std::string version_id;
+    if (value) {
+      ARCANA_RETURN_IF_ERROR(dsm::ValidateClientRequestToken(token));
+      if (const SecretVersion* v = s.FindVersion(token); v != nullptr && v->has_value) {
+        // Retry of the same UpdateSecret: nothing to do. Other data: versions are immutable.
+        if (v->value_digest != ValueDigest(value->binary, value->bytes)) {
+          return dsm::ClientRequestTokenInUse(token, s.arn);
+        }
+      } else {
+        bool created = false;
+        ARCANA_RETURN_IF_ERROR(
+            AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created)
+                .status());
+      }
+      version_id = token;
+    }
+    s.last_changed_ms = ctx.now_ms;
+    writes[0].secret = s;
+    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), {}, "UpdateSecret"));
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "ARN", s.arn);
+    json::KV(w, "Name", s.name);
+    if (!version_id.empty()) json::KV(w, "VersionId", version_id);
+    w.EndObject();
+    return json::Finish(buf);
+  });
 }
 
 Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in,
@@ -291,12 +313,13 @@ Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in
   std::string stage = in.Str("VersionStage").value_or("");
   std::string remove_from = in.Str("RemoveFromVersionId").value_or("");
   std::string move_to = in.Str("MoveToVersionId").value_or("");
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  ARCANA_RETURN_IF_ERROR(dsm::MoveStage(s, stage, remove_from, move_to));
-  s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
-  return ArnNameBody(s);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(dsm::MoveStage(s, stage, remove_from, move_to));
+    s.last_changed_ms = ctx.now_ms;
+    ARCANA_RETURN_IF_ERROR(Save(s, "UpdateSecretVersionStage"));
+    return ArnNameBody(s);
+  });
 }
 
 Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const CallContext& ctx) {
@@ -312,102 +335,108 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
                   "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
   }
   std::string id = in.Str("SecretId").value_or("");
-  std::lock_guard<std::mutex> lock(write_mu_);
-  auto loaded = Load(ctx, id);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  if (!loaded.ok()) {
-    if (force && loaded.status().code() == ErrorCode::kResourceNotFound) {
-      // Documented: a forced delete of a secret that does not exist succeeds (so retries
-      // succeed); AWS answers as if it had existed, with its Name and an ARN.
-      auto [gone_name, gone_arn] =
-          dsm::ForcedDeleteIdentity(id, ctx.region, ctx.account, crypto::RandomUniform);
-      w.StartObject();
-      json::KV(w, "ARN", gone_arn);
-      json::KV(w, "Name", gone_name);
-      w.Key("DeletionDate");
-      json::WriteTimestamp(w, ctx.now_ms);
-      w.EndObject();
-      return json::Finish(buf);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    auto loaded = Load(ctx, id);
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    if (!loaded.ok()) {
+      if (force && loaded.status().code() == ErrorCode::kResourceNotFound) {
+        // Documented: a forced delete of a secret that does not exist succeeds (so retries
+        // succeed); AWS answers as if it had existed, with its Name and an ARN.
+        auto [gone_name, gone_arn] =
+            dsm::ForcedDeleteIdentity(id, ctx.region, ctx.account, crypto::RandomUniform);
+        w.StartObject();
+        json::KV(w, "ARN", gone_arn);
+        json::KV(w, "Name", gone_name);
+        w.Key("DeletionDate");
+        json::WriteTimestamp(w, ctx.now_ms);
+        w.EndObject();
+        return json::Finish(buf);
+      }
+      return loaded.status();
     }
-    return loaded.status();
-  }
-  Secret s = std::move(loaded->self);
-  if (loaded->replica) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "You can't delete a replica secret. Remove its region from replication on the "
-                  "primary secret with RemoveRegionsFromReplication.");
-  }
-  if (!s.replicas.empty()) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "You can't delete secret " + s.name + " because it has replicas. Remove the "
-                  "replica regions first.");
-  }
-  if (s.deleted_ms && !force) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "You can't perform this operation on the secret because it was already "
-                  "scheduled for deletion.");
-  }
-  int64_t deletion;
-  if (force) {
-    deletion = ctx.now_ms;
-    ARCANA_RETURN_IF_ERROR(Commit({}, {s.arn}));
-  } else {
-    deletion = ctx.now_ms + window.value_or(30) * 24LL * 3600 * 1000;
-    s.deleted_ms = deletion;
-    ARCANA_RETURN_IF_ERROR(Save(s));
-  }
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  w.Key("DeletionDate");
-  json::WriteTimestamp(w, deletion);
-  w.EndObject();
-  return json::Finish(buf);
+    Secret s = std::move(loaded->self);
+    if (loaded->replica) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "You can't delete a replica secret. Remove its region from replication on "
+                    "the primary secret with RemoveRegionsFromReplication.");
+    }
+    if (!s.replicas.empty()) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "You can't delete secret " + s.name + " because it has replicas. Remove the "
+                    "replica regions first.");
+    }
+    if (s.deleted_ms && !force) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "You can't perform this operation on the secret because it was already "
+                    "scheduled for deletion.");
+    }
+    int64_t deletion;
+    if (force) {
+      deletion = ctx.now_ms;
+      ARCANA_RETURN_IF_ERROR(
+          Commit({}, {storage::SecretDelete{s.arn, s.revision, "DeleteSecret"}}, "DeleteSecret"));
+    } else {
+      deletion = ctx.now_ms + window.value_or(30) * 24LL * 3600 * 1000;
+      s.deleted_ms = deletion;
+      ARCANA_RETURN_IF_ERROR(Save(s, "DeleteSecret"));
+    }
+    w.StartObject();
+    json::KV(w, "ARN", s.arn);
+    json::KV(w, "Name", s.name);
+    w.Key("DeletionDate");
+    json::WriteTimestamp(w, deletion);
+    w.EndObject();
+    return json::Finish(buf);
+  });
 }
 
 Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const CallContext& ctx) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
-  if (l.replica) {
-    return Status(ErrorCode::kInvalidRequest, "Operation is not permitted on a replica secret.");
-  }
-  Secret s = std::move(l.self);
-  if (s.deleted_ms) {
-    s.deleted_ms.reset();
-    s.last_changed_ms = ctx.now_ms;
-    ARCANA_RETURN_IF_ERROR(Save(s));
-  }
-  return ArnNameBody(s);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
+    if (l.replica) {
+      return Status(ErrorCode::kInvalidRequest, "Operation is not permitted on a replica secret.");
+    }
+    Secret s = std::move(l.self);
+    if (s.deleted_ms) {
+      s.deleted_ms.reset();
+      s.last_changed_ms = ctx.now_ms;
+      ARCANA_RETURN_IF_ERROR(Save(s, "RestoreSecret"));
+    }
+    return ArnNameBody(s);
+  });
 }
 
 Result<std::string> SecretsManagerService::TagResource(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(auto tags, ReadTags(in, "Tags"));
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  MergeTags(s.tags, tags);
-  s.tagged = true;  // from now on Describe/List show Tags, [] once all are removed
-  std::vector<std::pair<std::string, std::string>> all;
-  for (const auto& t : s.tags) all.emplace_back(t.key, t.value);
-  ARCANA_RETURN_IF_ERROR(dsm::ValidateTags(all));  // the 50-tag limit counts the union
-  s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    MergeTags(s.tags, tags);
+    s.tagged = true;  // from now on Describe/List show Tags, [] once all are removed
+    std::vector<std::pair<std::string, std::string>> all;
+    for (const auto& t : s.tags) all.emplace_back(t.key, t.value);
+    ARCANA_RETURN_IF_ERROR(dsm::ValidateTags(all));  // the 50-tag limit counts the union
+    s.last_changed_ms = ctx.now_ms;
+    ARCANA_RETURN_IF_ERROR(Save(s, "TagResource"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> SecretsManagerService::UntagResource(const In& in, const CallContext& ctx) {
   auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
   ARCANA_RETURN_IF_ERROR(dsm::ValidateTagKeys(keys));
-  std::lock_guard<std::mutex> lock(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-  s.tags.erase(std::remove_if(s.tags.begin(), s.tags.end(),
-                              [&](const dsm::Tag& t) {
-                                return std::find(keys.begin(), keys.end(), t.key) != keys.end();
-                              }),
-               s.tags.end());
-  s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    s.tags.erase(std::remove_if(s.tags.begin(), s.tags.end(),
+                                [&](const dsm::Tag& t) {
+                                  return std::find(keys.begin(), keys.end(), t.key) !=
+                                         keys.end();
+                                }),
+                 s.tags.end());
+    s.last_changed_ms = ctx.now_ms;
+    ARCANA_RETURN_IF_ERROR(Save(s, "UntagResource"));
+    return std::string("{}");
+  });
 }
 
 }  // namespace arcana::services::sm
