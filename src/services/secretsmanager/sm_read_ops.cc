@@ -186,8 +186,10 @@ Result<SecretsManagerService::FilteredPage> SecretsManagerService::FilteredSecre
   ARCANA_RETURN_IF_ERROR(dsm::ValidateFilters(filters));
   max_results = std::max<size_t>(max_results, 1);
   const bool filtered = !filters.empty();
+  // Unfiltered, only rows the store returns but nobody may see (expired, orphaned) are
+  // passed over, so the cap is rarely reached; it still bounds the call.
   const size_t budget =
-      filtered ? std::clamp(kScanPerResult * max_results, kMinScan, kMaxScan) : SIZE_MAX;
+      filtered ? std::clamp(kScanPerResult * max_results, kMinScan, kMaxScan) : kMaxScan;
   query.now_ms = ctx.now_ms;
   const storage::Scope scope{ctx.account, ctx.region};
   FilteredPage page;
@@ -197,9 +199,9 @@ Result<SecretsManagerService::FilteredPage> SecretsManagerService::FilteredSecre
   size_t scanned = 0;
   while (true) {
     // Unfiltered, one more than the page needs says whether more follow.
-    const size_t fetch = filtered ? std::min(storage::kMaxListLimit, budget - scanned)
-                                  : std::min(storage::kMaxListLimit,
-                                             max_results - page.items.size() + 1);
+    const size_t want = filtered ? budget - scanned
+                                 : std::min(budget - scanned, max_results - page.items.size() + 1);
+    const size_t fetch = std::min(storage::kMaxListLimit, want);
     query.after = cursor;
     query.limit = fetch;
     ARCANA_ASSIGN_OR_RETURN(auto batch, store_.ListSecrets(scope, query));
@@ -236,7 +238,7 @@ Result<SecretsManagerService::FilteredPage> SecretsManagerService::FilteredSecre
       cursor = std::move(pos);
     }
     if (batch.size() < fetch) return page;  // the end of the list
-    if (filtered && scanned >= budget) {
+    if (scanned >= budget) {
       page.next = cursor;  // this call's share of the scan is spent; more may match later
       return page;
     }

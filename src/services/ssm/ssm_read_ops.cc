@@ -1,5 +1,6 @@
 // GetParameter(s), GetParametersByPath, DescribeParameters, GetParameterHistory.
 #include <algorithm>
+#include <cstdint>
 
 #include "crypto/aead.h"
 #include "domain/secretsmanager/page_token.h"
@@ -50,6 +51,49 @@ void PresentAs(dssm::Parameter& p, const dssm::NameRef& ref) {
 bool Expired(const dssm::Parameter& p, int64_t now_ms) {
   auto e = p.ExpiresMs();
   return e && *e <= now_ms;
+}
+
+// With filters the store cannot apply, one call reads at most this many parameters per result
+// asked for (within these bounds) and answers a shorter page with a NextToken, as AWS allows.
+constexpr size_t kScanPerResult = 10;
+constexpr size_t kMinScan = 100;
+constexpr size_t kMaxScan = 1000;
+
+// One bounded page of the scope's parameters under key_prefix, in key order, after
+// `after` ("" = from the start). match(p) says whether p belongs to the result; emit(p) writes
+// it. `filtered`: match can reject parameters for reasons the store does not know, so the
+// scan is bounded by the budget. Returns the key to continue after (NextToken), or "" when
+// the listing is complete.
+template <typename Match, typename Emit>
+Result<std::string> ScanPage(storage::ParameterStore& store, const storage::Scope& scope,
+                             const std::string& key_prefix, std::string after, int64_t max,
+                             bool filtered, Match match, Emit emit) {
+  const size_t max_results = static_cast<size_t>(std::max<int64_t>(max, 1));
+  // Unfiltered, only rows the store returns but nobody may see (expired, orphaned) are
+  // passed over, so the cap is rarely reached; it still bounds the call.
+  const size_t budget =
+      filtered ? std::clamp(kScanPerResult * max_results, kMinScan, kMaxScan) : kMaxScan;
+  size_t emitted = 0, scanned = 0;
+  while (true) {
+    // Unfiltered, one more than the page needs says whether more follow.
+    const size_t want =
+        filtered ? budget - scanned : std::min(budget - scanned, max_results - emitted + 1);
+    const size_t fetch = std::min(storage::kMaxListLimit, want);
+    ARCANA_ASSIGN_OR_RETURN(auto batch, store.ListParameters(scope, key_prefix, after, fetch));
+    for (const auto& p : batch) {
+      ++scanned;
+      if (!match(p)) {
+        after = p.key;  // consumed: passed over
+        continue;
+      }
+      if (emitted == max_results) return after;  // a match beyond the page: more follow
+      ARCANA_RETURN_IF_ERROR(emit(p));
+      ++emitted;
+      after = p.key;
+    }
+    if (batch.size() < fetch) return std::string();  // the end of the listing
+    if (scanned >= budget) return after;  // this call's share of the scan
+  }
 }
 
 }  // namespace
@@ -143,32 +187,32 @@ Result<std::string> SsmService::GetParametersByPath(const In& in, const CallCont
   ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
 
   const std::string prefix = path == "/" ? "" : path + "/";
-  ARCANA_ASSIGN_OR_RETURN(auto all, store_.ListParameters({ctx.account, ctx.region}, prefix, after));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("Parameters");
   w.StartArray();
-  int64_t emitted = 0;
-  std::string last;
-  bool more = false;
-  for (const auto& p : all) {
-    if (Expired(p, ctx.now_ms) || !dssm::InPath(p.key, path, recursive)) continue;
-    if (!dssm::MatchesFilters(p, filters)) continue;
-    const ParameterVersion* v = dssm::LabelledVersion(p, filters);
-    if (v == nullptr) continue;
-    if (emitted == max) {
-      more = true;
-      break;
-    }
-    ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(p, *v, decrypt));
-    WriteParameter(w, p, *v, value, "");
-    if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
-    ++emitted;
-    last = p.key;
-  }
+  // Only a recursive listing without filters is exactly what the store's prefix scan returns
+  // (expired parameters aside, which are rare and still bounded by the page).
+  const bool filtered = !recursive || !filters.empty();
+  ARCANA_ASSIGN_OR_RETURN(
+      std::string next,
+      ScanPage(
+          store_, {ctx.account, ctx.region}, prefix, after, max, filtered,
+          [&](const Parameter& p) {
+            return !Expired(p, ctx.now_ms) && dssm::InPath(p.key, path, recursive) &&
+                   dssm::MatchesFilters(p, filters) &&
+                   dssm::LabelledVersion(p, filters) != nullptr;
+          },
+          [&](const Parameter& p) -> Status {
+            const ParameterVersion* v = dssm::LabelledVersion(p, filters);
+            ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(p, *v, decrypt));
+            WriteParameter(w, p, *v, value, "");
+            if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
+            return Status::Ok();
+          }));
   w.EndArray();
-  if (more) json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, last));
+  if (!next.empty()) json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, next));
   w.EndObject();
   return Finish(buf);
 }
@@ -193,30 +237,26 @@ Result<std::string> SsmService::DescribeParameters(const In& in, const CallConte
   ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
   // Shared=true lists parameters other accounts shared with the caller: none on this server.
   const bool shared = in.Bool("Shared").value_or(false);
-  std::vector<Parameter> all;
-  if (!shared) {
-    ARCANA_ASSIGN_OR_RETURN(all, store_.ListParameters({ctx.account, ctx.region}, "", after));
-  }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("Parameters");
   w.StartArray();
-  int64_t emitted = 0;
-  std::string last;
-  bool more = false;
-  for (const auto& p : all) {
-    if (Expired(p, ctx.now_ms) || !dssm::MatchesFilters(p, filters)) continue;
-    if (emitted == max) {
-      more = true;
-      break;
-    }
-    WriteMetadata(w, p);
-    ++emitted;
-    last = p.key;
+  std::string next;
+  if (!shared) {
+    ARCANA_ASSIGN_OR_RETURN(
+        next, ScanPage(
+                  store_, {ctx.account, ctx.region}, "", after, max, !filters.empty(),
+                  [&](const Parameter& p) {
+                    return !Expired(p, ctx.now_ms) && dssm::MatchesFilters(p, filters);
+                  },
+                  [&](const Parameter& p) -> Status {
+                    WriteMetadata(w, p);
+                    return Status::Ok();
+                  }));
   }
   w.EndArray();
-  if (more) json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, last));
+  if (!next.empty()) json::KV(w, "NextToken", domain::sm::EncodePageToken(page_key_, op, next));
   w.EndObject();
   return Finish(buf);
 }

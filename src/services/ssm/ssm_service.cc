@@ -54,20 +54,34 @@ Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const 
   if (!p) return p;
   auto exp = p->ExpiresMs();
   if (!exp || *exp > ctx.now_ms) return p;
-  // Expired: the Expiration policy deletes it. Re-checked under the write lock by the store
-  // query in PurgeExpired, so a concurrent overwrite is never lost.
-  Status st = PurgeExpired(ctx.now_ms);
-  if (!st.ok()) spdlog::warn("could not delete expired parameters: {}", st.message());
+  // Expired: the Expiration policy deletes it. At the revision read, so an overwrite that
+  // committed meanwhile (with its own policies) is never lost; the store skips it then.
+  auto gone = store_.DeleteParameters(scope, {{key, p->revision}}, "ExpireParameter");
+  if (!gone.ok()) spdlog::warn("could not delete an expired parameter: {}", gone.status().message());
   return std::optional<Parameter>();
 }
 
-Status SsmService::PurgeExpired(int64_t now_ms) {
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(auto refs, store_.ListParametersExpiredBefore(now_ms));
-  for (const auto& r : refs) {
-    ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters(r.scope, {r.key}));
-    if (!gone.empty()) spdlog::info("deleted expired parameter (Expiration policy)");
+Status SsmService::PurgeExpired(int64_t now_ms, size_t max_parameters) {
+  constexpr size_t kBatch = 100;
+  size_t deleted = 0, examined = 0;
+  while (examined < max_parameters) {
+    ARCANA_ASSIGN_OR_RETURN(auto refs, store_.ListParametersExpiredBefore(now_ms, kBatch));
+    size_t deleted_before = deleted;
+    for (const auto& r : refs) {
+      ++examined;
+      // Re-read for the revision: the delete is skipped if the parameter changed since.
+      ARCANA_ASSIGN_OR_RETURN(auto p, store_.GetParameter(r.scope, r.key));
+      if (!p) continue;
+      auto exp = p->ExpiresMs();
+      if (!exp || *exp > now_ms) continue;
+      ARCANA_ASSIGN_OR_RETURN(auto gone,
+                              store_.DeleteParameters(r.scope, {{r.key, p->revision}},
+                                                      "ExpireParameter"));
+      deleted += gone.size();
+    }
+    if (refs.size() < kBatch || deleted == deleted_before) break;
   }
+  if (deleted > 0) spdlog::info("deleted {} expired parameter(s) (Expiration policy)", deleted);
   return Status::Ok();
 }
 

@@ -11,12 +11,13 @@
 // returns a ciphertext). Names under /aws/reference/secretsmanager/ are answered by calling
 // the Secrets Manager service in-process (ssm_reference.cc).
 //
-// Thread-safety: reads run concurrently; every read-modify-write serializes on write_mu_.
-// Nothing a caller controls runs unbounded under write_mu_: an AllowedPattern is compiled
-// before the lock is taken and matched in linear time (common/pattern.h).
+// Thread-safety: every handler may run concurrently, in this process and on other nodes
+// sharing the store. A write is a read-modify-commit at the parameter's revision, re-run on
+// kWriteConflict (services/common/write_retry.h); lists read the store a bounded page at a
+// time. An AllowedPattern is compiled once per request and matched in linear time
+// (common/pattern.h).
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -48,8 +49,10 @@ class SsmService : public Service {
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
 
-  // Deletes every parameter whose Expiration policy has passed. Called periodically.
-  Status PurgeExpired(int64_t now_ms);
+  // Deletes parameters whose Expiration policy has passed (at most `max_parameters` per
+  // call), each at the revision that showed it expired, so a concurrent overwrite (which
+  // replaces the policy) wins. Called periodically (once across a cluster: a leased job).
+  Status PurgeExpired(int64_t now_ms, size_t max_parameters = 10000);
 
  private:
   using In = json::Input;
@@ -57,7 +60,7 @@ class SsmService : public Service {
 
   // --- shared steps (ssm_service.cc) ---
   // The live parameter at a canonical key, or nullopt (absent or expired: an expired one is
-  // deleted on the way).
+  // deleted on the way, at the revision read).
   Result<std::optional<Parameter>> Find(const CallContext& ctx, const std::string& key);
   // Seals a SecureString value for a version (or passes other types through).
   Result<std::string> SealFor(const Parameter& p, const ParameterVersion& v,
@@ -101,7 +104,6 @@ class SsmService : public Service {
   crypto::DerivedKey page_key_;  // NextToken MACs
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
-  std::recursive_mutex write_mu_;  // recursive: Find() may purge while a write holds it
 };
 
 }  // namespace arcana::services::ssm

@@ -6,6 +6,7 @@
 #include "domain/ssm/policies.h"
 #include "domain/ssm/values.h"
 #include "domain/ssm/versions.h"
+#include "services/common/write_retry.h"
 #include "services/ssm/ssm_encode.h"
 #include "services/ssm/ssm_service.h"
 
@@ -80,8 +81,8 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
   auto type = in.Str("Type");
   const std::string key = dssm::NameKey(name);
 
-  // Compile the pattern this write is checked against before taking the write lock: the given
-  // AllowedPattern, else the one the parameter has now (read without the lock; re-checked below).
+  // Compile the pattern this write is checked against once: the given AllowedPattern, else
+  // the one the parameter has now (re-checked in each attempt against what it read).
   dssm::AllowedPattern pattern;
   if (in.Has("AllowedPattern")) {
     ARCANA_ASSIGN_OR_RETURN(pattern,
@@ -94,131 +95,137 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     }
   }
 
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
-  if (existing && !overwrite) {
-    return Status(ErrorCode::kParameterAlreadyExists,
-                  "The parameter already exists. To overwrite this value, set the overwrite "
-                  "option in the request to true.");
-  }
-  if (!existing && !type) {
-    return Status(ErrorCode::kValidation,
-                  "A parameter type is required when you create a parameter.");
-  }
-  const ParameterVersion* prev = existing ? &existing->Latest() : nullptr;
-
-  ParameterVersion v;
-  v.type = type ? *type : prev->type;
-  if (prev && v.type != prev->type && dssm::IsHierarchical(existing->name)) {
-    return Status(ErrorCode::kHierarchyTypeMismatch,
-                  "Parameter Store does not support changing a parameter type in a hierarchy. "
-                  "For example, you can't change a parameter from a String type to a "
-                  "SecureString type. You must create a new, unique parameter.");
-  }
-  v.description = in.Has("Description") ? in.Str("Description").value_or("")
-                                         : (prev ? prev->description : "");
-  v.allowed_pattern = in.Has("AllowedPattern") ? in.Str("AllowedPattern").value_or("")
-                                               : (prev ? prev->allowed_pattern : "");
-  if (auto key_id = in.Str("KeyId")) {
-    if (v.type != dssm::kSecureString) {
+  auto result = RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
+    if (existing && !overwrite) {
+      return Status(ErrorCode::kParameterAlreadyExists,
+                    "The parameter already exists. To overwrite this value, set the overwrite "
+                    "option in the request to true.");
+    }
+    if (!existing && !type) {
       return Status(ErrorCode::kValidation,
-                    "KeyId is supported only for parameters of type SecureString.");
+                    "A parameter type is required when you create a parameter.");
     }
-    if (!IsModelKeyId(*key_id)) {
-      return Status(ErrorCode::kValidation,
-                    "1 validation error detected: Value '" + *key_id +
-                        "' at 'keyId' failed to satisfy constraint: Member must satisfy regular "
-                        "expression pattern: ^([a-zA-Z0-9:/_-]+)$");
-    }
-    Status ks = keys_.CheckKey({ctx.account, ctx.region, dssm::kDefaultKeyAlias},
-                               *key_id == dssm::kDefaultKeyAlias ? "" : *key_id);
-    if (!ks.ok()) {
-      return Status(ErrorCode::kInvalidKeyId,
-                    ks.message().empty() ? "Invalid keyId " + *key_id : ks.message());
-    }
-    v.key_id = *key_id;
-  } else if (v.type == dssm::kSecureString) {
-    v.key_id = prev && prev->type == dssm::kSecureString && !prev->key_id.empty()
-                   ? prev->key_id
-                   : dssm::kDefaultKeyAlias;
-  }
-  if (in.Has("DataType")) {
-    v.data_type = in.Str("DataType").value_or("");
-    if (v.data_type.empty()) v.data_type = "text";
-  } else {
-    v.data_type = prev ? prev->data_type : "text";
-  }
-  ARCANA_RETURN_IF_ERROR(dssm::CheckDataType(v.data_type, v.type, v.type == dssm::kSecureString ? "" : value));
-  if (auto policies = in.Str("Policies")) {
-    ARCANA_ASSIGN_OR_RETURN(auto parsed, dssm::ParsePolicies(*policies, ctx.now_ms));
-    v.policies = std::move(parsed.policies);
-    v.expires_ms = parsed.expires_ms;
-  } else if (prev) {
-    v.policies = prev->policies;
-    v.expires_ms = prev->expires_ms;
-  }
-  ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(in.Str("Tier").value_or(""),
-                                                    prev ? prev->tier : "", value.size(),
-                                                    !v.policies.empty()));
-  if ((pattern ? pattern->source() : std::string()) != v.allowed_pattern) {
-    // The parameter changed between the unlocked read and now: compile what it has now
-    // (rare; RE2 compiles in time linear in the pattern, so the lock is held briefly).
-    ARCANA_ASSIGN_OR_RETURN(pattern, dssm::CompileAllowedPattern(v.allowed_pattern));
-  }
-  ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, pattern));
-  if (!existing || existing->Latest().tier != v.tier) {
-    ARCANA_ASSIGN_OR_RETURN(auto counts, store_.CountParameters({ctx.account, ctx.region}));
-    bool full = v.tier == dssm::kAdvanced ? counts.advanced >= 100000
-                                          : counts.standard >= 10000;
-    if (full && !existing) {
-      return Status(ErrorCode::kParameterLimitExceeded,
-                    "You have exceeded the number of parameters for this AWS account. Delete one "
-                    "or more parameters and try again.");
-    }
-  }
-  v.modified_ms = ctx.now_ms;
-  v.modified_user = ctx.principal_arn;
+    const ParameterVersion* prev = existing ? &existing->Latest() : nullptr;
 
-  Parameter p;
-  if (existing) {
-    p = std::move(*existing);
-  } else {
-    p.account = ctx.account;
-    p.region = ctx.region;
-    p.key = key;
-    p.name = name;
-    p.tags = std::move(tags);
-  }
-  storage::ParameterWrite w;
-  ARCANA_RETURN_IF_ERROR(dssm::AddVersion(p, std::move(v), &w.removed_versions));
-  const ParameterVersion& added = p.Latest();
-  auto sealed = SealFor(p, added, value);
-  if (added.type == dssm::kSecureString) crypto::SecureWipe(value);
-  if (!sealed.ok()) return sealed.status();
-  w.new_values.push_back({added.version, std::move(sealed).value()});
-  const int64_t version = added.version;
-  const std::string tier = added.tier;
-  w.parameter = std::move(p);
-  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    ParameterVersion v;
+    v.type = type ? *type : prev->type;
+    if (prev && v.type != prev->type && dssm::IsHierarchical(existing->name)) {
+      return Status(ErrorCode::kHierarchyTypeMismatch,
+                    "Parameter Store does not support changing a parameter type in a hierarchy. "
+                    "For example, you can't change a parameter from a String type to a "
+                    "SecureString type. You must create a new, unique parameter.");
+    }
+    v.description = in.Has("Description") ? in.Str("Description").value_or("")
+                                           : (prev ? prev->description : "");
+    v.allowed_pattern = in.Has("AllowedPattern") ? in.Str("AllowedPattern").value_or("")
+                                                 : (prev ? prev->allowed_pattern : "");
+    if (auto key_id = in.Str("KeyId")) {
+      if (v.type != dssm::kSecureString) {
+        return Status(ErrorCode::kValidation,
+                      "KeyId is supported only for parameters of type SecureString.");
+      }
+      if (!IsModelKeyId(*key_id)) {
+        return Status(ErrorCode::kValidation,
+                      "1 validation error detected: Value '" + *key_id +
+                          "' at 'keyId' failed to satisfy constraint: Member must satisfy regular "
+                          "expression pattern: ^([a-zA-Z0-9:/_-]+)$");
+      }
+      Status ks = keys_.CheckKey({ctx.account, ctx.region, dssm::kDefaultKeyAlias},
+                                 *key_id == dssm::kDefaultKeyAlias ? "" : *key_id);
+      if (!ks.ok()) {
+        return Status(ErrorCode::kInvalidKeyId,
+                      ks.message().empty() ? "Invalid keyId " + *key_id : ks.message());
+      }
+      v.key_id = *key_id;
+    } else if (v.type == dssm::kSecureString) {
+      v.key_id = prev && prev->type == dssm::kSecureString && !prev->key_id.empty()
+                     ? prev->key_id
+                     : dssm::kDefaultKeyAlias;
+    }
+    if (in.Has("DataType")) {
+      v.data_type = in.Str("DataType").value_or("");
+      if (v.data_type.empty()) v.data_type = "text";
+    } else {
+      v.data_type = prev ? prev->data_type : "text";
+    }
+    ARCANA_RETURN_IF_ERROR(dssm::CheckDataType(v.data_type, v.type, v.type == dssm::kSecureString ? "" : value));
+    if (auto policies = in.Str("Policies")) {
+      ARCANA_ASSIGN_OR_RETURN(auto parsed, dssm::ParsePolicies(*policies, ctx.now_ms));
+      v.policies = std::move(parsed.policies);
+      v.expires_ms = parsed.expires_ms;
+    } else if (prev) {
+      v.policies = prev->policies;
+      v.expires_ms = prev->expires_ms;
+    }
+    ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(in.Str("Tier").value_or(""),
+                                                      prev ? prev->tier : "", value.size(),
+                                                      !v.policies.empty()));
+    if ((pattern ? pattern->source() : std::string()) != v.allowed_pattern) {
+      // The parameter changed since the pattern was compiled: compile what it has now
+      // (rare; RE2 compiles in time linear in the pattern).
+      ARCANA_ASSIGN_OR_RETURN(pattern, dssm::CompileAllowedPattern(v.allowed_pattern));
+    }
+    ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, pattern));
+    if (!existing || existing->Latest().tier != v.tier) {
+      ARCANA_ASSIGN_OR_RETURN(auto counts, store_.CountParameters({ctx.account, ctx.region}));
+      bool full = v.tier == dssm::kAdvanced ? counts.advanced >= 100000
+                                            : counts.standard >= 10000;
+      if (full && !existing) {
+        return Status(ErrorCode::kParameterLimitExceeded,
+                      "You have exceeded the number of parameters for this AWS account. Delete one "
+                      "or more parameters and try again.");
+      }
+    }
+    v.modified_ms = ctx.now_ms;
+    v.modified_user = ctx.principal_arn;
 
-  rapidjson::StringBuffer buf;
-  json::Writer out(buf);
-  out.StartObject();
-  out.Key("Version");
-  out.Int64(version);
-  json::KV(out, "Tier", tier);
-  out.EndObject();
-  return Finish(buf);
+    Parameter p;
+    if (existing) {
+      p = std::move(*existing);
+    } else {
+      p.account = ctx.account;
+      p.region = ctx.region;
+      p.key = key;
+      p.name = name;
+      p.tags = tags;
+    }
+    storage::ParameterWrite w;
+    ARCANA_RETURN_IF_ERROR(dssm::AddVersion(p, std::move(v), &w.removed_versions));
+    const ParameterVersion& added = p.Latest();
+    auto sealed = SealFor(p, added, value);
+    if (!sealed.ok()) return sealed.status();
+    w.new_values.push_back({added.version, std::move(sealed).value()});
+    const int64_t version = added.version;
+    const std::string tier = added.tier;
+    w.parameter = std::move(p);
+    w.change = "PutParameter";
+    // Two creates of one name: the loser's commit (at revision 0) conflicts and its next
+    // attempt finds the parameter (ParameterAlreadyExists, or a new version with Overwrite).
+    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+
+    rapidjson::StringBuffer buf;
+    json::Writer out(buf);
+    out.StartObject();
+    out.Key("Version");
+    out.Int64(version);
+    json::KV(out, "Tier", tier);
+    out.EndObject();
+    return Finish(buf);
+  });
+  crypto::SecureWipe(value);  // a SecureString's plaintext (sealed by every attempt)
+  return result;
 }
 
 Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
   if (!existing) return NotFound(name);
+  // Expected revision 0: the caller deletes the parameter whatever version it is at now.
   ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region},
-                                                             {existing->key}));
+                                                             {{existing->key, 0}},
+                                                             "DeleteParameter"));
   if (gone.empty()) return NotFound(name);
   return std::string("{}");
 }
@@ -227,7 +234,6 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
   auto names = in.StrList("Names").value_or(std::vector<std::string>{});
   std::vector<std::string> deleted, invalid, keys;
   std::vector<std::pair<std::string, std::string>> name_keys;  // (name as given, key)
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
   for (const auto& raw : names) {
     const std::string trimmed = dssm::TrimName(raw);
     const bool malformed = !dssm::ValidateLookupName(trimmed).ok();  // listed, not raised
@@ -244,7 +250,10 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
     if (!dup) keys.push_back(key);
     name_keys.emplace_back(raw, key);
   }
-  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region}, keys));
+  std::vector<storage::ParameterDelete> deletes;
+  for (const auto& k : keys) deletes.push_back({k, 0});  // whatever version each is at now
+  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region}, deletes,
+                                                             "DeleteParameters"));
   for (const auto& [raw, key] : name_keys) {
     bool was_deleted = std::find(gone.begin(), gone.end(), key) != gone.end();
     auto& list = was_deleted ? deleted : invalid;
@@ -265,52 +274,56 @@ Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallCo
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
   auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
-  if (!existing) return NotFound(name);
-  Parameter p = std::move(*existing);
-  int64_t version = in.Int("ParameterVersion").value_or(p.Latest().version);
-  std::vector<std::string> invalid;
-  ARCANA_RETURN_IF_ERROR(dssm::AttachLabels(p, version, labels, &invalid));
-  storage::ParameterWrite w;
-  w.parameter = std::move(p);
-  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
-  rapidjson::StringBuffer buf;
-  json::Writer out(buf);
-  out.StartObject();
-  out.Key("InvalidLabels");
-  json::WriteStringList(out, invalid);
-  out.Key("ParameterVersion");
-  out.Int64(version);
-  out.EndObject();
-  return Finish(buf);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
+    if (!existing) return NotFound(name);
+    Parameter p = std::move(*existing);
+    int64_t version = in.Int("ParameterVersion").value_or(p.Latest().version);
+    std::vector<std::string> invalid;
+    ARCANA_RETURN_IF_ERROR(dssm::AttachLabels(p, version, labels, &invalid));
+    storage::ParameterWrite w;
+    w.parameter = std::move(p);
+    w.change = "LabelParameterVersion";
+    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    rapidjson::StringBuffer buf;
+    json::Writer out(buf);
+    out.StartObject();
+    out.Key("InvalidLabels");
+    json::WriteStringList(out, invalid);
+    out.Key("ParameterVersion");
+    out.Int64(version);
+    out.EndObject();
+    return Finish(buf);
+  });
 }
 
 Result<std::string> SsmService::UnlabelParameterVersion(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
   auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
-  if (!existing) return NotFound(name);
-  Parameter p = std::move(*existing);
-  int64_t version = in.Int("ParameterVersion").value_or(0);
-  std::vector<std::string> removed, invalid;
-  ARCANA_RETURN_IF_ERROR(dssm::DetachLabels(p, version, labels, &removed, &invalid));
-  if (!removed.empty()) {
-    storage::ParameterWrite w;
-    w.parameter = std::move(p);
-    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
-  }
-  rapidjson::StringBuffer buf;
-  json::Writer out(buf);
-  out.StartObject();
-  out.Key("RemovedLabels");
-  json::WriteStringList(out, removed);
-  out.Key("InvalidLabels");
-  json::WriteStringList(out, invalid);
-  out.EndObject();
-  return Finish(buf);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
+    if (!existing) return NotFound(name);
+    Parameter p = std::move(*existing);
+    int64_t version = in.Int("ParameterVersion").value_or(0);
+    std::vector<std::string> removed, invalid;
+    ARCANA_RETURN_IF_ERROR(dssm::DetachLabels(p, version, labels, &removed, &invalid));
+    if (!removed.empty()) {
+      storage::ParameterWrite w;
+      w.parameter = std::move(p);
+      w.change = "UnlabelParameterVersion";
+      ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    }
+    rapidjson::StringBuffer buf;
+    json::Writer out(buf);
+    out.StartObject();
+    out.Key("RemovedLabels");
+    json::WriteStringList(out, removed);
+    out.Key("InvalidLabels");
+    json::WriteStringList(out, invalid);
+    out.EndObject();
+    return Finish(buf);
+  });
 }
 
 Result<Parameter> SsmService::TagTarget(const In& in, const CallContext& ctx) {
@@ -334,34 +347,38 @@ Result<Parameter> SsmService::TagTarget(const In& in, const CallContext& ctx) {
 
 Result<std::string> SsmService::AddTagsToResource(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(auto tags, ReadTags(in.Get("Tags")));
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
-  MergeTags(p.tags, tags);
-  if (p.tags.size() > dssm::kMaxTags) {
-    return Status(ErrorCode::kTooManyTagsError,
-                  "The Targets parameter includes too many tags. A resource can have at most 50 "
-                  "tags.");
-  }
-  storage::ParameterWrite w;
-  w.parameter = std::move(p);
-  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
+    MergeTags(p.tags, tags);
+    if (p.tags.size() > dssm::kMaxTags) {
+      return Status(ErrorCode::kTooManyTagsError,
+                    "The Targets parameter includes too many tags. A resource can have at most 50 "
+                    "tags.");
+    }
+    storage::ParameterWrite w;
+    w.parameter = std::move(p);
+    w.change = "AddTagsToResource";
+    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> SsmService::RemoveTagsFromResource(const In& in, const CallContext& ctx) {
   auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
-  std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
-  auto& t = p.tags;
-  t.erase(std::remove_if(t.begin(), t.end(),
-                         [&](const dssm::Tag& x) {
-                           return std::find(keys.begin(), keys.end(), x.key) != keys.end();
-                         }),
-          t.end());
-  storage::ParameterWrite w;
-  w.parameter = std::move(p);
-  ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Parameter p, TagTarget(in, ctx));
+    auto& t = p.tags;
+    t.erase(std::remove_if(t.begin(), t.end(),
+                           [&](const dssm::Tag& x) {
+                             return std::find(keys.begin(), keys.end(), x.key) != keys.end();
+                           }),
+            t.end());
+    storage::ParameterWrite w;
+    w.parameter = std::move(p);
+    w.change = "RemoveTagsFromResource";
+    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> SsmService::ListTagsForResource(const In& in, const CallContext& ctx) {
