@@ -99,14 +99,18 @@ Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_r
 
 Result<Key> KeyRing::CreateAwsManaged(const storage::Scope& scope, const std::string& alias,
                                       int64_t now_ms) {
-  std::lock_guard<std::mutex> l(write_mu_);
-  // Another caller may have created it while we waited.
-  ARCANA_ASSIGN_OR_RETURN(auto existing, store_.GetKmsAlias(scope, alias));
-  if (existing) {
+  // Several requests (on several nodes) may race to create it: the key and its alias are
+  // created together, and only the first creation of the alias commits. The others find the
+  // winner's key through the alias.
+  auto winner = [&]() -> Result<Key> {
+    ARCANA_ASSIGN_OR_RETURN(auto existing, store_.GetKmsAlias(scope, alias));
+    if (!existing) {
+      return Status(ErrorCode::kKmsInternal, "the AWS-managed key " + alias + " vanished");
+    }
     ARCANA_ASSIGN_OR_RETURN(auto key, store_.GetKmsKey(scope, existing->target_key_id));
     if (key) return std::move(*key);
     return KeyNotFound(scope, existing->target_key_id);
-  }
+  };
   ARCANA_ASSIGN_OR_RETURN(auto hold, HoldRoot());  // until the new material is committed
   std::string service = alias.substr(10);
   Key key;
@@ -129,7 +133,13 @@ Result<Key> KeyRing::CreateAwsManaged(const storage::Scope& scope, const std::st
   key.materials.push_back(m);
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   dk::Alias a{scope.account, scope.region, alias, key.key_id, now_ms, now_ms};
-  ARCANA_RETURN_IF_ERROR(store_.CreateKmsKeyWithAlias(key, {rec}, a));
+  Status created = store_.CreateKmsKeyWithAlias(key, {rec}, a);
+  if (created.code() == ErrorCode::kAlreadyExists) {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    cache_.erase(key.key_id + "/" + m.id);  // the losing key's material was never stored
+  }
+  if (created.code() == ErrorCode::kAlreadyExists) return winner();
+  ARCANA_RETURN_IF_ERROR(created);
   return key;
 }
 
@@ -181,7 +191,7 @@ Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
   key.materials = {m};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
-  return store_.PutKmsKey(key, {rec}, /*create_only=*/true);
+  return store_.PutKmsKey(key, {rec}, "CreateKey");
 }
 
 Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_ms) {
@@ -193,7 +203,13 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   key.materials.push_back(m);
   if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
-  return store_.PutKmsKey(key, {rec}, /*create_only=*/false);
+  Status st = store_.PutKmsKey(
+      key, {rec}, rotation_type == "AUTOMATIC" ? "RotateKeyAutomatically" : "RotateKeyOnDemand");
+  if (!st.ok()) {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    cache_.erase(key.key_id + "/" + m.id);  // never stored (a retry reads the key again)
+  }
+  return st;
 }
 
 Status KeyRing::Purge(const Key& key) {
@@ -201,7 +217,7 @@ Status KeyRing::Purge(const Key& key) {
     std::lock_guard<std::mutex> l(cache_mu_);
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
-  return store_.DeleteKmsKey({key.account, key.region}, key.key_id);
+  return store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision);
 }
 
 void KeyRing::ForgetMaterials() {

@@ -14,8 +14,10 @@
 // Unwrapped materials are cached in memory (as an HSM holds its keys) in SecretStrings
 // (locked, undumpable, wiped when evicted, purged, on seal and on destruction).
 // AWS-managed keys (alias/aws/<service>) are created on first use per account+region.
-// Thread-safety: all methods are thread-safe. Callers doing read-modify-write of key
-// metadata hold write_mutex() around the read and the write.
+// Thread-safety: all methods are thread-safe. Read-modify-write of key metadata is
+// optimistic: the caller writes the key at the revision it read (storage/kms_store.h) and
+// re-runs on kWriteConflict (services/common/write_retry.h); there is no process lock, so it
+// is correct with several nodes on one store.
 #pragma once
 
 #include <map>
@@ -44,7 +46,6 @@ class KeyRing {
   // region and id, material_id).
   static std::string MaterialAad(const Key& key, const std::string& material_id);
 
-  std::mutex& write_mutex() { return write_mu_; }
   storage::KmsStore& store() { return store_; }
 
   struct ResolveOptions {
@@ -62,9 +63,12 @@ class KeyRing {
   // Fills key material for a new key (key.materials gets its first entry) and stores it
   // (kAlreadyExists on an id collision). key.key_spec/key_usage must be valid.
   Status CreateKey(Key& key, int64_t now_ms);
-  // Adds a new current material to a symmetric key and stores the key.
+  // Adds a new current material to a symmetric key and stores the key at key.revision
+  // (kWriteConflict if it moved on: nothing is stored; read again and retry).
+  // rotation_type: "AUTOMATIC" | "ON_DEMAND".
   Status Rotate(Key& key, const std::string& rotation_type, int64_t now_ms);
-  // Removes a key, its materials, aliases and grants.
+  // Removes a key, its materials, aliases and grants, if the stored key is still at
+  // key.revision (kWriteConflict otherwise: e.g. a CancelKeyDeletion committed first).
   Status Purge(const Key& key);
 
   // The unwrapped material `material_id` of `key` (kKmsInternal when missing/corrupt).
@@ -97,7 +101,6 @@ class KeyRing {
 
   storage::KmsStore& store_;
   const crypto::RootKey& root_;
-  std::mutex write_mu_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, crypto::SecretString> cache_;  // key_id/material_id -> material
 };

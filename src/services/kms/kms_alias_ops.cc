@@ -1,4 +1,6 @@
 // Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
+#include <algorithm>
+
 #include "domain/kms/rules.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
@@ -23,37 +25,36 @@ const char* const kPredefinedAliases[] = {"alias/aws/secretsmanager", "alias/aws
 Result<std::string> KmsService::CreateAlias(const In& in, const CallContext& ctx) {
   std::string name = in.Str("AliasName").value_or("");
   ARCANA_RETURN_IF_ERROR(dk::ValidateAliasName(name, /*allow_aws_reserved=*/false));
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "TargetKeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "CreateAlias"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  ARCANA_ASSIGN_OR_RETURN(auto aliases, ring_.store().ListKmsAliases(ScopeOf(ctx)));
-  size_t on_key = 0;
-  for (const auto& a : aliases) {
-    if (a.name == name) {
-      return Status(ErrorCode::kAlreadyExists,
-                    "An alias with the name " + dk::AliasArn(ctx.region, ctx.account, name) +
-                        " already exists");
-    }
-    if (a.target_key_id == key.key_id) ++on_key;
-  }
-  if (on_key >= dk::kMaxAliasesPerKey) {
+  const Status exists(ErrorCode::kAlreadyExists,
+                      "An alias with the name " + dk::AliasArn(ctx.region, ctx.account, name) +
+                          " already exists");
+  ARCANA_ASSIGN_OR_RETURN(auto same_name, ring_.store().GetKmsAlias(ScopeOf(ctx), name));
+  if (same_name) return exists;
+  // The key's aliases, one more than the limit at most (an index serves it).
+  ARCANA_ASSIGN_OR_RETURN(auto on_key, ring_.store().ListKmsAliases(ScopeOf(ctx), key.key_id, "",
+                                                                    dk::kMaxAliasesPerKey));
+  if (on_key.size() >= dk::kMaxAliasesPerKey) {
     return Status(ErrorCode::kKmsLimitExceeded, "A KMS key can have at most 50 aliases.");
   }
   dk::Alias a{ctx.account, ctx.region, name, key.key_id, ctx.now_ms, ctx.now_ms};
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsAlias(a, /*create=*/true));
+  // The store creates an alias once: of two concurrent creates, the second gets this error.
+  Status st = ring_.store().PutKmsAlias(a, /*create=*/true);
+  if (st.code() == ErrorCode::kAlreadyExists) return exists;
+  ARCANA_RETURN_IF_ERROR(st);
   return std::string("{}");
 }
 
 Result<std::string> KmsService::UpdateAlias(const In& in, const CallContext& ctx) {
   std::string name = in.Str("AliasName").value_or("");
   ARCANA_RETURN_IF_ERROR(dk::ValidateAliasName(name, /*allow_aws_reserved=*/false));
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
+  const Status not_found(ErrorCode::kKmsNotFound, "Alias " +
+                                                      dk::AliasArn(ctx.region, ctx.account, name) +
+                                                      " is not found.");
   ARCANA_ASSIGN_OR_RETURN(auto alias, ring_.store().GetKmsAlias(ScopeOf(ctx), name));
-  if (!alias) {
-    return Status(ErrorCode::kKmsNotFound,
-                  "Alias " + dk::AliasArn(ctx.region, ctx.account, name) + " is not found.");
-  }
+  if (!alias) return not_found;
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "TargetKeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "UpdateAlias"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
@@ -65,14 +66,17 @@ Result<std::string> KmsService::UpdateAlias(const In& in, const CallContext& ctx
   }
   alias->target_key_id = key.key_id;
   alias->updated_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsAlias(*alias, /*create=*/false));
+  // An alias is one row: the last UpdateAlias wins, as in AWS; a concurrent DeleteAlias
+  // makes this one NotFound.
+  Status st = ring_.store().PutKmsAlias(*alias, /*create=*/false);
+  if (st.code() == ErrorCode::kKmsNotFound) return not_found;
+  ARCANA_RETURN_IF_ERROR(st);
   return std::string("{}");
 }
 
 Result<std::string> KmsService::DeleteAlias(const In& in, const CallContext& ctx) {
   std::string name = in.Str("AliasName").value_or("");
   ARCANA_RETURN_IF_ERROR(dk::ValidateAliasName(name, /*allow_aws_reserved=*/false));
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
   ARCANA_ASSIGN_OR_RETURN(auto alias, ring_.store().GetKmsAlias(ScopeOf(ctx), name));
   if (alias) {
     auto key = ring_.store().GetKmsKey(ScopeOf(ctx), alias->target_key_id);
@@ -83,38 +87,74 @@ Result<std::string> KmsService::DeleteAlias(const In& in, const CallContext& ctx
 }
 
 Result<std::string> KmsService::ListAliases(const In& in, const CallContext& ctx) {
-  std::optional<std::string> filter_key;
+  std::string filter_key;  // "": every alias of the scope
   if (in.Has("KeyId")) {
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     filter_key = key.key_id;
   }
-  ARCANA_ASSIGN_OR_RETURN(auto all, ring_.store().ListKmsAliases(ScopeOf(ctx)));
-  std::vector<dk::Alias> shown;
-  std::map<std::string, bool> present;
-  for (auto& a : all) {
-    // Aliases of purged keys vanish with their key.
-    auto key = ring_.store().GetKmsKey(ScopeOf(ctx), a.target_key_id);
-    if (!key.ok() || !key->has_value()) continue;
-    if ((*key)->deletion_ms && *(*key)->deletion_ms <= ctx.now_ms) continue;
-    present[a.name] = true;
-    if (filter_key && a.target_key_id != *filter_key) continue;
-    shown.push_back(std::move(a));
+  std::string after;
+  if (auto marker = in.Str("Marker")) {
+    ARCANA_ASSIGN_OR_RETURN(after, dk::DecodeMarker(*marker));
   }
-  if (!filter_key) {
+  const size_t limit = static_cast<size_t>(std::max<int64_t>(in.Int("Limit").value_or(50), 1));
+  // An alias is shown while its key exists and is not past its deletion date.
+  auto live = [&](const dk::Alias& a) -> Result<bool> {
+    ARCANA_ASSIGN_OR_RETURN(auto key, ring_.store().GetKmsKey(ScopeOf(ctx), a.target_key_id));
+    return key.has_value() && !(key->deletion_ms && *key->deletion_ms <= ctx.now_ms);
+  };
+  // The AWS-managed aliases are listed even before their key exists (created on first use).
+  std::vector<dk::Alias> predefined;
+  if (filter_key.empty()) {
     for (const char* p : kPredefinedAliases) {
-      if (!present.count(p)) shown.push_back(dk::Alias{ctx.account, ctx.region, p, "", 0, 0});
+      if (std::string(p) <= after) continue;
+      ARCANA_ASSIGN_OR_RETURN(auto stored, ring_.store().GetKmsAlias(ScopeOf(ctx), p));
+      bool shown_from_store = false;
+      if (stored) {
+        ARCANA_ASSIGN_OR_RETURN(shown_from_store, live(*stored));
+      }
+      if (!shown_from_store) predefined.push_back(dk::Alias{ctx.account, ctx.region, p, "", 0, 0});
     }
-    std::sort(shown.begin(), shown.end(),
-              [](const dk::Alias& a, const dk::Alias& b) { return a.name < b.name; });
   }
+  // Stored aliases in name order, a bounded page at a time; aliases of purged keys are passed
+  // over (at most kMaxScan per call: a shorter page then ends with a Marker).
+  constexpr size_t kMaxScan = 1000;
+  std::vector<dk::Alias> shown;
+  std::string cursor = after;  // the last stored alias consumed
+  size_t scanned = 0;
+  bool store_done = false, more = false;
+  while (!store_done && shown.size() <= limit && scanned < kMaxScan) {
+    const size_t fetch = std::min(storage::kMaxListLimit,
+                                  std::min(kMaxScan - scanned, limit + 1 - shown.size()));
+    ARCANA_ASSIGN_OR_RETURN(auto batch,
+                            ring_.store().ListKmsAliases(ScopeOf(ctx), filter_key, cursor, fetch));
+    store_done = batch.size() < fetch;
+    for (auto& a : batch) {
+      ++scanned;
+      cursor = a.name;
+      ARCANA_ASSIGN_OR_RETURN(bool ok, live(a));
+      if (ok) shown.push_back(std::move(a));
+    }
+  }
+  if (!store_done) more = true;  // the scan stopped before the end of the stored aliases
+  // Merge in the predefined ones that fall before where the stored scan stopped.
+  for (auto& p : predefined) {
+    if (store_done || p.name <= cursor) shown.push_back(std::move(p));
+  }
+  std::sort(shown.begin(), shown.end(),
+            [](const dk::Alias& a, const dk::Alias& b) { return a.name < b.name; });
   std::string next;
-  ARCANA_ASSIGN_OR_RETURN(
-      auto page, dk::Page(shown, [](const dk::Alias& a) { return a.name; }, in.Int("Limit"),
-                          in.Str("Marker"), 50, &next));
+  if (shown.size() > limit) {
+    shown.resize(limit);
+    more = true;
+  }
+  if (more) {
+    // Continue after the last alias shown, or after the scan's end when none fit.
+    next = dk::EncodeMarker(shown.empty() ? cursor : shown.back().name);
+  }
   return Body([&](json::Writer& w) {
     w.Key("Aliases");
     w.StartArray();
-    for (const auto& a : page) {
+    for (const auto& a : shown) {
       w.StartObject();
       json::KV(w, "AliasName", a.name);
       json::KV(w, "AliasArn", dk::AliasArn(ctx.region, ctx.account, a.name));

@@ -3,6 +3,7 @@
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
 #include "services/kms/kms_encode.h"
+#include "services/kms/kms_paging.h"
 #include "services/kms/kms_service.h"
 
 namespace arcana::services::kms {
@@ -85,28 +86,40 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   }
   g.issuing_account = "arn:aws:iam::" + ctx.account + ":root";
   g.created_ms = ctx.now_ms;
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   g.key_id = key.key_id;
-  ARCANA_ASSIGN_OR_RETURN(auto existing, ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id));
-  if (existing.size() >= dk::kMaxGrantsPerKey) {
+  // The key's grants, a store page at a time: counted against the per-key limit, and searched
+  // for a retry of this request (a retried CreateGrant with the same Name and the same grant
+  // returns the same grant id). Bounded by the limit itself.
+  std::optional<std::string> same_grant;
+  size_t count = 0;
+  std::string after;
+  while (true) {
+    ARCANA_ASSIGN_OR_RETURN(auto batch, ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id,
+                                                                    after, storage::kMaxListLimit));
+    for (const auto& e : batch) {
+      ++count;
+      after = e.grant_id;
+      if (!g.name.empty() && !same_grant && e.name == g.name &&
+          e.grantee_principal == g.grantee_principal &&
+          e.retiring_principal == g.retiring_principal && e.operations == g.operations &&
+          e.ec_equals == g.ec_equals && e.ec_subset == g.ec_subset) {
+        same_grant = e.grant_id;
+      }
+    }
+    if (batch.size() < storage::kMaxListLimit || count >= dk::kMaxGrantsPerKey) break;
+  }
+  if (!same_grant && count >= dk::kMaxGrantsPerKey) {
     return Status(ErrorCode::kKmsLimitExceeded, "Too many grants on " + key.arn);
   }
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  // A retried CreateGrant with the same Name and the same grant returns the same grant id.
-  if (!g.name.empty()) {
-    for (const auto& e : existing) {
-      if (e.name == g.name && e.grantee_principal == g.grantee_principal &&
-          e.retiring_principal == g.retiring_principal && e.operations == g.operations &&
-          e.ec_equals == g.ec_equals && e.ec_subset == g.ec_subset) {
-        std::string token = dk::NewGrantToken(key.key_id, e.grant_id);
-        return Body([&](json::Writer& w) {
-          json::KV(w, "GrantToken", token);
-          json::KV(w, "GrantId", e.grant_id);
-        });
-      }
-    }
+  if (same_grant) {
+    std::string token = dk::NewGrantToken(key.key_id, *same_grant);
+    return Body([&](json::Writer& w) {
+      json::KV(w, "GrantToken", token);
+      json::KV(w, "GrantId", *same_grant);
+    });
   }
   g.grant_id = dk::NewGrantId();
   g.grant_token = dk::NewGrantToken(key.key_id, g.grant_id);
@@ -124,26 +137,35 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
     return Status(ErrorCode::kInvalidGrantId, "Invalid grant ID " + *grant_id);
   }
   auto grantee = in.Str("GranteePrincipal");
-  ARCANA_ASSIGN_OR_RETURN(auto all, ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id));
-  std::vector<dk::Grant> shown;
-  for (auto& g : all) {
-    if (grant_id && g.grant_id != *grant_id) continue;
-    if (grantee && g.grantee_principal != *grantee) continue;
-    shown.push_back(std::move(g));
-  }
   std::string next;
-  ARCANA_ASSIGN_OR_RETURN(auto page, dk::Page(shown, [](const dk::Grant& g) { return g.grant_id; },
-                                              in.Int("Limit"), in.Str("Marker"), 50, &next));
+  ARCANA_ASSIGN_OR_RETURN(
+      auto page,
+      StorePage<dk::Grant>(
+          in, 50,
+          [&](const std::string& after, size_t n) {
+            return ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id, after, n);
+          },
+          [&](const dk::Grant& g) {
+            return (!grant_id || g.grant_id == *grant_id) &&
+                   (!grantee || g.grantee_principal == *grantee);
+          },
+          [](const dk::Grant& g) { return g.grant_id; }, &next));
   return GrantsBody(page, next, ctx.region);
 }
 
 Result<std::string> KmsService::ListRetirableGrants(const In& in, const CallContext& ctx) {
   std::string principal = in.Str("RetiringPrincipal").value_or("");
-  ARCANA_ASSIGN_OR_RETURN(auto all,
-                          ring_.store().ListKmsGrantsByRetiringPrincipal(ScopeOf(ctx), principal));
   std::string next;
-  ARCANA_ASSIGN_OR_RETURN(auto page, dk::Page(all, [](const dk::Grant& g) { return g.grant_id; },
-                                              in.Int("Limit"), in.Str("Marker"), 50, &next));
+  ARCANA_ASSIGN_OR_RETURN(
+      auto page,
+      StorePage<dk::Grant>(
+          in, 50,
+          [&](const std::string& after, size_t n) {
+            return ring_.store().ListKmsGrantsByRetiringPrincipal(ScopeOf(ctx), principal, after,
+                                                                   n);
+          },
+          [](const dk::Grant&) { return true; }, [](const dk::Grant& g) { return g.grant_id; },
+          &next));
   return GrantsBody(page, next, ctx.region);
 }
 
@@ -152,7 +174,6 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   auto key_ref = in.Str("KeyId");
   auto grant_id = in.Str("GrantId");
   std::string key_id, gid;
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
   if (token) {
     auto parts = dk::ParseGrantToken(*token);
     if (!parts) return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
@@ -180,7 +201,6 @@ Result<std::string> KmsService::RevokeGrant(const In& in, const CallContext& ctx
   if (!dk::IsValidGrantId(grant_id)) {
     return Status(ErrorCode::kInvalidGrantId, "Invalid grant ID " + grant_id);
   }
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsGrant(ScopeOf(ctx), key.key_id, grant_id));

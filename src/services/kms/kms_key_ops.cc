@@ -2,7 +2,9 @@
 // DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
+#include "services/common/write_retry.h"
 #include "services/kms/kms_encode.h"
+#include "services/kms/kms_paging.h"
 #include "services/kms/kms_service.h"
 
 namespace arcana::services::kms {
@@ -94,16 +96,17 @@ Result<std::string> KmsService::DescribeKey(const In& in, const CallContext& ctx
 }
 
 Result<std::string> KmsService::ListKeys(const In& in, const CallContext& ctx) {
-  ARCANA_ASSIGN_OR_RETURN(auto all, ring_.store().ListKmsKeys(ScopeOf(ctx)));
-  std::vector<Key> live;
-  for (auto& k : all) {
-    if (k.deletion_ms && *k.deletion_ms <= ctx.now_ms) continue;
-    live.push_back(std::move(k));
-  }
   std::string next;
   ARCANA_ASSIGN_OR_RETURN(
-      auto page, dk::Page(live, [](const Key& k) { return k.key_id; }, in.Int("Limit"),
-                          in.Str("Marker"), 100, &next));
+      auto page,
+      StorePage<Key>(
+          in, 100,
+          [&](const std::string& after, size_t n) {
+            return ring_.store().ListKmsKeys(ScopeOf(ctx), after, n);
+          },
+          // A key past its deletion date is gone, even before the purge job runs.
+          [&](const Key& k) { return !(k.deletion_ms && *k.deletion_ms <= ctx.now_ms); },
+          [](const Key& k) { return k.key_id; }, &next));
   return Body([&](json::Writer& w) {
     w.Key("Keys");
     w.StartArray();
@@ -119,23 +122,25 @@ Result<std::string> KmsService::ListKeys(const In& in, const CallContext& ctx) {
 }
 
 Result<std::string> KmsService::UpdateKeyDescription(const In& in, const CallContext& ctx) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "UpdateKeyDescription"));
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  key.description = in.Str("Description").value_or("");
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "UpdateKeyDescription"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    key.description = in.Str("Description").value_or("");
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "UpdateKeyDescription"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> KmsService::SetEnabled(const In& in, const CallContext& ctx, bool enabled) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKey" : "DisableKey"));
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  key.key_state = enabled ? dk::kStateEnabled : dk::kStateDisabled;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKey" : "DisableKey"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    key.key_state = enabled ? dk::kStateEnabled : dk::kStateDisabled;
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, enabled ? "EnableKey" : "DisableKey"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> KmsService::EnableKey(const In& in, const CallContext& ctx) {
@@ -151,36 +156,38 @@ Result<std::string> KmsService::ScheduleKeyDeletion(const In& in, const CallCont
     return Status(ErrorCode::kValidation,
                   "PendingWindowInDays value must be between 7 and 30 (inclusive).");
   }
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "ScheduleKeyDeletion"));
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  key.key_state = dk::kStatePendingDeletion;
-  key.deletion_ms = ctx.now_ms + days * 86400000;
-  key.pending_window_days = static_cast<int>(days);
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return Body([&](json::Writer& w) {
-    json::KV(w, "KeyId", key.arn);
-    w.Key("DeletionDate");
-    json::WriteTimestamp(w, *key.deletion_ms);
-    json::KV(w, "KeyState", key.key_state);
-    w.Key("PendingWindowInDays");
-    w.Int(key.pending_window_days);
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "ScheduleKeyDeletion"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    key.key_state = dk::kStatePendingDeletion;
+    key.deletion_ms = ctx.now_ms + days * 86400000;
+    key.pending_window_days = static_cast<int>(days);
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "ScheduleKeyDeletion"));
+    return Body([&](json::Writer& w) {
+      json::KV(w, "KeyId", key.arn);
+      w.Key("DeletionDate");
+      json::WriteTimestamp(w, *key.deletion_ms);
+      json::KV(w, "KeyState", key.key_state);
+      w.Key("PendingWindowInDays");
+      w.Int(key.pending_window_days);
+    });
   });
 }
 
 Result<std::string> KmsService::CancelKeyDeletion(const In& in, const CallContext& ctx) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  if (key.key_state != dk::kStatePendingDeletion) {
-    return Status(ErrorCode::kKmsInvalidState, key.arn + " is not pending deletion.");
-  }
-  // AWS puts a cancelled key in Disabled, not Enabled.
-  key.key_state = dk::kStateDisabled;
-  key.deletion_ms.reset();
-  key.pending_window_days = 0;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return Body([&](json::Writer& w) { json::KV(w, "KeyId", key.arn); });
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    if (key.key_state != dk::kStatePendingDeletion) {
+      return Status(ErrorCode::kKmsInvalidState, key.arn + " is not pending deletion.");
+    }
+    // AWS puts a cancelled key in Disabled, not Enabled.
+    key.key_state = dk::kStateDisabled;
+    key.deletion_ms.reset();
+    key.pending_window_days = 0;
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "CancelKeyDeletion"));
+    return Body([&](json::Writer& w) { json::KV(w, "KeyId", key.arn); });
+  });
 }
 
 }  // namespace arcana::services::kms

@@ -1,6 +1,7 @@
 // Key policies (GetKeyPolicy, PutKeyPolicy, ListKeyPolicies: stored and validated; the
 // access-control work enforces them) and tags (TagResource, UntagResource, ListResourceTags).
 #include "domain/kms/rules.h"
+#include "services/common/write_retry.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -29,15 +30,16 @@ Result<std::string> KmsService::GetKeyPolicy(const In& in, const CallContext& ct
 
 Result<std::string> KmsService::PutKeyPolicy(const In& in, const CallContext& ctx) {
   std::string policy = in.Str("Policy").value_or("");
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(CheckPolicyName(in));
-  ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "PutKeyPolicy"));
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(policy));
-  key.policy = policy;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    ARCANA_RETURN_IF_ERROR(CheckPolicyName(in));
+    ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "PutKeyPolicy"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(policy));
+    key.policy = policy;
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "PutKeyPolicy"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> KmsService::ListKeyPolicies(const In& in, const CallContext& ctx) {
@@ -54,31 +56,33 @@ Result<std::string> KmsService::ListKeyPolicies(const In& in, const CallContext&
 }
 
 Result<std::string> KmsService::TagResource(const In& in, const CallContext& ctx) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  if (key.aws_managed()) return Status(ErrorCode::kTag, "AWS managed keys cannot be tagged.");
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  auto merged = key.tags;
-  ARCANA_RETURN_IF_ERROR(ReadKmsTags(in, merged));
-  ARCANA_RETURN_IF_ERROR(dk::ValidateTags(merged));
-  key.tags = std::move(merged);
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    if (key.aws_managed()) return Status(ErrorCode::kTag, "AWS managed keys cannot be tagged.");
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    auto merged = key.tags;
+    ARCANA_RETURN_IF_ERROR(ReadKmsTags(in, merged));
+    ARCANA_RETURN_IF_ERROR(dk::ValidateTags(merged));
+    key.tags = std::move(merged);
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "TagResource"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> KmsService::UntagResource(const In& in, const CallContext& ctx) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  if (key.aws_managed()) return Status(ErrorCode::kTag, "AWS managed keys cannot be tagged.");
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  for (const auto& k : in.StrList("TagKeys").value_or(std::vector<std::string>{})) {
-    if (dk::IsReservedTagKey(k)) {
-      return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    if (key.aws_managed()) return Status(ErrorCode::kTag, "AWS managed keys cannot be tagged.");
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    for (const auto& k : in.StrList("TagKeys").value_or(std::vector<std::string>{})) {
+      if (dk::IsReservedTagKey(k)) {
+        return Status(ErrorCode::kTag, "Tags beginning with aws: are reserved");
+      }
+      key.tags.erase(k);
     }
-    key.tags.erase(k);
-  }
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return std::string("{}");
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "UntagResource"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> KmsService::ListResourceTags(const In& in, const CallContext& ctx) {

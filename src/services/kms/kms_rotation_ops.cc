@@ -5,6 +5,7 @@
 
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
+#include "services/common/write_retry.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -24,20 +25,21 @@ Status CheckRotatable(const Key& key) {
 }  // namespace
 
 Result<std::string> KmsService::SetRotation(const In& in, const CallContext& ctx, bool enabled) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKeyRotation"
-                                                               : "DisableKeyRotation"));
-  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
-  ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
-  if (enabled) {
-    if (!key.rotation_enabled) key.rotation_base_ms = ctx.now_ms;
-    key.rotation_period_days =
-        static_cast<int>(in.Int("RotationPeriodInDays").value_or(dk::kDefaultRotationPeriodDays));
-  }
-  key.rotation_enabled = enabled;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
-  return std::string("{}");
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKeyRotation"
+                                                                 : "DisableKeyRotation"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+    ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
+    if (enabled) {
+      if (!key.rotation_enabled) key.rotation_base_ms = ctx.now_ms;
+      key.rotation_period_days =
+          static_cast<int>(in.Int("RotationPeriodInDays").value_or(dk::kDefaultRotationPeriodDays));
+    }
+    key.rotation_enabled = enabled;
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, enabled ? "EnableKeyRotation" : "DisableKeyRotation"));
+    return std::string("{}");
+  });
 }
 
 Result<std::string> KmsService::EnableKeyRotation(const In& in, const CallContext& ctx) {
@@ -65,19 +67,20 @@ Result<std::string> KmsService::GetKeyRotationStatus(const In& in, const CallCon
 }
 
 Result<std::string> KmsService::RotateKeyOnDemand(const In& in, const CallContext& ctx) {
-  std::lock_guard<std::mutex> l(ring_.write_mutex());
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "RotateKeyOnDemand"));
-  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
-  ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
-  int on_demand = 0;
-  for (const auto& m : key.materials) on_demand += m.rotation_type == "ON_DEMAND";
-  if (on_demand >= dk::kMaxOnDemandRotations) {
-    return Status(ErrorCode::kKmsLimitExceeded,
-                  key.arn + " has reached the maximum number of on-demand rotations (25).");
-  }
-  ARCANA_RETURN_IF_ERROR(ring_.Rotate(key, "ON_DEMAND", ctx.now_ms));
-  return Body([&](json::Writer& w) { json::KV(w, "KeyId", key.key_id); });
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "RotateKeyOnDemand"));
+    ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+    ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
+    int on_demand = 0;
+    for (const auto& m : key.materials) on_demand += m.rotation_type == "ON_DEMAND";
+    if (on_demand >= dk::kMaxOnDemandRotations) {
+      return Status(ErrorCode::kKmsLimitExceeded,
+                    key.arn + " has reached the maximum number of on-demand rotations (25).");
+    }
+    ARCANA_RETURN_IF_ERROR(ring_.Rotate(key, "ON_DEMAND", ctx.now_ms));
+    return Body([&](json::Writer& w) { json::KV(w, "KeyId", key.key_id); });
+  });
 }
 
 Result<std::string> KmsService::ListKeyRotations(const In& in, const CallContext& ctx) {

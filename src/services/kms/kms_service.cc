@@ -5,6 +5,7 @@
 #include "crypto/base64.h"
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
+#include "services/common/write_retry.h"
 
 namespace arcana::services::kms {
 
@@ -138,24 +139,33 @@ Result<std::string> KmsService::BlobOf(const In& in, const char* member) {
 }
 
 Status KmsService::Maintain(int64_t now_ms) {
-  ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms));
-  for (auto& key : due) {
-    std::lock_guard<std::mutex> l(ring_.write_mutex());
-    storage::Scope scope{key.account, key.region};
-    ARCANA_ASSIGN_OR_RETURN(auto fresh, ring_.store().GetKmsKey(scope, key.key_id));
-    if (!fresh) continue;
-    if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
-      spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
-      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh));
-      continue;
-    }
-    if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
-        fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
-      spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
-      ARCANA_RETURN_IF_ERROR(ring_.Rotate(*fresh, "AUTOMATIC", now_ms));
+  constexpr size_t kBatch = 100;
+  ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms, kBatch));
+  Status first_error;
+  for (const auto& listed : due) {
+    storage::Scope scope{listed.account, listed.region};
+    // Each step re-reads the key and writes at the revision read: a CancelKeyDeletion or a
+    // rotation setting that commits first wins, and the re-read decides again.
+    Status st = RetryOnConflict([&]() -> Status {
+      ARCANA_ASSIGN_OR_RETURN(auto fresh, ring_.store().GetKmsKey(scope, listed.key_id));
+      if (!fresh) return Status::Ok();
+      if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
+        spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
+        return ring_.Purge(*fresh);
+      }
+      if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
+          fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
+        spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
+        return ring_.Rotate(*fresh, "AUTOMATIC", now_ms);
+      }
+      return Status::Ok();
+    });
+    if (!st.ok()) {
+      spdlog::warn("kms: maintenance of key {} failed: {}", listed.arn, st.message());
+      if (first_error.ok()) first_error = st;
     }
   }
-  return Status::Ok();
+  return first_error;
 }
 
 }  // namespace arcana::services::kms
