@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
 
 namespace arcana::seal::keyfile {
 namespace {
@@ -31,6 +33,7 @@ void SyncDirOf(const std::string& path) {
 
 std::string PathIn(const std::string& data_dir) { return data_dir + "/root.key"; }
 std::string NewPathIn(const std::string& data_dir) { return data_dir + "/root.key.new"; }
+std::string NewPathFor(const std::string& path) { return path + ".new"; }
 
 bool Exists(const std::string& path) {
   struct stat st {};
@@ -70,6 +73,39 @@ Status Write(const std::string& path, const std::string& key) {
   }
   SyncDirOf(path);
   return Status::Ok();
+}
+
+Result<std::string> CreateIfAbsent(const std::string& path) {
+  if (Exists(path)) return Read(path);
+  std::string key = crypto::RandomBytes(32);
+  const std::string tmp = path + ".tmp-" + crypto::HexEncode(crypto::RandomBytes(8));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    crypto::SecureWipe(key);
+    return Err("cannot create root key file", path);
+  }
+  bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    crypto::SecureWipe(key);
+    return Status(ErrorCode::kInternalFailure, "cannot write root key file " + path);
+  }
+  // link() never replaces: exactly one creator's file becomes `path`.
+  const bool linked = ::link(tmp.c_str(), path.c_str()) == 0;
+  const int link_errno = errno;
+  ::unlink(tmp.c_str());
+  if (linked) {
+    SyncDirOf(path);
+    return key;
+  }
+  crypto::SecureWipe(key);
+  if (link_errno != EEXIST) {
+    errno = link_errno;
+    return Err("cannot create root key file", path);
+  }
+  return Read(path);  // another node (or process) created it first
 }
 
 Status Promote(const std::string& from, const std::string& to) {

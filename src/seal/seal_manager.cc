@@ -26,9 +26,19 @@ constexpr const char* kDeriveAad = "arcana:root-derive";
 constexpr const char* kPendingAad = "arcana:root-pending";
 constexpr const char* kPkcs11Aad = "arcana:root-key:pkcs11";
 
+// The id of the root key that sealed `blob` (root_key.h: 0xA7 'r' 0x01 | 8-byte id | ...),
+// "" for a legacy untagged blob.
+std::string SealedUnderId(std::string_view blob) {
+  if (blob.size() < 11 || static_cast<unsigned char>(blob[0]) != 0xA7 || blob[1] != 'r' ||
+      blob[2] != 0x01) {
+    return "";
+  }
+  return crypto::HexEncode(blob.substr(3, 8));
+}
+
 bool KnownType(const std::string& t) { return t == "keyfile" || t == "shamir" || t == "pkcs11"; }
 
-Result<std::string> Meta(storage::Store& s, const char* key) {
+Result<std::string> Meta(storage::MetaStore& s, const char* key) {
   ARCANA_ASSIGN_OR_RETURN(auto v, s.GetMeta(key));
   return v ? *v : std::string();
 }
@@ -95,7 +105,7 @@ Result<std::optional<std::string>> RewrapEnvelope(const crypto::RootKey& root,
 
 }  // namespace
 
-SealManager::SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
+SealManager::SealManager(SealOptions opts, storage::MetaStore& store, storage::RootOfTrustStore& rot,
                          crypto::RootKey& root)
     : opts_(std::move(opts)), store_(store), rot_(rot), root_(root) {}
 
@@ -108,46 +118,36 @@ Status SealManager::Start() {
   ARCANA_ASSIGN_OR_RETURN(std::string recorded, Meta(store_, kSealMeta));
   ARCANA_ASSIGN_OR_RETURN(std::string initialized, Meta(store_, kInitializedMeta));
   if (recorded.empty() && !initialized.empty()) recorded = "keyfile";  // made before seal/
-  const std::string keyfile_path = keyfile::PathIn(opts_.data_dir);
-
   if (recorded.empty()) {
-    // A new data dir (or one whose first start stopped before it was initialised).
+    // A new store (or one whose first start stopped before it was initialised), perhaps
+    // being initialised by other nodes at this very moment.
     std::string type = opts_.type.empty() ? "keyfile" : opts_.type;
     if (type == "shamir") {
       return Status(ErrorCode::kInvalidParameter,
-                    "this data dir has no root key yet: run `arcana --data-dir " + opts_.data_dir +
+                    "this store has no root key yet: run `arcana --data-dir " + opts_.data_dir +
                         " operator init --shares 5 --threshold 3` first");
     }
     std::string key;
-    std::vector<std::pair<std::string, std::string>> puts;
     if (type == "keyfile") {
-      if (keyfile::Exists(keyfile_path)) {
-        ARCANA_ASSIGN_OR_RETURN(key, keyfile::Read(keyfile_path));
-      } else {
-        key = crypto::RandomBytes(32);
-        ARCANA_RETURN_IF_ERROR(keyfile::Write(keyfile_path, key));
-      }
-    } else {  // pkcs11
-      key = crypto::RandomBytes(32);
+      ARCANA_ASSIGN_OR_RETURN(key, keyfile::CreateIfAbsent(KeyFilePath()));
+    } else {  // pkcs11: the first wrapped root stored wins; the others unwrap it
+      std::string mine = crypto::RandomBytes(32);
       ARCANA_ASSIGN_OR_RETURN(auto hsm, Pkcs11Wrapper::Open(opts_.pkcs11, true));
-      ARCANA_ASSIGN_OR_RETURN(std::string wrapped, hsm->Wrap(key, kPkcs11Aad));
-      puts.emplace_back(kPkcs11Meta, wrapped);
+      auto wrapped = hsm->Wrap(mine, kPkcs11Aad);
+      if (!wrapped.ok()) {
+        crypto::SecureWipe(mine);
+        return wrapped.status();
+      }
+      ARCANA_ASSIGN_OR_RETURN(std::string stored, store_.PutMetaIfAbsent(kPkcs11Meta, *wrapped));
+      if (stored == *wrapped) {
+        key = std::move(mine);
+      } else {
+        crypto::SecureWipe(mine);
+        ARCANA_ASSIGN_OR_RETURN(key, hsm->Unwrap(stored, kPkcs11Aad));
+      }
     }
-    std::string derive = crypto::RandomBytes(32);
-    crypto::RootKey h = Holder(key, derive);
-    ARCANA_ASSIGN_OR_RETURN(std::string check, CheckValue(h));
-    ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, h.Seal(derive, kDeriveAad));
-    puts.emplace_back(kSealMeta, type);
-    puts.emplace_back(kCheckMeta, check);
-    puts.emplace_back(kDeriveMeta, derive_sealed);
-    ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta(puts, {}));
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      type_ = type;
-    }
-    root_.Install(std::move(key), std::move(derive));
-    crypto::SecureWipe(derive);
-    spdlog::info("root of trust: new {} root key {}", type, root_.id());
+    ARCANA_RETURN_IF_ERROR(InitializeStore(type, std::move(key)));
+    spdlog::info("root of trust: {} root key {}", type, root_.id());
     return Status::Ok();
   }
 
@@ -184,8 +184,8 @@ Result<std::string> SealManager::AutoUnsealKey() {
     type = type_;
   }
   if (type == "keyfile") {
-    const std::string path = keyfile::PathIn(opts_.data_dir);
-    const std::string fresh = keyfile::NewPathIn(opts_.data_dir);
+    const std::string path = KeyFilePath();
+    const std::string fresh = keyfile::NewPathFor(path);
     ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
     if (keyfile::Exists(fresh)) {
       // A rotation stopped between writing the new file and replacing the old one: the
@@ -221,9 +221,14 @@ Status SealManager::UnsealWith(std::string key) {
     puts.emplace_back(kCheckMeta, c);
     puts.emplace_back(kSealMeta, "keyfile");
   } else if (!probe.Open(check, kCheckAad).ok()) {
+    std::string type;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      type = type_;
+    }
+    Status refused = Mismatch(type, key, check);
     crypto::SecureWipe(key);
-    return Status(ErrorCode::kInvalidParameter,
-                  "the key does not match this store's root key (verification failed)");
+    return refused;
   }
   std::string derive;
   ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, Meta(store_, kDeriveMeta));
@@ -245,6 +250,70 @@ Status SealManager::UnsealWith(std::string key) {
   if (!puts.empty()) ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta(puts, {}));
   root_.Install(std::move(key), std::move(derive), std::move(previous));
   if (!pending.empty()) return Recover();
+  return Status::Ok();
+}
+
+std::string SealManager::KeyFilePath() const {
+  return opts_.root_key_file.empty() ? keyfile::PathIn(opts_.data_dir) : opts_.root_key_file;
+}
+
+Status SealManager::Mismatch(const std::string& type, const std::string& key,
+                             const std::string& check) const {
+  const std::string ids = "root key " + crypto::RootKey::IdOf(key) +
+                          ", but this store was initialised with root key " +
+                          (SealedUnderId(check).empty() ? "(unknown)" : SealedUnderId(check));
+  if (type == "keyfile") {
+    return Status(ErrorCode::kInvalidParameter,
+                  "the root key file " + KeyFilePath() + " holds " + ids +
+                      " (its verification value root.check does not open). Every node on one "
+                      "store needs the same key file: copy it from a node of this store "
+                      "(--root-key-file / ARCANA_ROOT_KEY_FILE)");
+  }
+  if (type == "pkcs11") {
+    return Status(ErrorCode::kInvalidParameter,
+                  "the HSM unwrapped " + ids +
+                      ": every node on one store needs the same PKCS#11 token and wrapping key");
+  }
+  return Status(ErrorCode::kInvalidParameter,
+                "the key does not match this store's root key (verification failed)");
+}
+
+Status SealManager::InitializeStore(const std::string& type, std::string key) {
+  crypto::RootKey probe = Holder(key);
+  // 1. The verification value: the first one stored names the store's root key.
+  ARCANA_ASSIGN_OR_RETURN(std::string my_check, CheckValue(probe));
+  ARCANA_ASSIGN_OR_RETURN(std::string check, store_.PutMetaIfAbsent(kCheckMeta, my_check));
+  if (!probe.Open(check, kCheckAad).ok()) {
+    Status refused = Mismatch(type, key, check);
+    crypto::SecureWipe(key);
+    return refused;
+  }
+  // 2. The derivation secret: the first one stored, opened with the (now verified) key.
+  std::string my_derive = crypto::RandomBytes(32);
+  auto my_derive_sealed = probe.Seal(my_derive, kDeriveAad);
+  crypto::SecureWipe(my_derive);
+  if (!my_derive_sealed.ok()) return my_derive_sealed.status();
+  ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed,
+                          store_.PutMetaIfAbsent(kDeriveMeta, *my_derive_sealed));
+  auto derive = probe.Open(derive_sealed, kDeriveAad);
+  if (!derive.ok()) {
+    crypto::SecureWipe(key);
+    return Status(ErrorCode::kInternalFailure,
+                  "the store's derivation secret (root.derive) does not open under its root key");
+  }
+  // 3. The strategy, last: once it is recorded the store counts as initialised.
+  ARCANA_ASSIGN_OR_RETURN(std::string recorded, store_.PutMetaIfAbsent(kSealMeta, type));
+  if (recorded != type) {
+    crypto::SecureWipe(key);
+    return Status(ErrorCode::kInvalidParameter,
+                  "this store's root key is protected by '" + recorded + "', not '" + type +
+                      "' (--seal / ARCANA_SEAL)");
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    type_ = type;
+  }
+  root_.Install(std::move(key), std::move(derive).value());
   return Status::Ok();
 }
 
@@ -518,7 +587,7 @@ Result<RotationReport> SealManager::RotateLocked() {
 
   // 2. What the strategy keeps for the new key.
   std::vector<std::pair<std::string, std::string>> puts;
-  const std::string keyfile_new = keyfile::NewPathIn(opts_.data_dir);
+  const std::string keyfile_new = keyfile::NewPathFor(KeyFilePath());
   if (type == "keyfile") {
     ARCANA_RETURN_IF_ERROR(keyfile::Write(keyfile_new, key));
   } else if (type == "pkcs11") {
@@ -561,7 +630,7 @@ Result<RotationReport> SealManager::RotateLocked() {
   }
   rep.rewrapped = *n;
   if (type == "keyfile") {
-    ARCANA_RETURN_IF_ERROR(keyfile::Promote(keyfile_new, keyfile::PathIn(opts_.data_dir)));
+    ARCANA_RETURN_IF_ERROR(keyfile::Promote(keyfile_new, KeyFilePath()));
   }
   // 5. Verify before forgetting the old key: rescan every blob and rewrap any that is still
   //    under the old key (a writer that sealed before step 3 and committed after step 4),
@@ -586,7 +655,7 @@ Result<RotationReport> SealManager::RotateLocked() {
   return rep;
 }
 
-Result<std::vector<std::string>> SealManager::InitShamir(storage::Store& store,
+Result<std::vector<std::string>> SealManager::InitShamir(storage::MetaStore& store,
                                                          storage::RootOfTrustStore& rot,
                                                          crypto::RootKey& root, int shares,
                                                          int threshold) {

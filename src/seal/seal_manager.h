@@ -1,8 +1,9 @@
 // The root of trust: how the root key is kept at rest and how the server gets it back.
 //
-// Strategies (the store records which one a data dir uses, meta "root.seal"):
-//   keyfile  auto-unseal from <data-dir>/root.key (0600). The default for a new data dir,
-//            dev mode and `make serve`; data dirs made before this module are keyfile ones.
+// Strategies (the store records which one it uses, meta "root.seal"):
+//   keyfile  auto-unseal from the root key file (--root-key-file, default <data-dir>/root.key,
+//            0600). The default for a new store, dev mode and `make serve`; data dirs made
+//            before this module are keyfile ones. Every node on one store needs the same file.
 //   shamir   `arcana operator init --shares N --threshold K` splits the root key into N
 //            Shamir shares (crypto/shamir.h), printed once; the server starts sealed and
 //            unseals when K shares have been submitted (POST /_arcana/operator/unseal).
@@ -14,11 +15,18 @@
 //
 // What the store keeps (meta), never the root key in the clear:
 //   root.seal     strategy name             root.shamir   "threshold/shares"
-//   root.check    RootKey::Seal of a fixed value: tells a wrong key (or wrong shares) apart
+//   root.check    RootKey::Seal of a fixed value: tells a wrong key (or wrong shares) apart.
+//                 A node whose key does not open it refuses to start (or to unseal), naming
+//                 its key's id and the id the store was initialised with (the blob's header).
 //   root.derive   the DeriveKey secret, sealed (absent in old data dirs: the root itself)
 //   root.pkcs11   the HSM-wrapped root key
 //   root.pending  during a rotation: the other key (new before the commit, old after it)
 //                 sealed under the committed one
+//
+// Initialisation of a new store is race-free when several nodes start on it at once: each
+// writes its values with MetaStore::PutMetaIfAbsent (PKCS#11: the wrapped root first, and the
+// others unwrap the winner's; then root.check, root.derive and, last, root.seal) and goes on
+// with what the store holds. A node whose key differs from the winner's refuses to start.
 //
 // Rotation (RotateRoot): new key K2 -> root.pending -> the holder encrypts with K2 and opens
 // both -> wait for every RootKey::Hold taken under K1 (requests, and background writers such
@@ -47,14 +55,15 @@
 #include "crypto/root_key.h"
 #include "crypto/shamir.h"
 #include "seal/pkcs11_wrap.h"
+#include "storage/meta_store.h"
 #include "storage/root_store.h"
-#include "storage/store.h"
 
 namespace arcana::seal {
 
 struct SealOptions {
-  std::string type;  // "" = what the data dir records (keyfile for a new one)
+  std::string type;  // "" = what the store records (keyfile for a new one)
   std::string data_dir;
+  std::string root_key_file;  // keyfile: the key's path; "" = <data_dir>/root.key
   Pkcs11Options pkcs11;
   // A Shamir unseal or rekey attempt with no share for this long is dropped, so a
   // stalled (or hostile) attempt cannot block the share holders for ever.
@@ -94,7 +103,7 @@ class SealManager {
  public:
   // KMS key materials are rewrapped through rot (RootOfTrustStore::RewrapRootBlobs walks them
   // in the same transaction as every other root-wrapped blob).
-  SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
+  SealManager(SealOptions opts, storage::MetaStore& meta, storage::RootOfTrustStore& rot,
               crypto::RootKey& root);
 
   // At start: a new data dir gets a root key (keyfile / pkcs11; shamir needs operator
@@ -138,13 +147,19 @@ class SealManager {
   // Offline (CLI `operator init`): makes data dir's store a shamir one with a new root key,
   // installs it into root (so the caller can create the first access key) and returns the
   // shares. Errors: kInvalidParameter when the store was initialised already.
-  static Result<std::vector<std::string>> InitShamir(storage::Store& store,
+  static Result<std::vector<std::string>> InitShamir(storage::MetaStore& meta,
                                                      storage::RootOfTrustStore& rot,
                                                      crypto::RootKey& root, int shares,
                                                      int threshold);
 
  private:
   Status UnsealWith(std::string key);  // verify against root.check, install, recover
+  // A new store: records this node's root key, or adopts what a node that started at the
+  // same time recorded first (see Initialisation above), and installs it.
+  Status InitializeStore(const std::string& type, std::string key);
+  // The refusal when `key` does not open the store's verification value `check`.
+  Status Mismatch(const std::string& type, const std::string& key, const std::string& check) const;
+  std::string KeyFilePath() const;
   Status Recover();                    // roll back an interrupted rotation
   Result<size_t> RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
                            std::vector<std::string> deletes);
@@ -163,7 +178,7 @@ class SealManager {
                   const char* what);
 
   SealOptions opts_;
-  storage::Store& store_;
+  storage::MetaStore& store_;
   storage::RootOfTrustStore& rot_;
   crypto::RootKey& root_;
 
