@@ -105,7 +105,8 @@ Result<std::optional<std::string>> RewrapEnvelope(const crypto::RootKey& root,
 
 }  // namespace
 
-SealManager::SealManager(SealOptions opts, storage::MetaStore& store, storage::RootOfTrustStore& rot,
+SealManager::SealManager(SealOptions opts, storage::MetaStore& store,
+                         storage::RootOfTrustStore& rot,
                          crypto::RootKey& root)
     : opts_(std::move(opts)), store_(store), rot_(rot), root_(root) {}
 

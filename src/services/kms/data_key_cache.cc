@@ -9,7 +9,9 @@ void AppendField(std::string& out, std::string_view field) {
   // Length-prefixed, so no choice of account, region or context can make two different
   // inputs produce the same key.
   const uint32_t n = static_cast<uint32_t>(field.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((n >> shift) & 0xff));
+  }
   out.append(field);
 }
 }  // namespace

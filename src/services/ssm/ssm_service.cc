@@ -57,7 +57,9 @@ Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const 
   // Expired: the Expiration policy deletes it. At the revision read, so an overwrite that
   // committed meanwhile (with its own policies) is never lost; the store skips it then.
   auto gone = store_.DeleteParameters(scope, {{key, p->revision}}, "ExpireParameter");
-  if (!gone.ok()) spdlog::warn("could not delete an expired parameter: {}", gone.status().message());
+  if (!gone.ok()) {
+    spdlog::warn("could not delete an expired parameter: {}", gone.status().message());
+  }
   return std::optional<Parameter>();
 }
 
