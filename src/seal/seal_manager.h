@@ -63,11 +63,11 @@ namespace arcana::seal {
 struct SealOptions {
   std::string type;  // "" = what the store records (keyfile for a new one)
   std::string data_dir;
-  std::string root_key_file;  // keyfile: the key's path; "" = <data_dir>/root.key
   Pkcs11Options pkcs11;
   // A Shamir unseal or rekey attempt with no share for this long is dropped, so a
   // stalled (or hostile) attempt cannot block the share holders for ever.
   std::chrono::seconds attempt_ttl{600};
+  std::string root_key_file;  // keyfile: the key's path; "" = <data_dir>/root.key
 };
 
 struct SealStatus {
