@@ -260,20 +260,20 @@ std::string SealManager::KeyFilePath() const {
 
 Status SealManager::Mismatch(const std::string& type, const std::string& key,
                              const std::string& check) const {
-  const std::string ids = "root key " + crypto::RootKey::IdOf(key) +
-                          ", but this store was initialised with root key " +
-                          (SealedUnderId(check).empty() ? "(unknown)" : SealedUnderId(check));
+  const std::string stored = SealedUnderId(check).empty() ? "(unknown)" : SealedUnderId(check);
+  const std::string ids = "it holds root key " + crypto::RootKey::IdOf(key) +
+                          ", but the store was initialised with root key " + stored +
+                          " (its verification value root.check does not open)";
   if (type == "keyfile") {
     return Status(ErrorCode::kInvalidParameter,
-                  "the root key file " + KeyFilePath() + " holds " + ids +
-                      " (its verification value root.check does not open). Every node on one "
-                      "store needs the same key file: copy it from a node of this store "
-                      "(--root-key-file / ARCANA_ROOT_KEY_FILE)");
+                  "the root key file " + KeyFilePath() + " does not match this store: " + ids +
+                      ". Every node on one store needs the same key file: copy it from a node "
+                      "of this store (--root-key-file / ARCANA_ROOT_KEY_FILE)");
   }
   if (type == "pkcs11") {
     return Status(ErrorCode::kInvalidParameter,
-                  "the HSM unwrapped " + ids +
-                      ": every node on one store needs the same PKCS#11 token and wrapping key");
+                  "the key the HSM unwrapped does not match this store: " + ids +
+                      ". Every node on one store needs the same PKCS#11 token and wrapping key");
   }
   return Status(ErrorCode::kInvalidParameter,
                 "the key does not match this store's root key (verification failed)");
