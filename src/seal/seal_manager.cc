@@ -199,6 +199,14 @@ Result<std::string> SealManager::AutoUnsealKey() {
         keyfile::Remove(fresh);
       }
     }
+    if (!keyfile::Exists(path)) {
+      // Only a new store gets a new key file: this one already has a root key.
+      return Status(ErrorCode::kInvalidParameter,
+                    "the root key file " + path + " does not exist, but this store was "
+                    "initialised with root key " + SealedUnderId(check) + ". Every node on one "
+                    "store needs the same key file: copy it from a node of this store "
+                    "(--root-key-file / ARCANA_ROOT_KEY_FILE)");
+    }
     return keyfile::Read(path);
   }
   if (type == "pkcs11") {

@@ -65,7 +65,15 @@ TEST_F(SealClusterTest, ANodeWithAnotherKeyFileRefusesToStartNamingBothKeys) {
   crypto::RootKey a;
   ASSERT_TRUE(Node(a, "a")->Start().ok());  // initialises the store with a/root.key
   crypto::RootKey b;
-  Status st = Node(b, "b")->Start();        // b/root.key: a new, different key
+  // No key file at all: an initialised store never gets a new one.
+  Status missing = Node(b, "b")->Start();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find("does not exist"), std::string::npos) << missing.message();
+  EXPECT_NE(missing.message().find(a.id()), std::string::npos) << missing.message();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "b" / "root.key"));
+  // Another key in the file.
+  ASSERT_TRUE(seal::keyfile::CreateIfAbsent((dir_ / "b" / "root.key").string()).ok());
+  Status st = Node(b, "b")->Start();
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), ErrorCode::kInvalidParameter);
   auto other = seal::keyfile::Read((dir_ / "b" / "root.key").string());
