@@ -47,6 +47,24 @@ def test_store_and_root_key_file_live_where_they_are_told(tmp_path):
     finally:
         srv.stop()
 
+    # The offline CLI takes the same options (and variables).
+    cli = ARCANAD.parent / "arcana"
+    made = subprocess.run([str(cli), "--data-dir", str(node), "--store", f"sqlite:{store}",
+                           "--root-key-file", str(keys / "root.key"), "access-key", "create"],
+                          capture_output=True, text=True, timeout=30)
+    assert made.returncode == 0, made.stderr
+    assert "AWS_ACCESS_KEY_ID=" in made.stdout
+    full_env = dict(os.environ, **env)
+    listed = subprocess.run([str(cli), "--data-dir", str(node), "access-key", "list"],
+                            capture_output=True, text=True, timeout=30, env=full_env)
+    assert listed.returncode == 0, listed.stderr
+    assert made.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0] in listed.stdout
+    # Without the store's root key file it refuses, and says why.
+    refused = subprocess.run([str(cli), "--data-dir", str(node), "--store", f"sqlite:{store}",
+                              "access-key", "create"], capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0
+    assert "does not exist" in refused.stderr, refused.stderr
+
 
 def test_a_node_without_the_stores_root_key_refuses_to_start(tmp_path):
     store = tmp_path / "store"
