@@ -1,9 +1,9 @@
 // Deletions done by background jobs commit at the revision that showed the item due, so a
 // change committed in between wins (issue 9): a RestoreSecret that lands while the purge job
-// is deleting the secret, an overwrite that lands while the expiry job deletes a parameter.
-// (KMS key purges use the same rule: KeyRing::Purge deletes at the key's revision.) Each race
-// is made deterministic by a store decorator that commits the competing change just before
-// the job's delete reaches the store.
+// is deleting the secret, an overwrite that lands while the expiry job deletes a parameter, a
+// CancelKeyDeletion that lands while the maintenance job purges a KMS key. Each race is made
+// deterministic by a store decorator that commits the competing change just before the job's
+// delete reaches the store.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,6 +13,9 @@
 
 #include "crypto/envelope.h"
 #include "crypto/random.h"
+#include "domain/kms/rules.h"
+#include "services/kms/key_ring.h"
+#include "services/kms/kms_service.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"
 #include "storage/stores.h"
@@ -104,6 +107,78 @@ class RacingParameterStore final : public storage::ParameterStore {
   std::function<void()> before_;
 };
 
+class RacingKmsStore final : public storage::KmsStore {
+ public:
+  using Key = domain::kms::Key;
+  using Alias = domain::kms::Alias;
+  using Grant = domain::kms::Grant;
+  using Material = storage::KeyMaterialRecord;
+  RacingKmsStore(storage::KmsStore& b, std::function<void()> before_delete)
+      : b_(b), before_(std::move(before_delete)) {}
+  Result<std::optional<Key>> GetKmsKey(const storage::Scope& s, const std::string& id) override {
+    return b_.GetKmsKey(s, id);
+  }
+  Result<std::vector<Key>> ListKmsKeys(const storage::Scope& s, const std::string& a,
+                                       size_t l) override {
+    return b_.ListKmsKeys(s, a, l);
+  }
+  Result<std::vector<Key>> ListKmsKeysDue(int64_t now, size_t l) override {
+    return b_.ListKmsKeysDue(now, l);
+  }
+  Status PutKmsKey(const Key& k, const std::vector<Material>& m, const std::string& c) override {
+    return b_.PutKmsKey(k, m, c);
+  }
+  Status CreateKmsKeyWithAlias(const Key& k, const std::vector<Material>& m,
+                               const Alias& a) override {
+    return b_.CreateKmsKeyWithAlias(k, m, a);
+  }
+  Result<std::optional<Material>> GetKeyMaterial(const std::string& k,
+                                                 const std::string& m) override {
+    return b_.GetKeyMaterial(k, m);
+  }
+  Status DeleteKmsKey(const storage::Scope& s, const std::string& id, int64_t rev) override {
+    if (before_) std::exchange(before_, nullptr)();
+    return b_.DeleteKmsKey(s, id, rev);
+  }
+  Result<std::optional<Alias>> GetKmsAlias(const storage::Scope& s,
+                                           const std::string& n) override {
+    return b_.GetKmsAlias(s, n);
+  }
+  Result<std::vector<Alias>> ListKmsAliases(const storage::Scope& s, const std::string& k,
+                                            const std::string& a, size_t l) override {
+    return b_.ListKmsAliases(s, k, a, l);
+  }
+  Status PutKmsAlias(const Alias& a, bool create) override { return b_.PutKmsAlias(a, create); }
+  Status DeleteKmsAlias(const storage::Scope& s, const std::string& n) override {
+    return b_.DeleteKmsAlias(s, n);
+  }
+  Status PutKmsGrant(const Grant& g) override { return b_.PutKmsGrant(g); }
+  Result<std::vector<Grant>> ListKmsGrants(const storage::Scope& s, const std::string& k,
+                                           const std::string& a, size_t l) override {
+    return b_.ListKmsGrants(s, k, a, l);
+  }
+  Result<std::vector<Grant>> ListKmsGrantsByRetiringPrincipal(const storage::Scope& s,
+                                                              const std::string& p,
+                                                              const std::string& a,
+                                                              size_t l) override {
+    return b_.ListKmsGrantsByRetiringPrincipal(s, p, a, l);
+  }
+  Status DeleteKmsGrant(const storage::Scope& s, const std::string& k,
+                        const std::string& g) override {
+    return b_.DeleteKmsGrant(s, k, g);
+  }
+  Result<std::vector<Material>> ListKeyMaterials() override { return b_.ListKeyMaterials(); }
+  Status RewrapKeyMaterials(
+      const std::function<Result<std::string>(const Material&)>& fn) override {
+    return b_.RewrapKeyMaterials(fn);
+  }
+  Status WipeKms() override { return b_.WipeKms(); }
+
+ private:
+  storage::KmsStore& b_;
+  std::function<void()> before_;
+};
+
 class JobRaceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -191,6 +266,57 @@ TEST_F(JobRaceTest, AnOverwriteThatLandsDuringTheExpirySweepWins) {
   ASSERT_TRUE(after.ok());
   ASSERT_TRUE(after->has_value()) << "the expiry sweep deleted an overwritten parameter";
   EXPECT_EQ((*after)->Latest().version, 2);
+}
+
+TEST_F(JobRaceTest, ACancelKeyDeletionThatLandsDuringThePurgeWins) {
+  namespace dk = domain::kms;
+  storage::KmsStore& backend = stores_->kms();
+  services::kms::KeyRing plain_ring(backend, root_);
+  dk::Key k;
+  k.account = scope_.account;
+  k.region = scope_.region;
+  k.key_id = dk::NewKeyId(false);
+  k.arn = dk::KeyArn(k.region, k.account, k.key_id);
+  k.created_ms = 1;
+  k.key_spec = "SYMMETRIC_DEFAULT";
+  k.key_usage = "ENCRYPT_DECRYPT";
+  k.policy = dk::DefaultKeyPolicy(k.account);
+  ASSERT_TRUE(plain_ring.CreateKey(k, 1).ok());
+  {
+    auto fresh = backend.GetKmsKey(scope_, k.key_id);
+    ASSERT_TRUE(fresh.ok() && fresh->has_value());
+    dk::Key pending = **fresh;
+    pending.key_state = dk::kStatePendingDeletion;
+    pending.deletion_ms = kNow - 1;  // its waiting period has ended
+    ASSERT_TRUE(backend.PutKmsKey(pending, {}, "ScheduleKeyDeletion").ok());
+  }
+
+  RacingKmsStore racing(backend, [&] {
+    auto fresh = backend.GetKmsKey(scope_, k.key_id);
+    ASSERT_TRUE(fresh.ok() && fresh->has_value());
+    dk::Key cancelled = **fresh;
+    cancelled.key_state = dk::kStateDisabled;
+    cancelled.deletion_ms.reset();
+    ASSERT_TRUE(backend.PutKmsKey(cancelled, {}, "CancelKeyDeletion").ok());
+  });
+  services::kms::KeyRing ring(racing, root_);
+  services::kms::KmsService kms(ring);
+  ASSERT_TRUE(kms.Maintain(kNow).ok());
+  auto after = backend.GetKmsKey(scope_, k.key_id);
+  ASSERT_TRUE(after.ok());
+  ASSERT_TRUE(after->has_value()) << "the purge deleted a key whose deletion was cancelled";
+  EXPECT_EQ((*after)->key_state, dk::kStateDisabled);
+
+  // Without a competing change the purge does its job.
+  dk::Key again = **after;
+  again.key_state = dk::kStatePendingDeletion;
+  again.deletion_ms = kNow - 1;
+  ASSERT_TRUE(backend.PutKmsKey(again, {}, "ScheduleKeyDeletion").ok());
+  services::kms::KmsService plain(plain_ring);
+  ASSERT_TRUE(plain.Maintain(kNow).ok());
+  auto gone = backend.GetKmsKey(scope_, k.key_id);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
 }
 
 }  // namespace
