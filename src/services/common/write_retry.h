@@ -34,7 +34,9 @@
 namespace arcana::services {
 
 struct RetryPolicy {
-  int max_attempts = 10;  // attempts in all (>= 1)
+  // Attempts in all (>= 1). Each conflict means another writer committed, so n writers of
+  // one aggregate all finish within n attempts; jitter keeps most well under that.
+  int max_attempts = 20;
   std::chrono::microseconds base_delay{250};  // cap of the first wait; doubles each attempt
   std::chrono::microseconds max_delay{20000};  // the cap never grows past this
   // Waits between attempts; tests replace it to observe the delays without sleeping.
