@@ -34,8 +34,8 @@
 namespace arcana::services {
 
 struct RetryPolicy {
-  // Attempts in all (>= 1). Each conflict means another writer committed, so n writers of
-  // one aggregate all finish within n attempts; jitter keeps most well under that.
+  // Attempts in all (>= 1). Every conflict means another writer committed, so n writers
+  // racing on one aggregate all finish within n attempts unless more keep arriving.
   int max_attempts = 20;
   std::chrono::microseconds base_delay{250};  // cap of the first wait; doubles each attempt
   std::chrono::microseconds max_delay{20000};  // the cap never grows past this
