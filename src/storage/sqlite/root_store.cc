@@ -1,31 +1,16 @@
-// SqliteStore's RootOfTrustStore methods (storage/root_store.h).
-#include "storage/sqlite_db.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/root_store.h"
 
-namespace arcana::storage {
+#include <set>
 
-using namespace sqlite;  // NOLINT: the plumbing this file is built on
+#include "storage/sqlite/kms_store.h"
+
+namespace arcana::storage::sqlite {
 
 namespace {
+constexpr const char* kRewrapKind = "RewrapRootBlobs";
+}  // namespace
 
-// Rolls back unless committed.
-class Txn {
- public:
-  explicit Txn(Conn& c) : c_(c) {}
-  Status Begin() { return c_.Exec("BEGIN IMMEDIATE"); }
-  Status Commit() {
-    Status st = c_.Exec("COMMIT");
-    if (st.ok()) done_ = true;
-    return st;
-  }
-  ~Txn() {
-    if (!done_) (void)c_.Exec("ROLLBACK");
-  }
-
- private:
-  Conn& c_;
-  bool done_ = false;
-};
+namespace {
 
 struct Row {
   std::string a, b, c, d, blob;
@@ -73,14 +58,16 @@ Status ApplyMeta(Conn& c, const std::vector<std::pair<std::string, std::string>>
 }
 }  // namespace
 
-Result<size_t> SqliteStore::RewrapRootBlobs(
+Result<size_t> SqliteRootStore::RewrapRootBlobs(
     const std::vector<std::string>& meta_keys, const RewrapFn& fn,
     const std::vector<std::pair<std::string, std::string>>& puts,
     const std::vector<std::string>& deletes) {
-  ARCANA_LEASE(c, pool_);
-  Txn txn(*c);
-  ARCANA_RETURN_IF_ERROR(txn.Begin());
   size_t changed = 0;
+  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
+  changed = 0;
+  Conn* c = &txn.conn();
+  std::set<std::string> secret_arns;
+  bool materials_changed = false;
 
   ARCANA_ASSIGN_OR_RETURN(
       auto keys, ReadRows(*c, "SELECT id, account, principal, sealed FROM access_keys", 4));
@@ -95,6 +82,7 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
     BindBlob(st, 1, *nb);
     BindText(st, 2, r.a);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap access key");
+    ARCANA_RETURN_IF_ERROR(txn.AddChange(r.b, "", "arcana", r.a, kRewrapKind));
     ++changed;
   }
 
@@ -111,6 +99,7 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
     BindText(st, 2, r.a);
     BindText(st, 3, r.b);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap secret value");
+    secret_arns.insert(r.a);
     ++changed;
   }
 
@@ -129,6 +118,7 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
     BindText(st, 2, r.a);
     BindText(st, 3, r.b);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap key material");
+    materials_changed = true;
     ++changed;
   }
 
@@ -153,19 +143,27 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
     if (sqlite3_step(up) != SQLITE_DONE) return DbError(c->db(), "rewrap meta");
     ++changed;
   }
-  ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
-  ARCANA_RETURN_IF_ERROR(txn.Commit());
-  ForgetCachedSecrets();  // sealed values changed under unchanged metadata
+  // Sealed values changed under unchanged metadata: tell every cache of them.
+  for (const auto& arn : secret_arns) {
+    sqlite3_stmt* st = c->Prepare("SELECT account, region FROM secrets WHERE arn = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindText(st, 1, arn);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(c->db(), "read secret");
+    std::string account = rc == SQLITE_ROW ? ColText(st, 0) : "";
+    std::string region = rc == SQLITE_ROW ? ColText(st, 1) : "";
+    sqlite3_reset(st);
+    ARCANA_RETURN_IF_ERROR(txn.AddChange(account, region, "secretsmanager", arn, kRewrapKind));
+  }
+  if (materials_changed) ARCANA_RETURN_IF_ERROR(AppendKeyMaterialChanges(txn, kRewrapKind));
+  return ApplyMeta(*c, puts, deletes);
+  }));
   return changed;
 }
 
-Status SqliteStore::UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
-                               const std::vector<std::string>& deletes) {
-  ARCANA_LEASE(c, pool_);
-  Txn txn(*c);
-  ARCANA_RETURN_IF_ERROR(txn.Begin());
-  ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
-  return txn.Commit();
+Status SqliteRootStore::UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
+                                   const std::vector<std::string>& deletes) {
+  return db_.Write([&](WriteTxn& txn) { return ApplyMeta(txn.conn(), puts, deletes); });
 }
 
-}  // namespace arcana::storage
+}  // namespace arcana::storage::sqlite
