@@ -181,7 +181,7 @@ Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
   key.materials = {m};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
-  return store_.PutKmsKey(key, {rec}, /*create_only=*/true);
+  return store_.PutKmsKey(key, {rec}, "CreateKey");
 }
 
 Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_ms) {
@@ -193,7 +193,8 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   key.materials.push_back(m);
   if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
-  return store_.PutKmsKey(key, {rec}, /*create_only=*/false);
+  return store_.PutKmsKey(key, {rec},
+                          rotation_type == "AUTOMATIC" ? "RotateKey" : "RotateKeyOnDemand");
 }
 
 Status KeyRing::Purge(const Key& key) {
@@ -201,7 +202,7 @@ Status KeyRing::Purge(const Key& key) {
     std::lock_guard<std::mutex> l(cache_mu_);
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
-  return store_.DeleteKmsKey({key.account, key.region}, key.key_id);
+  return store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision);
 }
 
 void KeyRing::ForgetMaterials() {

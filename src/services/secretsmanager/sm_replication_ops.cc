@@ -122,7 +122,7 @@ Result<std::string> SecretsManagerService::ReplicateSecretToRegions(const In& in
                                      writes, deleted));
   s.last_changed_ms = ctx.now_ms;
   writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
+  ARCANA_RETURN_IF_ERROR(Commit("ReplicateSecretToRegions", std::move(writes), std::move(deleted)));
   return ReplicationOutput(s);
 }
 
@@ -145,7 +145,7 @@ Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In
   s.last_changed_ms = ctx.now_ms;
   std::vector<storage::SecretWrite> writes(1);
   writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
+  ARCANA_RETURN_IF_ERROR(Commit("RemoveRegionsFromReplication", std::move(writes), std::move(deleted)));
   return ReplicationOutput(s);
 }
 
@@ -189,7 +189,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
   std::vector<storage::SecretWrite> writes;
   writes.push_back({primary, {}, {}});
   writes.push_back(std::move(pw));
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  ARCANA_RETURN_IF_ERROR(Commit("StopReplicationToReplica", std::move(writes)));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
