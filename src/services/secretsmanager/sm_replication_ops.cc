@@ -160,6 +160,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
   }
   Secret& primary = l.primary;
   Secret promoted = primary;  // metadata, tags, versions and labels as of now
+  promoted.revision = l.self.revision;  // it overwrites the replica's row
   promoted.arn = l.self.arn;
   promoted.region = l.self.region;
   promoted.created_ms = l.self.created_ms;
