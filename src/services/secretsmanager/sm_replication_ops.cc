@@ -105,7 +105,7 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
     replica.created_ms = ctx.now_ms;
     replica.primary_arn = primary.arn;
     replica.primary_region = primary.region;
-    writes.push_back({std::move(replica), {}, {}});
+    writes.push_back({std::move(replica), {}, {}, {}});
     primary.replicas.push_back(status);
   }
   return Status::Ok();
@@ -188,7 +188,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
                          primary.replicas.end());
   primary.last_changed_ms = ctx.now_ms;
   std::vector<storage::SecretWrite> writes;
-  writes.push_back({primary, {}, {}});
+  writes.push_back({primary, {}, {}, {}});
   writes.push_back(std::move(pw));
   ARCANA_RETURN_IF_ERROR(Commit("StopReplicationToReplica", std::move(writes)));
   rapidjson::StringBuffer buf;

@@ -238,12 +238,13 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
     for (Request* q : batch) q->status = s;
   };
   if (Status s = c.Exec("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
-  WriteTxn txn(c, NowMs());
+  const int64_t now_ms = NowMs();
   bool changed = false;
   for (Request* q : batch) {
+    // Each write in its own savepoint: a failed one is undone alone.
     Status s = c.Exec("SAVEPOINT w");
     if (s.ok()) {
-      WriteTxn own(c, txn.now_ms());
+      WriteTxn own(c, now_ms);
       s = (*q->fn)(own);
       if (s.ok()) {
         s = c.Exec("RELEASE w");

@@ -59,6 +59,7 @@ const char* const kKmsMigrationSteps[] = {
     // grants by retiring principal in grant id order).
     R"sql(
     ALTER TABLE kms_keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+    DROP INDEX kms_aliases_by_target;
     CREATE INDEX kms_aliases_by_key ON kms_aliases(account, region, target_key_id, name);
     DROP INDEX kms_grants_by_retiring;
     CREATE INDEX kms_grants_by_retiring ON kms_grants(account, region, retiring, grant_id);

@@ -56,14 +56,12 @@ Status ApplyMeta(Conn& c, const std::vector<std::pair<std::string, std::string>>
   }
   return Status::Ok();
 }
-}  // namespace
 
-Result<size_t> SqliteRootStore::RewrapRootBlobs(
-    const std::vector<std::string>& meta_keys, const RewrapFn& fn,
-    const std::vector<std::pair<std::string, std::string>>& puts,
-    const std::vector<std::string>& deletes) {
-  size_t changed = 0;
-  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
+// The whole rewrap, inside one write transaction (see RewrapRootBlobs).
+Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
+                 const RootOfTrustStore::RewrapFn& fn,
+                 const std::vector<std::pair<std::string, std::string>>& puts,
+                 const std::vector<std::string>& deletes, size_t& changed) {
   changed = 0;
   Conn* c = &txn.conn();
   std::set<std::string> secret_arns;
@@ -157,6 +155,16 @@ Result<size_t> SqliteRootStore::RewrapRootBlobs(
   }
   if (materials_changed) ARCANA_RETURN_IF_ERROR(AppendKeyMaterialChanges(txn, kRewrapKind));
   return ApplyMeta(*c, puts, deletes);
+}
+}  // namespace
+
+Result<size_t> SqliteRootStore::RewrapRootBlobs(
+    const std::vector<std::string>& meta_keys, const RewrapFn& fn,
+    const std::vector<std::pair<std::string, std::string>>& puts,
+    const std::vector<std::string>& deletes) {
+  size_t changed = 0;
+  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) {
+    return RewrapAll(txn, meta_keys, fn, puts, deletes, changed);
   }));
   return changed;
 }
