@@ -1,11 +1,41 @@
 #include "storage/stores.h"
 
+#include "storage/cached_kms_store.h"
+#include "storage/cached_secret_store.h"
 #include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana::storage {
 
 namespace {
 constexpr std::string_view kSqlitePrefix = "sqlite:";
+
+// A backend's Stores with this node's caches in front of the hot components (secrets, KMS
+// keys), driven by the backend's change follower. Everything else goes to the backend.
+class CachedStores final : public Stores {
+ public:
+  explicit CachedStores(std::unique_ptr<Stores> backend)
+      : backend_(std::move(backend)),
+        secrets_(backend_->secrets(), backend_->follower()),
+        kms_(backend_->kms(), backend_->follower()) {}
+
+  SecretStore& secrets() override { return secrets_; }
+  ParameterStore& parameters() override { return backend_->parameters(); }
+  KmsStore& kms() override { return kms_; }
+  AccessKeyStore& access_keys() override { return backend_->access_keys(); }
+  MetaStore& meta() override { return backend_->meta(); }
+  RootOfTrustStore& root() override { return backend_->root(); }
+  ChangeLog& changes() override { return backend_->changes(); }
+  JobStore& jobs() override { return backend_->jobs(); }
+  ChangeFollower& follower() override { return backend_->follower(); }
+  const char* backend() const override { return backend_->backend(); }
+  // The wipe appends a change per resource it drops, so the caches follow it.
+  Status WipeResources() override { return backend_->WipeResources(); }
+
+ private:
+  std::unique_ptr<Stores> backend_;
+  CachedSecretStore secrets_;
+  CachedKmsStore kms_;
+};
 
 Status BadLocation() {
   return Status(ErrorCode::kInvalidParameter,
@@ -55,8 +85,11 @@ std::string Redacted(const StoreLocation& where) {
 
 Result<std::unique_ptr<Stores>> OpenStores(const StoreLocation& where) {
   switch (where.kind) {
-    case StoreLocation::Kind::kSqlite:
-      return sqlite::OpenSqliteStores(where.sqlite_dir + "/arcana.db");
+    case StoreLocation::Kind::kSqlite: {
+      ARCANA_ASSIGN_OR_RETURN(auto backend,
+                              sqlite::OpenSqliteStores(where.sqlite_dir + "/arcana.db"));
+      return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
+    }
     case StoreLocation::Kind::kPostgres:
       break;
   }

@@ -16,6 +16,7 @@ class SqliteChangeLog : public ChangeLog {
   static Migrations Schema();
 
   Result<int64_t> Head() override { return db_.head(); }
+  bool HeadIsLocal() const override { return true; }
   Result<std::vector<Change>> ReadChanges(int64_t after_seq, size_t limit) override;
   void WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout) override {
     db_.WaitForChange(after_seq, timeout);

@@ -1,8 +1,6 @@
 #include "storage/sqlite/root_store.h"
 
-#include <set>
-
-#include "storage/sqlite/kms_store.h"
+#include "storage/change_log.h"
 
 namespace arcana::storage::sqlite {
 
@@ -64,8 +62,6 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
                  const std::vector<std::string>& deletes, size_t& changed) {
   changed = 0;
   Conn* c = &txn.conn();
-  std::set<std::string> secret_arns;
-  bool materials_changed = false;
 
   ARCANA_ASSIGN_OR_RETURN(
       auto keys, ReadRows(*c, "SELECT id, account, principal, sealed FROM access_keys", 4));
@@ -80,7 +76,6 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
     BindBlob(st, 1, *nb);
     BindText(st, 2, r.a);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap access key");
-    ARCANA_RETURN_IF_ERROR(txn.AddChange(r.b, "", "arcana", r.a, kRewrapKind));
     ++changed;
   }
 
@@ -97,7 +92,6 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
     BindText(st, 2, r.a);
     BindText(st, 3, r.b);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap secret value");
-    secret_arns.insert(r.a);
     ++changed;
   }
 
@@ -116,7 +110,6 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
     BindText(st, 2, r.a);
     BindText(st, 3, r.b);
     if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap key material");
-    materials_changed = true;
     ++changed;
   }
 
@@ -141,19 +134,8 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
     if (sqlite3_step(up) != SQLITE_DONE) return DbError(c->db(), "rewrap meta");
     ++changed;
   }
-  // Sealed values changed under unchanged metadata: tell every cache of them.
-  for (const auto& arn : secret_arns) {
-    sqlite3_stmt* st = c->Prepare("SELECT account, region FROM secrets WHERE arn = ?");
-    if (!st) return DbError(c->db(), "prepare");
-    BindText(st, 1, arn);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(c->db(), "read secret");
-    std::string account = rc == SQLITE_ROW ? ColText(st, 0) : "";
-    std::string region = rc == SQLITE_ROW ? ColText(st, 1) : "";
-    sqlite3_reset(st);
-    ARCANA_RETURN_IF_ERROR(txn.AddChange(account, region, "secretsmanager", arn, kRewrapKind));
-  }
-  if (materials_changed) ARCANA_RETURN_IF_ERROR(AppendKeyMaterialChanges(txn, kRewrapKind));
+  // Sealed bytes changed under unchanged metadata: one change tells every cache of them.
+  ARCANA_RETURN_IF_ERROR(txn.AddChange("", "", "arcana", Change::kRootResource, kRewrapKind));
   return ApplyMeta(*c, puts, deletes);
 }
 }  // namespace

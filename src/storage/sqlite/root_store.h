@@ -1,7 +1,7 @@
 // The SQLite RootOfTrustStore (storage/root_store.h): walks every root-wrapped blob (access
 // keys, secret values, KMS key materials, listed meta keys) in one write transaction.
-// Replaced blobs append Change rows (kind "RewrapRootBlobs"), so caches of sealed values
-// drop them.
+// A rewrap appends one Change (Change::kRootResource, kind "RewrapRootBlobs"), so every
+// cache of sealed bytes drops them.
 #pragma once
 
 #include "storage/root_store.h"
