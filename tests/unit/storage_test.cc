@@ -2,6 +2,7 @@
 // atomic commits, revisions and conflicts, change rows, paging, counts, jobs, migrations,
 // group commit.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,7 +12,11 @@
 #include "storage/secret_codec.h"
 #include "domain/kms/rules.h"
 #include "domain/ssm/names.h"
+#include "storage/kms_codec.h"
+#include "storage/parameter_codec.h"
 #include "storage/sqlite/change_log.h"
+#include "storage/sqlite/kms_store.h"
+#include "storage/sqlite/parameter_store.h"
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/secret_store.h"
 #include "storage/sqlite/sqlite_stores.h"
@@ -692,6 +697,85 @@ TEST(SqliteGroupCommit, OneBatchKeepsTheGoodWritesAndDropsTheFailedOne) {
     EXPECT_EQ((*db)->head(), kWriters);  // the failed write's change row was rolled back
   }
   std::filesystem::remove_all(dir);
+}
+
+// A data dir written before issue 9 (first migrations only) opens with every row at
+// revision 1, the ListSecrets sort columns filled from the metadata, and parameter counts.
+TEST_F(SqliteStoreTest, MigratesAStoreWrittenBeforeRevisions) {
+  stores_.reset();
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  const std::string path = (dir_ / "db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto exec = [&](const std::string& sql) {
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+        << (err ? err : "") << " in " << sql.substr(0, 80);
+    sqlite3_free(err);
+  };
+  auto quote = [](const std::string& v) {
+    std::string out = "'";
+    for (char ch : v) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+    return out + "'";
+  };
+  exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)");
+  for (auto m : {sqlite::SqliteSecretStore::Schema(), sqlite::SqliteKmsStore::Schema(),
+                 sqlite::SqliteParameterStore::Schema()}) {
+    exec(m.steps[0]);
+    exec(std::string("INSERT INTO meta VALUES ('schema:") + m.component + "', '1')");
+  }
+  auto s = Sample("old");
+  s.last_changed_ms = 1700000000500;
+  s.last_accessed_ms = 1700000000000;
+  exec("INSERT INTO secrets (arn, account, region, name, deleted_ms, meta) VALUES (" +
+       quote(s.arn) + ", " + quote(s.account) + ", " + quote(s.region) + ", " + quote(s.name) +
+       ", NULL, " + quote(EncodeSecretMetadata(s)) + ")");
+  auto p = Param("/old/p", "Advanced");
+  exec("INSERT INTO ssm_parameters (account, region, key, tier, expires_ms, meta) VALUES (" +
+       quote(p.account) + ", " + quote(p.region) + ", " + quote(p.key) + ", 'Advanced', NULL, " +
+       quote(EncodeParameterMetadata(p)) + ")");
+  auto k = KmsKey("old-key");
+  exec("INSERT INTO kms_keys (account, region, key_id, meta) VALUES (" + quote(k.account) +
+       ", " + quote(k.region) + ", " + quote(k.key_id) + ", " + quote(EncodeKmsKey(k)) + ")");
+  sqlite3_close(db);
+
+  Reopen();
+  auto got = **secrets().GetSecretByArn(s.arn);
+  EXPECT_EQ(got.revision, 1);
+  SecretQuery q;
+  q.order = SecretOrder::kLastChanged;
+  q.after = SecretPosition{1700000000499, "", ""};
+  auto page = *secrets().ListSecrets(scope_, q);
+  ASSERT_EQ(page.size(), 1u);  // sorted by the migrated changed_ms column
+  q.after = SecretPosition{1700000000500, "", s.arn};
+  EXPECT_TRUE(secrets().ListSecrets(scope_, q)->empty());
+  EXPECT_EQ((*stores_->parameters().GetParameter(scope_, "/old/p"))->revision, 1);
+  EXPECT_EQ(stores_->parameters().CountParameters(scope_)->advanced, 1);
+  EXPECT_EQ((*stores_->kms().GetKmsKey(scope_, "old-key"))->revision, 1);
+  EXPECT_EQ(*stores_->changes().Head(), 0);
+  // And the migrated rows take part in revision checks.
+  got.description = "new";
+  ASSERT_TRUE(secrets().Commit({{got, {}, {}}}, {}).ok());
+  EXPECT_EQ((*secrets().GetSecretByArn(s.arn))->revision, 2);
+}
+
+// OpenStores puts this node's caches in front of the backend: a read after a write sees it.
+TEST_F(SqliteStoreTest, OpenStoresServesFreshReadsThroughItsCaches) {
+  stores_.reset();
+  auto opened = OpenStores({StoreLocation::Kind::kSqlite, dir_.string(), ""});
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto& st = **opened;
+  EXPECT_STREQ(st.backend(), "sqlite");
+  auto s = Sample("cached");
+  ASSERT_TRUE(st.secrets().Commit({{s, {{"v", "one"}}, {}}}, {}).ok());
+  EXPECT_EQ(**st.secrets().GetSealedValue(s.arn, "v"), "one");
+  auto read = **st.secrets().GetSecretByArn(s.arn);
+  EXPECT_EQ((*st.secrets().GetSecretByArn(s.arn))->description, read.description);  // cached
+  read.description = "changed";
+  ASSERT_TRUE(st.secrets().Commit({{read, {{"v", "two"}}, {}}}, {}).ok());
+  EXPECT_EQ((*st.secrets().GetSecretByArn(s.arn))->description, "changed");
+  EXPECT_EQ(**st.secrets().GetSealedValue(s.arn, "v"), "two");
 }
 
 TEST(StoreLocation, ParsesAndRedacts) {

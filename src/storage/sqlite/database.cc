@@ -4,8 +4,25 @@
 
 namespace arcana::storage::sqlite {
 
+namespace {
+// The database file is locked by another process past the busy timeout, or the disk failed
+// or filled up: the request may succeed later (store_types.h: kServiceUnavailable).
+ErrorCode CodeOf(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+      return ErrorCode::kServiceUnavailable;
+    default:
+      return ErrorCode::kInternalServiceError;
+  }
+}
+}  // namespace
+
 Status DbError(sqlite3* db, const char* what) {
-  return Status(ErrorCode::kInternalServiceError,
+  return Status(CodeOf(sqlite3_errcode(db)),
                 std::string("storage error (") + what + "): " + sqlite3_errmsg(db));
 }
 
@@ -34,10 +51,10 @@ sqlite3_stmt* Conn::Prepare(const char* sql) {
 
 Status Conn::Exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown";
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    return Status(ErrorCode::kInternalServiceError, "storage error: " + msg);
+    return Status(CodeOf(rc), "storage error: " + msg);
   }
   return Status::Ok();
 }
@@ -85,7 +102,7 @@ Result<std::unique_ptr<Conn>> Pool::Open() {
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
-    return Status(ErrorCode::kInternalServiceError, "cannot open database " + path_ + ": " + msg);
+    return Status(CodeOf(rc), "cannot open database " + path_ + ": " + msg);
   }
   sqlite3_busy_timeout(db, 10000);
   auto c = std::make_unique<Conn>(db);
@@ -263,7 +280,9 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
     if (sqlite3_get_autocommit(c.db())) {
       // SQLite rolled the whole transaction back (I/O error, disk full, ...): nothing of
       // this batch is kept, so every write of it fails.
-      Status lost(ErrorCode::kInternalServiceError,
+      Status lost(q->status.code() == ErrorCode::kServiceUnavailable
+                      ? ErrorCode::kServiceUnavailable
+                      : ErrorCode::kInternalServiceError,
                   "storage error: transaction aborted (" + q->status.message() + ")");
       for (Request* o : batch)
         if (o != q) o->status = lost;

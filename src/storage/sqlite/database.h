@@ -39,6 +39,8 @@
 
 namespace arcana::storage::sqlite {
 
+// The error of the last failed call on db: kServiceUnavailable when it may pass later (busy,
+// locked, I/O error, disk full), kInternalServiceError otherwise.
 Status DbError(sqlite3* db, const char* what);
 // kWriteConflict with a message naming what lost the race.
 Status Conflict(const std::string& what);
