@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/root_identity.h"
 #include "audit/audit_log.h"
 #include "auth/access_keys.h"
 #include "auth/authenticator.h"
@@ -31,12 +32,10 @@
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"  // SSM
 #include "services/ssm/ssm_sweeper.h"  // SSM
-#include "storage/sqlite_store.h"
+#include "storage/stores.h"
 
 namespace arcana::app {
 namespace {
-
-constexpr const char* kInitializedMeta = "initialized";
 
 int Fail(const std::string& what) {
   spdlog::critical("{}", what);
@@ -101,76 +100,92 @@ int RunServer(const config::Config& cfg) {
     }
   }
 
+  auto where = storage::ParseStoreLocation(config::EffectiveStore(cfg));
+  if (!where.ok()) return Fail(where.status().message());
+  // Node-local files (operator token, audit log, the default root key file, and the SQLite
+  // store unless --store names another directory).
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
   ::chmod(cfg.data_dir.c_str(), 0700);
-  // One arcanad per data dir: the store's caches rely on being the only writer, and two
-  // servers would race their sweepers. The lock is released when the process exits.
-  int lock_fd = ::open((cfg.data_dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    return Fail("data dir " + cfg.data_dir + " is in use by another arcanad (arcanad.lock)");
+  if (where->kind == storage::StoreLocation::Kind::kSqlite) {
+    const std::string& dir = where->sqlite_dir;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Fail("cannot create store dir " + dir + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    // One arcanad per SQLite store: it keeps its change-sequence head in memory (it must be
+    // the only writer). PostgreSQL stores take any number of nodes. The lock is released
+    // when the process exits.
+    int lock_fd = ::open((dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      return Fail("store dir " + dir + " is in use by another arcanad (arcanad.lock)");
+    }
   }
 
   // The root key holder: empty (sealed) until the root of trust (seal/) unseals it.
   auto root = std::make_unique<crypto::RootKey>();
-  auto store_res = storage::SqliteStore::Open(cfg.data_dir + "/arcana.db");
-  if (!store_res.ok()) return Fail(store_res.status().message());
-  auto& store = **store_res;
-  // Root of trust: key file / PKCS#11 unseal now; a Shamir data dir starts sealed.
-  seal::SealManager sealer(
-      seal::SealOptions{cfg.seal, cfg.data_dir,
-                        seal::Pkcs11Options{cfg.pkcs11_module, cfg.pkcs11_token_label,
-                                            cfg.pkcs11_slot, cfg.pkcs11_pin,
-                                            cfg.pkcs11_key_label}},
-      store, store, *root);
+  auto stores_res = storage::OpenStores(*where);
+  if (!stores_res.ok()) {
+    return Fail("cannot open the store " + storage::Redacted(*where) + ": " +
+                stores_res.status().message());
+  }
+  storage::Stores& stores = **stores_res;
+  // Root of trust: key file / PKCS#11 unseal now; a Shamir store starts sealed. A node whose
+  // root key is not the store's refuses to start here.
+  seal::SealOptions seal_options{cfg.seal, cfg.data_dir,
+                                 seal::Pkcs11Options{cfg.pkcs11_module, cfg.pkcs11_token_label,
+                                                     cfg.pkcs11_slot, cfg.pkcs11_pin,
+                                                     cfg.pkcs11_key_label}};
+  seal_options.root_key_file = config::EffectiveRootKeyFile(cfg);
+  seal::SealManager sealer(std::move(seal_options), stores.meta(), stores.root(), *root);
   if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
-  auto initialized = store.GetMeta(kInitializedMeta);
-  if (!initialized.ok()) return Fail(initialized.status().message());
-  if (!initialized->has_value()) {
-    auto key = auth::CreateAccessKey(store, *root, cfg.account_id,
-                                     Env("ARCANA_ROOT_ACCESS_KEY_ID"),
-                                     Env("ARCANA_ROOT_SECRET_ACCESS_KEY"));
-    if (!key.ok()) return Fail("cannot create the root access key: " + key.status().message());
-    Status m = store.PutMeta(kInitializedMeta, "1");
-    if (!m.ok()) return Fail(m.message());
-    if (Env("ARCANA_ROOT_SECRET_ACCESS_KEY")) {
-      std::cerr << "arcana: new store initialised; root access key " << key->access_key_id
-                << " taken from ARCANA_ROOT_* (secret not shown)\n";
-    } else {
+  // The root identity of a new store: created once, even by nodes starting together.
+  if (!root->sealed()) {
+    auto identity = EnsureRootIdentity(stores.meta(), stores.access_keys(), *root,
+                                       cfg.account_id, Env("ARCANA_ROOT_ACCESS_KEY_ID"),
+                                       Env("ARCANA_ROOT_SECRET_ACCESS_KEY"));
+    if (!identity.ok()) {
+      return Fail("cannot create the root access key: " + identity.status().message());
+    }
+    if (identity->initialised_here && identity->from_environment) {
+      std::cerr << "arcana: new store initialised; root access key "
+                << identity->key->access_key_id << " taken from ARCANA_ROOT_* (secret not shown)\n";
+    } else if (identity->initialised_here) {
       // Shown once: the store keeps the secret only sealed under the root key.
       std::cerr << "\n==================== arcana: new store initialised ====================\n"
                 << "Root identity access key (shown ONCE, store it now):\n"
-                << "  AWS_ACCESS_KEY_ID=" << key->access_key_id << "\n"
-                << "  AWS_SECRET_ACCESS_KEY=" << key->secret_access_key << "\n"
+                << "  AWS_ACCESS_KEY_ID=" << identity->key->access_key_id << "\n"
+                << "  AWS_SECRET_ACCESS_KEY=" << identity->key->secret_access_key << "\n"
                 << "=======================================================================\n\n";
     }
   }
 
   // KMS: data keys of secrets (and parameters) come from KMS keys; values sealed before
   // KMS (root-key-wrapped data keys) stay readable through the provider's legacy path.
-  services::kms::KeyRing kms_keys(store, *root);  // KMS
+  services::kms::KeyRing kms_keys(stores.kms(), *root);  // KMS
   sealer.AddSealListener([&kms_keys] { kms_keys.ForgetMaterials(); });  // no keys while sealed
   services::kms::KmsDataKeyProvider keys(kms_keys, *root);  // KMS
+  sealer.AddSealListener([&keys] { keys.Forget(); });  // no unwrapped data keys while sealed
   services::kms::KmsService kms(kms_keys);  // KMS
-  services::sm::SecretsManagerService secrets_manager(store, keys, *root);
-  services::ssm::SsmService ssm(store, keys, *root, &secrets_manager);  // SSM
+  services::sm::SecretsManagerService secrets_manager(stores.secrets(), keys, *root);
+  services::ssm::SsmService ssm(stores.parameters(), keys, *root, &secrets_manager);  // SSM
   auth::AuthOptions ao;
   ao.dev = cfg.dev;
   ao.dev_account = cfg.account_id;
   ao.default_region = cfg.default_region;
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
-  auth::Authenticator authn(store, *root, ao);
+  auth::Authenticator authn(stores.access_keys(), *root, ao);
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::AllowAllAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
   net::PipelineOptions po;
   po.dev = cfg.dev;
-  po.reset = [&store, &kms_keys] {
-    ARCANA_RETURN_IF_ERROR(store.WipeResources());
+  po.reset = [&stores, &kms_keys, &keys] {
+    ARCANA_RETURN_IF_ERROR(stores.WipeResources());
     kms_keys.ForgetMaterials();  // KMS
-    return store.WipeKms();  // KMS
+    keys.Forget();
+    return Status::Ok();
   };
   // Seal status, unseal, seal, rotate-root; the token works while sealed (access keys do not).
   seal::OperatorOptions oo;
@@ -226,8 +241,10 @@ int RunServer(const config::Config& cfg) {
   services::ssm::ExpirySweeper ssm_sweeper(ssm);  // SSM: Expiration policies
   std::string scheme = tls ? "https" : "http";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  spdlog::info("arcanad serving on {}://{}:{} (data dir {}, account {}){}", scheme, shown_host,
-               *bound, cfg.data_dir, cfg.account_id, cfg.dev ? " [DEV MODE]" : "");
+  // The store as logged never shows a password (storage::Redacted).
+  spdlog::info("arcanad serving on {}://{}:{} (store {}, data dir {}, account {}){}", scheme,
+               shown_host, *bound, storage::Redacted(*where), cfg.data_dir, cfg.account_id,
+               cfg.dev ? " [DEV MODE]" : "");
   pipeline.SetReady(true);
   if (!server.Run(true)) {
     // Handlers are still running on threads that use the store and the services: nothing

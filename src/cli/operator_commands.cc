@@ -75,8 +75,9 @@ void PrintStatus(const rapidjson::Document& d) {
 
 }  // namespace
 
-OperatorCommands::OperatorCommands(CLI::App& app, const std::string& data_dir)
-    : data_dir_(data_dir) {
+OperatorCommands::OperatorCommands(CLI::App& app, const std::string& data_dir,
+                                   const std::string& store_url)
+    : data_dir_(data_dir), store_url_(store_url) {
   op_ = app.add_subcommand("operator", "root of trust: init, unseal, seal, rotate-root, status");
   op_->require_subcommand(1);
   op_->add_option("--endpoint", endpoint_, "arcanad endpoint (http://HOST:PORT or https://HOST:PORT)")
@@ -123,19 +124,20 @@ std::optional<int> OperatorCommands::Run() {
 }
 
 int OperatorCommands::Init() {
-  auto store = storage::SqliteStore::Open(data_dir_ + "/arcana.db");
+  auto store = OpenOfflineStores(data_dir_, store_url_);
   if (!store.ok()) return Die(store.status().message());
   crypto::RootKey root;
-  auto shares = seal::SealManager::InitShamir(**store, **store, root, shares_, threshold_);
+  auto shares = seal::SealManager::InitShamir((*store)->meta(), (*store)->root(), root, shares_,
+                                              threshold_);
   if (!shares.ok()) return Die(shares.status().message());
   auto fixed_id = Env("ARCANA_ROOT_ACCESS_KEY_ID");
   auto fixed_secret = Env("ARCANA_ROOT_SECRET_ACCESS_KEY");
   auto key = auth::CreateAccessKey(
-      **store, root, account_,
+      (*store)->access_keys(), root, account_,
       fixed_id.empty() ? std::nullopt : std::optional<std::string>(fixed_id),
       fixed_secret.empty() ? std::nullopt : std::optional<std::string>(fixed_secret));
   if (!key.ok()) return Die("cannot create the root access key: " + key.status().message());
-  Status m = (*store)->PutMeta("initialized", "1");
+  Status m = (*store)->meta().PutMeta("initialized", "1");
   if (!m.ok()) return Die(m.message());
   const std::string root_id = root.id();
   root.Wipe();
@@ -294,8 +296,16 @@ int OperatorCommands::Online(const std::string& what) {
   return 0;
 }
 
-Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
-                     crypto::RootKey& root) {
+Result<std::unique_ptr<storage::Stores>> OpenOfflineStores(const std::string& data_dir,
+                                                           const std::string& store_url) {
+  ARCANA_ASSIGN_OR_RETURN(auto where, storage::ParseStoreLocation(
+                                          store_url.empty() ? "sqlite:" + data_dir : store_url));
+  return storage::OpenStores(where);
+}
+
+Status UnsealOffline(storage::Stores& stores, const std::string& data_dir,
+                     const std::string& root_key_file, crypto::RootKey& root) {
+  storage::MetaStore& store = stores.meta();
   auto init = store.GetMeta("initialized");
   if (!init.ok()) return init.status();
   if (!init->has_value()) {
@@ -311,12 +321,13 @@ Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
   seal::SealOptions o;
   o.type = Env("ARCANA_SEAL");
   o.data_dir = data_dir;
+  o.root_key_file = root_key_file;
   o.pkcs11.module = Env("ARCANA_PKCS11_MODULE");
   o.pkcs11.token_label = Env("ARCANA_PKCS11_TOKEN_LABEL");
   o.pkcs11.slot = std::atol(Env("ARCANA_PKCS11_SLOT", "-1").c_str());
   o.pkcs11.pin = Env("ARCANA_PKCS11_PIN");
   o.pkcs11.key_label = Env("ARCANA_PKCS11_KEY_LABEL", "arcana-root-wrap");
-  seal::SealManager m(o, store, store, root);
+  seal::SealManager m(o, store, stores.root(), root);
   ARCANA_RETURN_IF_ERROR(m.Start());
   if (root.sealed()) {
     return Status(ErrorCode::kInvalidParameter,

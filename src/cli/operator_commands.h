@@ -17,14 +17,15 @@
 #include "cli/operator_client.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
-#include "storage/sqlite_store.h"
+#include "storage/stores.h"
 
 namespace arcana::cli {
 
 class OperatorCommands {
  public:
-  // Registers the `operator` subcommand tree on app; data_dir is read at Run time.
-  OperatorCommands(CLI::App& app, const std::string& data_dir);
+  // Registers the `operator` subcommand tree on app; data_dir and store_url (--store; ""
+  // = sqlite:<data_dir>) are read at Run time.
+  OperatorCommands(CLI::App& app, const std::string& data_dir, const std::string& store_url);
   // The exit code when an operator command was given, nullopt otherwise.
   std::optional<int> Run();
 
@@ -34,6 +35,7 @@ class OperatorCommands {
   OperatorAuth Credentials() const;
 
   const std::string& data_dir_;
+  const std::string& store_url_;
   CLI::App* op_ = nullptr;
   CLI::App* init_ = nullptr;
   CLI::App* status_ = nullptr;
@@ -52,9 +54,15 @@ class OperatorCommands {
   bool json_ = false;
 };
 
-// Unseals root for offline data-dir work: key file, or PKCS#11 configured by the ARCANA_SEAL /
-// ARCANA_PKCS11_* variables. A Shamir data dir cannot be opened offline (kInvalidParameter).
-Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
-                     crypto::RootKey& root);
+// The store the offline commands open: store_url (--store / ARCANA_STORE), or
+// sqlite:<data_dir> when it is empty.
+Result<std::unique_ptr<storage::Stores>> OpenOfflineStores(const std::string& data_dir,
+                                                           const std::string& store_url);
+
+// Unseals root for offline data-dir work: key file (root_key_file, "" = <data_dir>/root.key),
+// or PKCS#11 configured by the ARCANA_SEAL / ARCANA_PKCS11_* variables. A Shamir data dir
+// cannot be opened offline (kInvalidParameter).
+Status UnsealOffline(storage::Stores& stores, const std::string& data_dir,
+                     const std::string& root_key_file, crypto::RootKey& root);
 
 }  // namespace arcana::cli

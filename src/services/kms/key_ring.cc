@@ -191,7 +191,9 @@ Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
   key.materials = {m};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
-  return store_.PutKmsKey(key, {rec}, "CreateKey");
+  ARCANA_RETURN_IF_ERROR(store_.PutKmsKey(key, {rec}, "CreateKey"));
+  key.revision = 1;  // what the store now holds (storage/store_types.h)
+  return Status::Ok();
 }
 
 Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_ms) {
@@ -204,12 +206,14 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   key.materials.push_back(m);
   if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
   Status st = store_.PutKmsKey(
-      key, {rec}, rotation_type == "AUTOMATIC" ? "RotateKeyAutomatically" : "RotateKeyOnDemand");
+      key, {rec}, rotation_type == "AUTOMATIC" ? "RotateKey" : "RotateKeyOnDemand");
   if (!st.ok()) {
     std::lock_guard<std::mutex> l(cache_mu_);
     cache_.erase(key.key_id + "/" + m.id);  // never stored (a retry reads the key again)
+    return st;
   }
-  return st;
+  ++key.revision;  // what the store now holds (storage/store_types.h)
+  return Status::Ok();
 }
 
 Status KeyRing::Purge(const Key& key) {

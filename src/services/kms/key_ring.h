@@ -61,11 +61,12 @@ class KeyRing {
   }
 
   // Fills key material for a new key (key.materials gets its first entry) and stores it
-  // (kAlreadyExists on an id collision). key.key_spec/key_usage must be valid.
+  // (kAlreadyExists on an id collision). key.key_spec/key_usage must be valid. On success
+  // key.revision is the stored revision.
   Status CreateKey(Key& key, int64_t now_ms);
   // Adds a new current material to a symmetric key and stores the key at key.revision
-  // (kWriteConflict if it moved on: nothing is stored; read again and retry).
-  // rotation_type: "AUTOMATIC" | "ON_DEMAND".
+  // (kWriteConflict if it moved on: nothing is stored; read again and retry). On success
+  // key.revision is the stored one. rotation_type: "AUTOMATIC" | "ON_DEMAND".
   Status Rotate(Key& key, const std::string& rotation_type, int64_t now_ms);
   // Removes a key, its materials, aliases and grants, if the stored key is still at
   // key.revision (kWriteConflict otherwise: e.g. a CancelKeyDeletion committed first).
