@@ -176,6 +176,7 @@ int RunServer(const config::Config& cfg) {
   ao.default_region = cfg.default_region;
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
   auth::Authenticator authn(stores.access_keys(), *root, ao);
+  authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::AllowAllAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
