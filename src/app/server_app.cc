@@ -196,6 +196,8 @@ int RunServer(const config::Config& cfg) {
   so.host = host;
   so.port = port;
   so.threads = cfg.threads;
+  so.workers = cfg.workers;
+  so.max_queued_requests = static_cast<size_t>(cfg.max_queued_requests);
   so.tls_cert_file = cfg.tls_cert;
   so.tls_key_file = cfg.tls_key;
   so.max_connections = cfg.max_connections;
@@ -208,9 +210,12 @@ int RunServer(const config::Config& cfg) {
   so.on_stop = [&watchdog, limit = cfg.shutdown_grace_seconds + kTeardownSeconds] {
     watchdog.Arm(std::chrono::seconds(limit));
   };
-  net::HttpServer server(
-      so, [&pipeline](net::HttpRequest& req, net::HttpResponse& res) { pipeline.Handle(req, res); },
-      [&pipeline](net::HttpResponse& res) { pipeline.TooLarge(res); });
+  net::Handlers handlers;
+  handlers.handle = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Handle(q, r); };
+  handlers.too_large = [&pipeline](net::HttpResponse& r) { pipeline.TooLarge(r); };
+  handlers.busy = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Throttled(q, r); };
+  handlers.answer_inline = [&pipeline](const net::HttpRequest& q) { return pipeline.AnswersInline(q); };
+  net::HttpServer server(so, std::move(handlers));
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status().message());
 
