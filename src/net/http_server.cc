@@ -176,7 +176,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         self->Respond(std::move(*res));
       });
     };
-    if (state_.pool->TrySubmit(std::move(task))) return;
+    // Dropped unstarted at the end of a shutdown grace: answered `busy` (retryable) rather
+    // than left to a closed connection.
+    auto cancel = [self = this->shared_from_this()]() mutable {
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self = std::move(self)] {
+        HttpResponse res;
+        if (!CallGuarded([&] { self->state_.handlers.busy(self->parser_->request(), res); })) {
+          return self->Abandon();
+        }
+        self->Respond(std::move(res));
+      });
+    };
+    if (state_.pool->TrySubmit(std::move(task), std::move(cancel))) return;
     // Admission control: every worker is busy and the queue is full.
     HttpResponse res;
     if (!CallGuarded([&] { h.busy(req, res); })) return Abandon();
@@ -475,6 +487,16 @@ bool HttpServer::Run(bool handle_signals) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   int left = im.state.in_flight.load();
+  if (left > 0 && workers->CancelQueued() > 0) {
+    // Requests that never reached a worker are answered now (their writes take moments);
+    // only the ones running stay unanswered.
+    const auto answer_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (im.state.in_flight.load() > workers->busy() &&
+           std::chrono::steady_clock::now() < answer_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    left = im.state.in_flight.load();
+  }
   // Nothing is in flight (or the grace is over): the workers are idle or stuck. A worker
   // still finishing its last task (after posting the answer) is joined within moments.
   workers->Shutdown();

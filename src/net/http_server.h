@@ -22,8 +22,8 @@
 //  - an exception from a handler closes that connection, never the process; an exception
 //    escaping any I/O completion or worker task is logged and its thread runs on.
 // Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled or queued
-// get shutdown_grace_seconds to finish and be answered (the queue drains), then Run()
-// returns either way.
+// get shutdown_grace_seconds to finish and be answered (the queue drains); queued requests
+// no worker reached by then are answered by `busy`; then Run() returns either way.
 // Thread-safety: Run() blocks; Stop() may be called from any thread.
 #pragma once
 

@@ -24,12 +24,12 @@ WorkerPool::~WorkerPool() {
   JoinFor(std::chrono::milliseconds::max());
 }
 
-bool WorkerPool::TrySubmit(Task task) {
+bool WorkerPool::TrySubmit(Task task, Task cancel) {
   {
     std::lock_guard<std::mutex> l(mu_);
     // Idle threads take a task each at once; beyond them, max_queued_ may wait.
     if (shutdown_ || queue_.size() >= max_queued_ + static_cast<size_t>(idle_)) return false;
-    queue_.push_back(std::move(task));
+    queue_.push_back(Entry{std::move(task), std::move(cancel)});
   }
   work_cv_.notify_one();
   return true;
@@ -41,6 +41,24 @@ void WorkerPool::Shutdown() {
     shutdown_ = true;
   }
   work_cv_.notify_all();
+}
+
+size_t WorkerPool::CancelQueued() {
+  std::deque<Entry> dropped;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    dropped.swap(queue_);
+  }
+  for (auto& e : dropped) {
+    e.task = nullptr;  // first: what both share is then released by the cancel path alone
+    if (!e.cancel) continue;
+    try {
+      e.cancel();
+    } catch (...) {
+      LogCaughtException("worker task cancel", "-");
+    }
+  }
+  return dropped.size();
 }
 
 bool WorkerPool::JoinFor(std::chrono::milliseconds timeout) {
@@ -84,7 +102,7 @@ void WorkerPool::Loop() {
     work_cv_.wait(l, [this] { return shutdown_ || !queue_.empty(); });
     --idle_;
     if (queue_.empty()) break;  // shut down and drained
-    Task task = std::move(queue_.front());
+    Task task = std::move(queue_.front().task);
     queue_.pop_front();
     ++busy_;
     l.unlock();

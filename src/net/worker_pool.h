@@ -5,9 +5,10 @@
 // offered beyond that is refused at once (TrySubmit returns false) and the caller answers for
 // it (the server: ThrottlingException). Nothing ever queues without bound.
 // Shutdown: Shutdown() refuses new tasks, and the threads run what is queued, then exit
-// (drain). JoinFor() waits for that up to a deadline; threads still busy then are detached,
-// so a stuck task cannot hang the process (the caller must then not destroy what those
-// tasks use).
+// (drain). When draining takes too long, CancelQueued() drops what has not started and calls
+// each task's cancel callback instead (the server: answers it). JoinFor() waits for the
+// threads up to a deadline; threads still busy then are detached, so a stuck task cannot
+// hang the process (the caller must then not destroy what those tasks use).
 // A task that throws is logged (net/exception_barrier.h) and its thread runs on.
 // Thread-safety: every member may be called from any thread.
 #pragma once
@@ -39,11 +40,15 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues `task` unless the queue is full or the pool is shutting down: then false, and
-  // `task` is destroyed unrun (the caller answers for it).
-  bool TrySubmit(Task task);
+  // both are destroyed uncalled (the caller answers for the task). `cancel`, if set, is
+  // called instead of `task` should CancelQueued() drop it.
+  bool TrySubmit(Task task, Task cancel = nullptr);
 
   // No new tasks; the queued ones still run. Idempotent.
   void Shutdown();
+  // Drops every queued task that has not started and calls its cancel callback on the
+  // calling thread. Returns how many were dropped.
+  size_t CancelQueued();
   // Waits until every thread has exited (queue drained) or `timeout` passed. True when all
   // threads were joined; false when some were still running: they are detached.
   bool JoinFor(std::chrono::milliseconds timeout);
@@ -60,7 +65,11 @@ class WorkerPool {
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // a task was queued, or shutdown
   std::condition_variable exit_cv_;  // a thread exited
-  std::deque<Task> queue_;
+  struct Entry {
+    Task task;
+    Task cancel;
+  };
+  std::deque<Entry> queue_;
   int busy_ = 0;
   int idle_ = 0;     // threads waiting for a task
   int running_ = 0;  // threads not yet exited

@@ -309,5 +309,43 @@ TEST(HttpServerTest, StopDrainsQueuedRequests) {
   EXPECT_TRUE(stopped.get());
 }
 
+TEST(HttpServerTest, QueuedRequestsAreAnsweredBusyWhenTheGraceEndsOnAStuckHandler) {
+  ServerOptions o = Options();
+  o.workers = 1;
+  o.max_queued_requests = 8;
+  o.shutdown_grace_seconds = 1;
+  // Never destroyed: the stuck worker is abandoned with it (Run() returns false).
+  static auto* release = new std::promise<void>();
+  static std::shared_future<void> released = release->get_future().share();
+  Handlers h = TestHandlers();
+  h.handle = [](HttpRequest& req, HttpResponse& res) {
+    if (req.target == "/stuck") released.wait();
+    res.body = "ok " + req.target;
+  };
+  static auto* server = new HttpServer(o, std::move(h));
+  auto port = server->Bind();
+  ASSERT_TRUE(port.ok());
+  auto run = std::async(std::launch::async, [] { return server->Run(false); });
+  int stuck = Connect(*port);
+  int queued = Connect(*port);
+  ASSERT_GE(stuck, 0);
+  ASSERT_GE(queued, 0);
+  Send(stuck, "GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Send(queued, "GET /queued HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = Clock::now();
+  server->Stop();
+  std::string r = ReadResponses(queued, 1);
+  EXPECT_NE(r.find("HTTP/1.1 400"), std::string::npos) << r;
+  EXPECT_NE(r.find("busy"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  EXPECT_FALSE(run.get());  // the stuck handler was abandoned
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  ::close(stuck);
+  ::close(queued);
+  release->set_value();  // let the abandoned worker finish
+}
+
 }  // namespace
 }  // namespace arcana::net

@@ -1,6 +1,7 @@
 // The worker pool's bounds: at most `threads` tasks run and `max_queued` wait, one more is
 // refused at once; a throwing task costs nothing but itself; Shutdown() drains the queue and
-// refuses new work; JoinFor() gives up on a stuck task instead of hanging.
+// refuses new work; CancelQueued() cancels what has not started; JoinFor() gives up on a
+// stuck task instead of hanging.
 #include "net/worker_pool.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +97,25 @@ TEST(WorkerPoolTest, ShutdownDrainsTheQueueAndRefusesNewTasks) {
   gate.Open();
   EXPECT_TRUE(pool.JoinFor(5000ms));
   EXPECT_EQ(ran.load(), 6);  // every queued task ran, the refused one never did
+}
+
+TEST(WorkerPoolTest, CancelQueuedCallsTheCancelOfWhatHasNotStarted) {
+  WorkerPool pool(1, 10);
+  Gate gate;
+  std::atomic<int> ran{0}, cancelled{0};
+  ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }, [&] { ++cancelled; }));
+  ASSERT_TRUE(Eventually([&] { return pool.busy() == 1; }));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }, [&] { ++cancelled; }));
+  }
+  ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));  // no cancel callback: simply dropped
+  EXPECT_EQ(pool.CancelQueued(), 4u);
+  EXPECT_EQ(cancelled.load(), 3);  // the running task is not cancelled
+  EXPECT_EQ(pool.queued(), 0u);
+  gate.Open();
+  pool.Shutdown();
+  EXPECT_TRUE(pool.JoinFor(5000ms));
+  EXPECT_EQ(ran.load(), 0);
 }
 
 TEST(WorkerPoolTest, JoinForGivesUpOnAStuckTask) {
