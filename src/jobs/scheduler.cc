@@ -130,7 +130,10 @@ void Scheduler::RunClaimed(const storage::Job& job) {
     next = ended + reg->period->count();
   }
   Status done = jobs_.CompleteJob(job.name, opts_.owner, next);
-  if (done.code() == ErrorCode::kWriteConflict) {
+  if (done.ok()) {
+    spdlog::debug("job {} ran in {} ms ({}); next due {}", job.name, ended - started,
+                  st.ok() ? "ok" : "failed", next ? std::to_string(*next) : "never");
+  } else if (done.code() == ErrorCode::kWriteConflict) {
     spdlog::warn("job {}: lease lost (or job cancelled) before completion: not completed",
                  job.name);
   } else if (!done.ok()) {
