@@ -30,6 +30,11 @@ struct Change {
   std::string resource;  // the ARN (secret, parameter, key, alias), or the access key id
   std::string kind;      // what happened: the operation or job, e.g. "PutSecretValue",
                          // "UpdateSecretVersionStage", "DeleteParameters", "PurgeSecret"
+
+  // RootOfTrustStore::RewrapRootBlobs appends one change of this form in its transaction:
+  // every root-wrapped blob changed at once, so caches of sealed bytes drop everything.
+  static constexpr const char* kRootResource = "root-of-trust";
+  bool IsRootRewrap() const { return service == "arcana" && resource == kRootResource; }
 };
 
 class ChangeLog {
@@ -38,6 +43,9 @@ class ChangeLog {
   // The highest committed sequence number (0 when none). Cheap: this is the freshness check
   // every cached read makes (SQLite: an in-memory counter; PostgreSQL: one single-row read).
   virtual Result<int64_t> Head() = 0;
+  // True when Head() is an in-process read (one node owns the store: SQLite), so followers
+  // call it on every read instead of sharing one in-flight call (change_follower.h).
+  virtual bool HeadIsLocal() const { return false; }
   // Changes with seq > after_seq, ascending, at most limit (<= kMaxListLimit).
   virtual Result<std::vector<Change>> ReadChanges(int64_t after_seq, size_t limit) = 0;
   // Blocks until a change after `after_seq` may have been committed, or the timeout passes.
