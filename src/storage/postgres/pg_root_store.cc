@@ -1,8 +1,5 @@
 #include "storage/postgres/pg_root_store.h"
 
-#include <set>
-
-#include "storage/postgres/pg_kms_store.h"
 #include "storage/postgres/pg_meta_store.h"
 
 namespace arcana::storage::pg {
@@ -27,16 +24,6 @@ void ApplyMeta(Tx& tx, const std::vector<std::pair<std::string, std::string>>& p
                const std::vector<std::string>& deletes) {
   for (const auto& [k, v] : puts) PutMetaIn(tx, k, v);
   for (const auto& k : deletes) DeleteMetaIn(tx, k);
-}
-
-// One Change per secret among `arns` (they are rewrapped secret values' ARNs).
-void AddSecretChanges(Tx& tx, const std::set<std::string>& arns) {
-  if (arns.empty()) return;
-  for (const auto& row :
-       tx.Exec("SELECT account, region, arn FROM secrets WHERE arn = ANY($1::text[])",
-               {Param::TextArray({arns.begin(), arns.end()})})) {
-    tx.AddChange({0, 0, Text(row[0]), Text(row[1]), "secretsmanager", Text(row[2]), kKind});
-  }
 }
 
 }  // namespace
@@ -64,7 +51,6 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
         ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
         if (!nb) continue;
         tx.Exec("UPDATE access_keys SET sealed = $2 WHERE id = $1", {b.id, Param::Bytes(*nb)});
-        tx.AddChange({0, 0, b.account, "", "arcana", b.id, kKind});
         ++changed;
       }
       if (rows.size() < kBatch) break;
@@ -76,7 +62,6 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
           "SELECT arn, version_id, sealed FROM secret_values WHERE (arn, version_id) > ($1, $2) "
           "ORDER BY arn, version_id LIMIT $3",
           {after_arn, after_version, kBatch});
-      std::set<std::string> arns;
       for (const auto& row : rows) {
         RootWrappedBlob b = Blob(Kind::kSecretValue, Text(row[0]), Text(row[1]), Bytes(row[2]));
         after_arn = b.id;
@@ -85,11 +70,8 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
         if (!nb) continue;
         tx.Exec("UPDATE secret_values SET sealed = $3 WHERE arn = $1 AND version_id = $2",
                 {b.id, b.sub, Param::Bytes(*nb)});
-        arns.insert(b.id);
         ++changed;
       }
-      // A secret whose values span two batches gets two Changes: harmless.
-      AddSecretChanges(tx, arns);
       if (rows.size() < kBatch) break;
     }
 
@@ -99,7 +81,6 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
           "SELECT key_id, material_id, aad, wrapped FROM kms_key_materials "
           "WHERE (key_id, material_id) > ($1, $2) ORDER BY key_id, material_id LIMIT $3",
           {after_key, after_material, kBatch});
-      std::set<std::string> keys;
       for (const auto& row : rows) {
         RootWrappedBlob b = Blob(Kind::kKmsKeyMaterial, Text(row[0]), Text(row[1]), Bytes(row[3]));
         b.aad = Text(row[2]);
@@ -110,10 +91,8 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
         tx.Exec(
             "UPDATE kms_key_materials SET wrapped = $3 WHERE key_id = $1 AND material_id = $2",
             {b.id, b.sub, Param::Bytes(*nb)});
-        keys.insert(b.id);
         ++changed;
       }
-      AddMaterialChanges(tx, {keys.begin(), keys.end()}, kKind);
       if (rows.size() < kBatch) break;
     }
 
@@ -128,6 +107,9 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
       ++changed;
     }
     ApplyMeta(tx, meta_puts, meta_deletes);
+    // Every root-wrapped blob changed at once: one Change tells every node's caches of
+    // sealed bytes to drop everything (change_log.h).
+    tx.AddChange({0, 0, "", "", "arcana", Change::kRootResource, kKind});
     return Status::Ok();
   }));
   return changed;

@@ -1,8 +1,8 @@
 // The PostgreSQL RootOfTrustStore (root_store.h). RewrapRootBlobs runs in ONE transaction that
 // first takes EXCLUSIVE locks on access_keys, secret_values, kms_key_materials and meta (writers
 // of root-wrapped blobs wait; readers do not), then walks each table by keyset in batches, so
-// memory stays bounded by a batch (plus one Change per rewrapped resource: secrets, access
-// keys and KMS keys whose blobs changed, so every node's caches drop the old blobs).
+// memory stays bounded by a batch. It appends one Change (Change::kRootResource) so every
+// node's caches of sealed bytes drop the old blobs.
 // Thread-safety: as every store component (store_types.h).
 #pragma once
 
