@@ -27,6 +27,8 @@ class PgTestCluster {
   Status Stop();
   Status Start();
   int port() const { return port_; }
+  // The server's log (what auto_explain writes plans to).
+  std::string log_path() const { return dir_ + "/server.log"; }
 
  private:
   PgTestCluster() = default;

@@ -11,14 +11,19 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <pqxx/pqxx>
+#include <sstream>
 #include <set>
 #include <thread>
 
 #include "domain/kms/rules.h"
 #include "domain/ssm/names.h"
 #include "pg_test_cluster.h"
+#include "storage/parameter_codec.h"
 #include "storage/postgres/pg_stores.h"
+#include "storage/secret_codec.h"
 #include "storage/stores.h"
 
 namespace arcana::storage {
@@ -1266,6 +1271,88 @@ TEST_F(PgStoreTest, NodesStartingTogetherMigrateOnce) {
   }
   for (auto& t : ts) t.join();
   EXPECT_EQ(ok.load(), 4);
+}
+
+// Every List the services page through is served by an index in its order, without a sort,
+// at a size where the planner would rather scan the table if no index fit: the plans the
+// store's own statements run with (custom and generic) are read back from auto_explain.
+TEST_F(PgStoreTest, ListsAreServedByIndexesWithoutSorting) {
+  constexpr int kRows = 50000;
+  {
+    pqxx::connection c(url_);
+    ASSERT_TRUE(OpenPgStores(url_).ok());  // the schema
+    pqxx::work t(c);
+    const std::string pmeta = EncodeParameterMetadata(MakeParam("/p"));
+    const std::string smeta = EncodeSecretMetadata(MakeSecret("s", 1));
+    t.exec_params(
+        "INSERT INTO ssm_parameters (account, region, key, name, revision, tier, meta) "
+        "SELECT $1, $2, '/p/' || lpad(i::text, 7, '0'), '/p/' || i, 1, 'Standard', $3 "
+        "FROM generate_series(1, $4) i",
+        kScope.account, kScope.region, pmeta, kRows);
+    t.exec_params(
+        "INSERT INTO secrets (arn, account, region, name, revision, created_ms, "
+        "last_changed_ms, last_accessed_ms, deleted_ms, meta) "
+        "SELECT 'arn:s:' || i, $1, $2, 'n' || i, 1, i % 1000, i % 77, i % 5, "
+        "CASE WHEN i % 10 = 0 THEN i END, $3 FROM generate_series(1, $4) i",
+        kScope.account, kScope.region, smeta, kRows);
+    t.exec("ANALYZE");
+    t.commit();
+  }
+  // A node whose sessions log every statement's plan.
+  auto s = OpenPgStores(url_ +
+                        "?options=-c%20session_preload_libraries%3Dauto_explain"
+                        "%20-c%20auto_explain.log_min_duration%3D0");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto& stores = **s;
+  for (int rep = 0; rep < 7; ++rep) {  // past the 5 custom plans, to the generic one
+    auto p1 = stores.parameters().ListParameters(kScope, "/p/001234", "", 50);
+    ASSERT_TRUE(p1.ok()) << p1.status().message();
+    EXPECT_EQ(p1->size(), 10u);
+    auto p2 = stores.parameters().ListParameters(kScope, "", "/p/0030000", 50);
+    ASSERT_EQ(p2->size(), 50u);
+    auto p3 = stores.parameters().ListParameters(kScope, "/p/", "/p/0040000", 50);
+    ASSERT_EQ(p3->size(), 50u);
+    for (auto order : {SecretOrder::kCreated, SecretOrder::kName, SecretOrder::kLastChanged,
+                       SecretOrder::kLastAccessed}) {
+      for (bool desc : {false, true}) {
+        for (bool deleted : {false, true}) {
+          SecretQuery q;
+          q.order = order;
+          q.descending = desc;
+          q.include_deleted = deleted;
+          q.now_ms = 1;
+          q.limit = 50;
+          // Mid-range keys of each order (created 0..999, changed 0..76, accessed 0..4).
+          const int64_t mid = order == SecretOrder::kLastChanged    ? 38
+                              : order == SecretOrder::kLastAccessed ? 2
+                                                                    : 500;
+          q.after = SecretPosition{mid, "n25000", "arn:s:25000"};
+          auto r = stores.secrets().ListSecrets(kScope, q);
+          ASSERT_TRUE(r.ok()) << r.status().message();
+          EXPECT_EQ(r->size(), 50u);
+        }
+      }
+    }
+  }
+  std::ifstream in(cluster_->log_path());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string log = ss.str();
+  // Entries: "... plan:\n\tQuery Text: ...\n\t<plan lines>" up to the next log line.
+  int checked = 0;
+  for (size_t at = log.find("plan:"); at != std::string::npos; at = log.find("plan:", at + 5)) {
+    size_t end = log.find("\n20", at);  // the next line with a timestamp
+    const std::string entry = log.substr(at, end == std::string::npos ? end : end - at);
+    const bool params_list = entry.find("FROM ssm_parameters WHERE account") != std::string::npos;
+    const bool secrets_list = entry.find("FROM secrets WHERE account") != std::string::npos &&
+                              entry.find("ORDER BY") != std::string::npos;
+    if (!params_list && !secrets_list) continue;
+    ++checked;
+    EXPECT_EQ(entry.find("Seq Scan"), std::string::npos) << entry;
+    EXPECT_EQ(entry.find("Sort  ("), std::string::npos) << entry;
+    EXPECT_NE(entry.find("Index Scan"), std::string::npos) << entry;
+  }
+  EXPECT_GE(checked, 7 * (3 + 16));
 }
 
 // Stops and restarts the shared server (same port, same data): the other tests' stores are
