@@ -163,9 +163,18 @@ Status Database::Unavailable(const std::string& detail) {
   return Status(ErrorCode::kServiceUnavailable, "the store is unavailable: " + detail);
 }
 
-std::unique_ptr<pqxx::connection> Database::ConnectUnpooled() const {
-  return std::make_unique<pqxx::connection>(conninfo_);
+std::unique_ptr<pqxx::connection> Database::Connect() const {
+  auto c = std::make_unique<pqxx::connection>(conninfo_);
+  // A write is acknowledged only once durable (store_types.h): never with the server's
+  // synchronous_commit = off. Stronger settings (remote_write, remote_apply) are kept.
+  pqxx::nontransaction t(*c);
+  if (t.exec("SHOW synchronous_commit")[0][0].as<std::string>() == "off") {
+    t.exec("SET synchronous_commit TO on");
+  }
+  return c;
 }
+
+std::unique_ptr<pqxx::connection> Database::ConnectUnpooled() const { return Connect(); }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const Options& options,
                                                  const std::vector<Migrations>& schema) {
@@ -218,14 +227,17 @@ Status Database::Read(const char* what, const std::function<Status(Tx&)>& fn) {
 Status Database::Run(const char* what, bool write, const std::function<Status(Tx&)>& fn) {
   for (int attempt = 0;; ++attempt) {
     // --- acquire ---
+    // A retry takes a fresh connection: the other idle ones may be just as dead.
+    const bool fresh_only = attempt > 0;
     std::unique_ptr<PooledConn> conn;
     {
       std::unique_lock<std::mutex> l(pool_->mu);
       const bool ready = pool_->cv.wait_for(
-          l, std::chrono::milliseconds(options_.acquire_timeout_ms),
-          [&] { return !pool_->idle.empty() || pool_->open < options_.pool_size; });
+          l, std::chrono::milliseconds(options_.acquire_timeout_ms), [&] {
+            return (!fresh_only && !pool_->idle.empty()) || pool_->open < options_.pool_size;
+          });
       if (!ready) return Unavailable("no free connection (all in use)");
-      if (!pool_->idle.empty()) {
+      if (!fresh_only && !pool_->idle.empty()) {
         conn = std::move(pool_->idle.back());
         pool_->idle.pop_back();
       } else {
@@ -236,7 +248,7 @@ Status Database::Run(const char* what, bool write, const std::function<Status(Tx
     if (!conn) {
       try {
         conn = std::make_unique<PooledConn>();
-        conn->c = std::make_unique<pqxx::connection>(conninfo_);
+        conn->c = Connect();
       } catch (const std::exception& e) {
         {
           std::lock_guard<std::mutex> l(pool_->mu);

@@ -3,16 +3,16 @@
 // commit, statement parameters, row readers, error mapping and per-component migrations.
 //
 // - Pool: at most `pool_size` connections, opened on demand. A connection that breaks is
-//   discarded (a new one is opened on next use); a call that finds its pooled connection
-//   already broken before anything was sent for its transaction is retried once on a fresh
-//   one (nothing of it was applied), so a database restart costs no request after it is up.
+//   discarded (a new one is opened on next use); a call whose pooled connection turns out
+//   broken before its COMMIT was sent is retried once on a fresh connection (nothing of it
+//   was applied), so a database restart costs no request once the database is back up.
 // - Errors: a connection failure (refused, reset, server shutting down, in-doubt commit) is
 //   kServiceUnavailable "the store is unavailable: ..." (the process keeps running; the
 //   request may be retried); serialization failures and deadlocks are kWriteConflict (the
 //   service retries); anything else is kInternalServiceError.
 // - Statements are prepared once per connection (keyed by their SQL text).
-// - Durability: PostgreSQL's default synchronous_commit = on; Write returns only after
-//   COMMIT has returned.
+// - Durability: synchronous_commit is at least `on` in every session (raised when the server
+//   says off); Write returns only after COMMIT has returned.
 // - Change sequence: Tx::AddChange collects Change rows; Write appends them as the LAST
 //   statement before COMMIT in one statement that bumps the single-row head
 //   (UPDATE change_head SET seq = seq + n), inserts the rows with those numbers and queues
@@ -128,6 +128,7 @@ class Database {
  private:
   struct Pool;
   Database(std::string conninfo, const Options& options);
+  std::unique_ptr<pqxx::connection> Connect() const;
   Status Run(const char* what, bool write, const std::function<Status(Tx&)>& fn);
   Status Migrate(const std::vector<Migrations>& schema);
 
