@@ -49,6 +49,7 @@ std::string Tail(const std::string& path) {
 
 std::mutex g_mu;
 std::unique_ptr<PgTestCluster> g_cluster;
+Status g_start_failure;  // not OK once a start failed: later callers get the same error
 
 // Stops the shared cluster when the test program ends.
 class ClusterEnvironment : public ::testing::Environment {
@@ -65,10 +66,14 @@ class ClusterEnvironment : public ::testing::Environment {
 
 Result<PgTestCluster*> PgTestCluster::Shared() {
   std::lock_guard<std::mutex> l(g_mu);
+  if (!g_start_failure.ok()) return g_start_failure;
   if (!g_cluster) {
     std::unique_ptr<PgTestCluster> c(new PgTestCluster());
     Status st = c->Init();
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      g_start_failure = st;
+      return st;
+    }
     g_cluster = std::move(c);
   }
   return g_cluster.get();
