@@ -1,5 +1,9 @@
 #include "storage/postgres/pg_parameter_store.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "domain/ssm/names.h"
 #include "storage/parameter_codec.h"
 
@@ -45,12 +49,17 @@ std::string CountedTier(const std::string& tier) {
   return tier == domain::ssm::kAdvanced ? domain::ssm::kAdvanced : domain::ssm::kStandard;
 }
 
+// Applies counter deltas by tier, in tier order: writers lock counter rows in one order, so
+// they never deadlock on them.
 void Count(Tx& tx, const std::string& account, const std::string& region,
-           const std::string& tier, int64_t delta) {
-  tx.Exec(
-      "INSERT INTO ssm_counts (account, region, tier, n) VALUES ($1, $2, $3, $4) "
-      "ON CONFLICT (account, region, tier) DO UPDATE SET n = ssm_counts.n + excluded.n",
-      {account, region, tier, delta});
+           const std::map<std::string, int64_t>& deltas) {
+  for (const auto& [tier, delta] : deltas) {
+    if (delta == 0) continue;
+    tx.Exec(
+        "INSERT INTO ssm_counts (account, region, tier, n) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (account, region, tier) DO UPDATE SET n = ssm_counts.n + excluded.n",
+        {account, region, tier, delta});
+  }
 }
 
 Result<domain::ssm::Parameter> Decode(const pqxx::row& row) {  // (revision, meta)
@@ -182,7 +191,7 @@ Status PgParameterStore::CommitParameter(const ParameterWrite& w) {
           "meta) VALUES ($1, $2, $3, $4, 1, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1",
           {p.account, p.region, p.key, p.name, tier, p.ExpiresMs(), meta});
       if (r.empty()) return Conflict(p.key);
-      Count(tx, p.account, p.region, tier, 1);
+      Count(tx, p.account, p.region, {{tier, 1}});
     } else {
       // Lock the row at the revision read (a concurrent commit makes it vanish from the
       // re-check), so the tier it had is the one the counters hold.
@@ -196,10 +205,7 @@ Status PgParameterStore::CommitParameter(const ParameterWrite& w) {
           "revision = revision + 1 WHERE account = $1 AND region = $2 AND key = $3",
           {p.account, p.region, p.key, p.name, tier, p.ExpiresMs(), meta});
       const std::string old_tier = Text(old[0][0]);
-      if (old_tier != tier) {
-        Count(tx, p.account, p.region, old_tier, -1);
-        Count(tx, p.account, p.region, tier, 1);
-      }
+      if (old_tier != tier) Count(tx, p.account, p.region, {{old_tier, -1}, {tier, 1}});
     }
     for (int64_t v : w.removed_versions) {
       tx.Exec(
@@ -222,10 +228,18 @@ Status PgParameterStore::CommitParameter(const ParameterWrite& w) {
 
 Result<std::vector<std::string>> PgParameterStore::DeleteParameters(
     const Scope& scope, const std::vector<ParameterDelete>& deletes, const std::string& change) {
-  std::vector<std::string> deleted;
+  // Rows are deleted in key order (concurrent batches lock them in one order); the keys
+  // deleted are returned in the order given.
+  std::vector<const ParameterDelete*> sorted;
+  for (const auto& d : deletes) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ParameterDelete* a, const ParameterDelete* b) { return a->key < b->key; });
+  std::set<std::string> gone;
   ARCANA_RETURN_IF_ERROR(db_.Write("delete parameters", [&](Tx& tx) {
-    deleted.clear();  // a retried run starts over
-    for (const auto& d : deletes) {
+    gone.clear();  // a retried run starts over
+    std::map<std::string, int64_t> counts;
+    for (const ParameterDelete* dp : sorted) {
+      const ParameterDelete& d = *dp;
       auto r = d.expected_revision == 0
                    ? tx.Exec(
                          "DELETE FROM ssm_parameters WHERE account = $1 AND region = $2 "
@@ -237,14 +251,19 @@ Result<std::vector<std::string>> PgParameterStore::DeleteParameters(
                          {scope.account, scope.region, d.key, d.expected_revision});
       if (r.empty()) continue;
       DeleteValues(tx, scope, d.key);
-      Count(tx, scope.account, scope.region, Text(r[0][0]), -1);
+      --counts[Text(r[0][0])];
       tx.AddChange({0, 0, scope.account, scope.region, kService,
                     domain::ssm::ParameterArn(scope.region, scope.account, Text(r[0][1])),
                     change});
-      deleted.push_back(d.key);
+      gone.insert(d.key);
     }
+    Count(tx, scope.account, scope.region, counts);
     return Status::Ok();
   }));
+  std::vector<std::string> deleted;
+  for (const auto& d : deletes) {
+    if (gone.erase(d.key)) deleted.push_back(d.key);
+  }
   return deleted;
 }
 
