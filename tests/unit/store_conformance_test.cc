@@ -344,6 +344,27 @@ TEST_P(StoreConformance, SecretConcurrentWritersAtOneRevisionExactlyOneWins) {
   EXPECT_EQ(secrets().GetSecretByArn(s.arn).value()->revision, 2);
 }
 
+TEST_P(StoreConformance, ConcurrentCreatesOfOneNameOneWinsOthersConflict) {
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  constexpr int kCreators = 6;
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kCreators; ++i) {
+    ts.emplace_back([&, i] {
+      auto s = MakeSecret("same-name", 1000 + i);
+      s.arn += std::to_string(i);  // each creator picks its own ARN suffix, as AWS does
+      SecretStore& st = (node2 && i % 2) ? node2->secrets() : secrets();
+      Status r = CreateSecret(st, s, "v" + std::to_string(i));
+      (r.ok() ? ok : r.code() == ErrorCode::kWriteConflict ? conflict : other)++;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), kCreators - 1);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(secrets().ListSecrets(kScope, {}).value().size(), 1u);
+}
+
 TEST_P(StoreConformance, SecretDeleteChecksRevisionAndRemovesValues) {
   auto s = MakeSecret("gone", 1000);
   ASSERT_OK(CreateSecret(secrets(), s));
