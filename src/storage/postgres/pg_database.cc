@@ -189,10 +189,10 @@ Status Database::Migrate(const std::vector<Migrations>& schema) {
     // nothing pending. The lock ends with the transaction.
     tx.Exec("SELECT pg_advisory_xact_lock($1)", {kMigrationLock});
     tx.Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "CREATE TABLE IF NOT EXISTS arcana_schema_versions ("
         "component TEXT COLLATE \"C\" PRIMARY KEY, version INTEGER NOT NULL)");
     for (const auto& m : schema) {
-      auto r = tx.Exec("SELECT version FROM schema_migrations WHERE component = $1",
+      auto r = tx.Exec("SELECT version FROM arcana_schema_versions WHERE component = $1",
                        {m.component});
       int64_t have = r.empty() ? 0 : Int(r[0][0]);
       if (have > static_cast<int64_t>(m.steps.size())) {
@@ -207,7 +207,7 @@ Status Database::Migrate(const std::vector<Migrations>& schema) {
       }
       if (static_cast<size_t>(have) != m.steps.size()) {
         tx.Exec(
-            "INSERT INTO schema_migrations (component, version) VALUES ($1, $2) "
+            "INSERT INTO arcana_schema_versions (component, version) VALUES ($1, $2) "
             "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
             {m.component, static_cast<int64_t>(m.steps.size())});
       }

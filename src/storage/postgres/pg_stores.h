@@ -1,7 +1,10 @@
 // The PostgreSQL store: every component of the seam (stores.h) over one shared pg::Database
 // (a bounded connection pool; pg_database.h), for any number of arcanad nodes on one database.
 // Opening applies the schema migrations once, under an advisory lock, whichever node starts
-// first. storage::OpenStores calls OpenPgStores for `--store postgresql://...`.
+// first (versions per component in arcana_schema_versions). The tables have plain names
+// (secrets, meta, jobs, ...): give Arcana a database of its own, or a schema of its own
+// set as its search_path (e.g. with the URL's `options` parameter).
+// storage::OpenStores calls OpenPgStores for `--store postgresql://...`.
 #pragma once
 
 #include <memory>
