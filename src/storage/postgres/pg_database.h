@@ -50,7 +50,6 @@ class Param {
   Param(int64_t n) : v_(std::to_string(n)) {}   // NOLINT
   Param(int n) : v_(std::to_string(n)) {}       // NOLINT
   Param(size_t n) : v_(std::to_string(n)) {}    // NOLINT
-  Param(bool b) : v_(b ? "true" : "false") {}   // NOLINT
   Param(std::nullopt_t) {}                      // NOLINT
   Param(const std::optional<int64_t>& n) {      // NOLINT
     if (n) v_ = std::to_string(*n);
@@ -115,8 +114,8 @@ class Database {
   // Runs fn in one READ COMMITTED transaction. When fn returns OK, appends the change rows
   // fn added (see above) and commits; otherwise rolls back and returns fn's status.
   Status Write(const char* what, const std::function<Status(Tx&)>& fn);
-  // Runs fn without an explicit transaction (each statement is its own): for reads that are
-  // one statement, and idempotent single-statement writes without change rows.
+  // Runs fn without an explicit transaction (each statement is its own): reads of one
+  // statement (no BEGIN/COMMIT round trips). Every write goes through Write.
   Status Read(const char* what, const std::function<Status(Tx&)>& fn);
 
   // A new connection outside the pool (the change log's LISTEN connection). Throws
