@@ -11,6 +11,7 @@
 #include "net/dev_fault_hooks.h"
 #include "net/exception_barrier.h"
 #include "services/common/aws_error.h"
+#include "storage/change_follower.h"
 
 namespace arcana::net {
 namespace {
@@ -168,6 +169,10 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
 }
 
 void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
+  // One freshness check of this node's caches serves the whole call (authentication, then
+  // the service's reads): any write acknowledged before the call began is seen, on any node
+  // (storage/change_follower.h).
+  storage::ChangeFollower::FreshnessScope fresh_as_of_now;
   ApiCall call;
   call.started = std::chrono::steady_clock::now();
   call.ctx.request_id = NewRequestId();
