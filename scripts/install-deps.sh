@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config git
-  libboost-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev rapidjson-dev
+  libboost-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev postgresql rapidjson-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-botocore python3-pytest python3-requests

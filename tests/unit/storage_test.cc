@@ -817,10 +817,11 @@ TEST(StoreLocation, ParsesAndRedacts) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidParameter);
   }
+  // A PostgreSQL store nobody serves: unavailable (503), never a crash or a hang.
   StoreLocation where;
   where.kind = StoreLocation::Kind::kPostgres;
-  where.pg_url = "postgresql://x";
-  EXPECT_EQ(OpenStores(where).status().code(), ErrorCode::kInvalidParameter);
+  where.pg_url = "postgresql://arcana@127.0.0.1:1/arcana";
+  EXPECT_EQ(OpenStores(where).status().code(), ErrorCode::kServiceUnavailable);
 }
 
 }  // namespace
