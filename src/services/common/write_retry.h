@@ -18,6 +18,9 @@
 // random ("full jitter") delay up to an exponentially growing cap, so writers that collided
 // do not collide again in lock step. When the attempts run out the last conflict is returned
 // (kWriteConflict, which reaches the wire as ThrottlingException: the client may retry).
+// Each retry runs in a fresh ChangeFollower::FreshnessScope: the request's scope lets this
+// node's caches reuse a freshness check made when the request began, which may predate the
+// write that won, and a retry reading that stale copy would only conflict again.
 // Thread-safety: stateless; the jitter source is per thread.
 #pragma once
 
@@ -30,6 +33,7 @@
 #include <utility>
 
 #include "common/status.h"
+#include "storage/change_follower.h"
 
 namespace arcana::services {
 
@@ -85,9 +89,14 @@ inline std::chrono::microseconds BackoffCap(const RetryPolicy& p, int attempt) {
 template <typename Fn>
 auto RetryOnConflict(Fn&& attempt, const RetryPolicy& p = RetryPolicy{})
     -> std::invoke_result_t<Fn&> {
+  using R = std::invoke_result_t<Fn&>;
   const int attempts = std::max(1, p.max_attempts);
   for (int i = 1;; ++i) {
-    auto r = attempt();
+    R r = [&]() -> R {
+      if (i == 1) return attempt();
+      storage::ChangeFollower::FreshnessScope fresh;  // reads see the winner's commit
+      return attempt();
+    }();
     if (retry_detail::StatusOf(r).code() != ErrorCode::kWriteConflict || i >= attempts) {
       return r;
     }
