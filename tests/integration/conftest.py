@@ -111,9 +111,16 @@ def cli_store_args(data_dir) -> list[str]:
     return ["--store", store_url(data_dir), "--data-dir", str(data_dir)]
 
 
-def store_rows(data_dir) -> dict:
+def store_rows(data_dir, exclude: tuple = ()) -> dict:
     """Every row of every table of data_dir's store, read-only, as {table: sorted row reprs}
-    (to check that a request wrote nothing). SQLite: arcana.db; PostgreSQL: its database."""
+    (to check that a request wrote nothing). SQLite: arcana.db; PostgreSQL: its database
+    (tables named schema-qualified, e.g. public.secrets). exclude: unqualified table names
+    left out (e.g. the scheduler's lease rows, which change on their own)."""
+    rows = _store_rows(data_dir)
+    return {t: v for t, v in rows.items() if t.rsplit(".", 1)[-1] not in exclude}
+
+
+def _store_rows(data_dir) -> dict:
     if not IS_PG:
         import sqlite3
         path = Path(data_dir) / "arcana.db"
