@@ -489,7 +489,7 @@ def test_postgresql_restart_under_load(own_pg, tmp_path):
         own_pg.stop(mode="fast")
         phase["now"] = "down"
         down_from = time.monotonic()
-        time.sleep(4)
+        time.sleep(5)
         down_until = time.monotonic()
         phase["now"] = "restarting"
         own_pg.start()
@@ -509,13 +509,15 @@ def test_postgresql_restart_under_load(own_pg, tmp_path):
             t.join(timeout=60)
         assert_alive(a, b)
 
-        # While down (requests started and answered strictly inside the outage):
-        down = [r for r in results if r[0] == "down" and r[1] >= down_from and r[2] <= down_until]
+        # Requests started during the outage answer quickly (no hang on a dead connection),
+        # and those answered before PostgreSQL came back are all 503 ServiceUnavailable.
+        started_down = [r for r in results if down_from <= r[1] < down_until]
+        slow = [r for r in started_down if r[2] - r[1] > 5]
+        assert not slow, f"requests hung during the outage: {slow[:3]}"
+        down = [r for r in started_down if r[2] <= down_until]
         assert len(down) >= 4, f"too few requests during the outage: {len(down)}"
         bad = [r for r in down if r[4] != "503 ServiceUnavailableException"]
         assert not bad, f"during the outage, not a 503 ServiceUnavailableException: {bad[:5]}"
-        slow = [r for r in down if r[2] - r[1] > 10]
-        assert not slow, f"requests hung during the outage: {slow[:3]}"
         # After: successes again, and nothing but successes once the first one came back.
         back = [r for r in results if r[0] == "back"]
         assert any(r[4] == "ok" for r in back), f"no success after the restart: {back[-5:]}"
