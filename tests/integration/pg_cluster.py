@@ -124,7 +124,10 @@ class PgCluster:
             _as_server_user([str(PG_BIN / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
                              f"--pwfile={pwfile}", "--auth-local=trust",
                              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C",
-                             "--no-instructions"]),
+                             "--no-instructions",
+                             # initdb's own final fsync of the new files only; the server
+                             # keeps fsync on.
+                             "--no-sync"]),
             capture_output=True, text=True, timeout=120, cwd="/")
         pwfile.unlink()
         if r.returncode != 0:

@@ -101,9 +101,10 @@ def cluster(tmp_path):
     c.stop_all()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def own_pg():
-    """A PostgreSQL server of this test's own (for tests that stop it)."""
+    """A PostgreSQL server of this module's own, for the tests that stop it (each test gets a
+    database of its own in it; no other test sees the outage)."""
     pg = pg_cluster.PgCluster().start()
     yield pg
     pg.destroy()
@@ -531,6 +532,8 @@ def test_postgresql_restart_under_load(own_pg, tmp_path):
                     assert c.get_secret_value(SecretId=n, VersionId=vid)["SecretString"] == val
     finally:
         cl.stop_all()
+        if not own_pg.started:  # a failure mid-outage: leave the server up for the next test
+            own_pg.start()
 
 
 def test_outage_error_is_aws_shaped(own_pg, tmp_path):
@@ -562,6 +565,8 @@ def test_outage_error_is_aws_shaped(own_pg, tmp_path):
         assert_alive(a)
     finally:
         cl.stop_all()
+        if not own_pg.started:  # a failure mid-outage: leave the server up for the next test
+            own_pg.start()
 
 
 # --------------------------------------------------------------------------- (e) purge once
