@@ -27,7 +27,7 @@ once per value):
 Every test that starts arcanad gets its store flags from store_args() (the CLI's from
 cli_store_args()). Tests that only make sense on one backend say why with
 @pytest.mark.sqlite_only("reason") / @pytest.mark.postgresql_only("reason"); under the other
-backend they are reported as skipped with that reason (run.sh passes -rs), never dropped.
+backend they are reported as skipped with that reason (run.sh passes -rfEs), never dropped.
 """
 
 from __future__ import annotations

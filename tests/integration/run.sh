@@ -5,7 +5,7 @@
 # `make test`. Exits non-zero if anything fails in either pass.
 #   tests/integration/run.sh [extra pytest args]
 #   ARCANA_TEST_STORES="postgresql" tests/integration/run.sh   # one backend only
-# Skipped tests are listed with their reason (-rs): nothing is left out silently.
+# Skipped tests are listed with their reason (-rfEs): nothing is left out silently.
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -69,7 +69,7 @@ for store in $stores; do
   esac
   echo "== [$store] pytest (boto3, aws CLI, wire, durability$([ "$store" = postgresql ] && echo ', multi-node'))"
   start=$SECONDS
-  ARCANA_TEST_STORE="$store" "$PY" -m pytest -q -rs -p no:cacheprovider tests/integration "$@" || status=1
+  ARCANA_TEST_STORE="$store" "$PY" -m pytest -q -rfEs -p no:cacheprovider tests/integration "$@" || status=1
   echo "== [$store] pytest took $((SECONDS - start)) s"
 
   echo "== [$store] node --test (AWS SDK for JavaScript v3)"
