@@ -645,7 +645,11 @@ def test_node_with_another_root_key_refuses_to_start(cluster, tmp_path):
     other.chmod(0o600)
     # Another key, and a key file that does not exist (a node must not mint a new root for a
     # store that already has one).
-    for key, why in ((other, r"does not match|mismatch|different"), (tmp_path / "absent.key", "")):
+    # The message names the root key (and, for another key, that the store has a different
+    # one), e.g. "the root key file F holds root key X, but this store was initialised with
+    # root key Y ... Every node on one store needs the same key file".
+    for key, why in ((other, r"does not match|mismatch|different|initiali[sz]ed with"),
+                     (tmp_path / "absent.key", "")):
         bad = cluster.node(f"bad-{key.stem}", key_file=key)
         bad.data_dir.mkdir(parents=True, exist_ok=True)
         p = subprocess.run([str(ARCANAD), "--listen", f"127.0.0.1:{free_port()}",
