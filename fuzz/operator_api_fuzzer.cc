@@ -24,14 +24,14 @@
 #include "net/http_types.h"
 #include "seal/operator_api.h"
 #include "seal/seal_manager.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/sqlite_stores.h"
 
 namespace {
 
 using namespace arcana;
 
 struct Server {
-  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<storage::Stores> store;
   crypto::RootKey root;
   std::unique_ptr<seal::SealManager> seal;
   std::unique_ptr<auth::Authenticator> authn;
@@ -52,13 +52,13 @@ std::unique_ptr<Server> MakeServer(const std::string& name, bool shamir) {
   auto s = std::make_unique<Server>();
   std::filesystem::path dir = g_dir / name;
   std::filesystem::create_directories(dir);
-  auto store = storage::SqliteStore::Open((dir / "arcana.db").string());
+  auto store = storage::sqlite::OpenSqliteStores((dir / "arcana.db").string());
   Must(store.ok(), "open store");
   s->store = std::move(store).value();
   if (shamir) {
     crypto::RootKey init_root;
-    Must(seal::SealManager::InitShamir(*s->store, *s->store, init_root, 3, 2).ok(), "init");
-    Must(auth::CreateAccessKey(*s->store, init_root, "123456789012",
+    Must(seal::SealManager::InitShamir(s->store->meta(), s->store->root(), init_root, 3, 2).ok(), "init");
+    Must(auth::CreateAccessKey(s->store->access_keys(), init_root, "123456789012",
                                std::string("AKIAFUZZROOT0000001"), std::string("fuzz-secret"))
              .ok(),
          "access key");
@@ -66,15 +66,15 @@ std::unique_ptr<Server> MakeServer(const std::string& name, bool shamir) {
   seal::SealOptions o;
   o.type = shamir ? "shamir" : "";
   o.data_dir = dir.string();
-  s->seal = std::make_unique<seal::SealManager>(o, *s->store, *s->store, s->root);
+  s->seal = std::make_unique<seal::SealManager>(o, s->store->meta(), s->store->root(), s->root);
   Must(s->seal->Start().ok(), "start");
   if (!shamir) {
-    Must(auth::CreateAccessKey(*s->store, s->root, "123456789012",
+    Must(auth::CreateAccessKey(s->store->access_keys(), s->root, "123456789012",
                                std::string("AKIAFUZZROOT0000002"), std::string("fuzz-secret"))
              .ok(),
          "access key");
   }
-  s->authn = std::make_unique<auth::Authenticator>(*s->store, s->root, auth::AuthOptions{});
+  s->authn = std::make_unique<auth::Authenticator>(s->store->access_keys(), s->root, auth::AuthOptions{});
   s->seal->AddSealListener([a = s->authn.get()] { a->ForgetCredentials(); });
   seal::OperatorOptions oo;
   oo.token = kToken;

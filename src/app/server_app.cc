@@ -31,7 +31,7 @@
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"  // SSM
 #include "services/ssm/ssm_sweeper.h"  // SSM
-#include "storage/sqlite_store.h"
+#include "storage/stores.h"
 
 namespace arcana::app {
 namespace {
@@ -105,8 +105,8 @@ int RunServer(const config::Config& cfg) {
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
   ::chmod(cfg.data_dir.c_str(), 0700);
-  // One arcanad per data dir: the store's caches rely on being the only writer, and two
-  // servers would race their sweepers. The lock is released when the process exits.
+  // One arcanad per data dir: the SQLite store keeps its change-sequence head in memory
+  // (it must be the only writer), and two servers would race their sweepers. The lock is released when the process exits.
   int lock_fd = ::open((cfg.data_dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     return Fail("data dir " + cfg.data_dir + " is in use by another arcanad (arcanad.lock)");
@@ -114,26 +114,27 @@ int RunServer(const config::Config& cfg) {
 
   // The root key holder: empty (sealed) until the root of trust (seal/) unseals it.
   auto root = std::make_unique<crypto::RootKey>();
-  auto store_res = storage::SqliteStore::Open(cfg.data_dir + "/arcana.db");
-  if (!store_res.ok()) return Fail(store_res.status().message());
-  auto& store = **store_res;
+  auto stores_res =
+      storage::OpenStores({storage::StoreLocation::Kind::kSqlite, cfg.data_dir, ""});
+  if (!stores_res.ok()) return Fail(stores_res.status().message());
+  storage::Stores& stores = **stores_res;
   // Root of trust: key file / PKCS#11 unseal now; a Shamir data dir starts sealed.
   seal::SealManager sealer(
       seal::SealOptions{cfg.seal, cfg.data_dir,
                         seal::Pkcs11Options{cfg.pkcs11_module, cfg.pkcs11_token_label,
                                             cfg.pkcs11_slot, cfg.pkcs11_pin,
                                             cfg.pkcs11_key_label}},
-      store, store, *root);
+      stores.meta(), stores.root(), *root);
   if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
-  auto initialized = store.GetMeta(kInitializedMeta);
+  auto initialized = stores.meta().GetMeta(kInitializedMeta);
   if (!initialized.ok()) return Fail(initialized.status().message());
   if (!initialized->has_value()) {
-    auto key = auth::CreateAccessKey(store, *root, cfg.account_id,
+    auto key = auth::CreateAccessKey(stores.access_keys(), *root, cfg.account_id,
                                      Env("ARCANA_ROOT_ACCESS_KEY_ID"),
                                      Env("ARCANA_ROOT_SECRET_ACCESS_KEY"));
     if (!key.ok()) return Fail("cannot create the root access key: " + key.status().message());
-    Status m = store.PutMeta(kInitializedMeta, "1");
+    Status m = stores.meta().PutMeta(kInitializedMeta, "1");
     if (!m.ok()) return Fail(m.message());
     if (Env("ARCANA_ROOT_SECRET_ACCESS_KEY")) {
       std::cerr << "arcana: new store initialised; root access key " << key->access_key_id
@@ -150,27 +151,27 @@ int RunServer(const config::Config& cfg) {
 
   // KMS: data keys of secrets (and parameters) come from KMS keys; values sealed before
   // KMS (root-key-wrapped data keys) stay readable through the provider's legacy path.
-  services::kms::KeyRing kms_keys(store, *root);  // KMS
+  services::kms::KeyRing kms_keys(stores.kms(), *root);  // KMS
   sealer.AddSealListener([&kms_keys] { kms_keys.ForgetMaterials(); });  // no keys while sealed
   services::kms::KmsDataKeyProvider keys(kms_keys, *root);  // KMS
   services::kms::KmsService kms(kms_keys);  // KMS
-  services::sm::SecretsManagerService secrets_manager(store, keys, *root);
-  services::ssm::SsmService ssm(store, keys, *root, &secrets_manager);  // SSM
+  services::sm::SecretsManagerService secrets_manager(stores.secrets(), keys, *root);
+  services::ssm::SsmService ssm(stores.parameters(), keys, *root, &secrets_manager);  // SSM
   auth::AuthOptions ao;
   ao.dev = cfg.dev;
   ao.dev_account = cfg.account_id;
   ao.default_region = cfg.default_region;
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
-  auth::Authenticator authn(store, *root, ao);
+  auth::Authenticator authn(stores.access_keys(), *root, ao);
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::AllowAllAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
   net::PipelineOptions po;
   po.dev = cfg.dev;
-  po.reset = [&store, &kms_keys] {
-    ARCANA_RETURN_IF_ERROR(store.WipeResources());
+  po.reset = [&stores, &kms_keys] {
+    ARCANA_RETURN_IF_ERROR(stores.WipeResources());
     kms_keys.ForgetMaterials();  // KMS
-    return store.WipeKms();  // KMS
+    return Status::Ok();
   };
   // Seal status, unseal, seal, rotate-root; the token works while sealed (access keys do not).
   seal::OperatorOptions oo;

@@ -36,7 +36,7 @@ Result<std::string> SealBound(const crypto::RootKey& root, std::string_view secr
 
 }  // namespace
 
-Result<NewAccessKey> CreateAccessKey(storage::Store& store, const crypto::RootKey& root,
+Result<NewAccessKey> CreateAccessKey(storage::AccessKeyStore& store, const crypto::RootKey& root,
                                      const std::string& account_id,
                                      const std::optional<std::string>& fixed_id,
                                      const std::optional<std::string>& fixed_secret) {

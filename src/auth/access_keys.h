@@ -15,7 +15,7 @@
 
 #include "common/status.h"
 #include "crypto/root_key.h"
-#include "storage/store.h"
+#include "storage/access_key_store.h"
 
 namespace arcana::auth {
 
@@ -27,7 +27,7 @@ struct NewAccessKey {
 
 // Creates a key pair for the account's root identity. With fixed_id/fixed_secret (the
 // ARCANA_ROOT_* variables) those become the pair; otherwise both are generated.
-Result<NewAccessKey> CreateAccessKey(storage::Store& store, const crypto::RootKey& root,
+Result<NewAccessKey> CreateAccessKey(storage::AccessKeyStore& store, const crypto::RootKey& root,
                                      const std::string& account_id,
                                      const std::optional<std::string>& fixed_id = std::nullopt,
                                      const std::optional<std::string>& fixed_secret = std::nullopt);

@@ -7,7 +7,7 @@
 
 namespace arcana::auth {
 
-Authenticator::Authenticator(storage::Store& store, const crypto::RootKey& root, AuthOptions opts)
+Authenticator::Authenticator(storage::AccessKeyStore& store, const crypto::RootKey& root, AuthOptions opts)
     : store_(store), root_(root), opts_(std::move(opts)) {
   VerifyOptions vo;
   vo.max_skew = opts_.max_skew;

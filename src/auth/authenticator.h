@@ -15,7 +15,7 @@
 #include "crypto/root_key.h"
 #include "net/http_types.h"
 #include "services/common/service.h"
-#include "storage/store.h"
+#include "storage/access_key_store.h"
 
 namespace arcana::auth {
 
@@ -28,7 +28,7 @@ struct AuthOptions {
 
 class Authenticator {
  public:
-  Authenticator(storage::Store& store, const crypto::RootKey& root, AuthOptions opts);
+  Authenticator(storage::AccessKeyStore& store, const crypto::RootKey& root, AuthOptions opts);
 
   // Fills account, region, principal_arn and access_key_id of ctx.
   Status Authenticate(const net::HttpRequest& req, std::string_view signing_name,
@@ -43,7 +43,7 @@ class Authenticator {
  private:
   Result<Credential> Lookup(std::string_view access_key_id) const;
 
-  storage::Store& store_;
+  storage::AccessKeyStore& store_;
   const crypto::RootKey& root_;
   AuthOptions opts_;
   std::unique_ptr<Verifier> verifier_;

@@ -11,7 +11,7 @@
 #include "auth/access_keys.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
-#include "storage/sqlite_store.h"
+#include "storage/stores.h"
 
 namespace {
 
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   if (auto rc = operator_cmds.Run()) return *rc;
 
   auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
-  auto store = arcana::storage::SqliteStore::Open(data_dir + "/arcana.db");
+  auto store = arcana::storage::OpenStores(
+      {arcana::storage::StoreLocation::Kind::kSqlite, data_dir, ""});
   if (!store.ok()) return Die(store.status().message());
   if (create->parsed()) {
     arcana::Status st = arcana::cli::UnsealOffline(**store, data_dir, *root);
@@ -56,25 +57,31 @@ int main(int argc, char** argv) {
   }
 
   if (list->parsed()) {
-    auto all = (*store)->ListAccessKeys();
-    if (!all.ok()) return Die(all.status().message());
-    for (const auto& k : *all) {
-      std::time_t t = k.created_ms / 1000;
-      char buf[32];
-      std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-      std::cout << k.access_key_id << "\t" << k.principal_arn << "\t" << buf << "\n";
+    // Page by page, in key id order.
+    std::string after;
+    for (;;) {
+      auto page = (*store)->access_keys().ListAccessKeys(after, arcana::storage::kMaxListLimit);
+      if (!page.ok()) return Die(page.status().message());
+      for (const auto& k : *page) {
+        std::time_t t = k.created_ms / 1000;
+        char buf[32];
+        std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+        std::cout << k.access_key_id << "\t" << k.principal_arn << "\t" << buf << "\n";
+      }
+      if (page->size() < arcana::storage::kMaxListLimit) break;
+      after = page->back().access_key_id;
     }
     return 0;
   }
   if (create->parsed()) {
-    auto k = arcana::auth::CreateAccessKey(**store, *root, account);
+    auto k = arcana::auth::CreateAccessKey((*store)->access_keys(), *root, account);
     if (!k.ok()) return Die(k.status().message());
     std::cout << "AWS_ACCESS_KEY_ID=" << k->access_key_id << "\n"
               << "AWS_SECRET_ACCESS_KEY=" << k->secret_access_key << "\n";
     return 0;
   }
   if (del->parsed()) {
-    arcana::Status st = (*store)->DeleteAccessKey(delete_id);
+    arcana::Status st = (*store)->access_keys().DeleteAccessKey(delete_id);
     if (!st.ok()) return Die(st.message());
     std::cout << "deleted " << delete_id << "\n";
     return 0;

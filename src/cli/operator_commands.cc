@@ -123,19 +123,20 @@ std::optional<int> OperatorCommands::Run() {
 }
 
 int OperatorCommands::Init() {
-  auto store = storage::SqliteStore::Open(data_dir_ + "/arcana.db");
+  auto store = storage::OpenStores({storage::StoreLocation::Kind::kSqlite, data_dir_, ""});
   if (!store.ok()) return Die(store.status().message());
   crypto::RootKey root;
-  auto shares = seal::SealManager::InitShamir(**store, **store, root, shares_, threshold_);
+  auto shares = seal::SealManager::InitShamir((*store)->meta(), (*store)->root(), root, shares_,
+                                              threshold_);
   if (!shares.ok()) return Die(shares.status().message());
   auto fixed_id = Env("ARCANA_ROOT_ACCESS_KEY_ID");
   auto fixed_secret = Env("ARCANA_ROOT_SECRET_ACCESS_KEY");
   auto key = auth::CreateAccessKey(
-      **store, root, account_,
+      (*store)->access_keys(), root, account_,
       fixed_id.empty() ? std::nullopt : std::optional<std::string>(fixed_id),
       fixed_secret.empty() ? std::nullopt : std::optional<std::string>(fixed_secret));
   if (!key.ok()) return Die("cannot create the root access key: " + key.status().message());
-  Status m = (*store)->PutMeta("initialized", "1");
+  Status m = (*store)->meta().PutMeta("initialized", "1");
   if (!m.ok()) return Die(m.message());
   const std::string root_id = root.id();
   root.Wipe();
@@ -294,8 +295,9 @@ int OperatorCommands::Online(const std::string& what) {
   return 0;
 }
 
-Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
+Status UnsealOffline(storage::Stores& stores, const std::string& data_dir,
                      crypto::RootKey& root) {
+  storage::MetaStore& store = stores.meta();
   auto init = store.GetMeta("initialized");
   if (!init.ok()) return init.status();
   if (!init->has_value()) {
@@ -316,7 +318,7 @@ Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
   o.pkcs11.slot = std::atol(Env("ARCANA_PKCS11_SLOT", "-1").c_str());
   o.pkcs11.pin = Env("ARCANA_PKCS11_PIN");
   o.pkcs11.key_label = Env("ARCANA_PKCS11_KEY_LABEL", "arcana-root-wrap");
-  seal::SealManager m(o, store, store, root);
+  seal::SealManager m(o, store, stores.root(), root);
   ARCANA_RETURN_IF_ERROR(m.Start());
   if (root.sealed()) {
     return Status(ErrorCode::kInvalidParameter,

@@ -17,7 +17,7 @@
 #include "cli/operator_client.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
-#include "storage/sqlite_store.h"
+#include "storage/stores.h"
 
 namespace arcana::cli {
 
@@ -54,7 +54,7 @@ class OperatorCommands {
 
 // Unseals root for offline data-dir work: key file, or PKCS#11 configured by the ARCANA_SEAL /
 // ARCANA_PKCS11_* variables. A Shamir data dir cannot be opened offline (kInvalidParameter).
-Status UnsealOffline(storage::SqliteStore& store, const std::string& data_dir,
+Status UnsealOffline(storage::Stores& stores, const std::string& data_dir,
                      crypto::RootKey& root);
 
 }  // namespace arcana::cli

@@ -29,6 +29,9 @@ enum class ErrorCode {
   kRequestEntityTooLarge,    // RequestEntityTooLargeException (body over the limit)
   kServiceUnavailable,       // ServiceUnavailable (sealed, shutting down)
   kInternalFailure,          // InternalFailure
+  // A store write lost an optimistic-concurrency race (storage/store_types.h). Internal: the
+  // service re-reads and retries; if retries run out it reaches the wire as ThrottlingException.
+  kWriteConflict,
   // Secrets Manager
   kResourceNotFound,         // ResourceNotFoundException
   kInvalidParameter,         // InvalidParameterException

@@ -28,7 +28,7 @@ constexpr const char* kPkcs11Aad = "arcana:root-key:pkcs11";
 
 bool KnownType(const std::string& t) { return t == "keyfile" || t == "shamir" || t == "pkcs11"; }
 
-Result<std::string> Meta(storage::Store& s, const char* key) {
+Result<std::string> Meta(storage::MetaStore& s, const char* key) {
   ARCANA_ASSIGN_OR_RETURN(auto v, s.GetMeta(key));
   return v ? *v : std::string();
 }
@@ -95,7 +95,7 @@ Result<std::optional<std::string>> RewrapEnvelope(const crypto::RootKey& root,
 
 }  // namespace
 
-SealManager::SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
+SealManager::SealManager(SealOptions opts, storage::MetaStore& store, storage::RootOfTrustStore& rot,
                          crypto::RootKey& root)
     : opts_(std::move(opts)), store_(store), rot_(rot), root_(root) {}
 
@@ -586,7 +586,7 @@ Result<RotationReport> SealManager::RotateLocked() {
   return rep;
 }
 
-Result<std::vector<std::string>> SealManager::InitShamir(storage::Store& store,
+Result<std::vector<std::string>> SealManager::InitShamir(storage::MetaStore& store,
                                                          storage::RootOfTrustStore& rot,
                                                          crypto::RootKey& root, int shares,
                                                          int threshold) {

@@ -48,7 +48,7 @@
 #include "crypto/shamir.h"
 #include "seal/pkcs11_wrap.h"
 #include "storage/root_store.h"
-#include "storage/store.h"
+#include "storage/meta_store.h"
 
 namespace arcana::seal {
 
@@ -94,7 +94,7 @@ class SealManager {
  public:
   // KMS key materials are rewrapped through rot (RootOfTrustStore::RewrapRootBlobs walks them
   // in the same transaction as every other root-wrapped blob).
-  SealManager(SealOptions opts, storage::Store& store, storage::RootOfTrustStore& rot,
+  SealManager(SealOptions opts, storage::MetaStore& store, storage::RootOfTrustStore& rot,
               crypto::RootKey& root);
 
   // At start: a new data dir gets a root key (keyfile / pkcs11; shamir needs operator
@@ -138,7 +138,7 @@ class SealManager {
   // Offline (CLI `operator init`): makes data dir's store a shamir one with a new root key,
   // installs it into root (so the caller can create the first access key) and returns the
   // shares. Errors: kInvalidParameter when the store was initialised already.
-  static Result<std::vector<std::string>> InitShamir(storage::Store& store,
+  static Result<std::vector<std::string>> InitShamir(storage::MetaStore& store,
                                                      storage::RootOfTrustStore& rot,
                                                      crypto::RootKey& root, int shares,
                                                      int threshold);
@@ -163,7 +163,7 @@ class SealManager {
                   const char* what);
 
   SealOptions opts_;
-  storage::Store& store_;
+  storage::MetaStore& store_;
   storage::RootOfTrustStore& rot_;
   crypto::RootKey& root_;
 

@@ -1,7 +1,8 @@
 // The KMS part of the storage seam: keys (metadata + wrapped key materials), aliases and
-// grants, per account and region. Key material is stored ONLY wrapped by the root key
+// grants, per account and region. See store_types.h for the contract every component shares
+// (durability, revisions of keys, change rows, bounded lists, errors). Key material is stored ONLY wrapped by the root key
 // (crypto::RootKey::Seal with AAD KeyMaterialAad(key ARN, material id)); the store never
-// sees it in the clear. Every write is one durable transaction. Thread-safety: as Store.
+// sees it in the clear.
 //
 // KeyMaterialRecord::aad is the AAD recorded beside the blob. It is NOT trusted at use: the
 // KeyRing recomputes the AAD from the key it is opening material for, so a row swapped
@@ -20,7 +21,7 @@
 
 #include "common/status.h"
 #include "domain/kms/key.h"
-#include "storage/store.h"
+#include "storage/store_types.h"
 
 namespace arcana::storage {
 
@@ -43,16 +44,20 @@ class KmsStore {
   // --- keys ---
   virtual Result<std::optional<domain::kms::Key>> GetKmsKey(const Scope& scope,
                                                              const std::string& key_id) = 0;
-  // Every key of the scope (including pending deletion), ordered by key id.
-  virtual Result<std::vector<domain::kms::Key>> ListKmsKeys(const Scope& scope) = 0;
-  // Every key in any scope whose deletion date is at or before now_ms, or whose automatic
-  // rotation is due at or before now_ms.
-  virtual Result<std::vector<domain::kms::Key>> ListKmsKeysDue(int64_t now_ms) = 0;
-  // Upserts the key metadata and inserts new_materials, in one transaction. With
-  // create_only, fails with kAlreadyExists if the key exists.
+  // Keys of the scope (including pending deletion), ordered by key id, starting after
+  // `after_key_id` ("" = from the start), at most limit.
+  virtual Result<std::vector<domain::kms::Key>> ListKmsKeys(const Scope& scope,
+                                                            const std::string& after_key_id,
+                                                            size_t limit) = 0;
+  // Keys in any scope whose deletion date is at or before now_ms, or whose automatic
+  // rotation is due at or before now_ms; at most limit.
+  virtual Result<std::vector<domain::kms::Key>> ListKmsKeysDue(int64_t now_ms, size_t limit) = 0;
+  // Writes the key metadata and inserts new_materials, in one transaction. key.revision 0
+  // creates (kAlreadyExists if the key exists); else kWriteConflict unless the stored key
+  // is still at key.revision. `change` is the Change kind recorded, e.g. "CreateKey".
   virtual Status PutKmsKey(const domain::kms::Key& key,
                            const std::vector<KeyMaterialRecord>& new_materials,
-                           bool create_only) = 0;
+                           const std::string& change) = 0;
   // Creates the key and the alias together (AWS-managed keys); kAlreadyExists when the
   // alias already exists (nothing written).
   virtual Status CreateKmsKeyWithAlias(const domain::kms::Key& key,
@@ -60,14 +65,20 @@ class KmsStore {
                                        const domain::kms::Alias& alias) = 0;
   virtual Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& key_id,
                                                                    const std::string& material_id) = 0;
-  // Deletes the key, its materials, its aliases and its grants.
-  virtual Status DeleteKmsKey(const Scope& scope, const std::string& key_id) = 0;
+  // Deletes the key, its materials, its aliases and its grants. expected_revision 0: whatever
+  // is stored; else kWriteConflict unless the stored key is at that revision.
+  virtual Status DeleteKmsKey(const Scope& scope, const std::string& key_id,
+                              int64_t expected_revision) = 0;
 
   // --- aliases ---
   virtual Result<std::optional<domain::kms::Alias>> GetKmsAlias(const Scope& scope,
                                                                  const std::string& name) = 0;
-  // Ordered by alias name.
-  virtual Result<std::vector<domain::kms::Alias>> ListKmsAliases(const Scope& scope) = 0;
+  // Ordered by alias name, starting after `after_name` ("" = from the start), at most limit;
+  // key_id non-empty: only that key's aliases.
+  virtual Result<std::vector<domain::kms::Alias>> ListKmsAliases(const Scope& scope,
+                                                                 const std::string& key_id,
+                                                                 const std::string& after_name,
+                                                                 size_t limit) = 0;
   // create: insert (kAlreadyExists if present); else update the existing alias
   // (kKmsNotFound if absent).
   virtual Status PutKmsAlias(const domain::kms::Alias& alias, bool create) = 0;
@@ -76,12 +87,16 @@ class KmsStore {
 
   // --- grants ---
   virtual Status PutKmsGrant(const domain::kms::Grant& grant) = 0;
-  // Grants of one key, ordered by grant id.
+  // Grants of one key, ordered by grant id, after `after_grant_id`, at most limit.
   virtual Result<std::vector<domain::kms::Grant>> ListKmsGrants(const Scope& scope,
-                                                                const std::string& key_id) = 0;
-  // Grants of the scope whose retiring principal is `principal`, ordered by grant id.
+                                                                const std::string& key_id,
+                                                                const std::string& after_grant_id,
+                                                                size_t limit) = 0;
+  // Grants of the scope whose retiring principal is `principal`, ordered by grant id, after
+  // `after_grant_id`, at most limit.
   virtual Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
-      const Scope& scope, const std::string& principal) = 0;
+      const Scope& scope, const std::string& principal, const std::string& after_grant_id,
+      size_t limit) = 0;
   // kKmsNotFound if absent.
   virtual Status DeleteKmsGrant(const Scope& scope, const std::string& key_id,
                                 const std::string& grant_id) = 0;

@@ -1,8 +1,8 @@
 // The storage seam of SSM Parameter Store: parameters per account and region with every kept
 // version's metadata (labels, policies, tags) and each version's value. SecureString values
 // arrive here already sealed (envelope.h); String/StringList values are stored as given.
-// A write returns only after its transaction is durable.
-// Thread-safety: every method may be called concurrently from any thread.
+// See store_types.h for the contract every component shares (durability, revisions, change
+// rows, bounded lists, errors).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 #include "domain/ssm/parameter.h"
-#include "storage/store.h"
+#include "storage/store_types.h"
 
 namespace arcana::storage {
 
@@ -22,11 +22,19 @@ struct ParameterValue {
   std::string value;  // sealed for SecureString
 };
 
-// One parameter's changes, applied atomically.
+// One parameter's changes, applied atomically. parameter.revision is the revision the caller
+// read (0: create; see store_types.h).
 struct ParameterWrite {
   domain::ssm::Parameter parameter;          // full metadata (all kept versions)
   std::vector<ParameterValue> new_values;    // values of versions created by this write
   std::vector<int64_t> removed_versions;     // versions pruned by this write
+  std::string change;  // the Change kind recorded (change_log.h), e.g. "PutParameter"
+};
+
+// A parameter removed with all its versions. expected_revision 0: whatever is stored.
+struct ParameterDelete {
+  std::string key;  // canonical name
+  int64_t expected_revision = 0;
 };
 
 struct ParameterRef {
@@ -47,22 +55,31 @@ class ParameterStore {
   virtual Result<std::optional<domain::ssm::Parameter>> GetParameter(const Scope& scope,
                                                                       const std::string& key) = 0;
   // Parameters of the scope whose key starts with key_prefix ("" = all), ordered by key,
-  // starting after `after_key` ("" = from the start).
+  // starting after `after_key` ("" = from the start), at most limit (an index serves it).
   virtual Result<std::vector<domain::ssm::Parameter>> ListParameters(
-      const Scope& scope, const std::string& key_prefix, const std::string& after_key) = 0;
+      const Scope& scope, const std::string& key_prefix, const std::string& after_key,
+      size_t limit) = 0;
   virtual Result<std::optional<std::string>> GetParameterValue(const Scope& scope,
                                                                const std::string& key,
                                                                int64_t version) = 0;
   // Every kept version's value.
   virtual Result<std::map<int64_t, std::string>> GetParameterValues(const Scope& scope,
                                                                     const std::string& key) = 0;
+  // O(1): counters kept per scope and tier in the same transactions as the writes.
   virtual Result<ParameterCounts> CountParameters(const Scope& scope) = 0;
+  // kWriteConflict on a revision mismatch (nothing applied).
   virtual Status CommitParameter(const ParameterWrite& write) = 0;
-  // Deletes parameters with all their versions in one transaction; returns the keys deleted.
-  virtual Result<std::vector<std::string>> DeleteParameters(const Scope& scope,
-                                                            const std::vector<std::string>& keys) = 0;
-  // Parameters whose Expiration policy time is at or before now_ms, in any scope.
-  virtual Result<std::vector<ParameterRef>> ListParametersExpiredBefore(int64_t now_ms) = 0;
+  // Deletes parameters with all their versions in one transaction; returns the keys deleted
+  // (absent keys, and keys whose revision differs from a non-zero expected_revision, are
+  // skipped). `change` is the Change kind recorded, e.g. "DeleteParameters", "ExpireParameter".
+  virtual Result<std::vector<std::string>> DeleteParameters(
+      const Scope& scope, const std::vector<ParameterDelete>& deletes,
+      const std::string& change) = 0;
+  // Parameters (any scope) whose Expiration policy time is at or before now_ms, at most limit.
+  virtual Result<std::vector<ParameterRef>> ListParametersExpiredBefore(int64_t now_ms,
+                                                                        size_t limit) = 0;
+  // Dev-mode reset: drops every parameter.
+  virtual Status WipeParameters() = 0;
 };
 
 }  // namespace arcana::storage

@@ -40,7 +40,8 @@ class RootOfTrustStore {
   // In one write transaction: calls fn for every access key, every secret value, every
   // KMS key material and each present meta key of meta_keys; a returned value replaces that blob, nullopt leaves it;
   // then applies meta_puts / meta_deletes. An error from fn aborts and nothing changes.
-  // Returns how many blobs were replaced.
+  // Returns how many blobs were replaced. Appends one Change (service "arcana", resource
+  // Change::kRootResource, kind "RewrapRootBlobs") in the same transaction.
   using RewrapFn = std::function<Result<std::optional<std::string>>(const RootWrappedBlob&)>;
   virtual Result<size_t> RewrapRootBlobs(
       const std::vector<std::string>& meta_keys, const RewrapFn& fn,

@@ -1,4 +1,4 @@
-// KeyRing over a real SqliteStore: key creation, rotation across materials (old
+// KeyRing over a real SQLite store: key creation, rotation across materials (old
 // ciphertexts still decrypt), state rules, no plaintext material on disk, and the
 // Secrets Manager data-key provider (KMS path and legacy root-key blobs).
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 #include "domain/kms/rules.h"
 #include "services/kms/key_ring.h"
 #include "services/kms/kms_data_key_provider.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana::services::kms {
 namespace {
@@ -26,14 +26,15 @@ class KeyRingTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("kms-unit-" + crypto::NewUuidV4());
     std::filesystem::create_directories(dir_);
-    auto s = storage::SqliteStore::Open((dir_ / "arcana.db").string());
+    auto s = storage::sqlite::OpenSqliteStores((dir_ / "arcana.db").string());
     ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
+    stores_ = std::move(*s);
+    store_ = &stores_->kms();
     ring_ = std::make_unique<KeyRing>(*store_, root_);
   }
   void TearDown() override {
     ring_.reset();
-    store_.reset();
+    stores_.reset();
     std::filesystem::remove_all(dir_);
   }
   Key NewKey(const std::string& spec = "SYMMETRIC_DEFAULT",
@@ -53,7 +54,14 @@ class KeyRingTest : public ::testing::Test {
   storage::Scope scope_{"123456789012", "us-east-1"};
   crypto::RootKey root_ = crypto::RootKey::FromBytes(std::string(32, '\x42'));
   std::filesystem::path dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
+  // Writes k's metadata over the stored key (k.revision follows the store).
+  Status Save(Key& k) {
+    ARCANA_RETURN_IF_ERROR(store_->PutKmsKey(k, {}, "UpdateKey"));
+    ++k.revision;
+    return Status::Ok();
+  }
+  std::unique_ptr<storage::Stores> stores_;
+  storage::KmsStore* store_ = nullptr;
   std::unique_ptr<KeyRing> ring_;
 };
 
@@ -92,17 +100,17 @@ TEST_F(KeyRingTest, StatesAndTampering) {
   auto c = ring_->Encrypt(k, {}, "v");
   ASSERT_TRUE(c.ok());
   k.key_state = dk::kStateDisabled;
-  ASSERT_TRUE(store_->PutKmsKey(k, {}, false).ok());
+  ASSERT_TRUE(Save(k).ok());
   EXPECT_EQ(ring_->Decrypt(scope_, *c, {}, 5000).status().code(), ErrorCode::kDisabled);
   k.key_state = dk::kStatePendingDeletion;
   k.deletion_ms = 10000;
-  ASSERT_TRUE(store_->PutKmsKey(k, {}, false).ok());
+  ASSERT_TRUE(Save(k).ok());
   EXPECT_EQ(ring_->Decrypt(scope_, *c, {}, 5000).status().code(), ErrorCode::kKmsInvalidState);
   // After the deletion date the key is gone.
   EXPECT_EQ(ring_->Resolve(scope_, k.key_id, 20000).status().code(), ErrorCode::kKmsNotFound);
   k.key_state = dk::kStateEnabled;
   k.deletion_ms.reset();
-  ASSERT_TRUE(store_->PutKmsKey(k, {}, false).ok());
+  ASSERT_TRUE(Save(k).ok());
   for (size_t i = 0; i < c->size(); ++i) {
     std::string t = *c;
     t[i] ^= 0x20;
@@ -142,16 +150,18 @@ TEST_F(KeyRingTest, NoPlaintextMaterialOnDiskAndRewrap) {
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ(records->front().aad, storage::KeyMaterialAad(k.arn, k.current_material()->id));
-  store_.reset();
+  store_ = nullptr;
+  stores_.reset();
   for (const char* f : {"arcana.db", "arcana.db-wal"}) {
     std::ifstream in(dir_ / f, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     EXPECT_EQ(ss.str().find(*material), std::string::npos) << f;
   }
-  auto s = storage::SqliteStore::Open((dir_ / "arcana.db").string());
+  auto s = storage::sqlite::OpenSqliteStores((dir_ / "arcana.db").string());
   ASSERT_TRUE(s.ok());
-  store_ = std::move(*s);
+  stores_ = std::move(*s);
+  store_ = &stores_->kms();
   // Rewrap under a new root: the materials still open with it.
   crypto::RootKey root2 = crypto::RootKey::FromBytes(std::string(32, '\x07'));
   ASSERT_TRUE(store_->RewrapKeyMaterials([&](const storage::KeyMaterialRecord& r) -> Result<std::string> {
@@ -245,14 +255,14 @@ TEST_F(KeyRingTest, DataKeyProviderAndLegacyBlobs) {
   auto sealed2 = crypto::SealValue(provider, scope, custom.arn, ctx, "custom");
   ASSERT_TRUE(sealed2.ok());
   custom.key_state = dk::kStateDisabled;
-  ASSERT_TRUE(store_->PutKmsKey(custom, {}, false).ok());
+  ASSERT_TRUE(Save(custom).ok());
   auto r = crypto::OpenValue(provider, scope, ctx, *sealed2);
   EXPECT_EQ(r.status().code(), ErrorCode::kDecryptionFailure);
   EXPECT_NE(r.status().message().find("disabled"), std::string::npos);
   EXPECT_EQ(crypto::SealValue(provider, scope, custom.key_id, ctx, "x").status().code(),
             ErrorCode::kEncryptionFailure);
   custom.key_state = dk::kStateEnabled;
-  ASSERT_TRUE(store_->PutKmsKey(custom, {}, false).ok());
+  ASSERT_TRUE(Save(custom).ok());
   EXPECT_TRUE(crypto::OpenValue(provider, scope, ctx, *sealed2).ok());
   // CheckKey: missing key -> ResourceNotFound.
   EXPECT_EQ(provider.CheckKey(scope, "alias/missing").code(), ErrorCode::kResourceNotFound);

@@ -10,7 +10,7 @@
 #include "seal/operator_api.h"
 #include "seal/rate_limiter.h"
 #include "seal/seal_manager.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana {
 namespace {
@@ -22,7 +22,7 @@ class OperatorApiTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("arcana-opapi-test-" + crypto::NewUuidV4());
     std::filesystem::create_directories(dir_);
-    auto s = storage::SqliteStore::Open(dir_.string() + "/arcana.db");
+    auto s = storage::sqlite::OpenSqliteStores(dir_.string() + "/arcana.db");
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
   }
@@ -39,9 +39,9 @@ class OperatorApiTest : public ::testing::Test {
     if (!default_limits) oo.limits.per_source_burst = 1000;
     seal::SealOptions o;
     o.data_dir = dir_.string();
-    seal_ = std::make_unique<seal::SealManager>(o, *store_, *store_, root_);
+    seal_ = std::make_unique<seal::SealManager>(o, store_->meta(), store_->root(), root_);
     ASSERT_TRUE(seal_->Start().ok());
-    authn_ = std::make_unique<auth::Authenticator>(*store_, root_, auth::AuthOptions{});
+    authn_ = std::make_unique<auth::Authenticator>(store_->access_keys(), root_, auth::AuthOptions{});
     oo.token = kToken;
     api_ = std::make_unique<seal::OperatorApi>(*seal_, *authn_, oo);
   }
@@ -60,7 +60,7 @@ class OperatorApiTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<storage::Stores> store_;
   crypto::RootKey root_;
   std::unique_ptr<seal::SealManager> seal_;
   std::unique_ptr<auth::Authenticator> authn_;
@@ -113,7 +113,7 @@ TEST_F(OperatorApiTest, HostileBodiesAreRejectedNotParsedDeeply) {
 
 TEST_F(OperatorApiTest, ShamirSharesNeedNonceAndSecureTransport) {
   crypto::RootKey init_root;
-  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  auto shares = seal::SealManager::InitShamir(store_->meta(), store_->root(), init_root, 5, 3);
   ASSERT_TRUE(shares.ok());
   Start();
   ASSERT_TRUE(root_.sealed());

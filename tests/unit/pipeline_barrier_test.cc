@@ -19,7 +19,7 @@
 #include "auth/authorizer.h"
 #include "crypto/root_key.h"
 #include "services/common/model_validator.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana::net {
 namespace {
@@ -60,12 +60,12 @@ class PipelineBarrierTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    auto st = storage::SqliteStore::Open((dir_ / "db").string());
+    auto st = storage::sqlite::OpenSqliteStores((dir_ / "db").string());
     ASSERT_TRUE(st.ok()) << st.status().message();
     store_ = std::move(st).value();
     auth::AuthOptions ao;
     ao.dev = true;
-    authn_ = std::make_unique<auth::Authenticator>(*store_, unsealed_, ao);
+    authn_ = std::make_unique<auth::Authenticator>(store_->access_keys(), unsealed_, ao);
   }
   void TearDown() override {
     authn_.reset();
@@ -115,7 +115,7 @@ class PipelineBarrierTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<storage::Stores> store_;
   crypto::RootKey unsealed_ = crypto::RootKey::FromBytes(std::string(32, 'k'));
   std::unique_ptr<auth::Authenticator> authn_;
   auth::AllowAllAuthorizer authz_;

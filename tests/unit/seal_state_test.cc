@@ -25,7 +25,7 @@
 #include "domain/kms/rules.h"
 #include "seal/seal_manager.h"
 #include "services/kms/key_ring.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana {
 namespace {
@@ -158,7 +158,7 @@ class SealManagerTest : public ::testing::Test {
   }
   void Reopen() {
     store_.reset();
-    auto s = storage::SqliteStore::Open(dir_.string() + "/arcana.db");
+    auto s = storage::sqlite::OpenSqliteStores(dir_.string() + "/arcana.db");
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
   }
@@ -166,11 +166,11 @@ class SealManagerTest : public ::testing::Test {
     seal::SealOptions o;
     o.type = type;
     o.data_dir = dir_.string();
-    return std::make_unique<seal::SealManager>(o, *store_, *store_, root);
+    return std::make_unique<seal::SealManager>(o, store_->meta(), store_->root(), root);
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<storage::Stores> store_;
 };
 
 TEST_F(SealManagerTest, KeyFileIsCreatedOnceAndReused) {
@@ -181,13 +181,13 @@ TEST_F(SealManagerTest, KeyFileIsCreatedOnceAndReused) {
   struct stat st {};
   ASSERT_EQ(::stat((dir_ / "root.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "123456789012", std::string("AKIAKEYFILE0001"),
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), root, "123456789012", std::string("AKIAKEYFILE0001"),
                                     std::string("secret-secret"))
                   .ok());
   RootKey again;
   ASSERT_TRUE(Manager(again)->Start().ok());
   EXPECT_EQ(again.id(), id);
-  auto rec = store_->GetAccessKey("AKIAKEYFILE0001");
+  auto rec = store_->access_keys().GetAccessKey("AKIAKEYFILE0001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(again, **rec), "secret-secret");
   // The store remembers its strategy.
   RootKey other;
@@ -196,15 +196,15 @@ TEST_F(SealManagerTest, KeyFileIsCreatedOnceAndReused) {
 
 TEST_F(SealManagerTest, ShamirStartsSealedAndUnsealsWithAnyThreeShares) {
   RootKey init_root;
-  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  auto shares = seal::SealManager::InitShamir(store_->meta(), store_->root(), init_root, 5, 3);
   ASSERT_TRUE(shares.ok()) << shares.status().message();
   ASSERT_EQ(shares->size(), 5u);
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, init_root, "123456789012",
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), init_root, "123456789012",
                                     std::string("AKIASHAMIR000001"), std::string("s3cret-value"))
                   .ok());
-  ASSERT_TRUE(store_->PutMeta("initialized", "1").ok());
+  ASSERT_TRUE(store_->meta().PutMeta("initialized", "1").ok());
   const std::string id = init_root.id();
-  EXPECT_FALSE(seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3).ok());
+  EXPECT_FALSE(seal::SealManager::InitShamir(store_->meta(), store_->root(), init_root, 5, 3).ok());
 
   RootKey root;
   auto m = Manager(root);
@@ -236,7 +236,7 @@ TEST_F(SealManagerTest, ShamirStartsSealedAndUnsealsWithAnyThreeShares) {
   ASSERT_TRUE(s3.ok()) << s3.status().message();
   EXPECT_FALSE(s3->status.sealed);
   EXPECT_EQ(root.id(), id);
-  auto rec = store_->GetAccessKey("AKIASHAMIR000001");
+  auto rec = store_->access_keys().GetAccessKey("AKIASHAMIR000001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(root, **rec), "s3cret-value");
 
   ASSERT_TRUE(m->Seal().ok());
@@ -249,7 +249,7 @@ TEST_F(SealManagerTest, RotateRootRewrapsEverythingAndRetiresTheOldKey) {
   auto m = Manager(root);
   ASSERT_TRUE(m->Start().ok());
   std::string old_key = *seal::keyfile::Read((dir_ / "root.key").string());
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "123456789012", std::string("AKIAROTATE000001"),
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), root, "123456789012", std::string("AKIAROTATE000001"),
                                     std::string("rotate-me-please"))
                   .ok());
   auto digest = root.DeriveKey("secretsmanager:value-digest");
@@ -263,7 +263,7 @@ TEST_F(SealManagerTest, RotateRootRewrapsEverythingAndRetiresTheOldKey) {
   EXPECT_NE(new_key, old_key);
   EXPECT_EQ(RootKey::IdOf(new_key), rep->new_root_key_id);
 
-  auto rec = store_->GetAccessKey("AKIAROTATE000001");
+  auto rec = store_->access_keys().GetAccessKey("AKIAROTATE000001");
   EXPECT_TRUE(root.IsCurrent(WrappedPart((*rec)->sealed_secret)));
   EXPECT_EQ(*auth::OpenAccessKeySecret(root, **rec), "rotate-me-please");
   RootKey old_root = RootKey::FromBytes(old_key);
@@ -281,7 +281,7 @@ TEST_F(SealManagerTest, RotateRootRewrapsEverythingAndRetiresTheOldKey) {
 // another one, is refused and changes nothing; a reset (authenticated by the caller) drops it.
 TEST_F(SealManagerTest, ShamirProgressIsBoundToItsNonce) {
   RootKey init_root;
-  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  auto shares = seal::SealManager::InitShamir(store_->meta(), store_->root(), init_root, 5, 3);
   ASSERT_TRUE(shares.ok());
   RootKey root;
   auto m = Manager(root);
@@ -323,13 +323,13 @@ TEST_F(SealManagerTest, ShamirProgressIsBoundToItsNonce) {
 
 TEST_F(SealManagerTest, StalledShamirAttemptExpires) {
   RootKey init_root;
-  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  auto shares = seal::SealManager::InitShamir(store_->meta(), store_->root(), init_root, 5, 3);
   ASSERT_TRUE(shares.ok());
   RootKey root;
   seal::SealOptions o;
   o.data_dir = dir_.string();
   o.attempt_ttl = std::chrono::seconds(0);
-  seal::SealManager m(o, *store_, *store_, root);
+  seal::SealManager m(o, store_->meta(), store_->root(), root);
   ASSERT_TRUE(m.Start().ok());
   auto first = m.Unseal((*shares)[0]);
   ASSERT_TRUE(first.ok());
@@ -342,9 +342,9 @@ TEST_F(SealManagerTest, StalledShamirAttemptExpires) {
 // rotate-root on a Shamir store never hands out shares without a quorum of the current ones.
 TEST_F(SealManagerTest, ShamirRotationNeedsAQuorumOfCurrentShares) {
   RootKey init_root;
-  auto shares = seal::SealManager::InitShamir(*store_, *store_, init_root, 5, 3);
+  auto shares = seal::SealManager::InitShamir(store_->meta(), store_->root(), init_root, 5, 3);
   ASSERT_TRUE(shares.ok());
-  ASSERT_TRUE(store_->PutMeta("initialized", "1").ok());
+  ASSERT_TRUE(store_->meta().PutMeta("initialized", "1").ok());
   RootKey root;
   auto m = Manager(root);
   ASSERT_TRUE(m->Start().ok());
@@ -399,27 +399,27 @@ TEST_F(SealManagerTest, ShamirRotationNeedsAQuorumOfCurrentShares) {
 TEST_F(SealManagerTest, InterruptedRotationRollsBackAtNextUnseal) {
   RootKey root;
   ASSERT_TRUE(Manager(root)->Start().ok());
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "123456789012", std::string("AKIACRASH0000001"),
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), root, "123456789012", std::string("AKIACRASH0000001"),
                                     std::string("crash-test-value"))
                   .ok());
   const std::string committed = root.id();
   // Simulate a crash after step 1-3: pending recorded, a blob rewrapped to the new key.
   std::string k2 = crypto::RandomBytes(32);
-  ASSERT_TRUE(store_->PutMeta("root.pending", *root.Seal(k2, "arcana:root-pending")).ok());
+  ASSERT_TRUE(store_->meta().PutMeta("root.pending", *root.Seal(k2, "arcana:root-pending")).ok());
   ASSERT_TRUE(seal::keyfile::Write((dir_ / "root.key.new").string(), k2).ok());
   ASSERT_TRUE(root.BeginRotation(k2).ok());
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "123456789012", std::string("AKIACRASH0000002"),
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), root, "123456789012", std::string("AKIACRASH0000002"),
                                     std::string("written-under-k2"))
                   .ok());
   RootKey after;
   ASSERT_TRUE(Manager(after)->Start().ok());
   EXPECT_EQ(after.id(), committed);
   EXPECT_FALSE(seal::keyfile::Exists((dir_ / "root.key.new").string()));
-  EXPECT_FALSE(store_->GetMeta("root.pending")->has_value());
-  auto r2 = store_->GetAccessKey("AKIACRASH0000002");
+  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
+  auto r2 = store_->access_keys().GetAccessKey("AKIACRASH0000002");
   EXPECT_TRUE(after.IsCurrent(WrappedPart((*r2)->sealed_secret)));
   EXPECT_EQ(*auth::OpenAccessKeySecret(after, **r2), "written-under-k2");
-  auto r1 = store_->GetAccessKey("AKIACRASH0000001");
+  auto r1 = store_->access_keys().GetAccessKey("AKIACRASH0000001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(after, **r1), "crash-test-value");
 }
 
@@ -429,12 +429,12 @@ TEST_F(SealManagerTest, LegacyKeyFileDataDirKeepsWorking) {
   ASSERT_TRUE(seal::keyfile::Write((dir_ / "root.key").string(), key).ok());
   RootKey legacy = RootKey::FromBytes(key);
   auto legacy_digest = crypto::HmacSha256(key, "arcana:secretsmanager:value-digest");
-  ASSERT_TRUE(store_->PutMeta("initialized", "1").ok());
+  ASSERT_TRUE(store_->meta().PutMeta("initialized", "1").ok());
   RootKey root;
   ASSERT_TRUE(Manager(root)->Start().ok());
   EXPECT_EQ(root.id(), legacy.id());
   EXPECT_EQ(*root.DeriveKey("secretsmanager:value-digest"), legacy_digest);
-  EXPECT_EQ(**store_->GetMeta("root.seal"), "keyfile");
+  EXPECT_EQ(**store_->meta().GetMeta("root.seal"), "keyfile");
 }
 
 // --- defect 6: access-key secrets are bound to key id, account and principal ---
@@ -442,13 +442,13 @@ TEST_F(SealManagerTest, LegacyKeyFileDataDirKeepsWorking) {
 TEST_F(SealManagerTest, AccessKeySecretIsBoundToAccountAndPrincipal) {
   RootKey root;
   ASSERT_TRUE(Manager(root)->Start().ok());
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "111122223333", std::string("AKIABIND00000001"),
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), root, "111122223333", std::string("AKIABIND00000001"),
                                     std::string("bound-secret-1"))
                   .ok());
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, root, "444455556666", std::string("AKIABIND00000002"),
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), root, "444455556666", std::string("AKIABIND00000002"),
                                     std::string("bound-secret-2"))
                   .ok());
-  auto rec = **store_->GetAccessKey("AKIABIND00000001");
+  auto rec = **store_->access_keys().GetAccessKey("AKIABIND00000001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(root, rec), "bound-secret-1");
   auto moved = rec;
   moved.principal_arn = "arn:aws:iam::111122223333:user/mallory";
@@ -468,7 +468,7 @@ TEST_F(SealManagerTest, AccessKeySecretIsBoundToAccountAndPrincipal) {
   Tamper(dir_ / "arcana.db",
          "UPDATE access_keys SET account = '444455556666', "
          "principal = 'arn:aws:iam::444455556666:root' WHERE id = 'AKIABIND00000001'");
-  auto tampered = store_->GetAccessKey("AKIABIND00000001");
+  auto tampered = store_->access_keys().GetAccessKey("AKIABIND00000001");
   ASSERT_TRUE(tampered.ok() && tampered->has_value());
   EXPECT_EQ((*tampered)->principal_arn, "arn:aws:iam::444455556666:root");
   EXPECT_FALSE(auth::OpenAccessKeySecret(root, **tampered).ok());
@@ -476,7 +476,7 @@ TEST_F(SealManagerTest, AccessKeySecretIsBoundToAccountAndPrincipal) {
   Tamper(dir_ / "arcana.db",
          "UPDATE access_keys SET sealed = (SELECT sealed FROM access_keys WHERE id = "
          "'AKIABIND00000002') WHERE id = 'AKIABIND00000001'");
-  EXPECT_FALSE(auth::OpenAccessKeySecret(root, **store_->GetAccessKey("AKIABIND00000001")).ok());
+  EXPECT_FALSE(auth::OpenAccessKeySecret(root, **store_->access_keys().GetAccessKey("AKIABIND00000001")).ok());
 }
 
 TEST_F(SealManagerTest, LegacyAccessKeyRowsStillOpenAndMigrateOnRotation) {
@@ -490,11 +490,11 @@ TEST_F(SealManagerTest, LegacyAccessKeyRowsStillOpenAndMigrateOnRotation) {
   legacy.principal_arn = "arn:aws:iam::123456789012:root";
   legacy.sealed_secret = *root.Seal("legacy-secret", "arcana:access-key:AKIALEGACY000001");
   legacy.created_ms = 1;
-  ASSERT_TRUE(store_->PutAccessKey(legacy).ok());
-  EXPECT_EQ(*auth::OpenAccessKeySecret(root, **store_->GetAccessKey("AKIALEGACY000001")),
+  ASSERT_TRUE(store_->access_keys().PutAccessKey(legacy).ok());
+  EXPECT_EQ(*auth::OpenAccessKeySecret(root, **store_->access_keys().GetAccessKey("AKIALEGACY000001")),
             "legacy-secret");
   ASSERT_TRUE(m->RotateRoot().ok());
-  auto migrated = **store_->GetAccessKey("AKIALEGACY000001");
+  auto migrated = **store_->access_keys().GetAccessKey("AKIALEGACY000001");
   EXPECT_TRUE(migrated.sealed_secret.starts_with("AKv2"));
   EXPECT_EQ(*auth::OpenAccessKeySecret(root, migrated), "legacy-secret");
   migrated.principal_arn = "arn:aws:iam::123456789012:user/other";
@@ -526,10 +526,15 @@ class PausingKmsStore : public storage::KmsStore {
   Result<std::optional<Key>> GetKmsKey(const storage::Scope& sc, const std::string& id) override {
     return s_.GetKmsKey(sc, id);
   }
-  Result<std::vector<Key>> ListKmsKeys(const storage::Scope& sc) override { return s_.ListKmsKeys(sc); }
-  Result<std::vector<Key>> ListKmsKeysDue(int64_t now) override { return s_.ListKmsKeysDue(now); }
+  Result<std::vector<Key>> ListKmsKeys(const storage::Scope& sc, const std::string& after,
+                                       size_t limit) override {
+    return s_.ListKmsKeys(sc, after, limit);
+  }
+  Result<std::vector<Key>> ListKmsKeysDue(int64_t now, size_t limit) override {
+    return s_.ListKmsKeysDue(now, limit);
+  }
   Status PutKmsKey(const Key& key, const std::vector<storage::KeyMaterialRecord>& ms,
-                   bool create_only) override {
+                   const std::string& change) override {
     if (!ms.empty()) {
       std::unique_lock<std::mutex> l(mu_);
       if (pause_) {
@@ -538,7 +543,7 @@ class PausingKmsStore : public storage::KmsStore {
         cv_.wait(l, [&] { return !pause_; });
       }
     }
-    return s_.PutKmsKey(key, ms, create_only);
+    return s_.PutKmsKey(key, ms, change);
   }
   Status CreateKmsKeyWithAlias(const Key& k, const std::vector<storage::KeyMaterialRecord>& ms,
                                const domain::kms::Alias& a) override {
@@ -548,15 +553,18 @@ class PausingKmsStore : public storage::KmsStore {
                                                                    const std::string& m) override {
     return s_.GetKeyMaterial(k, m);
   }
-  Status DeleteKmsKey(const storage::Scope& sc, const std::string& id) override {
-    return s_.DeleteKmsKey(sc, id);
+  Status DeleteKmsKey(const storage::Scope& sc, const std::string& id, int64_t rev) override {
+    return s_.DeleteKmsKey(sc, id, rev);
   }
   Result<std::optional<domain::kms::Alias>> GetKmsAlias(const storage::Scope& sc,
                                                         const std::string& n) override {
     return s_.GetKmsAlias(sc, n);
   }
-  Result<std::vector<domain::kms::Alias>> ListKmsAliases(const storage::Scope& sc) override {
-    return s_.ListKmsAliases(sc);
+  Result<std::vector<domain::kms::Alias>> ListKmsAliases(const storage::Scope& sc,
+                                                         const std::string& k,
+                                                         const std::string& after,
+                                                         size_t limit) override {
+    return s_.ListKmsAliases(sc, k, after, limit);
   }
   Status PutKmsAlias(const domain::kms::Alias& a, bool create) override { return s_.PutKmsAlias(a, create); }
   Status DeleteKmsAlias(const storage::Scope& sc, const std::string& n) override {
@@ -564,12 +572,15 @@ class PausingKmsStore : public storage::KmsStore {
   }
   Status PutKmsGrant(const domain::kms::Grant& g) override { return s_.PutKmsGrant(g); }
   Result<std::vector<domain::kms::Grant>> ListKmsGrants(const storage::Scope& sc,
-                                                        const std::string& k) override {
-    return s_.ListKmsGrants(sc, k);
+                                                        const std::string& k,
+                                                        const std::string& after,
+                                                        size_t limit) override {
+    return s_.ListKmsGrants(sc, k, after, limit);
   }
   Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
-      const storage::Scope& sc, const std::string& p) override {
-    return s_.ListKmsGrantsByRetiringPrincipal(sc, p);
+      const storage::Scope& sc, const std::string& p, const std::string& after,
+      size_t limit) override {
+    return s_.ListKmsGrantsByRetiringPrincipal(sc, p, after, limit);
   }
   Status DeleteKmsGrant(const storage::Scope& sc, const std::string& k,
                         const std::string& g) override {
@@ -616,7 +627,7 @@ TEST_F(SealManagerTest, BackgroundKmsRotationDuringRootRotationIsNotStranded) {
   RootKey root;
   auto m = Manager(root);
   ASSERT_TRUE(m->Start().ok());
-  PausingKmsStore kms(*store_);
+  PausingKmsStore kms(store_->kms());
   services::kms::KeyRing ring(kms, root);
   domain::kms::Key key = SymmetricKey();
   ASSERT_TRUE(ring.CreateKey(key, 1000).ok());
@@ -641,7 +652,7 @@ TEST_F(SealManagerTest, BackgroundKmsRotationDuringRootRotationIsNotStranded) {
   RootKey again;
   ASSERT_TRUE(Manager(again)->Start().ok());
   EXPECT_EQ(again.id(), rep->new_root_key_id);
-  services::kms::KeyRing fresh(*store_, again);
+  services::kms::KeyRing fresh(store_->kms(), again);
   for (const auto& mat : key.materials) {
     auto material = fresh.Material(key, mat.id);
     EXPECT_TRUE(material.ok()) << "material " << mat.id << ": " << material.status().message();
@@ -681,19 +692,19 @@ TEST_F(SealManagerTest, RotationRescansAndRewrapsBlobsWrittenUnderTheOldKey) {
   RootKey root;
   ASSERT_TRUE(Manager(root)->Start().ok());
   RootKey old_holder = RootKey::FromBytes(*seal::keyfile::Read((dir_ / "root.key").string()));
-  LateWriterRootStore rot(*store_, [&] {
-    ASSERT_TRUE(auth::CreateAccessKey(*store_, old_holder, "123456789012",
+  LateWriterRootStore rot(store_->root(), [&] {
+    ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), old_holder, "123456789012",
                                       std::string("AKIALATEWRITER01"), std::string("late-secret"))
                     .ok());
   });
   seal::SealOptions o;
   o.data_dir = dir_.string();
-  seal::SealManager m(o, *store_, rot, root);
+  seal::SealManager m(o, store_->meta(), rot, root);
   ASSERT_TRUE(m.Start().ok());
   auto rep = m.RotateRoot();
   ASSERT_TRUE(rep.ok()) << rep.status().message();
-  EXPECT_FALSE(store_->GetMeta("root.pending")->has_value());
-  auto late = **store_->GetAccessKey("AKIALATEWRITER01");
+  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
+  auto late = **store_->access_keys().GetAccessKey("AKIALATEWRITER01");
   EXPECT_TRUE(root.IsCurrent(WrappedPart(late.sealed_secret)));
   RootKey again;
   ASSERT_TRUE(Manager(again)->Start().ok());
@@ -713,22 +724,22 @@ TEST_F(SealManagerTest, RotationInterruptedAfterCommitCompletesAtNextUnseal) {
   ASSERT_TRUE(root.BeginRotation(k2).ok());
   // Committed state as step 4 leaves it (new check value, key file, root.pending = K1 under K2).
   RootKey fresh = RootKey::FromBytes(k2);
-  ASSERT_TRUE(store_->PutMeta("root.check", *fresh.Seal("arcana root key verification value v1",
+  ASSERT_TRUE(store_->meta().PutMeta("root.check", *fresh.Seal("arcana root key verification value v1",
                                                         "arcana:root-check"))
                   .ok());
-  ASSERT_TRUE(store_->PutMeta("root.pending", *root.SealPrevious("arcana:root-pending")).ok());
+  ASSERT_TRUE(store_->meta().PutMeta("root.pending", *root.SealPrevious("arcana:root-pending")).ok());
   auto derive = root.DerivationSecret();
-  ASSERT_TRUE(store_->PutMeta("root.derive", *fresh.Seal(*derive, "arcana:root-derive")).ok());
+  ASSERT_TRUE(store_->meta().PutMeta("root.derive", *fresh.Seal(*derive, "arcana:root-derive")).ok());
   ASSERT_TRUE(seal::keyfile::Write((dir_ / "root.key.new").string(), k2).ok());
   // A straggler under K1.
-  ASSERT_TRUE(auth::CreateAccessKey(*store_, old_holder, "123456789012",
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), old_holder, "123456789012",
                                     std::string("AKIASTRAGGLER001"), std::string("straggler"))
                   .ok());
   RootKey after;
   ASSERT_TRUE(Manager(after)->Start().ok());
   EXPECT_EQ(after.id(), RootKey::IdOf(k2));
-  EXPECT_FALSE(store_->GetMeta("root.pending")->has_value());
-  auto rec = **store_->GetAccessKey("AKIASTRAGGLER001");
+  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
+  auto rec = **store_->access_keys().GetAccessKey("AKIASTRAGGLER001");
   EXPECT_EQ(*auth::OpenAccessKeySecret(after, rec), "straggler");
   EXPECT_TRUE(after.IsCurrent(WrappedPart(rec.sealed_secret)));
 }

@@ -26,6 +26,8 @@ struct KeyMaterialInfo {
 };
 
 struct Key {
+  // The stored revision (storage/store_types.h: optimistic concurrency); 0 = not stored yet.
+  int64_t revision = 0;
   std::string account;
   std::string region;
   std::string key_id;        // UUID, or "mrk-" + 32 hex for multi-Region keys

@@ -57,6 +57,8 @@ struct ReplicaStatus {
 };
 
 struct Secret {
+  // The stored revision (storage/store_types.h: optimistic concurrency); 0 = not stored yet.
+  int64_t revision = 0;
   std::string arn;
   std::string name;
   std::string account;

@@ -50,6 +50,8 @@ struct ParameterVersion {
 };
 
 struct Parameter {
+  // The stored revision (storage/store_types.h: optimistic concurrency); 0 = not stored yet.
+  int64_t revision = 0;
   std::string account;
   std::string region;
   std::string key;   // canonical lookup name (NameKey in names.h)

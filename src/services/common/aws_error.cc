@@ -17,6 +17,9 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kAccessDenied: return {"AccessDeniedException", 400};
     case ErrorCode::kValidation: return {"ValidationException", 400};
     case ErrorCode::kThrottling: return {"ThrottlingException", 400};
+    // Retries of an optimistic-concurrency conflict ran out: the caller may retry, as after
+    // throttling (services/common/write_retry.h).
+    case ErrorCode::kWriteConflict: return {"ThrottlingException", 400};
     case ErrorCode::kRequestEntityTooLarge: return {"RequestEntityTooLargeException", 413};
     case ErrorCode::kServiceUnavailable: return {"ServiceUnavailableException", 503};
     case ErrorCode::kInternalFailure: return {"InternalFailure", 500};

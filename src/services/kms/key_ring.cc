@@ -181,7 +181,9 @@ Status KeyRing::CreateKey(Key& key, int64_t now_ms) {
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, ""};
   key.materials = {m};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
-  return store_.PutKmsKey(key, {rec}, /*create_only=*/true);
+  ARCANA_RETURN_IF_ERROR(store_.PutKmsKey(key, {rec}, "CreateKey"));
+  key.revision = 1;  // what the store now holds (storage/store_types.h)
+  return Status::Ok();
 }
 
 Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_ms) {
@@ -193,7 +195,10 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   key.materials.push_back(m);
   if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
-  return store_.PutKmsKey(key, {rec}, /*create_only=*/false);
+  ARCANA_RETURN_IF_ERROR(store_.PutKmsKey(
+      key, {rec}, rotation_type == "AUTOMATIC" ? "RotateKey" : "RotateKeyOnDemand"));
+  ++key.revision;  // what the store now holds (storage/store_types.h)
+  return Status::Ok();
 }
 
 Status KeyRing::Purge(const Key& key) {
@@ -201,7 +206,7 @@ Status KeyRing::Purge(const Key& key) {
     std::lock_guard<std::mutex> l(cache_mu_);
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
-  return store_.DeleteKmsKey({key.account, key.region}, key.key_id);
+  return store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision);
 }
 
 void KeyRing::ForgetMaterials() {

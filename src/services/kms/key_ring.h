@@ -60,9 +60,11 @@ class KeyRing {
   }
 
   // Fills key material for a new key (key.materials gets its first entry) and stores it
-  // (kAlreadyExists on an id collision). key.key_spec/key_usage must be valid.
+  // (kAlreadyExists on an id collision). key.key_spec/key_usage must be valid. On success
+  // key.revision is the stored revision.
   Status CreateKey(Key& key, int64_t now_ms);
-  // Adds a new current material to a symmetric key and stores the key.
+  // Adds a new current material to a symmetric key and stores the key (kWriteConflict when
+  // the stored key is no longer at key.revision). On success key.revision is the stored one.
   Status Rotate(Key& key, const std::string& rotation_type, int64_t now_ms);
   // Removes a key, its materials, aliases and grants.
   Status Purge(const Key& key);

@@ -1,5 +1,6 @@
 // Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 #include "domain/kms/rules.h"
+#include "services/kms/store_pages.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -27,7 +28,7 @@ Result<std::string> KmsService::CreateAlias(const In& in, const CallContext& ctx
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "TargetKeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "CreateAlias"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-  ARCANA_ASSIGN_OR_RETURN(auto aliases, ring_.store().ListKmsAliases(ScopeOf(ctx)));
+  ARCANA_ASSIGN_OR_RETURN(auto aliases, AllAliases(ring_.store(), ScopeOf(ctx)));
   size_t on_key = 0;
   for (const auto& a : aliases) {
     if (a.name == name) {
@@ -88,7 +89,7 @@ Result<std::string> KmsService::ListAliases(const In& in, const CallContext& ctx
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     filter_key = key.key_id;
   }
-  ARCANA_ASSIGN_OR_RETURN(auto all, ring_.store().ListKmsAliases(ScopeOf(ctx)));
+  ARCANA_ASSIGN_OR_RETURN(auto all, AllAliases(ring_.store(), ScopeOf(ctx)));
   std::vector<dk::Alias> shown;
   std::map<std::string, bool> present;
   for (auto& a : all) {

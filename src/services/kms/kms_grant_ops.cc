@@ -2,6 +2,7 @@
 // Grants are stored and listed now; enforcement comes with the access-control work.
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
+#include "services/kms/store_pages.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -89,7 +90,7 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   g.key_id = key.key_id;
-  ARCANA_ASSIGN_OR_RETURN(auto existing, ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id));
+  ARCANA_ASSIGN_OR_RETURN(auto existing, AllGrants(ring_.store(), ScopeOf(ctx), key.key_id));
   if (existing.size() >= dk::kMaxGrantsPerKey) {
     return Status(ErrorCode::kKmsLimitExceeded, "Too many grants on " + key.arn);
   }
@@ -124,7 +125,7 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
     return Status(ErrorCode::kInvalidGrantId, "Invalid grant ID " + *grant_id);
   }
   auto grantee = in.Str("GranteePrincipal");
-  ARCANA_ASSIGN_OR_RETURN(auto all, ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id));
+  ARCANA_ASSIGN_OR_RETURN(auto all, AllGrants(ring_.store(), ScopeOf(ctx), key.key_id));
   std::vector<dk::Grant> shown;
   for (auto& g : all) {
     if (grant_id && g.grant_id != *grant_id) continue;
@@ -140,7 +141,7 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
 Result<std::string> KmsService::ListRetirableGrants(const In& in, const CallContext& ctx) {
   std::string principal = in.Str("RetiringPrincipal").value_or("");
   ARCANA_ASSIGN_OR_RETURN(auto all,
-                          ring_.store().ListKmsGrantsByRetiringPrincipal(ScopeOf(ctx), principal));
+                          AllRetirableGrants(ring_.store(), ScopeOf(ctx), principal));
   std::string next;
   ARCANA_ASSIGN_OR_RETURN(auto page, dk::Page(all, [](const dk::Grant& g) { return g.grant_id; },
                                               in.Int("Limit"), in.Str("Marker"), 50, &next));

@@ -2,6 +2,7 @@
 // DisableKey, ScheduleKeyDeletion, CancelKeyDeletion.
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
+#include "services/kms/store_pages.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -94,7 +95,7 @@ Result<std::string> KmsService::DescribeKey(const In& in, const CallContext& ctx
 }
 
 Result<std::string> KmsService::ListKeys(const In& in, const CallContext& ctx) {
-  ARCANA_ASSIGN_OR_RETURN(auto all, ring_.store().ListKmsKeys(ScopeOf(ctx)));
+  ARCANA_ASSIGN_OR_RETURN(auto all, AllKeys(ring_.store(), ScopeOf(ctx)));
   std::vector<Key> live;
   for (auto& k : all) {
     if (k.deletion_ms && *k.deletion_ms <= ctx.now_ms) continue;
@@ -124,7 +125,7 @@ Result<std::string> KmsService::UpdateKeyDescription(const In& in, const CallCon
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "UpdateKeyDescription"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
   key.description = in.Str("Description").value_or("");
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "UpdateKeyDescription"));
   return std::string("{}");
 }
 
@@ -134,7 +135,7 @@ Result<std::string> KmsService::SetEnabled(const In& in, const CallContext& ctx,
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKey" : "DisableKey"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
   key.key_state = enabled ? dk::kStateEnabled : dk::kStateDisabled;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, enabled ? "EnableKey" : "DisableKey"));
   return std::string("{}");
 }
 
@@ -158,7 +159,7 @@ Result<std::string> KmsService::ScheduleKeyDeletion(const In& in, const CallCont
   key.key_state = dk::kStatePendingDeletion;
   key.deletion_ms = ctx.now_ms + days * 86400000;
   key.pending_window_days = static_cast<int>(days);
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "ScheduleKeyDeletion"));
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     w.Key("DeletionDate");
@@ -179,7 +180,7 @@ Result<std::string> KmsService::CancelKeyDeletion(const In& in, const CallContex
   key.key_state = dk::kStateDisabled;
   key.deletion_ms.reset();
   key.pending_window_days = 0;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "CancelKeyDeletion"));
   return Body([&](json::Writer& w) { json::KV(w, "KeyId", key.arn); });
 }
 

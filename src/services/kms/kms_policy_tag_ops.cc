@@ -36,7 +36,7 @@ Result<std::string> KmsService::PutKeyPolicy(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
   ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(policy));
   key.policy = policy;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "PutKeyPolicy"));
   return std::string("{}");
 }
 
@@ -62,7 +62,7 @@ Result<std::string> KmsService::TagResource(const In& in, const CallContext& ctx
   ARCANA_RETURN_IF_ERROR(ReadKmsTags(in, merged));
   ARCANA_RETURN_IF_ERROR(dk::ValidateTags(merged));
   key.tags = std::move(merged);
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "TagResource"));
   return std::string("{}");
 }
 
@@ -77,7 +77,7 @@ Result<std::string> KmsService::UntagResource(const In& in, const CallContext& c
     }
     key.tags.erase(k);
   }
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "UntagResource"));
   return std::string("{}");
 }
 

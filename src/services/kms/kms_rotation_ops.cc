@@ -36,7 +36,8 @@ Result<std::string> KmsService::SetRotation(const In& in, const CallContext& ctx
         static_cast<int>(in.Int("RotationPeriodInDays").value_or(dk::kDefaultRotationPeriodDays));
   }
   key.rotation_enabled = enabled;
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, false));
+  ARCANA_RETURN_IF_ERROR(
+      ring_.store().PutKmsKey(key, {}, enabled ? "EnableKeyRotation" : "DisableKeyRotation"));
   return std::string("{}");
 }
 

@@ -138,7 +138,7 @@ Result<std::string> KmsService::BlobOf(const In& in, const char* member) {
 }
 
 Status KmsService::Maintain(int64_t now_ms) {
-  ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms));
+  ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms, storage::kMaxListLimit));
   for (auto& key : due) {
     std::lock_guard<std::mutex> l(ring_.write_mutex());
     storage::Scope scope{key.account, key.region};

@@ -11,7 +11,7 @@ namespace arcana::services::sm {
 
 namespace names = domain::sm;
 
-SecretsManagerService::SecretsManagerService(storage::Store& store, crypto::DataKeyProvider& keys,
+SecretsManagerService::SecretsManagerService(storage::SecretStore& store, crypto::DataKeyProvider& keys,
                                              const crypto::RootKey& root)
     : store_(store),
       keys_(keys),
@@ -147,9 +147,13 @@ std::string SecretsManagerService::ValueDigest(bool binary, std::string_view val
   return mac;
 }
 
-Status SecretsManagerService::Commit(std::vector<storage::SecretWrite> writes,
+Status SecretsManagerService::Commit(const char* change, std::vector<storage::SecretWrite> writes,
                                      std::vector<std::string> deleted) {
-  return store_.Commit(writes, deleted);
+  for (auto& w : writes)
+    if (w.change.empty()) w.change = change;
+  std::vector<storage::SecretDelete> deletes;
+  for (auto& arn : deleted) deletes.push_back({std::move(arn), 0, change});
+  return store_.Commit(writes, deletes);
 }
 
 void SecretsManagerService::TouchAccessed(const Secret& s, const std::string& version_id,
@@ -164,7 +168,7 @@ void SecretsManagerService::TouchAccessed(const Secret& s, const std::string& ve
   Secret& f = **fresh;
   f.last_accessed_ms = day;
   if (SecretVersion* fv = f.FindVersion(version_id)) fv->last_accessed_ms = day;
-  storage::SecretWrite w{std::move(f), {}, {}};
+  storage::SecretWrite w{std::move(f), {}, {}, "GetSecretValue"};
   Status st = store_.Commit({w}, {});
   if (!st.ok()) spdlog::warn("could not record LastAccessedDate: {}", st.message());
 }
@@ -200,11 +204,17 @@ Result<std::optional<SecretsManagerService::NewValue>> SecretsManagerService::Re
 }
 
 Status SecretsManagerService::PurgeExpired(int64_t now_ms) {
-  ARCANA_ASSIGN_OR_RETURN(auto arns, store_.ListSecretsDeletedBefore(now_ms));
-  if (arns.empty()) return Status::Ok();
-  std::lock_guard<std::mutex> l(write_mu_);
-  spdlog::info("purging {} secret(s) whose recovery window ended", arns.size());
-  return store_.Commit({}, arns);
+  // A page at a time: the store never hands out a whole account.
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto arns,
+                            store_.ListSecretsDeletedBefore(now_ms, storage::kMaxListLimit));
+    if (arns.empty()) return Status::Ok();
+    std::lock_guard<std::mutex> l(write_mu_);
+    spdlog::info("purging {} secret(s) whose recovery window ended", arns.size());
+    const bool last_page = arns.size() < storage::kMaxListLimit;
+    ARCANA_RETURN_IF_ERROR(Commit("PurgeSecret", {}, std::move(arns)));
+    if (last_page) return Status::Ok();
+  }
 }
 
 }  // namespace arcana::services::sm

@@ -1,6 +1,6 @@
 // The Secrets Manager service (X-Amz-Target "secretsmanager.*", API 2017-10-17): all 23
 // operations. Each handler decodes its (model-validated) input, applies the domain rules
-// in domain/secretsmanager/, persists through storage::Store in one durable commit, and
+// in domain/secretsmanager/, persists through storage::SecretStore in one durable commit, and
 // encodes the AWS response. Values are sealed with envelope encryption before they reach
 // the store and opened only to answer a read.
 // Thread-safety: reads run concurrently; read-modify-write handlers serialize on write_mu_.
@@ -16,7 +16,7 @@
 #include "crypto/root_key.h"
 #include "domain/secretsmanager/secret.h"
 #include "services/common/service.h"
-#include "storage/store.h"
+#include "storage/secret_store.h"
 
 namespace arcana::services::sm {
 
@@ -29,7 +29,7 @@ crypto::KeyScope KeyScopeOf(const Secret& s);
 
 class SecretsManagerService : public Service {
  public:
-  SecretsManagerService(storage::Store& store, crypto::DataKeyProvider& keys,
+  SecretsManagerService(storage::SecretStore& store, crypto::DataKeyProvider& keys,
                         const crypto::RootKey& root);
 
   std::string_view target_prefix() const override { return "secretsmanager"; }
@@ -63,9 +63,14 @@ class SecretsManagerService : public Service {
                                   const std::string& version_id, std::string_view plaintext);
   Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v);
   std::string ValueDigest(bool binary, std::string_view value) const;
-  Status Commit(std::vector<storage::SecretWrite> writes, std::vector<std::string> deleted = {});
+  // `change` is the operation recorded in the store's change sequence for every write and
+  // delete of this commit.
+  Status Commit(const char* change, std::vector<storage::SecretWrite> writes,
+                std::vector<std::string> deleted = {});
   // Commits a metadata-only change of one secret.
-  Status Save(const Secret& s) { return Commit({storage::SecretWrite{s, {}, {}}}); }
+  Status Save(const char* change, const Secret& s) {
+    return Commit(change, {storage::SecretWrite{s, {}, {}, {}}});
+  }
 
   // --- operations ---
   Result<std::string> CreateSecret(const In&, const CallContext&);
@@ -113,7 +118,7 @@ class SecretsManagerService : public Service {
   // Updates LastAccessedDate (day resolution) when the day changed.
   void TouchAccessed(const Secret& s, const std::string& version_id, int64_t now_ms);
 
-  storage::Store& store_;
+  storage::SecretStore& store_;
   crypto::DataKeyProvider& keys_;
   // Derived from the root on first use: the service is built before the server unseals.
   crypto::DerivedKey digest_key_;

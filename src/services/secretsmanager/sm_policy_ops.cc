@@ -24,7 +24,7 @@ Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const
   std::lock_guard<std::mutex> lock(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   s.resource_policy = policy;
-  ARCANA_RETURN_IF_ERROR(Save(s));
+  ARCANA_RETURN_IF_ERROR(Save("PutResourcePolicy", s));
   return ArnNameBody(s);
 }
 
@@ -46,7 +46,7 @@ Result<std::string> SecretsManagerService::DeleteResourcePolicy(const In& in,
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   if (s.resource_policy) {
     s.resource_policy.reset();
-    ARCANA_RETURN_IF_ERROR(Save(s));
+    ARCANA_RETURN_IF_ERROR(Save("DeleteResourcePolicy", s));
   }
   return ArnNameBody(s);
 }

@@ -122,7 +122,19 @@ Result<std::vector<SecretsManagerService::Loaded>> SecretsManagerService::Filter
     const In& in, const CallContext& ctx, bool include_deleted) {
   auto filters = ReadFilters(in);
   ARCANA_RETURN_IF_ERROR(dsm::ValidateFilters(filters));
-  ARCANA_ASSIGN_OR_RETURN(auto all, store_.ListSecrets({ctx.account, ctx.region}));
+  // Every page of the scope (the services helper replaces this with one bounded page).
+  std::vector<Secret> all;
+  storage::SecretQuery q;
+  q.include_deleted = include_deleted;
+  q.now_ms = ctx.now_ms;
+  q.limit = storage::kMaxListLimit;
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListSecrets({ctx.account, ctx.region}, q));
+    const bool last = page.size() < q.limit;
+    if (!page.empty()) q.after = storage::SecretStore::PositionOf(page.back(), q.order);
+    for (auto& s : page) all.push_back(std::move(s));
+    if (last) break;
+  }
   std::vector<Loaded> out;
   for (auto& s : all) {
     if (s.deleted_ms && (!include_deleted || *s.deleted_ms <= ctx.now_ms)) continue;

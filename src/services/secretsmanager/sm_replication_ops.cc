@@ -105,7 +105,7 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
     replica.created_ms = ctx.now_ms;
     replica.primary_arn = primary.arn;
     replica.primary_region = primary.region;
-    writes.push_back({std::move(replica), {}, {}});
+    writes.push_back({std::move(replica), {}, {}, {}});
     primary.replicas.push_back(status);
   }
   return Status::Ok();
@@ -122,7 +122,7 @@ Result<std::string> SecretsManagerService::ReplicateSecretToRegions(const In& in
                                      writes, deleted));
   s.last_changed_ms = ctx.now_ms;
   writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
+  ARCANA_RETURN_IF_ERROR(Commit("ReplicateSecretToRegions", std::move(writes), std::move(deleted)));
   return ReplicationOutput(s);
 }
 
@@ -145,7 +145,7 @@ Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In
   s.last_changed_ms = ctx.now_ms;
   std::vector<storage::SecretWrite> writes(1);
   writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
+  ARCANA_RETURN_IF_ERROR(Commit("RemoveRegionsFromReplication", std::move(writes), std::move(deleted)));
   return ReplicationOutput(s);
 }
 
@@ -160,6 +160,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
   }
   Secret& primary = l.primary;
   Secret promoted = primary;  // metadata, tags, versions and labels as of now
+  promoted.revision = l.self.revision;  // it overwrites the replica's row
   promoted.arn = l.self.arn;
   promoted.region = l.self.region;
   promoted.created_ms = l.self.created_ms;
@@ -187,9 +188,9 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
                          primary.replicas.end());
   primary.last_changed_ms = ctx.now_ms;
   std::vector<storage::SecretWrite> writes;
-  writes.push_back({primary, {}, {}});
+  writes.push_back({primary, {}, {}, {}});
   writes.push_back(std::move(pw));
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  ARCANA_RETURN_IF_ERROR(Commit("StopReplicationToReplica", std::move(writes)));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();

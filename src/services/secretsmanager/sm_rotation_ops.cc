@@ -70,7 +70,7 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
     rot.next_rotation_ms.reset();
   }
   s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
+  ARCANA_RETURN_IF_ERROR(Save("RotateSecret", s));
   return ArnNameBody(s);
 }
 
@@ -81,7 +81,7 @@ Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
   s.rotation.enabled = false;
   s.rotation.next_rotation_ms.reset();
   s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
+  ARCANA_RETURN_IF_ERROR(Save("CancelRotateSecret", s));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();

@@ -105,7 +105,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
   ARCANA_ASSIGN_OR_RETURN(auto existing,
                           store_.GetSecretByName({ctx.account, ctx.region}, name));
   if (existing && existing->deleted_ms && *existing->deleted_ms <= ctx.now_ms) {
-    ARCANA_RETURN_IF_ERROR(Commit({}, {existing->arn}));  // its window ended: purge now
+    ARCANA_RETURN_IF_ERROR(Commit("PurgeSecret", {}, {existing->arn}));  // its window ended: purge now
     existing.reset();
   }
   if (existing) {
@@ -166,7 +166,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
                                        ctx, writes, deleted));
   }
   writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), std::move(deleted)));
+  ARCANA_RETURN_IF_ERROR(Commit("CreateSecret", std::move(writes), std::move(deleted)));
 
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -205,7 +205,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
   if (created) {
     s.last_changed_ms = ctx.now_ms;
     writes[0].secret = s;
-    ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+    ARCANA_RETURN_IF_ERROR(Commit("PutSecretValue", std::move(writes)));
   }
   const SecretVersion* v = s.FindVersion(token);
   rapidjson::StringBuffer buf;
@@ -275,7 +275,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
   }
   s.last_changed_ms = ctx.now_ms;
   writes[0].secret = s;
-  ARCANA_RETURN_IF_ERROR(Commit(std::move(writes)));
+  ARCANA_RETURN_IF_ERROR(Commit("UpdateSecret", std::move(writes)));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -295,7 +295,7 @@ Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in
   ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
   ARCANA_RETURN_IF_ERROR(dsm::MoveStage(s, stage, remove_from, move_to));
   s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
+  ARCANA_RETURN_IF_ERROR(Save("UpdateSecretVersionStage", s));
   return ArnNameBody(s);
 }
 
@@ -351,11 +351,11 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
   int64_t deletion;
   if (force) {
     deletion = ctx.now_ms;
-    ARCANA_RETURN_IF_ERROR(Commit({}, {s.arn}));
+    ARCANA_RETURN_IF_ERROR(Commit("DeleteSecret", {}, {s.arn}));
   } else {
     deletion = ctx.now_ms + window.value_or(30) * 24LL * 3600 * 1000;
     s.deleted_ms = deletion;
-    ARCANA_RETURN_IF_ERROR(Save(s));
+    ARCANA_RETURN_IF_ERROR(Save("DeleteSecret", s));
   }
   w.StartObject();
   json::KV(w, "ARN", s.arn);
@@ -376,7 +376,7 @@ Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const Cal
   if (s.deleted_ms) {
     s.deleted_ms.reset();
     s.last_changed_ms = ctx.now_ms;
-    ARCANA_RETURN_IF_ERROR(Save(s));
+    ARCANA_RETURN_IF_ERROR(Save("RestoreSecret", s));
   }
   return ArnNameBody(s);
 }
@@ -391,7 +391,7 @@ Result<std::string> SecretsManagerService::TagResource(const In& in, const CallC
   for (const auto& t : s.tags) all.emplace_back(t.key, t.value);
   ARCANA_RETURN_IF_ERROR(dsm::ValidateTags(all));  // the 50-tag limit counts the union
   s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
+  ARCANA_RETURN_IF_ERROR(Save("TagResource", s));
   return std::string("{}");
 }
 
@@ -406,7 +406,7 @@ Result<std::string> SecretsManagerService::UntagResource(const In& in, const Cal
                               }),
                s.tags.end());
   s.last_changed_ms = ctx.now_ms;
-  ARCANA_RETURN_IF_ERROR(Save(s));
+  ARCANA_RETURN_IF_ERROR(Save("UntagResource", s));
   return std::string("{}");
 }
 

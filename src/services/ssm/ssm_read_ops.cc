@@ -143,7 +143,7 @@ Result<std::string> SsmService::GetParametersByPath(const In& in, const CallCont
   ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
 
   const std::string prefix = path == "/" ? "" : path + "/";
-  ARCANA_ASSIGN_OR_RETURN(auto all, store_.ListParameters({ctx.account, ctx.region}, prefix, after));
+  ARCANA_ASSIGN_OR_RETURN(auto all, ListAll(ctx, prefix, after));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -195,7 +195,7 @@ Result<std::string> SsmService::DescribeParameters(const In& in, const CallConte
   const bool shared = in.Bool("Shared").value_or(false);
   std::vector<Parameter> all;
   if (!shared) {
-    ARCANA_ASSIGN_OR_RETURN(all, store_.ListParameters({ctx.account, ctx.region}, "", after));
+    ARCANA_ASSIGN_OR_RETURN(all, ListAll(ctx, "", after));
   }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);

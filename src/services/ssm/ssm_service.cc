@@ -48,6 +48,19 @@ Result<std::string> SsmService::Call(std::string_view operation, const rapidjson
   return (this->*(it->second))(in, ctx);
 }
 
+Result<std::vector<Parameter>> SsmService::ListAll(const CallContext& ctx,
+                                                   const std::string& prefix, std::string after) {
+  std::vector<Parameter> out;
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListParameters({ctx.account, ctx.region}, prefix,
+                                                             after, storage::kMaxListLimit));
+    const bool last = page.size() < storage::kMaxListLimit;
+    if (!page.empty()) after = page.back().key;
+    for (auto& p : page) out.push_back(std::move(p));
+    if (last) return out;
+  }
+}
+
 Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const std::string& key) {
   storage::Scope scope{ctx.account, ctx.region};
   ARCANA_ASSIGN_OR_RETURN(auto p, store_.GetParameter(scope, key));
@@ -63,12 +76,17 @@ Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const 
 
 Status SsmService::PurgeExpired(int64_t now_ms) {
   std::lock_guard<std::recursive_mutex> l(write_mu_);
-  ARCANA_ASSIGN_OR_RETURN(auto refs, store_.ListParametersExpiredBefore(now_ms));
-  for (const auto& r : refs) {
-    ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters(r.scope, {r.key}));
-    if (!gone.empty()) spdlog::info("deleted expired parameter (Expiration policy)");
+  // A page at a time; each page's parameters are deleted, so the next page is new.
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto refs,
+                            store_.ListParametersExpiredBefore(now_ms, storage::kMaxListLimit));
+    for (const auto& r : refs) {
+      ARCANA_ASSIGN_OR_RETURN(auto gone,
+                              store_.DeleteParameters(r.scope, {{r.key, 0}}, "ExpireParameter"));
+      if (!gone.empty()) spdlog::info("deleted expired parameter (Expiration policy)");
+    }
+    if (refs.size() < storage::kMaxListLimit) return Status::Ok();
   }
-  return Status::Ok();
 }
 
 namespace {

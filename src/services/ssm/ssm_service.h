@@ -56,6 +56,10 @@ class SsmService : public Service {
   using Handler = Result<std::string> (SsmService::*)(const In&, const CallContext&);
 
   // --- shared steps (ssm_service.cc) ---
+  // Every parameter of the caller's scope under prefix after `after`, read page by page
+  // (the services helper replaces this with bounded pages).
+  Result<std::vector<Parameter>> ListAll(const CallContext& ctx, const std::string& prefix,
+                                         std::string after);
   // The live parameter at a canonical key, or nullopt (absent or expired: an expired one is
   // deleted on the way).
   Result<std::optional<Parameter>> Find(const CallContext& ctx, const std::string& key);

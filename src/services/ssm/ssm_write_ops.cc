@@ -199,6 +199,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
   const int64_t version = added.version;
   const std::string tier = added.tier;
   w.parameter = std::move(p);
+  w.change = "PutParameter";
   ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
 
   rapidjson::StringBuffer buf;
@@ -217,8 +218,10 @@ Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext&
   std::lock_guard<std::recursive_mutex> l(write_mu_);
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
   if (!existing) return NotFound(name);
-  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region},
-                                                             {existing->key}));
+  ARCANA_ASSIGN_OR_RETURN(auto gone,
+                          store_.DeleteParameters({ctx.account, ctx.region},
+                                                  {{existing->key, existing->revision}},
+                                                  "DeleteParameter"));
   if (gone.empty()) return NotFound(name);
   return std::string("{}");
 }
@@ -244,7 +247,10 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
     if (!dup) keys.push_back(key);
     name_keys.emplace_back(raw, key);
   }
-  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region}, keys));
+  std::vector<storage::ParameterDelete> deletes;
+  for (const auto& key : keys) deletes.push_back({key, 0});
+  ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region}, deletes,
+                                                             "DeleteParameters"));
   for (const auto& [raw, key] : name_keys) {
     bool was_deleted = std::find(gone.begin(), gone.end(), key) != gone.end();
     auto& list = was_deleted ? deleted : invalid;
@@ -274,6 +280,7 @@ Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallCo
   ARCANA_RETURN_IF_ERROR(dssm::AttachLabels(p, version, labels, &invalid));
   storage::ParameterWrite w;
   w.parameter = std::move(p);
+  w.change = "LabelParameterVersion";
   ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
   rapidjson::StringBuffer buf;
   json::Writer out(buf);
@@ -300,6 +307,7 @@ Result<std::string> SsmService::UnlabelParameterVersion(const In& in, const Call
   if (!removed.empty()) {
     storage::ParameterWrite w;
     w.parameter = std::move(p);
+    w.change = "UnlabelParameterVersion";
     ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
   }
   rapidjson::StringBuffer buf;
@@ -344,6 +352,7 @@ Result<std::string> SsmService::AddTagsToResource(const In& in, const CallContex
   }
   storage::ParameterWrite w;
   w.parameter = std::move(p);
+  w.change = "AddTagsToResource";
   ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
   return std::string("{}");
 }
@@ -360,6 +369,7 @@ Result<std::string> SsmService::RemoveTagsFromResource(const In& in, const CallC
           t.end());
   storage::ParameterWrite w;
   w.parameter = std::move(p);
+  w.change = "RemoveTagsFromResource";
   ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
   return std::string("{}");
 }

@@ -1,31 +1,14 @@
-// SqliteStore's RootOfTrustStore methods (storage/root_store.h).
-#include "storage/sqlite_db.h"
-#include "storage/sqlite_store.h"
+#include "storage/sqlite/root_store.h"
 
-namespace arcana::storage {
+#include "storage/change_log.h"
 
-using namespace sqlite;  // NOLINT: the plumbing this file is built on
+namespace arcana::storage::sqlite {
 
 namespace {
+constexpr const char* kRewrapKind = "RewrapRootBlobs";
+}  // namespace
 
-// Rolls back unless committed.
-class Txn {
- public:
-  explicit Txn(Conn& c) : c_(c) {}
-  Status Begin() { return c_.Exec("BEGIN IMMEDIATE"); }
-  Status Commit() {
-    Status st = c_.Exec("COMMIT");
-    if (st.ok()) done_ = true;
-    return st;
-  }
-  ~Txn() {
-    if (!done_) (void)c_.Exec("ROLLBACK");
-  }
-
- private:
-  Conn& c_;
-  bool done_ = false;
-};
+namespace {
 
 struct Row {
   std::string a, b, c, d, blob;
@@ -71,16 +54,14 @@ Status ApplyMeta(Conn& c, const std::vector<std::pair<std::string, std::string>>
   }
   return Status::Ok();
 }
-}  // namespace
 
-Result<size_t> SqliteStore::RewrapRootBlobs(
-    const std::vector<std::string>& meta_keys, const RewrapFn& fn,
-    const std::vector<std::pair<std::string, std::string>>& puts,
-    const std::vector<std::string>& deletes) {
-  ARCANA_LEASE(c, pool_);
-  Txn txn(*c);
-  ARCANA_RETURN_IF_ERROR(txn.Begin());
-  size_t changed = 0;
+// The whole rewrap, inside one write transaction (see RewrapRootBlobs).
+Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
+                 const RootOfTrustStore::RewrapFn& fn,
+                 const std::vector<std::pair<std::string, std::string>>& puts,
+                 const std::vector<std::string>& deletes, size_t& changed) {
+  changed = 0;
+  Conn* c = &txn.conn();
 
   ARCANA_ASSIGN_OR_RETURN(
       auto keys, ReadRows(*c, "SELECT id, account, principal, sealed FROM access_keys", 4));
@@ -153,19 +134,26 @@ Result<size_t> SqliteStore::RewrapRootBlobs(
     if (sqlite3_step(up) != SQLITE_DONE) return DbError(c->db(), "rewrap meta");
     ++changed;
   }
-  ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
-  ARCANA_RETURN_IF_ERROR(txn.Commit());
-  ForgetCachedSecrets();  // sealed values changed under unchanged metadata
+  // Sealed bytes changed under unchanged metadata: one change tells every cache of them.
+  ARCANA_RETURN_IF_ERROR(txn.AddChange("", "", "arcana", Change::kRootResource, kRewrapKind));
+  return ApplyMeta(*c, puts, deletes);
+}
+}  // namespace
+
+Result<size_t> SqliteRootStore::RewrapRootBlobs(
+    const std::vector<std::string>& meta_keys, const RewrapFn& fn,
+    const std::vector<std::pair<std::string, std::string>>& puts,
+    const std::vector<std::string>& deletes) {
+  size_t changed = 0;
+  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) {
+    return RewrapAll(txn, meta_keys, fn, puts, deletes, changed);
+  }));
   return changed;
 }
 
-Status SqliteStore::UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
-                               const std::vector<std::string>& deletes) {
-  ARCANA_LEASE(c, pool_);
-  Txn txn(*c);
-  ARCANA_RETURN_IF_ERROR(txn.Begin());
-  ARCANA_RETURN_IF_ERROR(ApplyMeta(*c, puts, deletes));
-  return txn.Commit();
+Status SqliteRootStore::UpdateMeta(const std::vector<std::pair<std::string, std::string>>& puts,
+                                   const std::vector<std::string>& deletes) {
+  return db_.Write([&](WriteTxn& txn) { return ApplyMeta(txn.conn(), puts, deletes); });
 }
 
-}  // namespace arcana::storage
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,120 @@
+#include "storage/change_follower.h"
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+
+namespace arcana::storage {
+namespace {
+
+// Steady-clock nanoseconds: only compared with each other, never shown.
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr int64_t kNoScope = std::numeric_limits<int64_t>::min();
+// The start of the request this thread is serving (FreshnessScope), or kNoScope.
+thread_local int64_t t_request_start_ns = kNoScope;
+
+// Changes read per ReadChanges call, and the widest gap worth reading change by change:
+// beyond it every cache is dropped instead (cheaper than applying thousands of erasures).
+constexpr size_t kBatch = 1000;
+constexpr int64_t kMaxGap = 20000;
+
+}  // namespace
+
+ChangeFollower::FreshnessScope::FreshnessScope() : saved_(t_request_start_ns) {
+  t_request_start_ns = NowNs();
+}
+ChangeFollower::FreshnessScope::~FreshnessScope() { t_request_start_ns = saved_; }
+
+struct ChangeFollower::State {
+  explicit State(ChangeLog& l) : log(l) {}
+  ChangeLog& log;
+  std::vector<Subscriber> subs;
+  std::mutex sync_mu;  // one Sync applies at a time
+  std::atomic<int64_t> applied{0};
+  // Set (under sync_mu) once the first Sync has reset the subscribers: until then they may
+  // hold entries from before this follower existed, so the first Sync never replays.
+  std::atomic<bool> started{false};
+  // When the newest completed Sync read Head() (steady ns): it covers every write
+  // acknowledged before that moment.
+  std::atomic<int64_t> covered_since_ns{kNoScope};
+
+  void ResetAll(int64_t head) {
+    for (auto& s : subs) s.on_reset();
+    applied.store(head, std::memory_order_release);
+  }
+
+  // Applies the changes after `applied` up to at least head. Caller holds sync_mu.
+  Status CatchUp(int64_t head) {
+    int64_t at = applied.load(std::memory_order_acquire);
+    if (!started.load(std::memory_order_acquire) || head < at || head - at > kMaxGap) {
+      // First sync (caches are empty or predate this follower), a store that went backwards
+      // (wiped and recreated), or too far behind: start over from the head.
+      ResetAll(head);
+      started.store(true, std::memory_order_release);
+      return Status::Ok();
+    }
+    while (at < head) {
+      auto batch = log.ReadChanges(at, kBatch);
+      if (!batch.ok()) return batch.status();
+      if (batch->empty() || batch->front().seq != at + 1) {
+        // Changes we never saw were trimmed (or the store was replaced): drop everything.
+        ResetAll(head);
+        return Status::Ok();
+      }
+      for (const Change& c : *batch) {
+        for (auto& s : subs) s.on_change(c);
+        at = c.seq;
+      }
+      applied.store(at, std::memory_order_release);
+    }
+    return Status::Ok();
+  }
+};
+
+ChangeFollower::ChangeFollower(ChangeLog& log) : state_(std::make_unique<State>(log)) {}
+ChangeFollower::~ChangeFollower() = default;
+
+void ChangeFollower::Subscribe(Subscriber s) {
+  std::lock_guard<std::mutex> l(state_->sync_mu);
+  state_->subs.push_back(std::move(s));
+}
+
+int64_t ChangeFollower::applied() const {
+  return state_->applied.load(std::memory_order_acquire);
+}
+
+Result<int64_t> ChangeFollower::Sync() {
+  State& st = *state_;
+  if (st.log.HeadIsLocal()) {
+    // One process owns the store: its head is a counter in memory, cheaper than sharing.
+    auto head = st.log.Head();
+    if (!head.ok()) return head.status();
+    // applied is published only after its changes reached every subscriber, so equality
+    // means the caches are exact as of this head.
+    if (st.started.load(std::memory_order_acquire) &&
+        *head == st.applied.load(std::memory_order_acquire)) {
+      return *head;
+    }
+    std::lock_guard<std::mutex> l(st.sync_mu);
+    ARCANA_RETURN_IF_ERROR(st.CatchUp(*head));
+    return st.applied.load(std::memory_order_acquire);
+  }
+  const int64_t floor = t_request_start_ns != kNoScope ? t_request_start_ns : NowNs();
+  if (st.covered_since_ns.load(std::memory_order_acquire) >= floor) return applied();
+  std::lock_guard<std::mutex> l(st.sync_mu);
+  // Another Sync may have run while this one waited; if it began after our floor, it covers us.
+  if (st.covered_since_ns.load(std::memory_order_acquire) >= floor) return applied();
+  const int64_t began = NowNs();
+  auto head = st.log.Head();
+  if (!head.ok()) return head.status();
+  ARCANA_RETURN_IF_ERROR(st.CatchUp(*head));
+  st.covered_since_ns.store(began, std::memory_order_release);
+  return st.applied.load(std::memory_order_acquire);
+}
+
+}  // namespace arcana::storage

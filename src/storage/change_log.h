@@ -1,0 +1,60 @@
+// The change sequence (a transactional outbox): every store transaction that changes a
+// secret, version, label, parameter, KMS key, alias, grant, policy or access key appends, in
+// that same transaction, one Change per resource it touched. Sequence numbers increase
+// strictly in COMMIT order (writers serialise on the sequence head only for the moment of
+// their commit), so a reader that has seen every change up to Head() has seen all changes
+// that will ever carry a number <= Head(): there are no gaps that fill in later.
+//
+// This is the one feed every later feature reads: cross-node cache invalidation
+// (change_follower.h), the audit trail, event rules and the caching agent's push
+// invalidation. Nothing else invents its own. No secret value ever appears in a Change.
+// Thread-safety: as every store component (store_types.h).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arcana::storage {
+
+struct Change {
+  int64_t seq = 0;      // strictly increasing in commit order, from 1
+  int64_t at_ms = 0;    // commit time (the writer's clock)
+  std::string account;  // "" for server-wide resources
+  std::string region;
+  std::string service;   // "secretsmanager" | "ssm" | "kms" | "arcana" (access keys)
+  std::string resource;  // the ARN (secret, parameter, key, alias), or the access key id
+  std::string kind;      // what happened: the operation or job, e.g. "PutSecretValue",
+                         // "UpdateSecretVersionStage", "DeleteParameters", "PurgeSecret"
+
+  // RootOfTrustStore::RewrapRootBlobs appends one change of this form in its transaction:
+  // every root-wrapped blob changed at once, so caches of sealed bytes drop everything.
+  static constexpr const char* kRootResource = "root-of-trust";
+  bool IsRootRewrap() const { return service == "arcana" && resource == kRootResource; }
+};
+
+class ChangeLog {
+ public:
+  virtual ~ChangeLog() = default;
+  // The highest committed sequence number (0 when none). Cheap: this is the freshness check
+  // every cached read makes (SQLite: an in-memory counter; PostgreSQL: one single-row read).
+  virtual Result<int64_t> Head() = 0;
+  // True when Head() is an in-process read (one node owns the store: SQLite), so followers
+  // call it on every read instead of sharing one in-flight call (change_follower.h).
+  virtual bool HeadIsLocal() const { return false; }
+  // Changes with seq > after_seq, ascending, at most limit (<= kMaxListLimit).
+  virtual Result<std::vector<Change>> ReadChanges(int64_t after_seq, size_t limit) = 0;
+  // Blocks until a change after `after_seq` may have been committed, or the timeout passes.
+  // A wake-up only (PostgreSQL: LISTEN/NOTIFY; SQLite: in-process): callers re-read Head(),
+  // so a lost notification delays nothing longer than the timeout.
+  virtual void WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout) = 0;
+  // Retention: deletes changes committed before before_ms, never the newest one (Head()
+  // keeps its value). Returns how many were deleted.
+  virtual Result<size_t> TrimChanges(int64_t before_ms) = 0;
+};
+
+}  // namespace arcana::storage

@@ -1,0 +1,22 @@
+// Server metadata: small named values shared by every node (initialisation marker, the root
+// of trust's verification value and wrapped secrets, token keys). See store_types.h.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+
+namespace arcana::storage {
+
+class MetaStore {
+ public:
+  virtual ~MetaStore() = default;
+  virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+  virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
+  // Inserts key=value only if key is absent; returns the value stored afterwards (the
+  // winner's when several nodes race to initialise the same key).
+  virtual Result<std::string> PutMetaIfAbsent(const std::string& key, const std::string& value) = 0;
+};
+
+}  // namespace arcana::storage

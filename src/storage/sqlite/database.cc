@@ -1,0 +1,324 @@
+#include "storage/sqlite/database.h"
+
+#include <algorithm>
+
+namespace arcana::storage::sqlite {
+
+namespace {
+// The database file is locked by another process past the busy timeout, or the disk failed
+// or filled up: the request may succeed later (store_types.h: kServiceUnavailable).
+ErrorCode CodeOf(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+      return ErrorCode::kServiceUnavailable;
+    default:
+      return ErrorCode::kInternalServiceError;
+  }
+}
+}  // namespace
+
+Status DbError(sqlite3* db, const char* what) {
+  return Status(CodeOf(sqlite3_errcode(db)),
+                std::string("storage error (") + what + "): " + sqlite3_errmsg(db));
+}
+
+Status Conflict(const std::string& what) {
+  return Status(ErrorCode::kWriteConflict, what + " was changed concurrently; retry");
+}
+
+Conn::~Conn() {
+  for (auto& [sql, st] : stmts_) sqlite3_finalize(st);
+  sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Conn::Prepare(const char* sql) {
+  auto it = stmts_.find(sql);
+  if (it != stmts_.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    return it->second;
+  }
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
+    return nullptr;
+  stmts_[sql] = st;
+  return st;
+}
+
+Status Conn::Exec(const char* sql) {
+  char* err = nullptr;
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return Status(CodeOf(rc), "storage error: " + msg);
+  }
+  return Status::Ok();
+}
+
+void BindText(sqlite3_stmt* st, int i, const std::string& s) {
+  sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+void BindBlob(sqlite3_stmt* st, int i, const std::string& s) {
+  sqlite3_bind_blob(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+void BindOptInt(sqlite3_stmt* st, int i, const std::optional<int64_t>& v) {
+  if (v) {
+    sqlite3_bind_int64(st, i, *v);
+  } else {
+    sqlite3_bind_null(st, i);
+  }
+}
+std::string ColText(sqlite3_stmt* st, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(st, i));
+  int n = sqlite3_column_bytes(st, i);
+  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+Status Step(Conn& c, sqlite3_stmt* st, const char* what) {
+  if (st == nullptr) return DbError(c.db(), "prepare");
+  int rc = sqlite3_step(st);
+  while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) {
+    Status s = DbError(c.db(), what);
+    sqlite3_reset(st);
+    return s;
+  }
+  return Status::Ok();
+}
+
+Lease::~Lease() {
+  if (c_) pool_->Release(std::move(c_));
+}
+
+Result<std::unique_ptr<Conn>> Pool::Open() {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path_.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Status(CodeOf(rc), "cannot open database " + path_ + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  auto c = std::make_unique<Conn>(db);
+  // WAL + FULL: every commit fsyncs the WAL before it returns, so an acknowledged
+  // write survives kill -9 and power loss. (SQLite's default WAL hook checkpoints
+  // passively once the WAL holds 1000 pages.)
+  ARCANA_RETURN_IF_ERROR(
+      c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  return c;
+}
+
+Result<Lease> Pool::Acquire() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!free_.empty()) {
+      auto c = std::move(free_.back());
+      free_.pop_back();
+      return Lease(this, std::move(c));
+    }
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto c, Open());
+  return Lease(this, std::move(c));
+}
+
+void Pool::Release(std::unique_ptr<Conn> c) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (free_.size() < 16) free_.push_back(std::move(c));
+}
+
+Status Migrate(Conn& c, const std::vector<Migrations>& components) {
+  ARCANA_RETURN_IF_ERROR(c.Exec("BEGIN EXCLUSIVE"));
+  auto fail = [&](Status s) {
+    (void)c.Exec("ROLLBACK");
+    return s;
+  };
+  Status s = c.Exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)");
+  if (!s.ok()) return fail(s);
+  for (const auto& m : components) {
+    std::string key = std::string("schema:") + m.component;
+    sqlite3_stmt* st = c.Prepare("SELECT value FROM meta WHERE key = ?");
+    if (!st) return fail(DbError(c.db(), "prepare"));
+    BindText(st, 1, key);
+    size_t version = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) version = std::stoul(ColText(st, 0));
+    sqlite3_reset(st);
+    if (version > m.count) {
+      return fail(Status(ErrorCode::kInternalServiceError,
+                         std::string("schema of ") + m.component + " is version " +
+                             std::to_string(version) + ", newer than this arcanad supports (" +
+                             std::to_string(m.count) + ")"));
+    }
+    for (size_t v = version; v < m.count; ++v) {
+      s = c.Exec(m.steps[v]);
+      if (!s.ok()) return fail(s);
+    }
+    if (version != m.count) {
+      sqlite3_stmt* up = c.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+      if (!up) return fail(DbError(c.db(), "prepare"));
+      BindText(up, 1, key);
+      BindText(up, 2, std::to_string(m.count));
+      if (sqlite3_step(up) != SQLITE_DONE) return fail(DbError(c.db(), "record schema"));
+    }
+  }
+  return c.Exec("COMMIT");
+}
+
+Status WriteTxn::AddChange(const std::string& account, const std::string& region,
+                           const char* service, const std::string& resource,
+                           const std::string& kind) {
+  sqlite3_stmt* st = c_.Prepare(
+      "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+      "VALUES (?,?,?,?,?,?)");
+  if (!st) return DbError(c_.db(), "prepare");
+  sqlite3_bind_int64(st, 1, now_ms_);
+  BindText(st, 2, account);
+  BindText(st, 3, region);
+  sqlite3_bind_text(st, 4, service, -1, SQLITE_STATIC);
+  BindText(st, 5, resource);
+  BindText(st, 6, kind);
+  ARCANA_RETURN_IF_ERROR(Step(c_, st, "append change"));
+  changed_ = true;
+  return Status::Ok();
+}
+
+namespace {
+Result<int64_t> MaxSeq(Conn& c) {
+  sqlite3_stmt* st = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM changes");
+  if (!st) return DbError(c.db(), "prepare");
+  if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "read change head");
+  int64_t head = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return head;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                 const std::vector<Migrations>& migrations) {
+  Pool opener(path);
+  ARCANA_ASSIGN_OR_RETURN(auto writer, opener.Open());
+  ARCANA_RETURN_IF_ERROR(Migrate(*writer, migrations));
+  ARCANA_ASSIGN_OR_RETURN(int64_t head, MaxSeq(*writer));
+  return std::unique_ptr<Database>(new Database(path, std::move(writer), head));
+}
+
+Database::Database(std::string path, std::unique_ptr<Conn> writer, int64_t head)
+    : pool_(std::move(path)), writer_(std::move(writer)), head_(head) {}
+
+Database::~Database() = default;
+
+struct Database::Request {
+  const WriteFn* fn;
+  Status status;
+  bool done = false;
+};
+
+Status Database::Write(const WriteFn& fn) {
+  Request r{&fn, Status::Ok()};
+  std::unique_lock<std::mutex> l(queue_mu_);
+  pending_.push_back(&r);
+  // Leader-based group commit: whoever finds no commit running takes every pending
+  // request (its own included) and commits them as one batch; the others wait meanwhile
+  // and queue up for the next batch.
+  while (!r.done) {
+    if (committing_) {
+      queue_cv_.wait(l);
+      continue;
+    }
+    committing_ = true;
+    std::vector<Request*> batch(pending_.begin(), pending_.end());
+    pending_.clear();
+    l.unlock();
+    CommitBatch(batch);
+    l.lock();
+    committing_ = false;
+    for (Request* q : batch) q->done = true;
+    queue_cv_.notify_all();
+  }
+  return r.status;
+}
+
+void Database::CommitBatch(std::vector<Request*>& batch) {
+  Conn& c = *writer_;
+  auto fail_all = [&](const Status& s) {
+    for (Request* q : batch) q->status = s;
+  };
+  if (Status s = c.Exec("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
+  const int64_t now_ms = NowMs();
+  bool changed = false;
+  for (Request* q : batch) {
+    // Each write in its own savepoint: a failed one is undone alone.
+    Status s = c.Exec("SAVEPOINT w");
+    if (s.ok()) {
+      WriteTxn own(c, now_ms);
+      s = (*q->fn)(own);
+      if (s.ok()) {
+        s = c.Exec("RELEASE w");
+        if (s.ok()) {
+          changed = changed || own.changed();
+          q->status = Status::Ok();
+          continue;
+        }
+      }
+      q->status = s;
+      (void)c.Exec("ROLLBACK TO w");
+      (void)c.Exec("RELEASE w");
+    } else {
+      q->status = s;
+    }
+    if (sqlite3_get_autocommit(c.db())) {
+      // SQLite rolled the whole transaction back (I/O error, disk full, ...): nothing of
+      // this batch is kept, so every write of it fails.
+      Status lost(q->status.code() == ErrorCode::kServiceUnavailable
+                      ? ErrorCode::kServiceUnavailable
+                      : ErrorCode::kInternalServiceError,
+                  "storage error: transaction aborted (" + q->status.message() + ")");
+      for (Request* o : batch)
+        if (o != q) o->status = lost;
+      return;
+    }
+  }
+  int64_t new_head = 0;
+  if (changed) {
+    auto h = MaxSeq(c);
+    if (!h.ok()) {
+      (void)c.Exec("ROLLBACK");
+      return fail_all(h.status());
+    }
+    new_head = *h;
+  }
+  if (sqlite3_exec(c.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Status s = DbError(c.db(), "commit");
+    (void)c.Exec("ROLLBACK");
+    for (Request* q : batch)
+      if (q->status.ok()) q->status = s;
+    return;
+  }
+  if (changed) {
+    {
+      std::lock_guard<std::mutex> l(head_mu_);
+      if (new_head > head_.load(std::memory_order_relaxed)) {
+        head_.store(new_head, std::memory_order_release);
+      }
+    }
+    head_cv_.notify_all();
+  }
+}
+
+void Database::WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> l(head_mu_);
+  head_cv_.wait_for(l, timeout, [&] { return head_.load(std::memory_order_acquire) > after_seq; });
+}
+
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,176 @@
+// The embedded (SQLite) backend's shared plumbing: one database file in WAL mode with
+// synchronous=FULL, pooled read connections with cached prepared statements, per-component
+// numbered schema migrations, the change-sequence head, and the one write path every
+// component uses (group commit).
+//
+// Writes: every component hands its write to Database::Write as a function run inside a
+// transaction. Concurrent writes are batched (group commit): one committer takes every
+// pending write, runs them in ONE transaction, each inside its own SAVEPOINT (a write that
+// fails, e.g. kWriteConflict, is rolled back to its savepoint and fails alone; the others
+// are kept), then COMMITs once (one fsync for the whole batch) and only then completes the
+// callers. A write is acknowledged only after the COMMIT that contains it returned, so an
+// acknowledged write survives kill -9 and power loss.
+//
+// Change sequence: a write appends its Change rows through WriteTxn::AddChange (or with SQL
+// into `changes`, then WriteTxn::MarkChanged). After the COMMIT, head() moves to the
+// highest committed seq and WaitForChange callers wake. One process owns the database (the
+// data dir's lock, app/server_app.cc), so the in-memory head misses no commit.
+//
+// Migrations: each component keeps its own numbered list; applied versions are recorded in
+// the `meta` table as "schema:<component>". Never edit a shipped migration: append one.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arcana::storage::sqlite {
+
+// The error of the last failed call on db: kServiceUnavailable when it may pass later (busy,
+// locked, I/O error, disk full), kInternalServiceError otherwise.
+Status DbError(sqlite3* db, const char* what);
+// kWriteConflict with a message naming what lost the race.
+Status Conflict(const std::string& what);
+
+// One connection and its prepared statements. Used by one thread at a time.
+class Conn {
+ public:
+  explicit Conn(sqlite3* db) : db_(db) {}
+  ~Conn();
+  sqlite3* db() { return db_; }
+  // A reset, cached statement for sql (a string with static storage: keyed by address);
+  // nullptr on error.
+  sqlite3_stmt* Prepare(const char* sql);
+  Status Exec(const char* sql);
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+};
+
+void BindText(sqlite3_stmt* st, int i, const std::string& s);
+void BindBlob(sqlite3_stmt* st, int i, const std::string& s);
+void BindOptInt(sqlite3_stmt* st, int i, const std::optional<int64_t>& v);
+std::string ColText(sqlite3_stmt* st, int i);
+// Runs a statement that returns no row (or ignores its rows); `what` names it in errors.
+Status Step(Conn& c, sqlite3_stmt* st, const char* what);
+
+class Pool;
+
+// Borrows a pooled connection for the duration of one call.
+class Lease {
+ public:
+  Lease(Pool* pool, std::unique_ptr<Conn> c) : pool_(pool), c_(std::move(c)) {}
+  Lease(Lease&&) = default;
+  ~Lease();
+  Conn* operator->() { return c_.get(); }
+  Conn& operator*() { return *c_; }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Conn> c_;
+};
+
+class Pool {
+ public:
+  explicit Pool(std::string path) : path_(std::move(path)) {}
+  Result<Lease> Acquire();
+  void Release(std::unique_ptr<Conn> c);
+  Result<std::unique_ptr<Conn>> Open();
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Conn>> free_;
+};
+
+struct Migrations {
+  const char* component;           // "secrets", "kms", "ssm", "changes", "jobs"
+  const char* const* steps;        // steps[i] takes the component from version i to i+1
+  size_t count;
+};
+
+// Applies the pending steps of every component in one exclusive transaction.
+Status Migrate(Conn& c, const std::vector<Migrations>& components);
+
+// One write's view of the transaction it runs in (see Database::Write).
+class WriteTxn {
+ public:
+  WriteTxn(Conn& c, int64_t now_ms) : c_(c), now_ms_(now_ms) {}
+  Conn& conn() { return c_; }
+  // The commit time recorded in Change rows (this node's clock).
+  int64_t now_ms() const { return now_ms_; }
+  // Appends one Change row (change_log.h) in this transaction.
+  Status AddChange(const std::string& account, const std::string& region, const char* service,
+                   const std::string& resource, const std::string& kind);
+  // For writes that inserted into `changes` with their own SQL.
+  void MarkChanged() { changed_ = true; }
+  bool changed() const { return changed_; }
+
+ private:
+  Conn& c_;
+  int64_t now_ms_;
+  bool changed_ = false;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) the database at path and applies every pending migration.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path,
+                                                const std::vector<Migrations>& migrations);
+  ~Database();
+
+  // A pooled connection for reads (or ARCANA_LEASE).
+  Pool* pool() { return &pool_; }
+
+  // Runs fn inside a write transaction shared with the other writes pending now (group
+  // commit, see above). fn's error rolls back fn's own work only (its SAVEPOINT) and is
+  // returned; otherwise returns once the COMMIT holding fn's work is durable. fn must not
+  // call Write (it would wait for itself) and must use txn.conn() for every statement.
+  using WriteFn = std::function<Status(WriteTxn&)>;
+  Status Write(const WriteFn& fn);
+
+  // The highest committed change seq (0 when none).
+  int64_t head() const { return head_.load(std::memory_order_acquire); }
+  // Blocks until head() > after_seq or the timeout passes.
+  void WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout);
+
+ private:
+  struct Request;
+  Database(std::string path, std::unique_ptr<Conn> writer, int64_t head);
+  // Runs one batch in one transaction and completes every request in it.
+  void CommitBatch(std::vector<Request*>& batch);
+
+  Pool pool_;
+  std::unique_ptr<Conn> writer_;  // used only by the committer of the moment
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Request*> pending_;
+  bool committing_ = false;
+
+  std::atomic<int64_t> head_{0};
+  std::mutex head_mu_;
+  std::condition_variable head_cv_;
+};
+
+}  // namespace arcana::storage::sqlite
+
+// `ARCANA_LEASE(c, pool)` binds `c` to a pooled connection or returns its error.
+#define ARCANA_LEASE(name, pool)                      \
+  auto name##_res = (pool)->Acquire();                \
+  if (!name##_res.ok()) return name##_res.status();   \
+  ::arcana::storage::sqlite::Lease name = std::move(name##_res).value()

@@ -1,0 +1,574 @@
+#include "storage/sqlite/kms_store.h"
+
+#include <algorithm>
+
+#include "domain/kms/rules.h"
+#include "storage/kms_codec.h"
+
+namespace arcana::storage::sqlite {
+
+using domain::kms::Alias;
+using domain::kms::Grant;
+using domain::kms::Key;
+
+namespace {
+
+const char* const kKmsMigrationSteps[] = {
+    // 1: keys (metadata JSON), wrapped key materials, aliases, grants.
+    R"sql(
+    CREATE TABLE kms_keys (
+      account         TEXT NOT NULL,
+      region          TEXT NOT NULL,
+      key_id          TEXT NOT NULL,
+      deletion_ms     INTEGER,
+      rotation_due_ms INTEGER,
+      meta            TEXT NOT NULL,
+      PRIMARY KEY (account, region, key_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX kms_keys_by_deletion ON kms_keys(deletion_ms) WHERE deletion_ms IS NOT NULL;
+    CREATE INDEX kms_keys_by_rotation ON kms_keys(rotation_due_ms) WHERE rotation_due_ms IS NOT NULL;
+    CREATE TABLE kms_key_materials (
+      key_id      TEXT NOT NULL,
+      material_id TEXT NOT NULL,
+      aad         TEXT NOT NULL,
+      wrapped     BLOB NOT NULL,
+      PRIMARY KEY (key_id, material_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE kms_aliases (
+      account       TEXT NOT NULL,
+      region        TEXT NOT NULL,
+      name          TEXT NOT NULL,
+      target_key_id TEXT NOT NULL,
+      created_ms    INTEGER NOT NULL,
+      updated_ms    INTEGER NOT NULL,
+      PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX kms_aliases_by_target ON kms_aliases(target_key_id);
+    CREATE TABLE kms_grants (
+      account   TEXT NOT NULL,
+      region    TEXT NOT NULL,
+      key_id    TEXT NOT NULL,
+      grant_id  TEXT NOT NULL,
+      retiring  TEXT NOT NULL,
+      meta      TEXT NOT NULL,
+      PRIMARY KEY (account, region, key_id, grant_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX kms_grants_by_retiring ON kms_grants(account, region, retiring);
+    )sql",
+    // 2: optimistic concurrency (revision); indexes for the paged lists (a key's aliases,
+    // grants by retiring principal in grant id order).
+    R"sql(
+    ALTER TABLE kms_keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+    DROP INDEX kms_aliases_by_target;
+    CREATE INDEX kms_aliases_by_key ON kms_aliases(account, region, target_key_id, name);
+    DROP INDEX kms_grants_by_retiring;
+    CREATE INDEX kms_grants_by_retiring ON kms_grants(account, region, retiring, grant_id);
+    )sql",
+};
+
+constexpr const char* kService = "kms";
+
+std::string KeyArnOf(const std::string& region, const std::string& account,
+                     const std::string& key_id) {
+  return domain::kms::KeyArn(region, account, key_id);
+}
+
+std::optional<int64_t> RotationDue(const Key& key) {
+  if (key.rotation_enabled && key.key_state != domain::kms::kStatePendingDeletion) {
+    return key.rotation_base_ms + int64_t{key.rotation_period_days} * 86400000;
+  }
+  return std::nullopt;
+}
+
+// Inserts (revision 0) or updates (at key.revision) the key's row, bumping its revision.
+Status WriteKey(Conn& c, const Key& key) {
+  sqlite3_stmt* st =
+      key.revision == 0
+          ? c.Prepare(
+                "INSERT INTO kms_keys (deletion_ms, rotation_due_ms, meta, account, region, "
+                "key_id, revision) VALUES (?,?,?,?,?,?,1)")
+          : c.Prepare(
+                "UPDATE kms_keys SET deletion_ms = ?, rotation_due_ms = ?, meta = ?, "
+                "revision = revision + 1 WHERE account = ? AND region = ? AND key_id = ? "
+                "AND revision = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindOptInt(st, 1, key.deletion_ms);
+  BindOptInt(st, 2, RotationDue(key));
+  BindText(st, 3, EncodeKmsKey(key));
+  BindText(st, 4, key.account);
+  BindText(st, 5, key.region);
+  BindText(st, 6, key.key_id);
+  if (key.revision != 0) sqlite3_bind_int64(st, 7, key.revision);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_CONSTRAINT) {
+    sqlite3_reset(st);
+    return Status(ErrorCode::kAlreadyExists, "key " + key.key_id + " already exists");
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "write key");
+  if (sqlite3_changes(c.db()) == 0) return Conflict("key " + key.key_id);
+  return Status::Ok();
+}
+
+Status WriteMaterials(Conn& c, const std::vector<KeyMaterialRecord>& ms) {
+  for (const auto& m : ms) {
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) VALUES (?,?,?,?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, m.key_id);
+    BindText(st, 2, m.material_id);
+    BindText(st, 3, m.aad);
+    BindBlob(st, 4, m.wrapped);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write key material"));
+  }
+  return Status::Ok();
+}
+
+// Rows of (meta, revision).
+Result<std::vector<Key>> ReadKeys(Conn& c, sqlite3_stmt* st) {
+  std::vector<Key> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    auto k = DecodeKmsKey(ColText(st, 0));
+    if (!k.ok()) {
+      sqlite3_reset(st);
+      return k.status();
+    }
+    k->revision = sqlite3_column_int64(st, 1);
+    out.push_back(std::move(k).value());
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "read keys");
+  return out;
+}
+
+Result<std::vector<Grant>> ReadGrants(Conn& c, sqlite3_stmt* st) {
+  std::vector<Grant> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    auto g = DecodeKmsGrant(ColText(st, 0));
+    if (!g.ok()) {
+      sqlite3_reset(st);
+      return g.status();
+    }
+    out.push_back(std::move(g).value());
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "read grants");
+  return out;
+}
+
+Alias ReadAlias(sqlite3_stmt* st) {
+  Alias a;
+  a.account = ColText(st, 0);
+  a.region = ColText(st, 1);
+  a.name = ColText(st, 2);
+  a.target_key_id = ColText(st, 3);
+  a.created_ms = sqlite3_column_int64(st, 4);
+  a.updated_ms = sqlite3_column_int64(st, 5);
+  return a;
+}
+
+Status InsertAlias(Conn& c, const Alias& a) {
+  sqlite3_stmt* st = c.Prepare(
+      "INSERT INTO kms_aliases (account, region, name, target_key_id, created_ms, updated_ms) "
+      "VALUES (?,?,?,?,?,?)");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, a.account);
+  BindText(st, 2, a.region);
+  BindText(st, 3, a.name);
+  BindText(st, 4, a.target_key_id);
+  sqlite3_bind_int64(st, 5, a.created_ms);
+  sqlite3_bind_int64(st, 6, a.updated_ms);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_CONSTRAINT) {
+    sqlite3_reset(st);
+    return Status(ErrorCode::kAlreadyExists,
+                  "An alias with the name " +
+                      domain::kms::AliasArn(a.region, a.account, a.name) + " already exists");
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "write alias");
+  return Status::Ok();
+}
+
+Status AliasChange(WriteTxn& txn, const Alias& a, const char* kind) {
+  return txn.AddChange(a.account, a.region, kService,
+                       domain::kms::AliasArn(a.region, a.account, a.name), kind);
+}
+
+Result<std::vector<KeyMaterialRecord>> ReadMaterials(Conn& c) {
+  sqlite3_stmt* st = c.Prepare(
+      "SELECT key_id, material_id, aad, wrapped FROM kms_key_materials "
+      "ORDER BY key_id, material_id");
+  if (!st) return DbError(c.db(), "prepare");
+  std::vector<KeyMaterialRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    out.push_back({ColText(st, 0), ColText(st, 1), ColText(st, 2), ColText(st, 3)});
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "list key materials");
+  return out;
+}
+
+size_t Clamp(size_t limit) { return std::min(limit, kMaxListLimit); }
+
+}  // namespace
+
+// One Change per key that has materials (a rewrap replaced their blobs).
+Status AppendKeyMaterialChanges(WriteTxn& txn, const std::string& kind) {
+  Conn& c = txn.conn();
+  sqlite3_stmt* st = c.Prepare(
+      "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+      "SELECT ?1, account, region, 'kms', 'arn:aws:kms:' || region || ':' || account || "
+      "':key/' || key_id, ?2 FROM kms_keys "
+      "WHERE key_id IN (SELECT DISTINCT key_id FROM kms_key_materials)");
+  if (!st) return DbError(c.db(), "prepare");
+  sqlite3_bind_int64(st, 1, txn.now_ms());
+  BindText(st, 2, kind);
+  ARCANA_RETURN_IF_ERROR(Step(c, st, "record rewrap"));
+  txn.MarkChanged();
+  return Status::Ok();
+}
+
+Migrations SqliteKmsStore::Schema() {
+  return {"kms", kKmsMigrationSteps, std::size(kKmsMigrationSteps)};
+}
+
+Result<std::optional<Key>> SqliteKmsStore::GetKmsKey(const Scope& scope,
+                                                     const std::string& key_id) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT meta, revision FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, key_id);
+  ARCANA_ASSIGN_OR_RETURN(auto keys, ReadKeys(*c, st));
+  if (keys.empty()) return std::optional<Key>();
+  return std::optional<Key>(std::move(keys.front()));
+}
+
+Result<std::vector<Key>> SqliteKmsStore::ListKmsKeys(const Scope& scope,
+                                                     const std::string& after_key_id,
+                                                     size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT meta, revision FROM kms_keys WHERE account = ? AND region = ? AND key_id > ? "
+      "ORDER BY key_id LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, after_key_id);
+  sqlite3_bind_int64(st, 4, static_cast<int64_t>(Clamp(limit)));
+  return ReadKeys(*c, st);
+}
+
+Result<std::vector<Key>> SqliteKmsStore::ListKmsKeysDue(int64_t now_ms, size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT meta, revision FROM kms_keys WHERE deletion_ms <= ?1 OR rotation_due_ms <= ?1 "
+      "LIMIT ?2");
+  if (!st) return DbError(c->db(), "prepare");
+  sqlite3_bind_int64(st, 1, now_ms);
+  sqlite3_bind_int64(st, 2, static_cast<int64_t>(Clamp(limit)));
+  return ReadKeys(*c, st);
+}
+
+Status SqliteKmsStore::PutKmsKey(const Key& key,
+                                 const std::vector<KeyMaterialRecord>& new_materials,
+                                 const std::string& change) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    ARCANA_RETURN_IF_ERROR(WriteKey(txn.conn(), key));
+    ARCANA_RETURN_IF_ERROR(WriteMaterials(txn.conn(), new_materials));
+    return txn.AddChange(key.account, key.region, kService,
+                         KeyArnOf(key.region, key.account, key.key_id),
+                         change.empty() ? std::string(key.revision == 0 ? "CreateKey" : "UpdateKey")
+                                        : change);
+  });
+}
+
+Status SqliteKmsStore::CreateKmsKeyWithAlias(const Key& key,
+                                             const std::vector<KeyMaterialRecord>& materials,
+                                             const Alias& alias) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    ARCANA_RETURN_IF_ERROR(InsertAlias(txn.conn(), alias));
+    ARCANA_RETURN_IF_ERROR(WriteKey(txn.conn(), key));
+    ARCANA_RETURN_IF_ERROR(WriteMaterials(txn.conn(), materials));
+    ARCANA_RETURN_IF_ERROR(txn.AddChange(key.account, key.region, kService,
+                                         KeyArnOf(key.region, key.account, key.key_id),
+                                         "CreateKey"));
+    return AliasChange(txn, alias, "CreateAlias");
+  });
+}
+
+Result<std::optional<KeyMaterialRecord>> SqliteKmsStore::GetKeyMaterial(
+    const std::string& key_id, const std::string& material_id) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT aad, wrapped FROM kms_key_materials WHERE key_id = ? AND material_id = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, key_id);
+  BindText(st, 2, material_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<KeyMaterialRecord>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read key material");
+  KeyMaterialRecord r{key_id, material_id, ColText(st, 0), ColText(st, 1)};
+  sqlite3_reset(st);
+  return std::optional<KeyMaterialRecord>(std::move(r));
+}
+
+Status SqliteKmsStore::DeleteKmsKey(const Scope& scope, const std::string& key_id,
+                                    int64_t expected_revision) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "SELECT revision FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, scope.account);
+    BindText(st, 2, scope.region);
+    BindText(st, 3, key_id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(c.db(), "read key");
+    const bool exists = rc == SQLITE_ROW;
+    const int64_t revision = exists ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (expected_revision != 0 && expected_revision != revision) return Conflict("key " + key_id);
+    // The key's aliases go with it: each gets its own Change.
+    std::vector<Alias> aliases;
+    {
+      sqlite3_stmt* a = c.Prepare(
+          "SELECT account, region, name, target_key_id, created_ms, updated_ms FROM kms_aliases "
+          "WHERE account = ? AND region = ? AND target_key_id = ?");
+      if (!a) return DbError(c.db(), "prepare");
+      BindText(a, 1, scope.account);
+      BindText(a, 2, scope.region);
+      BindText(a, 3, key_id);
+      while ((rc = sqlite3_step(a)) == SQLITE_ROW) aliases.push_back(ReadAlias(a));
+      if (rc != SQLITE_DONE) return DbError(c.db(), "read aliases");
+    }
+    for (const char* sql :
+         {"DELETE FROM kms_keys WHERE account = ?1 AND region = ?2 AND key_id = ?3",
+          "DELETE FROM kms_aliases WHERE account = ?1 AND region = ?2 AND target_key_id = ?3",
+          "DELETE FROM kms_grants WHERE account = ?1 AND region = ?2 AND key_id = ?3"}) {
+      sqlite3_stmt* d = c.Prepare(sql);
+      if (!d) return DbError(c.db(), "prepare");
+      BindText(d, 1, scope.account);
+      BindText(d, 2, scope.region);
+      BindText(d, 3, key_id);
+      ARCANA_RETURN_IF_ERROR(Step(c, d, "delete key"));
+    }
+    sqlite3_stmt* m = c.Prepare("DELETE FROM kms_key_materials WHERE key_id = ?");
+    if (!m) return DbError(c.db(), "prepare");
+    BindText(m, 1, key_id);
+    ARCANA_RETURN_IF_ERROR(Step(c, m, "delete key materials"));
+    for (const auto& a : aliases) ARCANA_RETURN_IF_ERROR(AliasChange(txn, a, "DeleteAlias"));
+    if (!exists) return Status::Ok();
+    return txn.AddChange(scope.account, scope.region, kService,
+                         KeyArnOf(scope.region, scope.account, key_id), "DeleteKey");
+  });
+}
+
+Result<std::optional<Alias>> SqliteKmsStore::GetKmsAlias(const Scope& scope,
+                                                         const std::string& name) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT account, region, name, target_key_id, created_ms, updated_ms FROM kms_aliases "
+      "WHERE account = ? AND region = ? AND name = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<Alias>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read alias");
+  Alias a = ReadAlias(st);
+  sqlite3_reset(st);
+  return std::optional<Alias>(std::move(a));
+}
+
+Result<std::vector<Alias>> SqliteKmsStore::ListKmsAliases(const Scope& scope,
+                                                          const std::string& key_id,
+                                                          const std::string& after_name,
+                                                          size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st =
+      key_id.empty()
+          ? c->Prepare(
+                "SELECT account, region, name, target_key_id, created_ms, updated_ms "
+                "FROM kms_aliases WHERE account = ?1 AND region = ?2 AND name > ?4 "
+                "ORDER BY name LIMIT ?5")
+          : c->Prepare(
+                "SELECT account, region, name, target_key_id, created_ms, updated_ms "
+                "FROM kms_aliases WHERE account = ?1 AND region = ?2 AND target_key_id = ?3 "
+                "AND name > ?4 ORDER BY name LIMIT ?5");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  if (!key_id.empty()) BindText(st, 3, key_id);
+  BindText(st, 4, after_name);
+  sqlite3_bind_int64(st, 5, static_cast<int64_t>(Clamp(limit)));
+  std::vector<Alias> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadAlias(st));
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list aliases");
+  return out;
+}
+
+Status SqliteKmsStore::PutKmsAlias(const Alias& a, bool create) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    if (create) {
+      ARCANA_RETURN_IF_ERROR(InsertAlias(c, a));
+      return AliasChange(txn, a, "CreateAlias");
+    }
+    sqlite3_stmt* st = c.Prepare(
+        "UPDATE kms_aliases SET target_key_id = ?, updated_ms = ? "
+        "WHERE account = ? AND region = ? AND name = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, a.target_key_id);
+    sqlite3_bind_int64(st, 2, a.updated_ms);
+    BindText(st, 3, a.account);
+    BindText(st, 4, a.region);
+    BindText(st, 5, a.name);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "update alias"));
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kKmsNotFound,
+                    "Alias " + domain::kms::AliasArn(a.region, a.account, a.name) +
+                        " is not found.");
+    }
+    return AliasChange(txn, a, "UpdateAlias");
+  });
+}
+
+Status SqliteKmsStore::DeleteKmsAlias(const Scope& scope, const std::string& name) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st =
+        c.Prepare("DELETE FROM kms_aliases WHERE account = ? AND region = ? AND name = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, scope.account);
+    BindText(st, 2, scope.region);
+    BindText(st, 3, name);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "delete alias"));
+    const std::string arn = domain::kms::AliasArn(scope.region, scope.account, name);
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kKmsNotFound, "Alias " + arn + " is not found.");
+    }
+    return txn.AddChange(scope.account, scope.region, kService, arn, "DeleteAlias");
+  });
+}
+
+Status SqliteKmsStore::PutKmsGrant(const Grant& g) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT OR REPLACE INTO kms_grants (account, region, key_id, grant_id, retiring, meta) "
+        "VALUES (?,?,?,?,?,?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, g.account);
+    BindText(st, 2, g.region);
+    BindText(st, 3, g.key_id);
+    BindText(st, 4, g.grant_id);
+    BindText(st, 5, g.retiring_principal);
+    BindText(st, 6, EncodeKmsGrant(g));
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write grant"));
+    return txn.AddChange(g.account, g.region, kService, KeyArnOf(g.region, g.account, g.key_id),
+                         "CreateGrant");
+  });
+}
+
+Result<std::vector<Grant>> SqliteKmsStore::ListKmsGrants(const Scope& scope,
+                                                         const std::string& key_id,
+                                                         const std::string& after_grant_id,
+                                                         size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT meta FROM kms_grants WHERE account = ? AND region = ? AND key_id = ? "
+      "AND grant_id > ? ORDER BY grant_id LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, key_id);
+  BindText(st, 4, after_grant_id);
+  sqlite3_bind_int64(st, 5, static_cast<int64_t>(Clamp(limit)));
+  return ReadGrants(*c, st);
+}
+
+Result<std::vector<Grant>> SqliteKmsStore::ListKmsGrantsByRetiringPrincipal(
+    const Scope& scope, const std::string& principal, const std::string& after_grant_id,
+    size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT meta FROM kms_grants WHERE account = ? AND region = ? AND retiring = ? "
+      "AND grant_id > ? ORDER BY grant_id LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, principal);
+  BindText(st, 4, after_grant_id);
+  sqlite3_bind_int64(st, 5, static_cast<int64_t>(Clamp(limit)));
+  return ReadGrants(*c, st);
+}
+
+Status SqliteKmsStore::DeleteKmsGrant(const Scope& scope, const std::string& key_id,
+                                      const std::string& grant_id) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "DELETE FROM kms_grants WHERE account = ? AND region = ? AND key_id = ? "
+        "AND grant_id = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, scope.account);
+    BindText(st, 2, scope.region);
+    BindText(st, 3, key_id);
+    BindText(st, 4, grant_id);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "delete grant"));
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kKmsNotFound, "Grant ID " + grant_id + " not found");
+    }
+    return txn.AddChange(scope.account, scope.region, kService,
+                         KeyArnOf(scope.region, scope.account, key_id), "DeleteGrant");
+  });
+}
+
+Result<std::vector<KeyMaterialRecord>> SqliteKmsStore::ListKeyMaterials() {
+  ARCANA_LEASE(c, db_.pool());
+  return ReadMaterials(*c);
+}
+
+Status SqliteKmsStore::RewrapKeyMaterials(
+    const std::function<Result<std::string>(const KeyMaterialRecord&)>& rewrap) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(auto all, ReadMaterials(c));
+    for (const auto& r : all) {
+      ARCANA_ASSIGN_OR_RETURN(std::string wrapped, rewrap(r));
+      sqlite3_stmt* up = c.Prepare(
+          "UPDATE kms_key_materials SET wrapped = ? WHERE key_id = ? AND material_id = ?");
+      if (!up) return DbError(c.db(), "prepare");
+      BindBlob(up, 1, wrapped);
+      BindText(up, 2, r.key_id);
+      BindText(up, 3, r.material_id);
+      ARCANA_RETURN_IF_ERROR(Step(c, up, "rewrap key material"));
+    }
+    return AppendKeyMaterialChanges(txn, "RewrapKeyMaterials");
+  });
+}
+
+Status SqliteKmsStore::WipeKms() {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+        "SELECT ?1, account, region, 'kms', 'arn:aws:kms:' || region || ':' || account || "
+        "':key/' || key_id, 'WipeResources' FROM kms_keys "
+        "UNION ALL SELECT ?1, account, region, 'kms', 'arn:aws:kms:' || region || ':' || "
+        "account || ':' || name, 'WipeResources' FROM kms_aliases");
+    if (!st) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(st, 1, txn.now_ms());
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "record wipe"));
+    txn.MarkChanged();
+    return c.Exec(
+        "DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_materials; "
+        "DELETE FROM kms_keys;");
+  });
+}
+
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,50 @@
+#include "storage/sqlite/meta_store.h"
+
+namespace arcana::storage::sqlite {
+
+Result<std::optional<std::string>> SqliteMetaStore::GetMeta(const std::string& key) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare("SELECT value FROM meta WHERE key = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, key);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read meta");
+  std::string v = ColText(st, 0);
+  sqlite3_reset(st);
+  return std::optional<std::string>(std::move(v));
+}
+
+Status SqliteMetaStore::PutMeta(const std::string& key, const std::string& value) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, key);
+    BindBlob(st, 2, value);
+    return Step(c, st, "write meta");
+  });
+}
+
+Result<std::string> SqliteMetaStore::PutMetaIfAbsent(const std::string& key,
+                                                     const std::string& value) {
+  std::string stored;
+  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* ins = c.Prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+    if (!ins) return DbError(c.db(), "prepare");
+    BindText(ins, 1, key);
+    BindBlob(ins, 2, value);
+    ARCANA_RETURN_IF_ERROR(Step(c, ins, "write meta"));
+    sqlite3_stmt* st = c.Prepare("SELECT value FROM meta WHERE key = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, key);
+    if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "read meta");
+    stored = ColText(st, 0);
+    sqlite3_reset(st);
+    return Status::Ok();
+  }));
+  return stored;
+}
+
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,22 @@
+// The SQLite MetaStore (storage/meta_store.h): table `meta` (created before any migration,
+// database.cc). Meta writes append no Change rows.
+#pragma once
+
+#include "storage/meta_store.h"
+#include "storage/sqlite/database.h"
+
+namespace arcana::storage::sqlite {
+
+class SqliteMetaStore : public MetaStore {
+ public:
+  explicit SqliteMetaStore(Database& db) : db_(db) {}
+
+  Result<std::optional<std::string>> GetMeta(const std::string& key) override;
+  Status PutMeta(const std::string& key, const std::string& value) override;
+  Result<std::string> PutMetaIfAbsent(const std::string& key, const std::string& value) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace arcana::storage::sqlite

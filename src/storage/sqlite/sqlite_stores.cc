@@ -1,0 +1,70 @@
+#include "storage/sqlite/sqlite_stores.h"
+
+#include "storage/sqlite/access_key_store.h"
+#include "storage/sqlite/change_log.h"
+#include "storage/sqlite/database.h"
+#include "storage/sqlite/job_store.h"
+#include "storage/sqlite/kms_store.h"
+#include "storage/sqlite/meta_store.h"
+#include "storage/sqlite/parameter_store.h"
+#include "storage/sqlite/root_store.h"
+#include "storage/sqlite/secret_store.h"
+
+namespace arcana::storage::sqlite {
+
+namespace {
+
+class SqliteStores : public Stores {
+ public:
+  explicit SqliteStores(std::unique_ptr<Database> db)
+      : db_(std::move(db)),
+        secrets_(*db_),
+        parameters_(*db_),
+        kms_(*db_),
+        access_keys_(*db_),
+        meta_(*db_),
+        root_(*db_),
+        changes_(*db_),
+        jobs_(*db_),
+        follower_(changes_) {}
+
+  SecretStore& secrets() override { return secrets_; }
+  ParameterStore& parameters() override { return parameters_; }
+  KmsStore& kms() override { return kms_; }
+  AccessKeyStore& access_keys() override { return access_keys_; }
+  MetaStore& meta() override { return meta_; }
+  RootOfTrustStore& root() override { return root_; }
+  ChangeLog& changes() override { return changes_; }
+  JobStore& jobs() override { return jobs_; }
+  ChangeFollower& follower() override { return follower_; }
+  const char* backend() const override { return "sqlite"; }
+  Status WipeResources() override {
+    ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
+    ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
+    return kms_.WipeKms();
+  }
+
+ private:
+  std::unique_ptr<Database> db_;
+  SqliteSecretStore secrets_;
+  SqliteParameterStore parameters_;
+  SqliteKmsStore kms_;
+  SqliteAccessKeyStore access_keys_;
+  SqliteMetaStore meta_;
+  SqliteRootStore root_;
+  SqliteChangeLog changes_;
+  SqliteJobStore jobs_;
+  ChangeFollower follower_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Stores>> OpenSqliteStores(const std::string& path) {
+  ARCANA_ASSIGN_OR_RETURN(
+      auto db, Database::Open(path, {SqliteSecretStore::Schema(), SqliteKmsStore::Schema(),
+                                     SqliteParameterStore::Schema(), SqliteChangeLog::Schema(),
+                                     SqliteJobStore::Schema()}));
+  return std::unique_ptr<Stores>(new SqliteStores(std::move(db)));
+}
+
+}  // namespace arcana::storage::sqlite

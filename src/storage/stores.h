@@ -1,0 +1,61 @@
+// Opening the store: the one place that knows which backend serves which component.
+// `--store sqlite:DIR` (the embedded default: DIR/arcana.db, one node) or
+// `--store postgresql://user:pass@host:port/db` (any number of nodes on one database).
+// The caller gets every component of the seam, with this node's caches already in front of
+// the hot ones (cached_secret_store.h, cached_kms_store.h) and following the change sequence.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "storage/access_key_store.h"
+#include "storage/change_follower.h"
+#include "storage/change_log.h"
+#include "storage/job_store.h"
+#include "storage/kms_store.h"
+#include "storage/meta_store.h"
+#include "storage/parameter_store.h"
+#include "storage/root_store.h"
+#include "storage/secret_store.h"
+
+namespace arcana::storage {
+
+struct StoreLocation {
+  enum class Kind { kSqlite, kPostgres };
+  Kind kind = Kind::kSqlite;
+  std::string sqlite_dir;  // kSqlite: the database is <dir>/arcana.db
+  std::string pg_url;      // kPostgres: a libpq connection URI (postgresql://...)
+};
+
+// "sqlite:DIR" | "postgresql://..." | "postgres://...". Error: kInvalidParameter naming the
+// accepted forms (the message never repeats a password).
+Result<StoreLocation> ParseStoreLocation(const std::string& url);
+// The location for logs: a PostgreSQL URI with its password replaced by "***".
+std::string Redacted(const StoreLocation& where);
+
+// Every component of one open store. Components are valid while this object lives; all of
+// them are safe to use from any thread.
+class Stores {
+ public:
+  virtual ~Stores() = default;
+  virtual SecretStore& secrets() = 0;
+  virtual ParameterStore& parameters() = 0;
+  virtual KmsStore& kms() = 0;
+  virtual AccessKeyStore& access_keys() = 0;
+  virtual MetaStore& meta() = 0;
+  virtual RootOfTrustStore& root() = 0;
+  virtual ChangeLog& changes() = 0;
+  virtual JobStore& jobs() = 0;
+  // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
+  virtual ChangeFollower& follower() = 0;
+  virtual const char* backend() const = 0;  // "sqlite" | "postgresql"
+  // Dev-mode reset: drops every secret, parameter and KMS object (keeps access keys, meta).
+  virtual Status WipeResources() = 0;
+};
+
+// Opens (creating if needed) and migrates the store. Migrations run once, under a lock
+// (PostgreSQL: an advisory lock), whichever node starts first.
+Result<std::unique_ptr<Stores>> OpenStores(const StoreLocation& where);
+
+}  // namespace arcana::storage
