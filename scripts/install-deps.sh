@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Installs every Debian package Arcana needs to build, test and benchmark.
-# PostgreSQL 15 (Debian's `postgresql-15`: initdb, pg_ctl, postgres, psql, pg_dump under
-# /usr/lib/postgresql/15/bin) is for the tests and `make serve-cluster`, which start their own
+# PostgreSQL 15 (Debian 12's `postgresql` = postgresql-15 + its client: initdb, pg_ctl,
+# postgres, psql, pg_dump under /usr/lib/postgresql/15/bin) is for the tests and `make serve-cluster`, which start their own
 # throwaway server; no system cluster is used.
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config git
-  libboost-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev rapidjson-dev
-  postgresql-15 postgresql-client-15
+  libboost-dev libssl-dev libsqlite3-dev sqlite3 libpqxx-dev postgresql rapidjson-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-botocore python3-pytest python3-requests
