@@ -643,7 +643,8 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
 
     The recovery window is at least 7 days, and no clock hook exists, so the test moves the
     scheduled deletion date into the past in the database (secrets.deleted_ms is the purge
-    time) and waits for the nodes' purge job (its period bounds the wait)."""
+    time) while the nodes are stopped, and waits for their purge job (its period, 60 s,
+    bounds the wait)."""
     # Start the nodes together so that per-node timers, if any, would fire together.
     nodes = [cluster.node(f"n{i}") for i in range(3)]
     nodes[0].start()  # creates the key file and the schema
@@ -660,11 +661,21 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
         arns[n] = sm.create_secret(Name=n, SecretString="doomed")["ARN"]
         client(nodes[i % 3]).delete_secret(SecretId=n, RecoveryWindowInDays=7)
     keep = sm.create_secret(Name="purge/keep", SecretString="stays")["ARN"]
+    # With the nodes stopped (their caches would still hold the 7-day date: only change rows
+    # invalidate them), move the deletion date into the past; then start all three together.
+    for n in nodes:
+        n.stop()
     now_ms = int(time.time() * 1000)
     in_list = ", ".join(f"'{a}'" for a in arns.values())
     updated = cluster.psql(f"UPDATE secrets SET deleted_ms = {now_ms - 1000} "
                            f"WHERE arn IN ({in_list}) RETURNING arn")
     assert len(updated.splitlines()) == len(arns), updated
+    threads = [threading.Thread(target=n.start) for n in nodes]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert_alive(*nodes)
 
     def remaining() -> int:
         return int(cluster.psql(f"SELECT count(*) FROM secrets WHERE arn IN ({in_list})"))
