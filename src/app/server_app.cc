@@ -1,4 +1,5 @@
 #include "app/server_app.h"
+#include "app/background_jobs.h"
 #include "app/shutdown_watchdog.h"
 
 #include <spdlog/spdlog.h>
@@ -19,18 +20,18 @@
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
 #include "crypto/envelope.h"
+#include "common/clock.h"
 #include "crypto/root_key.h"
+#include "jobs/scheduler.h"
 #include "net/http_server.h"
 #include "net/pipeline.h"
 #include "seal/operator_api.h"
 #include "seal/operator_token.h"
 #include "seal/seal_manager.h"
 #include "services/kms/kms_data_key_provider.h"  // KMS
-#include "services/kms/kms_maintenance.h"  // KMS
 #include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"  // SSM
-#include "services/ssm/ssm_sweeper.h"  // SSM
 #include "storage/stores.h"
 
 namespace arcana::app {
@@ -48,37 +49,6 @@ std::optional<std::string> Env(const char* name) {
   if (v == nullptr || *v == '\0') return std::nullopt;
   return std::string(v);
 }
-
-// Periodically purges secrets whose recovery window ended.
-class Sweeper {
- public:
-  explicit Sweeper(services::sm::SecretsManagerService& sm) : sm_(sm), thread_([this] { Loop(); }) {}
-  ~Sweeper() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!cv_.wait_for(l, std::chrono::seconds(60), [this] { return stop_; })) {
-      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-      Status st = sm_.PurgeExpired(now);
-      if (!st.ok()) spdlog::warn("purge failed: {}", st.message());
-    }
-  }
-  services::sm::SecretsManagerService& sm_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -163,6 +133,7 @@ int RunServer(const config::Config& cfg) {
   ao.default_region = cfg.default_region;
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
   auth::Authenticator authn(stores.access_keys(), *root, ao);
+  authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::AllowAllAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
@@ -197,6 +168,8 @@ int RunServer(const config::Config& cfg) {
   so.host = host;
   so.port = port;
   so.threads = cfg.threads;
+  so.workers = cfg.workers;
+  so.max_queued_requests = static_cast<size_t>(cfg.max_queued_requests);
   so.tls_cert_file = cfg.tls_cert;
   so.tls_key_file = cfg.tls_key;
   so.max_connections = cfg.max_connections;
@@ -204,14 +177,17 @@ int RunServer(const config::Config& cfg) {
   so.idle_timeout_seconds = cfg.idle_timeout_seconds;
   so.shutdown_grace_seconds = cfg.shutdown_grace_seconds;
   // SIGTERM ends the process within the grace plus this much for the teardown that follows
-  // (joining threads, stopping the sweepers, closing the store), stuck or not.
+  // (joining threads, stopping the job scheduler, closing the store), stuck or not.
   constexpr int kTeardownSeconds = 5;
   so.on_stop = [&watchdog, limit = cfg.shutdown_grace_seconds + kTeardownSeconds] {
     watchdog.Arm(std::chrono::seconds(limit));
   };
-  net::HttpServer server(
-      so, [&pipeline](net::HttpRequest& req, net::HttpResponse& res) { pipeline.Handle(req, res); },
-      [&pipeline](net::HttpResponse& res) { pipeline.TooLarge(res); });
+  net::Handlers handlers;
+  handlers.handle = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Handle(q, r); };
+  handlers.too_large = [&pipeline](net::HttpResponse& r) { pipeline.TooLarge(r); };
+  handlers.busy = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Throttled(q, r); };
+  handlers.answer_inline = [&pipeline](const net::HttpRequest& q) { return pipeline.AnswersInline(q); };
+  net::HttpServer server(so, std::move(handlers));
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status().message());
 
@@ -222,9 +198,10 @@ int RunServer(const config::Config& cfg) {
               << "!!  Loopback only. Never use dev mode for real secrets.                  !!\n"
               << "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n";
   }
-  Sweeper sweeper(secrets_manager);
-  services::kms::KmsMaintenance kms_maintenance(kms);  // KMS: key deletion, auto rotation
-  services::ssm::ExpirySweeper ssm_sweeper(ssm);  // SSM: Expiration policies
+  // Background work as leased jobs in the store: one run per due time across every node.
+  jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
+  RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes());
+  if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
   std::string scheme = tls ? "https" : "http";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   spdlog::info("arcanad serving on {}://{}:{} (data dir {}, account {}){}", scheme, shown_host,

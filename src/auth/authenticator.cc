@@ -27,13 +27,38 @@ void Authenticator::ForgetCredentials() const {
   verifier_->ClearCache();
 }
 
+void Authenticator::FollowChanges(storage::ChangeFollower& follower) {
+  follower_ = &follower;
+  follower.Subscribe({[this](const storage::Change& c) {
+                        if (c.service != "arcana") return;
+                        std::lock_guard<std::mutex> l(mu_);
+                        ++epoch_;
+                        if (c.IsRootRewrap()) {
+                          cache_.clear();  // every sealed secret was rewrapped
+                        } else {
+                          cache_.erase(c.resource);  // the access key id
+                        }
+                      },
+                      [this] {
+                        std::lock_guard<std::mutex> l(mu_);
+                        ++epoch_;
+                        cache_.clear();
+                      }});
+}
+
 Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
   std::string id(access_key_id);
   auto now = std::chrono::steady_clock::now();
+  if (follower_ != nullptr) {
+    // Apply every change committed so far (shared with the rest of the request's reads).
+    ARCANA_RETURN_IF_ERROR(follower_->Sync().status());
+  }
+  uint64_t epoch;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = cache_.find(id);
     if (it != cache_.end() && it->second.expires > now) return it->second.cred;
+    epoch = epoch_;
   }
   auto rec = store_.GetAccessKey(id);
   if (!rec.ok()) return rec.status();
@@ -55,6 +80,7 @@ Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
   Credential c{id, crypto::SecretString::Take(secret), (*rec)->account_id, (*rec)->principal_arn,
                std::nullopt};
   std::lock_guard<std::mutex> l(mu_);
+  if (epoch != epoch_) return c;  // a change was applied meanwhile: use, do not keep
   if (cache_.size() > 10000) cache_.clear();
   cache_[id] = Cached{c, now + kCacheTtl};
   return c;

@@ -16,6 +16,7 @@
 #include "net/http_types.h"
 #include "services/common/service.h"
 #include "storage/access_key_store.h"
+#include "storage/change_follower.h"
 
 namespace arcana::auth {
 
@@ -35,6 +36,11 @@ class Authenticator {
                       services::CallContext& ctx) const;
   // Wipes every cached credential and signing key (sealing: no secrets stay in memory).
   void ForgetCredentials() const;
+  // Makes the credential cache follow the store's change sequence (call once, at startup):
+  // an access key deleted through any node stops working on this node's next request.
+  // Without it (and for writes the sequence cannot show, such as an offline CLI writing a
+  // SQLite store a server has open), entries still expire after kCacheTtl.
+  void FollowChanges(storage::ChangeFollower& follower);
 
   // Same, without copying the request: its fields are lent to the verifier and restored.
   Status Authenticate(net::HttpRequest& req, std::string_view signing_name,
@@ -47,7 +53,8 @@ class Authenticator {
   const crypto::RootKey& root_;
   AuthOptions opts_;
   std::unique_ptr<Verifier> verifier_;
-  // Opened credentials, briefly cached: a deleted key stops working within kCacheTtl.
+  storage::ChangeFollower* follower_ = nullptr;
+  // Opened credentials, cached until a change to the key (FollowChanges) or kCacheTtl.
   struct Cached {
     Credential cred;
     std::chrono::steady_clock::time_point expires;
@@ -55,6 +62,9 @@ class Authenticator {
   static constexpr std::chrono::seconds kCacheTtl{30};
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, Cached> cache_;
+  // Bumped by every erasure from the change sequence: a key read before it is not kept
+  // (storage/change_follower.h, step 3).
+  mutable uint64_t epoch_ = 0;
 };
 
 }  // namespace arcana::auth

@@ -34,6 +34,8 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("tls_key", c.tls_key);
   boolean("insecure_http", c.insecure_http);
   integer("threads", c.threads);
+  integer("workers", c.workers);
+  integer("max_queued_requests", c.max_queued_requests);
   str("account_id", c.account_id);
   str("default_region", c.default_region);
   integer("max_skew_seconds", c.max_skew_seconds);
@@ -85,6 +87,12 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
                "allow plain HTTP on a non-loopback address")->envname("ARCANA_INSECURE_HTTP");
   app.add_option("--threads", c.threads, "I/O threads (0 = one per core)")
       ->envname("ARCANA_THREADS");
+  app.add_option("--workers", c.workers,
+                 "handler threads (0 = max(4, 4 x cores): handlers wait on the store)")
+      ->envname("ARCANA_WORKERS");
+  app.add_option("--max-queued-requests", c.max_queued_requests,
+                 "requests waiting for a worker at most; beyond, ThrottlingException")
+      ->envname("ARCANA_MAX_QUEUED_REQUESTS")->capture_default_str();
   app.add_option("--account-id", c.account_id, "12-digit account id")
       ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
   app.add_option("--default-region", c.default_region, "region when a request names none (dev)")
@@ -129,6 +137,13 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
     return c;
   } catch (const CLI::ParseError& e) {
     return Status(ErrorCode::kInvalidParameter, e.what());
+  }
+  if (c.workers < 0 || c.workers > kMaxWorkers) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--workers must be between 0 and " + std::to_string(kMaxWorkers));
+  }
+  if (c.max_queued_requests < 0) {
+    return Status(ErrorCode::kInvalidParameter, "--max-queued-requests must be 0 or more");
   }
   if (c.max_connections < 0) {
     return Status(ErrorCode::kInvalidParameter, "--max-connections must be 0 or more");

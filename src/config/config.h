@@ -11,6 +11,8 @@ namespace arcana::config {
 
 // The widest SigV4 clock skew an operator may configure (AWS itself uses 900 s).
 inline constexpr int kMaxSkewSecondsLimit = 3600;
+// More handler threads than this is a typo, not a configuration.
+inline constexpr int kMaxWorkers = 1024;
 
 struct Config {
   std::string listen = "127.0.0.1:7770";  // HOST:PORT (ARCANA_LISTEN)
@@ -20,6 +22,9 @@ struct Config {
   std::string tls_key;         // PEM private key (ARCANA_TLS_KEY)
   bool insecure_http = false;  // allow plain HTTP on a non-loopback address
   int threads = 0;             // I/O threads; 0 = one per core (ARCANA_THREADS)
+  // Handlers run on a bounded worker pool (net/worker_pool.h), not on the I/O threads.
+  int workers = 0;                    // 0 = max(4, 4 x cores) (ARCANA_WORKERS)
+  int max_queued_requests = 1024;     // beyond: ThrottlingException (ARCANA_MAX_QUEUED_REQUESTS)
   std::string account_id = "123456789012";  // the account of the root identity
   std::string default_region = "us-east-1";  // dev mode, when a request has no scope
   int max_skew_seconds = 900;               // SigV4 X-Amz-Date tolerance (1..3600)

@@ -6,7 +6,7 @@
 //   POST /_arcana/dev/fault?action=throw        std::invalid_argument (from std::stoi)
 //   POST /_arcana/dev/fault?action=bad_alloc    std::bad_alloc
 //   POST /_arcana/dev/fault?action=throw_other  an exception not derived from std::exception
-//   POST /_arcana/dev/fault?action=sleep&ms=N   blocks its I/O thread N ms (at most 10 min)
+//   POST /_arcana/dev/fault?action=sleep&ms=N   blocks its worker thread N ms (at most 10 min)
 // Thread-safety: stateless.
 #pragma once
 

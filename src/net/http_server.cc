@@ -20,6 +20,7 @@
 
 #include "net/exception_barrier.h"
 #include "net/request_parser.h"
+#include "net/worker_pool.h"
 
 namespace arcana::net {
 namespace {
@@ -34,10 +35,10 @@ using tcp = asio::ip::tcp;
 // every session (sessions die with their io_context at the latest).
 struct SharedState {
   ServerOptions opts;
-  Handler handler;
-  TooLargeHandler too_large;
+  Handlers handlers;
+  WorkerPool* pool = nullptr;       // set by Run() before the first connection
   std::atomic<int> connections{0};  // open sessions
-  std::atomic<int> in_flight{0};    // requests read and not yet answered
+  std::atomic<int> in_flight{0};    // requests read and not yet answered (queued included)
   std::atomic<bool> stopping{false};
 };
 
@@ -70,8 +71,10 @@ class LogThrottle {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// One connection: wait for a request, read it, hand it to the handler, write the response,
-// repeat.
+// One connection: wait for a request, read it, hand it to a worker, write the response the
+// worker posts back, repeat. Everything but the handler runs on the connection's I/O thread;
+// while the handler runs no I/O is pending on the connection, so the worker may read the
+// parsed request without a lock.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -137,7 +140,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec == http::error::body_limit) {
       BeginRequest();
       HttpResponse res;
-      if (!CallGuarded([&] { state_.too_large(res); })) return Abandon();
+      if (!CallGuarded([&] { state_.handlers.too_large(res); })) return Abandon();
       res.close = true;  // the rest of the body is never read
       Write(std::move(res), static_cast<unsigned>(parser_->version()));
       return;
@@ -151,8 +154,50 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     req.remote_address = remote_;
     BeginRequest();
+    const Handlers& h = state_.handlers;
+    bool inline_ok = false;
+    if (h.answer_inline && !CallGuarded([&] { inline_ok = h.answer_inline(req); })) {
+      return Abandon();
+    }
+    if (inline_ok) {
+      HttpResponse res;
+      if (!CallGuarded([&] { h.handle(req, res); })) return Abandon();
+      return Respond(std::move(res));
+    }
+    // The worker's reference moves into the completion it posts back, so the session is
+    // only ever destroyed on its own I/O thread.
+    auto task = [self = this->shared_from_this()]() mutable {
+      auto res = std::make_unique<HttpResponse>();
+      const bool ok =
+          CallGuarded([&] { self->state_.handlers.handle(self->parser_->request(), *res); });
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self = std::move(self), res = std::move(res), ok]() mutable {
+        if (!ok) return self->Abandon();
+        self->Respond(std::move(*res));
+      });
+    };
+    // Dropped unstarted at the end of a shutdown grace: answered `busy` (retryable) rather
+    // than left to a closed connection.
+    auto cancel = [self = this->shared_from_this()]() mutable {
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self = std::move(self)] {
+        HttpResponse res;
+        if (!CallGuarded([&] { self->state_.handlers.busy(self->parser_->request(), res); })) {
+          return self->Abandon();
+        }
+        self->Respond(std::move(res));
+      });
+    };
+    if (state_.pool->TrySubmit(std::move(task), std::move(cancel))) return;
+    // Admission control: every worker is busy and the queue is full.
     HttpResponse res;
-    if (!CallGuarded([&] { state_.handler(req, res); })) return Abandon();
+    if (!CallGuarded([&] { h.busy(req, res); })) return Abandon();
+    Respond(std::move(res));
+  }
+
+  // Writes the handler's response; the connection stays open unless the client, the
+  // handler or a stop says otherwise.
+  void Respond(HttpResponse res) {
     if (!parser_->keep_alive() || state_.stopping.load(std::memory_order_relaxed)) {
       res.close = true;
     }
@@ -196,7 +241,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       });
   }
 
-  // The handler threw: no response can be trusted, so the connection is closed unanswered.
+  // A handler threw: no response can be trusted, so the connection is closed unanswered.
   void Abandon() {
     EndRequest();
     DoClose();
@@ -363,12 +408,11 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(ServerOptions options, Handler handler, TooLargeHandler too_large)
+HttpServer::HttpServer(ServerOptions options, Handlers handlers)
     : impl_(std::make_unique<Impl>(ThreadCount(options.threads))) {
   impl_->max_connections = EffectiveMaxConnections(options.max_connections);
   impl_->state.opts = std::move(options);
-  impl_->state.handler = std::move(handler);
-  impl_->state.too_large = std::move(too_large);
+  impl_->state.handlers = std::move(handlers);
 }
 
 HttpServer::~HttpServer() = default;
@@ -402,6 +446,8 @@ Result<unsigned short> HttpServer::Bind() {
   }
   spdlog::info("listener: at most {} connections; request timeout {} s, idle timeout {} s",
                impl_->max_connections, o.request_timeout_seconds, o.idle_timeout_seconds);
+  spdlog::info("handlers: {} worker threads, at most {} queued requests",
+               EffectiveWorkerCount(o.workers), o.max_queued_requests);
   return a.local_endpoint().port();
 }
 
@@ -416,6 +462,10 @@ bool HttpServer::Run(bool handle_signals) {
       Stop();
     });
   }
+  // Declared before the I/O threads start and outlived by them only when abandoned below.
+  auto workers = std::make_unique<WorkerPool>(EffectiveWorkerCount(im.state.opts.workers),
+                                              im.state.opts.max_queued_requests);
+  im.state.pool = workers.get();
   im.Accept();
   // Every context runs on a pool thread (kept running while it has no connections yet);
   // this thread only waits for the stop and then drains.
@@ -430,22 +480,39 @@ bool HttpServer::Run(bool handle_signals) {
     im.stop_cv.wait(l, [&] { return im.stop_requested; });
   }
   asio::post(im.ioc, [&im] { im.CloseListener(); });
-  // Requests being handled get the grace to finish and be answered.
+  // Requests being handled or queued get the grace to finish and be answered.
   const auto grace = std::chrono::seconds(std::max(0, im.state.opts.shutdown_grace_seconds));
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (im.state.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const int left = im.state.in_flight.load();
+  int left = im.state.in_flight.load();
+  if (left > 0 && workers->CancelQueued() > 0) {
+    // Requests that never reached a worker are answered now (their writes take moments);
+    // only the ones running stay unanswered.
+    const auto answer_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (im.state.in_flight.load() > workers->busy() &&
+           std::chrono::steady_clock::now() < answer_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    left = im.state.in_flight.load();
+  }
+  // Nothing is in flight (or the grace is over): the workers are idle or stuck. A worker
+  // still finishing its last task (after posting the answer) is joined within moments.
+  workers->Shutdown();
+  const bool workers_joined = workers->JoinFor(left > 0 ? std::chrono::milliseconds(0)
+                                                        : std::chrono::milliseconds(1000));
   guards.clear();
   for (auto& c : im.contexts) c->stop();
-  if (left > 0) {
+  if (left > 0 || !workers_joined) {
     spdlog::error("{} request(s) still running after the {} s shutdown grace: abandoning them",
-                  left, grace.count());
+                  std::max(left, 1), grace.count());
     for (auto& t : pool) t.detach();  // a stuck handler would make join() wait forever
+    (void)workers.release();          // its detached threads still use it
     return false;
   }
   for (auto& t : pool) t.join();
+  im.state.pool = nullptr;
   return true;
 }
 

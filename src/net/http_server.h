@@ -1,8 +1,16 @@
-// The HTTP/1.1 listener (Boost.Beast/Asio): keep-alive, a fixed pool of threads, an
+// The HTTP/1.1 listener (Boost.Beast/Asio): keep-alive, a fixed set of I/O threads, an
 // explicit body limit enforced while reading (an oversize body is refused before it is
-// buffered whole), optional TLS. Requests are handed to one synchronous handler on the I/O
-// thread that read them; the listener and the signals have a thread of their own, so a
-// stuck handler delays neither new connections nor a stop.
+// buffered whole), optional TLS.
+// Execution model: I/O threads only read, parse and write. Each parsed request is handed to
+// a bounded worker pool (net/worker_pool.h), the handler runs there (it may block on the
+// store), and the response is posted back to the connection's own I/O thread to be written.
+// A connection has at most one request in flight, so pipelined requests are answered in
+// order. When the pool's queue is full the request is answered at once, on the I/O thread,
+// by the `busy` handler (ThrottlingException): admission control, never an unbounded queue.
+// A few cheap requests (`answer_inline`: health, metrics) are answered on the I/O thread
+// without a worker, so probes see the server's state even while it is saturated.
+// The listener and the signals have a thread of their own, so a stuck handler delays
+// neither new connections nor a stop.
 // Bounded against hostile clients:
 //  - at most max_connections open connections; one more is accepted and closed at once;
 //  - a request (header and body) must arrive within request_timeout_seconds of its first
@@ -11,10 +19,11 @@
 //    trickling bytes (slowloris) is dropped, not waited for;
 //  - a failing accept (file descriptors exhausted: EMFILE, ENFILE, ENOBUFS) backs off, 10 ms
 //    doubling to 1 s, instead of spinning, and is logged at most once a second;
-//  - an exception from the handler closes that connection, never the process; an exception
-//    escaping any I/O completion is logged and its thread runs on.
-// Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled get
-// shutdown_grace_seconds to finish and be answered, then Run() returns either way.
+//  - an exception from a handler closes that connection, never the process; an exception
+//    escaping any I/O completion or worker task is logged and its thread runs on.
+// Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled or queued
+// get shutdown_grace_seconds to finish and be answered (the queue drains); queued requests
+// no worker reached by then are answered by `busy`; then Run() returns either way.
 // Thread-safety: Run() blocks; Stop() may be called from any thread.
 #pragma once
 
@@ -30,7 +39,9 @@ namespace arcana::net {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 7770;
-  int threads = 0;                      // 0: one per core
+  int threads = 0;                      // I/O threads; 0: one per core
+  int workers = 0;                      // handler threads; 0: EffectiveWorkerCount(0)
+  size_t max_queued_requests = 1024;    // requests waiting for a worker before `busy` answers
   size_t body_limit = 1024 * 1024;      // 1 MiB (spec: bodies over it are refused)
   std::string tls_cert_file;            // PEM chain; TLS when both are set
   std::string tls_key_file;
@@ -50,17 +61,28 @@ using Handler = std::function<void(HttpRequest&, HttpResponse&)>;  // may borrow
 // Builds the response sent when a body exceeds the limit (AWS-shaped, from the pipeline).
 using TooLargeHandler = std::function<void(HttpResponse&)>;
 
+// What the server calls, and on which thread. Only `handle` may block.
+struct Handlers {
+  Handler handle;              // on a worker thread
+  TooLargeHandler too_large;   // on the I/O thread: a body over the limit
+  Handler busy;                // on the I/O thread: the worker queue is full
+  // On the I/O thread: true for a request cheap and non-blocking enough to be answered by
+  // `handle` right there (health, metrics). Null: every request goes to a worker.
+  std::function<bool(const HttpRequest&)> answer_inline;
+};
+
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, Handler handler, TooLargeHandler too_large);
+  HttpServer(ServerOptions options, Handlers handlers);
   ~HttpServer();
 
   // Binds and listens; returns the bound port (useful with port 0).
   Result<unsigned short> Bind();
   // Serves until Stop() (or SIGINT/SIGTERM when handle_signals), then drains. Returns true
-  // when every request finished within the grace and every I/O thread was joined; false
-  // when handlers were still running at the end of the grace: their threads are left
-  // behind, so the caller must end the process (std::_Exit) without destroying the server.
+  // when every request finished within the grace and every I/O and worker thread was
+  // joined; false when handlers were still running (or queued) at the end of the grace:
+  // their threads are left behind, so the caller must end the process (std::_Exit) without
+  // destroying the server.
   bool Run(bool handle_signals);
   void Stop();
 

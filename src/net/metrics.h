@@ -4,7 +4,7 @@
 // request input; as a second line of defence Record() folds any operation beyond
 // kMaxOperations distinct labels into "unknown", so no input can grow the series set
 // without bound. Every label value is escaped per the Prometheus text format.
-// Thread-safety: Record() is called from every I/O thread; it takes one short lock.
+// Thread-safety: Record() is called from every worker and I/O thread; it takes one short lock.
 #pragma once
 
 #include <cstdint>

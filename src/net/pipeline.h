@@ -1,12 +1,15 @@
-// The request pipeline, with named stages: parse -> authenticate -> authorize -> handle
-// -> audit. It also answers the operator endpoints (/_arcana/health, /metrics, and in dev
-// mode only /_arcana/reset, its moto alias and the fault hooks of net/dev_fault_hooks.h).
-// Services plug in by X-Amz-Target prefix.
+// The request pipeline. Routing sends AWS API calls (POST with X-Amz-Target) through the
+// stage objects of net/api_stages.h: resolve -> admit -> authenticate -> decode ->
+// authorize -> dispatch, then encode and record (metrics, audit). It also answers the
+// operator endpoints (/_arcana/health, /metrics, and in dev mode only /_arcana/reset, its
+// moto alias and the fault hooks of net/dev_fault_hooks.h). Services plug in by
+// X-Amz-Target prefix.
 // Exception barrier: Handle() and TooLarge() never throw. Whatever a stage, a service or
 // an operator hook throws is caught, logged (type and what(), no request values) and
 // answered as InternalFailure (HTTP 500); an API call that threw is still counted and
 // audited.
-// Thread-safety: Handle() runs concurrently on every I/O thread.
+// Thread-safety: Handle() runs concurrently on every worker thread (net/worker_pool.h);
+// AnswersInline(), Handle() of what it accepts, TooLarge() and Throttled() on I/O threads.
 #pragma once
 
 #include <atomic>
@@ -20,6 +23,8 @@
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
 #include "crypto/root_key.h"
+#include "net/api_call.h"
+#include "net/api_stages.h"
 #include "net/http_types.h"
 #include "net/metrics.h"
 #include "services/common/service.h"
@@ -45,34 +50,29 @@ class Pipeline {
   void SetReady(bool ready) { ready_ = ready; }
 
   void Handle(HttpRequest& req, HttpResponse& res);
+  // True for the requests cheap and non-blocking enough for an I/O thread (GET health and
+  // metrics: a few atomics, one short lock), so probes answer even while workers are busy.
+  bool AnswersInline(const HttpRequest& req) const;
   // The response for a body over the limit (the server never buffers it).
   void TooLarge(HttpResponse& res);
+  // The response when the worker queue is full (admission control): ThrottlingException,
+  // HTTP 400, "Rate exceeded", which the AWS SDKs retry with backoff. Counted in the
+  // metrics, not audited (nothing ran).
+  void Throttled(HttpRequest& req, HttpResponse& res);
 
  private:
-  // One API call as it moves through the stages.
-  struct ApiCall {
-    std::chrono::steady_clock::time_point started;
-    services::CallContext ctx;
-    rapidjson::Document input;
-    Status status;
-    std::string op_name = "unknown";  // "<prefix>.<Operation>" once known to a service model
-    bool input_usable = true;         // false after a throw: the audit names no resource
-  };
-
   void Route(HttpRequest& req, HttpResponse& res);
   void HandleApi(HttpRequest& req, HttpResponse& res);
-  void RunApiStages(HttpRequest& req, HttpResponse& res, ApiCall& call);
-  void AuditCall(const HttpRequest& req, const HttpResponse& res, const ApiCall& call);
-  void SendError(HttpResponse& res, const std::string& request_id, const Status& st);
   void SendInternalFailure(HttpResponse& res, const std::string& request_id);
 
   PipelineOptions opts_;
-  const auth::Authenticator& authn_;
-  const auth::Authorizer& authz_;
-  audit::AuditSink& audit_;
   std::vector<services::Service*> services_;
   Metrics metrics_;
   std::atomic<bool> ready_{false};
+  // The API call's stages, in order (declared after what they reference).
+  std::vector<std::unique_ptr<ApiStage>> stages_;
+  ResponseEncoder encoder_;
+  CallRecorder recorder_;
 };
 
 }  // namespace arcana::net

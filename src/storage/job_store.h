@@ -37,7 +37,9 @@ class JobStore {
   // Returns the jobs claimed, earliest due first.
   virtual Result<std::vector<Job>> ClaimDueJobs(const std::string& owner, int64_t now_ms,
                                                 int64_t lease_ms, size_t limit) = 0;
-  // Extends a held lease to until_ms; false when owner no longer holds it.
+  // Sets a held lease's expiry to until_ms: later to extend a long run, earlier (even now_ms)
+  // to hand an unrun job back sooner (the scheduler does, when sealed or stopping). False
+  // when owner no longer holds it.
   virtual Result<bool> RenewJobLease(const std::string& name, const std::string& owner,
                                      int64_t until_ms) = 0;
   // Ends a claimed run: next_due_ms reschedules it (lease released, attempts reset); nullopt

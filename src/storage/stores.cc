@@ -2,6 +2,7 @@
 
 #include "storage/cached_kms_store.h"
 #include "storage/cached_secret_store.h"
+#include "storage/postgres/pg_stores.h"
 #include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana::storage {
@@ -90,11 +91,12 @@ Result<std::unique_ptr<Stores>> OpenStores(const StoreLocation& where) {
                               sqlite::OpenSqliteStores(where.sqlite_dir + "/arcana.db"));
       return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
     }
-    case StoreLocation::Kind::kPostgres:
-      break;
+    case StoreLocation::Kind::kPostgres: {
+      ARCANA_ASSIGN_OR_RETURN(auto backend, OpenPgStores(where.pg_url));
+      return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
+    }
   }
-  return Status(ErrorCode::kInvalidParameter,
-                "this arcanad was built without PostgreSQL support");
+  return Status(ErrorCode::kInvalidParameter, "unknown store kind");
 }
 
 }  // namespace arcana::storage

@@ -1,6 +1,7 @@
 """The listener and pipeline under hostile load (issue 8, defects 4 and 5): unbounded metrics
 labels, exceptions in handlers, connection floods, descriptor exhaustion, slowloris and a
-SIGTERM while a handler is stuck. Each server here is a process of its own, so one test's
+SIGTERM while a handler is stuck; and admission control (issue 9): a saturated worker pool
+answers ThrottlingException at once and stays healthy. Each server here is a process of its own, so one test's
 abuse cannot leak into another's.
 
 The dev-mode fault hook POST /_arcana/dev/fault?action=throw|bad_alloc|throw_other|sleep&ms=N
@@ -25,6 +26,7 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from conftest import ARCANAD, cli_store_args, free_port, store_args
 
@@ -334,10 +336,13 @@ def test_sigterm_lets_a_request_in_flight_finish(spawn):
 def test_listener_limits_from_env_and_toml(tmp_path, spawn):
     toml = tmp_path / "arcana.toml"
     toml.write_text("max_connections = 5\nrequest_timeout_seconds = 7\n"
-                    "idle_timeout_seconds = 9\nshutdown_grace_seconds = 3\n")
-    srv = spawn("cfg", ["--config", str(toml)], env={"ARCANA_REQUEST_TIMEOUT_SECONDS": "6"})
+                    "idle_timeout_seconds = 9\nshutdown_grace_seconds = 3\n"
+                    "workers = 2\nmax_queued_requests = 7\n")
+    srv = spawn("cfg", ["--config", str(toml)], env={"ARCANA_REQUEST_TIMEOUT_SECONDS": "6",
+                                                     "ARCANA_WORKERS": "3"})
     log = srv.tail()
     assert "at most 5 connections; request timeout 6 s, idle timeout 9 s" in log, log
+    assert "handlers: 3 worker threads, at most 7 queued requests" in log, log
     socks = hold_sockets(srv.port, 8)
     try:
         time.sleep(0.3)
@@ -345,3 +350,51 @@ def test_listener_limits_from_env_and_toml(tmp_path, spawn):
     finally:
         for s in socks:
             s.close()
+
+
+def test_saturated_workers_answer_throttling_and_the_server_stays_healthy(spawn):
+    # One worker, one queue slot: two slow dev-fault requests fill both; every further
+    # request is refused at once with AWS's ThrottlingException in its service's protocol.
+    srv = spawn("tiny", ["--workers", "1", "--max-queued-requests", "1"], dev=True)
+    no_retry = Config(retries={"max_attempts": 0})
+    kw = dict(endpoint_url=srv.url, region_name="us-east-1", aws_access_key_id="AKIADEV",
+              aws_secret_access_key="x", config=no_retry)
+    sm = boto3.client("secretsmanager", **kw)
+    kms = boto3.client("kms", **kw)
+    ssm = boto3.client("ssm", **kw)
+    sm.create_secret(Name="before-saturation", SecretString="v")
+    results = []
+
+    def slow():
+        results.append(requests.post(srv.url + "/_arcana/dev/fault?action=sleep&ms=2000",
+                                     timeout=30))
+
+    threads = [threading.Thread(target=slow) for _ in range(2)]
+    threads[0].start()
+    time.sleep(0.3)  # the worker took the first
+    threads[1].start()
+    time.sleep(0.3)  # the second waits in the queue
+    calls = [
+        ("GetSecretValue", lambda: sm.get_secret_value(SecretId="before-saturation")),
+        ("ListKeys", lambda: kms.list_keys()),
+        ("GetParameter", lambda: ssm.get_parameter(Name="/p")),
+    ]
+    for name, call in calls:
+        start = time.monotonic()
+        with pytest.raises(ClientError) as e:
+            call()
+        assert time.monotonic() - start < 1, f"{name} was queued, not refused"
+        err = e.value.response
+        assert err["Error"]["Code"] == "ThrottlingException", (name, err)
+        assert err["Error"]["Message"] == "Rate exceeded", (name, err)
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 400, (name, err)
+    # Health and metrics need no worker: they answer while the pool is saturated.
+    assert requests.get(srv.url + "/_arcana/health", timeout=1).status_code == 200
+    m = requests.get(srv.url + "/metrics", timeout=1).text
+    assert 'operation="secretsmanager.GetSecretValue",code="ThrottlingException"} 1' in m, m
+    for t in threads:
+        t.join(10)
+    # Admitted work was answered, and the server serves on.
+    assert [r.status_code for r in results] == [200, 200]
+    assert sm.get_secret_value(SecretId="before-saturation")["SecretString"] == "v"
+    assert srv.p.poll() is None

@@ -1,6 +1,9 @@
 // The listener's defences, over real sockets on 127.0.0.1: a throwing handler costs its
 // connection, not the server; the connection cap; the request deadline against a client
-// trickling bytes; a stop drains the request being handled before Run() returns.
+// trickling bytes; a stop drains the requests being handled and queued before Run()
+// returns. And the execution model: handlers on the worker pool, a full queue answered at
+// once by the busy handler, inline requests answered while workers are saturated,
+// pipelined requests answered in order.
 #include "net/http_server.h"
 
 #include <arpa/inet.h>
@@ -71,16 +74,28 @@ std::string Get(unsigned short port, const std::string& path) {
   return r;
 }
 
+Handlers TestHandlers() {
+  Handlers h;
+  h.handle = [](HttpRequest& req, HttpResponse& res) {
+    if (req.target == "/throw") throw std::out_of_range("handler bug");
+    if (req.target.rfind("/slow", 0) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    res.body = "ok " + req.target;
+  };
+  h.too_large = [](HttpResponse& res) { res.status = 413; };
+  h.busy = [](HttpRequest&, HttpResponse& res) {
+    res.status = 400;
+    res.body = "busy";
+  };
+  h.answer_inline = [](const HttpRequest& req) { return req.target == "/inline"; };
+  return h;
+}
+
 class ServerFixture {
  public:
   explicit ServerFixture(ServerOptions o)
-      : server_(std::move(o),
-                [](HttpRequest& req, HttpResponse& res) {
-                  if (req.target == "/throw") throw std::out_of_range("handler bug");
-                  if (req.target == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(500));
-                  res.body = "ok";
-                },
-                [](HttpResponse& res) { res.status = 413; }) {
+      : server_(std::move(o), TestHandlers()) {
     auto port = server_.Bind();
     EXPECT_TRUE(port.ok());
     port_ = *port;
@@ -197,6 +212,139 @@ TEST(HttpServerTest, StopLetsTheRequestInFlightFinish) {
   EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
   EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
   EXPECT_TRUE(stopped.get());  // drained: every thread joined
+}
+
+// Reads until `count` responses (by their "ok " bodies or "busy") arrived, or 5 s.
+std::string ReadResponses(int fd, int count) {
+  std::string out;
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  auto answered = [&] {
+    int n = 0;
+    for (size_t at = 0; (at = out.find("HTTP/1.1 ", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  while (answered() < count && Clock::now() < deadline) {
+    bool closed = false;
+    std::string more = ReadAll(fd, std::chrono::milliseconds(100), &closed);
+    out += more;
+    if (closed) break;
+  }
+  // The last response's body may trail its header by one read.
+  bool closed = false;
+  out += ReadAll(fd, std::chrono::milliseconds(50), &closed);
+  return out;
+}
+
+ServerOptions TinyPool() {
+  ServerOptions o = Options();
+  o.workers = 1;
+  o.max_queued_requests = 1;
+  return o;
+}
+
+TEST(HttpServerTest, FullQueueIsAnsweredAtOnceByTheBusyHandler) {
+  ServerFixture s(TinyPool());
+  int running = Connect(s.port());
+  int queued = Connect(s.port());
+  ASSERT_GE(running, 0);
+  ASSERT_GE(queued, 0);
+  Send(running, "GET /slow-a HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the worker took it
+  Send(queued, "GET /slow-b HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // it waits in the queue
+  auto start = Clock::now();
+  std::string refused = Get(s.port(), "/ok");
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(300)) << "not answered at once";
+  EXPECT_NE(refused.find("HTTP/1.1 400"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("busy"), std::string::npos) << refused;
+  // Inline requests need no worker: answered while the pool is saturated.
+  std::string probe = Get(s.port(), "/inline");
+  EXPECT_NE(probe.find("ok /inline"), std::string::npos) << probe;
+  // What was admitted is answered.
+  EXPECT_NE(ReadResponses(running, 1).find("ok /slow-a"), std::string::npos);
+  EXPECT_NE(ReadResponses(queued, 1).find("ok /slow-b"), std::string::npos);
+  ::close(running);
+  ::close(queued);
+  // And the pool takes work again.
+  EXPECT_NE(Get(s.port(), "/ok").find("ok /ok"), std::string::npos);
+}
+
+TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  ServerFixture s(Options());
+  int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  Send(fd,
+       "GET /slow-1 HTTP/1.1\r\nHost: t\r\n\r\n"
+       "GET /2 HTTP/1.1\r\nHost: t\r\n\r\n"
+       "GET /3 HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string r = ReadResponses(fd, 3);
+  ::close(fd);
+  auto a = r.find("ok /slow-1"), b = r.find("ok /2"), c = r.find("ok /3");
+  ASSERT_NE(a, std::string::npos) << r;
+  ASSERT_NE(b, std::string::npos) << r;
+  ASSERT_NE(c, std::string::npos) << r;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+}
+
+TEST(HttpServerTest, StopDrainsQueuedRequests) {
+  ServerOptions o = Options();
+  o.workers = 1;
+  o.max_queued_requests = 8;
+  ServerFixture s(o);
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) {
+    fds.push_back(Connect(s.port()));
+    ASSERT_GE(fds.back(), 0);
+    Send(fds.back(), "GET /slow-" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // one runs, two wait
+  auto stopped = std::async(std::launch::async, [&] { return s.StopAndWait(); });
+  for (int i = 0; i < 3; ++i) {
+    std::string r = ReadResponses(fds[i], 1);
+    EXPECT_NE(r.find("ok /slow-" + std::to_string(i)), std::string::npos) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    ::close(fds[i]);
+  }
+  EXPECT_TRUE(stopped.get());
+}
+
+TEST(HttpServerTest, QueuedRequestsAreAnsweredBusyWhenTheGraceEndsOnAStuckHandler) {
+  ServerOptions o = Options();
+  o.workers = 1;
+  o.max_queued_requests = 8;
+  o.shutdown_grace_seconds = 1;
+  // Never destroyed: the stuck worker is abandoned with it (Run() returns false).
+  static auto* release = new std::promise<void>();
+  static std::shared_future<void> released = release->get_future().share();
+  Handlers h = TestHandlers();
+  h.handle = [](HttpRequest& req, HttpResponse& res) {
+    if (req.target == "/stuck") released.wait();
+    res.body = "ok " + req.target;
+  };
+  static auto* server = new HttpServer(o, std::move(h));
+  auto port = server->Bind();
+  ASSERT_TRUE(port.ok());
+  auto run = std::async(std::launch::async, [] { return server->Run(false); });
+  int stuck = Connect(*port);
+  int queued = Connect(*port);
+  ASSERT_GE(stuck, 0);
+  ASSERT_GE(queued, 0);
+  Send(stuck, "GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Send(queued, "GET /queued HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = Clock::now();
+  server->Stop();
+  std::string r = ReadResponses(queued, 1);
+  EXPECT_NE(r.find("HTTP/1.1 400"), std::string::npos) << r;
+  EXPECT_NE(r.find("busy"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  EXPECT_FALSE(run.get());  // the stuck handler was abandoned
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  ::close(stuck);
+  ::close(queued);
+  release->set_value();  // let the abandoned worker finish
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The pipeline's exception barrier and its metrics labels, driven without sockets: a service
 // whose handler throws answers InternalFailure (HTTP 500) and the next call is served; an
 // operator hook that throws likewise; and no X-Amz-Target value, sealed or not, becomes a
-// metrics label unless a service models that operation.
+// metrics label unless a service models that operation. Admission control's answer
+// (Throttled) is AWS's ThrottlingException and follows the same label rule.
 #include "net/pipeline.h"
 
 #include <gtest/gtest.h>
@@ -226,6 +227,51 @@ TEST_F(PipelineBarrierTest, UnknownTargetsNeverBecomeLabelsSealed) {
   // A modelled operation keeps its own label while sealed.
   EXPECT_EQ(Api(*p, "secretsmanager.GetSecretValue").status, 503);
   EXPECT_NE(Metrics(*p).find(R"(operation="secretsmanager.GetSecretValue")"), std::string::npos);
+}
+
+TEST_F(PipelineBarrierTest, ThrottledAnswersThrottlingExceptionWithBoundedLabels) {
+  auto p = Make(PipelineOptions{});
+  for (const std::string target : {"secretsmanager.GetSecretValue", "evil.Target"}) {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"X-Amz-Target", target}};
+    HttpResponse res;
+    p->Throttled(req, res);
+    // JSON 1.1 protocol: the SDKs read __type (and X-Amzn-ErrorType) and retry this code.
+    EXPECT_EQ(res.status, 400);
+    EXPECT_EQ(Header(res, "X-Amzn-ErrorType"), "ThrottlingException");
+    EXPECT_EQ(Header(res, "Content-Type"), "application/x-amz-json-1.1");
+    EXPECT_FALSE(Header(res, "x-amzn-RequestId").empty());
+    rapidjson::Document body;
+    body.Parse(res.body.c_str());
+    ASSERT_TRUE(body.IsObject()) << res.body;
+    EXPECT_STREQ(body["__type"].GetString(), "ThrottlingException");
+    EXPECT_STREQ(body["message"].GetString(), "Rate exceeded");
+  }
+  std::string m = Metrics(*p);
+  EXPECT_NE(m.find(R"(operation="secretsmanager.GetSecretValue",code="ThrottlingException"} 1)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find(R"(operation="unknown",code="ThrottlingException"} 1)"), std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("evil"), std::string::npos);
+  EXPECT_TRUE(audit_.records.empty());  // nothing ran: nothing to audit
+}
+
+TEST_F(PipelineBarrierTest, OnlyHealthAndMetricsAreAnsweredInline) {
+  auto p = Make(PipelineOptions{});
+  auto req = [](std::string method, std::string target) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    return r;
+  };
+  EXPECT_TRUE(p->AnswersInline(req("GET", "/_arcana/health")));
+  EXPECT_TRUE(p->AnswersInline(req("GET", "/metrics?x=1")));
+  EXPECT_FALSE(p->AnswersInline(req("POST", "/")));
+  EXPECT_FALSE(p->AnswersInline(req("POST", "/_arcana/operator/unseal")));
+  EXPECT_FALSE(p->AnswersInline(req("GET", "/_arcana/seal-status")));
+  EXPECT_FALSE(p->AnswersInline(req("POST", "/_arcana/dev/fault?action=sleep&ms=1")));
 }
 
 }  // namespace

@@ -778,6 +778,28 @@ TEST_F(SqliteStoreTest, OpenStoresServesFreshReadsThroughItsCaches) {
   EXPECT_EQ(**st.secrets().GetSealedValue(s.arn, "v"), "two");
 }
 
+// A write function that writes again through the Database would wait for its own batch:
+// refused with an error instead of a deadlock.
+TEST(SqliteGroupCommit, NestedWriteIsRefused) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("arcana-nested-write-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    auto db = sqlite::Database::Open((dir / "db").string(), {sqlite::SqliteChangeLog::Schema()});
+    ASSERT_TRUE(db.ok());
+    Status inner;
+    Status outer = (*db)->Write([&](sqlite::WriteTxn&) {
+      inner = (*db)->Write([](sqlite::WriteTxn&) { return Status::Ok(); });
+      return inner;
+    });
+    EXPECT_EQ(inner.code(), ErrorCode::kInternalServiceError);
+    EXPECT_FALSE(outer.ok());
+    EXPECT_TRUE((*db)->Write([](sqlite::WriteTxn&) { return Status::Ok(); }).ok());
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StoreLocation, ParsesAndRedacts) {
   auto s = ParseStoreLocation("sqlite:/var/lib/arcana");
   ASSERT_TRUE(s.ok());
@@ -795,10 +817,11 @@ TEST(StoreLocation, ParsesAndRedacts) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), ErrorCode::kInvalidParameter);
   }
+  // A PostgreSQL store nobody serves: unavailable (503), never a crash or a hang.
   StoreLocation where;
   where.kind = StoreLocation::Kind::kPostgres;
-  where.pg_url = "postgresql://x";
-  EXPECT_EQ(OpenStores(where).status().code(), ErrorCode::kInvalidParameter);
+  where.pg_url = "postgresql://arcana@127.0.0.1:1/arcana";
+  EXPECT_EQ(OpenStores(where).status().code(), ErrorCode::kServiceUnavailable);
 }
 
 }  // namespace

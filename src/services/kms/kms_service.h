@@ -31,7 +31,7 @@ class KmsService : public Service {
                            const CallContext& ctx) override;
 
   // Purges keys whose deletion window ended and rotates keys whose automatic rotation is
-  // due. Called periodically (KmsMaintenance) and safe to call at any time.
+  // due. Run by the "kms.maintenance" job (app/background_jobs.h); safe to call at any time.
   Status Maintain(int64_t now_ms);
 
  private:

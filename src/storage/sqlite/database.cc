@@ -224,7 +224,17 @@ struct Database::Request {
   bool done = false;
 };
 
+namespace {
+// Set while this thread runs a batch: a write function that called Write again would wait
+// for its own batch forever, so that is refused instead.
+thread_local bool t_committing = false;
+}  // namespace
+
 Status Database::Write(const WriteFn& fn) {
+  if (t_committing) {
+    return Status(ErrorCode::kInternalServiceError,
+                  "storage error: a write function called Database::Write");
+  }
   Request r{&fn, Status::Ok()};
   std::unique_lock<std::mutex> l(queue_mu_);
   pending_.push_back(&r);
@@ -240,7 +250,9 @@ Status Database::Write(const WriteFn& fn) {
     std::vector<Request*> batch(pending_.begin(), pending_.end());
     pending_.clear();
     l.unlock();
+    t_committing = true;
     CommitBatch(batch);
+    t_committing = false;
     l.lock();
     committing_ = false;
     for (Request* q : batch) q->done = true;

@@ -119,17 +119,21 @@ Result<std::vector<domain::ssm::Parameter>> SqliteParameterStore::ListParameters
     size_t limit) {
   ARCANA_LEASE(c, db_.pool());
   // Names are ASCII, so every key starting with the prefix sorts in [prefix, prefix + 0xFF):
-  // one range of the primary key.
-  sqlite3_stmt* st = c->Prepare(
-      "SELECT meta, revision FROM ssm_parameters WHERE account = ?1 AND region = ?2 "
-      "AND key >= ?3 AND key < ?4 AND key > ?5 ORDER BY key LIMIT ?6");
+  // one range of the primary key, entered at max(prefix, after_key). The lower bound must be a
+  // single term: given both `key >= prefix` and `key > after_key`, SQLite seeks to the prefix
+  // and filters every row up to after_key, which makes page N cost O(N).
+  const bool after = !after_key.empty() && after_key >= key_prefix;
+  sqlite3_stmt* st =
+      after ? c->Prepare("SELECT meta, revision FROM ssm_parameters WHERE account = ?1 AND "
+                         "region = ?2 AND key > ?3 AND key < ?4 ORDER BY key LIMIT ?5")
+            : c->Prepare("SELECT meta, revision FROM ssm_parameters WHERE account = ?1 AND "
+                         "region = ?2 AND key >= ?3 AND key < ?4 ORDER BY key LIMIT ?5");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
-  BindText(st, 3, key_prefix);
+  BindText(st, 3, after ? after_key : key_prefix);
   BindText(st, 4, key_prefix + "\xff");
-  BindText(st, 5, after_key);
-  sqlite3_bind_int64(st, 6, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  sqlite3_bind_int64(st, 5, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
   std::vector<domain::ssm::Parameter> out;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -1,0 +1,31 @@
+// The server's periodic background work, registered as leased jobs (jobs/scheduler.h) so
+// that with several nodes on one store each due run happens on one node only:
+//   secretsmanager.purge   every 60 s  secrets whose recovery window ended are deleted
+//   kms.maintenance        every 60 s  keys whose deletion window ended are purged; due
+//                                      automatic rotations are performed
+//   ssm.expiry             every 10 s  parameters whose Expiration policy passed are deleted
+//   changes.trim           every hour  change-log rows older than 7 days are dropped (the
+//                                      newest always stays: storage/change_log.h)
+// Each handler is idempotent and works from the store's state, so a run repeated after a
+// lost lease, or racing a restore on another node, is harmless: the deletes carry the
+// revision they read, and a conflicting write wins.
+#pragma once
+
+#include <chrono>
+
+#include "jobs/scheduler.h"
+#include "services/kms/kms_service.h"
+#include "services/secretsmanager/secrets_manager.h"
+#include "services/ssm/ssm_service.h"
+#include "storage/change_log.h"
+
+namespace arcana::app {
+
+inline constexpr std::chrono::hours kChangeRetention{7 * 24};
+
+void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
+                            services::sm::SecretsManagerService& secrets_manager,
+                            services::kms::KmsService& kms, services::ssm::SsmService& ssm,
+                            storage::ChangeLog& changes);
+
+}  // namespace arcana::app

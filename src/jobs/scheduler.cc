@@ -1,0 +1,208 @@
+#include "jobs/scheduler.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
+namespace arcana::jobs {
+
+std::string NewOwnerId() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+         crypto::HexEncode(crypto::RandomBytes(4));
+}
+
+Scheduler::Scheduler(storage::JobStore& jobs, const crypto::RootKey* root, Clock& clock,
+                     SchedulerOptions options)
+    : jobs_(jobs), root_(root), clock_(clock), opts_(std::move(options)) {
+  if (opts_.owner.empty()) opts_.owner = NewOwnerId();
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Every(std::string name, std::chrono::milliseconds period, JobHandler handler) {
+  registrations_.push_back(Registration{std::move(name), false, period, std::move(handler)});
+}
+
+void Scheduler::OnPrefix(std::string prefix, std::optional<std::chrono::milliseconds> period,
+                         JobHandler handler) {
+  registrations_.push_back(Registration{std::move(prefix), true, period, std::move(handler)});
+}
+
+Status Scheduler::EnsureJobs() {
+  const int64_t now = clock_.NowMs();
+  for (const auto& r : registrations_) {
+    if (r.is_prefix) continue;
+    // Every node does this at start; the row the first one created keeps its due time.
+    Status st = jobs_.ScheduleJob(r.name, now + r.period->count(), "", /*replace_due=*/false);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::Start() {
+  ARCANA_RETURN_IF_ERROR(EnsureJobs());
+  loop_ = std::thread([this] { Loop(); });
+  spdlog::info("job scheduler started (owner {}, {} job kinds)", opts_.owner,
+               registrations_.size());
+  return Status::Ok();
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  stopping_.store(true);
+  cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+}
+
+const Scheduler::Registration* Scheduler::Find(const std::string& job_name) const {
+  for (const auto& r : registrations_) {
+    if (r.is_prefix ? job_name.rfind(r.name, 0) == 0 : job_name == r.name) return &r;
+  }
+  return nullptr;
+}
+
+bool Scheduler::Sealed() const { return root_ != nullptr && root_->sealed(); }
+
+size_t Scheduler::RunDue() {
+  if (Sealed()) return 0;  // nothing could run: leave the jobs to be claimed after unseal
+  const int64_t now = clock_.NowMs();
+  auto claimed = jobs_.ClaimDueJobs(opts_.owner, now, opts_.lease.count(), opts_.claim_batch);
+  if (!claimed.ok()) {
+    spdlog::warn("job scheduler: cannot claim due jobs: {}", claimed.status().message());
+    return 0;
+  }
+  for (const auto& job : *claimed) {
+    if (stopping_.load()) {
+      // Claimed but not run: free the lease now rather than at its expiry.
+      (void)jobs_.RenewJobLease(job.name, opts_.owner, clock_.NowMs());
+      continue;
+    }
+    RunClaimed(job);
+  }
+  return claimed->size();
+}
+
+void Scheduler::RunClaimed(const storage::Job& job) {
+  const Registration* reg = Find(job.name);
+  if (reg == nullptr) {
+    spdlog::warn("job scheduler: no handler for job {} on this node: leaving it to its lease",
+                 job.name);
+    return;
+  }
+  const int64_t started = clock_.NowMs();
+  std::optional<crypto::RootKey::Hold> hold;
+  if (root_ != nullptr) {
+    auto h = root_->TryHold();
+    if (!h) {
+      // Sealed since the claim: not run, not completed; claimable again soon.
+      (void)jobs_.RenewJobLease(job.name, opts_.owner, started + opts_.sealed_retry.count());
+      return;
+    }
+    hold.emplace(std::move(*h));
+  }
+  std::atomic<bool> lost{false};
+  JobRun run{job, started, std::nullopt, [this, &lost] { return stopping_.load() || lost.load(); }};
+  Status st = RunWithLease(*reg, run, lost);
+  hold.reset();
+  if (lost.load()) {
+    spdlog::warn("job {}: lease lost during the run: not completed (its new holder decides)",
+                 job.name);
+    return;
+  }
+  const int64_t ended = clock_.NowMs();
+  std::optional<int64_t> next;
+  if (!st.ok()) {
+    spdlog::warn("job {} failed (attempt {}): {}", job.name, job.attempts, st.message());
+    next = ended + (reg->period ? *reg->period : opts_.failure_retry).count();
+  } else if (run.reschedule_at_ms) {
+    next = run.reschedule_at_ms;
+  } else if (reg->period) {
+    next = ended + reg->period->count();
+  }
+  Status done = jobs_.CompleteJob(job.name, opts_.owner, next);
+  if (done.ok()) {
+    spdlog::debug("job {} ran in {} ms ({}); next due {}", job.name, ended - started,
+                  st.ok() ? "ok" : "failed", next ? std::to_string(*next) : "never");
+  } else if (done.code() == ErrorCode::kWriteConflict) {
+    spdlog::warn("job {}: lease lost (or job cancelled) before completion: not completed",
+                 job.name);
+  } else if (!done.ok()) {
+    // The lease expires and the job runs again: handlers are idempotent.
+    spdlog::warn("job {}: cannot complete: {}", job.name, done.message());
+  }
+}
+
+std::chrono::milliseconds Scheduler::SleepAfterPass() const {
+  if (Sealed()) return std::clamp(opts_.sealed_retry, opts_.min_sleep, opts_.max_sleep);
+  auto next = jobs_.NextDueMs();
+  if (!next.ok() || !next->has_value()) return opts_.max_sleep;
+  const std::chrono::milliseconds until(**next - clock_.NowMs());
+  return std::clamp(until, opts_.min_sleep, opts_.max_sleep);
+}
+
+void Scheduler::Loop() {
+  for (;;) {
+    size_t claimed = 0;
+    try {
+      claimed = RunDue();
+    } catch (...) {
+      spdlog::error("job scheduler: unexpected exception in a pass");
+    }
+    // A full batch: more may be due at once.
+    std::chrono::milliseconds wait =
+        claimed >= opts_.claim_batch ? std::chrono::milliseconds(0) : SleepAfterPass();
+    std::unique_lock<std::mutex> l(mu_);
+    if (cv_.wait_for(l, wait, [this] { return stop_; })) return;
+  }
+}
+
+Status Scheduler::RunWithLease(const Registration& reg, JobRun& run, std::atomic<bool>& lost) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  const std::string& name = run.job.name;
+  std::thread renewer([&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!cv.wait_for(l, opts_.renew_every, [&] { return done; })) {
+      l.unlock();
+      auto renewed = jobs_.RenewJobLease(name, opts_.owner, clock_.NowMs() + opts_.lease.count());
+      if (renewed.ok() && !*renewed) {
+        lost.store(true);
+        spdlog::warn("job {}: lease lost (renewal refused)", name);
+        return;
+      }
+      if (!renewed.ok()) {
+        // Still ours until it expires; CompleteJob tells whether it was taken meanwhile.
+        spdlog::warn("job {}: lease renewal failed: {}", name, renewed.status().message());
+      }
+      l.lock();
+    }
+  });
+  Status st;
+  try {
+    st = reg.handler(run);
+  } catch (const std::exception& e) {
+    st = Status(ErrorCode::kInternalFailure, std::string("handler threw: ") + e.what());
+  } catch (...) {
+    st = Status(ErrorCode::kInternalFailure, "handler threw");
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    done = true;
+  }
+  cv.notify_all();
+  renewer.join();
+  return st;
+}
+
+}  // namespace arcana::jobs

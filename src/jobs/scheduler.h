@@ -1,0 +1,136 @@
+// The scheduler of durable, leased jobs: every background task of the server (purges,
+// expirations, change-log retention, later rotations) is a job row in the store
+// (storage::JobStore), not a thread of its own, so with several nodes on one store each due
+// run happens once, on whichever node claims it.
+//
+// A node's scheduler:
+//  - at Start(), creates each periodic job it knows, due one period from now, unless the
+//    job already exists (ScheduleJob(name, now + period, "", replace_due = false)): every node
+//    registers, the first one's row wins;
+//  - loops: claims due jobs (ClaimDueJobs, with this node's unique owner id and a lease),
+//    runs each one's handler, and completes it (CompleteJob: next due one period after the
+//    run, or deleted for a one-shot job). It then sleeps until the earliest due job
+//    (NextDueMs), bounded to [min_sleep, max_sleep], and wakes at once on Stop();
+//  - renews the lease while a run lasts (a helper thread for the run's duration, every
+//    renew_every), so a long run is not taken over; a node that dies mid-run loses its lease at expiry and another node
+//    runs the job again (handlers are idempotent);
+//  - runs every handler under a root-key hold (crypto::RootKey::TryHold): while sealed
+//    nothing is claimed, and a job claimed just as the server sealed is not completed: its
+//    lease is cut to sealed_retry, so it runs soon after the unseal (here or elsewhere);
+//  - never completes a run whose lease was lost (renewal refused, or CompleteJob answers
+//    kWriteConflict): it is logged, and the node now holding the lease decides.
+// A handler that fails (or throws) is logged and rescheduled: periodic jobs one period
+// later, one-shot jobs after failure_retry.
+// A claimed job no handler here knows (another version's) is left leased: its lease
+// expires, and a node that knows it runs it.
+//
+// Thread-safety: register handlers before EnsureJobs()/Start(); Stop() may be called from
+// any thread. RunDue() is for tests that drive a scheduler by hand: do not mix it with
+// Start().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "storage/job_store.h"
+
+namespace arcana::jobs {
+
+// One run of a job, as its handler sees it.
+struct JobRun {
+  const storage::Job& job;
+  int64_t now_ms = 0;  // when the run started (the scheduler's clock)
+  // Set by the handler to choose the next due time itself (e.g. a rotation schedule);
+  // otherwise one period after the run (periodic) or deletion (one-shot).
+  std::optional<int64_t> reschedule_at_ms;
+  // True once the scheduler is stopping or the lease was lost: a long handler should stop
+  // at its next safe point (its work is idempotent; the next run finishes it).
+  std::function<bool()> should_stop;
+};
+
+using JobHandler = std::function<Status(JobRun&)>;
+
+struct SchedulerOptions {
+  std::string owner;  // this node's lease owner id; "" = host:pid:random (unique per start)
+  std::chrono::milliseconds lease{60'000};
+  std::chrono::milliseconds renew_every{20'000};  // lease renewal while a run lasts
+  std::chrono::milliseconds min_sleep{1'000};
+  std::chrono::milliseconds max_sleep{30'000};
+  std::chrono::milliseconds sealed_retry{5'000};    // a job claimed while sealing: retried
+  std::chrono::milliseconds failure_retry{60'000};  // a failed one-shot job: retried
+  size_t claim_batch = 16;
+};
+
+class Scheduler {
+ public:
+  // root: null = no root-key gate (tests). All references must outlive the scheduler.
+  Scheduler(storage::JobStore& jobs, const crypto::RootKey* root, Clock& clock,
+            SchedulerOptions options = {});
+  ~Scheduler();  // Stop()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // The job `name`, run every `period` (one row shared by every node).
+  void Every(std::string name, std::chrono::milliseconds period, JobHandler handler);
+  // Jobs whose names start with `prefix` (e.g. "rotation:"), created by others with
+  // JobStore::ScheduleJob. period: rescheduled that long after each run; nullopt: one-shot.
+  void OnPrefix(std::string prefix, std::optional<std::chrono::milliseconds> period,
+                JobHandler handler);
+
+  // Creates the periodic jobs, due one period from now, keeping existing rows.
+  Status EnsureJobs();
+  // EnsureJobs(), then starts the loop. Errors: the store's (nothing started).
+  Status Start();
+  // Wakes the loop, waits for a running handler to return, joins. Idempotent.
+  void Stop();
+
+  // One pass on the calling thread: claims due jobs and runs them. Returns how many were
+  // claimed (run or not).
+  size_t RunDue();
+
+  const std::string& owner() const { return opts_.owner; }
+
+ private:
+  struct Registration {
+    std::string name;  // exact name, or prefix
+    bool is_prefix = false;
+    std::optional<std::chrono::milliseconds> period;
+    JobHandler handler;
+  };
+  const Registration* Find(const std::string& job_name) const;
+  void RunClaimed(const storage::Job& job);
+  // Runs `handler` while renewing job's lease every renew_every; sets *lost when a renewal
+  // is refused.
+  Status RunWithLease(const Registration& reg, JobRun& run, std::atomic<bool>& lost);
+  void Loop();
+  bool Sealed() const;
+  std::chrono::milliseconds SleepAfterPass() const;
+
+  storage::JobStore& jobs_;
+  const crypto::RootKey* root_;
+  Clock& clock_;
+  SchedulerOptions opts_;
+  std::vector<Registration> registrations_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;  // stop
+  bool stop_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread loop_;
+};
+
+// A lease owner id unique to this process start: "<host>:<pid>:<8 random hex>".
+std::string NewOwnerId();
+
+}  // namespace arcana::jobs

@@ -1,0 +1,47 @@
+// One AWS API call as it moves through the pipeline's stages, and the stage contract.
+// The pipeline (net/pipeline.h) runs its request stages (net/api_stages.h) in order over one
+// ApiCall until one returns an error; the encoder and the recorder then always run.
+// Thread-safety: an ApiCall belongs to the one worker thread handling its request; stages
+// are shared by every worker and keep no per-call state.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/json.h"
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "net/http_types.h"
+#include "services/common/service.h"
+
+namespace arcana::net {
+
+struct ApiCall {
+  std::chrono::steady_clock::time_point started;
+  services::CallContext ctx;
+  // Resolved from X-Amz-Target: the service and operation, when a service has the prefix.
+  services::Service* service = nullptr;
+  std::string operation;
+  bool known = false;               // the service's model has the operation
+  std::string op_name = "unknown";  // "<prefix>.<Operation>" once known: metrics, audit
+  // The root key generation the call runs under (a rotation waits for it); held from
+  // admission until the call's work is done.
+  std::optional<crypto::RootKey::Hold> hold;
+  rapidjson::Document input;
+  std::string output;           // the service's JSON answer (a 200 body)
+  Status status;                // the first stage error, or OK
+  bool input_usable = true;     // false after a throw: the audit names no resource
+};
+
+// One step of an API call. Run() either advances the call (OK) or ends it with the AWS error
+// to answer. It may throw; the pipeline's barrier turns that into InternalFailure.
+class ApiStage {
+ public:
+  virtual ~ApiStage() = default;
+  virtual std::string_view name() const = 0;
+  virtual Status Run(HttpRequest& req, ApiCall& call) const = 0;
+};
+
+}  // namespace arcana::net

@@ -1,0 +1,104 @@
+// The stages of an AWS API call, in the order the pipeline runs them:
+//   resolve -> admit -> authenticate -> decode -> authorize -> dispatch
+// then, whatever happened, encode (the HTTP answer) and record (metrics and audit).
+// Each stage is one small object with its dependencies given at construction; the order and
+// the error handling between them live in net/pipeline.cc.
+// Thread-safety: every stage is immutable after construction (the ones it references are
+// thread-safe), so one instance serves every worker thread.
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "auth/authenticator.h"
+#include "auth/authorizer.h"
+#include "crypto/root_key.h"
+#include "net/api_call.h"
+#include "net/metrics.h"
+
+namespace arcana::net {
+
+// X-Amz-Target -> service and operation. Never fails: an unknown target is admission's
+// refusal, after the seal and readiness checks (which a caller sees first).
+class ResolveStage final : public ApiStage {
+ public:
+  explicit ResolveStage(const std::vector<services::Service*>& services) : services_(services) {}
+  std::string_view name() const override { return "resolve"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+
+ private:
+  const std::vector<services::Service*>& services_;  // the pipeline's registry
+};
+
+// Refuses what must not run at all: while sealed (taking the root key hold otherwise),
+// before the server is ready, and an operation no service models.
+class AdmitStage final : public ApiStage {
+ public:
+  AdmitStage(const crypto::RootKey* root, const std::atomic<bool>& ready)
+      : root_(root), ready_(ready) {}
+  std::string_view name() const override { return "admit"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+
+ private:
+  const crypto::RootKey* root_;  // null: no seal gate
+  const std::atomic<bool>& ready_;
+};
+
+// SigV4 (auth/authenticator.h): who is calling, in which account and region.
+class AuthenticateStage final : public ApiStage {
+ public:
+  explicit AuthenticateStage(const auth::Authenticator& authn) : authn_(authn) {}
+  std::string_view name() const override { return "authenticate"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+
+ private:
+  const auth::Authenticator& authn_;
+};
+
+// The body as bounded JSON, validated against the operation's model.
+class DecodeStage final : public ApiStage {
+ public:
+  std::string_view name() const override { return "decode"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+};
+
+class AuthorizeStage final : public ApiStage {
+ public:
+  explicit AuthorizeStage(const auth::Authorizer& authz) : authz_(authz) {}
+  std::string_view name() const override { return "authorize"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+
+ private:
+  const auth::Authorizer& authz_;
+};
+
+// The service's handler: the call's answer into call.output.
+class DispatchStage final : public ApiStage {
+ public:
+  std::string_view name() const override { return "dispatch"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+};
+
+// The HTTP answer of a finished call: 200 with the service's JSON, or the AWS error
+// (status, X-Amzn-ErrorType, {"__type","message"}).
+class ResponseEncoder {
+ public:
+  void Encode(ApiCall& call, HttpResponse& res) const;  // moves call.output
+  // An AWS error response for `st` (also used outside API calls: too large, throttled).
+  static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st);
+};
+
+// Metrics and the audit record of a finished call. Labels are the known operation or
+// "unknown", and an error type from the fixed AWS error table.
+class CallRecorder {
+ public:
+  CallRecorder(Metrics& metrics, audit::AuditSink& audit) : metrics_(metrics), audit_(audit) {}
+  void Record(const HttpRequest& req, const HttpResponse& res, const ApiCall& call) const;
+
+ private:
+  Metrics& metrics_;
+  audit::AuditSink& audit_;
+};
+
+}  // namespace arcana::net

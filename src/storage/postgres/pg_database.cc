@@ -1,0 +1,338 @@
+#include "storage/postgres/pg_database.h"
+
+#include <atomic>
+#include <chrono>
+
+namespace arcana::storage::pg {
+
+namespace {
+
+// Migrations run under this advisory lock (any constant unique to Arcana will do).
+constexpr int64_t kMigrationLock = 0x41524341'4e410001;  // "ARCANA" + 1
+
+constexpr char kHex[] = "0123456789abcdef";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// SQLSTATEs meaning the connection (or the server behind it) is gone: class 08 (connection
+// exception), 57P01..57P03 (admin/crash shutdown, cannot connect now).
+bool IsConnectionFailure(const std::string& sqlstate) {
+  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+std::string OneLine(const char* what) {
+  std::string s(what);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s)
+    if (c == '\n') c = ' ';
+  return s;
+}
+
+// libpq takes connection options in the URI's query; add defaults the caller did not set.
+std::string WithDefaults(std::string url, int connect_timeout_s) {
+  auto add = [&](const std::string& key, const std::string& value) {
+    if (url.find(key + "=") != std::string::npos) return;
+    const bool uri = url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+    if (uri) {
+      url += url.find('?') == std::string::npos ? "?" : "&";
+    } else {
+      url += " ";
+    }
+    url += key + "=" + value;
+  };
+  add("connect_timeout", std::to_string(connect_timeout_s));
+  add("application_name", "arcanad");
+  return url;
+}
+
+// Appends the transaction's change rows and queues the wake-up, in one statement: the head
+// row is locked from here to the end of COMMIT only (see pg_database.h).
+constexpr const char* kAppendChanges = R"sql(
+WITH h AS (UPDATE change_head SET seq = seq + $1::bigint RETURNING seq),
+ins AS (
+  INSERT INTO changes (seq, at_ms, account, region, service, resource, kind)
+  SELECT h.seq - $1::bigint + t.o, $2::bigint, t.a, t.r, t.s, t.res, t.k
+  FROM h, unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS t(a, r, s, res, k, o))
+SELECT pg_notify('arcana_changes', seq::text) FROM h
+)sql";
+
+}  // namespace
+
+Param Param::Bytes(const std::string& bytes) {
+  std::string hex;
+  hex.reserve(2 + bytes.size() * 2);
+  hex += "\\x";
+  for (unsigned char c : bytes) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return Param(std::move(hex));
+}
+
+Param Param::TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return Param(std::move(out));
+}
+
+std::string Text(const pqxx::field& f) {
+  return f.is_null() ? std::string() : std::string(f.c_str(), f.size());
+}
+
+std::string Bytes(const pqxx::field& f) {
+  if (f.is_null()) return std::string();
+  const char* p = f.c_str();
+  const size_t n = f.size();
+  if (n < 2 || p[0] != '\\' || p[1] != 'x') {
+    // Not the hex form (bytea_output = escape): let libpq's unescaping handle it.
+    pqxx::binarystring b(f);
+    return b.str();
+  }
+  std::string out;
+  out.reserve((n - 2) / 2);
+  for (size_t i = 2; i + 1 < n; i += 2) {
+    out += static_cast<char>((HexValue(p[i]) << 4) | HexValue(p[i + 1]));
+  }
+  return out;
+}
+
+int64_t Int(const pqxx::field& f) { return f.is_null() ? 0 : f.as<int64_t>(); }
+
+std::optional<int64_t> OptInt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int64_t>();
+}
+
+// One pooled connection and the names of the statements prepared on it.
+struct PooledConn {
+  std::unique_ptr<pqxx::connection> c;
+  std::unordered_map<std::string, std::string> prepared;  // SQL -> statement name
+};
+
+pqxx::result Tx::Exec(const std::string& sql, const Params& params) {
+  static std::atomic<uint64_t> next_name{0};
+  auto it = conn_.prepared.find(sql);
+  if (it == conn_.prepared.end()) {
+    std::string name = "arcana_" + std::to_string(next_name.fetch_add(1));
+    conn_.c->prepare(name, sql);
+    it = conn_.prepared.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+  return t_.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(values));
+}
+
+struct Database::Pool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::unique_ptr<PooledConn>> idle;
+  size_t open = 0;  // idle + in use
+};
+
+Database::Database(std::string conninfo, const Options& options)
+    : conninfo_(std::move(conninfo)), options_(options), pool_(std::make_unique<Pool>()) {
+  if (options_.pool_size == 0) options_.pool_size = 1;
+}
+
+Database::~Database() = default;
+
+Status Database::Unavailable(const std::string& detail) {
+  return Status(ErrorCode::kServiceUnavailable, "the store is unavailable: " + detail);
+}
+
+std::unique_ptr<pqxx::connection> Database::Connect() const {
+  auto c = std::make_unique<pqxx::connection>(conninfo_);
+  // A write is acknowledged only once durable (store_types.h): never with the server's
+  // synchronous_commit = off. Stronger settings (remote_write, remote_apply) are kept.
+  pqxx::nontransaction t(*c);
+  if (t.exec("SHOW synchronous_commit")[0][0].as<std::string>() == "off") {
+    t.exec("SET synchronous_commit TO on");
+  }
+  return c;
+}
+
+std::unique_ptr<pqxx::connection> Database::ConnectUnpooled() const { return Connect(); }
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const Options& options,
+                                                 const std::vector<Migrations>& schema) {
+  std::unique_ptr<Database> db(new Database(WithDefaults(url, options.connect_timeout_s), options));
+  ARCANA_RETURN_IF_ERROR(db->Migrate(schema));
+  return db;
+}
+
+Status Database::Migrate(const std::vector<Migrations>& schema) {
+  return Write("migrate", [&](Tx& tx) -> Status {
+    // Nodes starting together wait here; the first applies the steps, the others then find
+    // nothing pending. The lock ends with the transaction.
+    tx.Exec("SELECT pg_advisory_xact_lock($1)", {kMigrationLock});
+    tx.Exec(
+        "CREATE TABLE IF NOT EXISTS arcana_schema_versions ("
+        "component TEXT COLLATE \"C\" PRIMARY KEY, version INTEGER NOT NULL)");
+    for (const auto& m : schema) {
+      auto r = tx.Exec("SELECT version FROM arcana_schema_versions WHERE component = $1",
+                       {m.component});
+      int64_t have = r.empty() ? 0 : Int(r[0][0]);
+      if (have > static_cast<int64_t>(m.steps.size())) {
+        return Status(ErrorCode::kInternalServiceError,
+                      "the store's schema of " + m.component + " is version " +
+                          std::to_string(have) + ", newer than this arcanad knows (" +
+                          std::to_string(m.steps.size()) + "): upgrade arcanad");
+      }
+      for (size_t i = static_cast<size_t>(have); i < m.steps.size(); ++i) {
+        // Plain (unprepared, multi-statement) execution of one migration step.
+        tx.t_.exec(m.steps[i]);
+      }
+      if (static_cast<size_t>(have) != m.steps.size()) {
+        tx.Exec(
+            "INSERT INTO arcana_schema_versions (component, version) VALUES ($1, $2) "
+            "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            {m.component, static_cast<int64_t>(m.steps.size())});
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
+  return Run(what, true, fn);
+}
+
+Status Database::Read(const char* what, const std::function<Status(Tx&)>& fn) {
+  return Run(what, false, fn);
+}
+
+Status Database::Run(const char* what, bool write, const std::function<Status(Tx&)>& fn) {
+  for (int attempt = 0;; ++attempt) {
+    // --- acquire ---
+    // A retry takes a fresh connection: the other idle ones may be just as dead.
+    const bool fresh_only = attempt > 0;
+    std::unique_ptr<PooledConn> conn;
+    {
+      std::unique_lock<std::mutex> l(pool_->mu);
+      const bool ready = pool_->cv.wait_for(
+          l, std::chrono::milliseconds(options_.acquire_timeout_ms), [&] {
+            return (!fresh_only && !pool_->idle.empty()) || pool_->open < options_.pool_size;
+          });
+      if (!ready) return Unavailable("no free connection (all in use)");
+      if (!fresh_only && !pool_->idle.empty()) {
+        conn = std::move(pool_->idle.back());
+        pool_->idle.pop_back();
+      } else {
+        ++pool_->open;
+      }
+    }
+    const bool reused = conn != nullptr;
+    if (!conn) {
+      try {
+        conn = std::make_unique<PooledConn>();
+        conn->c = Connect();
+      } catch (const std::exception& e) {
+        {
+          std::lock_guard<std::mutex> l(pool_->mu);
+          --pool_->open;
+        }
+        pool_->cv.notify_one();
+        return Unavailable(OneLine(e.what()));
+      }
+    }
+
+    // --- run ---
+    Status result;
+    bool broken = false;
+    bool sent_commit = false;
+    try {
+      if (write) {
+        pqxx::work t(*conn->c);
+        Tx tx(*conn, t);
+        result = fn(tx);
+        if (result.ok()) {
+          if (!tx.changes_.empty()) {
+            std::vector<std::string> a, r, s, res, k;
+            for (const auto& c : tx.changes_) {
+              a.push_back(c.account);
+              r.push_back(c.region);
+              s.push_back(c.service);
+              res.push_back(c.resource);
+              k.push_back(c.kind);
+            }
+            tx.Exec(kAppendChanges,
+                    {static_cast<int64_t>(tx.changes_.size()), NowMs(), Param::TextArray(a),
+                     Param::TextArray(r), Param::TextArray(s), Param::TextArray(res),
+                     Param::TextArray(k)});
+          }
+          sent_commit = true;
+          t.commit();
+        } else {
+          t.abort();
+        }
+      } else {
+        pqxx::nontransaction t(*conn->c);
+        Tx tx(*conn, t);
+        result = fn(tx);
+      }
+    } catch (const pqxx::in_doubt_error& e) {
+      broken = true;
+      result = Unavailable(std::string("the outcome of a commit is unknown: ") + OneLine(e.what()));
+    } catch (const pqxx::broken_connection& e) {
+      broken = true;
+      result = Unavailable(OneLine(e.what()));
+    } catch (const pqxx::transaction_rollback& e) {
+      // serialization_failure, deadlock_detected: another writer won; the caller retries.
+      result = Status(ErrorCode::kWriteConflict, std::string(what) + ": " + OneLine(e.what()));
+    } catch (const pqxx::sql_error& e) {
+      if (IsConnectionFailure(e.sqlstate())) {
+        broken = true;
+        result = Unavailable(OneLine(e.what()));
+      } else {
+        result = Status(ErrorCode::kInternalServiceError,
+                        std::string(what) + ": " + OneLine(e.what()));
+      }
+    } catch (const std::exception& e) {
+      // A usage or conversion error: the connection's state is unknown, do not reuse it.
+      broken = !conn->c->is_open();
+      result = Status(ErrorCode::kInternalServiceError,
+                      std::string(what) + ": " + OneLine(e.what()));
+    }
+    if (!broken && !conn->c->is_open()) broken = true;
+
+    // --- release ---
+    {
+      std::lock_guard<std::mutex> l(pool_->mu);
+      if (broken) {
+        --pool_->open;
+      } else {
+        pool_->idle.push_back(std::move(conn));
+      }
+    }
+    pool_->cv.notify_one();
+    // A pooled connection found dead (e.g. the server restarted since it was last used):
+    // nothing of this call was applied, so run it once more on a fresh connection.
+    if (broken && reused && !sent_commit && attempt == 0) continue;
+    return result;
+  }
+}
+
+}  // namespace arcana::storage::pg

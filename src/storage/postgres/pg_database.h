@@ -1,0 +1,142 @@
+// PostgreSQL plumbing shared by every component of the PostgreSQL store (pg_*_store.h): a
+// bounded pool of connections, transactions that append their change rows (change_log.h) at
+// commit, statement parameters, row readers, error mapping and per-component migrations.
+//
+// - Pool: at most `pool_size` connections, opened on demand. A connection that breaks is
+//   discarded (a new one is opened on next use); a call whose pooled connection turns out
+//   broken before its COMMIT was sent is retried once on a fresh connection (nothing of it
+//   was applied), so a database restart costs no request once the database is back up.
+// - Errors: a connection failure (refused, reset, server shutting down, in-doubt commit) is
+//   kServiceUnavailable "the store is unavailable: ..." (the process keeps running; the
+//   request may be retried); serialization failures and deadlocks are kWriteConflict (the
+//   service retries); anything else is kInternalServiceError.
+// - Statements are prepared once per connection (keyed by their SQL text).
+// - Durability: synchronous_commit is at least `on` in every session (raised when the server
+//   says off); Write returns only after COMMIT has returned.
+// - Change sequence: Tx::AddChange collects Change rows; Write appends them as the LAST
+//   statement before COMMIT in one statement that bumps the single-row head
+//   (UPDATE change_head SET seq = seq + n), inserts the rows with those numbers and queues
+//   NOTIFY arcana_changes '<head>' (delivered at commit). The head's row lock is held only
+//   from that statement to the end of COMMIT, so commits that carry changes are numbered in
+//   commit order with no gap that fills in later.
+// Thread-safety: Database is safe from any thread; a Tx belongs to the call running it.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/change_log.h"
+#include "storage/store_types.h"
+
+namespace arcana::storage::pg {
+
+// One statement parameter, sent as text (NULL when empty). Bytes() sends a BYTEA value in
+// PostgreSQL's hex input form.
+class Param {
+ public:
+  Param(const std::string& s) : v_(s) {}        // NOLINT: implicit by design
+  Param(std::string&& s) : v_(std::move(s)) {}  // NOLINT
+  Param(const char* s) : v_(std::string(s)) {}  // NOLINT
+  Param(int64_t n) : v_(std::to_string(n)) {}   // NOLINT
+  Param(int n) : v_(std::to_string(n)) {}       // NOLINT
+  Param(size_t n) : v_(std::to_string(n)) {}    // NOLINT
+  Param(std::nullopt_t) {}                      // NOLINT
+  Param(const std::optional<int64_t>& n) {      // NOLINT
+    if (n) v_ = std::to_string(*n);
+  }
+  static Param Bytes(const std::string& bytes);
+  // A text[] value (an array literal; every element quoted).
+  static Param TextArray(const std::vector<std::string>& items);
+  const std::optional<std::string>& value() const { return v_; }
+
+ private:
+  std::optional<std::string> v_;
+};
+using Params = std::vector<Param>;
+
+// Column readers. Bytes decodes a BYTEA column (hex output form).
+std::string Text(const pqxx::field& f);
+std::string Bytes(const pqxx::field& f);
+int64_t Int(const pqxx::field& f);
+std::optional<int64_t> OptInt(const pqxx::field& f);
+
+struct PooledConn;  // pg_database.cc
+
+// Statements of one call, on one connection (inside a transaction for Database::Write).
+// Exec throws pqxx exceptions; Database maps them to Status at the call boundary.
+class Tx {
+ public:
+  pqxx::result Exec(const std::string& sql, const Params& params = {});
+  // Appends a change row at commit (Write only). at_ms is set at commit.
+  void AddChange(Change c) { changes_.push_back(std::move(c)); }
+
+ private:
+  friend class Database;
+  Tx(PooledConn& conn, pqxx::transaction_base& t) : conn_(conn), t_(t) {}
+  PooledConn& conn_;
+  pqxx::transaction_base& t_;
+  std::vector<Change> changes_;
+};
+
+// A component's schema: steps[i] takes it from version i to i+1. Never edit a shipped step;
+// append one.
+struct Migrations {
+  std::string component;
+  std::vector<std::string> steps;
+};
+
+class Database {
+ public:
+  struct Options {
+    size_t pool_size = 16;
+    int connect_timeout_s = 5;
+    // How long a call waits for a free pooled connection before kServiceUnavailable.
+    int acquire_timeout_ms = 10000;
+  };
+
+  // Opens the pool (connecting once to check the URL) and applies every pending migration of
+  // `schema` in one transaction holding an advisory lock, so nodes starting together
+  // migrate once.
+  static Result<std::unique_ptr<Database>> Open(const std::string& url, const Options& options,
+                                                const std::vector<Migrations>& schema);
+  ~Database();
+
+  // Runs fn in one READ COMMITTED transaction. When fn returns OK, appends the change rows
+  // fn added (see above) and commits; otherwise rolls back and returns fn's status.
+  Status Write(const char* what, const std::function<Status(Tx&)>& fn);
+  // Runs fn without an explicit transaction (each statement is its own): reads of one
+  // statement (no BEGIN/COMMIT round trips). Every write goes through Write.
+  Status Read(const char* what, const std::function<Status(Tx&)>& fn);
+
+  // A new connection outside the pool (the change log's LISTEN connection). Throws
+  // pqxx::broken_connection when the database cannot be reached.
+  std::unique_ptr<pqxx::connection> ConnectUnpooled() const;
+  // The status a connection failure maps to.
+  static Status Unavailable(const std::string& detail);
+
+ private:
+  struct Pool;
+  Database(std::string conninfo, const Options& options);
+  std::unique_ptr<pqxx::connection> Connect() const;
+  Status Run(const char* what, bool write, const std::function<Status(Tx&)>& fn);
+  Status Migrate(const std::vector<Migrations>& schema);
+
+  std::string conninfo_;
+  Options options_;
+  std::unique_ptr<Pool> pool_;
+};
+
+// The channel the change log's commits NOTIFY on.
+inline constexpr const char* kChangeChannel = "arcana_changes";
+
+}  // namespace arcana::storage::pg

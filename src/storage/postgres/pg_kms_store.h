@@ -1,0 +1,63 @@
+// The PostgreSQL KmsStore (kms_store.h): kms_keys (metadata JSON of kms_codec.h, revision,
+// and the due times ListKmsKeysDue scans by index), kms_key_materials (root-wrapped, BYTEA),
+// kms_aliases and kms_grants, each listed by keyset over an index.
+// Thread-safety: as every store component (store_types.h).
+#pragma once
+
+#include "storage/kms_store.h"
+#include "storage/postgres/pg_database.h"
+
+namespace arcana::storage::pg {
+
+class PgKmsStore : public KmsStore {
+ public:
+  explicit PgKmsStore(Database& db) : db_(db) {}
+  static Migrations Schema();
+
+  Result<std::optional<domain::kms::Key>> GetKmsKey(const Scope& scope,
+                                                     const std::string& key_id) override;
+  Result<std::vector<domain::kms::Key>> ListKmsKeys(const Scope& scope,
+                                                    const std::string& after_key_id,
+                                                    size_t limit) override;
+  Result<std::vector<domain::kms::Key>> ListKmsKeysDue(int64_t now_ms, size_t limit) override;
+  Status PutKmsKey(const domain::kms::Key& key, const std::vector<KeyMaterialRecord>& new_materials,
+                   const std::string& change) override;
+  Status CreateKmsKeyWithAlias(const domain::kms::Key& key,
+                               const std::vector<KeyMaterialRecord>& materials,
+                               const domain::kms::Alias& alias) override;
+  Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& key_id,
+                                                          const std::string& material_id) override;
+  Status DeleteKmsKey(const Scope& scope, const std::string& key_id,
+                      int64_t expected_revision) override;
+  Result<std::optional<domain::kms::Alias>> GetKmsAlias(const Scope& scope,
+                                                         const std::string& name) override;
+  Result<std::vector<domain::kms::Alias>> ListKmsAliases(const Scope& scope,
+                                                         const std::string& key_id,
+                                                         const std::string& after_name,
+                                                         size_t limit) override;
+  Status PutKmsAlias(const domain::kms::Alias& alias, bool create) override;
+  Status DeleteKmsAlias(const Scope& scope, const std::string& name) override;
+  Status PutKmsGrant(const domain::kms::Grant& grant) override;
+  Result<std::vector<domain::kms::Grant>> ListKmsGrants(const Scope& scope,
+                                                        const std::string& key_id,
+                                                        const std::string& after_grant_id,
+                                                        size_t limit) override;
+  Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
+      const Scope& scope, const std::string& principal, const std::string& after_grant_id,
+      size_t limit) override;
+  Status DeleteKmsGrant(const Scope& scope, const std::string& key_id,
+                        const std::string& grant_id) override;
+  Result<std::vector<KeyMaterialRecord>> ListKeyMaterials() override;
+  Status RewrapKeyMaterials(
+      const std::function<Result<std::string>(const KeyMaterialRecord&)>& rewrap) override;
+  Status WipeKms() override;
+
+ private:
+  Database& db_;
+};
+
+// Change rows for KMS keys whose wrapped material changed (root_store.h / RewrapKeyMaterials):
+// one per key, resource = the key ARN.
+void AddMaterialChanges(Tx& tx, const std::vector<std::string>& key_ids, const std::string& kind);
+
+}  // namespace arcana::storage::pg

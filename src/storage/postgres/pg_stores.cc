@@ -1,0 +1,41 @@
+#include "storage/postgres/pg_stores.h"
+
+namespace arcana::storage::pg {
+
+PgStores::PgStores(std::unique_ptr<Database> db)
+    : db_(std::move(db)),
+      secrets_(*db_),
+      parameters_(*db_),
+      kms_(*db_),
+      access_keys_(*db_),
+      meta_(*db_),
+      root_(*db_),
+      changes_(*db_),
+      jobs_(*db_),
+      follower_(std::make_unique<ChangeFollower>(changes_)) {}
+
+PgStores::~PgStores() = default;
+
+Status PgStores::WipeResources() {
+  ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
+  ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
+  return kms_.WipeKms();
+}
+
+std::vector<Migrations> Schema() {
+  return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
+          PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
+          PgJobStore::Schema()};
+}
+
+}  // namespace arcana::storage::pg
+
+namespace arcana::storage {
+
+Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url) {
+  ARCANA_ASSIGN_OR_RETURN(auto db,
+                          pg::Database::Open(url, pg::Database::Options{}, pg::Schema()));
+  return std::unique_ptr<Stores>(std::make_unique<pg::PgStores>(std::move(db)));
+}
+
+}  // namespace arcana::storage

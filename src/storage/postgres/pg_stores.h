@@ -1,0 +1,67 @@
+// The PostgreSQL store: every component of the seam (stores.h) over one shared pg::Database
+// (a bounded connection pool; pg_database.h), for any number of arcanad nodes on one database.
+// Opening applies the schema migrations once, under an advisory lock, whichever node starts
+// first (versions per component in arcana_schema_versions). The tables have plain names
+// (secrets, meta, jobs, ...): give Arcana a database of its own, or a schema of its own
+// set as its search_path (e.g. with the URL's `options` parameter).
+// storage::OpenStores calls OpenPgStores for `--store postgresql://...`.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/postgres/pg_access_key_store.h"
+#include "storage/postgres/pg_change_log.h"
+#include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_job_store.h"
+#include "storage/postgres/pg_kms_store.h"
+#include "storage/postgres/pg_meta_store.h"
+#include "storage/postgres/pg_parameter_store.h"
+#include "storage/postgres/pg_root_store.h"
+#include "storage/postgres/pg_secret_store.h"
+#include "storage/stores.h"
+
+namespace arcana::storage::pg {
+
+class PgStores : public Stores {
+ public:
+  explicit PgStores(std::unique_ptr<Database> db);
+  ~PgStores() override;
+
+  SecretStore& secrets() override { return secrets_; }
+  ParameterStore& parameters() override { return parameters_; }
+  KmsStore& kms() override { return kms_; }
+  AccessKeyStore& access_keys() override { return access_keys_; }
+  MetaStore& meta() override { return meta_; }
+  RootOfTrustStore& root() override { return root_; }
+  ChangeLog& changes() override { return changes_; }
+  JobStore& jobs() override { return jobs_; }
+  ChangeFollower& follower() override { return *follower_; }
+  const char* backend() const override { return "postgresql"; }
+  Status WipeResources() override;
+
+ private:
+  std::unique_ptr<Database> db_;
+  PgSecretStore secrets_;
+  PgParameterStore parameters_;
+  PgKmsStore kms_;
+  PgAccessKeyStore access_keys_;
+  PgMetaStore meta_;
+  PgRootStore root_;
+  PgChangeLog changes_;
+  PgJobStore jobs_;
+  std::unique_ptr<ChangeFollower> follower_;
+};
+
+// Every component's migrations, in the order they are applied.
+std::vector<Migrations> Schema();
+
+}  // namespace arcana::storage::pg
+
+namespace arcana::storage {
+
+// url: a libpq connection URI (postgresql://user:pass@host:port/db). kServiceUnavailable when
+// the database cannot be reached (the message never repeats the password).
+Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url);
+
+}  // namespace arcana::storage

@@ -1,0 +1,1419 @@
+// Backend conformance: the SAME cases against every backend of the storage seam
+// (storage/stores.h): SQLite in a temp dir, PostgreSQL on a throwaway cluster this program
+// starts itself (pg_test_cluster.h), one fresh database per test. Each case checks what the
+// component headers promise: revisions and kWriteConflict (nothing of a losing write is
+// applied), one change row per resource in commit order, keyset paging in every order and
+// direction, O(1) counts, leased jobs, the root rewrap's all-or-nothing, and (PostgreSQL)
+// a second node on the same database.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include "domain/kms/rules.h"
+#include "domain/ssm/names.h"
+#include "pg_test_cluster.h"
+#include "storage/parameter_codec.h"
+#include "storage/postgres/pg_stores.h"
+#include "storage/secret_codec.h"
+#include "storage/stores.h"
+
+namespace arcana::storage {
+namespace {
+
+namespace sm = domain::sm;
+namespace ssm = domain::ssm;
+namespace kms = domain::kms;
+
+const Scope kScope{"111122223333", "us-east-1"};
+const Scope kOther{"444455556666", "us-east-1"};
+
+constexpr const char* kSqlite = "sqlite";
+constexpr const char* kPostgres = "postgresql";
+
+// ---------- backends ----------
+
+// A new empty store location for the backend: a temp dir, or a new database's URL.
+Result<std::string> NewLocation(const std::string& backend) {
+  if (backend == kSqlite) {
+    char tmpl[] = "/tmp/arcana-conformance-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return Status(ErrorCode::kInternalFailure, "mkdtemp");
+    return std::string(tmpl);
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto* cluster, testing::PgTestCluster::Shared());
+  return cluster->NewDatabase();
+}
+
+// Through OpenStores, as arcanad opens it: the node's caches in front of the backend, so
+// every case (the second-node ones above all) also checks the caches stay exact.
+Result<std::unique_ptr<Stores>> OpenAt(const std::string& backend, const std::string& where) {
+  StoreLocation loc;
+  if (backend == kSqlite) {
+    loc.kind = StoreLocation::Kind::kSqlite;
+    loc.sqlite_dir = where;
+  } else {
+    loc.kind = StoreLocation::Kind::kPostgres;
+    loc.pg_url = where;
+  }
+  return OpenStores(loc);
+}
+
+class StoreConformance : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    auto where = NewLocation(GetParam());
+    ASSERT_TRUE(where.ok()) << where.status().message();
+    where_ = *where;
+    auto s = OpenAt(GetParam(), where_);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    stores_ = std::move(*s);
+  }
+  void TearDown() override {
+    stores_.reset();
+    if (IsSqlite() && !where_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(where_, ec);
+    }
+  }
+  bool IsSqlite() const { return std::string(GetParam()) == kSqlite; }
+  // Another node on the same store (PostgreSQL: any number; SQLite has one node per store).
+  std::unique_ptr<Stores> SecondNode() {
+    auto s = OpenAt(GetParam(), where_);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  SecretStore& secrets() { return stores_->secrets(); }
+  ParameterStore& params() { return stores_->parameters(); }
+  KmsStore& kmss() { return stores_->kms(); }
+  ChangeLog& changes() { return stores_->changes(); }
+  JobStore& jobs() { return stores_->jobs(); }
+
+  int64_t Head() {
+    auto h = changes().Head();
+    EXPECT_TRUE(h.ok()) << h.status().message();
+    return h.ok() ? *h : -1;
+  }
+  std::vector<Change> ChangesAfter(int64_t seq) {
+    std::vector<Change> all;
+    for (;;) {
+      auto page = changes().ReadChanges(seq, 100);
+      EXPECT_TRUE(page.ok()) << page.status().message();
+      if (!page.ok() || page->empty()) return all;
+      seq = page->back().seq;
+      all.insert(all.end(), page->begin(), page->end());
+    }
+  }
+
+  std::string where_;
+  std::unique_ptr<Stores> stores_;
+};
+
+#define ASSERT_OK(expr)                                  \
+  do {                                                   \
+    const ::arcana::Status _s = (expr);                  \
+    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.message(); \
+  } while (0)
+#define EXPECT_CODE(expr, code_)                                             \
+  do {                                                                       \
+    const ::arcana::Status _s = (expr);                                      \
+    EXPECT_EQ(_s.code(), code_) << #expr << ": " << _s.message();            \
+  } while (0)
+
+// ---------- builders ----------
+
+sm::Secret MakeSecret(const std::string& name, int64_t created_ms, const Scope& scope = kScope) {
+  sm::Secret s;
+  s.account = scope.account;
+  s.region = scope.region;
+  s.name = name;
+  s.arn = "arn:aws:secretsmanager:" + scope.region + ":" + scope.account + ":secret:" + name +
+          "-AbCdEf";
+  s.created_ms = created_ms;
+  s.description = "about " + name;
+  s.has_description = true;
+  sm::SecretVersion v;
+  v.version_id = "v1-" + name;
+  v.stages = {sm::kCurrent};
+  v.created_ms = created_ms;
+  v.has_value = true;
+  s.versions.push_back(v);
+  return s;
+}
+
+SecretWrite Write(const sm::Secret& s, const std::string& value, const std::string& change) {
+  SecretWrite w;
+  w.secret = s;
+  w.new_values.push_back({s.versions.back().version_id, value});
+  w.change = change;
+  return w;
+}
+
+Status CreateSecret(SecretStore& st, const sm::Secret& s, const std::string& value = "sealed") {
+  return st.Commit({Write(s, value, "CreateSecret")}, {});
+}
+
+ssm::Parameter MakeParam(const std::string& name, const std::string& tier = ssm::kStandard,
+                         const Scope& scope = kScope) {
+  ssm::Parameter p;
+  p.account = scope.account;
+  p.region = scope.region;
+  p.name = name;
+  p.key = ssm::NameKey(name);
+  ssm::ParameterVersion v;
+  v.version = 1;
+  v.type = ssm::kString;
+  v.tier = tier;
+  v.modified_ms = 1000;
+  p.versions.push_back(v);
+  return p;
+}
+
+ParameterWrite PWrite(const ssm::Parameter& p, const std::string& value,
+                      const std::string& change = "PutParameter") {
+  ParameterWrite w;
+  w.parameter = p;
+  w.new_values.push_back({p.versions.back().version, value});
+  w.change = change;
+  return w;
+}
+
+kms::Key MakeKey(const std::string& id, const Scope& scope = kScope) {
+  kms::Key k;
+  k.account = scope.account;
+  k.region = scope.region;
+  k.key_id = id;
+  k.arn = kms::KeyArn(scope.region, scope.account, id);
+  k.created_ms = 1000;
+  k.key_usage = "ENCRYPT_DECRYPT";
+  k.key_spec = "SYMMETRIC_DEFAULT";
+  k.materials.push_back({"m1-" + id, 1000, ""});
+  return k;
+}
+
+KeyMaterialRecord Material(const std::string& key_id, const std::string& material_id,
+                           const std::string& wrapped) {
+  return {key_id, material_id, KeyMaterialAad("arn:" + key_id, material_id), wrapped};
+}
+
+// Every byte value, so BLOB/BYTEA round trips are exact.
+std::string AllBytes() {
+  std::string s;
+  for (int i = 0; i < 256; ++i) s += static_cast<char>(i);
+  return s;
+}
+
+// ---------- secrets ----------
+
+TEST_P(StoreConformance, SecretCreateReadsBackWithRevisionValuesAndOneChange) {
+  const int64_t head = Head();
+  auto s = MakeSecret("db/password", 5000);
+  ASSERT_OK(CreateSecret(secrets(), s, AllBytes()));
+
+  auto by_arn = secrets().GetSecretByArn(s.arn);
+  ASSERT_TRUE(by_arn.ok() && by_arn->has_value()) << by_arn.status().message();
+  EXPECT_EQ((*by_arn)->revision, 1);
+  EXPECT_EQ((*by_arn)->name, "db/password");
+  EXPECT_EQ((*by_arn)->description, "about db/password");
+  ASSERT_EQ((*by_arn)->versions.size(), 1u);
+  EXPECT_EQ((*by_arn)->versions[0].version_id, "v1-db/password");
+
+  auto by_name = secrets().GetSecretByName(kScope, "db/password");
+  ASSERT_TRUE(by_name.ok() && by_name->has_value());
+  EXPECT_EQ((*by_name)->arn, s.arn);
+  EXPECT_FALSE(secrets().GetSecretByName(kOther, "db/password")->has_value());
+  EXPECT_FALSE(secrets().GetSecretByArn(s.arn + "x")->has_value());
+
+  auto v = secrets().GetSealedValue(s.arn, "v1-db/password");
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ(**v, AllBytes());
+  EXPECT_FALSE(secrets().GetSealedValue(s.arn, "nope")->has_value());
+
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].seq, head + 1);
+  EXPECT_EQ(Head(), head + 1);
+  EXPECT_EQ(cs[0].service, "secretsmanager");
+  EXPECT_EQ(cs[0].resource, s.arn);
+  EXPECT_EQ(cs[0].kind, "CreateSecret");
+  EXPECT_EQ(cs[0].account, kScope.account);
+  EXPECT_EQ(cs[0].region, kScope.region);
+  EXPECT_GT(cs[0].at_ms, 0);
+}
+
+TEST_P(StoreConformance, SecretUpdateBumpsRevisionAddsAndPrunesValues) {
+  auto s = MakeSecret("app", 1000);
+  ASSERT_OK(CreateSecret(secrets(), s, "one"));
+  auto read = *secrets().GetSecretByArn(s.arn).value();
+  sm::SecretVersion v2;
+  v2.version_id = "v2";
+  v2.stages = {sm::kCurrent};
+  v2.has_value = true;
+  read.versions[0].stages = {sm::kPrevious};
+  read.versions.push_back(v2);
+  read.last_changed_ms = 2000;
+  SecretWrite w = Write(read, "two", "PutSecretValue");
+  ASSERT_OK(secrets().Commit({w}, {}));
+
+  auto after = *secrets().GetSecretByArn(s.arn).value();
+  EXPECT_EQ(after.revision, 2);
+  ASSERT_EQ(after.versions.size(), 2u);
+  EXPECT_EQ(*secrets().GetSealedValue(s.arn, "v2").value(), "two");
+  EXPECT_EQ(*secrets().GetSealedValue(s.arn, "v1-app").value(), "one");
+
+  // Prune v1 at revision 2.
+  after.versions.erase(after.versions.begin());
+  SecretWrite prune;
+  prune.secret = after;
+  prune.removed_versions = {"v1-app"};
+  prune.change = "UpdateSecretVersionStage";
+  ASSERT_OK(secrets().Commit({prune}, {}));
+  EXPECT_FALSE(secrets().GetSealedValue(s.arn, "v1-app")->has_value());
+  EXPECT_EQ(*secrets().GetSealedValue(s.arn, "v2").value(), "two");
+  EXPECT_EQ(secrets().GetSecretByArn(s.arn).value()->revision, 3);
+}
+
+TEST_P(StoreConformance, SecretCreateOfAnExistingSecretConflicts) {
+  auto s = MakeSecret("dup", 1000);
+  ASSERT_OK(CreateSecret(secrets(), s));
+  const int64_t head = Head();
+  EXPECT_CODE(CreateSecret(secrets(), s, "other"), ErrorCode::kWriteConflict);
+  // Same name in the scope under another ARN: also exists.
+  auto same_name = s;
+  same_name.arn += "2";
+  EXPECT_CODE(CreateSecret(secrets(), same_name), ErrorCode::kWriteConflict);
+  EXPECT_EQ(*secrets().GetSealedValue(s.arn, "v1-dup").value(), "sealed");
+  EXPECT_FALSE(secrets().GetSecretByArn(same_name.arn)->has_value());
+  EXPECT_EQ(Head(), head);
+}
+
+TEST_P(StoreConformance, SecretRevisionConflictAppliesNothingOfTheLosingCommit) {
+  auto s = MakeSecret("race", 1000);
+  ASSERT_OK(CreateSecret(secrets(), s, "v1"));
+  // Two writers read revision 1.
+  auto a = *secrets().GetSecretByArn(s.arn).value();
+  auto b = a;
+  a.description = "writer A";
+  ASSERT_OK(secrets().Commit({Write(a, "a-value", "UpdateSecret")}, {}));
+  const int64_t head = Head();
+
+  // B's commit also creates another secret and deletes a third: all or nothing.
+  auto other = MakeSecret("created-by-b", 1000);
+  auto victim = MakeSecret("deleted-by-b", 1000);
+  ASSERT_OK(CreateSecret(secrets(), victim));
+  const int64_t head2 = Head();
+  EXPECT_EQ(head2, head + 1);
+  b.description = "writer B";
+  b.versions[0].version_id = "b-version";
+  EXPECT_CODE(secrets().Commit({Write(other, "x", "CreateSecret"), Write(b, "b-value", "UpdateSecret")},
+                               {{victim.arn, 0, "DeleteSecret"}}),
+              ErrorCode::kWriteConflict);
+
+  auto now = *secrets().GetSecretByArn(s.arn).value();
+  EXPECT_EQ(now.description, "writer A");
+  EXPECT_EQ(now.revision, 2);
+  EXPECT_FALSE(secrets().GetSealedValue(s.arn, "b-version")->has_value());
+  EXPECT_FALSE(secrets().GetSecretByArn(other.arn)->has_value());
+  EXPECT_TRUE(secrets().GetSecretByArn(victim.arn)->has_value());
+  EXPECT_EQ(Head(), head2);
+}
+
+TEST_P(StoreConformance, SecretConcurrentWritersAtOneRevisionExactlyOneWins) {
+  auto s = MakeSecret("contended", 1000);
+  ASSERT_OK(CreateSecret(secrets(), s));
+  auto read = *secrets().GetSecretByArn(s.arn).value();
+  constexpr int kWriters = 6;
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kWriters; ++i) {
+    ts.emplace_back([&, i] {
+      auto mine = read;
+      mine.description = "w" + std::to_string(i);
+      Status st = secrets().Commit({Write(mine, "v", "UpdateSecret")}, {});
+      (st.ok() ? ok : st.code() == ErrorCode::kWriteConflict ? conflict : other)++;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), kWriters - 1);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(secrets().GetSecretByArn(s.arn).value()->revision, 2);
+}
+
+TEST_P(StoreConformance, ConcurrentCreatesOfOneNameOneWinsOthersConflict) {
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  constexpr int kCreators = 6;
+  std::atomic<int> ok{0}, conflict{0}, other{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kCreators; ++i) {
+    ts.emplace_back([&, i] {
+      auto s = MakeSecret("same-name", 1000 + i);
+      s.arn += std::to_string(i);  // each creator picks its own ARN suffix, as AWS does
+      SecretStore& st = (node2 && i % 2) ? node2->secrets() : secrets();
+      Status r = CreateSecret(st, s, "v" + std::to_string(i));
+      (r.ok() ? ok : r.code() == ErrorCode::kWriteConflict ? conflict : other)++;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), kCreators - 1);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(secrets().ListSecrets(kScope, {}).value().size(), 1u);
+}
+
+TEST_P(StoreConformance, SecretDeleteChecksRevisionAndRemovesValues) {
+  auto s = MakeSecret("gone", 1000);
+  ASSERT_OK(CreateSecret(secrets(), s));
+  const int64_t head = Head();
+  EXPECT_CODE(secrets().Commit({}, {{s.arn, 7, "DeleteSecret"}}), ErrorCode::kWriteConflict);
+  EXPECT_TRUE(secrets().GetSecretByArn(s.arn)->has_value());
+  EXPECT_EQ(Head(), head);
+  ASSERT_OK(secrets().Commit({}, {{s.arn, 1, "PurgeSecret"}}));
+  EXPECT_FALSE(secrets().GetSecretByArn(s.arn)->has_value());
+  EXPECT_FALSE(secrets().GetSealedValue(s.arn, "v1-gone")->has_value());
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].kind, "PurgeSecret");
+  EXPECT_EQ(cs[0].resource, s.arn);
+  // Whatever is stored (revision 0) of an absent secret: nothing to do, not an error.
+  ASSERT_OK(secrets().Commit({}, {{s.arn, 0, "DeleteSecret"}}));
+}
+
+// The documented sort key of a secret in an order (secret_store.h).
+SecretPosition Pos(const sm::Secret& s, SecretOrder order) {
+  SecretPosition p;
+  p.arn = s.arn;
+  switch (order) {
+    case SecretOrder::kCreated: p.number = s.created_ms; break;
+    case SecretOrder::kName: p.name = s.name; break;
+    case SecretOrder::kLastChanged: p.number = s.last_changed_ms.value_or(0); break;
+    case SecretOrder::kLastAccessed: p.number = s.last_accessed_ms.value_or(0); break;
+  }
+  return p;
+}
+
+bool Before(const SecretPosition& a, const SecretPosition& b, SecretOrder order) {
+  if (order == SecretOrder::kName) {
+    if (a.name != b.name) return a.name < b.name;
+  } else if (a.number != b.number) {
+    return a.number < b.number;
+  }
+  return a.arn < b.arn;
+}
+
+TEST_P(StoreConformance, ListSecretsPagesEveryOrderBothDirectionsWithTies) {
+  std::vector<sm::Secret> all;
+  for (int i = 0; i < 23; ++i) {
+    // Ties: three secrets share each created time, some share change/access times, some
+    // have none (key 0); names in bytewise order differ from creation order.
+    std::string name = std::string(1, "BaCbAc"[i % 6]) + "-" + std::to_string(100 - i);
+    auto s = MakeSecret(name, 1000 + i / 3);
+    if (i % 4 != 0) s.last_changed_ms = 5000 + i % 5;
+    if (i % 3 != 0) s.last_accessed_ms = 86400000 * (i % 2);
+    ASSERT_OK(CreateSecret(secrets(), s));
+    all.push_back(s);
+  }
+  ASSERT_OK(CreateSecret(secrets(), MakeSecret("elsewhere", 1000, kOther)));
+
+  for (auto order : {SecretOrder::kCreated, SecretOrder::kName, SecretOrder::kLastChanged,
+                     SecretOrder::kLastAccessed}) {
+    for (bool desc : {false, true}) {
+      auto want = all;
+      std::sort(want.begin(), want.end(), [&](const sm::Secret& a, const sm::Secret& b) {
+        return desc ? Before(Pos(b, order), Pos(a, order), order)
+                    : Before(Pos(a, order), Pos(b, order), order);
+      });
+      SecretQuery q;
+      q.order = order;
+      q.descending = desc;
+      q.limit = 4;
+      std::vector<std::string> got;
+      for (int page = 0; page < 20; ++page) {
+        auto r = secrets().ListSecrets(kScope, q);
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        ASSERT_LE(r->size(), 4u);
+        for (const auto& s : *r) got.push_back(s.arn);
+        if (r->size() < 4) break;
+        q.after = Pos(r->back(), order);
+      }
+      std::vector<std::string> want_arns;
+      for (const auto& s : want) want_arns.push_back(s.arn);
+      EXPECT_EQ(got, want_arns) << "order " << static_cast<int>(order) << " desc " << desc;
+    }
+  }
+}
+
+TEST_P(StoreConformance, ListSecretsHidesScheduledDeletionsUnlessAskedAndNeverPastDue) {
+  auto live = MakeSecret("live", 1000);
+  auto pending = MakeSecret("pending", 1001);
+  pending.deleted_ms = 50000;
+  auto overdue = MakeSecret("overdue", 1002);
+  overdue.deleted_ms = 10000;
+  for (const auto& s : {live, pending, overdue}) ASSERT_OK(CreateSecret(secrets(), s));
+
+  SecretQuery q;
+  auto names = [&](const SecretQuery& q) {
+    std::vector<std::string> out;
+    for (const auto& s : secrets().ListSecrets(kScope, q).value()) out.push_back(s.name);
+    return out;
+  };
+  EXPECT_EQ(names(q), std::vector<std::string>({"live"}));
+  q.include_deleted = true;
+  q.now_ms = 20000;
+  EXPECT_EQ(names(q), std::vector<std::string>({"live", "pending"}));
+
+  auto due = secrets().ListSecretsDeletedBefore(20000, 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, std::vector<std::string>({overdue.arn}));
+  auto due_all = secrets().ListSecretsDeletedBefore(60000, 10);
+  EXPECT_EQ(due_all->size(), 2u);
+  EXPECT_EQ(secrets().ListSecretsDeletedBefore(60000, 1)->size(), 1u);
+}
+
+TEST_P(StoreConformance, WipeSecretsDropsEverySecret) {
+  ASSERT_OK(CreateSecret(secrets(), MakeSecret("a", 1)));
+  ASSERT_OK(CreateSecret(secrets(), MakeSecret("b", 2, kOther)));
+  ASSERT_OK(secrets().WipeSecrets());
+  EXPECT_TRUE(secrets().ListSecrets(kScope, {}).value().empty());
+  EXPECT_TRUE(secrets().ListSecrets(kOther, {}).value().empty());
+  EXPECT_FALSE(secrets().GetSecretByName(kScope, "a")->has_value());
+}
+
+// ---------- parameters ----------
+
+TEST_P(StoreConformance, ParameterCreateReadValuesAndChange) {
+  const int64_t head = Head();
+  auto p = MakeParam("/app/db/url");
+  ASSERT_OK(params().CommitParameter(PWrite(p, AllBytes())));
+  auto got = params().GetParameter(kScope, p.key);
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().message();
+  EXPECT_EQ((*got)->revision, 1);
+  EXPECT_EQ((*got)->name, "/app/db/url");
+  EXPECT_EQ(*params().GetParameterValue(kScope, p.key, 1).value(), AllBytes());
+  EXPECT_FALSE(params().GetParameterValue(kScope, p.key, 2)->has_value());
+  EXPECT_FALSE(params().GetParameter(kOther, p.key)->has_value());
+
+  // Version 2 at revision 1.
+  auto next = **got;
+  auto v2 = next.versions[0];
+  v2.version = 2;
+  next.versions.push_back(v2);
+  ASSERT_OK(params().CommitParameter(PWrite(next, "two")));
+  auto values = params().GetParameterValues(kScope, p.key);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(values->size(), 2u);
+  EXPECT_EQ(values->at(2), "two");
+  EXPECT_EQ(params().GetParameter(kScope, p.key).value()->revision, 2);
+
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].service, "ssm");
+  EXPECT_EQ(cs[0].resource, ssm::ParameterArn(kScope.region, kScope.account, p.name));
+  EXPECT_EQ(cs[0].kind, "PutParameter");
+  EXPECT_EQ(cs[1].seq, cs[0].seq + 1);
+}
+
+TEST_P(StoreConformance, ParameterRevisionConflictAppliesNothing) {
+  auto p = MakeParam("/race");
+  ASSERT_OK(params().CommitParameter(PWrite(p, "one")));
+  auto read = *params().GetParameter(kScope, p.key).value();
+  auto a = read, b = read;
+  a.versions[0].description = "A";
+  ASSERT_OK(params().CommitParameter(PWrite(a, "a")));
+  const int64_t head = Head();
+  b.versions[0].description = "B";
+  auto bw = PWrite(b, "b");
+  bw.new_values.push_back({7, "seven"});
+  EXPECT_CODE(params().CommitParameter(bw), ErrorCode::kWriteConflict);
+  EXPECT_EQ(params().GetParameter(kScope, p.key).value()->versions[0].description, "A");
+  EXPECT_FALSE(params().GetParameterValue(kScope, p.key, 7)->has_value());
+  EXPECT_EQ(Head(), head);
+  // A second create of an existing parameter conflicts.
+  EXPECT_CODE(params().CommitParameter(PWrite(p, "again")), ErrorCode::kWriteConflict);
+}
+
+TEST_P(StoreConformance, ListParametersIsBytewiseByPrefixAndPages) {
+  // Bytewise order: '-' (0x2d) < '/' (0x2f) < 'A' (0x41) < '_' (0x5f) < 'a' (0x61); a
+  // locale collation would order these differently.
+  const std::vector<std::string> names = {"/a/x",  "/a/B",  "/a-b", "/a/_z", "/a/b/c",
+                                          "/ab",   "/a/a",  "/b",   "/A/a",  "/a/b"};
+  for (const auto& n : names) ASSERT_OK(params().CommitParameter(PWrite(MakeParam(n), "v")));
+  ASSERT_OK(params().CommitParameter(PWrite(MakeParam("/a/other-scope", ssm::kStandard, kOther), "v")));
+
+  auto keys = [&](const std::string& prefix, size_t limit) {
+    std::vector<std::string> out;
+    std::string after;
+    for (int i = 0; i < 20; ++i) {
+      auto r = params().ListParameters(kScope, prefix, after, limit);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      if (!r.ok()) break;
+      EXPECT_LE(r->size(), limit);
+      for (const auto& p : *r) out.push_back(p.key);
+      if (r->size() < limit) break;
+      after = r->back().key;
+    }
+    return out;
+  };
+  std::vector<std::string> want_all;
+  for (const auto& n : names) want_all.push_back(ssm::NameKey(n));
+  std::sort(want_all.begin(), want_all.end());
+  EXPECT_EQ(keys("", 3), want_all);
+  EXPECT_EQ(keys("", 1000), want_all);
+  std::vector<std::string> want_a;
+  for (const auto& k : want_all)
+    if (k.rfind(ssm::NameKey("/a/x").substr(0, ssm::NameKey("/a/x").size() - 1), 0) == 0)
+      want_a.push_back(k);
+  const std::string prefix = ssm::NameKey("/a/x").substr(0, ssm::NameKey("/a/x").size() - 1);
+  EXPECT_EQ(keys(prefix, 2), want_a);
+  EXPECT_EQ(want_a.size(), 6u);  // /a/B /a/_z /a/a /a/b /a/b/c /a/x
+  EXPECT_TRUE(keys("/zzz", 5).empty());
+  // after_key before the prefix range starts at the prefix.
+  auto r = params().ListParameters(kScope, prefix, "/", 100);
+  EXPECT_EQ(r->size(), 6u);
+}
+
+TEST_P(StoreConformance, CountParametersFollowsCreatesTierChangesAndDeletes) {
+  auto counts = [&](const Scope& s) { return params().CountParameters(s).value(); };
+  EXPECT_EQ(counts(kScope).standard, 0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(params().CommitParameter(PWrite(MakeParam("/s" + std::to_string(i)), "v")));
+  }
+  ASSERT_OK(params().CommitParameter(PWrite(MakeParam("/adv", ssm::kAdvanced), "v")));
+  ASSERT_OK(params().CommitParameter(PWrite(MakeParam("/o", ssm::kStandard, kOther), "v")));
+  EXPECT_EQ(counts(kScope).standard, 3);
+  EXPECT_EQ(counts(kScope).advanced, 1);
+  EXPECT_EQ(counts(kOther).standard, 1);
+
+  // /s0 becomes Advanced.
+  auto p = *params().GetParameter(kScope, ssm::NameKey("/s0")).value();
+  auto v2 = p.versions[0];
+  v2.version = 2;
+  v2.tier = ssm::kAdvanced;
+  p.versions.push_back(v2);
+  ASSERT_OK(params().CommitParameter(PWrite(p, "v2")));
+  EXPECT_EQ(counts(kScope).standard, 2);
+  EXPECT_EQ(counts(kScope).advanced, 2);
+
+  // A conflicting write changes no count.
+  auto stale = p;
+  stale.versions.back().tier = ssm::kStandard;
+  EXPECT_CODE(params().CommitParameter(PWrite(stale, "x")), ErrorCode::kWriteConflict);
+  EXPECT_EQ(counts(kScope).advanced, 2);
+
+  auto del = params().DeleteParameters(kScope, {{ssm::NameKey("/s0"), 0}, {ssm::NameKey("/s1"), 0}},
+                                       "DeleteParameters");
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(counts(kScope).standard, 1);
+  EXPECT_EQ(counts(kScope).advanced, 1);
+  ASSERT_OK(params().WipeParameters());
+  EXPECT_EQ(counts(kScope).standard, 0);
+  EXPECT_EQ(counts(kScope).advanced, 0);
+  EXPECT_EQ(counts(kOther).standard, 0);
+}
+
+TEST_P(StoreConformance, DeleteParametersSkipsAbsentAndStaleAndRecordsChanges) {
+  for (const char* n : {"/d1", "/d2", "/d3"}) {
+    ASSERT_OK(params().CommitParameter(PWrite(MakeParam(n), "v")));
+  }
+  const int64_t head = Head();
+  auto deleted = params().DeleteParameters(
+      kScope,
+      {{ssm::NameKey("/d1"), 1}, {ssm::NameKey("/d2"), 5}, {ssm::NameKey("/absent"), 0},
+       {ssm::NameKey("/d3"), 0}},
+      "DeleteParameters");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().message();
+  EXPECT_EQ(*deleted, std::vector<std::string>({ssm::NameKey("/d1"), ssm::NameKey("/d3")}));
+  EXPECT_TRUE(params().GetParameter(kScope, ssm::NameKey("/d2"))->has_value());
+  EXPECT_FALSE(params().GetParameter(kScope, ssm::NameKey("/d1"))->has_value());
+  EXPECT_TRUE(params().GetParameterValues(kScope, ssm::NameKey("/d1"))->empty());
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_EQ(cs[0].kind, "DeleteParameters");
+  EXPECT_EQ(cs[0].resource, ssm::ParameterArn(kScope.region, kScope.account, "/d1"));
+  EXPECT_EQ(cs[1].resource, ssm::ParameterArn(kScope.region, kScope.account, "/d3"));
+}
+
+TEST_P(StoreConformance, ListParametersExpiredBeforeUsesTheLatestExpiration) {
+  auto e1 = MakeParam("/exp1");
+  e1.versions[0].expires_ms = 10000;
+  auto e2 = MakeParam("/exp2", ssm::kAdvanced, kOther);
+  e2.versions[0].expires_ms = 30000;
+  ASSERT_OK(params().CommitParameter(PWrite(e1, "v")));
+  ASSERT_OK(params().CommitParameter(PWrite(e2, "v")));
+  ASSERT_OK(params().CommitParameter(PWrite(MakeParam("/never"), "v")));
+  auto r = params().ListParametersExpiredBefore(20000, 10);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].key, e1.key);
+  EXPECT_EQ((*r)[0].scope.account, kScope.account);
+  EXPECT_EQ(params().ListParametersExpiredBefore(40000, 10)->size(), 2u);
+  EXPECT_EQ(params().ListParametersExpiredBefore(40000, 1)->size(), 1u);
+}
+
+// ---------- KMS ----------
+
+TEST_P(StoreConformance, KmsKeyCreateUpdateConflictListAndMaterials) {
+  const int64_t head = Head();
+  auto k = MakeKey("key-b");
+  ASSERT_OK(kmss().PutKmsKey(k, {Material("key-b", "m1-key-b", AllBytes())}, "CreateKey"));
+  EXPECT_CODE(kmss().PutKmsKey(k, {}, "CreateKey"), ErrorCode::kAlreadyExists);
+  auto got = kmss().GetKmsKey(kScope, "key-b");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->revision, 1);
+  auto m = kmss().GetKeyMaterial("key-b", "m1-key-b");
+  ASSERT_TRUE(m.ok() && m->has_value());
+  EXPECT_EQ((*m)->wrapped, AllBytes());
+  EXPECT_EQ((*m)->aad, KeyMaterialAad("arn:key-b", "m1-key-b"));
+  EXPECT_FALSE(kmss().GetKeyMaterial("key-b", "m2")->has_value());
+
+  auto a = **got, b = **got;
+  a.description = "A";
+  a.materials.push_back({"m2", 2000, "ON_DEMAND"});
+  ASSERT_OK(kmss().PutKmsKey(a, {Material("key-b", "m2", "w2")}, "RotateKeyOnDemand"));
+  b.description = "B";
+  EXPECT_CODE(kmss().PutKmsKey(b, {Material("key-b", "m3", "w3")}, "UpdateKeyDescription"),
+              ErrorCode::kWriteConflict);
+  EXPECT_FALSE(kmss().GetKeyMaterial("key-b", "m3")->has_value());
+  auto now = *kmss().GetKmsKey(kScope, "key-b").value();
+  EXPECT_EQ(now.description, "A");
+  EXPECT_EQ(now.revision, 2);
+
+  for (const char* id : {"key-a", "key-c", "key-d"}) {
+    ASSERT_OK(kmss().PutKmsKey(MakeKey(id), {}, "CreateKey"));
+  }
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("key-other", kOther), {}, "CreateKey"));
+  std::vector<std::string> ids;
+  std::string after;
+  for (int i = 0; i < 5; ++i) {
+    auto page = kmss().ListKmsKeys(kScope, after, 3);
+    ASSERT_TRUE(page.ok());
+    for (const auto& key : *page) ids.push_back(key.key_id);
+    if (page->size() < 3) break;
+    after = page->back().key_id;
+  }
+  EXPECT_EQ(ids, std::vector<std::string>({"key-a", "key-b", "key-c", "key-d"}));
+
+  auto cs = ChangesAfter(head);
+  ASSERT_GE(cs.size(), 2u);
+  EXPECT_EQ(cs[0].service, "kms");
+  EXPECT_EQ(cs[0].resource, k.arn);
+  EXPECT_EQ(cs[0].kind, "CreateKey");
+  EXPECT_EQ(cs[1].kind, "RotateKeyOnDemand");
+}
+
+TEST_P(StoreConformance, KmsKeysDueForDeletionOrRotation) {
+  auto del = MakeKey("del");
+  del.key_state = kms::kStatePendingDeletion;
+  del.deletion_ms = 10000;
+  auto rot = MakeKey("rot");
+  rot.rotation_enabled = true;
+  rot.rotation_base_ms = 0;
+  rot.rotation_period_days = 90;
+  auto idle = MakeKey("idle");
+  for (const auto& k : {del, rot, idle}) ASSERT_OK(kmss().PutKmsKey(k, {}, "CreateKey"));
+  auto ids = [&](int64_t now) {
+    std::set<std::string> out;
+    for (const auto& k : kmss().ListKmsKeysDue(now, 100).value()) out.insert(k.key_id);
+    return out;
+  };
+  EXPECT_TRUE(ids(5000).empty());
+  EXPECT_EQ(ids(20000), std::set<std::string>({"del"}));
+  EXPECT_EQ(ids(int64_t{90} * 86400000), std::set<std::string>({"del", "rot"}));
+  EXPECT_EQ(kmss().ListKmsKeysDue(int64_t{90} * 86400000, 1)->size(), 1u);
+}
+
+TEST_P(StoreConformance, KmsAliasesCreateUpdateListDelete) {
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("k1"), {}, "CreateKey"));
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("k2"), {}, "CreateKey"));
+  const int64_t head = Head();
+  kms::Alias a{kScope.account, kScope.region, "alias/b", "k1", 1, 1};
+  ASSERT_OK(kmss().PutKmsAlias(a, true));
+  EXPECT_CODE(kmss().PutKmsAlias(a, true), ErrorCode::kAlreadyExists);
+  for (const char* n : {"alias/a", "alias/c", "alias/d"}) {
+    ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, n, "k2", 1, 1}, true));
+  }
+  a.target_key_id = "k2";
+  a.updated_ms = 5;
+  ASSERT_OK(kmss().PutKmsAlias(a, false));
+  auto got = kmss().GetKmsAlias(kScope, "alias/b");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->target_key_id, "k2");
+  EXPECT_EQ((*got)->updated_ms, 5);
+  EXPECT_CODE(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/none", "k1", 1, 1}, false),
+              ErrorCode::kKmsNotFound);
+
+  std::vector<std::string> names;
+  std::string after;
+  for (int i = 0; i < 5; ++i) {
+    auto page = kmss().ListKmsAliases(kScope, "", after, 2);
+    ASSERT_TRUE(page.ok());
+    for (const auto& x : *page) names.push_back(x.name);
+    if (page->size() < 2) break;
+    after = page->back().name;
+  }
+  EXPECT_EQ(names, std::vector<std::string>({"alias/a", "alias/b", "alias/c", "alias/d"}));
+  EXPECT_TRUE(kmss().ListKmsAliases(kScope, "k1", "", 10)->empty());
+  EXPECT_EQ(kmss().ListKmsAliases(kScope, "k2", "alias/b", 10)->size(), 2u);
+
+  ASSERT_OK(kmss().DeleteKmsAlias(kScope, "alias/a"));
+  EXPECT_CODE(kmss().DeleteKmsAlias(kScope, "alias/a"), ErrorCode::kKmsNotFound);
+  EXPECT_FALSE(kmss().GetKmsAlias(kScope, "alias/a")->has_value());
+
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 6u);  // 4 creates, 1 update, 1 delete
+  for (const auto& c : cs) EXPECT_EQ(c.service, "kms");
+  EXPECT_EQ(cs[0].resource, kms::AliasArn(kScope.region, kScope.account, "alias/b"));
+  EXPECT_EQ(cs[5].resource, kms::AliasArn(kScope.region, kScope.account, "alias/a"));
+}
+
+TEST_P(StoreConformance, CreateKmsKeyWithAliasIsAllOrNothing) {
+  kms::Alias alias{kScope.account, kScope.region, "alias/aws/ssm", "managed", 1, 1};
+  ASSERT_OK(kmss().CreateKmsKeyWithAlias(MakeKey("managed"), {Material("managed", "m", "w")},
+                                         alias));
+  EXPECT_TRUE(kmss().GetKmsKey(kScope, "managed")->has_value());
+  EXPECT_EQ(kmss().GetKmsAlias(kScope, "alias/aws/ssm").value()->target_key_id, "managed");
+  const int64_t head = Head();
+  alias.target_key_id = "managed2";
+  EXPECT_CODE(kmss().CreateKmsKeyWithAlias(MakeKey("managed2"), {Material("managed2", "m", "w")},
+                                           alias),
+              ErrorCode::kAlreadyExists);
+  EXPECT_FALSE(kmss().GetKmsKey(kScope, "managed2")->has_value());
+  EXPECT_FALSE(kmss().GetKeyMaterial("managed2", "m")->has_value());
+  EXPECT_EQ(Head(), head);
+}
+
+kms::Grant MakeGrant(const std::string& key_id, const std::string& id,
+                     const std::string& retiring) {
+  kms::Grant g;
+  g.account = kScope.account;
+  g.region = kScope.region;
+  g.key_id = key_id;
+  g.grant_id = id;
+  g.grantee_principal = "arn:aws:iam::111122223333:role/x";
+  g.retiring_principal = retiring;
+  g.operations = {"Decrypt"};
+  g.created_ms = 1;
+  return g;
+}
+
+TEST_P(StoreConformance, KmsGrantsListByKeyAndRetiringPrincipalAndDelete) {
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("gk"), {}, "CreateKey"));
+  for (const char* id : {"g3", "g1", "g2", "g4"}) {
+    ASSERT_OK(kmss().PutKmsGrant(MakeGrant("gk", id, std::string(id) < "g3" ? "ret-a" : "ret-b")));
+  }
+  ASSERT_OK(kmss().PutKmsGrant(MakeGrant("other", "g0", "ret-a")));
+  std::vector<std::string> ids;
+  std::string after;
+  for (int i = 0; i < 5; ++i) {
+    auto page = kmss().ListKmsGrants(kScope, "gk", after, 3);
+    ASSERT_TRUE(page.ok());
+    for (const auto& g : *page) ids.push_back(g.grant_id);
+    if (page->size() < 3) break;
+    after = page->back().grant_id;
+  }
+  EXPECT_EQ(ids, std::vector<std::string>({"g1", "g2", "g3", "g4"}));
+  std::vector<std::string> by_ret;
+  for (const auto& g : kmss().ListKmsGrantsByRetiringPrincipal(kScope, "ret-a", "", 10).value()) {
+    by_ret.push_back(g.grant_id);
+  }
+  EXPECT_EQ(by_ret, std::vector<std::string>({"g0", "g1", "g2"}));
+  EXPECT_EQ(kmss().ListKmsGrantsByRetiringPrincipal(kScope, "ret-a", "g0", 10)->size(), 2u);
+  auto one = kmss().ListKmsGrants(kScope, "gk", "", 1);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].operations, std::vector<std::string>({"Decrypt"}));
+
+  ASSERT_OK(kmss().DeleteKmsGrant(kScope, "gk", "g2"));
+  EXPECT_CODE(kmss().DeleteKmsGrant(kScope, "gk", "g2"), ErrorCode::kKmsNotFound);
+  EXPECT_EQ(kmss().ListKmsGrants(kScope, "gk", "", 10)->size(), 3u);
+}
+
+TEST_P(StoreConformance, DeleteKmsKeyChecksRevisionAndTakesAliasesGrantsMaterials) {
+  auto k = MakeKey("doomed");
+  ASSERT_OK(kmss().PutKmsKey(k, {Material("doomed", "m1", "w")}, "CreateKey"));
+  ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/doomed", "doomed", 1, 1}, true));
+  ASSERT_OK(kmss().PutKmsGrant(MakeGrant("doomed", "g", "r")));
+  EXPECT_CODE(kmss().DeleteKmsKey(kScope, "doomed", 9), ErrorCode::kWriteConflict);
+  EXPECT_TRUE(kmss().GetKmsKey(kScope, "doomed")->has_value());
+  const int64_t head = Head();
+  ASSERT_OK(kmss().DeleteKmsKey(kScope, "doomed", 1));
+  EXPECT_FALSE(kmss().GetKmsKey(kScope, "doomed")->has_value());
+  EXPECT_FALSE(kmss().GetKmsAlias(kScope, "alias/doomed")->has_value());
+  EXPECT_TRUE(kmss().ListKmsGrants(kScope, "doomed", "", 10)->empty());
+  EXPECT_FALSE(kmss().GetKeyMaterial("doomed", "m1")->has_value());
+  std::set<std::string> resources;
+  for (const auto& c : ChangesAfter(head)) resources.insert(c.resource);
+  EXPECT_TRUE(resources.count(k.arn));
+  EXPECT_TRUE(resources.count(kms::AliasArn(kScope.region, kScope.account, "alias/doomed")));
+}
+
+TEST_P(StoreConformance, RewrapKeyMaterialsIsOneTransaction) {
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("r1"), {Material("r1", "a", "old-a"), Material("r1", "b", "old-b")},
+                             "CreateKey"));
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("r2"), {Material("r2", "a", "old-c")}, "CreateKey"));
+  // An error part-way changes nothing.
+  int calls = 0;
+  EXPECT_CODE(kmss().RewrapKeyMaterials([&](const KeyMaterialRecord& m) -> Result<std::string> {
+    if (++calls == 2) return Status(ErrorCode::kKmsInternal, "boom");
+    return "new-" + m.wrapped;
+  }),
+              ErrorCode::kKmsInternal);
+  for (const auto& m : kmss().ListKeyMaterials().value()) EXPECT_EQ(m.wrapped.rfind("old-", 0), 0u);
+  ASSERT_OK(kmss().RewrapKeyMaterials(
+      [](const KeyMaterialRecord& m) -> Result<std::string> { return "new-" + m.wrapped; }));
+  auto all = kmss().ListKeyMaterials();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  for (const auto& m : *all) EXPECT_EQ(m.wrapped.rfind("new-old-", 0), 0u) << m.wrapped;
+}
+
+TEST_P(StoreConformance, WipeKmsDropsKeysAliasesGrantsMaterials) {
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("w"), {Material("w", "m", "x")}, "CreateKey"));
+  ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/w", "w", 1, 1}, true));
+  ASSERT_OK(kmss().PutKmsGrant(MakeGrant("w", "g", "r")));
+  ASSERT_OK(kmss().WipeKms());
+  EXPECT_TRUE(kmss().ListKmsKeys(kScope, "", 10)->empty());
+  EXPECT_TRUE(kmss().ListKmsAliases(kScope, "", "", 10)->empty());
+  EXPECT_TRUE(kmss().ListKmsGrants(kScope, "w", "", 10)->empty());
+  EXPECT_TRUE(kmss().ListKeyMaterials()->empty());
+}
+
+// ---------- access keys, meta, root of trust ----------
+
+TEST_P(StoreConformance, AccessKeysPutGetListDeleteWithChanges) {
+  auto& ak = stores_->access_keys();
+  const int64_t head = Head();
+  for (const char* id : {"AKIDC", "AKIDA", "AKIDB"}) {
+    ASSERT_OK(ak.PutAccessKey({id, AllBytes(), kScope.account, "arn:aws:iam::1:user/u", 7}));
+  }
+  EXPECT_CODE(ak.PutAccessKey({"AKIDA", "x", kScope.account, "p", 8}), ErrorCode::kResourceExists);
+  auto got = ak.GetAccessKey("AKIDA");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->sealed_secret, AllBytes());
+  EXPECT_EQ((*got)->created_ms, 7);
+  EXPECT_EQ((*got)->principal_arn, "arn:aws:iam::1:user/u");
+  auto page1 = ak.ListAccessKeys("", 2);
+  ASSERT_EQ(page1->size(), 2u);
+  EXPECT_EQ((*page1)[0].access_key_id, "AKIDA");
+  auto page2 = ak.ListAccessKeys((*page1)[1].access_key_id, 2);
+  ASSERT_EQ(page2->size(), 1u);
+  EXPECT_EQ((*page2)[0].access_key_id, "AKIDC");
+  ASSERT_OK(ak.DeleteAccessKey("AKIDB"));
+  EXPECT_CODE(ak.DeleteAccessKey("AKIDB"), ErrorCode::kResourceNotFound);
+  EXPECT_FALSE(ak.GetAccessKey("AKIDB")->has_value());
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 4u);
+  for (const auto& c : cs) EXPECT_EQ(c.service, "arcana");
+  EXPECT_EQ(cs[3].resource, "AKIDB");
+}
+
+TEST_P(StoreConformance, MetaPutGetAndPutIfAbsentRace) {
+  auto& meta = stores_->meta();
+  EXPECT_FALSE(meta.GetMeta("k")->has_value());
+  ASSERT_OK(meta.PutMeta("k", AllBytes()));
+  EXPECT_EQ(*meta.GetMeta("k").value(), AllBytes());
+  ASSERT_OK(meta.PutMeta("k", "v2"));
+  EXPECT_EQ(*meta.GetMeta("k").value(), "v2");
+  EXPECT_EQ(meta.PutMetaIfAbsent("k", "v3").value(), "v2");
+
+  // Racers (threads, and on PostgreSQL a second node too) all see one winner's value.
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  constexpr int kRacers = 8;
+  std::vector<std::string> seen(kRacers);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kRacers; ++i) {
+    ts.emplace_back([&, i] {
+      MetaStore& m = (node2 && i % 2) ? node2->meta() : meta;
+      auto r = m.PutMetaIfAbsent("init", "racer-" + std::to_string(i));
+      seen[i] = r.ok() ? *r : "error: " + r.status().message();
+    });
+  }
+  for (auto& t : ts) t.join();
+  for (const auto& s : seen) EXPECT_EQ(s, seen[0]);
+  EXPECT_EQ(seen[0].rfind("racer-", 0), 0u);
+  EXPECT_EQ(*meta.GetMeta("init").value(), seen[0]);
+}
+
+TEST_P(StoreConformance, RewrapRootBlobsCoversEveryBlobInOneTransaction) {
+  ASSERT_OK(stores_->access_keys().PutAccessKey({"AKID1", "ak-old", kScope.account, "p", 1}));
+  ASSERT_OK(CreateSecret(secrets(), MakeSecret("s", 1), "sv-old"));
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("rk"), {Material("rk", "m", "km-old")}, "CreateKey"));
+  ASSERT_OK(stores_->meta().PutMeta("root.check", "meta-old"));
+  ASSERT_OK(stores_->meta().PutMeta("root.doomed", "x"));
+  auto& root = stores_->root();
+
+  // An error part-way: nothing changes, no change row.
+  const int64_t head = Head();
+  int calls = 0;
+  auto failing = root.RewrapRootBlobs(
+      {"root.check"},
+      [&](const RootWrappedBlob& b) -> Result<std::optional<std::string>> {
+        if (++calls == 3) return Status(ErrorCode::kInternalFailure, "boom");
+        return std::optional<std::string>("new:" + b.blob);
+      },
+      {{"root.pending", "p"}}, {"root.doomed"});
+  EXPECT_FALSE(failing.ok());
+  EXPECT_EQ(Head(), head);
+  EXPECT_EQ(stores_->access_keys().GetAccessKey("AKID1").value()->sealed_secret, "ak-old");
+  EXPECT_EQ(*secrets().GetSealedValue(MakeSecret("s", 1).arn, "v1-s").value(), "sv-old");
+  EXPECT_EQ(kmss().GetKeyMaterial("rk", "m").value()->wrapped, "km-old");
+  EXPECT_EQ(*stores_->meta().GetMeta("root.check").value(), "meta-old");
+  EXPECT_FALSE(stores_->meta().GetMeta("root.pending")->has_value());
+  EXPECT_TRUE(stores_->meta().GetMeta("root.doomed")->has_value());
+
+  std::map<RootWrappedBlob::Kind, int> kinds;
+  auto n = root.RewrapRootBlobs(
+      {"root.check", "root.absent"},
+      [&](const RootWrappedBlob& b) -> Result<std::optional<std::string>> {
+        ++kinds[b.kind];
+        if (b.kind == RootWrappedBlob::Kind::kKmsKeyMaterial) {
+          EXPECT_EQ(b.aad, KeyMaterialAad("arn:rk", "m"));
+        }
+        if (b.kind == RootWrappedBlob::Kind::kAccessKeySecret) EXPECT_EQ(b.account, kScope.account);
+        return std::optional<std::string>("new:" + b.blob);
+      },
+      {{"root.pending", "p"}}, {"root.doomed"});
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 4u);
+  EXPECT_EQ(kinds.size(), 4u);
+  EXPECT_EQ(stores_->access_keys().GetAccessKey("AKID1").value()->sealed_secret, "new:ak-old");
+  EXPECT_EQ(*secrets().GetSealedValue(MakeSecret("s", 1).arn, "v1-s").value(), "new:sv-old");
+  EXPECT_EQ(kmss().GetKeyMaterial("rk", "m").value()->wrapped, "new:km-old");
+  EXPECT_EQ(*stores_->meta().GetMeta("root.check").value(), "new:meta-old");
+  EXPECT_EQ(*stores_->meta().GetMeta("root.pending").value(), "p");
+  EXPECT_FALSE(stores_->meta().GetMeta("root.doomed")->has_value());
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_TRUE(cs[0].IsRootRewrap());
+  EXPECT_EQ(cs[0].kind, "RewrapRootBlobs");
+
+  // nullopt leaves a blob as it is.
+  auto none = root.RewrapRootBlobs(
+      {}, [](const RootWrappedBlob&) -> Result<std::optional<std::string>> {
+        return std::optional<std::string>();
+      },
+      {}, {});
+  EXPECT_EQ(none.value(), 0u);
+  EXPECT_EQ(kmss().GetKeyMaterial("rk", "m").value()->wrapped, "new:km-old");
+
+  ASSERT_OK(root.UpdateMeta({{"a", "1"}, {"b", "2"}}, {"root.pending"}));
+  EXPECT_EQ(*stores_->meta().GetMeta("b").value(), "2");
+  EXPECT_FALSE(stores_->meta().GetMeta("root.pending")->has_value());
+}
+
+// ---------- the change sequence ----------
+
+TEST_P(StoreConformance, OneChangePerResourceInOneCommitAndNoValues) {
+  const int64_t head = Head();
+  const std::string secret_value = "TOP-SECRET-VALUE-1234";
+  ASSERT_OK(secrets().Commit({Write(MakeSecret("x1", 1), secret_value, "CreateSecret"),
+                              Write(MakeSecret("x2", 1), secret_value, "CreateSecret"),
+                              Write(MakeSecret("x3", 1), secret_value, "CreateSecret")},
+                             {}));
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 3u);
+  std::set<std::string> resources;
+  for (size_t i = 0; i < cs.size(); ++i) {
+    EXPECT_EQ(cs[i].seq, head + 1 + static_cast<int64_t>(i));
+    resources.insert(cs[i].resource);
+    for (const auto* f : {&cs[i].account, &cs[i].region, &cs[i].service, &cs[i].resource,
+                          &cs[i].kind}) {
+      EXPECT_EQ(f->find(secret_value), std::string::npos);
+    }
+  }
+  EXPECT_EQ(resources.size(), 3u);
+  EXPECT_EQ(Head(), head + 3);
+  // ReadChanges pages by seq and honours its limit.
+  auto first = changes().ReadChanges(head, 2);
+  ASSERT_EQ(first->size(), 2u);
+  auto rest = changes().ReadChanges(first->back().seq, 2);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().seq, head + 3);
+  EXPECT_TRUE(changes().ReadChanges(head + 3, 10)->empty());
+}
+
+// Concurrent writers while a reader checks the sequence's promise: whenever it reads Head(),
+// every change up to that head is already readable and never fills in later.
+TEST_P(StoreConformance, SequenceIsGaplessInCommitOrderUnderConcurrentWriters) {
+  const int64_t start = Head();
+  constexpr int kWriters = 4, kEach = 25;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::thread reader([&] {
+    int64_t seen = start;
+    while (!done.load()) {
+      auto h = changes().Head();
+      if (!h.ok()) {
+        ++failures;
+        continue;
+      }
+      auto cs = changes().ReadChanges(seen, 1000);
+      if (!cs.ok()) {
+        ++failures;
+        continue;
+      }
+      int64_t expect = seen + 1;
+      for (const auto& c : *cs) {
+        if (c.seq != expect) ++failures;  // a gap: a later commit got a lower number
+        expect = c.seq + 1;
+      }
+      // Everything up to the head read before ReadChanges is there.
+      if (expect - 1 < *h) ++failures;
+      seen = expect - 1;
+    }
+  });
+  std::vector<std::thread> ws;
+  for (int w = 0; w < kWriters; ++w) {
+    ws.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        auto p = MakeParam("/w" + std::to_string(w) + "/" + std::to_string(i));
+        if (!params().CommitParameter(PWrite(p, "v")).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : ws) t.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto cs = ChangesAfter(start);
+  ASSERT_EQ(cs.size(), static_cast<size_t>(kWriters * kEach));
+  for (size_t i = 0; i < cs.size(); ++i) EXPECT_EQ(cs[i].seq, start + 1 + static_cast<int64_t>(i));
+  EXPECT_EQ(Head(), start + kWriters * kEach);
+}
+
+TEST_P(StoreConformance, TrimChangesKeepsTheNewestAndTheHead) {
+  for (int i = 0; i < 5; ++i) ASSERT_OK(CreateSecret(secrets(), MakeSecret("t" + std::to_string(i), 1)));
+  const int64_t head = Head();
+  EXPECT_EQ(changes().TrimChanges(0).value(), 0u);  // nothing committed before 1970
+  auto n = changes().TrimChanges(std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 4u);
+  EXPECT_EQ(Head(), head);
+  auto left = changes().ReadChanges(0, 100);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().seq, head);
+  ASSERT_OK(CreateSecret(secrets(), MakeSecret("after-trim", 1)));
+  EXPECT_EQ(Head(), head + 1);
+}
+
+TEST_P(StoreConformance, WaitForChangeTimesOutAndWakesOnACommitElsewhere) {
+  const int64_t head = Head();
+  auto t0 = std::chrono::steady_clock::now();
+  changes().WaitForChange(head, std::chrono::milliseconds(200));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(waited, std::chrono::seconds(3));
+
+  // The commit comes from another node on PostgreSQL (another connection, another Stores),
+  // from another thread of this one on SQLite.
+  std::unique_ptr<Stores> node2 = IsSqlite() ? nullptr : SecondNode();
+  Stores& writer = node2 ? *node2 : *stores_;
+  std::thread w([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(CreateSecret(writer.secrets(), MakeSecret("wake", 1)).ok());
+  });
+  t0 = std::chrono::steady_clock::now();
+  int64_t now = head;
+  while (now <= head && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+    changes().WaitForChange(head, std::chrono::seconds(20));
+    now = Head();
+  }
+  waited = std::chrono::steady_clock::now() - t0;
+  w.join();
+  EXPECT_EQ(now, head + 1);
+  EXPECT_LT(waited, std::chrono::seconds(5)) << "woke by the timeout, not by the commit";
+  // Already past: returns at once.
+  t0 = std::chrono::steady_clock::now();
+  changes().WaitForChange(head, std::chrono::seconds(20));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+TEST_P(StoreConformance, ASecondNodesCommitsAreVisibleAndAdvanceTheHead) {
+  if (IsSqlite()) GTEST_SKIP() << "a SQLite store has one node";
+  auto node2 = SecondNode();
+  ASSERT_NE(node2, nullptr);
+  const int64_t head = Head();
+  auto s = MakeSecret("from-node-2", 1);
+  ASSERT_OK(CreateSecret(node2->secrets(), s, "v"));
+  EXPECT_EQ(Head(), head + 1);
+  EXPECT_TRUE(secrets().GetSecretByArn(s.arn)->has_value());
+  auto synced = stores_->follower().Sync();
+  ASSERT_TRUE(synced.ok()) << synced.status().message();
+  EXPECT_EQ(*synced, head + 1);
+  // And a write on node 1 at the revision node 2 created conflicts with node 2's update.
+  auto on1 = *secrets().GetSecretByArn(s.arn).value();
+  auto on2 = *node2->secrets().GetSecretByArn(s.arn).value();
+  on2.description = "node 2";
+  ASSERT_OK(node2->secrets().Commit({Write(on2, "v2", "UpdateSecret")}, {}));
+  on1.description = "node 1";
+  EXPECT_CODE(secrets().Commit({Write(on1, "v1", "UpdateSecret")}, {}), ErrorCode::kWriteConflict);
+  EXPECT_EQ(secrets().GetSecretByArn(s.arn).value()->description, "node 2");
+}
+
+// ---------- jobs ----------
+
+TEST_P(StoreConformance, ScheduleJobKeepsOrReplacesAndCancels) {
+  ASSERT_OK(jobs().ScheduleJob("purge", 1000, "p1", false));
+  ASSERT_OK(jobs().ScheduleJob("purge", 5000, "p2", false));
+  auto j = jobs().GetJob("purge");
+  ASSERT_TRUE(j.ok() && j->has_value());
+  EXPECT_EQ((*j)->due_ms, 1000);
+  EXPECT_EQ((*j)->payload, "p1");
+  EXPECT_EQ((*j)->attempts, 0);
+  ASSERT_OK(jobs().ScheduleJob("purge", 5000, "p2", true));
+  EXPECT_EQ(jobs().GetJob("purge").value()->due_ms, 5000);
+  EXPECT_EQ(jobs().GetJob("purge").value()->payload, "p2");
+  ASSERT_OK(jobs().ScheduleJob("rotate", 3000, "", false));
+  EXPECT_EQ(jobs().NextDueMs().value(), std::optional<int64_t>(3000));
+  ASSERT_OK(jobs().CancelJob("rotate"));
+  EXPECT_FALSE(jobs().GetJob("rotate")->has_value());
+  EXPECT_EQ(jobs().NextDueMs().value(), std::optional<int64_t>(5000));
+  ASSERT_OK(jobs().CancelJob("purge"));
+  EXPECT_FALSE(jobs().NextDueMs().value().has_value());
+}
+
+TEST_P(StoreConformance, ClaimsAreExclusiveAcrossConcurrentClaimers) {
+  constexpr int kJobs = 30;
+  for (int i = 0; i < kJobs; ++i) {
+    ASSERT_OK(jobs().ScheduleJob("job" + std::to_string(i), 1000 + i, "", false));
+  }
+  ASSERT_OK(jobs().ScheduleJob("later", 999999, "", false));
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  std::mutex mu;
+  std::map<std::string, int> claimed;
+  std::atomic<int> errors{0};
+  auto claimer = [&](JobStore& js, const std::string& owner) {
+    for (;;) {
+      auto r = js.ClaimDueJobs(owner, 5000, 60000, 4);
+      if (!r.ok()) {
+        ++errors;
+        return;
+      }
+      if (r->empty()) return;
+      for (size_t i = 1; i < r->size(); ++i) {
+        if ((*r)[i].due_ms < (*r)[i - 1].due_ms) ++errors;  // earliest due first
+      }
+      std::lock_guard<std::mutex> l(mu);
+      for (const auto& j : *r) {
+        ++claimed[j.name];
+        if (j.attempts != 1) ++errors;
+      }
+    }
+  };
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; ++i) {
+    JobStore& js = (node2 && i % 2) ? node2->jobs() : jobs();
+    ts.emplace_back(claimer, std::ref(js), "owner-" + std::to_string(i));
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(claimed.size(), static_cast<size_t>(kJobs));
+  for (const auto& [name, n] : claimed) EXPECT_EQ(n, 1) << name;
+  EXPECT_FALSE(claimed.count("later"));
+}
+
+TEST_P(StoreConformance, LeaseExpiryRenewAndCompleteOnlyByTheHolder) {
+  ASSERT_OK(jobs().ScheduleJob("j", 1000, "payload", false));
+  EXPECT_TRUE(jobs().ClaimDueJobs("A", 999, 1000, 10)->empty());  // not due yet
+  auto a = jobs().ClaimDueJobs("A", 2000, 1000, 10);  // lease until 3000
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].payload, "payload");
+  EXPECT_TRUE(jobs().ClaimDueJobs("B", 2999, 1000, 10)->empty());
+  EXPECT_TRUE(jobs().RenewJobLease("j", "A", 4000).value());
+  EXPECT_TRUE(jobs().ClaimDueJobs("B", 3500, 1000, 10)->empty());
+  EXPECT_FALSE(jobs().RenewJobLease("j", "B", 9000).value());
+  EXPECT_CODE(jobs().CompleteJob("j", "B", 10000), ErrorCode::kWriteConflict);
+
+  auto b = jobs().ClaimDueJobs("B", 4000, 1000, 10);  // A's lease expired
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].attempts, 2);
+  EXPECT_FALSE(jobs().RenewJobLease("j", "A", 9000).value());
+  EXPECT_CODE(jobs().CompleteJob("j", "A", std::nullopt), ErrorCode::kWriteConflict);
+  EXPECT_TRUE(jobs().GetJob("j")->has_value());
+
+  ASSERT_OK(jobs().CompleteJob("j", "B", 10000));
+  auto j = jobs().GetJob("j").value();
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->due_ms, 10000);
+  EXPECT_EQ(j->attempts, 0);
+  EXPECT_TRUE(jobs().ClaimDueJobs("C", 9999, 1000, 10)->empty());
+  auto c = jobs().ClaimDueJobs("C", 10000, 1000, 10);  // free again once due
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ((*c)[0].attempts, 1);
+  ASSERT_OK(jobs().CompleteJob("j", "C", std::nullopt));
+  EXPECT_FALSE(jobs().GetJob("j")->has_value());
+
+  // Cancelled while claimed: the holder's completion conflicts.
+  ASSERT_OK(jobs().ScheduleJob("k", 1, "", false));
+  ASSERT_EQ(jobs().ClaimDueJobs("D", 10, 100, 10)->size(), 1u);
+  ASSERT_OK(jobs().CancelJob("k"));
+  EXPECT_CODE(jobs().CompleteJob("k", "D", 50), ErrorCode::kWriteConflict);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values(kSqlite, kPostgres),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                           return std::string(i.param);
+                         });
+
+// ---------- PostgreSQL only ----------
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = testing::PgTestCluster::Shared();
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    cluster_ = *c;
+    auto url = cluster_->NewDatabase();
+    ASSERT_TRUE(url.ok()) << url.status().message();
+    url_ = *url;
+  }
+  testing::PgTestCluster* cluster_ = nullptr;
+  std::string url_;
+};
+
+TEST_F(PgStoreTest, OpeningAnUnreachableDatabaseIsServiceUnavailable) {
+  const std::string url = "postgresql://arcana:hunter2@127.0.0.1:1/none";
+  auto s = OpenPgStores(url);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::kServiceUnavailable);
+  EXPECT_EQ(s.status().message().find("hunter2"), std::string::npos) << s.status().message();
+}
+
+TEST_F(PgStoreTest, NodesStartingTogetherMigrateOnce) {
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    ts.emplace_back([&] {
+      auto s = OpenPgStores(url_);
+      if (s.ok() && (*s)->changes().Head().ok()) ++ok;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 4);
+}
+
+// Every List the services page through is served by an index in its order, without a sort,
+// at a size where the planner would rather scan the table if no index fit: the plans the
+// store's own statements run with (custom and generic) are read back from auto_explain.
+TEST_F(PgStoreTest, ListsAreServedByIndexesWithoutSorting) {
+  constexpr int kRows = 50000;
+  {
+    pqxx::connection c(url_);
+    ASSERT_TRUE(OpenPgStores(url_).ok());  // the schema
+    pqxx::work t(c);
+    const std::string pmeta = EncodeParameterMetadata(MakeParam("/p"));
+    const std::string smeta = EncodeSecretMetadata(MakeSecret("s", 1));
+    t.exec_params(
+        "INSERT INTO ssm_parameters (account, region, key, name, revision, tier, meta) "
+        "SELECT $1, $2, '/p/' || lpad(i::text, 7, '0'), '/p/' || i, 1, 'Standard', $3 "
+        "FROM generate_series(1, $4) i",
+        kScope.account, kScope.region, pmeta, kRows);
+    t.exec_params(
+        "INSERT INTO secrets (arn, account, region, name, revision, created_ms, "
+        "last_changed_ms, last_accessed_ms, deleted_ms, meta) "
+        "SELECT 'arn:s:' || i, $1, $2, 'n' || i, 1, i % 1000, i % 77, i % 5, "
+        "CASE WHEN i % 10 = 0 THEN i END, $3 FROM generate_series(1, $4) i",
+        kScope.account, kScope.region, smeta, kRows);
+    t.exec("ANALYZE");
+    t.commit();
+  }
+  // A node whose sessions log every statement's plan.
+  auto s = OpenPgStores(url_ +
+                        "?options=-c%20session_preload_libraries%3Dauto_explain"
+                        "%20-c%20auto_explain.log_min_duration%3D0");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto& stores = **s;
+  for (int rep = 0; rep < 7; ++rep) {  // past the 5 custom plans, to the generic one
+    auto p1 = stores.parameters().ListParameters(kScope, "/p/001234", "", 50);
+    ASSERT_TRUE(p1.ok()) << p1.status().message();
+    EXPECT_EQ(p1->size(), 10u);
+    auto p2 = stores.parameters().ListParameters(kScope, "", "/p/0030000", 50);
+    ASSERT_EQ(p2->size(), 50u);
+    auto p3 = stores.parameters().ListParameters(kScope, "/p/", "/p/0040000", 50);
+    ASSERT_EQ(p3->size(), 50u);
+    for (auto order : {SecretOrder::kCreated, SecretOrder::kName, SecretOrder::kLastChanged,
+                       SecretOrder::kLastAccessed}) {
+      for (bool desc : {false, true}) {
+        for (bool deleted : {false, true}) {
+          SecretQuery q;
+          q.order = order;
+          q.descending = desc;
+          q.include_deleted = deleted;
+          q.now_ms = 1;
+          q.limit = 50;
+          // Mid-range keys of each order (created 0..999, changed 0..76, accessed 0..4).
+          const int64_t mid = order == SecretOrder::kLastChanged    ? 38
+                              : order == SecretOrder::kLastAccessed ? 2
+                                                                    : 500;
+          q.after = SecretPosition{mid, "n25000", "arn:s:25000"};
+          auto r = stores.secrets().ListSecrets(kScope, q);
+          ASSERT_TRUE(r.ok()) << r.status().message();
+          EXPECT_EQ(r->size(), 50u);
+        }
+      }
+    }
+  }
+  std::ifstream in(cluster_->log_path());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string log = ss.str();
+  // Entries: "... plan:\n\tQuery Text: ...\n\t<plan lines>" up to the next log line.
+  int checked = 0;
+  for (size_t at = log.find("plan:"); at != std::string::npos; at = log.find("plan:", at + 5)) {
+    size_t end = log.find("\n20", at);  // the next line with a timestamp
+    const std::string entry = log.substr(at, end == std::string::npos ? end : end - at);
+    const bool params_list = entry.find("FROM ssm_parameters WHERE account") != std::string::npos;
+    const bool secrets_list = entry.find("FROM secrets WHERE account") != std::string::npos &&
+                              entry.find("ORDER BY") != std::string::npos;
+    if (!params_list && !secrets_list) continue;
+    ++checked;
+    EXPECT_EQ(entry.find("Seq Scan"), std::string::npos) << entry;
+    EXPECT_EQ(entry.find("Sort  ("), std::string::npos) << entry;
+    EXPECT_NE(entry.find("Index Scan"), std::string::npos) << entry;
+  }
+  EXPECT_GE(checked, 7 * (3 + 16));
+}
+
+// Stops and restarts the shared server (same port, same data): the other tests' stores are
+// closed by then, and the ones after open new connections.
+TEST_F(PgStoreTest, AnOutageIsServiceUnavailableAndRecoversWithoutReopening) {
+  auto s = OpenStores({StoreLocation::Kind::kPostgres, "", url_});  // with the node's caches
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto& stores = **s;
+  ASSERT_TRUE(CreateSecret(stores.secrets(), MakeSecret("before", 1)).ok());
+  // Several pooled connections, all of which the outage breaks.
+  {
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 4; ++i) {
+      ts.emplace_back([&] {
+        for (int j = 0; j < 20; ++j) (void)stores.secrets().GetSecretByName(kScope, "before");
+      });
+    }
+    for (auto& t : ts) t.join();
+  }
+  ASSERT_OK(cluster_->Stop());
+  auto read = stores.secrets().GetSecretByName(kScope, "before");
+  EXPECT_EQ(read.status().code(), ErrorCode::kServiceUnavailable) << read.status().message();
+  EXPECT_EQ(stores.changes().Head().status().code(), ErrorCode::kServiceUnavailable);
+  EXPECT_EQ(CreateSecret(stores.secrets(), MakeSecret("during", 1)).code(),
+            ErrorCode::kServiceUnavailable);
+  // The change log's wait does not spin or throw while the database is down.
+  stores.changes().WaitForChange(0, std::chrono::milliseconds(100));
+  ASSERT_OK(cluster_->Start());
+  // Every call succeeds once the server is back: each dead pooled connection is replaced.
+  for (int i = 0; i < 6; ++i) {
+    auto again = stores.secrets().GetSecretByName(kScope, "before");
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_TRUE(again->has_value());
+  }
+  ASSERT_OK(CreateSecret(stores.secrets(), MakeSecret("after", 1)));
+}
+
+}  // namespace
+}  // namespace arcana::storage
