@@ -20,11 +20,13 @@
 //   batch), and only then completes each caller with its own status. A write whose fn
 //   returns an error or throws a statement error (unique violation, serialization failure,
 //   deadlock, ...) is rolled back to its savepoint, its change rows dropped, and fails alone
-//   (mapped as below); the batch's other writes are kept. A write sees the effects of the
+//   (mapped as above); the batch's other writes are kept. A write sees the effects of the
 //   writes before it in its batch (one transaction), as if they had committed just before
 //   it. A connection failure, a failing change append or COMMIT fails every write of the
-//   batch not already failed alone (or retries the whole batch, per the pool rule above);
-//   a commit whose outcome is unknown is kServiceUnavailable for each write it held.
+//   batch not already failed alone (or retries the whole batch, per the pool rule above,
+//   re-running every write's fn); a commit whose outcome is unknown is kServiceUnavailable
+//   for every write it held (those failed alone keep their own error: they were rolled
+//   back either way).
 // - Change sequence: Tx::AddChange collects Change rows; Write appends the batch's rows (in
 //   batch order) as the LAST statement before COMMIT in one statement that bumps the
 //   single-row head (UPDATE change_head SET seq = seq + n), inserts the rows with those
@@ -85,7 +87,8 @@ std::optional<int64_t> OptInt(const pqxx::field& f);
 
 struct PooledConn;  // pg_database.cc
 
-// Statements of one call, on one connection (inside a transaction for Database::Write).
+// Statements of one call, on one connection (for Database::Write: inside its batch's
+// transaction, in the write's own savepoint).
 // Exec throws pqxx exceptions; Database maps them to Status at the call boundary.
 class Tx {
  public:
