@@ -642,8 +642,8 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
     every node.
 
     The recovery window is at least 7 days, and no clock hook exists, so the test moves the
-    scheduled deletion date into the past in the database (secrets.deleted_ms is the purge
-    time) while the nodes are stopped, and waits for their purge job (its period, 60 s,
+    scheduled deletion date into the past in the database (the secrets.deleted_ms column and
+    the "deleted" field of the metadata) while the nodes are stopped, and waits for their purge job (its period, 60 s,
     bounds the wait)."""
     # Start the nodes together so that per-node timers, if any, would fire together.
     nodes = [cluster.node(f"n{i}") for i in range(3)]
@@ -667,8 +667,12 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
         n.stop()
     now_ms = int(time.time() * 1000)
     in_list = ", ".join(f"'{a}'" for a in arns.values())
-    updated = cluster.psql(f"UPDATE secrets SET deleted_ms = {now_ms - 1000} "
-                           f"WHERE arn IN ({in_list}) RETURNING arn")
+    # Both copies of the date: the indexed column the purge job lists by, and the metadata
+    # document ("deleted") the service re-checks before deleting at the revision it read.
+    updated = cluster.psql(
+        f"UPDATE secrets SET deleted_ms = {now_ms - 1000}, "
+        f"meta = jsonb_set(meta::jsonb, '{{deleted}}', '{now_ms - 1000}')::text "
+        f"WHERE arn IN ({in_list}) RETURNING arn")
     assert len(updated.splitlines()) == len(arns), updated
     threads = [threading.Thread(target=n.start) for n in nodes]
     for th in threads:

@@ -1,5 +1,7 @@
 #include "storage/postgres/pg_database.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <iterator>
@@ -163,7 +165,12 @@ Database::Database(std::string conninfo, const Options& options)
 Database::~Database() = default;
 
 Status Database::Unavailable(const std::string& detail) {
-  return Status(ErrorCode::kServiceUnavailable, "the store is unavailable: " + detail);
+  // libpq's text names the database host, port and user: for the operator's log, never for
+  // a client (this status reaches the wire as a 503).
+  spdlog::warn("store unavailable: {}", detail);
+  return Status(ErrorCode::kServiceUnavailable,
+                "The service is temporarily unavailable (its store cannot be reached). "
+                "Please try again later.");
 }
 
 std::unique_ptr<pqxx::connection> Database::Connect() const {

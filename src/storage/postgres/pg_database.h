@@ -7,8 +7,8 @@
 //   broken before its COMMIT was sent is retried once on a fresh connection (nothing of it
 //   was applied), so a database restart costs no request once the database is back up.
 // - Errors: a connection failure (refused, reset, server shutting down, in-doubt commit) is
-//   kServiceUnavailable "the store is unavailable: ..." (the process keeps running; the
-//   request may be retried); serialization failures and deadlocks are kWriteConflict (the
+//   kServiceUnavailable with a generic message (libpq's detail, which names the host, goes
+//   to the log only); the process keeps running and the request may be retried; serialization failures and deadlocks are kWriteConflict (the
 //   service retries); anything else is kInternalServiceError.
 // - Statements are prepared once per connection (keyed by their SQL text).
 // - Durability: synchronous_commit is at least `on` in every session (raised when the server
