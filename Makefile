@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 # Sanitizer builds: -O1 keeps stacks readable and assertions (no -DNDEBUG) stay on.
 SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
 
-.PHONY: deps build serve serve-dev test unit integration bench clean \
+.PHONY: deps build serve serve-dev serve-cluster test unit integration bench clean \
         fuzz-build fuzz sanitize-build test-sanitize
 
 deps:
@@ -34,6 +34,11 @@ serve: build
 serve-dev: build
 	@echo "arcanad (DEV MODE): endpoint http://$(LISTEN); any AWS_ACCESS_KEY_ID/SECRET works"
 	@exec $(BUILD_DIR)/arcanad --listen $(LISTEN) --data-dir $(DATA_DIR)-dev --dev
+
+# Two nodes on one local PostgreSQL (Debian's postgresql-15, ./data-cluster), 127.0.0.1:7771
+# and :7772, one root key file; prints endpoints and credentials; Ctrl-C stops everything.
+serve-cluster: build
+	@exec bash scripts/serve-cluster.sh $(BUILD_DIR)
 
 unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Arcana needs to build, test and benchmark.
+# PostgreSQL 15 (Debian 12's `postgresql` = postgresql-15 + its client: initdb, pg_ctl,
+# postgres, psql, pg_dump under /usr/lib/postgresql/15/bin) is for the tests and
+# `make serve-cluster`, which start their own throwaway server; no system cluster is used.
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
 

@@ -15,6 +15,19 @@ Fixtures:
   fresh_dev_server      a dev server of its own (own data dir) for restart / kill -9 tests
   auth_server           session-wide non-dev server with fixed root keys (ROOT_AKID / ROOT_SECRET)
   uniq                  factory for per-test unique secret names
+
+The store under test is one switch, ARCANA_TEST_STORE (tests/integration/run.sh runs the suite
+once per value):
+  sqlite      (default) `--data-dir DIR`: the embedded store in DIR/arcana.db
+  postgresql  `--store postgresql://.../<fresh database> --data-dir DIR --root-key-file
+              DIR/root.key`: one PostgreSQL 15 cluster per session (pg_cluster.py, started on
+              first use, stopped at session end) and a database of its own per data dir, so a
+              restart over the same DIR finds its store again and no two servers share one
+              unless a test says so (test_cluster.py).
+Every test that starts arcanad gets its store flags from store_args() (the CLI's from
+cli_store_args()). Tests that only make sense on one backend say why with
+@pytest.mark.sqlite_only("reason") / @pytest.mark.postgresql_only("reason"); under the other
+backend they are reported as skipped with that reason (run.sh passes -rfEs), never dropped.
 """
 
 from __future__ import annotations
@@ -40,6 +53,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import pg_cluster
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARCANAD = Path(os.environ.get("ARCANAD", REPO_ROOT / "build" / "arcanad"))
 ACCOUNT = "123456789012"
@@ -51,6 +66,143 @@ TARGET_PREFIX = "secretsmanager."
 ARN_RE = r"^arn:aws:secretsmanager:{region}:123456789012:secret:{name}-[A-Za-z0-9]{{6}}$"
 STARTUP_TIMEOUT = 20.0
 
+STORE = os.environ.get("ARCANA_TEST_STORE", "sqlite")
+if STORE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"ARCANA_TEST_STORE={STORE!r}: expected sqlite or postgresql")
+IS_PG = STORE == "postgresql"
+
+
+# --------------------------------------------------------------------------- store selection
+
+_databases: dict[str, str] = {}  # resolved data dir -> its PostgreSQL database
+
+
+def store_url(data_dir) -> str:
+    """PostgreSQL only: the URL of data_dir's own database, created on first use (a fresh
+    database per server; the same one again when a test restarts over the same data dir)."""
+    key = str(Path(data_dir).resolve())
+    cluster = pg_cluster.session_cluster()
+    if key not in _databases:
+        _databases[key] = cluster.create_database()
+    return cluster.url(_databases[key])
+
+
+def store_database(data_dir) -> str:
+    """PostgreSQL only: the database name behind data_dir (for psql checks)."""
+    store_url(data_dir)
+    return _databases[str(Path(data_dir).resolve())]
+
+
+def store_args(data_dir, root_key_file: bool = True) -> list[str]:
+    """arcanad's store flags for a server over data_dir on the backend under test.
+    root_key_file=False for servers whose root of trust is not the key file (Shamir, PKCS#11)."""
+    if not IS_PG:
+        return ["--data-dir", str(data_dir)]
+    args = ["--store", store_url(data_dir), "--data-dir", str(data_dir)]
+    if root_key_file:
+        args += ["--root-key-file", str(Path(data_dir) / "root.key")]
+    return args
+
+
+def cli_store_args(data_dir) -> list[str]:
+    """The `arcana` CLI's flags to reach the same store as a server over data_dir."""
+    if not IS_PG:
+        return ["--data-dir", str(data_dir)]
+    return ["--store", store_url(data_dir), "--data-dir", str(data_dir)]
+
+
+def store_rows(data_dir, exclude: tuple = ()) -> dict:
+    """Every row of every table of data_dir's store, read-only, as {table: sorted row reprs}
+    (to check that a request wrote nothing). SQLite: arcana.db; PostgreSQL: its database
+    (tables named schema-qualified, e.g. public.secrets). exclude: unqualified table names
+    left out (e.g. the scheduler's lease rows, which change on their own)."""
+    rows = _store_rows(data_dir)
+    return {t: v for t, v in rows.items() if t.rsplit(".", 1)[-1] not in exclude}
+
+
+def _store_rows(data_dir) -> dict:
+    if not IS_PG:
+        import sqlite3
+        path = Path(data_dir) / "arcana.db"
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        con.text_factory = bytes  # whatever bytes were stored, valid UTF-8 or not
+        try:
+            tables = [r[0].decode() for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+            return {t: sorted(repr(r) for r in con.execute(f'SELECT * FROM "{t}"'))
+                    for t in tables}
+        finally:
+            con.close()
+    cluster, db = pg_cluster.session_cluster(), store_database(data_dir)
+    tables = cluster.psql(
+        "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM "
+        "information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN "
+        "('pg_catalog', 'information_schema') ORDER BY 1", db).splitlines()
+    rows: dict = {t: [] for t in tables}
+    if tables:
+        # One round trip: every row as (table, row as text); rows never contain a newline
+        # after replace() (psql prints one tuple per line).
+        sql = " UNION ALL ".join(
+            f"SELECT {_sql_literal(t)}, replace(r::text, E'\\n', '\\n') FROM {t} r"
+            for t in tables)
+        for line in cluster.psql(sql + ";", db).splitlines():
+            t, _, row = line.partition("|")
+            rows[t].append(row)
+    return {t: sorted(v) for t, v in rows.items()}
+
+
+def _sql_literal(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def plaintext_at_rest(data_dir, needles: list[bytes], extra_files=()) -> list:
+    """Where any of needles is stored at rest: data_dir's files (SQLite: arcana.db and its
+    WAL), extra_files (logs), and on PostgreSQL a pg_dump of the server's database (bytea
+    columns are dumped as hex, so the needles' hex is looked for too) and the PostgreSQL
+    server log (failing-row details would carry values). Returns [(where, needle prefix)]."""
+    blobs = []
+    for root, _dirs, files in os.walk(data_dir):
+        for f in files:
+            blobs.append((os.path.join(root, f), Path(root, f).read_bytes()))
+    for f in extra_files:
+        blobs.append((str(f), Path(f).read_bytes()))
+    forms = list(needles)
+    if IS_PG:
+        cluster, db = pg_cluster.session_cluster(), store_database(data_dir)
+        blobs.append((f"pg_dump {db}", cluster.dump(db)))
+        blobs.append(("postgres.log", cluster.log_path.read_bytes()))
+        forms += [n.hex().encode() for n in needles]
+    return [(where, n[:24]) for where, data in blobs for n in forms if n in data]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): applies only to the SQLite store; skipped, with the "
+        "reason, when ARCANA_TEST_STORE=postgresql")
+    config.addinivalue_line(
+        "markers", "postgresql_only(reason): needs the PostgreSQL store; skipped, with the "
+        "reason, when ARCANA_TEST_STORE=sqlite")
+
+
+def pytest_report_header(config):
+    return f"arcana store under test: {STORE} (ARCANA_TEST_STORE); server: {ARCANAD}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name, applies in (("sqlite_only", not IS_PG), ("postgresql_only", IS_PG)):
+            m = item.get_closest_marker(name)
+            if m is None or applies:
+                continue
+            reason = m.args[0] if m.args else m.kwargs.get("reason")
+            if not reason:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{name} needs a reason")
+            item.add_marker(pytest.mark.skip(reason=f"{name.replace('_', ' ')}: {reason}"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    pg_cluster.stop_session_cluster(keep=os.environ.get("ARCANA_KEEP_TMP") == "1")
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -61,11 +213,18 @@ def free_port() -> int:
 class ArcanaServer:
     """One arcanad process over one data dir. restart() reuses the data dir."""
 
-    def __init__(self, data_dir: Path, log_dir: Path, dev: bool, env: dict | None = None):
+    def __init__(self, data_dir: Path, log_dir: Path, dev: bool, env: dict | None = None,
+                 store: str | None = None, root_key_file: Path | None = None,
+                 args: list[str] | None = None):
+        """store / root_key_file override the backend under test's defaults (store_args()):
+        the multi-node tests point several servers at one database and one key file."""
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.dev = dev
         self.extra_env = dict(env or {})
+        self.store = store
+        self.root_key_file = root_key_file
+        self.extra_args = list(args or [])
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.log_path: Path | None = None
@@ -91,9 +250,10 @@ class ArcanaServer:
         self.starts += 1
         self.port = port or free_port()
         self.log_path = self.log_dir / f"arcanad-{self.starts}.stderr.log"
-        args = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
+        args = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}", *self.store_args()]
         if self.dev:
             args.append("--dev")
+        args += self.extra_args
         env = dict(os.environ)
         env.update(self.extra_env)
         with open(self.log_path, "wb") as log:
@@ -102,6 +262,15 @@ class ArcanaServer:
             )
         self._wait_healthy()
         return self
+
+    def store_args(self) -> list[str]:
+        if self.store is None:
+            args = store_args(self.data_dir, root_key_file=self.root_key_file is None)
+        else:
+            args = ["--store", self.store, "--data-dir", str(self.data_dir)]
+        if self.root_key_file is not None:
+            args += ["--root-key-file", str(self.root_key_file)]
+        return args
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT

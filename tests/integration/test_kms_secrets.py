@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ArcanaServer, raises_code
+from conftest import ArcanaServer, plaintext_at_rest, raises_code
 from kms_fixtures import kms, kms_client, kms_fresh  # noqa: F401
 
 
@@ -122,15 +122,15 @@ def test_no_key_material_or_plaintext_on_disk(kms_fresh):
     sm.create_secret(Name="disk", SecretString=marker, KmsKeyId=kid)
     dk = c.generate_data_key(KeyId=kid, KeySpec="AES_256")["Plaintext"]
     kms_fresh.stop()
-    blob = b"".join(p.read_bytes() for p in Path(kms_fresh.data_dir).glob("arcana.db*"))
-    assert marker.encode() not in blob
-    assert dk not in blob
+    hits = plaintext_at_rest(kms_fresh.data_dir, [marker.encode(), dk])
+    assert not hits, f"key material or plaintext at rest: {hits}"
     kms_fresh.start()
 
 
 PRE_KMS = os.environ.get("ARCANAD_PRE_KMS")
 
 
+@pytest.mark.sqlite_only("a pre-KMS arcanad only had the SQLite store to upgrade from")
 @pytest.mark.skipif(not PRE_KMS, reason="set ARCANAD_PRE_KMS to an arcanad built before KMS")
 def test_store_from_before_kms_stays_readable(tmp_path):
     old = ArcanaServer(tmp_path / "data", tmp_path / "logs-old", dev=True)

@@ -28,7 +28,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ARCANAD, free_port
+from conftest import ARCANAD, cli_store_args, free_port, store_args
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
 AKID = "AKIANETLIMITS0000001"
@@ -37,15 +37,15 @@ SECRET = "net-limits/Secret+Key/ForIntegration0001"
 
 class Proc:
     def __init__(self, tmp: Path, name: str, args: list[str], env: dict | None = None,
-                 nofile: int | None = None, dev: bool = False):
+                 nofile: int | None = None, dev: bool = False, keyfile: bool = True):
         self.port = free_port()
         self.data = tmp / name
         self.log = tmp / f"{name}.log"
         e = dict(os.environ)
         e.update({"ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET})
         e.update(env or {})
-        cmd = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data),
-               *(["--dev"] if dev else []), *args]
+        cmd = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}",
+               *store_args(self.data, root_key_file=keyfile), *(["--dev"] if dev else []), *args]
 
         def limit():
             if nofile:
@@ -143,12 +143,12 @@ def test_distinct_targets_never_grow_metrics_sealed_or_unsealed(tmp_path, spawn)
     data = tmp_path / "sealed"
     data.mkdir()
     init = subprocess.run(
-        [str(ARCANA_CLI), "--data-dir", str(data), "operator", "init", "--shares", "3",
+        [str(ARCANA_CLI), *cli_store_args(data), "operator", "init", "--shares", "3",
          "--threshold", "2"], capture_output=True, text=True, timeout=60,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
              "ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET})
     assert init.returncode == 0, init.stderr
-    sealed = spawn("sealed")
+    sealed = spawn("sealed", keyfile=False)
     unsealed = spawn("unsealed")
     for srv, expect in ((sealed, {503}), (unsealed, {400, 403})):
         flood_targets(srv.port, 10, "warm")

@@ -21,6 +21,7 @@ from botocore.credentials import Credentials
 
 from test_root_of_trust import (  # noqa: F401  (servers is a fixture)
     AKID, ARCANAD, SECRET, Server, _free_port, operator_init, servers)
+from conftest import store_args
 
 DEEP = "[" * (200 * 1024)
 
@@ -235,8 +236,8 @@ def test_shares_and_token_refused_over_plain_http_from_elsewhere(tmp_path):
     port = _free_port()
     env = {**os.environ, "ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET}
     with open(tmp_path / "remote.log", "ab") as log:
-        proc = subprocess.Popen([str(ARCANAD), "--listen", f"0.0.0.0:{port}", "--data-dir",
-                                 str(data), "--insecure-http"],
+        proc = subprocess.Popen([str(ARCANAD), "--listen", f"0.0.0.0:{port}",
+                                 *store_args(data, root_key_file=False), "--insecure-http"],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         remote = f"http://{addr}:{port}"
@@ -277,8 +278,9 @@ def test_cli_unseals_over_https_and_verifies_the_certificate(tmp_path):
     port = _free_port()
     env = {**os.environ, "ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET}
     with open(tmp_path / "tls.log", "ab") as log:
-        proc = subprocess.Popen([str(ARCANAD), "--listen", f"127.0.0.1:{port}", "--data-dir",
-                                 str(data), "--tls-cert", str(cert), "--tls-key", str(key)],
+        proc = subprocess.Popen([str(ARCANAD), "--listen", f"127.0.0.1:{port}",
+                                 *store_args(data, root_key_file=False), "--tls-cert", str(cert),
+                                 "--tls-key", str(key)],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"https://127.0.0.1:{port}"
     try:

@@ -24,6 +24,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from conftest import cli_store_args, store_args
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARCANAD = Path(os.environ.get("ARCANAD", REPO_ROOT / "build" / "arcanad"))
 ARCANA = ARCANAD.parent / "arcana"
@@ -56,8 +58,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, expect_exit: bool = False) -> "Server":
-        cmd = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
-               *self.args]
+        keyfile = "--seal" not in self.args and not shares_sealed(self.data_dir)
+        cmd = [str(ARCANAD), "--listen", f"127.0.0.1:{self.port}",
+               *store_args(self.data_dir, root_key_file=keyfile), *self.args]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=self.env)
@@ -135,12 +138,21 @@ def servers(tmp_path):
         s.stop()
 
 
+_SHAMIR_DIRS: set[str] = set()  # data dirs whose store `operator init` sealed with shares
+
+
+def shares_sealed(data_dir: Path) -> bool:
+    """True when data_dir's store was initialised with Shamir shares (no root key file)."""
+    return str(Path(data_dir).resolve()) in _SHAMIR_DIRS
+
+
 def operator_init(tmp_path: Path, name: str = "data", shares: int = 5, threshold: int = 3):
     data = tmp_path / name
     data.mkdir(parents=True, exist_ok=True)
+    _SHAMIR_DIRS.add(str(data.resolve()))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET}
-    p = subprocess.run([str(ARCANA), "--data-dir", str(data), "operator", "init",
+    p = subprocess.run([str(ARCANA), *cli_store_args(data), "operator", "init",
                         "--shares", str(shares), "--threshold", str(threshold)],
                        capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode == 0, p.stderr

@@ -1,6 +1,10 @@
 #include "storage/postgres/pg_database.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <chrono>
 
 namespace arcana::storage::pg {
@@ -129,6 +133,7 @@ std::optional<int64_t> OptInt(const pqxx::field& f) {
 struct PooledConn {
   std::unique_ptr<pqxx::connection> c;
   std::unordered_map<std::string, std::string> prepared;  // SQL -> statement name
+  bool fresh = false;  // opened for the call holding it (not taken from the idle list)
 };
 
 pqxx::result Tx::Exec(const std::string& sql, const Params& params) {
@@ -160,7 +165,12 @@ Database::Database(std::string conninfo, const Options& options)
 Database::~Database() = default;
 
 Status Database::Unavailable(const std::string& detail) {
-  return Status(ErrorCode::kServiceUnavailable, "the store is unavailable: " + detail);
+  // libpq's text names the database host, port and user: for the operator's log, never for
+  // a client (this status reaches the wire as a 503).
+  spdlog::warn("store unavailable: {}", detail);
+  return Status(ErrorCode::kServiceUnavailable,
+                "The service is temporarily unavailable (its store cannot be reached). "
+                "Please try again later.");
 }
 
 std::unique_ptr<pqxx::connection> Database::Connect() const {
@@ -216,123 +226,239 @@ Status Database::Migrate(const std::vector<Migrations>& schema) {
   });
 }
 
-Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
-  return Run(what, true, fn);
+namespace {
+
+// Set while this thread runs a batch: a write function that called Write again would wait
+// for its own batch forever, so that is refused instead.
+thread_local bool t_committing = false;
+
+// The status of the exception being handled (call only inside a catch block). *broken is
+// set when the connection can no longer be used.
+Status MapError(const std::string& what, pqxx::connection& c, bool* broken) {
+  try {
+    throw;
+  } catch (const pqxx::in_doubt_error& e) {
+    *broken = true;
+    return Database::Unavailable(std::string("the outcome of a commit is unknown: ") +
+                                 OneLine(e.what()));
+  } catch (const pqxx::broken_connection& e) {
+    *broken = true;
+    return Database::Unavailable(OneLine(e.what()));
+  } catch (const pqxx::transaction_rollback& e) {
+    // serialization_failure, deadlock_detected: another writer won; the caller retries.
+    return Status(ErrorCode::kWriteConflict, what + ": " + OneLine(e.what()));
+  } catch (const pqxx::sql_error& e) {
+    if (IsConnectionFailure(e.sqlstate())) {
+      *broken = true;
+      return Database::Unavailable(OneLine(e.what()));
+    }
+    return Status(ErrorCode::kInternalServiceError, what + ": " + OneLine(e.what()));
+  } catch (const std::exception& e) {
+    // A usage or conversion error: the connection's state is unknown, do not reuse it.
+    *broken = !c.is_open();
+    return Status(ErrorCode::kInternalServiceError, what + ": " + OneLine(e.what()));
+  }
+}
+
+// The change rows of a batch, appended in one statement before COMMIT.
+void AppendChanges(Tx& tx, const std::vector<Change>& changes);
+
+}  // namespace
+
+std::unique_ptr<PooledConn> Database::Acquire(bool fresh_only, Status* error) {
+  std::unique_ptr<PooledConn> conn;
+  {
+    std::unique_lock<std::mutex> l(pool_->mu);
+    const bool ready =
+        pool_->cv.wait_for(l, std::chrono::milliseconds(options_.acquire_timeout_ms), [&] {
+          return (!fresh_only && !pool_->idle.empty()) || pool_->open < options_.pool_size;
+        });
+    if (!ready) {
+      *error = Unavailable("no free connection (all in use)");
+      return nullptr;
+    }
+    if (!fresh_only && !pool_->idle.empty()) {
+      conn = std::move(pool_->idle.back());
+      pool_->idle.pop_back();
+      return conn;
+    }
+    ++pool_->open;
+  }
+  try {
+    conn = std::make_unique<PooledConn>();
+    conn->c = Connect();
+    conn->fresh = true;
+    return conn;
+  } catch (const std::exception& e) {
+    {
+      std::lock_guard<std::mutex> l(pool_->mu);
+      --pool_->open;
+    }
+    pool_->cv.notify_one();
+    *error = Unavailable(OneLine(e.what()));
+    return nullptr;
+  }
+}
+
+void Database::Release(std::unique_ptr<PooledConn> conn, bool broken) {
+  if (!broken && !conn->c->is_open()) broken = true;
+  conn->fresh = false;
+  {
+    std::lock_guard<std::mutex> l(pool_->mu);
+    if (broken) {
+      --pool_->open;
+    } else {
+      pool_->idle.push_back(std::move(conn));
+    }
+  }
+  pool_->cv.notify_one();
 }
 
 Status Database::Read(const char* what, const std::function<Status(Tx&)>& fn) {
-  return Run(what, false, fn);
-}
-
-Status Database::Run(const char* what, bool write, const std::function<Status(Tx&)>& fn) {
   for (int attempt = 0;; ++attempt) {
-    // --- acquire ---
     // A retry takes a fresh connection: the other idle ones may be just as dead.
-    const bool fresh_only = attempt > 0;
-    std::unique_ptr<PooledConn> conn;
-    {
-      std::unique_lock<std::mutex> l(pool_->mu);
-      const bool ready = pool_->cv.wait_for(
-          l, std::chrono::milliseconds(options_.acquire_timeout_ms), [&] {
-            return (!fresh_only && !pool_->idle.empty()) || pool_->open < options_.pool_size;
-          });
-      if (!ready) return Unavailable("no free connection (all in use)");
-      if (!fresh_only && !pool_->idle.empty()) {
-        conn = std::move(pool_->idle.back());
-        pool_->idle.pop_back();
-      } else {
-        ++pool_->open;
-      }
-    }
-    const bool reused = conn != nullptr;
-    if (!conn) {
-      try {
-        conn = std::make_unique<PooledConn>();
-        conn->c = Connect();
-      } catch (const std::exception& e) {
-        {
-          std::lock_guard<std::mutex> l(pool_->mu);
-          --pool_->open;
-        }
-        pool_->cv.notify_one();
-        return Unavailable(OneLine(e.what()));
-      }
-    }
-
-    // --- run ---
+    Status error;
+    auto conn = Acquire(attempt > 0, &error);
+    if (!conn) return error;
+    const bool reused = !conn->fresh;
     Status result;
     bool broken = false;
-    bool sent_commit = false;
     try {
-      if (write) {
-        pqxx::work t(*conn->c);
-        Tx tx(*conn, t);
-        result = fn(tx);
-        if (result.ok()) {
-          if (!tx.changes_.empty()) {
-            std::vector<std::string> a, r, s, res, k;
-            for (const auto& c : tx.changes_) {
-              a.push_back(c.account);
-              r.push_back(c.region);
-              s.push_back(c.service);
-              res.push_back(c.resource);
-              k.push_back(c.kind);
-            }
-            tx.Exec(kAppendChanges,
-                    {static_cast<int64_t>(tx.changes_.size()), NowMs(), Param::TextArray(a),
-                     Param::TextArray(r), Param::TextArray(s), Param::TextArray(res),
-                     Param::TextArray(k)});
-          }
-          sent_commit = true;
-          t.commit();
-        } else {
-          t.abort();
-        }
-      } else {
-        pqxx::nontransaction t(*conn->c);
-        Tx tx(*conn, t);
-        result = fn(tx);
-      }
-    } catch (const pqxx::in_doubt_error& e) {
-      broken = true;
-      result = Unavailable(std::string("the outcome of a commit is unknown: ") + OneLine(e.what()));
-    } catch (const pqxx::broken_connection& e) {
-      broken = true;
-      result = Unavailable(OneLine(e.what()));
-    } catch (const pqxx::transaction_rollback& e) {
-      // serialization_failure, deadlock_detected: another writer won; the caller retries.
-      result = Status(ErrorCode::kWriteConflict, std::string(what) + ": " + OneLine(e.what()));
-    } catch (const pqxx::sql_error& e) {
-      if (IsConnectionFailure(e.sqlstate())) {
-        broken = true;
-        result = Unavailable(OneLine(e.what()));
-      } else {
-        result = Status(ErrorCode::kInternalServiceError,
-                        std::string(what) + ": " + OneLine(e.what()));
-      }
-    } catch (const std::exception& e) {
-      // A usage or conversion error: the connection's state is unknown, do not reuse it.
-      broken = !conn->c->is_open();
-      result = Status(ErrorCode::kInternalServiceError,
-                      std::string(what) + ": " + OneLine(e.what()));
+      pqxx::nontransaction t(*conn->c);
+      Tx tx(*conn, t);
+      result = fn(tx);
+    } catch (...) {
+      result = MapError(what, *conn->c, &broken);
     }
     if (!broken && !conn->c->is_open()) broken = true;
-
-    // --- release ---
-    {
-      std::lock_guard<std::mutex> l(pool_->mu);
-      if (broken) {
-        --pool_->open;
-      } else {
-        pool_->idle.push_back(std::move(conn));
-      }
-    }
-    pool_->cv.notify_one();
+    Release(std::move(conn), broken);
     // A pooled connection found dead (e.g. the server restarted since it was last used):
-    // nothing of this call was applied, so run it once more on a fresh connection.
-    if (broken && reused && !sent_commit && attempt == 0) continue;
+    // run the call once more on a fresh connection.
+    if (broken && reused && attempt == 0) continue;
     return result;
   }
 }
+
+struct Database::Request {
+  const char* what;
+  const std::function<Status(Tx&)>* fn;
+  Status status;
+  bool done = false;
+};
+
+Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
+  if (t_committing) {
+    return Status(ErrorCode::kInternalServiceError,
+                  std::string(what) + ": storage error: a write function called Database::Write");
+  }
+  Request r{what, &fn, Status::Ok()};
+  std::unique_lock<std::mutex> l(queue_mu_);
+  pending_.push_back(&r);
+  // Leader-based group commit: whoever finds no batch running takes the pending writes (its
+  // own among them unless more than kMaxBatch are ahead of it) and commits them as one
+  // batch; the others wait meanwhile and queue up for the next batch.
+  while (!r.done) {
+    if (committing_) {
+      queue_cv_.wait(l);
+      continue;
+    }
+    committing_ = true;
+    const size_t n = std::min(pending_.size(), kMaxBatch);
+    std::vector<Request*> batch(pending_.begin(), pending_.begin() + static_cast<long>(n));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(n));
+    l.unlock();
+    t_committing = true;
+    CommitBatch(batch);
+    t_committing = false;
+    l.lock();
+    committing_ = false;
+    for (Request* q : batch) q->done = true;
+    queue_cv_.notify_all();
+  }
+  return r.status;
+}
+
+void Database::CommitBatch(const std::vector<Request*>& batch) {
+  const std::string batch_what =
+      batch.size() == 1 ? std::string(batch[0]->what)
+                        : "group commit of " + std::to_string(batch.size()) + " writes";
+  for (int attempt = 0;; ++attempt) {
+    for (Request* q : batch) q->status = Status::Ok();
+    // A retry takes a fresh connection: the other idle ones may be just as dead.
+    Status error;
+    auto conn = Acquire(attempt > 0, &error);
+    if (!conn) {
+      for (Request* q : batch) q->status = error;
+      return;
+    }
+    const bool reused = !conn->fresh;
+    Status batch_error;
+    bool broken = false;
+    bool sent_commit = false;
+    try {
+      pqxx::work t(*conn->c);
+      std::vector<Change> changes;
+      for (Request* q : batch) {
+        // Each write in its own savepoint: a failed one is undone alone.
+        t.exec("SAVEPOINT arcana_write");
+        Tx tx(*conn, t);
+        Status s;
+        try {
+          s = (*q->fn)(tx);
+          if (s.ok()) t.exec("RELEASE SAVEPOINT arcana_write");
+        } catch (...) {
+          bool lost = false;
+          s = MapError(q->what, *conn->c, &lost);
+          if (lost) throw;  // the connection is gone: the whole batch with it
+        }
+        if (s.ok()) {
+          changes.insert(changes.end(), std::make_move_iterator(tx.changes_.begin()),
+                         std::make_move_iterator(tx.changes_.end()));
+        } else {
+          t.exec("ROLLBACK TO SAVEPOINT arcana_write");
+          t.exec("RELEASE SAVEPOINT arcana_write");
+        }
+        q->status = s;
+      }
+      if (!changes.empty()) {
+        Tx tx(*conn, t);
+        AppendChanges(tx, changes);
+      }
+      sent_commit = true;
+      t.commit();
+    } catch (...) {
+      batch_error = MapError(batch_what, *conn->c, &broken);
+    }
+    Release(std::move(conn), broken);
+    // A pooled connection found dead (e.g. the server restarted since it was last used):
+    // nothing of this batch was applied, so run it once more on a fresh connection.
+    if (broken && reused && !sent_commit && attempt == 0) continue;
+    if (!batch_error.ok()) {
+      // Nothing of the batch is kept (or, in doubt, known): every write not already failed
+      // alone fails with the batch.
+      for (Request* q : batch)
+        if (q->status.ok()) q->status = batch_error;
+    }
+    return;
+  }
+}
+
+namespace {
+
+void AppendChanges(Tx& tx, const std::vector<Change>& changes) {
+  std::vector<std::string> a, r, s, res, k;
+  for (const auto& c : changes) {
+    a.push_back(c.account);
+    r.push_back(c.region);
+    s.push_back(c.service);
+    res.push_back(c.resource);
+    k.push_back(c.kind);
+  }
+  tx.Exec(kAppendChanges, {static_cast<int64_t>(changes.size()), NowMs(), Param::TextArray(a),
+                           Param::TextArray(r), Param::TextArray(s), Param::TextArray(res),
+                           Param::TextArray(k)});
+}
+
+}  // namespace
 
 }  // namespace arcana::storage::pg

@@ -7,18 +7,32 @@
 //   broken before its COMMIT was sent is retried once on a fresh connection (nothing of it
 //   was applied), so a database restart costs no request once the database is back up.
 // - Errors: a connection failure (refused, reset, server shutting down, in-doubt commit) is
-//   kServiceUnavailable "the store is unavailable: ..." (the process keeps running; the
-//   request may be retried); serialization failures and deadlocks are kWriteConflict (the
+//   kServiceUnavailable with a generic message (libpq's detail, which names the host, goes
+//   to the log only); the process keeps running and the request may be retried; serialization failures and deadlocks are kWriteConflict (the
 //   service retries); anything else is kInternalServiceError.
 // - Statements are prepared once per connection (keyed by their SQL text).
 // - Durability: synchronous_commit is at least `on` in every session (raised when the server
 //   says off); Write returns only after COMMIT has returned.
-// - Change sequence: Tx::AddChange collects Change rows; Write appends them as the LAST
-//   statement before COMMIT in one statement that bumps the single-row head
-//   (UPDATE change_head SET seq = seq + n), inserts the rows with those numbers and queues
-//   NOTIFY arcana_changes '<head>' (delivered at commit). The head's row lock is held only
-//   from that statement to the end of COMMIT, so commits that carry changes are numbered in
-//   commit order with no gap that fills in later.
+// - Group commit: concurrent writes of this node share one transaction. The writer that
+//   finds no batch running becomes the leader: it takes the pending writes (at most
+//   kMaxBatch, in arrival order), runs each in its own SAVEPOINT on one connection, then
+//   appends every kept write's change rows (below) and COMMITs once (one disk flush for the
+//   batch), and only then completes each caller with its own status. A write whose fn
+//   returns an error or throws a statement error (unique violation, serialization failure,
+//   deadlock, ...) is rolled back to its savepoint, its change rows dropped, and fails alone
+//   (mapped as above); the batch's other writes are kept. A write sees the effects of the
+//   writes before it in its batch (one transaction), as if they had committed just before
+//   it. A connection failure, a failing change append or COMMIT fails every write of the
+//   batch not already failed alone (or retries the whole batch, per the pool rule above,
+//   re-running every write's fn); a commit whose outcome is unknown is kServiceUnavailable
+//   for every write it held (those failed alone keep their own error: they were rolled
+//   back either way).
+// - Change sequence: Tx::AddChange collects Change rows; Write appends the batch's rows (in
+//   batch order) as the LAST statement before COMMIT in one statement that bumps the
+//   single-row head (UPDATE change_head SET seq = seq + n), inserts the rows with those
+//   numbers and queues NOTIFY arcana_changes '<head>' (delivered at commit). The head's row
+//   lock is held only from that statement to the end of COMMIT, so commits that carry
+//   changes are numbered in commit order with no gap that fills in later.
 // Thread-safety: Database is safe from any thread; a Tx belongs to the call running it.
 #pragma once
 
@@ -26,6 +40,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -72,7 +87,8 @@ std::optional<int64_t> OptInt(const pqxx::field& f);
 
 struct PooledConn;  // pg_database.cc
 
-// Statements of one call, on one connection (inside a transaction for Database::Write).
+// Statements of one call, on one connection (for Database::Write: inside its batch's
+// transaction, in the write's own savepoint).
 // Exec throws pqxx exceptions; Database maps them to Status at the call boundary.
 class Tx {
  public:
@@ -111,8 +127,15 @@ class Database {
                                                 const std::vector<Migrations>& schema);
   ~Database();
 
-  // Runs fn in one READ COMMITTED transaction. When fn returns OK, appends the change rows
-  // fn added (see above) and commits; otherwise rolls back and returns fn's status.
+  // The most writes one group commit takes.
+  static constexpr size_t kMaxBatch = 256;
+
+  // Runs fn in a READ COMMITTED transaction shared with the other writes pending now (group
+  // commit, see above), in its own savepoint. When fn returns OK, returns once the COMMIT
+  // holding fn's work and change rows returned; otherwise fn's work is rolled back and its
+  // status returned. fn must not call Write (it would wait for its own batch): such a call
+  // is refused with kInternalServiceError. fn may run more than once (the retry rule), so
+  // it must reset what it captures.
   Status Write(const char* what, const std::function<Status(Tx&)>& fn);
   // Runs fn without an explicit transaction (each statement is its own): reads of one
   // statement (no BEGIN/COMMIT round trips). Every write goes through Write.
@@ -126,14 +149,27 @@ class Database {
 
  private:
   struct Pool;
+  struct Request;
   Database(std::string conninfo, const Options& options);
   std::unique_ptr<pqxx::connection> Connect() const;
-  Status Run(const char* what, bool write, const std::function<Status(Tx&)>& fn);
+  // Acquires a pooled connection (a fresh one when fresh_only); nullptr and *error when
+  // none can be had.
+  std::unique_ptr<PooledConn> Acquire(bool fresh_only, Status* error);
+  // Returns conn to the pool, or drops it when broken.
+  void Release(std::unique_ptr<PooledConn> conn, bool broken);
+  // Runs one batch in one transaction and sets every request's status.
+  void CommitBatch(const std::vector<Request*>& batch);
   Status Migrate(const std::vector<Migrations>& schema);
 
   std::string conninfo_;
   Options options_;
   std::unique_ptr<Pool> pool_;
+
+  // Group commit: the writes waiting for a batch, and whether a leader is running one.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Request*> pending_;
+  bool committing_ = false;
 };
 
 // The channel the change log's commits NOTIFY on.
