@@ -150,6 +150,13 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   } catch (const CLI::ParseError& e) {
     return Status(ErrorCode::kInvalidParameter, e.what());
   }
+  // `--store sqlite:DIR` is `--data-dir DIR`: with no data dir given (flag, environment or
+  // TOML), the node-local files (root key file, operator token, audit log) live beside the
+  // database, so either spelling finds the same store and the same key.
+  if (c.store.rfind("sqlite:", 0) == 0 && c.store.size() > 7 && app.count("--data-dir") == 0 &&
+      c.data_dir == Config{}.data_dir) {
+    c.data_dir = c.store.substr(7);
+  }
   if (c.workers < 0 || c.workers > kMaxWorkers) {
     return Status(ErrorCode::kInvalidParameter,
                   "--workers must be between 0 and " + std::to_string(kMaxWorkers));

@@ -10,6 +10,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from conftest import ARCANAD, ArcanaServer, free_port
 
 
@@ -21,6 +23,9 @@ def run_to_exit(args: list[str], env: dict, timeout: float = 20.0) -> subprocess
                           env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.sqlite_only("sets ARCANA_STORE=sqlite:DIR itself (the harness's --store flag would "
+                         "override it under PostgreSQL); test_cluster.py covers the PostgreSQL "
+                         "refusals")
 def test_store_and_root_key_file_live_where_they_are_told(tmp_path):
     store, keys, node = tmp_path / "store", tmp_path / "keys", tmp_path / "node"
     keys.mkdir()
@@ -66,6 +71,9 @@ def test_store_and_root_key_file_live_where_they_are_told(tmp_path):
     assert "does not exist" in refused.stderr, refused.stderr
 
 
+@pytest.mark.sqlite_only("sets ARCANA_STORE=sqlite:DIR itself (the harness's --store flag would "
+                         "override it under PostgreSQL); test_cluster.py covers the PostgreSQL "
+                         "refusals")
 def test_a_node_without_the_stores_root_key_refuses_to_start(tmp_path):
     store = tmp_path / "store"
     env = {"ARCANA_STORE": f"sqlite:{store}"}

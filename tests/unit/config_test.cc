@@ -53,6 +53,21 @@ TEST_F(ConfigTest, DefaultsFollowTheDataDir) {
   EXPECT_EQ(EffectiveRootKeyFile(*c), "/var/lib/arcana/root.key");
 }
 
+// `--store sqlite:DIR` is `--data-dir DIR`: the key file and other node-local files follow it
+// unless a data dir is given too (else a restart with --data-dir DIR would find no key).
+TEST_F(ConfigTest, SqliteStoreIsTheDataDirUnlessOneIsGiven) {
+  auto c = Load({"--store", "sqlite:/srv/arcana"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->data_dir, "/srv/arcana");
+  EXPECT_EQ(EffectiveRootKeyFile(*c), "/srv/arcana/root.key");
+  auto both = Load({"--store", "sqlite:/srv/arcana", "--data-dir", "/var/local"});
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  EXPECT_EQ(both->data_dir, "/var/local");
+  auto pg = Load({"--store", "postgresql://db/arcana"});
+  ASSERT_TRUE(pg.ok()) << pg.status().message();
+  EXPECT_EQ(pg->data_dir, Config{}.data_dir);
+}
+
 TEST_F(ConfigTest, StoreAndRootKeyFileFromFlags) {
   auto c = Load({"--store", "postgresql://arcana:pw@db:5432/arcana", "--root-key-file",
                  "/etc/arcana/root.key"});
