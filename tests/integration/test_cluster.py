@@ -830,3 +830,33 @@ def test_secret_delete_and_restore_across_nodes(cluster):
     with pytest.raises(ClientError) as e:
         sb.describe_secret(SecretId="del/x")
     assert code_of(e.value) == "ResourceNotFoundException"
+
+
+# --------------------------------------------------------------------------- access keys
+
+def test_an_access_key_deleted_through_the_store_stops_working_on_every_node_at_once(cluster):
+    """The credential cache follows the change sequence: a key deleted elsewhere (here the
+    offline CLI on the shared store) is refused by a node on its very next request, not after
+    the cache's 30 s backstop."""
+    a, b = cluster.start(2)
+    cli = ARCANAD.parent / "arcana"
+    flags = ["--store", cluster.url, "--root-key-file", str(cluster.key_file),
+             "--data-dir", str(cluster.base / "cli")]
+    made = subprocess.run([str(cli), *flags, "access-key", "create"], capture_output=True,
+                          text=True, timeout=30)
+    assert made.returncode == 0, made.stderr
+    akid = made.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+    secret = made.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0]
+    cfg = Config(retries={"max_attempts": 0})
+    clients = [boto3.client("secretsmanager", endpoint_url=n.endpoint, region_name="us-east-1",
+                            aws_access_key_id=akid, aws_secret_access_key=secret, config=cfg)
+               for n in (a, b)]
+    for c in clients:  # both nodes now hold the opened key in their caches
+        c.list_secrets()
+    gone = subprocess.run([str(cli), *flags, "access-key", "delete", akid], capture_output=True,
+                          text=True, timeout=30)
+    assert gone.returncode == 0, gone.stderr
+    for c in clients:
+        with pytest.raises(ClientError) as e:
+            c.list_secrets()
+        assert code_of(e.value) == "UnrecognizedClientException"
