@@ -50,7 +50,7 @@ trap stop_all EXIT
 creds="$DIR/credentials"
 if [ ! -f "$creds" ]; then
   umask 077
-  akid="AKIA$(head -c 64 /dev/urandom | tr -dc 'A-Z0-9' | head -c 16)"
+  akid="AKIA$(head -c 1024 /dev/urandom | tr -dc 'A-Z0-9' | head -c 16)"
   secret="$(head -c 30 /dev/urandom | base64 | tr -d '\n' | head -c 40)"
   printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$akid" "$secret" >"$creds"
   umask 022
