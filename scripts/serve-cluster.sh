@@ -61,8 +61,10 @@ fi
 start_node() {  # start_node <index> <host:port>
   local i="$1" listen="$2"
   mkdir -p "$DIR/node$i"
+  # The store URL carries the database password: hand it over in the environment, which other
+  # users cannot read (a --store flag would show in `ps`).
   ARCANA_ROOT_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" ARCANA_ROOT_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" \
-    "$ARCANAD" --listen "$listen" --store "$url" --data-dir "$DIR/node$i" \
+    ARCANA_STORE="$url" "$ARCANAD" --listen "$listen" --data-dir "$DIR/node$i" \
     --root-key-file "$DIR/root.key" >>"$DIR/node$i.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 200); do
