@@ -359,36 +359,38 @@ Status PgKmsStore::PutKmsGrant(const Grant& g) {
   });
 }
 
-Result<std::vector<Grant>> PgKmsStore::ListKmsGrants(const Scope& scope, const std::string& key_id,
-                                                     const std::string& after_grant_id,
-                                                     size_t limit) {
+// One page of grants selected by `sql` ($1 account, $2 region, $3 the key id or retiring
+// principal, $4 the grant id to continue after, $5 the limit).
+static Result<std::vector<Grant>> ListGrantsPage(Database& db, const std::string& sql,
+                                                 const Scope& scope, const std::string& selector,
+                                                 const std::string& after_grant_id,
+                                                 size_t limit) {
   std::vector<Grant> out;
-  ARCANA_RETURN_IF_ERROR(db_.Read("list grants", [&](Tx& tx) -> Status {
+  ARCANA_RETURN_IF_ERROR(db.Read("list grants", [&](Tx& tx) -> Status {
     ARCANA_ASSIGN_OR_RETURN(
-        out, DecodeGrants(tx.Exec(
-                 "SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
-                 "AND key_id = $3 AND grant_id > $4 ORDER BY grant_id LIMIT $5",
-                 {scope.account, scope.region, key_id, after_grant_id,
-                  std::min(limit, kMaxListLimit)})));
+        out, DecodeGrants(tx.Exec(sql, {scope.account, scope.region, selector, after_grant_id,
+                                        std::min(limit, kMaxListLimit)})));
     return Status::Ok();
   }));
   return out;
 }
 
+Result<std::vector<Grant>> PgKmsStore::ListKmsGrants(const Scope& scope, const std::string& key_id,
+                                                     const std::string& after_grant_id,
+                                                     size_t limit) {
+  return ListGrantsPage(db_,
+                        "SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
+                        "AND key_id = $3 AND grant_id > $4 ORDER BY grant_id LIMIT $5",
+                        scope, key_id, after_grant_id, limit);
+}
+
 Result<std::vector<Grant>> PgKmsStore::ListKmsGrantsByRetiringPrincipal(
     const Scope& scope, const std::string& principal, const std::string& after_grant_id,
     size_t limit) {
-  std::vector<Grant> out;
-  ARCANA_RETURN_IF_ERROR(db_.Read("list grants", [&](Tx& tx) -> Status {
-    ARCANA_ASSIGN_OR_RETURN(
-        out, DecodeGrants(tx.Exec(
-                 "SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
-                 "AND retiring = $3 AND grant_id > $4 ORDER BY grant_id LIMIT $5",
-                 {scope.account, scope.region, principal, after_grant_id,
-                  std::min(limit, kMaxListLimit)})));
-    return Status::Ok();
-  }));
-  return out;
+  return ListGrantsPage(db_,
+                        "SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
+                        "AND retiring = $3 AND grant_id > $4 ORDER BY grant_id LIMIT $5",
+                        scope, principal, after_grant_id, limit);
 }
 
 Status PgKmsStore::DeleteKmsGrant(const Scope& scope, const std::string& key_id,
