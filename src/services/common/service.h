@@ -7,9 +7,11 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "auth/principal.h"
 #include "common/status.h"
 #include "services/common/model_validator.h"
 
@@ -23,6 +25,9 @@ struct CallContext {
   std::string principal_arn;  // e.g. arn:aws:iam::123456789012:root
   std::string access_key_id;
   int64_t now_ms = 0;
+  // The caller as the policy engine sees it (auth/principal.h): identity policies, tags,
+  // boundary and session policies. Set by the authenticate stage with the fields above.
+  std::shared_ptr<const auth::Principal> principal;
 };
 
 class Service {

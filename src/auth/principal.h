@@ -1,0 +1,57 @@
+// Who is calling, as the policy engine needs to know it: the contract between identities
+// (users, groups, roles, STS sessions; auth/identity, services/iam, services/sts) and the
+// policy engine (auth/policy). The authenticate stage resolves the request's access key to a
+// Principal and hangs it on the CallContext; the authorizer reads nothing else about the
+// caller. A Principal is immutable once built and shared (shared_ptr<const Principal>) by
+// every call that uses the same credentials until the identity changes (the change sequence
+// tells the authenticator's cache when).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace arcana::auth {
+
+// One policy document as stored (the JSON text, unparsed); the engine parses and caches it.
+struct PolicySource {
+  std::string json;
+  // Where it came from, for the simulator's MatchedStatements and for denial messages:
+  // a managed policy's ARN, or "user/NAME", "group/NAME", "role/NAME" + ":" + inline name.
+  std::string source_id;
+  enum class Kind { kIdentity, kResource, kBoundary, kSession } kind = Kind::kIdentity;
+};
+
+struct Principal {
+  enum class Type {
+    kRoot,         // the account root (arn:aws:iam::ACCOUNT:root): every action in its account
+    kUser,         // arn:aws:iam::ACCOUNT:user/PATHNAME
+    kAssumedRole,  // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+    kFederated,    // GetSessionToken of a user: acts as that user (arn is the user's)
+    kService,      // an AWS service principal acting on its own (e.g. rotation, scheduled jobs)
+  };
+  Type type = Type::kRoot;
+  std::string account;       // 12 digits
+  std::string arn;           // the caller ARN as AWS reports it (GetCallerIdentity)
+  std::string principal_arn; // aws:PrincipalArn: the role ARN for an assumed role, else arn
+  std::string user_id;       // aws:userid: AIDA... (user), AROA...:SESSION (role), ACCOUNT (root)
+  std::string user_name;     // aws:username: users only, empty otherwise
+  std::string access_key_id;
+  bool temporary = false;    // ASIA... credentials with a session token
+  int64_t session_expires_ms = 0;  // temporary credentials only
+  // aws:PrincipalTag/*: the user's or role's tags, with session tags overriding them.
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> transitive_tag_keys;
+  // The identity-based policies in force: for a user its inline and attached policies and
+  // those of its groups; for an assumed role the role's. Empty for kRoot (root is allowed
+  // everything in its own account unless a resource/key policy or SCP says otherwise).
+  std::vector<PolicySource> identity_policies;
+  std::optional<PolicySource> permissions_boundary;
+  // Session policies (AssumeRole Policy/PolicyArns, GetFederationToken): the effective
+  // permissions are the intersection with the identity policies.
+  std::vector<PolicySource> session_policies;
+};
+
+}  // namespace arcana::auth
