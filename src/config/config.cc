@@ -100,7 +100,7 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--threads", c.threads, "I/O threads (0 = one per core)")
       ->envname("ARCANA_THREADS");
   app.add_option("--workers", c.workers,
-                 "handler threads (0 = max(4, 4 x cores): handlers wait on the store)")
+                 "handler threads (0 = max(32, 8 x cores): handlers wait on the store)")
       ->envname("ARCANA_WORKERS");
   app.add_option("--max-queued-requests", c.max_queued_requests,
                  "requests waiting for a worker at most; beyond, ThrottlingException")

@@ -9,7 +9,7 @@ namespace arcana::net {
 int EffectiveWorkerCount(int configured) {
   if (configured > 0) return configured;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(4, 4 * cores);
+  return std::max(32, 8 * cores);
 }
 
 WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {

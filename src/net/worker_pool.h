@@ -24,8 +24,10 @@
 
 namespace arcana::net {
 
-// The worker count `--workers 0` stands for: max(4, 4 x cores). Handlers mostly wait on the
-// store, not the CPU, so several per core keep the cores busy.
+// The worker count `--workers 0` stands for: max(32, 8 x cores). Handlers mostly wait on the
+// store, not the CPU, so several per core keep the cores busy; and a write waits for its
+// group commit, so the writes in flight (and so each commit's batch) are bounded by the
+// workers: with 32 clients writing, 32 workers gave 40% more writes/s than 8 on 2 cores.
 int EffectiveWorkerCount(int configured);
 
 class WorkerPool {

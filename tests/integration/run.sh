@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Arcana integration suite: boto3 + aws CLI + raw wire + durability (pytest), then AWS SDK for
-# JavaScript v3 (node --test), once per store backend: SQLite, then PostgreSQL 15 (started by
-# the tests themselves from Debian's packages, tests/integration/pg_cluster.py). Used by
-# `make test`. Exits non-zero if anything fails in either pass.
+# JavaScript v3 (node --test), once per store backend: SQLite and PostgreSQL 15 (started by
+# the tests themselves from Debian's packages, tests/integration/pg_cluster.py), the two
+# passes side by side (ARCANA_TEST_PARALLEL=0: one after the other). Used by `make test`.
+# Exits non-zero if anything fails in either pass.
 #   tests/integration/run.sh [extra pytest args]
 #   ARCANA_TEST_STORES="postgresql" tests/integration/run.sh   # one backend only
 # Skipped tests are listed with their reason (-rfEs): nothing is left out silently.
@@ -35,11 +36,16 @@ cleanup() {
 trap cleanup EXIT
 
 # The JS SDK pass: one dev server on the given store flags.
+# The SDK's packages, installed once before the passes start (two npm installs at once in
+# one folder would race).
+js_deps_ok=1
+if [ ! -d "$jsdir/node_modules/@aws-sdk/client-secrets-manager" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-ssm" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-kms" ]; then
+  (cd "$jsdir" && npm install --no-audit --no-fund --loglevel=error) || { echo "run.sh: npm install failed" >&2; js_deps_ok=0; }
+fi
+
 run_js() {
   local store="$1"; shift
-  if [ ! -d "$jsdir/node_modules/@aws-sdk/client-secrets-manager" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-ssm" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-kms" ]; then
-    (cd "$jsdir" && npm install --no-audit --no-fund --loglevel=error) || { echo "run.sh: npm install failed" >&2; return 1; }
-  fi
+  [ "$js_deps_ok" = 1 ] || return 1
   local port log="$tmp/arcanad-js-$store.log"
   port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   "$ARCANAD" --listen "127.0.0.1:$port" "$@" --dev >"$log" 2>&1 &
@@ -62,29 +68,58 @@ run_js() {
   return "$rc"
 }
 
+# One backend's pass: pytest, then the JS SDK against a server on the same backend.
+run_pass() {
+  local store="$1"; shift
+  local rc=0
+  echo "== [$store] pytest (boto3, aws CLI, wire, durability$([ "$store" = postgresql ] && echo ', multi-node'))"
+  local start=$SECONDS
+  ARCANA_TEST_STORE="$store" "$PY" -m pytest -q -rfEs -p no:cacheprovider tests/integration "$@" || rc=1
+  echo "== [$store] pytest took $((SECONDS - start)) s"
+
+  echo "== [$store] node --test (AWS SDK for JavaScript v3)"
+  if [ "$store" = sqlite ]; then
+    run_js sqlite --data-dir "$tmp/js-data" || rc=1
+  else
+    local url
+    if "$PY" "$pgctl" start "$tmp/pg" >/dev/null && url="$("$PY" "$pgctl" url "$tmp/pg" arcana_js)"; then
+      run_js postgresql --store "$url" --data-dir "$tmp/js-pg-data" \
+        --root-key-file "$tmp/js-pg-data/root.key" || rc=1
+    else
+      echo "run.sh: could not start PostgreSQL for the JS pass" >&2
+      rc=1
+    fi
+  fi
+  return "$rc"
+}
+
 for store in $stores; do
   case "$store" in
     sqlite|postgresql) ;;
     *) echo "run.sh: unknown store '$store' in ARCANA_TEST_STORES" >&2; exit 2 ;;
   esac
-  echo "== [$store] pytest (boto3, aws CLI, wire, durability$([ "$store" = postgresql ] && echo ', multi-node'))"
-  start=$SECONDS
-  ARCANA_TEST_STORE="$store" "$PY" -m pytest -q -rfEs -p no:cacheprovider tests/integration "$@" || status=1
-  echo "== [$store] pytest took $((SECONDS - start)) s"
-
-  echo "== [$store] node --test (AWS SDK for JavaScript v3)"
-  if [ "$store" = sqlite ]; then
-    run_js sqlite --data-dir "$tmp/js-data" || status=1
-  else
-    if "$PY" "$pgctl" start "$tmp/pg" >/dev/null && url="$("$PY" "$pgctl" url "$tmp/pg" arcana_js)"; then
-      run_js postgresql --store "$url" --data-dir "$tmp/js-pg-data" \
-        --root-key-file "$tmp/js-pg-data/root.key" || status=1
-    else
-      echo "run.sh: could not start PostgreSQL for the JS pass" >&2
-      status=1
-    fi
-  fi
 done
+
+# The passes are independent (own servers, own data dirs, own PostgreSQL clusters, free
+# ports) and mostly wait on servers and fsyncs, so with ARCANA_TEST_PARALLEL=1 (the default)
+# they run side by side, each into its own log, printed whole when it ends: on 2 cores this
+# takes about as long as the PostgreSQL pass alone. ARCANA_TEST_PARALLEL=0 runs them in turn.
+if [ "${ARCANA_TEST_PARALLEL:-1}" = 1 ] && [ "$(wc -w <<<"$stores")" -gt 1 ]; then
+  declare -A pass_pid
+  for store in $stores; do
+    # A subshell: its own EXIT trap stops the JS server it may have running.
+    (trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT; run_pass "$store" "$@") \
+      >"$tmp/pass-$store.log" 2>&1 &
+    pass_pid[$store]=$!
+    echo "== [$store] pass started (pid ${pass_pid[$store]}; its output follows when it ends)"
+  done
+  for store in $stores; do
+    wait "${pass_pid[$store]}" || status=1
+    cat "$tmp/pass-$store.log"
+  done
+else
+  for store in $stores; do run_pass "$store" "$@" || status=1; done
+fi
 
 if [ "$status" -ne 0 ]; then echo "== integration suite FAILED"; else echo "== integration suite passed"; fi
 exit "$status"

@@ -344,6 +344,9 @@ struct Database::Request {
   const std::function<Status(Tx&)>* fn;
   Status status;
   bool done = false;
+  // Each waiter sleeps on its own condition, so finishing a batch wakes exactly the writes
+  // it completed plus the next leader, not every thread waiting in Write.
+  std::condition_variable cv;
 };
 
 Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
@@ -356,10 +359,11 @@ Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
   pending_.push_back(&r);
   // Leader-based group commit: whoever finds no batch running takes the pending writes (its
   // own among them unless more than kMaxBatch are ahead of it) and commits them as one
-  // batch; the others wait meanwhile and queue up for the next batch.
+  // batch; the others wait meanwhile and queue up for the next batch, whose leader the
+  // finishing one wakes.
   while (!r.done) {
     if (committing_) {
-      queue_cv_.wait(l);
+      r.cv.wait(l);
       continue;
     }
     committing_ = true;
@@ -372,8 +376,11 @@ Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
     t_committing = false;
     l.lock();
     committing_ = false;
-    for (Request* q : batch) q->done = true;
-    queue_cv_.notify_all();
+    for (Request* q : batch) {
+      q->done = true;
+      if (q != &r) q->cv.notify_one();
+    }
+    if (!pending_.empty()) pending_.front()->cv.notify_one();
   }
   return r.status;
 }
@@ -398,14 +405,19 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
     try {
       pqxx::work t(*conn->c);
       std::vector<Change> changes;
+      // Each write in its own savepoint: a failed one is undone alone. A kept write's
+      // RELEASE goes out with the next write's SAVEPOINT (the last one's with COMMIT, which
+      // releases it), one round trip fewer per write.
+      bool release_pending = false;
       for (Request* q : batch) {
-        // Each write in its own savepoint: a failed one is undone alone.
-        t.exec("SAVEPOINT arcana_write");
+        t.exec(release_pending ? "RELEASE SAVEPOINT arcana_write; SAVEPOINT arcana_write"
+                               : "SAVEPOINT arcana_write");
+        release_pending = false;
         Tx tx(*conn, t);
         Status s;
         try {
           s = (*q->fn)(tx);
-          if (s.ok()) t.exec("RELEASE SAVEPOINT arcana_write");
+          release_pending = s.ok();
         } catch (...) {
           bool lost = false;
           s = MapError(q->what, *conn->c, &lost);
@@ -415,8 +427,7 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
           changes.insert(changes.end(), std::make_move_iterator(tx.changes_.begin()),
                          std::make_move_iterator(tx.changes_.end()));
         } else {
-          t.exec("ROLLBACK TO SAVEPOINT arcana_write");
-          t.exec("RELEASE SAVEPOINT arcana_write");
+          t.exec("ROLLBACK TO SAVEPOINT arcana_write; RELEASE SAVEPOINT arcana_write");
         }
         q->status = s;
       }

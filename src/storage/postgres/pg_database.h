@@ -167,7 +167,6 @@ class Database {
 
   // Group commit: the writes waiting for a batch, and whether a leader is running one.
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::deque<Request*> pending_;
   bool committing_ = false;
 };

@@ -107,10 +107,12 @@ Result<std::unique_ptr<Conn>> Pool::Open() {
   sqlite3_busy_timeout(db, 10000);
   auto c = std::make_unique<Conn>(db);
   // WAL + FULL: every commit fsyncs the WAL before it returns, so an acknowledged
-  // write survives kill -9 and power loss. (SQLite's default WAL hook checkpoints
-  // passively once the WAL holds 1000 pages.)
-  ARCANA_RETURN_IF_ERROR(
-      c->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  // write survives kill -9 and power loss. Checkpoints: see database.h. temp_store=MEMORY
+  // keeps the statement journal each write's SAVEPOINT needs in memory: on disk it was a
+  // temporary file created and unlinked for every write of a batch.
+  ARCANA_RETURN_IF_ERROR(c->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+      "PRAGMA temp_store=MEMORY;"));
   return c;
 }
 
@@ -210,18 +212,62 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   ARCANA_ASSIGN_OR_RETURN(auto writer, opener.Open());
   ARCANA_RETURN_IF_ERROR(Migrate(*writer, migrations));
   ARCANA_ASSIGN_OR_RETURN(int64_t head, MaxSeq(*writer));
-  return std::unique_ptr<Database>(new Database(path, std::move(writer), head));
+  ARCANA_ASSIGN_OR_RETURN(auto checkpoint_conn, opener.Open());
+  auto db = std::unique_ptr<Database>(new Database(path, std::move(writer), head));
+  // Replaces SQLite's automatic checkpoints on the writer (database.h, Checkpoints).
+  sqlite3_wal_hook(db->writer_->db(), &Database::OnWalCommit, db.get());
+  db->checkpointer_ = std::thread(&Database::CheckpointLoop, db.get(), std::move(checkpoint_conn));
+  return db;
 }
 
 Database::Database(std::string path, std::unique_ptr<Conn> writer, int64_t head)
     : pool_(std::move(path)), writer_(std::move(writer)), head_(head) {}
 
-Database::~Database() = default;
+Database::~Database() {
+  {
+    std::lock_guard<std::mutex> l(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+int Database::OnWalCommit(void* self, sqlite3* db, const char* schema, int pages) {
+  auto* d = static_cast<Database*>(self);
+  if (pages >= kCheckpointPages * 16) {
+    // The checkpointer fell far behind: bound the WAL here, in the committer.
+    (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kCheckpointPages) {
+    {
+      std::lock_guard<std::mutex> l(d->checkpoint_mu_);
+      d->checkpoint_wanted_ = true;
+    }
+    d->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Database::CheckpointLoop(std::unique_ptr<Conn> conn) {
+  std::unique_lock<std::mutex> l(checkpoint_mu_);
+  while (true) {
+    checkpoint_cv_.wait(l, [&] { return checkpoint_wanted_ || stopping_; });
+    if (stopping_) return;
+    checkpoint_wanted_ = false;
+    l.unlock();
+    // Errors (busy, I/O) leave the WAL as it is; the next commit past the mark asks again.
+    (void)sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    nullptr);
+    l.lock();
+  }
+}
 
 struct Database::Request {
   const WriteFn* fn;
   Status status;
   bool done = false;
+  // Each waiter sleeps on its own condition, so finishing a batch wakes exactly the writes
+  // it completed plus the next leader, not every thread waiting in Write.
+  std::condition_variable cv;
 };
 
 namespace {
@@ -240,10 +286,10 @@ Status Database::Write(const WriteFn& fn) {
   pending_.push_back(&r);
   // Leader-based group commit: whoever finds no commit running takes every pending
   // request (its own included) and commits them as one batch; the others wait meanwhile
-  // and queue up for the next batch.
+  // and queue up for the next batch, whose leader the finishing one wakes.
   while (!r.done) {
     if (committing_) {
-      queue_cv_.wait(l);
+      r.cv.wait(l);
       continue;
     }
     committing_ = true;
@@ -255,8 +301,11 @@ Status Database::Write(const WriteFn& fn) {
     t_committing = false;
     l.lock();
     committing_ = false;
-    for (Request* q : batch) q->done = true;
-    queue_cv_.notify_all();
+    for (Request* q : batch) {
+      q->done = true;
+      if (q != &r) q->cv.notify_one();
+    }
+    if (!pending_.empty()) pending_.front()->cv.notify_one();
   }
   return r.status;
 }

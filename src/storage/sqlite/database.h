@@ -16,6 +16,13 @@
 // highest committed seq and WaitForChange callers wake. One process owns the database (the
 // data dir's lock, app/server_app.cc), so the in-memory head misses no commit.
 //
+// Checkpoints: the writer connection never checkpoints (SQLite's default would copy the WAL
+// into the database, with two fsyncs, inside whichever commit crosses 1000 WAL pages, and
+// every write waiting for that batch would wait too). A checkpointer thread with its own
+// connection runs PASSIVE checkpoints instead, woken once the WAL holds kCheckpointPages;
+// PASSIVE never blocks the writer or readers. Should it fall behind, so that the WAL reaches
+// kCheckpointPages * 16, the committer checkpoints itself, which bounds the WAL's size.
+//
 // Migrations: each component keeps its own numbered list; applied versions are recorded in
 // the `meta` table as "schema:<component>". Never edit a shipped migration: append one.
 #pragma once
@@ -32,6 +39,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -154,11 +162,22 @@ class Database {
   // Runs one batch in one transaction and completes every request in it.
   void CommitBatch(std::vector<Request*>& batch);
 
+  // sqlite3_wal_hook on the writer: after each commit, with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3* db, const char* schema, int pages);
+  void CheckpointLoop(std::unique_ptr<Conn> conn);
+
+  static constexpr int kCheckpointPages = 1000;
+
   Pool pool_;
   std::unique_ptr<Conn> writer_;  // used only by the committer of the moment
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
+
+  std::mutex queue_mu_;  // guards pending_, committing_ and every Request's done flag
   std::deque<Request*> pending_;
   bool committing_ = false;
 
