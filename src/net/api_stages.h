@@ -19,7 +19,10 @@
 
 namespace arcana::net {
 
-// X-Amz-Target -> service and operation. Never fails: an unknown target is admission's
+// A form-encoded POST without X-Amz-Target: a Query-protocol call (IAM, STS).
+bool IsQueryRequest(const HttpRequest& req);
+
+// X-Amz-Target (or credential scope service + Action) -> service and operation. Never fails: an unknown target is admission's
 // refusal, after the seal and readiness checks (which a caller sees first).
 class ResolveStage final : public ApiStage {
  public:
@@ -87,6 +90,10 @@ class ResponseEncoder {
   void Encode(ApiCall& call, HttpResponse& res) const;  // moves call.output
   // An AWS error response for `st` (also used outside API calls: too large, throttled).
   static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st);
+
+ private:
+  // Query services: the XML answer or XML error (services/common/query_protocol.h).
+  void EncodeQuery(ApiCall& call, HttpResponse& res) const;
 };
 
 // Metrics and the audit record of a finished call. Labels are the known operation or

@@ -154,7 +154,7 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     RunDevFault(req, res);
     return;
   }
-  if (req.method == "POST" && !req.Header("X-Amz-Target").empty()) {
+  if (req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) {
     HandleApi(req, res);
     return;
   }
