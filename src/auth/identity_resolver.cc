@@ -36,7 +36,7 @@ Result<Identity> LoadIdentity(storage::IdentityStore& store, const std::string& 
                               const std::string& kind, const std::string& name) {
   ARCANA_ASSIGN_OR_RETURN(auto e, store.GetEntity(account, kind, name));
   if (!e) {
-    return Status(ErrorCode::kNoSuchEntity,
+    return Status(ErrorCode::kResourceNotFound,
                   "The " + kind + " with name " + name + " cannot be found.");
   }
   return storage::IdentityFromEntity(*e);
@@ -111,7 +111,7 @@ Result<Principal> IdentityResolver::UserPrincipal(const std::string& account,
   for (const auto& g : u.groups) {
     auto group = LoadIdentity(store_, account, "group", g);
     if (!group.ok()) {
-      if (group.status().code() == ErrorCode::kNoSuchEntity) continue;
+      if (group.status().code() == ErrorCode::kResourceNotFound) continue;
       return group.status();
     }
     Identity copy = *group;
@@ -173,14 +173,16 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
       auto role = RolePrincipal(s->account, session);
       if (!role.ok()) {
         // The role was deleted: its sessions stop working.
-        if (role.status().code() == ErrorCode::kNoSuchEntity) return InvalidToken();
+        if (role.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
         return role.status();
       }
       p = std::move(role).value();
+    } else if (session.kind == "root") {
+      p = RootPrincipal(s->account, id);
     } else {
       auto user = UserPrincipal(s->account, session.subject);
       if (!user.ok()) {
-        if (user.status().code() == ErrorCode::kNoSuchEntity) return InvalidToken();
+        if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
         return user.status();
       }
       p = std::move(user).value();
@@ -208,7 +210,7 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
   crypto::SecretString secret = crypto::SecretString::Take(*opened);
   auto user = UserPrincipal(k->account, k->user_name);
   if (!user.ok()) {
-    if (user.status().code() == ErrorCode::kNoSuchEntity) return InvalidToken();
+    if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
     return user.status();
   }
   Principal p = std::move(user).value();

@@ -49,7 +49,7 @@ class IdentityResolver {
   Result<std::optional<ResolvedKey>> Resolve(const std::string& access_key_id,
                                              int64_t now_ms) const;
 
-  // The Principal of a user (its policies as stored now). kNoSuchEntity when absent.
+  // The Principal of a user (its policies as stored now). kResourceNotFound when absent.
   Result<Principal> UserPrincipal(const std::string& account, const std::string& user) const;
   // The Principal of a session of `role` (AssumeRole), without key or expiry.
   Result<Principal> RolePrincipal(const std::string& account, const domain::iam::Session& s) const;

@@ -96,14 +96,6 @@ enum class ErrorCode {
   kTooManyUpdates,                   // TooManyUpdates
   kSsmInternalServerError,           // InternalServerError (SSM's spelling)
   // --- end SSM ---
-  // --- IAM / STS (Query protocol; codes as the models' error shapes spell them) ---
-  kNoSuchEntity,                     // NoSuchEntity (404)
-  kEntityAlreadyExists,              // EntityAlreadyExists (409)
-  kDeleteConflict,                   // DeleteConflict (409)
-  kIamLimitExceeded,                 // LimitExceeded (409)
-  kInvalidInput,                     // InvalidInput (400)
-  kPackedPolicyTooLarge,             // PackedPolicyTooLarge (400, STS)
-  // --- end IAM / STS ---
 };
 
 class [[nodiscard]] Status {

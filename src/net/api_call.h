@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "crypto/root_key.h"
 #include "net/http_types.h"
+#include "services/common/query_service.h"
 #include "services/common/service.h"
 
 namespace arcana::net {
@@ -31,7 +32,9 @@ struct ApiCall {
   // admission until the call's work is done.
   std::optional<crypto::RootKey::Hold> hold;
   rapidjson::Document input;
-  services::QueryProtocol::Form form;  // query services: the form-encoded body's fields
+  // Query-protocol calls (IAM, STS): the service's protocol and the form-encoded body's fields.
+  const services::QueryProtocol* query = nullptr;
+  services::QueryProtocol::Form form;
   std::string output;           // the service's JSON answer (a 200 body)
   Status status;                // the first stage error, or OK
   bool input_usable = true;     // false after a throw: the audit names no resource

@@ -45,9 +45,11 @@ void ResolveQuery(HttpRequest& req, ApiCall& call,
   call.operation = action->second;
   std::string_view scope = ScopeService(req);
   for (auto* s : services) {
-    if (s->query() == nullptr) continue;
+    const auto* q = dynamic_cast<const services::QueryService*>(s);
+    if (q == nullptr) continue;
     if (scope.empty() ? s->validator().HasOperation(call.operation) : s->signing_name() == scope) {
       call.service = s;
+      call.query = &q->query();
       break;
     }
   }
@@ -72,7 +74,7 @@ Status ResolveStage::Run(HttpRequest& req, ApiCall& call) const {
   std::string_view prefix = dot == std::string_view::npos ? target : target.substr(0, dot);
   call.operation = std::string(dot == std::string_view::npos ? "" : target.substr(dot + 1));
   for (auto* s : services_) {
-    if (s->query() == nullptr && s->target_prefix() == prefix) call.service = s;
+    if (!prefix.empty() && s->target_prefix() == prefix) call.service = s;
   }
   // Metrics and audit name only operations a service models: the raw header is caller input
   // (unbounded, unauthenticated while sealed) and never becomes a label.
@@ -111,8 +113,8 @@ Status AuthenticateStage::Run(HttpRequest& req, ApiCall& call) const {
 }
 
 Status DecodeStage::Run(HttpRequest& req, ApiCall& call) const {
-  if (const auto* query = call.service->query()) {
-    Status decoded = query->Decode(call.operation, call.form, &call.input);
+  if (call.query != nullptr) {
+    Status decoded = call.query->Decode(call.operation, call.form, &call.input);
     if (!decoded.ok()) {
       call.input.SetObject();  // the recorder reads it
       return decoded;
@@ -145,9 +147,7 @@ Status DispatchStage::Run(HttpRequest&, ApiCall& call) const {
 
 void ResponseEncoder::Encode(ApiCall& call, HttpResponse& res) const {
   res = HttpResponse{};  // nothing a failed stage started to answer survives
-  if (call.service != nullptr && call.service->query() != nullptr) {
-    return EncodeQuery(call, res);
-  }
+  if (call.query != nullptr) return EncodeQuery(call, res);
   if (!call.status.ok()) return EncodeError(res, call.ctx.request_id, call.status);
   res.status = 200;
   res.Set("x-amzn-RequestId", call.ctx.request_id);
@@ -158,8 +158,7 @@ void ResponseEncoder::Encode(ApiCall& call, HttpResponse& res) const {
 void ResponseEncoder::EncodeQuery(ApiCall& call, HttpResponse& res) const {
   Status st = call.status;
   if (st.ok()) {
-    auto xml = call.service->query()->EncodeResponse(call.operation, call.output,
-                                                     call.ctx.request_id);
+    auto xml = call.query->EncodeResponse(call.operation, call.output, call.ctx.request_id);
     if (xml.ok()) {
       res.status = 200;
       res.Set("x-amzn-RequestId", call.ctx.request_id);

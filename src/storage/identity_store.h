@@ -42,7 +42,7 @@ struct IamEntity {
 
 struct EntityWrite {
   enum class Op { kPut, kDelete } op = Op::kPut;
-  IamEntity entity;  // kPut: revision 0 creates (kEntityAlreadyExists when the name is
+  IamEntity entity;  // kPut: revision 0 creates (kResourceExists when the name is
                      // taken), R updates at R; kDelete: at entity.revision
 };
 
@@ -81,24 +81,24 @@ class IdentityStore {
                                                       const std::string& after_name,
                                                       size_t limit) = 0;
   // All or nothing, in order. kWriteConflict when an entity is not at its revision;
-  // kEntityAlreadyExists when a create's name is taken; kDeleteConflict when a deleted user
+  // kResourceExists when a create's name is taken; kConflict when a deleted user
   // still has access keys. `op` names the change rows' kind.
   virtual Status WriteEntities(const std::vector<EntityWrite>& writes, const std::string& op) = 0;
 
-  // kNoSuchEntity when the user does not exist; kIamLimitExceeded when it has max_per_user
+  // kResourceNotFound when the user does not exist; kLimitExceeded when it has max_per_user
   // keys already (checked under the user row's lock: concurrent creates cannot pass it).
   virtual Status PutUserAccessKey(const UserAccessKey& key, size_t max_per_user) = 0;
   virtual Result<std::optional<UserAccessKey>> GetUserAccessKey(const std::string& id) = 0;
   // The user's keys, by id (a user has at most a few).
   virtual Result<std::vector<UserAccessKey>> ListUserAccessKeys(const std::string& account,
                                                                 const std::string& user) = 0;
-  // kNoSuchEntity when no such key of that user.
+  // kResourceNotFound when no such key of that user.
   virtual Status SetUserAccessKeyStatus(const std::string& account, const std::string& user,
                                         const std::string& id, const std::string& status) = 0;
   virtual Status DeleteUserAccessKey(const std::string& account, const std::string& user,
                                      const std::string& id) = 0;
 
-  // kEntityAlreadyExists when the id is taken.
+  // kResourceExists when the id is taken.
   virtual Status PutSession(const StsSession& session) = 0;
   virtual Result<std::optional<StsSession>> GetSession(const std::string& id) = 0;
   // Deletes sessions expired before before_ms, at most limit; returns how many.

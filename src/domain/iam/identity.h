@@ -65,8 +65,8 @@ struct ManagedPolicy {
 
 // Temporary credentials' subject (stored as StsSession::doc).
 struct Session {
-  std::string kind;     // "role" (AssumeRole) | "user" (GetSessionToken)
-  std::string subject;  // the role's or user's name
+  std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken)
+  std::string subject;  // the role's or user's name ("" for root)
   std::string session_name;  // AssumeRole's RoleSessionName
   std::vector<std::string> policies;     // inline session policy documents
   std::vector<std::string> policy_arns;  // managed session policies

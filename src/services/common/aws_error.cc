@@ -91,14 +91,6 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kTooManyUpdates: return {"TooManyUpdates", 400};
     case ErrorCode::kSsmInternalServerError: return {"InternalServerError", 500};
     // --- end SSM ---
-    // --- IAM / STS --- (the models' httpStatusCode)
-    case ErrorCode::kNoSuchEntity: return {"NoSuchEntity", 404};
-    case ErrorCode::kEntityAlreadyExists: return {"EntityAlreadyExists", 409};
-    case ErrorCode::kDeleteConflict: return {"DeleteConflict", 409};
-    case ErrorCode::kIamLimitExceeded: return {"LimitExceeded", 409};
-    case ErrorCode::kInvalidInput: return {"InvalidInput", 400};
-    case ErrorCode::kPackedPolicyTooLarge: return {"PackedPolicyTooLarge", 400};
-    // --- end IAM / STS ---
   }
   return {"InternalFailure", 500};
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
+#include <optional>
 
 #include "common/json.h"
 #include "services/common/aws_error.h"
@@ -376,8 +377,13 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kServiceUnavailable: return {"ServiceUnavailable", 503, false};
     case ErrorCode::kInternalFailure:
     case ErrorCode::kInternalServiceError: return {"InternalFailure", 500, false};
-    case ErrorCode::kMalformedPolicyDocument: return {"MalformedPolicyDocument", 400, true};
+    // The shared codes IAM and STS raise, as their models' error shapes spell them.
+    case ErrorCode::kResourceNotFound: return {"NoSuchEntity", 404, true};
+    case ErrorCode::kResourceExists: return {"EntityAlreadyExists", 409, true};
+    case ErrorCode::kConflict: return {"DeleteConflict", 409, true};
     case ErrorCode::kLimitExceeded: return {"LimitExceeded", 409, true};
+    case ErrorCode::kInvalidParameter: return {"InvalidInput", 400, true};
+    case ErrorCode::kMalformedPolicyDocument: return {"MalformedPolicyDocument", 400, true};
     default: break;
   }
   auto info = LookupError(code);

@@ -12,7 +12,12 @@
 //   parser reads.
 // - Errors: `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>..</Code><Message>..`
 //   `</Message></Error><RequestId>..</RequestId></ErrorResponse>` with the query spelling of
-//   the code (NoSuchEntity, InvalidClientTokenId, ...) and its HTTP status.
+//   the code and its HTTP status (ErrorOf): the front end's codes as the query protocol spells
+//   them (InvalidClientTokenId, SignatureDoesNotMatch, ExpiredToken, AccessDenied 403), and
+//   the shared codes the IAM/STS handlers raise as the models' error shapes do:
+//   kResourceNotFound = NoSuchEntity 404, kResourceExists = EntityAlreadyExists 409,
+//   kConflict = DeleteConflict 409, kLimitExceeded = LimitExceeded 409, kInvalidParameter =
+//   InvalidInput 400, kMalformedPolicyDocument = MalformedPolicyDocument 400.
 // Bounded: at most kMaxParams form fields and kMaxListItems list items per list.
 // Thread-safety: immutable after construction.
 #pragma once

@@ -14,7 +14,6 @@
 #include "auth/principal.h"
 #include "common/status.h"
 #include "services/common/model_validator.h"
-#include "services/common/query_protocol.h"
 
 namespace arcana::services {
 
@@ -34,12 +33,9 @@ struct CallContext {
 class Service {
  public:
   virtual ~Service() = default;
-  virtual std::string_view target_prefix() const = 0;  // "secretsmanager"; "" for query services
+  virtual std::string_view target_prefix() const = 0;  // "secretsmanager"
   virtual std::string_view signing_name() const = 0;   // "secretsmanager"
   virtual const ModelValidator& validator() const = 0;
-  // Query-protocol services (IAM, STS) answer form-encoded requests routed by the credential
-  // scope's service and `Action`, in XML; JSON services return null.
-  virtual const QueryProtocol* query() const { return nullptr; }
   // The JSON body of a 200 response, or the error to send.
   virtual Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                                    const CallContext& ctx) = 0;

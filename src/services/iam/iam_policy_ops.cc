@@ -60,7 +60,7 @@ void WriteVersion(json::Writer& w, const ManagedPolicy& p, const domain::iam::Po
 
 Status CheckManagedSize(const std::string& doc) {
   if (SizeWithoutSpace(doc) > kManagedPolicySize) {
-    return Status(ErrorCode::kIamLimitExceeded, "Cannot exceed quota for PolicySize: 6144");
+    return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for PolicySize: 6144");
   }
   return Status::Ok();
 }
@@ -82,8 +82,8 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
   p.versions.push_back({"v1", doc, ctx.now_ms});
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "CreatePolicy");
-  if (st.code() == ErrorCode::kEntityAlreadyExists) {
-    return Status(ErrorCode::kEntityAlreadyExists,
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists,
                   "A policy called " + p.name + " already exists. Duplicate names are not allowed.");
   }
   ARCANA_RETURN_IF_ERROR(st);
@@ -138,10 +138,10 @@ Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
     if (p.attachment_count > 0) {
-      return Status(ErrorCode::kDeleteConflict, "Cannot delete a policy attached to entities.");
+      return Status(ErrorCode::kConflict, "Cannot delete a policy attached to entities.");
     }
     if (p.versions.size() > 1) {
-      return Status(ErrorCode::kDeleteConflict,
+      return Status(ErrorCode::kConflict,
                     "This policy has more than one version. Before you delete a policy, you must "
                     "delete the policy's versions. The default version is deleted with the "
                     "policy.");
@@ -161,7 +161,7 @@ Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallCont
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
     if (p.versions.size() >= kMaxVersions) {
-      return Status(ErrorCode::kIamLimitExceeded,
+      return Status(ErrorCode::kLimitExceeded,
                     "A managed policy can have up to 5 versions. Before you create a new "
                     "version, you must delete an existing version.");
     }
@@ -188,7 +188,7 @@ Result<std::string> IamService::GetPolicyVersion(const In& in, const CallContext
   std::string id = *in.Str("VersionId");
   const auto* v = p.Version(id);
   if (v == nullptr) {
-    return Status(ErrorCode::kNoSuchEntity,
+    return Status(ErrorCode::kResourceNotFound,
                   "Policy " + p.Arn() + " version " + id + " does not exist or is not attachable.");
   }
   rapidjson::StringBuffer buf;
@@ -221,11 +221,11 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
     if (p.Version(id) == nullptr) {
-      return Status(ErrorCode::kNoSuchEntity,
+      return Status(ErrorCode::kResourceNotFound,
                     "Policy " + arn + " version " + id + " does not exist or is not attachable.");
     }
     if (p.default_version == id) {
-      return Status(ErrorCode::kDeleteConflict, "Cannot delete the default version of a policy.");
+      return Status(ErrorCode::kConflict, "Cannot delete the default version of a policy.");
     }
     std::erase_if(p.versions, [&](const auto& v) { return v.version_id == id; });
     p.updated_ms = ctx.now_ms;
@@ -240,7 +240,7 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
     if (p.Version(id) == nullptr) {
-      return Status(ErrorCode::kNoSuchEntity,
+      return Status(ErrorCode::kResourceNotFound,
                     "Policy " + arn + " version " + id + " does not exist or is not attachable.");
     }
     p.default_version = id;
@@ -262,7 +262,7 @@ Result<std::string> IamService::Attach(const char* kind, const In& in, const Cal
       return Status::Ok();
     }
     if (who.attached.size() >= kMaxAttached) {
-      return Status(ErrorCode::kIamLimitExceeded,
+      return Status(ErrorCode::kLimitExceeded,
                     std::string("Cannot exceed quota for PoliciesPer") + Quota(kind) + ": 10");
     }
     who.attached.push_back(arn);
@@ -280,7 +280,7 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
     ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, name));
     auto it = std::find(who.attached.begin(), who.attached.end(), arn);
     if (it == who.attached.end()) {
-      return Status(ErrorCode::kNoSuchEntity, "Policy " + arn + " was not found.");
+      return Status(ErrorCode::kResourceNotFound, "Policy " + arn + " was not found.");
     }
     who.attached.erase(it);
     std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
@@ -288,7 +288,7 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
     if (p.ok()) {
       p->attachment_count = std::max<int64_t>(0, p->attachment_count - 1);
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(*p)});
-    } else if (p.status().code() != ErrorCode::kNoSuchEntity) {
+    } else if (p.status().code() != ErrorCode::kResourceNotFound) {
       return p.status();
     }
     return store_.WriteEntities(writes, std::string("Detach") + Quota(kind) + "Policy");
@@ -329,7 +329,7 @@ Result<std::string> IamService::PutInline(const char* kind, const In& in, const 
                size_t total = 0;
                for (const auto& [n, d] : who.inline_policies) total += SizeWithoutSpace(d);
                if (total > InlineLimit(kind)) {
-                 return Status(ErrorCode::kIamLimitExceeded,
+                 return Status(ErrorCode::kLimitExceeded,
                                "Maximum policy size of " + std::to_string(InlineLimit(kind)) +
                                    " bytes exceeded for " + std::string(kind) + " " + who.name);
                }
@@ -343,7 +343,7 @@ Result<std::string> IamService::GetInline(const char* kind, const In& in, const 
   std::string policy = *in.Str("PolicyName");
   auto it = who.inline_policies.find(policy);
   if (it == who.inline_policies.end()) {
-    return Status(ErrorCode::kNoSuchEntity, "The " + std::string(kind) + " policy with name " +
+    return Status(ErrorCode::kResourceNotFound, "The " + std::string(kind) + " policy with name " +
                                                 policy + " cannot be found.");
   }
   rapidjson::StringBuffer buf;
@@ -363,7 +363,7 @@ Result<std::string> IamService::DeleteInline(const char* kind, const In& in,
                                 (std::string("Delete") + Quota(kind) + "Policy").c_str(),
                                 [&](Identity& who) {
                                   if (who.inline_policies.erase(policy) == 0) {
-                                    return Status(ErrorCode::kNoSuchEntity,
+                                    return Status(ErrorCode::kResourceNotFound,
                                                   "The " + std::string(kind) +
                                                       " policy with name " + policy +
                                                       " cannot be found.");

@@ -33,14 +33,14 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
   r.description = in.Str("Description").value_or("");
   r.max_session_duration = in.Int("MaxSessionDuration").value_or(3600);
   ARCANA_RETURN_IF_ERROR(CheckName(r.name, "roleName"));
-  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(r.trust_policy));
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(r.trust_policy, true));
   if (auto boundary = in.Str("PermissionsBoundary")) {
     ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());
     r.boundary_arn = *boundary;
   }
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(r)}}, "CreateRole");
-  if (st.code() == ErrorCode::kEntityAlreadyExists) {
-    return Status(ErrorCode::kEntityAlreadyExists, "Role with name " + r.name + " already exists.");
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists, "Role with name " + r.name + " already exists.");
   }
   ARCANA_RETURN_IF_ERROR(st);
   return RoleAnswer(r);
@@ -56,7 +56,7 @@ Result<std::string> IamService::DeleteRole(const In& in, const CallContext& ctx)
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity r, Load(ctx, "role", name));
     if (!r.inline_policies.empty() || !r.attached.empty()) {
-      return Status(ErrorCode::kDeleteConflict, "Cannot delete entity, must detach all policies first.");
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must detach all policies first.");
     }
     return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(r)}}, "DeleteRole");
   }));
@@ -65,7 +65,7 @@ Result<std::string> IamService::DeleteRole(const In& in, const CallContext& ctx)
 
 Result<std::string> IamService::UpdateAssumeRolePolicy(const In& in, const CallContext& ctx) {
   std::string doc = *in.Str("PolicyDocument");
-  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc, true));
   ARCANA_RETURN_IF_ERROR(
       Update(ctx, "role", *in.Str("RoleName"), "UpdateAssumeRolePolicy", [&](Identity& r) {
         r.trust_policy = doc;

@@ -1,5 +1,8 @@
 #include "services/iam/iam_service.h"
 
+#include <cctype>
+
+#include "auth/policy/policy.h"
 #include "services/common/write_retry.h"
 #include "storage/identity_codec.h"
 
@@ -8,35 +11,11 @@ namespace arcana::services::iam {
 using domain::iam::Identity;
 using domain::iam::ManagedPolicy;
 
-Status CheckPolicyDocument(const std::string& doc) {
-  auto malformed = [](const std::string& why) {
-    return Status(ErrorCode::kMalformedPolicyDocument, why);
-  };
-  rapidjson::Document d;
-  if (!json::ParseBounded(doc, &d, 32).ok()) return malformed("Syntax errors in policy.");
-  if (!d.IsObject()) return malformed("Syntax errors in policy.");
-  auto st = d.FindMember("Statement");
-  if (st == d.MemberEnd()) return malformed("Missing required field Statement");
-  auto check = [&](const rapidjson::Value& s) -> Status {
-    if (!s.IsObject()) return malformed("Syntax errors in policy.");
-    auto effect = s.FindMember("Effect");
-    if (effect == s.MemberEnd()) return malformed("Missing required field Effect");
-    if (!effect->value.IsString() || (std::string_view(effect->value.GetString()) != "Allow" &&
-                                      std::string_view(effect->value.GetString()) != "Deny")) {
-      return malformed("Invalid effect: " + std::string(effect->value.IsString()
-                                                             ? effect->value.GetString()
-                                                             : ""));
-    }
-    if (!s.HasMember("Action") && !s.HasMember("NotAction")) {
-      return malformed("Policy statement must contain actions.");
-    }
-    return Status::Ok();
-  };
-  if (st->value.IsArray()) {
-    for (const auto& s : st->value.GetArray()) ARCANA_RETURN_IF_ERROR(check(s));
-    return Status::Ok();
-  }
-  return check(st->value);
+Status CheckPolicyDocument(const std::string& doc, bool trust) {
+  // The policy engine's own parser: a document is stored only if it will be evaluated.
+  return auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
+                                              : auth::policy::PolicyUse::kIdentity)
+      .status();
 }
 
 std::string UrlEncodeDocument(std::string_view doc) {
@@ -210,6 +189,8 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("ListPolicyVersions", &IamService::ListPolicyVersions);
   add("DeletePolicyVersion", &IamService::DeletePolicyVersion);
   add("SetDefaultPolicyVersion", &IamService::SetDefaultPolicyVersion);
+  add("SimulateCustomPolicy", &IamService::SimulateCustomPolicy);
+  add("SimulatePrincipalPolicy", &IamService::SimulatePrincipalPolicy);
   for (const char* kind : {"User", "Group", "Role"}) {
     static const std::unordered_map<std::string, const char*> kKinds = {
         {"User", "user"}, {"Group", "group"}, {"Role", "role"}};
@@ -243,18 +224,18 @@ Result<Identity> IamService::Load(const CallContext& ctx, const std::string& kin
                                   const std::string& name) {
   ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, kind, name));
   if (!e) {
-    return Status(ErrorCode::kNoSuchEntity,
+    return Status(ErrorCode::kResourceNotFound,
                   "The " + kind + " with name " + name + " cannot be found.");
   }
   return storage::IdentityFromEntity(*e);
 }
 
 Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::string& arn) {
-  auto missing = Status(ErrorCode::kNoSuchEntity,
+  auto missing = Status(ErrorCode::kResourceNotFound,
                         "Policy " + arn + " does not exist or is not attachable.");
   auto parsed = domain::iam::ParsePolicyArn(arn);
   if (!parsed) {
-    return Status(ErrorCode::kInvalidInput, "ARN " + arn + " is not valid.");
+    return Status(ErrorCode::kInvalidParameter, "ARN " + arn + " is not valid.");
   }
   if (parsed->first != ctx.account) return missing;
   ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, "policy", parsed->second));

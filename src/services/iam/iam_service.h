@@ -9,32 +9,33 @@
 // Thread-safety: handlers may run concurrently, on any number of nodes.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 
 #include "auth/identity_resolver.h"
+#include "auth/policy/policy_cache.h"
 #include "common/json.h"
 #include "domain/iam/identity.h"
-#include "services/common/service.h"
+#include "services/common/query_service.h"
 #include "storage/identity_store.h"
 
 namespace arcana::services::iam {
 
-// MalformedPolicyDocument unless `doc` is an IAM policy document (JSON object with a
-// Statement of objects each carrying Effect Allow or Deny).
-Status CheckPolicyDocument(const std::string& doc);
+// MalformedPolicyDocument unless `doc` parses as an identity policy (trust: as a role's
+// trust policy, which names principals) with the policy engine's parser.
+Status CheckPolicyDocument(const std::string& doc, bool trust = false);
 
 // A policy document as IAM returns it: URL-encoded (botocore decodes it).
 std::string UrlEncodeDocument(std::string_view doc);
 
-class IamService : public Service {
+class IamService : public QueryService {
  public:
   IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
 
-  std::string_view target_prefix() const override { return ""; }
   std::string_view signing_name() const override { return "iam"; }
   const ModelValidator& validator() const override { return validator_; }
-  const QueryProtocol* query() const override { return &query_; }
+  const QueryProtocol& query() const override { return query_; }
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
 
@@ -44,7 +45,7 @@ class IamService : public Service {
   using Identity = domain::iam::Identity;
   using ManagedPolicy = domain::iam::ManagedPolicy;
 
-  // Loading (kNoSuchEntity with IAM's message when absent).
+  // Loading (kResourceNotFound with IAM's message when absent).
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
   Result<ManagedPolicy> LoadPolicy(const CallContext& ctx, const std::string& arn);
@@ -95,11 +96,15 @@ class IamService : public Service {
   Result<std::string> ListInline(const char* kind, const In& in, const CallContext& ctx);
   Result<std::string> PutBoundary(const char* kind, const In& in, const CallContext& ctx);
   Result<std::string> DeleteBoundary(const char* kind, const In& in, const CallContext& ctx);
+  // The policy simulator (iam_simulate_ops.cc)
+  Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
 
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
   ModelValidator validator_;
   QueryProtocol query_;
+  auth::policy::PolicyCache cache_;  // the simulator's parsed policies
   std::unordered_map<std::string, std::function<Result<std::string>(const In&, const CallContext&)>>
       handlers_;
 };

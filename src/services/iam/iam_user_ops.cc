@@ -19,7 +19,7 @@ std::string Finish(rapidjson::StringBuffer& buf) { return json::Finish(buf); }
 
 Status CheckTagCount(const domain::iam::Tags& tags, const char* what) {
   if (tags.size() > kMaxTags) {
-    return Status(ErrorCode::kIamLimitExceeded,
+    return Status(ErrorCode::kLimitExceeded,
                   std::string("Cannot exceed quota for TagsPer") + what + ": 50");
   }
   return Status::Ok();
@@ -49,8 +49,8 @@ Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx)
     u.boundary_arn = *boundary;
   }
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)}}, "CreateUser");
-  if (st.code() == ErrorCode::kEntityAlreadyExists) {
-    return Status(ErrorCode::kEntityAlreadyExists, "User with name " + u.name + " already exists.");
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists, "User with name " + u.name + " already exists.");
   }
   ARCANA_RETURN_IF_ERROR(st);
   rapidjson::StringBuffer buf;
@@ -123,10 +123,10 @@ Result<std::string> IamService::DeleteUser(const In& in, const CallContext& ctx)
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", name));
     if (!u.inline_policies.empty() || !u.attached.empty()) {
-      return Status(ErrorCode::kDeleteConflict, "Cannot delete entity, must delete policies first.");
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete policies first.");
     }
     if (!u.groups.empty()) {
-      return Status(ErrorCode::kDeleteConflict,
+      return Status(ErrorCode::kConflict,
                     "Cannot delete entity, must remove users from group first.");
     }
     // Access keys are checked by the store, in the same transaction.
@@ -251,8 +251,8 @@ Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx
   Identity g = NewIdentity(in, ctx, "group", "GroupName", "AGPA");
   ARCANA_RETURN_IF_ERROR(CheckName(g.name, "groupName"));
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(g)}}, "CreateGroup");
-  if (st.code() == ErrorCode::kEntityAlreadyExists) {
-    return Status(ErrorCode::kEntityAlreadyExists,
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists,
                   "Group with name " + g.name + " already exists.");
   }
   ARCANA_RETURN_IF_ERROR(st);
@@ -270,11 +270,11 @@ Result<std::string> IamService::DeleteGroup(const In& in, const CallContext& ctx
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", name));
     if (!g.inline_policies.empty() || !g.attached.empty()) {
-      return Status(ErrorCode::kDeleteConflict, "Cannot delete entity, must delete policies first.");
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete policies first.");
     }
     // Members are listed on the group document as well (kept with the users' lists).
     if (!g.groups.empty()) {
-      return Status(ErrorCode::kDeleteConflict,
+      return Status(ErrorCode::kConflict,
                     "Cannot delete entity, must remove users from group first.");
     }
     return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(g)}}, "DeleteGroup");
@@ -293,7 +293,7 @@ Result<std::string> IamService::AddUserToGroup(const In& in, const CallContext& 
       return Status::Ok();  // already a member: AWS answers success
     }
     if (u.groups.size() >= kMaxGroupsPerUser) {
-      return Status(ErrorCode::kIamLimitExceeded, "Cannot exceed quota for GroupsPerUser: 10");
+      return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for GroupsPerUser: 10");
     }
     u.groups.push_back(g.name);
     g.groups.push_back(u.name);
@@ -311,7 +311,7 @@ Result<std::string> IamService::RemoveUserFromGroup(const In& in, const CallCont
     ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
     auto it = std::find(u.groups.begin(), u.groups.end(), g.name);
     if (it == u.groups.end()) {
-      return Status(ErrorCode::kNoSuchEntity, "User " + u.name + " is not in group " + g.name + ".");
+      return Status(ErrorCode::kResourceNotFound, "User " + u.name + " is not in group " + g.name + ".");
     }
     u.groups.erase(it);
     std::erase(g.groups, u.name);

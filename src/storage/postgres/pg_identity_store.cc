@@ -63,7 +63,7 @@ std::string EntityResource(const IamEntity& e) {
 }
 
 Status NoSuchKey(const std::string& id) {
-  return Status(ErrorCode::kNoSuchEntity, "The Access Key with id " + id + " cannot be found.");
+  return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
 }
 
 Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
@@ -81,7 +81,7 @@ Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
           "SELECT 1 FROM iam_access_keys WHERE account = $1 AND user_key = $2 LIMIT 1",
           {e.account, key});
       if (!keys.empty()) {
-        return Status(ErrorCode::kDeleteConflict,
+        return Status(ErrorCode::kConflict,
                       "Cannot delete entity, must delete access keys first.");
       }
     }
@@ -93,7 +93,7 @@ Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
         "revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) ON CONFLICT DO NOTHING RETURNING 1",
         {e.account, e.kind, key, e.name, e.id, e.path, e.doc, e.created_ms});
     if (r.empty()) {
-      return Status(ErrorCode::kEntityAlreadyExists, e.kind + " " + e.name + " exists");
+      return Status(ErrorCode::kResourceExists, e.kind + " " + e.name + " exists");
     }
   } else {
     auto r = tx.Exec(
@@ -162,14 +162,14 @@ Status PgIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_
         "FOR UPDATE",
         {k.account, user_key});
     if (user.empty()) {
-      return Status(ErrorCode::kNoSuchEntity,
+      return Status(ErrorCode::kResourceNotFound,
                     "The user with name " + k.user_name + " cannot be found.");
     }
     auto count = tx.Exec(
         "SELECT COUNT(*) FROM iam_access_keys WHERE account = $1 AND user_key = $2",
         {k.account, user_key});
     if (static_cast<size_t>(Int(count[0][0])) >= max_per_user) {
-      return Status(ErrorCode::kIamLimitExceeded,
+      return Status(ErrorCode::kLimitExceeded,
                     "Cannot exceed quota for AccessKeysPerUser: " + std::to_string(max_per_user));
     }
     auto r = tx.Exec(
@@ -178,7 +178,7 @@ Status PgIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_
         {k.access_key_id, k.account, user_key, k.user_name, Param::Bytes(k.sealed_secret),
          k.status, k.created_ms});
     if (r.empty()) {
-      return Status(ErrorCode::kEntityAlreadyExists, "access key " + k.access_key_id + " exists");
+      return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
     }
     tx.AddChange({0, 0, k.account, "", kKeyService, k.access_key_id, "CreateAccessKey"});
     return Status::Ok();
@@ -245,7 +245,7 @@ Status PgIdentityStore::PutSession(const StsSession& s) {
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
         {s.access_key_id, s.account, Param::Bytes(s.sealed), s.expires_ms, s.created_ms, s.doc});
     if (r.empty()) {
-      return Status(ErrorCode::kEntityAlreadyExists, "session " + s.access_key_id + " exists");
+      return Status(ErrorCode::kResourceExists, "session " + s.access_key_id + " exists");
     }
     tx.AddChange({0, 0, s.account, "", "sts", s.access_key_id, "CreateSession"});
     return Status::Ok();

@@ -112,7 +112,7 @@ Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
     if (e.kind == "user") {
       ARCANA_ASSIGN_OR_RETURN(int64_t keys, CountUserKeys(c, e.account, e.name));
       if (keys > 0) {
-        return Status(ErrorCode::kDeleteConflict,
+        return Status(ErrorCode::kConflict,
                       "Cannot delete entity, must delete access keys first.");
       }
     }
@@ -126,7 +126,7 @@ Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
     return txn.AddChange(e.account, "", "iam", EntityResource(e), op);
   }
   if (e.revision == 0 && stored != 0) {
-    return Status(ErrorCode::kEntityAlreadyExists, e.kind + " " + e.name + " exists");
+    return Status(ErrorCode::kResourceExists, e.kind + " " + e.name + " exists");
   }
   if (e.revision != stored) return Conflict(e.kind + " " + e.name);
   sqlite3_stmt* st = c.Prepare(
@@ -209,12 +209,12 @@ Status SqliteIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_
     IamEntity user{k.account, "user", k.user_name};
     ARCANA_ASSIGN_OR_RETURN(int64_t rev, RevisionOf(c, user));
     if (rev == 0) {
-      return Status(ErrorCode::kNoSuchEntity,
+      return Status(ErrorCode::kResourceNotFound,
                     "The user with name " + k.user_name + " cannot be found.");
     }
     ARCANA_ASSIGN_OR_RETURN(int64_t count, CountUserKeys(c, k.account, k.user_name));
     if (static_cast<size_t>(count) >= max_per_user) {
-      return Status(ErrorCode::kIamLimitExceeded,
+      return Status(ErrorCode::kLimitExceeded,
                     "Cannot exceed quota for AccessKeysPerUser: " + std::to_string(max_per_user));
     }
     sqlite3_stmt* st = c.Prepare(
@@ -231,7 +231,7 @@ Status SqliteIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT) {
       sqlite3_reset(st);
-      return Status(ErrorCode::kEntityAlreadyExists, "access key " + k.access_key_id + " exists");
+      return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
     }
     if (rc != SQLITE_DONE) return DbError(c.db(), "write access key");
     return txn.AddChange(k.account, "", kKeyService, k.access_key_id, "CreateAccessKey");
@@ -283,7 +283,7 @@ Status SqliteIdentityStore::SetUserAccessKeyStatus(const std::string& account,
     BindText(st, 4, IamNameKey(user));
     ARCANA_RETURN_IF_ERROR(Step(c, st, "update access key"));
     if (sqlite3_changes(c.db()) == 0) {
-      return Status(ErrorCode::kNoSuchEntity, "The Access Key with id " + id + " cannot be found.");
+      return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
     }
     return txn.AddChange(account, "", kKeyService, id, "UpdateAccessKey");
   });
@@ -301,7 +301,7 @@ Status SqliteIdentityStore::DeleteUserAccessKey(const std::string& account,
     BindText(st, 3, IamNameKey(user));
     ARCANA_RETURN_IF_ERROR(Step(c, st, "delete access key"));
     if (sqlite3_changes(c.db()) == 0) {
-      return Status(ErrorCode::kNoSuchEntity, "The Access Key with id " + id + " cannot be found.");
+      return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
     }
     return txn.AddChange(account, "", kKeyService, id, "DeleteAccessKey");
   });
@@ -323,7 +323,7 @@ Status SqliteIdentityStore::PutSession(const StsSession& s) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT) {
       sqlite3_reset(st);
-      return Status(ErrorCode::kEntityAlreadyExists, "session " + s.access_key_id + " exists");
+      return Status(ErrorCode::kResourceExists, "session " + s.access_key_id + " exists");
     }
     if (rc != SQLITE_DONE) return DbError(c.db(), "write session");
     return txn.AddChange(s.account, "", "sts", s.access_key_id, "CreateSession");
