@@ -165,9 +165,17 @@ Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signi
   ctx.principal_arn = caller.principal_arn;
   ctx.region = caller.region;
   ctx.access_key_id = caller.access_key_id;
-  // The entry Verify just used (a cache hit, unless a change dropped it meanwhile).
-  ARCANA_ASSIGN_OR_RETURN(Entry e, Load(caller.access_key_id));
-  ctx.principal = std::move(e.principal);
+  // The Principal of the entry Verify just used: shared, not copied (a miss only when a
+  // change dropped the entry meanwhile).
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = cache_.find(caller.access_key_id);
+    if (it != cache_.end()) ctx.principal = it->second.entry.principal;
+  }
+  if (!ctx.principal) {
+    ARCANA_ASSIGN_OR_RETURN(Entry e, Load(caller.access_key_id));
+    ctx.principal = std::move(e.principal);
+  }
   return Status::Ok();
 }
 

@@ -16,7 +16,10 @@
 //
 // Names are unique per account and kind case-insensitively (as IAM's), matched through
 // `name_key` (lower case); `name` keeps the caller's spelling.
-// Sealed secrets (user keys, sessions) are opened only by auth/ (auth/identity_keys.h).
+// Sealed secrets (user keys, sessions) are sealed and opened only by auth/identity_resolver.h,
+// bound (auth/access_keys.h) to (key id, account, principal) with principal "user:" +
+// IamNameKey(user name) for a user's key and "sts-session" for a session; the root store's
+// rewrap (root_store.h) re-seals them under that same binding at a root rotation.
 #pragma once
 
 #include <cstdint>

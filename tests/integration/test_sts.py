@@ -83,10 +83,10 @@ def test_assume_role_limits_and_trust(iam, sts, auth_server):
     r = name("r")
     arn = iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)["Role"]["Arn"]
     with pytest.raises(ClientError) as e:
-        sts.assume_role(RoleArn=arn, RoleSessionName="s", DurationSeconds=7200)
+        sts.assume_role(RoleArn=arn, RoleSessionName="s1", DurationSeconds=7200)
     assert code_of(e.value)[0] == "ValidationError"
     with pytest.raises(ClientError) as e:
-        sts.assume_role(RoleArn=arn + "x", RoleSessionName="s")
+        sts.assume_role(RoleArn=arn + "x", RoleSessionName="s1")
     assert code_of(e.value) == ("AccessDenied", 403)
     # A user may assume the role only when the trust policy names it, or names the account
     # and the user's own policies allow sts:AssumeRole.
@@ -95,7 +95,7 @@ def test_assume_role_limits_and_trust(iam, sts, auth_server):
     key = iam.create_access_key(UserName=u)["AccessKey"]
     user_sts = creds_client(auth_server, "sts", key)
     with pytest.raises(ClientError) as e:
-        user_sts.assume_role(RoleArn=arn, RoleSessionName="s")
+        user_sts.assume_role(RoleArn=arn, RoleSessionName="s1")
     assert code_of(e.value) == ("AccessDenied", 403)
     assert f"arn:aws:iam::{ACCOUNT}:user/{u} is not authorized to perform: sts:AssumeRole" \
         in e.value.response["Error"]["Message"]
