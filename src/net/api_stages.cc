@@ -168,14 +168,18 @@ void ResponseEncoder::EncodeQuery(ApiCall& call, HttpResponse& res) const {
     }
     st = xml.status();
   }
-  res.status = services::QueryProtocol::ErrorOf(st.code()).http_status;
-  res.Set("x-amzn-RequestId", call.ctx.request_id);
-  res.Set("Content-Type", "text/xml");
-  res.body = services::QueryProtocol::EncodeError(st, call.ctx.request_id);
+  EncodeError(res, call.ctx.request_id, st, call.query);
 }
 
 void ResponseEncoder::EncodeError(HttpResponse& res, const std::string& request_id,
-                                  const Status& st) {
+                                  const Status& st, const services::QueryProtocol* query) {
+  if (query != nullptr) {
+    res.status = services::QueryProtocol::ErrorOf(st.code()).http_status;
+    res.Set("x-amzn-RequestId", request_id);
+    res.Set("Content-Type", "text/xml");
+    res.body = services::QueryProtocol::EncodeError(st, request_id);
+    return;
+  }
   auto info = services::LookupError(st.code());
   res.status = info.http_status;
   res.Set("x-amzn-RequestId", request_id);
@@ -189,7 +193,10 @@ void CallRecorder::Record(const HttpRequest& req, const HttpResponse& res,
   const services::CallContext& ctx = call.ctx;
   const Status& st = call.status;
   auto elapsed = std::chrono::steady_clock::now() - call.started;
-  std::string error_code = st.ok() ? "" : std::string(services::LookupError(st.code()).type);
+  // As the wire spelled it (a fixed table either way: never caller input).
+  std::string error_code = st.ok()                ? ""
+                           : call.query != nullptr ? services::QueryProtocol::ErrorOf(st.code()).code
+                                                   : std::string(services::LookupError(st.code()).type);
   metrics_.Record(call.op_name, error_code, std::chrono::duration<double>(elapsed).count());
   audit::AuditRecord rec;
   rec.time_ms = ctx.now_ms;

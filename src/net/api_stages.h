@@ -88,8 +88,10 @@ class DispatchStage final : public ApiStage {
 class ResponseEncoder {
  public:
   void Encode(ApiCall& call, HttpResponse& res) const;  // moves call.output
-  // An AWS error response for `st` (also used outside API calls: too large, throttled).
-  static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st);
+  // An AWS error response for `st` (also used outside API calls: too large, throttled); in
+  // the query protocol's XML when `query` is given (a call resolved to IAM or STS).
+  static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st,
+                          const services::QueryProtocol* query = nullptr);
 
  private:
   // Query services: the XML answer or XML error (services/common/query_protocol.h).

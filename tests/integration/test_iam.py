@@ -286,3 +286,33 @@ def test_policy_simulator(iam):
     with pytest.raises(ClientError) as e:
         iam.simulate_custom_policy(PolicyInputList=["{"], ActionNames=["s3:GetObject"])
     assert code_of(e.value) == ("MalformedPolicyDocument", 400)
+
+
+def test_cli_create_user_with_policy_prints_a_working_key(iam, auth_server, tmp_path):
+    """`arcana iam create-user NAME --policy-file F`, offline on the server's store: the
+    printed key authenticates at once and the user carries the policy."""
+    from conftest import ARCANAD, cli_store_args
+    policy = tmp_path / "p.json"
+    policy.write_text(READ_SECRETS)
+    n = name()
+    made = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(auth_server.data_dir),
+                           "--root-key-file", str(auth_server.data_dir / "root.key"),
+                           "iam", "create-user", n, "--policy-file", str(policy)],
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    akid = made.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+    secret = made.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0]
+    sts = client(auth_server.endpoint, "sts", akid, secret)
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{n}"
+    assert iam.list_user_policies(UserName=n)["PolicyNames"] == ["arcana-cli"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    other = name()
+    p = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(auth_server.data_dir),
+                        "--root-key-file", str(auth_server.data_dir / "root.key"),
+                        "iam", "create-user", other, "--policy-file", str(bad)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0, p.stdout
+    with pytest.raises(ClientError) as e:  # the policy is checked before anything is created
+        iam.get_user(UserName=other)
+    assert code_of(e.value) == ("NoSuchEntity", 404)
