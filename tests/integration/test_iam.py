@@ -85,6 +85,12 @@ def test_errors_are_aws_xml(iam):
     assert root.tag == "ErrorResponse"
     assert root.find("Error/Type").text == "Sender" and root.find("RequestId").text
     with pytest.raises(ClientError) as e:
+        iam.create_user(UserName=name(), Path="/no-trailing-slash")
+    assert code_of(e.value) == ("ValidationError", 400)
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName="bad name")  # outside [\w+=,.@-]
+    assert code_of(e.value) == ("ValidationError", 400)
+    with pytest.raises(ClientError) as e:
         iam.create_policy(PolicyName=name("p"), PolicyDocument="{not json")
     assert code_of(e.value) == ("MalformedPolicyDocument", 400)
     with pytest.raises(ClientError) as e:

@@ -78,6 +78,7 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   p.tags = TagsOf(in.Get("Tags"));
   std::string doc = *in.Str("PolicyDocument");
   ARCANA_RETURN_IF_ERROR(CheckName(p.name, "policyName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(p.path));
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
   ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
   p.versions.push_back({"v1", doc, ctx.now_ms});

@@ -33,6 +33,7 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
   r.description = in.Str("Description").value_or("");
   r.max_session_duration = in.Int("MaxSessionDuration").value_or(3600);
   ARCANA_RETURN_IF_ERROR(CheckName(r.name, "roleName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(r.path));
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(r.trust_policy, true));
   if (auto boundary = in.Str("PermissionsBoundary")) {
     ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());

@@ -119,6 +119,8 @@ void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
 domain::iam::Tags TagsOf(const rapidjson::Value* list);
 // "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
 Status CheckName(const std::string& name, const char* member);
+// IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.
+Status CheckPath(const std::string& path);
 // IsTruncated/Marker paging over an ordered list of names.
 struct Page {
   std::string marker;  // continue after this name ("" = from the start)

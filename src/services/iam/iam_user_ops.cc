@@ -44,6 +44,7 @@ static Identity NewIdentity(const json::Input& in, const CallContext& ctx, const
 Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx) {
   Identity u = NewIdentity(in, ctx, "user", "UserName", "AIDA");
   ARCANA_RETURN_IF_ERROR(CheckName(u.name, "userName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(u.path));
   if (auto boundary = in.Str("PermissionsBoundary")) {
     ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());
     u.boundary_arn = *boundary;
@@ -250,6 +251,7 @@ Result<std::string> IamService::DeleteAccessKey(const In& in, const CallContext&
 Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx) {
   Identity g = NewIdentity(in, ctx, "group", "GroupName", "AGPA");
   ARCANA_RETURN_IF_ERROR(CheckName(g.name, "groupName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(g.path));
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(g)}}, "CreateGroup");
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists,
