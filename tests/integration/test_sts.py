@@ -125,6 +125,10 @@ def test_user_key_reaches_json_services(iam, auth_server):
     """A user's key signs Secrets Manager calls too (authorization is the policy engine's)."""
     u = name()
     iam.create_user(UserName=u)
+    # Allowed by its own policy, so the test holds with the policy engine enforcing too.
+    iam.put_user_policy(UserName=u, PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"}]}))
     key = iam.create_access_key(UserName=u)["AccessKey"]
     sm = creds_client(auth_server, "secretsmanager", key)
     assert "SecretList" in sm.list_secrets(MaxResults=1)
