@@ -65,6 +65,15 @@ class SecretsManagerService : public Service {
   // may hold is ValidationException before any lookup, as AWS answers it.
   Result<Loaded> Load(const CallContext& ctx, const std::string& secret_id);
   Result<Secret> LoadWritable(const CallContext& ctx, const std::string& secret_id);
+  // --- authorization (sm_access.cc) ---
+  // ctx.action on the secret: its ARN, tags (aws:ResourceTag/*, secretsmanager:ResourceTag/*)
+  // and resource policy, with the request's keys (ctx.request_keys).
+  static Status AuthorizeSecret(const CallContext& ctx, const Loaded& l);
+  // ctx.action on a secret that does not exist (so an unauthorized caller learns nothing
+  // about which names exist): on the ARN the id would name.
+  static Status AuthorizeMissing(const CallContext& ctx, const std::string& secret_id);
+  // ctx.action on the new secret `arn` (CreateSecret): aws:RequestTag/* and aws:TagKeys.
+  static Status AuthorizeCreate(const CallContext& ctx, const std::string& arn);
   Result<std::string> SealVersion(const Secret& s, const std::string& kms_key_id,
                                   const std::string& version_id, std::string_view plaintext);
   Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v);

@@ -289,9 +289,12 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     Status status;
   };
   std::vector<Failure> failures;
+  // Each secret needs secretsmanager:GetSecretValue on it; a denial is that item's error.
+  CallContext item_ctx = ctx;
+  item_ctx.action = "secretsmanager:GetSecretValue";
   if (ids) {
     for (const auto& id : *ids) {
-      auto l = Load(ctx, id);
+      auto l = Load(item_ctx, id);
       if (!l.ok()) {
         failures.push_back({id, l.status()});
       } else {
@@ -303,7 +306,14 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     storage::SecretQuery query;  // oldest first, secrets scheduled for deletion left out
     ARCANA_RETURN_IF_ERROR(ApplyListCursor(page_key_, "BatchGetSecretValue", in, query));
     ARCANA_ASSIGN_OR_RETURN(auto page, FilteredSecrets(in, ctx, query, max));
-    for (auto& l : page.items) targets.emplace_back(l.self.arn, std::move(l));
+    for (auto& l : page.items) {
+      Status allowed = AuthorizeSecret(item_ctx, l);
+      if (!allowed.ok()) {
+        failures.push_back({l.self.arn, allowed});
+        continue;
+      }
+      targets.emplace_back(l.self.arn, std::move(l));
+    }
     if (page.next) {
       next_token = dsm::EncodePageToken(page_key_, "BatchGetSecretValue",
                                         EncodeListCursor(query, *page.next));
