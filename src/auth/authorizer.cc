@@ -125,4 +125,33 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
   return policy::Evaluate(er);
 }
 
+CallerKeyUse::CallerKeyUse(const services::CallContext& ctx, std::string_view service)
+    : ctx_(ctx) {
+  ctx_.via_service = std::string(service) + "." + ctx.region + ".amazonaws.com";
+}
+
+Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
+  if (ctx_.authorizer == nullptr) return Status::Ok();
+  std::string policy(use.key_policy);
+  AccessRequest req;
+  req.action = std::string(use.action);
+  req.resource_arn = std::string(use.key_arn);
+  req.resource_account = std::string(use.key_account);
+  req.resource_tags = use.key_tags;
+  req.resource_policy = &policy;
+  req.resource_policy_id = req.resource_arn + "/default";
+  req.kms_key = true;
+  if (use.context != nullptr) {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : *use.context) {
+      req.keys.Set("kms:EncryptionContext:" + k, v);
+      names.push_back(k);
+    }
+    req.keys.SetList("kms:EncryptionContextKeys", std::move(names));
+  }
+  policy::Decision d = ctx_.authorizer->Decide(ctx_, req);
+  if (d.allowed()) return Status::Ok();
+  return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
+}
+
 }  // namespace arcana::auth

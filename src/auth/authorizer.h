@@ -21,6 +21,7 @@
 #include "auth/policy/policy_cache.h"
 #include "auth/policy/request_context.h"
 #include "common/status.h"
+#include "crypto/envelope.h"
 #include "services/common/service.h"
 
 namespace arcana::auth {
@@ -78,5 +79,19 @@ const Principal& CallerOf(const services::CallContext& ctx, Principal* scratch);
 // kms:CallerAccount) added to `keys` without replacing what the service set.
 void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
                    policy::ContextKeys* keys);
+
+// A service using a customer-managed KMS key on the caller's behalf (Secrets Manager and
+// Parameter Store sealing or opening a value): the caller needs the KMS action on the key,
+// with kms:ViaService = "<service>.<region>.amazonaws.com" and the encryption context as
+// kms:EncryptionContext:* keys. Denials are kAccessDenied "Access to KMS is not allowed"
+// (Secrets Manager's wording). Holds references: lives for one call.
+class CallerKeyUse final : public crypto::KeyUseAuthorizer {
+ public:
+  CallerKeyUse(const services::CallContext& ctx, std::string_view service);
+  Status AllowKeyUse(const crypto::KeyUse& use) const override;
+
+ private:
+  services::CallContext ctx_;  // with via_service set
+};
 
 }  // namespace arcana::auth

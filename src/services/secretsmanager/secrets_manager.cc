@@ -78,8 +78,8 @@ Result<std::string> SecretsManagerService::Call(std::string_view operation,
   return (this->*(it->second))(in, c);
 }
 
-crypto::KeyScope KeyScopeOf(const Secret& s) {
-  return {s.account, s.region, "alias/aws/secretsmanager"};
+crypto::KeyScope KeyScopeOf(const Secret& s, const crypto::KeyUseAuthorizer* caller = nullptr) {
+  return {s.account, s.region, "alias/aws/secretsmanager", caller};
 }
 
 namespace {
@@ -153,18 +153,20 @@ Result<Secret> SecretsManagerService::LoadWritable(const CallContext& ctx,
 Result<std::string> SecretsManagerService::SealVersion(const Secret& s,
                                                        const std::string& kms_key_id,
                                                        const std::string& version_id,
-                                                       std::string_view plaintext) {
+                                                       std::string_view plaintext,
+                                                       const crypto::KeyUseAuthorizer* caller) {
   crypto::EncryptionContext ctx{{"SecretARN", s.arn}, {"SecretVersionId", version_id}};
-  return crypto::SealValue(keys_, KeyScopeOf(s), kms_key_id, ctx, plaintext);
+  return crypto::SealValue(keys_, KeyScopeOf(s, caller), kms_key_id, ctx, plaintext);
 }
 
-Result<std::string> SecretsManagerService::OpenVersion(const Secret& s, const SecretVersion& v) {
+Result<std::string> SecretsManagerService::OpenVersion(const Secret& s, const SecretVersion& v,
+                                                       const crypto::KeyUseAuthorizer* caller) {
   ARCANA_ASSIGN_OR_RETURN(auto sealed, store_.GetSealedValue(s.arn, v.version_id));
   if (!sealed) {
     return Status(ErrorCode::kInternalServiceError, "stored value of a version is missing");
   }
   crypto::EncryptionContext ctx{{"SecretARN", s.arn}, {"SecretVersionId", v.version_id}};
-  return crypto::OpenValue(keys_, KeyScopeOf(s), ctx, *sealed);
+  return crypto::OpenValue(keys_, KeyScopeOf(s, caller), ctx, *sealed);
 }
 
 std::string SecretsManagerService::ValueDigest(bool binary, std::string_view value) const {

@@ -74,9 +74,13 @@ class SecretsManagerService : public Service {
   static Status AuthorizeMissing(const CallContext& ctx, const std::string& secret_id);
   // ctx.action on the new secret `arn` (CreateSecret): aws:RequestTag/* and aws:TagKeys.
   static Status AuthorizeCreate(const CallContext& ctx, const std::string& arn);
+  // `caller`: on whose behalf a customer-managed KMS key is used (auth::CallerKeyUse: the
+  // caller needs kms:GenerateDataKey / kms:Decrypt via Secrets Manager); null: no check.
   Result<std::string> SealVersion(const Secret& s, const std::string& kms_key_id,
-                                  const std::string& version_id, std::string_view plaintext);
-  Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v);
+                                  const std::string& version_id, std::string_view plaintext,
+                                  const crypto::KeyUseAuthorizer* caller = nullptr);
+  Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v,
+                                  const crypto::KeyUseAuthorizer* caller = nullptr);
   std::string ValueDigest(bool binary, std::string_view value) const;
   // One transaction at the revisions the writes and deletes carry (kWriteConflict if any
   // moved on); `change` names the operation in the change log for writes that name none.
@@ -128,7 +132,8 @@ class SecretsManagerService : public Service {
   // Creates (or idempotently finds) a version with the value and stages; returns its id.
   Result<std::string> AddVersion(Secret& s, storage::SecretWrite& w, const std::string& token,
                                  const NewValue& value, const std::vector<std::string>& stages,
-                                 int64_t now_ms, bool* created);
+                                 int64_t now_ms, bool* created,
+                                 const crypto::KeyUseAuthorizer* caller = nullptr);
   // Adds replicas of `primary` to regions; updates primary.replicas and appends writes.
   Status AddReplicas(Secret& primary, const rapidjson::Value& regions, bool force_overwrite,
                      const CallContext& ctx, std::vector<storage::SecretWrite>& writes,

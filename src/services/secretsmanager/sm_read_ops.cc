@@ -12,6 +12,7 @@
 #include "domain/secretsmanager/password.h"
 #include "crypto/aead.h"
 #include "services//common/aws_error.h"
+#include "auth/authorizer.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
 
@@ -170,7 +171,8 @@ Result<std::string> SecretsManagerService::GetSecretValue(const In& in, const Ca
   ARCANA_ASSIGN_OR_RETURN(const SecretVersion* v,
                           SelectVersion(data, in.Str("VersionId").value_or(""),
                                         in.Str("VersionStage").value_or("")));
-  ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(data, *v));
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // kms:Decrypt via Secrets Manager
+  ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(data, *v, &key_use));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   WriteValue(w, l.self, *v, plain);
@@ -292,6 +294,7 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
   // Each secret needs secretsmanager:GetSecretValue on it; a denial is that item's error.
   CallContext item_ctx = ctx;
   item_ctx.action = "secretsmanager:GetSecretValue";
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // kms:Decrypt via Secrets Manager
   if (ids) {
     for (const auto& id : *ids) {
       auto l = Load(item_ctx, id);
@@ -333,7 +336,7 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
       failures.push_back({id, v.status()});
       continue;
     }
-    auto plain = OpenVersion(l.data(), **v);
+    auto plain = OpenVersion(l.data(), **v, &key_use);
     if (!plain.ok()) {
       failures.push_back({id, plain.status()});
       continue;
