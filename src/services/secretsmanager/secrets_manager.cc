@@ -78,7 +78,7 @@ Result<std::string> SecretsManagerService::Call(std::string_view operation,
   return (this->*(it->second))(in, c);
 }
 
-crypto::KeyScope KeyScopeOf(const Secret& s, const crypto::KeyUseAuthorizer* caller = nullptr) {
+crypto::KeyScope KeyScopeOf(const Secret& s, const crypto::KeyUseAuthorizer* caller) {
   return {s.account, s.region, "alias/aws/secretsmanager", caller};
 }
 

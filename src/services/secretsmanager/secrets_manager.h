@@ -29,7 +29,7 @@ using domain::sm::SecretVersion;
 
 // The data-key scope of a secret's values: its account and region, default key
 // alias/aws/secretsmanager.
-crypto::KeyScope KeyScopeOf(const Secret& s);
+crypto::KeyScope KeyScopeOf(const Secret& s, const crypto::KeyUseAuthorizer* caller = nullptr);
 
 class SecretsManagerService : public Service {
  public:

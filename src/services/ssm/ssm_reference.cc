@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "crypto/aead.h"
+#include "domain/ssm/names.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_encode.h"
 #include "services/ssm/ssm_service.h"
