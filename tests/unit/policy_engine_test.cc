@@ -112,9 +112,9 @@ TEST(PolicyParse, StatementAsObjectOrArrayAndPositions) {
   ASSERT_TRUE(one.ok()) << one.status().message();
   ASSERT_EQ((*one)->statements.size(), 1u);
   EXPECT_EQ((*one)->statements[0].start.line, 1);
-  EXPECT_EQ((*one)->statements[0].start.column, 36);  // the '{' of the statement
+  EXPECT_EQ((*one)->statements[0].start.column, 37);  // the '{' of the statement
   EXPECT_EQ((*one)->statements[0].end.line, 2);
-  EXPECT_EQ((*one)->statements[0].end.column, 40);    // its '}'
+  EXPECT_EQ((*one)->statements[0].end.column, 39);    // its '}'
   auto two = ParsePolicy(Doc(kAllowGet + "," + kAllowAll), PolicyUse::kIdentity);
   ASSERT_TRUE(two.ok());
   EXPECT_EQ((*two)->statements.size(), 2u);
