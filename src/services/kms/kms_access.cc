@@ -65,9 +65,14 @@ Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key) {
   req.resource_arn = key.arn;
   req.resource_account = key.account;
   req.resource_tags = &key.tags;
-  req.resource_policy = &key.policy;
-  req.resource_policy_id = key.arn + "/default";
-  req.kms_key = true;
+  // An AWS-managed key's policy is AWS's, not the account's: identity policies (and the
+  // root) decide, and the operations no one may run on it are refused by the handlers
+  // (UnsupportedOperationException) as before.
+  if (!key.aws_managed()) {
+    req.resource_policy = &key.policy;
+    req.resource_policy_id = key.arn + "/default";
+    req.kms_key = true;
+  }
   if (ctx.request_keys) req.keys = *ctx.request_keys;
   auth::policy::Decision d = ctx.authorizer->Decide(ctx, req);
   if (d.allowed()) return Status::Ok();
