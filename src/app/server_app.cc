@@ -154,7 +154,7 @@ int RunServer(const config::Config& cfg) {
   services::sts::StsService sts(stores.identities(), identities);
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
-  auth::AllowAllAuthorizer authz;
+  auth::PolicyAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
   net::PipelineOptions po;
   po.dev = cfg.dev;

@@ -134,8 +134,15 @@ Status DecodeStage::Run(HttpRequest& req, ApiCall& call) const {
   return call.service->validator().Validate(call.operation, call.input);
 }
 
-Status AuthorizeStage::Run(HttpRequest&, ApiCall& call) const {
-  return authz_.Authorize(call.ctx, call.service->signing_name(), call.operation, call.input);
+Status AuthorizeStage::Run(HttpRequest& req, ApiCall& call) const {
+  // The decision needs the resolved resource (its ARN, tags, policy), which only the service
+  // knows: this stage hands it the authorizer and the call's action and transport, and the
+  // service asks (auth/authorizer.h) once it has resolved what the call touches.
+  call.ctx.authorizer = &authz_;
+  call.ctx.action = std::string(call.service->signing_name()) + ":" + call.operation;
+  call.ctx.source_ip = req.remote_address;
+  call.ctx.secure_transport = req.secure;
+  return Status::Ok();
 }
 
 Status DispatchStage::Run(HttpRequest&, ApiCall& call) const {

@@ -66,6 +66,7 @@ class DecodeStage final : public ApiStage {
   Status Run(HttpRequest& req, ApiCall& call) const override;
 };
 
+// Equips the call for authorization: the services decide with the resolved resource.
 class AuthorizeStage final : public ApiStage {
  public:
   explicit AuthorizeStage(const auth::Authorizer& authz) : authz_(authz) {}

@@ -322,3 +322,26 @@ def test_cli_create_user_with_policy_prints_a_working_key(iam, auth_server, tmp_
     with pytest.raises(ClientError) as e:  # the policy is checked before anything is created
         iam.get_user(UserName=other)
     assert code_of(e.value) == ("NoSuchEntity", 404)
+
+
+def test_iam_calls_are_authorized_by_the_callers_policies(iam, auth_server):
+    """IAM actions go through the policy engine like every other service's: a user needs
+    iam:ACTION on the entity (here its own user ARN via ${aws:username})."""
+    n = name()
+    iam.create_user(UserName=n)
+    key = iam.create_access_key(UserName=n)["AccessKey"]
+    mine = client(auth_server.endpoint, "iam", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        mine.get_user(UserName=n)
+    assert code_of(e.value) == ("AccessDenied", 403)
+    assert f"user/{n} is not authorized to perform: iam:GetUser" in \
+        e.value.response["Error"]["Message"]
+    iam.put_user_policy(UserName=n, PolicyName="self", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["iam:GetUser", "iam:ListAccessKeys"],
+            "Resource": f"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"}]}))
+    assert mine.get_user(UserName=n)["User"]["UserName"] == n  # the policy applies at once
+    assert mine.get_user()["User"]["UserName"] == n            # no name: the caller itself
+    with pytest.raises(ClientError) as e:
+        mine.get_user(UserName=name("other"))
+    assert code_of(e.value) == ("AccessDenied", 403)

@@ -54,7 +54,9 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
   bool EndArray(rapidjson::SizeType) { return Close(); }
 
  private:
-  size_t Here() const { return is_->Tell() == 0 ? 0 : is_->Tell() - 1; }
+  // RapidJSON's iterative reader calls StartObject/EndObject (and their array forms) before
+  // it takes the bracket, so the stream is at the bracket itself.
+  size_t Here() const { return is_->Tell(); }
   Node* Attach(Node n) {
     if (stack_.empty()) {
       root = std::move(n);

@@ -1,7 +1,9 @@
 #include "services/iam/iam_service.h"
 
+#include <algorithm>
 #include <cctype>
 
+#include "auth/authorizer.h"
 #include "auth/policy/policy.h"
 #include "services/common/write_retry.h"
 #include "storage/identity_codec.h"
@@ -220,6 +222,33 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   }
 }
 
+namespace {
+// The resource an IAM call acts on, as its ARN (the entity's path is not known before it is
+// read: user/NAME, role/NAME, group/NAME; a managed policy by its own ARN), or "*".
+std::string ResourceArnOf(std::string_view op, const json::Input& in, const CallContext& ctx) {
+  const std::string& account = ctx.account;
+  // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
+  for (const auto& [member, kind] : {std::pair{"UserName", "user"}, std::pair{"RoleName", "role"},
+                                     std::pair{"GroupName", "group"}}) {
+    if (auto name = in.Str(member)) return domain::iam::IdentityArn(account, kind, "/", *name);
+  }
+  for (const char* member : {"PolicyArn", "PolicySourceArn"}) {
+    if (auto arn = in.Str(member)) return *arn;
+  }
+  if (auto name = in.Str("PolicyName")) {
+    return domain::iam::IdentityArn(account, "policy", in.Str("Path").value_or("/"), *name);
+  }
+  // Without a UserName these act on the calling user itself.
+  static constexpr std::string_view kSelf[] = {"GetUser", "CreateAccessKey", "ListAccessKeys",
+                                               "UpdateAccessKey", "DeleteAccessKey"};
+  if (ctx.principal && !ctx.principal->user_name.empty() &&
+      std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
+    return ctx.principal->arn;
+  }
+  return "*";
+}
+}  // namespace
+
 Result<std::string> IamService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
   auto it = handlers_.find(std::string(operation));
@@ -227,7 +256,12 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
     return Status(ErrorCode::kUnknownOperation,
                   "Operation " + std::string(operation) + " is not supported by this server.");
   }
-  return it->second(In(input), ctx);
+  In in(input);
+  auth::AccessRequest req;
+  req.action = "iam:" + std::string(operation);
+  req.resource_arn = ResourceArnOf(operation, in, ctx);
+  ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  return it->second(in, ctx);
 }
 
 Result<Identity> IamService::Load(const CallContext& ctx, const std::string& kind,
