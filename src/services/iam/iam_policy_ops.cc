@@ -58,6 +58,12 @@ void WriteVersion(json::Writer& w, const ManagedPolicy& p, const domain::iam::Po
   w.EndObject();
 }
 
+Status VersionExists(const ManagedPolicy& p, const std::string& id) {
+  if (p.Version(id) != nullptr) return Status::Ok();
+  return Status(ErrorCode::kResourceNotFound,
+                "Policy " + p.Arn() + " version " + id + " does not exist or is not attachable.");
+}
+
 Status CheckManagedSize(const std::string& doc) {
   if (SizeWithoutSpace(doc) > kManagedPolicySize) {
     return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for PolicySize: 6144");
@@ -187,11 +193,8 @@ Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallCont
 Result<std::string> IamService::GetPolicyVersion(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
   std::string id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
   const auto* v = p.Version(id);
-  if (v == nullptr) {
-    return Status(ErrorCode::kResourceNotFound,
-                  "Policy " + p.Arn() + " version " + id + " does not exist or is not attachable.");
-  }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -221,10 +224,7 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
-    if (p.Version(id) == nullptr) {
-      return Status(ErrorCode::kResourceNotFound,
-                    "Policy " + arn + " version " + id + " does not exist or is not attachable.");
-    }
+    ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
     if (p.default_version == id) {
       return Status(ErrorCode::kConflict, "Cannot delete the default version of a policy.");
     }
@@ -240,10 +240,7 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
-    if (p.Version(id) == nullptr) {
-      return Status(ErrorCode::kResourceNotFound,
-                    "Policy " + arn + " version " + id + " does not exist or is not attachable.");
-    }
+    ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
     p.default_version = id;
     p.updated_ms = ctx.now_ms;
     return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},

@@ -53,14 +53,7 @@ Result<std::string> IamService::GetRole(const In& in, const CallContext& ctx) {
 }
 
 Result<std::string> IamService::DeleteRole(const In& in, const CallContext& ctx) {
-  std::string name = *in.Str("RoleName");
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(Identity r, Load(ctx, "role", name));
-    if (!r.inline_policies.empty() || !r.attached.empty()) {
-      return Status(ErrorCode::kConflict, "Cannot delete entity, must detach all policies first.");
-    }
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(r)}}, "DeleteRole");
-  }));
+  ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "role", *in.Str("RoleName"), "DeleteRole"));
   return std::string("{}");
 }
 

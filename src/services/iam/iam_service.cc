@@ -289,6 +289,24 @@ Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::
   return p;
 }
 
+Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kind,
+                                  const std::string& name, const char* op) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity i, Load(ctx, kind, name));
+    if (!i.inline_policies.empty() || !i.attached.empty()) {
+      return Status(ErrorCode::kConflict, kind == "role"
+                                              ? "Cannot delete entity, must detach all policies first."
+                                              : "Cannot delete entity, must delete policies first.");
+    }
+    // A user's groups, a group's members: membership is recorded on both sides.
+    if (!i.groups.empty()) {
+      return Status(ErrorCode::kConflict,
+                    "Cannot delete entity, must remove users from group first.");
+    }
+    return store_.WriteEntities({{storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}}, op);
+  });
+}
+
 Status IamService::Update(const CallContext& ctx, const std::string& kind,
                           const std::string& name, const char* op,
                           const std::function<Status(Identity&)>& change) {

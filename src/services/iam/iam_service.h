@@ -49,6 +49,10 @@ class IamService : public QueryService {
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
   Result<ManagedPolicy> LoadPolicy(const CallContext& ctx, const std::string& arn);
+  // Deletes a user, group or role that holds no policies and no group membership (users) or
+  // members (groups), else DeleteConflict; a user's access keys are checked by the store.
+  Status DeleteIdentity(const CallContext& ctx, const std::string& kind, const std::string& name,
+                        const char* op);
   // Read-modify-commit of one identity, retried on conflicts.
   Status Update(const CallContext& ctx, const std::string& kind, const std::string& name,
                 const char* op, const std::function<Status(Identity&)>& change);

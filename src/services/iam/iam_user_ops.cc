@@ -120,19 +120,7 @@ Result<std::string> IamService::ListRoles(const In& in, const CallContext& ctx) 
 }
 
 Result<std::string> IamService::DeleteUser(const In& in, const CallContext& ctx) {
-  std::string name = *in.Str("UserName");
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", name));
-    if (!u.inline_policies.empty() || !u.attached.empty()) {
-      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete policies first.");
-    }
-    if (!u.groups.empty()) {
-      return Status(ErrorCode::kConflict,
-                    "Cannot delete entity, must remove users from group first.");
-    }
-    // Access keys are checked by the store, in the same transaction.
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(u)}}, "DeleteUser");
-  }));
+  ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "user", *in.Str("UserName"), "DeleteUser"));
   return std::string("{}");
 }
 
@@ -268,19 +256,7 @@ Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx
 }
 
 Result<std::string> IamService::DeleteGroup(const In& in, const CallContext& ctx) {
-  std::string name = *in.Str("GroupName");
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", name));
-    if (!g.inline_policies.empty() || !g.attached.empty()) {
-      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete policies first.");
-    }
-    // Members are listed on the group document as well (kept with the users' lists).
-    if (!g.groups.empty()) {
-      return Status(ErrorCode::kConflict,
-                    "Cannot delete entity, must remove users from group first.");
-    }
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(g)}}, "DeleteGroup");
-  }));
+  ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "group", *in.Str("GroupName"), "DeleteGroup"));
   return std::string("{}");
 }
 
