@@ -27,4 +27,12 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
   });
 }
 
+void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities) {
+  scheduler.Every("sts.sessions", 1h, [&identities](jobs::JobRun& run) -> Status {
+    constexpr int64_t kGraceMs = 24 * 3600 * 1000;  // expired sessions answer ExpiredToken a day
+    auto deleted = identities.DeleteExpiredSessions(run.now_ms - kGraceMs, 1000);
+    return deleted.status();
+  });
+}
+
 }  // namespace arcana::app

@@ -6,6 +6,8 @@
 //   ssm.expiry             every 10 s  parameters whose Expiration policy passed are deleted
 //   changes.trim           every hour  change-log rows older than 7 days are dropped (the
 //                                      newest always stays: storage/change_log.h)
+//   sts.sessions           every hour  STS sessions expired for a day are deleted (they are
+//                                      refused from their expiry on; this only reclaims rows)
 // Each handler is idempotent and works from the store's state, so a run repeated after a
 // lost lease, or racing a restore on another node, is harmless: the deletes carry the
 // revision they read, and a conflicting write wins.
@@ -18,6 +20,7 @@
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"
 #include "storage/change_log.h"
+#include "storage/identity_store.h"
 
 namespace arcana::app {
 
@@ -27,5 +30,6 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
                             services::sm::SecretsManagerService& secrets_manager,
                             services::kms::KmsService& kms, services::ssm::SsmService& ssm,
                             storage::ChangeLog& changes);
+void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities);
 
 }  // namespace arcana::app

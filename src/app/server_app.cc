@@ -29,6 +29,8 @@
 #include "seal/operator_api.h"
 #include "seal/operator_token.h"
 #include "seal/seal_manager.h"
+#include "services/iam/iam_service.h"
+#include "services/sts/sts_service.h"
 #include "services/kms/kms_data_key_provider.h"  // KMS
 #include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
@@ -146,9 +148,13 @@ int RunServer(const config::Config& cfg) {
   ao.default_region = cfg.default_region;
   ao.max_skew = std::chrono::seconds(cfg.max_skew_seconds);
   auth::Authenticator authn(stores.access_keys(), *root, ao);
+  auth::IdentityResolver identities(stores.identities(), *root);  // IAM users, STS sessions
+  authn.ResolveIdentitiesWith(&identities);
+  services::iam::IamService iam(stores.identities(), identities);
+  services::sts::StsService sts(stores.identities(), identities);
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
-  auth::AllowAllAuthorizer authz;
+  auth::PolicyAuthorizer authz;
   audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
   net::PipelineOptions po;
   po.dev = cfg.dev;
@@ -177,6 +183,8 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&secrets_manager);
   pipeline.AddService(&kms);  // KMS
   pipeline.AddService(&ssm);  // SSM
+  pipeline.AddService(&iam);  // IAM (Query protocol)
+  pipeline.AddService(&sts);  // STS (Query protocol)
 
   net::ServerOptions so;
   so.host = host;
@@ -215,6 +223,7 @@ int RunServer(const config::Config& cfg) {
   // Background work as leased jobs in the store: one run per due time across every node.
   jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
   RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes());
+  RegisterIdentityJobs(scheduler, stores.identities());
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
   std::string scheme = tls ? "https" : "http";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -36,15 +36,26 @@ Result<std::string> SealBound(const crypto::RootKey& root, std::string_view secr
 
 }  // namespace
 
+std::string NewAccessKeyId(std::string_view prefix) {
+  return std::string(prefix) + RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+}
+
+std::string NewSecretAccessKey() {
+  return RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+}
+
+Result<std::string> SealAccessKeySecret(const crypto::RootKey& root, std::string_view secret,
+                                        const storage::AccessKeyRecord& record) {
+  return SealBound(root, secret, record);
+}
+
 Result<NewAccessKey> CreateAccessKey(storage::AccessKeyStore& store, const crypto::RootKey& root,
                                      const std::string& account_id,
                                      const std::optional<std::string>& fixed_id,
                                      const std::optional<std::string>& fixed_secret) {
   NewAccessKey k;
-  k.access_key_id = fixed_id ? *fixed_id : "AKIA" + RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
-  k.secret_access_key =
-      fixed_secret ? *fixed_secret
-                   : RandomFrom("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+  k.access_key_id = fixed_id ? *fixed_id : NewAccessKeyId("AKIA");
+  k.secret_access_key = fixed_secret ? *fixed_secret : NewSecretAccessKey();
   if (k.access_key_id.size() < 3 || k.secret_access_key.size() < 8) {
     return Status(ErrorCode::kInvalidParameter,
                   "access key id needs at least 3 characters and the secret at least 8");

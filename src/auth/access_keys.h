@@ -32,6 +32,14 @@ Result<NewAccessKey> CreateAccessKey(storage::AccessKeyStore& store, const crypt
                                      const std::optional<std::string>& fixed_id = std::nullopt,
                                      const std::optional<std::string>& fixed_secret = std::nullopt);
 
+// Key material for other identities (IAM users: prefix "AKIA"; STS sessions: "ASIA").
+std::string NewAccessKeyId(std::string_view prefix);
+std::string NewSecretAccessKey();
+// `secret` sealed in the bound format for record's id, account and principal (the value of
+// record.sealed_secret that OpenAccessKeySecret opens).
+Result<std::string> SealAccessKeySecret(const crypto::RootKey& root, std::string_view secret,
+                                        const storage::AccessKeyRecord& record);
+
 // The secret access key of a stored pair. kDecryptionFailure when the row's id, account or
 // principal is not the one the secret was sealed for.
 Result<std::string> OpenAccessKeySecret(const crypto::RootKey& root,

@@ -30,10 +30,15 @@ void Authenticator::ForgetCredentials() const {
 void Authenticator::FollowChanges(storage::ChangeFollower& follower) {
   follower_ = &follower;
   follower.Subscribe({[this](const storage::Change& c) {
-                        if (c.service != "arcana") return;
+                        if (c.service != "arcana" && c.service != "iam" && c.service != "sts") {
+                          return;
+                        }
                         std::lock_guard<std::mutex> l(mu_);
                         ++epoch_;
-                        if (c.IsRootRewrap()) {
+                        // An identity change (a policy detached, a group left, a role's
+                        // policy edited) may change any cached Principal: IAM writes are
+                        // rare, so every entry goes.
+                        if (c.IsRootRewrap() || c.service == "iam") {
                           cache_.clear();  // every sealed secret was rewrapped
                         } else {
                           cache_.erase(c.resource);  // the access key id
@@ -46,22 +51,32 @@ void Authenticator::FollowChanges(storage::ChangeFollower& follower) {
                       }});
 }
 
+namespace {
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+Status Expired() {
+  return Status(ErrorCode::kExpiredToken, "The security token included in the request is expired");
+}
+}  // namespace
+
 Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
-  std::string id(access_key_id);
-  auto now = std::chrono::steady_clock::now();
-  if (follower_ != nullptr) {
-    // Apply every change committed so far (shared with the rest of the request's reads).
-    ARCANA_RETURN_IF_ERROR(follower_->Sync().status());
-  }
-  uint64_t epoch;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = cache_.find(id);
-    if (it != cache_.end() && it->second.expires > now) return it->second.cred;
-    epoch = epoch_;
-  }
+  ARCANA_ASSIGN_OR_RETURN(Entry e, Load(std::string(access_key_id)));
+  return std::move(e.cred);
+}
+
+Result<Authenticator::Entry> Authenticator::Read(const std::string& id) const {
   auto rec = store_.GetAccessKey(id);
   if (!rec.ok()) return rec.status();
+  if (!rec->has_value() && resolver_ != nullptr) {
+    ARCANA_ASSIGN_OR_RETURN(auto resolved, resolver_->Resolve(id, WallMs()));
+    if (resolved) {
+      return Entry{std::move(resolved->credential), std::move(resolved->principal),
+                   resolved->expires_ms};
+    }
+  }
   if (!rec->has_value()) {
     return Status(ErrorCode::kUnrecognizedClient,
                   "The security token included in the request is invalid.");
@@ -79,6 +94,28 @@ Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
   std::string secret = std::move(opened).value();
   Credential c{id, crypto::SecretString::Take(secret), (*rec)->account_id, (*rec)->principal_arn,
                std::nullopt};
+  auto principal = std::make_shared<const Principal>(RootPrincipal((*rec)->account_id, id));
+  return Entry{std::move(c), std::move(principal), 0};
+}
+
+Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
+  auto now = std::chrono::steady_clock::now();
+  if (follower_ != nullptr) {
+    // Apply every change committed so far (shared with the rest of the request's reads).
+    ARCANA_RETURN_IF_ERROR(follower_->Sync().status());
+  }
+  uint64_t epoch;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = cache_.find(id);
+    if (it != cache_.end() && it->second.expires > now) {
+      const Entry& e = it->second.entry;
+      if (e.session_expires_ms != 0 && e.session_expires_ms <= WallMs()) return Expired();
+      return e;
+    }
+    epoch = epoch_;
+  }
+  ARCANA_ASSIGN_OR_RETURN(Entry c, Read(id));
   std::lock_guard<std::mutex> l(mu_);
   if (epoch != epoch_) return c;  // a change was applied meanwhile: use, do not keep
   if (cache_.size() > 10000) cache_.clear();
@@ -120,6 +157,7 @@ Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signi
       if (!parsed->region.empty()) ctx.region = parsed->region;
       ctx.access_key_id = parsed->access_key_id;
     }
+    ctx.principal = std::make_shared<const Principal>(RootPrincipal(ctx.account, ctx.access_key_id));
     return Status::Ok();
   }
   ARCANA_ASSIGN_OR_RETURN(VerifiedCaller caller, verifier_->Verify(sr, signing_name));
@@ -127,6 +165,17 @@ Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signi
   ctx.principal_arn = caller.principal_arn;
   ctx.region = caller.region;
   ctx.access_key_id = caller.access_key_id;
+  // The Principal of the entry Verify just used: shared, not copied (a miss only when a
+  // change dropped the entry meanwhile).
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = cache_.find(caller.access_key_id);
+    if (it != cache_.end()) ctx.principal = it->second.entry.principal;
+  }
+  if (!ctx.principal) {
+    ARCANA_ASSIGN_OR_RETURN(Entry e, Load(caller.access_key_id));
+    ctx.principal = std::move(e.principal);
+  }
   return Status::Ok();
 }
 

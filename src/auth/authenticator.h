@@ -11,6 +11,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "auth/identity_resolver.h"
+#include "auth/principal.h"
 #include "auth/sigv4.h"
 #include "crypto/root_key.h"
 #include "net/http_types.h"
@@ -31,7 +33,13 @@ class Authenticator {
  public:
   Authenticator(storage::AccessKeyStore& store, const crypto::RootKey& root, AuthOptions opts);
 
-  // Fills account, region, principal_arn and access_key_id of ctx.
+  // Keys that are not the root's resolve through `resolver` (IAM users, STS sessions); the
+  // resolver must outlive this object. Without one, only root keys authenticate. Call once,
+  // at startup, before serving.
+  void ResolveIdentitiesWith(const IdentityResolver* resolver) { resolver_ = resolver; }
+
+  // Fills account, region, principal_arn, access_key_id and principal of ctx. Expired session
+  // credentials are kExpiredToken; an inactive user key kUnrecognizedClient.
   Status Authenticate(const net::HttpRequest& req, std::string_view signing_name,
                       services::CallContext& ctx) const;
   // Wipes every cached credential and signing key (sealing: no secrets stay in memory).
@@ -47,6 +55,14 @@ class Authenticator {
                       services::CallContext& ctx) const;
 
  private:
+  // The credential and Principal of a key: the cache's, or read and cached.
+  struct Entry {
+    Credential cred;
+    std::shared_ptr<const Principal> principal;
+    int64_t session_expires_ms = 0;  // 0 = does not expire
+  };
+  Result<Entry> Load(const std::string& access_key_id) const;
+  Result<Entry> Read(const std::string& access_key_id) const;
   Result<Credential> Lookup(std::string_view access_key_id) const;
 
   storage::AccessKeyStore& store_;
@@ -54,9 +70,10 @@ class Authenticator {
   AuthOptions opts_;
   std::unique_ptr<Verifier> verifier_;
   storage::ChangeFollower* follower_ = nullptr;
+  const IdentityResolver* resolver_ = nullptr;
   // Opened credentials, cached until a change to the key (FollowChanges) or kCacheTtl.
   struct Cached {
-    Credential cred;
+    Entry entry;
     std::chrono::steady_clock::time_point expires;
   };
   static constexpr std::chrono::seconds kCacheTtl{30};

@@ -1,31 +1,97 @@
-// The pipeline's authorize stage. Today every authenticated caller is allowed; the
-// access-control issue replaces AllowAll with IAM-style identity and resource policies
-// (with ABAC conditions) without any handler changing.
+// Authorization: may this caller perform this action on this resource? One Authorizer
+// decides every call of every service (and the in-process calls between them) with the IAM
+// policy engine (auth/policy/evaluator.h). Services resolve, per operation, the IAM
+// action, the resource (ARN, owner account, tags, resource or key policy) and the request's
+// context keys into an AccessRequest and ask; handlers keep no policy logic.
+//
+// The caller is CallContext::principal (auth/principal.h). When it is null (dev mode, or
+// before identities exist) the caller is the root of ctx.account named ctx.principal_arn:
+// root may do everything in its own account that no policy explicitly denies.
+// Thread-safety: Authorize/Decide may be called concurrently.
 #pragma once
 
-#include <rapidjson/document.h>
-
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include "auth/policy/evaluator.h"
+#include "auth/policy/policy_cache.h"
+#include "auth/policy/request_context.h"
 #include "common/status.h"
+#include "crypto/envelope.h"
 #include "services/common/service.h"
 
 namespace arcana::auth {
 
+struct AccessRequest {
+  std::string action;         // "secretsmanager:GetSecretValue"
+  std::string resource_arn;   // "*" for actions on no particular resource
+  std::string resource_account;  // owner; empty: the caller's account (ctx.account)
+  // aws:ResourceTag/K (and "<service_tag_prefix>:ResourceTag/K" when the prefix is set, e.g.
+  // secretsmanager:ResourceTag/K).
+  const std::map<std::string, std::string>* resource_tags = nullptr;
+  std::string_view service_tag_prefix;
+  // The secret's resource policy or the KMS key policy (JSON text; parsed once, cached).
+  const std::string* resource_policy = nullptr;
+  std::string resource_policy_id;  // its source id in decisions ("arn/resource-policy")
+  bool kms_key = false;            // the key policy is required (default key policy if null)
+  std::vector<policy::KmsGrantView> grants;
+  // Request keys: service keys (secretsmanager:SecretId, kms:EncryptionContext:K, ...),
+  // aws:RequestTag/K, aws:TagKeys. The authorizer adds the principal's and the
+  // transport's keys (aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, kms:ViaService, ...).
+  policy::ContextKeys keys;
+};
+
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
-  // OK, or kAccessDenied.
-  virtual Status Authorize(const services::CallContext& ctx, std::string_view service,
-                           std::string_view operation, const rapidjson::Value& input) const = 0;
+  // The full decision (with the matched statements and the reason).
+  virtual policy::Decision Decide(const services::CallContext& ctx,
+                                  const AccessRequest& req) const = 0;
+  // OK, or kAccessDenied with AWS's message ("User: ARN is not authorized to perform: ...").
+  Status Authorize(const services::CallContext& ctx, const AccessRequest& req) const;
 };
 
-class AllowAllAuthorizer : public Authorizer {
+// The IAM policy engine over the caller's Principal. Policies are compiled once (PolicyCache).
+class PolicyAuthorizer final : public Authorizer {
  public:
-  Status Authorize(const services::CallContext&, std::string_view, std::string_view,
-                   const rapidjson::Value&) const override {
-    return Status::Ok();
-  }
+  policy::Decision Decide(const services::CallContext& ctx,
+                          const AccessRequest& req) const override;
+  const policy::PolicyCache& cache() const { return cache_; }
+
+ private:
+  policy::PolicyCache cache_;
+};
+
+// What a service calls: ctx.authorizer->Authorize(ctx, req), or OK when the context has no
+// authorizer (a service driven directly by unit tests; the pipeline always sets one).
+Status Check(const services::CallContext& ctx, const AccessRequest& req);
+
+// The caller the engine sees: ctx.principal, or the root of ctx.account when it is null.
+const Principal& CallerOf(const services::CallContext& ctx, Principal* scratch);
+
+// Context keys of the caller and the transport (aws:PrincipalArn, aws:PrincipalAccount,
+// aws:PrincipalTag/*, aws:PrincipalType, aws:username, aws:userid, aws:SourceIp,
+// aws:CurrentTime, aws:EpochTime, aws:SecureTransport, aws:RequestedRegion, kms:ViaService,
+// kms:CallerAccount) added to `keys` without replacing what the service set.
+void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
+                   policy::ContextKeys* keys);
+
+// A service using a customer-managed KMS key on the caller's behalf (Secrets Manager and
+// Parameter Store sealing or opening a value): the caller needs the KMS action on the key,
+// with kms:ViaService = "<service>.<region>.amazonaws.com" and the encryption context as
+// kms:EncryptionContext:* keys. Denials are kAccessDenied "Access to KMS is not allowed"
+// (Secrets Manager's wording). Holds references: lives for one call.
+class CallerKeyUse final : public crypto::KeyUseAuthorizer {
+ public:
+  CallerKeyUse(const services::CallContext& ctx, std::string_view service);
+  Status AllowKeyUse(const crypto::KeyUse& use) const override;
+
+ private:
+  services::CallContext ctx_;  // with via_service set
 };
 
 }  // namespace arcana::auth

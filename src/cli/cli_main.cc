@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "auth/access_keys.h"
+#include "cli/iam_commands.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
 #include "storage/stores.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   del->add_option("id", delete_id, "access key id")->required();
 
   arcana::cli::OperatorCommands operator_cmds(app, data_dir, store_url);  // `arcana operator ...`
+  arcana::cli::IamCommands iam_cmds(app);  // `arcana iam ...`
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = operator_cmds.Run()) return *rc;
@@ -57,11 +59,12 @@ int main(int argc, char** argv) {
   auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
   auto store = arcana::cli::OpenOfflineStores(data_dir, store_url);
   if (!store.ok()) return Die(store.status().message());
-  if (create->parsed()) {
+  if (create->parsed() || iam_cmds.parsed()) {
     arcana::Status st = arcana::cli::UnsealOffline(**store, data_dir, root_key_file, *root);
     if (!st.ok()) return Die(st.message());
   }
 
+  if (iam_cmds.parsed()) return iam_cmds.Run(**store, *root);
   if (list->parsed()) {
     // Page by page, in key id order.
     std::string after;

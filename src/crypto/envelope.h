@@ -38,12 +38,34 @@ struct DataKey {
   std::string key_id;     // resolved key id that wrapped it
 };
 
+// A customer-managed KMS key about to be used on a caller's behalf (a service sealing or
+// opening a value under the key the caller chose).
+struct KeyUse {
+  std::string_view action;   // "kms:GenerateDataKey", "kms:Decrypt"
+  std::string_view key_arn;
+  std::string_view key_account;
+  std::string_view key_policy;
+  const std::map<std::string, std::string>* key_tags = nullptr;
+  const EncryptionContext* context = nullptr;
+};
+
+// Who a data key is used for: a KMS-backed provider asks before using a customer-managed key
+// (AWS-managed keys allow every principal of their account through the service). Implemented
+// by auth (auth/authorizer.h) so that this layer knows nothing of policies.
+class KeyUseAuthorizer {
+ public:
+  virtual ~KeyUseAuthorizer() = default;
+  virtual Status AllowKeyUse(const KeyUse& use) const = 0;  // OK or kAccessDenied
+};
+
 // Where a data key is wanted: keys are per account and region, and each service has
 // its own default key (alias/aws/secretsmanager, alias/aws/ssm).
 struct KeyScope {
   std::string account;
   std::string region;
   std::string default_alias;  // used when key_id is ""
+  // The caller on whose behalf the key is used; null: the service itself (no check).
+  const KeyUseAuthorizer* caller = nullptr;
 };
 
 // The KMS seam: where data keys come from and how they are unwrapped.

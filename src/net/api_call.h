@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "crypto/root_key.h"
 #include "net/http_types.h"
+#include "services/common/query_service.h"
 #include "services/common/service.h"
 
 namespace arcana::net {
@@ -21,7 +22,8 @@ namespace arcana::net {
 struct ApiCall {
   std::chrono::steady_clock::time_point started;
   services::CallContext ctx;
-  // Resolved from X-Amz-Target: the service and operation, when a service has the prefix.
+  // Resolved from X-Amz-Target (or, for a form-encoded body, the credential scope's service
+  // and Action): the service and operation, when a service has them.
   services::Service* service = nullptr;
   std::string operation;
   bool known = false;               // the service's model has the operation
@@ -30,6 +32,9 @@ struct ApiCall {
   // admission until the call's work is done.
   std::optional<crypto::RootKey::Hold> hold;
   rapidjson::Document input;
+  // Query-protocol calls (IAM, STS): the service's protocol and the form-encoded body's fields.
+  const services::QueryProtocol* query = nullptr;
+  services::QueryProtocol::Form form;
   std::string output;           // the service's JSON answer (a 200 body)
   Status status;                // the first stage error, or OK
   bool input_usable = true;     // false after a throw: the audit names no resource

@@ -10,22 +10,71 @@ constexpr const char* kJsonType = "application/x-amz-json-1.1";
 // The resource an audit record names: the first identifying member present.
 std::string ResourceOf(const rapidjson::Value& input) {
   if (!input.IsObject()) return "";
-  for (const char* k : {"SecretId", "Name", "KeyId", "ResourceId"}) {
+  for (const char* k : {"SecretId", "Name", "KeyId", "ResourceId", "UserName", "RoleName",
+                        "GroupName", "PolicyArn", "RoleArn"}) {
     auto it = input.FindMember(k);
     if (it != input.MemberEnd() && it->value.IsString()) return it->value.GetString();
   }
   return "";
 }
 
+// The service of the SigV4 credential scope (Credential=AKID/DATE/REGION/SERVICE/...), or "".
+std::string_view ScopeService(const HttpRequest& req) {
+  std::string_view auth = req.Header("Authorization");
+  size_t at = auth.find("Credential=");
+  if (at == std::string_view::npos) return {};
+  std::string_view cred = auth.substr(at + 11);
+  cred = cred.substr(0, cred.find_first_of(", "));
+  for (int i = 0; i < 3; ++i) {
+    size_t slash = cred.find('/');
+    if (slash == std::string_view::npos) return {};
+    cred.remove_prefix(slash + 1);
+  }
+  return cred.substr(0, cred.find('/'));
+}
+
+// A form-encoded body: the service whose signing name is the credential scope's service
+// (unsigned dev-mode calls: the query service modelling the Action) and the Action.
+void ResolveQuery(HttpRequest& req, ApiCall& call,
+                  const std::vector<services::Service*>& services) {
+  auto form = services::QueryProtocol::ParseForm(req.body);
+  if (!form.ok()) return;  // unknown: admission refuses it
+  call.form = std::move(form).value();
+  auto action = call.form.find("Action");
+  if (action == call.form.end()) return;
+  call.operation = action->second;
+  std::string_view scope = ScopeService(req);
+  for (auto* s : services) {
+    const auto* q = dynamic_cast<const services::QueryService*>(s);
+    if (q == nullptr) continue;
+    if (scope.empty() ? s->validator().HasOperation(call.operation) : s->signing_name() == scope) {
+      call.service = s;
+      call.query = &q->query();
+      break;
+    }
+  }
+  call.known = call.service != nullptr && call.service->validator().HasOperation(call.operation);
+  if (call.known) call.op_name = std::string(call.service->signing_name()) + "." + call.operation;
+}
+
 }  // namespace
 
+bool IsQueryRequest(const HttpRequest& req) {
+  return req.Header("X-Amz-Target").empty() &&
+         req.Header("Content-Type").starts_with("application/x-www-form-urlencoded");
+}
+
 Status ResolveStage::Run(HttpRequest& req, ApiCall& call) const {
+  if (IsQueryRequest(req)) {
+    ResolveQuery(req, call, services_);
+    return Status::Ok();
+  }
   std::string_view target = req.Header("X-Amz-Target");
   auto dot = target.find('.');
   std::string_view prefix = dot == std::string_view::npos ? target : target.substr(0, dot);
   call.operation = std::string(dot == std::string_view::npos ? "" : target.substr(dot + 1));
   for (auto* s : services_) {
-    if (s->target_prefix() == prefix) call.service = s;
+    if (!prefix.empty() && s->target_prefix() == prefix) call.service = s;
   }
   // Metrics and audit name only operations a service models: the raw header is caller input
   // (unbounded, unauthenticated while sealed) and never becomes a label.
@@ -46,6 +95,12 @@ Status AdmitStage::Run(HttpRequest& req, ApiCall& call) const {
   }
   if (!ready_.load()) return Status(ErrorCode::kServiceUnavailable, "The server is not ready yet");
   if (!call.known) {
+    if (IsQueryRequest(req)) {
+      // Caller input: echoed bounded, never as a metrics label.
+      return Status(ErrorCode::kUnknownOperation,
+                    "Could not find operation " + call.operation.substr(0, 64) +
+                        " for the service of this request.");
+    }
     return Status(ErrorCode::kUnknownOperation,
                   "Operation " + std::string(req.Header("X-Amz-Target")) +
                       " is not supported by this server.");
@@ -58,6 +113,14 @@ Status AuthenticateStage::Run(HttpRequest& req, ApiCall& call) const {
 }
 
 Status DecodeStage::Run(HttpRequest& req, ApiCall& call) const {
+  if (call.query != nullptr) {
+    Status decoded = call.query->Decode(call.operation, call.form, &call.input);
+    if (!decoded.ok()) {
+      call.input.SetObject();  // the recorder reads it
+      return decoded;
+    }
+    return call.service->validator().Validate(call.operation, call.input);
+  }
   if (req.body.empty()) {
     call.input.SetObject();  // clients always send {}; tolerate an empty body
   } else {
@@ -71,8 +134,15 @@ Status DecodeStage::Run(HttpRequest& req, ApiCall& call) const {
   return call.service->validator().Validate(call.operation, call.input);
 }
 
-Status AuthorizeStage::Run(HttpRequest&, ApiCall& call) const {
-  return authz_.Authorize(call.ctx, call.service->signing_name(), call.operation, call.input);
+Status AuthorizeStage::Run(HttpRequest& req, ApiCall& call) const {
+  // The decision needs the resolved resource (its ARN, tags, policy), which only the service
+  // knows: this stage hands it the authorizer and the call's action and transport, and the
+  // service asks (auth/authorizer.h) once it has resolved what the call touches.
+  call.ctx.authorizer = &authz_;
+  call.ctx.action = std::string(call.service->signing_name()) + ":" + call.operation;
+  call.ctx.source_ip = req.remote_address;
+  call.ctx.secure_transport = req.secure;
+  return Status::Ok();
 }
 
 Status DispatchStage::Run(HttpRequest&, ApiCall& call) const {
@@ -84,6 +154,7 @@ Status DispatchStage::Run(HttpRequest&, ApiCall& call) const {
 
 void ResponseEncoder::Encode(ApiCall& call, HttpResponse& res) const {
   res = HttpResponse{};  // nothing a failed stage started to answer survives
+  if (call.query != nullptr) return EncodeQuery(call, res);
   if (!call.status.ok()) return EncodeError(res, call.ctx.request_id, call.status);
   res.status = 200;
   res.Set("x-amzn-RequestId", call.ctx.request_id);
@@ -91,8 +162,31 @@ void ResponseEncoder::Encode(ApiCall& call, HttpResponse& res) const {
   res.body = std::move(call.output);
 }
 
+void ResponseEncoder::EncodeQuery(ApiCall& call, HttpResponse& res) const {
+  Status st = call.status;
+  if (st.ok()) {
+    auto xml = call.query->EncodeResponse(call.operation, call.output, call.ctx.request_id);
+    if (xml.ok()) {
+      res.status = 200;
+      res.Set("x-amzn-RequestId", call.ctx.request_id);
+      res.Set("Content-Type", "text/xml");
+      res.body = std::move(xml).value();
+      return;
+    }
+    st = xml.status();
+  }
+  EncodeError(res, call.ctx.request_id, st, call.query);
+}
+
 void ResponseEncoder::EncodeError(HttpResponse& res, const std::string& request_id,
-                                  const Status& st) {
+                                  const Status& st, const services::QueryProtocol* query) {
+  if (query != nullptr) {
+    res.status = services::QueryProtocol::ErrorOf(st.code()).http_status;
+    res.Set("x-amzn-RequestId", request_id);
+    res.Set("Content-Type", "text/xml");
+    res.body = services::QueryProtocol::EncodeError(st, request_id);
+    return;
+  }
   auto info = services::LookupError(st.code());
   res.status = info.http_status;
   res.Set("x-amzn-RequestId", request_id);
@@ -106,7 +200,10 @@ void CallRecorder::Record(const HttpRequest& req, const HttpResponse& res,
   const services::CallContext& ctx = call.ctx;
   const Status& st = call.status;
   auto elapsed = std::chrono::steady_clock::now() - call.started;
-  std::string error_code = st.ok() ? "" : std::string(services::LookupError(st.code()).type);
+  // As the wire spelled it (a fixed table either way: never caller input).
+  std::string error_code = st.ok()                ? ""
+                           : call.query != nullptr ? services::QueryProtocol::ErrorOf(st.code()).code
+                                                   : std::string(services::LookupError(st.code()).type);
   metrics_.Record(call.op_name, error_code, std::chrono::duration<double>(elapsed).count());
   audit::AuditRecord rec;
   rec.time_ms = ctx.now_ms;

@@ -19,7 +19,10 @@
 
 namespace arcana::net {
 
-// X-Amz-Target -> service and operation. Never fails: an unknown target is admission's
+// A form-encoded POST without X-Amz-Target: a Query-protocol call (IAM, STS).
+bool IsQueryRequest(const HttpRequest& req);
+
+// X-Amz-Target (or credential scope service + Action) -> service and operation. Never fails: an unknown target is admission's
 // refusal, after the seal and readiness checks (which a caller sees first).
 class ResolveStage final : public ApiStage {
  public:
@@ -63,6 +66,7 @@ class DecodeStage final : public ApiStage {
   Status Run(HttpRequest& req, ApiCall& call) const override;
 };
 
+// Equips the call for authorization: the services decide with the resolved resource.
 class AuthorizeStage final : public ApiStage {
  public:
   explicit AuthorizeStage(const auth::Authorizer& authz) : authz_(authz) {}
@@ -85,8 +89,14 @@ class DispatchStage final : public ApiStage {
 class ResponseEncoder {
  public:
   void Encode(ApiCall& call, HttpResponse& res) const;  // moves call.output
-  // An AWS error response for `st` (also used outside API calls: too large, throttled).
-  static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st);
+  // An AWS error response for `st` (also used outside API calls: too large, throttled); in
+  // the query protocol's XML when `query` is given (a call resolved to IAM or STS).
+  static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st,
+                          const services::QueryProtocol* query = nullptr);
+
+ private:
+  // Query services: the XML answer or XML error (services/common/query_protocol.h).
+  void EncodeQuery(ApiCall& call, HttpResponse& res) const;
 };
 
 // Metrics and the audit record of a finished call. Labels are the known operation or

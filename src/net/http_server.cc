@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -153,6 +154,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       remote_ = ep_ec ? "-" : ep.address().to_string();
     }
     req.remote_address = remote_;
+    req.secure = !std::is_same_v<Stream, beast::tcp_stream>;
     BeginRequest();
     const Handlers& h = state_.handlers;
     bool inline_ok = false;

@@ -15,6 +15,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
   std::string body;
   std::string remote_address;
+  bool secure = false;  // arrived over TLS (aws:SecureTransport)
 
   // First header with this name (case-insensitive), or empty.
   std::string_view Header(std::string_view name) const;

@@ -76,8 +76,8 @@ void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
     // The label is the operation only when a service models it (as for every API call).
     ApiCall call;
     (void)ResolveStage(services_).Run(req, call);
-    ResponseEncoder::EncodeError(res, request_id,
-                                 Status(ErrorCode::kThrottling, "Rate exceeded"));
+    ResponseEncoder::EncodeError(res, request_id, Status(ErrorCode::kThrottling, "Rate exceeded"),
+                                 call.query);
     metrics_.Record(call.op_name, "ThrottlingException", 0);
   } catch (...) {
     LogCaughtException("throttled response", request_id);
@@ -154,7 +154,7 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     RunDevFault(req, res);
     return;
   }
-  if (req.method == "POST" && !req.Header("X-Amz-Target").empty()) {
+  if (req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) {
     HandleApi(req, res);
     return;
   }

@@ -23,6 +23,7 @@ class CachedStores final : public Stores {
   ParameterStore& parameters() override { return backend_->parameters(); }
   KmsStore& kms() override { return kms_; }
   AccessKeyStore& access_keys() override { return backend_->access_keys(); }
+  IdentityStore& identities() override { return backend_->identities(); }
   MetaStore& meta() override { return backend_->meta(); }
   RootOfTrustStore& root() override { return backend_->root(); }
   ChangeLog& changes() override { return backend_->changes(); }

@@ -12,6 +12,7 @@
 #include "storage/access_key_store.h"
 #include "storage/change_follower.h"
 #include "storage/change_log.h"
+#include "storage/identity_store.h"
 #include "storage/job_store.h"
 #include "storage/kms_store.h"
 #include "storage/meta_store.h"
@@ -43,6 +44,7 @@ class Stores {
   virtual ParameterStore& parameters() = 0;
   virtual KmsStore& kms() = 0;
   virtual AccessKeyStore& access_keys() = 0;
+  virtual IdentityStore& identities() = 0;  // IAM users, groups, roles, policies; STS sessions
   virtual MetaStore& meta() = 0;
   virtual RootOfTrustStore& root() = 0;
   virtual ChangeLog& changes() = 0;
@@ -50,7 +52,8 @@ class Stores {
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"
-  // Dev-mode reset: drops every secret, parameter and KMS object (keeps access keys, meta).
+  // Dev-mode reset: drops every secret, parameter, KMS object and IAM identity (keeps the
+  // root access keys and meta).
   virtual Status WipeResources() = 0;
 };
 

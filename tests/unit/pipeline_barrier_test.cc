@@ -119,7 +119,7 @@ class PipelineBarrierTest : public ::testing::Test {
   std::unique_ptr<storage::Stores> store_;
   crypto::RootKey unsealed_ = crypto::RootKey::FromBytes(std::string(32, 'k'));
   std::unique_ptr<auth::Authenticator> authn_;
-  auth::AllowAllAuthorizer authz_;
+  auth::PolicyAuthorizer authz_;
   RecordingAudit audit_;
   ThrowingService service_;
 };

@@ -916,6 +916,135 @@ TEST_P(StoreConformance, AccessKeysPutGetListDeleteWithChanges) {
   EXPECT_EQ(cs[3].resource, "AKIDB");
 }
 
+// ---------- IAM identities ----------
+
+namespace {
+IamEntity Entity(const std::string& kind, const std::string& name, const std::string& path = "/") {
+  return {"111122223333", kind, name, "ID" + name, path, R"({"tags":[]})", 5, 0};
+}
+}  // namespace
+
+TEST_P(StoreConformance, IamEntitiesCreateCaseInsensitiveUpdateDeleteWithChanges) {
+  auto& ids = stores_->identities();
+  const int64_t head = Head();
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "Alice")}}, "CreateUser"));
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "ALICE")}}, "CreateUser"),
+              ErrorCode::kResourceExists);
+  auto got = ids.GetEntity("111122223333", "user", "alice");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->name, "Alice");
+  EXPECT_EQ((*got)->revision, 1);
+  EXPECT_EQ((*got)->doc, R"({"tags":[]})");
+  EXPECT_FALSE(ids.GetEntity("999999999999", "user", "Alice")->has_value());  // per account
+  EXPECT_FALSE(ids.GetEntity("111122223333", "role", "Alice")->has_value());  // per kind
+  IamEntity e = **got;
+  e.doc = R"({"tags":[["a","b"]]})";
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, e}}, "TagUser"));
+  // A write at the old revision, or a delete at it, conflicts and applies nothing.
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kPut, e}}, "TagUser"), ErrorCode::kWriteConflict);
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kDelete, e}}, "DeleteUser"),
+              ErrorCode::kWriteConflict);
+  e.revision = 2;
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kDelete, e}}, "DeleteUser"));
+  EXPECT_FALSE(ids.GetEntity("111122223333", "user", "Alice")->has_value());
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 3u);
+  for (const auto& c : cs) EXPECT_EQ(c.service, "iam");
+  EXPECT_EQ(cs[0].resource, "111122223333:user/Alice");
+  EXPECT_EQ(cs[2].kind, "DeleteUser");
+}
+
+TEST_P(StoreConformance, IamWriteOfSeveralEntitiesIsAllOrNothing) {
+  auto& ids = stores_->identities();
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "u")},
+                               {EntityWrite::Op::kPut, Entity("policy", "p")}},
+                              "Setup"));
+  auto u = *ids.GetEntity("111122223333", "user", "u").value();
+  auto p = *ids.GetEntity("111122223333", "policy", "p").value();
+  u.doc = R"({"attached":["p"]})";
+  IamEntity stale = p;
+  stale.revision = 7;  // the policy moved on: the user's half must not be applied either
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kPut, u}, {EntityWrite::Op::kPut, stale}},
+                                "AttachUserPolicy"),
+              ErrorCode::kWriteConflict);
+  EXPECT_EQ(ids.GetEntity("111122223333", "user", "u").value()->revision, 1);
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, u}, {EntityWrite::Op::kPut, p}},
+                              "AttachUserPolicy"));
+  EXPECT_EQ(ids.GetEntity("111122223333", "user", "u").value()->doc, R"({"attached":["p"]})");
+  EXPECT_EQ(ids.GetEntity("111122223333", "policy", "p").value()->revision, 2);
+}
+
+TEST_P(StoreConformance, IamListEntitiesByPathPrefixPagesByName) {
+  auto& ids = stores_->identities();
+  for (const char* n : {"d", "B", "a", "C"}) {
+    ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", n, "/eng/")}}, "c"));
+  }
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "e", "/ops/")}}, "c"));
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("role", "r", "/eng/")}}, "c"));
+  auto page1 = ids.ListEntities("111122223333", "user", "/eng/", "", 3);
+  ASSERT_TRUE(page1.ok());
+  ASSERT_EQ(page1->size(), 3u);
+  EXPECT_EQ((*page1)[0].name, "a");
+  EXPECT_EQ((*page1)[1].name, "B");
+  EXPECT_EQ((*page1)[2].name, "C");
+  auto page2 = ids.ListEntities("111122223333", "user", "/eng/", "C", 3);
+  ASSERT_EQ(page2->size(), 1u);
+  EXPECT_EQ((*page2)[0].name, "d");
+  EXPECT_EQ(ids.ListEntities("111122223333", "user", "/", "", 100)->size(), 5u);
+}
+
+TEST_P(StoreConformance, IamUserKeysLimitStatusAndDeleteConflict) {
+  auto& ids = stores_->identities();
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "u")}}, "CreateUser"));
+  UserAccessKey k{"AKIAONE", "111122223333", "u", AllBytes(), "Active", 9, 0};
+  EXPECT_CODE(ids.PutUserAccessKey({"AKIAX", "111122223333", "nobody", "s", "Active", 1, 0}, 2),
+              ErrorCode::kResourceNotFound);
+  const int64_t head = Head();
+  ASSERT_OK(ids.PutUserAccessKey(k, 2));
+  k.access_key_id = "AKIATWO";
+  ASSERT_OK(ids.PutUserAccessKey(k, 2));
+  k.access_key_id = "AKIATHREE";
+  EXPECT_CODE(ids.PutUserAccessKey(k, 2), ErrorCode::kLimitExceeded);
+  auto got = ids.GetUserAccessKey("AKIAONE");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->sealed_secret, AllBytes());
+  EXPECT_EQ((*got)->user_name, "u");
+  ASSERT_OK(ids.SetUserAccessKeyStatus("111122223333", "U", "AKIAONE", "Inactive"));
+  EXPECT_EQ(ids.GetUserAccessKey("AKIAONE").value()->status, "Inactive");
+  EXPECT_CODE(ids.SetUserAccessKeyStatus("111122223333", "other", "AKIAONE", "Active"),
+              ErrorCode::kResourceNotFound);
+  EXPECT_EQ(ids.ListUserAccessKeys("111122223333", "u")->size(), 2u);
+  auto user = *ids.GetEntity("111122223333", "user", "u").value();
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kDelete, user}}, "DeleteUser"),
+              ErrorCode::kConflict);
+  ASSERT_OK(ids.DeleteUserAccessKey("111122223333", "u", "AKIAONE"));
+  ASSERT_OK(ids.DeleteUserAccessKey("111122223333", "u", "AKIATWO"));
+  EXPECT_CODE(ids.DeleteUserAccessKey("111122223333", "u", "AKIATWO"),
+              ErrorCode::kResourceNotFound);
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kDelete, user}}, "DeleteUser"));
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 6u);  // 2 creates, 1 status, 2 deletes (arcana), 1 user delete (iam)
+  EXPECT_EQ(cs[0].service, "arcana");
+  EXPECT_EQ(cs[0].resource, "AKIAONE");
+  EXPECT_EQ(cs[5].service, "iam");
+}
+
+TEST_P(StoreConformance, StsSessionsPutGetAndExpire) {
+  auto& ids = stores_->identities();
+  ASSERT_OK(ids.PutSession({"ASIAONE", "111122223333", AllBytes(), 1000, 1, R"({"kind":"role"})"}));
+  ASSERT_OK(ids.PutSession({"ASIATWO", "111122223333", "s", 5000, 1, "{}"}));
+  EXPECT_CODE(ids.PutSession({"ASIAONE", "111122223333", "s", 1, 1, "{}"}),
+              ErrorCode::kResourceExists);
+  auto got = ids.GetSession("ASIAONE");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->sealed, AllBytes());
+  EXPECT_EQ((*got)->expires_ms, 1000);
+  EXPECT_EQ((*got)->doc, R"({"kind":"role"})");
+  EXPECT_EQ(ids.DeleteExpiredSessions(2000, 10).value(), 1u);
+  EXPECT_FALSE(ids.GetSession("ASIAONE")->has_value());
+  EXPECT_TRUE(ids.GetSession("ASIATWO")->has_value());
+}
+
 TEST_P(StoreConformance, MetaPutGetAndPutIfAbsentRace) {
   auto& meta = stores_->meta();
   EXPECT_FALSE(meta.GetMeta("k")->has_value());

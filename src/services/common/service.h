@@ -11,9 +11,14 @@
 #include <string>
 #include <string_view>
 
+#include "auth/policy/request_context.h"
 #include "auth/principal.h"
 #include "common/status.h"
 #include "services/common/model_validator.h"
+
+namespace arcana::auth {
+class Authorizer;
+}
 
 namespace arcana::services {
 
@@ -28,6 +33,20 @@ struct CallContext {
   // The caller as the policy engine sees it (auth/principal.h): identity policies, tags,
   // boundary and session policies. Set by the authenticate stage with the fields above.
   std::shared_ptr<const auth::Principal> principal;
+  // Authorization (auth/authorizer.h), set by the authorize stage: the authorizer services
+  // ask, the IAM action of the call ("secretsmanager:GetSecretValue"), and the transport's
+  // context keys. Null authorizer: nothing is checked (services driven by unit tests).
+  const auth::Authorizer* authorizer = nullptr;
+  std::string action;
+  std::string source_ip;
+  bool secure_transport = false;
+  // In-process calls made by a service on the caller's behalf (Parameter Store reading a
+  // secret, Secrets Manager and Parameter Store using KMS): the service, as kms:ViaService
+  // reports it ("secretsmanager.us-east-1.amazonaws.com"); empty on direct calls.
+  std::string via_service;
+  // Context keys the service derived from the request (secretsmanager:SecretId,
+  // aws:RequestTag/K, ...), set by the service for the checks of this call.
+  std::shared_ptr<const auth::policy::ContextKeys> request_keys;
 };
 
 class Service {

@@ -111,6 +111,15 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
       return IncorrectKey();
     }
   }
+  if (!named) {
+    // The ciphertext names its key: the caller must be allowed on that key before it is
+    // used. A key that does not resolve is left to Decrypt, which answers the exact error.
+    crypto::KmsCiphertextHeader h;
+    if (crypto::ParseKmsCiphertextHeader(blob, &h)) {
+      auto k = ResolveKey(h.key_id, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
+      if (!k.ok() && k.status().code() == ErrorCode::kAccessDenied) return k.status();
+    }
+  }
   ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(ScopeOf(ctx), blob, ec, ctx.now_ms));
   out.key = std::move(d.key);
   out.plaintext = std::move(d.plaintext);
@@ -166,9 +175,14 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
   ARCANA_ASSIGN_OR_RETURN(auto dst_ec, ContextOf(in, "DestinationEncryptionContext"));
   std::string src_alg = in.Str("SourceEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
   std::string dst_alg = in.Str("DestinationEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
-  ARCANA_ASSIGN_OR_RETURN(Key dest, KeyFor(in, "DestinationKeyId", ctx));
-  ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(ctx, blob, in.Str("SourceKeyId"), src_alg, src_ec,
-                                              "ReEncrypt"));
+  // ReEncrypt is two permissions: kms:ReEncryptTo on the destination key and
+  // kms:ReEncryptFrom on the source key.
+  CallContext to_ctx = ctx, from_ctx = ctx;
+  to_ctx.action = "kms:ReEncryptTo";
+  from_ctx.action = "kms:ReEncryptFrom";
+  ARCANA_ASSIGN_OR_RETURN(Key dest, KeyFor(in, "DestinationKeyId", to_ctx));
+  ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(from_ctx, blob, in.Str("SourceKeyId"), src_alg,
+                                              src_ec, "ReEncrypt"));
   auto out = DoEncrypt(dest, dst_alg, dst_ec, src.plaintext, "ReEncrypt");
   crypto::SecureWipe(src.plaintext);
   if (!out.ok()) return out.status();

@@ -8,6 +8,24 @@
 #include "domain/kms/specs.h"
 
 namespace arcana::services::kms {
+namespace {
+
+// Asks the caller (if any) before a customer-managed key is used on its behalf.
+Status AllowUse(const crypto::KeyScope& scope, std::string_view action, const Key& key,
+                const crypto::EncryptionContext& ctx) {
+  if (scope.caller == nullptr || key.aws_managed()) return Status::Ok();
+  crypto::KeyUse use;
+  use.action = action;
+  use.key_arn = key.arn;
+  use.key_account = key.account;
+  use.key_policy = key.policy;
+  use.key_tags = &key.tags;
+  use.context = &ctx;
+  return scope.caller->AllowKeyUse(use);
+}
+
+}  // namespace
+
 
 namespace dk = domain::kms;
 
@@ -43,14 +61,16 @@ KmsDataKeyProvider::KmsDataKeyProvider(KeyRing& ring, const crypto::RootKey& leg
       now_ms_(now_ms ? std::move(now_ms) : SystemNowMs),
       cache_(cache_capacity) {}
 
-bool KmsDataKeyProvider::StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit) {
+bool KmsDataKeyProvider::StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit,
+                                     const crypto::EncryptionContext& ctx) {
   if (root_.sealed()) return false;
   auto key = ring_.store().GetKmsKey({scope.account, scope.region}, hit.key_id);
   if (!key.ok() || !key->has_value()) return false;
   const Key& k = **key;
   if (k.deletion_ms && *k.deletion_ms <= now_ms_()) return false;
   if (!dk::IsSymmetricSpec(k.key_spec) || k.FindMaterial(hit.material_id) == nullptr) return false;
-  return dk::CheckUsable(k).ok();
+  // A caller the key's policy refuses gets the full unwrap's exact AccessDenied.
+  return dk::CheckUsable(k).ok() && AllowUse(scope, "kms:Decrypt", k, ctx).ok();
 }
 
 Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeyScope& scope,
@@ -71,6 +91,7 @@ Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeySco
     usable = Status(ErrorCode::kInvalidKeyUsage, key->arn + " is not a symmetric key");
   }
   if (!usable.ok()) return fail(usable);
+  ARCANA_RETURN_IF_ERROR(AllowUse(scope, "kms:GenerateDataKey", *key, ctx));
   crypto::DataKey dk;
   dk.plaintext = crypto::RandomBytes(32);
   auto blob = ring_.Encrypt(*key, ctx, dk.plaintext);
@@ -97,7 +118,7 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
   }
   const std::string entry = DataKeyCache::EntryKey(scope.account, scope.region, ctx, wrapped);
   if (auto hit = cache_.Get(entry)) {
-    if (StillUsable(scope, *hit)) return std::move(hit->plaintext);
+    if (StillUsable(scope, *hit, ctx)) return std::move(hit->plaintext);
     crypto::SecureWipe(hit->plaintext);
     cache_.Erase(entry);  // the unwrap below gives the exact error (or re-caches)
   }
@@ -108,6 +129,10 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
                   "Unable to decrypt the value with its KMS key " +
                       (key_id.empty() ? scope.default_alias : std::string(key_id)) + ": " +
                       Why(d.status()) + ".");
+  }
+  if (Status allowed = AllowUse(scope, "kms:Decrypt", d->key, ctx); !allowed.ok()) {
+    crypto::SecureWipe(d->plaintext);
+    return allowed;
   }
   cache_.Put(entry, d->key.key_id, d->material_id, d->plaintext);
   return std::move(d->plaintext);

@@ -54,7 +54,9 @@ class KmsDataKeyProvider : public crypto::DataKeyProvider {
 
  private:
   // Whether a cached data key may be served now: what an unwrap would check of its key.
-  bool StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit);
+  // Also: the caller (scope.caller) may still decrypt with it.
+  bool StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit,
+                   const crypto::EncryptionContext& ctx);
 
   KeyRing& ring_;
   const crypto::RootKey& root_;

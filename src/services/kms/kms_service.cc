@@ -1,5 +1,8 @@
 #include "services/kms/kms_service.h"
 
+#include "auth/authorizer.h"
+#include "services/kms/kms_access.h"
+
 #include <spdlog/spdlog.h>
 
 #include "crypto/base64.h"
@@ -66,7 +69,28 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
                   "Operation " + std::string(operation) + " is not supported by this server.");
   }
   In in(input);
-  return (this->*(it->second))(in, ctx);
+  if (ctx.authorizer == nullptr) return (this->*(it->second))(in, ctx);
+  CallContext c = ctx;
+  c.action = "kms:" + std::string(operation);
+  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(KmsRequestKeys(in));
+  // Operations on no key are authorized on "*" (alias operations also on the alias); the
+  // others once the key is resolved (ResolveKey, DoDecrypt).
+  bool on_alias = operation == "CreateAlias" || operation == "UpdateAlias" ||
+                  operation == "DeleteAlias";
+  if (operation == "CreateKey" || operation == "ListKeys" || operation == "GenerateRandom" ||
+      operation == "ListRetirableGrants" || on_alias ||
+      (operation == "ListAliases" && !in.Has("KeyId"))) {
+    auth::AccessRequest req;
+    req.action = c.action;
+    req.resource_arn = "*";
+    if (on_alias) {
+      req.resource_arn = "arn:aws:kms:" + ctx.region + ":" + ctx.account + ":" +
+                         in.Str("AliasName").value_or("");
+    }
+    req.keys = *c.request_keys;
+    ARCANA_RETURN_IF_ERROR(auth::Check(c, req));
+  }
+  return (this->*(it->second))(in, c);
 }
 
 Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx, bool allow_alias,
@@ -75,7 +99,9 @@ Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx,
   KeyRing::ResolveOptions o;
   o.allow_alias = allow_alias;
   o.create_aws_managed = create_aws_managed;
-  return ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o);
+  ARCANA_ASSIGN_OR_RETURN(Key key, ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o));
+  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key));
+  return key;
 }
 
 Result<Key> KmsService::KeyFor(const In& in, const char* member, const CallContext& ctx,

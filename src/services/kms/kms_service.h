@@ -44,6 +44,10 @@ class KmsService : public Service {
   // key ARN of another region: dk::ParseRequestKeyRef).
   Result<Key> ResolveKey(std::string_view ref, const CallContext& ctx, bool allow_alias,
                          bool create_aws_managed);
+  // --- authorization (kms_access.cc) ---
+  // ctx.action on the key: its key policy (required), tags, and - when the policy does not
+  // allow - its grants.
+  Status AuthorizeKey(const CallContext& ctx, const Key& key);
   // Key named by a member that accepts aliases (crypto ops, DescribeKey).
   Result<Key> KeyFor(const In& in, const char* member, const CallContext& ctx,
                      bool create_aws_managed = true);

@@ -7,6 +7,8 @@
 #include "crypto/hash.h"
 #include "domain/secretsmanager/names.h"
 #include "services/common/write_retry.h"
+#include "auth/authorizer.h"
+#include "services/secretsmanager/sm_access.h"
 
 namespace arcana::services::sm {
 
@@ -56,11 +58,28 @@ Result<std::string> SecretsManagerService::Call(std::string_view operation,
                   "Operation " + std::string(operation) + " is not supported.");
   }
   In in(input);
-  return (this->*(it->second))(in, ctx);
+  if (ctx.authorizer == nullptr) return (this->*(it->second))(in, ctx);
+  // The checks of this call see its action (also when another service calls in-process,
+  // e.g. a Parameter Store reference reading a secret) and the keys its request carries.
+  CallContext c = ctx;
+  c.action = "secretsmanager:" + std::string(operation);
+  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SmRequestKeys(in));
+  // Operations on no particular secret are authorized on "*"; the others once the secret
+  // is resolved (Load, AuthorizeCreate).
+  if (operation == "ListSecrets" || operation == "GetRandomPassword" ||
+      operation == "BatchGetSecretValue" ||
+      (operation == "ValidateResourcePolicy" && !in.Has("SecretId"))) {
+    auth::AccessRequest req;
+    req.action = c.action;
+    req.resource_arn = "*";
+    req.keys = *c.request_keys;
+    ARCANA_RETURN_IF_ERROR(auth::Check(c, req));
+  }
+  return (this->*(it->second))(in, c);
 }
 
-crypto::KeyScope KeyScopeOf(const Secret& s) {
-  return {s.account, s.region, "alias/aws/secretsmanager"};
+crypto::KeyScope KeyScopeOf(const Secret& s, const crypto::KeyUseAuthorizer* caller) {
+  return {s.account, s.region, "alias/aws/secretsmanager", caller};
 }
 
 namespace {
@@ -76,10 +95,15 @@ Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallCont
   std::optional<Secret> found;
   if (names::IsArn(secret_id)) {
     auto parts = names::ParseSecretArn(secret_id);
-    // An ARN of another account or region names nothing here.
-    if (!parts || parts->account != ctx.account || parts->region != ctx.region) return NotFound();
+    // An ARN of another region names nothing here. Another account's secret is reachable
+    // by its full ARN only, and only if its resource policy lets the caller in (AWS's
+    // cross-account access; AuthorizeSecret decides with the secret's account as owner).
+    if (!parts || parts->region != ctx.region) {
+      ARCANA_RETURN_IF_ERROR(AuthorizeMissing(ctx, secret_id));
+      return NotFound();
+    }
     ARCANA_ASSIGN_OR_RETURN(found, store_.GetSecretByArn(secret_id));
-    if (!found) {
+    if (!found && parts->account == ctx.account) {
       // Partial ARN: the ARN without the random -XXXXXX suffix.
       ARCANA_ASSIGN_OR_RETURN(found, store_.GetSecretByName(scope, parts->name_with_suffix));
       if (found && names::MatchSecretId(secret_id, found->arn, found->name) ==
@@ -90,9 +114,11 @@ Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallCont
   } else {
     ARCANA_ASSIGN_OR_RETURN(found, store_.GetSecretByName(scope, secret_id));
   }
-  if (!found) return NotFound();
-  // A secret whose recovery window has ended is gone, even before the sweeper runs.
-  if (found->deleted_ms && *found->deleted_ms <= ctx.now_ms) return NotFound();
+  if (!found || (found->deleted_ms && *found->deleted_ms <= ctx.now_ms)) {
+    // A secret whose recovery window has ended is gone, even before the sweeper runs.
+    ARCANA_RETURN_IF_ERROR(AuthorizeMissing(ctx, secret_id));
+    return NotFound();
+  }
   Loaded l;
   l.self = std::move(*found);
   if (l.self.IsReplica()) {
@@ -103,6 +129,7 @@ Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallCont
     l.primary = std::move(*primary);
     l.replica = true;
   }
+  ARCANA_RETURN_IF_ERROR(AuthorizeSecret(ctx, l));
   return l;
 }
 
@@ -126,18 +153,20 @@ Result<Secret> SecretsManagerService::LoadWritable(const CallContext& ctx,
 Result<std::string> SecretsManagerService::SealVersion(const Secret& s,
                                                        const std::string& kms_key_id,
                                                        const std::string& version_id,
-                                                       std::string_view plaintext) {
+                                                       std::string_view plaintext,
+                                                       const crypto::KeyUseAuthorizer* caller) {
   crypto::EncryptionContext ctx{{"SecretARN", s.arn}, {"SecretVersionId", version_id}};
-  return crypto::SealValue(keys_, KeyScopeOf(s), kms_key_id, ctx, plaintext);
+  return crypto::SealValue(keys_, KeyScopeOf(s, caller), kms_key_id, ctx, plaintext);
 }
 
-Result<std::string> SecretsManagerService::OpenVersion(const Secret& s, const SecretVersion& v) {
+Result<std::string> SecretsManagerService::OpenVersion(const Secret& s, const SecretVersion& v,
+                                                       const crypto::KeyUseAuthorizer* caller) {
   ARCANA_ASSIGN_OR_RETURN(auto sealed, store_.GetSealedValue(s.arn, v.version_id));
   if (!sealed) {
     return Status(ErrorCode::kInternalServiceError, "stored value of a version is missing");
   }
   crypto::EncryptionContext ctx{{"SecretARN", s.arn}, {"SecretVersionId", v.version_id}};
-  return crypto::OpenValue(keys_, KeyScopeOf(s), ctx, *sealed);
+  return crypto::OpenValue(keys_, KeyScopeOf(s, caller), ctx, *sealed);
 }
 
 std::string SecretsManagerService::ValueDigest(bool binary, std::string_view value) const {

@@ -29,7 +29,7 @@ using domain::sm::SecretVersion;
 
 // The data-key scope of a secret's values: its account and region, default key
 // alias/aws/secretsmanager.
-crypto::KeyScope KeyScopeOf(const Secret& s);
+crypto::KeyScope KeyScopeOf(const Secret& s, const crypto::KeyUseAuthorizer* caller = nullptr);
 
 class SecretsManagerService : public Service {
  public:
@@ -65,9 +65,22 @@ class SecretsManagerService : public Service {
   // may hold is ValidationException before any lookup, as AWS answers it.
   Result<Loaded> Load(const CallContext& ctx, const std::string& secret_id);
   Result<Secret> LoadWritable(const CallContext& ctx, const std::string& secret_id);
+  // --- authorization (sm_access.cc) ---
+  // ctx.action on the secret: its ARN, tags (aws:ResourceTag/*, secretsmanager:ResourceTag/*)
+  // and resource policy, with the request's keys (ctx.request_keys).
+  static Status AuthorizeSecret(const CallContext& ctx, const Loaded& l);
+  // ctx.action on a secret that does not exist (so an unauthorized caller learns nothing
+  // about which names exist): on the ARN the id would name.
+  static Status AuthorizeMissing(const CallContext& ctx, const std::string& secret_id);
+  // ctx.action on the new secret `arn` (CreateSecret): aws:RequestTag/* and aws:TagKeys.
+  static Status AuthorizeCreate(const CallContext& ctx, const std::string& arn);
+  // `caller`: on whose behalf a customer-managed KMS key is used (auth::CallerKeyUse: the
+  // caller needs kms:GenerateDataKey / kms:Decrypt via Secrets Manager); null: no check.
   Result<std::string> SealVersion(const Secret& s, const std::string& kms_key_id,
-                                  const std::string& version_id, std::string_view plaintext);
-  Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v);
+                                  const std::string& version_id, std::string_view plaintext,
+                                  const crypto::KeyUseAuthorizer* caller = nullptr);
+  Result<std::string> OpenVersion(const Secret& s, const SecretVersion& v,
+                                  const crypto::KeyUseAuthorizer* caller = nullptr);
   std::string ValueDigest(bool binary, std::string_view value) const;
   // One transaction at the revisions the writes and deletes carry (kWriteConflict if any
   // moved on); `change` names the operation in the change log for writes that name none.
@@ -119,7 +132,8 @@ class SecretsManagerService : public Service {
   // Creates (or idempotently finds) a version with the value and stages; returns its id.
   Result<std::string> AddVersion(Secret& s, storage::SecretWrite& w, const std::string& token,
                                  const NewValue& value, const std::vector<std::string>& stages,
-                                 int64_t now_ms, bool* created);
+                                 int64_t now_ms, bool* created,
+                                 const crypto::KeyUseAuthorizer* caller = nullptr);
   // Adds replicas of `primary` to regions; updates primary.replicas and appends writes.
   Status AddReplicas(Secret& primary, const rapidjson::Value& regions, bool force_overwrite,
                      const CallContext& ctx, std::vector<storage::SecretWrite>& writes,

@@ -12,6 +12,7 @@
 #include "domain/secretsmanager/password.h"
 #include "crypto/aead.h"
 #include "services//common/aws_error.h"
+#include "auth/authorizer.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
 
@@ -170,7 +171,8 @@ Result<std::string> SecretsManagerService::GetSecretValue(const In& in, const Ca
   ARCANA_ASSIGN_OR_RETURN(const SecretVersion* v,
                           SelectVersion(data, in.Str("VersionId").value_or(""),
                                         in.Str("VersionStage").value_or("")));
-  ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(data, *v));
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // kms:Decrypt via Secrets Manager
+  ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(data, *v, &key_use));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   WriteValue(w, l.self, *v, plain);
@@ -289,9 +291,13 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     Status status;
   };
   std::vector<Failure> failures;
+  // Each secret needs secretsmanager:GetSecretValue on it; a denial is that item's error.
+  CallContext item_ctx = ctx;
+  item_ctx.action = "secretsmanager:GetSecretValue";
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // kms:Decrypt via Secrets Manager
   if (ids) {
     for (const auto& id : *ids) {
-      auto l = Load(ctx, id);
+      auto l = Load(item_ctx, id);
       if (!l.ok()) {
         failures.push_back({id, l.status()});
       } else {
@@ -303,7 +309,14 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     storage::SecretQuery query;  // oldest first, secrets scheduled for deletion left out
     ARCANA_RETURN_IF_ERROR(ApplyListCursor(page_key_, "BatchGetSecretValue", in, query));
     ARCANA_ASSIGN_OR_RETURN(auto page, FilteredSecrets(in, ctx, query, max));
-    for (auto& l : page.items) targets.emplace_back(l.self.arn, std::move(l));
+    for (auto& l : page.items) {
+      Status allowed = AuthorizeSecret(item_ctx, l);
+      if (!allowed.ok()) {
+        failures.push_back({l.self.arn, allowed});
+        continue;
+      }
+      targets.emplace_back(l.self.arn, std::move(l));
+    }
     if (page.next) {
       next_token = dsm::EncodePageToken(page_key_, "BatchGetSecretValue",
                                         EncodeListCursor(query, *page.next));
@@ -323,7 +336,7 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
       failures.push_back({id, v.status()});
       continue;
     }
-    auto plain = OpenVersion(l.data(), **v);
+    auto plain = OpenVersion(l.data(), **v, &key_use);
     if (!plain.ok()) {
       failures.push_back({id, plain.status()});
       continue;

@@ -7,6 +7,7 @@
 #include "domain/secretsmanager/versions.h"
 #include "crypto/aead.h"
 #include "services/common/write_retry.h"
+#include "auth/authorizer.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
 
@@ -53,7 +54,8 @@ Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::Secret
                                                       const std::string& token,
                                                       const NewValue& value,
                                                       const std::vector<std::string>& stages,
-                                                      int64_t now_ms, bool* created) {
+                                                      int64_t now_ms, bool* created,
+                                                      const crypto::KeyUseAuthorizer* caller) {
   *created = false;
   std::string digest = ValueDigest(value.binary, value.bytes);
   SecretVersion* existing = s.FindVersion(token);
@@ -62,7 +64,7 @@ Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::Secret
     return dsm::ClientRequestTokenInUse(token, s.arn);
   }
   if (existing == nullptr) ARCANA_RETURN_IF_ERROR(dsm::CheckVersionQuota(s, now_ms));
-  auto sealed = SealVersion(s, s.kms_key_id, token, value.bytes);
+  auto sealed = SealVersion(s, s.kms_key_id, token, value.bytes, caller);
   if (!sealed.ok()) return sealed.status();
   if (existing == nullptr) {
     SecretVersion v;
@@ -89,6 +91,7 @@ Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::Secret
 }
 
 Result<std::string> SecretsManagerService::CreateSecret(const In& in, const CallContext& ctx) {
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // KMS use via Secrets Manager
   // The token names the first version, so it is needed only with a value; SDKs always
   // fill it in, a raw request must carry it (checked before anything else, as AWS does).
   if (HasValueMember(in) && !in.Str("ClientRequestToken")) {
@@ -117,6 +120,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
       existing.reset();
     }
     if (existing) {
+      ARCANA_RETURN_IF_ERROR(AuthorizeCreate(ctx, existing->arn));
       if (existing->deleted_ms) {
         return Status(ErrorCode::kInvalidRequest,
                       "You can't create this secret because a secret with this name is already "
@@ -149,6 +153,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
     s.region = ctx.region;
     s.arn = dsm::MakeSecretArn(ctx.region, ctx.account, name,
                                dsm::RandomArnSuffix(crypto::RandomUniform));
+    ARCANA_RETURN_IF_ERROR(AuthorizeCreate(ctx, s.arn));
     if (auto d = in.Str("Description")) {
       s.description = *d;
       s.has_description = true;
@@ -168,7 +173,8 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
     bool created = false;
     if (value) {
       ARCANA_RETURN_IF_ERROR(
-          AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created)
+          AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created,
+                     &key_use)
               .status());
     }
     if (replica_regions != nullptr) {
@@ -200,6 +206,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
 }
 
 Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const CallContext& ctx) {
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // KMS use via Secrets Manager
   if (!in.Str("ClientRequestToken")) {
     return dsm::MissingClientRequestToken(ErrorCode::kInvalidRequest);
   }
@@ -220,7 +227,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
     std::vector<storage::SecretWrite> writes(1);
     bool created = false;
     ARCANA_RETURN_IF_ERROR(
-        AddVersion(s, writes[0], token, *value, stages, ctx.now_ms, &created).status());
+        AddVersion(s, writes[0], token, *value, stages, ctx.now_ms, &created, &key_use).status());
     if (created) {
       s.last_changed_ms = ctx.now_ms;
       writes[0].secret = s;
@@ -241,6 +248,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
 }
 
 Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const CallContext& ctx) {
+  auth::CallerKeyUse key_use(ctx, "secretsmanager");  // KMS use via Secrets Manager
   // Only a new value creates a version, so only then is the token needed (the docs tie it
   // to the new version); a metadata-only update from a raw caller needs none.
   if (HasValueMember(in) && !in.Str("ClientRequestToken")) {
@@ -270,8 +278,8 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
                               v.HasStage(dsm::kPrevious))) {
           continue;
         }
-        ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(s, v));
-        auto sealed = SealVersion(s, s.kms_key_id, v.version_id, plain);
+        ARCANA_ASSIGN_OR_RETURN(std::string plain, OpenVersion(s, v, &key_use));
+        auto sealed = SealVersion(s, s.kms_key_id, v.version_id, plain, &key_use);
         crypto::SecureWipe(plain);
         if (!sealed.ok()) return sealed.status();
         v.kms_key_id = s.kms_key_id;
@@ -289,7 +297,8 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
       } else {
         bool created = false;
         ARCANA_RETURN_IF_ERROR(
-            AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created)
+            AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created,
+                     &key_use)
                 .status());
       }
       version_id = token;

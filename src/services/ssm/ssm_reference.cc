@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "crypto/aead.h"
+#include "domain/ssm/names.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_encode.h"
 #include "services/ssm/ssm_service.h"
@@ -75,6 +76,10 @@ Status SsmService::GetReference(json::Writer& w, const std::string& raw, bool de
   }
   if (id.empty() || secrets_manager_ == nullptr) return SecretNotFound(id, selector);
   const std::string name = std::string(kReferencePrefix) + id;
+  // ssm:GetParameter on the reference itself, then (inside Secrets Manager, as the same
+  // caller) secretsmanager:GetSecretValue on the secret.
+  ARCANA_RETURN_IF_ERROR(
+      AuthorizeParameter(ctx, domain::ssm::ParameterArn(ctx.region, ctx.account, name), nullptr));
 
   auto call = [&](const char* member) -> Result<std::string> {
     rapidjson::Document in;

@@ -1,5 +1,7 @@
 #include "services/ssm/ssm_service.h"
 
+#include "auth/authorizer.h"
+
 #include <spdlog/spdlog.h>
 
 #include "crypto/base64.h"
@@ -8,6 +10,27 @@
 namespace arcana::services::ssm {
 
 namespace dssm = domain::ssm;
+
+// The context keys a Parameter Store request carries: aws:RequestTag/K and aws:TagKeys
+// (PutParameter, AddTagsToResource, RemoveTagsFromResource), ssm:Overwrite, ssm:Recursive.
+auth::policy::ContextKeys SsmRequestKeys(const json::Input& in) {
+  auth::policy::ContextKeys keys;
+  std::vector<std::string> tag_keys;
+  if (const auto* tags = in.Get("Tags"); tags && tags->IsArray()) {
+    for (const auto& t : tags->GetArray()) {
+      if (!t.IsObject() || !t.HasMember("Key") || !t["Key"].IsString()) continue;
+      std::string k = t["Key"].GetString();
+      std::string v = t.HasMember("Value") && t["Value"].IsString() ? t["Value"].GetString() : "";
+      keys.Set("aws:RequestTag/" + k, v);
+      tag_keys.push_back(std::move(k));
+    }
+  }
+  if (auto untag = in.StrList("TagKeys")) tag_keys = std::move(*untag);
+  if (in.Has("Tags") || in.Has("TagKeys")) keys.SetList("aws:TagKeys", std::move(tag_keys));
+  if (auto v = in.Bool("Overwrite")) keys.Set("ssm:Overwrite", *v ? "true" : "false");
+  if (auto v = in.Bool("Recursive")) keys.Set("ssm:Recursive", *v ? "true" : "false");
+  return keys;
+}
 
 SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& keys,
                        const crypto::RootKey& root, sm::SecretsManagerService* secrets_manager)
@@ -45,12 +68,45 @@ Result<std::string> SsmService::Call(std::string_view operation, const rapidjson
                       "Store operations of SSM.");
   }
   In in(input);
-  return (this->*(it->second))(in, ctx);
+  if (ctx.authorizer == nullptr) return (this->*(it->second))(in, ctx);
+  CallContext c = ctx;
+  c.action = "ssm:" + std::string(operation);
+  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SsmRequestKeys(in));
+  // DescribeParameters is on no parameter; GetParametersByPath on its path; the others on
+  // each parameter they name, once resolved (Find, GetReference).
+  if (operation == "DescribeParameters" || operation == "GetParametersByPath") {
+    std::string path = in.Str("Path").value_or("");
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    ARCANA_RETURN_IF_ERROR(AuthorizeParameter(
+        c, operation == "DescribeParameters" ? "*"
+                                             : dssm::ParameterArn(ctx.region, ctx.account, path),
+        nullptr));
+  }
+  return (this->*(it->second))(in, c);
+}
+
+Status SsmService::AuthorizeParameter(const CallContext& ctx, const std::string& arn,
+                                      const Parameter* p) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  std::map<std::string, std::string> tags;
+  auth::AccessRequest req;
+  req.action = ctx.action;
+  req.resource_arn = arn;
+  req.resource_account = ctx.account;
+  if (p != nullptr) {
+    for (const auto& t : p->tags) tags[t.key] = t.value;
+    req.resource_tags = &tags;
+  }
+  if (ctx.request_keys) req.keys = *ctx.request_keys;
+  return auth::Check(ctx, req);
 }
 
 Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const std::string& key) {
   storage::Scope scope{ctx.account, ctx.region};
   ARCANA_ASSIGN_OR_RETURN(auto p, store_.GetParameter(scope, key));
+  // Authorized before anything about the parameter (even whether it exists) is answered.
+  ARCANA_RETURN_IF_ERROR(AuthorizeParameter(
+      ctx, dssm::ParameterArn(ctx.region, ctx.account, p ? p->name : key), p ? &*p : nullptr));
   if (!p) return p;
   auto exp = p->ExpiresMs();
   if (!exp || *exp > ctx.now_ms) return p;

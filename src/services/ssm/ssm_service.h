@@ -61,7 +61,11 @@ class SsmService : public Service {
   // --- shared steps (ssm_service.cc) ---
   // The live parameter at a canonical key, or nullopt (absent or expired: an expired one is
   // deleted on the way, at the revision read).
+  // Also authorizes ctx.action on the parameter (found or not): AccessDeniedException first.
   Result<std::optional<Parameter>> Find(const CallContext& ctx, const std::string& key);
+  // ctx.action on the parameter ARN (with its tags when it exists).
+  static Status AuthorizeParameter(const CallContext& ctx, const std::string& arn,
+                                   const Parameter* p);
   // Seals a SecureString value for a version (or passes other types through).
   Result<std::string> SealFor(const Parameter& p, const ParameterVersion& v,
                               std::string_view plaintext);

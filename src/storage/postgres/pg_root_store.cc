@@ -35,25 +35,38 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
   size_t changed = 0;
   ARCANA_RETURN_IF_ERROR(db_.Write("rewrap root blobs", [&](Tx& tx) -> Status {
     changed = 0;  // a retried run starts over
-    tx.Exec("LOCK TABLE access_keys, secret_values, kms_key_materials, meta IN EXCLUSIVE MODE");
+    tx.Exec("LOCK TABLE access_keys, iam_access_keys, sts_sessions, secret_values, "
+            "kms_key_materials, meta IN EXCLUSIVE MODE");
 
-    // Access keys, by id.
-    for (std::string after;;) {
-      auto rows = tx.Exec(
-          "SELECT id, account, principal, sealed FROM access_keys WHERE id > $1 "
-          "ORDER BY id LIMIT $2",
-          {after, kBatch});
-      for (const auto& row : rows) {
-        RootWrappedBlob b = Blob(Kind::kAccessKeySecret, Text(row[0]), "", Bytes(row[3]));
-        b.account = Text(row[1]);
-        b.principal = Text(row[2]);
-        after = b.id;
-        ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
-        if (!nb) continue;
-        tx.Exec("UPDATE access_keys SET sealed = $2 WHERE id = $1", {b.id, Param::Bytes(*nb)});
-        ++changed;
+    // The root's access keys, IAM users' keys and STS sessions, by id: each sealed for (id,
+    // account, principal), the principal of the latter two as storage/identity_store.h
+    // names it.
+    static const std::pair<const char*, const char*> kKeyTables[] = {
+        {"SELECT id, account, principal, sealed FROM access_keys WHERE id > $1 "
+         "ORDER BY id LIMIT $2",
+         "UPDATE access_keys SET sealed = $2 WHERE id = $1"},
+        {"SELECT id, account, 'user:' || user_key, sealed FROM iam_access_keys WHERE id > $1 "
+         "ORDER BY id LIMIT $2",
+         "UPDATE iam_access_keys SET sealed = $2 WHERE id = $1"},
+        {"SELECT id, account, 'sts-session', sealed FROM sts_sessions WHERE id > $1 "
+         "ORDER BY id LIMIT $2",
+         "UPDATE sts_sessions SET sealed = $2 WHERE id = $1"},
+    };
+    for (const auto& [select, update] : kKeyTables) {
+      for (std::string after;;) {
+        auto rows = tx.Exec(select, {after, kBatch});
+        for (const auto& row : rows) {
+          RootWrappedBlob b = Blob(Kind::kAccessKeySecret, Text(row[0]), "", Bytes(row[3]));
+          b.account = Text(row[1]);
+          b.principal = Text(row[2]);
+          after = b.id;
+          ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+          if (!nb) continue;
+          tx.Exec(update, {b.id, Param::Bytes(*nb)});
+          ++changed;
+        }
+        if (rows.size() < kBatch) break;
       }
-      if (rows.size() < kBatch) break;
     }
 
     // Secret values, by (arn, version id).

@@ -8,6 +8,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       parameters_(*db_),
       kms_(*db_),
       access_keys_(*db_),
+      identities_(*db_),
       meta_(*db_),
       root_(*db_),
       changes_(*db_),
@@ -19,13 +20,14 @@ PgStores::~PgStores() = default;
 Status PgStores::WipeResources() {
   ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
   ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
+  ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
   return kms_.WipeKms();
 }
 
 std::vector<Migrations> Schema() {
   return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
-          PgJobStore::Schema()};
+          PgJobStore::Schema(), PgIdentityStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

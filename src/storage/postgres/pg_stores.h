@@ -13,6 +13,7 @@
 #include "storage/postgres/pg_access_key_store.h"
 #include "storage/postgres/pg_change_log.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_identity_store.h"
 #include "storage/postgres/pg_job_store.h"
 #include "storage/postgres/pg_kms_store.h"
 #include "storage/postgres/pg_meta_store.h"
@@ -32,6 +33,7 @@ class PgStores : public Stores {
   ParameterStore& parameters() override { return parameters_; }
   KmsStore& kms() override { return kms_; }
   AccessKeyStore& access_keys() override { return access_keys_; }
+  IdentityStore& identities() override { return identities_; }
   MetaStore& meta() override { return meta_; }
   RootOfTrustStore& root() override { return root_; }
   ChangeLog& changes() override { return changes_; }
@@ -46,6 +48,7 @@ class PgStores : public Stores {
   PgParameterStore parameters_;
   PgKmsStore kms_;
   PgAccessKeyStore access_keys_;
+  PgIdentityStore identities_;
   PgMetaStore meta_;
   PgRootStore root_;
   PgChangeLog changes_;

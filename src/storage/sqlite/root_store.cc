@@ -63,20 +63,31 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
   changed = 0;
   Conn* c = &txn.conn();
 
-  ARCANA_ASSIGN_OR_RETURN(
-      auto keys, ReadRows(*c, "SELECT id, account, principal, sealed FROM access_keys", 4));
-  for (auto& r : keys) {
-    RootWrappedBlob b{RootWrappedBlob::Kind::kAccessKeySecret, r.a, "", std::move(r.blob)};
-    b.account = r.b;
-    b.principal = r.c;
-    ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
-    if (!nb) continue;
-    sqlite3_stmt* st = c->Prepare("UPDATE access_keys SET sealed = ? WHERE id = ?");
-    if (!st) return DbError(c->db(), "prepare");
-    BindBlob(st, 1, *nb);
-    BindText(st, 2, r.a);
-    if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap access key");
-    ++changed;
+  // The root's access keys, IAM users' keys and STS sessions: each sealed for (id, account,
+  // principal), the principal of the latter two as storage/identity_store.h names it.
+  static const std::pair<const char*, const char*> kKeyTables[] = {
+      {"SELECT id, account, principal, sealed FROM access_keys",
+       "UPDATE access_keys SET sealed = ? WHERE id = ?"},
+      {"SELECT id, account, 'user:' || user_key, sealed FROM iam_access_keys",
+       "UPDATE iam_access_keys SET sealed = ? WHERE id = ?"},
+      {"SELECT id, account, 'sts-session', sealed FROM sts_sessions",
+       "UPDATE sts_sessions SET sealed = ? WHERE id = ?"},
+  };
+  for (const auto& [select, update] : kKeyTables) {
+    ARCANA_ASSIGN_OR_RETURN(auto keys, ReadRows(*c, select, 4));
+    for (auto& r : keys) {
+      RootWrappedBlob b{RootWrappedBlob::Kind::kAccessKeySecret, r.a, "", std::move(r.blob)};
+      b.account = r.b;
+      b.principal = r.c;
+      ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+      if (!nb) continue;
+      sqlite3_stmt* st = c->Prepare(update);
+      if (!st) return DbError(c->db(), "prepare");
+      BindBlob(st, 1, *nb);
+      BindText(st, 2, r.a);
+      if (sqlite3_step(st) != SQLITE_DONE) return DbError(c->db(), "rewrap access key");
+      ++changed;
+    }
   }
 
   ARCANA_ASSIGN_OR_RETURN(auto values,

@@ -3,6 +3,7 @@
 #include "storage/sqlite/access_key_store.h"
 #include "storage/sqlite/change_log.h"
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/identity_store.h"
 #include "storage/sqlite/job_store.h"
 #include "storage/sqlite/kms_store.h"
 #include "storage/sqlite/meta_store.h"
@@ -22,6 +23,7 @@ class SqliteStores : public Stores {
         parameters_(*db_),
         kms_(*db_),
         access_keys_(*db_),
+        identities_(*db_),
         meta_(*db_),
         root_(*db_),
         changes_(*db_),
@@ -32,6 +34,7 @@ class SqliteStores : public Stores {
   ParameterStore& parameters() override { return parameters_; }
   KmsStore& kms() override { return kms_; }
   AccessKeyStore& access_keys() override { return access_keys_; }
+  IdentityStore& identities() override { return identities_; }
   MetaStore& meta() override { return meta_; }
   RootOfTrustStore& root() override { return root_; }
   ChangeLog& changes() override { return changes_; }
@@ -41,6 +44,7 @@ class SqliteStores : public Stores {
   Status WipeResources() override {
     ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
     ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
+    ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
     return kms_.WipeKms();
   }
 
@@ -50,6 +54,7 @@ class SqliteStores : public Stores {
   SqliteParameterStore parameters_;
   SqliteKmsStore kms_;
   SqliteAccessKeyStore access_keys_;
+  SqliteIdentityStore identities_;
   SqliteMetaStore meta_;
   SqliteRootStore root_;
   SqliteChangeLog changes_;
@@ -63,7 +68,7 @@ Result<std::unique_ptr<Stores>> OpenSqliteStores(const std::string& path) {
   ARCANA_ASSIGN_OR_RETURN(
       auto db, Database::Open(path, {SqliteSecretStore::Schema(), SqliteKmsStore::Schema(),
                                      SqliteParameterStore::Schema(), SqliteChangeLog::Schema(),
-                                     SqliteJobStore::Schema()}));
+                                     SqliteJobStore::Schema(), SqliteIdentityStore::Schema()}));
   return std::unique_ptr<Stores>(new SqliteStores(std::move(db)));
 }
 

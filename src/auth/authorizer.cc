@@ -1,0 +1,157 @@
+#include "auth/authorizer.h"
+
+#include <ctime>
+
+namespace arcana::auth {
+namespace {
+
+std::string IsoTime(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void SetIfAbsent(policy::ContextKeys* keys, std::string_view key, std::string value) {
+  if (!keys->Has(key)) keys->Set(key, std::move(value));
+}
+
+std::string_view PrincipalType(Principal::Type t) {
+  switch (t) {
+    case Principal::Type::kRoot: return "Account";
+    case Principal::Type::kUser: return "User";
+    case Principal::Type::kAssumedRole: return "AssumedRole";
+    case Principal::Type::kFederated: return "FederatedUser";
+    case Principal::Type::kService: return "Service";
+  }
+  return "User";
+}
+
+// A stored policy that no longer parses contributes nothing (it was validated when stored;
+// this only guards against a document written by an older version).
+void AddApplied(const policy::PolicyCache& cache, const PolicySource& src,
+                std::vector<policy::AppliedPolicy>* out) {
+  auto ap = cache.Apply(src);
+  if (ap.ok()) out->push_back(std::move(ap).value());
+}
+
+}  // namespace
+
+Status Authorizer::Authorize(const services::CallContext& ctx, const AccessRequest& req) const {
+  policy::Decision d = Decide(ctx, req);
+  if (d.allowed()) return Status::Ok();
+  Principal scratch;
+  const Principal& p = CallerOf(ctx, &scratch);
+  return Status(ErrorCode::kAccessDenied,
+                policy::DenialMessage(p, req.action, req.resource_arn, d));
+}
+
+Status Check(const services::CallContext& ctx, const AccessRequest& req) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  return ctx.authorizer->Authorize(ctx, req);
+}
+
+const Principal& CallerOf(const services::CallContext& ctx, Principal* scratch) {
+  if (ctx.principal) return *ctx.principal;
+  scratch->type = Principal::Type::kRoot;
+  scratch->account = ctx.account;
+  scratch->arn = ctx.principal_arn.empty() ? "arn:aws:iam::" + ctx.account + ":root"
+                                           : ctx.principal_arn;
+  scratch->principal_arn = scratch->arn;
+  scratch->user_id = ctx.account;
+  scratch->access_key_id = ctx.access_key_id;
+  return *scratch;
+}
+
+void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
+                   policy::ContextKeys* keys) {
+  SetIfAbsent(keys, "aws:PrincipalArn", p.principal_arn.empty() ? p.arn : p.principal_arn);
+  SetIfAbsent(keys, "aws:PrincipalAccount", p.account);
+  SetIfAbsent(keys, "aws:PrincipalType", std::string(PrincipalType(p.type)));
+  if (!p.user_id.empty()) SetIfAbsent(keys, "aws:userid", p.user_id);
+  if (!p.user_name.empty()) SetIfAbsent(keys, "aws:username", p.user_name);
+  for (const auto& [k, v] : p.tags) SetIfAbsent(keys, "aws:PrincipalTag/" + k, v);
+  if (!ctx.source_ip.empty() && ctx.source_ip != "-") SetIfAbsent(keys, "aws:SourceIp", ctx.source_ip);
+  SetIfAbsent(keys, "aws:CurrentTime", IsoTime(ctx.now_ms));
+  SetIfAbsent(keys, "aws:EpochTime", std::to_string(ctx.now_ms / 1000));
+  SetIfAbsent(keys, "aws:SecureTransport", ctx.secure_transport ? "true" : "false");
+  if (!ctx.region.empty()) SetIfAbsent(keys, "aws:RequestedRegion", ctx.region);
+  if (!ctx.via_service.empty()) SetIfAbsent(keys, "kms:ViaService", ctx.via_service);
+  SetIfAbsent(keys, "kms:CallerAccount", p.account);
+}
+
+policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
+                                          const AccessRequest& req) const {
+  Principal scratch;
+  const Principal& p = CallerOf(ctx, &scratch);
+  policy::ContextKeys keys = req.keys;
+  AddCallerKeys(ctx, p, &keys);
+  if (req.resource_tags != nullptr) {
+    for (const auto& [k, v] : *req.resource_tags) {
+      keys.Set("aws:ResourceTag/" + k, v);
+      if (!req.service_tag_prefix.empty()) {
+        keys.Set(std::string(req.service_tag_prefix) + ":ResourceTag/" + k, v);
+      }
+    }
+  }
+  policy::ResourceView rv;
+  rv.arn = req.resource_arn.empty() ? "*" : req.resource_arn;
+  rv.account = req.resource_account.empty() ? ctx.account : req.resource_account;
+  rv.is_kms_key = req.kms_key;
+  rv.grants = req.grants;
+  if (req.resource_policy != nullptr && !req.resource_policy->empty()) {
+    PolicySource src{*req.resource_policy,
+                     req.resource_policy_id.empty() ? rv.arn : req.resource_policy_id,
+                     PolicySource::Kind::kResource};
+    auto ap = cache_.Apply(src);
+    if (ap.ok()) rv.resource_policy = std::move(ap).value();
+  }
+  policy::EvalRequest er;
+  er.principal = &p;
+  er.action = req.action;
+  er.resource = &rv;
+  er.context = &keys;
+  for (const auto& src : p.identity_policies) AddApplied(cache_, src, &er.identity);
+  if (p.permissions_boundary) {
+    auto ap = cache_.Apply(*p.permissions_boundary);
+    // An unparseable boundary allows nothing (fail closed), rather than lifting the bound.
+    er.boundary = ap.ok() ? std::move(ap).value()
+                          : policy::AppliedPolicy{nullptr, p.permissions_boundary->source_id,
+                                                  PolicySource::Kind::kBoundary};
+  }
+  for (const auto& src : p.session_policies) AddApplied(cache_, src, &er.session);
+  return policy::Evaluate(er);
+}
+
+CallerKeyUse::CallerKeyUse(const services::CallContext& ctx, std::string_view service)
+    : ctx_(ctx) {
+  ctx_.via_service = std::string(service) + "." + ctx.region + ".amazonaws.com";
+}
+
+Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
+  if (ctx_.authorizer == nullptr) return Status::Ok();
+  std::string policy(use.key_policy);
+  AccessRequest req;
+  req.action = std::string(use.action);
+  req.resource_arn = std::string(use.key_arn);
+  req.resource_account = std::string(use.key_account);
+  req.resource_tags = use.key_tags;
+  req.resource_policy = &policy;
+  req.resource_policy_id = req.resource_arn + "/default";
+  req.kms_key = true;
+  if (use.context != nullptr) {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : *use.context) {
+      req.keys.Set("kms:EncryptionContext:" + k, v);
+      names.push_back(k);
+    }
+    req.keys.SetList("kms:EncryptionContextKeys", std::move(names));
+  }
+  policy::Decision d = ctx_.authorizer->Decide(ctx_, req);
+  if (d.allowed()) return Status::Ok();
+  return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
+}
+
+}  // namespace arcana::auth

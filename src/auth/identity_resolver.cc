@@ -1,0 +1,265 @@
+#include "auth/identity_resolver.h"
+
+#include "auth/access_keys.h"
+#include "crypto/base64.h"
+#include "crypto/random.h"
+#include "crypto/secure_memory.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::auth {
+namespace {
+
+using domain::iam::Identity;
+using domain::iam::Session;
+
+constexpr const char* kSessionSubject = "sts-session";
+
+Status InvalidToken() {
+  return Status(ErrorCode::kUnrecognizedClient,
+                "The security token included in the request is invalid.");
+}
+
+// The record the sealed secret is bound to (auth/access_keys.h).
+storage::AccessKeyRecord BindingOf(const std::string& id, const std::string& account,
+                                   const std::string& subject, const std::string& sealed) {
+  storage::AccessKeyRecord r;
+  r.access_key_id = id;
+  r.account_id = account;
+  r.principal_arn = subject;
+  r.sealed_secret = sealed;
+  return r;
+}
+
+std::string UserSubject(const std::string& user) { return "user:" + storage::IamNameKey(user); }
+
+Result<Identity> LoadIdentity(storage::IdentityStore& store, const std::string& account,
+                              const std::string& kind, const std::string& name) {
+  ARCANA_ASSIGN_OR_RETURN(auto e, store.GetEntity(account, kind, name));
+  if (!e) {
+    return Status(ErrorCode::kResourceNotFound,
+                  "The " + kind + " with name " + name + " cannot be found.");
+  }
+  return storage::IdentityFromEntity(*e);
+}
+
+void AddTags(const domain::iam::Tags& tags, Principal& p) {
+  for (const auto& [k, v] : tags) p.tags[k] = v;
+}
+
+}  // namespace
+
+Principal RootPrincipal(const std::string& account, const std::string& access_key_id) {
+  Principal p;
+  p.type = Principal::Type::kRoot;
+  p.account = account;
+  p.arn = "arn:aws:iam::" + account + ":root";
+  p.principal_arn = p.arn;
+  p.user_id = account;
+  p.access_key_id = access_key_id;
+  return p;
+}
+
+Result<std::optional<PolicySource>> IdentityResolver::ManagedPolicyDocument(
+    const std::string& arn, PolicySource::Kind kind) const {
+  auto parsed = domain::iam::ParsePolicyArn(arn);
+  if (!parsed) return std::optional<PolicySource>();
+  ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(parsed->first, "policy", parsed->second));
+  if (!e) return std::optional<PolicySource>();  // deleted meanwhile: grants nothing
+  ARCANA_ASSIGN_OR_RETURN(auto policy, storage::PolicyFromEntity(*e));
+  if (policy.Arn() != arn) return std::optional<PolicySource>();
+  const auto* v = policy.DefaultVersion();
+  if (v == nullptr) return std::optional<PolicySource>();
+  return std::optional<PolicySource>(PolicySource{v->document, arn, kind});
+}
+
+Status IdentityResolver::AddPolicies(const Identity& who, Principal& p) const {
+  for (const auto& [name, doc] : who.inline_policies) {
+    p.identity_policies.push_back({doc, who.kind + "/" + who.name + ":" + name,
+                                   PolicySource::Kind::kIdentity});
+  }
+  for (const auto& arn : who.attached) {
+    ARCANA_ASSIGN_OR_RETURN(auto src, ManagedPolicyDocument(arn, PolicySource::Kind::kIdentity));
+    if (src) p.identity_policies.push_back(std::move(*src));
+  }
+  if (!who.boundary_arn.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto src,
+                            ManagedPolicyDocument(who.boundary_arn, PolicySource::Kind::kBoundary));
+    if (src) {
+      p.permissions_boundary = std::move(*src);
+    } else {
+      // A boundary that no longer resolves allows nothing (never everything).
+      p.permissions_boundary =
+          PolicySource{R"({"Version":"2012-10-17","Statement":[]})", who.boundary_arn,
+                       PolicySource::Kind::kBoundary};
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Principal> IdentityResolver::UserPrincipal(const std::string& account,
+                                                  const std::string& user) const {
+  ARCANA_ASSIGN_OR_RETURN(Identity u, LoadIdentity(store_, account, "user", user));
+  Principal p;
+  p.type = Principal::Type::kUser;
+  p.account = account;
+  p.arn = u.Arn();
+  p.principal_arn = p.arn;
+  p.user_id = u.id;
+  p.user_name = u.name;
+  AddTags(u.tags, p);
+  ARCANA_RETURN_IF_ERROR(AddPolicies(u, p));
+  for (const auto& g : u.groups) {
+    auto group = LoadIdentity(store_, account, "group", g);
+    if (!group.ok()) {
+      if (group.status().code() == ErrorCode::kResourceNotFound) continue;
+      return group.status();
+    }
+    Identity copy = *group;
+    copy.boundary_arn.clear();  // groups have no boundary
+    ARCANA_RETURN_IF_ERROR(AddPolicies(copy, p));
+  }
+  return p;
+}
+
+Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
+                                                  const Session& s) const {
+  ARCANA_ASSIGN_OR_RETURN(Identity role, LoadIdentity(store_, account, "role", s.subject));
+  Principal p;
+  p.type = Principal::Type::kAssumedRole;
+  p.account = account;
+  p.arn = "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" + s.session_name;
+  p.principal_arn = role.Arn();
+  p.user_id = role.id + ":" + s.session_name;
+  AddTags(role.tags, p);
+  for (const auto& [k, v] : s.tags) p.tags[k] = v;  // session tags win over the role's
+  p.transitive_tag_keys = s.transitive_tag_keys;
+  ARCANA_RETURN_IF_ERROR(AddPolicies(role, p));
+  for (size_t i = 0; i < s.policies.size(); ++i) {
+    p.session_policies.push_back(
+        {s.policies[i], "session:" + std::to_string(i + 1), PolicySource::Kind::kSession});
+  }
+  for (const auto& arn : s.policy_arns) {
+    ARCANA_ASSIGN_OR_RETURN(auto src, ManagedPolicyDocument(arn, PolicySource::Kind::kSession));
+    // A session policy ARN that no longer resolves still narrows: it allows nothing.
+    p.session_policies.push_back(
+        src ? std::move(*src)
+            : PolicySource{R"({"Version":"2012-10-17","Statement":[]})", arn,
+                           PolicySource::Kind::kSession});
+  }
+  return p;
+}
+
+Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& id,
+                                                             int64_t now_ms) const {
+  if (id.starts_with("ASIA")) {
+    ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSession(id));
+    if (!s) return std::optional<ResolvedKey>();
+    if (s->expires_ms <= now_ms) {
+      return Status(ErrorCode::kExpiredToken,
+                    "The security token included in the request is expired");
+    }
+    auto opened = OpenAccessKeySecret(root_, BindingOf(id, s->account, kSessionSubject, s->sealed));
+    if (!opened.ok()) {
+      if (opened.status().code() == ErrorCode::kServiceUnavailable) return opened.status();
+      return InvalidToken();
+    }
+    crypto::SecretString both = crypto::SecretString::Take(*opened);
+    std::string_view view = both.view();
+    size_t nl = view.find('\n');
+    if (nl == std::string_view::npos) return InvalidToken();
+    ARCANA_ASSIGN_OR_RETURN(Session session, storage::DecodeSession(s->doc));
+    Principal p;
+    if (session.kind == "role") {
+      auto role = RolePrincipal(s->account, session);
+      if (!role.ok()) {
+        // The role was deleted: its sessions stop working.
+        if (role.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+        return role.status();
+      }
+      p = std::move(role).value();
+    } else if (session.kind == "root") {
+      p = RootPrincipal(s->account, id);
+    } else {
+      auto user = UserPrincipal(s->account, session.subject);
+      if (!user.ok()) {
+        if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+        return user.status();
+      }
+      p = std::move(user).value();
+      p.type = Principal::Type::kFederated;
+    }
+    p.access_key_id = id;
+    p.temporary = true;
+    p.session_expires_ms = s->expires_ms;
+    ResolvedKey r;
+    r.credential = Credential{id, crypto::SecretString(view.substr(0, nl)), s->account, p.arn,
+                              std::string(view.substr(nl + 1))};
+    r.principal = std::make_shared<const Principal>(std::move(p));
+    r.expires_ms = s->expires_ms;
+    return std::optional<ResolvedKey>(std::move(r));
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto k, store_.GetUserAccessKey(id));
+  if (!k) return std::optional<ResolvedKey>();
+  if (k->status != "Active") return InvalidToken();
+  auto opened =
+      OpenAccessKeySecret(root_, BindingOf(id, k->account, UserSubject(k->user_name), k->sealed_secret));
+  if (!opened.ok()) {
+    if (opened.status().code() == ErrorCode::kServiceUnavailable) return opened.status();
+    return InvalidToken();
+  }
+  crypto::SecretString secret = crypto::SecretString::Take(*opened);
+  auto user = UserPrincipal(k->account, k->user_name);
+  if (!user.ok()) {
+    if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+    return user.status();
+  }
+  Principal p = std::move(user).value();
+  p.access_key_id = id;
+  ResolvedKey r;
+  r.credential = Credential{id, std::move(secret), k->account, p.arn, std::nullopt};
+  r.principal = std::make_shared<const Principal>(std::move(p));
+  return std::optional<ResolvedKey>(std::move(r));
+}
+
+Result<IssuedKey> IdentityResolver::CreateUserKey(const std::string& account,
+                                                  const std::string& user, int64_t now_ms) const {
+  IssuedKey k;
+  k.access_key_id = NewAccessKeyId("AKIA");
+  k.secret_access_key = NewSecretAccessKey();
+  k.created_ms = now_ms;
+  storage::UserAccessKey rec;
+  rec.access_key_id = k.access_key_id;
+  rec.account = account;
+  rec.user_name = user;
+  rec.created_ms = now_ms;
+  ARCANA_ASSIGN_OR_RETURN(rec.sealed_secret,
+                          SealAccessKeySecret(root_, k.secret_access_key,
+                                              BindingOf(k.access_key_id, account,
+                                                        UserSubject(user), "")));
+  ARCANA_RETURN_IF_ERROR(store_.PutUserAccessKey(rec, 2));
+  return k;
+}
+
+Result<IssuedKey> IdentityResolver::CreateSession(const std::string& account, const Session& s,
+                                                  int64_t now_ms, int64_t duration_s) const {
+  IssuedKey k;
+  k.access_key_id = NewAccessKeyId("ASIA");
+  k.secret_access_key = NewSecretAccessKey();
+  k.session_token = crypto::Base64Encode(crypto::RandomBytes(96));
+  k.created_ms = now_ms;
+  k.expires_ms = now_ms + duration_s * 1000;
+  crypto::SecretString both(k.secret_access_key + "\n" + k.session_token);
+  storage::StsSession rec;
+  rec.access_key_id = k.access_key_id;
+  rec.account = account;
+  rec.expires_ms = k.expires_ms;
+  rec.created_ms = now_ms;
+  rec.doc = storage::EncodeSession(s);
+  ARCANA_ASSIGN_OR_RETURN(rec.sealed,
+                          SealAccessKeySecret(root_, both.view(),
+                                              BindingOf(k.access_key_id, account, kSessionSubject, "")));
+  ARCANA_RETURN_IF_ERROR(store_.PutSession(rec));
+  return k;
+}
+
+}  // namespace arcana::auth

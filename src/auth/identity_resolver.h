@@ -1,0 +1,72 @@
+// Access keys of IAM users (AKIA...) and STS sessions (ASIA...) -> the SigV4 credential and
+// the Principal (auth/principal.h) the policy engine sees: for a user its inline and attached
+// policies and those of its groups, its permissions boundary and tags; for an assumed role
+// the role's policies, boundary and tags overlaid by the session tags, plus the session
+// policies; for a GetSessionToken session the user's. The account root's keys live in the
+// AccessKeyStore and are not resolved here (RootPrincipal).
+//
+// Issuing: CreateUserKey and CreateSession seal the secret (and session token) under the root
+// key, bound to the key id, account and subject (auth/access_keys.h).
+// Errors: an inactive user key is kUnrecognizedClient; an expired session kExpiredToken.
+// Thread-safety: stateless apart from the store; safe from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/principal.h"
+#include "auth/sigv4.h"
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "domain/iam/identity.h"
+#include "storage/identity_store.h"
+
+namespace arcana::auth {
+
+struct ResolvedKey {
+  Credential credential;
+  std::shared_ptr<const Principal> principal;
+  int64_t expires_ms = 0;  // sessions: when the credentials stop working; 0 = never
+};
+
+struct IssuedKey {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // sessions only
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+};
+
+Principal RootPrincipal(const std::string& account, const std::string& access_key_id);
+
+class IdentityResolver {
+ public:
+  IdentityResolver(storage::IdentityStore& store, const crypto::RootKey& root)
+      : store_(store), root_(root) {}
+
+  // nullopt: no user key or session has this id.
+  Result<std::optional<ResolvedKey>> Resolve(const std::string& access_key_id,
+                                             int64_t now_ms) const;
+
+  // The Principal of a user (its policies as stored now). kResourceNotFound when absent.
+  Result<Principal> UserPrincipal(const std::string& account, const std::string& user) const;
+  // The Principal of a session of `role` (AssumeRole), without key or expiry.
+  Result<Principal> RolePrincipal(const std::string& account, const domain::iam::Session& s) const;
+
+  Result<IssuedKey> CreateUserKey(const std::string& account, const std::string& user,
+                                  int64_t now_ms) const;
+  Result<IssuedKey> CreateSession(const std::string& account, const domain::iam::Session& s,
+                                  int64_t now_ms, int64_t duration_s) const;
+
+ private:
+  // Appends the identity's inline and attached policies to p.identity_policies.
+  Status AddPolicies(const domain::iam::Identity& who, Principal& p) const;
+  Result<std::optional<PolicySource>> ManagedPolicyDocument(const std::string& arn,
+                                                            PolicySource::Kind kind) const;
+
+  storage::IdentityStore& store_;
+  const crypto::RootKey& root_;
+};
+
+}  // namespace arcana::auth

@@ -1,0 +1,96 @@
+// The policy simulator's core (IAM SimulateCustomPolicy / SimulatePrincipalPolicy): a pure
+// function over the same Evaluate() a real call uses (auth/policy/evaluator.h), so a
+// simulation answers exactly what the engine decides on a real call with the same
+// principal, policies, resource and context keys. The Query-protocol handlers
+// (services/iam) decode the request into a SimulationInput and encode SimulationResults.
+// Thread-safety: pure; the PolicyCache is thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/policy/evaluator.h"
+#include "auth/policy/policy_cache.h"
+#include "auth/principal.h"
+#include "common/status.h"
+
+namespace arcana::auth::policy {
+
+// One ContextEntries member: ContextKeyType is one of string, stringList, numeric,
+// numericList, boolean, booleanList, ip, ipList, binary, binaryList, date, dateList.
+struct ContextEntry {
+  std::string key;
+  std::string type;
+  std::vector<std::string> values;
+};
+
+struct SimulationInput {
+  // The simulated caller. SimulatePrincipalPolicy: the user's or role's Principal as the
+  // authenticate stage would build it (identity policies with their source ids, boundary),
+  // plus PolicyInputList appended as extra identity policies. SimulateCustomPolicy: a
+  // Principal whose identity_policies are the PolicyInputList documents (source ids
+  // "PolicyInputList.1", ...), type kUser, arn/principal_arn = CallerArn when given (else
+  // an ARN in the caller's account), account = the caller's account.
+  Principal principal;
+  // PermissionsBoundaryPolicyInputList: when non-empty, replaces principal's boundary
+  // (source ids "PermissionsBoundaryPolicyInputList.1"; AWS accepts at most one).
+  std::vector<std::string> permissions_boundary_policies;
+  std::vector<std::string> action_names;  // required, e.g. "secretsmanager:GetSecretValue"
+  std::vector<std::string> resource_arns; // empty: ["*"]
+  // ResourcePolicy: applied to every resource (source id "ResourcePolicy"). On a KMS key ARN
+  // it is the key policy (and is then required, as on a real call).
+  std::optional<std::string> resource_policy;
+  // ResourceOwner (an account id or "arn:aws:iam::ACCOUNT:root"); empty: the principal's
+  // account (or the account in the resource ARN when it names one).
+  std::string resource_owner;
+  std::vector<ContextEntry> context_entries;
+  // Source id -> SourcePolicyType ("user", "group", "role", "aws-managed", "user-managed",
+  // "resource", "none"); ids not listed get "IAM Policy" (identity, boundary, session) or
+  // "Resource Policy" (resource), as AWS answers SimulateCustomPolicy.
+  std::map<std::string, std::string> source_policy_types;
+};
+
+struct SimulatedStatement {
+  std::string source_policy_id;
+  std::string source_policy_type;
+  Position start_position;  // the statement's '{' (1-based line, column)
+  Position end_position;    // its '}'
+};
+
+struct ResourceResult {
+  std::string resource;  // EvalResourceName
+  EvalDecision decision = EvalDecision::kImplicitDeny;
+  std::vector<SimulatedStatement> matched_statements;
+  std::vector<std::string> missing_context_values;
+  std::optional<bool> allowed_by_permissions_boundary;  // PermissionsBoundaryDecisionDetail
+};
+
+// One EvaluationResult: one per (action, resource) pair, action-major, in input order.
+struct SimulationResult {
+  std::string action;       // EvalActionName
+  std::string resource;     // EvalResourceName
+  EvalDecision decision = EvalDecision::kImplicitDeny;  // EvalDecision
+  std::vector<SimulatedStatement> matched_statements;
+  std::vector<std::string> missing_context_values;
+  std::optional<bool> allowed_by_permissions_boundary;
+  // ResourceSpecificResults (the same data for this one resource).
+  std::vector<ResourceResult> resource_specific;
+  // The reason, for callers that want the denial message (DenialMessage()).
+  Decision raw;
+};
+
+// Errors: kMalformedPolicyDocument (a policy does not parse: message names which input),
+// kValidation (a context entry whose value does not fit its ContextKeyType, an unknown
+// type, an empty action list).
+Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,
+                                               const PolicyCache& cache);
+
+// The context a simulation evaluates with: ContextEntries, plus the keys derived from the
+// principal when the entries do not give them (aws:username, aws:userid, aws:PrincipalArn,
+// aws:PrincipalAccount, aws:PrincipalTag/*). Exposed so tests can feed a real call the
+// same context.
+Result<ContextKeys> SimulationContext(const SimulationInput& in);
+
+}  // namespace arcana::auth::policy

@@ -1,0 +1,86 @@
+#include "cli/iam_commands.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "auth/identity_resolver.h"
+#include "common/json.h"
+#include "services/iam/iam_service.h"
+
+namespace arcana::cli {
+
+IamCommands::IamCommands(CLI::App& app) {
+  iam_ = app.add_subcommand("iam", "manage IAM identities in the store (offline)");
+  iam_->require_subcommand(1);
+  create_user_ = iam_->add_subcommand(
+      "create-user", "create a user (optionally with an inline policy) and an access key");
+  create_user_->add_option("name", user_, "user name")->required();
+  create_user_->add_option("--policy-file", policy_file_, "IAM policy document (JSON) to attach");
+  create_user_->add_option("--account-id", account_, "account of the user")
+      ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
+}
+
+bool IamCommands::parsed() const { return iam_->parsed(); }
+
+int IamCommands::Run(storage::Stores& stores, const crypto::RootKey& root) {
+  auto fail = [](const std::string& step, const Status& st) {
+    std::cerr << "arcana: " << step << ": " << st.message() << "\n";
+    return 1;
+  };
+  std::string policy;
+  if (!policy_file_.empty()) {
+    std::ifstream f(policy_file_);
+    if (!f) return fail("read " + policy_file_, Status(ErrorCode::kInvalidParameter, "cannot open"));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    policy = ss.str();
+    // Checked before anything is created.
+    if (Status st = services::iam::CheckPolicyDocument(policy); !st.ok()) {
+      return fail(policy_file_, st);
+    }
+  }
+  auth::IdentityResolver resolver(stores.identities(), root);
+  services::iam::IamService iam(stores.identities(), resolver);
+  services::CallContext ctx;
+  ctx.account = account_;
+  ctx.region = "us-east-1";
+  ctx.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  ctx.principal = std::make_shared<const auth::Principal>(auth::RootPrincipal(account_, ""));
+  auto call = [&](const char* op, rapidjson::Document& in) {
+    Status valid = iam.validator().Validate(op, in);
+    if (!valid.ok()) return Result<std::string>(valid);
+    return iam.Call(op, in, ctx);
+  };
+  auto object = [&](std::initializer_list<std::pair<const char*, const std::string*>> members) {
+    rapidjson::Document d;
+    d.SetObject();
+    for (const auto& [k, v] : members) {
+      d.AddMember(rapidjson::StringRef(k), rapidjson::Value(v->c_str(), d.GetAllocator()),
+                  d.GetAllocator());
+    }
+    return d;
+  };
+  auto in = object({{"UserName", &user_}});
+  if (auto r = call("CreateUser", in); !r.ok()) return fail("create-user", r.status());
+  if (!policy.empty()) {
+    const std::string name = "arcana-cli";
+    auto p = object({{"UserName", &user_}, {"PolicyName", &name}, {"PolicyDocument", &policy}});
+    if (auto r = call("PutUserPolicy", p); !r.ok()) {
+      return fail("put-user-policy (the user was created)", r.status());
+    }
+  }
+  auto k = object({{"UserName", &user_}});
+  auto key = call("CreateAccessKey", k);
+  if (!key.ok()) return fail("create-access-key (the user was created)", key.status());
+  rapidjson::Document out;
+  if (!json::ParseBounded(*key, &out).ok()) return 1;
+  std::cout << "AWS_ACCESS_KEY_ID=" << out["AccessKey"]["AccessKeyId"].GetString() << "\n"
+            << "AWS_SECRET_ACCESS_KEY=" << out["AccessKey"]["SecretAccessKey"].GetString() << "\n";
+  return 0;
+}
+
+}  // namespace arcana::cli

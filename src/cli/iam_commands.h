@@ -1,0 +1,34 @@
+// `arcana iam create-user NAME [--policy-file F] [--account-id ID]`: offline, on the data
+// dir's store (like `access-key create`). Creates the user, puts the policy file (if any) as
+// its inline policy "arcana-cli", creates an access key and prints the pair once. Every step
+// goes through the IAM service's own handlers (services/iam), so the same validation applies
+// as over the API; a step that fails leaves what the earlier steps made (the message says so).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "crypto/root_key.h"
+#include "storage/stores.h"
+
+namespace arcana::cli {
+
+class IamCommands {
+ public:
+  explicit IamCommands(CLI::App& app);
+  // Whether an `iam` command was given (it needs the unsealed root key).
+  bool parsed() const;
+  // The exit code of the given command.
+  int Run(storage::Stores& stores, const crypto::RootKey& root);
+
+ private:
+  CLI::App* iam_ = nullptr;
+  CLI::App* create_user_ = nullptr;
+  std::string user_;
+  std::string policy_file_;
+  std::string account_ = "123456789012";
+};
+
+}  // namespace arcana::cli

@@ -1,0 +1,88 @@
+// IAM identities as the rest of Arcana sees them (no I/O): users, groups, roles, managed
+// policies and STS sessions, and their ARNs. storage/identity_codec.h stores them.
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arcana::domain::iam {
+
+using Tags = std::vector<std::pair<std::string, std::string>>;  // in the order given
+
+// A user, group or role (kind says which; role-only and user-only fields stay empty).
+struct Identity {
+  std::string account;
+  std::string kind;  // "user" | "group" | "role"
+  std::string name;
+  std::string path = "/";
+  std::string id;
+  int64_t created_ms = 0;
+  int64_t revision = 0;
+  Tags tags;
+  std::map<std::string, std::string> inline_policies;  // policy name -> document
+  std::vector<std::string> attached;                   // managed policy ARNs
+  std::string boundary_arn;                            // permissions boundary ("" = none)
+  std::vector<std::string> groups;  // user: its groups' names; group: its members' names
+  std::string trust_policy;                            // role
+  std::string description;                             // role
+  int64_t max_session_duration = 3600;                 // role, seconds
+
+  std::string Arn() const;
+};
+
+struct PolicyVersion {
+  std::string version_id;  // "v1", "v2", ...
+  std::string document;
+  int64_t created_ms = 0;
+};
+
+struct ManagedPolicy {
+  std::string account;
+  std::string name;
+  std::string path = "/";
+  std::string id;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  int64_t revision = 0;
+  std::string description;
+  std::string default_version = "v1";
+  int64_t next_version = 2;
+  std::vector<PolicyVersion> versions;
+  int64_t attachment_count = 0;
+  Tags tags;
+
+  std::string Arn() const;
+  const PolicyVersion* Version(const std::string& id) const;
+  const PolicyVersion* DefaultVersion() const { return Version(default_version); }
+};
+
+// Temporary credentials' subject (stored as StsSession::doc).
+struct Session {
+  std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken)
+  std::string subject;  // the role's or user's name ("" for root)
+  std::string session_name;  // AssumeRole's RoleSessionName
+  std::vector<std::string> policies;     // inline session policy documents
+  std::vector<std::string> policy_arns;  // managed session policies
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> transitive_tag_keys;
+};
+
+std::string IdentityArn(const std::string& account, const std::string& kind,
+                        const std::string& path, const std::string& name);
+// "arn:aws:iam::ACCOUNT:policy/PATH/NAME" -> (account, name); nullopt if not a policy ARN.
+std::optional<std::pair<std::string, std::string>> ParsePolicyArn(const std::string& arn);
+
+// Random unique ids as IAM spells them: prefix + 17 upper-case alphanumerics.
+std::string NewUniqueId(const std::string& prefix);
+
+// Tags: add or replace by key, keeping the order of first appearance.
+void MergeTags(Tags& tags, const Tags& add);
+
+}  // namespace arcana::domain::iam

@@ -1,0 +1,414 @@
+// IAM policies: managed policies and their versions, attachments, inline policies and
+// permissions boundaries.
+#include <algorithm>
+#include <cctype>
+
+#include "services/common/write_retry.h"
+#include "services/iam/iam_service.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::services::iam {
+
+using domain::iam::Identity;
+using domain::iam::ManagedPolicy;
+using storage::EntityWrite;
+
+namespace {
+
+constexpr size_t kMaxVersions = 5;
+constexpr size_t kMaxAttached = 10;
+constexpr size_t kManagedPolicySize = 6144;
+
+const char* NameMember(const std::string& kind) {
+  return kind == "user" ? "UserName" : kind == "group" ? "GroupName" : "RoleName";
+}
+const char* Quota(const std::string& kind) {
+  return kind == "user" ? "User" : kind == "group" ? "Group" : "Role";
+}
+// The aggregate inline policy size IAM allows per identity (whitespace not counted).
+size_t InlineLimit(const std::string& kind) {
+  return kind == "user" ? 2048 : kind == "group" ? 5120 : 10240;
+}
+
+size_t SizeWithoutSpace(std::string_view doc) {
+  return static_cast<size_t>(std::count_if(doc.begin(), doc.end(), [](unsigned char c) {
+    return !std::isspace(c);
+  }));
+}
+
+std::string PolicyAnswer(const ManagedPolicy& p) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Policy");
+  WritePolicy(w, p);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+void WriteVersion(json::Writer& w, const ManagedPolicy& p, const domain::iam::PolicyVersion& v,
+                  bool with_document) {
+  w.StartObject();
+  if (with_document) json::KV(w, "Document", UrlEncodeDocument(v.document));
+  json::KV(w, "VersionId", v.version_id);
+  w.Key("IsDefaultVersion");
+  w.Bool(v.version_id == p.default_version);
+  w.Key("CreateDate");
+  json::WriteTimestamp(w, v.created_ms);
+  w.EndObject();
+}
+
+Status VersionExists(const ManagedPolicy& p, const std::string& id) {
+  if (p.Version(id) != nullptr) return Status::Ok();
+  return Status(ErrorCode::kResourceNotFound,
+                "Policy " + p.Arn() + " version " + id + " does not exist or is not attachable.");
+}
+
+Status CheckManagedSize(const std::string& doc) {
+  if (SizeWithoutSpace(doc) > kManagedPolicySize) {
+    return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for PolicySize: 6144");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ctx) {
+  ManagedPolicy p;
+  p.account = ctx.account;
+  p.name = *in.Str("PolicyName");
+  p.path = in.Str("Path").value_or("/");
+  p.id = domain::iam::NewUniqueId("ANPA");
+  p.created_ms = p.updated_ms = ctx.now_ms;
+  p.description = in.Str("Description").value_or("");
+  p.tags = TagsOf(in.Get("Tags"));
+  std::string doc = *in.Str("PolicyDocument");
+  ARCANA_RETURN_IF_ERROR(CheckName(p.name, "policyName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(p.path));
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
+  ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
+  p.versions.push_back({"v1", doc, ctx.now_ms});
+  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "CreatePolicy");
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists,
+                  "A policy called " + p.name + " already exists. Duplicate names are not allowed.");
+  }
+  ARCANA_RETURN_IF_ERROR(st);
+  return PolicyAnswer(p);
+}
+
+Result<std::string> IamService::GetPolicy(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
+  return PolicyAnswer(p);
+}
+
+Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ctx) {
+  // Scope AWS lists nothing: Arcana holds no AWS managed policies.
+  Page page = PageOf(in);
+  const bool aws_only = in.Str("Scope").value_or("All") == "AWS";
+  const bool attached_only = in.Bool("OnlyAttached").value_or(false);
+  std::vector<ManagedPolicy> out;
+  bool truncated = false;
+  std::string after = page.marker;
+  while (!aws_only && out.size() <= page.max_items) {
+    ARCANA_ASSIGN_OR_RETURN(auto rows,
+                            store_.ListEntities(ctx.account, "policy",
+                                                in.Str("PathPrefix").value_or("/"), after, 100));
+    for (const auto& e : rows) {
+      ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
+      if (attached_only && p.attachment_count == 0) continue;
+      out.push_back(std::move(p));
+    }
+    if (rows.size() < 100) break;
+    after = rows.back().name;
+  }
+  if (out.size() > page.max_items) {
+    truncated = true;
+    out.resize(page.max_items);
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Policies");
+  w.StartArray();
+  for (const auto& p : out) WritePolicy(w, p);
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(truncated);
+  if (truncated) json::KV(w, "Marker", out.back().name);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ctx) {
+  std::string arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
+    if (p.attachment_count > 0) {
+      return Status(ErrorCode::kConflict, "Cannot delete a policy attached to entities.");
+    }
+    if (p.versions.size() > 1) {
+      return Status(ErrorCode::kConflict,
+                    "This policy has more than one version. Before you delete a policy, you must "
+                    "delete the policy's versions. The default version is deleted with the "
+                    "policy.");
+    }
+    return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(p)}},
+                                "DeletePolicy");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallContext& ctx) {
+  std::string arn = *in.Str("PolicyArn"), doc = *in.Str("PolicyDocument");
+  const bool set_default = in.Bool("SetAsDefault").value_or(false);
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
+  ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
+  ManagedPolicy committed;
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
+    if (p.versions.size() >= kMaxVersions) {
+      return Status(ErrorCode::kLimitExceeded,
+                    "A managed policy can have up to 5 versions. Before you create a new "
+                    "version, you must delete an existing version.");
+    }
+    std::string id = "v" + std::to_string(p.next_version++);
+    p.versions.push_back({id, doc, ctx.now_ms});
+    if (set_default) p.default_version = id;
+    p.updated_ms = ctx.now_ms;
+    ARCANA_RETURN_IF_ERROR(store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                                                "CreatePolicyVersion"));
+    committed = std::move(p);
+    return Status::Ok();
+  }));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("PolicyVersion");
+  WriteVersion(w, committed, committed.versions.back(), false);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::GetPolicyVersion(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
+  std::string id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
+  const auto* v = p.Version(id);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("PolicyVersion");
+  WriteVersion(w, p, *v, true);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::ListPolicyVersions(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Versions");
+  w.StartArray();
+  // Newest first, as IAM lists them.
+  for (auto it = p.versions.rbegin(); it != p.versions.rend(); ++it) WriteVersion(w, p, *it, false);
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(false);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallContext& ctx) {
+  std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
+    ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
+    if (p.default_version == id) {
+      return Status(ErrorCode::kConflict, "Cannot delete the default version of a policy.");
+    }
+    std::erase_if(p.versions, [&](const auto& v) { return v.version_id == id; });
+    p.updated_ms = ctx.now_ms;
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                                "DeletePolicyVersion");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const CallContext& ctx) {
+  std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
+    ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
+    p.default_version = id;
+    p.updated_ms = ctx.now_ms;
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                                "SetDefaultPolicyVersion");
+  }));
+  return std::string("{}");
+}
+
+// The identity and the policy change together: the policy counts its attachments, so a
+// policy in use is never deleted.
+Result<std::string> IamService::Attach(const char* kind, const In& in, const CallContext& ctx) {
+  std::string name = *in.Str(NameMember(kind)), arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, name));
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
+    if (std::find(who.attached.begin(), who.attached.end(), arn) != who.attached.end()) {
+      return Status::Ok();
+    }
+    if (who.attached.size() >= kMaxAttached) {
+      return Status(ErrorCode::kLimitExceeded,
+                    std::string("Cannot exceed quota for PoliciesPer") + Quota(kind) + ": 10");
+    }
+    who.attached.push_back(arn);
+    ++p.attachment_count;
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(who)},
+                                 {EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                                std::string("Attach") + Quota(kind) + "Policy");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::Detach(const char* kind, const In& in, const CallContext& ctx) {
+  std::string name = *in.Str(NameMember(kind)), arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, name));
+    auto it = std::find(who.attached.begin(), who.attached.end(), arn);
+    if (it == who.attached.end()) {
+      return Status(ErrorCode::kResourceNotFound, "Policy " + arn + " was not found.");
+    }
+    who.attached.erase(it);
+    std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
+    auto p = LoadPolicy(ctx, arn);
+    if (p.ok()) {
+      p->attachment_count = std::max<int64_t>(0, p->attachment_count - 1);
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(*p)});
+    } else if (p.status().code() != ErrorCode::kResourceNotFound) {
+      return p.status();
+    }
+    return store_.WriteEntities(writes, std::string("Detach") + Quota(kind) + "Policy");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::ListAttached(const char* kind, const In& in,
+                                             const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, *in.Str(NameMember(kind))));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("AttachedPolicies");
+  w.StartArray();
+  for (const auto& arn : who.attached) {
+    w.StartObject();
+    json::KV(w, "PolicyName", arn.substr(arn.rfind('/') + 1));
+    json::KV(w, "PolicyArn", arn);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(false);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::PutInline(const char* kind, const In& in, const CallContext& ctx) {
+  std::string name = *in.Str(NameMember(kind)), policy = *in.Str("PolicyName");
+  std::string doc = *in.Str("PolicyDocument");
+  ARCANA_RETURN_IF_ERROR(CheckName(policy, "policyName"));
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
+  ARCANA_RETURN_IF_ERROR(
+      Update(ctx, kind, name, (std::string("Put") + Quota(kind) + "Policy").c_str(),
+             [&](Identity& who) {
+               who.inline_policies[policy] = doc;
+               size_t total = 0;
+               for (const auto& [n, d] : who.inline_policies) total += SizeWithoutSpace(d);
+               if (total > InlineLimit(kind)) {
+                 return Status(ErrorCode::kLimitExceeded,
+                               "Maximum policy size of " + std::to_string(InlineLimit(kind)) +
+                                   " bytes exceeded for " + std::string(kind) + " " + who.name);
+               }
+               return Status::Ok();
+             }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::GetInline(const char* kind, const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, *in.Str(NameMember(kind))));
+  std::string policy = *in.Str("PolicyName");
+  auto it = who.inline_policies.find(policy);
+  if (it == who.inline_policies.end()) {
+    return Status(ErrorCode::kResourceNotFound, "The " + std::string(kind) + " policy with name " +
+                                                policy + " cannot be found.");
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, NameMember(kind), who.name);
+  json::KV(w, "PolicyName", policy);
+  json::KV(w, "PolicyDocument", UrlEncodeDocument(it->second));
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::DeleteInline(const char* kind, const In& in,
+                                             const CallContext& ctx) {
+  std::string policy = *in.Str("PolicyName");
+  ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(NameMember(kind)),
+                                (std::string("Delete") + Quota(kind) + "Policy").c_str(),
+                                [&](Identity& who) {
+                                  if (who.inline_policies.erase(policy) == 0) {
+                                    return Status(ErrorCode::kResourceNotFound,
+                                                  "The " + std::string(kind) +
+                                                      " policy with name " + policy +
+                                                      " cannot be found.");
+                                  }
+                                  return Status::Ok();
+                                }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::ListInline(const char* kind, const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, *in.Str(NameMember(kind))));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("PolicyNames");
+  w.StartArray();
+  for (const auto& [name, doc] : who.inline_policies) json::WriteStr(w, name);
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(false);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::PutBoundary(const char* kind, const In& in,
+                                            const CallContext& ctx) {
+  std::string arn = *in.Str("PermissionsBoundary");
+  ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, arn).status());
+  ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(NameMember(kind)),
+                                (std::string("Put") + Quota(kind) + "PermissionsBoundary").c_str(),
+                                [&](Identity& who) {
+                                  who.boundary_arn = arn;
+                                  return Status::Ok();
+                                }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::DeleteBoundary(const char* kind, const In& in,
+                                               const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(
+      Update(ctx, kind, *in.Str(NameMember(kind)),
+             (std::string("Delete") + Quota(kind) + "PermissionsBoundary").c_str(),
+             [&](Identity& who) {
+               who.boundary_arn.clear();
+               return Status::Ok();
+             }));
+  return std::string("{}");
+}
+
+}  // namespace arcana::services::iam

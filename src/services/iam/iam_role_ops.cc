@@ -1,0 +1,71 @@
+// IAM roles: trust policy, session duration, tags.
+#include "services/common/write_retry.h"
+#include "services/iam/iam_service.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::services::iam {
+
+using domain::iam::Identity;
+using storage::EntityWrite;
+
+namespace {
+std::string RoleAnswer(const Identity& r) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Role");
+  WriteRole(w, r);
+  w.EndObject();
+  return json::Finish(buf);
+}
+}  // namespace
+
+Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx) {
+  Identity r;
+  r.account = ctx.account;
+  r.kind = "role";
+  r.name = *in.Str("RoleName");
+  r.path = in.Str("Path").value_or("/");
+  r.id = domain::iam::NewUniqueId("AROA");
+  r.created_ms = ctx.now_ms;
+  r.tags = TagsOf(in.Get("Tags"));
+  r.trust_policy = *in.Str("AssumeRolePolicyDocument");
+  r.description = in.Str("Description").value_or("");
+  r.max_session_duration = in.Int("MaxSessionDuration").value_or(3600);
+  ARCANA_RETURN_IF_ERROR(CheckName(r.name, "roleName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(r.path));
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(r.trust_policy, true));
+  if (auto boundary = in.Str("PermissionsBoundary")) {
+    ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());
+    r.boundary_arn = *boundary;
+  }
+  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(r)}}, "CreateRole");
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists, "Role with name " + r.name + " already exists.");
+  }
+  ARCANA_RETURN_IF_ERROR(st);
+  return RoleAnswer(r);
+}
+
+Result<std::string> IamService::GetRole(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Identity r, Load(ctx, "role", *in.Str("RoleName")));
+  return RoleAnswer(r);
+}
+
+Result<std::string> IamService::DeleteRole(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "role", *in.Str("RoleName"), "DeleteRole"));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::UpdateAssumeRolePolicy(const In& in, const CallContext& ctx) {
+  std::string doc = *in.Str("PolicyDocument");
+  ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc, true));
+  ARCANA_RETURN_IF_ERROR(
+      Update(ctx, "role", *in.Str("RoleName"), "UpdateAssumeRolePolicy", [&](Identity& r) {
+        r.trust_policy = doc;
+        return Status::Ok();
+      }));
+  return std::string("{}");
+}
+
+}  // namespace arcana::services::iam

@@ -1,0 +1,320 @@
+#include "services/iam/iam_service.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "auth/authorizer.h"
+#include "auth/policy/policy.h"
+#include "services/common/write_retry.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::services::iam {
+
+using domain::iam::Identity;
+using domain::iam::ManagedPolicy;
+
+Status CheckPolicyDocument(const std::string& doc, bool trust) {
+  // The policy engine's own parser: a document is stored only if it will be evaluated.
+  return auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
+                                              : auth::policy::PolicyUse::kIdentity)
+      .status();
+}
+
+std::string UrlEncodeDocument(std::string_view doc) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(doc.size() * 2);
+  for (unsigned char c : doc) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+Status CheckName(const std::string& name, const char* member) {
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '_' || c == '+' || c == '=' || c == ',' || c == '.' ||
+        c == '@' || c == '-') {
+      continue;
+    }
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value at '" + std::string(member) +
+                      "' failed to satisfy constraint: Member must satisfy regular expression "
+                      "pattern: [\\w+=,.@-]+");
+  }
+  return Status::Ok();
+}
+
+Status CheckPath(const std::string& path) {
+  bool ok = !path.empty() && path.front() == '/' && path.back() == '/';
+  for (unsigned char c : path) ok = ok && c >= 0x21 && c <= 0x7E;
+  if (ok) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                "1 validation error detected: Value at 'path' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: "
+                "(\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)");
+}
+
+Page PageOf(const json::Input& in) {
+  Page p;
+  p.marker = in.Str("Marker").value_or("");
+  p.max_items = static_cast<size_t>(in.Int("MaxItems").value_or(100));
+  return p;
+}
+
+domain::iam::Tags TagsOf(const rapidjson::Value* list) {
+  domain::iam::Tags tags;
+  if (list == nullptr || !list->IsArray()) return tags;
+  for (const auto& t : list->GetArray()) {
+    domain::iam::MergeTags(tags, {{json::StrField(t, "Key"), json::StrField(t, "Value")}});
+  }
+  return tags;
+}
+
+void WriteTags(json::Writer& w, const domain::iam::Tags& tags) {
+  w.Key("Tags");
+  w.StartArray();
+  for (const auto& [k, v] : tags) {
+    w.StartObject();
+    json::KV(w, "Key", k);
+    json::KV(w, "Value", v);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+namespace {
+void WriteCommon(json::Writer& w, const Identity& i, const char* name_key, const char* id_key) {
+  json::KV(w, "Path", i.path);
+  json::KV(w, name_key, i.name);
+  json::KV(w, id_key, i.id);
+  json::KV(w, "Arn", i.Arn());
+  w.Key("CreateDate");
+  json::WriteTimestamp(w, i.created_ms);
+}
+void WriteBoundary(json::Writer& w, const Identity& i) {
+  if (i.boundary_arn.empty()) return;
+  w.Key("PermissionsBoundary");
+  w.StartObject();
+  json::KV(w, "PermissionsBoundaryType", "Policy");
+  json::KV(w, "PermissionsBoundaryArn", i.boundary_arn);
+  w.EndObject();
+}
+}  // namespace
+
+void WriteUser(json::Writer& w, const Identity& u) {
+  w.StartObject();
+  WriteCommon(w, u, "UserName", "UserId");
+  WriteBoundary(w, u);
+  if (!u.tags.empty()) WriteTags(w, u.tags);
+  w.EndObject();
+}
+
+void WriteGroup(json::Writer& w, const Identity& g) {
+  w.StartObject();
+  WriteCommon(w, g, "GroupName", "GroupId");
+  w.EndObject();
+}
+
+void WriteRole(json::Writer& w, const Identity& r) {
+  w.StartObject();
+  WriteCommon(w, r, "RoleName", "RoleId");
+  json::KV(w, "AssumeRolePolicyDocument", UrlEncodeDocument(r.trust_policy));
+  if (!r.description.empty()) json::KV(w, "Description", r.description);
+  w.Key("MaxSessionDuration");
+  w.Int64(r.max_session_duration);
+  WriteBoundary(w, r);
+  if (!r.tags.empty()) WriteTags(w, r.tags);
+  w.EndObject();
+}
+
+void WritePolicy(json::Writer& w, const ManagedPolicy& p) {
+  w.StartObject();
+  json::KV(w, "PolicyName", p.name);
+  json::KV(w, "PolicyId", p.id);
+  json::KV(w, "Arn", p.Arn());
+  json::KV(w, "Path", p.path);
+  json::KV(w, "DefaultVersionId", p.default_version);
+  w.Key("AttachmentCount");
+  w.Int64(p.attachment_count);
+  w.Key("PermissionsBoundaryUsageCount");
+  w.Int64(0);
+  w.Key("IsAttachable");
+  w.Bool(true);
+  if (!p.description.empty()) json::KV(w, "Description", p.description);
+  w.Key("CreateDate");
+  json::WriteTimestamp(w, p.created_ms);
+  w.Key("UpdateDate");
+  json::WriteTimestamp(w, p.updated_ms);
+  if (!p.tags.empty()) WriteTags(w, p.tags);
+  w.EndObject();
+}
+
+IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver)
+    : store_(store),
+      resolver_(resolver),
+      validator_("iam", ErrorCode::kValidation),
+      query_("iam") {
+  auto add = [this](const char* name, Handler h) {
+    handlers_[name] = [this, h](const In& in, const CallContext& ctx) { return (this->*h)(in, ctx); };
+  };
+  auto add_kind = [this](const char* name, const char* kind,
+                         Result<std::string> (IamService::*h)(const char*, const In&,
+                                                              const CallContext&)) {
+    handlers_[name] = [this, kind, h](const In& in, const CallContext& ctx) {
+      return (this->*h)(kind, in, ctx);
+    };
+  };
+  add("CreateUser", &IamService::CreateUser);
+  add("GetUser", &IamService::GetUser);
+  add("ListUsers", &IamService::ListUsers);
+  add("DeleteUser", &IamService::DeleteUser);
+  add("TagUser", &IamService::TagUser);
+  add("UntagUser", &IamService::UntagUser);
+  add("CreateAccessKey", &IamService::CreateAccessKey);
+  add("ListAccessKeys", &IamService::ListAccessKeys);
+  add("UpdateAccessKey", &IamService::UpdateAccessKey);
+  add("DeleteAccessKey", &IamService::DeleteAccessKey);
+  add("CreateGroup", &IamService::CreateGroup);
+  add("DeleteGroup", &IamService::DeleteGroup);
+  add("AddUserToGroup", &IamService::AddUserToGroup);
+  add("RemoveUserFromGroup", &IamService::RemoveUserFromGroup);
+  add("ListGroupsForUser", &IamService::ListGroupsForUser);
+  add("CreateRole", &IamService::CreateRole);
+  add("GetRole", &IamService::GetRole);
+  add("ListRoles", &IamService::ListRoles);
+  add("DeleteRole", &IamService::DeleteRole);
+  add("TagRole", &IamService::TagRole);
+  add("UntagRole", &IamService::UntagRole);
+  add("UpdateAssumeRolePolicy", &IamService::UpdateAssumeRolePolicy);
+  add("CreatePolicy", &IamService::CreatePolicy);
+  add("GetPolicy", &IamService::GetPolicy);
+  add("ListPolicies", &IamService::ListPolicies);
+  add("DeletePolicy", &IamService::DeletePolicy);
+  add("CreatePolicyVersion", &IamService::CreatePolicyVersion);
+  add("GetPolicyVersion", &IamService::GetPolicyVersion);
+  add("ListPolicyVersions", &IamService::ListPolicyVersions);
+  add("DeletePolicyVersion", &IamService::DeletePolicyVersion);
+  add("SetDefaultPolicyVersion", &IamService::SetDefaultPolicyVersion);
+  add("SimulateCustomPolicy", &IamService::SimulateCustomPolicy);
+  add("SimulatePrincipalPolicy", &IamService::SimulatePrincipalPolicy);
+  for (const char* kind : {"User", "Group", "Role"}) {
+    static const std::unordered_map<std::string, const char*> kKinds = {
+        {"User", "user"}, {"Group", "group"}, {"Role", "role"}};
+    const char* k = kKinds.at(kind);
+    std::string K = kind;
+    add_kind(("Attach" + K + "Policy").c_str(), k, &IamService::Attach);
+    add_kind(("Detach" + K + "Policy").c_str(), k, &IamService::Detach);
+    add_kind(("ListAttached" + K + "Policies").c_str(), k, &IamService::ListAttached);
+    add_kind(("Put" + K + "Policy").c_str(), k, &IamService::PutInline);
+    add_kind(("Get" + K + "Policy").c_str(), k, &IamService::GetInline);
+    add_kind(("Delete" + K + "Policy").c_str(), k, &IamService::DeleteInline);
+    add_kind(("List" + K + "Policies").c_str(), k, &IamService::ListInline);
+    if (K != "Group") {
+      add_kind(("Put" + K + "PermissionsBoundary").c_str(), k, &IamService::PutBoundary);
+      add_kind(("Delete" + K + "PermissionsBoundary").c_str(), k, &IamService::DeleteBoundary);
+    }
+  }
+}
+
+namespace {
+// The resource an IAM call acts on, as its ARN (the entity's path is not known before it is
+// read: user/NAME, role/NAME, group/NAME; a managed policy by its own ARN), or "*".
+std::string ResourceArnOf(std::string_view op, const json::Input& in, const CallContext& ctx) {
+  const std::string& account = ctx.account;
+  // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
+  for (const auto& [member, kind] : {std::pair{"UserName", "user"}, std::pair{"RoleName", "role"},
+                                     std::pair{"GroupName", "group"}}) {
+    if (auto name = in.Str(member)) return domain::iam::IdentityArn(account, kind, "/", *name);
+  }
+  for (const char* member : {"PolicyArn", "PolicySourceArn"}) {
+    if (auto arn = in.Str(member)) return *arn;
+  }
+  if (auto name = in.Str("PolicyName")) {
+    return domain::iam::IdentityArn(account, "policy", in.Str("Path").value_or("/"), *name);
+  }
+  // Without a UserName these act on the calling user itself.
+  static constexpr std::string_view kSelf[] = {"GetUser", "CreateAccessKey", "ListAccessKeys",
+                                               "UpdateAccessKey", "DeleteAccessKey"};
+  if (ctx.principal && !ctx.principal->user_name.empty() &&
+      std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
+    return ctx.principal->arn;
+  }
+  return "*";
+}
+}  // namespace
+
+Result<std::string> IamService::Call(std::string_view operation, const rapidjson::Value& input,
+                                     const CallContext& ctx) {
+  auto it = handlers_.find(std::string(operation));
+  if (it == handlers_.end()) {
+    return Status(ErrorCode::kUnknownOperation,
+                  "Operation " + std::string(operation) + " is not supported by this server.");
+  }
+  In in(input);
+  auth::AccessRequest req;
+  req.action = "iam:" + std::string(operation);
+  req.resource_arn = ResourceArnOf(operation, in, ctx);
+  ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  return it->second(in, ctx);
+}
+
+Result<Identity> IamService::Load(const CallContext& ctx, const std::string& kind,
+                                  const std::string& name) {
+  ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, kind, name));
+  if (!e) {
+    return Status(ErrorCode::kResourceNotFound,
+                  "The " + kind + " with name " + name + " cannot be found.");
+  }
+  return storage::IdentityFromEntity(*e);
+}
+
+Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::string& arn) {
+  auto missing = Status(ErrorCode::kResourceNotFound,
+                        "Policy " + arn + " does not exist or is not attachable.");
+  auto parsed = domain::iam::ParsePolicyArn(arn);
+  if (!parsed) {
+    return Status(ErrorCode::kInvalidParameter, "ARN " + arn + " is not valid.");
+  }
+  if (parsed->first != ctx.account) return missing;
+  ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, "policy", parsed->second));
+  if (!e) return missing;
+  ARCANA_ASSIGN_OR_RETURN(auto p, storage::PolicyFromEntity(*e));
+  if (p.Arn() != arn) return missing;
+  return p;
+}
+
+Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kind,
+                                  const std::string& name, const char* op) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity i, Load(ctx, kind, name));
+    if (!i.inline_policies.empty() || !i.attached.empty()) {
+      return Status(ErrorCode::kConflict, kind == "role"
+                                              ? "Cannot delete entity, must detach all policies first."
+                                              : "Cannot delete entity, must delete policies first.");
+    }
+    // A user's groups, a group's members: membership is recorded on both sides.
+    if (!i.groups.empty()) {
+      return Status(ErrorCode::kConflict,
+                    "Cannot delete entity, must remove users from group first.");
+    }
+    return store_.WriteEntities({{storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}}, op);
+  });
+}
+
+Status IamService::Update(const CallContext& ctx, const std::string& kind,
+                          const std::string& name, const char* op,
+                          const std::function<Status(Identity&)>& change) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity i, Load(ctx, kind, name));
+    ARCANA_RETURN_IF_ERROR(change(i));
+    return store_.WriteEntities({{storage::EntityWrite::Op::kPut, storage::ToEntity(i)}}, op);
+  });
+}
+
+}  // namespace arcana::services::iam

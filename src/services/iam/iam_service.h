@@ -1,0 +1,135 @@
+// The IAM service (Query protocol, API 2010-05-08): users, groups, roles, managed policies,
+// inline policies, attachments, permissions boundaries and user access keys, per account.
+// Requests arrive form-encoded and leave as XML (services/common/query_protocol.h); the
+// handlers here see and produce JSON like every other service's.
+// Each write is a read-modify-commit at the revisions it read (services/common/write_retry.h);
+// a change that spans entities (attaching a managed policy counts the attachment on the
+// policy) is one store write. Policy documents are checked before they are stored
+// (MalformedPolicyDocument).
+// Thread-safety: handlers may run concurrently, on any number of nodes.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include "auth/identity_resolver.h"
+#include "auth/policy/policy_cache.h"
+#include "common/json.h"
+#include "domain/iam/identity.h"
+#include "services/common/query_service.h"
+#include "storage/identity_store.h"
+
+namespace arcana::services::iam {
+
+// MalformedPolicyDocument unless `doc` parses as an identity policy (trust: as a role's
+// trust policy, which names principals) with the policy engine's parser.
+Status CheckPolicyDocument(const std::string& doc, bool trust = false);
+
+// A policy document as IAM returns it: URL-encoded (botocore decodes it).
+std::string UrlEncodeDocument(std::string_view doc);
+
+class IamService : public QueryService {
+ public:
+  IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
+
+  std::string_view signing_name() const override { return "iam"; }
+  const ModelValidator& validator() const override { return validator_; }
+  const QueryProtocol& query() const override { return query_; }
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
+                           const CallContext& ctx) override;
+
+ private:
+  using In = json::Input;
+  using Handler = Result<std::string> (IamService::*)(const In&, const CallContext&);
+  using Identity = domain::iam::Identity;
+  using ManagedPolicy = domain::iam::ManagedPolicy;
+
+  // Loading (kResourceNotFound with IAM's message when absent).
+  Result<Identity> Load(const CallContext& ctx, const std::string& kind,
+                        const std::string& name);
+  Result<ManagedPolicy> LoadPolicy(const CallContext& ctx, const std::string& arn);
+  // Deletes a user, group or role that holds no policies and no group membership (users) or
+  // members (groups), else DeleteConflict; a user's access keys are checked by the store.
+  Status DeleteIdentity(const CallContext& ctx, const std::string& kind, const std::string& name,
+                        const char* op);
+  // Read-modify-commit of one identity, retried on conflicts.
+  Status Update(const CallContext& ctx, const std::string& kind, const std::string& name,
+                const char* op, const std::function<Status(Identity&)>& change);
+
+  // Users, groups, keys (iam_user_ops.cc)
+  Result<std::string> CreateUser(const In& in, const CallContext& ctx);
+  Result<std::string> GetUser(const In& in, const CallContext& ctx);
+  Result<std::string> ListUsers(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteUser(const In& in, const CallContext& ctx);
+  Result<std::string> TagUser(const In& in, const CallContext& ctx);
+  Result<std::string> UntagUser(const In& in, const CallContext& ctx);
+  Result<std::string> CreateAccessKey(const In& in, const CallContext& ctx);
+  Result<std::string> ListAccessKeys(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateAccessKey(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteAccessKey(const In& in, const CallContext& ctx);
+  Result<std::string> CreateGroup(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteGroup(const In& in, const CallContext& ctx);
+  Result<std::string> AddUserToGroup(const In& in, const CallContext& ctx);
+  Result<std::string> RemoveUserFromGroup(const In& in, const CallContext& ctx);
+  Result<std::string> ListGroupsForUser(const In& in, const CallContext& ctx);
+  // Roles (iam_role_ops.cc)
+  Result<std::string> CreateRole(const In& in, const CallContext& ctx);
+  Result<std::string> GetRole(const In& in, const CallContext& ctx);
+  Result<std::string> ListRoles(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteRole(const In& in, const CallContext& ctx);
+  Result<std::string> TagRole(const In& in, const CallContext& ctx);
+  Result<std::string> UntagRole(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateAssumeRolePolicy(const In& in, const CallContext& ctx);
+  // Policies: managed, attached, inline, boundaries (iam_policy_ops.cc)
+  Result<std::string> CreatePolicy(const In& in, const CallContext& ctx);
+  Result<std::string> GetPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> ListPolicies(const In& in, const CallContext& ctx);
+  Result<std::string> DeletePolicy(const In& in, const CallContext& ctx);
+  Result<std::string> CreatePolicyVersion(const In& in, const CallContext& ctx);
+  Result<std::string> GetPolicyVersion(const In& in, const CallContext& ctx);
+  Result<std::string> ListPolicyVersions(const In& in, const CallContext& ctx);
+  Result<std::string> DeletePolicyVersion(const In& in, const CallContext& ctx);
+  Result<std::string> SetDefaultPolicyVersion(const In& in, const CallContext& ctx);
+  Result<std::string> Attach(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> Detach(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> ListAttached(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> PutInline(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> GetInline(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> DeleteInline(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> ListInline(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> PutBoundary(const char* kind, const In& in, const CallContext& ctx);
+  Result<std::string> DeleteBoundary(const char* kind, const In& in, const CallContext& ctx);
+  // The policy simulator (iam_simulate_ops.cc)
+  Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
+
+  storage::IdentityStore& store_;
+  const auth::IdentityResolver& resolver_;
+  ModelValidator validator_;
+  QueryProtocol query_;
+  auth::policy::PolicyCache cache_;  // the simulator's parsed policies
+  std::unordered_map<std::string, std::function<Result<std::string>(const In&, const CallContext&)>>
+      handlers_;
+};
+
+// Shared by the ops files: the response members IAM writes for each entity.
+void WriteUser(json::Writer& w, const domain::iam::Identity& u);
+void WriteGroup(json::Writer& w, const domain::iam::Identity& g);
+void WriteRole(json::Writer& w, const domain::iam::Identity& r);
+void WritePolicy(json::Writer& w, const domain::iam::ManagedPolicy& p);
+void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
+// Tags from a request's Tags list (Key/Value objects).
+domain::iam::Tags TagsOf(const rapidjson::Value* list);
+// "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
+Status CheckName(const std::string& name, const char* member);
+// IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.
+Status CheckPath(const std::string& path);
+// IsTruncated/Marker paging over an ordered list of names.
+struct Page {
+  std::string marker;  // continue after this name ("" = from the start)
+  size_t max_items = 100;
+};
+Page PageOf(const json::Input& in);
+
+}  // namespace arcana::services::iam

@@ -1,0 +1,321 @@
+// IAM users, their access keys, groups and group membership.
+#include <algorithm>
+
+#include "services/common/write_retry.h"
+#include "services/iam/iam_service.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::services::iam {
+
+using domain::iam::Identity;
+using storage::EntityWrite;
+
+namespace {
+
+constexpr size_t kMaxTags = 50;
+constexpr size_t kMaxGroupsPerUser = 10;
+
+std::string Finish(rapidjson::StringBuffer& buf) { return json::Finish(buf); }
+
+Status CheckTagCount(const domain::iam::Tags& tags, const char* what) {
+  if (tags.size() > kMaxTags) {
+    return Status(ErrorCode::kLimitExceeded,
+                  std::string("Cannot exceed quota for TagsPer") + what + ": 50");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// A new user, group or role from the request's common members.
+static Identity NewIdentity(const json::Input& in, const CallContext& ctx, const char* kind,
+                            const char* name_member, const char* id_prefix) {
+  Identity i;
+  i.account = ctx.account;
+  i.kind = kind;
+  i.name = in.Str(name_member).value_or("");
+  i.path = in.Str("Path").value_or("/");
+  i.id = domain::iam::NewUniqueId(id_prefix);
+  i.created_ms = ctx.now_ms;
+  i.tags = TagsOf(in.Get("Tags"));
+  return i;
+}
+
+Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx) {
+  Identity u = NewIdentity(in, ctx, "user", "UserName", "AIDA");
+  ARCANA_RETURN_IF_ERROR(CheckName(u.name, "userName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(u.path));
+  if (auto boundary = in.Str("PermissionsBoundary")) {
+    ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());
+    u.boundary_arn = *boundary;
+  }
+  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)}}, "CreateUser");
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists, "User with name " + u.name + " already exists.");
+  }
+  ARCANA_RETURN_IF_ERROR(st);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("User");
+  WriteUser(w, u);
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> IamService::GetUser(const In& in, const CallContext& ctx) {
+  auto name = in.Str("UserName");
+  Identity u;
+  if (!name) {
+    // Without a name: the caller itself (a user), as in AWS.
+    if (!ctx.principal || ctx.principal->user_name.empty()) {
+      return Status(ErrorCode::kValidation,
+                    "Must specify userName when calling with non-User credentials");
+    }
+    name = ctx.principal->user_name;
+  }
+  ARCANA_ASSIGN_OR_RETURN(u, Load(ctx, "user", *name));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("User");
+  WriteUser(w, u);
+  w.EndObject();
+  return Finish(buf);
+}
+
+// One page of entities of a kind, written as `list_key` by `write`.
+static Result<std::string> ListPage(storage::IdentityStore& store, const CallContext& ctx,
+                                    const json::Input& in, const char* kind, const char* list_key,
+                                    void (*write)(json::Writer&, const Identity&)) {
+  Page page = PageOf(in);
+  std::string prefix = in.Str("PathPrefix").value_or("/");
+  ARCANA_ASSIGN_OR_RETURN(auto rows, store.ListEntities(ctx.account, kind, prefix, page.marker,
+                                                        page.max_items + 1));
+  const bool truncated = rows.size() > page.max_items;
+  if (truncated) rows.resize(page.max_items);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key(list_key);
+  w.StartArray();
+  for (const auto& e : rows) {
+    ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+    write(w, i);
+  }
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(truncated);
+  if (truncated) json::KV(w, "Marker", rows.back().name);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> IamService::ListUsers(const In& in, const CallContext& ctx) {
+  return ListPage(store_, ctx, in, "user", "Users", &WriteUser);
+}
+
+Result<std::string> IamService::ListRoles(const In& in, const CallContext& ctx) {
+  return ListPage(store_, ctx, in, "role", "Roles", &WriteRole);
+}
+
+Result<std::string> IamService::DeleteUser(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "user", *in.Str("UserName"), "DeleteUser"));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::TagUser(const In& in, const CallContext& ctx) {
+  auto tags = TagsOf(in.Get("Tags"));
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "user", *in.Str("UserName"), "TagUser", [&](Identity& u) {
+    domain::iam::MergeTags(u.tags, tags);
+    return CheckTagCount(u.tags, "User");
+  }));
+  return std::string("{}");
+}
+
+// Removes the tags with the given keys.
+static void RemoveTags(domain::iam::Tags& tags, const std::vector<std::string>& keys) {
+  std::erase_if(tags, [&](const auto& t) {
+    return std::find(keys.begin(), keys.end(), t.first) != keys.end();
+  });
+}
+
+Result<std::string> IamService::UntagUser(const In& in, const CallContext& ctx) {
+  auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "user", *in.Str("UserName"), "UntagUser", [&](Identity& u) {
+    RemoveTags(u.tags, keys);
+    return Status::Ok();
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::TagRole(const In& in, const CallContext& ctx) {
+  auto tags = TagsOf(in.Get("Tags"));
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "role", *in.Str("RoleName"), "TagRole", [&](Identity& r) {
+    domain::iam::MergeTags(r.tags, tags);
+    return CheckTagCount(r.tags, "Role");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::UntagRole(const In& in, const CallContext& ctx) {
+  auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "role", *in.Str("RoleName"), "UntagRole", [&](Identity& r) {
+    RemoveTags(r.tags, keys);
+    return Status::Ok();
+  }));
+  return std::string("{}");
+}
+
+// The user an access-key call is about: UserName, or the calling user itself.
+static Result<std::string> KeyUser(const json::Input& in, const CallContext& ctx) {
+  if (auto name = in.Str("UserName")) return *name;
+  if (ctx.principal && !ctx.principal->user_name.empty()) return ctx.principal->user_name;
+  // The root's own keys are managed by the operator (arcana CLI), not through IAM.
+  return Status(ErrorCode::kValidation,
+                "Must specify userName when calling with non-User credentials");
+}
+
+Result<std::string> IamService::CreateAccessKey(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+  ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateUserKey(ctx.account, u.name, ctx.now_ms));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("AccessKey");
+  w.StartObject();
+  json::KV(w, "UserName", u.name);
+  json::KV(w, "AccessKeyId", key.access_key_id);
+  json::KV(w, "Status", "Active");
+  json::KV(w, "SecretAccessKey", key.secret_access_key);
+  w.Key("CreateDate");
+  json::WriteTimestamp(w, key.created_ms);
+  w.EndObject();
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+  ARCANA_ASSIGN_OR_RETURN(auto keys, store_.ListUserAccessKeys(ctx.account, u.name));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("AccessKeyMetadata");
+  w.StartArray();
+  for (const auto& k : keys) {
+    w.StartObject();
+    json::KV(w, "UserName", u.name);
+    json::KV(w, "AccessKeyId", k.access_key_id);
+    json::KV(w, "Status", k.status);
+    w.Key("CreateDate");
+    json::WriteTimestamp(w, k.created_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(false);
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> IamService::UpdateAccessKey(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+  ARCANA_RETURN_IF_ERROR(store_.SetUserAccessKeyStatus(ctx.account, u.name,
+                                                       *in.Str("AccessKeyId"), *in.Str("Status")));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::DeleteAccessKey(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+  ARCANA_RETURN_IF_ERROR(store_.DeleteUserAccessKey(ctx.account, u.name, *in.Str("AccessKeyId")));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx) {
+  Identity g = NewIdentity(in, ctx, "group", "GroupName", "AGPA");
+  ARCANA_RETURN_IF_ERROR(CheckName(g.name, "groupName"));
+  ARCANA_RETURN_IF_ERROR(CheckPath(g.path));
+  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(g)}}, "CreateGroup");
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists,
+                  "Group with name " + g.name + " already exists.");
+  }
+  ARCANA_RETURN_IF_ERROR(st);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Group");
+  WriteGroup(w, g);
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> IamService::DeleteGroup(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "group", *in.Str("GroupName"), "DeleteGroup"));
+  return std::string("{}");
+}
+
+// Membership is recorded on both sides (the user's groups, the group's members in its
+// `groups` list) in one write, so neither a user nor a group is deleted while it holds one.
+Result<std::string> IamService::AddUserToGroup(const In& in, const CallContext& ctx) {
+  std::string group = *in.Str("GroupName"), user = *in.Str("UserName");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", group));
+    ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+    if (std::find(u.groups.begin(), u.groups.end(), g.name) != u.groups.end()) {
+      return Status::Ok();  // already a member: AWS answers success
+    }
+    if (u.groups.size() >= kMaxGroupsPerUser) {
+      return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for GroupsPerUser: 10");
+    }
+    u.groups.push_back(g.name);
+    g.groups.push_back(u.name);
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)},
+                                 {EntityWrite::Op::kPut, storage::ToEntity(g)}},
+                                "AddUserToGroup");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::RemoveUserFromGroup(const In& in, const CallContext& ctx) {
+  std::string group = *in.Str("GroupName"), user = *in.Str("UserName");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", group));
+    ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+    auto it = std::find(u.groups.begin(), u.groups.end(), g.name);
+    if (it == u.groups.end()) {
+      return Status(ErrorCode::kResourceNotFound, "User " + u.name + " is not in group " + g.name + ".");
+    }
+    u.groups.erase(it);
+    std::erase(g.groups, u.name);
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)},
+                                 {EntityWrite::Op::kPut, storage::ToEntity(g)}},
+                                "RemoveUserFromGroup");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::ListGroupsForUser(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", *in.Str("UserName")));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Groups");
+  w.StartArray();
+  for (const auto& name : u.groups) {
+    auto g = Load(ctx, "group", name);
+    if (g.ok()) WriteGroup(w, *g);
+  }
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(false);
+  w.EndObject();
+  return Finish(buf);
+}
+
+}  // namespace arcana::services::iam

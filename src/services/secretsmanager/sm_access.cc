@@ -1,0 +1,89 @@
+// Authorization of Secrets Manager calls (auth/authorizer.h): which resource each call
+// touches and what the policy engine may read about it. No policy logic lives here.
+#include "services/secretsmanager/sm_access.h"
+
+#include "auth/authorizer.h"
+#include "domain/secretsmanager/names.h"
+#include "services/secretsmanager/secrets_manager.h"
+
+namespace arcana::services::sm {
+
+auth::policy::ContextKeys SmRequestKeys(const json::Input& in) {
+  auth::policy::ContextKeys keys;
+  for (const char* m : {"SecretId", "Name", "VersionId", "VersionStage", "KmsKeyId",
+                        "Description", "RotationLambdaARN"}) {
+    if (auto v = in.Str(m)) keys.Set(std::string("secretsmanager:") + m, *v);
+  }
+  for (const char* m : {"BlockPublicPolicy", "ForceDeleteWithoutRecovery",
+                        "ForceOverwriteReplicaSecret"}) {
+    if (auto v = in.Bool(m)) keys.Set(std::string("secretsmanager:") + m, *v ? "true" : "false");
+  }
+  if (auto v = in.Int("RecoveryWindowInDays")) {
+    keys.Set("secretsmanager:RecoveryWindowInDays", std::to_string(*v));
+  }
+  if (const auto* regions = in.Get("AddReplicaRegions"); regions && regions->IsArray()) {
+    std::vector<std::string> names;
+    for (const auto& r : regions->GetArray()) {
+      if (r.IsObject() && r.HasMember("Region") && r["Region"].IsString()) {
+        names.emplace_back(r["Region"].GetString());
+      }
+    }
+    keys.SetList("secretsmanager:AddReplicaRegions", std::move(names));
+  }
+  std::vector<std::string> tag_keys;
+  if (const auto* tags = in.Get("Tags"); tags && tags->IsArray()) {
+    for (const auto& t : tags->GetArray()) {
+      if (!t.IsObject() || !t.HasMember("Key") || !t["Key"].IsString()) continue;
+      std::string k = t["Key"].GetString();
+      std::string v = t.HasMember("Value") && t["Value"].IsString() ? t["Value"].GetString() : "";
+      keys.Set("aws:RequestTag/" + k, v);
+      tag_keys.push_back(std::move(k));
+    }
+  }
+  if (auto untag = in.StrList("TagKeys")) tag_keys = std::move(*untag);
+  if (in.Has("Tags") || in.Has("TagKeys")) keys.SetList("aws:TagKeys", std::move(tag_keys));
+  return keys;
+}
+
+Status SecretsManagerService::AuthorizeSecret(const CallContext& ctx, const Loaded& l) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  const Secret& meta = l.data();
+  std::map<std::string, std::string> tags;
+  for (const auto& t : meta.tags) tags[t.key] = t.value;
+  auth::AccessRequest req;
+  req.action = ctx.action;
+  req.resource_arn = l.self.arn;
+  req.resource_account = l.self.account;
+  req.resource_tags = &tags;
+  req.service_tag_prefix = "secretsmanager";
+  if (meta.resource_policy) req.resource_policy = &*meta.resource_policy;
+  req.resource_policy_id = l.self.arn;
+  if (ctx.request_keys) req.keys = *ctx.request_keys;
+  return auth::Check(ctx, req);
+}
+
+Status SecretsManagerService::AuthorizeMissing(const CallContext& ctx,
+                                               const std::string& secret_id) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  auth::AccessRequest req;
+  req.action = ctx.action;
+  req.resource_arn = domain::sm::IsArn(secret_id)
+                         ? secret_id
+                         : "arn:aws:secretsmanager:" + ctx.region + ":" + ctx.account +
+                               ":secret:" + secret_id;
+  req.resource_account = ctx.account;
+  if (ctx.request_keys) req.keys = *ctx.request_keys;
+  return auth::Check(ctx, req);
+}
+
+Status SecretsManagerService::AuthorizeCreate(const CallContext& ctx, const std::string& arn) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  auth::AccessRequest req;
+  req.action = ctx.action;
+  req.resource_arn = arn;
+  req.resource_account = ctx.account;
+  if (ctx.request_keys) req.keys = *ctx.request_keys;
+  return auth::Check(ctx, req);
+}
+
+}  // namespace arcana::services::sm

@@ -1,0 +1,282 @@
+#include "services/sts/sts_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "auth/policy/evaluator.h"
+#include "auth/policy/policy.h"
+#include "domain/iam/identity.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::services::sts {
+namespace {
+
+using auth::Principal;
+using auth::PolicySource;
+using domain::iam::Session;
+namespace policy = auth::policy;
+
+constexpr int64_t kDefaultRoleSeconds = 3600;
+constexpr int64_t kDefaultSessionSeconds = 43200;
+constexpr int64_t kRootSessionMaxSeconds = 3600;
+constexpr size_t kPackedPolicyLimit = 2048;  // characters of session policy and tags
+
+Status AccessDenied(const Principal& p, const std::string& action, const std::string& arn) {
+  return Status(ErrorCode::kAccessDenied, "User: " + p.arn + " is not authorized to perform: " +
+                                              action + " on resource: " + arn);
+}
+
+void WriteCredentials(json::Writer& w, const auth::IssuedKey& k) {
+  w.Key("Credentials");
+  w.StartObject();
+  json::KV(w, "AccessKeyId", k.access_key_id);
+  json::KV(w, "SecretAccessKey", k.secret_access_key);
+  json::KV(w, "SessionToken", k.session_token);
+  w.Key("Expiration");
+  json::WriteTimestamp(w, k.expires_ms);
+  w.EndObject();
+}
+
+// The request context of an AssumeRole call: who calls, and what the session will carry.
+policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx,
+                                      const Session& s, const std::string& external_id) {
+  policy::ContextKeys keys;
+  keys.Set("aws:PrincipalArn", p.principal_arn);
+  keys.Set("aws:PrincipalAccount", p.account);
+  keys.Set("aws:userid", p.user_id);
+  if (!p.user_name.empty()) keys.Set("aws:username", p.user_name);
+  for (const auto& [k, v] : p.tags) keys.Set("aws:PrincipalTag/" + k, v);
+  std::vector<std::string> tag_keys;
+  for (const auto& [k, v] : s.tags) {
+    keys.Set("aws:RequestTag/" + k, v);
+    tag_keys.push_back(k);
+  }
+  if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
+  keys.Set("aws:EpochTime", std::to_string(ctx.now_ms / 1000));
+  keys.Set("aws:SecureTransport", "false");
+  keys.Set("sts:RoleSessionName", s.session_name);
+  if (!external_id.empty()) keys.Set("sts:ExternalId", external_id);
+  return keys;
+}
+
+Result<policy::AppliedPolicy> Compile(const PolicySource& src) {
+  ARCANA_ASSIGN_OR_RETURN(auto compiled, policy::ParsePolicy(src.json, policy::UseOf(src.kind)));
+  return policy::AppliedPolicy{std::move(compiled), src.source_id, src.kind};
+}
+
+// Session tags and transitive keys of a new session: the request's, plus the transitive tags
+// of the calling session (role chaining), which the request may not override.
+Result<Session> SessionOf(const json::Input& in, const Principal& caller) {
+  Session s;
+  s.kind = "role";
+  s.session_name = in.Str("RoleSessionName").value_or("");
+  if (const auto* tags = in.Get("Tags"); tags != nullptr && tags->IsArray()) {
+    std::set<std::string> seen;
+    for (const auto& t : tags->GetArray()) {
+      std::string key = json::StrField(t, "Key");
+      if (!seen.insert(policy::LowerAscii(key)).second) {
+        return Status(ErrorCode::kValidation, "Duplicate tag keys found. Please note that "
+                                                    "Tag keys are case insensitive.");
+      }
+      s.tags[key] = json::StrField(t, "Value");
+    }
+  }
+  s.transitive_tag_keys = in.StrList("TransitiveTagKeys").value_or(std::vector<std::string>{});
+  for (const auto& k : s.transitive_tag_keys) {
+    if (s.tags.find(k) == s.tags.end()) {
+      return Status(ErrorCode::kValidation,
+                    "The specified transitive tag key must be included in the requested tags.");
+    }
+  }
+  if (caller.type == Principal::Type::kAssumedRole) {
+    for (const auto& k : caller.transitive_tag_keys) {
+      auto it = caller.tags.find(k);
+      if (it == caller.tags.end()) continue;
+      auto mine = s.tags.find(k);
+      if (mine != s.tags.end() && mine->second != it->second) {
+        return Status(ErrorCode::kValidation,
+                      "One of the specified transitive tag keys can't be set because it "
+                      "conflicts with a transitive tag key from the calling session.");
+      }
+      s.tags[k] = it->second;
+      if (std::find(s.transitive_tag_keys.begin(), s.transitive_tag_keys.end(), k) ==
+          s.transitive_tag_keys.end()) {
+        s.transitive_tag_keys.push_back(k);
+      }
+    }
+  }
+  if (auto doc = in.Str("Policy")) {
+    auto parsed = policy::ParsePolicy(*doc, policy::PolicyUse::kIdentity);
+    if (!parsed.ok()) return parsed.status();
+    s.policies.push_back(*doc);
+  }
+  if (const auto* arns = in.Get("PolicyArns"); arns != nullptr && arns->IsArray()) {
+    for (const auto& a : arns->GetArray()) {
+      std::string arn = json::StrField(a, "arn");
+      if (!domain::iam::ParsePolicyArn(arn)) {
+        return Status(ErrorCode::kValidation, "Invalid policy ARN: " + arn);
+      }
+      s.policy_arns.push_back(arn);
+    }
+  }
+  return s;
+}
+
+// How full the packed session policies and tags are, in percent of AWS's limit.
+int64_t PackedPolicySize(const Session& s) {
+  size_t n = 0;
+  for (const auto& p : s.policies) n += p.size();
+  for (const auto& a : s.policy_arns) n += a.size();
+  for (const auto& [k, v] : s.tags) n += k.size() + v.size();
+  return static_cast<int64_t>(n * 100 / kPackedPolicyLimit);
+}
+
+}  // namespace
+
+StsService::StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver)
+    : store_(store), resolver_(resolver), validator_("sts", ErrorCode::kValidation), query_("sts") {}
+
+Result<std::string> StsService::Call(std::string_view operation, const rapidjson::Value& input,
+                                     const CallContext& ctx) {
+  json::Input in(input);
+  if (operation == "GetCallerIdentity") return GetCallerIdentity(in, ctx);
+  if (operation == "GetSessionToken") return GetSessionToken(in, ctx);
+  if (operation == "AssumeRole") return AssumeRole(in, ctx);
+  return Status(ErrorCode::kUnknownOperation,
+                "Operation " + std::string(operation) + " is not supported by this server.");
+}
+
+Result<std::string> StsService::GetCallerIdentity(const json::Input&, const CallContext& ctx) {
+  Principal root = auth::RootPrincipal(ctx.account, ctx.access_key_id);
+  const Principal& p = ctx.principal ? *ctx.principal : root;
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "UserId", p.user_id);
+  json::KV(w, "Account", p.account);
+  json::KV(w, "Arn", p.arn);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> StsService::GetSessionToken(const json::Input& in, const CallContext& ctx) {
+  Principal root = auth::RootPrincipal(ctx.account, ctx.access_key_id);
+  const Principal& p = ctx.principal ? *ctx.principal : root;
+  if (p.temporary) {
+    return Status(ErrorCode::kAccessDenied,
+                  "Cannot call GetSessionToken with session credentials");
+  }
+  int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultSessionSeconds);
+  Session s;
+  if (p.type == Principal::Type::kUser) {
+    s.kind = "user";
+    s.subject = p.user_name;
+  } else {
+    s.kind = "root";
+    seconds = std::min(seconds, kRootSessionMaxSeconds);
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(ctx.account, s, ctx.now_ms, seconds));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteCredentials(w, key);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> StsService::AssumeRole(const json::Input& in, const CallContext& ctx) {
+  Principal root = auth::RootPrincipal(ctx.account, ctx.access_key_id);
+  const Principal& caller = ctx.principal ? *ctx.principal : root;
+  std::string role_arn = *in.Str("RoleArn");
+  // arn:aws:iam::ACCOUNT:role/PATH/NAME
+  std::string account, name;
+  {
+    constexpr std::string_view kPrefix = "arn:aws:iam::";
+    size_t colon = role_arn.find(':', kPrefix.size());
+    if (!role_arn.starts_with(kPrefix) || colon == std::string::npos ||
+        role_arn.compare(colon + 1, 5, "role/") != 0) {
+      return Status(ErrorCode::kValidation, role_arn + " is invalid");
+    }
+    account = role_arn.substr(kPrefix.size(), colon - kPrefix.size());
+    name = role_arn.substr(role_arn.rfind('/') + 1);
+  }
+  // A role that does not exist is a denial, as in AWS (no probing for role names).
+  ARCANA_ASSIGN_OR_RETURN(auto entity, store_.GetEntity(account, "role", name));
+  if (!entity) return AccessDenied(caller, "sts:AssumeRole", role_arn);
+  ARCANA_ASSIGN_OR_RETURN(auto role, storage::IdentityFromEntity(*entity));
+  if (role.Arn() != role_arn) return AccessDenied(caller, "sts:AssumeRole", role_arn);
+
+  ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
+  session.subject = role.name;
+  int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
+  if (seconds > role.max_session_duration) {
+    return Status(ErrorCode::kValidation,
+                  "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+                  "role.");
+  }
+  // Role chaining is limited to one hour, as in AWS.
+  if (caller.type == Principal::Type::kAssumedRole && seconds > 3600) {
+    return Status(ErrorCode::kValidation,
+                  "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                  "assumed by role chaining.");
+  }
+  int64_t packed = PackedPolicySize(session);
+  if (packed > 100) {
+    return Status(ErrorCode::kValidation,
+                  "Packed size of consumed sessions policies and session tags exceeds 2048 "
+                  "characters.");
+  }
+
+  // The trust policy decides like a key policy: it must allow the caller; naming the
+  // caller's account hands the decision to the caller's identity policies.
+  auto trust = policy::ParsePolicy(role.trust_policy, policy::PolicyUse::kResource);
+  if (!trust.ok()) return AccessDenied(caller, "sts:AssumeRole", role_arn);
+  policy::ResourceView resource;
+  resource.arn = role_arn;
+  resource.account = account;
+  resource.resource_policy = policy::AppliedPolicy{*trust, "role/" + role.name + ":trust",
+                                                   PolicySource::Kind::kResource};
+  resource.is_kms_key = true;
+  policy::ContextKeys keys =
+      AssumeRoleContext(caller, ctx, session, in.Str("ExternalId").value_or(""));
+  policy::EvalRequest req;
+  req.principal = &caller;
+  req.action = "sts:AssumeRole";
+  req.resource = &resource;
+  req.context = &keys;
+  for (const auto& src : caller.identity_policies) {
+    auto applied = Compile(src);
+    if (applied.ok()) req.identity.push_back(std::move(applied).value());
+  }
+  if (caller.permissions_boundary) {
+    auto applied = Compile(*caller.permissions_boundary);
+    if (applied.ok()) req.boundary = std::move(applied).value();
+  }
+  for (const auto& src : caller.session_policies) {
+    auto applied = Compile(src);
+    if (applied.ok()) req.session.push_back(std::move(applied).value());
+  }
+  policy::Decision decision = policy::Evaluate(req);
+  if (!decision.allowed()) {
+    return Status(ErrorCode::kAccessDenied,
+                  policy::DenialMessage(caller, "sts:AssumeRole", role_arn, decision));
+  }
+
+  ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(account, session, ctx.now_ms, seconds));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteCredentials(w, key);
+  w.Key("AssumedRoleUser");
+  w.StartObject();
+  json::KV(w, "AssumedRoleId", role.id + ":" + session.session_name);
+  json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
+                         session.session_name);
+  w.EndObject();
+  w.Key("PackedPolicySize");
+  w.Int64(packed);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+}  // namespace arcana::services::sts

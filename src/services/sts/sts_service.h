@@ -1,0 +1,41 @@
+// The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken and
+// AssumeRole. Temporary credentials (ASIA... + session token) are stored sealed
+// (auth/identity_resolver.h) and expire; the authenticator refuses them afterwards with
+// ExpiredToken.
+// AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
+// (auth/policy/evaluator.h): it must allow the caller, naming it directly or naming its
+// account, in which case the caller's own identity policies must allow sts:AssumeRole too.
+// Thread-safety: handlers may run concurrently.
+#pragma once
+
+#include <string>
+
+#include "auth/identity_resolver.h"
+#include "common/json.h"
+#include "services/common/query_service.h"
+#include "storage/identity_store.h"
+
+namespace arcana::services::sts {
+
+class StsService : public QueryService {
+ public:
+  StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
+
+  std::string_view signing_name() const override { return "sts"; }
+  const ModelValidator& validator() const override { return validator_; }
+  const QueryProtocol& query() const override { return query_; }
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
+                           const CallContext& ctx) override;
+
+ private:
+  Result<std::string> GetCallerIdentity(const json::Input& in, const CallContext& ctx);
+  Result<std::string> GetSessionToken(const json::Input& in, const CallContext& ctx);
+  Result<std::string> AssumeRole(const json::Input& in, const CallContext& ctx);
+
+  storage::IdentityStore& store_;
+  const auth::IdentityResolver& resolver_;
+  ModelValidator validator_;
+  QueryProtocol query_;
+};
+
+}  // namespace arcana::services::sts

@@ -1,0 +1,197 @@
+#include "storage/identity_codec.h"
+
+#include "common/json.h"
+
+namespace arcana::storage {
+namespace {
+
+using domain::iam::Identity;
+using domain::iam::ManagedPolicy;
+using domain::iam::Session;
+using domain::iam::Tags;
+
+Status Corrupt(const std::string& what) {
+  return Status(ErrorCode::kInternalServiceError, "stored " + what + " is corrupt");
+}
+
+void WriteTags(json::Writer& w, const Tags& tags) {
+  w.Key("tags");
+  w.StartArray();
+  for (const auto& [k, v] : tags) {
+    w.StartArray();
+    json::WriteStr(w, k);
+    json::WriteStr(w, v);
+    w.EndArray();
+  }
+  w.EndArray();
+}
+
+Tags ReadTags(const rapidjson::Value& o) {
+  Tags out;
+  auto it = o.FindMember("tags");
+  if (it == o.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& t : it->value.GetArray()) {
+    if (t.IsArray() && t.Size() == 2 && t[0].IsString() && t[1].IsString()) {
+      out.emplace_back(t[0].GetString(), t[1].GetString());
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> ReadStrings(const rapidjson::Value& o, const char* key) {
+  std::vector<std::string> out;
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& s : it->value.GetArray()) {
+    if (s.IsString()) out.emplace_back(s.GetString(), s.GetStringLength());
+  }
+  return out;
+}
+
+Result<rapidjson::Document> Parse(const std::string& doc, const std::string& what) {
+  rapidjson::Document d;
+  if (!json::ParseBounded(doc, &d).ok() || !d.IsObject()) return Corrupt(what);
+  return d;
+}
+
+}  // namespace
+
+IamEntity ToEntity(const Identity& i) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, i.tags);
+  w.Key("inline");
+  w.StartObject();
+  for (const auto& [name, doc] : i.inline_policies) json::KV(w, name.c_str(), doc);
+  w.EndObject();
+  w.Key("attached");
+  json::WriteStringList(w, i.attached);
+  json::KV(w, "boundary", i.boundary_arn);
+  w.Key("groups");
+  json::WriteStringList(w, i.groups);
+  json::KV(w, "trust", i.trust_policy);
+  json::KV(w, "description", i.description);
+  w.Key("max_session");
+  w.Int64(i.max_session_duration);
+  w.EndObject();
+  return {i.account, i.kind, i.name, i.id, i.path, json::Finish(buf), i.created_ms, i.revision};
+}
+
+Result<Identity> IdentityFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, e.kind));
+  Identity i;
+  i.account = e.account;
+  i.kind = e.kind;
+  i.name = e.name;
+  i.path = e.path;
+  i.id = e.id;
+  i.created_ms = e.created_ms;
+  i.revision = e.revision;
+  i.tags = ReadTags(d);
+  if (auto it = d.FindMember("inline"); it != d.MemberEnd() && it->value.IsObject()) {
+    for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+      if (m->value.IsString()) i.inline_policies[m->name.GetString()] = m->value.GetString();
+    }
+  }
+  i.attached = ReadStrings(d, "attached");
+  i.boundary_arn = json::StrField(d, "boundary");
+  i.groups = ReadStrings(d, "groups");
+  i.trust_policy = json::StrField(d, "trust");
+  i.description = json::StrField(d, "description");
+  i.max_session_duration = json::IntField(d, "max_session", 3600);
+  return i;
+}
+
+IamEntity ToEntity(const ManagedPolicy& p) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, p.tags);
+  json::KV(w, "description", p.description);
+  json::KV(w, "default", p.default_version);
+  w.Key("next");
+  w.Int64(p.next_version);
+  w.Key("updated_ms");
+  w.Int64(p.updated_ms);
+  w.Key("attachments");
+  w.Int64(p.attachment_count);
+  w.Key("versions");
+  w.StartArray();
+  for (const auto& v : p.versions) {
+    w.StartObject();
+    json::KV(w, "id", v.version_id);
+    json::KV(w, "document", v.document);
+    w.Key("created_ms");
+    w.Int64(v.created_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {p.account, "policy", p.name, p.id, p.path, json::Finish(buf), p.created_ms, p.revision};
+}
+
+Result<ManagedPolicy> PolicyFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, "policy"));
+  ManagedPolicy p;
+  p.account = e.account;
+  p.name = e.name;
+  p.path = e.path;
+  p.id = e.id;
+  p.created_ms = e.created_ms;
+  p.revision = e.revision;
+  p.tags = ReadTags(d);
+  p.description = json::StrField(d, "description");
+  p.default_version = json::StrField(d, "default");
+  p.next_version = json::IntField(d, "next", 2);
+  p.updated_ms = json::IntField(d, "updated_ms");
+  p.attachment_count = json::IntField(d, "attachments");
+  if (auto it = d.FindMember("versions"); it != d.MemberEnd() && it->value.IsArray()) {
+    for (const auto& v : it->value.GetArray()) {
+      if (!v.IsObject()) return Corrupt("policy");
+      p.versions.push_back({json::StrField(v, "id"), json::StrField(v, "document"),
+                            json::IntField(v, "created_ms")});
+    }
+  }
+  return p;
+}
+
+std::string EncodeSession(const Session& s) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "kind", s.kind);
+  json::KV(w, "subject", s.subject);
+  json::KV(w, "session", s.session_name);
+  w.Key("policies");
+  json::WriteStringList(w, s.policies);
+  w.Key("policy_arns");
+  json::WriteStringList(w, s.policy_arns);
+  w.Key("session_tags");
+  w.StartObject();
+  for (const auto& [k, v] : s.tags) json::KV(w, k.c_str(), v);
+  w.EndObject();
+  w.Key("transitive");
+  json::WriteStringList(w, s.transitive_tag_keys);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<Session> DecodeSession(const std::string& doc) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(doc, "session"));
+  Session s;
+  s.kind = json::StrField(d, "kind");
+  s.subject = json::StrField(d, "subject");
+  s.session_name = json::StrField(d, "session");
+  s.policies = ReadStrings(d, "policies");
+  s.policy_arns = ReadStrings(d, "policy_arns");
+  if (auto it = d.FindMember("session_tags"); it != d.MemberEnd() && it->value.IsObject()) {
+    for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+      if (m->value.IsString()) s.tags[m->name.GetString()] = m->value.GetString();
+    }
+  }
+  s.transitive_tag_keys = ReadStrings(d, "transitive");
+  return s;
+}
+
+}  // namespace arcana::storage

@@ -1,0 +1,119 @@
+// IAM identities of each account (users, groups, roles, managed policies), the access keys
+// of users and the temporary credentials of STS sessions. See store_types.h for the shared
+// contract (durability, thread-safety, revisions, bounded lists, change rows).
+//
+// Entities are aggregates: one row per (account, kind, name) whose `doc` (a JSON document,
+// services/iam/iam_codec.h) holds what belongs to it: tags, inline policies, attached policy
+// ARNs, permissions boundary, group memberships (on the user), trust policy, a managed
+// policy's versions and attachment count. A change that spans entities (attaching a policy
+// to a user bumps the policy's attachment count) is one Write of several EntityWrites,
+// committed together or not at all.
+//
+// Change rows: every entity write appends (service "iam", resource "ACCOUNT:KIND/NAME",
+// kind = the op); user access key writes append (service "arcana", resource = the key id)
+// like the root's keys; session writes append (service "sts", resource = the key id). The
+// authenticator drops cached Principals on all three.
+//
+// Names are unique per account and kind case-insensitively (as IAM's), matched through
+// `name_key` (lower case); `name` keeps the caller's spelling.
+// Sealed secrets (user keys, sessions) are sealed and opened only by auth/identity_resolver.h,
+// bound (auth/access_keys.h) to (key id, account, principal) with principal "user:" +
+// IamNameKey(user name) for a user's key and "sts-session" for a session; the root store's
+// rewrap (root_store.h) re-seals them under that same binding at a root rotation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/store_types.h"
+
+namespace arcana::storage {
+
+struct IamEntity {
+  std::string account;
+  std::string kind;  // "user" | "group" | "role" | "policy"
+  std::string name;  // as created (a managed policy: its name; its ARN is derived)
+  std::string id;    // AIDA... / AGPA... / AROA... / ANPA...
+  std::string path;  // "/" or "/division/"
+  std::string doc;   // JSON (services/iam/iam_codec.h)
+  int64_t created_ms = 0;
+  int64_t revision = 0;  // 0 = not stored yet
+};
+
+struct EntityWrite {
+  enum class Op { kPut, kDelete } op = Op::kPut;
+  IamEntity entity;  // kPut: revision 0 creates (kResourceExists when the name is
+                     // taken), R updates at R; kDelete: at entity.revision
+};
+
+struct UserAccessKey {
+  std::string access_key_id;  // AKIA...
+  std::string account;
+  std::string user_name;
+  std::string sealed_secret;
+  std::string status = "Active";  // Active | Inactive
+  int64_t created_ms = 0;
+  int64_t last_used_ms = 0;
+};
+
+// Temporary credentials (AssumeRole, GetSessionToken). Immutable once created; they expire.
+struct StsSession {
+  std::string access_key_id;  // ASIA...
+  std::string account;
+  std::string sealed;         // secret access key and session token, sealed together
+  int64_t expires_ms = 0;
+  int64_t created_ms = 0;
+  std::string doc;            // JSON: who (role or user), session name, policies, tags
+};
+
+class IdentityStore {
+ public:
+  virtual ~IdentityStore() = default;
+
+  virtual Result<std::optional<IamEntity>> GetEntity(const std::string& account,
+                                                     const std::string& kind,
+                                                     const std::string& name) = 0;
+  // Ordered by name_key, starting after `after_name` (its name_key; "" = from the start),
+  // only those whose path starts with path_prefix, at most limit.
+  virtual Result<std::vector<IamEntity>> ListEntities(const std::string& account,
+                                                      const std::string& kind,
+                                                      const std::string& path_prefix,
+                                                      const std::string& after_name,
+                                                      size_t limit) = 0;
+  // All or nothing, in order. kWriteConflict when an entity is not at its revision;
+  // kResourceExists when a create's name is taken; kConflict when a deleted user
+  // still has access keys. `op` names the change rows' kind.
+  virtual Status WriteEntities(const std::vector<EntityWrite>& writes, const std::string& op) = 0;
+
+  // kResourceNotFound when the user does not exist; kLimitExceeded when it has max_per_user
+  // keys already (checked under the user row's lock: concurrent creates cannot pass it).
+  virtual Status PutUserAccessKey(const UserAccessKey& key, size_t max_per_user) = 0;
+  virtual Result<std::optional<UserAccessKey>> GetUserAccessKey(const std::string& id) = 0;
+  // The user's keys, by id (a user has at most a few).
+  virtual Result<std::vector<UserAccessKey>> ListUserAccessKeys(const std::string& account,
+                                                                const std::string& user) = 0;
+  // kResourceNotFound when no such key of that user.
+  virtual Status SetUserAccessKeyStatus(const std::string& account, const std::string& user,
+                                        const std::string& id, const std::string& status) = 0;
+  virtual Status DeleteUserAccessKey(const std::string& account, const std::string& user,
+                                     const std::string& id) = 0;
+
+  // kResourceExists when the id is taken.
+  virtual Status PutSession(const StsSession& session) = 0;
+  virtual Result<std::optional<StsSession>> GetSession(const std::string& id) = 0;
+  // Deletes sessions expired before before_ms, at most limit; returns how many.
+  virtual Result<size_t> DeleteExpiredSessions(int64_t before_ms, size_t limit) = 0;
+};
+
+// Lower case (ASCII): IAM names compare case-insensitively.
+inline std::string IamNameKey(std::string name) {
+  for (char& c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return name;
+}
+
+}  // namespace arcana::storage

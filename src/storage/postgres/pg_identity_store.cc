@@ -1,0 +1,296 @@
+#include "storage/postgres/pg_identity_store.h"
+
+#include <algorithm>
+
+namespace arcana::storage::pg {
+
+namespace {
+
+constexpr const char* kKeyService = "arcana";  // the authenticator follows key ids here
+
+const char* const kIamV1 = R"sql(
+CREATE TABLE iam_entities (
+  account    TEXT COLLATE "C" NOT NULL,
+  kind       TEXT COLLATE "C" NOT NULL,
+  name_key   TEXT COLLATE "C" NOT NULL,
+  name       TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  path       TEXT COLLATE "C" NOT NULL,
+  doc        TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  revision   BIGINT NOT NULL,
+  PRIMARY KEY (account, kind, name_key)
+);
+CREATE TABLE iam_access_keys (
+  id           TEXT COLLATE "C" PRIMARY KEY,
+  account      TEXT COLLATE "C" NOT NULL,
+  user_key     TEXT COLLATE "C" NOT NULL,
+  user_name    TEXT NOT NULL,
+  sealed       BYTEA NOT NULL,
+  status       TEXT NOT NULL,
+  created_ms   BIGINT NOT NULL,
+  last_used_ms BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX iam_access_keys_by_user ON iam_access_keys(account, user_key);
+CREATE TABLE sts_sessions (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  account    TEXT COLLATE "C" NOT NULL,
+  sealed     BYTEA NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  doc        TEXT NOT NULL
+);
+CREATE INDEX sts_sessions_by_expiry ON sts_sessions(expires_ms);
+)sql";
+
+constexpr const char* kEntityColumns =
+    "SELECT account, kind, name, id, path, doc, created_ms, revision FROM iam_entities ";
+constexpr const char* kKeyColumns =
+    "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms "
+    "FROM iam_access_keys ";
+
+IamEntity DecodeEntity(const pqxx::row& r) {
+  return {Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]),
+          Text(r[4]), Text(r[5]), Int(r[6]),  Int(r[7])};
+}
+
+UserAccessKey DecodeKey(const pqxx::row& r) {
+  return {Text(r[0]), Text(r[1]), Text(r[2]), Bytes(r[3]), Text(r[4]), Int(r[5]), Int(r[6])};
+}
+
+std::string EntityResource(const IamEntity& e) {
+  return e.account + ":" + e.kind + "/" + e.name;
+}
+
+Status NoSuchKey(const std::string& id) {
+  return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
+}
+
+Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
+  const IamEntity& e = w.entity;
+  const std::string key = IamNameKey(e.name);
+  if (w.op == EntityWrite::Op::kDelete) {
+    // Lock the row at its revision first: a concurrent key create waits, or is seen below.
+    auto locked = tx.Exec(
+        "SELECT 1 FROM iam_entities WHERE account = $1 AND kind = $2 AND name_key = $3 "
+        "AND revision = $4 FOR UPDATE",
+        {e.account, e.kind, key, e.revision});
+    if (locked.empty()) return Status(ErrorCode::kWriteConflict, e.kind + " " + e.name);
+    if (e.kind == "user") {
+      auto keys = tx.Exec(
+          "SELECT 1 FROM iam_access_keys WHERE account = $1 AND user_key = $2 LIMIT 1",
+          {e.account, key});
+      if (!keys.empty()) {
+        return Status(ErrorCode::kConflict,
+                      "Cannot delete entity, must delete access keys first.");
+      }
+    }
+    tx.Exec("DELETE FROM iam_entities WHERE account = $1 AND kind = $2 AND name_key = $3",
+            {e.account, e.kind, key});
+  } else if (e.revision == 0) {
+    auto r = tx.Exec(
+        "INSERT INTO iam_entities (account, kind, name_key, name, id, path, doc, created_ms, "
+        "revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) ON CONFLICT DO NOTHING RETURNING 1",
+        {e.account, e.kind, key, e.name, e.id, e.path, e.doc, e.created_ms});
+    if (r.empty()) {
+      return Status(ErrorCode::kResourceExists, e.kind + " " + e.name + " exists");
+    }
+  } else {
+    auto r = tx.Exec(
+        "UPDATE iam_entities SET name = $4, id = $5, path = $6, doc = $7, "
+        "revision = revision + 1 WHERE account = $1 AND kind = $2 AND name_key = $3 "
+        "AND revision = $8 RETURNING 1",
+        {e.account, e.kind, key, e.name, e.id, e.path, e.doc, e.revision});
+    if (r.empty()) return Status(ErrorCode::kWriteConflict, e.kind + " " + e.name);
+  }
+  tx.AddChange({0, 0, e.account, "", "iam", EntityResource(e), op});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1}}; }
+
+Result<std::optional<IamEntity>> PgIdentityStore::GetEntity(const std::string& account,
+                                                            const std::string& kind,
+                                                            const std::string& name) {
+  std::optional<IamEntity> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read entity", [&](Tx& tx) {
+    auto r = tx.Exec(std::string(kEntityColumns) +
+                         "WHERE account = $1 AND kind = $2 AND name_key = $3",
+                     {account, kind, IamNameKey(name)});
+    if (!r.empty()) out = DecodeEntity(r[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<IamEntity>> PgIdentityStore::ListEntities(const std::string& account,
+                                                             const std::string& kind,
+                                                             const std::string& path_prefix,
+                                                             const std::string& after_name,
+                                                             size_t limit) {
+  std::vector<IamEntity> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list entities", [&](Tx& tx) {
+    out.clear();
+    for (const auto& row : tx.Exec(
+             std::string(kEntityColumns) +
+                 "WHERE account = $1 AND kind = $2 AND name_key > $3 "
+                 "AND left(path, $4) = $5 ORDER BY name_key LIMIT $6",
+             {account, kind, IamNameKey(after_name), static_cast<int64_t>(path_prefix.size()),
+              path_prefix, std::min(limit, kMaxListLimit)})) {
+      out.push_back(DecodeEntity(row));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgIdentityStore::WriteEntities(const std::vector<EntityWrite>& writes,
+                                      const std::string& op) {
+  return db_.Write("write identities", [&](Tx& tx) -> Status {
+    for (const auto& w : writes) ARCANA_RETURN_IF_ERROR(WriteOne(tx, w, op));
+    return Status::Ok();
+  });
+}
+
+Status PgIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_user) {
+  return db_.Write("write access key", [&](Tx& tx) -> Status {
+    const std::string user_key = IamNameKey(k.user_name);
+    auto user = tx.Exec(
+        "SELECT 1 FROM iam_entities WHERE account = $1 AND kind = 'user' AND name_key = $2 "
+        "FOR UPDATE",
+        {k.account, user_key});
+    if (user.empty()) {
+      return Status(ErrorCode::kResourceNotFound,
+                    "The user with name " + k.user_name + " cannot be found.");
+    }
+    auto count = tx.Exec(
+        "SELECT COUNT(*) FROM iam_access_keys WHERE account = $1 AND user_key = $2",
+        {k.account, user_key});
+    if (static_cast<size_t>(Int(count[0][0])) >= max_per_user) {
+      return Status(ErrorCode::kLimitExceeded,
+                    "Cannot exceed quota for AccessKeysPerUser: " + std::to_string(max_per_user));
+    }
+    auto r = tx.Exec(
+        "INSERT INTO iam_access_keys (id, account, user_key, user_name, sealed, status, "
+        "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1",
+        {k.access_key_id, k.account, user_key, k.user_name, Param::Bytes(k.sealed_secret),
+         k.status, k.created_ms});
+    if (r.empty()) {
+      return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
+    }
+    tx.AddChange({0, 0, k.account, "", kKeyService, k.access_key_id, "CreateAccessKey"});
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<UserAccessKey>> PgIdentityStore::GetUserAccessKey(const std::string& id) {
+  std::optional<UserAccessKey> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read access key", [&](Tx& tx) {
+    auto r = tx.Exec(std::string(kKeyColumns) + "WHERE id = $1", {id});
+    if (!r.empty()) out = DecodeKey(r[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<UserAccessKey>> PgIdentityStore::ListUserAccessKeys(const std::string& account,
+                                                                       const std::string& user) {
+  std::vector<UserAccessKey> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list access keys", [&](Tx& tx) {
+    out.clear();
+    for (const auto& row :
+         tx.Exec(std::string(kKeyColumns) +
+                     "WHERE account = $1 AND user_key = $2 ORDER BY id LIMIT 100",
+                 {account, IamNameKey(user)})) {
+      out.push_back(DecodeKey(row));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgIdentityStore::SetUserAccessKeyStatus(const std::string& account,
+                                               const std::string& user, const std::string& id,
+                                               const std::string& status) {
+  return db_.Write("update access key", [&](Tx& tx) -> Status {
+    auto r = tx.Exec(
+        "UPDATE iam_access_keys SET status = $1 WHERE id = $2 AND account = $3 "
+        "AND user_key = $4 RETURNING 1",
+        {status, id, account, IamNameKey(user)});
+    if (r.empty()) return NoSuchKey(id);
+    tx.AddChange({0, 0, account, "", kKeyService, id, "UpdateAccessKey"});
+    return Status::Ok();
+  });
+}
+
+Status PgIdentityStore::DeleteUserAccessKey(const std::string& account, const std::string& user,
+                                            const std::string& id) {
+  return db_.Write("delete access key", [&](Tx& tx) -> Status {
+    auto r = tx.Exec(
+        "DELETE FROM iam_access_keys WHERE id = $1 AND account = $2 AND user_key = $3 "
+        "RETURNING 1",
+        {id, account, IamNameKey(user)});
+    if (r.empty()) return NoSuchKey(id);
+    tx.AddChange({0, 0, account, "", kKeyService, id, "DeleteAccessKey"});
+    return Status::Ok();
+  });
+}
+
+Status PgIdentityStore::PutSession(const StsSession& s) {
+  return db_.Write("write session", [&](Tx& tx) -> Status {
+    auto r = tx.Exec(
+        "INSERT INTO sts_sessions (id, account, sealed, expires_ms, created_ms, doc) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
+        {s.access_key_id, s.account, Param::Bytes(s.sealed), s.expires_ms, s.created_ms, s.doc});
+    if (r.empty()) {
+      return Status(ErrorCode::kResourceExists, "session " + s.access_key_id + " exists");
+    }
+    tx.AddChange({0, 0, s.account, "", "sts", s.access_key_id, "CreateSession"});
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<StsSession>> PgIdentityStore::GetSession(const std::string& id) {
+  std::optional<StsSession> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read session", [&](Tx& tx) {
+    auto r = tx.Exec(
+        "SELECT id, account, sealed, expires_ms, created_ms, doc FROM sts_sessions "
+        "WHERE id = $1",
+        {id});
+    if (!r.empty()) {
+      out = StsSession{Text(r[0][0]), Text(r[0][1]), Bytes(r[0][2]),
+                       Int(r[0][3]),  Int(r[0][4]),  Text(r[0][5])};
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<size_t> PgIdentityStore::DeleteExpiredSessions(int64_t before_ms, size_t limit) {
+  size_t deleted = 0;
+  ARCANA_RETURN_IF_ERROR(db_.Write("delete expired sessions", [&](Tx& tx) -> Status {
+    // Expired sessions are refused by their expiry already: no change row is needed for a
+    // cache to drop them.
+    auto r = tx.Exec(
+        "DELETE FROM sts_sessions WHERE id IN (SELECT id FROM sts_sessions "
+        "WHERE expires_ms < $1 LIMIT $2) RETURNING 1",
+        {before_ms, std::min(limit, kMaxListLimit)});
+    deleted = r.size();
+    return Status::Ok();
+  }));
+  return deleted;
+}
+
+Status PgIdentityStore::WipeIdentities() {
+  return db_.Write("wipe identities", [&](Tx& tx) -> Status {
+    tx.Exec("DELETE FROM iam_entities");
+    tx.Exec("DELETE FROM iam_access_keys");
+    tx.Exec("DELETE FROM sts_sessions");
+    tx.AddChange({0, 0, "", "", "iam", "*", "Reset"});
+    return Status::Ok();
+  });
+}
+
+}  // namespace arcana::storage::pg

@@ -1,0 +1,43 @@
+// The PostgreSQL IdentityStore (storage/identity_store.h): tables iam_entities,
+// iam_access_keys and sts_sessions (component "iam"). Revisions are checked in the UPDATE /
+// DELETE itself; a user's row is locked (FOR UPDATE) while its keys are counted, so the
+// per-user key limit and "no keys left" on delete hold across nodes.
+// Thread-safety: as every store component (store_types.h).
+#pragma once
+
+#include "storage/identity_store.h"
+#include "storage/postgres/pg_database.h"
+
+namespace arcana::storage::pg {
+
+class PgIdentityStore : public IdentityStore {
+ public:
+  explicit PgIdentityStore(Database& db) : db_(db) {}
+  static Migrations Schema();
+
+  Result<std::optional<IamEntity>> GetEntity(const std::string& account, const std::string& kind,
+                                             const std::string& name) override;
+  Result<std::vector<IamEntity>> ListEntities(const std::string& account, const std::string& kind,
+                                              const std::string& path_prefix,
+                                              const std::string& after_name,
+                                              size_t limit) override;
+  Status WriteEntities(const std::vector<EntityWrite>& writes, const std::string& op) override;
+  Status PutUserAccessKey(const UserAccessKey& key, size_t max_per_user) override;
+  Result<std::optional<UserAccessKey>> GetUserAccessKey(const std::string& id) override;
+  Result<std::vector<UserAccessKey>> ListUserAccessKeys(const std::string& account,
+                                                        const std::string& user) override;
+  Status SetUserAccessKeyStatus(const std::string& account, const std::string& user,
+                                const std::string& id, const std::string& status) override;
+  Status DeleteUserAccessKey(const std::string& account, const std::string& user,
+                             const std::string& id) override;
+  Status PutSession(const StsSession& session) override;
+  Result<std::optional<StsSession>> GetSession(const std::string& id) override;
+  Result<size_t> DeleteExpiredSessions(int64_t before_ms, size_t limit) override;
+  // Dev-mode reset.
+  Status WipeIdentities();
+
+ private:
+  Database& db_;
+};
+
+}  // namespace arcana::storage::pg

@@ -1,0 +1,381 @@
+#include "storage/sqlite/identity_store.h"
+
+#include <algorithm>
+
+namespace arcana::storage::sqlite {
+
+namespace {
+
+const char* const kIamMigrations[] = {
+    // 1: identities, user access keys, STS sessions.
+    R"sql(
+    CREATE TABLE iam_entities (
+      account    TEXT NOT NULL,
+      kind       TEXT NOT NULL,
+      name_key   TEXT NOT NULL,
+      name       TEXT NOT NULL,
+      id         TEXT NOT NULL,
+      path       TEXT NOT NULL,
+      doc        TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      revision   INTEGER NOT NULL,
+      PRIMARY KEY (account, kind, name_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE iam_access_keys (
+      id           TEXT PRIMARY KEY,
+      account      TEXT NOT NULL,
+      user_key     TEXT NOT NULL,
+      user_name    TEXT NOT NULL,
+      sealed       BLOB NOT NULL,
+      status       TEXT NOT NULL,
+      created_ms   INTEGER NOT NULL,
+      last_used_ms INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_access_keys_by_user ON iam_access_keys(account, user_key);
+    CREATE TABLE sts_sessions (
+      id         TEXT PRIMARY KEY,
+      account    TEXT NOT NULL,
+      sealed     BLOB NOT NULL,
+      expires_ms INTEGER NOT NULL,
+      created_ms INTEGER NOT NULL,
+      doc        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sts_sessions_by_expiry ON sts_sessions(expires_ms);
+    )sql",
+};
+
+constexpr const char* kKeyService = "arcana";  // the authenticator follows key ids here
+
+std::string EntityResource(const IamEntity& e) {
+  return e.account + ":" + e.kind + "/" + e.name;
+}
+
+IamEntity ReadEntity(sqlite3_stmt* st) {
+  IamEntity e;
+  e.account = ColText(st, 0);
+  e.kind = ColText(st, 1);
+  e.name = ColText(st, 2);
+  e.id = ColText(st, 3);
+  e.path = ColText(st, 4);
+  e.doc = ColText(st, 5);
+  e.created_ms = sqlite3_column_int64(st, 6);
+  e.revision = sqlite3_column_int64(st, 7);
+  return e;
+}
+
+UserAccessKey ReadKey(sqlite3_stmt* st) {
+  UserAccessKey k;
+  k.access_key_id = ColText(st, 0);
+  k.account = ColText(st, 1);
+  k.user_name = ColText(st, 2);
+  k.sealed_secret = ColText(st, 3);
+  k.status = ColText(st, 4);
+  k.created_ms = sqlite3_column_int64(st, 5);
+  k.last_used_ms = sqlite3_column_int64(st, 6);
+  return k;
+}
+
+// The stored revision of an entity, 0 when absent.
+Result<int64_t> RevisionOf(Conn& c, const IamEntity& e) {
+  sqlite3_stmt* st = c.Prepare(
+      "SELECT revision FROM iam_entities WHERE account = ? AND kind = ? AND name_key = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, e.account);
+  BindText(st, 2, e.kind);
+  BindText(st, 3, IamNameKey(e.name));
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return int64_t{0};
+  if (rc != SQLITE_ROW) return DbError(c.db(), "read entity");
+  int64_t rev = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return rev;
+}
+
+Result<int64_t> CountUserKeys(Conn& c, const std::string& account, const std::string& user) {
+  sqlite3_stmt* st =
+      c.Prepare("SELECT COUNT(*) FROM iam_access_keys WHERE account = ? AND user_key = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, IamNameKey(user));
+  if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "count access keys");
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return n;
+}
+
+Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
+  Conn& c = txn.conn();
+  const IamEntity& e = w.entity;
+  ARCANA_ASSIGN_OR_RETURN(int64_t stored, RevisionOf(c, e));
+  if (w.op == EntityWrite::Op::kDelete) {
+    if (stored == 0 || stored != e.revision) return Conflict(e.kind + " " + e.name);
+    if (e.kind == "user") {
+      ARCANA_ASSIGN_OR_RETURN(int64_t keys, CountUserKeys(c, e.account, e.name));
+      if (keys > 0) {
+        return Status(ErrorCode::kConflict,
+                      "Cannot delete entity, must delete access keys first.");
+      }
+    }
+    sqlite3_stmt* del = c.Prepare(
+        "DELETE FROM iam_entities WHERE account = ? AND kind = ? AND name_key = ?");
+    if (!del) return DbError(c.db(), "prepare");
+    BindText(del, 1, e.account);
+    BindText(del, 2, e.kind);
+    BindText(del, 3, IamNameKey(e.name));
+    ARCANA_RETURN_IF_ERROR(Step(c, del, "delete entity"));
+    return txn.AddChange(e.account, "", "iam", EntityResource(e), op);
+  }
+  if (e.revision == 0 && stored != 0) {
+    return Status(ErrorCode::kResourceExists, e.kind + " " + e.name + " exists");
+  }
+  if (e.revision != stored) return Conflict(e.kind + " " + e.name);
+  sqlite3_stmt* st = c.Prepare(
+      "INSERT OR REPLACE INTO iam_entities (account, kind, name_key, name, id, path, doc, "
+      "created_ms, revision) VALUES (?,?,?,?,?,?,?,?,?)");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, e.account);
+  BindText(st, 2, e.kind);
+  BindText(st, 3, IamNameKey(e.name));
+  BindText(st, 4, e.name);
+  BindText(st, 5, e.id);
+  BindText(st, 6, e.path);
+  BindText(st, 7, e.doc);
+  sqlite3_bind_int64(st, 8, e.created_ms);
+  sqlite3_bind_int64(st, 9, stored + 1);
+  ARCANA_RETURN_IF_ERROR(Step(c, st, "write entity"));
+  return txn.AddChange(e.account, "", "iam", EntityResource(e), op);
+}
+
+}  // namespace
+
+Migrations SqliteIdentityStore::Schema() {
+  return {"iam", kIamMigrations, std::size(kIamMigrations)};
+}
+
+Result<std::optional<IamEntity>> SqliteIdentityStore::GetEntity(const std::string& account,
+                                                                const std::string& kind,
+                                                                const std::string& name) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT account, kind, name, id, path, doc, created_ms, revision FROM iam_entities "
+      "WHERE account = ? AND kind = ? AND name_key = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, kind);
+  BindText(st, 3, IamNameKey(name));
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<IamEntity>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read entity");
+  auto e = ReadEntity(st);
+  sqlite3_reset(st);
+  return std::optional<IamEntity>(std::move(e));
+}
+
+Result<std::vector<IamEntity>> SqliteIdentityStore::ListEntities(const std::string& account,
+                                                                 const std::string& kind,
+                                                                 const std::string& path_prefix,
+                                                                 const std::string& after_name,
+                                                                 size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT account, kind, name, id, path, doc, created_ms, revision FROM iam_entities "
+      "WHERE account = ? AND kind = ? AND name_key > ? AND substr(path, 1, ?) = ? "
+      "ORDER BY name_key LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, kind);
+  BindText(st, 3, IamNameKey(after_name));
+  sqlite3_bind_int64(st, 4, static_cast<int64_t>(path_prefix.size()));
+  BindText(st, 5, path_prefix);
+  sqlite3_bind_int64(st, 6, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  std::vector<IamEntity> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadEntity(st));
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list entities");
+  return out;
+}
+
+Status SqliteIdentityStore::WriteEntities(const std::vector<EntityWrite>& writes,
+                                          const std::string& op) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    for (const auto& w : writes) ARCANA_RETURN_IF_ERROR(WriteOne(txn, w, op));
+    return Status::Ok();
+  });
+}
+
+Status SqliteIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_user) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    IamEntity user{k.account, "user", k.user_name};
+    ARCANA_ASSIGN_OR_RETURN(int64_t rev, RevisionOf(c, user));
+    if (rev == 0) {
+      return Status(ErrorCode::kResourceNotFound,
+                    "The user with name " + k.user_name + " cannot be found.");
+    }
+    ARCANA_ASSIGN_OR_RETURN(int64_t count, CountUserKeys(c, k.account, k.user_name));
+    if (static_cast<size_t>(count) >= max_per_user) {
+      return Status(ErrorCode::kLimitExceeded,
+                    "Cannot exceed quota for AccessKeysPerUser: " + std::to_string(max_per_user));
+    }
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO iam_access_keys (id, account, user_key, user_name, sealed, status, "
+        "created_ms) VALUES (?,?,?,?,?,?,?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, k.access_key_id);
+    BindText(st, 2, k.account);
+    BindText(st, 3, IamNameKey(k.user_name));
+    BindText(st, 4, k.user_name);
+    BindBlob(st, 5, k.sealed_secret);
+    BindText(st, 6, k.status);
+    sqlite3_bind_int64(st, 7, k.created_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT) {
+      sqlite3_reset(st);
+      return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
+    }
+    if (rc != SQLITE_DONE) return DbError(c.db(), "write access key");
+    return txn.AddChange(k.account, "", kKeyService, k.access_key_id, "CreateAccessKey");
+  });
+}
+
+Result<std::optional<UserAccessKey>> SqliteIdentityStore::GetUserAccessKey(const std::string& id) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms "
+      "FROM iam_access_keys WHERE id = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<UserAccessKey>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read access key");
+  auto k = ReadKey(st);
+  sqlite3_reset(st);
+  return std::optional<UserAccessKey>(std::move(k));
+}
+
+Result<std::vector<UserAccessKey>> SqliteIdentityStore::ListUserAccessKeys(
+    const std::string& account, const std::string& user) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms "
+      "FROM iam_access_keys WHERE account = ? AND user_key = ? ORDER BY id LIMIT 100");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, IamNameKey(user));
+  std::vector<UserAccessKey> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadKey(st));
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list access keys");
+  return out;
+}
+
+Status SqliteIdentityStore::SetUserAccessKeyStatus(const std::string& account,
+                                                   const std::string& user, const std::string& id,
+                                                   const std::string& status) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "UPDATE iam_access_keys SET status = ? WHERE id = ? AND account = ? AND user_key = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, status);
+    BindText(st, 2, id);
+    BindText(st, 3, account);
+    BindText(st, 4, IamNameKey(user));
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "update access key"));
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
+    }
+    return txn.AddChange(account, "", kKeyService, id, "UpdateAccessKey");
+  });
+}
+
+Status SqliteIdentityStore::DeleteUserAccessKey(const std::string& account,
+                                                const std::string& user, const std::string& id) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "DELETE FROM iam_access_keys WHERE id = ? AND account = ? AND user_key = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, id);
+    BindText(st, 2, account);
+    BindText(st, 3, IamNameKey(user));
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "delete access key"));
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
+    }
+    return txn.AddChange(account, "", kKeyService, id, "DeleteAccessKey");
+  });
+}
+
+Status SqliteIdentityStore::PutSession(const StsSession& s) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO sts_sessions (id, account, sealed, expires_ms, created_ms, doc) "
+        "VALUES (?,?,?,?,?,?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, s.access_key_id);
+    BindText(st, 2, s.account);
+    BindBlob(st, 3, s.sealed);
+    sqlite3_bind_int64(st, 4, s.expires_ms);
+    sqlite3_bind_int64(st, 5, s.created_ms);
+    BindText(st, 6, s.doc);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT) {
+      sqlite3_reset(st);
+      return Status(ErrorCode::kResourceExists, "session " + s.access_key_id + " exists");
+    }
+    if (rc != SQLITE_DONE) return DbError(c.db(), "write session");
+    return txn.AddChange(s.account, "", "sts", s.access_key_id, "CreateSession");
+  });
+}
+
+Result<std::optional<StsSession>> SqliteIdentityStore::GetSession(const std::string& id) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT id, account, sealed, expires_ms, created_ms, doc FROM sts_sessions WHERE id = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<StsSession>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read session");
+  StsSession s;
+  s.access_key_id = ColText(st, 0);
+  s.account = ColText(st, 1);
+  s.sealed = ColText(st, 2);
+  s.expires_ms = sqlite3_column_int64(st, 3);
+  s.created_ms = sqlite3_column_int64(st, 4);
+  s.doc = ColText(st, 5);
+  sqlite3_reset(st);
+  return std::optional<StsSession>(std::move(s));
+}
+
+Result<size_t> SqliteIdentityStore::DeleteExpiredSessions(int64_t before_ms, size_t limit) {
+  size_t deleted = 0;
+  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
+    deleted = 0;
+    Conn& c = txn.conn();
+    // Expired sessions are refused by their expiry already: no change row is needed for a
+    // cache to drop them.
+    sqlite3_stmt* st = c.Prepare(
+        "DELETE FROM sts_sessions WHERE id IN (SELECT id FROM sts_sessions "
+        "WHERE expires_ms < ? LIMIT ?)");
+    if (!st) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(st, 1, before_ms);
+    sqlite3_bind_int64(st, 2, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "delete expired sessions"));
+    deleted = static_cast<size_t>(sqlite3_changes(c.db()));
+    return Status::Ok();
+  }));
+  return deleted;
+}
+
+Status SqliteIdentityStore::WipeIdentities() {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    ARCANA_RETURN_IF_ERROR(txn.conn().Exec(
+        "DELETE FROM iam_entities; DELETE FROM iam_access_keys; DELETE FROM sts_sessions;"));
+    return txn.AddChange("", "", "iam", "*", "Reset");
+  });
+}
+
+}  // namespace arcana::storage::sqlite

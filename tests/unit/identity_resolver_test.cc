@@ -1,0 +1,147 @@
+// Access keys of IAM users and STS sessions resolved to credentials and Principals
+// (auth/identity_resolver.h), over a real SQLite store and an unsealed key-file root key.
+#include "auth/identity_resolver.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "crypto/random.h"
+#include "seal/seal_manager.h"
+#include "storage/identity_codec.h"
+#include "storage/sqlite/sqlite_stores.h"
+
+namespace arcana {
+namespace {
+
+using domain::iam::Identity;
+using domain::iam::ManagedPolicy;
+using storage::EntityWrite;
+
+constexpr const char* kAccount = "111122223333";
+constexpr int64_t kNow = 1'800'000'000'000;
+
+class IdentityResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("arcana-idres-test-" + crypto::NewUuidV4());
+    std::filesystem::create_directories(dir_);
+    auto s = storage::sqlite::OpenSqliteStores(dir_.string() + "/arcana.db");
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(s).value();
+    seal::SealOptions o;
+    o.data_dir = dir_.string();
+    seal_ = std::make_unique<seal::SealManager>(o, store_->meta(), store_->root(), root_);
+    ASSERT_TRUE(seal_->Start().ok());
+    resolver_ = std::make_unique<auth::IdentityResolver>(store_->identities(), root_);
+  }
+  void TearDown() override {
+    resolver_.reset();
+    seal_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Put(const Identity& i) {
+    ASSERT_TRUE(store_->identities()
+                    .WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(i)}}, "t")
+                    .ok());
+  }
+  Identity NewIdentity(const std::string& kind, const std::string& name) {
+    Identity i;
+    i.account = kAccount;
+    i.kind = kind;
+    i.name = name;
+    i.id = domain::iam::NewUniqueId("AIDA");
+    return i;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Stores> store_;
+  crypto::RootKey root_;
+  std::unique_ptr<seal::SealManager> seal_;
+  std::unique_ptr<auth::IdentityResolver> resolver_;
+};
+
+TEST_F(IdentityResolverTest, UserKeyCarriesInlineAttachedGroupPoliciesBoundaryAndTags) {
+  ManagedPolicy managed;
+  managed.account = kAccount;
+  managed.name = "m";
+  managed.id = "ANPA1";
+  managed.versions = {{"v1", "old", 1}, {"v2", "current", 2}};
+  managed.default_version = "v2";
+  ASSERT_TRUE(store_->identities()
+                  .WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(managed)}}, "t")
+                  .ok());
+  Identity group = NewIdentity("group", "devs");
+  group.inline_policies["g"] = "group-doc";
+  Put(group);
+  Identity user = NewIdentity("user", "alice");
+  user.tags = {{"team", "blue"}};
+  user.inline_policies["own"] = "user-doc";
+  user.attached = {managed.Arn()};
+  user.boundary_arn = managed.Arn();
+  user.groups = {"devs", "gone"};  // a group deleted meanwhile grants nothing
+  Put(user);
+
+  auto key = resolver_->CreateUserKey(kAccount, "alice", kNow);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  auto r = resolver_->Resolve(key->access_key_id, kNow);
+  ASSERT_TRUE(r.ok() && r->has_value()) << r.status().message();
+  const auth::Principal& p = *(*r)->principal;
+  EXPECT_EQ((*r)->credential.secret_access_key.view(), key->secret_access_key);
+  EXPECT_FALSE((*r)->credential.session_token.has_value());
+  EXPECT_EQ(p.type, auth::Principal::Type::kUser);
+  EXPECT_EQ(p.arn, "arn:aws:iam::111122223333:user/alice");
+  EXPECT_EQ(p.user_name, "alice");
+  EXPECT_EQ(p.tags.at("team"), "blue");
+  std::vector<std::string> docs;
+  for (const auto& src : p.identity_policies) docs.push_back(src.json + "@" + src.source_id);
+  EXPECT_EQ(docs, (std::vector<std::string>{"user-doc@user/alice:own",
+                                            "current@" + managed.Arn(), "group-doc@group/devs:g"}));
+  ASSERT_TRUE(p.permissions_boundary.has_value());
+  EXPECT_EQ(p.permissions_boundary->json, "current");
+
+  // Inactive: refused as an unknown token would be.
+  ASSERT_TRUE(
+      store_->identities().SetUserAccessKeyStatus(kAccount, "alice", key->access_key_id, "Inactive").ok());
+  EXPECT_EQ(resolver_->Resolve(key->access_key_id, kNow).status().code(),
+            ErrorCode::kUnrecognizedClient);
+  EXPECT_FALSE(resolver_->Resolve("AKIANOSUCHKEY0000000", kNow).value().has_value());
+}
+
+TEST_F(IdentityResolverTest, SessionsNeedTheirTokenExpireAndNarrowTheRole) {
+  Identity role = NewIdentity("role", "ci");
+  role.tags = {{"team", "blue"}, {"env", "dev"}};
+  role.inline_policies["r"] = "role-doc";
+  Put(role);
+  domain::iam::Session s;
+  s.kind = "role";
+  s.subject = "ci";
+  s.session_name = "build";
+  s.policies = {"session-doc"};
+  s.tags = {{"team", "red"}};
+  s.transitive_tag_keys = {"team"};
+  auto key = resolver_->CreateSession(kAccount, s, kNow, 900);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  EXPECT_TRUE(key->access_key_id.starts_with("ASIA"));
+  EXPECT_EQ(key->expires_ms, kNow + 900'000);
+  auto r = resolver_->Resolve(key->access_key_id, kNow + 899'000);
+  ASSERT_TRUE(r.ok() && r->has_value()) << r.status().message();
+  EXPECT_EQ((*r)->credential.session_token, key->session_token);
+  const auth::Principal& p = *(*r)->principal;
+  EXPECT_EQ(p.type, auth::Principal::Type::kAssumedRole);
+  EXPECT_EQ(p.arn, "arn:aws:sts::111122223333:assumed-role/ci/build");
+  EXPECT_EQ(p.principal_arn, "arn:aws:iam::111122223333:role/ci");
+  EXPECT_EQ(p.user_id, role.id + ":build");
+  EXPECT_EQ(p.tags.at("team"), "red");  // the session's tag wins over the role's
+  EXPECT_EQ(p.tags.at("env"), "dev");
+  EXPECT_TRUE(p.temporary);
+  ASSERT_EQ(p.session_policies.size(), 1u);
+  EXPECT_EQ(p.session_policies[0].json, "session-doc");
+  ASSERT_EQ(p.identity_policies.size(), 1u);
+  EXPECT_EQ(resolver_->Resolve(key->access_key_id, kNow + 900'000).status().code(),
+            ErrorCode::kExpiredToken);
+}
+
+}  // namespace
+}  // namespace arcana
