@@ -1,5 +1,7 @@
 #include "auth/policy/policy.h"
 
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <algorithm>
@@ -23,17 +25,26 @@ std::string Lower(std::string_view s) {
 
 // A small DOM that remembers where each value starts and ends in the text (RapidJSON's DOM
 // does not), built from RapidJSON's iterative SAX reader.
+struct Member;
 struct Node {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject } type = Type::kNull;
   std::string str;  // string, number (as written) or "true"/"false"
-  std::vector<std::pair<std::string, Node>> members;
+  std::vector<Member> members;
   std::vector<Node> items;
   size_t start = 0, end = 0;  // byte offsets of the first and last character
 };
+struct Member {
+  std::string key;
+  Node value;
+};
+
+// A length-bounded stream: RapidJSON's StringStream reads until a NUL, and its UTF-8
+// validation takes continuation bytes past a NUL that ends the text mid-character.
+using PolicyStream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
 
 class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeBuilder> {
  public:
-  explicit TreeBuilder(const rapidjson::StringStream* is) : is_(is) {}
+  explicit TreeBuilder(const PolicyStream* is) : is_(is) {}
   Node root;
 
   bool Null() { return Leaf(Node::Type::kNull, ""); }
@@ -64,8 +75,8 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
     }
     Node* parent = stack_.back();
     if (parent->type == Node::Type::kObject) {
-      parent->members.emplace_back(std::move(pending_key_), std::move(n));
-      return &parent->members.back().second;
+      parent->members.push_back(Member{std::move(pending_key_), std::move(n)});
+      return &parent->members.back().value;
     }
     parent->items.push_back(std::move(n));
     return &parent->items.back();
@@ -91,7 +102,7 @@ class TreeBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TreeB
     return true;
   }
 
-  const rapidjson::StringStream* is_;
+  const PolicyStream* is_;
   // Open containers, outermost first. The pointers stay valid: a container only gets a new
   // child once its previous child is closed, so no open node is ever moved.
   std::vector<Node*> stack_;
@@ -364,9 +375,10 @@ Result<std::shared_ptr<const CompiledPolicy>> ParsePolicy(std::string_view json,
   if (json::NestingDepth(json, kMaxPolicyDepth) > kMaxPolicyDepth) {
     return Malformed("Syntax errors in policy: nested too deeply.");
   }
-  std::string text(json);  // StringStream reads up to the NUL
-  if (text.find('\0') != std::string::npos) return Malformed("Syntax errors in policy.");
-  rapidjson::StringStream is(text.c_str());
+  std::string_view text = json;
+  if (text.find('\0') != std::string_view::npos) return Malformed("Syntax errors in policy.");
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  PolicyStream is(ms);
   TreeBuilder builder(&is);
   rapidjson::Reader reader;
   auto ok = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |

@@ -3,6 +3,7 @@
 #include "services/kms/kms_access.h"
 
 #include "auth/authorizer.h"
+#include "services/common/request_tags.h"
 #include "services/kms/kms_service.h"
 
 namespace arcana::services::kms {
@@ -42,19 +43,7 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in) {
     keys.Set("kms:BypassPolicyLockoutSafetyCheck", *v ? "true" : "false");
   }
   if (auto ops = in.StrList("Operations")) keys.SetList("kms:GrantOperations", std::move(*ops));
-  std::vector<std::string> tag_keys;
-  if (const auto* tags = in.Get("Tags"); tags && tags->IsArray()) {
-    for (const auto& t : tags->GetArray()) {
-      if (!t.IsObject() || !t.HasMember("TagKey") || !t["TagKey"].IsString()) continue;
-      std::string k = t["TagKey"].GetString();
-      std::string v =
-          t.HasMember("TagValue") && t["TagValue"].IsString() ? t["TagValue"].GetString() : "";
-      keys.Set("aws:RequestTag/" + k, v);
-      tag_keys.push_back(std::move(k));
-    }
-  }
-  if (auto untag = in.StrList("TagKeys")) tag_keys = std::move(*untag);
-  if (in.Has("Tags") || in.Has("TagKeys")) keys.SetList("aws:TagKeys", std::move(tag_keys));
+  AddRequestTagKeys(in, "Tags", "TagKey", "TagValue", &keys);
   return keys;
 }
 

@@ -3,6 +3,7 @@
 #include "services/secretsmanager/sm_access.h"
 
 #include "auth/authorizer.h"
+#include "services/common/request_tags.h"
 #include "domain/secretsmanager/names.h"
 #include "services/secretsmanager/secrets_manager.h"
 
@@ -30,18 +31,7 @@ auth::policy::ContextKeys SmRequestKeys(const json::Input& in) {
     }
     keys.SetList("secretsmanager:AddReplicaRegions", std::move(names));
   }
-  std::vector<std::string> tag_keys;
-  if (const auto* tags = in.Get("Tags"); tags && tags->IsArray()) {
-    for (const auto& t : tags->GetArray()) {
-      if (!t.IsObject() || !t.HasMember("Key") || !t["Key"].IsString()) continue;
-      std::string k = t["Key"].GetString();
-      std::string v = t.HasMember("Value") && t["Value"].IsString() ? t["Value"].GetString() : "";
-      keys.Set("aws:RequestTag/" + k, v);
-      tag_keys.push_back(std::move(k));
-    }
-  }
-  if (auto untag = in.StrList("TagKeys")) tag_keys = std::move(*untag);
-  if (in.Has("Tags") || in.Has("TagKeys")) keys.SetList("aws:TagKeys", std::move(tag_keys));
+  AddRequestTagKeys(in, "Tags", "Key", "Value", &keys);
   return keys;
 }
 

@@ -1,5 +1,6 @@
-// Secrets Manager resource-policy operations: stored, returned and structurally validated.
-// Enforcement arrives with the access-control issue (auth/authorizer.h).
+// Secrets Manager resource-policy operations: stored, returned and validated; enforced by
+// the authorizer on every call to the secret (sm_access.cc, auth/authorizer.h).
+#include "auth/policy/policy.h"
 #include "domain/secretsmanager/resource_policy.h"
 #include "crypto/aead.h"
 #include "services/common/write_retry.h"
@@ -17,6 +18,10 @@ namespace {
 Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const CallContext& ctx) {
   std::string policy = in.Str("ResourcePolicy").value_or("");
   ARCANA_RETURN_IF_ERROR(dsm::ValidateResourcePolicy(policy).status());
+  // What is stored is what the policy engine enforces: a policy it cannot compile would
+  // silently lose its Deny statements.
+  ARCANA_RETURN_IF_ERROR(
+      auth::policy::ParsePolicy(policy, auth::policy::PolicyUse::kResource).status());
   if (in.Bool("BlockPublicPolicy").value_or(false) && dsm::GrantsPublicAccess(policy)) {
     return Status(ErrorCode::kPublicPolicy,
                   "This resource policy contains a statement that grants public access to the "

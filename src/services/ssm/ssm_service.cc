@@ -1,11 +1,11 @@
 #include "services/ssm/ssm_service.h"
 
-#include "auth/authorizer.h"
-
 #include <spdlog/spdlog.h>
 
+#include "auth/authorizer.h"
 #include "crypto/base64.h"
 #include "domain/ssm/names.h"
+#include "services/common/request_tags.h"
 
 namespace arcana::services::ssm {
 
@@ -15,18 +15,7 @@ namespace dssm = domain::ssm;
 // (PutParameter, AddTagsToResource, RemoveTagsFromResource), ssm:Overwrite, ssm:Recursive.
 auth::policy::ContextKeys SsmRequestKeys(const json::Input& in) {
   auth::policy::ContextKeys keys;
-  std::vector<std::string> tag_keys;
-  if (const auto* tags = in.Get("Tags"); tags && tags->IsArray()) {
-    for (const auto& t : tags->GetArray()) {
-      if (!t.IsObject() || !t.HasMember("Key") || !t["Key"].IsString()) continue;
-      std::string k = t["Key"].GetString();
-      std::string v = t.HasMember("Value") && t["Value"].IsString() ? t["Value"].GetString() : "";
-      keys.Set("aws:RequestTag/" + k, v);
-      tag_keys.push_back(std::move(k));
-    }
-  }
-  if (auto untag = in.StrList("TagKeys")) tag_keys = std::move(*untag);
-  if (in.Has("Tags") || in.Has("TagKeys")) keys.SetList("aws:TagKeys", std::move(tag_keys));
+  AddRequestTagKeys(in, "Tags", "Key", "Value", &keys);
   if (auto v = in.Bool("Overwrite")) keys.Set("ssm:Overwrite", *v ? "true" : "false");
   if (auto v = in.Bool("Recursive")) keys.Set("ssm:Recursive", *v ? "true" : "false");
   return keys;

@@ -1,0 +1,14 @@
+// The tag context keys of a request, the same way for every service: aws:RequestTag/K for
+// each tag it sets (the list member `tags`, of objects {key_member, value_member}) and
+// aws:TagKeys for the keys it sets or removes ("TagKeys" of an untag request).
+#pragma once
+
+#include "auth/policy/request_context.h"
+#include "common/json.h"
+
+namespace arcana::services {
+
+void AddRequestTagKeys(const json::Input& in, const char* tags, const char* key_member,
+                       const char* value_member, auth::policy::ContextKeys* keys);
+
+}  // namespace arcana::services
