@@ -69,9 +69,6 @@ enum class ErrorCode {
   kDependencyTimeout,        // DependencyTimeoutException (503)
   kConflict,                 // ConflictException
   kDryRunOperation,          // DryRunOperationException
-  kIncorrectKeyMaterial,     // IncorrectKeyMaterialException
-  kInvalidImportToken,       // InvalidImportTokenException
-  kExpiredImportToken,       // ExpiredImportTokenException
   // --- SSM ---
   kParameterNotFound,                // ParameterNotFound
   kParameterAlreadyExists,           // ParameterAlreadyExists
