@@ -14,6 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from conftest import raises_code
 from kms_current_model import aws_kms, kms_model_path, kmsc  # noqa: F401
 
+# Key agreement is cryptography on one stored key: nothing here depends on the store.
+pytestmark = pytest.mark.sqlite_only("ECDH and its errors do not depend on the store; key "
+                                     "storage is covered by the other KMS tests on both stores")
+
 CURVES = {"ECC_NIST_P256": ec.SECP256R1(), "ECC_NIST_P384": ec.SECP384R1(),
           "ECC_NIST_P521": ec.SECP521R1()}
 
