@@ -162,9 +162,12 @@ def test_imported_material_expires_and_reimport(kmsc, tmp_path):
     kms = kmsc()
     kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
     material = os.urandom(32)
+    p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm="RSAES_OAEP_SHA_1",
+                                      WrappingKeySpec="RSA_2048")
+    blob = wrap_with_openssl(tmp_path, p["PublicKey"], material, "RSAES_OAEP_SHA_1")
     valid_to = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
-    import_material(kms, kid, material, tmp_path, algorithm="RSAES_OAEP_SHA_1",
-                    ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
+    kms.import_key_material(KeyId=kid, ImportToken=p["ImportToken"], EncryptedKeyMaterial=blob,
+                            ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
     meta = kms.describe_key(KeyId=kid)["KeyMetadata"]
     assert meta["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
     assert abs((meta["ValidTo"] - valid_to).total_seconds()) < 1

@@ -228,7 +228,7 @@ TEST_F(KeyImportTest, ReplicaOpensTheSharedMaterialOfItsPrimary) {
   Key again = replica;
   again.revision = 0;
   auto stored_primary = *stores_->kms().GetKmsKey({primary.account, primary.region}, primary.key_id);
-  EXPECT_EQ(ring_->CreateReplica(**stored_primary, again).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(ring_->CreateReplica(*stored_primary, again).code(), ErrorCode::kAlreadyExists);
 }
 
 }  // namespace

@@ -49,16 +49,20 @@ bool IsRegionName(std::string_view r) {
   return dashes >= 2 && r.back() >= '0' && r.back() <= '9' && r.front() != '-';
 }
 
+// kValidation in AWS's words unless `region` (the value of `member`) is a region name.
+Status CheckRegionName(const std::string& region, const char* member) {
+  if (IsRegionName(region)) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                "1 validation error detected: Value '" + region + "' at '" + member +
+                    "' failed to satisfy constraint: Member must satisfy regular expression "
+                    "pattern: ^([a-z]+-){2,3}\\d+$");
+}
+
 }  // namespace
 
 Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ctx) {
   std::string region = in.Str("ReplicaRegion").value_or("");
-  if (!IsRegionName(region)) {
-    return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value '" + region +
-                      "' at 'replicaRegion' failed to satisfy constraint: Member must satisfy "
-                      "regular expression pattern: ^([a-z]+-){2,3}\\d+$");
-  }
+  ARCANA_RETURN_IF_ERROR(CheckRegionName(region, "replicaRegion"));
   std::string policy = dk::DefaultKeyPolicy(ctx.account);
   if (auto p = in.Str("Policy")) {
     ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(*p));
@@ -117,12 +121,7 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
 
 Result<std::string> KmsService::UpdatePrimaryRegion(const In& in, const CallContext& ctx) {
   std::string region = in.Str("PrimaryRegion").value_or("");
-  if (!IsRegionName(region)) {
-    return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value '" + region +
-                      "' at 'primaryRegion' failed to satisfy constraint: Member must satisfy "
-                      "regular expression pattern: ^([a-z]+-){2,3}\\d+$");
-  }
+  ARCANA_RETURN_IF_ERROR(CheckRegionName(region, "primaryRegion"));
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     ARCANA_RETURN_IF_ERROR(CheckMultiRegion(key));
