@@ -147,15 +147,15 @@ TEST_F(KeyImportTest, EveryWrappingAlgorithmUnwrapsWithItsToken) {
     // The token is bound to its key, its lifetime and its bytes.
     Key other = ExternalKey();
     EXPECT_EQ(ring_->UnwrapImportedMaterial(other, params->token, *wrapped, 2000).status().code(),
-              ErrorCode::kInvalidGrantToken /*TMPCODE:kInvalidImportToken*/);
+              ErrorCode::kInvalidImportToken);
     EXPECT_EQ(ring_->UnwrapImportedMaterial(key, params->token, *wrapped, params->valid_to_ms)
                   .status()
                   .code(),
-              ErrorCode::kInvalidMarker /*TMPCODE:kExpiredImportToken*/);
+              ErrorCode::kExpiredImportToken);
     std::string bad = params->token;
     bad[bad.size() / 2] ^= 1;
     EXPECT_EQ(ring_->UnwrapImportedMaterial(key, bad, *wrapped, 2000).status().code(),
-              ErrorCode::kInvalidGrantToken /*TMPCODE:kInvalidImportToken*/);
+              ErrorCode::kInvalidImportToken);
     std::string garbled = *wrapped;
     garbled[3] ^= 1;
     EXPECT_EQ(ring_->UnwrapImportedMaterial(key, params->token, garbled, 2000).status().code(),

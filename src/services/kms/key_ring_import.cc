@@ -24,7 +24,7 @@ std::string TokenAad(const Key& key) {
 }
 
 Status InvalidToken() {
-  return Status(ErrorCode::kInvalidGrantToken /*TMPCODE:kInvalidImportToken*/,
+  return Status(ErrorCode::kInvalidImportToken,
                 "The import token is invalid: use the token GetParametersForImport returned for "
                 "this KMS key.");
 }
@@ -93,7 +93,7 @@ Result<std::string> KeyRing::UnwrapImportedMaterial(const Key& key, std::string_
   crypto::SecureWipe(*payload);
   if (!pkey.ok()) return InvalidToken();
   if (valid_to <= now_ms) {
-    return Status(ErrorCode::kInvalidMarker /*TMPCODE:kExpiredImportToken*/,
+    return Status(ErrorCode::kExpiredImportToken,
                   "The import token has expired: call GetParametersForImport for a new one.");
   }
   Result<std::string> material = Status(ErrorCode::kDecryptionFailure, "");

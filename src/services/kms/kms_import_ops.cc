@@ -23,7 +23,7 @@ namespace {
 constexpr int64_t kMaxValidToMs = int64_t{365} * 86400000;
 
 Status IncorrectMaterial() {
-  return Status(ErrorCode::kIncorrectKey /*TMPCODE:kIncorrectKeyMaterial*/,
+  return Status(ErrorCode::kIncorrectKeyMaterial,
                 "The key material in the request is, expired, invalid, or is not the same key "
                 "material that was previously imported into this KMS key.");
 }
