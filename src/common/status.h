@@ -69,6 +69,9 @@ enum class ErrorCode {
   kDependencyTimeout,        // DependencyTimeoutException (503)
   kConflict,                 // ConflictException
   kDryRunOperation,          // DryRunOperationException
+  kIncorrectKeyMaterial,     // IncorrectKeyMaterialException
+  kInvalidImportToken,       // InvalidImportTokenException
+  kExpiredImportToken,       // ExpiredImportTokenException
   // --- SSM ---
   kParameterNotFound,                // ParameterNotFound
   kParameterAlreadyExists,           // ParameterAlreadyExists

@@ -132,6 +132,16 @@ Status CachedKmsStore::CreateKmsKeyWithAlias(const domain::kms::Key& key,
                                              const domain::kms::Alias& alias) {
   return backend_.CreateKmsKeyWithAlias(key, materials, alias);
 }
+// Writes go to the backend; the Change rows they record erase the cached keys and materials.
+Status CachedKmsStore::WriteKmsKeys(const std::vector<KmsKeyWrite>& writes,
+                                    const std::string& change) {
+  return backend_.WriteKmsKeys(writes, change);
+}
+Result<std::vector<domain::kms::Key>> CachedKmsStore::ListKmsKeyRegions(const std::string& account,
+                                                                        const std::string& key_id) {
+  return backend_.ListKmsKeyRegions(account, key_id);
+}
+
 Status CachedKmsStore::DeleteKmsKey(const Scope& scope, const std::string& key_id,
                                     int64_t expected_revision) {
   return backend_.DeleteKmsKey(scope, key_id, expected_revision);

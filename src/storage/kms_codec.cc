@@ -69,9 +69,23 @@ std::string EncodeKmsKey(const Key& k) {
     w.Key("created");
     w.Int64(m.created_ms);
     json::KV(w, "type", m.rotation_type);
+    if (m.imported) {
+      w.Key("imp");
+      w.Bool(true);
+    }
+    if (m.pending_rotation) {
+      w.Key("pend");
+      w.Bool(true);
+    }
+    if (m.valid_to_ms) {
+      w.Key("valid_to");
+      w.Int64(*m.valid_to_ms);
+    }
+    if (!m.description.empty()) json::KV(w, "desc", m.description);
     w.EndObject();
   }
   w.EndArray();
+  if (!k.primary_region.empty()) json::KV(w, "primary", k.primary_region);
   w.EndObject();
   return Done(buf);
 }
@@ -104,9 +118,18 @@ Result<Key> DecodeKmsKey(const std::string& text) {
   if (d.HasMember("materials") && d["materials"].IsArray()) {
     for (const auto& m : d["materials"].GetArray()) {
       if (!m.IsObject()) continue;
-      k.materials.push_back({json::StrField(m, "id"), json::IntField(m, "created"), json::StrField(m, "type")});
+      domain::kms::KeyMaterialInfo info;
+      info.id = json::StrField(m, "id");
+      info.created_ms = json::IntField(m, "created");
+      info.rotation_type = json::StrField(m, "type");
+      info.imported = json::BoolField(m, "imp");
+      info.pending_rotation = json::BoolField(m, "pend");
+      if (m.HasMember("valid_to") && m["valid_to"].IsInt64()) info.valid_to_ms = m["valid_to"].GetInt64();
+      info.description = json::StrField(m, "desc");
+      k.materials.push_back(std::move(info));
     }
   }
+  k.primary_region = json::StrField(d, "primary");
   return k;
 }
 

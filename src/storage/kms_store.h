@@ -37,6 +37,13 @@ inline std::string KeyMaterialAad(const std::string& key_arn, const std::string&
   return "arcana:kms:key-material|" + key_arn + "|" + material_id;
 }
 
+// One key's part of a WriteKmsKeys transaction.
+struct KmsKeyWrite {
+  domain::kms::Key key;                          // written at key.revision (0 creates)
+  std::vector<KeyMaterialRecord> put_materials;  // inserted, or replacing the row of that id
+  std::vector<std::string> drop_material_ids;    // deleted (absent ones are ignored)
+};
+
 class KmsStore {
  public:
   virtual ~KmsStore() = default;
@@ -63,9 +70,22 @@ class KmsStore {
   virtual Status CreateKmsKeyWithAlias(const domain::kms::Key& key,
                                        const std::vector<KeyMaterialRecord>& materials,
                                        const domain::kms::Alias& alias) = 0;
+  // Writes several keys - the related keys of a multi-Region key, or one key whose materials
+  // are replaced or deleted (imported key material) - in ONE transaction with one Change
+  // `change` per key: all or nothing (kAlreadyExists / kWriteConflict as PutKmsKey, for any
+  // of them).
+  virtual Status WriteKmsKeys(const std::vector<KmsKeyWrite>& writes,
+                              const std::string& change) = 0;
+  // Every key with this id in any region of the account (a multi-Region key's primary and
+  // replicas), ordered by region.
+  virtual Result<std::vector<domain::kms::Key>> ListKmsKeyRegions(const std::string& account,
+                                                                  const std::string& key_id) = 0;
+  // Material rows are per key id, not per region: the related keys of a multi-Region key
+  // share them (sealed under a region-neutral AAD, see KeyRing::MaterialAad).
   virtual Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& key_id,
                                                                    const std::string& material_id) = 0;
-  // Deletes the key, its materials, its aliases and its grants. expected_revision 0: whatever
+  // Deletes the key, its aliases and its grants, and its materials unless a key of the same
+  // id remains in another region of the account (a multi-Region key's other keys). expected_revision 0: whatever
   // is stored; else kWriteConflict unless the stored key is at that revision.
   virtual Status DeleteKmsKey(const Scope& scope, const std::string& key_id,
                               int64_t expected_revision) = 0;

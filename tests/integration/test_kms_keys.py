@@ -71,7 +71,7 @@ def test_create_key_deprecated_spec_and_errors(kms):
     with raises_code("ValidationException"):
         c.create_key(KeySpec="RSA_2048", CustomerMasterKeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     with raises_code("UnsupportedOperationException"):
-        c.create_key(Origin="EXTERNAL")
+        c.create_key(Origin="EXTERNAL_KEY_STORE")  # custom key stores are not served
     with raises_code("MalformedPolicyDocumentException"):
         c.create_key(Policy="not json")
     with raises_code("MalformedPolicyDocumentException"):

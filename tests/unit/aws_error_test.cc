@@ -17,9 +17,13 @@ TEST(AwsError, EveryKmsClientErrorIs400) {
         ErrorCode::kInvalidGrantId, ErrorCode::kTag, ErrorCode::kUnsupportedOperation,
         ErrorCode::kInvalidMarker, ErrorCode::kKmsLimitExceeded,
         ErrorCode::kKmsMalformedPolicyDocument, ErrorCode::kConflict,
-        ErrorCode::kDryRunOperation}) {
+        ErrorCode::kDryRunOperation, ErrorCode::kIncorrectKeyMaterial,
+        ErrorCode::kInvalidImportToken, ErrorCode::kExpiredImportToken}) {
     EXPECT_EQ(LookupError(c).http_status, 400) << LookupError(c).type;
   }
+  EXPECT_EQ(LookupError(ErrorCode::kIncorrectKeyMaterial).type, "IncorrectKeyMaterialException");
+  EXPECT_EQ(LookupError(ErrorCode::kInvalidImportToken).type, "InvalidImportTokenException");
+  EXPECT_EQ(LookupError(ErrorCode::kExpiredImportToken).type, "ExpiredImportTokenException");
   EXPECT_EQ(LookupError(ErrorCode::kKmsInternal).http_status, 500);
   EXPECT_EQ(LookupError(ErrorCode::kKeyUnavailable).http_status, 500);
   EXPECT_EQ(LookupError(ErrorCode::kDependencyTimeout).http_status, 503);

@@ -348,6 +348,11 @@ class FakeKms : public KmsStore {
     auto it = aliases.find(name);
     return it == aliases.end() ? std::optional<domain::kms::Alias>() : std::optional(it->second);
   }
+  Status WriteKmsKeys(const std::vector<KmsKeyWrite>&, const std::string&) override { return No(); }
+  Result<std::vector<domain::kms::Key>> ListKmsKeyRegions(const std::string&,
+                                                          const std::string&) override {
+    return No();
+  }
   Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& k,
                                                           const std::string& m) override {
     ++reads;

@@ -132,6 +132,13 @@ class RacingKmsStore final : public storage::KmsStore {
                                const Alias& a) override {
     return b_.CreateKmsKeyWithAlias(k, m, a);
   }
+  Status WriteKmsKeys(const std::vector<storage::KmsKeyWrite>& w,
+                      const std::string& change) override {
+    return b_.WriteKmsKeys(w, change);
+  }
+  Result<std::vector<Key>> ListKmsKeyRegions(const std::string& a, const std::string& id) override {
+    return b_.ListKmsKeyRegions(a, id);
+  }
   Result<std::optional<Material>> GetKeyMaterial(const std::string& k,
                                                  const std::string& m) override {
     return b_.GetKeyMaterial(k, m);

@@ -549,6 +549,14 @@ class PausingKmsStore : public storage::KmsStore {
                                const domain::kms::Alias& a) override {
     return s_.CreateKmsKeyWithAlias(k, ms, a);
   }
+  Status WriteKmsKeys(const std::vector<storage::KmsKeyWrite>& w,
+                      const std::string& change) override {
+    return s_.WriteKmsKeys(w, change);
+  }
+  Result<std::vector<domain::kms::Key>> ListKmsKeyRegions(const std::string& a,
+                                                          const std::string& id) override {
+    return s_.ListKmsKeyRegions(a, id);
+  }
   Result<std::optional<storage::KeyMaterialRecord>> GetKeyMaterial(const std::string& k,
                                                                    const std::string& m) override {
     return s_.GetKeyMaterial(k, m);

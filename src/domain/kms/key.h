@@ -12,10 +12,17 @@
 
 namespace arcana::domain::kms {
 
-// KeyState values used here (the model also has Creating, PendingImport, ...).
+// KeyState values used here (the model also has Creating, Unavailable, ...).
 inline constexpr const char* kStateEnabled = "Enabled";
 inline constexpr const char* kStateDisabled = "Disabled";
 inline constexpr const char* kStatePendingDeletion = "PendingDeletion";
+// An EXTERNAL key without (usable) imported material: never imported, deleted or expired.
+inline constexpr const char* kStatePendingImport = "PendingImport";
+// A multi-Region primary key scheduled for deletion while it still has replicas.
+inline constexpr const char* kStatePendingReplicaDeletion = "PendingReplicaDeletion";
+
+inline constexpr const char* kOriginAwsKms = "AWS_KMS";
+inline constexpr const char* kOriginExternal = "EXTERNAL";
 
 // One version of a key's material. The first is created with the key; each rotation
 // appends one and makes it current. Older ones stay to decrypt older ciphertexts.
@@ -23,6 +30,13 @@ struct KeyMaterialInfo {
   std::string id;            // 64 lowercase hex (KeyMaterialId)
   int64_t created_ms = 0;    // creation or rotation date
   std::string rotation_type; // "" for the initial material, "AUTOMATIC" or "ON_DEMAND"
+  // Imported material (keys of Origin EXTERNAL) only:
+  bool imported = false;        // its sealed bytes are in the store (ImportState IMPORTED);
+                                // false once deleted or expired (PENDING_IMPORT)
+  bool pending_rotation = false;  // imported with NEW_KEY_MATERIAL, not yet made current
+                                  // by RotateKeyOnDemand (KeyMaterialState PENDING_ROTATION)
+  std::optional<int64_t> valid_to_ms;  // ExpirationModel KEY_MATERIAL_EXPIRES: when it expires
+  std::string description;      // KeyMaterialDescription
 };
 
 struct Key {
@@ -48,12 +62,21 @@ struct Key {
   bool rotation_enabled = false;
   int rotation_period_days = 365;
   int64_t rotation_base_ms = 0;          // next automatic rotation = base + period
-  std::vector<KeyMaterialInfo> materials;  // oldest first; back() is current
+  std::vector<KeyMaterialInfo> materials;  // oldest first; the last one not pending
+                                           // rotation is current
+  // Multi-Region keys (multi_region): the region of the primary key. Every related key (same
+  // key_id in other regions of the account) holds the same value; UpdatePrimaryRegion
+  // rewrites them all in one store transaction.
+  std::string primary_region;
 
   bool enabled() const { return key_state == kStateEnabled; }
   bool aws_managed() const { return key_manager == "AWS"; }
+  bool external() const { return origin == kOriginExternal; }
+  bool is_replica() const { return multi_region && !primary_region.empty() && primary_region != region; }
   const KeyMaterialInfo* current_material() const {
-    return materials.empty() ? nullptr : &materials.back();
+    for (auto it = materials.rbegin(); it != materials.rend(); ++it)
+      if (!it->pending_rotation) return &*it;
+    return nullptr;
   }
   const KeyMaterialInfo* FindMaterial(const std::string& id) const {
     for (const auto& m : materials)

@@ -125,9 +125,7 @@ Status ValidateAliasName(std::string_view name, bool allow_aws_reserved) {
 }
 
 Status CheckUsable(const Key& key) {
-  if (key.key_state == kStatePendingDeletion) {
-    return Status(ErrorCode::kKmsInvalidState, key.arn + " is pending deletion.");
-  }
+  ARCANA_RETURN_IF_ERROR(CheckNotPendingImport(key));
   if (key.key_state != kStateEnabled) {
     return Status(ErrorCode::kDisabled, key.arn + " is disabled.");
   }
@@ -138,7 +136,53 @@ Status CheckNotPendingDeletion(const Key& key) {
   if (key.key_state == kStatePendingDeletion) {
     return Status(ErrorCode::kKmsInvalidState, key.arn + " is pending deletion.");
   }
+  if (key.key_state == kStatePendingReplicaDeletion) {
+    return Status(ErrorCode::kKmsInvalidState, key.arn + " is pending replica deletion.");
+  }
   return Status::Ok();
+}
+
+Status CheckNotPendingImport(const Key& key) {
+  ARCANA_RETURN_IF_ERROR(CheckNotPendingDeletion(key));
+  if (key.key_state == kStatePendingImport) {
+    return Status(ErrorCode::kKmsInvalidState, key.arn + " is pending import.");
+  }
+  return Status::Ok();
+}
+
+Status CheckOriginExternal(const Key& key) {
+  if (!key.external()) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  key.arn + " origin is " + key.origin + " which is not valid for this operation.");
+  }
+  return Status::Ok();
+}
+
+bool ApplyMaterialExpiry(Key& key, int64_t now_ms) {
+  bool expired = false;
+  for (auto& m : key.materials) {
+    if (m.imported && m.valid_to_ms && *m.valid_to_ms <= now_ms) {
+      m.imported = false;
+      expired = true;
+    }
+  }
+  if (expired && key.key_state != kStatePendingDeletion &&
+      key.key_state != kStatePendingReplicaDeletion) {
+    key.key_state = kStatePendingImport;
+  }
+  return expired;
+}
+
+std::optional<int64_t> NextMaintenanceMs(const Key& key) {
+  if (key.key_state == kStatePendingReplicaDeletion) return int64_t{0};
+  std::optional<int64_t> due;
+  if (key.rotation_enabled && key.key_state != kStatePendingDeletion) {
+    due = key.rotation_base_ms + int64_t{key.rotation_period_days} * 86400000;
+  }
+  for (const auto& m : key.materials) {
+    if (m.imported && m.valid_to_ms && (!due || *m.valid_to_ms < *due)) due = m.valid_to_ms;
+  }
+  return due;
 }
 
 Status CheckCustomerManaged(const Key& key, std::string_view what) {

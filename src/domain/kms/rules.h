@@ -63,8 +63,26 @@ bool IsAwsReservedAlias(std::string_view name);  // "alias/aws/..."
 // State checks, each with AWS's error and message.
 // For data-plane operations: Disabled -> kDisabled, PendingDeletion -> kKmsInvalidState.
 Status CheckUsable(const Key& key);
-// For management operations that any non-pending key allows (kKmsInvalidState).
+// For data-plane operations also: PendingImport ("<arn> is pending import.") and
+// PendingReplicaDeletion -> kKmsInvalidState.
+// For management operations that any non-pending key allows (kKmsInvalidState; also
+// PendingReplicaDeletion).
 Status CheckNotPendingDeletion(const Key& key);
+// EnableKey / DisableKey: as CheckNotPendingDeletion, and PendingImport (kKmsInvalidState).
+Status CheckNotPendingImport(const Key& key);
+// Operations of imported key material need Origin EXTERNAL: kUnsupportedOperation
+// "<arn> origin is AWS_KMS which is not valid for this operation." otherwise.
+Status CheckOriginExternal(const Key& key);
+
+// Imported key material whose ValidTo passed is gone (AWS deletes it): evaluated lazily on
+// every read, so every node agrees at once without waiting for the maintenance job, which
+// then deletes the sealed bytes. Marks each expired material not imported and, when one
+// expired, puts the key in PendingImport (unless pending deletion). True if anything changed.
+bool ApplyMaterialExpiry(Key& key, int64_t now_ms);
+// The next time the maintenance job must look at the key (stored in the indexed
+// rotation_due_ms column of both stores): its automatic rotation, the earliest expiry of
+// its imported material, or at once for a primary waiting for its replicas' deletion.
+std::optional<int64_t> NextMaintenanceMs(const Key& key);
 // Callers cannot change AWS-managed keys (kUnsupportedOperation).
 Status CheckCustomerManaged(const Key& key, std::string_view what);
 // kInvalidKeyUsage unless the key's usage is `usage`.

@@ -49,14 +49,13 @@ Status CheckSpecAndUsage(std::string& spec, std::string& usage) {
     }
     usage = "ENCRYPT_DECRYPT";
   }
+  // Key agreement: the NIST curves (AWS also allows SM2, in its China regions only).
+  bool agreement = spec == "ECC_NIST_P256" || spec == "ECC_NIST_P384" || spec == "ECC_NIST_P521";
   bool ok = (IsSymmetricSpec(spec) && usage == "ENCRYPT_DECRYPT") ||
             (rsa && (usage == "ENCRYPT_DECRYPT" || usage == "SIGN_VERIFY")) ||
-            (ecc && usage == "SIGN_VERIFY") || (hmac && usage == "GENERATE_VERIFY_MAC");
+            (ecc && usage == "SIGN_VERIFY") || (agreement && usage == "KEY_AGREEMENT") ||
+            (hmac && usage == "GENERATE_VERIFY_MAC");
   if (!ok) {
-    if (usage == "KEY_AGREEMENT") {
-      return Status(ErrorCode::kUnsupportedOperation,
-                    "KeyUsage KEY_AGREEMENT is not supported by this server.");
-    }
     return Status(ErrorCode::kValidation,
                   "The key usage " + usage + " is not supported for the key spec " + spec + ".");
   }
@@ -85,6 +84,19 @@ std::vector<std::string> SigningAlgorithmsFor(std::string_view spec, std::string
 std::vector<std::string> MacAlgorithmsFor(std::string_view spec, std::string_view usage) {
   if (usage != "GENERATE_VERIFY_MAC" || !IsHmacSpec(spec)) return {};
   return {"HMAC_SHA_" + std::string(spec.substr(5))};
+}
+
+std::vector<std::string> KeyAgreementAlgorithmsFor(std::string_view spec, std::string_view usage) {
+  if (usage != "KEY_AGREEMENT" || !spec.starts_with("ECC_NIST_")) return {};
+  return {"ECDH"};
+}
+
+std::pair<size_t, size_t> HmacImportLengths(std::string_view spec) {
+  if (spec == "HMAC_224") return {28, 64};
+  if (spec == "HMAC_256") return {32, 64};
+  if (spec == "HMAC_384") return {48, 128};
+  if (spec == "HMAC_512") return {64, 128};
+  return {0, 0};
 }
 
 std::optional<HashAlg> OaepHash(std::string_view a) {

@@ -31,6 +31,11 @@ Status CheckSpecAndUsage(std::string& spec, std::string& usage);
 std::vector<std::string> EncryptionAlgorithmsFor(std::string_view spec, std::string_view usage);
 std::vector<std::string> SigningAlgorithmsFor(std::string_view spec, std::string_view usage);
 std::vector<std::string> MacAlgorithmsFor(std::string_view spec, std::string_view usage);
+// ["ECDH"] for KEY_AGREEMENT keys (ECC_NIST_P256/P384/P521).
+std::vector<std::string> KeyAgreementAlgorithmsFor(std::string_view spec, std::string_view usage);
+// Imported HMAC key material: the lengths AWS accepts for the spec, in bytes
+// (HMAC_224: 28-64, HMAC_256: 32-64, HMAC_384: 48-128, HMAC_512: 64-128); {0,0} otherwise.
+std::pair<size_t, size_t> HmacImportLengths(std::string_view spec);
 
 // RSAES_OAEP_SHA_1 / RSAES_OAEP_SHA_256 -> hash; nullopt for others.
 std::optional<crypto::HashAlg> OaepHash(std::string_view algorithm);

@@ -61,6 +61,9 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kDependencyTimeout: return {"DependencyTimeoutException", 503};
     case ErrorCode::kConflict: return {"ConflictException", 400};
     case ErrorCode::kDryRunOperation: return {"DryRunOperationException", 400};
+    case ErrorCode::kIncorrectKeyMaterial: return {"IncorrectKeyMaterialException", 400};
+    case ErrorCode::kInvalidImportToken: return {"InvalidImportTokenException", 400};
+    case ErrorCode::kExpiredImportToken: return {"ExpiredImportTokenException", 400};
     // --- SSM ---
     case ErrorCode::kParameterNotFound: return {"ParameterNotFound", 400};
     case ErrorCode::kParameterAlreadyExists: return {"ParameterAlreadyExists", 400};

@@ -60,7 +60,10 @@ KeyRing::~KeyRing() = default;  // the cached SecretStrings wipe themselves
 
 std::string KeyRing::MaterialAad(const Key& key, const std::string& material_id) {
   // From the key's identity (account, region and id: the key ARN), never from the stored row.
-  return storage::KeyMaterialAad(dk::KeyArn(key.region, key.account, key.key_id), material_id);
+  // A multi-Region key's materials serve every region: its AAD names none.
+  return storage::KeyMaterialAad(dk::KeyArn(key.multi_region ? "*" : key.region, key.account,
+                                            key.key_id),
+                                 material_id);
 }
 
 Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_ref,
@@ -94,6 +97,7 @@ Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_r
   if (key->deletion_ms && *key->deletion_ms <= now_ms) {
     return ref.is_alias() ? KeyNotFound(scope, key_id) : KeyNotFound(scope, key_ref);
   }
+  dk::ApplyMaterialExpiry(*key, now_ms);  // expired imported material is gone at once
   return std::move(*key);
 }
 
@@ -155,6 +159,12 @@ Result<storage::KeyMaterialRecord> KeyRing::NewMaterial(const Key& key,
   } else {
     return Status(ErrorCode::kUnsupportedOperation, "unsupported key spec " + key.key_spec);
   }
+  return SealMaterial(key, material_id, std::move(material));
+}
+
+Result<storage::KeyMaterialRecord> KeyRing::SealMaterial(const Key& key,
+                                                         const std::string& material_id,
+                                                         std::string material) {
   storage::KeyMaterialRecord rec;
   rec.key_id = key.key_id;
   rec.material_id = material_id;
@@ -168,6 +178,11 @@ Result<storage::KeyMaterialRecord> KeyRing::NewMaterial(const Key& key,
   rec.wrapped = std::move(wrapped).value();
   Cache(key.key_id + "/" + material_id, crypto::SecretString::Take(material));
   return rec;
+}
+
+void KeyRing::ForgetMaterial(const std::string& key_id, const std::string& material_id) {
+  std::lock_guard<std::mutex> l(cache_mu_);
+  cache_.erase(key_id + "/" + material_id);
 }
 
 Result<crypto::RootKey::Hold> KeyRing::HoldRoot() const {
@@ -205,8 +220,25 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   key.materials.push_back(m);
   if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
-  Status st = store_.PutKmsKey(
-      key, {rec}, rotation_type == "AUTOMATIC" ? "RotateKey" : "RotateKeyOnDemand");
+  const std::string change = rotation_type == "AUTOMATIC" ? "RotateKey" : "RotateKeyOnDemand";
+  Status st;
+  if (key.multi_region) {
+    // Key material is a shared property: every replica gets the new material in the same
+    // transaction (each at the revision listed; a conflict re-runs the whole rotation).
+    std::vector<storage::KmsKeyWrite> writes{{key, {rec}, {}}};
+    auto related = store_.ListKmsKeyRegions(key.account, key.key_id);
+    st = related.status();
+    if (st.ok()) {
+      for (auto& other : *related) {
+        if (other.region == key.region) continue;
+        other.materials.push_back(m);
+        writes.push_back({std::move(other), {}, {}});
+      }
+      st = store_.WriteKmsKeys(writes, change);
+    }
+  } else {
+    st = store_.PutKmsKey(key, {rec}, change);
+  }
   if (!st.ok()) {
     std::lock_guard<std::mutex> l(cache_mu_);
     cache_.erase(key.key_id + "/" + m.id);  // never stored (a retry reads the key again)
@@ -222,6 +254,27 @@ Status KeyRing::Purge(const Key& key) {
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
   return store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision);
+}
+
+Result<std::vector<Key>> KeyRing::RelatedKeys(const Key& key) {
+  if (!key.multi_region) return std::vector<Key>{key};
+  return store_.ListKmsKeyRegions(key.account, key.key_id);
+}
+
+Status KeyRing::CreateReplica(const Key& primary, Key& replica) {
+  ARCANA_ASSIGN_OR_RETURN(auto hold, HoldRoot());
+  storage::KmsKeyWrite create{replica, {}, {}};
+  for (const auto& m : primary.materials) {
+    if (primary.external() && !m.imported) continue;
+    // Re-sealed under the region-neutral AAD (a no-op change for materials already under it,
+    // the move for materials sealed before the key had replicas).
+    ARCANA_ASSIGN_OR_RETURN(std::string material, Material(primary, m.id));
+    ARCANA_ASSIGN_OR_RETURN(auto rec, SealMaterial(replica, m.id, std::move(material)));
+    create.put_materials.push_back(std::move(rec));
+  }
+  ARCANA_RETURN_IF_ERROR(store_.WriteKmsKeys({create, {primary, {}, {}}}, "ReplicateKey"));
+  replica.revision = 1;
+  return Status::Ok();
 }
 
 void KeyRing::ForgetMaterials() {
@@ -247,6 +300,12 @@ Result<std::string> KeyRing::Material(const Key& key, const std::string& materia
   // The AAD is recomputed, not read from the row: a row swapped from another key (or
   // another material of this key) fails here instead of lending its key material.
   auto material = root_.Open(rec->wrapped, MaterialAad(key, material_id));
+  if (!material.ok() && key.multi_region && material.status().code() != ErrorCode::kServiceUnavailable) {
+    // Sealed before multi-Region keys had replicas: under its own region's key ARN.
+    material = root_.Open(rec->wrapped, storage::KeyMaterialAad(
+                                            dk::KeyArn(key.region, key.account, key.key_id),
+                                            material_id));
+  }
   if (!material.ok()) {
     if (material.status().code() == ErrorCode::kServiceUnavailable) return material.status();
     return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " cannot be unwrapped");
@@ -282,6 +341,7 @@ Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::st
   // missing key.
   ARCANA_ASSIGN_OR_RETURN(auto found, store_.GetKmsKey(scope, h.key_id));
   if (!found || (found->deletion_ms && *found->deletion_ms <= now_ms)) return invalid;
+  dk::ApplyMaterialExpiry(*found, now_ms);
   Decrypted out;
   out.key = std::move(*found);
   if (!dk::IsSymmetricSpec(out.key.key_spec)) return invalid;

@@ -43,7 +43,9 @@ class KeyRing {
   ~KeyRing();
 
   // The root-wrap AAD of a material: storage::KeyMaterialAad(key ARN from the key's account,
-  // region and id, material_id).
+  // region and id, material_id). Multi-Region keys share their material rows between
+  // regions, so theirs names the region "*" (materials of multi-Region keys sealed before
+  // replicas existed, under their own region's ARN, still open: Material tries both).
   static std::string MaterialAad(const Key& key, const std::string& material_id);
 
   storage::KmsStore& store() { return store_; }
@@ -72,6 +74,43 @@ class KeyRing {
   // key.revision (kWriteConflict otherwise: e.g. a CancelKeyDeletion committed first).
   Status Purge(const Key& key);
 
+  // --- multi-Region keys ---
+  // `key`'s related keys: itself and its primary/replicas in the other regions (ListKmsKeyRegions).
+  Result<std::vector<Key>> RelatedKeys(const Key& key);
+  // Creates `replica` (a copy of `primary` for another region, revision 0) together with a
+  // re-seal of every material under the region-neutral AAD, and re-writes `primary` at its
+  // revision, in one transaction (kAlreadyExists, kWriteConflict).
+  Status CreateReplica(const Key& primary, Key& replica);
+
+  // --- imported key material (Origin EXTERNAL) ---
+  struct ImportParameters {
+    std::string public_key;  // DER SubjectPublicKeyInfo of a fresh RSA wrapping key
+    std::string token;       // the import token
+    int64_t valid_to_ms = 0;
+  };
+  // A fresh RSA wrapping key pair (wrapping_spec RSA_2048 | RSA_3072 | RSA_4096) and an import
+  // token valid 24 hours. The token carries the wrapping private key, the algorithm and the
+  // expiry, sealed by the root key and bound to the key's ARN: any node can open it, no
+  // node has to remember it, and it opens for no other key.
+  Result<ImportParameters> NewImportParameters(const Key& key, const std::string& algorithm,
+                                               const std::string& wrapping_spec, int64_t now_ms);
+  // Unwraps encrypted key material with the wrapping key of `token`.
+  // kInvalidImportToken (not ours, for another key, tampered), kExpiredImportToken,
+  // kInvalidCiphertext (the material does not unwrap with that key and algorithm).
+  Result<std::string> UnwrapImportedMaterial(const Key& key, std::string_view token,
+                                             std::string_view encrypted, int64_t now_ms);
+  // The KeyMaterialId of imported material: a keyed digest of (key ARN, material), so
+  // re-importing the same material finds the same id, and the id reveals nothing.
+  Result<std::string> ImportedMaterialId(const Key& key, std::string_view material);
+  // Seals material for `key` (the record to store); the plaintext stays cached.
+  Result<storage::KeyMaterialRecord> SealMaterial(const Key& key, const std::string& material_id,
+                                                  std::string material);
+  // Held by every writer of newly sealed material from Seal to commit (see above).
+  // kServiceUnavailable while sealed.
+  Result<crypto::RootKey::Hold> HoldRoot() const;
+  // Drops a material from this node's cache (deleted or expired imported material).
+  void ForgetMaterial(const std::string& key_id, const std::string& material_id);
+
   // The unwrapped material `material_id` of `key` (kKmsInternal when missing/corrupt).
   Result<std::string> Material(const Key& key, const std::string& material_id);
 
@@ -96,8 +135,6 @@ class KeyRing {
   Result<Key> CreateAwsManaged(const storage::Scope& scope, const std::string& alias,
                                int64_t now_ms);
   Result<storage::KeyMaterialRecord> NewMaterial(const Key& key, const std::string& material_id);
-  // kServiceUnavailable while sealed.
-  Result<crypto::RootKey::Hold> HoldRoot() const;
   void Cache(const std::string& cache_key, crypto::SecretString material);
 
   storage::KmsStore& store_;

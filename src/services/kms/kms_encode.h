@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -11,8 +12,12 @@
 
 namespace arcana::services::kms {
 
-// The KeyMetadata structure (DescribeKey, CreateKey).
-void WriteKeyMetadata(json::Writer& w, const domain::kms::Key& key);
+// The KeyMetadata structure (DescribeKey, CreateKey, ReplicateKey). related: for a
+// multi-Region key, every key of its id (KeyRing::RelatedKeys), to list primary and replicas.
+void WriteKeyMetadata(json::Writer& w, const domain::kms::Key& key,
+                      const std::vector<domain::kms::Key>& related = {});
+// The algorithm lists of a key spec and usage (KeyMetadata, GetPublicKey).
+void WriteAlgorithmLists(json::Writer& w, const domain::kms::Key& key);
 // A JSON body of one object, built by fn.
 template <typename Fn>
 std::string Body(Fn fn) {

@@ -50,10 +50,16 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   std::string spec = spec_in.value_or(cmk_spec.value_or(""));
   std::string usage = in.Str("KeyUsage").value_or("");
   ARCANA_RETURN_IF_ERROR(dk::CheckSpecAndUsage(spec, usage));
-  std::string origin = in.Str("Origin").value_or("AWS_KMS");
-  if (origin != "AWS_KMS") {
+  std::string origin = in.Str("Origin").value_or(dk::kOriginAwsKms);
+  if (origin != dk::kOriginAwsKms && origin != dk::kOriginExternal) {
     return Status(ErrorCode::kUnsupportedOperation,
-                  "Origin " + origin + " is not supported by this server (only AWS_KMS).");
+                  "Origin " + origin + " is not supported by this server (only AWS_KMS and "
+                  "EXTERNAL).");
+  }
+  if (origin == dk::kOriginExternal && in.Bool("MultiRegion").value_or(false)) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  "Multi-Region keys with imported key material are not supported by this "
+                  "server.");
   }
   if (in.Has("CustomKeyStoreId") || in.Has("XksKeyId")) {
     return Status(ErrorCode::kUnsupportedOperation,
@@ -64,6 +70,8 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   key.region = ctx.region;
   key.multi_region = in.Bool("MultiRegion").value_or(false);
   key.key_id = dk::NewKeyId(key.multi_region);
+  if (key.multi_region) key.primary_region = ctx.region;
+  key.origin = origin;
   key.arn = dk::KeyArn(ctx.region, ctx.account, key.key_id);
   key.created_ms = ctx.now_ms;
   key.description = in.Str("Description").value_or("");
@@ -78,8 +86,15 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   ARCANA_RETURN_IF_ERROR(ReadTags(in, key.tags));
   ARCANA_RETURN_IF_ERROR(dk::ValidateTags(key.tags));
   key.rotation_period_days = dk::kDefaultRotationPeriodDays;
-  // Key generation (RSA 4096 can take a while) happens outside any lock: the key is new.
-  ARCANA_RETURN_IF_ERROR(ring_.CreateKey(key, ctx.now_ms));
+  if (key.external()) {
+    // No material until ImportKeyMaterial.
+    key.key_state = dk::kStatePendingImport;
+    ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "CreateKey"));
+    key.revision = 1;
+  } else {
+    // Key generation (RSA 4096 can take a while) happens outside any lock: the key is new.
+    ARCANA_RETURN_IF_ERROR(ring_.CreateKey(key, ctx.now_ms));
+  }
   return Body([&](json::Writer& w) {
     w.Key("KeyMetadata");
     WriteKeyMetadata(w, key);
@@ -89,9 +104,13 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
 Result<std::string> KmsService::DescribeKey(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
   ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  std::vector<Key> related;
+  if (key.multi_region) {
+    ARCANA_ASSIGN_OR_RETURN(related, ring_.RelatedKeys(key));
+  }
   return Body([&](json::Writer& w) {
     w.Key("KeyMetadata");
-    WriteKeyMetadata(w, key);
+    WriteKeyMetadata(w, key, related);
   });
 }
 
@@ -136,7 +155,7 @@ Result<std::string> KmsService::SetEnabled(const In& in, const CallContext& ctx,
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKey" : "DisableKey"));
-    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingImport(key));
     key.key_state = enabled ? dk::kStateEnabled : dk::kStateDisabled;
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, enabled ? "EnableKey" : "DisableKey"));
     return std::string("{}");
@@ -160,14 +179,27 @@ Result<std::string> KmsService::ScheduleKeyDeletion(const In& in, const CallCont
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "ScheduleKeyDeletion"));
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-    key.key_state = dk::kStatePendingDeletion;
-    key.deletion_ms = ctx.now_ms + days * 86400000;
     key.pending_window_days = static_cast<int>(days);
+    bool has_replicas = false;
+    if (key.multi_region && !key.is_replica()) {
+      ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(key));
+      has_replicas = related.size() > 1;
+    }
+    if (has_replicas) {
+      // AWS never deletes a primary key that has replicas: its waiting period begins when
+      // the last replica is deleted (KmsService::MaintainKey).
+      key.key_state = dk::kStatePendingReplicaDeletion;
+    } else {
+      key.key_state = dk::kStatePendingDeletion;
+      key.deletion_ms = ctx.now_ms + days * 86400000;
+    }
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "ScheduleKeyDeletion"));
     return Body([&](json::Writer& w) {
       json::KV(w, "KeyId", key.arn);
-      w.Key("DeletionDate");
-      json::WriteTimestamp(w, *key.deletion_ms);
+      if (key.deletion_ms) {
+        w.Key("DeletionDate");
+        json::WriteTimestamp(w, *key.deletion_ms);
+      }
       json::KV(w, "KeyState", key.key_state);
       w.Key("PendingWindowInDays");
       w.Int(key.pending_window_days);
@@ -178,11 +210,16 @@ Result<std::string> KmsService::ScheduleKeyDeletion(const In& in, const CallCont
 Result<std::string> KmsService::CancelKeyDeletion(const In& in, const CallContext& ctx) {
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-    if (key.key_state != dk::kStatePendingDeletion) {
+    if (key.key_state != dk::kStatePendingDeletion &&
+        key.key_state != dk::kStatePendingReplicaDeletion) {
       return Status(ErrorCode::kKmsInvalidState, key.arn + " is not pending deletion.");
     }
-    // AWS puts a cancelled key in Disabled, not Enabled.
-    key.key_state = dk::kStateDisabled;
+    // AWS puts a cancelled key in Disabled, not Enabled; a key without its imported
+    // material in PendingImport.
+    const auto* current = key.current_material();
+    key.key_state = key.external() && (current == nullptr || !current->imported)
+                        ? dk::kStatePendingImport
+                        : dk::kStateDisabled;
     key.deletion_ms.reset();
     key.pending_window_days = 0;
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "CancelKeyDeletion"));

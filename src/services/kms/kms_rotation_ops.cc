@@ -1,6 +1,7 @@
 // Key rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
 // RotateKeyOnDemand, ListKeyRotations. Only symmetric encryption keys rotate; every
 // material stays, so older ciphertexts still decrypt.
+#include <algorithm>
 #include <cstdio>
 
 #include "domain/kms/rules.h"
@@ -22,6 +23,16 @@ Status CheckRotatable(const Key& key) {
   }
   return Status::Ok();
 }
+
+// Key material is a shared property of multi-Region keys: only the primary rotates it.
+Status CheckNotReplica(const Key& key) {
+  if (key.is_replica()) {
+    return Status(ErrorCode::kUnsupportedOperation,
+                  key.arn + " is a multi-Region replica key: rotate its primary key in " +
+                      key.primary_region + ".");
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 Result<std::string> KmsService::SetRotation(const In& in, const CallContext& ctx, bool enabled) {
@@ -31,6 +42,12 @@ Result<std::string> KmsService::SetRotation(const In& in, const CallContext& ctx
                                                                  : "DisableKeyRotation"));
     ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
     ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
+    ARCANA_RETURN_IF_ERROR(CheckNotReplica(key));
+    if (key.external()) {
+      return Status(ErrorCode::kUnsupportedOperation,
+                    key.arn + " origin is EXTERNAL: automatic rotation is not supported for "
+                              "imported key material; use RotateKeyOnDemand.");
+    }
     if (enabled) {
       if (!key.rotation_enabled) key.rotation_base_ms = ctx.now_ms;
       key.rotation_period_days =
@@ -73,13 +90,32 @@ Result<std::string> KmsService::RotateKeyOnDemand(const In& in, const CallContex
     ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "RotateKeyOnDemand"));
     ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
     ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
+    ARCANA_RETURN_IF_ERROR(CheckNotReplica(key));
     int on_demand = 0;
     for (const auto& m : key.materials) on_demand += m.rotation_type == "ON_DEMAND";
     if (on_demand >= dk::kMaxOnDemandRotations) {
       return Status(ErrorCode::kKmsLimitExceeded,
                     key.arn + " has reached the maximum number of on-demand rotations (25).");
     }
-    ARCANA_RETURN_IF_ERROR(ring_.Rotate(key, "ON_DEMAND", ctx.now_ms));
+    if (key.external()) {
+      // Imported material rotates to the material imported with NEW_KEY_MATERIAL.
+      auto pending = std::find_if(key.materials.begin(), key.materials.end(),
+                                  [](const dk::KeyMaterialInfo& m) { return m.pending_rotation; });
+      if (pending == key.materials.end() || !pending->imported) {
+        return Status(ErrorCode::kKmsInvalidState,
+                      key.arn + " has no key material pending rotation: import new key "
+                                "material (ImportType NEW_KEY_MATERIAL) first.");
+      }
+      dk::KeyMaterialInfo m = *pending;
+      key.materials.erase(pending);
+      m.pending_rotation = false;
+      m.rotation_type = "ON_DEMAND";
+      m.created_ms = ctx.now_ms;
+      key.materials.push_back(m);
+      ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "RotateKeyOnDemand"));
+    } else {
+      ARCANA_RETURN_IF_ERROR(ring_.Rotate(key, "ON_DEMAND", ctx.now_ms));
+    }
     return Body([&](json::Writer& w) { json::KV(w, "KeyId", key.key_id); });
   });
 }
@@ -95,11 +131,12 @@ Result<std::string> KmsService::ListKeyRotations(const In& in, const CallContext
     bool current;
   };
   std::vector<Row> rows;
+  const dk::KeyMaterialInfo* current = key.current_material();
   for (size_t i = 0; i < key.materials.size(); ++i) {
     if (!all && key.materials[i].rotation_type.empty()) continue;
     char pos[16];
     std::snprintf(pos, sizeof pos, "%08zu", i);
-    rows.push_back({pos, &key.materials[i], i + 1 == key.materials.size()});
+    rows.push_back({pos, &key.materials[i], &key.materials[i] == current});
   }
   std::string next;
   ARCANA_ASSIGN_OR_RETURN(auto page, dk::Page(rows, [](const Row& r) { return r.pos; },
@@ -111,10 +148,24 @@ Result<std::string> KmsService::ListKeyRotations(const In& in, const CallContext
       w.StartObject();
       json::KV(w, "KeyId", key.key_id);
       json::KV(w, "KeyMaterialId", r.m->id);
-      json::KV(w, "KeyMaterialState", r.current ? "CURRENT" : "NON_CURRENT");
-      w.Key("RotationDate");
-      json::WriteTimestamp(w, r.m->created_ms);
+      json::KV(w, "KeyMaterialState", r.m->pending_rotation ? "PENDING_ROTATION"
+                                      : r.current           ? "CURRENT"
+                                                            : "NON_CURRENT");
+      if (!r.m->pending_rotation) {
+        w.Key("RotationDate");
+        json::WriteTimestamp(w, r.m->created_ms);
+      }
       if (!r.m->rotation_type.empty()) json::KV(w, "RotationType", r.m->rotation_type);
+      if (key.external()) {
+        json::KV(w, "ImportState", r.m->imported ? "IMPORTED" : "PENDING_IMPORT");
+        json::KV(w, "ExpirationModel", r.m->valid_to_ms ? "KEY_MATERIAL_EXPIRES"
+                                                        : "KEY_MATERIAL_DOES_NOT_EXPIRE");
+        if (r.m->valid_to_ms) {
+          w.Key("ValidTo");
+          json::WriteTimestamp(w, *r.m->valid_to_ms);
+        }
+        if (!r.m->description.empty()) json::KV(w, "KeyMaterialDescription", r.m->description);
+      }
       w.EndObject();
     }
     w.EndArray();

@@ -58,6 +58,12 @@ KmsService::KmsService(KeyRing& ring) : ring_(ring), validator_("kms", ErrorCode
       {"TagResource", &S::TagResource},
       {"UntagResource", &S::UntagResource},
       {"ListResourceTags", &S::ListResourceTags},
+      {"DeriveSharedSecret", &S::DeriveSharedSecret},
+      {"GetParametersForImport", &S::GetParametersForImport},
+      {"ImportKeyMaterial", &S::ImportKeyMaterial},
+      {"DeleteImportedKeyMaterial", &S::DeleteImportedKeyMaterial},
+      {"ReplicateKey", &S::ReplicateKey},
+      {"UpdatePrimaryRegion", &S::UpdatePrimaryRegion},
   };
 }
 
@@ -169,29 +175,51 @@ Status KmsService::Maintain(int64_t now_ms) {
   ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms, kBatch));
   Status first_error;
   for (const auto& listed : due) {
-    storage::Scope scope{listed.account, listed.region};
-    // Each step re-reads the key and writes at the revision read: a CancelKeyDeletion or a
-    // rotation setting that commits first wins, and the re-read decides again.
-    Status st = RetryOnConflict([&]() -> Status {
-      ARCANA_ASSIGN_OR_RETURN(auto fresh, ring_.store().GetKmsKey(scope, listed.key_id));
-      if (!fresh) return Status::Ok();
-      if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
-        spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
-        return ring_.Purge(*fresh);
-      }
-      if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
-          fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
-        spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
-        return ring_.Rotate(*fresh, "AUTOMATIC", now_ms);
-      }
-      return Status::Ok();
-    });
+    Status st = MaintainKey({listed.account, listed.region}, listed.key_id, now_ms);
     if (!st.ok()) {
       spdlog::warn("kms: maintenance of key {} failed: {}", listed.arn, st.message());
       if (first_error.ok()) first_error = st;
     }
   }
   return first_error;
+}
+
+Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& key_id,
+                               int64_t now_ms) {
+  // Each step re-reads the key and writes at the revision read: a CancelKeyDeletion, an
+  // import or a rotation setting that commits first wins, and the re-read decides again.
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto fresh, ring_.store().GetKmsKey(scope, key_id));
+    if (!fresh) return Status::Ok();
+    if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
+      spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
+      return ring_.Purge(*fresh);
+    }
+    if (fresh->key_state == dk::kStatePendingReplicaDeletion) {
+      // The primary's waiting period starts when its last replica is gone.
+      ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(*fresh));
+      if (related.size() > 1) return Status::Ok();
+      fresh->key_state = dk::kStatePendingDeletion;
+      fresh->deletion_ms = now_ms + int64_t{fresh->pending_window_days} * 86400000;
+      return ring_.store().PutKmsKey(*fresh, {}, "ScheduleKeyDeletion");
+    }
+    if (dk::ApplyMaterialExpiry(*fresh, now_ms)) {
+      spdlog::info("kms: imported key material of {} expired: deleting it", fresh->arn);
+      storage::KmsKeyWrite write{*fresh, {}, {}};
+      for (const auto& m : fresh->materials) {
+        if (m.imported) continue;
+        write.drop_material_ids.push_back(m.id);
+        ring_.ForgetMaterial(fresh->key_id, m.id);
+      }
+      return ring_.store().WriteKmsKeys({write}, "ImportedKeyMaterialExpired");
+    }
+    if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
+        fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
+      spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
+      return ring_.Rotate(*fresh, "AUTOMATIC", now_ms);
+    }
+    return Status::Ok();
+  });
 }
 
 }  // namespace arcana::services::kms

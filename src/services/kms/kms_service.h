@@ -34,6 +34,9 @@ class KmsService : public Service {
   // due. Run by the "kms.maintenance" job (app/background_jobs.h); safe to call at any time.
   Status Maintain(int64_t now_ms);
 
+  // One due key's maintenance step (re-reads the key; see Maintain).
+  Status MaintainKey(const storage::Scope& scope, const std::string& key_id, int64_t now_ms);
+
  private:
   using In = json::Input;
   using Handler = Result<std::string> (KmsService::*)(const In&, const CallContext&);
@@ -128,6 +131,15 @@ class KmsService : public Service {
   Result<std::string> ListRetirableGrants(const In&, const CallContext&);
   Result<std::string> RetireGrant(const In&, const CallContext&);
   Result<std::string> RevokeGrant(const In&, const CallContext&);
+  // key agreement (kms_sign_ops.cc)
+  Result<std::string> DeriveSharedSecret(const In&, const CallContext&);
+  // imported key material (kms_import_ops.cc)
+  Result<std::string> GetParametersForImport(const In&, const CallContext&);
+  Result<std::string> ImportKeyMaterial(const In&, const CallContext&);
+  Result<std::string> DeleteImportedKeyMaterial(const In&, const CallContext&);
+  // multi-Region keys (kms_multi_region_ops.cc)
+  Result<std::string> ReplicateKey(const In&, const CallContext&);
+  Result<std::string> UpdatePrimaryRegion(const In&, const CallContext&);
   // policies and tags (kms_policy_tag_ops.cc)
   Result<std::string> GetKeyPolicy(const In&, const CallContext&);
   Result<std::string> PutKeyPolicy(const In&, const CallContext&);

@@ -2,6 +2,7 @@
 #include "crypto/aead.h"
 #include "crypto/asymmetric.h"
 #include "crypto/hash.h"
+#include "crypto/key_import.h"
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
 #include "services/kms/kms_encode.h"
@@ -111,17 +112,46 @@ Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ct
     json::KV(w, "CustomerMasterKeySpec", key.key_spec);
     json::KV(w, "KeySpec", key.key_spec);
     json::KV(w, "KeyUsage", key.key_usage);
-    auto enc = dk::EncryptionAlgorithmsFor(key.key_spec, key.key_usage);
-    if (!enc.empty()) {
-      w.Key("EncryptionAlgorithms");
-      json::WriteStringList(w, enc);
-    }
-    auto sig = dk::SigningAlgorithmsFor(key.key_spec, key.key_usage);
-    if (!sig.empty()) {
-      w.Key("SigningAlgorithms");
-      json::WriteStringList(w, sig);
-    }
+    WriteAlgorithmLists(w, key);
   });
+}
+
+Result<std::string> KmsService::DeriveSharedSecret(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  if (in.Has("Recipient")) {
+    return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string peer_der, BlobOf(in, "PublicKey"));
+  std::string alg = in.Str("KeyAgreementAlgorithm").value_or("");
+  ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "KEY_AGREEMENT", "DeriveSharedSecret"));
+  auto algs = dk::KeyAgreementAlgorithmsFor(key.key_spec, key.key_usage);
+  if (std::find(algs.begin(), algs.end(), alg) == algs.end()) {
+    return dk::IncompatibleAlgorithm(alg, key.key_spec);
+  }
+  auto peer = crypto::LoadPublicKey(peer_der);
+  if (!peer.ok()) {
+    return Status(ErrorCode::kValidation,
+                  "PublicKey must be a DER-encoded X.509 SubjectPublicKeyInfo of an elliptic "
+                  "curve public key.");
+  }
+  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  ARCANA_ASSIGN_OR_RETURN(auto ours, CurrentPrivateKey(key));
+  auto secret = crypto::EcdhSharedSecret(ours.get(), peer->get());
+  if (!secret.ok()) {
+    return Status(ErrorCode::kValidation,
+                  "The PublicKey is not a valid public key of the KMS key's curve " +
+                      key.key_spec + ".");
+  }
+  std::string body = Body([&](json::Writer& w) {
+    json::KV(w, "KeyId", key.arn);
+    WriteBlob(w, "SharedSecret", *secret);
+    json::KV(w, "KeyAgreementAlgorithm", alg);
+    json::KV(w, "KeyOrigin", key.origin);
+  });
+  crypto::SecureWipe(*secret);
+  return body;
 }
 
 Result<std::string> KmsService::MacOf(const Key& key, const std::string& alg,

@@ -64,12 +64,9 @@ std::string KeyArnOf(const Key& k) {
 }
 
 // When automatic rotation is next due (NULL: never), as SQLite computes it.
-std::optional<int64_t> RotationDue(const Key& k) {
-  if (!k.rotation_enabled || k.key_state == domain::kms::kStatePendingDeletion) {
-    return std::nullopt;
-  }
-  return k.rotation_base_ms + int64_t{k.rotation_period_days} * 86400000;
-}
+// When the maintenance job must next look at the key (domain/kms/rules.h): automatic
+// rotation, imported material expiry, a primary waiting for its replicas' deletion.
+std::optional<int64_t> RotationDue(const Key& k) { return domain::kms::NextMaintenanceMs(k); }
 
 Result<Key> DecodeKey(const pqxx::row& row) {  // (revision, meta)
   ARCANA_ASSIGN_OR_RETURN(auto k, DecodeKmsKey(Text(row[1])));
@@ -135,12 +132,14 @@ Status WriteKey(Tx& tx, const Key& key) {
   return Status::Ok();
 }
 
-void WriteMaterials(Tx& tx, const std::vector<KeyMaterialRecord>& ms) {
+void WriteMaterials(Tx& tx, const std::vector<KeyMaterialRecord>& ms, bool replace = false) {
   for (const auto& m : ms) {
-    tx.Exec(
-        "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "
-        "VALUES ($1, $2, $3, $4)",
-        {m.key_id, m.material_id, m.aad, Param::Bytes(m.wrapped)});
+    tx.Exec(replace ? "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "
+                      "VALUES ($1, $2, $3, $4) ON CONFLICT (key_id, material_id) DO UPDATE "
+                      "SET aad = EXCLUDED.aad, wrapped = EXCLUDED.wrapped"
+                    : "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "
+                      "VALUES ($1, $2, $3, $4)",
+            {m.key_id, m.material_id, m.aad, Param::Bytes(m.wrapped)});
   }
 }
 
@@ -224,6 +223,35 @@ Status PgKmsStore::PutKmsKey(const Key& key, const std::vector<KeyMaterialRecord
   });
 }
 
+Status PgKmsStore::WriteKmsKeys(const std::vector<KmsKeyWrite>& writes,
+                                const std::string& change) {
+  return db_.Write("write keys", [&](Tx& tx) -> Status {
+    for (const auto& w : writes) {
+      ARCANA_RETURN_IF_ERROR(WriteKey(tx, w.key));
+      WriteMaterials(tx, w.put_materials, /*replace=*/true);
+      if (!w.drop_material_ids.empty()) {
+        tx.Exec("DELETE FROM kms_key_materials WHERE key_id = $1 AND material_id = ANY($2::text[])",
+                {w.key.key_id, Param::TextArray(w.drop_material_ids)});
+      }
+      tx.AddChange({0, 0, w.key.account, w.key.region, kService, KeyArnOf(w.key), change});
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<Key>> PgKmsStore::ListKmsKeyRegions(const std::string& account,
+                                                       const std::string& key_id) {
+  std::vector<Key> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list key regions", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(
+        out, DecodeKeys(tx.Exec("SELECT revision, meta FROM kms_keys WHERE account = $1 AND "
+                                "key_id = $2 ORDER BY region LIMIT 1000",
+                                {account, key_id})));
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status PgKmsStore::CreateKmsKeyWithAlias(const Key& key,
                                          const std::vector<KeyMaterialRecord>& materials,
                                          const Alias& alias) {
@@ -281,7 +309,10 @@ Status PgKmsStore::DeleteKmsKey(const Scope& scope, const std::string& key_id,
     }
     tx.Exec("DELETE FROM kms_grants WHERE account = $1 AND region = $2 AND key_id = $3",
             {scope.account, scope.region, key_id});
-    tx.Exec("DELETE FROM kms_key_materials WHERE key_id = $1", {key_id});
+    // A multi-Region key's other regions still use the (shared) materials.
+    tx.Exec("DELETE FROM kms_key_materials WHERE key_id = $1 AND NOT EXISTS "
+            "(SELECT 1 FROM kms_keys WHERE account = $2 AND key_id = $1)",
+            {key_id, scope.account});
     return Status::Ok();
   });
 }

@@ -25,6 +25,9 @@ class PgKmsStore : public KmsStore {
   Status CreateKmsKeyWithAlias(const domain::kms::Key& key,
                                const std::vector<KeyMaterialRecord>& materials,
                                const domain::kms::Alias& alias) override;
+  Status WriteKmsKeys(const std::vector<KmsKeyWrite>& writes, const std::string& change) override;
+  Result<std::vector<domain::kms::Key>> ListKmsKeyRegions(const std::string& account,
+                                                          const std::string& key_id) override;
   Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& key_id,
                                                           const std::string& material_id) override;
   Status DeleteKmsKey(const Scope& scope, const std::string& key_id,

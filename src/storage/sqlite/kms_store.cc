@@ -64,6 +64,10 @@ const char* const kKmsMigrationSteps[] = {
     DROP INDEX kms_grants_by_retiring;
     CREATE INDEX kms_grants_by_retiring ON kms_grants(account, region, retiring, grant_id);
     )sql",
+    // 3: the keys of one id in every region (multi-Region keys), as PostgreSQL has it.
+    R"sql(
+    CREATE INDEX kms_keys_by_id ON kms_keys(key_id);
+    )sql",
 };
 
 constexpr const char* kService = "kms";
@@ -73,12 +77,9 @@ std::string KeyArnOf(const std::string& region, const std::string& account,
   return domain::kms::KeyArn(region, account, key_id);
 }
 
-std::optional<int64_t> RotationDue(const Key& key) {
-  if (key.rotation_enabled && key.key_state != domain::kms::kStatePendingDeletion) {
-    return key.rotation_base_ms + int64_t{key.rotation_period_days} * 86400000;
-  }
-  return std::nullopt;
-}
+// When the maintenance job must next look at the key (domain/kms/rules.h): automatic
+// rotation, imported material expiry, a primary waiting for its replicas' deletion.
+std::optional<int64_t> RotationDue(const Key& k) { return domain::kms::NextMaintenanceMs(k); }
 
 // Inserts (revision 0) or updates (at key.revision) the key's row, bumping its revision.
 Status WriteKey(Conn& c, const Key& key) {
@@ -109,10 +110,13 @@ Status WriteKey(Conn& c, const Key& key) {
   return Status::Ok();
 }
 
-Status WriteMaterials(Conn& c, const std::vector<KeyMaterialRecord>& ms) {
+Status WriteMaterials(Conn& c, const std::vector<KeyMaterialRecord>& ms, bool replace = false) {
   for (const auto& m : ms) {
     sqlite3_stmt* st = c.Prepare(
-        "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) VALUES (?,?,?,?)");
+        replace ? "INSERT OR REPLACE INTO kms_key_materials (key_id, material_id, aad, wrapped) "
+                  "VALUES (?,?,?,?)"
+                : "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "
+                  "VALUES (?,?,?,?)");
     if (!st) return DbError(c.db(), "prepare");
     BindText(st, 1, m.key_id);
     BindText(st, 2, m.material_id);
@@ -284,6 +288,40 @@ Status SqliteKmsStore::PutKmsKey(const Key& key,
   });
 }
 
+Status SqliteKmsStore::WriteKmsKeys(const std::vector<KmsKeyWrite>& writes,
+                                    const std::string& change) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    for (const auto& w : writes) {
+      ARCANA_RETURN_IF_ERROR(WriteKey(txn.conn(), w.key));
+      ARCANA_RETURN_IF_ERROR(WriteMaterials(txn.conn(), w.put_materials, /*replace=*/true));
+      for (const auto& id : w.drop_material_ids) {
+        sqlite3_stmt* st = txn.conn().Prepare(
+            "DELETE FROM kms_key_materials WHERE key_id = ? AND material_id = ?");
+        if (!st) return DbError(txn.conn().db(), "prepare");
+        BindText(st, 1, w.key.key_id);
+        BindText(st, 2, id);
+        ARCANA_RETURN_IF_ERROR(Step(txn.conn(), st, "delete key material"));
+      }
+      ARCANA_RETURN_IF_ERROR(txn.AddChange(w.key.account, w.key.region, kService,
+                                           KeyArnOf(w.key.region, w.key.account, w.key.key_id),
+                                           change));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<Key>> SqliteKmsStore::ListKmsKeyRegions(const std::string& account,
+                                                           const std::string& key_id) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT meta, revision FROM kms_keys WHERE account = ? AND key_id = ? ORDER BY region "
+      "LIMIT 1000");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, key_id);
+  return ReadKeys(*c, st);
+}
+
 Status SqliteKmsStore::CreateKmsKeyWithAlias(const Key& key,
                                              const std::vector<KeyMaterialRecord>& materials,
                                              const Alias& alias) {
@@ -354,9 +392,13 @@ Status SqliteKmsStore::DeleteKmsKey(const Scope& scope, const std::string& key_i
       BindText(d, 3, key_id);
       ARCANA_RETURN_IF_ERROR(Step(c, d, "delete key"));
     }
-    sqlite3_stmt* m = c.Prepare("DELETE FROM kms_key_materials WHERE key_id = ?");
+    // A multi-Region key's other regions still use the (shared) materials.
+    sqlite3_stmt* m = c.Prepare(
+        "DELETE FROM kms_key_materials WHERE key_id = ?1 AND NOT EXISTS "
+        "(SELECT 1 FROM kms_keys WHERE account = ?2 AND key_id = ?1)");
     if (!m) return DbError(c.db(), "prepare");
     BindText(m, 1, key_id);
+    BindText(m, 2, scope.account);
     ARCANA_RETURN_IF_ERROR(Step(c, m, "delete key materials"));
     for (const auto& a : aliases) ARCANA_RETURN_IF_ERROR(AliasChange(txn, a, "DeleteAlias"));
     if (!exists) return Status::Ok();

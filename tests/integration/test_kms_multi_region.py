@@ -1,0 +1,129 @@
+"""KMS multi-Region keys: CreateKey MultiRegion=true (mrk- ids), ReplicateKey to another region
+of the same server (same key material; its own description, policy and tags),
+MultiRegionConfiguration on primary and replicas, ciphertext made in us-east-1 decrypted by the
+replica in eu-west-1, UpdatePrimaryRegion, rotation shared with replicas, and deletion of a
+primary that still has replicas (PendingReplicaDeletion, as AWS does). Through boto3 and the
+aws CLI with the current KMS model (kms_current_model.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from conftest import raises_code
+from kms_current_model import aws_kms, kms_model_path, kmsc  # noqa: F401
+
+
+def test_replicate_decrypt_across_regions_and_update_primary(kmsc):
+    east, west = kmsc("us-east-1"), kmsc("eu-west-1")
+    meta = east.create_key(MultiRegion=True, Description="primary",
+                           Tags=[{"TagKey": "team", "TagValue": "east"}])["KeyMetadata"]
+    kid, arn = meta["KeyId"], meta["Arn"]
+    assert kid.startswith("mrk-") and len(kid) == 36
+    assert meta["MultiRegion"] is True
+    assert meta["MultiRegionConfiguration"] == {
+        "MultiRegionKeyType": "PRIMARY", "PrimaryKey": {"Arn": arn, "Region": "us-east-1"},
+        "ReplicaKeys": []}
+    ct = east.encrypt(KeyId=kid, Plaintext=b"across regions",
+                      EncryptionContext={"app": "x"})["CiphertextBlob"]
+
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "kms:*", "Resource": "*"}]})
+    out = east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1", Description="replica",
+                             Policy=policy, Tags=[{"TagKey": "team", "TagValue": "west"}])
+    rmeta = out["ReplicaKeyMetadata"]
+    west_arn = arn.replace("us-east-1", "eu-west-1")
+    assert rmeta["KeyId"] == kid and rmeta["Arn"] == west_arn
+    assert rmeta["Description"] == "replica"
+    assert rmeta["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    assert rmeta["MultiRegionConfiguration"]["PrimaryKey"] == {"Arn": arn, "Region": "us-east-1"}
+    assert out["ReplicaPolicy"] == policy
+    assert out["ReplicaTags"] == [{"TagKey": "team", "TagValue": "west"}]
+
+    # The same key material: a ciphertext from us-east-1 decrypts in eu-west-1, and back.
+    dec = west.decrypt(CiphertextBlob=ct, EncryptionContext={"app": "x"})
+    assert dec["Plaintext"] == b"across regions" and dec["KeyId"] == west_arn
+    back = west.encrypt(KeyId=kid, Plaintext=b"from the west")["CiphertextBlob"]
+    assert east.decrypt(CiphertextBlob=back)["Plaintext"] == b"from the west"
+
+    # Description, tags and enabled state are each region's own.
+    assert east.describe_key(KeyId=kid)["KeyMetadata"]["Description"] == "primary"
+    assert east.list_resource_tags(KeyId=kid)["Tags"] == [{"TagKey": "team", "TagValue": "east"}]
+    west.disable_key(KeyId=kid)
+    assert east.encrypt(KeyId=kid, Plaintext=b"still")["KeyId"] == arn
+    west.enable_key(KeyId=kid)
+    pconf = east.describe_key(KeyId=kid)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert pconf["ReplicaKeys"] == [{"Arn": west_arn, "Region": "eu-west-1"}]
+
+    # Errors: a second replica in that region, a replica of a replica, a single-Region key.
+    with raises_code("AlreadyExistsException"):
+        east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1")
+    with raises_code("UnsupportedOperationException"):
+        west.replicate_key(KeyId=kid, ReplicaRegion="ap-south-1")
+    with raises_code("ValidationException"):
+        east.replicate_key(KeyId=kid, ReplicaRegion="us-east-1")
+    single = east.create_key()["KeyMetadata"]["KeyId"]
+    with raises_code("UnsupportedOperationException"):
+        east.replicate_key(KeyId=single, ReplicaRegion="eu-west-1")
+    with raises_code("UnsupportedOperationException"):
+        west.rotate_key_on_demand(KeyId=kid)
+
+    # On-demand rotation of the primary reaches the replica (shared key material).
+    east.rotate_key_on_demand(KeyId=kid)
+    new_material = east.describe_key(KeyId=kid)["KeyMetadata"]["CurrentKeyMaterialId"]
+    assert west.describe_key(KeyId=kid)["KeyMetadata"]["CurrentKeyMaterialId"] == new_material
+    rotated = east.encrypt(KeyId=kid, Plaintext=b"rotated")["CiphertextBlob"]
+    assert west.decrypt(CiphertextBlob=rotated)["Plaintext"] == b"rotated"
+
+    # UpdatePrimaryRegion: eu-west-1 becomes the primary for both.
+    with raises_code("NotFoundException"):
+        east.update_primary_region(KeyId=kid, PrimaryRegion="ap-south-1")
+    east.update_primary_region(KeyId=kid, PrimaryRegion="eu-west-1")
+    wconf = west.describe_key(KeyId=kid)["KeyMetadata"]["MultiRegionConfiguration"]
+    econf = east.describe_key(KeyId=kid)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert wconf["MultiRegionKeyType"] == "PRIMARY" and econf["MultiRegionKeyType"] == "REPLICA"
+    assert econf["PrimaryKey"] == {"Arn": west_arn, "Region": "eu-west-1"}
+    assert wconf["ReplicaKeys"] == [{"Arn": arn, "Region": "us-east-1"}]
+    with raises_code("UnsupportedOperationException"):
+        east.update_primary_region(KeyId=kid, PrimaryRegion="us-east-1")
+
+
+def test_primary_with_replicas_waits_for_their_deletion(kmsc):
+    east, west = kmsc("us-east-1"), kmsc("eu-west-1")
+    kid = east.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1")
+    out = east.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)
+    assert out["KeyState"] == "PendingReplicaDeletion"
+    assert "DeletionDate" not in out and out["PendingWindowInDays"] == 7
+    meta = east.describe_key(KeyId=kid)["KeyMetadata"]
+    assert meta["KeyState"] == "PendingReplicaDeletion"
+    assert meta["PendingDeletionWindowInDays"] == 7 and "DeletionDate" not in meta
+    with raises_code("KMSInvalidStateException"):
+        east.encrypt(KeyId=kid, Plaintext=b"x")
+    with raises_code("KMSInvalidStateException"):
+        east.replicate_key(KeyId=kid, ReplicaRegion="ap-south-1")
+    # The replica is unaffected and can itself be scheduled for deletion.
+    assert west.encrypt(KeyId=kid, Plaintext=b"x")["KeyId"].endswith(kid)
+    assert east.cancel_key_deletion(KeyId=kid)["KeyId"].endswith(kid)
+    assert east.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "Disabled"
+    rep = west.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)
+    assert rep["KeyState"] == "PendingDeletion" and "DeletionDate" in rep
+
+
+@pytest.mark.sqlite_only("the aws CLI's requests and answers do not depend on the store; the "
+                         "boto3 tests of this module cover both stores")
+def test_multi_region_through_the_aws_cli(aws_kms):
+    _, out, _ = aws_kms("create-key", "--multi-region", "--description", "cli primary")
+    kid = out["KeyMetadata"]["KeyId"]
+    _, out, _ = aws_kms("encrypt", "--key-id", kid, "--plaintext",
+                        base64.b64encode(b"cli across regions").decode())
+    (aws_kms.tmp / "ct.bin").write_bytes(base64.b64decode(out["CiphertextBlob"]))
+    _, out, _ = aws_kms("replicate-key", "--key-id", kid, "--replica-region", "eu-west-1",
+                        "--description", "cli replica")
+    assert out["ReplicaKeyMetadata"]["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+    _, out, _ = aws_kms("decrypt", "--ciphertext-blob", "fileb://ct.bin", region="eu-west-1")
+    assert base64.b64decode(out["Plaintext"]) == b"cli across regions"
+    assert ":eu-west-1:" in out["KeyId"]
