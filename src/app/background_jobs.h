@@ -6,6 +6,8 @@
 //   ssm.expiry             every 10 s  parameters whose Expiration policy passed are deleted
 //   changes.trim           every hour  change-log rows older than 7 days are dropped (the
 //                                      newest always stays: storage/change_log.h)
+// Every deletion or rotation a job performs is recorded in the audit trail as an
+// AwsServiceEvent (DeleteSecret, DeleteKey, RotateKey, DeleteParameter) naming the resource.
 // Each handler is idempotent and works from the store's state, so a run repeated after a
 // lost lease, or racing a restore on another node, is harmless: the deletes carry the
 // revision they read, and a conflicting write wins.
@@ -13,6 +15,7 @@
 
 #include <chrono>
 
+#include "audit/audit_trail.h"
 #include "jobs/scheduler.h"
 #include "services/kms/kms_service.h"
 #include "services/secretsmanager/secrets_manager.h"
@@ -26,6 +29,6 @@ inline constexpr std::chrono::hours kChangeRetention{7 * 24};
 void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
                             services::sm::SecretsManagerService& secrets_manager,
                             services::kms::KmsService& kms, services::ssm::SsmService& ssm,
-                            storage::ChangeLog& changes);
+                            storage::ChangeLog& changes, audit::AuditTrail& audit);
 
 }  // namespace arcana::app

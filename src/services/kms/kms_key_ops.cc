@@ -65,6 +65,7 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   key.multi_region = in.Bool("MultiRegion").value_or(false);
   key.key_id = dk::NewKeyId(key.multi_region);
   key.arn = dk::KeyArn(ctx.region, ctx.account, key.key_id);
+  ctx.Touch(audit::kKmsKeyType, key.arn);
   key.created_ms = ctx.now_ms;
   key.description = in.Str("Description").value_or("");
   key.key_usage = usage;

@@ -75,7 +75,9 @@ Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx,
   KeyRing::ResolveOptions o;
   o.allow_alias = allow_alias;
   o.create_aws_managed = create_aws_managed;
-  return ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o);
+  auto key = ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o);
+  if (key.ok()) ctx.Touch(audit::kKmsKeyType, key->arn);
+  return key;
 }
 
 Result<Key> KmsService::KeyFor(const In& in, const char* member, const CallContext& ctx,
@@ -138,7 +140,7 @@ Result<std::string> KmsService::BlobOf(const In& in, const char* member) {
   return std::move(*raw);
 }
 
-Status KmsService::Maintain(int64_t now_ms) {
+Status KmsService::Maintain(int64_t now_ms, const ServiceActionFn& report) {
   constexpr size_t kBatch = 100;
   ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms, kBatch));
   Status first_error;
@@ -151,12 +153,16 @@ Status KmsService::Maintain(int64_t now_ms) {
       if (!fresh) return Status::Ok();
       if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
         spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
-        return ring_.Purge(*fresh);
+        ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh));
+        if (report) report({"DeleteKey", audit::kKmsKeyType, fresh->arn, listed.account, listed.region});
+        return Status::Ok();
       }
       if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
           fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
         spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
-        return ring_.Rotate(*fresh, "AUTOMATIC", now_ms);
+        ARCANA_RETURN_IF_ERROR(ring_.Rotate(*fresh, "AUTOMATIC", now_ms));
+        if (report) report({"RotateKey", audit::kKmsKeyType, fresh->arn, listed.account, listed.region});
+        return Status::Ok();
       }
       return Status::Ok();
     });

@@ -32,7 +32,8 @@ class KmsService : public Service {
 
   // Purges keys whose deletion window ended and rotates keys whose automatic rotation is
   // due. Run by the "kms.maintenance" job (app/background_jobs.h); safe to call at any time.
-  Status Maintain(int64_t now_ms);
+  // report (may be empty): DeleteKey / RotateKey actions for what it did.
+  Status Maintain(int64_t now_ms, const ServiceActionFn& report = {});
 
  private:
   using In = json::Input;
