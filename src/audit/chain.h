@@ -57,6 +57,9 @@ std::string DigestJson(const Digest& d);
 // Errors: kValidation naming the missing or mistyped member.
 Result<Digest> ParseDigest(std::string_view line);
 
+// Raw bytes of lowercase or uppercase hex; "" when malformed (odd length, other characters).
+std::string HexToBytes(std::string_view hex);
+
 // A node name: 1-64 of [A-Za-z0-9_-].
 bool ValidNodeName(std::string_view node);
 std::string RecordFileName(std::string_view node, uint32_t number);  // node.000001.jsonl

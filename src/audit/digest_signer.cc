@@ -10,23 +10,6 @@ namespace {
 
 constexpr std::string_view kPurpose = "audit-digest-ed25519";
 
-std::string HexDecode(std::string_view hex) {
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return "";
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nib(hex[i]), lo = nib(hex[i + 1]);
-    if (hi < 0 || lo < 0) return "";
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::string> RootDerivedSigner::PublicKey() {
@@ -62,7 +45,7 @@ Result<std::string> PublishedPublicKey(storage::MetaStore& meta) {
     return Status(ErrorCode::kResourceNotFound,
                   "the store has no audit digest key yet (no digest was ever signed)");
   }
-  std::string raw = HexDecode(*hex);
+  std::string raw = HexToBytes(*hex);
   if (raw.size() != 32) return Status(ErrorCode::kValidation, "malformed audit digest key");
   return raw;
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -143,14 +144,14 @@ Status FileTrail::Resume() {
                             LastLine(opts_.dir + "/" + RecordFileName(opts_.node, *it)));
     if (line.empty()) continue;
     rapidjson::Document doc;
-    Status parsed = json::ParseBounded(line, &doc);
-    auto seq = parsed.ok() && doc.IsObject() ? doc.FindMember("arcanaSequence") : doc.MemberEnd();
-    if (!parsed.ok() || !doc.IsObject() || seq == doc.MemberEnd() || !seq->value.IsUint64()) {
+    const bool object = json::ParseBounded(line, &doc).ok() && doc.IsObject();
+    const rapidjson::Value* seq = object && doc.HasMember("arcanaSequence") ? &doc["arcanaSequence"] : nullptr;
+    if (seq == nullptr || !seq->IsUint64()) {
       return Status(ErrorCode::kInternalFailure,
                     "the last audit record of " + RecordFileName(opts_.node, *it) +
                         " is unreadable: run `arcana audit verify` and move the file aside");
     }
-    last_sequence_ = seq->value.GetUint64();
+    last_sequence_ = seq->GetUint64();
     last_hash_ = LineHash(line);
     break;
   }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <exception>
+
 namespace arcana::audit {
 namespace {
 constexpr size_t kMaxKeptFailures = 64;

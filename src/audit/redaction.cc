@@ -109,7 +109,10 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     w.EndArray();
     return;
   }
-  if (v.IsNull()) return w.Null();
+  if (v.IsNull()) {
+    w.Null();
+    return;
+  }
   if (IsSafeMember(member)) return Copy(w, v, depth);
   w.String(kHidden);
 }

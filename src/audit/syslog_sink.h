@@ -4,6 +4,9 @@
 // Thread-safety: syslog(3) is thread-safe.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "audit/audit_sink.h"
 
 namespace arcana::audit {

@@ -108,8 +108,9 @@ Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQ
       rapidjson::Document doc;
       if (!json::ParseBounded(line, &doc).ok() || !doc.IsObject()) return true;
       int64_t t = ParseIsoTime(Str(doc, "eventTime"));
-      auto seq_it = doc.FindMember("arcanaSequence");
-      uint64_t seq = seq_it != doc.MemberEnd() && seq_it->value.IsUint64() ? seq_it->value.GetUint64() : 0;
+      uint64_t seq = doc.HasMember("arcanaSequence") && doc["arcanaSequence"].IsUint64()
+                         ? doc["arcanaSequence"].GetUint64()
+                         : 0;
       if (q.has_cursor &&
           std::make_tuple(t, n.node, seq) >= std::make_tuple(q.cursor_ms, q.cursor_node, q.cursor_seq)) {
         return true;

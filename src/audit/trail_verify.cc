@@ -16,15 +16,6 @@ std::string Where(const std::string& path, size_t line, uint64_t seq) {
   return file + ":" + std::to_string(line) + " (sequence " + std::to_string(seq) + ")";
 }
 
-std::string Unhex(const std::string& hex) {
-  std::string out;
-  if (hex.size() % 2) return out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
 }  // namespace
 
 VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
@@ -61,16 +52,17 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
     Status st = ForEachLine(node.record_files, [&](std::string_view line, const std::string& path,
                                                    size_t n) {
       rapidjson::Document doc;
-      Status parsed = json::ParseBounded(line, &doc);
-      auto seq_it = parsed.ok() && doc.IsObject() ? doc.FindMember("arcanaSequence") : doc.MemberEnd();
-      auto prev_it = parsed.ok() && doc.IsObject() ? doc.FindMember("arcanaPreviousHash") : doc.MemberEnd();
-      if (!parsed.ok() || !doc.IsObject() || seq_it == doc.MemberEnd() ||
-          !seq_it->value.IsUint64() || prev_it == doc.MemberEnd() || !prev_it->value.IsString()) {
+      const bool object = json::ParseBounded(line, &doc).ok() && doc.IsObject();
+      const rapidjson::Value* seq_v =
+          object && doc.HasMember("arcanaSequence") ? &doc["arcanaSequence"] : nullptr;
+      const rapidjson::Value* prev_v =
+          object && doc.HasMember("arcanaPreviousHash") ? &doc["arcanaPreviousHash"] : nullptr;
+      if (seq_v == nullptr || !seq_v->IsUint64() || prev_v == nullptr || !prev_v->IsString()) {
         fail(path.substr(path.rfind('/') + 1) + ":" + std::to_string(n) +
              ": not a chained record (altered)");
         return false;
       }
-      uint64_t seq = seq_it->value.GetUint64();
+      uint64_t seq = seq_v->GetUint64();
       std::string here = Where(path, n, seq);
       if (seq > expected) {
         fail(here + ": records " + std::to_string(expected) + ".." + std::to_string(seq - 1) +
@@ -82,7 +74,7 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
              " (reordered or inserted record)");
         return false;
       }
-      if (prev_it->value.GetString() != prev_hash) {
+      if (prev_v->GetString() != prev_hash) {
         fail(here + ": its previous-record hash does not match " + prev_where +
              " (that record was altered, or this one was inserted)");
         return false;
@@ -116,7 +108,7 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
       fail(which + ": names node " + d.node);
       break;
     }
-    if (!crypto::Ed25519Verify(public_key, DigestMessage(d), Unhex(d.signature))) {
+    if (!crypto::Ed25519Verify(public_key, DigestMessage(d), HexToBytes(d.signature))) {
       fail(which + ": bad signature (altered digest, or not signed by this store's key)");
       break;
     }

@@ -1,11 +1,16 @@
 #include "cli/audit_commands.h"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <map>
 #include <thread>
 
+#include "audit/chain.h"
 #include "audit/digest_signer.h"
+#include "audit/file_trail.h"
 #include "audit/trail_reader.h"
 #include "audit/trail_verify.h"
 #include "cli/operator_commands.h"
@@ -17,14 +22,6 @@ namespace {
 int Die(const std::string& msg) {
   std::cerr << "arcana: " << msg << "\n";
   return 1;
-}
-
-std::string Unhex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
 }
 
 }  // namespace
@@ -66,7 +63,8 @@ std::optional<int> AuditCommands::Run() {
 int AuditCommands::Verify() {
   std::string key;
   if (!public_key_hex_.empty()) {
-    key = Unhex(public_key_hex_);
+    key = audit::HexToBytes(public_key_hex_);
+    if (key.size() != 32) return Die("--public-key must be 64 hex characters");
   } else {
     auto stores = OpenOfflineStores(data_dir_, store_url_);
     if (!stores.ok()) return Die("cannot open the store for the digest key: " + stores.status().message());
@@ -162,6 +160,40 @@ int AuditCommands::Search() {
   for (const auto& m : *page) std::cout << m.line << "\n";
   if (more) std::cerr << "arcana: more records match; raise -n to see them\n";
   return 0;
+}
+
+Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
+                       const std::string& access_key_id, const std::string& account,
+                       const crypto::RootKey& root, storage::MetaStore& meta) {
+  char host[128] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::string node = "cli-";
+  for (const char* c = host; *c != '\0' && node.size() < 64; ++c) {
+    node += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '-') ? *c : '_';
+  }
+  audit::RootDerivedSigner signer(root, &meta);
+  audit::FileTrailOptions o;
+  o.dir = audit_dir;
+  o.node = node;
+  o.wait_for_lock = true;
+  ARCANA_ASSIGN_OR_RETURN(auto trail, audit::FileTrail::Open(o, root.sealed() ? nullptr : &signer));
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", event_name, account, "", now);
+  e.identity.type = "ArcanaOperator";
+  e.identity.invoked_by.clear();
+  e.source_ip = "arcana-cli";
+  e.user_agent = "arcana-cli";
+  rapidjson::StringBuffer params;
+  json::Writer w(params);
+  w.StartObject();
+  json::KV(w, "AccessKeyId", access_key_id);  // operator input: written, never spliced
+  w.EndObject();
+  e.request_parameters.assign(params.GetString(), params.GetSize());
+  e.resources.push_back({"AWS::IAM::AccessKey", access_key_id, account});
+  Status st = trail->Write(audit::EventJson(e));
+  trail->Close();
+  return st;
 }
 
 }  // namespace arcana::cli

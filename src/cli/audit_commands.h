@@ -14,6 +14,9 @@
 #include <string>
 
 #include "audit/trail_query.h"
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "storage/meta_store.h"
 
 namespace arcana::cli {
 
@@ -42,5 +45,14 @@ class AuditCommands {
   std::string since_, until_;
   audit::TrailQuery q_;
 };
+
+// Records an offline CLI action (access-key create / delete) in the CLI's own audit file set
+// (node "cli-<hostname>" in <data-dir>/audit; concurrent CLIs queue on its lock, so its chain
+// stays whole): an AwsServiceEvent of source arcana.operator naming the access key. A digest
+// is signed when the root key is unsealed here; otherwise the next one covers the record.
+// Errors: the file sink's (the action already happened: the caller reports it).
+Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
+                       const std::string& access_key_id, const std::string& account,
+                       const crypto::RootKey& root, storage::MetaStore& meta);
 
 }  // namespace arcana::cli

@@ -1,5 +1,7 @@
 #include "net/api_audit.h"
 
+#include <algorithm>
+
 #include "audit/redaction.h"
 #include "services/common/aws_error.h"
 
@@ -19,6 +21,26 @@ const char* TypeName(auth::Principal::Type t) {
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The access key and region a request claims (Authorization: ... Credential=AKID/DATE/REGION/
+// SERVICE/aws4_request, ...), for the record of a call whose authentication failed: what
+// CloudTrail records then. Unverified, so only these two bounded tokens are taken.
+void ClaimedCredential(const HttpRequest& req, std::string* akid, std::string* region) {
+  std::string_view auth = req.Header("Authorization");
+  auto at = auth.find("Credential=");
+  if (at == std::string_view::npos) return;
+  std::string_view cred = auth.substr(at + 11);
+  cred = cred.substr(0, std::min(cred.find_first_of(", "), size_t{256}));
+  auto slash = cred.find('/');
+  if (slash == std::string_view::npos || slash > 128) return;
+  *akid = std::string(cred.substr(0, slash));
+  std::string_view rest = cred.substr(slash + 1);  // DATE/REGION/...
+  auto s1 = rest.find('/');
+  if (s1 == std::string_view::npos) return;
+  auto s2 = rest.find('/', s1 + 1);
+  if (s2 == std::string_view::npos || s2 - s1 - 1 > 32) return;
+  *region = std::string(rest.substr(s1 + 1, s2 - s1 - 1));
 }
 
 }  // namespace
@@ -66,6 +88,11 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   e.source_ip = req.remote_address;
   e.user_agent = std::string(req.Header("User-Agent"));
   e.identity = IdentityOf(ctx);
+  if (e.identity.access_key_id.empty()) {
+    std::string region;
+    ClaimedCredential(req, &e.identity.access_key_id, &region);
+    if (e.region.empty()) e.region = region;
+  }
   if (call.input_usable && call.known) e.request_parameters = audit::RedactedJson(call.input);
   e.read_only = call.known && audit::IsReadOnlyOperation(call.operation);
   if (call.status.ok() && !e.read_only && !call.output.empty()) {
