@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "audit/audit_event.h"
 #include "audit/chain.h"
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"

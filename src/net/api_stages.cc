@@ -12,7 +12,7 @@ constexpr const char* kJsonType = "application/x-amz-json-1.1";
 
 Status ResolveStage::Run(HttpRequest& req, ApiCall& call) const {
   std::string_view target = req.Header("X-Amz-Target");
-  auto dot = target.find('.');
+  auto dot = target.rfind('.');  // "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.X"
   std::string_view prefix = dot == std::string_view::npos ? target : target.substr(0, dot);
   call.operation = std::string(dot == std::string_view::npos ? "" : target.substr(dot + 1));
   for (auto* s : services_) {

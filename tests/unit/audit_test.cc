@@ -196,7 +196,7 @@ TEST_F(AuditFileTrailTest, VerifyCatchesAlteredRecord) {
 TEST_F(AuditFileTrailTest, VerifyCatchesAlteredLastRecordThroughTheDigest) {
   WriteAndClose(5);
   auto lines = Lines(RecordFile());
-  lines[4].replace(lines[4].find("GetSecretValue"), 14, "GetSecretValuf");
+  lines[4].replace(lines[4].find("PutSecretValue"), 14, "PutSecretValuf");  // record 5: i = 4
   Rewrite(RecordFile(), lines);
   auto r = Verify();
   EXPECT_FALSE(r.ok);
