@@ -55,45 +55,19 @@ void WriteString(json::Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-// Copies v as is (bounded), for safe subtrees and safe scalars.
-void Copy(json::Writer& w, const rapidjson::Value& v, int depth) {
-  if (v.IsString()) return WriteString(w, {v.GetString(), v.GetStringLength()});
-  if (v.IsObject()) {
-    w.StartObject();
-    if (depth < 16) {
-      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
-        WriteString(w, {it->name.GetString(), it->name.GetStringLength()});
-        Copy(w, it->value, depth + 1);
-      }
-    }
-    w.EndObject();
-    return;
-  }
-  if (v.IsArray()) {
-    w.StartArray();
-    size_t n = 0;
-    for (const auto& item : v.GetArray()) {
-      if (++n > kMaxItems || depth >= 16) break;
-      Copy(w, item, depth + 1);
-    }
-    w.EndArray();
-    return;
-  }
-  v.Accept(w);  // number, bool, null
-}
-
-void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, int depth) {
+// Writes v, keeping a scalar only when copy_all (inside a safe subtree) or its member name
+// is safe; containers keep their shape, bounded in depth and items.
+void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, int depth,
+          bool copy_all) {
   if (v.IsObject()) {
     w.StartObject();
     if (depth < 16) {
       for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
         WriteString(w, name);
-        if (std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end()) {
-          Copy(w, it->value, depth + 1);
-        } else {
-          Walk(w, name, it->value, depth + 1);
-        }
+        const bool subtree =
+            std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end();
+        Walk(w, name, it->value, depth + 1, copy_all || subtree);
       }
     }
     w.EndObject();
@@ -104,7 +78,7 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     size_t n = 0;
     for (const auto& item : v.GetArray()) {
       if (++n > kMaxItems || depth >= 16) break;
-      Walk(w, member, item, depth + 1);  // a list's items take the list's name
+      Walk(w, member, item, depth + 1, copy_all);  // a list's items take the list's name
     }
     w.EndArray();
     return;
@@ -113,8 +87,12 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     w.Null();
     return;
   }
-  if (IsSafeMember(member)) return Copy(w, v, depth);
-  w.String(kHidden);
+  if (!copy_all && !IsSafeMember(member)) {
+    w.String(kHidden);
+    return;
+  }
+  if (v.IsString()) return WriteString(w, {v.GetString(), v.GetStringLength()});
+  v.Accept(w);  // number, bool
 }
 
 }  // namespace
@@ -125,7 +103,7 @@ std::string RedactedJson(const rapidjson::Value& v) {
   if (!v.IsObject()) return "";
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  Walk(w, "", v, 0);
+  Walk(w, "", v, 0, false);
   return std::string(buf.GetString(), buf.GetSize());
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "audit/chain.h"
+#include "common/json.h"
 
 namespace arcana::audit {
 
@@ -59,6 +60,15 @@ Status ForEachLine(const std::vector<std::string>& paths, const LineFn& fn) {
     }
   }
   return Status::Ok();
+}
+
+uint64_t SequenceOf(std::string_view line) {
+  rapidjson::Document d;
+  if (!json::ParseBounded(line, &d).ok() || !d.IsObject() || !d.HasMember("arcanaSequence") ||
+      !d["arcanaSequence"].IsUint64()) {
+    return 0;
+  }
+  return d["arcanaSequence"].GetUint64();
 }
 
 }  // namespace arcana::audit

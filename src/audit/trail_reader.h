@@ -30,4 +30,7 @@ Result<std::vector<NodeFiles>> ListNodes(const std::string& dir);
 using LineFn = std::function<bool(std::string_view line, const std::string& path, size_t line_no)>;
 Status ForEachLine(const std::vector<std::string>& paths, const LineFn& fn);
 
+// A record line's arcanaSequence; 0 when the line is not a chained record.
+uint64_t SequenceOf(std::string_view line);
+
 }  // namespace arcana::audit

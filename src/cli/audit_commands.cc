@@ -114,14 +114,10 @@ int AuditCommands::Tail() {
   for (const auto& m : *page) seen[m.node] = std::max(seen[m.node], m.sequence);
   for (const auto& n : *nodes) {
     // Start after what exists now, even if it was not printed (older than -n).
-    audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
-      rapidjson::Document d;
-      if (json::ParseBounded(line, &d).ok() && d.IsObject() && d.HasMember("arcanaSequence") &&
-          d["arcanaSequence"].IsUint64()) {
-        seen[n.node] = std::max(seen[n.node], d["arcanaSequence"].GetUint64());
-      }
+    (void)audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
+      seen[n.node] = std::max(seen[n.node], audit::SequenceOf(line));
       return true;
-    }).ok();
+    });
   }
   for (;;) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -129,12 +125,7 @@ int AuditCommands::Tail() {
     if (!now.ok()) continue;
     for (const auto& n : *now) {
       (void)audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
-        rapidjson::Document d;
-        if (!json::ParseBounded(line, &d).ok() || !d.IsObject() || !d.HasMember("arcanaSequence") ||
-            !d["arcanaSequence"].IsUint64()) {
-          return true;
-        }
-        uint64_t seq = d["arcanaSequence"].GetUint64();
+        uint64_t seq = audit::SequenceOf(line);
         if (seq > seen[n.node]) {
           std::cout << line << "\n" << std::flush;
           seen[n.node] = seq;
