@@ -8,6 +8,7 @@
 
 #include "audit/chain.h"
 #include "audit/file_trail.h"
+#include "audit/http_sink.h"
 #include "audit/syslog_sink.h"
 
 namespace arcana::app {
@@ -36,6 +37,11 @@ Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
     fo.fail_closed = cfg.audit_file == "fail-closed";
     ARCANA_ASSIGN_OR_RETURN(auto file, audit::FileTrail::Open(std::move(fo), &signer));
     trail.AddSink(std::move(file));
+  }
+  if (!cfg.audit_http_url.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto http, audit::HttpSink::Open(cfg.audit_http_url,
+                                                             cfg.audit_http_mode == "fail-closed"));
+    trail.AddSink(std::move(http));
   }
   if (!cfg.audit_syslog.empty()) {
     ARCANA_ASSIGN_OR_RETURN(auto sys, audit::SyslogSink::Open(cfg.audit_syslog));

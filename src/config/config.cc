@@ -59,6 +59,8 @@ Status ApplyToml(const std::string& path, Config& c) {
   integer("audit_max_file_mb", c.audit_max_file_mb);
   integer("audit_digest_seconds", c.audit_digest_seconds);
   str("audit_syslog", c.audit_syslog);
+  str("audit_http_url", c.audit_http_url);
+  str("audit_http_mode", c.audit_http_mode);
   return Status::Ok();
 }
 
@@ -164,6 +166,12 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--audit-syslog", c.audit_syslog,
                  "also send audit records to syslog with this facility (fail-open)")
       ->envname("ARCANA_AUDIT_SYSLOG");
+  app.add_option("--audit-http-url", c.audit_http_url,
+                 "also POST audit records (JSON arrays) to this http(s) URL")
+      ->envname("ARCANA_AUDIT_HTTP_URL");
+  app.add_option("--audit-http-mode", c.audit_http_mode,
+                 "fail-open (default) or fail-closed (a call waits for the endpoint's 2xx)")
+      ->envname("ARCANA_AUDIT_HTTP_MODE")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -204,6 +212,9 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   if (c.audit_file != "fail-closed" && c.audit_file != "fail-open" && c.audit_file != "off") {
     return Status(ErrorCode::kInvalidParameter,
                   "--audit-file must be fail-closed, fail-open or off");
+  }
+  if (c.audit_http_mode != "fail-open" && c.audit_http_mode != "fail-closed") {
+    return Status(ErrorCode::kInvalidParameter, "--audit-http-mode must be fail-open or fail-closed");
   }
   if (c.audit_max_file_mb < 1 || c.audit_digest_seconds < 1) {
     return Status(ErrorCode::kInvalidParameter,

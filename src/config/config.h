@@ -63,6 +63,8 @@ struct Config {
   int audit_max_file_mb = 64;              // rotate a record file beyond this
   int audit_digest_seconds = 300;          // a signed digest at least this often
   std::string audit_syslog;                // "" = off; else the facility (authpriv, local0..7)
+  std::string audit_http_url;              // "" = off; else POST JSON batches here
+  std::string audit_http_mode = "fail-open";  // fail-open | fail-closed
 };
 
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and

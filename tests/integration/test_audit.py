@@ -289,3 +289,41 @@ def test_background_job_actions_are_recorded_as_service_events(srv):
     assert r["eventType"] == "AwsServiceEvent" and r["eventSource"] == "ssm.amazonaws.com"
     assert r["userIdentity"]["type"] == "AWSService"
     assert r["resources"][0]["ARN"].endswith("parameter/audit/expiring")
+
+
+@pytest.mark.sqlite_only("the HTTP sink does not depend on the store; one pass is enough")
+def test_http_sink_receives_batches_and_fail_closed_refuses_when_it_cannot(tmp_path):
+    import http.server
+    import threading
+
+    received = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, json.loads(body)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{collector.server_address[1]}/audit/in"
+    s = start(tmp_path, "http", "--audit-http-url", url, "--audit-http-mode", "fail-closed")
+    try:
+        sm = client(s, "secretsmanager")
+        sm.create_secret(Name="http/a", SecretString="http-sink-canary-31")
+        # Fail-closed: delivered before the answer, as a JSON array of records.
+        events = [e for path, batch in received for e in batch if path == "/audit/in"]
+        assert any(e["eventName"] == "CreateSecret" for e in events), events
+        assert all(b"http-sink-canary-31" not in json.dumps(batch).encode()
+                   for _, batch in received)
+        collector.shutdown()
+        collector.server_close()
+        with pytest.raises(ClientError) as e:
+            sm.list_secrets()
+        assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
+    finally:
+        s.stop()
