@@ -8,6 +8,8 @@
 //                                      newest always stays: storage/change_log.h)
 //   sts.sessions           every hour  STS sessions expired for a day are deleted (they are
 //                                      refused from their expiry on; this only reclaims rows)
+// Every deletion or rotation a job performs is recorded in the audit trail as an
+// AwsServiceEvent (DeleteSecret, DeleteKey, RotateKey, DeleteParameter) naming the resource.
 // Each handler is idempotent and works from the store's state, so a run repeated after a
 // lost lease, or racing a restore on another node, is harmless: the deletes carry the
 // revision they read, and a conflicting write wins.
@@ -15,6 +17,7 @@
 
 #include <chrono>
 
+#include "audit/audit_trail.h"
 #include "jobs/scheduler.h"
 #include "services/kms/kms_service.h"
 #include "services/secretsmanager/secrets_manager.h"
@@ -29,7 +32,7 @@ inline constexpr std::chrono::hours kChangeRetention{7 * 24};
 void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
                             services::sm::SecretsManagerService& secrets_manager,
                             services::kms::KmsService& kms, services::ssm::SsmService& ssm,
-                            storage::ChangeLog& changes);
+                            storage::ChangeLog& changes, audit::AuditTrail& audit);
 void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities);
 
 }  // namespace arcana::app

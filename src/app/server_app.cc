@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "app/root_identity.h"
-#include "audit/audit_log.h"
+#include "app/audit_setup.h"
 #include "auth/access_keys.h"
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
@@ -31,6 +31,7 @@
 #include "seal/seal_manager.h"
 #include "services/iam/iam_service.h"
 #include "services/sts/sts_service.h"
+#include "services/cloudtrail/cloudtrail_service.h"
 #include "services/kms/kms_data_key_provider.h"  // KMS
 #include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
@@ -155,7 +156,13 @@ int RunServer(const config::Config& cfg) {
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::PolicyAuthorizer authz;
-  audit::FileAuditSink audit(cfg.data_dir + "/audit.log");
+  // The audit trail: its file sink is fail-closed by default (a call whose record is not
+  // durable is refused); digests are signed with a key derived from the root of trust.
+  audit::RootDerivedSigner digest_signer(*root, &stores.meta());
+  audit::AuditTrail audit;
+  if (Status s = OpenAuditTrail(cfg, port, digest_signer, audit); !s.ok()) {
+    return Fail("audit trail: " + s.message());
+  }
   net::PipelineOptions po;
   po.dev = cfg.dev;
   po.reset = [&stores, &kms_keys, &keys] {
@@ -174,6 +181,9 @@ int RunServer(const config::Config& cfg) {
     if (!token.ok()) return Fail("operator token: " + token.status().message());
     oo.token = std::move(token).value();
   }
+  oo.on_action = [&audit, &cfg](const std::string& op, const net::HttpRequest& req, int status) {
+    RecordOperatorAction(audit, cfg, op, req, status);
+  };
   seal::OperatorApi operator_api(sealer, authn, std::move(oo));
   po.root = root.get();
   po.operator_api = [&operator_api](net::HttpRequest& q, net::HttpResponse& r) {
@@ -185,6 +195,8 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&ssm);  // SSM
   pipeline.AddService(&iam);  // IAM (Query protocol)
   pipeline.AddService(&sts);  // STS (Query protocol)
+  services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg));
+  pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
 
   net::ServerOptions so;
   so.host = host;
@@ -222,7 +234,7 @@ int RunServer(const config::Config& cfg) {
   }
   // Background work as leased jobs in the store: one run per due time across every node.
   jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
-  RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes());
+  RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes(), audit);
   RegisterIdentityJobs(scheduler, stores.identities());
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
   std::string scheme = tls ? "https" : "http";

@@ -3,7 +3,8 @@
 // stopping the sweepers, closing the store) could still wait on something stuck; the
 // watchdog ends the process when its limit passes. Acknowledged writes are durable before
 // they are acknowledged (SQLite synchronous=FULL commits before the response), so a forced
-// exit loses at most unacknowledged work; the logs (audit log included) are flushed first.
+// exit loses at most unacknowledged work (audit records are durable before their answer);
+// the logs are flushed first.
 // Thread-safety: Arm() may be called from any thread, any number of times.
 #pragma once
 
@@ -33,7 +34,7 @@ class ShutdownWatchdog {
   std::thread thread_;
 };
 
-// Flushes every registered spdlog logger (the audit log among them), waiting at most
+// Flushes every registered spdlog logger, waiting at most
 // `limit`: a logger lock held by a stuck thread must not keep the process alive.
 void FlushLogsBounded(std::chrono::milliseconds limit);
 

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "auth/access_keys.h"
+#include "cli/audit_commands.h"
 #include "cli/iam_commands.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
@@ -48,13 +49,18 @@ int main(int argc, char** argv) {
       ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
   std::string delete_id;
   auto* del = keys->add_subcommand("delete", "delete an access key");
+  std::string audit_dir;
+  keys->add_option("--audit-dir", audit_dir, "where the action is recorded (default <data-dir>/audit)")
+      ->envname("ARCANA_AUDIT_DIR");
   del->add_option("id", delete_id, "access key id")->required();
 
   arcana::cli::OperatorCommands operator_cmds(app, data_dir, store_url);  // `arcana operator ...`
   arcana::cli::IamCommands iam_cmds(app);  // `arcana iam ...`
+  arcana::cli::AuditCommands audit_cmds(app, data_dir, store_url);  // `arcana audit ...`
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = operator_cmds.Run()) return *rc;
+  if (auto rc = audit_cmds.Run()) return *rc;
 
   auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
   auto store = arcana::cli::OpenOfflineStores(data_dir, store_url);
@@ -87,12 +93,20 @@ int main(int argc, char** argv) {
     if (!k.ok()) return Die(k.status().message());
     std::cout << "AWS_ACCESS_KEY_ID=" << k->access_key_id << "\n"
               << "AWS_SECRET_ACCESS_KEY=" << k->secret_access_key << "\n";
+    arcana::Status rec = arcana::cli::RecordCliAction(
+        audit_dir.empty() ? data_dir + "/audit" : audit_dir, "CreateAccessKey", k->access_key_id,
+        account, *root, (*store)->meta());
+    if (!rec.ok()) return Die("the key was created but not recorded in the audit trail: " + rec.message());
     return 0;
   }
   if (del->parsed()) {
     arcana::Status st = (*store)->access_keys().DeleteAccessKey(delete_id);
     if (!st.ok()) return Die(st.message());
     std::cout << "deleted " << delete_id << "\n";
+    arcana::Status rec = arcana::cli::RecordCliAction(
+        audit_dir.empty() ? data_dir + "/audit" : audit_dir, "DeleteAccessKey", delete_id,
+        account, *root, (*store)->meta());
+    if (!rec.ok()) return Die("the key was deleted but not recorded in the audit trail: " + rec.message());
     return 0;
   }
   return 0;

@@ -53,6 +53,14 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("pkcs11_pin", c.pkcs11_pin);
   str("pkcs11_key_label", c.pkcs11_key_label);
   str("operator_token_file", c.operator_token_file);
+  str("audit_dir", c.audit_dir);
+  str("audit_node", c.audit_node);
+  str("audit_file", c.audit_file);
+  integer("audit_max_file_mb", c.audit_max_file_mb);
+  integer("audit_digest_seconds", c.audit_digest_seconds);
+  str("audit_syslog", c.audit_syslog);
+  str("audit_http_url", c.audit_http_url);
+  str("audit_http_mode", c.audit_http_mode);
   return Status::Ok();
 }
 
@@ -141,6 +149,29 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
                  "operator token for /_arcana/operator/* (default <data-dir>/operator.token, "
                  "created at first start; ARCANA_OPERATOR_TOKEN gives the token itself)")
       ->envname("ARCANA_OPERATOR_TOKEN_FILE");
+  app.add_option("--audit-dir", c.audit_dir, "audit files (default <data-dir>/audit)")
+      ->envname("ARCANA_AUDIT_DIR");
+  app.add_option("--audit-node", c.audit_node,
+                 "name of this node's audit file set (default <hostname>-<port>)")
+      ->envname("ARCANA_AUDIT_NODE");
+  app.add_option("--audit-file", c.audit_file,
+                 "local audit file sink: fail-closed (a call whose record is not durable is "
+                 "refused), fail-open, or off")
+      ->envname("ARCANA_AUDIT_FILE")->capture_default_str();
+  app.add_option("--audit-max-file-mb", c.audit_max_file_mb, "rotate audit files beyond this")
+      ->envname("ARCANA_AUDIT_MAX_FILE_MB")->capture_default_str();
+  app.add_option("--audit-digest-seconds", c.audit_digest_seconds,
+                 "write a signed audit digest at least this often")
+      ->envname("ARCANA_AUDIT_DIGEST_SECONDS")->capture_default_str();
+  app.add_option("--audit-syslog", c.audit_syslog,
+                 "also send audit records to syslog with this facility (fail-open)")
+      ->envname("ARCANA_AUDIT_SYSLOG");
+  app.add_option("--audit-http-url", c.audit_http_url,
+                 "also POST audit records (JSON arrays) to this http(s) URL")
+      ->envname("ARCANA_AUDIT_HTTP_URL");
+  app.add_option("--audit-http-mode", c.audit_http_mode,
+                 "fail-open (default) or fail-closed (a call waits for the endpoint's 2xx)")
+      ->envname("ARCANA_AUDIT_HTTP_MODE")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -178,6 +209,17 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
       c.account_id.find_first_not_of("0123456789") != std::string::npos) {
     return Status(ErrorCode::kInvalidParameter, "--account-id must be 12 digits");
   }
+  if (c.audit_file != "fail-closed" && c.audit_file != "fail-open" && c.audit_file != "off") {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--audit-file must be fail-closed, fail-open or off");
+  }
+  if (c.audit_http_mode != "fail-open" && c.audit_http_mode != "fail-closed") {
+    return Status(ErrorCode::kInvalidParameter, "--audit-http-mode must be fail-open or fail-closed");
+  }
+  if (c.audit_max_file_mb < 1 || c.audit_digest_seconds < 1) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--audit-max-file-mb and --audit-digest-seconds must be at least 1");
+  }
   // --store is parsed (and refused with the accepted forms) by storage::ParseStoreLocation
   // when the server opens it.
   // AWS allows 15 minutes. Wider windows lengthen the time a captured request can be
@@ -193,6 +235,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
 
 std::string EffectiveStore(const Config& cfg) {
   return cfg.store.empty() ? "sqlite:" + cfg.data_dir : cfg.store;
+}
+
+std::string EffectiveAuditDir(const Config& cfg) {
+  return cfg.audit_dir.empty() ? cfg.data_dir + "/audit" : cfg.audit_dir;
 }
 
 std::string EffectiveRootKeyFile(const Config& cfg) {

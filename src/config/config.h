@@ -56,6 +56,15 @@ struct Config {
   // (ARCANA_OPERATOR_TOKEN_FILE); "" = <data-dir>/operator.token. ARCANA_OPERATOR_TOKEN, an
   // environment variable only, gives the token itself and wins.
   std::string operator_token_file;
+  // Audit trail (audit/). The local file sink: chained, digest-signed JSON lines.
+  std::string audit_dir;                   // "" = <data_dir>/audit (ARCANA_AUDIT_DIR)
+  std::string audit_node;                  // file-set name; "" = <hostname>-<port>
+  std::string audit_file = "fail-closed";  // fail-closed | fail-open | off
+  int audit_max_file_mb = 64;              // rotate a record file beyond this
+  int audit_digest_seconds = 300;          // a signed digest at least this often
+  std::string audit_syslog;                // "" = off; else the facility (authpriv, local0..7)
+  std::string audit_http_url;              // "" = off; else POST JSON batches here
+  std::string audit_http_mode = "fail-open";  // fail-open | fail-closed
 };
 
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and
@@ -66,6 +75,8 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now);
 std::string EffectiveStore(const Config& cfg);
 // The root key file in force: cfg.root_key_file, or <data_dir>/root.key.
 std::string EffectiveRootKeyFile(const Config& cfg);
+// The audit directory in force: cfg.audit_dir, or <data_dir>/audit.
+std::string EffectiveAuditDir(const Config& cfg);
 
 // Splits "host:port" ("[::1]:7770" for IPv6). Error: kInvalidParameter.
 Status SplitListen(const std::string& listen, std::string* host, unsigned short* port);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/touched_resources.h"
 #include "common/json.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
@@ -37,7 +38,8 @@ struct ApiCall {
   services::QueryProtocol::Form form;
   std::string output;           // the service's JSON answer (a 200 body)
   Status status;                // the first stage error, or OK
-  bool input_usable = true;     // false after a throw: the audit names no resource
+  bool input_usable = true;     // false after a throw: the audit records no parameters
+  audit::TouchedResources touched;  // ctx.touched points here: what the handler reported
 };
 
 // One step of an API call. Run() either advances the call (OK) or ends it with the AWS error

@@ -1,22 +1,12 @@
 #include "net/api_stages.h"
 
+#include "net/api_audit.h"
 #include "services/common/aws_error.h"
 
 namespace arcana::net {
 namespace {
 
 constexpr const char* kJsonType = "application/x-amz-json-1.1";
-
-// The resource an audit record names: the first identifying member present.
-std::string ResourceOf(const rapidjson::Value& input) {
-  if (!input.IsObject()) return "";
-  for (const char* k : {"SecretId", "Name", "KeyId", "ResourceId", "UserName", "RoleName",
-                        "GroupName", "PolicyArn", "RoleArn"}) {
-    auto it = input.FindMember(k);
-    if (it != input.MemberEnd() && it->value.IsString()) return it->value.GetString();
-  }
-  return "";
-}
 
 // The service of the SigV4 credential scope (Credential=AKID/DATE/REGION/SERVICE/...), or "".
 std::string_view ScopeService(const HttpRequest& req) {
@@ -70,7 +60,7 @@ Status ResolveStage::Run(HttpRequest& req, ApiCall& call) const {
     return Status::Ok();
   }
   std::string_view target = req.Header("X-Amz-Target");
-  auto dot = target.find('.');
+  auto dot = target.rfind('.');  // "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.X"
   std::string_view prefix = dot == std::string_view::npos ? target : target.substr(0, dot);
   call.operation = std::string(dot == std::string_view::npos ? "" : target.substr(dot + 1));
   for (auto* s : services_) {
@@ -195,9 +185,17 @@ void ResponseEncoder::EncodeError(HttpResponse& res, const std::string& request_
   res.body = services::ErrorBody(st);
 }
 
-void CallRecorder::Record(const HttpRequest& req, const HttpResponse& res,
-                          const ApiCall& call) const {
-  const services::CallContext& ctx = call.ctx;
+Status AuditReadyStage::Run(HttpRequest&, ApiCall&) const {
+  if (trail_.Healthy()) return Status::Ok();
+  return Status(ErrorCode::kServiceUnavailable,
+                "The audit trail cannot record calls right now, so this call was refused.");
+}
+
+Status CallRecorder::Audit(const HttpRequest& req, const ApiCall& call) const {
+  return audit_.Record(ApiCallEvent(req, call));
+}
+
+void CallRecorder::Count(const ApiCall& call) const {
   const Status& st = call.status;
   auto elapsed = std::chrono::steady_clock::now() - call.started;
   // As the wire spelled it (a fixed table either way: never caller input).
@@ -205,20 +203,6 @@ void CallRecorder::Record(const HttpRequest& req, const HttpResponse& res,
                            : call.query != nullptr ? services::QueryProtocol::ErrorOf(st.code()).code
                                                    : std::string(services::LookupError(st.code()).type);
   metrics_.Record(call.op_name, error_code, std::chrono::duration<double>(elapsed).count());
-  audit::AuditRecord rec;
-  rec.time_ms = ctx.now_ms;
-  rec.request_id = ctx.request_id;
-  rec.source_ip = req.remote_address;
-  rec.principal_arn = ctx.principal_arn;
-  rec.access_key_id = ctx.access_key_id;
-  rec.account = ctx.account;
-  rec.region = ctx.region;
-  rec.operation = call.op_name;
-  if (call.input_usable) rec.resource = ResourceOf(call.input);
-  rec.error_code = error_code;
-  rec.http_status = res.status;
-  rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
-  audit_.Write(rec);
 }
 
 }  // namespace arcana::net

@@ -10,7 +10,7 @@
 #include <atomic>
 #include <vector>
 
-#include "audit/audit_log.h"
+#include "audit/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
 #include "crypto/root_key.h"
@@ -77,6 +77,18 @@ class AuthorizeStage final : public ApiStage {
   const auth::Authorizer& authz_;
 };
 
+// Refuses a call before its work is done while a fail-closed audit sink knows it cannot
+// record it (audit/audit_sink.h: Healthy), so nothing changes that the trail cannot show.
+class AuditReadyStage final : public ApiStage {
+ public:
+  explicit AuditReadyStage(const audit::AuditTrail& trail) : trail_(trail) {}
+  std::string_view name() const override { return "audit-ready"; }
+  Status Run(HttpRequest& req, ApiCall& call) const override;
+
+ private:
+  const audit::AuditTrail& trail_;
+};
+
 // The service's handler: the call's answer into call.output.
 class DispatchStage final : public ApiStage {
  public:
@@ -99,16 +111,20 @@ class ResponseEncoder {
   void EncodeQuery(ApiCall& call, HttpResponse& res) const;
 };
 
-// Metrics and the audit record of a finished call. Labels are the known operation or
-// "unknown", and an error type from the fixed AWS error table.
+// The audit stage and the metrics of a finished call. Audit runs before the response is
+// encoded: it returns once the record is durable in every fail-closed sink, or the error
+// (kServiceUnavailable) that replaces the call's answer (net/api_audit.h builds the record).
+// Metric labels are the known operation or "unknown", and an error type from the fixed AWS
+// error table.
 class CallRecorder {
  public:
-  CallRecorder(Metrics& metrics, audit::AuditSink& audit) : metrics_(metrics), audit_(audit) {}
-  void Record(const HttpRequest& req, const HttpResponse& res, const ApiCall& call) const;
+  CallRecorder(Metrics& metrics, audit::AuditTrail& audit) : metrics_(metrics), audit_(audit) {}
+  Status Audit(const HttpRequest& req, const ApiCall& call) const;
+  void Count(const ApiCall& call) const;
 
  private:
   Metrics& metrics_;
-  audit::AuditSink& audit_;
+  audit::AuditTrail& audit_;
 };
 
 }  // namespace arcana::net

@@ -44,13 +44,14 @@ int64_t NowMs() {
 }  // namespace
 
 Pipeline::Pipeline(PipelineOptions opts, const auth::Authenticator& authn,
-                   const auth::Authorizer& authz, audit::AuditSink& audit)
+                   const auth::Authorizer& authz, audit::AuditTrail& audit)
     : opts_(std::move(opts)), recorder_(metrics_, audit) {
   stages_.push_back(std::make_unique<ResolveStage>(services_));
   stages_.push_back(std::make_unique<AdmitStage>(opts_.root, ready_));
   stages_.push_back(std::make_unique<AuthenticateStage>(authn));
   stages_.push_back(std::make_unique<DecodeStage>());
   stages_.push_back(std::make_unique<AuthorizeStage>(authz));
+  stages_.push_back(std::make_unique<AuditReadyStage>(audit));
   stages_.push_back(std::make_unique<DispatchStage>());
 }
 
@@ -177,6 +178,7 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
   call.started = std::chrono::steady_clock::now();
   call.ctx.request_id = NewRequestId();
   call.ctx.now_ms = NowMs();
+  call.ctx.touched = &call.touched;
   try {
     for (const auto& stage : stages_) {
       call.status = stage->Run(req, call);
@@ -189,11 +191,21 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
     call.input_usable = false;  // a throw may have left the document half-built
   }
   call.hold.reset();  // the call's work is done: a root rotation need not wait for the audit
-  encoder_.Encode(call, res);
+  // The audit stage: the answer leaves only once its record is durable (fail-closed sinks);
+  // a call that cannot be recorded is refused, whatever it did.
+  Status audited;
   try {
-    recorder_.Record(req, res, call);
+    audited = recorder_.Audit(req, call);
   } catch (...) {
     LogCaughtException("audit", call.ctx.request_id);
+    audited = Status(ErrorCode::kServiceUnavailable, "The audit trail failed to record this call.");
+  }
+  if (!audited.ok()) call.status = audited;
+  encoder_.Encode(call, res);
+  try {
+    recorder_.Count(call);
+  } catch (...) {
+    LogCaughtException("metrics", call.ctx.request_id);
   }
 }
 

@@ -1,6 +1,7 @@
 // The request pipeline. Routing sends AWS API calls (POST with X-Amz-Target) through the
 // stage objects of net/api_stages.h: resolve -> admit -> authenticate -> decode ->
-// authorize -> dispatch, then encode and record (metrics, audit). It also answers the
+// authorize -> audit-ready -> dispatch, then audit (durable before the answer is sent),
+// encode and count (metrics). It also answers the
 // operator endpoints (/_arcana/health, /metrics, and in dev mode only /_arcana/reset, its
 // moto alias and the fault hooks of net/dev_fault_hooks.h). Services plug in by
 // X-Amz-Target prefix.
@@ -19,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_log.h"
+#include "audit/audit_trail.h"
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
 #include "crypto/root_key.h"
@@ -44,7 +45,7 @@ struct PipelineOptions {
 class Pipeline {
  public:
   Pipeline(PipelineOptions opts, const auth::Authenticator& authn, const auth::Authorizer& authz,
-           audit::AuditSink& audit);
+           audit::AuditTrail& audit);
 
   void AddService(services::Service* service);  // not owned; registered before serving
   void SetReady(bool ready) { ready_ = ready; }

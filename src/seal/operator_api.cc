@@ -212,6 +212,7 @@ bool OperatorApi::Handle(net::HttpRequest& req, net::HttpResponse& res) {
   }
   HandlePost(op, req, res);
   crypto::SecureWipe(req.body);
+  if (opts_.on_action) opts_.on_action(op, req, res.status);
   if (res.status >= 400 && res.status < 500) {
     limiter_.Failed(req.remote_address);  // failures back off sooner than successes
     spdlog::warn("operator {} from {} refused: HTTP {}", op, req.remote_address, res.status);

@@ -27,6 +27,8 @@
 // Thread-safety: Handle() runs concurrently on every I/O thread.
 #pragma once
 
+#include <functional>
+
 #include <string>
 #include <string_view>
 
@@ -44,6 +46,9 @@ struct OperatorOptions {
   std::string token;  // required operator token; empty: only root SigV4 (while unsealed)
   bool tls = false;   // the listener serves TLS, so credentials may come from any address
   RateLimits limits;
+  // Called once per operator POST (unseal, seal, rotate-root) after it was answered, with
+  // the endpoint name and the HTTP status: the audit trail's record of operator actions.
+  std::function<void(const std::string& op, const net::HttpRequest& req, int status)> on_action;
 };
 
 class OperatorApi {

@@ -7,10 +7,12 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "audit/touched_resources.h"
 #include "auth/policy/request_context.h"
 #include "auth/principal.h"
 #include "common/status.h"
@@ -47,7 +49,35 @@ struct CallContext {
   // Context keys the service derived from the request (secretsmanager:SecretId,
   // aws:RequestTag/K, ...), set by the service for the checks of this call.
   std::shared_ptr<const auth::policy::ContextKeys> request_keys;
+
+  // Where handlers report the resources they actually touched, for the call's audit record
+  // (audit/touched_resources.h); null outside API calls (background jobs, tests).
+  audit::TouchedResources* touched = nullptr;
+
+  // type: audit::kSecretType, kKmsKeyType, kParameterType. The account is the ARN's.
+  void Touch(const char* type, const std::string& arn) const {
+    if (touched == nullptr || arn.empty()) return;
+    std::string acct;
+    size_t p = 0;
+    for (int i = 0; i < 4 && p != std::string::npos; ++i) p = arn.find(':', p + (i ? 1 : 0));
+    if (p != std::string::npos) {
+      size_t end = arn.find(':', p + 1);
+      if (end != std::string::npos) acct = arn.substr(p + 1, end - p - 1);
+    }
+    touched->Add(type, arn, std::move(acct));
+  }
 };
+
+// Something a service did by itself (a background job: purge, expiry, automatic rotation),
+// for the audit trail (an AwsServiceEvent record). Reported after the change committed.
+struct ServiceAction {
+  const char* event_name;     // "DeleteSecret", "DeleteKey", "RotateKey", "DeleteParameter"
+  const char* resource_type;  // audit::kSecretType, ...
+  std::string arn;
+  std::string account;
+  std::string region;
+};
+using ServiceActionFn = std::function<void(const ServiceAction&)>;
 
 class Service {
  public:

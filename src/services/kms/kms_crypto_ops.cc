@@ -122,6 +122,7 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
   }
   ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(ScopeOf(ctx), blob, ec, ctx.now_ms));
   out.key = std::move(d.key);
+  ctx.Touch(audit::kKmsKeyType, out.key.arn);
   out.plaintext = std::move(d.plaintext);
   out.material_id = std::move(d.material_id);
   return out;

@@ -73,6 +73,7 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   if (key.multi_region) key.primary_region = ctx.region;
   key.origin = origin;
   key.arn = dk::KeyArn(ctx.region, ctx.account, key.key_id);
+  ctx.Touch(audit::kKmsKeyType, key.arn);
   key.created_ms = ctx.now_ms;
   key.description = in.Str("Description").value_or("");
   key.key_usage = usage;

@@ -107,6 +107,7 @@ Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx,
   o.create_aws_managed = create_aws_managed;
   ARCANA_ASSIGN_OR_RETURN(Key key, ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o));
   ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key));
+  ctx.Touch(audit::kKmsKeyType, key.arn);
   return key;
 }
 
@@ -170,12 +171,12 @@ Result<std::string> KmsService::BlobOf(const In& in, const char* member) {
   return std::move(*raw);
 }
 
-Status KmsService::Maintain(int64_t now_ms) {
+Status KmsService::Maintain(int64_t now_ms, const ServiceActionFn& report) {
   constexpr size_t kBatch = 100;
   ARCANA_ASSIGN_OR_RETURN(auto due, ring_.store().ListKmsKeysDue(now_ms, kBatch));
   Status first_error;
   for (const auto& listed : due) {
-    Status st = MaintainKey({listed.account, listed.region}, listed.key_id, now_ms);
+    Status st = MaintainKey({listed.account, listed.region}, listed.key_id, now_ms, report);
     if (!st.ok()) {
       spdlog::warn("kms: maintenance of key {} failed: {}", listed.arn, st.message());
       if (first_error.ok()) first_error = st;
@@ -185,7 +186,7 @@ Status KmsService::Maintain(int64_t now_ms) {
 }
 
 Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& key_id,
-                               int64_t now_ms) {
+                               int64_t now_ms, const ServiceActionFn& report) {
   // Each step re-reads the key and writes at the revision read: a CancelKeyDeletion, an
   // import or a rotation setting that commits first wins, and the re-read decides again.
   return RetryOnConflict([&]() -> Status {
@@ -193,7 +194,9 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
     if (!fresh) return Status::Ok();
     if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
       spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
-      return ring_.Purge(*fresh);
+      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh));
+      if (report) report({"DeleteKey", audit::kKmsKeyType, fresh->arn, scope.account, scope.region});
+      return Status::Ok();
     }
     if (fresh->key_state == dk::kStatePendingReplicaDeletion) {
       // The primary's waiting period starts when its last replica is gone.
@@ -216,7 +219,9 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
     if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
         fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
       spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
-      return ring_.Rotate(*fresh, "AUTOMATIC", now_ms);
+      ARCANA_RETURN_IF_ERROR(ring_.Rotate(*fresh, "AUTOMATIC", now_ms));
+      if (report) report({"RotateKey", audit::kKmsKeyType, fresh->arn, scope.account, scope.region});
+      return Status::Ok();
     }
     return Status::Ok();
   });

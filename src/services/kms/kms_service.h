@@ -32,10 +32,12 @@ class KmsService : public Service {
 
   // Purges keys whose deletion window ended and rotates keys whose automatic rotation is
   // due. Run by the "kms.maintenance" job (app/background_jobs.h); safe to call at any time.
-  Status Maintain(int64_t now_ms);
+  // report (may be empty): DeleteKey / RotateKey actions for what it did.
+  Status Maintain(int64_t now_ms, const ServiceActionFn& report = {});
 
   // One due key's maintenance step (re-reads the key; see Maintain).
-  Status MaintainKey(const storage::Scope& scope, const std::string& key_id, int64_t now_ms);
+  Status MaintainKey(const storage::Scope& scope, const std::string& key_id, int64_t now_ms,
+                     const ServiceActionFn& report);
 
  private:
   using In = json::Input;

@@ -121,6 +121,7 @@ Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallCont
   }
   Loaded l;
   l.self = std::move(*found);
+  ctx.Touch(audit::kSecretType, l.self.arn);
   if (l.self.IsReplica()) {
     ARCANA_ASSIGN_OR_RETURN(auto primary, store_.GetSecretByArn(l.self.primary_arn));
     if (!primary) {
@@ -240,7 +241,8 @@ Result<std::optional<SecretsManagerService::NewValue>> SecretsManagerService::Re
   return std::optional<NewValue>(std::move(v));
 }
 
-Status SecretsManagerService::PurgeExpired(int64_t now_ms, size_t max_secrets) {
+Status SecretsManagerService::PurgeExpired(int64_t now_ms, size_t max_secrets,
+                                          const ServiceActionFn& report) {
   constexpr size_t kBatch = 100;
   size_t purged = 0, examined = 0;
   Status first_error;
@@ -257,6 +259,7 @@ Status SecretsManagerService::PurgeExpired(int64_t now_ms, size_t max_secrets) {
         ARCANA_RETURN_IF_ERROR(
             store_.Commit({}, {storage::SecretDelete{arn, s->revision, "PurgeSecret"}}));
         ++purged;
+        if (report) report({"DeleteSecret", audit::kSecretType, arn, s->account, s->region});
         return Status::Ok();
       });
       if (!st.ok()) {

@@ -45,7 +45,9 @@ class SecretsManagerService : public Service {
   // Deletes secrets whose recovery window has ended (at most `max_secrets` per call). Each
   // purge is committed at the revision that showed the secret expired, so a concurrent
   // RestoreSecret wins. Called periodically (once across a cluster: a leased job).
-  Status PurgeExpired(int64_t now_ms, size_t max_secrets = 10000);
+  // report (may be empty): one DeleteSecret action per purged secret.
+  Status PurgeExpired(int64_t now_ms, size_t max_secrets = 10000,
+                      const ServiceActionFn& report = {});
 
  private:
   using In = json::Input;

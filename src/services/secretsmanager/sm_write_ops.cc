@@ -189,6 +189,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
       return Status(ErrorCode::kWriteConflict, committed.message());
     }
     ARCANA_RETURN_IF_ERROR(committed);
+    ctx.Touch(audit::kSecretType, s.arn);
 
     rapidjson::StringBuffer buf;
     json::Writer w(buf);

@@ -209,6 +209,7 @@ Result<std::string> SsmService::GetParametersByPath(const In& in, const CallCont
             ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(p, *v, decrypt));
             WriteParameter(w, p, *v, value, "");
             if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
+            ctx.Touch(audit::kParameterType, dssm::ParameterArn(ctx.region, ctx.account, p.name));
             return Status::Ok();
           }));
   w.EndArray();

@@ -98,7 +98,10 @@ Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const 
       ctx, dssm::ParameterArn(ctx.region, ctx.account, p ? p->name : key), p ? &*p : nullptr));
   if (!p) return p;
   auto exp = p->ExpiresMs();
-  if (!exp || *exp > ctx.now_ms) return p;
+  if (!exp || *exp > ctx.now_ms) {
+    ctx.Touch(audit::kParameterType, dssm::ParameterArn(ctx.region, ctx.account, p->name));
+    return p;
+  }
   // Expired: the Expiration policy deletes it. At the revision read, so an overwrite that
   // committed meanwhile (with its own policies) is never lost; the store skips it then.
   auto gone = store_.DeleteParameters(scope, {{key, p->revision}}, "ExpireParameter");
@@ -108,7 +111,8 @@ Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const 
   return std::optional<Parameter>();
 }
 
-Status SsmService::PurgeExpired(int64_t now_ms, size_t max_parameters) {
+Status SsmService::PurgeExpired(int64_t now_ms, size_t max_parameters,
+                                const ServiceActionFn& report) {
   constexpr size_t kBatch = 100;
   size_t deleted = 0, examined = 0;
   while (examined < max_parameters) {
@@ -125,6 +129,10 @@ Status SsmService::PurgeExpired(int64_t now_ms, size_t max_parameters) {
                               store_.DeleteParameters(r.scope, {{r.key, p->revision}},
                                                       "ExpireParameter"));
       deleted += gone.size();
+      if (report && !gone.empty()) {
+        report({"DeleteParameter", audit::kParameterType,
+                dssm::ParameterArn(p->region, p->account, p->name), p->account, p->region});
+      }
     }
     if (refs.size() < kBatch || deleted == deleted_before) break;
   }

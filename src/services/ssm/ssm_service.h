@@ -52,7 +52,9 @@ class SsmService : public Service {
   // Deletes parameters whose Expiration policy has passed (at most `max_parameters` per
   // call), each at the revision that showed it expired, so a concurrent overwrite (which
   // replaces the policy) wins. Called periodically (once across a cluster: a leased job).
-  Status PurgeExpired(int64_t now_ms, size_t max_parameters = 10000);
+  // report (may be empty): one DeleteParameter action per expired parameter deleted.
+  Status PurgeExpired(int64_t now_ms, size_t max_parameters = 10000,
+                      const ServiceActionFn& report = {});
 
  private:
   using In = json::Input;

@@ -80,6 +80,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
   }
   auto type = in.Str("Type");
   const std::string key = dssm::NameKey(name);
+  ctx.Touch(audit::kParameterType, dssm::ParameterArn(ctx.region, ctx.account, name));
 
   // Compile the pattern this write is checked against once: the given AllowedPattern, else
   // the one the parameter has now (re-checked in each attempt against what it read).

@@ -1,0 +1,73 @@
+#include "app/audit_setup.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "audit/chain.h"
+#include "audit/file_trail.h"
+#include "audit/http_sink.h"
+#include "audit/syslog_sink.h"
+
+namespace arcana::app {
+
+std::string AuditNodeName(const config::Config& cfg, unsigned short port) {
+  if (!cfg.audit_node.empty()) return cfg.audit_node;
+  char host[256] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof(host), "arcanad");
+  std::string name = std::string(host).substr(0, 48) + "-" + std::to_string(port);
+  for (char& c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  return name;
+}
+
+Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
+                      audit::DigestSigner& signer, audit::AuditTrail& trail) {
+  if (cfg.audit_file != "off") {
+    audit::FileTrailOptions fo;
+    fo.dir = config::EffectiveAuditDir(cfg);
+    fo.node = AuditNodeName(cfg, port);
+    fo.max_file_bytes = static_cast<uint64_t>(cfg.audit_max_file_mb) << 20;
+    fo.digest_interval = std::chrono::seconds(cfg.audit_digest_seconds);
+    fo.fail_closed = cfg.audit_file == "fail-closed";
+    ARCANA_ASSIGN_OR_RETURN(auto file, audit::FileTrail::Open(std::move(fo), &signer));
+    trail.AddSink(std::move(file));
+  }
+  if (!cfg.audit_http_url.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto http, audit::HttpSink::Open(cfg.audit_http_url,
+                                                             cfg.audit_http_mode == "fail-closed"));
+    trail.AddSink(std::move(http));
+  }
+  if (!cfg.audit_syslog.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto sys, audit::SyslogSink::Open(cfg.audit_syslog));
+    trail.AddSink(std::move(sys));
+  }
+  return Status::Ok();
+}
+
+void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
+                          const std::string& op, const net::HttpRequest& req, int status) {
+  std::string name = op == "unseal" ? "Unseal" : op == "seal" ? "Seal"
+                   : op == "rotate-root" ? "RotateRoot" : "Unknown";
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", name, cfg.account_id,
+                                            cfg.default_region, now);
+  e.identity.type = "ArcanaOperator";
+  e.identity.invoked_by.clear();
+  e.source_ip = req.remote_address;
+  e.user_agent = std::string(req.Header("User-Agent"));
+  if (status >= 400) {
+    e.error_code = "HTTP" + std::to_string(status);
+    e.error_message = "the operator request was refused";
+  }
+  Status st = trail.Record(e);
+  if (!st.ok()) spdlog::error("audit: operator {} not recorded: {}", name, st.message());
+}
+
+}  // namespace arcana::app

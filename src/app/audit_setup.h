@@ -1,0 +1,26 @@
+// arcanad's audit trail from its configuration (config/config.h, audit_*): the local file
+// sink (unless --audit-file off) and syslog (--audit-syslog).
+#pragma once
+
+#include "audit/audit_trail.h"
+#include "audit/digest_signer.h"
+#include "config/config.h"
+#include "net/http_types.h"
+
+namespace arcana::app {
+
+// The node name in force: cfg.audit_node, or <hostname>-<port> with every character outside
+// [A-Za-z0-9_-] replaced by '_'.
+std::string AuditNodeName(const config::Config& cfg, unsigned short port);
+// Adds the configured sinks to trail. Errors: the file sink's (cannot create, locked).
+Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
+                      audit::DigestSigner& signer, audit::AuditTrail& trail);
+
+// The record of an operator endpoint call (unseal, seal, rotate-root): an AwsServiceEvent
+// of source arcana.operator, identity type ArcanaOperator, with the caller's address and
+// the HTTP status as errorCode when it failed. A record that cannot be written is logged
+// (the action already happened).
+void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
+                          const std::string& op, const net::HttpRequest& req, int status);
+
+}  // namespace arcana::app

@@ -1,0 +1,80 @@
+// One audit record in CloudTrail's event shape (eventVersion 1.09): who did what, where,
+// to which resources, and how it ended. The grammar of one serialised record (one line of
+// an audit file, see file_trail.h for the chain fields appended to it):
+//
+//   { "eventVersion":"1.09", "userIdentity":{type, principalId, arn, accountId, accessKeyId,
+//     [userName], [sessionContext], [invokedBy]}, "eventTime":"YYYY-MM-DDThh:mm:ssZ",
+//     "eventSource":"kms.amazonaws.com", "eventName":"Decrypt", "awsRegion", "sourceIPAddress",
+//     "userAgent", "requestParameters":{...}|null, "responseElements":{...}|null,
+//     ["errorCode", "errorMessage"], "requestID", "eventID", "readOnly":bool,
+//     "resources":[{"accountId","type","ARN"}], "eventType":"AwsApiCall"|"AwsServiceEvent",
+//     "managementEvent":true, "recipientAccountId", "eventCategory":"Management",
+//     ["serviceEventDetails":{...}] }
+//
+// requestParameters / responseElements are already redacted (audit/redaction.h) when they
+// reach an AuditEvent: this file serialises, it does not judge what is secret.
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "audit/touched_resources.h"
+
+namespace arcana::audit {
+
+inline constexpr const char* kEventVersion = "1.09";
+
+struct UserIdentity {
+  std::string type;          // Root | IAMUser | AssumedRole | FederatedUser | AWSService | Unknown
+  std::string principal_id;  // AIDA..., AROA...:session, or the account id for root
+  std::string arn;
+  std::string account_id;
+  std::string access_key_id;
+  std::string user_name;     // IAM users only
+  std::string invoked_by;    // AWSService: the acting service ("arcana.internal")
+  // sessionContext (temporary credentials): the issuer of an assumed role's session.
+  bool has_session = false;
+  std::string session_issuer_arn;
+  int64_t session_expires_ms = 0;
+};
+
+struct AuditEvent {
+  enum class Type { kApiCall, kServiceEvent };
+  Type type = Type::kApiCall;
+  int64_t time_ms = 0;
+  std::string event_source;  // "secretsmanager.amazonaws.com"
+  std::string event_name;    // "GetSecretValue"
+  std::string region;
+  std::string source_ip;     // AWS internal events: the service's host name
+  std::string user_agent;
+  UserIdentity identity;
+  std::string request_parameters;  // redacted JSON object; "" = null
+  std::string response_elements;   // redacted JSON object; "" = null
+  std::string error_code;          // "" on success
+  std::string error_message;
+  std::string request_id;
+  std::string event_id;            // a fresh UUID per record
+  bool read_only = false;
+  std::vector<Resource> resources;
+  std::string recipient_account;
+  std::string service_event_details;  // JSON object (AwsServiceEvent); "" = absent
+};
+
+// The record as one JSON object (no newline). Long free-text fields (userAgent,
+// errorMessage) are cut to kMaxTextField bytes.
+inline constexpr size_t kMaxTextField = 1024;
+std::string EventJson(const AuditEvent& e);
+
+// An action Arcana took by itself or on an operator's request (eventType AwsServiceEvent):
+// userIdentity {type AWSService, invokedBy "arcana.internal"}, sourceIPAddress likewise.
+AuditEvent ServiceEvent(std::string event_source, std::string event_name, std::string account,
+                        std::string region, int64_t now_ms);
+
+// "YYYY-MM-DDThh:mm:ssZ" (UTC, seconds, as CloudTrail writes eventTime).
+std::string IsoTime(int64_t epoch_ms);
+// A random UUID (version 4) for eventID.
+std::string NewEventId();
+
+}  // namespace arcana::audit

@@ -1,0 +1,294 @@
+#include "audit/file_trail.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/json.h"
+#include "crypto/hash.h"
+
+namespace arcana::audit {
+namespace {
+
+constexpr size_t kMaxPending = 1 << 16;
+constexpr std::chrono::milliseconds kTick{1000};
+constexpr std::chrono::milliseconds kBackoff{1000};
+constexpr size_t kTailBytes = 1 << 20;  // a record or digest line is far smaller
+
+Status Io(const std::string& what, const std::string& path, int err) {
+  return Status(ErrorCode::kInternalFailure, what + " " + path + ": " + std::strerror(err));
+}
+
+Status WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+void SyncDir(const std::string& dir) {
+  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d >= 0) {
+    ::fsync(d);
+    ::close(d);
+  }
+}
+
+// The last complete line of the file at path ("" when none); a torn tail after the last
+// newline (a crash mid-write) is cut off the file first.
+Result<std::string> LastLine(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::string();
+    return Io("cannot open", path, errno);
+  }
+  struct stat st {};
+  ::fstat(fd, &st);
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) {  // e.g. a device: nothing to resume
+    ::close(fd);
+    return std::string();
+  }
+  off_t size = st.st_size;
+  off_t from = size > static_cast<off_t>(kTailBytes) ? size - static_cast<off_t>(kTailBytes) : 0;
+  std::string tail(static_cast<size_t>(size - from), '\0');
+  ssize_t n = ::pread(fd, tail.data(), tail.size(), from);
+  if (n != static_cast<ssize_t>(tail.size())) {
+    ::close(fd);
+    return Io("cannot read", path, errno);
+  }
+  size_t end = tail.rfind('\n');
+  if (end == std::string::npos) {
+    if (from == 0 && ::ftruncate(fd, 0) == 0) spdlog::warn("audit: {} held only a torn line: cut", path);
+    ::close(fd);
+    return std::string();
+  }
+  if (end + 1 != tail.size()) {
+    spdlog::warn("audit: {} ends with a torn line (crash mid-write): cut", path);
+    if (::ftruncate(fd, from + static_cast<off_t>(end) + 1) != 0) {
+      int e = errno;
+      ::close(fd);
+      return Io("cannot truncate", path, e);
+    }
+  }
+  ::close(fd);
+  size_t start = tail.rfind('\n', end == 0 ? 0 : end - 1);
+  start = (start == std::string::npos || end == 0) ? 0 : start + 1;
+  return tail.substr(start, end - start);
+}
+
+}  // namespace
+
+FileTrail::FileTrail(FileTrailOptions opts, DigestSigner* signer)
+    : GroupCommitWriter(kMaxPending, kTick), opts_(std::move(opts)), signer_(signer) {}
+
+Result<std::unique_ptr<FileTrail>> FileTrail::Open(FileTrailOptions opts, DigestSigner* signer) {
+  if (!ValidNodeName(opts.node)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "audit node name must be 1-64 of [A-Za-z0-9_-]: " + opts.node);
+  }
+  std::unique_ptr<FileTrail> t(new FileTrail(std::move(opts), signer));
+  ARCANA_RETURN_IF_ERROR(t->Resume());
+  t->StartWriter();
+  return t;
+}
+
+FileTrail::~FileTrail() {
+  Close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+int64_t FileTrail::Now() const {
+  if (opts_.now_ms) return opts_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status FileTrail::Resume() {
+  std::error_code ec;
+  std::filesystem::create_directories(opts_.dir, ec);
+  if (ec) return Status(ErrorCode::kInternalFailure, "cannot create " + opts_.dir + ": " + ec.message());
+  ::chmod(opts_.dir.c_str(), 0700);
+  std::string lock_path = opts_.dir + "/" + opts_.node + ".lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return Io("cannot open", lock_path, errno);
+  if (::flock(lock_fd_, LOCK_EX | (opts_.wait_for_lock ? 0 : LOCK_NB)) != 0) {
+    return Status(ErrorCode::kInternalFailure,
+                  "audit files of node " + opts_.node + " in " + opts_.dir +
+                      " are in use by another process (give each node its own --audit-node)");
+  }
+  // The newest record file, and the newest record in any file (an empty newest file, e.g.
+  // just rotated, continues the chain of the one before).
+  std::vector<uint32_t> numbers;
+  for (const auto& entry : std::filesystem::directory_iterator(opts_.dir, ec)) {
+    auto id = ParseRecordFileName(entry.path().filename().string());
+    if (id && id->node == opts_.node) numbers.push_back(id->number);
+  }
+  if (ec) return Status(ErrorCode::kInternalFailure, "cannot list " + opts_.dir + ": " + ec.message());
+  std::sort(numbers.begin(), numbers.end());
+  last_hash_ = std::string(kGenesisHash);
+  for (auto it = numbers.rbegin(); it != numbers.rend(); ++it) {
+    ARCANA_ASSIGN_OR_RETURN(std::string line,
+                            LastLine(opts_.dir + "/" + RecordFileName(opts_.node, *it)));
+    if (line.empty()) continue;
+    rapidjson::Document doc;
+    const bool object = json::ParseBounded(line, &doc).ok() && doc.IsObject();
+    const rapidjson::Value* seq = object && doc.HasMember("arcanaSequence") ? &doc["arcanaSequence"] : nullptr;
+    if (seq == nullptr || !seq->IsUint64()) {
+      return Status(ErrorCode::kInternalFailure,
+                    "the last audit record of " + RecordFileName(opts_.node, *it) +
+                        " is unreadable: run `arcana audit verify` and move the file aside");
+    }
+    last_sequence_ = seq->GetUint64();
+    last_hash_ = LineHash(line);
+    break;
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string digest_line,
+                          LastLine(opts_.dir + "/" + DigestFileName(opts_.node)));
+  if (!digest_line.empty()) {
+    auto d = ParseDigest(digest_line);
+    if (!d.ok()) {
+      return Status(ErrorCode::kInternalFailure, "the last audit digest of node " + opts_.node +
+                                                     " is unreadable: " + d.status().message());
+    }
+    digest_sequence_ = d->digest_sequence;
+    digested_upto_ = d->last_sequence;
+    last_signature_ = d->signature;
+    last_digest_ms_ = d->end_ms;
+  }
+  if (last_digest_ms_ == 0) last_digest_ms_ = Now();
+  return OpenFile(numbers.empty() ? 1 : numbers.back());
+}
+
+Status FileTrail::OpenFile(uint32_t number) {
+  std::string path = opts_.dir + "/" + RecordFileName(opts_.node, number);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Io("cannot open", path, errno);
+  struct stat st {};
+  ::fstat(fd, &st);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  file_number_ = number;
+  file_bytes_ = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  SyncDir(opts_.dir);  // the new name is durable before any record in it is acknowledged
+  return Status::Ok();
+}
+
+Status FileTrail::Write(std::string_view record_json) {
+  return Submit(std::string(record_json), opts_.fail_closed);
+}
+
+bool FileTrail::Healthy() const { return HealthyNow(kBackoff); }
+
+Status FileTrail::CommitBatch(std::vector<std::string>& batch) {
+  if (fd_ < 0) {
+    Status reopened = OpenFile(file_number_ + 1);
+    if (!reopened.ok()) return Status(ErrorCode::kServiceUnavailable, reopened.message());
+  }
+  std::string out;
+  uint64_t seq = last_sequence_;
+  std::string hash = last_hash_;
+  for (const auto& rec : batch) {
+    std::string line = ChainedLine(rec, ++seq, hash);
+    hash = LineHash(line);
+    out += line;
+    out += '\n';
+  }
+  Status st = WriteAll(fd_, out);
+  if (st.ok() && ::fdatasync(fd_) != 0) st = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  if (!st.ok()) {
+    // Undo the partial write: the chain on disk ends where it did.
+    if (::ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0) {
+      spdlog::error("audit: cannot cut a failed write from {}: {}",
+                    RecordFileName(opts_.node, file_number_), std::strerror(errno));
+    }
+    spdlog::error("audit: cannot make {} record(s) durable in {}: {}", batch.size(), opts_.dir,
+                  st.message());
+    return Status(ErrorCode::kServiceUnavailable,
+                  "The audit trail cannot record this call (" + st.message() +
+                      "), so it was refused.");
+  }
+  last_sequence_ = seq;
+  last_hash_ = hash;
+  file_bytes_ += out.size();
+  if (file_bytes_ >= opts_.max_file_bytes) {
+    Status d = WriteDigest();
+    if (!d.ok()) spdlog::warn("audit: digest at rotation: {}", d.message());
+    ::close(fd_);
+    fd_ = -1;
+    Status next = OpenFile(file_number_ + 1);  // on failure the next batch tries again
+    if (!next.ok()) {
+      ++file_number_;
+      spdlog::error("audit: rotation: {}", next.message());
+    }
+  }
+  return Status::Ok();
+}
+
+void FileTrail::Tick() {
+  if (Now() - last_digest_ms_ < std::chrono::milliseconds(opts_.digest_interval).count()) return;
+  Status d = WriteDigest();
+  if (!d.ok()) spdlog::warn("audit: periodic digest: {}", d.message());
+}
+
+void FileTrail::Finish() {
+  Status d = WriteDigest();
+  if (!d.ok()) spdlog::warn("audit: closing digest: {}", d.message());
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Status FileTrail::WriteDigest() {
+  if (signer_ == nullptr || digested_upto_ == last_sequence_) return Status::Ok();
+  Digest d;
+  d.digest_sequence = digest_sequence_ + 1;
+  d.node = opts_.node;
+  d.start_ms = last_digest_ms_;
+  d.end_ms = std::max(Now(), last_digest_ms_);
+  d.first_sequence = digested_upto_ + 1;
+  d.last_sequence = last_sequence_;
+  d.last_hash = last_hash_;
+  d.previous_signature = last_signature_;
+  ARCANA_ASSIGN_OR_RETURN(std::string pub, signer_->PublicKey());
+  d.public_key = crypto::HexEncode(pub);
+  ARCANA_ASSIGN_OR_RETURN(std::string sig, signer_->Sign(DigestMessage(d)));
+  d.signature = crypto::HexEncode(sig);
+  std::string path = opts_.dir + "/" + DigestFileName(opts_.node);
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Io("cannot open", path, errno);
+  struct stat st {};
+  ::fstat(fd, &st);
+  std::string line = DigestJson(d) + "\n";
+  Status w = WriteAll(fd, line);
+  if (w.ok() && ::fdatasync(fd) != 0) w = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  if (!w.ok()) {
+    if (S_ISREG(st.st_mode)) (void)::ftruncate(fd, st.st_size);
+    ::close(fd);
+    return Status(ErrorCode::kInternalFailure, "cannot write " + path + ": " + w.message());
+  }
+  ::close(fd);
+  if (st.st_size == 0) SyncDir(opts_.dir);
+  digest_sequence_ = d.digest_sequence;
+  digested_upto_ = d.last_sequence;
+  last_signature_ = d.signature;
+  last_digest_ms_ = d.end_ms;
+  return Status::Ok();
+}
+
+void FileTrail::Close() {
+  StopWriter();  // commits what is pending, then Finish() writes the closing digest
+}
+
+}  // namespace arcana::audit

@@ -1,0 +1,79 @@
+// The local file sink: the node's chained, digest-signed audit files (layout and formats in
+// audit/chain.h) under <data-dir>/audit/. Records are committed in groups by one writer
+// thread (audit/group_commit.h): every batch is written with one write(2) and made durable
+// with one fdatasync(2) before any of its callers returns, so a call's response leaves only
+// after its record is on disk. A failed write is undone (the file is truncated back and the
+// chain does not advance), so a refused record leaves no trace to break the chain.
+// Rotation: a file that reaches max_file_bytes is closed with a digest and the next number
+// opened. Digests: every digest_interval, at rotation and at Close, covering the records
+// since the last one (none written while sealed: the next one covers those records too).
+// One process per node file set: Open takes an exclusive lock on <node>.lock (a CLI that
+// records operator actions waits for it; arcanad refuses to start on a locked set).
+// Thread-safety: Write/Healthy/Close from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "audit/audit_sink.h"
+#include "audit/chain.h"
+#include "audit/digest_signer.h"
+#include "audit/group_commit.h"
+
+namespace arcana::audit {
+
+struct FileTrailOptions {
+  std::string dir;                             // <data-dir>/audit (created 0700)
+  std::string node;                            // ValidNodeName
+  uint64_t max_file_bytes = uint64_t{64} << 20;  // rotate beyond this
+  std::chrono::seconds digest_interval{300};
+  bool fail_closed = true;
+  bool wait_for_lock = false;  // CLI: wait for the node's lock instead of failing
+  std::function<int64_t()> now_ms;  // wall clock (tests inject one); null = system clock
+};
+
+class FileTrail final : public AuditSink, private GroupCommitWriter {
+ public:
+  // Resumes the node's chain from its newest file and digest (a torn last line from a crash
+  // is cut off). signer may be null: no digests (tests). Errors: kInternalFailure naming
+  // the file (cannot create, lock, read).
+  static Result<std::unique_ptr<FileTrail>> Open(FileTrailOptions opts, DigestSigner* signer);
+  ~FileTrail() override;
+
+  std::string_view name() const override { return "file"; }
+  bool fail_closed() const override { return opts_.fail_closed; }
+  Status Write(std::string_view record_json) override;
+  bool Healthy() const override;
+  void Close() override;
+  using GroupCommitWriter::batches;
+
+ private:
+  FileTrail(FileTrailOptions opts, DigestSigner* signer);
+  Status Resume();
+  Status OpenFile(uint32_t number);
+  Status CommitBatch(std::vector<std::string>& batch) override;
+  void Tick() override;
+  void Finish() override;
+  Status WriteDigest();
+  int64_t Now() const;
+
+  FileTrailOptions opts_;
+  DigestSigner* signer_;
+  int lock_fd_ = -1;
+  // Writer-thread state (GroupCommitWriter runs CommitBatch/Tick/Finish there; Resume runs
+  // before the thread starts).
+  int fd_ = -1;
+  uint32_t file_number_ = 0;
+  uint64_t file_bytes_ = 0;
+  uint64_t last_sequence_ = 0;
+  std::string last_hash_;
+  uint64_t digest_sequence_ = 0;
+  uint64_t digested_upto_ = 0;  // last sequence covered by a digest
+  std::string last_signature_;  // hex, of the newest digest
+  int64_t last_digest_ms_ = 0;
+};
+
+}  // namespace arcana::audit

@@ -1,0 +1,106 @@
+#include "audit/group_commit.h"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace arcana::audit {
+namespace {
+constexpr size_t kMaxKeptFailures = 64;
+}
+
+GroupCommitWriter::GroupCommitWriter(size_t max_pending, std::chrono::milliseconds tick)
+    : max_pending_(max_pending), tick_(tick) {}
+
+GroupCommitWriter::~GroupCommitWriter() {
+  // The subclass must have stopped us: Run would call its (destroyed) overrides.
+  if (writer_.joinable()) {
+    spdlog::critical("audit writer destroyed while running");
+    std::terminate();
+  }
+}
+
+void GroupCommitWriter::StartWriter() { writer_ = std::thread([this] { Run(); }); }
+
+void GroupCommitWriter::StopWriter() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+Status GroupCommitWriter::Submit(std::string record, bool wait) {
+  std::unique_lock lk(mu_);
+  if (stop_) return Status(ErrorCode::kServiceUnavailable, "The audit trail is closed.");
+  if (pending_.size() >= max_pending_) {
+    ++dropped_;
+    return Status(ErrorCode::kServiceUnavailable, "The audit trail is overloaded.");
+  }
+  pending_.push_back(std::move(record));
+  uint64_t ticket = ++next_ticket_;
+  work_cv_.notify_one();
+  if (!wait) return Status::Ok();
+  done_cv_.wait(lk, [&] { return committed_upto_ >= ticket; });
+  for (const auto& f : failures_) {
+    if (ticket >= f.first && ticket <= f.last) return f.status;
+  }
+  return Status::Ok();
+}
+
+bool GroupCommitWriter::HealthyNow(std::chrono::milliseconds backoff) const {
+  std::lock_guard lk(mu_);
+  return !failed_once_ || std::chrono::steady_clock::now() - last_failure_ >= backoff;
+}
+
+uint64_t GroupCommitWriter::dropped() const {
+  std::lock_guard lk(mu_);
+  return dropped_;
+}
+
+uint64_t GroupCommitWriter::batches() const {
+  std::lock_guard lk(mu_);
+  return batches_;
+}
+
+void GroupCommitWriter::Run() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    work_cv_.wait_for(lk, tick_, [&] { return stop_ || !pending_.empty(); });
+    if (!pending_.empty()) {
+      std::vector<std::string> batch;
+      batch.swap(pending_);
+      uint64_t last = next_ticket_;
+      uint64_t first = last - batch.size() + 1;
+      lk.unlock();
+      Status st = CommitBatch(batch);
+      lk.lock();
+      if (!st.ok()) {
+        auto now = std::chrono::steady_clock::now();
+        failures_.push_back(Failure{first, last, st, now});
+        // Waiters wake within milliseconds; an entry is dropped only long after that.
+        while (failures_.size() > kMaxKeptFailures &&
+               now - failures_.front().when > std::chrono::seconds(10)) {
+          failures_.pop_front();
+        }
+        last_failure_ = now;
+        failed_once_ = true;
+      }
+      committed_upto_ = last;
+      ++batches_;
+      done_cv_.notify_all();
+      continue;  // more may have arrived meanwhile
+    }
+    if (stop_) break;
+    lk.unlock();
+    Tick();
+    lk.lock();
+  }
+  lk.unlock();
+  Finish();
+}
+
+}  // namespace arcana::audit

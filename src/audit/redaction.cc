@@ -1,0 +1,123 @@
+#include "audit/redaction.h"
+
+#include <array>
+#include <algorithm>
+
+#include "common/json.h"
+
+namespace arcana::audit {
+namespace {
+
+constexpr size_t kMaxString = 1024;
+constexpr size_t kMaxItems = 100;
+
+// Member names whose scalar values are metadata in every operation of the services served.
+// Sorted (binary search). Adding a name here is a security decision: check that no
+// operation of any modelled service uses it for a value, plaintext or password.
+constexpr std::array<std::string_view, 120> kSafe = {
+    "ARN", "AliasArn", "AliasName", "AllowedPattern", "Arn", "AutomaticallyAfterDays",
+    "BypassPolicyLockoutSafetyCheck", "ClientRequestToken", "Constraints", "CreatedDate",
+    "CreationDate", "CurrentKeyMaterialId", "CustomKeyStoreId", "CustomerMasterKeySpec",
+    "DataKeyPairSpec", "DataKeySpec", "DataType", "DeletedDate", "DeletionDate", "Description",
+    "DestinationEncryptionAlgorithm", "DestinationKeyId", "DryRun", "Duration", "Enabled",
+    "EncryptionAlgorithm", "ExcludeCharacters", "ExcludeLowercase", "ExcludeNumbers",
+    "ExcludePunctuation", "ExcludeUppercase", "ForceDeleteWithoutRecovery",
+    "ForceOverwriteReplicaSecret", "GrantId", "GrantName", "GranteePrincipal",
+    "IncludeDeprecated", "IncludePlannedDeletion", "IncludeSpace", "KeyArn", "KeyId",
+    "KeyManager", "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage", "KmsKeyId", "Label",
+    "Labels", "LastAccessedDate", "LastChangedDate", "LastModifiedDate", "LastModifiedUser",
+    "LastRotatedDate", "LastRotationDate", "LastUpdatedDate", "Limit", "MacAlgorithm", "Marker",
+    "MaxResults", "MessageType", "MultiRegion", "Name", "Names", "NextRotationDate",
+    "NextToken", "NumberOfBytes", "Operations", "Origin", "OwningService", "ParameterVersion",
+    "PasswordLength", "Path", "PendingDeletionWindowInDays", "PendingWindowInDays", "Policies",
+    "Policy", "PolicyName", "PolicyStatus", "PolicyText", "PolicyType", "PrimaryRegion",
+    "RecoveryWindowInDays", "Recursive", "Region", "RequireEachIncludedType", "ResourceId",
+    "ResourcePolicy", "ResourceType", "RetiringPrincipal", "RotateImmediately",
+    "RotationEnabled", "RotationLambdaARN", "RotationPeriodInDays", "RotationRules",
+    "RotationType", "ScheduleExpression", "SecretId", "SecretIdList", "SecretIds", "Selector",
+    "SigningAlgorithm", "SortBy", "SortOrder", "SourceEncryptionAlgorithm", "SourceKeyId",
+    "State", "Status", "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Type", "ValidTo",
+    "Version", "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages",
+    "WithDecryption",
+};
+
+// Subtrees copied whole: metadata by AWS's definition.
+constexpr std::array<std::string_view, 5> kSafeSubtree = {
+    "EncryptionContext", "Filters", "ParameterFilters", "TagList", "Tags",
+};
+
+bool InSorted(std::string_view name) {
+  return std::binary_search(kSafe.begin(), kSafe.end(), name);
+}
+
+void WriteString(json::Writer& w, std::string_view s) {
+  if (s.size() > kMaxString) s = s.substr(0, kMaxString);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+// Writes v, keeping a scalar only when copy_all (inside a safe subtree) or its member name
+// is safe; containers keep their shape, bounded in depth and items.
+void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, int depth,
+          bool copy_all) {
+  if (v.IsObject()) {
+    w.StartObject();
+    if (depth < 16) {
+      for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+        std::string_view name(it->name.GetString(), it->name.GetStringLength());
+        WriteString(w, name);
+        const bool subtree =
+            std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end();
+        Walk(w, name, it->value, depth + 1, copy_all || subtree);
+      }
+    }
+    w.EndObject();
+    return;
+  }
+  if (v.IsArray()) {
+    w.StartArray();
+    size_t n = 0;
+    for (const auto& item : v.GetArray()) {
+      if (++n > kMaxItems || depth >= 16) break;
+      Walk(w, member, item, depth + 1, copy_all);  // a list's items take the list's name
+    }
+    w.EndArray();
+    return;
+  }
+  if (v.IsNull()) {
+    w.Null();
+    return;
+  }
+  if (!copy_all && !IsSafeMember(member)) {
+    w.String(kHidden);
+    return;
+  }
+  if (v.IsString()) return WriteString(w, {v.GetString(), v.GetStringLength()});
+  v.Accept(w);  // number, bool
+}
+
+}  // namespace
+
+bool IsSafeMember(std::string_view name) { return InSorted(name); }
+
+std::string RedactedJson(const rapidjson::Value& v) {
+  if (!v.IsObject()) return "";
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  Walk(w, "", v, 0, false);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+bool IsReadOnlyOperation(std::string_view op) {
+  for (std::string_view p : {"Get", "List", "Describe", "BatchGet", "Lookup", "Validate"}) {
+    if (op.substr(0, p.size()) == p) return true;
+  }
+  for (std::string_view o : {"Encrypt", "Decrypt", "ReEncrypt", "Sign", "Verify", "VerifyMac",
+                             "GenerateMac", "GenerateRandom", "GenerateDataKey",
+                             "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+                             "GenerateDataKeyPairWithoutPlaintext", "DeriveSharedSecret"}) {
+    if (op == o) return true;
+  }
+  return false;
+}
+
+}  // namespace arcana::audit

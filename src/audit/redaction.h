@@ -1,0 +1,33 @@
+// What of a request or response may enter an audit record. An allow-list, not a deny-list:
+// a member a newer model adds (or one we never thought of) is hidden until someone decides
+// it is safe, so no secret leaks by omission. The walk keeps the JSON structure (objects,
+// arrays) and every scalar whose member name is on the list (names, ids, ARNs, stages,
+// types, flags, dates, counts, KMS encryption contexts, policies, tags); every other scalar
+// becomes "HIDDEN_DUE_TO_SECURITY_REASONS" (CloudTrail's own marker). So SecretString,
+// SecretBinary, Plaintext, CiphertextBlob, an SSM parameter's Value, RandomPassword,
+// PrivateKeyPlaintext, Signature, Mac are never copied, in any operation.
+// A few members are kept as whole subtrees (Tags, TagList, EncryptionContext, Filters,
+// ParameterFilters): their contents are metadata by AWS's definition, and a tag's "Value"
+// must not be confused with a parameter's "Value".
+// Thread-safety: pure functions over immutable tables.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace arcana::audit {
+
+inline constexpr const char* kHidden = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+// The redacted JSON of v (an object); "" when v is not an object (null in the record).
+// Output is bounded: strings are cut at 1 KiB, arrays at 100 items.
+std::string RedactedJson(const rapidjson::Value& v);
+// Whether a scalar under this member name is kept (exposed for tests).
+bool IsSafeMember(std::string_view name);
+
+// CloudTrail's readOnly: reads, lists and the KMS cryptographic operations.
+bool IsReadOnlyOperation(std::string_view operation);
+
+}  // namespace arcana::audit

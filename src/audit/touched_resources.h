@@ -1,0 +1,47 @@
+// The resources a handler actually touched during one call, reported through the call's
+// context (services::CallContext::Touch) instead of guessed from request member names:
+// a batch read reports every secret it returned, a KMS call the key it resolved (not the
+// alias it was given). They become the record's "resources" (audit/audit_event.h).
+// Thread-safety: none; one per call, used by the worker thread handling it.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace arcana::audit {
+
+struct Resource {
+  std::string type;  // CloudTrail resource type: AWS::SecretsManager::Secret, AWS::KMS::Key, ...
+  std::string arn;
+  std::string account;
+};
+
+inline constexpr const char* kSecretType = "AWS::SecretsManager::Secret";
+inline constexpr const char* kKmsKeyType = "AWS::KMS::Key";
+inline constexpr const char* kParameterType = "AWS::SSM::Parameter";
+
+class TouchedResources {
+ public:
+  // A batch larger than this is still served; the record keeps the first kMax and says so.
+  static constexpr size_t kMax = 1000;
+
+  void Add(std::string type, std::string arn, std::string account) {
+    for (const auto& r : items_) {
+      if (r.arn == arn && r.type == type) return;  // reported by several steps of one call
+    }
+    if (items_.size() >= kMax) {
+      truncated_ = true;
+      return;
+    }
+    items_.push_back(Resource{std::move(type), std::move(arn), std::move(account)});
+  }
+  const std::vector<Resource>& items() const { return items_; }
+  bool truncated() const { return truncated_; }
+
+ private:
+  std::vector<Resource> items_;
+  bool truncated_ = false;
+};
+
+}  // namespace arcana::audit

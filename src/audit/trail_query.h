@@ -1,0 +1,50 @@
+// Searching audit records (LookupEvents, `arcana audit search|tail`): filters over the
+// CloudTrail fields, newest first. Reads every record file of the directory, so its cost
+// grows with the trail kept on disk; each node answers from the files in its own audit dir.
+// Thread-safety: pure functions over files.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "common/status.h"
+
+namespace arcana::audit {
+
+struct TrailQuery {
+  // Empty = any. Exact matches except resource_name (an ARN, or a name the ARN ends with).
+  std::string event_id, event_name, event_source, resource_name, resource_type, username,
+      access_key_id, read_only /* "true" | "false" */;
+  std::string account, region;  // LookupEvents: the caller's
+  int64_t start_ms = std::numeric_limits<int64_t>::min();
+  int64_t end_ms = std::numeric_limits<int64_t>::max();
+  // Records strictly before this position in the newest-first order (pagination).
+  bool has_cursor = false;
+  int64_t cursor_ms = 0;
+  std::string cursor_node;
+  uint64_t cursor_seq = 0;
+};
+
+struct TrailMatch {
+  std::string line;  // the record as written
+  std::string node;
+  uint64_t sequence = 0;
+  int64_t time_ms = 0;
+};
+
+// Up to limit matches, newest first (time, then node, then sequence, all descending);
+// *more is set when further matches exist.
+Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQuery& q,
+                                            size_t limit, bool* more);
+
+// CloudTrail's Username of a record: userIdentity.userName, "root" for the root, the session
+// name of an assumed role, else the last part of the ARN.
+std::string UsernameOf(const rapidjson::Value& record);
+// "YYYY-MM-DDThh:mm:ssZ" -> epoch ms; nullopt-like -1 when malformed.
+int64_t ParseIsoTime(std::string_view s);
+
+}  // namespace arcana::audit

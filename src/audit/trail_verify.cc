@@ -1,0 +1,139 @@
+#include "audit/trail_verify.h"
+
+#include <unordered_map>
+#include <vector>
+
+#include "audit/chain.h"
+#include "common/json.h"
+#include "crypto/ed25519.h"
+#include "crypto/hash.h"
+
+namespace arcana::audit {
+namespace {
+
+std::string Where(const std::string& path, size_t line, uint64_t seq) {
+  std::string file = path.substr(path.rfind('/') + 1);
+  return file + ":" + std::to_string(line) + " (sequence " + std::to_string(seq) + ")";
+}
+
+}  // namespace
+
+VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
+  VerifyResult r;
+  auto fail = [&](std::string what) {
+    if (r.ok) {
+      r.ok = false;
+      r.problem = "node " + node.node + ": " + std::move(what);
+    }
+  };
+  // Digests first: which record hashes they name.
+  std::vector<Digest> digests;
+  if (!node.digest_file.empty()) {
+    Status st = ForEachLine({node.digest_file}, [&](std::string_view line, const std::string&,
+                                                    size_t n) {
+      auto d = ParseDigest(line);
+      if (!d.ok()) {
+        fail("digest line " + std::to_string(n) + " is unreadable (altered): " +
+             d.status().message());
+        return false;
+      }
+      digests.push_back(std::move(*d));
+      return true;
+    });
+    if (!st.ok()) fail(st.message());
+  }
+  std::unordered_map<uint64_t, std::string> wanted;  // sequence -> hash, for digests
+  for (const auto& d : digests) wanted[d.last_sequence];
+
+  uint64_t expected = 1;
+  std::string prev_hash(kGenesisHash);
+  std::string prev_where = "the start of the trail";
+  if (r.ok) {
+    Status st = ForEachLine(node.record_files, [&](std::string_view line, const std::string& path,
+                                                   size_t n) {
+      rapidjson::Document doc;
+      const bool object = json::ParseBounded(line, &doc).ok() && doc.IsObject();
+      const rapidjson::Value* seq_v =
+          object && doc.HasMember("arcanaSequence") ? &doc["arcanaSequence"] : nullptr;
+      const rapidjson::Value* prev_v =
+          object && doc.HasMember("arcanaPreviousHash") ? &doc["arcanaPreviousHash"] : nullptr;
+      if (seq_v == nullptr || !seq_v->IsUint64() || prev_v == nullptr || !prev_v->IsString()) {
+        fail(path.substr(path.rfind('/') + 1) + ":" + std::to_string(n) +
+             ": not a chained record (altered)");
+        return false;
+      }
+      uint64_t seq = seq_v->GetUint64();
+      std::string here = Where(path, n, seq);
+      if (seq > expected) {
+        fail(here + ": records " + std::to_string(expected) + ".." + std::to_string(seq - 1) +
+             " are missing (removed)");
+        return false;
+      }
+      if (seq < expected) {
+        fail(here + ": sequence goes back after " + std::to_string(expected - 1) +
+             " (reordered or inserted record)");
+        return false;
+      }
+      if (prev_v->GetString() != prev_hash) {
+        fail(here + ": its previous-record hash does not match " + prev_where +
+             " (that record was altered, or this one was inserted)");
+        return false;
+      }
+      prev_hash = LineHash(line);
+      prev_where = "the record at " + here;
+      if (auto w = wanted.find(seq); w != wanted.end()) w->second = prev_hash;
+      ++r.records;
+      ++expected;
+      return true;
+    });
+    if (!st.ok()) fail(st.message());
+  }
+  if (!r.ok) return r;
+
+  uint64_t covered = 0;
+  std::string prev_sig;
+  for (size_t i = 0; i < digests.size(); ++i) {
+    const Digest& d = digests[i];
+    std::string which = "digest " + std::to_string(d.digest_sequence);
+    if (d.digest_sequence != i + 1) {
+      fail(which + ": digests " + std::to_string(i + 1) + ".." +
+           std::to_string(d.digest_sequence - 1) + " are missing (digest gap)");
+      break;
+    }
+    if (d.previous_signature != prev_sig) {
+      fail(which + ": does not follow the previous digest (digest gap or altered digest)");
+      break;
+    }
+    if (d.node != node.node) {
+      fail(which + ": names node " + d.node);
+      break;
+    }
+    if (!crypto::Ed25519Verify(public_key, DigestMessage(d), HexToBytes(d.signature))) {
+      fail(which + ": bad signature (altered digest, or not signed by this store's key)");
+      break;
+    }
+    if (d.first_sequence != covered + 1 || d.last_sequence < d.first_sequence) {
+      fail(which + ": covers records " + std::to_string(d.first_sequence) + ".." +
+           std::to_string(d.last_sequence) + " but the previous one ended at " +
+           std::to_string(covered) + " (digest gap)");
+      break;
+    }
+    if (d.last_sequence > r.records) {
+      fail(which + ": covers records up to " + std::to_string(d.last_sequence) +
+           " but the files end at " + std::to_string(r.records) + " (records removed)");
+      break;
+    }
+    if (wanted[d.last_sequence] != d.last_hash) {
+      fail(which + ": record " + std::to_string(d.last_sequence) +
+           " is not the one signed (records up to it were altered or replaced)");
+      break;
+    }
+    covered = d.last_sequence;
+    prev_sig = d.signature;
+    ++r.digests;
+  }
+  if (r.ok) r.unsigned_tail = r.records - covered;
+  return r;
+}
+
+}  // namespace arcana::audit

@@ -1,0 +1,191 @@
+#include "cli/audit_commands.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "audit/audit_event.h"
+#include "audit/chain.h"
+#include "audit/digest_signer.h"
+#include "audit/file_trail.h"
+#include "audit/trail_reader.h"
+#include "audit/trail_verify.h"
+#include "cli/operator_commands.h"
+#include "common/json.h"
+
+namespace arcana::cli {
+namespace {
+
+int Die(const std::string& msg) {
+  std::cerr << "arcana: " << msg << "\n";
+  return 1;
+}
+
+}  // namespace
+
+AuditCommands::AuditCommands(CLI::App& app, const std::string& data_dir,
+                             const std::string& store_url)
+    : data_dir_(data_dir), store_url_(store_url) {
+  audit_ = app.add_subcommand("audit", "verify, tail and search the audit trail");
+  audit_->require_subcommand(1);
+  audit_->add_option("--audit-dir", dir_, "audit files (default <data-dir>/audit)")
+      ->envname("ARCANA_AUDIT_DIR");
+  verify_ = audit_->add_subcommand("verify", "check the chain and signed digests of every node");
+  verify_->add_option("--public-key", public_key_hex_,
+                      "the digest key (hex) when the store cannot be opened");
+  tail_ = audit_->add_subcommand("tail", "print the newest records");
+  tail_->add_option("-n", count_, "how many")->capture_default_str();
+  tail_->add_flag("-f,--follow", follow_, "keep printing new records");
+  search_ = audit_->add_subcommand("search", "print matching records, newest first");
+  search_->add_option("--event-name", q_.event_name, "e.g. GetSecretValue");
+  search_->add_option("--event-source", q_.event_source, "e.g. kms.amazonaws.com");
+  search_->add_option("--resource", q_.resource_name, "an ARN, or a name its ARN ends with");
+  search_->add_option("--user", q_.username, "a user name, or root");
+  search_->add_option("--access-key-id", q_.access_key_id, "the caller's access key");
+  search_->add_option("--since", since_, "from this time (YYYY-MM-DDThh:mm:ssZ)");
+  search_->add_option("--until", until_, "up to this time (YYYY-MM-DDThh:mm:ssZ)");
+  search_->add_option("-n", count_, "at most this many")->capture_default_str();
+}
+
+std::string AuditCommands::Dir() const { return dir_.empty() ? data_dir_ + "/audit" : dir_; }
+
+std::optional<int> AuditCommands::Run() {
+  if (!audit_->parsed()) return std::nullopt;
+  if (verify_->parsed()) return Verify();
+  if (tail_->parsed()) return Tail();
+  if (search_->parsed()) return Search();
+  return std::nullopt;
+}
+
+int AuditCommands::Verify() {
+  std::string key;
+  if (!public_key_hex_.empty()) {
+    key = audit::HexToBytes(public_key_hex_);
+    if (key.size() != 32) return Die("--public-key must be 64 hex characters");
+  } else {
+    auto stores = OpenOfflineStores(data_dir_, store_url_);
+    if (!stores.ok()) return Die("cannot open the store for the digest key: " + stores.status().message());
+    auto pub = audit::PublishedPublicKey((*stores)->meta());
+    if (!pub.ok() && pub.status().code() != ErrorCode::kResourceNotFound) {
+      return Die(pub.status().message());
+    }
+    if (pub.ok()) key = *pub;
+  }
+  auto nodes = audit::ListNodes(Dir());
+  if (!nodes.ok()) return Die(nodes.status().message());
+  if (nodes->empty()) return Die("no audit files in " + Dir());
+  int rc = 0;
+  for (const auto& n : *nodes) {
+    auto r = audit::VerifyNode(n, key);
+    if (!r.ok) {
+      std::cout << "FAILED " << r.problem << "\n";
+      rc = 1;
+      continue;
+    }
+    if (key.empty() && r.digests == 0 && r.unsigned_tail > 0) {
+      std::cout << "node " << n.node << ": " << r.records
+                << " records chained; no digest yet (the store has no digest key)\n";
+      continue;
+    }
+    std::cout << "node " << n.node << ": OK, " << r.records << " records, " << r.digests
+              << " signed digests";
+    if (r.unsigned_tail > 0) std::cout << ", " << r.unsigned_tail << " records after the last digest";
+    std::cout << "\n";
+  }
+  return rc;
+}
+
+int AuditCommands::Tail() {
+  if (count_ < 1) return Die("-n must be at least 1");
+  bool more = false;
+  auto page = audit::SearchTrail(Dir(), audit::TrailQuery{}, static_cast<size_t>(count_), &more);
+  if (!page.ok()) return Die(page.status().message());
+  std::map<std::string, uint64_t> seen;  // node -> newest sequence printed
+  for (auto it = page->rbegin(); it != page->rend(); ++it) {
+    std::cout << it->line << "\n";
+  }
+  if (!follow_) return 0;
+  auto nodes = audit::ListNodes(Dir());
+  if (!nodes.ok()) return Die(nodes.status().message());
+  for (const auto& m : *page) seen[m.node] = std::max(seen[m.node], m.sequence);
+  for (const auto& n : *nodes) {
+    // Start after what exists now, even if it was not printed (older than -n).
+    (void)audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
+      seen[n.node] = std::max(seen[n.node], audit::SequenceOf(line));
+      return true;
+    });
+  }
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto now = audit::ListNodes(Dir());
+    if (!now.ok()) continue;
+    for (const auto& n : *now) {
+      (void)audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
+        uint64_t seq = audit::SequenceOf(line);
+        if (seq > seen[n.node]) {
+          std::cout << line << "\n" << std::flush;
+          seen[n.node] = seq;
+        }
+        return true;
+      });
+    }
+  }
+}
+
+int AuditCommands::Search() {
+  if (count_ < 1) return Die("-n must be at least 1");
+  if (!since_.empty()) {
+    q_.start_ms = audit::ParseIsoTime(since_);
+    if (q_.start_ms < 0) return Die("--since must be YYYY-MM-DDThh:mm:ssZ");
+  }
+  if (!until_.empty()) {
+    q_.end_ms = audit::ParseIsoTime(until_);
+    if (q_.end_ms < 0) return Die("--until must be YYYY-MM-DDThh:mm:ssZ");
+  }
+  bool more = false;
+  auto page = audit::SearchTrail(Dir(), q_, static_cast<size_t>(count_), &more);
+  if (!page.ok()) return Die(page.status().message());
+  for (const auto& m : *page) std::cout << m.line << "\n";
+  if (more) std::cerr << "arcana: more records match; raise -n to see them\n";
+  return 0;
+}
+
+Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
+                       const std::string& access_key_id, const std::string& account,
+                       const crypto::RootKey& root, storage::MetaStore& meta) {
+  char host[128] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::string node = "cli-";
+  for (const char* c = host; *c != '\0' && node.size() < 64; ++c) {
+    node += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '-') ? *c : '_';
+  }
+  audit::RootDerivedSigner signer(root, &meta);
+  audit::FileTrailOptions o;
+  o.dir = audit_dir;
+  o.node = node;
+  o.wait_for_lock = true;
+  ARCANA_ASSIGN_OR_RETURN(auto trail, audit::FileTrail::Open(o, root.sealed() ? nullptr : &signer));
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", event_name, account, "", now);
+  e.identity.type = "ArcanaOperator";
+  e.identity.invoked_by.clear();
+  e.source_ip = "arcana-cli";
+  e.user_agent = "arcana-cli";
+  rapidjson::StringBuffer params;
+  json::Writer w(params);
+  w.StartObject();
+  json::KV(w, "AccessKeyId", access_key_id);  // operator input: written, never spliced
+  w.EndObject();
+  e.request_parameters.assign(params.GetString(), params.GetSize());
+  e.resources.push_back({"AWS::IAM::AccessKey", access_key_id, account});
+  Status st = trail->Write(audit::EventJson(e));
+  trail->Close();
+  return st;
+}
+
+}  // namespace arcana::cli

@@ -1,0 +1,58 @@
+// `arcana audit ...`: offline reads of a node's audit files (audit/chain.h).
+//   verify   checks every node's chain and signed digests (audit/trail_verify.h) under the
+//            store's digest key; exit 0 when intact, 1 naming the first bad record otherwise
+//   tail     the newest records (-n), then new ones as they come (--follow)
+//   search   records matching filters (event name, resource, user, access key, source,
+//            time range), newest first
+// The files are read from --audit-dir (default <data-dir>/audit); the key from the store
+// (--store, default sqlite:<data-dir>), or --public-key HEX when the store is out of reach.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "audit/trail_query.h"
+#include "common/status.h"
+#include "crypto/root_key.h"
+#include "storage/meta_store.h"
+
+namespace arcana::cli {
+
+class AuditCommands {
+ public:
+  AuditCommands(CLI::App& app, const std::string& data_dir, const std::string& store_url);
+  // The exit code when an audit command was given, nullopt otherwise.
+  std::optional<int> Run();
+
+ private:
+  int Verify();
+  int Tail();
+  int Search();
+  std::string Dir() const;
+
+  const std::string& data_dir_;
+  const std::string& store_url_;
+  CLI::App* audit_ = nullptr;
+  CLI::App* verify_ = nullptr;
+  CLI::App* tail_ = nullptr;
+  CLI::App* search_ = nullptr;
+  std::string dir_;
+  std::string public_key_hex_;
+  int count_ = 20;
+  bool follow_ = false;
+  std::string since_, until_;
+  audit::TrailQuery q_;
+};
+
+// Records an offline CLI action (access-key create / delete) in the CLI's own audit file set
+// (node "cli-<hostname>" in <data-dir>/audit; concurrent CLIs queue on its lock, so its chain
+// stays whole): an AwsServiceEvent of source arcana.operator naming the access key. A digest
+// is signed when the root key is unsealed here; otherwise the next one covers the record.
+// Errors: the file sink's (the action already happened: the caller reports it).
+Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
+                       const std::string& access_key_id, const std::string& account,
+                       const crypto::RootKey& root, storage::MetaStore& meta);
+
+}  // namespace arcana::cli

@@ -1,0 +1,117 @@
+#include "net/api_audit.h"
+
+#include <algorithm>
+
+#include "audit/redaction.h"
+#include "services/common/aws_error.h"
+#include "services/common/query_protocol.h"
+
+namespace arcana::net {
+namespace {
+
+const char* TypeName(auth::Principal::Type t) {
+  switch (t) {
+    case auth::Principal::Type::kRoot: return "Root";
+    case auth::Principal::Type::kUser: return "IAMUser";
+    case auth::Principal::Type::kAssumedRole: return "AssumedRole";
+    case auth::Principal::Type::kFederated: return "FederatedUser";
+    case auth::Principal::Type::kService: return "AWSService";
+  }
+  return "Unknown";
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The access key and region a request claims (Authorization: ... Credential=AKID/DATE/REGION/
+// SERVICE/aws4_request, ...), for the record of a call whose authentication failed: what
+// CloudTrail records then. Unverified, so only these two bounded tokens are taken.
+void ClaimedCredential(const HttpRequest& req, std::string* akid, std::string* region) {
+  std::string_view auth = req.Header("Authorization");
+  auto at = auth.find("Credential=");
+  if (at == std::string_view::npos) return;
+  std::string_view cred = auth.substr(at + 11);
+  cred = cred.substr(0, std::min(cred.find_first_of(", "), size_t{256}));
+  auto slash = cred.find('/');
+  if (slash == std::string_view::npos || slash > 128) return;
+  *akid = std::string(cred.substr(0, slash));
+  std::string_view rest = cred.substr(slash + 1);  // DATE/REGION/...
+  auto s1 = rest.find('/');
+  if (s1 == std::string_view::npos) return;
+  auto s2 = rest.find('/', s1 + 1);
+  if (s2 == std::string_view::npos || s2 - s1 - 1 > 32) return;
+  *region = std::string(rest.substr(s1 + 1, s2 - s1 - 1));
+}
+
+}  // namespace
+
+audit::UserIdentity IdentityOf(const services::CallContext& ctx) {
+  audit::UserIdentity u;
+  if (const auth::Principal* p = ctx.principal.get()) {
+    u.type = TypeName(p->type);
+    u.principal_id = p->user_id;
+    u.arn = p->arn;
+    u.account_id = p->account;
+    u.access_key_id = p->access_key_id;
+    u.user_name = p->user_name;
+    if (p->temporary) {
+      u.has_session = true;
+      u.session_expires_ms = p->session_expires_ms;
+      if (p->type == auth::Principal::Type::kAssumedRole) u.session_issuer_arn = p->principal_arn;
+    }
+    return u;
+  }
+  u.arn = ctx.principal_arn;
+  u.account_id = ctx.account;
+  u.access_key_id = ctx.access_key_id;
+  if (!ctx.principal_arn.empty() && EndsWith(ctx.principal_arn, ":root")) {
+    u.type = "Root";
+    u.principal_id = ctx.account;
+  } else if (!ctx.principal_arn.empty()) {
+    u.type = "IAMUser";
+  } else {
+    u.type = "Unknown";  // authentication failed or never ran
+  }
+  return u;
+}
+
+audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
+  const services::CallContext& ctx = call.ctx;
+  audit::AuditEvent e;
+  e.type = audit::AuditEvent::Type::kApiCall;
+  e.time_ms = ctx.now_ms;
+  e.event_source = call.service != nullptr
+                       ? std::string(call.service->signing_name()) + ".amazonaws.com"
+                       : std::string("unknown");
+  e.event_name = call.known ? call.operation : std::string("Unknown");
+  e.region = ctx.region;
+  e.source_ip = req.remote_address;
+  e.user_agent = std::string(req.Header("User-Agent"));
+  e.identity = IdentityOf(ctx);
+  if (e.identity.access_key_id.empty()) {
+    std::string region;
+    ClaimedCredential(req, &e.identity.access_key_id, &region);
+    if (e.region.empty()) e.region = region;
+  }
+  if (call.input_usable && call.known) e.request_parameters = audit::RedactedJson(call.input);
+  e.read_only = call.known && audit::IsReadOnlyOperation(call.operation);
+  if (call.status.ok() && !e.read_only && !call.output.empty()) {
+    rapidjson::Document out;
+    if (json::ParseBounded(call.output, &out).ok()) e.response_elements = audit::RedactedJson(out);
+  }
+  if (!call.status.ok()) {
+    // As the wire spelled it: query-protocol services (IAM, STS) have their own codes.
+    e.error_code = call.query != nullptr
+                       ? services::QueryProtocol::ErrorOf(call.status.code()).code
+                       : std::string(services::LookupError(call.status.code()).type);
+    e.error_message = call.status.message();
+  }
+  e.request_id = ctx.request_id;
+  e.event_id = audit::NewEventId();
+  e.resources = call.touched.items();
+  e.recipient_account = ctx.account;
+  return e;
+}
+
+}  // namespace arcana::net

@@ -1,0 +1,167 @@
+#include "services/cloudtrail/cloudtrail_service.h"
+
+#include <cmath>
+
+#include "audit/trail_query.h"
+#include "common/json.h"
+#include "crypto/base64.h"
+
+namespace arcana::services::cloudtrail {
+namespace {
+
+constexpr int kMaxResults = 50;
+
+Status BadToken() {
+  return Status(ErrorCode::kInvalidNextToken, "Invalid NextToken");
+}
+
+// NextToken: base64("v1:<time_ms>:<sequence>:<node>"), the last event of the page.
+std::string EncodeToken(const audit::TrailMatch& m) {
+  return crypto::Base64Encode("v1:" + std::to_string(m.time_ms) + ":" +
+                              std::to_string(m.sequence) + ":" + m.node);
+}
+
+Status DecodeToken(const std::string& token, audit::TrailQuery& q) {
+  if (token.size() > 512) return BadToken();
+  auto raw = crypto::Base64Decode(token);
+  if (!raw) return BadToken();
+  const std::string& s = *raw;
+  if (s.rfind("v1:", 0) != 0) return BadToken();
+  size_t a = s.find(':', 3), b = a == std::string::npos ? a : s.find(':', a + 1);
+  if (b == std::string::npos) return BadToken();
+  try {
+    size_t used = 0;
+    q.cursor_ms = std::stoll(s.substr(3, a - 3), &used);
+    if (used != a - 3) return BadToken();
+    q.cursor_seq = std::stoull(s.substr(a + 1, b - a - 1), &used);
+    if (used != b - a - 1) return BadToken();
+  } catch (...) {
+    return BadToken();
+  }
+  q.cursor_node = s.substr(b + 1);
+  q.has_cursor = true;
+  return Status::Ok();
+}
+
+Result<int64_t> TimeMember(const rapidjson::Value& in, const char* k, int64_t dflt) {
+  auto it = in.FindMember(k);
+  if (it == in.MemberEnd() || it->value.IsNull()) return dflt;
+  if (!it->value.IsNumber()) return Status(ErrorCode::kSerialization, std::string(k) + " must be a timestamp");
+  double secs = it->value.GetDouble();
+  if (!std::isfinite(secs) || std::fabs(secs) > 1e13) {
+    return Status(ErrorCode::kValidation, std::string(k) + " is out of range");
+  }
+  return static_cast<int64_t>(secs * 1000.0);
+}
+
+void WriteEvent(json::Writer& w, const audit::TrailMatch& m) {
+  rapidjson::Document rec;
+  (void)json::ParseBounded(m.line, &rec);
+  auto str = [&](const rapidjson::Value& o, const char* k) -> std::string {
+    auto it = o.FindMember(k);
+    return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+  };
+  w.StartObject();
+  json::KV(w, "EventId", str(rec, "eventID"));
+  json::KV(w, "EventName", str(rec, "eventName"));
+  auto ro = rec.FindMember("readOnly");
+  json::KV(w, "ReadOnly", ro != rec.MemberEnd() && ro->value.IsBool() && ro->value.GetBool() ? "true" : "false");
+  auto u = rec.FindMember("userIdentity");
+  if (u != rec.MemberEnd() && u->value.IsObject()) {
+    std::string akid = str(u->value, "accessKeyId");
+    if (!akid.empty()) json::KV(w, "AccessKeyId", akid);
+  }
+  w.Key("EventTime");
+  w.Int64(m.time_ms / 1000);
+  json::KV(w, "EventSource", str(rec, "eventSource"));
+  std::string user = audit::UsernameOf(rec);
+  if (!user.empty()) json::KV(w, "Username", user);
+  w.Key("Resources");
+  w.StartArray();
+  auto res = rec.FindMember("resources");
+  if (res != rec.MemberEnd() && res->value.IsArray()) {
+    for (const auto& r : res->value.GetArray()) {
+      w.StartObject();
+      json::KV(w, "ResourceType", str(r, "type"));
+      json::KV(w, "ResourceName", str(r, "ARN"));
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  json::KV(w, "CloudTrailEvent", m.line);
+  w.EndObject();
+}
+
+}  // namespace
+
+CloudTrailService::CloudTrailService(std::string audit_dir)
+    : audit_dir_(std::move(audit_dir)), validator_("cloudtrail", ErrorCode::kValidation) {}
+
+Result<std::string> CloudTrailService::Call(std::string_view operation,
+                                            const rapidjson::Value& input,
+                                            const CallContext& ctx) {
+  if (operation == "LookupEvents") return LookupEvents(input, ctx);
+  return Status(ErrorCode::kUnknownOperation,
+                "Operation " + std::string(operation) + " is not supported by this server.");
+}
+
+Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& input,
+                                                    const CallContext& ctx) {
+  json::Input in(input);
+  audit::TrailQuery q;
+  q.account = ctx.account;
+  q.region = ctx.region;
+  if (const rapidjson::Value* attrs = in.Get("LookupAttributes")) {
+    if (attrs->Size() > 1) {
+      return Status(ErrorCode::kValidation,
+                    "You can only specify one lookup attribute.");
+    }
+    for (const auto& a : attrs->GetArray()) {
+      std::string key = a["AttributeKey"].GetString(), value = a["AttributeValue"].GetString();
+      if (value.empty() || value.size() > 2000) {
+        return Status(ErrorCode::kValidation,
+                      "The lookup attribute value must be 1 to 2000 characters.");
+      }
+      if (key == "EventId") q.event_id = value;
+      else if (key == "EventName") q.event_name = value;
+      else if (key == "ReadOnly") q.read_only = value;
+      else if (key == "Username") q.username = value;
+      else if (key == "ResourceType") q.resource_type = value;
+      else if (key == "ResourceName") q.resource_name = value;
+      else if (key == "EventSource") q.event_source = value;
+      else if (key == "AccessKeyId") q.access_key_id = value;
+    }
+  }
+  if (auto cat = in.Str("EventCategory"); cat && *cat != "insight") {
+    return Status(ErrorCode::kValidation, "Invalid EventCategory: " + *cat);
+  }
+  ARCANA_ASSIGN_OR_RETURN(q.start_ms, TimeMember(input, "StartTime", q.start_ms));
+  ARCANA_ASSIGN_OR_RETURN(q.end_ms, TimeMember(input, "EndTime", q.end_ms));
+  if (q.start_ms > q.end_ms) {
+    return Status(ErrorCode::kValidation, "Start time must be before end time.");
+  }
+  int64_t max = in.Int("MaxResults").value_or(kMaxResults);
+  if (max < 1 || max > kMaxResults) {
+    return Status(ErrorCode::kValidation, "MaxResults must be between 1 and 50.");
+  }
+  if (auto token = in.Str("NextToken")) ARCANA_RETURN_IF_ERROR(DecodeToken(*token, q));
+
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Events");
+  w.StartArray();
+  bool more = false;
+  if (!in.Str("EventCategory")) {  // no Insights events are ever recorded here
+    ARCANA_ASSIGN_OR_RETURN(auto page, audit::SearchTrail(audit_dir_, q, static_cast<size_t>(max), &more));
+    for (const auto& m : page) WriteEvent(w, m);
+    w.EndArray();
+    if (more && !page.empty()) json::KV(w, "NextToken", EncodeToken(page.back()));
+  } else {
+    w.EndArray();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace arcana::services::cloudtrail

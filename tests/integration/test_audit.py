@@ -1,0 +1,329 @@
+"""The audit trail (issue 11): one durable CloudTrail-shaped record per API call in
+<data-dir>/audit/, with the caller's identity and no secret value; denied and failed calls
+recorded; fail-closed refusal when records cannot be made durable; `arcana audit verify`
+catching each kind of tampering; `audit tail|search`; LookupEvents through boto3 and the
+aws CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args,
+                      raw_call, error_code)
+
+ARCANA_CLI = ARCANAD.parent / "arcana"
+AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+ROOT_ARN = "arn:aws:iam::123456789012:root"
+NODE = "n1"
+
+
+def client(srv, service, akid=ROOT_AKID, secret=ROOT_SECRET):
+    return boto3.client(service, endpoint_url=srv.endpoint, region_name="us-east-1",
+                        aws_access_key_id=akid, aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def records(data_dir: Path) -> list[dict]:
+    out = []
+    for f in sorted((data_dir / "audit").glob(f"{NODE}.*.jsonl")):
+        if ".digests." in f.name:
+            continue
+        out += [json.loads(l) for l in f.read_text().splitlines()]
+    return out
+
+
+def audit_bytes(data_dir: Path) -> bytes:
+    return b"".join(f.read_bytes() for f in (data_dir / "audit").glob("*.jsonl"))
+
+
+def cli(data_dir: Path, *args, check=None):
+    p = subprocess.run([str(ARCANA_CLI), *cli_store_args(data_dir), *args],
+                       capture_output=True, text=True, timeout=60)
+    if check is not None:
+        assert p.returncode == check, (p.returncode, p.stdout, p.stderr)
+    return p
+
+
+def start(tmp: Path, name: str, *args) -> ArcanaServer:
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    srv = ArcanaServer(tmp / name, tmp / (name + "-logs"), dev=False, env=env,
+                       args=["--audit-node", NODE, *args])
+    return srv.start()
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = start(tmp_path_factory.mktemp("audit"), "data")
+    yield s
+    s.stop()
+
+
+def test_every_family_is_recorded_with_identity_and_no_secret_value(srv):
+    sm, kms, ssm = client(srv, "secretsmanager"), client(srv, "kms"), client(srv, "ssm")
+    values = [b"sm-canary-value-7f3a", b"sm-canary-value-second-91c2", b"ssm-canary-8d1e",
+              b"kms-canary-plaintext-55aa"]
+    a = sm.create_secret(Name="audit/a", SecretString=values[0].decode())["ARN"]
+    b = sm.create_secret(Name="audit/b", SecretString=values[1].decode())["ARN"]
+    sm.get_secret_value(SecretId="audit/a")
+    # Debian's botocore predates BatchGetSecretValue: a signed raw call.
+    batch = raw_call(srv.endpoint, "BatchGetSecretValue", {"SecretIdList": ["audit/a", "audit/b"]},
+                     akid=ROOT_AKID, secret=ROOT_SECRET)
+    assert batch.status_code == 200 and len(batch.json()["SecretValues"]) == 2, batch.text
+    pw = sm.get_random_password(PasswordLength=40)["RandomPassword"]
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    blob = kms.encrypt(KeyId=key, Plaintext=values[3])["CiphertextBlob"]
+    kms.decrypt(CiphertextBlob=blob)
+    dk = kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+    ssm.put_parameter(Name="/audit/p", Value=values[2].decode(), Type="SecureString")
+    ssm.get_parameter(Name="/audit/p", WithDecryption=True)
+    ssm.get_parameters_by_path(Path="/audit", WithDecryption=True)
+
+    recs = records(srv.data_dir)
+    by_name = {}
+    for r in recs:
+        by_name.setdefault(r["eventName"], []).append(r)
+    for name, source in [("CreateSecret", "secretsmanager"), ("GetSecretValue", "secretsmanager"),
+                         ("BatchGetSecretValue", "secretsmanager"), ("CreateKey", "kms"),
+                         ("Encrypt", "kms"), ("Decrypt", "kms"), ("GenerateDataKey", "kms"),
+                         ("PutParameter", "ssm"), ("GetParameter", "ssm"),
+                         ("GetParametersByPath", "ssm"), ("GetRandomPassword", "secretsmanager")]:
+        assert name in by_name, (name, sorted(by_name))
+        r = by_name[name][-1]
+        assert r["eventSource"] == f"{source}.amazonaws.com"
+        assert r["userIdentity"]["type"] == "Root"
+        assert r["userIdentity"]["arn"] == ROOT_ARN
+        assert r["userIdentity"]["accessKeyId"] == ROOT_AKID
+        assert r["eventType"] == "AwsApiCall" and r["eventCategory"] == "Management"
+        assert r["awsRegion"] == "us-east-1" and r["recipientAccountId"] == "123456789012"
+        assert r["requestID"] and len(r["eventID"]) == 36
+    # Resources are what the handlers touched: every item of a batch, the key a ciphertext names.
+    batch_res = {x["ARN"] for x in by_name["BatchGetSecretValue"][-1]["resources"]}
+    assert batch_res == {a, b}
+    assert {x["ARN"] for x in by_name["Decrypt"][-1]["resources"]} == {key}
+    assert by_name["GetSecretValue"][-1]["readOnly"] is True
+    assert by_name["CreateSecret"][-1]["readOnly"] is False
+    assert by_name["CreateSecret"][-1]["responseElements"]["ARN"] in (a, b)
+    assert by_name["GetParametersByPath"][-1]["resources"][0]["ARN"].endswith("parameter/audit/p")
+    # No stored value, plaintext, password or data key anywhere in the audit files.
+    blob_all = audit_bytes(srv.data_dir)
+    needles = values + [base64.b64encode(v) for v in values] + [
+        pw.encode(), base64.b64encode(dk["Plaintext"]), base64.b64encode(blob)]
+    for n in needles:
+        assert n not in blob_all, n
+
+
+def test_denied_and_failed_calls_are_recorded(srv):
+    bad = client(srv, "secretsmanager", secret="wrong-secret-key")
+    with pytest.raises(ClientError):
+        bad.list_secrets()
+    with pytest.raises(ClientError) as e:
+        client(srv, "secretsmanager").get_secret_value(SecretId="audit/nope")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    recs = records(srv.data_dir)
+    denied = [r for r in recs if r["eventName"] == "ListSecrets" and r.get("errorCode")]
+    assert denied and denied[-1]["errorCode"] in ("InvalidSignatureException",
+                                                   "SignatureDoesNotMatch")
+    assert denied[-1]["userIdentity"]["accessKeyId"] == ROOT_AKID
+    failed = [r for r in recs if r["eventName"] == "GetSecretValue" and
+              r.get("errorCode") == "ResourceNotFoundException"]
+    assert failed and failed[-1]["requestParameters"]["SecretId"] == "audit/nope"
+
+
+def test_lookup_events_through_boto3_and_the_cli(srv):
+    sm = client(srv, "secretsmanager")
+    sm.create_secret(Name="audit/lookup", SecretString="lookup-value")
+    ct = client(srv, "cloudtrail")
+    got = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName",
+                                              "AttributeValue": "audit/lookup"}])
+    events = got["Events"]
+    assert [e["EventName"] for e in events] == ["CreateSecret"]
+    ev = events[0]
+    assert ev["EventSource"] == "secretsmanager.amazonaws.com"
+    assert ev["Username"] == "root" and ev["AccessKeyId"] == ROOT_AKID
+    assert ev["Resources"][0]["ResourceType"] == "AWS::SecretsManager::Secret"
+    assert json.loads(ev["CloudTrailEvent"])["eventID"] == ev["EventId"]
+    # Pagination, newest first, and an EventId lookup.
+    page1 = ct.lookup_events(MaxResults=1, LookupAttributes=[
+        {"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}])
+    page2 = ct.lookup_events(MaxResults=1, NextToken=page1["NextToken"], LookupAttributes=[
+        {"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}])
+    assert page1["Events"][0]["EventTime"] >= page2["Events"][0]["EventTime"]
+    assert page1["Events"][0]["EventId"] != page2["Events"][0]["EventId"]
+    one = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId",
+                                              "AttributeValue": ev["EventId"]}])
+    assert [e["EventId"] for e in one["Events"]] == [ev["EventId"]]
+    with pytest.raises(ClientError) as e:
+        ct.lookup_events(NextToken="not-a-token")
+    assert e.value.response["Error"]["Code"] == "InvalidNextTokenException"
+
+    if not AWS:
+        pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(srv.data_dir), "AWS_ACCESS_KEY_ID": ROOT_AKID,
+           "AWS_SECRET_ACCESS_KEY": ROOT_SECRET, "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1",
+           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    p = subprocess.run([AWS, "--endpoint-url", srv.endpoint, "--region", "us-east-1",
+                        "--output", "json", "cloudtrail", "lookup-events", "--lookup-attributes",
+                        "AttributeKey=EventName,AttributeValue=CreateSecret"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    names = {e["EventName"] for e in json.loads(p.stdout)["Events"]}
+    assert names == {"CreateSecret"}
+
+
+@pytest.mark.sqlite_only("the audit sink writes local files whatever the store; one pass is enough")
+def test_fail_closed_refuses_calls_when_records_cannot_be_made_durable(tmp_path):
+    data = tmp_path / "full"
+    (data / "audit").mkdir(parents=True)
+    (data / "audit" / f"{NODE}.000001.jsonl").symlink_to("/dev/full")  # a full disk
+    s = start(tmp_path, "full")
+    try:
+        sm = client(s, "secretsmanager")
+        for _ in range(2):  # the first is refused after it ran; the next before it runs
+            with pytest.raises(ClientError) as e:
+                sm.list_secrets()
+            assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
+            assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    finally:
+        s.stop()
+    s = start(tmp_path, "full", "--audit-file", "fail-open")
+    try:
+        assert "SecretList" in client(s, "secretsmanager").list_secrets()  # served, loss logged
+    finally:
+        s.stop()
+
+
+@pytest.mark.sqlite_only("tampering edits local audit files; the store only holds the public key")
+def test_verify_catches_each_kind_of_tampering(tmp_path):
+    s = start(tmp_path, "t")
+    sm = client(s, "secretsmanager")
+    for i in range(4):
+        sm.create_secret(Name=f"t/{i}", SecretString=f"v{i}")
+    # An operator action is recorded too (seal + unseal with the operator token).
+    token = (s.data_dir / "operator.token").read_text().strip()
+    import requests
+    for op in ("seal", "unseal"):
+        r = requests.post(f"{s.endpoint}/_arcana/operator/{op}", data="{}",
+                          headers={"X-Arcana-Operator-Token": token}, timeout=10)
+        assert r.status_code == 200, r.text
+    s.stop()  # the closing digest covers every record
+    data = s.data_dir
+    recs = records(data)
+    assert [r["eventName"] for r in recs if r["eventSource"] == "arcana.operator"] == \
+        ["Seal", "Unseal"]
+    assert all(r["eventType"] == "AwsServiceEvent" for r in recs
+               if r["eventSource"] == "arcana.operator")
+
+    # An offline CLI action is recorded in the CLI's own file set, signed too.
+    cli(data, "access-key", "create", check=0)
+    ok = cli(data, "audit", "verify", check=0)
+    assert f"node {NODE}: OK" in ok.stdout
+    assert "node cli-" in ok.stdout and "1 signed digests" in ok.stdout, ok.stdout
+    assert ["CreateAccessKey"] == [
+        json.loads(l)["eventName"] for f in (data / "audit").glob("cli-*.0*.jsonl")
+        for l in f.read_text().splitlines()]
+    search = cli(data, "audit", "search", "--event-name", "CreateSecret", "--resource", "t/2",
+                 check=0)
+    assert [json.loads(l)["eventName"] for l in search.stdout.splitlines()] == ["CreateSecret"]
+    tail = cli(data, "audit", "tail", "-n", "3", check=0)  # newest last; ties of one second
+    names = [json.loads(l)["eventName"] for l in tail.stdout.splitlines()]  # order by node
+    assert len(names) == 3 and {"Seal", "Unseal"} <= set(names), names
+
+    rec_file = data / "audit" / f"{NODE}.000001.jsonl"
+    dig_file = data / "audit" / f"{NODE}.digests.jsonl"
+    original, digests = rec_file.read_text().splitlines(), dig_file.read_text().splitlines()
+
+    def expect_failure(lines, dlines, words):
+        rec_file.write_text("\n".join(lines) + "\n")
+        dig_file.write_text("\n".join(dlines) + "\n")
+        p = cli(data, "audit", "verify")
+        assert p.returncode != 0, p.stdout
+        assert words in p.stdout, p.stdout
+
+    altered = list(original)
+    altered[1] = altered[1].replace('"t/1"', '"t/X"')
+    expect_failure(altered, digests, "altered")
+    expect_failure(original[:2] + original[3:], digests, "missing (removed)")
+    swapped = list(original)
+    swapped[2], swapped[3] = swapped[3], swapped[2]
+    expect_failure(swapped, digests, "missing (removed)")
+    expect_failure(original[:3] + [original[1]] + original[3:], digests, "reordered or inserted")
+    expect_failure(original[:-1], digests, "records removed")
+    # A second run adds digests; dropping the first one is a gap.
+    rec_file.write_text("\n".join(original) + "\n")
+    dig_file.write_text("\n".join(digests) + "\n")
+    s = start(tmp_path, "t")
+    client(s, "secretsmanager").list_secrets()
+    s.stop()
+    digests = dig_file.read_text().splitlines()
+    assert len(digests) >= 2
+    original = rec_file.read_text().splitlines()
+    expect_failure(original, digests[1:], "digest gap")
+
+
+@pytest.mark.sqlite_only("a job's record is written by the node that ran it, whatever the store")
+def test_background_job_actions_are_recorded_as_service_events(srv):
+    import datetime as dt
+    when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+    policy = '[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"%s"}}]' % when
+    client(srv, "ssm").put_parameter(Name="/audit/expiring", Value="expiring-value",
+                                     Type="String", Tier="Advanced", Policies=policy)
+    deadline = time.monotonic() + 15  # ssm.expiry runs every 10 s
+    found = []
+    while time.monotonic() < deadline and not found:
+        found = [r for r in records(srv.data_dir) if r["eventName"] == "DeleteParameter"]
+        time.sleep(0.5)
+    assert found, "no DeleteParameter service event within 15 s"
+    r = found[-1]
+    assert r["eventType"] == "AwsServiceEvent" and r["eventSource"] == "ssm.amazonaws.com"
+    assert r["userIdentity"]["type"] == "AWSService"
+    assert r["resources"][0]["ARN"].endswith("parameter/audit/expiring")
+
+
+@pytest.mark.sqlite_only("the HTTP sink does not depend on the store; one pass is enough")
+def test_http_sink_receives_batches_and_fail_closed_refuses_when_it_cannot(tmp_path):
+    import http.server
+    import threading
+
+    received = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, json.loads(body)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{collector.server_address[1]}/audit/in"
+    s = start(tmp_path, "http", "--audit-http-url", url, "--audit-http-mode", "fail-closed")
+    try:
+        sm = client(s, "secretsmanager")
+        sm.create_secret(Name="http/a", SecretString="http-sink-canary-31")
+        # Fail-closed: delivered before the answer, as a JSON array of records.
+        events = [e for path, batch in received for e in batch if path == "/audit/in"]
+        assert any(e["eventName"] == "CreateSecret" for e in events), events
+        assert all(b"http-sink-canary-31" not in json.dumps(batch).encode()
+                   for _, batch in received)
+        collector.shutdown()
+        collector.server_close()
+        with pytest.raises(ClientError) as e:
+            sm.list_secrets()
+        assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
+    finally:
+        s.stop()

@@ -1,0 +1,321 @@
+// The audit trail: redaction (allow-list), the record shape, the chained files and signed
+// digests (and that verify catches each kind of tampering), group commit, fail-closed.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "audit/audit_event.h"
+#include "audit/chain.h"
+#include "audit/digest_signer.h"
+#include "audit/file_trail.h"
+#include "audit/redaction.h"
+#include "audit/trail_query.h"
+#include "audit/trail_reader.h"
+#include "audit/trail_verify.h"
+#include "common/json.h"
+#include "crypto/ed25519.h"
+
+namespace arcana::audit {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Redact(const char* json) {
+  rapidjson::Document d;
+  d.Parse(json);
+  return RedactedJson(d);
+}
+
+TEST(AuditRedaction, KeepsMetadataAndHidesEverythingElse) {
+  std::string r = Redact(
+      R"({"SecretId":"prod/db","SecretString":"hunter2","ClientRequestToken":"t-1",)"
+      R"("Tags":[{"Key":"team","Value":"core"}],"Unmodelled":"x","RecoveryWindowInDays":7})");
+  EXPECT_NE(r.find(R"("SecretId":"prod/db")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("Tags":[{"Key":"team","Value":"core"}])"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("RecoveryWindowInDays":7)"), std::string::npos) << r;
+  EXPECT_EQ(r.find("hunter2"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("Unmodelled":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
+}
+
+TEST(AuditRedaction, NestedValuesOfEveryServiceAreHidden) {
+  // SSM GetParameters answer, KMS Decrypt answer, SM batch answer, random password.
+  std::string r = Redact(
+      R"({"Parameters":[{"Name":"/a","Type":"SecureString","Value":"s3cr3t","Version":3}],)"
+      R"("Plaintext":"cGxhaW4=","CiphertextBlob":"Y2lwaA==","KeyId":"arn:aws:kms:k",)"
+      R"("SecretValues":[{"ARN":"arn:s","SecretString":"v1","SecretBinary":"djI="}],)"
+      R"("RandomPassword":"pw","PrivateKeyPlaintext":"pk"})");
+  for (const char* secret : {"s3cr3t", "cGxhaW4=", "Y2lwaA==", "v1", "djI=", "\"pw\"", "\"pk\""}) {
+    EXPECT_EQ(r.find(secret), std::string::npos) << secret << " in " << r;
+  }
+  EXPECT_NE(r.find(R"("Name":"/a")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("Version":3)"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("ARN":"arn:s")"), std::string::npos) << r;
+  EXPECT_EQ(Redact("[1]"), "");  // not an object: null in the record
+}
+
+TEST(AuditRedaction, ReadOnlyClassification) {
+  EXPECT_TRUE(IsReadOnlyOperation("GetSecretValue"));
+  EXPECT_TRUE(IsReadOnlyOperation("BatchGetSecretValue"));
+  EXPECT_TRUE(IsReadOnlyOperation("Decrypt"));
+  EXPECT_FALSE(IsReadOnlyOperation("PutSecretValue"));
+  EXPECT_FALSE(IsReadOnlyOperation("ScheduleKeyDeletion"));
+}
+
+TEST(AuditEventShape, CarriesTheCloudTrailFields) {
+  AuditEvent e;
+  e.time_ms = 1700000000123;
+  e.event_source = "kms.amazonaws.com";
+  e.event_name = "Decrypt";
+  e.identity.type = "Root";
+  e.identity.arn = "arn:aws:iam::123456789012:root";
+  e.request_parameters = R"({"KeyId":"k"})";
+  e.error_code = "AccessDeniedException";
+  e.error_message = "no";
+  e.event_id = NewEventId();
+  e.resources.push_back({kKmsKeyType, "arn:aws:kms:us-east-1:123456789012:key/k", "123456789012"});
+  rapidjson::Document d;
+  ASSERT_TRUE(json::ParseBounded(EventJson(e), &d).ok());
+  EXPECT_STREQ(d["eventVersion"].GetString(), "1.09");
+  EXPECT_STREQ(d["eventTime"].GetString(), "2023-11-14T22:13:20Z");
+  EXPECT_STREQ(d["eventType"].GetString(), "AwsApiCall");
+  EXPECT_STREQ(d["userIdentity"]["type"].GetString(), "Root");
+  EXPECT_STREQ(d["requestParameters"]["KeyId"].GetString(), "k");
+  EXPECT_TRUE(d["responseElements"].IsNull());
+  EXPECT_STREQ(d["resources"][0]["ARN"].GetString(), "arn:aws:kms:us-east-1:123456789012:key/k");
+  EXPECT_EQ(d["eventID"].GetStringLength(), 36u);
+  EXPECT_TRUE(d["managementEvent"].GetBool());
+}
+
+TEST(AuditEd25519, SignsAndVerifies) {
+  std::string seed(32, 's');
+  auto pub = crypto::Ed25519PublicKey(seed);
+  auto sig = crypto::Ed25519Sign(seed, "message");
+  ASSERT_TRUE(pub.ok() && sig.ok());
+  EXPECT_TRUE(crypto::Ed25519Verify(*pub, "message", *sig));
+  EXPECT_FALSE(crypto::Ed25519Verify(*pub, "messagE", *sig));
+  EXPECT_FALSE(crypto::Ed25519Verify(*pub, "message", sig->substr(1)));
+}
+
+class AuditFileTrailTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("arcana-audit-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<FileTrail> Open(bool fail_closed = true, uint64_t max_bytes = 1 << 20) {
+    FileTrailOptions o;
+    o.dir = dir_.string();
+    o.node = "n1";
+    o.fail_closed = fail_closed;
+    o.max_file_bytes = max_bytes;
+    auto t = FileTrail::Open(o, &signer_);
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    return t.ok() ? std::move(*t) : nullptr;
+  }
+  static std::string Event(int i) {
+    AuditEvent e;
+    e.time_ms = 1700000000000 + i * 1000;
+    e.event_source = "secretsmanager.amazonaws.com";
+    e.event_name = i % 2 ? "GetSecretValue" : "PutSecretValue";
+    e.event_id = NewEventId();
+    e.resources.push_back({kSecretType, "arn:aws:secretsmanager:r:1:secret:s" + std::to_string(i) + "-abcdef", "1"});
+    return EventJson(e);
+  }
+  // Writes n records and closes (which signs a digest).
+  void WriteAndClose(int n, uint64_t max_bytes = 1 << 20) {
+    auto t = Open(true, max_bytes);
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(t->Write(Event(i)).ok());
+    t->Close();
+  }
+  VerifyResult Verify() {
+    auto nodes = ListNodes(dir_.string());
+    EXPECT_TRUE(nodes.ok());
+    EXPECT_EQ(nodes->size(), 1u);
+    return VerifyNode(nodes->front(), *signer_.PublicKey());
+  }
+  std::vector<std::string> Lines(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  }
+  void Rewrite(const fs::path& p, const std::vector<std::string>& lines) {
+    std::ofstream out(p, std::ios::trunc);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  fs::path RecordFile(uint32_t n = 1) { return dir_ / RecordFileName("n1", n); }
+
+  fs::path dir_;
+  crypto::RootKey root_ = crypto::RootKey::FromBytes(std::string(32, 'r'));
+  RootDerivedSigner signer_{root_, nullptr};
+};
+
+TEST_F(AuditFileTrailTest, ChainAndDigestVerify) {
+  WriteAndClose(5);
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 5u);
+  EXPECT_EQ(r.digests, 1u);
+  EXPECT_EQ(r.unsigned_tail, 0u);
+  // Reopening resumes the chain and the digests.
+  WriteAndClose(3);
+  r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 8u);
+  EXPECT_EQ(r.digests, 2u);
+}
+
+TEST_F(AuditFileTrailTest, RotatesBySizeAndTheChainSpansFiles) {
+  WriteAndClose(20, 2000);
+  EXPECT_TRUE(fs::exists(RecordFile(2)));
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 20u);
+  EXPECT_GE(r.digests, 2u);  // one at each rotation, one at close
+}
+
+TEST_F(AuditFileTrailTest, VerifyCatchesAlteredRecord) {
+  WriteAndClose(5);
+  auto lines = Lines(RecordFile());
+  lines[1].replace(lines[1].find("GetSecretValue"), 14, "GetSecretValuf");
+  Rewrite(RecordFile(), lines);
+  auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("sequence 3"), std::string::npos) << r.problem;
+  EXPECT_NE(r.problem.find("altered"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditFileTrailTest, VerifyCatchesAlteredLastRecordThroughTheDigest) {
+  WriteAndClose(5);
+  auto lines = Lines(RecordFile());
+  lines[4].replace(lines[4].find("PutSecretValue"), 14, "PutSecretValuf");  // record 5: i = 4
+  Rewrite(RecordFile(), lines);
+  auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("record 5 is not the one signed"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditFileTrailTest, VerifyCatchesRemovedReorderedAndInsertedRecords) {
+  WriteAndClose(5);
+  auto lines = Lines(RecordFile());
+  auto removed = lines;
+  removed.erase(removed.begin() + 2);
+  Rewrite(RecordFile(), removed);
+  auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("records 3..3 are missing"), std::string::npos) << r.problem;
+
+  auto reordered = lines;
+  std::swap(reordered[1], reordered[2]);
+  Rewrite(RecordFile(), reordered);
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("missing"), std::string::npos) << r.problem;  // 3 came before 2
+
+  auto inserted = lines;
+  inserted.insert(inserted.begin() + 3, lines[2]);
+  Rewrite(RecordFile(), inserted);
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("reordered or inserted"), std::string::npos) << r.problem;
+
+  auto truncated = lines;
+  truncated.pop_back();
+  Rewrite(RecordFile(), truncated);
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("records removed"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditFileTrailTest, VerifyCatchesDigestGapsAndForgedDigests) {
+  WriteAndClose(2);
+  WriteAndClose(2);
+  WriteAndClose(2);
+  fs::path digests = dir_ / DigestFileName("n1");
+  auto lines = Lines(digests);
+  ASSERT_EQ(lines.size(), 3u);
+  auto gap = lines;
+  gap.erase(gap.begin() + 1);
+  Rewrite(digests, gap);
+  auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("digest gap"), std::string::npos) << r.problem;
+
+  auto forged = lines;
+  forged[2].replace(forged[2].find("\"lastSequence\":6"), 16, "\"lastSequence\":5");
+  Rewrite(digests, forged);
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditFileTrailTest, GroupCommitSharesBatchesAcrossThreads) {
+  auto t = Open();
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 8; ++k) {
+    threads.emplace_back([&t, k] {
+      for (int i = 0; i < 25; ++i) EXPECT_TRUE(t->Write(Event(k * 100 + i)).ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  uint64_t batches = t->batches();
+  t->Close();
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 200u);
+  EXPECT_LE(batches, 200u);
+}
+
+TEST_F(AuditFileTrailTest, FailClosedRefusesWhatCannotBeMadeDurable) {
+  fs::create_directories(dir_);
+  fs::create_symlink("/dev/full", RecordFile());  // every write: ENOSPC
+  {
+    auto t = Open(/*fail_closed=*/true);
+    Status st = t->Write(Event(1));
+    EXPECT_EQ(st.code(), ErrorCode::kServiceUnavailable);
+    EXPECT_FALSE(t->Healthy());
+  }
+  {
+    auto t = Open(/*fail_closed=*/false);
+    EXPECT_TRUE(t->Write(Event(2)).ok());  // fail-open: queued, the loss is logged
+    t->Close();
+  }
+}
+
+TEST_F(AuditFileTrailTest, SecondWriterOfOneNodeIsRefused) {
+  auto t = Open();
+  FileTrailOptions o;
+  o.dir = dir_.string();
+  o.node = "n1";
+  EXPECT_FALSE(FileTrail::Open(o, nullptr).ok());
+}
+
+TEST_F(AuditFileTrailTest, SearchFiltersNewestFirst) {
+  WriteAndClose(6);
+  TrailQuery q;
+  q.event_name = "GetSecretValue";
+  bool more = false;
+  auto page = SearchTrail(dir_.string(), q, 2, &more);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_TRUE(more);
+  EXPECT_EQ((*page)[0].sequence, 6u);
+  EXPECT_EQ((*page)[1].sequence, 4u);
+  q = TrailQuery{};
+  q.resource_name = "s3";
+  page = SearchTrail(dir_.string(), q, 10, &more);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].sequence, 4u);
+}
+
+}  // namespace
+}  // namespace arcana::audit
