@@ -8,6 +8,7 @@
 #include "auth/sigv4.h"
 #include "common/json.h"
 #include "crypto/aead.h"
+#include "net/query_string.h"
 
 namespace arcana::agent {
 namespace {
@@ -23,17 +24,8 @@ std::string FormDecode(std::string_view s) {
 
 Params QueryParams(std::string_view target) {
   Params out;
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return out;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    out.emplace_back(FormDecode(pair.substr(0, eq)),
-                     eq == std::string_view::npos ? "" : FormDecode(pair.substr(eq + 1)));
+  for (const auto& [name, value] : net::SplitQuery(target)) {
+    out.emplace_back(FormDecode(name), FormDecode(value));
   }
   return out;
 }
@@ -195,6 +187,16 @@ void AgentHandler::Route(net::HttpRequest& req, net::HttpResponse& res) {
 
   const Params params = QueryParams(req.target);
   Fetch f;
+  // refreshNow, withDecryption: true|false|1|0, any case. False when bad (then answered).
+  auto flag = [&res](const std::string& key, const std::string& value, bool& out) {
+    auto b = ParseBool(value);
+    if (!b) {
+      Text(res, 400, "invalid " + key + " value");
+      return false;
+    }
+    out = *b;
+    return true;
+  };
   if (path == "/secretsmanager/get" ||
       (path.size() > cfg_.path_prefix.size() && path.rfind(cfg_.path_prefix, 0) == 0)) {
     const bool by_path = path != "/secretsmanager/get";
@@ -208,9 +210,7 @@ void AgentHandler::Route(net::HttpRequest& req, net::HttpResponse& res) {
       } else if (k == "versionStage") {
         version_stage = v;
       } else if (k == "refreshNow") {
-        auto b = ParseBool(v);
-        if (!b) return Text(res, 400, "invalid refreshNow value");
-        f.refresh_now = *b;
+        if (!flag(k, v, f.refresh_now)) return;
       } else {
         return Text(res, 400, "unknown parameter: " + k);
       }
@@ -241,13 +241,9 @@ void AgentHandler::Route(net::HttpRequest& req, net::HttpResponse& res) {
         // Version or label; when both are given only the first one counts (as the extension).
         if (selector.empty()) selector = v;
       } else if (k == "withDecryption") {
-        auto b = ParseBool(v);
-        if (!b) return Text(res, 400, "invalid withDecryption value");
-        decrypt = *b;
+        if (!flag(k, v, decrypt)) return;
       } else if (k == "refreshNow") {
-        auto b = ParseBool(v);
-        if (!b) return Text(res, 400, "invalid refreshNow value");
-        f.refresh_now = *b;
+        if (!flag(k, v, f.refresh_now)) return;
       } else {
         return Text(res, 400, "unknown parameter: " + k);
       }

@@ -131,9 +131,22 @@ ChangeSubscriber::Health ChangeSubscriber::health() const {
 void ChangeSubscriber::Run() {
   auto backoff = std::chrono::milliseconds(200);
   while (!stop_) {
-    Status st = Poll(wait_seconds_, std::chrono::seconds(wait_seconds_ + 10));
+    const Health h = health();
+    const int64_t before = h.applied;
+    const auto began = std::chrono::steady_clock::now();
+    // Until a read succeeds, ask without waiting: the health turns "stream" as soon as the
+    // upstream answers, not after a held request's full wait.
+    const int wait = h.connected ? wait_seconds_ : 0;
+    Status st = Poll(wait, std::chrono::seconds(wait + 10));
     if (st.ok()) {
       backoff = std::chrono::milliseconds(200);
+      // arcanad answers at once, without holding the request, when too many are held already:
+      // then ask again in a second rather than spin.
+      if (wait > 0 && health().applied == before &&
+          std::chrono::steady_clock::now() - began < std::chrono::milliseconds(100)) {
+        std::unique_lock<std::mutex> l(sleep_mu_);
+        sleep_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stop_.load(); });
+      }
       continue;
     }
     // Unreachable: retry soon (doubling to 5 s). An HTTP error (not arcanad, or refused):

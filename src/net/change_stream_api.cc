@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "crypto/random.h"
 #include "net/api_stages.h"
+#include "net/query_string.h"
 #include "storage/store_types.h"
 
 namespace arcana::net {
@@ -36,17 +37,7 @@ std::optional<int64_t> ParseInt(std::string_view s, int64_t lo, int64_t hi) {
 
 Result<StreamQuery> ParseQuery(std::string_view target, int max_wait) {
   StreamQuery q;
-  auto qpos = target.find('?');
-  if (qpos == std::string_view::npos) return q;
-  std::string_view rest = target.substr(qpos + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    std::string_view name = pair.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+  for (const auto& [name, value] : SplitQuery(target)) {
     if (name == "after") {
       q.after = ParseInt(value, 0, INT64_MAX);
       if (!q.after) return Status(ErrorCode::kValidation, "after must be a sequence number");
