@@ -149,11 +149,11 @@ void ChangeSubscriber::Run() {
       }
       continue;
     }
-    // Unreachable: retry soon (doubling to 5 s). An HTTP error (not arcanad, or refused):
+    // Unreachable: retry soon (doubling to 2 s). An HTTP error (not arcanad, or refused):
     // the TTL is in force; ask again every 30 s.
     auto pause = st.code() == ErrorCode::kUnsupportedOperation ? std::chrono::milliseconds(30000)
                                                                : backoff;
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     std::unique_lock<std::mutex> l(sleep_mu_);
     sleep_cv_.wait_for(l, pause, [this] { return stop_.load(); });
   }

@@ -358,7 +358,7 @@ def test_stream_loss_falls_back_to_ttl_and_serves_stale_on_error(agent, server, 
         assert r.status_code == 502 and r.json()["__type"] == "ConnectionError"
     finally:
         server.start(port=port)
-    wait_for(lambda: agent.health()["invalidation"] == "stream", timeout=15,
+    wait_for(lambda: agent.health()["invalidation"] == "stream", timeout=20,
              what="change stream reconnected")
     assert agent.secret(n).json()["SecretString"] == value
 
