@@ -6,7 +6,8 @@
 
 namespace arcana::agent {
 
-Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics) {
+Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics,
+                                  int64_t* head) {
   rapidjson::Document doc;
   ARCANA_RETURN_IF_ERROR(json::ParseBounded(body, &doc, 8, size_t{8} << 20));
   if (!doc.IsObject() || !doc.HasMember("Next") || !doc["Next"].IsInt64() ||
@@ -23,6 +24,10 @@ Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, Agen
     if (json::StrField(c, "Service") == "secretsmanager") {
       metrics.invalidations += cache.InvalidateResource(kSecretReferenceTag);
     }
+  }
+  if (head != nullptr) {
+    *head = doc.HasMember("Head") && doc["Head"].IsInt64() ? doc["Head"].GetInt64()
+                                                           : doc["Next"].GetInt64();
   }
   return doc["Next"].GetInt64();
 }
@@ -68,14 +73,14 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   } else if (after < 0) {
     // First read: where the stream is now. Entries cached before it may have missed
     // changes, so they go.
-    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_);
+    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_);
     if (next.ok()) {
       metrics_.invalidations += cache_.Clear();
       applied_ = *next;
     }
     st = next.status();
   } else {
-    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_);
+    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_);
     // Two reads may overlap (the stream and a fence): both applied, the later point kept.
     if (next.ok()) applied_ = std::max(applied_, *next);
     st = next.status();
@@ -105,7 +110,17 @@ Status ChangeSubscriber::Fence() {
   fence_in_flight_ = true;
   const uint64_t mine = ++fences_started_;
   l.unlock();
-  Status st = Poll(0, fence_timeout_);
+  // One answer holds at most 1000 changes: read until the head it reports is applied.
+  constexpr int kMaxReads = 20;
+  Status st;
+  bool behind = true;
+  for (int i = 0; i < kMaxReads && behind; ++i) {
+    st = Poll(0, fence_timeout_);
+    if (!st.ok()) break;
+    std::lock_guard<std::mutex> g(mu_);
+    behind = head_ > applied_;
+  }
+  if (st.ok() && behind) metrics_.invalidations += cache_.Clear();  // too far behind: start over
   l.lock();
   fence_in_flight_ = false;
   fence_completed_ = mine;

@@ -32,8 +32,10 @@ namespace arcana::agent {
 inline constexpr const char* kSecretReferenceTag = "secretsmanager:*";
 
 // Applies one answer of the change stream to the cache. Returns the sequence number to
-// resume from. Errors: kSerialization (not a change-stream answer).
-Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics);
+// resume from; *head (when given) gets the stream's head, beyond it when more changes wait.
+// Errors: kSerialization (not a change-stream answer).
+Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics,
+                                  int64_t* head = nullptr);
 
 class ChangeSubscriber {
  public:
@@ -70,6 +72,7 @@ class ChangeSubscriber {
 
   mutable std::mutex mu_;  // guards the fields below and serialises applying answers
   int64_t applied_ = -1;
+  int64_t head_ = -1;  // the stream's head as last reported
   bool connected_ = false;
   std::string last_error_ = "not started";
   std::chrono::steady_clock::time_point last_ok_{};
