@@ -67,9 +67,15 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   Status st;
   if (!reply.ok()) {
     st = reply.status();
+  } else if (reply->status >= 500 || reply->status == 429) {
+    // A server error (arcanad stopping, sealed, overloaded) is transient: not a TTL fallback
+    // for reads, which may then serve stale.
+    st = Status(ErrorCode::kServiceUnavailable,
+                "change stream answered HTTP " + std::to_string(reply->status));
   } else if (reply->status != 200) {
     st = Status(ErrorCode::kUnsupportedOperation,
                 "change stream answered HTTP " + std::to_string(reply->status));
+    unsupported_ = true;
   } else if (after < 0) {
     // First read: where the stream is now. Entries cached before it may have missed
     // changes, so they go.
@@ -86,6 +92,7 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
     st = next.status();
   }
   if (st.ok()) {
+    unsupported_ = false;
     if (!connected_) spdlog::info("change stream connected at sequence {}", applied_);
     connected_ = true;
     last_error_.clear();
@@ -99,6 +106,10 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
 }
 
 Status ChangeSubscriber::Fence() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (unsupported_) return Status(ErrorCode::kUnsupportedOperation, last_error_);
+  }
   std::unique_lock<std::mutex> l(fence_mu_);
   const uint64_t arrived_after = fences_started_;
   while (true) {

@@ -47,8 +47,9 @@ class ChangeSubscriber {
   void Stop();
 
   // OK once every change committed before this call is applied to the cache.
-  // Errors: kServiceUnavailable / kDependencyTimeout (upstream unreachable: the caller may
-  // serve stale), kUnsupportedOperation (the stream answered an HTTP error: use the TTL).
+  // Errors: kServiceUnavailable / kDependencyTimeout (upstream unreachable or answering 5xx:
+  // the caller may serve stale), kUnsupportedOperation (the stream answered a 4xx, e.g. AWS
+  // has no such endpoint: use the TTL; reads stop fencing until a stream read succeeds).
   Status Fence();
 
   struct Health {
@@ -73,6 +74,9 @@ class ChangeSubscriber {
   mutable std::mutex mu_;  // guards the fields below and serialises applying answers
   int64_t applied_ = -1;
   int64_t head_ = -1;  // the stream's head as last reported
+  // The last read got an HTTP error (no such endpoint: AWS itself, or refused): reads do not
+  // fence until the stream thread's next successful read.
+  bool unsupported_ = false;
   bool connected_ = false;
   std::string last_error_ = "not started";
   std::chrono::steady_clock::time_point last_ok_{};

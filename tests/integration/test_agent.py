@@ -45,7 +45,8 @@ def new_value(tag: str) -> str:
 
 
 class Agent:
-    def __init__(self, workdir: Path, endpoint: str, extra_toml: str = ""):
+    def __init__(self, workdir: Path, endpoint: str, extra_toml: str = "",
+                 wait_stream: bool = True):
         self.port = free_port()
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -70,8 +71,9 @@ class Agent:
                                          stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env)
         wait_for(lambda: self.ping(), timeout=10, what="arcana-agent /ping")
-        wait_for(lambda: self.health()["invalidation"] == "stream", timeout=10,
-                 what="agent's change stream connected")
+        if wait_stream:
+            wait_for(lambda: self.health()["invalidation"] == "stream", timeout=10,
+                     what="agent's change stream connected")
 
     @property
     def url(self) -> str:
@@ -306,6 +308,27 @@ def test_write_through_another_node_is_read_at_once(agent, server, sm, tmp_path)
             assert agent.secret(n).json()["SecretString"] == value
     finally:
         other.stop()
+
+
+def test_without_invalidation_the_ttl_alone_applies(server, sm, tmp_path):
+    """invalidation = false: the AWS agent's behaviour (a cached value lives its TTL)."""
+    a = Agent(tmp_path / "ttl-agent", server.endpoint,
+              "invalidation = false\nttl_seconds = 1\n", wait_stream=False)
+    try:
+        h = a.health()
+        assert h["invalidation"] == "ttl" and h["stream"]["enabled"] is False
+        n = name("ttl")
+        old, new = new_value("ttl-old"), new_value("ttl-new")
+        sm.create_secret(Name=n, SecretString=old)
+        assert a.secret(n).json()["SecretString"] == old
+        sm.put_secret_value(SecretId=n, SecretString=new)
+        r = a.secret(n)
+        assert r.headers["X-Arcana-Cache"] == "hit" and r.json()["SecretString"] == old
+        time.sleep(1.1)
+        r = a.secret(n)
+        assert r.headers["X-Arcana-Cache"] == "refresh" and r.json()["SecretString"] == new
+    finally:
+        a.stop()
 
 
 # ------------------------------------------------------------------ the change stream itself
