@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from conftest import (REPO_ROOT, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, make_client,
+from conftest import (ARCANAD, REPO_ROOT, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, make_client,
                       store_url, wait_for)
 
 AGENT = Path(os.environ.get("ARCANA_AGENT", REPO_ROOT / "build" / "arcana-agent"))
@@ -358,6 +358,50 @@ def test_change_stream_is_signed_resumable_and_names_resources(server, sm):
     assert bad.status_code == 400 and "ValidationException" in bad.text
 
 
+@pytest.mark.sqlite_only("the https transport to the upstream does not depend on the store")
+def test_https_upstream_is_verified(tmp_path):
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    port = free_port()
+    env = {**os.environ, "ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID,
+           "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    with open(tmp_path / "arcanad.log", "ab") as log:
+        proc = subprocess.Popen([str(ARCANAD), "--listen", f"127.0.0.1:{port}",
+                                 "--data-dir", str(tmp_path / "data"), "--tls-cert", str(cert),
+                                 "--tls-key", str(key)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: requests.get(url + "/_arcana/health", timeout=1,
+                                      verify=str(cert)).status_code == 200,
+                 timeout=20, interval=0.05, what="arcanad over TLS")
+        sm = boto3.client("secretsmanager", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                          verify=str(cert))
+        n = name("tls")
+        value = new_value("tls")
+        sm.create_secret(Name=n, SecretString=value)
+        trusted = Agent(tmp_path / "trusting", url, f'ca_file = "{cert}"\n')
+        try:
+            assert trusted.secret(n).json()["SecretString"] == value
+            assert trusted.health()["stream"]["connected"] is True
+        finally:
+            trusted.stop()
+        # Without the CA the certificate is refused: the agent never talks to that server.
+        untrusting = Agent(tmp_path / "untrusting", url, wait_stream=False)
+        try:
+            r = untrusting.secret(n)
+            assert r.status_code == 502 and r.json()["__type"] == "ConnectionError"
+            assert untrusting.health()["invalidation"] == "ttl"
+        finally:
+            untrusting.stop()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
 # ------------------------------------------------------------------ outage (must stay last)
 
 def test_stream_loss_falls_back_to_ttl_and_serves_stale_on_error(agent, server, sm):
@@ -396,3 +440,4 @@ def test_no_plaintext_in_logs(agent, push_agent, server):
         assert TOKEN not in text and ROOT_SECRET not in text
     # The agent did log (at DEBUG, one line per request), just never a value.
     assert "GET /secretsmanager/get -> 200" in agent.log_path.read_text()
+
