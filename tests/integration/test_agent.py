@@ -28,10 +28,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from conftest import (ARCANAD, REPO_ROOT, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, make_client,
+from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, make_client,
                       store_url, wait_for)
 
-AGENT = Path(os.environ.get("ARCANA_AGENT", REPO_ROOT / "build" / "arcana-agent"))
+# Next to the arcanad under test (build/, or build-asan/ for make test-sanitize).
+AGENT = Path(os.environ.get("ARCANA_AGENT", ARCANAD.parent / "arcana-agent"))
 TOKEN = "ssrf-" + uuid.uuid4().hex
 MAX_STALE = 2
 # Every plaintext value this module stores: none may appear in any log.
