@@ -97,6 +97,18 @@ void PassThroughError(const UpstreamReply& reply, net::HttpResponse& res) {
   res.body = AgentErrorBody(code, message);
 }
 
+// The I/O thread's inline attempt (net/http_server.h calls answer_inline, then at once handle,
+// on the same thread): `trying` while AnswersInline runs the request; Serve sets would_block
+// instead of doing anything that waits; a complete answer waits in `res` for Handle.
+struct InlineAttempt {
+  bool trying = false;
+  bool would_block = false;
+  const net::HttpRequest* req = nullptr;
+  net::HttpResponse res;
+  double seconds = 0;
+};
+thread_local InlineAttempt t_inline;
+
 }  // namespace
 
 std::string AgentErrorBody(std::string_view code, std::string_view message) {
@@ -116,9 +128,26 @@ AgentHandler::AgentHandler(const AgentConfig& cfg, crypto::SecretString ssrf_tok
       metrics_(metrics),
       deps_(std::move(deps)) {}
 
-bool AgentHandler::AnswersInline(const net::HttpRequest& req) const {
+bool AgentHandler::AnswersInline(const net::HttpRequest& req) {
+  t_inline.req = nullptr;
   std::string_view p = req.Path();
-  return p == "/ping" || p == "/health" || p == "/metrics";
+  if (p == "/ping" || p == "/health" || p == "/metrics") return true;  // Handle routes them
+  const auto started = std::chrono::steady_clock::now();
+  net::HttpResponse res;
+  t_inline.trying = true;
+  t_inline.would_block = false;
+  try {
+    Route(req, res);
+  } catch (const std::exception&) {
+    t_inline.would_block = true;  // a worker runs it again and answers the failure
+  }
+  t_inline.trying = false;
+  if (t_inline.would_block) return false;
+  t_inline.req = &req;
+  t_inline.res = std::move(res);
+  t_inline.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return true;
 }
 
 bool AgentHandler::TokenOk(const net::HttpRequest& req) const {
@@ -131,22 +160,29 @@ bool AgentHandler::TokenOk(const net::HttpRequest& req) const {
 
 void AgentHandler::Handle(net::HttpRequest& req, net::HttpResponse& res) {
   const auto started = std::chrono::steady_clock::now();
-  try {
-    Route(req, res);
-  } catch (const std::exception& e) {
-    spdlog::error("request failed: {}", e.what());  // never a value: what() names the failure
-    res = net::HttpResponse{};
-    res.status = 500;
-    res.body = AgentErrorBody("InternalFailure", "");
+  double seconds = 0;
+  if (t_inline.req == &req) {  // answered by AnswersInline just now, on this thread
+    t_inline.req = nullptr;
+    res = std::move(t_inline.res);
+    t_inline.res = net::HttpResponse{};
+    seconds = t_inline.seconds;
+  } else {
+    try {
+      Route(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("request failed: {}", e.what());  // never a value: what() names the failure
+      res = net::HttpResponse{};
+      res.status = 500;
+      res.body = AgentErrorBody("InternalFailure", "");
+    }
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.ObserveLatency(seconds);
   // The path names at most a secret id (never a value); the query is not logged.
   spdlog::debug("{} {} -> {} ({:.3f} ms)", req.method, req.Path(), res.status, seconds * 1000);
 }
 
-void AgentHandler::Route(net::HttpRequest& req, net::HttpResponse& res) {
+void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
   std::string_view path = req.Path();
   if (path == "/ping") {
     if (req.method != "GET") return Text(res, 405, "Not allowed");
@@ -277,6 +313,19 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
   };
   const bool caching = cfg_.ttl_seconds > 0;
   const bool push = deps_.stream != nullptr;
+  if (t_inline.trying) {
+    // On the I/O thread: only a fresh hit that needs no freshness read is answered here.
+    const bool fence = push && cfg_.check_freshness && deps_.stream->fencing();
+    std::optional<ValueCache::Hit> quick;
+    if (caching && !fence && !f.refresh_now) quick = cache_.Get(f.cache_key);
+    if (!quick || !quick->fresh) {
+      if (quick) crypto::SecureWipe(quick->body);
+      t_inline.would_block = true;
+      return;
+    }
+    ++metrics_.hits;
+    return answer(quick->body, "hit");
+  }
   std::optional<ValueCache::Hit> hit;
   // Set when the change stream could not be read because the upstream is unreachable: a
   // cached value is then served only as a flagged stale answer.

@@ -49,8 +49,11 @@ class AgentHandler {
                AgentMetrics& metrics, AgentDeps deps);
 
   void Handle(net::HttpRequest& req, net::HttpResponse& res);
-  // /ping, /health, /metrics: cheap, answered on the I/O thread.
-  bool AnswersInline(const net::HttpRequest& req) const;
+  // True for what can be answered on the I/O thread without blocking: /ping, /health,
+  // /metrics, refusals, and a fresh cache hit that needs no freshness read (TTL-only, or
+  // check_freshness = false). The answer is computed here and kept for the Handle() call the
+  // server makes next on the same thread; anything that would block goes to a worker.
+  bool AnswersInline(const net::HttpRequest& req);
 
  private:
   struct Fetch {
@@ -62,7 +65,7 @@ class AgentHandler {
     bool ssm = false;
   };
   void Serve(Fetch& f, net::HttpResponse& res);
-  void Route(net::HttpRequest& req, net::HttpResponse& res);
+  void Route(const net::HttpRequest& req, net::HttpResponse& res);
   bool TokenOk(const net::HttpRequest& req) const;
   std::string HealthJson() const;
 

@@ -140,6 +140,11 @@ Status ChangeSubscriber::Fence() {
   return st;
 }
 
+bool ChangeSubscriber::fencing() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return !unsupported_;
+}
+
 ChangeSubscriber::Health ChangeSubscriber::health() const {
   std::lock_guard<std::mutex> l(mu_);
   Health h;

@@ -52,6 +52,9 @@ class ChangeSubscriber {
   // has no such endpoint: use the TTL; reads stop fencing until a stream read succeeds).
   Status Fence();
 
+  // False while the stream answers HTTP errors (no such endpoint): reads do not fence then.
+  bool fencing() const;
+
   struct Health {
     bool connected = false;  // the last stream read succeeded
     int64_t applied = -1;    // last applied sequence number (-1: never read)

@@ -343,6 +343,34 @@ TEST_F(HandlerFixture, SecondReadIsACacheHit) {
   EXPECT_EQ(metrics.refreshes.load(), 1u);
 }
 
+TEST_F(HandlerFixture, FreshHitsAreAnsweredInlineAndMissesGoToAWorker) {
+  net::HttpRequest req;
+  req.method = "GET";
+  req.target = "/v1/db";
+  req.headers = {{"X-Aws-Parameters-Secrets-Token", "tok"}};
+  EXPECT_FALSE(handler->AnswersInline(req));  // a miss blocks on the upstream
+  EXPECT_EQ(sm.calls, 0);
+  net::HttpResponse res;
+  handler->Handle(req, res);  // on a worker
+  EXPECT_EQ(Header(res, "X-Arcana-Cache"), "miss");
+  ASSERT_TRUE(handler->AnswersInline(req));  // now a fresh hit
+  net::HttpResponse inline_res;
+  handler->Handle(req, inline_res);
+  EXPECT_EQ(inline_res.body, kSecretAnswer);
+  EXPECT_EQ(Header(inline_res, "X-Arcana-Cache"), "hit");
+  EXPECT_EQ(sm.calls, 1);
+  net::HttpRequest refused = req;
+  refused.headers.clear();
+  ASSERT_TRUE(handler->AnswersInline(refused));  // a refusal never blocks
+  net::HttpResponse r;
+  handler->Handle(refused, r);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(metrics.refused.load(), 1u);
+  net::HttpRequest refresh = req;
+  refresh.target = "/v1/db?refreshNow=true";
+  EXPECT_FALSE(handler->AnswersInline(refresh));
+}
+
 TEST_F(HandlerFixture, UpstreamErrorsPassThrough) {
   sm.next = UpstreamReply{400, R"({"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."})"};
   auto r = Get("/secretsmanager/get?secretId=nope");
