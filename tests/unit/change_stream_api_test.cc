@@ -5,13 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "auth/authenticator.h"
 #include "net/change_stream_api.h"
-#include "storage/sqlite/sqlite_stores.h"
+#include "storage/access_key_store.h"
 
 namespace arcana::net {
 namespace {
@@ -41,29 +37,33 @@ class MemoryChangeLog : public storage::ChangeLog {
   }
 };
 
+// Dev-mode authentication never looks a key up: the store only has to exist.
+class NoAccessKeys : public storage::AccessKeyStore {
+ public:
+  Status PutAccessKey(const storage::AccessKeyRecord&) override { return Unused(); }
+  Result<std::optional<storage::AccessKeyRecord>> GetAccessKey(const std::string&) override {
+    return Unused();
+  }
+  Result<std::vector<storage::AccessKeyRecord>> ListAccessKeys(const std::string&,
+                                                               size_t) override {
+    return Unused();
+  }
+  Status DeleteAccessKey(const std::string&) override { return Unused(); }
+
+ private:
+  static Status Unused() { return Status(ErrorCode::kInternalFailure, "not in dev mode"); }
+};
+
 class ChangeStreamApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("arcana-changes-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto st = storage::sqlite::OpenSqliteStores((dir_ / "db").string());
-    ASSERT_TRUE(st.ok()) << st.status().message();
-    store_ = std::move(st).value();
     auth::AuthOptions ao;
     ao.dev = true;
-    authn_ = std::make_unique<auth::Authenticator>(store_->access_keys(), root_, ao);
+    authn_ = std::make_unique<auth::Authenticator>(keys_, root_, ao);
     log_.Add(1, "123456789012", "secretsmanager", "arn:mine:1");
     log_.Add(2, "999999999999", "secretsmanager", "arn:theirs");
     log_.Add(3, "123456789012", "kms", "arn:key");
     log_.Add(4, "123456789012", "ssm", "arn:mine:param");
-  }
-  void TearDown() override {
-    authn_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   HttpResponse Get(const std::string& target, ChangeStreamOptions opts = {}) {
     ChangeStreamApi api(log_, *authn_, &root_, opts);
@@ -80,8 +80,7 @@ class ChangeStreamApiTest : public ::testing::Test {
     return d;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Stores> store_;
+  NoAccessKeys keys_;
   crypto::RootKey root_ = crypto::RootKey::FromBytes(std::string(32, 'k'));
   std::unique_ptr<auth::Authenticator> authn_;
   MemoryChangeLog log_;
