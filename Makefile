@@ -17,7 +17,7 @@ SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDE
 deps:
 	@bash scripts/install-deps.sh
 
-# Release build; leaves build/arcanad (server) and build/arcana (CLI).
+# Release build; leaves build/arcanad (server), build/arcana (CLI) and build/arcana-agent.
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD_DIR) -j$(JOBS)

@@ -24,7 +24,9 @@
 #include "common/clock.h"
 #include "crypto/root_key.h"
 #include "jobs/scheduler.h"
+#include "net/change_stream_api.h"
 #include "net/http_server.h"
+#include "net/worker_pool.h"
 #include "net/pipeline.h"
 #include "seal/operator_api.h"
 #include "seal/operator_token.h"
@@ -189,6 +191,14 @@ int RunServer(const config::Config& cfg) {
   po.operator_api = [&operator_api](net::HttpRequest& q, net::HttpResponse& r) {
     return operator_api.Handle(q, r);
   };
+  // The change stream for caching agents: a long-poll holds a worker, so at most a quarter
+  // of them wait at once.
+  net::ChangeStreamApi change_stream(
+      stores.changes(), authn, root.get(),
+      net::ChangeStreamOptions{20, std::max(1, net::EffectiveWorkerCount(cfg.workers) / 4)});
+  po.change_stream = [&change_stream](net::HttpRequest& q, net::HttpResponse& r) {
+    return change_stream.Handle(q, r);
+  };
   net::Pipeline pipeline(po, authn, authz, audit);
   pipeline.AddService(&secrets_manager);
   pipeline.AddService(&kms);  // KMS
@@ -213,7 +223,8 @@ int RunServer(const config::Config& cfg) {
   // SIGTERM ends the process within the grace plus this much for the teardown that follows
   // (joining threads, stopping the job scheduler, closing the store), stuck or not.
   constexpr int kTeardownSeconds = 5;
-  so.on_stop = [&watchdog, limit = cfg.shutdown_grace_seconds + kTeardownSeconds] {
+  so.on_stop = [&watchdog, &change_stream, limit = cfg.shutdown_grace_seconds + kTeardownSeconds] {
+    change_stream.Stop();  // held long-polls answer now instead of using up the grace
     watchdog.Arm(std::chrono::seconds(limit));
   };
   net::Handlers handlers;

@@ -126,6 +126,7 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     return;
   }
   if (opts_.operator_api && opts_.operator_api(req, res)) return;
+  if (opts_.change_stream && opts_.change_stream(req, res)) return;
   if (req.method == "GET" && path == "/metrics") {
     res.Set("Content-Type", "text/plain; version=0.0.4");
     res.body = metrics_.RenderPrometheus();

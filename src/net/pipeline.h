@@ -40,6 +40,8 @@ struct PipelineOptions {
   const crypto::RootKey* root = nullptr;
   // Operator endpoints (seal/operator_api.h); returns true when it answered the request.
   std::function<bool(HttpRequest&, HttpResponse&)> operator_api;  // may wipe req.body
+  // The change stream for caching agents (net/change_stream_api.h); true when it answered.
+  std::function<bool(HttpRequest&, HttpResponse&)> change_stream;
 };
 
 class Pipeline {

@@ -1,0 +1,233 @@
+#include "agent/agent_config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "crypto/aead.h"
+
+namespace arcana::agent {
+namespace {
+
+Status Bad(const std::string& what) { return Status(ErrorCode::kInvalidParameter, what); }
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// The AWS agent's numbers may be TOML integers or strings ("2773").
+Status Number(const toml::table& t, const char* key, int lo, int hi, int& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  std::optional<int64_t> v;
+  if (auto i = n->value_exact<int64_t>()) {
+    v = *i;
+  } else if (auto s = n->value_exact<std::string>()) {
+    char* end = nullptr;
+    long long parsed = std::strtoll(s->c_str(), &end, 10);
+    if (!s->empty() && end == s->c_str() + s->size()) v = parsed;
+  }
+  if (!v || *v < lo || *v > hi) {
+    return Bad(std::string(key) + " must be an integer from " + std::to_string(lo) + " to " +
+               std::to_string(hi));
+  }
+  out = static_cast<int>(*v);
+  return Status::Ok();
+}
+
+Status Boolean(const toml::table& t, const char* key, bool& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  auto v = n->value_exact<bool>();
+  if (!v) return Bad(std::string(key) + " must be true or false");
+  out = *v;
+  return Status::Ok();
+}
+
+Status String(const toml::table& t, const char* key, std::string& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  auto v = n->value_exact<std::string>();
+  if (!v) return Bad(std::string(key) + " must be a string");
+  out = *v;
+  return Status::Ok();
+}
+
+Status StringList(const toml::table& t, const char* key, std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  const toml::array* a = n->as_array();
+  if (a == nullptr) return Bad(std::string(key) + " must be a list of strings");
+  std::vector<std::string> items;
+  for (const auto& e : *a) {
+    auto s = e.value_exact<std::string>();
+    if (!s || s->empty()) return Bad(std::string(key) + " must be a list of strings");
+    items.push_back(*s);
+  }
+  if (items.empty()) return Bad(std::string(key) + " can't be empty");
+  out = std::move(items);
+  return Status::Ok();
+}
+
+Status CheckLogLevel(std::string& level) {
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "none"};
+  level = Lower(level);
+  if (kLevels.count(level) == 0) {
+    return Bad("log_level must be DEBUG, INFO, WARN, ERROR, or NONE");
+  }
+  return Status::Ok();
+}
+
+Status ApplyTable(const toml::table& t, AgentConfig& c) {
+  static const std::set<std::string> kKeys = {
+      "log_level", "log_to_file", "http_address", "http_port", "ttl_seconds", "cache_size",
+      "ssrf_headers", "ssrf_env_variables", "path_prefix", "max_conn", "region",
+      "ignore_transient_errors", "validate_credentials", "credentials_file_path", "endpoint",
+      "ssm_endpoint", "ca_file", "upstream_timeout_millis", "max_stale_seconds", "invalidation",
+      "check_freshness", "change_wait_seconds"};
+  for (const auto& [k, v] : t) {
+    if (kKeys.count(std::string(k.str())) == 0) {
+      return Bad("unknown configuration key " + std::string(k.str()));
+    }
+  }
+  ARCANA_RETURN_IF_ERROR(String(t, "log_level", c.log_level));
+  ARCANA_RETURN_IF_ERROR(CheckLogLevel(c.log_level));
+  ARCANA_RETURN_IF_ERROR(Boolean(t, "log_to_file", c.log_to_file));
+  ARCANA_RETURN_IF_ERROR(String(t, "http_address", c.http_address));
+  in_addr addr{};
+  if (inet_pton(AF_INET, c.http_address.c_str(), &addr) != 1) {
+    return Bad("http_address must be an IPv4 address");
+  }
+  ARCANA_RETURN_IF_ERROR(Number(t, "http_port", 1024, 65535, c.http_port));
+  ARCANA_RETURN_IF_ERROR(Number(t, "ttl_seconds", 0, 3600, c.ttl_seconds));
+  ARCANA_RETURN_IF_ERROR(Number(t, "cache_size", 1, 1000, c.cache_size));
+  ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_headers", c.ssrf_headers));
+  ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_env_variables", c.ssrf_env_variables));
+  ARCANA_RETURN_IF_ERROR(String(t, "path_prefix", c.path_prefix));
+  if (c.path_prefix.empty() || c.path_prefix.front() != '/') {
+    return Bad("path_prefix must begin with /");
+  }
+  ARCANA_RETURN_IF_ERROR(Number(t, "max_conn", 1, 1000, c.max_conn));
+  ARCANA_RETURN_IF_ERROR(String(t, "region", c.region));
+  ARCANA_RETURN_IF_ERROR(Boolean(t, "ignore_transient_errors", c.ignore_transient_errors));
+  ARCANA_RETURN_IF_ERROR(Boolean(t, "validate_credentials", c.validate_credentials));
+  ARCANA_RETURN_IF_ERROR(String(t, "credentials_file_path", c.credentials_file_path));
+  ARCANA_RETURN_IF_ERROR(String(t, "endpoint", c.endpoint));
+  ARCANA_RETURN_IF_ERROR(String(t, "ssm_endpoint", c.ssm_endpoint));
+  ARCANA_RETURN_IF_ERROR(String(t, "ca_file", c.ca_file));
+  ARCANA_RETURN_IF_ERROR(
+      Number(t, "upstream_timeout_millis", 100, 120000, c.upstream_timeout_millis));
+  ARCANA_RETURN_IF_ERROR(Number(t, "max_stale_seconds", 0, 86400, c.max_stale_seconds));
+  ARCANA_RETURN_IF_ERROR(Boolean(t, "invalidation", c.invalidation));
+  ARCANA_RETURN_IF_ERROR(Boolean(t, "check_freshness", c.check_freshness));
+  ARCANA_RETURN_IF_ERROR(Number(t, "change_wait_seconds", 1, 20, c.change_wait_seconds));
+  return Status::Ok();
+}
+
+// The Lambda extension's variables, over the file.
+Status ApplyEnv(const EnvLookup& env, AgentConfig& c) {
+  auto number = [&](const char* name, int lo, int hi, int& out) -> Status {
+    auto v = env(name);
+    if (!v) return Status::Ok();
+    toml::table t;
+    t.insert(name, *v);
+    return Number(t, name, lo, hi, out);
+  };
+  ARCANA_RETURN_IF_ERROR(number("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 1, 65535, c.http_port));
+  int cache_size = c.cache_size;
+  ARCANA_RETURN_IF_ERROR(number("PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", 0, 1000, cache_size));
+  if (cache_size == 0) {
+    c.ttl_seconds = 0;  // the extension's 0: bypass the cache
+  } else {
+    c.cache_size = cache_size;
+  }
+  // The extension clamps TTLs above 300 s to 300 s.
+  int ttl = c.ttl_seconds;
+  ARCANA_RETURN_IF_ERROR(number("SECRETS_MANAGER_TTL", 0, 3600, ttl));
+  c.ttl_seconds = std::min(ttl, env("SECRETS_MANAGER_TTL") ? 300 : 3600);
+  if (auto enabled = env("PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED");
+      enabled && Lower(*enabled) == "false") {
+    c.ttl_seconds = 0;
+  }
+  if (auto level = env("PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL")) {
+    c.log_level = *level;
+    ARCANA_RETURN_IF_ERROR(CheckLogLevel(c.log_level));
+  }
+  return Status::Ok();
+}
+
+Result<AgentConfig> Parse(std::string_view text, const std::string& source, const EnvLookup& env) {
+  AgentConfig c;
+  if (!text.empty()) {
+    toml::table t;
+    try {
+      t = toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+      return Bad("cannot parse " + source + ": " + std::string(e.description()));
+    }
+    if (Status st = ApplyTable(t, c); !st.ok()) return Bad(source + ": " + st.message());
+  }
+  ARCANA_RETURN_IF_ERROR(ApplyEnv(env, c));
+  return c;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<AgentConfig> ParseAgentConfig(std::string_view toml_text, const EnvLookup& env) {
+  return Parse(toml_text, "config", env);
+}
+
+Result<AgentConfig> LoadAgentConfig(const std::string& path, const EnvLookup& env) {
+  if (path.empty()) return Parse("", "", env);
+  std::ifstream in(path);
+  if (!in) return Bad("cannot read configuration file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.empty()) text = "\n";  // an empty file is a valid (all-defaults) file
+  return Parse(text, path, env);
+}
+
+Result<crypto::SecretString> ReadSsrfToken(const AgentConfig& cfg, const EnvLookup& env) {
+  for (const auto& name : cfg.ssrf_env_variables) {
+    auto v = env(name);
+    if (!v) continue;
+    std::string value = std::move(*v);
+    if (value.rfind("file://", 0) == 0) {
+      std::string path = value.substr(7);
+      std::ifstream in(path);
+      if (!in) return Bad("cannot read the SSRF token file named by " + name);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      crypto::SecureWipe(value);
+      value = ss.str();
+      const auto first = value.find_first_not_of(" \t\r\n");
+      const auto last = value.find_last_not_of(" \t\r\n");
+      std::string trimmed =
+          first == std::string::npos ? "" : value.substr(first, last - first + 1);
+      crypto::SecureWipe(value);
+      value = std::move(trimmed);
+    }
+    if (value.empty()) return Bad("the SSRF token in " + name + " is empty");
+    return crypto::SecretString::Take(value);
+  }
+  std::string names;
+  for (const auto& n : cfg.ssrf_env_variables) names += (names.empty() ? "" : ", ") + n;
+  return Bad("no SSRF token: set one of " + names);
+}
+
+}  // namespace arcana::agent

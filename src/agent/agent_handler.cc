@@ -1,0 +1,428 @@
+#include "agent/agent_handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "auth/sigv4.h"
+#include "common/json.h"
+#include "crypto/aead.h"
+#include "net/query_string.h"
+
+namespace arcana::agent {
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// application/x-www-form-urlencoded, as the AWS agent reads its query: '+' is a space.
+std::string FormDecode(std::string_view s) {
+  std::string plus(s);
+  std::replace(plus.begin(), plus.end(), '+', ' ');
+  return auth::UriDecode(plus);
+}
+
+Params QueryParams(std::string_view target) {
+  Params out;
+  for (const auto& [name, value] : net::SplitQuery(target)) {
+    out.emplace_back(FormDecode(name), FormDecode(value));
+  }
+  return out;
+}
+
+void Text(net::HttpResponse& res, int status, std::string body) {
+  res.status = status;
+  res.Set("Content-Type", "text/plain");
+  res.body = std::move(body);
+}
+
+std::optional<bool> ParseBool(std::string v) {
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return std::nullopt;
+}
+
+// Constant time in the token's length: no early exit on the first differing byte.
+bool SameToken(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// The resources an answer depends on: the secret's ARN, or the parameter's (and every secret
+// for a /aws/reference/secretsmanager/ parameter).
+std::vector<std::string> ResourcesOf(std::string_view body, bool ssm) {
+  std::vector<std::string> out;
+  rapidjson::Document doc;
+  if (!json::ParseBounded(body, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) return out;
+  const rapidjson::Value* o = &doc;
+  if (ssm) {
+    if (!doc.HasMember("Parameter") || !doc["Parameter"].IsObject()) return out;
+    o = &doc["Parameter"];
+    if (json::StrField(*o, "Name").rfind("/aws/reference/secretsmanager/", 0) == 0) {
+      out.emplace_back(kSecretReferenceTag);
+    }
+  }
+  if (std::string arn = json::StrField(*o, "ARN"); !arn.empty()) out.push_back(std::move(arn));
+  return out;
+}
+
+// The Lambda extension adds "ResultMetadata": {} to GetParameter's answer.
+void AddResultMetadata(std::string& body) {
+  auto end = body.find_last_of('}');
+  if (end == std::string::npos || body.find("\"ResultMetadata\"") != std::string::npos) return;
+  body.insert(end, body.find_first_not_of(" \t\r\n{") == end ? "\"ResultMetadata\":{}"
+                                                             : ",\"ResultMetadata\":{}");
+}
+
+// An upstream AWS error answer, re-shaped as the AWS agent passes it through.
+void PassThroughError(const UpstreamReply& reply, net::HttpResponse& res) {
+  rapidjson::Document doc;
+  std::string code, message;
+  if (json::ParseBounded(reply.body, &doc, 8, 64 * 1024).ok() && doc.IsObject()) {
+    code = json::StrField(doc, "__type");
+    if (auto hash = code.rfind('#'); hash != std::string::npos) code = code.substr(hash + 1);
+    message = json::StrField(doc, "message");
+    if (message.empty()) message = json::StrField(doc, "Message");
+  }
+  res.Set("Content-Type", "application/json");
+  if (code.empty()) {
+    res.status = 500;
+    res.body = AgentErrorBody("InternalFailure", "");
+    return;
+  }
+  res.status = reply.status;
+  res.body = AgentErrorBody(code, message);
+}
+
+// The I/O thread's inline attempt (net/http_server.h calls answer_inline, then at once handle,
+// on the same thread): `trying` while AnswersInline runs the request; Serve sets would_block
+// instead of doing anything that waits; a complete answer waits in `res` for Handle.
+struct InlineAttempt {
+  bool trying = false;
+  bool would_block = false;
+  const net::HttpRequest* req = nullptr;
+  net::HttpResponse res;
+  double seconds = 0;
+};
+thread_local InlineAttempt t_inline;
+
+}  // namespace
+
+std::string AgentErrorBody(std::string_view code, std::string_view message) {
+  if (message.empty() || code == "InternalFailure") return R"({"__type":"InternalFailure"})";
+  rapidjson::StringBuffer c, m;
+  json::Writer wc(c), wm(m);
+  json::WriteStr(wc, code);
+  json::WriteStr(wm, message);
+  return std::string("{\"__type\":") + c.GetString() + ", \"message\":" + m.GetString() + "}";
+}
+
+AgentHandler::AgentHandler(const AgentConfig& cfg, crypto::SecretString ssrf_token,
+                           ValueCache& cache, AgentMetrics& metrics, AgentDeps deps)
+    : cfg_(cfg),
+      token_(std::move(ssrf_token)),
+      cache_(cache),
+      metrics_(metrics),
+      deps_(std::move(deps)) {}
+
+bool AgentHandler::AnswersInline(const net::HttpRequest& req) {
+  t_inline.req = nullptr;
+  std::string_view p = req.Path();
+  if (p == "/ping" || p == "/health" || p == "/metrics") return true;  // Handle routes them
+  const auto started = std::chrono::steady_clock::now();
+  net::HttpResponse res;
+  t_inline.trying = true;
+  t_inline.would_block = false;
+  try {
+    Route(req, res);
+  } catch (const std::exception&) {
+    t_inline.would_block = true;  // a worker runs it again and answers the failure
+  }
+  t_inline.trying = false;
+  if (t_inline.would_block) return false;
+  t_inline.req = &req;
+  t_inline.res = std::move(res);
+  t_inline.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return true;
+}
+
+bool AgentHandler::TokenOk(const net::HttpRequest& req) const {
+  for (const auto& name : cfg_.ssrf_headers) {
+    std::string_view v = req.Header(name);
+    if (!v.empty() && SameToken(v, token_.view())) return true;
+  }
+  return false;
+}
+
+void AgentHandler::Handle(net::HttpRequest& req, net::HttpResponse& res) {
+  const auto started = std::chrono::steady_clock::now();
+  double seconds = 0;
+  if (t_inline.req == &req) {  // answered by AnswersInline just now, on this thread
+    t_inline.req = nullptr;
+    res = std::move(t_inline.res);
+    t_inline.res = net::HttpResponse{};
+    seconds = t_inline.seconds;
+  } else {
+    try {
+      Route(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("request failed: {}", e.what());  // never a value: what() names the failure
+      res = net::HttpResponse{};
+      res.status = 500;
+      res.body = AgentErrorBody("InternalFailure", "");
+    }
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  metrics_.ObserveLatency(seconds);
+  // The path names at most a secret id (never a value); the query is not logged.
+  spdlog::debug("{} {} -> {} ({:.3f} ms)", req.method, req.Path(), res.status, seconds * 1000);
+}
+
+void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
+  std::string_view path = req.Path();
+  if (path == "/ping") {
+    if (req.method != "GET") return Text(res, 405, "Not allowed");
+    return Text(res, 200, "healthy");
+  }
+  if (path == "/health" && req.method == "GET") {
+    res.Set("Content-Type", "application/json");
+    res.body = HealthJson();
+    return;
+  }
+  if (path == "/metrics" && req.method == "GET") {
+    res.Set("Content-Type", "text/plain; version=0.0.4");
+    auto h = deps_.stream ? deps_.stream->health() : ChangeSubscriber::Health{};
+    std::string gauges =
+        "# HELP arcana_agent_cache_entries Values cached now.\n"
+        "# TYPE arcana_agent_cache_entries gauge\narcana_agent_cache_entries " +
+        std::to_string(cache_.size()) +
+        "\n# HELP arcana_agent_change_stream_up 1 while the change stream is connected.\n"
+        "# TYPE arcana_agent_change_stream_up gauge\narcana_agent_change_stream_up " +
+        std::to_string(h.connected ? 1 : 0) +
+        "\n# HELP arcana_agent_change_stream_applied_seq Last change sequence applied.\n"
+        "# TYPE arcana_agent_change_stream_applied_seq gauge\n"
+        "arcana_agent_change_stream_applied_seq " + std::to_string(h.applied) + "\n";
+    res.body = metrics_.RenderPrometheus(gauges);
+    return;
+  }
+  if (!req.Header("X-Forwarded-For").empty()) {
+    ++metrics_.refused;
+    spdlog::error("Rejecting request with X-Forwarded-For header");
+    return Text(res, 400, "Forwarded");
+  }
+  if (!TokenOk(req)) {
+    ++metrics_.refused;
+    spdlog::error("Rejecting request with incorrect SSRF token");
+    return Text(res, 403, "Bad Token");
+  }
+  if (req.method != "GET") return Text(res, 405, "Not allowed");
+
+  const Params params = QueryParams(req.target);
+  Fetch f;
+  // refreshNow, withDecryption: true|false|1|0, any case. False when bad (then answered).
+  auto flag = [&res](const std::string& key, const std::string& value, bool& out) {
+    auto b = ParseBool(value);
+    if (!b) {
+      Text(res, 400, "invalid " + key + " value");
+      return false;
+    }
+    out = *b;
+    return true;
+  };
+  if (path == "/secretsmanager/get" ||
+      (path.size() > cfg_.path_prefix.size() && path.rfind(cfg_.path_prefix, 0) == 0)) {
+    const bool by_path = path != "/secretsmanager/get";
+    std::string secret_id, version_id, version_stage;
+    if (by_path) secret_id = auth::UriDecode(path.substr(cfg_.path_prefix.size()));
+    for (const auto& [k, v] : params) {
+      if (k == "secretId" && !by_path) {
+        secret_id = v;
+      } else if (k == "versionId") {
+        version_id = v;
+      } else if (k == "versionStage") {
+        version_stage = v;
+      } else if (k == "refreshNow") {
+        if (!flag(k, v, f.refresh_now)) return;
+      } else {
+        return Text(res, 400, "unknown parameter: " + k);
+      }
+    }
+    if (secret_id.empty()) {
+      return Text(res, 400, by_path ? "missing secret ID" : "missing parameter secretId");
+    }
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "SecretId", secret_id);
+    if (!version_id.empty()) json::KV(w, "VersionId", version_id);
+    if (!version_stage.empty()) json::KV(w, "VersionStage", version_stage);
+    w.EndObject();
+    f.cache_key = "sm\n" + secret_id + "\n" + version_id + "\n" + version_stage;
+    f.call = &deps_.secrets_manager;
+    f.target = "secretsmanager.GetSecretValue";
+    f.body = json::Finish(buf);
+    return Serve(f, res);
+  }
+  if (path == "/systemsmanager/parameters/get") {
+    std::string name, selector;
+    bool decrypt = false;
+    for (const auto& [k, v] : params) {
+      if (k == "name") {
+        name = v;
+      } else if (k == "version" || k == "label") {
+        // Version or label; when both are given only the first one counts (as the extension).
+        if (selector.empty()) selector = v;
+      } else if (k == "withDecryption") {
+        if (!flag(k, v, decrypt)) return;
+      } else if (k == "refreshNow") {
+        if (!flag(k, v, f.refresh_now)) return;
+      } else {
+        return Text(res, 400, "unknown parameter: " + k);
+      }
+    }
+    if (name.empty()) return Text(res, 400, "missing parameter name");
+    if (!selector.empty()) name += ":" + selector;
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "Name", name);
+    w.Key("WithDecryption");
+    w.Bool(decrypt);
+    w.EndObject();
+    f.cache_key = std::string("ssm\n") + (decrypt ? "1\n" : "0\n") + name;
+    f.call = &deps_.ssm;
+    f.target = "AmazonSSM.GetParameter";
+    f.body = json::Finish(buf);
+    f.ssm = true;
+    return Serve(f, res);
+  }
+  Text(res, 404, "Not found");
+}
+
+void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
+  auto answer = [&](std::string& body, const char* how) {
+    res.status = 200;
+    res.Set("Content-Type", "application/json");
+    res.Set("X-Arcana-Cache", how);
+    res.body = std::move(body);
+    crypto::SecureWipe(body);
+  };
+  const bool caching = cfg_.ttl_seconds > 0;
+  const bool push = deps_.stream != nullptr;
+  if (t_inline.trying) {
+    // On the I/O thread: only a fresh hit that needs no freshness read is answered here.
+    const bool fence = push && cfg_.check_freshness && deps_.stream->fencing();
+    std::optional<ValueCache::Hit> quick;
+    if (caching && !fence && !f.refresh_now) quick = cache_.Get(f.cache_key);
+    if (!quick || !quick->fresh) {
+      if (quick) crypto::SecureWipe(quick->body);
+      t_inline.would_block = true;
+      return;
+    }
+    ++metrics_.hits;
+    return answer(quick->body, "hit");
+  }
+  std::optional<ValueCache::Hit> hit;
+  // Set when the change stream could not be read because the upstream is unreachable: a
+  // cached value is then served only as a flagged stale answer.
+  Status unverified;
+  if (caching) hit = cache_.Get(f.cache_key);
+  if (hit && hit->fresh && !f.refresh_now) {
+    if (push && cfg_.check_freshness) {
+      Status st = deps_.stream->Fence();
+      if (st.ok()) {
+        crypto::SecureWipe(hit->body);
+        hit = cache_.Get(f.cache_key);  // the fence may have dropped it
+      } else if (st.code() != ErrorCode::kUnsupportedOperation) {
+        unverified = st;  // unreachable: try the upstream below, else serve it stale
+      }
+    }
+    if (hit && hit->fresh && unverified.ok()) {
+      ++metrics_.hits;
+      return answer(hit->body, "hit");
+    }
+  }
+  if (hit) {
+    ++metrics_.refreshes;
+  } else {
+    ++metrics_.misses;
+  }
+  const uint64_t epoch = cache_.epoch();
+  auto reply = (*f.call)(f.target, f.body);
+  if (!reply.ok()) {
+    ++metrics_.upstream_errors;
+    const Status& st = reply.status();
+    const bool transient =
+        st.code() == ErrorCode::kServiceUnavailable || st.code() == ErrorCode::kDependencyTimeout;
+    if (transient && hit && cfg_.ignore_transient_errors && !f.refresh_now &&
+        hit->age <= std::chrono::seconds(cfg_.max_stale_seconds)) {
+      ++metrics_.stale_served;
+      res.Set("X-Arcana-Stale", "true");
+      res.Set("X-Arcana-Age", std::to_string(hit->age.count() / 1000));
+      spdlog::warn("upstream unreachable ({}): serving a cached value {} s old", st.message(),
+                   hit->age.count() / 1000);
+      return answer(hit->body, "stale");
+    }
+    if (hit) crypto::SecureWipe(hit->body);
+    spdlog::warn("upstream request failed: {}", st.message());
+    res.Set("Content-Type", "application/json");
+    if (st.code() == ErrorCode::kDependencyTimeout) {
+      res.status = 504;
+      res.body = AgentErrorBody("TimeoutError", "Timeout");
+    } else if (st.code() == ErrorCode::kServiceUnavailable) {
+      res.status = 502;
+      res.body = AgentErrorBody("ConnectionError", "Read Error");
+    } else {
+      res.status = 500;
+      res.body = AgentErrorBody("InternalFailure", "");
+    }
+    return;
+  }
+  if (hit) crypto::SecureWipe(hit->body);
+  if (reply->status != 200) {
+    ++metrics_.upstream_error_replies;
+    PassThroughError(*reply, res);
+    crypto::SecureWipe(reply->body);
+    return;
+  }
+  if (f.ssm) AddResultMetadata(reply->body);
+  if (caching) cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch);
+  answer(reply->body, hit ? "refresh" : "miss");
+}
+
+std::string AgentHandler::HealthJson() const {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "status", "ok");
+  w.Key("cache_entries");
+  w.Uint64(cache_.size());
+  w.Key("ttl_seconds");
+  w.Int(cfg_.ttl_seconds);
+  const bool push = deps_.stream != nullptr;
+  auto h = push ? deps_.stream->health() : ChangeSubscriber::Health{};
+  // What keeps cached values fresh right now: the change stream, or only the TTL.
+  json::KV(w, "invalidation", push && h.connected ? "stream" : "ttl");
+  w.Key("check_freshness");
+  w.Bool(push && cfg_.check_freshness);
+  w.Key("stream");
+  w.StartObject();
+  w.Key("enabled");
+  w.Bool(push);
+  w.Key("connected");
+  w.Bool(h.connected);
+  w.Key("applied_seq");
+  w.Int64(h.applied);
+  w.Key("ms_since_ok");
+  w.Int64(h.ms_since_ok);
+  json::KV(w, "last_error", h.last_error);
+  w.EndObject();
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+}  // namespace arcana::agent

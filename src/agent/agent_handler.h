@@ -1,0 +1,83 @@
+// arcana-agent's HTTP interface: the AWS Secrets Manager Agent's and the Lambda
+// Parameters-and-Secrets extension's (aws-wire-contracts.md 6.1, 6.2), answered from the
+// encrypted cache (value_cache.h) or the upstream (upstream_client.h).
+//
+//   GET /ping                                   "healthy" (no token)
+//   GET /secretsmanager/get?secretId=ID[&versionId=V|&versionStage=S][&refreshNow=true]
+//   GET <path_prefix>ID[?versionId=&versionStage=&refreshNow=]      (default /v1/)
+//   GET /systemsmanager/parameters/get?name=N[&version=V|&label=L][&withDecryption=true]
+//       [&refreshNow=true]
+//   GET /health, GET /metrics                   Arcana's: cache and stream state (no token;
+//                                               they hold no value)
+// Refusals, in the AWS agent's order and words: X-Forwarded-For -> 400 "Forwarded"; token
+// missing or wrong in every ssrf_headers header -> 403 "Bad Token"; not GET -> 405 "Not
+// allowed"; unknown parameter -> 400 "unknown parameter: P"; other paths -> 404 "Not found".
+// Upstream AWS errors pass through with their status as {"__type":..., "message":...};
+// unreachable -> 502 ConnectionError, timeout -> 504 TimeoutError, else 500 InternalFailure.
+// Answers from the cache carry X-Arcana-Cache: hit | miss | refresh | stale; a stale-on-error
+// answer also X-Arcana-Stale: true and X-Arcana-Age (seconds since it was fetched).
+// No value, token or credential is ever logged.
+// Thread-safety: Handle() runs concurrently on the server's worker and I/O threads.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "agent/agent_config.h"
+#include "agent/agent_metrics.h"
+#include "agent/change_subscriber.h"
+#include "agent/upstream_client.h"
+#include "agent/value_cache.h"
+#include "crypto/secure_memory.h"
+#include "net/http_types.h"
+
+namespace arcana::agent {
+
+// What the handler fetches from: the Secrets Manager and SSM upstream calls (tests pass fakes).
+using UpstreamCall = std::function<Result<UpstreamReply>(std::string_view target,
+                                                         std::string_view body)>;
+
+struct AgentDeps {
+  UpstreamCall secrets_manager;  // target "secretsmanager.GetSecretValue"
+  UpstreamCall ssm;              // target "AmazonSSM.GetParameter"
+  ChangeSubscriber* stream = nullptr;  // null: invalidation off (TTL only)
+};
+
+class AgentHandler {
+ public:
+  AgentHandler(const AgentConfig& cfg, crypto::SecretString ssrf_token, ValueCache& cache,
+               AgentMetrics& metrics, AgentDeps deps);
+
+  void Handle(net::HttpRequest& req, net::HttpResponse& res);
+  // True for what can be answered on the I/O thread without blocking: /ping, /health,
+  // /metrics, refusals, and a fresh cache hit that needs no freshness read (TTL-only, or
+  // check_freshness = false). The answer is computed here and kept for the Handle() call the
+  // server makes next on the same thread; anything that would block goes to a worker.
+  bool AnswersInline(const net::HttpRequest& req);
+
+ private:
+  struct Fetch {
+    std::string cache_key;
+    UpstreamCall* call;
+    std::string target;
+    std::string body;
+    bool refresh_now = false;
+    bool ssm = false;
+  };
+  void Serve(Fetch& f, net::HttpResponse& res);
+  void Route(const net::HttpRequest& req, net::HttpResponse& res);
+  bool TokenOk(const net::HttpRequest& req) const;
+  std::string HealthJson() const;
+
+  AgentConfig cfg_;
+  crypto::SecretString token_;
+  ValueCache& cache_;
+  AgentMetrics& metrics_;
+  AgentDeps deps_;
+};
+
+// The AWS agent's error body: {"__type":"<code>", "message":"<msg>"}, or
+// {"__type":"InternalFailure"} when there is no message.
+std::string AgentErrorBody(std::string_view code, std::string_view message);
+
+}  // namespace arcana::agent

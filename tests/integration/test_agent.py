@@ -1,0 +1,448 @@
+"""arcana-agent (src/agent): the AWS Secrets Manager Agent / Lambda extension interface in
+front of a real, SigV4-verifying arcanad, and arcanad's change stream (GET /_arcana/changes)
+that keeps the agent's cache exact.
+
+One arcanad (non-dev: the agent's signatures are really verified) and two agents per module:
+`agent` checks freshness on every cached read (the default), `push_agent` trusts the pushed
+changes alone. Backend-independent except the change stream, so it runs on both stores.
+The stream-loss test restarts arcanad: only the log check may follow it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as pysecrets
+import signal
+import subprocess
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, make_client,
+                      store_url, wait_for)
+
+# Next to the arcanad under test (build/, or build-asan/ for make test-sanitize).
+AGENT = Path(os.environ.get("ARCANA_AGENT", ARCANAD.parent / "arcana-agent"))
+TOKEN = "ssrf-" + uuid.uuid4().hex
+MAX_STALE = 4
+# Every plaintext value this module stores: none may appear in any log.
+PLAINTEXTS: list[str] = []
+
+
+def new_value(tag: str) -> str:
+    v = f"pw-{tag}-{pysecrets.token_hex(12)}"
+    PLAINTEXTS.append(v)
+    return v
+
+
+class Agent:
+    def __init__(self, workdir: Path, endpoint: str, extra_toml: str = "",
+                 wait_stream: bool = True):
+        self.port = free_port()
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config = workdir / "agent.toml"
+        self.config.write_text(
+            f'http_port = {self.port}\nlog_level = "DEBUG"\nlog_to_file = false\n'
+            f"max_stale_seconds = {MAX_STALE}\nupstream_timeout_millis = 2000\n" + extra_toml)
+        self.log_path = workdir / "agent.stderr.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({
+            "AWS_TOKEN": TOKEN,
+            "AWS_ACCESS_KEY_ID": ROOT_AKID,
+            "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+        })
+        if not AGENT.exists():
+            pytest.fail(f"{AGENT} does not exist: build it (cmake --build build --target arcana-agent)",
+                        pytrace=False)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([str(AGENT), "--config", str(self.config)], cwd=workdir,
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env)
+        wait_for(lambda: self.ping(), timeout=10, what="arcana-agent /ping")
+        if wait_stream:
+            wait_for(lambda: self.health()["invalidation"] == "stream", timeout=10,
+                     what="agent's change stream connected")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ping(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"agent exited: {self.log_path.read_text()[-2000:]}")
+        try:
+            return requests.get(self.url + "/ping", timeout=1).text == "healthy"
+        except requests.RequestException:
+            return False
+
+    def get(self, path: str, token: str | None = TOKEN, header: str = "X-Aws-Parameters-Secrets-Token",
+            **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token is not None:
+            headers[header] = token
+        return requests.get(self.url + path, headers=headers, timeout=10, **kw)
+
+    def secret(self, secret_id: str, **params) -> requests.Response:
+        q = urllib.parse.urlencode({"secretId": secret_id, **params})
+        return self.get("/secretsmanager/get?" + q)
+
+    def health(self) -> dict:
+        return requests.get(self.url + "/health", timeout=5).json()
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("agent-arcanad")
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    srv = ArcanaServer(d / "data", d / "logs", dev=False, env=env)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def agent(server, tmp_path_factory):
+    a = Agent(tmp_path_factory.mktemp("agent"), server.endpoint)
+    yield a
+    assert a.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def push_agent(server, tmp_path_factory):
+    a = Agent(tmp_path_factory.mktemp("push-agent"), server.endpoint, "check_freshness = false\n")
+    yield a
+    a.stop()
+
+
+@pytest.fixture(scope="module")
+def sm(server):
+    return make_client(server.endpoint, akid=ROOT_AKID, secret=ROOT_SECRET)
+
+
+@pytest.fixture(scope="module")
+def ssm(server):
+    return boto3.client("ssm", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                        config=Config(retries={"max_attempts": 0}))
+
+
+def cached(agent: Agent, secret_id: str) -> None:
+    """Reads until the agent answers from its cache: the first reads after a write may be
+    misses, since the write's own change (arriving just after) drops what was fetched."""
+    wait_for(lambda: agent.secret(secret_id).headers["X-Arcana-Cache"] == "hit", timeout=5,
+             interval=0.02, what="a cache hit")
+
+
+def name(tag: str) -> str:
+    return f"agent-it/{tag}-{uuid.uuid4().hex[:6]}"
+
+
+def signed_get(endpoint: str, path: str, secret: str = ROOT_SECRET) -> requests.Response:
+    req = AWSRequest(method="GET", url=endpoint + path)
+    SigV4Auth(Credentials(ROOT_AKID, secret), "secretsmanager", "us-east-1").add_auth(req)
+    return requests.get(endpoint + path, headers=dict(req.headers), timeout=30)
+
+
+# ------------------------------------------------------------------ compatibility
+
+def test_secrets_manager_endpoints_answer_get_secret_value(agent, sm):
+    n = name("compat")
+    value = new_value("compat")
+    created = sm.create_secret(Name=n, SecretString=value)
+    direct = sm.get_secret_value(SecretId=n)
+    r = agent.secret(n)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["SecretString"] == value
+    assert body["ARN"] == created["ARN"] and body["Name"] == n
+    assert body["VersionId"] == direct["VersionId"] and body["VersionStages"] == ["AWSCURRENT"]
+    assert r.headers["X-Arcana-Cache"] == "miss"
+    cached(agent, n)
+    assert agent.secret(n).json() == body
+    # By ARN, by stage, by version id, and the path form.
+    assert agent.secret(created["ARN"]).json()["SecretString"] == value
+    assert agent.secret(n, versionStage="AWSCURRENT").json()["VersionId"] == direct["VersionId"]
+    assert agent.secret(n, versionId=direct["VersionId"]).json()["SecretString"] == value
+    by_path = agent.get("/v1/" + n)
+    assert by_path.status_code == 200 and by_path.json()["SecretString"] == value
+    assert agent.get("/v1/" + n + "?refreshNow=true").headers["X-Arcana-Cache"] == "refresh"
+
+
+def test_errors_are_passed_through_as_the_aws_agent_does(agent):
+    r = agent.secret("agent-it/does-not-exist")
+    assert r.status_code == 400
+    assert r.json()["__type"] == "ResourceNotFoundException"
+    assert r.json()["message"]
+    r = agent.get("/secretsmanager/get?secretId=x&bogus=1")
+    assert (r.status_code, r.text) == (400, "unknown parameter: bogus")
+    r = agent.get("/secretsmanager/get")
+    assert (r.status_code, r.text) == (400, "missing parameter secretId")
+    assert agent.get("/nowhere").status_code == 404
+
+
+def test_ssrf_token_header_is_required(agent, sm):
+    n = name("ssrf")
+    sm.create_secret(Name=n, SecretString=new_value("ssrf"))
+    r = agent.get("/secretsmanager/get?secretId=" + n, token=None)
+    assert (r.status_code, r.text) == (403, "Bad Token")
+    r = agent.get("/secretsmanager/get?secretId=" + n, token="wrong-" + TOKEN)
+    assert (r.status_code, r.text) == (403, "Bad Token")
+    assert agent.get("/v1/" + n, token=None).status_code == 403
+    assert agent.get("/v1/" + n, header="X-Vault-Token").status_code == 200
+    r = agent.get("/v1/" + n, headers={"X-Forwarded-For": "203.0.113.9"})
+    assert (r.status_code, r.text) == (400, "Forwarded")
+    r = requests.post(agent.url + "/v1/" + n, headers={"X-Aws-Parameters-Secrets-Token": TOKEN},
+                      timeout=5)
+    assert (r.status_code, r.text) == (405, "Not allowed")
+    assert requests.get(agent.url + "/ping", timeout=5).text == "healthy"
+    metrics = requests.get(agent.url + "/metrics", timeout=5).text
+    assert "arcana_agent_refused_total" in metrics
+
+
+def test_parameter_store_endpoint(agent, ssm):
+    pname = "/" + name("param")
+    value = new_value("param")
+    ssm.put_parameter(Name=pname, Value=value, Type="SecureString")
+    q = urllib.parse.quote(pname, safe="")
+    r = agent.get(f"/systemsmanager/parameters/get?name={q}&withDecryption=true")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["Parameter"]["Value"] == value and body["Parameter"]["Name"] == pname
+    assert body["ResultMetadata"] == {}
+    enc = agent.get(f"/systemsmanager/parameters/get?name={q}").json()
+    assert enc["Parameter"]["Value"] != value  # SecureString without decryption: ciphertext
+    assert agent.get(f"/systemsmanager/parameters/get?name={q}&version=1&withDecryption=true"
+                     ).json()["Parameter"]["Version"] == 1
+    r = agent.get("/systemsmanager/parameters/get?name=%2Fagent-it%2Fmissing")
+    assert r.status_code == 400 and r.json()["__type"] == "ParameterNotFound"
+
+
+# ------------------------------------------------------------------ never stale
+
+def test_put_secret_value_is_read_at_once(agent, sm):
+    n = name("put")
+    sm.create_secret(Name=n, SecretString=new_value("put-old"))
+    cached(agent, n)
+    for i in range(3):
+        value = new_value(f"put-{i}")
+        sm.put_secret_value(SecretId=n, SecretString=value)
+        r = agent.secret(n)
+        assert r.json()["SecretString"] == value, "the agent served the old value after a write"
+
+
+def test_rotation_finish_is_read_at_once(agent, sm):
+    """finishSecret of a rotation: AWSCURRENT moves to the AWSPENDING version."""
+    n = name("rotate")
+    old_value, new = new_value("rot-old"), new_value("rot-new")
+    old = sm.create_secret(Name=n, SecretString=old_value)["VersionId"]
+    cached(agent, n)
+    assert agent.secret(n).json()["SecretString"] == old_value
+    assert agent.secret(n, versionStage="AWSCURRENT").json()["SecretString"] == old_value
+    pending = str(uuid.uuid4())
+    sm.put_secret_value(SecretId=n, ClientRequestToken=pending, SecretString=new,
+                        VersionStages=["AWSPENDING"])
+    assert agent.secret(n).json()["SecretString"] == old_value  # still current
+    sm.update_secret_version_stage(SecretId=n, VersionStage="AWSCURRENT",
+                                   MoveToVersionId=pending, RemoveFromVersionId=old)
+    assert agent.secret(n).json()["SecretString"] == new
+    assert agent.secret(n, versionStage="AWSCURRENT").json()["SecretString"] == new
+    assert agent.secret(n, versionStage="AWSPREVIOUS").json()["SecretString"] == old_value
+    sm.delete_secret(SecretId=n, ForceDeleteWithoutRecovery=True)
+    assert agent.secret(n).status_code == 400
+
+
+def test_push_alone_invalidates_long_before_the_ttl(push_agent, sm, ssm):
+    """Without the per-read check the pushed change still drops the entry (TTL is 300 s)."""
+    n = name("push")
+    sm.create_secret(Name=n, SecretString=new_value("push-old"))
+    cached(push_agent, n)
+    value = new_value("push-new")
+    sm.put_secret_value(SecretId=n, SecretString=value)
+    wait_for(lambda: push_agent.secret(n).json()["SecretString"] == value, timeout=3,
+             interval=0.02, what="pushed invalidation")
+    pname = "/" + name("push-param")
+    ssm.put_parameter(Name=pname, Value="v1", Type="String")
+    q = urllib.parse.quote(pname, safe="")
+    assert push_agent.get(f"/systemsmanager/parameters/get?name={q}").json()["Parameter"]["Value"] == "v1"
+    ssm.put_parameter(Name=pname, Value="v2", Type="String", Overwrite=True)
+    wait_for(lambda: push_agent.get(f"/systemsmanager/parameters/get?name={q}")
+             .json()["Parameter"]["Value"] == "v2", timeout=3, interval=0.02,
+             what="pushed parameter invalidation")
+    metrics = requests.get(push_agent.url + "/metrics", timeout=5).text
+    line = next(l for l in metrics.splitlines() if l.startswith("arcana_agent_invalidations_total"))
+    assert int(line.split()[1]) >= 2
+
+
+@pytest.mark.postgresql_only("a second arcanad node needs a store shared by two servers")
+def test_write_through_another_node_is_read_at_once(agent, server, sm, tmp_path):
+    other = ArcanaServer(tmp_path / "node2", tmp_path / "node2-logs", dev=False,
+                         env={"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID,
+                              "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET},
+                         store=store_url(server.data_dir),
+                         root_key_file=server.data_dir / "root.key")
+    other.start()
+    try:
+        via_other = make_client(other.endpoint, akid=ROOT_AKID, secret=ROOT_SECRET)
+        n = name("node2")
+        sm.create_secret(Name=n, SecretString=new_value("node-old"))
+        cached(agent, n)
+        for i in range(3):
+            value = new_value(f"node2-{i}")
+            via_other.put_secret_value(SecretId=n, SecretString=value)
+            assert agent.secret(n).json()["SecretString"] == value
+    finally:
+        other.stop()
+
+
+def test_without_invalidation_the_ttl_alone_applies(server, sm, tmp_path):
+    """invalidation = false: the AWS agent's behaviour (a cached value lives its TTL)."""
+    a = Agent(tmp_path / "ttl-agent", server.endpoint,
+              "invalidation = false\nttl_seconds = 2\n", wait_stream=False)
+    try:
+        h = a.health()
+        assert h["invalidation"] == "ttl" and h["stream"]["enabled"] is False
+        n = name("ttl")
+        old, new = new_value("ttl-old"), new_value("ttl-new")
+        sm.create_secret(Name=n, SecretString=old)
+        assert a.secret(n).json()["SecretString"] == old
+        sm.put_secret_value(SecretId=n, SecretString=new)
+        r = a.secret(n)
+        assert r.headers["X-Arcana-Cache"] == "hit" and r.json()["SecretString"] == old
+        time.sleep(2.1)
+        r = a.secret(n)
+        assert r.headers["X-Arcana-Cache"] == "refresh" and r.json()["SecretString"] == new
+    finally:
+        a.stop()
+
+
+# ------------------------------------------------------------------ the change stream itself
+
+def test_change_stream_is_signed_resumable_and_names_resources(server, sm):
+    r = requests.get(server.endpoint + "/_arcana/changes", timeout=5)
+    assert r.status_code in (400, 403) and "MissingAuthenticationToken" in r.text
+    r = signed_get(server.endpoint, "/_arcana/changes", secret="wrong")
+    assert r.status_code in (400, 403) and "Exception" in r.text
+    head = signed_get(server.endpoint, "/_arcana/changes").json()
+    assert head["Changes"] == [] and head["Next"] == head["Head"] and head["Reset"] is False
+    n = name("stream")
+    arn = sm.create_secret(Name=n, SecretString=new_value("stream"))["ARN"]
+    got = signed_get(server.endpoint, f"/_arcana/changes?after={head['Next']}&wait=5").json()
+    mine = [c for c in got["Changes"] if c["Resource"] == arn]
+    assert mine and mine[0]["Service"] == "secretsmanager" and mine[0]["Kind"]
+    assert all(c["Seq"] > head["Next"] for c in got["Changes"])
+    assert "SecretString" not in json.dumps(got)
+    started = time.monotonic()
+    idle = signed_get(server.endpoint, f"/_arcana/changes?after={got['Next']}&wait=1")
+    assert idle.json()["Changes"] == []
+    # Held for the wait, unless the agents' long-polls hold every slot (then: Retry-After).
+    assert time.monotonic() - started >= 0.9 or idle.headers.get("Retry-After") == "1"
+    future = signed_get(server.endpoint, f"/_arcana/changes?after={got['Head'] + 1000}").json()
+    assert future["Reset"] is True
+    bad = signed_get(server.endpoint, "/_arcana/changes?after=1&wait=999")
+    assert bad.status_code == 400 and "ValidationException" in bad.text
+
+
+@pytest.mark.sqlite_only("the https transport to the upstream does not depend on the store")
+def test_https_upstream_is_verified(tmp_path):
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    port = free_port()
+    env = {**os.environ, "ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID,
+           "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    with open(tmp_path / "arcanad.log", "ab") as log:
+        proc = subprocess.Popen([str(ARCANAD), "--listen", f"127.0.0.1:{port}",
+                                 "--data-dir", str(tmp_path / "data"), "--tls-cert", str(cert),
+                                 "--tls-key", str(key)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: requests.get(url + "/_arcana/health", timeout=1,
+                                      verify=str(cert)).status_code == 200,
+                 timeout=20, interval=0.05, what="arcanad over TLS")
+        sm = boto3.client("secretsmanager", endpoint_url=url, region_name="us-east-1",
+                          aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                          verify=str(cert))
+        n = name("tls")
+        value = new_value("tls")
+        sm.create_secret(Name=n, SecretString=value)
+        trusted = Agent(tmp_path / "trusting", url, f'ca_file = "{cert}"\n')
+        try:
+            assert trusted.secret(n).json()["SecretString"] == value
+            assert trusted.health()["stream"]["connected"] is True
+        finally:
+            trusted.stop()
+        # Without the CA the certificate is refused: the agent never talks to that server.
+        untrusting = Agent(tmp_path / "untrusting", url, wait_stream=False)
+        try:
+            r = untrusting.secret(n)
+            assert r.status_code == 502 and r.json()["__type"] == "ConnectionError"
+            assert untrusting.health()["invalidation"] == "ttl"
+        finally:
+            untrusting.stop()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+# ------------------------------------------------------------------ outage (must stay last)
+
+def test_stream_loss_falls_back_to_ttl_and_serves_stale_on_error(agent, server, sm):
+    n = name("outage")
+    value = new_value("outage")
+    sm.create_secret(Name=n, SecretString=value)
+    cached(agent, n)
+    port = server.port
+    # The entry's age counts from its fetch (hits do not renew it): fetch it now.
+    assert agent.secret(n, refreshNow="true").headers["X-Arcana-Cache"] == "refresh"
+    fetched = time.monotonic()
+    server.stop()
+    try:
+        r = agent.secret(n)
+        assert r.status_code == 200 and r.json()["SecretString"] == value
+        assert r.headers["X-Arcana-Stale"] == "true" and r.headers["X-Arcana-Cache"] == "stale"
+        assert time.monotonic() - fetched < MAX_STALE, "the outage began too late to check"
+        assert agent.secret("agent-it/never-cached").status_code == 502
+        wait_for(lambda: agent.health()["invalidation"] == "ttl", timeout=10,
+                 what="health reporting the TTL fallback")
+        h = agent.health()
+        assert h["stream"]["connected"] is False and h["stream"]["last_error"]
+        time.sleep(max(0.0, MAX_STALE + 0.5 - (time.monotonic() - fetched)))
+        r = agent.secret(n)  # past max staleness: the upstream error is the answer
+        assert r.status_code == 502 and r.json()["__type"] == "ConnectionError"
+    finally:
+        server.start(port=port)
+    wait_for(lambda: agent.health()["invalidation"] == "stream", timeout=20,
+             what="change stream reconnected")
+    assert agent.secret(n).json()["SecretString"] == value
+
+
+def test_no_plaintext_in_logs(agent, push_agent, server):
+    assert PLAINTEXTS
+    logs = [agent.log_path, push_agent.log_path, *server.log_files]
+    for path in logs:
+        text = Path(path).read_text(errors="replace")
+        for v in PLAINTEXTS:
+            assert v not in text, f"plaintext value found in {path}"
+        assert TOKEN not in text and ROOT_SECRET not in text
+    # The agent did log (at DEBUG, one line per request), just never a value.
+    assert "GET /secretsmanager/get -> 200" in agent.log_path.read_text()
+

@@ -1,0 +1,428 @@
+// arcana-agent: configuration (the AWS agent's keys and ranges), the SSRF token, shared
+// credentials, the encrypted LRU cache, the change-stream answer, and the HTTP interface
+// against a fake upstream (no sockets).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "agent/agent_config.h"
+#include "agent/agent_handler.h"
+#include "agent/change_subscriber.h"
+#include "agent/credentials.h"
+#include "agent/value_cache.h"
+
+namespace arcana::agent {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(AgentConfig, DefaultsAreTheAwsAgents) {
+  auto c = ParseAgentConfig("", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http_port, 2773);
+  EXPECT_EQ(c->ttl_seconds, 300);
+  EXPECT_EQ(c->cache_size, 1000);
+  EXPECT_EQ(c->max_conn, 800);
+  EXPECT_EQ(c->path_prefix, "/v1/");
+  EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->ssrf_headers,
+            (std::vector<std::string>{"X-Aws-Parameters-Secrets-Token", "X-Vault-Token"}));
+  EXPECT_EQ(c->ssrf_env_variables,
+            (std::vector<std::string>{"AWS_TOKEN", "AWS_SESSION_TOKEN",
+                                      "AWS_CONTAINER_AUTHORIZATION_TOKEN"}));
+  EXPECT_TRUE(c->ignore_transient_errors);
+}
+
+TEST(AgentConfig, ReadsKeysAsIntegersOrStrings) {
+  auto c = ParseAgentConfig(
+      "log_level = \"DEBUG\"\nhttp_port = \"3000\"\nttl_seconds = 60\ncache_size = 5\n"
+      "ssrf_headers = [\"X-Token\"]\npath_prefix = \"/s/\"\nmax_conn = 10\n"
+      "region = \"eu-west-1\"\nendpoint = \"http://127.0.0.1:7770\"\nmax_stale_seconds = 5\n",
+      FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->http_port, 3000);
+  EXPECT_EQ(c->ttl_seconds, 60);
+  EXPECT_EQ(c->cache_size, 5);
+  EXPECT_EQ(c->ssrf_headers, std::vector<std::string>{"X-Token"});
+  EXPECT_EQ(c->path_prefix, "/s/");
+  EXPECT_EQ(c->max_conn, 10);
+  EXPECT_EQ(c->region, "eu-west-1");
+  EXPECT_EQ(c->max_stale_seconds, 5);
+}
+
+TEST(AgentConfig, RefusesWhatTheAwsAgentRefuses) {
+  for (const char* bad :
+       {"http_port = 80", "http_port = 70000", "ttl_seconds = 3601", "ttl_seconds = -1",
+        "cache_size = 0", "cache_size = 1001", "max_conn = 0", "max_conn = 1001",
+        "ssrf_headers = []", "ssrf_env_variables = []", "path_prefix = \"v1/\"",
+        "log_level = \"chatty\"", "no_such_key = 1", "http_port = \"12ab\"",
+        "http_address = \"localhost\"", "ignore_transient_errors = \"yes\""}) {
+    auto c = ParseAgentConfig(bad, FakeEnv({}));
+    EXPECT_FALSE(c.ok()) << bad;
+  }
+}
+
+TEST(AgentConfig, LambdaExtensionVariablesOverride) {
+  auto c = ParseAgentConfig("ttl_seconds = 1000\n",
+                            FakeEnv({{"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "2800"},
+                                     {"SECRETS_MANAGER_TTL", "900"},
+                                     {"PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL", "WARN"}}));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http_port, 2800);
+  EXPECT_EQ(c->ttl_seconds, 300);  // the extension clamps to 5 minutes
+  EXPECT_EQ(c->log_level, "warn");
+  auto off = ParseAgentConfig("", FakeEnv({{"PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", "0"}}));
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off->ttl_seconds, 0);
+}
+
+TEST(SsrfToken, FirstSetVariableWins) {
+  AgentConfig cfg;
+  auto t = ReadSsrfToken(cfg, FakeEnv({{"AWS_SESSION_TOKEN", "second"}, {"AWS_TOKEN", "first"}}));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->view(), "first");
+  t = ReadSsrfToken(cfg, FakeEnv({{"AWS_CONTAINER_AUTHORIZATION_TOKEN", "third"}}));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->view(), "third");
+}
+
+TEST(SsrfToken, FileReferenceIsReadAndTrimmed) {
+  std::string path = testing::TempDir() + "/agent_token_test";
+  std::ofstream(path) << "  tok-from-file\n";
+  AgentConfig cfg;
+  auto t = ReadSsrfToken(cfg, FakeEnv({{"AWS_TOKEN", "file://" + path}}));
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->view(), "tok-from-file");
+  std::remove(path.c_str());
+  EXPECT_FALSE(ReadSsrfToken(cfg, FakeEnv({{"AWS_TOKEN", "file://" + path}})).ok());
+}
+
+TEST(SsrfToken, MissingOrEmptyRefusesToStart) {
+  AgentConfig cfg;
+  EXPECT_FALSE(ReadSsrfToken(cfg, FakeEnv({})).ok());
+  EXPECT_FALSE(ReadSsrfToken(cfg, FakeEnv({{"AWS_TOKEN", ""}})).ok());
+}
+
+TEST(SharedCredentials, PicksTheProfile) {
+  const char* text =
+      "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = d\n"
+      "# comment\n[work]\naws_access_key_id=AKIAWORK\naws_secret_access_key=w\n"
+      "aws_session_token = tok\n";
+  auto d = ParseSharedCredentials(text, "default");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->access_key_id, "AKIADEFAULT");
+  EXPECT_TRUE(d->session_token.empty());
+  auto w = ParseSharedCredentials(text, "work");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->access_key_id, "AKIAWORK");
+  EXPECT_EQ(w->secret_access_key.view(), "w");
+  EXPECT_EQ(w->session_token.view(), "tok");
+  EXPECT_FALSE(ParseSharedCredentials(text, "none").ok());
+  EXPECT_FALSE(ParseSharedCredentials("[x]\naws_access_key_id = A\n", "x").ok());
+}
+
+TEST(Endpoints, ServiceVariableBeforeGeneralBeforeAws) {
+  AgentConfig cfg;
+  EXPECT_EQ(ResolveEndpoint(cfg, FakeEnv({{"AWS_ENDPOINT_URL", "http://a:1"},
+                                          {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://b:2"}}),
+                            "secretsmanager", "us-east-1"),
+            "http://b:2");
+  EXPECT_EQ(ResolveEndpoint(cfg, FakeEnv({{"AWS_ENDPOINT_URL", "http://a:1"}}), "ssm", "x"),
+            "http://a:1");
+  EXPECT_EQ(ResolveEndpoint(cfg, FakeEnv({}), "ssm", "eu-west-1"),
+            "https://ssm.eu-west-1.amazonaws.com");
+  cfg.endpoint = "http://c:3";
+  EXPECT_EQ(ResolveEndpoint(cfg, FakeEnv({{"AWS_ENDPOINT_URL", "http://a:1"}}),
+                            "secretsmanager", "x"),
+            "http://c:3");
+  EXPECT_EQ(ResolveRegion(cfg, FakeEnv({{"AWS_DEFAULT_REGION", "ap-south-1"}})), "ap-south-1");
+}
+
+struct FakeClock {
+  std::chrono::steady_clock::time_point now{std::chrono::seconds(1000)};
+  ValueCache::Clock fn() {
+    return [this] { return now; };
+  }
+};
+
+TEST(ValueCache, RoundTripsAndExpires) {
+  FakeClock clock;
+  ValueCache cache(10, std::chrono::seconds(5), clock.fn());
+  ASSERT_TRUE(cache.Put("k", "value-1", {"arn:a"}, cache.epoch()));
+  auto hit = cache.Get("k");
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->body, "value-1");
+  EXPECT_TRUE(hit->fresh);
+  clock.now += std::chrono::seconds(6);
+  hit = cache.Get("k");
+  ASSERT_TRUE(hit);  // kept for stale-on-error, no longer fresh
+  EXPECT_FALSE(hit->fresh);
+  EXPECT_EQ(hit->age, std::chrono::seconds(6));
+  EXPECT_FALSE(cache.Get("other"));
+}
+
+TEST(ValueCache, EvictsLeastRecentlyUsed) {
+  ValueCache cache(2, std::chrono::seconds(60));
+  cache.Put("a", "1", {}, cache.epoch());
+  cache.Put("b", "2", {}, cache.epoch());
+  ASSERT_TRUE(cache.Get("a"));  // b is now the least recently used
+  cache.Put("c", "3", {}, cache.epoch());
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_TRUE(cache.Get("a"));
+  EXPECT_FALSE(cache.Get("b"));
+  EXPECT_TRUE(cache.Get("c"));
+}
+
+TEST(ValueCache, InvalidationDropsEveryEntryOfTheResource) {
+  ValueCache cache(10, std::chrono::seconds(60));
+  cache.Put("by-name", "v", {"arn:s1"}, cache.epoch());
+  cache.Put("by-arn", "v", {"arn:s1"}, cache.epoch());
+  cache.Put("other", "v", {"arn:s2"}, cache.epoch());
+  EXPECT_EQ(cache.InvalidateResource("arn:s1"), 2u);
+  EXPECT_FALSE(cache.Get("by-name"));
+  EXPECT_FALSE(cache.Get("by-arn"));
+  EXPECT_TRUE(cache.Get("other"));
+  EXPECT_EQ(cache.InvalidateResource("arn:s1"), 0u);
+}
+
+TEST(ValueCache, AFetchOlderThanAnInvalidationIsNotKept) {
+  ValueCache cache(10, std::chrono::seconds(60));
+  const uint64_t before = cache.epoch();
+  cache.InvalidateResource("arn:s1");  // a change arrived while the fetch was in flight
+  EXPECT_FALSE(cache.Put("k", "old", {"arn:s1"}, before));
+  EXPECT_FALSE(cache.Get("k"));
+}
+
+TEST(ValueCache, ZeroTtlCachesNothingAndClearEmpties) {
+  ValueCache none(10, std::chrono::seconds(0));
+  EXPECT_FALSE(none.Put("k", "v", {}, none.epoch()));
+  ValueCache cache(10, std::chrono::seconds(60));
+  cache.Put("k", "v", {}, cache.epoch());
+  EXPECT_EQ(cache.Clear(), 1u);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(ChangeStreamAnswer, DropsNamedResourcesAndResets) {
+  ValueCache cache(10, std::chrono::seconds(60));
+  AgentMetrics metrics;
+  cache.Put("s", "v", {"arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf"}, cache.epoch());
+  cache.Put("ref", "v", {kSecretReferenceTag}, cache.epoch());
+  cache.Put("p", "v", {"arn:aws:ssm:us-east-1:1:parameter/p"}, cache.epoch());
+  auto next = ApplyStreamAnswer(
+      R"({"Changes":[{"Seq":7,"Service":"secretsmanager","Region":"us-east-1",
+          "Resource":"arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf",
+          "Kind":"PutSecretValue","Time":1}],"Next":9,"Head":9,"Reset":false})",
+      cache, metrics);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 9);
+  EXPECT_FALSE(cache.Get("s"));
+  EXPECT_FALSE(cache.Get("ref"));  // a secret changed: reference parameters go too
+  EXPECT_TRUE(cache.Get("p"));
+  EXPECT_EQ(metrics.invalidations.load(), 2u);
+  ASSERT_TRUE(ApplyStreamAnswer(R"({"Changes":[],"Next":3,"Head":3,"Reset":true})", cache,
+                                metrics)
+                  .ok());
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_FALSE(ApplyStreamAnswer(R"({"oops":1})", cache, metrics).ok());
+}
+
+// ---- the HTTP interface, over a fake upstream ---------------------------------------------
+
+struct FakeUpstream {
+  int calls = 0;
+  std::string last_body;
+  Result<UpstreamReply> next = UpstreamReply{200, ""};
+  UpstreamCall fn() {
+    return [this](std::string_view, std::string_view body) -> Result<UpstreamReply> {
+      ++calls;
+      last_body = std::string(body);
+      return next;
+    };
+  }
+};
+
+constexpr const char* kSecretAnswer =
+    R"({"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","Name":"db",)"
+    R"("SecretString":"hunter2","VersionId":"v1","VersionStages":["AWSCURRENT"]})";
+
+struct HandlerFixture : testing::Test {
+  AgentConfig cfg;
+  FakeUpstream sm, ssm;
+  AgentMetrics metrics;
+  FakeClock clock;
+  std::unique_ptr<ValueCache> cache;
+  std::unique_ptr<AgentHandler> handler;
+  void SetUp() override {
+    cfg.max_stale_seconds = 3600;
+    Make();
+  }
+  void Make() {
+    cache = std::make_unique<ValueCache>(10, std::chrono::seconds(cfg.ttl_seconds), clock.fn());
+    AgentDeps deps{sm.fn(), ssm.fn(), nullptr};
+    handler = std::make_unique<AgentHandler>(cfg, crypto::SecretString("tok"), *cache, metrics,
+                                             std::move(deps));
+    sm.next = UpstreamReply{200, kSecretAnswer};
+  }
+  net::HttpResponse Get(const std::string& target,
+                        std::vector<std::pair<std::string, std::string>> headers = {
+                            {"X-Aws-Parameters-Secrets-Token", "tok"}},
+                        const std::string& method = "GET") {
+    net::HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.headers = std::move(headers);
+    net::HttpResponse res;
+    handler->Handle(req, res);
+    return res;
+  }
+  static std::string Header(const net::HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+};
+
+TEST_F(HandlerFixture, SsrfTokenIsRequired) {
+  EXPECT_EQ(Get("/ping", {}).body, "healthy");
+  auto r = Get("/secretsmanager/get?secretId=db", {});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body, "Bad Token");
+  r = Get("/secretsmanager/get?secretId=db", {{"X-Aws-Parameters-Secrets-Token", "tok2"}});
+  EXPECT_EQ(r.status, 403);
+  r = Get("/secretsmanager/get?secretId=db", {{"X-Vault-Token", "tok"}});
+  EXPECT_EQ(r.status, 200);
+  r = Get("/secretsmanager/get?secretId=db",
+          {{"X-Aws-Parameters-Secrets-Token", "tok"}, {"X-Forwarded-For", "10.0.0.1"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "Forwarded");
+  EXPECT_EQ(Get("/secretsmanager/get?secretId=db", {{"X-Vault-Token", "tok"}}, "POST").status,
+            405);
+  EXPECT_EQ(metrics.refused.load(), 3u);
+}
+
+TEST_F(HandlerFixture, QueryErrorsAreTheAwsAgents) {
+  auto r = Get("/secretsmanager/get?secretId=db&abc=1");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "unknown parameter: abc");
+  EXPECT_EQ(Get("/secretsmanager/get?versionStage=x").body, "missing parameter secretId");
+  EXPECT_EQ(Get("/secretsmanager/get?secretId=db&refreshNow=maybe").body,
+            "invalid refreshNow value");
+  EXPECT_EQ(Get("/v1/").status, 404);
+  EXPECT_EQ(Get("/elsewhere").status, 404);
+  EXPECT_EQ(sm.calls, 0);
+}
+
+TEST_F(HandlerFixture, SecondReadIsACacheHit) {
+  auto r = Get("/secretsmanager/get?secretId=db&versionStage=AWSCURRENT");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, kSecretAnswer);
+  EXPECT_EQ(Header(r, "X-Arcana-Cache"), "miss");
+  EXPECT_EQ(sm.last_body, R"({"SecretId":"db","VersionStage":"AWSCURRENT"})");
+  r = Get("/secretsmanager/get?secretId=db&versionStage=AWSCURRENT");
+  EXPECT_EQ(r.body, kSecretAnswer);
+  EXPECT_EQ(Header(r, "X-Arcana-Cache"), "hit");
+  EXPECT_EQ(sm.calls, 1);
+  // refreshNow goes upstream; the path form is the same secret, another entry.
+  Get("/secretsmanager/get?secretId=db&versionStage=AWSCURRENT&refreshNow=true");
+  EXPECT_EQ(sm.calls, 2);
+  r = Get("/v1/db");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(sm.last_body, R"({"SecretId":"db"})");
+  EXPECT_EQ(metrics.hits.load(), 1u);
+  EXPECT_EQ(metrics.misses.load(), 2u);
+  EXPECT_EQ(metrics.refreshes.load(), 1u);
+}
+
+TEST_F(HandlerFixture, FreshHitsAreAnsweredInlineAndMissesGoToAWorker) {
+  net::HttpRequest req;
+  req.method = "GET";
+  req.target = "/v1/db";
+  req.headers = {{"X-Aws-Parameters-Secrets-Token", "tok"}};
+  EXPECT_FALSE(handler->AnswersInline(req));  // a miss blocks on the upstream
+  EXPECT_EQ(sm.calls, 0);
+  net::HttpResponse res;
+  handler->Handle(req, res);  // on a worker
+  EXPECT_EQ(Header(res, "X-Arcana-Cache"), "miss");
+  ASSERT_TRUE(handler->AnswersInline(req));  // now a fresh hit
+  net::HttpResponse inline_res;
+  handler->Handle(req, inline_res);
+  EXPECT_EQ(inline_res.body, kSecretAnswer);
+  EXPECT_EQ(Header(inline_res, "X-Arcana-Cache"), "hit");
+  EXPECT_EQ(sm.calls, 1);
+  net::HttpRequest refused = req;
+  refused.headers.clear();
+  ASSERT_TRUE(handler->AnswersInline(refused));  // a refusal never blocks
+  net::HttpResponse r;
+  handler->Handle(refused, r);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(metrics.refused.load(), 1u);
+  net::HttpRequest refresh = req;
+  refresh.target = "/v1/db?refreshNow=true";
+  EXPECT_FALSE(handler->AnswersInline(refresh));
+}
+
+TEST_F(HandlerFixture, UpstreamErrorsPassThrough) {
+  sm.next = UpstreamReply{400, R"({"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."})"};
+  auto r = Get("/secretsmanager/get?secretId=nope");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body,
+            R"({"__type":"ResourceNotFoundException", "message":"Secrets Manager can't find the specified secret."})");
+  sm.next = Status(ErrorCode::kServiceUnavailable, "refused");
+  r = Get("/secretsmanager/get?secretId=nope");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.body, R"({"__type":"ConnectionError", "message":"Read Error"})");
+  sm.next = Status(ErrorCode::kDependencyTimeout, "slow");
+  EXPECT_EQ(Get("/secretsmanager/get?secretId=nope").status, 504);
+  EXPECT_EQ(cache->size(), 0u);
+}
+
+TEST_F(HandlerFixture, StaleOnErrorUntilMaxStaleness) {
+  cfg.ttl_seconds = 1;
+  cfg.max_stale_seconds = 3600;
+  Make();
+  ASSERT_EQ(Get("/v1/db").status, 200);
+  clock.now += std::chrono::seconds(2);  // expired, kept
+  sm.next = Status(ErrorCode::kServiceUnavailable, "refused");
+  auto r = Get("/v1/db");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, kSecretAnswer);
+  EXPECT_EQ(Header(r, "X-Arcana-Stale"), "true");
+  EXPECT_EQ(metrics.stale_served.load(), 1u);
+  // refreshNow never serves stale; an AWS error answer is not a transient error either.
+  EXPECT_EQ(Get("/v1/db?refreshNow=true").status, 502);
+  cfg.max_stale_seconds = 0;
+  cfg.ttl_seconds = 1;
+  Make();
+  ASSERT_EQ(Get("/v1/db").status, 200);
+  clock.now += std::chrono::seconds(2);
+  sm.next = Status(ErrorCode::kServiceUnavailable, "refused");
+  EXPECT_EQ(Get("/v1/db").status, 502);
+}
+
+TEST_F(HandlerFixture, ParameterStoreAnswerHasResultMetadata) {
+  ssm.next = UpstreamReply{200, R"({"Parameter":{"Name":"/a/b","Value":"x","ARN":"arn:aws:ssm:us-east-1:1:parameter/a/b"}})"};
+  auto r = Get("/systemsmanager/parameters/get?name=%2Fa%2Fb&version=3&label=l&withDecryption=true");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ssm.last_body, R"({"Name":"/a/b:3","WithDecryption":true})");
+  EXPECT_EQ(r.body, R"({"Parameter":{"Name":"/a/b","Value":"x","ARN":"arn:aws:ssm:us-east-1:1:parameter/a/b"},"ResultMetadata":{}})");
+  EXPECT_EQ(Get("/systemsmanager/parameters/get?name=%2Fa%2Fb&version=3&label=l&withDecryption=true").body,
+            r.body);
+  EXPECT_EQ(ssm.calls, 1);
+  EXPECT_EQ(cache->InvalidateResource("arn:aws:ssm:us-east-1:1:parameter/a/b"), 1u);
+  EXPECT_EQ(Get("/systemsmanager/parameters/get?name=%2Fa").status, 200);
+  EXPECT_EQ(Get("/systemsmanager/parameters/get?withDecryption=true").body,
+            "missing parameter name");
+}
+
+}  // namespace
+}  // namespace arcana::agent
