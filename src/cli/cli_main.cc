@@ -11,6 +11,7 @@
 #include "auth/access_keys.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
+#include "scan/scan_command.h"
 #include "storage/stores.h"
 
 namespace {
@@ -50,9 +51,11 @@ int main(int argc, char** argv) {
   del->add_option("id", delete_id, "access key id")->required();
 
   arcana::cli::OperatorCommands operator_cmds(app, data_dir, store_url);  // `arcana operator ...`
+  arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = operator_cmds.Run()) return *rc;
+  if (auto rc = scan_cmd.Run()) return *rc;
 
   auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
   auto store = arcana::cli::OpenOfflineStores(data_dir, store_url);
