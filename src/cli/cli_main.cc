@@ -11,6 +11,7 @@
 #include "auth/access_keys.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
+#include "migrate/migrate_command.h"
 #include "scan/scan_command.h"
 #include "storage/stores.h"
 
@@ -52,10 +53,12 @@ int main(int argc, char** argv) {
 
   arcana::cli::OperatorCommands operator_cmds(app, data_dir, store_url);  // `arcana operator ...`
   arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
+  arcana::migrate::MigrateCommand migrate_cmd(app);        // `arcana migrate` (issue 15)
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = operator_cmds.Run()) return *rc;
   if (auto rc = scan_cmd.Run()) return *rc;
+  if (auto rc = migrate_cmd.Run()) return *rc;
 
   auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
   auto store = arcana::cli::OpenOfflineStores(data_dir, store_url);

@@ -76,6 +76,12 @@ bool AssignmentIsSecret(const MatchContext& ctx) {
     return false;
   }
   if (ctx.quote.empty() && LooksLikeReference(v)) return false;
+  // Dotted paths (`cfg.db.pass2`, Terraform's data.x.y.secret_string) and environment
+  // variable names (`DB_PASSWORD_2`) name a value kept elsewhere.
+  static const RE2 kDotted(R"(^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$)");
+  static const RE2 kEnvName(R"(^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$)");
+  if (ctx.quote.empty() && RE2::FullMatch(v, kDotted)) return false;
+  if (RE2::FullMatch(v, kEnvName)) return false;
   // Paths and URLs without credentials.
   if (v.front() == '/' || v.substr(0, 2) == "./" || v.substr(0, 2) == "~/") return false;
   if (v.find("://") != std::string_view::npos) return false;
@@ -202,7 +208,7 @@ std::vector<Rule> BuiltinRules() {
   {
     Rule r = MakeRule(
         "generic-secret-assignment", "Password, secret or token assigned in config or code",
-        R"((?i)(?:^|[^A-Za-z0-9])([A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?)["']?\s*(?:=|:=|:|=>)\s*(["'`]?)([^\s"'`;,<>{}()\[\]]{8,200}))",
+        R"((?i)(?:^|[^A-Za-z0-9])([A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?)["']?[ \t]*(?:=|:=|:|=>)[ \t]*(["'`]?)([^\s"'`;,<>{}()\[\]:*&][^\s"'`;,<>{}()\[\]]{7,199}))",
         {"pass", "pwd", "secret", "token", "key", "credential"}, 3.0, 3);
     r.validator = AssignmentIsSecret;
     rules.push_back(std::move(r));
