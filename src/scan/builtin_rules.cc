@@ -141,6 +141,7 @@ std::vector<Rule> BuiltinRules() {
         "aws-secret-access-key", "AWS secret access key",
         R"((?i)(?:secret[_-]?access[_-]?key|aws[_-]?secret[_-]?(?:access[_-]?)?key)["']?\s*(?:=|:=|:|=>)\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$))",
         {"secret"}, 4.0, 1);
+    r.vectorscan = R"((?i)(?:secret[_-]?access[_-]?key|aws[_-]?secret[_-]?(?:access[_-]?)?key))";
     r.validator = NotAwsExample;
     rules.push_back(std::move(r));
   }
@@ -149,12 +150,20 @@ std::vector<Rule> BuiltinRules() {
                            {"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, 3.0, 1));
   rules.push_back(MakeRule("github-fine-grained-token", "GitHub fine-grained token",
                            R"(\b(github_pat_[A-Za-z0-9_]{82})\b)", {"github_pat_"}, 3.0, 1));
-  rules.push_back(MakeRule("gitlab-token", "GitLab personal access token",
+  {
+    Rule r = MakeRule("gitlab-token", "GitLab personal access token",
                            R"(\b(glpat-[A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$))", {"glpat-"},
-                           3.0, 1));
-  rules.push_back(MakeRule("slack-token", "Slack token",
+                           3.0, 1);
+    r.vectorscan = R"(glpat-[A-Za-z0-9_-]{8})";
+    rules.push_back(std::move(r));
+  }
+  {
+    Rule r = MakeRule("slack-token", "Slack token",
                            R"(\b(xox[abposr]-[0-9]{6,}-[0-9A-Za-z-]{10,200}))", {"xox"}, 3.0,
-                           1));
+                           1);
+    r.vectorscan = R"(xox[abposr]-[0-9]{6})";
+    rules.push_back(std::move(r));
+  }
   rules.push_back(MakeRule(
       "slack-webhook", "Slack incoming webhook",
       R"((hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]{6,12}/[AB][A-Z0-9]{6,12}/[A-Za-z0-9]{20,40}))",
@@ -163,12 +172,20 @@ std::vector<Rule> BuiltinRules() {
                            R"(\b((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{20,99})\b)",
                            {"sk_live", "sk_test", "sk_prod", "rk_live", "rk_test", "rk_prod"},
                            3.0, 1));
-  rules.push_back(MakeRule("google-api-key", "Google API key",
+  {
+    Rule r = MakeRule("google-api-key", "Google API key",
                            R"(\b(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$))", {"aiza"}, 3.0,
-                           1));
-  rules.push_back(MakeRule("google-oauth-client-secret", "Google OAuth client secret",
+                           1);
+    r.vectorscan = R"(AIza[0-9A-Za-z_-]{8})";
+    rules.push_back(std::move(r));
+  }
+  {
+    Rule r = MakeRule("google-oauth-client-secret", "Google OAuth client secret",
                            R"(\b(GOCSPX-[A-Za-z0-9_-]{28})(?:[^A-Za-z0-9_-]|$))", {"gocspx-"},
-                           3.0, 1));
+                           3.0, 1);
+    r.vectorscan = R"(GOCSPX-[A-Za-z0-9_-]{8})";
+    rules.push_back(std::move(r));
+  }
   {
     Rule r = MakeRule("twilio-api-key", "Twilio API key", R"(\b(SK[0-9a-f]{32})\b)", {"sk"},
                       3.0, 1);
@@ -183,6 +200,7 @@ std::vector<Rule> BuiltinRules() {
         "private-key", "PEM private key",
         R"((-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----))",
         {"private key"}, 0, 1);
+    r.vectorscan = R"(-----END[ A-Z0-9_-]{0,100}PRIVATE KEY)";
     // A key body of dots or x's in documentation is not a key.
     r.validator = [](const MatchContext& c) {
       return c.secret.find("...") == std::string_view::npos &&
@@ -202,6 +220,7 @@ std::vector<Rule> BuiltinRules() {
         "connection-string-password", "Database or broker URL with a password",
         R"((?i)\b((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|mqtts?|nats|kafka|cockroachdb|clickhouse|oracle)(?:\+[a-z0-9]+)?://[^\s:@/"'<>]{1,128}:([^\s@/"'<>]{1,256})@[^\s"'<>]{1,256}))",
         {"://"}, 0, 2);
+    r.vectorscan = R"((?i)(?:postgres|mysql|mariadb|mongodb|redis|amqp|mssql|sqlserver|mqtt|nats|kafka|cockroachdb|clickhouse|oracle)[a-z0-9+]*://[^\s:@/"'<>]+:[^\s@/"'<>]+@)";
     r.validator = UrlPasswordIsSecret;
     rules.push_back(std::move(r));
   }
@@ -210,6 +229,7 @@ std::vector<Rule> BuiltinRules() {
         "generic-secret-assignment", "Password, secret or token assigned in config or code",
         R"((?i)(?:^|[^A-Za-z0-9])([A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?)["']?[ \t]*(?:=|:=|:|=>)[ \t]*(["'`]?)([^\s"'`;,<>{}()\[\]:*&][^\s"'`;,<>{}()\[\]]{7,199}))",
         {"pass", "pwd", "secret", "token", "key", "credential"}, 3.0, 3);
+    r.vectorscan = R"((?i)(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?["']?[ \t]*(?:=|:=|:|=>))";
     r.validator = AssignmentIsSecret;
     rules.push_back(std::move(r));
   }

@@ -35,9 +35,13 @@ std::string EscapeLiteral(std::string_view lit) {
   return out;
 }
 
+// Whether a match may cross a line end: a repeated \s, [\s\S], \n or the s flag (a \s
+// inside a negated class does not count).
 bool MaySpanLines(const std::string& regex) {
-  return regex.find("\\s") != std::string::npos || regex.find("\\n") != std::string::npos ||
-         regex.find("(?s") != std::string::npos;
+  for (const char* p : {"\\s*", "\\s+", "\\s{", "\\S]", "\\n", "(?s"}) {
+    if (regex.find(p) != std::string::npos) return true;
+  }
+  return false;
 }
 
 size_t LineStart(std::string_view d, size_t pos) {
@@ -121,21 +125,22 @@ Result<std::unique_ptr<Engine>> Engine::Create(RuleSet rules) {
     }
     im.multi_line[i] = MaySpanLines(r.regex);
     // Refused outright (syntax Vectorscan lacks): try the prefilter mode, else RE2 alone.
+    const std::string& pattern = r.vectorscan.empty() ? r.regex : r.vectorscan;
     unsigned f = HS_FLAG_MULTILINE;
     hs_expr_info_t* info = nullptr;
     hs_compile_error_t* err = nullptr;
-    if (hs_expression_info(r.regex.c_str(), f, &info, &err) != HS_SUCCESS) {
+    if (hs_expression_info(pattern.c_str(), f, &info, &err) != HS_SUCCESS) {
       hs_free_compile_error(err);
       err = nullptr;
       f |= HS_FLAG_PREFILTER;
-      if (hs_expression_info(r.regex.c_str(), f, &info, &err) != HS_SUCCESS) {
+      if (hs_expression_info(pattern.c_str(), f, &info, &err) != HS_SUCCESS) {
         hs_free_compile_error(err);
         im.re2_only.push_back(i);
         continue;
       }
     }
     free(info);
-    exprs.push_back(r.regex);
+    exprs.push_back(pattern);
     flags.push_back(f);
     ids.push_back(static_cast<unsigned>(i));
     expr_rule.push_back(i);

@@ -36,10 +36,14 @@ class TempDir {
   fs::path path_;
 };
 
-std::unique_ptr<Engine> Builtin() {
-  auto e = Engine::Create(BuiltinRuleSet());
-  EXPECT_TRUE(e.ok()) << e.status().message();
-  return std::move(*e);
+// One engine for every test (compiling the rules is the slow part; an engine is immutable).
+const Engine* Builtin() {
+  static const std::unique_ptr<Engine> engine = [] {
+    auto e = Engine::Create(BuiltinRuleSet());
+    EXPECT_TRUE(e.ok()) << e.status().message();
+    return std::move(*e);
+  }();
+  return engine.get();
 }
 
 std::vector<Finding> ScanDir(const Engine& engine, const fs::path& dir, bool gitignore = true) {
@@ -111,7 +115,7 @@ TEST(ScanEngine, DecoysAreNotReported) {
 
 TEST(ScanEngine, LineColumnAndRedaction) {
   auto engine = Builtin();
-  std::string key = "gh" "p_" + std::string(36, 'a').replace(5, 6, "B1c2D3");
+  std::string key = "gh" "p_" "Zq8Xv2Lm4Np6Rt9Wy1AbCd3Ef5Gh7Jk9Mn0P";
   std::string text = "first line\n\n  token: " + key + "\n";
   auto found = ScanText(*engine, text);
   ASSERT_EQ(found.size(), 1u);
@@ -119,7 +123,7 @@ TEST(ScanEngine, LineColumnAndRedaction) {
   EXPECT_EQ(found[0].line, 3u);
   EXPECT_EQ(found[0].column, 10u);
   EXPECT_EQ(found[0].end_column, 10u + key.size() - 1);
-  EXPECT_EQ(Redact(found[0].secret), "g*****a");
+  EXPECT_EQ(Redact(found[0].secret), "g*****P");
   EXPECT_EQ(RedactIn(found[0].match, found[0].secret).find(key), std::string::npos);
 }
 
