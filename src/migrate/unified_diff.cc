@@ -53,10 +53,10 @@ std::vector<Op> Script(const std::vector<std::string_view>& a, const std::vector
     while (i < n || j < m) {
       if (i < n && j < m && a[pre + i] == b[pre + j]) {
         ops.push_back({' ', pre + i++, pre + j++});
-      } else if (j < m && (i == n || L[i][j + 1] >= L[i + 1][j])) {
-        ops.push_back({'+', pre + i, pre + j++});
+      } else if (i < n && (j == m || L[i + 1][j] >= L[i][j + 1])) {
+        ops.push_back({'-', pre + i++, pre + j});  // removals first, as diff -u prints them
       } else {
-        ops.push_back({'-', pre + i++, pre + j});
+        ops.push_back({'+', pre + i, pre + j++});
       }
     }
   }

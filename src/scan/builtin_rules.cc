@@ -227,7 +227,7 @@ std::vector<Rule> BuiltinRules() {
   {
     Rule r = MakeRule(
         "generic-secret-assignment", "Password, secret or token assigned in config or code",
-        R"((?i)(?:^|[^A-Za-z0-9])([A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?)["']?[ \t]*(?:=|:=|:|=>)[ \t]*(["'`]?)([^\s"'`;,<>{}()\[\]:*&][^\s"'`;,<>{}()\[\]]{7,199}))",
+        R"((?im)(?:^|[^A-Za-z0-9])([A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?)["']?[ \t]*(?:=|:=|:|=>)[ \t]*(["'`]?)([^\s"'`;,<>{}()\[\]:*&][^\s"'`;,<>{}()\[\]]{7,199}))",
         {"pass", "pwd", "secret", "token", "key", "credential"}, 3.0, 3);
     r.vectorscan = R"((?i)(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?["']?[ \t]*(?:=|:=|:|=>))";
     r.validator = AssignmentIsSecret;

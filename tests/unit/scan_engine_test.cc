@@ -127,6 +127,15 @@ TEST(ScanEngine, LineColumnAndRedaction) {
   EXPECT_EQ(RedactIn(found[0].match, found[0].secret).find(key), std::string::npos);
 }
 
+TEST(ScanEngine, AssignmentAtTheStartOfALaterLine) {
+  auto engine = Builtin();
+  auto found = ScanText(*engine, "x = 1\napi_key = \"Zr9!mQ4vKp2xL7wQ\"\n", "app.py");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule_id, "generic-secret-assignment");
+  EXPECT_EQ(found[0].line, 2u);
+  EXPECT_EQ(found[0].secret, "Zr9!mQ4vKp2xL7wQ");
+}
+
 TEST(ScanEngine, InlineAllowCommentDropsTheLine) {
   auto engine = Builtin();
   std::string key = "gl" "pat-" "Zq8Xv2Lm4Np6Rt9Wy1Ab";
