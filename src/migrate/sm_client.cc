@@ -5,6 +5,7 @@
 
 #include "common/json.h"
 #include "crypto/aead.h"
+#include "crypto/random.h"
 
 namespace arcana::migrate {
 
@@ -126,6 +127,8 @@ Result<std::optional<ApiError>> SecretsManagerClient::CreateSecret(const std::st
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "Name", name);
+  // What the SDKs send by default: the idempotency token of the first version.
+  json::KV(w, "ClientRequestToken", crypto::NewUuidV4());
   json::KV(w, "SecretString", value);
   WriteTags(w, tags);
   w.EndObject();
