@@ -112,7 +112,9 @@ if [ -z "${SKIP_SECRETLINT:-}" ]; then
   if [ ! -x "$here/node_modules/.bin/secretlint" ]; then
     (cd "$here" && npm install --no-audit --no-fund --loglevel=error >&2)
   fi
-  measure secretlint timeout "$SECRETLINT_TIMEOUT" "$here/node_modules/.bin/secretlint" \
-    --secretlintrc "$here/.secretlintrc.json" --format json "$CORPUS/**/*"
+  # secretlint only takes globs under its working directory.
+  measure secretlint timeout "$SECRETLINT_TIMEOUT" bash -c 'cd "$1" && exec "$2" \
+    --secretlintrc "$3" --format json "**/*"' _ "$CORPUS" "$here/node_modules/.bin/secretlint" \
+    "$here/.secretlintrc.json"
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (other builds on this shared machine skew these numbers)"
