@@ -85,6 +85,7 @@ bool AssignmentIsSecret(const MatchContext& ctx) {
   // Paths and URLs without credentials.
   if (v.front() == '/' || v.substr(0, 2) == "./" || v.substr(0, 2) == "~/") return false;
   if (v.find("://") != std::string_view::npos) return false;
+  if (v.find("::") != std::string_view::npos) return false;  // C++/Rust paths, not passwords
   static const RE2 kUuid(
       "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
   static const RE2 kHash("^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$");

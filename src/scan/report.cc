@@ -26,6 +26,18 @@ void Str(W& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// commit, author, email and date members (--git findings).
+template <class W>
+void WriteHistoryMembers(W& w, const Finding& f) {
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"commit", &f.commit},
+                                   {"author", &f.author},
+                                   {"email", &f.email},
+                                   {"date", &f.date}}) {
+    w.Key(key);
+    Str(w, *value);
+  }
+}
+
 template <class W>
 void WriteFinding(W& w, const Finding& f) {
   w.StartObject();
@@ -55,16 +67,7 @@ void WriteFinding(W& w, const Finding& f) {
   w.StartArray();
   for (const auto& t : f.tags) Str(w, t);
   w.EndArray();
-  if (!f.commit.empty()) {
-    w.Key("commit");
-    Str(w, f.commit);
-    w.Key("author");
-    Str(w, f.author);
-    w.Key("email");
-    Str(w, f.email);
-    w.Key("date");
-    Str(w, f.date);
-  }
+  if (!f.commit.empty()) WriteHistoryMembers(w, f);
   w.EndObject();
 }
 
@@ -221,14 +224,7 @@ void WriteSarif(std::ostream& os, const std::vector<Finding>& findings, const Ru
     if (!f.commit.empty()) {
       w.Key("properties");
       w.StartObject();
-      w.Key("commit");
-      Str(w, f.commit);
-      w.Key("author");
-      Str(w, f.author);
-      w.Key("email");
-      Str(w, f.email);
-      w.Key("date");
-      Str(w, f.date);
+      WriteHistoryMembers(w, f);
       w.EndObject();
     }
     w.EndObject();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crypto/base64.h"
+#include "scan/engine.h"
 
 namespace arcana::scan::testing {
 
@@ -112,6 +113,18 @@ inline std::vector<std::pair<std::string, std::string>> PlantCorpus(
     }
   }
   return planted;
+}
+
+// Scans text as one fragment named path.
+inline std::vector<Finding> ScanText(const Engine& engine, std::string_view text,
+                                     const std::string& path = "x.txt") {
+  auto scratch = engine.NewScratch();
+  Fragment frag;
+  frag.data = text;
+  frag.path = path;
+  std::vector<Finding> out;
+  engine.Scan(*scratch, frag, &out);
+  return out;
 }
 
 // Files that look like they hold secrets but do not: none may be reported.

@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 using testing::MakeSecrets;
 using testing::PlantCorpus;
 using testing::PlantDecoys;
+using testing::ScanText;
 
 class TempDir {
  public:
@@ -55,17 +56,6 @@ std::vector<Finding> ScanDir(const Engine& engine, const fs::path& dir, bool git
   std::vector<Finding> out;
   Status st = ScanTree(engine, opts, &progress, &out);
   EXPECT_TRUE(st.ok()) << st.message();
-  return out;
-}
-
-std::vector<Finding> ScanText(const Engine& engine, std::string_view text,
-                              const std::string& path = "x.txt") {
-  auto scratch = engine.NewScratch();
-  Fragment frag;
-  frag.data = text;
-  frag.path = path;
-  std::vector<Finding> out;
-  engine.Scan(*scratch, frag, &out);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "scan/report.h"
 #include "scan/rule_set.h"
 #include "scan/scanner.h"
+#include "scan_corpus.h"
 
 namespace arcana::scan {
 namespace {
@@ -72,13 +73,7 @@ regexes = ['''^tkt_0000''']
 )TOML";
 
 std::vector<Finding> Scan(const Engine& e, std::string_view text, const std::string& path) {
-  auto scratch = e.NewScratch();
-  Fragment frag;
-  frag.data = text;
-  frag.path = path;
-  std::vector<Finding> out;
-  e.Scan(*scratch, frag, &out);
-  return out;
+  return testing::ScanText(e, text, path);
 }
 
 std::set<std::string> Rules(const std::vector<Finding>& fs) {
