@@ -13,6 +13,8 @@
 #include "cli/iam_commands.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
+#include "migrate/migrate_command.h"
+#include "scan/scan_command.h"
 #include "storage/stores.h"
 
 namespace {
@@ -55,12 +57,16 @@ int main(int argc, char** argv) {
   del->add_option("id", delete_id, "access key id")->required();
 
   arcana::cli::OperatorCommands operator_cmds(app, data_dir, store_url);  // `arcana operator ...`
-  arcana::cli::IamCommands iam_cmds(app);  // `arcana iam ...`
+  arcana::cli::IamCommands iam_cmds(app);                  // `arcana iam ...`
   arcana::cli::AuditCommands audit_cmds(app, data_dir, store_url);  // `arcana audit ...`
+  arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
+  arcana::migrate::MigrateCommand migrate_cmd(app);        // `arcana migrate` (issue 15)
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = operator_cmds.Run()) return *rc;
   if (auto rc = audit_cmds.Run()) return *rc;
+  if (auto rc = scan_cmd.Run()) return *rc;
+  if (auto rc = migrate_cmd.Run()) return *rc;
 
   auto root = std::make_unique<arcana::crypto::RootKey>();  // sealed until needed
   auto store = arcana::cli::OpenOfflineStores(data_dir, store_url);

@@ -51,28 +51,25 @@ Result<Endpoint> ParseEndpoint(const std::string& url) {
 
 namespace {
 
-// One request and its reply over a connected (plain or TLS) stream.
+// One request and its reply over a connected (plain or TLS) stream. `prepare` adds headers
+// (and signs) once Host is set.
 template <class Stream>
 HttpReply Exchange(Stream& stream, const Endpoint& ep, const std::string& method,
-                   const std::string& path, const std::string& body, const OperatorAuth* auth) {
+                   const std::string& path, const std::string& body,
+                   const RequestPreparer& prepare) {
   std::string host_header = ep.host + ":" + ep.port;
   auth::SignableRequest sr;
   sr.method = method;
   sr.target = path;
-  sr.headers = {{"Host", host_header}, {"Content-Type", "application/json"}};
+  sr.headers = {{"Host", host_header}};
   sr.body = body;
-  if (auth != nullptr && !auth->token.empty()) {
-    sr.headers.emplace_back("X-Arcana-Operator-Token", auth->token);
-  } else if (auth != nullptr && !auth->akid.empty()) {
-    auth::SignRequest(sr, auth->akid, auth->secret, "us-east-1", "arcana",
-                      auth::FormatAmzDate(std::chrono::system_clock::now()));
-  }
+  prepare(sr);
   http::request<http::string_body> req{http::string_to_verb(method), path, 11};
   for (const auto& [k, v] : sr.headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req);
-  crypto::SecureWipe(req.body());  // it may hold a share
+  crypto::SecureWipe(req.body());  // it may hold a share or a secret value
   beast::flat_buffer buf;
   http::response<http::string_body> res;
   http::read(stream, buf, res);
@@ -84,6 +81,20 @@ HttpReply Exchange(Stream& stream, const Endpoint& ep, const std::string& method
 Result<HttpReply> OperatorCall(const Endpoint& ep, const std::string& method,
                                const std::string& path, const std::string& body,
                                const OperatorAuth* auth) {
+  return SendRequest(ep, method, path, body, [auth](auth::SignableRequest& sr) {
+    sr.headers.emplace_back("Content-Type", "application/json");
+    if (auth != nullptr && !auth->token.empty()) {
+      sr.headers.emplace_back("X-Arcana-Operator-Token", auth->token);
+    } else if (auth != nullptr && !auth->akid.empty()) {
+      auth::SignRequest(sr, auth->akid, auth->secret, "us-east-1", "arcana",
+                        auth::FormatAmzDate(std::chrono::system_clock::now()));
+    }
+  });
+}
+
+Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
+                              const std::string& path, const std::string& body,
+                              const RequestPreparer& prepare) {
   try {
     boost::asio::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -106,7 +117,7 @@ Result<HttpReply> OperatorCall(const Endpoint& ep, const std::string& method,
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
       beast::get_lowest_layer(stream).connect(resolver.resolve(ep.host, ep.port));
       stream.handshake(ssl::stream_base::client);
-      auto reply = Exchange(stream, ep, method, path, body, auth);
+      auto reply = Exchange(stream, ep, method, path, body, prepare);
       beast::error_code ec;
       stream.shutdown(ec);  // peers often just close; the reply is complete already
       return reply;
@@ -114,7 +125,7 @@ Result<HttpReply> OperatorCall(const Endpoint& ep, const std::string& method,
     beast::tcp_stream stream(ioc);
     stream.expires_after(std::chrono::seconds(120));
     stream.connect(resolver.resolve(ep.host, ep.port));
-    auto reply = Exchange(stream, ep, method, path, body, auth);
+    auto reply = Exchange(stream, ep, method, path, body, prepare);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return reply;

@@ -5,8 +5,10 @@
 // Thread-safety: none needed (one call at a time from the CLI).
 #pragma once
 
+#include <functional>
 #include <string>
 
+#include "auth/sigv4.h"
 #include "common/status.h"
 
 namespace arcana::cli {
@@ -39,5 +41,14 @@ struct OperatorAuth {
 Result<HttpReply> OperatorCall(const Endpoint& ep, const std::string& method,
                                const std::string& path, const std::string& body,
                                const OperatorAuth* auth = nullptr);
+
+// Adds headers to (and may sign) a request whose Host header is already set.
+using RequestPreparer = std::function<void(auth::SignableRequest&)>;
+
+// One request over a fresh connection (http or https as above), headers from `prepare`; for
+// clients of the public APIs (arcana migrate). Errors: kInternalFailure (network).
+Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
+                              const std::string& path, const std::string& body,
+                              const RequestPreparer& prepare);
 
 }  // namespace arcana::cli

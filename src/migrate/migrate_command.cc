@@ -1,0 +1,285 @@
+#include "migrate/migrate_command.h"
+
+#include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "crypto/hash.h"
+#include "migrate/rewrite.h"
+#include "migrate/sm_client.h"
+#include "migrate/unified_diff.h"
+#include "scan/report.h"
+#include "scan/scanner.h"
+
+namespace arcana::migrate {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kExposedTag = "arcana:exposed";
+
+int Fail(const std::string& msg) {
+  std::cerr << "arcana migrate: " << msg << "\n";
+  return 2;
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out->assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// Replaces path atomically, keeping its mode.
+bool WriteFileAtomic(const std::string& path, const std::string& text) {
+  struct stat st {};
+  bool have_mode = ::stat(path.c_str(), &st) == 0;
+  std::string tmp = path + ".arcana-migrate.tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << text;
+    out.flush();
+    if (!out) return false;
+  }
+  if (have_mode) ::chmod(tmp.c_str(), st.st_mode & 07777);
+  return ::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Values (as SHA-256) of every secret the repository's history holds; empty when root is not
+// in a git repository.
+std::set<std::string> HistoryValues(const scan::ScanRequest& base, const std::string& root) {
+  std::set<std::string> out;
+  git_libgit2_init();
+  git_repository* repo = nullptr;
+  bool is_repo = git_repository_open_ext(&repo, root.c_str(), 0, nullptr) == 0;
+  if (repo != nullptr) git_repository_free(repo);
+  git_libgit2_shutdown();
+  if (!is_repo) return out;
+  scan::ScanRequest req = base;
+  req.git = true;
+  req.tree.paths = {root};
+  req.baseline_file.clear();
+  scan::ScanProgress progress;
+  auto run = scan::RunScan(req, &progress);
+  if (!run.ok()) return out;
+  for (const auto& f : run->findings) out.insert(crypto::Sha256Hex(f.secret));
+  return out;
+}
+
+std::string RelativeTo(const std::string& file, const std::string& root) {
+  std::error_code ec;
+  fs::path rel = fs::relative(fs::absolute(file, ec), fs::absolute(root, ec), ec);
+  std::string s = ec || rel.empty() ? file : rel.string();
+  while (s.rfind("./", 0) == 0) s = s.substr(2);
+  return s;
+}
+
+bool Ask(const std::string& question) {
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+}  // namespace
+
+MigrateCommand::MigrateCommand(CLI::App& app) {
+  cmd_ = app.add_subcommand(
+      "migrate", "move hard-coded secrets into Arcana and replace them with references "
+                 "(dry run unless --apply)");
+  cmd_->add_option("paths", paths_, "files or directories to migrate (default .)");
+  cmd_->add_flag("--apply", apply_, "store the secrets and rewrite the files");
+  cmd_->add_flag("--yes,-y", yes_, "migrate every finding without asking");
+  cmd_->add_option("--report", report_, "only the findings of this `arcana scan --format json` "
+                                        "report");
+  cmd_->add_option("--select", select_, "a JSON report listing the findings to migrate "
+                                        "(edit a scan report down to what you keep)");
+  cmd_->add_option("--rules", rules_, "a gitleaks-format TOML rule file");
+  cmd_->add_flag("--no-gitignore", no_gitignore_, "scan files .gitignore excludes too");
+  cmd_->add_option("--name-template", name_template_,
+                   "secret names from {repo}, {path}, {key}, {rule}")->capture_default_str();
+  cmd_->add_option("--repo", repo_, "the {repo} of names (default: the directory's name)");
+  cmd_->add_option("--endpoint-url", endpoint_url_,
+                   "Arcana's endpoint (default AWS_ENDPOINT_URL_SECRETS_MANAGER, "
+                   "AWS_ENDPOINT_URL, else http://127.0.0.1:7770)");
+  cmd_->add_option("--region", region_, "region (default AWS_REGION, AWS_DEFAULT_REGION, "
+                                        "us-east-1)");
+}
+
+std::optional<int> MigrateCommand::Run() {
+  if (!cmd_->parsed()) return std::nullopt;
+  if (paths_.empty()) paths_ = {"."};
+  const std::string root = fs::is_directory(paths_.front()) ? paths_.front()
+                                                            : fs::path(paths_.front()).parent_path().string();
+  std::string repo = repo_;
+  if (repo.empty()) {
+    std::error_code ec;
+    repo = fs::weakly_canonical(fs::absolute(root.empty() ? "." : root), ec).filename().string();
+  }
+
+  scan::ScanRequest req;
+  req.tree.paths = paths_;
+  req.tree.use_gitignore = !no_gitignore_;
+  req.rules_file = rules_;
+  scan::ScanProgress progress;
+  auto run = scan::RunScan(req, &progress);
+  if (!run.ok()) return Fail(run.status().message());
+  std::vector<scan::Finding>& findings = run->findings;
+
+  for (const std::string* sel : {&report_, &select_}) {
+    if (sel->empty()) continue;
+    auto keep = scan::LoadBaseline(*sel);
+    if (!keep.ok()) return Fail(keep.status().message());
+    std::erase_if(findings, [&](const scan::Finding& f) { return keep->count(f.Fingerprint()) == 0; });
+  }
+  const bool interactive = apply_ && !yes_ && select_.empty() && report_.empty() &&
+                           ::isatty(STDIN_FILENO) == 1;
+  if (apply_ && !yes_ && select_.empty() && report_.empty() && !interactive) {
+    return Fail("--apply needs --yes, --select FILE or --report FILE when not on a terminal");
+  }
+  if (interactive) {
+    std::erase_if(findings, [](const scan::Finding& f) {
+      return !Ask("migrate " + f.rule_id + " at " + f.file + ":" + std::to_string(f.line) + " (" +
+                  scan::Redact(f.secret) + ")?");
+    });
+  }
+  if (findings.empty()) {
+    std::cout << "nothing to migrate\n";
+    return 0;
+  }
+
+  std::optional<SecretsManagerClient> client;
+  std::string endpoint = endpoint_url_;
+  if (apply_) {
+    auto c = SecretsManagerClient::Create(endpoint_url_, region_);
+    if (!c.ok()) return Fail(c.status().message());
+    client.emplace(std::move(*c));
+    endpoint = client->endpoint_url();
+  } else if (endpoint.empty()) {
+    const char* e = std::getenv("AWS_ENDPOINT_URL");
+    endpoint = e != nullptr ? e : "http://127.0.0.1:7770";
+  }
+  const std::set<std::string> exposed = HistoryValues(req, root.empty() ? "." : root);
+
+  // Per file, in report order; names unique per value.
+  std::map<std::string, std::vector<const scan::Finding*>> by_file;
+  for (const auto& f : findings) by_file[f.file].push_back(&f);
+  std::map<std::string, std::string> name_value;  // name -> sha256 of its value
+
+  size_t stored = 0, unchanged = 0, rewritten = 0, exposed_count = 0, errors = 0;
+  for (const auto& [file, fs_in_file] : by_file) {
+    std::string content;
+    if (!ReadFile(file, &content)) {
+      std::cerr << "arcana migrate: cannot read " << file << "\n";
+      ++errors;
+      continue;
+    }
+    const std::string rel = RelativeTo(file, root.empty() ? "." : root);
+    std::vector<Replacement> reps;
+    for (const auto* f : fs_in_file) {
+      if (f->secret.empty() || f->offset + f->secret.size() > content.size() ||
+          content.compare(f->offset, f->secret.size(), f->secret) != 0) {
+        continue;  // a path-only finding, or the file changed since the scan
+      }
+      std::string key = AssignmentKey(content, f->offset);
+      if (key.empty()) key = f->rule_id;
+      std::string name = SecretName(name_template_, repo, rel, key, f->rule_id);
+      std::string hash = crypto::Sha256Hex(f->secret);
+      for (int n = 2; name_value.count(name) != 0 && name_value[name] != hash; ++n) {
+        name = SecretName(name_template_, repo, rel, key + "-" + std::to_string(n), f->rule_id);
+      }
+      name_value[name] = hash;
+      reps.push_back({f, name});
+    }
+    if (reps.empty()) continue;
+    FilePlan plan = PlanFile(file, content, reps, endpoint);
+
+    // What is printed never holds a value: removed lines are redacted.
+    std::string before = content;
+    for (const auto& r : reps) before = scan::RedactIn(before, r.finding->secret);
+    std::string after = plan.new_content;
+    for (const auto& r : reps) after = scan::RedactIn(after, r.finding->secret);
+    std::cout << "# " << file << " (" << KindName(plan.kind) << ")\n";
+    for (const auto& item : plan.items) {
+      bool is_exposed = exposed.count(crypto::Sha256Hex(item.finding ? item.finding->secret : item.value)) != 0;
+      std::cout << "#   " << item.name << " <- "
+                << (item.finding ? item.finding->rule_id + " line " + std::to_string(item.finding->line) : "")
+                << (is_exposed ? " (in git history: rotate it)" : "") << "\n";
+    }
+    std::cout << UnifiedDiff(before, after, rel);
+    for (const auto& note : plan.notes) std::cout << note << "\n";
+    if (!apply_) continue;
+
+    bool file_ok = true;
+    for (const auto& item : plan.items) {
+      bool is_exposed = exposed.count(crypto::Sha256Hex(item.finding ? item.finding->secret : item.value)) != 0;
+      exposed_count += is_exposed ? 1 : 0;
+      SecretsManagerClient::Tags tags = {{"arcana:source-file", rel.substr(0, 256)},
+                                         {"arcana:rule", item.finding ? item.finding->rule_id : "kubernetes"}};
+      if (is_exposed) tags.emplace_back(kExposedTag, "true");
+      auto created = client->CreateSecret(item.name, item.value, tags);
+      if (!created.ok()) return Fail(created.status().message());
+      if (!created->has_value()) {
+        ++stored;
+        continue;
+      }
+      if ((*created)->type != "ResourceExistsException") {
+        std::cerr << "arcana migrate: " << item.name << ": " << (*created)->type << ": "
+                  << (*created)->message << "\n";
+        file_ok = false;
+        continue;
+      }
+      // Already there: the same value is fine (a re-run); another value is a conflict.
+      crypto::SecretString current;
+      auto got = client->GetSecretString(item.name, &current);
+      if (!got.ok()) return Fail(got.status().message());
+      if (got->has_value() || current.view() != item.value) {
+        std::cerr << "arcana migrate: " << item.name
+                  << " already exists with a different value; not overwritten (choose another "
+                     "--name-template)\n";
+        file_ok = false;
+        continue;
+      }
+      ++unchanged;
+      if (is_exposed) {
+        auto tagged = client->TagResource(item.name, {{kExposedTag, "true"}});
+        if (!tagged.ok()) return Fail(tagged.status().message());
+      }
+    }
+    if (!file_ok) {
+      ++errors;
+      continue;
+    }
+    if (plan.new_content != content) {
+      if (!WriteFileAtomic(file, plan.new_content)) {
+        std::cerr << "arcana migrate: cannot write " << file << "\n";
+        ++errors;
+        continue;
+      }
+      ++rewritten;
+    }
+  }
+  if (apply_) {
+    std::cout << stored << " stored, " << unchanged << " already in Arcana, " << rewritten
+              << " files rewritten";
+    if (exposed_count != 0) {
+      std::cout << ", " << exposed_count << " found in git history (tagged " << kExposedTag
+                << "=true: rotate them)";
+    }
+    std::cout << "\n";
+  } else {
+    std::cout << "dry run: nothing stored or written (--apply to do it)\n";
+  }
+  return errors == 0 ? 0 : 2;
+}
+
+}  // namespace arcana::migrate

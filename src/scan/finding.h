@@ -1,0 +1,40 @@
+// One secret found by `arcana scan`: where it is, which rule, and (in memory only) its value.
+// The plaintext `secret` and `match` never leave the process except through migrate's store
+// call: every printed form goes through Redact().
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arcana::scan {
+
+struct Finding {
+  std::string rule_id;
+  std::string description;
+  std::vector<std::string> tags;
+  std::string file;         // as scanned (relative to the scan root, or as given)
+  size_t line = 0;          // 1-based line of the secret's first byte (the new file's, in --git)
+  size_t column = 0;        // 1-based byte column of the secret's first byte
+  size_t end_line = 0;
+  size_t end_column = 0;    // 1-based, inclusive
+  size_t offset = 0;        // byte offset of the secret in the scanned fragment
+  std::string secret;       // plaintext (never printed)
+  std::string match;        // plaintext whole match (never printed)
+  double entropy = 0;
+  // --git only.
+  std::string commit, author, email, date;
+
+  // A stable id for baselines and selections: hex SHA-256 (first 32 hex) of rule, file, commit
+  // and secret. Line numbers are left out so an edit above a finding does not resurrect it.
+  std::string Fingerprint() const;
+};
+
+// "first…last" with the middle masked: the first and last characters only, and nothing for
+// values shorter than 8 (too short to show any of).
+std::string Redact(std::string_view secret);
+// `match` with every occurrence of `secret` replaced by Redact(secret).
+std::string RedactIn(std::string_view text, std::string_view secret);
+
+}  // namespace arcana::scan

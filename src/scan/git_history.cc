@@ -1,0 +1,218 @@
+#include "scan/git_history.h"
+
+#include <git2.h>
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <memory>
+#include <thread>
+
+namespace arcana::scan {
+
+namespace {
+
+std::string GitError(const std::string& what) {
+  const git_error* e = git_error_last();
+  return what + ": " + (e != nullptr && e->message != nullptr ? e->message : "libgit2 error");
+}
+
+// RAII for the library and its objects.
+struct LibGit {
+  LibGit() { git_libgit2_init(); }
+  ~LibGit() { git_libgit2_shutdown(); }
+};
+template <class T, void (*Free)(T*)>
+struct Owned {
+  T* p = nullptr;
+  ~Owned() {
+    if (p != nullptr) Free(p);
+  }
+};
+using Repo = Owned<git_repository, git_repository_free>;
+using Commit = Owned<git_commit, git_commit_free>;
+using Tree = Owned<git_tree, git_tree_free>;
+using Diff = Owned<git_diff, git_diff_free>;
+using Walk = Owned<git_revwalk, git_revwalk_free>;
+using Object = Owned<git_object, git_object_free>;
+
+std::string IsoTime(git_time_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
+  return buf;
+}
+
+// Collects one commit's added lines file by file and scans each file's lines.
+struct DiffCollector {
+  const Engine* engine;
+  Engine::Scratch* scratch;
+  const GitScanOptions* opts;
+  ScanProgress* progress;
+  std::vector<Finding>* out;
+  Fragment frag;
+  std::string buf;
+  bool skip = false;
+
+  void Flush() {
+    if (!buf.empty() && !skip) {
+      frag.data = buf;
+      engine->Scan(*scratch, frag, out);
+      progress->bytes += buf.size();
+    }
+    buf.clear();
+    frag.line_numbers.clear();
+  }
+};
+
+int OnFile(const git_diff_delta* delta, float, void* payload) {
+  auto* c = static_cast<DiffCollector*>(payload);
+  c->Flush();
+  c->frag.path = delta->new_file.path != nullptr ? delta->new_file.path : "";
+  c->skip = (delta->flags & GIT_DIFF_FLAG_BINARY) != 0 ||
+            delta->new_file.size > c->opts->max_file_bytes || delta->status == GIT_DELTA_DELETED;
+  return 0;
+}
+
+int OnLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line* line, void* payload) {
+  auto* c = static_cast<DiffCollector*>(payload);
+  if (c->skip || line->origin != GIT_DIFF_LINE_ADDITION) return 0;
+  if (c->buf.size() + line->content_len > c->opts->max_file_bytes) {
+    c->skip = true;
+    return 0;
+  }
+  c->buf.append(line->content, line->content_len);
+  if (c->buf.empty() || c->buf.back() != '\n') c->buf.push_back('\n');
+  c->frag.line_numbers.push_back(static_cast<uint32_t>(std::max(0, line->new_lineno)));
+  return 0;
+}
+
+Status ScanCommit(git_repository* repo, const git_oid& oid, DiffCollector& c) {
+  Commit commit;
+  if (git_commit_lookup(&commit.p, repo, &oid) != 0) {
+    return Status(ErrorCode::kInternalFailure, GitError("commit lookup"));
+  }
+  Tree tree, parent_tree;
+  if (git_commit_tree(&tree.p, commit.p) != 0) {
+    return Status(ErrorCode::kInternalFailure, GitError("commit tree"));
+  }
+  if (git_commit_parentcount(commit.p) > 0) {
+    Commit parent;
+    if (git_commit_parent(&parent.p, commit.p, 0) != 0 ||
+        git_commit_tree(&parent_tree.p, parent.p) != 0) {
+      return Status(ErrorCode::kInternalFailure, GitError("parent tree"));
+    }
+  }
+  git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
+  dopts.context_lines = 0;
+  dopts.interhunk_lines = 0;
+  Diff diff;
+  if (git_diff_tree_to_tree(&diff.p, repo, parent_tree.p, tree.p, &dopts) != 0) {
+    return Status(ErrorCode::kInternalFailure, GitError("diff"));
+  }
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof(hex), &oid);
+  const git_signature* author = git_commit_author(commit.p);
+  c.frag.commit = hex;
+  c.frag.author = author != nullptr && author->name != nullptr ? author->name : "";
+  c.frag.email = author != nullptr && author->email != nullptr ? author->email : "";
+  c.frag.date = IsoTime(author != nullptr ? author->when.time : git_commit_time(commit.p));
+  c.skip = true;
+  if (git_diff_foreach(diff.p, OnFile, nullptr, nullptr, OnLine, &c) != 0) {
+    return Status(ErrorCode::kInternalFailure, GitError("diff walk"));
+  }
+  c.Flush();
+  c.progress->commits++;
+  return Status();
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseSince(const std::string& text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() != 8) {
+    return std::stoll(text);
+  }
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr || !(*end == '\0' || (end[0] == 'Z' && end[1] == '\0'))) {
+    tm = std::tm{};
+    end = strptime(text.c_str(), "%Y-%m-%d", &tm);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+Status ScanGitHistory(const Engine& engine, const GitScanOptions& opts, ScanProgress* progress,
+                      std::vector<Finding>* out) {
+  LibGit lib;
+  Repo repo;
+  if (git_repository_open_ext(&repo.p, opts.repo.c_str(), 0, nullptr) != 0) {
+    return Status(ErrorCode::kInvalidParameter, GitError(opts.repo + " is not a git repository"));
+  }
+  Walk walk;
+  if (git_revwalk_new(&walk.p, repo.p) != 0) {
+    return Status(ErrorCode::kInternalFailure, GitError("revwalk"));
+  }
+  git_revwalk_sorting(walk.p, GIT_SORT_TIME);
+  if (opts.branch.empty()) {
+    if (git_revwalk_push_head(walk.p) != 0) {
+      // An empty repository has no history to scan.
+      if (git_repository_is_empty(repo.p) == 1) return Status();
+      return Status(ErrorCode::kInternalFailure, GitError("HEAD"));
+    }
+  } else {
+    Object obj;
+    if (git_revparse_single(&obj.p, repo.p, opts.branch.c_str()) != 0) {
+      return Status(ErrorCode::kInvalidParameter, GitError("unknown revision " + opts.branch));
+    }
+    Object peeled;
+    if (git_object_peel(&peeled.p, obj.p, GIT_OBJECT_COMMIT) != 0 ||
+        git_revwalk_push(walk.p, git_object_id(peeled.p)) != 0) {
+      return Status(ErrorCode::kInvalidParameter, GitError(opts.branch + " is not a commit"));
+    }
+  }
+  std::vector<git_oid> oids;
+  git_oid oid;
+  while (git_revwalk_next(&oid, walk.p) == 0) {
+    Commit c;
+    if (git_commit_lookup(&c.p, repo.p, &oid) != 0) continue;
+    if (opts.since != 0 && git_commit_time(c.p) < opts.since) continue;
+    if (git_commit_parentcount(c.p) > 1) continue;
+    oids.push_back(oid);
+  }
+  unsigned n = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  n = std::max(1u, std::min<unsigned>(n, static_cast<unsigned>(oids.size())));
+  std::atomic<size_t> next{0};
+  std::vector<std::vector<Finding>> per_thread(n);
+  std::vector<Status> errors(n);
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < n; ++t) {
+    workers.emplace_back([&, t] {
+      Repo r;
+      if (git_repository_open_ext(&r.p, opts.repo.c_str(), 0, nullptr) != 0) {
+        errors[t] = Status(ErrorCode::kInternalFailure, GitError("open"));
+        return;
+      }
+      auto scratch = engine.NewScratch();
+      DiffCollector c{&engine, scratch.get(), &opts, progress, &per_thread[t], {}, {}, true};
+      for (size_t i = next++; i < oids.size(); i = next++) {
+        Status st = ScanCommit(r.p, oids[i], c);
+        if (!st.ok()) {
+          errors[t] = st;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (const auto& st : errors) {
+    if (!st.ok()) return st;
+  }
+  for (auto& v : per_thread) {
+    for (auto& f : v) out->push_back(std::move(f));
+  }
+  SortFindings(out);
+  return Status();
+}
+
+}  // namespace arcana::scan

@@ -1,0 +1,89 @@
+#include "scan/scan_command.h"
+
+#include <fstream>
+#include <iostream>
+
+#include "scan/progress_line.h"
+#include "scan/report.h"
+#include "scan/scanner.h"
+
+namespace arcana::scan {
+
+namespace {
+constexpr const char* kToolVersion = "0.1.0";
+}
+
+ScanCommand::ScanCommand(CLI::App& app) {
+  cmd_ = app.add_subcommand("scan", "find hard-coded secrets in files, trees or git history "
+                                    "(exit 1 when found, 0 clean, 2 error)");
+  cmd_->add_option("paths", paths_, "files, directories or - for stdin (default .); with "
+                                    "--git, the repository");
+  cmd_->add_flag("--git", git_, "scan every commit's added lines instead of the tree");
+  cmd_->add_option("--branch", branch_, "with --git: the revision to walk from (default HEAD)");
+  cmd_->add_option("--since", since_, "with --git: only commits at or after DATE "
+                                      "(YYYY-MM-DD, ISO 8601 or epoch seconds)");
+  cmd_->add_option("--rules", rules_, "a gitleaks-format TOML rule file");
+  cmd_->add_option("--baseline", baseline_, "a JSON report whose findings are suppressed");
+  cmd_->add_option("--format", format_, "table, json or sarif")->capture_default_str();
+  cmd_->add_option("--output,-o", output_, "write the report to FILE instead of stdout");
+  cmd_->add_flag("--no-gitignore", no_gitignore_, "scan files .gitignore excludes too");
+  cmd_->add_option("--max-file-size", max_file_mib_, "skip files larger than this (MiB)")
+      ->capture_default_str();
+  cmd_->add_option("--threads", threads_, "scanning threads (default: one per core)");
+}
+
+std::optional<int> ScanCommand::Run() {
+  if (!cmd_->parsed()) return std::nullopt;
+  auto fail = [](const std::string& msg) {
+    std::cerr << "arcana scan: " << msg << "\n";
+    return 2;
+  };
+  auto format = ParseReportFormat(format_);
+  if (!format) return fail("--format must be table, json or sarif");
+  ScanRequest req;
+  req.tree.paths = paths_.empty() ? std::vector<std::string>{"."} : paths_;
+  req.tree.max_file_bytes = max_file_mib_ << 20;
+  req.tree.use_gitignore = !no_gitignore_;
+  req.tree.threads = threads_;
+  req.git = git_;
+  req.git_opts.branch = branch_;
+  if (!since_.empty()) {
+    auto since = ParseSince(since_);
+    if (!since) return fail("--since: expected YYYY-MM-DD, ISO 8601 or epoch seconds");
+    req.git_opts.since = *since;
+  }
+  if (!git_ && (!branch_.empty() || !since_.empty())) return fail("--branch/--since need --git");
+  req.rules_file = rules_;
+  req.baseline_file = baseline_;
+
+  ScanProgress progress;
+  Result<ScanRun> run = Status();
+  {
+    ProgressLine line(progress);
+    run = RunScan(req, &progress);
+  }
+  if (!run.ok()) return fail(run.status().message());
+
+  std::ofstream file;
+  if (!output_.empty()) {
+    file.open(output_, std::ios::trunc);
+    if (!file) return fail("cannot write " + output_);
+  }
+  std::ostream& os = output_.empty() ? std::cout : file;
+  switch (*format) {
+    case ReportFormat::kTable:
+      WriteTable(os, run->findings);
+      break;
+    case ReportFormat::kJson:
+      WriteJson(os, run->findings);
+      break;
+    case ReportFormat::kSarif:
+      WriteSarif(os, run->findings, run->engine->rules(), kToolVersion);
+      break;
+  }
+  os.flush();
+  if (!os) return fail("write failed");
+  return run->findings.empty() ? 0 : 1;
+}
+
+}  // namespace arcana::scan

@@ -1,0 +1,292 @@
+#include "scan/tree_scan.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "scan/gitignore.h"
+
+namespace arcana::scan {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kReadThreshold = size_t{256} << 10;  // smaller files: read(2), not mmap
+constexpr size_t kBinaryProbe = 8192;
+constexpr size_t kQueueCap = 4096;
+constexpr size_t kStdinChunk = size_t{1} << 20;
+
+struct Job {
+  std::string open_path;
+  std::string display;
+};
+
+// A bounded multi-consumer queue; Close() wakes everyone once the producer is done.
+class JobQueue {
+ public:
+  void Push(Job j) {
+    std::unique_lock lk(mu_);
+    not_full_.wait(lk, [&] { return q_.size() < kQueueCap; });
+    q_.push_back(std::move(j));
+    not_empty_.notify_one();
+  }
+  std::optional<Job> Pop() {
+    std::unique_lock lk(mu_);
+    not_empty_.wait(lk, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return std::nullopt;
+    Job j = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return j;
+  }
+  void Close() {
+    std::lock_guard lk(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<Job> q_;
+  bool closed_ = false;
+};
+
+std::string ReadSmallFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return s;
+}
+
+std::string Join(const std::string& a, const std::string& b) {
+  if (a.empty() || a == ".") return b;
+  if (a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+class Walker {
+ public:
+  Walker(const TreeScanOptions& opts, JobQueue& q) : opts_(opts), q_(q) {}
+
+  // Walks dir (openable path), reporting files as display/rel.
+  void Walk(const std::string& root_open, const std::string& root_display) {
+    std::vector<std::unique_ptr<IgnoreRules>> owned;
+    std::vector<const IgnoreRules*> stack;
+    if (opts_.use_gitignore) {
+      fs::path exclude = fs::path(root_open) / ".git" / "info" / "exclude";
+      std::error_code ec;
+      if (fs::is_regular_file(exclude, ec)) {
+        owned.push_back(std::make_unique<IgnoreRules>(IgnoreRules::Parse(ReadSmallFile(exclude), "")));
+        stack.push_back(owned.back().get());
+      }
+    }
+    Recurse(root_open, root_display, "", stack);
+  }
+
+ private:
+  void Recurse(const std::string& open_dir, const std::string& display_dir,
+               const std::string& rel_dir, std::vector<const IgnoreRules*>& stack) {
+    std::unique_ptr<IgnoreRules> mine;
+    if (opts_.use_gitignore) {
+      fs::path gi = fs::path(open_dir) / ".gitignore";
+      std::error_code ec;
+      auto st = fs::symlink_status(gi, ec);
+      if (!ec && fs::is_regular_file(st)) {
+        mine = std::make_unique<IgnoreRules>(IgnoreRules::Parse(ReadSmallFile(gi), rel_dir));
+        stack.push_back(mine.get());
+      }
+    }
+    std::error_code ec;
+    std::vector<std::pair<std::string, bool>> entries;  // name, is_dir
+    for (fs::directory_iterator it(open_dir, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      std::error_code sec;
+      auto st = it->symlink_status(sec);
+      if (sec || fs::is_symlink(st)) continue;  // never follow a link
+      std::string name = it->path().filename().string();
+      if (fs::is_directory(st)) {
+        if (name == ".git") continue;
+        entries.emplace_back(std::move(name), true);
+      } else if (fs::is_regular_file(st)) {
+        entries.emplace_back(std::move(name), false);
+      }
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& [name, is_dir] : entries) {
+      std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
+      if (opts_.use_gitignore && IsIgnored(stack, rel, is_dir)) continue;
+      std::string open = open_dir + "/" + name;
+      std::string display = Join(display_dir, name);
+      if (is_dir) {
+        Recurse(open, display, rel, stack);
+      } else {
+        q_.Push(Job{std::move(open), std::move(display)});
+      }
+    }
+    if (mine) stack.pop_back();
+  }
+
+  const TreeScanOptions& opts_;
+  JobQueue& q_;
+};
+
+// Reads or maps one file and scans it.
+void ScanFile(const Engine& engine, Engine::Scratch& scratch, const Job& job,
+              const TreeScanOptions& opts, ScanProgress* progress, std::string& buf,
+              std::vector<Finding>* out) {
+  int fd = ::open(job.open_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    progress->skipped++;
+    return;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) > opts.max_file_bytes) {
+    ::close(fd);
+    progress->skipped++;
+    return;
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    progress->files++;
+    return;
+  }
+  const char* data = nullptr;
+  void* map = nullptr;
+  if (size <= kReadThreshold) {
+    buf.resize(size);
+    size_t got = 0;
+    while (got < size) {
+      ssize_t n = ::read(fd, buf.data() + got, size - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    buf.resize(got);
+    size = got;
+    data = buf.data();
+  } else {
+    map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+      ::close(fd);
+      progress->skipped++;
+      return;
+    }
+    ::madvise(map, size, MADV_SEQUENTIAL);
+    data = static_cast<const char*>(map);
+  }
+  ::close(fd);
+  if (std::memchr(data, '\0', std::min(size, kBinaryProbe)) != nullptr) {
+    progress->skipped++;
+  } else {
+    Fragment frag;
+    frag.data = std::string_view(data, size);
+    frag.path = job.display;
+    engine.Scan(scratch, frag, out);
+    progress->files++;
+    progress->bytes += size;
+  }
+  if (map != nullptr) ::munmap(map, size);
+}
+
+void ScanStdin(const Engine& engine, Engine::Scratch& scratch, ScanProgress* progress,
+               std::vector<Finding>* out) {
+  std::string carry;
+  std::vector<char> chunk(kStdinChunk);
+  size_t line_base = 0;
+  for (;;) {
+    std::cin.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    size_t n = static_cast<size_t>(std::cin.gcount());
+    bool eof = n == 0;
+    carry.append(chunk.data(), n);
+    size_t cut = eof ? carry.size() : carry.rfind('\n');
+    if (cut == std::string::npos) {
+      if (carry.size() < 4 * kStdinChunk) continue;  // a very long line: keep reading
+      cut = carry.size();
+    } else if (!eof) {
+      cut += 1;
+    }
+    Fragment frag;
+    frag.data = std::string_view(carry).substr(0, cut);
+    frag.path = "-";
+    frag.line_base = line_base;
+    engine.Scan(scratch, frag, out);
+    progress->bytes += cut;
+    line_base += static_cast<size_t>(std::count(frag.data.begin(), frag.data.end(), '\n'));
+    carry.erase(0, cut);
+    if (eof) break;
+  }
+  progress->files++;
+}
+
+}  // namespace
+
+void SortFindings(std::vector<Finding>* f) {
+  std::stable_sort(f->begin(), f->end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.file, a.commit, a.line, a.column, a.rule_id) <
+           std::tie(b.file, b.commit, b.line, b.column, b.rule_id);
+  });
+}
+
+Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress* progress,
+                std::vector<Finding>* out) {
+  for (const auto& p : opts.paths) {
+    std::error_code ec;
+    if (p != "-" && !fs::exists(p, ec)) {
+      return Status(ErrorCode::kInvalidParameter, p + ": no such file or directory");
+    }
+  }
+  unsigned n = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  JobQueue queue;
+  std::vector<std::vector<Finding>> per_thread(n);
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < n; ++t) {
+    workers.emplace_back([&, t] {
+      auto scratch = engine.NewScratch();
+      std::string buf;
+      while (auto job = queue.Pop()) {
+        ScanFile(engine, *scratch, *job, opts, progress, buf, &per_thread[t]);
+      }
+    });
+  }
+  std::vector<Finding> from_stdin;
+  Walker walker(opts, queue);
+  for (const auto& p : opts.paths) {
+    if (p == "-") {
+      auto scratch = engine.NewScratch();
+      ScanStdin(engine, *scratch, progress, &from_stdin);
+      continue;
+    }
+    std::error_code ec;
+    // An explicit argument is followed even when it is a link: it is the tree's root.
+    if (fs::is_directory(p, ec)) {
+      walker.Walk(p, p == "." ? "" : p);
+    } else {
+      queue.Push(Job{p, p});
+    }
+  }
+  queue.Close();
+  for (auto& w : workers) w.join();
+  for (auto& v : per_thread) {
+    for (auto& f : v) out->push_back(std::move(f));
+  }
+  for (auto& f : from_stdin) out->push_back(std::move(f));
+  SortFindings(out);
+  return Status();
+}
+
+}  // namespace arcana::scan

@@ -1,0 +1,45 @@
+// Scanning files and directory trees (and stdin) with an Engine on every core.
+//
+// One thread walks the trees (honouring .gitignore files unless told not to, never entering
+// .git, never following a symlink: a link inside the tree is skipped, so nothing outside it is
+// read) and feeds a bounded queue; worker threads, each with its own engine scratch, read each
+// file (small files with read(2), larger ones mapped, so memory stays bounded by the threads'
+// buffers whatever the tree size), skip binaries (a NUL byte in the first 8 KiB) and files over
+// the size limit, and scan them. stdin ("-") is read in chunks cut at line ends.
+// Thread-safety: ScanTree may run concurrently with readers of `progress`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "scan/engine.h"
+
+namespace arcana::scan {
+
+struct ScanProgress {
+  std::atomic<uint64_t> files{0};    // scanned
+  std::atomic<uint64_t> bytes{0};    // scanned
+  std::atomic<uint64_t> skipped{0};  // binary, too large, unreadable
+  std::atomic<uint64_t> commits{0};  // --git
+};
+
+struct TreeScanOptions {
+  std::vector<std::string> paths;                // files, directories, "-" for stdin
+  uint64_t max_file_bytes = uint64_t{10} << 20;  // larger files are skipped
+  bool use_gitignore = true;
+  unsigned threads = 0;                          // 0: one per core
+};
+
+// Findings are ordered by file, line, column and rule id; each file's path is the argument
+// joined with the path below it ("." adds no prefix). Errors: kInvalidParameter for a path
+// that does not exist.
+Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress* progress,
+                std::vector<Finding>* out);
+
+// The ordering ScanTree and the history scan return.
+void SortFindings(std::vector<Finding>* findings);
+
+}  // namespace arcana::scan

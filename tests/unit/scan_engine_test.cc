@@ -1,0 +1,219 @@
+// `arcana scan`'s engine and tree walk over a generated corpus: every built-in kind planted in
+// several file types is found by the right rule (and only once), decoys are not, and the
+// walk honours .gitignore, symlinks, binaries and the size limit.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "scan/builtin_rules.h"
+#include "scan/engine.h"
+#include "scan/rule_set.h"
+#include "scan/tree_scan.h"
+#include "scan_corpus.h"
+
+namespace arcana::scan {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::MakeSecrets;
+using testing::PlantCorpus;
+using testing::PlantDecoys;
+using testing::ScanText;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "arcana-scan-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// One engine for every test (compiling the rules is the slow part; an engine is immutable).
+const Engine* Builtin() {
+  static const std::unique_ptr<Engine> engine = [] {
+    auto e = Engine::Create(BuiltinRuleSet());
+    EXPECT_TRUE(e.ok()) << e.status().message();
+    return std::move(*e);
+  }();
+  return engine.get();
+}
+
+std::vector<Finding> ScanDir(const Engine& engine, const fs::path& dir, bool gitignore = true) {
+  TreeScanOptions opts;
+  opts.paths = {dir.string()};
+  opts.use_gitignore = gitignore;
+  opts.threads = 2;
+  ScanProgress progress;
+  std::vector<Finding> out;
+  Status st = ScanTree(engine, opts, &progress, &out);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return out;
+}
+
+TEST(ScanEngine, BuiltinRulesAllCompileIntoVectorscan) {
+  auto engine = Builtin();
+  EXPECT_EQ(engine->stats().rules, BuiltinRules().size());
+  EXPECT_EQ(engine->stats().re2_only, 0u);
+  EXPECT_EQ(engine->stats().vectorscan_exact + engine->stats().vectorscan_prefilter,
+            engine->stats().rules);
+}
+
+TEST(ScanEngine, FindsEveryBuiltinKindInEveryFileType) {
+  TempDir dir;
+  auto secrets = MakeSecrets(1234);
+  auto planted = PlantCorpus(dir.path(), secrets);
+  auto engine = Builtin();
+  auto found = ScanDir(*engine, dir.path());
+
+  std::multiset<std::pair<std::string, std::string>> got;
+  for (const auto& f : found) {
+    got.emplace(fs::relative(f.file, dir.path()).string(), f.rule_id);
+  }
+  std::multiset<std::pair<std::string, std::string>> want(planted.begin(), planted.end());
+  EXPECT_EQ(got, want);
+  // Every built-in rule is exercised.
+  std::set<std::string> kinds;
+  for (const auto& p : planted) kinds.insert(p.second);
+  EXPECT_EQ(kinds.size(), BuiltinRules().size());
+  // The value reported is the planted one (not the key or the whole URL).
+  for (const auto& f : found) {
+    if (f.file.find(".env") == std::string::npos) continue;
+    bool match = false;
+    for (const auto& s : secrets) match = match || (s.rule_id == f.rule_id && s.value == f.secret);
+    EXPECT_TRUE(match) << f.rule_id << " in " << f.file;
+  }
+}
+
+TEST(ScanEngine, DecoysAreNotReported) {
+  TempDir dir;
+  PlantDecoys(dir.path());
+  auto engine = Builtin();
+  auto found = ScanDir(*engine, dir.path());
+  for (const auto& f : found) {
+    ADD_FAILURE() << "decoy reported: " << f.rule_id << " at " << f.file << ":" << f.line;
+  }
+}
+
+TEST(ScanEngine, LineColumnAndRedaction) {
+  auto engine = Builtin();
+  std::string key = "gh" "p_" "Zq8Xv2Lm4Np6Rt9Wy1AbCd3Ef5Gh7Jk9Mn0P";
+  std::string text = "first line\n\n  token: " + key + "\n";
+  auto found = ScanText(*engine, text);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule_id, "github-token");
+  EXPECT_EQ(found[0].line, 3u);
+  EXPECT_EQ(found[0].column, 10u);
+  EXPECT_EQ(found[0].end_column, 10u + key.size() - 1);
+  EXPECT_EQ(Redact(found[0].secret), "g*****P");
+  EXPECT_EQ(RedactIn(found[0].match, found[0].secret).find(key), std::string::npos);
+}
+
+TEST(ScanEngine, AssignmentAtTheStartOfALaterLine) {
+  auto engine = Builtin();
+  auto found = ScanText(*engine, "x = 1\napi_key = \"Zr9!mQ4vKp2xL7wQ\"\n", "app.py");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule_id, "generic-secret-assignment");
+  EXPECT_EQ(found[0].line, 2u);
+  EXPECT_EQ(found[0].secret, "Zr9!mQ4vKp2xL7wQ");
+}
+
+TEST(ScanEngine, InlineAllowCommentDropsTheLine) {
+  auto engine = Builtin();
+  std::string key = "gl" "pat-" "Zq8Xv2Lm4Np6Rt9Wy1Ab";
+  auto found = ScanText(*engine, "a = \"" + key + "\"  # arcana:allow\nb = \"" + key + "\"\n");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].line, 2u);
+}
+
+TEST(ScanEngine, PemKeyAcrossLinesIsOneFinding) {
+  auto engine = Builtin();
+  auto secrets = MakeSecrets(7);
+  std::string pem;
+  for (const auto& s : secrets) {
+    if (s.rule_id == "private-key") pem = s.value;
+  }
+  auto found = ScanText(*engine, "# key\n\n" + pem + "\ntrailer\n", "id_rsa");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule_id, "private-key");
+  EXPECT_EQ(found[0].line, 3u);
+  EXPECT_EQ(found[0].end_line, 8u);
+  EXPECT_EQ(found[0].secret, pem);
+}
+
+TEST(ScanEngine, LongMinifiedLineFindsEverySecret) {
+  auto engine = Builtin();
+  std::string a = "gl" "pat-" "Aq8Xv2Lm4Np6Rt9Wy1Ab", b = "gl" "pat-" "Bq8Xv2Lm4Np6Rt9Wy1Ab";
+  std::string line(100000, 'x');
+  line.replace(10, a.size() + 2, " " + a + " ");
+  line.replace(90000, b.size() + 2, " " + b + " ");
+  auto found = ScanText(*engine, line);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].secret, a);
+  EXPECT_EQ(found[1].secret, b);
+}
+
+TEST(ScanWalk, HonoursGitignoreUnlessTold) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "sub" / "build");
+  fs::create_directories(dir.path() / "logs");
+  std::string key = "gl" "pat-" "Zq8Xv2Lm4Np6Rt9Wy1Ab";
+  std::ofstream(dir.path() / ".gitignore") << "# comment\n*.log\n/logs/\n!keep.log\n";
+  std::ofstream(dir.path() / "sub" / ".gitignore") << "build/\n";
+  for (const char* rel : {"a.txt", "x.log", "keep.log", "logs/y.txt", "sub/b.txt",
+                          "sub/build/c.txt", "sub/d.log"}) {
+    std::ofstream(dir.path() / rel) << "t = " << key << "\n";
+  }
+  auto engine = Builtin();
+  std::set<std::string> files;
+  for (const auto& f : ScanDir(*engine, dir.path())) {
+    files.insert(fs::relative(f.file, dir.path()).string());
+  }
+  EXPECT_EQ(files, (std::set<std::string>{"a.txt", "keep.log", "sub/b.txt"}));
+  EXPECT_EQ(ScanDir(*engine, dir.path(), /*gitignore=*/false).size(), 7u);
+}
+
+TEST(ScanWalk, SkipsSymlinksBinariesAndLargeFiles) {
+  TempDir dir, outside;
+  std::string key = "gl" "pat-" "Zq8Xv2Lm4Np6Rt9Wy1Ab";
+  std::ofstream(outside.path() / "secret.txt") << "t = " << key << "\n";
+  fs::create_directories(dir.path() / "tree");
+  fs::create_symlink(outside.path() / "secret.txt", dir.path() / "tree" / "link.txt");
+  fs::create_directory_symlink(outside.path(), dir.path() / "tree" / "linkdir");
+  std::ofstream(dir.path() / "tree" / "bin.dat") << std::string("\0\1\2", 3) << key << "\n";
+  std::ofstream(dir.path() / "tree" / "big.txt") << std::string(2 << 20, 'a') << "\n" << key << "\n";
+  auto engine = Builtin();
+  TreeScanOptions opts;
+  opts.paths = {(dir.path() / "tree").string()};
+  opts.max_file_bytes = 1 << 20;
+  ScanProgress progress;
+  std::vector<Finding> out;
+  ASSERT_TRUE(ScanTree(*engine, opts, &progress, &out).ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(progress.skipped.load(), 2u);  // the binary and the large file
+  opts.max_file_bytes = 8 << 20;
+  out.clear();
+  ASSERT_TRUE(ScanTree(*engine, opts, &progress, &out).ok());
+  ASSERT_EQ(out.size(), 1u);  // the large file once allowed; never the links
+  EXPECT_EQ(out[0].line, 2u);
+}
+
+TEST(ScanWalk, MissingPathIsAnError) {
+  auto engine = Builtin();
+  TreeScanOptions opts;
+  opts.paths = {"/nonexistent/arcana-scan"};
+  ScanProgress progress;
+  std::vector<Finding> out;
+  EXPECT_EQ(ScanTree(*engine, opts, &progress, &out).code(), ErrorCode::kInvalidParameter);
+}
+
+}  // namespace
+}  // namespace arcana::scan
