@@ -1,17 +1,30 @@
 // Which changes of the store's change sequence (storage/change_log.h) a caller may see on the
-// change stream (net/change_stream_api.h). One decision in one place, so the access-control
-// policy engine plugs in here and nowhere else.
-// Thread-safety: a pure function of its arguments.
+// change stream (net/change_stream_api.h). One decision in one place.
+// Thread-safety: a pure function of its arguments (may_read must be safe to call
+// concurrently).
 #pragma once
+
+#include <functional>
 
 #include "services/common/service.h"
 #include "storage/change_log.h"
 
 namespace arcana::auth {
 
-// True when `change` is a secret or parameter change in the caller's own account. Changes to
-// KMS keys, access keys and the root of trust are never streamed: an agent caches only secret
-// and parameter values, and those other resources name credentials and keys.
-bool ChangeVisibleTo(const services::CallContext& caller, const storage::Change& change);
+// Whether the caller may read the value of the resource a change names, as the service that
+// owns it decides with the policy engine (Secrets Manager: secretsmanager:GetSecretValue on
+// the secret with its tags and resource policy; Parameter Store: ssm:GetParameter on the
+// parameter with its tags). The caller's context carries the authorizer.
+using ReadCheck = std::function<bool(const services::CallContext& caller,
+                                     const storage::Change& change)>;
+
+// True when `change` is a secret or parameter change in the caller's own account that the
+// caller may read (may_read). Changes to KMS keys, access keys, identities and the root of
+// trust are never streamed: an agent caches only secret and parameter values, and those
+// other resources name credentials and keys. A change the caller may not read is skipped,
+// never reported: even its ARN and timing tell something. An empty may_read allows every
+// change in the account (the server always passes one).
+bool ChangeVisibleTo(const services::CallContext& caller, const storage::Change& change,
+                     const ReadCheck& may_read);
 
 }  // namespace arcana::auth

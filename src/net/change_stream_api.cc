@@ -120,6 +120,9 @@ bool ChangeStreamApi::Handle(HttpRequest& req, HttpResponse& res) {
     fail(st);
     return true;
   }
+  caller.authorizer = opts_.authorizer;
+  caller.source_ip = req.remote_address;
+  caller.secure_transport = req.secure;
   auto query = ParseQuery(req.target, opts_.max_wait_seconds);
   if (!query.ok()) {
     fail(query.status());
@@ -167,7 +170,7 @@ bool ChangeStreamApi::Handle(HttpRequest& req, HttpResponse& res) {
         break;
       }
       for (const auto& c : *batch) {
-        if (auth::ChangeVisibleTo(caller, c)) answer.changes.push_back(c);
+        if (auth::ChangeVisibleTo(caller, c, opts_.may_read)) answer.changes.push_back(c);
         at = c.seq;
       }
       if (!answer.changes.empty() || (!batch->empty() && ++batches >= kMaxBatchesPerRequest)) {

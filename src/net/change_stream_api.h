@@ -9,8 +9,8 @@
 //           "Next":SEQ2, "Head":H, "Reset":bool}
 //
 // Changes with seq > SEQ that the caller may see (auth/change_visibility.h: its own
-// account's secrets and parameters), ascending, at most `limit` (1..1000, default 1000)
-// scanned. Resume with after=Next: Next covers every change scanned, shown or not. With
+// account's secrets and parameters whose values its policies let it read), ascending, at
+// most `limit` (1..1000, default 1000) scanned. Resume with after=Next: Next covers every change scanned, shown or not. With
 // wait=S (0..20 s, default 0) the answer is held until a visible change commits or S passes
 // (an empty answer then). "Reset": true when the changes after SEQ cannot be given (trimmed
 // by retention, or the store was replaced: SEQ > head): the client must drop everything it
@@ -27,6 +27,8 @@
 #include <cstddef>
 
 #include "auth/authenticator.h"
+#include "auth/authorizer.h"
+#include "auth/change_visibility.h"
 #include "crypto/root_key.h"
 #include "net/http_types.h"
 #include "storage/change_log.h"
@@ -38,6 +40,10 @@ inline constexpr std::string_view kChangeStreamPath = "/_arcana/changes";
 struct ChangeStreamOptions {
   int max_wait_seconds = 20;
   int max_waiters = 4;
+  // The policy engine, and who decides whether a caller may read a changed resource
+  // (auth/change_visibility.h). Null / empty: every change of the caller's account.
+  const auth::Authorizer* authorizer = nullptr;
+  auth::ReadCheck may_read;
 };
 
 class ChangeStreamApi {

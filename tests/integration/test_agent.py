@@ -154,9 +154,10 @@ def name(tag: str) -> str:
     return f"agent-it/{tag}-{uuid.uuid4().hex[:6]}"
 
 
-def signed_get(endpoint: str, path: str, secret: str = ROOT_SECRET) -> requests.Response:
+def signed_get(endpoint: str, path: str, secret: str = ROOT_SECRET,
+               akid: str = ROOT_AKID) -> requests.Response:
     req = AWSRequest(method="GET", url=endpoint + path)
-    SigV4Auth(Credentials(ROOT_AKID, secret), "secretsmanager", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(akid, secret), "secretsmanager", "us-east-1").add_auth(req)
     return requests.get(endpoint + path, headers=dict(req.headers), timeout=30)
 
 
@@ -357,6 +358,55 @@ def test_change_stream_is_signed_resumable_and_names_resources(server, sm):
     assert future["Reset"] is True
     bad = signed_get(server.endpoint, "/_arcana/changes?after=1&wait=999")
     assert bad.status_code == 400 and "ValidationException" in bad.text
+
+
+def test_change_stream_shows_only_what_the_callers_policies_let_it_read(server, sm, ssm):
+    """A user allowed GetSecretValue on one secret and GetParameter on one parameter sees
+    those changes only: the others' names and timing stay hidden."""
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                       config=Config(retries={"max_attempts": 0}))
+    user = "agent-reader-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=user)
+    mine, other = name("visible"), name("hidden")
+    mine_arn = sm.create_secret(Name=mine, SecretString=new_value("v"))["ARN"]
+    other_arn = sm.create_secret(Name=other, SecretString=new_value("h"))["ARN"]
+    tagged = name("tagged")
+    tagged_arn = sm.create_secret(Name=tagged, SecretString=new_value("t"),
+                                  Tags=[{"Key": "team", "Value": "blue"}])["ARN"]
+    p_mine, p_other = f"/agent-it/{uuid.uuid4().hex[:6]}/a", f"/agent-it/{uuid.uuid4().hex[:6]}/b"
+    iam.put_user_policy(UserName=user, PolicyName="read-one", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": mine_arn},
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}},
+            {"Effect": "Allow", "Action": "ssm:GetParameter",
+             "Resource": "arn:aws:ssm:us-east-1:*:parameter" + p_mine},
+        ]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    akid, secret = key["AccessKeyId"], key["SecretAccessKey"]
+    head = signed_get(server.endpoint, "/_arcana/changes", secret=secret, akid=akid).json()
+    for sid in (mine, other, tagged):
+        sm.put_secret_value(SecretId=sid, SecretString=new_value("w"))
+    ssm.put_parameter(Name=p_mine, Value="x", Type="String")
+    ssm.put_parameter(Name=p_other, Value="y", Type="String")
+    seen, at = [], head["Next"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        got = signed_get(server.endpoint, f"/_arcana/changes?after={at}&wait=1",
+                         secret=secret, akid=akid).json()
+        seen += [c["Resource"] for c in got["Changes"]]
+        at = got["Next"]
+        if at >= signed_get(server.endpoint, "/_arcana/changes").json()["Head"]:
+            break
+    assert mine_arn in seen and tagged_arn in seen
+    assert any(r.endswith("parameter" + p_mine) for r in seen)
+    assert other_arn not in seen
+    assert not any(r.endswith("parameter" + p_other) for r in seen)
+    # The account root still sees everything.
+    root = signed_get(server.endpoint, f"/_arcana/changes?after={head['Next']}").json()
+    assert other_arn in [c["Resource"] for c in root["Changes"]]
 
 
 @pytest.mark.sqlite_only("the https transport to the upstream does not depend on the store")

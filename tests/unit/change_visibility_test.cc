@@ -1,5 +1,5 @@
 // The change stream's visibility rule (auth/change_visibility.h): a caller sees secret and
-// parameter changes of its own account, nothing else.
+// parameter changes of its own account that it may read, nothing else.
 #include <gtest/gtest.h>
 
 #include "auth/change_visibility.h"
@@ -21,14 +21,35 @@ storage::Change MakeChange(std::string service, std::string account) {
 TEST(ChangeVisibility, OwnAccountsSecretsAndParametersOnly) {
   services::CallContext caller;
   caller.account = "111111111111";
-  EXPECT_TRUE(ChangeVisibleTo(caller, MakeChange("secretsmanager", "111111111111")));
-  EXPECT_TRUE(ChangeVisibleTo(caller, MakeChange("ssm", "111111111111")));
-  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("secretsmanager", "222222222222")));
-  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("kms", "111111111111")));
-  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("arcana", "")));
+  EXPECT_TRUE(ChangeVisibleTo(caller, MakeChange("secretsmanager", "111111111111"), {}));
+  EXPECT_TRUE(ChangeVisibleTo(caller, MakeChange("ssm", "111111111111"), {}));
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("secretsmanager", "222222222222"), {}));
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("kms", "111111111111"), {}));
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("arcana", ""), {}));
   services::CallContext nobody;  // no account: sees nothing, not the server-wide changes
-  EXPECT_FALSE(ChangeVisibleTo(nobody, MakeChange("arcana", "")));
-  EXPECT_FALSE(ChangeVisibleTo(nobody, MakeChange("ssm", "")));
+  EXPECT_FALSE(ChangeVisibleTo(nobody, MakeChange("arcana", ""), {}));
+  EXPECT_FALSE(ChangeVisibleTo(nobody, MakeChange("ssm", ""), {}));
+}
+
+TEST(ChangeVisibility, ReadCheckDecidesWithinTheAccount) {
+  services::CallContext caller;
+  caller.account = "111111111111";
+  ReadCheck only_db = [](const services::CallContext&, const storage::Change& c) {
+    return c.resource.ends_with(":db");
+  };
+  auto secret = MakeChange("secretsmanager", "111111111111");
+  EXPECT_FALSE(ChangeVisibleTo(caller, secret, only_db));
+  secret.resource += ":db";
+  EXPECT_TRUE(ChangeVisibleTo(caller, secret, only_db));
+  // Never asked for what the account rule already hides.
+  bool asked = false;
+  ReadCheck spy = [&asked](const services::CallContext&, const storage::Change&) {
+    asked = true;
+    return true;
+  };
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("kms", "111111111111"), spy));
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("ssm", "222222222222"), spy));
+  EXPECT_FALSE(asked);
 }
 
 }  // namespace

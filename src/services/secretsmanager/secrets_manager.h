@@ -49,6 +49,12 @@ class SecretsManagerService : public Service {
   Status PurgeExpired(int64_t now_ms, size_t max_secrets = 10000,
                       const ServiceActionFn& report = {});
 
+  // Whether `caller` may read the value of the secret `arn` in `region`
+  // (secretsmanager:GetSecretValue with the secret's tags and resource policy; a secret that
+  // is gone: on its ARN alone). For the change stream (auth/change_visibility.h).
+  bool MayReadValue(const CallContext& caller, const std::string& region,
+                    const std::string& arn);
+
  private:
   using In = json::Input;
   using Handler = Result<std::string> (SecretsManagerService::*)(const In&, const CallContext&);

@@ -76,4 +76,19 @@ Status SecretsManagerService::AuthorizeCreate(const CallContext& ctx, const std:
   return auth::Check(ctx, req);
 }
 
+bool SecretsManagerService::MayReadValue(const CallContext& caller, const std::string& region,
+                                         const std::string& arn) {
+  if (caller.authorizer == nullptr) return true;
+  CallContext ctx = caller;
+  ctx.region = region;
+  ctx.action = "secretsmanager:GetSecretValue";
+  ctx.touched = nullptr;
+  auto keys = std::make_shared<auth::policy::ContextKeys>();
+  keys->Set("secretsmanager:SecretId", arn);
+  ctx.request_keys = std::move(keys);
+  // Load authorizes before it answers anything, a missing secret included.
+  auto loaded = Load(ctx, arn);
+  return loaded.ok() || loaded.status().code() == ErrorCode::kResourceNotFound;
+}
+
 }  // namespace arcana::services::sm

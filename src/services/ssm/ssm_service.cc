@@ -90,6 +90,21 @@ Status SsmService::AuthorizeParameter(const CallContext& ctx, const std::string&
   return auth::Check(ctx, req);
 }
 
+bool SsmService::MayReadValue(const CallContext& caller, const std::string& region,
+                              const std::string& arn) {
+  if (caller.authorizer == nullptr) return true;
+  auto ref = dssm::ParseNameRef(arn, region, caller.account);
+  if (ref.malformed || ref.foreign || !ref.from_arn) return false;
+  CallContext ctx = caller;
+  ctx.region = region;
+  ctx.action = "ssm:GetParameter";
+  ctx.touched = nullptr;
+  ctx.request_keys = nullptr;
+  auto p = store_.GetParameter({ctx.account, region}, dssm::NameKey(ref.name));
+  if (!p.ok()) return false;
+  return AuthorizeParameter(ctx, arn, *p ? &**p : nullptr).ok();
+}
+
 Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const std::string& key) {
   storage::Scope scope{ctx.account, ctx.region};
   ARCANA_ASSIGN_OR_RETURN(auto p, store_.GetParameter(scope, key));

@@ -56,6 +56,12 @@ class SsmService : public Service {
   Status PurgeExpired(int64_t now_ms, size_t max_parameters = 10000,
                       const ServiceActionFn& report = {});
 
+  // Whether `caller` may read the parameter `arn` in `region` (ssm:GetParameter with the
+  // parameter's tags; one that is gone: on its ARN alone). For the change stream
+  // (auth/change_visibility.h). Reads only: an expired parameter is not deleted here.
+  bool MayReadValue(const CallContext& caller, const std::string& region,
+                    const std::string& arn);
+
  private:
   using In = json::Input;
   using Handler = Result<std::string> (SsmService::*)(const In&, const CallContext&);

@@ -354,7 +354,7 @@ Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
     return Status(ErrorCode::kInternalServiceError,
                   std::string(what) + ": storage error: a write function called Database::Write");
   }
-  Request r{what, &fn, Status::Ok()};
+  Request r{what, &fn, Status::Ok(), false, {}};
   std::unique_lock<std::mutex> l(queue_mu_);
   pending_.push_back(&r);
   // Leader-based group commit: whoever finds no batch running takes the pending writes (its

@@ -281,7 +281,7 @@ Status Database::Write(const WriteFn& fn) {
     return Status(ErrorCode::kInternalServiceError,
                   "storage error: a write function called Database::Write");
   }
-  Request r{&fn, Status::Ok()};
+  Request r{&fn, Status::Ok(), false, {}};
   std::unique_lock<std::mutex> l(queue_mu_);
   pending_.push_back(&r);
   // Leader-based group commit: whoever finds no commit running takes every pending
