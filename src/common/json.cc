@@ -145,4 +145,17 @@ void WriteStringList(Writer& w, const std::vector<std::string>& items) {
   w.EndArray();
 }
 
+void WriteTagList(Writer& w, const char* key,
+                  const std::vector<std::pair<std::string, std::string>>& tags) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& [k, v] : tags) {
+    w.StartObject();
+    KV(w, "Key", k);
+    KV(w, "Value", v);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 }  // namespace arcana::json

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -66,6 +67,9 @@ bool BoolField(const rapidjson::Value& o, const char* key);
 // timestamp encoding every SDK parses.
 void WriteTimestamp(Writer& w, int64_t epoch_ms);
 void WriteStringList(Writer& w, const std::vector<std::string>& items);
+// `key`: [{"Key": k, "Value": v}, ...] in the order given (the JSON APIs' Tags shape).
+void WriteTagList(Writer& w, const char* key,
+                  const std::vector<std::pair<std::string, std::string>>& tags);
 // The text a Writer produced into buf.
 inline std::string Finish(const rapidjson::StringBuffer& buf) {
   return std::string(buf.GetString(), buf.GetSize());

@@ -38,15 +38,7 @@ std::optional<ApiError> ErrorOf(const cli::HttpReply& reply) {
 }
 
 void WriteTags(json::Writer& w, const SecretsManagerClient::Tags& tags) {
-  w.Key("Tags");
-  w.StartArray();
-  for (const auto& [k, v] : tags) {
-    w.StartObject();
-    json::KV(w, "Key", k);
-    json::KV(w, "Value", v);
-    w.EndObject();
-  }
-  w.EndArray();
+  json::WriteTagList(w, "Tags", tags);
 }
 
 }  // namespace

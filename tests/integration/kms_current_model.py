@@ -11,10 +11,7 @@ Import the fixtures into a test module:  from kms_current_model import kmsc, aws
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import boto3
@@ -24,7 +21,7 @@ from botocore.config import Config
 
 from conftest import DEV_AKID, DEV_SECRET
 
-AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+from aws_cli import cli_runner
 MODEL = Path(__file__).resolve().parents[2] / "models" / "kms.json"
 
 
@@ -61,33 +58,6 @@ def kmsc(dev_server, kms_model_path):
 
 @pytest.fixture
 def aws_kms(dev_server, kms_model_path, tmp_path):
-    if not AWS:
-        pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": DEV_AKID,
-        "AWS_SECRET_ACCESS_KEY": DEV_SECRET,
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_DATA_PATH": kms_model_path,
-        "AWS_PAGER": "",
-        "AWS_MAX_ATTEMPTS": "1",
-        "LC_ALL": "C.UTF-8",
-    }
-
-    def run(*args, region="us-east-1", expect_ok=True):
-        cmd = [AWS, "--endpoint-url", dev_server.endpoint, "--region", region, "--output", "json",
-               "kms", *args]
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-        if expect_ok:
-            assert p.returncode == 0, f"kms {' '.join(args)} -> rc {p.returncode}\n{p.stderr}"
-        out = p.stdout
-        try:
-            out = json.loads(p.stdout) if p.stdout.strip() else None
-        except ValueError:
-            pass
-        return p.returncode, out, p.stderr
-
-    run.tmp = tmp_path
-    return run
+    """aws_kms("create-key", ...): the aws CLI's kms commands with the current KMS model."""
+    return cli_runner(dev_server.endpoint, tmp_path, DEV_AKID, DEV_SECRET, prefix=("kms",),
+                      extra_env={"AWS_DATA_PATH": kms_model_path})

@@ -1,47 +1,16 @@
 """The Debian aws CLI (v2.9.19) against the dev server, via --endpoint-url."""
 
 import json
-import os
-import shutil
-import subprocess
 
 import pytest
 
-AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+from aws_cli import cli_runner
 
 
 @pytest.fixture
 def aws(sm, tmp_path):
     """aws("secretsmanager", "list-secrets", ...) -> (rc, parsed stdout or text, stderr)."""
-    if not AWS:
-        pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)
-    endpoint = sm.server.endpoint
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "AKIDCLITEST000000001",
-        "AWS_SECRET_ACCESS_KEY": "cli-secret",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "",
-        "AWS_MAX_ATTEMPTS": "1",
-        "LC_ALL": "C.UTF-8",
-    }
-
-    def run(*args, region="us-east-1", expect_ok=True):
-        cmd = [AWS, "--endpoint-url", endpoint, "--region", region, "--output", "json", *args]
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-        if expect_ok:
-            assert p.returncode == 0, f"{' '.join(args)} -> rc {p.returncode}\n{p.stderr}"
-        out = p.stdout
-        try:
-            out = json.loads(p.stdout) if p.stdout.strip() else None
-        except ValueError:
-            pass
-        return p.returncode, out, p.stderr
-
-    run.tmp = tmp_path
-    return run
+    return cli_runner(sm.server.endpoint, tmp_path, "AKIDCLITEST000000001", "cli-secret")
 
 
 def test_cli_create_get_put_describe(aws, uniq):

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "auth/policy/evaluator.h"
+#include "common/civil_time.h"
 
 namespace arcana::auth::policy {
 namespace {
@@ -260,14 +261,7 @@ std::optional<int64_t> ParseDateSeconds(std::string_view s) {
   }
   if (i != t.size()) return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) - offset;
+  return EpochSecondsUtc(y, mo, d, h, mi, sec) - offset;
 }
 
 bool ParseBool(std::string_view s, bool* out) {

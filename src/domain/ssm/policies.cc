@@ -9,6 +9,7 @@
 #include <ctime>
 #include <set>
 
+#include "common/civil_time.h"
 #include "common/json.h"
 
 namespace arcana::domain::ssm {
@@ -95,14 +96,7 @@ std::optional<int64_t> ParseIso8601(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  int64_t epoch = static_cast<int64_t>(timegm(&tm)) - offset_s;
+  int64_t epoch = EpochSecondsUtc(y, mo, d, h, mi, sec) - offset_s;
   return epoch * 1000 + ms;
 }
 

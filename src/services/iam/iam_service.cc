@@ -77,15 +77,7 @@ domain::iam::Tags TagsOf(const rapidjson::Value* list) {
 }
 
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags) {
-  w.Key("Tags");
-  w.StartArray();
-  for (const auto& [k, v] : tags) {
-    w.StartObject();
-    json::KV(w, "Key", k);
-    json::KV(w, "Value", v);
-    w.EndObject();
-  }
-  w.EndArray();
+  json::WriteTagList(w, "Tags", tags);
 }
 
 namespace {

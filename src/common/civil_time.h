@@ -1,0 +1,23 @@
+// UTC calendar fields to Unix time, for the parsers of ISO 8601 dates (policy Date
+// conditions, Parameter Store expiration policies). Fields are taken as given: callers range-
+// check them first (timegm normalizes out-of-range fields instead of refusing them).
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+
+namespace arcana {
+
+// Seconds since the Unix epoch of year-month-day hour:minute:second UTC (month 1-12).
+inline int64_t EpochSecondsUtc(int year, int month, int day, int hour, int minute, int second) {
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+}  // namespace arcana
