@@ -62,7 +62,13 @@ int main(int argc, char** argv) {
   arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
   arcana::migrate::MigrateCommand migrate_cmd(app);        // `arcana migrate` (issue 15)
 
-  CLI11_PARSE(app, argc, argv);
+  // A usage error exits 2, as scripts and CI gates expect (`arcana scan`: 1 means findings);
+  // --help exits 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (auto rc = operator_cmds.Run()) return *rc;
   if (auto rc = audit_cmds.Run()) return *rc;
   if (auto rc = scan_cmd.Run()) return *rc;

@@ -65,6 +65,27 @@ bool LooksLikeReference(std::string_view v) {
   });
 }
 
+// The key of an assignment (the match before its value) names a digest, not a secret.
+bool KeyNamesDigest(const MatchContext& ctx) {
+  size_t at = ctx.match.rfind(ctx.secret);
+  std::string key = Lower(ctx.match.substr(0, at == std::string_view::npos ? 0 : at));
+  for (std::string_view w : {"sha", "hash", "digest", "checksum", "md5", "fingerprint", "etag",
+                             "integrity", "commit"}) {
+    if (key.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// MD5, SHA-1, SHA-256 and SHA-512 of empty input: well-known constants, never secrets.
+bool IsEmptyInputDigest(std::string_view v) {
+  static constexpr std::array<std::string_view, 4> kEmpty = {
+      "d41d8cd98f00b204e9800998ecf8427e", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2"
+      "877eec2f63b931bd47417a81a538327af927da3e"};
+  return std::find(kEmpty.begin(), kEmpty.end(), v) != kEmpty.end();
+}
+
 bool AssignmentIsSecret(const MatchContext& ctx) {
   std::string_view v = ctx.secret;
   if (LooksLikePlaceholder(v)) return false;
@@ -88,8 +109,12 @@ bool AssignmentIsSecret(const MatchContext& ctx) {
   if (v.find("::") != std::string_view::npos) return false;  // C++/Rust paths, not passwords
   static const RE2 kUuid(
       "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  if (RE2::FullMatch(v, kUuid)) return false;
+  // Lowercase hex of a digest's length is reported only when the key names a secret and not
+  // a digest: `SECRET_KEY = "<64 hex>"` (Django, Flask) and many API keys are hex, while
+  // `token_sha256: <hex>` or the digest of empty input are checksums.
   static const RE2 kHash("^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$");
-  if (RE2::FullMatch(v, kUuid) || RE2::FullMatch(v, kHash)) return false;
+  if (RE2::FullMatch(v, kHash) && (KeyNamesDigest(ctx) || IsEmptyInputDigest(v))) return false;
   return true;
 }
 

@@ -58,6 +58,8 @@ inline std::vector<Planted> MakeSecrets(uint32_t seed) {
                             "." + r(kB64Url, 43)});
   out.push_back({"connection-string-password", r(kAlnum, 14) + "!"});
   out.push_back({"generic-secret-assignment", r(kAlnum, 10) + "#" + r("0123456789", 3)});
+  // A hex secret (Django's SECRET_KEY, many API keys): a digest's length, yet a secret.
+  out.push_back({"generic-secret-assignment", r("0123456789abcdef", 64)});
   return out;
 }
 
@@ -140,7 +142,8 @@ inline void PlantDecoys(const std::filesystem::path& dir) {
     "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
     "commit 9fceb02d0ae598e95dc970b74767f19372d61af8\n"
     "md5 d41d8cd98f00b204e9800998ecf8427e\n"
-    "token: \"da39a3ee5e6b4b0d3255bfef95601890afd80709\"\n");
+    "token: \"da39a3ee5e6b4b0d3255bfef95601890afd80709\"\n"
+    "secret_sha256: \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"\n");
   w("aws-docs.md",
     "```\naws_access_key_id = AKIA" "IOSFODNN7EXAMPLE\n"
     "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY" "EXAMPLEKEY\n```\n");
