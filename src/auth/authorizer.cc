@@ -45,7 +45,10 @@ Status Authorizer::Authorize(const services::CallContext& ctx, const AccessReque
   Principal scratch;
   const Principal& p = CallerOf(ctx, &scratch);
   return Status(ErrorCode::kAccessDenied,
-                policy::DenialMessage(p, req.action, req.resource_arn, d));
+                policy::DenialMessage(p, req.action,
+                                      req.denial_resource.empty() ? req.resource_arn
+                                                                  : req.denial_resource,
+                                      d));
 }
 
 Status Check(const services::CallContext& ctx, const AccessRequest& req) {
@@ -132,6 +135,13 @@ CallerKeyUse::CallerKeyUse(const services::CallContext& ctx, std::string_view se
 
 Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   if (ctx_.authorizer == nullptr) return Status::Ok();
+  if (use.aws_managed) {
+    Principal scratch;
+    if (CallerOf(ctx_, &scratch).account == use.key_account) return Status::Ok();
+    return Status(ErrorCode::kInvalidRequest,
+                  "You can't access a secret from a different AWS account if you encrypt the "
+                  "secret with the default KMS service key.");
+  }
   std::string policy(use.key_policy);
   AccessRequest req;
   req.action = std::string(use.action);

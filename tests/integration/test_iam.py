@@ -26,7 +26,7 @@ READ_SECRETS = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
 TRUST_ACCOUNT = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-     "Action": "sts:AssumeRole"}]})
+     "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
 
 
 def client(endpoint, service, akid=ROOT_AKID, secret=ROOT_SECRET, token=None):
