@@ -129,7 +129,7 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
 }
 
 CallerKeyUse::CallerKeyUse(const services::CallContext& ctx, std::string_view service)
-    : ctx_(ctx) {
+    : ctx_(ctx), service_(service) {
   ctx_.via_service = std::string(service) + "." + ctx.region + ".amazonaws.com";
 }
 
@@ -161,7 +161,15 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   }
   policy::Decision d = ctx_.authorizer->Decide(ctx_, req);
   if (d.allowed()) return Status::Ok();
-  return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
+  if (service_ != "ssm") return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
+  if (use.action == "kms:Decrypt") {
+    return Status(ErrorCode::kAccessDenied,
+                  "The ciphertext refers to a customer master key that does not exist, does not "
+                  "exist in this region, or you are not allowed to access.");
+  }
+  Principal scratch;
+  return Status(ErrorCode::kAccessDenied,
+                policy::DenialMessage(CallerOf(ctx_, &scratch), req.action, req.resource_arn, d));
 }
 
 }  // namespace arcana::auth

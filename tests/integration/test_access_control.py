@@ -469,3 +469,144 @@ def test_get_parameters_fails_as_a_whole_on_a_denied_name(admin):
     assert_denied(e.value, denial(
         assumed(role), "ssm:GetParameters",
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{base}/no/b", "identity"))
+
+
+# --------------------------------------------------------------------------- property test
+
+PROP_ACTIONS = {
+    "secretsmanager:GetSecretValue": lambda sm, arn: sm.get_secret_value(SecretId=arn),
+    "secretsmanager:DescribeSecret": lambda sm, arn: sm.describe_secret(SecretId=arn),
+    "secretsmanager:ListSecretVersionIds": lambda sm, arn: sm.list_secret_version_ids(SecretId=arn),
+    "secretsmanager:GetResourcePolicy": lambda sm, arn: sm.get_resource_policy(SecretId=arn),
+}
+PROP_TAGS = {"a": {"team": "blue", "env": "prod"}, "b": {"team": "red"}, "c": {}}
+
+
+def random_statement(rnd, prefix: str, arns: dict) -> dict:
+    actions = list(PROP_ACTIONS)
+    action = rnd.choice([
+        rnd.choice(actions), rnd.sample(actions, 2), "secretsmanager:*", "secretsmanager:Get*",
+        "secretsmanager:*Secret*", "secretsmanager:Describe?ecret", "kms:Decrypt"])
+    resource = rnd.choice([
+        "*", rnd.choice(list(arns.values())), f"{SM_ARN}{prefix}/a-*", f"{SM_ARN}{prefix}/*",
+        f"arn:aws:secretsmanager:*:*:secret:{prefix}/?-*", f"{SM_ARN}other/*"])
+    st = {"Effect": "Allow" if rnd.random() < 0.7 else "Deny"}
+    st["NotAction" if rnd.random() < 0.1 else "Action"] = action
+    st["NotResource" if rnd.random() < 0.1 else "Resource"] = resource
+    if rnd.random() < 0.5:
+        st["Condition"] = rnd.choice([
+            {"StringEquals": {"aws:ResourceTag/team": rnd.choice(["blue", "red"])}},
+            {"StringNotEquals": {"secretsmanager:ResourceTag/team": "blue"}},
+            {"StringLike": {"aws:ResourceTag/team": rnd.choice(["b*", "?ed"])}},
+            {"Null": {"aws:ResourceTag/team": rnd.choice(["true", "false"])}},
+            {"StringEqualsIfExists": {"aws:ResourceTag/env": "prod"}},
+            {"ForAnyValue:StringEquals": {"aws:ResourceTag/team": ["red", "green"]}},
+            {"StringEquals": {"aws:ResourceTag/team": "blue"},
+             "StringNotEqualsIgnoreCase": {"aws:ResourceTag/env": "PROD"}},
+        ])
+    return st
+
+
+def real_decision(call) -> str:
+    try:
+        call()
+        return "allowed"
+    except ClientError as e:
+        assert code_of(e) == ("AccessDeniedException", 400), e.response
+        return "explicitDeny" if "with an explicit deny" in e.response["Error"]["Message"] \
+            else "implicitDeny"
+
+
+@pytest.mark.sqlite_only("compares the policy engine's two front doors (simulator and a real "
+                         "call); the decision does not depend on the store")
+def test_simulator_agrees_with_real_calls(admin):
+    """Random policies and requests (seeded; ARCANA_PROPERTY_SEED to vary): the decision
+    SimulateCustomPolicy reports is the outcome of the real call made by a user holding that
+    policy as its only policy."""
+    import random
+    seed = int(os.environ.get("ARCANA_PROPERTY_SEED", "1010"))
+    rnd = random.Random(seed)
+    prefix = uniq("prop")
+    arns = {}
+    for k, tags in PROP_TAGS.items():
+        kw = {"Tags": [{"Key": t, "Value": v} for t, v in tags.items()]} if tags else {}
+        arns[k] = admin.sm.create_secret(Name=f"{prefix}/{k}", SecretString=k, **kw)["ARN"]
+    user, key = admin.user(None)
+    sm = admin.as_keys("secretsmanager", key)
+    seen = set()
+    for case in range(100):
+        policy = doc(*[random_statement(rnd, prefix, arns) for _ in range(rnd.randint(1, 3))])
+        admin.iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=policy)
+        for _ in range(2):
+            action, which = rnd.choice(list(PROP_ACTIONS)), rnd.choice(list(arns))
+            context = [{"ContextKeyName": f"{ns}:ResourceTag/{t}", "ContextKeyType": "string",
+                        "ContextKeyValues": [v]}
+                       for t, v in PROP_TAGS[which].items() for ns in ("aws", "secretsmanager")]
+            sim = admin.iam.simulate_custom_policy(
+                PolicyInputList=[policy], ActionNames=[action], ResourceArns=[arns[which]],
+                ContextEntries=context)["EvaluationResults"][0]["EvalDecision"]
+            real = real_decision(lambda: PROP_ACTIONS[action](sm, arns[which]))
+            assert sim == real, (f"seed {seed} case {case}: simulator says {sim}, the call "
+                                 f"{action} on {which} was {real}; policy {policy}")
+            seen.add(real)
+    assert seen == {"allowed", "explicitDeny", "implicitDeny"}  # the cases cover all three
+
+
+# --------------------------------------------------------------------------- Parameter Store KMS
+
+def test_secure_string_under_customer_key_needs_kms_as_the_caller(admin):
+    """Parameter Store uses a customer key as the caller, via ssm.REGION.amazonaws.com:
+    kms:Encrypt to write a Standard SecureString, kms:Decrypt to read it WithDecryption."""
+    key = admin.kms.create_key()["KeyMetadata"]["Arn"]  # default key policy: IAM decides
+    base = "/" + uniq("sskms")
+    admin.ssm.put_parameter(Name=f"{base}/p", Value="v1", Type="SecureString", KeyId=key)
+    ssm_only = doc(allow("ssm:*"))
+    via_ssm = {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}}
+    role, arn = admin.role(ssm_only)
+    ssm = admin.as_keys("ssm", admin.session(arn))
+    # Without kms:Decrypt: the ciphertext is readable, the plaintext is not.
+    assert ssm.get_parameter(Name=f"{base}/p")["Parameter"]["Value"] != "v1"
+    with pytest.raises(ClientError) as e:
+        ssm.get_parameter(Name=f"{base}/p", WithDecryption=True)
+    assert_denied(e.value, "The ciphertext refers to a customer master key that does not "
+                           "exist, does not exist in this region, or you are not allowed to "
+                           "access.")
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name=f"{base}/q", Value="x", Type="SecureString", KeyId=key)
+    assert_denied(e.value, denial(assumed(role), "kms:Encrypt", key, "identity"))
+    # kms:Decrypt and kms:Encrypt only through Parameter Store: allowed there.
+    role2, arn2 = admin.role(doc(allow("ssm:*"),
+                                 allow(["kms:Decrypt", "kms:Encrypt"], key, Condition=via_ssm)))
+    creds = admin.session(arn2)
+    ssm2 = admin.as_keys("ssm", creds)
+    assert ssm2.get_parameter(Name=f"{base}/p", WithDecryption=True)["Parameter"]["Value"] == "v1"
+    ssm2.put_parameter(Name=f"{base}/q", Value="x", Type="SecureString", KeyId=key)
+    got = ssm2.get_parameters_by_path(Path=base, WithDecryption=True)["Parameters"]
+    assert sorted(p["Value"] for p in got) == ["v1", "x"]
+    with pytest.raises(ClientError) as e:  # ... and not directly
+        admin.as_keys("kms", creds).encrypt(KeyId=key, Plaintext=b"x")
+    assert_denied(e.value, denial(assumed(role2), "kms:Encrypt", key, "identity"))
+
+
+# --------------------------------------------------------------------------- trust conditions
+
+def test_trust_policy_conditions_see_source_ip_and_current_time(admin):
+    """AssumeRole evaluates the trust policy with the transport's and the clock's keys."""
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+
+    def role_with(condition):
+        return admin.role(None, trust_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:AssumeRole",
+            "Condition": condition}]}))[1]
+
+    assert admin.session(role_with({"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}))
+    assert admin.session(role_with({"DateLessThan": {"aws:CurrentTime": "2999-01-01T00:00:00Z"},
+                                    "Bool": {"aws:SecureTransport": "false"}}))
+    for condition in ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+                      {"DateGreaterThan": {"aws:CurrentTime": "2999-01-01T00:00:00Z"}}):
+        arn = role_with(condition)
+        with pytest.raises(ClientError) as e:
+            admin.session(arn)
+        assert code_of(e.value) == ("AccessDenied", 403)
+        assert e.value.response["Error"]["Message"] == denial(root, "sts:AssumeRole", arn,
+                                                              "resource")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "auth/authorizer.h"
 #include "auth/policy/evaluator.h"
 #include "auth/policy/policy.h"
 #include "domain/iam/identity.h"
@@ -52,10 +53,11 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
     tag_keys.push_back(k);
   }
   if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
-  keys.Set("aws:EpochTime", std::to_string(ctx.now_ms / 1000));
-  keys.Set("aws:SecureTransport", "false");
   keys.Set("sts:RoleSessionName", s.session_name);
   if (!external_id.empty()) keys.Set("sts:ExternalId", external_id);
+  // The transport's and the clock's keys, as on every other call (aws:SourceIp,
+  // aws:CurrentTime, aws:EpochTime, aws:SecureTransport, aws:PrincipalType, ...).
+  auth::AddCallerKeys(ctx, p, &keys);
   return keys;
 }
 
