@@ -610,3 +610,24 @@ def test_trust_policy_conditions_see_source_ip_and_current_time(admin):
         assert code_of(e.value) == ("AccessDenied", 403)
         assert e.value.response["Error"]["Message"] == denial(root, "sts:AssumeRole", arn,
                                                               "resource")
+
+
+def test_iam_calls_are_authorized_on_arns_with_the_path(admin):
+    """A policy on arn:aws:iam::ACCOUNT:user/team/* governs the users under /team/ (created
+    with that Path, or already there), and no others."""
+    path = f"/{uniq('t')}/"
+    _, key = admin.user(doc(allow(["iam:CreateUser", "iam:GetUser", "iam:TagUser"],
+                                  f"arn:aws:iam::{ACCOUNT}:user{path}*")))
+    mine = admin.as_keys("iam", key)
+    inside = uniq("in")
+    assert mine.create_user(UserName=inside, Path=path)["User"]["Arn"] == \
+        f"arn:aws:iam::{ACCOUNT}:user{path}{inside}"
+    assert mine.get_user(UserName=inside)["User"]["Path"] == path
+    mine.tag_user(UserName=inside, Tags=[{"Key": "k", "Value": "v"}])
+    outside = uniq("out")
+    admin.iam.create_user(UserName=outside)
+    for call in (lambda: mine.create_user(UserName=uniq("x")),
+                 lambda: mine.get_user(UserName=outside)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code_of(e.value) == ("AccessDenied", 403)

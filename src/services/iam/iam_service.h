@@ -45,6 +45,9 @@ class IamService : public QueryService {
   using Identity = domain::iam::Identity;
   using ManagedPolicy = domain::iam::ManagedPolicy;
 
+  // The ARN an IAM call is authorized on (iam_service.cc).
+  Result<std::string> ResourceArnOf(std::string_view op, const json::Input& in,
+                                    const CallContext& ctx);
   // Loading (kResourceNotFound with IAM's message when absent).
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
