@@ -345,3 +345,35 @@ def test_iam_calls_are_authorized_by_the_callers_policies(iam, auth_server):
     with pytest.raises(ClientError) as e:
         mine.get_user(UserName=name("other"))
     assert code_of(e.value) == ("AccessDenied", 403)
+
+
+def test_get_group_list_groups_and_update_user(iam):
+    """GetGroup (the group and its members, paged), ListGroups (PathPrefix, paged) and
+    UpdateUser (NewPath moves the user's ARN; renaming is refused)."""
+    prefix = f"/g{uuid.uuid4().hex[:6]}/"
+    g = name("g")
+    made = iam.create_group(GroupName=g, Path=prefix)["Group"]
+    users = sorted(name() for _ in range(3))
+    for u in users:
+        iam.create_user(UserName=u)
+        iam.add_user_to_group(GroupName=g, UserName=u)
+    got = iam.get_group(GroupName=g, MaxItems=2)
+    assert got["Group"]["GroupId"] == made["GroupId"] and got["Group"]["Path"] == prefix
+    assert [u["UserName"] for u in got["Users"]] == users[:2] and got["IsTruncated"]
+    rest = iam.get_group(GroupName=g, Marker=got["Marker"])
+    assert [u["UserName"] for u in rest["Users"]] == users[2:] and not rest["IsTruncated"]
+    assert [x["GroupName"] for x in iam.list_groups(PathPrefix=prefix)["Groups"]] == [g]
+    with pytest.raises(ClientError) as e:
+        iam.get_group(GroupName=name("nogroup"))
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+
+    iam.update_user(UserName=users[0], NewPath=prefix)
+    assert iam.get_user(UserName=users[0])["User"]["Arn"] == \
+        f"arn:aws:iam::{ACCOUNT}:user{prefix}{users[0]}"
+    with pytest.raises(ClientError) as e:
+        iam.update_user(UserName=users[0], NewUserName=name())
+    assert code_of(e.value) == ("ValidationError", 400)
+    for u in users:
+        iam.remove_user_from_group(GroupName=g, UserName=u)
+        iam.delete_user(UserName=u)
+    iam.delete_group(GroupName=g)

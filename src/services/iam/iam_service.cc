@@ -185,6 +185,9 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("AddUserToGroup", &IamService::AddUserToGroup);
   add("RemoveUserFromGroup", &IamService::RemoveUserFromGroup);
   add("ListGroupsForUser", &IamService::ListGroupsForUser);
+  add("GetGroup", &IamService::GetGroup);
+  add("ListGroups", &IamService::ListGroups);
+  add("UpdateUser", &IamService::UpdateUser);
   add("CreateRole", &IamService::CreateRole);
   add("GetRole", &IamService::GetRole);
   add("ListRoles", &IamService::ListRoles);

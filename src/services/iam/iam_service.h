@@ -76,6 +76,9 @@ class IamService : public QueryService {
   Result<std::string> AddUserToGroup(const In& in, const CallContext& ctx);
   Result<std::string> RemoveUserFromGroup(const In& in, const CallContext& ctx);
   Result<std::string> ListGroupsForUser(const In& in, const CallContext& ctx);
+  Result<std::string> GetGroup(const In& in, const CallContext& ctx);
+  Result<std::string> ListGroups(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateUser(const In& in, const CallContext& ctx);
   // Roles (iam_role_ops.cc)
   Result<std::string> CreateRole(const In& in, const CallContext& ctx);
   Result<std::string> GetRole(const In& in, const CallContext& ctx);
