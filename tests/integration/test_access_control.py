@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT, ARCANAD, cli_store_args, raw_call
-from test_iam import AWS, client, code_of
+from test_iam import client, code_of, run_aws
 from test_sts import expire_session
 
 ACCOUNT_B = "210987654321"
@@ -113,17 +113,6 @@ def admin(auth_server):
 
 def assumed(role_name, session="app") -> str:
     return f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}"
-
-
-def run_aws(endpoint, tmp_path, akid, secret, *args):
-    if not AWS:
-        pytest.fail("aws CLI not installed", pytrace=False)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-           "AWS_ACCESS_KEY_ID": akid, "AWS_SECRET_ACCESS_KEY": secret,
-           "AWS_CONFIG_FILE": str(tmp_path / "c"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "k"),
-           "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1", "LC_ALL": "C.UTF-8"}
-    return subprocess.run([AWS, "--endpoint-url", endpoint, "--region", REGION, "--output", "json",
-                           *args], env=env, capture_output=True, text=True, timeout=60)
 
 
 # --------------------------------------------------------------------------- (a) administration

@@ -203,13 +203,16 @@ TEST_F(PolicyEnforcementTest, CrossAccountOnlyThroughTheResourcePolicy) {
 
   std::string policy =
       R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]})";
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "SecretId", "shared/db");
-  json::KV(w, "ResourcePolicy", policy);
-  w.EndObject();
-  ASSERT_TRUE(Call(*sm_, "PutResourcePolicy", buf.GetString(), nullptr).ok());
+  auto put_policy = [&](const char* secret_id) {
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "SecretId", secret_id);
+    json::KV(w, "ResourcePolicy", policy);
+    w.EndObject();
+    return Call(*sm_, "PutResourcePolicy", buf.GetString(), nullptr).ok();
+  };
+  ASSERT_TRUE(put_policy("shared/db"));
   auto allowed = Call(*sm_, "GetSecretValue", get, reader);
   ASSERT_TRUE(allowed.ok()) << allowed.status().message();
   EXPECT_NE(allowed->find("v-shared/db"), std::string::npos);
@@ -222,13 +225,7 @@ TEST_F(PolicyEnforcementTest, CrossAccountOnlyThroughTheResourcePolicy) {
   // A secret under the AWS managed key stays out of reach of other accounts, whatever its
   // resource policy says (AWS: "You can't access a secret from a different AWS account ...").
   std::string plain = CreateSecret("shared/plain", "a");
-  rapidjson::StringBuffer pbuf;
-  json::Writer pw(pbuf);
-  pw.StartObject();
-  json::KV(pw, "SecretId", "shared/plain");
-  json::KV(pw, "ResourcePolicy", policy);
-  pw.EndObject();
-  ASSERT_TRUE(Call(*sm_, "PutResourcePolicy", pbuf.GetString(), nullptr).ok());
+  ASSERT_TRUE(put_policy("shared/plain"));
   auto refused = Call(*sm_, "GetSecretValue", R"({"SecretId":")" + plain + R"("})", reader);
   EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidRequest);
   EXPECT_EQ(refused.status().message(),
