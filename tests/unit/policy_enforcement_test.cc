@@ -162,8 +162,13 @@ TEST_F(PolicyEnforcementTest, AbacReadsOnlyItsTeamsSecretsAndCreatesOnlyWithItsT
   EXPECT_EQ(std::string(d["Errors"][0]["SecretId"].GetString()), "team-b/db");
   EXPECT_EQ(std::string(d["Errors"][0]["ErrorCode"].GetString()), "AccessDeniedException");
 
-  // Without secretsmanager:ListSecrets the listing is denied as a whole.
+  // Without secretsmanager:ListSecrets the listing is denied as a whole, and so is a batch
+  // chosen by Filters (AWS: "If you use filters, you must also have ListSecrets").
   EXPECT_EQ(Call(*sm_, "ListSecrets", "{}", role).status().code(), ErrorCode::kAccessDenied);
+  auto filtered = Call(*sm_, "BatchGetSecretValue",
+                       R"({"Filters":[{"Key":"name","Values":["team-a/"]}]})", role);
+  EXPECT_EQ(filtered.status().code(), ErrorCode::kAccessDenied);
+  EXPECT_NE(filtered.status().message().find("secretsmanager:ListSecrets"), std::string::npos);
   // The account root (dev mode) may do everything.
   EXPECT_TRUE(Call(*sm_, "ListSecrets", "{}", nullptr).ok());
 }
