@@ -468,7 +468,24 @@ PROP_ACTIONS = {
     "secretsmanager:ListSecretVersionIds": lambda sm, arn: sm.list_secret_version_ids(SecretId=arn),
     "secretsmanager:GetResourcePolicy": lambda sm, arn: sm.get_resource_policy(SecretId=arn),
 }
-PROP_TAGS = {"a": {"team": "blue", "env": "prod"}, "b": {"team": "red"}, "c": {}}
+PROP_TAGS = {"a": {"team": "blue", "env": "prod"}, "b": {"team": "red"}, "c": {},
+             "r": {"team": "blue"}}  # r: a random resource policy of its own in every case
+
+
+def random_resource_policy(rnd, user_arn: str) -> str | None:
+    if rnd.random() < 0.3:
+        return None
+    statements = []
+    for _ in range(rnd.randint(1, 2)):
+        principal = rnd.choice([user_arn, f"arn:aws:iam::{ACCOUNT}:root", "*"])
+        statements.append({
+            "Effect": "Allow" if rnd.random() < 0.7 else "Deny",
+            "Principal": "*" if principal == "*" else {"AWS": principal},
+            # Never Put/DeleteResourcePolicy: a Deny of those would lock the admin out.
+            "Action": rnd.choice([rnd.choice(list(PROP_ACTIONS)), rnd.sample(list(PROP_ACTIONS), 2),
+                                  "secretsmanager:Get*", "secretsmanager:*Secret*"]),
+            "Resource": "*"})
+    return doc(*statements)
 
 
 def random_statement(rnd, prefix: str, arns: dict) -> dict:
@@ -511,7 +528,8 @@ def real_decision(call) -> str:
 def test_simulator_agrees_with_real_calls(admin):
     """Random policies and requests (seeded; ARCANA_PROPERTY_SEED to vary): the decision
     SimulateCustomPolicy reports is the outcome of the real call made by a user holding that
-    policy as its only policy."""
+    policy as its only policy; for one secret with a random resource policy too (naming the
+    user, the account or everyone), simulated with ResourcePolicy and CallerArn."""
     import random
     seed = int(os.environ.get("ARCANA_PROPERTY_SEED", "1010"))
     rnd = random.Random(seed)
@@ -521,22 +539,31 @@ def test_simulator_agrees_with_real_calls(admin):
         kw = {"Tags": [{"Key": t, "Value": v} for t, v in tags.items()]} if tags else {}
         arns[k] = admin.sm.create_secret(Name=f"{prefix}/{k}", SecretString=k, **kw)["ARN"]
     user, key = admin.user(None)
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
     sm = admin.as_keys("secretsmanager", key)
     seen = set()
     for case in range(100):
         policy = doc(*[random_statement(rnd, prefix, arns) for _ in range(rnd.randint(1, 3))])
         admin.iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=policy)
+        resource_policy = random_resource_policy(rnd, user_arn)
+        if resource_policy:
+            admin.sm.put_resource_policy(SecretId=arns["r"], ResourcePolicy=resource_policy)
+        else:
+            admin.sm.delete_resource_policy(SecretId=arns["r"])
         for _ in range(2):
             action, which = rnd.choice(list(PROP_ACTIONS)), rnd.choice(list(arns))
             context = [{"ContextKeyName": f"{ns}:ResourceTag/{t}", "ContextKeyType": "string",
                         "ContextKeyValues": [v]}
                        for t, v in PROP_TAGS[which].items() for ns in ("aws", "secretsmanager")]
+            extra = {"ResourcePolicy": resource_policy, "CallerArn": user_arn} \
+                if which == "r" and resource_policy else {}
             sim = admin.iam.simulate_custom_policy(
                 PolicyInputList=[policy], ActionNames=[action], ResourceArns=[arns[which]],
-                ContextEntries=context)["EvaluationResults"][0]["EvalDecision"]
+                ContextEntries=context, **extra)["EvaluationResults"][0]["EvalDecision"]
             real = real_decision(lambda: PROP_ACTIONS[action](sm, arns[which]))
             assert sim == real, (f"seed {seed} case {case}: simulator says {sim}, the call "
-                                 f"{action} on {which} was {real}; policy {policy}")
+                                 f"{action} on {which} was {real}; policy {policy}; resource "
+                                 f"policy {extra.get('ResourcePolicy')}")
             seen.add(real)
     assert seen == {"allowed", "explicitDeny", "implicitDeny"}  # the cases cover all three
 
