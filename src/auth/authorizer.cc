@@ -45,7 +45,10 @@ Status Authorizer::Authorize(const services::CallContext& ctx, const AccessReque
   Principal scratch;
   const Principal& p = CallerOf(ctx, &scratch);
   return Status(ErrorCode::kAccessDenied,
-                policy::DenialMessage(p, req.action, req.resource_arn, d));
+                policy::DenialMessage(p, req.action,
+                                      req.denial_resource.empty() ? req.resource_arn
+                                                                  : req.denial_resource,
+                                      d));
 }
 
 Status Check(const services::CallContext& ctx, const AccessRequest& req) {
@@ -126,12 +129,19 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
 }
 
 CallerKeyUse::CallerKeyUse(const services::CallContext& ctx, std::string_view service)
-    : ctx_(ctx) {
+    : ctx_(ctx), service_(service) {
   ctx_.via_service = std::string(service) + "." + ctx.region + ".amazonaws.com";
 }
 
 Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   if (ctx_.authorizer == nullptr) return Status::Ok();
+  if (use.aws_managed) {
+    Principal scratch;
+    if (CallerOf(ctx_, &scratch).account == use.key_account) return Status::Ok();
+    return Status(ErrorCode::kInvalidRequest,
+                  "You can't access a secret from a different AWS account if you encrypt the "
+                  "secret with the default KMS service key.");
+  }
   std::string policy(use.key_policy);
   AccessRequest req;
   req.action = std::string(use.action);
@@ -151,7 +161,15 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   }
   policy::Decision d = ctx_.authorizer->Decide(ctx_, req);
   if (d.allowed()) return Status::Ok();
-  return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
+  if (service_ != "ssm") return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
+  if (use.action == "kms:Decrypt") {
+    return Status(ErrorCode::kAccessDenied,
+                  "The ciphertext refers to a customer master key that does not exist, does not "
+                  "exist in this region, or you are not allowed to access.");
+  }
+  Principal scratch;
+  return Status(ErrorCode::kAccessDenied,
+                policy::DenialMessage(CallerOf(ctx_, &scratch), req.action, req.resource_arn, d));
 }
 
 }  // namespace arcana::auth

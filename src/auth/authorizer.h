@@ -30,6 +30,9 @@ struct AccessRequest {
   std::string action;         // "secretsmanager:GetSecretValue"
   std::string resource_arn;   // "*" for actions on no particular resource
   std::string resource_account;  // owner; empty: the caller's account (ctx.account)
+  // What a denial message names as the resource; empty: resource_arn. Secrets Manager names
+  // the SecretId (or Name) as the caller wrote it, as AWS does ("on resource: prod/db").
+  std::string denial_resource;
   // aws:ResourceTag/K (and "<service_tag_prefix>:ResourceTag/K" when the prefix is set, e.g.
   // secretsmanager:ResourceTag/K).
   const std::map<std::string, std::string>* resource_tags = nullptr;
@@ -83,8 +86,14 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
 // A service using a customer-managed KMS key on the caller's behalf (Secrets Manager and
 // Parameter Store sealing or opening a value): the caller needs the KMS action on the key,
 // with kms:ViaService = "<service>.<region>.amazonaws.com" and the encryption context as
-// kms:EncryptionContext:* keys. Denials are kAccessDenied "Access to KMS is not allowed"
-// (Secrets Manager's wording). Holds references: lives for one call.
+// kms:EncryptionContext:* keys. Denials are kAccessDenied in the service's words: Secrets
+// Manager's "Access to KMS is not allowed"; Parameter Store's KMS message for a decryption
+// ("The ciphertext refers to a customer master key that does not exist, ...") and KMS's
+// "User: ... is not authorized to perform: kms:Encrypt on resource: KEY ..." for an
+// encryption. An AWS managed key serves only its own account: another
+// account's caller gets kInvalidRequest ("You can't access a secret from a different AWS
+// account if you encrypt the secret with the default KMS service key.", as Secrets Manager
+// says) without a policy evaluation. Holds references: lives for one call.
 class CallerKeyUse final : public crypto::KeyUseAuthorizer {
  public:
   CallerKeyUse(const services::CallContext& ctx, std::string_view service);
@@ -92,6 +101,7 @@ class CallerKeyUse final : public crypto::KeyUseAuthorizer {
 
  private:
   services::CallContext ctx_;  // with via_service set
+  std::string service_;
 };
 
 }  // namespace arcana::auth

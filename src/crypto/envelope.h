@@ -38,8 +38,8 @@ struct DataKey {
   std::string key_id;     // resolved key id that wrapped it
 };
 
-// A customer-managed KMS key about to be used on a caller's behalf (a service sealing or
-// opening a value under the key the caller chose).
+// A KMS key about to be used on a caller's behalf (a service sealing or opening a value
+// under the key the caller chose, or under the service's AWS managed key).
 struct KeyUse {
   std::string_view action;   // "kms:GenerateDataKey", "kms:Decrypt"
   std::string_view key_arn;
@@ -47,10 +47,12 @@ struct KeyUse {
   std::string_view key_policy;
   const std::map<std::string, std::string>* key_tags = nullptr;
   const EncryptionContext* context = nullptr;
+  // An AWS managed key (alias/aws/...): it serves every principal of its own account through
+  // the service, and no other account (its key policy cannot be changed to name one).
+  bool aws_managed = false;
 };
 
-// Who a data key is used for: a KMS-backed provider asks before using a customer-managed key
-// (AWS-managed keys allow every principal of their account through the service). Implemented
+// Who a data key is used for: a KMS-backed provider asks before using any key. Implemented
 // by auth (auth/authorizer.h) so that this layer knows nothing of policies.
 class KeyUseAuthorizer {
  public:

@@ -26,7 +26,7 @@ READ_SECRETS = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
 TRUST_ACCOUNT = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-     "Action": "sts:AssumeRole"}]})
+     "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
 
 
 def client(endpoint, service, akid=ROOT_AKID, secret=ROOT_SECRET, token=None):
@@ -238,18 +238,22 @@ def test_roles(iam):
     assert code_of(e.value) == ("NoSuchEntity", 404)
 
 
-def test_aws_cli(iam, tmp_path):
+def run_aws(endpoint, tmp_path, akid, secret, *args):
+    """One aws CLI run against endpoint with the key pair, isolated from the user's config."""
     if not AWS:
         pytest.fail("aws CLI not installed", pytrace=False)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-           "AWS_ACCESS_KEY_ID": ROOT_AKID, "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
+           "AWS_ACCESS_KEY_ID": akid, "AWS_SECRET_ACCESS_KEY": secret,
            "AWS_CONFIG_FILE": str(tmp_path / "c"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "k"),
            "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1", "LC_ALL": "C.UTF-8"}
+    return subprocess.run([AWS, "--endpoint-url", endpoint, "--region", "us-east-1",
+                           "--output", "json", *args], env=env, capture_output=True,
+                          text=True, timeout=60)
 
+
+def test_aws_cli(iam, tmp_path):
     def aws(*args):
-        return subprocess.run([AWS, "--endpoint-url", iam.endpoint, "--region", "us-east-1",
-                               "--output", "json", *args], env=env, capture_output=True,
-                              text=True, timeout=60)
+        return run_aws(iam.endpoint, tmp_path, ROOT_AKID, ROOT_SECRET, *args)
 
     # Three CLI runs (each starts a Python interpreter): a success, two AWS errors.
     n = name()
@@ -345,3 +349,35 @@ def test_iam_calls_are_authorized_by_the_callers_policies(iam, auth_server):
     with pytest.raises(ClientError) as e:
         mine.get_user(UserName=name("other"))
     assert code_of(e.value) == ("AccessDenied", 403)
+
+
+def test_get_group_list_groups_and_update_user(iam):
+    """GetGroup (the group and its members, paged), ListGroups (PathPrefix, paged) and
+    UpdateUser (NewPath moves the user's ARN; renaming is refused)."""
+    prefix = f"/g{uuid.uuid4().hex[:6]}/"
+    g = name("g")
+    made = iam.create_group(GroupName=g, Path=prefix)["Group"]
+    users = sorted(name() for _ in range(3))
+    for u in users:
+        iam.create_user(UserName=u)
+        iam.add_user_to_group(GroupName=g, UserName=u)
+    got = iam.get_group(GroupName=g, MaxItems=2)
+    assert got["Group"]["GroupId"] == made["GroupId"] and got["Group"]["Path"] == prefix
+    assert [u["UserName"] for u in got["Users"]] == users[:2] and got["IsTruncated"]
+    rest = iam.get_group(GroupName=g, Marker=got["Marker"])
+    assert [u["UserName"] for u in rest["Users"]] == users[2:] and not rest["IsTruncated"]
+    assert [x["GroupName"] for x in iam.list_groups(PathPrefix=prefix)["Groups"]] == [g]
+    with pytest.raises(ClientError) as e:
+        iam.get_group(GroupName=name("nogroup"))
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+
+    iam.update_user(UserName=users[0], NewPath=prefix)
+    assert iam.get_user(UserName=users[0])["User"]["Arn"] == \
+        f"arn:aws:iam::{ACCOUNT}:user{prefix}{users[0]}"
+    with pytest.raises(ClientError) as e:
+        iam.update_user(UserName=users[0], NewUserName=name())
+    assert code_of(e.value) == ("ValidationError", 400)
+    for u in users:
+        iam.remove_user_from_group(GroupName=g, UserName=u)
+        iam.delete_user(UserName=u)
+    iam.delete_group(GroupName=g)

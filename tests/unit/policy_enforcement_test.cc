@@ -126,8 +126,7 @@ TEST_F(PolicyEnforcementTest, AbacReadsOnlyItsTeamsSecretsAndCreatesOnlyWithItsT
   ASSERT_EQ(denied.status().code(), ErrorCode::kAccessDenied);
   EXPECT_EQ(denied.status().message(),
             "User: arn:aws:sts::111122223333:assumed-role/app-a/s is not authorized to perform: "
-            "secretsmanager:GetSecretValue on resource: " + b +
-                " because no identity-based policy allows the secretsmanager:GetSecretValue "
+            "secretsmanager:GetSecretValue on resource: team-b/db because no identity-based policy allows the secretsmanager:GetSecretValue "
                 "action");
   // Not even whether a secret exists leaks to a caller without permission.
   auto missing = Call(*sm_, "GetSecretValue", R"({"SecretId":"team-c/none"})", role);
@@ -163,16 +162,41 @@ TEST_F(PolicyEnforcementTest, AbacReadsOnlyItsTeamsSecretsAndCreatesOnlyWithItsT
   EXPECT_EQ(std::string(d["Errors"][0]["SecretId"].GetString()), "team-b/db");
   EXPECT_EQ(std::string(d["Errors"][0]["ErrorCode"].GetString()), "AccessDeniedException");
 
-  // Without secretsmanager:ListSecrets the listing is denied as a whole.
+  // Without secretsmanager:ListSecrets the listing is denied as a whole, and so is a batch
+  // chosen by Filters (AWS: "If you use filters, you must also have ListSecrets").
   EXPECT_EQ(Call(*sm_, "ListSecrets", "{}", role).status().code(), ErrorCode::kAccessDenied);
+  auto filtered = Call(*sm_, "BatchGetSecretValue",
+                       R"({"Filters":[{"Key":"name","Values":["team-a/"]}]})", role);
+  EXPECT_EQ(filtered.status().code(), ErrorCode::kAccessDenied);
+  EXPECT_NE(filtered.status().message().find("secretsmanager:ListSecrets"), std::string::npos);
   // The account root (dev mode) may do everything.
   EXPECT_TRUE(Call(*sm_, "ListSecrets", "{}", nullptr).ok());
 }
 
 TEST_F(PolicyEnforcementTest, CrossAccountOnlyThroughTheResourcePolicy) {
   std::string arn = CreateSecret("shared/db", "a");
+  // The AWS managed key serves its own account only: the secret moves to a customer key
+  // whose key policy lets the other account decrypt (a new version, sealed under it).
+  rapidjson::StringBuffer kbuf;
+  json::Writer kw(kbuf);
+  kw.StartObject();
+  json::KV(kw, "Policy",
+           R"({"Version":"2012-10-17","Statement":[)"
+           R"({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},)"
+           R"({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:Decrypt","Resource":"*"}]})");
+  kw.EndObject();
+  auto key = Call(*kms_, "CreateKey", kbuf.GetString(), nullptr);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  rapidjson::Document kd;
+  ASSERT_TRUE(json::ParseBounded(*key, &kd).ok());
+  std::string key_arn = kd["KeyMetadata"]["Arn"].GetString();
+  ASSERT_TRUE(Call(*sm_, "UpdateSecret",
+                   R"({"SecretId":"shared/db","SecretString":"v-shared/db","KmsKeyId":")" +
+                       key_arn + R"(","ClientRequestToken":")" + crypto::NewUuidV4() + R"("})",
+                   nullptr)
+                  .ok());
   auto reader = Role(kOther, "reader", {},
-                     {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]})"});
+                     {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","kms:Decrypt"],"Resource":"*"}]})"});
   std::string get = R"({"SecretId":")" + arn + R"("})";
   auto denied = Call(*sm_, "GetSecretValue", get, reader);
   ASSERT_EQ(denied.status().code(), ErrorCode::kAccessDenied);
@@ -184,13 +208,16 @@ TEST_F(PolicyEnforcementTest, CrossAccountOnlyThroughTheResourcePolicy) {
 
   std::string policy =
       R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]})";
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "SecretId", "shared/db");
-  json::KV(w, "ResourcePolicy", policy);
-  w.EndObject();
-  ASSERT_TRUE(Call(*sm_, "PutResourcePolicy", buf.GetString(), nullptr).ok());
+  auto put_policy = [&](const char* secret_id) {
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    json::KV(w, "SecretId", secret_id);
+    json::KV(w, "ResourcePolicy", policy);
+    w.EndObject();
+    return Call(*sm_, "PutResourcePolicy", buf.GetString(), nullptr).ok();
+  };
+  ASSERT_TRUE(put_policy("shared/db"));
   auto allowed = Call(*sm_, "GetSecretValue", get, reader);
   ASSERT_TRUE(allowed.ok()) << allowed.status().message();
   EXPECT_NE(allowed->find("v-shared/db"), std::string::npos);
@@ -199,6 +226,16 @@ TEST_F(PolicyEnforcementTest, CrossAccountOnlyThroughTheResourcePolicy) {
   EXPECT_EQ(Call(*sm_, "GetSecretValue", get, bare).status().code(), ErrorCode::kAccessDenied);
   // The policy grants GetSecretValue only.
   EXPECT_EQ(Call(*sm_, "DescribeSecret", get, reader).status().code(), ErrorCode::kAccessDenied);
+
+  // A secret under the AWS managed key stays out of reach of other accounts, whatever its
+  // resource policy says (AWS: "You can't access a secret from a different AWS account ...").
+  std::string plain = CreateSecret("shared/plain", "a");
+  ASSERT_TRUE(put_policy("shared/plain"));
+  auto refused = Call(*sm_, "GetSecretValue", R"({"SecretId":")" + plain + R"("})", reader);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(refused.status().message(),
+            "You can't access a secret from a different AWS account if you encrypt the secret "
+            "with the default KMS service key.");
 }
 
 TEST_F(PolicyEnforcementTest, KmsKeyPolicyDenyingOneRole) {

@@ -177,6 +177,9 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("AddUserToGroup", &IamService::AddUserToGroup);
   add("RemoveUserFromGroup", &IamService::RemoveUserFromGroup);
   add("ListGroupsForUser", &IamService::ListGroupsForUser);
+  add("GetGroup", &IamService::GetGroup);
+  add("ListGroups", &IamService::ListGroups);
+  add("UpdateUser", &IamService::UpdateUser);
   add("CreateRole", &IamService::CreateRole);
   add("GetRole", &IamService::GetRole);
   add("ListRoles", &IamService::ListRoles);
@@ -214,15 +217,28 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   }
 }
 
-namespace {
-// The resource an IAM call acts on, as its ARN (the entity's path is not known before it is
-// read: user/NAME, role/NAME, group/NAME; a managed policy by its own ARN), or "*".
-std::string ResourceArnOf(std::string_view op, const json::Input& in, const CallContext& ctx) {
+// The resource an IAM call acts on, as its ARN with the entity's path (the request's Path
+// for CreateUser/CreateRole/CreateGroup, the stored entity's otherwise, "/" for an entity
+// that does not exist), a managed policy by its own ARN, or "*".
+Result<std::string> IamService::ResourceArnOf(std::string_view op, const json::Input& in,
+                                              const CallContext& ctx) {
   const std::string& account = ctx.account;
   // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
   for (const auto& [member, kind] : {std::pair{"UserName", "user"}, std::pair{"RoleName", "role"},
                                      std::pair{"GroupName", "group"}}) {
-    if (auto name = in.Str(member)) return domain::iam::IdentityArn(account, kind, "/", *name);
+    auto name = in.Str(member);
+    if (!name) continue;
+    std::string path = "/";
+    if (op.starts_with("Create") && in.Has("Path")) {
+      path = in.Str("Path").value_or("/");
+    } else {
+      ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(account, kind, *name));
+      if (e) {
+        ARCANA_ASSIGN_OR_RETURN(Identity found, storage::IdentityFromEntity(*e));
+        if (!found.path.empty()) path = found.path;
+      }
+    }
+    return domain::iam::IdentityArn(account, kind, path, *name);
   }
   for (const char* member : {"PolicyArn", "PolicySourceArn"}) {
     if (auto arn = in.Str(member)) return *arn;
@@ -237,9 +253,8 @@ std::string ResourceArnOf(std::string_view op, const json::Input& in, const Call
       std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
     return ctx.principal->arn;
   }
-  return "*";
+  return std::string("*");
 }
-}  // namespace
 
 Result<std::string> IamService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
@@ -251,7 +266,7 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
   In in(input);
   auth::AccessRequest req;
   req.action = "iam:" + std::string(operation);
-  req.resource_arn = ResourceArnOf(operation, in, ctx);
+  ARCANA_ASSIGN_OR_RETURN(req.resource_arn, ResourceArnOf(operation, in, ctx));
   ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
   return it->second(in, ctx);
 }

@@ -45,6 +45,9 @@ class IamService : public QueryService {
   using Identity = domain::iam::Identity;
   using ManagedPolicy = domain::iam::ManagedPolicy;
 
+  // The ARN an IAM call is authorized on (iam_service.cc).
+  Result<std::string> ResourceArnOf(std::string_view op, const json::Input& in,
+                                    const CallContext& ctx);
   // Loading (kResourceNotFound with IAM's message when absent).
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
@@ -73,6 +76,9 @@ class IamService : public QueryService {
   Result<std::string> AddUserToGroup(const In& in, const CallContext& ctx);
   Result<std::string> RemoveUserFromGroup(const In& in, const CallContext& ctx);
   Result<std::string> ListGroupsForUser(const In& in, const CallContext& ctx);
+  Result<std::string> GetGroup(const In& in, const CallContext& ctx);
+  Result<std::string> ListGroups(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateUser(const In& in, const CallContext& ctx);
   // Roles (iam_role_ops.cc)
   Result<std::string> CreateRole(const In& in, const CallContext& ctx);
   Result<std::string> GetRole(const In& in, const CallContext& ctx);

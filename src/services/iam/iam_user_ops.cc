@@ -119,6 +119,28 @@ Result<std::string> IamService::ListRoles(const In& in, const CallContext& ctx) 
   return ListPage(store_, ctx, in, "role", "Roles", &WriteRole);
 }
 
+Result<std::string> IamService::ListGroups(const In& in, const CallContext& ctx) {
+  return ListPage(store_, ctx, in, "group", "Groups", &WriteGroup);
+}
+
+// A user's path (NewPath). Renaming (NewUserName) would re-bind the user's sealed access
+// keys, group memberships and sessions to the new name; it is refused rather than half done.
+Result<std::string> IamService::UpdateUser(const In& in, const CallContext& ctx) {
+  const std::string name = *in.Str("UserName");
+  if (auto new_name = in.Str("NewUserName"); new_name && *new_name != name) {
+    return Status(ErrorCode::kValidation,
+                  "Renaming a user (NewUserName) is not supported by this server; create a new "
+                  "user instead.");
+  }
+  auto new_path = in.Str("NewPath");
+  if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path));
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "user", name, "UpdateUser", [&](Identity& u) {
+    if (new_path) u.path = *new_path;
+    return Status::Ok();
+  }));
+  return std::string("{}");
+}
+
 Result<std::string> IamService::DeleteUser(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(DeleteIdentity(ctx, "user", *in.Str("UserName"), "DeleteUser"));
   return std::string("{}");
@@ -298,6 +320,45 @@ Result<std::string> IamService::RemoveUserFromGroup(const In& in, const CallCont
                                 "RemoveUserFromGroup");
   }));
   return std::string("{}");
+}
+
+// The group and one page of its members (in name order), as IAM's GetGroup answers.
+Result<std::string> IamService::GetGroup(const In& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", *in.Str("GroupName")));
+  Page page = PageOf(in);
+  std::vector<std::string> members = g.groups;  // a group's `groups` are its members
+  std::sort(members.begin(), members.end());
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Group");
+  WriteGroup(w, g);
+  w.Key("Users");
+  w.StartArray();
+  size_t written = 0;
+  std::string last;
+  bool truncated = false;
+  for (const auto& name : members) {
+    if (!page.marker.empty() && name <= page.marker) continue;
+    if (written == page.max_items) {
+      truncated = true;
+      break;
+    }
+    auto u = Load(ctx, "user", name);
+    if (!u.ok()) {
+      if (u.status().code() == ErrorCode::kResourceNotFound) continue;  // deleted meanwhile
+      return u.status();
+    }
+    WriteUser(w, *u);
+    last = name;
+    ++written;
+  }
+  w.EndArray();
+  w.Key("IsTruncated");
+  w.Bool(truncated);
+  if (truncated) json::KV(w, "Marker", last);
+  w.EndObject();
+  return Finish(buf);
 }
 
 Result<std::string> IamService::ListGroupsForUser(const In& in, const CallContext& ctx) {

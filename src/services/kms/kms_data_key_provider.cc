@@ -10,11 +10,12 @@
 namespace arcana::services::kms {
 namespace {
 
-// Asks the caller (if any) before a customer-managed key is used on its behalf.
+// Asks the caller (if any) before a key is used on its behalf.
 Status AllowUse(const crypto::KeyScope& scope, std::string_view action, const Key& key,
                 const crypto::EncryptionContext& ctx) {
-  if (scope.caller == nullptr || key.aws_managed()) return Status::Ok();
+  if (scope.caller == nullptr) return Status::Ok();
   crypto::KeyUse use;
+  use.aws_managed = key.aws_managed();
   use.action = action;
   use.key_arn = key.arn;
   use.key_account = key.account;

@@ -74,6 +74,11 @@ Result<std::string> SecretsManagerService::Call(std::string_view operation,
     req.resource_arn = "*";
     req.keys = *c.request_keys;
     ARCANA_RETURN_IF_ERROR(auth::Check(c, req));
+    // BatchGetSecretValue by Filters lists secrets: it also needs ListSecrets (as AWS says).
+    if (operation == "BatchGetSecretValue" && in.Has("Filters")) {
+      req.action = "secretsmanager:ListSecrets";
+      ARCANA_RETURN_IF_ERROR(auth::Check(c, req));
+    }
   }
   return (this->*(it->second))(in, c);
 }
@@ -130,7 +135,7 @@ Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallCont
     l.primary = std::move(*primary);
     l.replica = true;
   }
-  ARCANA_RETURN_IF_ERROR(AuthorizeSecret(ctx, l));
+  ARCANA_RETURN_IF_ERROR(AuthorizeSecret(ctx, l, secret_id));
   return l;
 }
 

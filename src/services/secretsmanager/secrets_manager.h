@@ -75,13 +75,17 @@ class SecretsManagerService : public Service {
   Result<Secret> LoadWritable(const CallContext& ctx, const std::string& secret_id);
   // --- authorization (sm_access.cc) ---
   // ctx.action on the secret: its ARN, tags (aws:ResourceTag/*, secretsmanager:ResourceTag/*)
-  // and resource policy, with the request's keys (ctx.request_keys).
-  static Status AuthorizeSecret(const CallContext& ctx, const Loaded& l);
+  // and resource policy, with the request's keys (ctx.request_keys). A denial names the
+  // secret as the caller did (`as_given`: the SecretId), as AWS does.
+  static Status AuthorizeSecret(const CallContext& ctx, const Loaded& l,
+                                const std::string& as_given);
   // ctx.action on a secret that does not exist (so an unauthorized caller learns nothing
   // about which names exist): on the ARN the id would name.
   static Status AuthorizeMissing(const CallContext& ctx, const std::string& secret_id);
-  // ctx.action on the new secret `arn` (CreateSecret): aws:RequestTag/* and aws:TagKeys.
-  static Status AuthorizeCreate(const CallContext& ctx, const std::string& arn);
+  // ctx.action on the new secret `arn` named `name` (CreateSecret): aws:RequestTag/* and
+  // aws:TagKeys.
+  static Status AuthorizeCreate(const CallContext& ctx, const std::string& arn,
+                                const std::string& name);
   // `caller`: on whose behalf a customer-managed KMS key is used (auth::CallerKeyUse: the
   // caller needs kms:GenerateDataKey / kms:Decrypt via Secrets Manager); null: no check.
   Result<std::string> SealVersion(const Secret& s, const std::string& kms_key_id,

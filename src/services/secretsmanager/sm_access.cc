@@ -35,7 +35,8 @@ auth::policy::ContextKeys SmRequestKeys(const json::Input& in) {
   return keys;
 }
 
-Status SecretsManagerService::AuthorizeSecret(const CallContext& ctx, const Loaded& l) {
+Status SecretsManagerService::AuthorizeSecret(const CallContext& ctx, const Loaded& l,
+                                              const std::string& as_given) {
   if (ctx.authorizer == nullptr) return Status::Ok();
   const Secret& meta = l.data();
   std::map<std::string, std::string> tags;
@@ -48,6 +49,7 @@ Status SecretsManagerService::AuthorizeSecret(const CallContext& ctx, const Load
   req.service_tag_prefix = "secretsmanager";
   if (meta.resource_policy) req.resource_policy = &*meta.resource_policy;
   req.resource_policy_id = l.self.arn;
+  req.denial_resource = as_given;
   if (ctx.request_keys) req.keys = *ctx.request_keys;
   return auth::Check(ctx, req);
 }
@@ -62,16 +64,19 @@ Status SecretsManagerService::AuthorizeMissing(const CallContext& ctx,
                          : "arn:aws:secretsmanager:" + ctx.region + ":" + ctx.account +
                                ":secret:" + secret_id;
   req.resource_account = ctx.account;
+  req.denial_resource = secret_id;
   if (ctx.request_keys) req.keys = *ctx.request_keys;
   return auth::Check(ctx, req);
 }
 
-Status SecretsManagerService::AuthorizeCreate(const CallContext& ctx, const std::string& arn) {
+Status SecretsManagerService::AuthorizeCreate(const CallContext& ctx, const std::string& arn,
+                                              const std::string& name) {
   if (ctx.authorizer == nullptr) return Status::Ok();
   auth::AccessRequest req;
   req.action = ctx.action;
   req.resource_arn = arn;
   req.resource_account = ctx.account;
+  req.denial_resource = name;
   if (ctx.request_keys) req.keys = *ctx.request_keys;
   return auth::Check(ctx, req);
 }

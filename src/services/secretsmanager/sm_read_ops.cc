@@ -310,7 +310,7 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     ARCANA_RETURN_IF_ERROR(ApplyListCursor(page_key_, "BatchGetSecretValue", in, query));
     ARCANA_ASSIGN_OR_RETURN(auto page, FilteredSecrets(in, ctx, query, max));
     for (auto& l : page.items) {
-      Status allowed = AuthorizeSecret(item_ctx, l);
+      Status allowed = AuthorizeSecret(item_ctx, l, l.self.arn);
       if (!allowed.ok()) {
         failures.push_back({l.self.arn, allowed});
         continue;

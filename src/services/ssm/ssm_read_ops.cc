@@ -116,7 +116,7 @@ Status SsmService::GetOne(json::Writer& w, const std::string& raw, bool decrypt,
     }
     if (v == nullptr) return dssm::VersionNotFound(p->name, ref.selector);
   }
-  ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(*p, *v, decrypt));
+  ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(*p, *v, decrypt, ctx));
   WriteParameter(w, *p, *v, value, ref.selector.empty() ? "" : ":" + ref.selector);
   if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
   return Status::Ok();
@@ -206,7 +206,7 @@ Result<std::string> SsmService::GetParametersByPath(const In& in, const CallCont
           },
           [&](const Parameter& p) -> Status {
             const ParameterVersion* v = dssm::LabelledVersion(p, filters);
-            ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(p, *v, decrypt));
+            ARCANA_ASSIGN_OR_RETURN(std::string value, LoadValue(p, *v, decrypt, ctx));
             WriteParameter(w, p, *v, value, "");
             if (v->type == dssm::kSecureString) crypto::SecureWipe(value);
             ctx.Touch(audit::kParameterType, dssm::ParameterArn(ctx.region, ctx.account, p.name));
@@ -294,7 +294,7 @@ Result<std::string> SsmService::GetParameterHistory(const In& in, const CallCont
     if (it == values.end()) {
       return Status(ErrorCode::kSsmInternalServerError, "stored value of a version is missing");
     }
-    ARCANA_ASSIGN_OR_RETURN(std::string value, ValueFor(*p, v, it->second, decrypt));
+    ARCANA_ASSIGN_OR_RETURN(std::string value, ValueFor(*p, v, it->second, decrypt, ctx));
     WriteHistory(w, *p, v, value);
     if (v.type == dssm::kSecureString) crypto::SecureWipe(value);
     ++emitted;

@@ -156,9 +156,28 @@ Status SsmService::PurgeExpired(int64_t now_ms, size_t max_parameters,
 }
 
 namespace {
-crypto::KeyScope ScopeOf(const Parameter& p) {
-  return {p.account, p.region, dssm::kDefaultKeyAlias};
+crypto::KeyScope ScopeOf(const Parameter& p, const crypto::KeyUseAuthorizer* caller) {
+  return {p.account, p.region, dssm::kDefaultKeyAlias, caller};
 }
+
+// Parameter Store uses a key as the caller, with the KMS action AWS documents for the tier:
+// a Standard SecureString is encrypted with kms:Encrypt, an Advanced one with a data key
+// (kms:GenerateDataKey); reads need kms:Decrypt.
+class ParameterKeyUse final : public crypto::KeyUseAuthorizer {
+ public:
+  ParameterKeyUse(const CallContext& ctx, const ParameterVersion& v)
+      : caller_(ctx, "ssm"), advanced_(v.tier == "Advanced") {}
+  Status AllowKeyUse(const crypto::KeyUse& use) const override {
+    if (advanced_ || use.action != "kms:GenerateDataKey") return caller_.AllowKeyUse(use);
+    crypto::KeyUse standard = use;
+    standard.action = "kms:Encrypt";
+    return caller_.AllowKeyUse(standard);
+  }
+
+ private:
+  auth::CallerKeyUse caller_;
+  bool advanced_;
+};
 // Values are bound to their parameter AND version: a value copied into another version's
 // row does not decrypt there.
 crypto::EncryptionContext ContextOf(const Parameter& p, const ParameterVersion& v) {
@@ -170,38 +189,43 @@ crypto::EncryptionContext LegacyContextOf(const Parameter& p) {
   return {{"PARAMETER_ARN", dssm::ParameterArn(p.region, p.account, p.name)}};
 }
 Status AsInvalidKeyId(const Status& st) {
-  if (st.code() == ErrorCode::kInvalidKeyId) return st;
+  if (st.code() == ErrorCode::kInvalidKeyId || st.code() == ErrorCode::kAccessDenied) return st;
   return Status(ErrorCode::kInvalidKeyId, st.message());
 }
 }  // namespace
 
 Result<std::string> SsmService::SealFor(const Parameter& p, const ParameterVersion& v,
-                                        std::string_view plaintext) {
+                                        std::string_view plaintext, const CallContext& ctx) {
   if (v.type != dssm::kSecureString) return std::string(plaintext);
   std::string key_id = v.key_id == dssm::kDefaultKeyAlias ? "" : v.key_id;
-  auto sealed = crypto::SealValue(keys_, ScopeOf(p), key_id, ContextOf(p, v), plaintext);
+  ParameterKeyUse caller(ctx, v);
+  auto sealed =
+      crypto::SealValue(keys_, ScopeOf(p, &caller), key_id, ContextOf(p, v), plaintext);
   if (!sealed.ok()) return AsInvalidKeyId(sealed.status());
   return sealed;
 }
 
 Result<std::string> SsmService::ValueFor(const Parameter& p, const ParameterVersion& v,
-                                         const std::string& stored, bool decrypt) {
+                                         const std::string& stored, bool decrypt,
+                                         const CallContext& ctx) {
   if (v.type != dssm::kSecureString) return stored;
   if (!decrypt) return crypto::Base64Encode(stored);
   const crypto::EncryptionContext legacy = LegacyContextOf(p);
-  auto plain = crypto::OpenValue(keys_, ScopeOf(p), ContextOf(p, v), stored, &legacy);
+  ParameterKeyUse caller(ctx, v);
+  auto plain =
+      crypto::OpenValue(keys_, ScopeOf(p, &caller), ContextOf(p, v), stored, &legacy);
   if (!plain.ok()) return AsInvalidKeyId(plain.status());
   return plain;
 }
 
 Result<std::string> SsmService::LoadValue(const Parameter& p, const ParameterVersion& v,
-                                          bool decrypt) {
+                                          bool decrypt, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(auto stored, store_.GetParameterValue({p.account, p.region}, p.key,
                                                                 v.version));
   if (!stored) {
     return Status(ErrorCode::kSsmInternalServerError, "stored value of a version is missing");
   }
-  return ValueFor(p, v, *stored, decrypt);
+  return ValueFor(p, v, *stored, decrypt, ctx);
 }
 
 }  // namespace arcana::services::ssm

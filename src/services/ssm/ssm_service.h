@@ -74,15 +74,20 @@ class SsmService : public Service {
   // ctx.action on the parameter ARN (with its tags when it exists).
   static Status AuthorizeParameter(const CallContext& ctx, const std::string& arn,
                                    const Parameter* p);
-  // Seals a SecureString value for a version (or passes other types through).
+  // Seals a SecureString value for a version (or passes other types through), using its KMS
+  // key as the caller `ctx` (kms:Encrypt for Standard, kms:GenerateDataKey for Advanced
+  // parameters, via ssm.REGION.amazonaws.com, as AWS documents Parameter Store's KMS use).
+  // Errors: kAccessDenied when the caller may not use the key; kInvalidKeyId otherwise.
   Result<std::string> SealFor(const Parameter& p, const ParameterVersion& v,
-                              std::string_view plaintext);
-  // The value of a version as returned to the caller: plaintext, or for SecureString without
-  // decryption the base64 ciphertext. Errors: kInvalidKeyId when the key cannot decrypt.
+                              std::string_view plaintext, const CallContext& ctx);
+  // The value of a version as returned to the caller: plaintext (kms:Decrypt as the caller,
+  // via Parameter Store), or for SecureString without decryption the base64 ciphertext.
+  // Errors: kAccessDenied when the caller may not decrypt; kInvalidKeyId when the key cannot.
   Result<std::string> ValueFor(const Parameter& p, const ParameterVersion& v,
-                               const std::string& stored, bool decrypt);
+                               const std::string& stored, bool decrypt, const CallContext& ctx);
   // Reads and presents one version's value.
-  Result<std::string> LoadValue(const Parameter& p, const ParameterVersion& v, bool decrypt);
+  Result<std::string> LoadValue(const Parameter& p, const ParameterVersion& v, bool decrypt,
+                                const CallContext& ctx);
 
   // --- operations ---
   Result<std::string> PutParameter(const In&, const CallContext&);

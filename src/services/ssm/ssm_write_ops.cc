@@ -194,7 +194,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     storage::ParameterWrite w;
     ARCANA_RETURN_IF_ERROR(dssm::AddVersion(p, std::move(v), &w.removed_versions));
     const ParameterVersion& added = p.Latest();
-    auto sealed = SealFor(p, added, value);
+    auto sealed = SealFor(p, added, value, ctx);
     if (!sealed.ok()) return sealed.status();
     w.new_values.push_back({added.version, std::move(sealed).value()});
     const int64_t version = added.version;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "auth/authorizer.h"
 #include "auth/policy/evaluator.h"
 #include "auth/policy/policy.h"
 #include "domain/iam/identity.h"
@@ -52,10 +53,11 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
     tag_keys.push_back(k);
   }
   if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
-  keys.Set("aws:EpochTime", std::to_string(ctx.now_ms / 1000));
-  keys.Set("aws:SecureTransport", "false");
   keys.Set("sts:RoleSessionName", s.session_name);
   if (!external_id.empty()) keys.Set("sts:ExternalId", external_id);
+  // The transport's and the clock's keys, as on every other call (aws:SourceIp,
+  // aws:CurrentTime, aws:EpochTime, aws:SecureTransport, aws:PrincipalType, ...).
+  auth::AddCallerKeys(ctx, p, &keys);
   return keys;
 }
 
@@ -241,7 +243,6 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
       AssumeRoleContext(caller, ctx, session, in.Str("ExternalId").value_or(""));
   policy::EvalRequest req;
   req.principal = &caller;
-  req.action = "sts:AssumeRole";
   req.resource = &resource;
   req.context = &keys;
   for (const auto& src : caller.identity_policies) {
@@ -256,10 +257,18 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
     auto applied = Compile(src);
     if (applied.ok()) req.session.push_back(std::move(applied).value());
   }
-  policy::Decision decision = policy::Evaluate(req);
-  if (!decision.allowed()) {
-    return Status(ErrorCode::kAccessDenied,
-                  policy::DenialMessage(caller, "sts:AssumeRole", role_arn, decision));
+  // Passing session tags also needs sts:TagSession, as AWS requires.
+  const auto* request_tags = in.Get("Tags");
+  const bool tags_passed = request_tags != nullptr && request_tags->IsArray() &&
+                           !request_tags->GetArray().Empty();
+  for (const char* action : {"sts:AssumeRole", "sts:TagSession"}) {
+    if (std::string_view(action) == "sts:TagSession" && !tags_passed) break;
+    req.action = action;
+    policy::Decision decision = policy::Evaluate(req);
+    if (!decision.allowed()) {
+      return Status(ErrorCode::kAccessDenied,
+                    policy::DenialMessage(caller, action, role_arn, decision));
+    }
   }
 
   ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(account, session, ctx.now_ms, seconds));
