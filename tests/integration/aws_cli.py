@@ -13,10 +13,10 @@ import pytest
 AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 
 
-def cli_runner(endpoint: str, tmp_path, akid: str, secret: str, prefix: tuple = (),
-               extra_env: dict | None = None):
-    """run(*args, region=, expect_ok=) runs `aws --endpoint-url E --region R --output json
-    *prefix *args` with these credentials; expect_ok asserts rc 0."""
+def run_cli(endpoint: str, tmp_path, akid: str, secret: str, *args, region="us-east-1",
+            extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    """One `aws --endpoint-url E --region R --output json *args` run with this key pair,
+    isolated from the user's configuration."""
     if not AWS:
         pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)
     env = {
@@ -31,11 +31,19 @@ def cli_runner(endpoint: str, tmp_path, akid: str, secret: str, prefix: tuple = 
         "LC_ALL": "C.UTF-8",
         **(extra_env or {}),
     }
+    return subprocess.run([AWS, "--endpoint-url", endpoint, "--region", region, "--output", "json",
+                           *args], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path)
+
+
+def cli_runner(endpoint: str, tmp_path, akid: str, secret: str, prefix: tuple = (),
+               extra_env: dict | None = None):
+    """run(*args, region=, expect_ok=) runs `aws ... *prefix *args` (run_cli) and answers
+    (rc, parsed JSON stdout or text, stderr); expect_ok asserts rc 0."""
 
     def run(*args, region="us-east-1", expect_ok=True):
-        cmd = [AWS, "--endpoint-url", endpoint, "--region", region, "--output", "json",
-               *prefix, *args]
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        p = run_cli(endpoint, tmp_path, akid, secret, *prefix, *args, region=region,
+                    extra_env=extra_env)
         if expect_ok:
             assert p.returncode == 0, f"{' '.join([*prefix, *args])} -> rc {p.returncode}\n{p.stderr}"
         out = p.stdout

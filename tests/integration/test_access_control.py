@@ -21,7 +21,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT, ARCANAD, cli_store_args, raw_call
-from test_iam import client, code_of, run_aws
+from aws_cli import run_cli
+from test_iam import client, code_of
 from test_sts import expire_session
 
 ACCOUNT_B = "210987654321"
@@ -122,7 +123,7 @@ def test_admin_creates_users_and_roles(admin, tmp_path):
     user can do exactly what its policy says, and nothing of IAM."""
     _, admin_key = admin.user(doc(allow("*")))
     app = uniq("app")
-    p = run_aws(admin.endpoint, tmp_path, admin_key["AccessKeyId"], admin_key["SecretAccessKey"],
+    p = run_cli(admin.endpoint, tmp_path, admin_key["AccessKeyId"], admin_key["SecretAccessKey"],
                 "iam", "create-user", "--user-name", app, "--tags", "Key=team,Value=blue")
     assert p.returncode == 0, p.stderr
     name = uniq("adm/db")
@@ -134,7 +135,7 @@ def test_admin_creates_users_and_roles(admin, tmp_path):
     role = mine.create_role(RoleName=uniq("ci"), AssumeRolePolicyDocument=trust())["Role"]
     assert role["Arn"].startswith(f"arn:aws:iam::{ACCOUNT}:role/ci-")
 
-    p = run_aws(admin.endpoint, tmp_path, key["AccessKeyId"], key["SecretAccessKey"],
+    p = run_cli(admin.endpoint, tmp_path, key["AccessKeyId"], key["SecretAccessKey"],
                 "secretsmanager", "get-secret-value", "--secret-id", name)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["SecretString"] == "s3cr3t"

@@ -6,8 +6,6 @@ One module-scoped server; every test names its entities uniquely."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,9 +16,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from aws_cli import run_cli
 from conftest import ACCOUNT, ROOT_AKID, ROOT_SECRET
 
-AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 
 READ_SECRETS = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
@@ -238,22 +236,9 @@ def test_roles(iam):
     assert code_of(e.value) == ("NoSuchEntity", 404)
 
 
-def run_aws(endpoint, tmp_path, akid, secret, *args):
-    """One aws CLI run against endpoint with the key pair, isolated from the user's config."""
-    if not AWS:
-        pytest.fail("aws CLI not installed", pytrace=False)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-           "AWS_ACCESS_KEY_ID": akid, "AWS_SECRET_ACCESS_KEY": secret,
-           "AWS_CONFIG_FILE": str(tmp_path / "c"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "k"),
-           "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1", "LC_ALL": "C.UTF-8"}
-    return subprocess.run([AWS, "--endpoint-url", endpoint, "--region", "us-east-1",
-                           "--output", "json", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
-
-
 def test_aws_cli(iam, tmp_path):
     def aws(*args):
-        return run_aws(iam.endpoint, tmp_path, ROOT_AKID, ROOT_SECRET, *args)
+        return run_cli(iam.endpoint, tmp_path, ROOT_AKID, ROOT_SECRET, *args)
 
     # Three CLI runs (each starts a Python interpreter): a success, two AWS errors.
     n = name()
