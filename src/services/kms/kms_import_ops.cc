@@ -2,7 +2,10 @@
 // ImportKeyMaterial, DeleteImportedKeyMaterial. Material is unwrapped in memory, checked
 // against the key spec, sealed under the root key like every other material and stored;
 // its expiry is evaluated lazily on every read (domain::kms::ApplyMaterialExpiry) and the
-// maintenance job deletes expired material (KmsService::Maintain).
+// maintenance job deletes expired material (KmsService::Maintain). Multi-Region keys: each
+// related key imports the same material itself (its id names no region), with its own expiry
+// and deletion; the first material and new material imported into the primary become known to
+// every related key (PENDING_IMPORT there), and a sealed row goes only when no region holds it.
 #include <cmath>
 
 #include "crypto/aead.h"
@@ -162,9 +165,11 @@ Result<std::string> KmsService::ImportKeyMaterial(const In& in, const CallContex
         if (other.region == key.region) continue;
         dk::ApplyMaterialExpiry(other, ctx.now_ms);
         storage::KmsKeyWrite w{std::move(other), {}, {}};
-        DropPendingRotation(w);
-        w.key.materials.push_back(m);
-        w.key.materials.back().imported = false;  // each region imports it itself
+        if (m.pending_rotation) DropPendingRotation(w);
+        if (w.key.FindMaterial(m.id) == nullptr) {
+          w.key.materials.push_back(m);
+          w.key.materials.back().imported = false;  // each region imports it itself
+        }
         related_writes.push_back(std::move(w));
       }
       return Status::Ok();
