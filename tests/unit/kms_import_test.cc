@@ -1,7 +1,8 @@
 // Key import and key agreement: AES key wrap with padding (RFC 5649 test vectors),
 // RSA_AES_KEY_WRAP and RSAES-OAEP import tokens through the KeyRing (token bound to its key,
 // expiring after 24 h), imported material ids, private key spec checks, ECDH symmetry,
-// the lazy expiry of imported material and multi-Region material sharing.
+// the lazy expiry of imported material and multi-Region material sharing (also of imported
+// material: each region its own import and expiry, one shared sealed row).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -304,8 +305,18 @@ TEST_F(KeyImportTest, DeletingOneRegionsImportKeepsTheSharedRow) {
   replica.materials[0].imported = true;
   auto rrec = ring_->SealMaterial(replica, *id, material);
   ASSERT_TRUE(rrec.ok());
+  replica.materials[0].valid_to_ms = 100;  // the replica's own expiry; the primary's has none
   ASSERT_TRUE(ring_->WriteImportedMaterials({{replica, {*rrec}, {}}}, "ImportKeyMaterial", 2).ok());
   replica.revision++;
+  {
+    auto blob = ring_->Encrypt(primary, {}, "hello");
+    ASSERT_TRUE(blob.ok());
+    auto west = ring_->Decrypt({replica.account, "eu-west-1"}, *blob, {}, 99);
+    ASSERT_TRUE(west.ok()) << west.status().message();
+    EXPECT_EQ(ring_->Decrypt({replica.account, "eu-west-1"}, *blob, {}, 100).status().code(),
+              ErrorCode::kKmsInvalidState);
+    EXPECT_TRUE(ring_->Decrypt({primary.account, "us-east-1"}, *blob, {}, 100).ok());
+  }
   // ... then its deletion: the primary still holds the material, so the row stays.
   replica.materials[0].imported = false;
   ASSERT_TRUE(ring_->WriteImportedMaterials({{replica, {}, {*id}}}, "DeleteImportedKeyMaterial", 3).ok());
