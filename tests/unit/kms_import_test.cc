@@ -335,10 +335,19 @@ TEST_F(KeyImportTest, DeletingOneRegionsImportKeepsTheSharedRow) {
   EXPECT_EQ(ring_->WriteImportedMaterials({{stale, {}, {*id}}}, "DeleteImportedKeyMaterial", 4)
                 .code(),
             ErrorCode::kWriteConflict);
-  // Once no region holds it, the row goes.
+  // The primary deletes its import while the replica holds one again: the row stays ...
+  replica = **stores_->kms().GetKmsKey({replica.account, replica.region}, replica.key_id);
+  replica.materials[0].imported = true;
+  replica.materials[0].valid_to_ms.reset();
+  ASSERT_TRUE(ring_->WriteImportedMaterials({{replica, {}, {}}}, "ImportKeyMaterial", 5).ok());
   stored = *stores_->kms().GetKmsKey({primary.account, primary.region}, primary.key_id);
   stored->materials[0].imported = false;
-  ASSERT_TRUE(ring_->WriteImportedMaterials({{*stored, {}, {*id}}}, "DeleteImportedKeyMaterial", 5).ok());
+  ASSERT_TRUE(ring_->WriteImportedMaterials({{*stored, {}, {*id}}}, "DeleteImportedKeyMaterial", 6).ok());
+  row = stores_->kms().GetKeyMaterial(primary.key_id, *id);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  // ... until its last holder, the replica, is purged.
+  replica = **stores_->kms().GetKmsKey({replica.account, replica.region}, replica.key_id);
+  ASSERT_TRUE(ring_->Purge(replica, 7).ok());
   row = stores_->kms().GetKeyMaterial(primary.key_id, *id);
   ASSERT_TRUE(row.ok());
   EXPECT_FALSE(row->has_value());

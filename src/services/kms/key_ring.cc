@@ -249,12 +249,20 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   return Status::Ok();
 }
 
-Status KeyRing::Purge(const Key& key) {
+Status KeyRing::Purge(const Key& key, int64_t now_ms) {
   {
     std::lock_guard<std::mutex> l(cache_mu_);
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
-  return store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision);
+  ARCANA_RETURN_IF_ERROR(store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision));
+  if (!key.multi_region || !key.external()) return Status::Ok();
+  auto related = store_.ListKmsKeyRegions(key.account, key.key_id);
+  if (!related.ok() || related->empty()) return Status::Ok();  // none left: rows went with it
+  storage::KmsKeyWrite rest{std::move(related->front()), {}, {}};
+  for (const auto& m : key.materials) rest.drop_material_ids.push_back(m.id);
+  // Best effort (key_ring.h): the key is gone whatever this write answers.
+  (void)WriteImportedMaterials({std::move(rest)}, "UpdateKey", now_ms);
+  return Status::Ok();
 }
 
 Result<std::vector<Key>> KeyRing::RelatedKeys(const Key& key) {

@@ -72,7 +72,10 @@ class KeyRing {
   Status Rotate(Key& key, const std::string& rotation_type, int64_t now_ms);
   // Removes a key, its materials, aliases and grants, if the stored key is still at
   // key.revision (kWriteConflict otherwise: e.g. a CancelKeyDeletion committed first).
-  Status Purge(const Key& key);
+  // A multi-Region key's material rows stay while a related key remains; of imported
+  // material, those no remaining key holds go too (best effort: if that second write
+  // conflicts, the next import or deletion in a remaining region drops them).
+  Status Purge(const Key& key, int64_t now_ms);
 
   // --- multi-Region keys ---
   // `key`'s related keys: itself and its primary/replicas in the other regions (ListKmsKeyRegions).

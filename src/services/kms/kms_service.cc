@@ -194,7 +194,7 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
     if (!fresh) return Status::Ok();
     if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
       spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
-      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh));
+      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh, now_ms));
       if (report) report({"DeleteKey", audit::kKmsKeyType, fresh->arn, scope.account, scope.region});
       return Status::Ok();
     }
