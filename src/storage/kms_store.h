@@ -81,7 +81,9 @@ class KmsStore {
   virtual Result<std::vector<domain::kms::Key>> ListKmsKeyRegions(const std::string& account,
                                                                   const std::string& key_id) = 0;
   // Material rows are per key id, not per region: the related keys of a multi-Region key
-  // share them (sealed under a region-neutral AAD, see KeyRing::MaterialAad).
+  // share them (sealed under a region-neutral AAD, see KeyRing::MaterialAad). With imported
+  // material each region holds its import on its own: writers drop a row only when no related
+  // key holds it (KeyRing::WriteImportedMaterials decides; the store deletes what it is told).
   virtual Result<std::optional<KeyMaterialRecord>> GetKeyMaterial(const std::string& key_id,
                                                                    const std::string& material_id) = 0;
   // Deletes the key, its aliases and its grants, and its materials unless a key of the same

@@ -2,18 +2,22 @@
 of the same server (same key material; its own description, policy and tags),
 MultiRegionConfiguration on primary and replicas, ciphertext made in us-east-1 decrypted by the
 replica in eu-west-1, UpdatePrimaryRegion, rotation shared with replicas, and deletion of a
-primary that still has replicas (PendingReplicaDeletion, as AWS does). Through boto3 and the
-aws CLI with the current KMS model (kms_current_model.py)."""
+primary that still has replicas (PendingReplicaDeletion, as AWS does), and multi-Region keys
+with imported key material (each region imports the same material itself). Through boto3 and
+the aws CLI with the current KMS model (kms_current_model.py)."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import os
 
 import pytest
 
 from conftest import raises_code
 from kms_current_model import aws_kms, kms_model_path, kmsc  # noqa: F401
+from test_kms_byok import import_material
 
 
 def test_replicate_decrypt_across_regions_and_update_primary(kmsc):
@@ -127,3 +131,73 @@ def test_multi_region_through_the_aws_cli(aws_kms):
     _, out, _ = aws_kms("decrypt", "--ciphertext-blob", "fileb://ct.bin", region="eu-west-1")
     assert base64.b64decode(out["Plaintext"]) == b"cli across regions"
     assert ":eu-west-1:" in out["KeyId"]
+
+
+def test_multi_region_key_with_imported_material(kmsc, tmp_path):
+    east, west = kmsc("us-east-1"), kmsc("eu-west-1")
+    meta = east.create_key(Origin="EXTERNAL", MultiRegion=True)["KeyMetadata"]
+    kid, arn = meta["KeyId"], meta["Arn"]
+    west_arn = arn.replace("us-east-1", "eu-west-1")
+    assert kid.startswith("mrk-") and meta["KeyState"] == "PendingImport"
+    material = os.urandom(32)
+    first = import_material(east, kid, material, tmp_path)["KeyMaterialId"]
+    ct = east.encrypt(KeyId=kid, Plaintext=b"byok across regions")["CiphertextBlob"]
+
+    # The replica has the primary's origin but none of its material.
+    rmeta = east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1")["ReplicaKeyMetadata"]
+    assert rmeta["Arn"] == west_arn and rmeta["Origin"] == "EXTERNAL"
+    assert rmeta["KeyState"] == "PendingImport" and rmeta["Enabled"] is False
+    with raises_code("KMSInvalidStateException") as ei:
+        west.decrypt(CiphertextBlob=ct)
+    assert ei.value.response["Error"]["Message"] == f"{west_arn} is pending import."
+
+    # Only the primary's material imports; new material goes into the primary first.
+    with raises_code("IncorrectKeyMaterialException") as ei:
+        import_material(west, kid, os.urandom(32), tmp_path)
+    assert ei.value.response["Error"]["Message"] == (
+        "The key material in the request is, expired, invalid, or is not the same key material "
+        "that was previously imported into this KMS key.")
+    with raises_code("UnsupportedOperationException"):
+        import_material(west, kid, os.urandom(32), tmp_path, ImportType="NEW_KEY_MATERIAL")
+    valid_to = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    out = import_material(west, kid, material, tmp_path, algorithm="RSA_AES_KEY_WRAP_SHA_256",
+                          ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
+    assert out["KeyMaterialId"] == first
+    assert west.decrypt(CiphertextBlob=ct)["Plaintext"] == b"byok across regions"
+    back = west.encrypt(KeyId=kid, Plaintext=b"from the west")["CiphertextBlob"]
+    assert east.decrypt(CiphertextBlob=back)["Plaintext"] == b"from the west"
+    # Expiration is each region's own.
+    assert west.describe_key(KeyId=kid)["KeyMetadata"]["ExpirationModel"] == "KEY_MATERIAL_EXPIRES"
+    assert east.describe_key(KeyId=kid)["KeyMetadata"]["ExpirationModel"] == \
+        "KEY_MATERIAL_DOES_NOT_EXPIRE"
+
+    # Deleting one region's material leaves the other's usable (and back).
+    west.delete_imported_key_material(KeyId=kid)
+    assert west.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"
+    assert east.decrypt(CiphertextBlob=back)["Plaintext"] == b"from the west"
+    import_material(west, kid, material, tmp_path)
+    east.delete_imported_key_material(KeyId=kid)
+    assert west.decrypt(CiphertextBlob=ct)["Plaintext"] == b"byok across regions"
+    import_material(east, kid, material, tmp_path)
+
+    # On-demand rotation (AWS: new material into the primary, the same into every replica,
+    # then RotateKeyOnDemand on the primary).
+    new = os.urandom(32)
+    second = import_material(east, kid, new, tmp_path,
+                             ImportType="NEW_KEY_MATERIAL")["KeyMaterialId"]
+
+    def pending_state():
+        rows = east.list_key_rotations(KeyId=kid, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
+        return [r["KeyMaterialState"] for r in rows if r["KeyMaterialId"] == second]
+
+    assert pending_state() == ["PENDING_MULTI_REGION_IMPORT_AND_ROTATION"]
+    with raises_code("KMSInvalidStateException"):
+        east.rotate_key_on_demand(KeyId=kid)
+    import_material(west, kid, new, tmp_path)
+    assert pending_state() == ["PENDING_ROTATION"]
+    east.rotate_key_on_demand(KeyId=kid)
+    for kms in (east, west):
+        assert kms.describe_key(KeyId=kid)["KeyMetadata"]["CurrentKeyMaterialId"] == second
+    rotated = east.encrypt(KeyId=kid, Plaintext=b"rotated")["CiphertextBlob"]
+    assert west.decrypt(CiphertextBlob=rotated)["Plaintext"] == b"rotated"
+    assert west.decrypt(CiphertextBlob=ct)["Plaintext"] == b"byok across regions"

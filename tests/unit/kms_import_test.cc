@@ -1,7 +1,8 @@
 // Key import and key agreement: AES key wrap with padding (RFC 5649 test vectors),
 // RSA_AES_KEY_WRAP and RSAES-OAEP import tokens through the KeyRing (token bound to its key,
 // expiring after 24 h), imported material ids, private key spec checks, ECDH symmetry,
-// the lazy expiry of imported material and multi-Region material sharing.
+// the lazy expiry of imported material and multi-Region material sharing (also of imported
+// material: each region its own import and expiry, one shared sealed row).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -229,6 +230,127 @@ TEST_F(KeyImportTest, ReplicaOpensTheSharedMaterialOfItsPrimary) {
   again.revision = 0;
   auto stored_primary = *stores_->kms().GetKmsKey({primary.account, primary.region}, primary.key_id);
   EXPECT_EQ(ring_->CreateReplica(*stored_primary, again).code(), ErrorCode::kAlreadyExists);
+}
+
+
+// Multi-Region keys with imported material: one sealed row per material, held by each region
+// on its own.
+TEST(MultiRegionImportedMaterial, RowsGoOnlyWhenNoRegionHoldsThem) {
+  auto key_in = [](const std::string& region, bool imported) {
+    Key k;
+    k.region = region;
+    dk::KeyMaterialInfo m{"m1", 1, ""};
+    m.imported = imported;
+    k.materials.push_back(m);
+    dk::KeyMaterialInfo other{"m2", 2, ""};
+    k.materials.push_back(other);
+    return k;
+  };
+  std::vector<Key> related{key_in("eu-west-1", false), key_in("us-east-1", true)};
+  EXPECT_EQ(dk::UnheldMaterials(related, {"m1", "m2", "m2"}), std::vector<std::string>{"m2"});
+  EXPECT_EQ(dk::RegionLackingImport(related, "m1"), "eu-west-1");
+  EXPECT_EQ(dk::RegionLackingImport(related, "gone"), "eu-west-1");
+  related[0].materials[0].imported = true;
+  EXPECT_EQ(dk::RegionLackingImport(related, "m1"), std::nullopt);
+  related[0].materials[0].imported = false;
+  related[1].materials[0].imported = false;
+  EXPECT_EQ(dk::UnheldMaterials(related, {"m1"}), std::vector<std::string>{"m1"});
+}
+
+TEST(MultiRegionImportedMaterial, PromotePendingMaterialMakesItCurrent) {
+  Key k;
+  k.materials.push_back({"m1", 1, ""});
+  EXPECT_FALSE(dk::PromotePendingMaterial(k, 50));
+  dk::KeyMaterialInfo next{"m2", 2, ""};
+  next.pending_rotation = true;
+  next.imported = true;
+  k.materials.insert(k.materials.begin(), next);
+  ASSERT_EQ(k.current_material()->id, "m1");
+  EXPECT_TRUE(dk::PromotePendingMaterial(k, 50));
+  ASSERT_EQ(k.current_material()->id, "m2");
+  EXPECT_EQ(k.current_material()->rotation_type, "ON_DEMAND");
+  EXPECT_EQ(k.current_material()->created_ms, 50);
+  EXPECT_TRUE(k.current_material()->imported);
+}
+
+TEST_F(KeyImportTest, DeletingOneRegionsImportKeepsTheSharedRow) {
+  Key primary = ExternalKey();
+  primary.key_id = dk::NewKeyId(true);
+  primary.arn = dk::KeyArn(primary.region, primary.account, primary.key_id);
+  primary.multi_region = true;
+  primary.primary_region = primary.region;
+  const std::string material = crypto::RandomBytes(32);
+  auto id = ring_->ImportedMaterialId(primary, material);
+  ASSERT_TRUE(id.ok());
+  dk::KeyMaterialInfo m{*id, 1, ""};
+  m.imported = true;
+  primary.materials.push_back(m);
+  primary.key_state = dk::kStateEnabled;
+  auto rec = ring_->SealMaterial(primary, *id, material);
+  ASSERT_TRUE(rec.ok());
+  ASSERT_TRUE(stores_->kms().PutKmsKey(primary, {*rec}, "CreateKey").ok());
+  primary.revision = 1;
+  Key replica = primary;
+  replica.revision = 0;
+  replica.region = "eu-west-1";
+  replica.arn = dk::KeyArn(replica.region, replica.account, replica.key_id);
+  ASSERT_TRUE(ring_->CreateReplica(primary, replica).ok());
+  // The replica knows the material id but holds no import of it.
+  ASSERT_EQ(replica.materials.size(), 1u);
+  EXPECT_FALSE(replica.materials[0].imported);
+  // The replica's import (same id: the id names no region) ...
+  auto rid = ring_->ImportedMaterialId(replica, material);
+  ASSERT_TRUE(rid.ok());
+  EXPECT_EQ(*rid, *id);
+  replica.materials[0].imported = true;
+  auto rrec = ring_->SealMaterial(replica, *id, material);
+  ASSERT_TRUE(rrec.ok());
+  replica.materials[0].valid_to_ms = 100;  // the replica's own expiry; the primary's has none
+  ASSERT_TRUE(ring_->WriteImportedMaterials({{replica, {*rrec}, {}}}, "ImportKeyMaterial", 2).ok());
+  replica.revision++;
+  {
+    auto blob = ring_->Encrypt(primary, {}, "hello");
+    ASSERT_TRUE(blob.ok());
+    auto west = ring_->Decrypt({replica.account, "eu-west-1"}, *blob, {}, 99);
+    ASSERT_TRUE(west.ok()) << west.status().message();
+    EXPECT_EQ(ring_->Decrypt({replica.account, "eu-west-1"}, *blob, {}, 100).status().code(),
+              ErrorCode::kKmsInvalidState);
+    EXPECT_TRUE(ring_->Decrypt({primary.account, "us-east-1"}, *blob, {}, 100).ok());
+  }
+  // ... then its deletion: the primary still holds the material, so the row stays.
+  replica.materials[0].imported = false;
+  ASSERT_TRUE(ring_->WriteImportedMaterials({{replica, {}, {*id}}}, "DeleteImportedKeyMaterial", 3).ok());
+  replica.revision++;
+  auto row = stores_->kms().GetKeyMaterial(primary.key_id, *id);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  KeyRing fresh(stores_->kms(), root_);
+  auto stored = *stores_->kms().GetKmsKey({primary.account, primary.region}, primary.key_id);
+  auto opened = fresh.Material(*stored, *id);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EXPECT_EQ(*opened, material);
+  // A write at a revision the other region's write moved on conflicts (no racing drop).
+  Key stale = *stored;
+  stale.materials[0].imported = false;
+  stale.revision = 1;  // as created: CreateReplica and the replica's writes moved it on since
+  EXPECT_EQ(ring_->WriteImportedMaterials({{stale, {}, {*id}}}, "DeleteImportedKeyMaterial", 4)
+                .code(),
+            ErrorCode::kWriteConflict);
+  // The primary deletes its import while the replica holds one again: the row stays ...
+  replica = **stores_->kms().GetKmsKey({replica.account, replica.region}, replica.key_id);
+  replica.materials[0].imported = true;
+  replica.materials[0].valid_to_ms.reset();
+  ASSERT_TRUE(ring_->WriteImportedMaterials({{replica, {}, {}}}, "ImportKeyMaterial", 5).ok());
+  stored = *stores_->kms().GetKmsKey({primary.account, primary.region}, primary.key_id);
+  stored->materials[0].imported = false;
+  ASSERT_TRUE(ring_->WriteImportedMaterials({{*stored, {}, {*id}}}, "DeleteImportedKeyMaterial", 6).ok());
+  row = stores_->kms().GetKeyMaterial(primary.key_id, *id);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  // ... until its last holder, the replica, is purged.
+  replica = **stores_->kms().GetKmsKey({replica.account, replica.region}, replica.key_id);
+  ASSERT_TRUE(ring_->Purge(replica, 7).ok());
+  row = stores_->kms().GetKeyMaterial(primary.key_id, *id);
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(row->has_value());
 }
 
 }  // namespace

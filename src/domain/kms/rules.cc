@@ -185,6 +185,43 @@ std::optional<int64_t> NextMaintenanceMs(const Key& key) {
   return due;
 }
 
+std::vector<std::string> UnheldMaterials(const std::vector<Key>& related,
+                                         const std::vector<std::string>& candidates) {
+  std::vector<std::string> out;
+  for (const auto& id : candidates) {
+    if (std::find(out.begin(), out.end(), id) != out.end()) continue;
+    bool held = false;
+    for (const auto& k : related) {
+      const KeyMaterialInfo* m = k.FindMaterial(id);
+      if (m != nullptr && m->imported) held = true;
+    }
+    if (!held) out.push_back(id);
+  }
+  return out;
+}
+
+std::optional<std::string> RegionLackingImport(const std::vector<Key>& related,
+                                               const std::string& material_id) {
+  for (const auto& k : related) {
+    const KeyMaterialInfo* m = k.FindMaterial(material_id);
+    if (m == nullptr || !m->imported) return k.region;
+  }
+  return std::nullopt;
+}
+
+bool PromotePendingMaterial(Key& key, int64_t now_ms) {
+  auto pending = std::find_if(key.materials.begin(), key.materials.end(),
+                              [](const KeyMaterialInfo& m) { return m.pending_rotation; });
+  if (pending == key.materials.end()) return false;
+  KeyMaterialInfo m = *pending;
+  key.materials.erase(pending);
+  m.pending_rotation = false;
+  m.rotation_type = "ON_DEMAND";
+  m.created_ms = now_ms;
+  key.materials.push_back(std::move(m));  // the last one not pending: current
+  return true;
+}
+
 Status CheckCustomerManaged(const Key& key, std::string_view what) {
   if (key.aws_managed()) {
     return Status(ErrorCode::kUnsupportedOperation,

@@ -83,6 +83,23 @@ bool ApplyMaterialExpiry(Key& key, int64_t now_ms);
 // rotation_due_ms column of both stores): its automatic rotation, the earliest expiry of
 // its imported material, or at once for a primary waiting for its replicas' deletion.
 std::optional<int64_t> NextMaintenanceMs(const Key& key);
+
+// Multi-Region keys with imported material (AWS: "Importing key material into multi-Region
+// keys"): every related key imports, expires and deletes its copy of a material on its own,
+// but the store keeps ONE sealed row per (key id, material id) for all of them.
+// Of `candidates` (material ids some write no longer holds), the ones no key of `related`
+// (every related key as it is about to be stored) still holds imported: only their rows may
+// be dropped. Order of `candidates` is kept, duplicates are removed.
+std::vector<std::string> UnheldMaterials(const std::vector<Key>& related,
+                                         const std::vector<std::string>& candidates);
+// The first region of `related` whose key has not imported material `material_id` (missing or
+// PENDING_IMPORT), or nullopt when all have: RotateKeyOnDemand of a multi-Region key waits
+// for every replica, and ListKeyRotations shows PENDING_MULTI_REGION_IMPORT_AND_ROTATION.
+std::optional<std::string> RegionLackingImport(const std::vector<Key>& related,
+                                               const std::string& material_id);
+// RotateKeyOnDemand of an imported key: the material pending rotation becomes current
+// (RotationType ON_DEMAND, dated now_ms). False (nothing changed) when none is pending.
+bool PromotePendingMaterial(Key& key, int64_t now_ms);
 // Callers cannot change AWS-managed keys (kUnsupportedOperation).
 Status CheckCustomerManaged(const Key& key, std::string_view what);
 // kInvalidKeyUsage unless the key's usage is `usage`.

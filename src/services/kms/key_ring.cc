@@ -1,5 +1,6 @@
 #include "services/kms/key_ring.h"
 
+#include <algorithm>
 #include <set>
 
 #include "crypto/aead.h"
@@ -248,12 +249,20 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   return Status::Ok();
 }
 
-Status KeyRing::Purge(const Key& key) {
+Status KeyRing::Purge(const Key& key, int64_t now_ms) {
   {
     std::lock_guard<std::mutex> l(cache_mu_);
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
-  return store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision);
+  ARCANA_RETURN_IF_ERROR(store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision));
+  if (!key.multi_region || !key.external()) return Status::Ok();
+  auto related = store_.ListKmsKeyRegions(key.account, key.key_id);
+  if (!related.ok() || related->empty()) return Status::Ok();  // none left: rows went with it
+  storage::KmsKeyWrite rest{std::move(related->front()), {}, {}};
+  for (const auto& m : key.materials) rest.drop_material_ids.push_back(m.id);
+  // Best effort (key_ring.h): the key is gone whatever this write answers.
+  (void)WriteImportedMaterials({std::move(rest)}, "UpdateKey", now_ms);
+  return Status::Ok();
 }
 
 Result<std::vector<Key>> KeyRing::RelatedKeys(const Key& key) {
@@ -264,8 +273,20 @@ Result<std::vector<Key>> KeyRing::RelatedKeys(const Key& key) {
 Status KeyRing::CreateReplica(const Key& primary, Key& replica) {
   ARCANA_ASSIGN_OR_RETURN(auto hold, HoldRoot());
   storage::KmsKeyWrite create{replica, {}, {}};
+  if (primary.external()) {
+    // Imported material is not copied (AWS): each region imports the same material itself.
+    for (auto& m : create.key.materials) {
+      m.imported = false;
+      m.valid_to_ms.reset();
+      m.description.clear();
+    }
+    ARCANA_RETURN_IF_ERROR(
+        store_.WriteKmsKeys({create, {primary, {}, {}}}, "ReplicateKey"));
+    replica = std::move(create.key);
+    replica.revision = 1;
+    return Status::Ok();
+  }
   for (const auto& m : primary.materials) {
-    if (primary.external() && !m.imported) continue;
     // Re-sealed under the region-neutral AAD (a no-op change for materials already under it,
     // the move for materials sealed before the key had replicas).
     ARCANA_ASSIGN_OR_RETURN(std::string material, Material(primary, m.id));
@@ -274,6 +295,36 @@ Status KeyRing::CreateReplica(const Key& primary, Key& replica) {
   }
   ARCANA_RETURN_IF_ERROR(store_.WriteKmsKeys({create, {primary, {}, {}}}, "ReplicateKey"));
   replica.revision = 1;
+  return Status::Ok();
+}
+
+Status KeyRing::WriteImportedMaterials(std::vector<storage::KmsKeyWrite> writes,
+                                       const std::string& change, int64_t now_ms) {
+  if (writes.empty()) return Status::Ok();
+  const std::string account = writes.front().key.account;
+  const std::string key_id = writes.front().key.key_id;
+  if (writes.front().key.multi_region) {
+    ARCANA_ASSIGN_OR_RETURN(auto related, store_.ListKmsKeyRegions(account, key_id));
+    for (auto& other : related) {
+      bool listed = std::any_of(writes.begin(), writes.end(), [&](const storage::KmsKeyWrite& w) {
+        return w.key.region == other.region;
+      });
+      if (listed) continue;
+      dk::ApplyMaterialExpiry(other, now_ms);  // expired material holds no row
+      writes.push_back({std::move(other), {}, {}});
+    }
+  }
+  std::vector<Key> after;
+  std::vector<std::string> candidates;
+  for (auto& w : writes) {
+    after.push_back(w.key);
+    candidates.insert(candidates.end(), w.drop_material_ids.begin(), w.drop_material_ids.end());
+    w.drop_material_ids.clear();
+  }
+  // Rows are per key id, so the first write can drop them all.
+  writes.front().drop_material_ids = dk::UnheldMaterials(after, candidates);
+  ARCANA_RETURN_IF_ERROR(store_.WriteKmsKeys(writes, change));
+  for (const auto& id : writes.front().drop_material_ids) ForgetMaterial(key_id, id);
   return Status::Ok();
 }
 

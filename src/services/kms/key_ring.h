@@ -72,14 +72,19 @@ class KeyRing {
   Status Rotate(Key& key, const std::string& rotation_type, int64_t now_ms);
   // Removes a key, its materials, aliases and grants, if the stored key is still at
   // key.revision (kWriteConflict otherwise: e.g. a CancelKeyDeletion committed first).
-  Status Purge(const Key& key);
+  // A multi-Region key's material rows stay while a related key remains; of imported
+  // material, those no remaining key holds go too (best effort: if that second write
+  // conflicts, the next import or deletion in a remaining region drops them).
+  Status Purge(const Key& key, int64_t now_ms);
 
   // --- multi-Region keys ---
   // `key`'s related keys: itself and its primary/replicas in the other regions (ListKmsKeyRegions).
   Result<std::vector<Key>> RelatedKeys(const Key& key);
   // Creates `replica` (a copy of `primary` for another region, revision 0) together with a
   // re-seal of every material under the region-neutral AAD, and re-writes `primary` at its
-  // revision, in one transaction (kAlreadyExists, kWriteConflict).
+  // revision, in one transaction (kAlreadyExists, kWriteConflict). A replica of an EXTERNAL
+  // primary gets no material (AWS: the same material must be imported into it): it knows the
+  // primary's material ids, none imported, and the caller puts it in PendingImport.
   Status CreateReplica(const Key& primary, Key& replica);
 
   // --- imported key material (Origin EXTERNAL) ---
@@ -108,6 +113,16 @@ class KeyRing {
   // Held by every writer of newly sealed material from Seal to commit (see above).
   // kServiceUnavailable while sealed.
   Result<crypto::RootKey::Hold> HoldRoot() const;
+  // Commits `writes` that import, delete or expire imported material (writes[0] is the key
+  // the request names; others are related keys it changes too). The drop_material_ids of the
+  // writes are candidates only: a row is dropped when no related key still holds that
+  // material imported (their rows are shared, see storage/kms_store.h). For a multi-Region
+  // key every related key not in `writes` is written too, unchanged but for material that
+  // expired by now_ms, at the revision read here: an import or deletion committed meanwhile
+  // in another region conflicts (kWriteConflict: read again and retry) instead of racing
+  // the row drop. Dropped materials leave this node's cache.
+  Status WriteImportedMaterials(std::vector<storage::KmsKeyWrite> writes,
+                                const std::string& change, int64_t now_ms);
   // Drops a material from this node's cache (deleted or expired imported material).
   void ForgetMaterial(const std::string& key_id, const std::string& material_id);
 

@@ -2,7 +2,10 @@
 // ImportKeyMaterial, DeleteImportedKeyMaterial. Material is unwrapped in memory, checked
 // against the key spec, sealed under the root key like every other material and stored;
 // its expiry is evaluated lazily on every read (domain::kms::ApplyMaterialExpiry) and the
-// maintenance job deletes expired material (KmsService::Maintain).
+// maintenance job deletes expired material (KmsService::Maintain). Multi-Region keys: each
+// related key imports the same material itself (its id names no region), with its own expiry
+// and deletion; the first material and new material imported into the primary become known to
+// every related key (PENDING_IMPORT there), and a sealed row goes only when no region holds it.
 #include <cmath>
 
 #include "crypto/aead.h"
@@ -83,6 +86,20 @@ std::vector<std::string> GoneMaterials(const Key& key) {
   return out;
 }
 
+// Removes the material waiting for RotateKeyOnDemand (if any) from the key of `write`; its row
+// is a drop candidate.
+void DropPendingRotation(storage::KmsKeyWrite& write) {
+  auto& ms = write.key.materials;
+  for (auto it = ms.begin(); it != ms.end();) {
+    if (it->pending_rotation) {
+      write.drop_material_ids.push_back(it->id);
+      it = ms.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 // Enabled again once every material permanently associated with the key is imported.
 void SettleImportState(Key& key) {
   if (key.key_state != dk::kStatePendingImport) return;
@@ -137,37 +154,63 @@ Result<std::string> KmsService::ImportKeyMaterial(const In& in, const CallContex
       crypto::SecureWipe(material);
       return id.status();
     }
-    storage::KmsKeyWrite write{key, {}, GoneMaterials(key)};
-    Key& k = write.key;
+    std::vector<storage::KmsKeyWrite> writes{{key, {}, GoneMaterials(key)}};
+    // Of a multi-Region key, the related keys that learn of a new material id (appended to
+    // `writes` at the end: `k` and `target` point into writes.front()).
+    std::vector<storage::KmsKeyWrite> related_writes;
+    auto associate_with_related = [&](const dk::KeyMaterialInfo& m) -> Status {
+      if (!key.multi_region) return Status::Ok();
+      ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(key));
+      for (auto& other : related) {
+        if (other.region == key.region) continue;
+        dk::ApplyMaterialExpiry(other, ctx.now_ms);
+        storage::KmsKeyWrite w{std::move(other), {}, {}};
+        if (m.pending_rotation) DropPendingRotation(w);
+        if (w.key.FindMaterial(m.id) == nullptr) {
+          w.key.materials.push_back(m);
+          w.key.materials.back().imported = false;  // each region imports it itself
+        }
+        related_writes.push_back(std::move(w));
+      }
+      return Status::Ok();
+    };
+    Key& k = writes.front().key;
     dk::KeyMaterialInfo* target = nullptr;
+    Status associated;
     if (k.materials.empty()) {
-      // The first material becomes current and permanently associated with the key.
+      // The first material becomes current and permanently associated with the key (with
+      // every related key of a multi-Region key: the others must import the same one).
       k.materials.push_back({*id, ctx.now_ms, ""});
       target = &k.materials.back();
+      associated = associate_with_related(*target);
     } else if (import_type == "NEW_KEY_MATERIAL") {
+      Status refused;
       if (!dk::IsSymmetricSpec(k.key_spec)) {
-        crypto::SecureWipe(material);
-        return Status(ErrorCode::kUnsupportedOperation,
-                      k.arn + " key spec " + k.key_spec +
-                          " supports one key material only: ImportType is not valid for it.");
+        refused = Status(ErrorCode::kUnsupportedOperation,
+                         k.arn + " key spec " + k.key_spec +
+                             " supports one key material only: ImportType is not valid for it.");
+      } else if (k.is_replica()) {
+        // AWS: new material goes into the primary Region key; replicas then import the same
+        // material with EXISTING_KEY_MATERIAL.
+        refused = Status(ErrorCode::kUnsupportedOperation,
+                         k.arn + " is a multi-Region replica key: import new key material into "
+                                 "its primary key in " + k.primary_region +
+                             ", then import the same key material here with ImportType "
+                             "EXISTING_KEY_MATERIAL.");
+      } else if (k.FindMaterial(*id) != nullptr) {
+        refused = IncorrectMaterial();
       }
-      if (k.FindMaterial(*id) != nullptr) {
+      if (!refused.ok()) {
         crypto::SecureWipe(material);
-        return IncorrectMaterial();
+        return refused;
       }
       // At most one material waits for RotateKeyOnDemand: a new one replaces it.
-      for (auto it = k.materials.begin(); it != k.materials.end();) {
-        if (it->pending_rotation) {
-          write.drop_material_ids.push_back(it->id);
-          it = k.materials.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      DropPendingRotation(writes.front());
       dk::KeyMaterialInfo m{*id, ctx.now_ms, ""};
       m.pending_rotation = true;
       k.materials.push_back(m);
       target = &k.materials.back();
+      associated = associate_with_related(*target);
     } else {
       // Re-import (EXISTING_KEY_MATERIAL, the default): the same material as before.
       for (auto& m : k.materials)
@@ -177,15 +220,20 @@ Result<std::string> KmsService::ImportKeyMaterial(const In& in, const CallContex
         return IncorrectMaterial();
       }
     }
+    if (!associated.ok()) {
+      crypto::SecureWipe(material);
+      return associated;
+    }
     target->imported = true;
     target->valid_to_ms = expiration.valid_to_ms;
     if (description) target->description = *description;
-    std::erase(write.drop_material_ids, *id);
     SettleImportState(k);
     ARCANA_ASSIGN_OR_RETURN(auto rec, ring_.SealMaterial(k, *id, std::move(material)));
-    write.put_materials.push_back(std::move(rec));
-    Status written = ring_.store().WriteKmsKeys({write}, "ImportKeyMaterial");
-    if (!written.ok()) ring_.ForgetMaterial(k.key_id, *id);
+    writes.front().put_materials.push_back(std::move(rec));
+    for (auto& w : related_writes) writes.push_back(std::move(w));
+    Status written = ring_.WriteImportedMaterials(std::move(writes), "ImportKeyMaterial",
+                                                  ctx.now_ms);
+    if (!written.ok()) ring_.ForgetMaterial(key.key_id, *id);
     material_id = *id;
     return written;
   });
@@ -217,22 +265,38 @@ Result<std::string> KmsService::DeleteImportedKeyMaterial(const In& in, const Ca
       return Status(ErrorCode::kKmsNotFound,
                     "Key material " + material_id + " of " + key.arn + " does not exist.");
     }
-    storage::KmsKeyWrite write{key, {}, {}};
-    Key& k = write.key;
+    std::vector<storage::KmsKeyWrite> writes{{key, {}, {}}};
+    Key& k = writes.front().key;
     auto& m = k.materials[static_cast<size_t>(it - key.materials.begin())];
-    if (m.pending_rotation) {
-      // Not yet associated with the key: it goes entirely.
+    if (m.pending_rotation && !k.is_replica()) {
+      // Not yet associated with the key: it goes entirely - from a multi-Region key's
+      // replicas too (AWS: deleting the primary's material pending rotation deletes theirs).
       k.materials.erase(k.materials.begin() + (it - key.materials.begin()));
+      if (k.multi_region) {
+        ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(key));
+        for (auto& other : related) {
+          if (other.region == key.region) continue;
+          dk::ApplyMaterialExpiry(other, ctx.now_ms);
+          std::erase_if(other.materials, [&](const dk::KeyMaterialInfo& o) {
+            return o.id == material_id && o.pending_rotation;
+          });
+          writes.push_back({std::move(other), {}, {}});
+        }
+      }
+    } else if (m.pending_rotation) {
+      // A replica's copy of the primary's next material: only this region's import goes.
+      m.imported = false;
+      m.valid_to_ms.reset();
     } else {
       m.imported = false;
       m.valid_to_ms.reset();
       if (k.key_state != dk::kStatePendingDeletion) k.key_state = dk::kStatePendingImport;
     }
-    write.drop_material_ids = GoneMaterials(k);
-    write.drop_material_ids.push_back(material_id);
-    ARCANA_RETURN_IF_ERROR(ring_.store().WriteKmsKeys({write}, "DeleteImportedKeyMaterial"));
-    ring_.ForgetMaterial(k.key_id, material_id);
-    return Status::Ok();
+    writes.front().drop_material_ids = GoneMaterials(writes.front().key);
+    writes.front().drop_material_ids.push_back(material_id);
+    // Another region of a multi-Region key may still hold the material: its row then stays.
+    return ring_.WriteImportedMaterials(std::move(writes), "DeleteImportedKeyMaterial",
+                                        ctx.now_ms);
   }));
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", arn);

@@ -56,11 +56,6 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
                   "Origin " + origin + " is not supported by this server (only AWS_KMS and "
                   "EXTERNAL).");
   }
-  if (origin == dk::kOriginExternal && in.Bool("MultiRegion").value_or(false)) {
-    return Status(ErrorCode::kUnsupportedOperation,
-                  "Multi-Region keys with imported key material are not supported by this "
-                  "server.");
-  }
   if (in.Has("CustomKeyStoreId") || in.Has("XksKeyId")) {
     return Status(ErrorCode::kUnsupportedOperation,
                   "Custom key stores are not supported by this server.");

@@ -1,6 +1,7 @@
 // Multi-Region keys: ReplicateKey and UpdatePrimaryRegion. The related keys of a
 // multi-Region key share its key id ("mrk-..."), key material (one set of material rows,
-// sealed under a region-neutral AAD), spec, usage and origin; description, policy, tags,
+// sealed under a region-neutral AAD), spec, usage and origin (imported material: the same
+// material ids, but each region imports, expires and deletes its own copy); description, policy, tags,
 // aliases, grants and enabled state are each region's own. Which key is primary is stored in
 // every related key (Key::primary_region) and changed for all of them in one transaction;
 // the list of replicas is read from the store (KeyRing::RelatedKeys), never kept apart.
@@ -91,6 +92,8 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
     replica.tags = tags;
     replica.primary_region = key.region;
     replica.key_state = key.key_state == dk::kStateDisabled ? dk::kStateEnabled : key.key_state;
+    // A replica of imported material starts without it (CreateReplica).
+    if (key.external()) replica.key_state = dk::kStatePendingImport;
     replica.deletion_ms.reset();
     replica.pending_window_days = 0;
     // Rotation is the primary's to run; the replicas receive its materials.

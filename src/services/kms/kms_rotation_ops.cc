@@ -98,7 +98,8 @@ Result<std::string> KmsService::RotateKeyOnDemand(const In& in, const CallContex
                     key.arn + " has reached the maximum number of on-demand rotations (25).");
     }
     if (key.external()) {
-      // Imported material rotates to the material imported with NEW_KEY_MATERIAL.
+      // Imported material rotates to the material imported with NEW_KEY_MATERIAL - for a
+      // multi-Region key, once every replica imported it too (AWS), and in all of them.
       auto pending = std::find_if(key.materials.begin(), key.materials.end(),
                                   [](const dk::KeyMaterialInfo& m) { return m.pending_rotation; });
       if (pending == key.materials.end() || !pending->imported) {
@@ -106,13 +107,23 @@ Result<std::string> KmsService::RotateKeyOnDemand(const In& in, const CallContex
                       key.arn + " has no key material pending rotation: import new key "
                                 "material (ImportType NEW_KEY_MATERIAL) first.");
       }
-      dk::KeyMaterialInfo m = *pending;
-      key.materials.erase(pending);
-      m.pending_rotation = false;
-      m.rotation_type = "ON_DEMAND";
-      m.created_ms = ctx.now_ms;
-      key.materials.push_back(m);
-      ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "RotateKeyOnDemand"));
+      std::vector<storage::KmsKeyWrite> writes;
+      ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(key));
+      for (auto& k : related) {
+        if (k.region == key.region) k = key;  // as read (and expiry-checked) above
+        dk::ApplyMaterialExpiry(k, ctx.now_ms);
+      }
+      if (auto lacking = dk::RegionLackingImport(related, pending->id)) {
+        return Status(ErrorCode::kKmsInvalidState,
+                      key.arn + " cannot rotate yet: key material " + pending->id +
+                          " pending rotation is not imported into the replica key in " +
+                          *lacking + " (ImportType EXISTING_KEY_MATERIAL).");
+      }
+      for (auto& k : related) {
+        dk::PromotePendingMaterial(k, ctx.now_ms);
+        writes.push_back({std::move(k), {}, {}});
+      }
+      ARCANA_RETURN_IF_ERROR(ring_.store().WriteKmsKeys(writes, "RotateKeyOnDemand"));
     } else {
       ARCANA_RETURN_IF_ERROR(ring_.Rotate(key, "ON_DEMAND", ctx.now_ms));
     }
@@ -132,6 +143,14 @@ Result<std::string> KmsService::ListKeyRotations(const In& in, const CallContext
   };
   std::vector<Row> rows;
   const dk::KeyMaterialInfo* current = key.current_material();
+  // A multi-Region key's next material waits for every related key to import it.
+  std::optional<std::string> lacking_region;
+  for (const auto& m : key.materials) {
+    if (!m.pending_rotation || !key.multi_region || !key.external()) continue;
+    ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(key));
+    for (auto& k : related) dk::ApplyMaterialExpiry(k, ctx.now_ms);
+    lacking_region = dk::RegionLackingImport(related, m.id);
+  }
   for (size_t i = 0; i < key.materials.size(); ++i) {
     if (!all && key.materials[i].rotation_type.empty()) continue;
     char pos[16];
@@ -148,9 +167,12 @@ Result<std::string> KmsService::ListKeyRotations(const In& in, const CallContext
       w.StartObject();
       json::KV(w, "KeyId", key.key_id);
       json::KV(w, "KeyMaterialId", r.m->id);
-      json::KV(w, "KeyMaterialState", r.m->pending_rotation ? "PENDING_ROTATION"
-                                      : r.current           ? "CURRENT"
-                                                            : "NON_CURRENT");
+      json::KV(w, "KeyMaterialState",
+               r.m->pending_rotation
+                   ? (lacking_region ? "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+                                     : "PENDING_ROTATION")
+                   : r.current ? "CURRENT"
+                               : "NON_CURRENT");
       if (!r.m->pending_rotation) {
         w.Key("RotationDate");
         json::WriteTimestamp(w, r.m->created_ms);

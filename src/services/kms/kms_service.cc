@@ -194,7 +194,7 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
     if (!fresh) return Status::Ok();
     if (fresh->deletion_ms && *fresh->deletion_ms <= now_ms) {
       spdlog::info("kms: deleting key {} (its deletion window ended)", fresh->arn);
-      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh));
+      ARCANA_RETURN_IF_ERROR(ring_.Purge(*fresh, now_ms));
       if (report) report({"DeleteKey", audit::kKmsKeyType, fresh->arn, scope.account, scope.region});
       return Status::Ok();
     }
@@ -210,11 +210,11 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
       spdlog::info("kms: imported key material of {} expired: deleting it", fresh->arn);
       storage::KmsKeyWrite write{*fresh, {}, {}};
       for (const auto& m : fresh->materials) {
-        if (m.imported) continue;
-        write.drop_material_ids.push_back(m.id);
-        ring_.ForgetMaterial(fresh->key_id, m.id);
+        if (!m.imported) write.drop_material_ids.push_back(m.id);
       }
-      return ring_.store().WriteKmsKeys({write}, "ImportedKeyMaterialExpired");
+      // A multi-Region key's other regions may still hold the material: its row then stays.
+      return ring_.WriteImportedMaterials({std::move(write)}, "ImportedKeyMaterialExpired",
+                                          now_ms);
     }
     if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
         fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
