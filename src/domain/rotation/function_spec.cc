@@ -137,3 +137,45 @@ EnvVars DecodeEnv(const std::string& text) {
 }
 
 }  // namespace arcana::domain::rotation
+
+namespace arcana::domain::rotation {
+
+std::string RotationSessionPolicy(const std::string& secret_arn, const std::string& region) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "Version", "2012-10-17");
+  w.Key("Statement");
+  w.StartArray();
+  w.StartObject();
+  json::KV(w, "Effect", "Allow");
+  w.Key("Action");
+  json::WriteStringList(w, {"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                            "secretsmanager:PutSecretValue",
+                            "secretsmanager:UpdateSecretVersionStage"});
+  json::KV(w, "Resource", secret_arn);
+  w.EndObject();
+  w.StartObject();
+  json::KV(w, "Effect", "Allow");
+  json::KV(w, "Action", "secretsmanager:GetRandomPassword");
+  json::KV(w, "Resource", "*");
+  w.EndObject();
+  w.StartObject();
+  json::KV(w, "Effect", "Allow");
+  w.Key("Action");
+  json::WriteStringList(w, {"kms:Decrypt", "kms:GenerateDataKey"});
+  json::KV(w, "Resource", "*");
+  w.Key("Condition");
+  w.StartObject();
+  w.Key("StringEquals");
+  w.StartObject();
+  json::KV(w, "kms:ViaService", "secretsmanager." + region + ".amazonaws.com");
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+}  // namespace arcana::domain::rotation

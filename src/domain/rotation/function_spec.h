@@ -49,3 +49,13 @@ std::string EncodeEnv(const EnvVars& env);
 EnvVars DecodeEnv(const std::string& json);
 
 }  // namespace arcana::domain::rotation
+
+namespace arcana::domain::rotation {
+
+// The session policy of a rotation function's credentials, as a Lambda rotation role's:
+// DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage on that one
+// secret; GetRandomPassword; kms:Decrypt / kms:GenerateDataKey only via Secrets Manager in
+// the secret's region.
+std::string RotationSessionPolicy(const std::string& secret_arn, const std::string& region);
+
+}  // namespace arcana::domain::rotation
