@@ -267,7 +267,7 @@ int RunServer(const config::Config& cfg) {
     rotation_options.endpoint_url =
         std::string(tls ? "https" : "http") + "://" + call_host + ":" + std::to_string(*bound);
   }
-  rotation::FunctionInvoker invoker(cfg.data_dir + "/functions");
+  rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
   rotation::RotationRunner rotations(secrets_manager, stores.functions(), stores.jobs(),
                                      identities, invoker, RotationAuditReporter(audit),
                                      rotation_options);

@@ -16,7 +16,13 @@ FunctionCommands::FunctionCommands(CLI::App& app) {
   create_->add_option("name", name_, "function name (the ARN's last part)")->required();
   auto* url = create_->add_option("--url", url_, "POST the Lambda event JSON to this URL");
   auto* exec = create_->add_option("--exec", exec_, "run this executable, event JSON on stdin");
+  auto* python = create_->add_option("--python", python_,
+                                     "a folder with a function for AWS Lambda's Python runtime");
+  create_->add_option("--handler", handler_, "with --python: module.function")
+      ->default_str("lambda_function.lambda_handler");
   url->excludes(exec);
+  url->excludes(python);
+  exec->excludes(python);
   create_->add_option("--env", env_, "environment variable K=V (repeatable)");
   create_->add_option("--timeout", timeout_s_, "seconds per step (1-900)")->capture_default_str();
   list_ = functions_->add_subcommand("list", "list rotation functions (name, ARN, kind, target)");
@@ -42,9 +48,17 @@ int FunctionCommands::Run(storage::Stores& stores) {
     f.account = account_;
     f.region = region_;
     f.name = name_;
-    if (url_.empty() == exec_.empty()) return fail("give exactly one of --url and --exec");
-    f.kind = url_.empty() ? rot::kKindExec : rot::kKindUrl;
-    f.target = url_.empty() ? exec_ : url_;
+    if (!url_.empty() + !exec_.empty() + !python_.empty() != 1) {
+      return fail("give exactly one of --url, --exec and --python");
+    }
+    f.kind = !url_.empty() ? rot::kKindUrl : !exec_.empty() ? rot::kKindExec : rot::kKindPython;
+    f.target = !url_.empty() ? url_ : !exec_.empty() ? exec_ : python_;
+    if (f.kind == rot::kKindPython) {
+      f.handler = handler_.empty() ? "lambda_function.lambda_handler" : handler_;
+      if (Status st = rot::ValidatePythonHandler(f.handler); !st.ok()) return fail(st.message());
+    } else if (!handler_.empty()) {
+      return fail("--handler goes with --python");
+    }
     f.timeout_s = timeout_s_;
     rot::EnvVars env;
     for (const auto& kv : env_) {

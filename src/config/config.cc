@@ -48,6 +48,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   integer("shutdown_grace_seconds", c.shutdown_grace_seconds);
   integer("rotation_retry_seconds", c.rotation_retry_seconds);
   str("rotation_endpoint", c.rotation_endpoint);
+  str("rotation_python", c.rotation_python);
   str("seal", c.seal);
   str("pkcs11_module", c.pkcs11_module);
   str("pkcs11_token_label", c.pkcs11_token_label);
@@ -141,6 +142,9 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--rotation-endpoint", c.rotation_endpoint,
                  "the URL rotation functions call back (default: this node's listener)")
       ->envname("ARCANA_ROTATION_ENDPOINT");
+  app.add_option("--rotation-python", c.rotation_python,
+                 "the interpreter of Python-runtime rotation functions")
+      ->envname("ARCANA_ROTATION_PYTHON")->capture_default_str();
   app.add_option("--seal", c.seal, "root of trust: keyfile | shamir | pkcs11 (default: as recorded)")
       ->envname("ARCANA_SEAL");
   app.add_option("--pkcs11-module", c.pkcs11_module, "PKCS#11 module (.so) for --seal pkcs11")

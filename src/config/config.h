@@ -47,6 +47,7 @@ struct Config {
   // seconds, doubling; the URL functions call back ("" = this node's listener).
   int rotation_retry_seconds = 30;
   std::string rotation_endpoint;
+  std::string rotation_python = "/usr/bin/python3";  // runs --python functions
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir
   // records (keyfile for a new one) (ARCANA_SEAL)

@@ -22,6 +22,37 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Runs a function written for AWS Lambda's Python runtime: argv = folder, handler, timeout
+// seconds, the function's ARN. Imports the handler's module from the folder, reads the event
+// from stdin and calls handler(event, context) with a Lambda-shaped context; an exception is
+// printed (to the function's log) and exits 1. Logging at INFO goes to stderr, as Lambda's
+// runtime sends the root logger's records to the function's log.
+constexpr const char* kPythonShim = R"py(
+import importlib, json, logging, os, sys, time, traceback, uuid
+folder, handler, timeout_s, arn = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+deadline = time.time() + timeout_s
+sys.path.insert(0, folder)
+os.chdir(folder)
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+module_name, _, func_name = handler.rpartition(".")
+class Context:
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    function_version = "$LATEST"
+    invoked_function_arn = arn
+    memory_limit_in_mb = 128
+    aws_request_id = str(uuid.uuid4())
+    log_group_name = "/aws/lambda/" + function_name
+    log_stream_name = "arcana"
+    def get_remaining_time_in_millis(self):
+        return max(0, int((deadline - time.time()) * 1000))
+try:
+    event = json.load(sys.stdin)
+    getattr(importlib.import_module(module_name), func_name)(event, Context())
+except BaseException:
+    traceback.print_exc()
+    sys.exit(1)
+)py";
+
 Status Failed(std::string msg) { return Status(ErrorCode::kInternalFailure, std::move(msg)); }
 
 void Redact(std::string& text, const std::vector<std::string>& secrets) {
@@ -50,9 +81,19 @@ Status FunctionInvoker::Invoke(const storage::RotationFunction& f, const Invocat
   rot::EnvVars env = rot::DecodeEnv(f.env_json);
   for (const auto& [k, v] : call.runtime_env) env[k] = v;
   std::string output;
-  Status st = f.kind == rot::kKindUrl    ? InvokeUrl(f, env, call, &output)
-              : f.kind == rot::kKindExec ? InvokeExec(f, env, call, &output)
-                                         : Failed("function " + f.name + " has unknown kind " + f.kind);
+  Status st;
+  if (f.kind == rot::kKindUrl) {
+    st = InvokeUrl(f, env, call, &output);
+  } else if (f.kind == rot::kKindExec) {
+    st = InvokeExec(f, env, {f.target}, call, &output);
+  } else if (f.kind == rot::kKindPython) {
+    st = InvokeExec(f, env,
+                    {python_, "-s", "-c", kPythonShim, f.target, f.handler,
+                     std::to_string(f.timeout_s), rot::LambdaArnOf(f.region, f.account, f.name)},
+                    call, &output);
+  } else {
+    st = Failed("function " + f.name + " has unknown kind " + f.kind);
+  }
   AppendLog(f, call, st, std::move(output));
   return st;
 }
@@ -82,15 +123,18 @@ Status FunctionInvoker::InvokeUrl(const storage::RotationFunction& f, const rot:
 }
 
 Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot::EnvVars& env,
-                                   const Invocation& call, std::string* output) const {
+                                   std::vector<std::string> args, const Invocation& call,
+                                   std::string* output) const {
   // Everything the child needs is built before fork (no allocation after it).
   std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::string path = f.target;
-  char* argv[] = {path.data(), nullptr};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string path = args[0];
 
   int in_pipe[2], out_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Failed("cannot create a pipe");
@@ -105,7 +149,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(out_pipe[1], 2);
-    ::execve(path.c_str(), argv, envp.data());
+    ::execve(path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(in_pipe[0]);

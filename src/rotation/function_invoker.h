@@ -6,6 +6,10 @@
 //  - kind "exec": the executable runs with the event JSON on stdin, in its own process group,
 //    with exactly that environment (plus PATH=/usr/local/bin:/usr/bin:/bin, HOME=/tmp). Success:
 //    exit status 0.
+//  - kind "python": a function written for AWS Lambda's Python runtime (a folder and a
+//    handler "module.function"), run unchanged by the configured interpreter
+//    (/usr/bin/python3) through a small shim that calls handler(event, context); like exec
+//    otherwise (an uncaught exception: exit status 1, its traceback in the log).
 // The step is killed (exec) or abandoned (url) at the function's timeout.
 // Output (exec: stdout and stderr; url: the answer body) goes to the function's log,
 // <log_dir>/<account>-<region>-<name>.log (0600, appended): at most kMaxOutputBytes per
@@ -35,20 +39,27 @@ struct Invocation {
 
 class FunctionInvoker {
  public:
-  explicit FunctionInvoker(std::string log_dir) : log_dir_(std::move(log_dir)) {}
+  // python: the interpreter of kind "python" functions (Debian's, not whatever is on PATH).
+  explicit FunctionInvoker(std::string log_dir, std::string python = "/usr/bin/python3")
+      : log_dir_(std::move(log_dir)), python_(std::move(python)) {}
+  virtual ~FunctionInvoker() = default;
   // Ok when the function succeeded. kInternalFailure otherwise, with a message that says how
   // (HTTP status, exit status, signal, timeout, unreachable), never the output itself.
-  Status Invoke(const storage::RotationFunction& f, const Invocation& call) const;
+  // Virtual so that tests of the rotation runner can stand in for a function.
+  virtual Status Invoke(const storage::RotationFunction& f, const Invocation& call) const;
 
  private:
   Status InvokeUrl(const storage::RotationFunction& f, const domain::rotation::EnvVars& env,
                    const Invocation& call, std::string* output) const;
+  // args[0] is the executable's path.
   Status InvokeExec(const storage::RotationFunction& f, const domain::rotation::EnvVars& env,
-                    const Invocation& call, std::string* output) const;
+                    std::vector<std::string> args, const Invocation& call,
+                    std::string* output) const;
   void AppendLog(const storage::RotationFunction& f, const Invocation& call,
                  const Status& outcome, std::string output) const;
 
   std::string log_dir_;
+  std::string python_;
 };
 
 }  // namespace arcana::rotation

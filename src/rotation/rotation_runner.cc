@@ -77,13 +77,15 @@ std::string RotationRunner::Encode(const Payload& p) {
   return json::Finish(buf);
 }
 
-Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
+Result<std::optional<storage::RotationFunction>> RotationRunner::FindFunction(
+    const std::string& lambda_arn) {
   auto parsed = rot::ParseLambdaArn(lambda_arn);
-  std::optional<storage::RotationFunction> fn;
-  if (parsed) {
-    ARCANA_ASSIGN_OR_RETURN(fn, functions_.GetFunction({parsed->account, parsed->region},
-                                                       parsed->name));
-  }
+  if (!parsed) return std::optional<storage::RotationFunction>();
+  return functions_.GetFunction({parsed->account, parsed->region}, parsed->name);
+}
+
+Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
+  ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(lambda_arn));
   if (!fn) {
     return Status(ErrorCode::kInvalidRequest,
                   "Secrets Manager cannot invoke the specified Lambda function " + lambda_arn +
@@ -195,12 +197,7 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
     *stopped = true;
     return Status(ErrorCode::kInvalidRequest, std::move(why));
   };
-  auto parsed = rot::ParseLambdaArn(view.lambda_arn);
-  std::optional<storage::RotationFunction> fn;
-  if (parsed) {
-    ARCANA_ASSIGN_OR_RETURN(fn, functions_.GetFunction({parsed->account, parsed->region},
-                                                       parsed->name));
-  }
+  ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(view.lambda_arn));
   if (!fn) return Status(ErrorCode::kInternalFailure, "function " + view.lambda_arn + " is not registered");
   if (p.mode == "test") ARCANA_RETURN_IF_ERROR(secrets_.BeginRotation(view.arn, p.token, run.now_ms));
 

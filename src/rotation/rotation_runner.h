@@ -74,6 +74,8 @@ class RotationRunner : public services::sm::RotationLauncher {
     int64_t failures = 0;
   };
   static Payload Decode(const std::string& text);
+  // The registered function a RotationLambdaARN names; nullopt when none.
+  Result<std::optional<storage::RotationFunction>> FindFunction(const std::string& lambda_arn);
   static std::string Encode(const Payload& p);
   // Runs the steps; Ok when every step succeeded (and finishSecret moved AWSCURRENT).
   // *stopped: the run ended before a step because it was cancelled, the secret is gone or

@@ -321,3 +321,64 @@ def test_rotate_with_an_unregistered_function_changes_nothing(rot):
     d = sm.describe_secret(SecretId=name)
     assert d["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}
     assert d.get("RotationEnabled") in (None, False)
+
+
+LAMBDA_PY = '''
+import json
+import logging
+import os
+
+import boto3
+
+logger = logging.getLogger()
+logger.setLevel(logging.INFO)
+
+
+def lambda_handler(event, context):
+    arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+    client = boto3.client("secretsmanager", endpoint_url=os.environ["SECRETS_MANAGER_ENDPOINT"])
+    metadata = client.describe_secret(SecretId=arn)
+    if not metadata["RotationEnabled"]:
+        raise ValueError("Secret %s is not enabled for rotation" % arn)
+    versions = metadata["VersionIdsToStages"]
+    if "AWSCURRENT" in versions[token]:
+        return
+    if "AWSPENDING" not in versions[token]:
+        raise ValueError("not pending")
+    assert context.get_remaining_time_in_millis() > 0
+    if step == "createSecret":
+        current = json.loads(client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
+        current["password"] = client.get_random_password(ExcludeCharacters="/@\\"'\\\\")["RandomPassword"]
+        client.put_secret_value(SecretId=arn, ClientRequestToken=token,
+                                SecretString=json.dumps(current), VersionStages=["AWSPENDING"])
+        logger.info("createSecret: Successfully put secret for ARN %s and version %s." % (arn, token))
+    elif step == "finishSecret":
+        current_version = next(v for v, s in versions.items() if "AWSCURRENT" in s)
+        client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
+                                           MoveToVersionId=token, RemoveFromVersionId=current_version)
+        logger.info("finishSecret: Successfully set AWSCURRENT stage to version %s for secret %s." % (token, arn))
+'''
+
+
+def test_python_runtime_function_rotates_unchanged(rot, tmp_path):
+    srv, sm, fn, _ = rot
+    folder = tmp_path / "py-rotator"
+    folder.mkdir()
+    (folder / "lambda_function.py").write_text(LAMBDA_PY)
+    out = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir), "functions", "create",
+                          "py-rotator", "--python", str(folder),
+                          "--handler", "lambda_function.lambda_handler"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    name, v1 = new_secret(sm, json.dumps({"username": "app", "password": "old"}))
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=out.stdout.strip())
+    wait_current(sm, name, token, timeout=30)
+    value = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+    assert value["username"] == "app" and value["password"] != "old"
+    log_file = srv.data_dir / "functions" / f"123456789012-{REGION}-py-rotator.log"
+    # Written when the step's process has exited (just after AWSCURRENT moved).
+    log = wait_for(lambda: "step=finishSecret ok" in log_file.read_text() and log_file.read_text(),
+                   what="finishSecret in the function's log")
+    assert "finishSecret: Successfully set AWSCURRENT stage" in log
+    assert value["password"] not in log

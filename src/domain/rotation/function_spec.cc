@@ -59,9 +59,10 @@ Status ValidateFunctionName(const std::string& name) {
 }
 
 Status ValidateTarget(const std::string& kind, const std::string& target) {
-  if (kind == kKindExec) {
+  if (kind == kKindExec || kind == kKindPython) {
     if (target.empty() || target.front() != '/') {
-      return Invalid("--exec needs an absolute path: " + target);
+      return Invalid(std::string(kind == kKindExec ? "--exec" : "--python") +
+                   " needs an absolute path: " + target);
     }
     return Status::Ok();
   }
@@ -83,6 +84,23 @@ Status ValidateTarget(const std::string& kind, const std::string& target) {
     return Invalid("--url must be https:// for a non-loopback host (every invocation carries "
                    "credentials): " + target);
   }
+  return Status::Ok();
+}
+
+Status ValidatePythonHandler(const std::string& handler) {
+  size_t parts = 0;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = handler.find('.', start);
+    std::string part = handler.substr(start, dot == std::string::npos ? dot : dot - start);
+    bool ok = !part.empty() && !(part[0] >= '0' && part[0] <= '9');
+    for (char c : part) ok = ok && IsNameChar(c) && c != '-';
+    if (!ok) return Invalid("--handler must be module.function, e.g. lambda_function.lambda_handler");
+    ++parts;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (parts < 2) return Invalid("--handler must be module.function, e.g. lambda_function.lambda_handler");
   return Status::Ok();
 }
 

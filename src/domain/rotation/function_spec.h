@@ -14,6 +14,7 @@ namespace arcana::domain::rotation {
 
 inline constexpr const char* kKindUrl = "url";        // POST of the event JSON
 inline constexpr const char* kKindExec = "exec";      // a local executable, event on stdin
+inline constexpr const char* kKindPython = "python";  // a Lambda Python-runtime function folder
 inline constexpr int64_t kDefaultTimeoutSeconds = 30;
 inline constexpr int64_t kMaxTimeoutSeconds = 900;    // Lambda's maximum
 inline constexpr size_t kMaxEnvBytes = 4096;          // Lambda's limit for all variables
@@ -30,10 +31,15 @@ std::optional<LambdaArn> ParseLambdaArn(const std::string& arn);
 std::string LambdaArnOf(const std::string& region, const std::string& account,
                         const std::string& name);
 
+// A Python handler "module.function" (Lambda's form; the module may be a dotted path):
+// identifiers separated by dots, at least two parts. Errors: kInvalidParameter.
+Status ValidatePythonHandler(const std::string& handler);
+
 // Lambda's function-name rule: 1-64 of [A-Za-z0-9_-]. Errors: kInvalidParameter.
 Status ValidateFunctionName(const std::string& name);
 // url: http(s)://HOST[:PORT]/PATH; plain http only to a loopback host (the request carries
-// credentials). exec: an absolute path. Errors: kInvalidParameter.
+// credentials). exec, python: an absolute path (python: the function's folder).
+// Errors: kInvalidParameter.
 Status ValidateTarget(const std::string& kind, const std::string& target);
 // 1..kMaxTimeoutSeconds. Errors: kInvalidParameter.
 Status ValidateTimeout(int64_t seconds);
