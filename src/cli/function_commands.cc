@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "domain/rotation/function_spec.h"
+#include "rotation/builtin_rotators.h"
 
 namespace arcana::cli {
 
@@ -20,9 +21,12 @@ FunctionCommands::FunctionCommands(CLI::App& app) {
                                      "a folder with a function for AWS Lambda's Python runtime");
   create_->add_option("--handler", handler_, "with --python: module.function")
       ->default_str("lambda_function.lambda_handler");
+  auto* builtin = create_->add_option("--builtin", builtin_,
+                                      "a rotator shipped with Arcana: postgresql-single-user");
   url->excludes(exec);
   url->excludes(python);
   exec->excludes(python);
+  for (auto* o : {url, exec, python}) o->excludes(builtin);
   create_->add_option("--env", env_, "environment variable K=V (repeatable)");
   create_->add_option("--timeout", timeout_s_, "seconds per step (1-900)")->capture_default_str();
   list_ = functions_->add_subcommand("list", "list rotation functions (name, ARN, kind, target)");
@@ -48,11 +52,17 @@ int FunctionCommands::Run(storage::Stores& stores) {
     f.account = account_;
     f.region = region_;
     f.name = name_;
-    if (!url_.empty() + !exec_.empty() + !python_.empty() != 1) {
-      return fail("give exactly one of --url, --exec and --python");
+    if (!url_.empty() + !exec_.empty() + !python_.empty() + !builtin_.empty() != 1) {
+      return fail("give exactly one of --url, --exec, --python and --builtin");
     }
-    f.kind = !url_.empty() ? rot::kKindUrl : !exec_.empty() ? rot::kKindExec : rot::kKindPython;
-    f.target = !url_.empty() ? url_ : !exec_.empty() ? exec_ : python_;
+    f.kind = !url_.empty()      ? rot::kKindUrl
+             : !exec_.empty()   ? rot::kKindExec
+             : !python_.empty() ? rot::kKindPython
+                                : rot::kKindBuiltin;
+    f.target = !url_.empty() ? url_ : !exec_.empty() ? exec_ : !python_.empty() ? python_ : builtin_;
+    if (f.kind == rot::kKindBuiltin && !rotation::FindBuiltinRotator(f.target)) {
+      return fail("no built-in rotator " + f.target + " (postgresql-single-user)");
+    }
     if (f.kind == rot::kKindPython) {
       f.handler = handler_.empty() ? "lambda_function.lambda_handler" : handler_;
       if (Status st = rot::ValidatePythonHandler(f.handler); !st.ok()) return fail(st.message());

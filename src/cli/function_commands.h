@@ -1,6 +1,7 @@
 // `arcana functions create|list|delete`: the rotation-function registry
 // (storage/function_store.h), offline on the data dir's store like `access-key`:
-//   arcana functions create NAME (--url URL | --exec PATH | --python DIR [--handler M.F])
+//   arcana functions create NAME (--url URL | --exec PATH | --python DIR [--handler M.F] |
+//                                 --builtin postgresql-single-user)
 //                               [--env K=V]... [--timeout S]
 //   arcana functions list
 //   arcana functions delete NAME
@@ -34,6 +35,7 @@ class FunctionCommands {
   std::string exec_;
   std::string python_;
   std::string handler_;
+  std::string builtin_;
   std::vector<std::string> env_;
   int64_t timeout_s_ = 30;
   std::string account_ = "123456789012";

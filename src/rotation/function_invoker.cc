@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/operator_client.h"
+#include "rotation/builtin_rotators.h"
 #include "crypto/aead.h"
 
 namespace arcana::rotation {
@@ -31,10 +32,17 @@ constexpr const char* kPythonShim = R"py(
 import importlib, json, logging, os, sys, time, traceback, uuid
 folder, handler, timeout_s, arn = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 deadline = time.time() + timeout_s
-sys.path.insert(0, folder)
-os.chdir(folder)
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 module_name, _, func_name = handler.rpartition(".")
+if folder == "-":  # a built-in rotator: its module's source is argv[5]
+    import types
+    module = types.ModuleType(module_name)
+    exec(compile(sys.argv[5], module_name + ".py", "exec"), module.__dict__)
+    sys.modules[module_name] = module
+    os.chdir("/tmp")
+else:
+    sys.path.insert(0, folder)
+    os.chdir(folder)
 class Context:
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
     function_version = "$LATEST"
@@ -90,6 +98,13 @@ Status FunctionInvoker::Invoke(const storage::RotationFunction& f, const Invocat
     st = InvokeExec(f, env,
                     {python_, "-s", "-c", kPythonShim, f.target, f.handler,
                      std::to_string(f.timeout_s), rot::LambdaArnOf(f.region, f.account, f.name)},
+                    call, &output);
+  } else if (auto builtin = f.kind == rot::kKindBuiltin ? FindBuiltinRotator(f.target)
+                                                         : std::nullopt) {
+    st = InvokeExec(f, env,
+                    {python_, "-s", "-c", kPythonShim, "-",
+                     std::string(builtin->module) + ".lambda_handler", std::to_string(f.timeout_s),
+                     rot::LambdaArnOf(f.region, f.account, f.name), builtin->source},
                     call, &output);
   } else {
     st = Failed("function " + f.name + " has unknown kind " + f.kind);

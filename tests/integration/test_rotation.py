@@ -382,3 +382,33 @@ def test_python_runtime_function_rotates_unchanged(rot, tmp_path):
                    what="finishSecret in the function's log")
     assert "finishSecret: Successfully set AWSCURRENT stage" in log
     assert value["password"] not in log
+
+
+@pytest.mark.sqlite_only("the rotator talks to its own PostgreSQL, not to the store: one pass")
+def test_builtin_postgresql_single_user_rotator_changes_the_password(rot):
+    import psycopg2
+    import pg_cluster
+
+    srv, sm, fn, _ = rot
+    cluster = pg_cluster.session_cluster()
+    user = "app_" + uuid.uuid4().hex[:8]
+    cluster.psql(f"CREATE ROLE {user} LOGIN PASSWORD 'initial-Pw-1'")
+    out = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir), "functions", "create",
+                          "pg-single-user", "--builtin", "postgresql-single-user",
+                          "--timeout", "20"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    secret = {"engine": "postgres", "host": "127.0.0.1", "port": cluster.port, "username": user,
+              "password": "initial-Pw-1", "dbname": "postgres"}
+    name, v1 = new_secret(sm, json.dumps(secret))
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=out.stdout.strip())
+    wait_current(sm, name, token, timeout=40)
+    new = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+    assert new["password"] != "initial-Pw-1" and new["username"] == user
+    connect = dict(host="127.0.0.1", port=cluster.port, user=user, dbname="postgres",
+                   connect_timeout=5)
+    psycopg2.connect(password=new["password"], **connect).close()  # the new password works
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(password="initial-Pw-1", **connect)  # the old one no longer does
+    log = (srv.data_dir / "functions" / f"123456789012-{REGION}-pg-single-user.log").read_text()
+    assert new["password"] not in log and "initial-Pw-1" not in log
