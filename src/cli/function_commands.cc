@@ -76,7 +76,8 @@ int FunctionCommands::Run(storage::Stores& stores) {
       if (!parsed.ok()) return fail(parsed.status().message());
       env[parsed->first] = parsed->second;
     }
-    for (Status st : {rot::ValidateFunctionName(f.name), rot::ValidateTarget(f.kind, f.target),
+    for (Status st : {rot::ValidateRegion(f.region), rot::ValidateFunctionName(f.name),
+                      rot::ValidateTarget(f.kind, f.target),
                       rot::ValidateTimeout(f.timeout_s), rot::ValidateEnv(env)}) {
       if (!st.ok()) return fail(st.message());
     }

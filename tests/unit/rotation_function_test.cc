@@ -27,6 +27,8 @@ TEST(RotationFunctionSpec, LambdaArns) {
   for (const char* bad : {"arn:aws:lambda:eu-west-1:123456789012:function:f:PROD",
                           "arn:aws:lambda:eu-west-1:12345:function:f",
                           "arn:aws:lambda::123456789012:function:f",
+                          "arn:aws:lambda:../x-1:123456789012:function:f",
+                          "arn:aws:lambda:us-east:123456789012:function:f",
                           "arn:aws:s3:eu-west-1:123456789012:function:f",
                           "arn:aws:lambda:eu-west-1:123456789012:layer:f", "f"}) {
     EXPECT_FALSE(rot::ParseLambdaArn(bad).has_value()) << bad;
@@ -44,6 +46,11 @@ TEST(RotationFunctionSpec, TargetsNamesEnvTimeouts) {
   EXPECT_FALSE(rot::ValidateFunctionName("").ok());
   EXPECT_FALSE(rot::ValidateFunctionName("a/b").ok());
   EXPECT_FALSE(rot::ValidateFunctionName(std::string(65, 'a')).ok());
+  EXPECT_TRUE(rot::ValidateRegion("ap-southeast-2").ok());
+  EXPECT_TRUE(rot::ValidateRegion("us-gov-west-1").ok());
+  for (const char* bad : {"", "us", "-1", "us--east-1", "US-EAST-1", "us-east-1a", "../us-1"}) {
+    EXPECT_FALSE(rot::ValidateRegion(bad).ok()) << bad;
+  }
   EXPECT_TRUE(rot::ValidateTimeout(900).ok());
   EXPECT_FALSE(rot::ValidateTimeout(0).ok());
   EXPECT_FALSE(rot::ValidateTimeout(901).ok());

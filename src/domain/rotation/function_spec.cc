@@ -32,7 +32,8 @@ std::optional<LambdaArn> ParseLambdaArn(const std::string& arn) {
   std::string tail = rest.substr(c2 + 1);
   if (!tail.starts_with("function:")) return std::nullopt;
   out.name = tail.substr(9);
-  if (out.region.empty() || out.account.size() != 12 || !ValidateFunctionName(out.name).ok()) {
+  if (!ValidateRegion(out.region).ok() || out.account.size() != 12 ||
+      !ValidateFunctionName(out.name).ok()) {
     return std::nullopt;
   }
   for (char c : out.account) {
@@ -44,6 +45,19 @@ std::optional<LambdaArn> ParseLambdaArn(const std::string& arn) {
 std::string LambdaArnOf(const std::string& region, const std::string& account,
                         const std::string& name) {
   return "arn:aws:lambda:" + region + ":" + account + ":function:" + name;
+}
+
+Status ValidateRegion(const std::string& region) {
+  // Letters, then one or more "-word", the last of them digits.
+  size_t dash = region.rfind('-');
+  bool ok = region.size() <= 64 && dash != std::string::npos && dash > 0 &&
+            dash + 1 < region.size() && region[0] >= 'a' && region[0] <= 'z';
+  for (size_t i = 0; ok && i < region.size(); ++i) {
+    char c = region[i];
+    ok = i > dash ? (c >= '0' && c <= '9')
+                  : ((c >= 'a' && c <= 'z') || (c == '-' && region[i - 1] != '-'));
+  }
+  return ok ? Status::Ok() : Invalid("not a region name: " + region);
 }
 
 Status ValidateFunctionName(const std::string& name) {

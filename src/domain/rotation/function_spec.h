@@ -36,6 +36,10 @@ std::string LambdaArnOf(const std::string& region, const std::string& account,
 // identifiers separated by dots, at least two parts. Errors: kInvalidParameter.
 Status ValidatePythonHandler(const std::string& handler);
 
+// An AWS region name (us-east-1, eu-central-2, ...): [a-z]+(-[a-z]+)*-[0-9]+.
+// Errors: kInvalidParameter.
+Status ValidateRegion(const std::string& region);
+
 // Lambda's function-name rule: 1-64 of [A-Za-z0-9_-]. Errors: kInvalidParameter.
 Status ValidateFunctionName(const std::string& name);
 // url: http(s)://HOST[:PORT]/PATH; plain http only to a loopback host (the request carries

@@ -38,18 +38,6 @@ Status InProgress() {
                 "A previous rotation isn't complete. That rotation will be reattempted.");
 }
 
-// RotateSecret's and CancelRotateSecret's answer: ARN, Name and, when given, VersionId.
-std::string RotationAnswer(const Secret& s, const std::string& version_id) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ARN", s.arn);
-  json::KV(w, "Name", s.name);
-  if (!version_id.empty()) json::KV(w, "VersionId", version_id);
-  w.EndObject();
-  return json::Finish(buf);
-}
-
 // Adds the empty AWSPENDING version `token` (the "empty version" of AWS's rotation
 // protocol: GetSecretValue on it is ResourceNotFound, PutSecretValue with the token fills
 // it). AWSPENDING leaves the version it sat on (only ever the current one here).
@@ -121,7 +109,7 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
     s.last_changed_ms = ctx.now_ms;
     ARCANA_RETURN_IF_ERROR(Save(s, "RotateSecret"));
     arn = s.arn;
-    return RotationAnswer(s, immediately ? token : "");
+    return ArnNameBody(s, immediately ? token : "");
   }));
   // As AWS: the answer comes once the run is started, not finished.
   if (launcher_ != nullptr) {
@@ -143,7 +131,7 @@ Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
     // The partly rotated version, if a rotation was left mid-way (AWSPENDING not on current).
     // As on AWS its label stays: the caller removes it (or moves AWSCURRENT to it).
     const SecretVersion* pending = s.FindStage(dsm::kPending);
-    return RotationAnswer(s, pending != nullptr && !pending->HasStage(dsm::kCurrent)
+    return ArnNameBody(s, pending != nullptr && !pending->HasStage(dsm::kCurrent)
                                  ? pending->version_id
                                  : "");
   }));
