@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args, free_port,
-                      raises_code, raw_call, wait_for)
+                      raises_code, raw_call, store_url, wait_for)
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
 REGION = "us-east-1"
@@ -31,14 +31,14 @@ REGION = "us-east-1"
 
 class RotationFunction:
     """An HTTP rotation function in the shape of AWS's templates. `fail` maps a step to how many
-    more times it fails; `delay` maps a step to seconds to sleep first. `calls` records
+    more times it fails; `hold` maps a step to an Event it waits for first (at most 10 s). `calls` records
     (step, token) in order; `seen` the last environment; `probe` what a call outside the
     secret's scope answered."""
 
     def __init__(self):
         self.calls: list[tuple[str, str]] = []
         self.fail: dict[str, int] = {}
-        self.delay: dict[str, float] = {}
+        self.hold: dict[str, threading.Event] = {}
         self.seen: dict = {}
         self.probe: str | None = None
         self.other_secret: str | None = None
@@ -76,7 +76,8 @@ class RotationFunction:
         with self.lock:
             self.calls.append((step, token))
             self.seen = dict(env)
-        time.sleep(self.delay.get(step, 0))
+        if step in self.hold:
+            self.hold[step].wait(10)
         with self.lock:
             if self.fail.get(step, 0) > 0:
                 self.fail[step] -= 1
@@ -226,18 +227,25 @@ def test_failing_step_keeps_current_and_is_retried_with_the_same_token(rot):
     srv, sm, fn, lambda_arn = rot
     name, v1 = new_secret(sm)
     token = str(uuid.uuid4())
-    fn.fail["setSecret"] = 1
-    sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
-    wait_for(lambda: fn.steps_for(token)[:2] == ["createSecret", "setSecret"], what="setSecret")
-    # Failed: AWSCURRENT untouched, the pending version kept for the retry; a new rotation
-    # meanwhile is refused.
-    st = stages(sm, name)
-    assert st[v1] == ["AWSCURRENT"] and st[token] == ["AWSPENDING"]
-    with raises_code("InvalidRequestException"):
-        sm.rotate_secret(SecretId=name, ClientRequestToken=str(uuid.uuid4()))
+    fn.fail["setSecret"] = 1000  # until released below
+    try:
+        sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+        wait_for(lambda: fn.steps_for(token)[:2] == ["createSecret", "setSecret"], what="setSecret")
+        # Failed: AWSCURRENT untouched, the pending version kept for the retry; a new rotation
+        # meanwhile is refused.
+        st = stages(sm, name)
+        assert st[v1] == ["AWSCURRENT"] and st[token] == ["AWSPENDING"]
+        with raises_code("InvalidRequestException"):
+            sm.rotate_secret(SecretId=name, ClientRequestToken=str(uuid.uuid4()))
+    finally:
+        fn.fail.clear()
     wait_current(sm, name, token)
-    assert fn.steps_for(token) == ["createSecret", "setSecret", "createSecret", "setSecret",
-                                   "testSecret", "finishSecret"]
+    # Retried (1 s, then 2 s, ... apart) with the same token until setSecret passed.
+    steps = fn.steps_for(token)
+    failures = (len(steps) - 4) // 2
+    assert failures >= 1
+    assert steps == ["createSecret", "setSecret"] * failures + ["createSecret", "setSecret",
+                                                                  "testSecret", "finishSecret"]
     assert stages(sm, name)[v1] == ["AWSPREVIOUS"]
     events = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
               if ".digests." not in f.name for line in f.read_text().splitlines()]
@@ -245,13 +253,13 @@ def test_failing_step_keeps_current_and_is_retried_with_the_same_token(rot):
             if any(r.get("ARN", "").startswith(f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}-")
                    for r in e.get("resources", []))
             and e["eventName"].startswith("Rotation")]
-    assert mine == ["RotationStarted", "RotationFailed", "RotationSucceeded"], mine
+    assert mine == ["RotationStarted"] + ["RotationFailed"] * failures + ["RotationSucceeded"], mine
 
 
 def test_concurrent_rotate_secret_runs_once(rot):
     srv, sm, fn, lambda_arn = rot
     name, v1 = new_secret(sm)
-    fn.delay["setSecret"] = 0.5
+    fn.hold["setSecret"] = threading.Event()  # the winner's run waits while the others race
     tokens = [str(uuid.uuid4()) for _ in range(4)]
     results: dict[str, str] = {}
 
@@ -267,7 +275,7 @@ def test_concurrent_rotate_secret_runs_once(rot):
         th.start()
     for th in threads:
         th.join()
-    fn.delay.clear()
+    fn.hold.pop("setSecret").set()
     winners = [t for t in tokens if results[t] == "ok"]
     assert len(winners) == 1, results
     assert sorted(v for v in results.values() if v != "ok") == ["InvalidRequestException"] * 3
@@ -298,15 +306,22 @@ def test_cancel_rotate_secret_stops_the_run(rot):
     srv, sm, fn, lambda_arn = rot
     name, v1 = new_secret(sm)
     token = str(uuid.uuid4())
-    fn.delay["setSecret"] = 1.0
+    log_file = next((srv.data_dir / "functions").glob("*-http-rotator.log"))
+    setsecret_before = log_file.read_text().count("step=setSecret ")
+    fn.hold["setSecret"] = threading.Event()
     try:
         sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
         wait_for(lambda: "setSecret" in fn.steps_for(token), what="setSecret")
         r = sm.cancel_rotate_secret(SecretId=name)
         assert r["VersionId"] == token  # the partly rotated version
-        time.sleep(1.5)  # setSecret ends; no further step may start
     finally:
-        fn.delay.clear()
+        fn.hold.pop("setSecret").set()
+    # setSecret ends (its guard now sees rotation disabled; the log line is written after it
+    # returned); no further step may start.
+    log_file = next((srv.data_dir / "functions").glob("*-http-rotator.log"))
+    wait_for(lambda: log_file.read_text().count("step=setSecret ") >= 1 + setsecret_before,
+             what="setSecret to end")
+    time.sleep(0.3)
     assert fn.steps_for(token) == ["createSecret", "setSecret"]
     st = stages(sm, name)
     assert st[v1] == ["AWSCURRENT"] and st[token] == ["AWSPENDING"]  # as AWS: the caller cleans up
@@ -382,6 +397,32 @@ def test_python_runtime_function_rotates_unchanged(rot, tmp_path):
                    what="finishSecret in the function's log")
     assert "finishSecret: Successfully set AWSCURRENT stage" in log
     assert value["password"] not in log
+
+
+@pytest.mark.postgresql_only("several nodes need a shared PostgreSQL store")
+def test_two_nodes_run_each_rotation_once(rot, tmp_path):
+    srv, sm, fn, lambda_arn = rot
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    node2 = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=False, env=env,
+                         store=store_url(srv.data_dir), root_key_file=srv.data_dir / "root.key",
+                         args=["--rotation-retry-seconds", "1"]).start()
+    try:
+        sm2 = boto3.client("secretsmanager", endpoint_url=node2.endpoint, region_name=REGION,
+                           aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                           config=Config(retries={"max_attempts": 1}))
+        runs = []
+        for i in range(6):
+            name, _ = new_secret(sm)
+            token = str(uuid.uuid4())
+            (sm if i % 2 else sm2).rotate_secret(SecretId=name, ClientRequestToken=token,
+                                                 RotationLambdaARN=lambda_arn)
+            runs.append((name, token))
+        for name, token in runs:
+            wait_current(sm2, name, token)
+            assert fn.steps_for(token) == ["createSecret", "setSecret", "testSecret",
+                                           "finishSecret"]
+    finally:
+        node2.stop()
 
 
 @pytest.mark.sqlite_only("the rotator talks to its own PostgreSQL, not to the store: one pass")
