@@ -243,6 +243,11 @@ void FunctionInvoker::AppendLog(const storage::RotationFunction& f, const Invoca
   std::string text = std::string(stamp) + " step=" + call.step + " " +
                      (outcome.ok() ? "ok" : "failed: " + outcome.message()) + "\n" + output;
   if (!output.empty() && output.back() != '\n') text += '\n';
+  // Bounded: past kMaxLogBytes the log moves to NAME.log.1 (replacing the older one).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size > kMaxLogBytes) {
+    ::rename(path.c_str(), (path + ".1").c_str());
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return;
   WriteAll(fd, text);

@@ -15,9 +15,12 @@
 // <log_dir>/<account>-<region>-<name>.log (0600, appended): at most kMaxOutputBytes per
 // invocation, with every `redact` string (the credentials and any value Arcana sent)
 // replaced by "***", so the log never holds them. Arcana itself never logs the output.
+// Past kMaxLogBytes the log is moved to NAME.log.1 (one older file is kept).
 // Thread-safety: Invoke may run concurrently; lines of concurrent invocations of one function
 // are written whole (one write per invocation).
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -29,6 +32,7 @@
 namespace arcana::rotation {
 
 inline constexpr size_t kMaxOutputBytes = 64 * 1024;
+inline constexpr off_t kMaxLogBytes = 8 << 20;  // then NAME.log -> NAME.log.1
 
 struct Invocation {
   std::string event_json;

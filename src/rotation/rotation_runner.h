@@ -21,6 +21,9 @@
 //    reason, never a value) and the run is retried after retry_base * 2^(failures-1), up to
 //    max_attempts runs; then RotationAbandoned, and the pending rotation is reattempted at
 //    the next scheduled date (RotateSecret meanwhile answers that one is in progress).
+// Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
+// this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job
+// row behind, which its next claim drops (rotation is disabled by then).
 // Thread-safety: Start/ScheduleAt/Stop/CheckFunction from any thread; RunJob from the
 // scheduler.
 #pragma once
