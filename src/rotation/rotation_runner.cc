@@ -184,7 +184,12 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
     Reschedule(run, arn, run.now_ms + backoff, p);
     return Status::Ok();
   }
-  if (p.mode == "rotate") report_("RotationAbandoned", arn, view->account, view->region);
+  if (p.mode == "rotate") {
+    report_("RotationAbandoned", arn, view->account, view->region);
+    // Not at the date that is already past (that would start over at once).
+    Status st2 = secrets_.PostponeRotation(arn, run.now_ms);
+    if (!st2.ok()) spdlog::warn("rotation of {}: cannot postpone: {}", arn, st2.message());
+  }
   // AWSPENDING stays: the next scheduled run takes that rotation over.
   Reschedule(run, arn, next_scheduled(), Payload{});
   return Status::Ok();

@@ -19,7 +19,8 @@
 //  - Failure (a step failed, timed out, the function is not registered): AWSCURRENT is
 //    untouched and AWSPENDING stays for the retry; RotationFailed is audited (with the
 //    reason, never a value) and the run is retried after retry_base * 2^(failures-1), up to
-//    max_attempts runs; then RotationAbandoned, and the pending rotation is reattempted at
+//    max_attempts runs; then RotationAbandoned, NextRotationDate moves to the next window
+//    counted from now, and the pending rotation is reattempted at
 //    the next scheduled date (RotateSecret meanwhile answers that one is in progress).
 // Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
 // this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job

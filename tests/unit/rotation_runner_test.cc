@@ -206,7 +206,9 @@ TEST_F(RotationRunnerTest, FailingStepIsRetriedWithBackoffThenTakenOverBySchedul
   }
   EXPECT_EQ(std::count(events_.begin(), events_.end(), "RotationFailed"), 5);
   EXPECT_EQ(events_.back(), "RotationAbandoned");
-  // Abandoned: a new RotateSecret is refused; the schedule reattempts the same version.
+  // Abandoned: NextRotationDate moves to the next window counted from now; a new RotateSecret
+  // is refused; the schedule reattempts the same version.
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (clock_.NowMs() + 4 * kHourMs) / 1000);
   EXPECT_EQ(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
                                      crypto::NewUuidV4() + R"("})").status().code(),
             ErrorCode::kInvalidRequest);

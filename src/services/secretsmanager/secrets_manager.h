@@ -77,6 +77,9 @@ class SecretsManagerService : public Service {
   Status BeginRotation(const std::string& arn, const std::string& token, int64_t now_ms);
   // A run that succeeded: LastRotatedDate = now, NextRotationDate from the rules.
   Status RecordRotation(const std::string& arn, int64_t now_ms);
+  // A run that was given up: NextRotationDate is the next scheduled date counted from now
+  // (LastRotatedDate unchanged), when the pending rotation is reattempted.
+  Status PostponeRotation(const std::string& arn, int64_t now_ms);
   // Removes version `token` if it still has no value (testSecret's placeholder); a version
   // that got a value only loses AWSPENDING.
   Status DropPlaceholder(const std::string& arn, const std::string& token);

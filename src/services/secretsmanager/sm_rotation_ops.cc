@@ -16,12 +16,13 @@ namespace dsm = domain::sm;
 namespace {
 
 // NextRotationDate from the stored rules, counted from the last rotation (or from_ms).
-void UpdateNextRotation(dsm::RotationConfig& rot, int64_t from_ms) {
+void UpdateNextRotation(dsm::RotationConfig& rot, int64_t from_ms, bool from_last = true) {
   dsm::RotationRules current;
   current.automatically_after_days = rot.automatically_after_days;
   if (!rot.schedule_expression.empty()) current.schedule_expression = rot.schedule_expression;
   if (!rot.duration.empty()) current.duration = rot.duration;
-  int64_t next = dsm::NextRotationDate(current, rot.last_rotated_ms.value_or(from_ms) / 1000);
+  int64_t from = from_last ? rot.last_rotated_ms.value_or(from_ms) : from_ms;
+  int64_t next = dsm::NextRotationDate(current, from / 1000);
   if (next > 0) {
     rot.next_rotation_ms = next * 1000;
   } else {
@@ -183,6 +184,15 @@ Status SecretsManagerService::RecordRotation(const std::string& arn, int64_t now
     s->rotation.last_rotated_ms = now_ms;
     UpdateNextRotation(s->rotation, now_ms);
     return Save(*s, "RotationSucceeded");
+  });
+}
+
+Status SecretsManagerService::PostponeRotation(const std::string& arn, int64_t now_ms) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+    if (!s) return NotFound();
+    UpdateNextRotation(s->rotation, now_ms, /*from_last=*/false);
+    return Save(*s, "RotationAbandoned");
   });
 }
 
