@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/touched_resources.h"
+#include "common/clock.h"
+
 namespace arcana::app {
 
 using namespace std::chrono_literals;
@@ -37,6 +40,17 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
     if (*trimmed > 0) spdlog::info("change log: {} change(s) older than 7 days trimmed", *trimmed);
     return Status::Ok();
   });
+}
+
+rotation::RotationReporter RotationAuditReporter(audit::AuditTrail& audit) {
+  return [&audit](const char* event, const std::string& arn, const std::string& account,
+                  const std::string& region) {
+    audit::AuditEvent e = audit::ServiceEvent("secretsmanager.amazonaws.com", event, account,
+                                              region, SystemClock::Instance().NowMs());
+    e.resources.push_back(audit::Resource{audit::kSecretType, arn, account});
+    Status st = audit.Record(e);
+    if (!st.ok()) spdlog::error("audit: {} of {} not recorded: {}", event, arn, st.message());
+  };
 }
 
 void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities) {

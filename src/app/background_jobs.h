@@ -19,6 +19,7 @@
 
 #include "audit/audit_trail.h"
 #include "jobs/scheduler.h"
+#include "rotation/rotation_runner.h"
 #include "services/kms/kms_service.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"
@@ -34,5 +35,8 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
                             services::kms::KmsService& kms, services::ssm::SsmService& ssm,
                             storage::ChangeLog& changes, audit::AuditTrail& audit);
 void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities);
+// The rotation engine's records (RotationStarted, RotationSucceeded, RotationFailed,
+// RotationAbandoned) as AwsServiceEvents of secretsmanager.amazonaws.com naming the secret.
+rotation::RotationReporter RotationAuditReporter(audit::AuditTrail& audit);
 
 }  // namespace arcana::app

@@ -28,6 +28,8 @@
 #include "net/http_server.h"
 #include "net/worker_pool.h"
 #include "net/pipeline.h"
+#include "rotation/function_invoker.h"
+#include "rotation/rotation_runner.h"
 #include "seal/operator_api.h"
 #include "seal/operator_token.h"
 #include "seal/seal_manager.h"
@@ -255,6 +257,22 @@ int RunServer(const config::Config& cfg) {
   jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
   RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes(), audit);
   RegisterIdentityJobs(scheduler, stores.identities());
+  // Rotation: functions call this node back (a wildcard listener through loopback).
+  rotation::RotationOptions rotation_options;
+  rotation_options.retry_base = std::chrono::seconds(cfg.rotation_retry_seconds);
+  rotation_options.endpoint_url = cfg.rotation_endpoint;
+  if (rotation_options.endpoint_url.empty()) {
+    std::string call_host = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
+    if (call_host.find(':') != std::string::npos) call_host = "[" + call_host + "]";
+    rotation_options.endpoint_url =
+        std::string(tls ? "https" : "http") + "://" + call_host + ":" + std::to_string(*bound);
+  }
+  rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
+  rotation::RotationRunner rotations(secrets_manager, stores.functions(), stores.jobs(),
+                                     identities, invoker, RotationAuditReporter(audit),
+                                     rotation_options);
+  rotations.Register(scheduler);
+  secrets_manager.SetRotationLauncher(&rotations);
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
   std::string scheme = tls ? "https" : "http";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;

@@ -59,6 +59,24 @@ Principal RootPrincipal(const std::string& account, const std::string& access_ke
   return p;
 }
 
+// A session Arcana issues for its own work (kind "service", e.g. a rotation function's
+// credentials): no stored role; its session policies are all it may do (they are both its
+// identity policies and its session policies, so nothing else is allowed).
+Principal ServiceSessionPrincipal(const std::string& account, const Session& s) {
+  Principal p;
+  p.type = Principal::Type::kAssumedRole;
+  p.account = account;
+  p.arn = "arn:aws:sts::" + account + ":assumed-role/" + s.subject + "/" + s.session_name;
+  p.principal_arn = "arn:aws:iam::" + account + ":role/" + s.subject;
+  p.user_id = "AROAARCANASERVICE:" + s.session_name;
+  for (size_t i = 0; i < s.policies.size(); ++i) {
+    std::string id = "session:" + std::to_string(i + 1);
+    p.identity_policies.push_back({s.policies[i], id, PolicySource::Kind::kIdentity});
+    p.session_policies.push_back({s.policies[i], id, PolicySource::Kind::kSession});
+  }
+  return p;
+}
+
 Result<std::optional<PolicySource>> IdentityResolver::ManagedPolicyDocument(
     const std::string& arn, PolicySource::Kind kind) const {
   auto parsed = domain::iam::ParsePolicyArn(arn);
@@ -179,6 +197,8 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
       p = std::move(role).value();
     } else if (session.kind == "root") {
       p = RootPrincipal(s->account, id);
+    } else if (session.kind == "service") {
+      p = ServiceSessionPrincipal(s->account, session);
     } else {
       auto user = UserPrincipal(s->account, session.subject);
       if (!user.ok()) {

@@ -10,6 +10,7 @@
 
 #include "auth/access_keys.h"
 #include "cli/audit_commands.h"
+#include "cli/function_commands.h"
 #include "cli/iam_commands.h"
 #include "cli/operator_commands.h"
 #include "crypto/root_key.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
 
   arcana::cli::OperatorCommands operator_cmds(app, data_dir, store_url);  // `arcana operator ...`
   arcana::cli::IamCommands iam_cmds(app);                  // `arcana iam ...`
+  arcana::cli::FunctionCommands function_cmds(app);        // `arcana functions ...`
   arcana::cli::AuditCommands audit_cmds(app, data_dir, store_url);  // `arcana audit ...`
   arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
   arcana::migrate::MigrateCommand migrate_cmd(app);        // `arcana migrate` (issue 15)
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   }
 
   if (iam_cmds.parsed()) return iam_cmds.Run(**store, *root);
+  if (function_cmds.parsed()) return function_cmds.Run(**store);
   if (list->parsed()) {
     // Page by page, in key id order.
     std::string after;

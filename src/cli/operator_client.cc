@@ -114,7 +114,7 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
         return Status(ErrorCode::kInternalFailure, "cannot set TLS server name " + ep.host);
       }
       stream.set_verify_callback(ssl::host_name_verification(ep.host));
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
+      beast::get_lowest_layer(stream).expires_after(ep.timeout);
       beast::get_lowest_layer(stream).connect(resolver.resolve(ep.host, ep.port));
       stream.handshake(ssl::stream_base::client);
       auto reply = Exchange(stream, ep, method, path, body, prepare);
@@ -123,7 +123,7 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
       return reply;
     }
     beast::tcp_stream stream(ioc);
-    stream.expires_after(std::chrono::seconds(120));
+    stream.expires_after(ep.timeout);
     stream.connect(resolver.resolve(ep.host, ep.port));
     auto reply = Exchange(stream, ep, method, path, body, prepare);
     beast::error_code ec;

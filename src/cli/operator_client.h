@@ -5,6 +5,7 @@
 // Thread-safety: none needed (one call at a time from the CLI).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -23,6 +24,7 @@ struct Endpoint {
   std::string port = "7770";
   bool tls = false;     // https://
   std::string ca_file;  // PEM CAs to trust instead of the system's (ARCANA_CA_CERT)
+  std::chrono::seconds timeout{120};  // the whole exchange: connect, send, read
 };
 
 // Parses "http://host:port" or "https://host:port". Errors: kInvalidParameter.

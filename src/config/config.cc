@@ -46,6 +46,9 @@ Status ApplyToml(const std::string& path, Config& c) {
   integer("request_timeout_seconds", c.request_timeout_seconds);
   integer("idle_timeout_seconds", c.idle_timeout_seconds);
   integer("shutdown_grace_seconds", c.shutdown_grace_seconds);
+  integer("rotation_retry_seconds", c.rotation_retry_seconds);
+  str("rotation_endpoint", c.rotation_endpoint);
+  str("rotation_python", c.rotation_python);
   str("seal", c.seal);
   str("pkcs11_module", c.pkcs11_module);
   str("pkcs11_token_label", c.pkcs11_token_label);
@@ -133,6 +136,15 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--shutdown-grace-seconds", c.shutdown_grace_seconds,
                  "on SIGTERM, in-flight requests get this long before the process exits")
       ->envname("ARCANA_SHUTDOWN_GRACE_SECONDS")->capture_default_str();
+  app.add_option("--rotation-retry-seconds", c.rotation_retry_seconds,
+                 "a failed rotation is retried after this long, doubling, 5 runs at most")
+      ->envname("ARCANA_ROTATION_RETRY_SECONDS")->capture_default_str();
+  app.add_option("--rotation-endpoint", c.rotation_endpoint,
+                 "the URL rotation functions call back (default: this node's listener)")
+      ->envname("ARCANA_ROTATION_ENDPOINT");
+  app.add_option("--rotation-python", c.rotation_python,
+                 "the interpreter of Python-runtime rotation functions")
+      ->envname("ARCANA_ROTATION_PYTHON")->capture_default_str();
   app.add_option("--seal", c.seal, "root of trust: keyfile | shamir | pkcs11 (default: as recorded)")
       ->envname("ARCANA_SEAL");
   app.add_option("--pkcs11-module", c.pkcs11_module, "PKCS#11 module (.so) for --seal pkcs11")
@@ -201,6 +213,9 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   if (c.request_timeout_seconds < 1 || c.idle_timeout_seconds < 1) {
     return Status(ErrorCode::kInvalidParameter,
                   "--request-timeout-seconds and --idle-timeout-seconds must be at least 1");
+  }
+  if (c.rotation_retry_seconds < 1) {
+    return Status(ErrorCode::kInvalidParameter, "--rotation-retry-seconds must be at least 1");
   }
   if (c.shutdown_grace_seconds < 0) {
     return Status(ErrorCode::kInvalidParameter, "--shutdown-grace-seconds must be 0 or more");

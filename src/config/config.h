@@ -43,6 +43,11 @@ struct Config {
   int request_timeout_seconds = 20;  // a request's header + body, from its first byte
   int idle_timeout_seconds = 60;     // a kept-alive connection between requests
   int shutdown_grace_seconds = 10;   // SIGTERM: in-flight requests' time before exit
+  // Rotation (rotation/rotation_runner.h): the first retry of a failed run after this many
+  // seconds, doubling; the URL functions call back ("" = this node's listener).
+  int rotation_retry_seconds = 30;
+  std::string rotation_endpoint;
+  std::string rotation_python = "/usr/bin/python3";  // runs --python functions
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir
   // records (keyfile for a new one) (ARCANA_SEAL)

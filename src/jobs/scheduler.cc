@@ -162,8 +162,18 @@ void Scheduler::Loop() {
     std::chrono::milliseconds wait =
         claimed >= opts_.claim_batch ? std::chrono::milliseconds(0) : SleepAfterPass();
     std::unique_lock<std::mutex> l(mu_);
-    if (cv_.wait_for(l, wait, [this] { return stop_; })) return;
+    cv_.wait_for(l, wait, [this] { return stop_ || wake_; });
+    if (stop_) return;
+    wake_ = false;
   }
+}
+
+void Scheduler::Wake() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
 }
 
 Status Scheduler::RunWithLease(const Registration& reg, JobRun& run, std::atomic<bool>& lost) {

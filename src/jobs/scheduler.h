@@ -94,6 +94,9 @@ class Scheduler {
   Status Start();
   // Wakes the loop, waits for a running handler to return, joins. Idempotent.
   void Stop();
+  // Ends the loop's current sleep: a job was just made due (e.g. RotateSecret's run), so
+  // this node claims it now rather than at its next periodic pass. Any thread.
+  void Wake();
 
   // One pass on the calling thread: claims due jobs and runs them. Returns how many were
   // claimed (run or not).
@@ -126,6 +129,7 @@ class Scheduler {
   std::mutex mu_;
   std::condition_variable cv_;  // stop
   bool stop_ = false;
+  bool wake_ = false;
   std::atomic<bool> stopping_{false};
   std::thread loop_;
 };

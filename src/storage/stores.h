@@ -12,6 +12,7 @@
 #include "storage/access_key_store.h"
 #include "storage/change_follower.h"
 #include "storage/change_log.h"
+#include "storage/function_store.h"
 #include "storage/identity_store.h"
 #include "storage/job_store.h"
 #include "storage/kms_store.h"
@@ -49,6 +50,7 @@ class Stores {
   virtual RootOfTrustStore& root() = 0;
   virtual ChangeLog& changes() = 0;
   virtual JobStore& jobs() = 0;
+  virtual FunctionStore& functions() = 0;  // rotation functions
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"

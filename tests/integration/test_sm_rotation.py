@@ -1,8 +1,8 @@
 """RotateSecret / CancelRotateSecret configuration.
 
-Arcana does not run rotation Lambdas yet (fixed contract): RotateImmediately=false stores the
-configuration; a rotation that would invoke the function now answers InvalidRequestException
-and changes nothing; no Lambda configured or given -> InvalidRequestException.
+The Lambda ARN here names no registered function (test_rotation.py runs real ones):
+RotateImmediately=false stores the configuration (its testSecret run finds no function and changes
+nothing); rotating now answers InvalidRequestException and changes nothing; no Lambda -> IRE.
 """
 
 import datetime as dt

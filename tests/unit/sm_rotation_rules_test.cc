@@ -111,6 +111,25 @@ TEST(SmRotationRules, NextDateCron) {
   EXPECT_EQ(NextRotationDate(Sched("cron(0 9 ? * SAT,SUN *)"), kFrom), kJan1 + 5 * kDay + 9 * kHour);
 }
 
+TEST(SmRotationRules, NextDateCronNearestWorkday) {
+  // 2024-01-06 is a Saturday: 6W is Friday the 5th; 7W (Sunday) is Monday the 8th.
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 6W * ? *)"), kFrom), kJan1 + 4 * kDay);
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 7W * ? *)"), kFrom), kJan1 + 7 * kDay);
+  // A weekday is itself: 2024-01-10 is a Wednesday.
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 10W * ? *)"), kFrom), kJan1 + 9 * kDay);
+  // Never out of the month: 2024-06-01 is a Saturday, so 1W is Monday June 3rd
+  // (not Friday May 31st); 2024-03-31 is a Sunday, so 31W is Friday March 29th.
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 1W 6 ? *)"), kFrom), 1717372800);
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 31W 3 ? *)"), kFrom), 1711670400);
+  // LW: the last weekday; 2024-03-31 is a Sunday -> Friday the 29th.
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 LW 3 ? *)"), kFrom), 1711670400);
+  // 31W in a 30-day month never fires there: June has no 31st, the next is July 31st (a Wednesday).
+  EXPECT_EQ(NextRotationDate(Sched("cron(0 0 31W 6,7 ? *)"), kFrom), 1722384000);
+  EXPECT_TRUE(Valid(Sched("cron(0 0 15W * ? *)")));
+  EXPECT_FALSE(Valid(Sched("cron(0 0 32W * ? *)")));
+  EXPECT_FALSE(Valid(Sched("cron(0 0 W * ? *)")));
+}
+
 TEST(SmRotationRules, NextDateNone) {
   EXPECT_EQ(NextRotationDate(RotationRules{}, kFrom), -1);
   EXPECT_EQ(NextRotationDate(Sched("rate(1 hour)"), kFrom), -1);

@@ -1127,6 +1127,41 @@ TEST_P(StoreConformance, StsSessionsPutGetAndExpire) {
   EXPECT_TRUE(ids.GetSession("ASIATWO")->has_value());
 }
 
+TEST_P(StoreConformance, RotationFunctionsCreateGetListDeletePerScope) {
+  auto& fns = stores_->functions();
+  const Scope a{"111122223333", "us-east-1"}, b{"111122223333", "eu-west-1"};
+  RotationFunction f{a.account, a.region, "rot-b", "url", "http://127.0.0.1:9/x", "",
+                     R"({"K":"V"})", 30, 5};
+  ASSERT_OK(fns.CreateFunction(f));
+  EXPECT_CODE(fns.CreateFunction(f), ErrorCode::kResourceExists);
+  f.name = "rot-a";
+  f.kind = "exec";
+  f.target = "/bin/true";
+  ASSERT_OK(fns.CreateFunction(f));
+  f.region = b.region;  // the same name in another region is another function
+  ASSERT_OK(fns.CreateFunction(f));
+  auto got = fns.GetFunction(a, "rot-b");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->kind, "url");
+  EXPECT_EQ((*got)->target, "http://127.0.0.1:9/x");
+  EXPECT_EQ((*got)->env_json, R"({"K":"V"})");
+  EXPECT_EQ((*got)->timeout_s, 30);
+  EXPECT_EQ((*got)->created_ms, 5);
+  EXPECT_FALSE(fns.GetFunction(a, "missing")->has_value());
+  auto page = fns.ListFunctions(a, "", 1);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].name, "rot-a");
+  page = fns.ListFunctions(a, "rot-a", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].name, "rot-b");
+  ASSERT_OK(fns.DeleteFunction(a, "rot-a"));
+  EXPECT_CODE(fns.DeleteFunction(a, "rot-a"), ErrorCode::kResourceNotFound);
+  EXPECT_TRUE(fns.GetFunction(b, "rot-a")->has_value());
+  EXPECT_EQ(fns.ListFunctions(a, "", 10)->size(), 1u);
+}
+
 TEST_P(StoreConformance, MetaPutGetAndPutIfAbsentRace) {
   auto& meta = stores_->meta();
   EXPECT_FALSE(meta.GetMeta("k")->has_value());

@@ -65,7 +65,9 @@ struct ManagedPolicy {
 
 // Temporary credentials' subject (stored as StsSession::doc).
 struct Session {
-  std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken)
+  std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken) |
+                        // "service" (Arcana's own, e.g. rotation; subject = a role name
+                        // that need not exist, policies = all it may do)
   std::string subject;  // the role's or user's name ("" for root)
   std::string session_name;  // AssumeRole's RoleSessionName
   std::vector<std::string> policies;     // inline session policy documents

@@ -82,7 +82,9 @@ std::string Upper(std::string_view s) {
 // ---- cron model ----
 
 struct Item {
-  enum Kind { kRange, kLast, kLastWeekday, kNthWeekday } kind = kRange;
+  // kNearestWorkday: "nW" (DoM), the Monday-Friday closest to day n within its month;
+  // kLastWorkday: "LW" (DoM), the month's last Monday-Friday.
+  enum Kind { kRange, kLast, kLastWeekday, kNthWeekday, kNearestWorkday, kLastWorkday } kind = kRange;
   int64_t lo = 0, hi = 0, step = 1;  // kRange
   int64_t weekday = 0, nth = 0;      // kLastWeekday / kNthWeekday
 };
@@ -190,8 +192,15 @@ Status ParseCron(std::string_view body, Cron* cron) {
   if (cron->use_dom) {
     for (auto part : Split(dom, ',', false)) {
       Item it;
+      int64_t n = 0;
       if (part == "L") {
         it.kind = Item::kLast;
+      } else if (part == "LW") {
+        it.kind = Item::kLastWorkday;
+      } else if (part.size() > 1 && part.back() == 'W' && ParseUint(part.substr(0, part.size() - 1), &n) &&
+                 n >= 1 && n <= 31) {
+        it.kind = Item::kNearestWorkday;
+        it.lo = n;
       } else if (!ParseRangeItem(part, 1, 31, no_names, &it)) {
         return Invalid("Invalid ScheduleExpression: bad Day-of-month field '" + std::string(dom) + "'.");
       }
@@ -227,18 +236,45 @@ Status ParseCron(std::string_view body, Cron* cron) {
   return Status::Ok();
 }
 
+// 1970-01-01 was a Thursday; AWS numbers weekdays 1=SUN..7=SAT.
+int64_t WeekdayOf(int64_t days_since_epoch) { return ((days_since_epoch % 7 + 7 + 4) % 7) + 1; }
+
+// The day of the month (1..dim) of the Monday-Friday nearest to day n of the month that
+// starts at first_day (days since epoch); never leaves the month. 0 when n > dim.
+int64_t NearestWorkday(int64_t first_day, int64_t n, int64_t dim) {
+  if (n > dim) return 0;
+  const int64_t wd = WeekdayOf(first_day + n - 1);
+  if (wd == 7) return n == 1 ? n + 2 : n - 1;    // Saturday: Friday, or Monday after the 1st
+  if (wd == 1) return n == dim ? n - 2 : n + 1;  // Sunday: Monday, or Friday before the last
+  return n;
+}
+
 bool DayMatches(const Cron& c, int64_t days_since_epoch) {
   Civil cv = CivilFromDays(days_since_epoch);
   if (!c.months[cv.m]) return false;
   const int64_t d = cv.d, dim = DaysInMonth(cv.y, cv.m);
+  const int64_t first_day = days_since_epoch - d + 1;
   if (c.use_dom) {
     for (const auto& it : c.dom) {
-      if (it.kind == Item::kLast ? d == dim : InItem(it, d)) return true;
+      switch (it.kind) {
+        case Item::kLast:
+          if (d == dim) return true;
+          break;
+        case Item::kNearestWorkday:
+          if (d == NearestWorkday(first_day, it.lo, dim)) return true;
+          break;
+        case Item::kLastWorkday: {
+          const int64_t wd = WeekdayOf(first_day + dim - 1);
+          if (d == dim - (wd == 7 ? 1 : wd == 1 ? 2 : 0)) return true;
+          break;
+        }
+        default:
+          if (InItem(it, d)) return true;
+      }
     }
     return false;
   }
-  // 1970-01-01 was a Thursday; AWS numbers weekdays 1=SUN..7=SAT.
-  const int64_t wd = ((days_since_epoch % 7 + 7 + 4) % 7) + 1;
+  const int64_t wd = WeekdayOf(days_since_epoch);
   for (const auto& it : c.dow) {
     switch (it.kind) {
       case Item::kRange:
@@ -250,7 +286,7 @@ bool DayMatches(const Cron& c, int64_t days_since_epoch) {
       case Item::kNthWeekday:
         if (wd == it.weekday && (d - 1) / 7 + 1 == it.nth) return true;
         break;
-      case Item::kLast:
+      default:
         break;
     }
   }

@@ -6,7 +6,8 @@
 //    * ScheduleExpression 1..256 chars of [0-9A-Za-z()#?*-/, ] and either
 //      rate(N hour|hours|day|days) (hours: 4..24000, days: 1..1000) or
 //      cron(Min Hour DoM Month DoW Year) with Min "0", Year "*", exactly one of DoM/DoW
-//      "?", Hour 0-23 (`, - * /`), DoM 1-31 (`, - * ? / L`), Month 1-12|JAN-DEC (`, - * /`),
+//      "?", Hour 0-23 (`, - * /`), DoM 1-31 (`, - * ? / L W`: "nW" the
+//      weekday nearest day n in its month, "LW" the month's last weekday), Month 1-12|JAN-DEC (`, - * /`),
 //      DoW 1-7|SUN-SAT (1=SUN; `, - * ? / L # `, "nL" = last weekday n, "n#k" = k-th).
 //      A cron that fires less than 4 hours apart, or never fires, is rejected.
 //    * Duration ^[0-9]+h$, 1..24 hours, not longer than a rate(N hours) interval, and for

@@ -20,6 +20,7 @@
 #include "crypto/root_key.h"
 #include "domain/secretsmanager/secret.h"
 #include "services/common/service.h"
+#include "services/secretsmanager/rotation_launcher.h"
 #include "storage/secret_store.h"
 
 namespace arcana::services::sm {
@@ -54,6 +55,34 @@ class SecretsManagerService : public Service {
   // is gone: on its ARN alone). For the change stream (auth/change_visibility.h).
   bool MayReadValue(const CallContext& caller, const std::string& region,
                     const std::string& arn);
+
+  // --- rotation (sm_rotation_ops.cc). Without a launcher RotateSecret can only store a
+  // schedule (RotateImmediately=false). Set before serving; the launcher must outlive this.
+  void SetRotationLauncher(RotationLauncher* launcher) { launcher_ = launcher; }
+  // A secret's rotation state as a run sees it (by full ARN); nullopt when it is gone.
+  struct RotationView {
+    std::string arn, account, region, lambda_arn;
+    bool enabled = false;
+    bool deleted = false;  // scheduled for deletion
+    std::optional<int64_t> next_rotation_ms;
+    std::string pending_version;  // the version labelled AWSPENDING, "" if none
+    bool pending_is_current = false;
+    bool token_current = false;  // the version `token` holds AWSCURRENT
+  };
+  Result<std::optional<RotationView>> RotationViewOf(const std::string& arn,
+                                                     const std::string& token);
+  // A scheduled run's start: adds the empty AWSPENDING version `token` (AWSPENDING leaves
+  // the current version if it sat there). kInvalidRequest while another rotation is in
+  // progress or rotation is disabled.
+  Status BeginRotation(const std::string& arn, const std::string& token, int64_t now_ms);
+  // A run that succeeded: LastRotatedDate = now, NextRotationDate from the rules.
+  Status RecordRotation(const std::string& arn, int64_t now_ms);
+  // A run that was given up: NextRotationDate is the next scheduled date counted from now
+  // (LastRotatedDate unchanged), when the pending rotation is reattempted.
+  Status PostponeRotation(const std::string& arn, int64_t now_ms);
+  // Removes version `token` if it still has no value (testSecret's placeholder); a version
+  // that got a value only loses AWSPENDING.
+  Status DropPlaceholder(const std::string& arn, const std::string& token);
 
  private:
   using In = json::Input;
@@ -170,6 +199,7 @@ class SecretsManagerService : public Service {
   crypto::DerivedKey page_key_;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
+  RotationLauncher* launcher_ = nullptr;
 };
 
 }  // namespace arcana::services::sm

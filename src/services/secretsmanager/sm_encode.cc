@@ -21,12 +21,13 @@ void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags) {
   w.EndArray();
 }
 
-std::string ArnNameBody(const Secret& s) {
+std::string ArnNameBody(const Secret& s, const std::string& version_id) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "ARN", s.arn);
   json::KV(w, "Name", s.name);
+  if (!version_id.empty()) json::KV(w, "VersionId", version_id);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -15,7 +15,8 @@ void WriteSecretEntry(json::Writer& w, const domain::sm::Secret& self,
                       const domain::sm::Secret& data, EntryForm form);
 
 // {"ARN": ..., "Name": ...}: the whole output of several operations.
-std::string ArnNameBody(const domain::sm::Secret& s);
+// {"ARN","Name"} and, when version_id is not empty, "VersionId".
+std::string ArnNameBody(const domain::sm::Secret& s, const std::string& version_id = "");
 
 void WriteReplicationStatus(json::Writer& w, const domain::sm::Secret& primary);
 void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags);

@@ -1,7 +1,7 @@
-// RotateSecret / CancelRotateSecret: the rotation configuration is stored and answered
-// wire-exactly. Running a rotation function belongs to the rotation engine (a later
-// issue); until it exists, a RotateSecret that must run one now fails clearly and
-// changes nothing, rather than pretending to rotate.
+// RotateSecret / CancelRotateSecret, and the secret-side steps of a rotation run that the
+// rotation engine (rotation/rotation_runner.h, through RotationLauncher) drives: the
+// AWSPENDING placeholder, LastRotatedDate / NextRotationDate. The engine runs the function;
+// everything that changes a secret's versions or labels stays here.
 #include "domain/secretsmanager/names.h"
 #include "domain/secretsmanager/rotation_rules.h"
 #include "crypto/aead.h"
@@ -14,6 +14,48 @@ namespace arcana::services::sm {
 namespace dsm = domain::sm;
 
 namespace {
+
+// NextRotationDate from the stored rules, counted from the last rotation (or from_ms).
+void UpdateNextRotation(dsm::RotationConfig& rot, int64_t from_ms, bool from_last = true) {
+  dsm::RotationRules current;
+  current.automatically_after_days = rot.automatically_after_days;
+  if (!rot.schedule_expression.empty()) current.schedule_expression = rot.schedule_expression;
+  if (!rot.duration.empty()) current.duration = rot.duration;
+  int64_t from = from_last ? rot.last_rotated_ms.value_or(from_ms) : from_ms;
+  int64_t next = dsm::NextRotationDate(current, from / 1000);
+  if (next > 0) {
+    rot.next_rotation_ms = next * 1000;
+  } else {
+    rot.next_rotation_ms.reset();
+  }
+}
+
+Status NotFound() {
+  return Status(ErrorCode::kResourceNotFound, "Secrets Manager can't find the specified secret.");
+}
+
+Status InProgress() {
+  return Status(ErrorCode::kInvalidRequest,
+                "A previous rotation isn't complete. That rotation will be reattempted.");
+}
+
+// Adds the empty AWSPENDING version `token` (the "empty version" of AWS's rotation
+// protocol: GetSecretValue on it is ResourceNotFound, PutSecretValue with the token fills
+// it). AWSPENDING leaves the version it sat on (only ever the current one here).
+Status AddPlaceholder(Secret& s, const std::string& token, int64_t now_ms) {
+  if (s.FindVersion(token) != nullptr) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "A version with the ClientRequestToken " + token + " already exists.");
+  }
+  for (auto& v : s.versions) std::erase(v.stages, std::string(dsm::kPending));
+  SecretVersion v;
+  v.version_id = token;
+  v.stages = {dsm::kPending};
+  v.created_ms = now_ms;
+  s.versions.push_back(std::move(v));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::string> SecretsManagerService::RotateSecret(const In& in, const CallContext& ctx) {
@@ -22,6 +64,8 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
   if (!in.Str("ClientRequestToken")) {
     return dsm::MissingClientRequestToken(ErrorCode::kInvalidParameter);
   }
+  const std::string token = *in.Str("ClientRequestToken");
+  const bool immediately = in.Bool("RotateImmediately").value_or(true);
   dsm::RotationRules rules;
   bool rules_given = false;
   if (const auto* r = in.Get("RotationRules")) {
@@ -32,7 +76,8 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
     ARCANA_RETURN_IF_ERROR(dsm::ValidateRotationRules(rules));
     rules_given = true;
   }
-  return RetryOnConflict([&]() -> Result<std::string> {
+  std::string arn;
+  ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     std::string lambda = in.Str("RotationLambdaARN").value_or(s.rotation.lambda_arn);
     if (lambda.empty()) {
@@ -40,15 +85,17 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
                     "No Lambda rotation function ARN is associated with this secret.");
     }
     const SecretVersion* pending = s.FindStage(dsm::kPending);
-    if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "A previous rotation isn't complete. That rotation will be reattempted.");
-    }
-    if (in.Bool("RotateImmediately").value_or(true)) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "This server cannot invoke rotation functions yet, so it cannot rotate now "
-                    "with " + lambda + ". Call RotateSecret with RotateImmediately=false to store "
-                    "the rotation schedule; nothing was changed.");
+    if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) return InProgress();
+    if (immediately) {
+      if (launcher_ == nullptr) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "This server runs no rotation functions, so it cannot rotate now with " +
+                          lambda + ". Call RotateSecret with RotateImmediately=false to store "
+                          "the rotation schedule; nothing was changed.");
+      }
+      // Before anything changes: an unknown function leaves the secret as it was.
+      ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda));
+      ARCANA_RETURN_IF_ERROR(AddPlaceholder(s, token, ctx.now_ms));
     }
     auto& rot = s.rotation;
     rot.enabled = true;
@@ -59,43 +106,109 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
       rot.schedule_expression = rules.schedule_expression.value_or("");
       rot.duration = rules.duration.value_or("");
     }
-    dsm::RotationRules current;
-    current.automatically_after_days = rot.automatically_after_days;
-    if (!rot.schedule_expression.empty()) current.schedule_expression = rot.schedule_expression;
-    if (!rot.duration.empty()) current.duration = rot.duration;
-    int64_t from_ms = rot.last_rotated_ms.value_or(ctx.now_ms);
-    int64_t next = dsm::NextRotationDate(current, from_ms / 1000);
-    if (next > 0) {
-      rot.next_rotation_ms = next * 1000;
-    } else {
-      rot.next_rotation_ms.reset();
-    }
+    UpdateNextRotation(rot, ctx.now_ms);
     s.last_changed_ms = ctx.now_ms;
     ARCANA_RETURN_IF_ERROR(Save(s, "RotateSecret"));
-    return ArnNameBody(s);
-  });
+    arn = s.arn;
+    return ArnNameBody(s, immediately ? token : "");
+  }));
+  // As AWS: the answer comes once the run is started, not finished.
+  if (launcher_ != nullptr) {
+    ARCANA_RETURN_IF_ERROR(launcher_->Start(arn, token, /*test_only=*/!immediately, ctx.now_ms));
+  }
+  return body;
 }
 
 Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
                                                               const CallContext& ctx) {
-  return RetryOnConflict([&]() -> Result<std::string> {
+  std::string arn;
+  ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     s.rotation.enabled = false;
     s.rotation.next_rotation_ms.reset();
     s.last_changed_ms = ctx.now_ms;
     ARCANA_RETURN_IF_ERROR(Save(s, "CancelRotateSecret"));
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
-    json::KV(w, "ARN", s.arn);
-    json::KV(w, "Name", s.name);
+    arn = s.arn;
     // The partly rotated version, if a rotation was left mid-way (AWSPENDING not on current).
+    // As on AWS its label stays: the caller removes it (or moves AWSCURRENT to it).
     const SecretVersion* pending = s.FindStage(dsm::kPending);
-    if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) {
-      json::KV(w, "VersionId", pending->version_id);
+    return ArnNameBody(s, pending != nullptr && !pending->HasStage(dsm::kCurrent)
+                                 ? pending->version_id
+                                 : "");
+  }));
+  // The run sees RotationEnabled=false before its next step; its job goes now.
+  if (launcher_ != nullptr) ARCANA_RETURN_IF_ERROR(launcher_->Stop(arn));
+  return body;
+}
+
+Result<std::optional<SecretsManagerService::RotationView>> SecretsManagerService::RotationViewOf(
+    const std::string& arn, const std::string& token) {
+  ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+  if (!s) return std::optional<RotationView>();
+  RotationView v;
+  v.arn = s->arn;
+  v.account = s->account;
+  v.region = s->region;
+  v.lambda_arn = s->rotation.lambda_arn;
+  v.enabled = s->rotation.enabled.value_or(false);
+  v.deleted = s->deleted_ms.has_value();
+  v.next_rotation_ms = s->rotation.next_rotation_ms;
+  if (const SecretVersion* p = s->FindStage(dsm::kPending)) {
+    v.pending_version = p->version_id;
+    v.pending_is_current = p->HasStage(dsm::kCurrent);
+  }
+  if (const SecretVersion* t = s->FindVersion(token)) v.token_current = t->HasStage(dsm::kCurrent);
+  return std::optional<RotationView>(std::move(v));
+}
+
+Status SecretsManagerService::BeginRotation(const std::string& arn, const std::string& token,
+                                            int64_t now_ms) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+    if (!s || s->deleted_ms) return NotFound();
+    if (!s->rotation.enabled.value_or(false)) {
+      return Status(ErrorCode::kInvalidRequest, "Rotation is not enabled for this secret.");
     }
-    w.EndObject();
-    return json::Finish(buf);
+    const SecretVersion* pending = s->FindStage(dsm::kPending);
+    if (pending != nullptr && pending->version_id == token) return Status::Ok();
+    if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) return InProgress();
+    ARCANA_RETURN_IF_ERROR(AddPlaceholder(*s, token, now_ms));
+    return Save(*s, "RotateSecret");
+  });
+}
+
+Status SecretsManagerService::RecordRotation(const std::string& arn, int64_t now_ms) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+    if (!s) return NotFound();
+    s->rotation.last_rotated_ms = now_ms;
+    UpdateNextRotation(s->rotation, now_ms);
+    return Save(*s, "RotationSucceeded");
+  });
+}
+
+Status SecretsManagerService::PostponeRotation(const std::string& arn, int64_t now_ms) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+    if (!s) return NotFound();
+    UpdateNextRotation(s->rotation, now_ms, /*from_last=*/false);
+    return Save(*s, "RotationAbandoned");
+  });
+}
+
+Status SecretsManagerService::DropPlaceholder(const std::string& arn, const std::string& token) {
+  return RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
+    if (!s) return Status::Ok();
+    SecretVersion* v = s->FindVersion(token);
+    if (v == nullptr) return Status::Ok();
+    if (v->has_value) {
+      if (!v->HasStage(dsm::kPending)) return Status::Ok();
+      std::erase(v->stages, std::string(dsm::kPending));
+    } else {
+      std::erase_if(s->versions, [&](const SecretVersion& x) { return x.version_id == token; });
+    }
+    return Save(*s, "RotateSecret");
   });
 }
 

@@ -307,14 +307,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
     s.last_changed_ms = ctx.now_ms;
     writes[0].secret = s;
     ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), {}, "UpdateSecret"));
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
-    json::KV(w, "ARN", s.arn);
-    json::KV(w, "Name", s.name);
-    if (!version_id.empty()) json::KV(w, "VersionId", version_id);
-    w.EndObject();
-    return json::Finish(buf);
+    return ArnNameBody(s, version_id);
   });
 }
 

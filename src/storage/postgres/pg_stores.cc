@@ -13,6 +13,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       root_(*db_),
       changes_(*db_),
       jobs_(*db_),
+      functions_(*db_),
       follower_(std::make_unique<ChangeFollower>(changes_)) {}
 
 PgStores::~PgStores() = default;
@@ -27,7 +28,7 @@ Status PgStores::WipeResources() {
 std::vector<Migrations> Schema() {
   return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
-          PgJobStore::Schema(), PgIdentityStore::Schema()};
+          PgJobStore::Schema(), PgIdentityStore::Schema(), PgFunctionStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

@@ -1,0 +1,45 @@
+// `arcana functions create|list|delete`: the rotation-function registry
+// (storage/function_store.h), offline on the data dir's store like `access-key`:
+//   arcana functions create NAME (--url URL | --exec PATH | --python DIR [--handler M.F] |
+//                                 --builtin postgresql-single-user)
+//                               [--env K=V]... [--timeout S]
+//   arcana functions list
+//   arcana functions delete NAME
+// all with [--account-id ID] [--region R] (the function's ARN is
+// arn:aws:lambda:R:ID:function:NAME, what RotateSecret's RotationLambdaARN names).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "storage/stores.h"
+
+namespace arcana::cli {
+
+class FunctionCommands {
+ public:
+  explicit FunctionCommands(CLI::App& app);
+  bool parsed() const;
+  // The exit code of the given command.
+  int Run(storage::Stores& stores);
+
+ private:
+  CLI::App* functions_ = nullptr;
+  CLI::App* create_ = nullptr;
+  CLI::App* list_ = nullptr;
+  CLI::App* delete_ = nullptr;
+  std::string name_;
+  std::string url_;
+  std::string exec_;
+  std::string python_;
+  std::string handler_;
+  std::string builtin_;
+  std::vector<std::string> env_;
+  int64_t timeout_s_ = 30;
+  std::string account_ = "123456789012";
+  std::string region_ = "us-east-1";
+};
+
+}  // namespace arcana::cli

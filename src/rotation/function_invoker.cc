@@ -1,0 +1,257 @@
+#include "rotation/function_invoker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <thread>
+
+#include "cli/operator_client.h"
+#include "rotation/builtin_rotators.h"
+#include "crypto/aead.h"
+
+namespace arcana::rotation {
+
+namespace rot = domain::rotation;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Runs a function written for AWS Lambda's Python runtime: argv = folder, handler, timeout
+// seconds, the function's ARN. Imports the handler's module from the folder, reads the event
+// from stdin and calls handler(event, context) with a Lambda-shaped context; an exception is
+// printed (to the function's log) and exits 1. Logging at INFO goes to stderr, as Lambda's
+// runtime sends the root logger's records to the function's log.
+constexpr const char* kPythonShim = R"py(
+import importlib, json, logging, os, sys, time, traceback, uuid
+folder, handler, timeout_s, arn = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+deadline = time.time() + timeout_s
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+module_name, _, func_name = handler.rpartition(".")
+if folder == "-":  # a built-in rotator: its module's source is argv[5]
+    import types
+    module = types.ModuleType(module_name)
+    exec(compile(sys.argv[5], module_name + ".py", "exec"), module.__dict__)
+    sys.modules[module_name] = module
+    os.chdir("/tmp")
+else:
+    sys.path.insert(0, folder)
+    os.chdir(folder)
+class Context:
+    function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    function_version = "$LATEST"
+    invoked_function_arn = arn
+    memory_limit_in_mb = 128
+    aws_request_id = str(uuid.uuid4())
+    log_group_name = "/aws/lambda/" + function_name
+    log_stream_name = "arcana"
+    def get_remaining_time_in_millis(self):
+        return max(0, int((deadline - time.time()) * 1000))
+try:
+    event = json.load(sys.stdin)
+    getattr(importlib.import_module(module_name), func_name)(event, Context())
+except BaseException:
+    traceback.print_exc()
+    sys.exit(1)
+)py";
+
+Status Failed(std::string msg) { return Status(ErrorCode::kInternalFailure, std::move(msg)); }
+
+void Redact(std::string& text, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) {
+    if (s.empty()) continue;
+    for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at + 3)) {
+      text.replace(at, s.size(), "***");
+    }
+  }
+}
+
+// Writes all of data to fd (a pipe the child may close early: EPIPE ends it).
+void WriteAll(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+Status FunctionInvoker::Invoke(const storage::RotationFunction& f, const Invocation& call) const {
+  rot::EnvVars env = rot::DecodeEnv(f.env_json);
+  for (const auto& [k, v] : call.runtime_env) env[k] = v;
+  std::string output;
+  Status st;
+  if (f.kind == rot::kKindUrl) {
+    st = InvokeUrl(f, env, call, &output);
+  } else if (f.kind == rot::kKindExec) {
+    st = InvokeExec(f, env, {f.target}, call, &output);
+  } else if (f.kind == rot::kKindPython) {
+    st = InvokeExec(f, env,
+                    {python_, "-s", "-c", kPythonShim, f.target, f.handler,
+                     std::to_string(f.timeout_s), rot::LambdaArnOf(f.region, f.account, f.name)},
+                    call, &output);
+  } else if (auto builtin = f.kind == rot::kKindBuiltin ? FindBuiltinRotator(f.target)
+                                                         : std::nullopt) {
+    st = InvokeExec(f, env,
+                    {python_, "-s", "-c", kPythonShim, "-",
+                     std::string(builtin->module) + ".lambda_handler", std::to_string(f.timeout_s),
+                     rot::LambdaArnOf(f.region, f.account, f.name), builtin->source},
+                    call, &output);
+  } else {
+    st = Failed("function " + f.name + " has unknown kind " + f.kind);
+  }
+  AppendLog(f, call, st, std::move(output));
+  return st;
+}
+
+Status FunctionInvoker::InvokeUrl(const storage::RotationFunction& f, const rot::EnvVars& env,
+                                  const Invocation& call, std::string* output) const {
+  std::string rest = f.target.substr(f.target.find("://") + 3);
+  size_t slash = rest.find('/');
+  std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
+  auto ep = cli::ParseEndpoint(f.target.substr(0, f.target.size() - rest.size()) +
+                               rest.substr(0, slash));
+  if (!ep.ok()) return Failed("function " + f.name + " has a bad URL");
+  ep->timeout = std::chrono::seconds(f.timeout_s);
+  std::string env_json = rot::EncodeEnv(env);
+  auto reply = cli::SendRequest(*ep, "POST", path, call.event_json,
+                                [&env_json](auth::SignableRequest& sr) {
+                                  sr.headers.emplace_back("Content-Type", "application/json");
+                                  sr.headers.emplace_back("X-Arcana-Environment", env_json);
+                                });
+  crypto::SecureWipe(env_json);
+  if (!reply.ok()) return Failed("function " + f.name + " could not be reached or timed out");
+  *output = reply->body.substr(0, kMaxOutputBytes);
+  if (reply->status < 200 || reply->status > 299) {
+    return Failed("function " + f.name + " answered HTTP " + std::to_string(reply->status));
+  }
+  return Status::Ok();
+}
+
+Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot::EnvVars& env,
+                                   std::vector<std::string> args, const Invocation& call,
+                                   std::string* output) const {
+  // Everything the child needs is built before fork (no allocation after it).
+  std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string path = args[0];
+
+  int in_pipe[2], out_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Failed("cannot create a pipe");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    ::close(in_pipe[0]);
+    ::close(in_pipe[1]);
+    return Failed("cannot create a pipe");
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(out_pipe[1], 2);
+    ::execve(path.c_str(), argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  for (auto& s : env_strings) crypto::SecureWipe(s);
+  if (pid < 0) {
+    ::close(in_pipe[1]);
+    ::close(out_pipe[0]);
+    return Failed("cannot start function " + f.name);
+  }
+  ::setpgid(pid, pid);  // also here: the child may not have run yet
+  {
+    // A child that never reads stdin must not stop us: the event is small (< pipe buffer).
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, nullptr);
+  }
+  WriteAll(in_pipe[1], call.event_json);
+  ::close(in_pipe[1]);
+
+  const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
+  bool timed_out = false;
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{out_pipe[0], POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF: every writer (the child and its children) closed it
+    if (output->size() < kMaxOutputBytes) {
+      output->append(buf, std::min(static_cast<size_t>(n), kMaxOutputBytes - output->size()));
+    }
+  }
+  ::close(out_pipe[0]);
+  if (timed_out) ::kill(-pid, SIGKILL);
+  int wstatus = 0;
+  // After EOF the child has exited or is about to; bound the wait by the deadline anyway.
+  while (::waitpid(pid, &wstatus, WNOHANG) == 0) {
+    if (Clock::now() >= deadline) {
+      timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &wstatus, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (timed_out) {
+    return Failed("function " + f.name + " timed out after " + std::to_string(f.timeout_s) + " s");
+  }
+  if (WIFSIGNALED(wstatus)) {
+    return Failed("function " + f.name + " was killed by signal " +
+                  std::to_string(WTERMSIG(wstatus)));
+  }
+  int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+  if (code != 0) return Failed("function " + f.name + " exited with status " + std::to_string(code));
+  return Status::Ok();
+}
+
+void FunctionInvoker::AppendLog(const storage::RotationFunction& f, const Invocation& call,
+                                const Status& outcome, std::string output) const {
+  Redact(output, call.redact);
+  std::error_code ec;
+  std::filesystem::create_directories(log_dir_, ec);
+  ::chmod(log_dir_.c_str(), 0700);
+  std::string path = log_dir_ + "/" + f.account + "-" + f.region + "-" + f.name + ".log";
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::string text = std::string(stamp) + " step=" + call.step + " " +
+                     (outcome.ok() ? "ok" : "failed: " + outcome.message()) + "\n" + output;
+  if (!output.empty() && output.back() != '\n') text += '\n';
+  // Bounded: past kMaxLogBytes the log moves to NAME.log.1 (replacing the older one).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size > kMaxLogBytes) {
+    ::rename(path.c_str(), (path + ".1").c_str());
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  WriteAll(fd, text);
+  ::close(fd);
+}
+
+}  // namespace arcana::rotation

@@ -1,0 +1,267 @@
+#include "rotation/rotation_runner.h"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/json.h"
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "domain/rotation/function_spec.h"
+
+namespace arcana::rotation {
+
+namespace rot = domain::rotation;
+using View = services::sm::SecretsManagerService::RotationView;
+
+namespace {
+
+constexpr const char* kSteps[] = {"createSecret", "setSecret", "testSecret", "finishSecret"};
+constexpr const char* kRotationRole = "arcana-rotation";
+constexpr int64_t kMinSessionSeconds = 900;  // STS's minimum
+
+std::string EventJson(const std::string& arn, const std::string& token, const char* step) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "SecretId", arn);
+  json::KV(w, "ClientRequestToken", token);
+  json::KV(w, "Step", step);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+std::string JobName(const std::string& arn) { return std::string(kJobPrefix) + arn; }
+
+}  // namespace
+
+RotationRunner::RotationRunner(services::sm::SecretsManagerService& secrets,
+                               storage::FunctionStore& functions, storage::JobStore& jobs,
+                               const auth::IdentityResolver& identities,
+                               const FunctionInvoker& invoker, RotationReporter report,
+                               RotationOptions options)
+    : secrets_(secrets),
+      functions_(functions),
+      jobs_(jobs),
+      identities_(identities),
+      invoker_(invoker),
+      report_(std::move(report)),
+      opts_(std::move(options)) {}
+
+void RotationRunner::Register(jobs::Scheduler& scheduler) {
+  scheduler_ = &scheduler;
+  scheduler.OnPrefix(kJobPrefix, std::nullopt, [this](jobs::JobRun& run) { return RunJob(run); });
+}
+
+RotationRunner::Payload RotationRunner::Decode(const std::string& text) {
+  Payload p;
+  rapidjson::Document doc;
+  if (text.empty() || !json::ParseBounded(text, &doc).ok() || !doc.IsObject()) return p;
+  p.token = json::StrField(doc, "token");
+  p.mode = json::StrField(doc, "mode") == "test" ? "test" : "rotate";
+  p.failures = json::IntField(doc, "failures");
+  return p;
+}
+
+std::string RotationRunner::Encode(const Payload& p) {
+  if (p.token.empty()) return "";
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "token", p.token);
+  json::KV(w, "mode", p.mode);
+  w.Key("failures");
+  w.Int64(p.failures);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::optional<storage::RotationFunction>> RotationRunner::FindFunction(
+    const std::string& lambda_arn) {
+  auto parsed = rot::ParseLambdaArn(lambda_arn);
+  if (!parsed) return std::optional<storage::RotationFunction>();
+  return functions_.GetFunction({parsed->account, parsed->region}, parsed->name);
+}
+
+Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
+  ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(lambda_arn));
+  if (!fn) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "Secrets Manager cannot invoke the specified Lambda function " + lambda_arn +
+                      ": no such function is registered (arcana functions create). Nothing "
+                      "was changed.");
+  }
+  return Status::Ok();
+}
+
+Status RotationRunner::Start(const std::string& secret_arn, const std::string& token,
+                             bool test_only, int64_t now_ms) {
+  Payload p;
+  p.token = token;
+  p.mode = test_only ? "test" : "rotate";
+  ARCANA_RETURN_IF_ERROR(jobs_.ScheduleJob(JobName(secret_arn), now_ms, Encode(p), true));
+  if (scheduler_ != nullptr) scheduler_->Wake();
+  return Status::Ok();
+}
+
+Status RotationRunner::ScheduleAt(const std::string& secret_arn, int64_t due_ms) {
+  return jobs_.ScheduleJob(JobName(secret_arn), due_ms, "", true);
+}
+
+Status RotationRunner::Stop(const std::string& secret_arn) {
+  return jobs_.CancelJob(JobName(secret_arn));
+}
+
+void RotationRunner::Reschedule(jobs::JobRun& run, const std::string& arn,
+                                std::optional<int64_t> due, const Payload& p) {
+  if (!due) {
+    run.reschedule_at_ms.reset();  // one-shot: the job goes
+    return;
+  }
+  // The scheduler's completion moves only the due time: the payload is set here, under the
+  // lease still held.
+  Status st = jobs_.ScheduleJob(run.job.name, *due, Encode(p), true);
+  if (!st.ok()) spdlog::warn("rotation of {}: cannot reschedule: {}", arn, st.message());
+  run.reschedule_at_ms = *due;
+}
+
+Status RotationRunner::RunJob(jobs::JobRun& run) {
+  const std::string arn = run.job.name.substr(std::string_view(kJobPrefix).size());
+  Payload p = Decode(run.job.payload);
+  ARCANA_ASSIGN_OR_RETURN(auto view, secrets_.RotationViewOf(arn, p.token));
+  // Gone, scheduled for deletion or cancelled: nothing more to run.
+  if (!view || view->deleted || !view->enabled) return Status::Ok();
+  const auto next_scheduled = [&]() -> std::optional<int64_t> {
+    auto now_view = secrets_.RotationViewOf(arn, "");
+    if (!now_view.ok() || !*now_view || !(*now_view)->enabled) return std::nullopt;
+    return (*now_view)->next_rotation_ms;
+  };
+  if (p.token.empty()) {  // the scheduled rotation
+    if (!view->next_rotation_ms) return Status::Ok();
+    if (run.now_ms < *view->next_rotation_ms) {
+      run.reschedule_at_ms = *view->next_rotation_ms;
+      return Status::Ok();
+    }
+    // A rotation left pending by an abandoned run is reattempted, as AWS does.
+    p.token = !view->pending_version.empty() && !view->pending_is_current
+                  ? view->pending_version
+                  : crypto::NewUuidV4();
+    p.mode = "rotate";
+    ARCANA_RETURN_IF_ERROR(secrets_.BeginRotation(arn, p.token, run.now_ms));
+    ARCANA_ASSIGN_OR_RETURN(view, secrets_.RotationViewOf(arn, p.token));
+    if (!view) return Status::Ok();
+  }
+  if (p.failures == 0) report_("RotationStarted", arn, view->account, view->region);
+  bool stopped = false;
+  Status st = RunSteps(*view, p, run, &stopped);
+  if (p.mode == "test") {
+    Status dropped = secrets_.DropPlaceholder(arn, p.token);
+    if (!dropped.ok()) spdlog::warn("rotation of {}: test placeholder kept: {}", arn, dropped.message());
+  }
+  if (st.ok()) {
+    if (p.mode == "rotate") {
+      ARCANA_RETURN_IF_ERROR(secrets_.RecordRotation(arn, run.now_ms));
+      report_("RotationSucceeded", arn, view->account, view->region);
+      spdlog::info("rotation of {} succeeded (version {})", arn, p.token);
+    }
+    Reschedule(run, arn, next_scheduled(), Payload{});
+    return Status::Ok();
+  }
+  if (stopped) {
+    spdlog::info("rotation of {} stopped: {}", arn, st.message());
+    // Stopping node or lost lease: handed back as it is, to run again soon (here or
+    // elsewhere). Cancelled or placeholder gone: on to the next scheduled date, if any.
+    Reschedule(run, arn, run.should_stop() ? std::optional<int64_t>(run.now_ms) : next_scheduled(),
+               run.should_stop() ? p : Payload{});
+    return Status::Ok();
+  }
+  spdlog::warn("rotation of {} failed: {}", arn, st.message());
+  report_("RotationFailed", arn, view->account, view->region);
+  ++p.failures;
+  if (p.mode == "rotate" && p.failures < opts_.max_attempts) {
+    int64_t backoff = opts_.retry_base.count() << std::min<int64_t>(p.failures - 1, 10);
+    Reschedule(run, arn, run.now_ms + backoff, p);
+    return Status::Ok();
+  }
+  if (p.mode == "rotate") {
+    report_("RotationAbandoned", arn, view->account, view->region);
+    // Not at the date that is already past (that would start over at once).
+    Status st2 = secrets_.PostponeRotation(arn, run.now_ms);
+    if (!st2.ok()) spdlog::warn("rotation of {}: cannot postpone: {}", arn, st2.message());
+  }
+  // AWSPENDING stays: the next scheduled run takes that rotation over.
+  Reschedule(run, arn, next_scheduled(), Payload{});
+  return Status::Ok();
+}
+
+Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun& run,
+                                bool* stopped) {
+  // A run that ends before its next step (not a failure of the function).
+  const auto Stopped = [stopped](std::string why) {
+    *stopped = true;
+    return Status(ErrorCode::kInvalidRequest, std::move(why));
+  };
+  ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(view.lambda_arn));
+  if (!fn) return Status(ErrorCode::kInternalFailure, "function " + view.lambda_arn + " is not registered");
+  if (p.mode == "test") ARCANA_RETURN_IF_ERROR(secrets_.BeginRotation(view.arn, p.token, run.now_ms));
+
+  domain::iam::Session session;
+  session.kind = "service";
+  session.subject = kRotationRole;
+  session.session_name = fn->name;
+  session.policies = {rot::RotationSessionPolicy(view.arn, view.region)};
+  const int64_t seconds = std::max<int64_t>(kMinSessionSeconds, 4 * fn->timeout_s + 60);
+  ARCANA_ASSIGN_OR_RETURN(auth::IssuedKey key,
+                          identities_.CreateSession(view.account, session, run.now_ms, seconds));
+  Invocation call;
+  call.runtime_env = {{"AWS_ACCESS_KEY_ID", key.access_key_id},
+                      {"AWS_SECRET_ACCESS_KEY", key.secret_access_key},
+                      {"AWS_SESSION_TOKEN", key.session_token},
+                      {"AWS_REGION", view.region},
+                      {"AWS_DEFAULT_REGION", view.region},
+                      {"AWS_ENDPOINT_URL", opts_.endpoint_url},
+                      {"SECRETS_MANAGER_ENDPOINT", opts_.endpoint_url},
+                      {"AWS_LAMBDA_FUNCTION_NAME", fn->name}};
+  call.redact = {key.secret_access_key, key.session_token};
+  Status result = Status::Ok();
+  for (const char* step : kSteps) {
+    if (p.mode == "test" && std::string_view(step) != "testSecret") continue;
+    if (run.should_stop()) {
+      result = Stopped("the node is stopping");
+      break;
+    }
+    // The guard AWS's templates run, applied by the engine too: a cancelled rotation or a
+    // placeholder that is gone ends the run before the next step.
+    ARCANA_ASSIGN_OR_RETURN(auto now_view, secrets_.RotationViewOf(view.arn, p.token));
+    if (!now_view || now_view->deleted || !now_view->enabled) {
+      result = Stopped("rotation was cancelled or the secret is gone");
+      break;
+    }
+    if (now_view->pending_version != p.token && !now_view->token_current) {
+      result = Stopped("the AWSPENDING version " + p.token + " is gone");
+      break;
+    }
+    call.step = step;
+    call.event_json = EventJson(view.arn, p.token, step);
+    result = invoker_.Invoke(*fn, call);
+    if (!result.ok()) {
+      result = Status(result.code(), std::string(step) + ": " + result.message());
+      break;
+    }
+  }
+  if (result.ok() && p.mode == "rotate") {
+    ARCANA_ASSIGN_OR_RETURN(auto after, secrets_.RotationViewOf(view.arn, p.token));
+    if (!after || !after->token_current) {
+      result = Status(ErrorCode::kInternalFailure,
+                      "finishSecret returned but version " + p.token + " is not AWSCURRENT");
+    }
+  }
+  crypto::SecureWipe(key.secret_access_key);
+  crypto::SecureWipe(key.session_token);
+  for (auto& [k, v] : call.runtime_env) crypto::SecureWipe(v);
+  for (auto& s : call.redact) crypto::SecureWipe(s);
+  return result;
+}
+
+}  // namespace arcana::rotation

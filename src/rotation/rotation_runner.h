@@ -1,0 +1,104 @@
+// The rotation engine: runs AWS's four-step rotation protocol (createSecret, setSecret,
+// testSecret, finishSecret; spec 6.3) against registered functions (function_invoker.h), as
+// durable leased jobs so that with several nodes on one store each run happens once.
+//
+// One job per secret, "rotation:<secret ARN>", payload {"token","mode","failures"}:
+//  - RotateSecret (RotationLauncher::Start) makes it due now with the token of the AWSPENDING
+//    placeholder the service just committed; mode "rotate" runs the four steps, mode "test"
+//    (RotateImmediately=false) adds the placeholder, runs testSecret, and drops it again.
+//  - With no token it is the scheduled rotation: due at NextRotationDate, it adds a placeholder
+//    under a new token (or takes over a pending one left by an abandoned run) and rotates.
+//  - Each invocation gets fresh STS session credentials allowed only what a rotation role
+//    needs on that secret (domain/rotation: RotationSessionPolicy), AWS_REGION /
+//    AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL / SECRETS_MANAGER_ENDPOINT = this node.
+//  - Before every step the secret is read again: rotation disabled (CancelRotateSecret), the
+//    secret deleted or the placeholder gone ends the run. After finishSecret the token's
+//    version must hold AWSCURRENT, else the run failed.
+//  - Success: LastRotatedDate = now, NextRotationDate from the rules; the job waits for that
+//    date (or goes, when there is no schedule). Audit: RotationStarted / RotationSucceeded.
+//  - Failure (a step failed, timed out, the function is not registered): AWSCURRENT is
+//    untouched and AWSPENDING stays for the retry; RotationFailed is audited (with the
+//    reason, never a value) and the run is retried after retry_base * 2^(failures-1), up to
+//    max_attempts runs; then RotationAbandoned, NextRotationDate moves to the next window
+//    counted from now, and the pending rotation is reattempted at
+//    the next scheduled date (RotateSecret meanwhile answers that one is in progress).
+// Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
+// this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job
+// row behind, which its next claim drops (rotation is disabled by then).
+// Thread-safety: Start/ScheduleAt/Stop/CheckFunction from any thread; RunJob from the
+// scheduler.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "auth/identity_resolver.h"
+#include "jobs/scheduler.h"
+#include "rotation/function_invoker.h"
+#include "services/secretsmanager/secrets_manager.h"
+#include "storage/function_store.h"
+#include "storage/job_store.h"
+
+namespace arcana::rotation {
+
+inline constexpr const char* kJobPrefix = "rotation:";
+
+struct RotationOptions {
+  std::string endpoint_url;  // this node, as the functions call it back
+  std::chrono::milliseconds retry_base{30'000};
+  int max_attempts = 5;
+};
+
+// An audit record of the engine's own actions ("RotationStarted", ...).
+using RotationReporter = std::function<void(const char* event, const std::string& secret_arn,
+                                            const std::string& account, const std::string& region)>;
+
+class RotationRunner : public services::sm::RotationLauncher {
+ public:
+  RotationRunner(services::sm::SecretsManagerService& secrets, storage::FunctionStore& functions,
+                 storage::JobStore& jobs, const auth::IdentityResolver& identities,
+                 const FunctionInvoker& invoker, RotationReporter report, RotationOptions options);
+
+  // Handles the "rotation:" jobs of `scheduler`; Start() wakes it.
+  void Register(jobs::Scheduler& scheduler);
+
+  Status CheckFunction(const std::string& lambda_arn) override;
+  Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
+               int64_t now_ms) override;
+  Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) override;
+  Status Stop(const std::string& secret_arn) override;
+
+  Status RunJob(jobs::JobRun& run);
+
+ private:
+  struct Payload {
+    std::string token;
+    std::string mode = "rotate";  // "rotate" | "test"
+    int64_t failures = 0;
+  };
+  static Payload Decode(const std::string& text);
+  // The registered function a RotationLambdaARN names; nullopt when none.
+  Result<std::optional<storage::RotationFunction>> FindFunction(const std::string& lambda_arn);
+  static std::string Encode(const Payload& p);
+  // Runs the steps; Ok when every step succeeded (and finishSecret moved AWSCURRENT).
+  // *stopped: the run ended before a step because it was cancelled, the secret is gone or
+  // the node stops (an error, but not the function's failure).
+  Status RunSteps(const services::sm::SecretsManagerService::RotationView& view,
+                  const Payload& p, jobs::JobRun& run, bool* stopped);
+  // After a run: the job's next due time and payload (the next scheduled rotation, a retry,
+  // or none).
+  void Reschedule(jobs::JobRun& run, const std::string& arn, std::optional<int64_t> due,
+                  const Payload& p);
+
+  services::sm::SecretsManagerService& secrets_;
+  storage::FunctionStore& functions_;
+  storage::JobStore& jobs_;
+  const auth::IdentityResolver& identities_;
+  const FunctionInvoker& invoker_;
+  RotationReporter report_;
+  RotationOptions opts_;
+  jobs::Scheduler* scheduler_ = nullptr;
+};
+
+}  // namespace arcana::rotation

@@ -1,0 +1,30 @@
+// What RotateSecret and CancelRotateSecret need from the rotation engine
+// (rotation/rotation_runner.h implements it): the service owns the secret's state
+// (configuration, the AWSPENDING placeholder), the engine runs the function.
+// Thread-safety: implementations are called from any request thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace arcana::services::sm {
+
+class RotationLauncher {
+ public:
+  virtual ~RotationLauncher() = default;
+  // Whether lambda_arn names a registered function: kInvalidRequest with AWS's message when
+  // it does not (nothing may have changed yet when this is asked).
+  virtual Status CheckFunction(const std::string& lambda_arn) = 0;
+  // Runs the rotation of secret_arn whose AWSPENDING version `token` exists, as a leased job
+  // due now: all four steps, or only testSecret (then the placeholder is dropped).
+  virtual Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
+                       int64_t now_ms) = 0;
+  // A scheduled rotation of secret_arn due at due_ms (replacing any due run).
+  virtual Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) = 0;
+  // Stops the schedule and any run in progress (a running step finishes; no further step starts).
+  virtual Status Stop(const std::string& secret_arn) = 0;
+};
+
+}  // namespace arcana::services::sm

@@ -1,0 +1,45 @@
+// The registry of rotation functions (RotationLambdaARN arn:aws:lambda:REGION:ACCOUNT:function:NAME
+// names one): what to invoke for each step of a rotation (rotation/function_invoker.h).
+// A function is per account and region, like a Lambda function. Registration is rare and
+// rotations read the row each time they run, so there is no cache and no change row.
+// Thread-safety and errors: as every store component (store_types.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/store_types.h"
+
+namespace arcana::storage {
+
+struct RotationFunction {
+  std::string account;
+  std::string region;
+  std::string name;
+  std::string kind;      // "url" | "exec" | "python" (rotation/function_spec.h)
+  std::string target;    // the URL, the executable's path, or the Python function's folder
+  std::string handler;   // python only: "module.function"
+  std::string env_json;  // {"K":"V",...}: variables set at registration (opaque here)
+  int64_t timeout_s = 0;
+  int64_t created_ms = 0;
+};
+
+class FunctionStore {
+ public:
+  virtual ~FunctionStore() = default;
+  // kResourceExists when the name is taken in the account and region.
+  virtual Status CreateFunction(const RotationFunction& f) = 0;
+  virtual Result<std::optional<RotationFunction>> GetFunction(const Scope& scope,
+                                                              const std::string& name) = 0;
+  // By name (bytewise), after `after_name` ("" = from the start), at most limit.
+  virtual Result<std::vector<RotationFunction>> ListFunctions(const Scope& scope,
+                                                              const std::string& after_name,
+                                                              size_t limit) = 0;
+  // kResourceNotFound when absent.
+  virtual Status DeleteFunction(const Scope& scope, const std::string& name) = 0;
+};
+
+}  // namespace arcana::storage

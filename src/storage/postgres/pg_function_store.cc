@@ -1,0 +1,87 @@
+#include "storage/postgres/pg_function_store.h"
+
+#include <algorithm>
+
+namespace arcana::storage::pg {
+
+namespace {
+
+const char* const kFunctionsV1 = R"sql(
+CREATE TABLE rotation_functions (
+  account    TEXT COLLATE "C" NOT NULL,
+  region     TEXT COLLATE "C" NOT NULL,
+  name       TEXT COLLATE "C" NOT NULL,
+  kind       TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  handler    TEXT NOT NULL,
+  env        TEXT NOT NULL,
+  timeout_s  BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (account, region, name)
+);
+)sql";
+
+#define FUNCTION_COLUMNS "account, region, name, kind, target, handler, env, timeout_s, created_ms"
+
+RotationFunction Decode(const pqxx::row& r) {
+  return {Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4]),
+          Text(r[5]), Text(r[6]), Int(r[7]),  Int(r[8])};
+}
+
+}  // namespace
+
+Migrations PgFunctionStore::Schema() { return {"functions", {kFunctionsV1}}; }
+
+Status PgFunctionStore::CreateFunction(const RotationFunction& f) {
+  return db_.Write("create function", [&](Tx& tx) -> Status {
+    auto r = tx.Exec("INSERT INTO rotation_functions (" FUNCTION_COLUMNS
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                     "ON CONFLICT DO NOTHING RETURNING 1",
+                     {f.account, f.region, f.name, f.kind, f.target, f.handler, f.env_json,
+                      f.timeout_s, f.created_ms});
+    if (r.empty()) return Status(ErrorCode::kResourceExists, "Function already exist: " + f.name);
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<RotationFunction>> PgFunctionStore::GetFunction(const Scope& scope,
+                                                                     const std::string& name) {
+  std::optional<RotationFunction> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read function", [&](Tx& tx) {
+    auto r = tx.Exec("SELECT " FUNCTION_COLUMNS " FROM rotation_functions "
+                     "WHERE account = $1 AND region = $2 AND name = $3",
+                     {scope.account, scope.region, name});
+    if (!r.empty()) out = Decode(r[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<RotationFunction>> PgFunctionStore::ListFunctions(const Scope& scope,
+                                                                     const std::string& after_name,
+                                                                     size_t limit) {
+  std::vector<RotationFunction> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list functions", [&](Tx& tx) {
+    out.clear();
+    for (const auto& row :
+         tx.Exec("SELECT " FUNCTION_COLUMNS " FROM rotation_functions "
+                 "WHERE account = $1 AND region = $2 AND name > $3 ORDER BY name LIMIT $4",
+                 {scope.account, scope.region, after_name, std::min(limit, kMaxListLimit)})) {
+      out.push_back(Decode(row));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgFunctionStore::DeleteFunction(const Scope& scope, const std::string& name) {
+  return db_.Write("delete function", [&](Tx& tx) -> Status {
+    auto r = tx.Exec("DELETE FROM rotation_functions WHERE account = $1 AND region = $2 "
+                     "AND name = $3 RETURNING 1",
+                     {scope.account, scope.region, name});
+    if (r.empty()) return Status(ErrorCode::kResourceNotFound, "Function not found: " + name);
+    return Status::Ok();
+  });
+}
+
+}  // namespace arcana::storage::pg

@@ -1,0 +1,124 @@
+#include "storage/sqlite/function_store.h"
+
+#include <algorithm>
+
+namespace arcana::storage::sqlite {
+
+namespace {
+const char* const kFunctionMigrations[] = {
+    // 1: rotation functions, per account and region.
+    R"sql(
+    CREATE TABLE rotation_functions (
+      account    TEXT NOT NULL,
+      region     TEXT NOT NULL,
+      name       TEXT NOT NULL,
+      kind       TEXT NOT NULL,
+      target     TEXT NOT NULL,
+      handler    TEXT NOT NULL,
+      env        TEXT NOT NULL,
+      timeout_s  INTEGER NOT NULL,
+      created_ms INTEGER NOT NULL,
+      PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    )sql",
+};
+
+// Statements are cached by address (Conn::Prepare): every SQL text here is a literal.
+#define FUNCTION_COLUMNS "account, region, name, kind, target, handler, env, timeout_s, created_ms"
+
+RotationFunction ReadFunction(sqlite3_stmt* st) {
+  RotationFunction f;
+  f.account = ColText(st, 0);
+  f.region = ColText(st, 1);
+  f.name = ColText(st, 2);
+  f.kind = ColText(st, 3);
+  f.target = ColText(st, 4);
+  f.handler = ColText(st, 5);
+  f.env_json = ColText(st, 6);
+  f.timeout_s = sqlite3_column_int64(st, 7);
+  f.created_ms = sqlite3_column_int64(st, 8);
+  return f;
+}
+}  // namespace
+
+Migrations SqliteFunctionStore::Schema() {
+  return {"functions", kFunctionMigrations, std::size(kFunctionMigrations)};
+}
+
+Status SqliteFunctionStore::CreateFunction(const RotationFunction& f) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare("INSERT INTO rotation_functions (" FUNCTION_COLUMNS
+                                 ") VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, f.account);
+    BindText(st, 2, f.region);
+    BindText(st, 3, f.name);
+    BindText(st, 4, f.kind);
+    BindText(st, 5, f.target);
+    BindText(st, 6, f.handler);
+    BindText(st, 7, f.env_json);
+    sqlite3_bind_int64(st, 8, f.timeout_s);
+    sqlite3_bind_int64(st, 9, f.created_ms);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "create function"));
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kResourceExists, "Function already exist: " + f.name);
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<RotationFunction>> SqliteFunctionStore::GetFunction(
+    const Scope& scope, const std::string& name) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare("SELECT " FUNCTION_COLUMNS
+                                " FROM rotation_functions WHERE account = ? AND region = ? "
+                                "AND name = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<RotationFunction>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read function");
+  RotationFunction f = ReadFunction(st);
+  sqlite3_reset(st);
+  return std::optional<RotationFunction>(std::move(f));
+}
+
+Result<std::vector<RotationFunction>> SqliteFunctionStore::ListFunctions(
+    const Scope& scope, const std::string& after_name, size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare("SELECT " FUNCTION_COLUMNS
+                                " FROM rotation_functions WHERE account = ? AND region = ? "
+                                "AND name > ? ORDER BY name LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, after_name);
+  sqlite3_bind_int64(st, 4, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  std::vector<RotationFunction> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadFunction(st));
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list functions");
+  return out;
+}
+
+Status SqliteFunctionStore::DeleteFunction(const Scope& scope, const std::string& name) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "DELETE FROM rotation_functions WHERE account = ? AND region = ? AND name = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, scope.account);
+    BindText(st, 2, scope.region);
+    BindText(st, 3, name);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "delete function"));
+    if (sqlite3_changes(c.db()) == 0) {
+      return Status(ErrorCode::kResourceNotFound, "Function not found: " + name);
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,26 @@
+// The SQLite FunctionStore (storage/function_store.h): table `rotation_functions`.
+#pragma once
+
+#include "storage/function_store.h"
+#include "storage/sqlite/database.h"
+
+namespace arcana::storage::sqlite {
+
+class SqliteFunctionStore : public FunctionStore {
+ public:
+  explicit SqliteFunctionStore(Database& db) : db_(db) {}
+  static Migrations Schema();
+
+  Status CreateFunction(const RotationFunction& f) override;
+  Result<std::optional<RotationFunction>> GetFunction(const Scope& scope,
+                                                      const std::string& name) override;
+  Result<std::vector<RotationFunction>> ListFunctions(const Scope& scope,
+                                                      const std::string& after_name,
+                                                      size_t limit) override;
+  Status DeleteFunction(const Scope& scope, const std::string& name) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,139 @@
+// Rotation functions: the registration rules (domain/rotation/function_spec.h) and the exec
+// invoker (rotation/function_invoker.h): stdin event, environment, exit status, the log and
+// its redaction.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "domain/rotation/function_spec.h"
+#include "rotation/function_invoker.h"
+
+namespace arcana::rotation {
+namespace {
+
+namespace rot = domain::rotation;
+
+TEST(RotationFunctionSpec, LambdaArns) {
+  auto a = rot::ParseLambdaArn("arn:aws:lambda:eu-west-1:123456789012:function:my-rot_1");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->region, "eu-west-1");
+  EXPECT_EQ(a->account, "123456789012");
+  EXPECT_EQ(a->name, "my-rot_1");
+  EXPECT_EQ(rot::LambdaArnOf(a->region, a->account, a->name),
+            "arn:aws:lambda:eu-west-1:123456789012:function:my-rot_1");
+  for (const char* bad : {"arn:aws:lambda:eu-west-1:123456789012:function:f:PROD",
+                          "arn:aws:lambda:eu-west-1:12345:function:f",
+                          "arn:aws:lambda::123456789012:function:f",
+                          "arn:aws:lambda:../x-1:123456789012:function:f",
+                          "arn:aws:lambda:us-east:123456789012:function:f",
+                          "arn:aws:s3:eu-west-1:123456789012:function:f",
+                          "arn:aws:lambda:eu-west-1:123456789012:layer:f", "f"}) {
+    EXPECT_FALSE(rot::ParseLambdaArn(bad).has_value()) << bad;
+  }
+}
+
+TEST(RotationFunctionSpec, TargetsNamesEnvTimeouts) {
+  EXPECT_TRUE(rot::ValidateTarget("url", "http://127.0.0.1:8080/x").ok());
+  EXPECT_TRUE(rot::ValidateTarget("url", "http://localhost/").ok());
+  EXPECT_TRUE(rot::ValidateTarget("url", "https://rot.example.com/x").ok());
+  EXPECT_FALSE(rot::ValidateTarget("url", "http://rot.example.com/x").ok());  // credentials in clear
+  EXPECT_FALSE(rot::ValidateTarget("url", "ftp://127.0.0.1/").ok());
+  EXPECT_TRUE(rot::ValidateTarget("exec", "/usr/local/bin/rotate").ok());
+  EXPECT_FALSE(rot::ValidateTarget("exec", "rotate").ok());
+  EXPECT_FALSE(rot::ValidateFunctionName("").ok());
+  EXPECT_FALSE(rot::ValidateFunctionName("a/b").ok());
+  EXPECT_FALSE(rot::ValidateFunctionName(std::string(65, 'a')).ok());
+  EXPECT_TRUE(rot::ValidateRegion("ap-southeast-2").ok());
+  EXPECT_TRUE(rot::ValidateRegion("us-gov-west-1").ok());
+  for (const char* bad : {"", "us", "-1", "us--east-1", "US-EAST-1", "us-east-1a", "../us-1"}) {
+    EXPECT_FALSE(rot::ValidateRegion(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(rot::ValidateTimeout(900).ok());
+  EXPECT_FALSE(rot::ValidateTimeout(0).ok());
+  EXPECT_FALSE(rot::ValidateTimeout(901).ok());
+  EXPECT_TRUE(rot::ValidateEnv({{"DB_HOST", "x"}}).ok());
+  EXPECT_FALSE(rot::ValidateEnv({{"AWS_SESSION_TOKEN", "x"}}).ok());  // Arcana sets it
+  EXPECT_FALSE(rot::ValidateEnv({{"1X", "x"}}).ok());
+  EXPECT_FALSE(rot::ValidateEnv({{"X", std::string(5000, 'v')}}).ok());
+  auto kv = rot::ParseEnvAssignment("A=b=c");
+  ASSERT_TRUE(kv.ok());
+  EXPECT_EQ(kv->first, "A");
+  EXPECT_EQ(kv->second, "b=c");
+  EXPECT_FALSE(rot::ParseEnvAssignment("=x").ok());
+  rot::EnvVars env{{"A", "1"}, {"B", "two \"quoted\""}};
+  EXPECT_EQ(rot::DecodeEnv(rot::EncodeEnv(env)), env);
+  EXPECT_TRUE(rot::DecodeEnv("not json").empty());
+}
+
+TEST(RotationFunctionSpec, SessionPolicyNamesOnlyTheSecret) {
+  std::string doc = rot::RotationSessionPolicy("arn:aws:secretsmanager:us-east-1:1:secret:a-x", "us-east-1");
+  EXPECT_NE(doc.find(R"("Resource":"arn:aws:secretsmanager:us-east-1:1:secret:a-x")"), std::string::npos);
+  EXPECT_NE(doc.find("secretsmanager.us-east-1.amazonaws.com"), std::string::npos);
+  EXPECT_EQ(doc.find("DeleteSecret"), std::string::npos);
+}
+
+class ExecInvoker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("arcana-invoker-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  storage::RotationFunction Script(const std::string& body) {
+    std::string path = (dir_ / "fn.sh").string();
+    std::ofstream(path) << "#!/bin/sh\n" << body;
+    ::chmod(path.c_str(), 0700);
+    return {"123456789012", "us-east-1", "fn", "exec", path, "", R"({"STAGE":"blue"})", 5, 0};
+  }
+  std::string Log() {
+    std::ifstream in(dir_ / "logs" / "123456789012-us-east-1-fn.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ExecInvoker, EventOnStdinEnvironmentAndRedactedLog) {
+  FunctionInvoker inv((dir_ / "logs").string());
+  Invocation call;
+  call.event_json = R"({"SecretId":"arn","ClientRequestToken":"t","Step":"setSecret"})";
+  call.runtime_env = {{"AWS_SECRET_ACCESS_KEY", "TOPSECRETKEY"}, {"AWS_REGION", "us-east-1"}};
+  call.redact = {"TOPSECRETKEY"};
+  call.step = "setSecret";
+  auto f = Script("read ev; echo \"got $ev\"; echo \"key=$AWS_SECRET_ACCESS_KEY $STAGE $AWS_REGION\" >&2\n");
+  ASSERT_TRUE(inv.Invoke(f, call).ok());
+  std::string log = Log();
+  EXPECT_NE(log.find("step=setSecret ok"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"(got {"SecretId":"arn","ClientRequestToken":"t","Step":"setSecret"})"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("key=*** blue us-east-1"), std::string::npos) << log;
+  EXPECT_EQ(log.find("TOPSECRETKEY"), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ / "logs" / "123456789012-us-east-1-fn.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ExecInvoker, FailuresSayHowNotWhat) {
+  FunctionInvoker inv((dir_ / "logs").string());
+  Invocation call;
+  call.step = "testSecret";
+  Status st = inv.Invoke(Script("echo 'the password is hunter2'; exit 3\n"), call);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(), "function fn exited with status 3");
+  st = inv.Invoke(Script("kill -9 $$\n"), call);
+  EXPECT_EQ(st.message(), "function fn was killed by signal 9");
+  auto missing = Script("");
+  missing.target = (dir_ / "nope").string();
+  EXPECT_EQ(inv.Invoke(missing, call).message(), "function fn exited with status 127");
+  EXPECT_NE(Log().find("step=testSecret failed: function fn exited with status 3"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace arcana::rotation

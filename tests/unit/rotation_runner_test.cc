@@ -1,0 +1,225 @@
+// The rotation runner (rotation/rotation_runner.h) on a SQLite store with a ManualClock: a
+// scheduled rotation runs when the clock passes NextRotationDate (and not before), a failing
+// step is retried with backoff under the same token and then abandoned with AWSCURRENT
+// untouched, and the next scheduled run takes the pending rotation over. The function is a
+// stand-in that performs each step through the service, as AWS's templates do.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "auth/authorizer.h"
+#include "auth/identity_resolver.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "crypto/random.h"
+#include "jobs/scheduler.h"
+#include "rotation/rotation_runner.h"
+#include "services/kms/key_ring.h"
+#include "services/kms/kms_data_key_provider.h"
+#include "services/secretsmanager/secrets_manager.h"
+#include "storage/stores.h"
+
+namespace arcana::rotation {
+namespace {
+
+constexpr const char* kAcct = "123456789012";
+constexpr const char* kFn = "arn:aws:lambda:us-east-1:123456789012:function:fake";
+constexpr int64_t kHourMs = 3'600'000;
+
+class FakeFunction : public FunctionInvoker {
+ public:
+  using Caller = std::function<Result<std::string>(const std::string&, const std::string&)>;
+  FakeFunction() : FunctionInvoker("") {}
+  Status Invoke(const storage::RotationFunction&, const Invocation& call) const override {
+    rapidjson::Document ev;
+    EXPECT_TRUE(json::ParseBounded(call.event_json, &ev).ok());
+    std::string step = ev["Step"].GetString(), arn = ev["SecretId"].GetString(),
+                token = ev["ClientRequestToken"].GetString();
+    steps.push_back(step);
+    EXPECT_TRUE(call.runtime_env.at("AWS_ACCESS_KEY_ID").starts_with("ASIA"));
+    if (step == failing) return Status(ErrorCode::kInternalFailure, "function fake failed");
+    if (step == "createSecret") {
+      return call_("PutSecretValue", R"({"SecretId":")" + arn + R"(","ClientRequestToken":")" +
+                                         token + R"(","SecretString":"new-)" + token +
+                                         R"(","VersionStages":["AWSPENDING"]})")
+          .status();
+    }
+    if (step == "finishSecret") {
+      return call_("UpdateSecretVersionStage",
+                   R"({"SecretId":")" + arn + R"(","VersionStage":"AWSCURRENT","MoveToVersionId":")" +
+                       token + R"(","RemoveFromVersionId":")" + current + R"("})")
+          .status();
+    }
+    return Status::Ok();
+  }
+  Caller call_;
+  std::string failing;
+  std::string current;  // the version finishSecret moves AWSCURRENT from
+  mutable std::vector<std::string> steps;
+};
+
+class RotationRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("arcana-rotation-" + crypto::NewUuidV4());
+    std::filesystem::create_directories(dir_);
+    auto s = storage::OpenStores({storage::StoreLocation::Kind::kSqlite, dir_.string(), ""});
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    stores_ = std::move(s).value();
+    ring_ = std::make_unique<services::kms::KeyRing>(stores_->kms(), root_);
+    keys_ = std::make_unique<services::kms::KmsDataKeyProvider>(*ring_, root_,
+                                                               [this] { return clock_.NowMs(); });
+    sm_ = std::make_unique<services::sm::SecretsManagerService>(stores_->secrets(), *keys_, root_);
+    ids_ = std::make_unique<auth::IdentityResolver>(stores_->identities(), root_);
+    fn_.call_ = [this](const std::string& op, const std::string& body) { return Call(op, body); };
+    ASSERT_TRUE(stores_->functions()
+                    .CreateFunction({kAcct, "us-east-1", "fake", "url", "http://127.0.0.1:9/",
+                                     "", "{}", 5, 0})
+                    .ok());
+    RotationOptions o;
+    o.endpoint_url = "http://127.0.0.1:7770";
+    o.retry_base = std::chrono::milliseconds(1000);
+    runner_ = std::make_unique<RotationRunner>(
+        *sm_, stores_->functions(), stores_->jobs(), *ids_, fn_,
+        [this](const char* e, const std::string&, const std::string&, const std::string&) {
+          events_.push_back(e);
+        },
+        o);
+    sched_ = std::make_unique<jobs::Scheduler>(stores_->jobs(), nullptr, clock_);
+    runner_->Register(*sched_);
+    sm_->SetRotationLauncher(runner_.get());
+  }
+  void TearDown() override {
+    sched_.reset();
+    runner_.reset();
+    sm_.reset();
+    keys_.reset();
+    ring_.reset();
+    stores_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Result<std::string> Call(const std::string& op, const std::string& body) {
+    rapidjson::Document in;
+    EXPECT_TRUE(json::ParseBounded(body, &in).ok()) << body;
+    services::CallContext ctx;
+    ctx.account = kAcct;
+    ctx.region = "us-east-1";
+    ctx.principal_arn = std::string("arn:aws:iam::") + kAcct + ":root";
+    ctx.now_ms = clock_.NowMs();
+    ctx.authorizer = &authz_;
+    ctx.action = "secretsmanager:" + op;
+    return sm_->Call(op, in, ctx);
+  }
+  rapidjson::Document Describe() {
+    auto r = Call("DescribeSecret", R"({"SecretId":"db"})");
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    rapidjson::Document d;
+    EXPECT_TRUE(json::ParseBounded(*r, &d).ok());
+    return d;
+  }
+  std::vector<std::string> Stages(const std::string& version) {
+    auto d = Describe();
+    std::vector<std::string> out;
+    if (!d.HasMember("VersionIdsToStages") || !d["VersionIdsToStages"].HasMember(version.c_str())) {
+      return out;
+    }
+    for (const auto& s : d["VersionIdsToStages"][version.c_str()].GetArray()) out.push_back(s.GetString());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::string CreateSecret() {
+    auto r = Call("CreateSecret", R"({"Name":"db","SecretString":"v1","ClientRequestToken":")" +
+                                      crypto::NewUuidV4() + R"("})");
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    rapidjson::Document d;
+    EXPECT_TRUE(json::ParseBounded(*r, &d).ok());
+    return d["VersionId"].GetString();
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{1'800'000'000'000};
+  std::unique_ptr<storage::Stores> stores_;
+  crypto::RootKey root_ = crypto::RootKey::FromBytes(std::string(32, '\x42'));
+  std::unique_ptr<services::kms::KeyRing> ring_;
+  std::unique_ptr<services::kms::KmsDataKeyProvider> keys_;
+  std::unique_ptr<services::sm::SecretsManagerService> sm_;
+  std::unique_ptr<auth::IdentityResolver> ids_;
+  auth::PolicyAuthorizer authz_;
+  FakeFunction fn_;
+  std::vector<std::string> events_;
+  std::unique_ptr<RotationRunner> runner_;
+  std::unique_ptr<jobs::Scheduler> sched_;
+};
+
+TEST_F(RotationRunnerTest, ScheduledRotationRunsWhenTheClockPassesNextRotationDate) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  auto r = Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" + crypto::NewUuidV4() +
+                                    R"(","RotationLambdaARN":")" + kFn +
+                                    R"j(","RotationRules":{"ScheduleExpression":"rate(4 hours)"},)j"
+                                    R"j("RotateImmediately":false})j");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const int64_t configured = clock_.NowMs();
+  EXPECT_EQ(sched_->RunDue(), 1u);  // RotateImmediately=false: testSecret only
+  EXPECT_EQ(fn_.steps, std::vector<std::string>{"testSecret"});
+  EXPECT_EQ(Describe()["VersionIdsToStages"].MemberCount(), 1u);  // placeholder dropped
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (configured + 4 * kHourMs) / 1000);
+
+  clock_.Advance(std::chrono::hours(4) - std::chrono::seconds(1));
+  EXPECT_EQ(sched_->RunDue(), 0u);  // not due yet
+  clock_.Advance(std::chrono::seconds(2));
+  fn_.steps.clear();
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(fn_.steps,
+            (std::vector<std::string>{"createSecret", "setSecret", "testSecret", "finishSecret"}));
+  EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
+  auto d = Describe();
+  EXPECT_EQ(d["LastRotatedDate"].GetDouble(), clock_.NowMs() / 1000.0);
+  EXPECT_EQ(d["NextRotationDate"].GetDouble(), (clock_.NowMs() + 4 * kHourMs) / 1000);
+  EXPECT_EQ(events_, (std::vector<std::string>{"RotationStarted", "RotationStarted",
+                                               "RotationSucceeded"}));
+}
+
+TEST_F(RotationRunnerTest, FailingStepIsRetriedWithBackoffThenTakenOverBySchedule) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  fn_.failing = "testSecret";
+  const std::string token = crypto::NewUuidV4();
+  auto r = Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" + token +
+                                    R"(","RotationLambdaARN":")" + kFn +
+                                    R"j(","RotationRules":{"ScheduleExpression":"rate(4 hours)"}})j");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  // 5 runs, 1 s, 2 s, 4 s, 8 s apart; none completes, AWSCURRENT stays, AWSPENDING stays.
+  for (int64_t wait_s : {0, 1, 2, 4, 8}) {
+    if (wait_s > 1) {
+      clock_.Advance(std::chrono::seconds(wait_s) - std::chrono::milliseconds(1));
+      EXPECT_EQ(sched_->RunDue(), 0u) << wait_s;
+      clock_.Advance(std::chrono::milliseconds(1));
+    } else {
+      clock_.Advance(std::chrono::seconds(wait_s));
+    }
+    EXPECT_EQ(sched_->RunDue(), 1u) << wait_s;
+    EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSCURRENT"});
+    EXPECT_EQ(Stages(token), std::vector<std::string>{"AWSPENDING"});
+  }
+  EXPECT_EQ(std::count(events_.begin(), events_.end(), "RotationFailed"), 5);
+  EXPECT_EQ(events_.back(), "RotationAbandoned");
+  // Abandoned: NextRotationDate moves to the next window counted from now; a new RotateSecret
+  // is refused; the schedule reattempts the same version.
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (clock_.NowMs() + 4 * kHourMs) / 1000);
+  EXPECT_EQ(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                     crypto::NewUuidV4() + R"("})").status().code(),
+            ErrorCode::kInvalidRequest);
+  clock_.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(sched_->RunDue(), 0u);
+  fn_.failing.clear();
+  clock_.Advance(std::chrono::hours(4));
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(Stages(token), (std::vector<std::string>{"AWSCURRENT", "AWSPENDING"}));
+  EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
+}
+
+}  // namespace
+}  // namespace arcana::rotation
