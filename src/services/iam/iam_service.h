@@ -59,6 +59,12 @@ class IamService : public QueryService {
   // Read-modify-commit of one identity, retried on conflicts.
   Status Update(const CallContext& ctx, const std::string& kind, const std::string& name,
                 const char* op, const std::function<Status(Identity&)>& change);
+  // TagUser/TagRole and UntagUser/UntagRole: kind "user"/"role", the name in `name_member`
+  // (UserName/RoleName), `label` ("User"/"Role") in the tag-count error.
+  Result<std::string> AddTags(const In& in, const CallContext& ctx, const char* kind,
+                              const char* name_member, const char* op, const char* label);
+  Result<std::string> RemoveTags(const In& in, const CallContext& ctx, const char* kind,
+                                 const char* name_member, const char* op);
 
   // Users, groups, keys (iam_user_ops.cc)
   Result<std::string> CreateUser(const In& in, const CallContext& ctx);

@@ -146,47 +146,44 @@ Result<std::string> IamService::DeleteUser(const In& in, const CallContext& ctx)
   return std::string("{}");
 }
 
-Result<std::string> IamService::TagUser(const In& in, const CallContext& ctx) {
+Result<std::string> IamService::AddTags(const In& in, const CallContext& ctx, const char* kind,
+                                        const char* name_member, const char* op,
+                                        const char* label) {
   auto tags = TagsOf(in.Get("Tags"));
-  ARCANA_RETURN_IF_ERROR(Update(ctx, "user", *in.Str("UserName"), "TagUser", [&](Identity& u) {
-    domain::iam::MergeTags(u.tags, tags);
-    return CheckTagCount(u.tags, "User");
+  ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
+    domain::iam::MergeTags(e.tags, tags);
+    return CheckTagCount(e.tags, label);
   }));
   return std::string("{}");
 }
 
-// Removes the tags with the given keys.
-static void RemoveTags(domain::iam::Tags& tags, const std::vector<std::string>& keys) {
-  std::erase_if(tags, [&](const auto& t) {
-    return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-  });
+Result<std::string> IamService::RemoveTags(const In& in, const CallContext& ctx,
+                                           const char* kind, const char* name_member,
+                                           const char* op) {
+  auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
+    std::erase_if(e.tags, [&](const auto& t) {
+      return std::find(keys.begin(), keys.end(), t.first) != keys.end();
+    });
+    return Status::Ok();
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::TagUser(const In& in, const CallContext& ctx) {
+  return AddTags(in, ctx, "user", "UserName", "TagUser", "User");
 }
 
 Result<std::string> IamService::UntagUser(const In& in, const CallContext& ctx) {
-  auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
-  ARCANA_RETURN_IF_ERROR(Update(ctx, "user", *in.Str("UserName"), "UntagUser", [&](Identity& u) {
-    RemoveTags(u.tags, keys);
-    return Status::Ok();
-  }));
-  return std::string("{}");
+  return RemoveTags(in, ctx, "user", "UserName", "UntagUser");
 }
 
 Result<std::string> IamService::TagRole(const In& in, const CallContext& ctx) {
-  auto tags = TagsOf(in.Get("Tags"));
-  ARCANA_RETURN_IF_ERROR(Update(ctx, "role", *in.Str("RoleName"), "TagRole", [&](Identity& r) {
-    domain::iam::MergeTags(r.tags, tags);
-    return CheckTagCount(r.tags, "Role");
-  }));
-  return std::string("{}");
+  return AddTags(in, ctx, "role", "RoleName", "TagRole", "Role");
 }
 
 Result<std::string> IamService::UntagRole(const In& in, const CallContext& ctx) {
-  auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
-  ARCANA_RETURN_IF_ERROR(Update(ctx, "role", *in.Str("RoleName"), "UntagRole", [&](Identity& r) {
-    RemoveTags(r.tags, keys);
-    return Status::Ok();
-  }));
-  return std::string("{}");
+  return RemoveTags(in, ctx, "role", "RoleName", "UntagRole");
 }
 
 // The user an access-key call is about: UserName, or the calling user itself.
