@@ -13,6 +13,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       root_(*db_),
       changes_(*db_),
       jobs_(*db_),
+      event_rules_(*db_),
       follower_(std::make_unique<ChangeFollower>(changes_)) {}
 
 PgStores::~PgStores() = default;
@@ -21,13 +22,14 @@ Status PgStores::WipeResources() {
   ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
   ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
   ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
+  ARCANA_RETURN_IF_ERROR(event_rules_.WipeEventRules());
   return kms_.WipeKms();
 }
 
 std::vector<Migrations> Schema() {
   return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
-          PgJobStore::Schema(), PgIdentityStore::Schema()};
+          PgJobStore::Schema(), PgIdentityStore::Schema(), PgEventRuleStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

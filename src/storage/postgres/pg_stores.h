@@ -13,6 +13,7 @@
 #include "storage/postgres/pg_access_key_store.h"
 #include "storage/postgres/pg_change_log.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_event_rule_store.h"
 #include "storage/postgres/pg_identity_store.h"
 #include "storage/postgres/pg_job_store.h"
 #include "storage/postgres/pg_kms_store.h"
@@ -38,6 +39,7 @@ class PgStores : public Stores {
   RootOfTrustStore& root() override { return root_; }
   ChangeLog& changes() override { return changes_; }
   JobStore& jobs() override { return jobs_; }
+  EventRuleStore& event_rules() override { return event_rules_; }
   ChangeFollower& follower() override { return *follower_; }
   const char* backend() const override { return "postgresql"; }
   Status WipeResources() override;
@@ -53,6 +55,7 @@ class PgStores : public Stores {
   PgRootStore root_;
   PgChangeLog changes_;
   PgJobStore jobs_;
+  PgEventRuleStore event_rules_;
   std::unique_ptr<ChangeFollower> follower_;
 };
 

@@ -3,6 +3,7 @@
 #include "storage/sqlite/access_key_store.h"
 #include "storage/sqlite/change_log.h"
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/event_rule_store.h"
 #include "storage/sqlite/identity_store.h"
 #include "storage/sqlite/job_store.h"
 #include "storage/sqlite/kms_store.h"
@@ -28,6 +29,7 @@ class SqliteStores : public Stores {
         root_(*db_),
         changes_(*db_),
         jobs_(*db_),
+        event_rules_(*db_),
         follower_(changes_) {}
 
   SecretStore& secrets() override { return secrets_; }
@@ -39,12 +41,14 @@ class SqliteStores : public Stores {
   RootOfTrustStore& root() override { return root_; }
   ChangeLog& changes() override { return changes_; }
   JobStore& jobs() override { return jobs_; }
+  EventRuleStore& event_rules() override { return event_rules_; }
   ChangeFollower& follower() override { return follower_; }
   const char* backend() const override { return "sqlite"; }
   Status WipeResources() override {
     ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
     ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
     ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
+    ARCANA_RETURN_IF_ERROR(event_rules_.WipeEventRules());
     return kms_.WipeKms();
   }
 
@@ -59,6 +63,7 @@ class SqliteStores : public Stores {
   SqliteRootStore root_;
   SqliteChangeLog changes_;
   SqliteJobStore jobs_;
+  SqliteEventRuleStore event_rules_;
   ChangeFollower follower_;
 };
 
@@ -68,7 +73,8 @@ Result<std::unique_ptr<Stores>> OpenSqliteStores(const std::string& path) {
   ARCANA_ASSIGN_OR_RETURN(
       auto db, Database::Open(path, {SqliteSecretStore::Schema(), SqliteKmsStore::Schema(),
                                      SqliteParameterStore::Schema(), SqliteChangeLog::Schema(),
-                                     SqliteJobStore::Schema(), SqliteIdentityStore::Schema()}));
+                                     SqliteJobStore::Schema(), SqliteIdentityStore::Schema(),
+                                     SqliteEventRuleStore::Schema()}));
   return std::unique_ptr<Stores>(new SqliteStores(std::move(db)));
 }
 
