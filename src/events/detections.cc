@@ -7,12 +7,6 @@
 namespace arcana::events {
 namespace {
 
-std::string Str(const rapidjson::Value& o, const char* key) {
-  if (!o.IsObject()) return "";
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 const rapidjson::Value* Obj(const rapidjson::Value& o, const char* key) {
   if (!o.IsObject()) return nullptr;
   auto it = o.FindMember(key);
@@ -25,7 +19,7 @@ std::vector<std::string> Secrets(const rapidjson::Value& record) {
   auto it = record.FindMember("resources");
   if (it == record.MemberEnd() || !it->value.IsArray()) return out;
   for (const auto& r : it->value.GetArray()) {
-    if (Str(r, "type") == "AWS::SecretsManager::Secret") out.push_back(Str(r, "ARN"));
+    if (json::StrField(r, "type") == "AWS::SecretsManager::Secret") out.push_back(json::StrField(r, "ARN"));
   }
   return out;
 }
@@ -36,9 +30,9 @@ std::string Detail(const rapidjson::Value& record, const std::string& secret,
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  json::KV(w, "eventName", Str(record, "eventName"));
-  json::KV(w, "eventID", Str(record, "eventID"));
-  if (const auto* u = Obj(record, "userIdentity")) json::KV(w, "principal", Str(*u, "arn"));
+  json::KV(w, "eventName", json::StrField(record, "eventName"));
+  json::KV(w, "eventID", json::StrField(record, "eventID"));
+  if (const auto* u = Obj(record, "userIdentity")) json::KV(w, "principal", json::StrField(*u, "arn"));
   if (!secret.empty()) json::KV(w, "secretArn", secret);
   for (const auto& [k, v] : extra) json::KV(w, k, v);
   w.EndObject();
@@ -54,12 +48,12 @@ bool IsAccessDenied(const std::string& code) {
 std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now_ms) {
   std::vector<Event> out;
   if (!record.IsObject()) return out;
-  const std::string name = Str(record, "eventName");
-  const std::string error = Str(record, "errorCode");
-  const std::string account = Str(record, "recipientAccountId");
-  const std::string region = Str(record, "awsRegion");
-  const bool sm = Str(record, "eventSource") == "secretsmanager.amazonaws.com";
-  const bool service_event = Str(record, "eventType") == "AwsServiceEvent";
+  const std::string name = json::StrField(record, "eventName");
+  const std::string error = json::StrField(record, "errorCode");
+  const std::string account = json::StrField(record, "recipientAccountId");
+  const std::string region = json::StrField(record, "awsRegion");
+  const bool sm = json::StrField(record, "eventSource") == "secretsmanager.amazonaws.com";
+  const bool service_event = json::StrField(record, "eventType") == "AwsServiceEvent";
   auto emit = [&](const char* type, const std::string& resource, const std::string& detail) {
     out.push_back(MakeEvent(kDetectionSource, type, account, region, now_ms,
                             resource.empty() ? std::vector<std::string>{}
@@ -77,13 +71,13 @@ std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now
   }
   if (sm && (name == "GetSecretValue" || name == "BatchGetSecretValue") &&
       error == "InvalidRequestException" &&
-      Str(record, "errorMessage").find("marked for deletion") != std::string::npos) {
+      json::StrField(record, "errorMessage").find("marked for deletion") != std::string::npos) {
     for (const auto& arn : Secrets(record)) emit("Pending Deletion Secret Read", arn, Detail(record, arn, {}));
   }
   if (sm && name == "GetSecretValue" && error.empty()) {
     const auto* req = Obj(record, "requestParameters");
-    std::string stage = req ? Str(*req, "VersionStage") : "";
-    std::string version = req ? Str(*req, "VersionId") : "";
+    std::string stage = req ? json::StrField(*req, "VersionStage") : "";
+    std::string version = req ? json::StrField(*req, "VersionId") : "";
     for (const auto& arn : Secrets(record)) {
       bool deprecated = stage == "AWSPREVIOUS";
       if (!deprecated && stage.empty() && !version.empty() && stages_) {
@@ -99,7 +93,7 @@ std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now
   }
   if (IsAccessDenied(error)) {
     std::string principal;
-    if (const auto* u = Obj(record, "userIdentity")) principal = Str(*u, "arn");
+    if (const auto* u = Obj(record, "userIdentity")) principal = json::StrField(*u, "arn");
     if (!principal.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
       // Bounded: principals whose window emptied are dropped as they are seen again, and

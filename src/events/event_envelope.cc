@@ -8,12 +8,6 @@
 namespace arcana::events {
 namespace {
 
-std::string Member(const rapidjson::Value& o, const char* key) {
-  if (!o.IsObject()) return "";
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 void Header(json::Writer& w, const std::string& source, const std::string& detail_type,
             const std::string& account, const std::string& region, const std::string& time) {
   w.StartObject();
@@ -38,24 +32,24 @@ std::string EventSourceOf(const std::string& s) {
 
 Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_account) {
   Event e;
-  e.account = Member(record, "recipientAccountId");
+  e.account = json::StrField(record, "recipientAccountId");
   if (e.account.empty() && record.HasMember("userIdentity")) {
-    e.account = Member(record["userIdentity"], "accountId");
+    e.account = json::StrField(record["userIdentity"], "accountId");
   }
   if (e.account.empty()) e.account = fallback_account;
-  e.region = Member(record, "awsRegion");
-  std::string type = Member(record, "eventType") == "AwsServiceEvent"
+  e.region = json::StrField(record, "awsRegion");
+  std::string type = json::StrField(record, "eventType") == "AwsServiceEvent"
                          ? "AWS Service Event via CloudTrail"
                          : "AWS API Call via CloudTrail";
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  Header(w, EventSourceOf(Member(record, "eventSource")), type, e.account, e.region,
-         Member(record, "eventTime"));
+  Header(w, EventSourceOf(json::StrField(record, "eventSource")), type, e.account, e.region,
+         json::StrField(record, "eventTime"));
   w.Key("resources");
   w.StartArray();
   auto res = record.FindMember("resources");
   if (res != record.MemberEnd() && res->value.IsArray()) {
-    for (const auto& r : res->value.GetArray()) json::WriteStr(w, Member(r, "ARN"));
+    for (const auto& r : res->value.GetArray()) json::WriteStr(w, json::StrField(r, "ARN"));
   }
   w.EndArray();
   w.Key("detail");

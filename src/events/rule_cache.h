@@ -1,6 +1,8 @@
 // This node's cache of the enabled rules (and their targets) of each account and region,
 // compiled once, exact on every node: it follows the change sequence (storage/
 // change_follower.h) and drops a scope's rules on any "events" change of that scope.
+// Lifetime: the follower keeps the subscription for as long as it lives, so a RuleCache is
+// destroyed only at shutdown, once nothing calls the follower's Sync any more.
 // Thread-safety: every method from any thread.
 #pragma once
 

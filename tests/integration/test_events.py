@@ -171,6 +171,8 @@ def test_a_dead_targets_events_land_in_the_dead_letter_file(srv):
         {"source": ["aws.kms"], "detail": {"eventName": ["CreateKey"]}}))
     ev.put_targets(Rule="dead", Targets=[{"Id": "gone", "Arn": dead,
                                           "RetryPolicy": {"MaximumRetryAttempts": 1}}])
+    assert ev.list_targets_by_rule(Rule="dead")["Targets"] == \
+        [{"Id": "gone", "Arn": dead, "RetryPolicy": {"MaximumRetryAttempts": 1}}]
     key = kms.create_key()["KeyMetadata"]["Arn"]
     dlq = Path(srv.data_dir) / "events" / "dead-letter.jsonl"
     wait_for(lambda: dlq.exists() and dlq.read_text().strip(), timeout=10, what="dead letter")

@@ -27,15 +27,20 @@ std::string EncodeTarget(const HttpTarget& t) {
   w.StartObject();
   json::KV(w, "Id", t.id);
   json::KV(w, "Arn", t.url);
-  if (t.input) json::KV(w, "Input", *t.input);
   if (!t.role_arn.empty()) json::KV(w, "RoleArn", t.role_arn);
-  if (t.max_retry_attempts) {
-    w.Key("MaximumRetryAttempts");
-    w.Int(*t.max_retry_attempts);
-  }
-  if (t.max_event_age_seconds) {
-    w.Key("MaximumEventAgeInSeconds");
-    w.Int(*t.max_event_age_seconds);
+  if (t.input) json::KV(w, "Input", *t.input);
+  if (t.max_retry_attempts || t.max_event_age_seconds) {
+    w.Key("RetryPolicy");
+    w.StartObject();
+    if (t.max_retry_attempts) {
+      w.Key("MaximumRetryAttempts");
+      w.Int(*t.max_retry_attempts);
+    }
+    if (t.max_event_age_seconds) {
+      w.Key("MaximumEventAgeInSeconds");
+      w.Int(*t.max_event_age_seconds);
+    }
+    w.EndObject();
   }
   w.EndObject();
   return json::Finish(buf);
@@ -51,9 +56,14 @@ Result<HttpTarget> DecodeTarget(const std::string& document) {
   t.url = json::StrField(d, "Arn");
   if (d.HasMember("Input") && d["Input"].IsString()) t.input = d["Input"].GetString();
   t.role_arn = json::StrField(d, "RoleArn");
-  if (auto n = json::OptIntField(d, "MaximumRetryAttempts")) t.max_retry_attempts = static_cast<int>(*n);
-  if (auto n = json::OptIntField(d, "MaximumEventAgeInSeconds")) {
-    t.max_event_age_seconds = static_cast<int>(*n);
+  if (d.HasMember("RetryPolicy") && d["RetryPolicy"].IsObject()) {
+    const rapidjson::Value& retry = d["RetryPolicy"];
+    if (auto n = json::OptIntField(retry, "MaximumRetryAttempts")) {
+      t.max_retry_attempts = static_cast<int>(*n);
+    }
+    if (auto n = json::OptIntField(retry, "MaximumEventAgeInSeconds")) {
+      t.max_event_age_seconds = static_cast<int>(*n);
+    }
   }
   return t;
 }

@@ -1,7 +1,8 @@
 // A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn
 // is the URL), an optional constant body (Input) and a retry bound. Stored as a JSON
 // document (storage/event_rule_store.h: EventTargetRecord::document):
-//   {"Id","Arn","Input"?,"RoleArn"?,"MaximumRetryAttempts"?,"MaximumEventAgeInSeconds"?}
+//   {"Id","Arn","RoleArn"?,"Input"?,"RetryPolicy"?:{"MaximumRetryAttempts"?,"MaximumEventAgeInSeconds"?}}
+// The document has the API's Target shape, so ListTargetsByRule answers it as stored.
 // Thread-safety: plain values and pure functions.
 #pragma once
 
