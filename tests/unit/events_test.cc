@@ -7,12 +7,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "common/json.h"
 #include "events/delivery.h"
 #include "events/detections.h"
+#include "events/event_bus.h"
 #include "events/event_envelope.h"
+#include "storage/stores.h"
 
 namespace arcana::events {
 namespace {
@@ -200,6 +203,102 @@ TEST_F(DelivererTest, AFullQueueDeadLettersInsteadOfBlocking) {
   EXPECT_NE(DeadLetters()[0].find("queue full"), std::string::npos);
   release = true;
   d.Stop();
+}
+
+}  // namespace
+}  // namespace arcana::events
+
+namespace arcana::events {
+namespace {
+
+// The rule cache and the bus over a real (SQLite) store: a rule, its targets and its state
+// take effect on the next event, with no restart (the cache follows the change sequence).
+class EventBusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arcana-eventbus-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    storage::StoreLocation loc;
+    loc.sqlite_dir = dir_;
+    auto s = storage::OpenStores(loc);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    stores_ = std::move(*s);
+  }
+  void TearDown() override {
+    stores_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+  std::unique_ptr<storage::Stores> stores_;
+};
+
+TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
+  const storage::Scope scope{"123456789012", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> posted;  // (url, body)
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.post = [&](const std::string& url, const std::string& body) {
+    std::lock_guard<std::mutex> l(mu);
+    posted.emplace_back(url, body);
+    return Status::Ok();
+  };
+  RuleCache* cache = nullptr;
+  auto cache_owned = std::make_unique<RuleCache>(rules, stores_->follower());
+  cache = cache_owned.get();
+  EventBus bus(std::move(cache_owned), std::make_unique<Detector>(nullptr),
+               std::make_unique<Deliverer>(o), "123456789012");
+  auto count = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return posted.size();
+  };
+  // The bus routes in order on one thread, so once the deliveries of a later record
+  // arrived, an earlier record that matched nothing has been routed too.
+  auto wait_for = [&](size_t want) {
+    for (int i = 0; i < 1000 && count() < want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return count();
+  };
+  auto record = [](const std::string& name) {
+    return R"({"eventSource":"secretsmanager.amazonaws.com","eventName":")" + name +
+           R"(","awsRegion":"us-east-1","recipientAccountId":"123456789012","resources":[]})";
+  };
+
+  ASSERT_TRUE(rules.PutRule(scope, {"r", "arn:aws:events:us-east-1:123456789012:rule/r",
+                                    R"({"detail":{"eventName":["DeleteSecret"]}})", "ENABLED", "", 1},
+                            10).ok());
+  EXPECT_TRUE(cache->RulesOf(scope.account, scope.region).value()->empty());  // no targets yet
+  ASSERT_TRUE(rules.PutTargets(scope, "r", {{"t", domain::events::EncodeTarget(
+                                                     {"t", "http://a", std::nullopt, "", std::nullopt, std::nullopt})},
+                                            {"c", domain::events::EncodeTarget(
+                                                     {"c", "http://b", std::string(R"({"k":1})"), "",
+                                                      std::nullopt, std::nullopt})}},
+                               5).ok());
+  ASSERT_TRUE(bus.Write(record("GetSecretValue")).ok());  // no match
+  ASSERT_TRUE(bus.Write(record("DeleteSecret")).ok());
+  ASSERT_EQ(wait_for(2), 2u);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    std::sort(posted.begin(), posted.end());
+    EXPECT_EQ(posted[0].first, "http://a");
+    EXPECT_STREQ(Parse(posted[0].second)["detail"]["eventName"].GetString(), "DeleteSecret");
+    EXPECT_EQ(posted[1], (std::pair<std::string, std::string>{"http://b", R"({"k":1})"}));
+  }
+  ASSERT_TRUE(rules.SetRuleState(scope, "r", "DISABLED").ok());
+  ASSERT_TRUE(rules.PutRule(scope, {"r2", "arn:aws:events:us-east-1:123456789012:rule/r2",
+                                    R"({"detail":{"eventName":["GetSecretValue"]}})", "ENABLED", "", 1},
+                            10).ok());
+  ASSERT_TRUE(rules.PutTargets(scope, "r2", {{"t", domain::events::EncodeTarget(
+                                                      {"t", "http://c", std::nullopt, "", std::nullopt, std::nullopt})}},
+                               5).ok());
+  ASSERT_TRUE(bus.Write(record("DeleteSecret")).ok());  // its rule is disabled now
+  ASSERT_TRUE(bus.Write(record("GetSecretValue")).ok());
+  ASSERT_EQ(wait_for(3), 3u);
+  bus.Close();
+  ASSERT_EQ(count(), 3u);
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(posted[2].first, "http://c");
 }
 
 }  // namespace
