@@ -4,8 +4,9 @@
 //   "Secret Scheduled For Deletion"   DeleteSecret succeeded with a recovery window
 //   "Secret Deleted"                   DeleteSecret with ForceDeleteWithoutRecovery, or the
 //                                      purge job deleted a secret (AwsServiceEvent)
-//   "Pending Deletion Secret Read"     GetSecretValue / BatchGetSecretValue refused because
-//                                      the secret is marked for deletion
+//   "Pending Deletion Secret Read"     GetSecretValue refused because the secret is marked
+//                                      for deletion (BatchGetSecretValue reports such items
+//                                      as per-item errors, which its record does not carry)
 //   "Deprecated Secret Version Read"   GetSecretValue of AWSPREVIOUS, or of a VersionId that
 //                                      carries neither AWSCURRENT nor AWSPENDING
 //   "Denied Access Burst"              >= kDeniedBurst AccessDenied answers to one principal

@@ -164,6 +164,48 @@ def test_a_matching_call_reaches_the_http_target_and_others_do_not(srv, receiver
     assert "canary-value" not in json.dumps(receiver.bodies)
 
 
+def test_detections_of_a_pending_deletion_read_and_a_denied_burst(srv, receiver):
+    ev, sm, iam = client(srv, "events"), client(srv, "secretsmanager"), client(srv, "iam")
+    ev.put_rule(Name="alerts", EventPattern=json.dumps({
+        "source": ["arcana.detections"],
+        "detail-type": ["Pending Deletion Secret Read", "Denied Access Burst",
+                        "Deprecated Secret Version Read"]}))
+    ev.put_targets(Rule="alerts", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    arn = sm.create_secret(Name="alerts/pending", SecretString="canary-value-c3")["ARN"]
+    sm.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    with pytest.raises(ClientError) as e:
+        sm.get_secret_value(SecretId=arn)
+    assert code_of(e)[0] == "InvalidRequestException"
+    first = sm.create_secret(Name="alerts/versions", SecretString="canary-value-d4")["VersionId"]
+    sm.put_secret_value(SecretId="alerts/versions", SecretString="canary-value-e5")
+    sm.get_secret_value(SecretId="alerts/versions")  # current: no detection
+    sm.get_secret_value(SecretId="alerts/versions", VersionStage="AWSPREVIOUS")
+    sm.get_secret_value(SecretId="alerts/versions", VersionId=first)
+    iam.create_user(UserName="mallory")
+    key = iam.create_access_key(UserName="mallory")["AccessKey"]
+    intruder = client(srv, "secretsmanager", key["AccessKeyId"], key["SecretAccessKey"])
+    for _ in range(10):
+        with pytest.raises(ClientError) as e:
+            intruder.list_secrets()
+        assert code_of(e)[0] == "AccessDeniedException"
+
+    def of(kind):
+        return [b for b in receiver.bodies if b.get("detail-type") == kind]
+
+    wait_for(lambda: of("Pending Deletion Secret Read") and of("Denied Access Burst")
+             and len(of("Deprecated Secret Version Read")) >= 2,
+             timeout=10, what="detections delivered")
+    deprecated = of("Deprecated Secret Version Read")
+    assert len(deprecated) == 2
+    assert {d["detail"]["versionStage"] for d in deprecated} == {"AWSPREVIOUS", ""}
+    assert deprecated[1]["detail"]["versionId"] == first or deprecated[0]["detail"]["versionId"] == first
+    assert of("Pending Deletion Secret Read")[0]["detail"]["secretArn"] == arn
+    burst = of("Denied Access Burst")
+    assert len(burst) == 1
+    assert burst[0]["resources"] == ["arn:aws:iam::123456789012:user/mallory"]
+    assert burst[0]["detail"]["deniedCalls"] == "10"
+
+
 def test_a_dead_targets_events_land_in_the_dead_letter_file(srv):
     ev, kms = client(srv, "events"), client(srv, "kms")
     dead = f"http://127.0.0.1:{free_port()}/nobody"
