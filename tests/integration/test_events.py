@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, free_port, wait_for
 from test_audit import client, start
+from test_cluster import cluster  # noqa: F401 (fixture)
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
 AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
@@ -244,3 +245,25 @@ def test_the_arcana_events_cli(srv, receiver):
     assert run("test-pattern", "--pattern", '{"source":["aws.kms"]}', "--event", event).returncode == 1
     bad = run("test-pattern", "--pattern", '{"source":"x"}', "--event", event)
     assert bad.returncode == 2 and "Event pattern is not valid" in bad.stderr
+
+
+@pytest.mark.postgresql_only("two nodes need a shared PostgreSQL store")
+def test_a_rule_put_through_one_node_routes_the_calls_of_another(cluster, receiver):
+    a, b = cluster.start(2)
+    sm_b = client(b, "secretsmanager")
+    sm_b.create_secret(Name="cluster/warm", SecretString="canary-value-f6")
+    sm_b.delete_secret(SecretId="cluster/warm")  # node b caches "no rules" for the scope
+    ev_a = client(a, "events")
+    ev_a.put_rule(Name="cluster", EventPattern=json.dumps(
+        {"source": ["aws.secretsmanager"], "detail": {"eventName": ["DeleteSecret"]}}))
+    ev_a.put_targets(Rule="cluster", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    sm_b.create_secret(Name="cluster/gone", SecretString="canary-value-g7")
+    sm_b.delete_secret(SecretId="cluster/gone")
+
+    def deletes():
+        return [x["detail"]["requestParameters"]["SecretId"] for x in receiver.bodies
+                if x.get("source") == "aws.secretsmanager" and x["detail"]["eventName"] == "DeleteSecret"
+                and x["detail"]["requestParameters"]["SecretId"].startswith("cluster/")]
+
+    wait_for(lambda: deletes(), timeout=10, what="node b delivered")
+    assert deletes() == ["cluster/gone"]  # b's record, routed by a rule put through a
