@@ -30,7 +30,9 @@ inline constexpr int kDefaultRetries = 3;
 
 // One POST; OK on a 2xx answer. Replaceable for tests.
 using PostFn = std::function<Status(const std::string& url, const std::string& body)>;
-// The default PostFn: plain HTTP or TLS (system CAs, or ARCANA_CA_CERT).
+// The default PostFn: plain HTTP or TLS (system CAs, or ARCANA_CA_CERT); one attempt takes
+// at most 5 s (connect, handshake, request, answer: a target that accepts and never answers
+// costs one attempt, not a delivery thread); the answer's body is read up to 64 KiB.
 Status HttpPost(const std::string& url, const std::string& body);
 
 class Deliverer {

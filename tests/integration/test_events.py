@@ -267,3 +267,26 @@ def test_a_rule_put_through_one_node_routes_the_calls_of_another(cluster, receiv
 
     wait_for(lambda: deletes(), timeout=10, what="node b delivered")
     assert deletes() == ["cluster/gone"]  # b's record, routed by a rule put through a
+
+
+@pytest.mark.sqlite_only("delivery timeouts do not depend on the store")
+def test_a_target_that_never_answers_costs_one_bounded_attempt(srv, receiver):
+    import socket
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (in the kernel), never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/silent"
+    ev, ssm = client(srv, "events"), client(srv, "ssm")
+    ev.put_rule(Name="silent", EventPattern=json.dumps(
+        {"source": ["aws.ssm"], "detail": {"eventName": ["PutParameter"]}}))
+    ev.put_targets(Rule="silent", Targets=[
+        {"Id": "silent", "Arn": url, "RetryPolicy": {"MaximumRetryAttempts": 0}},
+        {"Id": "ok", "Arn": receiver.url}])
+    ssm.put_parameter(Name="/events/silent", Value="canary-value-h8", Type="String")
+    wait_for(lambda: any(b.get("source") == "aws.ssm" for b in receiver.bodies), timeout=3,
+             what="the answering target served while the other hangs")
+    dlq = Path(srv.data_dir) / "events" / "dead-letter.jsonl"
+    wait_for(lambda: dlq.exists() and url in dlq.read_text(), timeout=12, what="timed out attempt")
+    line = [json.loads(l) for l in dlq.read_text().splitlines() if url in l][-1]
+    assert line["attempts"] == 1 and "answer" in line["error"]
+    silent.close()
