@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string_view>
+
 #include "audit/touched_resources.h"
 #include "common/clock.h"
+#include "events/detections.h"
 
 namespace arcana::app {
 
@@ -42,14 +45,24 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
   });
 }
 
-rotation::RotationReporter RotationAuditReporter(audit::AuditTrail& audit) {
-  return [&audit](const char* event, const std::string& arn, const std::string& account,
-                  const std::string& region) {
-    audit::AuditEvent e = audit::ServiceEvent("secretsmanager.amazonaws.com", event, account,
-                                              region, SystemClock::Instance().NowMs());
-    e.resources.push_back(audit::Resource{audit::kSecretType, arn, account});
+rotation::RotationReporter RotationReporterFor(audit::AuditTrail& audit, events::EventBus* bus) {
+  return [&audit, bus](const rotation::RotationReport& r) {
+    const int64_t now_ms = SystemClock::Instance().NowMs();
+    audit::AuditEvent e = audit::ServiceEvent("secretsmanager.amazonaws.com", r.event, r.account,
+                                              r.region, now_ms);
+    e.resources.push_back(audit::Resource{audit::kSecretType, r.secret_arn, r.account});
     Status st = audit.Record(e);
-    if (!st.ok()) spdlog::error("audit: {} of {} not recorded: {}", event, arn, st.message());
+    if (!st.ok()) spdlog::error("audit: {} of {} not recorded: {}", r.event, r.secret_arn, st.message());
+    // A rotation's outcome is also an event ("Secret Rotation Succeeded" / "... Failed").
+    const bool succeeded = std::string_view(r.event) == "RotationSucceeded";
+    if (bus == nullptr || (!succeeded && std::string_view(r.event) != "RotationFailed")) return;
+    std::string step, reason = r.failure;
+    if (auto colon = r.failure.find(": "); colon != std::string::npos) {
+      step = r.failure.substr(0, colon);
+      reason = r.failure.substr(colon + 2);
+    }
+    bus->Publish(events::RotationOutcomeEvent(r.account, r.region, r.secret_arn, r.version_id,
+                                              succeeded, step, reason, now_ms));
   };
 }
 

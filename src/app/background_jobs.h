@@ -18,6 +18,7 @@
 #include <chrono>
 
 #include "audit/audit_trail.h"
+#include "events/event_bus.h"
 #include "jobs/scheduler.h"
 #include "rotation/rotation_runner.h"
 #include "services/kms/kms_service.h"
@@ -37,6 +38,8 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
 void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities);
 // The rotation engine's records (RotationStarted, RotationSucceeded, RotationFailed,
 // RotationAbandoned) as AwsServiceEvents of secretsmanager.amazonaws.com naming the secret.
-rotation::RotationReporter RotationAuditReporter(audit::AuditTrail& audit);
+// Rotation engine reports: an AwsServiceEvent audit record each, and the outcome of a run
+// (succeeded, or a failed attempt) on the event bus when there is one.
+rotation::RotationReporter RotationReporterFor(audit::AuditTrail& audit, events::EventBus* bus);
 
 }  // namespace arcana::app

@@ -17,6 +17,7 @@
 
 #include "app/root_identity.h"
 #include "app/audit_setup.h"
+#include "app/events_setup.h"
 #include "auth/access_keys.h"
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
@@ -36,6 +37,7 @@
 #include "services/iam/iam_service.h"
 #include "services/sts/sts_service.h"
 #include "services/cloudtrail/cloudtrail_service.h"
+#include "services/events/events_service.h"
 #include "services/kms/kms_data_key_provider.h"  // KMS
 #include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
@@ -167,6 +169,8 @@ int RunServer(const config::Config& cfg) {
   if (Status s = OpenAuditTrail(cfg, port, digest_signer, audit); !s.ok()) {
     return Fail("audit trail: " + s.message());
   }
+  // EventBridge-style rules: each record this node writes becomes an event (events/).
+  events::EventBus* event_bus = OpenEventBus(cfg, stores, audit);
   net::PipelineOptions po;
   po.dev = cfg.dev;
   po.reset = [&stores, &kms_keys, &keys] {
@@ -217,6 +221,8 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&sts);  // STS (Query protocol)
   services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg));
   pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
+  services::events::EventsService events(stores.event_rules());
+  pipeline.AddService(&events);  // EventBridge rules and targets (AWSEvents.*)
 
   net::ServerOptions so;
   so.host = host;
@@ -269,7 +275,7 @@ int RunServer(const config::Config& cfg) {
   }
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
   rotation::RotationRunner rotations(secrets_manager, stores.functions(), stores.jobs(),
-                                     identities, invoker, RotationAuditReporter(audit),
+                                     identities, invoker, RotationReporterFor(audit, event_bus),
                                      rotation_options);
   rotations.Register(scheduler);
   secrets_manager.SetRotationLauncher(&rotations);

@@ -110,6 +110,7 @@ std::optional<std::vector<std::string>> Input::StrList(const char* name) const {
 }
 
 std::string StrField(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return "";  // a mistyped parent reads as absent too
   auto it = o.FindMember(key);
   if (it == o.MemberEnd() || !it->value.IsString()) return "";
   return std::string(it->value.GetString(), it->value.GetStringLength());

@@ -99,6 +99,10 @@ enum class ErrorCode {
   kTooManyUpdates,                   // TooManyUpdates
   kSsmInternalServerError,           // InternalServerError (SSM's spelling)
   // --- end SSM ---
+  // --- EventBridge (services/events) --- its exceptions carry `message` only.
+  kEventsResourceNotFound,           // ResourceNotFoundException
+  kEventsLimitExceeded,              // LimitExceededException
+  kInvalidEventPattern,              // InvalidEventPatternException
 };
 
 class [[nodiscard]] Status {

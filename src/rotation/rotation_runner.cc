@@ -152,7 +152,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
     ARCANA_ASSIGN_OR_RETURN(view, secrets_.RotationViewOf(arn, p.token));
     if (!view) return Status::Ok();
   }
-  if (p.failures == 0) report_("RotationStarted", arn, view->account, view->region);
+  if (p.failures == 0) report_({"RotationStarted", arn, view->account, view->region, p.token, ""});
   bool stopped = false;
   Status st = RunSteps(*view, p, run, &stopped);
   if (p.mode == "test") {
@@ -162,7 +162,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
   if (st.ok()) {
     if (p.mode == "rotate") {
       ARCANA_RETURN_IF_ERROR(secrets_.RecordRotation(arn, run.now_ms));
-      report_("RotationSucceeded", arn, view->account, view->region);
+      report_({"RotationSucceeded", arn, view->account, view->region, p.token, ""});
       spdlog::info("rotation of {} succeeded (version {})", arn, p.token);
     }
     Reschedule(run, arn, next_scheduled(), Payload{});
@@ -177,7 +177,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
     return Status::Ok();
   }
   spdlog::warn("rotation of {} failed: {}", arn, st.message());
-  report_("RotationFailed", arn, view->account, view->region);
+  report_({"RotationFailed", arn, view->account, view->region, p.token, st.message()});
   ++p.failures;
   if (p.mode == "rotate" && p.failures < opts_.max_attempts) {
     int64_t backoff = opts_.retry_base.count() << std::min<int64_t>(p.failures - 1, 10);
@@ -185,7 +185,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
     return Status::Ok();
   }
   if (p.mode == "rotate") {
-    report_("RotationAbandoned", arn, view->account, view->region);
+    report_({"RotationAbandoned", arn, view->account, view->region, p.token, ""});
     // Not at the date that is already past (that would start over at once).
     Status st2 = secrets_.PostponeRotation(arn, run.now_ms);
     if (!st2.ok()) spdlog::warn("rotation of {}: cannot postpone: {}", arn, st2.message());

@@ -50,9 +50,16 @@ struct RotationOptions {
   int max_attempts = 5;
 };
 
-// An audit record of the engine's own actions ("RotationStarted", ...).
-using RotationReporter = std::function<void(const char* event, const std::string& secret_arn,
-                                            const std::string& account, const std::string& region)>;
+// What the engine reports of its own actions, for the audit trail and the event bus.
+struct RotationReport {
+  const char* event;  // "RotationStarted", "RotationSucceeded", "RotationFailed", "RotationAbandoned"
+  const std::string& secret_arn;
+  const std::string& account;
+  const std::string& region;
+  const std::string& version_id;  // the rotation's token (AWSPENDING version)
+  std::string failure;  // RotationFailed: "<step>: <why>" (never a secret value or output)
+};
+using RotationReporter = std::function<void(const RotationReport&)>;
 
 class RotationRunner : public services::sm::RotationLauncher {
  public:

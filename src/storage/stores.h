@@ -12,6 +12,7 @@
 #include "storage/access_key_store.h"
 #include "storage/change_follower.h"
 #include "storage/change_log.h"
+#include "storage/event_rule_store.h"
 #include "storage/function_store.h"
 #include "storage/identity_store.h"
 #include "storage/job_store.h"
@@ -51,10 +52,11 @@ class Stores {
   virtual ChangeLog& changes() = 0;
   virtual JobStore& jobs() = 0;
   virtual FunctionStore& functions() = 0;  // rotation functions
+  virtual EventRuleStore& event_rules() = 0;  // EventBridge-style rules and targets
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"
-  // Dev-mode reset: drops every secret, parameter, KMS object and IAM identity (keeps the
+  // Dev-mode reset: drops every secret, parameter, KMS object, IAM identity and event rule (keeps the
   // root access keys and meta).
   virtual Status WipeResources() = 0;
 };

@@ -82,9 +82,7 @@ class RotationRunnerTest : public ::testing::Test {
     o.retry_base = std::chrono::milliseconds(1000);
     runner_ = std::make_unique<RotationRunner>(
         *sm_, stores_->functions(), stores_->jobs(), *ids_, fn_,
-        [this](const char* e, const std::string&, const std::string&, const std::string&) {
-          events_.push_back(e);
-        },
+        [this](const RotationReport& r) { events_.push_back(r.event); },
         o);
     sched_ = std::make_unique<jobs::Scheduler>(stores_->jobs(), nullptr, clock_);
     runner_->Register(*sched_);

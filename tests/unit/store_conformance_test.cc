@@ -1406,6 +1406,94 @@ TEST_P(StoreConformance, ASecondNodesCommitsAreVisibleAndAdvanceTheHead) {
 
 // ---------- jobs ----------
 
+// ---------- event rules ----------
+
+EventRuleRecord MakeRule(const std::string& name, const Scope& scope = kScope) {
+  return {name, "arn:aws:events:" + scope.region + ":" + scope.account + ":rule/" + name,
+          R"({"source":["aws.kms"]})", "ENABLED", "d", 7};
+}
+
+TEST_P(StoreConformance, EventRulesPutGetListAndReplaceKeepingCreation) {
+  EventRuleStore& rules = stores_->event_rules();
+  const int64_t head = Head();
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("b-rule"), 10));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("a-rule"), 10));
+  ASSERT_OK(rules.PutRule(kOther, MakeRule("a-rule", kOther), 10));
+  EventRuleRecord changed = MakeRule("a-rule");
+  changed.event_pattern = R"({"source":["aws.ssm"]})";
+  changed.created_ms = 99;
+  changed.state = "DISABLED";
+  ASSERT_OK(rules.PutRule(kScope, changed, 10));
+  auto got = rules.GetRule(kScope, "a-rule");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->event_pattern, changed.event_pattern);
+  EXPECT_EQ((*got)->state, "DISABLED");
+  EXPECT_EQ((*got)->created_ms, 7);  // kept from the creation
+  EXPECT_FALSE(rules.GetRule(kScope, "missing")->has_value());
+
+  auto all = rules.ListRules(kScope, "", "", 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "a-rule");
+  EXPECT_EQ(rules.ListRules(kScope, "b-", "", 100)->size(), 1u);
+  EXPECT_EQ(rules.ListRules(kScope, "", "a-rule", 100)->front().name, "b-rule");
+  EXPECT_EQ(rules.ListRules(kScope, "", "", 1)->size(), 1u);
+
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 4u);
+  EXPECT_EQ(cs[0].service, "events");
+  EXPECT_EQ(cs[0].resource, MakeRule("b-rule").arn);
+  EXPECT_EQ(cs[0].kind, "PutRule");
+  EXPECT_EQ(cs[2].account, kOther.account);
+
+  EXPECT_CODE(rules.PutRule(kScope, MakeRule("c-rule"), 2), ErrorCode::kLimitExceeded);
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("b-rule"), 2));  // a replacement is not a new rule
+  ASSERT_OK(rules.SetRuleState(kScope, "b-rule", "DISABLED"));
+  EXPECT_EQ(rules.GetRule(kScope, "b-rule")->value().state, "DISABLED");
+  EXPECT_CODE(rules.SetRuleState(kScope, "nope", "ENABLED"), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(ChangesAfter(head).back().kind, "DisableRule");
+}
+
+TEST_P(StoreConformance, EventTargetsUpsertLimitRemoveAndGuardTheRulesDeletion) {
+  EventRuleStore& rules = stores_->event_rules();
+  EXPECT_CODE(rules.PutTargets(kScope, "r", {{"t1", "{}"}}, 5), ErrorCode::kResourceNotFound);
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("r"), 10));
+  ASSERT_OK(rules.PutTargets(kScope, "r", {{"t2", R"({"v":1})"}, {"t1", "{}"}}, 5));
+  ASSERT_OK(rules.PutTargets(kScope, "r", {{"t2", R"({"v":2})"}}, 2));  // replaced, still 2
+  auto ts = rules.ListTargets(kScope, "r", "", 100);
+  ASSERT_TRUE(ts.ok());
+  ASSERT_EQ(ts->size(), 2u);
+  EXPECT_EQ((*ts)[0].id, "t1");
+  EXPECT_EQ((*ts)[1].document, R"({"v":2})");
+  EXPECT_EQ(rules.ListTargets(kScope, "r", "t1", 100)->size(), 1u);
+  EXPECT_TRUE(rules.ListTargets(kOther, "r", "", 100)->empty());
+
+  const int64_t head = Head();
+  EXPECT_CODE(rules.PutTargets(kScope, "r", {{"t3", "{}"}}, 2), ErrorCode::kLimitExceeded);
+  EXPECT_EQ(rules.ListTargets(kScope, "r", "", 100)->size(), 2u);  // nothing applied
+  EXPECT_EQ(Head(), head);
+  EXPECT_CODE(rules.DeleteRule(kScope, "r"), ErrorCode::kPreconditionNotMet);
+  ASSERT_OK(rules.RemoveTargets(kScope, "r", {"t1", "absent"}));
+  EXPECT_CODE(rules.DeleteRule(kScope, "r"), ErrorCode::kPreconditionNotMet);
+  ASSERT_OK(rules.RemoveTargets(kScope, "r", {"t2"}));
+  ASSERT_OK(rules.DeleteRule(kScope, "r"));
+  EXPECT_CODE(rules.DeleteRule(kScope, "r"), ErrorCode::kResourceNotFound);
+  EXPECT_CODE(rules.RemoveTargets(kScope, "r", {"t1"}), ErrorCode::kResourceNotFound);
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_EQ(cs[2].kind, "DeleteRule");
+
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("w"), 10));
+  ASSERT_OK(rules.PutTargets(kScope, "w", {{"t", "{}"}}, 5));
+  ASSERT_OK(stores_->WipeResources());
+  EXPECT_TRUE(rules.ListRules(kScope, "", "", 100)->empty());
+  EXPECT_TRUE(rules.ListTargets(kScope, "w", "", 100)->empty());
+  auto wiped = ChangesAfter(head);
+  EXPECT_TRUE(std::any_of(wiped.begin(), wiped.end(), [](const Change& c) {
+    return c.service == "events" && c.resource == MakeRule("w").arn && c.kind == "WipeResources";
+  }));
+}
+
 TEST_P(StoreConformance, ScheduleJobKeepsOrReplacesAndCancels) {
   ASSERT_OK(jobs().ScheduleJob("purge", 1000, "p1", false));
   ASSERT_OK(jobs().ScheduleJob("purge", 5000, "p2", false));

@@ -94,6 +94,9 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kTooManyUpdates: return {"TooManyUpdates", 400};
     case ErrorCode::kSsmInternalServerError: return {"InternalServerError", 500};
     // --- end SSM ---
+    case ErrorCode::kEventsResourceNotFound: return {"ResourceNotFoundException", 400};
+    case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};
+    case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
   }
   return {"InternalFailure", 500};
 }
@@ -121,6 +124,9 @@ MessageKeys MessageKeysOf(ErrorCode code) {
     case ErrorCode::kInternalServiceError:
       return MessageKeys::kUpper;
     case ErrorCode::kValidation:
+    case ErrorCode::kEventsResourceNotFound:
+    case ErrorCode::kEventsLimitExceeded:
+    case ErrorCode::kInvalidEventPattern:
       return MessageKeys::kLower;
     default:
       return MessageKeys::kBoth;

@@ -14,6 +14,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       changes_(*db_),
       jobs_(*db_),
       functions_(*db_),
+      event_rules_(*db_),
       follower_(std::make_unique<ChangeFollower>(changes_)) {}
 
 PgStores::~PgStores() = default;
@@ -22,13 +23,15 @@ Status PgStores::WipeResources() {
   ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
   ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
   ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
+  ARCANA_RETURN_IF_ERROR(event_rules_.WipeEventRules());
   return kms_.WipeKms();
 }
 
 std::vector<Migrations> Schema() {
   return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
-          PgJobStore::Schema(), PgIdentityStore::Schema(), PgFunctionStore::Schema()};
+          PgJobStore::Schema(), PgIdentityStore::Schema(), PgFunctionStore::Schema(),
+          PgEventRuleStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

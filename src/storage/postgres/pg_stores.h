@@ -13,6 +13,7 @@
 #include "storage/postgres/pg_access_key_store.h"
 #include "storage/postgres/pg_change_log.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_event_rule_store.h"
 #include "storage/postgres/pg_function_store.h"
 #include "storage/postgres/pg_identity_store.h"
 #include "storage/postgres/pg_job_store.h"
@@ -40,6 +41,7 @@ class PgStores : public Stores {
   ChangeLog& changes() override { return changes_; }
   JobStore& jobs() override { return jobs_; }
   FunctionStore& functions() override { return functions_; }
+  EventRuleStore& event_rules() override { return event_rules_; }
   ChangeFollower& follower() override { return *follower_; }
   const char* backend() const override { return "postgresql"; }
   Status WipeResources() override;
@@ -56,6 +58,7 @@ class PgStores : public Stores {
   PgChangeLog changes_;
   PgJobStore jobs_;
   PgFunctionStore functions_;
+  PgEventRuleStore event_rules_;
   std::unique_ptr<ChangeFollower> follower_;
 };
 

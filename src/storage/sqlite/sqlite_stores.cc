@@ -3,6 +3,7 @@
 #include "storage/sqlite/access_key_store.h"
 #include "storage/sqlite/change_log.h"
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/event_rule_store.h"
 #include "storage/sqlite/function_store.h"
 #include "storage/sqlite/identity_store.h"
 #include "storage/sqlite/job_store.h"
@@ -30,6 +31,7 @@ class SqliteStores : public Stores {
         changes_(*db_),
         jobs_(*db_),
         functions_(*db_),
+        event_rules_(*db_),
         follower_(changes_) {}
 
   SecretStore& secrets() override { return secrets_; }
@@ -42,12 +44,14 @@ class SqliteStores : public Stores {
   ChangeLog& changes() override { return changes_; }
   JobStore& jobs() override { return jobs_; }
   FunctionStore& functions() override { return functions_; }
+  EventRuleStore& event_rules() override { return event_rules_; }
   ChangeFollower& follower() override { return follower_; }
   const char* backend() const override { return "sqlite"; }
   Status WipeResources() override {
     ARCANA_RETURN_IF_ERROR(secrets_.WipeSecrets());
     ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
     ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
+    ARCANA_RETURN_IF_ERROR(event_rules_.WipeEventRules());
     return kms_.WipeKms();
   }
 
@@ -63,6 +67,7 @@ class SqliteStores : public Stores {
   SqliteChangeLog changes_;
   SqliteJobStore jobs_;
   SqliteFunctionStore functions_;
+  SqliteEventRuleStore event_rules_;
   ChangeFollower follower_;
 };
 
@@ -73,7 +78,8 @@ Result<std::unique_ptr<Stores>> OpenSqliteStores(const std::string& path) {
       auto db, Database::Open(path, {SqliteSecretStore::Schema(), SqliteKmsStore::Schema(),
                                      SqliteParameterStore::Schema(), SqliteChangeLog::Schema(),
                                      SqliteJobStore::Schema(), SqliteIdentityStore::Schema(),
-                                     SqliteFunctionStore::Schema()}));
+                                     SqliteFunctionStore::Schema(),
+                                     SqliteEventRuleStore::Schema()}));
   return std::unique_ptr<Stores>(new SqliteStores(std::move(db)));
 }
 

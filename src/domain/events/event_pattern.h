@@ -1,0 +1,56 @@
+// EventBridge event patterns: parse (validate) once, match many events. The grammar, as
+// EventBridge documents it (eb-event-patterns, eb-create-pattern-operators):
+//
+//   pattern  := { key: node, ... , ["$or": [pattern, pattern, ...]] }   (at least one key)
+//   node     := pattern                      a nested field of the event
+//             | [ filter, ... ]              the field matches when ANY filter matches
+//   filter   := "string" | number | null | true | false          exact value
+//             | {"prefix": "s"} | {"suffix": "s"}                (also {"prefix": {"equals-ignore-case": "s"}})
+//             | {"equals-ignore-case": "s"}
+//             | {"wildcard": "a*b"}                              '*' is any run of characters
+//             | {"anything-but": value | [values] | {"prefix": "s"} | {"suffix": "s"}}
+//             | {"numeric": [op, n] | [op, n, op, n]}          op: = < <= > >=; a range takes
+//                                                               a lower (> >=) then an upper (< <=)
+//             | {"exists": true | false}
+//
+// Matching: every key of the pattern must match (AND); a field whose event value is an array
+// matches when any element does; absent fields match only {"exists": false}; exists matches
+// leaves (not objects). Numbers compare as numbers (5 matches 5.0).
+// Bounds: the text is at most kMaxPatternBytes, nested at most kMaxDepth levels, with at
+// most kMaxFilters filters; matching is linear in the pattern times the event's size
+// (wildcards: times the value's length).
+// Thread-safety: a parsed EventPattern is immutable; Matches may run concurrently.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace arcana::domain::events {
+
+inline constexpr size_t kMaxPatternBytes = 4096;  // the model's EventPattern max
+inline constexpr size_t kMaxDepth = 16;
+inline constexpr size_t kMaxFilters = 1024;
+
+struct PatternNode;  // event_pattern.cc
+
+class EventPattern {
+ public:
+  // Errors: kInvalidEventPattern, "Event pattern is not valid. Reason: <why>".
+  static Result<EventPattern> Parse(std::string_view text);
+
+  bool Matches(const rapidjson::Value& event) const;
+  // Parses event_json (bounded) first. Errors: kValidation when it is not a JSON object.
+  Result<bool> MatchesJson(std::string_view event_json) const;
+
+ private:
+  explicit EventPattern(std::shared_ptr<const PatternNode> root) : root_(std::move(root)) {}
+  std::shared_ptr<const PatternNode> root_;
+};
+
+}  // namespace arcana::domain::events

@@ -1,0 +1,71 @@
+#include "domain/events/target.h"
+
+#include "common/json.h"
+
+namespace arcana::domain::events {
+
+bool IsHttpTargetUrl(const std::string& url) {
+  if (url.size() > 1600) return false;
+  size_t host_at;
+  if (url.rfind("http://", 0) == 0) {
+    host_at = 7;
+  } else if (url.rfind("https://", 0) == 0) {
+    host_at = 8;
+  } else {
+    return false;
+  }
+  if (host_at >= url.size() || url[host_at] == '/' || url[host_at] == ':') return false;
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string EncodeTarget(const HttpTarget& t) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "Id", t.id);
+  json::KV(w, "Arn", t.url);
+  if (!t.role_arn.empty()) json::KV(w, "RoleArn", t.role_arn);
+  if (t.input) json::KV(w, "Input", *t.input);
+  if (t.max_retry_attempts || t.max_event_age_seconds) {
+    w.Key("RetryPolicy");
+    w.StartObject();
+    if (t.max_retry_attempts) {
+      w.Key("MaximumRetryAttempts");
+      w.Int(*t.max_retry_attempts);
+    }
+    if (t.max_event_age_seconds) {
+      w.Key("MaximumEventAgeInSeconds");
+      w.Int(*t.max_event_age_seconds);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<HttpTarget> DecodeTarget(const std::string& document) {
+  rapidjson::Document d;
+  if (!json::ParseBounded(document, &d).ok() || !d.IsObject() || !d.HasMember("Arn")) {
+    return Status(ErrorCode::kInternalServiceError, "stored event target is corrupt");
+  }
+  HttpTarget t;
+  t.id = json::StrField(d, "Id");
+  t.url = json::StrField(d, "Arn");
+  if (d.HasMember("Input") && d["Input"].IsString()) t.input = d["Input"].GetString();
+  t.role_arn = json::StrField(d, "RoleArn");
+  if (d.HasMember("RetryPolicy") && d["RetryPolicy"].IsObject()) {
+    const rapidjson::Value& retry = d["RetryPolicy"];
+    if (auto n = json::OptIntField(retry, "MaximumRetryAttempts")) {
+      t.max_retry_attempts = static_cast<int>(*n);
+    }
+    if (auto n = json::OptIntField(retry, "MaximumEventAgeInSeconds")) {
+      t.max_event_age_seconds = static_cast<int>(*n);
+    }
+  }
+  return t;
+}
+
+}  // namespace arcana::domain::events

@@ -1,0 +1,134 @@
+#include "events/detections.h"
+
+#include <algorithm>
+
+#include "common/json.h"
+
+namespace arcana::events {
+namespace {
+
+const rapidjson::Value* Obj(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return nullptr;
+  auto it = o.FindMember(key);
+  return it != o.MemberEnd() && it->value.IsObject() ? &it->value : nullptr;
+}
+
+// The ARNs of the record's resources of type AWS::SecretsManager::Secret.
+std::vector<std::string> Secrets(const rapidjson::Value& record) {
+  std::vector<std::string> out;
+  auto it = record.FindMember("resources");
+  if (it == record.MemberEnd() || !it->value.IsArray()) return out;
+  for (const auto& r : it->value.GetArray()) {
+    if (json::StrField(r, "type") == "AWS::SecretsManager::Secret") out.push_back(json::StrField(r, "ARN"));
+  }
+  return out;
+}
+
+// {"eventName","eventID","principal","secretArn"?, extra...}
+std::string Detail(const rapidjson::Value& record, const std::string& secret,
+                   const std::vector<std::pair<const char*, std::string>>& extra) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "eventName", json::StrField(record, "eventName"));
+  json::KV(w, "eventID", json::StrField(record, "eventID"));
+  if (const auto* u = Obj(record, "userIdentity")) json::KV(w, "principal", json::StrField(*u, "arn"));
+  if (!secret.empty()) json::KV(w, "secretArn", secret);
+  for (const auto& [k, v] : extra) json::KV(w, k, v);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+bool IsAccessDenied(const std::string& code) {
+  return code == "AccessDenied" || code == "AccessDeniedException";
+}
+
+}  // namespace
+
+std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now_ms) {
+  std::vector<Event> out;
+  if (!record.IsObject()) return out;
+  const std::string name = json::StrField(record, "eventName");
+  const std::string error = json::StrField(record, "errorCode");
+  const std::string account = json::StrField(record, "recipientAccountId");
+  const std::string region = json::StrField(record, "awsRegion");
+  const bool sm = json::StrField(record, "eventSource") == "secretsmanager.amazonaws.com";
+  const bool service_event = json::StrField(record, "eventType") == "AwsServiceEvent";
+  auto emit = [&](const char* type, const std::string& resource, const std::string& detail) {
+    out.push_back(MakeEvent(kDetectionSource, type, account, region, now_ms,
+                            resource.empty() ? std::vector<std::string>{}
+                                             : std::vector<std::string>{resource},
+                            detail));
+  };
+
+  if (sm && name == "DeleteSecret" && error.empty()) {
+    const auto* req = Obj(record, "requestParameters");
+    bool force = req != nullptr && req->HasMember("ForceDeleteWithoutRecovery") &&
+                 (*req)["ForceDeleteWithoutRecovery"].IsBool() &&
+                 (*req)["ForceDeleteWithoutRecovery"].GetBool();
+    const char* type = force || service_event ? "Secret Deleted" : "Secret Scheduled For Deletion";
+    for (const auto& arn : Secrets(record)) emit(type, arn, Detail(record, arn, {}));
+  }
+  if (sm && (name == "GetSecretValue" || name == "BatchGetSecretValue") &&
+      error == "InvalidRequestException" &&
+      json::StrField(record, "errorMessage").find("marked for deletion") != std::string::npos) {
+    for (const auto& arn : Secrets(record)) emit("Pending Deletion Secret Read", arn, Detail(record, arn, {}));
+  }
+  if (sm && name == "GetSecretValue" && error.empty()) {
+    const auto* req = Obj(record, "requestParameters");
+    std::string stage = req ? json::StrField(*req, "VersionStage") : "";
+    std::string version = req ? json::StrField(*req, "VersionId") : "";
+    for (const auto& arn : Secrets(record)) {
+      bool deprecated = stage == "AWSPREVIOUS";
+      if (!deprecated && stage.empty() && !version.empty() && stages_) {
+        auto stages = stages_(account, region, arn, version);
+        deprecated = stages && std::find(stages->begin(), stages->end(), "AWSCURRENT") == stages->end() &&
+                     std::find(stages->begin(), stages->end(), "AWSPENDING") == stages->end();
+      }
+      if (deprecated) {
+        emit("Deprecated Secret Version Read", arn,
+             Detail(record, arn, {{"versionStage", stage}, {"versionId", version}}));
+      }
+    }
+  }
+  if (IsAccessDenied(error)) {
+    std::string principal;
+    if (const auto* u = Obj(record, "userIdentity")) principal = json::StrField(*u, "arn");
+    if (!principal.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Bounded: principals whose window emptied are dropped as they are seen again, and
+      // the map is cleared outright if an attacker sprays many principals.
+      if (denied_.size() > 10000) denied_.clear();
+      auto& times = denied_[principal];
+      times.push_back(now_ms);
+      while (!times.empty() && times.front() <= now_ms - kDeniedWindowMs) times.pop_front();
+      if (times.size() >= kDeniedBurst) {
+        emit("Denied Access Burst", principal,
+             Detail(record, "", {{"deniedCalls", std::to_string(times.size())},
+                                 {"windowSeconds", std::to_string(kDeniedWindowMs / 1000)}}));
+        denied_.erase(principal);  // once per burst
+      }
+    }
+  }
+  return out;
+}
+
+Event RotationOutcomeEvent(const std::string& account, const std::string& region,
+                           const std::string& secret_arn, const std::string& version_id,
+                           bool succeeded, const std::string& step, const std::string& reason,
+                           int64_t now_ms) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "secretArn", secret_arn);
+  json::KV(w, "versionId", version_id);
+  if (!succeeded) {
+    json::KV(w, "step", step);
+    json::KV(w, "reason", reason);
+  }
+  w.EndObject();
+  return MakeEvent(kDetectionSource, succeeded ? "Secret Rotation Succeeded" : "Secret Rotation Failed",
+                   account, region, now_ms, {secret_arn}, json::Finish(buf));
+}
+
+}  // namespace arcana::events

@@ -1,0 +1,65 @@
+// Built-in detections: facts worth an alert, recognised in the audit records this node
+// writes, emitted as events of source "arcana.detections" (they match rules like any other
+// event). Detail types and when they fire:
+//   "Secret Scheduled For Deletion"   DeleteSecret succeeded with a recovery window
+//   "Secret Deleted"                   DeleteSecret with ForceDeleteWithoutRecovery, or the
+//                                      purge job deleted a secret (AwsServiceEvent)
+//   "Pending Deletion Secret Read"     GetSecretValue refused because the secret is marked
+//                                      for deletion (BatchGetSecretValue reports such items
+//                                      as per-item errors, which its record does not carry)
+//   "Deprecated Secret Version Read"   GetSecretValue of AWSPREVIOUS, or of a VersionId that
+//                                      carries neither AWSCURRENT nor AWSPENDING
+//   "Denied Access Burst"              >= kDeniedBurst AccessDenied answers to one principal
+//                                      within kDeniedWindowMs (once per burst; counted per node)
+//   "Secret Rotation Succeeded" / "Secret Rotation Failed"   RotationOutcomeEvent, for the
+//                                      rotation engine to publish (EventBus::Publish)
+// detail always names the secret or principal, never a value.
+// Thread-safety: Detector::Observe serialises on its own mutex; the rest is pure.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/event_envelope.h"
+
+namespace arcana::events {
+
+inline constexpr const char* kDetectionSource = "arcana.detections";
+inline constexpr size_t kDeniedBurst = 10;
+inline constexpr int64_t kDeniedWindowMs = 60'000;
+
+// The stages of a secret's version now (nullopt when unknown: the secret or version is
+// gone). Answers "is this version deprecated?" for reads by VersionId.
+using VersionStagesFn = std::function<std::optional<std::vector<std::string>>(
+    const std::string& account, const std::string& region, const std::string& secret_arn,
+    const std::string& version_id)>;
+
+class Detector {
+ public:
+  explicit Detector(VersionStagesFn stages) : stages_(std::move(stages)) {}
+  // The detections one audit record raises (usually none).
+  std::vector<Event> Observe(const rapidjson::Value& record, int64_t now_ms);
+
+ private:
+  VersionStagesFn stages_;
+  std::mutex mu_;
+  std::map<std::string, std::deque<int64_t>> denied_;  // principal ARN -> times in window
+};
+
+// The event the rotation engine publishes when a rotation of secret_arn ends: succeeded,
+// or failed at step ("createSecret", "setSecret", "testSecret", "finishSecret") with a
+// reason (no secret value in it).
+Event RotationOutcomeEvent(const std::string& account, const std::string& region,
+                           const std::string& secret_arn, const std::string& version_id,
+                           bool succeeded, const std::string& step, const std::string& reason,
+                           int64_t now_ms);
+
+}  // namespace arcana::events

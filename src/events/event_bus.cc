@@ -1,0 +1,96 @@
+#include "events/event_bus.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "common/json.h"
+
+namespace arcana::events {
+
+EventBus::EventBus(std::unique_ptr<RuleCache> rules, std::unique_ptr<Detector> detector,
+                   std::unique_ptr<Deliverer> deliverer, std::string fallback_account)
+    : rules_(std::move(rules)),
+      detector_(std::move(detector)),
+      deliverer_(std::move(deliverer)),
+      fallback_account_(std::move(fallback_account)),
+      thread_([this] { Run(); }) {}
+
+EventBus::~EventBus() { Close(); }
+
+Status EventBus::Write(std::string_view record_json) {
+  Enqueue({std::string(record_json), std::nullopt});
+  return Status::Ok();
+}
+
+void EventBus::Publish(Event event) { Enqueue({"", std::move(event)}); }
+
+void EventBus::Enqueue(Item item) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (stopping_ || queue_.size() >= kMaxQueued) {
+    if (++dropped_ % 1000 == 1) spdlog::warn("events: queue full, {} event(s) dropped", dropped_);
+    return;
+  }
+  queue_.push_back(std::move(item));
+  cv_.notify_one();
+}
+
+uint64_t EventBus::dropped() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return dropped_;
+}
+
+void EventBus::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything queued was routed
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    l.unlock();
+    if (item.event) {
+      Route(*item.event);
+    } else {
+      rapidjson::Document record;
+      if (json::ParseBounded(item.record, &record).ok() && record.IsObject()) {
+        Route(RecordEvent(record, fallback_account_));
+        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+        for (const Event& e : detector_->Observe(record, now)) Route(e);
+      }
+    }
+    l.lock();
+  }
+}
+
+void EventBus::Route(const Event& e) {
+  if (e.account.empty() || e.region.empty()) return;  // no bus it could belong to
+  auto rules = rules_->RulesOf(e.account, e.region);
+  if (!rules.ok()) {
+    spdlog::warn("events: an event was not routed (rules unreadable: {})", rules.status().message());
+    return;
+  }
+  if ((*rules)->empty()) return;
+  rapidjson::Document doc;
+  if (!json::ParseBounded(e.json, &doc).ok()) return;
+  for (const CompiledRule& rule : **rules) {
+    if (!rule.pattern.Matches(doc)) continue;
+    for (const auto& target : rule.targets) {
+      deliverer_->Submit(rule.arn, target, target.input ? *target.input : e.json);
+    }
+  }
+}
+
+void EventBus::Close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  deliverer_->Stop();
+}
+
+}  // namespace arcana::events

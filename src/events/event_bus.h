@@ -1,0 +1,74 @@
+// The event bus of one node: an audit sink (audit/audit_sink.h, always fail-open) that turns
+// each audit record this node writes into an event (events/event_envelope.h), adds the
+// built-in detections it raises (events/detections.h), matches every event against the
+// enabled rules of its account and region (events/rule_cache.h) and hands each matching
+// target a delivery (events/delivery.h). Each node delivers the events of its own records.
+//
+// Write only queues the record (at most kMaxQueued; beyond that records are dropped for
+// events and counted, the audit trail itself is unaffected), so event routing never delays
+// or fails an API call; one routing thread does the rest. When the store cannot be read the
+// event is dropped with a warning (no rule set is known to route it).
+// Thread-safety: Write / Publish from any thread; Close once (idempotent).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "audit/audit_sink.h"
+#include "events/delivery.h"
+#include "events/detections.h"
+#include "events/event_envelope.h"
+#include "events/rule_cache.h"
+
+namespace arcana::events {
+
+class EventBus final : public audit::AuditSink {
+ public:
+  static constexpr size_t kMaxQueued = 10000;
+
+  // Owns its parts (the trail owns the bus, and may outlive the caller's scope).
+  // fallback_account: the account of records that name none (unauthenticated calls).
+  EventBus(std::unique_ptr<RuleCache> rules, std::unique_ptr<Detector> detector,
+           std::unique_ptr<Deliverer> deliverer, std::string fallback_account);
+  ~EventBus() override;
+
+  std::string_view name() const override { return "events"; }
+  bool fail_closed() const override { return false; }
+  Status Write(std::string_view record_json) override;
+  bool Healthy() const override { return true; }
+  // Routes what is queued, then stops the routing thread and the deliverer.
+  void Close() override;
+
+  // Publishes an event built elsewhere (RotationOutcomeEvent, ...): queued like a record.
+  void Publish(Event event);
+  // Events dropped because the queue was full.
+  uint64_t dropped() const;
+
+ private:
+  struct Item {
+    std::string record;          // an audit record, or
+    std::optional<Event> event;  // an event to route as is
+  };
+  void Run();
+  void Route(const Event& e);
+  void Enqueue(Item item);
+
+  std::unique_ptr<RuleCache> rules_;
+  std::unique_ptr<Detector> detector_;
+  std::unique_ptr<Deliverer> deliverer_;
+  std::string fallback_account_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  uint64_t dropped_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace arcana::events

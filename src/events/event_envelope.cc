@@ -1,0 +1,78 @@
+#include "events/event_envelope.h"
+
+#include <chrono>
+
+#include "audit/audit_event.h"
+#include "common/json.h"
+
+namespace arcana::events {
+namespace {
+
+void Header(json::Writer& w, const std::string& source, const std::string& detail_type,
+            const std::string& account, const std::string& region, const std::string& time) {
+  w.StartObject();
+  json::KV(w, "version", "0");
+  json::KV(w, "id", audit::NewEventId());
+  json::KV(w, "detail-type", detail_type);
+  json::KV(w, "source", source);
+  json::KV(w, "account", account);
+  json::KV(w, "time", time);
+  json::KV(w, "region", region);
+}
+
+}  // namespace
+
+std::string EventSourceOf(const std::string& s) {
+  constexpr std::string_view kSuffix = ".amazonaws.com";
+  if (s.size() > kSuffix.size() && s.compare(s.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0) {
+    return "aws." + s.substr(0, s.size() - kSuffix.size());
+  }
+  return s;
+}
+
+Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_account) {
+  Event e;
+  e.account = json::StrField(record, "recipientAccountId");
+  if (e.account.empty() && record.HasMember("userIdentity")) {
+    e.account = json::StrField(record["userIdentity"], "accountId");
+  }
+  if (e.account.empty()) e.account = fallback_account;
+  e.region = json::StrField(record, "awsRegion");
+  std::string type = json::StrField(record, "eventType") == "AwsServiceEvent"
+                         ? "AWS Service Event via CloudTrail"
+                         : "AWS API Call via CloudTrail";
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  Header(w, EventSourceOf(json::StrField(record, "eventSource")), type, e.account, e.region,
+         json::StrField(record, "eventTime"));
+  w.Key("resources");
+  w.StartArray();
+  auto res = record.FindMember("resources");
+  if (res != record.MemberEnd() && res->value.IsArray()) {
+    for (const auto& r : res->value.GetArray()) json::WriteStr(w, json::StrField(r, "ARN"));
+  }
+  w.EndArray();
+  w.Key("detail");
+  record.Accept(w);
+  w.EndObject();
+  e.json = json::Finish(buf);
+  return e;
+}
+
+Event MakeEvent(const std::string& source, const std::string& detail_type,
+                const std::string& account, const std::string& region, int64_t time_ms,
+                const std::vector<std::string>& resources, const std::string& detail_json) {
+  Event e{account, region, ""};
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  Header(w, source, detail_type, account, region, audit::IsoTime(time_ms));
+  w.Key("resources");
+  json::WriteStringList(w, resources);
+  w.Key("detail");
+  w.RawValue(detail_json.data(), detail_json.size(), rapidjson::kObjectType);
+  w.EndObject();
+  e.json = json::Finish(buf);
+  return e;
+}
+
+}  // namespace arcana::events

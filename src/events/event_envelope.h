@@ -1,0 +1,39 @@
+// EventBridge events built from Arcana's own facts. An audit record (audit/audit_event.h,
+// already redacted: no secret value) becomes
+//   {"version":"0","id":<uuid>,"detail-type":"AWS API Call via CloudTrail"
+//    (or "AWS Service Event via CloudTrail" for an AwsServiceEvent),
+//    "source":"aws.<service>" (from eventSource "<service>.amazonaws.com"; arcana.operator as is),
+//    "account","time","region","resources":[ARN...],"detail":<the record>}
+// as EventBridge delivers CloudTrail events. Detections (events/detections.h) build theirs
+// with MakeEvent.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace arcana::events {
+
+// An event ready to match and deliver: its parsed form and its JSON text.
+struct Event {
+  std::string account;
+  std::string region;
+  std::string json;
+};
+
+// "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.
+std::string EventSourceOf(const std::string& cloudtrail_event_source);
+
+// The event of one audit record (a parsed CloudTrail-shaped object). Records without an
+// account (an unauthenticated call) take fallback_account.
+Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_account);
+
+// An event with the given fields; detail_json is a JSON object.
+Event MakeEvent(const std::string& source, const std::string& detail_type,
+                const std::string& account, const std::string& region, int64_t time_ms,
+                const std::vector<std::string>& resources, const std::string& detail_json);
+
+}  // namespace arcana::events

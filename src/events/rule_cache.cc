@@ -1,0 +1,66 @@
+#include "events/rule_cache.h"
+
+#include <spdlog/spdlog.h>
+
+namespace arcana::events {
+
+RuleCache::RuleCache(storage::EventRuleStore& store, storage::ChangeFollower& follower)
+    : store_(store), follower_(follower) {
+  follower_.Subscribe({[this](const storage::Change& c) {
+                         if (c.service != "events") return;
+                         std::lock_guard<std::mutex> l(mu_);
+                         rules_.erase({c.account, c.region});
+                         ++epoch_;
+                       },
+                       [this] {
+                         std::lock_guard<std::mutex> l(mu_);
+                         rules_.clear();
+                         ++epoch_;
+                       }});
+}
+
+Result<std::shared_ptr<const RuleSet>> RuleCache::RulesOf(const std::string& account,
+                                                          const std::string& region) {
+  ARCANA_RETURN_IF_ERROR(follower_.Sync().status());
+  uint64_t epoch;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = rules_.find({account, region});
+    if (it != rules_.end()) return it->second;
+    epoch = epoch_;
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto set, Load({account, region}));
+  std::lock_guard<std::mutex> l(mu_);
+  if (epoch == epoch_) rules_[{account, region}] = set;
+  return set;
+}
+
+Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& scope) {
+  auto set = std::make_shared<RuleSet>();
+  std::string after;
+  for (;;) {  // at most kMaxRulesPerBus rules per scope (services/events)
+    ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListRules(scope, "", after, storage::kMaxListLimit));
+    for (const auto& r : page) {
+      if (r.state != "ENABLED") continue;
+      auto pattern = domain::events::EventPattern::Parse(r.event_pattern);
+      if (!pattern.ok()) {
+        spdlog::warn("events: rule {} has an invalid stored pattern: {}", r.arn,
+                     pattern.status().message());
+        continue;
+      }
+      ARCANA_ASSIGN_OR_RETURN(auto targets, store_.ListTargets(scope, r.name, "", storage::kMaxListLimit));
+      if (targets.empty()) continue;
+      CompiledRule rule{r.name, r.arn, std::move(*pattern), {}};
+      for (const auto& t : targets) {
+        ARCANA_ASSIGN_OR_RETURN(auto target, domain::events::DecodeTarget(t.document));
+        rule.targets.push_back(std::move(target));
+      }
+      set->push_back(std::move(rule));
+    }
+    if (page.size() < storage::kMaxListLimit) break;
+    after = page.back().name;
+  }
+  return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+}  // namespace arcana::events

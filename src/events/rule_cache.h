@@ -1,0 +1,50 @@
+// This node's cache of the enabled rules (and their targets) of each account and region,
+// compiled once, exact on every node: it follows the change sequence (storage/
+// change_follower.h) and drops a scope's rules on any "events" change of that scope.
+// Lifetime: the follower keeps the subscription for as long as it lives, so a RuleCache is
+// destroyed only at shutdown, once nothing calls the follower's Sync any more.
+// Thread-safety: every method from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/events/event_pattern.h"
+#include "domain/events/target.h"
+#include "storage/change_follower.h"
+#include "storage/event_rule_store.h"
+
+namespace arcana::events {
+
+struct CompiledRule {
+  std::string name;
+  std::string arn;
+  domain::events::EventPattern pattern;
+  std::vector<domain::events::HttpTarget> targets;
+};
+using RuleSet = std::vector<CompiledRule>;
+
+class RuleCache {
+ public:
+  RuleCache(storage::EventRuleStore& store, storage::ChangeFollower& follower);
+  // The enabled rules with at least one target. Errors: the store's (unreachable).
+  Result<std::shared_ptr<const RuleSet>> RulesOf(const std::string& account,
+                                                 const std::string& region);
+
+ private:
+  Result<std::shared_ptr<const RuleSet>> Load(const storage::Scope& scope);
+
+  storage::EventRuleStore& store_;
+  storage::ChangeFollower& follower_;
+  std::mutex mu_;
+  uint64_t epoch_ = 0;  // bumped by every erase (the follower's cache protocol)
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const RuleSet>> rules_;
+};
+
+}  // namespace arcana::events

@@ -1,0 +1,312 @@
+#include "services/events/events_service.h"
+
+#include "auth/authorizer.h"
+#include "common/json.h"
+#include "crypto/base64.h"
+#include "domain/events/event_pattern.h"
+#include "domain/events/target.h"
+
+namespace arcana::services::events {
+namespace {
+
+namespace ev = domain::events;
+constexpr const char* kDefaultBus = "default";
+constexpr int kDefaultListLimit = 100;
+
+storage::Scope ScopeOf(const CallContext& ctx) { return {ctx.account, ctx.region}; }
+
+Status RuleNotFound(const std::string& name) {
+  return Status(ErrorCode::kEventsResourceNotFound,
+                "Rule " + name + " does not exist on EventBus default.");
+}
+
+// Store errors of a rule write, as AWS words them.
+Status MapStoreError(const Status& s, const std::string& rule) {
+  switch (s.code()) {
+    case ErrorCode::kResourceNotFound: return RuleNotFound(rule);
+    case ErrorCode::kLimitExceeded:
+      return Status(ErrorCode::kEventsLimitExceeded,
+                    "The requested resource exceeds the maximum number allowed.");
+    case ErrorCode::kPreconditionNotMet:
+      return Status(ErrorCode::kValidation, "Rule can't be deleted since it has targets.");
+    default: return s;
+  }
+}
+
+// Only the default bus exists: by name or by its ARN in the caller's account and region.
+Status CheckBus(const json::Input& in, const CallContext& ctx) {
+  auto bus = in.Str("EventBusName");
+  if (!bus || *bus == kDefaultBus) return Status::Ok();
+  if (*bus == "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default") {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + *bus + " does not exist.");
+}
+
+Status Allow(const CallContext& ctx, const std::string& resource) {
+  auth::AccessRequest req;
+  req.action = ctx.action;
+  req.resource_arn = resource;
+  return auth::Check(ctx, req);
+}
+
+void WriteRule(json::Writer& w, const storage::EventRuleRecord& r, const CallContext* describe) {
+  w.StartObject();
+  json::KV(w, "Name", r.name);
+  json::KV(w, "Arn", r.arn);
+  json::KV(w, "EventPattern", r.event_pattern);
+  json::KV(w, "State", r.state);
+  if (!r.description.empty()) json::KV(w, "Description", r.description);
+  json::KV(w, "EventBusName", kDefaultBus);
+  if (describe != nullptr) json::KV(w, "CreatedBy", describe->account);
+  w.EndObject();
+}
+
+// NextToken of a name-ordered list: base64("v1:" + the last name of the page).
+std::string EncodeToken(const std::string& last) { return crypto::Base64Encode("v1:" + last); }
+
+Result<std::string> DecodeToken(const json::Input& in) {
+  auto token = in.Str("NextToken");
+  if (!token) return std::string();
+  auto raw = crypto::Base64Decode(*token);
+  if (!raw || raw->rfind("v1:", 0) != 0) {
+    return Status(ErrorCode::kValidation, "The NextToken provided is invalid.");
+  }
+  return raw->substr(3);
+}
+
+// One target of PutTargets, validated. Errors: ValidationException naming the problem.
+Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t) {
+  static const char* const kUnsupported[] = {
+      "InputPath", "InputTransformer", "KinesisParameters", "RunCommandParameters",
+      "EcsParameters", "BatchParameters", "SqsParameters", "HttpParameters",
+      "RedshiftDataParameters", "SageMakerPipelineParameters", "DeadLetterConfig",
+      "AppSyncParameters"};
+  json::Input in(t);
+  ev::HttpTarget out;
+  out.id = in.Str("Id").value_or("");
+  out.url = in.Str("Arn").value_or("");
+  if (!ev::IsHttpTargetUrl(out.url)) {
+    return Status(ErrorCode::kValidation,
+                  "Parameter " + out.url.substr(0, 256) +
+                      " is not valid. Reason: this server delivers to HTTP(S) endpoints only; "
+                      "give the endpoint URL (http:// or https://) as the target Arn.");
+  }
+  for (const char* member : kUnsupported) {
+    if (in.Has(member)) {
+      return Status(ErrorCode::kValidation,
+                    std::string("Parameter ") + member + " is not supported by this server.");
+    }
+  }
+  if (auto input = in.Str("Input")) {
+    rapidjson::Document d;
+    if (!json::ParseBounded(*input, &d).ok()) {
+      return Status(ErrorCode::kValidation, "Parameter Input is not valid JSON.");
+    }
+    out.input = *input;
+  }
+  out.role_arn = in.Str("RoleArn").value_or("");
+  if (const rapidjson::Value* retry = in.Get("RetryPolicy")) {
+    json::Input r(*retry);
+    if (auto n = r.Int("MaximumRetryAttempts")) {
+      out.max_retry_attempts = static_cast<int>(std::min<int64_t>(*n, kMaxDeliveryRetries));
+    }
+    if (auto n = r.Int("MaximumEventAgeInSeconds")) out.max_event_age_seconds = static_cast<int>(*n);
+  }
+  return out;
+}
+
+std::string EmptyObject() { return "{}"; }
+
+// A page read with limit + 1 rows: keeps limit, and says whether there is more.
+template <typename T>
+bool TrimPage(std::vector<T>& page, size_t limit) {
+  if (page.size() <= limit) return false;
+  page.resize(limit);
+  return true;
+}
+
+}  // namespace
+
+std::string RuleArn(const std::string& account, const std::string& region,
+                    const std::string& name) {
+  return "arn:aws:events:" + region + ":" + account + ":rule/" + name;
+}
+
+EventsService::EventsService(storage::EventRuleStore& rules)
+    : rules_(rules), validator_("events", ErrorCode::kValidation) {}
+
+Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Value& input,
+                                        const CallContext& ctx) {
+  if (op == "PutRule") return PutRule(input, ctx);
+  if (op == "DescribeRule") return DescribeRule(input, ctx);
+  if (op == "ListRules") return ListRules(input, ctx);
+  if (op == "DeleteRule") return DeleteRule(input, ctx);
+  if (op == "EnableRule") return SetState(input, ctx, "ENABLED");
+  if (op == "DisableRule") return SetState(input, ctx, "DISABLED");
+  if (op == "PutTargets") return PutTargets(input, ctx);
+  if (op == "ListTargetsByRule") return ListTargetsByRule(input, ctx);
+  if (op == "RemoveTargets") return RemoveTargets(input, ctx);
+  if (op == "TestEventPattern") return TestEventPattern(input, ctx);
+  return Status(ErrorCode::kUnknownOperation,
+                "Operation " + std::string(op) + " is not supported by this server.");
+}
+
+Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  storage::EventRuleRecord r;
+  r.name = *in.Str("Name");
+  r.arn = RuleArn(ctx.account, ctx.region, r.name);
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, r.arn));
+  if (in.Has("ScheduleExpression")) {
+    return Status(ErrorCode::kValidation,
+                  "Parameter ScheduleExpression is not supported by this server.");
+  }
+  auto pattern = in.Str("EventPattern");
+  if (!pattern) {
+    return Status(ErrorCode::kValidation,
+                  "Parameter(s) EventPattern or ScheduleExpression must be specified.");
+  }
+  ARCANA_RETURN_IF_ERROR(ev::EventPattern::Parse(*pattern).status());
+  r.event_pattern = *pattern;
+  r.state = in.Str("State").value_or("ENABLED");
+  r.description = in.Str("Description").value_or("");
+  r.created_ms = ctx.now_ms;
+  Status s = rules_.PutRule(ScopeOf(ctx), r, kMaxRulesPerBus);
+  if (!s.ok()) return MapStoreError(s, r.name);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "RuleArn", r.arn);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> EventsService::DescribeRule(const rapidjson::Value& input,
+                                                const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  std::string name = *in.Str("Name");
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, name)));
+  ARCANA_ASSIGN_OR_RETURN(auto rule, rules_.GetRule(ScopeOf(ctx), name));
+  if (!rule) return RuleNotFound(name);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  WriteRule(w, *rule, &ctx);
+  return json::Finish(buf);
+}
+
+Result<std::string> EventsService::ListRules(const rapidjson::Value& input,
+                                             const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
+  ARCANA_ASSIGN_OR_RETURN(std::string after, DecodeToken(in));
+  size_t limit = static_cast<size_t>(in.Int("Limit").value_or(kDefaultListLimit));
+  ARCANA_ASSIGN_OR_RETURN(auto page, rules_.ListRules(ScopeOf(ctx), in.Str("NamePrefix").value_or(""),
+                                                      after, limit + 1));
+  bool more = TrimPage(page, limit);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Rules");
+  w.StartArray();
+  for (const auto& r : page) WriteRule(w, r, nullptr);
+  w.EndArray();
+  if (more) json::KV(w, "NextToken", EncodeToken(page.back().name));
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> EventsService::DeleteRule(const rapidjson::Value& input,
+                                              const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  std::string name = *in.Str("Name");
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, name)));
+  Status s = rules_.DeleteRule(ScopeOf(ctx), name);
+  // Deleting a rule that does not exist succeeds, as on AWS.
+  if (!s.ok() && s.code() != ErrorCode::kResourceNotFound) return MapStoreError(s, name);
+  return EmptyObject();
+}
+
+Result<std::string> EventsService::SetState(const rapidjson::Value& input, const CallContext& ctx,
+                                            const char* state) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  std::string name = *in.Str("Name");
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, name)));
+  Status s = rules_.SetRuleState(ScopeOf(ctx), name, state);
+  if (!s.ok()) return MapStoreError(s, name);
+  return EmptyObject();
+}
+
+Result<std::string> EventsService::PutTargets(const rapidjson::Value& input,
+                                              const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  std::string rule = *in.Str("Rule");
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, rule)));
+  std::vector<storage::EventTargetRecord> records;
+  for (const auto& t : in.Get("Targets")->GetArray()) {
+    ARCANA_ASSIGN_OR_RETURN(ev::HttpTarget target, TargetOf(t));
+    records.push_back({target.id, ev::EncodeTarget(target)});
+  }
+  Status s = rules_.PutTargets(ScopeOf(ctx), rule, records, kMaxTargetsPerRule);
+  if (!s.ok()) return MapStoreError(s, rule);
+  return std::string(R"({"FailedEntryCount":0,"FailedEntries":[]})");
+}
+
+Result<std::string> EventsService::ListTargetsByRule(const rapidjson::Value& input,
+                                                     const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  std::string rule = *in.Str("Rule");
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, rule)));
+  ARCANA_ASSIGN_OR_RETURN(auto found, rules_.GetRule(ScopeOf(ctx), rule));
+  if (!found) return RuleNotFound(rule);
+  ARCANA_ASSIGN_OR_RETURN(std::string after, DecodeToken(in));
+  size_t limit = static_cast<size_t>(in.Int("Limit").value_or(kDefaultListLimit));
+  ARCANA_ASSIGN_OR_RETURN(auto page, rules_.ListTargets(ScopeOf(ctx), rule, after, limit + 1));
+  bool more = TrimPage(page, limit);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Targets");
+  w.StartArray();
+  for (const auto& rec : page) {
+    ARCANA_ASSIGN_OR_RETURN(ev::HttpTarget t, ev::DecodeTarget(rec.document));
+    std::string wire = ev::EncodeTarget(t);  // the API's Target shape
+    w.RawValue(wire.data(), wire.size(), rapidjson::kObjectType);
+  }
+  w.EndArray();
+  if (more) json::KV(w, "NextToken", EncodeToken(page.back().id));
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> EventsService::RemoveTargets(const rapidjson::Value& input,
+                                                 const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  std::string rule = *in.Str("Rule");
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, rule)));
+  Status s = rules_.RemoveTargets(ScopeOf(ctx), rule, in.StrList("Ids").value_or(std::vector<std::string>{}));
+  if (!s.ok()) return MapStoreError(s, rule);
+  return std::string(R"({"FailedEntryCount":0,"FailedEntries":[]})");
+}
+
+Result<std::string> EventsService::TestEventPattern(const rapidjson::Value& input,
+                                                    const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
+  ARCANA_ASSIGN_OR_RETURN(auto pattern, ev::EventPattern::Parse(*in.Str("EventPattern")));
+  auto matched = pattern.MatchesJson(*in.Str("Event"));
+  if (!matched.ok()) {
+    return Status(ErrorCode::kValidation, "Parameter Event is not valid.");
+  }
+  return std::string(*matched ? R"({"Result":true})" : R"({"Result":false})");
+}
+
+}  // namespace arcana::services::events

@@ -1,0 +1,57 @@
+// EventBridge rules and targets on the same endpoint (X-Amz-Target "AWSEvents.*", signing
+// name "events", JSON 1.1), on the default event bus of the caller's account and region:
+// PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, PutTargets,
+// ListTargetsByRule, RemoveTargets and TestEventPattern. Rules live in the store
+// (storage/event_rule_store.h); what matches them and where events go is events/.
+//
+// Targets are HTTP(S) endpoints: a target's Arn is the endpoint URL itself
+// ("https://hooks.example.com/arcana"); any other ARN is refused with ValidationException.
+// Of a target's members Input (a constant JSON body instead of the event), RetryPolicy
+// (MaximumRetryAttempts, capped at kMaxDeliveryRetries) and RoleArn (kept, unused) are
+// honoured; the others (InputPath, InputTransformer, DeadLetterConfig, ...) are refused.
+// Limits as AWS: 300 rules per bus, 5 targets per rule. Rules with a ScheduleExpression are
+// not served (ValidationException).
+// Thread-safety: Call may run concurrently (state is in the store).
+#pragma once
+
+#include <string>
+
+#include "services/common/service.h"
+#include "storage/event_rule_store.h"
+
+namespace arcana::services::events {
+
+inline constexpr size_t kMaxRulesPerBus = 300;
+inline constexpr size_t kMaxTargetsPerRule = 5;
+inline constexpr int kMaxDeliveryRetries = 8;
+
+class EventsService final : public Service {
+ public:
+  explicit EventsService(storage::EventRuleStore& rules);
+  std::string_view target_prefix() const override { return "AWSEvents"; }
+  std::string_view signing_name() const override { return "events"; }
+  const ModelValidator& validator() const override { return validator_; }
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
+                           const CallContext& ctx) override;
+
+ private:
+  Result<std::string> PutRule(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DescribeRule(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListRules(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeleteRule(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> SetState(const rapidjson::Value& in, const CallContext& ctx,
+                               const char* state);
+  Result<std::string> PutTargets(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListTargetsByRule(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> RemoveTargets(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> TestEventPattern(const rapidjson::Value& in, const CallContext& ctx);
+
+  storage::EventRuleStore& rules_;
+  ModelValidator validator_;
+};
+
+// The rule's ARN: arn:aws:events:<region>:<account>:rule/<name>.
+std::string RuleArn(const std::string& account, const std::string& region,
+                    const std::string& name);
+
+}  // namespace arcana::services::events

@@ -1,0 +1,74 @@
+// EventBridge-style rules and their targets (services/events), per account and region, on
+// the default event bus. See store_types.h for the shared contract. Every write appends one
+// Change (service "events", resource = the rule's ARN, kind = the operation) in its
+// transaction, so every node's rule cache (events/rule_cache.h) drops the scope's rules on
+// its next freshness check.
+// The store keeps documents as given: the event pattern and each target's JSON document are
+// validated by the service before they reach it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/store_types.h"
+
+namespace arcana::storage {
+
+struct EventRuleRecord {
+  std::string name;           // [.-_A-Za-z0-9]{1,64}, unique in a scope
+  std::string arn;            // arn:aws:events:<region>:<account>:rule/<name>
+  std::string event_pattern;  // the JSON pattern as given
+  std::string state;          // "ENABLED" | "DISABLED"
+  std::string description;
+  int64_t created_ms = 0;
+};
+
+struct EventTargetRecord {
+  std::string id;        // unique per rule
+  std::string document;  // the target as the service encodes it (JSON)
+};
+
+class EventRuleStore {
+ public:
+  virtual ~EventRuleStore() = default;
+  // Creates the rule, or replaces its pattern, state and description (created_ms and arn of
+  // an existing rule are kept). Creating one beyond max_rules rules in the scope is
+  // kLimitExceeded.
+  virtual Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules) = 0;
+  virtual Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
+                                                         const std::string& name) = 0;
+  // Rules whose name starts with name_prefix, ordered by name, after after_name ("" = from
+  // the start), at most limit.
+  virtual Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
+                                                         const std::string& name_prefix,
+                                                         const std::string& after_name,
+                                                         size_t limit) = 0;
+  // kResourceNotFound when absent; kPreconditionNotMet while the rule has targets.
+  virtual Status DeleteRule(const Scope& scope, const std::string& name) = 0;
+  // state: "ENABLED" | "DISABLED". kResourceNotFound when absent.
+  virtual Status SetRuleState(const Scope& scope, const std::string& name,
+                              const std::string& state) = 0;
+
+  // Adds or replaces (by id) the targets of a rule. kResourceNotFound when the rule is
+  // absent; kLimitExceeded when the rule would then hold more than max_targets (nothing is
+  // applied).
+  virtual Status PutTargets(const Scope& scope, const std::string& rule,
+                            const std::vector<EventTargetRecord>& targets,
+                            size_t max_targets) = 0;
+  // Ordered by id, after after_id, at most limit. An absent rule has none.
+  virtual Result<std::vector<EventTargetRecord>> ListTargets(const Scope& scope,
+                                                             const std::string& rule,
+                                                             const std::string& after_id,
+                                                             size_t limit) = 0;
+  // Removes the targets with these ids (ids that are absent are ignored). kResourceNotFound
+  // when the rule is absent.
+  virtual Status RemoveTargets(const Scope& scope, const std::string& rule,
+                               const std::vector<std::string>& ids) = 0;
+  // Dev-mode reset: every rule and target of every scope.
+  virtual Status WipeEventRules() = 0;
+};
+
+}  // namespace arcana::storage

@@ -1,0 +1,196 @@
+#include "storage/postgres/pg_event_rule_store.h"
+
+#include <algorithm>
+
+namespace arcana::storage::pg {
+
+namespace {
+
+constexpr const char* kService = "events";
+
+const char* const kEventsV1 = R"sql(
+CREATE TABLE event_rules (
+  account     TEXT COLLATE "C" NOT NULL,
+  region      TEXT COLLATE "C" NOT NULL,
+  name        TEXT COLLATE "C" NOT NULL,
+  arn         TEXT NOT NULL,
+  pattern     TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_ms  BIGINT NOT NULL,
+  PRIMARY KEY (account, region, name)
+);
+CREATE TABLE event_targets (
+  account  TEXT COLLATE "C" NOT NULL,
+  region   TEXT COLLATE "C" NOT NULL,
+  rule     TEXT COLLATE "C" NOT NULL,
+  id       TEXT COLLATE "C" NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (account, region, rule, id)
+);
+)sql";
+
+constexpr const char* kRuleColumns =
+    "SELECT name, arn, pattern, state, description, created_ms FROM event_rules ";
+
+EventRuleRecord Decode(const pqxx::row& row) {
+  return {Text(row[0]), Text(row[1]), Text(row[2]), Text(row[3]), Text(row[4]), Int(row[5])};
+}
+
+// Locks the rule's row for this write and returns its ARN, or kResourceNotFound.
+Result<std::string> LockRule(Tx& tx, const Scope& scope, const std::string& name) {
+  auto r = tx.Exec(
+      "SELECT arn FROM event_rules WHERE account = $1 AND region = $2 AND name = $3 FOR UPDATE",
+      {scope.account, scope.region, name});
+  if (r.empty()) return Status(ErrorCode::kResourceNotFound, "no rule " + name);
+  return Text(r[0][0]);
+}
+
+int64_t CountTargets(Tx& tx, const Scope& scope, const std::string& rule) {
+  return Int(tx.Exec("SELECT count(*) FROM event_targets WHERE account = $1 AND region = $2 "
+                     "AND rule = $3",
+                     {scope.account, scope.region, rule})[0][0]);
+}
+
+}  // namespace
+
+Migrations PgEventRuleStore::Schema() { return {"events", {kEventsV1}}; }
+
+Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules) {
+  return db_.Write("write rule", [&](Tx& tx) -> Status {
+    auto existing = LockRule(tx, scope, r.name);
+    if (!existing.ok()) {
+      int64_t n = Int(tx.Exec("SELECT count(*) FROM event_rules WHERE account = $1 AND region = $2",
+                              {scope.account, scope.region})[0][0]);
+      if (static_cast<size_t>(n) >= max_rules) {
+        return Status(ErrorCode::kLimitExceeded, "too many rules");
+      }
+    }
+    tx.Exec(
+        "INSERT INTO event_rules (account, region, name, arn, pattern, state, description, "
+        "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account, region, name) "
+        "DO UPDATE SET pattern = excluded.pattern, state = excluded.state, "
+        "description = excluded.description",
+        {scope.account, scope.region, r.name, r.arn, r.event_pattern, r.state, r.description,
+         r.created_ms});
+    tx.AddChange({0, 0, scope.account, scope.region, kService,
+                  existing.ok() ? *existing : r.arn, "PutRule"});
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<EventRuleRecord>> PgEventRuleStore::GetRule(const Scope& scope,
+                                                                 const std::string& name) {
+  std::optional<EventRuleRecord> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read rule", [&](Tx& tx) {
+    auto r = tx.Exec(std::string(kRuleColumns) + "WHERE account = $1 AND region = $2 AND name = $3",
+                     {scope.account, scope.region, name});
+    if (!r.empty()) out = Decode(r[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<EventRuleRecord>> PgEventRuleStore::ListRules(const Scope& scope,
+                                                                 const std::string& name_prefix,
+                                                                 const std::string& after_name,
+                                                                 size_t limit) {
+  std::vector<EventRuleRecord> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list rules", [&](Tx& tx) {
+    for (const auto& row : tx.Exec(std::string(kRuleColumns) +
+                                       "WHERE account = $1 AND region = $2 AND name > $3 AND "
+                                       "starts_with(name, $4) ORDER BY name LIMIT $5",
+                                   {scope.account, scope.region, after_name,
+                                    std::string(name_prefix), std::min(limit, kMaxListLimit)})) {
+      out.push_back(Decode(row));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgEventRuleStore::DeleteRule(const Scope& scope, const std::string& name) {
+  return db_.Write("delete rule", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, LockRule(tx, scope, name));
+    if (CountTargets(tx, scope, name) > 0) {
+      return Status(ErrorCode::kPreconditionNotMet, "rule " + name + " has targets");
+    }
+    tx.Exec("DELETE FROM event_rules WHERE account = $1 AND region = $2 AND name = $3",
+            {scope.account, scope.region, name});
+    tx.AddChange({0, 0, scope.account, scope.region, kService, arn, "DeleteRule"});
+    return Status::Ok();
+  });
+}
+
+Status PgEventRuleStore::SetRuleState(const Scope& scope, const std::string& name,
+                                      const std::string& state) {
+  return db_.Write("write rule state", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, LockRule(tx, scope, name));
+    tx.Exec("UPDATE event_rules SET state = $1 WHERE account = $2 AND region = $3 AND name = $4",
+            {state, scope.account, scope.region, name});
+    tx.AddChange({0, 0, scope.account, scope.region, kService, arn,
+                  state == "ENABLED" ? "EnableRule" : "DisableRule"});
+    return Status::Ok();
+  });
+}
+
+Status PgEventRuleStore::PutTargets(const Scope& scope, const std::string& rule,
+                                    const std::vector<EventTargetRecord>& targets,
+                                    size_t max_targets) {
+  return db_.Write("write targets", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, LockRule(tx, scope, rule));
+    for (const auto& t : targets) {
+      tx.Exec(
+          "INSERT INTO event_targets (account, region, rule, id, document) "
+          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, region, rule, id) "
+          "DO UPDATE SET document = excluded.document",
+          {scope.account, scope.region, rule, t.id, t.document});
+    }
+    if (static_cast<size_t>(CountTargets(tx, scope, rule)) > max_targets) {
+      return Status(ErrorCode::kLimitExceeded, "too many targets");  // rolled back
+    }
+    tx.AddChange({0, 0, scope.account, scope.region, kService, arn, "PutTargets"});
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<EventTargetRecord>> PgEventRuleStore::ListTargets(const Scope& scope,
+                                                                     const std::string& rule,
+                                                                     const std::string& after_id,
+                                                                     size_t limit) {
+  std::vector<EventTargetRecord> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list targets", [&](Tx& tx) {
+    for (const auto& row :
+         tx.Exec("SELECT id, document FROM event_targets WHERE account = $1 AND region = $2 AND "
+                 "rule = $3 AND id > $4 ORDER BY id LIMIT $5",
+                 {scope.account, scope.region, rule, after_id, std::min(limit, kMaxListLimit)})) {
+      out.push_back({Text(row[0]), Text(row[1])});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgEventRuleStore::RemoveTargets(const Scope& scope, const std::string& rule,
+                                       const std::vector<std::string>& ids) {
+  return db_.Write("remove targets", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, LockRule(tx, scope, rule));
+    tx.Exec("DELETE FROM event_targets WHERE account = $1 AND region = $2 AND rule = $3 AND "
+            "id = ANY($4::text[])",
+            {scope.account, scope.region, rule, Param::TextArray(ids)});
+    tx.AddChange({0, 0, scope.account, scope.region, kService, arn, "RemoveTargets"});
+    return Status::Ok();
+  });
+}
+
+Status PgEventRuleStore::WipeEventRules() {
+  return db_.Write("wipe rules", [&](Tx& tx) {
+    tx.Exec("DELETE FROM event_targets");
+    for (const auto& row : tx.Exec("DELETE FROM event_rules RETURNING account, region, arn")) {
+      tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService, Text(row[2]), "WipeResources"});
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace arcana::storage::pg

@@ -1,0 +1,273 @@
+#include "storage/sqlite/event_rule_store.h"
+
+#include <algorithm>
+
+namespace arcana::storage::sqlite {
+
+namespace {
+constexpr const char* kService = "events";
+
+const char* const kEventsMigrations[] = {
+    // 1: rules of the default event bus and their targets.
+    R"sql(
+    CREATE TABLE event_rules (
+      account     TEXT NOT NULL,
+      region      TEXT NOT NULL,
+      name        TEXT NOT NULL,
+      arn         TEXT NOT NULL,
+      pattern     TEXT NOT NULL,
+      state       TEXT NOT NULL,
+      description TEXT NOT NULL,
+      created_ms  INTEGER NOT NULL,
+      PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_targets (
+      account  TEXT NOT NULL,
+      region   TEXT NOT NULL,
+      rule     TEXT NOT NULL,
+      id       TEXT NOT NULL,
+      document TEXT NOT NULL,
+      PRIMARY KEY (account, region, rule, id)
+    ) WITHOUT ROWID;
+    )sql",
+};
+
+EventRuleRecord ReadRule(sqlite3_stmt* st) {
+  EventRuleRecord r;
+  r.name = ColText(st, 0);
+  r.arn = ColText(st, 1);
+  r.event_pattern = ColText(st, 2);
+  r.state = ColText(st, 3);
+  r.description = ColText(st, 4);
+  r.created_ms = sqlite3_column_int64(st, 5);
+  return r;
+}
+
+void BindScope(sqlite3_stmt* st, const Scope& scope) {
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+}
+
+// The rule's ARN inside a write, or kResourceNotFound.
+Result<std::string> RuleArn(Conn& c, const Scope& scope, const std::string& name) {
+  sqlite3_stmt* st =
+      c.Prepare("SELECT arn FROM event_rules WHERE account = ? AND region = ? AND name = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return Status(ErrorCode::kResourceNotFound, "no rule " + name);
+  if (rc != SQLITE_ROW) return DbError(c.db(), "read rule");
+  std::string arn = ColText(st, 0);
+  sqlite3_reset(st);
+  return arn;
+}
+
+Result<int64_t> CountRows(Conn& c, const char* sql, const Scope& scope, const std::string* rule) {
+  sqlite3_stmt* st = c.Prepare(sql);
+  if (!st) return DbError(c.db(), "prepare");
+  BindScope(st, scope);
+  if (rule != nullptr) BindText(st, 3, *rule);
+  if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "count");
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return n;
+}
+}  // namespace
+
+Migrations SqliteEventRuleStore::Schema() {
+  return {"events", kEventsMigrations, std::size(kEventsMigrations)};
+}
+
+Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r,
+                                     size_t max_rules) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    auto existing = RuleArn(c, scope, r.name);
+    if (!existing.ok() && existing.status().code() != ErrorCode::kResourceNotFound) {
+      return existing.status();
+    }
+    if (!existing.ok()) {
+      ARCANA_ASSIGN_OR_RETURN(
+          int64_t n, CountRows(c, "SELECT count(*) FROM event_rules WHERE account = ? AND region = ?",
+                               scope, nullptr));
+      if (static_cast<size_t>(n) >= max_rules) {
+        return Status(ErrorCode::kLimitExceeded, "too many rules");
+      }
+    }
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO event_rules (account, region, name, arn, pattern, state, description, "
+        "created_ms) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (account, region, name) DO UPDATE SET "
+        "pattern = excluded.pattern, state = excluded.state, description = excluded.description");
+    if (!st) return DbError(c.db(), "prepare");
+    BindScope(st, scope);
+    BindText(st, 3, r.name);
+    BindText(st, 4, r.arn);
+    BindText(st, 5, r.event_pattern);
+    BindText(st, 6, r.state);
+    BindText(st, 7, r.description);
+    sqlite3_bind_int64(st, 8, r.created_ms);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write rule"));
+    return txn.AddChange(scope.account, scope.region, kService,
+                         existing.ok() ? *existing : r.arn, "PutRule");
+  });
+}
+
+Result<std::optional<EventRuleRecord>> SqliteEventRuleStore::GetRule(const Scope& scope,
+                                                                     const std::string& name) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT name, arn, pattern, state, description, created_ms FROM event_rules "
+      "WHERE account = ? AND region = ? AND name = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<EventRuleRecord>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read rule");
+  auto r = ReadRule(st);
+  sqlite3_reset(st);
+  return std::optional<EventRuleRecord>(std::move(r));
+}
+
+Result<std::vector<EventRuleRecord>> SqliteEventRuleStore::ListRules(
+    const Scope& scope, const std::string& name_prefix, const std::string& after_name,
+    size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT name, arn, pattern, state, description, created_ms FROM event_rules "
+      "WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
+      "ORDER BY name LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, after_name);
+  BindText(st, 4, name_prefix);
+  BindText(st, 5, name_prefix);
+  sqlite3_bind_int64(st, 6, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  std::vector<EventRuleRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadRule(st));
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list rules");
+  return out;
+}
+
+Status SqliteEventRuleStore::DeleteRule(const Scope& scope, const std::string& name) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, name));
+    ARCANA_ASSIGN_OR_RETURN(
+        int64_t targets,
+        CountRows(c,
+                  "SELECT count(*) FROM event_targets WHERE account = ? AND region = ? AND rule = ?",
+                  scope, &name));
+    if (targets > 0) return Status(ErrorCode::kPreconditionNotMet, "rule " + name + " has targets");
+    sqlite3_stmt* del =
+        c.Prepare("DELETE FROM event_rules WHERE account = ? AND region = ? AND name = ?");
+    if (!del) return DbError(c.db(), "prepare");
+    BindScope(del, scope);
+    BindText(del, 3, name);
+    ARCANA_RETURN_IF_ERROR(Step(c, del, "delete rule"));
+    return txn.AddChange(scope.account, scope.region, kService, arn, "DeleteRule");
+  });
+}
+
+Status SqliteEventRuleStore::SetRuleState(const Scope& scope, const std::string& name,
+                                          const std::string& state) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, name));
+    sqlite3_stmt* st = c.Prepare(
+        "UPDATE event_rules SET state = ? WHERE account = ? AND region = ? AND name = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, state);
+    BindText(st, 2, scope.account);
+    BindText(st, 3, scope.region);
+    BindText(st, 4, name);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write rule state"));
+    return txn.AddChange(scope.account, scope.region, kService, arn,
+                         state == "ENABLED" ? "EnableRule" : "DisableRule");
+  });
+}
+
+Status SqliteEventRuleStore::PutTargets(const Scope& scope, const std::string& rule,
+                                        const std::vector<EventTargetRecord>& targets,
+                                        size_t max_targets) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, rule));
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO event_targets (account, region, rule, id, document) VALUES (?,?,?,?,?) "
+        "ON CONFLICT (account, region, rule, id) DO UPDATE SET document = excluded.document");
+    if (!st) return DbError(c.db(), "prepare");
+    for (const auto& t : targets) {
+      BindScope(st, scope);
+      BindText(st, 3, rule);
+      BindText(st, 4, t.id);
+      BindText(st, 5, t.document);
+      ARCANA_RETURN_IF_ERROR(Step(c, st, "write target"));
+      sqlite3_reset(st);
+    }
+    ARCANA_ASSIGN_OR_RETURN(
+        int64_t n,
+        CountRows(c,
+                  "SELECT count(*) FROM event_targets WHERE account = ? AND region = ? AND rule = ?",
+                  scope, &rule));
+    if (static_cast<size_t>(n) > max_targets) {
+      return Status(ErrorCode::kLimitExceeded, "too many targets");  // rolled back
+    }
+    return txn.AddChange(scope.account, scope.region, kService, arn, "PutTargets");
+  });
+}
+
+Result<std::vector<EventTargetRecord>> SqliteEventRuleStore::ListTargets(
+    const Scope& scope, const std::string& rule, const std::string& after_id, size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT id, document FROM event_targets WHERE account = ? AND region = ? AND rule = ? "
+      "AND id > ? ORDER BY id LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, rule);
+  BindText(st, 4, after_id);
+  sqlite3_bind_int64(st, 5, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  std::vector<EventTargetRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back({ColText(st, 0), ColText(st, 1)});
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list targets");
+  return out;
+}
+
+Status SqliteEventRuleStore::RemoveTargets(const Scope& scope, const std::string& rule,
+                                           const std::vector<std::string>& ids) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, rule));
+    sqlite3_stmt* st = c.Prepare(
+        "DELETE FROM event_targets WHERE account = ? AND region = ? AND rule = ? AND id = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    for (const auto& id : ids) {
+      BindScope(st, scope);
+      BindText(st, 3, rule);
+      BindText(st, 4, id);
+      ARCANA_RETURN_IF_ERROR(Step(c, st, "delete target"));
+      sqlite3_reset(st);
+    }
+    return txn.AddChange(scope.account, scope.region, kService, arn, "RemoveTargets");
+  });
+}
+
+Status SqliteEventRuleStore::WipeEventRules() {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+        "SELECT ?, account, region, 'events', arn, 'WipeResources' FROM event_rules");
+    if (!st) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(st, 1, txn.now_ms());
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "record wipe"));
+    txn.MarkChanged();
+    return c.Exec("DELETE FROM event_targets; DELETE FROM event_rules;");
+  });
+}
+
+}  // namespace arcana::storage::sqlite

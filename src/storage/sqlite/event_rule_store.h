@@ -1,0 +1,38 @@
+// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_rules and
+// event_targets (component "events").
+#pragma once
+
+#include "storage/event_rule_store.h"
+#include "storage/sqlite/database.h"
+
+namespace arcana::storage::sqlite {
+
+class SqliteEventRuleStore : public EventRuleStore {
+ public:
+  explicit SqliteEventRuleStore(Database& db) : db_(db) {}
+  static Migrations Schema();
+
+  Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules) override;
+  Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
+                                                 const std::string& name) override;
+  Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
+                                                 const std::string& name_prefix,
+                                                 const std::string& after_name,
+                                                 size_t limit) override;
+  Status DeleteRule(const Scope& scope, const std::string& name) override;
+  Status SetRuleState(const Scope& scope, const std::string& name,
+                      const std::string& state) override;
+  Status PutTargets(const Scope& scope, const std::string& rule,
+                    const std::vector<EventTargetRecord>& targets, size_t max_targets) override;
+  Result<std::vector<EventTargetRecord>> ListTargets(const Scope& scope, const std::string& rule,
+                                                     const std::string& after_id,
+                                                     size_t limit) override;
+  Status RemoveTargets(const Scope& scope, const std::string& rule,
+                       const std::vector<std::string>& ids) override;
+  Status WipeEventRules() override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace arcana::storage::sqlite

@@ -1,0 +1,292 @@
+"""EventBridge-style rules (issue 11, "Events and alerts"): PutRule / DescribeRule / ListRules /
+DeleteRule / PutTargets / ListTargetsByRule / RemoveTargets / EnableRule / DisableRule /
+TestEventPattern through boto3 and the aws CLI, with AWS's errors; an HTTP target receiving the
+event of a matching call (and not of a non-matching one); a built-in detection; a dead target's
+events in <data-dir>/events/dead-letter.jsonl; `arcana events`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, free_port, wait_for
+from test_audit import client, start
+from test_cluster import cluster  # noqa: F401 (fixture)
+
+ARCANA_CLI = ARCANAD.parent / "arcana"
+AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+
+
+class Receiver:
+    """An HTTP target: records every POSTed JSON body."""
+
+    def __init__(self):
+        self.bodies: list[dict] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                received.append(json.loads(self.rfile.read(n)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = start(tmp_path_factory.mktemp("events"), "data")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+def code_of(exc: pytest.ExceptionInfo) -> tuple[str, str]:
+    err = exc.value.response["Error"]
+    return err["Code"], err["Message"]
+
+
+def test_rules_and_targets_crud_and_errors(srv, receiver):
+    ev = client(srv, "events")
+    pattern = json.dumps({"source": ["aws.kms"]})
+    arn = ev.put_rule(Name="crud", EventPattern=pattern, Description="d")["RuleArn"]
+    assert arn == "arn:aws:events:us-east-1:123456789012:rule/crud"
+    rule = ev.describe_rule(Name="crud")
+    assert (rule["Name"], rule["State"], rule["EventPattern"], rule["EventBusName"]) == \
+        ("crud", "ENABLED", pattern, "default")
+    ev.disable_rule(Name="crud")
+    assert ev.describe_rule(Name="crud")["State"] == "DISABLED"
+    ev.enable_rule(Name="crud")
+    assert [r["Name"] for r in ev.list_rules(NamePrefix="cr")["Rules"]] == ["crud"]
+    assert ev.list_rules(NamePrefix="zz")["Rules"] == []
+
+    with pytest.raises(ClientError) as e:
+        ev.put_rule(Name="bad", EventPattern='{"source":"aws.kms"}')
+    code, msg = code_of(e)
+    assert code == "InvalidEventPatternException" and msg.startswith("Event pattern is not valid.")
+    with pytest.raises(ClientError) as e:
+        ev.describe_rule(Name="missing")
+    assert code_of(e) == ("ResourceNotFoundException",
+                          "Rule missing does not exist on EventBus default.")
+    with pytest.raises(ClientError) as e:
+        ev.put_targets(Rule="missing", Targets=[{"Id": "t", "Arn": receiver.url}])
+    assert code_of(e)[0] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        ev.list_rules(EventBusName="other")
+    assert code_of(e) == ("ResourceNotFoundException", "Event bus other does not exist.")
+    with pytest.raises(ClientError) as e:
+        ev.put_targets(Rule="crud", Targets=[{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
+    assert code_of(e)[0] == "ValidationException"
+
+    # One aws CLI call: put-targets with an HTTP endpoint as the target Arn.
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ROOT_AKID, AWS_SECRET_ACCESS_KEY=ROOT_SECRET,
+               AWS_DEFAULT_REGION="us-east-1")
+    p = subprocess.run([AWS, "--endpoint-url", srv.endpoint, "events", "put-targets",
+                        "--rule", "crud", "--targets", f"Id=t1,Arn={receiver.url}"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["FailedEntryCount"] == 0
+    ev.put_targets(Rule="crud", Targets=[{"Id": f"x{i}", "Arn": receiver.url} for i in range(4)])
+    with pytest.raises(ClientError) as e:  # 5 targets per rule
+        ev.put_targets(Rule="crud", Targets=[{"Id": "x9", "Arn": receiver.url}])
+    assert code_of(e)[0] == "LimitExceededException"
+    targets = ev.list_targets_by_rule(Rule="crud")["Targets"]
+    assert [t["Id"] for t in targets] == ["t1", "x0", "x1", "x2", "x3"]
+    assert targets[0]["Arn"] == receiver.url
+
+    with pytest.raises(ClientError) as e:
+        ev.delete_rule(Name="crud")
+    assert code_of(e) == ("ValidationException", "Rule can't be deleted since it has targets.")
+    assert ev.remove_targets(Rule="crud", Ids=["t1", "x0", "x1", "x2", "x3"])["FailedEntryCount"] == 0
+    ev.delete_rule(Name="crud")
+    ev.delete_rule(Name="crud")  # idempotent, as on AWS
+    with pytest.raises(ClientError):
+        ev.describe_rule(Name="crud")
+
+    assert ev.test_event_pattern(EventPattern=pattern, Event=json.dumps(
+        {"id": "1", "source": "aws.kms", "detail-type": "x", "account": "123456789012",
+         "time": "2026-12-02T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}))["Result"]
+
+
+def test_a_matching_call_reaches_the_http_target_and_others_do_not(srv, receiver):
+    ev, sm = client(srv, "events"), client(srv, "secretsmanager")
+    ev.put_rule(Name="deletes", EventPattern=json.dumps({
+        "source": ["aws.secretsmanager"],
+        "detail": {"eventName": ["DeleteSecret"],
+                   "requestParameters": {"SecretId": [{"prefix": "events/"}]}}}))
+    ev.put_targets(Rule="deletes", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    ev.put_rule(Name="detections", EventPattern=json.dumps({
+        "source": ["arcana.detections"], "detail-type": ["Secret Scheduled For Deletion"]}))
+    ev.put_targets(Rule="detections", Targets=[{"Id": "hook", "Arn": receiver.url}])
+
+    sm.create_secret(Name="other/keep", SecretString="canary-value-a1")
+    sm.delete_secret(SecretId="other/keep")  # no prefix match: no API-call event
+    sm.create_secret(Name="events/gone", SecretString="canary-value-b2")
+    sm.delete_secret(SecretId="events/gone", RecoveryWindowInDays=7)
+
+    def api_events():
+        return [b for b in receiver.bodies if b.get("source") == "aws.secretsmanager"]
+
+    def detections():
+        return [b for b in receiver.bodies if b.get("source") == "arcana.detections"]
+
+    wait_for(lambda: api_events() and len(detections()) >= 2, timeout=10, what="events delivered")
+    api = api_events()
+    assert len(api) == 1
+    assert api[0]["detail-type"] == "AWS API Call via CloudTrail"
+    assert api[0]["detail"]["requestParameters"]["SecretId"] == "events/gone"
+    assert api[0]["account"] == "123456789012" and api[0]["region"] == "us-east-1"
+    assert {d["detail"]["secretArn"].split(":secret:")[1][:-7] for d in detections()} == \
+        {"other/keep", "events/gone"}
+    assert "canary-value" not in json.dumps(receiver.bodies)
+
+
+def test_detections_of_a_pending_deletion_read_and_a_denied_burst(srv, receiver):
+    ev, sm, iam = client(srv, "events"), client(srv, "secretsmanager"), client(srv, "iam")
+    ev.put_rule(Name="alerts", EventPattern=json.dumps({
+        "source": ["arcana.detections"],
+        "detail-type": ["Pending Deletion Secret Read", "Denied Access Burst",
+                        "Deprecated Secret Version Read"]}))
+    ev.put_targets(Rule="alerts", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    arn = sm.create_secret(Name="alerts/pending", SecretString="canary-value-c3")["ARN"]
+    sm.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    with pytest.raises(ClientError) as e:
+        sm.get_secret_value(SecretId=arn)
+    assert code_of(e)[0] == "InvalidRequestException"
+    first = sm.create_secret(Name="alerts/versions", SecretString="canary-value-d4")["VersionId"]
+    sm.put_secret_value(SecretId="alerts/versions", SecretString="canary-value-e5")
+    sm.get_secret_value(SecretId="alerts/versions")  # current: no detection
+    sm.get_secret_value(SecretId="alerts/versions", VersionStage="AWSPREVIOUS")
+    sm.get_secret_value(SecretId="alerts/versions", VersionId=first)
+    iam.create_user(UserName="mallory")
+    key = iam.create_access_key(UserName="mallory")["AccessKey"]
+    intruder = client(srv, "secretsmanager", key["AccessKeyId"], key["SecretAccessKey"])
+    for _ in range(10):
+        with pytest.raises(ClientError) as e:
+            intruder.list_secrets()
+        assert code_of(e)[0] == "AccessDeniedException"
+
+    def of(kind):
+        return [b for b in receiver.bodies if b.get("detail-type") == kind]
+
+    wait_for(lambda: of("Pending Deletion Secret Read") and of("Denied Access Burst")
+             and len(of("Deprecated Secret Version Read")) >= 2,
+             timeout=10, what="detections delivered")
+    deprecated = of("Deprecated Secret Version Read")
+    assert len(deprecated) == 2
+    assert {d["detail"]["versionStage"] for d in deprecated} == {"AWSPREVIOUS", ""}
+    assert deprecated[1]["detail"]["versionId"] == first or deprecated[0]["detail"]["versionId"] == first
+    assert of("Pending Deletion Secret Read")[0]["detail"]["secretArn"] == arn
+    burst = of("Denied Access Burst")
+    assert len(burst) == 1
+    assert burst[0]["resources"] == ["arn:aws:iam::123456789012:user/mallory"]
+    assert burst[0]["detail"]["deniedCalls"] == "10"
+
+
+def test_a_dead_targets_events_land_in_the_dead_letter_file(srv):
+    ev, kms = client(srv, "events"), client(srv, "kms")
+    dead = f"http://127.0.0.1:{free_port()}/nobody"
+    ev.put_rule(Name="dead", EventPattern=json.dumps(
+        {"source": ["aws.kms"], "detail": {"eventName": ["CreateKey"]}}))
+    ev.put_targets(Rule="dead", Targets=[{"Id": "gone", "Arn": dead,
+                                          "RetryPolicy": {"MaximumRetryAttempts": 1}}])
+    assert ev.list_targets_by_rule(Rule="dead")["Targets"] == \
+        [{"Id": "gone", "Arn": dead, "RetryPolicy": {"MaximumRetryAttempts": 1}}]
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    dlq = Path(srv.data_dir) / "events" / "dead-letter.jsonl"
+    wait_for(lambda: dlq.exists() and dlq.read_text().strip(), timeout=10, what="dead letter")
+    line = json.loads(dlq.read_text().splitlines()[-1])
+    assert (line["rule"], line["targetId"], line["url"], line["attempts"]) == \
+        ("arn:aws:events:us-east-1:123456789012:rule/dead", "gone", dead, 2)
+    assert line["event"]["detail"]["eventName"] == "CreateKey"
+    assert key in line["event"]["resources"]
+    assert oct(dlq.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_arcana_events_cli(srv, receiver):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ROOT_AKID, AWS_SECRET_ACCESS_KEY=ROOT_SECRET,
+               AWS_REGION="us-east-1", AWS_ENDPOINT_URL=srv.endpoint)
+    run = lambda *a: subprocess.run([str(ARCANA_CLI), "events", *a], capture_output=True,
+                                    text=True, env=env, timeout=30)
+    p = run("put-rule", "from-cli", "--pattern", '{"source":["aws.ssm"]}',
+            "--target-url", receiver.url)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "arn:aws:events:us-east-1:123456789012:rule/from-cli"
+    p = run("list-rules", "--prefix", "from-")
+    assert p.returncode == 0, p.stderr
+    assert "from-cli  ENABLED" in p.stdout and receiver.url in p.stdout
+    event = '{"source":"aws.ssm","detail":{"n":5}}'
+    assert run("test-pattern", "--pattern", '{"detail":{"n":[{"numeric":[">",4]}]}}',
+               "--event", event).returncode == 0
+    assert run("test-pattern", "--pattern", '{"source":["aws.kms"]}', "--event", event).returncode == 1
+    bad = run("test-pattern", "--pattern", '{"source":"x"}', "--event", event)
+    assert bad.returncode == 2 and "Event pattern is not valid" in bad.stderr
+
+
+@pytest.mark.postgresql_only("two nodes need a shared PostgreSQL store")
+def test_a_rule_put_through_one_node_routes_the_calls_of_another(cluster, receiver):
+    a, b = cluster.start(2)
+    sm_b = client(b, "secretsmanager")
+    sm_b.create_secret(Name="cluster/warm", SecretString="canary-value-f6")
+    sm_b.delete_secret(SecretId="cluster/warm")  # node b caches "no rules" for the scope
+    ev_a = client(a, "events")
+    ev_a.put_rule(Name="cluster", EventPattern=json.dumps(
+        {"source": ["aws.secretsmanager"], "detail": {"eventName": ["DeleteSecret"]}}))
+    ev_a.put_targets(Rule="cluster", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    sm_b.create_secret(Name="cluster/gone", SecretString="canary-value-g7")
+    sm_b.delete_secret(SecretId="cluster/gone")
+
+    def deletes():
+        return [x["detail"]["requestParameters"]["SecretId"] for x in receiver.bodies
+                if x.get("source") == "aws.secretsmanager" and x["detail"]["eventName"] == "DeleteSecret"
+                and x["detail"]["requestParameters"]["SecretId"].startswith("cluster/")]
+
+    wait_for(lambda: deletes(), timeout=10, what="node b delivered")
+    assert deletes() == ["cluster/gone"]  # b's record, routed by a rule put through a
+
+
+@pytest.mark.sqlite_only("delivery timeouts do not depend on the store")
+def test_a_target_that_never_answers_costs_one_bounded_attempt(srv, receiver):
+    import socket
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (in the kernel), never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/silent"
+    ev, ssm = client(srv, "events"), client(srv, "ssm")
+    ev.put_rule(Name="silent", EventPattern=json.dumps(
+        {"source": ["aws.ssm"], "detail": {"eventName": ["PutParameter"]}}))
+    ev.put_targets(Rule="silent", Targets=[
+        {"Id": "silent", "Arn": url, "RetryPolicy": {"MaximumRetryAttempts": 0}},
+        {"Id": "ok", "Arn": receiver.url}])
+    ssm.put_parameter(Name="/events/silent", Value="canary-value-h8", Type="String")
+    wait_for(lambda: any(b.get("source") == "aws.ssm" for b in receiver.bodies), timeout=3,
+             what="the answering target served while the other hangs")
+    dlq = Path(srv.data_dir) / "events" / "dead-letter.jsonl"
+    wait_for(lambda: dlq.exists() and url in dlq.read_text(), timeout=12, what="timed out attempt")
+    line = [json.loads(l) for l in dlq.read_text().splitlines() if url in l][-1]
+    assert line["attempts"] == 1 and "answer" in line["error"]
+    silent.close()

@@ -1,0 +1,305 @@
+// Events from audit records (events/event_envelope.h), built-in detections
+// (events/detections.h) and delivery with retries and dead letters (events/delivery.h).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "common/json.h"
+#include "events/delivery.h"
+#include "events/detections.h"
+#include "events/event_bus.h"
+#include "events/event_envelope.h"
+#include "storage/stores.h"
+
+namespace arcana::events {
+namespace {
+
+const char* kSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf";
+
+rapidjson::Document Record(const std::string& name, const std::string& request,
+                           const std::string& error_code = "", const std::string& error_message = "",
+                           const std::string& principal = "arn:aws:iam::123456789012:user/alice") {
+  std::string text = R"({"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":")" + principal +
+                     R"(","accountId":"123456789012"},"eventTime":"2026-12-02T10:00:00Z",
+      "eventSource":"secretsmanager.amazonaws.com","eventName":")" + name +
+                     R"(","awsRegion":"us-east-1","requestParameters":)" + request +
+                     (error_code.empty() ? "" : R"(,"errorCode":")" + error_code +
+                                                    R"(","errorMessage":")" + error_message + "\"") +
+                     R"(,"eventID":"ev-1","eventType":"AwsApiCall","recipientAccountId":"123456789012",
+      "resources":[{"accountId":"123456789012","type":"AWS::SecretsManager::Secret","ARN":")" +
+                     kSecret + R"("}]})";
+  rapidjson::Document d;
+  EXPECT_TRUE(json::ParseBounded(text, &d).ok()) << text;
+  return d;
+}
+
+rapidjson::Document Parse(const std::string& text) {
+  rapidjson::Document d;
+  EXPECT_TRUE(json::ParseBounded(text, &d).ok()) << text;
+  return d;
+}
+
+TEST(EventEnvelope, AnApiCallRecordBecomesACloudTrailEvent) {
+  auto rec = Record("GetSecretValue", R"({"SecretId":"prod/db"})");
+  Event e = RecordEvent(rec, "999999999999");
+  EXPECT_EQ(e.account, "123456789012");
+  EXPECT_EQ(e.region, "us-east-1");
+  auto d = Parse(e.json);
+  EXPECT_STREQ(d["version"].GetString(), "0");
+  EXPECT_STREQ(d["source"].GetString(), "aws.secretsmanager");
+  EXPECT_STREQ(d["detail-type"].GetString(), "AWS API Call via CloudTrail");
+  EXPECT_STREQ(d["time"].GetString(), "2026-12-02T10:00:00Z");
+  EXPECT_STREQ(d["resources"][0].GetString(), kSecret);
+  EXPECT_STREQ(d["detail"]["eventName"].GetString(), "GetSecretValue");
+  EXPECT_EQ(std::string(d["id"].GetString()).size(), 36u);
+  EXPECT_EQ(EventSourceOf("kms.amazonaws.com"), "aws.kms");
+  EXPECT_EQ(EventSourceOf("arcana.operator"), "arcana.operator");
+}
+
+std::vector<std::string> Types(const std::vector<Event>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(Parse(e.json)["detail-type"].GetString());
+  return out;
+}
+
+TEST(Detections, DeletionsPendingDeletionReadsAndDeprecatedVersions) {
+  std::string asked_version;
+  Detector d([&](const std::string&, const std::string&, const std::string& arn,
+                 const std::string& version) -> std::optional<std::vector<std::string>> {
+    EXPECT_EQ(arn, kSecret);
+    asked_version = version;
+    if (version == "v-old") return std::vector<std::string>{};
+    return std::vector<std::string>{"AWSCURRENT"};
+  });
+  auto scheduled = d.Observe(Record("DeleteSecret", R"({"SecretId":"prod/db","RecoveryWindowInDays":7})"), 1);
+  ASSERT_EQ(Types(scheduled), std::vector<std::string>{"Secret Scheduled For Deletion"});
+  auto ev = Parse(scheduled[0].json);
+  EXPECT_STREQ(ev["source"].GetString(), kDetectionSource);
+  EXPECT_STREQ(ev["detail"]["secretArn"].GetString(), kSecret);
+  EXPECT_STREQ(ev["detail"]["principal"].GetString(), "arn:aws:iam::123456789012:user/alice");
+  EXPECT_EQ(Types(d.Observe(Record("DeleteSecret", R"({"SecretId":"x","ForceDeleteWithoutRecovery":true})"), 1)),
+            std::vector<std::string>{"Secret Deleted"});
+  EXPECT_TRUE(d.Observe(Record("DeleteSecret", "{}", "ResourceNotFoundException", "no"), 1).empty());
+  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", "{}", "InvalidRequestException",
+                                   "You can't perform this operation on the secret because it was "
+                                   "marked for deletion."), 1)),
+            std::vector<std::string>{"Pending Deletion Secret Read"});
+  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", R"({"VersionStage":"AWSPREVIOUS"})"), 1)),
+            std::vector<std::string>{"Deprecated Secret Version Read"});
+  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", R"({"VersionId":"v-old"})"), 1)),
+            std::vector<std::string>{"Deprecated Secret Version Read"});
+  EXPECT_EQ(asked_version, "v-old");
+  EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"VersionId":"v-cur"})"), 1).empty());
+  EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"SecretId":"prod/db"})"), 1).empty());
+}
+
+TEST(Detections, ADeniedBurstFromOnePrincipalFiresOncePerWindow) {
+  Detector d(nullptr);
+  const std::string bob = "arn:aws:iam::123456789012:user/bob";
+  int64_t t = 1'000'000;
+  for (size_t i = 0; i + 1 < kDeniedBurst; ++i) {
+    EXPECT_TRUE(d.Observe(Record("GetSecretValue", "{}", "AccessDeniedException", "no", bob), t + i).empty());
+  }
+  // Another principal's denials do not count towards bob's.
+  EXPECT_TRUE(d.Observe(Record("GetSecretValue", "{}", "AccessDeniedException", "no"), t).empty());
+  auto burst = d.Observe(Record("GetSecretValue", "{}", "AccessDeniedException", "no", bob), t + 20);
+  ASSERT_EQ(Types(burst), std::vector<std::string>{"Denied Access Burst"});
+  EXPECT_STREQ(Parse(burst[0].json)["resources"][0].GetString(), bob.c_str());
+  EXPECT_TRUE(d.Observe(Record("GetSecretValue", "{}", "AccessDeniedException", "no", bob), t + 21).empty());
+  // Denials spread wider than the window never add up to a burst.
+  Detector slow(nullptr);
+  for (size_t i = 0; i < 3 * kDeniedBurst; ++i) {
+    EXPECT_TRUE(slow.Observe(Record("X", "{}", "AccessDeniedException", "no", bob),
+                             t + static_cast<int64_t>(i) * (kDeniedWindowMs / 5)).empty());
+  }
+}
+
+TEST(Detections, RotationOutcomeEvents) {
+  auto failed = Parse(RotationOutcomeEvent("123456789012", "us-east-1", kSecret, "v2", false,
+                                           "testSecret", "the database refused the login", 5).json);
+  EXPECT_STREQ(failed["detail-type"].GetString(), "Secret Rotation Failed");
+  EXPECT_STREQ(failed["detail"]["step"].GetString(), "testSecret");
+  auto ok = Parse(RotationOutcomeEvent("123456789012", "us-east-1", kSecret, "v2", true, "", "", 5).json);
+  EXPECT_STREQ(ok["detail-type"].GetString(), "Secret Rotation Succeeded");
+  EXPECT_FALSE(ok["detail"].HasMember("step"));
+}
+
+class DelivererTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arcana-events-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::vector<std::string> DeadLetters() {
+    std::vector<std::string> lines;
+    std::ifstream in(dir_ + "/events/dead-letter.jsonl");
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+  std::string dir_;
+};
+
+TEST_F(DelivererTest, RetriesWithBackoffThenDeliversOrDeadLetters) {
+  std::atomic<int> flaky_calls{0}, dead_calls{0};
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.first_backoff = std::chrono::milliseconds(1);
+  o.post = [&](const std::string& url, const std::string&) -> Status {
+    if (url == "http://flaky") {
+      return ++flaky_calls < 3 ? Status(ErrorCode::kServiceUnavailable, "HTTP 503") : Status::Ok();
+    }
+    ++dead_calls;
+    return Status(ErrorCode::kServiceUnavailable, "connection refused");
+  };
+  Deliverer d(o);
+  domain::events::HttpTarget flaky{"t1", "http://flaky", std::nullopt, "", std::nullopt, std::nullopt};
+  domain::events::HttpTarget dead{"t2", "http://dead", std::nullopt, "", 2, std::nullopt};
+  d.Submit("arn:rule", flaky, R"({"id":"e1"})");
+  d.Submit("arn:rule", dead, R"({"id":"e2"})");
+  for (int i = 0; i < 500 && (d.dead_lettered() == 0 || flaky_calls < 3); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  d.Stop();
+  EXPECT_EQ(flaky_calls, 3);  // two failures, then delivered
+  EXPECT_EQ(dead_calls, 3);   // the first attempt and MaximumRetryAttempts=2 retries
+  auto lines = DeadLetters();
+  ASSERT_EQ(lines.size(), 1u);
+  auto dl = Parse(lines[0]);
+  EXPECT_STREQ(dl["url"].GetString(), "http://dead");
+  EXPECT_STREQ(dl["targetId"].GetString(), "t2");
+  EXPECT_EQ(dl["attempts"].GetInt(), 3);
+  EXPECT_STREQ(dl["event"]["id"].GetString(), "e2");
+  EXPECT_EQ(std::filesystem::status(dir_ + "/events/dead-letter.jsonl").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+TEST_F(DelivererTest, AFullQueueDeadLettersInsteadOfBlocking) {
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.max_pending = 1;
+  o.threads = 1;
+  std::atomic<bool> release{false};
+  o.post = [&](const std::string&, const std::string&) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return Status::Ok();
+  };
+  Deliverer d(o);
+  domain::events::HttpTarget t{"t", "http://slow", std::nullopt, "", std::nullopt, std::nullopt};
+  d.Submit("arn:rule", t, "{}");
+  for (int i = 0; i < 200 && DeadLetters().empty(); ++i) {
+    d.Submit("arn:rule", t, "{}");  // the first is in flight: these do not fit
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_FALSE(DeadLetters().empty());
+  EXPECT_NE(DeadLetters()[0].find("queue full"), std::string::npos);
+  release = true;
+  d.Stop();
+}
+
+}  // namespace
+}  // namespace arcana::events
+
+namespace arcana::events {
+namespace {
+
+// The rule cache and the bus over a real (SQLite) store: a rule, its targets and its state
+// take effect on the next event, with no restart (the cache follows the change sequence).
+class EventBusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/arcana-eventbus-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    storage::StoreLocation loc;
+    loc.sqlite_dir = dir_;
+    auto s = storage::OpenStores(loc);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    stores_ = std::move(*s);
+  }
+  void TearDown() override {
+    stores_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+  std::unique_ptr<storage::Stores> stores_;
+};
+
+TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
+  const storage::Scope scope{"123456789012", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> posted;  // (url, body)
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.post = [&](const std::string& url, const std::string& body) {
+    std::lock_guard<std::mutex> l(mu);
+    posted.emplace_back(url, body);
+    return Status::Ok();
+  };
+  RuleCache* cache = nullptr;
+  auto cache_owned = std::make_unique<RuleCache>(rules, stores_->follower());
+  cache = cache_owned.get();
+  EventBus bus(std::move(cache_owned), std::make_unique<Detector>(nullptr),
+               std::make_unique<Deliverer>(o), "123456789012");
+  auto count = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return posted.size();
+  };
+  // The bus routes in order on one thread, so once the deliveries of a later record
+  // arrived, an earlier record that matched nothing has been routed too.
+  auto wait_for = [&](size_t want) {
+    for (int i = 0; i < 1000 && count() < want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return count();
+  };
+  auto record = [](const std::string& name) {
+    return R"({"eventSource":"secretsmanager.amazonaws.com","eventName":")" + name +
+           R"(","awsRegion":"us-east-1","recipientAccountId":"123456789012","resources":[]})";
+  };
+
+  ASSERT_TRUE(rules.PutRule(scope, {"r", "arn:aws:events:us-east-1:123456789012:rule/r",
+                                    R"({"detail":{"eventName":["DeleteSecret"]}})", "ENABLED", "", 1},
+                            10).ok());
+  EXPECT_TRUE(cache->RulesOf(scope.account, scope.region).value()->empty());  // no targets yet
+  ASSERT_TRUE(rules.PutTargets(scope, "r", {{"t", domain::events::EncodeTarget(
+                                                     {"t", "http://a", std::nullopt, "", std::nullopt, std::nullopt})},
+                                            {"c", domain::events::EncodeTarget(
+                                                     {"c", "http://b", std::string(R"({"k":1})"), "",
+                                                      std::nullopt, std::nullopt})}},
+                               5).ok());
+  ASSERT_TRUE(bus.Write(record("GetSecretValue")).ok());  // no match
+  ASSERT_TRUE(bus.Write(record("DeleteSecret")).ok());
+  ASSERT_EQ(wait_for(2), 2u);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    std::sort(posted.begin(), posted.end());
+    EXPECT_EQ(posted[0].first, "http://a");
+    EXPECT_STREQ(Parse(posted[0].second)["detail"]["eventName"].GetString(), "DeleteSecret");
+    EXPECT_EQ(posted[1], (std::pair<std::string, std::string>{"http://b", R"({"k":1})"}));
+  }
+  ASSERT_TRUE(rules.SetRuleState(scope, "r", "DISABLED").ok());
+  ASSERT_TRUE(rules.PutRule(scope, {"r2", "arn:aws:events:us-east-1:123456789012:rule/r2",
+                                    R"({"detail":{"eventName":["GetSecretValue"]}})", "ENABLED", "", 1},
+                            10).ok());
+  ASSERT_TRUE(rules.PutTargets(scope, "r2", {{"t", domain::events::EncodeTarget(
+                                                      {"t", "http://c", std::nullopt, "", std::nullopt, std::nullopt})}},
+                               5).ok());
+  ASSERT_TRUE(bus.Write(record("DeleteSecret")).ok());  // its rule is disabled now
+  ASSERT_TRUE(bus.Write(record("GetSecretValue")).ok());
+  ASSERT_EQ(wait_for(3), 3u);
+  bus.Close();
+  ASSERT_EQ(count(), 3u);
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(posted[2].first, "http://c");
+}
+
+}  // namespace
+}  // namespace arcana::events
