@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args, free_port,
                       raises_code, raw_call, store_url, wait_for)
+from test_events import Receiver
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
 REGION = "us-east-1"
@@ -254,6 +255,40 @@ def test_failing_step_keeps_current_and_is_retried_with_the_same_token(rot):
                    for r in e.get("resources", []))
             and e["eventName"].startswith("Rotation")]
     assert mine == ["RotationStarted"] + ["RotationFailed"] * failures + ["RotationSucceeded"], mine
+
+
+def test_rotation_outcomes_reach_an_http_event_target(rot):
+    """Issue 11's alert: a rule on the rotation detections delivers "Secret Rotation Failed"
+    (with the failing step) and then "Secret Rotation Succeeded" to an HTTP target."""
+    srv, sm, fn, lambda_arn = rot
+    receiver = Receiver()
+    try:
+        ev = boto3.client("events", endpoint_url=srv.endpoint, region_name=REGION,
+                          aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                          config=Config(retries={"max_attempts": 1}))
+        name, v1 = new_secret(sm)
+        secret_arn = sm.describe_secret(SecretId=name)["ARN"]
+        ev.put_rule(Name="rotation-outcomes", EventPattern=json.dumps({
+            "source": ["arcana.detections"],
+            "detail-type": ["Secret Rotation Failed", "Secret Rotation Succeeded"],
+            "detail": {"secretArn": [secret_arn]}}))
+        ev.put_targets(Rule="rotation-outcomes", Targets=[{"Id": "hook", "Arn": receiver.url}])
+        token = str(uuid.uuid4())
+        fn.fail["testSecret"] = 1
+        sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+        wait_current(sm, name, token)
+        wait_for(lambda: any(b["detail-type"] == "Secret Rotation Succeeded"
+                             for b in receiver.bodies), timeout=10, what="the success event")
+        kinds = [b["detail-type"] for b in receiver.bodies]
+        assert kinds[0] == "Secret Rotation Failed" and kinds[-1] == "Secret Rotation Succeeded"
+        failed = receiver.bodies[0]
+        assert failed["detail"]["step"] == "testSecret"
+        assert failed["detail"]["versionId"] == token and failed["resources"] == [secret_arn]
+        ev.remove_targets(Rule="rotation-outcomes", Ids=["hook"])
+        ev.delete_rule(Name="rotation-outcomes")
+    finally:
+        fn.fail.clear()
+        receiver.stop()
 
 
 def test_concurrent_rotate_secret_runs_once(rot):
