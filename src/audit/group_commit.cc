@@ -42,7 +42,9 @@ Status GroupCommitWriter::Submit(std::string record, bool wait) {
   }
   pending_.push_back(std::move(record));
   uint64_t ticket = ++next_ticket_;
-  work_cv_.notify_one();
+  // The writer waits only while nothing is pending (after a batch it looks again before
+  // waiting): wake it on that transition alone, not once per record.
+  if (pending_.size() == 1) work_cv_.notify_one();
   if (!wait) return Status::Ok();
   done_cv_.wait(lk, [&] { return committed_upto_ >= ticket; });
   for (const auto& f : failures_) {

@@ -32,7 +32,9 @@ void EventBus::Enqueue(Item item) {
     return;
   }
   queue_.push_back(std::move(item));
-  cv_.notify_one();
+  // The router waits only on an empty queue: wake it on that transition alone, so a busy
+  // server does not pay a futex wake-up per call.
+  if (queue_.size() == 1) cv_.notify_one();
 }
 
 uint64_t EventBus::dropped() const {
