@@ -31,8 +31,9 @@ void Scheduler::Every(std::string name, std::chrono::milliseconds period, JobHan
 }
 
 void Scheduler::OnPrefix(std::string prefix, std::optional<std::chrono::milliseconds> period,
-                         JobHandler handler) {
-  registrations_.push_back(Registration{std::move(prefix), true, period, std::move(handler)});
+                         JobHandler handler, size_t parallel) {
+  registrations_.push_back(
+      Registration{std::move(prefix), true, period, std::move(handler), parallel});
 }
 
 Status Scheduler::EnsureJobs() {
@@ -62,10 +63,44 @@ void Scheduler::Stop() {
   stopping_.store(true);
   cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  JoinFinishedRunners(/*all=*/true);  // their should_stop() now answers true
 }
 
-const Scheduler::Registration* Scheduler::Find(const std::string& job_name) const {
-  for (const auto& r : registrations_) {
+void Scheduler::JoinFinishedRunners(bool all) {
+  std::vector<Runner> finished;
+  {
+    std::lock_guard<std::mutex> l(runs_mu_);
+    auto keep = std::partition(runners_.begin(), runners_.end(),
+                               [all](const Runner& r) { return !all && !r.done->load(); });
+    std::move(keep, runners_.end(), std::back_inserter(finished));
+    runners_.erase(keep, runners_.end());
+  }
+  for (auto& r : finished) r.thread.join();  // outside the lock: a run may still be ending
+}
+
+bool Scheduler::StartParallel(Registration& reg, const storage::Job& job) {
+  std::lock_guard<std::mutex> l(runs_mu_);
+  if (reg.running >= reg.parallel) return false;
+  ++reg.running;
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  runners_.push_back(Runner{std::thread([this, &reg, job, done] {
+                              try {
+                                RunClaimed(job, &reg);
+                              } catch (...) {
+                                spdlog::error("job {}: unexpected exception", job.name);
+                              }
+                              {
+                                std::lock_guard<std::mutex> rl(runs_mu_);
+                                --reg.running;
+                              }
+                              done->store(true);
+                            }),
+                            done});
+  return true;
+}
+
+Scheduler::Registration* Scheduler::Find(const std::string& job_name) {
+  for (auto& r : registrations_) {
     if (r.is_prefix ? job_name.rfind(r.name, 0) == 0 : job_name == r.name) return &r;
   }
   return nullptr;
@@ -73,7 +108,9 @@ const Scheduler::Registration* Scheduler::Find(const std::string& job_name) cons
 
 bool Scheduler::Sealed() const { return root_ != nullptr && root_->sealed(); }
 
-size_t Scheduler::RunDue() {
+size_t Scheduler::RunDue() { return RunDueOn(/*parallel_allowed=*/false); }
+
+size_t Scheduler::RunDueOn(bool parallel_allowed) {
   if (Sealed()) return 0;  // nothing could run: leave the jobs to be claimed after unseal
   const int64_t now = clock_.NowMs();
   auto claimed = jobs_.ClaimDueJobs(opts_.owner, now, opts_.lease.count(), opts_.claim_batch);
@@ -87,13 +124,21 @@ size_t Scheduler::RunDue() {
       (void)jobs_.RenewJobLease(job.name, opts_.owner, clock_.NowMs());
       continue;
     }
-    RunClaimed(job);
+    Registration* reg = Find(job.name);
+    if (parallel_allowed && reg != nullptr && reg->parallel > 0) {
+      if (!StartParallel(*reg, job)) {
+        // Every slot busy: claimable again soon, here or on a less busy node.
+        (void)jobs_.RenewJobLease(job.name, opts_.owner,
+                                  clock_.NowMs() + opts_.busy_retry.count());
+      }
+      continue;
+    }
+    RunClaimed(job, reg);
   }
   return claimed->size();
 }
 
-void Scheduler::RunClaimed(const storage::Job& job) {
-  const Registration* reg = Find(job.name);
+void Scheduler::RunClaimed(const storage::Job& job, Registration* reg) {
   if (reg == nullptr) {
     spdlog::warn("job scheduler: no handler for job {} on this node: leaving it to its lease",
                  job.name);
@@ -154,7 +199,8 @@ void Scheduler::Loop() {
   for (;;) {
     size_t claimed = 0;
     try {
-      claimed = RunDue();
+      claimed = RunDueOn(/*parallel_allowed=*/true);
+      JoinFinishedRunners(/*all=*/false);
     } catch (...) {
       spdlog::error("job scheduler: unexpected exception in a pass");
     }

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -69,6 +70,7 @@ struct SchedulerOptions {
   std::chrono::milliseconds max_sleep{30'000};
   std::chrono::milliseconds sealed_retry{5'000};    // a job claimed while sealing: retried
   std::chrono::milliseconds failure_retry{60'000};  // a failed one-shot job: retried
+  std::chrono::milliseconds busy_retry{2'000};  // a parallel job claimed with no free slot
   size_t claim_batch = 16;
 };
 
@@ -85,14 +87,20 @@ class Scheduler {
   void Every(std::string name, std::chrono::milliseconds period, JobHandler handler);
   // Jobs whose names start with `prefix` (e.g. "rotation:"), created by others with
   // JobStore::ScheduleJob. period: rescheduled that long after each run; nullopt: one-shot.
+  // parallel > 0: up to that many runs of these jobs at once, each on a thread of its own
+  // rather than the loop's, so long runs (a rotation waiting on a database or a function)
+  // never delay this node's other jobs. A claimed job finding every slot busy is not run:
+  // its lease is cut to busy_retry, so this node or another claims it again soon. Runs driven
+  // by RunDue() stay on the calling thread (tests).
   void OnPrefix(std::string prefix, std::optional<std::chrono::milliseconds> period,
-                JobHandler handler);
+                JobHandler handler, size_t parallel = 0);
 
   // Creates the periodic jobs, due one period from now, keeping existing rows.
   Status EnsureJobs();
   // EnsureJobs(), then starts the loop. Errors: the store's (nothing started).
   Status Start();
-  // Wakes the loop, waits for a running handler to return, joins. Idempotent.
+  // Wakes the loop, waits for every running handler (loop and parallel runs) to return,
+  // joins. Idempotent.
   void Stop();
   // Ends the loop's current sleep: a job was just made due (e.g. RotateSecret's run), so
   // this node claims it now rather than at its next periodic pass. Any thread.
@@ -110,9 +118,21 @@ class Scheduler {
     bool is_prefix = false;
     std::optional<std::chrono::milliseconds> period;
     JobHandler handler;
+    size_t parallel = 0;  // 0: on the loop thread
+    size_t running = 0;   // parallel runs in progress (guarded by runs_mu_)
   };
-  const Registration* Find(const std::string& job_name) const;
-  void RunClaimed(const storage::Job& job);
+  // A parallel run's thread; `done` is set by the thread as its last act, so the loop can
+  // join it without blocking.
+  struct Runner {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  Registration* Find(const std::string& job_name);
+  size_t RunDueOn(bool parallel_allowed);
+  // Starts a run of `job` on its own thread when `reg` has a free slot; false when all busy.
+  bool StartParallel(Registration& reg, const storage::Job& job);
+  void JoinFinishedRunners(bool all);
+  void RunClaimed(const storage::Job& job, Registration* reg);
   // Runs `handler` while renewing job's lease every renew_every; sets *lost when a renewal
   // is refused.
   Status RunWithLease(const Registration& reg, JobRun& run, std::atomic<bool>& lost);
@@ -132,6 +152,9 @@ class Scheduler {
   bool wake_ = false;
   std::atomic<bool> stopping_{false};
   std::thread loop_;
+
+  std::mutex runs_mu_;  // Registration::running and runners_
+  std::vector<Runner> runners_;
 };
 
 // A lease owner id unique to this process start: "<host>:<pid>:<8 random hex>".

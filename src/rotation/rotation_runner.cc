@@ -51,7 +51,9 @@ RotationRunner::RotationRunner(services::sm::SecretsManagerService& secrets,
 
 void RotationRunner::Register(jobs::Scheduler& scheduler) {
   scheduler_ = &scheduler;
-  scheduler.OnPrefix(kJobPrefix, std::nullopt, [this](jobs::JobRun& run) { return RunJob(run); });
+  scheduler.OnPrefix(
+      kJobPrefix, std::nullopt, [this](jobs::JobRun& run) { return RunJob(run); },
+      opts_.parallel);
 }
 
 RotationRunner::Payload RotationRunner::Decode(const std::string& text) {

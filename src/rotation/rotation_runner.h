@@ -48,6 +48,9 @@ struct RotationOptions {
   std::string endpoint_url;  // this node, as the functions call it back
   std::chrono::milliseconds retry_base{30'000};
   int max_attempts = 5;
+  // Rotations this node runs at once, each on its own thread (they wait on functions and
+  // databases; the node's other jobs go on meanwhile).
+  size_t parallel = 4;
 };
 
 // What the engine reports of its own actions, for the audit trail and the event bus.

@@ -321,6 +321,78 @@ TEST_F(SchedulerTest, LoopRunsDueJobs) {
   s.Stop();
 }
 
+TEST_F(SchedulerTest, ParallelJobsRunOffTheLoopAndABusyOneIsLeftForLater) {
+  SchedulerOptions o = Fast("a");
+  o.busy_retry = 2s;
+  Scheduler s(store_, &unsealed_, clock_, o);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> long_runs{0};
+  std::atomic<int> purges{0};
+  s.OnPrefix(
+      "rotation:", std::nullopt,
+      [&](JobRun& run) {
+        ++long_runs;
+        // Waits for the test, or for Stop() (should_stop) as a real rotation would.
+        while (released.wait_for(5ms) != std::future_status::ready && !run.should_stop()) {
+        }
+        return Status::Ok();
+      },
+      /*parallel=*/1);
+  s.Every("purge", 60s, [&](JobRun&) {
+    ++purges;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(store_.ScheduleJob("rotation:a", 0, "", true).ok());
+  ASSERT_TRUE(s.Start().ok());
+  for (int i = 0; i < 1000 && long_runs.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(long_runs.load(), 1);
+
+  // The running rotation does not hold up the periodic job.
+  clock_.Advance(60s);
+  for (int i = 0; i < 1000 && purges.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(purges.load(), 1);
+
+  // Its one slot is busy: a second rotation is claimed but not run, its lease cut short.
+  ASSERT_TRUE(store_.ScheduleJob("rotation:b", 0, "", true).ok());
+  for (int i = 0; i < 1000 && store_.Get("rotation:b").owner.empty(); ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(long_runs.load(), 1);
+  EXPECT_EQ(store_.Get("rotation:b").lease_until, clock_.NowMs() + 2000);
+
+  // Once the slot is free and the short lease expired, it runs.
+  release.set_value();
+  for (int i = 0; i < 1000 && store_.Has("rotation:a"); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_FALSE(store_.Has("rotation:a"));  // one-shot: completed and deleted
+  clock_.Advance(2s);
+  for (int i = 0; i < 1000 && store_.Has("rotation:b"); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(long_runs.load(), 2);
+  s.Stop();
+}
+
+TEST_F(SchedulerTest, StopWaitsForParallelRuns) {
+  Scheduler s(store_, &unsealed_, clock_, Fast("a"));
+  std::atomic<bool> started{false};
+  std::atomic<bool> returned{false};
+  s.OnPrefix(
+      "rotation:", std::nullopt,
+      [&](JobRun& run) {
+        started = true;
+        while (!run.should_stop()) std::this_thread::sleep_for(1ms);
+        returned = true;
+        return Status::Ok();
+      },
+      /*parallel=*/2);
+  ASSERT_TRUE(store_.ScheduleJob("rotation:a", 0, "", true).ok());
+  ASSERT_TRUE(s.Start().ok());
+  for (int i = 0; i < 1000 && !started.load(); ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(started.load());
+  s.Stop();
+  EXPECT_TRUE(returned.load());
+}
+
 TEST_F(SchedulerTest, StopWakesASleepingLoopAtOnce) {
   SchedulerOptions o = Fast("a");
   o.min_sleep = 30s;  // a stop must not wait for this
