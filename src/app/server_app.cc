@@ -245,6 +245,10 @@ int RunServer(const config::Config& cfg) {
   };
   net::Handlers handlers;
   handlers.handle = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Handle(q, r); };
+  handlers.handle_async = [&pipeline](net::HttpRequest& q, std::unique_ptr<net::HttpResponse> r,
+                                      net::Respond done) {
+    pipeline.HandleAsync(q, std::move(r), std::move(done));
+  };
   handlers.too_large = [&pipeline](net::HttpResponse& r) { pipeline.TooLarge(r); };
   handlers.busy = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Throttled(q, r); };
   handlers.answer_inline = [&pipeline](const net::HttpRequest& q) { return pipeline.AnswersInline(q); };

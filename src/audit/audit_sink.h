@@ -7,10 +7,15 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+
+namespace arcana::audit {
+struct AuditEvent;
+}
 
 namespace arcana::audit {
 
@@ -19,8 +24,18 @@ class AuditSink {
   virtual ~AuditSink() = default;
   virtual std::string_view name() const = 0;  // "file", "syslog", "http": for logs
   virtual bool fail_closed() const = 0;
+  // Whether this sink has any use for `event` (default: every record). Asked before the
+  // record is handed over, so a sink that would discard most records (the event bus of an
+  // account with no rules) costs the call no copy, queueing or parsing. Must be cheap.
+  virtual bool Wants(const AuditEvent& event) { return true; }
   // See the file comment. Errors: kServiceUnavailable (fail-closed only).
   virtual Status Write(std::string_view record_json) = 0;
+  // Write without holding the caller: `done` runs exactly once with what Write would have
+  // returned, on any thread (a group-commit sink: its writer thread, once the batch is
+  // durable). It must be quick and must not throw. The default calls Write.
+  virtual void WriteAsync(std::string_view record_json, std::function<void(Status)> done) {
+    done(Write(record_json));
+  }
   // false while the sink knows it cannot make records durable (its last attempt failed a
   // moment ago): the pipeline refuses calls before doing their work. It turns true again
   // after a short back-off so that the next record probes the sink.

@@ -5,6 +5,7 @@
 // Thread-safety: AddSink before use; then every method from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,6 +21,11 @@ class AuditTrail {
 
   // Errors: kServiceUnavailable (a fail-closed sink refused the record).
   Status Record(const AuditEvent& event);
+  // Record without holding the caller: `done` runs exactly once with what Record would have
+  // returned, once every fail-closed sink has the record durable (on the thread of the last
+  // one to finish: usually the file sink's writer), or at once when none is fail-closed.
+  // It must be quick and must not throw.
+  void RecordAsync(const AuditEvent& event, std::function<void(Status)> done);
   // Whether every fail-closed sink can take records now (audit_sink.h: Healthy).
   bool Healthy() const;
   // Final delivery and digests; idempotent.

@@ -190,6 +190,11 @@ Status FileTrail::Write(std::string_view record_json) {
   return Submit(std::string(record_json), opts_.fail_closed);
 }
 
+void FileTrail::WriteAsync(std::string_view record_json, std::function<void(Status)> done) {
+  if (!opts_.fail_closed) return done(Submit(std::string(record_json), false));
+  SubmitAsync(std::string(record_json), std::move(done));
+}
+
 bool FileTrail::Healthy() const { return HealthyNow(kBackoff); }
 
 Status FileTrail::CommitBatch(std::vector<std::string>& batch) {

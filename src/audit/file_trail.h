@@ -46,6 +46,7 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   std::string_view name() const override { return "file"; }
   bool fail_closed() const override { return opts_.fail_closed; }
   Status Write(std::string_view record_json) override;
+  void WriteAsync(std::string_view record_json, std::function<void(Status)> done) override;
   bool Healthy() const override;
   void Close() override;
   using GroupCommitWriter::batches;

@@ -33,20 +33,39 @@ void GroupCommitWriter::StopWriter() {
   if (writer_.joinable()) writer_.join();
 }
 
-Status GroupCommitWriter::Submit(std::string record, bool wait) {
-  std::unique_lock lk(mu_);
+Status GroupCommitWriter::EnqueueLocked(std::string record, Done done) {
   if (stop_) return Status(ErrorCode::kServiceUnavailable, "The audit trail is closed.");
   if (pending_.size() >= max_pending_) {
     ++dropped_;
     return Status(ErrorCode::kServiceUnavailable, "The audit trail is overloaded.");
   }
   pending_.push_back(std::move(record));
-  uint64_t ticket = ++next_ticket_;
+  pending_done_.push_back(std::move(done));
+  ++next_ticket_;
   // The writer waits only while nothing is pending (after a batch it looks again before
   // waiting): wake it on that transition alone, not once per record.
   if (pending_.size() == 1) work_cv_.notify_one();
+  return Status::Ok();
+}
+
+void GroupCommitWriter::SubmitAsync(std::string record, Done done) {
+  Status queued;
+  {
+    std::lock_guard lk(mu_);
+    queued = EnqueueLocked(std::move(record), done);
+    if (queued.ok()) return;
+  }
+  done(queued);  // outside the lock: the callback may be slow
+}
+
+Status GroupCommitWriter::Submit(std::string record, bool wait) {
+  std::unique_lock lk(mu_);
+  ARCANA_RETURN_IF_ERROR(EnqueueLocked(std::move(record), nullptr));
+  const uint64_t ticket = next_ticket_;
   if (!wait) return Status::Ok();
+  ++waiters_;
   done_cv_.wait(lk, [&] { return committed_upto_ >= ticket; });
+  --waiters_;
   for (const auto& f : failures_) {
     if (ticket >= f.first && ticket <= f.last) return f.status;
   }
@@ -74,7 +93,9 @@ void GroupCommitWriter::Run() {
     work_cv_.wait_for(lk, tick_, [&] { return stop_ || !pending_.empty(); });
     if (!pending_.empty()) {
       std::vector<std::string> batch;
+      std::vector<Done> dones;
       batch.swap(pending_);
+      dones.swap(pending_done_);
       uint64_t last = next_ticket_;
       uint64_t first = last - batch.size() + 1;
       lk.unlock();
@@ -93,7 +114,17 @@ void GroupCommitWriter::Run() {
       }
       committed_upto_ = last;
       ++batches_;
-      done_cv_.notify_all();
+      if (waiters_ > 0) done_cv_.notify_all();  // SubmitAsync callers are told below
+      lk.unlock();
+      for (auto& done : dones) {
+        if (!done) continue;
+        try {
+          done(st);
+        } catch (...) {
+          spdlog::error("audit: a completion callback threw");
+        }
+      }
+      lk.lock();
       continue;  // more may have arrived meanwhile
     }
     if (stop_) break;

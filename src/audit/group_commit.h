@@ -1,6 +1,7 @@
 // Group commit for audit sinks: callers hand records to one dedicated writer thread and
-// (fail-closed) wait until the batch holding theirs is committed, so one fsync / one POST
-// covers every record that arrived while the previous one ran. A subclass says what
+// (fail-closed) wait until the batch holding theirs is committed, or (SubmitAsync) are told
+// by a callback, so one fsync / one POST covers every record that arrived while the previous
+// one ran. A subclass says what
 // committing a batch means (CommitBatch) and what the writer does when idle (Tick).
 // A batch is all-or-nothing: when CommitBatch fails, every record of it is refused.
 // Thread-safety: Submit may be called from any thread; CommitBatch and Tick run only on the
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -37,6 +39,13 @@ class GroupCommitWriter {
   // wait = true: returns once the record is committed, or the batch's error.
   // wait = false: queues it and returns OK (kServiceUnavailable when the queue is full).
   Status Submit(std::string record, bool wait);
+  // Like Submit(wait = true), but returns at once: `done` runs exactly once with the outcome,
+  // on the writer thread after the batch holding the record (or on the calling thread, at
+  // once, when the queue is full or closed). It must be quick and must not throw: it delays
+  // the next batch. This is how a server answers after the record is durable without
+  // holding a thread (and two context switches) per call while the fsync runs.
+  using Done = std::function<void(Status)>;
+  void SubmitAsync(std::string record, Done done);
   // false within `backoff` of the last failed batch.
   bool HealthyNow(std::chrono::milliseconds backoff) const;
   uint64_t dropped() const;
@@ -50,6 +59,8 @@ class GroupCommitWriter {
 
  private:
   void Run();
+  // Queues one record (mu_ held). Errors: closed, or the queue is full.
+  Status EnqueueLocked(std::string record, Done done);
 
   const size_t max_pending_;
   const std::chrono::milliseconds tick_;
@@ -57,6 +68,8 @@ class GroupCommitWriter {
   std::condition_variable work_cv_;  // the writer: records pending, or stop
   std::condition_variable done_cv_;  // the callers: a batch finished
   std::vector<std::string> pending_;
+  std::vector<Done> pending_done_;  // parallel to pending_: empty for Submit's records
+  int waiters_ = 0;                // Submit(wait = true) callers waiting on done_cv_
   uint64_t next_ticket_ = 0;       // tickets of records handed in so far
   uint64_t committed_upto_ = 0;    // every ticket <= this is finished (ok or failed)
   // Failed batches' ticket ranges [first, last] with their error, kept until their callers

@@ -32,6 +32,11 @@ Status HttpSink::Write(std::string_view record_json) {
   return Submit(std::string(record_json), fail_closed_);
 }
 
+void HttpSink::WriteAsync(std::string_view record_json, std::function<void(Status)> done) {
+  if (!fail_closed_) return done(Submit(std::string(record_json), false));
+  SubmitAsync(std::string(record_json), std::move(done));
+}
+
 bool HttpSink::Healthy() const { return HealthyNow(std::chrono::milliseconds(1000)); }
 
 void HttpSink::Close() { StopWriter(); }

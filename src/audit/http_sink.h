@@ -25,6 +25,7 @@ class HttpSink final : public AuditSink, private GroupCommitWriter {
   std::string_view name() const override { return "http"; }
   bool fail_closed() const override { return fail_closed_; }
   Status Write(std::string_view record_json) override;
+  void WriteAsync(std::string_view record_json, std::function<void(Status)> done) override;
   bool Healthy() const override;
   void Close() override;
 

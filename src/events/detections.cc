@@ -39,11 +39,11 @@ std::string Detail(const rapidjson::Value& record, const std::string& secret,
   return json::Finish(buf);
 }
 
+}  // namespace
+
 bool IsAccessDenied(const std::string& code) {
   return code == "AccessDenied" || code == "AccessDeniedException";
 }
-
-}  // namespace
 
 std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now_ms) {
   std::vector<Event> out;

@@ -42,6 +42,9 @@ using VersionStagesFn = std::function<std::optional<std::vector<std::string>>(
     const std::string& account, const std::string& region, const std::string& secret_arn,
     const std::string& version_id)>;
 
+// The error codes of a denied call (AWS JSON and Query protocols).
+bool IsAccessDenied(const std::string& error_code);
+
 class Detector {
  public:
   explicit Detector(VersionStagesFn stages) : stages_(std::move(stages)) {}

@@ -18,6 +18,15 @@ EventBus::EventBus(std::unique_ptr<RuleCache> rules, std::unique_ptr<Detector> d
 
 EventBus::~EventBus() { Close(); }
 
+bool EventBus::Wants(const audit::AuditEvent& event) {
+  if (IsAccessDenied(event.error_code)) return true;
+  const std::string& account =
+      event.recipient_account.empty() ? fallback_account_ : event.recipient_account;
+  if (account.empty() || event.region.empty()) return false;  // Route would drop it
+  auto rules = rules_->RulesOf(account, event.region);
+  return !rules.ok() || !(*rules)->empty();
+}
+
 Status EventBus::Write(std::string_view record_json) {
   Enqueue({std::string(record_json), std::nullopt});
   return Status::Ok();

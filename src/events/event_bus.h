@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "audit/audit_event.h"
 #include "audit/audit_sink.h"
 #include "events/delivery.h"
 #include "events/detections.h"
@@ -40,6 +41,10 @@ class EventBus final : public audit::AuditSink {
 
   std::string_view name() const override { return "events"; }
   bool fail_closed() const override { return false; }
+  // A record can matter only when its account and region have an enabled rule (or the
+  // rules cannot be read now: Run logs that), or when it is a denial (the denied-burst
+  // detection counts them whatever the rules). Everything else is skipped before queueing.
+  bool Wants(const audit::AuditEvent& event) override;
   Status Write(std::string_view record_json) override;
   bool Healthy() const override { return true; }
   // Routes what is queued, then stops the routing thread and the deliverer.

@@ -191,11 +191,20 @@ Status AuditReadyStage::Run(HttpRequest&, ApiCall&) const {
                 "The audit trail cannot record calls right now, so this call was refused.");
 }
 
-Status CallRecorder::Audit(const HttpRequest& req, const ApiCall& call) const {
-  return audit_.Record(ApiCallEvent(req, call));
+audit::AuditEvent CallRecorder::RecordOf(const HttpRequest& req, const ApiCall& call) {
+  return ApiCallEvent(req, call);
 }
 
-void CallRecorder::Count(const ApiCall& call) const {
+void CallRecorder::AuditAsync(const audit::AuditEvent& record,
+                              std::function<void(Status)> done) const {
+  audit_.RecordAsync(record, std::move(done));
+}
+
+CallOutcome CallRecorder::OutcomeOf(const ApiCall& call) {
+  return CallOutcome{call.op_name, call.ctx.request_id, call.query, call.status, call.started};
+}
+
+void CallRecorder::Count(const CallOutcome& call) const {
   const Status& st = call.status;
   auto elapsed = std::chrono::steady_clock::now() - call.started;
   // As the wire spelled it (a fixed table either way: never caller input).

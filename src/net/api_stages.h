@@ -8,6 +8,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "audit/audit_trail.h"
@@ -111,16 +114,30 @@ class ResponseEncoder {
   void EncodeQuery(ApiCall& call, HttpResponse& res) const;
 };
 
-// The audit stage and the metrics of a finished call. Audit runs before the response is
-// encoded: it returns once the record is durable in every fail-closed sink, or the error
-// (kServiceUnavailable) that replaces the call's answer (net/api_audit.h builds the record).
+// What a finished call leaves for its metrics (and, should its audit record be refused, for
+// the error that replaces its answer) once the ApiCall itself is gone.
+struct CallOutcome {
+  std::string op_name;
+  std::string request_id;
+  const services::QueryProtocol* query = nullptr;
+  Status status;
+  std::chrono::steady_clock::time_point started;
+};
+
+// The audit stage and the metrics of a finished call. RecordOf builds the call's record
+// (net/api_audit.h; before the answer is encoded, which takes the call's output); AuditAsync
+// hands it to the trail, and `done` runs once every fail-closed sink has it durable (OK), or
+// with the error (kServiceUnavailable) that replaces the call's answer.
 // Metric labels are the known operation or "unknown", and an error type from the fixed AWS
 // error table.
 class CallRecorder {
  public:
   CallRecorder(Metrics& metrics, audit::AuditTrail& audit) : metrics_(metrics), audit_(audit) {}
-  Status Audit(const HttpRequest& req, const ApiCall& call) const;
-  void Count(const ApiCall& call) const;
+  static audit::AuditEvent RecordOf(const HttpRequest& req, const ApiCall& call);
+  // `done`: exactly once, on any thread (audit/audit_trail.h RecordAsync).
+  void AuditAsync(const audit::AuditEvent& record, std::function<void(Status)> done) const;
+  static CallOutcome OutcomeOf(const ApiCall& call);
+  void Count(const CallOutcome& outcome) const;
 
  private:
   Metrics& metrics_;

@@ -169,6 +169,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // The worker's reference moves into the completion it posts back, so the session is
     // only ever destroyed on its own I/O thread.
     auto task = [self = this->shared_from_this()]() mutable {
+      if (self->state_.handlers.handle_async) return HandOff(std::move(self));
       auto res = std::make_unique<HttpResponse>();
       const bool ok =
           CallGuarded([&] { self->state_.handlers.handle(self->parser_->request(), *res); });
@@ -195,6 +196,48 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     HttpResponse res;
     if (!CallGuarded([&] { h.busy(req, res); })) return Abandon();
     Respond(std::move(res));
+  }
+
+  // The answer of an asynchronous handler, posted back to the session's I/O thread by
+  // whichever thread has it. It owns the session's reference until then, so the session is
+  // still only destroyed on its I/O thread: also when the handler drops it unanswered (it
+  // threw), which abandons the connection.
+  class Answer {
+   public:
+    explicit Answer(std::shared_ptr<Session> self) : self_(std::move(self)) {}
+    ~Answer() {
+      if (!self_) return;
+      auto executor = self_->stream_.get_executor();
+      asio::post(executor, [self = std::move(self_)] { self->Abandon(); });
+    }
+    void Send(std::unique_ptr<HttpResponse> res) {
+      std::shared_ptr<Session> self;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        self = std::move(self_);
+      }
+      if (!self) return;  // answered already
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self = std::move(self), res = std::move(res)]() mutable {
+        self->Respond(std::move(*res));
+      });
+    }
+
+   private:
+    std::mutex mu_;
+    std::shared_ptr<Session> self_;
+  };
+
+  // On the worker: runs the asynchronous handler; the worker is free when it returns.
+  static void HandOff(std::shared_ptr<Session> self) {
+    Session* s = self.get();
+    auto answer = std::make_shared<Answer>(std::move(self));
+    net::Respond respond = [answer](std::unique_ptr<HttpResponse> res) { answer->Send(std::move(res)); };
+    // A throw leaves `answer` unanswered: its destructor abandons the connection.
+    (void)CallGuarded([&] {
+      s->state_.handlers.handle_async(s->parser_->request(), std::make_unique<HttpResponse>(),
+                                      std::move(respond));
+    });
   }
 
   // Writes the handler's response; the connection stays open unless the client, the

@@ -62,8 +62,16 @@ using Handler = std::function<void(HttpRequest&, HttpResponse&)>;  // may borrow
 using TooLargeHandler = std::function<void(HttpResponse&)>;
 
 // What the server calls, and on which thread. Only `handle` may block.
+// Answers through its callback, exactly once, from any thread (possibly after returning).
+using Respond = std::function<void(std::unique_ptr<HttpResponse>)>;
+using AsyncHandler = std::function<void(HttpRequest&, std::unique_ptr<HttpResponse>, Respond)>;
+
 struct Handlers {
-  Handler handle;              // on a worker thread
+  Handler handle;              // on a worker thread (and for answer_inline requests)
+  // On a worker thread, instead of `handle` when set: the worker is free once it returns,
+  // and the answer is sent when the callback runs (the API pipeline: once its audit record
+  // is durable). The request stays untouched until then.
+  AsyncHandler handle_async;
   TooLargeHandler too_large;   // on the I/O thread: a body over the limit
   Handler busy;                // on the I/O thread: the worker queue is full
   // On the I/O thread: true for a request cheap and non-blocking enough to be answered by

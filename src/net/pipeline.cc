@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
 #include <cstdio>
 #include <random>
 
@@ -93,16 +97,25 @@ bool Pipeline::AnswersInline(const HttpRequest& req) const {
   return path == "/_arcana/health" || path == "/metrics";
 }
 
-void Pipeline::Handle(HttpRequest& req, HttpResponse& res) {
+void Pipeline::HandleAsync(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done) {
   // The barrier of everything outside the API stages (operator endpoints, reset, metrics,
   // routing); HandleApi keeps its own so that a failed call is still counted and audited.
   try {
-    Route(req, res);
+    if (!Route(req, *res)) return HandleApi(req, std::move(res), std::move(done));
   } catch (...) {
     std::string request_id = NewRequestId();
     LogCaughtException("request routing", request_id);  // the path is caller input: not logged
-    SendInternalFailure(res, request_id);
+    SendInternalFailure(*res, request_id);
   }
+  done(std::move(res));
+}
+
+void Pipeline::Handle(HttpRequest& req, HttpResponse& res) {
+  std::promise<std::unique_ptr<HttpResponse>> answered;
+  auto answer = answered.get_future();
+  HandleAsync(req, std::make_unique<HttpResponse>(),
+              [&answered](std::unique_ptr<HttpResponse> r) { answered.set_value(std::move(r)); });
+  res = std::move(*answer.get());
 }
 
 void Pipeline::SendInternalFailure(HttpResponse& res, const std::string& request_id) {
@@ -115,7 +128,7 @@ void Pipeline::SendInternalFailure(HttpResponse& res, const std::string& request
   }
 }
 
-void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
+bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   std::string_view path = req.Path();
   if (req.method == "GET" && path == "/_arcana/health") {
     const bool sealed = opts_.root != nullptr && opts_.root->sealed();
@@ -123,42 +136,41 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     res.Set("Content-Type", "application/json");
     res.body = !ready_ ? R"({"status":"starting"})"
                        : sealed ? R"({"status":"sealed"})" : R"({"status":"ok"})";
-    return;
+    return true;
   }
-  if (opts_.operator_api && opts_.operator_api(req, res)) return;
-  if (opts_.change_stream && opts_.change_stream(req, res)) return;
+  if (opts_.operator_api && opts_.operator_api(req, res)) return true;
+  if (opts_.change_stream && opts_.change_stream(req, res)) return true;
   if (req.method == "GET" && path == "/metrics") {
     res.Set("Content-Type", "text/plain; version=0.0.4");
     res.body = metrics_.RenderPrometheus();
-    return;
+    return true;
   }
   if (path == "/_arcana/reset" || path == "/moto-api/reset") {
     // Only reachable in dev mode: everywhere else the endpoint does not exist.
     if (!opts_.dev || req.method != "POST" || !opts_.reset) {
       res.status = 404;
       res.body = "Not Found";
-      return;
+      return true;
     }
     Status st = opts_.reset();
     res.status = st.ok() ? 200 : 500;
     res.Set("Content-Type", "application/json");
     res.body = st.ok() ? R"({"status":"reset"})" : services::ErrorBody(st);
     spdlog::warn("dev mode: all state wiped by POST {}", path);
-    return;
+    return true;
   }
   if (path == kDevFaultPath) {
     // Test hooks (throw, sleep) for the barrier and shutdown tests: dev mode only.
     if (!opts_.dev || req.method != "POST") {
       res.status = 404;
       res.body = "Not Found";
-      return;
+      return true;
     }
     RunDevFault(req, res);
-    return;
+    return true;
   }
   if (req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) {
-    HandleApi(req, res);
-    return;
+    return false;  // an API call
   }
   res.status = req.method == "POST" ? 400 : 404;
   std::string request_id = NewRequestId();
@@ -168,45 +180,85 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   } else {
     res.body = "Not Found";
   }
+  return true;
 }
 
-void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
-  // One freshness check of this node's caches serves the whole call (authentication, then
-  // the service's reads): any write acknowledged before the call began is seen, on any node
-  // (storage/change_follower.h).
-  storage::ChangeFollower::FreshnessScope fresh_as_of_now;
-  ApiCall call;
-  call.started = std::chrono::steady_clock::now();
-  call.ctx.request_id = NewRequestId();
-  call.ctx.now_ms = NowMs();
-  call.ctx.touched = &call.touched;
-  try {
-    for (const auto& stage : stages_) {
-      call.status = stage->Run(req, call);
-      if (!call.status.ok()) break;
+namespace {
+
+// An API call's answer waiting for its audit record: sent by whichever thread learns the
+// record's fate (the audit writer, or the worker when the record could not even be built).
+struct AwaitingAudit {
+  CallOutcome outcome;
+  std::unique_ptr<HttpResponse> res;
+  Pipeline::Done done;
+  std::atomic<bool> finished{false};
+};
+
+}  // namespace
+
+void Pipeline::HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done) {
+  auto waiting = std::make_shared<AwaitingAudit>();
+  waiting->res = std::move(res);
+  waiting->done = std::move(done);
+  {
+    // One freshness check of this node's caches serves the whole call (authentication, then
+    // the service's reads): any write acknowledged before the call began is seen, on any
+    // node (storage/change_follower.h).
+    storage::ChangeFollower::FreshnessScope fresh_as_of_now;
+    ApiCall call;
+    call.started = std::chrono::steady_clock::now();
+    call.ctx.request_id = NewRequestId();
+    call.ctx.now_ms = NowMs();
+    call.ctx.touched = &call.touched;
+    try {
+      for (const auto& stage : stages_) {
+        call.status = stage->Run(req, call);
+        if (!call.status.ok()) break;
+      }
+    } catch (...) {
+      // The exception barrier: one failed call, an InternalFailure, and the server serves on.
+      LogCaughtException(call.op_name, call.ctx.request_id);
+      call.status = InternalFailureStatus();
+      call.input_usable = false;  // a throw may have left the document half-built
     }
-  } catch (...) {
-    // The exception barrier: one failed call, an InternalFailure, and the server serves on.
-    LogCaughtException(call.op_name, call.ctx.request_id);
-    call.status = InternalFailureStatus();
-    call.input_usable = false;  // a throw may have left the document half-built
-  }
-  call.hold.reset();  // the call's work is done: a root rotation need not wait for the audit
-  // The audit stage: the answer leaves only once its record is durable (fail-closed sinks);
-  // a call that cannot be recorded is refused, whatever it did.
-  Status audited;
-  try {
-    audited = recorder_.Audit(req, call);
-  } catch (...) {
-    LogCaughtException("audit", call.ctx.request_id);
-    audited = Status(ErrorCode::kServiceUnavailable, "The audit trail failed to record this call.");
-  }
-  if (!audited.ok()) call.status = audited;
-  encoder_.Encode(call, res);
-  try {
-    recorder_.Count(call);
-  } catch (...) {
-    LogCaughtException("metrics", call.ctx.request_id);
+    call.hold.reset();  // the call's work is done: a root rotation need not wait for the audit
+    std::optional<audit::AuditEvent> record;
+    try {
+      record = CallRecorder::RecordOf(req, call);  // before Encode takes the call's output
+    } catch (...) {
+      LogCaughtException("audit", call.ctx.request_id);
+    }
+    // Encoded here, on the worker; the audit's completion only sends it, or replaces it with
+    // the refusal when the record cannot be made durable.
+    encoder_.Encode(call, *waiting->res);
+    waiting->outcome = CallRecorder::OutcomeOf(call);
+    // The audit stage: the answer leaves only once its record is durable (fail-closed sinks);
+    // a call that cannot be recorded is refused, whatever it did.
+    auto finish = [this, waiting](Status audited) {
+      if (waiting->finished.exchange(true)) return;
+      try {
+        if (!audited.ok()) {
+          waiting->outcome.status = audited;
+          *waiting->res = HttpResponse{};
+          ResponseEncoder::EncodeError(*waiting->res, waiting->outcome.request_id, audited,
+                                       waiting->outcome.query);
+        }
+        recorder_.Count(waiting->outcome);
+      } catch (...) {
+        LogCaughtException("audit completion", waiting->outcome.request_id);
+        SendInternalFailure(*waiting->res, waiting->outcome.request_id);
+      }
+      waiting->done(std::move(waiting->res));
+    };
+    const Status unrecorded(ErrorCode::kServiceUnavailable,
+                            "The audit trail failed to record this call.");
+    if (!record) return finish(unrecorded);
+    try {
+      recorder_.AuditAsync(*record, finish);
+    } catch (...) {  // `finished` makes a second call of finish harmless
+      LogCaughtException("audit", call.ctx.request_id);
+      finish(unrecorded);
+    }
   }
 }
 

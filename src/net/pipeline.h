@@ -1,15 +1,17 @@
 // The request pipeline. Routing sends AWS API calls (POST with X-Amz-Target) through the
 // stage objects of net/api_stages.h: resolve -> admit -> authenticate -> decode ->
-// authorize -> audit-ready -> dispatch, then audit (durable before the answer is sent),
-// encode and count (metrics). It also answers the
+// authorize -> audit-ready -> dispatch -> encode, then audit (the answer leaves only once
+// its record is durable) and count (metrics). The worker does not wait for the audit
+// record: the trail's writer hands the answer back (HandleAsync) once its batch is durable,
+// so a thread is not parked (and woken: two context switches) per call during the fsync. It also answers the
 // operator endpoints (/_arcana/health, /metrics, and in dev mode only /_arcana/reset, its
 // moto alias and the fault hooks of net/dev_fault_hooks.h). Services plug in by
 // X-Amz-Target prefix.
-// Exception barrier: Handle() and TooLarge() never throw. Whatever a stage, a service or
+// Exception barrier: HandleAsync(), Handle() and TooLarge() never throw. Whatever a stage, a service or
 // an operator hook throws is caught, logged (type and what(), no request values) and
 // answered as InternalFailure (HTTP 500); an API call that threw is still counted and
 // audited.
-// Thread-safety: Handle() runs concurrently on every worker thread (net/worker_pool.h);
+// Thread-safety: HandleAsync() runs concurrently on every worker thread (net/worker_pool.h);
 // AnswersInline(), Handle() of what it accepts, TooLarge() and Throttled() on I/O threads.
 #pragma once
 
@@ -52,6 +54,12 @@ class Pipeline {
   void AddService(services::Service* service);  // not owned; registered before serving
   void SetReady(bool ready) { ready_ = ready; }
 
+  // Answers `req` through `done`, called exactly once, on any thread: at once for all but
+  // an API call, and for an API call once its audit record is durable (on the audit writer's
+  // thread; the worker is free meanwhile). `req` must live until `done` runs.
+  using Done = std::function<void(std::unique_ptr<HttpResponse>)>;
+  void HandleAsync(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done);
+  // HandleAsync, waiting for the answer (inline requests on I/O threads, tests).
   void Handle(HttpRequest& req, HttpResponse& res);
   // True for the requests cheap and non-blocking enough for an I/O thread (GET health and
   // metrics: a few atomics, one short lock), so probes answer even while workers are busy.
@@ -64,8 +72,9 @@ class Pipeline {
   void Throttled(HttpRequest& req, HttpResponse& res);
 
  private:
-  void Route(HttpRequest& req, HttpResponse& res);
-  void HandleApi(HttpRequest& req, HttpResponse& res);
+  // Everything but the API calls; false (nothing answered) for an API call.
+  bool Route(HttpRequest& req, HttpResponse& res);
+  void HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done);
   void SendInternalFailure(HttpResponse& res, const std::string& request_id);
 
   PipelineOptions opts_;

@@ -1,6 +1,12 @@
 // The audit trail: redaction (allow-list), the record shape, the chained files and signed
 // digests (and that verify catches each kind of tampering), group commit, fail-closed.
 #include <gtest/gtest.h>
+
+#include <mutex>
+
+#include <future>
+
+#include <condition_variable>
 #include <unistd.h>
 
 #include <filesystem>
@@ -288,6 +294,47 @@ TEST_F(AuditFileTrailTest, FailClosedRefusesWhatCannotBeMadeDurable) {
     EXPECT_TRUE(t->Write(Event(2)).ok());  // fail-open: queued, the loss is logged
     t->Close();
   }
+}
+
+TEST_F(AuditFileTrailTest, WriteAsyncAnswersOnceTheRecordIsDurable) {
+  auto t = Open();
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  for (int i = 0; i < 50; ++i) {
+    t->WriteAsync(Event(i), [&](Status st) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      // Durable when told: the record is already in the file.
+      EXPECT_GE(fs::file_size(RecordFile()), 1u);
+      std::lock_guard<std::mutex> l(mu);
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(10), [&] { return answered == 50; }));
+  }
+  t->Close();
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 50u);
+}
+
+TEST_F(AuditFileTrailTest, WriteAsyncReportsWhatCannotBeMadeDurable) {
+  fs::create_directories(dir_);
+  fs::create_symlink("/dev/full", RecordFile());  // every write: ENOSPC
+  auto t = Open(/*fail_closed=*/true);
+  std::promise<Status> told;
+  t->WriteAsync(Event(1), [&told](Status st) { told.set_value(st); });
+  auto answer = told.get_future();
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(answer.get().code(), ErrorCode::kServiceUnavailable);
+  t->Close();
+  // Closed: refused at once, on the calling thread.
+  Status late;
+  t->WriteAsync(Event(2), [&late](Status st) { late = st; });
+  EXPECT_EQ(late.code(), ErrorCode::kServiceUnavailable);
 }
 
 TEST_F(AuditFileTrailTest, SecondWriterOfOneNodeIsRefused) {

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -348,4 +349,56 @@ TEST(HttpServerTest, QueuedRequestsAreAnsweredBusyWhenTheGraceEndsOnAStuckHandle
 }
 
 }  // namespace
+// The asynchronous handler (the API pipeline waiting for its audit record): the worker is
+// free once it returns, the answer goes out when another thread calls back, and an answer
+// that never comes (the callback dropped) closes the connection rather than leaking it.
+TEST(HttpServerTest, AsyncHandlerAnswersFromAnotherThreadWithoutHoldingTheWorker) {
+  ServerOptions o = Options();
+  o.workers = 1;
+  std::mutex mu;
+  std::vector<std::pair<std::unique_ptr<HttpResponse>, Respond>> parked;
+  Handlers h = TestHandlers();
+  h.handle_async = [&](HttpRequest& req, std::unique_ptr<HttpResponse> res, Respond done) {
+    res->body = "async " + req.target;
+    if (req.target == "/drop") return;  // `done` destroyed unanswered
+    if (req.target == "/now") return done(std::move(res));
+    std::lock_guard<std::mutex> l(mu);
+    parked.emplace_back(std::move(res), std::move(done));
+  };
+  HttpServer server(o, std::move(h));
+  auto port = server.Bind();
+  ASSERT_TRUE(port.ok());
+  auto run = std::async(std::launch::async, [&] { return server.Run(false); });
+
+  int later = Connect(*port);
+  ASSERT_GE(later, 0);
+  Send(later, "GET /later HTTP/1.1\r\nHost: t\r\n\r\n");
+  // The only worker already handled /later: it serves /now while /later waits.
+  EXPECT_NE(Get(*port, "/now").find("async /now"), std::string::npos);
+  std::thread answerer([&] {
+    for (int i = 0; i < 500; ++i) {
+      std::lock_guard<std::mutex> l(mu);
+      if (parked.empty()) continue;
+      auto& [res, done] = parked.front();
+      done(std::move(res));
+      parked.clear();
+      return;
+    }
+  });
+  std::string r = ReadResponses(later, 1);
+  answerer.join();
+  EXPECT_NE(r.find("async /later"), std::string::npos) << r;
+  ::close(later);
+
+  int dropped = Connect(*port);
+  ASSERT_GE(dropped, 0);
+  Send(dropped, "GET /drop HTTP/1.1\r\nHost: t\r\n\r\n");
+  bool closed = false;
+  EXPECT_EQ(ReadAll(dropped, std::chrono::seconds(5), &closed), "");
+  EXPECT_TRUE(closed);
+  ::close(dropped);
+  server.Stop();
+  EXPECT_TRUE(run.get());
+}
+
 }  // namespace arcana::net
