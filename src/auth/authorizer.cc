@@ -89,6 +89,19 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
                                           const AccessRequest& req) const {
   Principal scratch;
   const Principal& p = CallerOf(ctx, &scratch);
+  // The account root on a resource of its own account with no resource policy: nothing
+  // could deny it (policy::Evaluate: no statement applies, and root needs no identity allow),
+  // so the condition context is not built. KMS keys always go through their key policy.
+  const bool no_resource_policy = req.resource_policy == nullptr || req.resource_policy->empty();
+  if (p.type == Principal::Type::kRoot && no_resource_policy && !req.kms_key &&
+      p.identity_policies.empty() && !p.permissions_boundary && p.session_policies.empty() &&
+      (req.resource_account.empty() || req.resource_account == ctx.account) &&
+      ctx.account == p.account) {
+    policy::Decision d;
+    d.decision = policy::EvalDecision::kAllowed;
+    d.reason = policy::DecisionReason::kRootOfAccount;
+    return d;
+  }
   policy::ContextKeys keys = req.keys;
   AddCallerKeys(ctx, p, &keys);
   if (req.resource_tags != nullptr) {
