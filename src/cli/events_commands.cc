@@ -11,6 +11,7 @@
 #include "cli/operator_commands.h"
 #include "common/json.h"
 #include "domain/events/event_pattern.h"
+#include "events/delivery.h"
 #include "migrate/sm_client.h"
 
 namespace arcana::cli {
@@ -187,26 +188,7 @@ int EventsCommands::ListDeliveries(bool dead) {
     if (!page.ok()) return Fail(page.status().message());
     for (const auto& d : *page) {
       if (dead && json_) {
-        rapidjson::StringBuffer buf;
-        json::Writer w(buf);
-        w.StartObject();
-        json::KV(w, "id", d.id);
-        json::KV(w, "time", audit::IsoTime(d.finished_ms));
-        json::KV(w, "rule", d.rule_arn);
-        json::KV(w, "targetId", d.target_id);
-        json::KV(w, "url", d.url);
-        w.Key("attempts");
-        w.Int(d.attempts);
-        json::KV(w, "error", d.last_error);
-        w.Key("event");
-        rapidjson::Document body;
-        if (json::ParseBounded(d.body, &body).ok()) {
-          body.Accept(w);
-        } else {
-          json::WriteStr(w, d.body);
-        }
-        w.EndObject();
-        std::cout << json::Finish(buf) << "\n";
+        std::cout << events::DeadLetterJson(d, d.finished_ms, d.last_error, true) << "\n";
       } else {
         std::cout << d.id << "\t" << d.rule_arn << "\t" << d.target_id << "\t" << d.url << "\t"
                   << d.attempts << "\t"

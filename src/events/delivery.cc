@@ -407,15 +407,13 @@ uint64_t Deliverer::dead_lettered() const {
   return dead_lettered_;
 }
 
-void Deliverer::DeadLetterFile(const storage::EventDelivery& d, const std::string& error) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    ++dead_lettered_;
-  }
+std::string DeadLetterJson(const storage::EventDelivery& d, int64_t time_ms,
+                           const std::string& error, bool with_id) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  json::KV(w, "time", audit::IsoTime(NowMs()));
+  if (with_id) json::KV(w, "id", d.id);
+  json::KV(w, "time", audit::IsoTime(time_ms));
   json::KV(w, "rule", d.rule_arn);
   json::KV(w, "targetId", d.target_id);
   json::KV(w, "url", d.url);
@@ -430,7 +428,15 @@ void Deliverer::DeadLetterFile(const storage::EventDelivery& d, const std::strin
     json::WriteStr(w, d.body);
   }
   w.EndObject();
-  std::string line = json::Finish(buf) + "\n";
+  return json::Finish(buf);
+}
+
+void Deliverer::DeadLetterFile(const storage::EventDelivery& d, const std::string& error) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++dead_lettered_;
+  }
+  std::string line = DeadLetterJson(d, NowMs(), error, false) + "\n";
   std::lock_guard<std::mutex> l(file_mu_);
   std::error_code ec;
   std::filesystem::create_directories(options_.dead_letter_dir, ec);

@@ -57,6 +57,12 @@ using PostFn = std::function<Status(const std::string& url, const std::string& b
 // costs one attempt, not a delivery thread); the answer's body is read up to 64 KiB.
 Status HttpPost(const std::string& url, const std::string& body);
 
+// A dead letter as one JSON line's object (no newline): {"id"?,"time","rule","targetId",
+// "url","attempts","error","event":<body, as JSON when it parses>}. with_id: the store's
+// delivery id first (`arcana events dead-letters --json`); the file has none.
+std::string DeadLetterJson(const storage::EventDelivery& d, int64_t time_ms,
+                           const std::string& error, bool with_id);
+
 class Deliverer {
  public:
   struct Options {

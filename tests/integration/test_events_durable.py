@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
@@ -21,6 +19,7 @@ import pg_cluster
 from conftest import ARCANAD, cli_store_args, free_port, wait_for
 from test_audit import client, start
 from test_cluster import Cluster
+from test_events import Receiver
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
 
@@ -31,31 +30,18 @@ class Target:
     def __init__(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.bodies: list[dict] = []
-        self.httpd = None
+        self.receiver: Receiver | None = None
+
+    @property
+    def bodies(self) -> list[dict]:
+        return self.receiver.bodies if self.receiver else []
 
     def up(self):
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                received.append(json.loads(self.rfile.read(n)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.receiver = Receiver(self.port)
 
     def down(self):
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
+        if self.receiver is not None:
+            self.receiver.stop()
 
 
 def deliveries(store_args: list[str], dead: bool = False) -> list[list[str]]:
