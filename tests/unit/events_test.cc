@@ -327,22 +327,8 @@ namespace {
 // take effect on the next event, with no restart (the cache follows the change sequence).
 class EventBusTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/arcana-eventbus-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    storage::StoreLocation loc;
-    loc.sqlite_dir = dir_;
-    auto s = storage::OpenStores(loc);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    stores_ = std::move(*s);
-  }
-  void TearDown() override {
-    stores_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
-  std::unique_ptr<storage::Stores> stores_;
+  TempStores stores_;
+  const std::string dir_ = stores_.dir();
 };
 
 TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
