@@ -8,6 +8,7 @@
 //                                      newest always stays: storage/change_log.h)
 //   sts.sessions           every hour  STS sessions expired for a day are deleted (they are
 //                                      refused from their expiry on; this only reclaims rows)
+//   events.deliveries, events.trim     the event bus's jobs (app/events_setup.h)
 // Every deletion or rotation a job performs is recorded in the audit trail as an
 // AwsServiceEvent (DeleteSecret, DeleteKey, RotateKey, DeleteParameter) naming the resource.
 // Each handler is idempotent and works from the store's state, so a run repeated after a

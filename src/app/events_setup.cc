@@ -1,9 +1,15 @@
 #include "app/events_setup.h"
 
+#include <spdlog/spdlog.h>
+
+#include "events/detections.h"
+
 namespace arcana::app {
 
-events::EventBus* OpenEventBus(const config::Config& cfg, storage::Stores& stores,
-                               audit::AuditTrail& trail) {
+using namespace std::chrono_literals;
+
+EventBusParts OpenEventBus(const config::Config& cfg, const std::string& node,
+                           storage::Stores& stores, audit::AuditTrail& trail) {
   storage::SecretStore& secrets = stores.secrets();
   auto stages = [&secrets](const std::string&, const std::string&, const std::string& arn,
                            const std::string& version_id)
@@ -16,13 +22,42 @@ events::EventBus* OpenEventBus(const config::Config& cfg, storage::Stores& store
   };
   events::Deliverer::Options options;
   options.dead_letter_dir = cfg.data_dir + "/events";
+  options.store = &stores.event_deliveries();
+  options.node = node;
+  options.max_pending = kMaxPendingDeliveries;
+  auto deliverer = std::make_unique<events::Deliverer>(std::move(options));
+  EventBusParts parts;
+  parts.deliverer = deliverer.get();
   auto bus = std::make_unique<events::EventBus>(
       std::make_unique<events::RuleCache>(stores.event_rules(), stores.follower()),
-      std::make_unique<events::Detector>(stages),
-      std::make_unique<events::Deliverer>(std::move(options)), cfg.account_id);
-  events::EventBus* raw = bus.get();
+      std::make_unique<events::Detector>(stages, &stores.event_deliveries()),
+      std::move(deliverer), cfg.account_id);
+  parts.bus = bus.get();
   trail.AddSink(std::move(bus));
-  return raw;
+  return parts;
+}
+
+void RegisterEventJobs(jobs::Scheduler& scheduler, events::Deliverer& deliverer,
+                       storage::EventDeliveryStore& store) {
+  scheduler.Every("events.deliveries", 5s, [&deliverer, &store](jobs::JobRun&) -> Status {
+    size_t claimed = deliverer.ClaimDue();
+    if (claimed > 0) spdlog::info("events: {} pending deliveries claimed by this node", claimed);
+    auto pending = store.CountPendingDeliveries(kMaxPendingDeliveries);
+    if (!pending.ok()) return pending.status();
+    if (*pending >= kMaxPendingDeliveries) {
+      spdlog::warn("events: {} deliveries are pending (the cap): new ones are dead-lettered at "
+                   "once until targets catch up (arcana events deliveries)",
+                   kMaxPendingDeliveries);
+    }
+    return Status::Ok();
+  });
+  scheduler.Every("events.trim", 1h, [&store](jobs::JobRun& run) -> Status {
+    auto dead = store.TrimDeliveries(run.now_ms - kDeadLetterRetentionMs, kKeptDeadLetters);
+    if (!dead.ok()) return dead.status();
+    if (*dead > 0) spdlog::info("events: {} old dead-lettered deliveries deleted", *dead);
+    return store.TrimDenials(run.now_ms - events::kDeniedWindowMs - events::kDeniedBucketMs)
+        .status();
+  });
 }
 
 }  // namespace arcana::app

@@ -170,7 +170,8 @@ int RunServer(const config::Config& cfg) {
     return Fail("audit trail: " + s.message());
   }
   // EventBridge-style rules: each record this node writes becomes an event (events/).
-  events::EventBus* event_bus = OpenEventBus(cfg, stores, audit);
+  EventBusParts event_parts = OpenEventBus(cfg, AuditNodeName(cfg, port), stores, audit);
+  events::EventBus* event_bus = event_parts.bus;
   net::PipelineOptions po;
   po.dev = cfg.dev;
   po.reset = [&stores, &kms_keys, &keys] {
@@ -267,6 +268,7 @@ int RunServer(const config::Config& cfg) {
   jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
   RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes(), audit);
   RegisterIdentityJobs(scheduler, stores.identities());
+  RegisterEventJobs(scheduler, *event_parts.deliverer, stores.event_deliveries());
   // Rotation: functions call this node back (a wildcard listener through loopback).
   rotation::RotationOptions rotation_options;
   rotation_options.retry_base = std::chrono::seconds(cfg.rotation_retry_seconds);

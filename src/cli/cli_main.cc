@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   arcana::cli::IamCommands iam_cmds(app);                  // `arcana iam ...`
   arcana::cli::FunctionCommands function_cmds(app);        // `arcana functions ...`
   arcana::cli::AuditCommands audit_cmds(app, data_dir, store_url);  // `arcana audit ...`
-  arcana::cli::EventsCommands events_cmds(app);             // `arcana events ...`
+  arcana::cli::EventsCommands events_cmds(app, data_dir, store_url);  // `arcana events ...`
   arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
   arcana::migrate::MigrateCommand migrate_cmd(app);        // `arcana migrate` (issue 15)
 

@@ -3,11 +3,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <algorithm>
 
+#include "audit/audit_event.h"
 #include "auth/sigv4.h"
 #include "cli/operator_client.h"
+#include "cli/operator_commands.h"
 #include "common/json.h"
 #include "domain/events/event_pattern.h"
+#include "events/delivery.h"
 #include "migrate/sm_client.h"
 
 namespace arcana::cli {
@@ -80,7 +84,9 @@ std::string Body(const std::vector<std::pair<const char*, std::string>>& members
 
 }  // namespace
 
-EventsCommands::EventsCommands(CLI::App& app) {
+EventsCommands::EventsCommands(CLI::App& app, const std::string& data_dir,
+                               const std::string& store_url)
+    : data_dir_(data_dir), store_url_(store_url) {
   events_ = app.add_subcommand("events", "EventBridge-style rules: list, put, test a pattern");
   events_->require_subcommand(1);
   list_ = events_->add_subcommand("list-rules", "list rules and their targets");
@@ -100,12 +106,20 @@ EventsCommands::EventsCommands(CLI::App& app) {
   test_ = events_->add_subcommand("test-pattern", "does this event match this pattern? (offline)");
   test_->add_option("--pattern", pattern_, "the event pattern (JSON)")->required();
   test_->add_option("--event", event_, "the event (JSON)")->required();
+  pending_ = events_->add_subcommand("deliveries", "deliveries still pending (from the store)");
+  dead_ = events_->add_subcommand("dead-letters", "dead-lettered deliveries (from the store)");
+  for (CLI::App* sub : {pending_, dead_}) {
+    sub->add_option("--limit", limit_, "at most this many")->capture_default_str();
+  }
+  dead_->add_flag("--json", json_, "one JSON object a line, with the event");
 }
 
 std::optional<int> EventsCommands::Run() {
   if (!events_->parsed()) return std::nullopt;
   if (list_->parsed()) return ListRules();
   if (put_->parsed()) return PutRule();
+  if (pending_->parsed()) return ListDeliveries(false);
+  if (dead_->parsed()) return ListDeliveries(true);
   return TestPattern();
 }
 
@@ -160,6 +174,32 @@ int EventsCommands::PutRule() {
   s = client->Call("PutTargets", json::Finish(buf), &out);
   if (!s.ok()) return Fail("the rule was put but not its target: " + s.message());
   std::cout << arn << "\n";
+  return 0;
+}
+
+int EventsCommands::ListDeliveries(bool dead) {
+  auto stores = OpenOfflineStores(data_dir_, store_url_);
+  if (!stores.ok()) return Fail(stores.status().message());
+  std::string after;
+  size_t shown = 0;
+  while (shown < limit_) {
+    auto page = (*stores)->event_deliveries().ListDeliveries(
+        dead, after, std::min(limit_ - shown, storage::kMaxListLimit));
+    if (!page.ok()) return Fail(page.status().message());
+    for (const auto& d : *page) {
+      if (dead && json_) {
+        std::cout << events::DeadLetterJson(d, d.finished_ms, d.last_error, true) << "\n";
+      } else {
+        std::cout << d.id << "\t" << d.rule_arn << "\t" << d.target_id << "\t" << d.url << "\t"
+                  << d.attempts << "\t"
+                  << audit::IsoTime(dead ? d.finished_ms : d.next_attempt_ms) << "\t"
+                  << d.last_error << "\n";
+      }
+    }
+    shown += page->size();
+    if (page->empty() || page->size() < storage::kMaxListLimit) break;
+    after = page->back().id;
+  }
   return 0;
 }
 

@@ -18,6 +18,8 @@
 #include "audit/audit_event.h"
 #include "cli/operator_client.h"  // ParseEndpoint
 #include "common/json.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
 
 namespace arcana::events {
 namespace {
@@ -138,7 +140,33 @@ Status HttpPost(const std::string& url, const std::string& body) {
   }
 }
 
-Deliverer::Deliverer(Options options) : options_(std::move(options)) {
+namespace {
+
+// A held delivery's lease must outlast an attempt (kDeliveryTimeout) by this much, or it is
+// renewed first.
+constexpr int64_t kLeaseMarginMs = 2000;
+constexpr size_t kMaxBatch = 1000;
+
+// (account, region) of "arn:aws:events:<region>:<account>:rule/<name>".
+void ScopeOfRule(const std::string& arn, std::string* account, std::string* region) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    size_t colon = arn.find(':', start);
+    if (colon == std::string::npos) return;
+    parts.push_back(arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  *region = parts[3];
+  *account = parts[4];
+}
+
+}  // namespace
+
+Deliverer::Deliverer(Options options)
+    : options_(std::move(options)),
+      owner_(options_.node + ":" + crypto::HexEncode(crypto::RandomBytes(8))) {
+  persister_ = std::thread([this] { Persist(); });
   for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -146,17 +174,128 @@ Deliverer::~Deliverer() { Stop(); }
 
 void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTarget& target,
                        std::string body) {
-  auto now = std::chrono::steady_clock::now();
-  Delivery d{now, now, rule_arn, target, std::move(body), 0};
+  storage::EventDelivery d;
+  const int64_t now = NowMs();
+  d.id = storage::NewDeliveryId(now);
+  ScopeOfRule(rule_arn, &d.account, &d.region);
+  d.rule_arn = rule_arn;
+  d.target_id = target.id;
+  d.url = target.url;
+  d.body = std::move(body);
+  d.max_retries = std::clamp(target.max_retry_attempts.value_or(kDefaultRetries), 0, kMaxRetries);
+  if (target.max_event_age_seconds) d.max_age_ms = int64_t{*target.max_event_age_seconds} * 1000;
+  d.created_ms = now;
+  d.next_attempt_ms = now;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!stopping_ && queue_.size() + in_flight_ < options_.max_pending) {
-      queue_.push(std::move(d));
-      cv_.notify_one();
+    if (!stopping_ && unsaved_.size() < options_.max_unsaved) {
+      unsaved_.push_back(std::move(d));
+      if (unsaved_.size() == 1) persist_cv_.notify_one();
       return;
     }
   }
-  DeadLetter(d, "queue full");
+  DeadLetterFile(d, "queue full");
+}
+
+void Deliverer::Persist() {
+  // This node's previous process (killed, or stopped without releasing) is gone: its leases
+  // are freed now rather than at their expiry. Before this node inserts or claims anything,
+  // so none of its own is freed.
+  auto released = options_.store->ReleaseDeliveries(options_.node + ":");
+  if (!released.ok()) {
+    spdlog::warn("events: cannot free the deliveries of this node's previous start: {}",
+                 released.status().message());
+  } else if (*released > 0) {
+    spdlog::info("events: {} pending deliveries of this node's previous start resumed", *released);
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    recovered_ = true;
+  }
+  ClaimDue();
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    persist_cv_.wait(l, [this] { return stopping_ || !unsaved_.empty(); });
+    if (unsaved_.empty()) return;  // stopping, and everything is stored
+    std::vector<storage::EventDelivery> batch;
+    if (unsaved_.size() <= kMaxBatch) {
+      batch.swap(unsaved_);
+    } else {
+      batch.assign(std::make_move_iterator(unsaved_.begin()),
+                   std::make_move_iterator(unsaved_.begin() + kMaxBatch));
+      unsaved_.erase(unsaved_.begin(), unsaved_.begin() + kMaxBatch);
+    }
+    // Leased to this node when it has room to attempt them (and is not stopping); otherwise
+    // stored free, for ClaimDue here or on another node.
+    const bool mine = !stopping_ && queue_.size() + in_flight_ + batch.size() <= options_.max_in_memory;
+    const bool stopping = stopping_;
+    l.unlock();
+    const int64_t now = NowMs();
+    const int64_t lease_until = now + options_.lease.count();
+    auto added = options_.store->AddDeliveries(batch, mine ? owner_ : "", lease_until,
+                                               options_.max_pending);
+    if (!added.ok()) {
+      if (stopping) {
+        for (const auto& d : batch) DeadLetterFile(d, "store unavailable at shutdown");
+        l.lock();
+        continue;
+      }
+      spdlog::warn("events: {} matched deliveries not stored yet ({}); retrying in 1 s",
+                   batch.size(), added.status().message());
+      l.lock();
+      unsaved_.insert(unsaved_.begin(), std::make_move_iterator(batch.begin()),
+                      std::make_move_iterator(batch.end()));
+      persist_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; });
+      continue;
+    }
+    if (*added < batch.size()) {
+      uint64_t total;
+      {
+        std::lock_guard<std::mutex> bl(mu_);
+        total = backlog_full_ += batch.size() - *added;
+      }
+      spdlog::warn("events: {} pending deliveries in the store (the cap): {} new deliveries "
+                   "dead-lettered at once ({} so far); is a target down?",
+                   options_.max_pending, batch.size() - *added, total);
+      for (size_t i = *added; i < batch.size(); ++i) DeadLetterFile(batch[i], "backlog full");
+    }
+    l.lock();
+    if (mine) {
+      for (size_t i = 0; i < *added; ++i) queue_.push(Held{std::move(batch[i]), lease_until, now});
+      cv_.notify_all();
+    }
+  }
+}
+
+size_t Deliverer::ClaimDue() {
+  size_t room;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_ || !recovered_) return 0;
+    const size_t held = queue_.size() + in_flight_;
+    room = held < options_.max_in_memory ? options_.max_in_memory - held : 0;
+  }
+  if (room == 0) return 0;
+  const int64_t now = NowMs();
+  auto claimed = options_.store->ClaimDueDeliveries(owner_, now, options_.lease.count(),
+                                                    std::min(room, kMaxBatch));
+  if (!claimed.ok()) {
+    spdlog::warn("events: cannot claim due deliveries: {}", claimed.status().message());
+    return 0;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& row : *claimed) {
+    const int64_t due = std::max(row.next_attempt_ms, now);
+    queue_.push(Held{std::move(row), now + options_.lease.count(), due});
+  }
+  cv_.notify_all();
+  return claimed->size();
+}
+
+void Deliverer::Push(Held d) {
+  std::lock_guard<std::mutex> l(mu_);
+  queue_.push(std::move(d));
+  cv_.notify_one();
 }
 
 void Deliverer::Run() {
@@ -167,47 +306,100 @@ void Deliverer::Run() {
       cv_.wait(l);
       continue;
     }
-    if (queue_.top().due > std::chrono::steady_clock::now()) {
-      cv_.wait_until(l, queue_.top().due);
+    const int64_t now = NowMs();
+    if (queue_.top().due_ms > now) {
+      cv_.wait_for(l, std::chrono::milliseconds(queue_.top().due_ms - now));
       continue;
     }
-    Delivery d = queue_.top();
+    Held d = queue_.top();
     queue_.pop();
     ++in_flight_;
     l.unlock();
-    Status s = options_.post(d.target.url, d.body);
-    ++d.attempts;
-    int retries = std::clamp(d.target.max_retry_attempts.value_or(kDefaultRetries), 0, kMaxRetries);
-    auto backoff = std::min<std::chrono::milliseconds>(
-        options_.first_backoff * (1 << std::min(d.attempts - 1, 10)), kMaxBackoff);
-    auto now = std::chrono::steady_clock::now();
-    bool too_old = d.target.max_event_age_seconds &&
-                   now + backoff - d.first > std::chrono::seconds(*d.target.max_event_age_seconds);
-    if (!s.ok() && (d.attempts > retries || too_old)) DeadLetter(d, s.message());
+    Attempt(std::move(d));
     l.lock();
     --in_flight_;
-    if (!s.ok() && d.attempts <= retries && !too_old) {
-      d.due = now + backoff;
-      queue_.push(std::move(d));
-      cv_.notify_one();
+  }
+}
+
+void Deliverer::Attempt(Held d) {
+  storage::EventDeliveryStore& store = *options_.store;
+  const int64_t lease_ms = options_.lease.count();
+  int64_t now = NowMs();
+  const int64_t budget = std::chrono::duration_cast<std::chrono::milliseconds>(kDeliveryTimeout).count() +
+                         kLeaseMarginMs;
+  if (d.lease_until_ms - now < budget) {  // waited long in this node's queue
+    auto held = store.RenewDeliveryLease(d.row.id, owner_, now + lease_ms);
+    if (!held.ok()) {
+      d.due_ms = now + 1000;  // the store is unreachable: no attempt without a lease
+      Push(std::move(d));
+      return;
     }
+    if (!*held) return;  // another node holds it now, and delivers it
+    d.lease_until_ms = now + lease_ms;
+  }
+  Status s = options_.post(d.row.url, d.row.body);
+  now = NowMs();
+  storage::DeliveryOutcome o;
+  o.id = d.row.id;
+  o.attempts = ++d.row.attempts;
+  if (!s.ok()) {
+    const int64_t backoff =
+        std::min<int64_t>(options_.first_backoff.count() * (int64_t{1} << std::min(d.row.attempts - 1, 10)),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(kMaxBackoff).count());
+    const bool too_old = d.row.max_age_ms && now + backoff - d.row.created_ms > *d.row.max_age_ms;
+    o.error = s.message().substr(0, 512);
+    if (d.row.attempts > d.row.max_retries || too_old) {
+      o.kind = storage::DeliveryOutcome::Kind::kDead;
+      o.at_ms = now;
+    } else {
+      o.kind = storage::DeliveryOutcome::Kind::kRetry;
+      o.at_ms = now + backoff;
+      o.lease_until_ms = o.at_ms + lease_ms;
+    }
+  }
+  auto applied = store.RecordOutcomes(owner_, {o});
+  if (!applied.ok()) {
+    // A delivered row stays leased until its lease expires and is then delivered again (at
+    // least once); a retry goes on from memory; a dead letter is still written to the file.
+    spdlog::warn("events: the outcome of a delivery to {} was not recorded: {}", d.row.url,
+                 applied.status().message());
+  } else if (!(*applied)[0]) {
+    spdlog::info("events: delivery {} is held by another node now", d.row.id);
+    return;
+  }
+  switch (o.kind) {
+    case storage::DeliveryOutcome::Kind::kDelivered:
+      return;
+    case storage::DeliveryOutcome::Kind::kRetry:
+      d.row.next_attempt_ms = o.at_ms;
+      d.row.last_error = o.error;
+      d.due_ms = o.at_ms;
+      if (applied.ok()) d.lease_until_ms = o.lease_until_ms;
+      Push(std::move(d));
+      return;
+    case storage::DeliveryOutcome::Kind::kDead:
+      DeadLetterFile(d.row, o.error);
+      return;
   }
 }
 
 void Deliverer::Stop() {
-  std::vector<Delivery> left;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return;
     stopping_ = true;
-    while (!queue_.empty()) {
-      left.push_back(queue_.top());
-      queue_.pop();
-    }
     cv_.notify_all();
+    persist_cv_.notify_all();
   }
-  for (auto& t : threads_) t.join();
-  for (const auto& d : left) DeadLetter(d, "shutdown");
+  if (persister_.joinable()) persister_.join();  // stores what was not stored yet
+  for (auto& t : threads_) t.join();             // attempts in flight end (at most 5 s)
+  // What this node still held goes back to the pool at once: another node (or this one's
+  // next start) continues it.
+  auto released = options_.store->ReleaseDeliveries(owner_);
+  if (!released.ok()) {
+    spdlog::warn("events: this node's deliveries were not handed back ({}); another node "
+                 "takes them when their leases expire", released.status().message());
+  }
 }
 
 uint64_t Deliverer::dead_lettered() const {
@@ -215,18 +407,16 @@ uint64_t Deliverer::dead_lettered() const {
   return dead_lettered_;
 }
 
-void Deliverer::DeadLetter(const Delivery& d, const std::string& error) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    ++dead_lettered_;
-  }
+std::string DeadLetterJson(const storage::EventDelivery& d, int64_t time_ms,
+                           const std::string& error, bool with_id) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  json::KV(w, "time", audit::IsoTime(NowMs()));
+  if (with_id) json::KV(w, "id", d.id);
+  json::KV(w, "time", audit::IsoTime(time_ms));
   json::KV(w, "rule", d.rule_arn);
-  json::KV(w, "targetId", d.target.id);
-  json::KV(w, "url", d.target.url);
+  json::KV(w, "targetId", d.target_id);
+  json::KV(w, "url", d.url);
   w.Key("attempts");
   w.Int(d.attempts);
   json::KV(w, "error", error.substr(0, 512));
@@ -238,7 +428,15 @@ void Deliverer::DeadLetter(const Delivery& d, const std::string& error) {
     json::WriteStr(w, d.body);
   }
   w.EndObject();
-  std::string line = json::Finish(buf) + "\n";
+  return json::Finish(buf);
+}
+
+void Deliverer::DeadLetterFile(const storage::EventDelivery& d, const std::string& error) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++dead_lettered_;
+  }
+  std::string line = DeadLetterJson(d, NowMs(), error, false) + "\n";
   std::lock_guard<std::mutex> l(file_mu_);
   std::error_code ec;
   std::filesystem::create_directories(options_.dead_letter_dir, ec);
@@ -246,9 +444,9 @@ void Deliverer::DeadLetter(const Delivery& d, const std::string& error) {
   std::string path = options_.dead_letter_dir + "/dead-letter.jsonl";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    spdlog::error("events: lost an undeliverable event for {} (cannot write {})", d.target.url, path);
+    spdlog::error("events: lost an undeliverable event for {} (cannot write {})", d.url, path);
   } else {
-    spdlog::warn("events: delivery to {} failed after {} attempt(s) ({}); dead-lettered", d.target.url,
+    spdlog::warn("events: delivery to {} failed after {} attempt(s) ({}); dead-lettered", d.url,
                  d.attempts, error);
   }
   if (fd >= 0) ::close(fd);

@@ -2,13 +2,34 @@
 // Input) as an application/json body; a 2xx answer delivers it. Otherwise it is retried
 // (the target's MaximumRetryAttempts, default kDefaultRetries, at most 8) with exponential
 // backoff (first_backoff, doubling, at most 5 s apart) and, when the retries or the
-// target's MaximumEventAgeInSeconds run out, appended to the dead-letter file
+// target's MaximumEventAgeInSeconds run out, dead-lettered.
+//
+// Durable and cluster-correct (storage/event_delivery_store.h): Submit queues the delivery
+// in memory only until the persister thread writes it to the store (one write for every
+// delivery waiting: batched under load), leased to this node; only then is it attempted.
+// Every attempt's outcome is recorded there (attempts, next_attempt_ms, last error), the
+// delivered row is deleted, and a dead-lettered row stays in the store (dead = true,
+// `arcana events dead-letters`) and is also appended to this node's dead-letter file
 // <dead_letter_dir>/dead-letter.jsonl (0600) as one JSON line:
 //   {"time","rule","targetId","url","attempts","error","event":<body>}
-// Submit never blocks on the network: attempts run on the deliverer's own threads, in due
-// order, so a dead target delays no other. At most max_pending deliveries wait; beyond that
-// a delivery goes straight to the dead-letter file ("queue full").
-// Thread-safety: Submit from any thread; Stop once (the destructor calls it).
+// A node holds a row under a lease (until its next attempt + lease) and renews it before an
+// attempt that would otherwise outlive it; so a delivery is attempted by one node at a time.
+// Rows nobody holds (the node died, stopped, or had no room) are claimed by ClaimDue, which
+// the leased job "events.deliveries" (app/events_setup.h) runs on one node at a time. A
+// node's owner id is "<node>:<random>": at start it frees the leases of its previous
+// process ("<node>:*", dead after kill -9), so they are claimed at once, not at expiry.
+// Delivery is at least once: a node that dies after a target's 2xx and before the row's
+// deletion is delivered again (the event's "id" is the same).
+//
+// Bounds: at most max_in_memory deliveries held by this node (the rest wait in the store,
+// unleased); at most max_pending pending rows in the store: beyond that a delivery is
+// dead-lettered at once (error "backlog full", a warning in the log); while the store is
+// unreachable at most max_unsaved wait in memory (beyond: "queue full"). Submit never
+// blocks on the network or the store; attempts run on the deliverer's threads, in due
+// order, so a dead target delays no other.
+// Thread-safety: Submit and ClaimDue from any thread; Stop once (the destructor calls it):
+// it writes what is not yet in the store, waits for attempts in flight and frees this
+// node's leases (another node, or the next start, continues).
 #pragma once
 
 #include <chrono>
@@ -23,6 +44,7 @@
 
 #include "common/status.h"
 #include "domain/events/target.h"
+#include "storage/event_delivery_store.h"
 
 namespace arcana::events {
 
@@ -35,12 +57,23 @@ using PostFn = std::function<Status(const std::string& url, const std::string& b
 // costs one attempt, not a delivery thread); the answer's body is read up to 64 KiB.
 Status HttpPost(const std::string& url, const std::string& body);
 
+// A dead letter as one JSON line's object (no newline): {"id"?,"time","rule","targetId",
+// "url","attempts","error","event":<body, as JSON when it parses>}. with_id: the store's
+// delivery id first (`arcana events dead-letters --json`); the file has none.
+std::string DeadLetterJson(const storage::EventDelivery& d, int64_t time_ms,
+                           const std::string& error, bool with_id);
+
 class Deliverer {
  public:
   struct Options {
-    std::string dead_letter_dir;  // <data-dir>/events
+    std::string dead_letter_dir;                  // <data-dir>/events
+    storage::EventDeliveryStore* store = nullptr;  // required
+    std::string node = "node";                    // this node's name (--audit-node), unique
     std::chrono::milliseconds first_backoff{100};
-    size_t max_pending = 10000;
+    std::chrono::milliseconds lease{30'000};
+    size_t max_in_memory = 1000;
+    size_t max_pending = 100'000;
+    size_t max_unsaved = 10'000;
     int threads = 2;
     PostFn post = HttpPost;
   };
@@ -49,32 +82,42 @@ class Deliverer {
 
   void Submit(const std::string& rule_arn, const domain::events::HttpTarget& target,
               std::string body);
-  // Deliveries still waiting are written to the dead-letter file ("shutdown").
+  // Claims due deliveries nobody holds, as many as this node has room for, and attempts
+  // them. Returns how many. A no-op once stopping.
+  size_t ClaimDue();
   void Stop();
-  // Deliveries that went to the dead-letter file so far (for tests and metrics).
+  // Deliveries dead-lettered by this node so far (for tests and metrics).
   uint64_t dead_lettered() const;
+  const std::string& owner() const { return owner_; }
 
  private:
-  struct Delivery {
-    std::chrono::steady_clock::time_point due;
-    std::chrono::steady_clock::time_point first;
-    std::string rule_arn;
-    domain::events::HttpTarget target;
-    std::string body;
-    int attempts = 0;
-    bool operator>(const Delivery& o) const { return due > o.due; }
+  struct Held {
+    storage::EventDelivery row;
+    int64_t lease_until_ms = 0;
+    int64_t due_ms = 0;
+    bool operator>(const Held& o) const { return due_ms > o.due_ms; }
   };
+  void Persist();
   void Run();
-  void DeadLetter(const Delivery& d, const std::string& error);
+  // One attempt of d (under its lease) and its outcome, recorded.
+  void Attempt(Held d);
+  void Push(Held d);
+  void DeadLetterFile(const storage::EventDelivery& d, const std::string& error);
 
   Options options_;
+  std::string owner_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::priority_queue<Delivery, std::vector<Delivery>, std::greater<Delivery>> queue_;
+  std::condition_variable cv_;        // attempt threads
+  std::condition_variable persist_cv_;
+  std::vector<storage::EventDelivery> unsaved_;
+  std::priority_queue<Held, std::vector<Held>, std::greater<Held>> queue_;
   size_t in_flight_ = 0;
   bool stopping_ = false;
+  bool recovered_ = false;  // the previous start's leases were freed (Persist)
   uint64_t dead_lettered_ = 0;
+  uint64_t backlog_full_ = 0;
   std::mutex file_mu_;
+  std::thread persister_;
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,7 @@
 #include "events/detections.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "common/json.h"
@@ -91,22 +93,23 @@ std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now
       }
     }
   }
-  if (IsAccessDenied(error)) {
+  if (IsAccessDenied(error) && denials_ != nullptr) {
     std::string principal;
     if (const auto* u = Obj(record, "userIdentity")) principal = json::StrField(*u, "arn");
     if (!principal.empty()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      // Bounded: principals whose window emptied are dropped as they are seen again, and
-      // the map is cleared outright if an attacker sprays many principals.
-      if (denied_.size() > 10000) denied_.clear();
-      auto& times = denied_[principal];
-      times.push_back(now_ms);
-      while (!times.empty() && times.front() <= now_ms - kDeniedWindowMs) times.pop_front();
-      if (times.size() >= kDeniedBurst) {
+      auto count = [&] {
+        return denials_->CountDenial(principal, now_ms, kDeniedWindowMs, kDeniedBucketMs,
+                                     static_cast<int64_t>(kDeniedBurst));
+      };
+      auto fired = count();
+      if (!fired.ok() && fired.status().code() == ErrorCode::kWriteConflict) fired = count();
+      if (!fired.ok()) {
+        spdlog::warn("events: an access denial to {} was not counted: {}", principal,
+                     fired.status().message());
+      } else if (*fired > 0) {
         emit("Denied Access Burst", principal,
-             Detail(record, "", {{"deniedCalls", std::to_string(times.size())},
+             Detail(record, "", {{"deniedCalls", std::to_string(*fired)},
                                  {"windowSeconds", std::to_string(kDeniedWindowMs / 1000)}}));
-        denied_.erase(principal);  // once per burst
       }
     }
   }

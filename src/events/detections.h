@@ -10,31 +10,35 @@
 //   "Deprecated Secret Version Read"   GetSecretValue of AWSPREVIOUS, or of a VersionId that
 //                                      carries neither AWSCURRENT nor AWSPENDING
 //   "Denied Access Burst"              >= kDeniedBurst AccessDenied answers to one principal
-//                                      within kDeniedWindowMs (once per burst; counted per node)
+//                                      within kDeniedWindowMs, counted in the store
+//                                      (EventDeliveryStore::CountDenial, buckets of
+//                                      kDeniedBucketMs), so across every node: raised once
+//                                      per burst in the cluster, by the node whose denial
+//                                      completed it
 //   "Secret Rotation Succeeded" / "Secret Rotation Failed"   RotationOutcomeEvent, for the
 //                                      rotation engine to publish (EventBus::Publish)
 // detail always names the secret or principal, never a value.
-// Thread-safety: Detector::Observe serialises on its own mutex; the rest is pure.
+// Thread-safety: Detector::Observe from any thread (the store serialises the counts); the
+// rest is pure.
 #pragma once
 
 #include <rapidjson/document.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "events/event_envelope.h"
+#include "storage/event_delivery_store.h"
 
 namespace arcana::events {
 
 inline constexpr const char* kDetectionSource = "arcana.detections";
 inline constexpr size_t kDeniedBurst = 10;
 inline constexpr int64_t kDeniedWindowMs = 60'000;
+inline constexpr int64_t kDeniedBucketMs = 10'000;
 
 // The stages of a secret's version now (nullopt when unknown: the secret or version is
 // gone). Answers "is this version deprecated?" for reads by VersionId.
@@ -47,14 +51,16 @@ bool IsAccessDenied(const std::string& error_code);
 
 class Detector {
  public:
-  explicit Detector(VersionStagesFn stages) : stages_(std::move(stages)) {}
+  // denials: where access denials are counted (one write per denied call; denials are
+  // rare); null: no "Denied Access Burst" detection (tests of the others).
+  explicit Detector(VersionStagesFn stages, storage::EventDeliveryStore* denials = nullptr)
+      : stages_(std::move(stages)), denials_(denials) {}
   // The detections one audit record raises (usually none).
   std::vector<Event> Observe(const rapidjson::Value& record, int64_t now_ms);
 
  private:
   VersionStagesFn stages_;
-  std::mutex mu_;
-  std::map<std::string, std::deque<int64_t>> denied_;  // principal ARN -> times in window
+  storage::EventDeliveryStore* denials_;
 };
 
 // The event the rotation engine publishes when a rotation of secret_arn ends: succeeded,

@@ -2,7 +2,7 @@
 // each audit record this node writes into an event (events/event_envelope.h), adds the
 // built-in detections it raises (events/detections.h), matches every event against the
 // enabled rules of its account and region (events/rule_cache.h) and hands each matching
-// target a delivery (events/delivery.h). Each node delivers the events of its own records.
+// target a delivery (events/delivery.h: stored, then attempted here or by another node).
 //
 // Write only queues the record (at most kMaxQueued; beyond that records are dropped for
 // events and counted, the audit trail itself is unaffected), so event routing never delays

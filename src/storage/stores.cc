@@ -30,6 +30,7 @@ class CachedStores final : public Stores {
   JobStore& jobs() override { return backend_->jobs(); }
   FunctionStore& functions() override { return backend_->functions(); }
   EventRuleStore& event_rules() override { return backend_->event_rules(); }
+  EventDeliveryStore& event_deliveries() override { return backend_->event_deliveries(); }
   ChangeFollower& follower() override { return backend_->follower(); }
   const char* backend() const override { return backend_->backend(); }
   // The wipe appends a change per resource it drops, so the caches follow it.

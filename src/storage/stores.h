@@ -12,6 +12,7 @@
 #include "storage/access_key_store.h"
 #include "storage/change_follower.h"
 #include "storage/change_log.h"
+#include "storage/event_delivery_store.h"
 #include "storage/event_rule_store.h"
 #include "storage/function_store.h"
 #include "storage/identity_store.h"
@@ -53,6 +54,8 @@ class Stores {
   virtual JobStore& jobs() = 0;
   virtual FunctionStore& functions() = 0;  // rotation functions
   virtual EventRuleStore& event_rules() = 0;  // EventBridge-style rules and targets
+  // Event deliveries (pending, dead-lettered) and the detections' denial counters.
+  virtual EventDeliveryStore& event_deliveries() = 0;
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"

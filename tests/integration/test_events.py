@@ -26,9 +26,9 @@ AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 
 
 class Receiver:
-    """An HTTP target: records every POSTed JSON body."""
+    """An HTTP target: records every POSTed JSON body (port 0: any free port)."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.bodies: list[dict] = []
         received = self.bodies
 
@@ -43,12 +43,13 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")

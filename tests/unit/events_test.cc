@@ -99,8 +99,35 @@ TEST(Detections, DeletionsPendingDeletionReadsAndDeprecatedVersions) {
   EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"SecretId":"prod/db"})"), 1).empty());
 }
 
+// A SQLite store in a temp dir, removed at the end of the test.
+class TempStores {
+ public:
+  TempStores() {
+    char tmpl[] = "/tmp/arcana-events-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    storage::StoreLocation loc;
+    loc.sqlite_dir = dir_;
+    auto s = storage::OpenStores(loc);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    stores_ = std::move(*s);
+  }
+  ~TempStores() {
+    stores_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  storage::Stores& operator*() { return *stores_; }
+  storage::Stores* operator->() { return stores_.get(); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<storage::Stores> stores_;
+};
+
 TEST(Detections, ADeniedBurstFromOnePrincipalFiresOncePerWindow) {
-  Detector d(nullptr);
+  TempStores stores;
+  Detector d(nullptr, &stores->event_deliveries());
   const std::string bob = "arn:aws:iam::123456789012:user/bob";
   int64_t t = 1'000'000;
   for (size_t i = 0; i + 1 < kDeniedBurst; ++i) {
@@ -111,12 +138,26 @@ TEST(Detections, ADeniedBurstFromOnePrincipalFiresOncePerWindow) {
   auto burst = d.Observe(Record("GetSecretValue", "{}", "AccessDeniedException", "no", bob), t + 20);
   ASSERT_EQ(Types(burst), std::vector<std::string>{"Denied Access Burst"});
   EXPECT_STREQ(Parse(burst[0].json)["resources"][0].GetString(), bob.c_str());
+  EXPECT_STREQ(Parse(burst[0].json)["detail"]["deniedCalls"].GetString(), "10");
   EXPECT_TRUE(d.Observe(Record("GetSecretValue", "{}", "AccessDeniedException", "no", bob), t + 21).empty());
+  // A second node (detector) on the same store counts the same burst: 8 more denials here
+  // and one there complete it, and only that one raises it.
+  Detector other(nullptr, &stores->event_deliveries());
+  for (size_t i = 0; i + 2 < kDeniedBurst; ++i) {
+    EXPECT_TRUE(d.Observe(Record("X", "{}", "AccessDeniedException", "no", bob), t + 30).empty());
+  }
+  EXPECT_EQ(Types(other.Observe(Record("X", "{}", "AccessDeniedException", "no", bob), t + 31)),
+            std::vector<std::string>{"Denied Access Burst"});
   // Denials spread wider than the window never add up to a burst.
-  Detector slow(nullptr);
+  const std::string carol = "arn:aws:iam::123456789012:user/carol";
   for (size_t i = 0; i < 3 * kDeniedBurst; ++i) {
-    EXPECT_TRUE(slow.Observe(Record("X", "{}", "AccessDeniedException", "no", bob),
-                             t + static_cast<int64_t>(i) * (kDeniedWindowMs / 5)).empty());
+    EXPECT_TRUE(d.Observe(Record("X", "{}", "AccessDeniedException", "no", carol),
+                          t + static_cast<int64_t>(i) * (kDeniedWindowMs / 5)).empty());
+  }
+  // Without a store there is no burst detection (and no process-local count).
+  Detector none(nullptr);
+  for (size_t i = 0; i < kDeniedBurst; ++i) {
+    EXPECT_TRUE(none.Observe(Record("X", "{}", "AccessDeniedException", "no", bob), t).empty());
   }
 }
 
@@ -132,25 +173,36 @@ TEST(Detections, RotationOutcomeEvents) {
 
 class DelivererTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/arcana-events-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::vector<std::string> DeadLetters() {
     std::vector<std::string> lines;
-    std::ifstream in(dir_ + "/events/dead-letter.jsonl");
+    std::ifstream in(stores_.dir() + "/events/dead-letter.jsonl");
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     return lines;
   }
-  std::string dir_;
+  Deliverer::Options Opts() {
+    Deliverer::Options o;
+    o.dead_letter_dir = stores_.dir() + "/events";
+    o.store = &stores_->event_deliveries();
+    o.node = "n1";
+    return o;
+  }
+  std::vector<storage::EventDelivery> Rows(bool dead) {
+    return stores_->event_deliveries().ListDeliveries(dead, "", 100).value();
+  }
+  template <class Pred>
+  static bool Eventually(Pred pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return pred();
+  }
+  TempStores stores_;
 };
 
 TEST_F(DelivererTest, RetriesWithBackoffThenDeliversOrDeadLetters) {
   std::atomic<int> flaky_calls{0}, dead_calls{0};
-  Deliverer::Options o;
-  o.dead_letter_dir = dir_ + "/events";
+  Deliverer::Options o = Opts();
   o.first_backoff = std::chrono::milliseconds(1);
   o.post = [&](const std::string& url, const std::string&) -> Status {
     if (url == "http://flaky") {
@@ -162,11 +214,9 @@ TEST_F(DelivererTest, RetriesWithBackoffThenDeliversOrDeadLetters) {
   Deliverer d(o);
   domain::events::HttpTarget flaky{"t1", "http://flaky", std::nullopt, "", std::nullopt, std::nullopt};
   domain::events::HttpTarget dead{"t2", "http://dead", std::nullopt, "", 2, std::nullopt};
-  d.Submit("arn:rule", flaky, R"({"id":"e1"})");
-  d.Submit("arn:rule", dead, R"({"id":"e2"})");
-  for (int i = 0; i < 500 && (d.dead_lettered() == 0 || flaky_calls < 3); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", flaky, R"({"id":"e1"})");
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", dead, R"({"id":"e2"})");
+  EXPECT_TRUE(Eventually([&] { return d.dead_lettered() == 1 && flaky_calls == 3; }));
   d.Stop();
   EXPECT_EQ(flaky_calls, 3);  // two failures, then delivered
   EXPECT_EQ(dead_calls, 3);   // the first attempt and MaximumRetryAttempts=2 retries
@@ -177,14 +227,77 @@ TEST_F(DelivererTest, RetriesWithBackoffThenDeliversOrDeadLetters) {
   EXPECT_STREQ(dl["targetId"].GetString(), "t2");
   EXPECT_EQ(dl["attempts"].GetInt(), 3);
   EXPECT_STREQ(dl["event"]["id"].GetString(), "e2");
-  EXPECT_EQ(std::filesystem::status(dir_ + "/events/dead-letter.jsonl").permissions() &
+  EXPECT_EQ(std::filesystem::status(stores_.dir() + "/events/dead-letter.jsonl").permissions() &
                 std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // The store agrees: the delivered row is gone, the dead one is queryable.
+  EXPECT_TRUE(Rows(false).empty());
+  auto dead_rows = Rows(true);
+  ASSERT_EQ(dead_rows.size(), 1u);
+  EXPECT_EQ(dead_rows[0].attempts, 3);
+  EXPECT_EQ(dead_rows[0].last_error, "connection refused");
+  EXPECT_EQ(dead_rows[0].account, "123456789012");
+  EXPECT_EQ(dead_rows[0].region, "us-east-1");
+  EXPECT_EQ(dead_rows[0].body, R"({"id":"e2"})");
 }
 
-TEST_F(DelivererTest, AFullQueueDeadLettersInsteadOfBlocking) {
-  Deliverer::Options o;
-  o.dead_letter_dir = dir_ + "/events";
+TEST_F(DelivererTest, EachAttemptIsRecordedAndAStopHandsThePendingOnesBack) {
+  Deliverer::Options o = Opts();
+  o.first_backoff = std::chrono::milliseconds(60'000);  // the retry is 5 s off (the cap)
+  o.post = [](const std::string&, const std::string&) {
+    return Status(ErrorCode::kServiceUnavailable, "connect: Connection refused");
+  };
+  Deliverer d(o);
+  domain::events::HttpTarget t{"t", "http://down", std::nullopt, "", 5, std::nullopt};
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", t, R"({"id":"e3"})");
+  ASSERT_TRUE(Eventually([&] { auto r = Rows(false); return r.size() == 1 && r[0].attempts == 1; }));
+  auto row = Rows(false)[0];
+  EXPECT_EQ(row.last_error, "connect: Connection refused");
+  EXPECT_GE(row.next_attempt_ms, row.created_ms + 5'000);
+  EXPECT_EQ(row.max_retries, 5);
+  // Held by this node until then: no other node may claim it.
+  auto& ds = stores_->event_deliveries();
+  EXPECT_TRUE(ds.ClaimDueDeliveries("n2:x", row.next_attempt_ms, 1000, 10)->empty());
+  d.Stop();
+  // Stopped: the row is free for any node once due.
+  EXPECT_EQ(ds.ClaimDueDeliveries("n2:x", row.next_attempt_ms, 1000, 10)->size(), 1u);
+  EXPECT_TRUE(DeadLetters().empty());
+}
+
+TEST_F(DelivererTest, ARestartResumesItsOwnLeasedDeliveriesAndLeavesOthersHeld) {
+  auto& ds = stores_->event_deliveries();
+  storage::EventDelivery mine, theirs;
+  for (auto* d : {&mine, &theirs}) {
+    d->id = storage::NewDeliveryId(1000);
+    d->rule_arn = "arn:aws:events:us-east-1:123456789012:rule/r";
+    d->target_id = "t";
+    d->url = d == &mine ? "http://mine" : "http://theirs";
+    d->body = R"({"id":"e4"})";
+    d->created_ms = d->next_attempt_ms = 1000;
+    d->attempts = 1;
+  }
+  // Held far into the future by this node's previous (killed) process, and by another node.
+  ASSERT_EQ(ds.AddDeliveries({mine}, "n1:killed", INT64_MAX / 2, 100).value(), 1u);
+  ASSERT_EQ(ds.AddDeliveries({theirs}, "n2:alive", INT64_MAX / 2, 100).value(), 1u);
+  std::mutex mu;
+  std::vector<std::string> posted;
+  Deliverer::Options o = Opts();
+  o.post = [&](const std::string& url, const std::string& body) {
+    std::lock_guard<std::mutex> l(mu);
+    posted.push_back(url + " " + body);
+    return Status::Ok();
+  };
+  Deliverer d(o);
+  ASSERT_TRUE(Eventually([&] { return Rows(false).size() == 1; }));
+  EXPECT_EQ(d.ClaimDue(), 0u);  // n2's is held
+  d.Stop();
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(posted, std::vector<std::string>{R"(http://mine {"id":"e4"})"});
+  EXPECT_EQ(Rows(false)[0].url, "http://theirs");
+}
+
+TEST_F(DelivererTest, BeyondTheStoresCapADeliveryIsDeadLetteredAtOnce) {
+  Deliverer::Options o = Opts();
   o.max_pending = 1;
   o.threads = 1;
   std::atomic<bool> release{false};
@@ -194,14 +307,13 @@ TEST_F(DelivererTest, AFullQueueDeadLettersInsteadOfBlocking) {
   };
   Deliverer d(o);
   domain::events::HttpTarget t{"t", "http://slow", std::nullopt, "", std::nullopt, std::nullopt};
-  d.Submit("arn:rule", t, "{}");
-  for (int i = 0; i < 200 && DeadLetters().empty(); ++i) {
-    d.Submit("arn:rule", t, "{}");  // the first is in flight: these do not fit
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_FALSE(DeadLetters().empty());
-  EXPECT_NE(DeadLetters()[0].find("queue full"), std::string::npos);
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", t, "{}");
+  ASSERT_TRUE(Eventually([&] { return Rows(false).size() == 1; }));
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", t, R"({"n":2})");  // does not fit
+  EXPECT_TRUE(Eventually([&] { return !DeadLetters().empty(); }));
+  EXPECT_NE(DeadLetters()[0].find("backlog full"), std::string::npos);
   release = true;
+  EXPECT_TRUE(Eventually([&] { return Rows(false).empty(); }));
   d.Stop();
 }
 
@@ -215,22 +327,8 @@ namespace {
 // take effect on the next event, with no restart (the cache follows the change sequence).
 class EventBusTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/arcana-eventbus-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    storage::StoreLocation loc;
-    loc.sqlite_dir = dir_;
-    auto s = storage::OpenStores(loc);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    stores_ = std::move(*s);
-  }
-  void TearDown() override {
-    stores_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
-  std::unique_ptr<storage::Stores> stores_;
+  TempStores stores_;
+  const std::string dir_ = stores_.dir();
 };
 
 TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
@@ -240,6 +338,7 @@ TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
   std::vector<std::pair<std::string, std::string>> posted;  // (url, body)
   Deliverer::Options o;
   o.dead_letter_dir = dir_ + "/events";
+  o.store = &stores_->event_deliveries();
   o.post = [&](const std::string& url, const std::string& body) {
     std::lock_guard<std::mutex> l(mu);
     posted.emplace_back(url, body);

@@ -1592,6 +1592,153 @@ TEST_P(StoreConformance, LeaseExpiryRenewAndCompleteOnlyByTheHolder) {
   EXPECT_CODE(jobs().CompleteJob("k", "D", 50), ErrorCode::kWriteConflict);
 }
 
+// ---------- event deliveries and denial counters ----------
+
+EventDelivery MakeDelivery(int64_t created_ms, const std::string& target = "t") {
+  EventDelivery d;
+  d.id = NewDeliveryId(created_ms);
+  d.account = kScope.account;
+  d.region = kScope.region;
+  d.rule_arn = "arn:aws:events:us-east-1:111122223333:rule/r";
+  d.target_id = target;
+  d.url = "http://127.0.0.1:9/hook";
+  d.body = R"({"id":"e","detail":{"eventName":"DeleteSecret"}})";
+  d.max_retries = 4;
+  d.max_age_ms = 60000;
+  d.created_ms = created_ms;
+  d.next_attempt_ms = created_ms;
+  return d;
+}
+
+TEST_P(StoreConformance, DeliveriesAreLeasedClaimedOnceAndRecorded) {
+  EventDeliveryStore& ds = stores_->event_deliveries();
+  const int64_t head = Head();
+  EventDelivery mine = MakeDelivery(1000, "mine");
+  EventDelivery free1 = MakeDelivery(1001, "free");
+  ASSERT_EQ(ds.AddDeliveries({mine}, "node-a:1", 5000, 100).value(), 1u);
+  ASSERT_EQ(ds.AddDeliveries({free1, mine}, "", 0, 100).value(), 2u);  // mine again: skipped
+  EXPECT_EQ(Head(), head);  // no change rows: nothing is cached from these tables
+  auto pending = ds.ListDeliveries(false, "", 100);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].id, mine.id);  // id order is creation order
+  EXPECT_EQ((*pending)[0].body, mine.body);
+  EXPECT_EQ((*pending)[0].max_age_ms, std::optional<int64_t>(60000));
+  EXPECT_EQ((*pending)[0].max_retries, 4);
+  EXPECT_EQ(ds.ListDeliveries(false, mine.id, 100)->size(), 1u);
+  EXPECT_EQ(ds.CountPendingDeliveries(100).value(), 2u);
+  EXPECT_EQ(ds.CountPendingDeliveries(1).value(), 1u);  // bounded count
+
+  // The free row is claimable at once; the held one only when its lease expired.
+  auto b = ds.ClaimDueDeliveries("node-b:1", 2000, 100000, 10);
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].id, free1.id);
+  EXPECT_TRUE(ds.ClaimDueDeliveries("node-c:1", 4999, 10000, 10)->empty());
+  EXPECT_TRUE(ds.RenewDeliveryLease(mine.id, "node-a:1", 8000).value());
+  EXPECT_FALSE(ds.RenewDeliveryLease(mine.id, "node-b:1", 9000).value());
+  EXPECT_TRUE(ds.ClaimDueDeliveries("node-c:1", 7999, 10000, 10)->empty());
+
+  // Outcomes apply only under the holder's lease.
+  using Kind = DeliveryOutcome::Kind;
+  auto applied = ds.RecordOutcomes(
+      "node-a:1", {{mine.id, Kind::kRetry, 1, "connection refused", 8500, 20000},
+                   {free1.id, Kind::kDelivered, 1, "", 0, 0}});
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(*applied, (std::vector<bool>{true, false}));  // free1 is node-b's
+  auto row = ds.ListDeliveries(false, "", 100)->front();
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.last_error, "connection refused");
+  EXPECT_EQ(row.next_attempt_ms, 8500);
+  EXPECT_TRUE(ds.ClaimDueDeliveries("node-c:1", 19999, 10000, 10)->empty());  // still held
+  EXPECT_EQ(ds.RecordOutcomes("node-b:1", {{free1.id, Kind::kDelivered, 1, "", 0, 0}})->front(), true);
+  EXPECT_EQ(ds.ListDeliveries(false, "", 100)->size(), 1u);  // delivered: deleted
+
+  // node-a died: its lease expires and node-c takes the row over; node-a's late outcome is
+  // refused.
+  auto c = ds.ClaimDueDeliveries("node-c:1", 20000, 10000, 10);
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ((*c)[0].attempts, 1);
+  EXPECT_FALSE(ds.RecordOutcomes("node-a:1", {{mine.id, Kind::kDelivered, 2, "", 0, 0}})->front());
+  ASSERT_TRUE(ds.RecordOutcomes("node-c:1", {{mine.id, Kind::kDead, 5, "HTTP 503", 21000, 0}})->front());
+  EXPECT_TRUE(ds.ListDeliveries(false, "", 100)->empty());
+  auto dead = ds.ListDeliveries(true, "", 100);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_TRUE((*dead)[0].dead);
+  EXPECT_EQ((*dead)[0].attempts, 5);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 503");
+  EXPECT_EQ((*dead)[0].finished_ms, 21000);
+  EXPECT_TRUE(ds.ClaimDueDeliveries("node-d:1", 99999, 10000, 10)->empty());  // dead: never claimed
+  EXPECT_EQ(ds.CountPendingDeliveries(100).value(), 0u);
+}
+
+TEST_P(StoreConformance, DeliveriesAreCappedReleasedByOwnerPrefixAndTrimmed) {
+  EventDeliveryStore& ds = stores_->event_deliveries();
+  std::vector<EventDelivery> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back(MakeDelivery(100 + i));
+  EXPECT_EQ(ds.AddDeliveries(batch, "node-a:old", 1'000'000, 3).value(), 3u);  // the cap
+  EXPECT_EQ(ds.AddDeliveries({MakeDelivery(200)}, "", 0, 3).value(), 0u);
+  ASSERT_EQ(ds.AddDeliveries({batch[3]}, "node-ab:1", 1'000'000, 4).value(), 1u);
+  // node-a restarted: the rows of its previous process are free at once; node-ab's are not.
+  EXPECT_EQ(ds.ReleaseDeliveries("node-a:").value(), 3u);
+  auto claimed = ds.ClaimDueDeliveries("node-a:new", 1000, 500, 10);
+  ASSERT_EQ(claimed->size(), 3u);
+  EXPECT_EQ(ds.ReleaseDeliveries("node-a:new").value(), 3u);
+  EXPECT_EQ(ds.ReleaseDeliveries("node-a:new").value(), 0u);
+
+  using Kind = DeliveryOutcome::Kind;
+  ASSERT_EQ(ds.ClaimDueDeliveries("x:1", 2000, 500, 10)->size(), 3u);
+  ASSERT_OK(ds.RecordOutcomes("x:1", {{batch[0].id, Kind::kDead, 1, "e", 1000, 0},
+                                      {batch[1].id, Kind::kDead, 1, "e", 5000, 0},
+                                      {batch[2].id, Kind::kDead, 1, "e", 6000, 0}})
+                .status());
+  EXPECT_EQ(ds.TrimDeliveries(2000, 100).value(), 1u);  // finished before 2000
+  EXPECT_EQ(ds.TrimDeliveries(0, 1).value(), 1u);       // only the newest dead row stays
+  auto dead = ds.ListDeliveries(true, "", 100);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].id, batch[2].id);
+  EXPECT_EQ(ds.CountPendingDeliveries(100).value(), 1u);  // pending rows are never trimmed
+}
+
+TEST_P(StoreConformance, DenialsAreCountedInWindowsAndABurstFiresOnce) {
+  EventDeliveryStore& ds = stores_->event_deliveries();
+  const std::string bob = "arn:aws:iam::111122223333:user/bob";
+  const std::string eve = "arn:aws:iam::111122223333:user/eve";
+  const int64_t t = 1'000'000;
+  auto deny = [&](const std::string& who, int64_t at) {
+    return ds.CountDenial(who, at, 60000, 10000, 5).value();
+  };
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(deny(bob, t + i * 9000), 0);  // across buckets
+  EXPECT_EQ(deny(eve, t + 36000), 0);  // another principal's do not count
+  EXPECT_EQ(deny(bob, t + 40000), 5);  // the fifth within the window
+  EXPECT_EQ(deny(bob, t + 40001), 0);  // the burst reset the count
+  // Denials further apart than the window never add up.
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(deny(eve, t + 200000 + i * 20000), 0) << i;
+  EXPECT_GT(ds.TrimDenials(t + 10'000'000).value(), 0u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(deny(eve, t + 20'000'000), 0);  // trimmed: from zero
+
+  // Several threads (and, on PostgreSQL, two nodes) counting one principal's burst: it
+  // fires exactly once.
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  std::atomic<int> fired{0}, errors{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; ++i) {
+    EventDeliveryStore& s = (node2 && i % 2) ? node2->event_deliveries() : ds;
+    ts.emplace_back([&, &s = s] {
+      for (int k = 0; k < 2; ++k) {
+        auto r = s.CountDenial("arn:aws:iam::111122223333:user/mallory", 50'000'000, 60000, 10000, 8);
+        if (!r.ok()) {
+          ++errors;
+        } else if (*r > 0) {
+          ++fired;
+        }
+      }
+    });
+  }
+  for (auto& th : ts) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(fired.load(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values(kSqlite, kPostgres),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            return std::string(i.param);

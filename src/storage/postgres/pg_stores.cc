@@ -15,6 +15,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       jobs_(*db_),
       functions_(*db_),
       event_rules_(*db_),
+      event_deliveries_(*db_),
       follower_(std::make_unique<ChangeFollower>(changes_)) {}
 
 PgStores::~PgStores() = default;
@@ -31,7 +32,7 @@ std::vector<Migrations> Schema() {
   return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
           PgJobStore::Schema(), PgIdentityStore::Schema(), PgFunctionStore::Schema(),
-          PgEventRuleStore::Schema()};
+          PgEventRuleStore::Schema(), PgEventDeliveryStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

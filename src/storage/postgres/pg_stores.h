@@ -13,6 +13,7 @@
 #include "storage/postgres/pg_access_key_store.h"
 #include "storage/postgres/pg_change_log.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_event_delivery_store.h"
 #include "storage/postgres/pg_event_rule_store.h"
 #include "storage/postgres/pg_function_store.h"
 #include "storage/postgres/pg_identity_store.h"
@@ -42,6 +43,7 @@ class PgStores : public Stores {
   JobStore& jobs() override { return jobs_; }
   FunctionStore& functions() override { return functions_; }
   EventRuleStore& event_rules() override { return event_rules_; }
+  EventDeliveryStore& event_deliveries() override { return event_deliveries_; }
   ChangeFollower& follower() override { return *follower_; }
   const char* backend() const override { return "postgresql"; }
   Status WipeResources() override;
@@ -59,6 +61,7 @@ class PgStores : public Stores {
   PgJobStore jobs_;
   PgFunctionStore functions_;
   PgEventRuleStore event_rules_;
+  PgEventDeliveryStore event_deliveries_;
   std::unique_ptr<ChangeFollower> follower_;
 };
 

@@ -3,6 +3,7 @@
 #include "storage/sqlite/access_key_store.h"
 #include "storage/sqlite/change_log.h"
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/event_delivery_store.h"
 #include "storage/sqlite/event_rule_store.h"
 #include "storage/sqlite/function_store.h"
 #include "storage/sqlite/identity_store.h"
@@ -32,6 +33,7 @@ class SqliteStores : public Stores {
         jobs_(*db_),
         functions_(*db_),
         event_rules_(*db_),
+        event_deliveries_(*db_),
         follower_(changes_) {}
 
   SecretStore& secrets() override { return secrets_; }
@@ -45,6 +47,7 @@ class SqliteStores : public Stores {
   JobStore& jobs() override { return jobs_; }
   FunctionStore& functions() override { return functions_; }
   EventRuleStore& event_rules() override { return event_rules_; }
+  EventDeliveryStore& event_deliveries() override { return event_deliveries_; }
   ChangeFollower& follower() override { return follower_; }
   const char* backend() const override { return "sqlite"; }
   Status WipeResources() override {
@@ -68,6 +71,7 @@ class SqliteStores : public Stores {
   SqliteJobStore jobs_;
   SqliteFunctionStore functions_;
   SqliteEventRuleStore event_rules_;
+  SqliteEventDeliveryStore event_deliveries_;
   ChangeFollower follower_;
 };
 
@@ -79,7 +83,8 @@ Result<std::unique_ptr<Stores>> OpenSqliteStores(const std::string& path) {
                                      SqliteParameterStore::Schema(), SqliteChangeLog::Schema(),
                                      SqliteJobStore::Schema(), SqliteIdentityStore::Schema(),
                                      SqliteFunctionStore::Schema(),
-                                     SqliteEventRuleStore::Schema()}));
+                                     SqliteEventRuleStore::Schema(),
+                                     SqliteEventDeliveryStore::Schema()}));
   return std::unique_ptr<Stores>(new SqliteStores(std::move(db)));
 }
 
