@@ -129,6 +129,15 @@ Status RotationRunner::Stop(const std::string& secret_arn) {
 
 void RotationRunner::Reschedule(jobs::JobRun& run, const std::string& arn,
                                 std::optional<int64_t> due, const Payload& p) {
+  // A RotateSecret that arrived during this run (right after finishSecret moved AWSCURRENT,
+  // Start rewrote the job's payload with its token) runs next, now, with that payload;
+  // otherwise the end of this run would drop it and leave its placeholder pending.
+  auto stored = jobs_.GetJob(run.job.name);
+  if (stored.ok() && *stored && (*stored)->payload != run.job.payload &&
+      !Decode((*stored)->payload).token.empty()) {
+    run.reschedule_at_ms = run.now_ms;
+    return;
+  }
   if (!due) {
     run.reschedule_at_ms.reset();  // one-shot: the job goes
     return;

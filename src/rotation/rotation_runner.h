@@ -22,6 +22,10 @@
 //    max_attempts runs; then RotationAbandoned, NextRotationDate moves to the next window
 //    counted from now, and the pending rotation is reattempted at
 //    the next scheduled date (RotateSecret meanwhile answers that one is in progress).
+//  - A RotateSecret that lands while a run ends (its Start rewrote the job) is run next, not
+//    dropped by the end of this run; only one landing between that check and the run's
+//    completion in the store could still be missed (then RotateSecret answers that a rotation
+//    is in progress until the next scheduled run takes the placeholder over).
 // Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
 // this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job
 // row behind, which its next claim drops (rotation is disabled by then).
