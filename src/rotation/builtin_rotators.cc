@@ -81,6 +81,15 @@ class scrubbed:
         raise RuntimeError(text) from None
 
 
+def connect(secret):
+    """A connection with the secret's credentials; None when the login fails."""
+    with scrubbed(secret["password"]):
+        try:
+            return open_connection(secret)
+        except LOGIN_ERRORS:
+            return None
+
+
 def alt_username(name):
     if name.endswith("_clone"):
         return name[:-len("_clone")]
@@ -139,17 +148,14 @@ ENGINES = ("postgres", "postgresql")
 ENGINE_LABEL = "PostgreSQL"
 DEFAULT_PORT = 5432
 MAX_USERNAME = 63
+LOGIN_ERRORS = psycopg2.OperationalError
 
 
-def connect(secret):
-    with scrubbed(secret["password"]):
-        try:
-            return psycopg2.connect(host=secret["host"], user=secret["username"],
-                                    password=secret["password"], dbname=secret.get("dbname") or "postgres",
-                                    port=port_of(secret), connect_timeout=5,
-                                    sslmode=secret.get("sslmode", "prefer"))
-        except psycopg2.OperationalError:
-            return None
+def open_connection(secret):
+    return psycopg2.connect(host=secret["host"], user=secret["username"],
+                            password=secret["password"], dbname=secret.get("dbname") or "postgres",
+                            port=port_of(secret), connect_timeout=5,
+                            sslmode=secret.get("sslmode", "prefer"))
 
 
 def set_own_password(conn, secret):
@@ -191,16 +197,13 @@ ENGINES = ("mysql", "mariadb")
 ENGINE_LABEL = "MySQL"
 DEFAULT_PORT = 3306
 MAX_USERNAME = 32
+LOGIN_ERRORS = pymysql.OperationalError
 
 
-def connect(secret):
-    with scrubbed(secret["password"]):
-        try:
-            return pymysql.connect(host=secret["host"], user=secret["username"],
-                                   password=secret["password"], port=port_of(secret),
-                                   database=secret.get("dbname") or None, connect_timeout=5)
-        except pymysql.OperationalError:
-            return None
+def open_connection(secret):
+    return pymysql.connect(host=secret["host"], user=secret["username"],
+                           password=secret["password"], port=port_of(secret),
+                           database=secret.get("dbname") or None, connect_timeout=5)
 
 
 def password_expr(cur):

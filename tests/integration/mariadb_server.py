@@ -18,15 +18,15 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from pg_cluster import UNPRIVILEGED_USER, _as_server_user, _free_port
+
 MARIADBD = Path("/usr/sbin/mariadbd")
 INSTALL_DB = Path("/usr/bin/mariadb-install-db")
-UNPRIVILEGED_USER = "nobody"
 MASTER_USER = "master"
 
 
@@ -36,20 +36,6 @@ def missing_reason() -> str | None:
         if not p.exists():
             return f"{p} not found: install Debian's mariadb-server (scripts/install-deps.sh does)"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_server_user(cmd: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return cmd
-    pw = pwd.getpwnam(UNPRIVILEGED_USER)
-    return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups",
-            "--reset-env", *cmd]
 
 
 class MariaDbServer:
