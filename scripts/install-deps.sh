@@ -12,6 +12,7 @@ PKGS=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-botocore python3-pytest python3-requests python3-psycopg2
+  python3-pymysql mariadb-server-core mariadb-client-core
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
   libre2-dev libvectorscan-dev libgit2-dev

@@ -22,7 +22,11 @@ FunctionCommands::FunctionCommands(CLI::App& app) {
   create_->add_option("--handler", handler_, "with --python: module.function")
       ->default_str("lambda_function.lambda_handler");
   auto* builtin = create_->add_option("--builtin", builtin_,
-                                      "a rotator shipped with Arcana: postgresql-single-user");
+                                      "a rotator shipped with Arcana: " +
+                                          rotation::BuiltinRotatorNames());
+  create_->add_option("--master-secret", master_secrets_,
+                      "a secret ARN (wildcards allowed) the function may read besides the one it "
+                      "rotates: the master secret of the alternating-users rotators (repeatable)");
   url->excludes(exec);
   url->excludes(python);
   exec->excludes(python);
@@ -61,7 +65,7 @@ int FunctionCommands::Run(storage::Stores& stores) {
                                 : rot::kKindBuiltin;
     f.target = !url_.empty() ? url_ : !exec_.empty() ? exec_ : !python_.empty() ? python_ : builtin_;
     if (f.kind == rot::kKindBuiltin && !rotation::FindBuiltinRotator(f.target)) {
-      return fail("no built-in rotator " + f.target + " (postgresql-single-user)");
+      return fail("no built-in rotator " + f.target + " (" + rotation::BuiltinRotatorNames() + ")");
     }
     if (f.kind == rot::kKindPython) {
       f.handler = handler_.empty() ? "lambda_function.lambda_handler" : handler_;
@@ -76,11 +80,17 @@ int FunctionCommands::Run(storage::Stores& stores) {
       if (!parsed.ok()) return fail(parsed.status().message());
       env[parsed->first] = parsed->second;
     }
+    std::string masters;
+    for (const auto& arn : master_secrets_) {
+      if (Status st = rot::ValidateMasterSecretArn(arn); !st.ok()) return fail(st.message());
+      masters += (masters.empty() ? "" : ",") + arn;
+    }
     for (Status st : {rot::ValidateRegion(f.region), rot::ValidateFunctionName(f.name),
                       rot::ValidateTarget(f.kind, f.target),
                       rot::ValidateTimeout(f.timeout_s), rot::ValidateEnv(env)}) {
       if (!st.ok()) return fail(st.message());
     }
+    if (!masters.empty()) env[rot::kMasterSecretsVar] = masters;  // after ValidateEnv
     f.env_json = rot::EncodeEnv(env);
     f.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

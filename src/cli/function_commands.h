@@ -1,8 +1,10 @@
 // `arcana functions create|list|delete`: the rotation-function registry
 // (storage/function_store.h), offline on the data dir's store like `access-key`:
 //   arcana functions create NAME (--url URL | --exec PATH | --python DIR [--handler M.F] |
-//                                 --builtin postgresql-single-user)
+//                                 --builtin ROTATOR) [--master-secret ARN]...
 //                               [--env K=V]... [--timeout S]
+//     (ROTATOR: rotation/builtin_rotators.h; --master-secret: what the function may read
+//     besides the secret it rotates, domain/rotation/function_spec.h)
 //   arcana functions list
 //   arcana functions delete NAME
 // all with [--account-id ID] [--region R] (the function's ARN is
@@ -37,6 +39,7 @@ class FunctionCommands {
   std::string handler_;
   std::string builtin_;
   std::vector<std::string> env_;
+  std::vector<std::string> master_secrets_;
   int64_t timeout_s_ = 30;
   std::string account_ = "123456789012";
   std::string region_ = "us-east-1";

@@ -9,6 +9,7 @@
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "domain/rotation/function_spec.h"
+#include "rotation/builtin_rotators.h"
 
 namespace arcana::rotation {
 
@@ -82,8 +83,20 @@ std::string RotationRunner::Encode(const Payload& p) {
 Result<std::optional<storage::RotationFunction>> RotationRunner::FindFunction(
     const std::string& lambda_arn) {
   auto parsed = rot::ParseLambdaArn(lambda_arn);
-  if (!parsed) return std::optional<storage::RotationFunction>();
-  return functions_.GetFunction({parsed->account, parsed->region}, parsed->name);
+  if (parsed) return functions_.GetFunction({parsed->account, parsed->region}, parsed->name);
+  // A managed rotator by its own ARN: no registration, so the defaults (30 s, no variables,
+  // no master secret).
+  auto managed = rot::ParseManagedRotatorArn(lambda_arn);
+  if (!managed || !FindBuiltinRotator(managed->name)) return std::optional<storage::RotationFunction>();
+  storage::RotationFunction f;
+  f.account = managed->account;
+  f.region = managed->region;
+  f.name = rot::kManagedRotatorPrefix + managed->name;
+  f.kind = rot::kKindBuiltin;
+  f.target = managed->name;
+  f.env_json = "{}";
+  f.timeout_s = rot::kDefaultTimeoutSeconds;
+  return std::optional<storage::RotationFunction>(std::move(f));
 }
 
 Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
@@ -91,7 +104,8 @@ Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
   if (!fn) {
     return Status(ErrorCode::kInvalidRequest,
                   "Secrets Manager cannot invoke the specified Lambda function " + lambda_arn +
-                      ": no such function is registered (arcana functions create). Nothing "
+                      ": no such function is registered (arcana functions create) and it is no "
+                      "managed rotator (function:arcana:" + BuiltinRotatorNames() + "). Nothing "
                       "was changed.");
   }
   return Status::Ok();
@@ -117,6 +131,15 @@ Status RotationRunner::Stop(const std::string& secret_arn) {
 
 void RotationRunner::Reschedule(jobs::JobRun& run, const std::string& arn,
                                 std::optional<int64_t> due, const Payload& p) {
+  // A RotateSecret that arrived during this run (right after finishSecret moved AWSCURRENT,
+  // Start rewrote the job's payload with its token) runs next, now, with that payload;
+  // otherwise the end of this run would drop it and leave its placeholder pending.
+  auto stored = jobs_.GetJob(run.job.name);
+  if (stored.ok() && *stored && (*stored)->payload != run.job.payload &&
+      !Decode((*stored)->payload).token.empty()) {
+    run.reschedule_at_ms = run.now_ms;
+    return;
+  }
   if (!due) {
     run.reschedule_at_ms.reset();  // one-shot: the job goes
     return;
@@ -211,8 +234,10 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   domain::iam::Session session;
   session.kind = "service";
   session.subject = kRotationRole;
-  session.session_name = fn->name;
-  session.policies = {rot::RotationSessionPolicy(view.arn, view.region)};
+  session.session_name = fn->name;  // a role session name has no ':' (managed rotators)
+  std::replace(session.session_name.begin(), session.session_name.end(), ':', '.');
+  session.policies = {rot::RotationSessionPolicy(view.arn, view.region,
+                                                 rot::MasterSecretsOf(rot::DecodeEnv(fn->env_json)))};
   const int64_t seconds = std::max<int64_t>(kMinSessionSeconds, 4 * fn->timeout_s + 60);
   ARCANA_ASSIGN_OR_RETURN(auth::IssuedKey key,
                           identities_.CreateSession(view.account, session, run.now_ms, seconds));

@@ -9,7 +9,8 @@
 //  - With no token it is the scheduled rotation: due at NextRotationDate, it adds a placeholder
 //    under a new token (or takes over a pending one left by an abandoned run) and rotates.
 //  - Each invocation gets fresh STS session credentials allowed only what a rotation role
-//    needs on that secret (domain/rotation: RotationSessionPolicy), AWS_REGION /
+//    needs on that secret, plus GetSecretValue on the master secrets its registration names
+//    (domain/rotation: RotationSessionPolicy, MasterSecretsOf), AWS_REGION /
 //    AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL / SECRETS_MANAGER_ENDPOINT = this node.
 //  - Before every step the secret is read again: rotation disabled (CancelRotateSecret), the
 //    secret deleted or the placeholder gone ends the run. After finishSecret the token's
@@ -22,6 +23,10 @@
 //    max_attempts runs; then RotationAbandoned, NextRotationDate moves to the next window
 //    counted from now, and the pending rotation is reattempted at
 //    the next scheduled date (RotateSecret meanwhile answers that one is in progress).
+//  - A RotateSecret that lands while a run ends (its Start rewrote the job) is run next, not
+//    dropped by the end of this run; only one landing between that check and the run's
+//    completion in the store could still be missed (then RotateSecret answers that a rotation
+//    is in progress until the next scheduled run takes the placeholder over).
 // Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
 // this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job
 // row behind, which its next claim drops (rotation is disabled by then).
@@ -88,7 +93,9 @@ class RotationRunner : public services::sm::RotationLauncher {
     int64_t failures = 0;
   };
   static Payload Decode(const std::string& text);
-  // The registered function a RotationLambdaARN names; nullopt when none.
+  // The registered function a RotationLambdaARN names, or the managed rotator that
+  // ...:function:arcana:ROTATOR names (builtin_rotators.h; defaults, no master secret);
+  // nullopt when none.
   Result<std::optional<storage::RotationFunction>> FindFunction(const std::string& lambda_arn);
   static std::string Encode(const Payload& p);
   // Runs the steps; Ok when every step succeeded (and finishSecret moved AWSCURRENT).

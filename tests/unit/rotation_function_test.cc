@@ -75,6 +75,43 @@ TEST(RotationFunctionSpec, SessionPolicyNamesOnlyTheSecret) {
   EXPECT_EQ(doc.find("DeleteSecret"), std::string::npos);
 }
 
+TEST(RotationFunctionSpec, MasterSecretsAreReadableOnlyWhenRegistered) {
+  std::string doc = rot::RotationSessionPolicy("arn:aws:secretsmanager:us-east-1:1:secret:a-x",
+                                               "us-east-1");
+  EXPECT_EQ(doc.find("master"), std::string::npos);
+  rot::EnvVars env = {{"STAGE", "x"},
+                      {rot::kMasterSecretsVar,
+                       "arn:aws:secretsmanager:us-east-1:1:secret:master-*,not-an-arn"}};
+  auto masters = rot::MasterSecretsOf(env);
+  ASSERT_EQ(masters, std::vector<std::string>{"arn:aws:secretsmanager:us-east-1:1:secret:master-*"});
+  doc = rot::RotationSessionPolicy("arn:aws:secretsmanager:us-east-1:1:secret:a-x", "us-east-1",
+                                   masters);
+  EXPECT_NE(doc.find(R"({"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":)"
+                     R"(["arn:aws:secretsmanager:us-east-1:1:secret:master-*"]})"),
+            std::string::npos);
+  // Only --master-secret sets it; --env cannot grant reads.
+  EXPECT_FALSE(rot::ValidateEnv({{rot::kMasterSecretsVar, "arn:aws:secretsmanager:x"}}).ok());
+  EXPECT_TRUE(rot::ValidateMasterSecretArn("arn:aws:secretsmanager:us-east-1:1:secret:m-AbCdEf").ok());
+  EXPECT_FALSE(rot::ValidateMasterSecretArn("*").ok());
+  EXPECT_FALSE(rot::ValidateMasterSecretArn("arn:aws:secretsmanager:a,arn:aws:secretsmanager:b").ok());
+}
+
+TEST(RotationFunctionSpec, ManagedRotatorArns) {
+  auto m = rot::ParseManagedRotatorArn(
+      "arn:aws:lambda:us-east-1:123456789012:function:arcana:postgresql-single-user");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->name, "postgresql-single-user");
+  EXPECT_EQ(m->account, "123456789012");
+  EXPECT_EQ(m->region, "us-east-1");
+  EXPECT_FALSE(rot::ParseLambdaArn(
+      "arn:aws:lambda:us-east-1:123456789012:function:arcana:postgresql-single-user"));
+  EXPECT_FALSE(rot::ParseManagedRotatorArn("arn:aws:lambda:us-east-1:123456789012:function:arcana:"));
+  EXPECT_FALSE(rot::ParseManagedRotatorArn("arn:aws:lambda:us-east-1:123456789012:function:arcana"));
+  EXPECT_FALSE(rot::ParseManagedRotatorArn("arn:aws:lambda:us-east-1:1234:function:arcana:x"));
+  EXPECT_FALSE(rot::ParseManagedRotatorArn(
+      "arn:aws:lambda:us-east-1:123456789012:function:arcana:a:b"));
+}
+
 class ExecInvoker : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -46,16 +46,19 @@ class FakeFunction : public FunctionInvoker {
           .status();
     }
     if (step == "finishSecret") {
-      return call_("UpdateSecretVersionStage",
-                   R"({"SecretId":")" + arn + R"(","VersionStage":"AWSCURRENT","MoveToVersionId":")" +
-                       token + R"(","RemoveFromVersionId":")" + current + R"("})")
-          .status();
+      Status st = call_("UpdateSecretVersionStage",
+                        R"({"SecretId":")" + arn + R"(","VersionStage":"AWSCURRENT","MoveToVersionId":")" +
+                            token + R"(","RemoveFromVersionId":")" + current + R"("})")
+                      .status();
+      if (st.ok() && after_finish) after_finish(token);
+      return st;
     }
     return Status::Ok();
   }
   Caller call_;
   std::string failing;
   std::string current;  // the version finishSecret moves AWSCURRENT from
+  std::function<void(const std::string& token)> after_finish;  // once AWSCURRENT moved
   mutable std::vector<std::string> steps;
 };
 
@@ -178,6 +181,29 @@ TEST_F(RotationRunnerTest, ScheduledRotationRunsWhenTheClockPassesNextRotationDa
   EXPECT_EQ(d["NextRotationDate"].GetDouble(), (clock_.NowMs() + 4 * kHourMs) / 1000);
   EXPECT_EQ(events_, (std::vector<std::string>{"RotationStarted", "RotationStarted",
                                                "RotationSucceeded"}));
+}
+
+TEST_F(RotationRunnerTest, RotateSecretLandingAsARunEndsRunsNext) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  const std::string t1 = crypto::NewUuidV4(), t2 = crypto::NewUuidV4();
+  // A client whose rotation finished (AWSCURRENT moved) rotates again before the run's job
+  // completed: that rotation must not be dropped with the end of the first run.
+  fn_.after_finish = [&](const std::string& token) {
+    if (token != t1) return;
+    fn_.current = t1;
+    auto again = Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" + t2 + R"("})");
+    EXPECT_TRUE(again.ok()) << again.status().message();
+  };
+  auto r = Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" + t1 +
+                                    R"(","RotationLambdaARN":")" + kFn + R"("})");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(Stages(t1), std::vector<std::string>{"AWSCURRENT"});
+  EXPECT_EQ(Stages(t2), std::vector<std::string>{"AWSPENDING"});
+  EXPECT_EQ(sched_->RunDue(), 1u);  // due at once, with t2
+  EXPECT_EQ(Stages(t2)[0], "AWSCURRENT");
+  EXPECT_EQ(Stages(t1), std::vector<std::string>{"AWSPREVIOUS"});
 }
 
 TEST_F(RotationRunnerTest, FailingStepIsRetriedWithBackoffThenTakenOverBySchedule) {

@@ -42,6 +42,21 @@ std::optional<LambdaArn> ParseLambdaArn(const std::string& arn) {
   return out;
 }
 
+std::optional<LambdaArn> ParseManagedRotatorArn(const std::string& arn) {
+  // arn:aws:lambda:R:A:function:arcana:ROTATOR is function "arcana" qualified "ROTATOR" to
+  // ParseLambdaArn (which refuses qualifiers): parse it as function "arcana-ROTATOR" and cut.
+  const std::string marker = std::string(":function:") + kManagedRotatorPrefix;
+  size_t at = arn.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  std::string as_plain = arn;
+  as_plain[at + marker.size() - 1] = '-';
+  auto parsed = ParseLambdaArn(as_plain);
+  if (!parsed) return std::nullopt;
+  parsed->name = parsed->name.substr(marker.size() - std::string(":function:").size());
+  if (parsed->name.empty()) return std::nullopt;
+  return parsed;
+}
+
 std::string LambdaArnOf(const std::string& region, const std::string& account,
                         const std::string& name) {
   return "arn:aws:lambda:" + region + ":" + account + ":function:" + name;
@@ -135,10 +150,37 @@ Status ValidateEnv(const EnvVars& env) {
     if (k.starts_with("AWS_") || k == "SECRETS_MANAGER_ENDPOINT") {
       return Invalid("environment variable " + k + " is set by Arcana for every invocation");
     }
+    if (k == kMasterSecretsVar) {
+      return Invalid(std::string(kMasterSecretsVar) + " is set with --master-secret");
+    }
     bytes += k.size() + v.size();
   }
   if (bytes > kMaxEnvBytes) return Invalid("environment variables exceed 4 KB in total");
   return Status::Ok();
+}
+
+Status ValidateMasterSecretArn(const std::string& arn) {
+  constexpr std::string_view kPrefix = "arn:aws:secretsmanager:";
+  if (!arn.starts_with(kPrefix) || arn.size() == kPrefix.size() || arn.size() > 2048 ||
+      arn.find(',') != std::string::npos) {
+    return Invalid("--master-secret needs a secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:"
+                   "secret:NAME-*): " + arn);
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> MasterSecretsOf(const EnvVars& env) {
+  std::vector<std::string> out;
+  auto it = env.find(kMasterSecretsVar);
+  if (it == env.end()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = it->second.find(',', start);
+    std::string one = it->second.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (ValidateMasterSecretArn(one).ok()) out.push_back(one);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
 }
 
 Result<std::pair<std::string, std::string>> ParseEnvAssignment(const std::string& kv) {
@@ -173,7 +215,8 @@ EnvVars DecodeEnv(const std::string& text) {
 
 namespace arcana::domain::rotation {
 
-std::string RotationSessionPolicy(const std::string& secret_arn, const std::string& region) {
+std::string RotationSessionPolicy(const std::string& secret_arn, const std::string& region,
+                                  const std::vector<std::string>& master_secrets) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -193,6 +236,14 @@ std::string RotationSessionPolicy(const std::string& secret_arn, const std::stri
   json::KV(w, "Action", "secretsmanager:GetRandomPassword");
   json::KV(w, "Resource", "*");
   w.EndObject();
+  if (!master_secrets.empty()) {
+    w.StartObject();
+    json::KV(w, "Effect", "Allow");
+    json::KV(w, "Action", "secretsmanager:GetSecretValue");
+    w.Key("Resource");
+    json::WriteStringList(w, master_secrets);
+    w.EndObject();
+  }
   w.StartObject();
   json::KV(w, "Effect", "Allow");
   w.Key("Action");

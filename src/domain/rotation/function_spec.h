@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -31,6 +32,12 @@ struct LambdaArn {
 std::optional<LambdaArn> ParseLambdaArn(const std::string& arn);
 std::string LambdaArnOf(const std::string& region, const std::string& account,
                         const std::string& name);
+// arn:aws:lambda:REGION:ACCOUNT:function:arcana:ROTATOR, the ARN of a managed rotator used
+// without registration (name = ROTATOR, which the caller checks against the rotators it
+// knows). Registered names cannot hold ':', so it never names a registered function.
+// nullopt when it is not one.
+std::optional<LambdaArn> ParseManagedRotatorArn(const std::string& arn);
+inline constexpr const char* kManagedRotatorPrefix = "arcana:";
 
 // A Python handler "module.function" (Lambda's form; the module may be a dotted path):
 // identifiers separated by dots, at least two parts. Errors: kInvalidParameter.
@@ -50,12 +57,24 @@ Status ValidateTarget(const std::string& kind, const std::string& target);
 Status ValidateTimeout(int64_t seconds);
 
 using EnvVars = std::map<std::string, std::string>;
-// Names [A-Za-z][A-Za-z0-9_]*, not the AWS_* names Arcana sets itself, at most kMaxEnvBytes
-// in total. Errors: kInvalidParameter.
+// Names [A-Za-z][A-Za-z0-9_]*, not the AWS_* names Arcana sets itself nor kMasterSecretsVar,
+// at most kMaxEnvBytes in total. Errors: kInvalidParameter.
 Status ValidateEnv(const EnvVars& env);
 // "K=V" -> (K, V). Errors: kInvalidParameter.
 Result<std::pair<std::string, std::string>> ParseEnvAssignment(const std::string& kv);
 std::string EncodeEnv(const EnvVars& env);
+
+// The secrets a function may read besides the one it rotates (the master secrets of the
+// alternating-users strategy): set only by `arcana functions create --master-secret ARN`,
+// stored with the function as this variable (comma-separated; the function sees it too).
+// Rotating secret S with function F lets F read them, whoever configured S's rotation: the
+// operator grants a master to a function, not to a secret (as AWS grants it to the Lambda's
+// role), so register one function per master and allow RotateSecret with it accordingly.
+inline constexpr const char* kMasterSecretsVar = "ARCANA_MASTER_SECRETS";
+// arn:aws:secretsmanager:... (IAM wildcards * and ? allowed after the prefix, no ','), as
+// a policy's Resource. Errors: kInvalidParameter.
+Status ValidateMasterSecretArn(const std::string& arn);
+std::vector<std::string> MasterSecretsOf(const EnvVars& env);
 // A stored document; an unreadable one decodes as empty.
 EnvVars DecodeEnv(const std::string& json);
 
@@ -66,7 +85,8 @@ namespace arcana::domain::rotation {
 // The session policy of a rotation function's credentials, as a Lambda rotation role's:
 // DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage on that one
 // secret; GetRandomPassword; kms:Decrypt / kms:GenerateDataKey only via Secrets Manager in
-// the secret's region.
-std::string RotationSessionPolicy(const std::string& secret_arn, const std::string& region);
+// the secret's region; GetSecretValue on each of master_secrets (MasterSecretsOf).
+std::string RotationSessionPolicy(const std::string& secret_arn, const std::string& region,
+                                  const std::vector<std::string>& master_secrets = {});
 
 }  // namespace arcana::domain::rotation
