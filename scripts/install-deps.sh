@@ -3,6 +3,8 @@
 # PostgreSQL 15 (Debian 12's `postgresql` = postgresql-15 + its client: initdb, pg_ctl,
 # postgres, psql, pg_dump under /usr/lib/postgresql/15/bin) is for the tests and
 # `make serve-cluster`, which start their own throwaway server; no system cluster is used.
+# MariaDB likewise (mariadbd and mariadb-install-db from the -core packages, which install no
+# service) for the managed MySQL rotators' tests; python3-pymysql is what those rotators use.
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
 
