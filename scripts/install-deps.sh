@@ -14,7 +14,7 @@ PKGS=(
   python3 python3-boto3 python3-botocore python3-pytest python3-requests python3-psycopg2
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
-  libre2-dev libvectorscan-dev libgit2-dev
+  libre2-dev libvectorscan-dev libgit2-dev libzip-dev
   clang llvm libclang-rt-14-dev
 )
 # Node.js may come from another source (NodeSource bundles npm and conflicts with

@@ -78,7 +78,7 @@ void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
     ApiCall call;
     (void)ResolveStage(services_).Run(req, call);
     ResponseEncoder::EncodeError(res, request_id, Status(ErrorCode::kThrottling, "Rate exceeded"),
-                                 call.query);
+                                 call.query, call.rest);
     metrics_.Record(call.op_name, "ThrottlingException", 0);
   } catch (...) {
     LogCaughtException("throttled response", request_id);
@@ -156,7 +156,8 @@ void Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     RunDevFault(req, res);
     return;
   }
-  if (req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) {
+  if ((req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) ||
+      IsRestRequest(req, services_)) {
     HandleApi(req, res);
     return;
   }
