@@ -74,6 +74,7 @@ Result<PackageInfo> Walk(zip_t* z, Visit&& visit) {
     return Invalid("The deployment package has more than " + std::to_string(kMaxEntries) +
                    " entries.");
   }
+  if (n == 0) return Invalid("Uploaded file must be a non-empty zip");
   info.entries = n;
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t sb;

@@ -4,7 +4,8 @@
 //
 // Every archive is hostile input: CheckPackage refuses what is not a readable zip, more than
 // kMaxEntries entries, more than kMaxUnzippedBytes unpacked, an entry name that is absolute,
-// has a ".." segment, a backslash or a control character, and symbolic links. Extraction
+// has a ".." segment, a backslash or a control character, and symbolic links; an empty zip
+// is refused too ("Uploaded file must be a non-empty zip", as AWS says). Extraction
 // checks the same again and counts the bytes actually inflated (not the sizes the archive
 // claims). libzip does the reading and inflating.
 // Thread-safety: free functions; Materialise may run concurrently on one root (and on
