@@ -1,6 +1,8 @@
 #include "services/lambda/lambda_encode.h"
 
-#include <ctime>
+#include <cstdio>
+
+#include "common/civil_time.h"
 
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -51,14 +53,9 @@ LambdaAttributes AttributesOf(const storage::RotationFunction& f) {
 }
 
 std::string LambdaTimestamp(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof(out), "%s.%03d+0000", buf, static_cast<int>(ms % 1000));
-  return out;
+  char millis[16];
+  std::snprintf(millis, sizeof(millis), ".%03d+0000", static_cast<int>(ms % 1000));
+  return FormatUtc(ms / 1000, "%Y-%m-%dT%H:%M:%S") + millis;
 }
 
 void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f) {
