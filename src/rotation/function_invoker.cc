@@ -144,10 +144,12 @@ Status FunctionInvoker::Run(const storage::RotationFunction& f, const Invocation
       out->payload = payload.empty() ? "null" : std::move(payload);
     } else if (!payload.empty() && f.kind != rot::kKindUrl) {
       out->payload = std::move(payload);  // the handler's own error document
+    } else if (st.message().find(" timed out after ") != std::string::npos) {
+      out->payload = ErrorDocument("Task timed out after " + std::to_string(f.timeout_s) +
+                                       ".00 seconds",
+                                   "Sandbox.Timedout");  // Lambda's words
     } else {
-      out->payload = ErrorDocument(st.message(), st.message().find("timed out") != std::string::npos
-                                                     ? "Sandbox.Timedout"
-                                                     : "Runtime.ExitError");
+      out->payload = ErrorDocument(st.message(), "Runtime.ExitError");
     }
   }
   return st;

@@ -35,6 +35,9 @@ def lambda_handler(event, context):
     print("hello-log from", context.function_name)
     if event.get("fail"):
         raise ValueError("boom: " + event["fail"])
+    if event.get("sleep"):
+        import time
+        time.sleep(event["sleep"])
     if event.get("touch"):
         open(event["touch"], "w").write("ran")
     return {"echo": event, "greeting": os.environ.get("GREETING"),
@@ -151,7 +154,7 @@ def test_create_get_invoke_delete(srv, lam, tmp_path):
 
 def test_errors_are_lambdas(srv, lam):
     name = "dup-" + uuid.uuid4().hex[:8]
-    create(lam, name)
+    create(lam, name, Timeout=1)
     with raises_code("ResourceConflictException") as ei:
         create(lam, name)
     assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
@@ -168,6 +171,11 @@ def test_errors_are_lambdas(srv, lam):
         with raises_code("InvalidParameterValueException") as ei:
             create(lam, "bad-" + uuid.uuid4().hex[:8], **kw)
         assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, kw
+    # A handler past its Timeout is stopped: Lambda's timeout error.
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 5}).encode())
+    assert r["FunctionError"] == "Unhandled"
+    assert json.loads(r["Payload"].read()) == {"errorMessage": "Task timed out after 1.00 seconds",
+                                               "errorType": "Sandbox.Timedout"}
     with raises_code("ResourceNotFoundException"):
         lam.get_function(FunctionName=name, Qualifier="7")
     with raises_code("ResourceNotFoundException"):
