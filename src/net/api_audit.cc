@@ -1,10 +1,9 @@
 #include "net/api_audit.h"
 
-#include "net/api_stages.h"
-
 #include <algorithm>
 
 #include "audit/redaction.h"
+#include "net/api_stages.h"
 #include "services/common/aws_error.h"
 #include "services/common/query_protocol.h"
 
@@ -105,7 +104,7 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   if (!call.status.ok()) {
     // As the wire spelled it: query-protocol (IAM, STS) and REST (Lambda) services have
     // their own codes.
-    e.error_code = WireErrorType(call);
+    e.error_code = WireErrorType(call.status, call.query, call.rest);
     e.error_message = call.status.message();
   }
   e.request_id = ctx.request_id;

@@ -71,11 +71,12 @@ bool IsRestRequest(const HttpRequest& req, const std::vector<services::Service*>
   return FindRest(req, services, nullptr) != nullptr;
 }
 
-std::string WireErrorType(const ApiCall& call) {
-  if (call.status.ok()) return "";
-  if (call.query != nullptr) return services::QueryProtocol::ErrorOf(call.status.code()).code;
-  if (call.rest != nullptr) return call.rest->ErrorOf(call.status.code()).type;
-  return std::string(services::LookupError(call.status.code()).type);
+std::string WireErrorType(const Status& st, const services::QueryProtocol* query,
+                          const services::RestJsonService* rest) {
+  if (st.ok()) return "";
+  if (query != nullptr) return services::QueryProtocol::ErrorOf(st.code()).code;
+  if (rest != nullptr) return rest->ErrorOf(st.code()).type;
+  return std::string(services::LookupError(st.code()).type);
 }
 
 bool IsQueryRequest(const HttpRequest& req) {
@@ -281,7 +282,7 @@ void CallRecorder::Count(const ApiCall& call) const {
   const Status& st = call.status;
   auto elapsed = std::chrono::steady_clock::now() - call.started;
   // As the wire spelled it (a fixed table either way: never caller input).
-  std::string error_code = WireErrorType(call);
+  std::string error_code = WireErrorType(st, call.query, call.rest);
   metrics_.Record(call.op_name, error_code, std::chrono::duration<double>(elapsed).count());
 }
 

@@ -23,8 +23,10 @@ namespace arcana::net {
 bool IsQueryRequest(const HttpRequest& req);
 // A request without X-Amz-Target whose method and path a REST-JSON service (Lambda) routes.
 bool IsRestRequest(const HttpRequest& req, const std::vector<services::Service*>& services);
-// The wire's name of a call's error (metrics, audit): as its protocol spells it.
-std::string WireErrorType(const ApiCall& call);
+// The wire's name of a call's error (metrics, audit): as its protocol spells it (query:
+// IAM/STS, rest: Lambda, neither: the JSON services' table); "" for OK.
+std::string WireErrorType(const Status& st, const services::QueryProtocol* query,
+                          const services::RestJsonService* rest);
 
 // X-Amz-Target (or credential scope service + Action) -> service and operation. Never fails: an unknown target is admission's
 // refusal, after the seal and readiness checks (which a caller sees first).
