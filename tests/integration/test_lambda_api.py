@@ -176,6 +176,8 @@ def test_errors_are_lambdas(srv, lam):
     assert r["FunctionError"] == "Unhandled"
     assert json.loads(r["Payload"].read()) == {"errorMessage": "Task timed out after 1.00 seconds",
                                                "errorType": "Sandbox.Timedout"}
+    with raises_code("ValidationException"):
+        create(lam, "bad-" + uuid.uuid4().hex[:8], Role="not-a-role")
     with raises_code("ResourceNotFoundException"):
         lam.get_function(FunctionName=name, Qualifier="7")
     with raises_code("ResourceNotFoundException"):

@@ -1,5 +1,7 @@
 #include "services/lambda/lambda_service.h"
 
+#include <cctype>
+
 #include "auth/authorizer.h"
 #include "common/json.h"
 #include "crypto/base64.h"
@@ -30,6 +32,37 @@ Status Allow(const CallContext& ctx, const std::string& resource) {
 }
 
 std::string Finish(rapidjson::StringBuffer& buf) { return json::Finish(buf); }
+
+// The model's Role pattern, arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
+// (the validator checks lengths, not patterns).
+bool IsRoleArn(std::string_view role) {
+  if (!role.starts_with("arn:")) return false;
+  role.remove_prefix(4);
+  size_t colon = role.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view partition = role.substr(0, colon);
+  if (!partition.empty() && !partition.starts_with("aws")) return false;
+  for (char c : partition) {
+    if (!std::isalpha(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  role.remove_prefix(colon + 1);
+  if (!role.starts_with("iam::") || role.size() < 5 + 12 + 6) return false;
+  role.remove_prefix(5);
+  for (int i = 0; i < 12; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(role[i]))) return false;
+  }
+  role.remove_prefix(12);
+  if (!role.starts_with(":role")) return false;
+  role.remove_prefix(5);
+  if (role.starts_with('/')) role.remove_prefix(1);
+  if (role.empty()) return false;
+  for (char c : role) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("_+=,.@-/").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -145,6 +178,14 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
   if (in.Str("PackageType").value_or("Zip") != "Zip") {
     return InvalidValue("Arcana runs Zip packages only (PackageType Image is not supported).");
   }
+  const std::string role = in.Str("Role").value_or("");
+  if (!IsRoleArn(role)) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + role.substr(0, 256) +
+                      "' at 'role' failed to satisfy constraint: Member must satisfy regular "
+                      "expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
+                      "[a-zA-Z_0-9+=,.@\\-_/]+");
+  }
   const std::string runtime = in.Str("Runtime").value_or("");
   const std::string handler = in.Str("Handler").value_or("");
   if (runtime.empty() || handler.empty()) {
@@ -193,7 +234,7 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
   }
   LambdaAttributes a;
   a.runtime = runtime;
-  a.role = in.Str("Role").value_or("");
+  a.role = role;
   a.description = in.Str("Description").value_or("");
   a.memory_mb = in.Int("MemorySize").value_or(128);
   a.code_sha256 = crypto::Base64Encode(crypto::Sha256(*zip));
