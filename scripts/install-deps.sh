@@ -17,7 +17,7 @@ PKGS=(
   python3-pymysql mariadb-server-core mariadb-client-core
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
-  libre2-dev libvectorscan-dev libgit2-dev
+  libre2-dev libvectorscan-dev libgit2-dev libzip-dev
   clang llvm libclang-rt-14-dev
 )
 # Node.js may come from another source (NodeSource bundles npm and conflicts with

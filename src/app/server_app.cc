@@ -35,6 +35,7 @@
 #include "seal/operator_token.h"
 #include "seal/seal_manager.h"
 #include "services/iam/iam_service.h"
+#include "services/lambda/lambda_service.h"
 #include "services/sts/sts_service.h"
 #include "services/cloudtrail/cloudtrail_service.h"
 #include "services/events/events_service.h"
@@ -280,6 +281,10 @@ int RunServer(const config::Config& cfg) {
         std::string(tls ? "https" : "http") + "://" + call_host + ":" + std::to_string(*bound);
   }
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
+  // The Lambda API (REST-JSON) over the same functions; registered before serving starts.
+  services::lambda::LambdaService lambda(stores.functions(), invoker);
+  lambda.SetEndpoint(rotation_options.endpoint_url);
+  pipeline.AddService(&lambda);
   rotation::RotationRunner rotations(secrets_manager, stores.functions(), stores.jobs(),
                                      identities, invoker, RotationReporterFor(audit, event_bus),
                                      rotation_options);

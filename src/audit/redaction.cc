@@ -11,34 +11,38 @@ namespace {
 constexpr size_t kMaxString = 1024;
 constexpr size_t kMaxItems = 100;
 
-// Member names whose scalar values are metadata in every operation of the services served.
+// Member names whose scalar values are metadata in every operation of the services served
+// (Lambda's: function names, ARNs, runtime, handler, role, sizes; never Payload, ZipFile,
+// LogResult or environment values).
 // Sorted (binary search). Adding a name here is a security decision: check that no
 // operation of any modelled service uses it for a value, plaintext or password.
-constexpr std::array<std::string_view, 120> kSafe = {
+constexpr std::array<std::string_view, 139> kSafe = {
     "ARN", "AliasArn", "AliasName", "AllowedPattern", "Arn", "AutomaticallyAfterDays",
-    "BypassPolicyLockoutSafetyCheck", "ClientRequestToken", "Constraints", "CreatedDate",
-    "CreationDate", "CurrentKeyMaterialId", "CustomKeyStoreId", "CustomerMasterKeySpec",
-    "DataKeyPairSpec", "DataKeySpec", "DataType", "DeletedDate", "DeletionDate", "Description",
-    "DestinationEncryptionAlgorithm", "DestinationKeyId", "DryRun", "Duration", "Enabled",
-    "EncryptionAlgorithm", "ExcludeCharacters", "ExcludeLowercase", "ExcludeNumbers",
-    "ExcludePunctuation", "ExcludeUppercase", "ForceDeleteWithoutRecovery",
-    "ForceOverwriteReplicaSecret", "GrantId", "GrantName", "GranteePrincipal",
-    "IncludeDeprecated", "IncludePlannedDeletion", "IncludeSpace", "KeyArn", "KeyId",
-    "KeyManager", "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage", "KmsKeyId", "Label",
-    "Labels", "LastAccessedDate", "LastChangedDate", "LastModifiedDate", "LastModifiedUser",
-    "LastRotatedDate", "LastRotationDate", "LastUpdatedDate", "Limit", "MacAlgorithm", "Marker",
-    "MaxResults", "MessageType", "MultiRegion", "Name", "Names", "NextRotationDate",
-    "NextToken", "NumberOfBytes", "Operations", "Origin", "OwningService", "ParameterVersion",
-    "PasswordLength", "Path", "PendingDeletionWindowInDays", "PendingWindowInDays", "Policies",
-    "Policy", "PolicyName", "PolicyStatus", "PolicyText", "PolicyType", "PrimaryRegion",
-    "RecoveryWindowInDays", "Recursive", "Region", "RequireEachIncludedType", "ResourceId",
-    "ResourcePolicy", "ResourceType", "RetiringPrincipal", "RotateImmediately",
-    "RotationEnabled", "RotationLambdaARN", "RotationPeriodInDays", "RotationRules",
-    "RotationType", "ScheduleExpression", "SecretId", "SecretIdList", "SecretIds", "Selector",
-    "SigningAlgorithm", "SortBy", "SortOrder", "SourceEncryptionAlgorithm", "SourceKeyId",
-    "State", "Status", "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Type", "ValidTo",
-    "Version", "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages",
-    "WithDecryption",
+    "BypassPolicyLockoutSafetyCheck", "ClientRequestToken", "CodeSha256", "CodeSize",
+    "Constraints", "CreatedDate", "CreationDate", "CurrentKeyMaterialId", "CustomKeyStoreId",
+    "CustomerMasterKeySpec", "DataKeyPairSpec", "DataKeySpec", "DataType", "DeletedDate",
+    "DeletionDate", "Description", "DestinationEncryptionAlgorithm", "DestinationKeyId",
+    "DryRun", "Duration", "Enabled", "EncryptionAlgorithm", "ExcludeCharacters",
+    "ExcludeLowercase", "ExcludeNumbers", "ExcludePunctuation", "ExcludeUppercase",
+    "ExecutedVersion", "ForceDeleteWithoutRecovery", "ForceOverwriteReplicaSecret",
+    "FunctionArn", "FunctionError", "FunctionName", "GrantId", "GrantName", "GranteePrincipal",
+    "Handler", "IncludeDeprecated", "IncludePlannedDeletion", "IncludeSpace", "InvocationType",
+    "KeyArn", "KeyId", "KeyManager", "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage",
+    "KmsKeyId", "Label", "Labels", "LastAccessedDate", "LastChangedDate", "LastModified",
+    "LastModifiedDate", "LastModifiedUser", "LastRotatedDate", "LastRotationDate",
+    "LastUpdatedDate", "Limit", "LogType", "MacAlgorithm", "Marker", "MaxItems", "MaxResults",
+    "MemorySize", "MessageType", "MultiRegion", "Name", "Names", "NextMarker",
+    "NextRotationDate", "NextToken", "NumberOfBytes", "Operations", "Origin", "OwningService",
+    "PackageType", "ParameterVersion", "PasswordLength", "Path", "PendingDeletionWindowInDays",
+    "PendingWindowInDays", "Policies", "Policy", "PolicyName", "PolicyStatus", "PolicyText",
+    "PolicyType", "PrimaryRegion", "Qualifier", "RecoveryWindowInDays", "Recursive", "Region",
+    "RequireEachIncludedType", "ResourceId", "ResourcePolicy", "ResourceType",
+    "RetiringPrincipal", "Role", "RotateImmediately", "RotationEnabled", "RotationLambdaARN",
+    "RotationPeriodInDays", "RotationRules", "RotationType", "Runtime", "ScheduleExpression",
+    "SecretId", "SecretIdList", "SecretIds", "Selector", "SigningAlgorithm", "SortBy",
+    "SortOrder", "SourceEncryptionAlgorithm", "SourceKeyId", "State", "Status", "StatusCode",
+    "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Timeout", "Type", "ValidTo", "Version",
+    "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages", "WithDecryption",
 };
 
 // Subtrees copied whole: metadata by AWS's definition.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <string>
 
 namespace arcana {
 
@@ -18,6 +19,15 @@ inline int64_t EpochSecondsUtc(int year, int month, int day, int hour, int minut
   tm.tm_min = minute;
   tm.tm_sec = second;
   return static_cast<int64_t>(timegm(&tm));
+}
+
+// Unix seconds as UTC text in a strftime format ("%Y-%m-%dT%H:%M:%S"); at most 63 bytes.
+inline std::string FormatUtc(int64_t epoch_seconds, const char* format) {
+  std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  return std::string(buf, std::strftime(buf, sizeof(buf), format, &tm));
 }
 
 }  // namespace arcana

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "audit/redaction.h"
+#include "net/api_stages.h"
 #include "services/common/aws_error.h"
 #include "services/common/query_protocol.h"
 
@@ -101,10 +102,9 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
     if (json::ParseBounded(call.output, &out).ok()) e.response_elements = audit::RedactedJson(out);
   }
   if (!call.status.ok()) {
-    // As the wire spelled it: query-protocol services (IAM, STS) have their own codes.
-    e.error_code = call.query != nullptr
-                       ? services::QueryProtocol::ErrorOf(call.status.code()).code
-                       : std::string(services::LookupError(call.status.code()).type);
+    // As the wire spelled it: query-protocol (IAM, STS) and REST (Lambda) services have
+    // their own codes.
+    e.error_code = WireErrorType(call.status, call.query, call.rest);
     e.error_message = call.status.message();
   }
   e.request_id = ctx.request_id;

@@ -16,6 +16,7 @@
 #include "crypto/root_key.h"
 #include "net/http_types.h"
 #include "services/common/query_service.h"
+#include "services/common/rest_service.h"
 #include "services/common/service.h"
 
 namespace arcana::net {
@@ -36,6 +37,9 @@ struct ApiCall {
   // Query-protocol calls (IAM, STS): the service's protocol and the form-encoded body's fields.
   const services::QueryProtocol* query = nullptr;
   services::QueryProtocol::Form form;
+  // REST-JSON calls (Lambda): the service and the route (operation, path labels).
+  const services::RestJsonService* rest = nullptr;
+  services::RestRoute route;
   std::string output;           // the service's JSON answer (a 200 body)
   Status status;                // the first stage error, or OK
   bool input_usable = true;     // false after a throw: the audit records no parameters

@@ -1,6 +1,8 @@
 #include "net/api_stages.h"
 
+#include "auth/sigv4.h"
 #include "net/api_audit.h"
+#include "net/query_string.h"
 #include "services/common/aws_error.h"
 
 namespace arcana::net {
@@ -47,7 +49,35 @@ void ResolveQuery(HttpRequest& req, ApiCall& call,
   if (call.known) call.op_name = std::string(call.service->signing_name()) + "." + call.operation;
 }
 
+// The REST-JSON service routing req's method and path, with the route.
+const services::RestJsonService* FindRest(const HttpRequest& req,
+                                          const std::vector<services::Service*>& services,
+                                          services::RestRoute* route) {
+  if (!req.Header("X-Amz-Target").empty()) return nullptr;
+  for (auto* s : services) {
+    const auto* r = dynamic_cast<const services::RestJsonService*>(s);
+    if (r == nullptr) continue;
+    if (auto m = r->rest().Match(req.method, req.Path())) {
+      if (route != nullptr) *route = std::move(*m);
+      return r;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+bool IsRestRequest(const HttpRequest& req, const std::vector<services::Service*>& services) {
+  return FindRest(req, services, nullptr) != nullptr;
+}
+
+std::string WireErrorType(const Status& st, const services::QueryProtocol* query,
+                          const services::RestJsonService* rest) {
+  if (st.ok()) return "";
+  if (query != nullptr) return services::QueryProtocol::ErrorOf(st.code()).code;
+  if (rest != nullptr) return rest->ErrorOf(st.code()).type;
+  return std::string(services::LookupError(st.code()).type);
+}
 
 bool IsQueryRequest(const HttpRequest& req) {
   return req.Header("X-Amz-Target").empty() &&
@@ -57,6 +87,15 @@ bool IsQueryRequest(const HttpRequest& req) {
 Status ResolveStage::Run(HttpRequest& req, ApiCall& call) const {
   if (IsQueryRequest(req)) {
     ResolveQuery(req, call, services_);
+    return Status::Ok();
+  }
+  if (const auto* rest = FindRest(req, services_, &call.route)) {
+    // Only the operations the service serves are routed: known once matched.
+    call.rest = rest;
+    call.service = const_cast<services::RestJsonService*>(rest);
+    call.operation = call.route.operation;
+    call.known = true;
+    call.op_name = std::string(rest->signing_name()) + "." + call.operation;
     return Status::Ok();
   }
   std::string_view target = req.Header("X-Amz-Target");
@@ -103,6 +142,21 @@ Status AuthenticateStage::Run(HttpRequest& req, ApiCall& call) const {
 }
 
 Status DecodeStage::Run(HttpRequest& req, ApiCall& call) const {
+  if (call.rest != nullptr) {
+    services::RestRequest view;
+    view.method = req.method;
+    for (auto [k, v] : SplitQuery(req.target)) {
+      view.query.emplace_back(auth::UriDecode(k), auth::UriDecode(v));
+    }
+    view.header = [&req](std::string_view name) { return req.Header(name); };
+    view.body = req.body;
+    Status decoded = call.rest->rest().Decode(call.route, view, &call.input);
+    if (!decoded.ok()) {
+      call.input.SetObject();  // the recorder reads it
+      return decoded;
+    }
+    return call.service->validator().Validate(call.operation, call.input);
+  }
   if (call.query != nullptr) {
     Status decoded = call.query->Decode(call.operation, call.form, &call.input);
     if (!decoded.ok()) {
@@ -145,6 +199,7 @@ Status DispatchStage::Run(HttpRequest&, ApiCall& call) const {
 void ResponseEncoder::Encode(ApiCall& call, HttpResponse& res) const {
   res = HttpResponse{};  // nothing a failed stage started to answer survives
   if (call.query != nullptr) return EncodeQuery(call, res);
+  if (call.rest != nullptr) return EncodeRest(call, res);
   if (!call.status.ok()) return EncodeError(res, call.ctx.request_id, call.status);
   res.status = 200;
   res.Set("x-amzn-RequestId", call.ctx.request_id);
@@ -168,8 +223,36 @@ void ResponseEncoder::EncodeQuery(ApiCall& call, HttpResponse& res) const {
   EncodeError(res, call.ctx.request_id, st, call.query);
 }
 
+void ResponseEncoder::EncodeRest(ApiCall& call, HttpResponse& res) const {
+  Status st = call.status;
+  if (st.ok()) {
+    services::RestResponse out;
+    st = call.rest->rest().EncodeResponse(call.operation, call.output, &out);
+    if (st.ok()) {
+      res.status = out.status;
+      res.Set("x-amzn-RequestId", call.ctx.request_id);
+      for (auto& [k, v] : out.headers) res.Set(std::move(k), std::move(v));
+      if (out.status != 204) res.Set("Content-Type", out.content_type);
+      res.body = std::move(out.body);
+      return;
+    }
+  }
+  EncodeError(res, call.ctx.request_id, st, nullptr, call.rest);
+}
+
 void ResponseEncoder::EncodeError(HttpResponse& res, const std::string& request_id,
-                                  const Status& st, const services::QueryProtocol* query) {
+                                  const Status& st, const services::QueryProtocol* query,
+                                  const services::RestJsonService* rest) {
+  if (rest != nullptr) {
+    services::RestResponse out = services::RestJsonProtocol::EncodeError(rest->ErrorOf(st.code()),
+                                                                        st.message());
+    res.status = out.status;
+    res.Set("x-amzn-RequestId", request_id);
+    for (auto& [k, v] : out.headers) res.Set(std::move(k), std::move(v));
+    res.Set("Content-Type", out.content_type);
+    res.body = std::move(out.body);
+    return;
+  }
   if (query != nullptr) {
     res.status = services::QueryProtocol::ErrorOf(st.code()).http_status;
     res.Set("x-amzn-RequestId", request_id);
@@ -201,16 +284,15 @@ void CallRecorder::AuditAsync(const audit::AuditEvent& record,
 }
 
 CallOutcome CallRecorder::OutcomeOf(const ApiCall& call) {
-  return CallOutcome{call.op_name, call.ctx.request_id, call.query, call.status, call.started};
+  return CallOutcome{call.op_name, call.ctx.request_id, call.query, call.rest, call.status,
+                     call.started};
 }
 
 void CallRecorder::Count(const CallOutcome& call) const {
   const Status& st = call.status;
   auto elapsed = std::chrono::steady_clock::now() - call.started;
   // As the wire spelled it (a fixed table either way: never caller input).
-  std::string error_code = st.ok()                ? ""
-                           : call.query != nullptr ? services::QueryProtocol::ErrorOf(st.code()).code
-                                                   : std::string(services::LookupError(st.code()).type);
+  std::string error_code = WireErrorType(st, call.query, call.rest);
   metrics_.Record(call.op_name, error_code, std::chrono::duration<double>(elapsed).count());
 }
 

@@ -24,6 +24,12 @@ namespace arcana::net {
 
 // A form-encoded POST without X-Amz-Target: a Query-protocol call (IAM, STS).
 bool IsQueryRequest(const HttpRequest& req);
+// A request without X-Amz-Target whose method and path a REST-JSON service (Lambda) routes.
+bool IsRestRequest(const HttpRequest& req, const std::vector<services::Service*>& services);
+// The wire's name of a call's error (metrics, audit): as its protocol spells it (query:
+// IAM/STS, rest: Lambda, neither: the JSON services' table); "" for OK.
+std::string WireErrorType(const Status& st, const services::QueryProtocol* query,
+                          const services::RestJsonService* rest);
 
 // X-Amz-Target (or credential scope service + Action) -> service and operation. Never fails: an unknown target is admission's
 // refusal, after the seal and readiness checks (which a caller sees first).
@@ -107,11 +113,14 @@ class ResponseEncoder {
   // An AWS error response for `st` (also used outside API calls: too large, throttled); in
   // the query protocol's XML when `query` is given (a call resolved to IAM or STS).
   static void EncodeError(HttpResponse& res, const std::string& request_id, const Status& st,
-                          const services::QueryProtocol* query = nullptr);
+                          const services::QueryProtocol* query = nullptr,
+                          const services::RestJsonService* rest = nullptr);
 
  private:
   // Query services: the XML answer or XML error (services/common/query_protocol.h).
   void EncodeQuery(ApiCall& call, HttpResponse& res) const;
+  // REST-JSON services: status, headers and body from the model (rest_json_protocol.h).
+  void EncodeRest(ApiCall& call, HttpResponse& res) const;
 };
 
 // What a finished call leaves for its metrics (and, should its audit record be refused, for
@@ -120,6 +129,7 @@ struct CallOutcome {
   std::string op_name;
   std::string request_id;
   const services::QueryProtocol* query = nullptr;
+  const services::RestJsonService* rest = nullptr;
   Status status;
   std::chrono::steady_clock::time_point started;
 };

@@ -82,7 +82,7 @@ void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
     ApiCall call;
     (void)ResolveStage(services_).Run(req, call);
     ResponseEncoder::EncodeError(res, request_id, Status(ErrorCode::kThrottling, "Rate exceeded"),
-                                 call.query);
+                                 call.query, call.rest);
     metrics_.Record(call.op_name, "ThrottlingException", 0);
   } catch (...) {
     LogCaughtException("throttled response", request_id);
@@ -169,7 +169,8 @@ bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     RunDevFault(req, res);
     return true;
   }
-  if (req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) {
+  if ((req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) ||
+      IsRestRequest(req, services_)) {
     return false;  // an API call
   }
   res.status = req.method == "POST" ? 400 : 404;
@@ -241,7 +242,7 @@ void Pipeline::HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Do
           waiting->outcome.status = audited;
           *waiting->res = HttpResponse{};
           ResponseEncoder::EncodeError(*waiting->res, waiting->outcome.request_id, audited,
-                                       waiting->outcome.query);
+                                       waiting->outcome.query, waiting->outcome.rest);
         }
         recorder_.Count(waiting->outcome);
       } catch (...) {

@@ -13,8 +13,10 @@
 #include <thread>
 
 #include "cli/operator_client.h"
-#include "rotation/builtin_rotators.h"
+#include "common/json.h"
 #include "crypto/aead.h"
+#include "rotation/builtin_rotators.h"
+#include "rotation/function_package.h"
 
 namespace arcana::rotation {
 
@@ -24,20 +26,25 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Runs a function written for AWS Lambda's Python runtime: argv = folder, handler, timeout
-// seconds, the function's ARN. Imports the handler's module from the folder, reads the event
-// from stdin and calls handler(event, context) with a Lambda-shaped context; an exception is
-// printed (to the function's log) and exits 1. Logging at INFO goes to stderr, as Lambda's
-// runtime sends the root logger's records to the function's log.
+// seconds, the function's ARN, the result file, [the built-in's source]. Imports the handler's
+// module from the folder, reads the event from stdin and calls handler(event, context) with a
+// Lambda-shaped context. The result file gets "R" + the return value as JSON, or "E" + the
+// error document {"errorMessage","errorType"} of an exception (also printed to the function's
+// log; exit 1). Logging at INFO goes to stderr, as Lambda's runtime sends the root logger's
+// records to the function's log.
 constexpr const char* kPythonShim = R"py(
 import importlib, json, logging, os, sys, time, traceback, uuid
-folder, handler, timeout_s, arn = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+folder, handler, timeout_s, arn, result = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 deadline = time.time() + timeout_s
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 module_name, _, func_name = handler.rpartition(".")
-if folder == "-":  # a built-in rotator: its module's source is argv[5]
+def emit(kind, text):
+    with open(result, "w") as f:
+        f.write(kind + text)
+if folder == "-":  # a built-in rotator: its module's source is argv[6]
     import types
     module = types.ModuleType(module_name)
-    exec(compile(sys.argv[5], module_name + ".py", "exec"), module.__dict__)
+    exec(compile(sys.argv[6], module_name + ".py", "exec"), module.__dict__)
     sys.modules[module_name] = module
     os.chdir("/tmp")
 else:
@@ -47,7 +54,7 @@ class Context:
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
     function_version = "$LATEST"
     invoked_function_arn = arn
-    memory_limit_in_mb = 128
+    memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
     aws_request_id = str(uuid.uuid4())
     log_group_name = "/aws/lambda/" + function_name
     log_stream_name = "arcana"
@@ -55,9 +62,16 @@ class Context:
         return max(0, int((deadline - time.time()) * 1000))
 try:
     event = json.load(sys.stdin)
-    getattr(importlib.import_module(module_name), func_name)(event, Context())
-except BaseException:
+    answer = getattr(importlib.import_module(module_name), func_name)(event, Context())
+except BaseException as e:
     traceback.print_exc()
+    emit("E", json.dumps({"errorMessage": str(e), "errorType": type(e).__name__}))
+    sys.exit(1)
+try:
+    emit("R", json.dumps(answer))
+except (TypeError, ValueError) as e:
+    emit("E", json.dumps({"errorMessage": "Unable to marshal response: " + str(e),
+                          "errorType": "Runtime.MarshalError"}))
     sys.exit(1)
 )py";
 
@@ -85,31 +99,100 @@ void WriteAll(int fd, const std::string& data) {
 
 }  // namespace
 
-Status FunctionInvoker::Invoke(const storage::RotationFunction& f, const Invocation& call) const {
+// {"errorMessage","errorType"} for a failure the runtime (not the handler) reports.
+static std::string ErrorDocument(const std::string& message, const char* type) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "errorMessage", message);
+  json::KV(w, "errorType", type);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Status FunctionInvoker::Run(const storage::RotationFunction& f, const Invocation& call,
+                            InvokeOutcome* out) const {
   rot::EnvVars env = rot::DecodeEnv(f.env_json);
   for (const auto& [k, v] : call.runtime_env) env[k] = v;
   std::string output;
+  std::string payload;
   Status st;
   if (f.kind == rot::kKindUrl) {
     st = InvokeUrl(f, env, call, &output);
+    payload = output;
   } else if (f.kind == rot::kKindExec) {
     st = InvokeExec(f, env, {f.target}, call, &output);
+    payload = "null";
   } else if (f.kind == rot::kKindPython) {
-    st = InvokeExec(f, env,
-                    {python_, "-s", "-c", kPythonShim, f.target, f.handler,
-                     std::to_string(f.timeout_s), rot::LambdaArnOf(f.region, f.account, f.name)},
-                    call, &output);
+    st = InvokePython(f, env, f.target, f.handler, "", call, &output, &payload);
+  } else if (f.kind == rot::kKindZip) {
+    auto folder = MaterialisePackage(log_dir_ + "/code", f.target, f.code);
+    if (!folder.ok()) return folder.status();  // nothing ran: not the function's failure
+    st = InvokePython(f, env, *folder, f.handler, "", call, &output, &payload);
   } else if (auto builtin = f.kind == rot::kKindBuiltin ? FindBuiltinRotator(f.target)
                                                          : std::nullopt) {
-    st = InvokeExec(f, env,
-                    {python_, "-s", "-c", kPythonShim, "-",
-                     std::string(builtin->module) + ".lambda_handler", std::to_string(f.timeout_s),
-                     rot::LambdaArnOf(f.region, f.account, f.name), builtin->source},
-                    call, &output);
+    st = InvokePython(f, env, "-", std::string(builtin->module) + ".lambda_handler",
+                      builtin->source, call, &output, &payload);
   } else {
     st = Failed("function " + f.name + " has unknown kind " + f.kind);
   }
-  AppendLog(f, call, st, std::move(output));
+  std::string log = AppendLog(f, call, st, std::move(output));
+  if (out != nullptr) {
+    out->function_error = !st.ok();
+    out->log = std::move(log);
+    if (st.ok()) {
+      out->payload = payload.empty() ? "null" : std::move(payload);
+    } else if (!payload.empty() && f.kind != rot::kKindUrl) {
+      out->payload = std::move(payload);  // the handler's own error document
+    } else if (st.message().find(" timed out after ") != std::string::npos) {
+      out->payload = ErrorDocument("Task timed out after " + std::to_string(f.timeout_s) +
+                                       ".00 seconds",
+                                   "Sandbox.Timedout");  // Lambda's words
+    } else {
+      out->payload = ErrorDocument(st.message(), "Runtime.ExitError");
+    }
+  }
+  return st;
+}
+
+Status FunctionInvoker::InvokePython(const storage::RotationFunction& f, const rot::EnvVars& env,
+                                     const std::string& folder, const std::string& handler,
+                                     const std::string& source, const Invocation& call,
+                                     std::string* output, std::string* payload) const {
+  std::error_code ec;
+  std::filesystem::create_directories(log_dir_, ec);
+  ::chmod(log_dir_.c_str(), 0700);
+  std::string result = log_dir_ + "/.result-XXXXXX";
+  int fd = ::mkstemp(result.data());
+  if (fd < 0) return Failed("cannot run function " + f.name + ": no result file");
+  ::close(fd);
+  std::vector<std::string> args = {python_, "-s", "-c", kPythonShim, folder, handler,
+                                   std::to_string(f.timeout_s),
+                                   rot::LambdaArnOf(f.region, f.account, f.name), result};
+  if (folder == "-") args.push_back(source);
+  Status st = InvokeExec(f, env, std::move(args), call, output);
+  // Bounded read: the function wrote it.
+  fd = ::open(result.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  std::string text;
+  if (fd >= 0) {
+    char buf[16384];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0 && text.size() <= kMaxPayloadBytes + 1) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+  }
+  ::unlink(result.c_str());
+  if (text.size() > kMaxPayloadBytes + 1) {
+    *payload = ErrorDocument("Response payload size exceeded maximum allowed payload size (" +
+                                 std::to_string(kMaxPayloadBytes) + " bytes).",
+                             "Function.ResponseSizeTooLarge");
+    return st.ok() ? Failed("function " + f.name + " answered more than 1 MiB") : st;
+  }
+  if (!text.empty()) *payload = text.substr(1);
+  if (st.ok() && !text.empty() && text[0] == 'E') {
+    return Failed("function " + f.name + " could not return its answer");
+  }
   return st;
 }
 
@@ -177,13 +260,20 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   }
   ::setpgid(pid, pid);  // also here: the child may not have run yet
   {
-    // A child that never reads stdin must not stop us: the event is small (< pipe buffer).
+    // A child that stops reading stdin must not stop us: SIGPIPE ignored, and the event is
+    // written as the child reads it (non-blocking, in the output loop below).
     struct sigaction ign {};
     ign.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ign, nullptr);
   }
-  WriteAll(in_pipe[1], call.event_json);
-  ::close(in_pipe[1]);
+  int in_fd = in_pipe[1];
+  ::fcntl(in_fd, F_SETFL, ::fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+  size_t in_off = 0;
+  auto close_in = [&in_fd] {
+    if (in_fd >= 0) ::close(in_fd);
+    in_fd = -1;
+  };
+  if (call.event_json.empty()) close_in();
 
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
   bool timed_out = false;
@@ -194,10 +284,18 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
       timed_out = true;
       break;
     }
-    pollfd p{out_pipe[0], POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    pollfd p[2] = {{out_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
+    int r = ::poll(p, in_fd >= 0 ? 2 : 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
+    if (in_fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = ::write(in_fd, call.event_json.data() + in_off, call.event_json.size() - in_off);
+      if (w > 0) in_off += static_cast<size_t>(w);
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == call.event_json.size()) {
+        close_in();
+      }
+    }
+    if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // EOF: every writer (the child and its children) closed it
@@ -205,6 +303,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
       output->append(buf, std::min(static_cast<size_t>(n), kMaxOutputBytes - output->size()));
     }
   }
+  close_in();
   ::close(out_pipe[0]);
   if (timed_out) ::kill(-pid, SIGKILL);
   int wstatus = 0;
@@ -230,8 +329,9 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   return Status::Ok();
 }
 
-void FunctionInvoker::AppendLog(const storage::RotationFunction& f, const Invocation& call,
-                                const Status& outcome, std::string output) const {
+std::string FunctionInvoker::AppendLog(const storage::RotationFunction& f,
+                                       const Invocation& call, const Status& outcome,
+                                       std::string output) const {
   Redact(output, call.redact);
   std::error_code ec;
   std::filesystem::create_directories(log_dir_, ec);
@@ -249,9 +349,10 @@ void FunctionInvoker::AppendLog(const storage::RotationFunction& f, const Invoca
     ::rename(path.c_str(), (path + ".1").c_str());
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return;
+  if (fd < 0) return text;
   WriteAll(fd, text);
   ::close(fd);
+  return text;
 }
 
 }  // namespace arcana::rotation

@@ -10,7 +10,13 @@
 //    handler "module.function"), run unchanged by the configured interpreter
 //    (/usr/bin/python3) through a small shim that calls handler(event, context); like exec
 //    otherwise (an uncaught exception: exit status 1, its traceback in the log).
+//  - kind "zip": a package made through the Lambda API (rotation/function_package.h),
+//    unpacked on this node on first use under <log_dir>/code/, then run like "python".
 // The step is killed (exec) or abandoned (url) at the function's timeout.
+// Run() also reports what Lambda's Invoke answers (InvokeOutcome): the Python handler's
+// return value as JSON (written by the shim to a result file of its own, so that the
+// function's stdout stays its log), or the error document of an exception, and this
+// invocation's log text.
 // Output (exec: stdout and stderr; url: the answer body) goes to the function's log,
 // <log_dir>/<account>-<region>-<name>.log (0600, appended): at most kMaxOutputBytes per
 // invocation, with every `redact` string (the credentials and any value Arcana sent)
@@ -33,12 +39,22 @@ namespace arcana::rotation {
 
 inline constexpr size_t kMaxOutputBytes = 64 * 1024;
 inline constexpr off_t kMaxLogBytes = 8 << 20;  // then NAME.log -> NAME.log.1
+inline constexpr size_t kMaxPayloadBytes = 1 << 20;  // a handler's answer (AWS: 6 MB)
 
 struct Invocation {
   std::string event_json;
   domain::rotation::EnvVars runtime_env;  // added to (and overriding) the registered ones
   std::vector<std::string> redact;        // never written to the log
   std::string step;                       // for the log line
+};
+
+// What an invocation produced, as Lambda's Invoke reports it.
+struct InvokeOutcome {
+  bool function_error = false;  // the function failed (X-Amz-Function-Error: Unhandled)
+  // The answer: the handler's return value as JSON (python kinds; "null" for None), the HTTP
+  // answer body (url), "null" (exec); on a function error {"errorMessage","errorType"}.
+  std::string payload;
+  std::string log;  // this invocation's log text (redacted), at most kMaxOutputBytes + a line
 };
 
 class FunctionInvoker {
@@ -50,7 +66,13 @@ class FunctionInvoker {
   // Ok when the function succeeded. kInternalFailure otherwise, with a message that says how
   // (HTTP status, exit status, signal, timeout, unreachable), never the output itself.
   // Virtual so that tests of the rotation runner can stand in for a function.
-  virtual Status Invoke(const storage::RotationFunction& f, const Invocation& call) const;
+  virtual Status Invoke(const storage::RotationFunction& f, const Invocation& call) const {
+    return Run(f, call, nullptr);
+  }
+  // Invoke, reporting the outcome into *out when it is not null. The status is the same as
+  // Invoke's (a function error is kInternalFailure too); only a package that cannot be
+  // unpacked is kInvalidParameter.
+  Status Run(const storage::RotationFunction& f, const Invocation& call, InvokeOutcome* out) const;
 
  private:
   Status InvokeUrl(const storage::RotationFunction& f, const domain::rotation::EnvVars& env,
@@ -59,8 +81,15 @@ class FunctionInvoker {
   Status InvokeExec(const storage::RotationFunction& f, const domain::rotation::EnvVars& env,
                     std::vector<std::string> args, const Invocation& call,
                     std::string* output) const;
-  void AppendLog(const storage::RotationFunction& f, const Invocation& call,
-                 const Status& outcome, std::string output) const;
+  // Runs a Python-runtime function (folder "-": a built-in, its source in `source`); its
+  // answer (or error document) into *payload.
+  Status InvokePython(const storage::RotationFunction& f, const domain::rotation::EnvVars& env,
+                      const std::string& folder, const std::string& handler,
+                      const std::string& source, const Invocation& call, std::string* output,
+                      std::string* payload) const;
+  // The log text (redacted) appended to the function's log.
+  std::string AppendLog(const storage::RotationFunction& f, const Invocation& call,
+                        const Status& outcome, std::string output) const;
 
   std::string log_dir_;
   std::string python_;

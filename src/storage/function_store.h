@@ -19,12 +19,19 @@ struct RotationFunction {
   std::string account;
   std::string region;
   std::string name;
-  std::string kind;      // "url" | "exec" | "python" (rotation/function_spec.h)
-  std::string target;    // the URL, the executable's path, or the Python function's folder
+  std::string kind;      // "url" | "exec" | "python" | "builtin" | "zip" (function_spec.h)
+  std::string target;    // the URL, the executable's path, the Python function's folder, the
+                         // rotator's name, or (zip) the hex SHA-256 of `code`
   std::string handler;   // python only: "module.function"
   std::string env_json;  // {"K":"V",...}: variables set at registration (opaque here)
   int64_t timeout_s = 0;
   int64_t created_ms = 0;
+  // The Lambda API's own attributes (services/lambda: Runtime, Role, MemorySize, Description,
+  // CodeSha256, CodeSize) as a JSON document, opaque here; "" for functions the CLI made.
+  std::string lambda_json;
+  // kind "zip": the deployment package (a zip) itself, so that every node on the store can
+  // run it. ListFunctions leaves it empty (GetFunction reads it).
+  std::string code;
 };
 
 class FunctionStore {
@@ -34,7 +41,8 @@ class FunctionStore {
   virtual Status CreateFunction(const RotationFunction& f) = 0;
   virtual Result<std::optional<RotationFunction>> GetFunction(const Scope& scope,
                                                               const std::string& name) = 0;
-  // By name (bytewise), after `after_name` ("" = from the start), at most limit.
+  // By name (bytewise), after `after_name` ("" = from the start), at most limit; without
+  // `code`.
   virtual Result<std::vector<RotationFunction>> ListFunctions(const Scope& scope,
                                                               const std::string& after_name,
                                                               size_t limit) = 0;

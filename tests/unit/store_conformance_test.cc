@@ -1147,7 +1147,23 @@ TEST_P(StoreConformance, RotationFunctionsCreateGetListDeletePerScope) {
   EXPECT_EQ((*got)->env_json, R"({"K":"V"})");
   EXPECT_EQ((*got)->timeout_s, 30);
   EXPECT_EQ((*got)->created_ms, 5);
+  EXPECT_EQ((*got)->lambda_json, "");
+  EXPECT_EQ((*got)->code, "");
   EXPECT_FALSE(fns.GetFunction(a, "missing")->has_value());
+  // A Lambda-API function: its attributes and its package (any bytes) round-trip; a list
+  // leaves the package out.
+  RotationFunction z{a.account, a.region, "rot-zip", "zip", "ab12", "m.h", "{}", 3, 6,
+                     R"({"Runtime":"python3.11"})", AllBytes()};
+  ASSERT_OK(fns.CreateFunction(z));
+  got = fns.GetFunction(a, "rot-zip");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->lambda_json, z.lambda_json);
+  EXPECT_EQ((*got)->code, AllBytes());
+  auto listed = fns.ListFunctions(a, "rot-y", 10);
+  ASSERT_TRUE(listed.ok() && listed->size() == 1u);
+  EXPECT_EQ((*listed)[0].lambda_json, z.lambda_json);
+  EXPECT_EQ((*listed)[0].code, "");
+  ASSERT_OK(fns.DeleteFunction(a, "rot-zip"));
   auto page = fns.ListFunctions(a, "", 1);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->size(), 1u);

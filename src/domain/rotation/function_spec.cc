@@ -96,6 +96,7 @@ Status ValidateTarget(const std::string& kind, const std::string& target) {
     return Status::Ok();
   }
   if (kind == kKindBuiltin) return Status::Ok();  // the name is checked where rotators are known
+  if (kind == kKindZip) return Status::Ok();  // the package's digest (rotation/function_package.h)
   if (kind != kKindUrl) return Invalid("unknown function kind " + kind);
   bool tls = target.starts_with("https://");
   if (!tls && !target.starts_with("http://")) {

@@ -17,6 +17,7 @@ inline constexpr const char* kKindUrl = "url";        // POST of the event JSON
 inline constexpr const char* kKindExec = "exec";      // a local executable, event on stdin
 inline constexpr const char* kKindPython = "python";  // a Lambda Python-runtime function folder
 inline constexpr const char* kKindBuiltin = "builtin";  // a rotator shipped with Arcana
+inline constexpr const char* kKindZip = "zip";  // Lambda API: a Python package kept in the store
 inline constexpr int64_t kDefaultTimeoutSeconds = 30;
 inline constexpr int64_t kMaxTimeoutSeconds = 900;    // Lambda's maximum
 inline constexpr size_t kMaxEnvBytes = 4096;          // Lambda's limit for all variables

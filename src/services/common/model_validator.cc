@@ -184,13 +184,17 @@ struct ModelValidator::Impl {
   }
 };
 
-ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error)
-    : impl_(std::make_unique<Impl>()) {
+void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
   std::string_view text = model_data::Find(model_name);
   // Trusted (embedded at build time), but parsed like everything else: iteratively.
-  if (!json::ParseBounded(text, &impl_->model).ok() || !impl_->model.IsObject()) {
+  if (!json::ParseBounded(text, doc).ok() || !doc->IsObject()) {
     std::abort();  // embedded at build time: a broken model is a build defect
   }
+}
+
+ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error)
+    : impl_(std::make_unique<Impl>()) {
+  LoadEmbeddedModel(model_name, &impl_->model);
   impl_->shapes = &impl_->model["shapes"];
   impl_->operations = &impl_->model["operations"];
   impl_->constraint_error = constraint_error;

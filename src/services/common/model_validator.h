@@ -17,6 +17,10 @@
 
 namespace arcana::services {
 
+// Parses the embedded model `model_name` (models/<name>.json) into *doc. Embedded at build
+// time: a missing or broken model is a build defect and aborts.
+void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc);
+
 class ModelValidator {
  public:
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").

@@ -21,24 +21,33 @@ CREATE TABLE rotation_functions (
 );
 )sql";
 
-#define FUNCTION_COLUMNS "account, region, name, kind, target, handler, env, timeout_s, created_ms"
+// 2: functions made through the Lambda API: their attributes and deployment package.
+const char* const kFunctionsV2 = R"sql(
+ALTER TABLE rotation_functions ADD COLUMN lambda TEXT NOT NULL DEFAULT '',
+                               ADD COLUMN code BYTEA NOT NULL DEFAULT ''::bytea;
+)sql";
+
+#define FUNCTION_COLUMNS \
+  "account, region, name, kind, target, handler, env, timeout_s, created_ms, lambda"
 
 RotationFunction Decode(const pqxx::row& r) {
-  return {Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4]),
-          Text(r[5]), Text(r[6]), Int(r[7]),  Int(r[8])};
+  RotationFunction f{Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4]),
+                     Text(r[5]), Text(r[6]), Int(r[7]),  Int(r[8]),  Text(r[9])};
+  if (r.size() > 10) f.code = Bytes(r[10]);
+  return f;
 }
 
 }  // namespace
 
-Migrations PgFunctionStore::Schema() { return {"functions", {kFunctionsV1}}; }
+Migrations PgFunctionStore::Schema() { return {"functions", {kFunctionsV1, kFunctionsV2}}; }
 
 Status PgFunctionStore::CreateFunction(const RotationFunction& f) {
   return db_.Write("create function", [&](Tx& tx) -> Status {
     auto r = tx.Exec("INSERT INTO rotation_functions (" FUNCTION_COLUMNS
-                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                     ", code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                      "ON CONFLICT DO NOTHING RETURNING 1",
                      {f.account, f.region, f.name, f.kind, f.target, f.handler, f.env_json,
-                      f.timeout_s, f.created_ms});
+                      f.timeout_s, f.created_ms, f.lambda_json, Param::Bytes(f.code)});
     if (r.empty()) return Status(ErrorCode::kResourceExists, "Function already exist: " + f.name);
     return Status::Ok();
   });
@@ -48,7 +57,7 @@ Result<std::optional<RotationFunction>> PgFunctionStore::GetFunction(const Scope
                                                                      const std::string& name) {
   std::optional<RotationFunction> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("read function", [&](Tx& tx) {
-    auto r = tx.Exec("SELECT " FUNCTION_COLUMNS " FROM rotation_functions "
+    auto r = tx.Exec("SELECT " FUNCTION_COLUMNS ", code FROM rotation_functions "
                      "WHERE account = $1 AND region = $2 AND name = $3",
                      {scope.account, scope.region, name});
     if (!r.empty()) out = Decode(r[0]);

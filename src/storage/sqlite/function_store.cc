@@ -21,10 +21,16 @@ const char* const kFunctionMigrations[] = {
       PRIMARY KEY (account, region, name)
     ) WITHOUT ROWID;
     )sql",
+    // 2: functions made through the Lambda API: their attributes and deployment package.
+    R"sql(
+    ALTER TABLE rotation_functions ADD COLUMN lambda TEXT NOT NULL DEFAULT '';
+    ALTER TABLE rotation_functions ADD COLUMN code BLOB NOT NULL DEFAULT x'';
+    )sql",
 };
 
 // Statements are cached by address (Conn::Prepare): every SQL text here is a literal.
-#define FUNCTION_COLUMNS "account, region, name, kind, target, handler, env, timeout_s, created_ms"
+#define FUNCTION_COLUMNS \
+  "account, region, name, kind, target, handler, env, timeout_s, created_ms, lambda"
 
 RotationFunction ReadFunction(sqlite3_stmt* st) {
   RotationFunction f;
@@ -37,6 +43,11 @@ RotationFunction ReadFunction(sqlite3_stmt* st) {
   f.env_json = ColText(st, 6);
   f.timeout_s = sqlite3_column_int64(st, 7);
   f.created_ms = sqlite3_column_int64(st, 8);
+  f.lambda_json = ColText(st, 9);
+  if (sqlite3_column_count(st) > 10) {
+    const void* blob = sqlite3_column_blob(st, 10);
+    f.code.assign(static_cast<const char*>(blob), blob ? sqlite3_column_bytes(st, 10) : 0);
+  }
   return f;
 }
 }  // namespace
@@ -49,7 +60,7 @@ Status SqliteFunctionStore::CreateFunction(const RotationFunction& f) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     sqlite3_stmt* st = c.Prepare("INSERT INTO rotation_functions (" FUNCTION_COLUMNS
-                                 ") VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+                                 ", code) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
     if (!st) return DbError(c.db(), "prepare");
     BindText(st, 1, f.account);
     BindText(st, 2, f.region);
@@ -60,6 +71,8 @@ Status SqliteFunctionStore::CreateFunction(const RotationFunction& f) {
     BindText(st, 7, f.env_json);
     sqlite3_bind_int64(st, 8, f.timeout_s);
     sqlite3_bind_int64(st, 9, f.created_ms);
+    BindText(st, 10, f.lambda_json);
+    BindBlob(st, 11, f.code);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "create function"));
     if (sqlite3_changes(c.db()) == 0) {
       return Status(ErrorCode::kResourceExists, "Function already exist: " + f.name);
@@ -72,7 +85,7 @@ Result<std::optional<RotationFunction>> SqliteFunctionStore::GetFunction(
     const Scope& scope, const std::string& name) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare("SELECT " FUNCTION_COLUMNS
-                                " FROM rotation_functions WHERE account = ? AND region = ? "
+                                ", code FROM rotation_functions WHERE account = ? AND region = ? "
                                 "AND name = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);

@@ -1,0 +1,43 @@
+// Deployment packages of functions made through the Lambda API (kind "zip"): a zip archive
+// kept in the store (storage/function_store.h: RotationFunction::code) so that every node on
+// the store can run it, unpacked lazily per node into <root>/<hex SHA-256 of the zip>/.
+//
+// Every archive is hostile input: CheckPackage refuses what is not a readable zip, more than
+// kMaxEntries entries, more than kMaxUnzippedBytes unpacked, an entry name that is absolute,
+// has a ".." segment, a backslash or a control character, and symbolic links; an empty zip
+// is refused too ("Uploaded file must be a non-empty zip", as AWS says). Extraction
+// checks the same again and counts the bytes actually inflated (not the sizes the archive
+// claims). libzip does the reading and inflating.
+// Thread-safety: free functions; Materialise may run concurrently on one root (and on
+// several nodes sharing nothing): each unpacks into its own temporary folder and renames it
+// into place, the first rename wins.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace arcana::rotation {
+
+// The zip itself: what a CreateFunction request body can carry (base64 in JSON) under the
+// server's 1 MiB body limit. AWS allows 50 MB; rotation functions are a few KB.
+inline constexpr size_t kMaxPackageBytes = 700 * 1024;
+inline constexpr int64_t kMaxEntries = 2000;
+inline constexpr uint64_t kMaxUnzippedBytes = 64ull << 20;  // AWS: 250 MB
+
+struct PackageInfo {
+  int64_t entries = 0;
+  uint64_t unzipped_bytes = 0;  // as the archive declares (extraction enforces it)
+};
+
+// kInvalidParameter with a message saying what is wrong (never the archive's bytes).
+Result<PackageInfo> CheckPackage(const std::string& zip);
+
+// The folder holding the unpacked package whose hex SHA-256 is `sha256_hex`: made from `zip`
+// on first use (after checking that the zip has that digest), reused after.
+// kInvalidParameter for a bad archive; kInternalFailure for file-system errors.
+Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,
+                                       const std::string& zip);
+
+}  // namespace arcana::rotation

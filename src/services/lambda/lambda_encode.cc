@@ -1,0 +1,110 @@
+#include "services/lambda/lambda_encode.h"
+
+#include <cstdio>
+
+#include "common/civil_time.h"
+
+#include "crypto/base64.h"
+#include "crypto/hash.h"
+#include "domain/rotation/function_spec.h"
+#include "rotation/builtin_rotators.h"
+
+namespace arcana::services::lambda {
+
+namespace rot = domain::rotation;
+
+std::string EncodeAttributes(const LambdaAttributes& a) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "Runtime", a.runtime);
+  json::KV(w, "Role", a.role);
+  json::KV(w, "Description", a.description);
+  w.Key("MemorySize");
+  w.Int64(a.memory_mb);
+  json::KV(w, "CodeSha256", a.code_sha256);
+  w.Key("CodeSize");
+  w.Int64(a.code_size);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+LambdaAttributes AttributesOf(const storage::RotationFunction& f) {
+  LambdaAttributes a;
+  rapidjson::Document doc;
+  if (!f.lambda_json.empty() && json::ParseBounded(f.lambda_json, &doc).ok() && doc.IsObject()) {
+    json::Input in(doc);
+    a.runtime = in.Str("Runtime").value_or("");
+    a.role = in.Str("Role").value_or("");
+    a.description = in.Str("Description").value_or("");
+    a.memory_mb = in.Int("MemorySize").value_or(128);
+    a.code_sha256 = in.Str("CodeSha256").value_or("");
+    a.code_size = in.Int("CodeSize").value_or(0);
+    return a;
+  }
+  // Registered with `arcana functions create`: no package; the digest names the registration
+  // (kind and target) without showing the target.
+  const bool python = f.kind == rot::kKindPython || f.kind == rot::kKindBuiltin;
+  a.runtime = python ? "python3.11" : "provided";
+  a.role = "arn:aws:iam::" + f.account + ":role/arcana-rotation";
+  a.description = "Registered with arcana functions create --" + f.kind;
+  a.code_sha256 = crypto::Base64Encode(crypto::Sha256(f.kind + ":" + f.target + ":" + f.handler));
+  return a;
+}
+
+std::string LambdaTimestamp(int64_t ms) {
+  char millis[16];
+  std::snprintf(millis, sizeof(millis), ".%03d+0000", static_cast<int>(ms % 1000));
+  return FormatUtc(ms / 1000, "%Y-%m-%dT%H:%M:%S") + millis;
+}
+
+void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f) {
+  const LambdaAttributes a = AttributesOf(f);
+  w.StartObject();
+  json::KV(w, "FunctionName", f.name);
+  json::KV(w, "FunctionArn", rot::LambdaArnOf(f.region, f.account, f.name));
+  json::KV(w, "Runtime", a.runtime);
+  json::KV(w, "Role", a.role);
+  std::string handler = f.handler;
+  if (f.kind == rot::kKindBuiltin) {
+    if (auto b = rotation::FindBuiltinRotator(f.target)) handler = std::string(b->module) + ".lambda_handler";
+  }
+  if (!handler.empty()) json::KV(w, "Handler", handler);
+  w.Key("CodeSize");
+  w.Int64(a.code_size);
+  json::KV(w, "Description", a.description);
+  w.Key("Timeout");
+  w.Int64(f.timeout_s);
+  w.Key("MemorySize");
+  w.Int64(a.memory_mb);
+  json::KV(w, "LastModified", LambdaTimestamp(f.created_ms));
+  json::KV(w, "CodeSha256", a.code_sha256);
+  json::KV(w, "Version", "$LATEST");
+  const rot::EnvVars env = rot::DecodeEnv(f.env_json);
+  if (!env.empty()) {
+    w.Key("Environment");
+    w.StartObject();
+    w.Key("Variables");
+    w.StartObject();
+    for (const auto& [k, v] : env) json::KV(w, k.c_str(), v);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.Key("TracingConfig");
+  w.StartObject();
+  json::KV(w, "Mode", "PassThrough");
+  w.EndObject();
+  json::KV(w, "State", "Active");
+  json::KV(w, "LastUpdateStatus", "Successful");
+  json::KV(w, "PackageType", "Zip");
+  w.Key("Architectures");
+  json::WriteStringList(w, {"x86_64"});
+  w.Key("EphemeralStorage");
+  w.StartObject();
+  w.Key("Size");
+  w.Int(512);
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace arcana::services::lambda

@@ -1,0 +1,35 @@
+// Lambda's FunctionConfiguration of a registered function (services/lambda/lambda_service.h
+// says how each kind maps), and the attribute document a CreateFunction stores with it
+// (RotationFunction::lambda_json).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include "common/json.h"
+#include "storage/function_store.h"
+
+namespace arcana::services::lambda {
+
+// What CreateFunction keeps besides Arcana's own columns.
+struct LambdaAttributes {
+  std::string runtime;
+  std::string role;
+  std::string description;
+  int64_t memory_mb = 128;
+  std::string code_sha256;  // base64 SHA-256 of the zip, as AWS spells it
+  int64_t code_size = 0;
+};
+
+std::string EncodeAttributes(const LambdaAttributes& a);
+// From a stored document; functions the CLI registered (no document) get the values the
+// Lambda API shows for their kind.
+LambdaAttributes AttributesOf(const storage::RotationFunction& f);
+
+// "2024-01-01T00:00:00.000+0000" (Lambda's LastModified).
+std::string LambdaTimestamp(int64_t ms);
+
+// The FunctionConfiguration object of f.
+void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f);
+
+}  // namespace arcana::services::lambda

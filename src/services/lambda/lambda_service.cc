@@ -1,0 +1,409 @@
+#include "services/lambda/lambda_service.h"
+
+#include <cctype>
+
+#include "auth/authorizer.h"
+#include "common/json.h"
+#include "crypto/base64.h"
+#include "crypto/hash.h"
+#include "domain/rotation/function_spec.h"
+#include "rotation/function_package.h"
+#include "services/lambda/lambda_encode.h"
+
+namespace arcana::services::lambda {
+
+namespace rot = domain::rotation;
+
+namespace {
+
+Status InvalidValue(std::string msg) {
+  return Status(ErrorCode::kInvalidParameter, std::move(msg));
+}
+
+Status NotFound(const std::string& arn) {
+  return Status(ErrorCode::kResourceNotFound, "Function not found: " + arn);
+}
+
+Status Allow(const CallContext& ctx, const std::string& resource) {
+  auth::AccessRequest req;
+  req.action = ctx.action == "lambda:Invoke" ? "lambda:InvokeFunction" : ctx.action;
+  req.resource_arn = resource;
+  return auth::Check(ctx, req);
+}
+
+std::string Finish(rapidjson::StringBuffer& buf) { return json::Finish(buf); }
+
+// The model's Role pattern, arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
+// (the validator checks lengths, not patterns).
+bool IsRoleArn(std::string_view role) {
+  if (!role.starts_with("arn:")) return false;
+  role.remove_prefix(4);
+  size_t colon = role.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view partition = role.substr(0, colon);
+  if (!partition.empty() && !partition.starts_with("aws")) return false;
+  for (char c : partition) {
+    if (!std::isalpha(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  role.remove_prefix(colon + 1);
+  if (!role.starts_with("iam::") || role.size() < 5 + 12 + 6) return false;
+  role.remove_prefix(5);
+  for (int i = 0; i < 12; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(role[i]))) return false;
+  }
+  role.remove_prefix(12);
+  if (!role.starts_with(":role")) return false;
+  role.remove_prefix(5);
+  if (role.starts_with('/')) role.remove_prefix(1);
+  if (role.empty()) return false;
+  for (char c : role) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("_+=,.@-/").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+LambdaService::LambdaService(storage::FunctionStore& functions,
+                             const rotation::FunctionInvoker& invoker)
+    : functions_(functions),
+      invoker_(invoker),
+      validator_("lambda", ErrorCode::kValidation),
+      rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke"}),
+      worker_([this] { RunEvents(); }) {}
+
+LambdaService::~LambdaService() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    events_.clear();
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+RestWireError LambdaService::ErrorOf(ErrorCode code) const {
+  switch (code) {
+    case ErrorCode::kResourceNotFound: return {"ResourceNotFoundException", 404, true};
+    case ErrorCode::kResourceExists: return {"ResourceConflictException", 409, true};
+    case ErrorCode::kInvalidParameter: return {"InvalidParameterValueException", 400, true};
+    case ErrorCode::kValidation: return {"ValidationException", 400, true};
+    case ErrorCode::kSerialization: return {"InvalidRequestContentException", 400, true};
+    case ErrorCode::kRequestEntityTooLarge: return {"RequestTooLargeException", 413, true};
+    case ErrorCode::kAccessDenied: return {"AccessDeniedException", 403, true};
+    case ErrorCode::kUnrecognizedClient: return {"UnrecognizedClientException", 403, true};
+    case ErrorCode::kInvalidSignature: return {"InvalidSignatureException", 403, true};
+    case ErrorCode::kIncompleteSignature: return {"IncompleteSignatureException", 403, true};
+    case ErrorCode::kMissingAuthToken: return {"MissingAuthenticationTokenException", 403, true};
+    case ErrorCode::kExpiredToken: return {"ExpiredTokenException", 403, true};
+    case ErrorCode::kThrottling:
+    case ErrorCode::kWriteConflict: return {"TooManyRequestsException", 429, true};
+    case ErrorCode::kUnknownOperation: return {"UnknownOperationException", 400, true};
+    case ErrorCode::kServiceUnavailable: return {"ServiceException", 503, false};
+    default: return {"ServiceException", 500, false};
+  }
+}
+
+Result<std::string> LambdaService::Call(std::string_view op, const rapidjson::Value& input,
+                                        const CallContext& ctx) {
+  if (op == "CreateFunction") return CreateFunction(input, ctx);
+  if (op == "GetFunction") return GetFunction(input, ctx);
+  if (op == "DeleteFunction") return DeleteFunction(input, ctx);
+  if (op == "ListFunctions") return ListFunctions(input, ctx);
+  if (op == "Invoke") return Invoke(input, ctx);
+  return Status(ErrorCode::kUnknownOperation,
+                "Operation " + std::string(op) + " is not supported by this server.");
+}
+
+// FunctionName as Lambda takes it: NAME, NAME:QUALIFIER, ACCOUNT:function:NAME or the full
+// ARN (of the caller's account and region; another's is not found). Only $LATEST exists.
+Result<LambdaService::Target> LambdaService::Resolve(const rapidjson::Value& input,
+                                                     const CallContext& ctx) const {
+  json::Input in(input);
+  std::string given = in.Str("FunctionName").value_or("");
+  std::string qualifier = in.Str("Qualifier").value_or("");
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t colon = given.find(':', start);
+    parts.push_back(given.substr(start, colon == std::string::npos ? colon : colon - start));
+    if (colon == std::string::npos || parts.size() > 8) break;
+    start = colon + 1;
+  }
+  std::string account = ctx.account, region = ctx.region, name;
+  if (parts.size() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function") {
+    region = parts[3];
+    account = parts[4];
+    name = parts[6];
+    if (parts.size() == 8) qualifier = qualifier.empty() ? parts[7] : qualifier;
+    if (parts.size() > 8) name.clear();
+  } else if (parts.size() >= 3 && parts[1] == "function") {
+    account = parts[0];
+    name = parts[2];
+    if (parts.size() == 4) qualifier = qualifier.empty() ? parts[3] : qualifier;
+    if (parts.size() > 4) name.clear();
+  } else if (parts.size() <= 2) {
+    name = parts[0];
+    if (parts.size() == 2) qualifier = qualifier.empty() ? parts[1] : qualifier;
+  }
+  if (!rot::ValidateFunctionName(name).ok()) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + given.substr(0, 256) +
+                      "' at 'functionName' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)"
+                      "?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|"
+                      "[a-zA-Z0-9-_]+))?");
+  }
+  Target t{name, rot::LambdaArnOf(ctx.region, ctx.account, name)};
+  if (account != ctx.account || region != ctx.region) {
+    return NotFound(rot::LambdaArnOf(region, account, name));
+  }
+  if (!qualifier.empty() && qualifier != "$LATEST") return NotFound(t.arn + ":" + qualifier);
+  return t;
+}
+
+Result<storage::RotationFunction> LambdaService::Load(const Target& t,
+                                                      const CallContext& ctx) const {
+  ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({ctx.account, ctx.region}, t.name));
+  if (!f) return NotFound(t.arn);
+  return std::move(*f);
+}
+
+Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
+                                                  const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  if (in.Str("PackageType").value_or("Zip") != "Zip") {
+    return InvalidValue("Arcana runs Zip packages only (PackageType Image is not supported).");
+  }
+  const std::string role = in.Str("Role").value_or("");
+  if (!IsRoleArn(role)) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + role.substr(0, 256) +
+                      "' at 'role' failed to satisfy constraint: Member must satisfy regular "
+                      "expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
+                      "[a-zA-Z_0-9+=,.@\\-_/]+");
+  }
+  const std::string runtime = in.Str("Runtime").value_or("");
+  const std::string handler = in.Str("Handler").value_or("");
+  if (runtime.empty() || handler.empty()) {
+    return InvalidValue("Runtime and Handler are mandatory parameters for functions created "
+                        "with deployment packages.");
+  }
+  if (!runtime.starts_with("python3.")) {
+    return InvalidValue("The runtime parameter of " + runtime.substr(0, 64) +
+                        " is not supported by Arcana: it runs python3.x functions only.");
+  }
+  if (!rot::ValidatePythonHandler(handler).ok()) {
+    return InvalidValue("The handler must be module.function, e.g. "
+                        "lambda_function.lambda_handler.");
+  }
+  const rapidjson::Value* code = in.Get("Code");
+  json::Input c(code != nullptr ? *code : input);
+  if (code == nullptr || !c.Has("ZipFile") || c.Has("S3Bucket") || c.Has("S3Key") ||
+      c.Has("ImageUri")) {
+    return InvalidValue("Arcana takes a function's code only as Code.ZipFile (no S3 object or "
+                        "container image).");
+  }
+  auto zip = crypto::Base64Decode(c.Str("ZipFile").value_or(""));
+  if (!zip) return Status(ErrorCode::kSerialization, "Code.ZipFile is not valid base64");
+  if (zip->size() > rotation::kMaxPackageBytes) {
+    return Status(ErrorCode::kRequestEntityTooLarge,
+                  "Request must be smaller than " + std::to_string(rotation::kMaxPackageBytes) +
+                      " bytes of zip for the CreateFunction operation");
+  }
+  ARCANA_RETURN_IF_ERROR(rotation::CheckPackage(*zip).status());
+  const int64_t timeout = in.Int("Timeout").value_or(kDefaultTimeoutSeconds);
+  if (!rot::ValidateTimeout(timeout).ok()) {
+    return InvalidValue("Timeout must be between 1 and 900 seconds.");
+  }
+  rot::EnvVars env;
+  if (const auto* e = in.Get("Environment"); e != nullptr && e->IsObject()) {
+    if (const auto* vars = json::Input(*e).Get("Variables"); vars != nullptr && vars->IsObject()) {
+      for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
+        if (!it->value.IsString()) continue;
+        env[it->name.GetString()] = std::string(it->value.GetString(), it->value.GetStringLength());
+      }
+    }
+  }
+  if (Status st = rot::ValidateEnv(env); !st.ok()) {
+    return InvalidValue("Lambda was unable to configure your environment variables: " +
+                        st.message());
+  }
+  LambdaAttributes a;
+  a.runtime = runtime;
+  a.role = role;
+  a.description = in.Str("Description").value_or("");
+  a.memory_mb = in.Int("MemorySize").value_or(128);
+  a.code_sha256 = crypto::Base64Encode(crypto::Sha256(*zip));
+  a.code_size = static_cast<int64_t>(zip->size());
+  storage::RotationFunction f;
+  f.account = ctx.account;
+  f.region = ctx.region;
+  f.name = t.name;
+  f.kind = rot::kKindZip;
+  f.target = crypto::Sha256Hex(*zip);
+  f.handler = handler;
+  f.env_json = rot::EncodeEnv(env);
+  f.timeout_s = timeout;
+  f.created_ms = ctx.now_ms;
+  f.lambda_json = EncodeAttributes(a);
+  f.code = std::move(*zip);
+  ARCANA_RETURN_IF_ERROR(functions_.CreateFunction(f));
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  WriteConfiguration(w, f);
+  return Finish(buf);
+}
+
+Result<std::string> LambdaService::GetFunction(const rapidjson::Value& input,
+                                               const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Configuration");
+  WriteConfiguration(w, f);
+  // The package is not downloadable (no presigned S3 URL): Location is left out, as the
+  // model allows.
+  w.Key("Code");
+  w.StartObject();
+  json::KV(w, "RepositoryType", "S3");
+  w.EndObject();
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> LambdaService::DeleteFunction(const rapidjson::Value& input,
+                                                  const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  Status st = functions_.DeleteFunction({ctx.account, ctx.region}, t.name);
+  if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.arn);
+  ARCANA_RETURN_IF_ERROR(st);
+  ctx.Touch(kFunctionType, t.arn);
+  return std::string("{}");
+}
+
+Result<std::string> LambdaService::ListFunctions(const rapidjson::Value& input,
+                                                 const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
+  const std::string marker = in.Str("Marker").value_or("");
+  if (!marker.empty() && !rot::ValidateFunctionName(marker).ok()) {
+    return InvalidValue("Invalid Marker: " + marker.substr(0, 64));
+  }
+  const size_t max_items = static_cast<size_t>(
+      std::clamp<int64_t>(in.Int("MaxItems").value_or(50), 1, storage::kMaxListLimit - 1));
+  ARCANA_ASSIGN_OR_RETURN(auto page, functions_.ListFunctions({ctx.account, ctx.region}, marker,
+                                                               max_items + 1));
+  const bool more = page.size() > max_items;
+  if (more) page.resize(max_items);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Functions");
+  w.StartArray();
+  for (const auto& f : page) WriteConfiguration(w, f);
+  w.EndArray();
+  if (more) json::KV(w, "NextMarker", page.back().name);
+  w.EndObject();
+  return Finish(buf);
+}
+
+rotation::Invocation LambdaService::InvocationOf(const storage::RotationFunction& f,
+                                                 std::string event) const {
+  rotation::Invocation call;
+  call.event_json = std::move(event);
+  call.step = "invoke";
+  // No credentials (see the header): what the function may do through the API, it does with
+  // credentials it was given some other way.
+  call.runtime_env = {{"AWS_REGION", f.region},
+                      {"AWS_DEFAULT_REGION", f.region},
+                      {"AWS_LAMBDA_FUNCTION_NAME", f.name},
+                      {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
+                      {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(AttributesOf(f).memory_mb)}};
+  if (!endpoint_.empty()) {
+    call.runtime_env["AWS_ENDPOINT_URL"] = endpoint_;
+    call.runtime_env["SECRETS_MANAGER_ENDPOINT"] = endpoint_;
+  }
+  return call;
+}
+
+Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+  ctx.Touch(kFunctionType, t.arn);
+  const std::string type = in.Str("InvocationType").value_or("RequestResponse");
+  std::string event = crypto::Base64Decode(in.Str("Payload").value_or("")).value_or("");
+  if (event.empty()) event = "{}";
+  rapidjson::Document parsed;
+  if (!json::ParseBounded(event, &parsed).ok()) {
+    return Status(ErrorCode::kSerialization, "Could not parse request body into json");
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  if (type == "DryRun") {
+    w.Key("StatusCode");
+    w.Int(204);
+    w.EndObject();
+    return Finish(buf);
+  }
+  if (type == "Event") {
+    {
+      std::lock_guard lock(mu_);
+      if (events_.size() >= kMaxQueuedEvents) {
+        return Status(ErrorCode::kThrottling, "Rate Exceeded.");
+      }
+      events_.emplace_back(f, InvocationOf(f, std::move(event)));
+    }
+    cv_.notify_one();
+    w.Key("StatusCode");
+    w.Int(202);
+    w.EndObject();
+    return Finish(buf);
+  }
+  rotation::InvokeOutcome outcome;
+  Status st = invoker_.Run(f, InvocationOf(f, std::move(event)), &outcome);
+  if (!st.ok() && !outcome.function_error) {
+    return Status(ErrorCode::kInternalFailure, "The function could not be started: " + st.message());
+  }
+  if (outcome.payload.size() > rotation::kMaxPayloadBytes + 64) outcome.payload = "null";
+  w.Key("StatusCode");
+  w.Int(200);
+  if (outcome.function_error) json::KV(w, "FunctionError", "Unhandled");
+  json::KV(w, "ExecutedVersion", "$LATEST");
+  if (in.Str("LogType").value_or("None") == "Tail") {
+    std::string_view log = outcome.log;
+    if (log.size() > kLogTailBytes) log = log.substr(log.size() - kLogTailBytes);
+    json::KV(w, "LogResult", crypto::Base64Encode(log));
+  }
+  json::KV(w, "Payload", crypto::Base64Encode(outcome.payload));
+  w.EndObject();
+  return Finish(buf);
+}
+
+void LambdaService::RunEvents() {
+  for (;;) {
+    std::pair<storage::RotationFunction, rotation::Invocation> next;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !events_.empty(); });
+      if (stopping_) return;
+      next = std::move(events_.front());
+      events_.pop_front();
+    }
+    (void)invoker_.Run(next.first, next.second, nullptr);  // outcome: the function's log
+  }
+}
+
+}  // namespace arcana::services::lambda

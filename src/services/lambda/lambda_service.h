@@ -1,0 +1,96 @@
+// A subset of the AWS Lambda API (REST-JSON, signing name "lambda", API 2015-03-31) on the same
+// endpoint, over the registry of rotation functions (storage/function_store.h), so that
+// infrastructure tools (boto3's `lambda` client, `aws lambda`, Terraform) manage the functions
+// RotationLambdaARN names: CreateFunction, GetFunction, DeleteFunction, ListFunctions, Invoke.
+//
+// How Lambda's functions map to Arcana's kinds:
+//  - CreateFunction takes a Python function only: Runtime python3.x, PackageType Zip,
+//    Code.ZipFile (at most rotation::kMaxPackageBytes; checked by rotation/function_package.h)
+//    and Handler "module.function". It becomes a kind "zip" function: the zip is kept in the
+//    store (every node can run it; each unpacks it on first use) and run by the same shim as
+//    `arcana functions create --python`. Environment.Variables are the function's environment,
+//    Timeout (default 3, as AWS) its timeout; Runtime, Role, MemorySize and Description are
+//    kept and answered back (Role is not assumed: Arcana has no execution roles).
+//    S3 code, container images, layers, VPC settings and versions (Publish) are not served.
+//  - Functions registered with the CLI (url, exec, python, builtin) are listed and described
+//    too: Runtime "provided" (url, exec) or "python3.11", CodeSize 0, and a CodeSha256 of the
+//    registration; their URL or path is never shown.
+//  - Invoke runs the function through rotation::FunctionInvoker: RequestResponse answers the
+//    handler's return value (or {"errorMessage","errorType"} with X-Amz-Function-Error:
+//    Unhandled), LogType=Tail adds the last 4 KB of this invocation's log; Event queues it
+//    (202; at most kMaxQueuedEvents waiting on this node, run one at a time, lost if the node
+//    stops); DryRun only checks (204). An invoked function gets AWS_REGION, the endpoint and
+//    the AWS_LAMBDA_* variables but NO credentials: a caller allowed to invoke a rotation
+//    function must not get what the rotation's scoped session could read. Rotation runs
+//    (RotateSecret) keep their scoped STS session.
+// Authorization: lambda:<Operation> (lambda:InvokeFunction for Invoke) on the function's ARN
+// (ListFunctions: "*"), by the policy engine like every call. Audit: lambda.amazonaws.com.
+// Errors as Lambda spells them (ErrorOf): ResourceNotFoundException 404 "Function not found:
+// ARN", ResourceConflictException 409 "Function already exist: NAME",
+// InvalidParameterValueException 400, ...
+// Thread-safety: Call may run concurrently (state is in the store; the event queue locks).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "rotation/function_invoker.h"
+#include "services/common/rest_service.h"
+#include "storage/function_store.h"
+
+namespace arcana::services::lambda {
+
+inline constexpr size_t kMaxQueuedEvents = 32;
+inline constexpr size_t kLogTailBytes = 4096;
+inline constexpr int64_t kDefaultTimeoutSeconds = 3;  // AWS's default
+inline constexpr const char* kFunctionType = "AWS::Lambda::Function";
+
+class LambdaService final : public RestJsonService {
+ public:
+  LambdaService(storage::FunctionStore& functions, const rotation::FunctionInvoker& invoker);
+  ~LambdaService() override;  // drops queued events, waits for the running one
+
+  // This node's endpoint as functions call it back (AWS_ENDPOINT_URL); set before serving.
+  void SetEndpoint(std::string url) { endpoint_ = std::move(url); }
+
+  std::string_view signing_name() const override { return "lambda"; }
+  const ModelValidator& validator() const override { return validator_; }
+  const RestJsonProtocol& rest() const override { return rest_; }
+  RestWireError ErrorOf(ErrorCode code) const override;
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
+                           const CallContext& ctx) override;
+
+ private:
+  struct Target {  // a FunctionName resolved in the caller's account and region
+    std::string name;
+    std::string arn;
+  };
+  Result<Target> Resolve(const rapidjson::Value& in, const CallContext& ctx) const;
+  Result<storage::RotationFunction> Load(const Target& t, const CallContext& ctx) const;
+
+  Result<std::string> CreateFunction(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> GetFunction(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeleteFunction(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListFunctions(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> Invoke(const rapidjson::Value& in, const CallContext& ctx);
+
+  rotation::Invocation InvocationOf(const storage::RotationFunction& f, std::string event) const;
+  void RunEvents();
+
+  storage::FunctionStore& functions_;
+  const rotation::FunctionInvoker& invoker_;
+  ModelValidator validator_;
+  RestJsonProtocol rest_;
+  std::string endpoint_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<storage::RotationFunction, rotation::Invocation>> events_;  // mu_
+  bool stopping_ = false;                                                          // mu_
+  std::thread worker_;
+};
+
+}  // namespace arcana::services::lambda

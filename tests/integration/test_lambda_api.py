@@ -1,0 +1,283 @@
+"""The Lambda API subset (issue 12): CreateFunction / GetFunction / ListFunctions / Invoke /
+DeleteFunction over REST-JSON, through unmodified boto3 and the aws CLI, against a server with
+signature checks on. Functions are Python handlers zipped in the test; one of them rotates a
+real secret as its RotationLambdaARN."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import subprocess
+import uuid
+import zipfile
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from aws_cli import cli_runner
+from conftest import (ACCOUNT, ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args,
+                      raises_code, store_url, wait_for)
+from test_rotation import LAMBDA_PY as ROTATION_PY
+
+ARCANA_CLI = ARCANAD.parent / "arcana"
+REGION = "us-east-1"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-exec"
+
+HANDLER_PY = '''
+import json, os
+
+def lambda_handler(event, context):
+    print("hello-log from", context.function_name)
+    if event.get("fail"):
+        raise ValueError("boom: " + event["fail"])
+    if event.get("sleep"):
+        import time
+        time.sleep(event["sleep"])
+    if event.get("touch"):
+        open(event["touch"], "w").write("ran")
+    return {"echo": event, "greeting": os.environ.get("GREETING"),
+            "name": context.function_name, "memory": context.memory_limit_in_mb,
+            "has_credentials": "AWS_ACCESS_KEY_ID" in os.environ}
+'''
+
+
+def make_zip(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def client(endpoint, service, **kw):
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id=kw.get("akid", ROOT_AKID),
+                        aws_secret_access_key=kw.get("secret", ROOT_SECRET),
+                        config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lambda")
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    s = ArcanaServer(root / "data", root / "logs", dev=False, env=env,
+                     args=["--rotation-retry-seconds", "1"]).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def lam(srv):
+    return client(srv.endpoint, "lambda")
+
+
+def create(lam, name, files=None, **kw):
+    args = dict(FunctionName=name, Runtime="python3.11", Role=ROLE,
+                Handler="lambda_function.lambda_handler",
+                Code={"ZipFile": make_zip(files or {"lambda_function.py": HANDLER_PY})})
+    args.update(kw)
+    return lam.create_function(**args)
+
+
+def test_create_get_invoke_delete(srv, lam, tmp_path):
+    name = "fn-" + uuid.uuid4().hex[:8]
+    package = make_zip({"lambda_function.py": HANDLER_PY})
+    cfg = lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
+                              Handler="lambda_function.lambda_handler", Code={"ZipFile": package},
+                              Timeout=20, MemorySize=256, Description="echo",
+                              Environment={"Variables": {"GREETING": "hi"}})
+    assert cfg["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert cfg["FunctionName"] == name and cfg["FunctionArn"] == arn(name)
+    assert cfg["CodeSha256"] == base64.b64encode(hashlib.sha256(package).digest()).decode()
+    assert cfg["CodeSize"] == len(package)
+    assert (cfg["Runtime"], cfg["Role"], cfg["Handler"]) == ("python3.11", ROLE,
+                                                             "lambda_function.lambda_handler")
+    assert (cfg["Timeout"], cfg["MemorySize"], cfg["Description"]) == (20, 256, "echo")
+    assert (cfg["Version"], cfg["State"], cfg["PackageType"]) == ("$LATEST", "Active", "Zip")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", cfg["LastModified"])
+    assert cfg["Environment"] == {"Variables": {"GREETING": "hi"}}
+
+    got = lam.get_function(FunctionName=name)
+    assert got["Configuration"]["CodeSha256"] == cfg["CodeSha256"]
+    assert got["Code"]["RepositoryType"] == "S3"
+    assert lam.get_function(FunctionName=arn(name))["Configuration"]["FunctionName"] == name
+
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"a": 1}).encode(), LogType="Tail")
+    assert r["StatusCode"] == 200 and "FunctionError" not in r
+    assert r["ExecutedVersion"] == "$LATEST"
+    out = json.loads(r["Payload"].read())
+    assert out == {"echo": {"a": 1}, "greeting": "hi", "name": name, "memory": 256,
+                   "has_credentials": False}  # a plain Invoke gets no credentials
+    assert f"hello-log from {name}" in base64.b64decode(r["LogResult"]).decode()
+
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"fail": "x"}).encode())
+    assert r["StatusCode"] == 200 and r["FunctionError"] == "Unhandled"
+    err = json.loads(r["Payload"].read())
+    assert err["errorMessage"] == "boom: x" and err["errorType"] == "ValueError"
+
+    assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
+    marker = tmp_path / "event-ran"
+    r = lam.invoke(FunctionName=name, InvocationType="Event",
+                   Payload=json.dumps({"touch": str(marker)}).encode())
+    assert r["StatusCode"] == 202
+    wait_for(marker.exists, timeout=15, what="the Event invocation to run")
+
+    d = lam.delete_function(FunctionName=name)
+    assert d["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with raises_code("ResourceNotFoundException") as ei:
+        lam.get_function(FunctionName=name)
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert ei.value.response["Error"]["Message"] == f"Function not found: {arn(name)}"
+    with raises_code("ResourceNotFoundException"):
+        lam.invoke(FunctionName=name)
+    with raises_code("ResourceNotFoundException"):
+        lam.delete_function(FunctionName=name)
+
+    # Audited as lambda.amazonaws.com, without the package or the payload.
+    records = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
+               if ".digests." not in f.name for line in f.read_text().splitlines()]
+    mine = [e for e in records if e.get("eventSource") == "lambda.amazonaws.com"
+            and any(r.get("ARN") == arn(name) for r in e.get("resources", []))]
+    assert {"CreateFunction", "GetFunction", "Invoke", "DeleteFunction"} <= {e["eventName"] for e in mine}
+    text = json.dumps(mine)
+    assert base64.b64encode(package).decode()[:40] not in text and "boom" not in text
+
+
+def test_errors_are_lambdas(srv, lam):
+    name = "dup-" + uuid.uuid4().hex[:8]
+    create(lam, name, Timeout=1)
+    with raises_code("ResourceConflictException") as ei:
+        create(lam, name)
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert ei.value.response["Error"]["Message"] == f"Function already exist: {name}"
+    bad = [
+        dict(Code={"ZipFile": b"not a zip at all"}),
+        dict(files={"../evil.py": "x = 1"}),
+        dict(files={"/abs.py": "x = 1"}),
+        dict(Runtime="nodejs20.x"),
+        dict(Handler="no_dot"),
+        dict(Environment={"Variables": {"AWS_REGION": "x"}}),
+    ]
+    for kw in bad:
+        with raises_code("InvalidParameterValueException") as ei:
+            create(lam, "bad-" + uuid.uuid4().hex[:8], **kw)
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, kw
+    # A handler past its Timeout is stopped: Lambda's timeout error.
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"sleep": 5}).encode())
+    assert r["FunctionError"] == "Unhandled"
+    assert json.loads(r["Payload"].read()) == {"errorMessage": "Task timed out after 1.00 seconds",
+                                               "errorType": "Sandbox.Timedout"}
+    with raises_code("ValidationException"):
+        create(lam, "bad-" + uuid.uuid4().hex[:8], Role="not-a-role")
+    with raises_code("ResourceNotFoundException"):
+        lam.get_function(FunctionName=name, Qualifier="7")
+    with raises_code("ResourceNotFoundException"):
+        lam.get_function(FunctionName=f"arn:aws:lambda:{REGION}:999999999999:function:{name}")
+    lam.delete_function(FunctionName=name)
+
+
+def test_list_functions_pages_and_shows_cli_functions(srv, lam):
+    prefix = "ls" + uuid.uuid4().hex[:6]
+    for i in range(3):
+        create(lam, f"{prefix}-{i}")
+    out = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir), "functions", "create",
+                          f"{prefix}-url", "--url", "http://127.0.0.1:9/rotate"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    seen, marker, pages = [], None, 0
+    while True:
+        kw = {"MaxItems": 2, **({"Marker": marker} if marker else {})}
+        page = lam.list_functions(**kw)
+        assert len(page["Functions"]) <= 2
+        seen += page["Functions"]
+        pages += 1
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    mine = {f["FunctionName"]: f for f in seen if f["FunctionName"].startswith(prefix)}
+    assert sorted(mine) == [f"{prefix}-0", f"{prefix}-1", f"{prefix}-2", f"{prefix}-url"]
+    assert pages >= 2
+    url_fn = mine[f"{prefix}-url"]
+    assert url_fn["Runtime"] == "provided" and url_fn["FunctionArn"] == arn(f"{prefix}-url")
+    assert "127.0.0.1:9" not in json.dumps(url_fn)  # the target is never shown
+    assert lam.get_function(FunctionName=f"{prefix}-url")["Configuration"]["CodeSize"] == 0
+    for name in mine:
+        lam.delete_function(FunctionName=name)
+
+
+@pytest.mark.sqlite_only("the CLI's wire shapes do not depend on the store: one pass")
+def test_aws_cli_lists_and_invokes(srv, lam, tmp_path):
+    name = "cli-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    run = cli_runner(srv.endpoint, tmp_path, ROOT_AKID, ROOT_SECRET, prefix=("lambda",))
+    _, listed, _ = run("list-functions")
+    assert name in [f["FunctionName"] for f in listed["Functions"]]
+    out_file = tmp_path / "out.json"
+    _, meta, _ = run("invoke", "--function-name", name, "--cli-binary-format",
+                     "raw-in-base64-out", "--payload", '{"k": "v"}', str(out_file))
+    assert meta["StatusCode"] == 200 and "FunctionError" not in meta
+    assert json.loads(out_file.read_text())["echo"] == {"k": "v"}
+    lam.delete_function(FunctionName=name)
+
+
+def test_invoke_needs_lambda_invoke_function(srv, lam):
+    name = "authz-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    iam = client(srv.endpoint, "iam")
+    user = "lambda-reader-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["lambda:GetFunction", "lambda:ListFunctions"],
+             "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    reader = client(srv.endpoint, "lambda", akid=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert reader.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+    with raises_code("AccessDeniedException") as ei:
+        reader.invoke(FunctionName=name)
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "lambda:InvokeFunction" in ei.value.response["Error"]["Message"]
+    with raises_code("AccessDeniedException"):
+        reader.delete_function(FunctionName=name)
+    lam.delete_function(FunctionName=name)
+
+
+def test_function_made_with_create_function_rotates_a_secret(srv, lam):
+    name = "rot-" + uuid.uuid4().hex[:8]
+    fn_arn = create(lam, name, files={"lambda_function.py": ROTATION_PY}, Timeout=30)["FunctionArn"]
+    sm = client(srv.endpoint, "secretsmanager")
+    secret = "lam/" + uuid.uuid4().hex[:8]
+    sm.create_secret(Name=secret, SecretString=json.dumps({"username": "app", "password": "old"}))
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=secret, ClientRequestToken=token, RotationLambdaARN=fn_arn)
+    wait_for(lambda: "AWSCURRENT" in sm.describe_secret(SecretId=secret)["VersionIdsToStages"]
+             .get(token, []), timeout=30, what="the rotation to finish")
+    value = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
+    assert value["username"] == "app" and value["password"] != "old"
+    lam.delete_function(FunctionName=name)
+
+
+@pytest.mark.postgresql_only("several nodes need a shared PostgreSQL store")
+def test_a_function_created_on_one_node_runs_on_another(srv, lam, tmp_path):
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    node2 = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=False, env=env,
+                         store=store_url(srv.data_dir),
+                         root_key_file=srv.data_dir / "root.key").start()
+    try:
+        name = "nodes-" + uuid.uuid4().hex[:8]
+        create(lam, name)
+        r = client(node2.endpoint, "lambda").invoke(FunctionName=name, Payload=b'{"n": 2}')
+        assert json.loads(r["Payload"].read())["echo"] == {"n": 2}
+        assert list((tmp_path / "data" / "functions" / "code").iterdir())  # unpacked on node 2
+        lam.delete_function(FunctionName=name)
+    finally:
+        node2.stop()
