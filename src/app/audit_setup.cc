@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "audit/chain.h"
+#include "audit/change_claims.h"
 #include "audit/file_trail.h"
 #include "audit/http_sink.h"
 #include "audit/syslog_sink.h"
@@ -66,6 +67,7 @@ void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
     e.error_code = "HTTP" + std::to_string(status);
     e.error_message = "the operator request was refused";
   }
+  audit::ClaimThreadChanges(e);  // e.g. RotateRoot's rewrap (server_app.cc collects them)
   Status st = trail.Record(e);
   if (!st.ok()) spdlog::error("audit: operator {} not recorded: {}", name, st.message());
 }

@@ -42,6 +42,7 @@
 #include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"  // SSM
+#include "storage/committed_changes.h"
 #include "storage/stores.h"
 
 namespace arcana::app {
@@ -195,6 +196,8 @@ int RunServer(const config::Config& cfg) {
   seal::OperatorApi operator_api(sealer, authn, std::move(oo));
   po.root = root.get();
   po.operator_api = [&operator_api](net::HttpRequest& q, net::HttpResponse& r) {
+    storage::CommittedChanges committed;  // claimed by the action's record (on_action)
+    storage::CommittedChanges::Scope collect(&committed);
     return operator_api.Handle(q, r);
   };
   // The change stream for caching agents: a long-poll holds a worker, so at most a quarter

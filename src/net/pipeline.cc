@@ -180,6 +180,7 @@ void Pipeline::HandleApi(HttpRequest& req, HttpResponse& res) {
   call.ctx.request_id = NewRequestId();
   call.ctx.now_ms = NowMs();
   call.ctx.touched = &call.touched;
+  storage::CommittedChanges::Scope collect_changes(&call.committed);
   try {
     for (const auto& stage : stages_) {
       call.status = stage->Run(req, call);

@@ -15,6 +15,9 @@
 // into `changes`, then WriteTxn::MarkChanged). After the COMMIT, head() moves to the
 // highest committed seq and WaitForChange callers wake. One process owns the database (the
 // data dir's lock, app/server_app.cc), so the in-memory head misses no commit.
+// A write whose caller has a CommittedChanges collector (committed_changes.h) gets its own
+// rows back, numbered: the committer reads the rows above the transaction's previous
+// highest seq right after that write's function returned.
 //
 // Checkpoints: the writer connection never checkpoints (SQLite's default would copy the WAL
 // into the database, with two fsyncs, inside whichever commit crosses 1000 WAL pages, and
