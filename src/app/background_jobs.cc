@@ -1,5 +1,7 @@
 #include "app/background_jobs.h"
 
+#include "app/audit_setup.h"
+
 #include <spdlog/spdlog.h>
 
 #include <string_view>
@@ -30,11 +32,7 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
   // A job's writes no report claimed (e.g. a rotation postponed, a KMS key's deletion
   // scheduled once its last replica went) are recorded too: every change has its record.
   scheduler.OnUnclaimedChanges([&audit](const std::string& job, storage::CommittedChanges c) {
-    const int64_t now_ms = SystemClock::Instance().NowMs();
-    for (const auto& e : audit::UnclaimedChangeEvents(job, c, now_ms)) {
-      Status st = audit.Record(e);
-      if (!st.ok()) spdlog::error("audit: {} of job {} not recorded: {}", e.event_name, job, st.message());
-    }
+    RecordUnclaimedChanges(audit, job, c);
   });
   scheduler.Every("secretsmanager.purge", 60s, [&secrets_manager, reporter](jobs::JobRun& run) {
     return secrets_manager.PurgeExpired(run.now_ms, 10000,

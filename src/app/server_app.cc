@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/root_identity.h"
@@ -117,6 +118,10 @@ int RunServer(const config::Config& cfg) {
                                                      cfg.pkcs11_slot, cfg.pkcs11_pin,
                                                      cfg.pkcs11_key_label}};
   seal_options.root_key_file = config::EffectiveRootKeyFile(cfg);
+  // What starting commits (the root identity of a new store), for its record once the
+  // audit trail is open: every change has a record.
+  storage::CommittedChanges startup_changes;
+  std::optional<storage::CommittedChanges::Scope> collect_startup(std::in_place, &startup_changes);
   seal::SealManager sealer(std::move(seal_options), stores.meta(), stores.root(), *root);
   if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
@@ -170,6 +175,8 @@ int RunServer(const config::Config& cfg) {
   if (Status s = OpenAuditTrail(cfg, port, digest_signer, audit); !s.ok()) {
     return Fail("audit trail: " + s.message());
   }
+  collect_startup.reset();
+  RecordUnclaimedChanges(audit, "arcanad.start", startup_changes);
   // EventBridge-style rules: each record this node writes becomes an event (events/).
   events::EventBus* event_bus = OpenEventBus(cfg, stores, audit);
   net::PipelineOptions po;
