@@ -92,6 +92,18 @@ Status Step(Conn& c, sqlite3_stmt* st, const char* what) {
   return Status::Ok();
 }
 
+Change ChangeRow(sqlite3_stmt* st) {
+  Change ch;
+  ch.seq = sqlite3_column_int64(st, 0);
+  ch.at_ms = sqlite3_column_int64(st, 1);
+  ch.account = ColText(st, 2);
+  ch.region = ColText(st, 3);
+  ch.service = ColText(st, 4);
+  ch.resource = ColText(st, 5);
+  ch.kind = ColText(st, 6);
+  return ch;
+}
+
 Lease::~Lease() {
   if (c_) pool_->Release(std::move(c_));
 }
@@ -216,17 +228,7 @@ Status RowsAfter(Conn& c, int64_t after, std::vector<Change>* out) {
   if (!st) return DbError(c.db(), "prepare");
   sqlite3_bind_int64(st, 1, after);
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    Change ch;
-    ch.seq = sqlite3_column_int64(st, 0);
-    ch.at_ms = sqlite3_column_int64(st, 1);
-    ch.account = ColText(st, 2);
-    ch.region = ColText(st, 3);
-    ch.service = ColText(st, 4);
-    ch.resource = ColText(st, 5);
-    ch.kind = ColText(st, 6);
-    out->push_back(std::move(ch));
-  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out->push_back(ChangeRow(st));
   if (rc != SQLITE_DONE) {
     Status s = DbError(c.db(), "read appended changes");
     sqlite3_reset(st);

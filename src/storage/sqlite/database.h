@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/change_log.h"
 
 namespace arcana::storage::sqlite {
 
@@ -76,6 +77,8 @@ void BindText(sqlite3_stmt* st, int i, const std::string& s);
 void BindBlob(sqlite3_stmt* st, int i, const std::string& s);
 void BindOptInt(sqlite3_stmt* st, int i, const std::optional<int64_t>& v);
 std::string ColText(sqlite3_stmt* st, int i);
+// A `changes` row read as "SELECT seq, at_ms, account, region, service, resource, kind".
+Change ChangeRow(sqlite3_stmt* st);
 // Runs a statement that returns no row (or ignores its rows); `what` names it in errors.
 Status Step(Conn& c, sqlite3_stmt* st, const char* what);
 
