@@ -30,7 +30,7 @@ def claims(rec: dict) -> list[tuple[int, str, str]]:
 def test_records_name_their_changes_and_verify_cross_checks_the_store(tmp_path):
     s = start(tmp_path, "d")
     try:
-        when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).strftime(
+        when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)).strftime(
             "%Y-%m-%dT%H:%M:%S.000Z")
         ssm = client(s, "ssm")
         ssm.put_parameter(Name="/chg/expiring", Value="x", Type="String", Tier="Advanced",
