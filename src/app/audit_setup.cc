@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "audit/chain.h"
+#include "audit/change_claims.h"
 #include "audit/file_trail.h"
 #include "audit/http_sink.h"
 #include "audit/syslog_sink.h"
@@ -50,6 +51,17 @@ Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
   return Status::Ok();
 }
 
+void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
+                            const storage::CommittedChanges& changes) {
+  if (changes.empty()) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& e : audit::UnclaimedChangeEvents(by, changes, now)) {
+    Status st = trail.Record(e);
+    if (!st.ok()) spdlog::error("audit: {} by {} not recorded: {}", e.event_name, by, st.message());
+  }
+}
+
 void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
                           const std::string& op, const net::HttpRequest& req, int status) {
   std::string name = op == "unseal" ? "Unseal" : op == "seal" ? "Seal"
@@ -66,6 +78,7 @@ void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
     e.error_code = "HTTP" + std::to_string(status);
     e.error_message = "the operator request was refused";
   }
+  audit::ClaimThreadChanges(e);  // e.g. RotateRoot's rewrap (server_app.cc collects them)
   Status st = trail.Record(e);
   if (!st.ok()) spdlog::error("audit: operator {} not recorded: {}", name, st.message());
 }

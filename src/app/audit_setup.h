@@ -6,6 +6,7 @@
 #include "audit/digest_signer.h"
 #include "config/config.h"
 #include "net/http_types.h"
+#include "storage/committed_changes.h"
 
 namespace arcana::app {
 
@@ -15,6 +16,13 @@ std::string AuditNodeName(const config::Config& cfg, unsigned short port);
 // Adds the configured sinks to trail. Errors: the file sink's (cannot create, locked).
 Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
                       audit::DigestSigner& signer, audit::AuditTrail& trail);
+
+// Records changes this node committed that no call or action record claimed (a job's
+// write without a report of its own, the root identity created at start): AwsServiceEvents
+// named after the change kinds (audit/change_claims.h), serviceEventDetails {"job": by}.
+// A record that cannot be written is logged (the changes already happened).
+void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
+                            const storage::CommittedChanges& changes);
 
 // The record of an operator endpoint call (unseal, seal, rotate-root): an AwsServiceEvent
 // of source arcana.operator, identity type ArcanaOperator, with the caller's address and

@@ -1,9 +1,12 @@
 #include "app/background_jobs.h"
 
+#include "app/audit_setup.h"
+
 #include <spdlog/spdlog.h>
 
 #include <string_view>
 
+#include "audit/change_claims.h"
 #include "audit/touched_resources.h"
 #include "common/clock.h"
 #include "events/detections.h"
@@ -21,10 +24,16 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
     return [&audit, source, now_ms](const services::ServiceAction& a) {
       audit::AuditEvent e = audit::ServiceEvent(source, a.event_name, a.account, a.region, now_ms);
       e.resources.push_back(audit::Resource{a.resource_type, a.arn, a.account});
+      audit::ClaimThreadChanges(e);  // the action's write committed just before this report
       Status st = audit.Record(e);
       if (!st.ok()) spdlog::error("audit: {} of {} not recorded: {}", a.event_name, a.arn, st.message());
     };
   };
+  // A job's writes no report claimed (e.g. a rotation postponed, a KMS key's deletion
+  // scheduled once its last replica went) are recorded too: every change has its record.
+  scheduler.OnUnclaimedChanges([&audit](const std::string& job, storage::CommittedChanges c) {
+    RecordUnclaimedChanges(audit, job, c);
+  });
   scheduler.Every("secretsmanager.purge", 60s, [&secrets_manager, reporter](jobs::JobRun& run) {
     return secrets_manager.PurgeExpired(run.now_ms, 10000,
                                         reporter("secretsmanager.amazonaws.com", run.now_ms));
@@ -51,6 +60,7 @@ rotation::RotationReporter RotationReporterFor(audit::AuditTrail& audit, events:
     audit::AuditEvent e = audit::ServiceEvent("secretsmanager.amazonaws.com", r.event, r.account,
                                               r.region, now_ms);
     e.resources.push_back(audit::Resource{audit::kSecretType, r.secret_arn, r.account});
+    audit::ClaimThreadChanges(e);
     Status st = audit.Record(e);
     if (!st.ok()) spdlog::error("audit: {} of {} not recorded: {}", r.event, r.secret_arn, st.message());
     // A rotation's outcome is also an event ("Secret Rotation Succeeded" / "... Failed").

@@ -10,7 +10,9 @@
 //                                      refused from their expiry on; this only reclaims rows)
 //   events.deliveries, events.trim     the event bus's jobs (app/events_setup.h)
 // Every deletion or rotation a job performs is recorded in the audit trail as an
-// AwsServiceEvent (DeleteSecret, DeleteKey, RotateKey, DeleteParameter) naming the resource.
+// AwsServiceEvent (DeleteSecret, DeleteKey, RotateKey, DeleteParameter) naming the resource
+// and the store changes its write committed (audit/change_claims.h); changes a job committed
+// without a report of their own are recorded too (jobs::Scheduler::OnUnclaimedChanges).
 // Each handler is idempotent and works from the store's state, so a run repeated after a
 // lost lease, or racing a restore on another node, is harmless: the deletes carry the
 // revision they read, and a conflicting write wins.

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/root_identity.h"
@@ -43,6 +44,7 @@
 #include "services/kms/kms_service.h"  // KMS
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"  // SSM
+#include "storage/committed_changes.h"
 #include "storage/stores.h"
 
 namespace arcana::app {
@@ -117,6 +119,10 @@ int RunServer(const config::Config& cfg) {
                                                      cfg.pkcs11_slot, cfg.pkcs11_pin,
                                                      cfg.pkcs11_key_label}};
   seal_options.root_key_file = config::EffectiveRootKeyFile(cfg);
+  // What starting commits (the root identity of a new store), for its record once the
+  // audit trail is open: every change has a record.
+  storage::CommittedChanges startup_changes;
+  std::optional<storage::CommittedChanges::Scope> collect_startup(std::in_place, &startup_changes);
   seal::SealManager sealer(std::move(seal_options), stores.meta(), stores.root(), *root);
   if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
@@ -170,6 +176,8 @@ int RunServer(const config::Config& cfg) {
   if (Status s = OpenAuditTrail(cfg, port, digest_signer, audit); !s.ok()) {
     return Fail("audit trail: " + s.message());
   }
+  collect_startup.reset();
+  RecordUnclaimedChanges(audit, "arcanad.start", startup_changes);
   // EventBridge-style rules: each record this node writes becomes an event (events/).
   EventBusParts event_parts = OpenEventBus(cfg, AuditNodeName(cfg, port), stores, audit);
   events::EventBus* event_bus = event_parts.bus;
@@ -197,6 +205,8 @@ int RunServer(const config::Config& cfg) {
   seal::OperatorApi operator_api(sealer, authn, std::move(oo));
   po.root = root.get();
   po.operator_api = [&operator_api](net::HttpRequest& q, net::HttpResponse& r) {
+    storage::CommittedChanges committed;  // claimed by the action's record (on_action)
+    storage::CommittedChanges::Scope collect(&committed);
     return operator_api.Handle(q, r);
   };
   // The change stream for caching agents: a long-poll holds a worker, so at most a quarter

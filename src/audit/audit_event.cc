@@ -57,6 +57,30 @@ void Identity(json::Writer& w, const UserIdentity& u) {
   w.EndObject();
 }
 
+// additionalEventData: the store changes the record describes (audit_event.h).
+void ChangeData(json::Writer& w, const AuditEvent& e) {
+  w.Key("additionalEventData");
+  w.StartObject();
+  w.Key("changeSequence");
+  w.StartArray();
+  for (const auto& c : e.changes) w.Int64(c.seq);
+  w.EndArray();
+  w.Key("changes");
+  w.StartArray();
+  for (const auto& c : e.changes) {
+    w.StartObject();
+    json::KV(w, "kind", c.kind);
+    json::KV(w, "resource", c.resource);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (e.changes_truncated) {
+    w.Key("changeSequenceTruncated");
+    w.Bool(true);
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string IsoTime(int64_t epoch_ms) {
@@ -124,6 +148,7 @@ std::string EventJson(const AuditEvent& e) {
   Text(w, "userAgent", e.user_agent);
   RawOrNull(w, "requestParameters", e.request_parameters);
   RawOrNull(w, "responseElements", e.response_elements);
+  if (!e.changes.empty() || e.changes_truncated) ChangeData(w, e);
   if (!e.error_code.empty()) {
     json::KV(w, "errorCode", e.error_code);
     Text(w, "errorMessage", e.error_message);

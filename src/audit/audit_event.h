@@ -9,7 +9,14 @@
 //     ["errorCode", "errorMessage"], "requestID", "eventID", "readOnly":bool,
 //     "resources":[{"accountId","type","ARN"}], "eventType":"AwsApiCall"|"AwsServiceEvent",
 //     "managementEvent":true, "recipientAccountId", "eventCategory":"Management",
-//     ["serviceEventDetails":{...}] }
+//     ["serviceEventDetails":{...}],
+//     ["additionalEventData":{"changeSequence":[seq,...], "changes":[{"kind","resource"}...],
+//                            ["changeSequenceTruncated":true]}] }
+//
+// additionalEventData (CloudTrail's free-form member) names the store changes the call or
+// job committed (storage/committed_changes.h): changes[i] is change changeSequence[i] as the
+// store's change log holds it, so `arcana audit verify` can check record and store agree.
+// Absent when nothing changed.
 //
 // requestParameters / responseElements are already redacted (audit/redaction.h) when they
 // reach an AuditEvent: this file serialises, it does not judge what is secret.
@@ -21,6 +28,7 @@
 #include <vector>
 
 #include "audit/touched_resources.h"
+#include "storage/change_log.h"
 
 namespace arcana::audit {
 
@@ -60,6 +68,8 @@ struct AuditEvent {
   std::vector<Resource> resources;
   std::string recipient_account;
   std::string service_event_details;  // JSON object (AwsServiceEvent); "" = absent
+  std::vector<storage::Change> changes;  // committed by this call or job, in seq order
+  bool changes_truncated = false;        // more were committed than `changes` holds
 };
 
 // The record as one JSON object (no newline). Long free-text fields (userAgent,

@@ -5,11 +5,13 @@
 #include <cctype>
 #include <chrono>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <thread>
 
 #include "audit/audit_event.h"
 #include "audit/chain.h"
+#include "audit/change_claims.h"
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"
 #include "audit/trail_reader.h"
@@ -32,11 +34,16 @@ AuditCommands::AuditCommands(CLI::App& app, const std::string& data_dir,
     : data_dir_(data_dir), store_url_(store_url) {
   audit_ = app.add_subcommand("audit", "verify, tail and search the audit trail");
   audit_->require_subcommand(1);
-  audit_->add_option("--audit-dir", dir_, "audit files (default <data-dir>/audit)")
+  audit_->add_option("--audit-dir", dirs_,
+                     "audit files (default <data-dir>/audit); repeat it for several nodes' dirs")
       ->envname("ARCANA_AUDIT_DIR");
-  verify_ = audit_->add_subcommand("verify", "check the chain and signed digests of every node");
+  verify_ = audit_->add_subcommand(
+      "verify", "check the chain and signed digests of every node, and records against the store");
   verify_->add_option("--public-key", public_key_hex_,
-                      "the digest key (hex) when the store cannot be opened");
+                      "the digest key (hex) when the store cannot be opened (no store check)");
+  verify_->add_flag("--all-nodes", all_nodes_,
+                    "the audit dirs given hold every node's files: also check that every store "
+                    "change in their time span has a record (implied with a SQLite store)");
   tail_ = audit_->add_subcommand("tail", "print the newest records");
   tail_->add_option("-n", count_, "how many")->capture_default_str();
   tail_->add_flag("-f,--follow", follow_, "keep printing new records");
@@ -51,7 +58,9 @@ AuditCommands::AuditCommands(CLI::App& app, const std::string& data_dir,
   search_->add_option("-n", count_, "at most this many")->capture_default_str();
 }
 
-std::string AuditCommands::Dir() const { return dir_.empty() ? data_dir_ + "/audit" : dir_; }
+std::string AuditCommands::Dir() const {
+  return dirs_.empty() ? data_dir_ + "/audit" : dirs_.front();
+}
 
 std::optional<int> AuditCommands::Run() {
   if (!audit_->parsed()) return std::nullopt;
@@ -63,23 +72,31 @@ std::optional<int> AuditCommands::Run() {
 
 int AuditCommands::Verify() {
   std::string key;
+  std::unique_ptr<storage::Stores> stores;
   if (!public_key_hex_.empty()) {
     key = audit::HexToBytes(public_key_hex_);
     if (key.size() != 32) return Die("--public-key must be 64 hex characters");
   } else {
-    auto stores = OpenOfflineStores(data_dir_, store_url_);
-    if (!stores.ok()) return Die("cannot open the store for the digest key: " + stores.status().message());
-    auto pub = audit::PublishedPublicKey((*stores)->meta());
+    auto opened = OpenOfflineStores(data_dir_, store_url_);
+    if (!opened.ok()) return Die("cannot open the store for the digest key: " + opened.status().message());
+    stores = std::move(opened).value();
+    auto pub = audit::PublishedPublicKey(stores->meta());
     if (!pub.ok() && pub.status().code() != ErrorCode::kResourceNotFound) {
       return Die(pub.status().message());
     }
     if (pub.ok()) key = *pub;
   }
-  auto nodes = audit::ListNodes(Dir());
-  if (!nodes.ok()) return Die(nodes.status().message());
-  if (nodes->empty()) return Die("no audit files in " + Dir());
+  const std::vector<std::string> dirs =
+      dirs_.empty() ? std::vector<std::string>{data_dir_ + "/audit"} : dirs_;
+  std::vector<audit::NodeFiles> nodes;
+  for (const auto& dir : dirs) {
+    auto in_dir = audit::ListNodes(dir);
+    if (!in_dir.ok()) return Die(in_dir.status().message());
+    nodes.insert(nodes.end(), in_dir->begin(), in_dir->end());
+  }
+  if (nodes.empty()) return Die("no audit files in " + dirs.front());
   int rc = 0;
-  for (const auto& n : *nodes) {
+  for (const auto& n : nodes) {
     auto r = audit::VerifyNode(n, key);
     if (!r.ok) {
       std::cout << "FAILED " << r.problem << "\n";
@@ -96,7 +113,63 @@ int AuditCommands::Verify() {
     if (r.unsigned_tail > 0) std::cout << ", " << r.unsigned_tail << " records after the last digest";
     std::cout << "\n";
   }
-  return rc;
+  if (!stores) {
+    std::cout << "store changes: not checked (no store opened)\n";
+    return rc;
+  }
+  return std::max(rc, CrossCheckStore(*stores, dirs));
+}
+
+int AuditCommands::CrossCheckStore(storage::Stores& stores, const std::vector<std::string>& dirs) {
+  // One process owns a SQLite store, so its data dir's trail is every node's.
+  auto where = storage::ParseStoreLocation(store_url_.empty() ? "sqlite:" + data_dir_ : store_url_);
+  const bool complete =
+      all_nodes_ || (where.ok() && where->kind == storage::StoreLocation::Kind::kSqlite);
+  std::vector<audit::RecordClaims> records;
+  for (const auto& dir : dirs) {
+    auto nodes = audit::ListNodes(dir);
+    if (!nodes.ok()) return Die(nodes.status().message());
+    for (const auto& n : *nodes) {
+      Status st = audit::ForEachLine(
+          n.record_files, [&](std::string_view line, const std::string& path, size_t line_no) {
+            audit::RecordClaims r;
+            std::string at = path.substr(path.find_last_of('/') + 1) + ":" + std::to_string(line_no);
+            if (audit::ParseRecordClaims(line, std::move(at), &r)) {
+              if (r.claims.empty()) r.where.clear();  // only its time counts (the span)
+              records.push_back(std::move(r));
+            }
+            return true;
+          });
+      if (!st.ok()) return Die(st.message());
+    }
+  }
+  std::vector<storage::Change> changes;
+  for (int64_t after = 0;;) {
+    auto page = stores.changes().ReadChanges(after, storage::kMaxListLimit);
+    if (!page.ok()) return Die("cannot read the store's change log: " + page.status().message());
+    if (page->empty()) break;
+    after = page->back().seq;
+    changes.insert(changes.end(), std::make_move_iterator(page->begin()),
+                   std::make_move_iterator(page->end()));
+  }
+  auto res = audit::CrossCheck(records, changes, complete);
+  constexpr size_t kShown = 50;
+  for (size_t i = 0; i < res.problems.size() && i < kShown; ++i) {
+    std::cout << "FAILED " << res.problems[i] << "\n";
+  }
+  if (res.problems.size() > kShown) {
+    std::cout << "FAILED ... and " << res.problems.size() - kShown << " more\n";
+  }
+  std::cout << "store changes: " << (res.problems.empty() ? "OK, " : "") << res.claims_checked
+            << " claimed changes match the store";
+  if (res.claims_trimmed > 0) std::cout << " (" << res.claims_trimmed << " older than the retained log)";
+  if (complete) {
+    std::cout << "; " << res.changes_checked << " changes in the trail's time span checked for a record\n";
+  } else {
+    std::cout << "; not checked that every change has a record (pass every node's --audit-dir "
+                 "and --all-nodes)\n";
+  }
+  return res.problems.empty() ? 0 : 1;
 }
 
 int AuditCommands::Tail() {
@@ -183,6 +256,7 @@ Status RecordCliAction(const std::string& audit_dir, const std::string& event_na
   w.EndObject();
   e.request_parameters.assign(params.GetString(), params.GetSize());
   e.resources.push_back({"AWS::IAM::AccessKey", access_key_id, account});
+  audit::ClaimThreadChanges(e);  // the caller's Scope collected the action's write
   Status st = trail->Write(audit::EventJson(e));
   trail->Close();
   return st;

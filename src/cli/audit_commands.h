@@ -12,11 +12,13 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/trail_query.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
 #include "storage/meta_store.h"
+#include "storage/stores.h"
 
 namespace arcana::cli {
 
@@ -31,6 +33,8 @@ class AuditCommands {
   int Tail();
   int Search();
   std::string Dir() const;
+  // The store half of verify: records against the store's change log (audit/change_claims.h).
+  int CrossCheckStore(storage::Stores& stores, const std::vector<std::string>& dirs);
 
   const std::string& data_dir_;
   const std::string& store_url_;
@@ -38,7 +42,8 @@ class AuditCommands {
   CLI::App* verify_ = nullptr;
   CLI::App* tail_ = nullptr;
   CLI::App* search_ = nullptr;
-  std::string dir_;
+  std::vector<std::string> dirs_;
+  bool all_nodes_ = false;
   std::string public_key_hex_;
   int count_ = 20;
   bool follow_ = false;

@@ -17,6 +17,7 @@
 #include "crypto/root_key.h"
 #include "migrate/migrate_command.h"
 #include "scan/scan_command.h"
+#include "storage/committed_changes.h"
 #include "storage/stores.h"
 
 namespace {
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  // The write's change rows, for its record (RecordCliAction claims them).
+  arcana::storage::CommittedChanges committed;
+  arcana::storage::CommittedChanges::Scope collect(&committed);
   if (create->parsed()) {
     auto k = arcana::auth::CreateAccessKey((*store)->access_keys(), *root, account);
     if (!k.ok()) return Die(k.status().message());

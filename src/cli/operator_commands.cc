@@ -8,11 +8,13 @@
 #include <iostream>
 
 #include "auth/access_keys.h"
+#include "cli/audit_commands.h"
 #include "cli/operator_client.h"
 #include "common/json.h"
 #include "crypto/aead.h"
 #include "seal/operator_token.h"
 #include "seal/seal_manager.h"
+#include "storage/committed_changes.h"
 
 namespace arcana::cli {
 namespace {
@@ -130,6 +132,9 @@ int OperatorCommands::Init() {
   auto shares = seal::SealManager::InitShamir((*store)->meta(), (*store)->root(), root, shares_,
                                               threshold_);
   if (!shares.ok()) return Die(shares.status().message());
+  // The root access key's change row, for its record (RecordCliAction below).
+  storage::CommittedChanges committed;
+  storage::CommittedChanges::Scope collect(&committed);
   auto fixed_id = Env("ARCANA_ROOT_ACCESS_KEY_ID");
   auto fixed_secret = Env("ARCANA_ROOT_SECRET_ACCESS_KEY");
   auto key = auth::CreateAccessKey(
@@ -139,6 +144,11 @@ int OperatorCommands::Init() {
   if (!key.ok()) return Die("cannot create the root access key: " + key.status().message());
   Status m = (*store)->meta().PutMeta("initialized", "1");
   if (!m.ok()) return Die(m.message());
+  // Recorded like `arcana access-key create`; a failure must not hide the shares below.
+  Status rec = RecordCliAction(data_dir_ + "/audit", "CreateAccessKey", key->access_key_id,
+                               account_, root, (*store)->meta());
+  if (!rec.ok()) std::cerr << "arcana: the root access key was not recorded in the audit trail: "
+                           << rec.message() << "\n";
   const std::string root_id = root.id();
   root.Wipe();
   std::cout << "Arcana root of trust initialised: Shamir " << threshold_ << " of " << shares_

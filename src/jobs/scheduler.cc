@@ -245,7 +245,9 @@ Status Scheduler::RunWithLease(const Registration& reg, JobRun& run, std::atomic
     }
   });
   Status st;
+  storage::CommittedChanges committed;
   try {
+    storage::CommittedChanges::Scope collect(&committed);
     st = reg.handler(run);
   } catch (const std::exception& e) {
     st = Status(ErrorCode::kInternalFailure, std::string("handler threw: ") + e.what());
@@ -258,6 +260,7 @@ Status Scheduler::RunWithLease(const Registration& reg, JobRun& run, std::atomic
   }
   cv.notify_all();
   renewer.join();
+  if (unclaimed_ && !committed.empty()) unclaimed_(name, std::move(committed));
   return st;
 }
 

@@ -44,6 +44,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
+#include "storage/committed_changes.h"
 #include "storage/job_store.h"
 
 namespace arcana::jobs {
@@ -112,6 +113,14 @@ class Scheduler {
 
   const std::string& owner() const { return opts_.owner; }
 
+  // Each run collects the store changes its writes commit (storage/committed_changes.h);
+  // a handler's audit reports take theirs as they go. What is left when the handler
+  // returns (a write no report claimed) is passed here, so it is recorded all the same.
+  // Set before Start().
+  using UnclaimedChangesFn =
+      std::function<void(const std::string& job, storage::CommittedChanges changes)>;
+  void OnUnclaimedChanges(UnclaimedChangesFn fn) { unclaimed_ = std::move(fn); }
+
  private:
   struct Registration {
     std::string name;  // exact name, or prefix
@@ -145,6 +154,7 @@ class Scheduler {
   Clock& clock_;
   SchedulerOptions opts_;
   std::vector<Registration> registrations_;
+  UnclaimedChangesFn unclaimed_;
 
   std::mutex mu_;
   std::condition_variable cv_;  // stop

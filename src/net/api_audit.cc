@@ -110,6 +110,8 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   e.request_id = ctx.request_id;
   e.event_id = audit::NewEventId();
   e.resources = call.touched.items();
+  e.changes = call.committed.items();
+  e.changes_truncated = call.committed.truncated();
   e.recipient_account = ctx.account;
   return e;
 }

@@ -18,6 +18,7 @@
 #include "services/common/query_service.h"
 #include "services/common/rest_service.h"
 #include "services/common/service.h"
+#include "storage/committed_changes.h"
 
 namespace arcana::net {
 
@@ -44,6 +45,8 @@ struct ApiCall {
   Status status;                // the first stage error, or OK
   bool input_usable = true;     // false after a throw: the audit records no parameters
   audit::TouchedResources touched;  // ctx.touched points here: what the handler reported
+  // The store changes the call's writes committed (the pipeline's Scope collects them here).
+  storage::CommittedChanges committed;
 };
 
 // One step of an API call. Run() either advances the call (OK) or ends it with the AWS error

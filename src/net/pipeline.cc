@@ -16,6 +16,7 @@
 #include "net/exception_barrier.h"
 #include "services/common/aws_error.h"
 #include "storage/change_follower.h"
+#include "storage/committed_changes.h"
 
 namespace arcana::net {
 namespace {
@@ -211,6 +212,7 @@ void Pipeline::HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Do
     call.ctx.request_id = NewRequestId();
     call.ctx.now_ms = NowMs();
     call.ctx.touched = &call.touched;
+    storage::CommittedChanges::Scope collect_changes(&call.committed);
     try {
       for (const auto& stage : stages_) {
         call.status = stage->Run(req, call);

@@ -251,7 +251,8 @@ def test_verify_catches_each_kind_of_tampering(tmp_path):
         assert words in p.stdout, p.stdout
 
     altered = list(original)
-    altered[1] = altered[1].replace('"t/1"', '"t/X"')
+    i = next(i for i, l in enumerate(altered) if '"t/1"' in l)  # after the start's record
+    altered[i] = altered[i].replace('"t/1"', '"t/X"')
     expect_failure(altered, digests, "altered")
     expect_failure(original[:2] + original[3:], digests, "missing (removed)")
     swapped = list(original)

@@ -23,6 +23,7 @@
 #include "domain/kms/rules.h"
 #include "domain/ssm/names.h"
 #include "pg_test_cluster.h"
+#include "storage/committed_changes.h"
 #include "storage/parameter_codec.h"
 #include "storage/postgres/pg_stores.h"
 #include "storage/secret_codec.h"
@@ -478,6 +479,86 @@ TEST_P(StoreConformance, ListSecretsHidesScheduledDeletionsUnlessAskedAndNeverPa
   auto due_all = secrets().ListSecretsDeletedBefore(60000, 10);
   EXPECT_EQ(due_all->size(), 2u);
   EXPECT_EQ(secrets().ListSecretsDeletedBefore(60000, 1)->size(), 1u);
+}
+
+// ---------- committed changes (committed_changes.h) ----------
+// Concurrent writers share group-commit batches; each must get back exactly the rows its own
+// write appended, numbered as the change log holds them, and a failed write nothing.
+TEST_P(StoreConformance, EachWriteReportsItsOwnCommittedChangesUnderGroupCommit) {
+  const int64_t head = Head();
+  auto contended = MakeSecret("shared", 1000);
+  ASSERT_OK(CreateSecret(secrets(), contended));
+  const auto read = *secrets().GetSecretByArn(contended.arn).value();
+  constexpr int kWriters = 12;
+  std::vector<CommittedChanges> got(kWriters);
+  std::vector<Status> conflicting(kWriters);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < kWriters; ++i) {
+    ts.emplace_back([&, i] {
+      CommittedChanges::Scope collect(&got[i]);
+      ready++;
+      while (ready.load() < kWriters) std::this_thread::yield();  // arrive together: batches
+      auto a = MakeSecret("w" + std::to_string(i) + "a", 1000);
+      auto b = MakeSecret("w" + std::to_string(i) + "b", 1000);
+      EXPECT_TRUE(secrets().Commit({Write(a, "v", "CreateSecret"), Write(b, "v", "CreateSecret")}, {}).ok());
+      (void)secrets().GetSecretByArn(a.arn);  // a read reports nothing
+      auto mine = read;  // at most one of these wins; the losers report nothing
+      mine.description = "w" + std::to_string(i);
+      conflicting[i] = secrets().Commit({Write(mine, "v", "UpdateSecret")}, {});
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::map<int64_t, Change> claimed;
+  int winners = 0;
+  for (int i = 0; i < kWriters; ++i) {
+    const auto& items = got[i].items();
+    const size_t want = conflicting[i].ok() ? 3u : 2u;
+    winners += conflicting[i].ok() ? 1 : 0;
+    ASSERT_EQ(items.size(), want) << "writer " << i;
+    EXPECT_EQ(items[0].resource, MakeSecret("w" + std::to_string(i) + "a", 1).arn);
+    EXPECT_EQ(items[1].resource, MakeSecret("w" + std::to_string(i) + "b", 1).arn);
+    EXPECT_EQ(items[1].seq, items[0].seq + 1);  // one write's rows are numbered together
+    if (want == 3) {
+      EXPECT_EQ(items[2].resource, contended.arn);
+      EXPECT_EQ(items[2].kind, "UpdateSecret");
+    }
+    for (const auto& c : items) {
+      EXPECT_GT(c.at_ms, 0);
+      EXPECT_TRUE(claimed.emplace(c.seq, c).second) << "seq " << c.seq << " reported twice";
+    }
+  }
+  EXPECT_EQ(winners, 1);
+  // Exactly the log's rows since the contended secret's creation, as the log holds them.
+  auto log = ChangesAfter(head + 1);
+  ASSERT_EQ(log.size(), claimed.size());
+  for (const auto& c : log) {
+    auto it = claimed.find(c.seq);
+    ASSERT_NE(it, claimed.end()) << "change " << c.seq << " reported to no writer";
+    EXPECT_EQ(it->second.kind, c.kind);
+    EXPECT_EQ(it->second.resource, c.resource);
+    EXPECT_EQ(it->second.account, c.account);
+    EXPECT_EQ(it->second.at_ms, c.at_ms);
+  }
+}
+
+// Rows appended by SQL of the store's own (a wipe) are reported too; scopes nest.
+TEST_P(StoreConformance, CommittedChangesCoverBulkAppendsAndNestedScopes) {
+  CommittedChanges outer, inner;
+  CommittedChanges::Scope o(&outer);
+  ASSERT_OK(CreateSecret(secrets(), MakeSecret("a", 1)));
+  {
+    CommittedChanges::Scope i(&inner);
+    ASSERT_OK(CreateSecret(secrets(), MakeSecret("b", 2, kOther)));
+    ASSERT_OK(secrets().WipeSecrets());
+  }
+  ASSERT_EQ(outer.items().size(), 1u);
+  EXPECT_EQ(outer.items()[0].kind, "CreateSecret");
+  ASSERT_EQ(inner.items().size(), 3u);  // b's creation, then one row per secret wiped
+  EXPECT_NE(inner.items()[1].kind, "CreateSecret");  // the backend's wipe kind
+  EXPECT_EQ(inner.items()[2].kind, inner.items()[1].kind);
+  EXPECT_EQ(inner.items()[2].seq, Head());
+  EXPECT_EQ(CommittedChanges::Current(), &outer);
 }
 
 TEST_P(StoreConformance, WipeSecretsDropsEverySecret) {

@@ -71,7 +71,7 @@ struct CallContext {
 // Something a service did by itself (a background job: purge, expiry, automatic rotation),
 // for the audit trail (an AwsServiceEvent record). Reported after the change committed.
 struct ServiceAction {
-  const char* event_name;     // "DeleteSecret", "DeleteKey", "RotateKey", "DeleteParameter"
+  const char* event_name;     // "DeleteSecret", "DeleteKey", "RotateKey", "DeleteParameter", ...
   const char* resource_type;  // audit::kSecretType, ...
   std::string arn;
   std::string account;

@@ -204,7 +204,10 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
       if (related.size() > 1) return Status::Ok();
       fresh->key_state = dk::kStatePendingDeletion;
       fresh->deletion_ms = now_ms + int64_t{fresh->pending_window_days} * 86400000;
-      return ring_.store().PutKmsKey(*fresh, {}, "ScheduleKeyDeletion");
+      ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(*fresh, {}, "ScheduleKeyDeletion"));
+      // Each write is reported right after it committed: its record claims its changes.
+      if (report) report({"ScheduleKeyDeletion", audit::kKmsKeyType, fresh->arn, scope.account, scope.region});
+      return Status::Ok();
     }
     if (dk::ApplyMaterialExpiry(*fresh, now_ms)) {
       spdlog::info("kms: imported key material of {} expired: deleting it", fresh->arn);
@@ -213,8 +216,12 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
         if (!m.imported) write.drop_material_ids.push_back(m.id);
       }
       // A multi-Region key's other regions may still hold the material: its row then stays.
-      return ring_.WriteImportedMaterials({std::move(write)}, "ImportedKeyMaterialExpired",
-                                          now_ms);
+      const std::string arn = fresh->arn;
+      ARCANA_RETURN_IF_ERROR(ring_.WriteImportedMaterials({std::move(write)},
+                                                          "ImportedKeyMaterialExpired", now_ms));
+      // CloudTrail's name for it.
+      if (report) report({"DeleteExpiredKeyMaterial", audit::kKmsKeyType, arn, scope.account, scope.region});
+      return Status::Ok();
     }
     if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
         fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <chrono>
 
+#include "storage/committed_changes.h"
+
 namespace arcana::storage::pg {
 
 namespace {
@@ -70,7 +72,7 @@ ins AS (
   SELECT h.seq - $1::bigint + t.o, $2::bigint, t.a, t.r, t.s, t.res, t.k
   FROM h, unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
        WITH ORDINALITY AS t(a, r, s, res, k, o))
-SELECT pg_notify('arcana_changes', seq::text) FROM h
+SELECT seq, pg_notify('arcana_changes', seq::text) FROM h
 )sql";
 
 }  // namespace
@@ -260,8 +262,9 @@ Status MapError(const std::string& what, pqxx::connection& c, bool* broken) {
   }
 }
 
-// The change rows of a batch, appended in one statement before COMMIT.
-void AppendChanges(Tx& tx, const std::vector<Change>& changes);
+// The change rows of a batch's kept writes (in batch order), appended in one statement
+// before COMMIT; numbers them (seq, at_ms) in place.
+void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes);
 
 }  // namespace
 
@@ -344,6 +347,9 @@ struct Database::Request {
   const std::function<Status(Tx&)>* fn;
   Status status;
   bool done = false;
+  // This write's change rows once its fn returned OK; numbered at commit. Reported to the
+  // caller's CommittedChanges collector (committed_changes.h) by Write, on its own thread.
+  std::vector<Change> changes;
   // Each waiter sleeps on its own condition, so finishing a batch wakes exactly the writes
   // it completed plus the next leader, not every thread waiting in Write.
   std::condition_variable cv;
@@ -354,7 +360,7 @@ Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
     return Status(ErrorCode::kInternalServiceError,
                   std::string(what) + ": storage error: a write function called Database::Write");
   }
-  Request r{what, &fn, Status::Ok(), false, {}};
+  Request r{what, &fn, Status::Ok(), false, {}, {}};
   std::unique_lock<std::mutex> l(queue_mu_);
   pending_.push_back(&r);
   // Leader-based group commit: whoever finds no batch running takes the pending writes (its
@@ -382,6 +388,12 @@ Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
     }
     if (!pending_.empty()) pending_.front()->cv.notify_one();
   }
+  l.unlock();
+  if (r.status.ok() && !r.changes.empty()) {
+    if (CommittedChanges* collector = CommittedChanges::Current()) {
+      for (auto& ch : r.changes) collector->Add(std::move(ch));
+    }
+  }
   return r.status;
 }
 
@@ -390,7 +402,10 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
       batch.size() == 1 ? std::string(batch[0]->what)
                         : "group commit of " + std::to_string(batch.size()) + " writes";
   for (int attempt = 0;; ++attempt) {
-    for (Request* q : batch) q->status = Status::Ok();
+    for (Request* q : batch) {
+      q->status = Status::Ok();
+      q->changes.clear();
+    }
     // A retry takes a fresh connection: the other idle ones may be just as dead.
     Status error;
     auto conn = Acquire(attempt > 0, &error);
@@ -404,7 +419,7 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
     bool sent_commit = false;
     try {
       pqxx::work t(*conn->c);
-      std::vector<Change> changes;
+      std::vector<std::vector<Change>*> changes;
       // Each write in its own savepoint: a failed one is undone alone. A kept write's
       // RELEASE goes out with the next write's SAVEPOINT (the last one's with COMMIT, which
       // releases it), one round trip fewer per write.
@@ -424,8 +439,10 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
           if (lost) throw;  // the connection is gone: the whole batch with it
         }
         if (s.ok()) {
-          changes.insert(changes.end(), std::make_move_iterator(tx.changes_.begin()),
-                         std::make_move_iterator(tx.changes_.end()));
+          if (!tx.changes_.empty()) {
+            q->changes = std::move(tx.changes_);
+            changes.push_back(&q->changes);
+          }
         } else {
           t.exec("ROLLBACK TO SAVEPOINT arcana_write; RELEASE SAVEPOINT arcana_write");
         }
@@ -447,8 +464,10 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
     if (!batch_error.ok()) {
       // Nothing of the batch is kept (or, in doubt, known): every write not already failed
       // alone fails with the batch.
-      for (Request* q : batch)
+      for (Request* q : batch) {
         if (q->status.ok()) q->status = batch_error;
+        q->changes.clear();
+      }
     }
     return;
   }
@@ -456,18 +475,30 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
 
 namespace {
 
-void AppendChanges(Tx& tx, const std::vector<Change>& changes) {
+void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes) {
   std::vector<std::string> a, r, s, res, k;
-  for (const auto& c : changes) {
-    a.push_back(c.account);
-    r.push_back(c.region);
-    s.push_back(c.service);
-    res.push_back(c.resource);
-    k.push_back(c.kind);
+  for (const auto* write : changes) {
+    for (const auto& c : *write) {
+      a.push_back(c.account);
+      r.push_back(c.region);
+      s.push_back(c.service);
+      res.push_back(c.resource);
+      k.push_back(c.kind);
+    }
   }
-  tx.Exec(kAppendChanges, {static_cast<int64_t>(changes.size()), NowMs(), Param::TextArray(a),
-                           Param::TextArray(r), Param::TextArray(s), Param::TextArray(res),
-                           Param::TextArray(k)});
+  const auto n = static_cast<int64_t>(a.size());
+  const int64_t at_ms = NowMs();
+  auto head = tx.Exec(kAppendChanges, {n, at_ms, Param::TextArray(a), Param::TextArray(r),
+                                       Param::TextArray(s), Param::TextArray(res),
+                                       Param::TextArray(k)});
+  // The statement numbered the rows head - n + 1 .. head in the order given.
+  int64_t seq = Int(head.at(0).at(0)) - n;
+  for (auto* write : changes) {
+    for (auto& c : *write) {
+      c.seq = ++seq;
+      c.at_ms = at_ms;
+    }
+  }
 }
 
 }  // namespace

@@ -33,6 +33,9 @@
 //   numbers and queues NOTIFY arcana_changes '<head>' (delivered at commit). The head's row
 //   lock is held only from that statement to the end of COMMIT, so commits that carry
 //   changes are numbered in commit order with no gap that fills in later.
+//   The statement returns the new head, so each write's own rows get their numbers back
+//   (head - n + 1 .. head, in batch order) and Write reports them to the caller's
+//   CommittedChanges collector (committed_changes.h): no extra round trip.
 // Thread-safety: Database is safe from any thread; a Tx belongs to the call running it.
 #pragma once
 

@@ -38,17 +38,7 @@ Result<std::vector<Change>> SqliteChangeLog::ReadChanges(int64_t after_seq, size
   sqlite3_bind_int64(st, 2, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
   std::vector<Change> out;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    Change ch;
-    ch.seq = sqlite3_column_int64(st, 0);
-    ch.at_ms = sqlite3_column_int64(st, 1);
-    ch.account = ColText(st, 2);
-    ch.region = ColText(st, 3);
-    ch.service = ColText(st, 4);
-    ch.resource = ColText(st, 5);
-    ch.kind = ColText(st, 6);
-    out.push_back(std::move(ch));
-  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ChangeRow(st));
   if (rc != SQLITE_DONE) return DbError(c->db(), "read changes");
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/committed_changes.h"
+
 namespace arcana::storage::sqlite {
 
 namespace {
@@ -88,6 +90,18 @@ Status Step(Conn& c, sqlite3_stmt* st, const char* what) {
     return s;
   }
   return Status::Ok();
+}
+
+Change ChangeRow(sqlite3_stmt* st) {
+  Change ch;
+  ch.seq = sqlite3_column_int64(st, 0);
+  ch.at_ms = sqlite3_column_int64(st, 1);
+  ch.account = ColText(st, 2);
+  ch.region = ColText(st, 3);
+  ch.service = ColText(st, 4);
+  ch.resource = ColText(st, 5);
+  ch.kind = ColText(st, 6);
+  return ch;
 }
 
 Lease::~Lease() {
@@ -204,6 +218,24 @@ int64_t NowMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// The rows with seq > after (in this transaction: those of the one write just run, see
+// CommitBatch), appended to *out.
+Status RowsAfter(Conn& c, int64_t after, std::vector<Change>* out) {
+  sqlite3_stmt* st = c.Prepare(
+      "SELECT seq, at_ms, account, region, service, resource, kind FROM changes "
+      "WHERE seq > ? ORDER BY seq");
+  if (!st) return DbError(c.db(), "prepare");
+  sqlite3_bind_int64(st, 1, after);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out->push_back(ChangeRow(st));
+  if (rc != SQLITE_DONE) {
+    Status s = DbError(c.db(), "read appended changes");
+    sqlite3_reset(st);
+    return s;
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
@@ -265,6 +297,10 @@ struct Database::Request {
   const WriteFn* fn;
   Status status;
   bool done = false;
+  // The caller's thread has a CommittedChanges collector: the committer numbers this
+  // write's own change rows into `committed` (reported by Write once the batch committed).
+  bool collect = false;
+  std::vector<Change> committed;
   // Each waiter sleeps on its own condition, so finishing a batch wakes exactly the writes
   // it completed plus the next leader, not every thread waiting in Write.
   std::condition_variable cv;
@@ -281,7 +317,8 @@ Status Database::Write(const WriteFn& fn) {
     return Status(ErrorCode::kInternalServiceError,
                   "storage error: a write function called Database::Write");
   }
-  Request r{&fn, Status::Ok(), false, {}};
+  CommittedChanges* collector = CommittedChanges::Current();
+  Request r{&fn, Status::Ok(), false, collector != nullptr, {}, {}};
   std::unique_lock<std::mutex> l(queue_mu_);
   pending_.push_back(&r);
   // Leader-based group commit: whoever finds no commit running takes every pending
@@ -307,6 +344,10 @@ Status Database::Write(const WriteFn& fn) {
     }
     if (!pending_.empty()) pending_.front()->cv.notify_one();
   }
+  l.unlock();
+  if (collector != nullptr && r.status.ok()) {
+    for (auto& ch : r.committed) collector->Add(std::move(ch));
+  }
   return r.status;
 }
 
@@ -318,12 +359,26 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
   if (Status s = c.Exec("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
   const int64_t now_ms = NowMs();
   bool changed = false;
+  // The highest seq so far in this transaction: one process owns the database and only the
+  // committer writes, so the rows a write appends are exactly those numbered above it.
+  int64_t last_seq = head_.load(std::memory_order_acquire);
   for (Request* q : batch) {
+    q->committed.clear();
+    const int64_t seq_before = last_seq;
     // Each write in its own savepoint: a failed one is undone alone.
     Status s = c.Exec("SAVEPOINT w");
     if (s.ok()) {
       WriteTxn own(c, now_ms);
       s = (*q->fn)(own);
+      if (s.ok() && own.changed()) {
+        if (q->collect) {
+          s = RowsAfter(c, last_seq, &q->committed);
+          if (s.ok() && !q->committed.empty()) last_seq = q->committed.back().seq;
+        } else {
+          auto h = MaxSeq(c);
+          if (h.ok()) last_seq = *h; else s = h.status();
+        }
+      }
       if (s.ok()) {
         s = c.Exec("RELEASE w");
         if (s.ok()) {
@@ -332,6 +387,8 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
           continue;
         }
       }
+      q->committed.clear();
+      last_seq = seq_before;  // its rows (and their numbers) are rolled back with it
       q->status = s;
       (void)c.Exec("ROLLBACK TO w");
       (void)c.Exec("RELEASE w");
@@ -350,15 +407,7 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
       return;
     }
   }
-  int64_t new_head = 0;
-  if (changed) {
-    auto h = MaxSeq(c);
-    if (!h.ok()) {
-      (void)c.Exec("ROLLBACK");
-      return fail_all(h.status());
-    }
-    new_head = *h;
-  }
+  const int64_t new_head = last_seq;
   if (sqlite3_exec(c.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     Status s = DbError(c.db(), "commit");
     (void)c.Exec("ROLLBACK");

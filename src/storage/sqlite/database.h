@@ -15,6 +15,9 @@
 // into `changes`, then WriteTxn::MarkChanged). After the COMMIT, head() moves to the
 // highest committed seq and WaitForChange callers wake. One process owns the database (the
 // data dir's lock, app/server_app.cc), so the in-memory head misses no commit.
+// A write whose caller has a CommittedChanges collector (committed_changes.h) gets its own
+// rows back, numbered: the committer reads the rows above the transaction's previous
+// highest seq right after that write's function returned.
 //
 // Checkpoints: the writer connection never checkpoints (SQLite's default would copy the WAL
 // into the database, with two fsyncs, inside whichever commit crosses 1000 WAL pages, and
@@ -44,6 +47,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "storage/change_log.h"
 
 namespace arcana::storage::sqlite {
 
@@ -73,6 +77,8 @@ void BindText(sqlite3_stmt* st, int i, const std::string& s);
 void BindBlob(sqlite3_stmt* st, int i, const std::string& s);
 void BindOptInt(sqlite3_stmt* st, int i, const std::optional<int64_t>& v);
 std::string ColText(sqlite3_stmt* st, int i);
+// A `changes` row read as "SELECT seq, at_ms, account, region, service, resource, kind".
+Change ChangeRow(sqlite3_stmt* st);
 // Runs a statement that returns no row (or ignores its rows); `what` names it in errors.
 Status Step(Conn& c, sqlite3_stmt* st, const char* what);
 

@@ -1,0 +1,162 @@
+#include "audit/change_claims.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include "audit/trail_query.h"
+#include "common/json.h"
+
+namespace arcana::audit {
+namespace {
+
+const char* ResourceType(const std::string& service) {
+  if (service == "secretsmanager") return kSecretType;
+  if (service == "kms") return kKmsKeyType;
+  if (service == "ssm") return kParameterType;
+  if (service == "events") return "AWS::Events::Rule";
+  if (service == "iam" || service == "arcana") return "AWS::IAM::AccessKey";
+  return "Arcana::Resource";
+}
+
+std::string Describe(const storage::Change& c) {
+  return "change " + std::to_string(c.seq) + " (" + c.kind + ", " + c.resource + ")";
+}
+
+}  // namespace
+
+void ClaimThreadChanges(AuditEvent& e) {
+  storage::CommittedChanges* c = storage::CommittedChanges::Current();
+  if (c == nullptr || c->empty()) return;
+  storage::CommittedChanges taken = c->Take();
+  e.changes = taken.items();
+  e.changes_truncated = taken.truncated();
+}
+
+std::vector<AuditEvent> UnclaimedChangeEvents(const std::string& job,
+                                              const storage::CommittedChanges& changes,
+                                              int64_t now_ms) {
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  std::map<Key, size_t> index;
+  std::vector<AuditEvent> out;
+  rapidjson::StringBuffer details;
+  {
+    json::Writer w(details);
+    w.StartObject();
+    json::KV(w, "job", job);
+    w.EndObject();
+  }
+  for (const auto& c : changes.items()) {
+    Key k{c.kind, c.account, c.region, c.service};
+    auto [it, fresh] = index.emplace(k, out.size());
+    if (fresh) {
+      std::string source = c.service == "arcana" ? std::string("arcana.internal")
+                                                 : c.service + ".amazonaws.com";
+      out.push_back(ServiceEvent(std::move(source), c.kind, c.account, c.region, now_ms));
+      out.back().service_event_details.assign(details.GetString(), details.GetSize());
+    }
+    AuditEvent& e = out[it->second];
+    const bool listed = std::any_of(e.resources.begin(), e.resources.end(),
+                                    [&](const Resource& r) { return r.arn == c.resource; });
+    if (!listed && e.resources.size() < TouchedResources::kMax) {
+      e.resources.push_back(Resource{ResourceType(c.service), c.resource, c.account});
+    }
+    e.changes.push_back(c);
+  }
+  if (changes.truncated() && !out.empty()) out.back().changes_truncated = true;
+  return out;
+}
+
+bool ParseRecordClaims(std::string_view line, std::string where, RecordClaims* out) {
+  rapidjson::Document d;
+  if (!json::ParseBounded(line, &d).ok() || !d.IsObject()) return false;
+  auto t = d.FindMember("eventTime");
+  if (t == d.MemberEnd() || !t->value.IsString()) return false;
+  *out = RecordClaims{};
+  out->time_ms = ParseIsoTime(t->value.GetString());
+  std::string name, id;
+  if (auto n = d.FindMember("eventName"); n != d.MemberEnd() && n->value.IsString())
+    name = n->value.GetString();
+  if (auto n = d.FindMember("eventID"); n != d.MemberEnd() && n->value.IsString())
+    id = n->value.GetString();
+  out->where = std::move(where) + " (" + name + ", eventID " + id + ")";
+  auto a = d.FindMember("additionalEventData");
+  if (a == d.MemberEnd() || !a->value.IsObject()) return true;
+  auto seqs = a->value.FindMember("changeSequence");
+  auto described = a->value.FindMember("changes");
+  if (seqs == a->value.MemberEnd() || !seqs->value.IsArray()) return true;
+  const rapidjson::Value* desc =
+      described != a->value.MemberEnd() && described->value.IsArray() ? &described->value
+                                                                      : nullptr;
+  for (rapidjson::SizeType i = 0; i < seqs->value.Size(); ++i) {
+    storage::Change c;
+    if (seqs->value[i].IsInt64()) c.seq = seqs->value[i].GetInt64();
+    if (desc != nullptr && i < desc->Size() && (*desc)[i].IsObject()) {
+      const auto& o = (*desc)[i];
+      if (auto k = o.FindMember("kind"); k != o.MemberEnd() && k->value.IsString())
+        c.kind = k->value.GetString();
+      if (auto r = o.FindMember("resource"); r != o.MemberEnd() && r->value.IsString())
+        c.resource = r->value.GetString();
+    }
+    out->claims.push_back(std::move(c));
+  }
+  if (auto tr = a->value.FindMember("changeSequenceTruncated");
+      tr != a->value.MemberEnd() && tr->value.IsBool()) {
+    out->truncated = tr->value.GetBool();
+  }
+  return true;
+}
+
+CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
+                            const std::vector<storage::Change>& changes, bool complete) {
+  CrossCheckResult res;
+  std::unordered_map<int64_t, const storage::Change*> by_seq;
+  by_seq.reserve(changes.size());
+  for (const auto& c : changes) by_seq.emplace(c.seq, &c);
+  const int64_t oldest = changes.empty() ? 0 : changes.front().seq;
+  std::unordered_map<int64_t, const RecordClaims*> claimed_by;
+  int64_t span_from = INT64_MAX, span_to = INT64_MIN;
+  for (const auto& r : records) {
+    if (r.time_ms >= 0) {
+      span_from = std::min(span_from, r.time_ms);
+      span_to = std::max(span_to, r.time_ms);
+    }
+    for (const auto& claim : r.claims) {
+      auto [it, first] = claimed_by.emplace(claim.seq, &r);
+      if (!first) {
+        res.problems.push_back("change " + std::to_string(claim.seq) + " is claimed by two records: " +
+                               it->second->where + " and " + r.where);
+        continue;
+      }
+      auto found = by_seq.find(claim.seq);
+      if (found == by_seq.end()) {
+        if (claim.seq < oldest) {
+          ++res.claims_trimmed;  // older than the retained log (change_log.h, TrimChanges)
+          continue;
+        }
+        res.problems.push_back("record " + r.where + " claims " + Describe(claim) +
+                               ", which the store's change log does not hold");
+        continue;
+      }
+      const storage::Change& c = *found->second;
+      if (c.kind != claim.kind || c.resource != claim.resource) {
+        res.problems.push_back("record " + r.where + " claims " + Describe(claim) +
+                               " but the store's is " + Describe(c));
+        continue;
+      }
+      ++res.claims_checked;
+    }
+  }
+  if (!complete || span_from > span_to) return res;
+  // eventTime has second precision: the span runs to the end of the newest record's second.
+  const int64_t to = span_to + 999;
+  for (const auto& c : changes) {
+    if (c.at_ms < span_from || c.at_ms > to) continue;
+    ++res.changes_checked;
+    if (claimed_by.count(c.seq) == 0) res.problems.push_back(Describe(c) + " has no audit record");
+  }
+  return res;
+}
+
+}  // namespace arcana::audit

@@ -1,0 +1,160 @@
+// Records naming the store changes they describe (storage/committed_changes.h,
+// audit/change_claims.h): the collector, the record's additionalEventData, the records of
+// unclaimed job changes, and verify's cross-check in both directions.
+#include <gtest/gtest.h>
+
+#include <rapidjson/document.h>
+
+#include "audit/audit_event.h"
+#include "audit/change_claims.h"
+#include "storage/committed_changes.h"
+
+namespace arcana::audit {
+namespace {
+
+using storage::Change;
+using storage::CommittedChanges;
+
+Change C(int64_t seq, std::string kind, std::string resource, int64_t at_ms = 10'000) {
+  Change c;
+  c.seq = seq;
+  c.at_ms = at_ms;
+  c.account = "123456789012";
+  c.region = "us-east-1";
+  c.service = "secretsmanager";
+  c.resource = std::move(resource);
+  c.kind = std::move(kind);
+  return c;
+}
+
+TEST(CommittedChanges, CollectsOnlyInsideItsScopeTakesAndTruncates) {
+  EXPECT_EQ(CommittedChanges::Current(), nullptr);
+  CommittedChanges c;
+  {
+    CommittedChanges::Scope s(&c);
+    EXPECT_EQ(CommittedChanges::Current(), &c);
+    CommittedChanges::Current()->Add(C(1, "PutSecretValue", "arn:a"));
+  }
+  EXPECT_EQ(CommittedChanges::Current(), nullptr);
+  ASSERT_EQ(c.items().size(), 1u);
+  CommittedChanges taken = c.Take();
+  EXPECT_TRUE(c.empty());
+  EXPECT_EQ(taken.items()[0].seq, 1);
+  for (size_t i = 0; i < CommittedChanges::kMax + 5; ++i) c.Add(C(static_cast<int64_t>(i), "k", "r"));
+  EXPECT_EQ(c.items().size(), CommittedChanges::kMax);
+  EXPECT_TRUE(c.truncated());
+}
+
+TEST(CommittedChanges, RecordCarriesThemAsAdditionalEventDataOnlyWhenSomethingChanged) {
+  AuditEvent e = ServiceEvent("secretsmanager.amazonaws.com", "DeleteSecret", "123456789012",
+                              "us-east-1", 1'000);
+  EXPECT_EQ(EventJson(e).find("additionalEventData"), std::string::npos);
+  CommittedChanges c;
+  c.Add(C(1234, "PurgeSecret", "arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf"));
+  c.Add(C(1235, "PurgeSecret", "arn:b"));
+  {
+    CommittedChanges::Scope s(&c);
+    ClaimThreadChanges(e);
+    EXPECT_TRUE(CommittedChanges::Current()->empty());  // claimed: the next report starts afresh
+  }
+  const std::string line = EventJson(e);
+  rapidjson::Document d;
+  d.Parse(line.c_str());
+  ASSERT_FALSE(d.HasParseError()) << line;
+  const auto& a = d["additionalEventData"];
+  ASSERT_TRUE(a.IsObject());
+  ASSERT_EQ(a["changeSequence"].Size(), 2u);
+  EXPECT_EQ(a["changeSequence"][0].GetInt64(), 1234);
+  EXPECT_EQ(a["changeSequence"][1].GetInt64(), 1235);
+  EXPECT_STREQ(a["changes"][1]["kind"].GetString(), "PurgeSecret");
+  EXPECT_STREQ(a["changes"][1]["resource"].GetString(), "arn:b");
+  EXPECT_FALSE(a.HasMember("changeSequenceTruncated"));
+  RecordClaims r;
+  ASSERT_TRUE(ParseRecordClaims(line, "n1.000001.jsonl:7", &r));
+  ASSERT_EQ(r.claims.size(), 2u);
+  EXPECT_EQ(r.claims[0].seq, 1234);
+  EXPECT_EQ(r.claims[1].resource, "arn:b");
+  EXPECT_EQ(r.time_ms, 1'000 / 1000 * 1000);
+  EXPECT_NE(r.where.find("n1.000001.jsonl:7 (DeleteSecret, eventID "), std::string::npos);
+}
+
+TEST(CommittedChanges, UnclaimedJobChangesGetOneRecordPerKind) {
+  CommittedChanges c;
+  c.Add(C(5, "PostponeRotation", "arn:a"));
+  c.Add(C(6, "ScheduleKeyDeletion", "arn:k"));
+  c.Add(C(7, "PostponeRotation", "arn:b"));
+  auto events = UnclaimedChangeEvents("rotation:arn:a", c, 9'000);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event_name, "PostponeRotation");
+  EXPECT_EQ(events[0].event_source, "secretsmanager.amazonaws.com");
+  EXPECT_EQ(events[0].type, AuditEvent::Type::kServiceEvent);
+  ASSERT_EQ(events[0].changes.size(), 2u);
+  EXPECT_EQ(events[0].changes[1].seq, 7);
+  ASSERT_EQ(events[0].resources.size(), 2u);
+  EXPECT_EQ(events[0].resources[1].arn, "arn:b");
+  EXPECT_NE(events[0].service_event_details.find("rotation:arn:a"), std::string::npos);
+  EXPECT_EQ(events[1].changes[0].seq, 6);
+}
+
+RecordClaims Rec(std::string where, int64_t time_ms, std::vector<Change> claims) {
+  RecordClaims r;
+  r.where = std::move(where);
+  r.time_ms = time_ms;
+  r.claims = std::move(claims);
+  return r;
+}
+
+TEST(CrossCheck, AgreeingTrailAndStorePass) {
+  std::vector<Change> log = {C(3, "CreateSecret", "arn:a", 10'200), C(4, "PutSecretValue", "arn:a", 11'100)};
+  std::vector<RecordClaims> recs = {Rec("f:1", 10'000, {C(3, "CreateSecret", "arn:a")}),
+                                    Rec("f:2", 11'000, {C(4, "PutSecretValue", "arn:a")}),
+                                    Rec("", 12'000, {})};
+  auto r = CrossCheck(recs, log, /*complete=*/true);
+  EXPECT_TRUE(r.problems.empty()) << r.problems[0];
+  EXPECT_EQ(r.claims_checked, 2u);
+  EXPECT_EQ(r.changes_checked, 2u);
+}
+
+TEST(CrossCheck, RecordClaimingTheWrongChangeFailsNamingBoth) {
+  std::vector<Change> log = {C(3, "CreateSecret", "arn:a"), C(4, "DeleteSecret", "arn:b")};
+  std::vector<RecordClaims> recs = {Rec("n1.000001.jsonl:5 (PutSecretValue, eventID e1)", 10'000,
+                                        {C(3, "CreateSecret", "arn:a"), C(4, "PutSecretValue", "arn:a")})};
+  auto r = CrossCheck(recs, log, false);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0],
+            "record n1.000001.jsonl:5 (PutSecretValue, eventID e1) claims change 4 "
+            "(PutSecretValue, arn:a) but the store's is change 4 (DeleteSecret, arn:b)");
+}
+
+TEST(CrossCheck, ClaimOfAnAbsentChangeFailsUnlessTrimmedAndDoubleClaimsFail) {
+  std::vector<Change> log = {C(10, "CreateSecret", "arn:a"), C(12, "CreateSecret", "arn:c")};
+  std::vector<RecordClaims> recs = {Rec("r1", 10'000, {C(9, "CreateSecret", "arn:old")}),  // trimmed
+                                    Rec("r2", 10'000, {C(11, "CreateSecret", "arn:b")}),  // never was
+                                    Rec("r3", 10'000, {C(10, "CreateSecret", "arn:a")}),
+                                    Rec("r4", 10'000, {C(10, "CreateSecret", "arn:a")}),
+                                    Rec("r5", 10'000, {C(12, "CreateSecret", "arn:c")})};
+  auto r = CrossCheck(recs, log, true);
+  EXPECT_EQ(r.claims_trimmed, 1u);
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_EQ(r.problems[0], "record r2 claims change 11 (CreateSecret, arn:b), which the store's "
+                           "change log does not hold");
+  EXPECT_EQ(r.problems[1], "change 10 is claimed by two records: r3 and r4");
+}
+
+TEST(CrossCheck, ChangeWithoutRecordFailsOnlyWhenCompleteAndInsideTheSpan) {
+  std::vector<Change> log = {C(1, "CreateAccessKey", "AKIA", 5'000),  // before the trail
+                             C(2, "CreateSecret", "arn:a", 10'100),
+                             C(3, "PutSecretValue", "arn:a", 10'500),  // no record
+                             C(4, "PutSecretValue", "arn:a", 20'000)};  // after the trail
+  std::vector<RecordClaims> recs = {Rec("r1", 10'000, {C(2, "CreateSecret", "arn:a")}),
+                                    Rec("", 11'000, {})};
+  auto partial = CrossCheck(recs, log, false);
+  EXPECT_TRUE(partial.problems.empty());
+  auto full = CrossCheck(recs, log, true);
+  ASSERT_EQ(full.problems.size(), 1u);
+  EXPECT_EQ(full.problems[0], "change 3 (PutSecretValue, arn:a) has no audit record");
+  EXPECT_EQ(full.changes_checked, 2u);
+}
+
+}  // namespace
+}  // namespace arcana::audit
