@@ -94,6 +94,10 @@ bool Scheduler::StartParallel(Registration& reg, const storage::Job& job) {
                                 --reg.running;
                               }
                               done->store(true);
+                              // A job made due while this run held its lease (RotateSecret
+                              // during a rotation), or one that found every slot busy, is
+                              // claimable now: the loop need not sleep until its next pass.
+                              Wake();
                             }),
                             done});
   return true;
@@ -166,15 +170,17 @@ void Scheduler::RunClaimed(const storage::Job& job, Registration* reg) {
   }
   const int64_t ended = clock_.NowMs();
   std::optional<int64_t> next;
+  std::optional<std::string> payload;
   if (!st.ok()) {
     spdlog::warn("job {} failed (attempt {}): {}", job.name, job.attempts, st.message());
     next = ended + (reg->period ? *reg->period : opts_.failure_retry).count();
   } else if (run.reschedule_at_ms) {
     next = run.reschedule_at_ms;
+    payload = std::move(run.reschedule_payload);
   } else if (reg->period) {
     next = ended + reg->period->count();
   }
-  Status done = jobs_.CompleteJob(job.name, opts_.owner, next);
+  Status done = jobs_.CompleteJob(job, opts_.owner, next, std::move(payload));
   if (done.ok()) {
     spdlog::debug("job {} ran in {} ms ({}); next due {}", job.name, ended - started,
                   st.ok() ? "ok" : "failed", next ? std::to_string(*next) : "never");

@@ -18,7 +18,9 @@
 //    nothing is claimed, and a job claimed just as the server sealed is not completed: its
 //    lease is cut to sealed_retry, so it runs soon after the unseal (here or elsewhere);
 //  - never completes a run whose lease was lost (renewal refused, or CompleteJob answers
-//    kWriteConflict): it is logged, and the node now holding the lease decides.
+//    kWriteConflict): it is logged, and the node now holding the lease decides;
+//  - never undoes a reschedule made while a run was in progress (a RotateSecret landing as
+//    the previous rotation ends): CompleteJob keeps that newer due time and payload.
 // A handler that fails (or throws) is logged and rescheduled: periodic jobs one period
 // later, one-shot jobs after failure_retry.
 // A claimed job no handler here knows (another version's) is left leased: its lease
@@ -59,6 +61,9 @@ struct JobRun {
   // True once the scheduler is stopping or the lease was lost: a long handler should stop
   // at its next safe point (its work is idempotent; the next run finishes it).
   std::function<bool()> should_stop;
+  // With reschedule_at_ms: the payload the job's next run gets (nullopt: kept as it is).
+  // A reschedule made by others during the run (JobStore::ScheduleJob) wins over both.
+  std::optional<std::string> reschedule_payload;
 };
 
 using JobHandler = std::function<Status(JobRun&)>;

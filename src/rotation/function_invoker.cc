@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,9 +242,13 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
     ::close(in_pipe[1]);
     return Failed("cannot create a pipe");
   }
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
+    // Not left running (blocked on a node that is gone) when arcanad dies.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(out_pipe[1], 2);
@@ -277,11 +282,16 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
 
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
   bool timed_out = false;
+  bool cancelled = false;
   char buf[4096];
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       timed_out = true;
+      break;
+    }
+    if (call.cancelled && call.cancelled()) {
+      cancelled = true;
       break;
     }
     pollfd p[2] = {{out_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
@@ -305,7 +315,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   }
   close_in();
   ::close(out_pipe[0]);
-  if (timed_out) ::kill(-pid, SIGKILL);
+  if (timed_out || cancelled) ::kill(-pid, SIGKILL);
   int wstatus = 0;
   // After EOF the child has exited or is about to; bound the wait by the deadline anyway.
   while (::waitpid(pid, &wstatus, WNOHANG) == 0) {
@@ -317,6 +327,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  if (cancelled) return Failed("function " + f.name + " was stopped: the node is stopping");
   if (timed_out) {
     return Failed("function " + f.name + " timed out after " + std::to_string(f.timeout_s) + " s");
   }

@@ -12,7 +12,8 @@
 //    otherwise (an uncaught exception: exit status 1, its traceback in the log).
 //  - kind "zip": a package made through the Lambda API (rotation/function_package.h),
 //    unpacked on this node on first use under <log_dir>/code/, then run like "python".
-// The step is killed (exec) or abandoned (url) at the function's timeout.
+// The step is killed (exec) or abandoned (url) at the function's timeout; an exec function
+// is also killed when the invocation is cancelled (the node stops) or arcanad dies.
 // Run() also reports what Lambda's Invoke answers (InvokeOutcome): the Python handler's
 // return value as JSON (written by the shim to a result file of its own, so that the
 // function's stdout stays its log), or the error document of an exception, and this
@@ -28,6 +29,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,10 @@ struct Invocation {
   domain::rotation::EnvVars runtime_env;  // added to (and overriding) the registered ones
   std::vector<std::string> redact;        // never written to the log
   std::string step;                       // for the log line
+  // Asked at least once a second while an exec/python/zip function runs; true kills it (its
+  // process group) and the invocation fails as stopped. Unset: runs to its end or timeout.
+  // (A url function's request is not interrupted: it ends at its timeout.)
+  std::function<bool()> cancelled;
 };
 
 // What an invocation produced, as Lambda's Invoke reports it.

@@ -129,26 +129,13 @@ Status RotationRunner::Stop(const std::string& secret_arn) {
   return jobs_.CancelJob(JobName(secret_arn));
 }
 
-void RotationRunner::Reschedule(jobs::JobRun& run, const std::string& arn,
-                                std::optional<int64_t> due, const Payload& p) {
-  // A RotateSecret that arrived during this run (right after finishSecret moved AWSCURRENT,
-  // Start rewrote the job's payload with its token) runs next, now, with that payload;
-  // otherwise the end of this run would drop it and leave its placeholder pending.
-  auto stored = jobs_.GetJob(run.job.name);
-  if (stored.ok() && *stored && (*stored)->payload != run.job.payload &&
-      !Decode((*stored)->payload).token.empty()) {
-    run.reschedule_at_ms = run.now_ms;
-    return;
-  }
-  if (!due) {
-    run.reschedule_at_ms.reset();  // one-shot: the job goes
-    return;
-  }
-  // The scheduler's completion moves only the due time: the payload is set here, under the
-  // lease still held.
-  Status st = jobs_.ScheduleJob(run.job.name, *due, Encode(p), true);
-  if (!st.ok()) spdlog::warn("rotation of {}: cannot reschedule: {}", arn, st.message());
-  run.reschedule_at_ms = *due;
+void RotationRunner::Reschedule(jobs::JobRun& run, std::optional<int64_t> due,
+                                const Payload& p) {
+  // A RotateSecret that lands during this run (Start rewrites the job: due now, its token)
+  // is not undone by this: the scheduler's completion keeps a reschedule made meanwhile
+  // (JobStore::CompleteJob), so that rotation runs next.
+  run.reschedule_at_ms = due;  // nullopt: one-shot, the job goes
+  if (due) run.reschedule_payload = Encode(p);
 }
 
 Status RotationRunner::RunJob(jobs::JobRun& run) {
@@ -190,14 +177,14 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
       report_({"RotationSucceeded", arn, view->account, view->region, p.token, ""});
       spdlog::info("rotation of {} succeeded (version {})", arn, p.token);
     }
-    Reschedule(run, arn, next_scheduled(), Payload{});
+    Reschedule(run, next_scheduled(), Payload{});
     return Status::Ok();
   }
   if (stopped) {
     spdlog::info("rotation of {} stopped: {}", arn, st.message());
     // Stopping node or lost lease: handed back as it is, to run again soon (here or
     // elsewhere). Cancelled or placeholder gone: on to the next scheduled date, if any.
-    Reschedule(run, arn, run.should_stop() ? std::optional<int64_t>(run.now_ms) : next_scheduled(),
+    Reschedule(run, run.should_stop() ? std::optional<int64_t>(run.now_ms) : next_scheduled(),
                run.should_stop() ? p : Payload{});
     return Status::Ok();
   }
@@ -206,7 +193,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
   ++p.failures;
   if (p.mode == "rotate" && p.failures < opts_.max_attempts) {
     int64_t backoff = opts_.retry_base.count() << std::min<int64_t>(p.failures - 1, 10);
-    Reschedule(run, arn, run.now_ms + backoff, p);
+    Reschedule(run, run.now_ms + backoff, p);
     return Status::Ok();
   }
   if (p.mode == "rotate") {
@@ -216,7 +203,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
     if (!st2.ok()) spdlog::warn("rotation of {}: cannot postpone: {}", arn, st2.message());
   }
   // AWSPENDING stays: the next scheduled run takes that rotation over.
-  Reschedule(run, arn, next_scheduled(), Payload{});
+  Reschedule(run, next_scheduled(), Payload{});
   return Status::Ok();
 }
 
@@ -251,6 +238,7 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
                       {"SECRETS_MANAGER_ENDPOINT", opts_.endpoint_url},
                       {"AWS_LAMBDA_FUNCTION_NAME", fn->name}};
   call.redact = {key.secret_access_key, key.session_token};
+  call.cancelled = run.should_stop;  // a stopping node does not wait for the function's end
   Status result = Status::Ok();
   for (const char* step : kSteps) {
     if (p.mode == "test" && std::string_view(step) != "testSecret") continue;
@@ -272,6 +260,10 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
     call.step = step;
     call.event_json = EventJson(view.arn, p.token, step);
     result = invoker_.Invoke(*fn, call);
+    if (!result.ok() && run.should_stop()) {
+      result = Stopped(std::string(step) + ": the node is stopping");
+      break;
+    }
     if (!result.ok()) {
       result = Status(result.code(), std::string(step) + ": " + result.message());
       break;

@@ -24,9 +24,8 @@
 //    counted from now, and the pending rotation is reattempted at
 //    the next scheduled date (RotateSecret meanwhile answers that one is in progress).
 //  - A RotateSecret that lands while a run ends (its Start rewrote the job) is run next, not
-//    dropped by the end of this run; only one landing between that check and the run's
-//    completion in the store could still be missed (then RotateSecret answers that a rotation
-//    is in progress until the next scheduled run takes the placeholder over).
+//    dropped by the end of this run: the run's completion keeps a reschedule made meanwhile
+//    (JobStore::CompleteJob compares the job's generation), and the scheduler claims it at once.
 // Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
 // this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job
 // row behind, which its next claim drops (rotation is disabled by then).
@@ -105,8 +104,7 @@ class RotationRunner : public services::sm::RotationLauncher {
                   const Payload& p, jobs::JobRun& run, bool* stopped);
   // After a run: the job's next due time and payload (the next scheduled rotation, a retry,
   // or none).
-  void Reschedule(jobs::JobRun& run, const std::string& arn, std::optional<int64_t> due,
-                  const Payload& p);
+  static void Reschedule(jobs::JobRun& run, std::optional<int64_t> due, const Payload& p);
 
   services::sm::SecretsManagerService& secrets_;
   storage::FunctionStore& functions_;

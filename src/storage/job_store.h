@@ -20,13 +20,17 @@ struct Job {
   int64_t due_ms = 0;
   std::string payload;  // opaque to the store (no secret values)
   int64_t attempts = 0;  // claims since the last completion
+  // Bumped by every ScheduleJob(replace_due = true) of an existing row: a completion can
+  // tell that the job was rescheduled while its run was in progress.
+  int64_t generation = 0;
 };
 
 class JobStore {
  public:
   virtual ~JobStore() = default;
   // Creates the job due at due_ms, or if it exists: replace_due false keeps its due time and
-  // payload (periodic jobs registered by every node at start); true sets both.
+  // payload (periodic jobs registered by every node at start); true sets both and bumps the
+  // generation (a lease held on the row stays held).
   virtual Status ScheduleJob(const std::string& name, int64_t due_ms, const std::string& payload,
                              bool replace_due) = 0;
   // Deletes the job (a running claim's CompleteJob then fails with kWriteConflict).
@@ -42,10 +46,16 @@ class JobStore {
   // when owner no longer holds it.
   virtual Result<bool> RenewJobLease(const std::string& name, const std::string& owner,
                                      int64_t until_ms) = 0;
-  // Ends a claimed run: next_due_ms reschedules it (lease released, attempts reset); nullopt
-  // deletes it. kWriteConflict when owner no longer holds the lease (nothing changes).
-  virtual Status CompleteJob(const std::string& name, const std::string& owner,
-                             std::optional<int64_t> next_due_ms) = 0;
+  // Ends the run of `claimed` (as ClaimDueJobs returned it), atomically:
+  //  - the row still at the claimed generation: next_due_ms reschedules it (with
+  //    next_payload, when given, as its payload), nullopt deletes it;
+  //  - rescheduled since the claim (ScheduleJob replaced its due time and payload while the
+  //    run was in progress): that newer schedule wins, only the lease is released;
+  // attempts are reset either way. kWriteConflict when owner no longer holds the lease
+  // (cancelled or taken over; nothing changes).
+  virtual Status CompleteJob(const Job& claimed, const std::string& owner,
+                             std::optional<int64_t> next_due_ms,
+                             std::optional<std::string> next_payload) = 0;
   // The earliest due time of any job, if any (the scheduler sleeps until then, bounded).
   virtual Result<std::optional<int64_t>> NextDueMs() = 0;
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -170,6 +171,18 @@ TEST_F(ExecInvoker, FailuresSayHowNotWhat) {
   EXPECT_EQ(inv.Invoke(missing, call).message(), "function fn exited with status 127");
   EXPECT_NE(Log().find("step=testSecret failed: function fn exited with status 3"),
             std::string::npos);
+}
+
+// A stopping node does not wait for a function blocked on it (its timeout here: 5 s).
+TEST_F(ExecInvoker, ACancelledInvocationIsKilledWithinASecond) {
+  FunctionInvoker inv((dir_ / "logs").string());
+  Invocation call;
+  call.step = "setSecret";
+  const auto start = std::chrono::steady_clock::now();
+  call.cancelled = [start] { return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(200); };
+  Status st = inv.Invoke(Script("sleep 30\n"), call);
+  EXPECT_EQ(st.message(), "function fn was stopped: the node is stopping");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
 }  // namespace

@@ -33,10 +33,11 @@ class FakeJobStore : public storage::JobStore {
     std::lock_guard<std::mutex> l(mu);
     auto it = rows.find(name);
     if (it == rows.end()) {
-      rows[name] = Row{storage::Job{name, due_ms, payload, 0}, "", 0};
+      rows[name] = Row{storage::Job{name, due_ms, payload, 0, 0}, "", 0};
     } else if (replace_due) {
       it->second.job.due_ms = due_ms;
       it->second.job.payload = payload;
+      ++it->second.job.generation;
     }
     return Status::Ok();
   }
@@ -83,19 +84,27 @@ class FakeJobStore : public storage::JobStore {
     it->second.lease_until = until_ms;
     return true;
   }
-  Status CompleteJob(const std::string& name, const std::string& owner,
-                     std::optional<int64_t> next_due_ms) override {
+  Status CompleteJob(const storage::Job& claimed, const std::string& owner,
+                     std::optional<int64_t> next_due_ms,
+                     std::optional<std::string> next_payload) override {
     std::lock_guard<std::mutex> l(mu);
-    auto it = rows.find(name);
+    auto it = rows.find(claimed.name);
     if (it == rows.end() || it->second.owner != owner) {
       return Status(ErrorCode::kWriteConflict, "lease not held");
     }
     ++completions;
+    if (it->second.job.generation != claimed.generation) {  // rescheduled during the run
+      it->second.job.attempts = 0;
+      it->second.owner.clear();
+      it->second.lease_until = 0;
+      return Status::Ok();
+    }
     if (!next_due_ms) {
       rows.erase(it);
       return Status::Ok();
     }
     it->second.job.due_ms = *next_due_ms;
+    if (next_payload) it->second.job.payload = *next_payload;
     it->second.job.attempts = 0;
     it->second.owner.clear();
     it->second.lease_until = 0;
@@ -370,6 +379,40 @@ TEST_F(SchedulerTest, ParallelJobsRunOffTheLoopAndABusyOneIsLeftForLater) {
   for (int i = 0; i < 1000 && store_.Has("rotation:b"); ++i) std::this_thread::sleep_for(5ms);
   EXPECT_EQ(long_runs.load(), 2);
   s.Stop();
+}
+
+// RotateSecret landing as the previous rotation ends: the job is rewritten (due now, a new
+// payload) while its run still holds the lease. The run's own completion (here: one-shot,
+// delete) must not drop it, and the loop must claim it when the run ends, not after its sleep.
+TEST_F(SchedulerTest, AJobRescheduledDuringItsParallelRunRunsNextAtOnce) {
+  SchedulerOptions o = Fast("a");
+  o.min_sleep = 30s;  // only a wake-up can make the second run start in time
+  o.max_sleep = 30s;
+  Scheduler s(store_, &unsealed_, clock_, o);
+  std::mutex mu;
+  std::vector<std::string> payloads;
+  s.OnPrefix(
+      "rotation:", std::nullopt,
+      [&](JobRun& run) {
+        {
+          std::lock_guard<std::mutex> l(mu);
+          payloads.push_back(run.job.payload);
+        }
+        if (run.job.payload == "t1") {
+          EXPECT_TRUE(store_.ScheduleJob("rotation:a", clock_.NowMs(), "t2", true).ok());
+          s.Wake();  // as RotationRunner::Start does; the job is still leased to this run
+          std::this_thread::sleep_for(50ms);  // the loop's pass finds nothing claimable
+        }
+        return Status::Ok();
+      },
+      /*parallel=*/2);
+  ASSERT_TRUE(store_.ScheduleJob("rotation:a", 0, "t1", true).ok());
+  ASSERT_TRUE(s.Start().ok());
+  for (int i = 0; i < 400 && store_.Has("rotation:a"); ++i) std::this_thread::sleep_for(5ms);
+  s.Stop();
+  EXPECT_FALSE(store_.Has("rotation:a"));  // the second run completed (one-shot)
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"t1", "t2"}));
 }
 
 TEST_F(SchedulerTest, StopWaitsForParallelRuns) {

@@ -560,16 +560,19 @@ TEST_F(SqliteStoreTest, JobsClaimRenewCompleteCancel) {
   EXPECT_EQ(other[0].name, "later");
   // Lease expired: another node takes over, and the first one can no longer complete.
   auto taken = *jobs.ClaimDueJobs("node-c", 2000, 1000, 10);
-  bool purge_taken = false;
-  for (const auto& j : taken) purge_taken |= j.name == "purge";
-  ASSERT_TRUE(purge_taken);
-  EXPECT_EQ(jobs.CompleteJob("purge", "node-a", 5000).code(), ErrorCode::kWriteConflict);
-  ASSERT_TRUE(jobs.CompleteJob("purge", "node-c", 5000).ok());
+  auto purge = std::find_if(taken.begin(), taken.end(),
+                            [](const storage::Job& j) { return j.name == "purge"; });
+  ASSERT_NE(purge, taken.end());
+  EXPECT_EQ(jobs.CompleteJob(claimed[0], "node-a", 5000, std::nullopt).code(),
+            ErrorCode::kWriteConflict);
+  ASSERT_TRUE(jobs.CompleteJob(*purge, "node-c", 5000, std::nullopt).ok());
   auto j = **jobs.GetJob("purge");
   EXPECT_EQ(j.due_ms, 5000);
   EXPECT_EQ(j.attempts, 0);
-  EXPECT_EQ(jobs.ClaimDueJobs("node-d", 5000, 10, 10)->size(), 2u);  // purge and "later"
-  ASSERT_TRUE(jobs.CompleteJob("later", "node-d", std::nullopt).ok());
+  auto both = *jobs.ClaimDueJobs("node-d", 5000, 10, 10);
+  ASSERT_EQ(both.size(), 2u);  // purge and "later"
+  const storage::Job& later = both[0].name == "later" ? both[0] : both[1];
+  ASSERT_TRUE(jobs.CompleteJob(later, "node-d", std::nullopt, std::nullopt).ok());
   EXPECT_FALSE(jobs.GetJob("later")->has_value());
   ASSERT_TRUE(jobs.ScheduleJob("purge", 42, "p3", true).ok());  // replace_due
   EXPECT_EQ((*jobs.GetJob("purge"))->payload, "p3");

@@ -1661,16 +1661,17 @@ TEST_P(StoreConformance, LeaseExpiryRenewAndCompleteOnlyByTheHolder) {
   EXPECT_TRUE(jobs().RenewJobLease("j", "A", 4000).value());
   EXPECT_TRUE(jobs().ClaimDueJobs("B", 3500, 1000, 10)->empty());
   EXPECT_FALSE(jobs().RenewJobLease("j", "B", 9000).value());
-  EXPECT_CODE(jobs().CompleteJob("j", "B", 10000), ErrorCode::kWriteConflict);
+  EXPECT_CODE(jobs().CompleteJob((*a)[0], "B", 10000, std::nullopt), ErrorCode::kWriteConflict);
 
   auto b = jobs().ClaimDueJobs("B", 4000, 1000, 10);  // A's lease expired
   ASSERT_EQ(b->size(), 1u);
   EXPECT_EQ((*b)[0].attempts, 2);
   EXPECT_FALSE(jobs().RenewJobLease("j", "A", 9000).value());
-  EXPECT_CODE(jobs().CompleteJob("j", "A", std::nullopt), ErrorCode::kWriteConflict);
+  EXPECT_CODE(jobs().CompleteJob((*a)[0], "A", std::nullopt, std::nullopt),
+              ErrorCode::kWriteConflict);
   EXPECT_TRUE(jobs().GetJob("j")->has_value());
 
-  ASSERT_OK(jobs().CompleteJob("j", "B", 10000));
+  ASSERT_OK(jobs().CompleteJob((*b)[0], "B", 10000, std::nullopt));
   auto j = jobs().GetJob("j").value();
   ASSERT_TRUE(j.has_value());
   EXPECT_EQ(j->due_ms, 10000);
@@ -1679,14 +1680,49 @@ TEST_P(StoreConformance, LeaseExpiryRenewAndCompleteOnlyByTheHolder) {
   auto c = jobs().ClaimDueJobs("C", 10000, 1000, 10);  // free again once due
   ASSERT_EQ(c->size(), 1u);
   EXPECT_EQ((*c)[0].attempts, 1);
-  ASSERT_OK(jobs().CompleteJob("j", "C", std::nullopt));
+  ASSERT_OK(jobs().CompleteJob((*c)[0], "C", std::nullopt, std::nullopt));
   EXPECT_FALSE(jobs().GetJob("j")->has_value());
 
   // Cancelled while claimed: the holder's completion conflicts.
   ASSERT_OK(jobs().ScheduleJob("k", 1, "", false));
-  ASSERT_EQ(jobs().ClaimDueJobs("D", 10, 100, 10)->size(), 1u);
+  auto d = jobs().ClaimDueJobs("D", 10, 100, 10);
+  ASSERT_EQ(d->size(), 1u);
   ASSERT_OK(jobs().CancelJob("k"));
-  EXPECT_CODE(jobs().CompleteJob("k", "D", 50), ErrorCode::kWriteConflict);
+  EXPECT_CODE(jobs().CompleteJob((*d)[0], "D", 50, std::nullopt), ErrorCode::kWriteConflict);
+}
+
+// A reschedule made while a run is in progress (RotateSecret landing as the previous
+// rotation ends) survives that run's completion, whatever the run asked for.
+TEST_P(StoreConformance, CompletionKeepsARescheduleMadeDuringTheRun) {
+  ASSERT_OK(jobs().ScheduleJob("r", 1000, "t1", true));
+  for (bool delete_asked : {true, false}) {
+    auto a = jobs().ClaimDueJobs("A", 1000, 60000, 10);
+    ASSERT_EQ(a->size(), 1u);
+    EXPECT_EQ((*a)[0].payload, "t1");
+    ASSERT_OK(jobs().ScheduleJob("r", 1500, "t2", true));  // during A's run
+    ASSERT_OK(jobs().CompleteJob((*a)[0], "A",
+                                 delete_asked ? std::nullopt : std::optional<int64_t>(7000),
+                                 std::optional<std::string>("from-run")));
+    auto kept = jobs().GetJob("r").value();
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(kept->due_ms, 1500);
+    EXPECT_EQ(kept->payload, "t2");
+    EXPECT_EQ(kept->attempts, 0);
+    // The lease is free: the newer run is claimable at its due time, by anyone.
+    auto b = jobs().ClaimDueJobs("B", 1500, 60000, 10);
+    ASSERT_EQ(b->size(), 1u);
+    EXPECT_EQ((*b)[0].payload, "t2");
+    // Not rescheduled during B's run: B's completion applies, payload included.
+    ASSERT_OK(jobs().CompleteJob((*b)[0], "B", 1000, std::optional<std::string>("t1")));
+    auto next = jobs().GetJob("r").value();
+    ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(next->due_ms, 1000);
+    EXPECT_EQ(next->payload, "t1");
+  }
+  auto c = jobs().ClaimDueJobs("C", 1000, 60000, 10);
+  ASSERT_EQ(c->size(), 1u);
+  ASSERT_OK(jobs().CompleteJob((*c)[0], "C", std::nullopt, std::nullopt));
+  EXPECT_FALSE(jobs().GetJob("r").value().has_value());
 }
 
 // ---------- event deliveries and denial counters ----------

@@ -72,6 +72,7 @@ class Param {
   Param(const std::optional<int64_t>& n) {      // NOLINT
     if (n) v_ = std::to_string(*n);
   }
+  Param(const std::optional<std::string>& s) : v_(s) {}  // NOLINT
   static Param Bytes(const std::string& bytes);
   // A text[] value (an array literal; every element quoted).
   static Param TextArray(const std::vector<std::string>& items);

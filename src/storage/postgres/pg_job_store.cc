@@ -19,13 +19,16 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_due ON jobs (due_ms);
 )sql";
 
-Job Decode(const pqxx::row& row) {  // (name, due_ms, payload, attempts)
-  return {Text(row[0]), Int(row[1]), Text(row[2]), Int(row[3])};
+// A run's completion must not undo a reschedule made while it ran (job_store.h).
+const char* const kJobsV2 = "ALTER TABLE jobs ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;";
+
+Job Decode(const pqxx::row& row) {  // (name, due_ms, payload, attempts, generation)
+  return {Text(row[0]), Int(row[1]), Text(row[2]), Int(row[3]), Int(row[4])};
 }
 
 }  // namespace
 
-Migrations PgJobStore::Schema() { return {"jobs", {kJobsV1}}; }
+Migrations PgJobStore::Schema() { return {"jobs", {kJobsV1, kJobsV2}}; }
 
 Status PgJobStore::ScheduleJob(const std::string& name, int64_t due_ms, const std::string& payload,
                                bool replace_due) {
@@ -33,7 +36,7 @@ Status PgJobStore::ScheduleJob(const std::string& name, int64_t due_ms, const st
     tx.Exec(replace_due
                 ? "INSERT INTO jobs (name, due_ms, payload) VALUES ($1, $2, $3) "
                   "ON CONFLICT (name) DO UPDATE SET due_ms = excluded.due_ms, "
-                  "payload = excluded.payload"
+                  "payload = excluded.payload, generation = jobs.generation + 1"
                 : "INSERT INTO jobs (name, due_ms, payload) VALUES ($1, $2, $3) "
                   "ON CONFLICT (name) DO NOTHING",
             {name, due_ms, payload});
@@ -51,7 +54,7 @@ Status PgJobStore::CancelJob(const std::string& name) {
 Result<std::optional<Job>> PgJobStore::GetJob(const std::string& name) {
   std::optional<Job> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("read job", [&](Tx& tx) {
-    auto r = tx.Exec("SELECT name, due_ms, payload, attempts FROM jobs WHERE name = $1", {name});
+    auto r = tx.Exec("SELECT name, due_ms, payload, attempts, generation FROM jobs WHERE name = $1", {name});
     if (!r.empty()) out = Decode(r[0]);
     return Status::Ok();
   }));
@@ -71,7 +74,7 @@ Result<std::vector<Job>> PgJobStore::ClaimDueJobs(const std::string& owner, int6
              "WHERE name IN (SELECT name FROM jobs WHERE due_ms <= $2 "
              "  AND (owner IS NULL OR lease_until_ms <= $2) "
              "  ORDER BY due_ms, name LIMIT $4 FOR UPDATE SKIP LOCKED) "
-             "RETURNING name, due_ms, payload, attempts",
+             "RETURNING name, due_ms, payload, attempts, generation",
              {owner, now_ms, lease_ms, std::min(limit, kMaxListLimit)})) {
       out.push_back(Decode(row));
     }
@@ -96,19 +99,28 @@ Result<bool> PgJobStore::RenewJobLease(const std::string& name, const std::strin
   return held;
 }
 
-Status PgJobStore::CompleteJob(const std::string& name, const std::string& owner,
-                               std::optional<int64_t> next_due_ms) {
+Status PgJobStore::CompleteJob(const Job& claimed, const std::string& owner,
+                               std::optional<int64_t> next_due_ms,
+                               std::optional<std::string> next_payload) {
   return db_.Write("complete job", [&](Tx& tx) -> Status {
+    // Applied only if the row is still at the claimed generation...
     auto r = next_due_ms
                  ? tx.Exec(
-                       "UPDATE jobs SET due_ms = $3, owner = NULL, lease_until_ms = 0, "
-                       "attempts = 0 WHERE name = $1 AND owner = $2 RETURNING 1",
-                       {name, owner, *next_due_ms})
-                 : tx.Exec("DELETE FROM jobs WHERE name = $1 AND owner = $2 RETURNING 1",
-                           {name, owner});
+                       "UPDATE jobs SET due_ms = $4, payload = COALESCE($5, payload), "
+                       "owner = NULL, lease_until_ms = 0, attempts = 0 "
+                       "WHERE name = $1 AND owner = $2 AND generation = $3 RETURNING 1",
+                       {claimed.name, owner, claimed.generation, *next_due_ms, next_payload})
+                 : tx.Exec("DELETE FROM jobs WHERE name = $1 AND owner = $2 "
+                           "AND generation = $3 RETURNING 1",
+                           {claimed.name, owner, claimed.generation});
+    if (!r.empty()) return Status::Ok();
+    // ...else rescheduled meanwhile (its new due time and payload stay) or no longer ours.
+    r = tx.Exec("UPDATE jobs SET owner = NULL, lease_until_ms = 0, attempts = 0 "
+                "WHERE name = $1 AND owner = $2 RETURNING 1",
+                {claimed.name, owner});
     if (r.empty()) {
       return Status(ErrorCode::kWriteConflict,
-                    "job " + name + " is no longer leased by " + owner);
+                    "job " + claimed.name + " is no longer leased by " + owner);
     }
     return Status::Ok();
   });

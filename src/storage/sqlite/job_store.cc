@@ -20,6 +20,8 @@ const char* const kJobsMigrations[] = {
     ) WITHOUT ROWID;
     CREATE INDEX jobs_by_due ON jobs(due_ms);
     )sql",
+    // 2: a run's completion must not undo a reschedule made while it ran (job_store.h).
+    "ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;",
 };
 
 Job ReadJob(sqlite3_stmt* st) {
@@ -28,6 +30,7 @@ Job ReadJob(sqlite3_stmt* st) {
   j.due_ms = sqlite3_column_int64(st, 1);
   j.payload = ColText(st, 2);
   j.attempts = sqlite3_column_int64(st, 3);
+  j.generation = sqlite3_column_int64(st, 4);
   return j;
 }
 }  // namespace
@@ -44,7 +47,7 @@ Status SqliteJobStore::ScheduleJob(const std::string& name, int64_t due_ms,
         replace_due
             ? c.Prepare("INSERT INTO jobs (name, due_ms, payload) VALUES (?,?,?) "
                         "ON CONFLICT(name) DO UPDATE SET due_ms = excluded.due_ms, "
-                        "payload = excluded.payload")
+                        "payload = excluded.payload, generation = generation + 1")
             : c.Prepare("INSERT INTO jobs (name, due_ms, payload) VALUES (?,?,?) "
                         "ON CONFLICT(name) DO NOTHING");
     if (!st) return DbError(c.db(), "prepare");
@@ -68,7 +71,7 @@ Status SqliteJobStore::CancelJob(const std::string& name) {
 Result<std::optional<Job>> SqliteJobStore::GetJob(const std::string& name) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st =
-      c->Prepare("SELECT name, due_ms, payload, attempts FROM jobs WHERE name = ?");
+      c->Prepare("SELECT name, due_ms, payload, attempts, generation FROM jobs WHERE name = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, name);
   int rc = sqlite3_step(st);
@@ -86,7 +89,7 @@ Result<std::vector<Job>> SqliteJobStore::ClaimDueJobs(const std::string& owner, 
     claimed.clear();
     Conn& c = txn.conn();
     sqlite3_stmt* st = c.Prepare(
-        "SELECT name, due_ms, payload, attempts FROM jobs "
+        "SELECT name, due_ms, payload, attempts, generation FROM jobs "
         "WHERE due_ms <= ?1 AND lease_until_ms <= ?1 ORDER BY due_ms, name LIMIT ?2");
     if (!st) return DbError(c.db(), "prepare");
     sqlite3_bind_int64(st, 1, now_ms);
@@ -133,22 +136,43 @@ Result<bool> SqliteJobStore::RenewJobLease(const std::string& name, const std::s
   return held;
 }
 
-Status SqliteJobStore::CompleteJob(const std::string& name, const std::string& owner,
-                                   std::optional<int64_t> next_due_ms) {
+Status SqliteJobStore::CompleteJob(const Job& claimed, const std::string& owner,
+                                   std::optional<int64_t> next_due_ms,
+                                   std::optional<std::string> next_payload) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
+    // Applied only if the row is still at the claimed generation...
     sqlite3_stmt* st =
         next_due_ms
-            ? c.Prepare("UPDATE jobs SET due_ms = ?3, owner = '', lease_until_ms = 0, "
-                        "attempts = 0 WHERE name = ?1 AND owner = ?2")
-            : c.Prepare("DELETE FROM jobs WHERE name = ?1 AND owner = ?2");
+            ? c.Prepare("UPDATE jobs SET due_ms = ?4, payload = COALESCE(?5, payload), "
+                        "owner = '', lease_until_ms = 0, attempts = 0 "
+                        "WHERE name = ?1 AND owner = ?2 AND generation = ?3")
+            : c.Prepare("DELETE FROM jobs WHERE name = ?1 AND owner = ?2 AND generation = ?3");
     if (!st) return DbError(c.db(), "prepare");
-    BindText(st, 1, name);
+    BindText(st, 1, claimed.name);
     BindText(st, 2, owner);
-    if (next_due_ms) sqlite3_bind_int64(st, 3, *next_due_ms);
+    sqlite3_bind_int64(st, 3, claimed.generation);
+    if (next_due_ms) {
+      sqlite3_bind_int64(st, 4, *next_due_ms);
+      if (next_payload) {
+        BindBlob(st, 5, *next_payload);
+      } else {
+        sqlite3_bind_null(st, 5);
+      }
+    }
     ARCANA_RETURN_IF_ERROR(Step(c, st, "complete job"));
+    if (sqlite3_changes(c.db()) > 0) return Status::Ok();
+    // ...else rescheduled meanwhile (its new due time and payload stay) or no longer ours.
+    sqlite3_stmt* release = c.Prepare(
+        "UPDATE jobs SET owner = '', lease_until_ms = 0, attempts = 0 "
+        "WHERE name = ?1 AND owner = ?2");
+    if (!release) return DbError(c.db(), "prepare");
+    BindText(release, 1, claimed.name);
+    BindText(release, 2, owner);
+    ARCANA_RETURN_IF_ERROR(Step(c, release, "release job"));
     if (sqlite3_changes(c.db()) == 0) {
-      return Status(ErrorCode::kWriteConflict, "job " + name + " is no longer held by " + owner);
+      return Status(ErrorCode::kWriteConflict,
+                    "job " + claimed.name + " is no longer held by " + owner);
     }
     return Status::Ok();
   });

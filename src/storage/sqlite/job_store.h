@@ -21,8 +21,9 @@ class SqliteJobStore : public JobStore {
                                         int64_t lease_ms, size_t limit) override;
   Result<bool> RenewJobLease(const std::string& name, const std::string& owner,
                              int64_t until_ms) override;
-  Status CompleteJob(const std::string& name, const std::string& owner,
-                     std::optional<int64_t> next_due_ms) override;
+  Status CompleteJob(const Job& claimed, const std::string& owner,
+                     std::optional<int64_t> next_due_ms,
+                     std::optional<std::string> next_payload) override;
   Result<std::optional<int64_t>> NextDueMs() override;
 
  private:
