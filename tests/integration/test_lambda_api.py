@@ -281,3 +281,42 @@ def test_a_function_created_on_one_node_runs_on_another(srv, lam, tmp_path):
         lam.delete_function(FunctionName=name)
     finally:
         node2.stop()
+
+
+def test_create_function_needs_iam_pass_role_on_the_role(srv, lam):
+    """As Lambda: the caller passes the function its role, so it needs iam:PassRole on that
+    role (for lambda.amazonaws.com); another account's role is refused even with iam:PassRole
+    on "*"."""
+    iam = client(srv.endpoint, "iam")
+    user = "lambda-maker-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=user)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}]}
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    maker = client(srv.endpoint, "lambda", akid=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    name = "passrole-" + uuid.uuid4().hex[:8]
+    with raises_code("AccessDeniedException") as ei:
+        create(maker, name)
+    assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "iam:PassRole" in ei.value.response["Error"]["Message"]
+    assert ROLE in ei.value.response["Error"]["Message"]
+    with raises_code("ResourceNotFoundException"):
+        lam.get_function(FunctionName=name)  # nothing was created
+    # Allowed only when passed to Lambda.
+    policy["Statement"].append({"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE,
+                                "Condition": {"StringEquals": {
+                                    "iam:PassedToService": "ec2.amazonaws.com"}}})
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    with raises_code("AccessDeniedException"):
+        create(maker, name)
+    policy["Statement"][1]["Condition"]["StringEquals"]["iam:PassedToService"] = \
+        "lambda.amazonaws.com"
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    assert create(maker, name)["FunctionName"] == name
+    lam.delete_function(FunctionName=name)
+    # Another account's role: not passable, whatever the caller's own policy says.
+    policy["Statement"][1] = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    with raises_code("AccessDeniedException"):
+        create(maker, name, Role="arn:aws:iam::999999999999:role/elsewhere")

@@ -1607,6 +1607,9 @@ TEST_P(StoreConformance, ScheduleJobKeepsOrReplacesAndCancels) {
   ASSERT_OK(jobs().CancelJob("rotate"));
   EXPECT_FALSE(jobs().GetJob("rotate")->has_value());
   EXPECT_EQ(jobs().NextDueMs().value(), std::optional<int64_t>(5000));
+  // Held: claimable again (so due, for a sleeping scheduler) only when its lease expires.
+  ASSERT_EQ(jobs().ClaimDueJobs("A", 6000, 4000, 10)->size(), 1u);
+  EXPECT_EQ(jobs().NextDueMs().value(), std::optional<int64_t>(10000));
   ASSERT_OK(jobs().CancelJob("purge"));
   EXPECT_FALSE(jobs().NextDueMs().value().has_value());
 }

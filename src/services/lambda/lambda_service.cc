@@ -31,6 +31,20 @@ Status Allow(const CallContext& ctx, const std::string& resource) {
   return auth::Check(ctx, req);
 }
 
+// As Lambda: a function is given a role, and the caller must be allowed to pass that role
+// to Lambda (iam:PassRole on the role, iam:PassedToService = lambda.amazonaws.com). The role
+// belongs to its own account: another account's role is never passable here.
+Status AllowPassRole(const CallContext& ctx, const std::string& role) {
+  auth::AccessRequest req;
+  req.action = "iam:PassRole";
+  req.resource_arn = role;
+  // arn:PARTITION:iam::ACCOUNT:role/NAME (IsRoleArn checked the shape).
+  size_t account_at = role.find("::") + 2;
+  req.resource_account = role.substr(account_at, role.find(':', account_at) - account_at);
+  req.keys.Set("iam:PassedToService", "lambda.amazonaws.com");
+  return auth::Check(ctx, req);
+}
+
 std::string Finish(rapidjson::StringBuffer& buf) { return json::Finish(buf); }
 
 // The model's Role pattern, arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
@@ -186,6 +200,7 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
                       "expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
                       "[a-zA-Z_0-9+=,.@\\-_/]+");
   }
+  ARCANA_RETURN_IF_ERROR(AllowPassRole(ctx, role));
   const std::string runtime = in.Str("Runtime").value_or("");
   const std::string handler = in.Str("Handler").value_or("");
   if (runtime.empty() || handler.empty()) {

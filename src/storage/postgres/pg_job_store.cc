@@ -129,7 +129,8 @@ Status PgJobStore::CompleteJob(const Job& claimed, const std::string& owner,
 Result<std::optional<int64_t>> PgJobStore::NextDueMs() {
   std::optional<int64_t> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("next due job", [&](Tx& tx) {
-    auto r = tx.Exec("SELECT min(due_ms) FROM jobs");
+    // A job whose lease is held becomes claimable again only when the lease expires.
+    auto r = tx.Exec("SELECT min(GREATEST(due_ms, lease_until_ms)) FROM jobs");
     if (!r.empty()) out = OptInt(r[0][0]);
     return Status::Ok();
   }));
