@@ -67,7 +67,7 @@ fuzz: fuzz-build
 # ASan+UBSan build of the server, the CLI and the unit tests; then both suites against it.
 sanitize-build: deps
 	@cmake -S . -B $(ASAN_BUILD_DIR) -DARCANA_SANITIZE=ON $(SANITIZE_FLAGS) >/dev/null
-	@cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target arcanad arcana unit_tests
+	@cmake --build $(ASAN_BUILD_DIR) -j$(JOBS) --target arcanad arcana arcana-agent unit_tests store_conformance_tests
 
 test-sanitize: sanitize-build
 	@bash scripts/test-sanitize.sh $(ASAN_BUILD_DIR)

@@ -57,11 +57,11 @@ std::optional<int> ScanCommand::Run() {
   req.baseline_file = baseline_;
 
   ScanProgress progress;
-  Result<ScanRun> run = Status();
-  {
+  // The progress line ends (its thread joined) before the report is printed.
+  Result<ScanRun> run = [&] {
     ProgressLine line(progress);
-    run = RunScan(req, &progress);
-  }
+    return RunScan(req, &progress);
+  }();
   if (!run.ok()) return fail(run.status().message());
 
   std::ofstream file;

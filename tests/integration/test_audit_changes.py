@@ -109,6 +109,10 @@ def test_a_cluster_verifies_with_every_nodes_audit_dir(tmp_path):
         n0, n1 = c.start(2)
         for i, n in enumerate((n0, n1)):
             client(n, "secretsmanager").create_secret(Name=f"node/{i}", SecretString="v")
+        # A later record on node 0, so node 1's change falls within node 0's trail's time span
+        # (without it, whether it does depends on how fast the calls ran).
+        time.sleep(1.1)
+        client(n0, "secretsmanager").describe_secret(SecretId="node/0")
     finally:
         c.stop_all()
     store = ["--store", c.url, "--data-dir", str(n0.data_dir)]
