@@ -26,9 +26,11 @@
 //  - A RotateSecret that lands while a run ends (its Start rewrote the job) is run next, not
 //    dropped by the end of this run: the run's completion keeps a reschedule made meanwhile
 //    (JobStore::CompleteJob compares the job's generation), and the scheduler claims it at once.
-// Known limits: runs happen on the scheduler's one loop thread, so a long rotation delays
-// this node's other due jobs; a CancelRotateSecret racing the end of a run may leave the job
-// row behind, which its next claim drops (rotation is disabled by then).
+// Runs are parallel jobs (RotationOptions::parallel per node, each on its own thread), so a
+// long rotation does not delay the node's other jobs. A stopping node kills the running
+// step's function and hands the run back. Known limit: a CancelRotateSecret racing the end
+// of a run may leave the job row behind, which its next claim drops (rotation is disabled
+// by then).
 // Thread-safety: Start/ScheduleAt/Stop/CheckFunction from any thread; RunJob from the
 // scheduler.
 #pragma once
