@@ -67,9 +67,12 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   Status st;
   if (!reply.ok()) {
     st = reply.status();
-  } else if (reply->status >= 500 || reply->status == 429) {
+  } else if (reply->status >= 500 || reply->status == 429 ||
+             reply->body.find("ThrottlingException") != std::string::npos) {
     // A server error (arcanad stopping, sealed, overloaded) is transient: not a TTL fallback
-    // for reads, which may then serve stale.
+    // for reads, which may then serve stale. So is throttling, which AWS's protocols answer
+    // with HTTP 400 (arcanad does when its queue is full or a stop drops queued requests):
+    // taking it for "no such endpoint" would stop the fencing of reads.
     st = Status(ErrorCode::kServiceUnavailable,
                 "change stream answered HTTP " + std::to_string(reply->status));
   } else if (reply->status != 200) {

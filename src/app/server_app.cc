@@ -301,6 +301,13 @@ int RunServer(const config::Config& cfg) {
   rotations.Register(scheduler);
   secrets_manager.SetRotationLauncher(&rotations);
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
+  // The scheduler was declared before the rotation runner and the invoker its runs use, so
+  // its destructor would join a rotation still ending (a stopping node kills the step) after
+  // they are gone. Every return from here stops it first.
+  struct StopJobsFirst {
+    jobs::Scheduler& s;
+    ~StopJobsFirst() { s.Stop(); }
+  } stop_jobs_first{scheduler};
   std::string scheme = tls ? "https" : "http";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   // The store as logged never shows a password (storage::Redacted).

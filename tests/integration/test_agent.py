@@ -453,6 +453,71 @@ def test_https_upstream_is_verified(tmp_path):
         proc.wait(timeout=15)
 
 
+class ThrottlingUpstream:
+    """A stand-in for arcanad: GetSecretValue answers one value; the change stream answers
+    until `throttle` is set, then HTTP 400 ThrottlingException, as arcanad does when its
+    queue is full or a stop drops a queued request."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        outer = self
+        self.throttle = False
+        self.value = new_value("throttled")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status: int, doc: dict):
+                body = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if outer.throttle:
+                    return self.reply(400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+                self.reply(200, {"Next": 0, "Head": 0, "Changes": []})
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.reply(200, {"ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:t-AbCdEf",
+                                 "Name": "t", "VersionId": "v1", "SecretString": outer.value,
+                                 "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.0})
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_throttled_stream_is_an_outage_not_a_missing_endpoint(tmp_path):
+    """A 400 ThrottlingException from the stream is transient: reads go on being fenced (and,
+    the fence failing, are fetched again), never served from the cache unverified."""
+    upstream = ThrottlingUpstream()
+    a = Agent(tmp_path / "throttled", upstream.endpoint)
+    try:
+        assert a.secret("t").json()["SecretString"] == upstream.value
+        assert a.secret("t").headers["X-Arcana-Cache"] == "hit"
+        upstream.throttle = True
+        r = a.secret("t")
+        assert r.status_code == 200 and r.json()["SecretString"] == upstream.value
+        assert r.headers["X-Arcana-Cache"] == "refresh"
+        h = a.health()
+        assert h["stream"]["connected"] is False and "HTTP 400" in h["stream"]["last_error"]
+        assert h["invalidation"] == "ttl"
+        assert a.secret("t").headers["X-Arcana-Cache"] == "refresh"
+    finally:
+        a.stop()
+        upstream.close()
+
+
 # ------------------------------------------------------------------ outage (must stay last)
 
 def test_stream_loss_falls_back_to_ttl_and_serves_stale_on_error(agent, server, sm):
