@@ -169,7 +169,64 @@ Status FileTrail::Resume() {
     last_digest_ms_ = d->end_ms;
   }
   if (last_digest_ms_ == 0) last_digest_ms_ = Now();
-  return OpenFile(numbers.empty() ? 1 : numbers.back());
+  ARCANA_RETURN_IF_ERROR(OpenFile(numbers.empty() ? 1 : numbers.back()));
+  if (opts_.wal_bytes == 0) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(wal_, WriteAheadLog::Open(opts_.dir + "/" + opts_.node + ".wal",
+                                                    opts_.wal_bytes));
+  return Recover();
+}
+
+Status FileTrail::Recover() {
+  ARCANA_ASSIGN_OR_RETURN(auto frames, wal_->Frames());
+  std::string out;
+  uint64_t seq = last_sequence_;
+  std::string hash = last_hash_;
+  bool gap = false;
+  for (const auto& f : frames) {
+    if (gap) break;
+    std::string_view rest = f.payload;
+    for (uint64_t s = f.first_sequence; !rest.empty(); ++s) {
+      const size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;
+      std::string_view line = rest.substr(0, nl);
+      rest.remove_prefix(nl + 1);
+      if (s <= seq) continue;  // the record file has it
+      if (s != seq + 1) {
+        // Cannot happen unless both files lost records: the new ones chain on from the
+        // file's last record, and `arcana audit verify` reports the missing ones.
+        spdlog::error("audit: records {} to {} of node {} are in neither {} nor its write-ahead "
+                      "log; the chain resumes after {}",
+                      seq + 1, s - 1, opts_.node, RecordFileName(opts_.node, file_number_), seq);
+        gap = true;
+        break;
+      }
+      out.append(line);
+      out += '\n';
+      hash = LineHash(line);
+      seq = s;
+    }
+  }
+  if (out.empty()) return Status::Ok();
+  Status st = WriteAll(fd_, out);
+  if (st.ok() && ::fdatasync(fd_) != 0) st = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  const std::string file = RecordFileName(opts_.node, file_number_);
+  if (!st.ok()) return Status(ErrorCode::kInternalFailure, "cannot recover audit records into " + file + ": " + st.message());
+  spdlog::warn("audit: {} record(s) missing from {} (a machine crash) recovered from its write-ahead log",
+               seq - last_sequence_, file);
+  last_sequence_ = seq;
+  last_hash_ = hash;
+  file_bytes_ += out.size();
+  return Status::Ok();
+}
+
+Status FileTrail::SyncRecordFile() {
+  if (fd_ < 0) return Status::Ok();
+  // EINVAL: a special file (a device, a pipe), which has nothing to sync.
+  if (::fdatasync(fd_) != 0 && errno != EINVAL) {
+    return Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  }
+  if (wal_) wal_->Rewind();
+  return Status::Ok();
 }
 
 Status FileTrail::OpenFile(uint32_t number) {
@@ -211,8 +268,16 @@ Status FileTrail::CommitBatch(std::vector<std::string>& batch) {
     out += line;
     out += '\n';
   }
-  Status st = WriteAll(fd_, out);
-  if (st.ok() && ::fdatasync(fd_) != 0) st = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  // Framed in the write-ahead log unless the batch is larger than the whole log.
+  const bool framed = wal_ != nullptr && wal_->FitsEmpty(out.size());
+  Status st;
+  if (framed && !wal_->Fits(out.size())) st = SyncRecordFile();  // full: start it over
+  if (st.ok()) st = WriteAll(fd_, out);
+  if (st.ok() && framed) {
+    st = wal_->Append(last_sequence_ + 1, static_cast<uint32_t>(batch.size()), out);
+  } else if (st.ok() && ::fdatasync(fd_) != 0) {
+    st = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  }
   if (!st.ok()) {
     // Undo the partial write: the chain on disk ends where it did.
     if (::ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0) {
@@ -229,6 +294,12 @@ Status FileTrail::CommitBatch(std::vector<std::string>& batch) {
   last_hash_ = hash;
   file_bytes_ += out.size();
   if (file_bytes_ >= opts_.max_file_bytes) {
+    // The log's frames must not be needed for a file that is no longer the newest.
+    if (Status synced = SyncRecordFile(); !synced.ok()) {
+      spdlog::error("audit: rotation postponed: cannot sync {}: {}",
+                    RecordFileName(opts_.node, file_number_), synced.message());
+      return Status::Ok();
+    }
     Status d = WriteDigest();
     if (!d.ok()) spdlog::warn("audit: digest at rotation: {}", d.message());
     ::close(fd_);
@@ -251,6 +322,10 @@ void FileTrail::Tick() {
 void FileTrail::Finish() {
   Status d = WriteDigest();
   if (!d.ok()) spdlog::warn("audit: closing digest: {}", d.message());
+  if (Status synced = SyncRecordFile(); !synced.ok()) {
+    spdlog::error("audit: cannot sync {} at close (its write-ahead log keeps the records): {}",
+                  RecordFileName(opts_.node, file_number_), synced.message());
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }

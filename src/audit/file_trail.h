@@ -1,11 +1,17 @@
 // The local file sink: the node's chained, digest-signed audit files (layout and formats in
 // audit/chain.h) under <data-dir>/audit/. Records are committed in groups by one writer
-// thread (audit/group_commit.h): every batch is written with one write(2) and made durable
-// with one fdatasync(2) before any of its callers returns, so a call's response leaves only
-// after its record is on disk. A failed write is undone (the file is truncated back and the
-// chain does not advance), so a refused record leaves no trace to break the chain.
-// Rotation: a file that reaches max_file_bytes is closed with a digest and the next number
-// opened. Digests: every digest_interval, at rotation and at Close, covering the records
+// thread (audit/group_commit.h): every batch is appended to the record file with one
+// write(2) and made durable before any of its callers returns, so a call's response leaves
+// only after its record is on disk. Durable means framed into <node>.wal, a preallocated
+// write-ahead log synced with one cheap fdatasync(2) per batch (audit/write_ahead_log.h);
+// the record file itself is synced when the log wraps, at rotation and at close. Open
+// appends to the newest record file what the log holds beyond it (records a power loss took
+// from the page cache), so run arcanad (or any `arcana` command that records to the trail)
+// before `arcana audit verify` after a machine crash. A failed write is undone (the file is
+// truncated back and the chain does not advance), so a refused record leaves no trace to
+// break the chain.
+// Rotation: a file that reaches max_file_bytes is synced, closed with a digest and the next
+// number opened. Digests: every digest_interval, at rotation and at Close, covering the records
 // since the last one (none written while sealed: the next one covers those records too).
 // One process per node file set: Open takes an exclusive lock on <node>.lock (a CLI that
 // records operator actions waits for it; arcanad refuses to start on a locked set).
@@ -22,6 +28,7 @@
 #include "audit/chain.h"
 #include "audit/digest_signer.h"
 #include "audit/group_commit.h"
+#include "audit/write_ahead_log.h"
 
 namespace arcana::audit {
 
@@ -32,6 +39,8 @@ struct FileTrailOptions {
   std::chrono::seconds digest_interval{300};
   bool fail_closed = true;
   bool wait_for_lock = false;  // CLI: wait for the node's lock instead of failing
+  // Size of <node>.wal; 0: no log, every batch syncs the record file itself.
+  uint64_t wal_bytes = uint64_t{4} << 20;
   std::function<int64_t()> now_ms;  // wall clock (tests inject one); null = system clock
 };
 
@@ -59,6 +68,10 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   void Tick() override;
   void Finish() override;
   Status WriteDigest();
+  // Appends to the newest record file the log's records beyond last_sequence_.
+  Status Recover();
+  // Makes the record file durable: the log's frames so far are no longer needed.
+  Status SyncRecordFile();
   int64_t Now() const;
 
   FileTrailOptions opts_;
@@ -67,6 +80,7 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   // Writer-thread state (GroupCommitWriter runs CommitBatch/Tick/Finish there; Resume runs
   // before the thread starts).
   int fd_ = -1;
+  std::unique_ptr<WriteAheadLog> wal_;  // null: wal_bytes = 0
   uint32_t file_number_ = 0;
   uint64_t file_bytes_ = 0;
   uint64_t last_sequence_ = 0;
