@@ -227,6 +227,12 @@ def test_connection_cap_refuses_extra_connections_without_spinning(spawn):
     assert srv.p.poll() is None
 
 
+# UBSan's vptr check probes the object's memory through a pipe, which it cannot open while
+# descriptors are exhausted: every virtual call then reports a false "invalid vptr" (here in
+# Boost.System's error categories, inside Asio's accept) and ends the process. The EMFILE
+# path cannot run under UBSan at all; the Release suite runs it.
+@pytest.mark.skipif("UBSAN_OPTIONS" in os.environ,
+                    reason="UBSan's vptr check cannot run without free descriptors")
 def test_accept_backs_off_when_descriptors_run_out(spawn):
     # 64 descriptors, a cap above that: accept() itself fails with EMFILE.
     srv = spawn("emfile", ["--max-connections", "1000", "--threads", "1"], nofile=64)

@@ -40,8 +40,8 @@ bool Eventually(Cond cond) {
 }
 
 TEST(WorkerPoolTest, RefusesBeyondRunningPlusQueued) {
+  Gate gate;  // declared first: the pool (its threads) ends before it
   WorkerPool pool(2, 3);
-  Gate gate;
   std::atomic<int> ran{0};
   auto blocked = [&] {
     gate.Wait();
@@ -64,8 +64,8 @@ TEST(WorkerPoolTest, RefusesBeyondRunningPlusQueued) {
 }
 
 TEST(WorkerPoolTest, ZeroQueueTakesOnlyWhatIdleThreadsCanRun) {
+  Gate gate;  // declared first: the pool (its threads) ends before it
   WorkerPool pool(2, 0);
-  Gate gate;
   // Both threads are idle: two tasks are taken, a third waits for nobody and is refused.
   std::this_thread::sleep_for(50ms);  // let both threads reach their wait
   EXPECT_TRUE(pool.TrySubmit([&] { gate.Wait(); }));
@@ -84,8 +84,8 @@ TEST(WorkerPoolTest, ThrowingTaskDoesNotKillItsThread) {
 }
 
 TEST(WorkerPoolTest, ShutdownDrainsTheQueueAndRefusesNewTasks) {
+  Gate gate;  // declared first: the pool (its threads) ends before it
   WorkerPool pool(1, 10);
-  Gate gate;
   std::atomic<int> ran{0};
   ASSERT_TRUE(pool.TrySubmit([&] {
     gate.Wait();
@@ -100,8 +100,8 @@ TEST(WorkerPoolTest, ShutdownDrainsTheQueueAndRefusesNewTasks) {
 }
 
 TEST(WorkerPoolTest, CancelQueuedCallsTheCancelOfWhatHasNotStarted) {
+  Gate gate;  // declared first: the pool (its threads) ends before it
   WorkerPool pool(1, 10);
-  Gate gate;
   std::atomic<int> ran{0}, cancelled{0};
   ASSERT_TRUE(pool.TrySubmit([&] { gate.Wait(); }, [&] { ++cancelled; }));
   ASSERT_TRUE(Eventually([&] { return pool.busy() == 1; }));
