@@ -117,12 +117,14 @@ class AuditFileTrailTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<FileTrail> Open(bool fail_closed = true, uint64_t max_bytes = 1 << 20) {
+  std::unique_ptr<FileTrail> Open(bool fail_closed = true, uint64_t max_bytes = 1 << 20,
+                                  uint64_t wal_bytes = FileTrailOptions{}.wal_bytes) {
     FileTrailOptions o;
     o.dir = dir_.string();
     o.node = "n1";
     o.fail_closed = fail_closed;
     o.max_file_bytes = max_bytes;
+    o.wal_bytes = wal_bytes;
     auto t = FileTrail::Open(o, &signer_);
     EXPECT_TRUE(t.ok()) << t.status().message();
     return t.ok() ? std::move(*t) : nullptr;
@@ -371,14 +373,7 @@ TEST_F(AuditFileTrailTest, SearchFiltersNewestFirst) {
 class AuditWriteAheadLogTest : public AuditFileTrailTest {
  protected:
   std::unique_ptr<FileTrail> OpenWithLog(uint64_t wal_bytes, uint64_t max_bytes = 1 << 20) {
-    FileTrailOptions o;
-    o.dir = dir_.string();
-    o.node = "n1";
-    o.max_file_bytes = max_bytes;
-    o.wal_bytes = wal_bytes;
-    auto t = FileTrail::Open(o, &signer_);
-    EXPECT_TRUE(t.ok()) << t.status().message();
-    return t.ok() ? std::move(*t) : nullptr;
+    return Open(/*fail_closed=*/true, max_bytes, wal_bytes);
   }
   // What a power loss can do to the record file: its last `lost` lines never reached the disk.
   void LoseLastLines(size_t lost, uint32_t file = 1) {
