@@ -4,6 +4,8 @@
 // A node (one arcanad, named by --audit-node) writes into <data-dir>/audit/:
 //   <node>.<NNNNNN>.jsonl   records, one per line, numbered files (rotated by size)
 //   <node>.digests.jsonl    signed digests, one per line
+//   <node>.wal              the write-ahead log of the newest record file's recent records
+//                           (write_ahead_log.h; not read by the verifier)
 // Each record line is the event (audit_event.h) with two members appended last:
 //   "arcanaSequence": 1, 2, 3, ... (per node, never reused)
 //   "arcanaPreviousHash": lowercase hex SHA-256 of the previous record line's bytes (without
