@@ -126,12 +126,31 @@ Status WriteAheadLog::Append(uint64_t first_sequence, uint32_t count, std::strin
 }
 
 Result<std::vector<WriteAheadLog::Frame>> WriteAheadLog::Frames() const {
+  return ParseFrames(fd_, size_, path_);
+}
+
+Result<std::vector<WriteAheadLog::Frame>> WriteAheadLog::ReadFrames(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::vector<Frame>{};
+    return SysError("cannot open", path, errno);
+  }
+  struct stat st {};
+  auto frames = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                    ? ParseFrames(fd, static_cast<uint64_t>(st.st_size), path)
+                    : Result<std::vector<Frame>>(std::vector<Frame>{});
+  ::close(fd);
+  return frames;
+}
+
+Result<std::vector<WriteAheadLog::Frame>> WriteAheadLog::ParseFrames(int fd, uint64_t size,
+                                                                     const std::string& path) {
   std::vector<Frame> frames;
   uint64_t at = 0;
   std::string header(kWalFrameHeaderBytes, '\0');
-  while (at + kWalFrameHeaderBytes <= size_) {
-    ssize_t n = ::pread(fd_, header.data(), header.size(), static_cast<off_t>(at));
-    if (n < 0) return SysError("cannot read", path_, errno);
+  while (at + kWalFrameHeaderBytes <= size) {
+    ssize_t n = ::pread(fd, header.data(), header.size(), static_cast<off_t>(at));
+    if (n < 0) return SysError("cannot read", path, errno);
     if (static_cast<size_t>(n) != header.size() || std::memcmp(header.data(), kMagic, 4) != 0) {
       break;
     }
@@ -139,14 +158,14 @@ Result<std::vector<WriteAheadLog::Frame>> WriteAheadLog::Frames() const {
     const uint64_t bytes = GetLe(header, 4, 4);
     f.first_sequence = GetLe(header, 8, 8);
     f.count = static_cast<uint32_t>(GetLe(header, 16, 4));
-    if (at + kWalFrameHeaderBytes + bytes > size_) break;
+    if (at + kWalFrameHeaderBytes + bytes > size) break;
     if (!frames.empty() &&
         f.first_sequence != frames.back().first_sequence + frames.back().count) {
       break;  // a frame of the previous lap
     }
     f.payload.resize(bytes);
-    n = ::pread(fd_, f.payload.data(), bytes, static_cast<off_t>(at + kWalFrameHeaderBytes));
-    if (n < 0) return SysError("cannot read", path_, errno);
+    n = ::pread(fd, f.payload.data(), bytes, static_cast<off_t>(at + kWalFrameHeaderBytes));
+    if (n < 0) return SysError("cannot read", path, errno);
     if (static_cast<uint64_t>(n) != bytes) break;
     std::string signed_part = header.substr(0, kHeaderFields) + f.payload;
     if (crypto::Sha256(signed_part) != header.substr(kHeaderFields, 32)) break;  // torn

@@ -57,8 +57,11 @@ class WriteAheadLog {
   // The frames from the start, in order, while each is intact and continues the sequence of
   // the one before. Errors: kInternalFailure (cannot read).
   Result<std::vector<Frame>> Frames() const;
+  // The same, of the log at path, read only (`arcana audit verify`); none when it is absent.
+  static Result<std::vector<Frame>> ReadFrames(const std::string& path);
 
  private:
+  static Result<std::vector<Frame>> ParseFrames(int fd, uint64_t size, const std::string& path);
   WriteAheadLog(std::string path, int fd, uint64_t size)
       : path_(std::move(path)), fd_(fd), size_(size) {}
 
