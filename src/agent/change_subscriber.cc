@@ -68,7 +68,8 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   if (!reply.ok()) {
     st = reply.status();
   } else if (reply->status >= 500 || reply->status == 429 ||
-             reply->body.find("ThrottlingException") != std::string::npos) {
+             (reply->status == 400 &&
+              reply->body.find("ThrottlingException") != std::string::npos)) {
     // A server error (arcanad stopping, sealed, overloaded) is transient: not a TTL fallback
     // for reads, which may then serve stale. So is throttling, which AWS's protocols answer
     // with HTTP 400 (arcanad does when its queue is full or a stop drops queued requests):
