@@ -32,6 +32,25 @@ Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, Agen
   return doc["Next"].GetInt64();
 }
 
+namespace {
+
+// AWS's JSON protocols answer throttling with HTTP 400 and this error type (possibly
+// namespaced, "...#ThrottlingException").
+bool IsThrottling(const UpstreamReply& reply) {
+  if (reply.status != 400) return false;
+  rapidjson::Document doc;
+  if (!json::ParseBounded(reply.body, &doc, 8, size_t{64} << 10).ok() || !doc.IsObject()) {
+    return false;
+  }
+  const std::string type = json::StrField(doc, "__type");
+  constexpr std::string_view kType = "ThrottlingException";
+  return type.size() >= kType.size() &&
+         type.compare(type.size() - kType.size(), kType.size(), kType) == 0 &&
+         (type.size() == kType.size() || type[type.size() - kType.size() - 1] == '#');
+}
+
+}  // namespace
+
 ChangeSubscriber::ChangeSubscriber(UpstreamClient& upstream, ValueCache& cache,
                                    AgentMetrics& metrics, int wait_seconds,
                                    std::chrono::milliseconds fence_timeout)
@@ -67,9 +86,7 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   Status st;
   if (!reply.ok()) {
     st = reply.status();
-  } else if (reply->status >= 500 || reply->status == 429 ||
-             (reply->status == 400 &&
-              reply->body.find("ThrottlingException") != std::string::npos)) {
+  } else if (reply->status >= 500 || reply->status == 429 || IsThrottling(*reply)) {
     // A server error (arcanad stopping, sealed, overloaded) is transient: not a TTL fallback
     // for reads, which may then serve stale. So is throttling, which AWS's protocols answer
     // with HTTP 400 (arcanad does when its queue is full or a stop drops queued requests):

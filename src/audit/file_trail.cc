@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "common/json.h"
+#include "common/sync_dir.h"
 #include "crypto/hash.h"
 
 namespace arcana::audit {
@@ -36,14 +37,6 @@ Status WriteAll(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return Status::Ok();
-}
-
-void SyncDir(const std::string& dir) {
-  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d >= 0) {
-    ::fsync(d);
-    ::close(d);
-  }
 }
 
 // The last complete line of the file at path ("" when none); a torn tail after the last
@@ -239,7 +232,7 @@ Status FileTrail::OpenFile(uint32_t number) {
   fd_ = fd;
   file_number_ = number;
   file_bytes_ = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-  SyncDir(opts_.dir);  // the new name is durable before any record in it is acknowledged
+  SyncDirectory(opts_.dir);  // the new name is durable before any record in it is acknowledged
   return Status::Ok();
 }
 
@@ -359,7 +352,7 @@ Status FileTrail::WriteDigest() {
     return Status(ErrorCode::kInternalFailure, "cannot write " + path + ": " + w.message());
   }
   ::close(fd);
-  if (st.st_size == 0) SyncDir(opts_.dir);
+  if (st.st_size == 0) SyncDirectory(opts_.dir);
   digest_sequence_ = d.digest_sequence;
   digested_upto_ = d.last_sequence;
   last_signature_ = d.signature;

@@ -6,9 +6,9 @@
 // write-ahead log synced with one cheap fdatasync(2) per batch (audit/write_ahead_log.h);
 // the record file itself is synced when the log wraps, at rotation and at close. Open
 // appends to the newest record file what the log holds beyond it (records a power loss took
-// from the page cache); until then `arcana audit verify` reports them as missing. A failed write is undone (the file is
-// truncated back and the chain does not advance), so a refused record leaves no trace to
-// break the chain.
+// from the page cache); until then `arcana audit verify` reports them as missing. A failed
+// write is undone (the file is truncated back and the chain does not advance), so a refused
+// record leaves no trace to break the chain.
 // Rotation: a file that reaches max_file_bytes is synced, closed with a digest and the next
 // number opened. Digests: every digest_interval, at rotation and at Close, covering the records
 // since the last one (none written while sealed: the next one covers those records too).

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/sync_dir.h"
 #include "crypto/hash.h"
 
 namespace arcana::audit {
@@ -42,7 +43,7 @@ bool PwriteAll(int fd, std::string_view data, uint64_t at) {
 }
 
 // Zeros from `from` up to `to`, written (not fallocated: unwritten extents would need a
-// journal commit when first overwritten, which is the cost this file exists to avoid).
+// metadata update when first overwritten, which is the cost this file exists to avoid).
 bool ZeroFill(int fd, uint64_t from, uint64_t to) {
   const std::string zeros(1 << 20, '\0');
   while (from < to) {
@@ -51,16 +52,6 @@ bool ZeroFill(int fd, uint64_t from, uint64_t to) {
     from += n;
   }
   return true;
-}
-
-void SyncParentDir(const std::string& path) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d >= 0) {
-    ::fsync(d);
-    ::close(d);
-  }
 }
 
 }  // namespace
@@ -82,7 +73,7 @@ Result<std::unique_ptr<WriteAheadLog>> WriteAheadLog::Open(const std::string& pa
       ::close(fd);
       return SysError("cannot preallocate", path, e);
     }
-    if (have == 0) SyncParentDir(path);
+    if (have == 0) SyncDirectoryOf(path);
   }
   return std::unique_ptr<WriteAheadLog>(new WriteAheadLog(path, fd, std::max(have, size)));
 }

@@ -1,8 +1,8 @@
 // The audit file sink's write-ahead log: a fixed-size file, zero-filled and synced when it is
 // created, that each batch of record lines is framed into and made durable with one
 // fdatasync(2). Overwriting blocks that are already allocated and written changes no file
-// metadata, so that flush writes data only; syncing the appended JSON-lines file instead needs
-// an ext4 journal commit for the growing size, about twice the CPU and the latency. The
+// metadata, so that flush writes data only; syncing the appended JSON-lines file instead must
+// also write its inode's growing size (an ext4 journal commit where there is a journal). The
 // JSON-lines file then stays plain (no preallocated zeros for scripts to trip on) and is
 // synced only when the log wraps, at file rotation and at close (file_trail.h).
 //
@@ -29,8 +29,9 @@ inline constexpr size_t kWalFrameHeaderBytes = 24 + 32;
 class WriteAheadLog {
  public:
   // Opens path, creating it (size bytes of zeros, synced, its name synced in its directory)
-  // when it is absent or of another size. The next Append writes at the start: call Frames()
-  // first to recover what it holds. Errors: kInternalFailure naming the file.
+  // when absent; a shorter file (a crash while creating it) is zero-filled up to size, a
+  // longer one kept as it is. The next Append writes at the start: call Frames() first to
+  // recover what it holds. Errors: kInternalFailure naming the file.
   static Result<std::unique_ptr<WriteAheadLog>> Open(const std::string& path, uint64_t size);
   ~WriteAheadLog();
   WriteAheadLog(const WriteAheadLog&) = delete;

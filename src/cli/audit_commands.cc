@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -31,7 +31,8 @@ int Die(const std::string& msg) {
 }
 
 // After a machine crash a node's newest record file may lack records that its write-ahead
-// log (audit/write_ahead_log.h) still holds; the node appends them when it next starts. Says so when that is the case ("" otherwise).
+// log (audit/write_ahead_log.h) still holds; the node appends them when it next starts.
+// Says so when that is the case ("" otherwise).
 std::string UnrecoveredRecordsHint(const audit::NodeFiles& n) {
   if (n.record_files.empty()) return "";
   uint64_t last = 0;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/sync_dir.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -17,16 +18,6 @@ namespace {
 
 Status Err(const std::string& what, const std::string& path) {
   return Status(ErrorCode::kInternalFailure, what + " " + path + ": " + std::strerror(errno));
-}
-
-void SyncDirOf(const std::string& path) {
-  auto slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 }  // namespace
@@ -71,7 +62,7 @@ Status Write(const std::string& path, const std::string& key) {
     ::unlink(path.c_str());
     return Status(ErrorCode::kInternalFailure, "cannot write root key file " + path);
   }
-  SyncDirOf(path);
+  SyncDirectoryOf(path);
   return Status::Ok();
 }
 
@@ -97,7 +88,7 @@ Result<std::string> CreateIfAbsent(const std::string& path) {
   const int link_errno = errno;
   ::unlink(tmp.c_str());
   if (linked) {
-    SyncDirOf(path);
+    SyncDirectoryOf(path);
     return key;
   }
   crypto::SecureWipe(key);
@@ -110,13 +101,13 @@ Result<std::string> CreateIfAbsent(const std::string& path) {
 
 Status Promote(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return Err("cannot rename root key file", from);
-  SyncDirOf(to);
+  SyncDirectoryOf(to);
   return Status::Ok();
 }
 
 void Remove(const std::string& path) {
   ::unlink(path.c_str());
-  SyncDirOf(path);
+  SyncDirectoryOf(path);
 }
 
 }  // namespace arcana::seal::keyfile
