@@ -7,12 +7,35 @@
 
 namespace arcana::audit {
 
+namespace {
+
+// The record's JSON, built on first use: when no sink wants a record (the file sink off and
+// no event rule in its account) the call pays nothing for it.
+class LazyLine {
+ public:
+  explicit LazyLine(const AuditEvent& event) : event_(event) {}
+  const std::string& Get() {
+    if (!built_) {
+      line_ = EventJson(event_);
+      built_ = true;
+    }
+    return line_;
+  }
+
+ private:
+  const AuditEvent& event_;
+  std::string line_;
+  bool built_ = false;
+};
+
+}  // namespace
+
 Status AuditTrail::Record(const AuditEvent& event) {
-  std::string line = EventJson(event);
+  LazyLine line(event);
   Status result = Status::Ok();
   for (auto& sink : sinks_) {
     if (!sink->Wants(event)) continue;
-    Status st = sink->Write(line);
+    Status st = sink->Write(line.Get());
     if (st.ok()) continue;
     if (sink->fail_closed()) {
       if (result.ok()) result = Status(ErrorCode::kServiceUnavailable, st.message());
@@ -50,7 +73,7 @@ struct Outstanding {
 }  // namespace
 
 void AuditTrail::RecordAsync(const AuditEvent& event, std::function<void(Status)> done) {
-  std::string line = EventJson(event);
+  LazyLine line(event);
   // Fail-open sinks only queue: written here. The fail-closed ones answer through `done`.
   std::vector<AuditSink*> closed;
   for (auto& sink : sinks_) {
@@ -59,20 +82,20 @@ void AuditTrail::RecordAsync(const AuditEvent& event, std::function<void(Status)
       closed.push_back(sink.get());
       continue;
     }
-    Status st = sink->Write(line);
+    Status st = sink->Write(line.Get());
     if (!st.ok()) {
       spdlog::warn("audit: the {} sink (fail-open) lost a record: {}", sink->name(), st.message());
     }
   }
   if (closed.empty()) return done(Status::Ok());
   if (closed.size() == 1) {  // the usual case (the file sink): no shared state needed
-    return closed[0]->WriteAsync(line, [done = std::move(done)](Status st) {
+    return closed[0]->WriteAsync(line.Get(), [done = std::move(done)](Status st) {
       done(st.ok() ? st : Status(ErrorCode::kServiceUnavailable, st.message()));
     });
   }
   auto outstanding = std::make_shared<Outstanding>(closed.size(), std::move(done));
   for (AuditSink* sink : closed) {
-    sink->WriteAsync(line, [outstanding](Status st) { outstanding->Finish(std::move(st)); });
+    sink->WriteAsync(line.Get(), [outstanding](Status st) { outstanding->Finish(std::move(st)); });
   }
 }
 
