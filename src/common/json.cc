@@ -1,5 +1,7 @@
 #include "common/json.h"
 
+#include <cstring>
+
 #include <rapidjson/error/en.h>
 
 namespace arcana::json {
@@ -138,6 +140,41 @@ void WriteTimestamp(Writer& w, int64_t epoch_ms) {
   } else {
     w.Double(static_cast<double>(epoch_ms) / 1000.0);
   }
+}
+
+namespace {
+
+// The writer's output buffer. `os_` is protected; a pointer to it named through a derived
+// class may be applied to any Writer (no cast of the object).
+struct WriterOutput : Writer {
+  static constexpr auto kOs = &WriterOutput::os_;
+};
+
+// What JSON requires escaped (RFC 8259 section 7): the quote, the backslash and U+0000-U+001F.
+// Bytes of multi-byte UTF-8 characters are >= 0x80 and copied as they are, as RapidJSON's
+// writer does (the text was validated when it was parsed).
+bool NeedsEscape(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == '"' || c == '\\') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void WriteStr(Writer& w, std::string_view s) {
+  if (NeedsEscape(s)) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return;
+  }
+  // An empty raw value of string type writes what must precede a string here (a comma or a
+  // colon) and counts it in the writer's nesting state; the quoted text follows it.
+  w.RawValue("", 0, rapidjson::kStringType);
+  rapidjson::StringBuffer& out = *(w.*WriterOutput::kOs);
+  char* p = out.Push(s.size() + 2);
+  p[0] = '"';
+  if (!s.empty()) std::memcpy(p + 1, s.data(), s.size());
+  p[s.size() + 1] = '"';
 }
 
 void WriteStringList(Writer& w, const std::vector<std::string>& items) {
