@@ -27,11 +27,12 @@ ARCANAD="$build/arcanad" bash tests/integration/run.sh || status=1
 
 # A log holding only LeakSanitizer's "Suppressions used" table (scripts/lsan.supp matched) is
 # no finding; any error or runtime-error report is.
-reports=$(grep -lE "ERROR: |runtime error" "$logs"/* 2>/dev/null | wc -l)
+findings=$(grep -lE "ERROR: |runtime error" "$logs"/* 2>/dev/null || true)
+reports=$(printf '%s' "$findings" | grep -c . || true)
 suppressed=$(find "$logs" -type f | wc -l)
 if [ "$reports" -ne 0 ]; then
   echo "== $reports sanitizer report(s) in $logs:"
-  for f in $(grep -lE "ERROR: |runtime error" "$logs"/*); do echo "--- $f"; head -40 "$f"; done
+  for f in $findings; do echo "--- $f"; head -40 "$f"; done
   status=1
 elif [ "$suppressed" -ne 0 ]; then
   echo "== no sanitizer findings; $suppressed process(es) matched scripts/lsan.supp (libpq, with why)"
