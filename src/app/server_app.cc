@@ -183,6 +183,7 @@ int RunServer(const config::Config& cfg) {
   events::EventBus* event_bus = event_parts.bus;
   net::PipelineOptions po;
   po.dev = cfg.dev;
+  po.answer_reads_inline = stores.changes().HeadIsLocal();
   po.reset = [&stores, &kms_keys, &keys] {
     ARCANA_RETURN_IF_ERROR(stores.WipeResources());
     kms_keys.ForgetMaterials();  // KMS
@@ -264,6 +265,9 @@ int RunServer(const config::Config& cfg) {
   handlers.too_large = [&pipeline](net::HttpResponse& r) { pipeline.TooLarge(r); };
   handlers.busy = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Throttled(q, r); };
   handlers.answer_inline = [&pipeline](const net::HttpRequest& q) { return pipeline.AnswersInline(q); };
+  handlers.try_inline = [&pipeline](net::HttpRequest& q, net::Respond& r) {
+    return pipeline.TryHandleInline(q, r);
+  };
   net::HttpServer server(so, std::move(handlers));
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status().message());

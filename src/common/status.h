@@ -32,6 +32,10 @@ enum class ErrorCode {
   // A store write lost an optimistic-concurrency race (storage/store_types.h). Internal: the
   // service re-reads and retries; if retries run out it reaches the wire as ThrottlingException.
   kWriteConflict,
+  // A store call refused because the calling thread may not wait for the database
+  // (storage/no_wait.h). Internal: the pipeline runs the call again on a worker. Should one
+  // ever escape, it reaches the wire as InternalFailure.
+  kWouldBlock,
   // Secrets Manager
   kResourceNotFound,         // ResourceNotFoundException
   kInvalidParameter,         // InvalidParameterException

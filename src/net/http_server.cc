@@ -166,6 +166,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (!CallGuarded([&] { h.handle(req, res); })) return Abandon();
       return Respond(std::move(res));
     }
+    if (h.try_inline) {
+      bool taken = false;
+      if (!CallGuarded([&] { taken = TryInline(); })) return Abandon();
+      if (taken) return;
+    }
     // The worker's reference moves into the completion it posts back, so the session is
     // only ever destroyed on its own I/O thread.
     auto task = [self = this->shared_from_this()]() mutable {
@@ -210,6 +215,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       auto executor = self_->stream_.get_executor();
       asio::post(executor, [self = std::move(self_)] { self->Abandon(); });
     }
+    // The request went elsewhere (a worker): let go of the session without answering.
+    void Release() {
+      std::lock_guard<std::mutex> l(mu_);
+      self_.reset();
+    }
     void Send(std::unique_ptr<HttpResponse> res) {
       std::shared_ptr<Session> self;
       {
@@ -227,6 +237,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::mutex mu_;
     std::shared_ptr<Session> self_;
   };
+
+  // On the I/O thread: offers the request to `try_inline`. Its answer comes back as a
+  // worker's does (posted, even when it is ready at once), so the session is answered and
+  // destroyed the same way on both paths.
+  bool TryInline() {
+    auto answer = std::make_shared<Answer>(this->shared_from_this());
+    net::Respond respond = [answer](std::unique_ptr<HttpResponse> res) {
+      answer->Send(std::move(res));
+    };
+    if (state_.handlers.try_inline(parser_->request(), respond)) return true;
+    answer->Release();
+    return false;
+  }
 
   // On the worker: runs the asynchronous handler; the worker is free when it returns.
   static void HandOff(std::shared_ptr<Session> self) {

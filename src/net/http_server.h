@@ -1,9 +1,12 @@
 // The HTTP/1.1 listener (Boost.Beast/Asio): keep-alive, a fixed set of I/O threads, an
 // explicit body limit enforced while reading (an oversize body is refused before it is
 // buffered whole), optional TLS.
-// Execution model: I/O threads only read, parse and write. Each parsed request is handed to
-// a bounded worker pool (net/worker_pool.h), the handler runs there (it may block on the
-// store), and the response is posted back to the connection's own I/O thread to be written.
+// Execution model: I/O threads read, parse and write, and never wait for anything else.
+// Each parsed request is handed to a bounded worker pool (net/worker_pool.h), the handler
+// runs there (it may block on the store), and the response is posted back to the
+// connection's own I/O thread to be written. The exception, `try_inline`, is a handler
+// that answers without waiting (a read served from memory, refused at the store's door
+// otherwise): it runs on the I/O thread and saves the two hand-offs between threads.
 // A connection has at most one request in flight, so pipelined requests are answered in
 // order. When the pool's queue is full the request is answered at once, on the I/O thread,
 // by the `busy` handler (ThrottlingException): admission control, never an unbounded queue.
@@ -77,6 +80,11 @@ struct Handlers {
   // On the I/O thread: true for a request cheap and non-blocking enough to be answered by
   // `handle` right there (health, metrics). Null: every request goes to a worker.
   std::function<bool(const HttpRequest&)> answer_inline;
+  // On the I/O thread, before a request goes to a worker: may answer it right there without
+  // waiting for anything (the API pipeline: a read its caches can serve). True: it took the
+  // Respond (moved from) and calls it exactly once, from any thread. False: the Respond is
+  // untouched and the request goes to a worker. Null: every request goes to a worker.
+  std::function<bool(HttpRequest&, Respond&)> try_inline;
 };
 
 class HttpServer {

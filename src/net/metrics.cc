@@ -63,6 +63,14 @@ std::string Metrics::RenderPrometheus() const {
     out += "arcana_request_duration_seconds_count{operation=\"" + op + "\"} " +
            std::to_string(h.count) + "\n";
   }
+  out += "# HELP arcana_inline_attempts_total API reads tried on an I/O thread from this node's "
+         "caches, by outcome: answered there, or handed to a worker because they needed the "
+         "database.\n";
+  out += "# TYPE arcana_inline_attempts_total counter\n";
+  out += "arcana_inline_attempts_total{outcome=\"answered\"} " +
+         std::to_string(inline_answered_.load(std::memory_order_relaxed)) + "\n";
+  out += "arcana_inline_attempts_total{outcome=\"handed_to_worker\"} " +
+         std::to_string(inline_handed_over_.load(std::memory_order_relaxed)) + "\n";
   return out;
 }
 

@@ -5,8 +5,10 @@
 // kMaxOperations distinct labels into "unknown", so no input can grow the series set
 // without bound. Every label value is escaped per the Prometheus text format.
 // Thread-safety: Record() is called from every worker and I/O thread; it takes one short lock.
+// CountInlineAttempt() takes none.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -27,6 +29,11 @@ class Metrics {
   // operation: e.g. "secretsmanager.GetSecretValue" or "unknown"; error_code: an AWS error
   // type from services/common/aws_error, "" on success.
   void Record(const std::string& operation, const std::string& error_code, double seconds);
+  // One read tried on an I/O thread (net/pipeline.h TryHandleInline): answered there, or
+  // handed to a worker because it needed the database. Lock-free: an I/O thread calls it.
+  void CountInlineAttempt(bool answered) {
+    (answered ? inline_answered_ : inline_handed_over_).fetch_add(1, std::memory_order_relaxed);
+  }
   std::string RenderPrometheus() const;
 
  private:
@@ -41,6 +48,8 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;  // one entry per operation label
+  std::atomic<uint64_t> inline_answered_{0};
+  std::atomic<uint64_t> inline_handed_over_{0};
 };
 
 }  // namespace arcana::net

@@ -17,6 +17,7 @@
 #include "services/common/aws_error.h"
 #include "storage/change_follower.h"
 #include "storage/committed_changes.h"
+#include "storage/no_wait.h"
 
 namespace arcana::net {
 namespace {
@@ -198,70 +199,112 @@ struct AwaitingAudit {
 
 }  // namespace
 
+void Pipeline::StartCall(ApiCall& call) {
+  call.started = std::chrono::steady_clock::now();
+  call.ctx.request_id = NewRequestId();
+  call.ctx.now_ms = NowMs();
+  call.ctx.touched = &call.touched;
+}
+
+void Pipeline::RunStages(HttpRequest& req, ApiCall& call, size_t first) {
+  try {
+    for (size_t i = first; i < stages_.size(); ++i) {
+      call.status = stages_[i]->Run(req, call);
+      if (!call.status.ok()) break;
+    }
+  } catch (...) {
+    // The exception barrier: one failed call, an InternalFailure, and the server serves on.
+    LogCaughtException(call.op_name, call.ctx.request_id);
+    call.status = InternalFailureStatus();
+    call.input_usable = false;  // a throw may have left the document half-built
+  }
+}
+
 void Pipeline::HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done) {
+  // One freshness check of this node's caches serves the whole call (authentication, then
+  // the service's reads): any write acknowledged before the call began is seen, on any
+  // node (storage/change_follower.h).
+  storage::ChangeFollower::FreshnessScope fresh_as_of_now;
+  ApiCall call;
+  StartCall(call);
+  storage::CommittedChanges::Scope collect_changes(&call.committed);
+  RunStages(req, call, 0);
+  Conclude(req, call, std::move(res), std::move(done));
+}
+
+bool Pipeline::TryHandleInline(HttpRequest& req, Done& done) {
+  if (!opts_.answer_reads_inline) return false;
+  try {
+    storage::ChangeFollower::FreshnessScope fresh_as_of_now;
+    storage::NoWaitScope no_wait;
+    ApiCall call;
+    StartCall(call);
+    storage::CommittedChanges::Scope collect_changes(&call.committed);
+    if (!stages_.front()->Run(req, call).ok() || !call.known ||
+        !call.service->MayAnswerInline(call.operation)) {
+      return false;
+    }
+    RunStages(req, call, 1);
+    // Something needed the database: nothing was recorded or counted yet, so the attempt
+    // leaves no trace, and a worker runs the call from the start.
+    if (no_wait.refused()) {
+      metrics_.CountInlineAttempt(false);
+      return false;
+    }
+    metrics_.CountInlineAttempt(true);
+    // Still under the scope: a sink that would read the store to decide whether it wants
+    // the record (the event bus, its rules not cached) is refused and takes it.
+    Conclude(req, call, std::make_unique<HttpResponse>(), std::move(done));
+    return true;
+  } catch (...) {
+    // Before Conclude took `done` (it does not throw): the worker's full barrier answers.
+    LogCaughtException("inline attempt", "-");
+    return false;
+  }
+}
+
+void Pipeline::Conclude(HttpRequest& req, ApiCall& call, std::unique_ptr<HttpResponse> res,
+                        Done done) {
   auto waiting = std::make_shared<AwaitingAudit>();
   waiting->res = std::move(res);
   waiting->done = std::move(done);
-  {
-    // One freshness check of this node's caches serves the whole call (authentication, then
-    // the service's reads): any write acknowledged before the call began is seen, on any
-    // node (storage/change_follower.h).
-    storage::ChangeFollower::FreshnessScope fresh_as_of_now;
-    ApiCall call;
-    call.started = std::chrono::steady_clock::now();
-    call.ctx.request_id = NewRequestId();
-    call.ctx.now_ms = NowMs();
-    call.ctx.touched = &call.touched;
-    storage::CommittedChanges::Scope collect_changes(&call.committed);
+  call.hold.reset();  // the call's work is done: a root rotation need not wait for the audit
+  std::optional<audit::AuditEvent> record;
+  try {
+    record = CallRecorder::RecordOf(req, call);  // before Encode takes the call's output
+  } catch (...) {
+    LogCaughtException("audit", call.ctx.request_id);
+  }
+  // Encoded here, on the worker; the audit's completion only sends it, or replaces it with
+  // the refusal when the record cannot be made durable.
+  encoder_.Encode(call, *waiting->res);
+  waiting->outcome = CallRecorder::OutcomeOf(call);
+  // The audit stage: the answer leaves only once its record is durable (fail-closed sinks);
+  // a call that cannot be recorded is refused, whatever it did.
+  auto finish = [this, waiting](Status audited) {
+    if (waiting->finished.exchange(true)) return;
     try {
-      for (const auto& stage : stages_) {
-        call.status = stage->Run(req, call);
-        if (!call.status.ok()) break;
+      if (!audited.ok()) {
+        waiting->outcome.status = audited;
+        *waiting->res = HttpResponse{};
+        ResponseEncoder::EncodeError(*waiting->res, waiting->outcome.request_id, audited,
+                                     waiting->outcome.query, waiting->outcome.rest);
       }
+      recorder_.Count(waiting->outcome);
     } catch (...) {
-      // The exception barrier: one failed call, an InternalFailure, and the server serves on.
-      LogCaughtException(call.op_name, call.ctx.request_id);
-      call.status = InternalFailureStatus();
-      call.input_usable = false;  // a throw may have left the document half-built
+      LogCaughtException("audit completion", waiting->outcome.request_id);
+      SendInternalFailure(*waiting->res, waiting->outcome.request_id);
     }
-    call.hold.reset();  // the call's work is done: a root rotation need not wait for the audit
-    std::optional<audit::AuditEvent> record;
-    try {
-      record = CallRecorder::RecordOf(req, call);  // before Encode takes the call's output
-    } catch (...) {
-      LogCaughtException("audit", call.ctx.request_id);
-    }
-    // Encoded here, on the worker; the audit's completion only sends it, or replaces it with
-    // the refusal when the record cannot be made durable.
-    encoder_.Encode(call, *waiting->res);
-    waiting->outcome = CallRecorder::OutcomeOf(call);
-    // The audit stage: the answer leaves only once its record is durable (fail-closed sinks);
-    // a call that cannot be recorded is refused, whatever it did.
-    auto finish = [this, waiting](Status audited) {
-      if (waiting->finished.exchange(true)) return;
-      try {
-        if (!audited.ok()) {
-          waiting->outcome.status = audited;
-          *waiting->res = HttpResponse{};
-          ResponseEncoder::EncodeError(*waiting->res, waiting->outcome.request_id, audited,
-                                       waiting->outcome.query, waiting->outcome.rest);
-        }
-        recorder_.Count(waiting->outcome);
-      } catch (...) {
-        LogCaughtException("audit completion", waiting->outcome.request_id);
-        SendInternalFailure(*waiting->res, waiting->outcome.request_id);
-      }
-      waiting->done(std::move(waiting->res));
-    };
-    const Status unrecorded(ErrorCode::kServiceUnavailable,
-                            "The audit trail failed to record this call.");
-    if (!record) return finish(unrecorded);
-    try {
-      recorder_.AuditAsync(*record, finish);
-    } catch (...) {  // `finished` makes a second call of finish harmless
-      LogCaughtException("audit", call.ctx.request_id);
-      finish(unrecorded);
-    }
+    waiting->done(std::move(waiting->res));
+  };
+  const Status unrecorded(ErrorCode::kServiceUnavailable,
+                          "The audit trail failed to record this call.");
+  if (!record) return finish(unrecorded);
+  try {
+    recorder_.AuditAsync(*record, finish);
+  } catch (...) {  // `finished` makes a second call of finish harmless
+    LogCaughtException("audit", call.ctx.request_id);
+    finish(unrecorded);
   }
 }
 

@@ -6,13 +6,16 @@
 // so a thread is not parked (and woken: two context switches) per call during the fsync. It also answers the
 // operator endpoints (/_arcana/health, /metrics, and in dev mode only /_arcana/reset, its
 // moto alias and the fault hooks of net/dev_fault_hooks.h). Services plug in by
-// X-Amz-Target prefix.
+// X-Amz-Target prefix. A read that this node's caches can answer may run on the I/O thread
+// that parsed it (TryHandleInline); every other call, and any read that needs the
+// database, runs on a worker.
 // Exception barrier: HandleAsync(), Handle() and TooLarge() never throw. Whatever a stage, a service or
 // an operator hook throws is caught, logged (type and what(), no request values) and
 // answered as InternalFailure (HTTP 500); an API call that threw is still counted and
 // audited.
 // Thread-safety: HandleAsync() runs concurrently on every worker thread (net/worker_pool.h);
-// AnswersInline(), Handle() of what it accepts, TooLarge() and Throttled() on I/O threads.
+// TryHandleInline(), AnswersInline(), Handle() of what it accepts, TooLarge() and
+// Throttled() on I/O threads.
 #pragma once
 
 #include <atomic>
@@ -44,6 +47,10 @@ struct PipelineOptions {
   std::function<bool(HttpRequest&, HttpResponse&)> operator_api;  // may wipe req.body
   // The change stream for caching agents (net/change_stream_api.h); true when it answered.
   std::function<bool(HttpRequest&, HttpResponse&)> change_stream;
+  // Try cached reads on the I/O thread (TryHandleInline). Only where the caches' freshness
+  // check needs no round trip (storage/change_log.h HeadIsLocal: SQLite); with PostgreSQL
+  // every attempt would be refused at that check.
+  bool answer_reads_inline = false;
 };
 
 class Pipeline {
@@ -61,6 +68,17 @@ class Pipeline {
   void HandleAsync(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done);
   // HandleAsync, waiting for the answer (inline requests on I/O threads, tests).
   void Handle(HttpRequest& req, HttpResponse& res);
+  // On an I/O thread, before the request goes to a worker: answers a read from this node's
+  // caches right there when it can (PipelineOptions::answer_reads_inline, an operation its
+  // service lets run inline: services/common/service.h MayAnswerInline). The attempt runs
+  // under a storage::NoWaitScope: the first store call that would reach the database
+  // voids it, and it returns false having recorded, counted and answered nothing, with
+  // `done` untouched: the caller hands the request to a worker, which runs it from the
+  // start. True: `done` was taken and is called as by HandleAsync. Never throws.
+  // Why: a handler on a worker costs two thread hand-offs (I/O -> worker -> I/O), about as
+  // much as the cached read itself; the scope keeps the rule that an I/O thread never waits
+  // for the database.
+  bool TryHandleInline(HttpRequest& req, Done& done);
   // True for the requests cheap and non-blocking enough for an I/O thread (GET health and
   // metrics: a few atomics, one short lock), so probes answer even while workers are busy.
   bool AnswersInline(const HttpRequest& req) const;
@@ -75,6 +93,11 @@ class Pipeline {
   // Everything but the API calls; false (nothing answered) for an API call.
   bool Route(HttpRequest& req, HttpResponse& res);
   void HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done);
+  void StartCall(ApiCall& call);  // start time, request id, clock
+  // The request stages from stages_[first] on, behind the exception barrier.
+  void RunStages(HttpRequest& req, ApiCall& call, size_t first);
+  // Encode, then audit; `done` gets the answer once the record is durable (or refused).
+  void Conclude(HttpRequest& req, ApiCall& call, std::unique_ptr<HttpResponse> res, Done done);
   void SendInternalFailure(HttpResponse& res, const std::string& request_id);
 
   PipelineOptions opts_;

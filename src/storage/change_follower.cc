@@ -4,6 +4,8 @@
 #include <limits>
 #include <mutex>
 
+#include "storage/no_wait.h"
+
 namespace arcana::storage {
 namespace {
 
@@ -100,12 +102,15 @@ Result<int64_t> ChangeFollower::Sync() {
         *head == st.applied.load(std::memory_order_acquire)) {
       return *head;
     }
+    // Catching up reads the changes from the database, and another thread may be doing it.
+    ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());
     std::lock_guard<std::mutex> l(st.sync_mu);
     ARCANA_RETURN_IF_ERROR(st.CatchUp(*head));
     return st.applied.load(std::memory_order_acquire);
   }
   const int64_t floor = t_request_start_ns != kNoScope ? t_request_start_ns : NowNs();
   if (st.covered_since_ns.load(std::memory_order_acquire) >= floor) return applied();
+  ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());  // the head is a round trip away
   std::lock_guard<std::mutex> l(st.sync_mu);
   // Another Sync may have run while this one waited; if it began after our floor, it covers us.
   if (st.covered_since_ns.load(std::memory_order_acquire) >= floor) return applied();

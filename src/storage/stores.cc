@@ -1,6 +1,7 @@
 #include "storage/stores.h"
 
 #include "storage/cached_kms_store.h"
+#include "storage/cached_parameter_store.h"
 #include "storage/cached_secret_store.h"
 #include "storage/postgres/pg_stores.h"
 #include "storage/sqlite/sqlite_stores.h"
@@ -10,17 +11,18 @@ namespace arcana::storage {
 namespace {
 constexpr std::string_view kSqlitePrefix = "sqlite:";
 
-// A backend's Stores with this node's caches in front of the hot components (secrets, KMS
-// keys), driven by the backend's change follower. Everything else goes to the backend.
+// A backend's Stores with this node's caches in front of the hot components (secrets,
+// parameters, KMS keys), driven by the backend's change follower. Everything else goes to the backend.
 class CachedStores final : public Stores {
  public:
   explicit CachedStores(std::unique_ptr<Stores> backend)
       : backend_(std::move(backend)),
         secrets_(backend_->secrets(), backend_->follower()),
+        parameters_(backend_->parameters(), backend_->follower()),
         kms_(backend_->kms(), backend_->follower()) {}
 
   SecretStore& secrets() override { return secrets_; }
-  ParameterStore& parameters() override { return backend_->parameters(); }
+  ParameterStore& parameters() override { return parameters_; }
   KmsStore& kms() override { return kms_; }
   AccessKeyStore& access_keys() override { return backend_->access_keys(); }
   IdentityStore& identities() override { return backend_->identities(); }
@@ -39,6 +41,7 @@ class CachedStores final : public Stores {
  private:
   std::unique_ptr<Stores> backend_;
   CachedSecretStore secrets_;
+  CachedParameterStore parameters_;
   CachedKmsStore kms_;
 };
 

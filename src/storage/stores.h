@@ -2,7 +2,8 @@
 // `--store sqlite:DIR` (the embedded default: DIR/arcana.db, one node) or
 // `--store postgresql://user:pass@host:port/db` (any number of nodes on one database).
 // The caller gets every component of the seam, with this node's caches already in front of
-// the hot ones (cached_secret_store.h, cached_kms_store.h) and following the change sequence.
+// the hot ones (cached_secret_store.h, cached_parameter_store.h, cached_kms_store.h) and
+// following the change sequence.
 #pragma once
 
 #include <memory>

@@ -404,3 +404,79 @@ def test_saturated_workers_answer_throttling_and_the_server_stays_healthy(spawn)
     assert [r.status_code for r in results] == [200, 200]
     assert sm.get_secret_value(SecretId="before-saturation")["SecretString"] == "v"
     assert srv.p.poll() is None
+
+
+def inline_attempts(url: str) -> dict[str, int]:
+    m = requests.get(url + "/metrics", timeout=5).text
+    out = {}
+    for line in m.splitlines():
+        if line.startswith('arcana_inline_attempts_total{outcome="'):
+            outcome = line.split('"')[1]
+            out[outcome] = int(line.rsplit(" ", 1)[1])
+    return out
+
+
+@pytest.mark.sqlite_only("reads are tried on the I/O thread only where the caches' freshness "
+                         "check is a counter in memory (SQLite); on PostgreSQL it is a round "
+                         "trip, so every read goes to a worker")
+def test_cached_reads_are_answered_while_every_worker_is_busy(spawn):
+    # A read this node's caches hold runs on the I/O thread that parsed it (net/pipeline.h
+    # TryHandleInline); anything that needs the database still needs a worker.
+    srv = spawn("inline", ["--workers", "1", "--max-queued-requests", "1"], dev=True)
+    no_retry = Config(retries={"max_attempts": 0})
+    kw = dict(endpoint_url=srv.url, region_name="us-east-1", aws_access_key_id="AKIADEV",
+              aws_secret_access_key="x", config=no_retry)
+    sm = boto3.client("secretsmanager", **kw)
+    ssm = boto3.client("ssm", **kw)
+    sm.create_secret(Name="hot", SecretString="v1")
+    sm.create_secret(Name="cold", SecretString="never read")
+    ssm.put_parameter(Name="/hot", Value="p1", Type="String")
+    # The first reads fill the caches and record LastAccessedDate (a write): on a worker.
+    for _ in range(3):
+        assert sm.get_secret_value(SecretId="hot")["SecretString"] == "v1"
+        assert ssm.get_parameter(Name="/hot")["Parameter"]["Value"] == "p1"
+    before = inline_attempts(srv.url)
+    assert before["answered"] >= 1 and before["handed_to_worker"] >= 2, before
+
+    results = []
+
+    def slow():
+        results.append(requests.post(srv.url + "/_arcana/dev/fault?action=sleep&ms=2000",
+                                     timeout=30))
+
+    threads = [threading.Thread(target=slow) for _ in range(2)]
+    threads[0].start()
+    time.sleep(0.3)  # the worker took the first
+    threads[1].start()
+    time.sleep(0.3)  # the second waits in the queue
+    start = time.monotonic()
+    assert sm.get_secret_value(SecretId="hot")["SecretString"] == "v1"
+    assert sm.describe_secret(SecretId="hot")["Name"] == "hot"
+    assert ssm.get_parameter(Name="/hot")["Parameter"]["Value"] == "p1"
+    assert ssm.get_parameters(Names=["/hot"])["Parameters"][0]["Value"] == "p1"
+    assert time.monotonic() - start < 1.5, "cached reads waited for the busy worker"
+    # What needs the database is refused at once, as before: a read no cache holds, a write.
+    for call in (lambda: sm.get_secret_value(SecretId="cold"),
+                 lambda: sm.put_secret_value(SecretId="hot", SecretString="v2"),
+                 lambda: sm.list_secrets()):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "ThrottlingException", e.value.response
+    during = inline_attempts(srv.url)
+    assert during["answered"] - before["answered"] == 4, (before, during)
+    assert during["handed_to_worker"] - before["handed_to_worker"] == 1, (before, during)
+    for t in threads:
+        t.join(10)
+    assert [r.status_code for r in results] == [200, 200]
+
+    # Read-after-write: the read after an acknowledged write sees it (its attempt finds the
+    # caches behind the change sequence and goes to a worker), and so does every later one.
+    sm.put_secret_value(SecretId="hot", SecretString="v2")
+    for _ in range(3):
+        assert sm.get_secret_value(SecretId="hot")["SecretString"] == "v2"
+    assert sm.get_secret_value(SecretId="cold")["SecretString"] == "never read"
+    after = inline_attempts(srv.url)
+    assert after["answered"] > during["answered"], after
+    # Every read answered (inline or not) left exactly one audit record and one count.
+    m = requests.get(srv.url + "/metrics", timeout=5).text
+    assert 'operation="secretsmanager.GetSecretValue",code="OK"} 8' in m, m

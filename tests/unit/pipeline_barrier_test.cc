@@ -2,13 +2,16 @@
 // whose handler throws answers InternalFailure (HTTP 500) and the next call is served; an
 // operator hook that throws likewise; and no X-Amz-Target value, sealed or not, becomes a
 // metrics label unless a service models that operation. Admission control's answer
-// (Throttled) is AWS's ThrottlingException and follows the same label rule.
+// (Throttled) is AWS's ThrottlingException and follows the same label rule. The I/O
+// thread's inline attempt (TryHandleInline) answers a read that needs no database, and
+// leaves no trace (no record, no count, `done` untouched) when something needed it.
 #include "net/pipeline.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -20,6 +23,7 @@
 #include "auth/authorizer.h"
 #include "crypto/root_key.h"
 #include "services/common/model_validator.h"
+#include "storage/no_wait.h"
 #include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana::net {
@@ -31,13 +35,26 @@ class ThrowingService : public services::Service {
   std::string_view target_prefix() const override { return "secretsmanager"; }
   std::string_view signing_name() const override { return "secretsmanager"; }
   const services::ModelValidator& validator() const override { return validator_; }
-  Result<std::string> Call(std::string_view operation, const rapidjson::Value&,
+  Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const services::CallContext&) override {
     if (operation == "ListSecrets") return std::to_string(std::stoi("not a number"));
     if (operation == "DescribeSecret") throw std::bad_alloc();
     if (operation == "GetRandomPassword") throw 42;  // not even a std::exception
+    if (operation == "GetSecretValue") {
+      // A read: from memory, unless its SecretId says the store would be asked; "masked"
+      // asks and then hides the refusal, as a handler mapping store errors might.
+      const std::string id = input["SecretId"].GetString();
+      if (id == "uncached") ARCANA_RETURN_IF_ERROR(storage::NoWaitScope::Check());
+      if (id == "masked") (void)storage::NoWaitScope::Check();
+      ++reads;
+      return std::string(R"({"Name":")") + id + R"("})";
+    }
     return std::string(R"({"ok":true})");
   }
+  bool MayAnswerInline(std::string_view operation) const override {
+    return operation == "GetSecretValue" || operation == "DescribeSecret";
+  }
+  std::atomic<int> reads{0};
 
  private:
   services::ModelValidator validator_{"secretsmanager", ErrorCode::kInvalidParameter};
@@ -102,6 +119,27 @@ class PipelineBarrierTest : public ::testing::Test {
     HttpResponse res;
     p.Handle(req, res);
     return res;
+  }
+  // An inline attempt as the I/O thread makes it: whether it was taken, and the answer.
+  struct Attempt {
+    bool taken = false;
+    bool done_untouched = false;  // the caller may still hand `done` to a worker
+    std::shared_ptr<std::optional<HttpResponse>> answer;
+  };
+  static Attempt TryInline(Pipeline& p, const std::string& target, const std::string& body) {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/";
+    req.headers = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
+    req.body = body;
+    Attempt a;
+    a.answer = std::make_shared<std::optional<HttpResponse>>();
+    Pipeline::Done done = [answer = a.answer](std::unique_ptr<HttpResponse> r) {
+      *answer = std::move(*r);
+    };
+    a.taken = p.TryHandleInline(req, done);
+    a.done_untouched = static_cast<bool>(done);
+    return a;
   }
   static std::string Metrics(Pipeline& p) {
     HttpRequest req;
@@ -294,6 +332,85 @@ TEST_F(PipelineBarrierTest, OnlyHealthAndMetricsAreAnsweredInline) {
   EXPECT_FALSE(p->AnswersInline(req("POST", "/_arcana/operator/unseal")));
   EXPECT_FALSE(p->AnswersInline(req("GET", "/_arcana/seal-status")));
   EXPECT_FALSE(p->AnswersInline(req("POST", "/_arcana/dev/fault?action=sleep&ms=1")));
+}
+
+// The same fixture: the inline attempt of an I/O thread.
+using PipelineInlineTest = PipelineBarrierTest;
+TEST_F(PipelineInlineTest, AReadThatNeedsNoDatabaseIsAnsweredCountedAndAudited) {
+  PipelineOptions po;
+  po.dev = true;
+  po.answer_reads_inline = true;
+  auto p = Make(po);
+  Attempt a = TryInline(*p, "secretsmanager.GetSecretValue", R"({"SecretId":"cached"})");
+  ASSERT_TRUE(a.taken);
+  ASSERT_TRUE(a.answer->has_value()) << "the audit sink is synchronous: answered at once";
+  EXPECT_EQ((*a.answer)->status, 200);
+  EXPECT_EQ((*a.answer)->body, R"({"Name":"cached"})");
+  EXPECT_EQ(service_.reads.load(), 1);
+  std::string m = Metrics(*p);
+  EXPECT_NE(m.find(R"(operation="secretsmanager.GetSecretValue",code="OK"} 1)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find(R"(arcana_inline_attempts_total{outcome="answered"} 1)"), std::string::npos);
+  std::lock_guard<std::mutex> l(audit_.mu);
+  ASSERT_EQ(audit_.records.size(), 1u);
+  EXPECT_EQ(audit_.records[0].event_name, "GetSecretValue");
+}
+
+TEST_F(PipelineInlineTest, AnAttemptThatNeededTheDatabaseLeavesNoTraceAndAWorkerAnswers) {
+  PipelineOptions po;
+  po.dev = true;
+  po.answer_reads_inline = true;
+  auto p = Make(po);
+  for (const char* id : {"uncached", "masked"}) {
+    const std::string body = std::string(R"({"SecretId":")") + id + R"("})";
+    Attempt a = TryInline(*p, "secretsmanager.GetSecretValue", body);
+    EXPECT_FALSE(a.taken) << id;
+    EXPECT_TRUE(a.done_untouched) << id;
+    EXPECT_FALSE(a.answer->has_value()) << id;
+    // The worker's run, outside any scope: the store may be asked.
+    HttpResponse res = Api(*p, "secretsmanager.GetSecretValue", body);
+    EXPECT_EQ(res.status, 200) << res.body;
+  }
+  std::string m = Metrics(*p);
+  // Counted once each: by the worker's run, not the voided attempt.
+  EXPECT_NE(m.find(R"(operation="secretsmanager.GetSecretValue",code="OK"} 2)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find(R"(arcana_inline_attempts_total{outcome="handed_to_worker"} 2)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find(R"(arcana_inline_attempts_total{outcome="answered"} 0)"), std::string::npos);
+  std::lock_guard<std::mutex> l(audit_.mu);
+  EXPECT_EQ(audit_.records.size(), 2u);  // the workers' runs only
+}
+
+TEST_F(PipelineInlineTest, OnlyOperationsTheServiceAllowsAndOnlyWhenTurnedOn) {
+  PipelineOptions po;
+  po.dev = true;
+  po.answer_reads_inline = true;
+  auto p = Make(po);
+  // ListSecrets is not one the service allows: not even run (it would throw).
+  Attempt list = TryInline(*p, "secretsmanager.ListSecrets", "{}");
+  EXPECT_FALSE(list.taken);
+  EXPECT_TRUE(list.done_untouched);
+  EXPECT_FALSE(TryInline(*p, "secretsmanager.NoSuchOperation", "{}").taken);
+  EXPECT_FALSE(TryInline(*p, "unknown.GetSecretValue", "{}").taken);
+  // A handler that throws inline is answered by the barrier as on a worker.
+  Attempt thrown = TryInline(*p, "secretsmanager.DescribeSecret", R"({"SecretId":"s"})");
+  ASSERT_TRUE(thrown.taken);
+  ASSERT_TRUE(thrown.answer->has_value());
+  ExpectInternalFailure(**thrown.answer);
+  {
+    std::lock_guard<std::mutex> l(audit_.mu);
+    ASSERT_EQ(audit_.records.size(), 1u);
+    EXPECT_EQ(audit_.records[0].event_name, "DescribeSecret");
+  }
+
+  PipelineOptions off;
+  off.dev = true;  // answer_reads_inline false: a store whose freshness check is a round trip
+  auto q = Make(off);
+  Attempt a = TryInline(*q, "secretsmanager.GetSecretValue", R"({"SecretId":"cached"})");
+  EXPECT_FALSE(a.taken);
+  EXPECT_TRUE(a.done_untouched);
+  EXPECT_EQ(service_.reads.load(), 0);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "domain/ssm/names.h"
 #include "pg_test_cluster.h"
 #include "storage/committed_changes.h"
+#include "storage/no_wait.h"
 #include "storage/parameter_codec.h"
 #include "storage/postgres/pg_stores.h"
 #include "storage/secret_codec.h"
@@ -250,6 +251,74 @@ TEST_P(StoreConformance, SecretCreateReadsBackWithRevisionValuesAndOneChange) {
   EXPECT_EQ(cs[0].account, kScope.account);
   EXPECT_EQ(cs[0].region, kScope.region);
   EXPECT_GT(cs[0].at_ms, 0);
+}
+
+// What an I/O thread may do (storage/no_wait.h): under a NoWaitScope every call that would
+// reach the database is refused with kWouldBlock and marks the scope, writes included (and
+// nothing of a refused write is applied); a read the node's caches hold is served. SQLite's
+// freshness check is a counter in memory, so a warm cache answers under the scope until a
+// commit moves the head; PostgreSQL's is a round trip, so every cached read is refused too.
+TEST_P(StoreConformance, NoWaitScopeRefusesWhatWouldReachTheDatabaseAndAppliesNothing) {
+  auto s = MakeSecret("inline/db", 5000);
+  ASSERT_OK(CreateSecret(secrets(), s, "sealed-1"));
+  ASSERT_TRUE(secrets().GetSecretByName(kScope, "inline/db").ok());  // warms the caches
+  ASSERT_TRUE(secrets().GetSealedValue(s.arn, "v1-inline/db").ok());
+  const int64_t head = Head();
+  {
+    NoWaitScope scope;
+    auto cached = secrets().GetSecretByName(kScope, "inline/db");
+    auto value = secrets().GetSealedValue(s.arn, "v1-inline/db");
+    if (IsSqlite()) {
+      ASSERT_TRUE(cached.ok() && cached->has_value()) << cached.status().message();
+      ASSERT_TRUE(value.ok() && value->has_value()) << value.status().message();
+      EXPECT_EQ(**value, "sealed-1");
+      EXPECT_FALSE(scope.refused());
+    } else {
+      EXPECT_CODE(cached.status(), ErrorCode::kWouldBlock);
+      EXPECT_TRUE(scope.refused());
+    }
+  }
+  {
+    NoWaitScope scope;  // a name no cache holds: the database would be asked
+    EXPECT_CODE(secrets().GetSecretByName(kScope, "inline/other").status(), ErrorCode::kWouldBlock);
+    EXPECT_TRUE(scope.refused());
+  }
+  {
+    NoWaitScope scope;  // a write: refused before it queues for a commit
+    auto next = s;
+    next.revision = 1;
+    next.description = "changed";
+    EXPECT_CODE(secrets().Commit({Write(next, "sealed-2", "UpdateSecret")}, {}),
+                ErrorCode::kWouldBlock);
+    EXPECT_CODE(params().CommitParameter(PWrite(MakeParam("/inline/p"), "v")),
+                ErrorCode::kWouldBlock);
+    EXPECT_TRUE(scope.refused());
+  }
+  EXPECT_EQ(Head(), head);  // nothing committed
+  auto after = secrets().GetSecretByName(kScope, "inline/db");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->description, "about inline/db");
+  EXPECT_FALSE(params().GetParameter(kScope, ssm::NameKey("/inline/p"))->has_value());
+
+  // A commit moves the head: the caches must catch up, which reads the database.
+  auto next = **after;
+  next.description = "changed";
+  ASSERT_OK(secrets().Commit({SecretWrite{next, {}, {}, "UpdateSecret"}}, {}));
+  {
+    NoWaitScope scope;
+    EXPECT_CODE(secrets().GetSecretByName(kScope, "inline/db").status(), ErrorCode::kWouldBlock);
+    EXPECT_TRUE(scope.refused());
+  }
+  auto caught_up = secrets().GetSecretByName(kScope, "inline/db");  // outside: catches up
+  ASSERT_TRUE(caught_up.ok() && caught_up->has_value());
+  EXPECT_EQ((*caught_up)->description, "changed");
+  if (IsSqlite()) {
+    NoWaitScope scope;
+    auto again = secrets().GetSecretByName(kScope, "inline/db");
+    ASSERT_TRUE(again.ok() && again->has_value());
+    EXPECT_EQ((*again)->description, "changed");
+    EXPECT_FALSE(scope.refused());
+  }
 }
 
 TEST_P(StoreConformance, SecretUpdateBumpsRevisionAddsAndPrunesValues) {
@@ -602,6 +671,38 @@ TEST_P(StoreConformance, ParameterCreateReadValuesAndChange) {
   EXPECT_EQ(cs[0].resource, ssm::ParameterArn(kScope.region, kScope.account, p.name));
   EXPECT_EQ(cs[0].kind, "PutParameter");
   EXPECT_EQ(cs[1].seq, cs[0].seq + 1);
+}
+
+// The node's parameter cache (cached_parameter_store.h) in front of both backends: a read
+// after a commit, through this node or (PostgreSQL) another one, sees the commit, metadata and
+// values alike; a root-level name is one entry whichever way it is spelled.
+TEST_P(StoreConformance, CachedParameterReadsSeeEveryCommitOnEitherNode) {
+  std::unique_ptr<Stores> node2 = IsSqlite() ? nullptr : SecondNode();
+  Stores& writer = node2 ? *node2 : *stores_;
+  for (const std::string name : {"/cache/db/url", "/rootlevel"}) {
+    auto p = MakeParam(name);
+    ASSERT_OK(params().CommitParameter(PWrite(p, "one")));
+    auto got = params().GetParameter(kScope, p.key);  // cached from here on
+    ASSERT_TRUE(got.ok() && got->has_value()) << got.status().message();
+    ASSERT_EQ(*params().GetParameterValue(kScope, p.key, 1).value(), "one");
+
+    auto next = **writer.parameters().GetParameter(kScope, p.key);
+    auto v2 = next.versions[0];
+    v2.version = 2;
+    next.versions.push_back(v2);
+    ASSERT_OK(writer.parameters().CommitParameter(PWrite(next, "two")));
+    auto again = params().GetParameter(kScope, p.key);
+    ASSERT_TRUE(again.ok() && again->has_value()) << name;
+    EXPECT_EQ((*again)->revision, 2) << name;
+    EXPECT_EQ((*again)->versions.size(), 2u) << name;
+    EXPECT_EQ(*params().GetParameterValue(kScope, p.key, 2).value(), "two") << name;
+    EXPECT_EQ(*params().GetParameterValue(kScope, p.key, 1).value(), "one") << name;
+
+    auto deleted = writer.parameters().DeleteParameters(kScope, {{p.key, 0}}, "DeleteParameters");
+    ASSERT_TRUE(deleted.ok() && deleted->size() == 1u) << name;
+    EXPECT_FALSE(params().GetParameter(kScope, p.key)->has_value()) << name;
+    EXPECT_FALSE(params().GetParameterValue(kScope, p.key, 1)->has_value()) << name;
+  }
 }
 
 TEST_P(StoreConformance, ParameterRevisionConflictAppliesNothing) {

@@ -20,6 +20,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     // Retries of an optimistic-concurrency conflict ran out: the caller may retry, as after
     // throttling (services/common/write_retry.h).
     case ErrorCode::kWriteConflict: return {"ThrottlingException", 400};
+    case ErrorCode::kWouldBlock: return {"InternalFailure", 500};  // never meant to leave
     case ErrorCode::kRequestEntityTooLarge: return {"RequestEntityTooLargeException", 413};
     case ErrorCode::kServiceUnavailable: return {"ServiceUnavailableException", 503};
     case ErrorCode::kInternalFailure: return {"InternalFailure", 500};

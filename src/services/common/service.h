@@ -88,6 +88,12 @@ class Service {
   // The JSON body of a 200 response, or the error to send.
   virtual Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                                    const CallContext& ctx) = 0;
+  // True for an operation the HTTP server may try on its I/O thread (net/pipeline.h:
+  // TryHandleInline): a read whose work, once its data is in this node's caches, is small
+  // and bounded (no key generation, no asymmetric cryptography, no list of the store), and
+  // which changes nothing outside the store before its first store call. Anything it would
+  // need from the database sends the whole call to a worker (storage/no_wait.h).
+  virtual bool MayAnswerInline(std::string_view operation) const { return false; }
 };
 
 }  // namespace arcana::services

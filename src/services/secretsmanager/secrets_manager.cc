@@ -49,6 +49,11 @@ SecretsManagerService::SecretsManagerService(storage::SecretStore& store, crypto
   };
 }
 
+bool SecretsManagerService::MayAnswerInline(std::string_view operation) const {
+  return operation == "GetSecretValue" || operation == "DescribeSecret" ||
+         operation == "BatchGetSecretValue";
+}
+
 Result<std::string> SecretsManagerService::Call(std::string_view operation,
                                                 const rapidjson::Value& input,
                                                 const CallContext& ctx) {

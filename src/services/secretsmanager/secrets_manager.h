@@ -42,6 +42,10 @@ class SecretsManagerService : public Service {
   const ModelValidator& validator() const override { return validator_; }
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
+  // The reads of one secret (or of a list of at most 20 named ones): GetSecretValue,
+  // DescribeSecret, BatchGetSecretValue. A first read of the day writes LastAccessedDate:
+  // that write is refused inline and the call runs on a worker.
+  bool MayAnswerInline(std::string_view operation) const override;
 
   // Deletes secrets whose recovery window has ended (at most `max_secrets` per call). Each
   // purge is committed at the revision that showed the secret expired, so a concurrent

@@ -46,6 +46,10 @@ SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& 
   };
 }
 
+bool SsmService::MayAnswerInline(std::string_view operation) const {
+  return operation == "GetParameter" || operation == "GetParameters";
+}
+
 Result<std::string> SsmService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
   auto it = handlers_.find(std::string(operation));

@@ -48,6 +48,9 @@ class SsmService : public Service {
   const ModelValidator& validator() const override { return validator_; }
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
+  // GetParameter and GetParameters (at most 10 names; SecureString values open under a
+  // symmetric key).
+  bool MayAnswerInline(std::string_view operation) const override;
 
   // Deletes parameters whose Expiration policy has passed (at most `max_parameters` per
   // call), each at the revision that showed it expired, so a concurrent overwrite (which

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "storage/committed_changes.h"
+#include "storage/no_wait.h"
 
 namespace arcana::storage::pg {
 
@@ -269,6 +270,10 @@ void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes);
 }  // namespace
 
 std::unique_ptr<PooledConn> Database::Acquire(bool fresh_only, Status* error) {
+  if (Status refused = NoWaitScope::Check(); !refused.ok()) {  // every round trip starts here
+    *error = std::move(refused);
+    return nullptr;
+  }
   std::unique_ptr<PooledConn> conn;
   {
     std::unique_lock<std::mutex> l(pool_->mu);
@@ -356,6 +361,7 @@ struct Database::Request {
 };
 
 Status Database::Write(const char* what, const std::function<Status(Tx&)>& fn) {
+  ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());  // a write waits for its group commit
   if (t_committing) {
     return Status(ErrorCode::kInternalServiceError,
                   std::string(what) + ": storage error: a write function called Database::Write");

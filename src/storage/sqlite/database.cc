@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "storage/committed_changes.h"
+#include "storage/no_wait.h"
 
 namespace arcana::storage::sqlite {
 
@@ -131,6 +132,7 @@ Result<std::unique_ptr<Conn>> Pool::Open() {
 }
 
 Result<Lease> Pool::Acquire() {
+  ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());  // every read starts here
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!free_.empty()) {
@@ -313,6 +315,7 @@ thread_local bool t_committing = false;
 }  // namespace
 
 Status Database::Write(const WriteFn& fn) {
+  ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());  // a write waits for its group commit
   if (t_committing) {
     return Status(ErrorCode::kInternalServiceError,
                   "storage error: a write function called Database::Write");
