@@ -33,7 +33,7 @@ void GroupCommitWriter::StopWriter() {
   if (writer_.joinable()) writer_.join();
 }
 
-Status GroupCommitWriter::EnqueueLocked(std::string record, Done done) {
+Status GroupCommitWriter::EnqueueLocked(std::string record, Done done, bool* wake) {
   if (stop_) return Status(ErrorCode::kServiceUnavailable, "The audit trail is closed.");
   if (pending_.size() >= max_pending_) {
     ++dropped_;
@@ -44,24 +44,32 @@ Status GroupCommitWriter::EnqueueLocked(std::string record, Done done) {
   ++next_ticket_;
   // The writer waits only while nothing is pending (after a batch it looks again before
   // waiting): wake it on that transition alone, not once per record.
-  if (pending_.size() == 1) work_cv_.notify_one();
+  *wake = pending_.size() == 1;
   return Status::Ok();
 }
 
 void GroupCommitWriter::SubmitAsync(std::string record, Done done) {
   Status queued;
+  bool wake = false;
   {
     std::lock_guard lk(mu_);
-    queued = EnqueueLocked(std::move(record), done);
-    if (queued.ok()) return;
+    queued = EnqueueLocked(std::move(record), done, &wake);
   }
-  done(queued);  // outside the lock: the callback may be slow
+  // After unlocking: a writer woken while the lock is held would only block on it again.
+  if (wake) work_cv_.notify_one();
+  if (!queued.ok()) done(queued);  // outside the lock: the callback may be slow
 }
 
 Status GroupCommitWriter::Submit(std::string record, bool wait) {
   std::unique_lock lk(mu_);
-  ARCANA_RETURN_IF_ERROR(EnqueueLocked(std::move(record), nullptr));
+  bool wake = false;
+  ARCANA_RETURN_IF_ERROR(EnqueueLocked(std::move(record), nullptr, &wake));
   const uint64_t ticket = next_ticket_;
+  if (wake) {
+    lk.unlock();
+    work_cv_.notify_one();
+    lk.lock();
+  }
   if (!wait) return Status::Ok();
   ++waiters_;
   done_cv_.wait(lk, [&] { return committed_upto_ >= ticket; });

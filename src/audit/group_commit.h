@@ -59,8 +59,9 @@ class GroupCommitWriter {
 
  private:
   void Run();
-  // Queues one record (mu_ held). Errors: closed, or the queue is full.
-  Status EnqueueLocked(std::string record, Done done);
+  // Queues one record (mu_ held). Errors: closed, or the queue is full. *wake: the writer
+  // must be woken (the caller notifies work_cv_ once it has released mu_).
+  Status EnqueueLocked(std::string record, Done done, bool* wake);
 
   const size_t max_pending_;
   const std::chrono::milliseconds tick_;
