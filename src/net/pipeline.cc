@@ -234,6 +234,11 @@ void Pipeline::HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Do
 
 bool Pipeline::TryHandleInline(HttpRequest& req, Done& done) {
   if (!opts_.answer_reads_inline) return false;
+  // Only what Route() would take for a JSON-protocol API call whatever its other checks: the
+  // SDKs post to "/" (the operator, reset and change-stream endpoints have paths of their own).
+  if (req.method != "POST" || req.Path() != "/" || req.Header("X-Amz-Target").empty()) {
+    return false;
+  }
   try {
     storage::ChangeFollower::FreshnessScope fresh_as_of_now;
     storage::NoWaitScope no_wait;

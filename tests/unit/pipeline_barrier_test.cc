@@ -126,10 +126,11 @@ class PipelineBarrierTest : public ::testing::Test {
     bool done_untouched = false;  // the caller may still hand `done` to a worker
     std::shared_ptr<std::optional<HttpResponse>> answer;
   };
-  static Attempt TryInline(Pipeline& p, const std::string& target, const std::string& body) {
+  static Attempt TryInline(Pipeline& p, const std::string& target, const std::string& body,
+                           const std::string& path = "/") {
     HttpRequest req;
     req.method = "POST";
-    req.target = "/";
+    req.target = path;
     req.headers = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", target}};
     req.body = body;
     Attempt a;
@@ -393,6 +394,10 @@ TEST_F(PipelineInlineTest, OnlyOperationsTheServiceAllowsAndOnlyWhenTurnedOn) {
   EXPECT_TRUE(list.done_untouched);
   EXPECT_FALSE(TryInline(*p, "secretsmanager.NoSuchOperation", "{}").taken);
   EXPECT_FALSE(TryInline(*p, "unknown.GetSecretValue", "{}").taken);
+  // Another path is an operator or dev endpoint's, whatever its X-Amz-Target says.
+  EXPECT_FALSE(
+      TryInline(*p, "secretsmanager.GetSecretValue", R"({"SecretId":"c"})", "/_arcana/reset")
+          .taken);
   // A handler that throws inline is answered by the barrier as on a worker.
   Attempt thrown = TryInline(*p, "secretsmanager.DescribeSecret", R"({"SecretId":"s"})");
   ASSERT_TRUE(thrown.taken);
