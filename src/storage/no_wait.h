@@ -10,7 +10,8 @@
 // none can forget to check it; and a handler that turns a store error into another answer
 // (or into "not found") cannot hide the refusal, because the scope, not the status, says so.
 // Only reads may be attempted under a scope: a refused write never started, but an attempt
-// must not have side effects outside the store before its first refusal.
+// must not have side effects outside the store before its first refusal. A handler may also
+// call Check() itself before work too long for the thread (KMS's RSA operations).
 // Thread-safety: a scope belongs to the thread that opened it.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include "domain/kms/specs.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
+#include "storage/no_wait.h"
 
 namespace arcana::services::kms {
 
@@ -60,6 +61,9 @@ Result<KmsService::EncryptOut> KmsService::DoEncrypt(const Key& key, const std::
     out.material_id = key.current_material()->id;
     return out;
   }
+  // RSA work (parsing the private key, above all) is too long for an I/O thread's inline
+  // attempt (storage/no_wait.h): there, this voids the attempt and a worker runs the call.
+  ARCANA_RETURN_IF_ERROR(storage::NoWaitScope::Check());
   ARCANA_ASSIGN_OR_RETURN(std::string pkcs8, ring_.Material(key, key.current_material()->id));
   auto pkey = crypto::LoadPrivateKey(pkcs8);
   crypto::SecureWipe(pkcs8);
@@ -89,6 +93,7 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
     ARCANA_RETURN_IF_ERROR(dk::CheckUsable(*named));
     ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(*named, "ENCRYPT_DECRYPT", operation));
     ARCANA_RETURN_IF_ERROR(CheckAlgorithm(*named, algorithm));
+    ARCANA_RETURN_IF_ERROR(storage::NoWaitScope::Check());  // RSA: as in DoEncrypt
     ARCANA_ASSIGN_OR_RETURN(std::string pkcs8,
                             ring_.Material(*named, named->current_material()->id));
     auto pkey = crypto::LoadPrivateKey(pkcs8);

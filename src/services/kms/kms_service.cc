@@ -67,6 +67,12 @@ KmsService::KmsService(KeyRing& ring) : ring_(ring), validator_("kms", ErrorCode
   };
 }
 
+bool KmsService::MayAnswerInline(std::string_view operation) const {
+  return operation == "Encrypt" || operation == "Decrypt" || operation == "ReEncrypt" ||
+         operation == "GenerateDataKey" || operation == "GenerateDataKeyWithoutPlaintext" ||
+         operation == "DescribeKey";
+}
+
 Result<std::string> KmsService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
   auto it = handlers_.find(std::string(operation));

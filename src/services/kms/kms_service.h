@@ -27,6 +27,9 @@ class KmsService : public Service {
   std::string_view target_prefix() const override { return "TrentService"; }
   std::string_view signing_name() const override { return "kms"; }
   const ModelValidator& validator() const override { return validator_; }
+  // Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext) and DescribeKey. With an
+  // RSA key, Encrypt/Decrypt/ReEncrypt void the inline attempt before the RSA work.
+  bool MayAnswerInline(std::string_view operation) const override;
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
 
