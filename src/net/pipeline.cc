@@ -262,7 +262,9 @@ bool Pipeline::TryHandleInline(HttpRequest& req, Done& done) {
     Conclude(req, call, std::make_unique<HttpResponse>(), std::move(done));
     return true;
   } catch (...) {
-    // Before Conclude took `done` (it does not throw): the worker's full barrier answers.
+    // Only an allocation can throw outside the stages' barrier, and only before Conclude
+    // calls `done` (after that it catches everything): nothing was answered, recorded or
+    // counted, so a worker runs the call again.
     LogCaughtException("inline attempt", "-");
     return false;
   }
@@ -280,8 +282,8 @@ void Pipeline::Conclude(HttpRequest& req, ApiCall& call, std::unique_ptr<HttpRes
   } catch (...) {
     LogCaughtException("audit", call.ctx.request_id);
   }
-  // Encoded here, on the worker; the audit's completion only sends it, or replaces it with
-  // the refusal when the record cannot be made durable.
+  // Encoded here, on the thread that ran the call; the audit's completion only sends it, or
+  // replaces it with the refusal when the record cannot be made durable.
   encoder_.Encode(call, *waiting->res);
   waiting->outcome = CallRecorder::OutcomeOf(call);
   // The audit stage: the answer leaves only once its record is durable (fail-closed sinks);

@@ -1,76 +1,33 @@
 #include "storage/cached_parameter_store.h"
 
-#include <mutex>
-#include <unordered_map>
-
 #include "domain/ssm/names.h"
 
 namespace arcana::storage {
 
-struct CachedParameterStore::Cache {
-  struct Entry {
-    std::shared_ptr<const domain::ssm::Parameter> parameter;
-    std::unordered_map<int64_t, std::string> values;  // version -> value (sealed if secure)
-  };
-  std::mutex mu;
-  // Bumped by every erasure: a row read before an erasure may be older than the change that
-  // caused it, so it is not kept (change_follower.h, step 3).
-  uint64_t epoch = 0;
-  // By ARN: what a parameter's change row names (the same for every spelling of its name).
-  std::unordered_map<std::string, Entry> by_arn;
+namespace {
 
-  static std::string ArnOf(const Scope& scope, const std::string& key) {
-    return domain::ssm::ParameterArn(scope.region, scope.account, key);
-  }
-  void EraseArn(const std::string& arn) {
-    std::lock_guard<std::mutex> l(mu);
-    ++epoch;
-    by_arn.erase(arn);
-  }
-  void Clear() {
-    std::lock_guard<std::mutex> l(mu);
-    ++epoch;
-    by_arn.clear();
-  }
-};
+std::string ArnOf(const Scope& scope, const std::string& key) {
+  return domain::ssm::ParameterArn(scope.region, scope.account, key);
+}
+
+}  // namespace
 
 CachedParameterStore::CachedParameterStore(ParameterStore& backend, ChangeFollower& follower)
-    : backend_(backend), follower_(follower), cache_(std::make_unique<Cache>()) {
-  Cache* cache = cache_.get();
-  follower_.Subscribe({[cache](const Change& c) {
-                         if (c.service == "ssm") {
-                           cache->EraseArn(c.resource);
-                         } else if (c.IsRootRewrap()) {
-                           cache->Clear();  // every sealed value was rewrapped
-                         }
-                       },
-                       [cache] { cache->Clear(); }});
+    : backend_(backend),
+      follower_(follower),
+      cache_(std::make_unique<Cache>(kMaxEntries, kMaxValuesPerParameter)) {
+  cache_->Follow(follower_, "ssm");
 }
 CachedParameterStore::~CachedParameterStore() = default;
 
 Result<std::optional<domain::ssm::Parameter>> CachedParameterStore::GetParameter(
     const Scope& scope, const std::string& key) {
   ARCANA_RETURN_IF_ERROR(follower_.Sync().status());
-  const std::string arn = Cache::ArnOf(scope, key);
-  uint64_t epoch;
-  {
-    std::lock_guard<std::mutex> l(cache_->mu);
-    auto it = cache_->by_arn.find(arn);
-    if (it != cache_->by_arn.end()) {
-      return std::optional<domain::ssm::Parameter>(*it->second.parameter);
-    }
-    epoch = cache_->epoch;
-  }
+  const std::string arn = ArnOf(scope, key);
+  uint64_t epoch = 0;
+  if (auto hit = cache_->Get(arn, &epoch)) return hit;
   ARCANA_ASSIGN_OR_RETURN(auto parameter, backend_.GetParameter(scope, key));
-  if (!parameter) return parameter;
-  std::lock_guard<std::mutex> l(cache_->mu);
-  if (cache_->epoch != epoch) return parameter;
-  if (cache_->by_arn.size() >= kMaxEntries) cache_->by_arn.clear();
-  auto& e = cache_->by_arn[arn];
-  if (!e.parameter || e.parameter->revision != parameter->revision) {
-    e.parameter = std::make_shared<const domain::ssm::Parameter>(*parameter);
-    e.values.clear();
-  }
+  if (parameter) cache_->Keep(arn, *parameter, epoch);
   return parameter;
 }
 
@@ -78,27 +35,11 @@ Result<std::optional<std::string>> CachedParameterStore::GetParameterValue(const
                                                                           const std::string& key,
                                                                           int64_t version) {
   ARCANA_RETURN_IF_ERROR(follower_.Sync().status());
-  const std::string arn = Cache::ArnOf(scope, key);
-  uint64_t epoch;
-  {
-    std::lock_guard<std::mutex> l(cache_->mu);
-    auto it = cache_->by_arn.find(arn);
-    if (it != cache_->by_arn.end()) {
-      auto v = it->second.values.find(version);
-      if (v != it->second.values.end()) return std::optional<std::string>(v->second);
-    }
-    epoch = cache_->epoch;
-  }
+  const std::string arn = ArnOf(scope, key);
+  uint64_t epoch = 0;
+  if (auto hit = cache_->GetValue(arn, version, &epoch)) return hit;
   ARCANA_ASSIGN_OR_RETURN(auto value, backend_.GetParameterValue(scope, key, version));
-  if (value) {
-    std::lock_guard<std::mutex> l(cache_->mu);
-    auto it = cache_->by_arn.find(arn);
-    // Only beside the metadata it belongs to: an entry (re)filled after a change is new.
-    if (cache_->epoch == epoch && it != cache_->by_arn.end() &&
-        it->second.values.size() < kMaxValuesPerParameter) {
-      it->second.values.emplace(version, *value);
-    }
-  }
+  if (value) cache_->KeepValue(arn, version, *value, epoch);
   return value;
 }
 

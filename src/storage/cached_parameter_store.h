@@ -15,6 +15,7 @@
 
 #include "storage/change_follower.h"
 #include "storage/parameter_store.h"
+#include "storage/versioned_cache.h"
 
 namespace arcana::storage {
 
@@ -47,7 +48,8 @@ class CachedParameterStore final : public ParameterStore {
   Status WipeParameters() override;
 
  private:
-  struct Cache;
+  // By ARN (the same for every spelling of a root-level name), with values by version.
+  using Cache = VersionedCache<domain::ssm::Parameter, int64_t>;
   ParameterStore& backend_;
   ChangeFollower& follower_;
   std::unique_ptr<Cache> cache_;

@@ -15,6 +15,7 @@
 
 #include "storage/change_follower.h"
 #include "storage/secret_store.h"
+#include "storage/versioned_cache.h"
 
 namespace arcana::storage {
 
@@ -40,10 +41,8 @@ class CachedSecretStore final : public SecretStore {
   Status WipeSecrets() override;
 
  private:
-  struct Cache;
-  // Caches what the backend returned for arn if no change was applied since `epoch`.
-  Result<std::optional<domain::sm::Secret>> Keep(std::optional<domain::sm::Secret> secret,
-                                                 uint64_t epoch, const std::string& name_key);
+  // By ARN, with each secret's sealed values by version id; aliases: scope and name.
+  using Cache = VersionedCache<domain::sm::Secret, std::string>;
   SecretStore& backend_;
   ChangeFollower& follower_;
   std::unique_ptr<Cache> cache_;

@@ -358,17 +358,18 @@ def test_listener_limits_from_env_and_toml(tmp_path, spawn):
             s.close()
 
 
-def test_saturated_workers_answer_throttling_and_the_server_stays_healthy(spawn):
-    # One worker, one queue slot: two slow dev-fault requests fill both; every further
-    # request is refused at once with AWS's ThrottlingException in its service's protocol.
-    srv = spawn("tiny", ["--workers", "1", "--max-queued-requests", "1"], dev=True)
+def tiny_server(spawn, name: str):
+    """A dev-mode server with one worker and one queue slot, and its clients (no retries)."""
+    srv = spawn(name, ["--workers", "1", "--max-queued-requests", "1"], dev=True)
     no_retry = Config(retries={"max_attempts": 0})
     kw = dict(endpoint_url=srv.url, region_name="us-east-1", aws_access_key_id="AKIADEV",
               aws_secret_access_key="x", config=no_retry)
-    sm = boto3.client("secretsmanager", **kw)
-    kms = boto3.client("kms", **kw)
-    ssm = boto3.client("ssm", **kw)
-    sm.create_secret(Name="before-saturation", SecretString="v")
+    return srv, [boto3.client(s, **kw) for s in ("secretsmanager", "ssm", "kms")]
+
+
+def saturate(srv) -> tuple[list[threading.Thread], list]:
+    """Fills a tiny_server's worker and queue slot with two slow dev-fault requests (2 s
+    each); returns their threads and the list their responses are appended to."""
     results = []
 
     def slow():
@@ -380,6 +381,15 @@ def test_saturated_workers_answer_throttling_and_the_server_stays_healthy(spawn)
     time.sleep(0.3)  # the worker took the first
     threads[1].start()
     time.sleep(0.3)  # the second waits in the queue
+    return threads, results
+
+
+def test_saturated_workers_answer_throttling_and_the_server_stays_healthy(spawn):
+    # One worker, one queue slot: two slow dev-fault requests fill both; every further
+    # request is refused at once with AWS's ThrottlingException in its service's protocol.
+    srv, (sm, ssm, kms) = tiny_server(spawn, "tiny")
+    sm.create_secret(Name="before-saturation", SecretString="v")
+    threads, results = saturate(srv)
     calls = [
         ("GetSecretValue", lambda: sm.get_secret_value(SecretId="before-saturation")),
         ("ListKeys", lambda: kms.list_keys()),
@@ -422,13 +432,7 @@ def inline_attempts(url: str) -> dict[str, int]:
 def test_cached_reads_are_answered_while_every_worker_is_busy(spawn):
     # A read this node's caches hold runs on the I/O thread that parsed it (net/pipeline.h
     # TryHandleInline); anything that needs the database still needs a worker.
-    srv = spawn("inline", ["--workers", "1", "--max-queued-requests", "1"], dev=True)
-    no_retry = Config(retries={"max_attempts": 0})
-    kw = dict(endpoint_url=srv.url, region_name="us-east-1", aws_access_key_id="AKIADEV",
-              aws_secret_access_key="x", config=no_retry)
-    sm = boto3.client("secretsmanager", **kw)
-    ssm = boto3.client("ssm", **kw)
-    kms = boto3.client("kms", **kw)
+    srv, (sm, ssm, kms) = tiny_server(spawn, "inline")
     sm.create_secret(Name="hot", SecretString="v1")
     sm.create_secret(Name="cold", SecretString="never read")
     ssm.put_parameter(Name="/hot", Value="p1", Type="String")
@@ -442,17 +446,7 @@ def test_cached_reads_are_answered_while_every_worker_is_busy(spawn):
     before = inline_attempts(srv.url)
     assert before["answered"] >= 1 and before["handed_to_worker"] >= 2, before
 
-    results = []
-
-    def slow():
-        results.append(requests.post(srv.url + "/_arcana/dev/fault?action=sleep&ms=2000",
-                                     timeout=30))
-
-    threads = [threading.Thread(target=slow) for _ in range(2)]
-    threads[0].start()
-    time.sleep(0.3)  # the worker took the first
-    threads[1].start()
-    time.sleep(0.3)  # the second waits in the queue
+    threads, results = saturate(srv)
     start = time.monotonic()
     assert sm.get_secret_value(SecretId="hot")["SecretString"] == "v1"
     assert sm.describe_secret(SecretId="hot")["Name"] == "hot"
