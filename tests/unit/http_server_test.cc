@@ -3,7 +3,8 @@
 // trickling bytes; a stop drains the requests being handled and queued before Run()
 // returns. And the execution model: handlers on the worker pool, a full queue answered at
 // once by the busy handler, inline requests answered while workers are saturated,
-// pipelined requests answered in order.
+// pipelined requests answered in order, and requests try_inline takes answered on the I/O
+// thread.
 #include "net/http_server.h"
 
 #include <arpa/inet.h>
@@ -401,4 +402,61 @@ TEST(HttpServerTest, AsyncHandlerAnswersFromAnotherThreadWithoutHoldingTheWorker
   EXPECT_TRUE(run.get());
 }
 
+}  // namespace arcana::net
+
+namespace arcana::net {
+// try_inline (the API pipeline's cached reads): a request it takes is answered on the I/O
+// thread even while every worker is busy, at once or later from another thread; one it
+// declines goes to a worker as if it had never been offered; both on one kept-alive
+// connection.
+TEST(HttpServerTest, TryInlineAnswersWhileWorkersAreBusyAndDeclinedRequestsGoToAWorker) {
+  ServerOptions o = Options();
+  o.workers = 1;
+  std::vector<std::thread> answerers;  // only the I/O threads touch it, one at a time here
+  Handlers h = TestHandlers();
+  h.try_inline = [&](HttpRequest& req, Respond& respond) {
+    if (req.target.rfind("/mem", 0) != 0) return false;  // `respond` untouched
+    auto res = std::make_unique<HttpResponse>();
+    res->body = "inline " + req.target;
+    if (req.target == "/mem-later") {  // answered from another thread, after returning
+      answerers.emplace_back([respond = std::move(respond), res = std::move(res)]() mutable {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        respond(std::move(res));
+      });
+      return true;
+    }
+    respond(std::move(res));
+    return true;
+  };
+  HttpServer server(o, std::move(h));
+  auto port = server.Bind();
+  ASSERT_TRUE(port.ok());
+  auto run = std::async(std::launch::async, [&] { return server.Run(false); });
+
+  int slow = Connect(*port);
+  ASSERT_GE(slow, 0);
+  Send(slow, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");  // the only worker, for 500 ms
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  int fd = Connect(*port);
+  ASSERT_GE(fd, 0);
+  auto start = Clock::now();
+  Send(fd, "GET /mem HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string r = ReadResponses(fd, 1);
+  EXPECT_NE(r.find("inline /mem"), std::string::npos) << r;
+  Send(fd, "GET /mem-later HTTP/1.1\r\nHost: t\r\n\r\n");
+  r = ReadResponses(fd, 1);
+  EXPECT_NE(r.find("inline /mem-later"), std::string::npos) << r;
+  // The worker is busy until about 400 ms from `start`.
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(350)) << "waited for the worker";
+  // Declined: the worker's handler answers it, on the same connection.
+  Send(fd, "GET /other HTTP/1.1\r\nHost: t\r\n\r\n");
+  r = ReadResponses(fd, 1);
+  EXPECT_NE(r.find("ok /other"), std::string::npos) << r;
+  EXPECT_NE(ReadResponses(slow, 1).find("ok /slow"), std::string::npos);
+  ::close(fd);
+  ::close(slow);
+  for (auto& t : answerers) t.join();
+  server.Stop();
+  EXPECT_TRUE(run.get());
+}
 }  // namespace arcana::net
