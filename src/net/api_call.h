@@ -1,8 +1,9 @@
 // One AWS API call as it moves through the pipeline's stages, and the stage contract.
 // The pipeline (net/pipeline.h) runs its request stages (net/api_stages.h) in order over one
 // ApiCall until one returns an error; the encoder and the recorder then always run.
-// Thread-safety: an ApiCall belongs to the one worker thread handling its request; stages
-// are shared by every worker and keep no per-call state.
+// Thread-safety: an ApiCall belongs to the one thread handling its request (a worker, or an
+// I/O thread for a read tried inline); stages are shared by every thread and keep no
+// per-call state.
 #pragma once
 
 #include <chrono>

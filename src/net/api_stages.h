@@ -4,7 +4,7 @@
 // Each stage is one small object with its dependencies given at construction; the order and
 // the error handling between them live in net/pipeline.cc.
 // Thread-safety: every stage is immutable after construction (the ones it references are
-// thread-safe), so one instance serves every worker thread.
+// thread-safe), so one instance serves every worker and I/O thread.
 #pragma once
 
 #include <atomic>

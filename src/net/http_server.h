@@ -78,7 +78,7 @@ struct Handlers {
   TooLargeHandler too_large;   // on the I/O thread: a body over the limit
   Handler busy;                // on the I/O thread: the worker queue is full
   // On the I/O thread: true for a request cheap and non-blocking enough to be answered by
-  // `handle` right there (health, metrics). Null: every request goes to a worker.
+  // `handle` right there (health, metrics). Null: none is answered this way.
   std::function<bool(const HttpRequest&)> answer_inline;
   // On the I/O thread, before a request goes to a worker: may answer it right there without
   // waiting for anything (the API pipeline: a read its caches can serve). True: it took the

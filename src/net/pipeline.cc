@@ -240,15 +240,17 @@ bool Pipeline::TryHandleInline(HttpRequest& req, Done& done) {
     return false;
   }
   try {
-    storage::ChangeFollower::FreshnessScope fresh_as_of_now;
-    storage::NoWaitScope no_wait;
     ApiCall call;
-    StartCall(call);
-    storage::CommittedChanges::Scope collect_changes(&call.committed);
+    // Resolved first: a call that may not run inline (a write, a list) leaves here, before
+    // any other work on the I/O thread.
     if (!stages_.front()->Run(req, call).ok() || !call.known ||
         !call.service->MayAnswerInline(call.operation)) {
       return false;
     }
+    storage::ChangeFollower::FreshnessScope fresh_as_of_now;
+    storage::NoWaitScope no_wait;
+    StartCall(call);
+    storage::CommittedChanges::Scope collect_changes(&call.committed);
     RunStages(req, call, 1);
     // Something needed the database: nothing was recorded or counted yet, so the attempt
     // leaves no trace, and a worker runs the call from the start.

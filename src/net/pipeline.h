@@ -1,8 +1,8 @@
 // The request pipeline. Routing sends AWS API calls (POST with X-Amz-Target) through the
 // stage objects of net/api_stages.h: resolve -> admit -> authenticate -> decode ->
 // authorize -> audit-ready -> dispatch -> encode, then audit (the answer leaves only once
-// its record is durable) and count (metrics). The worker does not wait for the audit
-// record: the trail's writer hands the answer back (HandleAsync) once its batch is durable,
+// its record is durable) and count (metrics). The thread that ran the call does not wait
+// for the audit record: the trail's writer hands the answer back (HandleAsync) once its batch is durable,
 // so a thread is not parked (and woken: two context switches) per call during the fsync. It also answers the
 // operator endpoints (/_arcana/health, /metrics, and in dev mode only /_arcana/reset, its
 // moto alias and the fault hooks of net/dev_fault_hooks.h). Services plug in by
