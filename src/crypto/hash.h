@@ -1,7 +1,6 @@
 // SHA-256, HMAC-SHA-256, HKDF-SHA-256, hex and constant-time comparison over OpenSSL 3.
 // All functions take and return raw bytes in std::string unless the name says Hex.
-// Thread-safety: all functions are reentrant; the fetched OpenSSL algorithms are shared
-// read-only objects.
+// Thread-safety: all functions are reentrant.
 #pragma once
 
 #include <string>
@@ -15,8 +14,8 @@ std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);
 // HMAC-SHA-256(key, data): 32 raw bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
-// HKDF-SHA-256 (RFC 5869, extract-then-expand): `length` bytes (at most 8160).
-// Returns "" only if OpenSSL fails (callers treat that as an encryption/decryption error).
+// HKDF-SHA-256 (RFC 5869, extract-then-expand): `length` bytes. Returns "" when `length` is
+// 0 or above 8160 (255 blocks), which callers treat as an encryption/decryption error.
 std::string HkdfSha256(std::string_view ikm, std::string_view salt, std::string_view info,
                        size_t length);
 // Lowercase hex of raw bytes.

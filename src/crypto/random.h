@@ -1,4 +1,6 @@
-// Cryptographically secure randomness from OpenSSL's RAND_bytes (the default DRBG).
+// Cryptographically secure randomness from OpenSSL's RAND_bytes (the default DRBG); draws
+// of up to 64 bytes are served from a per-thread block of its output (random.cc says why),
+// each byte handed out once, and the block is discarded in a forked child.
 // Failure of the system RNG is unrecoverable: these functions abort() rather than
 // return weak randomness. Thread-safety: safe from any thread.
 #pragma once

@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <regex>
 #include <set>
@@ -124,6 +129,54 @@ TEST(CryptoBase64, StrictRejection) {
   EXPECT_EQ(*Base64UrlDecode("-_8"), "\xfb\xff");
 }
 
+TEST(CryptoHash, HkdfSha256Rfc5869) {
+  // Appendix A, test cases 1-3 (SHA-256): several blocks, long inputs, empty salt and info.
+  EXPECT_EQ(HexEncode(HkdfSha256(std::string(22, '\x0b'), Unhex("000102030405060708090a0b0c"),
+                                 Unhex("f0f1f2f3f4f5f6f7f8f9"), 42)),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  std::string ikm, salt, info;
+  for (int i = 0; i < 80; ++i) {
+    ikm.push_back(static_cast<char>(i));
+    salt.push_back(static_cast<char>(0x60 + i));
+    info.push_back(static_cast<char>(0xb0 + i));
+  }
+  EXPECT_EQ(HexEncode(HkdfSha256(ikm, salt, info, 82)),
+            "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c"
+            "65e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+  EXPECT_EQ(HexEncode(HkdfSha256(std::string(22, '\x0b'), "", "", 42)),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+  EXPECT_EQ(HkdfSha256("k", "s", "i", 0), "");
+  EXPECT_EQ(HkdfSha256("k", "s", "i", 255 * 32 + 1), "");
+  EXPECT_EQ(HkdfSha256("k", "s", "i", 255 * 32).size(), 255u * 32);
+}
+
+// Keys derived before HkdfSha256 had its own expand loop came from OpenSSL's HKDF; stored
+// KMS ciphertexts need the same keys from both, for every length and input shape.
+TEST(CryptoHash, HkdfSha256MatchesOpenSsl) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  ASSERT_NE(kdf, nullptr);
+  for (size_t length : {1u, 31u, 32u, 33u, 64u, 100u, 8160u}) {
+    for (size_t salt_len : {0u, 16u, 32u, 65u}) {
+      const std::string ikm = RandomBytes(32), salt = RandomBytes(salt_len),
+                        info = RandomBytes(length % 7 * 11);
+      EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+      char digest[] = "SHA256";
+      auto oct = [](const char* name, const std::string& v) {
+        return OSSL_PARAM_construct_octet_string(name, const_cast<char*>(v.data()), v.size());
+      };
+      OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+                             oct(OSSL_KDF_PARAM_KEY, ikm), oct(OSSL_KDF_PARAM_SALT, salt),
+                             oct(OSSL_KDF_PARAM_INFO, info), OSSL_PARAM_construct_end()};
+      std::string want(length, '\0');
+      ASSERT_EQ(EVP_KDF_derive(ctx, reinterpret_cast<unsigned char*>(want.data()), length, params),
+                1);
+      EVP_KDF_CTX_free(ctx);
+      EXPECT_EQ(HkdfSha256(ikm, salt, info, length), want) << length << " " << salt_len;
+    }
+  }
+  EVP_KDF_free(kdf);
+}
+
 TEST(CryptoRandom, BytesLengthAndVariety) {
   EXPECT_EQ(RandomBytes(0).size(), 0u);
   EXPECT_EQ(RandomBytes(1).size(), 1u);
@@ -145,6 +198,36 @@ TEST(CryptoRandom, UniformInRangeAndCoversAll) {
     ASSERT_LT(RandomUniform(0x80000001u), 0x80000001u);
     ASSERT_LT(RandomUniform(3), 3u);
   }
+}
+
+// Small draws come from a per-thread block of DRBG output (random.cc): whatever sizes are
+// drawn, no byte is handed out twice, and a forked child does not repeat its parent's bytes.
+TEST(CryptoRandom, SmallDrawsNeverRepeatAndForkedChildrenDiffer) {
+  std::set<std::string> seen;
+  for (int round = 0; round < 40; ++round) {
+    for (size_t n : {1u, 3u, 16u, 32u, 64u, 65u}) {
+      std::string r = RandomBytes(n);
+      ASSERT_EQ(r.size(), n);
+      if (n >= 16) EXPECT_TRUE(seen.insert(r.substr(0, 16)).second) << "repeated " << n;
+    }
+  }
+  (void)RandomBytes(1);  // the block now holds bytes the parent has not handed out yet
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string child = RandomBytes(16);
+    _exit(write(fds[1], child.data(), child.size()) == 16 ? 0 : 1);
+  }
+  close(fds[1]);
+  char buf[16];
+  ASSERT_EQ(read(fds[0], buf, sizeof(buf)), 16);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(std::string(buf, 16), RandomBytes(16));
 }
 
 TEST(CryptoRandom, UuidV4Format) {

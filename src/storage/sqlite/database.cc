@@ -52,6 +52,13 @@ sqlite3_stmt* Conn::Prepare(const char* sql) {
   return st;
 }
 
+Status Conn::ExecCached(const char* sql) {
+  sqlite3_stmt* st = Prepare(sql);
+  Status s = Step(*this, st, sql);
+  if (s.ok()) sqlite3_reset(st);
+  return s;
+}
+
 Status Conn::Exec(const char* sql) {
   char* err = nullptr;
   if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
@@ -359,7 +366,7 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
   auto fail_all = [&](const Status& s) {
     for (Request* q : batch) q->status = s;
   };
-  if (Status s = c.Exec("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
+  if (Status s = c.ExecCached("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
   const int64_t now_ms = NowMs();
   bool changed = false;
   // The highest seq so far in this transaction: one process owns the database and only the
@@ -369,7 +376,7 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
     q->committed.clear();
     const int64_t seq_before = last_seq;
     // Each write in its own savepoint: a failed one is undone alone.
-    Status s = c.Exec("SAVEPOINT w");
+    Status s = c.ExecCached("SAVEPOINT w");
     if (s.ok()) {
       WriteTxn own(c, now_ms);
       s = (*q->fn)(own);
@@ -383,7 +390,7 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
         }
       }
       if (s.ok()) {
-        s = c.Exec("RELEASE w");
+        s = c.ExecCached("RELEASE w");
         if (s.ok()) {
           changed = changed || own.changed();
           q->status = Status::Ok();
@@ -393,8 +400,8 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
       q->committed.clear();
       last_seq = seq_before;  // its rows (and their numbers) are rolled back with it
       q->status = s;
-      (void)c.Exec("ROLLBACK TO w");
-      (void)c.Exec("RELEASE w");
+      (void)c.ExecCached("ROLLBACK TO w");
+      (void)c.ExecCached("RELEASE w");
     } else {
       q->status = s;
     }
@@ -411,8 +418,7 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
     }
   }
   const int64_t new_head = last_seq;
-  if (sqlite3_exec(c.db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    Status s = DbError(c.db(), "commit");
+  if (Status s = c.ExecCached("COMMIT"); !s.ok()) {
     (void)c.Exec("ROLLBACK");
     for (Request* q : batch)
       if (q->status.ok()) q->status = s;

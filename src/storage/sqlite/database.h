@@ -67,6 +67,9 @@ class Conn {
   // nullptr on error.
   sqlite3_stmt* Prepare(const char* sql);
   Status Exec(const char* sql);
+  // One statement through the Prepare cache: for the transaction control the write path runs
+  // several times per batch (sqlite3_exec would parse it again each time).
+  Status ExecCached(const char* sql);
 
  private:
   sqlite3* db_;
