@@ -31,8 +31,9 @@ struct Config {
   std::string tls_key;         // PEM private key (ARCANA_TLS_KEY)
   bool insecure_http = false;  // allow plain HTTP on a non-loopback address
   int threads = 0;             // I/O threads; 0 = one per core (ARCANA_THREADS)
-  // Handlers run on a bounded worker pool (net/worker_pool.h), not on the I/O threads.
-  int workers = 0;                    // 0 = max(4, 4 x cores) (ARCANA_WORKERS)
+  // Calls that may wait for the store run on a bounded worker pool (net/worker_pool.h); on
+  // SQLite, reads the node's caches answer run on the I/O threads (net/pipeline.h).
+  int workers = 0;                    // 0 = max(32, 8 x cores) (ARCANA_WORKERS)
   int max_queued_requests = 1024;     // beyond: ThrottlingException (ARCANA_MAX_QUEUED_REQUESTS)
   std::string account_id = "123456789012";  // the account of the root identity
   std::string default_region = "us-east-1";  // dev mode, when a request has no scope
