@@ -97,15 +97,11 @@ void PassThroughError(const UpstreamReply& reply, net::HttpResponse& res) {
   res.body = AgentErrorBody(code, message);
 }
 
-// The I/O thread's inline attempt (net/http_server.h calls answer_inline, then at once handle,
-// on the same thread): `trying` while AnswersInline runs the request; Serve sets would_block
-// instead of doing anything that waits; a complete answer waits in `res` for Handle.
+// Set while TryInline runs a request on the I/O thread: Serve then answers only what needs
+// no waiting, and sets would_block instead of doing anything else.
 struct InlineAttempt {
   bool trying = false;
   bool would_block = false;
-  const net::HttpRequest* req = nullptr;
-  net::HttpResponse res;
-  double seconds = 0;
 };
 thread_local InlineAttempt t_inline;
 
@@ -128,25 +124,21 @@ AgentHandler::AgentHandler(const AgentConfig& cfg, crypto::SecretString ssrf_tok
       metrics_(metrics),
       deps_(std::move(deps)) {}
 
-bool AgentHandler::AnswersInline(const net::HttpRequest& req) {
-  t_inline.req = nullptr;
-  std::string_view p = req.Path();
-  if (p == "/ping" || p == "/health" || p == "/metrics") return true;  // Handle routes them
+bool AgentHandler::TryInline(net::HttpRequest& req, net::Respond& respond) {
   const auto started = std::chrono::steady_clock::now();
   net::HttpResponse res;
-  t_inline.trying = true;
-  t_inline.would_block = false;
+  t_inline = InlineAttempt{true, false};
   try {
     Route(req, res);
   } catch (const std::exception&) {
     t_inline.would_block = true;  // a worker runs it again and answers the failure
   }
-  t_inline.trying = false;
-  if (t_inline.would_block) return false;
-  t_inline.req = &req;
-  t_inline.res = std::move(res);
-  t_inline.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const bool handed_over = t_inline.would_block;
+  t_inline = InlineAttempt{};
+  if (handed_over) return false;
+  Finished(req, res, started);
+  net::Respond answer = std::move(respond);
+  answer(std::make_unique<net::HttpResponse>(std::move(res)));
   return true;
 }
 
@@ -160,23 +152,21 @@ bool AgentHandler::TokenOk(const net::HttpRequest& req) const {
 
 void AgentHandler::Handle(net::HttpRequest& req, net::HttpResponse& res) {
   const auto started = std::chrono::steady_clock::now();
-  double seconds = 0;
-  if (t_inline.req == &req) {  // answered by AnswersInline just now, on this thread
-    t_inline.req = nullptr;
-    res = std::move(t_inline.res);
-    t_inline.res = net::HttpResponse{};
-    seconds = t_inline.seconds;
-  } else {
-    try {
-      Route(req, res);
-    } catch (const std::exception& e) {
-      spdlog::error("request failed: {}", e.what());  // never a value: what() names the failure
-      res = net::HttpResponse{};
-      res.status = 500;
-      res.body = AgentErrorBody("InternalFailure", "");
-    }
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  try {
+    Route(req, res);
+  } catch (const std::exception& e) {
+    spdlog::error("request failed: {}", e.what());  // never a value: what() names the failure
+    res = net::HttpResponse{};
+    res.status = 500;
+    res.body = AgentErrorBody("InternalFailure", "");
   }
+  Finished(req, res, started);
+}
+
+void AgentHandler::Finished(const net::HttpRequest& req, const net::HttpResponse& res,
+                            std::chrono::steady_clock::time_point started) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.ObserveLatency(seconds);
   // The path names at most a secret id (never a value); the query is not logged.
   spdlog::debug("{} {} -> {} ({:.3f} ms)", req.method, req.Path(), res.status, seconds * 1000);

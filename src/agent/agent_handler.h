@@ -17,9 +17,10 @@
 // Answers from the cache carry X-Arcana-Cache: hit | miss | refresh | stale; a stale-on-error
 // answer also X-Arcana-Stale: true and X-Arcana-Age (seconds since it was fetched).
 // No value, token or credential is ever logged.
-// Thread-safety: Handle() runs concurrently on the server's worker and I/O threads.
+// Thread-safety: Handle() (worker threads) and TryInline() (I/O threads) run concurrently.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -29,6 +30,7 @@
 #include "agent/upstream_client.h"
 #include "agent/value_cache.h"
 #include "crypto/secure_memory.h"
+#include "net/http_server.h"
 #include "net/http_types.h"
 
 namespace arcana::agent {
@@ -49,11 +51,12 @@ class AgentHandler {
                AgentMetrics& metrics, AgentDeps deps);
 
   void Handle(net::HttpRequest& req, net::HttpResponse& res);
-  // True for what can be answered on the I/O thread without blocking: /ping, /health,
-  // /metrics, refusals, and a fresh cache hit that needs no freshness read (TTL-only, or
-  // check_freshness = false). The answer is computed here and kept for the Handle() call the
-  // server makes next on the same thread; anything that would block goes to a worker.
-  bool AnswersInline(const net::HttpRequest& req);
+  // The server's try_inline (net/http_server.h), on the I/O thread: answers what needs no
+  // waiting right there (/ping, /health, /metrics, refusals, and a fresh cache hit that needs
+  // no freshness read: TTL-only, or check_freshness = false) and returns true, having taken
+  // and called `respond`. Anything that would wait returns false with `respond` untouched,
+  // and a worker runs the request through Handle.
+  bool TryInline(net::HttpRequest& req, net::Respond& respond);
 
  private:
   struct Fetch {
@@ -65,6 +68,9 @@ class AgentHandler {
     bool ssm = false;
   };
   void Serve(Fetch& f, net::HttpResponse& res);
+  // Latency metric and debug line of an answered request.
+  void Finished(const net::HttpRequest& req, const net::HttpResponse& res,
+                std::chrono::steady_clock::time_point started);
   void Route(const net::HttpRequest& req, net::HttpResponse& res);
   bool TokenOk(const net::HttpRequest& req) const;
   std::string HealthJson() const;

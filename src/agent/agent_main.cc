@@ -152,8 +152,8 @@ int main(int argc, char** argv) {
     r.status = 429;
     r.body = "Connection limit exceeded";
   };
-  handlers.answer_inline = [&handler](const net::HttpRequest& q) {
-    return handler.AnswersInline(q);
+  handlers.try_inline = [&handler](net::HttpRequest& q, net::Respond& respond) {
+    return handler.TryInline(q, respond);
   };
   net::HttpServer server(so, std::move(handlers));
   auto bound = server.Bind();

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <vector>
 
 #include "agent/agent_config.h"
 #include "agent/agent_handler.h"
@@ -348,27 +350,42 @@ TEST_F(HandlerFixture, FreshHitsAreAnsweredInlineAndMissesGoToAWorker) {
   req.method = "GET";
   req.target = "/v1/db";
   req.headers = {{"X-Aws-Parameters-Secrets-Token", "tok"}};
-  EXPECT_FALSE(handler->AnswersInline(req));  // a miss blocks on the upstream
+  // TryInline: true only after calling the Respond once; false leaves it callable.
+  std::vector<net::HttpResponse> answered;
+  auto try_inline = [&](net::HttpRequest& q) {
+    net::Respond respond = [&](std::unique_ptr<net::HttpResponse> r) {
+      answered.push_back(std::move(*r));
+    };
+    const size_t before = answered.size();
+    const bool taken = handler->TryInline(q, respond);
+    EXPECT_EQ(answered.size(), before + (taken ? 1 : 0));
+    EXPECT_EQ(static_cast<bool>(respond), !taken);
+    return taken;
+  };
+  EXPECT_FALSE(try_inline(req));  // a miss waits for the upstream
   EXPECT_EQ(sm.calls, 0);
   net::HttpResponse res;
   handler->Handle(req, res);  // on a worker
   EXPECT_EQ(Header(res, "X-Arcana-Cache"), "miss");
-  ASSERT_TRUE(handler->AnswersInline(req));  // now a fresh hit
-  net::HttpResponse inline_res;
-  handler->Handle(req, inline_res);
-  EXPECT_EQ(inline_res.body, kSecretAnswer);
-  EXPECT_EQ(Header(inline_res, "X-Arcana-Cache"), "hit");
+  ASSERT_TRUE(try_inline(req));  // now a fresh hit
+  EXPECT_EQ(answered.back().body, kSecretAnswer);
+  EXPECT_EQ(Header(answered.back(), "X-Arcana-Cache"), "hit");
   EXPECT_EQ(sm.calls, 1);
+  EXPECT_EQ(metrics.hits.load(), 1u);
   net::HttpRequest refused = req;
   refused.headers.clear();
-  ASSERT_TRUE(handler->AnswersInline(refused));  // a refusal never blocks
-  net::HttpResponse r;
-  handler->Handle(refused, r);
-  EXPECT_EQ(r.status, 403);
+  ASSERT_TRUE(try_inline(refused));  // a refusal never waits
+  EXPECT_EQ(answered.back().status, 403);
   EXPECT_EQ(metrics.refused.load(), 1u);
+  net::HttpRequest ping;
+  ping.method = "GET";
+  ping.target = "/ping";
+  ASSERT_TRUE(try_inline(ping));
+  EXPECT_EQ(answered.back().body, "healthy");
   net::HttpRequest refresh = req;
   refresh.target = "/v1/db?refreshNow=true";
-  EXPECT_FALSE(handler->AnswersInline(refresh));
+  EXPECT_FALSE(try_inline(refresh));
+  EXPECT_EQ(sm.calls, 1);  // a declined attempt did not reach the upstream
 }
 
 TEST_F(HandlerFixture, UpstreamErrorsPassThrough) {
