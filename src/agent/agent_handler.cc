@@ -108,10 +108,13 @@ thread_local InlineAttempt t_inline;
 }  // namespace
 
 std::string AgentErrorBody(std::string_view code, std::string_view message) {
-  if (message.empty() || code == "InternalFailure") return R"({"__type":"InternalFailure"})";
+  if (code == "InternalFailure") return R"({"__type":"InternalFailure"})";
   rapidjson::StringBuffer c, m;
   json::Writer wc(c), wm(m);
   json::WriteStr(wc, code);
+  // Some AWS errors carry no message (SSM's ParameterNotFound from GetParameter): the code
+  // still passes through.
+  if (message.empty()) return std::string("{\"__type\":") + c.GetString() + "}";
   json::WriteStr(wm, message);
   return std::string("{\"__type\":") + c.GetString() + ", \"message\":" + m.GetString() + "}";
 }

@@ -82,8 +82,8 @@ class AgentHandler {
   AgentDeps deps_;
 };
 
-// The AWS agent's error body: {"__type":"<code>", "message":"<msg>"}, or
-// {"__type":"InternalFailure"} when there is no message.
+// The AWS agent's error body: {"__type":"<code>", "message":"<msg>"}; {"__type":"<code>"}
+// when the error has no message; always {"__type":"InternalFailure"} for that code.
 std::string AgentErrorBody(std::string_view code, std::string_view message);
 
 }  // namespace arcana::agent

@@ -400,6 +400,13 @@ TEST_F(HandlerFixture, UpstreamErrorsPassThrough) {
   EXPECT_EQ(r.body, R"({"__type":"ConnectionError", "message":"Read Error"})");
   sm.next = Status(ErrorCode::kDependencyTimeout, "slow");
   EXPECT_EQ(Get("/secretsmanager/get?secretId=nope").status, 504);
+  // An AWS error without a message (SSM's GetParameter ParameterNotFound) keeps its code.
+  sm.next = UpstreamReply{400, R"({"__type":"ParameterNotFound"})"};
+  r = Get("/secretsmanager/get?secretId=nope");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"__type":"ParameterNotFound"})");
+  sm.next = UpstreamReply{500, R"({"__type":"InternalFailure","message":"detail"})"};
+  EXPECT_EQ(Get("/secretsmanager/get?secretId=nope").body, R"({"__type":"InternalFailure"})");
   EXPECT_EQ(cache->size(), 0u);
 }
 
