@@ -30,6 +30,27 @@ TEST(SmVersions, CurrentMoveDragsPrevious) {
   EXPECT_EQ(s.FindVersion("v3")->stages, std::vector<std::string>{"AWSCURRENT"});
 }
 
+// Recorded on AWS (test_update_secret_version_stages_current_pending): PutSecretValue after
+// AWSCURRENT was moved onto the AWSPENDING version leaves that version with AWSPREVIOUS alone.
+TEST(SmVersions, NewCurrentValueTakesPendingOffTheOldCurrent) {
+  Secret s = WithVersions({{"v1", {"AWSPREVIOUS"}}, {"v2", {"AWSCURRENT", "AWSPENDING", "x"}},
+                           {"v3", {}}});
+  ASSERT_TRUE(AttachStagesToNewValue(s, "v3", {kCurrent}).ok());
+  EXPECT_TRUE(s.FindVersion("v1")->stages.empty());
+  EXPECT_EQ(s.FindVersion("v2")->stages, (std::vector<std::string>{"x", "AWSPREVIOUS"}));
+  EXPECT_EQ(s.FindVersion("v3")->stages, std::vector<std::string>{"AWSCURRENT"});
+}
+
+// A new version that does not take AWSCURRENT moves only the labels it names.
+TEST(SmVersions, NewPendingValueLeavesTheCurrentVersion) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT", "AWSPENDING"}}, {"v2", {}}});
+  ASSERT_TRUE(AttachStagesToNewValue(s, "v2", {"other"}).ok());
+  EXPECT_EQ(s.FindVersion("v1")->stages, (std::vector<std::string>{"AWSCURRENT", "AWSPENDING"}));
+  ASSERT_TRUE(AttachStagesToNewValue(s, "v2", {kPending}).ok());
+  EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSCURRENT"});
+  EXPECT_EQ(s.FindVersion("v2")->stages, (std::vector<std::string>{"other", "AWSPENDING"}));
+}
+
 TEST(SmVersions, CustomLabelMovesBetweenVersions) {
   Secret s = WithVersions({{"v1", {"AWSCURRENT", "blue"}}, {"v2", {}}});
   ASSERT_TRUE(AttachStages(s, "v2", {"blue"}).ok());

@@ -46,6 +46,18 @@ Status AttachStages(Secret& s, const std::string& version_id,
   return Status::Ok();
 }
 
+Status AttachStagesToNewValue(Secret& s, const std::string& version_id,
+                              const std::vector<std::string>& stages) {
+  if (std::find(stages.begin(), stages.end(), kCurrent) != stages.end()) {
+    SecretVersion* old = s.FindStage(kCurrent);
+    if (old != nullptr && old->version_id != version_id) {
+      old->stages.erase(std::remove(old->stages.begin(), old->stages.end(), kPending),
+                        old->stages.end());
+    }
+  }
+  return AttachStages(s, version_id, stages);
+}
+
 Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,
                  const std::string& move_to) {
   if (!remove_from.empty() && s.FindVersion(remove_from) == nullptr) {

@@ -21,6 +21,13 @@ inline constexpr int64_t kVersionMinAgeMs = 24LL * 3600 * 1000;
 Status AttachStages(Secret& s, const std::string& version_id,
                     const std::vector<std::string>& stages);
 
+// AttachStages for a version given a value by PutSecretValue / UpdateSecret. When it takes
+// AWSCURRENT, the version that held AWSCURRENT also loses AWSPENDING if it carried it (the
+// label a finished rotation leaves there): AWS leaves that version with AWSPREVIOUS alone
+// (recorded: [AWSCURRENT, AWSPENDING] becomes [AWSPREVIOUS] after a PutSecretValue).
+Status AttachStagesToNewValue(Secret& s, const std::string& version_id,
+                              const std::vector<std::string>& stages);
+
 // UpdateSecretVersionStage. Errors: kInvalidParameter (unknown versions, label attached
 // elsewhere without naming it in remove_from), kLimitExceeded.
 Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,

@@ -21,6 +21,12 @@ void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags) {
   w.EndArray();
 }
 
+void WriteStages(json::Writer& w, const std::vector<std::string>& stages) {
+  std::vector<std::string> sorted = stages;
+  std::sort(sorted.begin(), sorted.end());
+  json::WriteStringList(w, sorted);
+}
+
 std::string ArnNameBody(const Secret& s, const std::string& version_id) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -115,7 +121,7 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
     for (const auto& v : data.versions) {
       if (v.stages.empty()) continue;
       w.Key(v.version_id.c_str(), static_cast<rapidjson::SizeType>(v.version_id.size()));
-      json::WriteStringList(w, v.stages);
+      WriteStages(w, v.stages);
     }
     w.EndObject();
   }

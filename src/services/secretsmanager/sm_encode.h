@@ -19,6 +19,10 @@ void WriteSecretEntry(json::Writer& w, const domain::sm::Secret& self,
 std::string ArnNameBody(const domain::sm::Secret& s, const std::string& version_id = "");
 
 void WriteReplicationStatus(json::Writer& w, const domain::sm::Secret& primary);
+// A version's staging labels, sorted: AWS lists them in lexicographic order whatever order
+// they were attached in (recorded: VersionStages ["SAMPLESTAGE1","SAMPLESTAGE0"] comes back
+// as ["SAMPLESTAGE0","SAMPLESTAGE1"], a moved AWSCURRENT lands before AWSPENDING).
+void WriteStages(json::Writer& w, const std::vector<std::string>& stages);
 void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags);
 
 }  // namespace arcana::services::sm

@@ -67,7 +67,7 @@ void WriteValue(json::Writer& w, const Secret& self, const SecretVersion& v,
   }
   if (!v.stages.empty()) {  // a deprecated version has no labels: the member is absent
     w.Key("VersionStages");
-    json::WriteStringList(w, v.stages);
+    WriteStages(w, v.stages);
   }
   w.Key("CreatedDate");
   json::WriteTimestamp(w, v.created_ms);
@@ -377,9 +377,11 @@ Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
   bool deprecated = in.Bool("IncludeDeprecated").value_or(false);
   std::vector<const SecretVersion*> versions;
   const Secret& d = l.data();
-  for (auto it = d.versions.rbegin(); it != d.versions.rend(); ++it) {  // newest first
-    if (!deprecated && it->stages.empty()) continue;
-    versions.push_back(&*it);
+  // Oldest first, as AWS lists them (every recorded listing is in creation order); the
+  // versions are kept in that order.
+  for (const auto& v : d.versions) {
+    if (!deprecated && v.stages.empty()) continue;
+    versions.push_back(&v);
   }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -393,7 +395,7 @@ Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
     json::KV(w, "VersionId", v->version_id);
     if (!v->stages.empty()) {  // deprecated versions carry no VersionStages member
       w.Key("VersionStages");
-      json::WriteStringList(w, v->stages);
+      WriteStages(w, v->stages);
     }
     if (v->last_accessed_ms) {
       w.Key("LastAccessedDate");

@@ -84,7 +84,7 @@ Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::Secret
       std::find(to_attach.begin(), to_attach.end(), dsm::kCurrent) == to_attach.end()) {
     to_attach.push_back(dsm::kCurrent);  // the first version always becomes AWSCURRENT
   }
-  ARCANA_RETURN_IF_ERROR(dsm::AttachStages(s, token, to_attach));
+  ARCANA_RETURN_IF_ERROR(dsm::AttachStagesToNewValue(s, token, to_attach));
   for (auto& id : dsm::PruneVersions(s, now_ms)) w.removed_versions.push_back(std::move(id));
   *created = true;
   return token;
@@ -242,7 +242,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
     json::KV(w, "Name", s.name);
     json::KV(w, "VersionId", token);
     w.Key("VersionStages");
-    json::WriteStringList(w, v ? v->stages : std::vector<std::string>{});
+    WriteStages(w, v ? v->stages : std::vector<std::string>{});
     w.EndObject();
     return json::Finish(buf);
   });
