@@ -101,12 +101,22 @@ Result<std::optional<storage::RotationFunction>> RotationRunner::FindFunction(
 
 Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
   ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(lambda_arn));
-  if (!fn) {
+  if (!fn && rot::ParseManagedRotatorArn(lambda_arn)) {
+    // Arcana's own managed-rotator namespace (no AWS counterpart): name the rotators it has.
     return Status(ErrorCode::kInvalidRequest,
                   "Secrets Manager cannot invoke the specified Lambda function " + lambda_arn +
-                      ": no such function is registered (arcana functions create) and it is no "
-                      "managed rotator (function:arcana:" + BuiltinRotatorNames() + "). Nothing "
-                      "was changed.");
+                      ": it is no managed rotator (function:arcana:" + BuiltinRotatorNames() +
+                      "). Nothing was changed.");
+  }
+  if (!fn) {
+    // The caller gets AWS's answer for a function it cannot invoke (recorded: an ARN naming no
+    // function is AccessDeniedException, HTTP 400, with this text); what to do about it goes
+    // to the operator's log.
+    spdlog::info("RotateSecret with {}: no such function is registered (arcana functions "
+                 "create); nothing was changed", lambda_arn);
+    return Status(ErrorCode::kAccessDenied,
+                  "Secrets Manager cannot invoke the specified Lambda function. Ensure that the "
+                  "function policy grants access to the principal secretsmanager.amazonaws.com.");
   }
   return Status::Ok();
 }

@@ -366,7 +366,7 @@ def test_cancel_rotate_secret_stops_the_run(rot):
 def test_rotate_with_an_unregistered_function_changes_nothing(rot):
     srv, sm, fn, lambda_arn = rot
     name, v1 = new_secret(sm)
-    with raises_code("InvalidRequestException"):
+    with raises_code("AccessDeniedException"):  # AWS's answer for a function it cannot invoke
         sm.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn + "-missing")
     d = sm.describe_secret(SecretId=name)
     assert d["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}

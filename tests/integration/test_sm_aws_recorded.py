@@ -11,7 +11,12 @@ import uuid
 from botocore.exceptions import ClientError
 import pytest
 
+from conftest import raises_code
+
 DEFAULT_KEY = ["DefaultEncryptionKey"]
+NO_LAMBDA_ACCESS_MSG = ("Secrets Manager cannot invoke the specified Lambda function. Ensure that "
+                        "the function policy grants access to the principal "
+                        "secretsmanager.amazonaws.com.")
 
 
 def listed(c, name, **kw):
@@ -258,3 +263,34 @@ def test_list_secret_version_ids_pages_oldest_first(sm, uniq):
             break
         kw = {"NextToken": r["NextToken"]}
     assert seen == ids
+
+
+def test_rotate_secret_invalid_lambda_arn(sm, uniq):
+    """test_rotate_secret_invalid_lambda_arn: a RotationLambdaARN naming no function is
+    AccessDeniedException (HTTP 400) with AWS's text, and the secret keeps no rotation
+    configuration."""
+    c = sm()
+    name = uniq()
+    v1 = c.create_secret(Name=name, SecretString="init")["VersionId"]
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:rotate_secret_invalid_lambda_arn"
+    with pytest.raises(ClientError) as ei:
+        c.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 1},
+                        RotationLambdaARN=arn)
+    r = ei.value.response
+    assert r["Error"]["Code"] == "AccessDeniedException"
+    assert r["Error"]["Message"] == NO_LAMBDA_ACCESS_MSG
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 400
+    d = c.describe_secret(SecretId=name)
+    for k in ("RotationEnabled", "RotationRules", "RotationLambdaARN"):
+        assert k not in d, k
+    assert d["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}
+
+
+def test_first_rotate_secret_with_missing_lambda_arn(sm, uniq):
+    """test_first_rotate_secret_with_missing_lambda_arn: no RotationLambdaARN on a secret that
+    never had one is InvalidRequestException (unchanged; pinned beside the case above)."""
+    c = sm()
+    name = uniq()
+    c.create_secret(Name=name, SecretString="init")
+    with raises_code("InvalidRequestException"):
+        c.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 1})

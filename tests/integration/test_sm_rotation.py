@@ -2,7 +2,8 @@
 
 The Lambda ARN here names no registered function (test_rotation.py runs real ones):
 RotateImmediately=false stores the configuration (its testSecret run finds no function and changes
-nothing); rotating now answers InvalidRequestException and changes nothing; no Lambda -> IRE.
+nothing); rotating now answers AccessDeniedException, as AWS does for a function it cannot invoke,
+and changes nothing; no Lambda -> IRE.
 """
 
 import datetime as dt
@@ -99,7 +100,7 @@ def test_rotate_immediately_changes_nothing(sm, uniq):
     c = sm()
     name = uniq()
     v1 = c.create_secret(Name=name, SecretString="v")["VersionId"]
-    with raises_code("InvalidRequestException"):
+    with raises_code("AccessDeniedException"):
         c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
                         RotationRules={"AutomaticallyAfterDays": 30})  # RotateImmediately defaults to true
     d = c.describe_secret(SecretId=name)
@@ -117,7 +118,7 @@ def test_rotate_immediately_on_configured_secret_changes_nothing(sm, uniq):
     c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
                     RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
     before = c.describe_secret(SecretId=name)
-    with raises_code("InvalidRequestException"):
+    with raises_code("AccessDeniedException"):
         c.rotate_secret(SecretId=name, RotateImmediately=True)
     after = c.describe_secret(SecretId=name)
     for k in ("RotationEnabled", "RotationLambdaARN", "RotationRules", "VersionIdsToStages"):

@@ -14,8 +14,10 @@ namespace arcana::services::sm {
 class RotationLauncher {
  public:
   virtual ~RotationLauncher() = default;
-  // Whether lambda_arn names a registered function: kInvalidRequest with AWS's message when
-  // it does not (nothing may have changed yet when this is asked).
+  // Whether lambda_arn names a registered function: kAccessDenied with AWS's message when
+  // it does not, as AWS answers an ARN naming no function; kInvalidRequest for a managed
+  // rotator ARN (function:arcana:...) naming none. Nothing may have changed yet when this
+  // is asked.
   virtual Status CheckFunction(const std::string& lambda_arn) = 0;
   // Runs the rotation of secret_arn whose AWSPENDING version `token` exists, as a leased job
   // due now: all four steps, or only testSecret (then the placeholder is dropped).
