@@ -23,10 +23,12 @@ def test_reference_to_secret(sm, ssm):
     assert p["Name"] == REF + name and p["Type"] == "SecureString" and p["Version"] == 0
     assert p["Value"] == '{"password":"p1"}'
     assert p["ARN"] == created["ARN"] and "Selector" not in p
+    # Member names as AWS answers them: lower camel case, "ARN" as is (an AWS-validated
+    # LocalStack test reads source["name"] and source["ARN"]).
     src = json.loads(p["SourceResult"])
-    assert src["Name"] == name and src["SecretString"] == '{"password":"p1"}'
-    assert src["VersionId"] == created["VersionId"] and src["VersionStages"] == ["AWSCURRENT"]
-    assert src["ARN"] == created["ARN"] and "CreatedDate" in src
+    assert src["name"] == name and src["secretString"] == '{"password":"p1"}'
+    assert src["versionId"] == created["VersionId"] and src["versionStages"] == ["AWSCURRENT"]
+    assert src["ARN"] == created["ARN"] and "createdDate" in src
 
     s.put_secret_value(SecretId=name, SecretString="p2")
     assert c.get_parameter(Name=REF + name, WithDecryption=True)["Parameter"]["Value"] == "p2"

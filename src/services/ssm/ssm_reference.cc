@@ -3,6 +3,8 @@
 // WithDecryption=true answers the secret's value. A stateless pass-through: it calls the Secrets
 // Manager service in-process with the caller's CallContext (so SM's rules, and its permissions
 // once enforced, apply) and never stores anything.
+#include <cctype>
+
 #include <rapidjson/document.h>
 
 #include "common/json.h"
@@ -51,6 +53,30 @@ bool IsStage(const std::string& s) {
     }
   }
   return true;
+}
+
+// SourceResult as AWS answers it: the GetSecretValue result with its member names in lower
+// camel case ("name", "versionId", "secretString", "versionStages", "createdDate") except
+// "ARN", which keeps its capitals (names whose first two letters are capitals keep them). An
+// AWS-validated test reads source["name"] and source["ARN"] (localstack test_ssm.py
+// test_get_secret_parameter); the capitalised names of Secrets Manager's own answer are not
+// what Parameter Store returns.
+std::string SourceResultOf(const rapidjson::Document& doc) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  for (const auto& m : doc.GetObject()) {
+    std::string key(m.name.GetString(), m.name.GetStringLength());
+    const bool acronym = key.size() > 1 && std::isupper(static_cast<unsigned char>(key[0])) &&
+                         std::isupper(static_cast<unsigned char>(key[1]));
+    if (!key.empty() && !acronym) {
+      key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+    }
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    m.value.Accept(w);
+  }
+  w.EndObject();
+  return Finish(buf);
 }
 
 }  // namespace
@@ -126,7 +152,9 @@ Status SsmService::GetReference(json::Writer& w, const std::string& raw, bool de
   w.Key("Version");
   w.Int64(0);
   if (!selector.empty()) json::KV(w, "Selector", ":" + selector);
-  json::KV(w, "SourceResult", result);
+  std::string source = SourceResultOf(doc);
+  json::KV(w, "SourceResult", source);
+  crypto::SecureWipe(source);
   if (auto it = doc.FindMember("CreatedDate"); it != doc.MemberEnd() && it->value.IsNumber()) {
     w.Key("LastModifiedDate");
     w.Double(it->value.GetDouble());

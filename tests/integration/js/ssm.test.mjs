@@ -122,6 +122,8 @@ test("reference to a Secrets Manager secret", async () => {
   assert.equal(p.Parameter.Type, "SecureString");
   assert.equal(p.Parameter.Version, 0);
   assert.equal(p.Parameter.ARN, created.ARN);
-  assert.equal(JSON.parse(p.Parameter.SourceResult).SecretString, "ref-value");
+  // lower camel case member names, "ARN" as is: what AWS answers
+  assert.equal(JSON.parse(p.Parameter.SourceResult).secretString, "ref-value");
+  assert.equal(JSON.parse(p.Parameter.SourceResult).ARN, created.ARN);
   await expectError(ssm.send(new GetParameterCommand({ Name: ref })), "ValidationException");
 });
