@@ -291,6 +291,15 @@ def test_error_wire_shape(ssm):
     body = r.json()
     assert body["__type"] == "ParameterNotFound"
     assert r.headers["X-Amzn-ErrorType"] == "ParameterNotFound"
+    # AWS answers a missing GetParameter without message text (recorded: Error.Message "").
+    assert body.get("message", "") == "" and body.get("Message", "") == ""
+    n = "/wire/shape"
+    raw_call(srv.endpoint, None, {"Name": n, "Value": "v", "Type": "String"},
+             target="AmazonSSM.PutParameter", service="ssm")
+    r = raw_call(srv.endpoint, None, {"Name": n, "Value": "v", "Type": "String"},
+                 target="AmazonSSM.PutParameter", service="ssm")
+    body = r.json()
+    assert body["__type"] == "ParameterAlreadyExists"
     assert "message" in body and "Message" in body
     r = raw_call(srv.endpoint, None, {"Name": 5}, target="AmazonSSM.GetParameter", service="ssm")
     assert r.json()["__type"] == "SerializationException"

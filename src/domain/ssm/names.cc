@@ -189,4 +189,9 @@ Status ValidatePath(std::string_view path) {
   return Status::Ok();
 }
 
+Status ParameterNotFound(std::string_view name) {
+  if (name.empty()) return Status(ErrorCode::kParameterNotFound, "");
+  return Status(ErrorCode::kParameterNotFound, "Parameter " + std::string(name) + " not found.");
+}
+
 }  // namespace arcana::domain::ssm

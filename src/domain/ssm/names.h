@@ -56,4 +56,10 @@ std::optional<int64_t> SelectorVersion(std::string_view selector);
 // Validates a GetParametersByPath / Path filter value: starts with '/', allowed characters.
 Status ValidatePath(std::string_view path);
 
+// ParameterNotFound as AWS words it for the operation. GetParameter and DeleteParameter of a
+// missing parameter answer with no message text at all (recorded from AWS: Error.Message "",
+// HTTP 400); pass an empty `name` for them. The other operations name the parameter:
+// "Parameter <name> not found."
+Status ParameterNotFound(std::string_view name = {});
+
 }  // namespace arcana::domain::ssm

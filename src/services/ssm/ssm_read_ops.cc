@@ -16,10 +16,6 @@ namespace dssm = domain::ssm;
 
 namespace {
 
-Status NotFound(const std::string& name) {
-  return Status(ErrorCode::kParameterNotFound, "Parameter " + name + " not found.");
-}
-
 // Decodes a NextToken minted for `op` into its cursor (SSM's InvalidNextToken on failure).
 Result<std::string> Cursor(std::string_view key, const std::string& op, const json::Input& in) {
   auto token = in.Str("NextToken");
@@ -102,10 +98,11 @@ Status SsmService::GetOne(json::Writer& w, const std::string& raw, bool decrypt,
                           const CallContext& ctx) {
   if (IsReference(raw)) return GetReference(w, raw, decrypt, ctx);
   auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
-  if (ref.malformed || ref.foreign) return NotFound(raw);
+  // GetParameter of a missing parameter: AWS answers without message text.
+  if (ref.malformed || ref.foreign) return dssm::ParameterNotFound();
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(ref.name));
   ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
-  if (!p) return NotFound(ref.name);
+  if (!p) return dssm::ParameterNotFound();
   PresentAs(*p, ref);
   const ParameterVersion* v = &p->Latest();
   if (!ref.selector.empty()) {
@@ -265,10 +262,10 @@ Result<std::string> SsmService::DescribeParameters(const In& in, const CallConte
 Result<std::string> SsmService::GetParameterHistory(const In& in, const CallContext& ctx) {
   const std::string raw = in.Str("Name").value_or("");
   auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
-  if (ref.malformed || ref.foreign || !ref.selector.empty()) return NotFound(raw);
+  if (ref.malformed || ref.foreign || !ref.selector.empty()) return dssm::ParameterNotFound(raw);
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(ref.name));
   ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
-  if (!p) return NotFound(ref.name);
+  if (!p) return dssm::ParameterNotFound(ref.name);
   PresentAs(*p, ref);
   const bool decrypt = in.Bool("WithDecryption").value_or(false);
   const int64_t max = in.Int("MaxResults").value_or(50);

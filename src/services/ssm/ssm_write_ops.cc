@@ -16,10 +16,6 @@ namespace dssm = domain::ssm;
 
 namespace {
 
-Status NotFound(const std::string& name) {
-  return Status(ErrorCode::kParameterNotFound, "Parameter " + name + " not found.");
-}
-
 Result<std::vector<dssm::Tag>> ReadTags(const rapidjson::Value* list) {
   std::vector<dssm::Tag> tags;
   if (list == nullptr) return tags;
@@ -221,13 +217,14 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
 Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
+  // A missing parameter: AWS answers DeleteParameter without message text.
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
-  if (!existing) return NotFound(name);
+  if (!existing) return dssm::ParameterNotFound();
   // Expected revision 0: the caller deletes the parameter whatever version it is at now.
   ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region},
                                                              {{existing->key, 0}},
                                                              "DeleteParameter"));
-  if (gone.empty()) return NotFound(name);
+  if (gone.empty()) return dssm::ParameterNotFound();
   return std::string("{}");
 }
 
@@ -277,7 +274,7 @@ Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallCo
   auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
-    if (!existing) return NotFound(name);
+    if (!existing) return dssm::ParameterNotFound(name);
     Parameter p = std::move(*existing);
     int64_t version = in.Int("ParameterVersion").value_or(p.Latest().version);
     std::vector<std::string> invalid;
@@ -304,7 +301,7 @@ Result<std::string> SsmService::UnlabelParameterVersion(const In& in, const Call
   auto labels = in.StrList("Labels").value_or(std::vector<std::string>{});
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
-    if (!existing) return NotFound(name);
+    if (!existing) return dssm::ParameterNotFound(name);
     Parameter p = std::move(*existing);
     int64_t version = in.Int("ParameterVersion").value_or(0);
     std::vector<std::string> removed, invalid;
