@@ -12,8 +12,9 @@
 // Refusals, in the AWS agent's order and words: X-Forwarded-For -> 400 "Forwarded"; token
 // missing or wrong in every ssrf_headers header -> 403 "Bad Token"; not GET -> 405 "Not
 // allowed"; unknown parameter -> 400 "unknown parameter: P"; other paths -> 404 "Not found".
-// Upstream AWS errors pass through with their status as {"__type":..., "message":...};
-// unreachable -> 502 ConnectionError, timeout -> 504 TimeoutError, else 500 InternalFailure.
+// Upstream AWS errors pass through with their status as {"__type":..., "message":...} (no
+// "message" when the error has none); unreachable -> 502 ConnectionError, timeout -> 504
+// TimeoutError, else 500 InternalFailure.
 // Answers from the cache carry X-Arcana-Cache: hit | miss | refresh | stale; a stale-on-error
 // answer also X-Arcana-Stale: true and X-Arcana-Age (seconds since it was fetched).
 // No value, token or credential is ever logged.
