@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
@@ -183,6 +184,25 @@ def test_imported_material_expires_and_reimport(kmsc, tmp_path):
     rotations = kms.list_key_rotations(KeyId=kid, IncludeKeyMaterial="ALL_KEY_MATERIAL")["Rotations"]
     assert [(r["KeyMaterialState"], r["ImportState"], r["ExpirationModel"]) for r in rotations] == \
         [("CURRENT", "IMPORTED", "KEY_MATERIAL_DOES_NOT_EXPIRE")]
+
+
+def test_expiring_material_needs_valid_to(kmsc, tmp_path):
+    """AWS (LocalStack's AWS-validated test_import_key_symmetric recording): KEY_MATERIAL_EXPIRES
+    without ValidTo is a ValidationException whose text ends without a period, checked before
+    the wrapped material is even looked at; the key stays PendingImport."""
+    kms = kmsc()
+    kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                      WrappingKeySpec="RSA_2048")
+    with pytest.raises(ClientError) as e:
+        kms.import_key_material(KeyId=kid, ImportToken=p["ImportToken"],
+                                EncryptedKeyMaterial=b"\0" * 256,
+                                ExpirationModel="KEY_MATERIAL_EXPIRES")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"] == \
+        "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"
 
 
 def test_on_demand_rotation_of_imported_material(kmsc, tmp_path):

@@ -63,9 +63,9 @@ Result<Expiration> ExpirationOf(const json::Input& in, int64_t now_ms) {
     return out;
   }
   if (!valid_to) {
-    if (model) {  // KEY_MATERIAL_EXPIRES
+    if (model) {  // KEY_MATERIAL_EXPIRES; AWS's text has no final period (recorded)
       return Status(ErrorCode::kValidation,
-                    "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES.");
+                    "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
     }
     return out;  // neither: the material does not expire
   }
