@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -33,14 +34,29 @@ size_t Utf8Length(const char* s, size_t n) {
 
 struct ModelValidator::Impl {
   rapidjson::Document model;
-  const rapidjson::Value* shapes = nullptr;
-  const rapidjson::Value* operations = nullptr;
+  // The model's shapes and operations by name. RapidJSON finds a member by a linear scan, and
+  // a model has hundreds of shapes and operations (SSM's over a thousand shapes): every call
+  // looks up its operation and each member's shape. The keys view strings of `model`.
+  std::unordered_map<std::string_view, const rapidjson::Value*> shapes;
+  std::unordered_map<std::string_view, const rapidjson::Value*> operations;
   ErrorCode constraint_error;
 
-  const rapidjson::Value* Shape(const char* name) const {
-    auto it = shapes->FindMember(name);
-    return it == shapes->MemberEnd() ? nullptr : &it->value;
+  static void Index(const rapidjson::Value& object,
+                    std::unordered_map<std::string_view, const rapidjson::Value*>* out) {
+    out->reserve(object.MemberCount());
+    for (const auto& m : object.GetObject()) {
+      out->emplace(std::string_view(m.name.GetString(), m.name.GetStringLength()), &m.value);
+    }
   }
+
+  static const rapidjson::Value* Find(
+      const std::unordered_map<std::string_view, const rapidjson::Value*>& index,
+      std::string_view name) {
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : it->second;
+  }
+
+  const rapidjson::Value* Shape(const char* name) const { return Find(shapes, name); }
 
   static std::string ValueText(const rapidjson::Value& v) {
     if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
@@ -52,7 +68,8 @@ struct ModelValidator::Impl {
   // Walks one value. Returns the first type error (fatal) and counts constraint errors.
   Status Walk(const rapidjson::Value& shape, const rapidjson::Value& v, const std::string& path,
               std::vector<std::string>& violations, bool sensitive) const {
-    std::string type = shape["type"].GetString();
+    const auto& type_value = shape["type"];
+    const std::string_view type(type_value.GetString(), type_value.GetStringLength());
     auto type_error = [&](const char* expected) {
       return Status(ErrorCode::kSerialization,
                     "Unexpected value type in field '" + path + "': expected " + expected);
@@ -195,29 +212,27 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
 ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
-  impl_->shapes = &impl_->model["shapes"];
-  impl_->operations = &impl_->model["operations"];
+  Impl::Index(impl_->model["shapes"], &impl_->shapes);
+  Impl::Index(impl_->model["operations"], &impl_->operations);
   impl_->constraint_error = constraint_error;
 }
 
 ModelValidator::~ModelValidator() = default;
 
 bool ModelValidator::HasOperation(std::string_view operation) const {
-  return impl_->operations->HasMember(
-      rapidjson::Value(rapidjson::StringRef(operation.data(), operation.size())));
+  return Impl::Find(impl_->operations, operation) != nullptr;
 }
 
 Status ModelValidator::Validate(std::string_view operation, const rapidjson::Value& input) const {
-  auto op = impl_->operations->FindMember(
-      rapidjson::Value(rapidjson::StringRef(operation.data(), operation.size())));
-  if (op == impl_->operations->MemberEnd()) {
+  const rapidjson::Value* op = Impl::Find(impl_->operations, operation);
+  if (op == nullptr) {
     return Status(ErrorCode::kUnknownOperation, "Unknown operation " + std::string(operation));
   }
   if (!input.IsObject()) {
     return Status(ErrorCode::kSerialization, "Request body must be a JSON object");
   }
-  if (!op->value.HasMember("input")) return Status::Ok();
-  const auto* shape = impl_->Shape(op->value["input"]["shape"].GetString());
+  if (!op->HasMember("input")) return Status::Ok();
+  const auto* shape = impl_->Shape((*op)["input"]["shape"].GetString());
   if (shape == nullptr) return Status::Ok();
   std::vector<std::string> violations;
   ARCANA_RETURN_IF_ERROR(impl_->Walk(*shape, input, "", violations, false));
