@@ -107,7 +107,99 @@ TEST(EventPattern, BoundsOnSizeDepthAndCount) {
   EXPECT_EQ(ParseError(many).code(), ErrorCode::kInvalidEventPattern);
   // A wildcard against a long value stays cheap (no exponential backtracking).
   std::string event = "{\"v\":\"" + std::string(4000, 'a') + "\"}";
-  EXPECT_FALSE(Match(R"({"v":[{"wildcard":"*a*a*a*a*a*a*a*b"}]})", event.c_str()));
+  // (Eight wildcards, no character after more than four of them: not refused as too complex.)
+  EXPECT_FALSE(Match(R"({"v":[{"wildcard":"*a*b*a*b*a*b*a*c"}]})", event.c_str()));
+}
+
+// The messages below are those AWS's TestEventPattern answers for the same mistakes.
+std::string Reason(const std::string& pattern) {
+  Status s = ParseError(pattern);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidEventPattern) << pattern;
+  const std::string head = "Event pattern is not valid. Reason: ";
+  return s.message().rfind(head, 0) == 0 ? s.message().substr(head.size()) : s.message();
+}
+
+const char* kOrder = R"({
+  "id": "o1", "source": "shop.orders", "detail-type": "Order", "account": "111122223333",
+  "region": "eu-west-1", "time": "2025-03-01T10:00:00Z", "resources": [],
+  "detail": {"status": "shipped", "code": 41, "note": null, "file": "report.csv.gz",
+             "client": "192.168.7.20", "client6": "fd00:0:0:12::7",
+             "shipment.carrier": "ups", "address": {"city.name": "Lyon"}}
+})";
+
+TEST(EventPattern, AnythingButMatchesEveryPresentValueButTheExcludedOnes) {
+  // null and numbers are "anything but" a string, a prefix, a suffix or a wildcard.
+  EXPECT_TRUE(Match(R"({"detail":{"note":[{"anything-but":"shipped"}]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"note":[{"anything-but":{"prefix":"ship"}}]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"code":[{"anything-but":{"suffix":"9"}}]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"note":[{"anything-but":{"equals-ignore-case":"X"}}]}})", kOrder));
+  // An absent field is not "anything but".
+  EXPECT_FALSE(Match(R"({"detail":{"gone":[{"anything-but":{"prefix":"a"}}]}})", kOrder));
+  // Lists of prefixes, suffixes, ignore-case values and wildcards.
+  EXPECT_TRUE(Match(R"({"detail":{"status":[{"anything-but":{"prefix":["pend","canc"]}}]}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"status":[{"anything-but":{"prefix":["pend","ship"]}}]}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"file":[{"anything-but":{"suffix":[".zip",".gz"]}}]}})", kOrder));
+  EXPECT_FALSE(Match(
+      R"({"detail":{"status":[{"anything-but":{"equals-ignore-case":["NEW","SHIPPED"]}}]}})", kOrder));
+  EXPECT_TRUE(Match(
+      R"({"detail":{"status":[{"anything-but":{"equals-ignore-case":["NEW","LOST"]}}]}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"file":[{"anything-but":{"wildcard":"*.csv*"}}]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"file":[{"anything-but":{"wildcard":["*.txt","x*"]}}]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"code":[{"anything-but":{"wildcard":"9*"}}]}})", kOrder));
+}
+
+TEST(EventPattern, AnythingButOperandsRefusedWithAwsMessages) {
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"prefix":7}}]})"),
+            "prefix/suffix match pattern must be a string");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"suffix":["x",null]}}]})"),
+            "prefix/suffix match pattern must be a string");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"prefix":{"equals-ignore-case":"x"}}}]})"),
+            "Value of anything-but must be an array or single string/number value.");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"equals-ignore-case":["x",3]}}]})"),
+            "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not "
+            "supported.");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"wildcard":false}}]})"),
+            "wildcard match pattern must be a string");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":null}]})"),
+            "Value of anything-but must be an array or single string/number value.");
+  EXPECT_EQ(ParseError(R"({"a":[{"anything-but":{"suffix":""}}]})").code(),
+            ErrorCode::kInvalidEventPattern);
+}
+
+TEST(EventPattern, CidrMatchesAddressesInsideTheNetwork) {
+  EXPECT_TRUE(Match(R"({"detail":{"client":[{"cidr":"192.168.0.0/16"}]}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"client":[{"cidr":"192.168.8.0/24"}]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"client6":[{"cidr":"fd00:0:0:12::/64"}]}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"client6":[{"cidr":"fd00:0:0:13::/64"}]}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"code":[{"cidr":"0.0.0.0/0"}]}})", kOrder));  // not an address
+  EXPECT_EQ(Reason(R"({"ip":[{"cidr":"10.1.2.3"}]})"), "Malformed CIDR, one '/' required");
+  EXPECT_EQ(Reason(R"({"ip":[{"cidr":"10.1.2.3/x8"}]})"),
+            "Malformed CIDR, mask bits must be an integer");
+  EXPECT_EQ(Reason(R"({"ip":[{"cidr":"10.1.2.x/8"}]})"), "Nonstandard IP address: 10.1.2.x");
+  EXPECT_EQ(Reason(R"({"ip":[{"cidr":["10.0.0.0/8"]}]})"), "prefix match pattern must be a string");
+}
+
+TEST(EventPattern, DottedKeysNameNestedFieldsOnEitherSide) {
+  EXPECT_TRUE(Match(R"({"detail":{"shipment":{"carrier":["ups"]}}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail.address":{"city.name":["Lyon"]}})", kOrder));
+  EXPECT_TRUE(Match(R"({"detail":{"address.city":{"name":["Lyon"]}}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"shipment":{"carrier":["dhl"]}}})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"address.city.name":{"x":["Lyon"]}}})", kOrder));
+}
+
+TEST(EventPattern, EmptyArraysAndObjectsAreNoLeafValues) {
+  EXPECT_FALSE(Match(R"({"resources":[{"exists":true}]})", kOrder));
+  EXPECT_TRUE(Match(R"({"resources":[{"exists":false}]})", kOrder));
+  EXPECT_FALSE(Match(R"({"detail":{"address":[{"anything-but":"x"}]}})", kOrder));
+}
+
+TEST(EventPattern, RefusalsNameWhatAwsNames) {
+  EXPECT_EQ(Reason(R"({"detail":{"code":41}})"), "\"code\" must be an object or an array");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":[">",1,"<="]}]})"), "Value of <= must be numeric");
+  EXPECT_EQ(Reason(R"({"arn":[{"wildcard":"*/*/*/*/*/x"}]})"),
+            "Rule is too complex - try using fewer wildcard characters or fewer repeating "
+            "character sequences after a wildcard character");
+  EXPECT_TRUE(Match(R"({"detail":{"file":[{"wildcard":"*.*.*"}]}})", kOrder));
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "domain/events/event_pattern.h"
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 #include "common/json.h"
@@ -10,16 +14,19 @@ namespace arcana::domain::events {
 struct Filter {
   enum class Kind {
     kString, kNumber, kNull, kBool, kPrefix, kSuffix, kEqualsIgnoreCase, kWildcard,
-    kAnythingBut, kNumeric, kExists
+    kAnythingBut, kNumeric, kExists, kCidr
   };
   Kind kind = Kind::kString;
   std::string text;       // kString, kPrefix, kSuffix, kEqualsIgnoreCase, kWildcard
   bool ignore_case = false;  // kPrefix / kSuffix with {"equals-ignore-case": ...}
   double number = 0;      // kNumber
   bool flag = false;      // kBool value; kExists: true/false
-  std::vector<Filter> but;  // kAnythingBut: exact values, or one prefix/suffix filter
+  std::vector<Filter> but;  // kAnythingBut: exact values, or affix/ignore-case/wildcard filters
   bool has_lo = false, lo_incl = false, has_hi = false, hi_incl = false;  // kNumeric
   double lo = 0, hi = 0;
+  std::array<unsigned char, 16> net{};  // kCidr: the network address, 4 or 16 bytes used
+  bool v6 = false;                      // kCidr
+  int bits = 0;                         // kCidr: the mask length
 };
 
 struct PatternNode {
@@ -71,6 +78,39 @@ bool WildcardMatch(std::string_view p, std::string_view v) {
   return pi == p.size();
 }
 
+// An IPv4 dotted quad or an IPv6 address, as inet_pton reads them (strict: "10.0.0.256" is not).
+bool ParseIp(const std::string& text, std::array<unsigned char, 16>* out, bool* v6) {
+  *out = {};
+  if (inet_pton(AF_INET, text.c_str(), out->data()) == 1) {
+    *v6 = false;
+    return true;
+  }
+  if (inet_pton(AF_INET6, text.c_str(), out->data()) == 1) {
+    *v6 = true;
+    return true;
+  }
+  return false;
+}
+
+bool InNetwork(const Filter& f, const std::array<unsigned char, 16>& ip) {
+  int full = f.bits / 8, rest = f.bits % 8;
+  if (std::memcmp(ip.data(), f.net.data(), static_cast<size_t>(full)) != 0) return false;
+  if (rest == 0) return true;
+  auto mask = static_cast<unsigned char>(0xFF << (8 - rest));
+  return (ip[full] & mask) == (f.net[full] & mask);
+}
+
+// EventBridge refuses wildcards whose matcher would keep too many states alive at once, which
+// happens when many '*' are followed by the same character ("*:*:*:*:*:event-bus/*"). Its exact
+// measure is not published; five or more '*' before the same character is taken as too complex.
+bool WildcardTooComplex(std::string_view p) {
+  std::array<int, 256> after{};
+  for (size_t i = 0; i + 1 < p.size(); ++i) {
+    if (p[i] == '*' && ++after[static_cast<unsigned char>(p[i + 1])] >= 5) return true;
+  }
+  return false;
+}
+
 class Parser {
  public:
   Result<std::unique_ptr<PatternNode>> Node(const Value& v, size_t depth) {
@@ -101,7 +141,7 @@ class Parser {
           f.filters.push_back(std::move(flt));
         }
       } else {
-        return Invalid("Match value must be inside a JSON array: \"" + f.key + "\"");
+        return Invalid("\"" + f.key + "\" must be an object or an array");
       }
       node->fields.push_back(std::move(f));
     }
@@ -150,7 +190,7 @@ class Parser {
   }
 
   Result<Filter> Numeric(const Value& v) {
-    if (!v.IsArray() || v.Size() == 0 || v.Size() % 2 != 0 || v.Size() > 4) {
+    if (!v.IsArray() || v.Size() == 0 || v.Size() > 4) {
       return Invalid("Value of numeric must be an array of one or two (operator, number) pairs");
     }
     Filter f;
@@ -158,7 +198,8 @@ class Parser {
     for (rapidjson::SizeType i = 0; i < v.Size(); i += 2) {
       if (!v[i].IsString()) return Invalid("Unrecognized numeric range operator");
       std::string op = v[i].GetString();
-      if (!v[i + 1].IsNumber() || !std::isfinite(v[i + 1].GetDouble())) {
+      // An operator without its value ([">", 0, "<"]) is named as AWS names it.
+      if (i + 1 >= v.Size() || !v[i + 1].IsNumber() || !std::isfinite(v[i + 1].GetDouble())) {
         return Invalid("Value of " + op + " must be numeric");
       }
       double n = v[i + 1].GetDouble();
@@ -181,6 +222,22 @@ class Parser {
     return f;
   }
 
+  // One string operand of an anything-but prefix/suffix/equals-ignore-case/wildcard.
+  Result<Filter> ButOperand(Filter::Kind kind, const Value& v, const char* not_string) {
+    ARCANA_RETURN_IF_ERROR(Count());
+    if (!v.IsString()) return Invalid(not_string);
+    Filter f;
+    f.kind = kind;
+    f.text.assign(v.GetString(), v.GetStringLength());
+    if ((kind == Filter::Kind::kPrefix || kind == Filter::Kind::kSuffix) && f.text.empty()) {
+      return Invalid("Null prefix/suffix not allowed");
+    }
+    if (kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CheckWildcard(f.text));
+    return f;
+  }
+
+  // {"anything-but": value | [values] | {"prefix"|"suffix"|"equals-ignore-case"|"wildcard":
+  // "s" | ["s", ...]}}: the messages are those AWS answers for each wrong operand.
   Result<Filter> AnythingBut(const Value& v) {
     Filter f;
     f.kind = Filter::Kind::kAnythingBut;
@@ -188,18 +245,36 @@ class Parser {
       if (v.MemberCount() != 1) return Invalid("anything-but takes one prefix or suffix");
       const auto& m = *v.MemberBegin();
       std::string op = m.name.GetString();
-      Filter inner;
-      if (op == "prefix") {
-        ARCANA_ASSIGN_OR_RETURN(inner, Affix(Filter::Kind::kPrefix, "prefix", m.value));
-      } else if (op == "suffix") {
-        ARCANA_ASSIGN_OR_RETURN(inner, Affix(Filter::Kind::kSuffix, "suffix", m.value));
-      } else if (op == "equals-ignore-case" && m.value.IsString()) {
-        inner.kind = Filter::Kind::kEqualsIgnoreCase;
-        inner.text = m.value.GetString();
+      Filter::Kind kind;
+      const char* not_string;
+      if (op == "prefix" || op == "suffix") {
+        kind = op == "prefix" ? Filter::Kind::kPrefix : Filter::Kind::kSuffix;
+        not_string = "prefix/suffix match pattern must be a string";
+        // {"prefix": {"equals-ignore-case": ...}} is not accepted inside anything-but.
+        if (m.value.IsObject()) {
+          return Invalid("Value of anything-but must be an array or single string/number value.");
+        }
+      } else if (op == "equals-ignore-case") {
+        kind = Filter::Kind::kEqualsIgnoreCase;
+        not_string =
+            "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not "
+            "supported.";
+      } else if (op == "wildcard") {
+        kind = Filter::Kind::kWildcard;
+        not_string = "wildcard match pattern must be a string";
       } else {
         return Invalid("Unsupported anything-but pattern: " + op);
       }
-      f.but.push_back(std::move(inner));
+      if (m.value.IsArray()) {
+        if (m.value.Size() == 0) return Invalid("Empty arrays are not allowed");
+        for (const auto& item : m.value.GetArray()) {
+          ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, item, not_string));
+          f.but.push_back(std::move(e));
+        }
+        return f;
+      }
+      ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, m.value, not_string));
+      f.but.push_back(std::move(e));
       return f;
     }
     if (v.IsArray()) {
@@ -214,10 +289,46 @@ class Parser {
       return f;
     }
     if (!v.IsString() && !v.IsNumber()) {
-      return Invalid("anything-but must be a string, a number, a list or a prefix/suffix");
+      return Invalid("Value of anything-but must be an array or single string/number value.");
     }
     ARCANA_ASSIGN_OR_RETURN(Filter e, Exact(v));
     f.but.push_back(std::move(e));
+    return f;
+  }
+
+  static Status CheckWildcard(const std::string& text) {
+    if (size_t at = text.find("**"); at != std::string::npos) {
+      return Invalid("Consecutive wildcard characters at pos " + std::to_string(at + 1));
+    }
+    if (WildcardTooComplex(text)) {
+      return Invalid(
+          "Rule is too complex - try using fewer wildcard characters or fewer repeating "
+          "character sequences after a wildcard character");
+    }
+    return Status::Ok();
+  }
+
+  // {"cidr": "a.b.c.d/n"} or an IPv6 network; the checks and messages in AWS's order.
+  static Result<Filter> Cidr(const Value& v) {
+    if (!v.IsString()) return Invalid("prefix match pattern must be a string");
+    std::string text(v.GetString(), v.GetStringLength());
+    size_t slash = text.find('/');
+    if (slash == std::string::npos || text.find('/', slash + 1) != std::string::npos) {
+      return Invalid("Malformed CIDR, one '/' required");
+    }
+    std::string ip = text.substr(0, slash), bits = text.substr(slash + 1);
+    if (bits.empty() || bits.size() > 3 ||
+        bits.find_first_not_of("0123456789") != std::string::npos) {
+      return Invalid("Malformed CIDR, mask bits must be an integer");
+    }
+    Filter f;
+    f.kind = Filter::Kind::kCidr;
+    if (!ParseIp(ip, &f.net, &f.v6)) return Invalid("Nonstandard IP address: " + ip);
+    f.bits = std::stoi(bits);
+    if (f.bits > (f.v6 ? 128 : 32)) {
+      return Invalid("Malformed CIDR, mask bits must be between 0 and " +
+                     std::string(f.v6 ? "128" : "32"));
+    }
     return f;
   }
 
@@ -234,13 +345,11 @@ class Parser {
       Filter f;
       f.kind = op == "wildcard" ? Filter::Kind::kWildcard : Filter::Kind::kEqualsIgnoreCase;
       f.text.assign(m.value.GetString(), m.value.GetStringLength());
-      if (f.kind == Filter::Kind::kWildcard && f.text.find("**") != std::string::npos) {
-        return Invalid("Consecutive wildcard characters at pos " +
-                       std::to_string(f.text.find("**") + 1));
-      }
+      if (f.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CheckWildcard(f.text));
       return f;
     }
     if (op == "anything-but") return AnythingBut(m.value);
+    if (op == "cidr") return Cidr(m.value);
     if (op == "numeric") return Numeric(m.value);
     if (op == "exists") {
       if (!m.value.IsBool()) return Invalid("exists match pattern must be either true or false.");
@@ -282,16 +391,19 @@ bool MatchScalar(const Filter& f, const Value& v) {
     case Filter::Kind::kWildcard:
       return v.IsString() &&
              WildcardMatch(f.text, std::string_view(v.GetString(), v.GetStringLength()));
-    case Filter::Kind::kAnythingBut: {
+    case Filter::Kind::kAnythingBut:
+      // Any present value that no excluded value or affix names matches: null and numbers
+      // too, also against a prefix/suffix/equals-ignore-case/wildcard exclusion (as on AWS).
       for (const Filter& b : f.but) {
         if (MatchScalar(b, v)) return false;
       }
-      // The prefix / suffix / equals-ignore-case forms speak of strings only; a list of
-      // values excludes those values and matches every other value.
-      bool string_form = f.but.size() == 1 && (f.but[0].kind == Filter::Kind::kPrefix ||
-                                               f.but[0].kind == Filter::Kind::kSuffix ||
-                                               f.but[0].kind == Filter::Kind::kEqualsIgnoreCase);
-      return !string_form || v.IsString();
+      return true;
+    case Filter::Kind::kCidr: {
+      if (!v.IsString()) return false;
+      std::array<unsigned char, 16> ip;
+      bool v6 = false;
+      return ParseIp(std::string(v.GetString(), v.GetStringLength()), &ip, &v6) && v6 == f.v6 &&
+             InNetwork(f, ip);
     }
     case Filter::Kind::kNumeric: {
       if (!v.IsNumber()) return false;
@@ -306,19 +418,26 @@ bool MatchScalar(const Filter& f, const Value& v) {
   return false;
 }
 
+// An object, or an empty array, is no leaf value: EventBridge flattens the event into leaf
+// paths, so a pattern leaf sees such a field as absent ({"exists": false} matches it).
+bool IsLeaf(const Value* v) {
+  return v != nullptr && !v->IsObject() && !(v->IsArray() && v->Empty());
+}
+
 bool MatchLeaf(const std::vector<Filter>& filters, const Value* v) {
+  if (!IsLeaf(v)) v = nullptr;
   for (const Filter& f : filters) {
     if (v == nullptr) {
       if (f.kind == Filter::Kind::kExists && !f.flag) return true;
       continue;
     }
     if (f.kind == Filter::Kind::kExists) {
-      if (f.flag && !v->IsObject()) return true;
+      if (f.flag) return true;
       continue;
     }
     if (v->IsArray()) {
       for (const auto& e : v->GetArray()) {
-        if (MatchScalar(f, e)) return true;
+        if (!e.IsObject() && !e.IsArray() && MatchScalar(f, e)) return true;
       }
     } else if (MatchScalar(f, *v)) {
       return true;
@@ -327,31 +446,86 @@ bool MatchLeaf(const std::vector<Filter>& filters, const Value* v) {
   return false;
 }
 
-bool MatchNode(const PatternNode& node, const Value* obj);
-
-bool MatchField(const PatternNode::Field& f, const Value* obj) {
-  const Value* v = nullptr;
-  if (obj != nullptr && obj->IsObject()) {
-    auto it = obj->FindMember(rapidjson::StringRef(f.key.data(), f.key.size()));
-    if (it != obj->MemberEnd()) v = &it->value;
+// True when obj has a member whose name starts with prefix (the event's "a.b" under pattern "a").
+bool HasDotted(const Value& obj, std::string_view prefix) {
+  for (const auto& m : obj.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) return true;
   }
-  if (!f.child) return MatchLeaf(f.filters, v);
-  if (v != nullptr && v->IsArray()) {
-    for (const auto& e : v->GetArray()) {
-      if (MatchNode(*f.child, &e)) return true;
+  return false;
+}
+
+// EventBridge joins nested keys with '.', so the pattern key "a.b" names the event's "a":{"b"}
+// and the event key "a.b" is named by the pattern's "a":{"b"}. Locate collects what the dotted
+// path names in obj: the member of that exact name, and for each '.' the rest of the path inside
+// the member named by what precedes it (values); and the objects holding members named
+// "<path>.<more>" (spots: a nested pattern goes on there with "<path>." before its keys).
+// Bounded by the path's dots and kMaxDepth.
+// A member name as a Value: a bare StringRef would convert to const char* and be read to its NUL.
+Value Name(std::string_view s) {
+  return Value(rapidjson::StringRef(s.data(), static_cast<rapidjson::SizeType>(s.size())));
+}
+
+struct Spot {
+  const Value* obj;
+  std::string prefix;
+};
+void Locate(const Value* obj, std::string_view path, size_t depth,
+            std::vector<const Value*>* values, std::vector<Spot>* spots) {
+  if (obj == nullptr || !obj->IsObject() || depth > kMaxDepth) return;
+  auto it = obj->FindMember(Name(path));
+  if (it != obj->MemberEnd()) values->push_back(&it->value);
+  if (spots != nullptr) {
+    std::string dotted = std::string(path) + ".";
+    if (HasDotted(*obj, dotted)) spots->push_back({obj, std::move(dotted)});
+  }
+  for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1)) {
+    auto head = obj->FindMember(Name(path.substr(0, dot)));
+    if (head != obj->MemberEnd()) {
+      Locate(&head->value, path.substr(dot + 1), depth + 1, values, spots);
+    }
+  }
+}
+
+bool MatchNode(const PatternNode& node, const Value* obj, const std::string& prefix);
+
+bool MatchField(const PatternNode::Field& f, const Value* obj, const std::string& prefix) {
+  std::vector<const Value*> found;
+  std::vector<Spot> spots;
+  Locate(obj, prefix + f.key, 0, &found, f.child ? &spots : nullptr);
+  if (!f.child) {
+    if (found.empty()) return MatchLeaf(f.filters, nullptr);
+    for (const Value* v : found) {
+      if (MatchLeaf(f.filters, v)) return true;
     }
     return false;
   }
-  return MatchNode(*f.child, v);
+  bool nested = false;  // some object (or non-empty array) is there for the nested pattern
+  for (const Value* v : found) {
+    if (v->IsArray()) {
+      nested = nested || !v->Empty();
+      for (const auto& e : v->GetArray()) {
+        if (MatchNode(*f.child, &e, "")) return true;
+      }
+    } else if (v->IsObject()) {
+      nested = true;
+      if (MatchNode(*f.child, v, "")) return true;
+    }
+  }
+  for (const Spot& s : spots) {
+    if (MatchNode(*f.child, s.obj, s.prefix)) return true;
+  }
+  // Nothing nested there: only {"exists": false} leaves below can match.
+  return !nested && spots.empty() && MatchNode(*f.child, nullptr, "");
 }
 
-bool MatchNode(const PatternNode& node, const Value* obj) {
+bool MatchNode(const PatternNode& node, const Value* obj, const std::string& prefix) {
   for (const auto& f : node.fields) {
-    if (!MatchField(f, obj)) return false;
+    if (!MatchField(f, obj, prefix)) return false;
   }
   if (node.any_of.empty()) return true;
   for (const auto& alt : node.any_of) {
-    if (MatchNode(*alt, obj)) return true;
+    if (MatchNode(*alt, obj, prefix)) return true;
   }
   return false;
 }
@@ -370,7 +544,7 @@ Result<EventPattern> EventPattern::Parse(std::string_view text) {
 }
 
 bool EventPattern::Matches(const rapidjson::Value& event) const {
-  return root_ && event.IsObject() && MatchNode(*root_, &event);
+  return root_ && event.IsObject() && MatchNode(*root_, &event, "");
 }
 
 Result<bool> EventPattern::MatchesJson(std::string_view event_json) const {

@@ -8,14 +8,19 @@
 //             | {"prefix": "s"} | {"suffix": "s"}                (also {"prefix": {"equals-ignore-case": "s"}})
 //             | {"equals-ignore-case": "s"}
 //             | {"wildcard": "a*b"}                              '*' is any run of characters
-//             | {"anything-but": value | [values] | {"prefix": "s"} | {"suffix": "s"}}
+//             | {"anything-but": value | [values] | {op: "s" | ["s", ...]}}
+//                                               op: prefix suffix equals-ignore-case wildcard
 //             | {"numeric": [op, n] | [op, n, op, n]}          op: = < <= > >=; a range takes
 //                                                               a lower (> >=) then an upper (< <=)
+//             | {"cidr": "a.b.c.d/n" | "ipv6/n"}
 //             | {"exists": true | false}
 //
 // Matching: every key of the pattern must match (AND); a field whose event value is an array
-// matches when any element does; absent fields match only {"exists": false}; exists matches
-// leaves (not objects). Numbers compare as numbers (5 matches 5.0).
+// matches when any element does; absent fields (and objects or empty arrays, which are no leaf
+// values) match only {"exists": false}; anything-but matches every present value it does not
+// exclude, null and numbers included. Numbers compare as numbers (5 matches 5.0). Keys join with
+// '.' as on AWS: the pattern key "a.b" names the event's "a":{"b"}, and the other way round.
+// Refusal messages are AWS's (without the parser location AWS appends).
 // Bounds: the text is at most kMaxPatternBytes, nested at most kMaxDepth levels, with at
 // most kMaxFilters filters; matching is linear in the pattern times the event's size
 // (wildcards: times the value's length).
