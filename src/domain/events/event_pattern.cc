@@ -446,11 +446,14 @@ bool MatchLeaf(const std::vector<Filter>& filters, const Value* v) {
   return false;
 }
 
-// True when obj has a member whose name starts with prefix (the event's "a.b" under pattern "a").
-bool HasDotted(const Value& obj, std::string_view prefix) {
+// True when obj has a member named "<path>.<more>" (the event's "a.b" under pattern "a").
+bool HasDotted(const Value& obj, std::string_view path) {
   for (const auto& m : obj.GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) return true;
+    if (name.size() > path.size() + 1 && name[path.size()] == '.' &&
+        name.substr(0, path.size()) == path) {
+      return true;
+    }
   }
   return false;
 }
@@ -475,10 +478,8 @@ void Locate(const Value* obj, std::string_view path, size_t depth,
   if (obj == nullptr || !obj->IsObject() || depth > kMaxDepth) return;
   auto it = obj->FindMember(Name(path));
   if (it != obj->MemberEnd()) values->push_back(&it->value);
-  if (spots != nullptr) {
-    std::string dotted = std::string(path) + ".";
-    if (HasDotted(*obj, dotted)) spots->push_back({obj, std::move(dotted)});
-  }
+  // The prefix string is built only for an object that has such a member (rare), not per field.
+  if (spots != nullptr && HasDotted(*obj, path)) spots->push_back({obj, std::string(path) + "."});
   for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1)) {
     auto head = obj->FindMember(Name(path.substr(0, dot)));
     if (head != obj->MemberEnd()) {

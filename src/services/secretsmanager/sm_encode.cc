@@ -22,6 +22,8 @@ void WriteTags(json::Writer& w, const std::vector<domain::sm::Tag>& tags) {
 }
 
 void WriteStages(json::Writer& w, const std::vector<std::string>& stages) {
+  // Most versions hold one label: no copy on the GetSecretValue path unless order is wrong.
+  if (std::is_sorted(stages.begin(), stages.end())) return json::WriteStringList(w, stages);
   std::vector<std::string> sorted = stages;
   std::sort(sorted.begin(), sorted.end());
   json::WriteStringList(w, sorted);
