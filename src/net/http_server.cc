@@ -15,7 +15,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <thread>
 #include <vector>
 
@@ -54,6 +56,30 @@ bool CallGuarded(Fn&& fn) {
     LogCaughtException("HTTP handler", "-");
     return false;
   }
+}
+
+// RFC 9110's Date header value (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT"), formatted once
+// a second per thread. Every AWS response carries it, and clients read the server's clock from
+// it: the AWS SDKs correct their clock skew with it after a "Signature expired" answer and
+// sign the retry with the corrected time.
+const std::string& HttpDate() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string value;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    value = buf;
+    formatted_at = now;
+  }
+  return value;
 }
 
 // Lets a repeated warning through at most once per interval (single-threaded use).
@@ -283,7 +309,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     out_ += ' ';
     auto reason = http::obsolete_reason(static_cast<http::status>(res.status));
     out_.append(reason.data(), reason.size());
-    out_ += "\r\nServer: arcana\r\n";
+    out_ += "\r\nServer: arcana\r\nDate: ";
+    out_ += HttpDate();
+    out_ += "\r\n";
     for (const auto& [k, v] : res.headers) {
       out_ += k;
       out_ += ": ";
