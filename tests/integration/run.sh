@@ -35,11 +35,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The JS SDK pass: one dev server on the given store flags.
+# The JS SDK pass: one server on the given store flags, NOT in dev mode: the tests' key pair
+# (AKIDJSTEST0000000001 / js-secret) is the root key pair, so every call the SDK signs is
+# really SigV4-verified, and temporary credentials from AssumeRole act as their role.
 # The SDK's packages, installed once before the passes start (two npm installs at once in
 # one folder would race).
 js_deps_ok=1
-if [ ! -d "$jsdir/node_modules/@aws-sdk/client-secrets-manager" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-ssm" ] || [ ! -d "$jsdir/node_modules/@aws-sdk/client-kms" ]; then
+js_missing=0
+for pkg in client-secrets-manager client-ssm client-kms client-iam client-sts; do
+  [ -d "$jsdir/node_modules/@aws-sdk/$pkg" ] || js_missing=1
+done
+if [ "$js_missing" = 1 ]; then
   (cd "$jsdir" && npm install --no-audit --no-fund --loglevel=error) || { echo "run.sh: npm install failed" >&2; js_deps_ok=0; }
 fi
 
@@ -48,7 +54,8 @@ run_js() {
   [ "$js_deps_ok" = 1 ] || return 1
   local port log="$tmp/arcanad-js-$store.log"
   port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  "$ARCANAD" --listen "127.0.0.1:$port" "$@" --dev >"$log" 2>&1 &
+  ARCANA_ROOT_ACCESS_KEY_ID=AKIDJSTEST0000000001 ARCANA_ROOT_SECRET_ACCESS_KEY=js-secret \
+    "$ARCANAD" --listen "127.0.0.1:$port" "$@" >"$log" 2>&1 &
   pid=$!
   local up=0
   for _ in $(seq 1 200); do
@@ -58,7 +65,7 @@ run_js() {
   done
   local rc=0
   if [ "$up" -ne 1 ]; then
-    echo "run.sh: dev server ($store) did not become healthy; log:" >&2
+    echo "run.sh: the JS pass's server ($store) did not become healthy; log:" >&2
     tail -n 50 "$log" >&2
     rc=1
   else

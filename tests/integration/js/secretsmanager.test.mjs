@@ -2,7 +2,8 @@
 // (BatchGetSecretValue, SortBy, RotationToken, IncludePlannedDeletion) plus JS type mapping.
 //
 // Run: ARCANA_ENDPOINT=http://127.0.0.1:PORT node --test tests/integration/js/
-// (tests/integration/run.sh starts a dev server and sets ARCANA_ENDPOINT).
+// (tests/integration/run.sh starts a server whose root key pair is the tests' credentials,
+// AKIDJSTEST0000000001 / js-secret, and sets ARCANA_ENDPOINT).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";

@@ -1,0 +1,154 @@
+// AWS SDK for JavaScript v3 against Arcana's IAM and STS: the query protocol (form-encoded
+// requests, XML answers and XML errors with their HTTP statuses) through the JS SDK's own
+// parsers, and temporary credentials from AssumeRole used by another client.
+//
+// Run: ARCANA_ENDPOINT=http://127.0.0.1:PORT node --test tests/integration/js/, against a server
+// whose root key pair is AKIDJSTEST0000000001 / js-secret (tests/integration/run.sh starts one):
+// the role's identity below needs a server that verifies signatures.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import {
+  IAMClient,
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
+  GetRoleCommand,
+  GetUserCommand,
+  ListAccessKeysCommand,
+  ListUsersCommand,
+  PutRolePolicyCommand,
+} from "@aws-sdk/client-iam";
+import {
+  STSClient,
+  AssumeRoleCommand,
+  GetCallerIdentityCommand,
+} from "@aws-sdk/client-sts";
+import { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+
+const endpoint = process.env.ARCANA_ENDPOINT;
+const rootCredentials = { accessKeyId: "AKIDJSTEST0000000001", secretAccessKey: "js-secret" };
+const iam = new IAMClient({ endpoint, region: "us-east-1", credentials: rootCredentials, maxAttempts: 1 });
+const sts = new STSClient({ endpoint, region: "us-east-1", credentials: rootCredentials, maxAttempts: 1 });
+
+function uniq(prefix) {
+  return `${prefix}${randomUUID().slice(0, 8)}`;
+}
+
+async function expectError(promise, name, status) {
+  await assert.rejects(promise, (err) => {
+    assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
+    assert.equal(err.$metadata?.httpStatusCode, status);
+    return true;
+  });
+}
+
+test("users and access keys: XML answers become JS objects, XML errors become typed exceptions", async () => {
+  const name = uniq("jsuser");
+  const created = await iam.send(new CreateUserCommand({
+    UserName: name, Path: "/js/", Tags: [{ Key: "team", Value: "blue" }],
+  }));
+  assert.equal(created.User.UserName, name);
+  assert.equal(created.User.Path, "/js/");
+  assert.equal(created.User.Arn, `arn:aws:iam::123456789012:user/js/${name}`);
+  assert.match(created.User.UserId, /^AIDA[A-Z0-9]{17}$/);
+  assert.ok(created.User.CreateDate instanceof Date);
+  assert.deepEqual(created.User.Tags, [{ Key: "team", Value: "blue" }]);
+
+  const got = await iam.send(new GetUserCommand({ UserName: name }));
+  assert.equal(got.User.UserId, created.User.UserId);
+
+  await expectError(iam.send(new CreateUserCommand({ UserName: name })), "EntityAlreadyExistsException", 409);
+  await expectError(iam.send(new GetUserCommand({ UserName: uniq("absent") })), "NoSuchEntityException", 404);
+
+  const key = await iam.send(new CreateAccessKeyCommand({ UserName: name }));
+  assert.match(key.AccessKey.AccessKeyId, /^AKIA[A-Z0-9]{16}$/);
+  assert.equal(key.AccessKey.Status, "Active");
+  assert.equal(key.AccessKey.SecretAccessKey.length, 40);
+  const keys = await iam.send(new ListAccessKeysCommand({ UserName: name }));
+  assert.deepEqual(keys.AccessKeyMetadata.map((k) => k.AccessKeyId), [key.AccessKey.AccessKeyId]);
+  assert.equal(keys.IsTruncated, false);
+  assert.equal(keys.AccessKeyMetadata[0].SecretAccessKey, undefined);
+
+  // IAM refuses to delete a user who still has access keys.
+  await expectError(iam.send(new DeleteUserCommand({ UserName: name })), "DeleteConflictException", 409);
+  await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: key.AccessKey.AccessKeyId }));
+  await iam.send(new DeleteUserCommand({ UserName: name }));
+  await expectError(iam.send(new GetUserCommand({ UserName: name })), "NoSuchEntityException", 404);
+});
+
+test("ListUsers pages with Marker and IsTruncated", async () => {
+  const path = `/${uniq("page")}/`;
+  const names = [];
+  for (let i = 0; i < 3; i++) {
+    const n = uniq(`p${i}`);
+    names.push(n);
+    await iam.send(new CreateUserCommand({ UserName: n, Path: path }));
+  }
+  const seen = [];
+  let marker;
+  let pages = 0;
+  do {
+    const page = await iam.send(new ListUsersCommand({ PathPrefix: path, MaxItems: 2, Marker: marker }));
+    seen.push(...page.Users.map((u) => u.UserName));
+    assert.equal(page.IsTruncated, page.Marker !== undefined);
+    marker = page.Marker;
+    pages++;
+  } while (marker);
+  assert.equal(pages, 2);
+  assert.deepEqual(seen.sort(), [...names].sort());
+});
+
+test("AssumeRole: the temporary credentials sign other services' calls as the role", async () => {
+  const role = uniq("jsrole");
+  const trust = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }],
+  };
+  const created = await iam.send(new CreateRoleCommand({
+    RoleName: role, AssumeRolePolicyDocument: JSON.stringify(trust), MaxSessionDuration: 7200,
+  }));
+  assert.equal(created.Role.Arn, `arn:aws:iam::123456789012:role/${role}`);
+  assert.equal(created.Role.MaxSessionDuration, 7200);
+  // IAM answers policy documents URL-encoded, as AWS does.
+  const fetched = await iam.send(new GetRoleCommand({ RoleName: role }));
+  assert.deepEqual(JSON.parse(decodeURIComponent(fetched.Role.AssumeRolePolicyDocument)), trust);
+  await iam.send(new PutRolePolicyCommand({
+    RoleName: role, PolicyName: "read",
+    PolicyDocument: JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["secretsmanager:*"], Resource: "*" }],
+    }),
+  }));
+
+  const me = await sts.send(new GetCallerIdentityCommand({}));
+  assert.equal(me.Account, "123456789012");
+
+  const assumed = await sts.send(new AssumeRoleCommand({
+    RoleArn: created.Role.Arn, RoleSessionName: "js-session", DurationSeconds: 900,
+  }));
+  const c = assumed.Credentials;
+  assert.match(c.AccessKeyId, /^ASIA[A-Z0-9]{16}$/);
+  assert.ok(c.SessionToken.length > 0);
+  assert.ok(c.Expiration instanceof Date);
+  const ttl = c.Expiration.getTime() - Date.now();
+  assert.ok(ttl > 800_000 && ttl <= 905_000, `expiration ${c.Expiration.toISOString()}`);
+  assert.equal(assumed.AssumedRoleUser.Arn, `arn:aws:sts::123456789012:assumed-role/${role}/js-session`);
+  assert.equal(assumed.AssumedRoleUser.AssumedRoleId, `${created.Role.RoleId}:js-session`);
+
+  const asRole = {
+    accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken,
+  };
+  const whoami = await new STSClient({ endpoint, region: "us-east-1", credentials: asRole, maxAttempts: 1 })
+    .send(new GetCallerIdentityCommand({}));
+  assert.equal(whoami.Arn, assumed.AssumedRoleUser.Arn);
+  assert.equal(whoami.UserId, assumed.AssumedRoleUser.AssumedRoleId);
+
+  const sm = new SecretsManagerClient({ endpoint, region: "us-east-1", credentials: asRole, maxAttempts: 1 });
+  const name = `${uniq("jsrole")}/secret`;
+  await sm.send(new CreateSecretCommand({ Name: name, SecretString: "from-a-role", ClientRequestToken: randomUUID() }));
+  const v = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+  assert.equal(v.SecretString, "from-a-role");
+});
