@@ -602,14 +602,13 @@ Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
     return Incomplete("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS "
                       "Authorization.");
   }
-  // X-Amz-Target selects the operation and Content-Type the protocol: a signature that
-  // covers neither would let a captured GetSecretValue be replayed as DeleteSecret with the
-  // same body. Every AWS SDK and the CLI sign both, so requiring them costs clients nothing.
+  // X-Amz-Target selects the operation: a signature that does not cover it would let a
+  // captured GetSecretValue be replayed as DeleteSecret with the same body. Every AWS SDK
+  // and the CLI sign it. Content-Type need not be signed (AWS does not require it, and the
+  // AWS SDK for JavaScript v2 never signs it): what it could change is only how a body that
+  // IS signed is read, and the operation stays fixed by the signed target, path or body.
   if (FindHeader(req, "x-amz-target") != nullptr && !Signs(auth, "x-amz-target")) {
     return Incomplete("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
-  }
-  if (FindHeader(req, "content-type") != nullptr && !Signs(auth, "content-type")) {
-    return Incomplete("'Content-Type' must be a 'SignedHeader' in the AWS Authorization.");
   }
 
   // 5. Scope date.
