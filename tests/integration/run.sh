@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Arcana integration suite: boto3 + aws CLI + raw wire + durability (pytest), then AWS SDK for
-# JavaScript v3 and the AWS Encryption SDK for JavaScript (node --test), once per store backend: SQLite and PostgreSQL 15 (started by
+# JavaScript v3 and v2 and the AWS Encryption SDK for JavaScript (node --test), once per store backend: SQLite and PostgreSQL 15 (started by
 # the tests themselves from Debian's packages, tests/integration/pg_cluster.py), the two
 # passes side by side (ARCANA_TEST_PARALLEL=0: one after the other). Used by `make test`.
 # Exits non-zero if anything fails in either pass.
@@ -43,7 +43,7 @@ trap cleanup EXIT
 js_deps_ok=1
 js_missing=0
 for pkg in @aws-sdk/client-secrets-manager @aws-sdk/client-ssm @aws-sdk/client-kms \
-           @aws-sdk/client-iam @aws-sdk/client-sts @aws-crypto/client-node; do
+           @aws-sdk/client-iam @aws-sdk/client-sts @aws-crypto/client-node aws-sdk; do
   [ -d "$jsdir/node_modules/$pkg" ] || js_missing=1
 done
 if [ "$js_missing" = 1 ]; then
