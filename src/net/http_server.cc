@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <string_view>
 #include <type_traits>
 #include <atomic>
 #include <chrono>
@@ -157,10 +158,55 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // The rest of the request (header and body) against one deadline from its first byte.
   void ReadRequest() {
     Expire(state_.opts.request_timeout_seconds);
+    if (MayExpectContinue()) return ReadHeaderFirst();
+    ReadRest();
+  }
+
+  void ReadRest() {
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
                      });
+  }
+
+  // "Expect: 100-continue" (RFC 9110 section 10.1.1): the client holds its body back until
+  // the server says go on, or until its own timer runs out (a second for curl), so a server
+  // that never answers 100 delays every such request by that much. Clients send the header
+  // with their first bytes, so a scan of those decides whether to read the header on its
+  // own first; every other request keeps the single read.
+  bool MayExpectContinue() const {
+    auto bytes = buffer_.data();
+    const char* p = static_cast<const char*>(bytes.data());
+    const char* end = p + bytes.size();
+    // "100-" has no letters, so memmem (vectorized) finds it; then "continue" in any case.
+    while (const void* hit = ::memmem(p, static_cast<size_t>(end - p), "100-", 4)) {
+      const char* at = static_cast<const char*>(hit) + 4;
+      if (end - at >= 8 && beast::iequals(beast::string_view(at, 8), "continue")) return true;
+      p = at;
+    }
+    return false;
+  }
+
+  void ReadHeaderFirst() {
+    http::async_read_header(
+        stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->OnRead(ec);  // a body over the limit is refused here, unsent
+          if (!self->WantsContinue()) return self->ReadRest();
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          asio::async_write(self->stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                            [self](beast::error_code wec, size_t) {
+                              if (wec) return self->DoClose();
+                              self->ReadRest();
+                            });
+        });
+  }
+
+  // An HTTP/1.1 request that asked for 100 Continue and has a body still to come (RFC 9110:
+  // never to an HTTP/1.0 client).
+  bool WantsContinue() {
+    if (parser_->version() != 11 || parser_->is_done()) return false;
+    std::string_view expect = parser_->request().Header("Expect");
+    return beast::iequals(beast::string_view(expect.data(), expect.size()), "100-continue");
   }
 
   void OnRead(beast::error_code ec) {
