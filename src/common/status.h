@@ -107,6 +107,8 @@ enum class ErrorCode {
   kEventsResourceNotFound,           // ResourceNotFoundException
   kEventsLimitExceeded,              // LimitExceededException
   kInvalidEventPattern,              // InvalidEventPatternException
+  // --- STS (services/sts) ---
+  kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)
 };
 
 class [[nodiscard]] Status {

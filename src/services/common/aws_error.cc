@@ -98,6 +98,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kEventsResourceNotFound: return {"ResourceNotFoundException", 400};
     case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};
     case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
+    case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400};
   }
   return {"InternalFailure", 500};
 }

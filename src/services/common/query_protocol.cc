@@ -384,6 +384,7 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kLimitExceeded: return {"LimitExceeded", 409, true};
     case ErrorCode::kInvalidParameter: return {"InvalidInput", 400, true};
     case ErrorCode::kMalformedPolicyDocument: return {"MalformedPolicyDocument", 400, true};
+    case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400, true};
     default: break;
   }
   auto info = LookupError(code);

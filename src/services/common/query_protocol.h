@@ -17,7 +17,8 @@
 //   the shared codes the IAM/STS handlers raise as the models' error shapes do:
 //   kResourceNotFound = NoSuchEntity 404, kResourceExists = EntityAlreadyExists 409,
 //   kConflict = DeleteConflict 409, kLimitExceeded = LimitExceeded 409, kInvalidParameter =
-//   InvalidInput 400, kMalformedPolicyDocument = MalformedPolicyDocument 400.
+//   InvalidInput 400, kMalformedPolicyDocument = MalformedPolicyDocument 400,
+//   kInvalidParameterValue = InvalidParameterValue 400 (STS's session-tag refusals).
 // Bounded: at most kMaxParams form fields and kMaxListItems list items per list.
 // Thread-safety: immutable after construction.
 #pragma once

@@ -81,6 +81,7 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   p.id = domain::iam::NewUniqueId("ANPA");
   p.created_ms = p.updated_ms = ctx.now_ms;
   p.description = in.Str("Description").value_or("");
+  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   p.tags = TagsOf(in.Get("Tags"));
   std::string doc = *in.Str("PolicyDocument");
   ARCANA_RETURN_IF_ERROR(CheckName(p.name, "policyName"));
@@ -253,6 +254,11 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
 // policy in use is never deleted.
 Result<std::string> IamService::Attach(const char* kind, const In& in, const CallContext& ctx) {
   std::string name = *in.Str(NameMember(kind)), arn = *in.Str("PolicyArn");
+  // Attaching words a PolicyArn that is no policy ARN as a validation error (other calls
+  // answer InvalidInput), as AWS does.
+  if (!domain::iam::ParsePolicyArn(arn)) {
+    return Status(ErrorCode::kValidation, "ARN " + arn + " is not valid.");
+  }
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, name));
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
@@ -389,7 +395,7 @@ Result<std::string> IamService::ListInline(const char* kind, const In& in, const
 Result<std::string> IamService::PutBoundary(const char* kind, const In& in,
                                             const CallContext& ctx) {
   std::string arn = *in.Str("PermissionsBoundary");
-  ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, arn).status());
+  ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, arn));
   ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(NameMember(kind)),
                                 (std::string("Put") + Quota(kind) + "PermissionsBoundary").c_str(),
                                 [&](Identity& who) {

@@ -9,12 +9,12 @@ using domain::iam::Identity;
 using storage::EntityWrite;
 
 namespace {
-std::string RoleAnswer(const Identity& r) {
+std::string RoleAnswer(const Identity& r, View view) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("Role");
-  WriteRole(w, r);
+  WriteRole(w, r, view);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -34,9 +34,10 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
   r.max_session_duration = in.Int("MaxSessionDuration").value_or(3600);
   ARCANA_RETURN_IF_ERROR(CheckName(r.name, "roleName"));
   ARCANA_RETURN_IF_ERROR(CheckPath(r.path));
+  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(r.trust_policy, true));
   if (auto boundary = in.Str("PermissionsBoundary")) {
-    ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());
+    ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, *boundary));
     r.boundary_arn = *boundary;
   }
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(r)}}, "CreateRole");
@@ -44,12 +45,12 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
     return Status(ErrorCode::kResourceExists, "Role with name " + r.name + " already exists.");
   }
   ARCANA_RETURN_IF_ERROR(st);
-  return RoleAnswer(r);
+  return RoleAnswer(r, View::kCreated);
 }
 
 Result<std::string> IamService::GetRole(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Identity r, Load(ctx, "role", *in.Str("RoleName")));
-  return RoleAnswer(r);
+  return RoleAnswer(r, View::kGot);
 }
 
 Result<std::string> IamService::DeleteRole(const In& in, const CallContext& ctx) {

@@ -13,7 +13,69 @@ namespace arcana::services::iam {
 using domain::iam::Identity;
 using domain::iam::ManagedPolicy;
 
+namespace {
+
+// True when an action of a trust policy is one AWS allows there: the sts: actions a role's
+// trust decides (or a wildcard that can name one of them).
+bool TrustAction(std::string_view action) {
+  static constexpr std::string_view kAllowed[] = {
+      "sts:assumerole",         "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+      "sts:tagsession",         "sts:setsourceidentity",  "sts:setcontext"};
+  std::string a(action);
+  for (auto& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (a == "*") return true;
+  for (std::string_view allowed : kAllowed) {
+    if (a == allowed) return true;
+    // "sts:*", "sts:Assume*": a prefix of an allowed action followed by the wildcard.
+    if (a.back() == '*' && allowed.starts_with(std::string_view(a).substr(0, a.size() - 1))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// AWS's own checks of a role trust policy, before the policy engine's grammar: its reasons
+// are what AWS answers (UpdateAssumeRolePolicy, CreateRole).
+Status CheckTrustShape(const std::string& doc) {
+  auto malformed = [](const char* why) {
+    return Status(ErrorCode::kMalformedPolicyDocument, why);
+  };
+  rapidjson::Document d;
+  d.Parse(doc.data(), doc.size());
+  if (d.HasParseError() || !d.IsObject()) return malformed("This policy contains invalid Json");
+  auto it = d.FindMember("Statement");
+  if (it == d.MemberEnd()) return Status::Ok();  // the grammar below words this one
+  auto check = [&](const rapidjson::Value& st) -> Status {
+    if (!st.IsObject()) return Status::Ok();
+    for (const char* field : {"Resource", "NotResource"}) {
+      if (st.HasMember(field)) {
+        return malformed(std::string_view(field) == "Resource"
+                             ? "Has prohibited field Resource"
+                             : "Has prohibited field NotResource");
+      }
+    }
+    auto action = st.FindMember("Action");
+    if (action == st.MemberEnd()) return Status::Ok();
+    auto allowed = [](const rapidjson::Value& a) {
+      return !a.IsString() || TrustAction({a.GetString(), a.GetStringLength()});
+    };
+    bool ok = action->value.IsArray()
+                  ? std::all_of(action->value.Begin(), action->value.End(), allowed)
+                  : allowed(action->value);
+    if (!ok) return malformed("AssumeRole policy may only specify STS AssumeRole actions.");
+    return Status::Ok();
+  };
+  if (it->value.IsArray()) {
+    for (const auto& st : it->value.GetArray()) ARCANA_RETURN_IF_ERROR(check(st));
+    return Status::Ok();
+  }
+  return check(it->value);
+}
+
+}  // namespace
+
 Status CheckPolicyDocument(const std::string& doc, bool trust) {
+  if (trust) ARCANA_RETURN_IF_ERROR(CheckTrustShape(doc));
   // The policy engine's own parser: a document is stored only if it will be evaluated.
   return auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
                                               : auth::policy::PolicyUse::kIdentity)
@@ -76,6 +138,27 @@ domain::iam::Tags TagsOf(const rapidjson::Value* list) {
   return tags;
 }
 
+Status CheckTags(const rapidjson::Value* list) {
+  if (list == nullptr || !list->IsArray()) return Status::Ok();
+  if (list->Size() > 50) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value at 'tags' failed to satisfy constraint: "
+                  "Member must have length less than or equal to 50");
+  }
+  std::vector<std::string> seen;
+  for (const auto& t : list->GetArray()) {
+    std::string lower = json::StrField(t, "Key");
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    seen.push_back(std::move(lower));
+  }
+  std::sort(seen.begin(), seen.end());
+  if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+  }
+  return Status::Ok();
+}
+
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags) {
   json::WriteTagList(w, "Tags", tags);
 }
@@ -99,11 +182,13 @@ void WriteBoundary(json::Writer& w, const Identity& i) {
 }
 }  // namespace
 
-void WriteUser(json::Writer& w, const Identity& u) {
+void WriteUser(json::Writer& w, const Identity& u, View view) {
   w.StartObject();
   WriteCommon(w, u, "UserName", "UserId");
-  WriteBoundary(w, u);
-  if (!u.tags.empty()) WriteTags(w, u.tags);
+  if (view != View::kListed) {
+    WriteBoundary(w, u);
+    if (!u.tags.empty()) WriteTags(w, u.tags);
+  }
   w.EndObject();
 }
 
@@ -113,15 +198,24 @@ void WriteGroup(json::Writer& w, const Identity& g) {
   w.EndObject();
 }
 
-void WriteRole(json::Writer& w, const Identity& r) {
+void WriteRole(json::Writer& w, const Identity& r, View view) {
   w.StartObject();
   WriteCommon(w, r, "RoleName", "RoleId");
   json::KV(w, "AssumeRolePolicyDocument", UrlEncodeDocument(r.trust_policy));
-  if (!r.description.empty()) json::KV(w, "Description", r.description);
-  w.Key("MaxSessionDuration");
-  w.Int64(r.max_session_duration);
-  WriteBoundary(w, r);
-  if (!r.tags.empty()) WriteTags(w, r.tags);
+  if (view != View::kCreated) {
+    if (!r.description.empty()) json::KV(w, "Description", r.description);
+    w.Key("MaxSessionDuration");
+    w.Int64(r.max_session_duration);
+  }
+  if (view != View::kListed) {
+    WriteBoundary(w, r);
+    if (!r.tags.empty()) WriteTags(w, r.tags);
+  }
+  if (view == View::kGot) {
+    w.Key("RoleLastUsed");
+    w.StartObject();
+    w.EndObject();
+  }
   w.EndObject();
 }
 
@@ -296,14 +390,22 @@ Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::
   return p;
 }
 
+Status IamService::CheckBoundary(const CallContext& ctx, const std::string& arn) {
+  auto p = LoadPolicy(ctx, arn);
+  if (p.ok() || p.status().code() != ErrorCode::kResourceNotFound) return p.status();
+  return Status(ErrorCode::kResourceNotFound,
+                "Scope ARN: " + arn + " does not exist or is not attachable.");
+}
+
 Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kind,
                                   const std::string& name, const char* op) {
   return RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity i, Load(ctx, kind, name));
-    if (!i.inline_policies.empty() || !i.attached.empty()) {
-      return Status(ErrorCode::kConflict, kind == "role"
-                                              ? "Cannot delete entity, must detach all policies first."
-                                              : "Cannot delete entity, must delete policies first.");
+    if (!i.attached.empty()) {
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must detach all policies first.");
+    }
+    if (!i.inline_policies.empty()) {
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete policies first.");
     }
     // A user's groups, a group's members: membership is recorded on both sides.
     if (!i.groups.empty()) {

@@ -23,7 +23,9 @@
 namespace arcana::services::iam {
 
 // MalformedPolicyDocument unless `doc` parses as an identity policy (trust: as a role's
-// trust policy, which names principals) with the policy engine's parser.
+// trust policy, which names principals) with the policy engine's parser. A trust policy is
+// refused first with AWS's own reasons: "This policy contains invalid Json", "Has prohibited
+// field Resource", "AssumeRole policy may only specify STS AssumeRole actions.".
 Status CheckPolicyDocument(const std::string& doc, bool trust = false);
 
 // A policy document as IAM returns it: URL-encoded (botocore decodes it).
@@ -52,8 +54,14 @@ class IamService : public QueryService {
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
   Result<ManagedPolicy> LoadPolicy(const CallContext& ctx, const std::string& arn);
+  // A managed policy named as a permissions boundary: InvalidInput "ARN <arn> is not valid."
+  // unless it is a policy ARN, NoSuchEntity "Scope ARN: <arn> does not exist or is not
+  // attachable." when the account holds no such policy.
+  Status CheckBoundary(const CallContext& ctx, const std::string& arn);
   // Deletes a user, group or role that holds no policies and no group membership (users) or
-  // members (groups), else DeleteConflict; a user's access keys are checked by the store.
+  // members (groups), else DeleteConflict ("must detach all policies first" for attached
+  // managed policies, "must delete policies first" for inline ones, as AWS words them); a
+  // user's access keys are checked by the store.
   Status DeleteIdentity(const CallContext& ctx, const std::string& kind, const std::string& name,
                         const char* op);
   // Read-modify-commit of one identity, retried on conflicts.
@@ -125,14 +133,25 @@ class IamService : public QueryService {
       handlers_;
 };
 
-// Shared by the ops files: the response members IAM writes for each entity.
-void WriteUser(json::Writer& w, const domain::iam::Identity& u);
+// Shared by the ops files: the response members IAM writes for each entity. Which members
+// depends on the answer, as AWS answers them:
+// - kCreated (CreateUser, CreateRole): no Description and no MaxSessionDuration for a role;
+// - kGot (GetUser, GetRole): everything, and a role's RoleLastUsed (empty: Arcana does not
+//   record when a role was last used, which is what AWS answers for a role never used);
+// - kListed (ListUsers, ListRoles): no Tags, no PermissionsBoundary.
+enum class View { kCreated, kGot, kListed };
+void WriteUser(json::Writer& w, const domain::iam::Identity& u, View view = View::kGot);
 void WriteGroup(json::Writer& w, const domain::iam::Identity& g);
-void WriteRole(json::Writer& w, const domain::iam::Identity& r);
+void WriteRole(json::Writer& w, const domain::iam::Identity& r, View view = View::kGot);
 void WritePolicy(json::Writer& w, const domain::iam::ManagedPolicy& p);
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
 // Tags from a request's Tags list (Key/Value objects).
 domain::iam::Tags TagsOf(const rapidjson::Value* list);
+// A request's Tags list as IAM checks it before touching any entity: at most 50 tags
+// (ValidationError, "Value at 'tags' ..." as IAM words it; the model validator does not count
+// list members), no key twice in any case (InvalidInput). Key and value lengths are the
+// model validator's.
+Status CheckTags(const rapidjson::Value* list);
 // "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
 Status CheckName(const std::string& name, const char* member);
 // IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.

@@ -45,8 +45,9 @@ Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx)
   Identity u = NewIdentity(in, ctx, "user", "UserName", "AIDA");
   ARCANA_RETURN_IF_ERROR(CheckName(u.name, "userName"));
   ARCANA_RETURN_IF_ERROR(CheckPath(u.path));
+  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   if (auto boundary = in.Str("PermissionsBoundary")) {
-    ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, *boundary).status());
+    ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, *boundary));
     u.boundary_arn = *boundary;
   }
   Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)}}, "CreateUser");
@@ -58,7 +59,7 @@ Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx)
   json::Writer w(buf);
   w.StartObject();
   w.Key("User");
-  WriteUser(w, u);
+  WriteUser(w, u, View::kCreated);
   w.EndObject();
   return Finish(buf);
 }
@@ -87,7 +88,7 @@ Result<std::string> IamService::GetUser(const In& in, const CallContext& ctx) {
 // One page of entities of a kind, written as `list_key` by `write`.
 static Result<std::string> ListPage(storage::IdentityStore& store, const CallContext& ctx,
                                     const json::Input& in, const char* kind, const char* list_key,
-                                    void (*write)(json::Writer&, const Identity&)) {
+                                    void (*write)(json::Writer&, const Identity&, View)) {
   Page page = PageOf(in);
   std::string prefix = in.Str("PathPrefix").value_or("/");
   ARCANA_ASSIGN_OR_RETURN(auto rows, store.ListEntities(ctx.account, kind, prefix, page.marker,
@@ -101,7 +102,7 @@ static Result<std::string> ListPage(storage::IdentityStore& store, const CallCon
   w.StartArray();
   for (const auto& e : rows) {
     ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
-    write(w, i);
+    write(w, i, View::kListed);
   }
   w.EndArray();
   w.Key("IsTruncated");
@@ -120,13 +121,16 @@ Result<std::string> IamService::ListRoles(const In& in, const CallContext& ctx) 
 }
 
 Result<std::string> IamService::ListGroups(const In& in, const CallContext& ctx) {
-  return ListPage(store_, ctx, in, "group", "Groups", &WriteGroup);
+  return ListPage(store_, ctx, in, "group", "Groups",
+                  [](json::Writer& w, const Identity& g, View) { WriteGroup(w, g); });
 }
 
 // A user's path (NewPath). Renaming (NewUserName) would re-bind the user's sealed access
 // keys, group memberships and sessions to the new name; it is refused rather than half done.
 Result<std::string> IamService::UpdateUser(const In& in, const CallContext& ctx) {
   const std::string name = *in.Str("UserName");
+  // A user that does not exist is NoSuchEntity whatever the request asks, as in AWS.
+  ARCANA_RETURN_IF_ERROR(Load(ctx, "user", name).status());
   if (auto new_name = in.Str("NewUserName"); new_name && *new_name != name) {
     return Status(ErrorCode::kValidation,
                   "Renaming a user (NewUserName) is not supported by this server; create a new "
@@ -149,6 +153,7 @@ Result<std::string> IamService::DeleteUser(const In& in, const CallContext& ctx)
 Result<std::string> IamService::AddTags(const In& in, const CallContext& ctx, const char* kind,
                                         const char* name_member, const char* op,
                                         const char* label) {
+  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   auto tags = TagsOf(in.Get("Tags"));
   ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
     domain::iam::MergeTags(e.tags, tags);
@@ -304,12 +309,11 @@ Result<std::string> IamService::AddUserToGroup(const In& in, const CallContext& 
 Result<std::string> IamService::RemoveUserFromGroup(const In& in, const CallContext& ctx) {
   std::string group = *in.Str("GroupName"), user = *in.Str("UserName");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", group));
+    // The user first: AWS names a missing user even when the group is missing too.
     ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
+    ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", group));
     auto it = std::find(u.groups.begin(), u.groups.end(), g.name);
-    if (it == u.groups.end()) {
-      return Status(ErrorCode::kResourceNotFound, "User " + u.name + " is not in group " + g.name + ".");
-    }
+    if (it == u.groups.end()) return Status::Ok();  // not a member: AWS answers success
     u.groups.erase(it);
     std::erase(g.groups, u.name);
     return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)},

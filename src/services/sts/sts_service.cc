@@ -1,6 +1,8 @@
 #include "services/sts/sts_service.h"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <set>
 
 #include "auth/authorizer.h"
@@ -61,6 +63,33 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
   return keys;
 }
 
+// RoleSessionName's model pattern, [\w+=,.@-]* (the validator checks its length), worded as
+// AWS words it, with the value.
+Status CheckSessionName(const std::string& name) {
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '_' || c == '+' || c == '=' || c == ',' || c == '.' ||
+        c == '@' || c == '-') {
+      continue;
+    }
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + name +
+                      "' at 'roleSessionName' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: [\\w+=,.@-]*");
+  }
+  return Status::Ok();
+}
+
+// The tag of `tags` whose key equals `key` ignoring case (session tag keys are case
+// insensitive in AWS), or tags.end().
+std::map<std::string, std::string>::const_iterator FindTag(
+    const std::map<std::string, std::string>& tags, const std::string& key) {
+  const std::string lower = policy::LowerAscii(key);
+  for (auto it = tags.begin(); it != tags.end(); ++it) {
+    if (policy::LowerAscii(it->first) == lower) return it;
+  }
+  return tags.end();
+}
+
 Result<policy::AppliedPolicy> Compile(const PolicySource& src) {
   ARCANA_ASSIGN_OR_RETURN(auto compiled, policy::ParsePolicy(src.json, policy::UseOf(src.kind)));
   return policy::AppliedPolicy{std::move(compiled), src.source_id, src.kind};
@@ -77,26 +106,34 @@ Result<Session> SessionOf(const json::Input& in, const Principal& caller) {
     for (const auto& t : tags->GetArray()) {
       std::string key = json::StrField(t, "Key");
       if (!seen.insert(policy::LowerAscii(key)).second) {
-        return Status(ErrorCode::kValidation, "Duplicate tag keys found. Please note that "
-                                                    "Tag keys are case insensitive.");
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
       }
       s.tags[key] = json::StrField(t, "Value");
     }
   }
-  s.transitive_tag_keys = in.StrList("TransitiveTagKeys").value_or(std::vector<std::string>{});
-  for (const auto& k : s.transitive_tag_keys) {
-    if (s.tags.find(k) == s.tags.end()) {
-      return Status(ErrorCode::kValidation,
+  // A transitive key names a tag in any case ("sessiontag1" names "SessionTag1"); the session
+  // keeps the tag's own spelling.
+  for (const auto& k : in.StrList("TransitiveTagKeys").value_or(std::vector<std::string>{})) {
+    auto tag = FindTag(s.tags, k);
+    if (tag == s.tags.end()) {
+      return Status(ErrorCode::kInvalidParameterValue,
                     "The specified transitive tag key must be included in the requested tags.");
+    }
+    if (std::find(s.transitive_tag_keys.begin(), s.transitive_tag_keys.end(), tag->first) ==
+        s.transitive_tag_keys.end()) {
+      s.transitive_tag_keys.push_back(tag->first);
     }
   }
   if (caller.type == Principal::Type::kAssumedRole) {
     for (const auto& k : caller.transitive_tag_keys) {
       auto it = caller.tags.find(k);
       if (it == caller.tags.end()) continue;
-      auto mine = s.tags.find(k);
-      if (mine != s.tags.end() && mine->second != it->second) {
-        return Status(ErrorCode::kValidation,
+      // A chained session may not restate an inherited transitive tag otherwise (another
+      // value, or the key in another case).
+      auto mine = FindTag(s.tags, k);
+      if (mine != s.tags.end() && (mine->first != k || mine->second != it->second)) {
+        return Status(ErrorCode::kInvalidParameterValue,
                       "One of the specified transitive tag keys can't be set because it "
                       "conflicts with a transitive tag key from the calling session.");
       }
@@ -189,6 +226,8 @@ Result<std::string> StsService::GetSessionToken(const json::Input& in, const Cal
 Result<std::string> StsService::AssumeRole(const json::Input& in, const CallContext& ctx) {
   Principal root = auth::RootPrincipal(ctx.account, ctx.access_key_id);
   const Principal& caller = ctx.principal ? *ctx.principal : root;
+  // The session name's pattern is checked before the ARN, as AWS does.
+  ARCANA_RETURN_IF_ERROR(CheckSessionName(in.Str("RoleSessionName").value_or("")));
   std::string role_arn = *in.Str("RoleArn");
   // arn:aws:iam::ACCOUNT:role/PATH/NAME
   std::string account, name;
@@ -282,8 +321,11 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
                          session.session_name);
   w.EndObject();
-  w.Key("PackedPolicySize");
-  w.Int64(packed);
+  // AWS answers PackedPolicySize only for a request that passes session policies or tags.
+  if (!session.policies.empty() || !session.policy_arns.empty() || tags_passed) {
+    w.Key("PackedPolicySize");
+    w.Int64(packed);
+  }
   w.EndObject();
   return json::Finish(buf);
 }

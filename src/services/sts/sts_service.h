@@ -5,6 +5,10 @@
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
 // (auth/policy/evaluator.h): it must allow the caller, naming it directly or naming its
 // account, in which case the caller's own identity policies must allow sts:AssumeRole too.
+// Session tags as AWS checks them: keys are case insensitive (a key twice in any case, a
+// TransitiveTagKeys entry naming no tag, or a chained session restating an inherited
+// transitive tag otherwise are InvalidParameterValue); PackedPolicySize is answered only when
+// the request passes session policies or tags.
 // Thread-safety: handlers may run concurrently.
 #pragma once
 
