@@ -244,8 +244,7 @@ void ResponseEncoder::EncodeError(HttpResponse& res, const std::string& request_
                                   const Status& st, const services::QueryProtocol* query,
                                   const services::RestJsonService* rest) {
   if (rest != nullptr) {
-    services::RestResponse out = services::RestJsonProtocol::EncodeError(rest->ErrorOf(st.code()),
-                                                                        st.message());
+    services::RestResponse out = rest->rest().EncodeError(rest->ErrorOf(st.code()), st.message());
     res.status = out.status;
     res.Set("x-amzn-RequestId", request_id);
     for (auto& [k, v] : out.headers) res.Set(std::move(k), std::move(v));

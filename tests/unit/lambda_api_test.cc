@@ -150,12 +150,17 @@ TEST_F(RestJson, EncodesStatusHeadersAndPayload) {
   EXPECT_EQ(created.status, 201);
   EXPECT_EQ(created.body, R"({"FunctionName":"f"})");
 
-  auto err = services::RestJsonProtocol::EncodeError({"ResourceNotFoundException", 404, true},
-                                                     "Function not found: x");
+  // The message member as the model's error shape names it (as AWS answers): Message for
+  // ResourceNotFoundException, message for InvalidParameterValueException, both for an error
+  // the model does not declare.
+  auto err = rest_.EncodeError({"ResourceNotFoundException", 404, true}, "Function not found: x");
   EXPECT_EQ(err.status, 404);
   EXPECT_EQ(err.headers[0].second, "ResourceNotFoundException");
-  EXPECT_EQ(err.body,
-            R"({"Type":"User","Message":"Function not found: x","message":"Function not found: x"})");
+  EXPECT_EQ(err.body, R"({"Type":"User","Message":"Function not found: x"})");
+  auto bad = rest_.EncodeError({"InvalidParameterValueException", 400, true}, "bad");
+  EXPECT_EQ(bad.body, R"({"Type":"User","message":"bad"})");
+  auto unmodelled = rest_.EncodeError({"ValidationException", 400, true}, "v");
+  EXPECT_EQ(unmodelled.body, R"({"Type":"User","Message":"v","message":"v"})");
 }
 
 }  // namespace

@@ -50,5 +50,32 @@ TEST(ModelValidator, OtherServicesUseValidationException) {
   EXPECT_EQ(Check(v, "Encrypt", R"({"KeyId":"k"})").code(), ErrorCode::kValidation);
 }
 
+TEST(ModelValidator, CharacterClassPatternsOnlyWhenAsked) {
+  // events: RuleName and TargetId are [\.\-_A-Za-z0-9]+ (AWS's wording, after the length
+  // violation of the same member); EventBusName's pattern is not a single class: unchecked.
+  ModelValidator checked("events", ErrorCode::kValidation,
+                         ModelValidator::Patterns::kCharacterClasses);
+  EXPECT_TRUE(Check(checked, "DescribeRule", R"({"Name":"ok.name-1_x"})").ok());
+  Status st = Check(checked, "DescribeRule", R"({"Name":"bad name"})");
+  EXPECT_EQ(st.code(), ErrorCode::kValidation);
+  EXPECT_EQ(st.message(),
+            "1 validation error detected: Value 'bad name' at 'name' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+");
+  std::string long_bad = std::string(65, '!');
+  st = Check(checked, "DescribeRule", ("{\"Name\":\"" + long_bad + "\"}").c_str());
+  EXPECT_EQ(st.message(),
+            "2 validation errors detected: Value '" + long_bad + "' at 'name' failed to satisfy "
+            "constraint: Member must have length less than or equal to 64; Value '" + long_bad +
+            "' at 'name' failed to satisfy constraint: Member must satisfy regular expression "
+            "pattern: [\\.\\-_A-Za-z0-9]+");
+  st = Check(checked, "PutTargets",
+             R"({"Rule":"r","Targets":[{"Id":"ok","Arn":"a"},{"Id":"n\u00e9","Arn":"a"}]})");
+  EXPECT_NE(st.message().find("at 'targets.2.member.id'"), std::string::npos) << st.message();
+  EXPECT_TRUE(Check(checked, "DescribeRule", R"({"Name":"r","EventBusName":"a b"})").ok());
+
+  ModelValidator unchecked("events", ErrorCode::kValidation);
+  EXPECT_TRUE(Check(unchecked, "DescribeRule", R"({"Name":"bad name"})").ok());
+}
+
 }  // namespace
 }  // namespace arcana::services

@@ -2,6 +2,9 @@
 
 #include <rapidjson/document.h>
 
+#include <bitset>
+#include <cctype>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +33,84 @@ size_t Utf8Length(const char* s, size_t n) {
   return count;
 }
 
+// A pattern that is one ASCII character class repeated: [class]+ or [class]*, optionally
+// between ^ and $. The class may hold literal characters, ranges (a-z), escaped characters
+// (\. \- \_ \/ ...) and \d / \w. Anything else (negated classes, \s, \p{..}, groups,
+// alternatives, quantifiers on other atoms) is not this subset: nullopt, and not checked.
+struct CharClassPattern {
+  std::bitset<128> allowed;
+  bool at_least_one = true;  // + rather than *
+
+  bool Matches(std::string_view s) const {
+    if (s.empty()) return !at_least_one;
+    for (char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 128 || !allowed.test(u)) return false;
+    }
+    return true;
+  }
+
+  static std::optional<CharClassPattern> Parse(std::string_view p) {
+    if (p.starts_with('^')) p.remove_prefix(1);
+    if (p.ends_with('$')) p.remove_suffix(1);
+    if (p.size() < 4 || p.front() != '[' || p[1] == '^') return std::nullopt;
+    CharClassPattern out;
+    if (p.back() == '*') {
+      out.at_least_one = false;
+    } else if (p.back() != '+') {
+      return std::nullopt;
+    }
+    p.remove_suffix(1);
+    if (p.back() != ']') return std::nullopt;
+    std::string_view body = p.substr(1, p.size() - 2);
+    // Each element: a literal or escaped character, or \d / \w; a '-' between two literal
+    // characters makes a range.
+    std::vector<int> singles;  // -1 marks a class escape already applied
+    for (size_t i = 0; i < body.size(); ++i) {
+      char c = body[i];
+      if (c == ']' || c == '[') return std::nullopt;
+      if (c == '\\') {
+        if (++i == body.size()) return std::nullopt;
+        char e = body[i];
+        if (e == 'd' || e == 'w') {
+          for (char d = '0'; d <= '9'; ++d) out.allowed.set(static_cast<size_t>(d));
+          if (e == 'w') {
+            for (char l = 'a'; l <= 'z'; ++l) out.allowed.set(static_cast<size_t>(l));
+            for (char l = 'A'; l <= 'Z'; ++l) out.allowed.set(static_cast<size_t>(l));
+            out.allowed.set('_');
+          }
+          singles.push_back(-1);
+          continue;
+        }
+        if (std::isalnum(static_cast<unsigned char>(e))) return std::nullopt;  // \s, \p, \x..
+        singles.push_back(static_cast<unsigned char>(e));
+        continue;
+      }
+      if (static_cast<unsigned char>(c) >= 128) return std::nullopt;
+      if (c == '-' && !singles.empty() && singles.back() >= 0 && i + 1 < body.size()) {
+        int lo = singles.back();
+        char hi_c = body[++i];
+        if (hi_c == '\\') {
+          if (++i == body.size()) return std::nullopt;
+          hi_c = body[i];
+          if (std::isalnum(static_cast<unsigned char>(hi_c))) return std::nullopt;
+        }
+        int hi = static_cast<unsigned char>(hi_c);
+        if (hi >= 128 || hi < lo) return std::nullopt;
+        singles.pop_back();
+        for (int x = lo; x <= hi; ++x) out.allowed.set(static_cast<size_t>(x));
+        singles.push_back(-1);
+        continue;
+      }
+      singles.push_back(static_cast<unsigned char>(c));
+    }
+    for (int x : singles) {
+      if (x >= 0) out.allowed.set(static_cast<size_t>(x));
+    }
+    return out;
+  }
+};
+
 }  // namespace
 
 struct ModelValidator::Impl {
@@ -39,6 +120,8 @@ struct ModelValidator::Impl {
   // looks up its operation and each member's shape. The keys view strings of `model`.
   std::unordered_map<std::string_view, const rapidjson::Value*> shapes;
   std::unordered_map<std::string_view, const rapidjson::Value*> operations;
+  // String shapes whose pattern is checked (Patterns::kCharacterClasses), by shape.
+  std::unordered_map<const rapidjson::Value*, CharClassPattern> patterns;
   ErrorCode constraint_error;
 
   static void Index(const rapidjson::Value& object,
@@ -145,6 +228,11 @@ struct ModelValidator::Impl {
       if (shape.HasMember("max") && len > shape["max"].GetUint64())
         violation("Member must have length less than or equal to " +
                   std::to_string(shape["max"].GetUint64()));
+      if (auto p = patterns.find(&shape); p != patterns.end() &&
+          !p->second.Matches(std::string_view(v.GetString(), v.GetStringLength()))) {
+        violation(std::string("Member must satisfy regular expression pattern: ") +
+                  shape["pattern"].GetString());
+      }
       if (shape.HasMember("enum")) {
         bool found = false;
         std::string all;
@@ -209,12 +297,22 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
   }
 }
 
-ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error)
+ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error,
+                               Patterns patterns)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
   Impl::Index(impl_->model["operations"], &impl_->operations);
   impl_->constraint_error = constraint_error;
+  if (patterns == Patterns::kCharacterClasses) {
+    for (const auto& [name, shape] : impl_->shapes) {
+      auto p = shape->FindMember("pattern");
+      if (p == shape->MemberEnd() || !p->value.IsString()) continue;
+      if (auto parsed = CharClassPattern::Parse(p->value.GetString())) {
+        impl_->patterns.emplace(shape, *parsed);
+      }
+    }
+  }
 }
 
 ModelValidator::~ModelValidator() = default;

@@ -4,6 +4,12 @@
 // violated length/range/enum constraints are the service's validation error, with AWS's
 // "1 validation error detected: ..." wording. Unknown members are ignored (newer SDKs
 // send fields an older server may not model).
+// Patterns are checked only where the service asks for it (Patterns::kCharacterClasses) and
+// only for the patterns that are one character class repeated ("[\.\-_A-Za-z0-9]+",
+// optionally anchored): those are matched exactly, in linear time, with AWS's wording ("Member
+// must satisfy regular expression pattern: <the model's pattern>", after the length
+// violations of the same member). Any other pattern (alternatives, groups, lookarounds,
+// Unicode classes) is not checked: a partial regex engine would refuse what AWS accepts.
 // Thread-safety: immutable after construction; Validate() may run concurrently.
 #pragma once
 
@@ -23,13 +29,17 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc);
 
 class ModelValidator {
  public:
+  enum class Patterns { kIgnored, kCharacterClasses };
+
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
-  ModelValidator(std::string_view model_name, ErrorCode constraint_error);
+  ModelValidator(std::string_view model_name, ErrorCode constraint_error,
+                 Patterns patterns = Patterns::kIgnored);
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;
-  // OK, or kSerialization (wrong JSON type) / constraint_error (required, length, range, enum).
+  // OK, or kSerialization (wrong JSON type) / constraint_error (required, length, range, enum,
+  // and the patterns above when enabled).
   Status Validate(std::string_view operation, const rapidjson::Value& input) const;
 
  private:

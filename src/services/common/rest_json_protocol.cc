@@ -241,17 +241,24 @@ Status RestJsonProtocol::EncodeResponse(std::string_view operation, std::string_
   return Status::Ok();
 }
 
-RestResponse RestJsonProtocol::EncodeError(const RestWireError& wire, const std::string& message) {
+RestResponse RestJsonProtocol::EncodeError(const RestWireError& wire,
+                                           const std::string& message) const {
   RestResponse out;
   out.status = wire.http_status;
   out.headers.emplace_back("X-Amzn-ErrorType", wire.type);
+  bool upper = true, lower = true;
+  if (const rapidjson::Value* shape = impl_->Shape(wire.type);
+      shape != nullptr && shape->HasMember("members")) {
+    upper = (*shape)["members"].HasMember("Message");
+    lower = (*shape)["members"].HasMember("message");
+    if (!upper && !lower) upper = lower = true;
+  }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "Type", wire.sender ? "User" : "Service");
-  // Lambda's model names the member Message; clients also read message.
-  json::KV(w, "Message", message);
-  json::KV(w, "message", message);
+  if (upper) json::KV(w, "Message", message);
+  if (lower) json::KV(w, "message", message);
   w.EndObject();
   out.body = json::Finish(buf);
   return out;

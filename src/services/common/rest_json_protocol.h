@@ -74,7 +74,10 @@ class RestJsonProtocol {
   // kInternalFailure when the handler's answer is not a JSON object (a defect).
   Status EncodeResponse(std::string_view operation, std::string_view json,
                         RestResponse* out) const;
-  static RestResponse EncodeError(const RestWireError& wire, const std::string& message);
+  // The error body {"Type", message}: the message under the member name the model's error
+  // shape declares (Lambda has both "Message" and "message" shapes, and AWS answers each as
+  // modelled); an error the model does not declare carries both spellings.
+  RestResponse EncodeError(const RestWireError& wire, const std::string& message) const;
 
  private:
   struct Impl;

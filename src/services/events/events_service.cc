@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "crypto/base64.h"
 #include "domain/events/event_pattern.h"
+#include "domain/events/schedule_expression.h"
 #include "domain/events/target.h"
 
 namespace arcana::services::events {
@@ -134,7 +135,10 @@ std::string RuleArn(const std::string& account, const std::string& region,
 }
 
 EventsService::EventsService(storage::EventRuleStore& rules)
-    : rules_(rules), validator_("events", ErrorCode::kValidation) {}
+    // Rule names and target ids are character-class patterns; AWS refuses a violation of them
+    // before anything else, in its validation-error wording.
+    : rules_(rules),
+      validator_("events", ErrorCode::kValidation, ModelValidator::Patterns::kCharacterClasses) {}
 
 Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Value& input,
                                         const CallContext& ctx) {
@@ -159,7 +163,11 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   r.name = *in.Str("Name");
   r.arn = RuleArn(ctx.account, ctx.region, r.name);
   ARCANA_RETURN_IF_ERROR(Allow(ctx, r.arn));
-  if (in.Has("ScheduleExpression")) {
+  if (auto schedule = in.Str("ScheduleExpression")) {
+    // A malformed expression gets AWS's answer; a well-formed one is not served here.
+    if (!ev::ParseScheduleExpression(*schedule)) {
+      return Status(ErrorCode::kValidation, "Parameter ScheduleExpression is not valid.");
+    }
     return Status(ErrorCode::kValidation,
                   "Parameter ScheduleExpression is not supported by this server.");
   }

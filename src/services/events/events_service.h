@@ -10,7 +10,10 @@
 // (MaximumRetryAttempts, capped at kMaxDeliveryRetries) and RoleArn (kept, unused) are
 // honoured; the others (InputPath, InputTransformer, DeadLetterConfig, ...) are refused.
 // Limits as AWS: 300 rules per bus, 5 targets per rule. Rules with a ScheduleExpression are
-// not served (ValidationException).
+// not served (ValidationException); a malformed one is refused as AWS refuses it
+// ("Parameter ScheduleExpression is not valid.", domain/events/schedule_expression.h).
+// Rule names and target ids are checked against the model's patterns ([\.\-_A-Za-z0-9]+) with
+// AWS's "1 validation error detected" wording.
 // Thread-safety: Call may run concurrently (state is in the store).
 #pragma once
 

@@ -58,7 +58,8 @@ std::string LambdaTimestamp(int64_t ms) {
   return FormatUtc(ms / 1000, "%Y-%m-%dT%H:%M:%S") + millis;
 }
 
-void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f) {
+void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
+                        ConfigurationOf when) {
   const LambdaAttributes a = AttributesOf(f);
   w.StartObject();
   json::KV(w, "FunctionName", f.name);
@@ -94,8 +95,14 @@ void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f) {
   w.StartObject();
   json::KV(w, "Mode", "PassThrough");
   w.EndObject();
-  json::KV(w, "State", "Active");
-  json::KV(w, "LastUpdateStatus", "Successful");
+  if (when == ConfigurationOf::kCreate) {
+    json::KV(w, "State", "Pending");
+    json::KV(w, "StateReason", "The function is being created.");
+    json::KV(w, "StateReasonCode", "Creating");
+  } else {
+    json::KV(w, "State", "Active");
+    json::KV(w, "LastUpdateStatus", "Successful");
+  }
   json::KV(w, "PackageType", "Zip");
   w.Key("Architectures");
   json::WriteStringList(w, {"x86_64"});

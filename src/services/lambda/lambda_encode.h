@@ -29,7 +29,13 @@ LambdaAttributes AttributesOf(const storage::RotationFunction& f);
 // "2024-01-01T00:00:00.000+0000" (Lambda's LastModified).
 std::string LambdaTimestamp(int64_t ms);
 
+// Which answer a FunctionConfiguration is part of. AWS answers CreateFunction with State
+// Pending (StateReason "The function is being created.", StateReasonCode Creating, no
+// LastUpdateStatus) and later reads with State Active and LastUpdateStatus Successful.
+enum class ConfigurationOf { kCreate, kRead };
+
 // The FunctionConfiguration object of f.
-void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f);
+void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
+                        ConfigurationOf when = ConfigurationOf::kRead);
 
 }  // namespace arcana::services::lambda

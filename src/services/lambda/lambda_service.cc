@@ -132,7 +132,9 @@ Result<std::string> LambdaService::Call(std::string_view op, const rapidjson::Va
 }
 
 // FunctionName as Lambda takes it: NAME, NAME:QUALIFIER, ACCOUNT:function:NAME or the full
-// ARN (of the caller's account and region; another's is not found). Only $LATEST exists.
+// ARN (of the caller's account and region; another's is not found). A qualifier may come with
+// the name or as Qualifier, not both differently. Only $LATEST exists: the operations decide
+// what another qualifier means (Load, DeleteFunction).
 Result<LambdaService::Target> LambdaService::Resolve(const rapidjson::Value& input,
                                                      const CallContext& ctx) const {
   json::Input in(input);
@@ -145,21 +147,22 @@ Result<LambdaService::Target> LambdaService::Resolve(const rapidjson::Value& inp
     if (colon == std::string::npos || parts.size() > 8) break;
     start = colon + 1;
   }
-  std::string account = ctx.account, region = ctx.region, name;
+  std::string account = ctx.account, region = ctx.region, name, derived;
+  bool has_derived = false;
   if (parts.size() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function") {
     region = parts[3];
     account = parts[4];
     name = parts[6];
-    if (parts.size() == 8) qualifier = qualifier.empty() ? parts[7] : qualifier;
+    if (parts.size() == 8) derived = parts[7], has_derived = true;
     if (parts.size() > 8) name.clear();
   } else if (parts.size() >= 3 && parts[1] == "function") {
     account = parts[0];
     name = parts[2];
-    if (parts.size() == 4) qualifier = qualifier.empty() ? parts[3] : qualifier;
+    if (parts.size() == 4) derived = parts[3], has_derived = true;
     if (parts.size() > 4) name.clear();
   } else if (parts.size() <= 2) {
     name = parts[0];
-    if (parts.size() == 2) qualifier = qualifier.empty() ? parts[1] : qualifier;
+    if (parts.size() == 2) derived = parts[1], has_derived = true;
   }
   if (!rot::ValidateFunctionName(name).ok()) {
     return Status(ErrorCode::kValidation,
@@ -169,18 +172,35 @@ Result<LambdaService::Target> LambdaService::Resolve(const rapidjson::Value& inp
                       "?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|"
                       "[a-zA-Z0-9-_]+))?");
   }
-  Target t{name, rot::LambdaArnOf(ctx.region, ctx.account, name)};
-  if (account != ctx.account || region != ctx.region) {
-    return NotFound(rot::LambdaArnOf(region, account, name));
+  if (has_derived) {
+    if (in.Has("Qualifier") && qualifier != derived) {
+      return InvalidValue(
+          "The derived qualifier from the function name does not match the specified "
+          "qualifier.");
+    }
+    qualifier = derived;
   }
-  if (!qualifier.empty() && qualifier != "$LATEST") return NotFound(t.arn + ":" + qualifier);
+  // As AWS words it: a function ARN of another region is refused by region, not looked up.
+  if (region != ctx.region) {
+    return Status(ErrorCode::kResourceNotFound, "Functions from '" + region.substr(0, 64) +
+                                                    "' are not reachable in this region ('" +
+                                                    ctx.region + "')");
+  }
+  Target t{name, rot::LambdaArnOf(ctx.region, ctx.account, name), qualifier};
+  if (account != ctx.account) return NotFound(rot::LambdaArnOf(region, account, name));
   return t;
+}
+
+std::string LambdaService::Target::QualifiedArn() const {
+  return qualifier.empty() ? arn : arn + ":" + qualifier;
 }
 
 Result<storage::RotationFunction> LambdaService::Load(const Target& t,
                                                       const CallContext& ctx) const {
+  // Only $LATEST exists; a version or alias is not found, with the ARN as it was asked for.
+  if (!t.qualifier.empty() && t.qualifier != "$LATEST") return NotFound(t.QualifiedArn());
   ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({ctx.account, ctx.region}, t.name));
-  if (!f) return NotFound(t.arn);
+  if (!f) return NotFound(t.QualifiedArn());
   return std::move(*f);
 }
 
@@ -188,6 +208,7 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
                                                   const CallContext& ctx) {
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  if (!t.qualifier.empty() && t.qualifier != "$LATEST") return NotFound(t.QualifiedArn());
   ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
   if (in.Str("PackageType").value_or("Zip") != "Zip") {
     return InvalidValue("Arcana runs Zip packages only (PackageType Image is not supported).");
@@ -270,7 +291,7 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
   ctx.Touch(kFunctionType, t.arn);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  WriteConfiguration(w, f);
+  WriteConfiguration(w, f, ConfigurationOf::kCreate);
   return Finish(buf);
 }
 
@@ -299,6 +320,16 @@ Result<std::string> LambdaService::DeleteFunction(const rapidjson::Value& input,
                                                   const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
   ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  // A qualified delete removes that version only (AWS): $LATEST cannot go alone, and as no
+  // other version exists, deleting one of an existing function changes nothing.
+  if (t.qualifier == "$LATEST") {
+    return InvalidValue("$LATEST version cannot be deleted without deleting the function.");
+  }
+  if (!t.qualifier.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({ctx.account, ctx.region}, t.name));
+    if (!f) return NotFound(t.arn);
+    return std::string("{}");
+  }
   Status st = functions_.DeleteFunction({ctx.account, ctx.region}, t.name);
   if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.arn);
   ARCANA_RETURN_IF_ERROR(st);

@@ -26,8 +26,12 @@
 // Authorization: lambda:<Operation> (lambda:InvokeFunction for Invoke) on the function's ARN
 // (ListFunctions: "*"), by the policy engine like every call. Audit: lambda.amazonaws.com.
 // Errors as Lambda spells them (ErrorOf): ResourceNotFoundException 404 "Function not found:
-// ARN", ResourceConflictException 409 "Function already exist: NAME",
-// InvalidParameterValueException 400, ...
+// ARN" (the ARN qualified as asked: ":$LATEST" too), "Functions from 'R' are not reachable in
+// this region ('S')" for another region's ARN; ResourceConflictException 409 "Function already
+// exist: NAME"; InvalidParameterValueException 400 for a Qualifier that contradicts the one in
+// the name, or a DeleteFunction of $LATEST alone; ...
+// CreateFunction answers State Pending (StateReasonCode Creating) as AWS does; the function is
+// runnable at once, and GetFunction / ListFunctions show it Active.
 // Thread-safety: Call may run concurrently (state is in the store; the event queue locks).
 #pragma once
 
@@ -66,7 +70,9 @@ class LambdaService final : public RestJsonService {
  private:
   struct Target {  // a FunctionName resolved in the caller's account and region
     std::string name;
-    std::string arn;
+    std::string arn;        // unqualified
+    std::string qualifier;  // from the name or Qualifier; empty when none was given
+    std::string QualifiedArn() const;
   };
   Result<Target> Resolve(const rapidjson::Value& in, const CallContext& ctx) const;
   Result<storage::RotationFunction> Load(const Target& t, const CallContext& ctx) const;

@@ -1,0 +1,22 @@
+// The syntax of a rule's ScheduleExpression as EventBridge accepts it:
+//   rate(N unit)  N a positive decimal integer; unit "minute", "hour" or "day" when N is 1 and
+//                 "minutes", "hours" or "days" otherwise; lower case, one space, nothing else
+//                 (AWS refuses "rate(1 minutes)", "rate(10 MINUTES)", " rate(10 minutes)").
+//   cron(F F F F F F)  six space-separated fields (minutes hours day-of-month month
+//                 day-of-week year) of the characters cron fields use.
+// Only the syntax: Arcana does not run schedules (services/events/events_service.h), but an
+// expression AWS would refuse is refused with AWS's answer.
+// Thread-safety: pure function.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace arcana::domain::events {
+
+enum class ScheduleKind { kRate, kCron };
+
+// The kind of a well-formed expression; nullopt when EventBridge would refuse it.
+std::optional<ScheduleKind> ParseScheduleExpression(std::string_view expression);
+
+}  // namespace arcana::domain::events

@@ -1,0 +1,379 @@
+"""EventBridge rules and the Lambda API subset answer as real AWS recorded them.
+
+Each test replays one scenario of LocalStack's AWS-validated snapshot suites (recorded against
+AWS; a scenario counts only when its *.validation.json lists it) and asserts what AWS answered:
+error codes, messages, HTTP status, members and their order:
+  - tests/aws/services/events/test_events.py (TestEventRule, TestEventTarget) and
+    test_events_schedule.py / test_events_rules.py (invalid rate expressions);
+  - tests/aws/services/lambda_/test_lambda_api.py (TestLambdaFunction, the scenarios that use
+    only CreateFunction, GetFunction, DeleteFunction, ListFunctions and Invoke).
+Snapshots replace volatile values (names, ids, account, region) with placeholders; the
+assertions here compare the rest. AWS's targets in these scenarios are SQS queues; Arcana
+delivers to HTTP(S) endpoints only, so the replays use an endpoint URL as the target Arn and
+assert the shapes AWS answered around it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, DEV_AKID, DEV_SECRET
+
+REGION = "us-east-1"
+OTHER_REGION = "eu-central-1"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-exec"
+TARGET_URL = "http://127.0.0.1:9/hook"  # never called: no event is put in these scenarios
+TEST_EVENT_PATTERN = {
+    "source": ["core.update-account-command"],
+    "detail-type": ["core.update-account-command"],
+    "detail": {"command": ["update-account"]},
+}
+ECHO_PY = "def handler(event, context):\n    return event\n"
+
+
+@pytest.fixture
+def clients(dev_server):
+    """(events, lambda) boto3 clients on the shared dev server, state wiped first."""
+    if dev_server.proc.poll() is not None:
+        dev_server.start()
+    dev_server.reset()
+
+    def make(service, region=REGION):
+        return boto3.client(service, endpoint_url=dev_server.endpoint, region_name=region,
+                            aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET,
+                            config=Config(retries={"max_attempts": 0}))
+
+    clients.make = make
+    return make("events"), make("lambda")
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def error(e: pytest.ExceptionInfo) -> tuple[int, str, str]:
+    r = e.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
+def body(r: dict) -> dict:
+    return {k: v for k, v in r.items() if k != "ResponseMetadata"}
+
+
+def zip_bytes() -> bytes:
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr("index.py", ECHO_PY)
+    return b.getvalue()
+
+
+def create_function(lam, fn: str, **kw):
+    args = dict(FunctionName=fn, Handler="index.handler", Code={"ZipFile": zip_bytes()},
+                PackageType="Zip", Role=ROLE, Runtime="python3.9")
+    args.update(kw)
+    return lam.create_function(**args)
+
+
+# --------------------------------------------------------------------------- EventBridge
+
+def test_put_list_describe_delete_rule(clients):
+    """TestEventRule::test_put_list_with_prefix_describe_delete_rule[default] (and
+    test_events_rules.py::test_put_rule): PutRule answers only RuleArn; ListRules lists
+    {Arn, EventBusName "default", EventPattern, Name, State ENABLED} and no Description member;
+    DescribeRule adds CreatedBy (the account); DeleteRule answers {}; the list is then empty."""
+    ev, _ = clients
+    rule = name("test-rule")
+    r = ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN))
+    assert body(r) == {"RuleArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"}
+    listed = ev.list_rules(NamePrefix=rule)
+    assert "NextToken" not in listed
+    [got] = listed["Rules"]
+    assert set(got) == {"Arn", "EventBusName", "EventPattern", "Name", "State"}
+    assert (got["Name"], got["EventBusName"], got["State"]) == (rule, "default", "ENABLED")
+    assert json.loads(got["EventPattern"]) == TEST_EVENT_PATTERN
+    d = body(ev.describe_rule(Name=rule, EventBusName="default"))
+    assert set(d) == {"Arn", "CreatedBy", "EventBusName", "EventPattern", "Name", "State"}
+    assert d["CreatedBy"] == ACCOUNT
+    assert body(ev.delete_rule(Name=rule, EventBusName="default")) == {}
+    assert body(ev.list_rules(NamePrefix=rule, EventBusName="default")) == {"Rules": []}
+
+
+def test_list_rule_with_limit(clients):
+    """TestEventRule::test_list_rule_with_limit: six rules, Limit=3 answers three and a
+    NextToken; the token with Limit=5 answers the other three and no NextToken."""
+    ev, _ = clients
+    prefix = name("test-rule")
+    for i in range(6):
+        ev.put_rule(Name=f"{prefix}-{i}", EventPattern=json.dumps(TEST_EVENT_PATTERN))
+    first = ev.list_rules(Limit=3)
+    assert [r["Name"] for r in first["Rules"]] == [f"{prefix}-{i}" for i in range(3)]
+    assert first["NextToken"]
+    second = ev.list_rules(Limit=5, NextToken=first["NextToken"])
+    assert [r["Name"] for r in second["Rules"]] == [f"{prefix}-{i}" for i in range(3, 6)]
+    assert "NextToken" not in second
+
+
+def test_describe_nonexistent_rule(clients):
+    """TestEventRule::test_describe_nonexistent_rule: ResourceNotFoundException (400),
+    "Rule <name> does not exist on EventBus default."."""
+    ev, _ = clients
+    rule = name("this-rule-does-not-exist-1234567890")
+    with pytest.raises(ClientError) as e:
+        ev.describe_rule(Name=rule)
+    assert error(e) == (400, "ResourceNotFoundException",
+                        f"Rule {rule} does not exist on EventBus default.")
+
+
+def test_disable_re_enable_rule(clients):
+    """TestEventRule::test_disable_re_enable_rule[default]: DisableRule / EnableRule answer {}
+    and DescribeRule shows State DISABLED, then ENABLED."""
+    ev, _ = clients
+    rule = name("test-rule")
+    ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN), EventBusName="default")
+    assert body(ev.disable_rule(Name=rule, EventBusName="default")) == {}
+    assert ev.describe_rule(Name=rule, EventBusName="default")["State"] == "DISABLED"
+    assert body(ev.enable_rule(Name=rule, EventBusName="default")) == {}
+    assert ev.describe_rule(Name=rule, EventBusName="default")["State"] == "ENABLED"
+
+
+def test_delete_rule_with_targets_and_update_keeps_them(clients):
+    """TestEventRule::test_delete_rule_with_targets and test_update_rule_with_targets:
+    DeleteRule of a rule with targets is ValidationException "Rule can't be deleted since it has
+    targets."; PutRule again on the rule keeps its targets ({Arn, Id} only)."""
+    ev, _ = clients
+    rule, target = name("test-rule"), name("test-target")
+    ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN))
+    ev.put_targets(Rule=rule, Targets=[{"Id": target, "Arn": TARGET_URL}])
+    with pytest.raises(ClientError) as e:
+        ev.delete_rule(Name=rule)
+    assert error(e) == (400, "ValidationException", "Rule can't be deleted since it has targets.")
+    assert body(ev.list_targets_by_rule(Rule=rule)) == {
+        "Targets": [{"Id": target, "Arn": TARGET_URL}]}
+    again = ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN))
+    assert body(again) == {"RuleArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}"}
+    assert body(ev.list_targets_by_rule(Rule=rule)) == {
+        "Targets": [{"Id": target, "Arn": TARGET_URL}]}
+
+
+def test_put_list_remove_target(clients):
+    """TestEventTarget::test_put_list_remove_target[default]: PutTargets and RemoveTargets
+    answer {FailedEntries: [], FailedEntryCount: 0}; the list is then {Targets: []}."""
+    ev, _ = clients
+    rule, target = name("test-rule"), name("test-target")
+    ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN), EventBusName="default")
+    r = ev.put_targets(Rule=rule, Targets=[{"Id": target, "Arn": TARGET_URL}])
+    assert body(r) == {"FailedEntryCount": 0, "FailedEntries": []}
+    assert body(ev.list_targets_by_rule(Rule=rule)) == {
+        "Targets": [{"Id": target, "Arn": TARGET_URL}]}
+    r = ev.remove_targets(Rule=rule, Ids=[target])
+    assert body(r) == {"FailedEntryCount": 0, "FailedEntries": []}
+    assert body(ev.list_targets_by_rule(Rule=rule)) == {"Targets": []}
+
+
+def test_add_exceed_five_targets_per_rule(clients):
+    """TestEventTarget::test_add_exceed_fife_targets_per_rule: seven targets at once is
+    LimitExceededException "The requested resource exceeds the maximum number allowed."."""
+    ev, _ = clients
+    rule = name("test-rule")
+    ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN))
+    with pytest.raises(ClientError) as e:
+        ev.put_targets(Rule=rule, Targets=[{"Id": f"test-target-{i}", "Arn": TARGET_URL}
+                                           for i in range(7)])
+    assert error(e) == (400, "LimitExceededException",
+                        "The requested resource exceeds the maximum number allowed.")
+
+
+def test_list_target_by_rule_limit(clients):
+    """TestEventTarget::test_list_target_by_rule_limit: five targets, Limit=3 answers ids 0-2 and
+    a NextToken; the token alone answers 3-4 and no NextToken."""
+    ev, _ = clients
+    rule = name("test-rule")
+    ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN))
+    ev.put_targets(Rule=rule, Targets=[{"Id": f"test-target-{i}", "Arn": TARGET_URL}
+                                       for i in range(5)])
+    first = ev.list_targets_by_rule(Rule=rule, Limit=3)
+    assert [t["Id"] for t in first["Targets"]] == [f"test-target-{i}" for i in range(3)]
+    second = ev.list_targets_by_rule(Rule=rule, NextToken=first["NextToken"])
+    assert body(second) == {"Targets": [{"Id": f"test-target-{i}", "Arn": TARGET_URL}
+                                        for i in (3, 4)]}
+
+
+def test_put_target_id_validation(clients):
+    """TestEventTarget::test_put_target_id_validation: a target Id outside the model's pattern
+    is refused before anything else about the target (AWS's request also had InputPath) with
+    "1 validation error detected: Value '!@#$@!#$' at 'targets.1.member.id' failed to satisfy
+    constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"; a
+    too-long Id with "... Member must have length less than or equal to 64"; a valid Id with
+    dots, dashes and underscores is accepted."""
+    ev, _ = clients
+    rule = name("rule")
+    ev.put_rule(Name=rule, EventPattern=json.dumps(TEST_EVENT_PATTERN), State="ENABLED")
+    with pytest.raises(ClientError) as e:
+        ev.put_targets(Rule=rule, Targets=[{"Id": "!@#$@!#$", "Arn": TARGET_URL,
+                                            "InputPath": "$.detail"}])
+    assert error(e) == (
+        400, "ValidationException",
+        "1 validation error detected: Value '!@#$@!#$' at 'targets.1.member.id' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: "
+        "[\\.\\-_A-Za-z0-9]+")
+    long_id = f"{uuid.uuid4()}-{uuid.uuid4()}-extra"
+    with pytest.raises(ClientError) as e:
+        ev.put_targets(Rule=rule, Targets=[{"Id": long_id, "Arn": TARGET_URL,
+                                            "InputPath": "$.detail"}])
+    assert error(e) == (
+        400, "ValidationException",
+        f"1 validation error detected: Value '{long_id}' at 'targets.1.member.id' failed to "
+        "satisfy constraint: Member must have length less than or equal to 64")
+    good = f"test-With_valid.Characters-{uuid.uuid4().hex[:8]}"
+    r = ev.put_targets(Rule=rule, Targets=[{"Id": good, "Arn": TARGET_URL}])
+    assert r["FailedEntryCount"] == 0
+
+
+@pytest.mark.parametrize("expression", [
+    "rate(10 seconds)", "rate(10 years)", "rate(1 minutes)", "rate(1 hours)", "rate(1 days)",
+    "rate(10 minute)", "rate(10 hour)", "rate(10 day)", "rate()", "rate(10)",
+    "rate(10 minutess)", "rate(foo minutes)", "rate(0 minutes)", "rate(-10 minutes)",
+    "rate(10 MINUTES)", "rate( 10 minutes )", " rate(10 minutes)",
+])
+def test_put_rule_invalid_rate_schedule_expression(clients, expression):
+    """test_events_schedule.py::TestScheduleRate::test_put_rule_with_invalid_schedule (and
+    test_events_rules.py::test_put_rule_invalid_rate_schedule_expression): every one of these
+    is ValidationException "Parameter ScheduleExpression is not valid."."""
+    ev, _ = clients
+    with pytest.raises(ClientError) as e:
+        ev.put_rule(Name=name("rule"), ScheduleExpression=expression)
+    assert error(e) == (400, "ValidationException", "Parameter ScheduleExpression is not valid.")
+
+
+# --------------------------------------------------------------------------- Lambda
+
+def lambda_error(e: pytest.ExceptionInfo) -> dict:
+    """What boto3 parsed of a Lambda error: status, Error, and the body's own members."""
+    r = e.value.response
+    return {"status": r["ResponseMetadata"]["HTTPStatusCode"], "Error": r["Error"],
+            **{k: v for k, v in r.items() if k not in ("ResponseMetadata", "Error")}}
+
+
+def not_found(message: str) -> dict:
+    """AWS's ResourceNotFoundException: 404, body {Type: User, Message} (capital M)."""
+    return {"status": 404, "Error": {"Code": "ResourceNotFoundException", "Message": message},
+            "Type": "User", "Message": message}
+
+
+def invalid_value(message: str) -> dict:
+    """AWS's InvalidParameterValueException: 400, body {Type: User, message} (lower case m)."""
+    return {"status": 400,
+            "Error": {"Code": "InvalidParameterValueException", "Message": message},
+            "Type": "User", "message": message}
+
+
+def fn_arn(fn: str, region: str = REGION) -> str:
+    return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{fn}"
+
+
+def test_lambda_code_location_zipfile_create_and_get(clients):
+    """TestLambdaFunction::test_lambda_code_location_zipfile: CreateFunction answers 201 with
+    State Pending, StateReason "The function is being created.", StateReasonCode Creating and
+    no LastUpdateStatus; GetFunction then shows State Active and LastUpdateStatus Successful;
+    no Environment member when none was given; Timeout 3, MemorySize 128 by default."""
+    _, lam = clients
+    fn = name("code-function")
+    created = create_function(lam, fn)
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
+        "Pending", "The function is being created.", "Creating")
+    assert "LastUpdateStatus" not in created
+    assert "Environment" not in created
+    assert (created["Timeout"], created["MemorySize"], created["Version"]) == (3, 128, "$LATEST")
+    got = lam.get_function(FunctionName=fn)["Configuration"]
+    assert (got["State"], got["LastUpdateStatus"]) == ("Active", "Successful")
+    assert "StateReason" not in got and "StateReasonCode" not in got
+    assert got["CodeSha256"] == created["CodeSha256"]
+
+
+@pytest.mark.parametrize("op", ["get_function", "delete_function"])
+def test_ops_on_nonexisting_fn(clients, op):
+    """TestLambdaFunction::test_ops_on_nonexisting_fn[get_function|delete_function]: 404
+    ResourceNotFoundException "Function not found: <unqualified ARN>", body {Type, Message}."""
+    _, lam = clients
+    fn = name("i-dont-exist")
+    with pytest.raises(ClientError) as e:
+        getattr(lam, op)(FunctionName=fn)
+    assert lambda_error(e) == not_found(f"Function not found: {fn_arn(fn)}")
+
+
+@pytest.mark.parametrize("op", ["get_function", "delete_function"])
+def test_ops_with_arn_qualifier_mismatch(clients, op):
+    """TestLambdaFunction::test_ops_with_arn_qualifier_mismatch: an ARN qualified ":1" with
+    Qualifier=$LATEST is InvalidParameterValueException "The derived qualifier from the
+    function name does not match the specified qualifier." (body member "message"); when both
+    say $LATEST, GetFunction is not found with the ARN ":$LATEST"-qualified, and DeleteFunction
+    is InvalidParameterValueException "$LATEST version cannot be deleted without deleting the
+    function."."""
+    _, lam = clients
+    method = getattr(lam, op)
+    with pytest.raises(ClientError) as e:
+        method(FunctionName=fn_arn("some-function") + ":1", Qualifier="$LATEST")
+    assert lambda_error(e) == invalid_value(
+        "The derived qualifier from the function name does not match the specified qualifier.")
+    with pytest.raises(ClientError) as e:
+        method(FunctionName=fn_arn("some-function") + ":$LATEST", Qualifier="$LATEST")
+    if op == "get_function":
+        assert lambda_error(e) == not_found(
+            f"Function not found: {fn_arn('some-function')}:$LATEST")
+    else:
+        assert lambda_error(e) == invalid_value(
+            "$LATEST version cannot be deleted without deleting the function.")
+
+
+def test_ops_on_nonexisting_version(clients):
+    """TestLambdaFunction::test_ops_on_nonexisting_version[get_function]: an existing function
+    asked with Qualifier=1221 is not found as "<ARN>:1221"."""
+    _, lam = clients
+    fn = name("i-exist")
+    create_function(lam, fn, Description="Initial description")
+    with pytest.raises(ClientError) as e:
+        lam.get_function(FunctionName=fn, Qualifier="1221")
+    assert lambda_error(e) == not_found(f"Function not found: {fn_arn(fn)}:1221")
+
+
+def test_delete_on_nonexisting_version(clients):
+    """TestLambdaFunction::test_delete_on_nonexisting_version: DeleteFunction with a version
+    qualifier that does not exist succeeds (twice) and leaves the function; the unqualified
+    delete removes it; afterwards both the plain and the qualified delete are not found with
+    the UNqualified ARN."""
+    _, lam = clients
+    fn = name("i-exist")
+    create_function(lam, fn, Description="Initial description")
+    for _ in range(2):
+        r = lam.delete_function(FunctionName=fn, Qualifier="1233")
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert lam.get_function(FunctionName=fn)["Configuration"]["FunctionName"] == fn
+    lam.delete_function(FunctionName=fn)
+    for kw in ({}, {"Qualifier": "1233"}):
+        with pytest.raises(ClientError) as e:
+            lam.delete_function(FunctionName=fn, **kw)
+        assert lambda_error(e) == not_found(f"Function not found: {fn_arn(fn)}")
+
+
+@pytest.mark.parametrize("op", ["get_function", "delete_function", "invoke"])
+def test_get_function_wrong_region(clients, op):
+    """TestLambdaFunction::test_get_function_wrong_region[get_function|delete_function|invoke]:
+    the ARN of an existing function's name in another region is 404 ResourceNotFoundException
+    "Functions from '<wrong-region>' are not reachable in this region ('<region>')"."""
+    _, lam = clients
+    fn = name("i-exist")
+    create_function(lam, fn, Description="Initial description")
+    with pytest.raises(ClientError) as e:
+        getattr(lam, op)(FunctionName=fn_arn(fn, OTHER_REGION))
+    assert lambda_error(e) == not_found(
+        f"Functions from '{OTHER_REGION}' are not reachable in this region ('{REGION}')")
+    assert lam.get_function(FunctionName=fn)["Configuration"]["FunctionName"] == fn
