@@ -785,3 +785,124 @@ def test_group_policies(iam):
         {"PolicyArn": arn, "PolicyName": p}]
     iam.detach_group_policy(GroupName=g, PolicyArn=arn)
     assert iam.list_attached_group_policies(GroupName=g)["AttachedPolicies"] == []
+
+
+# ------------------------------------------------------------------ IAM managed policies
+
+POLICY_MEMBERS = ["Arn", "AttachmentCount", "CreateDate", "DefaultVersionId", "IsAttachable",
+                  "Path", "PermissionsBoundaryUsageCount", "PolicyId", "PolicyName",
+                  "UpdateDate"]
+
+
+def version_doc(action):
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Statement1", "Effect": "Allow", "Action": [action], "Resource": "*"}]}
+
+
+@pytest.mark.parametrize("path", [None, "/", "/test/path/"])
+def test_policy_lifecycle(iam, path):
+    """test_iam_policies.py::TestPolicies::test_policy_lifecycle: CreatePolicy answers no Tags
+    member without tags, GetPolicy answers "Tags": [], ListPolicies neither."""
+    p = name("policy")
+    kw = {"Path": path} if path else {}
+    created = iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY, **kw)["Policy"]
+    assert sorted(created) == POLICY_MEMBERS
+    assert created["Arn"] == f"arn:aws:iam::{ACCOUNT}:policy{path or '/'}{p}"
+    got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
+    assert got == {**created, "Tags": []}
+    listed = [x for x in iam.list_policies(Scope="Local")["Policies"] if x["PolicyName"] == p]
+    assert listed == [created]
+    assert body(iam.delete_policy(PolicyArn=created["Arn"])) == {}
+
+
+def test_policy_errors(iam):
+    """test_iam_policies.py::TestPolicies::test_policy_errors."""
+    p = name("policy")
+    iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY)
+    with pytest.raises(ClientError) as e:
+        iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY)
+    assert err(e) == ("EntityAlreadyExists",
+                      f"A policy called {p} already exists. Duplicate names are not allowed.", 409)
+
+
+def test_policy_versions(iam):
+    """test_iam_policies.py::TestPolicies::test_policy_version_lifecycle,
+    test_policy_version_set_default, test_policy_version_limit and test_policy_version_errors:
+    versions listed newest first; the sixth is LimitExceeded 409; ids are never reused (v6
+    after deleting one of five); a missing policy or version is "Policy <arn> version <id>
+    does not exist or is not attachable."; the default version cannot be deleted."""
+    p = name("policy")
+    arn = iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY)["Policy"]["Arn"]
+    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(
+        version_doc("s3:ListBucket")), SetAsDefault=True)["PolicyVersion"]
+    assert sorted(v2) == ["CreateDate", "IsDefaultVersion", "VersionId"]
+    assert (v2["VersionId"], v2["IsDefaultVersion"]) == ("v2", True)
+    v3 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(
+        version_doc("ec2:DescribeInstances")))["PolicyVersion"]
+    assert (v3["VersionId"], v3["IsDefaultVersion"]) == ("v3", False)
+    got = iam.get_policy_version(PolicyArn=arn, VersionId="v3")["PolicyVersion"]
+    assert got["Document"] == version_doc("ec2:DescribeInstances")
+    assert (got["VersionId"], got["IsDefaultVersion"]) == ("v3", False)
+
+    def listed():
+        r = iam.list_policy_versions(PolicyArn=arn)
+        assert r["IsTruncated"] is False
+        return [(v["VersionId"], v["IsDefaultVersion"]) for v in r["Versions"]]
+
+    assert listed() == [("v3", False), ("v2", True), ("v1", False)]
+    assert body(iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")) == {}
+    assert listed() == [("v3", False), ("v2", False), ("v1", True)]
+    for action in ("sqs:ListQueues", "sns:ListTopics"):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(version_doc(action)))
+    with pytest.raises(ClientError) as e:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=SAMPLE_POLICY)
+    assert err(e) == ("LimitExceeded", "A managed policy can have up to 5 versions. Before you "
+                      "create a new version, you must delete an existing version.", 409)
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v5")
+    assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=SAMPLE_POLICY)[
+        "PolicyVersion"]["VersionId"] == "v6"
+    missing = f"arn:aws:iam::{ACCOUNT}:policy/TestNonExistingPolicy"
+    for call, a, v in (
+            (lambda: iam.get_policy_version(PolicyArn=missing, VersionId="v1"), missing, "v1"),
+            (lambda: iam.get_policy_version(PolicyArn=arn, VersionId="v9"), arn, "v9"),
+            (lambda: iam.delete_policy_version(PolicyArn=arn, VersionId="v9"), arn, "v9"),
+            (lambda: iam.set_default_policy_version(PolicyArn=missing, VersionId="v1"),
+             missing, "v1"),
+            (lambda: iam.set_default_policy_version(PolicyArn=arn, VersionId="v5"), arn, "v5")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert err(e) == ("NoSuchEntity",
+                          f"Policy {a} version {v} does not exist or is not attachable.", 404)
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    assert err(e) == ("DeleteConflict", "Cannot delete the default version of a policy.", 409)
+
+
+def test_policy_tags(iam):
+    """test_iam_policies.py::TestPolicyTags::test_policy_tag_lifecycle and
+    test_policy_tag_create_errors: CreatePolicy answers the tags in the order given (an empty
+    value kept, "a" and "A" are two keys) but no Description, GetPolicy answers both; 51 tags
+    are ValidationError; a key given twice is InvalidInput "Duplicate tag keys found."."""
+    p = name("policy")
+    tags = [{"Key": "somekey", "Value": "somevalue"},
+            {"Key": "someotherkey", "Value": "someothervalue"}]
+    created = iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY, Tags=tags,
+                                Description="testing")["Policy"]
+    assert sorted(created) == sorted(POLICY_MEMBERS + ["Tags"]) and created["Tags"] == tags
+    got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
+    assert got == {**created, "Description": "testing"}
+    cased = [{"Key": "a", "Value": "lowercase"}, {"Key": "A", "Value": "uppercase"}]
+    assert iam.create_policy(PolicyName=name("policy"), PolicyDocument=SAMPLE_POLICY,
+                             Tags=cased)["Policy"]["Tags"] == cased
+    empty = [{"Key": "somekey", "Value": ""}]
+    assert iam.create_policy(PolicyName=name("policy"), PolicyDocument=SAMPLE_POLICY,
+                             Tags=empty)["Policy"]["Tags"] == empty
+    with pytest.raises(ClientError) as e:
+        iam.create_policy(PolicyName=name("policy"), PolicyDocument=SAMPLE_POLICY,
+                          Tags=[{"Key": str(i), "Value": "v"} for i in range(51)])
+    assert err(e) == ("ValidationError", "1 validation error detected: Value at 'tags' failed to "
+                      "satisfy constraint: Member must have length less than or equal to 50", 400)
+    with pytest.raises(ClientError) as e:
+        iam.create_policy(PolicyName=name("policy"), PolicyDocument=SAMPLE_POLICY,
+                          Tags=[{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}])
+    assert err(e) == ("InvalidInput", "Duplicate tag keys found.", 400)

@@ -36,12 +36,12 @@ size_t SizeWithoutSpace(std::string_view doc) {
   }));
 }
 
-std::string PolicyAnswer(const ManagedPolicy& p) {
+std::string PolicyAnswer(const ManagedPolicy& p, View view) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("Policy");
-  WritePolicy(w, p);
+  WritePolicy(w, p, view);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -58,10 +58,24 @@ void WriteVersion(json::Writer& w, const ManagedPolicy& p, const domain::iam::Po
   w.EndObject();
 }
 
+Status NoSuchVersion(const std::string& arn, const std::string& id) {
+  return Status(ErrorCode::kResourceNotFound,
+                "Policy " + arn + " version " + id + " does not exist or is not attachable.");
+}
+
 Status VersionExists(const ManagedPolicy& p, const std::string& id) {
   if (p.Version(id) != nullptr) return Status::Ok();
-  return Status(ErrorCode::kResourceNotFound,
-                "Policy " + p.Arn() + " version " + id + " does not exist or is not attachable.");
+  return NoSuchVersion(p.Arn(), id);
+}
+
+// GetPolicyVersion and SetDefaultPolicyVersion name the version when the policy itself is
+// missing, as AWS answers them.
+Result<ManagedPolicy> VersionedPolicy(Result<ManagedPolicy> loaded, const std::string& arn,
+                                      const std::string& id) {
+  if (!loaded.ok() && loaded.status().code() == ErrorCode::kResourceNotFound) {
+    return NoSuchVersion(arn, id);
+  }
+  return loaded;
 }
 
 Status CheckManagedSize(const std::string& doc) {
@@ -81,7 +95,7 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   p.id = domain::iam::NewUniqueId("ANPA");
   p.created_ms = p.updated_ms = ctx.now_ms;
   p.description = in.Str("Description").value_or("");
-  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
+  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags"), TagKeys::kCaseSensitive));
   p.tags = TagsOf(in.Get("Tags"));
   std::string doc = *in.Str("PolicyDocument");
   ARCANA_RETURN_IF_ERROR(CheckName(p.name, "policyName"));
@@ -95,12 +109,12 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
                   "A policy called " + p.name + " already exists. Duplicate names are not allowed.");
   }
   ARCANA_RETURN_IF_ERROR(st);
-  return PolicyAnswer(p);
+  return PolicyAnswer(p, View::kCreated);
 }
 
 Result<std::string> IamService::GetPolicy(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
-  return PolicyAnswer(p);
+  return PolicyAnswer(p, View::kGot);
 }
 
 Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ctx) {
@@ -132,7 +146,7 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
   w.StartObject();
   w.Key("Policies");
   w.StartArray();
-  for (const auto& p : out) WritePolicy(w, p);
+  for (const auto& p : out) WritePolicy(w, p, View::kListed);
   w.EndArray();
   w.Key("IsTruncated");
   w.Bool(truncated);
@@ -192,8 +206,8 @@ Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallCont
 }
 
 Result<std::string> IamService::GetPolicyVersion(const In& in, const CallContext& ctx) {
-  ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
-  std::string id = *in.Str("VersionId");
+  std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, VersionedPolicy(LoadPolicy(ctx, arn), arn, id));
   ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
   const auto* v = p.Version(id);
   rapidjson::StringBuffer buf;
@@ -240,7 +254,7 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
 Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, VersionedPolicy(LoadPolicy(ctx, arn), arn, id));
     ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
     p.default_version = id;
     p.updated_ms = ctx.now_ms;

@@ -138,7 +138,7 @@ domain::iam::Tags TagsOf(const rapidjson::Value* list) {
   return tags;
 }
 
-Status CheckTags(const rapidjson::Value* list) {
+Status CheckTags(const rapidjson::Value* list, TagKeys keys) {
   if (list == nullptr || !list->IsArray()) return Status::Ok();
   if (list->Size() > 50) {
     return Status(ErrorCode::kValidation,
@@ -147,14 +147,18 @@ Status CheckTags(const rapidjson::Value* list) {
   }
   std::vector<std::string> seen;
   for (const auto& t : list->GetArray()) {
-    std::string lower = json::StrField(t, "Key");
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    seen.push_back(std::move(lower));
+    std::string key = json::StrField(t, "Key");
+    if (keys == TagKeys::kCaseInsensitive) {
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    seen.push_back(std::move(key));
   }
   std::sort(seen.begin(), seen.end());
   if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
     return Status(ErrorCode::kInvalidParameter,
-                  "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+                  keys == TagKeys::kCaseInsensitive
+                      ? "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                      : "Duplicate tag keys found.");
   }
   return Status::Ok();
 }
@@ -219,7 +223,7 @@ void WriteRole(json::Writer& w, const Identity& r, View view) {
   w.EndObject();
 }
 
-void WritePolicy(json::Writer& w, const ManagedPolicy& p) {
+void WritePolicy(json::Writer& w, const ManagedPolicy& p, View view) {
   w.StartObject();
   json::KV(w, "PolicyName", p.name);
   json::KV(w, "PolicyId", p.id);
@@ -232,12 +236,12 @@ void WritePolicy(json::Writer& w, const ManagedPolicy& p) {
   w.Int64(0);
   w.Key("IsAttachable");
   w.Bool(true);
-  if (!p.description.empty()) json::KV(w, "Description", p.description);
+  if (view == View::kGot && !p.description.empty()) json::KV(w, "Description", p.description);
   w.Key("CreateDate");
   json::WriteTimestamp(w, p.created_ms);
   w.Key("UpdateDate");
   json::WriteTimestamp(w, p.updated_ms);
-  if (!p.tags.empty()) WriteTags(w, p.tags);
+  if (view == View::kGot || (view == View::kCreated && !p.tags.empty())) WriteTags(w, p.tags);
   w.EndObject();
 }
 

@@ -135,23 +135,29 @@ class IamService : public QueryService {
 
 // Shared by the ops files: the response members IAM writes for each entity. Which members
 // depends on the answer, as AWS answers them:
-// - kCreated (CreateUser, CreateRole): no Description and no MaxSessionDuration for a role;
-// - kGot (GetUser, GetRole): everything, and a role's RoleLastUsed (empty: Arcana does not
-//   record when a role was last used, which is what AWS answers for a role never used);
-// - kListed (ListUsers, ListRoles): no Tags, no PermissionsBoundary.
+// - kCreated (CreateUser, CreateRole, CreatePolicy): no Description, and no
+//   MaxSessionDuration for a role;
+// - kGot (GetUser, GetRole, GetPolicy): everything, a role's RoleLastUsed (empty: Arcana does
+//   not record when a role was last used, which is what AWS answers for a role never used)
+//   and a policy's Tags even when there are none;
+// - kListed (ListUsers, ListRoles, ListPolicies): no Tags, no PermissionsBoundary, no
+//   policy Description.
 enum class View { kCreated, kGot, kListed };
 void WriteUser(json::Writer& w, const domain::iam::Identity& u, View view = View::kGot);
 void WriteGroup(json::Writer& w, const domain::iam::Identity& g);
 void WriteRole(json::Writer& w, const domain::iam::Identity& r, View view = View::kGot);
-void WritePolicy(json::Writer& w, const domain::iam::ManagedPolicy& p);
+void WritePolicy(json::Writer& w, const domain::iam::ManagedPolicy& p, View view = View::kGot);
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
 // Tags from a request's Tags list (Key/Value objects).
 domain::iam::Tags TagsOf(const rapidjson::Value* list);
 // A request's Tags list as IAM checks it before touching any entity: at most 50 tags
 // (ValidationError, "Value at 'tags' ..." as IAM words it; the model validator does not count
-// list members), no key twice in any case (InvalidInput). Key and value lengths are the
-// model validator's.
-Status CheckTags(const rapidjson::Value* list);
+// list members) and no key twice (InvalidInput). A user's or role's tag keys are case
+// insensitive ("Duplicate tag keys found. Please note that Tag keys are case insensitive."),
+// a managed policy's are not ("Duplicate tag keys found."), as AWS answers. Key and value
+// lengths are the model validator's.
+enum class TagKeys { kCaseInsensitive, kCaseSensitive };
+Status CheckTags(const rapidjson::Value* list, TagKeys keys = TagKeys::kCaseInsensitive);
 // "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
 Status CheckName(const std::string& name, const char* member);
 // IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.
