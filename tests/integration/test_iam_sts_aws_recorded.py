@@ -359,10 +359,12 @@ def test_user_inline_policy_lifecycle(iam):
 
 def test_user_managed_policy_lifecycle_and_errors(iam):
     """test_iam_users.py::TestUserPolicies::test_user_managed_policy_lifecycle and
-    test_user_managed_policy_errors: CreatePolicy's Policy members; attaching a policy that
-    does not exist is NoSuchEntity "... does not exist or is not attachable."; detaching one
-    that is not attached is NoSuchEntity "Policy <arn> was not found."."""
-    u, p = name("user"), name("policy")
+    test_user_managed_policy_errors, and test_iam.py::TestIAMIntegrations::
+    test_user_attach_policy (recorded 2023): CreatePolicy's Policy members; a PolicyArn that is
+    no ARN is InvalidInput "ARN <value> is not valid."; attaching a policy that does not exist
+    is NoSuchEntity "... does not exist or is not attachable."; detaching one that is not
+    attached is NoSuchEntity "Policy <arn> was not found."."""
+    u, p = name("user"), name("test-policy")
     iam.create_user(UserName=u)
     pol = iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY)["Policy"]
     assert sorted(pol) == ["Arn", "AttachmentCount", "CreateDate", "DefaultVersionId",
@@ -373,6 +375,10 @@ def test_user_managed_policy_lifecycle_and_errors(iam):
     arn = pol["Arn"]
     assert body(iam.list_attached_user_policies(UserName=u)) == {"AttachedPolicies": [],
                                                                  "IsTruncated": False}
+    for bad in ("longpolicynamebutnoarn", p):
+        with pytest.raises(ClientError) as e:
+            iam.attach_user_policy(UserName=u, PolicyArn=bad)
+        assert err(e) == ("InvalidInput", f"ARN {bad} is not valid.", 400)
     missing = f"arn:aws:iam::{ACCOUNT}:policy/nonexistent"
     with pytest.raises(ClientError) as e:
         iam.attach_user_policy(UserName=u, PolicyArn=missing)
@@ -598,6 +604,47 @@ def test_update_assume_role_policy(iam):
         assert err(e) == ("MalformedPolicyDocument", msg, 400)
 
 
+def test_create_role_with_malformed_trust_policy(iam):
+    """test_iam.py::TestIAMExtensions::test_create_role_with_malformed_assume_role_policy_document:
+    a trailing comma is MalformedPolicyDocument "This policy contains invalid Json"."""
+    doc = """
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {
+          "Action": "sts:AssumeRole",
+          "Principal": "*",
+          "Effect": "Allow",
+        }
+      ]
+    }
+    """
+    with pytest.raises(ClientError) as e:
+        iam.create_role(RoleName=name("role"), AssumeRolePolicyDocument=doc)
+    assert err(e) == ("MalformedPolicyDocument", "This policy contains invalid Json", 400)
+
+
+@pytest.mark.parametrize("kind", ["user", "role", "group"])
+def test_inline_policy_encoding(iam, kind):
+    """test_iam.py::TestIAMPolicyEncoding::test_put_{user,role,group}_policy_encoding: a
+    document holding percent-escapes ("%3A") comes back exactly as put."""
+    n, p = name(kind), name("policy")
+    if kind == "user":
+        iam.create_user(UserName=n)
+    elif kind == "role":
+        iam.create_role(RoleName=n, AssumeRolePolicyDocument=json.dumps(TRUST_EC2))
+    else:
+        iam.create_group(GroupName=n)
+    target = "arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2Faaeeieije"
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["apigatway:PUT"],
+         "Resource": [f"arn:aws:apigateway:us-east-1::/tags/{target}"]}]}
+    member = {"user": "UserName", "role": "RoleName", "group": "GroupName"}[kind]
+    getattr(iam, f"put_{kind}_policy")(**{member: n}, PolicyName=p, PolicyDocument=json.dumps(doc))
+    got = getattr(iam, f"get_{kind}_policy")(**{member: n}, PolicyName=p)
+    assert body(got) == {member: n, "PolicyName": p, "PolicyDocument": doc}
+
+
 def test_role_inline_policies(iam):
     """test_iam_roles.py::TestRoleInlinePolicies::test_role_inline_policy_lifecycle and
     test_role_inline_policy_errors: the document comes back as written (a Statement object
@@ -631,7 +678,8 @@ def test_role_inline_policies(iam):
 
 def test_role_managed_policy_errors(iam):
     """test_iam_roles.py::TestRoleManagedPolicies::test_role_managed_policy_lifecycle and
-    test_role_managed_policy_errors: a PolicyArn that is not an ARN is ValidationError
+    test_role_managed_policy_errors (recorded 2026; test_iam.py's test_role_attach_policy of
+    2023 recorded InvalidInput): a PolicyArn that is not an ARN is ValidationError
     "ARN <value> is not valid."; a missing policy NoSuchEntity "... does not exist or is not
     attachable."; detaching an unattached one NoSuchEntity "Policy <arn> was not found."."""
     r, p = name("role"), name("test-policy")

@@ -268,9 +268,10 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
 // policy in use is never deleted.
 Result<std::string> IamService::Attach(const char* kind, const In& in, const CallContext& ctx) {
   std::string name = *in.Str(NameMember(kind)), arn = *in.Str("PolicyArn");
-  // Attaching words a PolicyArn that is no policy ARN as a validation error (other calls
-  // answer InvalidInput), as AWS does.
-  if (!domain::iam::ParsePolicyArn(arn)) {
+  // AttachRolePolicy words a PolicyArn that is no policy ARN as a validation error (AWS's
+  // 2026 recording); AttachUserPolicy answers InvalidInput (its latest recording, 2023), as
+  // LoadPolicy does for every other call.
+  if (std::string_view(kind) == "role" && !domain::iam::ParsePolicyArn(arn)) {
     return Status(ErrorCode::kValidation, "ARN " + arn + " is not valid.");
   }
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
