@@ -377,3 +377,74 @@ def test_get_function_wrong_region(clients, op):
     assert lambda_error(e) == not_found(
         f"Functions from '{OTHER_REGION}' are not reachable in this region ('{REGION}')")
     assert lam.get_function(FunctionName=fn)["Configuration"]["FunctionName"] == fn
+
+
+def test_function_arns(clients):
+    """TestLambdaFunction::test_function_arns: CreateFunction takes a full ARN and a partial
+    ACCOUNT:function:NAME ARN (201, FunctionName the bare name); "invalid:function:name" is
+    ValidationException quoting the FunctionName pattern; a 65-character name is
+    InvalidParameterValueException "1 validation error detected: Value 'aaa...' at
+    'functionName' failed to satisfy constraint: Member must have length less than or equal to
+    64" (body member "message"); an ARN over 140 characters is ValidationException "... Member
+    must have length less than or equal to 140"; another region's ARN is 404 "Functions from
+    'ap-southeast-1' are not reachable in this region ('<region>')"; another account's ARN is
+    403 AccessDeniedException."""
+    _, lam = clients
+    full, partial = name("test-function-arn"), name("test-partial-arn")
+    r = create_function(lam, fn_arn(full), Runtime="python3.12")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert (r["FunctionName"], r["FunctionArn"]) == (full, fn_arn(full))
+    r = create_function(lam, f"{ACCOUNT}:function:{partial}", Runtime="python3.12")
+    assert (r["FunctionName"], r["FunctionArn"]) == (partial, fn_arn(partial))
+
+    with pytest.raises(ClientError) as e:
+        create_function(lam, "invalid:function:name", Runtime="python3.12")
+    assert error(e)[:2] == (400, "ValidationException")
+    assert error(e)[2].startswith(
+        "1 validation error detected: Value 'invalid:function:name' at 'functionName' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: "
+        "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso(")
+
+    long_name = "a" * 65
+    with pytest.raises(ClientError) as e:
+        create_function(lam, long_name, Runtime="python3.12")
+    assert lambda_error(e) == invalid_value(
+        f"1 validation error detected: Value '{long_name}' at 'functionName' failed to satisfy "
+        "constraint: Member must have length less than or equal to 64")
+
+    prefix = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:"
+    long_arn = prefix + "a" * (140 - len(prefix) + 1)
+    with pytest.raises(ClientError) as e:
+        create_function(lam, long_arn, Runtime="python3.12")
+    assert error(e) == (
+        400, "ValidationException",
+        f"1 validation error detected: Value '{long_arn}' at 'functionName' failed to satisfy "
+        "constraint: Member must have length less than or equal to 140")
+
+    with pytest.raises(ClientError) as e:
+        create_function(lam, fn_arn(name("test-function-arn"), "ap-southeast-1"),
+                        Runtime="python3.12")
+    assert lambda_error(e) == not_found(
+        f"Functions from 'ap-southeast-1' are not reachable in this region ('{REGION}')")
+
+    with pytest.raises(ClientError) as e:
+        create_function(lam, f"arn:aws:lambda:{REGION}:111111111111:function:{name('x')}",
+                        Runtime="python3.12")
+    assert error(e)[:2] == (403, "AccessDeniedException")
+
+
+def test_invalid_invoke(clients):
+    """TestLambdaFunction::test_invalid_invoke: Invoke of
+    "arn:aws:lambda:<region>:123400000000@function:myfn" is ValidationException quoting
+    Invoke's own FunctionName pattern (the namespaced one, with \\\\. in the name class)."""
+    _, lam = clients
+    bad = f"arn:aws:lambda:{REGION}:123400000000@function:myfn"
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName=bad)
+    status, code, message = error(e)
+    assert (status, code) == (400, "ValidationException")
+    assert message.startswith(
+        f"1 validation error detected: Value '{bad}' at 'functionName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: "
+        "(arn:(aws[a-zA-Z-]*)?:lambda:)?")
+    assert "(function:)?([a-zA-Z0-9-_\\.]+)" in message

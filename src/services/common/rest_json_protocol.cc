@@ -241,6 +241,19 @@ Status RestJsonProtocol::EncodeResponse(std::string_view operation, std::string_
   return Status::Ok();
 }
 
+std::string RestJsonProtocol::MemberPattern(std::string_view operation,
+                                            std::string_view member) const {
+  const rapidjson::Value* input = impl_->IoShape(operation, "input");
+  if (input == nullptr || !input->HasMember("members")) return "";
+  const auto& members = (*input)["members"];
+  auto m = members.FindMember(
+      rapidjson::Value(rapidjson::StringRef(member.data(), member.size())));
+  if (m == members.MemberEnd()) return "";
+  const rapidjson::Value* shape = impl_->Shape(m->value["shape"].GetString());
+  if (shape == nullptr || !shape->HasMember("pattern")) return "";
+  return (*shape)["pattern"].GetString();
+}
+
 RestResponse RestJsonProtocol::EncodeError(const RestWireError& wire,
                                            const std::string& message) const {
   RestResponse out;

@@ -74,6 +74,9 @@ class RestJsonProtocol {
   // kInternalFailure when the handler's answer is not a JSON object (a defect).
   Status EncodeResponse(std::string_view operation, std::string_view json,
                         RestResponse* out) const;
+  // The model's pattern of an input member ("" when the operation, member or pattern is not
+  // modelled): services quote it in AWS's "Member must satisfy regular expression pattern".
+  std::string MemberPattern(std::string_view operation, std::string_view member) const;
   // The error body {"Type", message}: the message under the member name the model's error
   // shape declares (Lambda has both "Message" and "message" shapes, and AWS answers each as
   // modelled); an error the model does not declare carries both spellings.

@@ -131,64 +131,148 @@ Result<std::string> LambdaService::Call(std::string_view op, const rapidjson::Va
                 "Operation " + std::string(op) + " is not supported by this server.");
 }
 
-// FunctionName as Lambda takes it: NAME, NAME:QUALIFIER, ACCOUNT:function:NAME or the full
-// ARN (of the caller's account and region; another's is not found). A qualifier may come with
-// the name or as Qualifier, not both differently. Only $LATEST exists: the operations decide
-// what another qualifier means (Load, DeleteFunction).
-Result<LambdaService::Target> LambdaService::Resolve(const rapidjson::Value& input,
+// FunctionName as Lambda's pattern takes it:
+//   (arn:(aws[a-zA-Z-]*)?:lambda:)?(REGION:)?(ACCOUNT:)?(function:)?NAME(:QUALIFIER)?
+// (REGION like us-east-1 / us-gov-west-1 / us-iso-east-1, ACCOUNT 12 digits, NAME and
+// QUALIFIER of [a-zA-Z0-9-_], QUALIFIER also $LATEST). Each optional part is taken only when
+// a NAME still follows, as the regex would. A qualifier may come with the name or as
+// Qualifier, not both differently. Only $LATEST exists: the operations decide what another
+// qualifier means (Load, DeleteFunction).
+namespace {
+
+bool NameChars(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+bool Lower(std::string_view s) {
+  for (char c : s) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return !s.empty();
+}
+
+// -[a-z]+-\d (the end of a region name)
+bool RegionTail(std::string_view t) {
+  if (t.size() < 4 || t[0] != '-' || t[t.size() - 2] != '-' ||
+      !std::isdigit(static_cast<unsigned char>(t.back()))) {
+    return false;
+  }
+  return Lower(t.substr(1, t.size() - 3));
+}
+
+// [a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}
+bool IsRegion(std::string_view r) {
+  if (r.size() < 2 || !Lower(r.substr(0, 2))) return false;
+  std::string_view rest = r.substr(2);
+  if (RegionTail(rest)) return true;
+  if (rest.starts_with("-gov")) return RegionTail(rest.substr(4));
+  if (!rest.starts_with("-iso")) return false;
+  rest.remove_prefix(4);
+  return RegionTail(rest) || (!rest.empty() && Lower(rest.substr(0, 1)) &&
+                              RegionTail(rest.substr(1)));
+}
+
+bool IsAccount(std::string_view a) {
+  if (a.size() != 12) return false;
+  for (char c : a) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool IsPartition(std::string_view p) {  // (aws[a-zA-Z-]*)?
+  if (p.empty()) return true;
+  if (!p.starts_with("aws")) return false;
+  for (char c : p.substr(3)) {
+    if (!std::isalpha(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<LambdaService::Target> LambdaService::Resolve(std::string_view operation,
+                                                     const rapidjson::Value& input,
                                                      const CallContext& ctx) const {
   json::Input in(input);
-  std::string given = in.Str("FunctionName").value_or("");
-  std::string qualifier = in.Str("Qualifier").value_or("");
-  std::vector<std::string> parts;
-  for (size_t start = 0;;) {
+  const std::string given = in.Str("FunctionName").value_or("");
+  std::vector<std::string_view> seg;
+  for (size_t start = 0; seg.size() <= 8;) {
     size_t colon = given.find(':', start);
-    parts.push_back(given.substr(start, colon == std::string::npos ? colon : colon - start));
-    if (colon == std::string::npos || parts.size() > 8) break;
+    seg.push_back(std::string_view(given).substr(start, colon == std::string::npos
+                                                            ? std::string::npos
+                                                            : colon - start));
+    if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  std::string account = ctx.account, region = ctx.region, name, derived;
-  bool has_derived = false;
-  if (parts.size() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function") {
-    region = parts[3];
-    account = parts[4];
-    name = parts[6];
-    if (parts.size() == 8) derived = parts[7], has_derived = true;
-    if (parts.size() > 8) name.clear();
-  } else if (parts.size() >= 3 && parts[1] == "function") {
-    account = parts[0];
-    name = parts[2];
-    if (parts.size() == 4) derived = parts[3], has_derived = true;
-    if (parts.size() > 4) name.clear();
-  } else if (parts.size() <= 2) {
-    name = parts[0];
-    if (parts.size() == 2) derived = parts[1], has_derived = true;
+  std::string_view region = ctx.region, account = ctx.account, name, derived;
+  bool has_derived = false, ok = seg.size() <= 8;
+  size_t i = 0, n = seg.size();
+  if (ok && n >= 4 && seg[0] == "arn") {
+    ok = IsPartition(seg[1]) && seg[2] == "lambda";
+    i = 3;
   }
-  if (!rot::ValidateFunctionName(name).ok()) {
+  if (ok && i + 1 < n && IsRegion(seg[i])) region = seg[i++];
+  if (ok && i + 1 < n && IsAccount(seg[i])) account = seg[i++];
+  if (ok && i + 1 < n && seg[i] == "function") ++i;
+  if (ok && i < n) {
+    name = seg[i++];
+    ok = NameChars(name);
+    if (ok && i < n) {
+      derived = seg[i++];
+      has_derived = true;
+      ok = derived == "$LATEST" || NameChars(derived);
+    }
+    ok = ok && i == n;
+  } else {
+    ok = false;
+  }
+  if (!ok) {
     return Status(ErrorCode::kValidation,
                   "1 validation error detected: Value '" + given.substr(0, 256) +
                       "' at 'functionName' failed to satisfy constraint: Member must satisfy "
-                      "regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)"
-                      "?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|"
-                      "[a-zA-Z0-9-_]+))?");
+                      "regular expression pattern: " +
+                      rest_.MemberPattern(operation, "FunctionName"));
   }
+  // The model allows 140 characters for an ARN; the name in it has Lambda's own bound, which
+  // AWS reports as an InvalidParameterValueException in validation-error words.
+  if (!rot::ValidateFunctionName(std::string(name)).ok()) {
+    return InvalidValue("1 validation error detected: Value '" + given.substr(0, 256) +
+                        "' at 'functionName' failed to satisfy constraint: Member must have "
+                        "length less than or equal to 64");
+  }
+  std::string qualifier = in.Str("Qualifier").value_or("");
   if (has_derived) {
     if (in.Has("Qualifier") && qualifier != derived) {
       return InvalidValue(
           "The derived qualifier from the function name does not match the specified "
           "qualifier.");
     }
-    qualifier = derived;
+    qualifier = std::string(derived);
   }
   // As AWS words it: a function ARN of another region is refused by region, not looked up.
   if (region != ctx.region) {
-    return Status(ErrorCode::kResourceNotFound, "Functions from '" + region.substr(0, 64) +
+    return Status(ErrorCode::kResourceNotFound, "Functions from '" + std::string(region) +
                                                     "' are not reachable in this region ('" +
                                                     ctx.region + "')");
   }
-  Target t{name, rot::LambdaArnOf(ctx.region, ctx.account, name), qualifier};
-  if (account != ctx.account) return NotFound(rot::LambdaArnOf(region, account, name));
-  return t;
+  // Another account's function. Creating one is refused as AWS refuses it (AccessDenied);
+  // for the other operations it is a function this account cannot see: not found.
+  if (account != ctx.account) {
+    if (operation == "CreateFunction") {
+      return Status(ErrorCode::kAccessDenied,
+                    "User is not authorized to create functions in account " +
+                        std::string(account) + ".");
+    }
+    return NotFound(rot::LambdaArnOf(std::string(region), std::string(account),
+                                     std::string(name)));
+  }
+  return Target{std::string(name), rot::LambdaArnOf(ctx.region, ctx.account, std::string(name)),
+                qualifier};
 }
 
 std::string LambdaService::Target::QualifiedArn() const {
@@ -207,7 +291,7 @@ Result<storage::RotationFunction> LambdaService::Load(const Target& t,
 Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
                                                   const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("CreateFunction", input, ctx));
   if (!t.qualifier.empty() && t.qualifier != "$LATEST") return NotFound(t.QualifiedArn());
   ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
   if (in.Str("PackageType").value_or("Zip") != "Zip") {
@@ -297,7 +381,7 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
 
 Result<std::string> LambdaService::GetFunction(const rapidjson::Value& input,
                                                const CallContext& ctx) {
-  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("GetFunction", input, ctx));
   ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
   ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
   ctx.Touch(kFunctionType, t.arn);
@@ -318,7 +402,7 @@ Result<std::string> LambdaService::GetFunction(const rapidjson::Value& input,
 
 Result<std::string> LambdaService::DeleteFunction(const rapidjson::Value& input,
                                                   const CallContext& ctx) {
-  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("DeleteFunction", input, ctx));
   ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
   // A qualified delete removes that version only (AWS): $LATEST cannot go alone, and as no
   // other version exists, deleting one of an existing function changes nothing.
@@ -384,7 +468,7 @@ rotation::Invocation LambdaService::InvocationOf(const storage::RotationFunction
 
 Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve(input, ctx));
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("Invoke", input, ctx));
   ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
   ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
   ctx.Touch(kFunctionType, t.arn);

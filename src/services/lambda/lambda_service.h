@@ -27,7 +27,9 @@
 // (ListFunctions: "*"), by the policy engine like every call. Audit: lambda.amazonaws.com.
 // Errors as Lambda spells them (ErrorOf): ResourceNotFoundException 404 "Function not found:
 // ARN" (the ARN qualified as asked: ":$LATEST" too), "Functions from 'R' are not reachable in
-// this region ('S')" for another region's ARN; ResourceConflictException 409 "Function already
+// this region ('S')" for another region's ARN; AccessDeniedException 403 for creating one
+// in another account (not found for the other operations); ValidationException quoting the operation's FunctionName pattern for a name that
+// does not match it, InvalidParameterValueException for a name over 64 characters; ResourceConflictException 409 "Function already
 // exist: NAME"; InvalidParameterValueException 400 for a Qualifier that contradicts the one in
 // the name, or a DeleteFunction of $LATEST alone; ...
 // CreateFunction answers State Pending (StateReasonCode Creating) as AWS does; the function is
@@ -74,7 +76,9 @@ class LambdaService final : public RestJsonService {
     std::string qualifier;  // from the name or Qualifier; empty when none was given
     std::string QualifiedArn() const;
   };
-  Result<Target> Resolve(const rapidjson::Value& in, const CallContext& ctx) const;
+  // operation: whose FunctionName pattern a malformed name is refused with.
+  Result<Target> Resolve(std::string_view operation, const rapidjson::Value& in,
+                         const CallContext& ctx) const;
   Result<storage::RotationFunction> Load(const Target& t, const CallContext& ctx) const;
 
   Result<std::string> CreateFunction(const rapidjson::Value& in, const CallContext& ctx);
