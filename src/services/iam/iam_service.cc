@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <vector>
 
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
@@ -72,14 +74,113 @@ Status CheckTrustShape(const std::string& doc) {
   return check(it->value);
 }
 
+// The statements of a parsed document (one object or an array of them).
+std::vector<const rapidjson::Value*> Statements(const rapidjson::Document& d) {
+  std::vector<const rapidjson::Value*> out;
+  auto it = d.FindMember("Statement");
+  if (it == d.MemberEnd()) return out;
+  if (it->value.IsArray()) {
+    for (const auto& st : it->value.GetArray()) {
+      if (st.IsObject()) out.push_back(&st);
+    }
+  } else if (it->value.IsObject()) {
+    out.push_back(&it->value);
+  }
+  return out;
+}
+
+// The strings of an element that is a string or a list of strings.
+std::vector<std::string_view> Strings(const rapidjson::Value& st, const char* element) {
+  std::vector<std::string_view> out;
+  auto it = st.FindMember(element);
+  if (it == st.MemberEnd()) return out;
+  auto add = [&](const rapidjson::Value& v) {
+    if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
+  };
+  if (it->value.IsArray()) {
+    for (const auto& v : it->value.GetArray()) add(v);
+  } else {
+    add(it->value);
+  }
+  return out;
+}
+
+// AWS's own checks of an identity policy that the policy engine's grammar leaves to IAM (it
+// evaluates such documents without complaint, AWS refuses them), with AWS's reasons.
+// `before_grammar`: the checks AWS words as plain "Syntax errors in policy." (an unknown
+// Version, an empty Statement list); otherwise the ones that apply to a document the
+// grammar accepted (no or a 2008 Version, action vendors, resource partitions).
+Status CheckIdentityShape(const std::string& doc, bool before_grammar) {
+  auto malformed = [](std::string why) {
+    return Status(ErrorCode::kMalformedPolicyDocument, std::move(why));
+  };
+  rapidjson::Document d;
+  d.Parse(doc.data(), doc.size());
+  if (d.HasParseError() || !d.IsObject()) return Status::Ok();  // the grammar words these
+  auto version = d.FindMember("Version");
+  const bool has_version = version != d.MemberEnd() && version->value.IsString();
+  const std::string_view v =
+      has_version ? std::string_view(version->value.GetString(), version->value.GetStringLength())
+                  : std::string_view();
+  if (before_grammar) {
+    if (has_version && v != "2012-10-17" && v != "2008-10-17") {
+      return malformed("Syntax errors in policy.");
+    }
+    auto st = d.FindMember("Statement");
+    if (st != d.MemberEnd() && st->value.IsArray() && st->value.Empty()) {
+      return malformed("Syntax errors in policy.");
+    }
+    return Status::Ok();
+  }
+  if (v != "2012-10-17") {
+    return malformed("Policy document must be version 2012-10-17 or greater.");
+  }
+  for (const rapidjson::Value* st : Statements(d)) {
+    for (const char* element : {"Action", "NotAction"}) {
+      for (std::string_view action : Strings(*st, element)) {
+        size_t colon = action.find(':');
+        if (colon == std::string_view::npos) continue;  // the grammar refuses these
+        if (action.find(':', colon + 1) != std::string_view::npos) {
+          return malformed("Actions/Condition can contain only one colon.");
+        }
+        std::string_view vendor = action.substr(0, colon);
+        const bool ok = std::all_of(vendor.begin(), vendor.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '-' || c == '*' || c == '?';
+        });
+        if (!ok) return malformed("Vendor " + std::string(vendor) + " is not valid");
+      }
+    }
+    for (const char* element : {"Resource", "NotResource"}) {
+      for (std::string_view resource : Strings(*st, element)) {
+        if (!resource.starts_with("arn:")) continue;  // the grammar refuses non-ARNs
+        std::string_view rest = resource.substr(4);
+        std::string_view partition = rest.substr(0, rest.find(':'));
+        static constexpr std::string_view kPartitions[] = {
+            "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f",
+            "aws-eusc"};
+        if (partition.find_first_of("*?") != std::string_view::npos) continue;
+        if (std::find(std::begin(kPartitions), std::end(kPartitions), partition) ==
+            std::end(kPartitions)) {
+          return malformed("Partition \"" + std::string(partition) +
+                           "\" is not valid for resource \"" + std::string(resource) + "\".");
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckPolicyDocument(const std::string& doc, bool trust) {
   if (trust) ARCANA_RETURN_IF_ERROR(CheckTrustShape(doc));
+  if (!trust) ARCANA_RETURN_IF_ERROR(CheckIdentityShape(doc, /*before_grammar=*/true));
   // The policy engine's own parser: a document is stored only if it will be evaluated.
-  return auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
-                                              : auth::policy::PolicyUse::kIdentity)
-      .status();
+  ARCANA_RETURN_IF_ERROR(auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
+                                                              : auth::policy::PolicyUse::kIdentity)
+                             .status());
+  if (!trust) ARCANA_RETURN_IF_ERROR(CheckIdentityShape(doc, /*before_grammar=*/false));
+  return Status::Ok();
 }
 
 std::string UrlEncodeDocument(std::string_view doc) {
