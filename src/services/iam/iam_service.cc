@@ -105,6 +105,113 @@ std::vector<std::string_view> Strings(const rapidjson::Value& st, const char* el
   return out;
 }
 
+// A scalar condition value, or a list of them.
+bool ConditionValue(const rapidjson::Value& v) {
+  auto scalar = [](const rapidjson::Value& x) { return x.IsString() || x.IsNumber() || x.IsBool(); };
+  if (v.IsArray()) return std::all_of(v.Begin(), v.End(), scalar);
+  return scalar(v);
+}
+
+// A string, or a list of strings (possibly empty: "must contain ..." words that below).
+bool StringOrList(const rapidjson::Value& v) {
+  if (v.IsArray()) return std::all_of(v.Begin(), v.End(), [](const auto& x) { return x.IsString(); });
+  return v.IsString();
+}
+
+bool EmptyOrMissing(const rapidjson::Value& st, const char* a, const char* b) {
+  for (const char* element : {a, b}) {
+    auto it = st.FindMember(element);
+    if (it == st.MemberEnd()) continue;
+    if (!(it->value.IsArray() && it->value.Empty())) return false;
+  }
+  return true;
+}
+
+// The structure AWS's IAM checks first, in its order: any fault of the document's shape is
+// plain "Syntax errors in policy." (the policy engine names the fault, AWS does not), then
+// unique Sids, then each statement's actions and resources.
+Status CheckIdentityStructure(const rapidjson::Document& d) {
+  const Status syntax(ErrorCode::kMalformedPolicyDocument, "Syntax errors in policy.");
+  for (const auto& m : d.GetObject()) {
+    std::string_view k(m.name.GetString(), m.name.GetStringLength());
+    if (k != "Version" && k != "Id" && k != "Statement") return syntax;
+  }
+  if (auto id = d.FindMember("Id"); id != d.MemberEnd() && !id->value.IsString()) return syntax;
+  if (auto version = d.FindMember("Version"); version != d.MemberEnd()) {
+    if (!version->value.IsString()) return syntax;
+    std::string_view v(version->value.GetString(), version->value.GetStringLength());
+    if (v != "2012-10-17" && v != "2008-10-17") return syntax;
+  }
+  auto statement = d.FindMember("Statement");
+  if (statement == d.MemberEnd()) return syntax;
+  const rapidjson::Value& list = statement->value;
+  if (!(list.IsObject() || (list.IsArray() && !list.Empty()))) return syntax;
+  if (list.IsArray() &&
+      !std::all_of(list.Begin(), list.End(), [](const auto& x) { return x.IsObject(); })) {
+    return syntax;
+  }
+  static constexpr std::string_view kElements[] = {
+      "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+      "NotResource", "Condition"};
+  const std::vector<const rapidjson::Value*> statements = Statements(d);
+  for (const rapidjson::Value* st : statements) {
+    for (const auto& m : st->GetObject()) {
+      std::string_view k(m.name.GetString(), m.name.GetStringLength());
+      if (std::find(std::begin(kElements), std::end(kElements), k) == std::end(kElements)) {
+        return syntax;
+      }
+    }
+    if (auto sid = st->FindMember("Sid"); sid != st->MemberEnd() && !sid->value.IsString()) {
+      return syntax;
+    }
+    auto effect = st->FindMember("Effect");
+    if (effect == st->MemberEnd() || !effect->value.IsString() ||
+        (std::string_view(effect->value.GetString()) != "Allow" &&
+         std::string_view(effect->value.GetString()) != "Deny")) {
+      return syntax;
+    }
+    if ((st->HasMember("Action") && st->HasMember("NotAction")) ||
+        (st->HasMember("Resource") && st->HasMember("NotResource"))) {
+      return syntax;
+    }
+    for (const char* element : {"Action", "NotAction", "Resource", "NotResource"}) {
+      auto it = st->FindMember(element);
+      if (it != st->MemberEnd() && !StringOrList(it->value)) return syntax;
+    }
+    if (auto cond = st->FindMember("Condition"); cond != st->MemberEnd()) {
+      if (!cond->value.IsObject()) return syntax;
+      for (const auto& op : cond->value.GetObject()) {
+        if (!op.value.IsObject()) return syntax;
+        for (const auto& key : op.value.GetObject()) {
+          if (!ConditionValue(key.value)) return syntax;
+        }
+      }
+    }
+  }
+  std::vector<std::string_view> sids;
+  for (const rapidjson::Value* st : statements) {
+    auto sid = st->FindMember("Sid");
+    if (sid != st->MemberEnd() && sid->value.GetStringLength() > 0) {
+      sids.emplace_back(sid->value.GetString(), sid->value.GetStringLength());
+    }
+  }
+  std::sort(sids.begin(), sids.end());
+  if (std::adjacent_find(sids.begin(), sids.end()) != sids.end()) {
+    return Status(ErrorCode::kMalformedPolicyDocument,
+                  "Statement IDs (SID) in a single policy must be unique.");
+  }
+  for (const rapidjson::Value* st : statements) {
+    if (EmptyOrMissing(*st, "Action", "NotAction")) {
+      return Status(ErrorCode::kMalformedPolicyDocument, "Policy statement must contain actions.");
+    }
+    if (EmptyOrMissing(*st, "Resource", "NotResource")) {
+      return Status(ErrorCode::kMalformedPolicyDocument,
+                    "Policy statement must contain resources.");
+    }
+  }
+  return Status::Ok();
+}
+
 // AWS's own checks of an identity policy that the policy engine's grammar leaves to IAM (it
 // evaluates such documents without complaint, AWS refuses them), with AWS's reasons.
 // `before_grammar`: the checks AWS words as plain "Syntax errors in policy." (an unknown
@@ -122,16 +229,7 @@ Status CheckIdentityShape(const std::string& doc, bool before_grammar) {
   const std::string_view v =
       has_version ? std::string_view(version->value.GetString(), version->value.GetStringLength())
                   : std::string_view();
-  if (before_grammar) {
-    if (has_version && v != "2012-10-17" && v != "2008-10-17") {
-      return malformed("Syntax errors in policy.");
-    }
-    auto st = d.FindMember("Statement");
-    if (st != d.MemberEnd() && st->value.IsArray() && st->value.Empty()) {
-      return malformed("Syntax errors in policy.");
-    }
-    return Status::Ok();
-  }
+  if (before_grammar) return CheckIdentityStructure(d);
   if (v != "2012-10-17") {
     return malformed("Policy document must be version 2012-10-17 or greater.");
   }
@@ -176,9 +274,14 @@ Status CheckPolicyDocument(const std::string& doc, bool trust) {
   if (trust) ARCANA_RETURN_IF_ERROR(CheckTrustShape(doc));
   if (!trust) ARCANA_RETURN_IF_ERROR(CheckIdentityShape(doc, /*before_grammar=*/true));
   // The policy engine's own parser: a document is stored only if it will be evaluated.
-  ARCANA_RETURN_IF_ERROR(auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
-                                                              : auth::policy::PolicyUse::kIdentity)
-                             .status());
+  Status grammar = auth::policy::ParsePolicy(doc, trust ? auth::policy::PolicyUse::kResource
+                                                        : auth::policy::PolicyUse::kIdentity)
+                       .status();
+  // An unknown condition operator is, in AWS's words, one more syntax error.
+  if (!trust && !grammar.ok() && grammar.message().starts_with("Invalid Condition type")) {
+    return Status(ErrorCode::kMalformedPolicyDocument, "Syntax errors in policy.");
+  }
+  ARCANA_RETURN_IF_ERROR(grammar);
   if (!trust) ARCANA_RETURN_IF_ERROR(CheckIdentityShape(doc, /*before_grammar=*/false));
   return Status::Ok();
 }

@@ -26,10 +26,11 @@ namespace arcana::services::iam {
 // trust policy, which names principals) with the policy engine's parser. A trust policy is
 // refused first with AWS's own reasons: "This policy contains invalid Json", "Has prohibited
 // field Resource", "AssumeRole policy may only specify STS AssumeRole actions.". An identity
-// policy is held to what AWS's IAM refuses beyond the grammar: Version 2012-10-17 ("Policy
-// document must be version 2012-10-17 or greater."; an unknown Version or an empty Statement
-// list is "Syntax errors in policy."), one colon per action and a valid vendor, a known
-// partition in resource ARNs.
+// policy is checked as AWS's IAM checks it, with its reasons: any fault of the document's
+// structure (elements, types, Effect, Condition shape, an unknown Version or condition
+// operator) is plain "Syntax errors in policy."; then unique Sids, statements with actions
+// and resources, the engine's grammar, Version 2012-10-17 ("Policy document must be version
+// 2012-10-17 or greater."), one colon per action and a valid vendor, known partitions.
 Status CheckPolicyDocument(const std::string& doc, bool trust = false);
 
 // A policy document as IAM returns it: URL-encoded (botocore decodes it).
