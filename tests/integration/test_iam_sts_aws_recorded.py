@@ -13,9 +13,9 @@ service-specific credentials, GetFederationToken, GetWebIdentityToken), AWS mana
 policies (Arcana holds none), renaming users (UpdateUser NewUserName is refused), the
 PackedPolicySize value AWS computes from its packed form (only its presence is checked),
 tag key/value length and tag-pattern messages (AWS's IAM words them without the value,
-Arcana's model validator with it), and most of the policy-grammar matrix of
-test_create_policy_invalid_document (AWS words many refusals as plain "Syntax errors in
-policy." where the policy engine names the fault).
+Arcana's model validator with it), and the cases of test_create_policy_invalid_document that
+depend on AWS's resource-ARN normalisation and per-service resource rules (21, 24, 35-38,
+55, 56).
 """
 
 from __future__ import annotations
