@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <unordered_map>
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
@@ -579,26 +582,45 @@ std::string Verifier::SigningKey(const AuthorizationHeader& auth,
   return key;
 }
 
-Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
-                                        std::string_view expected_service) const {
-  // 1-2. Authorization header.
-  ARCANA_ASSIGN_OR_RETURN(AuthorizationHeader auth, ParseOnly(req));
+// What either form of signature gave: the parsed signature, the request's date, the session
+// token presented (if any) and, for a presigned URL, how long it stays valid and the target
+// to canonicalize (the query without X-Amz-Signature).
+struct Verifier::Signed {
+  AuthorizationHeader auth;
+  RequestDate date;
+  std::optional<std::string> token;
+  std::optional<std::chrono::seconds> expires;
+  std::optional<std::string> canonical_target;
+};
 
-  // 3. Request date.
-  ARCANA_ASSIGN_OR_RETURN(RequestDate rdate, ReadRequestDate(req));
+namespace {
 
-  // 4. Required signed headers.
+std::string_view QueryOf(std::string_view target) {
+  const size_t q = target.find('?');
+  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+}
+
+// Whether the raw query string has a parameter spelled exactly `name` (not URI-encoded: the
+// X-Amz-* names need no encoding).
+bool HasQueryParam(std::string_view target, std::string_view name) {
+  std::string_view query = QueryOf(target);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    if (item.substr(0, item.find('=')) == name) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+// Steps 4 shared by both forms: headers that must be covered when they are sent.
+Status CheckSignedHeaderRules(const SignableRequest& req, const AuthorizationHeader& auth) {
   if (!Signs(auth, "host")) {
     return Incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS "
                       "Authorization.");
   }
-  if (!Signs(auth, rdate.header_name)) {
-    return Incomplete(rdate.header_name == "x-amz-date"
-                          ? "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
-                          : "'Date' must be a 'SignedHeader' in the AWS Authorization.");
-  }
-  const std::string* token = FindHeader(req, "x-amz-security-token");
-  if (token != nullptr && !Signs(auth, "x-amz-security-token")) {
+  if (FindHeader(req, "x-amz-security-token") != nullptr && !Signs(auth, "x-amz-security-token")) {
     return Incomplete("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS "
                       "Authorization.");
   }
@@ -610,7 +632,114 @@ Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
   if (FindHeader(req, "x-amz-target") != nullptr && !Signs(auth, "x-amz-target")) {
     return Incomplete("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
   }
+  return Status::Ok();
+}
 
+}  // namespace
+
+Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
+                                        std::string_view expected_service) const {
+  if (CountHeaders(req, "authorization") == 0 && HasQueryParam(req.target, "X-Amz-Algorithm")) {
+    ARCANA_ASSIGN_OR_RETURN(Signed parts, FromQueryString(req));
+    return Check(req, std::move(parts), expected_service);
+  }
+  // 1-2. Authorization header.
+  ARCANA_ASSIGN_OR_RETURN(AuthorizationHeader auth, ParseOnly(req));
+
+  // 3. Request date.
+  ARCANA_ASSIGN_OR_RETURN(RequestDate rdate, ReadRequestDate(req));
+
+  // 4. Required signed headers.
+  ARCANA_RETURN_IF_ERROR(CheckSignedHeaderRules(req, auth));
+  if (!Signs(auth, rdate.header_name)) {
+    return Incomplete(rdate.header_name == "x-amz-date"
+                          ? "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
+                          : "'Date' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  Signed parts{std::move(auth), std::move(rdate), std::nullopt, std::nullopt, std::nullopt};
+  if (const std::string* token = FindHeader(req, "x-amz-security-token")) {
+    parts.token = std::string(Trim(*token));
+  }
+  return Check(req, std::move(parts), expected_service);
+}
+
+Result<Verifier::Signed> Verifier::FromQueryString(const SignableRequest& req) const {
+  // Decoded parameters, first occurrence of each; the raw items without the signature make
+  // the target the canonical request is built from.
+  std::unordered_map<std::string, std::string> params;
+  const std::string_view target = req.target;
+  const size_t q = target.find('?');
+  std::string canonical_target(target.substr(0, q));
+  char separator = '?';
+  std::string_view query = QueryOf(target);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    const size_t eq = item.find('=');
+    std::string name = UriDecode(item.substr(0, eq));
+    if (name != "X-Amz-Signature" && !item.empty()) {
+      canonical_target.push_back(separator);
+      canonical_target.append(item);
+      separator = '&';
+    }
+    params.emplace(std::move(name),
+                   eq == std::string_view::npos ? std::string() : UriDecode(item.substr(eq + 1)));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  auto param = [&](const char* name) -> const std::string* {
+    auto it = params.find(name);
+    return it == params.end() ? nullptr : &it->second;
+  };
+  const std::string* algorithm = param("X-Amz-Algorithm");
+  const std::string* credential = param("X-Amz-Credential");
+  const std::string* signature = param("X-Amz-Signature");
+  const std::string* date = param("X-Amz-Date");
+  const std::string* signed_headers = param("X-Amz-SignedHeaders");
+  if (!algorithm || !credential || !signature || !date || !signed_headers) {
+    return Incomplete("AWS query-string parameters must include 'X-Amz-Algorithm', "
+                      "'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', "
+                      "'X-Amz-SignedHeaders'. Re-examine the query-string parameters.");
+  }
+  if (*algorithm != kSigV4Algorithm) {
+    return Incomplete("Unsupported AWS 'algorithm': '" + *algorithm + "'");
+  }
+  // The same syntax rules as the header's fields (credential scope, names, 64 hex digits).
+  ARCANA_ASSIGN_OR_RETURN(
+      AuthorizationHeader auth,
+      ParseAuthorization(std::string(kSigV4Algorithm) + " Credential=" + *credential +
+                         ", SignedHeaders=" + *signed_headers + ", Signature=" + *signature));
+  auto when = ParseAmzDate(*date);
+  if (!when) {
+    return Incomplete("Date must be in ISO-8601 'basic format'. Got '" + *date +
+                      "'. See http://en.wikipedia.org/wiki/ISO_8601");
+  }
+  ARCANA_RETURN_IF_ERROR(CheckSignedHeaderRules(req, auth));
+  Signed parts{std::move(auth), RequestDate{*when, *date, "x-amz-date"}, std::nullopt,
+               std::nullopt, std::move(canonical_target)};
+  // Without X-Amz-Expires the URL is good for the header form's clock skew window.
+  if (const std::string* expires = param("X-Amz-Expires")) {
+    if (expires->empty() || expires->size() > 7 || !IsDigits(*expires)) {
+      return Incomplete("X-Amz-Expires should be a number");
+    }
+    const long seconds = std::stol(*expires);
+    if (seconds < 1 || seconds > 604800) {
+      return Incomplete("X-Amz-Expires must be less than a week (in seconds) that is 604800");
+    }
+    parts.expires = std::chrono::seconds(seconds);
+  }
+  if (const std::string* token = param("X-Amz-Security-Token")) {
+    parts.token = *token;
+  } else if (const std::string* header = FindHeader(req, "x-amz-security-token")) {
+    parts.token = std::string(Trim(*header));
+  }
+  return parts;
+}
+
+Result<VerifiedCaller> Verifier::Check(const SignableRequest& req, Signed parts,
+                                       std::string_view expected_service) const {
+  AuthorizationHeader& auth = parts.auth;
+  const RequestDate& rdate = parts.date;
   // 5. Scope date.
   if (std::string_view(rdate.amz_date).substr(0, 8) != auth.date) {
     return Invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
@@ -630,10 +759,15 @@ Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
     return Invalid("Credential should be scoped to a valid region.");
   }
 
-  // 8. Clock skew.
+  // 8. Clock skew (a presigned URL: its own validity instead of the window's past half).
   if (!opts_.ignore_skew) {
     const auto now = std::chrono::floor<std::chrono::seconds>(clock_());
-    if (rdate.when < now - opts_.max_skew) {
+    if (parts.expires && rdate.when + *parts.expires < now) {
+      return Invalid("Signature expired: " + rdate.amz_date + " is now earlier than " +
+                     FormatAmzDate(now - *parts.expires) + " (" + FormatAmzDate(now) + " - " +
+                     SkewMinutes(*parts.expires) + ")");
+    }
+    if (!parts.expires && rdate.when < now - opts_.max_skew) {
       return Invalid("Signature expired: " + rdate.amz_date + " is now earlier than " +
                      FormatAmzDate(now - opts_.max_skew) + " (" + FormatAmzDate(now) + " - " +
                      SkewMinutes(opts_.max_skew) + ")");
@@ -649,10 +783,10 @@ Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
   Result<Credential> cred = lookup_(auth.access_key_id);
   if (!cred.ok()) return cred.status();
   if (cred->session_token.has_value()) {
-    if (token == nullptr || !crypto::ConstantTimeEquals(Trim(*token), *cred->session_token)) {
+    if (!parts.token || !crypto::ConstantTimeEquals(*parts.token, *cred->session_token)) {
       return Status(ErrorCode::kUnrecognizedClient, std::string(kInvalidTokenMessage));
     }
-  } else if (token != nullptr) {
+  } else if (parts.token) {
     return Status(ErrorCode::kUnrecognizedClient, std::string(kInvalidTokenMessage));
   }
 
@@ -665,13 +799,19 @@ Result<VerifiedCaller> Verifier::Verify(const SignableRequest& req,
   const std::string scope = auth.Scope();
   const std::string payload_hash = crypto::Sha256Hex(req.body);
   const bool first_normalized = opts_.path_mode == PathMode::kNormalized;
-  std::string canonical = CanonicalRequest(req, auth, payload_hash, first_normalized);
+  std::optional<SignableRequest> presigned;  // the request as it was signed: no signature in it
+  if (parts.canonical_target) {
+    presigned.emplace(SignableRequest{req.method, std::move(*parts.canonical_target),
+                                      req.headers, req.body});
+  }
+  const SignableRequest& signed_req = presigned ? *presigned : req;
+  std::string canonical = CanonicalRequest(signed_req, auth, payload_hash, first_normalized);
   std::string sts = StringToSign(rdate.amz_date, scope, canonical);
   bool match = crypto::ConstantTimeEquals(ComputeSignature(key, sts), auth.signature);
   if (!match && opts_.path_mode == PathMode::kEither) {
     const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
     if (CanonicalUri(path, true) != CanonicalUri(path, false)) {
-      canonical = CanonicalRequest(req, auth, payload_hash, /*normalize_path=*/true);
+      canonical = CanonicalRequest(signed_req, auth, payload_hash, /*normalize_path=*/true);
       sts = StringToSign(rdate.amz_date, scope, canonical);
       match = crypto::ConstantTimeEquals(ComputeSignature(key, sts), auth.signature);
     }

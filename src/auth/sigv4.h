@@ -175,20 +175,27 @@ class Verifier {
   Verifier& operator=(const Verifier&) = delete;
 
   // expected_service: "secretsmanager" | "kms" | "ssm" (from X-Amz-Target).
-  // Check order and errors:
-  //  1. no Authorization header -> kMissingAuthToken "Missing Authentication Token";
-  //     more than one -> kIncompleteSignature
-  //  2. malformed Authorization -> kIncompleteSignature
-  //  3. X-Amz-Date (fallback: Date) missing or garbled -> kIncompleteSignature
+  // The signature comes from the Authorization header or, when there is none and the query
+  // string carries X-Amz-Algorithm, from the query string (a presigned URL: X-Amz-Credential,
+  // -Date, -Expires, -SignedHeaders, -Signature and -Security-Token as parameters; the
+  // canonical query leaves X-Amz-Signature out). Check order and errors:
+  //  1. no Authorization header and no query-string signature -> kMissingAuthToken "Missing
+  //     Authentication Token"; more than one header -> kIncompleteSignature
+  //  2. malformed Authorization, or a query-string signature missing a parameter, with an
+  //     algorithm other than AWS4-HMAC-SHA256 or X-Amz-Expires outside 1..604800
+  //     -> kIncompleteSignature
+  //  3. X-Amz-Date (header auth: fallback Date) missing or garbled -> kIncompleteSignature
   //  4. host, or x-amz-date (date when the Date fallback is used), not signed; or
-  //     x-amz-security-token, x-amz-target or content-type present but not signed
-  //     -> kIncompleteSignature (the target picks the operation: it must be covered)
+  //     x-amz-security-token or x-amz-target headers present but not signed
+  //     -> kIncompleteSignature (the target picks the operation: it must be covered).
+  //     Content-Type may be unsigned, as at AWS.
   //  5. scope date != request date -> kInvalidSignature
   //  6. scope service != expected_service -> kInvalidSignature
   //     "Credential should be scoped to correct service: '<svc>'."
   //  7. scope region not in allowed_regions -> kInvalidSignature
   //  8. skew > max_skew (unless ignore_skew) -> kInvalidSignature "Signature expired: ..."
-  //     or "Signature not yet current: ..."
+  //     or "Signature not yet current: ..."; a presigned URL expires X-Amz-Expires seconds
+  //     after its X-Amz-Date instead
   //  9. lookup error (unknown key -> kUnrecognizedClient) passes through
   // 10. session token mismatch -> kUnrecognizedClient
   // 11. signature mismatch -> kInvalidSignature "The request signature we calculated..."
@@ -203,6 +210,11 @@ class Verifier {
   static constexpr size_t kMaxCachedKeys = 4096;
 
  private:
+  struct Signed;  // what either form of signature gave (sigv4.cc)
+  Result<Signed> FromQueryString(const SignableRequest& req) const;
+  // Steps 5-11, common to both forms.
+  Result<VerifiedCaller> Check(const SignableRequest& req, Signed parts,
+                               std::string_view expected_service) const;
   // Signing key for (akid, date, region, service) under `secret`, from the cache when
   // the cached entry was derived from the same secret.
   std::string SigningKey(const AuthorizationHeader& auth, std::string_view secret) const;

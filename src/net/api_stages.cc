@@ -11,12 +11,16 @@ namespace {
 constexpr const char* kJsonType = "application/x-amz-json-1.1";
 
 // The service of the SigV4 credential scope (Credential=AKID/DATE/REGION/SERVICE/...), or "".
-std::string_view ScopeService(const HttpRequest& req) {
+// `form`: the call's decoded parameters, where a presigned URL's X-Amz-Credential is.
+std::string_view ScopeService(const HttpRequest& req, const services::QueryProtocol::Form& form) {
   std::string_view auth = req.Header("Authorization");
-  size_t at = auth.find("Credential=");
-  if (at == std::string_view::npos) return {};
-  std::string_view cred = auth.substr(at + 11);
-  cred = cred.substr(0, cred.find_first_of(", "));
+  std::string_view cred;
+  if (size_t at = auth.find("Credential="); at != std::string_view::npos) {
+    cred = auth.substr(at + 11);
+    cred = cred.substr(0, cred.find_first_of(", "));
+  } else if (auto it = form.find("X-Amz-Credential"); auth.empty() && it != form.end()) {
+    cred = it->second;
+  }
   for (int i = 0; i < 3; ++i) {
     size_t slash = cred.find('/');
     if (slash == std::string_view::npos) return {};
@@ -25,17 +29,29 @@ std::string_view ScopeService(const HttpRequest& req) {
   return cred.substr(0, cred.find('/'));
 }
 
+bool IsFormPost(const HttpRequest& req) {
+  return req.method == "POST" &&
+         req.Header("Content-Type").starts_with("application/x-www-form-urlencoded");
+}
+
 // A form-encoded body: the service whose signing name is the credential scope's service
 // (unsigned dev-mode calls: the query service modelling the Action) and the Action.
 void ResolveQuery(HttpRequest& req, ApiCall& call,
                   const std::vector<services::Service*>& services) {
-  auto form = services::QueryProtocol::ParseForm(req.body);
+  // A form POST carries its parameters in the body; a presigned URL (GET, or POST with no
+  // form) in the query string.
+  std::string_view params = req.body;
+  if (!IsFormPost(req)) {
+    const size_t q = req.target.find('?');
+    params = q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1);
+  }
+  auto form = services::QueryProtocol::ParseForm(params);
   if (!form.ok()) return;  // unknown: admission refuses it
   call.form = std::move(form).value();
   auto action = call.form.find("Action");
   if (action == call.form.end()) return;
   call.operation = action->second;
-  std::string_view scope = ScopeService(req);
+  std::string_view scope = ScopeService(req, call.form);
   for (auto* s : services) {
     const auto* q = dynamic_cast<const services::QueryService*>(s);
     if (q == nullptr) continue;
@@ -80,8 +96,13 @@ std::string WireErrorType(const Status& st, const services::QueryProtocol* query
 }
 
 bool IsQueryRequest(const HttpRequest& req) {
-  return req.Header("X-Amz-Target").empty() &&
-         req.Header("Content-Type").starts_with("application/x-www-form-urlencoded");
+  if (!req.Header("X-Amz-Target").empty()) return false;
+  if (IsFormPost(req)) return true;
+  if ((req.method != "GET" && req.method != "POST") || req.Path() != "/") return false;
+  for (const auto& [name, value] : SplitQuery(req.target)) {
+    if (name == "Action") return true;
+  }
+  return false;
 }
 
 Status ResolveStage::Run(HttpRequest& req, ApiCall& call) const {

@@ -22,7 +22,9 @@
 
 namespace arcana::net {
 
-// A form-encoded POST without X-Amz-Target: a Query-protocol call (IAM, STS).
+// A Query-protocol call (IAM, STS): a form-encoded POST without X-Amz-Target, or a GET or
+// POST of "/" whose query string names the Action (a presigned URL, such as the STS
+// GetCallerIdentity URLs handed to another party as proof of identity).
 bool IsQueryRequest(const HttpRequest& req);
 // A request without X-Amz-Target whose method and path a REST-JSON service (Lambda) routes.
 bool IsRestRequest(const HttpRequest& req, const std::vector<services::Service*>& services);

@@ -171,7 +171,7 @@ bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
     RunDevFault(req, res);
     return true;
   }
-  if ((req.method == "POST" && (!req.Header("X-Amz-Target").empty() || IsQueryRequest(req))) ||
+  if ((req.method == "POST" && !req.Header("X-Amz-Target").empty()) || IsQueryRequest(req) ||
       IsRestRequest(req, services_)) {
     return false;  // an API call
   }

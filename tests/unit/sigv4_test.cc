@@ -655,6 +655,97 @@ TEST(Sigv4Verify, ContentTypeMayBeUnsigned) {
   EXPECT_TRUE(unsigned_type.ok()) << unsigned_type.status().message();
 }
 
+// A presigned GET of STS GetCallerIdentity, signed in its query string as botocore's
+// generate_presigned_url does (X-Amz-Signature appended last, not part of what is signed).
+OwnedRequest MakePresigned(std::string_view expires = "60", std::string_view token = {},
+                           std::string_view secret = kSecret) {
+  OwnedRequest o;
+  o.req.method = "GET";
+  o.req.target = std::string("/?Action=GetCallerIdentity&Version=2011-06-15") +
+                 "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" +
+                 UriEncode(std::string(kAkid) + "/20240102/us-east-1/sts/aws4_request", true) +
+                 "&X-Amz-Date=" + kAmzDate +
+                 (expires.empty() ? "" : "&X-Amz-Expires=" + std::string(expires)) +
+                 "&X-Amz-SignedHeaders=host" +
+                 (token.empty() ? "" : "&X-Amz-Security-Token=" + UriEncode(token, true));
+  o.req.headers = {{"Host", "localhost:8443"}};
+  AuthorizationHeader a;
+  a.access_key_id = kAkid;
+  a.date = "20240102";
+  a.region = "us-east-1";
+  a.service = "sts";
+  a.signed_headers = {"host"};
+  a.signed_headers_raw = "host";
+  const std::string canonical = CanonicalRequest(o.Get(), a, crypto::Sha256Hex(""), false);
+  const std::string key = DeriveSigningKey(secret, a.date, a.region, a.service);
+  o.req.target += "&X-Amz-Signature=" +
+                  ComputeSignature(key, StringToSign(kAmzDate, a.Scope(), canonical));
+  return o;
+}
+
+TEST(Sigv4Verify, PresignedUrlVerifiesUntilItExpires) {
+  Fixture f;
+  Verifier v = MakeVerifier(f);
+  OwnedRequest o = MakePresigned();
+  auto r = v.Verify(o.Get(), "sts");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->principal_arn, "arn:aws:iam::111122223333:user/alice");
+  EXPECT_EQ(r->service, "sts");
+  // 60 seconds later it still verifies; 61 seconds later it has expired.
+  EXPECT_TRUE(MakeVerifier(f, {}, T0() + std::chrono::seconds(60)).Verify(o.Get(), "sts").ok());
+  ExpectError(MakeVerifier(f, {}, T0() + std::chrono::seconds(61)).Verify(o.Get(), "sts"),
+              ErrorCode::kInvalidSignature,
+              "Signature expired: 20240102T030405Z is now earlier than 20240102T030406Z "
+              "(20240102T030506Z - 1 min.)");
+  // Not yet valid beyond the clock skew allowed for header signatures.
+  ExpectError(MakeVerifier(f, {}, T0() - std::chrono::minutes(16)).Verify(o.Get(), "sts"),
+              ErrorCode::kInvalidSignature, "Signature not yet current");
+  // Without X-Amz-Expires: the header form's window.
+  OwnedRequest bare = MakePresigned("");
+  EXPECT_TRUE(MakeVerifier(f, {}, T0() + std::chrono::minutes(15)).Verify(bare.Get(), "sts").ok());
+  ExpectError(MakeVerifier(f, {}, T0() + std::chrono::minutes(16)).Verify(bare.Get(), "sts"),
+              ErrorCode::kInvalidSignature, "Signature expired");
+}
+
+TEST(Sigv4Verify, PresignedUrlCoversItsQuery) {
+  Fixture f;
+  Verifier v = MakeVerifier(f);
+  auto tampered = [&](std::string_view from, std::string_view to) {
+    OwnedRequest o = MakePresigned();
+    const size_t at = o.req.target.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    o.req.target.replace(at, from.size(), to);
+    return v.Verify(o.Get(), "sts");
+  };
+  ExpectError(tampered("Action=GetCallerIdentity", "Action=GetSessionToken"),
+              ErrorCode::kInvalidSignature, "The request signature we calculated");
+  ExpectError(tampered("X-Amz-Expires=60", "X-Amz-Expires=3600"),
+              ErrorCode::kInvalidSignature, "The request signature we calculated");
+  ExpectError(tampered("X-Amz-Expires=60", "X-Amz-Expires=604801"),
+              ErrorCode::kIncompleteSignature, "X-Amz-Expires must be less than a week");
+  ExpectError(tampered("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-HMAC-SHA1"),
+              ErrorCode::kIncompleteSignature, "Unsupported AWS 'algorithm'");
+  ExpectError(tampered("&X-Amz-SignedHeaders=host", ""), ErrorCode::kIncompleteSignature,
+              "AWS query-string parameters must include");
+  ExpectError(tampered("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date"),
+              ErrorCode::kIncompleteSignature, "'Host' or ':authority' must be");
+  // Signed with another secret: the signature does not match.
+  OwnedRequest wrong = MakePresigned("60", {}, "another/secret");
+  ExpectError(v.Verify(wrong.Get(), "sts"), ErrorCode::kInvalidSignature,
+              "The request signature we calculated");
+}
+
+TEST(Sigv4Verify, PresignedUrlCarriesItsSessionToken) {
+  Fixture f;
+  f.creds[kAkid].session_token = "tok/1+2";
+  Verifier v = MakeVerifier(f);
+  OwnedRequest with = MakePresigned("60", "tok/1+2");
+  auto r = v.Verify(with.Get(), "sts");
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  OwnedRequest without = MakePresigned("60");
+  ExpectError(v.Verify(without.Get(), "sts"), ErrorCode::kUnrecognizedClient);
+}
+
 TEST(Sigv4Verify, SessionTokenMustBeSigned) {
   Fixture f;
   f.creds[kAkid].session_token = "tok-1";
