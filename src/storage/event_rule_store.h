@@ -3,6 +3,8 @@
 // Change (service "events", resource = the rule's ARN, kind = the operation) in its
 // transaction, so every node's rule cache (events/rule_cache.h) drops the scope's rules on
 // its next freshness check.
+// Tags (TagResource, UntagResource, PutRule's Tags) belong to the rule: they go with it when
+// it is deleted, so a rule created again under the same name starts without them.
 // The store keeps documents as given: the event pattern and each target's JSON document are
 // validated by the service before they reach it.
 #pragma once
@@ -26,6 +28,11 @@ struct EventRuleRecord {
   int64_t created_ms = 0;
 };
 
+struct EventTagRecord {
+  std::string key;    // 1-128 characters, unique per rule
+  std::string value;  // 0-256 characters
+};
+
 struct EventTargetRecord {
   std::string id;        // unique per rule
   std::string document;  // the target as the service encodes it (JSON)
@@ -36,8 +43,10 @@ class EventRuleStore {
   virtual ~EventRuleStore() = default;
   // Creates the rule, or replaces its pattern, state and description (created_ms and arn of
   // an existing rule are kept). Creating one beyond max_rules rules in the scope is
-  // kLimitExceeded.
-  virtual Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules) = 0;
+  // kLimitExceeded. tags are the new rule's tags; they are ignored when the rule exists, as
+  // AWS ignores PutRule's Tags on an update (its tags change by TagRule/UntagRule only).
+  virtual Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules,
+                         const std::vector<EventTagRecord>& tags) = 0;
   virtual Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
                                                          const std::string& name) = 0;
   // Rules whose name starts with name_prefix, ordered by name, after after_name ("" = from
@@ -67,7 +76,19 @@ class EventRuleStore {
   // when the rule is absent.
   virtual Status RemoveTargets(const Scope& scope, const std::string& rule,
                                const std::vector<std::string>& ids) = 0;
-  // Dev-mode reset: every rule and target of every scope.
+  // Adds the tags to the rule, replacing the value of a key it already has (a key given twice:
+  // the last one wins). kResourceNotFound when the rule is absent; kLimitExceeded when the
+  // rule would then hold more than max_tags (nothing is applied). One change, "TagResource".
+  virtual Status TagRule(const Scope& scope, const std::string& rule,
+                         const std::vector<EventTagRecord>& tags, size_t max_tags) = 0;
+  // Removes the tags with these keys (keys the rule lacks are ignored). kResourceNotFound
+  // when the rule is absent. One change, "UntagResource".
+  virtual Status UntagRule(const Scope& scope, const std::string& rule,
+                           const std::vector<std::string>& keys) = 0;
+  // The rule's tags ordered by key; kResourceNotFound when the rule is absent.
+  virtual Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
+                                                           const std::string& rule) = 0;
+  // Dev-mode reset: every rule, target and tag of every scope.
   virtual Status WipeEventRules() = 0;
 };
 

@@ -1,6 +1,7 @@
 """EventBridge-style rules (issue 11, "Events and alerts"): PutRule / DescribeRule / ListRules /
 DeleteRule / PutTargets / ListTargetsByRule / RemoveTargets / EnableRule / DisableRule /
-TestEventPattern through boto3 and the aws CLI, with AWS's errors; an HTTP target receiving the
+TestEventPattern, and TagResource / UntagResource / ListTagsForResource of rules, through boto3
+and the aws CLI, with AWS's errors; an HTTP target receiving the
 event of a matching call (and not of a non-matching one); a built-in detection; a dead target's
 events in <data-dir>/events/dead-letter.jsonl; `arcana events`."""
 
@@ -291,3 +292,157 @@ def test_a_target_that_never_answers_costs_one_bounded_attempt(srv, receiver):
     line = [json.loads(l) for l in dlq.read_text().splitlines() if url in l][-1]
     assert line["attempts"] == 1 and "answer" in line["error"]
     silent.close()
+
+
+def tags_of(ev, arn: str) -> list[tuple[str, str]]:
+    return [(t["Key"], t["Value"]) for t in ev.list_tags_for_resource(ResourceARN=arn)["Tags"]]
+
+
+def test_rule_tags_on_creation_tag_untag_list_and_gone_with_the_rule(srv):
+    ev = client(srv, "events")
+    pattern = json.dumps({"source": ["aws.kms"]})
+    arn = ev.put_rule(Name="tagged", EventPattern=pattern,
+                      Tags=[{"Key": "team", "Value": "a"}, {"Key": "env", "Value": "prod"}])["RuleArn"]
+    assert tags_of(ev, arn) == [("env", "prod"), ("team", "a")]
+    # Updating a rule with PutRule ignores its Tags (AWS: tags of an existing rule change
+    # through TagResource and UntagResource only); the update itself applies.
+    ev.put_rule(Name="tagged", EventPattern=pattern, Description="now described",
+                Tags=[{"Key": "team", "Value": "b"}, {"Key": "other", "Value": "x"}])
+    assert ev.describe_rule(Name="tagged")["Description"] == "now described"
+    assert tags_of(ev, arn) == [("env", "prod"), ("team", "a")]
+
+    assert ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "c"},
+                                                  {"Key": "cost", "Value": ""}])
+    assert tags_of(ev, arn) == [("cost", ""), ("env", "prod"), ("team", "c")]
+    ev.untag_resource(ResourceARN=arn, TagKeys=["env", "never-set"])  # absent keys: no error
+    assert tags_of(ev, arn) == [("cost", ""), ("team", "c")]
+
+    # Tags go with the rule: the same name created again has none (AWS answers Tags: []).
+    ev.delete_rule(Name="tagged")
+    with pytest.raises(ClientError) as e:
+        ev.list_tags_for_resource(ResourceARN=arn)
+    assert code_of(e) == ("ResourceNotFoundException",
+                          "Rule tagged does not exist on EventBus default.")
+    ev.put_rule(Name="tagged", EventPattern=pattern)
+    assert ev.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+
+    # The aws CLI round trip.
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ROOT_AKID, AWS_SECRET_ACCESS_KEY=ROOT_SECRET,
+               AWS_DEFAULT_REGION="us-east-1")
+
+    def aws(*args):
+        p = subprocess.run([AWS, "--endpoint-url", srv.endpoint, "events", *args],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    aws("tag-resource", "--resource-arn", arn, "--tags", "Key=owner,Value=ops", "Key=tier,Value=1")
+    assert aws("list-tags-for-resource", "--resource-arn", arn)["Tags"] == [
+        {"Key": "owner", "Value": "ops"}, {"Key": "tier", "Value": "1"}]
+    aws("untag-resource", "--resource-arn", arn, "--tag-keys", "tier")
+    assert tags_of(ev, arn) == [("owner", "ops")]
+    ev.delete_rule(Name="tagged")
+
+
+def test_rule_tag_errors_as_aws_answers_them(srv):
+    ev = client(srv, "events")
+    pattern = json.dumps({"source": ["aws.ssm"]})
+    arn = ev.put_rule(Name="tag-errors", EventPattern=pattern)["RuleArn"]
+    missing = "arn:aws:events:us-east-1:123456789012:rule/no-such-rule"
+    for call in (lambda: ev.tag_resource(ResourceARN=missing, Tags=[{"Key": "k", "Value": "v"}]),
+                 lambda: ev.untag_resource(ResourceARN=missing, TagKeys=["k"]),
+                 lambda: ev.list_tags_for_resource(ResourceARN=missing)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code_of(e) == ("ResourceNotFoundException",
+                              "Rule no-such-rule does not exist on EventBus default.")
+    # The rule's name in another region or account is not this rule.
+    for other in ("arn:aws:events:eu-west-1:123456789012:rule/tag-errors",
+                  "arn:aws:events:us-east-1:210987654321:rule/tag-errors"):
+        with pytest.raises(ClientError) as e:
+            ev.list_tags_for_resource(ResourceARN=other)
+        assert code_of(e) == ("ResourceNotFoundException",
+                              "Rule tag-errors does not exist on EventBus default.")
+    with pytest.raises(ClientError) as e:  # a rule of a custom bus: no such bus here
+        ev.list_tags_for_resource(ResourceARN="arn:aws:events:us-east-1:123456789012:rule/b/r")
+    assert code_of(e) == ("ResourceNotFoundException", "Rule r does not exist on EventBus b.")
+    with pytest.raises(ClientError) as e:
+        ev.list_tags_for_resource(ResourceARN="arn:aws:events:us-east-1:123456789012:event-bus/b")
+    assert code_of(e) == ("ResourceNotFoundException", "Event bus b does not exist.")
+    for bad, reason in (("tag-errors", "Provided Arn is not in correct format."),
+                        ("arn:aws:sqs:us-east-1:123456789012:q",
+                         "Provided Arn is not an EventBridge ResourceARN."),
+                        ("arn:aws:events:us-east-1:123456789012:archive/a",
+                         "Provided Arn is not a taggable EventBridge resource.")):
+        with pytest.raises(ClientError) as e:
+            ev.list_tags_for_resource(ResourceARN=bad)
+        assert code_of(e) == ("ValidationException",
+                              "Parameter ResourceARN is not valid. Reason: " + reason), bad
+
+    # "aws:" keys are AWS's: neither set (in any letter case) nor removed; nothing applied.
+    for key in ("aws:owner", "AWS:owner"):
+        with pytest.raises(ClientError) as e:
+            ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "ok", "Value": "1"},
+                                                   {"Key": key, "Value": "x"}])
+        assert code_of(e)[0] == "ValidationException" and "aws:" in code_of(e)[1]
+    with pytest.raises(ClientError) as e:
+        ev.untag_resource(ResourceARN=arn, TagKeys=["aws:owner"])
+    assert code_of(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:  # refused before the rule is created
+        ev.put_rule(Name="tag-errors-new", EventPattern=pattern,
+                    Tags=[{"Key": "aws:x", "Value": "1"}])
+    assert code_of(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        ev.describe_rule(Name="tag-errors-new")
+    assert code_of(e)[0] == "ResourceNotFoundException"
+
+    # The model's lengths: key 1-128, value 0-256.
+    with pytest.raises(ClientError) as e:
+        ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "k" * 129, "Value": "v"}])
+    assert code_of(e)[0] == "ValidationException" and "128" in code_of(e)[1]
+    with pytest.raises(ClientError) as e:
+        ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": "v" * 257}])
+    assert code_of(e)[0] == "ValidationException" and "256" in code_of(e)[1]
+    ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "k" * 128, "Value": "v" * 256}])
+
+    # 50 tags per rule: in one request, and counting those the rule already has.
+    with pytest.raises(ClientError) as e:
+        ev.put_rule(Name="tag-errors-many", EventPattern=pattern,
+                    Tags=[{"Key": f"k{i}", "Value": ""} for i in range(51)])
+    assert code_of(e)[0] == "ValidationException"
+    ev.tag_resource(ResourceARN=arn, Tags=[{"Key": f"k{i:02}", "Value": ""} for i in range(48)])
+    assert len(tags_of(ev, arn)) == 49
+    with pytest.raises(ClientError) as e:
+        ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "x1", "Value": ""}, {"Key": "x2", "Value": ""}])
+    assert code_of(e)[0] == "ValidationException"
+    assert len(tags_of(ev, arn)) == 49  # nothing applied
+    ev.tag_resource(ResourceARN=arn, Tags=[{"Key": "k00", "Value": "replaced"}, {"Key": "x1", "Value": ""}])
+    assert len(tags_of(ev, arn)) == 50
+    ev.delete_rule(Name="tag-errors")
+
+
+def test_tagging_rules_takes_the_tagging_actions(srv):
+    ev, iam = client(srv, "events"), client(srv, "iam")
+    iam.create_user(UserName="rule-writer")
+    iam.put_user_policy(UserName="rule-writer", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": "*",
+                       "Action": ["events:PutRule", "events:ListTagsForResource"]},
+                      {"Effect": "Allow", "Resource": "*", "Action": "events:TagResource",
+                       "Condition": {"StringEquals": {"aws:RequestTag/team": "blue"}}}]}))
+    key = iam.create_access_key(UserName="rule-writer")["AccessKey"]
+    writer = client(srv, "events", key["AccessKeyId"], key["SecretAccessKey"])
+    pattern = json.dumps({"source": ["aws.kms"]})
+    # PutRule with Tags takes events:TagResource too (AWS), here bounded by aws:RequestTag.
+    with pytest.raises(ClientError) as e:
+        writer.put_rule(Name="by-writer", EventPattern=pattern,
+                        Tags=[{"Key": "team", "Value": "red"}])
+    assert code_of(e)[0] == "AccessDeniedException" and "events:TagResource" in code_of(e)[1]
+    arn = writer.put_rule(Name="by-writer", EventPattern=pattern,
+                          Tags=[{"Key": "team", "Value": "blue"}])["RuleArn"]
+    assert tags_of(writer, arn) == [("team", "blue")]
+    with pytest.raises(ClientError) as e:
+        writer.untag_resource(ResourceARN=arn, TagKeys=["team"])
+    assert code_of(e)[0] == "AccessDeniedException" and "events:UntagResource" in code_of(e)[1]
+    assert tags_of(ev, arn) == [("team", "blue")]
+    ev.delete_rule(Name="by-writer")

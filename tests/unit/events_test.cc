@@ -366,7 +366,7 @@ TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
 
   ASSERT_TRUE(rules.PutRule(scope, {"r", "arn:aws:events:us-east-1:123456789012:rule/r",
                                     R"({"detail":{"eventName":["DeleteSecret"]}})", "ENABLED", "", 1},
-                            10).ok());
+                            10, {}).ok());
   EXPECT_TRUE(cache->RulesOf(scope.account, scope.region).value()->empty());  // no targets yet
   ASSERT_TRUE(rules.PutTargets(scope, "r", {{"t", domain::events::EncodeTarget(
                                                      {"t", "http://a", std::nullopt, "", std::nullopt, std::nullopt})},
@@ -387,7 +387,7 @@ TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
   ASSERT_TRUE(rules.SetRuleState(scope, "r", "DISABLED").ok());
   ASSERT_TRUE(rules.PutRule(scope, {"r2", "arn:aws:events:us-east-1:123456789012:rule/r2",
                                     R"({"detail":{"eventName":["GetSecretValue"]}})", "ENABLED", "", 1},
-                            10).ok());
+                            10, {}).ok());
   ASSERT_TRUE(rules.PutTargets(scope, "r2", {{"t", domain::events::EncodeTarget(
                                                       {"t", "http://c", std::nullopt, "", std::nullopt, std::nullopt})}},
                                5).ok());

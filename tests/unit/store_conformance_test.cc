@@ -1614,14 +1614,14 @@ EventRuleRecord MakeRule(const std::string& name, const Scope& scope = kScope) {
 TEST_P(StoreConformance, EventRulesPutGetListAndReplaceKeepingCreation) {
   EventRuleStore& rules = stores_->event_rules();
   const int64_t head = Head();
-  ASSERT_OK(rules.PutRule(kScope, MakeRule("b-rule"), 10));
-  ASSERT_OK(rules.PutRule(kScope, MakeRule("a-rule"), 10));
-  ASSERT_OK(rules.PutRule(kOther, MakeRule("a-rule", kOther), 10));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("b-rule"), 10, {}));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("a-rule"), 10, {}));
+  ASSERT_OK(rules.PutRule(kOther, MakeRule("a-rule", kOther), 10, {}));
   EventRuleRecord changed = MakeRule("a-rule");
   changed.event_pattern = R"({"source":["aws.ssm"]})";
   changed.created_ms = 99;
   changed.state = "DISABLED";
-  ASSERT_OK(rules.PutRule(kScope, changed, 10));
+  ASSERT_OK(rules.PutRule(kScope, changed, 10, {}));
   auto got = rules.GetRule(kScope, "a-rule");
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->event_pattern, changed.event_pattern);
@@ -1644,8 +1644,8 @@ TEST_P(StoreConformance, EventRulesPutGetListAndReplaceKeepingCreation) {
   EXPECT_EQ(cs[0].kind, "PutRule");
   EXPECT_EQ(cs[2].account, kOther.account);
 
-  EXPECT_CODE(rules.PutRule(kScope, MakeRule("c-rule"), 2), ErrorCode::kLimitExceeded);
-  ASSERT_OK(rules.PutRule(kScope, MakeRule("b-rule"), 2));  // a replacement is not a new rule
+  EXPECT_CODE(rules.PutRule(kScope, MakeRule("c-rule"), 2, {}), ErrorCode::kLimitExceeded);
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("b-rule"), 2, {}));  // a replacement is not a new rule
   ASSERT_OK(rules.SetRuleState(kScope, "b-rule", "DISABLED"));
   EXPECT_EQ(rules.GetRule(kScope, "b-rule")->value().state, "DISABLED");
   EXPECT_CODE(rules.SetRuleState(kScope, "nope", "ENABLED"), ErrorCode::kResourceNotFound);
@@ -1655,7 +1655,7 @@ TEST_P(StoreConformance, EventRulesPutGetListAndReplaceKeepingCreation) {
 TEST_P(StoreConformance, EventTargetsUpsertLimitRemoveAndGuardTheRulesDeletion) {
   EventRuleStore& rules = stores_->event_rules();
   EXPECT_CODE(rules.PutTargets(kScope, "r", {{"t1", "{}"}}, 5), ErrorCode::kResourceNotFound);
-  ASSERT_OK(rules.PutRule(kScope, MakeRule("r"), 10));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("r"), 10, {}));
   ASSERT_OK(rules.PutTargets(kScope, "r", {{"t2", R"({"v":1})"}, {"t1", "{}"}}, 5));
   ASSERT_OK(rules.PutTargets(kScope, "r", {{"t2", R"({"v":2})"}}, 2));  // replaced, still 2
   auto ts = rules.ListTargets(kScope, "r", "", 100);
@@ -1681,7 +1681,7 @@ TEST_P(StoreConformance, EventTargetsUpsertLimitRemoveAndGuardTheRulesDeletion) 
   ASSERT_EQ(cs.size(), 3u);
   EXPECT_EQ(cs[2].kind, "DeleteRule");
 
-  ASSERT_OK(rules.PutRule(kScope, MakeRule("w"), 10));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("w"), 10, {}));
   ASSERT_OK(rules.PutTargets(kScope, "w", {{"t", "{}"}}, 5));
   ASSERT_OK(stores_->WipeResources());
   EXPECT_TRUE(rules.ListRules(kScope, "", "", 100)->empty());
@@ -1690,6 +1690,59 @@ TEST_P(StoreConformance, EventTargetsUpsertLimitRemoveAndGuardTheRulesDeletion) 
   EXPECT_TRUE(std::any_of(wiped.begin(), wiped.end(), [](const Change& c) {
     return c.service == "events" && c.resource == MakeRule("w").arn && c.kind == "WipeResources";
   }));
+}
+
+TEST_P(StoreConformance, EventRuleTagsOnCreationUpsertLimitUntagAndGoWithTheRule) {
+  EventRuleStore& rules = stores_->event_rules();
+  using Tags = std::vector<EventTagRecord>;
+  auto keys_values = [&](const Scope& scope, const std::string& rule) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto tags = rules.ListRuleTags(scope, rule);
+    EXPECT_TRUE(tags.ok());
+    if (tags.ok()) for (const auto& t : *tags) out.emplace_back(t.key, t.value);
+    return out;
+  };
+  using KV = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_CODE(rules.ListRuleTags(kScope, "t").status(), ErrorCode::kResourceNotFound);
+  EXPECT_CODE(rules.TagRule(kScope, "t", {{"k", "v"}}, 50), ErrorCode::kResourceNotFound);
+  EXPECT_CODE(rules.UntagRule(kScope, "t", {"k"}), ErrorCode::kResourceNotFound);
+
+  // Tags given on creation are stored (ordered by key); on a replacement they are ignored.
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("t"), 10, Tags{{"team", "a"}, {"env", "prod"}}));
+  EXPECT_EQ(keys_values(kScope, "t"), (KV{{"env", "prod"}, {"team", "a"}}));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("t"), 10, Tags{{"team", "b"}, {"new", "x"}}));
+  EXPECT_EQ(keys_values(kScope, "t"), (KV{{"env", "prod"}, {"team", "a"}}));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("plain"), 10, {}));
+  EXPECT_TRUE(keys_values(kScope, "plain").empty());
+  ASSERT_OK(rules.PutRule(kOther, MakeRule("t", kOther), 10, {}));
+  EXPECT_TRUE(keys_values(kOther, "t").empty());  // scopes do not share tags
+
+  const int64_t head = Head();
+  // Keys are case sensitive; a key the rule has gets the new value.
+  ASSERT_OK(rules.TagRule(kScope, "t", {{"team", "c"}, {"Env", "dev"}}, 3));
+  EXPECT_EQ(keys_values(kScope, "t"), (KV{{"Env", "dev"}, {"env", "prod"}, {"team", "c"}}));
+  EXPECT_CODE(rules.TagRule(kScope, "t", {{"one-more", ""}, {"team", "d"}}, 3),
+              ErrorCode::kLimitExceeded);
+  EXPECT_EQ(keys_values(kScope, "t"), (KV{{"Env", "dev"}, {"env", "prod"}, {"team", "c"}}));
+  ASSERT_OK(rules.UntagRule(kScope, "t", {"env", "absent"}));
+  EXPECT_EQ(keys_values(kScope, "t"), (KV{{"Env", "dev"}, {"team", "c"}}));
+  ASSERT_OK(rules.TagRule(kScope, "t", {{"empty", ""}}, 3));
+  EXPECT_EQ(keys_values(kScope, "t")[1], (std::pair<std::string, std::string>{"empty", ""}));
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 3u);  // the refused write left none
+  EXPECT_EQ(cs[0].kind, "TagResource");
+  EXPECT_EQ(cs[0].resource, MakeRule("t").arn);
+  EXPECT_EQ(cs[1].kind, "UntagResource");
+
+  // Deleted with the rule: the same name created again starts without tags.
+  ASSERT_OK(rules.DeleteRule(kScope, "t"));
+  EXPECT_CODE(rules.ListRuleTags(kScope, "t").status(), ErrorCode::kResourceNotFound);
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("t"), 10, {}));
+  EXPECT_TRUE(keys_values(kScope, "t").empty());
+  ASSERT_OK(rules.TagRule(kScope, "t", {{"k", "v"}}, 50));
+  ASSERT_OK(stores_->WipeResources());
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("t"), 10, {}));
+  EXPECT_TRUE(keys_values(kScope, "t").empty());
 }
 
 TEST_P(StoreConformance, ScheduleJobKeepsOrReplacesAndCancels) {

@@ -4,8 +4,10 @@
 #include "common/json.h"
 #include "crypto/base64.h"
 #include "domain/events/event_pattern.h"
+#include "domain/events/rule_tags.h"
 #include "domain/events/schedule_expression.h"
 #include "domain/events/target.h"
+#include "services/common/request_tags.h"
 
 namespace arcana::services::events {
 namespace {
@@ -49,6 +51,57 @@ Status Allow(const CallContext& ctx, const std::string& resource) {
   req.action = ctx.action;
   req.resource_arn = resource;
   return auth::Check(ctx, req);
+}
+
+// The check of a call that sets or removes tags (action: its own, or events:TagResource for
+// PutRule's Tags): aws:RequestTag/<key> and aws:TagKeys carry the request's tags, so a policy
+// can bound which tags a caller may set.
+Status AllowTagging(const CallContext& ctx, const std::string& action, const std::string& resource,
+                    const json::Input& in) {
+  auth::AccessRequest req;
+  req.action = action;
+  req.resource_arn = resource;
+  AddRequestTagKeys(in, "Tags", "Key", "Value", &req.keys);
+  return auth::Check(ctx, req);
+}
+
+// The Tags member of PutRule and TagResource, checked. The model validator has checked the
+// lengths of keys and values.
+Result<std::vector<storage::EventTagRecord>> TagsOf(const json::Input& in) {
+  std::vector<storage::EventTagRecord> tags;
+  const rapidjson::Value* list = in.Get("Tags");
+  if (list == nullptr || !list->IsArray()) return tags;
+  std::vector<std::string_view> keys;
+  for (const auto& t : list->GetArray()) {
+    json::Input tag(t);
+    tags.push_back({tag.Str("Key").value_or(""), tag.Str("Value").value_or("")});
+  }
+  for (const auto& t : tags) keys.push_back(t.key);
+  ARCANA_RETURN_IF_ERROR(ev::CheckTagKeysWritable(keys));
+  ARCANA_RETURN_IF_ERROR(ev::CheckTagCount(tags.size()));
+  return tags;
+}
+
+// The rule a tagging call's ResourceARN names. Only the caller's default bus holds rules: a
+// rule of another bus, region or account does not exist here, and is answered as AWS answers
+// a rule that does not exist.
+Result<std::string> TaggedRuleName(const json::Input& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(ev::TaggedRuleRef ref,
+                          ev::ParseTaggedRuleArn(in.Str("ResourceARN").value_or("")));
+  if (ref.bus != kDefaultBus) {
+    return Status(ErrorCode::kEventsResourceNotFound,
+                  "Rule " + ref.name + " does not exist on EventBus " + ref.bus + ".");
+  }
+  if (ref.partition != "aws" || ref.region != ctx.region || ref.account != ctx.account) {
+    return RuleNotFound(ref.name);
+  }
+  return ref.name;
+}
+
+// Store errors of a tag write, as AWS words them.
+Status MapTagStoreError(const Status& s, const std::string& rule) {
+  if (s.code() == ErrorCode::kLimitExceeded) return ev::TooManyTags();
+  return MapStoreError(s, rule);
 }
 
 void WriteRule(json::Writer& w, const storage::EventRuleRecord& r, const CallContext* describe) {
@@ -152,6 +205,9 @@ Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Va
   if (op == "ListTargetsByRule") return ListTargetsByRule(input, ctx);
   if (op == "RemoveTargets") return RemoveTargets(input, ctx);
   if (op == "TestEventPattern") return TestEventPattern(input, ctx);
+  if (op == "TagResource") return TagResource(input, ctx);
+  if (op == "UntagResource") return UntagResource(input, ctx);
+  if (op == "ListTagsForResource") return ListTagsForResource(input, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(op) + " is not supported by this server.");
 }
@@ -163,6 +219,9 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   r.name = *in.Str("Name");
   r.arn = RuleArn(ctx.account, ctx.region, r.name);
   ARCANA_RETURN_IF_ERROR(Allow(ctx, r.arn));
+  // AWS: assigning tags with PutRule takes events:TagResource as well as events:PutRule.
+  ARCANA_ASSIGN_OR_RETURN(std::vector<storage::EventTagRecord> tags, TagsOf(in));
+  if (!tags.empty()) ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, "events:TagResource", r.arn, in));
   if (auto schedule = in.Str("ScheduleExpression")) {
     // A malformed expression gets AWS's answer; a well-formed one is not served here.
     if (!ev::ParseScheduleExpression(*schedule)) {
@@ -181,7 +240,8 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   r.state = in.Str("State").value_or("ENABLED");
   r.description = in.Str("Description").value_or("");
   r.created_ms = ctx.now_ms;
-  Status s = rules_.PutRule(ScopeOf(ctx), r, kMaxRulesPerBus);
+  // The tags apply only if this creates the rule: AWS ignores them on an update.
+  Status s = rules_.PutRule(ScopeOf(ctx), r, kMaxRulesPerBus, tags);
   if (!s.ok()) return MapStoreError(s, r.name);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -315,6 +375,53 @@ Result<std::string> EventsService::TestEventPattern(const rapidjson::Value& inpu
     return Status(ErrorCode::kValidation, "Parameter Event is not valid.");
   }
   return std::string(*matched ? R"({"Result":true})" : R"({"Result":false})");
+}
+
+Result<std::string> EventsService::TagResource(const rapidjson::Value& input,
+                                               const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(std::string rule, TaggedRuleName(in, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, ctx.action, RuleArn(ctx.account, ctx.region, rule), in));
+  ARCANA_ASSIGN_OR_RETURN(std::vector<storage::EventTagRecord> tags, TagsOf(in));
+  Status s = rules_.TagRule(ScopeOf(ctx), rule, tags, ev::kMaxTagsPerRule);
+  if (!s.ok()) return MapTagStoreError(s, rule);
+  return EmptyObject();
+}
+
+Result<std::string> EventsService::UntagResource(const rapidjson::Value& input,
+                                                 const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(std::string rule, TaggedRuleName(in, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, ctx.action, RuleArn(ctx.account, ctx.region, rule), in));
+  std::vector<std::string> keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  // AWS's own tags can be neither set nor removed by a caller.
+  ARCANA_RETURN_IF_ERROR(ev::CheckTagKeysWritable({keys.begin(), keys.end()}));
+  Status s = rules_.UntagRule(ScopeOf(ctx), rule, keys);
+  if (!s.ok()) return MapStoreError(s, rule);
+  return EmptyObject();
+}
+
+Result<std::string> EventsService::ListTagsForResource(const rapidjson::Value& input,
+                                                       const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(std::string rule, TaggedRuleName(in, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, rule)));
+  auto tags = rules_.ListRuleTags(ScopeOf(ctx), rule);
+  if (!tags.ok()) return MapStoreError(tags.status(), rule);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("Tags");  // present when empty too, as AWS answers
+  w.StartArray();
+  for (const auto& t : *tags) {
+    w.StartObject();
+    json::KV(w, "Key", t.key);
+    json::KV(w, "Value", t.value);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return json::Finish(buf);
 }
 
 }  // namespace arcana::services::events

@@ -1,7 +1,10 @@
 // EventBridge rules and targets on the same endpoint (X-Amz-Target "AWSEvents.*", signing
 // name "events", JSON 1.1), on the default event bus of the caller's account and region:
 // PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, PutTargets,
-// ListTargetsByRule, RemoveTargets and TestEventPattern. Rules live in the store
+// ListTargetsByRule, RemoveTargets, TestEventPattern, and TagResource, UntagResource and
+// ListTagsForResource of rules (domain/events/rule_tags.h: 50 tags per rule, "aws:" keys
+// reserved; PutRule's Tags apply when it creates the rule and are ignored on an update, as on
+// AWS; a rule's tags are deleted with it). Rules live in the store
 // (storage/event_rule_store.h); what matches them and where events go is events/.
 //
 // Targets are HTTP(S) endpoints: a target's Arn is the endpoint URL itself
@@ -48,6 +51,9 @@ class EventsService final : public Service {
   Result<std::string> ListTargetsByRule(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> RemoveTargets(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> TestEventPattern(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> TagResource(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> UntagResource(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListTagsForResource(const rapidjson::Value& in, const CallContext& ctx);
 
   storage::EventRuleStore& rules_;
   ModelValidator validator_;

@@ -30,6 +30,18 @@ CREATE TABLE event_targets (
 );
 )sql";
 
+// The tags of a rule (TagResource, PutRule's Tags), deleted with it.
+const char* const kEventsV2 = R"sql(
+CREATE TABLE event_rule_tags (
+  account TEXT COLLATE "C" NOT NULL,
+  region  TEXT COLLATE "C" NOT NULL,
+  rule    TEXT COLLATE "C" NOT NULL,
+  key     TEXT COLLATE "C" NOT NULL,
+  value   TEXT NOT NULL,
+  PRIMARY KEY (account, region, rule, key)
+);
+)sql";
+
 constexpr const char* kRuleColumns =
     "SELECT name, arn, pattern, state, description, created_ms FROM event_rules ";
 
@@ -52,11 +64,24 @@ int64_t CountTargets(Tx& tx, const Scope& scope, const std::string& rule) {
                      {scope.account, scope.region, rule})[0][0]);
 }
 
+// Upserts the rule's tags; a key given twice keeps the last value.
+void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
+               const std::vector<EventTagRecord>& tags) {
+  for (const auto& t : tags) {
+    tx.Exec(
+        "INSERT INTO event_rule_tags (account, region, rule, key, value) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, region, rule, key) "
+        "DO UPDATE SET value = excluded.value",
+        {scope.account, scope.region, rule, t.key, t.value});
+  }
+}
+
 }  // namespace
 
-Migrations PgEventRuleStore::Schema() { return {"events", {kEventsV1}}; }
+Migrations PgEventRuleStore::Schema() { return {"events", {kEventsV1, kEventsV2}}; }
 
-Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules) {
+Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
+                                 const std::vector<EventTagRecord>& tags) {
   return db_.Write("write rule", [&](Tx& tx) -> Status {
     auto existing = LockRule(tx, scope, r.name);
     if (!existing.ok()) {
@@ -73,6 +98,7 @@ Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, s
         "description = excluded.description",
         {scope.account, scope.region, r.name, r.arn, r.event_pattern, r.state, r.description,
          r.created_ms});
+    if (!existing.ok()) WriteTags(tx, scope, r.name, tags);
     tx.AddChange({0, 0, scope.account, scope.region, kService,
                   existing.ok() ? *existing : r.arn, "PutRule"});
     return Status::Ok();
@@ -116,6 +142,8 @@ Status PgEventRuleStore::DeleteRule(const Scope& scope, const std::string& name)
       return Status(ErrorCode::kPreconditionNotMet, "rule " + name + " has targets");
     }
     tx.Exec("DELETE FROM event_rules WHERE account = $1 AND region = $2 AND name = $3",
+            {scope.account, scope.region, name});
+    tx.Exec("DELETE FROM event_rule_tags WHERE account = $1 AND region = $2 AND rule = $3",
             {scope.account, scope.region, name});
     tx.AddChange({0, 0, scope.account, scope.region, kService, arn, "DeleteRule"});
     return Status::Ok();
@@ -183,8 +211,57 @@ Status PgEventRuleStore::RemoveTargets(const Scope& scope, const std::string& ru
   });
 }
 
+Status PgEventRuleStore::TagRule(const Scope& scope, const std::string& rule,
+                                 const std::vector<EventTagRecord>& tags, size_t max_tags) {
+  return db_.Write("write tags", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, LockRule(tx, scope, rule));
+    WriteTags(tx, scope, rule, tags);
+    int64_t n = Int(tx.Exec("SELECT count(*) FROM event_rule_tags WHERE account = $1 AND "
+                            "region = $2 AND rule = $3",
+                            {scope.account, scope.region, rule})[0][0]);
+    if (static_cast<size_t>(n) > max_tags) {
+      return Status(ErrorCode::kLimitExceeded, "too many tags");  // rolled back
+    }
+    tx.AddChange({0, 0, scope.account, scope.region, kService, arn, "TagResource"});
+    return Status::Ok();
+  });
+}
+
+Status PgEventRuleStore::UntagRule(const Scope& scope, const std::string& rule,
+                                   const std::vector<std::string>& keys) {
+  return db_.Write("remove tags", [&](Tx& tx) -> Status {
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, LockRule(tx, scope, rule));
+    tx.Exec("DELETE FROM event_rule_tags WHERE account = $1 AND region = $2 AND rule = $3 AND "
+            "key = ANY($4::text[])",
+            {scope.account, scope.region, rule, Param::TextArray(keys)});
+    tx.AddChange({0, 0, scope.account, scope.region, kService, arn, "UntagResource"});
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<EventTagRecord>> PgEventRuleStore::ListRuleTags(const Scope& scope,
+                                                                   const std::string& rule) {
+  std::vector<EventTagRecord> out;
+  bool found = false;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list tags", [&](Tx& tx) {
+    // One statement: the rule's existence and its tags agree.
+    for (const auto& row :
+         tx.Exec("SELECT t.key, t.value FROM event_rules r LEFT JOIN event_rule_tags t "
+                 "ON t.account = r.account AND t.region = r.region AND t.rule = r.name "
+                 "WHERE r.account = $1 AND r.region = $2 AND r.name = $3 ORDER BY t.key",
+                 {scope.account, scope.region, rule})) {
+      found = true;
+      if (!row[0].is_null()) out.push_back({Text(row[0]), Text(row[1])});
+    }
+    return Status::Ok();
+  }));
+  if (!found) return Status(ErrorCode::kResourceNotFound, "no rule " + rule);
+  return out;
+}
+
 Status PgEventRuleStore::WipeEventRules() {
   return db_.Write("wipe rules", [&](Tx& tx) {
+    tx.Exec("DELETE FROM event_rule_tags");
     tx.Exec("DELETE FROM event_targets");
     for (const auto& row : tx.Exec("DELETE FROM event_rules RETURNING account, region, arn")) {
       tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService, Text(row[2]), "WipeResources"});

@@ -1,7 +1,7 @@
-// The PostgreSQL EventRuleStore (storage/event_rule_store.h): tables event_rules and
-// event_targets (component "events"). Writes lock the rule's row (SELECT ... FOR UPDATE), so
-// a DeleteRule and a PutTargets of one rule on two nodes serialise: a rule is never deleted
-// with targets left behind.
+// The PostgreSQL EventRuleStore (storage/event_rule_store.h): tables event_rules,
+// event_targets and event_rule_tags (component "events"). Writes lock the rule's row
+// (SELECT ... FOR UPDATE), so a DeleteRule and a PutTargets or TagRule of one rule on two
+// nodes serialise: a rule is never deleted with targets or tags left behind.
 // Thread-safety: as every store component (store_types.h).
 #pragma once
 
@@ -15,7 +15,8 @@ class PgEventRuleStore : public EventRuleStore {
   explicit PgEventRuleStore(Database& db) : db_(db) {}
   static Migrations Schema();
 
-  Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules) override;
+  Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules,
+                 const std::vector<EventTagRecord>& tags) override;
   Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
                                                  const std::string& name) override;
   Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
@@ -32,6 +33,12 @@ class PgEventRuleStore : public EventRuleStore {
                                                      size_t limit) override;
   Status RemoveTargets(const Scope& scope, const std::string& rule,
                        const std::vector<std::string>& ids) override;
+  Status TagRule(const Scope& scope, const std::string& rule,
+                 const std::vector<EventTagRecord>& tags, size_t max_tags) override;
+  Status UntagRule(const Scope& scope, const std::string& rule,
+                   const std::vector<std::string>& keys) override;
+  Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
+                                                   const std::string& rule) override;
   Status WipeEventRules() override;
 
  private:

@@ -30,6 +30,17 @@ const char* const kEventsMigrations[] = {
       PRIMARY KEY (account, region, rule, id)
     ) WITHOUT ROWID;
     )sql",
+    // 2: the tags of a rule (TagResource, PutRule's Tags), deleted with it.
+    R"sql(
+    CREATE TABLE event_rule_tags (
+      account TEXT NOT NULL,
+      region  TEXT NOT NULL,
+      rule    TEXT NOT NULL,
+      key     TEXT NOT NULL,
+      value   TEXT NOT NULL,
+      PRIMARY KEY (account, region, rule, key)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 EventRuleRecord ReadRule(sqlite3_stmt* st) {
@@ -73,6 +84,33 @@ Result<int64_t> CountRows(Conn& c, const char* sql, const Scope& scope, const st
   sqlite3_reset(st);
   return n;
 }
+
+// Upserts the rule's tags; a key given twice keeps the last value.
+Status WriteTags(Conn& c, const Scope& scope, const std::string& rule,
+                 const std::vector<EventTagRecord>& tags) {
+  sqlite3_stmt* st = c.Prepare(
+      "INSERT INTO event_rule_tags (account, region, rule, key, value) VALUES (?,?,?,?,?) "
+      "ON CONFLICT (account, region, rule, key) DO UPDATE SET value = excluded.value");
+  if (!st) return DbError(c.db(), "prepare");
+  for (const auto& t : tags) {
+    BindScope(st, scope);
+    BindText(st, 3, rule);
+    BindText(st, 4, t.key);
+    BindText(st, 5, t.value);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write tag"));
+    sqlite3_reset(st);
+  }
+  return Status::Ok();
+}
+
+// Deletes every row of the rule in one of its child tables (targets, tags).
+Status DeleteChildren(Conn& c, const char* sql, const Scope& scope, const std::string& rule) {
+  sqlite3_stmt* st = c.Prepare(sql);
+  if (!st) return DbError(c.db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, rule);
+  return Step(c, st, "delete rule rows");
+}
 }  // namespace
 
 Migrations SqliteEventRuleStore::Schema() {
@@ -80,7 +118,7 @@ Migrations SqliteEventRuleStore::Schema() {
 }
 
 Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r,
-                                     size_t max_rules) {
+                                     size_t max_rules, const std::vector<EventTagRecord>& tags) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     auto existing = RuleArn(c, scope, r.name);
@@ -108,6 +146,7 @@ Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& 
     BindText(st, 7, r.description);
     sqlite3_bind_int64(st, 8, r.created_ms);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "write rule"));
+    if (!existing.ok()) ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, r.name, tags));
     return txn.AddChange(scope.account, scope.region, kService,
                          existing.ok() ? *existing : r.arn, "PutRule");
   });
@@ -167,6 +206,9 @@ Status SqliteEventRuleStore::DeleteRule(const Scope& scope, const std::string& n
     BindScope(del, scope);
     BindText(del, 3, name);
     ARCANA_RETURN_IF_ERROR(Step(c, del, "delete rule"));
+    ARCANA_RETURN_IF_ERROR(DeleteChildren(
+        c, "DELETE FROM event_rule_tags WHERE account = ? AND region = ? AND rule = ?", scope,
+        name));
     return txn.AddChange(scope.account, scope.region, kService, arn, "DeleteRule");
   });
 }
@@ -256,6 +298,67 @@ Status SqliteEventRuleStore::RemoveTargets(const Scope& scope, const std::string
   });
 }
 
+Status SqliteEventRuleStore::TagRule(const Scope& scope, const std::string& rule,
+                                     const std::vector<EventTagRecord>& tags, size_t max_tags) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, rule));
+    ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, rule, tags));
+    ARCANA_ASSIGN_OR_RETURN(
+        int64_t n,
+        CountRows(c,
+                  "SELECT count(*) FROM event_rule_tags WHERE account = ? AND region = ? AND "
+                  "rule = ?",
+                  scope, &rule));
+    if (static_cast<size_t>(n) > max_tags) {
+      return Status(ErrorCode::kLimitExceeded, "too many tags");  // rolled back
+    }
+    return txn.AddChange(scope.account, scope.region, kService, arn, "TagResource");
+  });
+}
+
+Status SqliteEventRuleStore::UntagRule(const Scope& scope, const std::string& rule,
+                                       const std::vector<std::string>& keys) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, rule));
+    sqlite3_stmt* st = c.Prepare(
+        "DELETE FROM event_rule_tags WHERE account = ? AND region = ? AND rule = ? AND key = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    for (const auto& key : keys) {
+      BindScope(st, scope);
+      BindText(st, 3, rule);
+      BindText(st, 4, key);
+      ARCANA_RETURN_IF_ERROR(Step(c, st, "delete tag"));
+      sqlite3_reset(st);
+    }
+    return txn.AddChange(scope.account, scope.region, kService, arn, "UntagResource");
+  });
+}
+
+Result<std::vector<EventTagRecord>> SqliteEventRuleStore::ListRuleTags(const Scope& scope,
+                                                                       const std::string& rule) {
+  ARCANA_LEASE(c, db_.pool());
+  // One read: the rule's existence and its tags agree (a rule deleted meanwhile is absent).
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT t.key, t.value FROM event_rules r LEFT JOIN event_rule_tags t "
+      "ON t.account = r.account AND t.region = r.region AND t.rule = r.name "
+      "WHERE r.account = ? AND r.region = ? AND r.name = ? ORDER BY t.key");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, rule);
+  std::vector<EventTagRecord> out;
+  bool found = false;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    found = true;
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) out.push_back({ColText(st, 0), ColText(st, 1)});
+  }
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list tags");
+  if (!found) return Status(ErrorCode::kResourceNotFound, "no rule " + rule);
+  return out;
+}
+
 Status SqliteEventRuleStore::WipeEventRules() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
@@ -266,7 +369,8 @@ Status SqliteEventRuleStore::WipeEventRules() {
     sqlite3_bind_int64(st, 1, txn.now_ms());
     ARCANA_RETURN_IF_ERROR(Step(c, st, "record wipe"));
     txn.MarkChanged();
-    return c.Exec("DELETE FROM event_targets; DELETE FROM event_rules;");
+    return c.Exec(
+        "DELETE FROM event_rule_tags; DELETE FROM event_targets; DELETE FROM event_rules;");
   });
 }
 

@@ -1,5 +1,5 @@
-// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_rules and
-// event_targets (component "events").
+// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_rules,
+// event_targets and event_rule_tags (component "events").
 #pragma once
 
 #include "storage/event_rule_store.h"
@@ -12,7 +12,8 @@ class SqliteEventRuleStore : public EventRuleStore {
   explicit SqliteEventRuleStore(Database& db) : db_(db) {}
   static Migrations Schema();
 
-  Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules) override;
+  Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules,
+                 const std::vector<EventTagRecord>& tags) override;
   Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
                                                  const std::string& name) override;
   Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
@@ -29,6 +30,12 @@ class SqliteEventRuleStore : public EventRuleStore {
                                                      size_t limit) override;
   Status RemoveTargets(const Scope& scope, const std::string& rule,
                        const std::vector<std::string>& ids) override;
+  Status TagRule(const Scope& scope, const std::string& rule,
+                 const std::vector<EventTagRecord>& tags, size_t max_tags) override;
+  Status UntagRule(const Scope& scope, const std::string& rule,
+                   const std::vector<std::string>& keys) override;
+  Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
+                                                   const std::string& rule) override;
   Status WipeEventRules() override;
 
  private:

@@ -1,0 +1,84 @@
+#include "domain/events/rule_tags.h"
+
+#include <cctype>
+
+namespace arcana::domain::events {
+namespace {
+
+bool StartsWithAwsPrefix(std::string_view key) {
+  static constexpr std::string_view kPrefix = "aws:";
+  if (key.size() < kPrefix.size()) return false;
+  for (size_t i = 0; i < kPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(key[i])) != kPrefix[i]) return false;
+  }
+  return true;
+}
+
+Status InvalidArn(const char* reason) {
+  return Status(ErrorCode::kValidation,
+                std::string("Parameter ResourceARN is not valid. Reason: ") + reason);
+}
+
+}  // namespace
+
+Status CheckTagKeysWritable(const std::vector<std::string_view>& keys) {
+  for (std::string_view key : keys) {
+    if (StartsWithAwsPrefix(key)) {
+      return Status(ErrorCode::kValidation,
+                    "Invalid tag key: the aws: prefix is reserved for AWS use.");
+    }
+  }
+  return Status::Ok();
+}
+
+Status TooManyTags() {
+  return Status(ErrorCode::kValidation,
+                "A resource can have at most " + std::to_string(kMaxTagsPerRule) + " tags.");
+}
+
+Status CheckTagCount(size_t count) {
+  return count <= kMaxTagsPerRule ? Status::Ok() : TooManyTags();
+}
+
+Result<TaggedRuleRef> ParseTaggedRuleArn(std::string_view arn) {
+  // arn:partition:service:region:account:resource; the resource may hold ':' and '/'.
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (parts.size() < 5) {
+    size_t colon = arn.find(':', start);
+    if (colon == std::string_view::npos) break;
+    parts.push_back(arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  if (parts.size() != 5 || parts[0] != "arn" || parts[1].empty() || start >= arn.size()) {
+    return InvalidArn("Provided Arn is not in correct format.");
+  }
+  if (parts[2] != "events") return InvalidArn("Provided Arn is not an EventBridge ResourceARN.");
+  std::string_view resource = arn.substr(start);
+  TaggedRuleRef ref{std::string(parts[1]), std::string(parts[3]), std::string(parts[4]),
+                    "default", ""};
+  if (resource.rfind("event-bus/", 0) == 0) {
+    std::string bus(resource.substr(10));
+    if (bus == "default") {
+      return InvalidArn("this server tags rules only, not the default event bus.");
+    }
+    return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + bus + " does not exist.");
+  }
+  if (resource.rfind("rule/", 0) != 0) {
+    return InvalidArn("Provided Arn is not a taggable EventBridge resource.");
+  }
+  std::string_view path = resource.substr(5);
+  size_t slash = path.find('/');
+  if (slash != std::string_view::npos) {  // rule/<bus>/<name>: a rule of a custom bus
+    ref.bus = std::string(path.substr(0, slash));
+    path = path.substr(slash + 1);
+    if (ref.bus.empty() || path.find('/') != std::string_view::npos) {
+      return InvalidArn("Provided Arn is not in correct format.");
+    }
+  }
+  if (path.empty()) return InvalidArn("Provided Arn is not in correct format.");
+  ref.name = std::string(path);
+  return ref;
+}
+
+}  // namespace arcana::domain::events
