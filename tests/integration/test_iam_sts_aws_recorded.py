@@ -28,21 +28,7 @@ from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT
 from test_iam import client, name
-
-
-@pytest.fixture(scope="module")
-def iam(auth_server):
-    return client(auth_server.endpoint, "iam")
-
-
-@pytest.fixture(scope="module")
-def sts(auth_server):
-    return client(auth_server.endpoint, "sts")
-
-
-def creds_client(auth_server, service, creds):
-    return client(auth_server.endpoint, service, creds["AccessKeyId"], creds["SecretAccessKey"],
-                  creds.get("SessionToken"))
+from test_sts import creds_client, iam, sts  # noqa: F401 (iam, sts: fixtures)
 
 
 def err(e: pytest.ExceptionInfo) -> tuple[str, str, int]:

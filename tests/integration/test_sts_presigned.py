@@ -9,18 +9,13 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 
-import pytest
 import requests
 
 from conftest import ACCOUNT
 from test_iam import TRUST_ACCOUNT, client, name
+from test_sts import sts  # noqa: F401 (fixture)
 
 NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
-
-
-@pytest.fixture(scope="module")
-def sts(auth_server):
-    return client(auth_server.endpoint, "sts")
 
 
 def fetch(url: str) -> requests.Response:
