@@ -7,8 +7,7 @@ tests/aws/services/sts/test_sts.py and tests/aws/services/iam/test_iam_*.py with
 which members a response carries, and list order. Volatile values (ids, dates, keys) are
 compared by shape, as the snapshots' placeholders do.
 
-Left out: operations Arcana does not implement (login profiles, ListUserTags/ListRoleTags,
-UpdateRole(Description), UpdateGroup, GetAccessKeyLastUsed, instance profiles, MFA, SSH and
+Left out: operations Arcana does not implement (login profiles, UpdateGroup, GetAccessKeyLastUsed, instance profiles, MFA, SSH and
 service-specific credentials, GetFederationToken, GetWebIdentityToken), AWS managed
 policies (Arcana holds none), renaming users (UpdateUser NewUserName is refused), the
 PackedPolicySize value AWS computes from its packed form (only its presence is checked),
@@ -453,10 +452,10 @@ CREATED_ROLE = ["Arn", "AssumeRolePolicyDocument", "CreateDate", "Path", "RoleId
 
 
 def test_role_errors(iam):
-    """test_iam_roles.py::TestRoleLifecycle::test_role_errors (UpdateRole left out: not
-    implemented)."""
+    """test_iam_roles.py::TestRoleLifecycle::test_role_errors."""
     missing = NOT_FOUND.format("role", "test-nonexistent-role")
     for call in (lambda: iam.get_role(RoleName="test-nonexistent-role"),
+                 lambda: iam.update_role(RoleName="test-nonexistent-role", Description="test"),
                  lambda: iam.delete_role(RoleName="test-nonexistent-role")):
         with pytest.raises(ClientError) as e:
             call()
@@ -509,6 +508,58 @@ def test_role_with_tags(iam):
         {"Key": "emptykey", "Value": "x"}, {"Key": "somekey", "Value": "somevalue"}]
 
 
+def test_role_tag_operations(iam):
+    """test_iam_roles.py::TestRoleTags::test_role_tag_operations and test_role_with_tags
+    (list-role-tags-empty-value): ListRoleTags answers IsTruncated and the tags in the order
+    given (a re-tagged key keeps its place, an empty value is listed), no Marker."""
+    r = name("role")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps(TRUST_EC2))
+    tags = [{"Key": "somekey", "Value": "somevalue"},
+            {"Key": "someotherkey", "Value": "someothervalue"}]
+    iam.tag_role(RoleName=r, Tags=tags)
+    assert body(iam.list_role_tags(RoleName=r)) == {"IsTruncated": False, "Tags": tags}
+    iam.tag_role(RoleName=r, Tags=[{"Key": "somekey", "Value": "updatedvalue"}])
+    assert body(iam.list_role_tags(RoleName=r)) == {"IsTruncated": False, "Tags": [
+        {"Key": "somekey", "Value": "updatedvalue"}, tags[1]]}
+    iam.tag_role(RoleName=r, Tags=[{"Key": "somekey", "Value": ""}])
+    assert body(iam.list_role_tags(RoleName=r)) == {"IsTruncated": False, "Tags": [
+        {"Key": "somekey", "Value": ""}, tags[1]]}
+    iam.untag_role(RoleName=r, TagKeys=["somekey"])
+    assert body(iam.list_role_tags(RoleName=r)) == {"IsTruncated": False, "Tags": [tags[1]]}
+    iam.untag_role(RoleName=r, TagKeys=["someotherkey"])
+    assert body(iam.list_role_tags(RoleName=r)) == {"IsTruncated": False, "Tags": []}
+    r2 = name("role")
+    iam.create_role(RoleName=r2, AssumeRolePolicyDocument=json.dumps(TRUST_EC2),
+                    Tags=[{"Key": "emptykey", "Value": ""}])
+    assert body(iam.list_role_tags(RoleName=r2)) == {
+        "IsTruncated": False, "Tags": [{"Key": "emptykey", "Value": ""}]}
+
+
+def test_update_role(iam):
+    """test_iam_roles.py::TestRoleLifecycle::test_update_role: UpdateRole answers nothing and
+    leaves what it is not given unchanged; UpdateRoleDescription answers the role as CreateRole
+    does plus its Description (no MaxSessionDuration, no RoleLastUsed)."""
+    r = name("role")
+    created = iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps(TRUST_EC2),
+                              Description="initial description")["Role"]
+    got = iam.get_role(RoleName=r)["Role"]
+    assert got == {**created, "Description": "initial description", "MaxSessionDuration": 3600,
+                   "RoleLastUsed": {}}
+    assert body(iam.update_role(RoleName=r, Description="updated description",
+                                MaxSessionDuration=7200)) == {}
+    assert iam.get_role(RoleName=r)["Role"] == {
+        **got, "Description": "updated description", "MaxSessionDuration": 7200}
+    described = body(iam.update_role_description(
+        RoleName=r, Description="description via update_role_description"))
+    assert described == {"Role": {**created,
+                                  "Description": "description via update_role_description"}}
+    after = {**got, "Description": "description via update_role_description",
+             "MaxSessionDuration": 7200}
+    assert iam.get_role(RoleName=r)["Role"] == after
+    assert body(iam.update_role(RoleName=r)) == {}
+    assert iam.get_role(RoleName=r)["Role"] == after
+
+
 def test_role_tag_errors(iam):
     """test_iam_roles.py::TestRoleTags::test_role_tag_errors: a missing role is NoSuchEntity;
     51 tags are ValidationError "Value at 'tags' ... less than or equal to 50" (before the
@@ -521,6 +572,9 @@ def test_role_tag_errors(iam):
     assert err(e) == ("NoSuchEntity", missing, 404)
     with pytest.raises(ClientError) as e:
         iam.untag_role(RoleName="test-nonexistent-role", TagKeys=["k"])
+    assert err(e) == ("NoSuchEntity", missing, 404)
+    with pytest.raises(ClientError) as e:
+        iam.list_role_tags(RoleName="test-nonexistent-role")
     assert err(e) == ("NoSuchEntity", missing, 404)
     too_many = [{"Key": str(x), "Value": str(x)} for x in range(51)]
     limit = ("ValidationError", "1 validation error detected: Value at 'tags' failed to satisfy "

@@ -69,4 +69,30 @@ Result<std::string> IamService::UpdateAssumeRolePolicy(const In& in, const CallC
   return std::string("{}");
 }
 
+// Description and MaxSessionDuration (3600..43200, the model validator's range), each only
+// when given.
+Result<std::string> IamService::UpdateRole(const In& in, const CallContext& ctx) {
+  auto description = in.Str("Description");
+  auto duration = in.Int("MaxSessionDuration");
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "role", *in.Str("RoleName"), "UpdateRole", [&](Identity& r) {
+    if (description) r.description = *description;
+    if (duration) r.max_session_duration = *duration;
+    return Status::Ok();
+  }));
+  return std::string("{}");
+}
+
+// The role's description; answers the role as AWS does (View::kDescribed).
+Result<std::string> IamService::UpdateRoleDescription(const In& in, const CallContext& ctx) {
+  const std::string name = *in.Str("RoleName");
+  const std::string description = *in.Str("Description");
+  Identity updated;  // as written by the attempt that committed
+  ARCANA_RETURN_IF_ERROR(Update(ctx, "role", name, "UpdateRoleDescription", [&](Identity& r) {
+    r.description = description;
+    updated = r;
+    return Status::Ok();
+  }));
+  return RoleAnswer(updated, View::kDescribed);
+}
+
 }  // namespace arcana::services::iam

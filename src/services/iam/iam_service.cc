@@ -412,6 +412,8 @@ void WriteRole(json::Writer& w, const Identity& r, View view) {
   json::KV(w, "AssumeRolePolicyDocument", UrlEncodeDocument(r.trust_policy));
   if (view != View::kCreated) {
     if (!r.description.empty()) json::KV(w, "Description", r.description);
+  }
+  if (view == View::kGot || view == View::kListed) {
     w.Key("MaxSessionDuration");
     w.Int64(r.max_session_duration);
   }
@@ -470,6 +472,7 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("DeleteUser", &IamService::DeleteUser);
   add("TagUser", &IamService::TagUser);
   add("UntagUser", &IamService::UntagUser);
+  add("ListUserTags", &IamService::ListUserTags);
   add("CreateAccessKey", &IamService::CreateAccessKey);
   add("ListAccessKeys", &IamService::ListAccessKeys);
   add("UpdateAccessKey", &IamService::UpdateAccessKey);
@@ -488,6 +491,9 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("DeleteRole", &IamService::DeleteRole);
   add("TagRole", &IamService::TagRole);
   add("UntagRole", &IamService::UntagRole);
+  add("ListRoleTags", &IamService::ListRoleTags);
+  add("UpdateRole", &IamService::UpdateRole);
+  add("UpdateRoleDescription", &IamService::UpdateRoleDescription);
   add("UpdateAssumeRolePolicy", &IamService::UpdateAssumeRolePolicy);
   add("CreatePolicy", &IamService::CreatePolicy);
   add("GetPolicy", &IamService::GetPolicy);

@@ -78,6 +78,10 @@ class IamService : public QueryService {
                               const char* name_member, const char* op, const char* label);
   Result<std::string> RemoveTags(const In& in, const CallContext& ctx, const char* kind,
                                  const char* name_member, const char* op);
+  // ListUserTags/ListRoleTags: the entity's tags in the order they were first given, paged
+  // by MaxItems; the Marker is the position of the next page's first tag.
+  Result<std::string> ListTags(const In& in, const CallContext& ctx, const char* kind,
+                               const char* name_member);
 
   // Users, groups, keys (iam_user_ops.cc)
   Result<std::string> CreateUser(const In& in, const CallContext& ctx);
@@ -86,6 +90,7 @@ class IamService : public QueryService {
   Result<std::string> DeleteUser(const In& in, const CallContext& ctx);
   Result<std::string> TagUser(const In& in, const CallContext& ctx);
   Result<std::string> UntagUser(const In& in, const CallContext& ctx);
+  Result<std::string> ListUserTags(const In& in, const CallContext& ctx);
   Result<std::string> CreateAccessKey(const In& in, const CallContext& ctx);
   Result<std::string> ListAccessKeys(const In& in, const CallContext& ctx);
   Result<std::string> UpdateAccessKey(const In& in, const CallContext& ctx);
@@ -105,6 +110,9 @@ class IamService : public QueryService {
   Result<std::string> DeleteRole(const In& in, const CallContext& ctx);
   Result<std::string> TagRole(const In& in, const CallContext& ctx);
   Result<std::string> UntagRole(const In& in, const CallContext& ctx);
+  Result<std::string> ListRoleTags(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateRole(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateRoleDescription(const In& in, const CallContext& ctx);
   Result<std::string> UpdateAssumeRolePolicy(const In& in, const CallContext& ctx);
   // Policies: managed, attached, inline, boundaries (iam_policy_ops.cc)
   Result<std::string> CreatePolicy(const In& in, const CallContext& ctx);
@@ -146,8 +154,10 @@ class IamService : public QueryService {
 //   not record when a role was last used, which is what AWS answers for a role never used)
 //   and a policy's Tags even when there are none;
 // - kListed (ListUsers, ListRoles, ListPolicies): no Tags, no PermissionsBoundary, no
-//   policy Description.
-enum class View { kCreated, kGot, kListed };
+//   policy Description;
+// - kDescribed (UpdateRoleDescription): what kCreated writes and the role's Description (no
+//   MaxSessionDuration, no RoleLastUsed), as AWS answers it.
+enum class View { kCreated, kGot, kListed, kDescribed };
 void WriteUser(json::Writer& w, const domain::iam::Identity& u, View view = View::kGot);
 void WriteGroup(json::Writer& w, const domain::iam::Identity& g);
 void WriteRole(json::Writer& w, const domain::iam::Identity& r, View view = View::kGot);

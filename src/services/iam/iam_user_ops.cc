@@ -1,5 +1,6 @@
 // IAM users, their access keys, groups and group membership.
 #include <algorithm>
+#include <charconv>
 
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
@@ -173,6 +174,44 @@ Result<std::string> IamService::RemoveTags(const In& in, const CallContext& ctx,
     return Status::Ok();
   }));
   return std::string("{}");
+}
+
+Result<std::string> IamService::ListTags(const In& in, const CallContext& ctx,
+                                         const char* kind, const char* name_member) {
+  ARCANA_ASSIGN_OR_RETURN(Identity e, Load(ctx, kind, *in.Str(name_member)));
+  const Page page = PageOf(in);
+  // The Marker is the position of the page's first tag (decimal): a tag key can hold letters
+  // the model's markerType pattern ([\u0020-\u00FF]+) refuses. One that is not a position
+  // here (not a number, past the last tag) ends the list.
+  size_t start = 0;
+  if (!page.marker.empty()) {
+    start = e.tags.size();
+    size_t pos = 0;
+    auto [p, ec] = std::from_chars(page.marker.data(), page.marker.data() + page.marker.size(), pos);
+    if (ec == std::errc() && p == page.marker.data() + page.marker.size()) {
+      start = std::min(pos, e.tags.size());
+    }
+  }
+  const size_t end = std::min(e.tags.size(), start + page.max_items);
+  const bool truncated = end < e.tags.size();
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, domain::iam::Tags(e.tags.begin() + static_cast<std::ptrdiff_t>(start),
+                                 e.tags.begin() + static_cast<std::ptrdiff_t>(end)));
+  w.Key("IsTruncated");
+  w.Bool(truncated);
+  if (truncated) json::KV(w, "Marker", std::to_string(end));
+  w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> IamService::ListUserTags(const In& in, const CallContext& ctx) {
+  return ListTags(in, ctx, "user", "UserName");
+}
+
+Result<std::string> IamService::ListRoleTags(const In& in, const CallContext& ctx) {
+  return ListTags(in, ctx, "role", "RoleName");
 }
 
 Result<std::string> IamService::TagUser(const In& in, const CallContext& ctx) {
