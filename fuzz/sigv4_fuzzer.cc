@@ -1,5 +1,6 @@
-// Fuzzes SigV4 header parsing and canonicalisation (auth/sigv4.h) and the verifier that
-// runs them on every API call. Input: a request in the AWS test-suite text form (the seeds are
+// Fuzzes SigV4 parsing, of the Authorization header and of a signature in the query string
+// (presigned URLs), and canonicalisation (auth/sigv4.h), and the verifier that runs them on
+// every API call. Input: a request in the AWS test-suite text form (the seeds are
 // AWS's SigV4 vectors and signed requests captured from the integration tests):
 //   METHOD TARGET [HTTP/1.1]\n  Name:value\n ... \n  \n  body
 // Lines starting with a space or tab continue the previous header value.

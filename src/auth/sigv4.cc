@@ -9,6 +9,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/hash.h"
+#include "net/query_string.h"
 
 namespace arcana::auth {
 namespace {
@@ -595,26 +596,16 @@ struct Verifier::Signed {
 
 namespace {
 
-std::string_view QueryOf(std::string_view target) {
-  const size_t q = target.find('?');
-  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-}
-
-// Whether the raw query string has a parameter spelled exactly `name` (not URI-encoded: the
+// Whether the query string has a parameter spelled exactly `name` (not URI-encoded: the
 // X-Amz-* names need no encoding).
 bool HasQueryParam(std::string_view target, std::string_view name) {
-  std::string_view query = QueryOf(target);
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view item = query.substr(0, amp);
-    if (item.substr(0, item.find('=')) == name) return true;
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+  for (const auto& [n, v] : net::SplitQuery(target)) {
+    if (n == name) return true;
   }
   return false;
 }
 
-// Steps 4 shared by both forms: headers that must be covered when they are sent.
+// Step 4, shared by both forms: headers that must be covered when they are sent.
 Status CheckSignedHeaderRules(const SignableRequest& req, const AuthorizationHeader& auth) {
   if (!Signs(auth, "host")) {
     return Incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS "
@@ -668,24 +659,17 @@ Result<Verifier::Signed> Verifier::FromQueryString(const SignableRequest& req) c
   // the target the canonical request is built from.
   std::unordered_map<std::string, std::string> params;
   const std::string_view target = req.target;
-  const size_t q = target.find('?');
-  std::string canonical_target(target.substr(0, q));
+  std::string canonical_target(target.substr(0, target.find('?')));
   char separator = '?';
-  std::string_view query = QueryOf(target);
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view item = query.substr(0, amp);
-    const size_t eq = item.find('=');
-    std::string name = UriDecode(item.substr(0, eq));
-    if (name != "X-Amz-Signature" && !item.empty()) {
+  for (const auto& [raw_name, raw_value] : net::SplitQuery(target)) {
+    std::string name = UriDecode(raw_name);
+    if (name != "X-Amz-Signature") {
       canonical_target.push_back(separator);
-      canonical_target.append(item);
+      // As sent ("a" and "a=" canonicalize alike; CanonicalQuery re-encodes both halves).
+      canonical_target.append(raw_name).append(1, '=').append(raw_value);
       separator = '&';
     }
-    params.emplace(std::move(name),
-                   eq == std::string_view::npos ? std::string() : UriDecode(item.substr(eq + 1)));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+    params.emplace(std::move(name), UriDecode(raw_value));
   }
   auto param = [&](const char* name) -> const std::string* {
     auto it = params.find(name);
