@@ -459,8 +459,15 @@ std::optional<system_clock::time_point> ParseAmzDate(std::string_view s) {
                                         std::chrono::day{static_cast<unsigned>(num(6, 2))}};
   const int hh = num(9, 2), mm = num(11, 2), ss = num(13, 2);
   if (!ymd.ok() || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
-  return std::chrono::sys_days{ymd} + std::chrono::hours{hh} + std::chrono::minutes{mm} +
-         std::chrono::seconds{ss};
+  const std::chrono::sys_seconds at = std::chrono::sys_days{ymd} + std::chrono::hours{hh} +
+                                      std::chrono::minutes{mm} + std::chrono::seconds{ss};
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2261): a date outside that span
+  // (any four-digit year parses) is held at the edge, still far outside any skew window,
+  // instead of overflowing the conversion.
+  using std::chrono::year;
+  static constexpr std::chrono::sys_seconds kEarliest{std::chrono::sys_days{year{1900} / 1 / 1}};
+  static constexpr std::chrono::sys_seconds kLatest{std::chrono::sys_days{year{2200} / 1 / 1}};
+  return std::clamp(at, kEarliest, kLatest);
 }
 
 std::string FormatAmzDate(system_clock::time_point tp) {
