@@ -23,6 +23,7 @@ void Authenticator::ForgetCredentials() const {
   {
     std::lock_guard<std::mutex> l(mu_);
     cache_.clear();  // the cached SecretStrings wipe themselves
+    dev_unknown_.clear();
   }
   verifier_->ClearCache();
 }
@@ -40,14 +41,17 @@ void Authenticator::FollowChanges(storage::ChangeFollower& follower) {
                         // rare, so every entry goes.
                         if (c.IsRootRewrap() || c.service == "iam") {
                           cache_.clear();  // every sealed secret was rewrapped
+                          dev_unknown_.clear();
                         } else {
                           cache_.erase(c.resource);  // the access key id
+                          dev_unknown_.erase(c.resource);
                         }
                       },
                       [this] {
                         std::lock_guard<std::mutex> l(mu_);
                         ++epoch_;
                         cache_.clear();
+                        dev_unknown_.clear();
                       }});
 }
 
@@ -123,6 +127,42 @@ Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
   return c;
 }
 
+Status Authenticator::AuthenticateDev(const SignableRequest& sr, services::CallContext& ctx) const {
+  // The scope still decides the region, as in AWS.
+  ctx.region = opts_.default_region;
+  auto parsed = ParseOnly(sr);
+  if (parsed.ok()) {
+    if (!parsed->region.empty()) ctx.region = parsed->region;
+    ctx.access_key_id = parsed->access_key_id;
+  }
+  if (!ctx.access_key_id.empty() && !KnownUnknownInDev(ctx.access_key_id)) {
+    // A key the store knows (an IAM user's, an STS session's, the root pair) acts as its
+    // identity, as it would in AWS: GetCallerIdentity names it, its policies apply, an
+    // expired session is refused. Only its signature goes unchecked.
+    auto known = Load(ctx.access_key_id);
+    if (known.ok()) {
+      ctx.account = known->cred.account_id;
+      ctx.principal_arn = known->cred.principal_arn;
+      ctx.principal = std::move(known->principal);
+      return Status::Ok();
+    }
+    if (known.status().code() != ErrorCode::kUnrecognizedClient) return known.status();
+    std::lock_guard<std::mutex> l(mu_);
+    if (dev_unknown_.size() > 10000) dev_unknown_.clear();
+    dev_unknown_.insert(ctx.access_key_id);
+  }
+  // Any other key (test/test, AKIDANYTHING...) is the account root.
+  ctx.account = opts_.dev_account;
+  ctx.principal_arn = "arn:aws:iam::" + opts_.dev_account + ":root";
+  ctx.principal = std::make_shared<const Principal>(RootPrincipal(ctx.account, ctx.access_key_id));
+  return Status::Ok();
+}
+
+bool Authenticator::KnownUnknownInDev(const std::string& access_key_id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return dev_unknown_.count(access_key_id) != 0;
+}
+
 Status Authenticator::Authenticate(const net::HttpRequest& req, std::string_view signing_name,
                                    services::CallContext& ctx) const {
   net::HttpRequest copy = req;
@@ -147,19 +187,7 @@ Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signi
       req.headers.swap(sr.headers);
     }
   } give_back{sr, req};
-  if (opts_.dev) {
-    // Any key is accepted; the scope still decides the region, as in AWS.
-    ctx.account = opts_.dev_account;
-    ctx.principal_arn = "arn:aws:iam::" + opts_.dev_account + ":root";
-    ctx.region = opts_.default_region;
-    auto parsed = ParseOnly(sr);
-    if (parsed.ok()) {
-      if (!parsed->region.empty()) ctx.region = parsed->region;
-      ctx.access_key_id = parsed->access_key_id;
-    }
-    ctx.principal = std::make_shared<const Principal>(RootPrincipal(ctx.account, ctx.access_key_id));
-    return Status::Ok();
-  }
+  if (opts_.dev) return AuthenticateDev(sr, ctx);
   ARCANA_ASSIGN_OR_RETURN(VerifiedCaller caller, verifier_->Verify(sr, signing_name));
   ctx.account = caller.account_id;
   ctx.principal_arn = caller.principal_arn;

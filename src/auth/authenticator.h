@@ -1,7 +1,8 @@
 // The pipeline's authenticate stage: turns an HTTP request into a CallContext (account,
 // region, principal) or an AWS auth error. Normal mode verifies SigV4 against the stored
-// access keys; dev mode (loopback only, explicit) accepts any key and only reads the
-// region from the credential scope.
+// access keys; dev mode (loopback only, explicit) checks no signature: a key the store knows
+// (an IAM user's, an STS session's) acts as its own identity, any other key as the account
+// root, and the region comes from the credential scope.
 // Thread-safety: Authenticate() is safe to call concurrently.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "auth/identity_resolver.h"
 #include "auth/principal.h"
@@ -64,6 +66,11 @@ class Authenticator {
   Result<Entry> Load(const std::string& access_key_id) const;
   Result<Entry> Read(const std::string& access_key_id) const;
   Result<Credential> Lookup(std::string_view access_key_id) const;
+  Status AuthenticateDev(const SignableRequest& sr, services::CallContext& ctx) const;
+  // Dev mode: the key was looked up and is not in the store (so each such request does not
+  // read the store again; a key created later has a new id, and a change to a key's id
+  // drops it here too).
+  bool KnownUnknownInDev(const std::string& access_key_id) const;
 
   storage::AccessKeyStore& store_;
   const crypto::RootKey& root_;
@@ -82,6 +89,7 @@ class Authenticator {
   // Bumped by every erasure from the change sequence: a key read before it is not kept
   // (storage/change_follower.h, step 3).
   mutable uint64_t epoch_ = 0;
+  mutable std::unordered_set<std::string> dev_unknown_;  // dev mode: keys the store lacks
 };
 
 }  // namespace arcana::auth

@@ -138,7 +138,40 @@ def test_user_key_reaches_json_services(iam, auth_server):
     assert code_of(e.value)[0] == "UnrecognizedClientException"
 
 
-@pytest.mark.sqlite_only("dev mode's any-credentials-are-root rule does not touch the store")
 def test_dev_mode_any_credentials_are_root(dev_server):
     sts = client(dev_server.endpoint, "sts", "AKIDANYTHING0000001", "whatever")
     assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def test_dev_mode_known_keys_act_as_their_identity(dev_server):
+    """Dev mode checks no signature, but a key the store knows is its own identity, as in AWS:
+    an IAM user's key is the user (its policies apply), an AssumeRole session the role."""
+    root = "AKIDANYTHING0000002"
+    iam = client(dev_server.endpoint, "iam", root, "whatever")
+    sts = client(dev_server.endpoint, "sts", root, "whatever")
+    u, r = name("u"), name("r")
+    iam.create_user(UserName=u)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    wrong_secret = {**key, "SecretAccessKey": "not-its-secret"}
+    as_user = creds_client(dev_server, "sts", wrong_secret).get_caller_identity()
+    assert as_user["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{u}"
+    assert as_user["UserId"].startswith("AIDA")
+    with pytest.raises(ClientError) as e:  # no policy yet: denied, as AWS would
+        creds_client(dev_server, "secretsmanager", key).list_secrets()
+    assert code_of(e.value)[0] == "AccessDeniedException"
+    assert f"user/{u} is not authorized to perform: secretsmanager:ListSecrets" in str(e.value)
+    iam.put_user_policy(UserName=u, PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"}]}))
+    assert "SecretList" in creds_client(dev_server, "secretsmanager", key).list_secrets()
+
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{r}",
+                            RoleSessionName="dev-session")["Credentials"]
+    ident = creds_client(dev_server, "sts", creds).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{r}/dev-session"
+
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    # A deleted key is no longer known: like any unknown key, it is the root again.
+    gone = creds_client(dev_server, "sts", key).get_caller_identity()
+    assert gone["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
