@@ -163,6 +163,11 @@ def test_lookup_events_through_boto3_and_the_cli(srv):
     one = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId",
                                               "AttributeValue": ev["EventId"]}])
     assert [e["EventId"] for e in one["Events"]] == [ev["EventId"]]
+    # Two attributes: AWS filters by the first and ignores the rest, without an error.
+    first_only = ct.lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventId", "AttributeValue": ev["EventId"]},
+        {"AttributeKey": "EventName", "AttributeValue": "NoSuchEventName"}])
+    assert [e["EventId"] for e in first_only["Events"]] == [ev["EventId"]]
     with pytest.raises(ClientError) as e:
         ct.lookup_events(NextToken="not-a-token")
     assert e.value.response["Error"]["Code"] == "InvalidNextTokenException"

@@ -111,26 +111,24 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
   audit::TrailQuery q;
   q.account = ctx.account;
   q.region = ctx.region;
-  if (const rapidjson::Value* attrs = in.Get("LookupAttributes")) {
-    if (attrs->Size() > 1) {
+  if (const rapidjson::Value* attrs = in.Get("LookupAttributes"); attrs && !attrs->Empty()) {
+    // "Currently the list can contain only one item" (API reference): AWS takes the first
+    // and ignores the rest without an error (seen on live accounts by tools that sent two),
+    // so a client that combines filters gets what AWS would give it.
+    const rapidjson::Value& a = (*attrs)[0];
+    std::string key = a["AttributeKey"].GetString(), value = a["AttributeValue"].GetString();
+    if (value.empty() || value.size() > 2000) {
       return Status(ErrorCode::kValidation,
-                    "You can only specify one lookup attribute.");
+                    "The lookup attribute value must be 1 to 2000 characters.");
     }
-    for (const auto& a : attrs->GetArray()) {
-      std::string key = a["AttributeKey"].GetString(), value = a["AttributeValue"].GetString();
-      if (value.empty() || value.size() > 2000) {
-        return Status(ErrorCode::kValidation,
-                      "The lookup attribute value must be 1 to 2000 characters.");
-      }
-      if (key == "EventId") q.event_id = value;
-      else if (key == "EventName") q.event_name = value;
-      else if (key == "ReadOnly") q.read_only = value;
-      else if (key == "Username") q.username = value;
-      else if (key == "ResourceType") q.resource_type = value;
-      else if (key == "ResourceName") q.resource_name = value;
-      else if (key == "EventSource") q.event_source = value;
-      else if (key == "AccessKeyId") q.access_key_id = value;
-    }
+    if (key == "EventId") q.event_id = value;
+    else if (key == "EventName") q.event_name = value;
+    else if (key == "ReadOnly") q.read_only = value;
+    else if (key == "Username") q.username = value;
+    else if (key == "ResourceType") q.resource_type = value;
+    else if (key == "ResourceName") q.resource_name = value;
+    else if (key == "EventSource") q.event_source = value;
+    else if (key == "AccessKeyId") q.access_key_id = value;
   }
   if (auto cat = in.Str("EventCategory"); cat && *cat != "insight") {
     return Status(ErrorCode::kValidation, "Invalid EventCategory: " + *cat);
