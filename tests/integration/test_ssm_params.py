@@ -53,8 +53,10 @@ def test_type_required_on_create_and_other_validation(ssm):
                         Tags=[{"Key": "a", "Value": "b"}])
     with raises_code("InvalidAllowedPatternException"):
         c.put_parameter(Name=pname(), Value="x", Type="String", AllowedPattern="([a-z")
-    with raises_code("ValidationException"):
-        c.put_parameter(Name=pname(), Value="x", Type="String", KeyId="alias/aws/ssm")
+    # A KeyId on a String parameter is accepted and ignored, as on AWS
+    # (test_ssm_moto_findings.py::test_key_id_on_a_plain_string_is_accepted_and_ignored).
+    assert c.put_parameter(Name=pname(), Value="x", Type="String",
+                           KeyId="alias/aws/ssm")["Version"] == 1
 
 
 @pytest.mark.parametrize("name,code", [

@@ -50,6 +50,21 @@ TEST(ModelValidator, OtherServicesUseValidationException) {
   EXPECT_EQ(Check(v, "Encrypt", R"({"KeyId":"k"})").code(), ErrorCode::kValidation);
 }
 
+TEST(ModelValidator, EnumListedInTheServicesOrder) {
+  // SSM's ParameterType: the model lists String, StringList, SecureString; AWS's message
+  // lists them as below. Other enums keep the model's order.
+  ModelValidator v("ssm", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored,
+                   {{"ParameterType", {"SecureString", "StringList", "String"}}});
+  Status st = Check(v, "PutParameter", R"({"Name":"n","Value":"v","Type":"str"})");
+  EXPECT_EQ(st.code(), ErrorCode::kValidation);
+  EXPECT_EQ(st.message(),
+            "1 validation error detected: Value 'str' at 'type' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [SecureString, StringList, String]");
+  EXPECT_TRUE(Check(v, "PutParameter", R"({"Name":"n","Value":"v","Type":"String"})").ok());
+  Status tier = Check(v, "PutParameter", R"({"Name":"n","Value":"v","Tier":"Gold"})");
+  EXPECT_NE(tier.message().find("[Standard, Advanced, Intelligent-Tiering]"), std::string::npos);
+}
+
 TEST(ModelValidator, CharacterClassPatternsOnlyWhenAsked) {
   // events: RuleName and TargetId are [\.\-_A-Za-z0-9]+ (AWS's wording, after the length
   // violation of the same member); EventBusName's pattern is not a single class: unchecked.

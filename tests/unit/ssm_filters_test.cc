@@ -68,6 +68,16 @@ TEST(SsmFilters, Matching) {
   ASSERT_TRUE(dssm::NormalizeFilters(f, dssm::FilterUse::kDescribe).ok());
   EXPECT_TRUE(dssm::MatchesFilters(Param("/x/mydb/y"), f));
 
+  // Contains reads a root-level name as "/"-rooted; its values are taken as given.
+  f = {{"Name", "Contains", {"/tan"}}};
+  ASSERT_TRUE(dssm::NormalizeFilters(f, dssm::FilterUse::kDescribe).ok());
+  EXPECT_TRUE(dssm::MatchesFilters(Param("tangram-4"), f));
+  EXPECT_TRUE(dssm::MatchesFilters(Param("/tangent-3"), f));
+  EXPECT_FALSE(dssm::MatchesFilters(Param("standby-5"), f));
+  f = {{"Name", "Contains", {"ram"}}};
+  ASSERT_TRUE(dssm::NormalizeFilters(f, dssm::FilterUse::kDescribe).ok());
+  EXPECT_TRUE(dssm::MatchesFilters(Param("param"), f));
+
   f = {{"Type", "", {"SecureString"}}, {"KeyId", "", {"alias/aws/ssm"}}};
   ASSERT_TRUE(dssm::NormalizeFilters(f, dssm::FilterUse::kDescribe).ok());
   EXPECT_TRUE(dssm::MatchesFilters(Param("s", "SecureString"), f));

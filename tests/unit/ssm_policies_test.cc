@@ -87,4 +87,8 @@ TEST(SsmValues, PatternAndDataType) {
             ErrorCode::kValidation);
   EXPECT_EQ(dssm::CheckDataType("Text", "String", "x").code(), ErrorCode::kValidation);
   EXPECT_EQ(dssm::CheckValue("").code(), ErrorCode::kValidation);
+  // Value is sensitive: AWS never echoes it, and ends the constraint without a period.
+  EXPECT_EQ(dssm::CheckValue("").message(),
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member "
+            "must have length greater than or equal to 1");
 }

@@ -139,7 +139,9 @@ bool MatchesFilters(const Parameter& p, const std::vector<StringFilter>& filters
     if (f.key == "Label") continue;
     if (f.key == "Name") {
       if (f.option == "Contains") {
-        if (!StrMatch(p.name, "Contains", f.values)) return false;
+        // Against the name as "/"-rooted (a root-level "x" reads "/x"), the values as given:
+        // "/tan" finds "tangram" (moto's AWS-mimicking test, getmoto/moto#3189).
+        if (!StrMatch(Slashed(p.name), "Contains", f.values)) return false;
       } else {
         std::vector<std::string> vals;
         for (const auto& x : f.values) vals.push_back(Slashed(x));

@@ -17,9 +17,11 @@ bool IsAmiId(std::string_view v) {
 
 Status CheckValue(std::string_view value) {
   if (value.empty()) {
+    // AWS's wording: Value is a sensitive member, so it is never echoed ("Value at"), and
+    // the constraint has no closing period.
     return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value '' at 'value' failed to satisfy constraint: "
-                  "Member must have length greater than or equal to 1.");
+                  "1 validation error detected: Value at 'value' failed to satisfy constraint: "
+                  "Member must have length greater than or equal to 1");
   }
   return Status::Ok();
 }

@@ -122,6 +122,8 @@ struct ModelValidator::Impl {
   std::unordered_map<std::string_view, const rapidjson::Value*> operations;
   // String shapes whose pattern is checked (Patterns::kCharacterClasses), by shape.
   std::unordered_map<const rapidjson::Value*, CharClassPattern> patterns;
+  // Enum shapes listed in the service's own order (EnumOrders): the bracketed list, by shape.
+  std::unordered_map<const rapidjson::Value*, std::string> enum_lists;
   ErrorCode constraint_error;
 
   static void Index(const rapidjson::Value& object,
@@ -240,6 +242,7 @@ struct ModelValidator::Impl {
           if (std::string_view(e.GetString()) == std::string_view(v.GetString())) found = true;
           all += (all.empty() ? "" : ", ") + std::string(e.GetString());
         }
+        if (auto o = enum_lists.find(&shape); o != enum_lists.end()) all = o->second;
         if (!found) violation("Member must satisfy enum value set: [" + all + "]");
       }
       return Status::Ok();
@@ -298,12 +301,19 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
 }
 
 ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error,
-                               Patterns patterns)
+                               Patterns patterns, const EnumOrders& enum_orders)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
   Impl::Index(impl_->model["operations"], &impl_->operations);
   impl_->constraint_error = constraint_error;
+  for (const auto& [name, order] : enum_orders) {
+    const rapidjson::Value* shape = impl_->Shape(name.c_str());
+    if (shape == nullptr) continue;
+    std::string all;
+    for (const auto& e : order) all += (all.empty() ? "" : ", ") + e;
+    impl_->enum_lists.emplace(shape, std::move(all));
+  }
   if (patterns == Patterns::kCharacterClasses) {
     for (const auto& [name, shape] : impl_->shapes) {
       auto p = shape->FindMember("pattern");

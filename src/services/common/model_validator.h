@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -31,10 +33,15 @@ class ModelValidator {
  public:
   enum class Patterns { kIgnored, kCharacterClasses };
 
+  // The order in which a service lists an enum's values in "Member must satisfy enum value
+  // set: [...]", by shape name, where the service's order is not the model's (AWS's own
+  // wording, e.g. SSM's ParameterType: [SecureString, StringList, String]).
+  using EnumOrders = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
   ModelValidator(std::string_view model_name, ErrorCode constraint_error,
-                 Patterns patterns = Patterns::kIgnored);
+                 Patterns patterns = Patterns::kIgnored, const EnumOrders& enum_orders = {});
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;

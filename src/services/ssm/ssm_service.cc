@@ -27,7 +27,10 @@ SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& 
       keys_(keys),
       secrets_manager_(secrets_manager),
       page_key_(root, "ssm:page-token"),
-      validator_("ssm", ErrorCode::kValidation) {
+      // AWS lists ParameterType's values in this order in its enum violation message
+      // (quoted from AWS in aws/aws-cli#3116), not the model's.
+      validator_("ssm", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored,
+                 {{"ParameterType", {"SecureString", "StringList", "String"}}}) {
   using S = SsmService;
   handlers_ = {
       {"PutParameter", &S::PutParameter},

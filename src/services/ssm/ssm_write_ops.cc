@@ -117,19 +117,18 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
                                            : (prev ? prev->description : "");
     v.allowed_pattern = in.Has("AllowedPattern") ? in.Str("AllowedPattern").value_or("")
                                                  : (prev ? prev->allowed_pattern : "");
-    if (auto key_id = in.Str("KeyId")) {
-      if (v.type != dssm::kSecureString) {
-        return Status(ErrorCode::kValidation,
-                      "KeyId is supported only for parameters of type SecureString.");
-      }
-      if (!IsModelKeyId(*key_id)) {
-        return Status(ErrorCode::kValidation,
-                      "1 validation error detected: Value '" + *key_id +
-                          "' at 'keyId' failed to satisfy constraint: Member must satisfy regular "
-                          "expression pattern: ^([a-zA-Z0-9:/_-]+)$");
-      }
-      Status ks = keys_.CheckKey({ctx.account, ctx.region, dssm::kDefaultKeyAlias},
-                                 *key_id == dssm::kDefaultKeyAlias ? "" : *key_id);
+    auto key_id = in.Str("KeyId");
+    if (key_id && !IsModelKeyId(*key_id)) {
+      return Status(ErrorCode::kValidation,
+                    "1 validation error detected: Value '" + *key_id +
+                        "' at 'keyId' failed to satisfy constraint: Member must satisfy regular "
+                        "expression pattern: ^([a-zA-Z0-9:/_-]+)$");
+    }
+    // A KeyId on a String or StringList parameter is accepted and ignored, as AWS does
+    // (nothing is encrypted; DescribeParameters answers no KeyId for it).
+    if (key_id && v.type == dssm::kSecureString) {
+      // Named as given: "alias/aws/ssm" resolves (and first creates) the AWS managed key.
+      Status ks = keys_.CheckKey({ctx.account, ctx.region, dssm::kDefaultKeyAlias}, *key_id);
       if (!ks.ok()) {
         return Status(ErrorCode::kInvalidKeyId,
                       ks.message().empty() ? "Invalid keyId " + *key_id : ks.message());
