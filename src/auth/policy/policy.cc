@@ -252,17 +252,19 @@ Status ParseCondition(const Node& n, std::vector<Condition>* out) {
   if (n.type != Node::Type::kObject) {
     return Malformed("Syntax errors in policy: Condition must be an object.");
   }
+  // As AWS's IAM accepts them (its validated answers to moto's valid-policy table): an
+  // operator block with no keys, even of an operator it does not know ({"x": {}}), holds
+  // nothing and is ignored; a condition key needs no vendor prefix ({"a": "1"}); a key may
+  // list no values ({"a": []}: such a condition matches no context value).
   for (const auto& [opname, block] : n.members) {
     auto op = ParseOperator(opname);
+    const bool empty_block = block.type == Node::Type::kObject && block.members.empty();
+    if (!op && empty_block) continue;
     if (!op) return Malformed("Invalid Condition type : " + opname + ".");
-    if (block.type != Node::Type::kObject || block.members.empty()) {
+    if (block.type != Node::Type::kObject) {
       return Malformed("Syntax errors in policy: the " + opname + " condition must be an object.");
     }
     for (const auto& [key, values] : block.members) {
-      if (key.find(':') == std::string::npos) {
-        return Malformed("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, "
-                         "etc.");
-      }
       Condition c;
       c.op = op->op;
       c.set = op->set;
@@ -282,9 +284,6 @@ Status ParseCondition(const Node& n, std::vector<Condition>* out) {
                            "or booleans.");
         }
         c.values.push_back(MakeTemplate(s->str));
-      }
-      if (c.values.empty()) {
-        return Malformed("Syntax errors in policy: the condition key " + key + " has no values.");
       }
       out->push_back(std::move(c));
     }

@@ -2,6 +2,8 @@
 // permissions boundaries.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <tuple>
 
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
@@ -17,6 +19,7 @@ namespace {
 
 constexpr size_t kMaxVersions = 5;
 constexpr size_t kMaxAttached = 10;
+constexpr size_t kMaxTags = 50;
 constexpr size_t kManagedPolicySize = 6144;
 
 const char* NameMember(const std::string& kind) {
@@ -207,6 +210,7 @@ Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallCont
 
 Result<std::string> IamService::GetPolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(CheckVersionId(id));
   ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, VersionedPolicy(LoadPolicy(ctx, arn), arn, id));
   ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
   const auto* v = p.Version(id);
@@ -237,6 +241,7 @@ Result<std::string> IamService::ListPolicyVersions(const In& in, const CallConte
 
 Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(CheckVersionId(id));
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
     ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
@@ -253,6 +258,7 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
 
 Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(CheckVersionId(id));
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, VersionedPolicy(LoadPolicy(ctx, arn), arn, id));
     ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
@@ -262,6 +268,133 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
                                 "SetDefaultPolicyVersion");
   }));
   return std::string("{}");
+}
+
+namespace {
+// TagPolicy and UntagPolicy name a missing policy as AWS answers them (recorded): "Policy
+// <arn> was not found.", not LoadPolicy's "does not exist or is not attachable.".
+Result<ManagedPolicy> TaggedPolicy(Result<ManagedPolicy> loaded, const std::string& arn) {
+  if (!loaded.ok() && loaded.status().code() == ErrorCode::kResourceNotFound) {
+    return Status(ErrorCode::kResourceNotFound, "Policy " + arn + " was not found.");
+  }
+  return loaded;
+}
+}  // namespace
+
+Result<std::string> IamService::TagPolicy(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags"), TagKeys::kCaseSensitive));
+  const auto tags = TagsOf(in.Get("Tags"));
+  const std::string arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, TaggedPolicy(LoadPolicy(ctx, arn), arn));
+    domain::iam::MergeTags(p.tags, tags);
+    if (p.tags.size() > kMaxTags) {
+      return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for TagsPerPolicy: 50");
+    }
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "TagPolicy");
+  }));
+  return std::string("{}");
+}
+
+Result<std::string> IamService::UntagPolicy(const In& in, const CallContext& ctx) {
+  const auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
+  const std::string arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, TaggedPolicy(LoadPolicy(ctx, arn), arn));
+    const size_t before = p.tags.size();
+    std::erase_if(p.tags, [&](const auto& t) {
+      return std::find(keys.begin(), keys.end(), t.first) != keys.end();
+    });
+    if (p.tags.size() == before) return Status::Ok();  // nothing to remove: nothing written
+    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "UntagPolicy");
+  }));
+  return std::string("{}");
+}
+
+// ListPolicyTags answers a policy's tags shortest key first, then in byte order of the keys,
+// as AWS does (recorded: tags given as abc, b, z, a are listed a, b, z, abc; a, A as A, a);
+// CreatePolicy and GetPolicy answer them in the order given.
+Result<std::string> IamService::ListPolicyTags(const In& in, const CallContext& ctx) {
+  const std::string arn = *in.Str("PolicyArn");
+  ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, TaggedPolicy(LoadPolicy(ctx, arn), arn));
+  std::stable_sort(p.tags.begin(), p.tags.end(), [](const auto& a, const auto& b) {
+    if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
+    return a.first < b.first;
+  });
+  return TagListAnswer(p.tags, in);
+}
+
+// Scans the account's groups, roles and users (EntityFilter narrows to one kind; the
+// LocalManagedPolicy and AWSManagedPolicy filters list none, as AWS answers them, recorded)
+// for those the policy is attached to (PolicyUsageFilter PermissionsPolicy) or bounds
+// (PermissionsBoundary; both without the filter). PathPrefix filters the entities' paths;
+// MaxItems/Marker page the whole answer (the Marker is the position of the next entity).
+Result<std::string> IamService::ListEntitiesForPolicy(const In& in, const CallContext& ctx) {
+  const std::string arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, arn).status());
+  const std::string filter = in.Str("EntityFilter").value_or("");
+  const std::string usage = in.Str("PolicyUsageFilter").value_or("");
+  const std::string prefix = in.Str("PathPrefix").value_or("/");
+  const Page page = PageOf(in);
+  struct Found {
+    std::string kind, name, id;
+  };
+  std::vector<Found> found;
+  for (const char* kind : {"group", "role", "user"}) {
+    const std::string K = kind == std::string("group") ? "Group"
+                          : kind == std::string("role") ? "Role" : "User";
+    if (!filter.empty() && filter != K) continue;
+    std::string after;
+    while (true) {
+      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, prefix, after, 100));
+      for (const auto& e : rows) {
+        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+        const bool attached =
+            std::find(i.attached.begin(), i.attached.end(), arn) != i.attached.end();
+        const bool bounds = i.boundary_arn == arn;
+        if ((usage != "PermissionsBoundary" && attached) ||
+            (usage != "PermissionsPolicy" && bounds)) {
+          found.push_back({kind, i.name, i.id});
+        }
+      }
+      if (rows.size() < 100) break;
+      after = rows.back().name;
+    }
+  }
+  size_t start = 0;
+  if (!page.marker.empty()) {
+    start = found.size();
+    size_t pos = 0;
+    auto [ptr, ec] = std::from_chars(page.marker.data(), page.marker.data() + page.marker.size(), pos);
+    if (ec == std::errc() && ptr == page.marker.data() + page.marker.size()) {
+      start = std::min(pos, found.size());
+    }
+  }
+  const size_t end = std::min(found.size(), start + page.max_items);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  for (const auto& [kind, list, name_key, id_key] :
+       {std::tuple{"group", "PolicyGroups", "GroupName", "GroupId"},
+        std::tuple{"role", "PolicyRoles", "RoleName", "RoleId"},
+        std::tuple{"user", "PolicyUsers", "UserName", "UserId"}}) {
+    w.Key(list);
+    w.StartArray();
+    for (size_t k = start; k < end; ++k) {
+      if (found[k].kind != kind) continue;
+      w.StartObject();
+      json::KV(w, name_key, found[k].name);
+      json::KV(w, id_key, found[k].id);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Key("IsTruncated");
+  w.Bool(end < found.size());
+  if (end < found.size()) json::KV(w, "Marker", std::to_string(end));
+  w.EndObject();
+  return json::Finish(buf);
 }
 
 // The identity and the policy change together: the policy counts its attachments, so a

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <string_view>
 #include <vector>
 
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
+#include "common/pattern.h"
 #include "services/common/write_retry.h"
 #include "storage/identity_codec.h"
 
@@ -243,7 +245,8 @@ Status CheckIdentityShape(const std::string& doc, bool before_grammar) {
         }
         std::string_view vendor = action.substr(0, colon);
         const bool ok = std::all_of(vendor.begin(), vendor.end(), [](unsigned char c) {
-          return std::isalnum(c) || c == '-' || c == '*' || c == '?';
+          // "s3-s" and "s3.s" are vendors AWS accepts ("a a" it refuses).
+          return std::isalnum(c) || c == '-' || c == '.' || c == '*' || c == '?';
         });
         if (!ok) return malformed("Vendor " + std::string(vendor) + " is not valid");
       }
@@ -342,6 +345,16 @@ domain::iam::Tags TagsOf(const rapidjson::Value* list) {
   return tags;
 }
 
+namespace {
+// The models' tagKeyType / tagValueType patterns (Unicode classes: RE2 matches UTF-8).
+bool TagText(std::string_view text, bool key) {
+  static const auto kKey = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", 64).pattern;
+  static const auto kValue = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", 64).pattern;
+  const auto& p = key ? kKey : kValue;
+  return p != nullptr && p->FullMatch(text);
+}
+}  // namespace
+
 Status CheckTags(const rapidjson::Value* list, TagKeys keys) {
   if (list == nullptr || !list->IsArray()) return Status::Ok();
   if (list->Size() > 50) {
@@ -350,8 +363,19 @@ Status CheckTags(const rapidjson::Value* list, TagKeys keys) {
                   "Member must have length less than or equal to 50");
   }
   std::vector<std::string> seen;
+  size_t n = 0;
   for (const auto& t : list->GetArray()) {
+    ++n;
     std::string key = json::StrField(t, "Key");
+    for (bool is_key : {true, false}) {
+      if (TagText(is_key ? key : json::StrField(t, "Value"), is_key)) continue;
+      return Status(ErrorCode::kValidation,
+                    "1 validation error detected: Value at 'tags." + std::to_string(n) +
+                        (is_key ? ".member.key" : ".member.value") +
+                        "' failed to satisfy constraint: Member must satisfy regular "
+                        "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]" +
+                        (is_key ? "+" : "*"));
+    }
     if (keys == TagKeys::kCaseInsensitive) {
       for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
@@ -365,6 +389,66 @@ Status CheckTags(const rapidjson::Value* list, TagKeys keys) {
                       : "Duplicate tag keys found.");
   }
   return Status::Ok();
+}
+
+Status CheckTagKeys(const std::vector<std::string>& keys) {
+  for (const auto& k : keys) {
+    if (TagText(k, true)) continue;
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value at 'tagKeys' failed to satisfy "
+                  "constraint: Member must satisfy constraint: [Member must have length less "
+                  "than or equal to 128, Member must have length greater than or equal to 1, "
+                  "Member must satisfy regular expression pattern: "
+                  "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]");
+  }
+  return Status::Ok();
+}
+
+Status CheckVersionId(const std::string& id) {
+  // v[1-9][0-9]*(\.[A-Za-z0-9-]*)?
+  size_t i = 0;
+  bool ok = id.size() >= 2 && id[0] == 'v' && id[1] >= '1' && id[1] <= '9';
+  for (i = 2; ok && i < id.size() && std::isdigit(static_cast<unsigned char>(id[i])); ++i) {
+  }
+  if (ok && i < id.size()) {
+    ok = id[i] == '.';
+    for (++i; ok && i < id.size(); ++i) {
+      ok = std::isalnum(static_cast<unsigned char>(id[i])) || id[i] == '-';
+    }
+  }
+  if (ok) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                "1 validation error detected: Value at 'versionId' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: "
+                "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?");
+}
+
+std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in) {
+  const Page page = PageOf(in);
+  // The Marker is the position of the page's first tag (decimal): a tag key can hold letters
+  // the model's markerType pattern ([\u0020-\u00FF]+) refuses. One that is not a position
+  // here (not a number, past the last tag) ends the list.
+  size_t start = 0;
+  if (!page.marker.empty()) {
+    start = tags.size();
+    size_t pos = 0;
+    auto [p, ec] = std::from_chars(page.marker.data(), page.marker.data() + page.marker.size(), pos);
+    if (ec == std::errc() && p == page.marker.data() + page.marker.size()) {
+      start = std::min(pos, tags.size());
+    }
+  }
+  const size_t end = std::min(tags.size(), start + page.max_items);
+  const bool truncated = end < tags.size();
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, domain::iam::Tags(tags.begin() + static_cast<std::ptrdiff_t>(start),
+                                 tags.begin() + static_cast<std::ptrdiff_t>(end)));
+  w.Key("IsTruncated");
+  w.Bool(truncated);
+  if (truncated) json::KV(w, "Marker", std::to_string(end));
+  w.EndObject();
+  return json::Finish(buf);
 }
 
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags) {
@@ -504,6 +588,10 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("ListPolicyVersions", &IamService::ListPolicyVersions);
   add("DeletePolicyVersion", &IamService::DeletePolicyVersion);
   add("SetDefaultPolicyVersion", &IamService::SetDefaultPolicyVersion);
+  add("TagPolicy", &IamService::TagPolicy);
+  add("UntagPolicy", &IamService::UntagPolicy);
+  add("ListPolicyTags", &IamService::ListPolicyTags);
+  add("ListEntitiesForPolicy", &IamService::ListEntitiesForPolicy);
   add("SimulateCustomPolicy", &IamService::SimulateCustomPolicy);
   add("SimulatePrincipalPolicy", &IamService::SimulatePrincipalPolicy);
   for (const char* kind : {"User", "Group", "Role"}) {

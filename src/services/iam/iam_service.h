@@ -124,6 +124,13 @@ class IamService : public QueryService {
   Result<std::string> ListPolicyVersions(const In& in, const CallContext& ctx);
   Result<std::string> DeletePolicyVersion(const In& in, const CallContext& ctx);
   Result<std::string> SetDefaultPolicyVersion(const In& in, const CallContext& ctx);
+  // TagPolicy/UntagPolicy/ListPolicyTags: a managed policy's tags (keys case-sensitive).
+  Result<std::string> TagPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> UntagPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> ListPolicyTags(const In& in, const CallContext& ctx);
+  // The groups, roles and users a managed policy is attached to (or is the permissions
+  // boundary of), each in name order.
+  Result<std::string> ListEntitiesForPolicy(const In& in, const CallContext& ctx);
   Result<std::string> Attach(const char* kind, const In& in, const CallContext& ctx);
   Result<std::string> Detach(const char* kind, const In& in, const CallContext& ctx);
   Result<std::string> ListAttached(const char* kind, const In& in, const CallContext& ctx);
@@ -167,12 +174,25 @@ void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
 domain::iam::Tags TagsOf(const rapidjson::Value* list);
 // A request's Tags list as IAM checks it before touching any entity: at most 50 tags
 // (ValidationError, "Value at 'tags' ..." as IAM words it; the model validator does not count
-// list members) and no key twice (InvalidInput). A user's or role's tag keys are case
+// list members), each key and value of the models' tag patterns ([\p{L}\p{Z}\p{N}_.:/=+\-@]+
+// and ...]*: ValidationError "Value at 'tags.N.member.key' ...", the validator leaves
+// patterns to the service) and no key twice (InvalidInput). A user's or role's tag keys are case
 // insensitive ("Duplicate tag keys found. Please note that Tag keys are case insensitive."),
 // a managed policy's are not ("Duplicate tag keys found."), as AWS answers. Key and value
 // lengths are the model validator's.
 enum class TagKeys { kCaseInsensitive, kCaseSensitive };
 Status CheckTags(const rapidjson::Value* list, TagKeys keys = TagKeys::kCaseInsensitive);
+// UntagUser/UntagRole/UntagPolicy's TagKeys as IAM checks them: each key one of the tag-key
+// pattern's characters (ValidationError in AWS's words: "Value at 'tagKeys' failed to satisfy
+// constraint: Member must satisfy constraint: [...]"). Count and length are the model
+// validator's.
+Status CheckTagKeys(const std::vector<std::string>& keys);
+// A page of tags as ListUserTags/ListRoleTags/ListPolicyTags answer it: MaxItems of them from
+// the Marker (the decimal position of the page's first tag), IsTruncated, the next Marker.
+std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in);
+// A policy version id as the model's policyVersionIdType pattern allows it
+// (v[1-9][0-9]*(\.[A-Za-z0-9-]*)?), else ValidationError in AWS's words.
+Status CheckVersionId(const std::string& id);
 // "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
 Status CheckName(const std::string& name, const char* member);
 // IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.

@@ -167,6 +167,7 @@ Result<std::string> IamService::RemoveTags(const In& in, const CallContext& ctx,
                                            const char* kind, const char* name_member,
                                            const char* op) {
   auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
+  ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
     std::erase_if(e.tags, [&](const auto& t) {
       return std::find(keys.begin(), keys.end(), t.first) != keys.end();
@@ -179,31 +180,7 @@ Result<std::string> IamService::RemoveTags(const In& in, const CallContext& ctx,
 Result<std::string> IamService::ListTags(const In& in, const CallContext& ctx,
                                          const char* kind, const char* name_member) {
   ARCANA_ASSIGN_OR_RETURN(Identity e, Load(ctx, kind, *in.Str(name_member)));
-  const Page page = PageOf(in);
-  // The Marker is the position of the page's first tag (decimal): a tag key can hold letters
-  // the model's markerType pattern ([\u0020-\u00FF]+) refuses. One that is not a position
-  // here (not a number, past the last tag) ends the list.
-  size_t start = 0;
-  if (!page.marker.empty()) {
-    start = e.tags.size();
-    size_t pos = 0;
-    auto [p, ec] = std::from_chars(page.marker.data(), page.marker.data() + page.marker.size(), pos);
-    if (ec == std::errc() && p == page.marker.data() + page.marker.size()) {
-      start = std::min(pos, e.tags.size());
-    }
-  }
-  const size_t end = std::min(e.tags.size(), start + page.max_items);
-  const bool truncated = end < e.tags.size();
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteTags(w, domain::iam::Tags(e.tags.begin() + static_cast<std::ptrdiff_t>(start),
-                                 e.tags.begin() + static_cast<std::ptrdiff_t>(end)));
-  w.Key("IsTruncated");
-  w.Bool(truncated);
-  if (truncated) json::KV(w, "Marker", std::to_string(end));
-  w.EndObject();
-  return Finish(buf);
+  return TagListAnswer(e.tags, in);
 }
 
 Result<std::string> IamService::ListUserTags(const In& in, const CallContext& ctx) {
