@@ -68,6 +68,27 @@ TEST(KmsAliasName, MissingPrefixIsValidationException) {
   EXPECT_TRUE(ValidateAliasName("alias/mine", false).ok());
 }
 
+TEST(KmsAliasName, ColonInANewAliasIsInvalidCharacters) {
+  // The pattern ^[a-zA-Z0-9:/_-]+$ lets ':' through, but AWS refuses it in CreateAlias.
+  Status s = ValidateNewAliasName("alias/Service:Test");
+  EXPECT_EQ(s.code(), ErrorCode::kValidation);
+  EXPECT_EQ(s.message(), "alias/Service:Test contains invalid characters for an alias");
+  EXPECT_TRUE(ValidateNewAliasName("alias/my_alias-/").ok());
+  EXPECT_EQ(ValidateNewAliasName("noprefix").code(), ErrorCode::kValidation);
+}
+
+TEST(KmsAliasName, TargetMustBeAKeyNotAnAlias) {
+  for (const char* target : {"alias/x", "arn:aws:kms:us-east-1:123456789012:alias/x"}) {
+    Status s = CheckAliasTargetIsKey(target);
+    EXPECT_EQ(s.code(), ErrorCode::kValidation) << target;
+    EXPECT_EQ(s.message(), "Aliases must refer to keys. Not aliases");
+  }
+  EXPECT_TRUE(CheckAliasTargetIsKey("1234abcd-12ab-34cd-56ef-1234567890ab").ok());
+  EXPECT_TRUE(
+      CheckAliasTargetIsKey("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+          .ok());
+}
+
 TEST(KmsTags, FiftyIsTheMostAndMoreIsTagException) {
   std::map<std::string, std::string> tags;
   for (int i = 0; i < 50; ++i) tags["k" + std::to_string(i)] = "v";

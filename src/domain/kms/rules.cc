@@ -124,6 +124,25 @@ Status ValidateAliasName(std::string_view name, bool allow_aws_reserved) {
   return Status::Ok();
 }
 
+Status ValidateNewAliasName(std::string_view name) {
+  ARCANA_RETURN_IF_ERROR(ValidateAliasName(name, /*allow_aws_reserved=*/false));
+  if (name.find(':') != std::string_view::npos) {
+    return Status(ErrorCode::kValidation,
+                  std::string(name) + " contains invalid characters for an alias");
+  }
+  return Status::Ok();
+}
+
+Status CheckAliasTargetIsKey(std::string_view target_key_id) {
+  const bool alias_name = target_key_id.starts_with("alias/");
+  const bool alias_arn = target_key_id.starts_with("arn:") &&
+                         target_key_id.find(":alias/") != std::string_view::npos;
+  if (alias_name || alias_arn) {
+    return Status(ErrorCode::kValidation, "Aliases must refer to keys. Not aliases");
+  }
+  return Status::Ok();
+}
+
 Status CheckUsable(const Key& key) {
   ARCANA_RETURN_IF_ERROR(CheckNotPendingImport(key));
   if (key.key_state != kStateEnabled) {

@@ -59,6 +59,12 @@ Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller
 // reserved "alias/aws/" prefix (kInvalidAliasName) unless allow_aws_reserved.
 Status ValidateAliasName(std::string_view name, bool allow_aws_reserved);
 bool IsAwsReservedAlias(std::string_view name);  // "alias/aws/..."
+// CreateAlias's name: ValidateAliasName, and no ':' though the pattern allows it: AWS
+// answers kValidation "<name> contains invalid characters for an alias".
+Status ValidateNewAliasName(std::string_view name);
+// CreateAlias / UpdateAlias TargetKeyId: an alias name or alias ARN is kValidation
+// "Aliases must refer to keys. Not aliases" (before any lookup).
+Status CheckAliasTargetIsKey(std::string_view target_key_id);
 
 // State checks, each with AWS's error and message.
 // For data-plane operations: Disabled -> kDisabled, PendingDeletion -> kKmsInvalidState.

@@ -24,7 +24,8 @@ const char* const kPredefinedAliases[] = {"alias/aws/secretsmanager", "alias/aws
 
 Result<std::string> KmsService::CreateAlias(const In& in, const CallContext& ctx) {
   std::string name = in.Str("AliasName").value_or("");
-  ARCANA_RETURN_IF_ERROR(dk::ValidateAliasName(name, /*allow_aws_reserved=*/false));
+  ARCANA_RETURN_IF_ERROR(dk::ValidateNewAliasName(name));
+  ARCANA_RETURN_IF_ERROR(dk::CheckAliasTargetIsKey(in.Str("TargetKeyId").value_or("")));
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "TargetKeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "CreateAlias"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
@@ -55,6 +56,7 @@ Result<std::string> KmsService::UpdateAlias(const In& in, const CallContext& ctx
                                                       " is not found.");
   ARCANA_ASSIGN_OR_RETURN(auto alias, ring_.store().GetKmsAlias(ScopeOf(ctx), name));
   if (!alias) return not_found;
+  ARCANA_RETURN_IF_ERROR(dk::CheckAliasTargetIsKey(in.Str("TargetKeyId").value_or("")));
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "TargetKeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "UpdateAlias"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
