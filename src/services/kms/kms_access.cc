@@ -83,4 +83,21 @@ Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key) {
                                             req.resource_arn, d));
 }
 
+Status KmsService::CheckPolicyLockout(const In& in, const CallContext& ctx, const Key& key) {
+  if (ctx.authorizer == nullptr || in.Bool("BypassPolicyLockoutSafetyCheck").value_or(false)) {
+    return Status::Ok();
+  }
+  auth::AccessRequest req;
+  req.action = "kms:PutKeyPolicy";
+  req.resource_arn = key.arn;
+  req.resource_account = key.account;
+  req.resource_tags = &key.tags;
+  req.resource_policy = &key.policy;
+  req.resource_policy_id = key.arn + "/default";
+  req.kms_key = true;
+  if (ctx.authorizer->Decide(ctx, req).allowed()) return Status::Ok();
+  return Status(ErrorCode::kKmsMalformedPolicyDocument,
+                "The new key policy will not allow you to update the key policy in the future.");
+}
+
 }  // namespace arcana::services::kms

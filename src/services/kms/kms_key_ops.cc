@@ -81,6 +81,7 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   }
   ARCANA_RETURN_IF_ERROR(ReadTags(in, key.tags));
   ARCANA_RETURN_IF_ERROR(dk::ValidateTags(key.tags));
+  if (in.Has("Policy")) ARCANA_RETURN_IF_ERROR(CheckPolicyLockout(in, ctx, key));
   key.rotation_period_days = dk::kDefaultRotationPeriodDays;
   if (key.external()) {
     // No material until ImportKeyMaterial.

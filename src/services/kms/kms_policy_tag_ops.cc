@@ -37,6 +37,7 @@ Result<std::string> KmsService::PutKeyPolicy(const In& in, const CallContext& ct
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
     ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(policy));
     key.policy = policy;
+    ARCANA_RETURN_IF_ERROR(CheckPolicyLockout(in, ctx, key));
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "PutKeyPolicy"));
     return std::string("{}");
   });
