@@ -104,3 +104,34 @@ def test_name_contains_reads_root_level_names_as_slash_rooted(ssm):
     assert contains("/tan") == sorted([f"/tangent-{u}", f"tangram-{u}"])
     assert contains(f"ram-{u}") == sorted([f"tangram-{u}", f"param-{u}"])
     assert contains(f"/param-{u}") == [f"param-{u}"]
+
+
+def test_lists_of_strings_are_quoted_and_element_violations_folded(ssm):
+    """Model violations of a list of strings name the list with its elements, and fold the
+    elements' violations into one "Member must satisfy constraint: [...]" listing the element
+    shape's constraints: AWS's JSON-service wording (moto records it for GetParameters' Names
+    and LabelParameterVersion's Labels)."""
+    c = ssm()
+    names = [f"n{i}" for i in range(11)]
+    with raises_code("ValidationException") as ei:
+        c.get_parameters(Names=names)
+    assert error_of(ei) == (
+        "ValidationException",
+        f"1 validation error detected: Value '[{', '.join(names)}]' at 'names' failed to "
+        "satisfy constraint: Member must have length less than or equal to 10", 400)
+    n = pname()
+    c.put_parameter(Name=n, Value="v", Type="String")
+    long_label = "a" * 101
+    with raises_code("ValidationException") as ei:
+        c.label_parameter_version(Name=n, ParameterVersion=1, Labels=[long_label])
+    assert error_of(ei) == (
+        "ValidationException",
+        f"1 validation error detected: Value '[{long_label}]' at 'labels' failed to satisfy "
+        "constraint: Member must satisfy constraint: [Member must have length less than or "
+        "equal to 100, Member must have length greater than or equal to 1]", 400)
+    with raises_code("ValidationException") as ei:
+        c.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": ["t" * 1025]}])
+    assert (f"Value '[{'t' * 1025}]' at 'parameterFilters.1.member.values' failed to satisfy "
+            "constraint: Member must satisfy constraint: [Member must have length less than or "
+            "equal to 1024, Member must have length greater than or equal to 1]"
+            ) in error_of(ei)[1]

@@ -65,6 +65,38 @@ TEST(ModelValidator, EnumListedInTheServicesOrder) {
   EXPECT_NE(tier.message().find("[Standard, Advanced, Intelligent-Tiering]"), std::string::npos);
 }
 
+TEST(ModelValidator, CoralListsQuoteStringsAndFoldElementViolations) {
+  ModelValidator v("ssm", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
+                   ModelValidator::ListValues::kCoral);
+  Status names = Check(v, "GetParameters",
+                       R"({"Names":["a","b","c","d","e","f","g","h","i","j","k"]})");
+  EXPECT_EQ(names.message(),
+            "1 validation error detected: Value '[a, b, c, d, e, f, g, h, i, j, k]' at 'names' "
+            "failed to satisfy constraint: Member must have length less than or equal to 10");
+  std::string long_label(101, 'a');
+  std::string body = R"({"Name":"n","Labels":["ok",")" + long_label + R"("]})";
+  Status labels = Check(v, "LabelParameterVersion", body.c_str());
+  EXPECT_EQ(labels.message(),
+            "1 validation error detected: Value '[ok, " + long_label +
+                "]' at 'labels' failed to satisfy constraint: Member must satisfy constraint: "
+                "[Member must have length less than or equal to 100, Member must have length "
+                "greater than or equal to 1]");
+  // A list whose size and elements both fail: two violations.
+  std::string twelve = R"({"Name":"n","Labels":[)";
+  for (int i = 0; i < 11; ++i) twelve += R"("l",)";
+  twelve += R"(""]})";
+  EXPECT_EQ(Check(v, "LabelParameterVersion", twelve.c_str())
+                .message()
+                .rfind("2 validation errors detected: ", 0),
+            0u);
+  // The default names each element by its path.
+  ModelValidator paths("ssm", ErrorCode::kValidation);
+  EXPECT_NE(Check(paths, "LabelParameterVersion", body.c_str())
+                .message()
+                .find("at 'labels.2.member'"),
+            std::string::npos);
+}
+
 TEST(ModelValidator, CharacterClassPatternsOnlyWhenAsked) {
   // events: RuleName and TargetId are [\.\-_A-Za-z0-9]+ (AWS's wording, after the length
   // violation of the same member); EventBusName's pattern is not a single class: unchecked.

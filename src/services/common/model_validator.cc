@@ -124,6 +124,7 @@ struct ModelValidator::Impl {
   std::unordered_map<const rapidjson::Value*, CharClassPattern> patterns;
   // Enum shapes listed in the service's own order (EnumOrders): the bracketed list, by shape.
   std::unordered_map<const rapidjson::Value*, std::string> enum_lists;
+  ModelValidator::ListValues list_values = ModelValidator::ListValues::kPaths;
   ErrorCode constraint_error;
 
   static void Index(const rapidjson::Value& object,
@@ -194,19 +195,67 @@ struct ModelValidator::Impl {
     }
     if (type == "list") {
       if (!v.IsArray()) return type_error("array");
-      if (shape.HasMember("min") && v.Size() < shape["min"].GetUint64())
-        violation("Member must have length greater than or equal to " +
-                  std::to_string(shape["min"].GetUint64()));
-      if (shape.HasMember("max") && v.Size() > shape["max"].GetUint64())
-        violation("Member must have length less than or equal to " +
-                  std::to_string(shape["max"].GetUint64()));
       const auto* member = Shape(shape["member"]["shape"].GetString());
+      const bool coral = list_values == ModelValidator::ListValues::kCoral && member != nullptr &&
+                         std::string_view((*member)["type"].GetString()) == "string";
+      const bool hidden = is_sensitive ||
+                          (member != nullptr && member->HasMember("sensitive") &&
+                           (*member)["sensitive"].GetBool());
+      auto list_violation = [&](const std::string& constraint) {
+        if (!coral) return violation(constraint);
+        std::string shown = "Value ";
+        if (!hidden) {
+          shown = "Value '[";
+          bool first = true;
+          for (const auto& e : v.GetArray()) {
+            shown += (first ? "" : ", ") + ValueText(e);
+            first = false;
+          }
+          shown += "]' ";
+        }
+        violations.push_back(shown + "at '" + path + "' failed to satisfy constraint: " +
+                             constraint);
+      };
+      if (shape.HasMember("min") && v.Size() < shape["min"].GetUint64())
+        list_violation("Member must have length greater than or equal to " +
+                       std::to_string(shape["min"].GetUint64()));
+      if (shape.HasMember("max") && v.Size() > shape["max"].GetUint64())
+        list_violation("Member must have length less than or equal to " +
+                       std::to_string(shape["max"].GetUint64()));
+      std::vector<std::string> element_violations;
       int i = 0;
       for (const auto& e : v.GetArray()) {
         ++i;
         if (e.IsNull() || member == nullptr) continue;
-        ARCANA_RETURN_IF_ERROR(
-            Walk(*member, e, path + "." + std::to_string(i) + ".member", violations, is_sensitive));
+        ARCANA_RETURN_IF_ERROR(Walk(*member, e, path + "." + std::to_string(i) + ".member",
+                                    coral ? element_violations : violations, is_sensitive));
+      }
+      if (!element_violations.empty()) {
+        // Every constraint of the element shape, as AWS lists them: maximum and minimum
+        // length, pattern, enum.
+        std::vector<std::string> all;
+        if (member->HasMember("max"))
+          all.push_back("Member must have length less than or equal to " +
+                        std::to_string((*member)["max"].GetUint64()));
+        if (member->HasMember("min"))
+          all.push_back("Member must have length greater than or equal to " +
+                        std::to_string((*member)["min"].GetUint64()));
+        if (member->HasMember("pattern") && (*member)["pattern"].IsString())
+          all.push_back(std::string("Member must satisfy regular expression pattern: ") +
+                        (*member)["pattern"].GetString());
+        if (member->HasMember("enum")) {
+          std::string set;
+          if (auto o = enum_lists.find(member); o != enum_lists.end()) {
+            set = o->second;
+          } else {
+            for (const auto& x : (*member)["enum"].GetArray())
+              set += (set.empty() ? "" : ", ") + std::string(x.GetString());
+          }
+          all.push_back("Member must satisfy enum value set: [" + set + "]");
+        }
+        std::string joined;
+        for (const auto& c : all) joined += (joined.empty() ? "" : ", ") + c;
+        list_violation("Member must satisfy constraint: [" + joined + "]");
       }
       return Status::Ok();
     }
@@ -301,12 +350,14 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
 }
 
 ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error,
-                               Patterns patterns, const EnumOrders& enum_orders)
+                               Patterns patterns, const EnumOrders& enum_orders,
+                               ListValues list_values)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
   Impl::Index(impl_->model["operations"], &impl_->operations);
   impl_->constraint_error = constraint_error;
+  impl_->list_values = list_values;
   for (const auto& [name, order] : enum_orders) {
     const rapidjson::Value* shape = impl_->Shape(name.c_str());
     if (shape == nullptr) continue;

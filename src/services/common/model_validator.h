@@ -32,6 +32,12 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc);
 class ModelValidator {
  public:
   enum class Patterns { kIgnored, kCharacterClasses };
+  // How a list of strings is named in a violation. kPaths: its own constraints as "Value at
+  // 'names'", each element's at 'names.N.member'. kCoral (SSM): as AWS's JSON services word
+  // it, the list quoted ("Value '[a, b]' at 'names'"), and every element violation folded
+  // into one for the list: "Member must satisfy constraint: [<the element shape's
+  // constraints>]". Lists of other shapes are named as with kPaths.
+  enum class ListValues { kPaths, kCoral };
 
   // The order in which a service lists an enum's values in "Member must satisfy enum value
   // set: [...]", by shape name, where the service's order is not the model's (AWS's own
@@ -41,7 +47,8 @@ class ModelValidator {
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
   ModelValidator(std::string_view model_name, ErrorCode constraint_error,
-                 Patterns patterns = Patterns::kIgnored, const EnumOrders& enum_orders = {});
+                 Patterns patterns = Patterns::kIgnored, const EnumOrders& enum_orders = {},
+                 ListValues list_values = ListValues::kPaths);
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;

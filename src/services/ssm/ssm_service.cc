@@ -28,9 +28,11 @@ SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& 
       secrets_manager_(secrets_manager),
       page_key_(root, "ssm:page-token"),
       // AWS lists ParameterType's values in this order in its enum violation message
-      // (quoted from AWS in aws/aws-cli#3116), not the model's.
+      // (quoted from AWS in aws/aws-cli#3116), not the model's; lists of strings (Names,
+      // Labels, filter Values) are quoted, their elements' violations folded into one.
       validator_("ssm", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored,
-                 {{"ParameterType", {"SecureString", "StringList", "String"}}}) {
+                 {{"ParameterType", {"SecureString", "StringList", "String"}}},
+                 ModelValidator::ListValues::kCoral) {
   using S = SsmService;
   handlers_ = {
       {"PutParameter", &S::PutParameter},
