@@ -9,11 +9,11 @@
   refer to keys. Not aliases" (the KMS API reference: TargetKeyId takes a key id or key ARN,
   "You cannot specify another alias"; moto's and CloudFormation linters' wording of AWS's
   answer).
-- The policy lockout safety check of CreateKey and PutKeyPolicy: unless
+- The policy lockout safety check of CreateKey, PutKeyPolicy and ReplicateKey: unless
   BypassPolicyLockoutSafetyCheck is true, the new key policy must allow the caller a later
   PutKeyPolicy; else MalformedPolicyDocumentException "The new key policy will not allow you
-  to update the key policy in the future." (KMS API reference, CreateKey and PutKeyPolicy,
-  BypassPolicyLockoutSafetyCheck).
+  to update the key policy in the future." (KMS API reference, CreateKey, PutKeyPolicy and
+  ReplicateKey, BypassPolicyLockoutSafetyCheck).
 """
 
 from __future__ import annotations
@@ -151,3 +151,18 @@ def test_policies_that_keep_put_key_policy_are_accepted(kms):
         c.put_key_policy(KeyId=kid, PolicyName="default", Policy=doc)
         assert c.get_key_policy(KeyId=kid, PolicyName="default")["Policy"] == doc
     assert c.create_key(Policy=policy(ROOT_ALL))["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def test_replicate_key_with_a_locking_replica_policy_is_refused(kms):
+    east, west = kms("us-east-1"), kms("eu-west-1")
+    kid = east.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    with raises_code("MalformedPolicyDocumentException") as ei:
+        east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1", Policy=LOCKING_POLICIES[0])
+    assert message_of(ei) == LOCKOUT
+    with raises_code("NotFoundException"):
+        west.describe_key(KeyId=kid)
+    r = east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1", Policy=LOCKING_POLICIES[0],
+                           BypassPolicyLockoutSafetyCheck=True)
+    assert r["ReplicaPolicy"] == LOCKING_POLICIES[0]
+    # Without a Policy member the replica gets the default policy: nothing to check.
+    east.replicate_key(KeyId=kid, ReplicaRegion="ap-south-1")

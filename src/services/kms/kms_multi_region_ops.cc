@@ -98,6 +98,7 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
     replica.pending_window_days = 0;
     // Rotation is the primary's to run; the replicas receive its materials.
     replica.rotation_enabled = false;
+    if (in.Has("Policy")) ARCANA_RETURN_IF_ERROR(CheckPolicyLockout(in, ctx, replica));
     Status st = ring_.CreateReplica(key, replica);
     if (st.code() == ErrorCode::kAlreadyExists) {
       return Status(ErrorCode::kAlreadyExists,

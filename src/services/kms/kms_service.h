@@ -56,11 +56,11 @@ class KmsService : public Service {
   // ctx.action on the key: its key policy (required), tags, and - when the policy does not
   // allow - its grants.
   Status AuthorizeKey(const CallContext& ctx, const Key& key);
-  // CreateKey / PutKeyPolicy's policy lockout safety check: unless the request sets
+  // CreateKey / PutKeyPolicy / ReplicateKey's policy lockout safety check: unless the request sets
   // BypassPolicyLockoutSafetyCheck, `key` (carrying the new policy and its tags) must let the
   // caller make a later PutKeyPolicy call; else MalformedPolicyDocumentException "The new key
   // policy will not allow you to update the key policy in the future." (AWS API reference,
-  // CreateKey/PutKeyPolicy BypassPolicyLockoutSafetyCheck).
+  // CreateKey/PutKeyPolicy/ReplicateKey BypassPolicyLockoutSafetyCheck).
   Status CheckPolicyLockout(const In& in, const CallContext& ctx, const Key& key);
   // Key named by a member that accepts aliases (crypto ops, DescribeKey).
   Result<Key> KeyFor(const In& in, const char* member, const CallContext& ctx,
