@@ -341,6 +341,25 @@ TEST(PolicyCondition, ConditionsAndKeysAreAndedValuesOred) {
   });
 }
 
+// What AWS's IAM accepts (its validated answers to moto's valid-policy table) parses, and
+// means: an operator block with no keys (even of an unknown operator) is ignored, a key with
+// no values matches no context value, a key needs no vendor prefix.
+TEST(PolicyCondition, BlocksAndKeysAwsAccepts) {
+  RunConditionTable({
+      {R"("x":{},"y":{})", {}, true},
+      {R"("StringEquals":{})", {}, true},
+      {R"("StringEquals":{"aws:a":[]})", {{"aws:a", {"1"}}}, false},
+      {R"("StringNotEquals":{"aws:a":[]})", {{"aws:a", {"1"}}}, true},
+      {R"("StringEquals":{"a":"1"})", {{"a", {"1"}}}, true},
+      {R"("StringEquals":{"a":"1"})", {}, false},
+  });
+  auto bad = ParsePolicy(
+      R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"x":{"a":"1"}}}})",
+      PolicyUse::kIdentity);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "Invalid Condition type : x.");
+}
+
 // --- variables ------------------------------------------------------------------------------
 
 TEST(PolicyVariables, SubstitutedInResourcesAndConditions) {
