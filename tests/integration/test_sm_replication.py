@@ -50,14 +50,15 @@ def test_describe_shows_primary_region_and_status(sm, uniq):
 
 
 def test_replica_is_read_only(sm, uniq):
+    # InvalidParameterException, as AWS answers (test_sm_moto_findings.py has its words)
     us, eu, name, arn = replicated(sm, uniq)
-    with raises_code("InvalidRequestException"):
+    with raises_code("InvalidParameterException"):
         eu.put_secret_value(SecretId=name, SecretString="from-replica")
-    with raises_code("InvalidRequestException"):
+    with raises_code("InvalidParameterException"):
         eu.update_secret(SecretId=name, SecretString="from-replica")
-    with raises_code("InvalidRequestException"):
+    with raises_code("InvalidParameterException"):
         eu.update_secret(SecretId=name, Description="from-replica")
-    with raises_code("InvalidRequestException"):
+    with raises_code("InvalidParameterException"):
         eu.delete_secret(SecretId=name, RecoveryWindowInDays=7)
     assert eu.get_secret_value(SecretId=name)["SecretString"] == "v1"
     assert us.get_secret_value(SecretId=name)["SecretString"] == "v1"
@@ -126,13 +127,13 @@ def test_stop_replication_promotes_replica(sm, uniq):
 
 def test_stop_replication_on_primary_rejected(sm, uniq):
     us, eu, name, arn = replicated(sm, uniq)
-    with raises_code("InvalidRequestException", "InvalidParameterException"):
+    with raises_code("InvalidParameterException"):
         us.stop_replication_to_replica(SecretId=name)
 
 
 def test_delete_primary_with_replicas_rejected(sm, uniq):
     us, eu, name, arn = replicated(sm, uniq)
-    with raises_code("InvalidRequestException"):
+    with raises_code("InvalidParameterException"):
         us.delete_secret(SecretId=name, RecoveryWindowInDays=7)
     assert "DeletedDate" not in us.describe_secret(SecretId=name)
 

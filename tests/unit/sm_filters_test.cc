@@ -93,10 +93,13 @@ TEST(SmFilters, Negation) {
   // !foo on tag-key: no tag key starts with foo.
   EXPECT_FALSE(M(s, "tag-key", {"!te"}));  // "team" starts with te
   EXPECT_TRUE(M(s, "tag-key", {"!env"}));
-  // Positive and negative values in one filter: positives ORed, negatives exclude.
+  // Positive and negated values in one filter are all ORed: a negated value is true for
+  // whatever it does not match.
   EXPECT_TRUE(M(s, "tag-key", {"Prod", "!env"}));
-  EXPECT_FALSE(M(s, "tag-key", {"Prod", "!team"}));
-  EXPECT_FALSE(M(s, "name", {"Other", "!Nope"}));
+  EXPECT_TRUE(M(s, "tag-key", {"Prod", "!team"}));   // Prod matches
+  EXPECT_TRUE(M(s, "name", {"Other", "!Nope"}));     // !Nope matches
+  EXPECT_FALSE(M(s, "name", {"Other", "!Data"}));    // neither does
+  EXPECT_FALSE(M(s, "tag-key", {"!Prod", "!team"}));
   // Negated `all` and description.
   EXPECT_FALSE(M(s, "all", {"!payments"}));
   EXPECT_FALSE(M(s, "description", {"!my"}));

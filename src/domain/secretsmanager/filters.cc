@@ -102,17 +102,14 @@ bool MatchOne(const FilterSubject& s, std::string_view key, std::string_view val
 }
 
 bool MatchFilter(const FilterSubject& s, const Filter& f) {
-  bool has_positive = false, positive_hit = false;
+  // The values are ORed, and a negated value is one more value: "!x" is "x does not match".
   for (const auto& raw : f.values) {
     std::string_view v = raw;
-    if (!v.empty() && v.front() == '!') {
-      if (MatchOne(s, f.key, v.substr(1))) return false;  // excluded
-    } else {
-      has_positive = true;
-      if (!positive_hit && MatchOne(s, f.key, v)) positive_hit = true;
-    }
+    bool negated = !v.empty() && v.front() == '!';
+    if (negated) v.remove_prefix(1);
+    if (MatchOne(s, f.key, v) != negated) return true;
   }
-  return !has_positive || positive_hit;
+  return false;
 }
 
 }  // namespace
@@ -151,6 +148,12 @@ Status ValidateFilters(const std::vector<Filter>& filters) {
                   "Invalid filters: you can specify at most 10 filters.");
   }
   for (const auto& f : filters) {
+    // A filter without Key or without Values passes the model (neither is required): AWS
+    // answers these two in its own words (as moto recorded them).
+    if (f.key.empty()) return Status(ErrorCode::kInvalidParameter, "Invalid filter key");
+    if (f.values.empty()) {
+      return Status(ErrorCode::kInvalidParameter, "Invalid filter values for key: " + f.key);
+    }
     bool known = false;
     for (auto k : kFilterKeys) known = known || f.key == k;
     if (!known) {

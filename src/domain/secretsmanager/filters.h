@@ -5,11 +5,11 @@
 //    tag-value, primary-region, owning-service, all; 1..10 values per filter (the model
 //    applies this to `all` too); each value <= 512 chars matching
 //    ^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$. Failures are kInvalidParameter.
-//  - MatchesFilters: filters are ANDed. Inside one filter, positive values are ORed and a
-//    negated value ("!x") excludes every subject that x matches; i.e. a filter matches when
-//    (it has no positive values or some positive value matches) and no negated value
-//    matches. For tag filters "match" means "some tag matches", so "!foo" on tag-key keeps
-//    only secrets with no tag key starting with foo.
+//  - MatchesFilters: filters are ANDed; the values of one filter are ORed (spec 2.4), and a
+//    negated value ("!x") is one more value, true for every subject x does not match: so
+//    {"one", "!two"} keeps what matches one or does not match two. For tag filters "match"
+//    means "some tag matches", so "!foo" on tag-key keeps only secrets with no tag key
+//    starting with foo.
 //  - Per key: name, tag-key, tag-value, primary-region, owning-service are case-sensitive
 //    prefix matches (owning-service follows the model, not the guide). description and all
 //    split the value and the fields into words (SplitFilterWords) and need every value

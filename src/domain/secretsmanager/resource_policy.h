@@ -2,8 +2,8 @@
 // ValidateResourcePolicy and the public-access test behind BlockPublicPolicy.
 //
 // Contract:
-//  - ValidateResourcePolicy fails with kMalformedPolicyDocument (message names the
-//    problem) when the text is empty, longer than 20480 chars, not JSON, not an object,
+//  - ValidateResourcePolicy fails with kMalformedPolicyDocument (AWS's one message, "This
+//    policy has invalid syntax.", whatever the fault) when the text is empty, longer than 20480 chars, not JSON, not an object,
 //    or breaks the IAM grammar: unknown top-level key (allowed: Version, Id, Statement) or
 //    statement key; Version not "2012-10-17"/"2008-10-17"; Statement missing, not an
 //    object or a non-empty array of objects; Effect not Allow|Deny; neither or both of

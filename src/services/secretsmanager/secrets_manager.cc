@@ -144,15 +144,16 @@ Result<SecretsManagerService::Loaded> SecretsManagerService::Load(const CallCont
   return l;
 }
 
+Status SecretsManagerService::NotOnReplica() {
+  return Status(ErrorCode::kInvalidParameter,
+                "Operation not permitted on a replica secret. Call must be made in primary "
+                "secret's region.");
+}
+
 Result<Secret> SecretsManagerService::LoadWritable(const CallContext& ctx,
                                                    const std::string& secret_id) {
   ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, secret_id));
-  if (l.replica) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "Operation is not permitted on a replica secret. Make changes to the primary "
-                  "secret in " + l.self.primary_region + ", or promote this replica with "
-                  "StopReplicationToReplica.");
-  }
+  if (l.replica) return NotOnReplica();
   if (l.self.deleted_ms) {
     return Status(ErrorCode::kInvalidRequest,
                   "You can't perform this operation on the secret because it was marked for "

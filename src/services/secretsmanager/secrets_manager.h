@@ -105,7 +105,12 @@ class SecretsManagerService : public Service {
   // Resolves a SecretId (name, ARN or partial ARN). A name-form id with characters no name
   // may hold is ValidationException before any lookup, as AWS answers it.
   Result<Loaded> Load(const CallContext& ctx, const std::string& secret_id);
+  // Load, refusing a replica (NotOnReplica) and a secret scheduled for deletion.
   Result<Secret> LoadWritable(const CallContext& ctx, const std::string& secret_id);
+  // A replica changes only through its primary: AWS answers every other write on a replica
+  // (and DeleteSecret, RestoreSecret, rotation, replication and policy writes) with this
+  // InvalidParameterException.
+  static Status NotOnReplica();
   // --- authorization (sm_access.cc) ---
   // ctx.action on the secret: its ARN, tags (aws:ResourceTag/*, secretsmanager:ResourceTag/*)
   // and resource policy, with the request's keys (ctx.request_keys). A denial names the

@@ -17,18 +17,21 @@ namespace {
 
 Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const CallContext& ctx) {
   std::string policy = in.Str("ResourcePolicy").value_or("");
-  ARCANA_RETURN_IF_ERROR(dsm::ValidateResourcePolicy(policy).status());
-  // What is stored is what the policy engine enforces: a policy it cannot compile would
-  // silently lose its Deny statements.
-  ARCANA_RETURN_IF_ERROR(
-      auth::policy::ParsePolicy(policy, auth::policy::PolicyUse::kResource).status());
-  if (in.Bool("BlockPublicPolicy").value_or(false) && dsm::GrantsPublicAccess(policy)) {
-    return Status(ErrorCode::kPublicPolicy,
-                  "This resource policy contains a statement that grants public access to the "
-                  "secret.");
-  }
   return RetryOnConflict([&]() -> Result<std::string> {
+    // The secret first: a missing secret is ResourceNotFoundException and a replica is
+    // refused (NotOnReplica) whatever the policy text.
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(dsm::ValidateResourcePolicy(policy).status());
+    // What is stored is what the policy engine enforces: a policy it cannot compile would
+    // silently lose its Deny statements. Refused in the words of any other syntax fault.
+    if (!auth::policy::ParsePolicy(policy, auth::policy::PolicyUse::kResource).ok()) {
+      return Status(ErrorCode::kMalformedPolicyDocument, "This policy has invalid syntax.");
+    }
+    if (in.Bool("BlockPublicPolicy").value_or(false) && dsm::GrantsPublicAccess(policy)) {
+      return Status(ErrorCode::kPublicPolicy,
+                    "This resource policy contains a statement that grants public access to "
+                    "the secret.");
+    }
     s.resource_policy = policy;
     ARCANA_RETURN_IF_ERROR(Save(s, "PutResourcePolicy"));
     return ArnNameBody(s);

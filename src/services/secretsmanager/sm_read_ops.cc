@@ -225,7 +225,13 @@ Result<SecretsManagerService::FilteredPage> SecretsManagerService::FilteredSecre
       dsm::FilterSubject subject;
       subject.name = l.self.name;
       subject.description = d.description;
-      subject.primary_region = l.replica ? l.self.primary_region : l.self.region;
+      // Only a replicated secret has a primary region (its PrimaryRegion member): a primary
+      // with replicas, or a replica. A standalone secret matches no primary-region value.
+      if (l.replica) {
+        subject.primary_region = l.self.primary_region;
+      } else if (!l.self.replicas.empty()) {
+        subject.primary_region = l.self.region;
+      }
       subject.owning_service = d.owning_service;
       for (const auto& t : d.tags) subject.tags.emplace_back(t.key, t.value);
       if (!dsm::MatchesFilters(subject, filters)) {

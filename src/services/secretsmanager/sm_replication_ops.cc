@@ -65,8 +65,7 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
       return Status(ErrorCode::kInvalidParameter, "Invalid Region: " + region);
     }
     if (region == primary.region) {
-      return Status(ErrorCode::kInvalidParameter,
-                    "Invalid replica region: " + region + " is the primary region of the secret.");
+      return Status(ErrorCode::kInvalidParameter, "Invalid replica region.");  // AWS's words
     }
     auto existing_status = std::find_if(primary.replicas.begin(), primary.replicas.end(),
                                         [&](const auto& x) { return x.region == region; });
@@ -81,9 +80,8 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
     ARCANA_ASSIGN_OR_RETURN(auto clash, store_.GetSecretByName({ctx.account, region}, primary.name));
     if (clash && !force_overwrite) {
       status.status = "Failed";
-      status.status_message =
-          "Replication failed: Secret name already exists in the destination Region. Use "
-          "ForceOverwriteReplicaSecret to overwrite it.";
+      status.status_message = "Replication failed: Secret name " + primary.name +
+                              " already exists in region " + region + ".";
       primary.replicas.push_back(status);
       continue;
     }
@@ -145,10 +143,7 @@ Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In
     for (const auto& region : regions) {
       auto it = std::find_if(s.replicas.begin(), s.replicas.end(),
                              [&](const auto& x) { return x.region == region; });
-      if (it == s.replicas.end()) {
-        return Status(ErrorCode::kInvalidParameter,
-                      "Region " + region + " is not a replica region of secret " + s.name + ".");
-      }
+      if (it == s.replicas.end()) continue;  // not (or no longer) a replica region: a no-op
       // A replica changes only together with its primary, whose revision this commit checks.
       if (it->status == "InSync") {
         deleted.push_back({ArnInRegion(s.arn, region), 0, "RemoveRegionsFromReplication"});
@@ -169,7 +164,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
     if (!l.replica) {
-      return Status(ErrorCode::kInvalidRequest,
+      return Status(ErrorCode::kInvalidParameter,
                     "StopReplicationToReplica applies only to a replica secret; " + l.self.name +
                         " in " + l.self.region + " is not a replica.");
     }

@@ -328,14 +328,16 @@ Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in
 Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const CallContext& ctx) {
   auto window = in.Int("RecoveryWindowInDays");
   bool force = in.Bool("ForceDeleteWithoutRecovery").value_or(false);
+  // The window's range is checked first: an out-of-range window is refused as such even
+  // alongside ForceDeleteWithoutRecovery.
+  if (window && (*window < 7 || *window > 30)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
+  }
   if (window && in.Has("ForceDeleteWithoutRecovery") && force) {
     return Status(ErrorCode::kInvalidParameter,
                   "You can't use ForceDeleteWithoutRecovery in conjunction with "
                   "RecoveryWindowInDays.");
-  }
-  if (window && (*window < 7 || *window > 30)) {
-    return Status(ErrorCode::kInvalidParameter,
-                  "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
   }
   std::string id = in.Str("SecretId").value_or("");
   return RetryOnConflict([&]() -> Result<std::string> {
@@ -359,15 +361,14 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
       return loaded.status();
     }
     Secret s = std::move(loaded->self);
-    if (loaded->replica) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "You can't delete a replica secret. Remove its region from replication on "
-                    "the primary secret with RemoveRegionsFromReplication.");
-    }
+    if (loaded->replica) return NotOnReplica();
     if (!s.replicas.empty()) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "You can't delete secret " + s.name + " because it has replicas. Remove the "
-                    "replica regions first.");
+      // AWS's words: the ARN, then the replica regions in the order they were added.
+      std::string regions;
+      for (const auto& r : s.replicas) regions += (regions.empty() ? "" : ", ") + r.region;
+      return Status(ErrorCode::kInvalidParameter,
+                    "You can't delete secret " + s.arn + " that still has replica regions [" +
+                        regions + "].");
     }
     if (s.deleted_ms && !force) {
       return Status(ErrorCode::kInvalidRequest,
@@ -397,9 +398,7 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
 Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const CallContext& ctx) {
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
-    if (l.replica) {
-      return Status(ErrorCode::kInvalidRequest, "Operation is not permitted on a replica secret.");
-    }
+    if (l.replica) return NotOnReplica();
     Secret s = std::move(l.self);
     if (s.deleted_ms) {
       s.deleted_ms.reset();
