@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT
 from test_iam import name
-from test_sts import creds_client, iam  # noqa: F401 (iam: fixture)
+from test_sts import creds_client, iam, sts  # noqa: F401 (iam, sts: fixtures)
 
 PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]"
 DOC = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -304,3 +304,24 @@ def test_list_entities_for_policy(iam):
         iam.list_entities_for_policy(PolicyArn=missing)
     assert err(e) == ("NoSuchEntity",
                       f"Policy {missing} does not exist or is not attachable.", 404)
+
+
+# ------------------------------------------------------------------------ GetUser of the root
+
+def test_get_user_without_name_as_root(iam, sts, auth_server):
+    """The root's long-term keys: GetUser without UserName answers the root (AWS: the account
+    id as UserId, the root ARN, no UserName); a role session is still refused."""
+    got = body(iam.get_user())
+    assert got == {"User": {"UserId": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:root"}}
+    r = name("role")
+    arn = iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": ACCOUNT}}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=r, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="s1")["Credentials"]
+    with pytest.raises(ClientError) as e:
+        creds_client(auth_server, "iam", creds).get_user()
+    assert err(e) == ("ValidationError",
+                      "Must specify userName when calling with non-User credentials", 400)

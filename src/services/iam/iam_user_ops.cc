@@ -69,7 +69,22 @@ Result<std::string> IamService::GetUser(const In& in, const CallContext& ctx) {
   auto name = in.Str("UserName");
   Identity u;
   if (!name) {
-    // Without a name: the caller itself (a user), as in AWS.
+    // Without a name: the caller itself (a user), as in AWS. The account root (its long-term
+    // keys) is answered as AWS answers it: a User with the account id as UserId and the root
+    // ARN, no UserName and no Path (Arcana keeps no account creation date: no CreateDate).
+    if (ctx.principal && ctx.principal->type == auth::Principal::Type::kRoot &&
+        !ctx.principal->temporary) {
+      rapidjson::StringBuffer buf;
+      json::Writer w(buf);
+      w.StartObject();
+      w.Key("User");
+      w.StartObject();
+      json::KV(w, "UserId", ctx.principal->account);
+      json::KV(w, "Arn", ctx.principal->arn);
+      w.EndObject();
+      w.EndObject();
+      return Finish(buf);
+    }
     if (!ctx.principal || ctx.principal->user_name.empty()) {
       return Status(ErrorCode::kValidation,
                     "Must specify userName when calling with non-User credentials");
