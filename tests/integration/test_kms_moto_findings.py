@@ -166,3 +166,51 @@ def test_replicate_key_with_a_locking_replica_policy_is_refused(kms):
     assert r["ReplicaPolicy"] == LOCKING_POLICIES[0]
     # Without a Policy member the replica gets the default policy: nothing to check.
     east.replicate_key(KeyId=kid, ReplicaRegion="ap-south-1")
+
+
+def test_lockout_check_for_an_iam_user(auth_server):
+    """An IAM user allowed kms:CreateKey/PutKeyPolicy/GetKeyPolicy by its IAM policy: a key
+    policy naming the account root leaves the decision to IAM (accepted); one naming only
+    another principal, or denying the user, locks the user out (refused)."""
+    import uuid
+
+    from test_iam import client
+
+    iam = client(auth_server.endpoint, "iam")
+    name = "kmsuser-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["kms:CreateKey", "kms:PutKeyPolicy",
+                                                     "kms:GetKeyPolicy"], "Resource": "*"}]}))
+    ak = iam.create_access_key(UserName=name)["AccessKey"]
+    c = client(auth_server.endpoint, "kms", ak["AccessKeyId"], ak["SecretAccessKey"])
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+
+    kid = c.create_key(Policy=policy(ROOT_ALL))["KeyMetadata"]["KeyId"]
+    # Naming the user itself also keeps PutKeyPolicy.
+    mine = policy(ROOT_ALL, {"Effect": "Allow", "Principal": {"AWS": user_arn},
+                             "Action": "kms:PutKeyPolicy", "Resource": "*"})
+    c.put_key_policy(KeyId=kid, PolicyName="default", Policy=mine)
+    for doc in (LOCKING_POLICIES[0],
+                policy(ROOT_ALL, {"Effect": "Deny", "Principal": {"AWS": user_arn},
+                                  "Action": "kms:PutKeyPolicy", "Resource": "*"})):
+        with raises_code("MalformedPolicyDocumentException") as ei:
+            c.put_key_policy(KeyId=kid, PolicyName="default", Policy=doc)
+        assert message_of(ei) == LOCKOUT
+        with raises_code("MalformedPolicyDocumentException"):
+            c.create_key(Policy=doc)
+    assert c.get_key_policy(KeyId=kid, PolicyName="default")["Policy"] == mine
+
+    # A user whose IAM policy allows CreateKey only: a key policy that gives the account
+    # PutKeyPolicy still does not lock it out (IAM may grant it later); one that does not, does.
+    name2 = "kmsuser-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=name2)
+    iam.put_user_policy(UserName=name2, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "*"}]}))
+    ak2 = iam.create_access_key(UserName=name2)["AccessKey"]
+    c2 = client(auth_server.endpoint, "kms", ak2["AccessKeyId"], ak2["SecretAccessKey"])
+    assert c2.create_key(Policy=policy(ROOT_ALL))["KeyMetadata"]["KeyState"] == "Enabled"
+    with raises_code("MalformedPolicyDocumentException"):
+        c2.create_key(Policy=LOCKING_POLICIES[1])

@@ -95,7 +95,17 @@ Status KmsService::CheckPolicyLockout(const In& in, const CallContext& ctx, cons
   req.resource_policy = &key.policy;
   req.resource_policy_id = key.arn + "/default";
   req.kms_key = true;
-  if (ctx.authorizer->Decide(ctx, req).allowed()) return Status::Ok();
+  auth::policy::Decision d = ctx.authorizer->Decide(ctx, req);
+  if (d.allowed()) return Status::Ok();
+  // A policy that gives the account (its root) PutKeyPolicy hands the decision to the
+  // account's IAM policies: it does not lock the caller out, even if no IAM policy grants it
+  // PutKeyPolicy today. An explicit deny of the caller does.
+  if (d.decision != auth::policy::EvalDecision::kExplicitDeny && ctx.principal) {
+    CallContext as_account = ctx;
+    as_account.principal.reset();
+    as_account.principal_arn = "arn:aws:iam::" + key.account + ":root";
+    if (ctx.authorizer->Decide(as_account, req).allowed()) return Status::Ok();
+  }
   return Status(ErrorCode::kKmsMalformedPolicyDocument,
                 "The new key policy will not allow you to update the key policy in the future.");
 }

@@ -58,7 +58,8 @@ class KmsService : public Service {
   Status AuthorizeKey(const CallContext& ctx, const Key& key);
   // CreateKey / PutKeyPolicy / ReplicateKey's policy lockout safety check: unless the request sets
   // BypassPolicyLockoutSafetyCheck, `key` (carrying the new policy and its tags) must let the
-  // caller make a later PutKeyPolicy call; else MalformedPolicyDocumentException "The new key
+  // caller - or, unless it denies the caller, the caller's account - make a later PutKeyPolicy
+  // call; else MalformedPolicyDocumentException "The new key
   // policy will not allow you to update the key policy in the future." (AWS API reference,
   // CreateKey/PutKeyPolicy/ReplicateKey BypassPolicyLockoutSafetyCheck).
   Status CheckPolicyLockout(const In& in, const CallContext& ctx, const Key& key);
