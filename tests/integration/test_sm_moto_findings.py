@@ -126,9 +126,11 @@ def test_replication_onto_an_existing_name_fails_with_its_name_and_region(sm, un
 
 def test_removing_a_region_that_is_not_replicated_is_a_no_op(sm, uniq):
     us, name, arn = replicated(sm, uniq, EU)
+    changed = us.describe_secret(SecretId=name)["LastChangedDate"]
     r = us.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[AP])
     assert r["ARN"] == arn
     assert [s["Region"] for s in r["ReplicationStatus"]] == [EU]
+    assert us.describe_secret(SecretId=name)["LastChangedDate"] == changed
     us.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[EU])
     r = us.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[EU])
     assert r.get("ReplicationStatus", []) == []

@@ -140,6 +140,7 @@ Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     std::vector<storage::SecretDelete> deleted;
+    bool removed = false;
     for (const auto& region : regions) {
       auto it = std::find_if(s.replicas.begin(), s.replicas.end(),
                              [&](const auto& x) { return x.region == region; });
@@ -149,7 +150,9 @@ Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In
         deleted.push_back({ArnInRegion(s.arn, region), 0, "RemoveRegionsFromReplication"});
       }
       s.replicas.erase(it);
+      removed = true;
     }
+    if (!removed) return ReplicationOutput(s);  // nothing to change: no write, no new date
     s.last_changed_ms = ctx.now_ms;
     std::vector<storage::SecretWrite> writes(1);
     writes[0].secret = s;
