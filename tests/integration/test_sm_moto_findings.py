@@ -195,6 +195,24 @@ def test_values_of_one_filter_are_ored_negated_ones_too(sm):
     assert [s["Name"] for s in out] == ["baz"]
 
 
+def test_all_filter_does_not_split_a_digit_from_the_letter_after_it(sm):
+    """moto's AWS-verified test_with_all_filter: 'd' finds only the description DescTwo,
+    whatever hex suffix the names carry; a letter followed by a digit still splits."""
+    c = sm()
+    c.create_secret(Name="SecretOne6c8d2e", SecretString="s")
+    c.create_secret(Name="SecretTwo6c8d2e", SecretString="s", Description="DescTwo")
+
+    def names(value):
+        out = c.list_secrets(Filters=[{"Key": "all", "Values": [value]}])["SecretList"]
+        return sorted(s["Name"] for s in out)
+
+    assert names("d") == ["SecretTwo6c8d2e"]
+    assert names("d t") == ["SecretTwo6c8d2e"]
+    assert names("8d") == ["SecretOne6c8d2e", "SecretTwo6c8d2e"]
+    assert names("6c8d2e") == ["SecretOne6c8d2e", "SecretTwo6c8d2e"]
+    assert names("One6") == ["SecretOne6c8d2e"]  # One + 6c8...: split where a digit follows
+
+
 def test_filter_without_key_or_values(sm):
     c = sm()
     refused(lambda: c.list_secrets(Filters=[{"Values": ["foo"]}]),

@@ -114,6 +114,10 @@ TEST(SmFilters, SplitWords) {
   EXPECT_EQ(SplitFilterWords("HTTPServer v2-api"),
             (std::vector<std::string>{"HTTP", "Server", "v", "2", "api"}));
   EXPECT_TRUE(SplitFilterWords("--").empty());
+  // A letter followed by a digit splits; a digit followed by a letter does not.
+  EXPECT_EQ(SplitFilterWords("SecretOne6c8d2e"),
+            (std::vector<std::string>{"Secret", "One", "6c", "8d", "2e"}));
+  EXPECT_EQ(SplitFilterWords("v2api"), (std::vector<std::string>{"v", "2api"}));
 }
 
 TEST(SmFilters, AllSearchesEveryField) {

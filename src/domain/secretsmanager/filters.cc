@@ -130,7 +130,7 @@ std::vector<std::string> SplitFilterWords(std::string_view text) {
     if (!cur.empty()) {
       char prev = cur.back();
       bool boundary =
-          (IsAsciiDigit(prev) != IsAsciiDigit(c)) ||              // letter <-> digit
+          (!IsAsciiDigit(prev) && IsAsciiDigit(c)) ||             // letter -> digit only
           (IsAsciiLower(prev) && IsAsciiUpper(c)) ||              // camelCase
           (IsAsciiUpper(prev) && IsAsciiUpper(c) && i + 1 < text.size() &&
            IsAsciiLower(text[i + 1]));                            // "HTTPServer" -> HTTP|Server

@@ -20,7 +20,10 @@
 //    characters / _ + = . @ - and space, :, !) separates. A word also ends at a
 //    lower-to-upper change ("AppBeta" = App + Beta), before the last capital of a capital
 //    run followed by a lower-case letter ("COMPANYthings" = COMPAN + Ythings, as AWS
-//    splits it) and at letter/digit changes ("creds892" = creds + 892, per the guide).
+//    splits it) and where a letter is followed by a digit ("creds892" = creds + 892, per
+//    the guide), not where a digit is followed by a letter: "6c8d2e" = 6c + 8d + 2e, so a
+//    hex suffix yields no one-letter words (moto's AWS-verified test_with_all_filter finds
+//    "d" only in a description, whatever the names' random suffixes).
 //  - An empty filter list matches everything.
 #pragma once
 
