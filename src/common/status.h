@@ -76,6 +76,7 @@ enum class ErrorCode {
   kIncorrectKeyMaterial,     // IncorrectKeyMaterialException
   kInvalidImportToken,       // InvalidImportTokenException
   kExpiredImportToken,       // ExpiredImportTokenException
+  kCustomKeyStoreNotFound,   // CustomKeyStoreNotFoundException
   // --- SSM ---
   kParameterNotFound,                // ParameterNotFound
   kParameterAlreadyExists,           // ParameterAlreadyExists
@@ -109,6 +110,8 @@ enum class ErrorCode {
   kInvalidEventPattern,              // InvalidEventPatternException
   // --- STS (services/sts) ---
   kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)
+  // --- CloudTrail (services/cloudtrail) ---
+  kInvalidTimeRange,                 // InvalidTimeRangeException
 };
 
 class [[nodiscard]] Status {

@@ -7,6 +7,7 @@ aws CLI."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import os
 import shutil
@@ -171,6 +172,11 @@ def test_lookup_events_through_boto3_and_the_cli(srv):
     with pytest.raises(ClientError) as e:
         ct.lookup_events(NextToken="not-a-token")
     assert e.value.response["Error"]["Code"] == "InvalidNextTokenException"
+    with pytest.raises(ClientError) as e:  # the API reference's error for start after end
+        ct.lookup_events(StartTime=datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc),
+                         EndTime=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    assert e.value.response["Error"]["Code"] == "InvalidTimeRangeException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
     if not AWS:
         pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)

@@ -307,3 +307,27 @@ def test_unknown_and_unsupported_operations(kms_raw, kms):
     r = kms_raw("DescribeKey", {"KeyId": str(uuid.uuid4())})
     assert r.status_code == 400 and r.headers["X-Amzn-ErrorType"].startswith("NotFoundException")
     assert r.json()["message"]
+
+
+def test_custom_key_stores_answer_as_for_an_account_without_one(kms):
+    """Arcana connects to no CloudHSM cluster or XKS proxy: the list is empty, every store id
+    names nothing (AWS's CustomKeyStoreNotFoundException), and creating one is refused."""
+    c = kms()
+    got = c.describe_custom_key_stores()
+    assert got["CustomKeyStores"] == [] and got["Truncated"] is False
+    store = "cks-1234567890abcdef0"
+    for call in (lambda: c.describe_custom_key_stores(CustomKeyStoreId=store),
+                 lambda: c.describe_custom_key_stores(CustomKeyStoreName="hsm-store"),
+                 lambda: c.connect_custom_key_store(CustomKeyStoreId=store),
+                 lambda: c.disconnect_custom_key_store(CustomKeyStoreId=store),
+                 lambda: c.update_custom_key_store(CustomKeyStoreId=store, NewCustomKeyStoreName="n"),
+                 lambda: c.delete_custom_key_store(CustomKeyStoreId=store),
+                 lambda: c.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=store),
+                 lambda: c.generate_random(NumberOfBytes=16, CustomKeyStoreId=store)):
+        with raises_code("CustomKeyStoreNotFoundException") as ei:
+            call()
+        assert status_of(ei) == 400
+    with raises_code("UnsupportedOperationException"):
+        c.create_custom_key_store(CustomKeyStoreName="hsm-store", CloudHsmClusterId="cluster-1234567890a",
+                                  TrustAnchorCertificate="cert", KeyStorePassword="password1")
+    assert c.list_keys()["Keys"] == []  # nothing was created

@@ -136,7 +136,8 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
   ARCANA_ASSIGN_OR_RETURN(q.start_ms, TimeMember(input, "StartTime", q.start_ms));
   ARCANA_ASSIGN_OR_RETURN(q.end_ms, TimeMember(input, "EndTime", q.end_ms));
   if (q.start_ms > q.end_ms) {
-    return Status(ErrorCode::kValidation, "Start time must be before end time.");
+    // The API reference's InvalidTimeRangeException: "the start time occurs after the end time".
+    return Status(ErrorCode::kInvalidTimeRange, "Start time must be before end time.");
   }
   int64_t max = in.Int("MaxResults").value_or(kMaxResults);
   if (max < 1 || max > kMaxResults) {

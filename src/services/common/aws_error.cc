@@ -62,6 +62,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kDependencyTimeout: return {"DependencyTimeoutException", 503};
     case ErrorCode::kConflict: return {"ConflictException", 400};
     case ErrorCode::kDryRunOperation: return {"DryRunOperationException", 400};
+    case ErrorCode::kCustomKeyStoreNotFound: return {"CustomKeyStoreNotFoundException", 400};
     case ErrorCode::kIncorrectKeyMaterial: return {"IncorrectKeyMaterialException", 400};
     case ErrorCode::kInvalidImportToken: return {"InvalidImportTokenException", 400};
     case ErrorCode::kExpiredImportToken: return {"ExpiredImportTokenException", 400};
@@ -99,6 +100,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};
     case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
     case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400};
+    case ErrorCode::kInvalidTimeRange: return {"InvalidTimeRangeException", 400};
   }
   return {"InternalFailure", 500};
 }

@@ -295,9 +295,7 @@ Result<std::string> KmsService::GenerateDataKeyPairWithoutPlaintext(const In& in
 }
 
 Result<std::string> KmsService::GenerateRandom(const In& in, const CallContext& ctx) {
-  if (in.Has("CustomKeyStoreId")) {
-    return Status(ErrorCode::kUnsupportedOperation, "Custom key stores are not supported.");
-  }
+  if (auto store = in.Str("CustomKeyStoreId")) return NoSuchCustomKeyStore(*store);
   if (in.Has("Recipient")) {
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }

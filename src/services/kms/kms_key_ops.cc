@@ -51,12 +51,13 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   std::string usage = in.Str("KeyUsage").value_or("");
   ARCANA_RETURN_IF_ERROR(dk::CheckSpecAndUsage(spec, usage));
   std::string origin = in.Str("Origin").value_or(dk::kOriginAwsKms);
+  if (auto store = in.Str("CustomKeyStoreId")) return NoSuchCustomKeyStore(*store);
   if (origin != dk::kOriginAwsKms && origin != dk::kOriginExternal) {
     return Status(ErrorCode::kUnsupportedOperation,
                   "Origin " + origin + " is not supported by this server (only AWS_KMS and "
                   "EXTERNAL).");
   }
-  if (in.Has("CustomKeyStoreId") || in.Has("XksKeyId")) {
+  if (in.Has("XksKeyId")) {  // only with an external key store's CustomKeyStoreId
     return Status(ErrorCode::kUnsupportedOperation,
                   "Custom key stores are not supported by this server.");
   }

@@ -64,6 +64,12 @@ KmsService::KmsService(KeyRing& ring) : ring_(ring), validator_("kms", ErrorCode
       {"DeleteImportedKeyMaterial", &S::DeleteImportedKeyMaterial},
       {"ReplicateKey", &S::ReplicateKey},
       {"UpdatePrimaryRegion", &S::UpdatePrimaryRegion},
+      {"DescribeCustomKeyStores", &S::DescribeCustomKeyStores},
+      {"CreateCustomKeyStore", &S::CreateCustomKeyStore},
+      {"ConnectCustomKeyStore", &S::CustomKeyStoreById},
+      {"DisconnectCustomKeyStore", &S::CustomKeyStoreById},
+      {"UpdateCustomKeyStore", &S::CustomKeyStoreById},
+      {"DeleteCustomKeyStore", &S::CustomKeyStoreById},
   };
 }
 
@@ -90,7 +96,8 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
   bool on_alias = operation == "CreateAlias" || operation == "UpdateAlias" ||
                   operation == "DeleteAlias";
   if (operation == "CreateKey" || operation == "ListKeys" || operation == "GenerateRandom" ||
-      operation == "ListRetirableGrants" || on_alias ||
+      operation == "ListRetirableGrants" || on_alias || operation.ends_with("CustomKeyStore") ||
+      operation == "DescribeCustomKeyStores" ||
       (operation == "ListAliases" && !in.Has("KeyId"))) {
     auth::AccessRequest req;
     req.action = c.action;

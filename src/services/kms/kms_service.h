@@ -159,6 +159,13 @@ class KmsService : public Service {
   Result<std::string> TagResource(const In&, const CallContext&);
   Result<std::string> UntagResource(const In&, const CallContext&);
   Result<std::string> ListResourceTags(const In&, const CallContext&);
+  // custom key stores: none exist here (kms_custom_key_store_ops.cc)
+  Result<std::string> DescribeCustomKeyStores(const In&, const CallContext&);
+  Result<std::string> CreateCustomKeyStore(const In&, const CallContext&);
+  Result<std::string> CustomKeyStoreById(const In&, const CallContext&);
+  // CustomKeyStoreNotFoundException: what any custom key store id or name gets here (also in
+  // CreateKey and GenerateRandom).
+  static Status NoSuchCustomKeyStore(const std::string& id_or_name);
 
   Result<std::string> GenerateDataKeyCommon(const In&, const CallContext&, bool with_plaintext);
   Result<std::string> GenerateDataKeyPairCommon(const In&, const CallContext&, bool with_plaintext);
