@@ -2,7 +2,6 @@
 // permissions boundaries.
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <tuple>
 
 #include "services/common/write_retry.h"
@@ -362,15 +361,7 @@ Result<std::string> IamService::ListEntitiesForPolicy(const In& in, const CallCo
       after = rows.back().name;
     }
   }
-  size_t start = 0;
-  if (!page.marker.empty()) {
-    start = found.size();
-    size_t pos = 0;
-    auto [ptr, ec] = std::from_chars(page.marker.data(), page.marker.data() + page.marker.size(), pos);
-    if (ec == std::errc() && ptr == page.marker.data() + page.marker.size()) {
-      start = std::min(pos, found.size());
-    }
-  }
+  const size_t start = PositionOf(page, found.size());
   const size_t end = std::min(found.size(), start + page.max_items);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);

@@ -423,20 +423,19 @@ Status CheckVersionId(const std::string& id) {
                 "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?");
 }
 
+size_t PositionOf(const Page& page, size_t size) {
+  if (page.marker.empty()) return 0;
+  size_t pos = 0;
+  const char* end = page.marker.data() + page.marker.size();
+  auto [p, ec] = std::from_chars(page.marker.data(), end, pos);
+  return ec == std::errc() && p == end ? std::min(pos, size) : size;
+}
+
 std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in) {
   const Page page = PageOf(in);
-  // The Marker is the position of the page's first tag (decimal): a tag key can hold letters
-  // the model's markerType pattern ([\u0020-\u00FF]+) refuses. One that is not a position
-  // here (not a number, past the last tag) ends the list.
-  size_t start = 0;
-  if (!page.marker.empty()) {
-    start = tags.size();
-    size_t pos = 0;
-    auto [p, ec] = std::from_chars(page.marker.data(), page.marker.data() + page.marker.size(), pos);
-    if (ec == std::errc() && p == page.marker.data() + page.marker.size()) {
-      start = std::min(pos, tags.size());
-    }
-  }
+  // By position: a tag key can hold letters the model's markerType pattern
+  // ([\u0020-\u00FF]+) refuses.
+  const size_t start = PositionOf(page, tags.size());
   const size_t end = std::min(tags.size(), start + page.max_items);
   const bool truncated = end < tags.size();
   rapidjson::StringBuffer buf;

@@ -203,5 +203,9 @@ struct Page {
   size_t max_items = 100;
 };
 Page PageOf(const json::Input& in);
+// Paging by position, for lists whose items the model's marker pattern cannot name (tag
+// keys): the Marker is the decimal index of the page's first item. A marker that is no
+// index of a list of `size` items (not a number, past the end) ends the list: returns size.
+size_t PositionOf(const Page& page, size_t size);
 
 }  // namespace arcana::services::iam

@@ -111,6 +111,22 @@ Status DeleteChildren(Conn& c, const char* sql, const Scope& scope, const std::s
   BindText(st, 3, rule);
   return Step(c, st, "delete rule rows");
 }
+// Runs `sql` (binding account, region, rule, value) once per value: the rows of a rule's
+// child table (targets, tags) named by a list.
+Status DeleteEach(Conn& c, const char* sql, const Scope& scope, const std::string& rule,
+                  const std::vector<std::string>& values, const char* what) {
+  sqlite3_stmt* st = c.Prepare(sql);
+  if (!st) return DbError(c.db(), "prepare");
+  for (const auto& v : values) {
+    BindScope(st, scope);
+    BindText(st, 3, rule);
+    BindText(st, 4, v);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, what));
+    sqlite3_reset(st);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Migrations SqliteEventRuleStore::Schema() {
@@ -284,16 +300,9 @@ Status SqliteEventRuleStore::RemoveTargets(const Scope& scope, const std::string
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, rule));
-    sqlite3_stmt* st = c.Prepare(
-        "DELETE FROM event_targets WHERE account = ? AND region = ? AND rule = ? AND id = ?");
-    if (!st) return DbError(c.db(), "prepare");
-    for (const auto& id : ids) {
-      BindScope(st, scope);
-      BindText(st, 3, rule);
-      BindText(st, 4, id);
-      ARCANA_RETURN_IF_ERROR(Step(c, st, "delete target"));
-      sqlite3_reset(st);
-    }
+    ARCANA_RETURN_IF_ERROR(DeleteEach(
+        c, "DELETE FROM event_targets WHERE account = ? AND region = ? AND rule = ? AND id = ?",
+        scope, rule, ids, "delete target"));
     return txn.AddChange(scope.account, scope.region, kService, arn, "RemoveTargets");
   });
 }
@@ -322,16 +331,9 @@ Status SqliteEventRuleStore::UntagRule(const Scope& scope, const std::string& ru
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     ARCANA_ASSIGN_OR_RETURN(std::string arn, RuleArn(c, scope, rule));
-    sqlite3_stmt* st = c.Prepare(
-        "DELETE FROM event_rule_tags WHERE account = ? AND region = ? AND rule = ? AND key = ?");
-    if (!st) return DbError(c.db(), "prepare");
-    for (const auto& key : keys) {
-      BindScope(st, scope);
-      BindText(st, 3, rule);
-      BindText(st, 4, key);
-      ARCANA_RETURN_IF_ERROR(Step(c, st, "delete tag"));
-      sqlite3_reset(st);
-    }
+    ARCANA_RETURN_IF_ERROR(DeleteEach(
+        c, "DELETE FROM event_rule_tags WHERE account = ? AND region = ? AND rule = ? AND key = ?",
+        scope, rule, keys, "delete tag"));
     return txn.AddChange(scope.account, scope.region, kService, arn, "UntagResource");
   });
 }
