@@ -286,9 +286,13 @@ def test_push_alone_invalidates_long_before_the_ttl(push_agent, sm, ssm):
     wait_for(lambda: push_agent.get(f"/systemsmanager/parameters/get?name={q}")
              .json()["Parameter"]["Value"] == "v2", timeout=3, interval=0.02,
              what="pushed parameter invalidation")
+    # The served values above are the proof; the counter only shows the push path ran. It
+    # counts the entries each change dropped, not the changes: a change that arrives after
+    # its entry was already refetched, or a resync that clears several entries at once, adds
+    # less than one per change, so only "at least one" holds whatever the timing.
     metrics = requests.get(push_agent.url + "/metrics", timeout=5).text
     line = next(l for l in metrics.splitlines() if l.startswith("arcana_agent_invalidations_total"))
-    assert int(line.split()[1]) >= 2
+    assert int(line.split()[1]) >= 1
 
 
 @pytest.mark.postgresql_only("a second arcanad node needs a store shared by two servers")
