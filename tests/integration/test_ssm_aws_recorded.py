@@ -191,3 +191,45 @@ def test_describe_parameters(ssm):
     """test_ssm.py::TestSSM::test_describe_parameters: the answer has a Parameters list."""
     r = ssm().describe_parameters()
     assert isinstance(r["Parameters"], list)
+
+
+def test_update_parameter_value_as_cloudformation_does(ssm):
+    """resources/test_ssm.py::test_update_ssm_parameters (AWS-validated 2025-04-11): a stack
+    update of an AWS::SSM::Parameter's Value overwrites the parameter in place (same
+    name), and GetParameter then answers the new value. Replayed with the call CloudFormation
+    makes: PutParameter with Overwrite."""
+    c = ssm()
+    name = f"CFN-CustomParameter-{short_uid()}"
+    assert c.put_parameter(Name=name, Value=f"custom-{short_uid()}", Type="String")["Version"] == 1
+    new_value = f"new-custom-{short_uid()}"
+    assert c.put_parameter(Name=name, Value=new_value, Type="String",
+                           Overwrite=True)["Version"] == 2
+    p = c.get_parameter(Name=name)["Parameter"]
+    assert set(p) == GET_MEMBERS
+    assert (p["Name"], p["Value"], p["Version"]) == (name, new_value, 2)
+
+
+def test_update_parameter_tag_as_cloudformation_does(ssm):
+    """resources/test_ssm.py::test_update_ssm_parameter_tag (AWS-validated 2025-04-11): the
+    tags a parameter is created with are listed by ListTagsForResource(ResourceType
+    "Parameter", ResourceId = the parameter's name as created, no leading slash); a tag update
+    replaces the value of the same key. Replayed with the calls CloudFormation makes
+    (PutParameter with Tags, then AddTagsToResource: AWS refuses Tags together with
+    Overwrite)."""
+    c = ssm()
+    name = f"CFN-CustomParameter-{short_uid()}"
+    tag_value = f"tag-{short_uid()}"
+    c.put_parameter(Name=name, Value=f"custom-{short_uid()}", Type="String",
+                    Tags=[{"Key": "A", "Value": tag_value}])
+
+    def tags():
+        got = c.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]
+        return {t["Key"]: t["Value"] for t in got}
+
+    assert tags() == {"A": tag_value}
+    new_tag_value = f"tag-{short_uid()}"
+    c.add_tags_to_resource(ResourceType="Parameter", ResourceId=name,
+                           Tags=[{"Key": "A", "Value": new_tag_value}])
+    assert tags() == {"A": new_tag_value}
+    # The parameter itself is unchanged by a tag update.
+    assert c.get_parameter(Name=name)["Parameter"]["Version"] == 1
