@@ -165,6 +165,10 @@ int RunServer(const config::Config& cfg) {
   auth::IdentityResolver identities(stores.identities(), *root);  // IAM users, STS sessions
   authn.ResolveIdentitiesWith(&identities);
   services::iam::IamService iam(stores.identities(), identities);
+  // Last use of IAM users' keys (GetAccessKeyLastUsed): noted per request, flushed in batches.
+  auth::KeyUseLog key_uses(stores.identities());
+  authn.RecordKeyUsesIn(&key_uses);
+  iam.ReadKeyUsesFrom(&key_uses);
   services::sts::StsService sts(stores.identities(), identities);
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
@@ -305,6 +309,7 @@ int RunServer(const config::Config& cfg) {
   rotations.Register(scheduler);
   secrets_manager.SetRotationLauncher(&rotations);
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
+  key_uses.Start();  // each node flushes its own uses (it flushes what is left when destroyed)
   // The scheduler was declared before the rotation runner and the invoker its runs use, so
   // its destructor would join a rotation still ending (a stopping node kills the step) after
   // they are gone. Every return from here stops it first.

@@ -187,7 +187,11 @@ Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signi
       req.headers.swap(sr.headers);
     }
   } give_back{sr, req};
-  if (opts_.dev) return AuthenticateDev(sr, ctx);
+  if (opts_.dev) {
+    ARCANA_RETURN_IF_ERROR(AuthenticateDev(sr, ctx));
+    NoteKeyUse(signing_name, ctx);
+    return Status::Ok();
+  }
   ARCANA_ASSIGN_OR_RETURN(VerifiedCaller caller, verifier_->Verify(sr, signing_name));
   ctx.account = caller.account_id;
   ctx.principal_arn = caller.principal_arn;
@@ -204,7 +208,19 @@ Status Authenticator::Authenticate(net::HttpRequest& req, std::string_view signi
     ARCANA_ASSIGN_OR_RETURN(Entry e, Load(caller.access_key_id));
     ctx.principal = std::move(e.principal);
   }
+  NoteKeyUse(signing_name, ctx);
   return Status::Ok();
+}
+
+void Authenticator::NoteKeyUse(std::string_view signing_name,
+                               const services::CallContext& ctx) const {
+  // AWS reports last use for IAM users' access keys only: not the root pair (managed by the
+  // operator, not IAM) and not STS sessions (their keys expire).
+  if (key_uses_ == nullptr || !ctx.principal || ctx.principal->type != Principal::Type::kUser ||
+      ctx.principal->temporary) {
+    return;
+  }
+  key_uses_->Note(ctx.access_key_id, WallMs(), signing_name, ctx.region);
 }
 
 }  // namespace arcana::auth

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "auth/identity_resolver.h"
+#include "auth/key_use_log.h"
 #include "auth/principal.h"
 #include "auth/sigv4.h"
 #include "crypto/root_key.h"
@@ -39,6 +40,10 @@ class Authenticator {
   // resolver must outlive this object. Without one, only root keys authenticate. Call once,
   // at startup, before serving.
   void ResolveIdentitiesWith(const IdentityResolver* resolver) { resolver_ = resolver; }
+  // Every request an IAM user's long-term key signs is noted in `log` (GetAccessKeyLastUsed)
+  // with the request's signing name and region; the log must outlive this object. Call once,
+  // at startup, before serving.
+  void RecordKeyUsesIn(KeyUseLog* log) { key_uses_ = log; }
 
   // Fills account, region, principal_arn, access_key_id and principal of ctx. Expired session
   // credentials are kExpiredToken; an inactive user key kUnrecognizedClient.
@@ -67,6 +72,8 @@ class Authenticator {
   Result<Entry> Read(const std::string& access_key_id) const;
   Result<Credential> Lookup(std::string_view access_key_id) const;
   Status AuthenticateDev(const SignableRequest& sr, services::CallContext& ctx) const;
+  // Notes the use of ctx's key when it is an IAM user's long-term key.
+  void NoteKeyUse(std::string_view signing_name, const services::CallContext& ctx) const;
   // Dev mode: the key was looked up and is not in the store (so each such request does not
   // read the store again; a key created later has a new id, and a change to a key's id
   // drops it here too).
@@ -78,6 +85,7 @@ class Authenticator {
   std::unique_ptr<Verifier> verifier_;
   storage::ChangeFollower* follower_ = nullptr;
   const IdentityResolver* resolver_ = nullptr;
+  KeyUseLog* key_uses_ = nullptr;
   // Opened credentials, cached until a change to the key (FollowChanges) or kCacheTtl.
   struct Cached {
     Entry entry;

@@ -56,7 +56,18 @@ struct UserAccessKey {
   std::string sealed_secret;
   std::string status = "Active";  // Active | Inactive
   int64_t created_ms = 0;
+  // The key's last use as AWS reports it (GetAccessKeyLastUsed): 0 and "" when never used.
   int64_t last_used_ms = 0;
+  std::string last_used_service;  // the signing name: "secretsmanager", "kms", "iam", ...
+  std::string last_used_region;
+};
+
+// One use of a user's access key: a request it signed that authenticated.
+struct AccessKeyUse {
+  std::string access_key_id;
+  int64_t when_ms = 0;
+  std::string service;
+  std::string region;
 };
 
 // Temporary credentials (AssumeRole, GetSessionToken). Immutable once created; they expire.
@@ -100,6 +111,11 @@ class IdentityStore {
                                         const std::string& id, const std::string& status) = 0;
   virtual Status DeleteUserAccessKey(const std::string& account, const std::string& user,
                                      const std::string& id) = 0;
+  // Each key's last use becomes the given one unless the store already holds a later one
+  // (several nodes flush their own uses in any order); keys deleted meanwhile are skipped.
+  // Appends no change rows: no cache holds a key's last use, and a key's use must not drop
+  // the cached credentials it was used with.
+  virtual Status RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) = 0;
 
   // kResourceExists when the id is taken.
   virtual Status PutSession(const StsSession& session) = 0;

@@ -7,7 +7,7 @@ tests/aws/services/sts/test_sts.py and tests/aws/services/iam/test_iam_*.py with
 which members a response carries, and list order. Volatile values (ids, dates, keys) are
 compared by shape, as the snapshots' placeholders do.
 
-Left out: operations Arcana does not implement (login profiles, UpdateGroup, GetAccessKeyLastUsed, instance profiles, MFA, SSH and
+Left out: operations Arcana does not implement (login profiles, UpdateGroup, instance profiles, MFA, SSH and
 service-specific credentials, GetFederationToken, GetWebIdentityToken), AWS managed
 policies (Arcana holds none), renaming users (UpdateUser NewUserName is refused), the
 PackedPolicySize value AWS computes from its packed form (only its presence is checked),
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT
+from conftest import ACCOUNT, ROOT_AKID, ROOT_SECRET, ArcanaServer
 from test_iam import client, name
 from test_sts import creds_client, iam, sts  # noqa: F401 (iam, sts: fixtures)
 
@@ -305,8 +306,7 @@ def test_access_key_limit(iam):
 
 
 def test_access_key_errors(iam):
-    """test_iam_users.py::TestUserAccessKeys::test_access_key_errors (GetAccessKeyLastUsed
-    left out: not implemented)."""
+    """test_iam_users.py::TestUserAccessKeys::test_access_key_errors."""
     u = name("user")
     iam.create_user(UserName=u)
     with pytest.raises(ClientError) as e:
@@ -316,11 +316,69 @@ def test_access_key_errors(iam):
         iam.update_access_key(UserName=u, AccessKeyId="AKIAIOSFODNN7EXAMPLE", Status="Inactive")
     assert err(e) == ("NoSuchEntity",
                       "The Access Key with id AKIAIOSFODNN7EXAMPLE cannot be found.", 404)
+    # A key no user of the account owns is refused as not authorized, even to the root.
+    with pytest.raises(ClientError) as e:
+        iam.get_access_key_last_used(AccessKeyId="AKIAIOSFODNN7EXAMPLE")
+    caller = f"arn:aws:iam::{ACCOUNT}:root"
+    assert err(e) == ("AccessDenied", f"User: {caller} is not authorized to perform "
+                      "iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE",
+                      403)
     key_id = iam.create_access_key(UserName=u)["AccessKey"]["AccessKeyId"]
     with pytest.raises(ClientError) as e:
         iam.delete_access_key(AccessKeyId=key_id)
     assert err(e) == ("ValidationError",
                       "Must specify userName when calling with non-User credentials", 400)
+
+
+def test_access_key_last_used(iam, auth_server):
+    """test_iam_users.py::TestUserAccessKeys::test_access_key_last_used: a key never used
+    answers ServiceName and Region "N/A" and no LastUsedDate; once the key signed an IAM call
+    in us-east-1, LastUsedDate, ServiceName "iam" and Region "us-east-1"."""
+    u = name("user")
+    iam.create_user(UserName=u)
+    iam.put_user_policy(UserName=u, PolicyName="p", PolicyDocument=SAMPLE_POLICY)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    assert body(iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])) == {
+        "UserName": u, "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}}
+    before = iam.get_user(UserName=u)["User"]["CreateDate"]
+    creds_client(auth_server, "iam", key).list_users()
+    out = body(iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]))
+    assert sorted(out) == ["AccessKeyLastUsed", "UserName"] and out["UserName"] == u
+    used = out["AccessKeyLastUsed"]
+    assert sorted(used) == ["LastUsedDate", "Region", "ServiceName"]
+    assert (used["ServiceName"], used["Region"]) == ("iam", "us-east-1")
+    assert used["LastUsedDate"] >= before.replace(microsecond=0)
+
+
+def test_access_key_last_used_follows_the_latest_use_and_survives_a_restart(tmp_path):
+    """Not a recorded scenario: the latest use wins (its service and region with it), a call
+    the key signs but may not make still counts as a use (the key authenticated), and a
+    restart keeps what was noted (a node flushes its pending uses when it stops)."""
+    srv = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=False,
+                       env={"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID,
+                            "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
+    srv.start()
+    try:
+        root_iam = client(srv.endpoint, "iam")
+        u = name("user")
+        root_iam.create_user(UserName=u)
+        key = root_iam.create_access_key(UserName=u)["AccessKey"]
+        sm = boto3.client("secretsmanager", endpoint_url=srv.endpoint, region_name="eu-west-1",
+                          aws_access_key_id=key["AccessKeyId"],
+                          aws_secret_access_key=key["SecretAccessKey"],
+                          config=Config(retries={"max_attempts": 0}))
+        with pytest.raises(ClientError):
+            sm.list_secrets()  # no policy: denied, yet the key authenticated
+        used = root_iam.get_access_key_last_used(
+            AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+        assert (used["ServiceName"], used["Region"]) == ("secretsmanager", "eu-west-1")
+        srv.stop()
+        srv.start()
+        kept = client(srv.endpoint, "iam").get_access_key_last_used(
+            AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+        assert kept == used
+    finally:
+        srv.stop()
 
 
 def test_access_key_deletion_without_username(iam, auth_server):

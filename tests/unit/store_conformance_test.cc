@@ -1293,6 +1293,33 @@ TEST_P(StoreConformance, IamUserKeysLimitStatusAndDeleteConflict) {
   EXPECT_EQ(cs[5].service, "iam");
 }
 
+TEST_P(StoreConformance, AccessKeyUsesKeepTheLatestAndAppendNoChanges) {
+  auto& ids = stores_->identities();
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "u")}}, "CreateUser"));
+  ASSERT_OK(ids.PutUserAccessKey({"AKIAUSED", "111122223333", "u", "s", "Active", 9}, 2));
+  auto fresh = ids.GetUserAccessKey("AKIAUSED").value();
+  EXPECT_EQ(fresh->last_used_ms, 0);
+  EXPECT_EQ(fresh->last_used_service, "");
+  const int64_t head = Head();
+  // Two nodes flush in either order: the later use stays, with its service and region; a
+  // key that no longer exists is skipped, not an error.
+  ASSERT_OK(ids.RecordAccessKeyUses({{"AKIAUSED", 2000, "kms", "eu-west-1"},
+                                     {"AKIAGONE", 2000, "kms", "eu-west-1"}}));
+  ASSERT_OK(ids.RecordAccessKeyUses({{"AKIAUSED", 1000, "iam", "us-east-1"}}));
+  auto used = ids.GetUserAccessKey("AKIAUSED").value();
+  EXPECT_EQ(used->last_used_ms, 2000);
+  EXPECT_EQ(used->last_used_service, "kms");
+  EXPECT_EQ(used->last_used_region, "eu-west-1");
+  ASSERT_OK(ids.RecordAccessKeyUses({{"AKIAUSED", 3000, "secretsmanager", "us-east-1"}}));
+  auto listed = ids.ListUserAccessKeys("111122223333", "u").value();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].last_used_ms, 3000);
+  EXPECT_EQ(listed[0].last_used_service, "secretsmanager");
+  EXPECT_EQ(listed[0].last_used_region, "us-east-1");
+  ASSERT_OK(ids.RecordAccessKeyUses({}));
+  EXPECT_TRUE(ChangesAfter(head).empty());  // cached credentials stay cached
+}
+
 TEST_P(StoreConformance, StsSessionsPutGetAndExpire) {
   auto& ids = stores_->identities();
   ASSERT_OK(ids.PutSession({"ASIAONE", "111122223333", AllBytes(), 1000, 1, R"({"kind":"role"})"}));

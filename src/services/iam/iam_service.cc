@@ -560,6 +560,7 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("ListAccessKeys", &IamService::ListAccessKeys);
   add("UpdateAccessKey", &IamService::UpdateAccessKey);
   add("DeleteAccessKey", &IamService::DeleteAccessKey);
+  add("GetAccessKeyLastUsed", &IamService::GetAccessKeyLastUsed);
   add("CreateGroup", &IamService::CreateGroup);
   add("DeleteGroup", &IamService::DeleteGroup);
   add("AddUserToGroup", &IamService::AddUserToGroup);
@@ -618,6 +619,23 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
 Result<std::string> IamService::ResourceArnOf(std::string_view op, const json::Input& in,
                                               const CallContext& ctx) {
   const std::string& account = ctx.account;
+  if (op == "GetAccessKeyLastUsed") {
+    // Authorized on the user that owns the key. A key of no user of this account is refused
+    // as AWS refuses it, whoever asks (the account root too), in AWS's words.
+    const std::string id = in.Str("AccessKeyId").value_or("");
+    ARCANA_ASSIGN_OR_RETURN(auto key, store_.GetUserAccessKey(id));
+    if (!key || key->account != account) {
+      const std::string& caller = ctx.principal ? ctx.principal->arn : ctx.principal_arn;
+      return Status(ErrorCode::kAccessDenied,
+                    "User: " + caller +
+                        " is not authorized to perform iam:GetAccessKeyLastUsed on resource: "
+                        "access key " + id);
+    }
+    std::string path = "/";
+    ARCANA_ASSIGN_OR_RETURN(auto user, store_.GetEntity(account, "user", key->user_name));
+    if (user && !user->path.empty()) path = user->path;
+    return domain::iam::IdentityArn(account, "user", path, key->user_name);
+  }
   // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
   for (const auto& [member, kind] : {std::pair{"UserName", "user"}, std::pair{"RoleName", "role"},
                                      std::pair{"GroupName", "group"}}) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "auth/identity_resolver.h"
+#include "auth/key_use_log.h"
 #include "auth/policy/policy_cache.h"
 #include "common/json.h"
 #include "domain/iam/identity.h"
@@ -39,6 +40,9 @@ std::string UrlEncodeDocument(std::string_view doc);
 class IamService : public QueryService {
  public:
   IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
+  // GetAccessKeyLastUsed also reports this node's uses not yet in the store (the log must
+  // outlive this object). Call once, at startup.
+  void ReadKeyUsesFrom(const auth::KeyUseLog* log) { key_uses_ = log; }
 
   std::string_view signing_name() const override { return "iam"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -95,6 +99,9 @@ class IamService : public QueryService {
   Result<std::string> ListAccessKeys(const In& in, const CallContext& ctx);
   Result<std::string> UpdateAccessKey(const In& in, const CallContext& ctx);
   Result<std::string> DeleteAccessKey(const In& in, const CallContext& ctx);
+  // When and where a user's key was last used: the store's record or this node's later one
+  // (ServiceName and Region "N/A" and no LastUsedDate for a key never used, as AWS answers).
+  Result<std::string> GetAccessKeyLastUsed(const In& in, const CallContext& ctx);
   Result<std::string> CreateGroup(const In& in, const CallContext& ctx);
   Result<std::string> DeleteGroup(const In& in, const CallContext& ctx);
   Result<std::string> AddUserToGroup(const In& in, const CallContext& ctx);
@@ -146,6 +153,7 @@ class IamService : public QueryService {
 
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
+  const auth::KeyUseLog* key_uses_ = nullptr;
   ModelValidator validator_;
   QueryProtocol query_;
   auth::policy::PolicyCache cache_;  // the simulator's parsed policies

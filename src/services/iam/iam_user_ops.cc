@@ -291,6 +291,37 @@ Result<std::string> IamService::DeleteAccessKey(const In& in, const CallContext&
   return std::string("{}");
 }
 
+Result<std::string> IamService::GetAccessKeyLastUsed(const In& in, const CallContext& ctx) {
+  const std::string id = *in.Str("AccessKeyId");
+  ARCANA_ASSIGN_OR_RETURN(auto key, store_.GetUserAccessKey(id));
+  if (!key || key->account != ctx.account) {  // deleted since it was authorized
+    return Status(ErrorCode::kResourceNotFound,
+                  "The Access Key with id " + id + " cannot be found.");
+  }
+  storage::AccessKeyUse last{id, key->last_used_ms, key->last_used_service,
+                             key->last_used_region};
+  if (key_uses_ != nullptr) {
+    if (auto pending = key_uses_->Pending(id); pending && pending->when_ms > last.when_ms) {
+      last = std::move(*pending);
+    }
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "UserName", key->user_name);
+  w.Key("AccessKeyLastUsed");
+  w.StartObject();
+  if (last.when_ms > 0) {
+    w.Key("LastUsedDate");
+    json::WriteTimestamp(w, last.when_ms);
+  }
+  json::KV(w, "ServiceName", last.when_ms > 0 ? last.service : std::string("N/A"));
+  json::KV(w, "Region", last.when_ms > 0 ? last.region : std::string("N/A"));
+  w.EndObject();
+  w.EndObject();
+  return Finish(buf);
+}
+
 Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx) {
   Identity g = NewIdentity(in, ctx, "group", "GroupName", "AGPA");
   ARCANA_RETURN_IF_ERROR(CheckName(g.name, "groupName"));

@@ -46,8 +46,8 @@ CREATE INDEX sts_sessions_by_expiry ON sts_sessions(expires_ms);
 constexpr const char* kEntityColumns =
     "SELECT account, kind, name, id, path, doc, created_ms, revision FROM iam_entities ";
 constexpr const char* kKeyColumns =
-    "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms "
-    "FROM iam_access_keys ";
+    "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms, "
+    "last_used_service, last_used_region FROM iam_access_keys ";
 
 IamEntity DecodeEntity(const pqxx::row& r) {
   return {Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]),
@@ -55,7 +55,8 @@ IamEntity DecodeEntity(const pqxx::row& r) {
 }
 
 UserAccessKey DecodeKey(const pqxx::row& r) {
-  return {Text(r[0]), Text(r[1]), Text(r[2]), Bytes(r[3]), Text(r[4]), Int(r[5]), Int(r[6])};
+  return {Text(r[0]), Text(r[1]), Text(r[2]), Bytes(r[3]), Text(r[4]),
+          Int(r[5]),  Int(r[6]),  Text(r[7]), Text(r[8])};
 }
 
 std::string EntityResource(const IamEntity& e) {
@@ -107,9 +108,15 @@ Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
   return Status::Ok();
 }
 
+// 2: where a key was last used (GetAccessKeyLastUsed), beside last_used_ms.
+const char* const kIamV2 = R"sql(
+ALTER TABLE iam_access_keys ADD COLUMN last_used_service TEXT NOT NULL DEFAULT '',
+                            ADD COLUMN last_used_region TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
-Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1}}; }
+Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2}}; }
 
 Result<std::optional<IamEntity>> PgIdentityStore::GetEntity(const std::string& account,
                                                             const std::string& kind,
@@ -234,6 +241,19 @@ Status PgIdentityStore::DeleteUserAccessKey(const std::string& account, const st
         {id, account, IamNameKey(user)});
     if (r.empty()) return NoSuchKey(id);
     tx.AddChange({0, 0, account, "", kKeyService, id, "DeleteAccessKey"});
+    return Status::Ok();
+  });
+}
+
+Status PgIdentityStore::RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) {
+  if (uses.empty()) return Status::Ok();
+  return db_.Write("record access key uses", [&](Tx& tx) -> Status {
+    for (const auto& u : uses) {
+      tx.Exec(
+          "UPDATE iam_access_keys SET last_used_ms = $1, last_used_service = $2, "
+          "last_used_region = $3 WHERE id = $4 AND last_used_ms < $1",
+          {u.when_ms, u.service, u.region, u.access_key_id});
+    }
     return Status::Ok();
   });
 }

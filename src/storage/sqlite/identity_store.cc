@@ -42,6 +42,11 @@ const char* const kIamMigrations[] = {
     ) WITHOUT ROWID;
     CREATE INDEX sts_sessions_by_expiry ON sts_sessions(expires_ms);
     )sql",
+    // 2: where a key was last used (GetAccessKeyLastUsed), beside last_used_ms.
+    R"sql(
+    ALTER TABLE iam_access_keys ADD COLUMN last_used_service TEXT NOT NULL DEFAULT '';
+    ALTER TABLE iam_access_keys ADD COLUMN last_used_region TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 constexpr const char* kKeyService = "arcana";  // the authenticator follows key ids here
@@ -72,6 +77,8 @@ UserAccessKey ReadKey(sqlite3_stmt* st) {
   k.status = ColText(st, 4);
   k.created_ms = sqlite3_column_int64(st, 5);
   k.last_used_ms = sqlite3_column_int64(st, 6);
+  k.last_used_service = ColText(st, 7);
+  k.last_used_region = ColText(st, 8);
   return k;
 }
 
@@ -241,7 +248,8 @@ Status SqliteIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_
 Result<std::optional<UserAccessKey>> SqliteIdentityStore::GetUserAccessKey(const std::string& id) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms "
+      "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms, "
+      "last_used_service, last_used_region "
       "FROM iam_access_keys WHERE id = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, id);
@@ -257,7 +265,8 @@ Result<std::vector<UserAccessKey>> SqliteIdentityStore::ListUserAccessKeys(
     const std::string& account, const std::string& user) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms "
+      "SELECT id, account, user_name, sealed, status, created_ms, last_used_ms, "
+      "last_used_service, last_used_region "
       "FROM iam_access_keys WHERE account = ? AND user_key = ? ORDER BY id LIMIT 100");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, account);
@@ -304,6 +313,26 @@ Status SqliteIdentityStore::DeleteUserAccessKey(const std::string& account,
       return Status(ErrorCode::kResourceNotFound, "The Access Key with id " + id + " cannot be found.");
     }
     return txn.AddChange(account, "", kKeyService, id, "DeleteAccessKey");
+  });
+}
+
+Status SqliteIdentityStore::RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) {
+  if (uses.empty()) return Status::Ok();
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    for (const auto& u : uses) {
+      sqlite3_stmt* st = c.Prepare(
+          "UPDATE iam_access_keys SET last_used_ms = ?, last_used_service = ?, "
+          "last_used_region = ? WHERE id = ? AND last_used_ms < ?");
+      if (!st) return DbError(c.db(), "prepare");
+      sqlite3_bind_int64(st, 1, u.when_ms);
+      BindText(st, 2, u.service);
+      BindText(st, 3, u.region);
+      BindText(st, 4, u.access_key_id);
+      sqlite3_bind_int64(st, 5, u.when_ms);
+      ARCANA_RETURN_IF_ERROR(Step(c, st, "record access key use"));
+    }
+    return Status::Ok();
   });
 }
 

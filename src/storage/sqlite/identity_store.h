@@ -27,6 +27,7 @@ class SqliteIdentityStore : public IdentityStore {
                                 const std::string& id, const std::string& status) override;
   Status DeleteUserAccessKey(const std::string& account, const std::string& user,
                              const std::string& id) override;
+  Status RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) override;
   Status PutSession(const StsSession& session) override;
   Result<std::optional<StsSession>> GetSession(const std::string& id) override;
   Result<size_t> DeleteExpiredSessions(int64_t before_ms, size_t limit) override;
