@@ -260,6 +260,24 @@ Result<IssuedKey> IdentityResolver::CreateUserKey(const std::string& account,
   return k;
 }
 
+Result<std::vector<storage::UserAccessKey>> IdentityResolver::RebindUserKeys(
+    const std::string& account, const std::string& old_name, const std::string& new_name) const {
+  ARCANA_ASSIGN_OR_RETURN(auto keys, store_.ListUserAccessKeys(account, old_name));
+  for (auto& k : keys) {
+    ARCANA_ASSIGN_OR_RETURN(
+        std::string secret,
+        OpenAccessKeySecret(root_, BindingOf(k.access_key_id, account, UserSubject(k.user_name),
+                                             k.sealed_secret)));
+    crypto::SecretString wipe = crypto::SecretString::Take(secret);
+    ARCANA_ASSIGN_OR_RETURN(
+        k.sealed_secret,
+        SealAccessKeySecret(root_, wipe.view(),
+                            BindingOf(k.access_key_id, account, UserSubject(new_name), "")));
+    k.user_name = new_name;
+  }
+  return keys;
+}
+
 Result<IssuedKey> IdentityResolver::CreateSession(const std::string& account, const Session& s,
                                                   int64_t now_ms, int64_t duration_s) const {
   IssuedKey k;

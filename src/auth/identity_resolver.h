@@ -56,6 +56,12 @@ class IdentityResolver {
 
   Result<IssuedKey> CreateUserKey(const std::string& account, const std::string& user,
                                   int64_t now_ms) const;
+  // Renaming a user: its access keys as the store must hold them for `new_name`, each secret
+  // re-sealed for the new name (a key's seal is bound to its user's name), for
+  // IdentityStore::RenameUser.
+  Result<std::vector<storage::UserAccessKey>> RebindUserKeys(const std::string& account,
+                                                             const std::string& old_name,
+                                                             const std::string& new_name) const;
   Result<IssuedKey> CreateSession(const std::string& account, const domain::iam::Session& s,
                                   int64_t now_ms, int64_t duration_s) const;
 

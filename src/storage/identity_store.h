@@ -111,6 +111,15 @@ class IdentityStore {
                                         const std::string& id, const std::string& status) = 0;
   virtual Status DeleteUserAccessKey(const std::string& account, const std::string& user,
                                      const std::string& id) = 0;
+  // Renames a user, all or nothing: moves the user's access keys (`rebound`: every key the
+  // user has, each re-sealed for the new name by auth::IdentityResolver::RebindUserKeys)
+  // from `old_name` to the new name, then applies `writes` (the user's row under its new
+  // name, its groups' member lists). kWriteConflict when the user's keys are not exactly
+  // `rebound` any more (one created or deleted meanwhile) or an entity is not at its
+  // revision; kResourceExists when the new name is taken.
+  virtual Status RenameUser(const std::string& account, const std::string& old_name,
+                            const std::vector<UserAccessKey>& rebound,
+                            const std::vector<EntityWrite>& writes) = 0;
   // Each key's last use becomes the given one unless the store already holds a later one
   // (several nodes flush their own uses in any order); keys deleted meanwhile are skipped.
   // Appends no change rows: no cache holds a key's last use, and a key's use must not drop

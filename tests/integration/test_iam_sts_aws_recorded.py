@@ -9,7 +9,7 @@ compared by shape, as the snapshots' placeholders do.
 
 Left out: operations Arcana does not implement (login profiles, UpdateGroup, instance profiles, MFA, SSH and
 service-specific credentials, GetFederationToken, GetWebIdentityToken), AWS managed
-policies (Arcana holds none), renaming users (UpdateUser NewUserName is refused), the
+policies (Arcana holds none), the
 PackedPolicySize value AWS computes from its packed form (only its presence is checked),
 tag key/value length and tag-pattern messages (AWS's IAM words them without the value,
 Arcana's model validator with it), and the cases of test_create_policy_invalid_document that
@@ -225,6 +225,65 @@ def test_user_lifecycle(iam, path):
     with pytest.raises(ClientError) as e:
         iam.get_user(UserName=u)
     assert err(e) == ("NoSuchEntity", NOT_FOUND.format("user", u), 404)
+
+
+def test_user_update(iam):
+    """test_iam_users.py::TestUserLifecycle::test_user_update: UpdateUser with NewUserName and
+    NewPath answers an empty 200; the user keeps its UserId under the new name and path, and
+    the old name is NoSuchEntity 404."""
+    old, new = name("user"), name("user-new")
+    created = iam.create_user(UserName=old)["User"]
+    assert body(iam.update_user(UserName=old, NewUserName=new, NewPath="/new-path/")) == {}
+    got = iam.get_user(UserName=new)["User"]
+    assert (got["UserName"], got["Path"], got["UserId"]) == (new, "/new-path/", created["UserId"])
+    assert got["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/new-path/{new}"
+    assert got["CreateDate"] == created["CreateDate"]
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName=old)
+    assert err(e) == ("NoSuchEntity", NOT_FOUND.format("user", old), 404)
+    iam.delete_user(UserName=new)
+
+
+def test_renamed_user_keeps_its_keys_policies_and_groups(iam, sts, auth_server):
+    """Not a recorded scenario: what a rename carries over, as IAM documents it (the user keeps
+    its policies, groups and access keys): the keys still sign, now as the new ARN, with the
+    user's policies; the group lists the new name; a taken name is EntityAlreadyExists 409 and
+    changes nothing; a case-only rename keeps everything too."""
+    old, new, g = name("user"), name("user-new"), name("group")
+    iam.create_user(UserName=old, Tags=[{"Key": "team", "Value": "blue"}])
+    iam.put_user_policy(UserName=old, PolicyName="p", PolicyDocument=SAMPLE_POLICY)
+    iam.create_group(GroupName=g)
+    iam.add_user_to_group(GroupName=g, UserName=old)
+    key = iam.create_access_key(UserName=old)["AccessKey"]
+    as_user = creds_client(auth_server, "sts", key)
+    assert as_user.get_caller_identity()["Arn"].endswith(f":user/{old}")
+    taken = name("taken")
+    iam.create_user(UserName=taken)
+    with pytest.raises(ClientError) as e:
+        iam.update_user(UserName=old, NewUserName=taken)
+    assert err(e) == ("EntityAlreadyExists", f"User with name {taken} already exists.", 409)
+    assert iam.get_user(UserName=old)["User"]["UserName"] == old
+
+    iam.update_user(UserName=old, NewUserName=new)
+    assert as_user.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{new}"
+    creds_client(auth_server, "iam", key).list_users()  # the inline policy came along
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName=new)["AccessKeyMetadata"]] \
+        == [key["AccessKeyId"]]
+    assert iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["UserName"] == new
+    assert [u["UserName"] for u in iam.get_group(GroupName=g)["Users"]] == [new]
+    assert [x["GroupName"] for x in iam.list_groups_for_user(UserName=new)["Groups"]] == [g]
+    assert iam.list_user_tags(UserName=new)["Tags"] == [{"Key": "team", "Value": "blue"}]
+
+    upper = new.upper()
+    iam.update_user(UserName=new, NewUserName=upper)  # same name, other case
+    assert iam.get_user(UserName=upper)["User"]["UserName"] == upper
+    assert as_user.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{upper}"
+    iam.remove_user_from_group(GroupName=g, UserName=upper)
+    iam.delete_user_policy(UserName=upper, PolicyName="p")
+    iam.delete_access_key(UserName=upper, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=upper)
+    iam.delete_user(UserName=taken)
+    iam.delete_group(GroupName=g)
 
 
 def test_user_errors(iam):

@@ -1320,6 +1320,43 @@ TEST_P(StoreConformance, AccessKeyUsesKeepTheLatestAndAppendNoChanges) {
   EXPECT_TRUE(ChangesAfter(head).empty());  // cached credentials stay cached
 }
 
+TEST_P(StoreConformance, RenameUserMovesItsKeysAndRowsTogetherOrNotAtAll) {
+  auto& ids = stores_->identities();
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "old")}}, "CreateUser"));
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "taken")}}, "CreateUser"));
+  ASSERT_OK(ids.PutUserAccessKey({"AKIAMOVE", "111122223333", "old", "sealed-old", "Active", 1}, 2));
+  auto user = *ids.GetEntity("111122223333", "user", "old").value();
+  auto renamed = [&](const std::string& to) {
+    IamEntity e = user;
+    e.name = to;
+    e.revision = 0;
+    return std::vector<EntityWrite>{{EntityWrite::Op::kDelete, user}, {EntityWrite::Op::kPut, e}};
+  };
+  UserAccessKey moved{"AKIAMOVE", "111122223333", "new", "sealed-new", "Active", 1};
+  // The new name is taken: nothing moves.
+  EXPECT_CODE(ids.RenameUser("111122223333", "old", {moved}, renamed("taken")),
+              ErrorCode::kResourceExists);
+  EXPECT_EQ(ids.GetUserAccessKey("AKIAMOVE").value()->user_name, "old");
+  // A key the rename did not re-seal (created meanwhile) would be left behind: a conflict.
+  EXPECT_CODE(ids.RenameUser("111122223333", "old", {}, renamed("new")),
+              ErrorCode::kWriteConflict);
+  ASSERT_TRUE(ids.GetEntity("111122223333", "user", "old").value().has_value());
+  const int64_t head = Head();
+  ASSERT_OK(ids.RenameUser("111122223333", "old", {moved}, renamed("new")));
+  EXPECT_FALSE(ids.GetEntity("111122223333", "user", "old").value().has_value());
+  EXPECT_EQ(ids.GetEntity("111122223333", "user", "NEW").value()->id, user.id);
+  auto key = *ids.GetUserAccessKey("AKIAMOVE").value();
+  EXPECT_EQ(key.user_name, "new");
+  EXPECT_EQ(key.sealed_secret, "sealed-new");
+  EXPECT_EQ(ids.ListUserAccessKeys("111122223333", "new")->size(), 1u);
+  EXPECT_TRUE(ids.ListUserAccessKeys("111122223333", "old")->empty());
+  auto cs = ChangesAfter(head);  // the key (credential caches) and both user rows
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_EQ(cs[0].service, "arcana");
+  EXPECT_EQ(cs[0].resource, "AKIAMOVE");
+  EXPECT_EQ(cs[1].service, "iam");
+}
+
 TEST_P(StoreConformance, StsSessionsPutGetAndExpire) {
   auto& ids = stores_->identities();
   ASSERT_OK(ids.PutSession({"ASIAONE", "111122223333", AllBytes(), 1000, 1, R"({"kind":"role"})"}));

@@ -110,6 +110,9 @@ class IamService : public QueryService {
   Result<std::string> GetGroup(const In& in, const CallContext& ctx);
   Result<std::string> ListGroups(const In& in, const CallContext& ctx);
   Result<std::string> UpdateUser(const In& in, const CallContext& ctx);
+  Result<std::string> RenameUser(const CallContext& ctx, const std::string& name,
+                                 const std::string& new_name,
+                                 const std::optional<std::string>& new_path);
   // Roles (iam_role_ops.cc)
   Result<std::string> CreateRole(const In& in, const CallContext& ctx);
   Result<std::string> GetRole(const In& in, const CallContext& ctx);

@@ -147,17 +147,53 @@ Result<std::string> IamService::UpdateUser(const In& in, const CallContext& ctx)
   const std::string name = *in.Str("UserName");
   // A user that does not exist is NoSuchEntity whatever the request asks, as in AWS.
   ARCANA_RETURN_IF_ERROR(Load(ctx, "user", name).status());
-  if (auto new_name = in.Str("NewUserName"); new_name && *new_name != name) {
-    return Status(ErrorCode::kValidation,
-                  "Renaming a user (NewUserName) is not supported by this server; create a new "
-                  "user instead.");
-  }
   auto new_path = in.Str("NewPath");
   if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path));
+  if (auto new_name = in.Str("NewUserName"); new_name && *new_name != name) {
+    ARCANA_RETURN_IF_ERROR(CheckName(*new_name, "newUserName"));
+    return RenameUser(ctx, name, *new_name, new_path);
+  }
   ARCANA_RETURN_IF_ERROR(Update(ctx, "user", name, "UpdateUser", [&](Identity& u) {
     if (new_path) u.path = *new_path;
     return Status::Ok();
   }));
+  return std::string("{}");
+}
+
+// A renamed user keeps its id, creation date, policies, tags and keys; its groups list it under
+// the new name; its keys are re-sealed for the new name (their seal is bound to it), all in
+// one store write. Credentials cached for the old name are dropped on every node (the write's
+// change rows), so the keys act under the new ARN from the next request on.
+Result<std::string> IamService::RenameUser(const CallContext& ctx, const std::string& name,
+                                           const std::string& new_name,
+                                           const std::optional<std::string>& new_path) {
+  const bool same_key = storage::IamNameKey(name) == storage::IamNameKey(new_name);
+  Status st = RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", name));
+    Identity renamed = u;
+    renamed.name = new_name;
+    if (new_path) renamed.path = *new_path;
+    std::vector<EntityWrite> writes;
+    if (same_key) {
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(renamed)});
+    } else {
+      writes.push_back({EntityWrite::Op::kDelete, storage::ToEntity(u)});
+      storage::IamEntity created = storage::ToEntity(renamed);
+      created.revision = 0;
+      writes.push_back({EntityWrite::Op::kPut, std::move(created)});
+    }
+    for (const auto& group : u.groups) {
+      ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", group));
+      std::replace(g.groups.begin(), g.groups.end(), u.name, new_name);
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(g)});
+    }
+    ARCANA_ASSIGN_OR_RETURN(auto rebound, resolver_.RebindUserKeys(ctx.account, u.name, new_name));
+    return store_.RenameUser(ctx.account, u.name, rebound, writes);
+  });
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists, "User with name " + new_name + " already exists.");
+  }
+  ARCANA_RETURN_IF_ERROR(st);
   return std::string("{}");
 }
 

@@ -245,6 +245,36 @@ Status PgIdentityStore::DeleteUserAccessKey(const std::string& account, const st
   });
 }
 
+Status PgIdentityStore::RenameUser(const std::string& account, const std::string& old_name,
+                                   const std::vector<UserAccessKey>& rebound,
+                                   const std::vector<EntityWrite>& writes) {
+  return db_.Write("rename user", [&](Tx& tx) -> Status {
+    const std::string old_key = IamNameKey(old_name);
+    // The user's row first, as key creation does: a key created concurrently either
+    // committed before (and is counted below) or waits and then finds no such user.
+    tx.Exec("SELECT 1 FROM iam_entities WHERE account = $1 AND kind = 'user' AND name_key = $2 "
+            "FOR UPDATE",
+            {account, old_key});
+    for (const auto& k : rebound) {
+      auto r = tx.Exec(
+          "UPDATE iam_access_keys SET user_key = $1, user_name = $2, sealed = $3 "
+          "WHERE id = $4 AND account = $5 AND user_key = $6 RETURNING 1",
+          {IamNameKey(k.user_name), k.user_name, Param::Bytes(k.sealed_secret), k.access_key_id,
+           account, old_key});
+      if (r.empty()) return Status(ErrorCode::kWriteConflict, "access key " + k.access_key_id);
+      tx.AddChange({0, 0, account, "", kKeyService, k.access_key_id, "UpdateUser"});
+    }
+    if (rebound.empty() || IamNameKey(rebound[0].user_name) != old_key) {
+      auto left = tx.Exec(
+          "SELECT 1 FROM iam_access_keys WHERE account = $1 AND user_key = $2 LIMIT 1",
+          {account, old_key});
+      if (!left.empty()) return Status(ErrorCode::kWriteConflict, "access keys of " + old_name);
+    }
+    for (const auto& w : writes) ARCANA_RETURN_IF_ERROR(WriteOne(tx, w, "UpdateUser"));
+    return Status::Ok();
+  });
+}
+
 Status PgIdentityStore::RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) {
   if (uses.empty()) return Status::Ok();
   return db_.Write("record access key uses", [&](Tx& tx) -> Status {

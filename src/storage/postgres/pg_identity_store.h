@@ -31,6 +31,9 @@ class PgIdentityStore : public IdentityStore {
   Status DeleteUserAccessKey(const std::string& account, const std::string& user,
                              const std::string& id) override;
   Status RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) override;
+  Status RenameUser(const std::string& account, const std::string& old_name,
+                    const std::vector<UserAccessKey>& rebound,
+                    const std::vector<EntityWrite>& writes) override;
   Status PutSession(const StsSession& session) override;
   Result<std::optional<StsSession>> GetSession(const std::string& id) override;
   Result<size_t> DeleteExpiredSessions(int64_t before_ms, size_t limit) override;

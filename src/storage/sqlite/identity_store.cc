@@ -316,6 +316,37 @@ Status SqliteIdentityStore::DeleteUserAccessKey(const std::string& account,
   });
 }
 
+Status SqliteIdentityStore::RenameUser(const std::string& account, const std::string& old_name,
+                                       const std::vector<UserAccessKey>& rebound,
+                                       const std::vector<EntityWrite>& writes) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    for (const auto& k : rebound) {
+      sqlite3_stmt* st = c.Prepare(
+          "UPDATE iam_access_keys SET user_key = ?, user_name = ?, sealed = ? "
+          "WHERE id = ? AND account = ? AND user_key = ?");
+      if (!st) return DbError(c.db(), "prepare");
+      BindText(st, 1, IamNameKey(k.user_name));
+      BindText(st, 2, k.user_name);
+      BindBlob(st, 3, k.sealed_secret);
+      BindText(st, 4, k.access_key_id);
+      BindText(st, 5, account);
+      BindText(st, 6, IamNameKey(old_name));
+      ARCANA_RETURN_IF_ERROR(Step(c, st, "move access key"));
+      if (sqlite3_changes(c.db()) == 0) return Conflict("access key " + k.access_key_id);
+      ARCANA_RETURN_IF_ERROR(
+          txn.AddChange(account, "", kKeyService, k.access_key_id, "UpdateUser"));
+    }
+    // A case-only rename keeps the user key: its keys were moved onto it above.
+    if (rebound.empty() || IamNameKey(rebound[0].user_name) != IamNameKey(old_name)) {
+      ARCANA_ASSIGN_OR_RETURN(int64_t left, CountUserKeys(c, account, old_name));
+      if (left > 0) return Conflict("access keys of user " + old_name);
+    }
+    for (const auto& w : writes) ARCANA_RETURN_IF_ERROR(WriteOne(txn, w, "UpdateUser"));
+    return Status::Ok();
+  });
+}
+
 Status SqliteIdentityStore::RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) {
   if (uses.empty()) return Status::Ok();
   return db_.Write([&](WriteTxn& txn) -> Status {
