@@ -99,6 +99,22 @@ TEST(SmNames, MatchSecretId) {
   EXPECT_EQ(MatchSecretId("prod/db-a1b2c3", arn, "prod/db"), IdMatch::kNone);
   EXPECT_EQ(MatchSecretId("Prod/db", arn, "prod/db"), IdMatch::kNone);
   EXPECT_EQ(MatchSecretId("", arn, "prod/db"), IdMatch::kNone);
+  // A name ending in "-" + six alphanumerics: its partial ARN reads as a complete ARN (suffix
+  // "a1b2c3"), so it is no partial match (AWS answered ResourceNotFoundException; API
+  // reference on partial ARNs); its full ARN still matches, and "-a1b2c3-" or "-a1b2" do not
+  // look like a suffix.
+  const std::string pre = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+  const std::string tricky = pre + "app-a1b2c3-Xy9Zq1";
+  EXPECT_EQ(MatchSecretId(pre + "app-a1b2c3", tricky, "app-a1b2c3"), IdMatch::kNone);
+  EXPECT_EQ(MatchSecretId(tricky, tricky, "app-a1b2c3"), IdMatch::kFullArn);
+  EXPECT_EQ(MatchSecretId(pre + "app-a1b2c3-", pre + "app-a1b2c3--Xy9Zq1", "app-a1b2c3-"),
+            IdMatch::kPartialArn);
+  EXPECT_EQ(MatchSecretId(pre + "app-a1b2", pre + "app-a1b2-Xy9Zq1", "app-a1b2"),
+            IdMatch::kPartialArn);
+  EXPECT_TRUE(EndsWithArnSuffix("x-a1B2c3"));
+  EXPECT_FALSE(EndsWithArnSuffix("-a1B2c3"));  // nothing before the suffix
+  EXPECT_FALSE(EndsWithArnSuffix("x-a1_2c3"));
+  EXPECT_FALSE(EndsWithArnSuffix("x-a1b2c"));
   // Another account's ARN never matches.
   EXPECT_EQ(MatchSecretId("arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db", arn,
                           "prod/db"),

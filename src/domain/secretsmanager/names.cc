@@ -109,10 +109,23 @@ std::optional<ArnParts> ParseSecretArn(std::string_view arn) {
 
 bool IsArn(std::string_view secret_id) { return secret_id.substr(0, 4) == "arn:"; }
 
+bool EndsWithArnSuffix(std::string_view id) {
+  constexpr size_t kTail = kArnSuffixLength + 1;
+  return id.size() > kTail && id[id.size() - kTail] == '-' &&
+         std::all_of(id.end() - kArnSuffixLength, id.end(),
+                     [](char c) { return kAlnum.find(c) != std::string_view::npos; });
+}
+
 IdMatch MatchSecretId(std::string_view secret_id, std::string_view arn, std::string_view name) {
   if (secret_id.empty()) return IdMatch::kNone;
   if (IsArn(secret_id)) {
     if (secret_id == arn) return IdMatch::kFullArn;
+    // An id that ends like a complete ARN ("-" + six alphanumerics) is taken as one, never as
+    // a partial ARN, as AWS does: the API reference says such a name used as a partial ARN
+    // makes Secrets Manager "assume that you're specifying a complete ARN", and AWS answered
+    // ResourceNotFoundException for the partial ARN of "Invalid/_+=.@-Name-a1b2c3" (LocalStack's
+    // test_secretsmanager.snapshot.json, test_create_and_update_secret[...-a1b2c3-False]).
+    if (EndsWithArnSuffix(secret_id)) return IdMatch::kNone;
     // Partial ARN: the stored ARN minus its "-XXXXXX" suffix.
     constexpr size_t kTail = kArnSuffixLength + 1;
     if (arn.size() > kTail && arn[arn.size() - kTail] == '-' &&
@@ -142,13 +155,7 @@ std::pair<std::string, std::string> ForcedDeleteIdentity(
   auto parts = ParseSecretArn(secret_id);
   if (!parts) return {std::string(secret_id), std::string(secret_id)};
   std::string name = parts->name_with_suffix;
-  constexpr size_t kTail = kArnSuffixLength + 1;
-  if (name.size() > kTail && name[name.size() - kTail] == '-' &&
-      std::all_of(name.end() - kArnSuffixLength, name.end(), [](char c) {
-        return kAlnum.find(c) != std::string_view::npos;
-      })) {
-    name.resize(name.size() - kTail);
-  }
+  if (EndsWithArnSuffix(name)) name.resize(name.size() - kArnSuffixLength - 1);
   return {std::move(name), std::string(secret_id)};
 }
 

@@ -10,7 +10,8 @@
 //  - MatchSecretId tells how a client-supplied SecretId names a stored secret. A stored
 //    secret can match at most one way; when scanning many secrets, callers must prefer a
 //    kFullArn match over a kPartialArn match (name "a-bcdefg" vs secret "a" with suffix
-//    "bcdefg" is the documented ambiguity).
+//    "bcdefg" is the documented ambiguity). An ARN-form id that ends in "-" + six
+//    alphanumerics is a complete ARN only: it never matches as a partial ARN (AWS).
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,9 @@ std::optional<ArnParts> ParseSecretArn(std::string_view arn);
 // True when the id is meant as an ARN ("arn:" prefix). Names cannot contain ':', so a
 // SecretId starting with "arn:" is never a name.
 bool IsArn(std::string_view secret_id);
+
+// True when `id` ends like a generated ARN suffix: "-" and six ASCII letters or digits.
+bool EndsWithArnSuffix(std::string_view id);
 
 enum class IdMatch { kNone, kName, kFullArn, kPartialArn };
 // `arn` and `name` are the stored secret's; `arn` must end in "-" + 6-char suffix.
