@@ -53,6 +53,9 @@ def wrap_with_openssl(tmp: Path, public_der: bytes, material: bytes, algorithm: 
 
 def import_material(kms, key_id, material, tmp, algorithm="RSAES_OAEP_SHA_256",
                     spec="RSA_2048", **extra):
+    # Omitted, ExpirationModel is KEY_MATERIAL_EXPIRES and wants a ValidTo (AWS's default).
+    if "ValidTo" not in extra:
+        extra.setdefault("ExpirationModel", "KEY_MATERIAL_DOES_NOT_EXPIRE")
     p = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm=algorithm,
                                       WrappingKeySpec=spec)
     blob = wrap_with_openssl(tmp, p["PublicKey"], material, algorithm)

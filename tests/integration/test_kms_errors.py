@@ -277,7 +277,7 @@ def test_algorithm_incompatible_with_key_spec(kms):
     assert message_of(ei) == "Algorithm RSAES_OAEP_SHA_256 is incompatible with key spec SYMMETRIC_DEFAULT."
 
 
-def test_enum_values_listed_in_model_order(kms_raw, kms):
+def test_enum_values_listed_in_model_or_recorded_order(kms_raw, kms):
     kms()
     model = json.loads((pathlib.Path(__file__).resolve().parents[2] / "models" / "kms.json").read_text())
     for op, body, shape, member in (
@@ -289,6 +289,11 @@ def test_enum_values_listed_in_model_order(kms_raw, kms):
         assert r.status_code == 400 and r.json()["__type"] == "ValidationException"
         bad = body[member[0].upper() + member[1:]]
         enum = ", ".join(model["shapes"][shape]["enum"])
+        if shape == "MacAlgorithmSpec":
+            # AWS's own order, recorded for the same four values (LocalStack's AWS-validated
+            # test_invalid_generate_mac[HMAC_256-INVALID] snapshot); the recorded orders of
+            # KeySpec and KeyUsageType are of older value sets, so those stay the model's.
+            enum = "HMAC_SHA_384, HMAC_SHA_256, HMAC_SHA_224, HMAC_SHA_512"
         assert r.json()["message"] == (f"1 validation error detected: Value '{bad}' at '{member}' failed to "
                                        f"satisfy constraint: Member must satisfy enum value set: [{enum}]")
 

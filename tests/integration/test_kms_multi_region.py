@@ -146,7 +146,9 @@ def test_multi_region_key_with_imported_material(kmsc, tmp_path):
     # The replica has the primary's origin but none of its material.
     rmeta = east.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1")["ReplicaKeyMetadata"]
     assert rmeta["Arn"] == west_arn and rmeta["Origin"] == "EXTERNAL"
-    assert rmeta["KeyState"] == "PendingImport" and rmeta["Enabled"] is False
+    # ReplicateKey answers the transient Creating state (AWS); it settles as PendingImport.
+    assert rmeta["KeyState"] == "Creating" and rmeta["Enabled"] is False
+    assert west.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"
     with raises_code("KMSInvalidStateException") as ei:
         west.decrypt(CiphertextBlob=ct)
     assert ei.value.response["Error"]["Message"] == f"{west_arn} is pending import."

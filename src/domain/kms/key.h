@@ -12,7 +12,7 @@
 
 namespace arcana::domain::kms {
 
-// KeyState values used here (the model also has Creating, Unavailable, ...).
+// KeyState values used here (the model also has Unavailable, ...).
 inline constexpr const char* kStateEnabled = "Enabled";
 inline constexpr const char* kStateDisabled = "Disabled";
 inline constexpr const char* kStatePendingDeletion = "PendingDeletion";
@@ -20,6 +20,8 @@ inline constexpr const char* kStatePendingDeletion = "PendingDeletion";
 inline constexpr const char* kStatePendingImport = "PendingImport";
 // A multi-Region primary key scheduled for deletion while it still has replicas.
 inline constexpr const char* kStatePendingReplicaDeletion = "PendingReplicaDeletion";
+// Only ever answered, never stored: ReplicateKey's view of the replica it just created.
+inline constexpr const char* kStateCreating = "Creating";
 
 inline constexpr const char* kOriginAwsKms = "AWS_KMS";
 inline constexpr const char* kOriginExternal = "EXTERNAL";

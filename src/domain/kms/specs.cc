@@ -56,8 +56,10 @@ Status CheckSpecAndUsage(std::string& spec, std::string& usage) {
             (ecc && usage == "SIGN_VERIFY") || (agreement && usage == "KEY_AGREEMENT") ||
             (hmac && usage == "GENERATE_VERIFY_MAC");
   if (!ok) {
+    // AWS's wording (LocalStack's AWS-validated test_derive_shared_secret recording, for
+    // KEY_AGREEMENT with RSA_2048): no final period.
     return Status(ErrorCode::kValidation,
-                  "The key usage " + usage + " is not supported for the key spec " + spec + ".");
+                  "KeyUsage " + usage + " is not compatible with KeySpec " + spec);
   }
   return Status::Ok();
 }

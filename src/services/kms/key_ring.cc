@@ -220,7 +220,10 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
   dk::KeyMaterialInfo m{dk::NewMaterialId(), now_ms, rotation_type};
   ARCANA_ASSIGN_OR_RETURN(auto rec, NewMaterial(key, m.id));
   key.materials.push_back(m);
-  if (rotation_type == "AUTOMATIC" || key.rotation_enabled) key.rotation_base_ms = now_ms;
+  // An on-demand rotation leaves the automatic schedule as it was (AWS's RotateKeyOnDemand
+  // documentation; LocalStack's AWS-validated test_rotate_key_on_demand_with_symmetric_key_
+  // and_automatic_rotation_enabled asserts an unchanged NextRotationDate).
+  if (rotation_type == "AUTOMATIC") key.rotation_base_ms = now_ms;
   const std::string change = rotation_type == "AUTOMATIC" ? "RotateKey" : "RotateKeyOnDemand";
   Status st;
   if (key.multi_region) {

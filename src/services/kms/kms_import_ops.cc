@@ -63,11 +63,12 @@ Result<Expiration> ExpirationOf(const json::Input& in, int64_t now_ms) {
     return out;
   }
   if (!valid_to) {
-    if (model) {  // KEY_MATERIAL_EXPIRES; AWS's text has no final period (recorded)
-      return Status(ErrorCode::kValidation,
-                    "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
-    }
-    return out;  // neither: the material does not expire
+    // KEY_MATERIAL_EXPIRES, given or by default: the model's documentation says "The default
+    // is KEY_MATERIAL_EXPIRES", and LocalStack's AWS-validated test_import_key_symmetric
+    // recording (an import with neither ExpirationModel nor ValidTo) is this error, whose
+    // text has no final period.
+    return Status(ErrorCode::kValidation,
+                  "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
   }
   const int64_t ms = static_cast<int64_t>(std::llround(*valid_to * 1000.0));
   if (ms <= now_ms || ms > now_ms + kMaxValidToMs) {
@@ -204,8 +205,21 @@ Result<std::string> KmsService::ImportKeyMaterial(const In& in, const CallContex
         crypto::SecureWipe(material);
         return refused;
       }
-      // At most one material waits for RotateKeyOnDemand: a new one replaces it.
-      DropPendingRotation(writes.front());
+      // At most one material waits for RotateKeyOnDemand, and AWS refuses a second one
+      // rather than replacing it (LocalStack's AWS-validated test_import_key_material_raises_
+      // if_there_is_already_key_material_pending; the developer guide: material pending
+      // rotation can be deleted, then other material imported in its place). The recording
+      // of the error's code and text is not available to us: KMSInvalidStateException is
+      // the key-state error AWS lists for ImportKeyMaterial.
+      for (const auto& m : k.materials) {
+        if (m.pending_rotation) {
+          crypto::SecureWipe(material);
+          return Status(ErrorCode::kKmsInvalidState,
+                        k.arn + " already has key material " + m.id +
+                            " pending rotation: rotate the key (RotateKeyOnDemand) or delete "
+                            "that key material first.");
+        }
+      }
       dk::KeyMaterialInfo m{*id, ctx.now_ms, ""};
       m.pending_rotation = true;
       k.materials.push_back(m);

@@ -29,9 +29,9 @@ Status CheckMultiRegion(const Key& key) {
 
 Status CheckPrimary(const Key& key) {
   if (key.is_replica()) {
+    // AWS's wording (LocalStack's AWS-validated test_replicate_replica_key_should_fail).
     return Status(ErrorCode::kUnsupportedOperation,
-                  key.arn + " is not a primary key: its primary key is in " +
-                      key.primary_region + ".");
+                  key.arn + " is not a multi-region primary key.");
   }
   return Status::Ok();
 }
@@ -108,18 +108,27 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
   }));
   ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(replica));
   return Body([&](json::Writer& w) {
+    // AWS answers with the replica in its transient Creating state (Enabled false), whatever
+    // state it settles in a few seconds later (ReplicateKey's documentation; LocalStack's
+    // AWS-validated test_replicate_key recording). Here it is settled already, so DescribeKey
+    // in the replica's region answers Enabled (or PendingImport) at once.
+    Key creating = replica;
+    creating.key_state = dk::kStateCreating;
     w.Key("ReplicaKeyMetadata");
-    WriteKeyMetadata(w, replica, related);
+    WriteKeyMetadata(w, creating, related);
     json::KV(w, "ReplicaPolicy", replica.policy);
-    w.Key("ReplicaTags");
-    w.StartArray();
-    for (const auto& [k, v] : replica.tags) {
-      w.StartObject();
-      json::KV(w, "TagKey", k);
-      json::KV(w, "TagValue", v);
-      w.EndObject();
+    // Absent when the replica has no tags (the same recording).
+    if (!replica.tags.empty()) {
+      w.Key("ReplicaTags");
+      w.StartArray();
+      for (const auto& [k, v] : replica.tags) {
+        w.StartObject();
+        json::KV(w, "TagKey", k);
+        json::KV(w, "TagValue", v);
+        w.EndObject();
+      }
+      w.EndArray();
     }
-    w.EndArray();
   });
 }
 
