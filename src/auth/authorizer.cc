@@ -24,6 +24,7 @@ std::string_view PrincipalType(Principal::Type t) {
     case Principal::Type::kUser: return "User";
     case Principal::Type::kAssumedRole: return "AssumedRole";
     case Principal::Type::kFederated: return "FederatedUser";
+    case Principal::Type::kFederatedUser: return "FederatedUser";
     case Principal::Type::kService: return "Service";
   }
   return "User";
@@ -137,7 +138,14 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
                           : policy::AppliedPolicy{nullptr, p.permissions_boundary->source_id,
                                                   PolicySource::Kind::kBoundary};
   }
-  for (const auto& src : p.session_policies) AddApplied(cache_, src, &er.session);
+  for (const auto& src : p.session_policies) {
+    auto ap = cache_.Apply(src);
+    // An unparseable session policy allows nothing (fail closed), rather than lifting the
+    // narrowing: dropping it could leave a session with no session policy at all.
+    er.session.push_back(ap.ok() ? std::move(ap).value()
+                                 : policy::AppliedPolicy{nullptr, src.source_id,
+                                                         PolicySource::Kind::kSession});
+  }
   return policy::Evaluate(er);
 }
 

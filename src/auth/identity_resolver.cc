@@ -167,6 +167,42 @@ Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
   return p;
 }
 
+Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& account,
+                                                       const Session& s) const {
+  Principal p;
+  if (!s.subject.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(Principal user, UserPrincipal(account, s.subject));
+    p.identity_policies = std::move(user.identity_policies);
+    p.permissions_boundary = std::move(user.permissions_boundary);
+  } else {
+    p.identity_policies.push_back(
+        {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})",
+         "root", PolicySource::Kind::kIdentity});
+  }
+  p.type = Principal::Type::kFederatedUser;
+  p.account = account;
+  p.arn = "arn:aws:sts::" + account + ":federated-user/" + s.session_name;
+  p.principal_arn = p.arn;
+  p.user_id = account + ":" + s.session_name;
+  for (const auto& [k, v] : s.tags) p.tags[k] = v;
+  for (size_t i = 0; i < s.policies.size(); ++i) {
+    p.session_policies.push_back(
+        {s.policies[i], "session:" + std::to_string(i + 1), PolicySource::Kind::kSession});
+  }
+  for (const auto& arn : s.policy_arns) {
+    ARCANA_ASSIGN_OR_RETURN(auto src, ManagedPolicyDocument(arn, PolicySource::Kind::kSession));
+    p.session_policies.push_back(
+        src ? std::move(*src)
+            : PolicySource{R"({"Version":"2012-10-17","Statement":[]})", arn,
+                           PolicySource::Kind::kSession});
+  }
+  if (p.session_policies.empty()) {  // no session policy: the session may do nothing
+    p.session_policies.push_back({R"({"Version":"2012-10-17","Statement":[]})", "session:none",
+                                  PolicySource::Kind::kSession});
+  }
+  return p;
+}
+
 Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& id,
                                                              int64_t now_ms) const {
   if (id.starts_with("ASIA")) {
@@ -199,6 +235,14 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
       p = RootPrincipal(s->account, id);
     } else if (session.kind == "service") {
       p = ServiceSessionPrincipal(s->account, session);
+    } else if (session.kind == "federated") {
+      auto fed = FederatedPrincipal(s->account, session);
+      if (!fed.ok()) {
+        // The user who asked for it was deleted: its federation sessions stop working.
+        if (fed.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+        return fed.status();
+      }
+      p = std::move(fed).value();
     } else {
       auto user = UserPrincipal(s->account, session.subject);
       if (!user.ok()) {

@@ -51,6 +51,11 @@ class IdentityResolver {
 
   // The Principal of a user (its policies as stored now). kResourceNotFound when absent.
   Result<Principal> UserPrincipal(const std::string& account, const std::string& user) const;
+  // The Principal of a GetFederationToken session (kFederatedUser), without key or expiry:
+  // the calling user's policies and boundary (for the root an allow-all policy: root may do
+  // anything) narrowed by the session policies, an allow-nothing one when none was given.
+  Result<Principal> FederatedPrincipal(const std::string& account,
+                                       const domain::iam::Session& s) const;
   // The Principal of a session of `role` (AssumeRole), without key or expiry.
   Result<Principal> RolePrincipal(const std::string& account, const domain::iam::Session& s) const;
 

@@ -31,6 +31,10 @@ struct Principal {
     kAssumedRole,  // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
     kFederated,    // GetSessionToken of a user: acts as that user (arn is the user's)
     kService,      // an AWS service principal acting on its own (e.g. rotation, scheduled jobs)
+    // GetFederationToken: arn:aws:sts::ACCOUNT:federated-user/NAME, user id ACCOUNT:NAME. The
+    // calling user's policies (the root's: everything) narrowed by the session policies; a
+    // session given none has no permissions, as in AWS (identity_resolver.h).
+    kFederatedUser,
   };
   Type type = Type::kRoot;
   std::string account;       // 12 digits

@@ -16,6 +16,7 @@ const char* TypeName(auth::Principal::Type t) {
     case auth::Principal::Type::kUser: return "IAMUser";
     case auth::Principal::Type::kAssumedRole: return "AssumedRole";
     case auth::Principal::Type::kFederated: return "FederatedUser";
+    case auth::Principal::Type::kFederatedUser: return "FederatedUser";
     case auth::Principal::Type::kService: return "AWSService";
   }
   return "Unknown";

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from email.utils import parsedate_to_datetime
 import uuid
 
 import pytest
@@ -175,3 +176,80 @@ def test_dev_mode_known_keys_act_as_their_identity(dev_server):
     # A deleted key is no longer known: like any unknown key, it is the root again.
     gone = creds_client(dev_server, "sts", key).get_caller_identity()
     assert gone["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+
+
+READ_SECRETS = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+
+
+def test_federation_token_of_root_is_its_session_policy_at_most_an_hour(sts, auth_server):
+    """GetFederationToken (API reference): a federated-user ARN and id ACCOUNT:NAME; the root's
+    sessions last at most an hour whatever is asked; the session may do what its session policy
+    allows of the caller's permissions, and nothing without a session policy."""
+    sm = client(auth_server.endpoint, "secretsmanager")
+    secret = name("fed")
+    sm.create_secret(Name=secret, SecretString="v")
+    bare = sts.get_federation_token(Name="Bob", DurationSeconds=7200)
+    assert bare["FederatedUser"] == {"FederatedUserId": f"{ACCOUNT}:Bob",
+                                     "Arn": f"arn:aws:sts::{ACCOUNT}:federated-user/Bob"}
+    assert "PackedPolicySize" not in bare
+    creds = bare["Credentials"]
+    issued = parsedate_to_datetime(bare["ResponseMetadata"]["HTTPHeaders"]["date"])
+    assert abs((creds["Expiration"] - issued).total_seconds() - 3600) < 5
+    who = creds_client(auth_server, "sts", creds).get_caller_identity()
+    assert (who["Arn"], who["UserId"]) == (f"arn:aws:sts::{ACCOUNT}:federated-user/Bob",
+                                           f"{ACCOUNT}:Bob")
+    with pytest.raises(ClientError) as e:
+        creds_client(auth_server, "secretsmanager", creds).get_secret_value(SecretId=secret)
+    assert code_of(e.value) == ("AccessDeniedException", 400)
+
+    scoped = sts.get_federation_token(Name="Alice", Policy=READ_SECRETS)
+    assert isinstance(scoped["PackedPolicySize"], int)
+    as_alice = creds_client(auth_server, "secretsmanager", scoped["Credentials"])
+    assert as_alice.get_secret_value(SecretId=secret)["SecretString"] == "v"
+    with pytest.raises(ClientError) as e:
+        as_alice.list_secrets()  # not in the session policy
+    assert code_of(e.value) == ("AccessDeniedException", 400)
+    with pytest.raises(ClientError) as e:  # session credentials cannot federate again
+        creds_client(auth_server, "sts", scoped["Credentials"]).get_federation_token(Name="x1")
+    assert e.value.response["Error"]["Message"] == \
+        "Cannot call GetFederationToken with session credentials"
+
+
+def test_federation_token_of_a_user_needs_permission_and_narrows_it(iam, sts, auth_server):
+    """An IAM user needs sts:GetFederationToken on the federated user; the session gets the
+    intersection of the user's policies and the session policy; a bad Name is refused in the
+    model's words."""
+    sm = client(auth_server.endpoint, "secretsmanager")
+    secret = name("fed")
+    sm.create_secret(Name=secret, SecretString="v")
+    u = name("user")
+    iam.create_user(UserName=u)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    as_user = creds_client(auth_server, "sts", key)
+    with pytest.raises(ClientError) as e:
+        as_user.get_federation_token(Name="Carl", Policy=READ_SECRETS)
+    assert code_of(e.value) == ("AccessDenied", 403)
+    assert "sts:GetFederationToken on resource: " \
+        f"arn:aws:sts::{ACCOUNT}:federated-user/Carl" in e.value.response["Error"]["Message"]
+    iam.put_user_policy(UserName=u, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "sts:GetFederationToken", "secretsmanager:ListSecrets"], "Resource": "*"}]}))
+    fed = as_user.get_federation_token(Name="Carl", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"], "Resource": "*"}]}))
+    as_carl = creds_client(auth_server, "secretsmanager", fed["Credentials"])
+    as_carl.list_secrets()  # allowed by both
+    with pytest.raises(ClientError):
+        as_carl.get_secret_value(SecretId=secret)  # the user itself may not
+    with pytest.raises(ClientError) as e:
+        as_user.get_federation_token(Name="bad name")
+    assert e.value.response["Error"] == {
+        "Type": "Sender", "Code": "ValidationError",
+        "Message": "1 validation error detected: Value 'bad name' at 'name' failed to satisfy "
+                   "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"}
+    iam.delete_user_policy(UserName=u, PolicyName="p")
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=u)
+    with pytest.raises(ClientError):  # the user is gone: so are its federation sessions
+        as_carl.list_secrets()

@@ -388,5 +388,29 @@ TEST(PolicySimulatorProperty, AgreesWithTheAuthorizerOnRandomPolicies) {
   EXPECT_GT(denied, 20);
 }
 
+TEST(SessionPolicies, AnUnparseableSessionPolicyAllowsNothingRatherThanNarrowingNothing) {
+  auth::PolicyAuthorizer authz;
+  auto session = std::make_shared<Principal>();
+  session->type = Principal::Type::kFederatedUser;
+  session->account = kAcct;
+  session->arn = session->principal_arn = "arn:aws:sts::111122223333:federated-user/bob";
+  session->identity_policies.push_back(
+      {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})",
+       "root", PolicySource::Kind::kIdentity});
+  services::CallContext ctx;
+  ctx.account = kAcct;
+  ctx.region = "us-east-1";
+  ctx.now_ms = kNow;
+  ctx.principal = session;
+  auth::AccessRequest req;
+  req.action = "secretsmanager:GetSecretValue";
+  req.resource_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf";
+  EXPECT_TRUE(authz.Decide(ctx, req).allowed());  // no session policy: identity alone
+  session->session_policies.push_back({"not json", "session:1", PolicySource::Kind::kSession});
+  EXPECT_FALSE(authz.Decide(ctx, req).allowed());
+  session->session_policies.back().json = R"({"Version":"2012-10-17","Statement":[]})";
+  EXPECT_FALSE(authz.Decide(ctx, req).allowed());  // GetFederationToken without a policy
+}
+
 }  // namespace
 }  // namespace arcana

@@ -66,6 +66,8 @@ struct ManagedPolicy {
 // Temporary credentials' subject (stored as StsSession::doc).
 struct Session {
   std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken) |
+                        // "federated" (GetFederationToken; subject = the calling user,
+                        // "" for the root; session_name = the federated user's Name) |
                         // "service" (Arcana's own, e.g. rotation; subject = a role name
                         // that need not exist, policies = all it may do)
   std::string subject;  // the role's or user's name ("" for root)

@@ -63,17 +63,17 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
   return keys;
 }
 
-// RoleSessionName's model pattern, [\w+=,.@-]* (the validator checks its length), worded as
-// AWS words it, with the value.
-Status CheckSessionName(const std::string& name) {
+// RoleSessionName's (GetFederationToken's Name's) model pattern, [\w+=,.@-]* (the validator
+// checks its length), worded as AWS words it, with the value.
+Status CheckSessionName(const std::string& name, const char* member = "roleSessionName") {
   for (unsigned char c : name) {
     if (std::isalnum(c) || c == '_' || c == '+' || c == '=' || c == ',' || c == '.' ||
         c == '@' || c == '-') {
       continue;
     }
     return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value '" + name +
-                      "' at 'roleSessionName' failed to satisfy constraint: Member must satisfy "
+                  "1 validation error detected: Value '" + name + "' at '" + member +
+                      "' failed to satisfy constraint: Member must satisfy "
                       "regular expression pattern: [\\w+=,.@-]*");
   }
   return Status::Ok();
@@ -181,6 +181,7 @@ Result<std::string> StsService::Call(std::string_view operation, const rapidjson
   if (operation == "GetCallerIdentity") return GetCallerIdentity(in, ctx);
   if (operation == "GetSessionToken") return GetSessionToken(in, ctx);
   if (operation == "AssumeRole") return AssumeRole(in, ctx);
+  if (operation == "GetFederationToken") return GetFederationToken(in, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(operation) + " is not supported by this server.");
 }
@@ -219,6 +220,61 @@ Result<std::string> StsService::GetSessionToken(const json::Input& in, const Cal
   json::Writer w(buf);
   w.StartObject();
   WriteCredentials(w, key);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> StsService::GetFederationToken(const json::Input& in, const CallContext& ctx) {
+  Principal root = auth::RootPrincipal(ctx.account, ctx.access_key_id);
+  const Principal& caller = ctx.principal ? *ctx.principal : root;
+  const std::string fed_name = *in.Str("Name");
+  ARCANA_RETURN_IF_ERROR(CheckSessionName(fed_name, "name"));
+  if (caller.temporary) {
+    return Status(ErrorCode::kAccessDenied,
+                  "Cannot call GetFederationToken with session credentials");
+  }
+  if (caller.type != Principal::Type::kUser && caller.type != Principal::Type::kRoot) {
+    return Status(ErrorCode::kAccessDenied,
+                  "GetFederationToken is called with the long-term credentials of an IAM user "
+                  "or of the account root");
+  }
+  const std::string fed_arn = "arn:aws:sts::" + ctx.account + ":federated-user/" + fed_name;
+  // An IAM user needs sts:GetFederationToken on the federated user it names, as in AWS.
+  auth::AccessRequest access;
+  access.action = "sts:GetFederationToken";
+  access.resource_arn = fed_arn;
+  ARCANA_RETURN_IF_ERROR(auth::Check(ctx, access));
+  ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
+  session.kind = "federated";
+  session.subject = caller.type == Principal::Type::kUser ? caller.user_name : "";
+  session.session_name = fed_name;
+  session.transitive_tag_keys.clear();  // federation sessions cannot be chained
+  int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultSessionSeconds);
+  // Root's sessions last at most an hour: a longer request gets an hour, as AWS documents.
+  if (caller.type == Principal::Type::kRoot) seconds = std::min(seconds, kRootSessionMaxSeconds);
+  int64_t packed = PackedPolicySize(session);
+  if (packed > 100) {
+    return Status(ErrorCode::kValidation,
+                  "Packed size of consumed sessions policies and session tags exceeds 2048 "
+                  "characters.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto key,
+                          resolver_.CreateSession(ctx.account, session, ctx.now_ms, seconds));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteCredentials(w, key);
+  w.Key("FederatedUser");
+  w.StartObject();
+  json::KV(w, "FederatedUserId", ctx.account + ":" + fed_name);
+  json::KV(w, "Arn", fed_arn);
+  w.EndObject();
+  const auto* tags = in.Get("Tags");
+  const bool tags_passed = tags != nullptr && tags->IsArray() && !tags->GetArray().Empty();
+  if (!session.policies.empty() || !session.policy_arns.empty() || tags_passed) {
+    w.Key("PackedPolicySize");
+    w.Int64(packed);
+  }
   w.EndObject();
   return json::Finish(buf);
 }

@@ -1,5 +1,5 @@
-// The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken and
-// AssumeRole. Temporary credentials (ASIA... + session token) are stored sealed
+// The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken,
+// GetFederationToken and AssumeRole. Temporary credentials (ASIA... + session token) are stored sealed
 // (auth/identity_resolver.h) and expire; the authenticator refuses them afterwards with
 // ExpiredToken.
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
@@ -35,6 +35,10 @@ class StsService : public QueryService {
   Result<std::string> GetCallerIdentity(const json::Input& in, const CallContext& ctx);
   Result<std::string> GetSessionToken(const json::Input& in, const CallContext& ctx);
   Result<std::string> AssumeRole(const json::Input& in, const CallContext& ctx);
+  // Credentials of a federated user (arn:aws:sts::ACCOUNT:federated-user/NAME) for an IAM user
+  // allowed sts:GetFederationToken, or for the root (sessions of at most an hour): the
+  // caller's permissions narrowed by the session policies (none given: no permissions).
+  Result<std::string> GetFederationToken(const json::Input& in, const CallContext& ctx);
 
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
