@@ -183,7 +183,7 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
   }
   if (st.ok()) {
     if (p.mode == "rotate") {
-      ARCANA_RETURN_IF_ERROR(secrets_.RecordRotation(arn, run.now_ms));
+      ARCANA_RETURN_IF_ERROR(secrets_.RecordRotation(arn, p.token, run.now_ms));
       report_({"RotationSucceeded", arn, view->account, view->region, p.token, ""});
       spdlog::info("rotation of {} succeeded (version {})", arn, p.token);
     }

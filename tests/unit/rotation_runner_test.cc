@@ -241,7 +241,8 @@ TEST_F(RotationRunnerTest, FailingStepIsRetriedWithBackoffThenTakenOverBySchedul
   fn_.failing.clear();
   clock_.Advance(std::chrono::hours(4));
   EXPECT_EQ(sched_->RunDue(), 1u);
-  EXPECT_EQ(Stages(token), (std::vector<std::string>{"AWSCURRENT", "AWSPENDING"}));
+  // The completed rotation takes AWSPENDING off the new current version (as AWS does).
+  EXPECT_EQ(Stages(token), std::vector<std::string>{"AWSCURRENT"});
   EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
 }
 

@@ -79,8 +79,9 @@ class SecretsManagerService : public Service {
   // the current version if it sat there). kInvalidRequest while another rotation is in
   // progress or rotation is disabled.
   Status BeginRotation(const std::string& arn, const std::string& token, int64_t now_ms);
-  // A run that succeeded: LastRotatedDate = now, NextRotationDate from the rules.
-  Status RecordRotation(const std::string& arn, int64_t now_ms);
+  // A run that succeeded: LastRotatedDate = now, NextRotationDate from the rules, and the
+  // AWSPENDING label leaves version `token` (now AWSCURRENT), as AWS's backend does.
+  Status RecordRotation(const std::string& arn, const std::string& token, int64_t now_ms);
   // A run that was given up: NextRotationDate is the next scheduled date counted from now
   // (LastRotatedDate unchanged), when the pending rotation is reattempted.
   Status PostponeRotation(const std::string& arn, int64_t now_ms);

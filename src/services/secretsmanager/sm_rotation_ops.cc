@@ -177,12 +177,21 @@ Status SecretsManagerService::BeginRotation(const std::string& arn, const std::s
   });
 }
 
-Status SecretsManagerService::RecordRotation(const std::string& arn, int64_t now_ms) {
+Status SecretsManagerService::RecordRotation(const std::string& arn, const std::string& token,
+                                             int64_t now_ms) {
   return RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
     if (!s) return NotFound();
     s->rotation.last_rotated_ms = now_ms;
     UpdateNextRotation(s->rotation, now_ms);
+    // finishSecret (AWS's templates) only moves AWSCURRENT; AWSPENDING is taken off the new
+    // current version once the rotation completes: "Our backend cleans up the pending label
+    // on rotation completion, outside the rotation lambda" (AWS, aws-samples/aws-secrets-
+    // manager-rotation-lambdas#145), and the user guide's finishSecret step ends with no
+    // AWSPENDING. LocalStack's AWS-validated rotation tests expect ["AWSCURRENT"] alone.
+    if (SecretVersion* v = s->FindVersion(token); v != nullptr && v->HasStage(dsm::kCurrent)) {
+      std::erase(v->stages, std::string(dsm::kPending));
+    }
     return Save(*s, "RotationSucceeded");
   });
 }
