@@ -592,6 +592,7 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("UntagPolicy", &IamService::UntagPolicy);
   add("ListPolicyTags", &IamService::ListPolicyTags);
   add("ListEntitiesForPolicy", &IamService::ListEntitiesForPolicy);
+  add("GetAccountAuthorizationDetails", &IamService::GetAccountAuthorizationDetails);
   add("SimulateCustomPolicy", &IamService::SimulateCustomPolicy);
   add("SimulatePrincipalPolicy", &IamService::SimulatePrincipalPolicy);
   for (const char* kind : {"User", "Group", "Role"}) {

@@ -150,6 +150,9 @@ class IamService : public QueryService {
   Result<std::string> ListInline(const char* kind, const In& in, const CallContext& ctx);
   Result<std::string> PutBoundary(const char* kind, const In& in, const CallContext& ctx);
   Result<std::string> DeleteBoundary(const char* kind, const In& in, const CallContext& ctx);
+  // Every user, group, role and managed policy with its permissions, paged
+  // (iam_authorization_details_ops.cc)
+  Result<std::string> GetAccountAuthorizationDetails(const In& in, const CallContext& ctx);
   // The policy simulator (iam_simulate_ops.cc)
   Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
   Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
