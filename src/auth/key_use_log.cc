@@ -44,26 +44,28 @@ void KeyUseLog::Note(std::string_view access_key_id, int64_t now_ms, std::string
 std::optional<storage::AccessKeyUse> KeyUseLog::Pending(const std::string& access_key_id) const {
   std::lock_guard<std::mutex> l(mu_);
   auto it = pending_.find(access_key_id);
-  if (it == pending_.end()) return std::nullopt;
-  return it->second;
+  if (it != pending_.end()) return it->second;
+  auto flying = in_flight_.find(access_key_id);
+  if (flying != in_flight_.end()) return flying->second;
+  return std::nullopt;
 }
 
 Status KeyUseLog::Flush() {
   std::lock_guard<std::mutex> one_at_a_time(flush_mu_);
-  std::unordered_map<std::string, storage::AccessKeyUse> batch;
+  std::vector<storage::AccessKeyUse> uses;
   {
     std::lock_guard<std::mutex> l(mu_);
-    batch.swap(pending_);
+    in_flight_.swap(pending_);
+    uses.reserve(in_flight_.size());
+    for (const auto& [id, use] : in_flight_) uses.push_back(use);
   }
-  if (batch.empty()) return Status::Ok();
-  std::vector<storage::AccessKeyUse> uses;
-  uses.reserve(batch.size());
-  for (auto& [id, use] : batch) uses.push_back(use);
+  if (uses.empty()) return Status::Ok();
   Status st = store_.RecordAccessKeyUses(uses);
+  std::lock_guard<std::mutex> l(mu_);
   if (!st.ok()) {
-    std::lock_guard<std::mutex> l(mu_);
     for (auto& use : uses) Merge(pending_, std::move(use));
   }
+  in_flight_.clear();
   return st;
 }
 

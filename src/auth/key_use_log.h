@@ -58,6 +58,8 @@ class KeyUseLog {
   const std::chrono::milliseconds period_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, storage::AccessKeyUse> pending_;
+  // The batch a flush is writing: still reported by Pending until the store has it.
+  std::unordered_map<std::string, storage::AccessKeyUse> in_flight_;
   std::mutex flush_mu_;  // one flush at a time: a failed batch goes back before the next
   std::mutex thread_mu_;
   std::condition_variable wake_;
