@@ -322,3 +322,25 @@ def test_create_function_needs_iam_pass_role_on_the_role(srv, lam):
     iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
     with raises_code("AccessDeniedException"):
         create(maker, name, Role="arn:aws:iam::999999999999:role/elsewhere")
+
+
+def test_an_operation_this_server_does_not_serve_is_named_in_lambdas_error_shape(lam):
+    """A Lambda call Arcana does not serve (AddPermission, GetFunctionConfiguration, ListLayers)
+    is answered as that operation, UnknownOperationException naming it, not as an unknown
+    path; an operation sharing its path with another (GetLayerVersionByArn and ListLayers,
+    told apart by a fixed query) does not shadow it."""
+    calls = {
+        "AddPermission": lambda: lam.add_permission(
+            FunctionName="f", StatementId="s", Action="lambda:InvokeFunction",
+            Principal="secretsmanager.amazonaws.com"),
+        "GetFunctionConfiguration": lambda: lam.get_function_configuration(FunctionName="f"),
+        "ListLayers": lambda: lam.list_layers(),
+    }
+    for op, call in calls.items():
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"] == {
+            "Code": "UnknownOperationException",
+            "Message": f"Operation {op} is not supported by this server."}
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert lam.list_functions()["Functions"] is not None  # served routes still win

@@ -86,14 +86,33 @@ RestJsonProtocol::RestJsonProtocol(std::string_view model_name, std::vector<std:
   LoadEmbeddedModel(model_name, &impl_->model);
   impl_->shapes = &impl_->model["shapes"];
   impl_->operations = &impl_->model["operations"];
+  auto add = [this](const std::string& op, const rapidjson::Value& o) {
+    std::string uri = o["http"]["requestUri"].GetString();
+    uri = uri.substr(0, uri.find('?'));
+    Impl::Route r{o["http"]["method"].GetString(), {}, op};
+    for (auto seg : Segments(uri)) r.segments.emplace_back(seg);
+    impl_->routes.push_back(std::move(r));
+  };
   for (const auto& op : served) {
     const rapidjson::Value* o = impl_->Op(op);
     if (o == nullptr) std::abort();  // a served operation the model lacks: a build defect
-    std::string uri = (*o)["http"]["requestUri"].GetString();
-    uri = uri.substr(0, uri.find('?'));
-    Impl::Route r{(*o)["http"]["method"].GetString(), {}, op};
-    for (auto seg : Segments(uri)) r.segments.emplace_back(seg);
-    impl_->routes.push_back(std::move(r));
+    add(op, *o);
+  }
+  // Every other operation of the model is routed too (after the served ones, which win a
+  // path both match), so that a call this server does not serve reaches the service and
+  // is answered in the service's own error shape as the operation it is (the service
+  // refuses it as unsupported), not as an unknown path of no service.
+  for (auto it = impl_->operations->MemberBegin(); it != impl_->operations->MemberEnd(); ++it) {
+    std::string op(it->name.GetString(), it->name.GetStringLength());
+    if (std::find(served.begin(), served.end(), op) != served.end()) continue;
+    if (!it->value.HasMember("http")) continue;
+    // A requestUri with a fixed query ("/layers?find=LayerVersion") shares its path with
+    // another operation; the router matches paths only, so such a route would shadow it.
+    if (std::string_view(it->value["http"]["requestUri"].GetString()).find('?') !=
+        std::string_view::npos) {
+      continue;
+    }
+    add(op, it->value);
   }
 }
 

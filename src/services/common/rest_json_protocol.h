@@ -64,7 +64,9 @@ class RestJsonProtocol {
  public:
   static constexpr size_t kMaxQueryParams = 64;
 
-  // model_name: an embedded model ("lambda"); served: the operations routed.
+  // model_name: an embedded model ("lambda"); served: the operations the service handles.
+  // Every other operation of the model is routed too, after them: the service answers it
+  // (as an operation it does not support).
   RestJsonProtocol(std::string_view model_name, std::vector<std::string> served);
   ~RestJsonProtocol();
 
