@@ -595,6 +595,9 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("GetAccountAuthorizationDetails", &IamService::GetAccountAuthorizationDetails);
   add("SimulateCustomPolicy", &IamService::SimulateCustomPolicy);
   add("SimulatePrincipalPolicy", &IamService::SimulatePrincipalPolicy);
+  add("CreateAccountAlias", &IamService::CreateAccountAlias);
+  add("DeleteAccountAlias", &IamService::DeleteAccountAlias);
+  add("ListAccountAliases", &IamService::ListAccountAliases);
   for (const char* kind : {"User", "Group", "Role"}) {
     static const std::unordered_map<std::string, const char*> kKinds = {
         {"User", "user"}, {"Group", "group"}, {"Role", "role"}};
