@@ -32,6 +32,9 @@ struct RotationFunction {
   // kind "zip": the deployment package (a zip) itself, so that every node on the store can
   // run it. ListFunctions leaves it empty (GetFunction reads it).
   std::string code;
+  // The function's resource-based policy (Lambda's AddPermission), a JSON policy document;
+  // "" when it has none. CreateFunction stores none; ListFunctions leaves it empty.
+  std::string policy;
 };
 
 class FunctionStore {
@@ -48,6 +51,11 @@ class FunctionStore {
                                                               size_t limit) = 0;
   // kResourceNotFound when absent.
   virtual Status DeleteFunction(const Scope& scope, const std::string& name) = 0;
+  // Replaces the function's policy ("" removes it) if it is still `expected` (what the caller
+  // read): kWriteConflict when another write changed it meanwhile, kResourceNotFound when the
+  // function is gone.
+  virtual Status SetFunctionPolicy(const Scope& scope, const std::string& name,
+                                   const std::string& expected, const std::string& policy) = 0;
 };
 
 }  // namespace arcana::storage

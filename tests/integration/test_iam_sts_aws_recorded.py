@@ -1285,3 +1285,111 @@ def test_account_alias_replaced_and_checked(iam):
         iam.delete_account_alias(AccountAlias=second)
     assert iam.list_account_aliases()["AccountAliases"] == []
 
+
+
+# --------------------------------------------------------------- IAM account-level operations
+# test_iam_account_aliases.py, test_iam_account_summary.py and
+# test_iam_account_password_policy.py with their .snapshot.json. The server (and its account)
+# is shared by the module: each test leaves no alias and no password policy behind.
+
+def test_account_alias_lifecycle(iam):
+    """test_iam_account_aliases.py::test_account_alias_lifecycle: Create and Delete answer an
+    empty 200; ListAccountAliases shows the alias while it exists."""
+    alias = name("alias").lower()
+    assert alias not in iam.list_account_aliases()["AccountAliases"]
+    r = iam.create_account_alias(AccountAlias=alias)
+    assert body(r) == {} and r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert iam.list_account_aliases()["AccountAliases"] == [alias]
+    r = iam.delete_account_alias(AccountAlias=alias)
+    assert body(r) == {} and r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert iam.list_account_aliases()["AccountAliases"] == []
+
+
+def test_account_alias_replaced_and_checked(iam):
+    """One alias per account: a new one overwrites the previous (AWS Account Management
+    reference, manage-acct-alias: "Your AWS account can have only one alias. If you create a
+    new alias for your AWS account, the new alias overwrites the previous alias"). The alias
+    follows the model's accountAliasType pattern (lower-case letters, digits, single dashes
+    inside); a Delete naming another alias is NoSuchEntity (no AWS recording of its message:
+    only the code is asserted)."""
+    first, second = name("first").lower(), name("second").lower()
+    iam.create_account_alias(AccountAlias=first)
+    iam.create_account_alias(AccountAlias=first)  # the same alias again: nothing changes
+    iam.create_account_alias(AccountAlias=second)
+    try:
+        assert iam.list_account_aliases()["AccountAliases"] == [second]
+        with pytest.raises(ClientError) as e:
+            iam.delete_account_alias(AccountAlias=first)
+        assert (err(e)[0], err(e)[2]) == ("NoSuchEntity", 404)
+        for bad in ("Upper-case", "two--dashes", "-leading", "trailing-", "under_score"):
+            with pytest.raises(ClientError) as e:
+                iam.create_account_alias(AccountAlias=bad)
+            assert err(e) == ("ValidationError",
+                              "1 validation error detected: Value at 'accountAlias' failed to "
+                              "satisfy constraint: Member must satisfy regular expression "
+                              "pattern: ^[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?$", 400)
+        assert iam.list_account_aliases()["AccountAliases"] == [second]
+    finally:
+        iam.delete_account_alias(AccountAlias=second)
+    assert iam.list_account_aliases()["AccountAliases"] == []
+
+
+ACCOUNT_SUMMARY_QUOTAS = {
+    "AccessKeysPerUserQuota": 2, "AccountAccessKeysPresent": 0, "AccountMFAEnabled": 0,
+    "AccountSigningCertificatesPresent": 0, "AssumeRolePolicySizeQuota": 2048,
+    "AttachedPoliciesPerGroupQuota": 10, "AttachedPoliciesPerRoleQuota": 10,
+    "AttachedPoliciesPerUserQuota": 10, "GlobalEndpointTokenVersion": 1,
+    "GroupPolicySizeQuota": 5120, "GroupsPerUserQuota": 10, "GroupsQuota": 300,
+    "InstanceProfilesQuota": 1000, "PoliciesQuota": 1500, "PolicySizeQuota": 6144,
+    "PolicyVersionsInUseQuota": 10000, "RolePolicySizeQuota": 10240, "RolesQuota": 1000,
+    "ServerCertificatesQuota": 20, "SigningCertificatesPerUserQuota": 2,
+    "UserPolicySizeQuota": 2048, "UsersQuota": 5000, "VersionsPerPolicyQuota": 5}
+ACCOUNT_SUMMARY_COUNTS = [
+    "AccountPasswordPresent", "Groups", "InstanceProfiles", "MFADevices", "MFADevicesInUse",
+    "Policies", "PolicyVersionsInUse", "Providers", "Roles", "ServerCertificates", "Users"]
+
+
+def test_account_summary_format(iam):
+    """test_iam_account_summary.py::test_get_account_summary_format: the SummaryMap's members
+    (the recorded ones, also those the model's key enum does not list: Roles, RolesQuota,
+    InstanceProfiles, Providers, ...), every quota as AWS recorded it, integer counts."""
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert sorted(summary) == sorted([*ACCOUNT_SUMMARY_QUOTAS, *ACCOUNT_SUMMARY_COUNTS])
+    assert {k: summary[k] for k in ACCOUNT_SUMMARY_QUOTAS} == ACCOUNT_SUMMARY_QUOTAS
+    assert all(isinstance(v, int) and v >= 0 for v in summary.values())
+
+
+def test_account_summary_counts(iam):
+    """test_iam_account_summary.py::test_get_account_summary_with_resources: a new user, group,
+    role and customer managed policy (attached to the role) add 1 to Users, Groups, Roles,
+    Policies and PolicyVersionsInUse, and AccountPasswordPresent stays (AWS recorded those
+    deltas; the instance profile, identity providers, MFA device and server certificate of
+    that scenario are kinds Arcana does not have, counted 0). Deleting them takes the counts
+    back."""
+    before = iam.get_account_summary()["SummaryMap"]
+    u, g, r, p = name("u"), name("g"), name("r"), name("p")
+    iam.create_user(UserName=u)
+    iam.create_group(GroupName=g)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT_ID)
+    arn = iam.create_policy(PolicyName=p, PolicyDocument=SAMPLE_POLICY)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=r, PolicyArn=arn)
+    after = iam.get_account_summary()["SummaryMap"]
+    assert {k: after[k] - before[k] for k in ACCOUNT_SUMMARY_COUNTS} == {
+        "AccountPasswordPresent": 0, "Groups": 1, "InstanceProfiles": 0, "MFADevices": 0,
+        "MFADevicesInUse": 0, "Policies": 1, "PolicyVersionsInUse": 1, "Providers": 0,
+        "Roles": 1, "ServerCertificates": 0, "Users": 1}
+    # An alias and a password policy are stored beside the identities: counted as none.
+    iam.create_account_alias(AccountAlias=name("counted").lower())
+    iam.update_account_password_policy()
+    try:
+        assert iam.get_account_summary()["SummaryMap"] == after
+    finally:
+        iam.delete_account_password_policy()
+        iam.delete_account_alias(AccountAlias=iam.list_account_aliases()["AccountAliases"][0])
+    iam.detach_role_policy(RoleName=r, PolicyArn=arn)
+    iam.delete_policy(PolicyArn=arn)
+    iam.delete_role(RoleName=r)
+    iam.delete_group(GroupName=g)
+    iam.delete_user(UserName=u)
+    assert iam.get_account_summary()["SummaryMap"] == before
+

@@ -325,14 +325,11 @@ def test_create_function_needs_iam_pass_role_on_the_role(srv, lam):
 
 
 def test_an_operation_this_server_does_not_serve_is_named_in_lambdas_error_shape(lam):
-    """A Lambda call Arcana does not serve (AddPermission, GetFunctionConfiguration, ListLayers)
-    is answered as that operation, UnknownOperationException naming it, not as an unknown
-    path; an operation sharing its path with another (GetLayerVersionByArn and ListLayers,
-    told apart by a fixed query) does not shadow it."""
+    """A Lambda call Arcana does not serve (GetFunctionConfiguration, ListLayers) is answered
+    as that operation, UnknownOperationException naming it, not as an unknown path; an
+    operation sharing its path with another (GetLayerVersionByArn and ListLayers, told apart
+    by a fixed query) does not shadow it."""
     calls = {
-        "AddPermission": lambda: lam.add_permission(
-            FunctionName="f", StatementId="s", Action="lambda:InvokeFunction",
-            Principal="secretsmanager.amazonaws.com"),
         "GetFunctionConfiguration": lambda: lam.get_function_configuration(FunctionName="f"),
         "ListLayers": lambda: lam.list_layers(),
     }
@@ -344,3 +341,88 @@ def test_an_operation_this_server_does_not_serve_is_named_in_lambdas_error_shape
             "Message": f"Operation {op} is not supported by this server."}
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert lam.list_functions()["Functions"] is not None  # served routes still win
+
+
+def lambda_error(e):
+    r = e.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_permissions_build_the_function_policy_as_lambda_does(lam):
+    """AddPermission / GetPolicy / RemovePermission as Lambda answers them (statement shapes as
+    Lambda writes them: a service principal, an account id as its root ARN, SourceArn and
+    SourceAccount as conditions; the error messages of LocalStack's AWS-validated permission
+    tests): the policy goes with its last statement."""
+    name = "perm-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName=name)
+    assert lambda_error(e) == ("ResourceNotFoundException",
+                               "No policy is associated with the given resource.", 404)
+    added = lam.add_permission(FunctionName=name, StatementId="secrets-manager",
+                               Action="lambda:InvokeFunction",
+                               Principal="secretsmanager.amazonaws.com")
+    assert added["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert json.loads(added["Statement"]) == {
+        "Sid": "secrets-manager", "Effect": "Allow",
+        "Principal": {"Service": "secretsmanager.amazonaws.com"},
+        "Action": "lambda:InvokeFunction", "Resource": arn(name)}
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="secrets-manager",
+                           Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com")
+    assert lambda_error(e) == (
+        "ResourceConflictException", "The statement id (secrets-manager) provided already "
+        "exists. Please provide a new statement id, or remove the existing statement.", 409)
+    lam.add_permission(FunctionName=name, StatementId="other-account",
+                       Action="lambda:InvokeFunction", Principal="111122223333",
+                       SourceArn="arn:aws:events:us-east-1:111122223333:rule/r",
+                       SourceAccount="111122223333")
+    got = lam.get_policy(FunctionName=name)
+    policy = json.loads(got["Policy"])
+    assert (policy["Version"], policy["Id"]) == ("2012-10-17", "default")
+    assert [s["Sid"] for s in policy["Statement"]] == ["secrets-manager", "other-account"]
+    assert policy["Statement"][1]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert policy["Statement"][1]["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": "111122223333"},
+        "ArnLike": {"AWS:SourceArn": "arn:aws:events:us-east-1:111122223333:rule/r"}}
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName=name, StatementId="other-account", RevisionId="x")
+    assert lambda_error(e)[0::2] == ("PreconditionFailedException", 412)
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName=name, StatementId="nope")
+    assert lambda_error(e) == ("ResourceNotFoundException",
+                               "Statement nope is not found in resource policy.", 404)
+    lam.remove_permission(FunctionName=name, StatementId="secrets-manager",
+                          RevisionId=got["RevisionId"])
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]] \
+        == ["other-account"]
+    lam.remove_permission(FunctionName=name, StatementId="other-account")
+    with pytest.raises(ClientError) as e:
+        lam.get_policy(FunctionName=name)
+    assert lambda_error(e)[0] == "ResourceNotFoundException"
+    lam.delete_function(FunctionName=name)
+
+
+def test_function_policy_lets_a_principal_invoke_without_an_identity_policy(srv, lam):
+    """The function's policy is a resource policy of lambda:InvokeFunction: an IAM user with no
+    policy of its own may invoke the function once the policy names it, and not before."""
+    name = "perm-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    iam = client(srv.endpoint, "iam")
+    user = "invoker-" + uuid.uuid4().hex[:8]
+    user_arn = iam.create_user(UserName=user)["User"]["Arn"]
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    as_user = client(srv.endpoint, "lambda", akid=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        as_user.invoke(FunctionName=name, Payload=b"{}")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    lam.add_permission(FunctionName=name, StatementId="user", Action="lambda:InvokeFunction",
+                       Principal=user_arn)
+    out = as_user.invoke(FunctionName=name, Payload=b"{}")
+    assert out["StatusCode"] == 200
+    with pytest.raises(ClientError) as e:  # the policy grants invoking, nothing else
+        as_user.get_function(FunctionName=name)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    lam.delete_function(FunctionName=name)
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=user)

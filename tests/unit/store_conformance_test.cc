@@ -1373,6 +1373,27 @@ TEST_P(StoreConformance, StsSessionsPutGetAndExpire) {
   EXPECT_TRUE(ids.GetSession("ASIATWO")->has_value());
 }
 
+TEST_P(StoreConformance, FunctionPolicyIsComparedAndSetAndGoesWithTheFunction) {
+  auto& fns = stores_->functions();
+  const Scope a{"111122223333", "us-east-1"};
+  RotationFunction f{a.account, a.region, "fn", "url", "http://127.0.0.1:9/x", "", "{}", 3, 5};
+  ASSERT_OK(fns.CreateFunction(f));
+  EXPECT_EQ(fns.GetFunction(a, "fn").value()->policy, "");
+  ASSERT_OK(fns.SetFunctionPolicy(a, "fn", "", R"({"Statement":[1]})"));
+  EXPECT_EQ(fns.GetFunction(a, "fn").value()->policy, R"({"Statement":[1]})");
+  // A writer that read the policy before that write loses: nothing changes.
+  EXPECT_CODE(fns.SetFunctionPolicy(a, "fn", "", R"({"Statement":[2]})"),
+              ErrorCode::kWriteConflict);
+  EXPECT_EQ(fns.GetFunction(a, "fn").value()->policy, R"({"Statement":[1]})");
+  ASSERT_OK(fns.SetFunctionPolicy(a, "fn", R"({"Statement":[1]})", ""));
+  EXPECT_EQ(fns.GetFunction(a, "fn").value()->policy, "");
+  EXPECT_CODE(fns.SetFunctionPolicy(a, "missing", "", "{}"), ErrorCode::kResourceNotFound);
+  ASSERT_OK(fns.SetFunctionPolicy(a, "fn", "", "{}"));
+  ASSERT_OK(fns.DeleteFunction(a, "fn"));
+  ASSERT_OK(fns.CreateFunction(f));  // a new function of the same name starts without one
+  EXPECT_EQ(fns.GetFunction(a, "fn").value()->policy, "");
+}
+
 TEST_P(StoreConformance, RotationFunctionsCreateGetListDeletePerScope) {
   auto& fns = stores_->functions();
   const Scope a{"111122223333", "us-east-1"}, b{"111122223333", "eu-west-1"};

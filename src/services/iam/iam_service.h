@@ -157,6 +157,11 @@ class IamService : public QueryService {
   Result<std::string> CreateAccountAlias(const In& in, const CallContext& ctx);
   Result<std::string> DeleteAccountAlias(const In& in, const CallContext& ctx);
   Result<std::string> ListAccountAliases(const In& in, const CallContext& ctx);
+  // The account's alias and summary (iam_account_ops.cc)
+  Result<std::string> CreateAccountAlias(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteAccountAlias(const In& in, const CallContext& ctx);
+  Result<std::string> ListAccountAliases(const In& in, const CallContext& ctx);
+  Result<std::string> GetAccountSummary(const In& in, const CallContext& ctx);
   // The policy simulator (iam_simulate_ops.cc)
   Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
   Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);

@@ -85,7 +85,8 @@ LambdaService::LambdaService(storage::FunctionStore& functions,
     : functions_(functions),
       invoker_(invoker),
       validator_("lambda", ErrorCode::kValidation),
-      rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke"}),
+      rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke",
+                       "AddPermission", "RemovePermission", "GetPolicy"}),
       worker_([this] { RunEvents(); }) {}
 
 LambdaService::~LambdaService() {
@@ -102,6 +103,7 @@ RestWireError LambdaService::ErrorOf(ErrorCode code) const {
   switch (code) {
     case ErrorCode::kResourceNotFound: return {"ResourceNotFoundException", 404, true};
     case ErrorCode::kResourceExists: return {"ResourceConflictException", 409, true};
+    case ErrorCode::kPreconditionNotMet: return {"PreconditionFailedException", 412, true};
     case ErrorCode::kInvalidParameter: return {"InvalidParameterValueException", 400, true};
     case ErrorCode::kValidation: return {"ValidationException", 400, true};
     case ErrorCode::kSerialization: return {"InvalidRequestContentException", 400, true};
@@ -127,6 +129,9 @@ Result<std::string> LambdaService::Call(std::string_view op, const rapidjson::Va
   if (op == "DeleteFunction") return DeleteFunction(input, ctx);
   if (op == "ListFunctions") return ListFunctions(input, ctx);
   if (op == "Invoke") return Invoke(input, ctx);
+  if (op == "AddPermission") return AddPermission(input, ctx);
+  if (op == "RemovePermission") return RemovePermission(input, ctx);
+  if (op == "GetPolicy") return GetPolicy(input, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(op) + " is not supported by this server.");
 }
@@ -469,8 +474,23 @@ rotation::Invocation LambdaService::InvocationOf(const storage::RotationFunction
 Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const CallContext& ctx) {
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("Invoke", input, ctx));
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
-  ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+  auto loaded = Load(t, ctx);
+  if (!loaded.ok()) {
+    ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));  // no probing for functions one may not call
+    return loaded.status();
+  }
+  storage::RotationFunction f = std::move(loaded).value();
+  {
+    // The function's own policy (AddPermission) is a resource policy of the call.
+    auth::AccessRequest req;
+    req.action = "lambda:InvokeFunction";
+    req.resource_arn = t.arn;
+    if (!f.policy.empty()) {
+      req.resource_policy = &f.policy;
+      req.resource_policy_id = t.arn + "/resource-policy";
+    }
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  }
   ctx.Touch(kFunctionType, t.arn);
   const std::string type = in.Str("InvocationType").value_or("RequestResponse");
   std::string event = crypto::Base64Decode(in.Str("Payload").value_or("")).value_or("");

@@ -1,7 +1,10 @@
 // A subset of the AWS Lambda API (REST-JSON, signing name "lambda", API 2015-03-31) on the same
 // endpoint, over the registry of rotation functions (storage/function_store.h), so that
 // infrastructure tools (boto3's `lambda` client, `aws lambda`, Terraform) manage the functions
-// RotationLambdaARN names: CreateFunction, GetFunction, DeleteFunction, ListFunctions, Invoke.
+// RotationLambdaARN names: CreateFunction, GetFunction, DeleteFunction, ListFunctions, Invoke,
+// and a function's resource-based policy: AddPermission, RemovePermission, GetPolicy (the
+// policy is a resource policy of lambda:InvokeFunction: it may let a principal of the account
+// invoke the function without an identity policy; Arcana's own rotation runs need none).
 //
 // How Lambda's functions map to Arcana's kinds:
 //  - CreateFunction takes a Python function only: Runtime python3.x, PackageType Zip,
@@ -86,6 +89,10 @@ class LambdaService final : public RestJsonService {
   Result<std::string> DeleteFunction(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListFunctions(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> Invoke(const rapidjson::Value& in, const CallContext& ctx);
+  // The function's resource-based policy (lambda_permission_ops.cc).
+  Result<std::string> AddPermission(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> RemovePermission(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> GetPolicy(const rapidjson::Value& in, const CallContext& ctx);
 
   rotation::Invocation InvocationOf(const storage::RotationFunction& f, std::string event) const;
   void RunEvents();

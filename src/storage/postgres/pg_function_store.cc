@@ -34,12 +34,19 @@ RotationFunction Decode(const pqxx::row& r) {
   RotationFunction f{Text(r[0]), Text(r[1]), Text(r[2]), Text(r[3]), Text(r[4]),
                      Text(r[5]), Text(r[6]), Int(r[7]),  Int(r[8]),  Text(r[9])};
   if (r.size() > 10) f.code = Bytes(r[10]);
+  if (r.size() > 11) f.policy = Text(r[11]);
   return f;
 }
 
 }  // namespace
 
-Migrations PgFunctionStore::Schema() { return {"functions", {kFunctionsV1, kFunctionsV2}}; }
+// 3: a function's resource-based policy (Lambda's AddPermission).
+const char* const kFunctionsV3 =
+    "ALTER TABLE rotation_functions ADD COLUMN policy TEXT NOT NULL DEFAULT '';";
+
+Migrations PgFunctionStore::Schema() {
+  return {"functions", {kFunctionsV1, kFunctionsV2, kFunctionsV3}};
+}
 
 Status PgFunctionStore::CreateFunction(const RotationFunction& f) {
   return db_.Write("create function", [&](Tx& tx) -> Status {
@@ -57,7 +64,7 @@ Result<std::optional<RotationFunction>> PgFunctionStore::GetFunction(const Scope
                                                                      const std::string& name) {
   std::optional<RotationFunction> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("read function", [&](Tx& tx) {
-    auto r = tx.Exec("SELECT " FUNCTION_COLUMNS ", code FROM rotation_functions "
+    auto r = tx.Exec("SELECT " FUNCTION_COLUMNS ", code, policy FROM rotation_functions "
                      "WHERE account = $1 AND region = $2 AND name = $3",
                      {scope.account, scope.region, name});
     if (!r.empty()) out = Decode(r[0]);
@@ -90,6 +97,21 @@ Status PgFunctionStore::DeleteFunction(const Scope& scope, const std::string& na
                      {scope.account, scope.region, name});
     if (r.empty()) return Status(ErrorCode::kResourceNotFound, "Function not found: " + name);
     return Status::Ok();
+  });
+}
+
+Status PgFunctionStore::SetFunctionPolicy(const Scope& scope, const std::string& name,
+                                          const std::string& expected, const std::string& policy) {
+  return db_.Write("write function policy", [&](Tx& tx) -> Status {
+    auto r = tx.Exec("UPDATE rotation_functions SET policy = $4 WHERE account = $1 AND "
+                     "region = $2 AND name = $3 AND policy = $5 RETURNING 1",
+                     {scope.account, scope.region, name, policy, expected});
+    if (!r.empty()) return Status::Ok();
+    auto exists = tx.Exec("SELECT 1 FROM rotation_functions WHERE account = $1 AND region = $2 "
+                          "AND name = $3",
+                          {scope.account, scope.region, name});
+    if (!exists.empty()) return Status(ErrorCode::kWriteConflict, "function policy " + name);
+    return Status(ErrorCode::kResourceNotFound, "Function not found: " + name);
   });
 }
 

@@ -26,6 +26,10 @@ const char* const kFunctionMigrations[] = {
     ALTER TABLE rotation_functions ADD COLUMN lambda TEXT NOT NULL DEFAULT '';
     ALTER TABLE rotation_functions ADD COLUMN code BLOB NOT NULL DEFAULT x'';
     )sql",
+    // 3: a function's resource-based policy (Lambda's AddPermission).
+    R"sql(
+    ALTER TABLE rotation_functions ADD COLUMN policy TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // Statements are cached by address (Conn::Prepare): every SQL text here is a literal.
@@ -48,6 +52,7 @@ RotationFunction ReadFunction(sqlite3_stmt* st) {
     const void* blob = sqlite3_column_blob(st, 10);
     f.code.assign(static_cast<const char*>(blob), blob ? sqlite3_column_bytes(st, 10) : 0);
   }
+  if (sqlite3_column_count(st) > 11) f.policy = ColText(st, 11);
   return f;
 }
 }  // namespace
@@ -85,8 +90,8 @@ Result<std::optional<RotationFunction>> SqliteFunctionStore::GetFunction(
     const Scope& scope, const std::string& name) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare("SELECT " FUNCTION_COLUMNS
-                                ", code FROM rotation_functions WHERE account = ? AND region = ? "
-                                "AND name = ?");
+                                ", code, policy FROM rotation_functions WHERE account = ? AND "
+                                "region = ? AND name = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
@@ -131,6 +136,36 @@ Status SqliteFunctionStore::DeleteFunction(const Scope& scope, const std::string
       return Status(ErrorCode::kResourceNotFound, "Function not found: " + name);
     }
     return Status::Ok();
+  });
+}
+
+Status SqliteFunctionStore::SetFunctionPolicy(const Scope& scope, const std::string& name,
+                                              const std::string& expected,
+                                              const std::string& policy) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "UPDATE rotation_functions SET policy = ? WHERE account = ? AND region = ? AND name = ? "
+        "AND policy = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, policy);
+    BindText(st, 2, scope.account);
+    BindText(st, 3, scope.region);
+    BindText(st, 4, name);
+    BindText(st, 5, expected);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write function policy"));
+    if (sqlite3_changes(c.db()) != 0) return Status::Ok();
+    sqlite3_stmt* exists = c.Prepare(
+        "SELECT 1 FROM rotation_functions WHERE account = ? AND region = ? AND name = ?");
+    if (!exists) return DbError(c.db(), "prepare");
+    BindText(exists, 1, scope.account);
+    BindText(exists, 2, scope.region);
+    BindText(exists, 3, name);
+    int rc = sqlite3_step(exists);
+    sqlite3_reset(exists);
+    if (rc == SQLITE_ROW) return Conflict("function policy " + name);
+    if (rc != SQLITE_DONE) return DbError(c.db(), "read function");
+    return Status(ErrorCode::kResourceNotFound, "Function not found: " + name);
   });
 }
 

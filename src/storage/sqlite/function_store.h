@@ -18,6 +18,8 @@ class SqliteFunctionStore : public FunctionStore {
                                                       const std::string& after_name,
                                                       size_t limit) override;
   Status DeleteFunction(const Scope& scope, const std::string& name) override;
+  Status SetFunctionPolicy(const Scope& scope, const std::string& name,
+                           const std::string& expected, const std::string& policy) override;
 
  private:
   Database& db_;

@@ -1,0 +1,232 @@
+// A function's resource-based policy, as Lambda keeps it: AddPermission appends a statement
+// (one per StatementId) to a policy document {"Version":"2012-10-17","Id":"default",
+// "Statement":[...]}, RemovePermission takes one out (the policy goes with its last
+// statement), GetPolicy answers the document as a JSON string with a RevisionId that changes
+// with it. Each statement is built as Lambda builds it: Effect Allow, the Principal (a service
+// name as {"Service":...}, an account id as its root ARN, an ARN as {"AWS":...}, or "*"),
+// the Action, the function's ARN (qualified when a Qualifier was given) as Resource, and
+// SourceArn / SourceAccount / PrincipalOrgID / EventSourceToken / FunctionUrlAuthType as
+// Conditions. Errors in Lambda's words (LocalStack's AWS-validated permission tests):
+// ResourceConflictException 409 "The statement id (ID) provided already exists. Please
+// provide a new statement id, or remove the existing statement.", ResourceNotFoundException
+// 404 "No policy is associated with the given resource." and "Statement ID is not found in
+// resource policy.", and a RevisionId that is not the policy's current one
+// PreconditionFailedException 412.
+#include <algorithm>
+#include <cctype>
+
+#include "auth/authorizer.h"
+#include "common/json.h"
+#include "crypto/hash.h"
+#include "services/common/write_retry.h"
+#include "services/lambda/lambda_service.h"
+
+namespace arcana::services::lambda {
+
+namespace {
+
+constexpr const char* kNoPolicy = "No policy is associated with the given resource.";
+
+Status NoPolicy() { return Status(ErrorCode::kResourceNotFound, kNoPolicy); }
+
+// A RevisionId for a policy document: the hex of its SHA-256 laid out like a UUID, so it
+// changes whenever the document does and is the same on every node.
+std::string RevisionOf(const std::string& policy) {
+  std::string hex = crypto::HexEncode(crypto::Sha256(policy)).substr(0, 32);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+bool AllDigits(std::string_view s) {
+  if (s.size() != 12) return false;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+void WritePrincipal(json::Writer& w, const std::string& p) {
+  w.Key("Principal");
+  if (p == "*") {
+    w.String("*");
+    return;
+  }
+  w.StartObject();
+  if (AllDigits(p)) {
+    json::KV(w, "AWS", "arn:aws:iam::" + p + ":root");
+  } else if (p.starts_with("arn:")) {
+    json::KV(w, "AWS", p);
+  } else {
+    json::KV(w, "Service", p);
+  }
+  w.EndObject();
+}
+
+// The statement AddPermission adds, as Lambda writes it.
+std::string StatementOf(const json::Input& in, const std::string& resource) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "Sid", in.Str("StatementId").value_or(""));
+  json::KV(w, "Effect", "Allow");
+  WritePrincipal(w, in.Str("Principal").value_or(""));
+  json::KV(w, "Action", in.Str("Action").value_or(""));
+  json::KV(w, "Resource", resource);
+  struct Cond {
+    const char* member;
+    const char* op;
+    const char* key;
+  };
+  static constexpr Cond kConds[] = {
+      {"SourceAccount", "StringEquals", "AWS:SourceAccount"},
+      {"PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"},
+      {"EventSourceToken", "StringEquals", "lambda:EventSourceToken"},
+      {"FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"},
+      {"SourceArn", "ArnLike", "AWS:SourceArn"},
+  };
+  bool any = false;
+  for (const auto& c : kConds) any = any || in.Has(c.member);
+  if (any) {
+    w.Key("Condition");
+    w.StartObject();
+    for (const char* op : {"StringEquals", "ArnLike"}) {
+      bool opened = false;
+      for (const auto& c : kConds) {
+        if (std::string_view(c.op) != op || !in.Has(c.member)) continue;
+        if (!opened) {
+          w.Key(op);
+          w.StartObject();
+          opened = true;
+        }
+        json::KV(w, c.key, in.Str(c.member).value_or(""));
+      }
+      if (opened) w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+// The policy's statements (each as its JSON text) and Sids; an empty policy has none.
+struct Statements {
+  std::vector<std::string> texts;
+  std::vector<std::string> sids;
+};
+
+Result<Statements> StatementsOf(const std::string& policy) {
+  Statements out;
+  if (policy.empty()) return out;
+  rapidjson::Document doc;
+  ARCANA_RETURN_IF_ERROR(json::ParseBounded(policy, &doc));
+  const auto* list = json::Input(doc).Get("Statement");
+  if (list == nullptr || !list->IsArray()) return out;
+  for (const auto& s : list->GetArray()) {
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    s.Accept(w);
+    out.texts.push_back(json::Finish(buf));
+    out.sids.push_back(json::StrField(s, "Sid"));
+  }
+  return out;
+}
+
+std::string PolicyOf(const std::vector<std::string>& statements) {
+  if (statements.empty()) return "";
+  std::string out = R"({"Version":"2012-10-17","Id":"default","Statement":[)";
+  for (size_t i = 0; i < statements.size(); ++i) {
+    if (i != 0) out += ",";
+    out += statements[i];
+  }
+  return out + "]}";
+}
+
+Status CheckRevision(const json::Input& in, const std::string& policy) {
+  auto asked = in.Str("RevisionId");
+  if (!asked || *asked == RevisionOf(policy)) return Status::Ok();
+  return Status(ErrorCode::kPreconditionNotMet,
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetPolicy API to retrieve the latest Revision Id");
+}
+
+Status AllowOn(const CallContext& ctx, const char* action, const std::string& arn) {
+  auth::AccessRequest req;
+  req.action = action;
+  req.resource_arn = arn;
+  return auth::Check(ctx, req);
+}
+
+}  // namespace
+
+Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
+                                                const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("AddPermission", input, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:AddPermission", t.arn));
+  const std::string sid = in.Str("StatementId").value_or("");
+  std::string statement;
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f.policy));
+    ARCANA_ASSIGN_OR_RETURN(Statements have, StatementsOf(f.policy));
+    if (std::find(have.sids.begin(), have.sids.end(), sid) != have.sids.end()) {
+      return Status(ErrorCode::kResourceExists,
+                    "The statement id (" + sid +
+                        ") provided already exists. Please provide a new statement id, or "
+                        "remove the existing statement.");
+    }
+    statement = StatementOf(in, t.QualifiedArn());
+    have.texts.push_back(statement);
+    return functions_.SetFunctionPolicy({ctx.account, ctx.region}, t.name, f.policy,
+                                        PolicyOf(have.texts));
+  }));
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "Statement", statement);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<std::string> LambdaService::RemovePermission(const rapidjson::Value& input,
+                                                   const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("RemovePermission", input, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:RemovePermission", t.arn));
+  const std::string sid = in.Str("StatementId").value_or("");
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    if (f.policy.empty()) return NoPolicy();
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f.policy));
+    ARCANA_ASSIGN_OR_RETURN(Statements have, StatementsOf(f.policy));
+    auto it = std::find(have.sids.begin(), have.sids.end(), sid);
+    if (it == have.sids.end()) {
+      return Status(ErrorCode::kResourceNotFound,
+                    "Statement " + sid + " is not found in resource policy.");
+    }
+    have.texts.erase(have.texts.begin() + (it - have.sids.begin()));
+    return functions_.SetFunctionPolicy({ctx.account, ctx.region}, t.name, f.policy,
+                                        PolicyOf(have.texts));
+  }));
+  ctx.Touch(kFunctionType, t.arn);
+  return std::string("{}");
+}
+
+Result<std::string> LambdaService::GetPolicy(const rapidjson::Value& input,
+                                            const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("GetPolicy", input, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:GetPolicy", t.arn));
+  ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+  if (f.policy.empty()) return NoPolicy();
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "Policy", f.policy);
+  json::KV(w, "RevisionId", RevisionOf(f.policy));
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+}  // namespace arcana::services::lambda
