@@ -1239,53 +1239,6 @@ def test_create_policy_invalid_document(iam, doc, msg):
     assert err(e) == ("MalformedPolicyDocument", msg, 400)
 
 
-# --------------------------------------------------------------- IAM account-level operations
-# test_iam_account_aliases.py, test_iam_account_summary.py and
-# test_iam_account_password_policy.py with their .snapshot.json. The server (and its account)
-# is shared by the module: each test leaves no alias and no password policy behind.
-
-def test_account_alias_lifecycle(iam):
-    """test_iam_account_aliases.py::test_account_alias_lifecycle: Create and Delete answer an
-    empty 200; ListAccountAliases shows the alias while it exists."""
-    alias = name("alias").lower()
-    assert alias not in iam.list_account_aliases()["AccountAliases"]
-    r = iam.create_account_alias(AccountAlias=alias)
-    assert body(r) == {} and r["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert iam.list_account_aliases()["AccountAliases"] == [alias]
-    r = iam.delete_account_alias(AccountAlias=alias)
-    assert body(r) == {} and r["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert iam.list_account_aliases()["AccountAliases"] == []
-
-
-def test_account_alias_replaced_and_checked(iam):
-    """One alias per account: a new one overwrites the previous (AWS Account Management
-    reference, manage-acct-alias: "Your AWS account can have only one alias. If you create a
-    new alias for your AWS account, the new alias overwrites the previous alias"). The alias
-    follows the model's accountAliasType pattern (lower-case letters, digits, single dashes
-    inside); a Delete naming another alias is NoSuchEntity (no AWS recording of its message:
-    only the code is asserted)."""
-    first, second = name("first").lower(), name("second").lower()
-    iam.create_account_alias(AccountAlias=first)
-    iam.create_account_alias(AccountAlias=first)  # the same alias again: nothing changes
-    iam.create_account_alias(AccountAlias=second)
-    try:
-        assert iam.list_account_aliases()["AccountAliases"] == [second]
-        with pytest.raises(ClientError) as e:
-            iam.delete_account_alias(AccountAlias=first)
-        assert (err(e)[0], err(e)[2]) == ("NoSuchEntity", 404)
-        for bad in ("Upper-case", "two--dashes", "-leading", "trailing-", "under_score"):
-            with pytest.raises(ClientError) as e:
-                iam.create_account_alias(AccountAlias=bad)
-            assert err(e) == ("ValidationError",
-                              "1 validation error detected: Value at 'accountAlias' failed to "
-                              "satisfy constraint: Member must satisfy regular expression "
-                              "pattern: ^[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?$", 400)
-        assert iam.list_account_aliases()["AccountAliases"] == [second]
-    finally:
-        iam.delete_account_alias(AccountAlias=second)
-    assert iam.list_account_aliases()["AccountAliases"] == []
-
-
 
 # --------------------------------------------------------------- IAM account-level operations
 # test_iam_account_aliases.py, test_iam_account_summary.py and

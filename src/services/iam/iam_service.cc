@@ -599,9 +599,6 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("DeleteAccountAlias", &IamService::DeleteAccountAlias);
   add("ListAccountAliases", &IamService::ListAccountAliases);
   add("GetAccountSummary", &IamService::GetAccountSummary);
-  add("CreateAccountAlias", &IamService::CreateAccountAlias);
-  add("DeleteAccountAlias", &IamService::DeleteAccountAlias);
-  add("ListAccountAliases", &IamService::ListAccountAliases);
   for (const char* kind : {"User", "Group", "Role"}) {
     static const std::unordered_map<std::string, const char*> kKinds = {
         {"User", "user"}, {"Group", "group"}, {"Role", "role"}};

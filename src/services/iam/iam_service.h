@@ -153,10 +153,6 @@ class IamService : public QueryService {
   // Every user, group, role and managed policy with its permissions, paged
   // (iam_authorization_details_ops.cc)
   Result<std::string> GetAccountAuthorizationDetails(const In& in, const CallContext& ctx);
-  // The account's alias (iam_account_ops.cc)
-  Result<std::string> CreateAccountAlias(const In& in, const CallContext& ctx);
-  Result<std::string> DeleteAccountAlias(const In& in, const CallContext& ctx);
-  Result<std::string> ListAccountAliases(const In& in, const CallContext& ctx);
   // The account's alias and summary (iam_account_ops.cc)
   Result<std::string> CreateAccountAlias(const In& in, const CallContext& ctx);
   Result<std::string> DeleteAccountAlias(const In& in, const CallContext& ctx);
