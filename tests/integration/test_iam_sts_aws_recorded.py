@@ -9,7 +9,11 @@ compared by shape, as the snapshots' placeholders do.
 
 Left out: operations Arcana does not implement (login profiles, UpdateGroup, instance profiles, MFA, SSH and
 service-specific credentials, GetFederationToken, GetWebIdentityToken), AWS managed
-policies (Arcana holds none), the
+policies (Arcana holds none), GetAccountSummary's deltas for kinds Arcana does not have
+(instance profiles, identity providers, MFA devices, server certificates: always 0), the
+wording of UpdateAccountPasswordPolicy's range errors (AWS names the members without their
+values, minimum length, reuse prevention, then maximum age; Arcana's model validator words
+them with the values in the model's order: code, status and each constraint are checked), the
 PackedPolicySize value AWS computes from its packed form (only its presence is checked),
 tag key/value length and tag-pattern messages (AWS's IAM words them without the value,
 Arcana's model validator with it), and the cases of test_create_policy_invalid_document that
@@ -1239,7 +1243,6 @@ def test_create_policy_invalid_document(iam, doc, msg):
     assert err(e) == ("MalformedPolicyDocument", msg, 400)
 
 
-
 # --------------------------------------------------------------- IAM account-level operations
 # test_iam_account_aliases.py, test_iam_account_summary.py and
 # test_iam_account_password_policy.py with their .snapshot.json. The server (and its account)
@@ -1346,3 +1349,115 @@ def test_account_summary_counts(iam):
     iam.delete_user(UserName=u)
     assert iam.get_account_summary()["SummaryMap"] == before
 
+
+PASSWORD_POLICY_NOT_FOUND = ("NoSuchEntity",
+                             f"The Password Policy with domain name {ACCOUNT} cannot be found.",
+                             404)
+
+
+def test_account_password_policy_defaults(iam):
+    """test_iam_account_password_policy.py::test_update_account_password_policy_defaults:
+    Update without parameters answers an empty 200 and stores AWS's defaults; AWS answers no
+    MaxPasswordAge, PasswordReusePrevention or HardExpiry for a policy that sets none."""
+    r = iam.update_account_password_policy()
+    try:
+        assert body(r) == {} and r["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert body(iam.get_account_password_policy()) == {"PasswordPolicy": {
+            "AllowUsersToChangePassword": False, "ExpirePasswords": False,
+            "MinimumPasswordLength": 6, "RequireLowercaseCharacters": False,
+            "RequireNumbers": False, "RequireSymbols": False,
+            "RequireUppercaseCharacters": False}}
+    finally:
+        iam.delete_account_password_policy()
+
+
+def test_account_password_policy_custom_values(iam):
+    """test_iam_account_password_policy.py::test_update_account_password_policy_custom_values:
+    every member as given, ExpirePasswords true with a MaxPasswordAge. An Update replaces the
+    whole policy: what it leaves out reverts to its default (UpdateAccountPasswordPolicy API
+    reference: "This operation does not support partial updates")."""
+    iam.update_account_password_policy(
+        AllowUsersToChangePassword=True, HardExpiry=True, MaxPasswordAge=60,
+        MinimumPasswordLength=10, PasswordReusePrevention=3, RequireLowercaseCharacters=True,
+        RequireNumbers=True, RequireSymbols=True, RequireUppercaseCharacters=True)
+    try:
+        assert iam.get_account_password_policy()["PasswordPolicy"] == {
+            "AllowUsersToChangePassword": True, "ExpirePasswords": True, "HardExpiry": True,
+            "MaxPasswordAge": 60, "MinimumPasswordLength": 10, "PasswordReusePrevention": 3,
+            "RequireLowercaseCharacters": True, "RequireNumbers": True, "RequireSymbols": True,
+            "RequireUppercaseCharacters": True}
+        iam.update_account_password_policy(RequireNumbers=True)
+        assert iam.get_account_password_policy()["PasswordPolicy"] == {
+            "AllowUsersToChangePassword": False, "ExpirePasswords": False,
+            "MinimumPasswordLength": 6, "RequireLowercaseCharacters": False,
+            "RequireNumbers": True, "RequireSymbols": False, "RequireUppercaseCharacters": False}
+    finally:
+        iam.delete_account_password_policy()
+
+
+def test_account_password_policy_validation_errors(iam):
+    """test_iam_account_password_policy.py::test_update_account_password_policy_validation_errors:
+    values over the model's maxima are ValidationError 400 (botocore checks only minima). The
+    message AWS recorded names the members without their values and in its own order (min
+    length, reuse, max age); Arcana's model validator words it with the values in the model's
+    order, so only the code, status and each member's constraint are asserted."""
+    with pytest.raises(ClientError) as e:
+        iam.update_account_password_policy(MaxPasswordAge=1096, MinimumPasswordLength=129,
+                                           PasswordReusePrevention=25)
+    code, msg, status = err(e)
+    assert (code, status) == ("ValidationError", 400)
+    assert e.value.response["Error"]["Type"] == "Sender"
+    assert msg.startswith("3 validation errors detected: ")
+    for member, limit in (("minimumPasswordLength", 128), ("passwordReusePrevention", 24),
+                          ("maxPasswordAge", 1095)):
+        assert (f"at '{member}' failed to satisfy constraint: Member must have value less "
+                f"than or equal to {limit}") in msg
+    with pytest.raises(ClientError) as e:
+        iam.get_account_password_policy()  # nothing was stored
+    assert err(e) == PASSWORD_POLICY_NOT_FOUND
+
+
+def test_account_password_policy_not_found_and_delete(iam):
+    """test_iam_account_password_policy.py::test_get_account_password_policy_not_found,
+    test_delete_account_password_policy and test_delete_account_password_policy_not_found:
+    Get without a policy is NoSuchEntity 404 naming the account ("domain name"); Delete answers
+    an empty 200, and without a policy NoSuchEntity 404 in its own words."""
+    with pytest.raises(ClientError) as e:
+        iam.get_account_password_policy()
+    assert err(e) == PASSWORD_POLICY_NOT_FOUND
+    iam.update_account_password_policy()
+    assert iam.get_account_password_policy()["PasswordPolicy"]
+    r = iam.delete_account_password_policy()
+    assert body(r) == {} and r["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(ClientError) as e:
+        iam.get_account_password_policy()
+    assert err(e) == PASSWORD_POLICY_NOT_FOUND
+    with pytest.raises(ClientError) as e:
+        iam.delete_account_password_policy()
+    assert err(e) == ("NoSuchEntity",
+                      "The account policy with name PasswordPolicy cannot be found.", 404)
+
+
+def test_account_operations_authorized_on_star(iam, auth_server):
+    """The service authorization reference lists no resource type for these actions: a user
+    needs iam:ACTION on "*" (AccessDenied 403 without it)."""
+    u = name("acct")
+    iam.create_user(UserName=u)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    mine = creds_client(auth_server, "iam", key)
+    with pytest.raises(ClientError) as e:
+        mine.get_account_summary()
+    assert (err(e)[0], err(e)[2]) == ("AccessDenied", 403)
+    assert f"user/{u} is not authorized to perform: iam:GetAccountSummary" in err(e)[1]
+    iam.put_user_policy(UserName=u, PolicyName="acct", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Resource": "*",
+            "Action": ["iam:GetAccountSummary", "iam:ListAccountAliases"]}]}))
+    assert "Users" in mine.get_account_summary()["SummaryMap"]
+    assert mine.list_account_aliases()["AccountAliases"] == []
+    with pytest.raises(ClientError) as e:
+        mine.update_account_password_policy()
+    assert (err(e)[0], err(e)[2]) == ("AccessDenied", 403)
+    iam.delete_user_policy(UserName=u, PolicyName="acct")
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=u)

@@ -1,7 +1,7 @@
-// Account-level IAM: the account alias and the account summary.
-// The alias is an IAM entity of kind "account" (name "alias"): nothing lists that kind
-// (every list, count and scan of IAM asks for users, groups, roles or policies by kind), so it
-// is invisible to everything else.
+// Account-level IAM: the account alias, the account summary and the account password policy.
+// The alias and the password policy are IAM entities of kind "account" (names "alias" and
+// "password-policy"): nothing lists that kind (every list, count and scan of IAM asks for
+// users, groups, roles or policies by kind), so they are invisible to everything else.
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kAccountKind = "account";
 constexpr const char* kAliasName = "alias";
+constexpr const char* kPasswordPolicyName = "password-policy";
 
 // The model's accountAliasType pattern, ^[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?$: lower-case
 // letters, digits and single dashes, neither first nor last (the validator leaves patterns
@@ -56,6 +57,72 @@ std::string AliasOf(const IamEntity& e) {
   rapidjson::Document d;
   d.Parse(e.doc.data(), e.doc.size());
   return d.IsObject() ? json::StrField(d, "alias") : std::string();
+}
+
+// A password policy as stored: the members AWS answers with, only those it answers.
+struct PasswordPolicy {
+  int64_t minimum_length = 6;  // AWS's default when the request leaves it out
+  bool require_symbols = false;
+  bool require_numbers = false;
+  bool require_uppercase = false;
+  bool require_lowercase = false;
+  bool allow_users_to_change = false;
+  std::optional<int64_t> max_age;  // absent (or 0): passwords never expire
+  std::optional<int64_t> reuse_prevention;
+  std::optional<bool> hard_expiry;
+};
+
+std::string EncodePolicy(const PasswordPolicy& p) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("min_length");
+  w.Int64(p.minimum_length);
+  w.Key("symbols");
+  w.Bool(p.require_symbols);
+  w.Key("numbers");
+  w.Bool(p.require_numbers);
+  w.Key("uppercase");
+  w.Bool(p.require_uppercase);
+  w.Key("lowercase");
+  w.Bool(p.require_lowercase);
+  w.Key("allow_change");
+  w.Bool(p.allow_users_to_change);
+  if (p.max_age) {
+    w.Key("max_age");
+    w.Int64(*p.max_age);
+  }
+  if (p.reuse_prevention) {
+    w.Key("reuse_prevention");
+    w.Int64(*p.reuse_prevention);
+  }
+  if (p.hard_expiry) {
+    w.Key("hard_expiry");
+    w.Bool(*p.hard_expiry);
+  }
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+Result<PasswordPolicy> DecodePolicy(const std::string& doc) {
+  rapidjson::Document d;
+  d.Parse(doc.data(), doc.size());
+  if (d.HasParseError() || !d.IsObject()) {
+    return Status(ErrorCode::kInternalFailure, "stored password policy does not parse");
+  }
+  PasswordPolicy p;
+  p.minimum_length = json::IntField(d, "min_length", 6);
+  p.require_symbols = json::BoolField(d, "symbols");
+  p.require_numbers = json::BoolField(d, "numbers");
+  p.require_uppercase = json::BoolField(d, "uppercase");
+  p.require_lowercase = json::BoolField(d, "lowercase");
+  p.allow_users_to_change = json::BoolField(d, "allow_change");
+  p.max_age = json::OptIntField(d, "max_age");
+  p.reuse_prevention = json::OptIntField(d, "reuse_prevention");
+  if (auto it = d.FindMember("hard_expiry"); it != d.MemberEnd() && it->value.IsBool()) {
+    p.hard_expiry = it->value.GetBool();
+  }
+  return p;
 }
 
 }  // namespace
@@ -205,6 +272,103 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
   w.EndObject();
   w.EndObject();
   return json::Finish(buf);
+}
+
+// --- The account password policy ----------------------------------------------------------
+
+// Replaces the account's password policy: a member left out takes its default ("This
+// operation does not support partial updates", UpdateAccountPasswordPolicy API reference),
+// as recorded: MinimumPasswordLength 6, every requirement false, no expiry.
+Result<std::string> IamService::UpdateAccountPasswordPolicy(const In& in,
+                                                            const CallContext& ctx) {
+  PasswordPolicy p;
+  if (auto v = in.Int("MinimumPasswordLength")) p.minimum_length = *v;
+  p.require_symbols = in.Bool("RequireSymbols").value_or(false);
+  p.require_numbers = in.Bool("RequireNumbers").value_or(false);
+  p.require_uppercase = in.Bool("RequireUppercaseCharacters").value_or(false);
+  p.require_lowercase = in.Bool("RequireLowercaseCharacters").value_or(false);
+  p.allow_users_to_change = in.Bool("AllowUsersToChangePassword").value_or(false);
+  if (auto v = in.Int("MaxPasswordAge"); v && *v > 0) p.max_age = *v;
+  if (auto v = in.Int("PasswordReusePrevention"); v && *v > 0) p.reuse_prevention = *v;
+  if (auto v = in.Bool("HardExpiry")) p.hard_expiry = *v;
+  const std::string doc = EncodePolicy(p);
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto e,
+                            store_.GetEntity(ctx.account, kAccountKind, kPasswordPolicyName));
+    IamEntity next = AccountEntity(ctx, kPasswordPolicyName, doc);
+    if (e) {
+      next.revision = e->revision;
+      next.created_ms = e->created_ms;
+    }
+    Status st =
+        store_.WriteEntities({{EntityWrite::Op::kPut, next}}, "UpdateAccountPasswordPolicy");
+    if (st.code() == ErrorCode::kResourceExists) {
+      return Status(ErrorCode::kWriteConflict, "password policy");
+    }
+    return st;
+  }));
+  return std::string("{}");
+}
+
+// The policy as AWS answers it (LocalStack's AWS-validated test_iam_account_password_policy):
+// ExpirePasswords derived from MaxPasswordAge; MaxPasswordAge, PasswordReusePrevention and
+// HardExpiry only when set.
+Result<std::string> IamService::GetAccountPasswordPolicy(const In&, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auto e,
+                          store_.GetEntity(ctx.account, kAccountKind, kPasswordPolicyName));
+  if (!e) {
+    return Status(ErrorCode::kResourceNotFound,
+                  "The Password Policy with domain name " + ctx.account + " cannot be found.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(PasswordPolicy p, DecodePolicy(e->doc));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("PasswordPolicy");
+  w.StartObject();
+  w.Key("MinimumPasswordLength");
+  w.Int64(p.minimum_length);
+  w.Key("RequireSymbols");
+  w.Bool(p.require_symbols);
+  w.Key("RequireNumbers");
+  w.Bool(p.require_numbers);
+  w.Key("RequireUppercaseCharacters");
+  w.Bool(p.require_uppercase);
+  w.Key("RequireLowercaseCharacters");
+  w.Bool(p.require_lowercase);
+  w.Key("AllowUsersToChangePassword");
+  w.Bool(p.allow_users_to_change);
+  w.Key("ExpirePasswords");
+  w.Bool(p.max_age.has_value());
+  if (p.max_age) {
+    w.Key("MaxPasswordAge");
+    w.Int64(*p.max_age);
+  }
+  if (p.reuse_prevention) {
+    w.Key("PasswordReusePrevention");
+    w.Int64(*p.reuse_prevention);
+  }
+  if (p.hard_expiry) {
+    w.Key("HardExpiry");
+    w.Bool(*p.hard_expiry);
+  }
+  w.EndObject();
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+// NoSuchEntity in AWS's words for this call (not GetAccountPasswordPolicy's).
+Result<std::string> IamService::DeleteAccountPasswordPolicy(const In&, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto e,
+                            store_.GetEntity(ctx.account, kAccountKind, kPasswordPolicyName));
+    if (!e) {
+      return Status(ErrorCode::kResourceNotFound,
+                    "The account policy with name PasswordPolicy cannot be found.");
+    }
+    return store_.WriteEntities({{EntityWrite::Op::kDelete, *e}}, "DeleteAccountPasswordPolicy");
+  }));
+  return std::string("{}");
 }
 
 }  // namespace arcana::services::iam

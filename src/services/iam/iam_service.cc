@@ -599,6 +599,9 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("DeleteAccountAlias", &IamService::DeleteAccountAlias);
   add("ListAccountAliases", &IamService::ListAccountAliases);
   add("GetAccountSummary", &IamService::GetAccountSummary);
+  add("UpdateAccountPasswordPolicy", &IamService::UpdateAccountPasswordPolicy);
+  add("GetAccountPasswordPolicy", &IamService::GetAccountPasswordPolicy);
+  add("DeleteAccountPasswordPolicy", &IamService::DeleteAccountPasswordPolicy);
   for (const char* kind : {"User", "Group", "Role"}) {
     static const std::unordered_map<std::string, const char*> kKinds = {
         {"User", "user"}, {"Group", "group"}, {"Role", "role"}};

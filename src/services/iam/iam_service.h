@@ -153,11 +153,14 @@ class IamService : public QueryService {
   // Every user, group, role and managed policy with its permissions, paged
   // (iam_authorization_details_ops.cc)
   Result<std::string> GetAccountAuthorizationDetails(const In& in, const CallContext& ctx);
-  // The account's alias and summary (iam_account_ops.cc)
+  // The account's alias, summary and password policy (iam_account_ops.cc)
   Result<std::string> CreateAccountAlias(const In& in, const CallContext& ctx);
   Result<std::string> DeleteAccountAlias(const In& in, const CallContext& ctx);
   Result<std::string> ListAccountAliases(const In& in, const CallContext& ctx);
   Result<std::string> GetAccountSummary(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateAccountPasswordPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> GetAccountPasswordPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteAccountPasswordPolicy(const In& in, const CallContext& ctx);
   // The policy simulator (iam_simulate_ops.cc)
   Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
   Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
