@@ -239,6 +239,7 @@ int RunServer(const config::Config& cfg) {
   services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg));
   pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
   services::events::EventsService events(stores.event_rules());
+  events.PublishTo(event_bus);  // PutEvents: applications' own events onto this node's bus
   pipeline.AddService(&events);  // EventBridge rules and targets (AWSEvents.*)
 
   net::ServerOptions so;

@@ -8,11 +8,12 @@
 namespace arcana::events {
 namespace {
 
-void Header(json::Writer& w, const std::string& source, const std::string& detail_type,
-            const std::string& account, const std::string& region, const std::string& time) {
+void Header(json::Writer& w, const std::string& id, const std::string& source,
+            const std::string& detail_type, const std::string& account,
+            const std::string& region, const std::string& time) {
   w.StartObject();
   json::KV(w, "version", "0");
-  json::KV(w, "id", audit::NewEventId());
+  json::KV(w, "id", id);
   json::KV(w, "detail-type", detail_type);
   json::KV(w, "source", source);
   json::KV(w, "account", account);
@@ -43,8 +44,9 @@ Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_ac
                          : "AWS API Call via CloudTrail";
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  Header(w, EventSourceOf(json::StrField(record, "eventSource")), type, e.account, e.region,
-         json::StrField(record, "eventTime"));
+  e.id = audit::NewEventId();
+  Header(w, e.id, EventSourceOf(json::StrField(record, "eventSource")), type, e.account,
+         e.region, json::StrField(record, "eventTime"));
   w.Key("resources");
   w.StartArray();
   auto res = record.FindMember("resources");
@@ -62,10 +64,10 @@ Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_ac
 Event MakeEvent(const std::string& source, const std::string& detail_type,
                 const std::string& account, const std::string& region, int64_t time_ms,
                 const std::vector<std::string>& resources, const std::string& detail_json) {
-  Event e{account, region, ""};
+  Event e{account, region, "", audit::NewEventId()};
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  Header(w, source, detail_type, account, region, audit::IsoTime(time_ms));
+  Header(w, e.id, source, detail_type, account, region, audit::IsoTime(time_ms));
   w.Key("resources");
   json::WriteStringList(w, resources);
   w.Key("detail");

@@ -22,6 +22,7 @@ struct Event {
   std::string account;
   std::string region;
   std::string json;
+  std::string id;  // the event's "id" (what PutEvents answers as EventId)
 };
 
 // "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.

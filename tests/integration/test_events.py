@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -446,3 +447,46 @@ def test_tagging_rules_takes_the_tagging_actions(srv):
     assert code_of(e)[0] == "AccessDeniedException" and "events:UntagResource" in code_of(e)[1]
     assert tags_of(ev, arn) == [("team", "blue")]
     ev.delete_rule(Name="by-writer")
+
+
+def test_put_events_routes_an_applications_own_events(srv, receiver):
+    """PutEvents: each entry gets an EventId or its own error (EventBridge's per-entry answers:
+    InvalidArgument for a missing member, MalformedDetail for a Detail that is no JSON object,
+    NotAuthorizedForSourceException for the reserved "aws." sources) and FailedEntryCount; the
+    accepted events are matched against the rules and delivered like Arcana's own."""
+    ev = client(srv, "events")
+    ev.put_rule(Name="app-orders", EventPattern=json.dumps({
+        "source": ["my.app"], "detail-type": ["Order Placed"],
+        "detail": {"total": [{"numeric": [">", 100]}]}}))
+    ev.put_targets(Rule="app-orders", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    out = ev.put_events(Entries=[
+        {"Source": "my.app", "DetailType": "Order Placed", "Detail": json.dumps({"total": 250}),
+         "Resources": ["arn:aws:example:::order/1"]},
+        {"Source": "my.app", "DetailType": "Order Placed", "Detail": json.dumps({"total": 5})},
+        {"Source": "aws.secretsmanager", "DetailType": "x", "Detail": "{}"},
+        {"Source": "my.app", "DetailType": "Order Placed", "Detail": "[1, 2]"},
+        {"Source": "my.app", "Detail": "{}"},
+    ])
+    assert out["FailedEntryCount"] == 3
+    entries = out["Entries"]
+    assert all("EventId" in e for e in entries[:2])
+    assert entries[2:] == [
+        {"ErrorCode": "NotAuthorizedForSourceException",
+         "ErrorMessage": "Not authorized for the source."},
+        {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."},
+        {"ErrorCode": "InvalidArgument",
+         "ErrorMessage": "Parameter DetailType is not valid. Reason: DetailType is a required "
+                         "argument."}]
+
+    def orders():
+        return [b for b in receiver.bodies if b.get("source") == "my.app"]
+
+    wait_for(lambda: orders(), timeout=10, what="the custom event delivered")
+    time.sleep(0.5)  # the unmatched one (total 5) must not follow
+    [order] = orders()
+    assert order["id"] == entries[0]["EventId"]
+    assert (order["detail-type"], order["detail"], order["resources"]) == \
+        ("Order Placed", {"total": 250}, ["arn:aws:example:::order/1"])
+    assert order["account"] == "123456789012" and order["region"] == "us-east-1"
+    ev.remove_targets(Rule="app-orders", Ids=["hook"])
+    ev.delete_rule(Name="app-orders")

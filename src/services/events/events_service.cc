@@ -205,6 +205,7 @@ Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Va
   if (op == "ListTargetsByRule") return ListTargetsByRule(input, ctx);
   if (op == "RemoveTargets") return RemoveTargets(input, ctx);
   if (op == "TestEventPattern") return TestEventPattern(input, ctx);
+  if (op == "PutEvents") return PutEvents(input, ctx);
   if (op == "TagResource") return TagResource(input, ctx);
   if (op == "UntagResource") return UntagResource(input, ctx);
   if (op == "ListTagsForResource") return ListTagsForResource(input, ctx);
@@ -375,6 +376,82 @@ Result<std::string> EventsService::TestEventPattern(const rapidjson::Value& inpu
     return Status(ErrorCode::kValidation, "Parameter Event is not valid.");
   }
   return std::string(*matched ? R"({"Result":true})" : R"({"Result":false})");
+}
+
+Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
+                                             const CallContext& ctx) {
+  json::Input in(input);
+  const std::string default_bus =
+      "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default";
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, default_bus));
+  const rapidjson::Value* entries = in.Get("Entries");
+  if (entries == nullptr || !entries->IsArray()) {  // the model validator requires the list
+    return Status(ErrorCode::kValidation, "Entries is a required list.");
+  }
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  int64_t failed = 0;
+  w.Key("Entries");
+  w.StartArray();
+  auto fail = [&](const char* code, const std::string& message) {
+    ++failed;
+    w.StartObject();
+    json::KV(w, "ErrorCode", code);
+    json::KV(w, "ErrorMessage", message);
+    w.EndObject();
+  };
+  for (const auto& entry : entries->GetArray()) {
+    json::Input e(entry);
+    const std::string source = e.Str("Source").value_or("");
+    const std::string detail_type = e.Str("DetailType").value_or("");
+    const std::optional<std::string> detail = e.Str("Detail");
+    if (source.empty()) {
+      fail("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument.");
+      continue;
+    }
+    if (detail_type.empty()) {
+      fail("InvalidArgument",
+           "Parameter DetailType is not valid. Reason: DetailType is a required argument.");
+      continue;
+    }
+    if (!detail || detail->empty()) {
+      fail("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.");
+      continue;
+    }
+    if (source.starts_with("aws.")) {  // reserved for AWS's own services
+      fail("NotAuthorizedForSourceException", "Not authorized for the source.");
+      continue;
+    }
+    if (Status bus = CheckBus(e, ctx); !bus.ok()) {
+      fail("ResourceNotFoundException", bus.message());
+      continue;
+    }
+    rapidjson::Document parsed;
+    if (!json::ParseBounded(*detail, &parsed).ok() || !parsed.IsObject()) {
+      fail("MalformedDetail", "Detail is malformed.");
+      continue;
+    }
+    rapidjson::StringBuffer detail_buf;
+    json::Writer dw(detail_buf);
+    parsed.Accept(dw);  // re-serialized: the event carries well-formed JSON only
+    int64_t time_ms = ctx.now_ms;
+    if (const auto* t = e.Get("Time"); t != nullptr && t->IsNumber()) {
+      time_ms = static_cast<int64_t>(t->GetDouble() * 1000);
+    }
+    ::arcana::events::Event event = ::arcana::events::MakeEvent(
+        source, detail_type, ctx.account, ctx.region, time_ms,
+        e.StrList("Resources").value_or(std::vector<std::string>{}), json::Finish(detail_buf));
+    w.StartObject();
+    json::KV(w, "EventId", event.id);
+    w.EndObject();
+    if (bus_ != nullptr) bus_->Publish(std::move(event));
+  }
+  w.EndArray();
+  w.Key("FailedEntryCount");
+  w.Int64(failed);
+  w.EndObject();
+  return json::Finish(buf);
 }
 
 Result<std::string> EventsService::TagResource(const rapidjson::Value& input,

@@ -1,7 +1,11 @@
 // EventBridge rules and targets on the same endpoint (X-Amz-Target "AWSEvents.*", signing
 // name "events", JSON 1.1), on the default event bus of the caller's account and region:
 // PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, PutTargets,
-// ListTargetsByRule, RemoveTargets, TestEventPattern, and TagResource, UntagResource and
+// ListTargetsByRule, RemoveTargets, TestEventPattern, PutEvents (an application's own events,
+// matched and delivered like Arcana's; per-entry errors as EventBridge answers them: a
+// missing Source, DetailType or Detail InvalidArgument, a Detail that is no JSON object
+// MalformedDetail "Detail is malformed.", an "aws." source NotAuthorizedForSourceException
+// "Not authorized for the source.", as AWS reserves it), and TagResource, UntagResource and
 // ListTagsForResource of rules (domain/events/rule_tags.h: 50 tags per rule, "aws:" keys
 // reserved; PutRule's Tags apply when it creates the rule and are ignored on an update, as on
 // AWS; a rule's tags are deleted with it). Rules live in the store
@@ -22,6 +26,7 @@
 
 #include <string>
 
+#include "events/event_bus.h"
 #include "services/common/service.h"
 #include "storage/event_rule_store.h"
 
@@ -34,6 +39,9 @@ inline constexpr int kMaxDeliveryRetries = 8;
 class EventsService final : public Service {
  public:
   explicit EventsService(storage::EventRuleStore& rules);
+  // PutEvents hands its events to `bus` (this node's event bus; it must outlive this object).
+  // Without one (no bus configured) PutEvents accepts events that then match no rule.
+  void PublishTo(::arcana::events::EventBus* bus) { bus_ = bus; }
   std::string_view target_prefix() const override { return "AWSEvents"; }
   std::string_view signing_name() const override { return "events"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -51,11 +59,14 @@ class EventsService final : public Service {
   Result<std::string> ListTargetsByRule(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> RemoveTargets(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> TestEventPattern(const rapidjson::Value& in, const CallContext& ctx);
+  // Custom events onto the default bus, routed to the rules they match like Arcana's own.
+  Result<std::string> PutEvents(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> TagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> UntagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListTagsForResource(const rapidjson::Value& in, const CallContext& ctx);
 
   storage::EventRuleStore& rules_;
+  ::arcana::events::EventBus* bus_ = nullptr;
   ModelValidator validator_;
 };
 
