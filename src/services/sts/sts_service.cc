@@ -269,12 +269,10 @@ Result<std::string> StsService::GetFederationToken(const json::Input& in, const 
   json::KV(w, "FederatedUserId", ctx.account + ":" + fed_name);
   json::KV(w, "Arn", fed_arn);
   w.EndObject();
-  const auto* tags = in.Get("Tags");
-  const bool tags_passed = tags != nullptr && tags->IsArray() && !tags->GetArray().Empty();
-  if (!session.policies.empty() || !session.policy_arns.empty() || tags_passed) {
-    w.Key("PackedPolicySize");
-    w.Int64(packed);
-  }
+  // Unlike AssumeRole's, its answer always carries PackedPolicySize (0 without session
+  // policies or tags), as AWS recorded it (LocalStack's validated test_get_federation_token).
+  w.Key("PackedPolicySize");
+  w.Int64(packed);
   w.EndObject();
   return json::Finish(buf);
 }
