@@ -367,3 +367,17 @@ def test_get_group_list_groups_and_update_user(iam):
         iam.remove_user_from_group(GroupName=g, UserName=u)
         iam.delete_user(UserName=u)
     iam.delete_group(GroupName=g)
+
+
+def test_tag_length_violations_do_not_quote_the_value(iam):
+    """IAM words tag length violations without the value, as AWS answered TagUser (recorded in
+    the tests of aws-sdk-go based emulators: "Value at 'tags.1.member.value' failed to satisfy
+    constraint: Member must have length less than or equal to 256"); other services quote it."""
+    cases = [([{"Key": "k" * 129, "Value": "v"}], "tags.1.member.key", 128),
+             ([{"Key": "k", "Value": "v" * 257}], "tags.1.member.value", 256)]
+    for tags, member, limit in cases:
+        with pytest.raises(ClientError) as e:
+            iam.create_user(UserName=name(), Tags=tags)
+        assert e.value.response["Error"]["Message"] == (
+            f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {limit}")

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/json.h"
@@ -125,6 +126,8 @@ struct ModelValidator::Impl {
   // Enum shapes listed in the service's own order (EnumOrders): the bracketed list, by shape.
   std::unordered_map<const rapidjson::Value*, std::string> enum_lists;
   ModelValidator::ListValues list_values = ModelValidator::ListValues::kPaths;
+  // Shapes whose values are never quoted in a violation (unquoted_shapes).
+  std::unordered_set<const rapidjson::Value*> unquoted;
   ErrorCode constraint_error;
 
   static void Index(const rapidjson::Value& object,
@@ -160,8 +163,8 @@ struct ModelValidator::Impl {
       return Status(ErrorCode::kSerialization,
                     "Unexpected value type in field '" + path + "': expected " + expected);
     };
-    const bool is_sensitive =
-        sensitive || (shape.HasMember("sensitive") && shape["sensitive"].GetBool());
+    const bool is_sensitive = sensitive || unquoted.count(&shape) != 0 ||
+                              (shape.HasMember("sensitive") && shape["sensitive"].GetBool());
     auto violation = [&](const std::string& constraint) {
       // Sensitive members (secret values, passwords) are never echoed back.
       std::string shown = is_sensitive ? "Value " : "Value '" + ValueText(v) + "' ";
@@ -351,13 +354,17 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
 
 ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error,
                                Patterns patterns, const EnumOrders& enum_orders,
-                               ListValues list_values)
+                               ListValues list_values,
+                               const std::vector<std::string>& unquoted_shapes)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
   Impl::Index(impl_->model["operations"], &impl_->operations);
   impl_->constraint_error = constraint_error;
   impl_->list_values = list_values;
+  for (const auto& name : unquoted_shapes) {
+    if (const rapidjson::Value* shape = impl_->Shape(name.c_str())) impl_->unquoted.insert(shape);
+  }
   for (const auto& [name, order] : enum_orders) {
     const rapidjson::Value* shape = impl_->Shape(name.c_str());
     if (shape == nullptr) continue;

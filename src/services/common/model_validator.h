@@ -46,9 +46,12 @@ class ModelValidator {
 
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
+  // unquoted_shapes: shapes whose values a violation never quotes, like sensitive ones
+  // ("Value at 'tags.1.member.key' ..."), where the service words it so (IAM's tags).
   ModelValidator(std::string_view model_name, ErrorCode constraint_error,
                  Patterns patterns = Patterns::kIgnored, const EnumOrders& enum_orders = {},
-                 ListValues list_values = ListValues::kPaths);
+                 ListValues list_values = ListValues::kPaths,
+                 const std::vector<std::string>& unquoted_shapes = {});
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;
