@@ -1267,10 +1267,14 @@ def test_account_alias_replaced_and_checked(iam):
     new alias for your AWS account, the new alias overwrites the previous alias"). The alias
     follows the model's accountAliasType pattern (lower-case letters, digits, single dashes
     inside); a Delete naming another alias is NoSuchEntity (no AWS recording of its message:
-    only the code is asserted)."""
+    only the code is asserted). An alias already taken, the account's own too, is
+    EntityAlreadyExists 409 in AWS's words (quoted in awslabs/aws-deployment-framework#465;
+    the own alias as observed on AWS in floci-io/floci#2103)."""
     first, second = name("first").lower(), name("second").lower()
     iam.create_account_alias(AccountAlias=first)
-    iam.create_account_alias(AccountAlias=first)  # the same alias again: nothing changes
+    with pytest.raises(ClientError) as e:
+        iam.create_account_alias(AccountAlias=first)
+    assert err(e) == ("EntityAlreadyExists", f"The account alias {first} already exists.", 409)
     iam.create_account_alias(AccountAlias=second)
     try:
         assert iam.list_account_aliases()["AccountAliases"] == [second]

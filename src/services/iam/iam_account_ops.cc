@@ -131,9 +131,12 @@ Result<PasswordPolicy> DecodePolicy(const std::string& doc) {
 
 // One alias per account: a new one replaces the old ("Your AWS account can have only one
 // alias. If you create a new alias for your AWS account, the new alias overwrites the
-// previous alias", AWS Account Management reference, manage-acct-alias). The alias is not
-// claimed across accounts (AWS keeps it unique per partition; Arcana's accounts share no
-// sign-in URL that would need it).
+// previous alias", AWS Account Management reference, manage-acct-alias). An alias already
+// taken is EntityAlreadyExists "The account alias NAME already exists." (AWS's words, quoted
+// in awslabs/aws-deployment-framework#465), the account's own alias too (AWS keeps aliases
+// unique per partition and finds its own taken, as floci-io/floci#2103 observed on AWS). The
+// alias is not claimed across Arcana's accounts (they share no sign-in URL that would need
+// it).
 Result<std::string> IamService::CreateAccountAlias(const In& in, const CallContext& ctx) {
   const std::string alias = in.Str("AccountAlias").value_or("");
   ARCANA_RETURN_IF_ERROR(CheckAlias(alias));
@@ -147,7 +150,10 @@ Result<std::string> IamService::CreateAccountAlias(const In& in, const CallConte
     ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, kAccountKind, kAliasName));
     IamEntity next = AccountEntity(ctx, kAliasName, doc);
     if (e) {
-      if (AliasOf(*e) == alias) return Status::Ok();
+      if (AliasOf(*e) == alias) {
+        return Status(ErrorCode::kResourceExists,
+                      "The account alias " + alias + " already exists.");
+      }
       next.revision = e->revision;
       next.created_ms = e->created_ms;
     }
