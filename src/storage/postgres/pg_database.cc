@@ -211,8 +211,9 @@ Status Database::Migrate(const std::vector<Migrations>& schema) {
       if (have > static_cast<int64_t>(m.steps.size())) {
         return Status(ErrorCode::kInternalServiceError,
                       "the store's schema of " + m.component + " is version " +
-                          std::to_string(have) + ", newer than this arcanad knows (" +
-                          std::to_string(m.steps.size()) + "): upgrade arcanad");
+                          std::to_string(have) + ", newer than this build knows (" +
+                          std::to_string(m.steps.size()) +
+                          "): upgrade this arcanad or arcana CLI to the store's version");
       }
       for (size_t i = static_cast<size_t>(have); i < m.steps.size(); ++i) {
         // Plain (unprepared, multi-statement) execution of one migration step.

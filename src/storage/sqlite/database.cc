@@ -176,8 +176,9 @@ Status Migrate(Conn& c, const std::vector<Migrations>& components) {
     if (version > m.count) {
       return fail(Status(ErrorCode::kInternalServiceError,
                          std::string("schema of ") + m.component + " is version " +
-                             std::to_string(version) + ", newer than this arcanad supports (" +
-                             std::to_string(m.count) + ")"));
+                             std::to_string(version) + ", newer than this build supports (" +
+                             std::to_string(m.count) +
+                             "): upgrade this arcanad or arcana CLI to the store's version"));
     }
     for (size_t v = version; v < m.count; ++v) {
       s = c.Exec(m.steps[v]);
