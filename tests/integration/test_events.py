@@ -442,6 +442,9 @@ def test_tagging_rules_takes_the_tagging_actions(srv):
     arn = writer.put_rule(Name="by-writer", EventPattern=pattern,
                           Tags=[{"Key": "team", "Value": "blue"}])["RuleArn"]
     assert tags_of(writer, arn) == [("team", "blue")]
+    # An update ignores Tags (AWS), so it takes no events:TagResource and changes no tag.
+    writer.put_rule(Name="by-writer", EventPattern=pattern, Tags=[{"Key": "team", "Value": "red"}])
+    assert tags_of(writer, arn) == [("team", "blue")]
     with pytest.raises(ClientError) as e:
         writer.untag_resource(ResourceARN=arn, TagKeys=["team"])
     assert code_of(e)[0] == "AccessDeniedException" and "events:UntagResource" in code_of(e)[1]

@@ -220,8 +220,15 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   r.name = *in.Str("Name");
   r.arn = RuleArn(ctx.account, ctx.region, r.name);
   ARCANA_RETURN_IF_ERROR(Allow(ctx, r.arn));
-  // AWS: assigning tags with PutRule takes events:TagResource as well as events:PutRule.
+  // AWS: assigning tags with PutRule takes events:TagResource as well as events:PutRule. An
+  // update assigns none (AWS ignores Tags then), so it needs no events:TagResource; its Tags
+  // are dropped here, so a rule deleted meanwhile is re-created untagged rather than tagged
+  // without that permission.
   ARCANA_ASSIGN_OR_RETURN(std::vector<storage::EventTagRecord> tags, TagsOf(in));
+  if (!tags.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(auto existing, rules_.GetRule(ScopeOf(ctx), r.name));
+    if (existing) tags.clear();
+  }
   if (!tags.empty()) ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, "events:TagResource", r.arn, in));
   if (auto schedule = in.Str("ScheduleExpression")) {
     // A malformed expression gets AWS's answer; a well-formed one is not served here.
