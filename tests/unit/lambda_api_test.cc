@@ -86,7 +86,13 @@ TEST_F(RestJson, RoutesByMethodAndPath) {
   EXPECT_EQ(m->labels["FunctionName"], "arn:aws:lambda:us-east-1:1:function:f");
   EXPECT_EQ(rest_.Match("DELETE", "/2015-03-31/functions/f")->operation, "DeleteFunction");
   EXPECT_EQ(rest_.Match("POST", "/2015-03-31/functions/f/invocations")->operation, "Invoke");
-  EXPECT_FALSE(rest_.Match("GET", "/2015-03-31/functions/f/configuration"));  // not served
+  // Operations the service does not handle are routed too (after the served ones), so the
+  // service can answer them as themselves (UnknownOperationException naming them).
+  EXPECT_EQ(rest_.Match("GET", "/2015-03-31/functions/f/configuration")->operation,
+            "GetFunctionConfiguration");
+  // ListLayers, not GetLayerVersionByArn (same path, told apart by a fixed query): routes with
+  // a fixed query are left out.
+  EXPECT_EQ(rest_.Match("GET", "/2018-10-31/layers")->operation, "ListLayers");
   EXPECT_FALSE(rest_.Match("PUT", "/2015-03-31/functions/f"));
   EXPECT_FALSE(rest_.Match("GET", "/2015-03-31/functions//invocations"));
   EXPECT_FALSE(rest_.Match("GET", "/"));
