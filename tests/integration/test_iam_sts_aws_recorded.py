@@ -1402,9 +1402,9 @@ def test_account_password_policy_custom_values(iam):
 def test_account_password_policy_validation_errors(iam):
     """test_iam_account_password_policy.py::test_update_account_password_policy_validation_errors:
     values over the model's maxima are ValidationError 400 (botocore checks only minima). The
-    message AWS recorded names the members without their values and in its own order (min
-    length, reuse, max age); Arcana's model validator words it with the values in the model's
-    order, so only the code, status and each member's constraint are asserted."""
+    message AWS recorded names the members without their values, as Arcana does, in its own
+    order (min length, reuse, max age); Arcana lists them in the model's order, so each
+    member's violation is asserted, not the order."""
     with pytest.raises(ClientError) as e:
         iam.update_account_password_policy(MaxPasswordAge=1096, MinimumPasswordLength=129,
                                            PasswordReusePrevention=25)
@@ -1414,8 +1414,8 @@ def test_account_password_policy_validation_errors(iam):
     assert msg.startswith("3 validation errors detected: ")
     for member, limit in (("minimumPasswordLength", 128), ("passwordReusePrevention", 24),
                           ("maxPasswordAge", 1095)):
-        assert (f"at '{member}' failed to satisfy constraint: Member must have value less "
-                f"than or equal to {limit}") in msg
+        assert (f"Value at '{member}' failed to satisfy constraint: Member must have value "
+                f"less than or equal to {limit}") in msg
     with pytest.raises(ClientError) as e:
         iam.get_account_password_policy()  # nothing was stored
     assert err(e) == PASSWORD_POLICY_NOT_FOUND

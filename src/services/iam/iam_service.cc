@@ -537,11 +537,14 @@ void WritePolicy(json::Writer& w, const ManagedPolicy& p, View view) {
 IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver)
     : store_(store),
       resolver_(resolver),
-      // IAM words its tag violations without the value ("Value at 'tags.1.member.value'
+      // IAM words these violations without the value ("Value at 'tags.1.member.value'
       // failed to satisfy constraint: Member must have length less than or equal to 256"), as
-      // AWS answered TagUser (recorded in aws-sdk-go based emulators' tests).
+      // AWS answered TagUser (recorded in aws-sdk-go based emulators' tests) and
+      // UpdateAccountPasswordPolicy (LocalStack's validated password-policy snapshots).
       validator_("iam", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
-                 ModelValidator::ListValues::kPaths, {"tagKeyType", "tagValueType"}),
+                 ModelValidator::ListValues::kPaths,
+                 {"tagKeyType", "tagValueType", "minimumPasswordLengthType",
+                  "passwordReusePreventionType", "maxPasswordAgeType"}),
       query_("iam") {
   auto add = [this](const char* name, Handler h) {
     handlers_[name] = [this, h](const In& in, const CallContext& ctx) { return (this->*h)(in, ctx); };
