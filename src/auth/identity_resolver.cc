@@ -152,6 +152,11 @@ Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
   for (const auto& [k, v] : s.tags) p.tags[k] = v;  // session tags win over the role's
   p.transitive_tag_keys = s.transitive_tag_keys;
   ARCANA_RETURN_IF_ERROR(AddPolicies(role, p));
+  ARCANA_RETURN_IF_ERROR(AddSessionPolicies(s, p));
+  return p;
+}
+
+Status IdentityResolver::AddSessionPolicies(const Session& s, Principal& p) const {
   for (size_t i = 0; i < s.policies.size(); ++i) {
     p.session_policies.push_back(
         {s.policies[i], "session:" + std::to_string(i + 1), PolicySource::Kind::kSession});
@@ -164,7 +169,7 @@ Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
             : PolicySource{R"({"Version":"2012-10-17","Statement":[]})", arn,
                            PolicySource::Kind::kSession});
   }
-  return p;
+  return Status::Ok();
 }
 
 Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& account,
@@ -185,17 +190,7 @@ Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& accoun
   p.principal_arn = p.arn;
   p.user_id = account + ":" + s.session_name;
   for (const auto& [k, v] : s.tags) p.tags[k] = v;
-  for (size_t i = 0; i < s.policies.size(); ++i) {
-    p.session_policies.push_back(
-        {s.policies[i], "session:" + std::to_string(i + 1), PolicySource::Kind::kSession});
-  }
-  for (const auto& arn : s.policy_arns) {
-    ARCANA_ASSIGN_OR_RETURN(auto src, ManagedPolicyDocument(arn, PolicySource::Kind::kSession));
-    p.session_policies.push_back(
-        src ? std::move(*src)
-            : PolicySource{R"({"Version":"2012-10-17","Statement":[]})", arn,
-                           PolicySource::Kind::kSession});
-  }
+  ARCANA_RETURN_IF_ERROR(AddSessionPolicies(s, p));
   if (p.session_policies.empty()) {  // no session policy: the session may do nothing
     p.session_policies.push_back({R"({"Version":"2012-10-17","Statement":[]})", "session:none",
                                   PolicySource::Kind::kSession});

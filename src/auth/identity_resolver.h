@@ -71,6 +71,9 @@ class IdentityResolver {
                                   int64_t now_ms, int64_t duration_s) const;
 
  private:
+  // Appends the session's inline and managed session policies to p.session_policies (a
+  // managed one that no longer resolves as a policy that allows nothing).
+  Status AddSessionPolicies(const domain::iam::Session& s, Principal& p) const;
   // Appends the identity's inline and attached policies to p.identity_policies.
   Status AddPolicies(const domain::iam::Identity& who, Principal& p) const;
   Result<std::optional<PolicySource>> ManagedPolicyDocument(const std::string& arn,

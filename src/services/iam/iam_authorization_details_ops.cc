@@ -26,16 +26,6 @@ using domain::iam::ManagedPolicy;
 
 constexpr std::array<const char*, 4> kKinds = {"user", "group", "role", "policy"};
 
-void WriteIdentityCommon(json::Writer& w, const Identity& i, const char* name_key,
-                         const char* id_key) {
-  json::KV(w, "Path", i.path);
-  json::KV(w, name_key, i.name);
-  json::KV(w, id_key, i.id);
-  json::KV(w, "Arn", i.Arn());
-  w.Key("CreateDate");
-  json::WriteTimestamp(w, i.created_ms);
-}
-
 void WriteInlinePolicies(json::Writer& w, const char* key, const Identity& i) {
   w.Key(key);
   w.StartArray();
@@ -48,27 +38,6 @@ void WriteInlinePolicies(json::Writer& w, const char* key, const Identity& i) {
   w.EndArray();
 }
 
-void WriteAttached(json::Writer& w, const Identity& i) {
-  w.Key("AttachedManagedPolicies");
-  w.StartArray();
-  for (const auto& arn : i.attached) {
-    w.StartObject();
-    json::KV(w, "PolicyName", arn.substr(arn.rfind('/') + 1));
-    json::KV(w, "PolicyArn", arn);
-    w.EndObject();
-  }
-  w.EndArray();
-}
-
-void WriteBoundaryOf(json::Writer& w, const Identity& i) {
-  if (i.boundary_arn.empty()) return;
-  w.Key("PermissionsBoundary");
-  w.StartObject();
-  json::KV(w, "PermissionsBoundaryType", "Policy");
-  json::KV(w, "PermissionsBoundaryArn", i.boundary_arn);
-  w.EndObject();
-}
-
 void WriteUserDetail(json::Writer& w, const Identity& u) {
   w.StartObject();
   WriteIdentityCommon(w, u, "UserName", "UserId");
@@ -77,8 +46,8 @@ void WriteUserDetail(json::Writer& w, const Identity& u) {
   w.StartArray();
   for (const auto& g : u.groups) w.String(g.data(), static_cast<rapidjson::SizeType>(g.size()));
   w.EndArray();
-  WriteAttached(w, u);
-  WriteBoundaryOf(w, u);
+  WriteAttachedPolicies(w, "AttachedManagedPolicies", u);
+  WriteBoundary(w, u);
   WriteTags(w, u.tags);
   w.EndObject();
 }
@@ -87,7 +56,7 @@ void WriteGroupDetail(json::Writer& w, const Identity& g) {
   w.StartObject();
   WriteIdentityCommon(w, g, "GroupName", "GroupId");
   WriteInlinePolicies(w, "GroupPolicyList", g);
-  WriteAttached(w, g);
+  WriteAttachedPolicies(w, "AttachedManagedPolicies", g);
   w.EndObject();
 }
 
@@ -99,46 +68,12 @@ void WriteRoleDetail(json::Writer& w, const Identity& r) {
   w.StartArray();
   w.EndArray();
   WriteInlinePolicies(w, "RolePolicyList", r);
-  WriteAttached(w, r);
-  WriteBoundaryOf(w, r);
+  WriteAttachedPolicies(w, "AttachedManagedPolicies", r);
+  WriteBoundary(w, r);
   WriteTags(w, r.tags);
   w.Key("RoleLastUsed");
   w.StartObject();
   w.EndObject();
-  w.EndObject();
-}
-
-void WritePolicyDetail(json::Writer& w, const ManagedPolicy& p) {
-  w.StartObject();
-  json::KV(w, "PolicyName", p.name);
-  json::KV(w, "PolicyId", p.id);
-  json::KV(w, "Arn", p.Arn());
-  json::KV(w, "Path", p.path);
-  json::KV(w, "DefaultVersionId", p.default_version);
-  w.Key("AttachmentCount");
-  w.Int64(p.attachment_count);
-  w.Key("PermissionsBoundaryUsageCount");
-  w.Int64(0);
-  w.Key("IsAttachable");
-  w.Bool(true);
-  if (!p.description.empty()) json::KV(w, "Description", p.description);
-  w.Key("CreateDate");
-  json::WriteTimestamp(w, p.created_ms);
-  w.Key("UpdateDate");
-  json::WriteTimestamp(w, p.updated_ms);
-  w.Key("PolicyVersionList");
-  w.StartArray();
-  for (auto it = p.versions.rbegin(); it != p.versions.rend(); ++it) {  // newest first
-    w.StartObject();
-    json::KV(w, "Document", UrlEncodeDocument(it->document));
-    json::KV(w, "VersionId", it->version_id);
-    w.Key("IsDefaultVersion");
-    w.Bool(it->version_id == p.default_version);
-    w.Key("CreateDate");
-    json::WriteTimestamp(w, it->created_ms);
-    w.EndObject();
-  }
-  w.EndArray();
   w.EndObject();
 }
 
@@ -231,7 +166,7 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
     for (const auto& e : rows[k]) {
       if (k == 3) {
         ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
-        WritePolicyDetail(w, p);
+        WritePolicy(w, p, View::kDetailed);
         continue;
       }
       ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));

@@ -445,15 +445,7 @@ Result<std::string> IamService::ListAttached(const char* kind, const In& in,
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  w.Key("AttachedPolicies");
-  w.StartArray();
-  for (const auto& arn : who.attached) {
-    w.StartObject();
-    json::KV(w, "PolicyName", arn.substr(arn.rfind('/') + 1));
-    json::KV(w, "PolicyArn", arn);
-    w.EndObject();
-  }
-  w.EndArray();
+  WriteAttachedPolicies(w, "AttachedPolicies", who);
   w.Key("IsTruncated");
   w.Bool(false);
   w.EndObject();

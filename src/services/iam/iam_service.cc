@@ -454,8 +454,8 @@ void WriteTags(json::Writer& w, const domain::iam::Tags& tags) {
   json::WriteTagList(w, "Tags", tags);
 }
 
-namespace {
-void WriteCommon(json::Writer& w, const Identity& i, const char* name_key, const char* id_key) {
+void WriteIdentityCommon(json::Writer& w, const Identity& i, const char* name_key,
+                         const char* id_key) {
   json::KV(w, "Path", i.path);
   json::KV(w, name_key, i.name);
   json::KV(w, id_key, i.id);
@@ -463,6 +463,7 @@ void WriteCommon(json::Writer& w, const Identity& i, const char* name_key, const
   w.Key("CreateDate");
   json::WriteTimestamp(w, i.created_ms);
 }
+
 void WriteBoundary(json::Writer& w, const Identity& i) {
   if (i.boundary_arn.empty()) return;
   w.Key("PermissionsBoundary");
@@ -471,11 +472,22 @@ void WriteBoundary(json::Writer& w, const Identity& i) {
   json::KV(w, "PermissionsBoundaryArn", i.boundary_arn);
   w.EndObject();
 }
-}  // namespace
+
+void WriteAttachedPolicies(json::Writer& w, const char* key, const Identity& i) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& arn : i.attached) {
+    w.StartObject();
+    json::KV(w, "PolicyName", arn.substr(arn.rfind('/') + 1));
+    json::KV(w, "PolicyArn", arn);
+    w.EndObject();
+  }
+  w.EndArray();
+}
 
 void WriteUser(json::Writer& w, const Identity& u, View view) {
   w.StartObject();
-  WriteCommon(w, u, "UserName", "UserId");
+  WriteIdentityCommon(w, u, "UserName", "UserId");
   if (view != View::kListed) {
     WriteBoundary(w, u);
     if (!u.tags.empty()) WriteTags(w, u.tags);
@@ -485,13 +497,13 @@ void WriteUser(json::Writer& w, const Identity& u, View view) {
 
 void WriteGroup(json::Writer& w, const Identity& g) {
   w.StartObject();
-  WriteCommon(w, g, "GroupName", "GroupId");
+  WriteIdentityCommon(w, g, "GroupName", "GroupId");
   w.EndObject();
 }
 
 void WriteRole(json::Writer& w, const Identity& r, View view) {
   w.StartObject();
-  WriteCommon(w, r, "RoleName", "RoleId");
+  WriteIdentityCommon(w, r, "RoleName", "RoleId");
   json::KV(w, "AssumeRolePolicyDocument", UrlEncodeDocument(r.trust_policy));
   if (view != View::kCreated) {
     if (!r.description.empty()) json::KV(w, "Description", r.description);
@@ -525,12 +537,29 @@ void WritePolicy(json::Writer& w, const ManagedPolicy& p, View view) {
   w.Int64(0);
   w.Key("IsAttachable");
   w.Bool(true);
-  if (view == View::kGot && !p.description.empty()) json::KV(w, "Description", p.description);
+  if ((view == View::kGot || view == View::kDetailed) && !p.description.empty()) {
+    json::KV(w, "Description", p.description);
+  }
   w.Key("CreateDate");
   json::WriteTimestamp(w, p.created_ms);
   w.Key("UpdateDate");
   json::WriteTimestamp(w, p.updated_ms);
   if (view == View::kGot || (view == View::kCreated && !p.tags.empty())) WriteTags(w, p.tags);
+  if (view == View::kDetailed) {
+    w.Key("PolicyVersionList");
+    w.StartArray();
+    for (auto it = p.versions.rbegin(); it != p.versions.rend(); ++it) {  // newest first
+      w.StartObject();
+      json::KV(w, "Document", UrlEncodeDocument(it->document));
+      json::KV(w, "VersionId", it->version_id);
+      w.Key("IsDefaultVersion");
+      w.Bool(it->version_id == p.default_version);
+      w.Key("CreateDate");
+      json::WriteTimestamp(w, it->created_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
 }
 

@@ -185,13 +185,24 @@ class IamService : public QueryService {
 // - kListed (ListUsers, ListRoles, ListPolicies): no Tags, no PermissionsBoundary, no
 //   policy Description;
 // - kDescribed (UpdateRoleDescription): what kCreated writes and the role's Description (no
-//   MaxSessionDuration, no RoleLastUsed), as AWS answers it.
-enum class View { kCreated, kGot, kListed, kDescribed };
+//   MaxSessionDuration, no RoleLastUsed), as AWS answers it;
+// - kDetailed (GetAccountAuthorizationDetails' Policies): a policy as kListed writes it, its
+//   Description when it has one and its PolicyVersionList (every version, newest first, with
+//   its document).
+enum class View { kCreated, kGot, kListed, kDescribed, kDetailed };
 void WriteUser(json::Writer& w, const domain::iam::Identity& u, View view = View::kGot);
 void WriteGroup(json::Writer& w, const domain::iam::Identity& g);
 void WriteRole(json::Writer& w, const domain::iam::Identity& r, View view = View::kGot);
 void WritePolicy(json::Writer& w, const domain::iam::ManagedPolicy& p, View view = View::kGot);
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
+// The members every user, group and role answer carries: Path, the name and id under the
+// given keys, Arn, CreateDate.
+void WriteIdentityCommon(json::Writer& w, const domain::iam::Identity& i, const char* name_key,
+                         const char* id_key);
+// PermissionsBoundary {PermissionsBoundaryType, PermissionsBoundaryArn}, when one is set.
+void WriteBoundary(json::Writer& w, const domain::iam::Identity& i);
+// `key`: [{PolicyName, PolicyArn}] of the identity's attached managed policies.
+void WriteAttachedPolicies(json::Writer& w, const char* key, const domain::iam::Identity& i);
 // Tags from a request's Tags list (Key/Value objects).
 domain::iam::Tags TagsOf(const rapidjson::Value* list);
 // A request's Tags list as IAM checks it before touching any entity: at most 50 tags
