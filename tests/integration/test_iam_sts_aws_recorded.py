@@ -8,15 +8,13 @@ which members a response carries, and list order. Volatile values (ids, dates, k
 compared by shape, as the snapshots' placeholders do.
 
 Left out: operations Arcana does not implement (login profiles, UpdateGroup, instance profiles, MFA, SSH and
-service-specific credentials, GetFederationToken, GetWebIdentityToken), AWS managed
+service-specific credentials, GetWebIdentityToken), AWS managed
 policies (Arcana holds none), GetAccountSummary's deltas for kinds Arcana does not have
 (instance profiles, identity providers, MFA devices, server certificates: always 0), the
-wording of UpdateAccountPasswordPolicy's range errors (AWS names the members without their
-values, minimum length, reuse prevention, then maximum age; Arcana's model validator words
-them with the values in the model's order: code, status and each constraint are checked), the
+order of UpdateAccountPasswordPolicy's range errors in one message (AWS lists minimum length,
+reuse prevention, then maximum age; Arcana the model's order: each violation is checked), the
 PackedPolicySize value AWS computes from its packed form (only its presence is checked),
-tag key/value length and tag-pattern messages (AWS's IAM words them without the value,
-Arcana's model validator with it), and the cases of test_create_policy_invalid_document that
+tag-pattern messages where AWS's IAM and Arcana's differ, and the cases of test_create_policy_invalid_document that
 depend on AWS's resource-ARN normalisation and per-service resource rules (21, 24, 35-38,
 55, 56).
 """
@@ -67,6 +65,20 @@ def test_sts_assume_role(iam, sts):
     assert out["AssumedRoleUser"] == {
         "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{r}/test-assume-role-1",
         "AssumedRoleId": f"{role['RoleId']}:test-assume-role-1"}
+    assert sorted(out["Credentials"]) == ["AccessKeyId", "Expiration", "SecretAccessKey",
+                                          "SessionToken"]
+
+
+def test_sts_get_federation_token(sts):
+    """test_sts.py::TestSTSIntegrations::test_get_federation_token: Credentials, FederatedUser
+    (federated-user ARN, FederatedUserId ACCOUNT:NAME) and PackedPolicySize 0 without a
+    session policy."""
+    out = body(sts.get_federation_token(Name="TestNameabc123", DurationSeconds=900))
+    assert sorted(out) == ["Credentials", "FederatedUser", "PackedPolicySize"]
+    assert out["FederatedUser"] == {
+        "Arn": f"arn:aws:sts::{ACCOUNT}:federated-user/TestNameabc123",
+        "FederatedUserId": f"{ACCOUNT}:TestNameabc123"}
+    assert out["PackedPolicySize"] == 0
     assert sorted(out["Credentials"]) == ["AccessKeyId", "Expiration", "SecretAccessKey",
                                           "SessionToken"]
 
