@@ -173,6 +173,11 @@ std::string EncodeSession(const Session& s) {
   w.EndObject();
   w.Key("transitive");
   json::WriteStringList(w, s.transitive_tag_keys);
+  // Only web identity sessions carry these: other sessions' documents are as before.
+  if (!s.web_identity_provider.empty()) {
+    json::KV(w, "web_provider", s.web_identity_provider);
+    json::KV(w, "web_subject", s.web_identity_subject);
+  }
   w.EndObject();
   return json::Finish(buf);
 }
@@ -191,7 +196,37 @@ Result<Session> DecodeSession(const std::string& doc) {
     }
   }
   s.transitive_tag_keys = ReadStrings(d, "transitive");
+  s.web_identity_provider = json::StrField(d, "web_provider");
+  s.web_identity_subject = json::StrField(d, "web_subject");
   return s;
+}
+
+IamEntity ToEntity(const domain::iam::OidcProvider& p) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, p.tags);
+  w.Key("client_ids");
+  json::WriteStringList(w, p.client_ids);
+  w.Key("thumbprints");
+  json::WriteStringList(w, p.thumbprints);
+  w.EndObject();
+  // IAM gives providers no unique id and no path.
+  return {p.account, kOidcProviderKind, p.url, "", "/", json::Finish(buf), p.created_ms,
+          p.revision};
+}
+
+Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kOidcProviderKind));
+  domain::iam::OidcProvider p;
+  p.account = e.account;
+  p.url = e.name;
+  p.created_ms = e.created_ms;
+  p.revision = e.revision;
+  p.tags = ReadTags(d);
+  p.client_ids = ReadStrings(d, "client_ids");
+  p.thumbprints = ReadStrings(d, "thumbprints");
+  return p;
 }
 
 }  // namespace arcana::storage

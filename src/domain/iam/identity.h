@@ -63,6 +63,22 @@ struct ManagedPolicy {
   const PolicyVersion* DefaultVersion() const { return Version(default_version); }
 };
 
+// An IAM OpenID Connect identity provider (CreateOpenIDConnectProvider): the issuer whose ID
+// tokens AssumeRoleWithWebIdentity accepts for roles that trust it. `url` is the issuer URL
+// without "https://" (host, optional port and path, as IAM keeps it): the provider's name,
+// the end of its ARN and the prefix of its condition keys ("URL:aud", "URL:sub").
+struct OidcProvider {
+  std::string account;
+  std::string url;
+  int64_t created_ms = 0;
+  int64_t revision = 0;
+  std::vector<std::string> client_ids;   // the audiences ("aud") it accepts, in order
+  std::vector<std::string> thumbprints;  // SHA-1 hex of the issuer's top certificate
+  Tags tags;
+
+  std::string Arn() const { return "arn:aws:iam::" + account + ":oidc-provider/" + url; }
+};
+
 // Temporary credentials' subject (stored as StsSession::doc).
 struct Session {
   std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken) |
@@ -72,6 +88,9 @@ struct Session {
                         // that need not exist, policies = all it may do)
   std::string subject;  // the role's or user's name ("" for root)
   std::string session_name;  // AssumeRole's RoleSessionName
+  // AssumeRoleWithWebIdentity: the provider's ARN and the token's subject ("" otherwise).
+  std::string web_identity_provider;
+  std::string web_identity_subject;
   std::vector<std::string> policies;     // inline session policy documents
   std::vector<std::string> policy_arns;  // managed session policies
   std::map<std::string, std::string> tags;
