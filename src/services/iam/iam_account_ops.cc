@@ -1,7 +1,8 @@
 // Account-level IAM: the account alias, the account summary and the account password policy.
 // The alias and the password policy are IAM entities of kind "account" (names "alias" and
 // "password-policy"): nothing lists that kind (every list, count and scan of IAM asks for
-// users, groups, roles or policies by kind), so they are invisible to everything else.
+// users, groups, roles, policies or OIDC providers by kind), so they are invisible to
+// everything else.
 #include <optional>
 #include <string>
 #include <vector>
@@ -202,14 +203,15 @@ Result<std::string> IamService::ListAccountAliases(const In&, const CallContext&
 
 // The SummaryMap AWS answers (LocalStack's AWS-validated test_iam_account_summary recorded
 // every member and each quota): the counts of what Arcana keeps (users, groups, roles,
-// customer managed policies, the attachments of those policies as PolicyVersionsInUse), zero
-// for what it has none of (instance profiles, identity providers, MFA devices, server and
+// customer managed policies, the attachments of those policies as PolicyVersionsInUse, OIDC
+// identity providers as Providers: recorded, one OIDC and one SAML provider add 2), zero
+// for what it has none of (instance profiles, SAML providers, MFA devices, server and
 // signing certificates, a root password or root MFA) and AWS's default quotas. The root's
 // access keys are Arcana's own credentials, not counted as AccountAccessKeysPresent (IAM here
 // cannot see them; an account that follows AWS's advice has none, as recorded).
 Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& ctx) {
-  int64_t users = 0, groups = 0, roles = 0, policies = 0, versions_in_use = 0;
-  for (const char* kind : {"user", "group", "role", "policy"}) {
+  int64_t users = 0, groups = 0, roles = 0, policies = 0, versions_in_use = 0, providers = 0;
+  for (const char* kind : {"user", "group", "role", "policy", storage::kOidcProviderKind}) {
     std::string after;
     for (;;) {
       ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 1000));
@@ -222,8 +224,10 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
           ++users;
         } else if (std::string_view(kind) == "group") {
           ++groups;
-        } else {
+        } else if (std::string_view(kind) == "role") {
           ++roles;
+        } else {
+          ++providers;
         }
       }
       if (rows.size() < 1000) break;
@@ -254,7 +258,7 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       {"PolicySizeQuota", 6144},
       {"PolicyVersionsInUse", versions_in_use},
       {"PolicyVersionsInUseQuota", 10000},
-      {"Providers", 0},
+      {"Providers", providers},
       {"RolePolicySizeQuota", 10240},
       {"Roles", roles},
       {"RolesQuota", 1000},

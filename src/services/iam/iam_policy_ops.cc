@@ -18,7 +18,6 @@ namespace {
 
 constexpr size_t kMaxVersions = 5;
 constexpr size_t kMaxAttached = 10;
-constexpr size_t kMaxTags = 50;
 constexpr size_t kManagedPolicySize = 6144;
 
 const char* NameMember(const std::string& kind) {

@@ -1,5 +1,6 @@
 // The IAM service (Query protocol, API 2010-05-08): users, groups, roles, managed policies,
-// inline policies, attachments, permissions boundaries and user access keys, per account.
+// inline policies, attachments, permissions boundaries, user access keys and OpenID Connect
+// identity providers, per account.
 // Requests arrive form-encoded and leave as XML (services/common/query_protocol.h); the
 // handlers here see and produce JSON like every other service's.
 // Each write is a read-modify-commit at the revisions it read (services/common/write_retry.h);
@@ -164,6 +165,28 @@ class IamService : public QueryService {
   // The policy simulator (iam_simulate_ops.cc)
   Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
   Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
+  // OpenID Connect identity providers (iam_oidc_provider_ops.cc): the issuers whose tokens
+  // AssumeRoleWithWebIdentity accepts, each named by its URL.
+  Result<std::string> CreateOpenIDConnectProvider(const In& in, const CallContext& ctx);
+  Result<std::string> GetOpenIDConnectProvider(const In& in, const CallContext& ctx);
+  Result<std::string> ListOpenIDConnectProviders(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteOpenIDConnectProvider(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateOpenIDConnectProviderThumbprint(const In& in,
+                                                            const CallContext& ctx);
+  Result<std::string> AddClientIDToOpenIDConnectProvider(const In& in, const CallContext& ctx);
+  Result<std::string> RemoveClientIDFromOpenIDConnectProvider(const In& in,
+                                                              const CallContext& ctx);
+  Result<std::string> TagOpenIDConnectProvider(const In& in, const CallContext& ctx);
+  Result<std::string> UntagOpenIDConnectProvider(const In& in, const CallContext& ctx);
+  Result<std::string> ListOpenIDConnectProviderTags(const In& in, const CallContext& ctx);
+  // The provider an ARN names: InvalidInput when `arn` is no OIDC provider ARN, NoSuchEntity
+  // in AWS's words when this account has no provider of exactly that URL.
+  Result<domain::iam::OidcProvider> LoadOidcProvider(const CallContext& ctx,
+                                                     const std::string& arn);
+  // Read-modify-commit of one provider, retried on conflicts. `change` answers whether it
+  // changed anything: when it did not, nothing is written (and no change row appended).
+  Status UpdateOidcProvider(const CallContext& ctx, const std::string& arn, const char* op,
+                            const std::function<Result<bool>(domain::iam::OidcProvider&)>& change);
 
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
@@ -205,6 +228,9 @@ void WriteBoundary(json::Writer& w, const domain::iam::Identity& i);
 void WriteAttachedPolicies(json::Writer& w, const char* key, const domain::iam::Identity& i);
 // Tags from a request's Tags list (Key/Value objects).
 domain::iam::Tags TagsOf(const rapidjson::Value* list);
+// The most tags a user, role, managed policy or OIDC provider holds (each words the refusal
+// its own way, as AWS does).
+inline constexpr size_t kMaxTags = 50;
 // A request's Tags list as IAM checks it before touching any entity: at most 50 tags
 // (ValidationError, "Value at 'tags' ..." as IAM words it; the model validator does not count
 // list members), each key and value of the models' tag patterns ([\p{L}\p{Z}\p{N}_.:/=+\-@]+
@@ -230,6 +256,9 @@ Status CheckVersionId(const std::string& id);
 Status CheckName(const std::string& name, const char* member);
 // IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.
 Status CheckPath(const std::string& path);
+// The ARN of the OIDC provider a CreateOpenIDConnectProvider Url names, as the call is
+// authorized before the Url is checked: the Url without "https://".
+std::string OidcProviderArnOfUrl(const std::string& account, const std::string& url);
 // IsTruncated/Marker paging over an ordered list of names.
 struct Page {
   std::string marker;  // continue after this name ("" = from the start)

@@ -13,7 +13,6 @@ using storage::EntityWrite;
 
 namespace {
 
-constexpr size_t kMaxTags = 50;
 constexpr size_t kMaxGroupsPerUser = 10;
 
 std::string Finish(rapidjson::StringBuffer& buf) { return json::Finish(buf); }
