@@ -5,6 +5,7 @@
 # `make serve-cluster`, which start their own throwaway server; no system cluster is used.
 # MariaDB likewise (mariadbd and mariadb-install-db from the -core packages, which install no
 # service) for the managed MySQL rotators' tests; python3-pymysql is what those rotators use.
+# python3-cryptography: the web identity tests' local OIDC issuer (TLS certificate, signed tokens).
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
 
@@ -14,7 +15,7 @@ PKGS=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-botocore python3-pytest python3-requests python3-psycopg2
-  python3-pymysql mariadb-server-core mariadb-client-core
+  python3-pymysql python3-cryptography mariadb-server-core mariadb-client-core
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
   libre2-dev libvectorscan-dev libgit2-dev libzip-dev

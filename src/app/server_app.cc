@@ -22,6 +22,7 @@
 #include "auth/access_keys.h"
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
+#include "auth/oidc_keys.h"
 #include "crypto/envelope.h"
 #include "common/clock.h"
 #include "crypto/root_key.h"
@@ -169,7 +170,8 @@ int RunServer(const config::Config& cfg) {
   auth::KeyUseLog key_uses(stores.identities());
   authn.RecordKeyUsesIn(&key_uses);
   iam.ReadKeyUsesFrom(&key_uses);
-  services::sts::StsService sts(stores.identities(), identities);
+  auth::OidcKeys oidc_keys;  // web identity issuers' signing keys, fetched on demand
+  services::sts::StsService sts(stores.identities(), identities, oidc_keys);
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::PolicyAuthorizer authz;

@@ -1,5 +1,7 @@
 #include "auth/authenticator.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "auth/access_keys.h"
@@ -125,6 +127,29 @@ Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
   if (cache_.size() > 10000) cache_.clear();
   cache_[id] = Cached{c, now + kCacheTtl};
   return c;
+}
+
+Status Authenticator::Unsigned(const net::HttpRequest& req, services::CallContext& ctx) const {
+  ctx.region = opts_.default_region;
+  // Credential=AKID/DATE/REGION/SERVICE/aws4_request: the region only, the rest ignored.
+  std::string_view auth = req.Header("Authorization");
+  if (size_t at = auth.find("Credential="); at != std::string_view::npos) {
+    std::string_view cred = auth.substr(at + 11);
+    cred = cred.substr(0, cred.find_first_of(", "));
+    size_t s1 = cred.find('/');
+    size_t s2 = s1 == std::string_view::npos ? s1 : cred.find('/', s1 + 1);
+    size_t s3 = s2 == std::string_view::npos ? s2 : cred.find('/', s2 + 1);
+    if (s3 != std::string_view::npos && s3 - s2 - 1 <= 32 && s3 > s2 + 1) {
+      std::string_view region = cred.substr(s2 + 1, s3 - s2 - 1);
+      // Unverified: kept only when it looks like a region name.
+      if (std::all_of(region.begin(), region.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+          })) {
+        ctx.region = std::string(region);
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status Authenticator::AuthenticateDev(const SignableRequest& sr, services::CallContext& ctx) const {

@@ -49,6 +49,10 @@ class Authenticator {
   // credentials are kExpiredToken; an inactive user key kUnrecognizedClient.
   Status Authenticate(const net::HttpRequest& req, std::string_view signing_name,
                       services::CallContext& ctx) const;
+  // An operation that is served unsigned (services::Service::IsUnsigned): only the region
+  // (the credential scope's when the client sent one, else the default); no account, no
+  // principal, no signature checked (a signature, if any, is ignored, as AWS ignores it).
+  Status Unsigned(const net::HttpRequest& req, services::CallContext& ctx) const;
   // Wipes every cached credential and signing key (sealing: no secrets stay in memory).
   void ForgetCredentials() const;
   // Makes the credential cache follow the store's change sequence (call once, at startup):

@@ -26,6 +26,7 @@ std::string_view PrincipalType(Principal::Type t) {
     case Principal::Type::kFederated: return "FederatedUser";
     case Principal::Type::kFederatedUser: return "FederatedUser";
     case Principal::Type::kService: return "Service";
+    case Principal::Type::kWebIdentity: return "WebIdentityUser";
   }
   return "User";
 }

@@ -35,6 +35,10 @@ struct Principal {
     // calling user's policies (the root's: everything) narrowed by the session policies; a
     // session given none has no permissions, as in AWS (identity_resolver.h).
     kFederatedUser,
+    // A web identity (AssumeRoleWithWebIdentity's caller, only while that call's trust
+    // policy decides): arn = the IAM OIDC provider's ARN, which a trust policy names as a
+    // "Federated" principal; user_id = "PROVIDER_URL:aud:sub" as CloudTrail names it.
+    kWebIdentity,
   };
   Type type = Type::kRoot;
   std::string account;       // 12 digits

@@ -110,6 +110,9 @@ enum class ErrorCode {
   kInvalidEventPattern,              // InvalidEventPatternException
   // --- STS (services/sts) ---
   kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)
+  kInvalidIdentityToken,             // InvalidIdentityToken (AssumeRoleWithWebIdentity)
+  kWebIdentityTokenExpired,          // ExpiredTokenException (the web identity token's exp)
+  kIdpRejectedClaim,                 // IDPRejectedClaim (403)
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
 };

@@ -18,6 +18,7 @@ const char* TypeName(auth::Principal::Type t) {
     case auth::Principal::Type::kFederated: return "FederatedUser";
     case auth::Principal::Type::kFederatedUser: return "FederatedUser";
     case auth::Principal::Type::kService: return "AWSService";
+    case auth::Principal::Type::kWebIdentity: return "WebIdentityUser";
   }
   return "Unknown";
 }

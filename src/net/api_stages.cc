@@ -159,6 +159,7 @@ Status AdmitStage::Run(HttpRequest& req, ApiCall& call) const {
 }
 
 Status AuthenticateStage::Run(HttpRequest& req, ApiCall& call) const {
+  if (call.service->IsUnsigned(call.operation)) return authn_.Unsigned(req, call.ctx);
   return authn_.Authenticate(req, call.service->signing_name(), call.ctx);
 }
 

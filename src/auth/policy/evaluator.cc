@@ -56,6 +56,11 @@ Naming PrincipalNaming(const Statement& s, const Principal& p) {
       if (e == p.arn || e == p.principal_arn) best = Naming::kDirect;
     }
   }
+  if (p.type == Principal::Type::kWebIdentity) {
+    for (const auto& e : s.principals.federated) {
+      if (e == p.arn) best = Naming::kDirect;
+    }
+  }
   if (s.not_principal) return best == Naming::kNone ? Naming::kDirect : Naming::kNone;
   return best;
 }

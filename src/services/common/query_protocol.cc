@@ -385,6 +385,11 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kInvalidParameter: return {"InvalidInput", 400, true};
     case ErrorCode::kMalformedPolicyDocument: return {"MalformedPolicyDocument", 400, true};
     case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400, true};
+    // AssumeRoleWithWebIdentity's: the model's error shapes (the expired web token is
+    // spelled with its suffix, unlike an expired credential's ExpiredToken).
+    case ErrorCode::kInvalidIdentityToken: return {"InvalidIdentityToken", 400, true};
+    case ErrorCode::kWebIdentityTokenExpired: return {"ExpiredTokenException", 400, true};
+    case ErrorCode::kIdpRejectedClaim: return {"IDPRejectedClaim", 403, true};
     default: break;
   }
   auto info = LookupError(code);

@@ -94,6 +94,11 @@ class Service {
   // which changes nothing outside the store before its first store call. Anything it would
   // need from the database sends the whole call to a worker (storage/no_wait.h).
   virtual bool MayAnswerInline(std::string_view operation) const { return false; }
+  // True for an operation AWS serves without a SigV4 signature because the request carries
+  // its own proof (STS AssumeRoleWithWebIdentity: an identity provider's signed token; the
+  // models mark them "authtype": "none"). The authenticate stage then checks no signature
+  // and sets no principal: the operation itself must authenticate and authorize its caller.
+  virtual bool IsUnsigned(std::string_view operation) const { return false; }
 };
 
 }  // namespace arcana::services

@@ -9,6 +9,7 @@
 #include "auth/policy/evaluator.h"
 #include "auth/policy/policy.h"
 #include "domain/iam/identity.h"
+#include "services/sts/session_rules.h"
 #include "storage/identity_codec.h"
 
 namespace arcana::services::sts {
@@ -17,28 +18,6 @@ namespace {
 using auth::Principal;
 using auth::PolicySource;
 using domain::iam::Session;
-namespace policy = auth::policy;
-
-constexpr int64_t kDefaultRoleSeconds = 3600;
-constexpr int64_t kDefaultSessionSeconds = 43200;
-constexpr int64_t kRootSessionMaxSeconds = 3600;
-constexpr size_t kPackedPolicyLimit = 2048;  // characters of session policy and tags
-
-Status AccessDenied(const Principal& p, const std::string& action, const std::string& arn) {
-  return Status(ErrorCode::kAccessDenied, "User: " + p.arn + " is not authorized to perform: " +
-                                              action + " on resource: " + arn);
-}
-
-void WriteCredentials(json::Writer& w, const auth::IssuedKey& k) {
-  w.Key("Credentials");
-  w.StartObject();
-  json::KV(w, "AccessKeyId", k.access_key_id);
-  json::KV(w, "SecretAccessKey", k.secret_access_key);
-  json::KV(w, "SessionToken", k.session_token);
-  w.Key("Expiration");
-  json::WriteTimestamp(w, k.expires_ms);
-  w.EndObject();
-}
 
 // The request context of an AssumeRole call: who calls, and what the session will carry.
 policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx,
@@ -63,117 +42,15 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
   return keys;
 }
 
-// RoleSessionName's (GetFederationToken's Name's) model pattern, [\w+=,.@-]* (the validator
-// checks its length), worded as AWS words it, with the value.
-Status CheckSessionName(const std::string& name, const char* member = "roleSessionName") {
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '_' || c == '+' || c == '=' || c == ',' || c == '.' ||
-        c == '@' || c == '-') {
-      continue;
-    }
-    return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value '" + name + "' at '" + member +
-                      "' failed to satisfy constraint: Member must satisfy "
-                      "regular expression pattern: [\\w+=,.@-]*");
-  }
-  return Status::Ok();
-}
-
-// The tag of `tags` whose key equals `key` ignoring case (session tag keys are case
-// insensitive in AWS), or tags.end().
-std::map<std::string, std::string>::const_iterator FindTag(
-    const std::map<std::string, std::string>& tags, const std::string& key) {
-  const std::string lower = policy::LowerAscii(key);
-  for (auto it = tags.begin(); it != tags.end(); ++it) {
-    if (policy::LowerAscii(it->first) == lower) return it;
-  }
-  return tags.end();
-}
-
-Result<policy::AppliedPolicy> Compile(const PolicySource& src) {
-  ARCANA_ASSIGN_OR_RETURN(auto compiled, policy::ParsePolicy(src.json, policy::UseOf(src.kind)));
-  return policy::AppliedPolicy{std::move(compiled), src.source_id, src.kind};
-}
-
-// Session tags and transitive keys of a new session: the request's, plus the transitive tags
-// of the calling session (role chaining), which the request may not override.
-Result<Session> SessionOf(const json::Input& in, const Principal& caller) {
-  Session s;
-  s.kind = "role";
-  s.session_name = in.Str("RoleSessionName").value_or("");
-  if (const auto* tags = in.Get("Tags"); tags != nullptr && tags->IsArray()) {
-    std::set<std::string> seen;
-    for (const auto& t : tags->GetArray()) {
-      std::string key = json::StrField(t, "Key");
-      if (!seen.insert(policy::LowerAscii(key)).second) {
-        return Status(ErrorCode::kInvalidParameterValue,
-                      "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
-      }
-      s.tags[key] = json::StrField(t, "Value");
-    }
-  }
-  // A transitive key names a tag in any case ("sessiontag1" names "SessionTag1"); the session
-  // keeps the tag's own spelling.
-  for (const auto& k : in.StrList("TransitiveTagKeys").value_or(std::vector<std::string>{})) {
-    auto tag = FindTag(s.tags, k);
-    if (tag == s.tags.end()) {
-      return Status(ErrorCode::kInvalidParameterValue,
-                    "The specified transitive tag key must be included in the requested tags.");
-    }
-    if (std::find(s.transitive_tag_keys.begin(), s.transitive_tag_keys.end(), tag->first) ==
-        s.transitive_tag_keys.end()) {
-      s.transitive_tag_keys.push_back(tag->first);
-    }
-  }
-  if (caller.type == Principal::Type::kAssumedRole) {
-    for (const auto& k : caller.transitive_tag_keys) {
-      auto it = caller.tags.find(k);
-      if (it == caller.tags.end()) continue;
-      // A chained session may not restate an inherited transitive tag otherwise (another
-      // value, or the key in another case).
-      auto mine = FindTag(s.tags, k);
-      if (mine != s.tags.end() && (mine->first != k || mine->second != it->second)) {
-        return Status(ErrorCode::kInvalidParameterValue,
-                      "One of the specified transitive tag keys can't be set because it "
-                      "conflicts with a transitive tag key from the calling session.");
-      }
-      s.tags[k] = it->second;
-      if (std::find(s.transitive_tag_keys.begin(), s.transitive_tag_keys.end(), k) ==
-          s.transitive_tag_keys.end()) {
-        s.transitive_tag_keys.push_back(k);
-      }
-    }
-  }
-  if (auto doc = in.Str("Policy")) {
-    auto parsed = policy::ParsePolicy(*doc, policy::PolicyUse::kIdentity);
-    if (!parsed.ok()) return parsed.status();
-    s.policies.push_back(*doc);
-  }
-  if (const auto* arns = in.Get("PolicyArns"); arns != nullptr && arns->IsArray()) {
-    for (const auto& a : arns->GetArray()) {
-      std::string arn = json::StrField(a, "arn");
-      if (!domain::iam::ParsePolicyArn(arn)) {
-        return Status(ErrorCode::kValidation, "Invalid policy ARN: " + arn);
-      }
-      s.policy_arns.push_back(arn);
-    }
-  }
-  return s;
-}
-
-// How full the packed session policies and tags are, in percent of AWS's limit.
-int64_t PackedPolicySize(const Session& s) {
-  size_t n = 0;
-  for (const auto& p : s.policies) n += p.size();
-  for (const auto& a : s.policy_arns) n += a.size();
-  for (const auto& [k, v] : s.tags) n += k.size() + v.size();
-  return static_cast<int64_t>(n * 100 / kPackedPolicyLimit);
-}
-
 }  // namespace
 
-StsService::StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver)
-    : store_(store), resolver_(resolver), validator_("sts", ErrorCode::kValidation), query_("sts") {}
+StsService::StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver,
+                       auth::OidcKeys& oidc_keys)
+    : store_(store),
+      resolver_(resolver),
+      oidc_keys_(oidc_keys),
+      validator_("sts", ErrorCode::kValidation),
+      query_("sts") {}
 
 Result<std::string> StsService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
@@ -182,6 +59,7 @@ Result<std::string> StsService::Call(std::string_view operation, const rapidjson
   if (operation == "GetSessionToken") return GetSessionToken(in, ctx);
   if (operation == "AssumeRole") return AssumeRole(in, ctx);
   if (operation == "GetFederationToken") return GetFederationToken(in, ctx);
+  if (operation == "AssumeRoleWithWebIdentity") return AssumeRoleWithWebIdentity(in, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(operation) + " is not supported by this server.");
 }
@@ -285,16 +163,7 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   std::string role_arn = *in.Str("RoleArn");
   // arn:aws:iam::ACCOUNT:role/PATH/NAME
   std::string account, name;
-  {
-    constexpr std::string_view kPrefix = "arn:aws:iam::";
-    size_t colon = role_arn.find(':', kPrefix.size());
-    if (!role_arn.starts_with(kPrefix) || colon == std::string::npos ||
-        role_arn.compare(colon + 1, 5, "role/") != 0) {
-      return Status(ErrorCode::kValidation, role_arn + " is invalid");
-    }
-    account = role_arn.substr(kPrefix.size(), colon - kPrefix.size());
-    name = role_arn.substr(role_arn.rfind('/') + 1);
-  }
+  ARCANA_RETURN_IF_ERROR(ParseRoleArn(role_arn, &account, &name));
   // A role that does not exist is a denial, as in AWS (no probing for role names).
   ARCANA_ASSIGN_OR_RETURN(auto entity, store_.GetEntity(account, "role", name));
   if (!entity) return AccessDenied(caller, "sts:AssumeRole", role_arn);

@@ -1,5 +1,5 @@
 // The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken,
-// GetFederationToken and AssumeRole. Temporary credentials (ASIA... + session token) are stored sealed
+// GetFederationToken, AssumeRole and AssumeRoleWithWebIdentity. Temporary credentials (ASIA... + session token) are stored sealed
 // (auth/identity_resolver.h) and expire; the authenticator refuses them afterwards with
 // ExpiredToken.
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
@@ -15,6 +15,7 @@
 #include <string>
 
 #include "auth/identity_resolver.h"
+#include "auth/oidc_keys.h"
 #include "common/json.h"
 #include "services/common/query_service.h"
 #include "storage/identity_store.h"
@@ -23,13 +24,18 @@ namespace arcana::services::sts {
 
 class StsService : public QueryService {
  public:
-  StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
+  // `oidc_keys`: where web identity tokens' signing keys come from; must outlive this object.
+  StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver,
+             auth::OidcKeys& oidc_keys);
 
   std::string_view signing_name() const override { return "sts"; }
   const ModelValidator& validator() const override { return validator_; }
   const QueryProtocol& query() const override { return query_; }
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
+  bool IsUnsigned(std::string_view operation) const override {
+    return operation == "AssumeRoleWithWebIdentity";
+  }
 
  private:
   Result<std::string> GetCallerIdentity(const json::Input& in, const CallContext& ctx);
@@ -39,9 +45,16 @@ class StsService : public QueryService {
   // allowed sts:GetFederationToken, or for the root (sessions of at most an hour): the
   // caller's permissions narrowed by the session policies (none given: no permissions).
   Result<std::string> GetFederationToken(const json::Input& in, const CallContext& ctx);
+  // Credentials of a role for the bearer of an OpenID Connect ID token (web_identity_ops.cc):
+  // unsigned; the token must come from an IAM OIDC provider of the role's account (its
+  // signature checked against the issuer's keys, its audience one of the provider's client
+  // ids, not expired), and the role's trust policy must allow that provider as a Federated
+  // principal under the token's claims ("URL:aud", "URL:sub", ... condition keys).
+  Result<std::string> AssumeRoleWithWebIdentity(const json::Input& in, const CallContext& ctx);
 
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
+  auth::OidcKeys& oidc_keys_;
   ModelValidator validator_;
   QueryProtocol query_;
 };

@@ -1,0 +1,166 @@
+#include "crypto/jws.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/param_build.h>
+
+#include <memory>
+
+#include "crypto/asymmetric.h"
+
+namespace arcana::crypto {
+namespace {
+
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+struct ParamBldDeleter {
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamDeleter {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
+using Bn = std::unique_ptr<BIGNUM, BnDeleter>;
+
+const unsigned char* U(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+Bn ToBn(std::string_view big_endian) {
+  return Bn(BN_bin2bn(U(big_endian), static_cast<int>(big_endian.size()), nullptr));
+}
+
+struct AlgInfo {
+  SignScheme scheme;
+  HashAlg hash;
+  const char* curve;      // ECDSA: the curve the key must be on (its JWK "crv")
+  size_t coordinate_len;  // ECDSA: bytes of r and of s in the JWS signature
+};
+
+bool Lookup(std::string_view alg, AlgInfo* out) {
+  if (alg == "RS256") *out = {SignScheme::kRsaPkcs1, HashAlg::kSha256, nullptr, 0};
+  else if (alg == "RS384") *out = {SignScheme::kRsaPkcs1, HashAlg::kSha384, nullptr, 0};
+  else if (alg == "RS512") *out = {SignScheme::kRsaPkcs1, HashAlg::kSha512, nullptr, 0};
+  else if (alg == "PS256") *out = {SignScheme::kRsaPss, HashAlg::kSha256, nullptr, 0};
+  else if (alg == "PS384") *out = {SignScheme::kRsaPss, HashAlg::kSha384, nullptr, 0};
+  else if (alg == "PS512") *out = {SignScheme::kRsaPss, HashAlg::kSha512, nullptr, 0};
+  else if (alg == "ES256") *out = {SignScheme::kEcdsa, HashAlg::kSha256, "P-256", 32};
+  else if (alg == "ES384") *out = {SignScheme::kEcdsa, HashAlg::kSha384, "P-384", 48};
+  else if (alg == "ES512") *out = {SignScheme::kEcdsa, HashAlg::kSha512, "P-521", 66};
+  else return false;
+  return true;
+}
+
+// The public key of an RSA JWK; null when it does not load.
+PKey RsaKey(const JwkPublicKey& jwk) {
+  Bn n = ToBn(jwk.n), e = ToBn(jwk.e);
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!n || !e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return nullptr;
+  }
+  return PKey(key);
+}
+
+// The public key of an EC JWK (an uncompressed point checked to lie on the curve); null when
+// it does not load.
+PKey EcKey(const JwkPublicKey& jwk, const char* curve, size_t coordinate_len) {
+  if (jwk.crv != curve || jwk.x.size() != coordinate_len || jwk.y.size() != coordinate_len) {
+    return nullptr;
+  }
+  const char* group = jwk.crv == "P-256" ? "prime256v1" : jwk.crv == "P-384" ? "secp384r1" : "secp521r1";
+  std::string point = "\x04" + jwk.x + jwk.y;
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                        point.size())) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return nullptr;
+  }
+  PKey loaded(key);
+  // fromdata does not check that the point is on the curve; a public-key check does.
+  PKeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, loaded.get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
+  return loaded;
+}
+
+// RFC 7518's r || s as the DER Ecdsa-Sig-Value OpenSSL verifies; "" when malformed.
+std::string EcdsaRawToDer(std::string_view raw, size_t coordinate_len) {
+  if (raw.size() != 2 * coordinate_len) return {};
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(U(raw), static_cast<int>(coordinate_len), nullptr);
+  BIGNUM* s = BN_bin2bn(U(raw) + coordinate_len, static_cast<int>(coordinate_len), nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return {};
+  }
+  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (len <= 0) return {};
+  std::string der(static_cast<size_t>(len), '\0');
+  unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
+  if (i2d_ECDSA_SIG(sig.get(), &p) != len) return {};
+  return der;
+}
+
+}  // namespace
+
+bool IsSupportedJwsAlgorithm(std::string_view alg) {
+  AlgInfo info;
+  return Lookup(alg, &info);
+}
+
+Result<bool> VerifyJws(std::string_view alg, const JwkPublicKey& key,
+                       std::string_view signing_input, std::string_view signature) {
+  AlgInfo info;
+  if (!Lookup(alg, &info)) {
+    return Status(ErrorCode::kValidation, "unsupported JWS algorithm");
+  }
+  PKey pkey;
+  std::string sig(signature);
+  if (info.scheme == SignScheme::kEcdsa) {
+    if (key.kty != "EC") return false;
+    pkey = EcKey(key, info.curve, info.coordinate_len);
+    if (!pkey) {
+      ERR_clear_error();
+      return key.crv == info.curve ? Result<bool>(Status(ErrorCode::kValidation, "EC key does not load"))
+                                   : Result<bool>(false);
+    }
+    sig = EcdsaRawToDer(signature, info.coordinate_len);
+    if (sig.empty()) return false;
+  } else {
+    if (key.kty != "RSA") return false;
+    pkey = RsaKey(key);
+    if (!pkey) {
+      ERR_clear_error();
+      return Status(ErrorCode::kValidation, "RSA key does not load");
+    }
+    // RFC 7518 section 3.3: keys of 2048 bits or more.
+    if (EVP_PKEY_get_bits(pkey.get()) < 2048) return false;
+  }
+  auto ok = VerifySignature(pkey.get(), info.scheme, info.hash, signing_input,
+                            /*message_is_digest=*/false, sig);
+  ERR_clear_error();
+  if (!ok.ok()) return false;
+  return *ok;
+}
+
+}  // namespace arcana::crypto

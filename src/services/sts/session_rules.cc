@@ -1,0 +1,149 @@
+#include "services/sts/session_rules.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "auth/policy/policy.h"
+
+namespace arcana::services::sts {
+namespace {
+
+using auth::PolicySource;
+using auth::Principal;
+using domain::iam::Session;
+
+// The tag of `tags` whose key equals `key` ignoring case (session tag keys are case
+// insensitive in AWS), or tags.end().
+std::map<std::string, std::string>::const_iterator FindTag(
+    const std::map<std::string, std::string>& tags, const std::string& key) {
+  const std::string lower = policy::LowerAscii(key);
+  for (auto it = tags.begin(); it != tags.end(); ++it) {
+    if (policy::LowerAscii(it->first) == lower) return it;
+  }
+  return tags.end();
+}
+
+}  // namespace
+
+Status AccessDenied(const Principal& p, const std::string& action, const std::string& arn) {
+  return Status(ErrorCode::kAccessDenied, "User: " + p.arn + " is not authorized to perform: " +
+                                              action + " on resource: " + arn);
+}
+
+void WriteCredentials(json::Writer& w, const auth::IssuedKey& k) {
+  w.Key("Credentials");
+  w.StartObject();
+  json::KV(w, "AccessKeyId", k.access_key_id);
+  json::KV(w, "SecretAccessKey", k.secret_access_key);
+  json::KV(w, "SessionToken", k.session_token);
+  w.Key("Expiration");
+  json::WriteTimestamp(w, k.expires_ms);
+  w.EndObject();
+}
+
+Status CheckSessionName(const std::string& name, const char* member) {
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '_' || c == '+' || c == '=' || c == ',' || c == '.' ||
+        c == '@' || c == '-') {
+      continue;
+    }
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + name + "' at '" + member +
+                      "' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: [\\w+=,.@-]*");
+  }
+  return Status::Ok();
+}
+
+Status ParseRoleArn(const std::string& role_arn, std::string* account, std::string* name) {
+  constexpr std::string_view kPrefix = "arn:aws:iam::";
+  size_t colon = role_arn.find(':', kPrefix.size());
+  if (!role_arn.starts_with(kPrefix) || colon == std::string::npos ||
+      role_arn.compare(colon + 1, 5, "role/") != 0) {
+    return Status(ErrorCode::kValidation, role_arn + " is invalid");
+  }
+  *account = role_arn.substr(kPrefix.size(), colon - kPrefix.size());
+  *name = role_arn.substr(role_arn.rfind('/') + 1);
+  return Status::Ok();
+}
+
+Result<policy::AppliedPolicy> Compile(const PolicySource& src) {
+  ARCANA_ASSIGN_OR_RETURN(auto compiled, policy::ParsePolicy(src.json, policy::UseOf(src.kind)));
+  return policy::AppliedPolicy{std::move(compiled), src.source_id, src.kind};
+}
+
+Result<Session> SessionOf(const json::Input& in, const Principal& caller) {
+  Session s;
+  s.kind = "role";
+  s.session_name = in.Str("RoleSessionName").value_or("");
+  if (const auto* tags = in.Get("Tags"); tags != nullptr && tags->IsArray()) {
+    std::set<std::string> seen;
+    for (const auto& t : tags->GetArray()) {
+      std::string key = json::StrField(t, "Key");
+      if (!seen.insert(policy::LowerAscii(key)).second) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+      }
+      s.tags[key] = json::StrField(t, "Value");
+    }
+  }
+  // A transitive key names a tag in any case ("sessiontag1" names "SessionTag1"); the session
+  // keeps the tag's own spelling.
+  for (const auto& k : in.StrList("TransitiveTagKeys").value_or(std::vector<std::string>{})) {
+    auto tag = FindTag(s.tags, k);
+    if (tag == s.tags.end()) {
+      return Status(ErrorCode::kInvalidParameterValue,
+                    "The specified transitive tag key must be included in the requested tags.");
+    }
+    if (std::find(s.transitive_tag_keys.begin(), s.transitive_tag_keys.end(), tag->first) ==
+        s.transitive_tag_keys.end()) {
+      s.transitive_tag_keys.push_back(tag->first);
+    }
+  }
+  if (caller.type == Principal::Type::kAssumedRole) {
+    for (const auto& k : caller.transitive_tag_keys) {
+      auto it = caller.tags.find(k);
+      if (it == caller.tags.end()) continue;
+      // A chained session may not restate an inherited transitive tag otherwise (another
+      // value, or the key in another case).
+      auto mine = FindTag(s.tags, k);
+      if (mine != s.tags.end() && (mine->first != k || mine->second != it->second)) {
+        return Status(ErrorCode::kInvalidParameterValue,
+                      "One of the specified transitive tag keys can't be set because it "
+                      "conflicts with a transitive tag key from the calling session.");
+      }
+      s.tags[k] = it->second;
+      if (std::find(s.transitive_tag_keys.begin(), s.transitive_tag_keys.end(), k) ==
+          s.transitive_tag_keys.end()) {
+        s.transitive_tag_keys.push_back(k);
+      }
+    }
+  }
+  if (auto doc = in.Str("Policy")) {
+    auto parsed = policy::ParsePolicy(*doc, policy::PolicyUse::kIdentity);
+    if (!parsed.ok()) return parsed.status();
+    s.policies.push_back(*doc);
+  }
+  if (const auto* arns = in.Get("PolicyArns"); arns != nullptr && arns->IsArray()) {
+    for (const auto& a : arns->GetArray()) {
+      std::string arn = json::StrField(a, "arn");
+      if (!domain::iam::ParsePolicyArn(arn)) {
+        return Status(ErrorCode::kValidation, "Invalid policy ARN: " + arn);
+      }
+      s.policy_arns.push_back(arn);
+    }
+  }
+  return s;
+}
+
+int64_t PackedPolicySize(const Session& s) {
+  size_t n = 0;
+  for (const auto& p : s.policies) n += p.size();
+  for (const auto& a : s.policy_arns) n += a.size();
+  for (const auto& [k, v] : s.tags) n += k.size() + v.size();
+  return static_cast<int64_t>(n * 100 / kPackedPolicyLimit);
+}
+
+}  // namespace arcana::services::sts

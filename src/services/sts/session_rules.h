@@ -1,0 +1,50 @@
+// The rules STS's credential-issuing operations share (AssumeRole, AssumeRoleWithWebIdentity,
+// GetFederationToken, GetSessionToken): session names, session policies and tags, the packed
+// size limit, and how credentials are written in an answer. Internal to services/sts.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "auth/identity_resolver.h"
+#include "auth/policy/evaluator.h"
+#include "auth/principal.h"
+#include "common/json.h"
+#include "common/status.h"
+#include "domain/iam/identity.h"
+
+namespace arcana::services::sts {
+
+namespace policy = auth::policy;
+
+inline constexpr int64_t kDefaultRoleSeconds = 3600;
+inline constexpr int64_t kDefaultSessionSeconds = 43200;
+inline constexpr int64_t kRootSessionMaxSeconds = 3600;
+inline constexpr size_t kPackedPolicyLimit = 2048;  // characters of session policy and tags
+
+// AccessDenied in AWS's words for `p` calling `action` on `arn`.
+Status AccessDenied(const auth::Principal& p, const std::string& action, const std::string& arn);
+
+// The Credentials member of an answer.
+void WriteCredentials(json::Writer& w, const auth::IssuedKey& k);
+
+// RoleSessionName's (GetFederationToken's Name's) model pattern, [\w+=,.@-]* (the validator
+// checks its length), worded as AWS words it, with the value.
+Status CheckSessionName(const std::string& name, const char* member = "roleSessionName");
+
+// arn:aws:iam::ACCOUNT:role/PATH/NAME -> account and name; ValidationError "ARN is invalid".
+Status ParseRoleArn(const std::string& role_arn, std::string* account, std::string* name);
+
+// A stored policy document, parsed for the evaluator.
+Result<policy::AppliedPolicy> Compile(const auth::PolicySource& src);
+
+// Session tags and transitive keys of a new session: the request's, plus the transitive tags
+// of the calling session (role chaining), which the request may not override; and its session
+// policies (Policy, PolicyArns). Keys are case insensitive as AWS checks them.
+Result<domain::iam::Session> SessionOf(const json::Input& in, const auth::Principal& caller);
+
+// How full the packed session policies and tags are, in percent of AWS's limit.
+int64_t PackedPolicySize(const domain::iam::Session& s);
+
+}  // namespace arcana::services::sts

@@ -1,0 +1,207 @@
+// STS AssumeRoleWithWebIdentity: temporary credentials of a role for the bearer of an OpenID
+// Connect ID token, the way CI systems (GitHub Actions, GitLab), Kubernetes service accounts
+// and identity providers hand workloads AWS credentials without a stored secret.
+// What is checked, in order: the request's members; the token is a JWT whose issuer is an
+// IAM OIDC provider of the role's account ("No OpenIDConnect provider found in your account
+// for ISSUER"); it has not expired (ExpiredTokenException in AWS's words); one of its
+// audiences is one of the provider's client ids ("Incorrect token audience"); its signature
+// verifies with one of the issuer's published keys (auth/oidc_keys.h); the role exists and its
+// trust policy allows sts:AssumeRoleWithWebIdentity to the provider as a Federated principal
+// under the token's claims (otherwise "Not authorized to perform
+// sts:AssumeRoleWithWebIdentity", 403), and sts:TagSession when the token carries session
+// tags. Nothing about the caller comes from a signature: the request is unsigned.
+#include <algorithm>
+
+#include "auth/authorizer.h"
+#include "crypto/jws.h"
+#include "domain/iam/web_identity_token.h"
+#include "services/sts/session_rules.h"
+#include "services/sts/sts_service.h"
+#include "storage/identity_codec.h"
+
+namespace arcana::services::sts {
+namespace {
+
+using auth::PolicySource;
+using auth::Principal;
+using domain::iam::OidcProvider;
+using domain::iam::Session;
+using domain::iam::WebIdentityToken;
+
+constexpr const char* kAction = "sts:AssumeRoleWithWebIdentity";
+// Clock difference allowed between the issuer and Arcana for a token's nbf and iat.
+constexpr int64_t kClockSkewSeconds = 300;
+
+Status NotAuthorized() {
+  return Status(ErrorCode::kAccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+}
+
+// The audience the token was issued for that the provider accepts ("" when none): IAM
+// matches the provider's client ids against the token's aud (and azp, for issuers that put
+// the client id there).
+std::string AcceptedAudience(const WebIdentityToken& t, const OidcProvider& provider) {
+  auto accepted = [&](const std::string& a) {
+    return std::find(provider.client_ids.begin(), provider.client_ids.end(), a) !=
+           provider.client_ids.end();
+  };
+  for (const auto& a : t.audiences) {
+    if (accepted(a)) return a;
+  }
+  if (!t.authorized_party.empty() && accepted(t.authorized_party)) return t.authorized_party;
+  return {};
+}
+
+// The signature, against each key the issuer may have signed with.
+Status VerifySignature(const WebIdentityToken& t, const std::vector<crypto::JwkPublicKey>& keys) {
+  for (const auto& key : keys) {
+    auto ok = crypto::VerifyJws(t.alg, key, t.signing_input, t.signature);
+    if (ok.ok() && *ok) return Status::Ok();
+  }
+  return Status(ErrorCode::kInvalidIdentityToken,
+                "The web identity token provided could not be validated: its signature does "
+                "not verify with the identity provider's keys");
+}
+
+// The keys a trust policy may test: the provider's claims as IAM names them
+// ("PROVIDER_URL:aud", ":sub", ":amr", ":azp", ":email"), the session's name and tags, and the
+// request's own (aws:SourceIp, aws:CurrentTime, ...).
+policy::ContextKeys TrustContext(const Principal& web, const CallContext& ctx,
+                                 const std::string& url, const WebIdentityToken& t,
+                                 const std::string& audience, const Session& s) {
+  policy::ContextKeys keys;
+  keys.Set(url + ":aud", audience);
+  if (!t.authorized_party.empty()) {
+    keys.Set(url + ":azp", t.authorized_party);
+    if (!t.audiences.empty()) keys.SetList(url + ":oaud", t.audiences);
+  }
+  keys.Set(url + ":sub", t.subject);
+  if (!t.amr.empty()) keys.SetList(url + ":amr", t.amr);
+  if (!t.email.empty()) keys.Set(url + ":email", t.email);
+  keys.Set("aws:FederatedProvider", web.arn);
+  keys.Set("sts:RoleSessionName", s.session_name);
+  std::vector<std::string> tag_keys;
+  for (const auto& [k, v] : s.tags) {
+    keys.Set("aws:RequestTag/" + k, v);
+    tag_keys.push_back(k);
+  }
+  if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
+  auth::AddCallerKeys(ctx, web, &keys);
+  return keys;
+}
+
+}  // namespace
+
+Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
+                                                          const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(CheckSessionName(in.Str("RoleSessionName").value_or("")));
+  const std::string role_arn = *in.Str("RoleArn");
+  std::string account, role_name;
+  ARCANA_RETURN_IF_ERROR(ParseRoleArn(role_arn, &account, &role_name));
+
+  // The token: its issuer must be a provider of the role's account.
+  ARCANA_ASSIGN_OR_RETURN(WebIdentityToken token,
+                          domain::iam::ParseWebIdentityToken(*in.Str("WebIdentityToken")));
+  const std::string url = domain::iam::OidcProviderUrlOf(token.issuer);
+  std::optional<storage::IamEntity> entity;
+  if (!url.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(entity, store_.GetEntity(account, storage::kOidcProviderKind, url));
+  }
+  if (!entity) {
+    // The issuer as the token spells it (bounded: it is the caller's text).
+    return Status(ErrorCode::kInvalidIdentityToken,
+                  "No OpenIDConnect provider found in your account for " +
+                      token.issuer.substr(0, 512));
+  }
+  ARCANA_ASSIGN_OR_RETURN(OidcProvider provider, storage::OidcProviderFromEntity(*entity));
+  ARCANA_RETURN_IF_ERROR(domain::iam::CheckTokenTimes(token, ctx.now_ms / 1000, kClockSkewSeconds));
+  const std::string audience = AcceptedAudience(token, provider);
+  if (audience.empty()) return Status(ErrorCode::kInvalidIdentityToken, "Incorrect token audience");
+  if (!crypto::IsSupportedJwsAlgorithm(token.alg)) {
+    return Status(ErrorCode::kInvalidIdentityToken,
+                  "The web identity token provided could not be validated: its signing "
+                  "algorithm is not supported");
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto keys, oidc_keys_.KeysFor(token.issuer, token.kid, token.alg,
+                                                        provider.thumbprints, ctx.now_ms));
+  ARCANA_RETURN_IF_ERROR(VerifySignature(token, keys));
+
+  // The caller, as the trust policy sees it: the provider, named as a Federated principal.
+  Principal web;
+  web.type = Principal::Type::kWebIdentity;
+  web.account = account;
+  web.arn = provider.Arn();
+  web.principal_arn = web.arn;
+  web.user_id = url + ":" + audience + ":" + token.subject;
+
+  ARCANA_ASSIGN_OR_RETURN(auto role_entity, store_.GetEntity(account, "role", role_name));
+  if (!role_entity) return NotAuthorized();
+  ARCANA_ASSIGN_OR_RETURN(auto role, storage::IdentityFromEntity(*role_entity));
+  if (role.Arn() != role_arn) return NotAuthorized();
+
+  ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, web));
+  session.kind = "role";
+  session.subject = role.name;
+  session.web_identity_provider = provider.Arn();
+  session.web_identity_subject = token.subject;
+  // Session tags from the token's https://aws.amazon.com/tags claim.
+  for (const auto& [k, v] : token.principal_tags) session.tags[k] = v;
+  for (const auto& k : token.transitive_tag_keys) {
+    if (session.tags.contains(k)) session.transitive_tag_keys.push_back(k);
+  }
+  int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
+  if (seconds > role.max_session_duration) {
+    return Status(ErrorCode::kValidation,
+                  "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+                  "role.");
+  }
+  const int64_t packed = PackedPolicySize(session);
+  if (packed > 100) {
+    return Status(ErrorCode::kValidation,
+                  "Packed size of consumed sessions policies and session tags exceeds 2048 "
+                  "characters.");
+  }
+
+  // The trust policy decides alone: a web identity has no policies of its own.
+  auto trust = policy::ParsePolicy(role.trust_policy, policy::PolicyUse::kResource);
+  if (!trust.ok()) return NotAuthorized();
+  policy::ResourceView resource;
+  resource.arn = role_arn;
+  resource.account = account;
+  resource.resource_policy = policy::AppliedPolicy{*trust, "role/" + role.name + ":trust",
+                                                   PolicySource::Kind::kResource};
+  resource.is_kms_key = true;
+  policy::ContextKeys context = TrustContext(web, ctx, url, token, audience, session);
+  policy::EvalRequest req;
+  req.principal = &web;
+  req.resource = &resource;
+  req.context = &context;
+  const bool tagged = !token.principal_tags.empty();
+  for (const char* action : {kAction, "sts:TagSession"}) {
+    if (std::string_view(action) == "sts:TagSession" && !tagged) break;
+    req.action = action;
+    if (!policy::Evaluate(req).allowed()) return NotAuthorized();
+  }
+
+  ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(account, session, ctx.now_ms, seconds));
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteCredentials(w, key);
+  json::KV(w, "SubjectFromWebIdentityToken", token.subject);
+  w.Key("AssumedRoleUser");
+  w.StartObject();
+  json::KV(w, "AssumedRoleId", role.id + ":" + session.session_name);
+  json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
+                         session.session_name);
+  w.EndObject();
+  if (!session.policies.empty() || !session.policy_arns.empty() || tagged) {
+    w.Key("PackedPolicySize");
+    w.Int64(packed);
+  }
+  json::KV(w, "Provider", provider.Arn());
+  json::KV(w, "Audience", audience);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
+}  // namespace arcana::services::sts
