@@ -72,14 +72,18 @@ std::vector<std::string> PeerChainThumbprints(SSL* ssl) {
 }
 
 Status VerifyPeerTrust(SSL* ssl, const std::string& host,
-                       const std::vector<std::string>& thumbprints) {
+                       const std::vector<std::string>& thumbprints, const std::string& ca_file) {
   std::unique_ptr<X509, X509Deleter> leaf(SSL_get1_peer_certificate(ssl));
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // client side: leaf first
   if (!leaf) return Status(ErrorCode::kServiceUnavailable, "the server presented no certificate");
   std::string why;
   {
     std::unique_ptr<X509_STORE, StoreDeleter> system(X509_STORE_new());
-    if (system && X509_STORE_set_default_paths(system.get()) == 1 &&
+    const int loaded = !system            ? 0
+                       : ca_file.empty() ? X509_STORE_set_default_paths(system.get())
+                                         : X509_STORE_load_file(system.get(), ca_file.c_str());
+    if (loaded != 1) why = "cannot load the trusted certificates";
+    if (loaded == 1 &&
         Verifies(system.get(), leaf.get(), chain, host, /*partial=*/false, &why)) {
       return Status::Ok();
     }

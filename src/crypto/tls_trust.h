@@ -21,8 +21,10 @@ std::vector<std::string> PeerChainThumbprints(SSL* ssl);
 
 // Ok when the peer of the (handshaken, client-side) connection `ssl` is trusted for `host`
 // (a DNS name or an IP literal) as above; kServiceUnavailable naming why not otherwise.
-// `thumbprints`: 40 hex characters each, any case.
+// `thumbprints`: 40 hex characters each, any case. `ca_file`: PEM certificates trusted
+// instead of the system's store ("" = the system's).
 Status VerifyPeerTrust(SSL* ssl, const std::string& host,
-                       const std::vector<std::string>& thumbprints);
+                       const std::vector<std::string>& thumbprints,
+                       const std::string& ca_file = "");
 
 }  // namespace arcana::crypto

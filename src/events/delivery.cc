@@ -1,25 +1,19 @@
 #include "events/delivery.h"
 
 #include <fcntl.h>
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <cstdlib>
 #include <filesystem>
-#include <type_traits>
 
 #include "audit/audit_event.h"
-#include "cli/operator_client.h"  // ParseEndpoint
 #include "common/json.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "net/http_client.h"
 
 namespace arcana::events {
 namespace {
@@ -37,107 +31,21 @@ int64_t NowMs() {
 }
 }  // namespace
 
-namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-
-// Runs one asynchronous operation to completion on ioc; its error (beast::error::timeout
-// once the stream's deadline passed).
-template <class Initiate>
-beast::error_code RunOne(asio::io_context& ioc, Initiate&& initiate) {
-  beast::error_code result;
-  initiate([&result](beast::error_code ec, auto&&...) { result = ec; });
-  ioc.restart();
-  ioc.run();
-  return result;
-}
-
-Status Failed(const char* what, const beast::error_code& ec) {
-  return Status(ErrorCode::kServiceUnavailable, std::string(what) + ": " + ec.message());
-}
-
-// TLS handshake (when Stream is an ssl_stream), request, bounded response; every step
-// under the deadline the caller set on the lowest layer.
-template <class Stream>
-Result<int> Exchange(asio::io_context& ioc, Stream& stream,
-                     http::request<http::string_body>& req) {
-  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-    if (auto ec = RunOne(ioc, [&](auto h) { stream.async_handshake(asio::ssl::stream_base::client, h); })) {
-      return Failed("TLS handshake", ec);
-    }
-  }
-  if (auto ec = RunOne(ioc, [&](auto h) { http::async_write(stream, req, h); })) {
-    return Failed("send", ec);
-  }
-  beast::flat_buffer buf;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxResponseBytes);
-  if (auto ec = RunOne(ioc, [&](auto h) { http::async_read(stream, buf, parser, h); })) {
-    return Failed("answer", ec);
-  }
-  return static_cast<int>(parser.get().result_int());
-}
-
-}  // namespace
-
 Status HttpPost(const std::string& url, const std::string& body) {
-  size_t scheme = url.find("://");
-  std::string rest = url.substr(scheme + 3);
-  size_t slash = rest.find_first_of("/?");
-  std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (path[0] == '?') path = "/" + path;
-  ARCANA_ASSIGN_OR_RETURN(auto ep, cli::ParseEndpoint(url.substr(0, scheme + 3) +
-                                                      rest.substr(0, slash)));
-  http::request<http::string_body> req{http::verb::post, path, 11};
-  req.set(http::field::host, ep.host + ":" + ep.port);
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::user_agent, "arcana-events");
-  req.body() = body;
-  req.prepare_payload();
-  try {
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    auto endpoints = resolver.resolve(ep.host, ep.port);
-    Result<int> status = 0;
-    if (ep.tls) {
-      asio::ssl::context ctx(asio::ssl::context::tls_client);
-      ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_tlsv1 |
-                      asio::ssl::context::no_tlsv1_1);
-      if (ep.ca_file.empty()) {
-        ctx.set_default_verify_paths();
-      } else {
-        ctx.load_verify_file(ep.ca_file);
-      }
-      ctx.set_verify_mode(asio::ssl::verify_peer);
-      beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-      if (!SSL_set_tlsext_host_name(stream.native_handle(), ep.host.c_str())) {
-        return Status(ErrorCode::kServiceUnavailable, "cannot set TLS server name " + ep.host);
-      }
-      stream.set_verify_callback(asio::ssl::host_name_verification(ep.host));
-      beast::get_lowest_layer(stream).expires_after(kDeliveryTimeout);
-      if (auto ec = RunOne(ioc, [&](auto h) { beast::get_lowest_layer(stream).async_connect(endpoints, h); })) {
-        return Failed("connect", ec);
-      }
-      status = Exchange(ioc, stream, req);
-    } else {
-      beast::tcp_stream stream(ioc);
-      stream.expires_after(kDeliveryTimeout);
-      if (auto ec = RunOne(ioc, [&](auto h) { stream.async_connect(endpoints, h); })) {
-        return Failed("connect", ec);
-      }
-      status = Exchange(ioc, stream, req);
-    }
-    if (!status.ok()) return status.status();
-    if (*status < 200 || *status >= 300) {
-      return Status(ErrorCode::kServiceUnavailable, "HTTP " + std::to_string(*status));
-    }
-    return Status::Ok();
-  } catch (const std::exception& e) {
-    return Status(ErrorCode::kServiceUnavailable, std::string("cannot reach the target: ") + e.what());
+  net::ClientRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  req.content_type = "application/json";
+  req.user_agent = "arcana-events";
+  req.timeout = kDeliveryTimeout;
+  req.max_response_bytes = kMaxResponseBytes;  // only read to keep the protocol whole
+  if (const char* ca = std::getenv("ARCANA_CA_CERT"); ca != nullptr) req.ca_file = ca;
+  ARCANA_ASSIGN_OR_RETURN(auto res, net::HttpExchange(req));
+  if (res.status < 200 || res.status >= 300) {
+    return Status(ErrorCode::kServiceUnavailable, "HTTP " + std::to_string(res.status));
   }
+  return Status::Ok();
 }
 
 namespace {

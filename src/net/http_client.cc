@@ -154,7 +154,7 @@ Result<ClientResponse> HttpExchange(const ClientRequest& request) {
       return Failed("TLS handshake", ec.message());
     }
     Status trusted = crypto::VerifyPeerTrust(stream.native_handle(), url.host,
-                                             request.pinned_thumbprints);
+                                             request.pinned_thumbprints, request.ca_file);
     if (!trusted.ok()) return Failed("TLS", trusted.message());
     return Exchange(ioc, stream, req, request.max_response_bytes);
   } catch (const std::exception& e) {

@@ -1,7 +1,8 @@
 // One outbound HTTP(S) exchange, blocking, bounded in time and size: how Arcana fetches an
 // OpenID Connect issuer's discovery document and keys (AssumeRoleWithWebIdentity). HTTPS
-// servers are trusted through the system's trust store, or through pinned certificate
-// thumbprints (crypto/tls_trust.h: IAM's ThumbprintList semantics). Redirects are not
+// servers are trusted through the system's trust store (or a CA file given instead), or
+// through pinned certificate thumbprints (crypto/tls_trust.h: IAM's ThumbprintList
+// semantics). Used for OIDC issuers' keys and EventBridge-style HTTP targets. Redirects are not
 // followed. Call it from a worker, never from an I/O thread.
 // Thread-safety: reentrant (each call has its own io_context).
 #pragma once
@@ -20,6 +21,7 @@ struct ClientRequest {
   std::string body;
   std::string content_type;
   std::vector<std::string> pinned_thumbprints;  // https: SHA-1 hex, trusted as anchors
+  std::string ca_file;  // https: PEM CAs to trust instead of the system's ("" = system's)
   std::chrono::milliseconds timeout{5000};      // the whole exchange
   size_t max_response_bytes = 64 * 1024;        // a larger answer fails the exchange
   std::string user_agent = "arcana";

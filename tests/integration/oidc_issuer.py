@@ -29,6 +29,28 @@ def b64u(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def self_signed_tls(directory: Path) -> tuple[Path, Path, str]:
+    """A self-signed certificate for 127.0.0.1 (and its key) in `directory`: (cert.pem,
+    key.pem, SHA-1 thumbprint of the certificate's DER)."""
+    tls_key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "arcana test server")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(tls_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(tls_key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(tls_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_path, key_path, hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
 def _int_bytes(n: int, length: int | None = None) -> bytes:
     length = length or (n.bit_length() + 7) // 8
     return n.to_bytes(length, "big")
@@ -39,24 +61,8 @@ class OidcIssuer:
         self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ec_key = ec.generate_private_key(ec.SECP256R1())
         self.requests: list[str] = []
-        self._dir = Path(tempfile.mkdtemp(prefix="oidc-issuer-"))
-        tls_key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "arcana test issuer")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-                .public_key(tls_key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
-                .add_extension(x509.SubjectAlternativeName(
-                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(tls_key, hashes.SHA256()))
-        der = cert.public_bytes(serialization.Encoding.DER)
-        self.thumbprint = hashlib.sha1(der).hexdigest()
-        (self._dir / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (self._dir / "key.pem").write_bytes(tls_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
+        cert_path, key_path, self.thumbprint = self_signed_tls(
+            Path(tempfile.mkdtemp(prefix="oidc-issuer-")))
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -83,7 +89,7 @@ class OidcIssuer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self._dir / "cert.pem", self._dir / "key.pem")
+        ctx.load_cert_chain(cert_path, key_path)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.url = f"https://127.0.0.1:{self.port}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import threading
 import time
@@ -19,7 +20,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, free_port, wait_for
+from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, wait_for
+from oidc_issuer import self_signed_tls
 from test_audit import client, start
 from test_cluster import cluster  # noqa: F401 (fixture)
 
@@ -28,9 +30,10 @@ AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 
 
 class Receiver:
-    """An HTTP target: records every POSTed JSON body (port 0: any free port)."""
+    """An HTTP target: records every POSTed JSON body (port 0: any free port); HTTPS with
+    `tls` = (cert.pem, key.pem)."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, tls=None):
         self.bodies: list[dict] = []
         received = self.bodies
 
@@ -46,7 +49,13 @@ class Receiver:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        scheme = "http"
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
@@ -493,3 +502,34 @@ def test_put_events_routes_an_applications_own_events(srv, receiver):
     assert order["account"] == "123456789012" and order["region"] == "us-east-1"
     ev.remove_targets(Rule="app-orders", Ids=["hook"])
     ev.delete_rule(Name="app-orders")
+
+
+def test_an_https_target_is_reached_when_its_ca_is_trusted(tmp_path):
+    """HTTPS targets: trusted through ARCANA_CA_CERT (a private CA; here the target's own
+    self-signed certificate) and refused without it (the event is dead-lettered, not sent)."""
+    cert, key, _ = self_signed_tls(tmp_path)
+    target = Receiver(tls=(cert, key))
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    servers = []
+    try:
+        for name, extra in (("trusting", {"ARCANA_CA_CERT": str(cert)}), ("system-only", {})):
+            srv = ArcanaServer(tmp_path / name, tmp_path / (name + "-logs"), dev=False,
+                               env={**env, **extra}).start()
+            servers.append(srv)
+            ev, sm = client(srv, "events"), client(srv, "secretsmanager")
+            ev.put_rule(Name="tls", EventPattern=json.dumps({
+                "source": ["aws.secretsmanager"], "detail": {"eventName": ["CreateSecret"]}}))
+            ev.put_targets(Rule="tls", Targets=[{"Id": "hook", "Arn": target.url,
+                                                 "RetryPolicy": {"MaximumRetryAttempts": 0}}])
+            sm.create_secret(Name=f"tls/{name}", SecretString="v")
+        wait_for(lambda: any(b["detail"]["requestParameters"]["Name"] == "tls/trusting"
+                             for b in target.bodies), timeout=10, what="HTTPS delivery")
+        dead = Path(servers[1].data_dir) / "events" / "dead-letter.jsonl"
+        wait_for(lambda: dead.exists() and "tls" in dead.read_text(), timeout=60,
+                 what="untrusted target dead-lettered")
+        assert not any(b["detail"]["requestParameters"]["Name"] == "tls/system-only"
+                       for b in target.bodies)
+    finally:
+        for s in servers:
+            s.stop()
+        target.stop()
