@@ -206,3 +206,19 @@ def test_token_never_reaches_the_audit_trail(auth_server, iam, anon_sts, issuer,
     for f in (auth_server.data_dir / "audit").glob("**/*"):
         if f.is_file():
             assert signature.encode() not in f.read_bytes(), f
+
+
+def test_the_aws_cli_assumes_a_role_with_a_token_file(auth_server, iam, issuer, provider,
+                                                      tmp_path):
+    """`aws sts assume-role-with-web-identity --web-identity-token file://...` (the CLI signs
+    nothing for it: the keys given are dummies that would not authenticate)."""
+    from aws_cli import run_cli
+    role = make_role(iam, provider, issuer.provider_url)
+    (tmp_path / "token").write_text(issuer.token(sub="repo:acme/cli:ref:main"))
+    r = run_cli(auth_server.endpoint, tmp_path, "AKIANOTAKEY000000000", "not-a-secret",
+                "sts", "assume-role-with-web-identity", "--role-arn", role["Arn"],
+                "--role-session-name", "cli", "--web-identity-token", "file://token")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["SubjectFromWebIdentityToken"] == "repo:acme/cli:ref:main"
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
