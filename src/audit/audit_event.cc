@@ -36,6 +36,7 @@ void Identity(json::Writer& w, const UserIdentity& u) {
   if (!u.access_key_id.empty()) json::KV(w, "accessKeyId", u.access_key_id);
   if (!u.user_name.empty()) json::KV(w, "userName", u.user_name);
   if (!u.invoked_by.empty()) json::KV(w, "invokedBy", u.invoked_by);
+  if (!u.identity_provider.empty()) json::KV(w, "identityProvider", u.identity_provider);
   if (u.has_session) {
     w.Key("sessionContext");
     w.StartObject();

@@ -35,13 +35,15 @@ namespace arcana::audit {
 inline constexpr const char* kEventVersion = "1.09";
 
 struct UserIdentity {
-  std::string type;          // Root | IAMUser | AssumedRole | FederatedUser | AWSService | Unknown
+  std::string type;          // Root | IAMUser | AssumedRole | FederatedUser | AWSService |
+                             // WebIdentityUser | Unknown
   std::string principal_id;  // AIDA..., AROA...:session, or the account id for root
   std::string arn;
   std::string account_id;
   std::string access_key_id;
   std::string user_name;     // IAM users only
   std::string invoked_by;    // AWSService: the acting service ("arcana.internal")
+  std::string identity_provider;  // WebIdentityUser: the IAM OIDC provider's ARN
   // sessionContext (temporary credentials): the issuer of an assumed role's session.
   bool has_session = false;
   std::string session_issuer_arn;

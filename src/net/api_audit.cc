@@ -47,6 +47,25 @@ void ClaimedCredential(const HttpRequest& req, std::string* akid, std::string* r
   *region = std::string(rest.substr(s1 + 1, s2 - s1 - 1));
 }
 
+// An unsigned AssumeRoleWithWebIdentity has no principal: CloudTrail names its caller a
+// WebIdentityUser (principalId PROVIDER_URL:AUDIENCE:SUBJECT, userName the token's subject,
+// identityProvider the provider's ARN, the role's account), which only the answer tells.
+void WebIdentityOf(const rapidjson::Value& out, audit::UserIdentity* u) {
+  const std::string provider = json::StrField(out, "Provider");
+  const std::string subject = json::StrField(out, "SubjectFromWebIdentityToken");
+  if (provider.empty()) return;
+  u->type = "WebIdentityUser";
+  const size_t url = provider.find(":oidc-provider/");
+  u->principal_id = (url == std::string::npos ? provider : provider.substr(url + 15)) + ":" +
+                    json::StrField(out, "Audience") + ":" + subject;
+  u->user_name = subject;
+  u->identity_provider = provider;
+  // arn:aws:iam::ACCOUNT:oidc-provider/URL
+  if (size_t start = provider.find("::"); start != std::string::npos) {
+    u->account_id = provider.substr(start + 2, provider.find(':', start + 2) - start - 2);
+  }
+}
+
 }  // namespace
 
 audit::UserIdentity IdentityOf(const services::CallContext& ctx) {
@@ -101,7 +120,12 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   e.read_only = call.known && audit::IsReadOnlyOperation(call.operation);
   if (call.status.ok() && !e.read_only && !call.output.empty()) {
     rapidjson::Document out;
-    if (json::ParseBounded(call.output, &out).ok()) e.response_elements = audit::RedactedJson(out);
+    if (json::ParseBounded(call.output, &out).ok()) {
+      e.response_elements = audit::RedactedJson(out);
+      if (call.known && call.operation == "AssumeRoleWithWebIdentity") {
+        WebIdentityOf(out, &e.identity);
+      }
+    }
   }
   if (!call.status.ok()) {
     // As the wire spelled it: query-protocol (IAM, STS) and REST (Lambda) services have
@@ -114,7 +138,8 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   e.resources = call.touched.items();
   e.changes = call.committed.items();
   e.changes_truncated = call.committed.truncated();
-  e.recipient_account = ctx.account;
+  // An unsigned call has no account of its own: its record belongs to the account it acted in.
+  e.recipient_account = ctx.account.empty() ? e.identity.account_id : ctx.account;
   return e;
 }
 

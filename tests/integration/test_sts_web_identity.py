@@ -22,7 +22,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT
+from conftest import ACCOUNT, wait_for
 from oidc_issuer import OidcIssuer
 from test_iam import client, code_of
 
@@ -197,12 +197,30 @@ def test_request_validation(iam, anon_sts, issuer, provider):
     assert (code, status) == ("ValidationError", 400)
 
 
-def test_token_never_reaches_the_audit_trail(auth_server, iam, anon_sts, issuer, provider):
+def test_the_audit_record_names_the_web_identity_and_never_the_token(auth_server, iam, anon_sts,
+                                                                     issuer, provider):
     role = make_role(iam, provider, issuer.provider_url)
     token = issuer.token(sub="repo:acme/audit:ref:main")
     assume(anon_sts, role, token)
     signature = token.rsplit(".", 1)[1]
-    time.sleep(0.2)
+
+    def records():
+        out = []
+        for f in (auth_server.data_dir / "audit").glob("**/*.jsonl"):
+            for line in f.read_text().splitlines():
+                if "repo:acme/audit" in line:
+                    out.append(json.loads(line))
+        return out
+
+    wait_for(lambda: records(), timeout=10, what="the call's audit record")
+    rec = next(r for r in records() if r.get("eventName") == "AssumeRoleWithWebIdentity")
+    who = rec["userIdentity"]
+    assert who["type"] == "WebIdentityUser"
+    assert who["userName"] == "repo:acme/audit:ref:main"
+    assert who["identityProvider"] == provider
+    assert who["principalId"] == f"{issuer.provider_url}:sts.amazonaws.com:repo:acme/audit:ref:main"
+    assert who["accountId"] == ACCOUNT
+    assert rec["recipientAccountId"] == ACCOUNT
     for f in (auth_server.data_dir / "audit").glob("**/*"):
         if f.is_file():
             assert signature.encode() not in f.read_bytes(), f
