@@ -146,4 +146,34 @@ int64_t PackedPolicySize(const Session& s) {
   return static_cast<int64_t>(n * 100 / kPackedPolicyLimit);
 }
 
+std::optional<policy::ResourceView> TrustView(const domain::iam::Identity& role,
+                                              const std::string& role_arn,
+                                              const std::string& account) {
+  auto trust = policy::ParsePolicy(role.trust_policy, policy::PolicyUse::kResource);
+  if (!trust.ok()) return std::nullopt;
+  policy::ResourceView resource;
+  resource.arn = role_arn;
+  resource.account = account;
+  resource.resource_policy = policy::AppliedPolicy{*trust, "role/" + role.name + ":trust",
+                                                   PolicySource::Kind::kResource};
+  resource.is_kms_key = true;
+  return resource;
+}
+
+Status CheckPackedPolicySize(int64_t packed) {
+  if (packed <= 100) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                "Packed size of consumed sessions policies and session tags exceeds 2048 "
+                "characters.");
+}
+
+void WriteAssumedRoleUser(json::Writer& w, const std::string& account,
+                          const domain::iam::Identity& role, const Session& s) {
+  w.Key("AssumedRoleUser");
+  w.StartObject();
+  json::KV(w, "AssumedRoleId", role.id + ":" + s.session_name);
+  json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" + s.session_name);
+  w.EndObject();
+}
+
 }  // namespace arcana::services::sts

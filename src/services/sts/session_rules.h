@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "auth/identity_resolver.h"
@@ -46,5 +47,19 @@ Result<domain::iam::Session> SessionOf(const json::Input& in, const auth::Princi
 
 // How full the packed session policies and tags are, in percent of AWS's limit.
 int64_t PackedPolicySize(const domain::iam::Session& s);
+// ValidationError in AWS's words when `packed` (PackedPolicySize) is over 100 %.
+Status CheckPackedPolicySize(int64_t packed);
+
+// The role as the resource of an AssumeRole* call: its trust policy decides like a key policy
+// (it must name the caller; naming the caller's account hands the decision to the caller's
+// identity policies). nullopt when the stored trust policy does not parse (a denial).
+std::optional<policy::ResourceView> TrustView(const domain::iam::Identity& role,
+                                              const std::string& role_arn,
+                                              const std::string& account);
+
+// The AssumedRoleUser member of an answer (AssumeRole, AssumeRoleWithWebIdentity): the
+// session's id and ARN under `role` of `account`.
+void WriteAssumedRoleUser(json::Writer& w, const std::string& account,
+                          const domain::iam::Identity& role, const domain::iam::Session& s);
 
 }  // namespace arcana::services::sts

@@ -131,11 +131,7 @@ Result<std::string> StsService::GetFederationToken(const json::Input& in, const 
   // Root's sessions last at most an hour: a longer request gets an hour, as AWS documents.
   if (caller.type == Principal::Type::kRoot) seconds = std::min(seconds, kRootSessionMaxSeconds);
   int64_t packed = PackedPolicySize(session);
-  if (packed > 100) {
-    return Status(ErrorCode::kValidation,
-                  "Packed size of consumed sessions policies and session tags exceeds 2048 "
-                  "characters.");
-  }
+  ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
   ARCANA_ASSIGN_OR_RETURN(auto key,
                           resolver_.CreateSession(ctx.account, session, ctx.now_ms, seconds));
   rapidjson::StringBuffer buf;
@@ -185,27 +181,15 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
                   "assumed by role chaining.");
   }
   int64_t packed = PackedPolicySize(session);
-  if (packed > 100) {
-    return Status(ErrorCode::kValidation,
-                  "Packed size of consumed sessions policies and session tags exceeds 2048 "
-                  "characters.");
-  }
+  ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
 
-  // The trust policy decides like a key policy: it must allow the caller; naming the
-  // caller's account hands the decision to the caller's identity policies.
-  auto trust = policy::ParsePolicy(role.trust_policy, policy::PolicyUse::kResource);
-  if (!trust.ok()) return AccessDenied(caller, "sts:AssumeRole", role_arn);
-  policy::ResourceView resource;
-  resource.arn = role_arn;
-  resource.account = account;
-  resource.resource_policy = policy::AppliedPolicy{*trust, "role/" + role.name + ":trust",
-                                                   PolicySource::Kind::kResource};
-  resource.is_kms_key = true;
+  std::optional<policy::ResourceView> resource = TrustView(role, role_arn, account);
+  if (!resource) return AccessDenied(caller, "sts:AssumeRole", role_arn);
   policy::ContextKeys keys =
       AssumeRoleContext(caller, ctx, session, in.Str("ExternalId").value_or(""));
   policy::EvalRequest req;
   req.principal = &caller;
-  req.resource = &resource;
+  req.resource = &*resource;
   req.context = &keys;
   for (const auto& src : caller.identity_policies) {
     auto applied = Compile(src);
@@ -238,12 +222,7 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   json::Writer w(buf);
   w.StartObject();
   WriteCredentials(w, key);
-  w.Key("AssumedRoleUser");
-  w.StartObject();
-  json::KV(w, "AssumedRoleId", role.id + ":" + session.session_name);
-  json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
-                         session.session_name);
-  w.EndObject();
+  WriteAssumedRoleUser(w, account, role, session);
   // AWS answers PackedPolicySize only for a request that passes session policies or tags.
   if (!session.policies.empty() || !session.policy_arns.empty() || tags_passed) {
     w.Key("PackedPolicySize");

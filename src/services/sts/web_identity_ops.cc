@@ -155,25 +155,15 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
                   "role.");
   }
   const int64_t packed = PackedPolicySize(session);
-  if (packed > 100) {
-    return Status(ErrorCode::kValidation,
-                  "Packed size of consumed sessions policies and session tags exceeds 2048 "
-                  "characters.");
-  }
+  ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
 
   // The trust policy decides alone: a web identity has no policies of its own.
-  auto trust = policy::ParsePolicy(role.trust_policy, policy::PolicyUse::kResource);
-  if (!trust.ok()) return NotAuthorized();
-  policy::ResourceView resource;
-  resource.arn = role_arn;
-  resource.account = account;
-  resource.resource_policy = policy::AppliedPolicy{*trust, "role/" + role.name + ":trust",
-                                                   PolicySource::Kind::kResource};
-  resource.is_kms_key = true;
+  std::optional<policy::ResourceView> resource = TrustView(role, role_arn, account);
+  if (!resource) return NotAuthorized();
   policy::ContextKeys context = TrustContext(web, ctx, url, token, audience, session);
   policy::EvalRequest req;
   req.principal = &web;
-  req.resource = &resource;
+  req.resource = &*resource;
   req.context = &context;
   const bool tagged = !token.principal_tags.empty();
   for (const char* action : {kAction, "sts:TagSession"}) {
@@ -188,12 +178,7 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   w.StartObject();
   WriteCredentials(w, key);
   json::KV(w, "SubjectFromWebIdentityToken", token.subject);
-  w.Key("AssumedRoleUser");
-  w.StartObject();
-  json::KV(w, "AssumedRoleId", role.id + ":" + session.session_name);
-  json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" +
-                         session.session_name);
-  w.EndObject();
+  WriteAssumedRoleUser(w, account, role, session);
   if (!session.policies.empty() || !session.policy_arns.empty() || tagged) {
     w.Key("PackedPolicySize");
     w.Int64(packed);
