@@ -56,6 +56,19 @@ bool Lookup(std::string_view alg, AlgInfo* out) {
   return true;
 }
 
+// A public key of `type` ("RSA", "EC") from the parameters built in bld; null when they do
+// not make one.
+PKey FromParams(const char* type, OSSL_PARAM_BLD* bld) {
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld));
+  PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
+    return nullptr;
+  }
+  return PKey(key);
+}
+
 // The public key of an RSA JWK; null when it does not load.
 PKey RsaKey(const JwkPublicKey& jwk) {
   Bn n = ToBn(jwk.n), e = ToBn(jwk.e);
@@ -64,14 +77,7 @@ PKey RsaKey(const JwkPublicKey& jwk) {
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
     return nullptr;
   }
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
-    return nullptr;
-  }
-  return PKey(key);
+  return FromParams("RSA", bld.get());
 }
 
 // The public key of an EC JWK (an uncompressed point checked to lie on the curve); null when
@@ -88,14 +94,8 @@ PKey EcKey(const JwkPublicKey& jwk, const char* curve, size_t coordinate_len) {
                                         point.size())) {
     return nullptr;
   }
-  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  PKeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) {
-    return nullptr;
-  }
-  PKey loaded(key);
+  PKey loaded = FromParams("EC", bld.get());
+  if (!loaded) return nullptr;
   // fromdata does not check that the point is on the curve; a public-key check does.
   PKeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, loaded.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
