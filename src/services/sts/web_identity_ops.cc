@@ -106,6 +106,8 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   if (!url.empty()) {
     ARCANA_ASSIGN_OR_RETURN(entity, store_.GetEntity(account, storage::kOidcProviderKind, url));
   }
+  // The store matches names without case (as IAM names); provider URLs match exactly.
+  if (entity && entity->name != url) entity.reset();
   if (!entity) {
     // The issuer as the token spells it (bounded: it is the caller's text).
     return Status(ErrorCode::kInvalidIdentityToken,
