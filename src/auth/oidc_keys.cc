@@ -118,32 +118,41 @@ Result<std::vector<crypto::JwkPublicKey>> OidcKeys::KeysFor(
   // account's provider decides for itself which servers it trusts.
   std::string cache_key = issuer;
   for (const auto& t : thumbprints) cache_key += "|" + t;
-  bool refetch = true;
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(cache_key);
-    if (it != cache_.end() && now_ms - it->second.fetched_ms < kTtlMs) {
-      auto found = pick(it->second.keys);
-      if (!found.empty()) return found;
-      // A kid the set lacks: the issuer may have rotated its keys, but a stream of tokens
-      // naming unknown keys must not turn into a stream of fetches.
-      refetch = now_ms - it->second.fetched_ms >= kRefetchGapMs;
+    if (it != cache_.end()) {
+      if (now_ms - it->second.fetched_ms < kTtlMs) {
+        auto found = pick(it->second.keys);
+        if (!found.empty()) return found;
+      }
+      // A kid the set lacks (the issuer may have rotated its keys) or a fetch that failed:
+      // tried again only after kRefetchGap, so that a stream of unsigned requests cannot
+      // turn into a stream of fetches, each holding a worker up to the client's timeout.
+      if (now_ms - it->second.attempted_ms < kRefetchGapMs) return CannotRetrieve();
     }
   }
-  if (!refetch) return CannotRetrieve();
-  ARCANA_ASSIGN_OR_RETURN(auto keys, Download(issuer, thumbprints));
-  auto found = pick(keys);
+  auto downloaded = Download(issuer, thumbprints);
+  std::vector<crypto::JwkPublicKey> found;
   {
     std::lock_guard lock(mu_);
     if (cache_.size() >= kMaxIssuers && !cache_.contains(cache_key)) {
       auto oldest = cache_.begin();
       for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-        if (it->second.fetched_ms < oldest->second.fetched_ms) oldest = it;
+        if (it->second.attempted_ms < oldest->second.attempted_ms) oldest = it;
       }
       cache_.erase(oldest);
     }
-    cache_[cache_key] = Entry{std::move(keys), now_ms};
+    Entry& entry = cache_[cache_key];
+    entry.attempted_ms = now_ms;
+    // A failed fetch keeps what an earlier one brought, until its TTL ends.
+    if (downloaded.ok()) {
+      entry.keys = std::move(downloaded).value();
+      entry.fetched_ms = now_ms;
+      found = pick(entry.keys);
+    }
   }
+  if (!downloaded.ok()) return downloaded.status();
   if (found.empty()) return CannotRetrieve();
   return found;
 }

@@ -5,7 +5,9 @@
 // only for issuers an administrator registered (the caller looks the provider up first), so
 // a token cannot make Arcana fetch an arbitrary URL.
 // Keys are cached per issuer (and the thumbprints they were trusted under) for kTtl; a token naming a key id the cached set lacks (the
-// issuer rotated its keys) refetches, at most once per kRefetchGap per issuer. Each node has
+// issuer rotated its keys) refetches, at most once per kRefetchGap per issuer; a failed fetch
+// is not retried before kRefetchGap either (each attempt can take the client's timeout,
+// and the requests that cause it are unsigned). Each node has
 // its own cache: keys come from the issuer, not from the store, so nodes cannot disagree on
 // anything that must be consistent.
 // Thread-safety: KeyFor may be called concurrently (fetches run outside the lock).
@@ -52,7 +54,8 @@ class OidcKeys {
   };
   struct Entry {
     std::vector<Key> keys;
-    int64_t fetched_ms = 0;
+    int64_t fetched_ms = 0;    // when `keys` were fetched (0: never)
+    int64_t attempted_ms = 0;  // the latest fetch, successful or not
   };
   Result<std::vector<Key>> Download(const std::string& issuer,
                                     const std::vector<std::string>& thumbprints) const;

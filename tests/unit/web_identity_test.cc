@@ -225,6 +225,22 @@ TEST(OidcKeys, FailuresInAwsWords) {
   EXPECT_EQ(c.KeysFor("https://issuer.test", "ec-1", "ES256", {}, 1).status().message(), words);
 }
 
+TEST(OidcKeys, AFailedFetchIsNotRetriedWithinTheGap) {
+  FakeIssuer issuer;
+  issuer.status = 503;
+  auth::OidcKeys keys(issuer.fetch());
+  EXPECT_FALSE(keys.KeysFor("https://issuer.test", "ec-1", "ES256", {}, 1000).ok());
+  EXPECT_EQ(issuer.fetches, 1);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(keys.KeysFor("https://issuer.test", "ec-1", "ES256", {}, 2000 + i).ok());
+  }
+  EXPECT_EQ(issuer.fetches, 1);
+  issuer.status = 200;  // back: fetched again once the gap has passed
+  EXPECT_TRUE(keys.KeysFor("https://issuer.test", "ec-1", "ES256", {},
+                           1000 + auth::OidcKeys::kRefetchGapMs).ok());
+  EXPECT_EQ(issuer.fetches, 3);
+}
+
 TEST(HttpClient, SplitsUrls) {
   net::UrlParts u;
   ASSERT_TRUE(net::SplitUrl("https://issuer.example.com/path/x?y=1#frag", &u));
