@@ -1,6 +1,7 @@
 // AWS SDK for JavaScript v3 against Arcana's IAM and STS: the query protocol (form-encoded
 // requests, XML answers and XML errors with their HTTP statuses) through the JS SDK's own
-// parsers, and temporary credentials from AssumeRole used by another client.
+// parsers, temporary credentials from AssumeRole used by another client, and
+// AssumeRoleWithWebIdentity sent unsigned with its refusals as typed exceptions.
 //
 // Run: ARCANA_ENDPOINT=http://127.0.0.1:PORT node --test tests/integration/js/, against a server
 // whose root key pair is AKIDJSTEST0000000001 / js-secret (tests/integration/run.sh starts one):
@@ -11,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import {
   IAMClient,
   CreateAccessKeyCommand,
+  CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
   CreateUserCommand,
   DeleteAccessKeyCommand,
@@ -24,6 +26,7 @@ import {
 import {
   STSClient,
   AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
   GetCallerIdentityCommand,
 } from "@aws-sdk/client-sts";
 import { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
@@ -153,4 +156,41 @@ test("AssumeRole: the temporary credentials sign other services' calls as the ro
   await sm.send(new CreateSecretCommand({ Name: name, SecretString: "from-a-role", ClientRequestToken: randomUUID() }));
   const v = await sm.send(new GetSecretValueCommand({ SecretId: name }));
   assert.equal(v.SecretString, "from-a-role");
+});
+
+// A JWT with the given claims and a signature that verifies nothing: the refusals below all
+// come before any key is fetched, so no issuer needs to be reachable.
+function fakeJwt(claims) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${b64({ alg: "RS256", kid: "k" })}.${b64(claims)}.${Buffer.from("sig").toString("base64url")}`;
+}
+
+test("AssumeRoleWithWebIdentity: sent unsigned by the SDK, its refusals are typed exceptions", async () => {
+  const issuer = `https://${uniq("issuer")}.js.example`;
+  await iam.send(new CreateOpenIDConnectProviderCommand({
+    Url: issuer, ClientIDList: ["sts.amazonaws.com"], ThumbprintList: ["a".repeat(40)],
+  }));
+  const role = await iam.send(new CreateRoleCommand({
+    RoleName: uniq("jsweb"),
+    AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{
+      Effect: "Allow", Action: "sts:AssumeRoleWithWebIdentity",
+      Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${issuer.slice(8)}` } }] }),
+  }));
+  // Credentials the server does not know: the operation is not signed, so they do not matter.
+  const anon = new STSClient({ endpoint, region: "us-east-1", maxAttempts: 1,
+    credentials: { accessKeyId: "AKIANOTAKNOWNKEY0000", secretAccessKey: "nothing" } });
+  const now = Math.floor(Date.now() / 1000);
+  const call = (claims) => anon.send(new AssumeRoleWithWebIdentityCommand({
+    RoleArn: role.Role.Arn, RoleSessionName: "js", WebIdentityToken: fakeJwt(claims) }));
+  await assert.rejects(call({ iss: "https://nobody.example", sub: "s", aud: "sts.amazonaws.com", exp: now + 60 }),
+    (err) => {
+      assert.equal(err.name, "InvalidIdentityTokenException");
+      assert.equal(err.$metadata?.httpStatusCode, 400);
+      assert.equal(err.message, "No OpenIDConnect provider found in your account for https://nobody.example");
+      return true;
+    });
+  await assert.rejects(call({ iss: issuer, sub: "s", aud: "someone-else", exp: now + 60 }),
+    (err) => err.name === "InvalidIdentityTokenException" && err.message === "Incorrect token audience");
+  await expectError(call({ iss: issuer, sub: "s", aud: "sts.amazonaws.com", exp: now - 60 }),
+    "ExpiredTokenException", 400);
 });
