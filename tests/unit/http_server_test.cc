@@ -376,14 +376,22 @@ TEST(HttpServerTest, AsyncHandlerAnswersFromAnotherThreadWithoutHoldingTheWorker
   Send(later, "GET /later HTTP/1.1\r\nHost: t\r\n\r\n");
   // The only worker already handled /later: it serves /now while /later waits.
   EXPECT_NE(Get(*port, "/now").find("async /now"), std::string::npos);
+  // /later may be parked after /now was answered (the I/O thread hands it over when it is
+  // read), so the answerer waits for it for up to 5 s rather than a fixed number of spins: a
+  // request left parked would be answered by nobody and outlive the server.
   std::thread answerer([&] {
-    for (int i = 0; i < 500; ++i) {
-      std::lock_guard<std::mutex> l(mu);
-      if (parked.empty()) continue;
-      auto& [res, done] = parked.front();
-      done(std::move(res));
-      parked.clear();
-      return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (!parked.empty()) {
+          auto& [res, done] = parked.front();
+          done(std::move(res));
+          parked.clear();
+          return;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   });
   std::string r = ReadResponses(later, 1);
