@@ -16,7 +16,7 @@ constexpr size_t kMaxItems = 100;
 // LogResult or environment values).
 // Sorted (binary search). Adding a name here is a security decision: check that no
 // operation of any modelled service uses it for a value, plaintext or password.
-constexpr std::array<std::string_view, 139> kSafe = {
+constexpr std::array<std::string_view, 141> kSafe = {
     "ARN", "AliasArn", "AliasName", "AllowedPattern", "Arn", "AutomaticallyAfterDays",
     "BypassPolicyLockoutSafetyCheck", "ClientRequestToken", "CodeSha256", "CodeSize",
     "Constraints", "CreatedDate", "CreationDate", "CurrentKeyMaterialId", "CustomKeyStoreId",
@@ -39,7 +39,8 @@ constexpr std::array<std::string_view, 139> kSafe = {
     "RequireEachIncludedType", "ResourceId", "ResourcePolicy", "ResourceType",
     "RetiringPrincipal", "Role", "RotateImmediately", "RotationEnabled", "RotationLambdaARN",
     "RotationPeriodInDays", "RotationRules", "RotationType", "Runtime", "ScheduleExpression",
-    "SecretId", "SecretIdList", "SecretIds", "Selector", "SigningAlgorithm", "SortBy",
+    "SecretId", "SecretIdList", "SecretIds", "Selector", "SettingId", "SettingValue",
+    "SigningAlgorithm", "SortBy",
     "SortOrder", "SourceEncryptionAlgorithm", "SourceKeyId", "State", "Status", "StatusCode",
     "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Timeout", "Type", "ValidTo", "Version",
     "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages", "WithDecryption",

@@ -20,6 +20,7 @@ struct Resource {
 inline constexpr const char* kSecretType = "AWS::SecretsManager::Secret";
 inline constexpr const char* kKmsKeyType = "AWS::KMS::Key";
 inline constexpr const char* kParameterType = "AWS::SSM::Parameter";
+inline constexpr const char* kServiceSettingType = "AWS::SSM::ServiceSetting";
 
 class TouchedResources {
  public:

@@ -103,6 +103,7 @@ enum class ErrorCode {
   kTooManyTagsError,                 // TooManyTagsError
   kTooManyUpdates,                   // TooManyUpdates
   kSsmInternalServerError,           // InternalServerError (SSM's spelling)
+  kServiceSettingNotFound,           // ServiceSettingNotFound
   // --- end SSM ---
   // --- EventBridge (services/events) --- its exceptions carry `message` only.
   kEventsResourceNotFound,           // ResourceNotFoundException

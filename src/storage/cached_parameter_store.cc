@@ -73,6 +73,16 @@ Result<std::vector<ParameterRef>> CachedParameterStore::ListParametersExpiredBef
   return backend_.ListParametersExpiredBefore(now_ms, limit);
 }
 
+Result<std::optional<domain::ssm::ServiceSettingState>> CachedParameterStore::GetServiceSetting(
+    const Scope& scope, const std::string& setting_id) {
+  return backend_.GetServiceSetting(scope, setting_id);
+}
+
+Status CachedParameterStore::PutServiceSetting(const Scope& scope,
+                                               const domain::ssm::ServiceSettingState& state) {
+  return backend_.PutServiceSetting(scope, state);
+}
+
 Status CachedParameterStore::WipeParameters() {
   Status s = backend_.WipeParameters();
   cache_->Clear();

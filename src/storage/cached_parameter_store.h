@@ -3,7 +3,8 @@
 // round trip beyond the follower's freshness check (change_follower.h). As in
 // cached_secret_store.h: entries are erased by the change sequence (a parameter's change row
 // names its ARN), never by time, so a read on any node after a write acknowledged on any node
-// sees that write; lists, counts, history and writes go straight to the backend. Bounded: at
+// sees that write; lists, counts, history, service settings and writes go straight to the
+// backend (service settings are read once per PutParameter without a Tier). Bounded: at
 // most kMaxEntries parameters, kMaxValuesPerParameter values each (the whole cache is dropped
 // when full). SecureString values are sealed; nothing here is a plaintext secret.
 // Thread-safety: as ParameterStore.
@@ -45,6 +46,10 @@ class CachedParameterStore final : public ParameterStore {
                                                     const std::string& change) override;
   Result<std::vector<ParameterRef>> ListParametersExpiredBefore(int64_t now_ms,
                                                                 size_t limit) override;
+  Result<std::optional<domain::ssm::ServiceSettingState>> GetServiceSetting(
+      const Scope& scope, const std::string& setting_id) override;
+  Status PutServiceSetting(const Scope& scope,
+                           const domain::ssm::ServiceSettingState& state) override;
   Status WipeParameters() override;
 
  private:

@@ -1,6 +1,9 @@
 // The storage seam of SSM Parameter Store: parameters per account and region with every kept
 // version's metadata (labels, policies, tags) and each version's value. SecureString values
 // arrive here already sealed (envelope.h); String/StringList values are stored as given.
+// Also Parameter Store's service settings per account and region (domain/ssm/service_settings.h),
+// kept in the `meta` table both backends already have (no schema of their own). They are not
+// cached by any node, so every node reads the latest write.
 // See store_types.h for the contract every component shares (durability, revisions, change
 // rows, bounded lists, errors).
 #pragma once
@@ -13,6 +16,7 @@
 
 #include "common/status.h"
 #include "domain/ssm/parameter.h"
+#include "domain/ssm/service_settings.h"
 #include "storage/store_types.h"
 
 namespace arcana::storage {
@@ -78,7 +82,15 @@ class ParameterStore {
   // Parameters (any scope) whose Expiration policy time is at or before now_ms, at most limit.
   virtual Result<std::vector<ParameterRef>> ListParametersExpiredBefore(int64_t now_ms,
                                                                         size_t limit) = 0;
-  // Dev-mode reset: drops every parameter.
+  // The stored state of a service setting (setting_id: "/ssm/parameter-store/..."), nullopt
+  // when none was ever written in this scope (the caller answers the default).
+  virtual Result<std::optional<domain::ssm::ServiceSettingState>> GetServiceSetting(
+      const Scope& scope, const std::string& setting_id) = 0;
+  // Stores a setting's state (an update, or a reset to its default), replacing what was there:
+  // the last write wins, as concurrent UpdateServiceSetting calls do on AWS. Durable on return.
+  virtual Status PutServiceSetting(const Scope& scope,
+                                   const domain::ssm::ServiceSettingState& state) = 0;
+  // Dev-mode reset: drops every parameter and every service setting.
   virtual Status WipeParameters() = 0;
 };
 

@@ -100,6 +100,14 @@ class RacingParameterStore final : public storage::ParameterStore {
                                                                          size_t limit) override {
     return b_.ListParametersExpiredBefore(now, limit);
   }
+  Result<std::optional<domain::ssm::ServiceSettingState>> GetServiceSetting(
+      const storage::Scope& s, const std::string& id) override {
+    return b_.GetServiceSetting(s, id);
+  }
+  Status PutServiceSetting(const storage::Scope& s,
+                           const domain::ssm::ServiceSettingState& state) override {
+    return b_.PutServiceSetting(s, state);
+  }
   Status WipeParameters() override { return b_.WipeParameters(); }
 
  private:

@@ -842,6 +842,39 @@ TEST_P(StoreConformance, ListParametersExpiredBeforeUsesTheLatestExpiration) {
   EXPECT_EQ(params().ListParametersExpiredBefore(40000, 1)->size(), 1u);
 }
 
+TEST_P(StoreConformance, SsmServiceSettingsArePerScopeSeenByEveryNodeAndWiped) {
+  std::unique_ptr<Stores> node2 = IsSqlite() ? nullptr : SecondNode();
+  Stores& other = node2 ? *node2 : *stores_;
+  const std::string tier = ssm::kDefaultParameterTierSetting;
+  EXPECT_FALSE(params().GetServiceSetting(kScope, tier)->has_value());
+
+  ssm::ServiceSettingState s{tier, "Advanced", ssm::kSettingCustomized, 1234,
+                             "arn:aws:iam::111122223333:user/ops"};
+  ASSERT_OK(params().PutServiceSetting(kScope, s));
+  auto seen = other.parameters().GetServiceSetting(kScope, tier);
+  ASSERT_TRUE(seen.ok() && seen->has_value()) << seen.status().message();
+  EXPECT_EQ((*seen)->value, "Advanced");
+  EXPECT_EQ((*seen)->status, ssm::kSettingCustomized);
+  EXPECT_EQ((*seen)->modified_ms, 1234);
+  EXPECT_EQ((*seen)->modified_user, s.modified_user);
+  EXPECT_FALSE(params().GetServiceSetting(kOther, tier)->has_value());
+  EXPECT_FALSE(params().GetServiceSetting({kScope.account, "eu-west-1"}, tier)->has_value());
+  EXPECT_FALSE(params().GetServiceSetting(kScope, ssm::kHighThroughputSetting)->has_value());
+
+  // The last write wins, whichever node wrote it.
+  s.value = "Intelligent-Tiering";
+  ASSERT_OK(other.parameters().PutServiceSetting(kScope, s));
+  EXPECT_EQ((*params().GetServiceSetting(kScope, tier))->value, "Intelligent-Tiering");
+
+  // A dev-mode reset drops the settings with the parameters, and nothing else of meta.
+  ASSERT_OK(stores_->meta().PutMeta("conformance.keep", "1"));
+  ASSERT_OK(params().PutServiceSetting(kOther, s));
+  ASSERT_OK(params().WipeParameters());
+  EXPECT_FALSE(params().GetServiceSetting(kScope, tier)->has_value());
+  EXPECT_FALSE(other.parameters().GetServiceSetting(kOther, tier)->has_value());
+  EXPECT_EQ(stores_->meta().GetMeta("conformance.keep")->value_or(""), "1");
+}
+
 // ---------- KMS ----------
 
 TEST_P(StoreConformance, KmsKeyCreateUpdateConflictListAndMaterials) {

@@ -65,6 +65,12 @@ Result<std::string> ResolveTier(std::string_view requested, std::string_view pre
   return tier;
 }
 
+std::string_view TierToApply(std::string_view requested, std::string_view default_tier) {
+  if (!requested.empty()) return requested;
+  if (default_tier == kAdvanced || default_tier == kIntelligentTiering) return default_tier;
+  return {};
+}
+
 Result<AllowedPattern> CompileAllowedPattern(std::string_view source) {
   if (source.empty()) return AllowedPattern();
   pattern::Compiled c = pattern::Compile(source, kMaxAllowedPatternLength);

@@ -26,6 +26,14 @@ Status CheckValue(std::string_view value);
 Result<std::string> ResolveTier(std::string_view requested, std::string_view previous,
                                 size_t value_bytes, bool has_policies);
 
+// The tier a PutParameter asks for once the account's default-parameter-tier service setting
+// (service_settings.h) is applied: the request's Tier when it names one; else the default
+// when that is Advanced or Intelligent-Tiering (AWS: "If no tier is specified, the default
+// tier setting determines which tier is used", for creates and updates alike); else "" (a
+// Standard default: ResolveTier keeps an existing parameter's tier, Standard for a new one,
+// so overwriting an Advanced parameter without a Tier is no attempted downgrade).
+std::string_view TierToApply(std::string_view requested, std::string_view default_tier);
+
 // AllowedPattern's length limit in the service model.
 inline constexpr size_t kMaxAllowedPatternLength = 1024;
 

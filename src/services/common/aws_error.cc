@@ -95,6 +95,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kTooManyTagsError: return {"TooManyTagsError", 400};
     case ErrorCode::kTooManyUpdates: return {"TooManyUpdates", 400};
     case ErrorCode::kSsmInternalServerError: return {"InternalServerError", 500};
+    case ErrorCode::kServiceSettingNotFound: return {"ServiceSettingNotFound", 400};
     // --- end SSM ---
     case ErrorCode::kEventsResourceNotFound: return {"ResourceNotFoundException", 400};
     case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};

@@ -48,6 +48,9 @@ SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& 
       {"AddTagsToResource", &S::AddTagsToResource},
       {"RemoveTagsFromResource", &S::RemoveTagsFromResource},
       {"ListTagsForResource", &S::ListTagsForResource},
+      {"GetServiceSetting", &S::GetServiceSetting},
+      {"UpdateServiceSetting", &S::UpdateServiceSetting},
+      {"ResetServiceSetting", &S::ResetServiceSetting},
   };
 }
 
@@ -70,8 +73,9 @@ Result<std::string> SsmService::Call(std::string_view operation, const rapidjson
   CallContext c = ctx;
   c.action = "ssm:" + std::string(operation);
   c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SsmRequestKeys(in));
-  // DescribeParameters is on no parameter; GetParametersByPath on its path; the others on
-  // each parameter they name, once resolved (Find, GetReference).
+  // DescribeParameters is on no parameter; GetParametersByPath on its path; the service-setting
+  // operations on the setting's ARN (SettingTarget); the others on each parameter they name,
+  // once resolved (Find, GetReference).
   if (operation == "DescribeParameters" || operation == "GetParametersByPath") {
     std::string path = in.Str("Path").value_or("");
     while (path.size() > 1 && path.back() == '/') path.pop_back();

@@ -1,5 +1,7 @@
 // The SSM Parameter Store service (X-Amz-Target "AmazonSSM.*", signing name "ssm", API
-// 2014-11-06). Only the Parameter Store operations are served; every other operation of the
+// 2014-11-06). Only the Parameter Store operations are served, with Parameter Store's service
+// settings (Get/Update/ResetServiceSetting: the default parameter tier PutParameter applies,
+// high throughput; ssm_settings_ops.cc); every other operation of the
 // SSM model answers UnknownOperationException "... is not supported by this server", the same
 // error the pipeline gives for targets outside every model, so clients fail fast and clearly.
 //
@@ -25,6 +27,7 @@
 #include "crypto/envelope.h"
 #include "crypto/root_key.h"
 #include "domain/ssm/parameter.h"
+#include "domain/ssm/service_settings.h"
 #include "services/common/service.h"
 #include "storage/parameter_store.h"
 
@@ -106,6 +109,9 @@ class SsmService : public Service {
   Result<std::string> GetParametersByPath(const In&, const CallContext&);
   Result<std::string> DescribeParameters(const In&, const CallContext&);
   Result<std::string> GetParameterHistory(const In&, const CallContext&);
+  Result<std::string> GetServiceSetting(const In&, const CallContext&);
+  Result<std::string> UpdateServiceSetting(const In&, const CallContext&);
+  Result<std::string> ResetServiceSetting(const In&, const CallContext&);
 
   // One GetParameter(s) lookup: writes a `Parameter` object. kParameterNotFound /
   // kParameterVersionNotFound / kInvalidKeyId / kValidation.
@@ -117,6 +123,13 @@ class SsmService : public Service {
   // The parameter named by a ResourceId of the tagging operations (kInvalidResourceType /
   // kInvalidResourceId).
   Result<Parameter> TagTarget(const In& in, const CallContext& ctx);
+  // The service setting a SettingId names (its id or ARN) in the caller's scope, once
+  // ctx.action is authorized on the setting's ARN (kServiceSettingNotFound first, for an id
+  // AWS does not document or this server does not serve; then kAccessDenied).
+  Result<const domain::ssm::ServiceSettingSpec*> SettingTarget(const In& in,
+                                                               const CallContext& ctx);
+  // The account's default-parameter-tier setting in the caller's scope (Standard unless set).
+  Result<std::string> DefaultParameterTier(const CallContext& ctx);
 
   storage::ParameterStore& store_;
   crypto::DataKeyProvider& keys_;

@@ -92,6 +92,13 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     }
   }
 
+  // A request without a Tier gets the account's default-parameter-tier service setting.
+  const std::string requested_tier = in.Str("Tier").value_or("");
+  std::string default_tier;
+  if (requested_tier.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(default_tier, DefaultParameterTier(ctx));
+  }
+
   auto result = RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, key));
     if (existing && !overwrite) {
@@ -154,7 +161,8 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
       v.policies = prev->policies;
       v.expires_ms = prev->expires_ms;
     }
-    ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(in.Str("Tier").value_or(""),
+    ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(dssm::TierToApply(requested_tier,
+                                                                        default_tier),
                                                       prev ? prev->tier : "", value.size(),
                                                       !v.policies.empty()));
     if ((pattern ? pattern->source() : std::string()) != v.allowed_pattern) {

@@ -6,6 +6,8 @@
 
 #include "domain/ssm/names.h"
 #include "storage/parameter_codec.h"
+#include "storage/postgres/pg_meta_store.h"
+#include "storage/service_setting_codec.h"
 
 namespace arcana::storage::pg {
 
@@ -283,10 +285,34 @@ Result<std::vector<ParameterRef>> PgParameterStore::ListParametersExpiredBefore(
   return out;
 }
 
+Result<std::optional<domain::ssm::ServiceSettingState>> PgParameterStore::GetServiceSetting(
+    const Scope& scope, const std::string& setting_id) {
+  std::optional<std::string> stored;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read service setting", [&](Tx& tx) {
+    auto r = tx.Exec("SELECT value FROM meta WHERE key = $1",
+                     {ServiceSettingMetaKey(scope, setting_id)});
+    if (!r.empty()) stored = Bytes(r[0][0]);
+    return Status::Ok();
+  }));
+  if (!stored) return std::optional<domain::ssm::ServiceSettingState>();
+  ARCANA_ASSIGN_OR_RETURN(auto state, DecodeServiceSetting(*stored));
+  return std::optional<domain::ssm::ServiceSettingState>(std::move(state));
+}
+
+Status PgParameterStore::PutServiceSetting(const Scope& scope,
+                                           const domain::ssm::ServiceSettingState& state) {
+  return db_.Write("write service setting", [&](Tx& tx) {
+    PutMetaIn(tx, ServiceSettingMetaKey(scope, state.id), EncodeServiceSetting(state));
+    return Status::Ok();
+  });
+}
+
 Status PgParameterStore::WipeParameters() {
   return db_.Write("wipe parameters", [&](Tx& tx) {
     tx.Exec("DELETE FROM ssm_values");
     tx.Exec("DELETE FROM ssm_counts");
+    tx.Exec("DELETE FROM meta WHERE key >= $1 AND key < $2",
+            {std::string(kServiceSettingMetaPrefix), std::string(kServiceSettingMetaEnd)});
     for (const auto& row : tx.Exec("DELETE FROM ssm_parameters RETURNING account, region, name")) {
       tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService,
                     domain::ssm::ParameterArn(Text(row[1]), Text(row[0]), Text(row[2])),

@@ -4,6 +4,7 @@
 // and tier, kept in the same transactions as the writes so CountParameters is one row read).
 // Keys are COLLATE "C": ordering and prefix ranges are bytewise, as in SQLite, and the
 // primary key (account, region, key) serves ListParameters' prefix range and keyset.
+// Service settings are rows of the `meta` table (service_setting_codec.h, pg_meta_store.h).
 // Thread-safety: as every store component (store_types.h).
 #pragma once
 
@@ -34,6 +35,10 @@ class PgParameterStore : public ParameterStore {
                                                     const std::string& change) override;
   Result<std::vector<ParameterRef>> ListParametersExpiredBefore(int64_t now_ms,
                                                                 size_t limit) override;
+  Result<std::optional<domain::ssm::ServiceSettingState>> GetServiceSetting(
+      const Scope& scope, const std::string& setting_id) override;
+  Status PutServiceSetting(const Scope& scope,
+                           const domain::ssm::ServiceSettingState& state) override;
   Status WipeParameters() override;
 
  private:

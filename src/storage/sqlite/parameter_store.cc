@@ -4,6 +4,7 @@
 
 #include "domain/ssm/names.h"
 #include "storage/parameter_codec.h"
+#include "storage/service_setting_codec.h"
 
 namespace arcana::storage::sqlite {
 
@@ -313,6 +314,39 @@ Result<std::vector<ParameterRef>> SqliteParameterStore::ListParametersExpiredBef
   return out;
 }
 
+Result<std::optional<domain::ssm::ServiceSettingState>> SqliteParameterStore::GetServiceSetting(
+    const Scope& scope, const std::string& setting_id) {
+  std::optional<std::string> stored;
+  {
+    ARCANA_LEASE(c, db_.pool());
+    sqlite3_stmt* st = c->Prepare("SELECT value FROM meta WHERE key = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindText(st, 1, ServiceSettingMetaKey(scope, setting_id));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      stored = ColText(st, 0);
+    } else if (rc != SQLITE_DONE) {
+      return DbError(c->db(), "read service setting");
+    }
+    sqlite3_reset(st);
+  }
+  if (!stored) return std::optional<domain::ssm::ServiceSettingState>();
+  ARCANA_ASSIGN_OR_RETURN(auto state, DecodeServiceSetting(*stored));
+  return std::optional<domain::ssm::ServiceSettingState>(std::move(state));
+}
+
+Status SqliteParameterStore::PutServiceSetting(const Scope& scope,
+                                               const domain::ssm::ServiceSettingState& state) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, ServiceSettingMetaKey(scope, state.id));
+    BindBlob(st, 2, EncodeServiceSetting(state));
+    return Step(c, st, "write service setting");
+  });
+}
+
 Status SqliteParameterStore::WipeParameters() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
@@ -330,7 +364,13 @@ Status SqliteParameterStore::WipeParameters() {
                         domain::ssm::ParameterArn(r.scope.region, r.scope.account, r.key),
                         "WipeResources"));
     }
-    return c.Exec("DELETE FROM ssm_values; DELETE FROM ssm_parameters; DELETE FROM ssm_counts;");
+    ARCANA_RETURN_IF_ERROR(
+        c.Exec("DELETE FROM ssm_values; DELETE FROM ssm_parameters; DELETE FROM ssm_counts;"));
+    sqlite3_stmt* settings = c.Prepare("DELETE FROM meta WHERE key >= ? AND key < ?");
+    if (!settings) return DbError(c.db(), "prepare");
+    BindText(settings, 1, kServiceSettingMetaPrefix);
+    BindText(settings, 2, kServiceSettingMetaEnd);
+    return Step(c, settings, "wipe service settings");
   });
 }
 

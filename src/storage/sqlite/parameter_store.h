@@ -1,7 +1,8 @@
 // The SQLite ParameterStore (storage/parameter_store.h): tables `ssm_parameters` (one row
 // per parameter: metadata JSON, revision, tier and expiry for counting and sweeping),
 // `ssm_values` (one row per kept version; SecureString values sealed before they get here)
-// and `ssm_counts` (parameters per scope and tier, kept in the writes' transactions).
+// and `ssm_counts` (parameters per scope and tier, kept in the writes' transactions). Service
+// settings are rows of the `meta` table (service_setting_codec.h).
 #pragma once
 
 #include "storage/parameter_store.h"
@@ -31,6 +32,10 @@ class SqliteParameterStore : public ParameterStore {
                                                     const std::string& change) override;
   Result<std::vector<ParameterRef>> ListParametersExpiredBefore(int64_t now_ms,
                                                                 size_t limit) override;
+  Result<std::optional<domain::ssm::ServiceSettingState>> GetServiceSetting(
+      const Scope& scope, const std::string& setting_id) override;
+  Status PutServiceSetting(const Scope& scope,
+                           const domain::ssm::ServiceSettingState& state) override;
   Status WipeParameters() override;
 
  private:
