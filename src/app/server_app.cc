@@ -155,6 +155,11 @@ int RunServer(const config::Config& cfg) {
   services::kms::KmsDataKeyProvider keys(kms_keys, *root);  // KMS
   sealer.AddSealListener([&keys] { keys.Forget(); });  // no unwrapped data keys while sealed
   services::kms::KmsService kms(kms_keys);  // KMS
+  // Last use of KMS keys (GetKeyLastUsage): noted per successful cryptographic operation -
+  // the KMS API's and Secrets Manager's and Parameter Store's own - flushed in batches.
+  services::kms::KmsKeyUseLog kms_key_uses(stores.kms_key_usage());  // KMS
+  kms.RecordKeyUsesIn(&kms_key_uses);
+  keys.RecordKeyUsesIn(&kms_key_uses);
   services::sm::SecretsManagerService secrets_manager(stores.secrets(), keys, *root);
   services::ssm::SsmService ssm(stores.parameters(), keys, *root, &secrets_manager);  // SSM
   auth::AuthOptions ao;
@@ -313,6 +318,7 @@ int RunServer(const config::Config& cfg) {
   secrets_manager.SetRotationLauncher(&rotations);
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
   key_uses.Start();  // each node flushes its own uses (it flushes what is left when destroyed)
+  kms_key_uses.Start();  // likewise for KMS keys
   // The scheduler was declared before the rotation runner and the invoker its runs use, so
   // its destructor would join a rotation still ending (a stopping node kills the step) after
   // they are gone. Every return from here stops it first.

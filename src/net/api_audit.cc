@@ -134,7 +134,8 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
     e.error_message = call.status.message();
   }
   e.request_id = ctx.request_id;
-  e.event_id = audit::NewEventId();
+  // Chosen when the call started (handlers may have named it already), else now.
+  e.event_id = ctx.event_id.empty() ? audit::NewEventId() : ctx.event_id;
   e.resources = call.touched.items();
   e.changes = call.committed.items();
   e.changes_truncated = call.committed.truncated();

@@ -14,7 +14,9 @@
 #include "crypto/random.h"
 #include "net/dev_fault_hooks.h"
 #include "net/exception_barrier.h"
+#include "audit/audit_event.h"
 #include "services/common/aws_error.h"
+#include "services/common/current_call.h"
 #include "storage/change_follower.h"
 #include "storage/committed_changes.h"
 #include "storage/no_wait.h"
@@ -202,11 +204,15 @@ struct AwaitingAudit {
 void Pipeline::StartCall(ApiCall& call) {
   call.started = std::chrono::steady_clock::now();
   call.ctx.request_id = NewRequestId();
+  // The audit record's eventID, known from the start so a handler can name it.
+  call.ctx.event_id = audit::NewEventId();
   call.ctx.now_ms = NowMs();
   call.ctx.touched = &call.touched;
 }
 
 void Pipeline::RunStages(HttpRequest& req, ApiCall& call, size_t first) {
+  // Code below the handlers that acts for this call names it (services/common/current_call.h).
+  services::CurrentCall::Scope current_call(call.ctx);
   try {
     for (size_t i = first; i < stages_.size(); ++i) {
       call.status = stages_[i]->Run(req, call);

@@ -24,6 +24,7 @@ class CachedStores final : public Stores {
   SecretStore& secrets() override { return secrets_; }
   ParameterStore& parameters() override { return parameters_; }
   KmsStore& kms() override { return kms_; }
+  KmsKeyUsageStore& kms_key_usage() override { return backend_->kms_key_usage(); }
   AccessKeyStore& access_keys() override { return backend_->access_keys(); }
   IdentityStore& identities() override { return backend_->identities(); }
   MetaStore& meta() override { return backend_->meta(); }

@@ -18,6 +18,7 @@
 #include "storage/function_store.h"
 #include "storage/identity_store.h"
 #include "storage/job_store.h"
+#include "storage/kms_key_usage_store.h"
 #include "storage/kms_store.h"
 #include "storage/meta_store.h"
 #include "storage/parameter_store.h"
@@ -47,6 +48,8 @@ class Stores {
   virtual SecretStore& secrets() = 0;
   virtual ParameterStore& parameters() = 0;
   virtual KmsStore& kms() = 0;
+  // KMS keys' last uses (GetKeyLastUsage): written in batches, read through, never cached.
+  virtual KmsKeyUsageStore& kms_key_usage() = 0;
   virtual AccessKeyStore& access_keys() = 0;
   virtual IdentityStore& identities() = 0;  // IAM users, groups, roles, policies; STS sessions
   virtual MetaStore& meta() = 0;

@@ -27,6 +27,10 @@ namespace arcana::services {
 // Who is calling, where, and when. Filled by the authenticate stage.
 struct CallContext {
   std::string request_id;
+  // The eventID its audit record will carry: chosen when the call starts (net/pipeline.cc),
+  // so that the handler can name the record of its own call (KMS GetKeyLastUsage's
+  // CloudTrailEventId). Empty outside API calls.
+  std::string event_id;
   std::string account;        // 12 digits
   std::string region;         // from the SigV4 credential scope
   std::string principal_arn;  // e.g. arn:aws:iam::123456789012:root

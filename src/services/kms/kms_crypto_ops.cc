@@ -143,6 +143,7 @@ Result<std::string> KmsService::Encrypt(const In& in, const CallContext& ctx) {
   crypto::SecureWipe(plaintext);
   if (!out.ok()) return out.status();
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  NoteUse(ctx, out->key, "Encrypt");
   return Body([&](json::Writer& w) {
     WriteBlob(w, "CiphertextBlob", out->blob);
     json::KV(w, "KeyId", out->key.arn);
@@ -164,6 +165,7 @@ Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
     crypto::SecureWipe(out.plaintext);
     return dry;
   }
+  NoteUse(ctx, out.key, "Decrypt");
   std::string body = Body([&](json::Writer& w) {
     json::KV(w, "KeyId", out.key.arn);
     WriteBlob(w, "Plaintext", out.plaintext);
@@ -193,6 +195,9 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
   crypto::SecureWipe(src.plaintext);
   if (!out.ok()) return out.status();
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+  // AWS records a ReEncrypt on both keys, each on its own (one key may serve both ends).
+  NoteUse(ctx, src.key, "ReEncrypt");
+  NoteUse(ctx, out->key, "ReEncrypt");
   return Body([&](json::Writer& w) {
     WriteBlob(w, "CiphertextBlob", out->blob);
     json::KV(w, "SourceKeyId", src.key.arn);
@@ -227,6 +232,7 @@ Result<std::string> KmsService::GenerateDataKeyCommon(const In& in, const CallCo
     crypto::SecureWipe(plaintext);
     return blob.status();
   }
+  NoteUse(ctx, key, with_plaintext ? "GenerateDataKey" : "GenerateDataKeyWithoutPlaintext");
   std::string body = Body([&](json::Writer& w) {
     WriteBlob(w, "CiphertextBlob", *blob);
     if (with_plaintext) WriteBlob(w, "Plaintext", plaintext);
@@ -274,6 +280,8 @@ Result<std::string> KmsService::GenerateDataKeyPairCommon(const In& in, const Ca
     crypto::SecureWipe(pkcs8);
     return Status(ErrorCode::kKmsInternal, "key pair generation failed");
   }
+  NoteUse(ctx, key,
+          with_plaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext");
   std::string body = Body([&](json::Writer& w) {
     WriteBlob(w, "PrivateKeyCiphertextBlob", *blob);
     if (with_plaintext) WriteBlob(w, "PrivateKeyPlaintext", pkcs8);

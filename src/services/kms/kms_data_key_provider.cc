@@ -6,6 +6,7 @@
 #include "crypto/random.h"
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
+#include "services/common/current_call.h"
 
 namespace arcana::services::kms {
 namespace {
@@ -74,6 +75,15 @@ bool KmsDataKeyProvider::StillUsable(const crypto::KeyScope& scope, const DataKe
   return dk::CheckUsable(k).ok() && AllowUse(scope, "kms:Decrypt", k, ctx).ok();
 }
 
+void KmsDataKeyProvider::NoteUse(const crypto::KeyScope& scope, const std::string& key_id,
+                                 std::string_view operation) {
+  if (key_uses_ == nullptr) return;
+  const CallContext* call = CurrentCall::Get();
+  key_uses_->Note(scope.account, scope.region, key_id, now_ms_(), operation,
+                  call != nullptr ? std::string_view(call->request_id) : std::string_view(),
+                  call != nullptr ? std::string_view(call->event_id) : std::string_view());
+}
+
 Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeyScope& scope,
                                                             std::string_view key_id,
                                                             const crypto::EncryptionContext& ctx) {
@@ -102,6 +112,7 @@ Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeySco
   }
   dk.wrapped = std::string(kKmsWrappedDataKeyMarker) + *blob;
   dk.key_id = key->arn;
+  NoteUse(scope, key->key_id, "GenerateDataKey");
   if (const auto* m = key->current_material()) {
     cache_.Put(DataKeyCache::EntryKey(scope.account, scope.region, ctx, dk.wrapped), key->key_id,
                m->id, dk.plaintext);
@@ -119,7 +130,10 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
   }
   const std::string entry = DataKeyCache::EntryKey(scope.account, scope.region, ctx, wrapped);
   if (auto hit = cache_.Get(entry)) {
-    if (StillUsable(scope, *hit, ctx)) return std::move(hit->plaintext);
+    if (StillUsable(scope, *hit, ctx)) {
+      NoteUse(scope, hit->key_id, "Decrypt");
+      return std::move(hit->plaintext);
+    }
     crypto::SecureWipe(hit->plaintext);
     cache_.Erase(entry);  // the unwrap below gives the exact error (or re-caches)
   }
@@ -136,6 +150,7 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
     return allowed;
   }
   cache_.Put(entry, d->key.key_id, d->material_id, d->plaintext);
+  NoteUse(scope, d->key.key_id, "Decrypt");
   return std::move(d->plaintext);
 }
 

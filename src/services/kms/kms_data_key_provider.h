@@ -21,7 +21,12 @@
 // entry is dropped and the full unwrap answers (with its exact error). Forget() wipes the
 // cache: on seal and on dev reset. Generated data keys are cached too (a value is usually
 // read soon after it is written).
-// Thread-safety: thread-safe (KeyRing and the cache are).
+// Every data key generated or unwrapped (a cache hit too: on AWS each of those services'
+// reads is a KMS Decrypt) is noted as a GenerateDataKey or Decrypt use of its KMS key in the
+// log set by RecordKeyUsesIn (kms_key_use_log.h), under the API call running on this thread
+// (services/common/current_call.h): GetKeyLastUsage shows that call's request and audit
+// record.
+// Thread-safety: thread-safe (KeyRing, the cache and the log are).
 #pragma once
 
 #include <functional>
@@ -29,6 +34,7 @@
 #include "crypto/envelope.h"
 #include "services/kms/data_key_cache.h"
 #include "services/kms/key_ring.h"
+#include "services/kms/kms_key_use_log.h"
 
 namespace arcana::services::kms {
 
@@ -48,6 +54,9 @@ class KmsDataKeyProvider : public crypto::DataKeyProvider {
                                      const crypto::EncryptionContext& ctx) override;
   Status CheckKey(const crypto::KeyScope& scope, std::string_view key_id) override;
 
+  // Where uses of KMS keys are noted (null: nowhere). Set before serving.
+  void RecordKeyUsesIn(KmsKeyUseLog* log) { key_uses_ = log; }
+
   // Wipes every cached data key (on seal, on dev reset).
   void Forget() { cache_.Clear(); }
   size_t cached() const { return cache_.size(); }
@@ -57,12 +66,16 @@ class KmsDataKeyProvider : public crypto::DataKeyProvider {
   // Also: the caller (scope.caller) may still decrypt with it.
   bool StillUsable(const crypto::KeyScope& scope, const DataKeyCache::Hit& hit,
                    const crypto::EncryptionContext& ctx);
+  // Notes that the key served `operation` now, for the API call running on this thread.
+  void NoteUse(const crypto::KeyScope& scope, const std::string& key_id,
+               std::string_view operation);
 
   KeyRing& ring_;
   const crypto::RootKey& root_;
   crypto::RootKeyDataKeyProvider legacy_;
   std::function<int64_t()> now_ms_;
   DataKeyCache cache_;
+  KmsKeyUseLog* key_uses_ = nullptr;
 };
 
 }  // namespace arcana::services::kms

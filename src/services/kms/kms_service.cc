@@ -55,6 +55,7 @@ KmsService::KmsService(KeyRing& ring)
       {"GetKeyRotationStatus", &S::GetKeyRotationStatus},
       {"RotateKeyOnDemand", &S::RotateKeyOnDemand},
       {"ListKeyRotations", &S::ListKeyRotations},
+      {"GetKeyLastUsage", &S::GetKeyLastUsage},
       {"CreateGrant", &S::CreateGrant},
       {"ListGrants", &S::ListGrants},
       {"ListRetirableGrants", &S::ListRetirableGrants},
@@ -177,6 +178,12 @@ Result<crypto::EncryptionContext> KmsService::ContextOf(const In& in, const char
         std::string(m->value.GetString(), m->value.GetStringLength());
   }
   return ec;
+}
+
+void KmsService::NoteUse(const CallContext& ctx, const Key& key, std::string_view operation) {
+  if (key_uses_ == nullptr) return;
+  key_uses_->Note(key.account, key.region, key.key_id, ctx.now_ms, operation, ctx.request_id,
+                  ctx.event_id);
 }
 
 Result<std::string> KmsService::BlobOf(const In& in, const char* member) {

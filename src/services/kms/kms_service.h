@@ -17,12 +17,17 @@
 #include "crypto/envelope.h"
 #include "services/common/service.h"
 #include "services/kms/key_ring.h"
+#include "services/kms/kms_key_use_log.h"
 
 namespace arcana::services::kms {
 
 class KmsService : public Service {
  public:
   explicit KmsService(KeyRing& ring);
+
+  // Where successful cryptographic operations are noted and GetKeyLastUsage reads them
+  // (kms_key_use_log.h); unset, nothing is noted and GetKeyLastUsage is unsupported.
+  void RecordKeyUsesIn(KmsKeyUseLog* log) { key_uses_ = log; }
 
   std::string_view target_prefix() const override { return "TrentService"; }
   std::string_view signing_name() const override { return "kms"; }
@@ -73,6 +78,9 @@ class KmsService : public Service {
   // kDryRunOperation when DryRun is true (after every other check passed).
   static Status CheckDryRun(const In& in);
   static Result<crypto::EncryptionContext> ContextOf(const In& in, const char* member);
+  // Notes that `key` served `operation` (one of GetKeyLastUsage's tracked operations) for
+  // this call. Called once the operation succeeded, never for a refused or dry-run call.
+  void NoteUse(const CallContext& ctx, const Key& key, std::string_view operation);
   static Result<std::string> BlobOf(const In& in, const char* member);
 
   struct EncryptOut {
@@ -137,6 +145,8 @@ class KmsService : public Service {
   Result<std::string> GetKeyRotationStatus(const In&, const CallContext&);
   Result<std::string> RotateKeyOnDemand(const In&, const CallContext&);
   Result<std::string> ListKeyRotations(const In&, const CallContext&);
+  // last use (kms_usage_ops.cc)
+  Result<std::string> GetKeyLastUsage(const In&, const CallContext&);
   // grants (kms_grant_ops.cc)
   Result<std::string> CreateGrant(const In&, const CallContext&);
   Result<std::string> ListGrants(const In&, const CallContext&);
@@ -173,6 +183,7 @@ class KmsService : public Service {
   Result<std::string> SetRotation(const In&, const CallContext&, bool enabled);
 
   KeyRing& ring_;
+  KmsKeyUseLog* key_uses_ = nullptr;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
 };

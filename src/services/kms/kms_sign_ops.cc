@@ -63,6 +63,7 @@ Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
   ARCANA_ASSIGN_OR_RETURN(std::string sig, crypto::SignMessage(pkey.get(), params.scheme,
                                                                params.hash, message, digest));
+  NoteUse(ctx, key, "Sign");
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     WriteBlob(w, "Signature", sig);
@@ -87,6 +88,7 @@ Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
                                                               params.hash, message, digest,
                                                               signature));
   if (!valid) return Status(ErrorCode::kKmsInvalidSignature, "");
+  NoteUse(ctx, key, "Verify");
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     w.Key("SignatureValid");
@@ -144,6 +146,7 @@ Result<std::string> KmsService::DeriveSharedSecret(const In& in, const CallConte
                   "The PublicKey is not a valid public key of the KMS key's curve " +
                       key.key_spec + ".");
   }
+  NoteUse(ctx, key, "DeriveSharedSecret");
   std::string body = Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     WriteBlob(w, "SharedSecret", *secret);
@@ -173,6 +176,7 @@ Result<std::string> KmsService::GenerateMac(const In& in, const CallContext& ctx
   ARCANA_RETURN_IF_ERROR(MacAlgorithmFor(key, alg).status());
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   ARCANA_ASSIGN_OR_RETURN(std::string mac, MacOf(key, alg, message));
+  NoteUse(ctx, key, "GenerateMac");
   return Body([&](json::Writer& w) {
     WriteBlob(w, "Mac", mac);
     json::KV(w, "MacAlgorithm", alg);
@@ -193,6 +197,7 @@ Result<std::string> KmsService::VerifyMac(const In& in, const CallContext& ctx) 
   ARCANA_ASSIGN_OR_RETURN(std::string mac, MacOf(key, alg, message));
   // A mismatch is an error, never MacValid=false.
   if (!crypto::ConstantTimeEquals(mac, given)) return Status(ErrorCode::kKmsInvalidMac, "");
+  NoteUse(ctx, key, "VerifyMac");
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     w.Key("MacValid");

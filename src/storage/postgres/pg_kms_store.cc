@@ -59,6 +59,27 @@ CREATE TABLE kms_grants (
 CREATE INDEX kms_grants_by_retiring ON kms_grants (account, region, retiring, grant_id);
 )sql";
 
+// 2: each key's last successful cryptographic operation (GetKeyLastUsage; storage/
+// kms_key_usage_store.h), and when tracking began: this step's first run, in ms.
+const char* const kKmsV2 = R"sql(
+CREATE TABLE kms_key_last_usage (
+  account    TEXT COLLATE "C" NOT NULL,
+  region     TEXT COLLATE "C" NOT NULL,
+  key_id     TEXT COLLATE "C" NOT NULL,
+  used_ms    BIGINT NOT NULL,
+  operation  TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  event_id   TEXT NOT NULL,
+  PRIMARY KEY (account, region, key_id)
+);
+CREATE TABLE kms_key_usage_tracking (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  since_ms BIGINT NOT NULL
+);
+INSERT INTO kms_key_usage_tracking (id, since_ms)
+  VALUES (1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT);
+)sql";
+
 std::string KeyArnOf(const Key& k) {
   return k.arn.empty() ? domain::kms::KeyArn(k.region, k.account, k.key_id) : k.arn;
 }
@@ -170,7 +191,7 @@ void AddMaterialChanges(Tx& tx, const std::vector<std::string>& key_ids, const s
   }
 }
 
-Migrations PgKmsStore::Schema() { return {"kms", {kKmsV1}}; }
+Migrations PgKmsStore::Schema() { return {"kms", {kKmsV1, kKmsV2}}; }
 
 Result<std::optional<Key>> PgKmsStore::GetKmsKey(const Scope& scope, const std::string& key_id) {
   std::optional<Key> out;
@@ -308,6 +329,8 @@ Status PgKmsStore::DeleteKmsKey(const Scope& scope, const std::string& key_id,
                     "DeleteAlias"});
     }
     tx.Exec("DELETE FROM kms_grants WHERE account = $1 AND region = $2 AND key_id = $3",
+            {scope.account, scope.region, key_id});
+    tx.Exec("DELETE FROM kms_key_last_usage WHERE account = $1 AND region = $2 AND key_id = $3",
             {scope.account, scope.region, key_id});
     // A multi-Region key's other regions still use the (shared) materials.
     tx.Exec("DELETE FROM kms_key_materials WHERE key_id = $1 AND NOT EXISTS "
@@ -474,6 +497,7 @@ Status PgKmsStore::WipeKms() {
   return db_.Write("wipe kms", [&](Tx& tx) {
     tx.Exec("DELETE FROM kms_grants");
     tx.Exec("DELETE FROM kms_key_materials");
+    tx.Exec("DELETE FROM kms_key_last_usage");
     for (const auto& row : tx.Exec("DELETE FROM kms_aliases RETURNING account, region, name")) {
       tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService,
                     domain::kms::AliasArn(Text(row[1]), Text(row[0]), Text(row[2])), "WipeKms"});

@@ -7,6 +7,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       secrets_(*db_),
       parameters_(*db_),
       kms_(*db_),
+      kms_key_usage_(*db_),
       access_keys_(*db_),
       identities_(*db_),
       meta_(*db_),

@@ -18,6 +18,7 @@
 #include "storage/postgres/pg_function_store.h"
 #include "storage/postgres/pg_identity_store.h"
 #include "storage/postgres/pg_job_store.h"
+#include "storage/postgres/pg_kms_key_usage_store.h"
 #include "storage/postgres/pg_kms_store.h"
 #include "storage/postgres/pg_meta_store.h"
 #include "storage/postgres/pg_parameter_store.h"
@@ -35,6 +36,7 @@ class PgStores : public Stores {
   SecretStore& secrets() override { return secrets_; }
   ParameterStore& parameters() override { return parameters_; }
   KmsStore& kms() override { return kms_; }
+  KmsKeyUsageStore& kms_key_usage() override { return kms_key_usage_; }
   AccessKeyStore& access_keys() override { return access_keys_; }
   IdentityStore& identities() override { return identities_; }
   MetaStore& meta() override { return meta_; }
@@ -53,6 +55,7 @@ class PgStores : public Stores {
   PgSecretStore secrets_;
   PgParameterStore parameters_;
   PgKmsStore kms_;
+  PgKmsKeyUsageStore kms_key_usage_;
   PgAccessKeyStore access_keys_;
   PgIdentityStore identities_;
   PgMetaStore meta_;

@@ -68,6 +68,26 @@ const char* const kKmsMigrationSteps[] = {
     R"sql(
     CREATE INDEX kms_keys_by_id ON kms_keys(key_id);
     )sql",
+    // 4: each key's last successful cryptographic operation (GetKeyLastUsage; storage/
+    // kms_key_usage_store.h), and when tracking began: this step's first run, in ms.
+    R"sql(
+    CREATE TABLE kms_key_last_usage (
+      account    TEXT NOT NULL,
+      region     TEXT NOT NULL,
+      key_id     TEXT NOT NULL,
+      used_ms    INTEGER NOT NULL,
+      operation  TEXT NOT NULL,
+      request_id TEXT NOT NULL,
+      event_id   TEXT NOT NULL,
+      PRIMARY KEY (account, region, key_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE kms_key_usage_tracking (
+      id       INTEGER PRIMARY KEY CHECK (id = 1),
+      since_ms INTEGER NOT NULL
+    );
+    INSERT INTO kms_key_usage_tracking (id, since_ms)
+      VALUES (1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+    )sql",
 };
 
 constexpr const char* kService = "kms";
@@ -384,7 +404,8 @@ Status SqliteKmsStore::DeleteKmsKey(const Scope& scope, const std::string& key_i
     for (const char* sql :
          {"DELETE FROM kms_keys WHERE account = ?1 AND region = ?2 AND key_id = ?3",
           "DELETE FROM kms_aliases WHERE account = ?1 AND region = ?2 AND target_key_id = ?3",
-          "DELETE FROM kms_grants WHERE account = ?1 AND region = ?2 AND key_id = ?3"}) {
+          "DELETE FROM kms_grants WHERE account = ?1 AND region = ?2 AND key_id = ?3",
+          "DELETE FROM kms_key_last_usage WHERE account = ?1 AND region = ?2 AND key_id = ?3"}) {
       sqlite3_stmt* d = c.Prepare(sql);
       if (!d) return DbError(c.db(), "prepare");
       BindText(d, 1, scope.account);
@@ -609,7 +630,7 @@ Status SqliteKmsStore::WipeKms() {
     txn.MarkChanged();
     return c.Exec(
         "DELETE FROM kms_grants; DELETE FROM kms_aliases; DELETE FROM kms_key_materials; "
-        "DELETE FROM kms_keys;");
+        "DELETE FROM kms_key_last_usage; DELETE FROM kms_keys;");
   });
 }
 

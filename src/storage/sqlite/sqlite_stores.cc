@@ -8,6 +8,7 @@
 #include "storage/sqlite/function_store.h"
 #include "storage/sqlite/identity_store.h"
 #include "storage/sqlite/job_store.h"
+#include "storage/sqlite/kms_key_usage_store.h"
 #include "storage/sqlite/kms_store.h"
 #include "storage/sqlite/meta_store.h"
 #include "storage/sqlite/parameter_store.h"
@@ -25,6 +26,7 @@ class SqliteStores : public Stores {
         secrets_(*db_),
         parameters_(*db_),
         kms_(*db_),
+        kms_key_usage_(*db_),
         access_keys_(*db_),
         identities_(*db_),
         meta_(*db_),
@@ -39,6 +41,7 @@ class SqliteStores : public Stores {
   SecretStore& secrets() override { return secrets_; }
   ParameterStore& parameters() override { return parameters_; }
   KmsStore& kms() override { return kms_; }
+  KmsKeyUsageStore& kms_key_usage() override { return kms_key_usage_; }
   AccessKeyStore& access_keys() override { return access_keys_; }
   IdentityStore& identities() override { return identities_; }
   MetaStore& meta() override { return meta_; }
@@ -63,6 +66,7 @@ class SqliteStores : public Stores {
   SqliteSecretStore secrets_;
   SqliteParameterStore parameters_;
   SqliteKmsStore kms_;
+  SqliteKmsKeyUsageStore kms_key_usage_;
   SqliteAccessKeyStore access_keys_;
   SqliteIdentityStore identities_;
   SqliteMetaStore meta_;

@@ -1,0 +1,23 @@
+// The PostgreSQL KmsKeyUsageStore (storage/kms_key_usage_store.h): table `kms_key_last_usage`
+// (one row per key: its latest use, whichever node flushed it) and the one-row
+// `kms_key_usage_tracking` (since when), both created by the "kms" component's migration
+// step 2 (postgres/pg_kms_store.cc).
+#pragma once
+
+#include "storage/kms_key_usage_store.h"
+#include "storage/postgres/pg_database.h"
+
+namespace arcana::storage::pg {
+
+class PgKmsKeyUsageStore : public KmsKeyUsageStore {
+ public:
+  explicit PgKmsKeyUsageStore(Database& db) : db_(db) {}
+
+  Status RecordKmsKeyUses(const std::vector<KmsKeyUse>& uses) override;
+  Result<KmsKeyUsage> GetKmsKeyUsage(const Scope& scope, const std::string& key_id) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace arcana::storage::pg
