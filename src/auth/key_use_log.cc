@@ -13,7 +13,11 @@ constexpr int64_t kResolutionMs = 1000;
 }  // namespace
 
 KeyUseLog::KeyUseLog(storage::IdentityStore& store, std::chrono::milliseconds period)
-    : store_(store), period_(period) {}
+    : store_(store), flusher_(period, [this] {
+        if (Status st = Flush(); !st.ok()) {
+          spdlog::warn("access key last-used dates not recorded yet: {}", st.message());
+        }
+      }) {}
 
 KeyUseLog::~KeyUseLog() { Stop(); }
 
@@ -69,30 +73,10 @@ Status KeyUseLog::Flush() {
   return st;
 }
 
-void KeyUseLog::Start() {
-  std::lock_guard<std::mutex> l(thread_mu_);
-  if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(thread_mu_);
-    while (!stopping_) {
-      wake_.wait_for(lock, period_, [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      if (Status st = Flush(); !st.ok()) {
-        spdlog::warn("access key last-used dates not recorded yet: {}", st.message());
-      }
-      lock.lock();
-    }
-  });
-}
+void KeyUseLog::Start() { flusher_.Start(); }
 
 void KeyUseLog::Stop() {
-  {
-    std::lock_guard<std::mutex> l(thread_mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  flusher_.Stop();
   if (Status st = Flush(); !st.ok()) {
     spdlog::warn("access key last-used dates lost at shutdown: {}", st.message());
   }

@@ -7,7 +7,11 @@
 namespace arcana::services::kms {
 
 KmsKeyUseLog::KmsKeyUseLog(storage::KmsKeyUsageStore& store, std::chrono::milliseconds period)
-    : store_(store), period_(period) {}
+    : store_(store), flusher_(period, [this] {
+        if (Status st = Flush(); !st.ok()) {
+          spdlog::warn("KMS key last uses not recorded yet: {}", st.message());
+        }
+      }) {}
 
 KmsKeyUseLog::~KmsKeyUseLog() { Stop(); }
 
@@ -89,30 +93,10 @@ Status KmsKeyUseLog::Flush() {
   return st;
 }
 
-void KmsKeyUseLog::Start() {
-  std::lock_guard<std::mutex> l(thread_mu_);
-  if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(thread_mu_);
-    while (!stopping_) {
-      wake_.wait_for(lock, period_, [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      if (Status st = Flush(); !st.ok()) {
-        spdlog::warn("KMS key last uses not recorded yet: {}", st.message());
-      }
-      lock.lock();
-    }
-  });
-}
+void KmsKeyUseLog::Start() { flusher_.Start(); }
 
 void KmsKeyUseLog::Stop() {
-  {
-    std::lock_guard<std::mutex> l(thread_mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  flusher_.Stop();
   if (Status st = Flush(); !st.ok()) {
     spdlog::warn("KMS key last uses lost at shutdown: {}", st.message());
   }

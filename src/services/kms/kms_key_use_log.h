@@ -14,14 +14,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
+#include "common/periodic_thread.h"
 #include "common/status.h"
 #include "storage/kms_key_usage_store.h"
 
@@ -65,16 +64,13 @@ class KmsKeyUseLog {
   static void KeepLater(UseMap& into, storage::KmsKeyUse use);
 
   storage::KmsKeyUsageStore& store_;
-  const std::chrono::milliseconds period_;
   mutable std::mutex mu_;
   UseMap pending_;
   // The batch a flush is writing: still reported by Pending until the store has it.
   UseMap in_flight_;
   std::mutex flush_mu_;  // one flush at a time: a failed batch goes back before the next
-  std::mutex thread_mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  // Declared last: stopped (joined) before the maps it flushes are destroyed.
+  PeriodicThread flusher_;
 };
 
 }  // namespace arcana::services::kms
