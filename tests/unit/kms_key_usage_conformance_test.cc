@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "domain/kms/rules.h"
+#include "conformance_stores.h"
 #include "pg_test_cluster.h"
 #include "storage/stores.h"
 
@@ -23,18 +24,6 @@ int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-Result<std::unique_ptr<Stores>> OpenBackend(const std::string& backend, const std::string& where) {
-  StoreLocation loc;
-  if (backend == "sqlite") {
-    loc.kind = StoreLocation::Kind::kSqlite;
-    loc.sqlite_dir = where;
-  } else {
-    loc.kind = StoreLocation::Kind::kPostgres;
-    loc.pg_url = where;
-  }
-  return OpenStores(loc);
 }
 
 domain::kms::Key UsageTestKey(const std::string& id, const Scope& scope) {
@@ -82,7 +71,7 @@ class KmsKeyUsageConformance : public ::testing::TestWithParam<const char*> {
   }
   bool IsSqlite() const { return std::string(GetParam()) == "sqlite"; }
   std::unique_ptr<Stores> Open() {
-    auto s = OpenBackend(GetParam(), where_);
+    auto s = testing::OpenStoresAt(GetParam(), where_);
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;
   }

@@ -22,6 +22,7 @@
 
 #include "domain/kms/rules.h"
 #include "domain/ssm/names.h"
+#include "conformance_stores.h"
 #include "pg_test_cluster.h"
 #include "storage/committed_changes.h"
 #include "storage/no_wait.h"
@@ -56,27 +57,13 @@ Result<std::string> NewLocation(const std::string& backend) {
   return cluster->NewDatabase();
 }
 
-// Through OpenStores, as arcanad opens it: the node's caches in front of the backend, so
-// every case (the second-node ones above all) also checks the caches stay exact.
-Result<std::unique_ptr<Stores>> OpenAt(const std::string& backend, const std::string& where) {
-  StoreLocation loc;
-  if (backend == kSqlite) {
-    loc.kind = StoreLocation::Kind::kSqlite;
-    loc.sqlite_dir = where;
-  } else {
-    loc.kind = StoreLocation::Kind::kPostgres;
-    loc.pg_url = where;
-  }
-  return OpenStores(loc);
-}
-
 class StoreConformance : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     auto where = NewLocation(GetParam());
     ASSERT_TRUE(where.ok()) << where.status().message();
     where_ = *where;
-    auto s = OpenAt(GetParam(), where_);
+    auto s = testing::OpenStoresAt(GetParam(), where_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     stores_ = std::move(*s);
   }
@@ -90,7 +77,7 @@ class StoreConformance : public ::testing::TestWithParam<const char*> {
   bool IsSqlite() const { return std::string(GetParam()) == kSqlite; }
   // Another node on the same store (PostgreSQL: any number; SQLite has one node per store).
   std::unique_ptr<Stores> SecondNode() {
-    auto s = OpenAt(GetParam(), where_);
+    auto s = testing::OpenStoresAt(GetParam(), where_);
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;
   }
