@@ -176,7 +176,8 @@ int RunServer(const config::Config& cfg) {
   authn.RecordKeyUsesIn(&key_uses);
   iam.ReadKeyUsesFrom(&key_uses);
   auth::OidcKeys oidc_keys;  // web identity issuers' signing keys, fetched on demand
-  services::sts::StsService sts(stores.identities(), identities, oidc_keys);
+  services::sts::StsService sts(stores.identities(), stores.access_keys(), identities,
+                                oidc_keys);
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::PolicyAuthorizer authz;

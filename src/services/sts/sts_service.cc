@@ -44,9 +44,10 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
 
 }  // namespace
 
-StsService::StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver,
-                       auth::OidcKeys& oidc_keys)
+StsService::StsService(storage::IdentityStore& store, storage::AccessKeyStore& root_keys,
+                       const auth::IdentityResolver& resolver, auth::OidcKeys& oidc_keys)
     : store_(store),
+      root_keys_(root_keys),
       resolver_(resolver),
       oidc_keys_(oidc_keys),
       validator_("sts", ErrorCode::kValidation),
@@ -60,6 +61,7 @@ Result<std::string> StsService::Call(std::string_view operation, const rapidjson
   if (operation == "AssumeRole") return AssumeRole(in, ctx);
   if (operation == "GetFederationToken") return GetFederationToken(in, ctx);
   if (operation == "AssumeRoleWithWebIdentity") return AssumeRoleWithWebIdentity(in, ctx);
+  if (operation == "GetAccessKeyInfo") return GetAccessKeyInfo(in, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(operation) + " is not supported by this server.");
 }

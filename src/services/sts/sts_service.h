@@ -1,5 +1,5 @@
 // The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken,
-// GetFederationToken, AssumeRole and AssumeRoleWithWebIdentity. Temporary credentials (ASIA... + session token) are stored sealed
+// GetFederationToken, AssumeRole, AssumeRoleWithWebIdentity and GetAccessKeyInfo. Temporary credentials (ASIA... + session token) are stored sealed
 // (auth/identity_resolver.h) and expire; the authenticator refuses them afterwards with
 // ExpiredToken.
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
@@ -18,15 +18,17 @@
 #include "auth/oidc_keys.h"
 #include "common/json.h"
 #include "services/common/query_service.h"
+#include "storage/access_key_store.h"
 #include "storage/identity_store.h"
 
 namespace arcana::services::sts {
 
 class StsService : public QueryService {
  public:
-  // `oidc_keys`: where web identity tokens' signing keys come from; must outlive this object.
-  StsService(storage::IdentityStore& store, const auth::IdentityResolver& resolver,
-             auth::OidcKeys& oidc_keys);
+  // `root_keys`: the account root's access keys (GetAccessKeyInfo); `oidc_keys`: where web
+  // identity tokens' signing keys come from. Both must outlive this object.
+  StsService(storage::IdentityStore& store, storage::AccessKeyStore& root_keys,
+             const auth::IdentityResolver& resolver, auth::OidcKeys& oidc_keys);
 
   std::string_view signing_name() const override { return "sts"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -51,8 +53,12 @@ class StsService : public QueryService {
   // ids, not expired), and the role's trust policy must allow that provider as a Federated
   // principal under the token's claims ("URL:aud", "URL:sub", ... condition keys).
   Result<std::string> AssumeRoleWithWebIdentity(const json::Input& in, const CallContext& ctx);
+  // The account that owns an access key id (access_key_info_ops.cc): a user's or the root's
+  // key, or a session's; needs sts:GetAccessKeyInfo; a key not held here is NoSuchEntity.
+  Result<std::string> GetAccessKeyInfo(const json::Input& in, const CallContext& ctx);
 
   storage::IdentityStore& store_;
+  storage::AccessKeyStore& root_keys_;
   const auth::IdentityResolver& resolver_;
   auth::OidcKeys& oidc_keys_;
   ModelValidator validator_;
