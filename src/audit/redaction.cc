@@ -16,40 +16,44 @@ constexpr size_t kMaxItems = 100;
 // LogResult or environment values).
 // Sorted (binary search). Adding a name here is a security decision: check that no
 // operation of any modelled service uses it for a value, plaintext or password.
-constexpr std::array<std::string_view, 141> kSafe = {
-    "ARN", "AliasArn", "AliasName", "AllowedPattern", "Arn", "AutomaticallyAfterDays",
-    "BypassPolicyLockoutSafetyCheck", "ClientRequestToken", "CodeSha256", "CodeSize",
-    "Constraints", "CreatedDate", "CreationDate", "CurrentKeyMaterialId", "CustomKeyStoreId",
-    "CustomerMasterKeySpec", "DataKeyPairSpec", "DataKeySpec", "DataType", "DeletedDate",
-    "DeletionDate", "Description", "DestinationEncryptionAlgorithm", "DestinationKeyId",
-    "DryRun", "Duration", "Enabled", "EncryptionAlgorithm", "ExcludeCharacters",
-    "ExcludeLowercase", "ExcludeNumbers", "ExcludePunctuation", "ExcludeUppercase",
-    "ExecutedVersion", "ForceDeleteWithoutRecovery", "ForceOverwriteReplicaSecret",
-    "FunctionArn", "FunctionError", "FunctionName", "GrantId", "GrantName", "GranteePrincipal",
-    "Handler", "IncludeDeprecated", "IncludePlannedDeletion", "IncludeSpace", "InvocationType",
-    "KeyArn", "KeyId", "KeyManager", "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage",
-    "KmsKeyId", "Label", "Labels", "LastAccessedDate", "LastChangedDate", "LastModified",
-    "LastModifiedDate", "LastModifiedUser", "LastRotatedDate", "LastRotationDate",
-    "LastUpdatedDate", "Limit", "LogType", "MacAlgorithm", "Marker", "MaxItems", "MaxResults",
-    "MemorySize", "MessageType", "MultiRegion", "Name", "Names", "NextMarker",
-    "NextRotationDate", "NextToken", "NumberOfBytes", "Operations", "Origin", "OwningService",
-    "PackageType", "ParameterVersion", "PasswordLength", "Path", "PendingDeletionWindowInDays",
-    "PendingWindowInDays", "Policies", "Policy", "PolicyName", "PolicyStatus", "PolicyText",
-    "PolicyType", "PrimaryRegion", "Qualifier", "RecoveryWindowInDays", "Recursive", "Region",
+constexpr std::array<std::string_view, 148> kSafe = {
+    "ARN", "AccessKeyId", "AliasArn", "AliasName", "AllowedPattern", "Arn",
+    "AutomaticallyAfterDays", "BypassPolicyLockoutSafetyCheck", "ClientRequestToken",
+    "CodeSha256", "CodeSize", "Constraints", "CreatedDate", "CreationDate",
+    "CurrentKeyMaterialId", "CustomKeyStoreId", "CustomerMasterKeySpec", "DataKeyPairSpec",
+    "DataKeySpec", "DataType", "DeletedDate", "DeletionDate", "Description",
+    "DestinationEncryptionAlgorithm", "DestinationKeyId", "DryRun", "Duration", "Enabled",
+    "EncryptionAlgorithm", "ExcludeCharacters", "ExcludeLowercase", "ExcludeNumbers",
+    "ExcludePunctuation", "ExcludeUppercase", "ExecutedVersion", "ForceDeleteWithoutRecovery",
+    "ForceOverwriteReplicaSecret", "FunctionArn", "FunctionError", "FunctionName", "GrantId",
+    "GrantName", "GranteePrincipal", "GroupName", "Handler", "IncludeDeprecated",
+    "IncludePlannedDeletion", "IncludeSpace", "InvocationType", "KeyArn", "KeyId", "KeyManager",
+    "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage", "KmsKeyId", "Label", "Labels",
+    "LastAccessedDate", "LastChangedDate", "LastModified", "LastModifiedDate",
+    "LastModifiedUser", "LastRotatedDate", "LastRotationDate", "LastUpdatedDate", "Limit",
+    "LogType", "MacAlgorithm", "Marker", "MaxItems", "MaxResults", "MemorySize", "MessageType",
+    "MultiRegion", "Name", "Names", "NextMarker", "NextRotationDate", "NextToken",
+    "NumberOfBytes", "Operations", "Origin", "OwningService", "PackageType", "ParameterVersion",
+    "PasswordLength", "Path", "PendingDeletionWindowInDays", "PendingWindowInDays", "Policies",
+    "Policy", "PolicyArn", "PolicyName", "PolicyStatus", "PolicyText", "PolicyType",
+    "PrimaryRegion", "Qualifier", "RecoveryWindowInDays", "Recursive", "Region",
     "RequireEachIncludedType", "ResourceId", "ResourcePolicy", "ResourceType",
-    "RetiringPrincipal", "Role", "RotateImmediately", "RotationEnabled", "RotationLambdaARN",
-    "RotationPeriodInDays", "RotationRules", "RotationType", "Runtime", "ScheduleExpression",
-    "SecretId", "SecretIdList", "SecretIds", "Selector", "SettingId", "SettingValue",
-    "SigningAlgorithm", "SortBy",
-    "SortOrder", "SourceEncryptionAlgorithm", "SourceKeyId", "State", "Status", "StatusCode",
-    "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Timeout", "Type", "ValidTo", "Version",
-    "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages", "WithDecryption",
+    "RetiringPrincipal", "Role", "RoleArn", "RoleName", "RoleSessionName", "RotateImmediately",
+    "RotationEnabled", "RotationLambdaARN", "RotationPeriodInDays", "RotationRules",
+    "RotationType", "Runtime", "ScheduleExpression", "SecretId", "SecretIdList", "SecretIds",
+    "Selector", "SettingId", "SettingValue", "SigningAlgorithm", "SortBy", "SortOrder",
+    "SourceEncryptionAlgorithm", "SourceKeyId", "State", "Status", "StatusCode",
+    "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Timeout", "Type", "UserName", "ValidTo",
+    "Version", "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages",
+    "WithDecryption",
 };
 
 // Subtrees copied whole: metadata by AWS's definition.
 constexpr std::array<std::string_view, 5> kSafeSubtree = {
     "EncryptionContext", "Filters", "ParameterFilters", "TagList", "Tags",
 };
+
+static_assert(std::is_sorted(kSafe.begin(), kSafe.end()), "kSafe must stay sorted");
 
 bool InSorted(std::string_view name) {
   return std::binary_search(kSafe.begin(), kSafe.end(), name);

@@ -48,6 +48,25 @@ TEST(AuditRedaction, KeepsMetadataAndHidesEverythingElse) {
   EXPECT_NE(r.find(R"("Unmodelled":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
 }
 
+TEST(AuditRedaction, IamAndStsNamesAreKeptTheirSecretsAreNot) {
+  // CreateAccessKey's and AssumeRole's answers: the key id and names are metadata (CloudTrail
+  // records them); the secret key and the session token are not.
+  std::string r = Redact(
+      R"({"AccessKey":{"UserName":"alice","AccessKeyId":"AKIAEXAMPLE0000001",)"
+      R"("SecretAccessKey":"wJalrXUtnFEMI","Status":"Active"},)"
+      R"("Credentials":{"AccessKeyId":"ASIAEXAMPLE0000001","SessionToken":"FwoGZXIvYXdz"},)"
+      R"("RoleArn":"arn:aws:iam::111122223333:role/r","RoleSessionName":"s"})");
+  for (const char* kept : {R"("UserName":"alice")", R"("AccessKeyId":"AKIAEXAMPLE0000001")",
+                           R"("AccessKeyId":"ASIAEXAMPLE0000001")", R"("RoleSessionName":"s")",
+                           R"("RoleArn":"arn:aws:iam::111122223333:role/r")"}) {
+    EXPECT_NE(r.find(kept), std::string::npos) << kept << " not in " << r;
+  }
+  EXPECT_EQ(r.find("wJalrXUtnFEMI"), std::string::npos) << r;
+  EXPECT_EQ(r.find("FwoGZXIvYXdz"), std::string::npos) << r;
+  EXPECT_FALSE(IsSafeMember("SecretAccessKey"));
+  EXPECT_FALSE(IsSafeMember("SessionToken"));
+}
+
 TEST(AuditRedaction, NestedValuesOfEveryServiceAreHidden) {
   // SSM GetParameters answer, KMS Decrypt answer, SM batch answer, random password.
   std::string r = Redact(
