@@ -104,6 +104,11 @@ enum class ErrorCode {
   kTooManyUpdates,                   // TooManyUpdates
   kSsmInternalServerError,           // InternalServerError (SSM's spelling)
   kServiceSettingNotFound,           // ServiceSettingNotFound
+  kResourcePolicyInvalidParameter,   // ResourcePolicyInvalidParameterException
+  kResourcePolicyLimitExceeded,      // ResourcePolicyLimitExceededException
+  kResourcePolicyConflict,           // ResourcePolicyConflictException
+  kResourcePolicyNotFound,           // ResourcePolicyNotFoundException
+  kMalformedResourcePolicyDocument,  // MalformedResourcePolicyDocumentException
   // --- end SSM ---
   // --- EventBridge (services/events) --- its exceptions carry `message` only.
   kEventsResourceNotFound,           // ResourceNotFoundException

@@ -63,6 +63,12 @@ Status CachedParameterStore::CommitParameter(const ParameterWrite& write) {
   return backend_.CommitParameter(write);
 }
 
+Status CachedParameterStore::CommitResourcePolicy(const ResourcePolicyWrite& write) {
+  // Its change row names the parameter's ARN: the cached parameter (with its policies) is
+  // erased at this node's next Sync, like any node's.
+  return backend_.CommitResourcePolicy(write);
+}
+
 Result<std::vector<std::string>> CachedParameterStore::DeleteParameters(
     const Scope& scope, const std::vector<ParameterDelete>& deletes, const std::string& change) {
   return backend_.DeleteParameters(scope, deletes, change);

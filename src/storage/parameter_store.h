@@ -41,6 +41,19 @@ struct ParameterDelete {
   int64_t expected_revision = 0;
 };
 
+// A change to one parameter's resource policies (domain/ssm/resource_policy.h), applied
+// atomically with a bump of the parameter's revision and one change row naming its ARN, so
+// every node's cached copy (which holds the policies) is dropped as for any other write.
+struct ResourcePolicyWrite {
+  Scope scope;
+  std::string key;                 // canonical name of the parameter
+  int64_t expected_revision = 0;   // the revision read: kWriteConflict otherwise
+  // Inserted, or replaced when a policy with its id exists; nullopt: nothing put.
+  std::optional<domain::ssm::ResourcePolicy> put;
+  std::string remove_id;           // a policy id deleted ("" = none)
+  std::string change;              // the Change kind recorded, e.g. "PutResourcePolicy"
+};
+
 struct ParameterRef {
   Scope scope;
   std::string key;  // canonical name (domain::ssm::NameKey)
@@ -55,7 +68,7 @@ class ParameterStore {
  public:
   virtual ~ParameterStore() = default;
 
-  // key: the canonical name. Metadata only (no values).
+  // key: the canonical name. Metadata only (no values), with its resource policies.
   virtual Result<std::optional<domain::ssm::Parameter>> GetParameter(const Scope& scope,
                                                                       const std::string& key) = 0;
   // Parameters of the scope whose key starts with key_prefix ("" = all), ordered by key,
@@ -73,9 +86,12 @@ class ParameterStore {
   virtual Result<ParameterCounts> CountParameters(const Scope& scope) = 0;
   // kWriteConflict on a revision mismatch (nothing applied).
   virtual Status CommitParameter(const ParameterWrite& write) = 0;
-  // Deletes parameters with all their versions in one transaction; returns the keys deleted
-  // (absent keys, and keys whose revision differs from a non-zero expected_revision, are
-  // skipped). `change` is the Change kind recorded, e.g. "DeleteParameters", "ExpireParameter".
+  // kWriteConflict when the parameter is gone or its revision is not expected_revision
+  // (nothing applied).
+  virtual Status CommitResourcePolicy(const ResourcePolicyWrite& write) = 0;
+  // Deletes parameters with all their versions and resource policies in one transaction;
+  // returns the keys deleted (absent keys, and keys whose revision differs from a non-zero
+  // expected_revision, are skipped). `change` is the Change kind recorded, e.g. "DeleteParameters", "ExpireParameter".
   virtual Result<std::vector<std::string>> DeleteParameters(
       const Scope& scope, const std::vector<ParameterDelete>& deletes,
       const std::string& change) = 0;

@@ -90,6 +90,9 @@ class RacingParameterStore final : public storage::ParameterStore {
   Status CommitParameter(const storage::ParameterWrite& w) override {
     return b_.CommitParameter(w);
   }
+  Status CommitResourcePolicy(const storage::ResourcePolicyWrite& w) override {
+    return b_.CommitResourcePolicy(w);
+  }
   Result<std::vector<std::string>> DeleteParameters(const storage::Scope& s,
                                                     const std::vector<storage::ParameterDelete>& d,
                                                     const std::string& change) override {

@@ -711,6 +711,87 @@ TEST_P(StoreConformance, ParameterRevisionConflictAppliesNothing) {
   EXPECT_CODE(params().CommitParameter(PWrite(p, "again")), ErrorCode::kWriteConflict);
 }
 
+// A parameter's resource policies (ResourcePolicyWrite): committed at the parameter's
+// revision (a stale one applies nothing), read back with the parameter in the order added,
+// seen by this node's cache after a write on any node (the change row), kept by metadata
+// commits, and gone with the parameter.
+TEST_P(StoreConformance, ParameterResourcePoliciesFollowRevisionsCachesAndDeletion) {
+  std::unique_ptr<Stores> node2 = IsSqlite() ? nullptr : SecondNode();
+  Stores& writer = node2 ? *node2 : *stores_;
+  auto p = MakeParam("/shared/param", ssm::kAdvanced);
+  ASSERT_OK(params().CommitParameter(PWrite(p, "one")));
+  auto got = params().GetParameter(kScope, p.key);  // cached from here on
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().message();
+  EXPECT_TRUE((*got)->resource_policies.empty());
+  const int64_t head = Head();
+
+  ResourcePolicyWrite w;
+  w.scope = kScope;
+  w.key = p.key;
+  w.expected_revision = 1;
+  w.put = ssm::ResourcePolicy{"id1", "h1", R"({"a":1})"};
+  w.change = "PutResourcePolicy";
+  ASSERT_OK(writer.parameters().CommitResourcePolicy(w));
+  EXPECT_CODE(writer.parameters().CommitResourcePolicy(w), ErrorCode::kWriteConflict);
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 1u);
+  EXPECT_EQ(cs[0].kind, "PutResourcePolicy");
+  EXPECT_EQ(cs[0].resource, ssm::ParameterArn(kScope.region, kScope.account, p.name));
+  auto one = params().GetParameter(kScope, p.key);
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->revision, 2);
+  ASSERT_EQ((*one)->resource_policies.size(), 1u);
+  EXPECT_EQ((*one)->resource_policies[0].id, "id1");
+  EXPECT_EQ((*one)->resource_policies[0].hash, "h1");
+  EXPECT_EQ((*one)->resource_policies[0].policy, R"({"a":1})");
+
+  // A second policy, then the first replaced in place.
+  w.expected_revision = 2;
+  w.put = ssm::ResourcePolicy{"id2", "h2", R"({"b":2})"};
+  ASSERT_OK(writer.parameters().CommitResourcePolicy(w));
+  w.expected_revision = 3;
+  w.put = ssm::ResourcePolicy{"id1", "h1b", R"({"a":3})"};
+  ASSERT_OK(writer.parameters().CommitResourcePolicy(w));
+  auto two = params().GetParameter(kScope, p.key);
+  ASSERT_TRUE(two.ok() && two->has_value());
+  ASSERT_EQ((*two)->resource_policies.size(), 2u);
+  EXPECT_EQ((*two)->resource_policies[0].id, "id1");
+  EXPECT_EQ((*two)->resource_policies[0].hash, "h1b");
+  EXPECT_EQ((*two)->resource_policies[0].policy, R"({"a":3})");
+  EXPECT_EQ((*two)->resource_policies[1].id, "id2");
+
+  // A metadata commit (a new version) keeps them; a removal drops one.
+  auto next = **two;
+  auto v2 = next.versions[0];
+  v2.version = 2;
+  next.versions.push_back(v2);
+  ASSERT_OK(params().CommitParameter(PWrite(next, "two")));
+  w.expected_revision = 5;
+  w.put.reset();
+  w.remove_id = "id1";
+  w.change = "DeleteResourcePolicy";
+  ASSERT_OK(writer.parameters().CommitResourcePolicy(w));
+  auto left = params().GetParameter(kScope, p.key);
+  ASSERT_TRUE(left.ok() && left->has_value());
+  ASSERT_EQ((*left)->resource_policies.size(), 1u);
+  EXPECT_EQ((*left)->resource_policies[0].id, "id2");
+  EXPECT_EQ((*left)->versions.size(), 2u);
+
+  // Deleted with the parameter: one created again under the name has none.
+  auto deleted = writer.parameters().DeleteParameters(kScope, {{p.key, 0}}, "DeleteParameters");
+  ASSERT_TRUE(deleted.ok() && deleted->size() == 1u);
+  ASSERT_OK(params().CommitParameter(PWrite(p, "again")));
+  auto fresh = params().GetParameter(kScope, p.key);
+  ASSERT_TRUE(fresh.ok() && fresh->has_value());
+  EXPECT_TRUE((*fresh)->resource_policies.empty());
+  // Nor can a policy be committed to a parameter that is gone.
+  ASSERT_TRUE(writer.parameters().DeleteParameters(kScope, {{p.key, 0}}, "DeleteParameters").ok());
+  w.expected_revision = 1;
+  w.put = ssm::ResourcePolicy{"id3", "h3", "{}"};
+  w.remove_id.clear();
+  EXPECT_CODE(writer.parameters().CommitResourcePolicy(w), ErrorCode::kWriteConflict);
+}
+
 TEST_P(StoreConformance, ListParametersIsBytewiseByPrefixAndPages) {
   // Bytewise order: '-' (0x2d) < '/' (0x2f) < 'A' (0x41) < '_' (0x5f) < 'a' (0x61); a
   // locale collation would order these differently.

@@ -143,6 +143,8 @@ NameRef ParseNameRef(std::string_view input, std::string_view region, std::strin
     }
     rest.remove_prefix(kRes.size());
     ref.foreign = fields[3] != region || fields[4] != account;
+    ref.account = std::string(fields[4]);
+    ref.region = std::string(fields[3]);
   }
   size_t colon = rest.find(':');
   std::string_view name = rest.substr(0, colon);

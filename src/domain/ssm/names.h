@@ -46,6 +46,8 @@ struct NameRef {
   std::string selector;  // "" or the part after ':' (version number or label)
   bool from_arn = false;
   bool foreign = false;  // an ARN of another account or region
+  std::string account;   // from an ARN: the account it names (a shared parameter's owner)
+  std::string region;    // from an ARN: the region it names
   bool malformed = false;  // more than one selector, or an unparsable ARN
 };
 NameRef ParseNameRef(std::string_view input, std::string_view region, std::string_view account);

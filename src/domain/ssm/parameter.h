@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "domain/ssm/resource_policy.h"
+
 namespace arcana::domain::ssm {
 
 inline constexpr const char* kString = "String";
@@ -58,6 +60,10 @@ struct Parameter {
   std::string name;  // the name as created
   std::vector<ParameterVersion> versions;  // ascending by version; never empty when stored
   std::vector<Tag> tags;
+  // Its resource policies (resource_policy.h), oldest first. Kept in their own rows, not in
+  // the metadata: filled by ParameterStore::GetParameter (lists leave it empty) and written
+  // only by ParameterStore::CommitResourcePolicy.
+  std::vector<ResourcePolicy> resource_policies;
 
   const ParameterVersion& Latest() const { return versions.back(); }
   ParameterVersion& Latest() { return versions.back(); }

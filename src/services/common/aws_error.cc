@@ -96,6 +96,14 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kTooManyUpdates: return {"TooManyUpdates", 400};
     case ErrorCode::kSsmInternalServerError: return {"InternalServerError", 500};
     case ErrorCode::kServiceSettingNotFound: return {"ServiceSettingNotFound", 400};
+    case ErrorCode::kResourcePolicyInvalidParameter:
+      return {"ResourcePolicyInvalidParameterException", 400};
+    case ErrorCode::kResourcePolicyLimitExceeded:
+      return {"ResourcePolicyLimitExceededException", 400};
+    case ErrorCode::kResourcePolicyConflict: return {"ResourcePolicyConflictException", 400};
+    case ErrorCode::kResourcePolicyNotFound: return {"ResourcePolicyNotFoundException", 400};
+    case ErrorCode::kMalformedResourcePolicyDocument:
+      return {"MalformedResourcePolicyDocumentException", 400};
     // --- end SSM ---
     case ErrorCode::kEventsResourceNotFound: return {"ResourceNotFoundException", 400};
     case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};

@@ -44,6 +44,16 @@ void PresentAs(dssm::Parameter& p, const dssm::NameRef& ref) {
   if (!ref.from_arn) p.name = ref.name;
 }
 
+// The account owning the parameter a reference names: "" for the caller's own, the ARN's
+// account for a parameter another account shares (reachable by its full ARN only, as AWS
+// documents for shared parameters; the parameter's resource policy decides, in Find).
+// nullopt: an ARN of another region, which names nothing here.
+std::optional<std::string> OwnerOf(const dssm::NameRef& ref, const CallContext& ctx) {
+  if (!ref.foreign) return std::string();
+  if (ref.region != ctx.region) return std::nullopt;
+  return ref.account;
+}
+
 bool Expired(const dssm::Parameter& p, int64_t now_ms) {
   auto e = p.ExpiresMs();
   return e && *e <= now_ms;
@@ -99,9 +109,10 @@ Status SsmService::GetOne(json::Writer& w, const std::string& raw, bool decrypt,
   if (IsReference(raw)) return GetReference(w, raw, decrypt, ctx);
   auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
   // GetParameter of a missing parameter: AWS answers without message text.
-  if (ref.malformed || ref.foreign) return dssm::ParameterNotFound();
+  auto owner = OwnerOf(ref, ctx);
+  if (ref.malformed || !owner) return dssm::ParameterNotFound();
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(ref.name));
-  ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
+  ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name), *owner));
   if (!p) return dssm::ParameterNotFound();
   PresentAs(*p, ref);
   const ParameterVersion* v = &p->Latest();
@@ -262,9 +273,10 @@ Result<std::string> SsmService::DescribeParameters(const In& in, const CallConte
 Result<std::string> SsmService::GetParameterHistory(const In& in, const CallContext& ctx) {
   const std::string raw = in.Str("Name").value_or("");
   auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
-  if (ref.malformed || ref.foreign || !ref.selector.empty()) return dssm::ParameterNotFound(raw);
+  auto owner = OwnerOf(ref, ctx);
+  if (ref.malformed || !owner || !ref.selector.empty()) return dssm::ParameterNotFound(raw);
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(ref.name));
-  ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name)));
+  ARCANA_ASSIGN_OR_RETURN(auto p, Find(ctx, dssm::NameKey(ref.name), *owner));
   if (!p) return dssm::ParameterNotFound(ref.name);
   PresentAs(*p, ref);
   const bool decrypt = in.Bool("WithDecryption").value_or(false);
@@ -272,7 +284,7 @@ Result<std::string> SsmService::GetParameterHistory(const In& in, const CallCont
   const std::string op = "GetParameterHistory\n" + p->key;
   ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
   int64_t after_version = after.empty() ? 0 : std::strtoll(after.c_str(), nullptr, 10);
-  ARCANA_ASSIGN_OR_RETURN(auto values, store_.GetParameterValues({ctx.account, ctx.region}, p->key));
+  ARCANA_ASSIGN_OR_RETURN(auto values, store_.GetParameterValues({p->account, p->region}, p->key));
 
   rapidjson::StringBuffer buf;
   json::Writer w(buf);

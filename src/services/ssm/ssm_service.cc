@@ -5,6 +5,7 @@
 #include "auth/authorizer.h"
 #include "crypto/base64.h"
 #include "domain/ssm/names.h"
+#include "domain/ssm/resource_policy.h"
 #include "services/common/request_tags.h"
 
 namespace arcana::services::ssm {
@@ -51,6 +52,9 @@ SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& 
       {"GetServiceSetting", &S::GetServiceSetting},
       {"UpdateServiceSetting", &S::UpdateServiceSetting},
       {"ResetServiceSetting", &S::ResetServiceSetting},
+      {"PutResourcePolicy", &S::PutResourcePolicy},
+      {"GetResourcePolicies", &S::GetResourcePolicies},
+      {"DeleteResourcePolicy", &S::DeleteResourcePolicy},
   };
 }
 
@@ -88,16 +92,24 @@ Result<std::string> SsmService::Call(std::string_view operation, const rapidjson
 }
 
 Status SsmService::AuthorizeParameter(const CallContext& ctx, const std::string& arn,
-                                      const Parameter* p) {
+                                      const Parameter* p, const std::string& owner) {
   if (ctx.authorizer == nullptr) return Status::Ok();
   std::map<std::string, std::string> tags;
+  std::string policy;
   auth::AccessRequest req;
   req.action = ctx.action;
   req.resource_arn = arn;
-  req.resource_account = ctx.account;
+  // Another account's parameter: the engine needs both an Allow of the caller's own policies
+  // and one of the parameter's resource policy (AWS's cross-account rule), as for secrets.
+  req.resource_account = owner.empty() ? ctx.account : owner;
   if (p != nullptr) {
     for (const auto& t : p->tags) tags[t.key] = t.value;
     req.resource_tags = &tags;
+    policy = dssm::CombinedResourcePolicy(p->resource_policies);
+    if (!policy.empty()) {
+      req.resource_policy = &policy;
+      req.resource_policy_id = arn + "/resource-policy";
+    }
   }
   if (ctx.request_keys) req.keys = *ctx.request_keys;
   return auth::Check(ctx, req);
@@ -118,16 +130,18 @@ bool SsmService::MayReadValue(const CallContext& caller, const std::string& regi
   return AuthorizeParameter(ctx, arn, *p ? &**p : nullptr).ok();
 }
 
-Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const std::string& key) {
-  storage::Scope scope{ctx.account, ctx.region};
+Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const std::string& key,
+                                                  const std::string& owner) {
+  const std::string& account = owner.empty() ? ctx.account : owner;
+  storage::Scope scope{account, ctx.region};
   ARCANA_ASSIGN_OR_RETURN(auto p, store_.GetParameter(scope, key));
   // Authorized before anything about the parameter (even whether it exists) is answered.
-  ARCANA_RETURN_IF_ERROR(AuthorizeParameter(
-      ctx, dssm::ParameterArn(ctx.region, ctx.account, p ? p->name : key), p ? &*p : nullptr));
+  const std::string arn = dssm::ParameterArn(ctx.region, account, p ? p->name : key);
+  ARCANA_RETURN_IF_ERROR(AuthorizeParameter(ctx, arn, p ? &*p : nullptr, owner));
   if (!p) return p;
   auto exp = p->ExpiresMs();
   if (!exp || *exp > ctx.now_ms) {
-    ctx.Touch(audit::kParameterType, dssm::ParameterArn(ctx.region, ctx.account, p->name));
+    ctx.Touch(audit::kParameterType, arn);
     return p;
   }
   // Expired: the Expiration policy deletes it. At the revision read, so an overwrite that

@@ -1,7 +1,9 @@
 // The SSM Parameter Store service (X-Amz-Target "AmazonSSM.*", signing name "ssm", API
 // 2014-11-06). Only the Parameter Store operations are served, with Parameter Store's service
 // settings (Get/Update/ResetServiceSetting: the default parameter tier PutParameter applies,
-// high throughput; ssm_settings_ops.cc); every other operation of the
+// high throughput; ssm_settings_ops.cc) and the resource policies that share an Advanced
+// parameter with other accounts (ssm_resource_policy_ops.cc; another account reads a shared
+// parameter by its full ARN); every other operation of the
 // SSM model answers UnknownOperationException "... is not supported by this server", the same
 // error the pipeline gives for targets outside every model, so clients fail fast and clearly.
 //
@@ -74,12 +76,15 @@ class SsmService : public Service {
 
   // --- shared steps (ssm_service.cc) ---
   // The live parameter at a canonical key, or nullopt (absent or expired: an expired one is
-  // deleted on the way, at the revision read).
+  // deleted on the way, at the revision read). owner: another account whose parameter the
+  // caller named by full ARN (a shared parameter); "" = the caller's account.
   // Also authorizes ctx.action on the parameter (found or not): AccessDeniedException first.
-  Result<std::optional<Parameter>> Find(const CallContext& ctx, const std::string& key);
-  // ctx.action on the parameter ARN (with its tags when it exists).
+  Result<std::optional<Parameter>> Find(const CallContext& ctx, const std::string& key,
+                                        const std::string& owner = {});
+  // ctx.action on the parameter ARN (with its tags and resource policies when it exists),
+  // owned by `owner` ("" = the caller's account).
   static Status AuthorizeParameter(const CallContext& ctx, const std::string& arn,
-                                   const Parameter* p);
+                                   const Parameter* p, const std::string& owner = {});
   // Seals a SecureString value for a version (or passes other types through), using its KMS
   // key as the caller `ctx` (kms:Encrypt for Standard, kms:GenerateDataKey for Advanced
   // parameters, via ssm.REGION.amazonaws.com, as AWS documents Parameter Store's KMS use).
@@ -112,6 +117,10 @@ class SsmService : public Service {
   Result<std::string> GetServiceSetting(const In&, const CallContext&);
   Result<std::string> UpdateServiceSetting(const In&, const CallContext&);
   Result<std::string> ResetServiceSetting(const In&, const CallContext&);
+  // Resource policies of Advanced parameters (ssm_resource_policy_ops.cc).
+  Result<std::string> PutResourcePolicy(const In&, const CallContext&);
+  Result<std::string> GetResourcePolicies(const In&, const CallContext&);
+  Result<std::string> DeleteResourcePolicy(const In&, const CallContext&);
 
   // One GetParameter(s) lookup: writes a `Parameter` object. kParameterNotFound /
   // kParameterVersionNotFound / kInvalidKeyId / kValidation.
@@ -128,6 +137,10 @@ class SsmService : public Service {
   // AWS does not document or this server does not serve; then kAccessDenied).
   Result<const domain::ssm::ServiceSettingSpec*> SettingTarget(const In& in,
                                                                const CallContext& ctx);
+  // The parameter a ResourceArn of the resource-policy operations names, in the caller's
+  // account, once ctx.action is authorized on it (kResourcePolicyInvalidParameter for what is
+  // not a parameter ARN of this region; kAccessDenied; kResourceNotFound).
+  Result<Parameter> PolicyTarget(const In& in, const CallContext& ctx);
   // The account's default-parameter-tier setting in the caller's scope (Standard unless set).
   Result<std::string> DefaultParameterTier(const CallContext& ctx);
 

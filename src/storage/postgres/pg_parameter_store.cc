@@ -46,6 +46,21 @@ CREATE TABLE ssm_counts (
 );
 )sql";
 
+// Parameters' resource policies (PutResourcePolicy), in their own rows so a policy write does
+// not rewrite the metadata; seq keeps them in the order they were added.
+const char* const kSsmV2 = R"sql(
+CREATE TABLE ssm_resource_policies (
+  account     TEXT COLLATE "C" NOT NULL,
+  region      TEXT COLLATE "C" NOT NULL,
+  key         TEXT COLLATE "C" NOT NULL,
+  policy_id   TEXT COLLATE "C" NOT NULL,
+  seq         BIGINT NOT NULL,
+  policy_hash TEXT NOT NULL,
+  policy      TEXT NOT NULL,
+  PRIMARY KEY (account, region, key, policy_id)
+);
+)sql";
+
 // Counted tiers: "Advanced" or "Standard" (anything else counts as Standard, as in SQLite).
 std::string CountedTier(const std::string& tier) {
   return tier == domain::ssm::kAdvanced ? domain::ssm::kAdvanced : domain::ssm::kStandard;
@@ -82,7 +97,7 @@ void DeleteValues(Tx& tx, const Scope& scope, const std::string& key) {
 
 }  // namespace
 
-Migrations PgParameterStore::Schema() { return {"ssm", {kSsmV1}}; }
+Migrations PgParameterStore::Schema() { return {"ssm", {kSsmV1, kSsmV2}}; }
 
 Result<std::optional<domain::ssm::Parameter>> PgParameterStore::GetParameter(
     const Scope& scope, const std::string& key) {
@@ -94,6 +109,12 @@ Result<std::optional<domain::ssm::Parameter>> PgParameterStore::GetParameter(
         {scope.account, scope.region, key});
     if (r.empty()) return Status::Ok();
     ARCANA_ASSIGN_OR_RETURN(auto p, Decode(r[0]));
+    for (const auto& row : tx.Exec(
+             "SELECT policy_id, policy_hash, policy FROM ssm_resource_policies "
+             "WHERE account = $1 AND region = $2 AND key = $3 ORDER BY seq",
+             {scope.account, scope.region, key})) {
+      p.resource_policies.push_back({Text(row[0]), Text(row[1]), Text(row[2])});
+    }
     out = std::move(p);
     return Status::Ok();
   }));
@@ -228,6 +249,37 @@ Status PgParameterStore::CommitParameter(const ParameterWrite& w) {
   });
 }
 
+Status PgParameterStore::CommitResourcePolicy(const ResourcePolicyWrite& w) {
+  const Scope& sc = w.scope;
+  return db_.Write("commit resource policy", [&](Tx& tx) -> Status {
+    auto bumped = tx.Exec(
+        "UPDATE ssm_parameters SET revision = revision + 1 "
+        "WHERE account = $1 AND region = $2 AND key = $3 AND revision = $4 RETURNING name",
+        {sc.account, sc.region, w.key, w.expected_revision});
+    if (bumped.empty()) return Conflict(w.key);
+    if (w.put) {
+      tx.Exec(
+          "INSERT INTO ssm_resource_policies "
+          "(account, region, key, policy_id, seq, policy_hash, policy) VALUES ($1, $2, $3, $4, "
+          "(SELECT COALESCE(MAX(seq), 0) + 1 FROM ssm_resource_policies "
+          " WHERE account = $1 AND region = $2 AND key = $3), $5, $6) "
+          "ON CONFLICT (account, region, key, policy_id) DO UPDATE SET "
+          "policy_hash = excluded.policy_hash, policy = excluded.policy",
+          {sc.account, sc.region, w.key, w.put->id, w.put->hash, w.put->policy});
+    }
+    if (!w.remove_id.empty()) {
+      tx.Exec(
+          "DELETE FROM ssm_resource_policies "
+          "WHERE account = $1 AND region = $2 AND key = $3 AND policy_id = $4",
+          {sc.account, sc.region, w.key, w.remove_id});
+    }
+    tx.AddChange({0, 0, sc.account, sc.region, kService,
+                  domain::ssm::ParameterArn(sc.region, sc.account, Text(bumped[0][0])),
+                  w.change});
+    return Status::Ok();
+  });
+}
+
 Result<std::vector<std::string>> PgParameterStore::DeleteParameters(
     const Scope& scope, const std::vector<ParameterDelete>& deletes, const std::string& change) {
   // Rows are deleted in key order (concurrent batches lock them in one order); the keys
@@ -253,6 +305,10 @@ Result<std::vector<std::string>> PgParameterStore::DeleteParameters(
                          {scope.account, scope.region, d.key, d.expected_revision});
       if (r.empty()) continue;
       DeleteValues(tx, scope, d.key);
+      // Its policies go with it: a parameter created later under the name is not shared.
+      tx.Exec(
+          "DELETE FROM ssm_resource_policies WHERE account = $1 AND region = $2 AND key = $3",
+          {scope.account, scope.region, d.key});
       --counts[Text(r[0][0])];
       tx.AddChange({0, 0, scope.account, scope.region, kService,
                     domain::ssm::ParameterArn(scope.region, scope.account, Text(r[0][1])),
@@ -311,6 +367,7 @@ Status PgParameterStore::WipeParameters() {
   return db_.Write("wipe parameters", [&](Tx& tx) {
     tx.Exec("DELETE FROM ssm_values");
     tx.Exec("DELETE FROM ssm_counts");
+    tx.Exec("DELETE FROM ssm_resource_policies");
     tx.Exec("DELETE FROM meta WHERE key >= $1 AND key < $2",
             {std::string(kServiceSettingMetaPrefix), std::string(kServiceSettingMetaEnd)});
     for (const auto& row : tx.Exec("DELETE FROM ssm_parameters RETURNING account, region, name")) {

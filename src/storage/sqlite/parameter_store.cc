@@ -46,6 +46,20 @@ const char* const kSsmMigrations[] = {
     INSERT INTO ssm_counts (account, region, tier, n)
       SELECT account, region, tier, COUNT(*) FROM ssm_parameters GROUP BY account, region, tier;
     )sql",
+    // 3: parameters' resource policies (PutResourcePolicy), in their own rows so a policy
+    // write does not rewrite the metadata; seq keeps them in the order they were added.
+    R"sql(
+    CREATE TABLE ssm_resource_policies (
+      account     TEXT NOT NULL,
+      region      TEXT NOT NULL,
+      key         TEXT NOT NULL,
+      policy_id   TEXT NOT NULL,
+      seq         INTEGER NOT NULL,
+      policy_hash TEXT NOT NULL,
+      policy      TEXT NOT NULL,
+      PRIMARY KEY (account, region, key, policy_id)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 constexpr const char* kService = "ssm";
@@ -91,6 +105,34 @@ Result<std::optional<Stored>> ReadStored(Conn& c, const std::string& account,
   return std::optional<Stored>(std::move(s));
 }
 
+// The parameter's resource policies, oldest first, into p->resource_policies.
+Status LoadResourcePolicies(Conn& c, const Scope& scope, const std::string& key,
+                            domain::ssm::Parameter* p) {
+  sqlite3_stmt* st = c.Prepare(
+      "SELECT policy_id, policy_hash, policy FROM ssm_resource_policies "
+      "WHERE account = ? AND region = ? AND key = ? ORDER BY seq");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, key);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    p->resource_policies.push_back({ColText(st, 0), ColText(st, 1), ColText(st, 2)});
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "read resource policies");
+  return Status::Ok();
+}
+
+Status DeleteResourcePolicies(Conn& c, const Scope& scope, const std::string& key) {
+  sqlite3_stmt* st = c.Prepare(
+      "DELETE FROM ssm_resource_policies WHERE account = ? AND region = ? AND key = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, scope.account);
+  BindText(st, 2, scope.region);
+  BindText(st, 3, key);
+  return Step(c, st, "delete resource policies");
+}
+
 }  // namespace
 
 Migrations SqliteParameterStore::Schema() {
@@ -112,6 +154,7 @@ Result<std::optional<domain::ssm::Parameter>> SqliteParameterStore::GetParameter
   auto p = Decode(st);
   sqlite3_reset(st);
   if (!p.ok()) return p.status();
+  ARCANA_RETURN_IF_ERROR(LoadResourcePolicies(*c, scope, key, &p.value()));
   return std::optional<domain::ssm::Parameter>(std::move(p).value());
 }
 
@@ -264,6 +307,53 @@ Status SqliteParameterStore::CommitParameter(const ParameterWrite& w) {
   });
 }
 
+Status SqliteParameterStore::CommitResourcePolicy(const ResourcePolicyWrite& w) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    const Scope& sc = w.scope;
+    sqlite3_stmt* bump = c.Prepare(
+        "UPDATE ssm_parameters SET revision = revision + 1 "
+        "WHERE account = ? AND region = ? AND key = ? AND revision = ?");
+    if (!bump) return DbError(c.db(), "prepare");
+    BindText(bump, 1, sc.account);
+    BindText(bump, 2, sc.region);
+    BindText(bump, 3, w.key);
+    sqlite3_bind_int64(bump, 4, w.expected_revision);
+    ARCANA_RETURN_IF_ERROR(Step(c, bump, "bump parameter revision"));
+    if (sqlite3_changes(c.db()) == 0) return Conflict("parameter " + w.key);
+    if (w.put) {
+      sqlite3_stmt* put = c.Prepare(
+          "INSERT INTO ssm_resource_policies "
+          "(account, region, key, policy_id, seq, policy_hash, policy) VALUES (?1, ?2, ?3, ?4, "
+          "(SELECT COALESCE(MAX(seq), 0) + 1 FROM ssm_resource_policies "
+          " WHERE account = ?1 AND region = ?2 AND key = ?3), ?5, ?6) "
+          "ON CONFLICT(account, region, key, policy_id) DO UPDATE SET "
+          "policy_hash = excluded.policy_hash, policy = excluded.policy");
+      if (!put) return DbError(c.db(), "prepare");
+      BindText(put, 1, sc.account);
+      BindText(put, 2, sc.region);
+      BindText(put, 3, w.key);
+      BindText(put, 4, w.put->id);
+      BindText(put, 5, w.put->hash);
+      BindText(put, 6, w.put->policy);
+      ARCANA_RETURN_IF_ERROR(Step(c, put, "write resource policy"));
+    }
+    if (!w.remove_id.empty()) {
+      sqlite3_stmt* del = c.Prepare(
+          "DELETE FROM ssm_resource_policies "
+          "WHERE account = ? AND region = ? AND key = ? AND policy_id = ?");
+      if (!del) return DbError(c.db(), "prepare");
+      BindText(del, 1, sc.account);
+      BindText(del, 2, sc.region);
+      BindText(del, 3, w.key);
+      BindText(del, 4, w.remove_id);
+      ARCANA_RETURN_IF_ERROR(Step(c, del, "delete resource policy"));
+    }
+    return txn.AddChange(sc.account, sc.region, kService,
+                         domain::ssm::ParameterArn(sc.region, sc.account, w.key), w.change);
+  });
+}
+
 Result<std::vector<std::string>> SqliteParameterStore::DeleteParameters(
     const Scope& scope, const std::vector<ParameterDelete>& deletes, const std::string& change) {
   std::vector<std::string> deleted;
@@ -284,6 +374,8 @@ Result<std::vector<std::string>> SqliteParameterStore::DeleteParameters(
         BindText(st, 3, d.key);
         ARCANA_RETURN_IF_ERROR(Step(c, st, "delete parameter"));
       }
+      // Its policies go with it: a parameter created later under the name is not shared.
+      ARCANA_RETURN_IF_ERROR(DeleteResourcePolicies(c, scope, d.key));
       ARCANA_RETURN_IF_ERROR(AddToCount(c, scope.account, scope.region, stored->tier, -1));
       ARCANA_RETURN_IF_ERROR(txn.AddChange(
           scope.account, scope.region, kService,
@@ -365,7 +457,8 @@ Status SqliteParameterStore::WipeParameters() {
                         "WipeResources"));
     }
     ARCANA_RETURN_IF_ERROR(
-        c.Exec("DELETE FROM ssm_values; DELETE FROM ssm_parameters; DELETE FROM ssm_counts;"));
+        c.Exec("DELETE FROM ssm_values; DELETE FROM ssm_parameters; DELETE FROM ssm_counts; "
+               "DELETE FROM ssm_resource_policies;"));
     sqlite3_stmt* settings = c.Prepare("DELETE FROM meta WHERE key >= ? AND key < ?");
     if (!settings) return DbError(c.db(), "prepare");
     BindText(settings, 1, kServiceSettingMetaPrefix);

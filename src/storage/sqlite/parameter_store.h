@@ -27,6 +27,7 @@ class SqliteParameterStore : public ParameterStore {
                                                             const std::string& key) override;
   Result<ParameterCounts> CountParameters(const Scope& scope) override;
   Status CommitParameter(const ParameterWrite& write) override;
+  Status CommitResourcePolicy(const ResourcePolicyWrite& write) override;
   Result<std::vector<std::string>> DeleteParameters(const Scope& scope,
                                                     const std::vector<ParameterDelete>& deletes,
                                                     const std::string& change) override;
