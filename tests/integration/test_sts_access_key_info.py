@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from aws_cli import run_cli
 from conftest import ACCOUNT, ROOT_AKID, ROOT_SECRET, wait_for
-from test_iam import TRUST_ACCOUNT, client, code_of, name
-from test_sts import creds_client, expire_session
+from test_iam import TRUST_ACCOUNT, code_of, name
+from test_sts import creds_client, expire_session, iam, sts  # noqa: F401 (fixtures)
 
 UNKNOWN = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example id: never issued by Arcana
 ALLOW_INFO = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -26,16 +26,6 @@ ALLOW_INFO = json.dumps({"Version": "2012-10-17", "Statement": [
 ALLOW_STS_DENY_INFO = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "sts:*", "Resource": "*"},
     {"Effect": "Deny", "Action": "sts:GetAccessKeyInfo", "Resource": "*"}]})
-
-
-@pytest.fixture(scope="module")
-def iam(auth_server):
-    return client(auth_server.endpoint, "iam")
-
-
-@pytest.fixture(scope="module")
-def sts(auth_server):
-    return client(auth_server.endpoint, "sts")
 
 
 @pytest.fixture(scope="module")
