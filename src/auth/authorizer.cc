@@ -150,6 +150,11 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
   return policy::Evaluate(er);
 }
 
+// Parameter Store's words for a decryption the key refuses.
+constexpr const char* kSsmDecryptDenied =
+    "The ciphertext refers to a customer master key that does not exist, does not exist in this "
+    "region, or you are not allowed to access.";
+
 CallerKeyUse::CallerKeyUse(const services::CallContext& ctx, std::string_view service)
     : ctx_(ctx), service_(service) {
   ctx_.via_service = std::string(service) + "." + ctx.region + ".amazonaws.com";
@@ -160,6 +165,11 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   if (use.aws_managed) {
     Principal scratch;
     if (CallerOf(ctx_, &scratch).account == use.key_account) return Status::Ok();
+    // Parameter Store answers as for any key that refuses the caller (the managed key's
+    // policy admits its own account only): another account reading a shared SecureString.
+    if (service_ == "ssm" && use.action == "kms:Decrypt") {
+      return Status(ErrorCode::kAccessDenied, kSsmDecryptDenied);
+    }
     return Status(ErrorCode::kInvalidRequest,
                   "You can't access a secret from a different AWS account if you encrypt the "
                   "secret with the default KMS service key.");
@@ -184,11 +194,7 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   policy::Decision d = ctx_.authorizer->Decide(ctx_, req);
   if (d.allowed()) return Status::Ok();
   if (service_ != "ssm") return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
-  if (use.action == "kms:Decrypt") {
-    return Status(ErrorCode::kAccessDenied,
-                  "The ciphertext refers to a customer master key that does not exist, does not "
-                  "exist in this region, or you are not allowed to access.");
-  }
+  if (use.action == "kms:Decrypt") return Status(ErrorCode::kAccessDenied, kSsmDecryptDenied);
   Principal scratch;
   return Status(ErrorCode::kAccessDenied,
                 policy::DenialMessage(CallerOf(ctx_, &scratch), req.action, req.resource_arn, d));

@@ -93,7 +93,8 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
 // encryption. An AWS managed key serves only its own account: another
 // account's caller gets kInvalidRequest ("You can't access a secret from a different AWS
 // account if you encrypt the secret with the default KMS service key.", as Secrets Manager
-// says) without a policy evaluation. Holds references: lives for one call.
+// says) without a policy evaluation, or, decrypting a shared SecureString, Parameter Store's
+// decryption denial above. Holds references: lives for one call.
 class CallerKeyUse final : public crypto::KeyUseAuthorizer {
  public:
   CallerKeyUse(const services::CallContext& ctx, std::string_view service);

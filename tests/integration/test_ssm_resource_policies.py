@@ -191,6 +191,41 @@ def test_history_shared_and_parameter_deletion_removes_policies(admin, account_b
     assert code_of(e.value) == ("AccessDeniedException", 400)
 
 
+def test_shared_securestring_needs_decrypt_on_its_key(admin, account_b):
+    """AWS: whoever retrieves a SecureString's decrypted value needs kms:Decrypt on its key, by
+    whichever operation. The AWS managed key (aws/ssm) serves its own account only, so a
+    parameter shared under it cannot be decrypted by the other account; under a customer key
+    whose key policy lets that account decrypt, it can."""
+    b_ssm = admin.as_keys("ssm", account_b)
+    share = share_with_b("ssm:GetParameter")
+
+    name = pname()
+    admin.ssm.put_parameter(Name=name, Value="default-key", Type="SecureString", Tier="Advanced")
+    admin.ssm.put_resource_policy(ResourceArn=arn_of(name), Policy=share)
+    # Metadata and the ciphertext are the parameter's; the plaintext is the key's to give.
+    assert b_ssm.get_parameter(Name=arn_of(name))["Parameter"]["Value"] != "default-key"
+    with pytest.raises(ClientError) as e:
+        b_ssm.get_parameter(Name=arn_of(name), WithDecryption=True)
+    # As Parameter Store answers any decryption the key refuses.
+    assert code_of(e.value) == ("AccessDeniedException", 400), e.value.response
+    assert e.value.response["Error"]["Message"].startswith(
+        "The ciphertext refers to a customer master key that does not exist")
+    assert "default-key" not in json.dumps(e.value.response, default=str)
+
+    key_policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "DecryptForB", "Effect": "Allow", "Principal": {"AWS": B_ROOT},
+         "Action": "kms:Decrypt", "Resource": "*"}]})
+    key_arn = admin.kms.create_key(Policy=key_policy)["KeyMetadata"]["Arn"]
+    name = pname()
+    admin.ssm.put_parameter(Name=name, Value="customer-key", Type="SecureString", Tier="Advanced",
+                            KeyId=key_arn)
+    admin.ssm.put_resource_policy(ResourceArn=arn_of(name), Policy=share)
+    got = b_ssm.get_parameter(Name=arn_of(name), WithDecryption=True)["Parameter"]
+    assert got["Value"] == "customer-key" and got["Type"] == "SecureString"
+
+
 def test_aws_cli_put_and_get_resource_policies(admin, tmp_path):
     from conftest import ROOT_AKID, ROOT_SECRET
     _, arn = advanced(admin)
