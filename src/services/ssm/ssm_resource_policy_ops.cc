@@ -49,6 +49,17 @@ const dssm::ResourcePolicy* FindPolicy(const Parameter& p, const std::string& id
   return nullptr;
 }
 
+// A policy write committed at the parameter's revision as read (a concurrent change of the
+// parameter or its policies makes it a conflict, and the operation runs again).
+storage::ResourcePolicyWrite WriteAt(const Parameter& p, const char* change) {
+  storage::ResourcePolicyWrite w;
+  w.scope = {p.account, p.region};
+  w.key = p.key;
+  w.expected_revision = p.revision;
+  w.change = change;
+  return w;
+}
+
 // A PolicyId as AWS's look: 32 hex digits; random, so ids are never reused.
 std::string NewPolicyId() {
   std::string id = crypto::NewUuidV4();
@@ -115,12 +126,8 @@ Result<std::string> SsmService::PutResourcePolicy(const In& in, const CallContex
       }
       next.id = NewPolicyId();
     }
-    storage::ResourcePolicyWrite w;
-    w.scope = {p.account, p.region};
-    w.key = p.key;
-    w.expected_revision = p.revision;
+    storage::ResourcePolicyWrite w = WriteAt(p, "PutResourcePolicy");
     w.put = next;
-    w.change = "PutResourcePolicy";
     ARCANA_RETURN_IF_ERROR(store_.CommitResourcePolicy(w));
     rapidjson::StringBuffer buf;
     json::Writer out(buf);
@@ -181,12 +188,8 @@ Result<std::string> SsmService::DeleteResourcePolicy(const In& in, const CallCon
     const dssm::ResourcePolicy* old = FindPolicy(p, id);
     if (old == nullptr) return PolicyNotFound(id);
     if (old->hash != hash) return StaleHash();
-    storage::ResourcePolicyWrite w;
-    w.scope = {p.account, p.region};
-    w.key = p.key;
-    w.expected_revision = p.revision;
+    storage::ResourcePolicyWrite w = WriteAt(p, "DeleteResourcePolicy");
     w.remove_id = id;
-    w.change = "DeleteResourcePolicy";
     ARCANA_RETURN_IF_ERROR(store_.CommitResourcePolicy(w));
     return std::string("{}");
   });
