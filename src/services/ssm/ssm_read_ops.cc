@@ -7,6 +7,7 @@
 #include "domain/ssm/filters.h"
 #include "domain/ssm/names.h"
 #include "domain/ssm/versions.h"
+#include "services/ssm/page_cursor.h"
 #include "services/ssm/ssm_encode.h"
 #include "services/ssm/ssm_service.h"
 
@@ -18,13 +19,8 @@ namespace {
 
 // Decodes a NextToken minted for `op` into its cursor (SSM's InvalidNextToken on failure).
 Result<std::string> Cursor(std::string_view key, const std::string& op, const json::Input& in) {
-  auto token = in.Str("NextToken");
-  if (!token || token->empty()) return std::string();
-  auto cursor = domain::sm::DecodePageToken(key, op, *token);
-  if (!cursor.ok()) {
-    return Status(ErrorCode::kSsmInvalidNextToken, "The specified token isn't valid.");
-  }
-  return cursor;
+  return PageCursor(key, op, in,
+                    Status(ErrorCode::kSsmInvalidNextToken, "The specified token isn't valid."));
 }
 
 Result<std::vector<dssm::StringFilter>> ReadFilters(const rapidjson::Value* list) {

@@ -12,6 +12,7 @@
 #include "domain/ssm/names.h"
 #include "domain/ssm/resource_policy.h"
 #include "services/common/write_retry.h"
+#include "services/ssm/page_cursor.h"
 #include "services/ssm/ssm_encode.h"
 #include "services/ssm/ssm_service.h"
 
@@ -144,14 +145,9 @@ Result<std::string> SsmService::GetResourcePolicies(const In& in, const CallCont
   const size_t max = static_cast<size_t>(std::max<int64_t>(in.Int("MaxResults").value_or(50), 1));
   // The token carries the id of the last policy answered, bound to this parameter.
   const std::string op = "GetResourcePolicies\n" + dssm::ParameterArn(p.region, p.account, p.key);
-  std::string after;
-  if (auto token = in.Str("NextToken"); token && !token->empty()) {
-    auto cursor = domain::sm::DecodePageToken(page_key_, op, *token);
-    if (!cursor.ok()) {
-      return InvalidPolicyParameter("The specified NextToken isn't valid.");
-    }
-    after = *cursor;
-  }
+  ARCANA_ASSIGN_OR_RETURN(
+      std::string after,
+      PageCursor(page_key_, op, in, InvalidPolicyParameter("The specified NextToken isn't valid.")));
   size_t start = 0;
   if (!after.empty()) {
     while (start < p.resource_policies.size() && p.resource_policies[start].id != after) ++start;
