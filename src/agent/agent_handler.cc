@@ -202,7 +202,9 @@ void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
     res.body = metrics_.RenderPrometheus(gauges);
     return;
   }
-  if (!req.Header("X-Forwarded-For").empty()) {
+  // On presence, as the AWS agent (headers.contains_key): an empty X-Forwarded-For line, or
+  // one a proxy appended after an empty first one, still means the request was forwarded.
+  if (req.HasHeader("X-Forwarded-For")) {
     ++metrics_.refused;
     spdlog::error("Rejecting request with X-Forwarded-For header");
     return Text(res, 400, "Forwarded");
@@ -226,8 +228,9 @@ void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
     out = *b;
     return true;
   };
-  if (path == "/secretsmanager/get" ||
-      (path.size() > cfg_.path_prefix.size() && path.rfind(cfg_.path_prefix, 0) == 0)) {
+  // Any path under the prefix, the prefix alone too: as the AWS agent (starts_with), an empty
+  // id is its 400 "missing secret ID", not a 404.
+  if (path == "/secretsmanager/get" || path.rfind(cfg_.path_prefix, 0) == 0) {
     const bool by_path = path != "/secretsmanager/get";
     std::string secret_id, version_id, version_stage;
     if (by_path) secret_id = auth::UriDecode(path.substr(cfg_.path_prefix.size()));

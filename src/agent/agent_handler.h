@@ -11,7 +11,9 @@
 //                                               they hold no value)
 // Refusals, in the AWS agent's order and words: X-Forwarded-For -> 400 "Forwarded"; token
 // missing or wrong in every ssrf_headers header -> 403 "Bad Token"; not GET -> 405 "Not
-// allowed"; unknown parameter -> 400 "unknown parameter: P"; other paths -> 404 "Not found".
+// allowed"; unknown parameter -> 400 "unknown parameter: P"; no id (the path prefix alone,
+// no secretId) -> 400 "missing secret ID" / "missing parameter secretId"; other paths -> 404
+// "Not found".
 // Upstream AWS errors pass through with their status as {"__type":..., "message":...} (no
 // "message" when the error has none); unreachable -> 502 ConnectionError, timeout -> 504
 // TimeoutError, else 500 InternalFailure.

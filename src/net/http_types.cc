@@ -4,11 +4,26 @@
 
 namespace arcana::net {
 
+namespace {
+
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+    if (SameName(k, name)) return v;
   }
   return {};
+}
+
+bool HttpRequest::HasHeader(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (SameName(h.first, name)) return true;
+  }
+  return false;
 }
 
 std::string_view HttpRequest::Path() const {

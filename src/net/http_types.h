@@ -17,8 +17,11 @@ struct HttpRequest {
   std::string remote_address;
   bool secure = false;  // arrived over TLS (aws:SecureTransport)
 
-  // First header with this name (case-insensitive), or empty.
+  // First header with this name (case-insensitive), or empty. Empty also when the header is
+  // present with an empty value: use HasHeader when presence alone matters.
   std::string_view Header(std::string_view name) const;
+  // Whether any header has this name (case-insensitive), whatever its value.
+  bool HasHeader(std::string_view name) const;
   // Path without the query string.
   std::string_view Path() const;
 };

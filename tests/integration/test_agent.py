@@ -217,6 +217,39 @@ def test_ssrf_token_header_is_required(agent, sm):
     assert "arcana_agent_refused_total" in metrics
 
 
+def raw_get(agent: Agent, target: str, header_lines: list[str]) -> tuple[int, str]:
+    """One GET with the header lines exactly as given (requests would merge or drop some)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", agent.port), timeout=10) as s:
+        head = [f"GET {target} HTTP/1.1", f"Host: 127.0.0.1:{agent.port}",
+                f"X-Aws-Parameters-Secrets-Token: {TOKEN}", *header_lines, "Connection: close"]
+        s.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    status_line, _, rest = data.decode(errors="replace").partition("\r\n")
+    return int(status_line.split()[1]), rest.split("\r\n\r\n", 1)[1]
+
+
+def test_x_forwarded_for_is_refused_on_presence(agent, sm):
+    """As the AWS agent (headers.contains_key): an empty X-Forwarded-For, or an empty one
+    before a proxy's own, is still a forwarded request."""
+    n = name("xff")
+    sm.create_secret(Name=n, SecretString=new_value("xff"))
+    assert raw_get(agent, "/v1/" + n, [])[0] == 200
+    assert raw_get(agent, "/v1/" + n, ["X-Forwarded-For:"]) == (400, "Forwarded")
+    assert raw_get(agent, "/v1/" + n, ["x-forwarded-for: "]) == (400, "Forwarded")
+    assert raw_get(agent, "/v1/" + n,
+                   ["X-Forwarded-For:", "X-Forwarded-For: 203.0.113.9"]) == (400, "Forwarded")
+
+
+def test_path_prefix_alone_is_a_missing_secret_id(agent):
+    r = agent.get("/v1/")
+    assert (r.status_code, r.text) == (400, "missing secret ID")
+    r = agent.get("/v1/?versionStage=AWSCURRENT")
+    assert (r.status_code, r.text) == (400, "missing secret ID")
+
+
 def test_parameter_store_endpoint(agent, ssm):
     pname = "/" + name("param")
     value = new_value("param")

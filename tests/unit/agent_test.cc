@@ -307,9 +307,18 @@ TEST_F(HandlerFixture, SsrfTokenIsRequired) {
           {{"X-Aws-Parameters-Secrets-Token", "tok"}, {"X-Forwarded-For", "10.0.0.1"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, "Forwarded");
+  // Refused on presence: an empty value, or an empty first line before a proxy's own.
+  r = Get("/secretsmanager/get?secretId=db",
+          {{"X-Aws-Parameters-Secrets-Token", "tok"}, {"x-forwarded-for", ""}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "Forwarded");
+  r = Get("/secretsmanager/get?secretId=db", {{"X-Aws-Parameters-Secrets-Token", "tok"},
+                                               {"X-Forwarded-For", ""},
+                                               {"X-Forwarded-For", "203.0.113.9"}});
+  EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Get("/secretsmanager/get?secretId=db", {{"X-Vault-Token", "tok"}}, "POST").status,
             405);
-  EXPECT_EQ(metrics.refused.load(), 3u);
+  EXPECT_EQ(metrics.refused.load(), 5u);
 }
 
 TEST_F(HandlerFixture, QueryErrorsAreTheAwsAgents) {
@@ -319,7 +328,10 @@ TEST_F(HandlerFixture, QueryErrorsAreTheAwsAgents) {
   EXPECT_EQ(Get("/secretsmanager/get?versionStage=x").body, "missing parameter secretId");
   EXPECT_EQ(Get("/secretsmanager/get?secretId=db&refreshNow=maybe").body,
             "invalid refreshNow value");
-  EXPECT_EQ(Get("/v1/").status, 404);
+  r = Get("/v1/");  // the prefix alone: the AWS agent's empty-id answer, not a 404
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "missing secret ID");
+  EXPECT_EQ(Get("/v1/?versionStage=AWSCURRENT").body, "missing secret ID");
   EXPECT_EQ(Get("/elsewhere").status, 404);
   EXPECT_EQ(sm.calls, 0);
 }
