@@ -86,7 +86,8 @@ Status CheckLogLevel(std::string& level) {
 
 Status ApplyTable(const toml::table& t, AgentConfig& c) {
   static const std::set<std::string> kKeys = {
-      "log_level", "log_to_file", "http_address", "http_port", "ttl_seconds", "cache_size",
+      "log_level", "log_to_file", "http_address", "http_port", "ttl_seconds", "ssm_ttl_seconds",
+      "cache_size",
       "ssrf_headers", "ssrf_env_variables", "path_prefix", "max_conn", "region",
       "ignore_transient_errors", "validate_credentials", "credentials_file_path", "endpoint",
       "ssm_endpoint", "ca_file", "upstream_timeout_millis", "max_stale_seconds", "invalidation",
@@ -106,6 +107,8 @@ Status ApplyTable(const toml::table& t, AgentConfig& c) {
   }
   ARCANA_RETURN_IF_ERROR(Number(t, "http_port", 1024, 65535, c.http_port));
   ARCANA_RETURN_IF_ERROR(Number(t, "ttl_seconds", 0, 3600, c.ttl_seconds));
+  c.ssm_ttl_seconds = c.ttl_seconds;  // unless the file gives parameters their own
+  ARCANA_RETURN_IF_ERROR(Number(t, "ssm_ttl_seconds", 0, 3600, c.ssm_ttl_seconds));
   ARCANA_RETURN_IF_ERROR(Number(t, "cache_size", 1, 1000, c.cache_size));
   ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_headers", c.ssrf_headers));
   ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_env_variables", c.ssrf_env_variables));
@@ -140,20 +143,24 @@ Status ApplyEnv(const EnvLookup& env, AgentConfig& c) {
     return Number(t, name, lo, hi, out);
   };
   ARCANA_RETURN_IF_ERROR(number("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 1, 65535, c.http_port));
+  // Each service's TTL from its own variable; the extension clamps TTLs above 300 s to 300 s.
+  auto ttl = [&](const char* name, int& out) -> Status {
+    if (!env(name)) return Status::Ok();
+    ARCANA_RETURN_IF_ERROR(number(name, 0, 3600, out));
+    out = std::min(out, 300);
+    return Status::Ok();
+  };
+  ARCANA_RETURN_IF_ERROR(ttl("SECRETS_MANAGER_TTL", c.ttl_seconds));
+  ARCANA_RETURN_IF_ERROR(ttl("SSM_PARAMETER_STORE_TTL", c.ssm_ttl_seconds));
+  // The cache switched off (size 0 or disabled) wins over any TTL: nothing is cached.
   int cache_size = c.cache_size;
   ARCANA_RETURN_IF_ERROR(number("PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", 0, 1000, cache_size));
-  if (cache_size == 0) {
-    c.ttl_seconds = 0;  // the extension's 0: bypass the cache
+  auto enabled = env("PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED");
+  if (cache_size == 0 || (enabled && Lower(*enabled) == "false")) {
+    c.ttl_seconds = 0;
+    c.ssm_ttl_seconds = 0;
   } else {
     c.cache_size = cache_size;
-  }
-  // The extension clamps TTLs above 300 s to 300 s.
-  int ttl = c.ttl_seconds;
-  ARCANA_RETURN_IF_ERROR(number("SECRETS_MANAGER_TTL", 0, 3600, ttl));
-  c.ttl_seconds = std::min(ttl, env("SECRETS_MANAGER_TTL") ? 300 : 3600);
-  if (auto enabled = env("PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED");
-      enabled && Lower(*enabled) == "false") {
-    c.ttl_seconds = 0;
   }
   if (auto level = env("PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL")) {
     c.log_level = *level;

@@ -27,7 +27,7 @@ struct AgentConfig {
   bool log_to_file = true;         // logs/secrets_manager_agent.log, 10 MB x 5; else stderr
   std::string http_address = "127.0.0.1";  // IPv4
   int http_port = 2773;                    // 1024..65535
-  int ttl_seconds = 300;                   // 0..3600; 0 = no caching
+  int ttl_seconds = 300;                   // 0..3600; 0 = no caching (secrets)
   int cache_size = 1000;                   // 1..1000 entries
   std::vector<std::string> ssrf_headers = {"X-Aws-Parameters-Secrets-Token", "X-Vault-Token"};
   std::vector<std::string> ssrf_env_variables = {"AWS_TOKEN", "AWS_SESSION_TOKEN",
@@ -41,6 +41,9 @@ struct AgentConfig {
   std::string credentials_file_path;  // shared credentials file ("" = the SDK's search)
 
   // --- Arcana's keys ---
+  // Parameters' TTL (the extension's SSM_PARAMETER_STORE_TTL): 0..3600, 0 = no caching of
+  // parameters. Not in the file: ttl_seconds, so an AWS agent file caches both alike.
+  int ssm_ttl_seconds = 300;
   // Secrets Manager endpoint URL ("" = AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL,
   // then https://secretsmanager.<region>.amazonaws.com). The change stream is read there.
   std::string endpoint;
@@ -62,7 +65,9 @@ struct AgentConfig {
 
 // Loads `path` (TOML) over the defaults, then the Lambda extension's environment variables
 // (PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, _CACHE_SIZE (0 = no caching), _LOG_LEVEL,
-// SECRETS_MANAGER_TTL; PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED=FALSE). path "" = none.
+// SECRETS_MANAGER_TTL (secrets) and SSM_PARAMETER_STORE_TTL (parameters), each clamped to
+// 300 s, 0 = no caching of that service; PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED=FALSE).
+// path "" = none.
 // Errors: kInvalidParameter naming the file, key and allowed range.
 Result<AgentConfig> LoadAgentConfig(const std::string& path, const EnvLookup& env);
 // Same, from TOML text (tests).

@@ -307,7 +307,9 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
     res.body = std::move(body);
     crypto::SecureWipe(body);
   };
-  const bool caching = cfg_.ttl_seconds > 0;
+  // Secrets and parameters each have their TTL (SECRETS_MANAGER_TTL, SSM_PARAMETER_STORE_TTL).
+  const std::chrono::seconds ttl(f.ssm ? cfg_.ssm_ttl_seconds : cfg_.ttl_seconds);
+  const bool caching = ttl.count() > 0;
   const bool push = deps_.stream != nullptr;
   if (t_inline.trying) {
     // On the I/O thread: only a fresh hit that needs no freshness read is answered here.
@@ -386,7 +388,9 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
     return;
   }
   if (f.ssm) AddResultMetadata(reply->body);
-  if (caching) cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch);
+  if (caching) {
+    cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch, ttl);
+  }
   answer(reply->body, hit ? "refresh" : "miss");
 }
 
@@ -399,6 +403,8 @@ std::string AgentHandler::HealthJson() const {
   w.Uint64(cache_.size());
   w.Key("ttl_seconds");
   w.Int(cfg_.ttl_seconds);
+  w.Key("ssm_ttl_seconds");
+  w.Int(cfg_.ssm_ttl_seconds);
   const bool push = deps_.stream != nullptr;
   auto h = push ? deps_.stream->health() : ChangeSubscriber::Health{};
   // What keeps cached values fresh right now: the change stream, or only the TTL.

@@ -108,11 +108,12 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return Fail(std::string("cannot set up TLS for the upstream: ") + e.what());
   }
+  // The handler gives each entry its service's TTL (ttl_seconds, ssm_ttl_seconds).
   agent::ValueCache cache(static_cast<size_t>(cfg->cache_size),
                           std::chrono::seconds(cfg->ttl_seconds));
   agent::AgentMetrics metrics;
   std::unique_ptr<agent::ChangeSubscriber> stream;
-  if (cfg->invalidation && cfg->ttl_seconds > 0) {
+  if (cfg->invalidation && (cfg->ttl_seconds > 0 || cfg->ssm_ttl_seconds > 0)) {
     stream = std::make_unique<agent::ChangeSubscriber>(*sm, cache, metrics,
                                                        cfg->change_wait_seconds, timeout);
   }
@@ -159,10 +160,11 @@ int main(int argc, char** argv) {
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status().message());
   if (stream) stream->Start();
-  spdlog::info("arcana-agent listening on http://{}:{} (upstream {}://{}:{}, region {}, ttl {} s, "
-               "cache {} entries, invalidation {})",
+  spdlog::info("arcana-agent listening on http://{}:{} (upstream {}://{}:{}, region {}, ttl {} s "
+               "(parameters {} s), cache {} entries, invalidation {})",
                cfg->http_address, *bound, sm_endpoint->tls ? "https" : "http", sm_endpoint->host,
-               sm_endpoint->port, region, cfg->ttl_seconds, cfg->cache_size,
+               sm_endpoint->port, region, cfg->ttl_seconds, cfg->ssm_ttl_seconds,
+               cfg->cache_size,
                stream ? (cfg->check_freshness ? "stream + freshness check" : "stream")
                       : "off (TTL only)");
   const bool clean = server.Run(true);

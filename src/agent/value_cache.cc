@@ -5,8 +5,8 @@
 
 namespace arcana::agent {
 
-ValueCache::ValueCache(size_t capacity, std::chrono::seconds ttl, Clock clock)
-    : capacity_(capacity), ttl_(ttl), clock_(std::move(clock)) {
+ValueCache::ValueCache(size_t capacity, std::chrono::seconds default_ttl, Clock clock)
+    : capacity_(capacity), default_ttl_(default_ttl), clock_(std::move(clock)) {
   std::string k = crypto::RandomBytes(crypto::kAeadKeySize);
   key_ = crypto::SecretString::Take(k);
 }
@@ -31,7 +31,7 @@ std::optional<ValueCache::Hit> ValueCache::Get(const std::string& key) {
   Hit hit;
   hit.body = std::move(opened).value();
   hit.age = std::chrono::duration_cast<std::chrono::milliseconds>(clock_() - e.fetched);
-  hit.fresh = hit.age < ttl_;
+  hit.fresh = hit.age < e.ttl;
   return hit;
 }
 
@@ -41,14 +41,17 @@ uint64_t ValueCache::epoch() const {
 }
 
 bool ValueCache::Put(const std::string& key, std::string_view body,
-                     std::vector<std::string> resources, uint64_t epoch_at_fetch) {
-  if (ttl_.count() == 0 || capacity_ == 0) return false;
+                     std::vector<std::string> resources, uint64_t epoch_at_fetch,
+                     std::optional<std::chrono::seconds> ttl) {
+  const std::chrono::seconds entry_ttl = ttl.value_or(default_ttl_);
+  if (entry_ttl.count() <= 0 || capacity_ == 0) return false;
   auto sealed = crypto::AeadSeal(key_.view(), body, key);
   if (!sealed.ok()) return false;
   std::lock_guard<std::mutex> l(mu_);
   if (epoch_ != epoch_at_fetch) return false;
   if (auto it = index_.find(key); it != index_.end()) EraseLocked(it->second);
-  lru_.push_front(Entry{key, std::move(sealed).value(), std::move(resources), clock_()});
+  lru_.push_front(
+      Entry{key, std::move(sealed).value(), std::move(resources), clock_(), entry_ttl});
   index_[key] = lru_.begin();
   for (const auto& r : lru_.front().resources) by_resource_.emplace(r, key);
   while (lru_.size() > capacity_) EraseLocked(std::prev(lru_.end()));

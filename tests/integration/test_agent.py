@@ -47,7 +47,7 @@ def new_value(tag: str) -> str:
 
 class Agent:
     def __init__(self, workdir: Path, endpoint: str, extra_toml: str = "",
-                 wait_stream: bool = True):
+                 wait_stream: bool = True, extra_env: dict | None = None):
         self.port = free_port()
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +64,7 @@ class Agent:
             "AWS_REGION": "us-east-1",
             "AWS_ENDPOINT_URL": endpoint,
         })
+        env.update(extra_env or {})
         if not AGENT.exists():
             pytest.fail(f"{AGENT} does not exist: build it (cmake --build build --target arcana-agent)",
                         pytrace=False)
@@ -366,6 +367,33 @@ def test_without_invalidation_the_ttl_alone_applies(server, sm, tmp_path):
         time.sleep(2.1)
         r = a.secret(n)
         assert r.headers["X-Arcana-Cache"] == "refresh" and r.json()["SecretString"] == new
+    finally:
+        a.stop()
+
+
+def test_parameters_have_their_own_ttl(server, sm, ssm, tmp_path):
+    """The extension's SSM_PARAMETER_STORE_TTL=0: parameters are always read fresh while
+    secrets stay cached (TTL only, so the stream does not hide the difference)."""
+    a = Agent(tmp_path / "ssm-ttl-agent", server.endpoint, "invalidation = false\n",
+              wait_stream=False, extra_env={"SSM_PARAMETER_STORE_TTL": "0"})
+    try:
+        h = a.health()
+        assert (h["ttl_seconds"], h["ssm_ttl_seconds"]) == (300, 0)
+        pname = "/" + name("ssm-ttl")
+        ssm.put_parameter(Name=pname, Value="v1", Type="String")
+        q = urllib.parse.quote(pname, safe="")
+        r = a.get(f"/systemsmanager/parameters/get?name={q}")
+        assert r.json()["Parameter"]["Value"] == "v1"
+        ssm.put_parameter(Name=pname, Value="v2", Type="String", Overwrite=True)
+        r = a.get(f"/systemsmanager/parameters/get?name={q}")
+        assert r.json()["Parameter"]["Value"] == "v2" and r.headers["X-Arcana-Cache"] == "miss"
+        n = name("ssm-ttl-secret")
+        old = new_value("ssm-ttl-old")
+        sm.create_secret(Name=n, SecretString=old)
+        assert a.secret(n).json()["SecretString"] == old
+        sm.put_secret_value(SecretId=n, SecretString=new_value("ssm-ttl-new"))
+        r = a.secret(n)  # SECRETS_MANAGER_TTL unset: the secret keeps its 300 s
+        assert r.headers["X-Arcana-Cache"] == "hit" and r.json()["SecretString"] == old
     finally:
         a.stop()
 

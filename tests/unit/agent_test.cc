@@ -67,7 +67,8 @@ TEST(AgentConfig, RefusesWhatTheAwsAgentRefuses) {
         "cache_size = 0", "cache_size = 1001", "max_conn = 0", "max_conn = 1001",
         "ssrf_headers = []", "ssrf_env_variables = []", "path_prefix = \"v1/\"",
         "log_level = \"chatty\"", "no_such_key = 1", "http_port = \"12ab\"",
-        "http_address = \"localhost\"", "ignore_transient_errors = \"yes\""}) {
+        "http_address = \"localhost\"", "ignore_transient_errors = \"yes\"",
+        "ssm_ttl_seconds = 3601", "ssm_ttl_seconds = -1"}) {
     auto c = ParseAgentConfig(bad, FakeEnv({}));
     EXPECT_FALSE(c.ok()) << bad;
   }
@@ -82,9 +83,40 @@ TEST(AgentConfig, LambdaExtensionVariablesOverride) {
   EXPECT_EQ(c->http_port, 2800);
   EXPECT_EQ(c->ttl_seconds, 300);  // the extension clamps to 5 minutes
   EXPECT_EQ(c->log_level, "warn");
-  auto off = ParseAgentConfig("", FakeEnv({{"PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", "0"}}));
+  EXPECT_EQ(c->ssm_ttl_seconds, 1000);  // SECRETS_MANAGER_TTL is the secrets' alone
+  auto off = ParseAgentConfig("", FakeEnv({{"PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", "0"},
+                                           {"SECRETS_MANAGER_TTL", "60"},
+                                           {"SSM_PARAMETER_STORE_TTL", "60"}}));
   ASSERT_TRUE(off.ok());
-  EXPECT_EQ(off->ttl_seconds, 0);
+  EXPECT_EQ(off->ttl_seconds, 0);  // a cache of size 0 caches nothing, whatever the TTLs
+  EXPECT_EQ(off->ssm_ttl_seconds, 0);
+  auto disabled = ParseAgentConfig(
+      "", FakeEnv({{"PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED", "FALSE"}}));
+  ASSERT_TRUE(disabled.ok());
+  EXPECT_EQ(disabled->ttl_seconds, 0);
+  EXPECT_EQ(disabled->ssm_ttl_seconds, 0);
+}
+
+TEST(AgentConfig, ParametersHaveTheirOwnTtl) {
+  // An AWS agent file's ttl_seconds covers both; ssm_ttl_seconds sets the parameters' own.
+  auto c = ParseAgentConfig("ttl_seconds = 60\n", FakeEnv({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ssm_ttl_seconds, 60);
+  c = ParseAgentConfig("ttl_seconds = 60\nssm_ttl_seconds = 0\n", FakeEnv({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ttl_seconds, 60);
+  EXPECT_EQ(c->ssm_ttl_seconds, 0);
+  // The extension's SSM_PARAMETER_STORE_TTL: 0 bypasses, above 300 is clamped, bad refused.
+  c = ParseAgentConfig("", FakeEnv({{"SSM_PARAMETER_STORE_TTL", "0"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ttl_seconds, 300);
+  EXPECT_EQ(c->ssm_ttl_seconds, 0);
+  c = ParseAgentConfig("ssm_ttl_seconds = 10\n", FakeEnv({{"SSM_PARAMETER_STORE_TTL", "900"}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ssm_ttl_seconds, 300);
+  EXPECT_FALSE(ParseAgentConfig("", FakeEnv({{"SSM_PARAMETER_STORE_TTL", "-1"}})).ok());
+  EXPECT_FALSE(ParseAgentConfig("", FakeEnv({{"SSM_PARAMETER_STORE_TTL", "3601"}})).ok());
+  EXPECT_FALSE(ParseAgentConfig("", FakeEnv({{"SSM_PARAMETER_STORE_TTL", "x"}})).ok());
 }
 
 TEST(SsrfToken, FirstSetVariableWins) {
@@ -202,6 +234,18 @@ TEST(ValueCache, AFetchOlderThanAnInvalidationIsNotKept) {
   cache.InvalidateResource("arn:s1");  // a change arrived while the fetch was in flight
   EXPECT_FALSE(cache.Put("k", "old", {"arn:s1"}, before));
   EXPECT_FALSE(cache.Get("k"));
+}
+
+TEST(ValueCache, AnEntrysOwnTtlDecidesItsFreshness) {
+  FakeClock clock;
+  ValueCache cache(10, std::chrono::seconds(60), clock.fn());
+  ASSERT_TRUE(cache.Put("short", "v", {}, cache.epoch(), std::chrono::seconds(5)));
+  ASSERT_TRUE(cache.Put("default", "v", {}, cache.epoch()));
+  EXPECT_FALSE(cache.Put("none", "v", {}, cache.epoch(), std::chrono::seconds(0)));
+  clock.now += std::chrono::seconds(6);
+  EXPECT_FALSE(cache.Get("short")->fresh);
+  EXPECT_TRUE(cache.Get("default")->fresh);
+  EXPECT_FALSE(cache.Get("none"));
 }
 
 TEST(ValueCache, ZeroTtlCachesNothingAndClearEmpties) {
@@ -458,6 +502,31 @@ TEST_F(HandlerFixture, ParameterStoreAnswerHasResultMetadata) {
   EXPECT_EQ(Get("/systemsmanager/parameters/get?name=%2Fa").status, 200);
   EXPECT_EQ(Get("/systemsmanager/parameters/get?withDecryption=true").body,
             "missing parameter name");
+}
+
+TEST_F(HandlerFixture, ParametersAndSecretsHaveTheirOwnTtl) {
+  cfg.ttl_seconds = 60;
+  cfg.ssm_ttl_seconds = 0;  // SSM_PARAMETER_STORE_TTL=0: parameters always read fresh
+  Make();
+  ssm.next = UpstreamReply{200, R"({"Parameter":{"Name":"p","Value":"x"}})"};
+  for (int i = 0; i < 2; ++i) {
+    auto r = Get("/systemsmanager/parameters/get?name=p");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Header(r, "X-Arcana-Cache"), "miss");
+  }
+  EXPECT_EQ(ssm.calls, 2);
+  Get("/v1/db");
+  EXPECT_EQ(Header(Get("/v1/db"), "X-Arcana-Cache"), "hit");  // secrets still cached
+  EXPECT_EQ(sm.calls, 1);
+  // And the other way round, with a parameters' TTL shorter than the secrets'.
+  cfg.ttl_seconds = 60;
+  cfg.ssm_ttl_seconds = 5;
+  Make();
+  Get("/systemsmanager/parameters/get?name=p");
+  Get("/v1/db");
+  clock.now += std::chrono::seconds(6);
+  EXPECT_EQ(Header(Get("/systemsmanager/parameters/get?name=p"), "X-Arcana-Cache"), "refresh");
+  EXPECT_EQ(Header(Get("/v1/db"), "X-Arcana-Cache"), "hit");
 }
 
 }  // namespace
