@@ -83,6 +83,18 @@ const std::string& HttpDate() {
   return value;
 }
 
+// A peer's address as policies (aws:SourceIp), the audit trail and the logs see it. On a
+// dual-stack listener ("[::]", IPV6_V6ONLY off) an IPv4 client arrives as the v4-mapped
+// IPv6 address ::ffff:a.b.c.d; it is given in its IPv4 form, so IPv4 CIDR conditions match
+// it (an IP-based Deny would otherwise never fire) and it reads the same as on an IPv4
+// listener.
+std::string PeerAddressText(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
 // Lets a repeated warning through at most once per interval (single-threaded use).
 class LogThrottle {
  public:
@@ -223,7 +235,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (remote_.empty()) {  // once per connection: getpeername is a syscall
       beast::error_code ep_ec;
       auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ep_ec);
-      remote_ = ep_ec ? "-" : ep.address().to_string();
+      remote_ = ep_ec ? "-" : PeerAddressText(ep.address());
     }
     req.remote_address = remote_;
     req.secure = !std::is_same_v<Stream, beast::tcp_stream>;

@@ -273,3 +273,38 @@ def pg_password_not_logged(tmp_path) -> bool:
     return all(pg_cluster.url_quote(password) not in p.read_text(errors="replace")
                and password not in p.read_text(errors="replace")
                for p in tmp_path.glob("arcanad-*.log"))
+
+
+def test_dual_stack_listener_sees_ipv4_clients_as_ipv4(tmp_path, spawn):
+    """On `--listen [::]:PORT` (dual-stack) an IPv4 client's socket address is the v4-mapped
+    ::ffff:127.0.0.1; aws:SourceIp and the audit record's sourceIPAddress must carry its IPv4
+    form, or no IPv4 CIDR condition ever matches it and an IP-based Deny is bypassed."""
+    import json
+    data = tmp_path / "d"
+    port = free_port()
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": "AKIADUALSTACK0000001",
+           "ARCANA_ROOT_SECRET_ACCESS_KEY": "dual-stack-secret-key-0123456789abcdef01"}
+    spawn(["--listen", f"[::]:{port}", "--insecure-http", *store_args(data)], env)
+    url = f"http://127.0.0.1:{port}"  # an IPv4 client
+    wait_health(url)
+
+    def client(service, akid, secret):
+        return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                            aws_access_key_id=akid, aws_secret_access_key=secret,
+                            config=Config(retries={"max_attempts": 0}))
+
+    iam = client("iam", env["ARCANA_ROOT_ACCESS_KEY_ID"], env["ARCANA_ROOT_SECRET_ACCESS_KEY"])
+    iam.create_user(UserName="from-loopback")
+    iam.put_user_policy(UserName="from-loopback", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*",
+             "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}))
+    key = iam.create_access_key(UserName="from-loopback")["AccessKey"]
+    sm = client("secretsmanager", key["AccessKeyId"], key["SecretAccessKey"])
+    with raises_code("AccessDeniedException"):
+        sm.list_secrets()
+    records = [json.loads(l) for f in sorted((data / "audit").glob("*.jsonl"))
+               if ".digests." not in f.name for l in f.read_text().splitlines()]
+    sources = {r.get("sourceIPAddress") for r in records if r["eventType"] == "AwsApiCall"}
+    assert sources == {"127.0.0.1"}, sources

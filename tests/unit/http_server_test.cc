@@ -40,6 +40,19 @@ int Connect(unsigned short port) {
   return fd;
 }
 
+int Connect6(unsigned short port) {
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  a.sin6_addr = in6addr_loopback;
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 void Send(int fd, const std::string& s) { (void)!::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
 
 // Reads until EOF/error or until `timeout`; *closed tells whether the peer closed.
@@ -83,7 +96,7 @@ Handlers TestHandlers() {
     if (req.target.rfind("/slow", 0) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    res.body = "ok " + req.target;
+    res.body = req.target == "/peer" ? "peer " + req.remote_address : "ok " + req.target;
   };
   h.too_large = [](HttpResponse& res) { res.status = 413; };
   h.busy = [](HttpRequest&, HttpResponse& res) {
@@ -140,6 +153,30 @@ TEST(HttpServerTest, ThrowingHandlerClosesOnlyItsConnection) {
     EXPECT_EQ(r, "");
   }
   EXPECT_NE(Get(s.port(), "/ok").find("HTTP/1.1 200"), std::string::npos);
+}
+
+// The body of the answer to GET /peer on `fd` (closed after).
+std::string PeerSeenBy(int fd) {
+  Send(fd, "GET /peer HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  bool closed = false;
+  std::string r = ReadAll(fd, std::chrono::seconds(5), &closed);
+  ::close(fd);
+  auto body = r.find("\r\n\r\n");
+  return body == std::string::npos ? r : r.substr(body + 4);
+}
+
+// A dual-stack listener ("::") sees an IPv4 client as ::ffff:127.0.0.1; handlers (and so
+// aws:SourceIp and the audit trail) get its IPv4 form, which IPv4 CIDRs match.
+TEST(HttpServerTest, DualStackListenerGivesIpv4PeersTheirIpv4Address) {
+  ServerOptions o = Options();
+  o.host = "::";
+  ServerFixture s(o);
+  int v4 = Connect(s.port());
+  ASSERT_GE(v4, 0);
+  EXPECT_EQ(PeerSeenBy(v4), "peer 127.0.0.1");
+  int v6 = Connect6(s.port());
+  ASSERT_GE(v6, 0);
+  EXPECT_EQ(PeerSeenBy(v6), "peer ::1");  // a real IPv6 peer stays as it is
 }
 
 TEST(HttpServerTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
@@ -322,7 +359,7 @@ TEST(HttpServerTest, QueuedRequestsAreAnsweredBusyWhenTheGraceEndsOnAStuckHandle
   Handlers h = TestHandlers();
   h.handle = [](HttpRequest& req, HttpResponse& res) {
     if (req.target == "/stuck") released.wait();
-    res.body = "ok " + req.target;
+    res.body = req.target == "/peer" ? "peer " + req.remote_address : "ok " + req.target;
   };
   static auto* server = new HttpServer(o, std::move(h));
   auto port = server->Bind();
