@@ -205,6 +205,7 @@ int RunServer(const config::Config& cfg) {
   // Seal status, unseal, seal, rotate-root; the token works while sealed (access keys do not).
   seal::OperatorOptions oo;
   oo.tls = tls;
+  oo.account_id = cfg.account_id;  // only this account's root signs operator requests
   {
     const char* env_token = std::getenv("ARCANA_OPERATOR_TOKEN");
     auto token = seal::LoadOperatorToken(env_token != nullptr ? env_token : "",

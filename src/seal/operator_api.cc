@@ -168,16 +168,22 @@ bool OperatorApi::Authenticate(const net::HttpRequest& req, net::HttpResponse& r
       Error(res, 403, "AccessDeniedException", auth.message());
       return false;
     }
-    const std::string& arn = ctx.principal_arn;
-    if (arn.size() < 5 || arn.compare(arn.size() - 5, 5, ":root") != 0) {
-      Error(res, 403, "AccessDeniedException", "only the account's root identity may do this");
+    // The exact ARN, not any ":root": every account has a root identity, and sealing or
+    // rotating the root of trust stops or changes the server for all of them.
+    if (opts_.account_id.empty() ||
+        ctx.principal_arn != "arn:aws:iam::" + opts_.account_id + ":root") {
+      spdlog::warn("operator: {} is not the root identity of this server's account; refused",
+                   ctx.principal_arn);
+      Error(res, 403, "AccessDeniedException",
+            "only the root identity of this server's account (--account-id) or the operator "
+            "token may do this");
       return false;
     }
     return true;
   }
   Error(res, 401, "MissingAuthenticationTokenException",
         "operator requests need the operator token (X-Arcana-Operator-Token) or a SigV4 "
-        "signature by the account's root identity");
+        "signature by the root identity of this server's account");
   return false;
 }
 

@@ -17,8 +17,10 @@
 //                                       the new root key id and the new shares (shown once).
 //                                       {"cancel": true} with operator credentials drops it.
 // Operator credentials: the operator token (header X-Arcana-Operator-Token,
-// seal/operator_token.h) or, while unsealed, a SigV4 signature (service "arcana") by a root
-// identity. While sealed only the token works: access-key secrets are sealed too.
+// seal/operator_token.h) or, while unsealed, a SigV4 signature (service "arcana") by the root
+// identity of the server's own account (--account-id; exactly arn:aws:iam::<account>:root:
+// another account's root operates only its own resources, never the server). While sealed
+// only the token works: access-key secrets are sealed too.
 // Shares and the token are accepted only over TLS or from a loopback address. Every POST is
 // rate-limited per source address and globally (seal/rate_limiter.h): 429 with Retry-After.
 // Bodies are JSON objects of at most kMaxOperatorBody bytes.
@@ -44,6 +46,9 @@ inline constexpr std::string_view kOperatorTokenHeader = "X-Arcana-Operator-Toke
 
 struct OperatorOptions {
   std::string token;  // required operator token; empty: only root SigV4 (while unsealed)
+  // The server's account (--account-id): only its root identity signs operator requests.
+  // Empty: no signature is accepted (only the token).
+  std::string account_id;
   bool tls = false;   // the listener serves TLS, so credentials may come from any address
   RateLimits limits;
   // Called once per operator POST (unseal, seal, rotate-root) after it was answered, with

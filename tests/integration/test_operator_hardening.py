@@ -13,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
 from botocore.auth import SigV4Auth
@@ -21,7 +22,7 @@ from botocore.credentials import Credentials
 
 from test_root_of_trust import (  # noqa: F401  (servers is a fixture)
     AKID, ARCANAD, SECRET, Server, _free_port, operator_init, servers)
-from conftest import store_args
+from conftest import cli_store_args, store_args
 
 DEEP = "[" * (200 * 1024)
 
@@ -323,3 +324,40 @@ def test_cli_unseals_over_https_and_verifies_the_certificate(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def _signed_operator_post(server: Server, op: str, akid: str, secret: str):
+    url = f"{server.endpoint}/_arcana/operator/{op}"
+    req = AWSRequest(method="POST", url=url, data=b"{}")
+    SigV4Auth(Credentials(akid, secret), "arcana", "us-east-1").add_auth(req)
+    return requests.post(url, data=b"{}", headers=dict(req.headers), timeout=30)
+
+
+def test_only_the_servers_own_account_root_operates_it(tmp_path, servers):
+    # Every account has a root identity; only the one of --account-id seals or rotates.
+    server = servers(args=["--account-id", "111111111111"]).start()
+    server.stop()
+    p = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(server.data_dir),
+                        "access-key", "create", "--account-id", "222222222222"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    other = dict(line.split("=", 1) for line in p.stdout.split() if line.startswith("AWS_"))
+    other_akid, other_secret = other["AWS_ACCESS_KEY_ID"], other["AWS_SECRET_ACCESS_KEY"]
+    server.start()
+    old_id = server.status()["root_key_id"]
+    for op in ("rotate-root", "seal"):
+        r = _signed_operator_post(server, op, other_akid, other_secret)
+        assert r.status_code == 403, (op, r.text)
+        assert "this server's account" in r.json()["message"]
+    assert server.status()["sealed"] is False
+    assert server.status()["root_key_id"] == old_id
+    # The other account's root still works in its own account (it is a valid identity).
+    sm = boto3.client("secretsmanager", endpoint_url=server.endpoint, region_name="us-east-1",
+                      aws_access_key_id=other_akid, aws_secret_access_key=other_secret)
+    sm.create_secret(Name="other-account/secret", SecretString="x")
+    # The server's own root does both.
+    r = _signed_operator_post(server, "rotate-root", AKID, SECRET)
+    assert r.status_code == 200, r.text
+    assert server.status()["root_key_id"] != old_id
+    assert _signed_operator_post(server, "seal", AKID, SECRET).status_code == 200
+    assert server.status()["sealed"] is True
