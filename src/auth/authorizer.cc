@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include <spdlog/spdlog.h>
+
 namespace arcana::auth {
 namespace {
 
@@ -124,7 +126,21 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
                      req.resource_policy_id.empty() ? rv.arn : req.resource_policy_id,
                      PolicySource::Kind::kResource};
     auto ap = cache_.Apply(src);
-    if (ap.ok()) rv.resource_policy = std::move(ap).value();
+    if (!ap.ok()) {
+      // Fail closed. The services refuse such a document before storing it, so this is one
+      // written by an older version or edited in the store. Read as "no policy" it would
+      // drop its Deny statements (and a KMS key would fall back to the default key policy,
+      // delegating to IAM); read as a policy without statements it would still let identity
+      // policies past those Denies. Since what it denies is unknown, it allows nothing to
+      // anyone, the account root included, and grants do not get past it either.
+      spdlog::warn("resource policy {} does not compile ({}): every request on it is refused",
+                   src.source_id, ap.status().message());
+      policy::Decision d;
+      d.decision = policy::EvalDecision::kImplicitDeny;
+      d.reason = policy::DecisionReason::kNoResourceAllow;
+      return d;
+    }
+    rv.resource_policy = std::move(ap).value();
   }
   policy::EvalRequest er;
   er.principal = &p;

@@ -38,6 +38,8 @@ struct AccessRequest {
   const std::map<std::string, std::string>* resource_tags = nullptr;
   std::string_view service_tag_prefix;
   // The secret's resource policy or the KMS key policy (JSON text; parsed once, cached).
+  // One the engine cannot compile allows nothing to anyone (fail closed: its Deny
+  // statements cannot be honoured), never reads as "no policy".
   const std::string* resource_policy = nullptr;
   std::string resource_policy_id;  // its source id in decisions ("arn/resource-policy")
   bool kms_key = false;            // the key policy is required (default key policy if null)

@@ -334,6 +334,39 @@ def test_key_policy_denies_one_role(admin):
     assert_denied(e.value, "Access to KMS is not allowed")
 
 
+@pytest.mark.parametrize("broken", [
+    {"Condition": {"StringEqualz": {"aws:username": "x"}}},  # misspelled operator
+    {"Comment": "no one but admins"},                         # element the grammar lacks
+], ids=["operator-typo", "extra-element"])
+def test_key_policy_the_engine_cannot_compile_is_refused(admin, broken):
+    """A key policy whose Deny statement the engine cannot compile used to be stored and then
+    enforced as the default key policy, its Deny lost: the denied user encrypted with the key.
+    CreateKey, PutKeyPolicy and ReplicateKey refuse it (MalformedPolicyDocumentException, as
+    AWS), so the key keeps the policy it had and its Deny holds."""
+    user, keys = admin.user(doc(allow("kms:*")))
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{user}"
+    root = {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*", "Resource": "*"}
+    no_user = {"Effect": "Deny", "Principal": {"AWS": user_arn}, "Action": "kms:Encrypt",
+               "Resource": "*"}
+    bad = doc(root, {**no_user, **broken})
+    with pytest.raises(ClientError) as e:
+        admin.kms.create_key(Policy=bad)
+    assert code_of(e.value) == ("MalformedPolicyDocumentException", 400)
+    key = admin.kms.create_key(Policy=doc(root, no_user), MultiRegion=True)["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        admin.kms.put_key_policy(KeyId=key, PolicyName="default", Policy=bad)
+    assert code_of(e.value) == ("MalformedPolicyDocumentException", 400)
+    with pytest.raises(ClientError) as e:
+        admin.kms.replicate_key(KeyId=key, ReplicaRegion="eu-west-2", Policy=bad)
+    assert code_of(e.value) == ("MalformedPolicyDocumentException", 400)
+    assert json.loads(admin.kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == \
+        json.loads(doc(root, no_user))
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("kms", keys).encrypt(KeyId=key, Plaintext=b"x")
+    assert_denied(e.value, denial(user_arn, "kms:Encrypt", key, "deny-resource"))
+
+
 # --------------------------------------------------------------------------- (e) expiry
 
 def test_expired_session_credentials_fail(admin):

@@ -279,6 +279,100 @@ TEST_F(PolicyEnforcementTest, KmsKeyPolicyDenyingOneRole) {
             ErrorCode::kAccessDenied);
 }
 
+// A key policy that passes the shape check but not the engine's grammar: refused wherever a
+// key policy is stored (it would otherwise be stored and then lose its Deny statements).
+TEST_F(PolicyEnforcementTest, KmsKeyPolicyTheEngineCannotCompileIsRefused) {
+  const std::string root_allow =
+      R"({"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"})";
+  const std::string typo_operator =
+      R"({"Version":"2012-10-17","Statement":[)" + root_allow +
+      R"(,{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"kms:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"bob"}}}]})";
+  const std::string extra_element =
+      R"({"Version":"2012-10-17","Statement":[)" + root_allow +
+      R"(,{"Effect":"Deny","Comment":"no bob","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"kms:*","Resource":"*"}]})";
+  auto body = [](std::initializer_list<std::pair<const char*, std::string>> members,
+                 bool multi_region = false) {
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    for (const auto& [k, v] : members) json::KV(w, k, v);
+    if (multi_region) {
+      w.Key("MultiRegion");
+      w.Bool(true);
+    }
+    w.EndObject();
+    return std::string(buf.GetString());
+  };
+  for (const std::string& bad : {typo_operator, extra_element}) {
+    auto created = Call(*kms_, "CreateKey", body({{"Policy", bad}}), nullptr);
+    EXPECT_EQ(created.status().code(), ErrorCode::kKmsMalformedPolicyDocument) << bad;
+  }
+  auto created = Call(*kms_, "CreateKey", body({}, /*multi_region=*/true), nullptr);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  rapidjson::Document d;
+  ASSERT_TRUE(json::ParseBounded(*created, &d).ok());
+  const std::string key_id = d["KeyMetadata"]["KeyId"].GetString();
+  auto put = Call(*kms_, "PutKeyPolicy",
+                  body({{"KeyId", key_id}, {"PolicyName", "default"}, {"Policy", extra_element}}),
+                  nullptr);
+  EXPECT_EQ(put.status().code(), ErrorCode::kKmsMalformedPolicyDocument);
+  EXPECT_NE(put.status().message().find("Comment"), std::string::npos) << put.status().message();
+  auto replica = Call(*kms_, "ReplicateKey",
+                      body({{"KeyId", key_id}, {"ReplicaRegion", "eu-west-1"},
+                            {"Policy", typo_operator}}),
+                      nullptr);
+  EXPECT_EQ(replica.status().code(), ErrorCode::kKmsMalformedPolicyDocument);
+  // Nothing was stored: the key keeps its default policy.
+  auto got = Call(*kms_, "GetKeyPolicy", body({{"KeyId", key_id}, {"PolicyName", "default"}}),
+                  nullptr);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->find("Comment"), std::string::npos);
+}
+
+// A stored resource or key policy that does not compile (written before the services refused
+// such documents) allows nothing to anyone: never read as "no policy", which for a KMS key is
+// the default key policy and for a secret the identity policies alone, both dropping its Deny.
+TEST(ResourcePolicies, AStoredPolicyTheEngineCannotCompileAllowsNothing) {
+  auth::PolicyAuthorizer authz;
+  const std::string good =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"*","Resource":"*"}]})";
+  const std::string bad =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"*","Resource":"*"},)"
+      R"({"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"bob"}}}]})";
+  auto user = std::make_shared<Principal>();
+  user->type = Principal::Type::kUser;
+  user->account = kAcct;
+  user->arn = user->principal_arn = "arn:aws:iam::111122223333:user/bob";
+  user->user_name = "bob";
+  user->identity_policies.push_back(
+      {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})",
+       "user/bob:all", PolicySource::Kind::kIdentity});
+  for (bool kms_key : {true, false}) {
+    auth::AccessRequest req;
+    req.action = kms_key ? "kms:Encrypt" : "secretsmanager:GetSecretValue";
+    req.resource_arn = kms_key ? "arn:aws:kms:us-east-1:111122223333:key/k1"
+                               : "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf";
+    req.resource_account = kAcct;
+    req.kms_key = kms_key;
+    req.grants.push_back({user->arn, {"Encrypt"}, {}, {}});
+    for (std::shared_ptr<const Principal> who : {std::shared_ptr<const Principal>(), 
+                                                 std::shared_ptr<const Principal>(user)}) {
+      services::CallContext ctx;
+      ctx.account = kAcct;
+      ctx.region = "us-east-1";
+      ctx.now_ms = kNow;
+      ctx.principal_arn = "arn:aws:iam::111122223333:root";
+      ctx.principal = who;
+      req.resource_policy = &good;
+      EXPECT_TRUE(authz.Decide(ctx, req).allowed()) << req.action;
+      req.resource_policy = &bad;
+      auth::policy::Decision d = authz.Decide(ctx, req);
+      EXPECT_FALSE(d.allowed()) << req.action << (who ? " as bob" : " as root");
+      EXPECT_EQ(d.reason, auth::policy::DecisionReason::kNoResourceAllow);
+    }
+  }
+}
+
 // --- the simulator and the real authorizer agree --------------------------------------------
 
 TEST(PolicySimulatorProperty, AgreesWithTheAuthorizerOnRandomPolicies) {

@@ -267,12 +267,14 @@ std::string DefaultKeyPolicy(std::string_view account) {
          ":root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
 }
 
-namespace {
-Status Malformed(const std::string& why) {
+Status MalformedKeyPolicy(std::string_view why) {
   return Status(ErrorCode::kKmsMalformedPolicyDocument,
                 "The new key policy will not allow you to update the key policy in the future "
-                "or is malformed: " + why);
+                "or is malformed: " + std::string(why));
 }
+
+namespace {
+Status Malformed(const std::string& why) { return MalformedKeyPolicy(why); }
 
 Status CheckStatement(const rapidjson::Value& st) {
   if (!st.IsObject()) return Malformed("each Statement must be an object");

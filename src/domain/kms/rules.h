@@ -116,7 +116,11 @@ std::string DefaultKeyPolicy(std::string_view account);
 // kKmsMalformedPolicyDocument unless the text is a JSON object with a valid Version (if
 // present), a non-empty Statement (object or array of objects), each statement with
 // Effect Allow|Deny, a Principal (or NotPrincipal) and an Action (or NotAction).
+// Only the shape: services/kms/kms_access.h CheckStorableKeyPolicy adds the policy
+// engine's grammar (the domain does not know the engine).
 Status ValidateKeyPolicy(std::string_view policy);
+// kKmsMalformedPolicyDocument with Arcana's wording for a malformed key policy and `why`.
+Status MalformedKeyPolicy(std::string_view why);
 
 // Tags: keys 1-128 chars, values 0-256 chars, no "aws:" prefix in any letter case, at
 // most 50 per key. Every break is kTag with AWS's message ("Too many tags" over 50).

@@ -3,6 +3,8 @@
 #include "services/kms/kms_access.h"
 
 #include "auth/authorizer.h"
+#include "auth/policy/policy.h"
+#include "domain/kms/rules.h"
 #include "services/common/request_tags.h"
 #include "services/kms/kms_service.h"
 
@@ -45,6 +47,13 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in) {
   if (auto ops = in.StrList("Operations")) keys.SetList("kms:GrantOperations", std::move(*ops));
   AddRequestTagKeys(in, "Tags", "TagKey", "TagValue", &keys);
   return keys;
+}
+
+Status CheckStorableKeyPolicy(std::string_view policy) {
+  ARCANA_RETURN_IF_ERROR(domain::kms::ValidateKeyPolicy(policy));
+  auto compiled = auth::policy::ParsePolicy(policy, auth::policy::PolicyUse::kResource);
+  if (!compiled.ok()) return domain::kms::MalformedKeyPolicy(compiled.status().message());
+  return Status::Ok();
 }
 
 Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key) {

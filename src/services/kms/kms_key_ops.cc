@@ -3,6 +3,7 @@
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
 #include "services/common/write_retry.h"
+#include "services/kms/kms_access.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_paging.h"
 #include "services/kms/kms_service.h"
@@ -75,7 +76,7 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   key.key_usage = usage;
   key.key_spec = spec;
   if (auto policy = in.Str("Policy")) {
-    ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(*policy));
+    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(*policy));
     key.policy = *policy;
   } else {
     key.policy = dk::DefaultKeyPolicy(ctx.account);

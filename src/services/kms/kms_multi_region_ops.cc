@@ -9,6 +9,7 @@
 
 #include "domain/kms/rules.h"
 #include "services/common/write_retry.h"
+#include "services/kms/kms_access.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -66,7 +67,7 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(CheckRegionName(region, "replicaRegion"));
   std::string policy = dk::DefaultKeyPolicy(ctx.account);
   if (auto p = in.Str("Policy")) {
-    ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(*p));
+    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(*p));
     policy = *p;
   }
   std::map<std::string, std::string> tags;

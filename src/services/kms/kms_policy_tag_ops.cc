@@ -2,6 +2,7 @@
 // access-control work enforces them) and tags (TagResource, UntagResource, ListResourceTags).
 #include "domain/kms/rules.h"
 #include "services/common/write_retry.h"
+#include "services/kms/kms_access.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 
@@ -35,7 +36,7 @@ Result<std::string> KmsService::PutKeyPolicy(const In& in, const CallContext& ct
     ARCANA_RETURN_IF_ERROR(CheckPolicyName(in));
     ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "PutKeyPolicy"));
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-    ARCANA_RETURN_IF_ERROR(dk::ValidateKeyPolicy(policy));
+    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(policy));
     key.policy = policy;
     ARCANA_RETURN_IF_ERROR(CheckPolicyLockout(in, ctx, key));
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "PutKeyPolicy"));
