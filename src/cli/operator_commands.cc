@@ -288,6 +288,9 @@ int OperatorCommands::Online(const std::string& what) {
     std::cout << "Root key rotated: " << d["old_root_key_id"].GetString() << " -> "
               << d["root_key_id"].GetString() << " (" << d["rewrapped"].GetUint64()
               << " wrapped keys rewrapped)\n";
+    if (d.HasMember("warning") && d["warning"].IsString()) {
+      std::cout << "WARNING: " << d["warning"].GetString() << "\n";
+    }
     if (d.HasMember("shares") && d["shares"].IsArray()) {
       std::cout << "\nNEW unseal shares (shown ONCE; the old shares no longer work):\n";
       int i = 0;

@@ -79,6 +79,7 @@ std::string RotationJson(const RotationReport& rep) {
   json::KV(w, "root_key_id", rep.new_root_key_id);
   w.Key("rewrapped");
   w.Uint64(rep.rewrapped);
+  if (!rep.warning.empty()) json::KV(w, "warning", rep.warning);
   if (!rep.shares.empty()) {
     w.Key("shares");
     w.StartArray();

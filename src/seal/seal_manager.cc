@@ -634,23 +634,51 @@ Result<RotationReport> SealManager::RotateLocked() {
   puts.emplace_back(kPendingMeta, previous);
   auto n = RewrapAll(puts, {});
   if (!n.ok()) {
-    spdlog::error("root rotation failed: {}; both keys kept until restart", n.status().message());
-    return n.status();
+    // A failed commit may have committed all the same (a connection lost during COMMIT):
+    // the store's verification value says which key the store answers to now.
+    auto now = Meta(store_, kCheckMeta);
+    if (!now.ok() && type == "shamir") {
+      // Unknown outcome, and the new shares exist nowhere else: hand them out.
+      spdlog::error("root rotation: the commit failed ({}) and its outcome cannot be read "
+                    "({}); the new shares are returned, keep them with the old ones",
+                    n.status().message(), now.status().message());
+      rep.warning = "the commit of the new root key failed (" + n.status().message() +
+                    ") and whether it took effect cannot be read (" + now.status().message() +
+                    "). Keep BOTH these new shares and the old ones: the store answers to one "
+                    "of them, and the next unseal tells which.";
+      return rep;
+    }
+    if (!now.ok() || !root_.IsCurrent(*now) || !root_.Open(*now, kCheckAad).ok()) {
+      spdlog::error("root rotation failed: {}; both keys kept until restart",
+                    n.status().message());
+      return n.status();
+    }
+    spdlog::warn("root rotation: the commit reported {} but took effect", n.status().message());
+    n = size_t{0};
   }
   rep.rewrapped = *n;
+  // From here on the store answers only to the new key: the rotation HAS happened, and an
+  // error must never drop the new key (for Shamir, rep.shares is its only copy). What is
+  // left is completed at the next unseal (Recover), so it is reported as a warning.
   if (type == "keyfile") {
     ARCANA_RETURN_IF_ERROR(keyfile::Promote(keyfile_new, KeyFilePath()));
   }
   // 5. Verify before forgetting the old key: rescan every blob and rewrap any that is still
   //    under the old key (a writer that sealed before step 3 and committed after step 4),
-  //    in the same transaction that drops root.pending. Anything this cannot open fails the
-  //    rotation loudly and keeps both keys (in memory, and root.pending for a restart).
+  //    in the same transaction that drops root.pending. If this fails, both keys stay held
+  //    (in memory, and root.pending for the next unseal).
   auto late = RewrapAll({}, {kPendingMeta});
   if (!late.ok()) {
-    spdlog::error("root rotation: verification failed: {}; the old root key is kept (both "
-                  "keys held; a restart completes the rotation)",
-                  late.status().message());
-    return late.status();
+    spdlog::error("root rotation: the new root key {} is committed, but the verification pass "
+                  "failed: {}; both keys stay held and the next unseal completes it",
+                  rep.new_root_key_id, late.status().message());
+    rep.warning = "the new root key is committed, but the verification pass (rewrapping "
+                  "anything still under the old key) failed: " + late.status().message() +
+                  ". It is completed at the next unseal.";
+    if (type == "shamir") {
+      rep.warning += " Keep the new shares: only they unseal this store now.";
+    }
+    return rep;
   }
   if (*late > 0) {
     spdlog::warn("root of trust: {} blobs written under the old root key during the rotation "

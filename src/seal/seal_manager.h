@@ -97,6 +97,9 @@ struct RotationReport {
   std::string new_root_key_id;
   size_t rewrapped = 0;
   std::vector<std::string> shares;  // shamir: the new shares (shown once)
+  // Set when the new root is committed (the rotation happened: keep the new key, file or
+  // shares) but a later step did not finish; what was left is completed at the next unseal.
+  std::string warning;
 };
 
 class SealManager {
