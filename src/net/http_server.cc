@@ -143,6 +143,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   static constexpr size_t kFirstReadSize = 4096;
+  // A lingering close (after refusing a request still arriving) reads and drops at most
+  // this much, for at most this long: enough for a client to finish sending a body a few
+  // times the 1 MiB limit and read the answer, too little to hold a connection open.
+  static constexpr size_t kLingerBytes = 4 * 1024 * 1024;
+  static constexpr int kLingerSeconds = 2;
+  static constexpr size_t kDiscardReadSize = 64 * 1024;
 
   // Every timeout is a deadline on the lowest layer: it spans all the reads (or writes) of
   // one step, however the peer slices its bytes.
@@ -226,9 +232,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       BeginRequest();
       HttpResponse res;
       if (!CallGuarded([&] { state_.handlers.too_large(res); })) return Abandon();
-      res.close = true;  // the rest of the body is never read
-      Write(std::move(res), static_cast<unsigned>(parser_->version()));
-      return;
+      return Refuse(std::move(res));
     }
     if (ec) return DoClose();
     HttpRequest& req = parser_->request();
@@ -356,6 +360,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Write(std::move(res), static_cast<unsigned>(parser_->version()));
   }
 
+  // Answers a request refused before it was read whole (its body over the limit) and
+  // closes. The close lingers, since the rest of its bytes may still be arriving.
+  void Refuse(HttpResponse res) {
+    res.close = true;
+    linger_on_close_ = true;
+    Write(std::move(res), static_cast<unsigned>(parser_->version()));
+  }
+
   // Serializes the response into one buffer and writes it with one call: cheaper than
   // Beast's serializer (which allocates a node per header field) on the hot path.
   void Write(HttpResponse res, unsigned version) {
@@ -390,7 +402,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     asio::async_write(stream_, asio::buffer(out_),
                       [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
                         self->EndRequest();
-                        if (ec || close) return self->DoClose();
+                        if (ec) return self->DoClose();
+                        if (close) {
+                          return self->linger_on_close_ ? self->LingeringClose() : self->DoClose();
+                        }
                         self->DoRead();
                       });
   }
@@ -409,6 +424,37 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (!answering_) return;
     answering_ = false;
     state_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // Closing a socket with unread bytes makes the kernel send a reset, and a reset makes the
+  // client's kernel drop what it has received and not yet read: the answer just written.
+  // So after refusing a request whose bytes may still be arriving, our sending side is shut
+  // first (plain TCP: the client sees the answer end; TLS sends its close_notify in DoClose
+  // instead, after the reads), then what the client sends is read and dropped until it
+  // closes, for at most kLingerSeconds and kLingerBytes: a client can neither keep the
+  // connection (which counts against max_connections meanwhile) nor feed it for longer.
+  // Past either bound the connection is closed as it is (possibly reset).
+  void LingeringClose() {
+    if constexpr (!kTls) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return DoClose();
+    }
+    Expire(kLingerSeconds);  // one deadline for all the reads
+    linger_left_ = kLingerBytes;
+    buffer_.clear();
+    DiscardUntilClosed();
+  }
+
+  void DiscardUntilClosed() {
+    // Read into the same scratch space each time (never committed): nothing accumulates.
+    stream_.async_read_some(buffer_.prepare(std::min(kDiscardReadSize, linger_left_)),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              // EOF (the client closed), the deadline, an error, or enough.
+                              if (ec || n >= self->linger_left_) return self->DoClose();
+                              self->linger_left_ -= n;
+                              self->DiscardUntilClosed();
+                            });
   }
 
   void DoClose() {
@@ -431,6 +477,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<RequestParser> parser_;
   SharedState& state_;
   bool answering_ = false;  // counted in state_.in_flight
+  bool linger_on_close_ = false;  // the answer being written refuses a request (Refuse)
+  size_t linger_left_ = 0;        // bytes a lingering close still reads and drops
 };
 
 // Runs one io_context until it is stopped. An exception escaping a completion handler

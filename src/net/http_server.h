@@ -22,6 +22,12 @@
 //    trickling bytes (slowloris) is dropped, not waited for;
 //  - a failing accept (file descriptors exhausted: EMFILE, ENFILE, ENOBUFS) backs off, 10 ms
 //    doubling to 1 s, instead of spinning, and is logged at most once a second;
+//  - a request whose body is over the limit is answered (`too_large`: 413) and its
+//    connection closed. Its body may still be arriving: closing with it unread would make
+//    the kernel reset the connection, destroying the answer before the client reads it. So
+//    the connection lingers: our side is shut, and what the client still sends is read and
+//    dropped until it closes, for at most 2 s and 4 MiB (while it counts against
+//    max_connections);
 //  - an exception from a handler closes that connection, never the process; an exception
 //    escaping any I/O completion or worker task is logged and its thread runs on.
 // Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled or queued

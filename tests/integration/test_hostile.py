@@ -538,6 +538,23 @@ def test_broken_http_framing(unchanged, what):
         assert 400 <= code < 500, f"{what}: answered {code}: {reply[:200]!r}"
 
 
+def test_body_over_the_limit_without_expect_gets_its_413(unchanged):
+    """A client that sends a body over 1 MiB without `Expect: 100-continue` is still sending
+    when the 413 is written; the server reads and drops the rest (lingering close), so the
+    client's send completes and it reads the 413 instead of a connection reset."""
+    body = b"{" + b" " * (3 * 1024 * 1024) + b"}"
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", unchanged.port), timeout=10) as c:
+            c.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
+                      b"Content-Type: application/x-amz-json-1.1\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            reply = b""
+            while chunk := c.recv(65536):
+                reply += chunk
+        assert statuses(reply) == [413], reply[:300]
+        assert b"RequestEntityTooLargeException" in reply
+
+
 def test_chunked_api_request_is_served(unchanged):
     """A well-formed chunked body is an ordinary request (SigV4 covers the decoded body)."""
     s = unchanged

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -54,6 +55,19 @@ int Connect6(unsigned short port) {
 }
 
 void Send(int fd, const std::string& s) { (void)!::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+
+// Sends all of `s` (as a client blocked in send() does), giving up after 5 s without
+// progress; false when the server reset or closed the connection first.
+bool SendAll(int fd, const std::string& s) {
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  for (size_t at = 0; at < s.size();) {
+    ssize_t n = ::send(fd, s.data() + at, s.size() - at, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    at += static_cast<size_t>(n);
+  }
+  return true;
+}
 
 // Reads until EOF/error or until `timeout`; *closed tells whether the peer closed.
 std::string ReadAll(int fd, std::chrono::milliseconds timeout, bool* closed) {
@@ -177,6 +191,81 @@ TEST(HttpServerTest, DualStackListenerGivesIpv4PeersTheirIpv4Address) {
   int v6 = Connect6(s.port());
   ASSERT_GE(v6, 0);
   EXPECT_EQ(PeerSeenBy(v6), "peer ::1");  // a real IPv6 peer stays as it is
+}
+
+// A client that sends a body over the limit without "Expect: 100-continue" is still
+// sending when the 413 is written. The server reads and drops the rest before it closes, so
+// the client's send completes and it reads the 413; closing with the body unread would
+// reset the connection instead (the client's send fails and the 413 is lost).
+TEST(HttpServerTest, BodyOverTheLimitWithoutExpectGetsThe413) {
+  ServerOptions o = Options();
+  o.body_limit = 1024;
+  ServerFixture s(o);
+  const std::string body(3 * 1024 * 1024, 'x');
+  for (int i = 0; i < 3; ++i) {
+    int fd = Connect(s.port());
+    ASSERT_GE(fd, 0);
+    EXPECT_TRUE(SendAll(fd, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body))
+        << "the server reset the connection while the body was being sent";
+    bool closed = false;
+    std::string r = ReadAll(fd, std::chrono::seconds(5), &closed);
+    ::close(fd);
+    EXPECT_EQ(r.rfind("HTTP/1.1 413 ", 0), 0u) << r;
+    EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+    EXPECT_TRUE(closed);
+  }
+}
+
+// The lingering close is bounded: a client that neither closes nor stops sending cannot
+// keep the connection (it counts against the cap) for more than about 2 s.
+TEST(HttpServerTest, LingeringCloseIsBounded) {
+  ServerOptions o = Options();
+  o.body_limit = 1024;
+  ServerFixture s(o);
+  const std::string head = "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n";
+  {  // silent after the header, never closing
+    int fd = Connect(s.port());
+    ASSERT_GE(fd, 0);
+    auto start = Clock::now();
+    Send(fd, head);
+    bool closed = false;
+    std::string r = ReadAll(fd, std::chrono::seconds(10), &closed);
+    EXPECT_EQ(r.rfind("HTTP/1.1 413 ", 0), 0u) << r;
+    // Our side was shut after the answer (EOF); the socket itself is closed at the bound.
+    EXPECT_TRUE(closed);
+    auto until_closed = [&] {
+      while (Clock::now() - start < std::chrono::seconds(10)) {
+        // A send fails once the server has closed its socket (the first one draws the reset).
+        if (::send(fd, "x", 1, MSG_NOSIGNAL) < 0) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      return false;
+    };
+    EXPECT_TRUE(until_closed());
+    EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(3000));
+    ::close(fd);
+  }
+  {  // sending without end: cut off by the byte bound (or the time bound)
+    int fd = Connect(s.port());
+    ASSERT_GE(fd, 0);
+    auto start = Clock::now();
+    Send(fd, head);
+    const std::string chunk(64 * 1024, 'x');
+    bool cut_off = false;
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    while (Clock::now() - start < std::chrono::seconds(10)) {
+      if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+        cut_off = true;  // reset: the server closed its socket
+        break;
+      }
+    }
+    EXPECT_TRUE(cut_off);
+    EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(3500));
+    ::close(fd);
+  }
+  EXPECT_NE(Get(s.port(), "/ok").find("HTTP/1.1 200"), std::string::npos);
 }
 
 TEST(HttpServerTest, ConnectionsBeyondTheCapAreClosedAtOnce) {
