@@ -277,6 +277,9 @@ int RunServer(const config::Config& cfg) {
     pipeline.HandleAsync(q, std::move(r), std::move(done));
   };
   handlers.too_large = [&pipeline](net::HttpResponse& r) { pipeline.TooLarge(r); };
+  handlers.malformed = [&pipeline](int status, std::string_view what, net::HttpResponse& r) {
+    pipeline.Malformed(status, what, r);
+  };
   handlers.busy = [&pipeline](net::HttpRequest& q, net::HttpResponse& r) { pipeline.Throttled(q, r); };
   handlers.answer_inline = [&pipeline](const net::HttpRequest& q) { return pipeline.AnswersInline(q); };
   handlers.try_inline = [&pipeline](net::HttpRequest& q, net::Respond& r) {

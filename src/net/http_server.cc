@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <cstdio>
@@ -95,6 +96,25 @@ std::string PeerAddressText(const asio::ip::address& address) {
   return address.to_string();
 }
 
+// The HTTP status that answers a read that ended in `ec`: 431 for a header block over its
+// limit, 400 for syntax or framing the parser cannot read (RFC 9112 section 2.2; among them
+// a Transfer-Encoding it does not take, section 6.3), and 0 for what ends a connection
+// without an answer: EOF, a request cut short, a timeout, an I/O error. (A body over the
+// limit is answered 413 on its own path.)
+int StatusForReadError(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) return 431;
+  if (ec.category() != beast::error_code(http::error::bad_line_ending).category()) return 0;
+  const auto e = static_cast<http::error>(ec.value());
+  return e >= http::error::bad_line_ending && e <= http::error::bad_obs_fold ? 400 : 0;
+}
+
+// The answer to a refused request when the application gives none (the caching agent).
+void PlainRefusal(int status, HttpResponse& res) {
+  res.status = status;
+  res.Set("Content-Type", "text/plain");
+  res.body = status == 431 ? "Request header fields too large" : "Bad request";
+}
+
 // Lets a repeated warning through at most once per interval (single-threaded use).
 class LogThrottle {
  public:
@@ -143,6 +163,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   static constexpr size_t kFirstReadSize = 4096;
+  static constexpr std::uint32_t kHeaderLimit = 32 * 1024;
   // A lingering close (after refusing a request still arriving) reads and drops at most
   // this much, for at most this long: enough for a client to finish sending a body a few
   // times the 1 MiB limit and read the answer, too little to hold a connection open.
@@ -162,7 +183,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (state_.stopping.load(std::memory_order_relaxed)) return DoClose();
     parser_.emplace();
     parser_->body_limit(state_.opts.body_limit);
-    parser_->header_limit(32 * 1024);
+    parser_->header_limit(kHeaderLimit);
     if (buffer_.size() > 0) return ReadRequest();
     Expire(state_.opts.idle_timeout_seconds);
     stream_.async_read_some(buffer_.prepare(kFirstReadSize),
@@ -232,6 +253,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       BeginRequest();
       HttpResponse res;
       if (!CallGuarded([&] { state_.handlers.too_large(res); })) return Abandon();
+      return Refuse(std::move(res));
+    }
+    if (const int status = StatusForReadError(ec)) {
+      BeginRequest();
+      HttpResponse res;
+      const Handlers& h = state_.handlers;
+      const std::string what = ec.message();
+      if (!CallGuarded([&] {
+            if (h.malformed) return h.malformed(status, what, res);
+            PlainRefusal(status, res);
+          })) {
+        return Abandon();
+      }
       return Refuse(std::move(res));
     }
     if (ec) return DoClose();
@@ -360,8 +394,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Write(std::move(res), static_cast<unsigned>(parser_->version()));
   }
 
-  // Answers a request refused before it was read whole (its body over the limit) and
-  // closes. The close lingers, since the rest of its bytes may still be arriving.
+  // Answers a request refused before it was read whole (its body over the limit, bytes the
+  // parser cannot frame) and closes: what follows its header cannot be told apart from a
+  // next request. The close lingers, since the rest of its bytes may still be arriving.
   void Refuse(HttpResponse res) {
     res.close = true;
     linger_on_close_ = true;

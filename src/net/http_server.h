@@ -22,12 +22,14 @@
 //    trickling bytes (slowloris) is dropped, not waited for;
 //  - a failing accept (file descriptors exhausted: EMFILE, ENFILE, ENOBUFS) backs off, 10 ms
 //    doubling to 1 s, instead of spinning, and is logged at most once a second;
-//  - a request whose body is over the limit is answered (`too_large`: 413) and its
-//    connection closed. Its body may still be arriving: closing with it unread would make
-//    the kernel reset the connection, destroying the answer before the client reads it. So
-//    the connection lingers: our side is shut, and what the client still sends is read and
-//    dropped until it closes, for at most 2 s and 4 MiB (while it counts against
-//    max_connections);
+//  - a request the parser refuses (bad syntax or framing, a header block over 32 KiB) is
+//    answered (`malformed`: 400, 431 for the header block) and its connection closed, like
+//    one whose body is over the limit (`too_large`: 413). Its bytes may still be arriving:
+//    closing with them unread would make the kernel reset the connection, destroying the
+//    answer before the client reads it. So the connection lingers: our side is shut, and
+//    what the client still sends is read and dropped until it closes, for at most 2 s and
+//    4 MiB (while it counts against max_connections). EOF, timeouts and I/O errors close
+//    without an answer;
 //  - an exception from a handler closes that connection, never the process; an exception
 //    escaping any I/O completion or worker task is logged and its thread runs on.
 // Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled or queued
@@ -39,6 +41,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "net/http_types.h"
@@ -69,6 +72,11 @@ int EffectiveMaxConnections(int configured);
 using Handler = std::function<void(HttpRequest&, HttpResponse&)>;  // may borrow req's fields
 // Builds the response sent when a body exceeds the limit (AWS-shaped, from the pipeline).
 using TooLargeHandler = std::function<void(HttpResponse&)>;
+// Builds the response to a request the HTTP parser refused: `status` is 431 for a header
+// block over its limit, 400 otherwise; `what` names the fault in the parser's words ("bad
+// Transfer-Encoding", "bad target", ...).
+using MalformedHandler =
+    std::function<void(int status, std::string_view what, HttpResponse&)>;
 
 // What the server calls, and on which thread. Only `handle` may block.
 // Answers through its callback, exactly once, from any thread (possibly after returning).
@@ -82,6 +90,8 @@ struct Handlers {
   // is durable). The request stays untouched until then.
   AsyncHandler handle_async;
   TooLargeHandler too_large;   // on the I/O thread: a body over the limit
+  // On the I/O thread: a request the parser refused. Null: a plain-text answer of that status.
+  MalformedHandler malformed;
   Handler busy;                // on the I/O thread: the worker queue is full
   // On the I/O thread: true for a request cheap and non-blocking enough to be answered by
   // `handle` right there (health, metrics). Null: none is answered this way.

@@ -79,6 +79,23 @@ void Pipeline::TooLarge(HttpResponse& res) {
   }
 }
 
+void Pipeline::Malformed(int status, std::string_view what, HttpResponse& res) {
+  std::string request_id = NewRequestId();
+  try {
+    // AWS names no error for a request its HTTP front end cannot read; SerializationException
+    // is what the JSON protocols answer for a request they cannot parse.
+    ResponseEncoder::EncodeError(
+        res, request_id,
+        Status(ErrorCode::kSerialization, "Could not parse the HTTP request: " + std::string(what)));
+    res.status = status;  // 431 for a header block over its limit, as 413 for a body
+    metrics_.Record("unknown", "SerializationException", 0);
+  } catch (...) {
+    LogCaughtException("malformed-request response", request_id);
+    res = HttpResponse{};
+    res.status = status;
+  }
+}
+
 void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
   std::string request_id = NewRequestId();
   try {

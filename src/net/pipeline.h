@@ -9,13 +9,13 @@
 // X-Amz-Target prefix. A read that this node's caches can answer may run on the I/O thread
 // that parsed it (TryHandleInline); every other call, and any read that needs the
 // database, runs on a worker.
-// Exception barrier: HandleAsync(), Handle() and TooLarge() never throw. Whatever a stage, a service or
+// Exception barrier: HandleAsync(), Handle(), TooLarge() and Malformed() never throw. Whatever a stage, a service or
 // an operator hook throws is caught, logged (type and what(), no request values) and
 // answered as InternalFailure (HTTP 500); an API call that threw is still counted and
 // audited.
 // Thread-safety: HandleAsync() runs concurrently on every worker thread (net/worker_pool.h);
-// TryHandleInline(), AnswersInline(), Handle() of what it accepts, TooLarge() and
-// Throttled() on I/O threads.
+// TryHandleInline(), AnswersInline(), Handle() of what it accepts, TooLarge(), Malformed()
+// and Throttled() on I/O threads.
 #pragma once
 
 #include <atomic>
@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit_trail.h"
@@ -84,6 +85,10 @@ class Pipeline {
   bool AnswersInline(const HttpRequest& req) const;
   // The response for a body over the limit (the server never buffers it).
   void TooLarge(HttpResponse& res);
+  // The response for a request the HTTP parser refused (net/http_server.h, `malformed`):
+  // SerializationException, with the server's status (400; 431 for a header block over its
+  // limit). Counted in the metrics, not audited (no call was read).
+  void Malformed(int status, std::string_view what, HttpResponse& res);
   // The response when the worker queue is full (admission control): ThrottlingException,
   // HTTP 400, "Rate exceeded", which the AWS SDKs retry with backoff. Counted in the
   // metrics, not audited (nothing ran).

@@ -538,6 +538,27 @@ def test_broken_http_framing(unchanged, what):
         assert 400 <= code < 500, f"{what}: answered {code}: {reply[:200]!r}"
 
 
+# Requests the parser refuses are answered, AWS-shaped, and their connection closed: an SDK
+# that sees a connection dropped without an answer retries the same request.
+REFUSED = {
+    "header block over 32 KiB": (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\nX-Big: " + b"a" * 40_000 + b"\r\nContent-Length: 2\r\n\r\n{}", 431),
+    "bad request line": (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    "Content-Length and chunked": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    "bad chunk size": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400),
+}
+
+
+@pytest.mark.parametrize("what", list(REFUSED))
+def test_refused_requests_are_answered(unchanged, what):
+    data, status = REFUSED[what]
+    reply = raw_exchange(unchanged, data)
+    assert statuses(reply) == [status], reply[:300]
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert b"\r\nConnection: close\r\n" in head + b"\r\n", head
+    assert b"\r\nX-Amzn-ErrorType: SerializationException\r\n" in head + b"\r\n", head
+    assert json.loads(body)["__type"] == "SerializationException", body
+
+
 def test_body_over_the_limit_without_expect_gets_its_413(unchanged):
     """A client that sends a body over 1 MiB without `Expect: 100-continue` is still sending
     when the 413 is written; the server reads and drops the rest (lingering close), so the

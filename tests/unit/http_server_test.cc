@@ -20,6 +20,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -113,6 +114,10 @@ Handlers TestHandlers() {
     res.body = req.target == "/peer" ? "peer " + req.remote_address : "ok " + req.target;
   };
   h.too_large = [](HttpResponse& res) { res.status = 413; };
+  h.malformed = [](int status, std::string_view what, HttpResponse& res) {
+    res.status = status;
+    res.body = "malformed: " + std::string(what);
+  };
   h.busy = [](HttpRequest&, HttpResponse& res) {
     res.status = 400;
     res.body = "busy";
@@ -123,8 +128,8 @@ Handlers TestHandlers() {
 
 class ServerFixture {
  public:
-  explicit ServerFixture(ServerOptions o)
-      : server_(std::move(o), TestHandlers()) {
+  explicit ServerFixture(ServerOptions o, Handlers h = TestHandlers())
+      : server_(std::move(o), std::move(h)) {
     auto port = server_.Bind();
     EXPECT_TRUE(port.ok());
     port_ = *port;
@@ -191,6 +196,60 @@ TEST(HttpServerTest, DualStackListenerGivesIpv4PeersTheirIpv4Address) {
   int v6 = Connect6(s.port());
   ASSERT_GE(v6, 0);
   EXPECT_EQ(PeerSeenBy(v6), "peer ::1");  // a real IPv6 peer stays as it is
+}
+
+// A request the parser refuses is answered (the `malformed` handler's response, 400 or 431
+// for a header block over 32 KiB) with Connection: close, and its connection closed; what
+// followed it is never run as a request.
+TEST(HttpServerTest, RefusedRequestsAreAnsweredAndClosed) {
+  ServerFixture s(Options());
+  const std::string next = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"GET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n", "400"},
+      {"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(40000, 'a') + "\r\n\r\n", "431"},
+      {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "400"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "400"},
+  };
+  for (const auto& [request, status] : cases) {
+    int fd = Connect(s.port());
+    ASSERT_GE(fd, 0);
+    Send(fd, request);
+    bool closed = false;
+    std::string r = ReadAll(fd, std::chrono::seconds(5), &closed);
+    ::close(fd);
+    const std::string what = request.substr(0, 40);
+    EXPECT_EQ(r.rfind("HTTP/1.1 " + status + " ", 0), 0u) << what << " -> " << r;
+    EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << what << " -> " << r;
+    EXPECT_NE(r.find("malformed: "), std::string::npos) << what << " -> " << r;
+    EXPECT_EQ(r.find("/smuggled"), std::string::npos) << what << " -> " << r;
+    EXPECT_TRUE(closed) << what;
+  }
+  // EOF inside a request, or a client that sends nothing more: closed without an answer.
+  int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  Send(fd, "GET /ok HTTP/1.1\r\nHos");
+  ::shutdown(fd, SHUT_WR);
+  bool closed = false;
+  EXPECT_EQ(ReadAll(fd, std::chrono::seconds(5), &closed), "");
+  EXPECT_TRUE(closed);
+  ::close(fd);
+}
+
+// Without a `malformed` handler (the caching agent) the refusal is plain text.
+TEST(HttpServerTest, RefusalWithoutAHandlerIsPlainText) {
+  Handlers h = TestHandlers();
+  h.malformed = nullptr;
+  ServerFixture s(Options(), std::move(h));
+  int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  Send(fd, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(40000, 'a') + "\r\n\r\n");
+  bool closed = false;
+  std::string r = ReadAll(fd, std::chrono::seconds(5), &closed);
+  ::close(fd);
+  EXPECT_EQ(r.rfind("HTTP/1.1 431 ", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\n\r\nRequest header fields too large"), std::string::npos) << r;
+  EXPECT_TRUE(closed);
 }
 
 // A client that sends a body over the limit without "Expect: 100-continue" is still
