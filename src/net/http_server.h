@@ -22,14 +22,14 @@
 //    trickling bytes (slowloris) is dropped, not waited for;
 //  - a failing accept (file descriptors exhausted: EMFILE, ENFILE, ENOBUFS) backs off, 10 ms
 //    doubling to 1 s, instead of spinning, and is logged at most once a second;
-//  - a request the parser refuses (bad syntax or framing, a header block over 32 KiB) is
-//    answered (`malformed`: 400, 431 for the header block) and its connection closed, like
-//    one whose body is over the limit (`too_large`: 413). Its bytes may still be arriving:
-//    closing with them unread would make the kernel reset the connection, destroying the
-//    answer before the client reads it. So the connection lingers: our side is shut, and
-//    what the client still sends is read and dropped until it closes, for at most 2 s and
-//    4 MiB (while it counts against max_connections). EOF, timeouts and I/O errors close
-//    without an answer;
+//  - a request the parser refuses (bad syntax or framing, a header block over 32 KiB, a
+//    Transfer-Encoding other than chunked) is answered (`malformed`: 400, 431 for the
+//    header block) and its connection closed, like one whose body is over the limit
+//    (`too_large`: 413). Its bytes may still be arriving: closing with them unread would
+//    make the kernel reset the connection, destroying the answer before the client reads
+//    it. So the connection lingers: our side is shut, and what the client still sends is
+//    read and dropped until it closes, for at most 2 s and 4 MiB (while it counts against
+//    max_connections). EOF, timeouts and I/O errors close without an answer;
 //  - an exception from a handler closes that connection, never the process; an exception
 //    escaping any I/O completion or worker task is logged and its thread runs on.
 // Shutdown (Stop(), SIGINT, SIGTERM): the listener closes, requests being handled or queued

@@ -1,6 +1,7 @@
 #include "net/request_parser.h"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace arcana::net {
@@ -18,8 +19,17 @@ void RequestParser::on_response_impl(int, string_view, int, error_code& ec) {
   ec = http::error::bad_version;  // requests only
 }
 
-void RequestParser::on_field_impl(http::field, string_view name, string_view value,
-                                  error_code&) {
+void RequestParser::on_field_impl(http::field field, string_view name, string_view value,
+                                  error_code& ec) {
+  // Beast frames a request by Transfer-Encoding only when its last coding is chunked; for
+  // any other it reads no body at all, so the body's bytes would run as the next request
+  // (smuggled past a proxy that framed them as this one's body). RFC 9112 section 6.3: a
+  // request whose final coding is not chunked is answered 400 and its connection closed.
+  // No AWS client sends another coding, so anything but exactly "chunked" is refused.
+  if (field == http::field::transfer_encoding && !boost::beast::iequals(value, "chunked")) {
+    ec = http::error::bad_transfer_encoding;
+    return;
+  }
   req_.headers.emplace_back(std::string(name.data(), name.size()),
                             std::string(value.data(), value.size()));
 }

@@ -545,6 +545,7 @@ REFUSED = {
     "bad request line": (b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     "Content-Length and chunked": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
     "bad chunk size": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400),
+    "unknown transfer coding": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n{}", 400),
 }
 
 
@@ -557,6 +558,17 @@ def test_refused_requests_are_answered(unchanged, what):
     assert b"\r\nConnection: close\r\n" in head + b"\r\n", head
     assert b"\r\nX-Amzn-ErrorType: SerializationException\r\n" in head + b"\r\n", head
     assert json.loads(body)["__type"] == "SerializationException", body
+
+
+@pytest.mark.parametrize("coding", ["gzip", "identity", "chunked, identity", "gzip, chunked"])
+def test_transfer_encoding_other_than_chunked_cannot_smuggle_a_request(unchanged, coding):
+    """Beast reads a request whose last transfer coding is not chunked as bodiless; its body
+    must not run as the next request (RFC 9112 section 6.3: 400 and close)."""
+    smuggled = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+    reply = raw_exchange(unchanged, b"POST /_arcana/health HTTP/1.1\r\nHost: x\r\n"
+                         b"Transfer-Encoding: " + coding.encode() + b"\r\n\r\n" + smuggled)
+    assert reply.count(b"HTTP/1.1 ") == 1 and statuses(reply) == [400], reply[:300]
+    assert b"arcana_" not in reply, "the body ran as a request"
 
 
 def test_body_over_the_limit_without_expect_gets_its_413(unchanged):

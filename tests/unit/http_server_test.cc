@@ -210,6 +210,8 @@ TEST(HttpServerTest, RefusedRequestsAreAnsweredAndClosed) {
       {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
        "400"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "400"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n" + next, "400"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n" + next, "400"},
   };
   for (const auto& [request, status] : cases) {
     int fd = Connect(s.port());

@@ -4,6 +4,8 @@
 
 #include <boost/beast/http/error.hpp>
 
+#include <string>
+
 #include "net/request_parser.h"
 
 namespace arcana::net {
@@ -57,6 +59,35 @@ TEST(RequestParser, LimitsAndBrokenFraming) {
   EXPECT_TRUE(cut.incomplete);
   EXPECT_TRUE(cut.requests.empty());
   EXPECT_TRUE(ParseRequests("GET / HTTP/1.1\r\nHost: x").incomplete);
+}
+
+// Beast reads a request whose last transfer coding is not chunked as bodiless, so its body
+// would be parsed as a next request (smuggling); RFC 9112 section 6.3 says refuse it.
+TEST(RequestParser, TransferEncodingOtherThanChunkedIsRefused) {
+  const std::string smuggled = "GET /metrics HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (const char* te : {"gzip", "identity", "chunked, identity", "gzip, chunked", "chunked,",
+                         "", "chunked;q=1"}) {
+    auto p = ParseRequests("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: " +
+                           std::string(te) + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(p.error, http::error::bad_transfer_encoding) << te;
+    EXPECT_TRUE(p.requests.empty()) << te << ": the body ran as a request";
+  }
+  // A second Transfer-Encoding header, whatever its order.
+  EXPECT_EQ(ParseRequests("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                          "Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n")
+                .error,
+            http::error::bad_transfer_encoding);
+  EXPECT_EQ(ParseRequests("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                .error,
+            http::error::bad_transfer_encoding);
+  for (const char* te : {"chunked", "Chunked", "CHUNKED"}) {
+    auto p = ParseRequests("POST / HTTP/1.1\r\nTransfer-Encoding: " + std::string(te) +
+                           " \r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+    ASSERT_FALSE(p.error) << te << ": " << p.error.message();
+    ASSERT_EQ(p.requests.size(), 1u);
+    EXPECT_EQ(p.requests[0].body, "{}");
+  }
 }
 
 }  // namespace
