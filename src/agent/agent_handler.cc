@@ -8,6 +8,7 @@
 #include "auth/sigv4.h"
 #include "common/json.h"
 #include "crypto/aead.h"
+#include "agent/resource_tag.h"
 #include "net/query_string.h"
 
 namespace arcana::agent {
@@ -51,8 +52,8 @@ bool SameToken(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// The resources an answer depends on: the secret's ARN, or the parameter's (and every secret
-// for a /aws/reference/secretsmanager/ parameter).
+// The resources an answer depends on, as cache tags (resource_tag.h): the secret's ARN, or the
+// parameter's (and every secret for a /aws/reference/secretsmanager/ parameter).
 std::vector<std::string> ResourcesOf(std::string_view body, bool ssm) {
   std::vector<std::string> out;
   rapidjson::Document doc;
@@ -65,7 +66,7 @@ std::vector<std::string> ResourcesOf(std::string_view body, bool ssm) {
       out.emplace_back(kSecretReferenceTag);
     }
   }
-  if (std::string arn = json::StrField(*o, "ARN"); !arn.empty()) out.push_back(std::move(arn));
+  if (std::string arn = json::StrField(*o, "ARN"); !arn.empty()) out.push_back(CacheTagOf(arn));
   return out;
 }
 

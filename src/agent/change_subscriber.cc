@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/resource_tag.h"
 #include "common/json.h"
 
 namespace arcana::agent {
@@ -20,7 +21,8 @@ Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, Agen
   for (const auto& c : doc["Changes"].GetArray()) {
     if (!c.IsObject()) continue;
     const std::string resource = json::StrField(c, "Resource");
-    if (!resource.empty()) metrics.invalidations += cache.InvalidateResource(resource);
+    // By tag: a secret's change (named by its primary's ARN) reaches its replicas' entries.
+    if (!resource.empty()) metrics.invalidations += cache.InvalidateResource(CacheTagOf(resource));
     if (json::StrField(c, "Service") == "secretsmanager") {
       metrics.invalidations += cache.InvalidateResource(kSecretReferenceTag);
     }

@@ -1,6 +1,6 @@
 // arcana-agent's subscription to arcanad's change stream (net/change_stream_api.h): a thread
 // long-polls GET /_arcana/changes?after=APPLIED&wait=W and drops from the cache every entry
-// tagged with a changed resource (value_cache.h), so a rotation, PutSecretValue, label move or
+// tagged with a changed resource (value_cache.h; a secret in every region: resource_tag.h), so a rotation, PutSecretValue, label move or
 // deletion through any arcanad node empties the entry within the stream's delivery time.
 // Fence() closes that window for a read: one wait=0 read of the stream, shared by every
 // request that arrived while it was in flight or before it began, applied before the caller

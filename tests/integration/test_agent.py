@@ -303,6 +303,35 @@ def test_rotation_finish_is_read_at_once(agent, sm):
     assert agent.secret(n).status_code == 400
 
 
+def test_write_to_the_primary_is_read_at_once_in_a_replica_region(server, sm, tmp_path):
+    """An agent of a replica's region caches the replica's answer (the replica's ARN); the
+    write to the primary is one change naming the primary's ARN, and still drops it."""
+    west = make_client(server.endpoint, region="us-west-2", akid=ROOT_AKID, secret=ROOT_SECRET)
+    n = name("replica")
+    old = new_value("replica-old")
+    primary_arn = sm.create_secret(Name=n, SecretString=old,
+                                   AddReplicaRegions=[{"Region": "us-west-2"}])["ARN"]
+    wait_for(lambda: west.get_secret_value(SecretId=n)["SecretString"] == old, timeout=10,
+             what="the replica")
+    for extra in ("", "check_freshness = false\n"):
+        a = Agent(tmp_path / f"west-agent{len(extra)}", server.endpoint,
+                  'region = "us-west-2"\n' + extra)
+        try:
+            cached(a, n)
+            body = a.secret(n).json()
+            assert body["ARN"] != primary_arn and ":us-west-2:" in body["ARN"]
+            value = new_value("replica-new")
+            sm.put_secret_value(SecretId=n, SecretString=value)
+            if extra:  # push alone: within the stream's delivery time
+                wait_for(lambda: a.secret(n).json()["SecretString"] == value, timeout=3,
+                         interval=0.02, what="pushed invalidation of the replica's entry")
+            else:
+                r = a.secret(n)
+                assert r.json()["SecretString"] == value, "stale replica value served"
+        finally:
+            a.stop()
+
+
 def test_push_alone_invalidates_long_before_the_ttl(push_agent, sm, ssm):
     """Without the per-read check the pushed change still drops the entry (TTL is 300 s)."""
     n = name("push")

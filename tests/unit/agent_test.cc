@@ -13,6 +13,7 @@
 #include "agent/agent_handler.h"
 #include "agent/change_subscriber.h"
 #include "agent/credentials.h"
+#include "agent/resource_tag.h"
 #include "agent/value_cache.h"
 
 namespace arcana::agent {
@@ -257,10 +258,29 @@ TEST(ValueCache, ZeroTtlCachesNothingAndClearEmpties) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+TEST(ResourceTag, ASecretsTagLeavesTheRegionOut) {
+  EXPECT_EQ(CacheTagOf("arn:aws:secretsmanager:us-west-2:123456789012:secret:db-AbCdEf"),
+            "arn:aws:secretsmanager::123456789012:secret:db-AbCdEf");
+  EXPECT_EQ(CacheTagOf("arn:aws-cn:secretsmanager:cn-north-1:1:secret:a:b-AbCdEf"),
+            "arn:aws-cn:secretsmanager::1:secret:a:b-AbCdEf");
+  // Parameters are regional; other text is left alone.
+  EXPECT_EQ(CacheTagOf("arn:aws:ssm:us-east-1:1:parameter/a/b"),
+            "arn:aws:ssm:us-east-1:1:parameter/a/b");
+  EXPECT_EQ(CacheTagOf(kSecretReferenceTag), kSecretReferenceTag);
+  EXPECT_EQ(CacheTagOf("arn:aws:secretsmanager"), "arn:aws:secretsmanager");
+  EXPECT_EQ(CacheTagOf(""), "");
+}
+
 TEST(ChangeStreamAnswer, DropsNamedResourcesAndResets) {
   ValueCache cache(10, std::chrono::seconds(60));
   AgentMetrics metrics;
-  cache.Put("s", "v", {"arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf"}, cache.epoch());
+  cache.Put("s", "v", {CacheTagOf("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf")},
+            cache.epoch());
+  // The same secret read in a replica region (its ARN names that region), and another secret.
+  cache.Put("replica", "v", {CacheTagOf("arn:aws:secretsmanager:us-west-2:1:secret:a-AbCdEf")},
+            cache.epoch());
+  cache.Put("other", "v", {CacheTagOf("arn:aws:secretsmanager:us-east-1:1:secret:a-XyZxYz")},
+            cache.epoch());
   cache.Put("ref", "v", {kSecretReferenceTag}, cache.epoch());
   cache.Put("p", "v", {"arn:aws:ssm:us-east-1:1:parameter/p"}, cache.epoch());
   auto next = ApplyStreamAnswer(
@@ -271,9 +291,11 @@ TEST(ChangeStreamAnswer, DropsNamedResourcesAndResets) {
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(*next, 9);
   EXPECT_FALSE(cache.Get("s"));
+  EXPECT_FALSE(cache.Get("replica"));  // the change names the primary's ARN only
   EXPECT_FALSE(cache.Get("ref"));  // a secret changed: reference parameters go too
   EXPECT_TRUE(cache.Get("p"));
-  EXPECT_EQ(metrics.invalidations.load(), 2u);
+  EXPECT_TRUE(cache.Get("other"));
+  EXPECT_EQ(metrics.invalidations.load(), 3u);
   ASSERT_TRUE(ApplyStreamAnswer(R"({"Changes":[],"Next":3,"Head":3,"Reset":true})", cache,
                                 metrics)
                   .ok());
