@@ -154,15 +154,16 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
   ARCANA_ASSIGN_OR_RETURN(auto view, secrets_.RotationViewOf(arn, p.token));
   // Gone, scheduled for deletion or cancelled: nothing more to run.
   if (!view || view->deleted || !view->enabled) return Status::Ok();
+  // The start of the next window: the scheduled run is due then.
   const auto next_scheduled = [&]() -> std::optional<int64_t> {
     auto now_view = secrets_.RotationViewOf(arn, "");
     if (!now_view.ok() || !*now_view || !(*now_view)->enabled) return std::nullopt;
-    return (*now_view)->next_rotation_ms;
+    return (*now_view)->next_window_start_ms;
   };
   if (p.token.empty()) {  // the scheduled rotation
-    if (!view->next_rotation_ms) return Status::Ok();
-    if (run.now_ms < *view->next_rotation_ms) {
-      run.reschedule_at_ms = *view->next_rotation_ms;
+    if (!view->next_window_start_ms) return Status::Ok();
+    if (run.now_ms < *view->next_window_start_ms) {
+      run.reschedule_at_ms = *view->next_window_start_ms;
       return Status::Ok();
     }
     // A rotation left pending by an abandoned run is reattempted, as AWS does.

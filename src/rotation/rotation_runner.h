@@ -6,8 +6,9 @@
 //  - RotateSecret (RotationLauncher::Start) makes it due now with the token of the AWSPENDING
 //    placeholder the service just committed; mode "rotate" runs the four steps, mode "test"
 //    (RotateImmediately=false) adds the placeholder, runs testSecret, and drops it again.
-//  - With no token it is the scheduled rotation: due at NextRotationDate, it adds a placeholder
-//    under a new token (or takes over a pending one left by an abandoned run) and rotates.
+//  - With no token it is the scheduled rotation: due at the start of the next rotation window
+//    (NextRotationDate is that window's end), it adds a placeholder under a new token (or
+//    takes over a pending one left by an abandoned run) and rotates.
 //  - Each invocation gets fresh STS session credentials allowed only what a rotation role
 //    needs on that secret, plus GetSecretValue on the master secrets its registration names
 //    (domain/rotation: RotationSessionPolicy, MasterSecretsOf), AWS_REGION /
@@ -16,7 +17,7 @@
 //    secret deleted or the placeholder gone ends the run. After finishSecret the token's
 //    version must hold AWSCURRENT, else the run failed.
 //  - Success: LastRotatedDate = now, NextRotationDate from the rules; the job waits for that
-//    date (or goes, when there is no schedule). Audit: RotationStarted / RotationSucceeded.
+//    window's start (or goes, when there is no schedule). Audit: RotationStarted / RotationSucceeded.
 //  - Failure (a step failed, timed out, the function is not registered): AWSCURRENT is
 //    untouched and AWSPENDING stays for the retry; RotationFailed is audited (with the
 //    reason, never a value) and the run is retried after retry_base * 2^(failures-1), up to

@@ -26,6 +26,7 @@ namespace {
 constexpr const char* kAcct = "123456789012";
 constexpr const char* kFn = "arn:aws:lambda:us-east-1:123456789012:function:fake";
 constexpr int64_t kHourMs = 3'600'000;
+constexpr int64_t kStartMs = 1'800'000'000'000;  // the test clock: 2027-01-15T08:00:00Z
 
 class FakeFunction : public FunctionInvoker {
  public:
@@ -140,7 +141,7 @@ class RotationRunnerTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  ManualClock clock_{1'800'000'000'000};
+  ManualClock clock_{kStartMs};
   std::unique_ptr<storage::Stores> stores_;
   crypto::RootKey root_ = crypto::RootKey::FromBytes(std::string(32, '\x42'));
   std::unique_ptr<services::kms::KeyRing> ring_;
@@ -166,7 +167,9 @@ TEST_F(RotationRunnerTest, ScheduledRotationRunsWhenTheClockPassesNextRotationDa
   EXPECT_EQ(sched_->RunDue(), 1u);  // RotateImmediately=false: testSecret only
   EXPECT_EQ(fn_.steps, std::vector<std::string>{"testSecret"});
   EXPECT_EQ(Describe()["VersionIdsToStages"].MemberCount(), 1u);  // placeholder dropped
-  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (configured + 4 * kHourMs) / 1000);
+  // Configured at 08:00: the next rate(4 hours) window is 12:00-12:59:59; NextRotationDate is
+  // its end, the run is due at its start.
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (configured + 5 * kHourMs) / 1000 - 1);
 
   clock_.Advance(std::chrono::hours(4) - std::chrono::seconds(1));
   EXPECT_EQ(sched_->RunDue(), 0u);  // not due yet
@@ -178,7 +181,7 @@ TEST_F(RotationRunnerTest, ScheduledRotationRunsWhenTheClockPassesNextRotationDa
   EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
   auto d = Describe();
   EXPECT_EQ(d["LastRotatedDate"].GetDouble(), clock_.NowMs() / 1000.0);
-  EXPECT_EQ(d["NextRotationDate"].GetDouble(), (clock_.NowMs() + 4 * kHourMs) / 1000);
+  EXPECT_EQ(d["NextRotationDate"].GetDouble(), (configured + 9 * kHourMs) / 1000 - 1);  // 16:59:59
   EXPECT_EQ(events_, (std::vector<std::string>{"RotationStarted", "RotationStarted",
                                                "RotationSucceeded"}));
 }
@@ -232,7 +235,9 @@ TEST_F(RotationRunnerTest, FailingStepIsRetriedWithBackoffThenTakenOverBySchedul
   EXPECT_EQ(events_.back(), "RotationAbandoned");
   // Abandoned: NextRotationDate moves to the next window counted from now; a new RotateSecret
   // is refused; the schedule reattempts the same version.
-  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (clock_.NowMs() + 4 * kHourMs) / 1000);
+  // (15 s after 08:00: the 12:00-12:59:59 window.)
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(),
+            (kStartMs + 5 * kHourMs) / 1000 - 1);
   EXPECT_EQ(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
                                      crypto::NewUuidV4() + R"("})").status().code(),
             ErrorCode::kInvalidRequest);

@@ -422,10 +422,34 @@ Status CheckCronSpacing(const Cron& c, std::optional<int64_t> dur) {
   return Status::Ok();
 }
 
-int64_t DailyWindowEnd(int64_t from, int64_t days, std::optional<int64_t> dur) {
+// Windows start on the hour and `end` is their last second (AWS documents NextRotationDate as
+// the latest time rotation will happen). Without Duration a window closes after one hour for
+// schedules in hours and at the end of its UTC day for schedules in days (AWS's defaults).
+RotationWindow WindowFrom(int64_t start, std::optional<int64_t> dur, bool in_hours) {
+  if (dur) return {start, start + *dur * kSecondsPerHour - 1};
+  if (in_hours) return {start, start + kSecondsPerHour - 1};
+  return {start, FloorDiv(start, kSecondsPerDay) * kSecondsPerDay + kSecondsPerDay - 1};
+}
+
+// AutomaticallyAfterDays N and rate(N days): the UTC day containing from + N days.
+RotationWindow DailyWindow(int64_t from, int64_t days, std::optional<int64_t> dur) {
   int64_t day_start = FloorDiv(from + days * kSecondsPerDay, kSecondsPerDay) * kSecondsPerDay;
-  int64_t len = dur ? *dur * kSecondsPerHour : kSecondsPerDay;
-  return day_start + len - 1;
+  return WindowFrom(day_start, dur, /*in_hours=*/false);
+}
+
+// rate(N hours): windows start every N hours from 1970-01-01T00:00Z, so on the hour and, when
+// N divides 24, at the same hours every day starting at midnight ("the rotation window starts
+// at midnight"). The next one is the window after the one `from` falls in (as days-based
+// schedules take the day containing from + N days).
+RotationWindow HourlyWindow(int64_t from, int64_t hours, std::optional<int64_t> dur) {
+  const int64_t period = hours * kSecondsPerHour;
+  return WindowFrom((FloorDiv(from, period) + 1) * period, dur, /*in_hours=*/true);
+}
+
+// A cron expression "represents a schedule in hours" when it fires at more than one hour of
+// the day; one firing hour a day (or less often) is a schedule in days.
+bool CronInHours(const Cron& c) {
+  return std::count(c.hours.begin(), c.hours.end(), true) > 1;
 }
 
 }  // namespace
@@ -441,24 +465,41 @@ Status ValidateRotationRules(const RotationRules& rules) {
   return Status::Ok();
 }
 
-int64_t NextRotationDate(const RotationRules& rules, int64_t from_epoch_seconds) {
+std::optional<RotationWindow> NextRotationWindow(const RotationRules& rules,
+                                                int64_t from_epoch_seconds) {
   Schedule s;
   std::optional<int64_t> dur;
-  if (!ParseRules(rules, &s, &dur).ok()) return -1;
+  if (!ParseRules(rules, &s, &dur).ok()) return std::nullopt;
   if (rules.automatically_after_days) {
-    return DailyWindowEnd(from_epoch_seconds, *rules.automatically_after_days, dur);
+    return DailyWindow(from_epoch_seconds, *rules.automatically_after_days, dur);
   }
   switch (s.kind) {
     case Schedule::kRateHours:
-      return from_epoch_seconds + s.n * kSecondsPerHour;
+      return HourlyWindow(from_epoch_seconds, s.n, dur);
     case Schedule::kRateDays:
-      return DailyWindowEnd(from_epoch_seconds, s.n, dur);
-    case Schedule::kCron:
-      return NextCron(s.cron, from_epoch_seconds);
+      return DailyWindow(from_epoch_seconds, s.n, dur);
+    case Schedule::kCron: {
+      const int64_t start = NextCron(s.cron, from_epoch_seconds);
+      if (start < 0) return std::nullopt;
+      return WindowFrom(start, dur, CronInHours(s.cron));
+    }
     case Schedule::kNone:
       break;
   }
-  return -1;
+  return std::nullopt;
+}
+
+int64_t NextRotationDate(const RotationRules& rules, int64_t from_epoch_seconds) {
+  auto w = NextRotationWindow(rules, from_epoch_seconds);
+  return w ? w->end : -1;
+}
+
+bool CountsFromLastRotation(const RotationRules& rules) {
+  if (rules.automatically_after_days) return true;
+  if (!rules.schedule_expression) return false;
+  Schedule s;
+  if (!ParseSchedule(*rules.schedule_expression, &s).ok()) return false;
+  return s.kind == Schedule::kRateHours || s.kind == Schedule::kRateDays;
 }
 
 std::optional<int64_t> DerivedAutomaticallyAfterDays(const RotationRules& rules) {

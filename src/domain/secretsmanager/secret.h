@@ -44,8 +44,11 @@ struct RotationConfig {
   std::optional<int64_t> automatically_after_days;
   std::string schedule_expression;
   std::string duration;
-  std::optional<int64_t> last_rotated_ms;
-  std::optional<int64_t> next_rotation_ms;
+  std::optional<int64_t> last_rotated_ms;  // LastRotatedDate: the last successful rotation run
+  std::optional<int64_t> next_rotation_ms;  // NextRotationDate: the next window's last second
+  // The start of that window, when the scheduled run is due (absent in records written
+  // before windows were kept: the run is then due at next_rotation_ms).
+  std::optional<int64_t> next_window_start_ms;
   bool rules_set = false;
 };
 

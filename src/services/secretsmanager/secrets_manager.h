@@ -68,7 +68,8 @@ class SecretsManagerService : public Service {
     std::string arn, account, region, lambda_arn;
     bool enabled = false;
     bool deleted = false;  // scheduled for deletion
-    std::optional<int64_t> next_rotation_ms;
+    std::optional<int64_t> next_rotation_ms;  // the next window's end (NextRotationDate)
+    std::optional<int64_t> next_window_start_ms;  // when the scheduled run is due
     std::string pending_version;  // the version labelled AWSPENDING, "" if none
     bool pending_is_current = false;
     bool token_current = false;  // the version `token` holds AWSCURRENT

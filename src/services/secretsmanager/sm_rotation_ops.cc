@@ -4,6 +4,7 @@
 // everything that changes a secret's versions or labels stays here.
 #include "domain/secretsmanager/names.h"
 #include "domain/secretsmanager/rotation_rules.h"
+#include "domain/secretsmanager/rotation_schedule.h"
 #include "crypto/aead.h"
 #include "services/common/write_retry.h"
 #include "services/secretsmanager/secrets_manager.h"
@@ -14,21 +15,6 @@ namespace arcana::services::sm {
 namespace dsm = domain::sm;
 
 namespace {
-
-// NextRotationDate from the stored rules, counted from the last rotation (or from_ms).
-void UpdateNextRotation(dsm::RotationConfig& rot, int64_t from_ms, bool from_last = true) {
-  dsm::RotationRules current;
-  current.automatically_after_days = rot.automatically_after_days;
-  if (!rot.schedule_expression.empty()) current.schedule_expression = rot.schedule_expression;
-  if (!rot.duration.empty()) current.duration = rot.duration;
-  int64_t from = from_last ? rot.last_rotated_ms.value_or(from_ms) : from_ms;
-  int64_t next = dsm::NextRotationDate(current, from / 1000);
-  if (next > 0) {
-    rot.next_rotation_ms = next * 1000;
-  } else {
-    rot.next_rotation_ms.reset();
-  }
-}
 
 Status NotFound() {
   return Status(ErrorCode::kResourceNotFound, "Secrets Manager can't find the specified secret.");
@@ -106,7 +92,7 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
       rot.schedule_expression = rules.schedule_expression.value_or("");
       rot.duration = rules.duration.value_or("");
     }
-    UpdateNextRotation(rot, ctx.now_ms);
+    dsm::ScheduleFromPreviousRotation(rot, ctx.now_ms);
     s.last_changed_ms = ctx.now_ms;
     ARCANA_RETURN_IF_ERROR(Save(s, "RotateSecret"));
     arn = s.arn;
@@ -126,6 +112,7 @@ Result<std::string> SecretsManagerService::CancelRotateSecret(const In& in,
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     s.rotation.enabled = false;
     s.rotation.next_rotation_ms.reset();
+    s.rotation.next_window_start_ms.reset();
     s.last_changed_ms = ctx.now_ms;
     ARCANA_RETURN_IF_ERROR(Save(s, "CancelRotateSecret"));
     arn = s.arn;
@@ -153,6 +140,10 @@ Result<std::optional<SecretsManagerService::RotationView>> SecretsManagerService
   v.enabled = s->rotation.enabled.value_or(false);
   v.deleted = s->deleted_ms.has_value();
   v.next_rotation_ms = s->rotation.next_rotation_ms;
+  // Records written before windows were kept: due at the window's end, as they were.
+  v.next_window_start_ms = s->rotation.next_window_start_ms
+                               ? s->rotation.next_window_start_ms
+                               : s->rotation.next_rotation_ms;
   if (const SecretVersion* p = s->FindStage(dsm::kPending)) {
     v.pending_version = p->version_id;
     v.pending_is_current = p->HasStage(dsm::kCurrent);
@@ -183,7 +174,7 @@ Status SecretsManagerService::RecordRotation(const std::string& arn, const std::
     ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
     if (!s) return NotFound();
     s->rotation.last_rotated_ms = now_ms;
-    UpdateNextRotation(s->rotation, now_ms);
+    dsm::ScheduleFromPreviousRotation(s->rotation, now_ms);
     // finishSecret (AWS's templates) only moves AWSCURRENT; AWSPENDING is taken off the new
     // current version once the rotation completes: "Our backend cleans up the pending label
     // on rotation completion, outside the rotation lambda" (AWS, aws-samples/aws-secrets-
@@ -200,7 +191,7 @@ Status SecretsManagerService::PostponeRotation(const std::string& arn, int64_t n
   return RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(auto s, store_.GetSecretByArn(arn));
     if (!s) return NotFound();
-    UpdateNextRotation(s->rotation, now_ms, /*from_last=*/false);
+    dsm::ScheduleFromNow(s->rotation, now_ms);
     return Save(*s, "RotationAbandoned");
   });
 }
