@@ -281,7 +281,13 @@ Result<AuthorizationHeader> ParseAuthorization(std::string_view header) {
     out.region = parts[2];
     out.service = parts[3];
   }
-  // SignedHeaders: h1;h2;...
+  // SignedHeaders: h1;h2;... lowercase, sorted, each once (the canonical form). A list out of
+  // order or naming a header twice is no signer's output, and would let a few KiB of
+  // Authorization header and request headers multiply into a canonical request of megabytes
+  // (every name joins every value sent under it) before the signature is compared: it is
+  // refused here, as is a list longer than any signer's. AWS's own words for these two
+  // refusals are not known (it answers a signature mismatch); the messages state the rule in
+  // the style of its other IncompleteSignature messages.
   {
     const std::string_view sh = *signed_headers;
     out.signed_headers_raw = sh;
@@ -293,7 +299,16 @@ Result<AuthorizationHeader> ParseAuthorization(std::string_view header) {
       if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
         return Incomplete("Invalid SignedHeaders: '" + std::string(sh) + "'");
       }
-      out.signed_headers.push_back(Lower(name));
+      if (out.signed_headers.size() == kMaxSignedHeaders) {
+        return Incomplete("Invalid SignedHeaders: more than " +
+                          std::to_string(kMaxSignedHeaders) + " header names.");
+      }
+      std::string lowered = Lower(name);
+      if (!out.signed_headers.empty() && !(out.signed_headers.back() < lowered)) {
+        return Incomplete("Invalid SignedHeaders: header names must be sorted and listed once, "
+                          "but '" + lowered + "' follows '" + out.signed_headers.back() + "'.");
+      }
+      out.signed_headers.push_back(std::move(lowered));
       if (semi == std::string_view::npos) break;
       p = semi + 1;
     }
@@ -380,17 +395,28 @@ std::string CanonicalQuery(std::string_view query) {
 
 std::string CanonicalHeaders(const SignableRequest& req,
                              const std::vector<std::string>& signed_headers) {
+  // One pass over the request's headers, each value appended to its signed name's slot, so
+  // the cost is linear in the request (never #names x #headers), then the slots in order.
+  std::unordered_map<std::string_view, size_t> slot_of;
+  slot_of.reserve(signed_headers.size());
+  for (size_t i = 0; i < signed_headers.size(); ++i) slot_of.emplace(signed_headers[i], i);
+  std::vector<std::string> values(signed_headers.size());
+  std::vector<bool> seen(signed_headers.size(), false);
+  std::string lowered;
+  for (const auto& [k, v] : req.headers) {
+    lowered.assign(k);
+    for (auto& c : lowered) c = AsciiLower(c);
+    const auto it = slot_of.find(lowered);
+    if (it == slot_of.end()) continue;
+    if (seen[it->second]) values[it->second].push_back(',');
+    seen[it->second] = true;
+    AppendCanonicalValue(values[it->second], v);
+  }
   std::string out;
-  for (const std::string& name : signed_headers) {
-    out.append(name).append(1, ':');
-    bool first = true;
-    for (const auto& [k, v] : req.headers) {
-      if (!IEquals(k, name)) continue;
-      if (!first) out.push_back(',');
-      first = false;
-      AppendCanonicalValue(out, v);
-    }
-    out.push_back('\n');
+  for (size_t i = 0; i < signed_headers.size(); ++i) {
+    // A name listed twice (ParseAuthorization refuses that) reads its first slot.
+    const std::string& value = values[slot_of.at(signed_headers[i])];
+    out.append(signed_headers[i]).append(1, ':').append(value).append(1, '\n');
   }
   return out;
 }

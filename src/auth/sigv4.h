@@ -5,8 +5,8 @@
 //   ParseAuthorization -> CanonicalRequest (CanonicalUri, CanonicalQuery, CanonicalHeaders)
 //   -> StringToSign -> DeriveSigningKey -> ComputeSignature.
 // Every stage is a pure function so each one is checked against the AWS test-suite
-// vectors (tests/testdata/sigv4). Presigned (query-string) auth is not supported: the
-// JSON-protocol clients never use it.
+// vectors (tests/testdata/sigv4). A presigned URL (the signature in the query string) is
+// verified by the same stages and rules (Verifier::Verify).
 //
 // Thread-safety: free functions are reentrant. Verifier::Verify is const and safe to call
 // concurrently (the signing-key cache is mutex-protected); the CredentialLookup and clock
@@ -65,11 +65,16 @@ const std::string* FindHeader(const SignableRequest& req, std::string_view name)
 // Number of headers named `name` (case-insensitive).
 size_t CountHeaders(const SignableRequest& req, std::string_view name);
 
+// Most names a SignedHeaders list may have. The SDKs sign about ten headers (botocore: every
+// header but a few hop-by-hop ones, JS v3 also content-length and x-amz-user-agent).
+inline constexpr size_t kMaxSignedHeaders = 64;
+
 // Parses an Authorization header value. Accepts ", " or "," between the three
 // components and extra whitespace anywhere between tokens. Malformed (wrong algorithm,
 // missing/duplicate/unknown component, credential not 5 '/'-separated parts, bad date,
-// terminator other than aws4_request, empty SignedHeaders entry, signature not 64 hex)
-// -> kIncompleteSignature.
+// terminator other than aws4_request, empty SignedHeaders entry, SignedHeaders not in
+// strictly ascending order once lowercased (a name listed twice included) or longer than
+// kMaxSignedHeaders, signature not 64 hex) -> kIncompleteSignature.
 Result<AuthorizationHeader> ParseAuthorization(std::string_view header);
 
 // Dev mode (no verification): finds the single Authorization header and parses it so the
@@ -94,7 +99,8 @@ std::string CanonicalUri(std::string_view path, bool normalize);
 std::string CanonicalQuery(std::string_view query);
 // "name:value\n" for each signed header name (in the given order). The value of repeated
 // headers is joined by ',', each occurrence trimmed with internal whitespace runs
-// collapsed to one space.
+// collapsed to one space. Linear in the request's headers (one pass, grouped by lowercased
+// name).
 std::string CanonicalHeaders(const SignableRequest& req,
                              const std::vector<std::string>& signed_headers);
 // The six-line canonical request. `payload_hash_hex` is hex SHA-256 of the body.

@@ -297,6 +297,26 @@ def test_malformed_authorization_header(auth_server):
     assert error_code(r) in ("IncompleteSignatureException", "IncompleteSignature"), r.text
 
 
+@pytest.mark.parametrize("signed_headers", [
+    "content-type;host;x-amz-date;x-amz-target" + ";x-amz-target" * 2000,  # a name repeated
+    "host;content-type;x-amz-date;x-amz-target",                              # out of order
+    ";".join(f"h{i:03}" for i in range(64)) + ";host;x-amz-date;x-amz-target",  # over 64 names
+], ids=["repeated", "unsorted", "too-many"])
+def test_signed_headers_not_in_canonical_form_are_refused(auth_server, signed_headers):
+    """SignedHeaders must be sorted, each name once, at most 64 names: a repeated name times
+    thousands of headers sent under it made the server build a canonical request of tens of
+    MB before comparing the signature. Refused at once, before any key is looked up."""
+    host = auth_server.endpoint.split("://")[1]
+    h = sigv4_headers(host, b"{}", "secretsmanager.ListSecrets", "us-east-1", ROOT_AKID,
+                      ROOT_SECRET)
+    h["Authorization"] = h["Authorization"].replace(
+        "SignedHeaders=content-type;host;x-amz-date;x-amz-target",
+        "SignedHeaders=" + signed_headers)
+    r = requests.post(auth_server.endpoint + "/", data=b"{}", headers=h, timeout=10)
+    assert_aws_error(r, "IncompleteSignatureException")
+    assert r.json()["message"].startswith("Invalid SignedHeaders"), r.text
+
+
 def test_wrong_service_in_scope(auth_server):
     r = auth_call(auth_server, "ListSecrets", {}, service="ssm")
     assert 400 <= r.status_code < 500, r.text

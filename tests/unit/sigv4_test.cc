@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -329,6 +330,45 @@ TEST(Sigv4Parse, MalformedIsIncompleteSignature) {
   }
 }
 
+// SignedHeaders is the canonical list: lowercase names in strictly ascending order, each once,
+// and at most kMaxSignedHeaders of them. Anything else is no signer's output and could make
+// the canonical request many times the size of the request (each name joins every value sent
+// under it), so it is refused before any canonical request is built.
+TEST(Sigv4Parse, SignedHeadersMustBeSortedOnceEachAndBounded) {
+  const std::string head = "AWS4-HMAC-SHA256 Credential=AKID/20240102/us-east-1/kms/aws4_request, "
+                           "SignedHeaders=";
+  const std::string tail = ", Signature=" + std::string(64, 'a');
+  for (const char* bad : {"x-amz-date;host", "host;host;x-amz-date", "host;x-amz-date;x-amz-date",
+                          "Host;host;x-amz-date", "host;x-amz-target;x-amz-date"}) {
+    auto a = ParseAuthorization(head + bad + tail);
+    ASSERT_FALSE(a.ok()) << bad;
+    EXPECT_EQ(a.status().code(), ErrorCode::kIncompleteSignature) << bad;
+    EXPECT_NE(a.status().message().find("must be sorted and listed once"), std::string::npos)
+        << a.status().message();
+  }
+  // Sorted once lowercased: accepted as before (the raw list is what is signed).
+  auto mixed = ParseAuthorization(head + "A;b;Host;x-amz-date" + tail);
+  ASSERT_TRUE(mixed.ok()) << mixed.status().message();
+  EXPECT_EQ(mixed->signed_headers, (std::vector<std::string>{"a", "b", "host", "x-amz-date"}));
+
+  auto names = [](size_t n) {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "h%03zu;", i);
+      out += buf;
+    }
+    return out + "host";  // 'h000' < ... < 'h999' < 'host'
+  };
+  auto most = ParseAuthorization(head + names(kMaxSignedHeaders - 1) + tail);
+  ASSERT_TRUE(most.ok()) << most.status().message();
+  EXPECT_EQ(most->signed_headers.size(), kMaxSignedHeaders);
+  auto over = ParseAuthorization(head + names(kMaxSignedHeaders) + tail);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), ErrorCode::kIncompleteSignature);
+  EXPECT_NE(over.status().message().find("more than 64 header names"), std::string::npos);
+}
+
 TEST(Sigv4Stages, CanonicalUri) {
   EXPECT_EQ(CanonicalUri("", false), "/");
   EXPECT_EQ(CanonicalUri("", true), "/");
@@ -355,6 +395,24 @@ TEST(Sigv4Stages, CanonicalHeadersJoinsTrimsAndCollapses) {
                {"X-B", "v"}, {"Unsigned", "z"}};
   EXPECT_EQ(CanonicalHeaders(r, {"host", "x-a", "x-b"}),
             "host:example.com\nx-a:a b c,d\nx-b:v\n");
+}
+
+// One pass over the request's headers, grouped by lowercased name: values stay in the order
+// sent whatever the case of each occurrence, and the output is linear in the request.
+TEST(Sigv4Stages, CanonicalHeadersGroupsInOnePass) {
+  SignableRequest r;
+  r.headers = {{"X-B", "1"}, {"x-a", "2"}, {"X-A", "3"}, {"x-b", "4"}, {"Other", "5"}};
+  EXPECT_EQ(CanonicalHeaders(r, {"absent", "x-a", "x-b"}), "absent:\nx-a:2,3\nx-b:1,4\n");
+
+  // The amplification shape (thousands of headers under one name, many signed names): the
+  // result holds each value once.
+  SignableRequest many;
+  for (int i = 0; i < 4000; ++i) many.headers.emplace_back(i % 2 ? "A" : "a", "v");
+  std::vector<std::string> signed_names{"a"};
+  for (int i = 0; i < 63; ++i) signed_names.push_back("b" + std::to_string(100 + i));
+  const std::string out = CanonicalHeaders(many, signed_names);
+  EXPECT_LT(out.size(), 4000u * 2 + 64u * 8);
+  EXPECT_EQ(out.substr(0, 6), "a:v,v,");
 }
 
 TEST(Sigv4Stages, DateParsing) {
@@ -446,6 +504,23 @@ void ReplaceInHeader(SignableRequest& req, std::string_view name, std::string_vi
   const size_t p = v->find(from);
   ASSERT_NE(p, std::string::npos) << *v;
   v->replace(p, from.size(), to);
+}
+
+// The reviewed amplification: a known key id, thousands of empty headers under one name and
+// that name signed thousands of times. Refused from the Authorization header alone: no key is
+// looked up and no canonical request is built.
+TEST(Sigv4Verify, RepeatedSignedHeaderNamesAreRefusedBeforeTheKeyIsLookedUp) {
+  Fixture f;
+  Verifier v = MakeVerifier(f);
+  OwnedRequest o = MakeSigned();
+  std::string repeated;
+  for (int i = 0; i < 7000; ++i) repeated += ";a";
+  for (int i = 0; i < 4000; ++i) o.Get().headers.emplace_back("a", "");
+  ReplaceInHeader(o.Get(), "authorization", "x-amz-target, Signature=",
+                  "x-amz-target" + repeated + ", Signature=");
+  ExpectError(v.Verify(o.Get(), "secretsmanager"), ErrorCode::kIncompleteSignature,
+              "Invalid SignedHeaders");
+  EXPECT_EQ(f.lookups.load(), 0);
 }
 
 TEST(Sigv4Verify, SignRoundTrip) {
@@ -735,6 +810,11 @@ TEST(Sigv4Verify, PresignedUrlCoversItsQuery) {
               "AWS query-string parameters must include");
   ExpectError(tampered("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date"),
               ErrorCode::kIncompleteSignature, "'Host' or ':authority' must be");
+  // The same SignedHeaders rules as the header form: sorted, each name once.
+  ExpectError(tampered("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=host%3Bhost"),
+              ErrorCode::kIncompleteSignature, "Invalid SignedHeaders: header names must be");
+  ExpectError(tampered("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-a%3Bhost"),
+              ErrorCode::kIncompleteSignature, "Invalid SignedHeaders: header names must be");
   // Signed with another secret: the signature does not match.
   OwnedRequest wrong = MakePresigned("60", {}, "another/secret");
   ExpectError(v.Verify(wrong.Get(), "sts"), ErrorCode::kInvalidSignature,
