@@ -1,5 +1,6 @@
 #include "storage/change_follower.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -63,12 +64,20 @@ struct ChangeFollower::State {
     while (at < head) {
       auto batch = log.ReadChanges(at, kBatch);
       if (!batch.ok()) return batch.status();
-      if (batch->empty() || batch->front().seq != at + 1) {
+      if (batch->empty()) {
         // Changes we never saw were trimmed (or the store was replaced): drop everything.
         ResetAll(head);
         return Status::Ok();
       }
       for (const Change& c : *batch) {
+        if (c.seq != at + 1) {
+          // A hole, anywhere in the batch: retention trims by each writer's commit clock
+          // (at_ms), which is not monotonic in seq, so it can delete a change between two
+          // it keeps. Skipping it would leave what it touched cached: drop everything. The
+          // rows read were committed before this reset, so it covers them too.
+          ResetAll(std::max(head, batch->back().seq));
+          return Status::Ok();
+        }
         for (auto& s : subs) s.on_change(c);
         at = c.seq;
       }

@@ -52,8 +52,11 @@ class ChangeLog {
   // A wake-up only (PostgreSQL: LISTEN/NOTIFY; SQLite: in-process): callers re-read Head(),
   // so a lost notification delays nothing longer than the timeout.
   virtual void WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout) = 0;
-  // Retention: deletes changes committed before before_ms, never the newest one (Head()
-  // keeps its value). Returns how many were deleted.
+  // Retention: deletes the changes up to the newest one committed before before_ms (by the
+  // writer's clock), never the newest one (Head() keeps its value). What it deletes is
+  // always a prefix of the sequence, so a reader finds a gap only right after the seq it
+  // asked for, never a hole further on (the commit clocks of several nodes, or of one stepped
+  // back, are not monotonic in seq). Returns how many were deleted.
   virtual Result<size_t> TrimChanges(int64_t before_ms) = 0;
 };
 

@@ -42,6 +42,12 @@ class FakeLog : public ChangeLog {
     changes_.erase(changes_.begin(), changes_.end() - 1);
     return n;
   }
+  // Retention that deletes one change and keeps those around it (as trimming by each
+  // writer's commit clock can, which is not monotonic in seq).
+  void Remove(int64_t seq) {
+    std::lock_guard<std::mutex> l(mu_);
+    std::erase_if(changes_, [seq](const Change& c) { return c.seq == seq; });
+  }
   void Append(const std::string& service, const std::string& resource,
               const std::string& account = "a", const std::string& region = "r") {
     std::lock_guard<std::mutex> l(mu_);
@@ -269,6 +275,27 @@ TEST_P(CachedSecretStoreTest, TrimmedChangesResetTheCache) {
   ASSERT_TRUE(log.TrimChanges(0).ok());
   auto s = cache.GetSecretByArn("arn:1");
   EXPECT_EQ((*s)->description, "v2");
+}
+
+// Retention trims by each writer's commit clock, so it can delete a change and keep the ones
+// on both sides of it: a hole after the first row of a batch must reset the caches too, or
+// what the missing change touched stays cached.
+TEST_P(CachedSecretStoreTest, AHoleAfterTheFirstChangeOfABatchResetsTheCache) {
+  FakeLog log(GetParam());
+  FakeSecrets backend(log);
+  ChangeFollower follower(log);
+  CachedSecretStore cache(backend, follower);
+  ASSERT_TRUE(Put(backend, MakeSecret("arn:1", "one", "v1")).ok());
+  ASSERT_TRUE(cache.GetSecretByArn("arn:1").ok());
+  const int64_t at = follower.applied();
+  ASSERT_TRUE(Put(backend, MakeSecret("arn:2", "two", "x")).ok());   // at + 1: kept
+  ASSERT_TRUE(Put(backend, MakeSecret("arn:1", "one", "v2")).ok());  // at + 2: trimmed
+  ASSERT_TRUE(Put(backend, MakeSecret("arn:3", "three", "x")).ok()); // at + 3: kept
+  log.Remove(at + 2);
+  auto s = cache.GetSecretByArn("arn:1");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->description, "v2");
+  EXPECT_EQ(follower.applied(), at + 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadLocalOrShared, CachedSecretStoreTest, ::testing::Bool());

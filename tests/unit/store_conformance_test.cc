@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
+#include <sqlite3.h>
 #include <sstream>
 #include <set>
 #include <thread>
@@ -1733,6 +1734,41 @@ TEST_P(StoreConformance, TrimChangesKeepsTheNewestAndTheHead) {
   EXPECT_EQ(left->front().seq, head);
   ASSERT_OK(CreateSecret(secrets(), MakeSecret("after-trim", 1)));
   EXPECT_EQ(Head(), head + 1);
+}
+
+// at_ms is the committing node's clock (each node its own, or one stepped back), so it is not
+// monotonic in seq: trimming must delete a prefix of the sequence, never a change between two
+// it keeps (a follower behind it would skip that change unnoticed).
+TEST_P(StoreConformance, TrimChangesDeletesAPrefixWhateverTheCommitClocks) {
+  const int64_t start = Head();
+  for (int i = 0; i < 4; ++i) ASSERT_OK(CreateSecret(secrets(), MakeSecret("c" + std::to_string(i), 1)));
+  ASSERT_EQ(Head(), start + 4);
+  // start+2 was committed by a node whose clock is behind the one that committed start+1.
+  const std::pair<int64_t, int64_t> at_ms[] = {{start + 1, 3000}, {start + 2, 1000}, {start + 3, 5000}};
+  if (IsSqlite()) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2((where_ + "/arcana.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+              SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    for (const auto& [seq, at] : at_ms) {
+      const std::string sql = "UPDATE changes SET at_ms = " + std::to_string(at) +
+                              " WHERE seq = " + std::to_string(seq);
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    sqlite3_close(db);
+  } else {
+    pqxx::connection c(where_);
+    pqxx::work t(c);
+    for (const auto& [seq, at] : at_ms) {
+      t.exec_params("UPDATE changes SET at_ms = $1 WHERE seq = $2", at, seq);
+    }
+    t.commit();
+  }
+  ASSERT_TRUE(changes().TrimChanges(2000).ok());
+  std::vector<int64_t> left;
+  for (const auto& c : ChangesAfter(0)) left.push_back(c.seq);
+  EXPECT_EQ(left, (std::vector<int64_t>{start + 3, start + 4}));  // not start+1, start+3, ...
+  EXPECT_EQ(Head(), start + 4);
 }
 
 TEST_P(StoreConformance, WaitForChangeTimesOutAndWakesOnACommitElsewhere) {

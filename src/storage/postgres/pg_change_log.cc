@@ -139,9 +139,13 @@ void PgChangeLog::WaitForChange(int64_t after_seq, std::chrono::milliseconds tim
 Result<size_t> PgChangeLog::TrimChanges(int64_t before_ms) {
   size_t n = 0;
   ARCANA_RETURN_IF_ERROR(db_.Write("trim changes", [&](Tx& tx) {
-    // The newest change (seq = head) always stays.
+    // A prefix of the sequence, up to the newest change committed before before_ms: at_ms
+    // is each writer's own clock, not monotonic in seq across nodes, and deleting by it
+    // alone could leave a hole that a reader behind it would skip unnoticed. The newest
+    // change (seq = head) always stays.
     auto r = tx.Exec(
-        "DELETE FROM changes WHERE at_ms < $1 AND seq < (SELECT seq FROM change_head)",
+        "DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes WHERE at_ms < $1) "
+        "AND seq < (SELECT seq FROM change_head)",
         {before_ms});
     n = r.affected_rows();
     return Status::Ok();

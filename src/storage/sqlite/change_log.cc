@@ -47,9 +47,13 @@ Result<size_t> SqliteChangeLog::TrimChanges(int64_t before_ms) {
   size_t deleted = 0;
   ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
-    // The newest row stays, so MAX(seq) (the head at the next open) never goes back.
+    // A prefix of the sequence, up to the newest change committed before before_ms: at_ms
+    // is the writer's clock, not monotonic in seq (a clock stepped back), and deleting by it
+    // alone could leave a hole that a reader behind it would skip unnoticed. The newest row
+    // stays, so MAX(seq) (the head at the next open) never goes back.
     sqlite3_stmt* st = c.Prepare(
-        "DELETE FROM changes WHERE at_ms < ? AND seq < (SELECT MAX(seq) FROM changes)");
+        "DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes WHERE at_ms < ?) "
+        "AND seq < (SELECT MAX(seq) FROM changes)");
     if (!st) return DbError(c.db(), "prepare");
     sqlite3_bind_int64(st, 1, before_ms);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "trim changes"));
