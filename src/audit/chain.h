@@ -19,7 +19,9 @@
 // verifier rebuilds the signed bytes without trusting any JSON serialisation. K counts from 1
 // and each digest names the previous digest's signature ("" for K = 1): a removed digest is
 // a gap. The key that verifies is the store's (storage meta "audit.digest_public_key"),
-// never the one written in the digest (which only says which key signed it).
+// never the one written in the digest (which only says which key signed it). The store also
+// keeps each node's newest digest (audit/node_head.h): the files alone cannot show that
+// their newest digests, or a whole node's digests, were removed.
 // Thread-safety: pure functions.
 #pragma once
 

@@ -24,6 +24,8 @@ class DigestSigner {
   virtual Result<std::string> Sign(std::string_view message) = 0;
   // Raw 32-byte public key. Errors as Sign.
   virtual Result<std::string> PublicKey() = 0;
+  // Where the node's digest head is remembered (audit/node_head.h); null: nowhere (tests).
+  virtual storage::MetaStore* head_store() { return nullptr; }
 };
 
 class RootDerivedSigner final : public DigestSigner {
@@ -33,6 +35,7 @@ class RootDerivedSigner final : public DigestSigner {
       : root_(root), meta_(meta) {}
   Result<std::string> Sign(std::string_view message) override;
   Result<std::string> PublicKey() override;
+  storage::MetaStore* head_store() override { return meta_; }
 
  private:
   const crypto::RootKey& root_;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "audit/node_head.h"
 #include "common/json.h"
 #include "common/sync_dir.h"
 #include "crypto/hash.h"
@@ -162,6 +163,13 @@ Status FileTrail::Resume() {
     last_digest_ms_ = d->end_ms;
   }
   if (last_digest_ms_ == 0) last_digest_ms_ = Now();
+  if (storage::MetaStore* heads = signer_ != nullptr ? signer_->head_store() : nullptr) {
+    // From now on the store knows this node: verify refuses a file set it does not know.
+    NodeHead h{digest_sequence_, digested_upto_, last_signature_, last_digest_ms_};
+    if (Status reg = RegisterNode(*heads, opts_.node, h); !reg.ok()) {
+      spdlog::warn("audit: cannot register node {} in the store: {}", opts_.node, reg.message());
+    }
+  }
   ARCANA_RETURN_IF_ERROR(OpenFile(numbers.empty() ? 1 : numbers.back()));
   if (opts_.wal_bytes == 0) return Status::Ok();
   ARCANA_ASSIGN_OR_RETURN(wal_, WriteAheadLog::Open(opts_.dir + "/" + opts_.node + ".wal",
@@ -334,8 +342,13 @@ Status FileTrail::WriteDigest() {
   d.last_sequence = last_sequence_;
   d.last_hash = last_hash_;
   d.previous_signature = last_signature_;
-  ARCANA_ASSIGN_OR_RETURN(std::string pub, signer_->PublicKey());
-  d.public_key = crypto::HexEncode(pub);
+  auto pub = signer_->PublicKey();
+  // Sealed: no digest until the root is back (the next one covers these records); that is
+  // the documented state, not an error to log at every tick.
+  if (!pub.ok()) {
+    return pub.status().code() == ErrorCode::kServiceUnavailable ? Status::Ok() : pub.status();
+  }
+  d.public_key = crypto::HexEncode(*pub);
   ARCANA_ASSIGN_OR_RETURN(std::string sig, signer_->Sign(DigestMessage(d)));
   d.signature = crypto::HexEncode(sig);
   std::string path = opts_.dir + "/" + DigestFileName(opts_.node);
@@ -357,6 +370,14 @@ Status FileTrail::WriteDigest() {
   digested_upto_ = d.last_sequence;
   last_signature_ = d.signature;
   last_digest_ms_ = d.end_ms;
+  if (storage::MetaStore* heads = signer_->head_store()) {
+    // After the digest is durable: the store's head never names a digest the file lacks.
+    NodeHead h{d.digest_sequence, d.last_sequence, d.signature, d.end_ms};
+    if (Status pub = PublishNodeHead(*heads, opts_.node, h); !pub.ok()) {
+      spdlog::warn("audit: cannot record digest {} of node {} in the store: {}", d.digest_sequence,
+                   opts_.node, pub.message());
+    }
+  }
   return Status::Ok();
 }
 

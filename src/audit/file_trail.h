@@ -12,6 +12,8 @@
 // Rotation: a file that reaches max_file_bytes is synced, closed with a digest and the next
 // number opened. Digests: every digest_interval, at rotation and at Close, covering the records
 // since the last one (none written while sealed: the next one covers those records too).
+// With a signer that has a head store (audit/node_head.h), Open registers the node in the
+// store and each digest, once durable, is recorded there as the node's newest.
 // One process per node file set: Open takes an exclusive lock on <node>.lock (a CLI that
 // records operator actions waits for it; arcanad refuses to start on a locked set).
 // Thread-safety: Write/Healthy/Close from any thread.

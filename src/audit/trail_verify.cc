@@ -130,6 +130,7 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
     }
     covered = d.last_sequence;
     prev_sig = d.signature;
+    r.signatures.push_back(d.signature);
     ++r.digests;
   }
   if (r.ok) r.unsigned_tail = r.records - covered;

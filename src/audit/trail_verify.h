@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "audit/trail_reader.h"
 
@@ -23,6 +24,7 @@ struct VerifyResult {
   uint64_t records = 0;       // records read
   uint64_t digests = 0;       // digests checked
   uint64_t unsigned_tail = 0; // records after the newest digest
+  std::vector<std::string> signatures;  // hex, of digests 1..digests (to compare with the store)
 };
 
 // public_key: raw 32 bytes (the store's, audit/digest_signer.h).

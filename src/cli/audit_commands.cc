@@ -16,6 +16,7 @@
 #include "audit/change_claims.h"
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"
+#include "audit/node_head.h"
 #include "audit/trail_reader.h"
 #include "audit/trail_verify.h"
 #include "audit/write_ahead_log.h"
@@ -32,27 +33,82 @@ int Die(const std::string& msg) {
 
 // After a machine crash a node's newest record file may lack records that its write-ahead
 // log (audit/write_ahead_log.h) still holds; the node appends them when it next starts.
-// Says so when that is the case ("" otherwise).
-std::string UnrecoveredRecordsHint(const audit::NodeFiles& n) {
+// Says so when that is the case. The log's copies of the records the file does hold must
+// be the file's lines byte for byte: the newest records are not signed yet, so the log is
+// what shows an edit of them (after a kill, until the node's next digest). "" when neither.
+std::string WriteAheadLogProblem(const audit::NodeFiles& n) {
   if (n.record_files.empty()) return "";
-  uint64_t last = 0;
-  // The newest file may be empty (just rotated): then the one before holds the last record.
-  for (size_t back = 1; back <= std::min<size_t>(2, n.record_files.size()) && last == 0; ++back) {
-    (void)audit::ForEachLine({n.record_files[n.record_files.size() - back]},
-                             [&](std::string_view line, const std::string&, size_t) {
-                               last = std::max(last, audit::SequenceOf(line));
-                               return true;
-                             });
-  }
   const auto dir = std::filesystem::path(n.record_files.back()).parent_path();
   auto frames = audit::WriteAheadLog::ReadFrames((dir / (n.node + ".wal")).string());
   if (!frames.ok() || frames->empty()) return "";
+  const uint64_t oldest = frames->front().first_sequence;
+  uint64_t last = 0;
+  std::map<uint64_t, std::pair<std::string, std::string>> in_files;  // seq -> (hash, where)
+  // The log covers the newest file; that file may be empty (just rotated): then the one
+  // before holds the last records.
+  for (size_t back = std::min<size_t>(2, n.record_files.size()); back >= 1; --back) {
+    (void)audit::ForEachLine({n.record_files[n.record_files.size() - back]},
+                             [&](std::string_view line, const std::string& path, size_t no) {
+                               const uint64_t seq = audit::SequenceOf(line);
+                               last = std::max(last, seq);
+                               if (seq >= oldest) {
+                                 in_files[seq] = {audit::LineHash(line),
+                                                  path.substr(path.rfind('/') + 1) + ":" +
+                                                      std::to_string(no)};
+                               }
+                               return true;
+                             });
+  }
+  for (const auto& f : *frames) {
+    std::string_view rest = f.payload;
+    for (uint64_t seq = f.first_sequence; !rest.empty(); ++seq) {
+      const size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;
+      auto it = in_files.find(seq);
+      if (it != in_files.end() && it->second.first != audit::LineHash(rest.substr(0, nl))) {
+        return "node " + n.node + ": " + it->second.second + " (sequence " + std::to_string(seq) +
+               ") is not the record its write-ahead log holds (altered)";
+      }
+      rest.remove_prefix(nl + 1);
+    }
+  }
   const uint64_t newest = frames->back().first_sequence + frames->back().count - 1;
   if (newest <= last) return "";
   return "node " + n.node + ": its write-ahead log holds records " + std::to_string(last + 1) +
          " to " + std::to_string(newest) +
          " that its files lack (a machine crash): start that node (same data dir and "
          "--audit-node) to recover them, then verify again";
+}
+
+// The store's memory of the node's digests (audit/node_head.h) against what its files hold:
+// removed newest digests, a removed digest file and a file set no node of this store wrote
+// all pass the files' own checks. "" when they agree.
+std::string StoreHeadProblem(const audit::NodeFiles& n, const audit::VerifyResult& r,
+                             storage::MetaStore& meta) {
+  auto head = audit::ReadNodeHead(meta, n.node);
+  if (!head.ok()) return "node " + n.node + ": " + head.status().message();
+  if (!head->has_value()) {
+    if (r.records == 0) return "";
+    return "node " + n.node + ": " + std::to_string(r.records) +
+           " records, but the store has never known this node: its files were not written "
+           "by a node of this store (forged), or by one that has not started since node "
+           "registration was added (start it once)";
+  }
+  const audit::NodeHead& h = **head;
+  if (h.digest_sequence == 0) return "";
+  if (h.digest_sequence > r.digests) {
+    return "node " + n.node + ": the store records its digest " +
+           std::to_string(h.digest_sequence) + " (records up to " +
+           std::to_string(h.last_sequence) + ") but its digest file " +
+           (r.digests == 0 ? std::string("holds none")
+                           : "ends at digest " + std::to_string(r.digests)) +
+           " (digests removed)";
+  }
+  if (r.signatures[h.digest_sequence - 1] != h.signature) {
+    return "node " + n.node + ": digest " + std::to_string(h.digest_sequence) +
+           " is not the one the store records (digest file replaced)";
+  }
+  return "";
 }
 
 }  // namespace
@@ -126,9 +182,15 @@ int AuditCommands::Verify() {
   int rc = 0;
   for (const auto& n : nodes) {
     auto r = audit::VerifyNode(n, key);
+    if (r.ok && stores && !key.empty()) {
+      if (std::string p = StoreHeadProblem(n, r, stores->meta()); !p.empty()) {
+        r.ok = false;
+        r.problem = std::move(p);
+      }
+    }
     // Acknowledged records missing from the files are a failure even when no digest covers
     // them yet.
-    const std::string unrecovered = UnrecoveredRecordsHint(n);
+    const std::string unrecovered = WriteAheadLogProblem(n);
     if (!r.ok || !unrecovered.empty()) {
       if (!r.ok) std::cout << "FAILED " << r.problem << "\n";
       if (!unrecovered.empty()) std::cout << (r.ok ? "FAILED " : "") << unrecovered << "\n";
@@ -259,25 +321,27 @@ int AuditCommands::Search() {
   return 0;
 }
 
-Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
-                       const std::string& access_key_id, const std::string& account,
-                       const crypto::RootKey& root, storage::MetaStore& meta) {
+Status RecordCliAction(const std::string& audit_dir, const CliAction& action,
+                       const std::string& account, const crypto::RootKey& root,
+                       storage::MetaStore& meta) {
   char host[128] = {0};
   if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
   std::string node = "cli-";
   for (const char* c = host; *c != '\0' && node.size() < 64; ++c) {
     node += (std::isalnum(static_cast<unsigned char>(*c)) || *c == '-') ? *c : '_';
   }
+  // Passed even while sealed: it registers the file set in the store (audit/node_head.h);
+  // the digest waits for a run with the root unsealed.
   audit::RootDerivedSigner signer(root, &meta);
   audit::FileTrailOptions o;
   o.dir = audit_dir;
   o.node = node;
   o.wait_for_lock = true;
   o.wal_bytes = 0;  // one record per run: syncing the file is cheaper than preallocating a log
-  ARCANA_ASSIGN_OR_RETURN(auto trail, audit::FileTrail::Open(o, root.sealed() ? nullptr : &signer));
+  ARCANA_ASSIGN_OR_RETURN(auto trail, audit::FileTrail::Open(o, &signer));
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
-  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", event_name, account, "", now);
+  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", action.event_name, account, "", now);
   e.identity.type = "ArcanaOperator";
   e.identity.invoked_by.clear();
   e.source_ip = "arcana-cli";
@@ -285,14 +349,25 @@ Status RecordCliAction(const std::string& audit_dir, const std::string& event_na
   rapidjson::StringBuffer params;
   json::Writer w(params);
   w.StartObject();
-  json::KV(w, "AccessKeyId", access_key_id);  // operator input: written, never spliced
+  // Operator input: written as JSON strings, never spliced.
+  for (const auto& [k, v] : action.parameters) json::KV(w, k.c_str(), v);
   w.EndObject();
   e.request_parameters.assign(params.GetString(), params.GetSize());
-  e.resources.push_back({"AWS::IAM::AccessKey", access_key_id, account});
+  e.resources = action.resources;
   audit::ClaimThreadChanges(e);  // the caller's Scope collected the action's write
   Status st = trail->Write(audit::EventJson(e));
   trail->Close();
   return st;
+}
+
+Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
+                       const std::string& access_key_id, const std::string& account,
+                       const crypto::RootKey& root, storage::MetaStore& meta) {
+  CliAction a;
+  a.event_name = event_name;
+  a.parameters = {{"AccessKeyId", access_key_id}};
+  a.resources = {{"AWS::IAM::AccessKey", access_key_id, account}};
+  return RecordCliAction(audit_dir, a, account, root, meta);
 }
 
 }  // namespace arcana::cli

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/touched_resources.h"
 #include "audit/trail_query.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
@@ -51,11 +52,25 @@ class AuditCommands {
   audit::TrailQuery q_;
 };
 
-// Records an offline CLI action (access-key create / delete) in the CLI's own audit file set
-// (node "cli-<hostname>" in <data-dir>/audit; concurrent CLIs queue on its lock, so its chain
-// stays whole): an AwsServiceEvent of source arcana.operator naming the access key. A digest
-// is signed when the root key is unsealed here; otherwise the next one covers the record.
+// An offline CLI action to record: its name, its operator input (requestParameters, written
+// as JSON strings, never spliced) and the resources it made or removed.
+struct CliAction {
+  std::string event_name;  // "CreateUser", "CreateFunction", ...
+  std::vector<std::pair<std::string, std::string>> parameters;
+  std::vector<audit::Resource> resources;
+};
+
+// Records an offline CLI action (access-key create / delete, iam create-user, functions
+// create / delete) in the CLI's own audit file set (node "cli-<hostname>" in
+// <data-dir>/audit; concurrent CLIs queue on its lock, so its chain stays whole): an
+// AwsServiceEvent of source arcana.operator, claiming the store changes the calling thread's
+// CommittedChanges::Scope collected. A digest is signed when the root key is unsealed here;
+// otherwise the next one covers the record.
 // Errors: the file sink's (the action already happened: the caller reports it).
+Status RecordCliAction(const std::string& audit_dir, const CliAction& action,
+                       const std::string& account, const crypto::RootKey& root,
+                       storage::MetaStore& meta);
+// The access-key form: AccessKeyId as the parameter and the resource.
 Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
                        const std::string& access_key_id, const std::string& account,
                        const crypto::RootKey& root, storage::MetaStore& meta);

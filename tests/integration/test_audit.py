@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -370,3 +371,81 @@ def test_records_a_crash_took_from_the_file_come_back_from_the_write_ahead_log(t
     assert json.loads(now[-1])["eventName"] == "ListSecrets"
     p = cli(data, "audit", "verify")
     assert p.returncode == 0 and f"node {NODE}: OK" in p.stdout, p.stdout
+
+
+def rechain(lines: list[str]) -> list[str]:
+    """What anyone who can write the files can do: recompute the unkeyed hash chain."""
+    import re
+    out, prev = [], "0" * 64
+    for line in lines:
+        line = re.sub(r'"arcanaPreviousHash":"[0-9a-f]{64}"', f'"arcanaPreviousHash":"{prev}"',
+                      line)
+        out.append(line)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+    return out
+
+
+def test_verify_fails_when_digests_or_a_whole_node_are_missing(tmp_path):
+    """The store remembers each node's newest digest: removing the digest file or its newest
+    lines (to rewrite the records they signed) fails, and so does a node the store never
+    knew. Unsigned newest records are compared with the write-ahead log's copies."""
+    s = start(tmp_path, "d")
+    sm = client(s, "secretsmanager")
+    sm.create_secret(Name="prod/db", SecretString="v-" + os.urandom(8).hex())
+    sm.get_secret_value(SecretId="prod/db")
+    s.stop()
+    s.start()  # a second run: a second digest
+    client(s, "secretsmanager").get_secret_value(SecretId="prod/db")
+    s.stop()
+    data = s.data_dir
+    rec_file = data / "audit" / f"{NODE}.000001.jsonl"
+    dig_file = data / "audit" / f"{NODE}.digests.jsonl"
+    lines, digests = rec_file.read_text().splitlines(), dig_file.read_text().splitlines()
+    assert len(digests) == 2
+    cli(data, "audit", "verify", check=0)
+    forged = rechain([l.replace('"eventName":"GetSecretValue"', '"eventName":"ListSecrets"')
+                      for l in lines])
+
+    def verify_after(record_lines, digest_lines, words):
+        rec_file.write_text("\n".join(record_lines) + "\n")
+        if digest_lines is None:
+            dig_file.unlink()
+        else:
+            dig_file.write_text("".join(d + "\n" for d in digest_lines))
+        p = cli(data, "audit", "verify")
+        assert p.returncode == 1 and words in p.stdout, p.stdout
+
+    verify_after(forged, None, f"FAILED node {NODE}: the store records its digest 2")
+    signed_by_first = json.loads(digests[0])["lastSequence"]
+    forged_tail = rechain([
+        l if json.loads(l)["arcanaSequence"] <= signed_by_first
+        else l.replace('"eventName":"GetSecretValue"', '"eventName":"ListSecrets"')
+        for l in lines])
+    assert forged_tail != lines
+    verify_after(forged_tail, digests[:1], "but its digest file ends at digest 1")
+    rec_file.write_text("\n".join(lines) + "\n")
+    dig_file.write_text("\n".join(digests) + "\n")
+    cli(data, "audit", "verify", check=0)
+
+    # A node this store never knew, self-chained, no digest: forged.
+    ghost = rechain([l for l in lines if '"GetSecretValue"' in l][:1])
+    (data / "audit" / "ghost.000001.jsonl").write_text(ghost[0].replace(
+        '"arcanaSequence":' + str(json.loads(ghost[0])["arcanaSequence"]),
+        '"arcanaSequence":1') + "\n")
+    p = cli(data, "audit", "verify")
+    assert p.returncode == 1 and "FAILED node ghost: 1 records, but the store has never known" \
+        in p.stdout, p.stdout
+    (data / "audit" / "ghost.000001.jsonl").unlink()
+
+    # Killed before its next digest: the newest records are unsigned, but the write-ahead log
+    # still holds them as they were written.
+    s.start()
+    client(s, "secretsmanager").describe_secret(SecretId="prod/db")
+    s.kill9()
+    now = rec_file.read_text().splitlines()
+    assert json.loads(now[-1])["eventName"] == "DescribeSecret"
+    rec_file.write_text("\n".join(now[:-1] + [now[-1].replace(
+        '"eventName":"DescribeSecret"', '"eventName":"ListSecrets"')]) + "\n")
+    p = cli(data, "audit", "verify")
+    assert p.returncode == 1 and "is not the record its write-ahead log holds (altered)" \
+        in p.stdout, p.stdout
