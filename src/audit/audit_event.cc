@@ -4,6 +4,7 @@
 #include <ctime>
 #include <random>
 
+#include "audit/utf8_text.h"
 #include "common/json.h"
 #include "crypto/random.h"
 
@@ -12,8 +13,7 @@ namespace {
 
 void Text(json::Writer& w, const char* key, const std::string& v) {
   w.Key(key);
-  std::string_view s(v);
-  if (s.size() > kMaxTextField) s = s.substr(0, kMaxTextField);
+  std::string_view s = CutUtf8(v, kMaxTextField);
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
@@ -182,7 +182,10 @@ std::string EventJson(const AuditEvent& e) {
                rapidjson::kObjectType);
   }
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  // Strings from outside (a User-Agent header, an operation name, a request's text) are
+  // written as they came: whatever is not UTF-8 becomes U+FFFD here, inside its JSON string,
+  // so the record is readable by every reader of the trail (utf8_text.h).
+  return ValidUtf8(std::string_view(buf.GetString(), buf.GetSize()));
 }
 
 }  // namespace arcana::audit

@@ -19,6 +19,32 @@ std::string ChainedLine(std::string_view event_json, uint64_t sequence,
   return line;
 }
 
+std::optional<ChainLink> ParseChainLink(std::string_view line) {
+  constexpr std::string_view kSeq = ",\"arcanaSequence\":";
+  constexpr std::string_view kPrev = ",\"arcanaPreviousHash\":\"";
+  constexpr size_t kHashLen = kGenesisHash.size();
+  const size_t tail = kPrev.size() + kHashLen + 2;  // ..."<hash>"}
+  if (line.size() < tail + kSeq.size() + 1 || line.substr(line.size() - 2) != "\"}") {
+    return std::nullopt;
+  }
+  const size_t prev_at = line.size() - tail;
+  if (line.substr(prev_at, kPrev.size()) != kPrev) return std::nullopt;
+  std::string_view hash = line.substr(prev_at + kPrev.size(), kHashLen);
+  for (char c : hash) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  size_t digits = prev_at;
+  while (digits > 0 && line[digits - 1] >= '0' && line[digits - 1] <= '9') --digits;
+  const size_t n = prev_at - digits;
+  if (n == 0 || n > 19 || digits < kSeq.size() ||
+      line.substr(digits - kSeq.size(), kSeq.size()) != kSeq) {
+    return std::nullopt;
+  }
+  uint64_t seq = 0;
+  for (size_t i = digits; i < prev_at; ++i) seq = seq * 10 + static_cast<uint64_t>(line[i] - '0');
+  return ChainLink{seq, hash};
+}
+
 std::string LineHash(std::string_view line) { return crypto::Sha256Hex(line); }
 
 std::string DigestMessage(const Digest& d) {

@@ -41,6 +41,14 @@ inline constexpr const char* kPublicKeyMetaKey = "audit.digest_public_key";
 // The record line: event_json (an object) with the two chain members appended.
 std::string ChainedLine(std::string_view event_json, uint64_t sequence,
                         std::string_view previous_hash);
+// The chain members of a record line, read from the fixed text ChainedLine appends (not by
+// parsing the JSON: a record whose text a reader cannot parse, e.g. invalid UTF-8 written by
+// an older version, still has a place in the chain). nullopt when the line does not end so.
+struct ChainLink {
+  uint64_t sequence = 0;
+  std::string_view previous_hash;  // into line
+};
+std::optional<ChainLink> ParseChainLink(std::string_view line);
 // Lowercase hex SHA-256 of one line (without its newline).
 std::string LineHash(std::string_view line);
 

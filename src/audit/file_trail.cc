@@ -137,15 +137,13 @@ Status FileTrail::Resume() {
     ARCANA_ASSIGN_OR_RETURN(std::string line,
                             LastLine(opts_.dir + "/" + RecordFileName(opts_.node, *it)));
     if (line.empty()) continue;
-    rapidjson::Document doc;
-    const bool object = json::ParseBounded(line, &doc).ok() && doc.IsObject();
-    const rapidjson::Value* seq = object && doc.HasMember("arcanaSequence") ? &doc["arcanaSequence"] : nullptr;
-    if (seq == nullptr || !seq->IsUint64()) {
+    auto link = ParseChainLink(line);
+    if (!link) {
       return Status(ErrorCode::kInternalFailure,
                     "the last audit record of " + RecordFileName(opts_.node, *it) +
                         " is unreadable: run `arcana audit verify` and move the file aside");
     }
-    last_sequence_ = seq->GetUint64();
+    last_sequence_ = link->sequence;
     last_hash_ = LineHash(line);
     break;
   }

@@ -3,6 +3,7 @@
 #include <array>
 #include <algorithm>
 
+#include "audit/utf8_text.h"
 #include "common/json.h"
 
 namespace arcana::audit {
@@ -60,7 +61,7 @@ bool InSorted(std::string_view name) {
 }
 
 void WriteString(json::Writer& w, std::string_view s) {
-  if (s.size() > kMaxString) s = s.substr(0, kMaxString);
+  s = CutUtf8(s, kMaxString);  // never inside a character: the record stays UTF-8
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 

@@ -63,12 +63,8 @@ Status ForEachLine(const std::vector<std::string>& paths, const LineFn& fn) {
 }
 
 uint64_t SequenceOf(std::string_view line) {
-  rapidjson::Document d;
-  if (!json::ParseBounded(line, &d).ok() || !d.IsObject() || !d.HasMember("arcanaSequence") ||
-      !d["arcanaSequence"].IsUint64()) {
-    return 0;
-  }
-  return d["arcanaSequence"].GetUint64();
+  auto link = ParseChainLink(line);
+  return link ? link->sequence : 0;
 }
 
 }  // namespace arcana::audit

@@ -51,18 +51,15 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
   if (r.ok) {
     Status st = ForEachLine(node.record_files, [&](std::string_view line, const std::string& path,
                                                    size_t n) {
-      rapidjson::Document doc;
-      const bool object = json::ParseBounded(line, &doc).ok() && doc.IsObject();
-      const rapidjson::Value* seq_v =
-          object && doc.HasMember("arcanaSequence") ? &doc["arcanaSequence"] : nullptr;
-      const rapidjson::Value* prev_v =
-          object && doc.HasMember("arcanaPreviousHash") ? &doc["arcanaPreviousHash"] : nullptr;
-      if (seq_v == nullptr || !seq_v->IsUint64() || prev_v == nullptr || !prev_v->IsString()) {
+      // The chain members are read from the text the writer appended, so a record is
+      // checked by its bytes whatever a JSON parser thinks of them.
+      auto link = ParseChainLink(line);
+      if (!link) {
         fail(path.substr(path.rfind('/') + 1) + ":" + std::to_string(n) +
              ": not a chained record (altered)");
         return false;
       }
-      uint64_t seq = seq_v->GetUint64();
+      uint64_t seq = link->sequence;
       std::string here = Where(path, n, seq);
       if (seq > expected) {
         fail(here + ": records " + std::to_string(expected) + ".." + std::to_string(seq - 1) +
@@ -74,7 +71,7 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
              " (reordered or inserted record)");
         return false;
       }
-      if (prev_v->GetString() != prev_hash) {
+      if (link->previous_hash != prev_hash) {
         fail(here + ": its previous-record hash does not match " + prev_where +
              " (that record was altered, or this one was inserted)");
         return false;

@@ -449,3 +449,36 @@ def test_verify_fails_when_digests_or_a_whole_node_are_missing(tmp_path):
     p = cli(data, "audit", "verify")
     assert p.returncode == 1 and "is not the record its write-ahead log holds (altered)" \
         in p.stdout, p.stdout
+
+
+def test_text_cut_or_sent_as_invalid_utf8_stays_a_readable_record(tmp_path):
+    """Strings are cut at 1024 bytes on a character boundary and bytes that are not UTF-8
+    (a raw User-Agent) become U+FFFD: the record verifies, LookupEvents finds it and the node
+    restarts after a kill with it as its last record."""
+    import socket
+    s = start(tmp_path, "u")
+    sm = client(s, "secretsmanager")
+    sm.create_secret(Name="utf8/cut", SecretString="x", Description="a" * 1023 + "é" + "b" * 10)
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
+                 b"Content-Type: application/x-amz-json-1.1\r\nUser-Agent: curl\xff\xc3\r\n"
+                 b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+    assert sock.recv(4096).startswith(b"HTTP/1.1 ")
+    sock.close()
+    s.kill9()
+    raw = (s.data_dir / "audit" / f"{NODE}.000001.jsonl").read_bytes()
+    raw.decode("utf-8")  # every byte written is UTF-8
+    recs = records(s.data_dir)
+    created = next(r for r in recs if r["eventName"] == "CreateSecret")
+    assert created["requestParameters"]["Description"] == "a" * 1023
+    assert any(r["userAgent"] == "curl\ufffd\ufffd" for r in recs)
+    s.start()  # the last record is readable: the node resumes its chain
+    try:
+        ct = client(s, "cloudtrail")
+        got = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                  "AttributeValue": "CreateSecret"}])
+        assert [e["EventName"] for e in got["Events"]] == ["CreateSecret"]
+    finally:
+        s.stop()
+    p = cli(s.data_dir, "audit", "verify")
+    assert p.returncode == 0 and f"node {NODE}: OK" in p.stdout, p.stdout
