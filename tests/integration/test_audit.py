@@ -482,3 +482,27 @@ def test_text_cut_or_sent_as_invalid_utf8_stays_a_readable_record(tmp_path):
         s.stop()
     p = cli(s.data_dir, "audit", "verify")
     assert p.returncode == 0 and f"node {NODE}: OK" in p.stdout, p.stdout
+
+
+def test_lookup_events_is_authorized_like_every_other_call(srv):
+    iam = client(srv, "iam")
+    iam.create_user(UserName="ct-nobody")
+    key = iam.create_access_key(UserName="ct-nobody")["AccessKey"]
+    ct = client(srv, "cloudtrail", key["AccessKeyId"], key["SecretAccessKey"])
+    deadline = time.time() + 10
+    while True:  # a new key is usable once the server's identity cache has it
+        try:
+            ct.lookup_events(MaxResults=1)
+            pytest.fail("a user without a policy read the audit trail")
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "AccessDeniedException" and time.time() < deadline:
+                time.sleep(0.2)
+                continue
+            assert e.response["Error"]["Code"] == "AccessDeniedException", e.response
+            assert "is not authorized to perform: cloudtrail:LookupEvents" in \
+                e.response["Error"]["Message"], e.response
+            break
+    iam.put_user_policy(UserName="ct-nobody", PolicyName="read-trail", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}]}))
+    assert ct.lookup_events(MaxResults=1)["Events"]

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "audit/trail_query.h"
+#include "auth/authorizer.h"
 #include "common/json.h"
 #include "crypto/base64.h"
 
@@ -107,6 +108,12 @@ Result<std::string> CloudTrailService::Call(std::string_view operation,
 
 Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& input,
                                                     const CallContext& ctx) {
+  // The trail names every principal, key, address and resource of the account: reading it
+  // is an IAM action like any other (AWS: cloudtrail:LookupEvents on resource "*").
+  auth::AccessRequest access;
+  access.action = "cloudtrail:LookupEvents";
+  access.resource_arn = "*";
+  ARCANA_RETURN_IF_ERROR(auth::Check(ctx, access));
   json::Input in(input);
   audit::TrailQuery q;
   q.account = ctx.account;
