@@ -533,3 +533,25 @@ def test_an_https_target_is_reached_when_its_ca_is_trusted(tmp_path):
         for s in servers:
             s.stop()
         target.stop()
+
+
+def put_events_raw(srv, entries):
+    """A signed PutEvents with members boto3 would refuse to send (a Time beyond datetime)."""
+    from conftest import raw_call
+    r = raw_call(srv.endpoint, None, {"Entries": entries}, akid=ROOT_AKID, secret=ROOT_SECRET,
+                 target="AWSEvents.PutEvents", service="events")
+    return r.status_code, r.json()
+
+
+def test_put_events_refuses_the_servers_own_sources(srv, receiver):
+    """arcana.detections alerts and arcana.operator actions come from the server only: a
+    caller's forged "Secret Deleted" would reach the pager exactly like a real one."""
+    ev = client(srv, "events")
+    out = ev.put_events(Entries=[
+        {"Source": "arcana.detections", "DetailType": "Secret Deleted", "Detail": "{}"},
+        {"Source": "arcana.operator", "DetailType": "RotateRoot", "Detail": "{}"},
+        {"Source": "arcanaapp", "DetailType": "x", "Detail": "{}"}])
+    assert out["FailedEntryCount"] == 2
+    assert out["Entries"][:2] == [{"ErrorCode": "NotAuthorizedForSourceException",
+                                   "ErrorMessage": "Not authorized for the source."}] * 2
+    assert "EventId" in out["Entries"][2]

@@ -426,7 +426,10 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
       fail("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.");
       continue;
     }
-    if (source.starts_with("aws.")) {  // reserved for AWS's own services
+    // aws.* is AWS's own services'; arcana.* is this server's (arcana.detections alerts,
+    // arcana.operator actions): a caller's event of either would be indistinguishable from
+    // the real ones at a target, so such sources are reserved as AWS reserves its own.
+    if (source.starts_with("aws.") || source.starts_with("arcana.")) {
       fail("NotAuthorizedForSourceException", "Not authorized for the source.");
       continue;
     }
