@@ -3,6 +3,8 @@
 #include <chrono>
 #include <iostream>
 
+#include "cli/audit_commands.h"
+#include "crypto/root_key.h"
 #include "domain/rotation/function_spec.h"
 #include "rotation/builtin_rotators.h"
 
@@ -10,7 +12,7 @@ namespace arcana::cli {
 
 namespace rot = domain::rotation;
 
-FunctionCommands::FunctionCommands(CLI::App& app) {
+FunctionCommands::FunctionCommands(CLI::App& app) : app_(&app) {
   functions_ = app.add_subcommand("functions", "rotation functions (RotationLambdaARN targets)");
   functions_->require_subcommand(1);
   create_ = functions_->add_subcommand("create", "register a rotation function");
@@ -41,6 +43,32 @@ FunctionCommands::FunctionCommands(CLI::App& app) {
         ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
     sub->add_option("--region", region_, "region of the function")->capture_default_str();
   }
+  for (CLI::App* sub : {create_, delete_}) {
+    sub->add_option("--audit-dir", audit_dir_,
+                    "where the action is recorded (default <data-dir>/audit)")
+        ->envname("ARCANA_AUDIT_DIR");
+  }
+}
+
+// A registered function is code the server runs with secrets in hand: registering and
+// removing one are recorded like the API's CreateFunction / DeleteFunction.
+int FunctionCommands::Record(storage::Stores& stores, const std::string& event_name) {
+  CliAction action;
+  action.event_name = event_name;
+  action.parameters = {{"FunctionName", name_}};
+  const std::string arn = rot::LambdaArnOf(region_, account_, name_);
+  action.resources = {{"AWS::Lambda::Function", arn, account_}};
+  const CLI::Option* dir = app_->get_option("--data-dir");
+  const std::string data_dir = dir->count() > 0 ? dir->as<std::string>() : dir->get_default_str();
+  crypto::RootKey sealed;  // not unsealed here: the CLI file set's next signed digest covers it
+  Status st = RecordCliAction(audit_dir_.empty() ? data_dir + "/audit" : audit_dir_, action,
+                              account_, sealed, stores.meta());
+  if (!st.ok()) {
+    std::cerr << "arcana: " << event_name << " " << name_
+              << " took effect but was not recorded in the audit trail: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 bool FunctionCommands::parsed() const { return functions_->parsed(); }
@@ -98,7 +126,7 @@ int FunctionCommands::Run(storage::Stores& stores) {
     Status st = stores.functions().CreateFunction(f);
     if (!st.ok()) return fail(st.message());
     std::cout << rot::LambdaArnOf(region_, account_, name_) << "\n";
-    return 0;
+    return Record(stores, "CreateFunction");
   }
   if (list_->parsed()) {
     std::string after;
@@ -117,7 +145,7 @@ int FunctionCommands::Run(storage::Stores& stores) {
     Status st = stores.functions().DeleteFunction(scope, name_);
     if (!st.ok()) return fail(st.message());
     std::cout << "deleted " << name_ << "\n";
-    return 0;
+    return Record(stores, "DeleteFunction");
   }
   return 0;
 }

@@ -9,6 +9,9 @@
 //   arcana functions delete NAME
 // all with [--account-id ID] [--region R] (the function's ARN is
 // arn:aws:lambda:R:ID:function:NAME, what RotateSecret's RotationLambdaARN names).
+// create and delete record themselves (CreateFunction / DeleteFunction) in the CLI's own audit
+// file set (RecordCliAction; --audit-dir, default <data-dir>/audit): a record that cannot be
+// written fails the command, though the registry change stands.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -28,6 +31,10 @@ class FunctionCommands {
   int Run(storage::Stores& stores);
 
  private:
+  // Records the create / delete just made; the exit code.
+  int Record(storage::Stores& stores, const std::string& event_name);
+
+  CLI::App* app_ = nullptr;  // for --data-dir (the default audit dir)
   CLI::App* functions_ = nullptr;
   CLI::App* create_ = nullptr;
   CLI::App* list_ = nullptr;
@@ -43,6 +50,7 @@ class FunctionCommands {
   int64_t timeout_s_ = 30;
   std::string account_ = "123456789012";
   std::string region_ = "us-east-1";
+  std::string audit_dir_;
 };
 
 }  // namespace arcana::cli

@@ -6,12 +6,14 @@
 #include <sstream>
 
 #include "auth/identity_resolver.h"
+#include "cli/audit_commands.h"
 #include "common/json.h"
 #include "services/iam/iam_service.h"
+#include "storage/committed_changes.h"
 
 namespace arcana::cli {
 
-IamCommands::IamCommands(CLI::App& app) {
+IamCommands::IamCommands(CLI::App& app) : app_(&app) {
   iam_ = app.add_subcommand("iam", "manage IAM identities in the store (offline)");
   iam_->require_subcommand(1);
   create_user_ = iam_->add_subcommand(
@@ -20,6 +22,9 @@ IamCommands::IamCommands(CLI::App& app) {
   create_user_->add_option("--policy-file", policy_file_, "IAM policy document (JSON) to attach");
   create_user_->add_option("--account-id", account_, "account of the user")
       ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
+  create_user_->add_option("--audit-dir", audit_dir_,
+                           "where the action is recorded (default <data-dir>/audit)")
+      ->envname("ARCANA_AUDIT_DIR");
 }
 
 bool IamCommands::parsed() const { return iam_->parsed(); }
@@ -64,23 +69,50 @@ int IamCommands::Run(storage::Stores& stores, const crypto::RootKey& root) {
     }
     return d;
   };
+  // The steps' change rows, claimed by the action's record.
+  storage::CommittedChanges committed;
+  storage::CommittedChanges::Scope collect(&committed);
+  CliAction action;
+  action.event_name = "CreateUser";
+  action.parameters = {{"UserName", user_}};
+  action.resources = {{"AWS::IAM::User", "arn:aws:iam::" + account_ + ":user/" + user_, account_}};
+  // Whatever the steps made is recorded, also when a later step fails.
+  auto recorded = [&]() {
+    const CLI::Option* dir = app_->get_option("--data-dir");
+    const std::string data_dir = dir->count() > 0 ? dir->as<std::string>() : dir->get_default_str();
+    Status st = RecordCliAction(audit_dir_.empty() ? data_dir + "/audit" : audit_dir_, action,
+                                account_, root, stores.meta());
+    if (!st.ok()) {
+      std::cerr << "arcana: the user was created but not recorded in the audit trail: "
+                << st.message() << "\n";
+    }
+    return st.ok();
+  };
   auto in = object({{"UserName", &user_}});
   if (auto r = call("CreateUser", in); !r.ok()) return fail("create-user", r.status());
   if (!policy.empty()) {
     const std::string name = "arcana-cli";
     auto p = object({{"UserName", &user_}, {"PolicyName", &name}, {"PolicyDocument", &policy}});
     if (auto r = call("PutUserPolicy", p); !r.ok()) {
+      (void)recorded();
       return fail("put-user-policy (the user was created)", r.status());
     }
+    action.parameters.push_back({"PolicyName", name});
   }
   auto k = object({{"UserName", &user_}});
   auto key = call("CreateAccessKey", k);
-  if (!key.ok()) return fail("create-access-key (the user was created)", key.status());
+  if (!key.ok()) {
+    (void)recorded();
+    return fail("create-access-key (the user was created)", key.status());
+  }
   rapidjson::Document out;
   if (!json::ParseBounded(*key, &out).ok()) return 1;
-  std::cout << "AWS_ACCESS_KEY_ID=" << out["AccessKey"]["AccessKeyId"].GetString() << "\n"
+  const std::string key_id = out["AccessKey"]["AccessKeyId"].GetString();
+  action.parameters.push_back({"AccessKeyId", key_id});
+  action.resources.push_back({"AWS::IAM::AccessKey", key_id, account_});
+  std::cout << "AWS_ACCESS_KEY_ID=" << key_id << "\n"
             << "AWS_SECRET_ACCESS_KEY=" << out["AccessKey"]["SecretAccessKey"].GetString() << "\n";
-  return 0;
+  return recorded() ? 0 : 1;
 }
 
 }  // namespace arcana::cli

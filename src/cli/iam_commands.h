@@ -3,6 +3,8 @@
 // its inline policy "arcana-cli", creates an access key and prints the pair once. Every step
 // goes through the IAM service's own handlers (services/iam), so the same validation applies
 // as over the API; a step that fails leaves what the earlier steps made (the message says so).
+// What was made is recorded (CreateUser, claiming the steps' store changes) in the CLI's own
+// audit file set (RecordCliAction); a record that cannot be written fails the command.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -24,10 +26,12 @@ class IamCommands {
   int Run(storage::Stores& stores, const crypto::RootKey& root);
 
  private:
+  CLI::App* app_ = nullptr;  // for --data-dir (the default audit dir)
   CLI::App* iam_ = nullptr;
   CLI::App* create_user_ = nullptr;
   std::string user_;
   std::string policy_file_;
+  std::string audit_dir_;
   std::string account_ = "123456789012";
 };
 

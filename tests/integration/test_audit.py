@@ -506,3 +506,36 @@ def test_lookup_events_is_authorized_like_every_other_call(srv):
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}]}))
     assert ct.lookup_events(MaxResults=1)["Events"]
+
+
+def test_offline_iam_and_function_commands_record_themselves(tmp_path):
+    """`arcana iam create-user` (user, inline policy, access key) and `arcana functions
+    create|delete` are operator actions like `access-key create`: each leaves a record in the
+    CLI's file set, claiming the store changes it made, and verify agrees with the store."""
+    s = start(tmp_path, "o")
+    client(s, "secretsmanager").list_secrets()
+    s.stop()
+    data = s.data_dir
+    policy = tmp_path / "admin.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    made = cli(data, "iam", "create-user", "mallory", "--policy-file", str(policy), check=0)
+    key_id = made.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+    cli(data, "functions", "create", "evil", "--exec", "/bin/true", check=0)
+    cli(data, "functions", "delete", "evil", check=0)
+    recs = [json.loads(l) for f in sorted((data / "audit").glob("cli-*.0*.jsonl"))
+            for l in f.read_text().splitlines()]
+    assert [r["eventName"] for r in recs] == ["CreateUser", "CreateFunction", "DeleteFunction"]
+    user = recs[0]
+    assert user["eventSource"] == "arcana.operator"
+    assert user["requestParameters"] == {"UserName": "mallory", "PolicyName": "arcana-cli",
+                                         "AccessKeyId": key_id}
+    assert {r["ARN"] for r in user["resources"]} == \
+        {"arn:aws:iam::123456789012:user/mallory", key_id}
+    assert len(user["additionalEventData"]["changeSequence"]) >= 3
+    assert "SecretAccessKey" not in json.dumps(user)
+    fn_arn = "arn:aws:lambda:us-east-1:123456789012:function:evil"
+    assert [r["ARN"] for r in recs[1]["resources"]] == [fn_arn]
+    assert recs[2]["requestParameters"] == {"FunctionName": "evil"}
+    p = cli(data, "audit", "verify", check=0)
+    assert "store changes: OK" in p.stdout, p.stdout
