@@ -58,26 +58,49 @@ void Identity(json::Writer& w, const UserIdentity& u) {
   w.EndObject();
 }
 
-// additionalEventData: the store changes the record describes (audit_event.h).
-void ChangeData(json::Writer& w, const AuditEvent& e) {
+bool HasRefusedItems(const AuditEvent& e) {
+  for (const auto& r : e.resources) {
+    if (!r.refused_code.empty()) return true;
+  }
+  return false;
+}
+
+// additionalEventData: the store changes the record describes, and the items a batch call
+// refused while answering 200 (audit_event.h).
+void AdditionalData(json::Writer& w, const AuditEvent& e) {
   w.Key("additionalEventData");
   w.StartObject();
-  w.Key("changeSequence");
-  w.StartArray();
-  for (const auto& c : e.changes) w.Int64(c.seq);
-  w.EndArray();
-  w.Key("changes");
-  w.StartArray();
-  for (const auto& c : e.changes) {
-    w.StartObject();
-    json::KV(w, "kind", c.kind);
-    json::KV(w, "resource", c.resource);
-    w.EndObject();
+  if (!e.changes.empty() || e.changes_truncated) {
+    w.Key("changeSequence");
+    w.StartArray();
+    for (const auto& c : e.changes) w.Int64(c.seq);
+    w.EndArray();
+    w.Key("changes");
+    w.StartArray();
+    for (const auto& c : e.changes) {
+      w.StartObject();
+      json::KV(w, "kind", c.kind);
+      json::KV(w, "resource", c.resource);
+      w.EndObject();
+    }
+    w.EndArray();
+    if (e.changes_truncated) {
+      w.Key("changeSequenceTruncated");
+      w.Bool(true);
+    }
   }
-  w.EndArray();
-  if (e.changes_truncated) {
-    w.Key("changeSequenceTruncated");
-    w.Bool(true);
+  if (HasRefusedItems(e)) {
+    w.Key("refusedItems");
+    w.StartArray();
+    for (const auto& r : e.resources) {
+      if (r.refused_code.empty()) continue;
+      w.StartObject();
+      json::KV(w, "ARN", r.arn);
+      json::KV(w, "errorCode", r.refused_code);
+      Text(w, "errorMessage", r.refused_message);
+      w.EndObject();
+    }
+    w.EndArray();
   }
   w.EndObject();
 }
@@ -151,7 +174,7 @@ std::string EventJson(const AuditEvent& e) {
   Text(w, "userAgent", e.user_agent);
   RawOrNull(w, "requestParameters", e.request_parameters);
   RawOrNull(w, "responseElements", e.response_elements);
-  if (!e.changes.empty() || e.changes_truncated) ChangeData(w, e);
+  if (!e.changes.empty() || e.changes_truncated || HasRefusedItems(e)) AdditionalData(w, e);
   if (!e.error_code.empty()) {
     json::KV(w, "errorCode", e.error_code);
     Text(w, "errorMessage", e.error_message);

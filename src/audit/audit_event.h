@@ -10,13 +10,15 @@
 //     "resources":[{"accountId","type","ARN"}], "eventType":"AwsApiCall"|"AwsServiceEvent",
 //     "managementEvent":true, "recipientAccountId", "eventCategory":"Management",
 //     ["serviceEventDetails":{...}],
-//     ["additionalEventData":{"changeSequence":[seq,...], "changes":[{"kind","resource"}...],
-//                            ["changeSequenceTruncated":true]}] }
+//     ["additionalEventData":{["changeSequence":[seq,...], "changes":[{"kind","resource"}...],
+//                             ["changeSequenceTruncated":true]],
+//                            ["refusedItems":[{"ARN","errorCode","errorMessage"}...]]}] }
 //
 // additionalEventData (CloudTrail's free-form member) names the store changes the call or
 // job committed (storage/committed_changes.h): changes[i] is change changeSequence[i] as the
 // store's change log holds it, so `arcana audit verify` can check record and store agree.
-// Absent when nothing changed.
+// refusedItems are the items of a batch call refused while the call answered 200
+// (BatchGetSecretValue's Errors[]; audit/touched_resources.h). Absent when neither.
 //
 // requestParameters / responseElements are already redacted (audit/redaction.h) when they
 // reach an AuditEvent: this file serialises, it does not judge what is secret.

@@ -15,6 +15,11 @@ struct Resource {
   std::string type;  // CloudTrail resource type: AWS::SecretsManager::Secret, AWS::KMS::Key, ...
   std::string arn;
   std::string account;
+  // A batch call that answers 200 with per-item errors (BatchGetSecretValue): the error this
+  // item was refused with ("" when served). Recorded in additionalEventData.refusedItems, so
+  // that a refusal the call's own errorCode does not show is still in the trail.
+  std::string refused_code = {};
+  std::string refused_message = {};
 };
 
 inline constexpr const char* kSecretType = "AWS::SecretsManager::Secret";
@@ -36,6 +41,16 @@ class TouchedResources {
       return;
     }
     items_.push_back(Resource{std::move(type), std::move(arn), std::move(account)});
+  }
+  // The item arn, touched before, was refused with code/message (a per-item batch error).
+  void MarkRefused(const std::string& arn, std::string code, std::string message) {
+    for (auto& r : items_) {
+      if (r.arn == arn) {
+        r.refused_code = std::move(code);
+        r.refused_message = std::move(message);
+        return;
+      }
+    }
   }
   const std::vector<Resource>& items() const { return items_; }
   bool truncated() const { return truncated_; }

@@ -26,6 +26,23 @@ std::vector<std::string> Secrets(const rapidjson::Value& record) {
   return out;
 }
 
+// The ARNs of additionalEventData.refusedItems (audit/audit_event.h) refused because the
+// secret is marked for deletion.
+std::vector<std::string> RefusedForDeletion(const rapidjson::Value& record) {
+  std::vector<std::string> out;
+  const rapidjson::Value* extra = Obj(record, "additionalEventData");
+  if (extra == nullptr) return out;
+  auto items = extra->FindMember("refusedItems");
+  if (items == extra->MemberEnd() || !items->value.IsArray()) return out;
+  for (const auto& item : items->value.GetArray()) {
+    if (json::StrField(item, "errorCode") == "InvalidRequestException" &&
+        json::StrField(item, "errorMessage").find("marked for deletion") != std::string::npos) {
+      out.push_back(json::StrField(item, "ARN"));
+    }
+  }
+  return out;
+}
+
 // {"eventName","eventID","principal","secretArn"?, extra...}
 std::string Detail(const rapidjson::Value& record, const std::string& secret,
                    const std::vector<std::pair<const char*, std::string>>& extra) {
@@ -75,6 +92,12 @@ std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now
       error == "InvalidRequestException" &&
       json::StrField(record, "errorMessage").find("marked for deletion") != std::string::npos) {
     for (const auto& arn : Secrets(record)) emit("Pending Deletion Secret Read", arn, Detail(record, arn, {}));
+  }
+  // BatchGetSecretValue answers 200 and refuses items one by one: its record lists them.
+  if (sm && name == "BatchGetSecretValue" && error.empty()) {
+    for (const auto& arn : RefusedForDeletion(record)) {
+      emit("Pending Deletion Secret Read", arn, Detail(record, arn, {}));
+    }
   }
   if (sm && name == "GetSecretValue" && error.empty()) {
     const auto* req = Obj(record, "requestParameters");

@@ -5,8 +5,8 @@
 //   "Secret Deleted"                   DeleteSecret with ForceDeleteWithoutRecovery, or the
 //                                      purge job deleted a secret (AwsServiceEvent)
 //   "Pending Deletion Secret Read"     GetSecretValue refused because the secret is marked
-//                                      for deletion (BatchGetSecretValue reports such items
-//                                      as per-item errors, which its record does not carry)
+//                                      for deletion, or a BatchGetSecretValue item refused so
+//                                      (its record's additionalEventData.refusedItems)
 //   "Deprecated Secret Version Read"   GetSecretValue of AWSPREVIOUS, or of a VersionId that
 //                                      carries neither AWSCURRENT nor AWSPENDING
 //   "Denied Access Burst"              >= kDeniedBurst AccessDenied answers to one principal

@@ -555,3 +555,40 @@ def test_put_events_refuses_the_servers_own_sources(srv, receiver):
     assert out["Entries"][:2] == [{"ErrorCode": "NotAuthorizedForSourceException",
                                    "ErrorMessage": "Not authorized for the source."}] * 2
     assert "EventId" in out["Entries"][2]
+
+
+def test_batch_get_names_what_it_read_by_filter_and_detects_pending_deletion_items(
+        srv, receiver):
+    """BatchGetSecretValue answers 200 with per-item errors: its record lists the refused
+    items (additionalEventData.refusedItems), so "Pending Deletion Secret Read" fires for one
+    too; read by Filters, the record names every secret whose value it returned."""
+    ev, sm, ct = client(srv, "events"), client(srv, "secretsmanager"), client(srv, "cloudtrail")
+    ev.put_rule(Name="batch-alerts", EventPattern=json.dumps({
+        "source": ["arcana.detections"], "detail-type": ["Pending Deletion Secret Read"]}))
+    ev.put_targets(Rule="batch-alerts", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    gone = sm.create_secret(Name="batch/gone", SecretString="canary-value-f6")["ARN"]
+    sm.delete_secret(SecretId=gone, RecoveryWindowInDays=7)
+    from conftest import raw_call
+
+    def batch_get(body):  # Debian's botocore predates BatchGetSecretValue
+        r = raw_call(srv.endpoint, "BatchGetSecretValue", body, akid=ROOT_AKID, secret=ROOT_SECRET)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    out = batch_get({"SecretIdList": [gone]})
+    assert out["SecretValues"] == [] and out["Errors"][0]["ErrorCode"] == "InvalidRequestException"
+    wait_for(lambda: any(b.get("detail", {}).get("secretArn") == gone and
+                         b["detail"].get("eventName") == "BatchGetSecretValue"
+                         for b in receiver.bodies), timeout=10,
+             what="the batch read's detection")
+
+    for n in ("batchf/a", "batchf/b"):
+        sm.create_secret(Name=n, SecretString="v-" + n)
+    got = batch_get({"Filters": [{"Key": "name", "Values": ["batchf/"]}]})
+    assert sorted(v["Name"] for v in got["SecretValues"]) == ["batchf/a", "batchf/b"]
+    for n in ("batchf/a", "batchf/b"):
+        names = [e["EventName"] for e in ct.lookup_events(LookupAttributes=[
+            {"AttributeKey": "ResourceName", "AttributeValue": n}])["Events"]]
+        assert names == ["BatchGetSecretValue", "CreateSecret"], (n, names)
+    ev.remove_targets(Rule="batch-alerts", Ids=["hook"])
+    ev.delete_rule(Name="batch-alerts")

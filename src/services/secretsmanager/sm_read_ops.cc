@@ -316,6 +316,9 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     ARCANA_RETURN_IF_ERROR(ApplyListCursor(page_key_, "BatchGetSecretValue", in, query));
     ARCANA_ASSIGN_OR_RETURN(auto page, FilteredSecrets(in, ctx, query, max));
     for (auto& l : page.items) {
+      // Named in the record as the SecretIdList branch's Load names them, refused or not:
+      // a bulk read by filter is what an investigator searches for by resource.
+      ctx.Touch(audit::kSecretType, l.self.arn);
       Status allowed = AuthorizeSecret(item_ctx, l, l.self.arn);
       if (!allowed.ok()) {
         failures.push_back({l.self.arn, allowed});
@@ -332,9 +335,15 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
   w.StartArray();
   for (auto& [id, l] : targets) {
     if (l.self.deleted_ms) {
-      failures.push_back({id, Status(ErrorCode::kInvalidRequest,
-                                     "You can't perform this operation on the secret because it "
-                                     "was marked for deletion.")});
+      Status refused(ErrorCode::kInvalidRequest,
+                     "You can't perform this operation on the secret because it was marked for "
+                     "deletion.");
+      // The call answers 200: the record names the refusal, for the "Pending Deletion
+      // Secret Read" detection (events/detections.h) and for investigators.
+      if (ctx.touched != nullptr) {
+        ctx.touched->MarkRefused(l.self.arn, "InvalidRequestException", refused.message());
+      }
+      failures.push_back({id, std::move(refused)});
       continue;
     }
     auto v = SelectVersion(l.data(), "", "");
