@@ -84,7 +84,10 @@ void EventBus::Route(const Event& e) {
   }
   if ((*rules)->empty()) return;
   rapidjson::Document doc;
-  if (!json::ParseBounded(e.json, &doc).ok()) return;
+  if (Status parsed = json::ParseBounded(e.json, &doc); !parsed.ok()) {
+    spdlog::warn("events: event {} was not routed: {}", e.id, parsed.message());
+    return;
+  }
   for (const CompiledRule& rule : **rules) {
     if (!rule.pattern.Matches(doc)) continue;
     for (const auto& target : rule.targets) {

@@ -557,6 +557,63 @@ def test_put_events_refuses_the_servers_own_sources(srv, receiver):
     assert "EventId" in out["Entries"][2]
 
 
+def test_put_events_bounds_time_size_and_depth(srv, receiver):
+    """Time must be an RFC 3339 time (years 1-9999); the entries of a request at most 256 KiB
+    (EventBridge's limit, sized as AWS documents); a Detail the bus could not route (nested
+    as deep as the parser's bound, one level deeper in the envelope) is MalformedDetail
+    instead of an EventId for an event that is never delivered."""
+    ev = client(srv, "events")
+    ev.put_rule(Name="bounds", EventPattern=json.dumps({"source": ["bounds.app"]}))
+    ev.put_targets(Rule="bounds", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    bad_time = ("InvalidArgument", "Parameter Time is not valid. Reason: Time must be between "
+                "0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.")
+    for t in (1e300, -1e300, 1e17, -62135596801, 253402300800):
+        status, out = put_events_raw(srv, [{"Source": "bounds.app", "DetailType": "t",
+                                            "Detail": "{}", "Time": t}])
+        assert status == 200 and out["FailedEntryCount"] == 1, (t, out)
+        assert (out["Entries"][0]["ErrorCode"], out["Entries"][0]["ErrorMessage"]) == bad_time
+    status, out = put_events_raw(srv, [{"Source": "bounds.app", "DetailType": "t",
+                                        "Detail": json.dumps({"n": "edge"}),
+                                        "Time": 253402300799}])
+    assert out["FailedEntryCount"] == 0, out
+
+    big = json.dumps({"pad": "x" * (100 << 10)})
+    with pytest.raises(ClientError) as e:
+        ev.put_events(Entries=[{"Source": "bounds.app", "DetailType": "t", "Detail": big}] * 3)
+    assert code_of(e) == ("ValidationException",
+                          "Total size of the entries in the request is over the limit.")
+    assert ev.put_events(Entries=[{"Source": "bounds.app", "DetailType": "t",
+                                   "Detail": big}] * 2)["FailedEntryCount"] == 0
+
+    def nested(depth):  # depth levels of objects, the outermost included
+        return '{"a":' * (depth - 1) + '{"leaf":1}' + "}" * (depth - 1)
+
+    out = ev.put_events(Entries=[
+        {"Source": "bounds.app", "DetailType": "deep", "Detail": nested(63)},
+        {"Source": "bounds.app", "DetailType": "too deep", "Detail": nested(64)}])
+    assert out["Entries"][1] == {"ErrorCode": "MalformedDetail",
+                                 "ErrorMessage": "Detail is malformed."}
+    wait_for(lambda: any(b.get("detail-type") == "deep" for b in receiver.bodies), timeout=10,
+             what="the depth-63 event delivered")
+    wait_for(lambda: "9999-12-31T23:59:59Z" in [b["time"] for b in receiver.bodies],
+             timeout=10, what="the event of the latest valid time delivered")
+    ev.remove_targets(Rule="bounds", Ids=["hook"])
+    ev.delete_rule(Name="bounds")
+
+
+def test_test_event_pattern_needs_the_whole_event_envelope(srv):
+    ev = client(srv, "events")
+    whole = {"id": "1", "source": "s", "detail-type": "x", "account": "123456789012",
+             "time": "2026-12-02T00:00:00Z", "region": "us-east-1", "resources": [],
+             "detail": {}}
+    assert ev.test_event_pattern(EventPattern='{"source":["s"]}', Event=json.dumps(whole))["Result"]
+    for member in ("id", "account", "source", "time", "region", "resources", "detail-type"):
+        partial = {k: v for k, v in whole.items() if k != member}
+        with pytest.raises(ClientError) as e:
+            ev.test_event_pattern(EventPattern='{"source":["s"]}', Event=json.dumps(partial))
+        assert code_of(e) == ("ValidationException", "Parameter Event is not valid."), member
+
+
 def test_batch_get_names_what_it_read_by_filter_and_detects_pending_deletion_items(
         srv, receiver):
     """BatchGetSecretValue answers 200 with per-item errors: its record lists the refused

@@ -1,5 +1,7 @@
 #include "services/events/events_service.h"
 
+#include <cmath>
+
 #include "auth/authorizer.h"
 #include "common/json.h"
 #include "crypto/base64.h"
@@ -44,6 +46,46 @@ Status CheckBus(const json::Input& in, const CallContext& ctx) {
     return Status::Ok();
   }
   return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + *bus + " does not exist.");
+}
+
+// PutEvents limits (EventBridge's): the entries of one request together at most 256 KiB,
+// sized as AWS documents ("Calculating PutEvents event entry size": 14 bytes for a Time,
+// then the UTF-8 bytes of Source, DetailType, Detail and each of Resources).
+constexpr size_t kMaxPutEventsBytes = 256 * 1024;
+// Event times as RFC 3339 can write them: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+constexpr double kMinEventSeconds = -62135596800.0;
+constexpr double kMaxEventSeconds = 253402300799.0;
+
+size_t EntriesSize(const rapidjson::Value& entries) {
+  size_t total = 0;
+  auto text = [](const rapidjson::Value& o, const char* k) -> size_t {
+    auto it = o.FindMember(k);
+    return it != o.MemberEnd() && it->value.IsString() ? it->value.GetStringLength() : 0;
+  };
+  for (const auto& e : entries.GetArray()) {
+    if (!e.IsObject()) continue;
+    if (e.HasMember("Time") && !e["Time"].IsNull()) total += 14;
+    total += text(e, "Source") + text(e, "DetailType") + text(e, "Detail");
+    if (auto r = e.FindMember("Resources"); r != e.MemberEnd() && r->value.IsArray()) {
+      for (const auto& arn : r->value.GetArray()) {
+        total += arn.IsString() ? arn.GetStringLength() : 0;
+      }
+    }
+  }
+  return total;
+}
+
+// TestEventPattern's Event must be a whole event: the API reference makes id, account,
+// source, time, region, resources and detail-type mandatory, since a pattern tested against
+// less can match differently on the bus, where every event has them.
+bool HasEventEnvelope(const std::string& event) {
+  rapidjson::Document doc;
+  if (!json::ParseBounded(event, &doc).ok() || !doc.IsObject()) return false;
+  for (const char* member :
+       {"id", "account", "source", "time", "region", "resources", "detail-type"}) {
+    if (!doc.HasMember(member)) return false;
+  }
+  return true;
 }
 
 Status Allow(const CallContext& ctx, const std::string& resource) {
@@ -379,7 +421,7 @@ Result<std::string> EventsService::TestEventPattern(const rapidjson::Value& inpu
   ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
   ARCANA_ASSIGN_OR_RETURN(auto pattern, ev::EventPattern::Parse(*in.Str("EventPattern")));
   auto matched = pattern.MatchesJson(*in.Str("Event"));
-  if (!matched.ok()) {
+  if (!matched.ok() || !HasEventEnvelope(*in.Str("Event"))) {
     return Status(ErrorCode::kValidation, "Parameter Event is not valid.");
   }
   return std::string(*matched ? R"({"Result":true})" : R"({"Result":false})");
@@ -394,6 +436,10 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
   const rapidjson::Value* entries = in.Get("Entries");
   if (entries == nullptr || !entries->IsArray()) {  // the model validator requires the list
     return Status(ErrorCode::kValidation, "Entries is a required list.");
+  }
+  if (EntriesSize(*entries) > kMaxPutEventsBytes) {
+    return Status(ErrorCode::kValidation,
+                  "Total size of the entries in the request is over the limit.");
   }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -438,7 +484,9 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
       continue;
     }
     rapidjson::Document parsed;
-    if (!json::ParseBounded(*detail, &parsed).ok() || !parsed.IsObject()) {
+    // One level below the bound: the bus nests Detail in the event's envelope and parses
+    // that again to match it; a deeper one would be answered an EventId and never routed.
+    if (!json::ParseBounded(*detail, &parsed, json::kMaxDepth - 1).ok() || !parsed.IsObject()) {
       fail("MalformedDetail", "Detail is malformed.");
       continue;
     }
@@ -447,7 +495,16 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
     parsed.Accept(dw);  // re-serialized: the event carries well-formed JSON only
     int64_t time_ms = ctx.now_ms;
     if (const auto* t = e.Get("Time"); t != nullptr && t->IsNumber()) {
-      time_ms = static_cast<int64_t>(t->GetDouble() * 1000);
+      // An RFC 3339 time (years 0001-9999) or none: checked before the conversion, which is
+      // undefined for a double beyond int64.
+      const double secs = t->GetDouble();
+      if (!std::isfinite(secs) || secs < kMinEventSeconds || secs > kMaxEventSeconds) {
+        fail("InvalidArgument",
+             "Parameter Time is not valid. Reason: Time must be between 0001-01-01T00:00:00Z "
+             "and 9999-12-31T23:59:59Z.");
+        continue;
+      }
+      time_ms = static_cast<int64_t>(secs * 1000);
     }
     ::arcana::events::Event event = ::arcana::events::MakeEvent(
         source, detail_type, ctx.account, ctx.region, time_ms,
