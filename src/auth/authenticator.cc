@@ -139,14 +139,11 @@ Status Authenticator::Unsigned(const net::HttpRequest& req, services::CallContex
     size_t s1 = cred.find('/');
     size_t s2 = s1 == std::string_view::npos ? s1 : cred.find('/', s1 + 1);
     size_t s3 = s2 == std::string_view::npos ? s2 : cred.find('/', s2 + 1);
-    if (s3 != std::string_view::npos && s3 - s2 - 1 <= 32 && s3 > s2 + 1) {
+    if (s3 != std::string_view::npos) {
       std::string_view region = cred.substr(s2 + 1, s3 - s2 - 1);
-      // Unverified: kept only when it looks like a region name.
-      if (std::all_of(region.begin(), region.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-          })) {
-        ctx.region = std::string(region);
-      }
+      // Unverified (AWS ignores the signature of an unsigned operation): kept only when it
+      // is a region name, since it becomes the region of the ARNs the call builds.
+      if (IsRegionName(region)) ctx.region = std::string(region);
     }
   }
   return Status::Ok();
@@ -157,7 +154,10 @@ Status Authenticator::AuthenticateDev(const SignableRequest& sr, services::CallC
   ctx.region = opts_.default_region;
   auto parsed = ParseOnly(sr);
   if (parsed.ok()) {
-    if (!parsed->region.empty()) ctx.region = parsed->region;
+    // Unsigned here, but a known key still acts with its policies, which match ARNs built
+    // from this region: refused as in signed mode unless it is a region name.
+    ARCANA_RETURN_IF_ERROR(CheckScopeRegion(parsed->region));
+    ctx.region = parsed->region;
     ctx.access_key_id = parsed->access_key_id;
   }
   if (!ctx.access_key_id.empty() && !KnownUnknownInDev(ctx.access_key_id)) {

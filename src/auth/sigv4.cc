@@ -320,6 +320,33 @@ Result<AuthorizationHeader> ParseAuthorization(std::string_view header) {
   return out;
 }
 
+bool IsRegionName(std::string_view r) {
+  if (r.empty() || r.size() > kMaxRegionLength) return false;
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0;
+  while (i < r.size() && lower(r[i])) ++i;
+  if (i < 2 || i > 4) return false;  // "us", "cn", "eusc"
+  size_t words = 0;                  // further words of letters ("gov", "east")
+  while (i < r.size() && r[i] == '-') {
+    const size_t start = ++i;
+    if (i < r.size() && digit(r[i])) {  // the final number
+      while (i < r.size() && digit(r[i])) ++i;
+      return i == r.size() && words >= 1;
+    }
+    while (i < r.size() && lower(r[i])) ++i;
+    if (i == start) return false;
+    ++words;
+  }
+  return false;
+}
+
+Status CheckScopeRegion(std::string_view region) {
+  if (IsRegionName(region)) return Status::Ok();
+  return Invalid("Credential should be scoped to a valid region, not '" + std::string(region) +
+                 "'.");
+}
+
 Result<AuthorizationHeader> ParseOnly(const SignableRequest& req) {
   const size_t n = CountHeaders(req, "authorization");
   if (n == 0) return Status(ErrorCode::kMissingAuthToken, "Missing Authentication Token");
@@ -770,10 +797,11 @@ Result<VerifiedCaller> Verifier::Check(const SignableRequest& req, Signed parts,
     return Invalid("Credential should be scoped to correct service: '" +
                    std::string(expected_service) + "'.");
   }
+  ARCANA_RETURN_IF_ERROR(CheckScopeRegion(auth.region));
   if (!opts_.allowed_regions.empty() &&
       std::find(opts_.allowed_regions.begin(), opts_.allowed_regions.end(), auth.region) ==
           opts_.allowed_regions.end()) {
-    return Invalid("Credential should be scoped to a valid region.");
+    return Invalid("Credential should be scoped to a valid region, not '" + auth.region + "'.");
   }
 
   // 8. Clock skew (a presigned URL: its own validity instead of the window's past half).

@@ -77,6 +77,18 @@ inline constexpr size_t kMaxSignedHeaders = 64;
 // kMaxSignedHeaders, signature not 64 hex) -> kIncompleteSignature.
 Result<AuthorizationHeader> ParseAuthorization(std::string_view header);
 
+// A region name as a credential scope may carry one: lowercase words joined by '-', the
+// first of 2 to 4 letters, ending in a number ("us-east-1", "us-gov-west-1", "cn-north-1",
+// "us-isob-east-1", "eusc-de-east-1"), at most kMaxRegionLength characters. The scope's
+// region becomes the region of every ARN the call builds and authorizes, so nothing else
+// (':' or '*' in particular, which would let a caller forge an ARN its policies match) may
+// pass.
+inline constexpr size_t kMaxRegionLength = 32;
+bool IsRegionName(std::string_view region);
+// OK, or kInvalidSignature "Credential should be scoped to a valid region, not 'R'." (AWS's
+// words for a scope region it does not serve) unless IsRegionName(region).
+Status CheckScopeRegion(std::string_view region);
+
 // Dev mode (no verification): finds the single Authorization header and parses it so the
 // server can read the access key id and region. Missing -> kMissingAuthToken; malformed
 // or repeated -> kIncompleteSignature.
@@ -162,7 +174,7 @@ struct VerifyOptions {
   std::chrono::seconds max_skew{900};
   bool ignore_skew = false;
   PathMode path_mode = PathMode::kExact;
-  // Regions accepted in the credential scope; empty = any region.
+  // Regions accepted in the credential scope; empty = any region name (IsRegionName).
   std::vector<std::string> allowed_regions;
   // Called on a signature mismatch with the server's canonical request and string to
   // sign, for server-side debug logging only (never send these to the client).
@@ -198,7 +210,8 @@ class Verifier {
   //  5. scope date != request date -> kInvalidSignature
   //  6. scope service != expected_service -> kInvalidSignature
   //     "Credential should be scoped to correct service: '<svc>'."
-  //  7. scope region not in allowed_regions -> kInvalidSignature
+  //  7. scope region not a region name (CheckScopeRegion), or not in allowed_regions
+  //     -> kInvalidSignature "Credential should be scoped to a valid region, not 'R'."
   //  8. skew > max_skew (unless ignore_skew) -> kInvalidSignature "Signature expired: ..."
   //     or "Signature not yet current: ..."; a presigned URL expires X-Amz-Expires seconds
   //     after its X-Amz-Date instead

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "auth/sigv4.h"
+
 namespace arcana::config {
 namespace {
 
@@ -223,6 +225,13 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   if (c.account_id.size() != 12 ||
       c.account_id.find_first_not_of("0123456789") != std::string::npos) {
     return Status(ErrorCode::kInvalidParameter, "--account-id must be 12 digits");
+  }
+  // The region of unsigned and unscoped calls becomes the region of their ARNs: the same
+  // shape a credential scope must have (auth/sigv4.h).
+  if (!auth::IsRegionName(c.default_region)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--default-region must be a region name such as us-east-1, got " +
+                      c.default_region);
   }
   if (c.audit_file != "fail-closed" && c.audit_file != "fail-open" && c.audit_file != "off") {
     return Status(ErrorCode::kInvalidParameter,

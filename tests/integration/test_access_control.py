@@ -18,9 +18,10 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, ARCANAD, cli_store_args, raw_call
+from conftest import ACCOUNT, ARCANAD, cli_store_args, raw_call, sigv4_headers
 from aws_cli import run_cli
 from test_iam import client, code_of
 from test_sts import expire_session
@@ -365,6 +366,49 @@ def test_key_policy_the_engine_cannot_compile_is_refused(admin, broken):
     with pytest.raises(ClientError) as e:
         admin.as_keys("kms", keys).encrypt(KeyId=key, Plaintext=b"x")
     assert_denied(e.value, denial(user_arn, "kms:Encrypt", key, "deny-resource"))
+
+
+FORGED_REGION = f"us-east-1:{ACCOUNT}:secret:dev-"
+
+
+def test_scope_region_cannot_forge_the_arns_policies_match(admin):
+    """The credential scope's region becomes the region of every ARN the call authorizes. A
+    user allowed only on secrets named dev-* used to sign with the region
+    "us-east-1:ACCOUNT:secret:dev-": every ARN then began with the allowed prefix, so it
+    created and read secrets of any name. A scope region that is not a region name is refused
+    as AWS refuses a region it does not serve, before anything is authorized."""
+    user, keys = admin.user(doc(allow("secretsmanager:*", f"{SM_ARN}dev-*")))
+    creds = {"akid": keys["AccessKeyId"], "secret": keys["SecretAccessKey"]}
+    name = uniq("payroll")
+    create = {"Name": name, "SecretString": "v", "ClientRequestToken": str(uuid.uuid4())}
+    r = raw_call(admin.endpoint, "CreateSecret", create, region=REGION, **creds)
+    assert r.status_code == 400 and r.json()["__type"] == "AccessDeniedException", r.text
+    for region in (FORGED_REGION, "us-east-1*", "local"):
+        r = raw_call(admin.endpoint, "CreateSecret", create, region=region, **creds)
+        assert r.status_code == 400, r.text
+        assert r.json()["__type"] == "InvalidSignatureException", r.text
+        assert r.json()["message"] == \
+            f"Credential should be scoped to a valid region, not '{region}'.", r.text
+    assert name not in [s["Name"] for s in admin.sm.list_secrets(MaxResults=100)["SecretList"]]
+    # The prefix the policy names still works, in the real region and in others.
+    for region in (REGION, "us-gov-west-1", "cn-north-1", "eu-central-1"):
+        ok = raw_call(admin.endpoint, "CreateSecret",
+                      {"Name": uniq("dev-x"), "SecretString": "v",
+                       "ClientRequestToken": str(uuid.uuid4())}, region=region, **creds)
+        if region == REGION:
+            assert ok.status_code == 200, ok.text
+        else:  # the policy names us-east-1 only: a denial, not a signature error
+            assert ok.json()["__type"] == "AccessDeniedException", ok.text
+    # The Query protocol (STS) answers it as AWS's STS does.
+    sts_body = "Action=GetCallerIdentity&Version=2011-06-15"
+    host = admin.endpoint.split("://", 1)[1]
+    h = sigv4_headers(host, sts_body.encode(), None, FORGED_REGION, service="sts",
+                      extra_headers={"Content-Type": "application/x-www-form-urlencoded"},
+                      akid=keys["AccessKeyId"], secret=keys["SecretAccessKey"])
+    r = requests.post(admin.endpoint + "/", data=sts_body, headers=h, timeout=10)
+    assert r.status_code == 403, r.text
+    assert "<Code>SignatureDoesNotMatch</Code>" in r.text, r.text
+    assert "Credential should be scoped to a valid region" in r.text
 
 
 # --------------------------------------------------------------------------- (e) expiry

@@ -336,6 +336,17 @@ def test_reset_is_dev_only(auth_server):
     assert auth_call(auth_server, "ListSecrets", {}).status_code == 200
 
 
+def test_dev_mode_refuses_a_scope_region_that_is_not_a_region_name(dev_server):
+    # Dev mode checks no signature, but a key it knows acts with its policies, which match
+    # ARNs built from the scope's region: "us-east-1:ACCOUNT:secret:dev-" would forge them.
+    forged = f"us-east-1:{ACCOUNT}:secret:dev-"
+    r = raw_call(dev_server.endpoint, "ListSecrets", {}, region=forged)
+    assert_aws_error(r, "InvalidSignatureException")
+    assert r.json()["message"] == f"Credential should be scoped to a valid region, not '{forged}'."
+    for region in ("us-gov-west-1", "cn-northwest-1", "ap-southeast-2"):
+        assert raw_call(dev_server.endpoint, "ListSecrets", {}, region=region).status_code == 200
+
+
 def test_dev_mode_ignores_clock_skew_and_key(sm, dev_server):
     when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
     r = raw_call(dev_server.endpoint, "ListSecrets", {}, akid="ANYKEY", secret="any", when=when)

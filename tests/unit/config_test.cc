@@ -85,6 +85,19 @@ TEST_F(ConfigTest, EnvironmentGivesStoreAndRootKeyFile) {
   EXPECT_EQ(EffectiveRootKeyFile(*c), "/run/secrets/root.key");
 }
 
+// The default region becomes the region of ARNs (unsigned calls, dev mode without a scope):
+// it must have a credential scope's region shape.
+TEST_F(ConfigTest, DefaultRegionMustBeARegionName) {
+  auto c = Load({"--default-region", "eu-central-1"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->default_region, "eu-central-1");
+  for (const char* bad : {"us-east-1:123456789012:secret:dev-", "local", "us-east-1*"}) {
+    auto r = Load({"--default-region", bad});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("--default-region"), std::string::npos);
+  }
+}
+
 TEST_F(ConfigTest, FlagBeatsEnvironmentBeatsToml) {
   std::string file = Toml("store = \"sqlite:/from/toml\"\nroot_key_file = \"/toml/root.key\"\n");
   auto from_toml = Load({"--config", file});

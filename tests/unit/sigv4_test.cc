@@ -669,9 +669,51 @@ TEST(Sigv4Verify, AllowedRegions) {
   EXPECT_TRUE(v.Verify(MakeSigned().Get(), "secretsmanager").ok());
   OwnedRequest o = MakeSigned(kAkid, kSecret, {}, "secretsmanager", "ap-south-1");
   ExpectError(v.Verify(o.Get(), "secretsmanager"), ErrorCode::kInvalidSignature,
-              "Credential should be scoped to a valid region.");
+              "Credential should be scoped to a valid region, not 'ap-south-1'.");
   Verifier any = MakeVerifier(f);
   EXPECT_TRUE(any.Verify(o.Get(), "secretsmanager").ok());
+}
+
+TEST(Sigv4Region, RegionNames) {
+  for (const char* ok : {"us-east-1", "us-west-2", "eu-west-1", "eu-central-2", "ap-southeast-7",
+                         "ap-northeast-3", "cn-north-1", "cn-northwest-1", "us-gov-west-1",
+                         "us-gov-east-1", "us-iso-east-1", "us-isob-east-1", "us-isof-south-1",
+                         "eu-isoe-west-1", "eusc-de-east-1", "il-central-1", "mx-central-1",
+                         "sa-east-1", "me-central-1", "af-south-1", "ca-west-1"}) {
+    EXPECT_TRUE(IsRegionName(ok)) << ok;
+    EXPECT_TRUE(CheckScopeRegion(ok).ok()) << ok;
+  }
+  for (const char* bad : {"", "us-east-1:123456789012:secret:dev-", "us-east-1*", "*",
+                          "local", "localhost", "US-EAST-1", "us-east", "us-1", "us--east-1",
+                          "-us-east-1", "us-east-1-", "us-east-1a", "us-east-1 ", "u-east-1",
+                          "abcde-east-1", "us-east-1/x", "us-east-1\n", "us-easternmost-region-1-1",
+                          "us-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-1"}) {
+    EXPECT_FALSE(IsRegionName(bad)) << bad;
+    Status st = CheckScopeRegion(bad);
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidSignature) << bad;
+    EXPECT_EQ(st.message(),
+              "Credential should be scoped to a valid region, not '" + std::string(bad) + "'.");
+  }
+}
+
+// The scope's region becomes the region of every ARN the call authorizes: a region such as
+// "us-east-1:123456789012:secret:dev-" would build ARNs a policy on "...:secret:dev-*"
+// matches whatever the secret's name. Refused, signed correctly or not, before the key is
+// looked up; the header form and a presigned URL alike.
+TEST(Sigv4Verify, ScopeRegionMustBeARegionName) {
+  Fixture f;
+  Verifier v = MakeVerifier(f);
+  const std::string forged = "us-east-1:123456789012:secret:dev-";
+  OwnedRequest o = MakeSigned(kAkid, kSecret, {}, "secretsmanager", forged);
+  ExpectError(v.Verify(o.Get(), "secretsmanager"), ErrorCode::kInvalidSignature,
+              "Credential should be scoped to a valid region, not '" + forged + "'.");
+  EXPECT_EQ(f.lookups.load(), 0);
+  for (const char* region : {"us-gov-west-1", "cn-north-1", "eu-west-3", "ap-southeast-2"}) {
+    OwnedRequest ok = MakeSigned(kAkid, kSecret, {}, "secretsmanager", region);
+    auto r = v.Verify(ok.Get(), "secretsmanager");
+    ASSERT_TRUE(r.ok()) << region << ": " << r.status().message();
+    EXPECT_EQ(r->region, region);
+  }
 }
 
 TEST(Sigv4Verify, UnknownAccessKey) {
@@ -819,6 +861,18 @@ TEST(Sigv4Verify, PresignedUrlCoversItsQuery) {
   OwnedRequest wrong = MakePresigned("60", {}, "another/secret");
   ExpectError(v.Verify(wrong.Get(), "sts"), ErrorCode::kInvalidSignature,
               "The request signature we calculated");
+}
+
+TEST(Sigv4Verify, PresignedUrlScopeRegionMustBeARegionName) {
+  Fixture f;
+  Verifier v = MakeVerifier(f);
+  OwnedRequest presigned = MakePresigned();
+  const size_t at = presigned.req.target.find("%2Fus-east-1%2F");
+  ASSERT_NE(at, std::string::npos);
+  presigned.req.target.replace(at, 15, "%2Fus-east-1%3A1%2F");
+  ExpectError(v.Verify(presigned.Get(), "sts"), ErrorCode::kInvalidSignature,
+              "Credential should be scoped to a valid region, not 'us-east-1:1'.");
+  EXPECT_EQ(f.lookups.load(), 0);
 }
 
 TEST(Sigv4Verify, PresignedUrlCarriesItsSessionToken) {
@@ -998,7 +1052,9 @@ TEST(Sigv4Verify, SigningKeyCacheIsBounded) {
   Verifier v = MakeVerifier(f);
   const size_t n = Verifier::kMaxCachedKeys + 10;
   for (size_t i = 0; i < n; ++i) {
-    OwnedRequest o = MakeSigned(kAkid, kSecret, {}, "secretsmanager", "r" + std::to_string(i));
+    // A region name per request ("us-test-0", "us-test-1", ...): a scope each.
+    OwnedRequest o =
+        MakeSigned(kAkid, kSecret, {}, "secretsmanager", "us-test-" + std::to_string(i));
     ASSERT_TRUE(v.Verify(o.Get(), "secretsmanager").ok());
     ASSERT_LE(v.CachedSigningKeys(), Verifier::kMaxCachedKeys);
   }
