@@ -26,6 +26,13 @@ thread_local int64_t t_request_start_ns = kNoScope;
 constexpr size_t kBatch = 1000;
 constexpr int64_t kMaxGap = 20000;
 
+// v = max(v, to), atomically.
+void RaiseTo(std::atomic<int64_t>& v, int64_t to) {
+  int64_t cur = v.load(std::memory_order_relaxed);
+  while (cur < to && !v.compare_exchange_weak(cur, to, std::memory_order_acq_rel)) {
+  }
+}
+
 }  // namespace
 
 ChangeFollower::FreshnessScope::FreshnessScope() : saved_(t_request_start_ns) {
@@ -45,6 +52,10 @@ struct ChangeFollower::State {
   // When the newest completed Sync read Head() (steady ns): it covers every write
   // acknowledged before that moment.
   std::atomic<int64_t> covered_since_ns{kNoScope};
+  // Local head only: the highest Head() any Sync has read. A local head is published after
+  // its COMMIT, so `applied` (from the rows read) may run ahead of a head read a moment ago;
+  // only a head below one read earlier means the store went backwards.
+  std::atomic<int64_t> highest_head{0};
 
   void ResetAll(int64_t head) {
     for (auto& s : subs) s.on_reset();
@@ -52,16 +63,17 @@ struct ChangeFollower::State {
   }
 
   // Applies the changes after `applied` up to at least head. Caller holds sync_mu.
-  Status CatchUp(int64_t head) {
+  // went_back: the store's head is below one seen before (wiped and recreated).
+  Status CatchUp(int64_t head, bool went_back) {
     int64_t at = applied.load(std::memory_order_acquire);
-    if (!started.load(std::memory_order_acquire) || head < at || head - at > kMaxGap) {
-      // First sync (caches are empty or predate this follower), a store that went backwards
-      // (wiped and recreated), or too far behind: start over from the head.
+    if (!started.load(std::memory_order_acquire) || went_back || head - at > kMaxGap) {
+      // First sync (caches are empty or predate this follower), a store that went backwards,
+      // or too far behind: start over from the head.
       ResetAll(head);
       started.store(true, std::memory_order_release);
       return Status::Ok();
     }
-    while (at < head) {
+    while (at < head) {  // head <= at: already applied (by a Sync that read a newer head)
       auto batch = log.ReadChanges(at, kBatch);
       if (!batch.ok()) return batch.status();
       if (batch->empty()) {
@@ -103,18 +115,24 @@ Result<int64_t> ChangeFollower::Sync() {
   State& st = *state_;
   if (st.log.HeadIsLocal()) {
     // One process owns the store: its head is a counter in memory, cheaper than sharing.
+    // Read before Head(): every head read earlier is at most ours unless the store went back.
+    const int64_t seen = st.highest_head.load(std::memory_order_acquire);
     auto head = st.log.Head();
     if (!head.ok()) return head.status();
-    // applied is published only after its changes reached every subscriber, so equality
-    // means the caches are exact as of this head.
-    if (st.started.load(std::memory_order_acquire) &&
-        *head == st.applied.load(std::memory_order_acquire)) {
-      return *head;
+    const bool went_back = *head < seen;
+    if (!went_back) RaiseTo(st.highest_head, *head);
+    // applied is published only after its changes reached every subscriber, so applied >=
+    // head means the caches are exact as of this head. It is often above it: a concurrent
+    // Sync read changes committed after this head was read (or before it was published).
+    if (st.started.load(std::memory_order_acquire) && !went_back &&
+        *head <= st.applied.load(std::memory_order_acquire)) {
+      return st.applied.load(std::memory_order_acquire);
     }
     // Catching up reads the changes from the database, and another thread may be doing it.
     ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());
     std::lock_guard<std::mutex> l(st.sync_mu);
-    ARCANA_RETURN_IF_ERROR(st.CatchUp(*head));
+    ARCANA_RETURN_IF_ERROR(st.CatchUp(*head, went_back));
+    if (went_back) st.highest_head.store(*head, std::memory_order_release);
     return st.applied.load(std::memory_order_acquire);
   }
   const int64_t floor = t_request_start_ns != kNoScope ? t_request_start_ns : NowNs();
@@ -126,7 +144,10 @@ Result<int64_t> ChangeFollower::Sync() {
   const int64_t began = NowNs();
   auto head = st.log.Head();
   if (!head.ok()) return head.status();
-  ARCANA_RETURN_IF_ERROR(st.CatchUp(*head));
+  // Read under sync_mu after every earlier catch-up, and a shared head commits with its
+  // rows: a head below what was applied is a store that went backwards.
+  const bool went_back = *head < st.applied.load(std::memory_order_acquire);
+  ARCANA_RETURN_IF_ERROR(st.CatchUp(*head, went_back));
   st.covered_since_ns.store(began, std::memory_order_release);
   return st.applied.load(std::memory_order_acquire);
 }

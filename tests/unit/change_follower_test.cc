@@ -24,6 +24,7 @@ class FakeLog : public ChangeLog {
     std::lock_guard<std::mutex> l(mu_);
     ++head_calls;
     if (down) return Status(ErrorCode::kServiceUnavailable, "down");
+    if (published_head) return *published_head;
     return changes_.empty() ? trimmed_head_ : changes_.back().seq;
   }
   bool HeadIsLocal() const override { return local_; }
@@ -48,6 +49,19 @@ class FakeLog : public ChangeLog {
     std::lock_guard<std::mutex> l(mu_);
     std::erase_if(changes_, [seq](const Change& c) { return c.seq == seq; });
   }
+  // The store is replaced by one whose head is lower (wiped and recreated).
+  void Rewind(int64_t head) {
+    std::lock_guard<std::mutex> l(mu_);
+    changes_.clear();
+    trimmed_head_ = head;
+    published_head.reset();
+  }
+  // Head() answers this instead of the newest row: SQLite publishes its in-memory head
+  // after the COMMIT, so rows are readable before Head() counts them.
+  void HoldHeadAt(std::optional<int64_t> head) {
+    std::lock_guard<std::mutex> l(mu_);
+    published_head = head;
+  }
   void Append(const std::string& service, const std::string& resource,
               const std::string& account = "a", const std::string& region = "r") {
     std::lock_guard<std::mutex> l(mu_);
@@ -63,6 +77,7 @@ class FakeLog : public ChangeLog {
   bool down = false;
 
  private:
+  std::optional<int64_t> published_head;
   bool local_;
   std::mutex mu_;
   std::vector<Change> changes_;
@@ -299,6 +314,72 @@ TEST_P(CachedSecretStoreTest, AHoleAfterTheFirstChangeOfABatchResetsTheCache) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadLocalOrShared, CachedSecretStoreTest, ::testing::Bool());
+
+// A follower with one subscriber that counts resets.
+struct CountingFollower {
+  explicit CountingFollower(ChangeLog& log) : follower(log) {
+    follower.Subscribe({[this](const Change&) { ++changes; }, [this] { ++resets; }});
+  }
+  ChangeFollower follower;
+  std::atomic<int> changes{0};
+  std::atomic<int> resets{0};
+};
+
+// SQLite's head (in memory) is published after its COMMIT, and a concurrent Sync may read
+// rows committed after another Sync read the head: a head below what was applied is then
+// already applied, not a store that went backwards (which would drop every cache).
+TEST(ChangeFollowerTest, ALocalHeadBehindTheAppliedChangesIsAlreadyApplied) {
+  FakeLog log(true);
+  CountingFollower f(log);
+  for (int i = 0; i < 5; ++i) log.Append("secretsmanager", "arn:" + std::to_string(i));
+  ASSERT_EQ(f.follower.Sync().value(), 5);
+  ASSERT_EQ(f.resets, 1);  // the first Sync
+
+  // Two Syncs read head 10; the first one's catch-up also reads 11 and 12, committed since
+  // (their head not published yet), so the second finds 12 applied.
+  for (int i = 5; i < 10; ++i) log.Append("secretsmanager", "arn:" + std::to_string(i));
+  log.HoldHeadAt(10);
+  log.Append("secretsmanager", "arn:a");
+  log.Append("secretsmanager", "arn:b");
+  ASSERT_EQ(f.follower.Sync().value(), 12);
+  EXPECT_EQ(f.changes, 7);
+  EXPECT_EQ(f.follower.Sync().value(), 12);
+  log.HoldHeadAt(std::nullopt);
+  EXPECT_EQ(f.follower.Sync().value(), 12);
+  EXPECT_EQ(f.resets, 1) << "a Sync that read an older head reset every cache";
+  EXPECT_EQ(f.changes, 7);
+
+  // A head below one read before is a store that went backwards: start over.
+  log.Rewind(3);
+  EXPECT_EQ(f.follower.Sync().value(), 3);
+  EXPECT_EQ(f.resets, 2);
+  log.Append("secretsmanager", "arn:c");
+  EXPECT_EQ(f.follower.Sync().value(), 4);
+  EXPECT_EQ(f.resets, 2);
+  EXPECT_EQ(f.changes, 8);
+}
+
+// The same race under load: Syncs on several threads while a writer commits. Resets after
+// the first Sync mean every cache of the node was dropped for nothing.
+TEST(ChangeFollowerTest, ConcurrentLocalSyncsUnderWritesNeverReset) {
+  FakeLog log(true);
+  CountingFollower f(log);
+  ASSERT_TRUE(f.follower.Sync().ok());
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) EXPECT_TRUE(f.follower.Sync().ok());
+    });
+  }
+  constexpr int kWrites = 5000;
+  for (int i = 0; i < kWrites; ++i) log.Append("secretsmanager", "arn:" + std::to_string(i % 7));
+  stop = true;
+  for (auto& t : readers) t.join();
+  ASSERT_EQ(f.follower.Sync().value(), kWrites);
+  EXPECT_EQ(f.resets, 1) << (f.resets - 1) << " spurious resets in " << kWrites << " writes";
+  EXPECT_EQ(f.changes, kWrites);
+}
 
 // Concurrent readers and a writer: no read that starts after a write is acknowledged ever
 // returns an older value.
