@@ -159,6 +159,7 @@ void Scheduler::RunClaimed(const storage::Job& job, Registration* reg) {
     }
     hold.emplace(std::move(*h));
   }
+  if (!RetakeLease(job)) return;
   std::atomic<bool> lost{false};
   JobRun run{job, started, std::nullopt, [this, &lost] { return stopping_.load() || lost.load(); }};
   Status st = RunWithLease(*reg, run, lost);
@@ -191,6 +192,25 @@ void Scheduler::RunClaimed(const storage::Job& job, Registration* reg) {
     // The lease expires and the job runs again: handlers are idempotent.
     spdlog::warn("job {}: cannot complete: {}", job.name, done.message());
   }
+}
+
+bool Scheduler::RetakeLease(const storage::Job& job) {
+  // A batch is claimed under one lease, and a job of it may have waited behind the runs
+  // before it (on the loop thread) for longer than that lease: another node may have claimed
+  // and run it meanwhile. Only a lease still ours, renewed for a whole term, lets it run.
+  auto held = jobs_.RenewJobLease(job.name, opts_.owner, clock_.NowMs() + opts_.lease.count());
+  if (!held.ok()) {
+    // Unknown whether it is still ours: leave it to its lease (it runs after the expiry).
+    spdlog::warn("job {}: cannot renew its lease before the run: {}", job.name,
+                 held.status().message());
+    return false;
+  }
+  if (!*held) {
+    spdlog::info("job {}: its lease expired while it waited its turn and another node took "
+                 "it: not run here", job.name);
+    return false;
+  }
+  return true;
 }
 
 std::chrono::milliseconds Scheduler::SleepAfterPass() const {

@@ -11,9 +11,11 @@
 //    runs each one's handler, and completes it (CompleteJob: next due one period after the
 //    run, or deleted for a one-shot job). It then sleeps until the earliest due job
 //    (NextDueMs), bounded to [min_sleep, max_sleep], and wakes at once on Stop();
-//  - renews the lease while a run lasts (a helper thread for the run's duration, every
-//    renew_every), so a long run is not taken over; a node that dies mid-run loses its lease at expiry and another node
-//    runs the job again (handlers are idempotent);
+//  - renews the lease right before each run (the jobs of a batch share the claim's lease,
+//    and a job waiting its turn behind a long run may outlive it: one another node took
+//    meanwhile is not run here) and while a run lasts (a helper thread for the run's
+//    duration, every renew_every), so a long run is not taken over; a node that dies mid-run
+//    loses its lease at expiry and another node runs the job again (handlers are idempotent);
 //  - runs every handler under a root-key hold (crypto::RootKey::TryHold): while sealed
 //    nothing is claimed, and a job claimed just as the server sealed is not completed: its
 //    lease is cut to sealed_retry, so it runs soon after the unseal (here or elsewhere);
@@ -147,6 +149,9 @@ class Scheduler {
   bool StartParallel(Registration& reg, const storage::Job& job);
   void JoinFinishedRunners(bool all);
   void RunClaimed(const storage::Job& job, Registration* reg);
+  // Renews the claimed job's lease for a whole term just before its run; false (logged)
+  // when it is no longer ours or the store cannot tell.
+  bool RetakeLease(const storage::Job& job);
   // Runs `handler` while renewing job's lease every renew_every; sets *lost when a renewal
   // is refused.
   Status RunWithLease(const Registration& reg, JobRun& run, std::atomic<bool>& lost);

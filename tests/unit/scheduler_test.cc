@@ -2,8 +2,9 @@
 // contract of storage/job_store.h and a ManualClock: periodic registration keeps an existing
 // row, a due job runs once and is rescheduled, one-shot jobs are deleted, failures are
 // retried, a sealed root key skips without completing, a lost lease is never completed, a
-// long run renews its lease, Stop() wakes the loop, and two schedulers on one store run a
-// due job exactly once.
+// long run renews its lease, a claimed job re-takes its lease before it runs (not run when
+// another node took it while it waited), Stop() wakes the loop, and two schedulers on one
+// store run a due job exactly once.
 #include "jobs/scheduler.h"
 
 #include <gtest/gtest.h>
@@ -310,6 +311,58 @@ TEST_F(SchedulerTest, LongRunRenewsItsLeaseAndStopsWhenARenewalIsRefused) {
   EXPECT_TRUE(stop_seen) << "a refused renewal did not tell the handler to stop";
   EXPECT_EQ(store_.completions, 0);
   EXPECT_EQ(store_.Get("long").owner, "other-node");
+}
+
+// A batch shares the claim's lease. A job waiting its turn behind a run that outlasts it may
+// be claimed and run by another node meanwhile: this node must not run that due time again.
+TEST_F(SchedulerTest, AJobThatWaitedPastItsLeaseAndWasTakenElsewhereIsNotRunAgain) {
+  Scheduler a(store_, &unsealed_, clock_, Fast("a"));
+  Scheduler b(store_, &unsealed_, clock_, Fast("b"));
+  int second_on_a = 0, second_on_b = 0;
+  a.Every("first", 60s, [&](JobRun&) {
+    clock_.Advance(61s);  // longer than the batch's lease; this run's own lease is renewed
+    EXPECT_TRUE(store_.RenewJobLease("first", "a", clock_.NowMs() + 60'000).value());
+    EXPECT_EQ(b.RunDue(), 1u);  // B claims "second": its lease (taken with "first") expired
+    return Status::Ok();
+  });
+  a.Every("second", 61s, [&](JobRun&) {
+    ++second_on_a;
+    return Status::Ok();
+  });
+  b.Every("first", 60s, [](JobRun&) { return Status::Ok(); });
+  b.Every("second", 61s, [&](JobRun&) {
+    ++second_on_b;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(a.EnsureJobs().ok());
+  ASSERT_TRUE(b.EnsureJobs().ok());
+  clock_.Advance(61s);
+  EXPECT_EQ(a.RunDue(), 2u);  // claims both, "first" first
+  EXPECT_EQ(second_on_b, 1);
+  EXPECT_EQ(second_on_a, 0) << "a due run of \"second\" ran on both nodes";
+  auto row = store_.Get("second");
+  EXPECT_EQ(row.owner, "");  // B's completion stands
+  EXPECT_EQ(row.job.due_ms, clock_.NowMs() + 61'000);
+}
+
+// A job that waited its turn but whose lease nobody took is still this node's: it runs, with
+// its lease renewed for a whole term from the start of its run.
+TEST_F(SchedulerTest, AJobThatWaitedItsTurnRunsWithAFreshLease) {
+  Scheduler a(store_, &unsealed_, clock_, Fast("a"));
+  int64_t lease_at_run = 0;
+  a.Every("first", 60s, [&](JobRun&) {
+    clock_.Advance(61s);
+    return Status::Ok();
+  });
+  a.Every("second", 61s, [&](JobRun&) {
+    lease_at_run = store_.Get("second").lease_until;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(a.EnsureJobs().ok());
+  clock_.Advance(61s);
+  EXPECT_EQ(a.RunDue(), 2u);
+  EXPECT_EQ(lease_at_run, clock_.NowMs() + 60'000);
+  EXPECT_EQ(store_.Get("second").owner, "");  // completed
 }
 
 TEST_F(SchedulerTest, LoopRunsDueJobs) {
