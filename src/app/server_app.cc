@@ -1,5 +1,6 @@
 #include "app/server_app.h"
 #include "app/background_jobs.h"
+#include "app/change_read_check.h"
 #include "app/shutdown_watchdog.h"
 
 #include <spdlog/spdlog.h>
@@ -225,16 +226,13 @@ int RunServer(const config::Config& cfg) {
   };
   // The change stream for caching agents: a long-poll holds a worker, so at most a quarter
   // of them wait at once.
-  // A caller sees a change only if its policies let it read the value changed.
+  // A caller sees a change only if the policies let it read the value changed (another
+  // account's secret or parameter too, through its resource policy).
   net::ChangeStreamOptions cso;
   cso.max_wait_seconds = 20;
   cso.max_waiters = std::max(1, net::EffectiveWorkerCount(cfg.workers) / 4);
   cso.authorizer = &authz;
-  cso.may_read = [&secrets_manager, &ssm](const services::CallContext& caller,
-                                          const storage::Change& c) {
-    return c.service == "ssm" ? ssm.MayReadValue(caller, c.region, c.resource)
-                              : secrets_manager.MayReadValue(caller, c.region, c.resource);
-  };
+  cso.may_read = ChangeReadCheck(secrets_manager, ssm, stores.secrets());
   net::ChangeStreamApi change_stream(stores.changes(), authn, root.get(), cso);
   po.change_stream = [&change_stream](net::HttpRequest& q, net::HttpResponse& r) {
     return change_stream.Handle(q, r);

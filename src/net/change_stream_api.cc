@@ -7,6 +7,7 @@
 
 #include "auth/change_visibility.h"
 #include "auth/sigv4.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "crypto/random.h"
 #include "net/api_stages.h"
@@ -156,6 +157,9 @@ bool ChangeStreamApi::Handle(HttpRequest& req, HttpResponse& res) {
                           std::chrono::seconds(may_wait ? query->wait_seconds : 0);
     int batches = 0;
     while (true) {
+      // Decided at the time of reading: time conditions of policies, and a secret whose
+      // recovery window has ended counts as gone.
+      caller.now_ms = SystemClock::Instance().NowMs();
       auto batch = log_.ReadChanges(at, query->limit);
       if (!batch.ok()) {
         fail(batch.status());

@@ -8,8 +8,9 @@
 //       -> {"Changes":[{"Seq","Service","Region","Resource","Kind","Time"}...],
 //           "Next":SEQ2, "Head":H, "Reset":bool}
 //
-// Changes with seq > SEQ that the caller may see (auth/change_visibility.h: its own
-// account's secrets and parameters whose values its policies let it read), ascending, at
+// Changes with seq > SEQ that the caller may see (auth/change_visibility.h: the secrets and
+// parameters whose values its policies let it read, another account's too when their
+// resource policies let it), ascending, at
 // most `limit` (1..1000, default 1000) scanned. Resume with after=Next: Next covers every change scanned, shown or not. With
 // wait=S (0..20 s, default 0) the answer is held until a visible change commits or S passes
 // (an empty answer then). "Reset": true when the changes after SEQ cannot be given (trimmed

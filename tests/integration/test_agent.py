@@ -28,8 +28,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, make_client,
-                      store_url, wait_for)
+from conftest import (ACCOUNT, ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args,
+                      free_port, make_client, store_url, wait_for)
 
 # Next to the arcanad under test (build/, or build-asan/ for make test-sanitize).
 AGENT = Path(os.environ.get("ARCANA_AGENT", ARCANAD.parent / "arcana-agent"))
@@ -501,6 +501,91 @@ def test_change_stream_shows_only_what_the_callers_policies_let_it_read(server, 
     # The account root still sees everything.
     root = signed_get(server.endpoint, f"/_arcana/changes?after={head['Next']}").json()
     assert other_arn in [c["Resource"] for c in root["Changes"]]
+
+
+ACCOUNT_B = "210987654321"
+
+
+def stream_changes(endpoint: str, akid: str, secret: str, after: int) -> list[str]:
+    """The resources of every change after `after` the caller may see, up to the head now."""
+    head = signed_get(endpoint, "/_arcana/changes").json()["Head"]
+    seen, at = [], after
+    deadline = time.monotonic() + 10
+    while at < head and time.monotonic() < deadline:
+        got = signed_get(endpoint, f"/_arcana/changes?after={at}", secret=secret,
+                         akid=akid).json()
+        seen += [c["Resource"] for c in got["Changes"]]
+        at = got["Next"]
+    return seen
+
+
+def test_another_accounts_secret_and_shared_parameter_are_never_stale(server, sm, ssm,
+                                                                        tmp_path):
+    """An agent of account B reads account A's secret and shared parameter by ARN (their
+    resource policies let B); A's writes reach B's stream and drop B's entries. A change of
+    A's that B may not read (no resource policy, or a secret gone) stays hidden."""
+    p = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(server.data_dir),
+                        "--root-key-file", str(server.data_dir / "root.key"),
+                        "access-key", "create", "--account-id", ACCOUNT_B],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    b_akid = p.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+    b_secret = p.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0]
+    b_root = f"arn:aws:iam::{ACCOUNT_B}:root"
+    kms = boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET)
+    key = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": b_root},
+         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}]}))["KeyMetadata"]["Arn"]
+    shared, hidden, gone = name("xacct"), name("xacct-hidden"), name("xacct-gone")
+    old = new_value("xacct-old")
+    arn = sm.create_secret(Name=shared, SecretString=old, KmsKeyId=key)["ARN"]
+    allow_b = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": b_root},
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps(allow_b))
+    hidden_arn = sm.create_secret(Name=hidden, SecretString=new_value("xacct-h"))["ARN"]
+    gone_arn = sm.create_secret(Name=gone, SecretString=new_value("xacct-g"), KmsKeyId=key)["ARN"]
+    sm.put_resource_policy(SecretId=gone_arn, ResourcePolicy=json.dumps(allow_b))
+    pname = "/" + name("xacct-param")
+    ssm.put_parameter(Name=pname, Value="v1", Type="String", Tier="Advanced")
+    parn = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{pname}"
+    ssm.put_resource_policy(ResourceArn=parn, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": b_root},
+             "Action": "ssm:GetParameter", "Resource": parn}]}))
+
+    a = Agent(tmp_path / "b-agent", server.endpoint,
+              extra_env={"AWS_ACCESS_KEY_ID": b_akid, "AWS_SECRET_ACCESS_KEY": b_secret})
+    try:
+        cached(a, arn)
+        assert a.secret(arn).json()["SecretString"] == old
+        q = urllib.parse.quote(parn, safe="")
+        wait_for(lambda: a.get(f"/systemsmanager/parameters/get?name={q}")
+                 .headers.get("X-Arcana-Cache") == "hit", timeout=5, interval=0.02,
+                 what="a cached shared parameter")
+        head = signed_get(server.endpoint, "/_arcana/changes", secret=b_secret,
+                          akid=b_akid).json()["Next"]
+        for i in range(2):
+            value = new_value(f"xacct-{i}")
+            sm.put_secret_value(SecretId=arn, SecretString=value)
+            r = a.secret(arn)
+            assert r.json()["SecretString"] == value, "another account's secret served stale"
+        ssm.put_parameter(Name=pname, Value="v2", Type="String", Overwrite=True)
+        r = a.get(f"/systemsmanager/parameters/get?name={q}")
+        assert r.json()["Parameter"]["Value"] == "v2", "a shared parameter served stale"
+        sm.put_secret_value(SecretId=hidden_arn, SecretString=new_value("xacct-h2"))
+        sm.put_secret_value(SecretId=gone_arn, SecretString=new_value("xacct-g2"))
+        sm.delete_secret(SecretId=gone_arn, ForceDeleteWithoutRecovery=True)
+        seen = stream_changes(server.endpoint, b_akid, b_secret, head)
+        assert arn in seen and parn in seen
+        # No resource policy for B: hidden. Gone: no policy left to let B see it, even though
+        # B's root could read a secret of that ARN if it were B's own.
+        assert hidden_arn not in seen and gone_arn not in seen
+    finally:
+        a.stop()
 
 
 @pytest.mark.sqlite_only("the https transport to the upstream does not depend on the store")

@@ -1,5 +1,5 @@
-// The change stream's visibility rule (auth/change_visibility.h): a caller sees secret and
-// parameter changes of its own account that it may read, nothing else.
+// The change stream's visibility rule (auth/change_visibility.h): a caller sees the secret and
+// parameter changes it may read, another account's included, nothing else.
 #include <gtest/gtest.h>
 
 #include "auth/change_visibility.h"
@@ -31,7 +31,7 @@ TEST(ChangeVisibility, OwnAccountsSecretsAndParametersOnly) {
   EXPECT_FALSE(ChangeVisibleTo(nobody, MakeChange("ssm", ""), {}));
 }
 
-TEST(ChangeVisibility, ReadCheckDecidesWithinTheAccount) {
+TEST(ChangeVisibility, ReadCheckDecidesForEveryAccount) {
   services::CallContext caller;
   caller.account = "111111111111";
   ReadCheck only_db = [](const services::CallContext&, const storage::Change& c) {
@@ -41,14 +41,26 @@ TEST(ChangeVisibility, ReadCheckDecidesWithinTheAccount) {
   EXPECT_FALSE(ChangeVisibleTo(caller, secret, only_db));
   secret.resource += ":db";
   EXPECT_TRUE(ChangeVisibleTo(caller, secret, only_db));
-  // Never asked for what the account rule already hides.
+  // Another account's secret or parameter (read across accounts through its resource
+  // policy): the read check decides, as for the caller's own.
+  auto foreign = MakeChange("secretsmanager", "222222222222");
+  EXPECT_FALSE(ChangeVisibleTo(caller, foreign, only_db));
+  foreign.resource += ":db";
+  EXPECT_TRUE(ChangeVisibleTo(caller, foreign, only_db));
+  auto shared = MakeChange("ssm", "222222222222");
+  shared.resource += ":db";
+  EXPECT_TRUE(ChangeVisibleTo(caller, shared, only_db));
+  // Never asked for what is never streamed, nor for a change of no account.
   bool asked = false;
   ReadCheck spy = [&asked](const services::CallContext&, const storage::Change&) {
     asked = true;
     return true;
   };
   EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("kms", "111111111111"), spy));
-  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("ssm", "222222222222"), spy));
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("kms", "222222222222"), spy));
+  EXPECT_FALSE(ChangeVisibleTo(caller, MakeChange("ssm", ""), spy));
+  services::CallContext nobody;
+  EXPECT_FALSE(ChangeVisibleTo(nobody, MakeChange("ssm", "111111111111"), spy));
   EXPECT_FALSE(asked);
 }
 

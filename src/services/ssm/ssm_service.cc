@@ -119,15 +119,20 @@ bool SsmService::MayReadValue(const CallContext& caller, const std::string& regi
                               const std::string& arn) {
   if (caller.authorizer == nullptr) return true;
   auto ref = dssm::ParseNameRef(arn, region, caller.account);
-  if (ref.malformed || ref.foreign || !ref.from_arn) return false;
+  if (ref.malformed || !ref.from_arn || (ref.foreign && ref.region != region)) return false;
+  // A parameter another account shares is decided as a GetParameter by its ARN: with the
+  // owner's resource policies (AuthorizeParameter's cross-account rule). One that is gone has
+  // none, so no other account is told of it.
+  const std::string owner = ref.foreign ? ref.account : std::string();
   CallContext ctx = caller;
   ctx.region = region;
   ctx.action = "ssm:GetParameter";
   ctx.touched = nullptr;
   ctx.request_keys = nullptr;
-  auto p = store_.GetParameter({ctx.account, region}, dssm::NameKey(ref.name));
+  auto p = store_.GetParameter({owner.empty() ? ctx.account : owner, region},
+                               dssm::NameKey(ref.name));
   if (!p.ok()) return false;
-  return AuthorizeParameter(ctx, arn, *p ? &**p : nullptr).ok();
+  return AuthorizeParameter(ctx, arn, *p ? &**p : nullptr, owner).ok();
 }
 
 Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const std::string& key,

@@ -65,8 +65,10 @@ class SsmService : public Service {
                       const ServiceActionFn& report = {});
 
   // Whether `caller` may read the parameter `arn` in `region` (ssm:GetParameter with the
-  // parameter's tags; one that is gone: on its ARN alone). For the change stream
-  // (auth/change_visibility.h). Reads only: an expired parameter is not deleted here.
+  // parameter's tags and resource policies; one that is gone: on its ARN alone, and never
+  // for another account's). Another account's parameter as a shared one read by its ARN.
+  // For the change stream (auth/change_visibility.h). Reads only: an expired parameter is
+  // not deleted here.
   bool MayReadValue(const CallContext& caller, const std::string& region,
                     const std::string& arn);
 
