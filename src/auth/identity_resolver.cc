@@ -42,6 +42,28 @@ Result<Identity> LoadIdentity(storage::IdentityStore& store, const std::string& 
   return storage::IdentityFromEntity(*e);
 }
 
+// The session's subject is no longer the identity it was issued to: refused like a deleted one.
+Status SubjectGone(const Session& s) {
+  return Status(ErrorCode::kResourceNotFound,
+                "The identity " + s.subject + " the session was issued to no longer exists.");
+}
+
+// A session issued before subject ids were recorded (Session::subject_id empty) belongs to the
+// identity of its subject's name only if that identity already existed when it was issued: one
+// created later under the same name is someone else. Sessions last at most 36 hours, so this
+// only matters for those that were live across the upgrade.
+Status CheckUnboundSubject(storage::IdentityStore& store, const std::string& account,
+                           const Session& s, int64_t issued_ms) {
+  const bool has_subject = s.kind == "role" || s.kind == "user" ||
+                           (s.kind == "federated" && !s.subject.empty());
+  if (!has_subject || !s.subject_id.empty()) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(Identity who,
+                          LoadIdentity(store, account, s.kind == "role" ? "role" : "user",
+                                       s.subject));
+  if (who.created_ms > issued_ms) return SubjectGone(s);
+  return Status::Ok();
+}
+
 void AddTags(const domain::iam::Tags& tags, Principal& p) {
   for (const auto& [k, v] : tags) p.tags[k] = v;
 }
@@ -142,6 +164,8 @@ Result<Principal> IdentityResolver::UserPrincipal(const std::string& account,
 Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
                                                   const Session& s) const {
   ARCANA_ASSIGN_OR_RETURN(Identity role, LoadIdentity(store_, account, "role", s.subject));
+  // A role of the same name that is not the one the session was issued for.
+  if (!s.subject_id.empty() && role.id != s.subject_id) return SubjectGone(s);
   Principal p;
   p.type = Principal::Type::kAssumedRole;
   p.account = account;
@@ -177,6 +201,7 @@ Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& accoun
   Principal p;
   if (!s.subject.empty()) {
     ARCANA_ASSIGN_OR_RETURN(Principal user, UserPrincipal(account, s.subject));
+    if (!s.subject_id.empty() && user.user_id != s.subject_id) return SubjectGone(s);
     p.identity_policies = std::move(user.identity_policies);
     p.permissions_boundary = std::move(user.permissions_boundary);
   } else {
@@ -217,6 +242,13 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
     size_t nl = view.find('\n');
     if (nl == std::string_view::npos) return InvalidToken();
     ARCANA_ASSIGN_OR_RETURN(Session session, storage::DecodeSession(s->doc));
+    // A subject deleted, or another identity re-created or renamed into its name after the
+    // session was issued: the session stops working and never acts as the newcomer.
+    if (Status bound = CheckUnboundSubject(store_, s->account, session, s->created_ms);
+        !bound.ok()) {
+      if (bound.code() == ErrorCode::kResourceNotFound) return InvalidToken();
+      return bound;
+    }
     Principal p;
     if (session.kind == "role") {
       auto role = RolePrincipal(s->account, session);
@@ -243,6 +275,10 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
       if (!user.ok()) {
         if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
         return user.status();
+      }
+      // Another user now holds the name: the session's own user is gone.
+      if (!session.subject_id.empty() && user->user_id != session.subject_id) {
+        return InvalidToken();
       }
       p = std::move(user).value();
       p.type = Principal::Type::kFederated;

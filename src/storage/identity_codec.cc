@@ -162,6 +162,7 @@ std::string EncodeSession(const Session& s) {
   w.StartObject();
   json::KV(w, "kind", s.kind);
   json::KV(w, "subject", s.subject);
+  if (!s.subject_id.empty()) json::KV(w, "subject_id", s.subject_id);
   json::KV(w, "session", s.session_name);
   w.Key("policies");
   json::WriteStringList(w, s.policies);
@@ -187,6 +188,7 @@ Result<Session> DecodeSession(const std::string& doc) {
   Session s;
   s.kind = json::StrField(d, "kind");
   s.subject = json::StrField(d, "subject");
+  s.subject_id = json::StrField(d, "subject_id");
   s.session_name = json::StrField(d, "session");
   s.policies = ReadStrings(d, "policies");
   s.policy_arns = ReadStrings(d, "policy_arns");

@@ -87,6 +87,11 @@ struct Session {
                         // "service" (Arcana's own, e.g. rotation; subject = a role name
                         // that need not exist, policies = all it may do)
   std::string subject;  // the role's or user's name ("" for root)
+  // The unique id (AROA.../AIDA...) of the role or user named by `subject` when the session
+  // was issued: a session belongs to that identity, never to a later one of the same name
+  // (deleted and re-created, or renamed into it). "" for root and service sessions, and for
+  // sessions issued before ids were recorded (identity_resolver.cc words how those are held).
+  std::string subject_id;
   std::string session_name;  // AssumeRole's RoleSessionName
   // AssumeRoleWithWebIdentity: the provider's ARN and the token's subject ("" otherwise).
   std::string web_identity_provider;

@@ -91,6 +91,7 @@ Result<std::string> StsService::GetSessionToken(const json::Input& in, const Cal
   if (p.type == Principal::Type::kUser) {
     s.kind = "user";
     s.subject = p.user_name;
+    s.subject_id = p.user_id;  // the session is this user's, not its name's
   } else {
     s.kind = "root";
     seconds = std::min(seconds, kRootSessionMaxSeconds);
@@ -127,6 +128,7 @@ Result<std::string> StsService::GetFederationToken(const json::Input& in, const 
   ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
   session.kind = "federated";
   session.subject = caller.type == Principal::Type::kUser ? caller.user_name : "";
+  session.subject_id = caller.type == Principal::Type::kUser ? caller.user_id : "";
   session.session_name = fed_name;
   session.transitive_tag_keys.clear();  // federation sessions cannot be chained
   int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultSessionSeconds);
@@ -170,6 +172,7 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
 
   ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
   session.subject = role.name;
+  session.subject_id = role.id;  // the session is this role's, not its name's
   int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
   if (seconds > role.max_session_duration) {
     return Status(ErrorCode::kValidation,

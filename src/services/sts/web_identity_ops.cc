@@ -143,6 +143,7 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, web));
   session.kind = "role";
   session.subject = role.name;
+  session.subject_id = role.id;
   session.web_identity_provider = provider.Arn();
   session.web_identity_subject = token.subject;
   // Session tags from the token's https://aws.amazon.com/tags claim.
