@@ -135,6 +135,17 @@ Status RotationRunner::ScheduleAt(const std::string& secret_arn, int64_t due_ms)
   return jobs_.ScheduleJob(JobName(secret_arn), due_ms, "", true);
 }
 
+Status RotationRunner::Resume(const std::string& secret_arn, int64_t now_ms) {
+  const std::string name = JobName(secret_arn);
+  ARCANA_ASSIGN_OR_RETURN(auto job, jobs_.GetJob(name));
+  // Due now with what it held (a retry's token and failure count, or nothing: the scheduled
+  // rotation, which then waits for its window). No job: create the scheduled one, without
+  // replacing one a RotateSecret may have created meanwhile.
+  ARCANA_RETURN_IF_ERROR(jobs_.ScheduleJob(name, now_ms, job ? job->payload : "", job.has_value()));
+  if (scheduler_ != nullptr) scheduler_->Wake();
+  return Status::Ok();
+}
+
 Status RotationRunner::Stop(const std::string& secret_arn) {
   return jobs_.CancelJob(JobName(secret_arn));
 }
@@ -152,8 +163,16 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
   const std::string arn = run.job.name.substr(std::string_view(kJobPrefix).size());
   Payload p = Decode(run.job.payload);
   ARCANA_ASSIGN_OR_RETURN(auto view, secrets_.RotationViewOf(arn, p.token));
-  // Gone, scheduled for deletion or cancelled: nothing more to run.
-  if (!view || view->deleted || !view->enabled) return Status::Ok();
+  // Gone or cancelled: nothing more to run.
+  if (!view || !view->enabled) return Status::Ok();
+  if (view->deleted) {
+    // Scheduled for deletion: the job waits as it is (a retry keeps its token) until the
+    // deletion date, when it goes with the secret; RestoreSecret (Resume) makes it due again.
+    if (view->deletion_ms && *view->deletion_ms > run.now_ms) {
+      Reschedule(run, *view->deletion_ms, p);
+    }
+    return Status::Ok();
+  }
   // The start of the next window: the scheduled run is due then.
   const auto next_scheduled = [&]() -> std::optional<int64_t> {
     auto now_view = secrets_.RotationViewOf(arn, "");
@@ -194,9 +213,13 @@ Status RotationRunner::RunJob(jobs::JobRun& run) {
   if (stopped) {
     spdlog::info("rotation of {} stopped: {}", arn, st.message());
     // Stopping node or lost lease: handed back as it is, to run again soon (here or
-    // elsewhere). Cancelled or placeholder gone: on to the next scheduled date, if any.
-    Reschedule(run, run.should_stop() ? std::optional<int64_t>(run.now_ms) : next_scheduled(),
-               run.should_stop() ? p : Payload{});
+    // elsewhere). Secret scheduled for deletion: the same, and the next run keeps it waiting
+    // for a restore (above). Cancelled or placeholder gone: on to the next scheduled date.
+    auto now_view = secrets_.RotationViewOf(arn, "");
+    const bool deleted = now_view.ok() && *now_view && (*now_view)->deleted;
+    const bool hand_back = run.should_stop() || deleted;
+    Reschedule(run, hand_back ? std::optional<int64_t>(run.now_ms) : next_scheduled(),
+               hand_back ? p : Payload{});
     return Status::Ok();
   }
   spdlog::warn("rotation of {} failed: {}", arn, st.message());

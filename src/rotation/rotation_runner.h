@@ -9,6 +9,11 @@
 //  - With no token it is the scheduled rotation: due at the start of the next rotation window
 //    (NextRotationDate is that window's end), it adds a placeholder under a new token (or
 //    takes over a pending one left by an abandoned run) and rotates.
+//  - While the secret is scheduled for deletion the job waits as it is (a retry keeps its
+//    token and count) until the deletion date, then goes with the secret; RestoreSecret makes
+//    it due again (Resume), so a restored secret rotates on its schedule and a pending retry
+//    runs. A node dying between RestoreSecret's commit and Resume leaves the job waiting
+//    until the old deletion date, when it finds the secret restored and goes on.
 //  - Each invocation gets fresh STS session credentials allowed only what a rotation role
 //    needs on that secret, plus GetSecretValue on the master secrets its registration names
 //    (domain/rotation: RotationSessionPolicy, MasterSecretsOf), AWS_REGION /
@@ -31,8 +36,10 @@
 // long rotation does not delay the node's other jobs. A stopping node kills the running
 // step's function and hands the run back. Known limit: a CancelRotateSecret racing the end
 // of a run may leave the job row behind, which its next claim drops (rotation is disabled
-// by then).
-// Thread-safety: Start/ScheduleAt/Stop/CheckFunction from any thread; RunJob from the
+// by then). Resume reads the job and then writes it: a RotateSecret committed in between
+// (right after a restore) can have its run turned into the scheduled rotation, which takes
+// that pending version over at the next window.
+// Thread-safety: Start/ScheduleAt/Resume/Stop/CheckFunction from any thread; RunJob from the
 // scheduler.
 #pragma once
 
@@ -84,6 +91,7 @@ class RotationRunner : public services::sm::RotationLauncher {
   Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
                int64_t now_ms) override;
   Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) override;
+  Status Resume(const std::string& secret_arn, int64_t now_ms) override;
   Status Stop(const std::string& secret_arn) override;
 
   Status RunJob(jobs::JobRun& run);

@@ -257,6 +257,34 @@ def test_failing_step_keeps_current_and_is_retried_with_the_same_token(rot):
     assert mine == ["RotationStarted"] + ["RotationFailed"] * failures + ["RotationSucceeded"], mine
 
 
+def test_pending_retry_resumes_after_restore(rot):
+    """A retry that comes due while the secret is scheduled for deletion waits; RestoreSecret
+    brings the secret back with its rotation, and the pending rotation (which RotateSecret
+    promises "will be reattempted") runs with its token."""
+    srv, sm, fn, lambda_arn = rot
+    name, v1 = new_secret(sm)
+    token = str(uuid.uuid4())
+    fn.fail["setSecret"] = 1000  # until released below
+    try:
+        sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn,
+                         RotationRules={"AutomaticallyAfterDays": 30})
+        wait_for(lambda: fn.steps_for(token)[:2] == ["createSecret", "setSecret"], what="setSecret")
+        sm.delete_secret(SecretId=name, RecoveryWindowInDays=7)
+        time.sleep(0.5)  # a step under way when the delete landed ends
+        ran = len(fn.steps_for(token))
+        time.sleep(4)  # the retries (1 s, then 2 s) come due while the secret is deleted
+        assert len(fn.steps_for(token)) == ran  # nothing runs on a deleted secret
+    finally:
+        fn.fail.clear()
+    sm.restore_secret(SecretId=name)
+    assert stages(sm, name)[token] == ["AWSPENDING"]
+    wait_current(sm, name, token)
+    assert fn.steps_for(token)[-4:] == ["createSecret", "setSecret", "testSecret", "finishSecret"]
+    assert stages(sm, name)[v1] == ["AWSPREVIOUS"]
+    d = sm.describe_secret(SecretId=name)
+    assert d["RotationEnabled"] is True and "DeletedDate" not in d
+
+
 def test_rotation_outcomes_reach_an_http_event_target(rot):
     """Issue 11's alert: a rule on the rotation detections delivers "Secret Rotation Failed"
     (with the failing step) and then "Secret Rotation Succeeded" to an HTTP target."""

@@ -26,6 +26,7 @@ namespace {
 constexpr const char* kAcct = "123456789012";
 constexpr const char* kFn = "arn:aws:lambda:us-east-1:123456789012:function:fake";
 constexpr int64_t kHourMs = 3'600'000;
+constexpr int64_t kDayMs = 24 * kHourMs;
 constexpr int64_t kStartMs = 1'800'000'000'000;  // the test clock: 2027-01-15T08:00:00Z
 
 class FakeFunction : public FunctionInvoker {
@@ -130,6 +131,13 @@ class RotationRunnerTest : public ::testing::Test {
     for (const auto& s : d["VersionIdsToStages"][version.c_str()].GetArray()) out.push_back(s.GetString());
     std::sort(out.begin(), out.end());
     return out;
+  }
+  std::string Arn() { return Describe()["ARN"].GetString(); }
+  // The rotation job's due time, -1 when there is none.
+  int64_t JobDueMs() {
+    auto job = stores_->jobs().GetJob(std::string(kJobPrefix) + Arn());
+    EXPECT_TRUE(job.ok());
+    return job.ok() && *job ? (*job)->due_ms : -1;
   }
   std::string CreateSecret() {
     auto r = Call("CreateSecret", R"({"Name":"db","SecretString":"v1","ClientRequestToken":")" +
@@ -249,6 +257,81 @@ TEST_F(RotationRunnerTest, FailingStepIsRetriedWithBackoffThenTakenOverBySchedul
   // The completed rotation takes AWSPENDING off the new current version (as AWS does).
   EXPECT_EQ(Stages(token), std::vector<std::string>{"AWSCURRENT"});
   EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
+}
+
+TEST_F(RotationRunnerTest, RetryThatComesDueWhileDeletedRunsAfterRestore) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  fn_.failing = "setSecret";
+  const std::string token = crypto::NewUuidV4();
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" + token +
+                                       R"(","RotationLambdaARN":")" + kFn +
+                                       R"j(","RotationRules":{"AutomaticallyAfterDays":30}})j")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);  // fails; retried in 1 s
+  ASSERT_TRUE(Call("DeleteSecret", R"({"SecretId":"db","RecoveryWindowInDays":7})").ok());
+  clock_.Advance(std::chrono::seconds(1));
+  fn_.steps.clear();
+  EXPECT_EQ(sched_->RunDue(), 1u);  // the retry comes due while the secret is deleted
+  EXPECT_TRUE(fn_.steps.empty());
+  EXPECT_GE(JobDueMs(), clock_.NowMs());  // kept, waiting
+  clock_.Advance(std::chrono::hours(30));
+  EXPECT_EQ(sched_->RunDue(), 0u);
+  // Restored: the pending retry runs (RotateSecret promised "That rotation will be
+  // reattempted"), with the same token.
+  ASSERT_TRUE(Call("RestoreSecret", R"({"SecretId":"db"})").ok());
+  fn_.failing.clear();
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(fn_.steps,
+            (std::vector<std::string>{"createSecret", "setSecret", "testSecret", "finishSecret"}));
+  EXPECT_EQ(Stages(token), std::vector<std::string>{"AWSCURRENT"});
+  EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
+  EXPECT_GT(JobDueMs(), clock_.NowMs() + 29 * kDayMs);  // on to the schedule
+}
+
+TEST_F(RotationRunnerTest, ScheduledRotationThatPassedWhileDeletedRunsAfterRestore) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","RotationLambdaARN":")" + kFn +
+                                       R"j(","RotationRules":{"ScheduleExpression":"rate(4 hours)"},)j"
+                                       R"j("RotateImmediately":false})j")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);  // testSecret only
+  ASSERT_TRUE(Call("DeleteSecret", R"({"SecretId":"db","RecoveryWindowInDays":7})").ok());
+  clock_.Advance(std::chrono::hours(5));  // the 12:00 window passes while deleted
+  fn_.steps.clear();
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_TRUE(fn_.steps.empty());
+  EXPECT_EQ(JobDueMs(), kStartMs + 7 * kDayMs);  // waits until the deletion date
+  ASSERT_TRUE(Call("RestoreSecret", R"({"SecretId":"db"})").ok());
+  EXPECT_EQ(JobDueMs(), clock_.NowMs());
+  EXPECT_EQ(sched_->RunDue(), 1u);  // the missed window: at once
+  EXPECT_EQ(fn_.steps,
+            (std::vector<std::string>{"createSecret", "setSecret", "testSecret", "finishSecret"}));
+  EXPECT_EQ(Stages(v1), std::vector<std::string>{"AWSPREVIOUS"});
+  // 13:00 now: the next window is 16:00-16:59:59, and the run is due at 16:00.
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (kStartMs + 9 * kHourMs) / 1000 - 1);
+  EXPECT_EQ(JobDueMs(), kStartMs + 8 * kHourMs);
+}
+
+TEST_F(RotationRunnerTest, DeletedSecretsJobGoesAtTheDeletionDate) {
+  CreateSecret();
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","RotationLambdaARN":")" + kFn +
+                                       R"j(","RotationRules":{"ScheduleExpression":"rate(4 hours)"},)j"
+                                       R"j("RotateImmediately":false})j")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  const std::string arn = Arn();
+  ASSERT_TRUE(Call("DeleteSecret", R"({"SecretId":"db","RecoveryWindowInDays":7})").ok());
+  clock_.Advance(std::chrono::hours(5));
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  clock_.Advance(std::chrono::hours(7 * 24));
+  EXPECT_EQ(sched_->RunDue(), 1u);  // the deletion date: the job goes with the secret
+  auto job = stores_->jobs().GetJob(std::string(kJobPrefix) + arn);
+  ASSERT_TRUE(job.ok());
+  EXPECT_FALSE(job->has_value());
 }
 
 }  // namespace

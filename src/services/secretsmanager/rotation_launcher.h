@@ -25,6 +25,10 @@ class RotationLauncher {
                        int64_t now_ms) = 0;
   // A scheduled rotation of secret_arn due at due_ms (replacing any due run).
   virtual Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) = 0;
+  // RestoreSecret: the rotation of secret_arn goes on as it was when the secret was deleted
+  // (a pending retry runs, a scheduled rotation waits for its window), due now_ms; with no
+  // job left (a store that dropped it) the scheduled rotation is created.
+  virtual Status Resume(const std::string& secret_arn, int64_t now_ms) = 0;
   // Stops the schedule and any run in progress (a running step finishes; no further step starts).
   virtual Status Stop(const std::string& secret_arn) = 0;
 };

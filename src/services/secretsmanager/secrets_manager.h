@@ -68,6 +68,7 @@ class SecretsManagerService : public Service {
     std::string arn, account, region, lambda_arn;
     bool enabled = false;
     bool deleted = false;  // scheduled for deletion
+    std::optional<int64_t> deletion_ms;  // when it is purged, if scheduled for deletion
     std::optional<int64_t> next_rotation_ms;  // the next window's end (NextRotationDate)
     std::optional<int64_t> next_window_start_ms;  // when the scheduled run is due
     std::string pending_version;  // the version labelled AWSPENDING, "" if none

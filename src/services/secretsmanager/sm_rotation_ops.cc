@@ -139,6 +139,7 @@ Result<std::optional<SecretsManagerService::RotationView>> SecretsManagerService
   v.lambda_arn = s->rotation.lambda_arn;
   v.enabled = s->rotation.enabled.value_or(false);
   v.deleted = s->deleted_ms.has_value();
+  v.deletion_ms = s->deleted_ms;
   v.next_rotation_ms = s->rotation.next_rotation_ms;
   // Records written before windows were kept: due at the window's end, as they were.
   v.next_window_start_ms = s->rotation.next_window_start_ms

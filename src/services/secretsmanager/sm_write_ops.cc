@@ -396,7 +396,9 @@ Result<std::string> SecretsManagerService::DeleteSecret(const In& in, const Call
 }
 
 Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const CallContext& ctx) {
-  return RetryOnConflict([&]() -> Result<std::string> {
+  std::string resume_arn;  // a restored secret whose rotation goes on
+  ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
+    resume_arn.clear();
     ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
     if (l.replica) return NotOnReplica();
     Secret s = std::move(l.self);
@@ -405,8 +407,16 @@ Result<std::string> SecretsManagerService::RestoreSecret(const In& in, const Cal
       s.last_changed_ms = ctx.now_ms;
       ARCANA_RETURN_IF_ERROR(Save(s, "RestoreSecret"));
     }
+    // Also when it was restored already: a RestoreSecret retried after Resume failed resumes.
+    if (s.rotation.enabled.value_or(false)) resume_arn = s.arn;
     return ArnNameBody(s);
-  });
+  }));
+  // The secret keeps its rotation: its job waited while the secret was deleted (a retry, or
+  // the scheduled run) and is due again now (rotation_runner.h).
+  if (launcher_ != nullptr && !resume_arn.empty()) {
+    ARCANA_RETURN_IF_ERROR(launcher_->Resume(resume_arn, ctx.now_ms));
+  }
+  return body;
 }
 
 Result<std::string> SecretsManagerService::TagResource(const In& in, const CallContext& ctx) {
