@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "auth/authorizer.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
 #include "storage/identity_codec.h"
@@ -140,18 +141,29 @@ Result<std::string> IamService::ListGroups(const In& in, const CallContext& ctx)
                   [](json::Writer& w, const Identity& g, View) { WriteGroup(w, g); });
 }
 
-// A user's path (NewPath). Renaming (NewUserName) would re-bind the user's sealed access
-// keys, group memberships and sessions to the new name; it is refused rather than half done.
+// A user's path (NewPath) and name (NewUserName, RenameUser), authorized on the old and the
+// new ARN.
 Result<std::string> IamService::UpdateUser(const In& in, const CallContext& ctx) {
   const std::string name = *in.Str("UserName");
   // A user that does not exist is NoSuchEntity whatever the request asks, as in AWS.
-  ARCANA_RETURN_IF_ERROR(Load(ctx, "user", name).status());
+  ARCANA_ASSIGN_OR_RETURN(Identity current, Load(ctx, "user", name));
   auto new_path = in.Str("NewPath");
   if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path));
-  if (auto new_name = in.Str("NewUserName"); new_name && *new_name != name) {
-    ARCANA_RETURN_IF_ERROR(CheckName(*new_name, "newUserName"));
-    return RenameUser(ctx, name, *new_name, new_path);
+  auto new_name = in.Str("NewUserName");
+  if (new_name) ARCANA_RETURN_IF_ERROR(CheckName(*new_name, "newUserName"));
+  // A new name or path is a new ARN, which policies and trust policies may name: the caller
+  // needs iam:UpdateUser on the target as well as on the source, as AWS requires ("the
+  // requester must have appropriate permissions on both the source object and the target
+  // object"). Call authorized the source.
+  if (new_name || new_path) {
+    auth::AccessRequest target;
+    target.action = "iam:UpdateUser";
+    target.resource_arn = domain::iam::IdentityArn(ctx.account, "user",
+                                                   new_path.value_or(current.path),
+                                                   new_name.value_or(current.name));
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, target));
   }
+  if (new_name && *new_name != name) return RenameUser(ctx, name, *new_name, new_path);
   ARCANA_RETURN_IF_ERROR(Update(ctx, "user", name, "UpdateUser", [&](Identity& u) {
     if (new_path) u.path = *new_path;
     return Status::Ok();
