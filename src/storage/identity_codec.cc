@@ -116,6 +116,8 @@ IamEntity ToEntity(const ManagedPolicy& p) {
   w.Int64(p.updated_ms);
   w.Key("attachments");
   w.Int64(p.attachment_count);
+  w.Key("boundary_uses");
+  w.Int64(p.boundary_count);
   w.Key("versions");
   w.StartArray();
   for (const auto& v : p.versions) {
@@ -146,6 +148,7 @@ Result<ManagedPolicy> PolicyFromEntity(const IamEntity& e) {
   p.next_version = json::IntField(d, "next", 2);
   p.updated_ms = json::IntField(d, "updated_ms");
   p.attachment_count = json::IntField(d, "attachments");
+  p.boundary_count = json::IntField(d, "boundary_uses");
   if (auto it = d.FindMember("versions"); it != d.MemberEnd() && it->value.IsArray()) {
     for (const auto& v : it->value.GetArray()) {
       if (!v.IsObject()) return Corrupt("policy");

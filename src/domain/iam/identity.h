@@ -56,6 +56,9 @@ struct ManagedPolicy {
   int64_t next_version = 2;
   std::vector<PolicyVersion> versions;
   int64_t attachment_count = 0;
+  // How many users and roles have it as their permissions boundary: a policy in use either
+  // way cannot be deleted (a same-named successor would become their boundary).
+  int64_t boundary_count = 0;
   Tags tags;
 
   std::string Arn() const;

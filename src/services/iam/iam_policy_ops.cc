@@ -160,7 +160,13 @@ Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ct
   std::string arn = *in.Str("PolicyArn");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
-    if (p.attachment_count > 0) {
+    // A policy that bounds a user or role is in use too: were it deleted, a new policy of
+    // the same name (and ARN) would become their boundary. AWS answers the same conflict.
+    bool in_use = p.attachment_count > 0 || p.boundary_count > 0;
+    if (!in_use) {
+      ARCANA_ASSIGN_OR_RETURN(in_use, BoundsAnyEntity(ctx, arn));
+    }
+    if (in_use) {
       return Status(ErrorCode::kConflict, "Cannot delete a policy attached to entities.");
     }
     if (p.versions.size() > 1) {
@@ -526,24 +532,38 @@ Result<std::string> IamService::PutBoundary(const char* kind, const In& in,
                                             const CallContext& ctx) {
   std::string arn = *in.Str("PermissionsBoundary");
   ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, arn));
-  ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(NameMember(kind)),
-                                (std::string("Put") + Quota(kind) + "PermissionsBoundary").c_str(),
-                                [&](Identity& who) {
-                                  who.boundary_arn = arn;
-                                  return Status::Ok();
-                                }));
+  const std::string name = *in.Str(NameMember(kind));
+  // The identity and both policies' boundary counts change in one write.
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, name));
+    if (who.boundary_arn == arn) return Status::Ok();
+    std::vector<EntityWrite> writes;
+    if (!who.boundary_arn.empty()) {
+      ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, who.boundary_arn, -1, writes));
+    }
+    ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, arn, +1, writes));
+    who.boundary_arn = arn;
+    writes.insert(writes.begin(), {EntityWrite::Op::kPut, storage::ToEntity(who)});
+    return store_.WriteEntities(writes,
+                                std::string("Put") + Quota(kind) + "PermissionsBoundary");
+  }));
   return std::string("{}");
 }
 
 Result<std::string> IamService::DeleteBoundary(const char* kind, const In& in,
                                                const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(
-      Update(ctx, kind, *in.Str(NameMember(kind)),
-             (std::string("Delete") + Quota(kind) + "PermissionsBoundary").c_str(),
-             [&](Identity& who) {
-               who.boundary_arn.clear();
-               return Status::Ok();
-             }));
+  const std::string name = *in.Str(NameMember(kind));
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, name));
+    std::vector<EntityWrite> writes;
+    if (!who.boundary_arn.empty()) {
+      ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, who.boundary_arn, -1, writes));
+    }
+    who.boundary_arn.clear();
+    writes.insert(writes.begin(), {EntityWrite::Op::kPut, storage::ToEntity(who)});
+    return store_.WriteEntities(writes,
+                                std::string("Delete") + Quota(kind) + "PermissionsBoundary");
+  }));
   return std::string("{}");
 }
 

@@ -40,7 +40,13 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
     ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, *boundary));
     r.boundary_arn = *boundary;
   }
-  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(r)}}, "CreateRole");
+  Status st = RetryOnConflict([&]() -> Status {
+    std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(r)}};
+    if (!r.boundary_arn.empty()) {
+      ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, r.boundary_arn, +1, writes));
+    }
+    return store_.WriteEntities(writes, "CreateRole");
+  });
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists, "Role with name " + r.name + " already exists.");
   }

@@ -534,7 +534,7 @@ void WritePolicy(json::Writer& w, const ManagedPolicy& p, View view) {
   w.Key("AttachmentCount");
   w.Int64(p.attachment_count);
   w.Key("PermissionsBoundaryUsageCount");
-  w.Int64(0);
+  w.Int64(p.boundary_count);
   w.Key("IsAttachable");
   w.Bool(true);
   if ((view == View::kGot || view == View::kDetailed) && !p.description.empty()) {
@@ -782,6 +782,44 @@ Status IamService::CheckBoundary(const CallContext& ctx, const std::string& arn)
                 "Scope ARN: " + arn + " does not exist or is not attachable.");
 }
 
+Status IamService::CountBoundaryUse(const CallContext& ctx, const std::string& arn, int delta,
+                                    std::vector<storage::EntityWrite>& writes) {
+  auto p = LoadPolicy(ctx, arn);
+  if (!p.ok()) {
+    if (delta < 0 && p.status().code() == ErrorCode::kResourceNotFound) return Status::Ok();
+    if (p.status().code() == ErrorCode::kResourceNotFound) return CheckBoundary(ctx, arn);
+    return p.status();
+  }
+  // Several writes may name the same policy (a boundary replaced by itself is not counted).
+  for (auto& w : writes) {
+    if (w.entity.kind == "policy" && w.entity.name == p->name && w.entity.account == p->account) {
+      ARCANA_ASSIGN_OR_RETURN(auto again, storage::PolicyFromEntity(w.entity));
+      again.boundary_count = std::max<int64_t>(0, again.boundary_count + delta);
+      w.entity = storage::ToEntity(again);
+      return Status::Ok();
+    }
+  }
+  p->boundary_count = std::max<int64_t>(0, p->boundary_count + delta);
+  writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(*p)});
+  return Status::Ok();
+}
+
+Result<bool> IamService::BoundsAnyEntity(const CallContext& ctx, const std::string& arn) {
+  for (const char* kind : {"user", "role"}) {
+    std::string after;
+    while (true) {
+      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 100));
+      for (const auto& e : rows) {
+        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+        if (i.boundary_arn == arn) return true;
+      }
+      if (rows.size() < 100) break;
+      after = rows.back().name;
+    }
+  }
+  return false;
+}
+
 Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kind,
                                   const std::string& name, const char* op) {
   return RetryOnConflict([&]() -> Status {
@@ -797,7 +835,13 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
       return Status(ErrorCode::kConflict,
                     "Cannot delete entity, must remove users from group first.");
     }
-    return store_.WriteEntities({{storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}}, op);
+    std::vector<storage::EntityWrite> writes{
+        {storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}};
+    // Its boundary policy no longer bounds it (AWS deletes a bounded user or role).
+    if (!i.boundary_arn.empty()) {
+      ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, i.boundary_arn, -1, writes));
+    }
+    return store_.WriteEntities(writes, op);
   });
 }
 

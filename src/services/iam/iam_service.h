@@ -68,6 +68,15 @@ class IamService : public QueryService {
   // unless it is a policy ARN, NoSuchEntity "Scope ARN: <arn> does not exist or is not
   // attachable." when the account holds no such policy.
   Status CheckBoundary(const CallContext& ctx, const std::string& arn);
+  // Appends to `writes` the managed policy `arn` with its boundary_count moved by `delta`, for
+  // the one store write that sets or clears an identity's boundary (its revision guards the
+  // count). A policy that no longer exists (deleted while in use before uses were counted)
+  // is skipped when decrementing; when incrementing it is CheckBoundary's NoSuchEntity.
+  Status CountBoundaryUse(const CallContext& ctx, const std::string& arn, int delta,
+                          std::vector<storage::EntityWrite>& writes);
+  // True when a user or role of the account has `arn` as its boundary (policies bounding
+  // entities before uses were counted have a count of 0).
+  Result<bool> BoundsAnyEntity(const CallContext& ctx, const std::string& arn);
   // Deletes a user, group or role that holds no policies and no group membership (users) or
   // members (groups), else DeleteConflict ("must detach all policies first" for attached
   // managed policies, "must delete policies first" for inline ones, as AWS words them); a

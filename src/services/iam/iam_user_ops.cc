@@ -51,7 +51,13 @@ Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx)
     ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, *boundary));
     u.boundary_arn = *boundary;
   }
-  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)}}, "CreateUser");
+  Status st = RetryOnConflict([&]() -> Status {
+    std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(u)}};
+    if (!u.boundary_arn.empty()) {
+      ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, u.boundary_arn, +1, writes));
+    }
+    return store_.WriteEntities(writes, "CreateUser");
+  });
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists, "User with name " + u.name + " already exists.");
   }
