@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace arcana::auth {
@@ -61,5 +62,34 @@ struct Principal {
   // permissions are the intersection with the identity policies.
   std::vector<PolicySource> session_policies;
 };
+
+// What temporary credentials may not call whatever their policies allow, by the STS call that
+// issued them, as AWS documents ("Compare AWS STS credentials", and the GetFederationToken and
+// GetSessionToken API references): GetFederationToken's (a federated user) call no IAM
+// operation and no STS operation but GetCallerIdentity; GetSessionToken's (kFederated, or the
+// root's session) call no IAM operation without MFA (Arcana has none) and no STS operation but
+// AssumeRole and GetCallerIdentity. `service` is the signing name ("iam", "sts"). Returns the
+// refusal's message (AccessDenied), or "" when the call is not restricted. GetSessionToken and
+// GetFederationToken themselves are left to their handlers, which refuse every session in
+// AWS's words.
+inline std::string TemporaryCredentialRestriction(const Principal& p, std::string_view service,
+                                                  std::string_view operation) {
+  const bool federation = p.type == Principal::Type::kFederatedUser;
+  const bool session_token = p.temporary && (p.type == Principal::Type::kFederated ||
+                                             p.type == Principal::Type::kRoot);
+  if (!federation && !session_token) return "";
+  const std::string issuer = federation ? "GetFederationToken" : "GetSessionToken";
+  if (service == "iam") {
+    return federation ? "Cannot call IAM operations with credentials from GetFederationToken"
+                      : "Cannot call IAM operations with credentials from GetSessionToken "
+                        "without MFA authentication";
+  }
+  if (service != "sts" || operation == "GetCallerIdentity" ||
+      operation == "GetSessionToken" || operation == "GetFederationToken" ||
+      (session_token && operation == "AssumeRole")) {
+    return "";
+  }
+  return "Cannot call sts:" + std::string(operation) + " with credentials from " + issuer;
+}
 
 }  // namespace arcana::auth

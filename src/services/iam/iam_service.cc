@@ -743,6 +743,12 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
                   "Operation " + std::string(operation) + " is not supported by this server.");
   }
   In in(input);
+  // Credentials from GetFederationToken, or from GetSessionToken (no MFA here), call no IAM
+  // operation whatever their policies allow, as AWS documents.
+  if (ctx.principal) {
+    std::string refusal = auth::TemporaryCredentialRestriction(*ctx.principal, "iam", operation);
+    if (!refusal.empty()) return Status(ErrorCode::kAccessDenied, std::move(refusal));
+  }
   auth::AccessRequest req;
   req.action = "iam:" + std::string(operation);
   ARCANA_ASSIGN_OR_RETURN(req.resource_arn, ResourceArnOf(operation, in, ctx));

@@ -56,6 +56,11 @@ StsService::StsService(storage::IdentityStore& store, storage::AccessKeyStore& r
 Result<std::string> StsService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
   json::Input in(input);
+  // A federated user calls only GetCallerIdentity; a GetSessionToken session also AssumeRole.
+  if (ctx.principal) {
+    std::string refusal = auth::TemporaryCredentialRestriction(*ctx.principal, "sts", operation);
+    if (!refusal.empty()) return Status(ErrorCode::kAccessDenied, std::move(refusal));
+  }
   if (operation == "GetCallerIdentity") return GetCallerIdentity(in, ctx);
   if (operation == "GetSessionToken") return GetSessionToken(in, ctx);
   if (operation == "AssumeRole") return AssumeRole(in, ctx);
@@ -126,6 +131,14 @@ Result<std::string> StsService::GetFederationToken(const json::Input& in, const 
   access.resource_arn = fed_arn;
   ARCANA_RETURN_IF_ERROR(auth::Check(ctx, access));
   ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
+  // Passing session tags needs sts:TagSession on the federated user too, as AWS requires ("An
+  // administrator must grant you the permissions necessary to pass session tags").
+  if (!session.tags.empty()) {
+    auth::AccessRequest tag_access;
+    tag_access.action = "sts:TagSession";
+    tag_access.resource_arn = fed_arn;
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, tag_access));
+  }
   session.kind = "federated";
   session.subject = caller.type == Principal::Type::kUser ? caller.user_name : "";
   session.subject_id = caller.type == Principal::Type::kUser ? caller.user_id : "";
