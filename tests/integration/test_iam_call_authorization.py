@@ -49,3 +49,51 @@ def test_rename_needs_permission_on_the_new_name_and_path(iam, auth_server):
     c.update_user(UserName=src, NewUserName=f"dev{sfx}-b")
     assert iam.get_user(UserName=f"dev{sfx}-b")["User"]["UserName"] == f"dev{sfx}-b"
 
+
+def test_iam_condition_keys_reach_deny_statements(iam, auth_server):
+    sfx = name("")
+    protected = f"prod{sfx}"
+    iam.create_role(RoleName=protected, AssumeRolePolicyDocument=TRUST_ACCOUNT,
+                    Tags=[{"Key": "protected", "Value": "true"}])
+    plain = f"plain{sfx}"
+    iam.create_role(RoleName=plain, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    admin = iam.create_policy(PolicyName=f"admin{sfx}", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
+    boundary = iam.create_policy(PolicyName=f"boundary{sfx}", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))["Policy"]["Arn"]
+    me, c = user_client(iam, auth_server, [
+        {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/protected": "true"}}},
+        {"Effect": "Deny", "Action": "iam:UpdateRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:ResourceTag/team": "red"}}},
+        {"Effect": "Deny", "Action": ["iam:AttachUserPolicy", "iam:AttachRolePolicy"],
+         "Resource": "*", "Condition": {"ArnEquals": {"iam:PolicyARN": admin}}},
+        {"Effect": "Deny", "Action": ["iam:TagRole", "iam:UntagRole", "iam:CreateRole"],
+         "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["protected"]}}},
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "red"}}},
+        {"Effect": "Deny", "Action": ["iam:CreateUser", "iam:PutRolePermissionsBoundary"],
+         "Resource": "*", "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}},
+    ])
+    denied(c.update_assume_role_policy, RoleName=protected, PolicyDocument=TRUST_ACCOUNT)
+    c.update_assume_role_policy(RoleName=plain, PolicyDocument=TRUST_ACCOUNT)
+    iam.tag_role(RoleName=plain, Tags=[{"Key": "team", "Value": "red"}])
+    denied(c.update_role, RoleName=plain, Description="x")
+    denied(c.attach_user_policy, UserName=me, PolicyArn=admin)
+    c.attach_user_policy(UserName=me, PolicyArn=boundary)
+    denied(c.tag_role, RoleName=plain, Tags=[{"Key": "protected", "Value": "false"}])
+    denied(c.untag_role, RoleName=plain, TagKeys=["protected"])
+    c.untag_role(RoleName=plain, TagKeys=["other"])
+    denied(c.create_role, RoleName=f"new{sfx}", AssumeRolePolicyDocument=TRUST_ACCOUNT,
+           Tags=[{"Key": "protected", "Value": "true"}])
+    denied(c.create_user, UserName=f"u{sfx}")  # no boundary
+    denied(c.create_user, UserName=f"u{sfx}", PermissionsBoundary=boundary,
+           Tags=[{"Key": "team", "Value": "red"}])
+    c.create_user(UserName=f"u{sfx}", PermissionsBoundary=boundary)
+    denied(c.put_role_permissions_boundary, RoleName=plain, PermissionsBoundary=admin)
+    c.put_role_permissions_boundary(RoleName=plain, PermissionsBoundary=boundary)
+

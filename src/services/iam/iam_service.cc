@@ -678,10 +678,11 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
 // The resource an IAM call acts on, as its ARN with the entity's path (the request's Path
 // for CreateUser/CreateRole/CreateGroup, the stored entity's otherwise, "/" for an entity
 // that does not exist), a managed policy or an OIDC provider by its own ARN (a provider to be
-// created by the ARN its Url names), or "*".
-Result<std::string> IamService::ResourceArnOf(std::string_view op, const json::Input& in,
-                                              const CallContext& ctx) {
+// created by the ARN its Url names), or "*"; with the stored entity's tags and boundary.
+Result<IamService::Target> IamService::TargetOf(std::string_view op, const json::Input& in,
+                                                const CallContext& ctx) {
   const std::string& account = ctx.account;
+  Target t;
   if (op == "GetAccessKeyLastUsed") {
     // Authorized on the user that owns the key. A key of no user of this account is refused
     // as AWS refuses it, whoever asks (the account root too), in AWS's words.
@@ -696,8 +697,13 @@ Result<std::string> IamService::ResourceArnOf(std::string_view op, const json::I
     }
     std::string path = "/";
     ARCANA_ASSIGN_OR_RETURN(auto user, store_.GetEntity(account, "user", key->user_name));
-    if (user && !user->path.empty()) path = user->path;
-    return domain::iam::IdentityArn(account, "user", path, key->user_name);
+    if (user) {
+      ARCANA_ASSIGN_OR_RETURN(Identity found, storage::IdentityFromEntity(*user));
+      if (!found.path.empty()) path = found.path;
+      t.tags.insert(found.tags.begin(), found.tags.end());
+    }
+    t.arn = domain::iam::IdentityArn(account, "user", path, key->user_name);
+    return t;
   }
   // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
   for (const auto& [member, kind] : {std::pair{"UserName", "user"}, std::pair{"RoleName", "role"},
@@ -712,27 +718,74 @@ Result<std::string> IamService::ResourceArnOf(std::string_view op, const json::I
       if (e) {
         ARCANA_ASSIGN_OR_RETURN(Identity found, storage::IdentityFromEntity(*e));
         if (!found.path.empty()) path = found.path;
+        // A user or role about to be created has no tags yet (its request's are RequestTags).
+        if (!op.starts_with("Create")) {
+          t.tags.insert(found.tags.begin(), found.tags.end());
+          t.boundary_arn = found.boundary_arn;
+        }
       }
     }
-    return domain::iam::IdentityArn(account, kind, path, *name);
+    t.arn = domain::iam::IdentityArn(account, kind, path, *name);
+    return t;
   }
   for (const char* member : {"PolicyArn", "PolicySourceArn", "OpenIDConnectProviderArn"}) {
-    if (auto arn = in.Str(member)) return *arn;
+    auto arn = in.Str(member);
+    if (!arn) continue;
+    t.arn = *arn;
+    if (std::string_view(member) == "PolicyArn") {
+      auto parsed = domain::iam::ParsePolicyArn(*arn);
+      if (parsed && parsed->first == account) {
+        ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(account, "policy", parsed->second));
+        if (e) {
+          ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(*e));
+          if (p.Arn() == *arn) t.tags.insert(p.tags.begin(), p.tags.end());
+        }
+      }
+    }
+    return t;
   }
   if (op == "CreateOpenIDConnectProvider") {
-    return OidcProviderArnOfUrl(account, in.Str("Url").value_or(""));
+    t.arn = OidcProviderArnOfUrl(account, in.Str("Url").value_or(""));
+    return t;
   }
   if (auto name = in.Str("PolicyName")) {
-    return domain::iam::IdentityArn(account, "policy", in.Str("Path").value_or("/"), *name);
+    t.arn = domain::iam::IdentityArn(account, "policy", in.Str("Path").value_or("/"), *name);
+    return t;
   }
   // Without a UserName these act on the calling user itself.
   static constexpr std::string_view kSelf[] = {"GetUser", "CreateAccessKey", "ListAccessKeys",
                                                "UpdateAccessKey", "DeleteAccessKey"};
   if (ctx.principal && !ctx.principal->user_name.empty() &&
       std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
-    return ctx.principal->arn;
+    t.arn = ctx.principal->arn;
+    t.tags = ctx.principal->tags;
+    return t;
   }
-  return std::string("*");
+  t.arn = "*";
+  return t;
+}
+
+void IamService::AddRequestKeys(std::string_view op, const json::Input& in, const Target& target,
+                                auth::AccessRequest& req) {
+  if (op.starts_with("Attach") || op.starts_with("Detach")) {
+    if (auto arn = in.Str("PolicyArn")) req.keys.Set("iam:PolicyARN", *arn);
+  }
+  if (op.ends_with("PermissionsBoundary") || op == "CreateUser" || op == "CreateRole") {
+    // The boundary set, or for Delete*PermissionsBoundary the one being removed.
+    std::string boundary = in.Str("PermissionsBoundary").value_or(
+        op.starts_with("Delete") ? target.boundary_arn : "");
+    if (!boundary.empty()) req.keys.Set("iam:PermissionsBoundary", std::move(boundary));
+  }
+  std::vector<std::string> tag_keys;
+  if (const auto* tags = in.Get("Tags"); tags != nullptr && tags->IsArray()) {
+    for (const auto& tag : tags->GetArray()) {
+      std::string key = json::StrField(tag, "Key");
+      req.keys.Set("aws:RequestTag/" + key, json::StrField(tag, "Value"));
+      tag_keys.push_back(std::move(key));
+    }
+  }
+  if (op.starts_with("Untag")) tag_keys = in.StrList("TagKeys").value_or(tag_keys);
+  if (!tag_keys.empty()) req.keys.SetList("aws:TagKeys", std::move(tag_keys));
 }
 
 Result<std::string> IamService::Call(std::string_view operation, const rapidjson::Value& input,
@@ -749,9 +802,14 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
     std::string refusal = auth::TemporaryCredentialRestriction(*ctx.principal, "iam", operation);
     if (!refusal.empty()) return Status(ErrorCode::kAccessDenied, std::move(refusal));
   }
+  ARCANA_ASSIGN_OR_RETURN(Target target, TargetOf(operation, in, ctx));
   auth::AccessRequest req;
   req.action = "iam:" + std::string(operation);
-  ARCANA_ASSIGN_OR_RETURN(req.resource_arn, ResourceArnOf(operation, in, ctx));
+  req.resource_arn = target.arn;
+  // aws:ResourceTag/* and iam:ResourceTag/*: the user's, role's or policy's tags.
+  req.resource_tags = &target.tags;
+  req.service_tag_prefix = "iam";
+  AddRequestKeys(operation, in, target, req);
   ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
   return it->second(in, ctx);
 }

@@ -11,9 +11,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_map>
 
+#include "auth/authorizer.h"
 #include "auth/identity_resolver.h"
 #include "auth/key_use_log.h"
 #include "auth/policy/policy_cache.h"
@@ -57,9 +59,21 @@ class IamService : public QueryService {
   using Identity = domain::iam::Identity;
   using ManagedPolicy = domain::iam::ManagedPolicy;
 
-  // The ARN an IAM call is authorized on (iam_service.cc).
-  Result<std::string> ResourceArnOf(std::string_view op, const json::Input& in,
-                                    const CallContext& ctx);
+  // What an IAM call acts on, as the authorizer needs it: the resource's ARN, and the stored
+  // user's, role's or managed policy's tags and boundary (aws:ResourceTag/*,
+  // iam:ResourceTag/*, iam:PermissionsBoundary of Delete*PermissionsBoundary).
+  struct Target {
+    std::string arn;
+    std::map<std::string, std::string> tags;
+    std::string boundary_arn;
+  };
+  Result<Target> TargetOf(std::string_view op, const json::Input& in, const CallContext& ctx);
+  // The request's own condition keys IAM documents per action (Service Authorization
+  // Reference): iam:PolicyARN (Attach/Detach*Policy), iam:PermissionsBoundary (CreateUser,
+  // CreateRole, Put/Delete*PermissionsBoundary), aws:RequestTag/* and aws:TagKeys (Tag*,
+  // Untag*, Create* with Tags).
+  static void AddRequestKeys(std::string_view op, const json::Input& in, const Target& target,
+                             auth::AccessRequest& req);
   // Loading (kResourceNotFound with IAM's message when absent).
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
