@@ -71,6 +71,13 @@ IamEntity ToEntity(const Identity& i) {
   w.Key("groups");
   json::WriteStringList(w, i.groups);
   json::KV(w, "trust", i.trust_policy);
+  if (!i.bound_trust_policy.empty()) {
+    json::KV(w, "trust_bound", i.bound_trust_policy);
+    w.Key("trust_ids");
+    w.StartObject();
+    for (const auto& [arn, id] : i.trust_principal_ids) json::KV(w, arn.c_str(), id);
+    w.EndObject();
+  }
   json::KV(w, "description", i.description);
   w.Key("max_session");
   w.Int64(i.max_session_duration);
@@ -98,6 +105,12 @@ Result<Identity> IdentityFromEntity(const IamEntity& e) {
   i.boundary_arn = json::StrField(d, "boundary");
   i.groups = ReadStrings(d, "groups");
   i.trust_policy = json::StrField(d, "trust");
+  i.bound_trust_policy = json::StrField(d, "trust_bound");
+  if (auto it = d.FindMember("trust_ids"); it != d.MemberEnd() && it->value.IsObject()) {
+    for (auto m = it->value.MemberBegin(); m != it->value.MemberEnd(); ++m) {
+      if (m->value.IsString()) i.trust_principal_ids[m->name.GetString()] = m->value.GetString();
+    }
+  }
   i.description = json::StrField(d, "description");
   i.max_session_duration = json::IntField(d, "max_session", 3600);
   return i;

@@ -30,7 +30,12 @@ struct Identity {
   std::vector<std::string> attached;                   // managed policy ARNs
   std::string boundary_arn;                            // permissions boundary ("" = none)
   std::vector<std::string> groups;  // user: its groups' names; group: its members' names
-  std::string trust_policy;                            // role
+  std::string trust_policy;  // role: as written (what IAM answers while its principals exist)
+  // role: trust_policy with each user or role it names replaced by that identity's unique id
+  // when it was stored (domain/iam/trust_principals.h): what AssumeRole evaluates. "" for a
+  // policy stored before principals were bound, or naming none: trust_policy is evaluated.
+  std::string bound_trust_policy;
+  std::map<std::string, std::string> trust_principal_ids;  // role: ARN -> unique id, as bound
   std::string description;                             // role
   int64_t max_session_duration = 3600;                 // role, seconds
 

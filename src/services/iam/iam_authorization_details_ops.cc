@@ -172,7 +172,10 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
       ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
       if (k == 0) WriteUserDetail(w, i);
       if (k == 1) WriteGroupDetail(w, i);
-      if (k == 2) WriteRoleDetail(w, i);
+      if (k == 2) {
+        ARCANA_ASSIGN_OR_RETURN(i, Shown(std::move(i)));
+        WriteRoleDetail(w, i);
+      }
     }
     w.EndArray();
   }

@@ -1,4 +1,5 @@
 // IAM roles: trust policy, session duration, tags.
+#include "domain/iam/trust_principals.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
 #include "storage/identity_codec.h"
@@ -20,6 +21,43 @@ std::string RoleAnswer(const Identity& r, View view) {
 }
 }  // namespace
 
+Status IamService::BindTrustPolicy(Identity& role) {
+  ARCANA_ASSIGN_OR_RETURN(auto named, domain::iam::NamedPrincipalsOf(role.trust_policy));
+  std::map<std::string, std::string> ids;
+  for (const auto& p : named) {
+    ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(p.account, p.kind, p.name));
+    std::optional<Identity> found;
+    if (e) {
+      ARCANA_ASSIGN_OR_RETURN(found, storage::IdentityFromEntity(*e));
+    }
+    if (!found || found->Arn() != p.arn) {
+      return Status(ErrorCode::kMalformedPolicyDocument,
+                    "Invalid principal in policy: \"AWS\":\"" + p.arn + "\"");
+    }
+    ids[p.arn] = found->id;
+  }
+  ARCANA_ASSIGN_OR_RETURN(role.bound_trust_policy,
+                          domain::iam::ReplacePrincipals(role.trust_policy, ids));
+  if (ids.empty()) role.bound_trust_policy.clear();
+  role.trust_principal_ids = std::move(ids);
+  return Status::Ok();
+}
+
+Result<Identity> IamService::Shown(Identity role) {
+  std::map<std::string, std::string> gone;
+  for (const auto& [arn, id] : role.trust_principal_ids) {
+    bool present = false;
+    if (auto named = domain::iam::NamedPrincipalOf(arn)) {
+      ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(named->account, named->kind, named->name));
+      present = e && e->id == id;
+    }
+    if (!present) gone[arn] = id;
+  }
+  ARCANA_ASSIGN_OR_RETURN(role.trust_policy,
+                          domain::iam::ReplacePrincipals(role.trust_policy, gone));
+  return role;
+}
+
 Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx) {
   Identity r;
   r.account = ctx.account;
@@ -36,6 +74,7 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
   ARCANA_RETURN_IF_ERROR(CheckPath(r.path));
   ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(r.trust_policy, true));
+  ARCANA_RETURN_IF_ERROR(BindTrustPolicy(r));
   if (auto boundary = in.Str("PermissionsBoundary")) {
     ARCANA_RETURN_IF_ERROR(CheckBoundary(ctx, *boundary));
     r.boundary_arn = *boundary;
@@ -56,6 +95,7 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
 
 Result<std::string> IamService::GetRole(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Identity r, Load(ctx, "role", *in.Str("RoleName")));
+  ARCANA_ASSIGN_OR_RETURN(r, Shown(std::move(r)));
   return RoleAnswer(r, View::kGot);
 }
 
@@ -67,9 +107,14 @@ Result<std::string> IamService::DeleteRole(const In& in, const CallContext& ctx)
 Result<std::string> IamService::UpdateAssumeRolePolicy(const In& in, const CallContext& ctx) {
   std::string doc = *in.Str("PolicyDocument");
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc, true));
+  Identity bound;
+  bound.trust_policy = doc;
+  ARCANA_RETURN_IF_ERROR(BindTrustPolicy(bound));
   ARCANA_RETURN_IF_ERROR(
       Update(ctx, "role", *in.Str("RoleName"), "UpdateAssumeRolePolicy", [&](Identity& r) {
         r.trust_policy = doc;
+        r.bound_trust_policy = bound.bound_trust_policy;
+        r.trust_principal_ids = bound.trust_principal_ids;
         return Status::Ok();
       }));
   return std::string("{}");
@@ -98,6 +143,7 @@ Result<std::string> IamService::UpdateRoleDescription(const In& in, const CallCo
     updated = r;
     return Status::Ok();
   }));
+  ARCANA_ASSIGN_OR_RETURN(updated, Shown(std::move(updated)));
   return RoleAnswer(updated, View::kDescribed);
 }
 

@@ -138,6 +138,14 @@ class IamService : public QueryService {
                                  const std::string& new_name,
                                  const std::optional<std::string>& new_path);
   // Roles (iam_role_ops.cc)
+  // Binds the users and roles role.trust_policy names to their unique ids
+  // (role.bound_trust_policy, role.trust_principal_ids), as AWS stores a trust policy;
+  // MalformedPolicyDocument 'Invalid principal in policy: "AWS":"ARN"' for one that does not
+  // exist, as AWS refuses it.
+  Status BindTrustPolicy(Identity& role);
+  // The role as IAM shows it: a bound principal that no longer exists (deleted, or its name
+  // now another identity's) shown as its bare unique id, as AWS shows it.
+  Result<Identity> Shown(Identity role);
   Result<std::string> CreateRole(const In& in, const CallContext& ctx);
   Result<std::string> GetRole(const In& in, const CallContext& ctx);
   Result<std::string> ListRoles(const In& in, const CallContext& ctx);

@@ -108,9 +108,11 @@ Result<std::string> IamService::GetUser(const In& in, const CallContext& ctx) {
 }
 
 // One page of entities of a kind, written as `list_key` by `write`.
-static Result<std::string> ListPage(storage::IdentityStore& store, const CallContext& ctx,
-                                    const json::Input& in, const char* kind, const char* list_key,
-                                    void (*write)(json::Writer&, const Identity&, View)) {
+// `shown`: the entity as answered (roles: IamService::Shown), when it differs from the stored.
+static Result<std::string> ListPage(
+    storage::IdentityStore& store, const CallContext& ctx, const json::Input& in,
+    const char* kind, const char* list_key, void (*write)(json::Writer&, const Identity&, View),
+    const std::function<Result<Identity>(Identity)>& shown = nullptr) {
   Page page = PageOf(in);
   std::string prefix = in.Str("PathPrefix").value_or("/");
   ARCANA_ASSIGN_OR_RETURN(auto rows, store.ListEntities(ctx.account, kind, prefix, page.marker,
@@ -124,6 +126,9 @@ static Result<std::string> ListPage(storage::IdentityStore& store, const CallCon
   w.StartArray();
   for (const auto& e : rows) {
     ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+    if (shown) {
+      ARCANA_ASSIGN_OR_RETURN(i, shown(std::move(i)));
+    }
     write(w, i, View::kListed);
   }
   w.EndArray();
@@ -139,7 +144,8 @@ Result<std::string> IamService::ListUsers(const In& in, const CallContext& ctx) 
 }
 
 Result<std::string> IamService::ListRoles(const In& in, const CallContext& ctx) {
-  return ListPage(store_, ctx, in, "role", "Roles", &WriteRole);
+  return ListPage(store_, ctx, in, "role", "Roles", &WriteRole,
+                  [this](Identity r) { return Shown(std::move(r)); });
 }
 
 Result<std::string> IamService::ListGroups(const In& in, const CallContext& ctx) {

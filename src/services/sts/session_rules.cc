@@ -149,7 +149,11 @@ int64_t PackedPolicySize(const Session& s) {
 std::optional<policy::ResourceView> TrustView(const domain::iam::Identity& role,
                                               const std::string& role_arn,
                                               const std::string& account) {
-  auto trust = policy::ParsePolicy(role.trust_policy, policy::PolicyUse::kResource);
+  // The principals as bound to their unique ids when the policy was stored (a user or role
+  // re-created under a trusted name is someone else).
+  auto trust = policy::ParsePolicy(
+      role.bound_trust_policy.empty() ? role.trust_policy : role.bound_trust_policy,
+      policy::PolicyUse::kResource);
   if (!trust.ok()) return std::nullopt;
   policy::ResourceView resource;
   resource.arn = role_arn;
