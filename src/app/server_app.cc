@@ -121,11 +121,13 @@ int RunServer(const config::Config& cfg) {
                                                      cfg.pkcs11_slot, cfg.pkcs11_pin,
                                                      cfg.pkcs11_key_label}};
   seal_options.root_key_file = config::EffectiveRootKeyFile(cfg);
+  seal_options.shared_store = !stores.changes().HeadIsLocal();  // other nodes may rotate it
   // What starting commits (the root identity of a new store), for its record once the
   // audit trail is open: every change has a record.
   storage::CommittedChanges startup_changes;
   std::optional<storage::CommittedChanges::Scope> collect_startup(std::in_place, &startup_changes);
   seal::SealManager sealer(std::move(seal_options), stores.meta(), stores.root(), *root);
+  sealer.FollowChanges(stores.follower());  // another node's root rotation reaches this one
   if (Status s = sealer.Start(); !s.ok()) return Fail("root of trust: " + s.message());
 
   // The root identity of a new store: created once, even by nodes starting together.

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <map>
 
+#include <openssl/crypto.h>
+
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -49,6 +51,9 @@ struct RootKey::State {
   uint64_t gen = 0;
   mutable std::map<uint64_t, int> holds;
   mutable std::condition_variable cv;
+  std::function<Status()> seal_check;  // set before serving (SetSealCheck)
+  mutable uint64_t next_listener = 0;
+  mutable std::map<uint64_t, std::function<void()>> wipe_listeners;  // under mu
 
   std::shared_ptr<const Keys> Snapshot() const {
     std::lock_guard<std::mutex> l(mu);
@@ -83,6 +88,7 @@ Result<RootKey> RootKey::LoadOrCreate(const std::string& path, bool create_if_mi
     ::close(fd);
     if (!ok) {
       ::unlink(path.c_str());
+      SecureWipe(key);
       return Status(ErrorCode::kInternalFailure, "cannot write root key file " + path);
     }
     return RootKey(std::move(key));
@@ -126,8 +132,25 @@ void RootKey::Install(std::string key32, std::string derive_secret, std::string 
 
 void RootKey::Wipe() {
   std::shared_ptr<const Keys> old;
+  std::vector<std::function<void()>> listeners;
+  {
+    std::lock_guard<std::mutex> l(s_->mu);
+    old.swap(s_->keys);  // wiped when the last in-flight snapshot goes
+    for (const auto& [id, fn] : s_->wipe_listeners) listeners.push_back(fn);
+  }
+  for (const auto& fn : listeners) fn();
+}
+
+uint64_t RootKey::AddWipeListener(std::function<void()> fn) const {
   std::lock_guard<std::mutex> l(s_->mu);
-  old.swap(s_->keys);  // wiped when the last in-flight snapshot goes
+  const uint64_t id = ++s_->next_listener;
+  s_->wipe_listeners.emplace(id, std::move(fn));
+  return id;
+}
+
+void RootKey::RemoveWipeListener(uint64_t id) const {
+  std::lock_guard<std::mutex> l(s_->mu);
+  s_->wipe_listeners.erase(id);
 }
 
 Status RootKey::BeginRotation(std::string new_key32) {
@@ -163,10 +186,30 @@ void RootKey::AbortRotation() {
   auto k = std::make_shared<Keys>();
   k->current = s_->keys->previous;
   k->current_id = s_->keys->previous_id;
+  k->previous = s_->keys->current;  // still opens what was sealed under it meanwhile
+  k->previous_id = s_->keys->current_id;
   k->derive = s_->keys->derive;
   s_->keys = std::move(k);
   ++s_->gen;
 }
+
+Status RootKey::HoldPrevious(std::string previous32) {
+  std::lock_guard<std::mutex> l(s_->mu);
+  if (!s_->keys) {
+    SecureWipe(previous32);
+    return SealedError();
+  }
+  auto k = std::make_shared<Keys>();
+  k->current = s_->keys->current;
+  k->current_id = s_->keys->current_id;
+  k->derive = s_->keys->derive;
+  k->previous_id = RawId(previous32);
+  k->previous = SecretString::Take(previous32);
+  s_->keys = std::move(k);
+  return Status::Ok();
+}
+
+void RootKey::SetSealCheck(std::function<Status()> check) { s_->seal_check = std::move(check); }
 
 Result<std::string> RootKey::SealPrevious(std::string_view aad) const {
   auto k = s_->Snapshot();
@@ -182,6 +225,7 @@ Result<std::string> RootKey::DerivationSecret() const {
 }
 
 Result<std::string> RootKey::Seal(std::string_view plaintext, std::string_view aad) const {
+  if (s_->seal_check) ARCANA_RETURN_IF_ERROR(s_->seal_check());
   auto k = s_->Snapshot();
   if (!k) return SealedError();
   ARCANA_ASSIGN_OR_RETURN(std::string body, AeadSeal(k->current, plaintext, aad));
@@ -220,6 +264,13 @@ bool RootKey::IsCurrent(std::string_view blob) const {
          blob.substr(sizeof(kMagic), kIdLen) == k->current_id;
 }
 
+bool RootKey::IsPrevious(std::string_view blob) const {
+  auto k = s_->Snapshot();
+  return k && !k->previous.empty() && blob.size() > kHeaderLen &&
+         blob.substr(0, sizeof(kMagic)) == std::string_view(kMagic, 3) &&
+         blob.substr(sizeof(kMagic), kIdLen) == k->previous_id;
+}
+
 Result<std::string> RootKey::DeriveKey(std::string_view purpose) const {
   auto k = s_->Snapshot();
   if (!k) return SealedError();
@@ -255,23 +306,58 @@ bool RootKey::WaitForOlderHolds(std::chrono::milliseconds timeout) const {
   });
 }
 
-DerivedKey::DerivedKey(const RootKey& root, std::string purpose)
-    : root_(root), purpose_(std::move(purpose)), unusable_(RandomBytes(32)) {}
-
-DerivedKey::~DerivedKey() {
-  SecureWipe(key_);
-  SecureWipe(unusable_);
+uint64_t RootKey::generation() const {
+  std::lock_guard<std::mutex> l(s_->mu);
+  return s_->gen;
 }
 
-const std::string& DerivedKey::get() const {
-  if (ready_.load(std::memory_order_acquire)) return key_;
+bool RootKey::WaitForHoldsSince(uint64_t from, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> l(s_->mu);
+  const uint64_t until = s_->gen;
+  return s_->cv.wait_for(l, timeout, [&] {
+    auto it = s_->holds.lower_bound(from);
+    return it == s_->holds.end() || it->first >= until;
+  });
+}
+
+namespace {
+constexpr size_t kDerivedKeyLen = 32;  // HMAC-SHA-256
+}  // namespace
+
+DerivedKey::DerivedKey(const RootKey& root, std::string purpose)
+    : root_(root),
+      purpose_(std::move(purpose)),
+      unusable_(RandomBytes(kDerivedKeyLen)),
+      key_(std::string_view(std::string(kDerivedKeyLen, '\0'))) {
+  wipe_listener_ = root_.AddWipeListener([this] { Forget(); });
+}
+
+DerivedKey::~DerivedKey() {
+  root_.RemoveWipeListener(wipe_listener_);
+  SecureWipe(unusable_);
+  // key_ is wiped by its allocator.
+}
+
+void DerivedKey::Forget() {
   std::lock_guard<std::mutex> l(mu_);
-  if (ready_.load(std::memory_order_relaxed)) return key_;
+  ready_.store(false, std::memory_order_release);
+  OPENSSL_cleanse(key_.data(), key_.size());
+}
+
+std::string_view DerivedKey::get() const {
+  if (ready_.load(std::memory_order_acquire)) return key_.view();
+  std::lock_guard<std::mutex> l(mu_);
+  if (ready_.load(std::memory_order_relaxed)) return key_.view();
   auto k = root_.DeriveKey(purpose_);
   if (!k.ok()) return unusable_;
-  key_ = std::move(k).value();
+  if (k->size() != key_.size()) {  // never: DeriveKey is HMAC-SHA-256
+    SecureWipe(*k);
+    return unusable_;
+  }
+  std::memcpy(key_.data(), k->data(), k->size());  // in place: views handed out stay valid
+  SecureWipe(*k);
   ready_.store(true, std::memory_order_release);
-  return key_;
+  return key_.view();
 }
 
 }  // namespace arcana::crypto

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "crypto/secure_memory.h"
 
 namespace arcana::crypto {
 
@@ -60,13 +62,22 @@ class RootKey {
   // Errors: kServiceUnavailable while sealed.
   Status BeginRotation(std::string new_key32);
   void FinishRotation();  // forgets the previous key
-  void AbortRotation();   // the previous key becomes current again
+  // The previous key becomes current again; the abandoned one stays previous (it still
+  // opens what was sealed under it) until FinishRotation.
+  void AbortRotation();
   // During a rotation: the previous key sealed (Seal) under the current one, so a rotation
   // interrupted after its commit can still move stragglers at the next unseal.
   // Errors: kServiceUnavailable while sealed, kInvalidParameter when no rotation runs.
   Result<std::string> SealPrevious(std::string_view aad) const;
   // The derivation secret (to store it wrapped). Errors: kServiceUnavailable while sealed.
   Result<std::string> DerivationSecret() const;
+  // Keeps previous32 as the key that still opens blobs besides the current one (completing
+  // a rotation another holder left unfinished). Errors: kServiceUnavailable while sealed.
+  Status HoldPrevious(std::string previous32);
+  // Called by Seal before it seals anything: an error refuses the seal. Lets the root of trust
+  // refuse to seal under a key that is no longer the store's root (another node rotated it).
+  // Set before serving; not called by copies (each RootKey object has its own).
+  void SetSealCheck(std::function<Status()> check);
 
   // --- use ---
   // AES-256-GCM under the current root key, bound to aad. Errors: kServiceUnavailable.
@@ -76,6 +87,8 @@ class RootKey {
   Result<std::string> Open(std::string_view sealed, std::string_view aad) const;
   // Whether blob's header names the current key (false for legacy untagged blobs).
   bool IsCurrent(std::string_view blob) const;
+  // Whether blob's header names the previous key of a rotation in progress.
+  bool IsPrevious(std::string_view blob) const;
   // A 32-byte key for one purpose (HMAC(derive secret, "arcana:" + purpose)); never the
   // root itself. Errors: kServiceUnavailable while sealed.
   Result<std::string> DeriveKey(std::string_view purpose) const;
@@ -96,10 +109,21 @@ class RootKey {
     const RootKey* owner_;
     uint64_t gen_;
   };
+  // Called (outside the holder's lock) every time the key is wiped (Wipe): lets holders of
+  // keys derived from it wipe theirs. Returns an id for RemoveWipeListener.
+  uint64_t AddWipeListener(std::function<void()> fn) const;
+  void RemoveWipeListener(uint64_t id) const;
+
   // nullopt while sealed.
   std::optional<Hold> TryHold() const;
   // Waits until no Hold taken before the last BeginRotation remains; false on timeout.
   bool WaitForOlderHolds(std::chrono::milliseconds timeout) const;
+  // The key generation Holds are taken under now (BeginRotation, AbortRotation and Install
+  // start a new one).
+  uint64_t generation() const;
+  // Waits until no Hold of a generation in [from, generation()) remains: the requests that
+  // used one key, without waiting for older ones. False on timeout.
+  bool WaitForHoldsSince(uint64_t from, std::chrono::milliseconds timeout) const;
 
   struct State;
 
@@ -111,6 +135,11 @@ class RootKey {
 // A purpose key derived from the root's derivation secret on first use, then cached (it is
 // stable across rotation). Lets services be built while the server is still sealed.
 // While sealed it yields a random per-object key, so nothing made with it verifies later.
+// The cached key lives in the secure heap (secure_memory.h) and is wiped when the root key
+// is (operator seal): a value-digest key would otherwise let whoever reads the sealed
+// process's memory test guesses of secret values against the digests in the store. It is
+// derived again, in place, at the first use after the next unseal; a call racing with the
+// seal itself may compute with a partly wiped key (its request is refused anyway).
 // Thread-safety: get() may be called concurrently.
 class DerivedKey {
  public:
@@ -118,17 +147,23 @@ class DerivedKey {
   ~DerivedKey();  // wipes the key
   DerivedKey(const DerivedKey&) = delete;
   DerivedKey& operator=(const DerivedKey&) = delete;
-  const std::string& get() const;
-  operator const std::string&() const { return get(); }
+  // Valid for the life of this object (the bytes change only across a seal).
+  std::string_view get() const;
   operator std::string_view() const { return get(); }
+  // A plain copy, for APIs that take const std::string&: the copy is not wiped when freed,
+  // so prefer passing a string_view.
+  operator std::string() const { return std::string(get()); }  // NOLINT
 
  private:
+  void Forget();  // the root key was wiped
+
   const RootKey& root_;
   std::string purpose_;
   std::string unusable_;  // the sealed-state stand-in
   mutable std::mutex mu_;
   mutable std::atomic<bool> ready_{false};
-  mutable std::string key_;
+  mutable SecretString key_;  // kDerivedKeyLen bytes, allocated once (get() hands out views)
+  uint64_t wipe_listener_ = 0;
 };
 
 }  // namespace arcana::crypto

@@ -51,7 +51,7 @@ Result<std::string> Read(const std::string& path) {
   return key;
 }
 
-Status Write(const std::string& path, const std::string& key) {
+Status Write(const std::string& path, std::string_view key) {
   ::unlink(path.c_str());
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Err("cannot create root key file", path);

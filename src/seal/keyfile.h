@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -22,7 +23,7 @@ bool Exists(const std::string& path);
 // Errors: kInternalFailure (missing, wrong size, too permissive).
 Result<std::string> Read(const std::string& path);
 // Creates path (0600, replacing a stale one), writes key, fsyncs file and directory.
-Status Write(const std::string& path, const std::string& key);
+Status Write(const std::string& path, std::string_view key);
 // The key in path, creating it with 32 random bytes when absent. Atomic: the key is written
 // to a private temporary file (O_EXCL, 0600, fsync'd) and linked into place, which fails if
 // another process created path first; then that process's key is read. So concurrent

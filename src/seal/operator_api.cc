@@ -311,6 +311,9 @@ void OperatorApi::HandlePost(std::string_view op, const net::HttpRequest& req,
     return Json(res, 200, RekeyJson(*st));
   }
   auto rep = seal_.RotateRoot();
+  if (!rep.ok() && rep.status().code() == ErrorCode::kConflict) {
+    return Error(res, 409, "RotationInProgress", rep.status().message());  // on another node
+  }
   if (!rep.ok()) return StatusError(res, rep.status(), "RotationFailed");
   return Json(res, 200, RotationJson(*rep));
 }

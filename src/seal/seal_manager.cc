@@ -2,11 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <set>
+#include <thread>
+
 #include "auth/access_keys.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "crypto/secure_memory.h"
 #include "seal/keyfile.h"
 
 namespace arcana::seal {
@@ -18,6 +23,7 @@ constexpr const char* kDeriveMeta = "root.derive";
 constexpr const char* kShamirMeta = "root.shamir";
 constexpr const char* kPkcs11Meta = "root.pkcs11";
 constexpr const char* kPendingMeta = "root.pending";
+constexpr const char* kRotatingMeta = "root.rotating";
 constexpr const char* kInitializedMeta = "initialized";
 
 constexpr const char* kCheckAad = "arcana:root-check";
@@ -36,6 +42,47 @@ std::string SealedUnderId(std::string_view blob) {
   return crypto::HexEncode(blob.substr(3, 8));
 }
 
+// True on the thread that runs a transition of the root of trust (it holds rotate_mu_):
+// its own seals (rewrap passes) skip the store check, and it never re-enters the lock.
+thread_local bool t_in_transition = false;
+
+struct TransitionScope {
+  bool saved = t_in_transition;
+  TransitionScope() { t_in_transition = true; }
+  ~TransitionScope() { t_in_transition = saved; }
+};
+
+// Wipes a string holding key bytes on every way out of a scope (error returns included).
+// A string moved from is empty, so guarding one that is handed on is harmless.
+struct WipeOnExit {
+  std::string& s;
+  ~WipeOnExit() { crypto::SecureWipe(s); }
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The rotation lease (root.rotating): "<random holder> <expiry unix ms>".
+std::string NewLease(std::chrono::milliseconds ttl) {
+  return crypto::HexEncode(crypto::RandomBytes(8)) + " " + std::to_string(NowMs() + ttl.count());
+}
+
+int64_t LeaseExpiryMs(const std::string& lease) {
+  const size_t sp = lease.find(' ');
+  return sp == std::string::npos ? 0 : std::strtoll(lease.c_str() + sp + 1, nullptr, 10);
+}
+
+bool LeaseLive(const std::string& lease) { return !lease.empty() && LeaseExpiryMs(lease) > NowMs(); }
+
+// Step 4 marks its lease: from then on what is left (step 5) is what Recover does, so any
+// node holding the committed key may do it (e.g. the rotating node itself after a restart).
+constexpr std::string_view kCommittedMark = " committed";
+
+bool LeaseCommitted(const std::string& lease) { return lease.ends_with(kCommittedMark); }
+
 bool KnownType(const std::string& t) { return t == "keyfile" || t == "shamir" || t == "pkcs11"; }
 
 Result<std::string> Meta(storage::MetaStore& s, const char* key) {
@@ -44,9 +91,9 @@ Result<std::string> Meta(storage::MetaStore& s, const char* key) {
 }
 
 // A throwaway holder with just this key, to test or produce values under it.
-crypto::RootKey Holder(const std::string& key, const std::string& derive = "") {
+crypto::RootKey Holder(std::string_view key, std::string_view derive = "") {
   crypto::RootKey h;
-  h.Install(key, derive);
+  h.Install(std::string(key), std::string(derive));  // Install takes and wipes the copies
   return h;
 }
 
@@ -112,6 +159,9 @@ SealManager::SealManager(SealOptions opts, storage::MetaStore& store,
 
 Status SealManager::Start() {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  TransitionScope transition;
+  // Other nodes may rotate the root: never seal under a key that is no longer the store's.
+  if (opts_.shared_store) root_.SetSealCheck([this] { return CheckStoreRoot(); });
   if (!opts_.type.empty() && !KnownType(opts_.type)) {
     return Status(ErrorCode::kInvalidParameter,
                   "--seal must be keyfile, shamir or pkcs11, not '" + opts_.type + "'");
@@ -129,10 +179,12 @@ Status SealManager::Start() {
                         " operator init --shares 5 --threshold 3` first");
     }
     std::string key;
+    WipeOnExit wipe_key{key};
     if (type == "keyfile") {
       ARCANA_ASSIGN_OR_RETURN(key, keyfile::CreateIfAbsent(KeyFilePath()));
     } else {  // pkcs11: the first wrapped root stored wins; the others unwrap it
       std::string mine = crypto::RandomBytes(32);
+      WipeOnExit wipe_mine{mine};
       ARCANA_ASSIGN_OR_RETURN(auto hsm, Pkcs11Wrapper::Open(opts_.pkcs11, true));
       auto wrapped = hsm->Wrap(mine, kPkcs11Aad);
       if (!wrapped.ok()) {
@@ -190,12 +242,17 @@ Result<std::string> SealManager::AutoUnsealKey() {
     ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
     if (keyfile::Exists(fresh)) {
       // A rotation stopped between writing the new file and replacing the old one: the
-      // store's verification value says which key it committed.
+      // store's verification value says which key it committed. A new file that does not
+      // open it is another node's rotation in flight while its lease is live (never
+      // delete it: its commit needs it), a leftover otherwise.
       auto k = keyfile::Read(fresh);
-      if (k.ok() && !check.empty() && Holder(*k).Open(check, kCheckAad).ok()) {
+      const bool committed = k.ok() && !check.empty() && Holder(*k).Open(check, kCheckAad).ok();
+      if (k.ok()) crypto::SecureWipe(*k);
+      ARCANA_ASSIGN_OR_RETURN(std::string lease, Meta(store_, kRotatingMeta));
+      if (committed) {
         ARCANA_RETURN_IF_ERROR(keyfile::Promote(fresh, path));
         spdlog::warn("root of trust: finished an interrupted key file replacement");
-      } else {
+      } else if (!LeaseLive(lease)) {
         keyfile::Remove(fresh);
       }
     }
@@ -221,6 +278,7 @@ Result<std::string> SealManager::AutoUnsealKey() {
 }
 
 Status SealManager::UnsealWith(std::string key) {
+  WipeOnExit wipe_key{key};
   ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
   crypto::RootKey probe = Holder(key);
   std::vector<std::pair<std::string, std::string>> puts;
@@ -235,11 +293,10 @@ Status SealManager::UnsealWith(std::string key) {
       std::lock_guard<std::mutex> l(mu_);
       type = type_;
     }
-    Status refused = Mismatch(type, key, check);
-    crypto::SecureWipe(key);
-    return refused;
+    return Mismatch(type, key, check);
   }
   std::string derive;
+  WipeOnExit wipe_derive{derive};
   ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, Meta(store_, kDeriveMeta));
   if (!derive_sealed.empty()) {
     // During an interrupted rotation root.derive may be sealed under the pending key.
@@ -247,7 +304,9 @@ Status SealManager::UnsealWith(std::string key) {
     if (d.ok()) derive = std::move(d).value();
   }
   std::string previous;
+  WipeOnExit wipe_previous{previous};
   ARCANA_ASSIGN_OR_RETURN(std::string pending, Meta(store_, kPendingMeta));
+  ARCANA_ASSIGN_OR_RETURN(std::string lease, Meta(store_, kRotatingMeta));
   if (!pending.empty()) {
     auto p = probe.Open(pending, kPendingAad);
     if (p.ok()) previous = std::move(p).value();
@@ -258,8 +317,16 @@ Status SealManager::UnsealWith(std::string key) {
   }
   if (!puts.empty()) ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta(puts, {}));
   root_.Install(std::move(key), std::move(derive), std::move(previous));
-  if (!pending.empty()) return Recover();
-  return Status::Ok();
+  if (pending.empty() && lease.empty()) return Status::Ok();
+  if (LeaseLive(lease) && !LeaseCommitted(lease)) {
+    // Another node is rotating: its rotation is its own to finish (or to roll back). This
+    // node holds the committed key and the pending one beside it, so it opens both.
+    spdlog::warn("root of trust: another node is rotating the root key (lease for {} s "
+                 "more); its rotation is left to it",
+                 (LeaseExpiryMs(lease) - NowMs()) / 1000);
+    return Status::Ok();
+  }
+  return Recover(pending, lease);
 }
 
 std::string SealManager::KeyFilePath() const {
@@ -288,6 +355,7 @@ Status SealManager::Mismatch(const std::string& type, const std::string& key,
 }
 
 Status SealManager::InitializeStore(const std::string& type, std::string key) {
+  WipeOnExit wipe_key{key};
   crypto::RootKey probe = Holder(key);
   // 1. The verification value: the first one stored names the store's root key.
   ARCANA_ASSIGN_OR_RETURN(std::string my_check, CheckValue(probe));
@@ -326,25 +394,50 @@ Status SealManager::InitializeStore(const std::string& type, std::string key) {
   return Status::Ok();
 }
 
-Status SealManager::Recover() {
+Status SealManager::Recover(const std::string& pending, const std::string& lease) {
   // The store committed the current key; blobs under the other key (root.pending: the new
   // key of a rotation stopped before its commit, or the old key of one stopped after it)
-  // move to the committed one.
+  // move to the committed one. Conditional on root.pending and the lease being what was
+  // read: two nodes that start at once do it once, and a rotation begun since is left alone.
   spdlog::warn("root of trust: completing an interrupted root rotation");
-  auto n = RewrapAll({}, {kPendingMeta});
-  if (!n.ok()) return n.status();
+  auto n = RewrapAll({}, {kPendingMeta, kRotatingMeta},
+                     Expect{{{kPendingMeta, pending}, {kRotatingMeta, lease}}, root_.id()});
+  if (!n.ok()) {
+    ARCANA_ASSIGN_OR_RETURN(std::string now, Meta(store_, kPendingMeta));
+    if (n.status().code() != ErrorCode::kConflict || !now.empty()) return n.status();
+    // Another node completed it first.
+    root_.FinishRotation();
+    spdlog::warn("root of trust: another node completed the interrupted rotation");
+    return Status::Ok();
+  }
   root_.FinishRotation();
   spdlog::warn("root of trust: interrupted rotation completed ({} blobs rewrapped)", *n);
   return Status::Ok();
 }
 
 Result<size_t> SealManager::RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
-                                      std::vector<std::string> deletes) {
+                                      std::vector<std::string> deletes, const Expect& expect) {
   // One transaction over every root-wrapped blob (KMS key materials included) and the meta
   // changes: when it commits, nothing stale is left and the commit point moved with it.
+  // Both backends visit the named meta keys in the order given, after every other blob: the
+  // expected keys first, root.check last, so when root.check is visited every expectation
+  // has been seen (a retried transaction visits them all again; `seen` is reset by any
+  // other blob, and by root.check itself).
+  std::vector<std::string> meta_keys;
+  for (const auto& [k, v] : expect.meta) meta_keys.push_back(k);
+  meta_keys.push_back(kDeriveMeta);
+  meta_keys.push_back(kCheckMeta);
+  std::set<std::string> seen;
+  auto moved = [](const std::string& what) {
+    return Status(ErrorCode::kConflict,
+                  "the store's " + what +
+                      " changed while this node was rotating the root key (another node took "
+                      "the rotation over or rolled it back)");
+  };
   return rot_.RewrapRootBlobs(
-      {kDeriveMeta},
+      meta_keys,
       [&](const storage::RootWrappedBlob& b) -> Result<std::optional<std::string>> {
+        if (b.kind != storage::RootWrappedBlob::Kind::kMeta) seen.clear();
         switch (b.kind) {
           case storage::RootWrappedBlob::Kind::kAccessKeySecret: {
             storage::AccessKeyRecord rec;
@@ -356,8 +449,28 @@ Result<size_t> SealManager::RewrapAll(std::vector<std::pair<std::string, std::st
           }
           case storage::RootWrappedBlob::Kind::kSecretValue:
             return RewrapEnvelope(root_, b);
-          case storage::RootWrappedBlob::Kind::kMeta:
+          case storage::RootWrappedBlob::Kind::kMeta: {
+            for (const auto& [k, v] : expect.meta) {
+              if (b.id != k) continue;
+              if (b.blob != v) return moved(k);
+              seen.insert(k);
+              return std::optional<std::string>();
+            }
+            if (b.id == kCheckMeta) {
+              for (const auto& [k, v] : expect.meta) {
+                if (!v.empty() && seen.count(k) == 0) return moved(k);
+              }
+              seen.clear();
+              const std::string under = SealedUnderId(b.blob);  // "": a legacy untagged value
+              if (!expect.check_key_id.empty() && !under.empty() && under != expect.check_key_id) {
+                return Status(ErrorCode::kConflict,
+                              "the store's root key is " + under + ", not " +
+                                  expect.check_key_id + " (another node rotated it)");
+              }
+              return std::optional<std::string>();  // replaced by puts when they name it
+            }
             return RewrapBlob(root_, b.blob, kDeriveAad);
+          }
           case storage::RootWrappedBlob::Kind::kKmsKeyMaterial: {
             // Re-sealed under the binding recorded with it (use checks the binding).
             ARCANA_ASSIGN_OR_RETURN(auto nb, RewrapBlob(root_, b.blob, b.aad));
@@ -441,7 +554,11 @@ void SealManager::ResetProgress() {
 
 Result<UnsealReply> SealManager::Unseal(std::string_view share_text, std::string_view nonce) {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  TransitionScope transition;
   if (!root_.sealed()) return UnsealReply{status(), ""};
+  if (listeners_owed_.exchange(false)) {
+    for (const auto& fn : seal_listeners_) fn();  // it sealed itself (OnStoreRootMoved)
+  }
   std::string type;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -482,12 +599,14 @@ Result<UnsealReply> SealManager::Unseal(std::string_view share_text, std::string
 
 Status SealManager::Seal() {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  TransitionScope transition;
   root_.Wipe();
   {
     std::lock_guard<std::mutex> l(mu_);
     unseal_.Clear();
     rekey_.Clear();
   }
+  listeners_owed_ = false;
   for (const auto& fn : seal_listeners_) fn();
   spdlog::warn("root of trust: SEALED by an operator; API calls are refused until unsealed");
   return Status::Ok();
@@ -495,6 +614,7 @@ Status SealManager::Seal() {
 
 Result<RotationReport> SealManager::RotateRoot() {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  TransitionScope transition;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (type_ == "shamir") {
@@ -508,6 +628,7 @@ Result<RotationReport> SealManager::RotateRoot() {
 
 Result<RekeyStatus> SealManager::RekeyInit() {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  TransitionScope transition;
   if (root_.sealed()) {
     return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it before rotating");
   }
@@ -531,6 +652,7 @@ void SealManager::RekeyCancel() {
 Result<std::pair<RekeyStatus, std::optional<RotationReport>>> SealManager::RekeySubmit(
     std::string_view share_text, std::string_view nonce) {
   std::lock_guard<std::mutex> r(rotate_mu_);
+  TransitionScope transition;
   if (root_.sealed()) {
     return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it before rotating");
   }
@@ -555,6 +677,7 @@ Result<std::pair<RekeyStatus, std::optional<RotationReport>>> SealManager::Rekey
   auto key = crypto::ShamirCombine(shares);
   for (auto& s : shares) crypto::SecureWipe(s.y);
   if (!key.ok()) return key.status();
+  WipeOnExit wipe_key{*key};
   ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
   const bool current = Holder(*key).Open(check, kCheckAad).ok();
   crypto::SecureWipe(*key);
@@ -580,23 +703,61 @@ Result<RotationReport> SealManager::RotateLocked() {
     threshold = threshold_;
     shares = shares_;
   }
+  // 0. One rotation at a time, cluster-wide; one that stopped (this node's or a crashed
+  //    node's whose lease expired) is completed first.
+  ARCANA_ASSIGN_OR_RETURN(std::string held, Meta(store_, kRotatingMeta));
+  if (LeaseLive(held) && held != own_lease_) {
+    return Status(ErrorCode::kConflict,
+                  "another node is rotating the root key (its lease ends in " +
+                      std::to_string((LeaseExpiryMs(held) - NowMs()) / 1000 + 1) +
+                      " s); retry when it has finished");
+  }
   ARCANA_ASSIGN_OR_RETURN(std::string stale, Meta(store_, kPendingMeta));
-  if (!stale.empty()) {
-    return Status(ErrorCode::kInternalFailure,
-                  "an earlier rotation did not finish; restart the server to roll it back");
+  if (!stale.empty() || !held.empty()) {
+    ARCANA_RETURN_IF_ERROR(CompleteInterrupted(stale, held));
+  }
+
+  // 1. Take the lease; then make the new key recoverable from the committed one before
+  //    anything uses it. Until step 3, a failure just releases them.
+  const std::string lease = NewLease(opts_.rotation_lease);
+  ARCANA_ASSIGN_OR_RETURN(std::string got, store_.PutMetaIfAbsent(kRotatingMeta, lease));
+  if (got != lease) {
+    return Status(ErrorCode::kConflict,
+                  "another node started a root rotation just now; retry when it has finished");
+  }
+  own_lease_ = lease;
+  const std::string keyfile_new = keyfile::NewPathFor(KeyFilePath());
+  struct Release {
+    SealManager* self;
+    const std::string& keyfile_new;
+    bool armed = true;
+    ~Release() {
+      if (!armed) return;
+      self->own_lease_.clear();
+      if (Status st = self->rot_.UpdateMeta({}, {kPendingMeta, kRotatingMeta}); !st.ok()) {
+        spdlog::warn("root rotation: cannot release its lease ({}); it expires by itself",
+                     st.message());
+      }
+      keyfile::Remove(keyfile_new);
+    }
+  } release{this, keyfile_new};
+  ARCANA_ASSIGN_OR_RETURN(std::string committed_check, Meta(store_, kCheckMeta));
+  if (!root_.IsCurrent(committed_check)) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "this node's root key " + root_.id() + " is not the store's root key " +
+                      SealedUnderId(committed_check) +
+                      " (another node rotated it): unseal this node with the new key first");
   }
   RotationReport rep;
   rep.old_root_key_id = root_.id();
-  std::string key = crypto::RandomBytes(32);
+  std::string raw = crypto::RandomBytes(32);
+  const crypto::SecretString key = crypto::SecretString::Take(raw);
   rep.new_root_key_id = crypto::RootKey::IdOf(key);
-
-  // 1. Make the new key recoverable from the committed one before anything uses it.
   ARCANA_ASSIGN_OR_RETURN(std::string pending, root_.Seal(key, kPendingAad));
   ARCANA_RETURN_IF_ERROR(rot_.UpdateMeta({{kPendingMeta, pending}}, {}));
 
   // 2. What the strategy keeps for the new key.
   std::vector<std::pair<std::string, std::string>> puts;
-  const std::string keyfile_new = keyfile::NewPathFor(KeyFilePath());
   if (type == "keyfile") {
     ARCANA_RETURN_IF_ERROR(keyfile::Write(keyfile_new, key));
   } else if (type == "pkcs11") {
@@ -614,67 +775,108 @@ Result<RotationReport> SealManager::RotateLocked() {
   crypto::RootKey fresh = Holder(key);
   ARCANA_ASSIGN_OR_RETURN(std::string check, CheckValue(fresh));
   puts.emplace_back(kCheckMeta, check);
-  ARCANA_ASSIGN_OR_RETURN(std::string derive, root_.DerivationSecret());
-  ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, fresh.Seal(derive, kDeriveAad));
-  crypto::SecureWipe(derive);
-  puts.emplace_back(kDeriveMeta, derive_sealed);  // also for data dirs that had none
+  {
+    ARCANA_ASSIGN_OR_RETURN(std::string derive, root_.DerivationSecret());
+    WipeOnExit wipe_derive{derive};
+    ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, fresh.Seal(derive, kDeriveAad));
+    puts.emplace_back(kDeriveMeta, derive_sealed);  // also for data dirs that had none
+  }
 
   // 3. Encrypt with the new key from now on; wait for requests that started before.
-  ARCANA_RETURN_IF_ERROR(root_.BeginRotation(std::move(key)));
-  if (!root_.WaitForOlderHolds(std::chrono::seconds(60))) {
-    // Both keys stay held; the pending record lets the next unseal roll back.
+  ARCANA_RETURN_IF_ERROR(root_.BeginRotation(std::string(key.view())));
+  release.armed = false;  // from here a failure rolls back (RollBack) or keeps both keys
+  rotating_here_ = true;
+  struct NotRotating {
+    std::atomic<bool>& flag;
+    ~NotRotating() { flag = false; }
+  } not_rotating{rotating_here_};
+  if (!root_.WaitForOlderHolds(opts_.older_holds_wait)) {
+    Status rb = RollBack(lease, keyfile_new);
     return Status(ErrorCode::kInternalFailure,
-                  "rotation stopped: requests started before it did not finish within 60 s; "
-                  "restart the server to roll back");
+                  "rotation stopped: requests or background jobs that started before it did not "
+                  "finish within " + std::to_string(opts_.older_holds_wait.count() / 1000) +
+                      " s; " +
+                      (rb.ok() ? std::string("nothing changed, retry later")
+                               : "rolling back failed (" + rb.message() +
+                                     "); the next rotate-root or unseal completes it"));
   }
-  // 4. Rewrap everything and commit the new root in the same transaction. root.pending now
-  //    holds the OLD key sealed under the new one: a crash before step 5 is completed at the
-  //    next unseal (Recover moves anything still under the old key).
+  // 4. Rewrap everything and commit the new root in the same transaction, only if this
+  //    rotation's lease and root.pending are still in the store (no node rolled it back).
+  //    root.pending now holds the OLD key sealed under the new one: a crash before step 5
+  //    is completed at the next unseal (Recover moves anything still under the old key).
   ARCANA_ASSIGN_OR_RETURN(std::string previous, root_.SealPrevious(kPendingAad));
   puts.emplace_back(kPendingMeta, previous);
-  auto n = RewrapAll(puts, {});
+  const std::string committed_lease = lease + std::string(kCommittedMark);
+  puts.emplace_back(kRotatingMeta, committed_lease);
+  auto n = RewrapAll(puts, {},
+                     Expect{{{kRotatingMeta, lease}, {kPendingMeta, pending}},
+                            rep.old_root_key_id});
   if (!n.ok()) {
     // A failed commit may have committed all the same (a connection lost during COMMIT):
     // the store's verification value says which key the store answers to now.
     auto now = Meta(store_, kCheckMeta);
-    if (!now.ok() && type == "shamir") {
-      // Unknown outcome, and the new shares exist nowhere else: hand them out.
-      spdlog::error("root rotation: the commit failed ({}) and its outcome cannot be read "
-                    "({}); the new shares are returned, keep them with the old ones",
+    if (!now.ok()) {
+      spdlog::error("root rotation: the commit failed ({}) and its outcome cannot be read ({}); "
+                    "both keys stay held",
                     n.status().message(), now.status().message());
+      if (type != "shamir") return n.status();  // the new key file / root.pkcs11 is kept
+      // The new shares exist nowhere else: hand them out.
       rep.warning = "the commit of the new root key failed (" + n.status().message() +
                     ") and whether it took effect cannot be read (" + now.status().message() +
                     "). Keep BOTH these new shares and the old ones: the store answers to one "
                     "of them, and the next unseal tells which.";
       return rep;
     }
-    if (!now.ok() || !root_.IsCurrent(*now) || !root_.Open(*now, kCheckAad).ok()) {
-      spdlog::error("root rotation failed: {}; both keys kept until restart",
-                    n.status().message());
+    if (!root_.IsCurrent(*now)) {
+      Status rb = RollBack(lease, keyfile_new);
+      spdlog::error("root rotation failed: {}; {}", n.status().message(),
+                    rb.ok() ? "rolled back to the old key"
+                            : "rolling back failed: " + rb.message());
       return n.status();
     }
     spdlog::warn("root rotation: the commit reported {} but took effect", n.status().message());
     n = size_t{0};
   }
   rep.rewrapped = *n;
+  own_lease_ = committed_lease;
   // From here on the store answers only to the new key: the rotation HAS happened, and an
   // error must never drop the new key (for Shamir, rep.shares is its only copy). What is
   // left is completed at the next unseal (Recover), so it is reported as a warning.
   if (type == "keyfile") {
-    ARCANA_RETURN_IF_ERROR(keyfile::Promote(keyfile_new, KeyFilePath()));
+    if (Status placed = PlaceKeyFile(keyfile_new, key); !placed.ok()) {
+      spdlog::error("root rotation: the new root key {} is committed but cannot be written to "
+                    "{}: {}; this node holds the only copy: do not restart or seal it",
+                    rep.new_root_key_id, KeyFilePath(), placed.message());
+      rep.warning = "the new root key is committed but could not be written to the key file (" +
+                    placed.message() +
+                    "). This node holds its only copy in memory: do not restart or seal it; "
+                    "make the key file's directory writable and run rotate-root again.";
+      return rep;
+    }
+  }
+  // Other nodes' writes sealed under the old key just before they saw the commit land
+  // within this grace, so step 5 still rewraps them.
+  if (opts_.shared_store && opts_.straggler_grace.count() > 0) {
+    std::this_thread::sleep_for(opts_.straggler_grace);
   }
   // 5. Verify before forgetting the old key: rescan every blob and rewrap any that is still
   //    under the old key (a writer that sealed before step 3 and committed after step 4),
-  //    in the same transaction that drops root.pending. If this fails, both keys stay held
-  //    (in memory, and root.pending for the next unseal).
-  auto late = RewrapAll({}, {kPendingMeta});
+  //    in the same transaction that drops root.pending and the lease. If this fails, both
+  //    keys stay held (in memory, and root.pending for the next unseal or rotate-root).
+  auto late = RewrapAll({}, {kPendingMeta, kRotatingMeta},
+                        Expect{{{kRotatingMeta, committed_lease}}, rep.new_root_key_id});
+  if (!late.ok() && late.status().code() == ErrorCode::kConflict) {
+    // Another node (starting or unsealing) did the same pass first.
+    auto pending_now = Meta(store_, kPendingMeta);
+    if (pending_now.ok() && pending_now->empty()) late = size_t{0};
+  }
   if (!late.ok()) {
     spdlog::error("root rotation: the new root key {} is committed, but the verification pass "
                   "failed: {}; both keys stay held and the next unseal completes it",
                   rep.new_root_key_id, late.status().message());
     rep.warning = "the new root key is committed, but the verification pass (rewrapping "
                   "anything still under the old key) failed: " + late.status().message() +
-                  ". It is completed at the next unseal.";
+                  ". It is completed at the next unseal or rotate-root.";
     if (type == "shamir") {
       rep.warning += " Keep the new shares: only they unseal this store now.";
     }
@@ -687,9 +889,144 @@ Result<RotationReport> SealManager::RotateLocked() {
   }
   rep.rewrapped += *late;
   root_.FinishRotation();
+  own_lease_.clear();
   spdlog::warn("root of trust: root key rotated {} -> {} ({} blobs rewrapped)",
                rep.old_root_key_id, rep.new_root_key_id, rep.rewrapped);
   return rep;
+}
+
+Status SealManager::CompleteInterrupted(const std::string& pending, const std::string& lease) {
+  ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
+  if (root_.IsPrevious(check)) {
+    // This node's own rotation stopped before its commit: back to the committed key (the
+    // abandoned one stays beside it), once the requests that sealed under it are done.
+    const uint64_t abandoned = root_.generation();
+    root_.AbortRotation();
+    if (!root_.WaitForHoldsSince(abandoned, std::chrono::seconds(10))) {
+      return Status(ErrorCode::kInternalFailure,
+                    "an earlier rotation stopped and requests that used its key are still "
+                    "running; retry in a minute");
+    }
+  } else if (!root_.IsCurrent(check)) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "this node's root key " + root_.id() + " is not the store's root key " +
+                      SealedUnderId(check) +
+                      " (another node rotated it): unseal this node with the new key first");
+  } else if (!pending.empty()) {
+    // Committed under this node's key: the other key is inside root.pending.
+    auto other = root_.Open(pending, kPendingAad);
+    if (other.ok()) ARCANA_RETURN_IF_ERROR(root_.HoldPrevious(std::move(other).value()));
+  }
+  ARCANA_RETURN_IF_ERROR(Recover(pending, lease));
+  own_lease_.clear();
+  return Status::Ok();
+}
+
+Status SealManager::RollBack(const std::string& lease, const std::string& keyfile_new) {
+  const uint64_t abandoned = root_.generation();
+  root_.AbortRotation();  // the old key seals again; the new one still opens
+  keyfile::Remove(keyfile_new);
+  // Requests that sealed under the new key meanwhile may still commit: wait for them, then
+  // move what they wrote back under the old key and drop the pending record and the lease.
+  if (!root_.WaitForHoldsSince(abandoned, std::chrono::seconds(10))) {
+    return Status(ErrorCode::kInternalFailure,
+                  "requests that used the new key are still running (both keys stay held)");
+  }
+  auto n = RewrapAll({}, {kPendingMeta, kRotatingMeta}, Expect{{{kRotatingMeta, lease}}, root_.id()});
+  if (!n.ok()) return n.status();
+  root_.FinishRotation();
+  own_lease_.clear();
+  spdlog::warn("root rotation: rolled back to root key {} ({} blobs moved back)", root_.id(), *n);
+  return Status::Ok();
+}
+
+Status SealManager::PlaceKeyFile(const std::string& keyfile_new, const crypto::SecretString& key) {
+  const std::string path = KeyFilePath();
+  if (keyfile::Promote(keyfile_new, path).ok()) return Status::Ok();
+  // Another node sharing the file may have promoted it already (it adopts the committed key
+  // it finds), or the new file is gone: the key is still here, write it again.
+  auto there = keyfile::Read(path);
+  const bool placed = there.ok() && crypto::ConstantTimeEquals(*there, key.view());
+  if (there.ok()) crypto::SecureWipe(*there);
+  if (placed) return Status::Ok();
+  ARCANA_RETURN_IF_ERROR(keyfile::Write(keyfile_new, key));
+  return keyfile::Promote(keyfile_new, path);
+}
+
+void SealManager::FollowChanges(storage::ChangeFollower& follower) {
+  auto check = [this] {
+    if (!opts_.shared_store || t_in_transition || root_.sealed()) return;
+    if (Status st = CheckStoreRoot(); !st.ok()) {
+      spdlog::debug("root of trust: store root check: {}", st.message());
+    }
+  };
+  follower.Subscribe({[check](const storage::Change& c) {
+                        if (c.IsRootRewrap()) check();
+                      },
+                      check});
+}
+
+Status SealManager::CheckStoreRoot() {
+  if (t_in_transition) return Status::Ok();  // this node's own rewrap passes
+  ARCANA_ASSIGN_OR_RETURN(std::string check, Meta(store_, kCheckMeta));
+  if (check.empty() || root_.IsCurrent(check) || (rotating_here_ && root_.IsPrevious(check))) {
+    return Status::Ok();
+  }
+  if (SealedUnderId(check).empty() && root_.Open(check, kCheckAad).ok()) return Status::Ok();
+  return OnStoreRootMoved(check);
+}
+
+Status SealManager::OnStoreRootMoved(const std::string& check) {
+  std::unique_lock<std::mutex> r(rotate_mu_, std::try_to_lock);
+  if (!r.owns_lock()) {
+    return Status(ErrorCode::kServiceUnavailable,
+                  "the root of trust is changing on this node; retry in a moment");
+  }
+  TransitionScope transition;
+  if (root_.sealed()) {
+    return Status(ErrorCode::kServiceUnavailable, "Arcana is sealed: unseal it first");
+  }
+  std::string type;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    type = type_;
+  }
+  const std::string mine = root_.id();
+  const std::string theirs = SealedUnderId(check);
+  if (type == "keyfile" || type == "pkcs11") {
+    // A shared key file, or the HSM-wrapped root.pkcs11, already holds the new key.
+    auto k = AutoUnsealKey();
+    if (k.ok() && Holder(*k).Open(check, kCheckAad).ok()) {
+      // This node's old key stays beside it: blobs it sealed in flight still open here.
+      ARCANA_RETURN_IF_ERROR(root_.BeginRotation(std::move(k).value()));
+      spdlog::warn("root of trust: another node rotated the root key {} -> {}; this node "
+                   "adopted it from {}",
+                   mine, theirs, type == "keyfile" ? KeyFilePath() : std::string("the HSM"));
+      return Status::Ok();
+    }
+    if (k.ok()) crypto::SecureWipe(*k);
+  }
+  root_.Wipe();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    unseal_.Clear();
+    rekey_.Clear();
+  }
+  listeners_owed_ = true;  // cannot run here (inside a caller's seal or sync)
+  const std::string advice =
+      type == "keyfile"
+          ? "copy the new key file from the node that rotated it to " + KeyFilePath() +
+                " and run `arcana operator unseal` (or restart this node)"
+          : type == "pkcs11" ? std::string("check this node's HSM access, then run `arcana "
+                                           "operator unseal`")
+                             : std::string("unseal it with the NEW shares");
+  spdlog::error("root of trust: SEALED: another node rotated the store's root key to {}, and "
+                "this node holds {}, which no node keeps any more; so that nothing is sealed "
+                "under it, this node refuses requests until unsealed: {}",
+                theirs, mine, advice);
+  return Status(ErrorCode::kServiceUnavailable,
+                "Arcana is sealed on this node: another node rotated the root key (" + advice +
+                    ")");
 }
 
 Result<std::vector<std::string>> SealManager::InitShamir(storage::MetaStore& store,
@@ -704,6 +1041,7 @@ Result<std::vector<std::string>> SealManager::InitShamir(storage::MetaStore& sto
                       (recorded.empty() ? std::string("keyfile") : recorded) + ")");
   }
   std::string key = crypto::RandomBytes(32);
+  WipeOnExit wipe_key{key};
   ARCANA_ASSIGN_OR_RETURN(auto split, crypto::ShamirSplit(key, shares, threshold));
   std::vector<std::string> out;
   for (auto& s : split) {
@@ -711,6 +1049,7 @@ Result<std::vector<std::string>> SealManager::InitShamir(storage::MetaStore& sto
     crypto::SecureWipe(s.y);
   }
   std::string derive = crypto::RandomBytes(32);
+  WipeOnExit wipe_derive{derive};
   crypto::RootKey h = Holder(key, derive);
   ARCANA_ASSIGN_OR_RETURN(std::string check, CheckValue(h));
   ARCANA_ASSIGN_OR_RETURN(std::string derive_sealed, h.Seal(derive, kDeriveAad));

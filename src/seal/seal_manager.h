@@ -22,6 +22,26 @@
 //   root.pkcs11   the HSM-wrapped root key
 //   root.pending  during a rotation: the other key (new before the commit, old after it)
 //                 sealed under the committed one
+//   root.rotating the rotation lease: "<holder> <expiry unix ms>" while one node rotates,
+//                 " committed" appended by its commit (step 4)
+//
+// Several nodes (one PostgreSQL store): one rotation at a time, cluster-wide. A rotation
+// takes the lease before it writes root.pending, and while the lease is live no other node
+// deletes the rotating node's root.key.new nor rolls back its root.pending (at start or
+// unseal it installs the committed key with the pending one beside it); once the lease says
+// committed, what is left is Recover's pass, which any node may run. The rotation's
+// commit (step 4) is conditional on its lease and root.pending being still in the store, so
+// a rotation that lost them (its lease expired and another node rolled it back) aborts
+// instead of committing a root nobody else holds. A lease left by a crashed node expires and
+// the next unseal or rotate-root completes that rotation.
+// A node whose key is no longer the store's root (another node rotated it) must never seal
+// under it again: it checks the store's root.check before each seal under the root (one
+// single-row read: root seals are writes of key material and credentials, never reads), and
+// when it applies the rotation's change (FollowChanges). It then adopts the new key when it
+// can reach it (a shared key file, the HSM-wrapped root.pkcs11) or seals itself (its own
+// copy of the key file, Shamir), logging what the operator must do. The rotating node waits
+// straggler_grace after its commit before its verification pass, so a write another node
+// sealed under the old key just before the commit is still rewrapped.
 //
 // Initialisation of a new store is race-free when several nodes start on it at once: each
 // writes its values with MetaStore::PutMetaIfAbsent (PKCS#11: the wrapped root first, and the
@@ -44,6 +64,7 @@
 // Thread-safety: every public method is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -53,8 +74,10 @@
 
 #include "common/status.h"
 #include "crypto/root_key.h"
+#include "crypto/secure_memory.h"
 #include "crypto/shamir.h"
 #include "seal/pkcs11_wrap.h"
+#include "storage/change_follower.h"
 #include "storage/meta_store.h"
 #include "storage/root_store.h"
 
@@ -68,6 +91,14 @@ struct SealOptions {
   // stalled (or hostile) attempt cannot block the share holders for ever.
   std::chrono::seconds attempt_ttl{600};
   std::string root_key_file;  // keyfile: the key's path; "" = <data_dir>/root.key
+  // Other nodes share the store (PostgreSQL): check the store's root before sealing under
+  // the root key, and wait straggler_grace between a rotation's commit and its verification.
+  bool shared_store = false;
+  std::chrono::milliseconds straggler_grace{2000};
+  std::chrono::milliseconds rotation_lease{std::chrono::minutes(10)};
+  // How long a rotation waits for requests and jobs that hold the old key (step 3) before
+  // it rolls back.
+  std::chrono::milliseconds older_holds_wait{std::chrono::seconds(60)};
 };
 
 struct SealStatus {
@@ -130,8 +161,12 @@ class SealManager {
   // Called (under the transition lock) when sealed, e.g. to drop caches of opened keys.
   // Register before serving.
   void AddSealListener(std::function<void()> fn) { seal_listeners_.push_back(std::move(fn)); }
+  // Applies other nodes' root rotations as this node's follower sees them (see Several
+  // nodes above). Call once before serving.
+  void FollowChanges(storage::ChangeFollower& follower);
   // keyfile / pkcs11: rotates now. Errors: kServiceUnavailable while sealed;
-  // kInvalidParameter for a Shamir store (its rotation needs a quorum: RekeyInit).
+  // kInvalidParameter for a Shamir store (its rotation needs a quorum: RekeyInit);
+  // kConflict while another node rotates.
   Result<RotationReport> RotateRoot();
 
   // shamir: starts a rotation attempt (replacing any earlier one); the caller must have
@@ -163,9 +198,31 @@ class SealManager {
   // The refusal when `key` does not open the store's verification value `check`.
   Status Mismatch(const std::string& type, const std::string& key, const std::string& check) const;
   std::string KeyFilePath() const;
-  Status Recover();                    // roll back an interrupted rotation
+  // Completes an interrupted rotation (root.pending `pending` and lease `lease` as read,
+  // no live lease): every blob moves to the committed key, which this node must hold.
+  Status Recover(const std::string& pending, const std::string& lease);
+  // rotate-root found root.pending or a lease that is not live (this node's earlier rotation,
+  // or a crashed node's): roll it back or forward to the committed key, as Recover.
+  Status CompleteInterrupted(const std::string& pending, const std::string& lease);
+  // What a rewrap transaction requires of the store, checked inside it: each meta key of
+  // `expect` holds that value ("" = absent), and root.check is sealed under check_key_id.
+  struct Expect {
+    std::vector<std::pair<std::string, std::string>> meta;
+    std::string check_key_id;
+  };
   Result<size_t> RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
-                           std::vector<std::string> deletes);
+                           std::vector<std::string> deletes, const Expect& expect);
+  // Before the commit of this node's rotation failed or timed out: back to the old key
+  // (blobs sealed under the new one meanwhile are rewrapped), lease and root.pending dropped.
+  Status RollBack(const std::string& lease, const std::string& keyfile_new);
+  // Once the new root is committed, the key file holds the new key (renames root.key.new,
+  // or writes key again when the file is gone). Errors: the key file could not be written.
+  Status PlaceKeyFile(const std::string& keyfile_new, const crypto::SecretString& key);
+  // The seal check (shared store): Ok when root.check is under a key this node holds.
+  Status CheckStoreRoot();
+  // This node's key is not the store's root (check): adopt the new key or seal. Needs
+  // rotate_mu_ (taken with try_lock: a transition in progress does its own checks).
+  Status OnStoreRootMoved(const std::string& check);
   Result<std::string> AutoUnsealKey();  // keyfile / pkcs11
   Result<RotationReport> RotateLocked();  // rotate_mu_ held
 
@@ -192,6 +249,14 @@ class SealManager {
   Attempt unseal_;
   Attempt rekey_;
   std::vector<std::function<void()>> seal_listeners_;
+  // Sealed by OnStoreRootMoved (inside some caller's seal or sync, where the listeners
+  // cannot run): they run at the next transition.
+  std::atomic<bool> listeners_owed_{false};
+  std::string own_lease_;  // the lease of this node's rotation (rotate_mu_)
+  // Between this node's BeginRotation and its commit: the store's root is still the key this
+  // node holds as previous, and that is expected. Any other time the store's root must be
+  // this node's current key.
+  std::atomic<bool> rotating_here_{false};
   std::mutex rotate_mu_;  // one rotation / unseal / seal transition at a time
 };
 

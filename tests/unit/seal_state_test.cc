@@ -137,7 +137,7 @@ TEST(RootKeyHolder, RotationWaitsForOlderHolds) {
 TEST(RootKeyHolder, DerivedKeyIsLazyAndUnusableWhileSealed) {
   RootKey root;
   crypto::DerivedKey dk(root, "purpose");
-  std::string while_sealed = dk.get();
+  std::string while_sealed(dk.get());
   EXPECT_EQ(while_sealed.size(), 32u);
   root.Install(crypto::RandomBytes(32));
   EXPECT_EQ(dk.get(), *root.DeriveKey("purpose"));
@@ -755,6 +755,137 @@ TEST_F(SealManagerTest, RotationInterruptedAfterCommitCompletesAtNextUnseal) {
 }
 
 // --- defect 8: secrets in memory ---
+
+std::string LiveLease() {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return "othernode " + std::to_string(ms + 60000);
+}
+
+TEST_F(SealManagerTest, AnotherNodesRotationUnderItsLeaseIsLeftToIt) {
+  RootKey root;
+  ASSERT_TRUE(Manager(root)->Start().ok());
+  const std::string committed = root.id();
+  // Another node is between steps 2 and 4: its new key file and root.pending exist, and its
+  // lease is live. It already sealed a blob under its new key.
+  std::string k2 = crypto::RandomBytes(32);
+  ASSERT_TRUE(store_->meta().PutMeta("root.rotating", LiveLease()).ok());
+  ASSERT_TRUE(store_->meta().PutMeta("root.pending", *root.Seal(k2, "arcana:root-pending")).ok());
+  ASSERT_TRUE(seal::keyfile::Write((dir_ / "root.key.new").string(), k2).ok());
+  RootKey other_node = RootKey::FromBytes(k2);
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), other_node, "123456789012",
+                                    std::string("AKIALEASE0000001"), std::string("under-k2"))
+                  .ok());
+  RootKey starting;  // this node starts (or unseals) meanwhile
+  auto m = Manager(starting);
+  ASSERT_TRUE(m->Start().ok());
+  EXPECT_EQ(starting.id(), committed);
+  EXPECT_TRUE(seal::keyfile::Exists((dir_ / "root.key.new").string()));  // not deleted
+  EXPECT_TRUE(store_->meta().GetMeta("root.pending")->has_value());      // not rolled back
+  auto rec = store_->access_keys().GetAccessKey("AKIALEASE0000001");
+  EXPECT_EQ(*auth::OpenAccessKeySecret(starting, **rec), "under-k2");
+  // Nor does it start a rotation of its own.
+  auto r = m->RotateRoot();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kConflict);
+}
+
+TEST_F(SealManagerTest, ExpiredLeaseOfACrashedRotationIsCompletedByTheNextRotation) {
+  RootKey root;
+  auto m = Manager(root);
+  ASSERT_TRUE(m->Start().ok());
+  std::string k2 = crypto::RandomBytes(32);
+  ASSERT_TRUE(store_->meta().PutMeta("root.rotating", "crashed 1").ok());
+  ASSERT_TRUE(store_->meta().PutMeta("root.pending", *root.Seal(k2, "arcana:root-pending")).ok());
+  RootKey crashed = RootKey::FromBytes(k2);
+  ASSERT_TRUE(auth::CreateAccessKey(store_->access_keys(), crashed, "123456789012",
+                                    std::string("AKIALEASE0000002"), std::string("under-k2"))
+                  .ok());
+  auto r = m->RotateRoot();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(store_->meta().GetMeta("root.rotating")->has_value());
+  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
+  auto rec = store_->access_keys().GetAccessKey("AKIALEASE0000002");
+  EXPECT_TRUE(root.IsCurrent(WrappedPart((*rec)->sealed_secret)));
+  EXPECT_EQ(*auth::OpenAccessKeySecret(root, **rec), "under-k2");
+}
+
+// Two nodes on one store: b must never seal under a root key a rotates away.
+TEST_F(SealManagerTest, NodeBehindARotationAdoptsASharedKeyFileOrSealsItself) {
+  auto node = [&](RootKey& root, const std::string& key_file) {
+    seal::SealOptions o;
+    o.data_dir = dir_.string();
+    o.root_key_file = key_file;
+    o.shared_store = true;
+    o.straggler_grace = std::chrono::milliseconds(0);
+    return std::make_unique<seal::SealManager>(o, store_->meta(), store_->root(), root);
+  };
+  const std::string shared = (dir_ / "root.key").string();
+  const std::string own_copy = (dir_ / "b-own.key").string();
+  RootKey a_root, b_root, c_root;
+  auto a = node(a_root, shared);
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_TRUE(seal::keyfile::Write(own_copy, *seal::keyfile::Read(shared)).ok());
+  auto b = node(b_root, shared);    // the same key file path
+  auto c = node(c_root, own_copy);  // its own copy
+  ASSERT_TRUE(b->Start().ok());
+  ASSERT_TRUE(c->Start().ok());
+  ASSERT_TRUE(a->RotateRoot().ok());
+  // b seals under the store's new root (adopted from the shared file) ...
+  auto sealed = b_root.Seal("x", "aad");
+  ASSERT_TRUE(sealed.ok()) << sealed.status().message();
+  EXPECT_EQ(b_root.id(), a_root.id());
+  EXPECT_TRUE(a_root.Open(*sealed, "aad").ok());
+  // ... c cannot reach it: it refuses and seals itself.
+  auto refused = c_root.Seal("x", "aad");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kServiceUnavailable);
+  EXPECT_TRUE(c_root.sealed());
+  // Given the new key file, it unseals.
+  ASSERT_TRUE(seal::keyfile::Write(own_copy, *seal::keyfile::Read(shared)).ok());
+  ASSERT_TRUE(c->Unseal("").ok());
+  EXPECT_EQ(c_root.id(), a_root.id());
+}
+
+TEST_F(SealManagerTest, RotationThatCannotWaitOutAJobRollsBackAndCanBeRetried) {
+  RootKey root;
+  seal::SealOptions o;
+  o.data_dir = dir_.string();
+  o.older_holds_wait = std::chrono::milliseconds(200);
+  seal::SealManager m(o, store_->meta(), store_->root(), root);
+  ASSERT_TRUE(m.Start().ok());
+  const std::string id = root.id();
+  auto job = root.TryHold();  // a long job (a secret rotation step) under the old key
+  ASSERT_TRUE(job.has_value());
+  auto r = m.RotateRoot();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nothing changed"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(root.id(), id);
+  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
+  EXPECT_FALSE(store_->meta().GetMeta("root.rotating")->has_value());
+  EXPECT_FALSE(seal::keyfile::Exists((dir_ / "root.key.new").string()));
+  job.reset();  // the job ends: a retry rotates, no restart needed
+  auto again = m.RotateRoot();
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_NE(root.id(), id);
+}
+
+TEST(RootKeyHolder, DerivedKeyIsWipedWhenTheRootIs) {
+  RootKey root;
+  root.Install(crypto::RandomBytes(32), crypto::RandomBytes(32));
+  crypto::DerivedKey dk(root, "secretsmanager:value-digest");
+  const std::string expected = *root.DeriveKey("secretsmanager:value-digest");
+  std::string_view v = dk.get();
+  ASSERT_EQ(v, expected);
+  root.Wipe();  // operator seal
+  EXPECT_EQ(std::string(v.data(), v.size()), std::string(32, '\0'));  // wiped in place
+  EXPECT_NE(dk.get(), expected);  // the sealed stand-in
+  root.Install(crypto::RandomBytes(32), std::string());  // another store's root: other key
+  EXPECT_EQ(dk.get(), *root.DeriveKey("secretsmanager:value-digest"));
+  EXPECT_EQ(dk.get().data(), v.data());  // re-derived in place
+}
 
 TEST(SecureMemory, SecretStringsComeFromTheLockedHeapAndCoreDumpsAreOff) {
   ASSERT_TRUE(crypto::InitSecureHeap());
