@@ -175,6 +175,7 @@ Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
   AddTags(role.tags, p);
   for (const auto& [k, v] : s.tags) p.tags[k] = v;  // session tags win over the role's
   p.transitive_tag_keys = s.transitive_tag_keys;
+  p.source_identity = s.source_identity;
   ARCANA_RETURN_IF_ERROR(AddPolicies(role, p));
   ARCANA_RETURN_IF_ERROR(AddSessionPolicies(s, p));
   return p;

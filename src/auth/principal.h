@@ -53,6 +53,9 @@ struct Principal {
   // aws:PrincipalTag/*: the user's or role's tags, with session tags overriding them.
   std::map<std::string, std::string> tags;
   std::vector<std::string> transitive_tag_keys;
+  // An assumed role's source identity (AssumeRole SourceIdentity, kept through role chaining);
+  // "" for none.
+  std::string source_identity;
   // The identity-based policies in force: for a user its inline and attached policies and
   // those of its groups; for an assumed role the role's. Empty for kRoot (root is allowed
   // everything in its own account unless a resource/key policy or SCP says otherwise).

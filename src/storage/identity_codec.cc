@@ -190,6 +190,7 @@ std::string EncodeSession(const Session& s) {
   w.EndObject();
   w.Key("transitive");
   json::WriteStringList(w, s.transitive_tag_keys);
+  if (!s.source_identity.empty()) json::KV(w, "source_identity", s.source_identity);
   // Only web identity sessions carry these: other sessions' documents are as before.
   if (!s.web_identity_provider.empty()) {
     json::KV(w, "web_provider", s.web_identity_provider);
@@ -214,6 +215,7 @@ Result<Session> DecodeSession(const std::string& doc) {
     }
   }
   s.transitive_tag_keys = ReadStrings(d, "transitive");
+  s.source_identity = json::StrField(d, "source_identity");
   s.web_identity_provider = json::StrField(d, "web_provider");
   s.web_identity_subject = json::StrField(d, "web_subject");
   return s;

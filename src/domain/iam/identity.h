@@ -108,6 +108,8 @@ struct Session {
   std::vector<std::string> policy_arns;  // managed session policies
   std::map<std::string, std::string> tags;
   std::vector<std::string> transitive_tag_keys;
+  // AssumeRole's SourceIdentity, or the one inherited from the calling session ("" = none).
+  std::string source_identity;
 };
 
 std::string IdentityArn(const std::string& account, const std::string& kind,

@@ -35,6 +35,8 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
   }
   if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
   keys.Set("sts:RoleSessionName", s.session_name);
+  if (!p.source_identity.empty()) keys.Set("aws:SourceIdentity", p.source_identity);
+  if (!s.source_identity.empty()) keys.Set("sts:SourceIdentity", s.source_identity);
   if (!external_id.empty()) keys.Set("sts:ExternalId", external_id);
   // The transport's and the clock's keys, as on every other call (aws:SourceIp,
   // aws:CurrentTime, aws:EpochTime, aws:SecureTransport, aws:PrincipalType, ...).
@@ -186,6 +188,10 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
   session.subject = role.name;
   session.subject_id = role.id;  // the session is this role's, not its name's
+  // A source identity set once stays with every session chained from it, as in AWS.
+  session.source_identity = caller.source_identity.empty()
+                                ? in.Str("SourceIdentity").value_or("")
+                                : caller.source_identity;
   int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
   if (seconds > role.max_session_duration) {
     return Status(ErrorCode::kValidation,
@@ -225,8 +231,12 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   const auto* request_tags = in.Get("Tags");
   const bool tags_passed = request_tags != nullptr && request_tags->IsArray() &&
                            !request_tags->GetArray().Empty();
-  for (const char* action : {"sts:AssumeRole", "sts:TagSession"}) {
-    if (std::string_view(action) == "sts:TagSession" && !tags_passed) break;
+  // So does setting (or carrying over) a source identity: sts:SetSourceIdentity.
+  for (const char* action : {"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"}) {
+    if (std::string_view(action) == "sts:TagSession" && !tags_passed) continue;
+    if (std::string_view(action) == "sts:SetSourceIdentity" && session.source_identity.empty()) {
+      continue;
+    }
     req.action = action;
     policy::Decision decision = policy::Evaluate(req);
     if (!decision.allowed()) {
@@ -241,6 +251,7 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   w.StartObject();
   WriteCredentials(w, key);
   WriteAssumedRoleUser(w, account, role, session);
+  if (!session.source_identity.empty()) json::KV(w, "SourceIdentity", session.source_identity);
   // AWS answers PackedPolicySize only for a request that passes session policies or tags.
   if (!session.policies.empty() || !session.policy_arns.empty() || tags_passed) {
     w.Key("PackedPolicySize");
