@@ -13,7 +13,8 @@
 namespace arcana::audit {
 
 // s itself when it is valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points
-// beyond U+10FFFF); otherwise each maximal invalid subpart replaced by U+FFFD.
+// beyond U+10FFFF); otherwise each invalid sequence (a byte that starts no valid character,
+// with the continuation bytes that follow it) replaced by one U+FFFD.
 std::string ValidUtf8(std::string_view s);
 
 // The longest prefix of s of at most max_bytes that does not end inside a multi-byte

@@ -27,9 +27,10 @@ TEST(AuditUtf8, InvalidSequencesBecomeReplacementCharacters) {
   const std::string fffd = "\xEF\xBF\xBD";
   EXPECT_EQ(ValidUtf8("curl\xFF"), "curl" + fffd);
   EXPECT_EQ(ValidUtf8("a\xC3"), "a" + fffd);                 // truncated
-  EXPECT_EQ(ValidUtf8("\xC0\xAF"), fffd + fffd);             // overlong
-  EXPECT_EQ(ValidUtf8("\xED\xA0\x80"), fffd + fffd + fffd);  // a surrogate
-  EXPECT_EQ(ValidUtf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // beyond U+10FFFF
+  EXPECT_EQ(ValidUtf8("\xC0\xAF"), fffd);                  // overlong
+  EXPECT_EQ(ValidUtf8("\xED\xA0\x80z"), fffd + "z");        // a surrogate
+  EXPECT_EQ(ValidUtf8("\xF4\x90\x80\x80"), fffd);          // beyond U+10FFFF
+  EXPECT_EQ(ValidUtf8("\xFF\xC3\xA9"), fffd + "\xC3\xA9");  // a valid character after it
 }
 
 TEST(AuditUtf8, EveryRecordParsesWithValidation) {
