@@ -132,7 +132,13 @@ Status RotationRunner::Start(const std::string& secret_arn, const std::string& t
 }
 
 Status RotationRunner::ScheduleAt(const std::string& secret_arn, int64_t due_ms) {
-  return jobs_.ScheduleJob(JobName(secret_arn), due_ms, "", true);
+  const std::string name = JobName(secret_arn);
+  ARCANA_ASSIGN_OR_RETURN(auto job, jobs_.GetJob(name));
+  // A run waiting with a token (RotateSecret's, or a retry) keeps its time: it rotates anyway.
+  if (job && !Decode(job->payload).token.empty()) return Status::Ok();
+  ARCANA_RETURN_IF_ERROR(jobs_.ScheduleJob(name, due_ms, "", true));
+  if (scheduler_ != nullptr) scheduler_->Wake();
+  return Status::Ok();
 }
 
 Status RotationRunner::Resume(const std::string& secret_arn, int64_t now_ms) {

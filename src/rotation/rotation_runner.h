@@ -8,7 +8,9 @@
 //    (RotateImmediately=false) adds the placeholder, runs testSecret, and drops it again.
 //  - With no token it is the scheduled rotation: due at the start of the next rotation window
 //    (NextRotationDate is that window's end), it adds a placeholder under a new token (or
-//    takes over a pending one left by an abandoned run) and rotates.
+//    takes over a pending one left by an abandoned run) and rotates. Its due time follows the
+//    schedule when a manual value update moves it (ScheduleAt); a run that finds the window
+//    later than its due time (another node's update) waits for the window.
 //  - While the secret is scheduled for deletion the job waits as it is (a retry keeps its
 //    token and count) until the deletion date, then goes with the secret; RestoreSecret makes
 //    it due again (Resume), so a restored secret rotates on its schedule and a pending retry
@@ -36,9 +38,9 @@
 // long rotation does not delay the node's other jobs. A stopping node kills the running
 // step's function and hands the run back. Known limit: a CancelRotateSecret racing the end
 // of a run may leave the job row behind, which its next claim drops (rotation is disabled
-// by then). Resume reads the job and then writes it: a RotateSecret committed in between
-// (right after a restore) can have its run turned into the scheduled rotation, which takes
-// that pending version over at the next window.
+// by then). ScheduleAt and Resume read the job and then write it: a RotateSecret committed
+// in between (right after a restore or a manual update) can have its run turned into the
+// scheduled rotation, which takes that pending version over at the next window.
 // Thread-safety: Start/ScheduleAt/Resume/Stop/CheckFunction from any thread; RunJob from the
 // scheduler.
 #pragma once

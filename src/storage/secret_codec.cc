@@ -57,6 +57,7 @@ std::string EncodeSecretMetadata(const Secret& s) {
   json::KV(w, "schedule", r.schedule_expression);
   json::KV(w, "duration", r.duration);
   OptInt(w, "last", r.last_rotated_ms);
+  OptInt(w, "manual", r.manually_rotated_ms);
   OptInt(w, "next", r.next_rotation_ms);
   OptInt(w, "window", r.next_window_start_ms);
   w.Key("rules");
@@ -134,6 +135,7 @@ Result<Secret> DecodeSecretMetadata(const std::string& text) {
     s.rotation.schedule_expression = json::StrField(r, "schedule");
     s.rotation.duration = json::StrField(r, "duration");
     s.rotation.last_rotated_ms = json::OptIntField(r, "last");
+    s.rotation.manually_rotated_ms = json::OptIntField(r, "manual");
     s.rotation.next_rotation_ms = json::OptIntField(r, "next");
     s.rotation.next_window_start_ms = json::OptIntField(r, "window");
     s.rotation.rules_set = json::BoolField(r, "rules");

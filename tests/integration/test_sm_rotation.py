@@ -7,10 +7,15 @@ and changes nothing; no Lambda -> IRE.
 """
 
 import datetime as dt
+import json
+import sqlite3
+import time
 
 import pytest
 
-from conftest import assert_arn, assert_utc_datetime, raises_code
+import pg_cluster
+from conftest import (IS_PG, assert_arn, assert_utc_datetime, raises_code, raw_call,
+                      store_database, wait_for)
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:rotate-db"
 NOW = lambda: dt.datetime.now(dt.timezone.utc)  # noqa: E731
@@ -174,3 +179,93 @@ def test_rotation_fields_survive_in_describe_types(sm, uniq):
     assert isinstance(d["RotationRules"]["AutomaticallyAfterDays"], int)
     if "LastRotatedDate" in d:
         assert_utc_datetime(d["LastRotatedDate"])
+
+
+# ------------------------------------------------------- a manual value update is a rotation
+
+DAY = 86400
+
+
+def _store_query(srv, sql: str) -> str:
+    """One statement on the stopped server's store; the first column of the first row."""
+    if IS_PG:
+        return pg_cluster.session_cluster().psql(sql, store_database(srv.data_dir))
+    con = sqlite3.connect(srv.data_dir / "arcana.db", timeout=10)
+    try:
+        row = con.execute(sql).fetchone()
+        con.commit()
+        return "" if row is None else str(row[0])
+    finally:
+        con.close()
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _job_due_ms(srv, arn: str):
+    due = _store_query(srv, f"SELECT due_ms FROM jobs WHERE name = {_lit('rotation:' + arn)}")
+    return int(due) if due else None
+
+
+def _describe(srv, name: str) -> dict:
+    # NextRotationDate is newer than Debian's botocore: the raw answer has it.
+    return raw_call(srv.endpoint, "DescribeSecret", {"SecretId": name}).json()
+
+
+def _day_start(t: float) -> int:
+    return int(t) - int(t) % DAY
+
+
+def test_manual_value_update_counts_as_a_rotation(fresh_dev_server):
+    """AWS (RotationRulesType): "Secrets Manager calculates the next rotation date based on the
+    previous rotation. Manually updating the secret value by calling PutSecretValue or
+    UpdateSecret is considered a valid rotation." Secrets that last rotated 20 days ago on a
+    30-day schedule (their stored rotation state set back while the server is stopped) rotate
+    30 days after a manual update, not 10 days from now; LastRotatedDate stays the rotation's
+    ("the last date and time that Secrets Manager rotated the secret")."""
+    srv = fresh_dev_server
+    c = srv.client()
+    names = {op: f"manual-rotation/{op}" for op in ("put", "update")}
+    arns = {}
+    for op, name in names.items():
+        c.create_secret(Name=name, SecretString="v1")
+        arns[op] = c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
+                                   RotationRules={"AutomaticallyAfterDays": 30},
+                                   RotateImmediately=False)["ARN"]
+    # The testSecret run is over once the job waits for the window.
+    for arn in arns.values():
+        wait_for(lambda: (_job_due_ms(srv, arn) or 0) > time.time() * 1000 + DAY * 1000,
+                 what="the scheduled rotation's job")
+    srv.stop()
+    last_ms = int((time.time() - 20 * DAY) * 1000)
+    old_window = _day_start(last_ms / 1000 + 30 * DAY)
+    for arn in arns.values():
+        meta = json.loads(_store_query(srv, f"SELECT meta FROM secrets WHERE arn = {_lit(arn)}"))
+        meta["rotation"].update(last=last_ms, next=(old_window + DAY - 1) * 1000,
+                                window=old_window * 1000)
+        _store_query(srv, f"UPDATE secrets SET meta = {_lit(json.dumps(meta))} "
+                          f"WHERE arn = {_lit(arn)}")
+        _store_query(srv, f"UPDATE jobs SET due_ms = {old_window * 1000} "
+                          f"WHERE name = {_lit('rotation:' + arn)}")
+    srv.start()
+    c = srv.client()  # the new endpoint
+    for name in names.values():
+        assert _describe(srv, name)["NextRotationDate"] == old_window + DAY - 1
+
+    lo = _day_start(time.time() + 30 * DAY)
+    c.put_secret_value(SecretId=names["put"], SecretString="manual")
+    c.update_secret(SecretId=names["update"], SecretString="manual")
+    hi = _day_start(time.time() + 30 * DAY)
+    for op, name in names.items():
+        d = _describe(srv, name)
+        window = d["NextRotationDate"] + 1 - DAY
+        assert window in (lo, hi), (op, d["NextRotationDate"], old_window)
+        assert abs(d["LastRotatedDate"] - last_ms / 1000) < 0.01, (op, d)
+        # The scheduled run moved with it: due at the new window's start.
+        assert _job_due_ms(srv, arns[op]) == window * 1000, op
+    # A metadata-only UpdateSecret or a value that does not become AWSCURRENT is no rotation.
+    before = _describe(srv, names["put"])["NextRotationDate"]
+    c.update_secret(SecretId=names["put"], Description="metadata only")
+    c.put_secret_value(SecretId=names["put"], SecretString="staged", VersionStages=["NEXT"])
+    assert _describe(srv, names["put"])["NextRotationDate"] == before

@@ -139,6 +139,12 @@ class RotationRunnerTest : public ::testing::Test {
     EXPECT_TRUE(job.ok());
     return job.ok() && *job ? (*job)->due_ms : -1;
   }
+  Status Put(const std::string& value) {
+    return Call("PutSecretValue", R"({"SecretId":"db","ClientRequestToken":")" +
+                                      crypto::NewUuidV4() + R"(","SecretString":")" + value +
+                                      R"("})")
+        .status();
+  }
   std::string CreateSecret() {
     auto r = Call("CreateSecret", R"({"Name":"db","SecretString":"v1","ClientRequestToken":")" +
                                       crypto::NewUuidV4() + R"("})");
@@ -332,6 +338,91 @@ TEST_F(RotationRunnerTest, DeletedSecretsJobGoesAtTheDeletionDate) {
   auto job = stores_->jobs().GetJob(std::string(kJobPrefix) + arn);
   ASSERT_TRUE(job.ok());
   EXPECT_FALSE(job->has_value());
+}
+
+TEST_F(RotationRunnerTest, ManualValueUpdateCountsAsARotationForTheSchedule) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  // Configured at 08:00 on day D: AutomaticallyAfterDays 2 rotates within day D+2.
+  const int64_t day = kStartMs - 8 * kHourMs;
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","RotationLambdaARN":")" + kFn +
+                                       R"j(","RotationRules":{"AutomaticallyAfterDays":2},)j"
+                                       R"j("RotateImmediately":false})j")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (day + 3 * kDayMs) / 1000 - 1);
+  EXPECT_EQ(JobDueMs(), day + 2 * kDayMs);
+  // D+1 04:00: a manual PutSecretValue is a rotation: the window is day D+3 now, and the
+  // scheduled run moves with it. LastRotatedDate stays the rotation runs' (none yet).
+  clock_.Advance(std::chrono::hours(20));
+  ASSERT_TRUE(Put("manual").ok());
+  auto d = Describe();
+  EXPECT_EQ(d["NextRotationDate"].GetDouble(), (day + 4 * kDayMs) / 1000 - 1);
+  EXPECT_FALSE(d.HasMember("LastRotatedDate"));
+  EXPECT_EQ(JobDueMs(), day + 3 * kDayMs);
+  // D+2 05:00: UpdateSecret with a value counts the same way (day D+4); one without a value
+  // does not.
+  clock_.Advance(std::chrono::hours(25));
+  ASSERT_TRUE(Call("UpdateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","SecretString":"manual2"})")
+                  .ok());
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (day + 5 * kDayMs) / 1000 - 1);
+  EXPECT_EQ(JobDueMs(), day + 4 * kDayMs);
+  clock_.Advance(std::chrono::hours(24));
+  ASSERT_TRUE(Call("UpdateSecret", R"({"SecretId":"db","Description":"meta only"})").ok());
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (day + 5 * kDayMs) / 1000 - 1);
+  // A value that does not become AWSCURRENT is no rotation.
+  ASSERT_TRUE(Call("PutSecretValue", R"({"SecretId":"db","ClientRequestToken":")" +
+                                         crypto::NewUuidV4() +
+                                         R"(","SecretString":"staged","VersionStages":["NEXT"]})")
+                  .ok());
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (day + 5 * kDayMs) / 1000 - 1);
+  // Nothing runs before day D+4; then the scheduled rotation does, and the rotation's own
+  // writes (filling AWSPENDING) count only as the run: next from the run.
+  EXPECT_EQ(sched_->RunDue(), 0u);
+  for (const auto& m : Describe()["VersionIdsToStages"].GetObject()) {
+    for (const auto& st : m.value.GetArray()) {
+      if (std::string(st.GetString()) == "AWSCURRENT") fn_.current = m.name.GetString();
+    }
+  }
+  clock_.Advance(std::chrono::hours(19));  // D+4 00:00
+  fn_.steps.clear();
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(fn_.steps.size(), 4u);
+  d = Describe();
+  EXPECT_EQ(d["LastRotatedDate"].GetDouble(), clock_.NowMs() / 1000.0);
+  EXPECT_EQ(d["NextRotationDate"].GetDouble(), (day + 7 * kDayMs) / 1000 - 1);
+  EXPECT_EQ(JobDueMs(), day + 6 * kDayMs);
+}
+
+TEST_F(RotationRunnerTest, ManualValueUpdateLeavesACronScheduleAndAPendingRetry) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","RotationLambdaARN":")" + kFn +
+                                       R"j(","RotationRules":{"ScheduleExpression":"cron(0 10 * * ? *)"},)j"
+                                       R"j("RotateImmediately":false})j")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  const double next = Describe()["NextRotationDate"].GetDouble();
+  EXPECT_EQ(next, (kStartMs + 16 * kHourMs) / 1000 - 1);  // 10:00, to the end of the day
+  EXPECT_EQ(JobDueMs(), kStartMs + 2 * kHourMs);
+  clock_.Advance(std::chrono::hours(1));
+  ASSERT_TRUE(Put("manual").ok());
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), next);
+  EXPECT_EQ(JobDueMs(), kStartMs + 2 * kHourMs);
+
+  // A retry waiting with its token keeps its time.
+  fn_.failing = "setSecret";
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","RotationRules":{"AutomaticallyAfterDays":5}})")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  const int64_t retry_due = JobDueMs();
+  EXPECT_EQ(retry_due, clock_.NowMs() + 1000);
+  ASSERT_TRUE(Put("manual2").ok());
+  EXPECT_EQ(JobDueMs(), retry_due);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "domain/secretsmanager/rotation_schedule.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace arcana::domain::sm {
@@ -27,9 +28,21 @@ RotationRules RulesOf(const RotationConfig& rot) {
 }
 
 void ScheduleFromPreviousRotation(RotationConfig& rot, int64_t now_ms) {
-  ScheduleFrom(rot, rot.last_rotated_ms.value_or(now_ms));
+  std::optional<int64_t> previous = rot.last_rotated_ms;
+  if (rot.manually_rotated_ms && CountsFromLastRotation(RulesOf(rot))) {
+    previous = std::max(previous.value_or(*rot.manually_rotated_ms), *rot.manually_rotated_ms);
+  }
+  ScheduleFrom(rot, previous.value_or(now_ms));
 }
 
 void ScheduleFromNow(RotationConfig& rot, int64_t now_ms) { ScheduleFrom(rot, now_ms); }
+
+bool CountManualUpdate(RotationConfig& rot, int64_t now_ms) {
+  if (!rot.enabled.value_or(false) || !CountsFromLastRotation(RulesOf(rot))) return false;
+  rot.manually_rotated_ms = now_ms;
+  const auto before = rot.next_window_start_ms;
+  ScheduleFromPreviousRotation(rot, now_ms);
+  return rot.next_window_start_ms != before;
+}
 
 }  // namespace arcana::domain::sm

@@ -45,6 +45,9 @@ struct RotationConfig {
   std::string schedule_expression;
   std::string duration;
   std::optional<int64_t> last_rotated_ms;  // LastRotatedDate: the last successful rotation run
+  // The last PutSecretValue/UpdateSecret that made a new value AWSCURRENT while rotation was
+  // enabled: AWS counts it as a rotation for the schedule, not for LastRotatedDate.
+  std::optional<int64_t> manually_rotated_ms;
   std::optional<int64_t> next_rotation_ms;  // NextRotationDate: the next window's last second
   // The start of that window, when the scheduled run is due (absent in records written
   // before windows were kept: the run is then due at next_rotation_ms).

@@ -23,7 +23,9 @@ class RotationLauncher {
   // due now: all four steps, or only testSecret (then the placeholder is dropped).
   virtual Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
                        int64_t now_ms) = 0;
-  // A scheduled rotation of secret_arn due at due_ms (replacing any due run).
+  // The scheduled rotation of secret_arn is now due at due_ms (its schedule moved: a manual
+  // value update counted as a rotation). A run already waiting with a token (one a
+  // RotateSecret started, or a failed run's retry) is left as it is.
   virtual Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) = 0;
   // RestoreSecret: the rotation of secret_arn goes on as it was when the secret was deleted
   // (a pending retry runs, a scheduled rotation waits for its window), due now_ms; with no

@@ -200,6 +200,9 @@ class SecretsManagerService : public Service {
   };
   Result<FilteredPage> FilteredSecrets(const In& in, const CallContext& ctx,
                                        storage::SecretQuery query, size_t max_results);
+  // After a committed manual rotation (PutSecretValue/UpdateSecret) moved the schedule: the
+  // scheduled run is due at the new window's start (nothing when window_start_ms is empty).
+  void FollowSchedule(const std::string& arn, std::optional<int64_t> window_start_ms);
   // Records LastAccessedDate (day resolution) when the day changed: best effort, one write
   // at the revision read, dropped on conflict, never failing or delaying the read.
   void TouchAccessed(const Secret& s, const std::string& version_id, int64_t now_ms);

@@ -1,9 +1,12 @@
 // Secrets Manager operations that create or change secrets and their versions.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "crypto/envelope.h"
 #include "crypto/random.h"
 #include "domain/secretsmanager/names.h"
+#include "domain/secretsmanager/rotation_schedule.h"
 #include "domain/secretsmanager/versions.h"
 #include "crypto/aead.h"
 #include "services/common/write_retry.h"
@@ -48,7 +51,30 @@ void MergeTags(std::vector<dsm::Tag>& into, const std::vector<dsm::Tag>& add) {
   }
 }
 
+// Whether writing version `token` with a value was a manual rotation: AWS counts a
+// PutSecretValue or UpdateSecret whose new value becomes AWSCURRENT as a rotation for the
+// schedule. The rotation's own write (filling its empty AWSPENDING version) is not one.
+bool IsManualRotation(const Secret& s, const std::string& token, bool filled_placeholder) {
+  const SecretVersion* v = s.FindVersion(token);
+  return !filled_placeholder && v != nullptr && v->HasStage(dsm::kCurrent);
+}
+
+// The empty AWSPENDING version of a rotation, which a write with its token fills.
+bool IsPlaceholder(const Secret& s, const std::string& token) {
+  const SecretVersion* v = s.FindVersion(token);
+  return v != nullptr && !v->has_value;
+}
+
 }  // namespace
+
+void SecretsManagerService::FollowSchedule(const std::string& arn,
+                                           std::optional<int64_t> window_start_ms) {
+  if (launcher_ == nullptr || !window_start_ms) return;
+  // The write stands either way: a scheduled run left at its old time finds the window
+  // later and waits for it (rotation_runner.h).
+  Status st = launcher_->ScheduleAt(arn, *window_start_ms);
+  if (!st.ok()) spdlog::warn("rotation of {}: scheduled run not moved: {}", arn, st.message());
+}
 
 Result<std::string> SecretsManagerService::AddVersion(Secret& s, storage::SecretWrite& w,
                                                       const std::string& token,
@@ -223,17 +249,26 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
 
   // Two requests with one token race to add the version: the loser re-reads and finds it,
   // answering as a retry (same value) or ResourceExistsException (other value).
-  return RetryOnConflict([&]() -> Result<std::string> {
+  std::string arn;
+  std::optional<int64_t> moved_window;  // the scheduled rotation's new due time
+  ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
+    moved_window.reset();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     std::vector<storage::SecretWrite> writes(1);
     bool created = false;
+    const bool fills_placeholder = IsPlaceholder(s, token);
     ARCANA_RETURN_IF_ERROR(
         AddVersion(s, writes[0], token, *value, stages, ctx.now_ms, &created, &key_use).status());
     if (created) {
+      if (IsManualRotation(s, token, fills_placeholder) &&
+          dsm::CountManualUpdate(s.rotation, ctx.now_ms)) {
+        moved_window = s.rotation.next_window_start_ms;
+      }
       s.last_changed_ms = ctx.now_ms;
       writes[0].secret = s;
       ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), {}, "PutSecretValue"));
     }
+    arn = s.arn;
     const SecretVersion* v = s.FindVersion(token);
     rapidjson::StringBuffer buf;
     json::Writer w(buf);
@@ -245,7 +280,9 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
     WriteStages(w, v ? v->stages : std::vector<std::string>{});
     w.EndObject();
     return json::Finish(buf);
-  });
+  }));
+  FollowSchedule(arn, moved_window);
+  return body;
 }
 
 Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const CallContext& ctx) {
@@ -258,7 +295,10 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
   ARCANA_ASSIGN_OR_RETURN(auto value, ReadValue(in));
   // Chosen once: every attempt adds the same version.
   const std::string token = in.Str("ClientRequestToken").value_or(crypto::NewUuidV4());
-  return RetryOnConflict([&]() -> Result<std::string> {
+  std::string arn;
+  std::optional<int64_t> moved_window;  // the scheduled rotation's new due time
+  ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
+    moved_window.reset();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     if (!s.owning_service.empty()) {
       return Status(ErrorCode::kInvalidRequest,
@@ -297,18 +337,26 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
         }
       } else {
         bool created = false;
+        const bool fills_placeholder = IsPlaceholder(s, token);
         ARCANA_RETURN_IF_ERROR(
             AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created,
                      &key_use)
                 .status());
+        if (created && IsManualRotation(s, token, fills_placeholder) &&
+            dsm::CountManualUpdate(s.rotation, ctx.now_ms)) {
+          moved_window = s.rotation.next_window_start_ms;
+        }
       }
       version_id = token;
     }
     s.last_changed_ms = ctx.now_ms;
     writes[0].secret = s;
     ARCANA_RETURN_IF_ERROR(Commit(std::move(writes), {}, "UpdateSecret"));
+    arn = s.arn;
     return ArnNameBody(s, version_id);
-  });
+  }));
+  FollowSchedule(arn, moved_window);
+  return body;
 }
 
 Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in,
