@@ -240,3 +240,21 @@ def test_the_aws_cli_assumes_a_role_with_a_token_file(auth_server, iam, issuer, 
     out = json.loads(r.stdout)
     assert out["SubjectFromWebIdentityToken"] == "repo:acme/cli:ref:main"
     assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_token_session_tags_meet_assume_roles_rules(iam, anon_sts, issuer, provider):
+    """The token's tags become session tags: at most 50, keys up to 128 and values up to 256
+    characters of the tag patterns, no key twice in any case, no aws: prefix."""
+    role = make_role(iam, provider, issuer.provider_url, extra_actions=("sts:TagSession",))
+
+    def with_tags(tags):
+        claim = {"https://aws.amazon.com/tags": {"principal_tags": {
+            k: [v] for k, v in tags.items()}}}
+        return lambda: assume(anon_sts, role, issuer.token(extra=claim))
+
+    for bad in ({f"k{i}": "v" for i in range(51)}, {"Team": "a", "team": "b"},
+                {"aws:team": "a"}, {"k" * 129: "v"}, {"team": "v" * 257}, {"te#am": "v"}):
+        code, status, message = error(with_tags(bad))
+        assert (code, status) == ("InvalidIdentityToken", 400), message
+        assert message.startswith("The session tags of the web identity token are invalid")
+    assert with_tags({"Team": "payments", "k" * 128: "v" * 256})()["PackedPolicySize"] >= 0

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "auth/policy/policy.h"
+#include "common/pattern.h"
 
 namespace arcana::services::sts {
 namespace {
@@ -41,6 +42,42 @@ void WriteCredentials(json::Writer& w, const auth::IssuedKey& k) {
   w.Key("Expiration");
   json::WriteTimestamp(w, k.expires_ms);
   w.EndObject();
+}
+
+namespace {
+// Characters, not bytes: the models' lengths count Unicode characters.
+size_t Utf8Length(std::string_view s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](unsigned char c) { return (c & 0xC0) != 0x80; }));
+}
+}  // namespace
+
+Status CheckTokenSessionTags(const std::map<std::string, std::string>& tags) {
+  static const auto kKey = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", 64).pattern;
+  static const auto kValue = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", 64).pattern;
+  auto invalid = [](const std::string& why) {
+    return Status(ErrorCode::kInvalidIdentityToken,
+                  "The session tags of the web identity token are invalid: " + why);
+  };
+  if (tags.size() > 50) return invalid("more than 50 tags");
+  std::set<std::string> seen;
+  for (const auto& [k, v] : tags) {
+    const std::string key = k.substr(0, 128);  // bounded in the message: it is the IdP's text
+    if (Utf8Length(k) > 128 || kKey == nullptr || !kKey->FullMatch(k)) {
+      return invalid("tag key " + key +
+                     " is not 1 to 128 characters of [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]");
+    }
+    if (Utf8Length(v) > 256 || kValue == nullptr || !kValue->FullMatch(v)) {
+      return invalid("the value of tag " + key +
+                     " is not up to 256 characters of [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]");
+    }
+    const std::string lower = policy::LowerAscii(k);
+    if (lower.starts_with("aws:")) return invalid("tag keys may not start with aws:");
+    if (!seen.insert(lower).second) {
+      return invalid("duplicate tag keys found (tag keys are case insensitive)");
+    }
+  }
+  return Status::Ok();
 }
 
 Status CheckSessionName(const std::string& name, const char* member) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,12 @@ Result<policy::AppliedPolicy> Compile(const auth::PolicySource& src);
 // of the calling session (role chaining), which the request may not override; and its session
 // policies (Policy, PolicyArns). Keys are case insensitive as AWS checks them.
 Result<domain::iam::Session> SessionOf(const json::Input& in, const auth::Principal& caller);
+
+// Session tags from a web identity token's https://aws.amazon.com/tags claim, held to the
+// rules AssumeRole's Tags meet (the model's and AWS's): at most 50, keys of 1 to 128 and values
+// of at most 256 characters of the tag patterns, no key twice in any case, no "aws:" prefix.
+// InvalidIdentityToken naming the fault otherwise (the token, not the request, carries them).
+Status CheckTokenSessionTags(const std::map<std::string, std::string>& tags);
 
 // How full the packed session policies and tags are, in percent of AWS's limit.
 int64_t PackedPolicySize(const domain::iam::Session& s);

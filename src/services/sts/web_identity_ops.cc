@@ -126,6 +126,8 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   ARCANA_ASSIGN_OR_RETURN(auto keys, oidc_keys_.KeysFor(token.issuer, token.kid, token.alg,
                                                         provider.thumbprints, ctx.now_ms));
   ARCANA_RETURN_IF_ERROR(VerifySignature(token, keys));
+  // The IdP signs the tags, but they become session tags: AssumeRole's rules apply.
+  ARCANA_RETURN_IF_ERROR(CheckTokenSessionTags(token.principal_tags));
 
   // The caller, as the trust policy sees it: the provider, named as a Federated principal.
   Principal web;
