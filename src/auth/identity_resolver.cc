@@ -161,6 +161,20 @@ Result<Principal> IdentityResolver::UserPrincipal(const std::string& account,
   return p;
 }
 
+Result<Principal> IdentityResolver::GroupPrincipal(const std::string& account,
+                                                   const std::string& group) const {
+  ARCANA_ASSIGN_OR_RETURN(Identity g, LoadIdentity(store_, account, "group", group));
+  g.boundary_arn.clear();  // groups have no boundary
+  Principal p;
+  p.type = Principal::Type::kUser;  // evaluated as a user in that group would be
+  p.account = account;
+  p.arn = g.Arn();
+  p.principal_arn = p.arn;
+  p.user_id = g.id;
+  ARCANA_RETURN_IF_ERROR(AddPolicies(g, p));
+  return p;
+}
+
 Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
                                                   const Session& s) const {
   ARCANA_ASSIGN_OR_RETURN(Identity role, LoadIdentity(store_, account, "role", s.subject));

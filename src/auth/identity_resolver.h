@@ -51,6 +51,10 @@ class IdentityResolver {
 
   // The Principal of a user (its policies as stored now). kResourceNotFound when absent.
   Result<Principal> UserPrincipal(const std::string& account, const std::string& user) const;
+  // A group's policies as a Principal (the policy simulator's PolicySourceArn may name a
+  // group): its inline and attached policies, no boundary, no tags; arn = the group's ARN.
+  // kResourceNotFound when absent.
+  Result<Principal> GroupPrincipal(const std::string& account, const std::string& group) const;
   // The Principal of a GetFederationToken session (kFederatedUser), without key or expiry:
   // the calling user's policies and boundary (for the root an allow-all policy: root may do
   // anything) narrowed by the session policies, an allow-nothing one when none was given.

@@ -97,3 +97,20 @@ def test_iam_condition_keys_reach_deny_statements(iam, auth_server):
     denied(c.put_role_permissions_boundary, RoleName=plain, PermissionsBoundary=admin)
     c.put_role_permissions_boundary(RoleName=plain, PermissionsBoundary=boundary)
 
+
+def test_simulate_principal_policy_takes_a_group(iam):
+    g = name("g")
+    group = iam.create_group(GroupName=g)["Group"]
+    iam.put_group_policy(GroupName=g, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=group["Arn"],
+        ActionNames=["secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret"])
+    decisions = {r["EvalActionName"]: r["EvalDecision"] for r in results["EvaluationResults"]}
+    assert decisions == {"secretsmanager:GetSecretValue": "allowed",
+                         "secretsmanager:DeleteSecret": "implicitDeny"}
+    with pytest.raises(ClientError) as e:
+        iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:group/{name('n')}",
+                                      ActionNames=["iam:GetUser"])
+    assert code_of(e.value) == ("NoSuchEntity", 404)

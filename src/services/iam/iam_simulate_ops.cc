@@ -153,7 +153,7 @@ Result<std::string> IamService::SimulateCustomPolicy(const In& in, const CallCon
 Result<std::string> IamService::SimulatePrincipalPolicy(const In& in, const CallContext& ctx) {
   policy::SimulationInput s = CommonInput(in);
   std::string source = *in.Str("PolicySourceArn");
-  // arn:aws:iam::ACCOUNT:user/PATH/NAME or :role/PATH/NAME
+  // arn:aws:iam::ACCOUNT:user/PATH/NAME, :group/PATH/NAME or :role/PATH/NAME
   std::string prefix = "arn:aws:iam::" + ctx.account + ":";
   std::string name = source.substr(source.rfind('/') + 1);
   auto missing = Status(ErrorCode::kResourceNotFound,
@@ -173,9 +173,18 @@ Result<std::string> IamService::SimulatePrincipalPolicy(const In& in, const Call
       return Status(ErrorCode::kResourceNotFound, "The role with name " + name + " cannot be found.");
     }
     s.principal = std::move(p).value();
+  } else if (source.starts_with(prefix + "group/")) {
+    // A group's policies, as a member of it would have them (AWS takes a user, group or role).
+    auto p = resolver_.GroupPrincipal(ctx.account, name);
+    if (!p.ok()) {
+      if (p.status().code() != ErrorCode::kResourceNotFound) return p.status();
+      return Status(ErrorCode::kResourceNotFound,
+                    "The group with name " + name + " cannot be found.");
+    }
+    s.principal = std::move(p).value();
   } else {
     return Status(ErrorCode::kInvalidParameter,
-                  "PolicySourceArn must be a user or role of this account: " + source);
+                  "PolicySourceArn must be a user, group or role of this account: " + source);
   }
   if (auto caller = in.Str("CallerArn")) s.principal.arn = *caller;
   auto inputs = Strings(in, "PolicyInputList");
