@@ -7,7 +7,9 @@
 //
 // Issuing: CreateUserKey and CreateSession seal the secret (and session token) under the root
 // key, bound to the key id, account and subject (auth/access_keys.h).
-// Errors: an inactive user key is kUnrecognizedClient; an expired session kExpiredToken.
+// Errors: an inactive user key is kUnrecognizedClient; an expired session kExpiredToken; a
+// session whose user or role is gone (deleted, or its name now another identity's: sessions
+// are bound to the unique id) kUnrecognizedClient.
 // Thread-safety: stateless apart from the store; safe from any thread.
 #pragma once
 

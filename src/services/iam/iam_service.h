@@ -4,9 +4,9 @@
 // Requests arrive form-encoded and leave as XML (services/common/query_protocol.h); the
 // handlers here see and produce JSON like every other service's.
 // Each write is a read-modify-commit at the revisions it read (services/common/write_retry.h);
-// a change that spans entities (attaching a managed policy counts the attachment on the
-// policy) is one store write. Policy documents are checked before they are stored
-// (MalformedPolicyDocument).
+// a change that spans entities (attaching a managed policy, or setting it as a boundary,
+// counts the use on the policy) is one store write. Policy documents are checked before they
+// are stored (MalformedPolicyDocument).
 // Thread-safety: handlers may run concurrently, on any number of nodes.
 #pragma once
 
