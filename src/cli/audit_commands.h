@@ -1,6 +1,9 @@
 // `arcana audit ...`: offline reads of a node's audit files (audit/chain.h).
 //   verify   checks every node's chain and signed digests (audit/trail_verify.h) under the
-//            store's digest key; exit 0 when intact, 1 naming the first bad record otherwise
+//            store's digest key, each node's newest digest against the store's record of it
+//            (audit/node_head.h: removed digests, forged file sets) and the unsigned newest
+//            records against the write-ahead log; exit 0 when intact, 1 naming the first bad
+//            record otherwise
 //   tail     the newest records (-n), then new ones as they come (--follow)
 //   search   records matching filters (event name, resource, user, access key, source,
 //            time range), newest first
