@@ -1,5 +1,7 @@
 // The SQLite RootOfTrustStore (storage/root_store.h): walks every root-wrapped blob (access
-// keys, secret values, KMS key materials, listed meta keys) in one write transaction.
+// keys, secret values, KMS key materials, listed meta keys) in one write transaction, each
+// table in primary-key order a page (500 rows) at a time, so a rewrap holds a page of blobs
+// in memory, not the store.
 // A rewrap appends one Change (Change::kRootResource, kind "RewrapRootBlobs"), so every
 // cache of sealed bytes drops them.
 #pragma once
