@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 namespace arcana::auth {
 
 // One policy document as stored (the JSON text, unparsed); the engine parses and caches it.
@@ -71,28 +73,29 @@ struct Principal {
 // GetSessionToken API references): GetFederationToken's (a federated user) call no IAM
 // operation and no STS operation but GetCallerIdentity; GetSessionToken's (kFederated, or the
 // root's session) call no IAM operation without MFA (Arcana has none) and no STS operation but
-// AssumeRole and GetCallerIdentity. `service` is the signing name ("iam", "sts"). Returns the
-// refusal's message (AccessDenied), or "" when the call is not restricted. GetSessionToken and
-// GetFederationToken themselves are left to their handlers, which refuse every session in
-// AWS's words.
-inline std::string TemporaryCredentialRestriction(const Principal& p, std::string_view service,
-                                                  std::string_view operation) {
+// AssumeRole and GetCallerIdentity. `service` is the signing name ("iam", "sts"). An IAM call is
+// refused as AWS refuses it (observed: InvalidClientTokenId "The security token included in the
+// request is invalid", aws-vault#15 and #1056, aws-sdk-js#460), an STS call AccessDenied.
+// GetSessionToken and GetFederationToken themselves are left to their handlers, which refuse
+// every session in AWS's words.
+inline Status CheckTemporaryCredentialUse(const Principal& p, std::string_view service,
+                                          std::string_view operation) {
   const bool federation = p.type == Principal::Type::kFederatedUser;
   const bool session_token = p.temporary && (p.type == Principal::Type::kFederated ||
                                              p.type == Principal::Type::kRoot);
-  if (!federation && !session_token) return "";
-  const std::string issuer = federation ? "GetFederationToken" : "GetSessionToken";
+  if (!federation && !session_token) return Status::Ok();
   if (service == "iam") {
-    return federation ? "Cannot call IAM operations with credentials from GetFederationToken"
-                      : "Cannot call IAM operations with credentials from GetSessionToken "
-                        "without MFA authentication";
+    return Status(ErrorCode::kUnrecognizedClient,
+                  "The security token included in the request is invalid.");
   }
   if (service != "sts" || operation == "GetCallerIdentity" ||
       operation == "GetSessionToken" || operation == "GetFederationToken" ||
       (session_token && operation == "AssumeRole")) {
-    return "";
+    return Status::Ok();
   }
-  return "Cannot call sts:" + std::string(operation) + " with credentials from " + issuer;
+  return Status(ErrorCode::kAccessDenied,
+                "Cannot call sts:" + std::string(operation) + " with credentials from " +
+                    (federation ? "GetFederationToken" : "GetSessionToken"));
 }
 
 }  // namespace arcana::auth

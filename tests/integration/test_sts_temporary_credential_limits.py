@@ -34,6 +34,13 @@ def denied(call, **kw):
     return e.value.response["Error"]["Message"]
 
 
+def iam_refused(call, **kw):
+    """As AWS answers IAM calls made with these credentials (aws-vault#15, #1056)."""
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    assert code_of(e.value) == ("InvalidClientTokenId", 403), e.value.response
+
+
 @pytest.fixture(scope="module")
 def admin_user(iam, auth_server):
     u = name("proxy")
@@ -52,9 +59,10 @@ def test_federated_users_call_no_iam_and_only_get_caller_identity(iam, auth_serv
     creds = sts.get_federation_token(Name="fed", Policy=ADMIN)["Credentials"]
     fed_sts = creds_client(auth_server, "sts", creds)
     assert fed_sts.get_caller_identity()["Arn"].endswith(":federated-user/fed")
-    assert "GetFederationToken" in denied(creds_client(auth_server, "iam", creds).list_users)
-    denied(creds_client(auth_server, "iam", creds).create_user, UserName=name())
-    denied(fed_sts.assume_role, RoleArn=role["Arn"], RoleSessionName="ss")
+    iam_refused(creds_client(auth_server, "iam", creds).list_users)
+    iam_refused(creds_client(auth_server, "iam", creds).create_user, UserName=name())
+    assert "GetFederationToken" in denied(fed_sts.assume_role, RoleArn=role["Arn"],
+                                          RoleSessionName="ss")
     denied(fed_sts.get_access_key_info, AccessKeyId=creds["AccessKeyId"])
 
 
@@ -63,8 +71,8 @@ def test_session_token_credentials_call_no_iam_but_may_assume_roles(iam, auth_se
     role = iam.create_role(RoleName=name("r"), AssumeRolePolicyDocument=TRUST_ACCOUNT)["Role"]
     creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
     gst_sts = creds_client(auth_server, "sts", creds)
-    denied(creds_client(auth_server, "iam", creds).list_users)
-    denied(creds_client(auth_server, "iam", creds).create_user, UserName=name())
+    iam_refused(creds_client(auth_server, "iam", creds).list_users)
+    iam_refused(creds_client(auth_server, "iam", creds).create_user, UserName=name())
     denied(gst_sts.get_access_key_info, AccessKeyId=creds["AccessKeyId"])
     assumed = gst_sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ss")["Credentials"]
     assert creds_client(auth_server, "sts", assumed).get_caller_identity()["Arn"].endswith("/ss")

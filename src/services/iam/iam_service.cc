@@ -799,8 +799,7 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
   // Credentials from GetFederationToken, or from GetSessionToken (no MFA here), call no IAM
   // operation whatever their policies allow, as AWS documents.
   if (ctx.principal) {
-    std::string refusal = auth::TemporaryCredentialRestriction(*ctx.principal, "iam", operation);
-    if (!refusal.empty()) return Status(ErrorCode::kAccessDenied, std::move(refusal));
+    ARCANA_RETURN_IF_ERROR(auth::CheckTemporaryCredentialUse(*ctx.principal, "iam", operation));
   }
   ARCANA_ASSIGN_OR_RETURN(Target target, TargetOf(operation, in, ctx));
   auth::AccessRequest req;

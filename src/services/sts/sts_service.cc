@@ -60,8 +60,7 @@ Result<std::string> StsService::Call(std::string_view operation, const rapidjson
   json::Input in(input);
   // A federated user calls only GetCallerIdentity; a GetSessionToken session also AssumeRole.
   if (ctx.principal) {
-    std::string refusal = auth::TemporaryCredentialRestriction(*ctx.principal, "sts", operation);
-    if (!refusal.empty()) return Status(ErrorCode::kAccessDenied, std::move(refusal));
+    ARCANA_RETURN_IF_ERROR(auth::CheckTemporaryCredentialUse(*ctx.principal, "sts", operation));
   }
   if (operation == "GetCallerIdentity") return GetCallerIdentity(in, ctx);
   if (operation == "GetSessionToken") return GetSessionToken(in, ctx);
