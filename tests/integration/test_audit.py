@@ -310,10 +310,15 @@ def test_http_sink_receives_batches_and_fail_closed_refuses_when_it_cannot(tmp_p
     import threading
 
     received = []
+    silent = threading.Event()  # set: accept, read, never answer
+    release = threading.Event()
 
     class Collector(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            if silent.is_set():
+                release.wait(120)
+                return
             received.append((self.path, json.loads(body)))
             self.send_response(204)
             self.end_headers()
@@ -333,12 +338,28 @@ def test_http_sink_receives_batches_and_fail_closed_refuses_when_it_cannot(tmp_p
         assert any(e["eventName"] == "CreateSecret" for e in events), events
         assert all(b"http-sink-canary-31" not in json.dumps(batch).encode()
                    for _, batch in received)
+        # An endpoint that stops answering costs a bounded wait (5 s per attempt, 10 s per
+        # batch), then the call is refused, and the next one at once.
+        silent.set()
+        began = time.monotonic()
+        with pytest.raises(ClientError) as e:
+            sm.list_secrets()
+        assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
+        assert time.monotonic() - began < 20
+        began = time.monotonic()
+        with pytest.raises(ClientError) as e:
+            sm.list_secrets()
+        assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
+        assert time.monotonic() - began < 2
+        release.set()
+        silent.clear()
         collector.shutdown()
         collector.server_close()
         with pytest.raises(ClientError) as e:
             sm.list_secrets()
         assert e.value.response["Error"]["Code"] == "ServiceUnavailableException"
     finally:
+        release.set()
         s.stop()
 
 
