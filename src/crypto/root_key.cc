@@ -52,7 +52,6 @@ struct RootKey::State {
   mutable std::map<uint64_t, int> holds;
   mutable std::condition_variable cv;
   std::function<Status()> seal_check;  // set before serving (SetSealCheck)
-  mutable uint64_t next_listener = 0;
   mutable std::map<uint64_t, std::function<void()>> wipe_listeners;  // under mu
 
   std::shared_ptr<const Keys> Snapshot() const {
@@ -142,13 +141,17 @@ void RootKey::Wipe() {
 }
 
 uint64_t RootKey::AddWipeListener(std::function<void()> fn) const {
+  // Ids are unique process-wide: a holder assigned another's state (operator=) never has a
+  // listener removed by an id meant for its old state.
+  static std::atomic<uint64_t> next{0};
+  const uint64_t id = ++next;
   std::lock_guard<std::mutex> l(s_->mu);
-  const uint64_t id = ++s_->next_listener;
   s_->wipe_listeners.emplace(id, std::move(fn));
   return id;
 }
 
 void RootKey::RemoveWipeListener(uint64_t id) const {
+  if (!s_) return;  // moved from
   std::lock_guard<std::mutex> l(s_->mu);
   s_->wipe_listeners.erase(id);
 }
