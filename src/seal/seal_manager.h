@@ -48,16 +48,19 @@
 // others unwrap the winner's; then root.check, root.derive and, last, root.seal) and goes on
 // with what the store holds. A node whose key differs from the winner's refuses to start.
 //
-// Rotation (RotateRoot): new key K2 -> root.pending -> the holder encrypts with K2 and opens
-// both -> wait for every RootKey::Hold taken under K1 (requests, and background writers such
-// as automatic KMS key rotation, which hold the key from Seal to commit) -> ONE transaction
-// rewraps every root-wrapped blob (KMS key materials, access-key secrets, pre-KMS secret
-// data keys, root.derive) and commits the new root.check / strategy data, with root.pending
-// now = K1 sealed under K2 -> (key file: rename root.key.new over root.key) -> a second full
-// pass rewraps anything still under K1 and drops root.pending in the same transaction ->
-// forget K1. If that verification cannot finish, K1 stays held (and recoverable through
+// Rotation (RotateRoot): lease -> new key K2 -> root.pending -> the holder encrypts with K2
+// and opens both -> wait for every RootKey::Hold taken under K1 (requests, and background
+// writers such as automatic KMS key rotation, which hold the key from Seal to commit; if they
+// do not finish in time the rotation rolls back at once: K2's blobs move back to K1) -> ONE
+// transaction, conditional on the lease and root.pending, rewraps every root-wrapped blob
+// (KMS key materials, access-key secrets, pre-KMS secret data keys, root.derive) and commits
+// the new root.check / strategy data, with root.pending now = K1 sealed under K2 -> (key
+// file: rename root.key.new over root.key, or write K2 again) -> a second full pass rewraps
+// anything still under K1 and drops root.pending and the lease in the same transaction ->
+// forget K1. Once the commit happened the new key is never dropped: if a later step fails,
+// the report carries it (shares) with a warning, K1 stays held (and recoverable through
 // root.pending). Every blob names its root key (root_key.h), so a crash anywhere is completed
-// at the next unseal by moving every blob to the committed key.
+// at the next unseal (or rotate-root) by moving every blob to the committed key.
 // A Shamir rotation is a two-step rekey (RekeyInit returns a nonce; only once the threshold of
 // *current* shares has been submitted with it does the rotation run and hand out the new
 // shares, once), so new shares never go to someone who could not unseal the server anyway.
