@@ -121,6 +121,7 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
   rv.account = req.resource_account.empty() ? ctx.account : req.resource_account;
   rv.is_kms_key = req.kms_key;
   rv.grants = req.grants;
+  rv.requested_grant = req.requested_grant;
   if (req.resource_policy != nullptr && !req.resource_policy->empty()) {
     PolicySource src{*req.resource_policy,
                      req.resource_policy_id.empty() ? rv.arn : req.resource_policy_id,
@@ -166,6 +167,38 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
   return policy::Evaluate(er);
 }
 
+policy::Decision DecideKmsKeyAccess(const services::CallContext& ctx, AccessRequest& req,
+                                    const KmsGrantPage& grants) {
+  policy::Decision d = ctx.authorizer->Decide(ctx, req);
+  if (d.decision != policy::EvalDecision::kImplicitDeny || !grants) return d;
+  // Grants are read only when the policies did not decide: most calls never list them. Only
+  // the grants naming the caller can allow it, so only those are kept for the evaluation.
+  Principal scratch;
+  const Principal& p = CallerOf(ctx, &scratch);
+  req.grants.clear();
+  std::string after;
+  while (true) {
+    std::string last;
+    auto page = grants(after, &last);
+    if (!page.ok()) {
+      spdlog::warn("kms: listing the grants of {} failed: {}", req.resource_arn,
+                   page.status().message());
+      return d;
+    }
+    if (page->empty()) break;
+    for (auto& g : *page) {
+      if (g.grantee_principal == p.arn || g.grantee_principal == p.principal_arn) {
+        req.grants.push_back(std::move(g));
+      }
+    }
+    if (last.empty() || last == after) break;
+    after = std::move(last);
+  }
+  if (req.grants.empty()) return d;
+  policy::Decision with_grants = ctx.authorizer->Decide(ctx, req);
+  return with_grants.allowed() ? with_grants : d;
+}
+
 // Parameter Store's words for a decryption the key refuses.
 constexpr const char* kSsmDecryptDenied =
     "The ciphertext refers to a customer master key that does not exist, does not exist in this "
@@ -207,7 +240,23 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
     }
     req.keys.SetList("kms:EncryptionContextKeys", std::move(names));
   }
-  policy::Decision d = ctx_.authorizer->Decide(ctx_, req);
+  // Grants allow their grantees here as in KMS itself (one decision: DecideKmsKeyAccess),
+  // matched against the service's encryption context.
+  KmsGrantPage grants;
+  if (use.grants) {
+    grants = [&use](const std::string& after,
+                    std::string* last) -> Result<std::vector<policy::KmsGrantView>> {
+      ARCANA_ASSIGN_OR_RETURN(auto page, use.grants(after, last));
+      std::vector<policy::KmsGrantView> out;
+      out.reserve(page.size());
+      for (auto& g : page) {
+        out.push_back({std::move(g.grantee_principal), std::move(g.operations),
+                       std::move(g.ec_equals), std::move(g.ec_subset)});
+      }
+      return out;
+    };
+  }
+  policy::Decision d = DecideKmsKeyAccess(ctx_, req, grants);
   if (d.allowed()) return Status::Ok();
   if (service_ != "ssm") return Status(ErrorCode::kAccessDenied, "Access to KMS is not allowed");
   if (use.action == "kms:Decrypt") return Status(ErrorCode::kAccessDenied, kSsmDecryptDenied);

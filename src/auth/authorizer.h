@@ -10,6 +10,7 @@
 // Thread-safety: Authorize/Decide may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,8 @@ struct AccessRequest {
   std::string resource_policy_id;  // its source id in decisions ("arn/resource-policy")
   bool kms_key = false;            // the key policy is required (default key policy if null)
   std::vector<policy::KmsGrantView> grants;
+  // kms:CreateGrant: the grant asked for (policy::ResourceView::requested_grant).
+  std::optional<policy::KmsGrantView> requested_grant;
   // Request keys: service keys (secretsmanager:SecretId, kms:EncryptionContext:K, ...),
   // aws:RequestTag/K, aws:TagKeys. The authorizer adds the principal's and the
   // transport's keys (aws:PrincipalArn, aws:SourceIp, aws:CurrentTime, kms:ViaService, ...).
@@ -71,6 +74,19 @@ class PolicyAuthorizer final : public Authorizer {
   policy::PolicyCache cache_;
 };
 
+// The grants of one KMS key, a store page at a time: the page after grant id `after`
+// (from ""), empty once every grant was listed.
+using KmsGrantPage = std::function<Result<std::vector<policy::KmsGrantView>>(
+    const std::string& after, std::string* last_grant_id)>;
+
+// A KMS key's authorization, as KMS and the services using a key on a caller's behalf
+// (CallerKeyUse) both make it: the key policy and identity policies, then - only when they
+// leave it an implicit deny - the key's grants naming the caller, every page of them (a key
+// may hold 50,000 grants: none may be skipped). `req` carries the key policy; its grants
+// are filled here. A store error listing the grants leaves the first decision standing.
+policy::Decision DecideKmsKeyAccess(const services::CallContext& ctx, AccessRequest& req,
+                                    const KmsGrantPage& grants);
+
 // What a service calls: ctx.authorizer->Authorize(ctx, req), or OK when the context has no
 // authorizer (a service driven directly by unit tests; the pipeline always sets one).
 Status Check(const services::CallContext& ctx, const AccessRequest& req);
@@ -88,7 +104,8 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
 // A service using a customer-managed KMS key on the caller's behalf (Secrets Manager and
 // Parameter Store sealing or opening a value): the caller needs the KMS action on the key,
 // with kms:ViaService = "<service>.<region>.amazonaws.com" and the encryption context as
-// kms:EncryptionContext:* keys. Denials are kAccessDenied in the service's words: Secrets
+// kms:EncryptionContext:* keys; the key's grants (KeyUse::grants) allow their grantees as in
+// KMS (DecideKmsKeyAccess). Denials are kAccessDenied in the service's words: Secrets
 // Manager's "Access to KMS is not allowed"; Parameter Store's KMS message for a decryption
 // ("The ciphertext refers to a customer master key that does not exist, ...") and KMS's
 // "User: ... is not authorized to perform: kms:Encrypt on resource: KEY ..." for an

@@ -15,9 +15,11 @@
 // accepts both AADs. The format byte is authenticated, so a value cannot be downgraded.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "crypto/root_key.h"
@@ -38,6 +40,19 @@ struct DataKey {
   std::string key_id;     // resolved key id that wrapped it
 };
 
+// A grant on a KMS key, as a KeyUseAuthorizer reads it (domain/kms's Grant, in plain terms).
+struct KeyGrant {
+  std::string grantee_principal;  // ARN
+  std::vector<std::string> operations;
+  std::map<std::string, std::string> ec_equals;  // Constraints.EncryptionContextEquals
+  std::map<std::string, std::string> ec_subset;  // Constraints.EncryptionContextSubset
+};
+
+// A key's grants a page at a time: the page after grant id `after` ("" first), setting
+// *last_grant_id to the page's last id; an empty page when all were listed.
+using KeyGrantPage = std::function<Result<std::vector<KeyGrant>>(const std::string& after,
+                                                                 std::string* last_grant_id)>;
+
 // A KMS key about to be used on a caller's behalf (a service sealing or opening a value
 // under the key the caller chose, or under the service's AWS managed key).
 struct KeyUse {
@@ -50,6 +65,9 @@ struct KeyUse {
   // An AWS managed key (alias/aws/...): it serves every principal of its own account through
   // the service, and no other account (its key policy cannot be changed to name one).
   bool aws_managed = false;
+  // The key's grants, read when its key policy and the caller's policies do not allow: grants
+  // allow their grantees through the services as through KMS. Unset: none.
+  KeyGrantPage grants;
 };
 
 // Who a data key is used for: a KMS-backed provider asks before using any key. Implemented

@@ -101,6 +101,34 @@ def test_rotate_on_demand_errors(kms, kms_raw):
     assert r.json()["__type"] == "LimitExceededException"
 
 
+def test_grant_operations_must_fit_the_key(kms):
+    """AWS (developer guide, grant-operations): "The grant operations must be supported by the
+    KMS key in the grant. If you specify an unsupported operation, the CreateGrant request fails
+    with a ValidationError exception"; CreateGrant Constraints: "You cannot use an encryption
+    context grant constraint for cryptographic operations with asymmetric KMS keys or HMAC KMS
+    keys." Both used to be stored."""
+    c = kms()
+    user = "arn:aws:iam::123456789012:user/x"
+    sym = c.create_key()["KeyMetadata"]["KeyId"]
+    rsa = c.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    rsa_enc = c.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    hmac = c.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+    for key, ops in ((sym, ["Sign"]), (sym, ["Decrypt", "GenerateMac"]), (rsa, ["Decrypt"]),
+                     (rsa_enc, ["GenerateDataKey"]), (hmac, ["Encrypt"])):
+        with raises_code("ValidationException"):
+            c.create_grant(KeyId=key, GranteePrincipal=user, Operations=ops)
+    with raises_code("ValidationException"):
+        c.create_grant(KeyId=rsa, GranteePrincipal=user, Operations=["Sign"],
+                       Constraints={"EncryptionContextSubset": {"a": "b"}})
+    for key, ops in ((sym, ["Decrypt", "GenerateDataKeyPair", "RetireGrant"]),
+                     (rsa, ["Sign", "Verify", "GetPublicKey", "DescribeKey"]),
+                     (rsa_enc, ["Encrypt", "Decrypt", "ReEncryptFrom", "GetPublicKey"]),
+                     (hmac, ["GenerateMac", "VerifyMac", "CreateGrant"])):
+        c.create_grant(KeyId=key, GranteePrincipal=user, Operations=ops)
+    c.create_grant(KeyId=sym, GranteePrincipal=user, Operations=["Decrypt"],
+                   Constraints={"EncryptionContextSubset": {"a": "b"}})
+
+
 def test_grants(kms):
     c = kms()
     md = c.create_key()["KeyMetadata"]

@@ -373,6 +373,50 @@ TEST(ResourcePolicies, AStoredPolicyTheEngineCannotCompileAllowsNothing) {
   }
 }
 
+// Every grant of a key counts, whatever page of the store holds it (a key may hold 50,000;
+// only the first 1000 used to be read), and only grants naming the caller are evaluated.
+TEST(KmsGrants, EveryPageOfAKeysGrantsIsRead) {
+  auth::PolicyAuthorizer authz;
+  const std::string key_policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]})";
+  auto user = std::make_shared<Principal>();
+  user->type = Principal::Type::kUser;
+  user->account = kAcct;
+  user->arn = user->principal_arn = "arn:aws:iam::111122223333:user/bob";
+  services::CallContext ctx;
+  ctx.account = kAcct;
+  ctx.region = "us-east-1";
+  ctx.now_ms = kNow;
+  ctx.principal = user;
+  ctx.authorizer = &authz;
+  auth::AccessRequest req;
+  req.action = "kms:Decrypt";
+  req.resource_arn = "arn:aws:kms:us-east-1:111122223333:key/k1";
+  req.resource_account = kAcct;
+  req.kms_key = true;
+  req.resource_policy = &key_policy;
+  // Three pages of 1000 grants to someone else; bob's grant is on the third.
+  int pages_read = 0;
+  auth::KmsGrantPage pages = [&](const std::string& after, std::string* last)
+      -> Result<std::vector<auth::policy::KmsGrantView>> {
+    int page = after.empty() ? 0 : std::stoi(after) + 1;
+    ++pages_read;
+    std::vector<auth::policy::KmsGrantView> out;
+    if (page >= 3) return out;
+    for (int i = 0; i < 1000; ++i) {
+      out.push_back({"arn:aws:iam::111122223333:user/other", {"Decrypt"}, {}, {}});
+    }
+    if (page == 2) out.back().grantee_principal = user->arn;
+    *last = std::to_string(page);
+    return out;
+  };
+  EXPECT_TRUE(auth::DecideKmsKeyAccess(ctx, req, pages).allowed());
+  EXPECT_EQ(req.grants.size(), 1u);
+  EXPECT_EQ(pages_read, 4);
+  req.action = "kms:Encrypt";
+  EXPECT_FALSE(auth::DecideKmsKeyAccess(ctx, req, pages).allowed());
+}
+
 // --- the simulator and the real authorizer agree --------------------------------------------
 
 TEST(PolicySimulatorProperty, AgreesWithTheAuthorizerOnRandomPolicies) {

@@ -59,6 +59,7 @@ struct Case {
   std::optional<std::string> resource_policy;
   bool kms_key = false;
   std::vector<KmsGrantView> grants;
+  std::optional<KmsGrantView> requested_grant;
   std::string action = "secretsmanager:GetSecretValue";
   std::string resource = kSecret;
   std::string resource_account = kAcct;
@@ -84,6 +85,7 @@ struct Case {
     rv.account = resource_account;
     rv.is_kms_key = kms_key;
     rv.grants = grants;
+    rv.requested_grant = requested_grant;
     if (resource_policy) {
       rv.resource_policy =
           cache.Apply({*resource_policy, "resource", PolicySource::Kind::kResource}).value();
@@ -583,6 +585,67 @@ TEST(PolicyKms, GrantsAllowWithTheirConstraints) {
   EXPECT_EQ(d.reason, DecisionReason::kGrantAllow);
   c.action = "kms:Encrypt";
   EXPECT_FALSE(c.Run().allowed());
+}
+
+// AWS (API_GrantConstraints): "Encryption context grant constraints are not applied to
+// operations that do not support an encryption context, such as ... DescribeKey or RetireGrant".
+TEST(PolicyKms, GrantConstraintsApplyOnlyToOperationsWithAContext) {
+  Case c;
+  c.kms_key = true;
+  c.resource = "arn:aws:kms:us-east-1:111122223333:key/k";
+  c.resource_policy = kDefaultKeyPolicy;
+  KmsGrantView g;
+  g.grantee_principal = "arn:aws:iam::111122223333:user/alice";
+  g.operations = {"DescribeKey", "Decrypt", "GenerateDataKeyPair"};
+  g.encryption_context_equals = {{"dept", "A"}};
+  c.grants = {g};
+  c.action = "kms:DescribeKey";
+  EXPECT_TRUE(c.Run().allowed());
+  for (const char* action : {"kms:Decrypt", "kms:GenerateDataKeyPair"}) {
+    c.action = action;
+    EXPECT_FALSE(c.Run().allowed()) << action;
+  }
+}
+
+// A grant allowing CreateGrant allows only grants it covers: its own operations at most, and
+// constraints as strict as its own or stricter (developer guide, "Creating grants"; CreateGrant
+// Constraints). Keys compare case-insensitively, values case-sensitively.
+TEST(PolicyKms, GrantsCreatedFromAGrantAreAttenuated) {
+  Case c;
+  c.kms_key = true;
+  c.action = "kms:CreateGrant";
+  c.resource = "arn:aws:kms:us-east-1:111122223333:key/k";
+  c.resource_policy = kDefaultKeyPolicy;
+  KmsGrantView parent;
+  parent.grantee_principal = "arn:aws:iam::111122223333:user/alice";
+  parent.operations = {"CreateGrant", "Decrypt"};
+  c.grants = {parent};
+  EXPECT_FALSE(c.Run().allowed());  // no requested grant to compare: never by a grant
+  auto want = [&](std::vector<std::string> ops, std::map<std::string, std::string> eq,
+                  std::map<std::string, std::string> sub) {
+    c.requested_grant = KmsGrantView{"arn:aws:iam::111122223333:user/bob", std::move(ops),
+                                     std::move(eq), std::move(sub)};
+    return c.Run().allowed();
+  };
+  EXPECT_TRUE(want({"Decrypt"}, {}, {}));
+  EXPECT_TRUE(want({"Decrypt", "CreateGrant"}, {}, {{"x", "1"}}));
+  EXPECT_FALSE(want({"Decrypt", "Encrypt"}, {}, {}));
+  EXPECT_FALSE(want({"GenerateDataKey"}, {}, {}));
+
+  c.grants[0].encryption_context_subset = {{"Dept", "A"}};
+  EXPECT_TRUE(want({"Decrypt"}, {}, {{"dept", "A"}}));
+  EXPECT_TRUE(want({"Decrypt"}, {}, {{"DEPT", "A"}, {"team", "x"}}));
+  EXPECT_TRUE(want({"Decrypt"}, {{"dept", "A"}, {"team", "x"}}, {}));
+  EXPECT_FALSE(want({"Decrypt"}, {}, {}));
+  EXPECT_FALSE(want({"Decrypt"}, {}, {{"dept", "a"}}));
+  EXPECT_FALSE(want({"Decrypt"}, {{"team", "x"}}, {}));
+
+  c.grants[0].encryption_context_subset.clear();
+  c.grants[0].encryption_context_equals = {{"dept", "A"}};
+  EXPECT_TRUE(want({"Decrypt"}, {{"Dept", "A"}}, {}));
+  EXPECT_FALSE(want({"Decrypt"}, {}, {{"dept", "A"}}));  // admits {dept:A, more:...}
+  EXPECT_FALSE(want({"Decrypt"}, {{"dept", "A"}, {"x", "1"}}, {}));
+  EXPECT_FALSE(want({"Decrypt"}, {}, {}));
 }
 
 TEST(PolicyEval, MissingContextKeysAreReported) {

@@ -136,33 +136,79 @@ MatchedStatement ToMatched(const Match& m) {
   return out;
 }
 
+// Grant constraint keys compare case-insensitively, values case-sensitively (AWS's
+// GrantConstraints).
+std::map<std::string, std::string> LowerKeys(const std::map<std::string, std::string>& m) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : m) out[LowerAscii(k)] = v;
+  return out;
+}
+
+bool Includes(const std::map<std::string, std::string>& ec,
+              const std::map<std::string, std::string>& pairs) {
+  for (const auto& [k, v] : pairs) {
+    auto it = ec.find(k);
+    if (it == ec.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+// The KMS operations whose request carries an encryption context: the only ones a grant's
+// encryption-context constraint applies to. AWS: "Encryption context grant constraints are
+// not applied to operations that do not support an encryption context, such as ... management
+// operations, such as DescribeKey or RetireGrant" (API_GrantConstraints).
+bool TakesEncryptionContext(std::string_view op) {
+  return op == "Encrypt" || op == "Decrypt" || op == "ReEncryptFrom" || op == "ReEncryptTo" ||
+         op == "GenerateDataKey" || op == "GenerateDataKeyWithoutPlaintext" ||
+         op == "GenerateDataKeyPair" || op == "GenerateDataKeyPairWithoutPlaintext";
+}
+
+// Does every encryption context `child`'s constraints admit also satisfy `parent`'s? (A
+// grant created from a grant must be "equally strict or stricter", CreateGrant Constraints.)
+bool ConstraintsWithin(const KmsGrantView& child, const KmsGrantView& parent) {
+  auto p_eq = LowerKeys(parent.encryption_context_equals);
+  auto p_sub = LowerKeys(parent.encryption_context_subset);
+  auto c_eq = LowerKeys(child.encryption_context_equals);
+  auto c_sub = LowerKeys(child.encryption_context_subset);
+  if (!c_eq.empty()) {
+    // The child admits exactly c_eq (or nothing, when c_eq lacks its own subset pairs).
+    if (!Includes(c_eq, c_sub)) return true;
+    return (p_eq.empty() || c_eq == p_eq) && Includes(c_eq, p_sub);
+  }
+  // The child admits every context holding c_sub: never a single context.
+  return p_eq.empty() && Includes(c_sub, p_sub);
+}
+
 // KMS grant: the grantee is the caller (user, role or session), the operation is listed and
-// the encryption-context constraints hold.
+// the encryption-context constraints hold (for the operations that have a context). For
+// kms:CreateGrant, the requested grant must be one this grant could allow itself.
 bool GrantAllows(const KmsGrantView& g, const Principal& p, std::string_view action,
-                 const ContextKeys& ctx) {
+                 const ContextKeys& ctx, const std::optional<KmsGrantView>& requested) {
   if (g.grantee_principal != p.arn && g.grantee_principal != p.principal_arn) return false;
   if (!action.starts_with("kms:")) return false;
   std::string_view op = action.substr(4);
-  if (std::find(g.operations.begin(), g.operations.end(), op) == g.operations.end()) return false;
+  auto listed = [&](std::string_view o) {
+    return std::find(g.operations.begin(), g.operations.end(), o) != g.operations.end();
+  };
+  if (!listed(op)) return false;
+  if (op == "CreateGrant") {
+    if (!requested) return false;
+    for (const auto& o : requested->operations) {
+      if (!listed(o)) return false;
+    }
+    return ConstraintsWithin(*requested, g);
+  }
+  if (!TakesEncryptionContext(op)) return true;
   // The request's encryption context, from the kms:EncryptionContext:* keys.
   std::map<std::string, std::string> ec;
   constexpr std::string_view kPrefix = "kms:encryptioncontext:";
   for (const auto& [k, v] : ctx.all()) {
     if (k.starts_with(kPrefix) && !v.empty()) ec[k.substr(kPrefix.size())] = v.front();
   }
-  auto lower_map = [](const std::map<std::string, std::string>& m) {
-    std::map<std::string, std::string> out;
-    for (const auto& [k, v] : m) out[LowerAscii(k)] = v;
-    return out;
-  };
-  if (!g.encryption_context_equals.empty() && lower_map(g.encryption_context_equals) != ec) {
+  if (!g.encryption_context_equals.empty() && LowerKeys(g.encryption_context_equals) != ec) {
     return false;
   }
-  for (const auto& [k, v] : lower_map(g.encryption_context_subset)) {
-    auto it = ec.find(k);
-    if (it == ec.end() || it->second != v) return false;
-  }
-  return true;
+  return Includes(ec, LowerKeys(g.encryption_context_subset));
 }
 
 }  // namespace
@@ -266,7 +312,9 @@ Decision Evaluate(const EvalRequest& req) {
                      {&res_allow, &id_allow});
       }
       for (const auto& g : res.grants) {
-        if (GrantAllows(g, p, req.action, *req.context)) return allow(DecisionReason::kGrantAllow, {});
+        if (GrantAllows(g, p, req.action, *req.context, res.requested_grant)) {
+          return allow(DecisionReason::kGrantAllow, {});
+        }
       }
       return deny(delegated ? identity_reason : DecisionReason::kNoResourceAllow);
     }
@@ -283,7 +331,9 @@ Decision Evaluate(const EvalRequest& req) {
   bool resource_side = res_best != Naming::kNone;
   if (res.is_kms_key) {
     for (const auto& g : res.grants) {
-      if (GrantAllows(g, p, req.action, *req.context)) return allow(DecisionReason::kGrantAllow, {});
+      if (GrantAllows(g, p, req.action, *req.context, res.requested_grant)) {
+        return allow(DecisionReason::kGrantAllow, {});
+      }
     }
   }
   if (!identity_ok) return deny(identity_reason);

@@ -56,6 +56,12 @@ struct ResourceView {
   std::optional<AppliedPolicy> resource_policy;
   bool is_kms_key = false;  // the key policy is required (rule 2)
   std::vector<KmsGrantView> grants;
+  // kms:CreateGrant: the grant the caller asks for (its operations and constraints; the
+  // grantee is unused). A grant allows CreateGrant only for a grant it could itself allow:
+  // operations among its own and encryption-context constraints at least as strict as its
+  // own (AWS: "Principals who get permission to create grants from a grant are limited in
+  // the grants that they can create"). Unset: no grant allows CreateGrant.
+  std::optional<KmsGrantView> requested_grant;
 };
 
 struct EvalRequest {

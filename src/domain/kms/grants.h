@@ -7,6 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/kms/key.h"
 
 namespace arcana::domain::kms {
 
@@ -19,5 +23,14 @@ struct GrantTokenParts {
   std::string grant_id;
 };
 std::optional<GrantTokenParts> ParseGrantToken(std::string_view token);
+
+// CreateGrant's fit with its key: every operation must be one the key supports (developer
+// guide, grant-operations: "If you specify an unsupported operation, the CreateGrant request
+// fails with a ValidationError exception"), and encryption-context constraints need a
+// symmetric encryption key ("You cannot use an encryption context grant constraint for
+// cryptographic operations with asymmetric KMS keys or HMAC KMS keys", CreateGrant
+// Constraints). kValidation otherwise.
+Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operations,
+                         bool has_constraints);
 
 }  // namespace arcana::domain::kms

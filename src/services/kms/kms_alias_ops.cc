@@ -61,7 +61,15 @@ Result<std::string> KmsService::UpdateAlias(const In& in, const CallContext& ctx
   ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "UpdateAlias"));
   ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
   auto old = ring_.store().GetKmsKey(ScopeOf(ctx), alias->target_key_id);
-  if (old.ok() && old->has_value() && KeyClass(**old) != KeyClass(key)) {
+  ARCANA_RETURN_IF_ERROR(old.status());
+  // AWS: "kms:UpdateAlias on the current KMS key (key policy)" as well as on the alias and the
+  // new key: re-pointing an alias moves its users off the current key, which that key's
+  // policy must allow.
+  if (old->has_value()) {
+    ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, **old));
+    ctx.Touch(audit::kKmsKeyType, (*old)->arn);
+  }
+  if (old->has_value() && KeyClass(**old) != KeyClass(key)) {
     return Status(ErrorCode::kValidation,
                   "The current and new KMS keys of alias " + name +
                       " must have the same key type and key usage.");
@@ -82,7 +90,13 @@ Result<std::string> KmsService::DeleteAlias(const In& in, const CallContext& ctx
   ARCANA_ASSIGN_OR_RETURN(auto alias, ring_.store().GetKmsAlias(ScopeOf(ctx), name));
   if (alias) {
     auto key = ring_.store().GetKmsKey(ScopeOf(ctx), alias->target_key_id);
-    if (key.ok() && key->has_value()) ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(**key));
+    ARCANA_RETURN_IF_ERROR(key.status());
+    if (key->has_value()) {
+      // AWS: "kms:DeleteAlias on the KMS key (key policy)" as well as on the alias.
+      ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, **key));
+      ctx.Touch(audit::kKmsKeyType, (*key)->arn);
+      ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(**key));
+    }
   }
   ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsAlias(ScopeOf(ctx), name));
   return std::string("{}");

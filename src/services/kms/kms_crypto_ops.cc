@@ -6,6 +6,7 @@
 #include "crypto/random.h"
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
+#include "services/kms/kms_access.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_service.h"
 #include "storage/no_wait.h"
@@ -188,6 +189,14 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
   CallContext to_ctx = ctx, from_ctx = ctx;
   to_ctx.action = "kms:ReEncryptTo";
   from_ctx.action = "kms:ReEncryptFrom";
+  // Each check sees its own end's encryption context: ReEncryptFrom authorizes decrypting
+  // the source ciphertext under SourceEncryptionContext (grant constraints and
+  // kms:EncryptionContext:* conditions on the source key apply to it), ReEncryptTo the
+  // encryption under DestinationEncryptionContext (Call's keys already carry that one).
+  if (ctx.request_keys) {
+    from_ctx.request_keys = std::make_shared<const auth::policy::ContextKeys>(
+        KmsRequestKeys(in, "SourceEncryptionContext"));
+  }
   ARCANA_ASSIGN_OR_RETURN(Key dest, KeyFor(in, "DestinationKeyId", to_ctx));
   ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(from_ctx, blob, in.Str("SourceKeyId"), src_alg,
                                               src_ec, "ReEncrypt"));

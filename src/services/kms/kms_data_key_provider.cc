@@ -12,8 +12,26 @@ namespace arcana::services::kms {
 namespace {
 
 // Asks the caller (if any) before a key is used on its behalf.
-Status AllowUse(const crypto::KeyScope& scope, std::string_view action, const Key& key,
-                const crypto::EncryptionContext& ctx) {
+// The key's grants from the store, a page at a time, for the caller's authorizer.
+crypto::KeyGrantPage KeyGrantPagesOf(storage::KmsStore& store, const Key& key) {
+  return [&store, scope = storage::Scope{key.account, key.region}, key_id = key.key_id](
+             const std::string& after,
+             std::string* last) -> Result<std::vector<crypto::KeyGrant>> {
+    ARCANA_ASSIGN_OR_RETURN(auto page,
+                            store.ListKmsGrants(scope, key_id, after, storage::kMaxListLimit));
+    std::vector<crypto::KeyGrant> out;
+    out.reserve(page.size());
+    for (auto& g : page) {
+      out.push_back({std::move(g.grantee_principal), std::move(g.operations),
+                     std::move(g.ec_equals), std::move(g.ec_subset)});
+    }
+    if (!page.empty()) *last = page.back().grant_id;
+    return out;
+  };
+}
+
+Status AllowUse(storage::KmsStore& store, const crypto::KeyScope& scope, std::string_view action,
+                const Key& key, const crypto::EncryptionContext& ctx) {
   if (scope.caller == nullptr) return Status::Ok();
   crypto::KeyUse use;
   use.aws_managed = key.aws_managed();
@@ -23,6 +41,7 @@ Status AllowUse(const crypto::KeyScope& scope, std::string_view action, const Ke
   use.key_policy = key.policy;
   use.key_tags = &key.tags;
   use.context = &ctx;
+  use.grants = KeyGrantPagesOf(store, key);
   return scope.caller->AllowKeyUse(use);
 }
 
@@ -72,7 +91,7 @@ bool KmsDataKeyProvider::StillUsable(const crypto::KeyScope& scope, const DataKe
   if (k.deletion_ms && *k.deletion_ms <= now_ms_()) return false;
   if (!dk::IsSymmetricSpec(k.key_spec) || k.FindMaterial(hit.material_id) == nullptr) return false;
   // A caller the key's policy refuses gets the full unwrap's exact AccessDenied.
-  return dk::CheckUsable(k).ok() && AllowUse(scope, "kms:Decrypt", k, ctx).ok();
+  return dk::CheckUsable(k).ok() && AllowUse(ring_.store(), scope, "kms:Decrypt", k, ctx).ok();
 }
 
 void KmsDataKeyProvider::NoteUse(const crypto::KeyScope& scope, const std::string& key_id,
@@ -102,7 +121,7 @@ Result<crypto::DataKey> KmsDataKeyProvider::GenerateDataKey(const crypto::KeySco
     usable = Status(ErrorCode::kInvalidKeyUsage, key->arn + " is not a symmetric key");
   }
   if (!usable.ok()) return fail(usable);
-  ARCANA_RETURN_IF_ERROR(AllowUse(scope, "kms:GenerateDataKey", *key, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowUse(ring_.store(), scope, "kms:GenerateDataKey", *key, ctx));
   crypto::DataKey dk;
   dk.plaintext = crypto::RandomBytes(32);
   auto blob = ring_.Encrypt(*key, ctx, dk.plaintext);
@@ -145,7 +164,7 @@ Result<std::string> KmsDataKeyProvider::DecryptDataKey(const crypto::KeyScope& s
                       (key_id.empty() ? scope.default_alias : std::string(key_id)) + ": " +
                       Why(d.status()) + ".");
   }
-  if (Status allowed = AllowUse(scope, "kms:Decrypt", d->key, ctx); !allowed.ok()) {
+  if (Status allowed = AllowUse(ring_.store(), scope, "kms:Decrypt", d->key, ctx); !allowed.ok()) {
     crypto::SecureWipe(d->plaintext);
     return allowed;
   }

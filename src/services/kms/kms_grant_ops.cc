@@ -1,7 +1,9 @@
 // Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
-// Grants are stored and listed now; enforcement comes with the access-control work.
+// Grants allow their grantees through the policy engine (kms_access.cc, auth::DecideKmsKeyAccess);
+// RetireGrant is authorized by the grant itself (KmsService::AuthorizeRetireGrant).
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
+#include "services/kms/kms_access.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_paging.h"
 #include "services/kms/kms_service.h"
@@ -65,6 +67,25 @@ std::string GrantsBody(const std::vector<dk::Grant>& page, const std::string& ne
   });
 }
 
+// AWS's NotFoundException for a grant id the key does not hold (the store's words).
+Status GrantNotFound(const std::string& grant_id) {
+  return Status(ErrorCode::kKmsNotFound, "Grant ID " + grant_id + " not found");
+}
+
+// One grant of a key, or nullopt. Grant ids are 64 hex digits: the ids listed after the
+// first 63 digits of `grant_id` are the (at most 16) ids sharing them, in order.
+Result<std::optional<dk::Grant>> FindGrant(storage::KmsStore& store, const storage::Scope& scope,
+                                           const std::string& key_id,
+                                           const std::string& grant_id) {
+  ARCANA_ASSIGN_OR_RETURN(auto near, store.ListKmsGrants(scope, key_id,
+                                                         grant_id.substr(0, grant_id.size() - 1),
+                                                         16));
+  for (auto& g : near) {
+    if (g.grant_id == grant_id) return std::optional<dk::Grant>(std::move(g));
+  }
+  return std::optional<dk::Grant>();
+}
+
 }  // namespace
 
 Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx) {
@@ -86,8 +107,15 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   }
   g.issuing_account = "arn:aws:iam::" + ctx.account + ":root";
   g.created_ms = ctx.now_ms;
-  ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+  auto key_ref = in.Str("KeyId");
+  if (!key_ref) return Status(ErrorCode::kValidation, "KeyId is required");
+  ARCANA_ASSIGN_OR_RETURN(Key key, ResolveKeyToAuthorize(*key_ref, ctx, /*allow_alias=*/false));
+  // A grant allowing CreateGrant allows only grants it covers (the evaluator compares them).
+  const auth::policy::KmsGrantView requested = GrantView(g);
+  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key, &requested));
+  ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckGrantFitsKey(key, g.operations, g.has_constraints));
   g.key_id = key.key_id;
   // The key's grants, a store page at a time: counted against the per-key limit, and searched
   // for a retry of this request (a retried CreateGrant with the same Name and the same grant
@@ -173,26 +201,31 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   auto token = in.Str("GrantToken");
   auto key_ref = in.Str("KeyId");
   auto grant_id = in.Str("GrantId");
-  std::string key_id, gid;
+  std::string key_ref_text, gid;
   if (token) {
     auto parts = dk::ParseGrantToken(*token);
     if (!parts) return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
-    key_id = parts->key_id;
+    key_ref_text = parts->key_id;
     gid = parts->grant_id;
   } else {
     if (!key_ref || !grant_id) {
       return Status(ErrorCode::kValidation,
                     "RetireGrant needs a GrantToken, or both KeyId and GrantId.");
     }
-    if (!dk::IsValidGrantId(*grant_id)) {
-      return Status(ErrorCode::kInvalidGrantId, "Invalid grant ID " + *grant_id);
-    }
-    ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-    key_id = key.key_id;
+    key_ref_text = *key_ref;
     gid = *grant_id;
   }
+  if (!dk::IsValidGrantId(gid)) {
+    return Status(ErrorCode::kInvalidGrantId, "Invalid grant ID " + gid);
+  }
+  // The grant decides who may retire it (AuthorizeRetireGrant), not the key policy.
+  ARCANA_ASSIGN_OR_RETURN(Key key, ResolveKeyToAuthorize(key_ref_text, ctx, /*allow_alias=*/false));
+  ARCANA_ASSIGN_OR_RETURN(auto grant, FindGrant(ring_.store(), ScopeOf(ctx), key.key_id, gid));
+  if (!grant) return GrantNotFound(gid);
+  ARCANA_RETURN_IF_ERROR(AuthorizeRetireGrant(ctx, key, *grant));
+  ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsGrant(ScopeOf(ctx), key_id, gid));
+  ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsGrant(ScopeOf(ctx), key.key_id, gid));
   return std::string("{}");
 }
 

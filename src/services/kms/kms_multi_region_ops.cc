@@ -60,6 +60,21 @@ Status CheckRegionName(const std::string& region, const char* member) {
                     "pattern: ^([a-z]+-){2,3}\\d+$");
 }
 
+// `action` on "*" as a request made in the replica Region (aws:RequestedRegion is that
+// Region), with the request's keys (aws:RequestTag/K, aws:TagKeys, ...).
+Status AuthorizeInReplicaRegion(const CallContext& ctx, const std::string& region,
+                                const char* action) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  CallContext in_region = ctx;
+  in_region.region = region;
+  in_region.action = action;
+  auth::AccessRequest req;
+  req.action = action;
+  req.resource_arn = "*";
+  if (ctx.request_keys) req.keys = *ctx.request_keys;
+  return auth::Check(in_region, req);
+}
+
 }  // namespace
 
 Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ctx) {
@@ -76,6 +91,13 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
   Key replica;
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+    // AWS: "kms:CreateKey in an IAM policy in the replica Region. To use the Tags parameter,
+    // kms:TagResource in an IAM policy in the replica Region", besides kms:ReplicateKey on
+    // the primary key (ManagedKeyFor).
+    ARCANA_RETURN_IF_ERROR(AuthorizeInReplicaRegion(ctx, region, "kms:CreateKey"));
+    if (in.Has("Tags")) {
+      ARCANA_RETURN_IF_ERROR(AuthorizeInReplicaRegion(ctx, region, "kms:TagResource"));
+    }
     ARCANA_RETURN_IF_ERROR(CheckMultiRegion(key));
     ARCANA_RETURN_IF_ERROR(CheckPrimary(key));
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
@@ -149,6 +171,12 @@ Result<std::string> KmsService::UpdatePrimaryRegion(const In& in, const CallCont
       return Status(ErrorCode::kKmsNotFound,
                     "Key '" + dk::KeyArn(region, key.account, key.key_id) + "' does not exist");
     }
+    // AWS: "kms:UpdatePrimaryRegion on the current replica key (in the replica key's Region).
+    // Include this permission in the replica key's key policy", besides the primary's.
+    CallContext in_replica_region = ctx;
+    in_replica_region.region = target->region;
+    ARCANA_RETURN_IF_ERROR(AuthorizeKey(in_replica_region, *target));
+    ctx.Touch(audit::kKmsKeyType, target->arn);
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(*target));
     std::vector<storage::KmsKeyWrite> writes;
     for (auto& k : related) {

@@ -123,14 +123,20 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
 
 Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx, bool allow_alias,
                                    bool create_aws_managed) {
+  ARCANA_ASSIGN_OR_RETURN(Key key,
+                          ResolveKeyToAuthorize(ref, ctx, allow_alias, create_aws_managed));
+  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key));
+  ctx.Touch(audit::kKmsKeyType, key.arn);
+  return key;
+}
+
+Result<Key> KmsService::ResolveKeyToAuthorize(std::string_view ref, const CallContext& ctx,
+                                              bool allow_alias, bool create_aws_managed) {
   ARCANA_RETURN_IF_ERROR(dk::ParseRequestKeyRef(ref, ctx.region, allow_alias).status());
   KeyRing::ResolveOptions o;
   o.allow_alias = allow_alias;
   o.create_aws_managed = create_aws_managed;
-  ARCANA_ASSIGN_OR_RETURN(Key key, ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o));
-  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key));
-  ctx.Touch(audit::kKmsKeyType, key.arn);
-  return key;
+  return ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o);
 }
 
 Result<Key> KmsService::KeyFor(const In& in, const char* member, const CallContext& ctx,

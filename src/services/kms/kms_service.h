@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "auth/policy/evaluator.h"
 #include "common/json.h"
 #include "crypto/asymmetric.h"
 #include "crypto/envelope.h"
@@ -57,10 +58,20 @@ class KmsService : public Service {
   // key ARN of another region: dk::ParseRequestKeyRef).
   Result<Key> ResolveKey(std::string_view ref, const CallContext& ctx, bool allow_alias,
                          bool create_aws_managed);
+  // ResolveKey without the authorization, for handlers that authorize the key themselves
+  // (CreateGrant with its requested grant, RetireGrant by the grant's own rule, UpdateAlias
+  // and DeleteAlias on the alias's current key); they also Touch the key once authorized.
+  Result<Key> ResolveKeyToAuthorize(std::string_view ref, const CallContext& ctx,
+                                    bool allow_alias, bool create_aws_managed = false);
   // --- authorization (kms_access.cc) ---
   // ctx.action on the key: its key policy (required), tags, and - when the policy does not
-  // allow - its grants.
-  Status AuthorizeKey(const CallContext& ctx, const Key& key);
+  // allow - its grants (all of them, auth::DecideKmsKeyAccess). requested_grant: CreateGrant's
+  // new grant, which a grant allowing kms:CreateGrant must cover.
+  Status AuthorizeKey(const CallContext& ctx, const Key& key,
+                      const auth::policy::KmsGrantView* requested_grant = nullptr);
+  // RetireGrant's rule: the grant, not IAM, decides (kms_access.cc).
+  Status AuthorizeRetireGrant(const CallContext& ctx, const Key& key,
+                              const domain::kms::Grant& grant);
   // CreateKey / PutKeyPolicy / ReplicateKey's policy lockout safety check: unless the request sets
   // BypassPolicyLockoutSafetyCheck, `key` (carrying the new policy and its tags) must let the
   // caller - or, unless it denies the caller, the caller's account - make a later PutKeyPolicy
