@@ -46,6 +46,21 @@ def test_rotation_status_enable_disable(kms, kms_raw):
         c.enable_key_rotation(KeyId=str(uuid.uuid4()))
 
 
+def test_rotation_status_of_a_key_pending_deletion_is_false(kms, kms_raw):
+    """AWS (GetKeyRotationStatus): "While a KMS key is pending deletion, its key rotation status
+    is false ... If you cancel the deletion, the original key rotation status returns to true."
+    It used to answer KMSInvalidStateException."""
+    c = kms()
+    kid = c.create_key()["KeyMetadata"]["KeyId"]
+    c.enable_key_rotation(KeyId=kid)
+    c.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)
+    st = ok(kms_raw("GetKeyRotationStatus", {"KeyId": kid}))
+    assert st["KeyRotationEnabled"] is False
+    assert "NextRotationDate" not in st and "RotationPeriodInDays" not in st
+    c.cancel_key_deletion(KeyId=kid)
+    assert c.get_key_rotation_status(KeyId=kid)["KeyRotationEnabled"] is True
+
+
 def test_rotate_on_demand_keeps_old_ciphertexts(kms, kms_raw):
     c = kms()
     kid = c.create_key()["KeyMetadata"]["KeyId"]

@@ -14,6 +14,7 @@
 #include "domain/kms/rules.h"
 #include "services/kms/key_ring.h"
 #include "services/kms/kms_data_key_provider.h"
+#include "services/kms/kms_service.h"
 #include "storage/sqlite/sqlite_stores.h"
 
 namespace arcana::services::kms {
@@ -93,6 +94,29 @@ TEST_F(KeyRingTest, RotationKeepsOldCiphertextsDecryptable) {
   // Another scope does not find the key.
   auto other = ring_->Decrypt({"123456789012", "eu-west-1"}, *c1, ctx, 5000);
   EXPECT_FALSE(other.ok());
+}
+
+// AWS (GetKeyRotationStatus): "while the KMS key is disabled, KMS does not rotate the key
+// material. When you re-enable the KMS key, rotation resumes. If the key material ... hasn't
+// been rotated in one year, KMS rotates it immediately".
+TEST_F(KeyRingTest, AutomaticRotationSkipsDisabledKeysAndResumesOnEnable) {
+  Key k = NewKey();
+  auto reread = [&] { return **store_->GetKmsKey(scope_, k.key_id); };
+  k = reread();
+  k.rotation_enabled = true;
+  k.rotation_period_days = 365;
+  k.rotation_base_ms = 1000;
+  k.key_state = dk::kStateDisabled;
+  ASSERT_TRUE(Save(k).ok());
+  const int64_t now = 1000 + 400LL * 86400000;  // more than a year later
+  KmsService kms(*ring_);
+  ASSERT_TRUE(kms.Maintain(now).ok());
+  EXPECT_EQ(reread().materials.size(), 1u) << "a disabled key was rotated";
+  k = reread();
+  k.key_state = dk::kStateEnabled;
+  ASSERT_TRUE(Save(k).ok());
+  ASSERT_TRUE(kms.Maintain(now).ok());
+  EXPECT_EQ(reread().materials.size(), 2u) << "a re-enabled key a year overdue was not rotated";
 }
 
 TEST_F(KeyRingTest, StatesAndTampering) {

@@ -195,7 +195,12 @@ bool ApplyMaterialExpiry(Key& key, int64_t now_ms) {
 std::optional<int64_t> NextMaintenanceMs(const Key& key) {
   if (key.key_state == kStatePendingReplicaDeletion) return int64_t{0};
   std::optional<int64_t> due;
-  if (key.rotation_enabled && key.key_state != kStatePendingDeletion) {
+  // Only an Enabled key rotates: "while the KMS key is disabled, KMS does not rotate the key
+  // material" (nor while pending deletion). EnableKey rewrites the key, so its due time comes
+  // back then; one already past rotates at the next maintenance run ("When you re-enable the
+  // KMS key, ... If the key material ... hasn't been rotated in one year, KMS rotates it
+  // immediately", GetKeyRotationStatus).
+  if (key.rotation_enabled && key.key_state == kStateEnabled) {
     due = key.rotation_base_ms + int64_t{key.rotation_period_days} * 86400000;
   }
   for (const auto& m : key.materials) {

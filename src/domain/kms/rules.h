@@ -86,7 +86,8 @@ Status CheckOriginExternal(const Key& key);
 // expired, puts the key in PendingImport (unless pending deletion). True if anything changed.
 bool ApplyMaterialExpiry(Key& key, int64_t now_ms);
 // The next time the maintenance job must look at the key (stored in the indexed
-// rotation_due_ms column of both stores): its automatic rotation, the earliest expiry of
+// rotation_due_ms column of both stores): its automatic rotation (an Enabled key's only),
+// the earliest expiry of
 // its imported material, or at once for a primary waiting for its replicas' deletion.
 std::optional<int64_t> NextMaintenanceMs(const Key& key);
 

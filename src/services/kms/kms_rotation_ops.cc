@@ -69,13 +69,17 @@ Result<std::string> KmsService::DisableKeyRotation(const In& in, const CallConte
 
 Result<std::string> KmsService::GetKeyRotationStatus(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
   ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
+  // AWS: "While a KMS key is pending deletion, its key rotation status is false and KMS does
+  // not rotate the key material. If you cancel the deletion, the original key rotation status
+  // returns to true." The stored flag stays for CancelKeyDeletion; the answer says false.
+  const bool rotating = key.rotation_enabled && key.key_state != dk::kStatePendingDeletion &&
+                        key.key_state != dk::kStatePendingReplicaDeletion;
   return Body([&](json::Writer& w) {
     w.Key("KeyRotationEnabled");
-    w.Bool(key.rotation_enabled);
+    w.Bool(rotating);
     json::KV(w, "KeyId", key.arn);
-    if (key.rotation_enabled) {
+    if (rotating) {
       w.Key("RotationPeriodInDays");
       w.Int(key.rotation_period_days);
       w.Key("NextRotationDate");

@@ -257,7 +257,9 @@ Status KmsService::MaintainKey(const storage::Scope& scope, const std::string& k
       if (report) report({"DeleteExpiredKeyMaterial", audit::kKmsKeyType, arn, scope.account, scope.region});
       return Status::Ok();
     }
-    if (fresh->rotation_enabled && fresh->key_state != dk::kStatePendingDeletion &&
+    // Disabled (or pending deletion, pending import, ...) keys do not rotate; see
+    // dk::NextMaintenanceMs.
+    if (fresh->rotation_enabled && fresh->key_state == dk::kStateEnabled &&
         fresh->rotation_base_ms + int64_t{fresh->rotation_period_days} * 86400000 <= now_ms) {
       spdlog::info("kms: rotating key {} (automatic rotation due)", fresh->arn);
       ARCANA_RETURN_IF_ERROR(ring_.Rotate(*fresh, "AUTOMATIC", now_ms));
