@@ -67,9 +67,14 @@ std::string KeyRing::MaterialAad(const Key& key, const std::string& material_id)
                                  material_id);
 }
 
-Result<Key> KeyRing::Resolve(const storage::Scope& scope, std::string_view key_ref,
+Result<Key> KeyRing::Resolve(const storage::Scope& caller_scope, std::string_view key_ref,
                              int64_t now_ms, ResolveOptions opts) {
   ARCANA_ASSIGN_OR_RETURN(dk::KeyRef ref, dk::ParseKeyRef(key_ref));
+  storage::Scope scope = caller_scope;
+  if (opts.allow_other_account && !ref.account.empty() && ref.region == scope.region) {
+    scope.account = ref.account;
+    opts.create_aws_managed = false;  // another account's AWS managed keys are its own
+  }
   if (!ref.account.empty() && (ref.account != scope.account || ref.region != scope.region)) {
     if (ref.is_alias()) {
       return Status(ErrorCode::kKmsNotFound, "Alias " + std::string(key_ref) + " is not found.");

@@ -53,6 +53,10 @@ class KeyRing {
   struct ResolveOptions {
     bool allow_alias = true;          // management ops take key id / key ARN only
     bool create_aws_managed = false;  // create alias/aws/<service> keys on first use
+    // A key ARN or alias ARN naming another account (in scope's region) resolves in that
+    // account: the operations AWS lets another account use by ARN ("Cross-account use: Yes").
+    // The caller must then authorize the key (its key policy must name the caller's account).
+    bool allow_other_account = false;
   };
   // The key a caller names. kKmsNotFound when absent or purged (its deletion date passed),
   // kInvalidArn for a malformed ARN.

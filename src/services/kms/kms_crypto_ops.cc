@@ -126,7 +126,12 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
       if (!k.ok() && k.status().code() == ErrorCode::kAccessDenied) return k.status();
     }
   }
-  ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(ScopeOf(ctx), blob, ec, ctx.now_ms));
+  // A key named by ARN may be another account's (ResolveKeyToAuthorize): the ciphertext is
+  // opened in the named key's account. Without KeyId, the blob names only a key id, looked up
+  // in the caller's account.
+  const storage::Scope scope =
+      named ? storage::Scope{named->account, named->region} : ScopeOf(ctx);
+  ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(scope, blob, ec, ctx.now_ms));
   out.key = std::move(d.key);
   ctx.Touch(audit::kKmsKeyType, out.key.arn);
   out.plaintext = std::move(d.plaintext);

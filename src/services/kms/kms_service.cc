@@ -1,5 +1,7 @@
 #include "services/kms/kms_service.h"
 
+#include <algorithm>
+
 #include "auth/authorizer.h"
 #include "services/kms/kms_access.h"
 
@@ -130,12 +132,32 @@ Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx,
   return key;
 }
 
+namespace {
+
+// The actions AWS lets another account perform with a key named by its key ARN or alias ARN
+// ("Cross-account use: Yes" in the API reference), as far as this server supports it: the
+// cryptographic operations and DescribeKey/GetPublicKey. Key management stays with the key's
+// own account (another account's ARN is NotFoundException there, as before). The grant
+// operations (CreateGrant, ListGrants, RetireGrant, RevokeGrant by ARN) are not supported
+// across accounts yet; grants the key's account gives another account's principals apply.
+bool UsableFromAnotherAccount(std::string_view action) {
+  static constexpr std::string_view kActions[] = {
+      "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+      "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+      "kms:GenerateDataKeyPairWithoutPlaintext", "kms:DescribeKey", "kms:GetPublicKey",
+      "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac", "kms:DeriveSharedSecret"};
+  return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
+}
+
+}  // namespace
+
 Result<Key> KmsService::ResolveKeyToAuthorize(std::string_view ref, const CallContext& ctx,
                                               bool allow_alias, bool create_aws_managed) {
   ARCANA_RETURN_IF_ERROR(dk::ParseRequestKeyRef(ref, ctx.region, allow_alias).status());
   KeyRing::ResolveOptions o;
   o.allow_alias = allow_alias;
   o.create_aws_managed = create_aws_managed;
+  o.allow_other_account = UsableFromAnotherAccount(ctx.action);
   return ring_.Resolve(ScopeOf(ctx), ref, ctx.now_ms, o);
 }
 
