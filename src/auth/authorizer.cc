@@ -79,6 +79,9 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
   SetIfAbsent(keys, "aws:PrincipalType", std::string(PrincipalType(p.type)));
   if (!p.user_id.empty()) SetIfAbsent(keys, "aws:userid", p.user_id);
   if (!p.user_name.empty()) SetIfAbsent(keys, "aws:username", p.user_name);
+  // Set by AssumeRole (sts:SetSourceIdentity) and kept along a role chain: AWS offers it to
+  // every later call's policies, so a Deny on it must apply in every service.
+  if (!p.source_identity.empty()) SetIfAbsent(keys, "aws:SourceIdentity", p.source_identity);
   for (const auto& [k, v] : p.tags) SetIfAbsent(keys, "aws:PrincipalTag/" + k, v);
   if (!ctx.source_ip.empty() && ctx.source_ip != "-") SetIfAbsent(keys, "aws:SourceIp", ctx.source_ip);
   SetIfAbsent(keys, "aws:CurrentTime", IsoTime(ctx.now_ms));

@@ -60,3 +60,28 @@ def test_source_identity_needs_set_source_identity_and_persists(iam, auth_server
         {"StringEquals": {"aws:SourceIdentity": "alice"}}))["Role"]["Arn"]
     again = chained.assume_role(RoleArn=keyed, RoleSessionName="cc")
     assert again["SourceIdentity"] == "alice"
+
+
+def test_source_identity_reaches_every_services_policies(iam, auth_server):
+    """A session's SourceIdentity is aws:SourceIdentity to Secrets Manager's policy check too:
+    a Deny on it refuses the call, for that source identity only."""
+    sts = client(auth_server.endpoint, "sts")
+    role = name("r")
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust(
+        ["sts:AssumeRole", "sts:SetSourceIdentity"]))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"},
+            {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceIdentity": "mallory"}}}]}))
+
+    def list_as(source_identity):
+        c = sts.assume_role(RoleArn=arn, RoleSessionName="si",
+                            SourceIdentity=source_identity)["Credentials"]
+        return client(auth_server.endpoint, "secretsmanager", c["AccessKeyId"],
+                      c["SecretAccessKey"], c["SessionToken"]).list_secrets()
+
+    list_as("alice")
+    with pytest.raises(ClientError) as e:
+        list_as("mallory")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
