@@ -614,6 +614,32 @@ def test_test_event_pattern_needs_the_whole_event_envelope(srv):
         assert code_of(e) == ("ValidationException", "Parameter Event is not valid."), member
 
 
+def test_wildcard_escapes_as_event_ruler_reads_them(srv):
+    """event-ruler's wildcard escapes: \\* a literal asterisk, \\\\ a literal backslash;
+    another escape is refused by TestEventPattern and PutRule alike, with AWS's reason."""
+    ev = client(srv, "events")
+    envelope = {"id": "1", "source": "s", "detail-type": "x", "account": "123456789012",
+                "time": "2026-12-02T00:00:00Z", "region": "us-east-1", "resources": []}
+
+    def matches(wildcard, value):
+        pattern = json.dumps({"detail": {"a": [{"wildcard": wildcard}]}})
+        event = json.dumps({**envelope, "detail": {"a": value}})
+        return ev.test_event_pattern(EventPattern=pattern, Event=event)["Result"]
+
+    assert matches("a\\*b", "a*b") and not matches("a\\*b", "aXYb")
+    assert matches("a\\\\b", "a\\b") and not matches("a\\\\b", "a\\\\b")
+    assert matches("a\\**", "a*zz") and not matches("a\\**", "azz")
+
+    refused = json.dumps({"detail": {"a": [{"wildcard": "a\\xb"}]}})
+    reason = "Event pattern is not valid. Reason: Invalid escape character at pos 2"
+    with pytest.raises(ClientError) as e:
+        ev.test_event_pattern(EventPattern=refused, Event=json.dumps({**envelope, "detail": {}}))
+    assert code_of(e) == ("InvalidEventPatternException", reason)
+    with pytest.raises(ClientError) as e:
+        ev.put_rule(Name="bad-escape", EventPattern=refused)
+    assert code_of(e) == ("InvalidEventPatternException", reason)
+
+
 def test_batch_get_names_what_it_read_by_filter_and_detects_pending_deletion_items(
         srv, receiver):
     """BatchGetSecretValue answers 200 with per-item errors: its record lists the refused

@@ -202,5 +202,45 @@ TEST(EventPattern, RefusalsNameWhatAwsNames) {
   EXPECT_TRUE(Match(R"({"detail":{"file":[{"wildcard":"*.*.*"}]}})", kOrder));
 }
 
+// event-ruler's wildcard escapes (its README, "Wildcard matching"): \* is a literal asterisk,
+// \\ a literal backslash, any other escape is refused, as are two wildcards in a row; AWS
+// names the fault's UTF-8 byte position in the quoted operand (offset + 1).
+TEST(EventPattern, WildcardEscapesAreLiteralAndOtherEscapesAreRefused) {
+  const char* star = R"({"v":"a*b"})";
+  const char* backslash = R"({"v":"a\\b"})";
+  EXPECT_TRUE(Match(R"({"v":[{"wildcard":"a\\*b"}]})", star));
+  EXPECT_FALSE(Match(R"({"v":[{"wildcard":"a\\*b"}]})", R"({"v":"aXYb"})"));
+  EXPECT_TRUE(Match(R"({"v":[{"wildcard":"a\\\\b"}]})", backslash));
+  EXPECT_FALSE(Match(R"({"v":[{"wildcard":"a\\\\b"}]})", R"({"v":"a\\\\b"})"));
+  // An escaped '*' then a wildcard is no pair of wildcards.
+  EXPECT_TRUE(Match(R"({"v":[{"wildcard":"a\\**"}]})", R"({"v":"a*zz"})"));
+  EXPECT_FALSE(Match(R"({"v":[{"wildcard":"a\\**"}]})", R"({"v":"azz"})"));
+  // A literal backslash then a wildcard: the wildcard still matches any run.
+  EXPECT_TRUE(Match(R"({"v":[{"wildcard":"a\\\\*"}]})", R"({"v":"a\\xyz"})"));
+  // Escapes inside an anything-but wildcard too.
+  EXPECT_FALSE(Match(R"({"v":[{"anything-but":{"wildcard":"*\\**"}}]})", star));
+  EXPECT_TRUE(Match(R"({"v":[{"anything-but":{"wildcard":"*\\**"}}]})", R"({"v":"ab"})"));
+  // Runs found leftmost, still anchored at both ends.
+  EXPECT_TRUE(Match(R"({"v":[{"wildcard":"*b*b"}]})", R"({"v":"abbb"})"));
+  EXPECT_FALSE(Match(R"({"v":[{"wildcard":"ab*ba"}]})", R"({"v":"aba"})"));
+  EXPECT_TRUE(Match(R"({"v":[{"wildcard":"*"}]})", R"({"v":""})"));
+
+  EXPECT_EQ(Reason(R"({"v":[{"wildcard":"a\\xb"}]})"), "Invalid escape character at pos 2");
+  EXPECT_EQ(Reason(R"({"v":[{"wildcard":"ab\\"}]})"), "Invalid escape character at pos 3");
+  EXPECT_EQ(Reason(R"({"v":[{"anything-but":{"wildcard":"\\a"}}]})"),
+            "Invalid escape character at pos 1");
+  // Positions count UTF-8 bytes ("é" is two).
+  EXPECT_EQ(Reason("{\"v\":[{\"wildcard\":\"\u00e9\\\\n\"}]}"),
+            "Invalid escape character at pos 3");
+  EXPECT_EQ(Reason(R"({"v":[{"wildcard":"abc**def"}]})"),
+            "Consecutive wildcard characters at pos 4");
+  EXPECT_EQ(Reason(R"({"v":[{"wildcard":"a\\\\**"}]})"),
+            "Consecutive wildcard characters at pos 4");
+  // The first fault from the left is the one named.
+  EXPECT_EQ(Reason(R"({"v":[{"wildcard":"a**\\x"}]})"),
+            "Consecutive wildcard characters at pos 2");
+  EXPECT_EQ(Reason(R"({"v":[{"wildcard":"\\xa**"}]})"), "Invalid escape character at pos 1");
+}
+
 }  // namespace
 }  // namespace arcana::domain::events

@@ -17,7 +17,10 @@ struct Filter {
     kAnythingBut, kNumeric, kExists, kCidr
   };
   Kind kind = Kind::kString;
-  std::string text;       // kString, kPrefix, kSuffix, kEqualsIgnoreCase, kWildcard
+  std::string text;       // kString, kPrefix, kSuffix, kEqualsIgnoreCase, kWildcard (as written)
+  // kWildcard: the literal runs (escapes resolved) before, between and after its wildcards, so
+  // one more run than wildcards: a*b is {"a", "b"}, a\*b (JSON "a\\*b") is {"a*b"}, * is {"", ""}.
+  std::vector<std::string> runs;
   bool ignore_case = false;  // kPrefix / kSuffix with {"equals-ignore-case": ...}
   double number = 0;      // kNumber
   bool flag = false;      // kBool value; kExists: true/false
@@ -57,25 +60,25 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Glob with '*' only, iterative with one backtrack point: O(len(v) * len(p)) at worst.
-bool WildcardMatch(std::string_view p, std::string_view v) {
-  size_t pi = 0, vi = 0, star = std::string_view::npos, mark = 0;
-  while (vi < v.size()) {
-    if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = vi;
-    } else if (pi < p.size() && p[pi] == v[vi]) {
-      ++pi;
-      ++vi;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      vi = ++mark;
-    } else {
-      return false;
-    }
+// A wildcard operand's runs against a value, byte for byte: the first run anchored at the
+// start, the last at the end, each middle run at its leftmost place after the one before
+// (leftmost leaves the most room for what follows, so nothing is retried). At worst
+// O(len(value) * len(pattern)).
+bool WildcardMatch(const std::vector<std::string>& runs, std::string_view v) {
+  if (runs.size() == 1) return v == runs.front();
+  const std::string& first = runs.front();
+  const std::string& last = runs.back();
+  if (v.size() < first.size() + last.size() || !v.starts_with(first) || !v.ends_with(last)) {
+    return false;
   }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
+  std::string_view middle = v.substr(0, v.size() - last.size());
+  size_t at = first.size();
+  for (size_t i = 1; i + 1 < runs.size(); ++i) {
+    size_t found = middle.find(runs[i], at);
+    if (found == std::string_view::npos) return false;
+    at = found + runs[i].size();
+  }
+  return true;
 }
 
 // An IPv4 dotted quad or an IPv6 address, as inet_pton reads them (strict: "10.0.0.256" is not).
@@ -102,11 +105,12 @@ bool InNetwork(const Filter& f, const std::array<unsigned char, 16>& ip) {
 
 // EventBridge refuses wildcards whose matcher would keep too many states alive at once, which
 // happens when many '*' are followed by the same character ("*:*:*:*:*:event-bus/*"). Its exact
-// measure is not published; five or more '*' before the same character is taken as too complex.
-bool WildcardTooComplex(std::string_view p) {
+// measure is not published; five or more wildcards before the same character (a '*' or a
+// backslash written escaped counting as that character) is taken as too complex.
+bool WildcardTooComplex(const std::vector<std::string>& runs) {
   std::array<int, 256> after{};
-  for (size_t i = 0; i + 1 < p.size(); ++i) {
-    if (p[i] == '*' && ++after[static_cast<unsigned char>(p[i + 1])] >= 5) return true;
+  for (size_t i = 1; i < runs.size(); ++i) {  // runs[i] follows wildcard i
+    if (!runs[i].empty() && ++after[static_cast<unsigned char>(runs[i][0])] >= 5) return true;
   }
   return false;
 }
@@ -232,7 +236,7 @@ class Parser {
     if ((kind == Filter::Kind::kPrefix || kind == Filter::Kind::kSuffix) && f.text.empty()) {
       return Invalid("Null prefix/suffix not allowed");
     }
-    if (kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CheckWildcard(f.text));
+    if (kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&f));
     return f;
   }
 
@@ -296,11 +300,30 @@ class Parser {
     return f;
   }
 
-  static Status CheckWildcard(const std::string& text) {
-    if (size_t at = text.find("**"); at != std::string::npos) {
-      return Invalid("Consecutive wildcard characters at pos " + std::to_string(at + 1));
+  // Reads f->text as event-ruler's wildcard parser does, byte by byte, into f->runs: * is a
+  // wildcard, \* a literal asterisk, \\ a literal backslash (JSON "\\*" and "\\\\"); a
+  // backslash before anything else (or at the end) and two wildcards in a row are refused, the
+  // first fault from the left. AWS reports the fault's position in the quoted operand, in UTF-8
+  // bytes: the byte offset + 1.
+  static Status CompileWildcard(Filter* f) {
+    const std::string& text = f->text;
+    f->runs.assign(1, std::string());
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '*') {
+        if (i + 1 < text.size() && text[i + 1] == '*') {
+          return Invalid("Consecutive wildcard characters at pos " + std::to_string(i + 1));
+        }
+        f->runs.emplace_back();
+      } else if (text[i] == '\\') {
+        if (i + 1 == text.size() || (text[i + 1] != '*' && text[i + 1] != '\\')) {
+          return Invalid("Invalid escape character at pos " + std::to_string(i + 1));
+        }
+        f->runs.back() += text[++i];
+      } else {
+        f->runs.back() += text[i];
+      }
     }
-    if (WildcardTooComplex(text)) {
+    if (WildcardTooComplex(f->runs)) {
       return Invalid(
           "Rule is too complex - try using fewer wildcard characters or fewer repeating "
           "character sequences after a wildcard character");
@@ -345,7 +368,7 @@ class Parser {
       Filter f;
       f.kind = op == "wildcard" ? Filter::Kind::kWildcard : Filter::Kind::kEqualsIgnoreCase;
       f.text.assign(m.value.GetString(), m.value.GetStringLength());
-      if (f.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CheckWildcard(f.text));
+      if (f.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&f));
       return f;
     }
     if (op == "anything-but") return AnythingBut(m.value);
@@ -390,7 +413,7 @@ bool MatchScalar(const Filter& f, const Value& v) {
              EqualsIgnoreCase(std::string_view(v.GetString(), v.GetStringLength()), f.text);
     case Filter::Kind::kWildcard:
       return v.IsString() &&
-             WildcardMatch(f.text, std::string_view(v.GetString(), v.GetStringLength()));
+             WildcardMatch(f.runs, std::string_view(v.GetString(), v.GetStringLength()));
     case Filter::Kind::kAnythingBut:
       // Any present value that no excluded value or affix names matches: null and numbers
       // too, also against a prefix/suffix/equals-ignore-case/wildcard exclusion (as on AWS).

@@ -7,7 +7,9 @@
 //   filter   := "string" | number | null | true | false          exact value
 //             | {"prefix": "s"} | {"suffix": "s"}                (also {"prefix": {"equals-ignore-case": "s"}})
 //             | {"equals-ignore-case": "s"}
-//             | {"wildcard": "a*b"}                              '*' is any run of characters
+//             | {"wildcard": "a*b"}                              '*' is any run of characters;
+//                                                               \* a literal '*', \\ a literal
+//                                                               backslash, no other escape, no **
 //             | {"anything-but": value | [values] | {op: "s" | ["s", ...]}}
 //                                               op: prefix suffix equals-ignore-case wildcard
 //             | {"numeric": [op, n] | [op, n, op, n]}          op: = < <= > >=; a range takes
