@@ -149,10 +149,8 @@ class DerivedKey {
   DerivedKey& operator=(const DerivedKey&) = delete;
   // Valid for the life of this object (the bytes change only across a seal).
   std::string_view get() const;
+  // No conversion to std::string: a copy would not be wiped when freed (pass a string_view).
   operator std::string_view() const { return get(); }
-  // A plain copy, for APIs that take const std::string&: the copy is not wiped when freed,
-  // so prefer passing a string_view.
-  operator std::string() const { return std::string(get()); }  // NOLINT
 
  private:
   void Forget();  // the root key was wiped

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "audit/redaction.h"
+#include "auth/sigv4.h"
 #include "net/api_stages.h"
 #include "services/common/aws_error.h"
 #include "services/common/query_protocol.h"
@@ -44,7 +45,10 @@ void ClaimedCredential(const HttpRequest& req, std::string* akid, std::string* r
   if (s1 == std::string_view::npos) return;
   auto s2 = rest.find('/', s1 + 1);
   if (s2 == std::string_view::npos || s2 - s1 - 1 > 32) return;
-  *region = std::string(rest.substr(s1 + 1, s2 - s1 - 1));
+  // Unverified text: kept only if it is a region name, as the verifier requires, so a refused
+  // call's record never names a "region" that could read as part of an ARN.
+  const std::string_view claimed = rest.substr(s1 + 1, s2 - s1 - 1);
+  if (auth::IsRegionName(claimed)) *region = std::string(claimed);
 }
 
 // An unsigned AssumeRoleWithWebIdentity has no principal: CloudTrail names its caller a

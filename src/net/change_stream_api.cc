@@ -1,5 +1,6 @@
 #include "net/change_stream_api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <charconv>
 #include <optional>
@@ -165,8 +166,13 @@ bool ChangeStreamApi::Handle(HttpRequest& req, HttpResponse& res) {
         fail(batch.status());
         return true;
       }
-      if (!batch->empty() && batch->front().seq != at + 1) {
-        // Changes after `at` were trimmed: the caller cannot know what it missed.
+      // Every row must follow the one before, not only the first: a hole anywhere (changes
+      // trimmed, which retention does only to a prefix of the log, but a reader cannot tell)
+      // means the caller cannot know what it missed.
+      int64_t expected = at;
+      const bool hole = std::any_of(batch->begin(), batch->end(),
+                                    [&](const storage::Change& c) { return c.seq != ++expected; });
+      if (hole) {
         auto now_head = log_.Head();
         answer.reset = true;
         answer.head = now_head.ok() ? *now_head : batch->back().seq;

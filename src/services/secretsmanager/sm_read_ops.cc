@@ -87,7 +87,7 @@ std::vector<dsm::Filter> ReadFilters(const json::Input& in) {
 }
 
 // Decodes a NextToken into an offset.
-Result<size_t> PageOffset(const std::string& key, std::string_view op, const json::Input& in) {
+Result<size_t> PageOffset(std::string_view key, std::string_view op, const json::Input& in) {
   auto token = in.Str("NextToken");
   if (!token) return size_t{0};
   ARCANA_ASSIGN_OR_RETURN(std::string cursor, dsm::DecodePageToken(key, op, *token));
