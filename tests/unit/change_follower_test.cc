@@ -292,9 +292,10 @@ TEST_P(CachedSecretStoreTest, TrimmedChangesResetTheCache) {
   EXPECT_EQ((*s)->description, "v2");
 }
 
-// Retention trims by each writer's commit clock, so it can delete a change and keep the ones
-// on both sides of it: a hole after the first row of a batch must reset the caches too, or
-// what the missing change touched stays cached.
+// Retention trims only a prefix of the log now, but a follower does not rely on it (it used
+// to trim by each writer's commit clock, which could delete a change and keep the ones on both
+// sides of it): a hole after the first row of a batch resets the caches too, or what the
+// missing change touched would stay cached.
 TEST_P(CachedSecretStoreTest, AHoleAfterTheFirstChangeOfABatchResetsTheCache) {
   FakeLog log(GetParam());
   FakeSecrets backend(log);
