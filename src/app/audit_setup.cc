@@ -62,8 +62,10 @@ void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
   }
 }
 
-void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
-                          const std::string& op, const net::HttpRequest& req, int status) {
+namespace {
+
+audit::AuditEvent OperatorEvent(const config::Config& cfg, const std::string& op,
+                                const net::HttpRequest& req) {
   std::string name = op == "unseal" ? "Unseal" : op == "seal" ? "Seal"
                    : op == "rotate-root" ? "RotateRoot" : "Unknown";
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -74,13 +76,27 @@ void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
   e.identity.invoked_by.clear();
   e.source_ip = req.remote_address;
   e.user_agent = std::string(req.Header("User-Agent"));
+  return e;
+}
+
+}  // namespace
+
+Status RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
+                            const std::string& op, const net::HttpRequest& req, int status) {
+  audit::AuditEvent e = OperatorEvent(cfg, op, req);
   if (status >= 400) {
     e.error_code = "HTTP" + std::to_string(status);
     e.error_message = "the operator request was refused";
   }
   audit::ClaimThreadChanges(e);  // e.g. RotateRoot's rewrap (server_app.cc collects them)
-  Status st = trail.Record(e);
-  if (!st.ok()) spdlog::error("audit: operator {} not recorded: {}", name, st.message());
+  return trail.Record(e);
+}
+
+Status RecordOperatorStart(audit::AuditTrail& trail, const config::Config& cfg,
+                           const std::string& op, const net::HttpRequest& req) {
+  audit::AuditEvent e = OperatorEvent(cfg, op, req);
+  e.service_event_details = R"({"phase":"started"})";
+  return trail.Record(e);
 }
 
 }  // namespace arcana::app

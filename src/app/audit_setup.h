@@ -26,9 +26,15 @@ void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
 
 // The record of an operator endpoint call (unseal, seal, rotate-root): an AwsServiceEvent
 // of source arcana.operator, identity type ArcanaOperator, with the caller's address and
-// the HTTP status as errorCode when it failed. A record that cannot be written is logged
-// (the action already happened).
-void RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
-                          const std::string& op, const net::HttpRequest& req, int status);
+// the HTTP status as errorCode when it failed; it claims the changes the action committed.
+// Errors: kServiceUnavailable when a fail-closed sink could not make it durable (the
+// operator API then refuses the answer or warns: seal/operator_api.h).
+Status RecordOperatorAction(audit::AuditTrail& trail, const config::Config& cfg,
+                            const std::string& op, const net::HttpRequest& req, int status);
+// The record written before something that may rotate the root runs (seal/operator_api.h:
+// on_start): as above, with serviceEventDetails {"phase":"started"} and no changes.
+// Errors: as RecordOperatorAction; the rotation is then refused.
+Status RecordOperatorStart(audit::AuditTrail& trail, const config::Config& cfg,
+                           const std::string& op, const net::HttpRequest& req);
 
 }  // namespace arcana::app

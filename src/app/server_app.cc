@@ -216,8 +216,13 @@ int RunServer(const config::Config& cfg) {
     if (!token.ok()) return Fail("operator token: " + token.status().message());
     oo.token = std::move(token).value();
   }
+  // Operator actions are fail-closed as API calls are (seal excepted: operator_api.h).
+  oo.audit_ready = [&audit] { return audit.Healthy(); };
+  oo.on_start = [&audit, &cfg](const std::string& op, const net::HttpRequest& req) {
+    return RecordOperatorStart(audit, cfg, op, req);
+  };
   oo.on_action = [&audit, &cfg](const std::string& op, const net::HttpRequest& req, int status) {
-    RecordOperatorAction(audit, cfg, op, req, status);
+    return RecordOperatorAction(audit, cfg, op, req, status);
   };
   seal::OperatorApi operator_api(sealer, authn, std::move(oo));
   po.root = root.get();

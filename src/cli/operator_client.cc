@@ -1,5 +1,7 @@
 #include "cli/operator_client.h"
 
+#include <utility>  // Boost 1.74's Asio under C++20 needs it first
+
 #include <openssl/ssl.h>
 
 #include <boost/asio.hpp>
@@ -8,17 +10,21 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 #include "auth/sigv4.h"
 #include "crypto/aead.h"
 
 namespace arcana::cli {
 
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
+using tcp = asio::ip::tcp;
 
 Result<Endpoint> ParseEndpoint(const std::string& url) {
   std::string rest = url;
@@ -51,11 +57,28 @@ Result<Endpoint> ParseEndpoint(const std::string& url) {
 
 namespace {
 
-// One request and its reply over a connected (plain or TLS) stream. `prepare` adds headers
-// (and signs) once Host is set.
+// Runs one asynchronous operation to completion on ioc and throws its error. Only the
+// asynchronous operations honour a stream's expiry (beast's synchronous read and write
+// ignore it: a server that accepts and never answers held the CLI forever), so every step
+// runs this way under the one deadline set before connecting.
+template <class Initiate>
+void RunStep(asio::io_context& ioc, const Endpoint& ep, const char* step, Initiate&& initiate) {
+  beast::error_code result;
+  initiate([&result](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  if (result == beast::error::timeout) {
+    throw std::runtime_error(std::string(step) + ": no answer within " +
+                             std::to_string(ep.timeout.count()) + " s");
+  }
+  if (result) throw beast::system_error(result, step);
+}
+
+// One request and its reply over a connected (plain or TLS) stream whose deadline is set.
+// `prepare` adds headers (and signs) once Host is set.
 template <class Stream>
-HttpReply Exchange(Stream& stream, const Endpoint& ep, const std::string& method,
-                   const std::string& path, const std::string& body,
+HttpReply Exchange(asio::io_context& ioc, Stream& stream, const Endpoint& ep,
+                   const std::string& method, const std::string& path, const std::string& body,
                    const RequestPreparer& prepare) {
   std::string host_header = ep.host + ":" + ep.port;
   auth::SignableRequest sr;
@@ -68,11 +91,14 @@ HttpReply Exchange(Stream& stream, const Endpoint& ep, const std::string& method
   for (const auto& [k, v] : sr.headers) req.set(k, v);
   req.body() = body;
   req.prepare_payload();
-  http::write(stream, req);
-  crypto::SecureWipe(req.body());  // it may hold a share or a secret value
+  struct WipeBody {  // it may hold a share or a secret value, sent or not
+    std::string& s;
+    ~WipeBody() { crypto::SecureWipe(s); }
+  } wipe_body{req.body()};
+  RunStep(ioc, ep, "send", [&](auto h) { http::async_write(stream, req, h); });
   beast::flat_buffer buf;
   http::response<http::string_body> res;
-  http::read(stream, buf, res);
+  RunStep(ioc, ep, "answer", [&](auto h) { http::async_read(stream, buf, res, h); });
   return HttpReply{static_cast<int>(res.result_int()), res.body()};
 }
 
@@ -96,8 +122,11 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
                               const std::string& path, const std::string& body,
                               const RequestPreparer& prepare) {
   try {
-    boost::asio::io_context ioc;
+    asio::io_context ioc;
     tcp::resolver resolver(ioc);
+    // Resolving stays synchronous (an asynchronous lookup cannot be abandoned: its thread is
+    // joined anyway); endpoints are addresses or local names. The deadline starts after it.
+    const auto addresses = resolver.resolve(ep.host, ep.port);
     if (ep.tls) {
       namespace ssl = boost::asio::ssl;
       ssl::context ctx(ssl::context::tls_client);
@@ -114,18 +143,27 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
         return Status(ErrorCode::kInternalFailure, "cannot set TLS server name " + ep.host);
       }
       stream.set_verify_callback(ssl::host_name_verification(ep.host));
-      beast::get_lowest_layer(stream).expires_after(ep.timeout);
-      beast::get_lowest_layer(stream).connect(resolver.resolve(ep.host, ep.port));
-      stream.handshake(ssl::stream_base::client);
-      auto reply = Exchange(stream, ep, method, path, body, prepare);
-      beast::error_code ec;
-      stream.shutdown(ec);  // peers often just close; the reply is complete already
+      const auto deadline = std::chrono::steady_clock::now() + ep.timeout;
+      beast::get_lowest_layer(stream).expires_at(deadline);  // the whole exchange
+      RunStep(ioc, ep, "connect", [&](auto h) {
+        beast::get_lowest_layer(stream).async_connect(addresses, h);
+      });
+      RunStep(ioc, ep, "TLS handshake",
+              [&](auto h) { stream.async_handshake(ssl::stream_base::client, h); });
+      auto reply = Exchange(ioc, stream, ep, method, path, body, prepare);
+      // Peers often just close; the reply is complete already, so its outcome is ignored
+      // and it gets at most a second (within the deadline), not the rest of the exchange's.
+      beast::get_lowest_layer(stream).expires_at(
+          std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+      stream.async_shutdown([](beast::error_code) {});
+      ioc.restart();
+      ioc.run();
       return reply;
     }
     beast::tcp_stream stream(ioc);
-    stream.expires_after(ep.timeout);
-    stream.connect(resolver.resolve(ep.host, ep.port));
-    auto reply = Exchange(stream, ep, method, path, body, prepare);
+    stream.expires_after(ep.timeout);  // the whole exchange
+    RunStep(ioc, ep, "connect", [&](auto h) { stream.async_connect(addresses, h); });
+    auto reply = Exchange(ioc, stream, ep, method, path, body, prepare);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return reply;

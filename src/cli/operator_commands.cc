@@ -84,6 +84,9 @@ OperatorCommands::OperatorCommands(CLI::App& app, const std::string& data_dir,
   op_->require_subcommand(1);
   op_->add_option("--endpoint", endpoint_, "arcanad endpoint (http://HOST:PORT or https://HOST:PORT)")
       ->envname("ARCANA_ENDPOINT")->capture_default_str();
+  op_->add_option("--timeout", timeout_s_,
+                  "seconds the whole exchange with arcanad may take (connect, send, answer)")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
   op_->add_flag("--json", json_, "print the server's JSON answer");
   op_->add_option("--operator-token-file", token_file_,
                   "file holding the operator token (default <data-dir>/operator.token; "
@@ -198,6 +201,7 @@ OperatorAuth OperatorCommands::Credentials() const {
 int OperatorCommands::Online(const std::string& what) {
   auto ep = ParseEndpoint(endpoint_);
   if (!ep.ok()) return Die(ep.status().message());
+  ep->timeout = std::chrono::seconds(timeout_s_);
   // Every branch below assigns it; the placeholder is an error, never an empty success.
   Result<HttpReply> reply = Status(ErrorCode::kInternalFailure, "no operator call was made");
   OperatorAuth auth = Credentials();
@@ -266,6 +270,10 @@ int OperatorCommands::Online(const std::string& what) {
     return Die(what + " failed (HTTP " + std::to_string(reply->status) + "): " + msg);
   }
   if (json_ || !parsed || !d.IsObject()) return 0;
+  // The action took effect but the server's audit trail could not record it.
+  if (d.HasMember("audit_warning") && d["audit_warning"].IsString()) {
+    std::cerr << "arcana: WARNING: " << d["audit_warning"].GetString() << "\n";
+  }
   if (what == "rotate-root" && d.HasMember("cancelled")) {
     std::cout << "Root rotation attempt cancelled\n";
     return 0;

@@ -46,6 +46,7 @@ class OperatorCommands {
   int threshold_ = 3;
   std::string account_ = "123456789012";
   std::string endpoint_ = "http://127.0.0.1:7770";
+  int timeout_s_ = 120;  // the whole exchange with arcanad (operator_client.h: Endpoint)
   std::string token_file_;
   std::string share_;
   std::string nonce_;

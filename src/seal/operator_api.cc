@@ -103,6 +103,25 @@ std::string RekeyJson(const RekeyStatus& r) {
   return buf.GetString();
 }
 
+// Adds "audit_warning" to the JSON object in res.body by splicing, not by parse and rewrite:
+// the body may hold new shares, which a parsed copy would leave in buffers nobody wipes.
+void AddAuditWarning(net::HttpResponse& res, std::string_view warning) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  json::WriteStr(w, warning);
+  const size_t close = res.body.rfind('}');
+  if (close == std::string::npos || close == 0) return;
+  const bool empty_object = res.body[close - 1] == '{';  // our writer adds no whitespace
+  std::string body;
+  body.reserve(res.body.size() + buf.GetSize() + 20);
+  body.append(res.body, 0, close);
+  body += empty_object ? "\"audit_warning\":" : ",\"audit_warning\":";
+  body.append(buf.GetString(), buf.GetSize());
+  body.append(res.body, close);
+  crypto::SecureWipe(res.body);
+  res.body = std::move(body);
+}
+
 }  // namespace
 
 bool CredentialTransportOk(bool tls, std::string_view remote_address) {
@@ -217,30 +236,66 @@ bool OperatorApi::Handle(net::HttpRequest& req, net::HttpResponse& res) {
           "too many operator requests; retry in " + std::to_string(retry_after) + " s");
     return true;
   }
-  HandlePost(op, req, res);
+  const bool effect_to_report = HandlePost(op, req, res);
   crypto::SecureWipe(req.body);
-  if (opts_.on_action) opts_.on_action(op, req, res.status);
-  if (res.status >= 400 && res.status < 500) {
+  const int status = res.status;
+  // The action's record is durable before its answer leaves, as an API call's is.
+  Status recorded = opts_.on_action ? opts_.on_action(op, req, status) : Status::Ok();
+  if (!recorded.ok()) {
+    spdlog::error("audit: operator {} not recorded: {}", op, recorded.message());
+    if (status >= 400) {
+      // Refused: nothing changed, and the refusal says why better than the trail would.
+    } else if (effect_to_report) {
+      // A committed rotation's new shares are shown only in this answer, and a seal
+      // happened: the caller learns what was done, and that the trail lacks it.
+      AddAuditWarning(res, "the audit trail could not record this action: " +
+                               recorded.message());
+    } else {
+      Error(res, 503, "ServiceUnavailableException",
+            "The audit trail failed to record this operator action (it may have taken "
+            "effect): " + recorded.message());
+    }
+  }
+  if (status >= 400 && status < 500) {
     limiter_.Failed(req.remote_address);  // failures back off sooner than successes
-    spdlog::warn("operator {} from {} refused: HTTP {}", op, req.remote_address, res.status);
+    spdlog::warn("operator {} from {} refused: HTTP {}", op, req.remote_address, status);
   }
   return true;
 }
 
-void OperatorApi::HandlePost(std::string_view op, const net::HttpRequest& req,
+bool OperatorApi::AuditAdmits(std::string_view op, const net::HttpRequest& req, bool may_rotate,
+                              net::HttpResponse& res) {
+  std::string why;
+  if (opts_.audit_ready && !opts_.audit_ready()) {
+    why = "the trail is failing";
+  } else if (may_rotate && opts_.on_start) {
+    // A rotation cannot be taken back once committed: its start is on record before it
+    // runs, so that even if its final record fails the trail shows who rotated, and when.
+    if (Status st = opts_.on_start(std::string(op), req); !st.ok()) why = st.message();
+  }
+  if (why.empty()) return true;
+  Error(res, 503, "ServiceUnavailableException",
+        "The audit trail cannot record operator actions right now, so this one was refused: " +
+            why);
+  return false;
+}
+
+bool OperatorApi::HandlePost(std::string_view op, const net::HttpRequest& req,
                              net::HttpResponse& res) {
   if (req.body.size() > kMaxOperatorBody) {
-    return Error(res, 413, "RequestEntityTooLarge",
-                 "operator request bodies are limited to " + std::to_string(kMaxOperatorBody) +
-                     " bytes");
+    Error(res, 413, "RequestEntityTooLarge",
+          "operator request bodies are limited to " + std::to_string(kMaxOperatorBody) +
+              " bytes");
+    return false;
   }
   rapidjson::Document in;
   if (req.body.empty()) {
     in.SetObject();
   } else if (Status st = json::ParseBounded(req.body, &in); !st.ok() || !in.IsObject()) {
-    return Error(res, 400, "SerializationException",
-                 st.ok() ? std::string("the body must be a JSON object")
-                         : "the body must be a JSON object: " + st.message());
+    Error(res, 400, "SerializationException",
+          st.ok() ? std::string("the body must be a JSON object")
+                  : "the body must be a JSON object: " + st.message());
+    return false;
   }
   std::string share, nonce;
   const bool typed = StrMember(in, "share", &share) && StrMember(in, "nonce", &nonce);
@@ -250,72 +305,117 @@ void OperatorApi::HandlePost(std::string_view op, const net::HttpRequest& req,
     ~Wipe() { crypto::SecureWipe(s); }
   } wipe_share{share};
   if (!typed) {
-    return Error(res, 400, "SerializationException", "\"share\" and \"nonce\" must be strings");
+    Error(res, 400, "SerializationException", "\"share\" and \"nonce\" must be strings");
+    return false;
   }
   const SealStatus now = seal_.status();
   const bool shamir = now.type == "shamir";
   if (!share.empty() && !CredentialTransportOk(opts_.tls, req.remote_address)) {
-    return Error(res, 403, "InsecureTransport",
-                 "shares are accepted only over TLS or from a loopback address");
+    Error(res, 403, "InsecureTransport",
+          "shares are accepted only over TLS or from a loopback address");
+    return false;
   }
 
   if (op == "unseal") {
     if (BoolMember(in, "reset")) {
-      if (!Authenticate(req, res)) return;
+      if (!Authenticate(req, res) || !AuditAdmits(op, req, false, res)) return false;
       seal_.ResetProgress();
       spdlog::warn("operator: unseal progress reset from {}", req.remote_address);
-      return Json(res, 200, SealStatusJson(seal_.status()));
+      Json(res, 200, SealStatusJson(seal_.status()));
+      return false;
     }
     if (shamir) {
-      if (!now.sealed) return Json(res, 200, SealStatusJson(now));
+      if (!now.sealed) {
+        Json(res, 200, SealStatusJson(now));
+        return false;
+      }
       if (share.empty()) {
-        return Error(res, 400, "UnsealFailed", "a Shamir server unseals with shares: {\"share\": ...}");
+        Error(res, 400, "UnsealFailed", "a Shamir server unseals with shares: {\"share\": ...}");
+        return false;
       }
     } else if (!Authenticate(req, res)) {
-      return;  // key file / HSM: the unseal itself needs no secret, so it needs credentials
+      return false;  // key file / HSM: the unseal itself needs no secret, so it needs credentials
     }
+    // Unsealing completes a rotation a crash interrupted: it may rewrap keys, so it is
+    // refused like any change the trail cannot show.
+    if (!AuditAdmits(op, req, false, res)) return false;
     auto st = seal_.Unseal(share, nonce);
-    if (!st.ok()) return StatusError(res, st.status(), "UnsealFailed");
-    return Json(res, 200, SealStatusJson(st->status, st->nonce));
+    if (!st.ok()) {
+      StatusError(res, st.status(), "UnsealFailed");
+      return false;
+    }
+    Json(res, 200, SealStatusJson(st->status, st->nonce));
+    return false;
   }
 
   if (op == "seal") {
-    if (!Authenticate(req, res)) return;
+    if (!Authenticate(req, res)) return false;
+    // Seal is not refused when the audit trail fails (unlike Vault, which refuses a seal it
+    // cannot audit): it is the emergency stop, it only takes capability away (the root key
+    // and everything derived from it leave memory, every call is refused), and a trail made
+    // to fail - a filled disk - must not keep an operator from stopping a compromised
+    // server. Its record is still attempted before the answer; when that fails the answer
+    // says so (audit_warning) and the error is logged.
     spdlog::warn("operator: seal requested from {}", req.remote_address);
     Status st = seal_.Seal();
-    if (!st.ok()) return StatusError(res, st, "SealFailed");
-    return Json(res, 200, SealStatusJson(seal_.status()));
+    if (!st.ok()) {
+      StatusError(res, st, "SealFailed");
+      return false;
+    }
+    Json(res, 200, SealStatusJson(seal_.status()));
+    return true;
   }
 
   // rotate-root
   if (now.sealed) {
-    return Error(res, 503, "ServiceUnavailableException", "Arcana is sealed");
+    Error(res, 503, "ServiceUnavailableException", "Arcana is sealed");
+    return false;
   }
   if (shamir && !share.empty()) {
+    // Any share may complete the quorum and run the rotation: its start is recorded first.
+    if (!AuditAdmits(op, req, true, res)) return false;
     auto st = seal_.RekeySubmit(share, nonce);
-    if (!st.ok()) return StatusError(res, st.status(), "RotationFailed");
-    if (!st->second) return Json(res, 200, RekeyJson(st->first));
+    if (!st.ok()) {
+      StatusError(res, st.status(), "RotationFailed");
+      return false;
+    }
+    if (!st->second) {
+      Json(res, 200, RekeyJson(st->first));
+      return false;
+    }
     std::string body = RotationJson(*st->second);
     for (auto& s : st->second->shares) crypto::SecureWipe(s);
-    return Json(res, 200, std::move(body));
+    Json(res, 200, std::move(body));
+    return true;  // the new shares are shown only here
   }
-  if (!Authenticate(req, res)) return;
+  if (!Authenticate(req, res)) return false;
+  if (!AuditAdmits(op, req, !shamir, res)) return false;
   spdlog::warn("operator: rotate-root requested from {}", req.remote_address);
   if (shamir) {
     if (BoolMember(in, "cancel")) {
       seal_.RekeyCancel();
-      return Json(res, 200, R"({"cancelled":true})");
+      Json(res, 200, R"({"cancelled":true})");
+      return false;
     }
     auto st = seal_.RekeyInit();
-    if (!st.ok()) return StatusError(res, st.status(), "RotationFailed");
-    return Json(res, 200, RekeyJson(*st));
+    if (!st.ok()) {
+      StatusError(res, st.status(), "RotationFailed");
+      return false;
+    }
+    Json(res, 200, RekeyJson(*st));
+    return false;
   }
   auto rep = seal_.RotateRoot();
   if (!rep.ok() && rep.status().code() == ErrorCode::kConflict) {
-    return Error(res, 409, "RotationInProgress", rep.status().message());  // on another node
+    Error(res, 409, "RotationInProgress", rep.status().message());  // on another node
+    return false;
   }
-  if (!rep.ok()) return StatusError(res, rep.status(), "RotationFailed");
-  return Json(res, 200, RotationJson(*rep));
+  if (!rep.ok()) {
+    StatusError(res, rep.status(), "RotationFailed");
+    return false;
+  }
+  Json(res, 200, RotationJson(*rep));
+  return true;  // committed: it is never dropped, whatever its record's fate
 }
 
 }  // namespace arcana::seal

@@ -24,6 +24,8 @@
 // Shares and the token are accepted only over TLS or from a loopback address. Every POST is
 // rate-limited per source address and globally (seal/rate_limiter.h): 429 with Retry-After.
 // Bodies are JSON objects of at most kMaxOperatorBody bytes.
+// Audit: every POST is recorded before its answer leaves and refused (503) when the trail
+// cannot record it, seal excepted (OperatorOptions: audit_ready, on_start, on_action).
 // Errors: {"error": "...", "message": "..."} with 400 / 401 / 403 / 404 / 405 / 409 / 413 /
 // 429 / 503.
 // Thread-safety: Handle() runs concurrently on every I/O thread.
@@ -51,9 +53,18 @@ struct OperatorOptions {
   std::string account_id;
   bool tls = false;   // the listener serves TLS, so credentials may come from any address
   RateLimits limits;
-  // Called once per operator POST (unseal, seal, rotate-root) after it was answered, with
-  // the endpoint name and the HTTP status: the audit trail's record of operator actions.
-  std::function<void(const std::string& op, const net::HttpRequest& req, int status)> on_action;
+  // The audit trail (app/audit_setup.h: RecordOperatorAction). Operator actions follow the
+  // API's fail-closed rule: a record is durable before the answer leaves, and an action the
+  // trail cannot record is refused (503 ServiceUnavailableException) - except `seal`, a
+  // safety action that runs whatever the trail's state (see OperatorApi::HandlePost).
+  // audit_ready: whether the trail can take records now (audit_sink.h: Healthy); checked
+  // before any action runs. on_start: the record written before anything that may rotate the
+  // root runs (a rotation cannot be undone, so its attempt is on record first).
+  // on_action: the record of every POST once handled, with its HTTP status, before the
+  // answer is sent. Both return kServiceUnavailable when a fail-closed sink failed.
+  std::function<bool()> audit_ready;
+  std::function<Status(const std::string& op, const net::HttpRequest& req)> on_start;
+  std::function<Status(const std::string& op, const net::HttpRequest& req, int status)> on_action;
 };
 
 class OperatorApi {
@@ -68,7 +79,13 @@ class OperatorApi {
   bool Handle(net::HttpRequest& req, net::HttpResponse& res);
 
  private:
-  void HandlePost(std::string_view op, const net::HttpRequest& req, net::HttpResponse& res);
+  // Runs the action; true when its answer reports an effect that must reach the caller even
+  // if the action's record then fails (a committed rotation and its new shares, a seal).
+  bool HandlePost(std::string_view op, const net::HttpRequest& req, net::HttpResponse& res);
+  // True when the audit trail lets op act now (and, for a possible rotation, holds its
+  // start record); otherwise writes the 503 refusal to res.
+  bool AuditAdmits(std::string_view op, const net::HttpRequest& req, bool may_rotate,
+                   net::HttpResponse& res);
   // True when req carries valid operator credentials; otherwise writes the error to res.
   bool Authenticate(const net::HttpRequest& req, net::HttpResponse& res);
 

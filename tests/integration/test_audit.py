@@ -215,6 +215,59 @@ def test_fail_closed_refuses_calls_when_records_cannot_be_made_durable(tmp_path)
         s.stop()
 
 
+def _operator(s, op, body="{}"):
+    import requests
+    token = (s.data_dir / "operator.token").read_text().strip()
+    return requests.post(f"{s.endpoint}/_arcana/operator/{op}", data=body, timeout=30,
+                         headers={"X-Arcana-Operator-Token": token})
+
+
+def _seal_status(s):
+    import requests
+    return requests.get(f"{s.endpoint}/_arcana/seal-status", timeout=10).json()
+
+
+@pytest.mark.sqlite_only("the audit sink writes local files whatever the store; one pass is enough")
+def test_operator_actions_are_fail_closed_but_seal_still_seals(tmp_path):
+    """Operator actions follow the API's rule: an action the trail cannot record is refused
+    (503) before it runs. Seal is the exception: it seals, and its answer says it is
+    unrecorded."""
+    data = tmp_path / "full"
+    (data / "audit").mkdir(parents=True)
+    (data / "audit" / f"{NODE}.000001.jsonl").symlink_to("/dev/full")  # a full disk
+    s = start(tmp_path, "full")
+    try:
+        root_before = _seal_status(s)["root_key_id"]
+        r = _operator(s, "rotate-root")
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "ServiceUnavailableException"
+        assert _seal_status(s)["root_key_id"] == root_before  # no rotation ran
+        r = _operator(s, "seal")
+        assert r.status_code == 200, r.text
+        assert r.json()["sealed"] is True and "audit trail" in r.json()["audit_warning"]
+        r = _operator(s, "unseal")  # within the second the failed record refuses calls
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "ServiceUnavailableException"
+        assert _seal_status(s)["sealed"] is True  # refused before it ran
+    finally:
+        s.stop()
+
+
+@pytest.mark.sqlite_only("the audit sink writes local files whatever the store; one pass is enough")
+def test_root_rotation_is_on_record_before_it_runs(tmp_path):
+    s = start(tmp_path, "rot")
+    try:
+        r = _operator(s, "rotate-root")
+        assert r.status_code == 200, r.text
+    finally:
+        s.stop()
+    ops = [r for r in records(s.data_dir) if r["eventSource"] == "arcana.operator"]
+    assert [r["eventName"] for r in ops] == ["RotateRoot", "RotateRoot"]
+    assert ops[0]["serviceEventDetails"] == {"phase": "started"}
+    assert "additionalEventData" not in ops[0]  # the rewrap's changes: the final record's
+    assert "serviceEventDetails" not in ops[1] and "errorCode" not in ops[1]
+
+
 @pytest.mark.sqlite_only("tampering edits local audit files; the store only holds the public key")
 def test_verify_catches_each_kind_of_tampering(tmp_path):
     s = start(tmp_path, "t")

@@ -267,6 +267,28 @@ def test_shares_and_token_refused_over_plain_http_from_elsewhere(tmp_path):
         proc.wait(timeout=15)
 
 
+def test_cli_gives_up_on_a_server_that_accepts_and_never_answers(tmp_path):
+    """`arcana operator` bounds the whole exchange (--timeout, default 120 s): a silent
+    server made it hang forever (synchronous reads ignored the deadline)."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts; nobody ever reads or answers
+    port = silent.getsockname()[1]
+    try:
+        for args in (["status"], ["seal"]):
+            t0 = time.monotonic()
+            p = subprocess.run([str(ARCANAD.parent / "arcana"), "operator", "--endpoint",
+                                f"http://127.0.0.1:{port}", "--timeout", "1", *args],
+                               capture_output=True, text=True, timeout=30,
+                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                                    "ARCANA_OPERATOR_TOKEN": "t" * 32})
+            assert p.returncode != 0
+            assert "no answer within 1 s" in p.stderr, p.stderr
+            assert time.monotonic() - t0 < 10
+    finally:
+        silent.close()
+
+
 def test_cli_unseals_over_https_and_verifies_the_certificate(tmp_path):
     """Shares may leave the host only over TLS, so `arcana operator` speaks https:// and
     checks the server's certificate (ARCANA_CA_CERT here; the system CAs by default)."""

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "auth/authenticator.h"
 #include "crypto/random.h"
@@ -43,6 +46,7 @@ class OperatorApiTest : public ::testing::Test {
     ASSERT_TRUE(seal_->Start().ok());
     authn_ = std::make_unique<auth::Authenticator>(store_->access_keys(), root_, auth::AuthOptions{});
     oo.token = kToken;
+    if (configure_) configure_(oo);
     api_ = std::make_unique<seal::OperatorApi>(*seal_, *authn_, oo);
   }
   net::HttpResponse Post(const std::string& op, std::string body, const std::string& token = "",
@@ -65,6 +69,7 @@ class OperatorApiTest : public ::testing::Test {
   std::unique_ptr<seal::SealManager> seal_;
   std::unique_ptr<auth::Authenticator> authn_;
   std::unique_ptr<seal::OperatorApi> api_;
+  std::function<void(seal::OperatorOptions&)> configure_;  // before Start: e.g. audit hooks
 };
 
 TEST_F(OperatorApiTest, KeyFileUnsealNeedsTheOperatorToken) {
@@ -176,6 +181,68 @@ TEST_F(OperatorApiTest, RepeatedFailuresAreRateLimited) {
   EXPECT_EQ(Post("seal", "{}", kToken, "127.0.0.9").status, 429);
   EXPECT_FALSE(root_.sealed());
   EXPECT_EQ(Post("seal", "{}", kToken, "127.0.0.10").status, 200);
+}
+
+TEST_F(OperatorApiTest, ActionsTheAuditTrailCannotRecordAreRefusedButSealStillSeals) {
+  bool healthy = true, start_recorded = true, action_recorded = true;
+  std::vector<std::string> started;
+  const Status full(ErrorCode::kServiceUnavailable, "disk full");
+  configure_ = [&](seal::OperatorOptions& oo) {
+    oo.audit_ready = [&] { return healthy; };
+    oo.on_start = [&](const std::string& op, const net::HttpRequest&) {
+      started.push_back(op);
+      return start_recorded ? Status::Ok() : full;
+    };
+    oo.on_action = [&](const std::string&, const net::HttpRequest&, int) {
+      return action_recorded ? Status::Ok() : full;
+    };
+  };
+  Start();
+  const std::string first_root = seal_->status().root_key_id;
+  constexpr auto npos = std::string::npos;
+
+  // The trail is known to fail: refused before anything runs or is recorded.
+  healthy = false;
+  auto r = Post("rotate-root", "{}", kToken);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("ServiceUnavailableException"), npos);
+  EXPECT_TRUE(started.empty());
+  EXPECT_EQ(seal_->status().root_key_id, first_root);
+
+  // The rotation's start record fails: refused, nothing rotated.
+  healthy = true;
+  start_recorded = false;
+  r = Post("rotate-root", "{}", kToken);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(started, std::vector<std::string>{"rotate-root"});
+  EXPECT_EQ(seal_->status().root_key_id, first_root);
+
+  // Its start is on record but its outcome's record fails: the committed rotation is still
+  // reported, with the warning.
+  start_recorded = true;
+  action_recorded = false;
+  r = Post("rotate-root", "{}", kToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"root_key_id\""), npos);
+  EXPECT_NE(r.body.find("\"audit_warning\":\"the audit trail could not record"), npos);
+  EXPECT_NE(seal_->status().root_key_id, first_root);
+
+  // Seal is the emergency stop: it seals whatever the trail's state, and says so.
+  healthy = false;
+  r = Post("seal", "{}", kToken);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("audit_warning"), npos);
+  EXPECT_TRUE(root_.sealed());
+  r = Post("unseal", "{}", kToken);  // the trail known failing: refused before it runs
+  EXPECT_EQ(r.status, 503);
+  EXPECT_TRUE(root_.sealed());
+
+  // Admitted, then its record fails: it ran, and is answered 503 as an API call is.
+  healthy = true;
+  r = Post("unseal", "{}", kToken);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("may have taken effect"), npos);
+  EXPECT_FALSE(root_.sealed());
 }
 
 TEST(RateLimiter, BucketsRefillAndFailuresCostMore) {
