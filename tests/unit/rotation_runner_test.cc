@@ -381,7 +381,8 @@ TEST_F(RotationRunnerTest, ManualValueUpdateCountsAsARotationForTheSchedule) {
   // Nothing runs before day D+4; then the scheduled rotation does, and the rotation's own
   // writes (filling AWSPENDING) count only as the run: next from the run.
   EXPECT_EQ(sched_->RunDue(), 0u);
-  for (const auto& m : Describe()["VersionIdsToStages"].GetObject()) {
+  const auto described = Describe();  // kept: the loop reads into it
+  for (const auto& m : described["VersionIdsToStages"].GetObject()) {
     for (const auto& st : m.value.GetArray()) {
       if (std::string(st.GetString()) == "AWSCURRENT") fn_.current = m.name.GetString();
     }
