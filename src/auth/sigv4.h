@@ -111,8 +111,8 @@ std::string CanonicalUri(std::string_view path, bool normalize);
 std::string CanonicalQuery(std::string_view query);
 // "name:value\n" for each signed header name (in the given order). The value of repeated
 // headers is joined by ',', each occurrence trimmed with internal whitespace runs
-// collapsed to one space. Linear in the request's headers (one pass, grouped by lowercased
-// name).
+// collapsed to one space. Names x headers comparisons: bounded because ParseAuthorization
+// admits at most kMaxSignedHeaders names, each once.
 std::string CanonicalHeaders(const SignableRequest& req,
                              const std::vector<std::string>& signed_headers);
 // The six-line canonical request. `payload_hash_hex` is hex SHA-256 of the body.

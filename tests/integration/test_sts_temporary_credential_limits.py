@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from test_iam import TRUST_ACCOUNT, client, code_of, name
+from test_sts import creds_client
 
 ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
@@ -20,11 +21,6 @@ ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [
 @pytest.fixture(scope="module")
 def iam(auth_server):
     return client(auth_server.endpoint, "iam")
-
-
-def creds_client(auth_server, service, creds):
-    return client(auth_server.endpoint, service, creds["AccessKeyId"], creds["SecretAccessKey"],
-                  creds.get("SessionToken"))
 
 
 def denied(call, **kw):
