@@ -605,6 +605,7 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("GetAccessKeyLastUsed", &IamService::GetAccessKeyLastUsed);
   add("CreateGroup", &IamService::CreateGroup);
   add("DeleteGroup", &IamService::DeleteGroup);
+  add("UpdateGroup", &IamService::UpdateGroup);
   add("AddUserToGroup", &IamService::AddUserToGroup);
   add("RemoveUserFromGroup", &IamService::RemoveUserFromGroup);
   add("ListGroupsForUser", &IamService::ListGroupsForUser);

@@ -128,6 +128,7 @@ class IamService : public QueryService {
   Result<std::string> GetAccessKeyLastUsed(const In& in, const CallContext& ctx);
   Result<std::string> CreateGroup(const In& in, const CallContext& ctx);
   Result<std::string> DeleteGroup(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateGroup(const In& in, const CallContext& ctx);
   Result<std::string> AddUserToGroup(const In& in, const CallContext& ctx);
   Result<std::string> RemoveUserFromGroup(const In& in, const CallContext& ctx);
   Result<std::string> ListGroupsForUser(const In& in, const CallContext& ctx);

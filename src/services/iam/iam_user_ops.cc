@@ -405,6 +405,58 @@ Result<std::string> IamService::DeleteGroup(const In& in, const CallContext& ctx
   return std::string("{}");
 }
 
+// A group's path (NewPath) and name (NewGroupName), authorized on the old and the new ARN as
+// UpdateUser is. A renamed group keeps its id, creation date, members and policies; its
+// members list it under the new name, all in one store write (the members' effective policies
+// follow from the next request on, through the write's change rows). The new name taken is
+// EntityAlreadyExists, as AWS answers.
+Result<std::string> IamService::UpdateGroup(const In& in, const CallContext& ctx) {
+  const std::string name = *in.Str("GroupName");
+  // A group that does not exist is NoSuchEntity whatever the request asks, as in AWS.
+  ARCANA_ASSIGN_OR_RETURN(Identity current, Load(ctx, "group", name));
+  auto new_path = in.Str("NewPath");
+  if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path));
+  auto new_name = in.Str("NewGroupName");
+  if (new_name) ARCANA_RETURN_IF_ERROR(CheckName(*new_name, "newGroupName"));
+  if (new_name || new_path) {
+    auth::AccessRequest target;
+    target.action = "iam:UpdateGroup";
+    target.resource_arn = domain::iam::IdentityArn(ctx.account, "group",
+                                                   new_path.value_or(current.path),
+                                                   new_name.value_or(current.name));
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, target));
+  }
+  const std::string to = new_name.value_or(name);
+  const bool same_key = storage::IamNameKey(name) == storage::IamNameKey(to);
+  Status st = RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", name));
+    Identity renamed = g;
+    renamed.name = to;
+    if (new_path) renamed.path = *new_path;
+    std::vector<EntityWrite> writes;
+    if (same_key) {
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(renamed)});
+      if (g.name == to) return store_.WriteEntities(writes, "UpdateGroup");
+    } else {
+      writes.push_back({EntityWrite::Op::kDelete, storage::ToEntity(g)});
+      storage::IamEntity created = storage::ToEntity(renamed);
+      created.revision = 0;  // a create: refused when the new name is taken
+      writes.push_back({EntityWrite::Op::kPut, std::move(created)});
+    }
+    for (const auto& member : g.groups) {  // a group's `groups` are its members
+      ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", member));
+      std::replace(u.groups.begin(), u.groups.end(), g.name, to);
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(u)});
+    }
+    return store_.WriteEntities(writes, "UpdateGroup");
+  });
+  if (st.code() == ErrorCode::kResourceExists) {
+    return Status(ErrorCode::kResourceExists, "Group with name " + to + " already exists.");
+  }
+  ARCANA_RETURN_IF_ERROR(st);
+  return std::string("{}");
+}
+
 // Membership is recorded on both sides (the user's groups, the group's members in its
 // `groups` list) in one write, so neither a user nor a group is deleted while it holds one.
 Result<std::string> IamService::AddUserToGroup(const In& in, const CallContext& ctx) {
