@@ -14,7 +14,6 @@ suffix, dates) are checked for shape only.
 import io
 import json
 import re
-import time
 import uuid
 import zipfile
 
@@ -24,7 +23,6 @@ from botocore.exceptions import ClientError
 
 from conftest import DEV_AKID, DEV_SECRET, wait_for
 from test_access_control import account_b, admin  # noqa: F401  (module fixtures, reused)
-from test_sm_aws_recorded import TEMPLATE_ROTATOR_PY
 
 NOT_FOUND = "Secrets Manager can't find the specified secret."
 INVALID_NAME = ("Invalid name. Must be a valid name containing alphanumeric characters, or any "
@@ -308,10 +306,54 @@ def test_list_secrets_entries(sm, uniq):
             assert s["SecretVersionsToStages"] == {made[n]["VersionId"]: ["AWSCURRENT"]}
 
 
+# A rotation function with the guards of the one LocalStack's tests deploy (AWS's rotation
+# template): every step first checks, through DescribeSecret, that rotation is enabled and
+# that the token is a listed version labelled AWSPENDING (or already AWSCURRENT), and fails
+# the run otherwise; createSecret expects the placeholder to have no value yet
+# (ResourceNotFoundException), finishSecret moves AWSCURRENT. (LocalStack's function also
+# creates a marker secret in createSecret; Arcana's rotation credentials cover the rotated
+# secret only, so that call is left out here.)
+GUARDED_ROTATOR_PY = '''
+import os
+import boto3
+
+def handler(event, context):
+    sm = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                      region_name=os.environ["AWS_REGION"])
+    arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+    meta = sm.describe_secret(SecretId=arn)
+    if not meta["RotationEnabled"]:
+        raise ValueError("rotation is not enabled")
+    stages = meta["VersionIdsToStages"]
+    if token not in stages:
+        raise ValueError("the token is not a version of the secret")
+    if "AWSCURRENT" in stages[token]:
+        return
+    if "AWSPENDING" not in stages[token]:
+        raise ValueError("the token is not labelled AWSPENDING")
+    if step == "createSecret":
+        sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")
+        try:
+            sm.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
+            return
+        except sm.exceptions.ResourceNotFoundException:
+            pass
+        sm.put_secret_value(SecretId=arn, ClientRequestToken=token,
+                            SecretString="rotated-" + token, VersionStages=["AWSPENDING"])
+    elif step == "finishSecret":
+        current = [v for v, s in stages.items() if "AWSCURRENT" in s][0]
+        sm.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
+                                       MoveToVersionId=token, RemoveFromVersionId=current)
+    elif step not in ("setSecret", "testSecret"):
+        raise ValueError("Invalid step parameter")
+'''
+
+
 def test_rotate_secret_multiple_times_with_lambda_success(sm, raw, uniq):
     """test_rotate_secret_multiple_times_with_lambda_success: the second RotateSecret names
     nothing but the secret and rotates with the stored function and rules; after each run the
-    version that was current is ["AWSPREVIOUS"] and the new one AWSCURRENT. describe_secret_
+    version that was current is ["AWSPREVIOUS"] and the new one AWSCURRENT (the function's
+    guards held at every step: RotationEnabled, the token listed as AWSPENDING). describe_secret_
     rotated carries LastRotatedDate and NextRotationDate (read off the raw answer: Debian's
     botocore predates the member)."""
     c = sm()
@@ -319,7 +361,7 @@ def test_rotate_secret_multiple_times_with_lambda_success(sm, raw, uniq):
                        aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("rotator.py", TEMPLATE_ROTATOR_PY)
+        z.writestr("rotator.py", GUARDED_ROTATOR_PY)
     fn = "rot-" + uuid.uuid4().hex[:8]
     fn_arn = lam.create_function(FunctionName=fn, Runtime="python3.11", Handler="rotator.handler",
                                  Role="arn:aws:iam::123456789012:role/rotation", Timeout=30,
@@ -349,13 +391,14 @@ def test_rotate_secret_multiple_times_with_lambda_success(sm, raw, uniq):
             (previous, ["AWSPREVIOUS"]), (new, ["AWSCURRENT"])]
         previous = c.get_secret_value(SecretId=name)["VersionId"]
         assert previous == new
+        assert c.get_secret_value(SecretId=name)["SecretString"] == "rotated-" + new
 
 
 # ------------------------------------------------------------------------------ cross-account
 # TestSecretsManagerMultiAccounts (validated): account B reaches account A's secret through a
 # resource policy granting it secretsmanager:*.
 
-def _grant_b(admin, account_b, sid=None):
+def _grant_b(admin, account_b, sid=None):  # noqa: F811
     b_root = admin.as_keys("sts", account_b).get_caller_identity()["Arn"]
     stmt = {"Effect": "Allow", "Principal": {"AWS": b_root}, "Action": ["secretsmanager:*"],
             "Resource": "*"}
