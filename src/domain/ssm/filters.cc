@@ -1,6 +1,7 @@
 #include "domain/ssm/filters.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "domain/ssm/names.h"
@@ -9,15 +10,6 @@ namespace arcana::domain::ssm {
 namespace {
 
 bool IsTagKey(const std::string& key) { return key.size() > 4 && key.compare(0, 4, "tag:") == 0; }
-
-// The model's key pattern `tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType` (full match; `.`
-// is any character but a line terminator), checked without a regex engine.
-bool IsModelFilterKey(const std::string& key) {
-  static const std::set<std::string> kKeys = {"Name",  "Type", "KeyId", "Path",
-                                              "Label", "Tier", "DataType"};
-  if (kKeys.count(key) != 0) return true;
-  return IsTagKey(key) && key.find_first_of("\r\n", 4) == std::string::npos;
-}
 
 std::string Slashed(const std::string& s) {
   size_t b = 0;
@@ -43,6 +35,30 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+bool MatchesFilterKeyPattern(std::string_view key) {
+  static const std::set<std::string_view> kKeys = {"Name",  "Type", "KeyId", "Path",
+                                                   "Label", "Tier", "DataType"};
+  if (kKeys.count(key) != 0) return true;
+  // `.` excludes the line terminators \n, \r, U+0085, U+2028 and U+2029.
+  if (key.size() <= 4 || key.substr(0, 4) != "tag:") return false;
+  const std::string_view rest = key.substr(4);
+  return rest.find_first_of("\r\n") == std::string_view::npos &&
+         rest.find("\xC2\x85") == std::string_view::npos &&
+         rest.find("\xE2\x80\xA8") == std::string_view::npos &&
+         rest.find("\xE2\x80\xA9") == std::string_view::npos;
+}
+
+bool MayMatchTagPattern(std::string_view text) {
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || std::isalnum(c) || c == ' ') continue;
+    if (std::string_view("_.:/=+-@").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool InPath(const std::string& name, const std::string& path, bool recursive) {
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -61,7 +77,7 @@ Status NormalizeFilters(std::vector<StringFilter>& filters, FilterUse use) {
   std::set<std::string> seen;
   for (size_t i = 0; i < filters.size(); ++i) {
     auto& f = filters[i];
-    if (!IsModelFilterKey(f.key)) {
+    if (!MatchesFilterKeyPattern(f.key)) {
       return Status(ErrorCode::kValidation,
                     "1 validation error detected: Value '" + f.key + "' at 'parameterFilters." +
                         std::to_string(i + 1) +
@@ -119,6 +135,21 @@ Status NormalizeFilters(std::vector<StringFilter>& filters, FilterUse use) {
     if (f.key == "Type") ARCANA_RETURN_IF_ERROR(check_enum({kString, kStringList, kSecureString}));
     if (f.key == "Tier") ARCANA_RETURN_IF_ERROR(check_enum({kStandard, kAdvanced, kIntelligentTiering}));
     if (f.key == "Path") {
+      // A Path under "/aws" or "/ssm" (any case, "/awsx" too) names AWS's common (public)
+      // parameters, which DescribeParameters never lists: refused before any value's syntax is
+      // checked, with AWS's wording (moto's filter-validation tests, which record AWS's
+      // messages for every other filter error asserted here).
+      for (const auto& v : f.values) {
+        std::string lower = v.substr(0, 4);
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lower == "/aws" || lower == "/ssm") {
+          return Status(ErrorCode::kValidation,
+                        "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" "
+                        "(case-insensitive). When using global parameters, please specify within "
+                        "a global namespace.");
+        }
+      }
       for (const auto& v : f.values) ARCANA_RETURN_IF_ERROR(ValidatePath(v));
     }
   }

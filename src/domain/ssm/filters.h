@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -21,6 +22,18 @@ struct StringFilter {
 };
 
 enum class FilterUse { kDescribe, kByPath };
+
+// Whether `key` matches the model's ParameterStringFilterKey pattern
+// `tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType` (a full match; `.` is any character but a
+// line terminator). The request validator checks it with the other model constraints, so a
+// bad key is counted with them ("2 validation errors detected: ...", as AWS counts).
+bool MatchesFilterKeyPattern(std::string_view key);
+
+// Whether a tag key or value can match the model's TagKey / TagValue pattern
+// `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`: every ASCII character must be a letter, a digit, a
+// space or one of _.:/=+-@. Characters outside ASCII are accepted unchecked (classifying them
+// needs Unicode tables): only what AWS certainly refuses is refused.
+bool MayMatchTagPattern(std::string_view text);
 
 // Validates keys, options and values and fills default options. Errors: kValidation (key
 // pattern, path syntax), kInvalidFilterKey, kInvalidFilterOption, kInvalidFilterValue.

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <bitset>
+#include <functional>
 #include <cctype>
 #include <optional>
 #include <string_view>
@@ -123,6 +124,8 @@ struct ModelValidator::Impl {
   std::unordered_map<std::string_view, const rapidjson::Value*> operations;
   // String shapes whose pattern is checked (Patterns::kCharacterClasses), by shape.
   std::unordered_map<const rapidjson::Value*, CharClassPattern> patterns;
+  // String shapes whose pattern the service's own matcher checks (PatternMatchers).
+  std::unordered_map<const rapidjson::Value*, std::function<bool(std::string_view)>> matchers;
   // Enum shapes listed in the service's own order (EnumOrders): the bracketed list, by shape.
   std::unordered_map<const rapidjson::Value*, std::string> enum_lists;
   ModelValidator::ListValues list_values = ModelValidator::ListValues::kPaths;
@@ -282,8 +285,11 @@ struct ModelValidator::Impl {
       if (shape.HasMember("max") && len > shape["max"].GetUint64())
         violation("Member must have length less than or equal to " +
                   std::to_string(shape["max"].GetUint64()));
-      if (auto p = patterns.find(&shape); p != patterns.end() &&
-          !p->second.Matches(std::string_view(v.GetString(), v.GetStringLength()))) {
+      const std::string_view text(v.GetString(), v.GetStringLength());
+      bool mismatch = false;
+      if (auto p = patterns.find(&shape); p != patterns.end()) mismatch = !p->second.Matches(text);
+      if (auto m = matchers.find(&shape); m != matchers.end()) mismatch = !m->second(text);
+      if (mismatch) {
         violation(std::string("Member must satisfy regular expression pattern: ") +
                   shape["pattern"].GetString());
       }
@@ -355,7 +361,8 @@ void LoadEmbeddedModel(std::string_view model_name, rapidjson::Document* doc) {
 ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint_error,
                                Patterns patterns, const EnumOrders& enum_orders,
                                ListValues list_values,
-                               const std::vector<std::string>& unquoted_shapes)
+                               const std::vector<std::string>& unquoted_shapes,
+                               const PatternMatchers& pattern_matchers)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
@@ -364,6 +371,11 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
   impl_->list_values = list_values;
   for (const auto& name : unquoted_shapes) {
     if (const rapidjson::Value* shape = impl_->Shape(name.c_str())) impl_->unquoted.insert(shape);
+  }
+  for (const auto& [name, matcher] : pattern_matchers) {
+    const rapidjson::Value* shape = impl_->Shape(name.c_str());
+    if (shape == nullptr || !shape->HasMember("pattern")) std::abort();  // a build defect
+    impl_->matchers.emplace(shape, matcher);
   }
   for (const auto& [name, order] : enum_orders) {
     const rapidjson::Value* shape = impl_->Shape(name.c_str());

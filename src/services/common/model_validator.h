@@ -15,6 +15,7 @@
 
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +45,14 @@ class ModelValidator {
   // wording, e.g. SSM's ParameterType: [SecureString, StringList, String]).
   using EnumOrders = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
+  // Shapes whose pattern the service checks with its own matcher, by shape name: patterns
+  // outside the character-class subset (alternatives, Unicode classes) that the service
+  // implements exactly, or approximates refusing only what the pattern certainly refuses.
+  // A mismatch is a violation like any other ("Member must satisfy regular expression pattern:
+  // <the model's pattern>"), counted with the request's other violations.
+  using PatternMatchers =
+      std::vector<std::pair<std::string, std::function<bool(std::string_view)>>>;
+
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
   // unquoted_shapes: shapes whose values a violation never quotes, like sensitive ones
@@ -51,7 +60,8 @@ class ModelValidator {
   ModelValidator(std::string_view model_name, ErrorCode constraint_error,
                  Patterns patterns = Patterns::kIgnored, const EnumOrders& enum_orders = {},
                  ListValues list_values = ListValues::kPaths,
-                 const std::vector<std::string>& unquoted_shapes = {});
+                 const std::vector<std::string>& unquoted_shapes = {},
+                 const PatternMatchers& pattern_matchers = {});
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;

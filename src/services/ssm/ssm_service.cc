@@ -4,6 +4,7 @@
 
 #include "auth/authorizer.h"
 #include "crypto/base64.h"
+#include "domain/ssm/filters.h"
 #include "domain/ssm/names.h"
 #include "domain/ssm/resource_policy.h"
 #include "services/common/request_tags.h"
@@ -30,10 +31,15 @@ SsmService::SsmService(storage::ParameterStore& store, crypto::DataKeyProvider& 
       page_key_(root, "ssm:page-token"),
       // AWS lists ParameterType's values in this order in its enum violation message
       // (quoted from AWS in aws/aws-cli#3116), not the model's; lists of strings (Names,
-      // Labels, filter Values) are quoted, their elements' violations folded into one.
+      // Labels, filter Values) are quoted, their elements' violations folded into one. The
+      // filter key and tag patterns are checked with the request's other constraints, so
+      // AWS's count of violations ("2 validation errors detected") holds.
       validator_("ssm", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored,
                  {{"ParameterType", {"SecureString", "StringList", "String"}}},
-                 ModelValidator::ListValues::kCoral) {
+                 ModelValidator::ListValues::kCoral, {},
+                 {{"ParameterStringFilterKey", dssm::MatchesFilterKeyPattern},
+                  {"TagKey", dssm::MayMatchTagPattern},
+                  {"TagValue", dssm::MayMatchTagPattern}}) {
   using S = SsmService;
   handlers_ = {
       {"PutParameter", &S::PutParameter},

@@ -1,0 +1,125 @@
+"""SSM Parameter Store: a sweep of the scenarios not yet replayed by test_ssm_aws_recorded.py,
+test_ssm_moto_findings.py, test_ssm_params.py and test_ssm_hierarchy.py, from LocalStack's
+AWS-validated SSM tests (localstack/localstack tests/aws/services/ssm/: test_ssm.py and its
+snapshots, all of whose recorded scenarios those files already cover) and from moto's
+Parameter Store tests (getmoto/moto tests/test_ssm/test_ssm_boto3.py, whose error messages are
+AWS's), checked against the botocore service model (the documented contract) where the two
+could differ. Each test holds one place where Arcana answered otherwise, as AWS answers.
+"""
+
+import uuid
+
+import pytest
+from conftest import raises_code
+from ssm_helpers import pname, ssm  # noqa: F401
+
+COMMON_PATH = ('Filters for common parameters can\'t be prefixed with "aws" or "ssm" '
+               "(case-insensitive). When using global parameters, please specify within a "
+               "global namespace.")
+FILTER_KEY = "tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"
+TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+
+
+def error_of(ei):
+    e = ei.value.response
+    return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.mark.parametrize("values", [["/aws", "/ssm"], ["/ok", "/SSM/x"], ["/AwsLike"]])
+def test_describe_path_filter_under_aws_or_ssm_is_refused(ssm, values):
+    """test_ssm_boto3.py::test_describe_parameters_invalid_parameter_filters (Path ["/aws",
+    "/ssm"]): a Path filter value prefixed with "/aws" or "/ssm", in any case, is refused with
+    ValidationException "Filters for common parameters can't be prefixed with ..." (it
+    answered an empty list). Checked before any value's syntax."""
+    c = ssm()
+    with raises_code("ValidationException") as ei:
+        c.describe_parameters(ParameterFilters=[{"Key": "Path", "Values": values}])
+    assert error_of(ei) == ("ValidationException", COMMON_PATH, 400)
+    with raises_code("ValidationException") as ei:
+        c.describe_parameters(ParameterFilters=[
+            {"Key": "Path", "Option": "Recursive", "Values": values + ["/bad//path"]}])
+    assert error_of(ei)[1] == COMMON_PATH
+
+
+def test_describe_path_filter_elsewhere_still_lists(ssm):
+    """The refusal is for the reserved prefixes only: a path whose first level merely contains
+    "aws" or "ssm" later, or "/" itself, is listed as before."""
+    c = ssm()
+    u = uuid.uuid4().hex[:6]
+    c.put_parameter(Name=f"/x{u}aws/p", Value="v", Type="String")
+    c.put_parameter(Name=f"rootssm{u}", Value="v", Type="String")
+    got = c.describe_parameters(ParameterFilters=[
+        {"Key": "Path", "Values": [f"/x{u}aws"]}])["Parameters"]
+    assert [p["Name"] for p in got] == [f"/x{u}aws/p"]
+    got = c.describe_parameters(ParameterFilters=[{"Key": "Path", "Values": ["/"]}],
+                                MaxResults=50)["Parameters"]
+    assert f"rootssm{u}" in [p["Name"] for p in got]
+
+
+def test_filter_key_pattern_is_counted_with_other_violations(ssm):
+    """test_ssm_boto3.py::test_describe_parameters_invalid_parameter_filters ([{Name, Option
+    "over 10 chars"}, {Key "key"}] -> "2 validation errors detected:"): AWS validates the
+    filter key's model pattern with the request's other constraints and reports every
+    violation; Arcana checked the key after the model and counted 1."""
+    c = ssm()
+    with raises_code("ValidationException") as ei:
+        c.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "over 10 chars"},
+                                                {"Key": "key"}])
+    assert error_of(ei) == (
+        "ValidationException",
+        "2 validation errors detected: Value 'over 10 chars' at "
+        "'parameterFilters.1.member.option' failed to satisfy constraint: Member must have "
+        "length less than or equal to 10; Value 'key' at 'parameterFilters.2.member.key' failed "
+        f"to satisfy constraint: Member must satisfy regular expression pattern: {FILTER_KEY}",
+        400)
+    # GetParametersByPath shares the filter shape.
+    with raises_code("ValidationException") as ei:
+        c.get_parameters_by_path(Path="/x", ParameterFilters=[
+            {"Key": "bad"}, {"Key": "Type", "Option": "over 10 chars", "Values": ["String"]}])
+    assert error_of(ei)[1].startswith("2 validation errors detected: Value 'bad' at "
+                                      "'parameterFilters.1.member.key'")
+    # A key one line terminator away from "tag:..." does not match `.+`.
+    with raises_code("ValidationException") as ei:
+        c.describe_parameters(ParameterFilters=[{"Key": "tag:a\nb", "Values": ["x"]}])
+    assert error_of(ei)[1] == (
+        "1 validation error detected: Value 'tag:a\nb' at 'parameterFilters.1.member.key' "
+        f"failed to satisfy constraint: Member must satisfy regular expression pattern: "
+        f"{FILTER_KEY}")
+
+
+def test_tag_key_and_value_pattern(ssm):
+    """The model's TagKey and TagValue pattern ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$ (botocore
+    ssm service-2.json): a tag with a character outside it ("*", "!", "#") is a model violation
+    of PutParameter, AddTagsToResource and RemoveTagsFromResource (Arcana stored it). Letters
+    (also outside ASCII), digits, spaces and _.:/=+-@ are accepted."""
+    c = ssm()
+    bad = pname("tagbad")
+    with raises_code("ValidationException") as ei:
+        c.put_parameter(Name=bad, Value="v", Type="String",
+                        Tags=[{"Key": "a*b", "Value": "v!"}])
+    assert error_of(ei) == (
+        "ValidationException",
+        "2 validation errors detected: Value 'a*b' at 'tags.1.member.key' failed to satisfy "
+        f"constraint: Member must satisfy regular expression pattern: {TAG_PATTERN}; Value 'v!' "
+        "at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular "
+        f"expression pattern: {TAG_PATTERN}", 400)
+    with raises_code("ParameterNotFound"):
+        c.get_parameter(Name=bad)
+    n = pname("tagok")
+    ok = {"Key": "a b_.:/=+-@Zé9", "Value": "Wert äöü 1/2"}
+    c.put_parameter(Name=n, Value="v", Type="String", Tags=[ok])
+    with raises_code("ValidationException") as ei:
+        c.add_tags_to_resource(ResourceType="Parameter", ResourceId=n,
+                               Tags=[{"Key": "k", "Value": "a#b"}])
+    assert error_of(ei)[1] == (
+        "1 validation error detected: Value 'a#b' at 'tags.1.member.value' failed to satisfy "
+        f"constraint: Member must satisfy regular expression pattern: {TAG_PATTERN}")
+    with raises_code("ValidationException") as ei:
+        c.remove_tags_from_resource(ResourceType="Parameter", ResourceId=n, TagKeys=["a#b"])
+    assert error_of(ei)[1] == (
+        "1 validation error detected: Value '[a#b]' at 'tagKeys' failed to satisfy constraint: "
+        "Member must satisfy constraint: [Member must have length less than or equal to 128, "
+        "Member must have length greater than or equal to 1, Member must satisfy regular "
+        f"expression pattern: {TAG_PATTERN}]")
+    got = c.list_tags_for_resource(ResourceType="Parameter", ResourceId=n)["TagList"]
+    assert got == [ok]
