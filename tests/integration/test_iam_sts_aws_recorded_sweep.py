@@ -4,7 +4,9 @@ not replay yet.
 Each test replays one scenario of LocalStack's AWS-validated snapshot suites (recorded against
 AWS; a scenario counts when its id is in the matching *.validation.json):
 tests/aws/services/iam/test_iam_groups.py (TestIAMGroupsCRUD's UpdateGroup scenarios, recorded
-2026-02) and tests/aws/services/iam/test_iam.py (TestIAMExtensions: GetUser without a
+2026-02), tests/aws/services/iam/test_iam_instance_profiles.py (ListInstanceProfilesForRole for
+a role in no profile and for a missing role, recorded 2026-02) and
+tests/aws/services/iam/test_iam.py (TestIAMExtensions: GetUser without a
 UserName, user permissions boundaries, a role with a path; TestIAMIntegrations: ListRoles with
 a permissions boundary set). The tests assert what AWS answered: error codes, messages and HTTP
 statuses, which members a response carries. Volatile values (ids, dates) are compared by
@@ -213,3 +215,51 @@ def test_role_with_path_lifecycle_and_list_roles_with_boundary(iam):
     assert [x for x in partial if x["RoleName"] == r] == listed["Roles"]
     iam.delete_role_permissions_boundary(RoleName=r)
     assert body(iam.delete_role(RoleName=r)) == {}
+
+
+# ---------------------------------------------------------------- instance profiles
+
+def test_list_instance_profiles_for_role(iam):
+    """test_iam_instance_profiles.py::TestInstanceProfileRoles::test_list_instance_profiles_for_role
+    (list-for-role-empty) and test_role_instance_profile_operations_errors
+    (list-profiles-nonexistent-role-error): a role in no instance profile answers an empty page
+    (Arcana has no instance profiles, so every role is in none); a missing role is NoSuchEntity
+    404. The Terraform AWS provider asks this before every DeleteRole and fails the deletion
+    when it fails, so a role must be deletable after it."""
+    r = name("role")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+             "Action": "sts:AssumeRole"}]}))
+    assert body(iam.list_instance_profiles_for_role(RoleName=r)) == {
+        "InstanceProfiles": [], "IsTruncated": False}
+    assert body(iam.list_instance_profiles_for_role(RoleName=r, MaxItems=10)) == {
+        "InstanceProfiles": [], "IsTruncated": False}
+    iam.delete_role(RoleName=r)
+    with pytest.raises(ClientError) as e:
+        iam.list_instance_profiles_for_role(RoleName="nonexistent-role")
+    assert err(e) == ("NoSuchEntity", "The role with name nonexistent-role cannot be found.", 404)
+    with pytest.raises(ClientError) as e:
+        iam.list_instance_profiles_for_role(RoleName=r)
+    assert err(e) == ("NoSuchEntity", f"The role with name {r} cannot be found.", 404)
+
+
+def test_list_instance_profiles_for_role_is_authorized_on_the_role(iam, auth_server):
+    """iam:ListInstanceProfilesForRole is authorized on the role's ARN, as AWS's service
+    authorization reference lists it (resource type role)."""
+    r, other, u = name("role"), name("role"), name("user")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=trust)
+    iam.create_role(RoleName=other, AssumeRolePolicyDocument=trust)
+    iam.create_user(UserName=u)
+    iam.put_user_policy(UserName=u, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:ListInstanceProfilesForRole",
+             "Resource": f"arn:aws:iam::{ACCOUNT}:role/{r}"}]}))
+    as_user = creds_client(auth_server, "iam", iam.create_access_key(UserName=u)["AccessKey"])
+    assert as_user.list_instance_profiles_for_role(RoleName=r)["InstanceProfiles"] == []
+    with pytest.raises(ClientError) as e:
+        as_user.list_instance_profiles_for_role(RoleName=other)
+    assert err(e)[0] == "AccessDenied"

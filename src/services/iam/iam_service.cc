@@ -622,6 +622,7 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("UpdateRole", &IamService::UpdateRole);
   add("UpdateRoleDescription", &IamService::UpdateRoleDescription);
   add("UpdateAssumeRolePolicy", &IamService::UpdateAssumeRolePolicy);
+  add("ListInstanceProfilesForRole", &IamService::ListInstanceProfilesForRole);
   add("CreatePolicy", &IamService::CreatePolicy);
   add("GetPolicy", &IamService::GetPolicy);
   add("ListPolicies", &IamService::ListPolicies);

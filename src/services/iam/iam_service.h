@@ -157,6 +157,7 @@ class IamService : public QueryService {
   Result<std::string> UpdateRole(const In& in, const CallContext& ctx);
   Result<std::string> UpdateRoleDescription(const In& in, const CallContext& ctx);
   Result<std::string> UpdateAssumeRolePolicy(const In& in, const CallContext& ctx);
+  Result<std::string> ListInstanceProfilesForRole(const In& in, const CallContext& ctx);
   // Policies: managed, attached, inline, boundaries (iam_policy_ops.cc)
   Result<std::string> CreatePolicy(const In& in, const CallContext& ctx);
   Result<std::string> GetPolicy(const In& in, const CallContext& ctx);
