@@ -124,10 +124,13 @@ class Parser {
     auto node = std::make_unique<PatternNode>();
     for (const auto& m : v.GetObject()) {
       std::string key(m.name.GetString(), m.name.GetStringLength());
+      // A key written more than once counts as its last value, as EventBridge documents ("the
+      // last reference will be the one used to evaluate events"): the earlier one is dropped.
       if (key == "$or") {
         if (!m.value.IsArray() || m.value.Size() < 2) {
           return Invalid("$or must be an array of at least two patterns");
         }
+        node->any_of.clear();
         for (const auto& alt : m.value.GetArray()) {
           ARCANA_ASSIGN_OR_RETURN(auto sub, Node(alt, depth + 1));
           node->any_of.push_back(std::move(sub));
@@ -147,6 +150,7 @@ class Parser {
       } else {
         return Invalid("\"" + f.key + "\" must be an object or an array");
       }
+      std::erase_if(node->fields, [&](const PatternNode::Field& seen) { return seen.key == f.key; });
       node->fields.push_back(std::move(f));
     }
     return node;
