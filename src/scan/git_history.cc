@@ -3,6 +3,7 @@
 #include <git2.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <ctime>
 #include <memory>
@@ -130,7 +131,11 @@ Status ScanCommit(git_repository* repo, const git_oid& oid, DiffCollector& c) {
 
 std::optional<int64_t> ParseSince(const std::string& text) {
   if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit) && text.size() != 8) {
-    return std::stoll(text);
+    // Epoch seconds; a number past int64 is no date (std::stoll threw out of the CLI: abort).
+    int64_t secs = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return secs;
   }
   std::tm tm{};
   const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
