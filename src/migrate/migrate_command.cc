@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -38,20 +41,31 @@ bool ReadFile(const std::string& path, std::string* out) {
   return true;
 }
 
-// Replaces path atomically, keeping its mode.
+// Replaces path atomically, keeping its mode. The temporary file is a fresh one (mkstemp:
+// O_EXCL, mode 0600 until the original's mode is copied): a fixed name such as
+// "PATH.arcana-migrate.tmp" was opened following links, so a repository shipping a symlink of
+// that name made --apply overwrite the file it points to (anywhere the user can write) and
+// leave PATH a link to it; and the file, which may still hold secrets not migrated, was
+// world-readable while being written.
 bool WriteFileAtomic(const std::string& path, const std::string& text) {
   struct stat st {};
   bool have_mode = ::stat(path.c_str(), &st) == 0;
-  std::string tmp = path + ".arcana-migrate.tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << text;
-    out.flush();
-    if (!out) return false;
+  std::string tmp = path + ".arcana-migrate.XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return false;
+  bool ok = true;
+  if (have_mode) ok = ::fchmod(fd, st.st_mode & 07777) == 0;
+  for (size_t done = 0; ok && done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
   }
-  if (have_mode) ::chmod(tmp.c_str(), st.st_mode & 07777);
-  return ::rename(tmp.c_str(), path.c_str()) == 0;
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (ok) ok = ::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) ::unlink(tmp.c_str());
+  return ok;
 }
 
 // Values (as SHA-256) of every secret the repository's history holds; empty when root is not
