@@ -87,6 +87,24 @@ def test_update_group_not_found_and_duplicate_name(iam):
     assert iam.get_group(GroupName=g2)["Group"] == second
 
 
+PATH_PATTERN = r"(\u002F)|(\u002F[\u0021-\u007F]+\u002F)"
+
+
+@pytest.mark.parametrize("op, kind", [("update_group", "Group"), ("update_user", "User")])
+def test_update_new_path_validation_names_new_path(iam, op, kind):
+    """A NewPath outside pathType's pattern is ValidationError naming the member as AWS's
+    validation messages do, in lowerCamel ('newPath', as 'roleSessionName' or 'versionId' in
+    AWS's recorded messages), not CreateX's 'path'; nothing changes."""
+    n = name(kind.lower())
+    getattr(iam, f"create_{kind.lower()}")(**{f"{kind}Name": n})
+    with pytest.raises(ClientError) as e:
+        getattr(iam, op)(**{f"{kind}Name": n, "NewPath": "no-slashes"})
+    assert err(e) == ("ValidationError",
+                      "1 validation error detected: Value at 'newPath' failed to satisfy "
+                      f"constraint: Member must satisfy regular expression pattern: {PATH_PATTERN}",
+                      400)
+    assert getattr(iam, f"get_{kind.lower()}")(**{f"{kind}Name": n})[kind]["Path"] == "/"
+
 def test_renamed_group_keeps_members_and_policies(iam, auth_server):
     """A renamed group keeps its members, inline and attached policies (AWS documents that a
     renamed group keeps them); its members list it under the new name and still act with its

@@ -319,14 +319,14 @@ Status CheckName(const std::string& name, const char* member) {
   return Status::Ok();
 }
 
-Status CheckPath(const std::string& path) {
+Status CheckPath(const std::string& path, const char* member) {
   bool ok = !path.empty() && path.front() == '/' && path.back() == '/';
   for (unsigned char c : path) ok = ok && c >= 0x21 && c <= 0x7E;
   if (ok) return Status::Ok();
   return Status(ErrorCode::kValidation,
-                "1 validation error detected: Value at 'path' failed to satisfy constraint: "
-                "Member must satisfy regular expression pattern: "
-                "(\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)");
+                "1 validation error detected: Value at '" + std::string(member) +
+                    "' failed to satisfy constraint: Member must satisfy regular expression "
+                    "pattern: (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)");
 }
 
 Page PageOf(const json::Input& in) {

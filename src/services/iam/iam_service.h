@@ -288,7 +288,8 @@ Status CheckVersionId(const std::string& id);
 // "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
 Status CheckName(const std::string& name, const char* member);
 // IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.
-Status CheckPath(const std::string& path);
+// member: the request member in AWS's lowerCamel spelling ("path", "newPath").
+Status CheckPath(const std::string& path, const char* member = "path");
 // The ARN of the OIDC provider a CreateOpenIDConnectProvider Url names, as the call is
 // authorized before the Url is checked: the Url without "https://".
 std::string OidcProviderArnOfUrl(const std::string& account, const std::string& url);

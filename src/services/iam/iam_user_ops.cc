@@ -160,7 +160,7 @@ Result<std::string> IamService::UpdateUser(const In& in, const CallContext& ctx)
   // A user that does not exist is NoSuchEntity whatever the request asks, as in AWS.
   ARCANA_ASSIGN_OR_RETURN(Identity current, Load(ctx, "user", name));
   auto new_path = in.Str("NewPath");
-  if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path));
+  if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path, "newPath"));
   auto new_name = in.Str("NewUserName");
   if (new_name) ARCANA_RETURN_IF_ERROR(CheckName(*new_name, "newUserName"));
   // A new name or path is a new ARN, which policies and trust policies may name: the caller
@@ -415,7 +415,7 @@ Result<std::string> IamService::UpdateGroup(const In& in, const CallContext& ctx
   // A group that does not exist is NoSuchEntity whatever the request asks, as in AWS.
   ARCANA_ASSIGN_OR_RETURN(Identity current, Load(ctx, "group", name));
   auto new_path = in.Str("NewPath");
-  if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path));
+  if (new_path) ARCANA_RETURN_IF_ERROR(CheckPath(*new_path, "newPath"));
   auto new_name = in.Str("NewGroupName");
   if (new_name) ARCANA_RETURN_IF_ERROR(CheckName(*new_name, "newGroupName"));
   if (new_name || new_path) {
