@@ -480,10 +480,10 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
       fail("NotAuthorizedForSourceException", "Not authorized for the source.");
       continue;
     }
-    if (Status bus = CheckBus(e, ctx); !bus.ok()) {
-      fail("ResourceNotFoundException", bus.message());
-      continue;
-    }
+    // An entry for an event bus that does not exist is accepted and dropped, as AWS answers it
+    // (an EventId, not a failed entry: recorded by LocalStack's
+    // test_put_events_nonexistent_event_bus); only the default bus exists here.
+    const bool on_a_bus = CheckBus(e, ctx).ok();
     rapidjson::Document parsed;
     // One level below the bound: the bus nests Detail in the event's envelope and parses
     // that again to match it; a deeper one would be answered an EventId and never routed.
@@ -513,7 +513,7 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
     w.StartObject();
     json::KV(w, "EventId", event.id);
     w.EndObject();
-    if (bus_ != nullptr) bus_->Publish(std::move(event));
+    if (bus_ != nullptr && on_a_bus) bus_->Publish(std::move(event));
   }
   w.EndArray();
   w.Key("FailedEntryCount");
