@@ -126,6 +126,11 @@ def test_renamed_group_keeps_members_and_policies(iam, auth_server):
     assert iam.list_attached_group_policies(GroupName=new)["AttachedPolicies"] == [
         {"PolicyArn": arn, "PolicyName": arn.rsplit("/", 1)[1]}]
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    group_id = iam.get_group(GroupName=new)["Group"]["GroupId"]
+    assert iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="Group")["PolicyGroups"] == [
+        {"GroupName": new, "GroupId": group_id}]
+    details = iam.get_account_authorization_details(Filter=["User"])["UserDetailList"]
+    assert [x["GroupList"] for x in details if x["UserName"] == u] == [[new]]
     as_user.list_users()  # the group's policies still apply to its member
     # The group can be emptied and deleted under its new name only.
     iam.remove_user_from_group(GroupName=new, UserName=u)
