@@ -123,3 +123,28 @@ def test_tag_key_and_value_pattern(ssm):
         f"expression pattern: {TAG_PATTERN}]")
     got = c.list_tags_for_resource(ResourceType="Parameter", ResourceId=n)["TagList"]
     assert got == [ok]
+
+
+# AWS's text for a malformed path: the quotes around aws and ssm carry a literal backslash, the
+# ones around "/" do not (AWS's GetParametersByPath answers printed in aws/aws-sdk-js-v3#5928 and
+# aws-samples/resource-autotagger#1 as JSON, in pahud/cdk-remote-stack#605 as the message).
+BAD_PATH = ('The parameter doesn\'t meet the parameter name requirements. The parameter name '
+            'must begin with a forward slash "/". It can\'t be prefixed with \\"aws\\" or '
+            '\\"ssm\\" (case-insensitive). It must use only letters, numbers, or the following '
+            "symbols: . (period), - (hyphen), _ (underscore). Special characters are not "
+            'allowed. All sub-paths, if specified, must use the forward slash symbol "/". '
+            "Valid example: /get/parameters2-/by1./path0_.")
+
+
+@pytest.mark.parametrize("path", ["no-slash", "/auto-tag/john.doe@company.com/tag", "//", "/###"])
+def test_malformed_path_message_is_aws_text(ssm, path):
+    """GetParametersByPath of a malformed Path, and DescribeParameters' Path filter (moto's
+    test_describe_parameters_invalid_path: "/###", "//", "test"), answer ValidationException
+    with AWS's text, backslashes included (Arcana's had plain quotes around aws and ssm)."""
+    c = ssm()
+    with raises_code("ValidationException") as ei:
+        c.get_parameters_by_path(Path=path)
+    assert error_of(ei) == ("ValidationException", BAD_PATH, 400)
+    with raises_code("ValidationException") as ei:
+        c.describe_parameters(ParameterFilters=[{"Key": "Path", "Values": [path]}])
+    assert error_of(ei) == ("ValidationException", BAD_PATH, 400)

@@ -171,9 +171,13 @@ std::optional<int64_t> SelectorVersion(std::string_view selector) {
 }
 
 Status ValidatePath(std::string_view path) {
+  // AWS's text, byte for byte: the quotes around aws and ssm carry a literal backslash (they do
+  // not around "/"), as AWS's answers to GetParametersByPath show (aws/aws-sdk-js-v3#5928 and
+  // aws-samples/resource-autotagger#1 print the JSON error: "\"/\"" beside "\\\"aws\\\"";
+  // pahud/cdk-remote-stack#605 prints the message: "/" beside \"aws\").
   const char* kBadPath =
       "The parameter doesn't meet the parameter name requirements. The parameter name must begin "
-      "with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" "
+      "with a forward slash \"/\". It can't be prefixed with \\\"aws\\\" or \\\"ssm\\\" "
       "(case-insensitive). It must use only letters, numbers, or the following symbols: . "
       "(period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, "
       "if specified, must use the forward slash symbol \"/\". Valid example: "
