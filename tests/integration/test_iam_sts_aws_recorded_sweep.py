@@ -11,6 +11,11 @@ UserName, user permissions boundaries, a role with a path; TestIAMIntegrations: 
 a permissions boundary set). The tests assert what AWS answered: error codes, messages and HTTP
 statuses, which members a response carries. Volatile values (ids, dates) are compared by
 identity between calls, as the snapshots' placeholders do.
+
+Three tests go beyond a recording and say their evidence instead: UpdateGroup needs its
+permission on the new ARN too (AWS's API reference), NewPath is named 'newPath' in a
+validation message (the member's name, as AWS names members in its recorded messages), and
+ListInstanceProfilesForRole is authorized on the role (AWS's service authorization reference).
 """
 
 from __future__ import annotations
