@@ -150,8 +150,8 @@ def test_update_description_enable_disable(kms):
     assert c.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "Enabled"
     c.encrypt(KeyId=kid, Plaintext=b"x")
     c.create_alias(AliasName="alias/mgmt", TargetKeyId=kid)
-    # Management operations take key id or key ARN, not aliases.
-    with raises_code("NotFoundException"):
+    # Management operations take key id or key ARN, not aliases (InvalidArnException, as AWS).
+    with raises_code("InvalidArnException"):
         c.disable_key(KeyId="alias/mgmt")
     with raises_code("NotFoundException"):
         c.enable_key(KeyId=str(uuid.uuid4()))

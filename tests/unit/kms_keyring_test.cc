@@ -155,7 +155,8 @@ TEST_F(KeyRingTest, ResolveByAliasAndArn) {
   EXPECT_EQ(ring_->Resolve(scope_, "arn:aws:kms:bad", 1).status().code(), ErrorCode::kInvalidArn);
   KeyRing::ResolveOptions no_alias;
   no_alias.allow_alias = false;
-  EXPECT_FALSE(ring_->Resolve(scope_, "alias/app", 1, no_alias).ok());
+  EXPECT_EQ(ring_->Resolve(scope_, "alias/app", 1, no_alias).status().code(),
+            ErrorCode::kInvalidArn);
   // AWS-managed keys appear on first use only when asked.
   EXPECT_FALSE(ring_->Resolve(scope_, "alias/aws/secretsmanager", 1).ok());
   KeyRing::ResolveOptions create;

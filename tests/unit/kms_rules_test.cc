@@ -38,10 +38,12 @@ TEST(KmsKeyRef, MalformedKeyIdIsNotFoundInAwsWords) {
 }
 
 TEST(KmsKeyRef, AliasWhereOnlyKeyIdsAreAccepted) {
-  auto r = ParseRequestKeyRef("alias/app", "us-east-1", /*allow_alias=*/false);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), ErrorCode::kKmsNotFound);
-  EXPECT_EQ(r.status().message(), "Invalid keyId 'alias/app'");
+  for (const char* alias : {"alias/app", "arn:aws:kms:us-east-1:123456789012:alias/app"}) {
+    auto r = ParseRequestKeyRef(alias, "us-east-1", /*allow_alias=*/false);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArn);
+    EXPECT_EQ(r.status().message(), "Key Aliases are not supported for this operation.");
+  }
 }
 
 TEST(KmsKeyRef, KeyArnOfAnotherRegionNamesThatRegion) {

@@ -82,6 +82,10 @@ bool IsWellFormedKeyId(std::string_view id) {
   return true;
 }
 
+Status AliasNotSupported() {
+  return Status(ErrorCode::kInvalidArn, "Key Aliases are not supported for this operation.");
+}
+
 Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller_region,
                                   bool allow_alias) {
   ARCANA_ASSIGN_OR_RETURN(KeyRef ref, ParseKeyRef(text));
@@ -92,7 +96,7 @@ Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller
     return Status(ErrorCode::kKmsNotFound, "Invalid arn " + ref.region);
   }
   if (ref.is_alias()) {
-    if (!allow_alias) return invalid_key_id(text);
+    if (!allow_alias) return AliasNotSupported();
     return ref;
   }
   if (!IsWellFormedKeyId(ref.value)) return invalid_key_id(ref.value);

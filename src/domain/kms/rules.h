@@ -48,11 +48,18 @@ bool IsWellFormedKeyId(std::string_view id);
 // How a request names a key, checked the way AWS checks it before any lookup
 // (kKmsNotFound, HTTP 400, in AWS's words):
 // - a key ARN of another region than the caller's: "Invalid arn <that region>";
-// - an alias where the operation takes key ids only (allow_alias false), or a key id
-//   (bare or inside a key ARN) that is not a UUID or mrk- id: "Invalid keyId '<id>'";
+// - a key id (bare or inside a key ARN) that is not a UUID or mrk- id: "Invalid keyId '<id>'";
+// - an alias (name or ARN) where the operation takes key ids and key ARNs only (allow_alias
+//   false): AliasNotSupported();
 // - a malformed KMS ARN: kInvalidArn (as ParseKeyRef).
 Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller_region,
                                   bool allow_alias);
+
+// An alias given to an operation that takes key ids and key ARNs only (GetKeyPolicy,
+// CreateGrant, DisableKey, ...): InvalidArnException "Key Aliases are not supported for this
+// operation." (kInvalidArn), as AWS answers (its own words, quoted by users of GetKeyPolicy
+// and CreateGrant and by Lambda's CreateGrant failure "KMS Exception: InvalidArnException").
+Status AliasNotSupported();
 
 // Alias name rules for CreateAlias / UpdateAlias / DeleteAlias: pattern
 // ^[a-zA-Z0-9:/_-]+$ and the "alias/" prefix (kValidation, as AWS answers), and the

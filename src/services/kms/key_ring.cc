@@ -83,9 +83,7 @@ Result<Key> KeyRing::Resolve(const storage::Scope& caller_scope, std::string_vie
   }
   std::string key_id = ref.value;
   if (ref.is_alias()) {
-    if (!opts.allow_alias) {
-      return Status(ErrorCode::kKmsNotFound, "Invalid keyId '" + std::string(key_ref) + "'");
-    }
+    if (!opts.allow_alias) return dk::AliasNotSupported();
     ARCANA_ASSIGN_OR_RETURN(auto alias, store_.GetKmsAlias(scope, ref.value));
     if (!alias) {
       if (opts.create_aws_managed && IsKnownAwsManagedAlias(ref.value)) {

@@ -8,8 +8,8 @@
 namespace arcana::services::kms {
 
 Result<std::string> KmsService::GetKeyLastUsage(const In& in, const CallContext& ctx) {
-  // Key id or key ARN only: an alias is NotFoundException "Invalid keyId", as for the other
-  // operations AWS documents with "Alias names are not supported". Any key state answers
+  // Key id or key ARN only: an alias is InvalidArnException (dk::AliasNotSupported), as for
+  // the other operations AWS documents with "Alias names are not supported". Any key state answers
   // (the operation lists no KMSInvalidStateException).
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
   if (key_uses_ == nullptr) {
