@@ -6,6 +6,7 @@
 # MariaDB likewise (mariadbd and mariadb-install-db from the -core packages, which install no
 # service) for the managed MySQL rotators' tests; python3-pymysql is what those rotators use.
 # python3-cryptography: the web identity tests' local OIDC issuer (TLS certificate, signed tokens).
+# libxxhash-dev: the audit write-ahead log's frame check (XXH3).
 # libgoogle-perftools-dev: tcmalloc_minimal, the allocator arcanad and arcana-agent link (CMakeLists.txt).
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
@@ -20,6 +21,7 @@ PKGS=(
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
   libre2-dev libvectorscan-dev libgit2-dev libzip-dev libgoogle-perftools-dev
+  libxxhash-dev
   clang llvm libclang-rt-14-dev
 )
 # Node.js may come from another source (NodeSource bundles npm and conflicts with

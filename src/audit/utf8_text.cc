@@ -1,5 +1,8 @@
 #include "audit/utf8_text.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace arcana::audit {
 namespace {
 
@@ -33,11 +36,27 @@ size_t ValidCharAt(std::string_view s, size_t i) {
   return n;
 }
 
+// Where the run of ASCII bytes starting at s[i] ends, 8 bytes at a time: a record is nearly
+// all ASCII, and a byte-by-byte check of its ~2 KiB was a visible share of its cost.
+size_t SkipAscii(std::string_view s, size_t i) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  while (i + 8 <= s.size()) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof(word));
+    if ((word & kHighBits) != 0) break;
+    i += 8;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 }  // namespace
 
 std::string ValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {  // the common case: already valid, copied once
+    i = SkipAscii(s, i);
+    if (i == s.size()) break;
     const size_t n = ValidCharAt(s, i);
     if (n == 0) break;
     i += n;

@@ -6,11 +6,14 @@
 // JSON-lines file then stays plain (no preallocated zeros for scripts to trip on) and is
 // synced only when the log wraps, at file rotation and at close (file_trail.h).
 //
-// Frame: "AWL1", u32 payload bytes, u64 first sequence, u32 record count, u32 reserved,
-// 32-byte SHA-256 of the 24 header bytes before it and the payload, then the payload (the
-// batch's chained lines, each ending in '\n'), all little-endian. A frame that is torn or
-// stale (left from the previous lap) fails its digest or does not continue the sequence of
-// the one before it: Frames() stops there.
+// Frame: "AWL2", u32 payload bytes, u64 first sequence, u32 record count, u32 reserved,
+// 16-byte XXH3-128 (canonical, big-endian) of the 24 header bytes before it and the payload,
+// then the payload (the batch's chained lines, each ending in '\n'), all else little-endian.
+// The digest only tells a torn or stale frame from a whole one; the records' own chain
+// hashes make them tamper-evident. A frame that is torn or stale (left from the previous
+// lap) fails its digest or does not continue the sequence of the one before it: Frames()
+// stops there. Frames of version 1 ("AWL1": the same header with a 32-byte SHA-256 digest,
+// written before 2026-12-05) are read too, so a log left by a crash survives an upgrade.
 // Thread-safety: none; the trail's writer thread owns it.
 #pragma once
 
@@ -24,7 +27,7 @@
 
 namespace arcana::audit {
 
-inline constexpr size_t kWalFrameHeaderBytes = 24 + 32;
+inline constexpr size_t kWalFrameHeaderBytes = 24 + 16;  // a version-2 frame's header
 
 class WriteAheadLog {
  public:

@@ -25,6 +25,7 @@
 #include "audit/write_ahead_log.h"
 #include "common/json.h"
 #include "crypto/ed25519.h"
+#include "crypto/hash.h"
 
 namespace arcana::audit {
 namespace {
@@ -504,6 +505,41 @@ TEST_F(AuditWriteAheadLogTest, TornAndStaleFramesEndTheLog) {
   ASSERT_TRUE(frames.ok());
   ASSERT_EQ(frames->size(), 1u);
   EXPECT_EQ((*frames)[0].payload, "e\nf\n");
+}
+
+TEST_F(AuditWriteAheadLogTest, FramesOfTheFirstVersionAreStillRead) {
+  // A log left by a crash of a version that framed with SHA-256 ("AWL1", 32-byte digest):
+  // the upgraded server recovers its records, then writes version-2 frames after them.
+  fs::create_directories(dir_);
+  const std::string path = (dir_ / "v1.wal").string();
+  auto le = [](uint64_t v, int bytes) {
+    std::string out;
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return out;
+  };
+  const std::string payload = "a\nb\n";
+  std::string fields = "AWL1" + le(payload.size(), 4) + le(1, 8) + le(2, 4) + le(0, 4);
+  std::string frame = fields + crypto::Sha256(fields + payload) + payload;
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << frame << std::string(4096 - frame.size(), '\0');
+  }
+  auto wal = WriteAheadLog::Open(path, 4096);
+  ASSERT_TRUE(wal.ok()) << wal.status().message();
+  auto frames = (*wal)->Frames();
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ((*frames)[0].payload, payload);
+  EXPECT_EQ((*frames)[0].count, 2u);
+  // A bit flipped in the old frame's payload: its SHA-256 no longer matches.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(frame.size() - 2));
+    f.put('x');
+  }
+  frames = (*wal)->Frames();
+  ASSERT_TRUE(frames.ok());
+  EXPECT_TRUE(frames->empty());
 }
 
 }  // namespace
