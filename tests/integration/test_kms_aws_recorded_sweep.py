@@ -8,11 +8,13 @@ absence: the snapshot's Message "" with no "message" member), HTTP status and th
 the answer. Values LocalStack's transformers replace (ids, ARNs, blobs, dates) are checked
 for their form only.
 
-One test goes beyond the snapshot, where AWS's answer to a neighbouring input of the same
+Two tests go beyond the snapshot, where AWS's answer to a neighbouring input of the same
 tests is on record elsewhere (each says where), and where Arcana answered differently:
 - an alias (name or ARN) given to an operation that takes key ids and key ARNs only is
   InvalidArnException "Key Aliases are not supported for this operation." (Arcana answered
-  NotFoundException "Invalid keyId 'alias/...'").
+  NotFoundException "Invalid keyId 'alias/...'");
+- a CreateGrant whose only operation is CreateGrant is ValidationException "Grants must not
+  contain only the CreateGrant operation." (Arcana created the grant).
 """
 
 from __future__ import annotations
@@ -106,6 +108,28 @@ def test_alias_where_only_key_ids_are_taken_is_invalid_arn(kmsc, kms_raw):
     with raises_code("NotFoundException") as ei:
         kms.get_key_policy(KeyId="invalid", PolicyName="default")
     assert message_of(ei) == "Invalid keyId 'invalid'"
+
+
+def test_grant_of_create_grant_alone_is_refused(kmsc):
+    """CreateGrant with Operations ["CreateGrant"]: ValidationException "Grants must not
+    contain only the CreateGrant operation." (AWS's answer quoted in ansible/ansible#31960).
+    With another operation it is a grant like any other. test_create_grant_with_invalid_key
+    and test_list_grants_with_invalid_key: a malformed KeyId is NotFoundException."""
+    kms = kmsc()
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    with raises_code("ValidationException") as ei:
+        kms.create_grant(KeyId=kid, GranteePrincipal=USER, Operations=["CreateGrant"])
+    assert message_of(ei) == "Grants must not contain only the CreateGrant operation."
+    assert status_of(ei) == 400
+    assert kms.list_grants(KeyId=kid)["Grants"] == []
+    g = kms.create_grant(KeyId=kid, GranteePrincipal=USER, Operations=["CreateGrant", "Decrypt"])
+    assert set(answer(g)) == {"GrantId", "GrantToken"}
+    for call in (lambda: kms.create_grant(KeyId="invalid", GranteePrincipal=USER,
+                                          Operations=["Decrypt", "Encrypt"]),
+                 lambda: kms.list_grants(KeyId="invalid")):
+        with raises_code("NotFoundException") as ei:
+            call()
+        assert message_of(ei) == "Invalid keyId 'invalid'"
 
 
 # --- scenarios where Arcana already answers as AWS did -----------------------------------------

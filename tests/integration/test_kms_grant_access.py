@@ -101,13 +101,14 @@ def test_grant_with_create_grant_creates_only_grants_it_covers(admin):
     name, creds = admin.user(None)
     kms = admin.as_keys("kms", creds)
     me = user_arn(name)
-    admin.kms.create_grant(KeyId=key, GranteePrincipal=me, Operations=["CreateGrant"])
+    # (DescribeKey too: AWS refuses a grant of CreateGrant alone.)
+    admin.kms.create_grant(KeyId=key, GranteePrincipal=me, Operations=["CreateGrant", "DescribeKey"])
     e = denied(kms.create_grant, KeyId=key, GranteePrincipal=me,
                Operations=["Decrypt", "Encrypt"])
     assert "kms:CreateGrant" in e.response["Error"]["Message"]
     blob = admin.kms.encrypt(KeyId=key, Plaintext=b"top secret")["CiphertextBlob"]
     denied(kms.decrypt, CiphertextBlob=blob)
-    kms.create_grant(KeyId=key, GranteePrincipal=me, Operations=["CreateGrant"])  # covered
+    kms.create_grant(KeyId=key, GranteePrincipal=me, Operations=["DescribeKey", "CreateGrant"])  # covered
 
     key2 = admin.kms.create_key()["KeyMetadata"]["Arn"]
     strict = {"EncryptionContextSubset": {"dept": "A"}}

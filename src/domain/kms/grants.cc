@@ -70,6 +70,13 @@ std::vector<std::string_view> GrantOperationsOf(const Key& key) {
 
 Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operations,
                          bool has_constraints) {
+  // A grant that would allow nothing but creating more grants: AWS refuses it in these words
+  // (an AWS response quoted in ansible/ansible#31960).
+  if (!operations.empty() &&
+      std::all_of(operations.begin(), operations.end(),
+                  [](const std::string& op) { return op == "CreateGrant"; })) {
+    return Status(ErrorCode::kValidation, "Grants must not contain only the CreateGrant operation.");
+  }
   const auto supported = GrantOperationsOf(key);
   std::string unsupported;
   for (const auto& op : operations) {

@@ -29,7 +29,8 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token);
 // fails with a ValidationError exception"), and encryption-context constraints need a
 // symmetric encryption key ("You cannot use an encryption context grant constraint for
 // cryptographic operations with asymmetric KMS keys or HMAC KMS keys", CreateGrant
-// Constraints). kValidation otherwise.
+// Constraints); a grant of CreateGrant alone is refused ("Grants must not contain only the
+// CreateGrant operation."). kValidation otherwise.
 Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operations,
                          bool has_constraints);
 
