@@ -153,9 +153,30 @@ struct WriterOutput : Writer {
 // What JSON requires escaped (RFC 8259 section 7): the quote, the backslash and U+0000-U+001F.
 // Bytes of multi-byte UTF-8 characters are >= 0x80 and copied as they are, as RapidJSON's
 // writer does (the text was validated when it was parsed).
+bool NeedsEscapeByte(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Eight bytes at a time (an audit record writes kilobytes of strings per call). A word with
+// none of those bytes is skipped whole; any other word is looked at byte by byte, so the
+// bit tricks below only have to be free of false negatives. For each byte b of the word,
+// (b - n) & ~b & 0x80 has its high bit set when b < n (n <= 0x80); a byte equal to c is a
+// zero byte of word ^ (c in every byte).
 bool NeedsEscape(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == '"' || c == '\\') return true;
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const auto below = [](uint64_t v, uint64_t n) { return (v - kOnes * n) & ~v & kHigh; };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + i, sizeof(v));
+    if ((below(v, 0x20) | below(v ^ (kOnes * '"'), 1) | below(v ^ (kOnes * '\\'), 1)) == 0) {
+      continue;
+    }
+    for (size_t k = i; k < i + 8; ++k) {
+      if (NeedsEscapeByte(static_cast<unsigned char>(s[k]))) return true;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (NeedsEscapeByte(static_cast<unsigned char>(s[i]))) return true;
   }
   return false;
 }
