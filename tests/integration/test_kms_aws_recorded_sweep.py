@@ -522,3 +522,26 @@ def test_key_lifecycle_policies_and_metadata(kmsc):
     st = answer(kms.get_key_rotation_status(KeyId=sym))
     assert set(st) == {"KeyId", "KeyRotationEnabled", "NextRotationDate", "RotationPeriodInDays"}
     assert (st["KeyRotationEnabled"], st["RotationPeriodInDays"]) == (True, 90)
+
+
+def test_automatic_rotation_of_a_key_that_cannot_rotate(kmsc, kms_raw):
+    """test_rotate_key_on_demand_raises_error_given_non_symmetric_key records
+    UnsupportedOperationException with no message for RotateKeyOnDemand of an RSA key; AWS
+    answers EnableKeyRotation of an asymmetric key the same way (aws CLI output for an
+    ECC_SECG_P256K1 key, recorded 2026-10 in hardhat-kms's key rotation guide: "An error
+    occurred (UnsupportedOperationException) when calling the EnableKeyRotation operation:"
+    with nothing after it). DisableKeyRotation shares the check. A disabled key is
+    DisabledException first (..._given_key_is_disabled)."""
+    kms = kmsc()
+    keys = [kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY")["KeyMetadata"],
+            kms.create_key(KeySpec="RSA_4096", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"],
+            kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]]
+    for meta in keys:
+        for op in ("EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"):
+            r = kms_raw(op, {"KeyId": meta["KeyId"]})
+            assert r.status_code == 400, (op, meta["KeySpec"])
+            assert r.json() == {"__type": "UnsupportedOperationException"}, (op, meta["KeySpec"])
+    kms.disable_key(KeyId=keys[0]["KeyId"])
+    with raises_code("DisabledException") as ei:
+        kms.enable_key_rotation(KeyId=keys[0]["KeyId"])
+    assert message_of(ei) == f"{keys[0]['Arn']} is disabled."
