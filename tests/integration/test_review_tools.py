@@ -110,3 +110,85 @@ def test_migrate_apply_does_not_follow_a_planted_temp_link(tmp_path, migrate_env
     assert SLACK not in text and "{{resolve:secretsmanager:" in text
     # No temporary file is left behind.
     assert sorted(p.name for p in repo.iterdir()) == ["app.env", "app.env.arcana-migrate.tmp"]
+
+
+# --------------------------------------------------------------------------- Lambda API
+
+LAMBDA_ROLE = "arn:aws:iam::123456789012:role/lambda-exec"
+
+
+def lambda_client(server, validate=True):
+    import boto3
+    from botocore.config import Config
+    return boto3.client("lambda", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                        config=Config(retries={"max_attempts": 1},
+                                      parameter_validation=validate))
+
+
+def small_zip() -> bytes:
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return 1\n")
+    return buf.getvalue()
+
+
+def lambda_error(call):
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as e:
+        call()
+    r = e.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_lambda_oversized_package_is_request_entity_too_large(auth_server):
+    # AWS: RequestEntityTooLargeException 413 "Request must be smaller than N bytes for the
+    # CreateFunction operation" (the SDKs' and LocalStack's AWS-checked reports); we answered
+    # the message under RequestTooLargeException.
+    lam = lambda_client(auth_server)
+    package = os.urandom(720 * 1024)  # past the package bound, under the 1 MiB body limit
+    code, msg, status = lambda_error(lambda: lam.create_function(
+        FunctionName="big-" + uuid.uuid4().hex[:8], Runtime="python3.11", Role=LAMBDA_ROLE,
+        Handler="lambda_function.lambda_handler", Code={"ZipFile": package}))
+    assert (code, status) == ("RequestEntityTooLargeException", 413)
+    assert msg.startswith("Request must be smaller than ") and msg.endswith(
+        " bytes for the CreateFunction operation")
+
+
+def test_lambda_add_permission_checks_the_models_patterns(auth_server):
+    # AddPermission's members have patterns Lambda enforces (ValidationException, the model's
+    # pattern quoted); we stored any Action, Sid or Principal in the function's policy.
+    lam = lambda_client(auth_server, validate=False)
+    name = "perm-" + uuid.uuid4().hex[:8]
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=LAMBDA_ROLE,
+                        Handler="lambda_function.lambda_handler", Code={"ZipFile": small_zip()})
+    base = dict(FunctionName=name, StatementId="ok", Action="lambda:InvokeFunction",
+                Principal="events.amazonaws.com")
+    bad = [
+        ("Action", "s3:GetObject", "action", "(lambda:[*]|lambda:[a-zA-Z]+|[*])"),
+        ("Action", "lambda:", "action", "(lambda:[*]|lambda:[a-zA-Z]+|[*])"),
+        ("StatementId", "has space", "statementId", "([a-zA-Z0-9-_]+)"),
+        ("Principal", "a b", "principal", "[^\\s]+"),
+        ("SourceAccount", "12345", "sourceAccount", "\\d{12}"),
+        ("PrincipalOrgID", "o-UPPERCASE12", "principalOrgID", "o-[a-z0-9]{10,32}"),
+        ("EventSourceToken", "tok en", "eventSourceToken", "[a-zA-Z0-9._\\-]+"),
+    ]
+    for member, value, wire, pattern in bad:
+        code, msg, status = lambda_error(
+            lambda: lam.add_permission(**{**base, member: value}))
+        assert (code, status) == ("ValidationException", 400), (member, msg)
+        assert msg == (f"1 validation error detected: Value '{value}' at '{wire}' failed to "
+                       f"satisfy constraint: Member must satisfy regular expression pattern: "
+                       f"{pattern}"), member
+    code, _, _ = lambda_error(lambda: lam.get_policy(FunctionName=name))
+    assert code == "ResourceNotFoundException"  # nothing was stored
+    for action in ["*", "lambda:*", "lambda:InvokeFunction"]:
+        sid = "s" + uuid.uuid4().hex[:6]
+        lam.add_permission(**{**base, "StatementId": sid, "Action": action},
+                           SourceAccount="123456789012", PrincipalOrgID="o-abcdefghij")
+    code, msg, _ = lambda_error(lambda: lam.remove_permission(FunctionName=name,
+                                                              StatementId="bad:sid"))
+    assert code == "ValidationException" and "([a-zA-Z0-9-_.]+)" in msg
+    lam.delete_function(FunctionName=name)

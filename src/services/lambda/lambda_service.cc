@@ -1,5 +1,6 @@
 #include "services/lambda/lambda_service.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "auth/authorizer.h"
@@ -78,13 +79,60 @@ bool IsRoleArn(std::string_view role) {
   return true;
 }
 
+// The patterns of AddPermission's and RemovePermission's members, as Lambda checks them
+// (full match, ValidationException quoting the model's pattern): without them a policy
+// statement took any Action ("s3:GetObject"), a Sid with spaces, or a Principal with
+// whitespace, all of which AWS refuses.
+bool AllOf(std::string_view s, std::string_view extra) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && extra.find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+ModelValidator::PatternMatchers PermissionPatterns() {
+  return {
+      {"StatementId", [](std::string_view s) { return AllOf(s, "-_"); }},           // ([a-zA-Z0-9-_]+)
+      {"NamespacedStatementId", [](std::string_view s) { return AllOf(s, "-_."); }},  // ([a-zA-Z0-9-_.]+)
+      {"Action",  // (lambda:[*]|lambda:[a-zA-Z]+|[*])
+       [](std::string_view s) {
+         if (s == "*" || s == "lambda:*") return true;
+         if (!s.starts_with("lambda:") || s.size() == 7) return false;
+         return std::all_of(s.begin() + 7, s.end(),
+                            [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+       }},
+      {"Principal",  // [^\s]+
+       [](std::string_view s) {
+         return !s.empty() && s.find_first_of(" \t\n\v\f\r") == std::string_view::npos;
+       }},
+      {"SourceOwner",  // \d{12}
+       [](std::string_view s) {
+         return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) {
+                  return std::isdigit(static_cast<unsigned char>(c)) != 0;
+                });
+       }},
+      {"EventSourceToken", [](std::string_view s) { return AllOf(s, "._-"); }},  // [a-zA-Z0-9._\-]+
+      {"PrincipalOrgID",  // o-[a-z0-9]{10,32}
+       [](std::string_view s) {
+         if (!s.starts_with("o-") || s.size() < 12 || s.size() > 34) return false;
+         return std::all_of(s.begin() + 2, s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+         });
+       }},
+  };
+}
+
 }  // namespace
 
 LambdaService::LambdaService(storage::FunctionStore& functions,
                              const rotation::FunctionInvoker& invoker)
     : functions_(functions),
       invoker_(invoker),
-      validator_("lambda", ErrorCode::kValidation),
+      validator_("lambda", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
+                 ModelValidator::ListValues::kPaths, {}, PermissionPatterns()),
       rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke",
                        "AddPermission", "RemovePermission", "GetPolicy"}),
       worker_([this] { RunEvents(); }) {}
@@ -107,7 +155,10 @@ RestWireError LambdaService::ErrorOf(ErrorCode code) const {
     case ErrorCode::kInvalidParameter: return {"InvalidParameterValueException", 400, true};
     case ErrorCode::kValidation: return {"ValidationException", 400, true};
     case ErrorCode::kSerialization: return {"InvalidRequestContentException", 400, true};
-    case ErrorCode::kRequestEntityTooLarge: return {"RequestTooLargeException", 413, true};
+    // AWS answers an oversized CreateFunction (and an oversized Invoke body) with
+    // RequestEntityTooLargeException 413, "Request must be smaller than N bytes for the
+    // CreateFunction operation"; the model's RequestTooLargeException is not what it sends.
+    case ErrorCode::kRequestEntityTooLarge: return {"RequestEntityTooLargeException", 413, true};
     case ErrorCode::kAccessDenied: return {"AccessDeniedException", 403, true};
     case ErrorCode::kUnrecognizedClient: return {"UnrecognizedClientException", 403, true};
     case ErrorCode::kInvalidSignature: return {"InvalidSignatureException", 403, true};
@@ -335,9 +386,11 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
   auto zip = crypto::Base64Decode(c.Str("ZipFile").value_or(""));
   if (!zip) return Status(ErrorCode::kSerialization, "Code.ZipFile is not valid base64");
   if (zip->size() > rotation::kMaxPackageBytes) {
+    // AWS's wording, whose N is the bound of the zip as the request carries it (base64).
+    constexpr size_t kMaxZipFileChars = (rotation::kMaxPackageBytes + 2) / 3 * 4;
     return Status(ErrorCode::kRequestEntityTooLarge,
-                  "Request must be smaller than " + std::to_string(rotation::kMaxPackageBytes) +
-                      " bytes of zip for the CreateFunction operation");
+                  "Request must be smaller than " + std::to_string(kMaxZipFileChars) +
+                      " bytes for the CreateFunction operation");
   }
   ARCANA_RETURN_IF_ERROR(rotation::CheckPackage(*zip).status());
   const int64_t timeout = in.Int("Timeout").value_or(kDefaultTimeoutSeconds);
