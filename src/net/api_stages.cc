@@ -278,7 +278,7 @@ void ResponseEncoder::EncodeError(HttpResponse& res, const std::string& request_
     res.status = services::QueryProtocol::ErrorOf(st.code()).http_status;
     res.Set("x-amzn-RequestId", request_id);
     res.Set("Content-Type", "text/xml");
-    res.body = services::QueryProtocol::EncodeError(st, request_id);
+    res.body = query->EncodeError(st, request_id);
     return;
   }
   auto info = services::LookupError(st.code());

@@ -75,13 +75,16 @@ def test_errors_are_aws_xml(iam):
     with pytest.raises(ClientError) as e:
         iam.create_user(UserName=n.upper())  # names are case-insensitive
     assert code_of(e.value) == ("EntityAlreadyExists", 409)
-    # The raw answer: <ErrorResponse><Error><Type>Sender</Type><Code>...
+    # The raw answer, in IAM's namespace as AWS sends it:
+    # <ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender...
     r = requests.post(iam.endpoint + "/", data={"Action": "GetUser", "Version": "2010-05-08"},
                       timeout=10)
     assert r.status_code in (400, 403)
     root = ET.fromstring(r.text)
-    assert root.tag == "ErrorResponse"
-    assert root.find("Error/Type").text == "Sender" and root.find("RequestId").text
+    ns = {"iam": "https://iam.amazonaws.com/doc/2010-05-08/"}
+    assert root.tag == "{https://iam.amazonaws.com/doc/2010-05-08/}ErrorResponse"
+    assert root.find("iam:Error/iam:Type", ns).text == "Sender"
+    assert root.find("iam:RequestId", ns).text
     with pytest.raises(ClientError) as e:
         iam.create_user(UserName=name(), Path="/no-trailing-slash")
     assert code_of(e.value) == ("ValidationError", 400)

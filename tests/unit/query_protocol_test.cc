@@ -102,8 +102,8 @@ TEST(QueryProtocol, EncodesResultWrapperMembersListsAndTimestamps) {
 }
 
 TEST(QueryProtocol, ErrorsCarryTheQuerySpellingAndStatus) {
-  EXPECT_EQ(QueryProtocol::EncodeError(Status(ErrorCode::kResourceNotFound, "no <user>"), "r"),
-            "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
+  EXPECT_EQ(Iam().EncodeError(Status(ErrorCode::kResourceNotFound, "no <user>"), "r"),
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
             "<Message>no &lt;user&gt;</Message></Error><RequestId>r</RequestId></ErrorResponse>");
   EXPECT_EQ(QueryProtocol::ErrorOf(ErrorCode::kResourceNotFound).http_status, 404);
   EXPECT_EQ(QueryProtocol::ErrorOf(ErrorCode::kResourceExists).code, "EntityAlreadyExists");

@@ -396,9 +396,9 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
   return {std::string(info.type), info.http_status, info.http_status < 500};
 }
 
-std::string QueryProtocol::EncodeError(const Status& st, const std::string& request_id) {
+std::string QueryProtocol::EncodeError(const Status& st, const std::string& request_id) const {
   WireError e = ErrorOf(st.code());
-  return "<ErrorResponse><Error><Type>" + std::string(e.sender ? "Sender" : "Receiver") +
+  return "<ErrorResponse xmlns=\"" + impl_->xml_namespace + "\"><Error><Type>" + std::string(e.sender ? "Sender" : "Receiver") +
          "</Type><Code>" + e.code + "</Code><Message>" + XmlEscape(st.message()) +
          "</Message></Error><RequestId>" + XmlEscape(request_id) + "</RequestId></ErrorResponse>";
 }

@@ -64,7 +64,10 @@ class QueryProtocol {
     bool sender;
   };
   static WireError ErrorOf(ErrorCode code);
-  static std::string EncodeError(const Status& st, const std::string& request_id);
+  // <ErrorResponse xmlns=NS><Error><Type>Sender|Receiver</Type><Code>..</Code><Message>..
+  // </Message></Error><RequestId>..</RequestId></ErrorResponse>, in the service's namespace
+  // as IAM and STS send it.
+  std::string EncodeError(const Status& st, const std::string& request_id) const;
 
  private:
   struct Impl;
