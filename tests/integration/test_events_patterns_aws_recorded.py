@@ -451,13 +451,17 @@ def test_event_pattern_source(ev):
     assert miss["Result"] is False
 
 
+EXPECTING_A_VALUE = ("was expecting (JSON String, Number, Array, Object or token 'null', 'true' "
+                     "or 'false')")
+
+
 @pytest.mark.parametrize("pattern,reason", [
-    # test_invalid_json_event_pattern: AWS gives Jackson's parse error for text that is not JSON
-    # (its wording is Jackson's own, not compared), and "Filter is not an object" for JSON that
-    # is not an object.
-    ("this is valid json but not a dict", None),
-    ("{'bad': 'quotation'}", None),
-    ('{"not": closed mark"', None),
+    # test_invalid_json_event_pattern: AWS gives its JSON parser's (Jackson's) reason for text
+    # that is not JSON, and "Filter is not an object" for JSON that is not an object.
+    ("this is valid json but not a dict", f"Unrecognized token 'this': {EXPECTING_A_VALUE}"),
+    ("{'bad': 'quotation'}",
+     "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
+    ('{"not": closed mark"', f"Unrecognized token 'closed': {EXPECTING_A_VALUE}"),
     ('["not", "a", "dict", "but valid json"]', "Filter is not an object"),
 ])
 def test_invalid_json_event_pattern(ev, pattern, reason):
@@ -465,9 +469,12 @@ def test_invalid_json_event_pattern(ev, pattern, reason):
         ev.test_event_pattern(Event=json.dumps(E()), EventPattern=pattern)
     err = e.value.response["Error"]
     assert err["Code"] == "InvalidEventPatternException", err
-    assert err["Message"].startswith(REASON), err
-    if reason is not None:
-        assert err["Message"] == REASON + reason
+    assert err["Message"] == REASON + reason
+    # PutRule reads its pattern the same way.
+    with pytest.raises(ClientError) as e:
+        ev.put_rule(Name="invalid-json-pattern", EventPattern=pattern)
+    assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == \
+        ("InvalidEventPatternException", REASON + reason)
 
 
 def test_plain_string_payload(ev):

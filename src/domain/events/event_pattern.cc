@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -558,13 +560,61 @@ bool MatchNode(const PatternNode& node, const Value* obj, const std::string& pre
   return false;
 }
 
+bool IsTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+}
+
+// "Unexpected character ('c' (code n)): <what>", as Jackson words it.
+std::string UnexpectedCharacter(char c, const char* what) {
+  auto code = static_cast<unsigned char>(c);
+  return std::string("Unexpected character ('") + c + "' (code " + std::to_string(code) +
+         ")): " + what;
+}
+
+// The reason AWS gives for pattern text that is not JSON: its parser's (Jackson's) words for
+// the two faults AWS was recorded answering (LocalStack's test_invalid_json_event_pattern):
+// a bare word where a value belongs, and an object member name not in double quotes. AWS
+// appends the parser's location ("\n at [Source: ...]"), which is left out here as for every
+// pattern reason. Other faults keep the JSON parser's own description (`fallback`).
+std::string SyntaxReason(std::string_view text, const std::string& fallback) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (!doc.HasParseError()) return fallback;  // not a syntax fault (size, depth, encoding)
+  size_t at = std::min(doc.GetErrorOffset(), text.size());
+  switch (doc.GetParseError()) {
+    case rapidjson::kParseErrorValueInvalid: {
+      // The word is read from its start to its last word character, as Jackson reports it
+      // ("this is ..." gives 'this'; the parser stops inside it when it begins like true).
+      size_t start = at;
+      while (start > 0 && IsTokenChar(text[start - 1])) --start;
+      size_t end = at;
+      while (end < text.size() && IsTokenChar(text[end])) ++end;
+      if (start == end) {
+        if (at < text.size() && std::isprint(static_cast<unsigned char>(text[at]))) {
+          return UnexpectedCharacter(text[at], "expected a value");
+        }
+        return fallback;
+      }
+      return "Unrecognized token '" + std::string(text.substr(start, end - start)) +
+             "': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or "
+             "'false')";
+    }
+    case rapidjson::kParseErrorObjectMissName:
+      if (at < text.size() && std::isprint(static_cast<unsigned char>(text[at]))) {
+        return UnexpectedCharacter(text[at], "was expecting double-quote to start field name");
+      }
+      return fallback;
+    default: return fallback;
+  }
+}
+
 }  // namespace
 
 Result<EventPattern> EventPattern::Parse(std::string_view text) {
   if (text.size() > kMaxPatternBytes) return Invalid("Event pattern is too long");
   rapidjson::Document doc;
   if (Status s = json::ParseBounded(text, &doc, kMaxDepth * 2 + 4); !s.ok()) {
-    return Invalid(s.message());
+    return Invalid(SyntaxReason(text, s.message()));
   }
   Parser p;
   ARCANA_ASSIGN_OR_RETURN(auto root, p.Node(doc, 0));
