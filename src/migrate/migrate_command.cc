@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -148,6 +149,17 @@ std::optional<int> MigrateCommand::Run() {
   auto run = scan::RunScan(req, &progress);
   if (!run.ok()) return Fail(run.status().message());
   std::vector<scan::Finding>& findings = run->findings;
+  // Every value the scan found, per file, whether migrated or not: the printed diff's context
+  // lines are redacted of all of them (a finding left out by --select / --report or declined
+  // at the prompt was printed in plaintext when it sat next to a migrated one).
+  std::map<std::string, std::vector<std::string>> found_values;
+  for (const auto& f : findings) {
+    if (!f.secret.empty()) found_values[f.file].push_back(f.secret);
+  }
+  for (auto& [file, values] : found_values) {  // longest first: a value inside another
+    std::sort(values.begin(), values.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  }
 
   for (const std::string* sel : {&report_, &select_}) {
     if (sel->empty()) continue;
@@ -219,9 +231,11 @@ std::optional<int> MigrateCommand::Run() {
 
     // What is printed never holds a value: removed lines are redacted.
     std::string before = content;
-    for (const auto& r : reps) before = scan::RedactIn(before, r.finding->secret);
     std::string after = plan.new_content;
-    for (const auto& r : reps) after = scan::RedactIn(after, r.finding->secret);
+    for (const auto& v : found_values[file]) {  // the migrated ones are among them
+      before = scan::RedactIn(before, v);
+      after = scan::RedactIn(after, v);
+    }
     std::cout << "# " << file << " (" << KindName(plan.kind) << ")\n";
     for (const auto& item : plan.items) {
       bool is_exposed = exposed.count(crypto::Sha256Hex(item.finding ? item.finding->secret : item.value)) != 0;

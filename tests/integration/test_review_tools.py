@@ -192,3 +192,25 @@ def test_lambda_add_permission_checks_the_models_patterns(auth_server):
                                                               StatementId="bad:sid"))
     assert code == "ValidationException" and "([a-zA-Z0-9-_.]+)" in msg
     lam.delete_function(FunctionName=name)
+
+
+GITLAB = "gl" + "pat-" + "Mq8Xv2Lm4Np6Rt9Wy1Ab"
+
+
+def test_migrate_diff_redacts_findings_left_out_of_the_selection(tmp_path):
+    # The dry run's diff redacted only the values being migrated: a finding left out by
+    # --select (or declined at the prompt) on a context line was printed in plaintext.
+    (tmp_path / "app.env").write_text(f"SLACK_TOKEN={SLACK}\nGITLAB_TOKEN={GITLAB}\n")
+    scan = arcana(["scan", "--format", "json", "app.env"], tmp_path)
+    assert scan.returncode == 1, scan.stderr
+    report = json.loads(scan.stdout)
+    assert {f["rule_id"] for f in report} == {"slack-token", "gitlab-token"}
+    (tmp_path / "sel.json").write_text(json.dumps([f for f in report
+                                                   if f["rule_id"] == "slack-token"]))
+    for sel in ["--select", "--report"]:
+        dry = arcana(["migrate", sel, "sel.json", "--repo", "r", "app.env"], tmp_path)
+        assert dry.returncode == 0, dry.stderr
+        assert "+SLACK_TOKEN={{resolve:secretsmanager:r/app.env/SLACK_TOKEN}}" in dry.stdout
+        assert " GITLAB_TOKEN=" in dry.stdout  # the context line is there, redacted
+        for v in (SLACK, GITLAB):
+            assert v not in dry.stdout and v not in dry.stderr
