@@ -148,3 +148,23 @@ def test_malformed_path_message_is_aws_text(ssm, path):
     with raises_code("ValidationException") as ei:
         c.describe_parameters(ParameterFilters=[{"Key": "Path", "Values": [path]}])
     assert error_of(ei) == ("ValidationException", BAD_PATH, 400)
+
+
+@pytest.mark.parametrize("policies", [
+    '{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2099-06-27T19:11:55.437Z"}}',
+    '["Expiration"]',
+    "invalid json",
+])
+def test_policies_that_are_no_policy_list_are_echoed(ssm, policies):
+    """Policies that are not a JSON array of policy objects answer ValidationException "Invalid
+    policies input: <the input as given>." (AWS's answer to a single Expiration policy object,
+    quoted in pytorch/test-infra#6858; moto's test_put_parameter_overwrite_preserves_metadata
+    and test_put_parameter_with_invalid_policy pass '["Expiration"]' and "invalid json").
+    Arcana explained instead ("the policies must be a JSON array of policy objects")."""
+    c = ssm()
+    n = pname("pol")
+    with raises_code("ValidationException") as ei:
+        c.put_parameter(Name=n, Value="v", Type="String", Tier="Advanced", Policies=policies)
+    assert error_of(ei) == ("ValidationException", f"Invalid policies input: {policies}.", 400)
+    with raises_code("ParameterNotFound"):
+        c.get_parameter(Name=n)

@@ -101,11 +101,13 @@ std::optional<int64_t> ParseIso8601(std::string_view s) {
 }
 
 Result<ParsedPolicies> ParsePolicies(std::string_view json, int64_t now_ms) {
+  // AWS echoes the input as given: "Invalid policies input: <Policies>." (its answer to a
+  // single policy object not in an array, quoted in pytorch/test-infra#6858). Policies are
+  // not secret.
+  const Status invalid_input(ErrorCode::kValidation,
+                             "Invalid policies input: " + std::string(json) + ".");
   rapidjson::Document doc;
-  if (!json::ParseBounded(json, &doc).ok() || !doc.IsArray()) {
-    return Status(ErrorCode::kValidation,
-                  "Invalid policies input: the policies must be a JSON array of policy objects.");
-  }
+  if (!json::ParseBounded(json, &doc).ok() || !doc.IsArray()) return invalid_input;
   if (doc.Size() > kMaxPolicies) {
     return Status(ErrorCode::kPoliciesLimitExceeded,
                   "You specified more than the maximum number of allowed policies for the "
@@ -114,10 +116,7 @@ Result<ParsedPolicies> ParsePolicies(std::string_view json, int64_t now_ms) {
   ParsedPolicies out;
   std::set<std::string> seen;
   for (const auto& p : doc.GetArray()) {
-    if (!p.IsObject()) {
-      return Status(ErrorCode::kValidation,
-                    "Invalid policies input: each policy must be a JSON object.");
-    }
+    if (!p.IsObject()) return invalid_input;  // not a policy: the input is not a policy list
     auto type = StrMember(p, "Type");
     if (!type || (*type != "Expiration" && *type != "ExpirationNotification" &&
                   *type != "NoChangeNotification")) {
