@@ -97,6 +97,11 @@ Result<std::string> RsaAesKeyUnwrap(EVP_PKEY* wrapping_private, HashAlg hash,
   return material;
 }
 
+size_t RsaModulusBytes(EVP_PKEY* key) {
+  if (key == nullptr || !EVP_PKEY_is_a(key, "RSA")) return 0;
+  return static_cast<size_t>(EVP_PKEY_get_size(key));
+}
+
 bool PrivateKeyIsOfSpec(std::string_view pkcs8_der, AsymmetricSpec spec) {
   auto key = LoadPrivateKey(pkcs8_der);
   if (!key.ok()) return false;

@@ -30,6 +30,10 @@ Result<std::string> RsaAesKeyWrap(EVP_PKEY* wrapping_public, HashAlg hash,
 Result<std::string> RsaAesKeyUnwrap(EVP_PKEY* wrapping_private, HashAlg hash,
                                     std::string_view blob);
 
+// The modulus size in bytes of an RSA key (the size of every RSA-OAEP ciphertext made with
+// it); 0 for a key that is not RSA.
+size_t RsaModulusBytes(EVP_PKEY* key);
+
 // Whether `pkcs8_der` is a private key of `spec` (RSA modulus size, or EC curve).
 bool PrivateKeyIsOfSpec(std::string_view pkcs8_der, AsymmetricSpec spec);
 

@@ -545,3 +545,31 @@ def test_automatic_rotation_of_a_key_that_cannot_rotate(kmsc, kms_raw):
     with raises_code("DisabledException") as ei:
         kms.enable_key_rotation(KeyId=keys[0]["KeyId"])
     assert message_of(ei) == f"{keys[0]['Arn']} is disabled."
+
+
+def test_wrapped_key_material_of_an_impossible_size(kmsc, kms_raw):
+    """ImportKeyMaterial (test_import_key_symmetric's call) with EncryptedKeyMaterial whose
+    size no wrapping with the token's key gives: ValidationException "Invalid encrypted key
+    size." (AWS's answer, quoted in nsmithuk/local-kms's ImportKeyMaterial); RSAES-OAEP output
+    is exactly the wrapping key's size, RSA-AES key wrap output longer. A blob of the right
+    size that does not unwrap is InvalidCiphertextException with no message (the API
+    reference: KMS "could not decrypt the encrypted (wrapped) key material")."""
+    kms = kmsc()
+    kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    for alg, spec, size in (("RSAES_OAEP_SHA_256", "RSA_2048", 256),
+                            ("RSAES_OAEP_SHA_1", "RSA_4096", 512),
+                            ("RSA_AES_KEY_WRAP_SHA_256", "RSA_3072", 384)):
+        p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm=alg, WrappingKeySpec=spec)
+        body = {"KeyId": kid, "ImportToken": b64(p["ImportToken"]),
+                "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+        for blob in (b"x" * 10, os.urandom(size - 1), os.urandom(size)):
+            if alg.startswith("RSAES") and len(blob) == size:
+                continue
+            r = kms_raw("ImportKeyMaterial", {**body, "EncryptedKeyMaterial": b64(blob)})
+            assert r.status_code == 400, (alg, len(blob))
+            assert r.json() == {"__type": "ValidationException",
+                                "message": "Invalid encrypted key size."}, (alg, len(blob))
+        right_size = os.urandom(size + 40 if alg.startswith("RSA_AES") else size)
+        r = kms_raw("ImportKeyMaterial", {**body, "EncryptedKeyMaterial": b64(right_size)})
+        assert r.status_code == 400 and r.json() == {"__type": "InvalidCiphertextException"}
+    assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"

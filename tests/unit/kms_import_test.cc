@@ -161,6 +161,14 @@ TEST_F(KeyImportTest, EveryWrappingAlgorithmUnwrapsWithItsToken) {
     garbled[3] ^= 1;
     EXPECT_EQ(ring_->UnwrapImportedMaterial(key, params->token, garbled, 2000).status().code(),
               ErrorCode::kInvalidCiphertext);
+    // A blob of a size the algorithm cannot produce: refused as such, before decrypting.
+    for (std::string_view cut : {std::string_view(*wrapped).substr(0, 10),
+                                 std::string_view(*wrapped).substr(0, 256)}) {
+      if (cut.size() == wrapped->size()) continue;
+      auto r = ring_->UnwrapImportedMaterial(key, params->token, cut, 2000);
+      EXPECT_EQ(r.status().code(), ErrorCode::kValidation) << alg << " " << cut.size();
+      EXPECT_EQ(r.status().message(), "Invalid encrypted key size.");
+    }
   }
   EXPECT_EQ(ring_->NewImportParameters(key, "RSAES_OAEP_SHA_256", "SM2", 1).status().code(),
             ErrorCode::kUnsupportedOperation);

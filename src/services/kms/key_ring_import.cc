@@ -96,8 +96,17 @@ Result<std::string> KeyRing::UnwrapImportedMaterial(const Key& key, std::string_
     return Status(ErrorCode::kExpiredImportToken,
                   "The import token has expired: call GetParametersForImport for a new one.");
   }
+  // A blob whose size cannot be that of the wrapping algorithm's output (RSA-OAEP: exactly the
+  // wrapping key's modulus size; RSA-AES key wrap: more than it) is refused before any
+  // decryption, in AWS's words (an AWS answer quoted in nsmithuk/local-kms's ImportKeyMaterial);
+  // a blob of the right size that does not decrypt is InvalidCiphertextException below.
+  const size_t modulus = crypto::RsaModulusBytes(pkey->get());
+  const bool oaep = algorithm == "RSAES_OAEP_SHA_1" || algorithm == "RSAES_OAEP_SHA_256";
+  if (oaep ? encrypted.size() != modulus : encrypted.size() <= modulus) {
+    return Status(ErrorCode::kValidation, "Invalid encrypted key size.");
+  }
   Result<std::string> material = Status(ErrorCode::kDecryptionFailure, "");
-  if (algorithm == "RSAES_OAEP_SHA_1" || algorithm == "RSAES_OAEP_SHA_256") {
+  if (oaep) {
     material = crypto::RsaOaepDecrypt(pkey->get(), *dk::OaepHash(algorithm), encrypted);
   } else if (algorithm == "RSA_AES_KEY_WRAP_SHA_1" || algorithm == "RSA_AES_KEY_WRAP_SHA_256") {
     material = crypto::RsaAesKeyUnwrap(
