@@ -33,14 +33,6 @@ std::string_view PrincipalType(Principal::Type t) {
   return "User";
 }
 
-// A stored policy that no longer parses contributes nothing (it was validated when stored;
-// this only guards against a document written by an older version).
-void AddApplied(const policy::PolicyCache& cache, const PolicySource& src,
-                std::vector<policy::AppliedPolicy>* out) {
-  auto ap = cache.Apply(src);
-  if (ap.ok()) out->push_back(std::move(ap).value());
-}
-
 }  // namespace
 
 Status Authorizer::Authorize(const services::CallContext& ctx, const AccessRequest& req) const {
@@ -151,7 +143,22 @@ policy::Decision PolicyAuthorizer::Decide(const services::CallContext& ctx,
   er.action = req.action;
   er.resource = &rv;
   er.context = &keys;
-  for (const auto& src : p.identity_policies) AddApplied(cache_, src, &er.identity);
+  for (const auto& src : p.identity_policies) {
+    auto ap = cache_.Apply(src);
+    if (!ap.ok()) {
+      // Fail closed, as for a resource policy above: IAM refuses such a document before
+      // storing it, so this one was written by an older version or edited in the store.
+      // Dropping it would drop its Deny statements; what it denies is unknown, so the
+      // principal it is attached to (directly or through a group) is refused everything.
+      spdlog::warn("identity policy {} does not compile ({}): every request of {} is refused",
+                   src.source_id, ap.status().message(), p.arn);
+      policy::Decision d;
+      d.decision = policy::EvalDecision::kImplicitDeny;
+      d.reason = policy::DecisionReason::kNoIdentityAllow;
+      return d;
+    }
+    er.identity.push_back(std::move(ap).value());
+  }
   if (p.permissions_boundary) {
     auto ap = cache_.Apply(*p.permissions_boundary);
     // An unparseable boundary allows nothing (fail closed), rather than lifting the bound.

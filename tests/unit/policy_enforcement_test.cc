@@ -373,6 +373,43 @@ TEST(ResourcePolicies, AStoredPolicyTheEngineCannotCompileAllowsNothing) {
   }
 }
 
+// Likewise an identity policy that does not compile (IAM refuses one before storing it, so
+// it was written by an older version or edited in the store): read as no policy, its Deny
+// statements would be dropped and the principal's other policies would still allow. The
+// principal is refused everything, even what a resource policy alone would allow.
+TEST(IdentityPolicies, AStoredPolicyTheEngineCannotCompileAllowsNothing) {
+  auth::PolicyAuthorizer authz;
+  const std::string allow_all =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})";
+  const std::string bad_deny =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"bob"}}}]})";
+  const std::string resource_allow =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"*","Resource":"*"}]})";
+  auto user = std::make_shared<Principal>();
+  user->type = Principal::Type::kUser;
+  user->account = kAcct;
+  user->arn = user->principal_arn = "arn:aws:iam::111122223333:user/bob";
+  user->user_name = "bob";
+  user->identity_policies.push_back({allow_all, "user/bob:all", PolicySource::Kind::kIdentity});
+  services::CallContext ctx;
+  ctx.account = kAcct;
+  ctx.region = "us-east-1";
+  ctx.now_ms = kNow;
+  ctx.principal_arn = user->arn;
+  ctx.principal = user;
+  auth::AccessRequest req;
+  req.action = "secretsmanager:GetSecretValue";
+  req.resource_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf";
+  req.resource_account = kAcct;
+  EXPECT_TRUE(authz.Decide(ctx, req).allowed());
+  user->identity_policies.push_back({bad_deny, "group/ops:deny", PolicySource::Kind::kIdentity});
+  auth::policy::Decision d = authz.Decide(ctx, req);
+  EXPECT_FALSE(d.allowed());
+  EXPECT_EQ(d.reason, auth::policy::DecisionReason::kNoIdentityAllow);
+  req.resource_policy = &resource_allow;
+  EXPECT_FALSE(authz.Decide(ctx, req).allowed());
+}
+
 // Every grant of a key counts, whatever page of the store holds it (a key may hold 50,000;
 // only the first 1000 used to be read), and only grants naming the caller are evaluated.
 TEST(KmsGrants, EveryPageOfAKeysGrantsIsRead) {
