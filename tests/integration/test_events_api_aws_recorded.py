@@ -182,3 +182,27 @@ def test_target_errors(ev):
 def test_put_rule_with_invalid_schedule_rate(ev, expression):
     assert error_of(ev.put_rule, Name="rule-invalid-rate", ScheduleExpression=expression)[:2] == (
         "ValidationException", "Parameter ScheduleExpression is not valid.")
+
+
+@pytest.mark.parametrize("expression", [
+    # test_events_schedule.py TestScheduleCron::tests_put_rule_with_schedule_cron: AWS created
+    # these rules. This server runs no schedules, so it refuses them, but as unsupported, not as
+    # invalid.
+    "cron(0 10 * * ? *)", "cron(15 12 * * ? *)", "cron(0 18 ? * MON-FRI *)", "cron(0 8 1 * ? *)",
+    "cron(0/15 * * * ? *)", "cron(0/10 * ? * MON-FRI *)", "cron(0/5 8-17 ? * MON-FRI *)",
+    "cron(0/30 20-23 ? * MON-FRI *)", "cron(0/30 0-2 ? * MON-FRI *)", "rate(1 minute)",
+])
+def test_put_rule_with_schedule_aws_accepted(ev, expression):
+    assert error_of(ev.put_rule, Name="rule-schedule", ScheduleExpression=expression)[:2] == (
+        "ValidationException", "Parameter ScheduleExpression is not supported by this server.")
+
+
+@pytest.mark.parametrize("expression", [
+    # Not recorded: the EventBridge guide's cron rules ("Cron expressions": field ranges, and
+    # "If you specify a value or a * in one of the fields, you must use a ? in the other").
+    "cron(0 10 * * * *)", "cron(0 10 ? * ? *)", "cron(60 10 * * ? *)", "cron(0 24 * * ? *)",
+    "cron(0 10 32 * ? *)", "cron(0 10 * 13 ? *)", "cron(0 10 ? * 8 *)", "cron(0 10 ? * 2#6 *)",
+])
+def test_put_rule_with_invalid_schedule_cron(ev, expression):
+    assert error_of(ev.put_rule, Name="rule-invalid-cron", ScheduleExpression=expression)[:2] == (
+        "ValidationException", "Parameter ScheduleExpression is not valid.")

@@ -3,7 +3,10 @@
 //                 "minutes", "hours" or "days" otherwise; lower case, one space, nothing else
 //                 (AWS refuses "rate(1 minutes)", "rate(10 MINUTES)", " rate(10 minutes)").
 //   cron(F F F F F F)  six space-separated fields (minutes hours day-of-month month
-//                 day-of-week year) of the characters cron fields use.
+//                 day-of-week year) as EventBridge documents them: values in range
+//                 (0-59, 0-23, 1-31, 1-12 or JAN-DEC, 1-7 or SUN-SAT, four digits), lists,
+//                 ranges, /steps, L, W and #, and exactly one of day-of-month and day-of-week
+//                 "?".
 // Only the syntax: Arcana does not run schedules (services/events/events_service.h), but an
 // expression AWS would refuse is refused with AWS's answer.
 // Thread-safety: pure function.
