@@ -7,8 +7,9 @@ tests/aws/services/sts/test_sts.py and tests/aws/services/iam/test_iam_*.py with
 which members a response carries, and list order. Volatile values (ids, dates, keys) are
 compared by shape, as the snapshots' placeholders do.
 
-Left out: operations Arcana does not implement (login profiles, UpdateGroup, instance profiles, MFA, SSH and
-service-specific credentials, GetWebIdentityToken), AWS managed
+Left out: operations Arcana does not implement (login profiles, instance profiles, MFA, SSH and
+service-specific credentials, GetWebIdentityToken; UpdateGroup's scenarios are replayed in
+test_iam_sts_aws_recorded_sweep.py), AWS managed
 policies (Arcana holds none), GetAccountSummary's deltas for kinds Arcana does not have
 (instance profiles, identity providers, MFA devices, server certificates: always 0), the
 order of UpdateAccountPasswordPolicy's range errors in one message (AWS lists minimum length,
@@ -945,7 +946,7 @@ def test_list_roles_pagination(iam):
 def test_groups_crud(iam):
     """test_iam_groups.py::TestIAMGroupsCRUD::test_create_group, test_get_group,
     test_get_group_with_path, test_list_groups, test_delete_group, test_delete_unknown_group
-    (UpdateGroup left out: not implemented)."""
+    (UpdateGroup's scenarios: test_iam_sts_aws_recorded_sweep.py)."""
     g, g2 = name("group"), name("group")
     created = iam.create_group(GroupName=g)["Group"]
     assert sorted(created) == ["Arn", "CreateDate", "GroupId", "GroupName", "Path"]
