@@ -573,3 +573,17 @@ def test_wrapped_key_material_of_an_impossible_size(kmsc, kms_raw):
         r = kms_raw("ImportKeyMaterial", {**body, "EncryptedKeyMaterial": b64(right_size)})
         assert r.status_code == 400 and r.json() == {"__type": "InvalidCiphertextException"}
     assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"
+
+
+def test_rotation_status_of_a_key_that_cannot_rotate(kmsc):
+    """test_key_rotation_status asks GetKeyRotationStatus of a symmetric key; of an asymmetric
+    or HMAC key AWS answers too: "The key rotation status of these KMS keys is always false"
+    (GetKeyRotationStatus API reference), KeyId the key ARN and no rotation period - Terraform's
+    aws_kms_key reads it for every AWS_KMS key, asymmetric ones included, and fails on an
+    error."""
+    kms = kmsc()
+    for spec, usage in (("ECC_NIST_P256", "SIGN_VERIFY"), ("RSA_2048", "ENCRYPT_DECRYPT"),
+                        ("HMAC_256", "GENERATE_VERIFY_MAC"), ("ECC_NIST_P256", "KEY_AGREEMENT")):
+        meta = kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]
+        assert answer(kms.get_key_rotation_status(KeyId=meta["KeyId"])) == \
+            {"KeyId": meta["Arn"], "KeyRotationEnabled": False}, (spec, usage)

@@ -72,11 +72,14 @@ Result<std::string> KmsService::DisableKeyRotation(const In& in, const CallConte
 
 Result<std::string> KmsService::GetKeyRotationStatus(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
-  ARCANA_RETURN_IF_ERROR(CheckRotatable(key));
   // AWS: "While a KMS key is pending deletion, its key rotation status is false and KMS does
   // not rotate the key material. If you cancel the deletion, the original key rotation status
   // returns to true." The stored flag stays for CancelKeyDeletion; the answer says false.
-  const bool rotating = key.rotation_enabled && key.key_state != dk::kStatePendingDeletion &&
+  // Asymmetric and HMAC keys answer too, never rotating: "The key rotation status of these KMS
+  // keys is always false" (GetKeyRotationStatus API reference; Terraform's aws_kms_key reads
+  // it for every AWS_KMS key, asymmetric ones included).
+  const bool rotating = key.rotation_enabled && dk::IsSymmetricSpec(key.key_spec) &&
+                        key.key_state != dk::kStatePendingDeletion &&
                         key.key_state != dk::kStatePendingReplicaDeletion;
   return Body([&](json::Writer& w) {
     w.Key("KeyRotationEnabled");
