@@ -348,16 +348,29 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
   }
 
   // A generic rule's finding gives way to a specific rule's finding on the same bytes.
+  // Each generic finding is checked against the specific ones sorted by start, with the
+  // furthest end among those starting before each point: O(n log n). (Comparing every pair
+  // made a file of many findings quadratic: 3 MB of alternating generic and Slack lines took
+  // 20 s, a 10 MiB one minutes, per file.)
   auto generic = [](const Finding& f) { return f.rule_id.rfind("generic", 0) == 0; };
+  std::vector<std::pair<size_t, size_t>> specific;  // (start, end) of each specific secret
+  for (const auto& f : found) {
+    if (!generic(f) && !f.secret.empty()) specific.emplace_back(f.offset, f.offset + f.secret.size());
+  }
+  std::sort(specific.begin(), specific.end());
+  std::vector<size_t> max_end(specific.size());  // max end over specific[0..k]
+  for (size_t k = 0; k < specific.size(); ++k) {
+    max_end[k] = std::max(specific[k].second, k == 0 ? 0 : max_end[k - 1]);
+  }
   std::vector<bool> drop(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
     if (!generic(found[i]) || found[i].secret.empty()) continue;
     size_t a0 = found[i].offset, a1 = a0 + found[i].secret.size();
-    for (size_t j = 0; j < found.size() && !drop[i]; ++j) {
-      if (j == i || generic(found[j]) || found[j].secret.empty()) continue;
-      size_t b0 = found[j].offset, b1 = b0 + found[j].secret.size();
-      if (a0 < b1 && b0 < a1) drop[i] = true;
-    }
+    // The specific secrets starting before a1: one of them overlaps when its end passes a0.
+    size_t n_before = static_cast<size_t>(
+        std::lower_bound(specific.begin(), specific.end(), std::make_pair(a1, size_t{0})) -
+        specific.begin());
+    if (n_before > 0 && max_end[n_before - 1] > a0) drop[i] = true;
   }
   std::vector<Finding> kept;
   for (size_t i = 0; i < found.size(); ++i) {
