@@ -242,5 +242,27 @@ TEST(EventPattern, WildcardEscapesAreLiteralAndOtherEscapesAreRefused) {
   EXPECT_EQ(Reason(R"({"v":[{"wildcard":"\\xa**"}]})"), "Invalid escape character at pos 1");
 }
 
+TEST(EventPattern, ARepeatedKeyCountsAsItsLastValue) {
+  // The EventBridge guide: "the last reference will be the one used to evaluate events".
+  const char* event = R"({"detail":{"location":"eu-central-1"}})";
+  EXPECT_TRUE(Match(R"({"detail":{"location":[{"prefix":"us-"}],
+                                  "location":[{"anything-but":"us-east"}]}})", event));
+  EXPECT_FALSE(Match(R"({"detail":{"location":[{"anything-but":"us-east"}],
+                                   "location":[{"prefix":"us-"}]}})", event));
+  // Both are still read: a refused earlier value refuses the pattern.
+  EXPECT_EQ(Reason(R"({"a":[{"prefix":1}],"a":["x"]})"), "prefix match pattern must be a string");
+}
+
+TEST(EventPattern, TextThatIsNotJsonIsRefusedInItsParsersWords) {
+  const std::string expecting =
+      "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+  EXPECT_EQ(Reason("this is valid json but not a dict"), "Unrecognized token 'this': " + expecting);
+  EXPECT_EQ(Reason(R"({"not": closed mark")"), "Unrecognized token 'closed': " + expecting);
+  EXPECT_EQ(Reason(R"({"a": tru})"), "Unrecognized token 'tru': " + expecting);
+  EXPECT_EQ(Reason("{'bad': 'quotation'}"),
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name");
+  EXPECT_EQ(Reason(R"({"a": [1,]})"), "Unexpected character (']' (code 93)): expected a value");
+}
+
 }  // namespace
 }  // namespace arcana::domain::events
