@@ -178,6 +178,7 @@ int RunServer(const config::Config& cfg) {
   auth::KeyUseLog key_uses(stores.identities());
   authn.RecordKeyUsesIn(&key_uses);
   iam.ReadKeyUsesFrom(&key_uses);
+  iam.ReadRootKeysFrom(&stores.access_keys());  // ListAccessKeys of the root: its own keys
   auth::OidcKeys oidc_keys;  // web identity issuers' signing keys, fetched on demand
   services::sts::StsService sts(stores.identities(), stores.access_keys(), identities,
                                 oidc_keys);

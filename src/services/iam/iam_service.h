@@ -22,6 +22,7 @@
 #include "common/json.h"
 #include "domain/iam/identity.h"
 #include "services/common/query_service.h"
+#include "storage/access_key_store.h"
 #include "storage/identity_store.h"
 
 namespace arcana::services::iam {
@@ -46,6 +47,10 @@ class IamService : public QueryService {
   // GetAccessKeyLastUsed also reports this node's uses not yet in the store (the log must
   // outlive this object). Call once, at startup.
   void ReadKeyUsesFrom(const auth::KeyUseLog* log) { key_uses_ = log; }
+  // ListAccessKeys without a UserName, signed with the account root's own long-term key,
+  // lists the root's keys from this store (the store must outlive this object). Call once,
+  // at startup; without it that call stays a ValidationError.
+  void ReadRootKeysFrom(storage::AccessKeyStore* keys) { root_keys_ = keys; }
 
   std::string_view signing_name() const override { return "iam"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -224,6 +229,7 @@ class IamService : public QueryService {
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
   const auth::KeyUseLog* key_uses_ = nullptr;
+  storage::AccessKeyStore* root_keys_ = nullptr;
   ModelValidator validator_;
   QueryProtocol query_;
   auth::policy::PolicyCache cache_;  // the simulator's parsed policies

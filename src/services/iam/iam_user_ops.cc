@@ -310,7 +310,47 @@ Result<std::string> IamService::CreateAccessKey(const In& in, const CallContext&
   return Finish(buf);
 }
 
+// The account root signing with one of its own long-term keys (not a session it obtained).
+static bool RootKeyCaller(const CallContext& ctx) {
+  return ctx.principal && ctx.principal->type == auth::Principal::Type::kRoot &&
+         !ctx.principal->temporary;
+}
+
 Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& ctx) {
+  // Without a UserName the keys are those of the signing key's owner; for the account root
+  // its own keys, as AWS documents ("you can use this operation to manage Amazon Web Services
+  // account root user credentials even if the Amazon Web Services account has no associated
+  // users"). The root is no IAM user: its keys carry no UserName (AccessKeyMetadata's
+  // UserName is optional in the model) and are always Active (Arcana's root keys have no
+  // status: the operator deletes them).
+  if (!in.Has("UserName") && RootKeyCaller(ctx) && root_keys_ != nullptr) {
+    const std::string root_arn = "arn:aws:iam::" + ctx.account + ":root";
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    w.Key("AccessKeyMetadata");
+    w.StartArray();
+    std::string after;
+    while (true) {
+      ARCANA_ASSIGN_OR_RETURN(auto rows, root_keys_->ListAccessKeys(after, 100));
+      for (const auto& k : rows) {
+        if (k.account_id != ctx.account || k.principal_arn != root_arn) continue;
+        w.StartObject();
+        json::KV(w, "AccessKeyId", k.access_key_id);
+        json::KV(w, "Status", "Active");
+        w.Key("CreateDate");
+        json::WriteTimestamp(w, k.created_ms);
+        w.EndObject();
+      }
+      if (rows.size() < 100) break;
+      after = rows.back().access_key_id;
+    }
+    w.EndArray();
+    w.Key("IsTruncated");
+    w.Bool(false);
+    w.EndObject();
+    return Finish(buf);
+  }
   ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
   ARCANA_ASSIGN_OR_RETURN(auto keys, store_.ListUserAccessKeys(ctx.account, u.name));

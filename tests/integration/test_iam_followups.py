@@ -1,0 +1,73 @@
+"""IAM follow-ups of the AWS-recorded sweep (test_iam_sts_aws_recorded_sweep.py): answers
+checked against AWS's documentation, each test naming its source.
+
+ListAccessKeys without a UserName: "the user name is determined implicitly based on the Amazon
+Web Services access key ID used to sign the request ... you can use this operation to manage
+Amazon Web Services account root user credentials even if the Amazon Web Services account has
+no associated users" (IAM API reference, ListAccessKeys; botocore's iam service-2.json).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCOUNT, ROOT_AKID
+from test_iam import name
+from test_sts import creds_client, iam, sts  # noqa: F401 (iam, sts: fixtures)
+
+ALLOW_OWN_KEYS = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["iam:ListAccessKeys"], "Resource": "*"}]})
+
+
+def err(e: pytest.ExceptionInfo) -> tuple[str, str, int]:
+    r = e.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_root_lists_its_own_access_keys(iam):
+    """Signed with the root's long-term key and no UserName, ListAccessKeys lists the root's
+    keys (not a ValidationError): no UserName (the root is no IAM user), Active, a CreateDate;
+    no IAM user's key is among them."""
+    u = name("keys")
+    iam.create_user(UserName=u)
+    user_key = iam.create_access_key(UserName=u)["AccessKey"]["AccessKeyId"]
+    listed = iam.list_access_keys()
+    assert listed["IsTruncated"] is False
+    keys = listed["AccessKeyMetadata"]
+    ids = [k["AccessKeyId"] for k in keys]
+    assert ROOT_AKID in ids
+    assert user_key not in ids
+    for k in keys:
+        assert sorted(k) == ["AccessKeyId", "CreateDate", "Status"]
+        assert k["Status"] == "Active"
+    # With a UserName the root lists that user's keys, as before.
+    named = iam.list_access_keys(UserName=u)["AccessKeyMetadata"]
+    assert [(k["UserName"], k["AccessKeyId"]) for k in named] == [(u, user_key)]
+
+
+def test_user_and_role_session_without_user_name(iam, sts, auth_server):
+    """An IAM user's own keys without a UserName; a role session has no user to default to:
+    "If a temporary access key is used, then UserName is required" (ListAccessKeys)."""
+    u = name("self")
+    iam.create_user(UserName=u)
+    iam.put_user_policy(UserName=u, PolicyName="keys", PolicyDocument=ALLOW_OWN_KEYS)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    own = creds_client(auth_server, "iam", key).list_access_keys()["AccessKeyMetadata"]
+    assert [(k["UserName"], k["AccessKeyId"]) for k in own] == [(u, key["AccessKeyId"])]
+    assert ROOT_AKID not in [k["AccessKeyId"] for k in own]
+
+    r = name("role")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName=r, PolicyName="keys", PolicyDocument=ALLOW_OWN_KEYS)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{r}",
+                            RoleSessionName="s1")["Credentials"]
+    with pytest.raises(ClientError) as e:
+        creds_client(auth_server, "iam", creds).list_access_keys()
+    assert err(e) == ("ValidationError",
+                      "Must specify userName when calling with non-User credentials", 400)
