@@ -8,8 +8,11 @@ tests/aws/services/events/test_events_patterns.py (TestEventPattern::test_event_
 aws.validated) with the reasons from test_events_patterns.snapshot.json. The label is the
 template's name: a plain name matched on AWS, _NEG did not match, _EXC was refused. AWS's
 recorded Message carries a Jackson parser location after the reason ("\\n at [Source: ...]"),
-which this server does not produce; the reason before it is compared. EXC(None): a template newer
-than the stored snapshot, whose refusal (the _EXC outcome) is recorded but not its reason.
+which this server does not produce; the reason before it is compared. The *_null, *_missing_NEG,
+*_empty and *_type_EXC anything-but templates (and a few others) are newer than the stored
+snapshot (recorded 05-12-2024): their outcome is the one their name records, run against AWS by
+the same aws.validated test, and EXC(None) marks a refusal whose reason that snapshot lacks.
+exists_list_empty is in the snapshot but its template is not stored, so it is not here.
 """
 
 from __future__ import annotations
