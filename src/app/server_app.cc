@@ -251,7 +251,7 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&ssm);  // SSM
   pipeline.AddService(&iam);  // IAM (Query protocol)
   pipeline.AddService(&sts);  // STS (Query protocol)
-  services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg));
+  services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg), &stores.meta());
   pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
   services::events::EventsService events(stores.event_rules());
   events.PublishTo(event_bus);  // PutEvents: applications' own events onto this node's bus

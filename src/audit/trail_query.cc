@@ -103,6 +103,7 @@ Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQ
     all.resize(limit + 1);
   };
   for (const auto& n : nodes) {
+    if (q.include_node && !q.include_node(n.node)) continue;
     ARCANA_RETURN_IF_ERROR(ForEachLine(n.record_files, [&](std::string_view line,
                                                            const std::string&, size_t) {
       rapidjson::Document doc;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct TrailQuery {
   int64_t cursor_ms = 0;
   std::string cursor_node;
   uint64_t cursor_seq = 0;
+  // When set, only the record files of nodes it accepts are read (LookupEvents: the nodes the
+  // store knows, audit/node_head.h; a file set dropped into the directory under an invented
+  // node name is not a trail of this store).
+  std::function<bool(const std::string& node)> include_node;
 };
 
 struct TrailMatch {

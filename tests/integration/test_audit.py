@@ -613,3 +613,27 @@ def test_offline_iam_and_function_commands_record_themselves(tmp_path):
     assert recs[2]["requestParameters"] == {"FunctionName": "evil"}
     p = cli(data, "audit", "verify", check=0)
     assert "store changes: OK" in p.stdout, p.stdout
+
+
+def test_lookup_events_reads_only_nodes_the_store_knows(tmp_path):
+    """A file set dropped into audit/ under a node name the store never knew is not this
+    store's trail (verify reports it as forged): LookupEvents does not answer its records."""
+    s = start(tmp_path, "ghost-lookup")
+    sm = client(s, "secretsmanager")
+    sm.create_secret(Name="audit/ghost", SecretString="v-" + os.urandom(8).hex())
+    s.stop()
+    audit_dir = s.data_dir / "audit"
+    real = [json.loads(l) for l in (audit_dir / f"{NODE}.000001.jsonl").read_text().splitlines()]
+    created = next(r for r in real if r["eventName"] == "CreateSecret")
+    forged = dict(created, eventName="DeleteSecret", eventID="11111111-2222-3333-4444-555555555555",
+                  arcanaSequence=1, arcanaPreviousHash="0" * 64)
+    (audit_dir / "ghost.000001.jsonl").write_text(json.dumps(forged, separators=(",", ":")) + "\n")
+    s.start()
+    ct = client(s, "cloudtrail")
+    got = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName",
+                                              "AttributeValue": "audit/ghost"}])
+    assert [e["EventName"] for e in got["Events"]] == ["CreateSecret"]
+    got = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId",
+                                              "AttributeValue": forged["eventID"]}])
+    assert got["Events"] == []
+    s.stop()

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "audit/node_head.h"
 #include "audit/trail_query.h"
 #include "auth/authorizer.h"
 #include "common/json.h"
@@ -95,8 +96,10 @@ void WriteEvent(json::Writer& w, const audit::TrailMatch& m) {
 
 }  // namespace
 
-CloudTrailService::CloudTrailService(std::string audit_dir)
-    : audit_dir_(std::move(audit_dir)), validator_("cloudtrail", ErrorCode::kValidation) {}
+CloudTrailService::CloudTrailService(std::string audit_dir, storage::MetaStore* meta)
+    : audit_dir_(std::move(audit_dir)),
+      meta_(meta),
+      validator_("cloudtrail", ErrorCode::kValidation) {}
 
 Result<std::string> CloudTrailService::Call(std::string_view operation,
                                             const rapidjson::Value& input,
@@ -159,7 +162,20 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
   w.StartArray();
   bool more = false;
   if (!in.Str("EventCategory")) {  // no Insights events are ever recorded here
+    Status store_error = Status::Ok();
+    if (meta_ != nullptr) {
+      q.include_node = [&](const std::string& node) {
+        auto head = audit::ReadNodeHead(*meta_, node);
+        if (!head.ok()) {
+          if (store_error.ok()) store_error = head.status();
+          return false;
+        }
+        return head->has_value();
+      };
+    }
     ARCANA_ASSIGN_OR_RETURN(auto page, audit::SearchTrail(audit_dir_, q, static_cast<size_t>(max), &more));
+    // A node skipped because the store could not answer would make the page silently short.
+    ARCANA_RETURN_IF_ERROR(store_error);
     for (const auto& m : page) WriteEvent(w, m);
     w.EndArray();
     if (more && !page.empty()) json::KV(w, "NextToken", EncodeToken(page.back()));
