@@ -102,6 +102,13 @@ class DataKeyProvider {
                                              const EncryptionContext& ctx) = 0;
   // Whether key_id names a usable key, checked when a caller sets a KmsKeyId.
   virtual Status CheckKey(const KeyScope& scope, std::string_view key_id) { return Status::Ok(); }
+  // Why key_id ("" = scope.default_alias) cannot encrypt now, as KMS itself answers it (its
+  // own code and message: not found, disabled, pending deletion, wrong key usage), or OK. For
+  // a service that words a failed key use in KMS's terms (Parameter Store's InvalidKeyId).
+  // No caller check: only asked after a use failed.
+  virtual Status KmsKeyError(const KeyScope& scope, std::string_view key_id) {
+    return Status::Ok();
+  }
 };
 
 // Wraps data keys directly with the root key (until KMS keys exist).

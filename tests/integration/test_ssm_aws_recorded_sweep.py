@@ -168,3 +168,58 @@ def test_policies_that_are_no_policy_list_are_echoed(ssm, policies):
     assert error_of(ei) == ("ValidationException", f"Invalid policies input: {policies}.", 400)
     with raises_code("ParameterNotFound"):
         c.get_parameter(Name=n)
+
+
+KMS_SUFFIX = (r" \(Service: AWSKMS; Status Code: 400; Error Code: {code}; Request ID: "
+              r"[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}; "
+              r"Proxy: null\)")
+
+
+def test_key_kms_refuses_is_invalid_key_id_in_kms_words(ssm):
+    """A SecureString under a key KMS refuses answers InvalidKeyId with KMS's own error as
+    Parameter Store's KMS client prints it (AWS's answers quoted in binxio/aws-ssm-copy#10: "Key
+    'arn:...:key/<id>' does not exist (Service: AWSKMS; Status Code: 400; Error Code:
+    NotFoundException; Request ID: ...; Proxy: null)"; cloudposse/docs#152: "Alias
+    arn:...:alias/parameter_store_key is not found. (...)"; segmentio/chamber#355: "arn:...
+    is pending deletion. (... KMSInvalidStateException ...)"; stelligent/mu#345, a read under
+    a key pending deletion). Arcana worded its own ("The KMS key ... can't be found: ...",
+    "Unable to encrypt the value with the KMS key ...")."""
+    import re
+
+    import boto3
+    from conftest import DEV_AKID, DEV_SECRET
+    c = ssm()
+    kms = boto3.client("kms", endpoint_url=ssm.server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
+    acct = "123456789012"
+
+    def refused(code, text, **kw):
+        with raises_code("InvalidKeyId") as ei:
+            if "Name" in kw:
+                c.get_parameter(WithDecryption=True, **kw)
+            else:
+                c.put_parameter(Name=pname("k"), Value="v", Type="SecureString", **kw)
+        got = error_of(ei)
+        assert got[0] == "InvalidKeyId" and got[2] == 400
+        assert re.fullmatch(re.escape(text) + KMS_SUFFIX.format(code=code), got[1]), got[1]
+
+    missing = "00000000-0000-0000-0000-000000000000"
+    refused("NotFoundException",
+            f"Key 'arn:aws:kms:us-east-1:{acct}:key/{missing}' does not exist", KeyId=missing)
+    refused("NotFoundException",
+            f"Alias arn:aws:kms:us-east-1:{acct}:alias/parameter_store_key is not found.",
+            KeyId="alias/parameter_store_key")
+    key = kms.create_key()["KeyMetadata"]
+    n = pname("under")
+    c.put_parameter(Name=n, Value="secret-v", Type="SecureString", KeyId=key["KeyId"])
+    kms.disable_key(KeyId=key["KeyId"])
+    refused("DisabledException", f"{key['Arn']} is disabled.", KeyId=key["KeyId"])
+    refused("DisabledException", f"{key['Arn']} is disabled.", Name=n)
+    kms.enable_key(KeyId=key["KeyId"])
+    assert c.get_parameter(Name=n, WithDecryption=True)["Parameter"]["Value"] == "secret-v"
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    refused("KMSInvalidStateException", f"{key['Arn']} is pending deletion.",
+            KeyId=key["KeyId"])
+    refused("KMSInvalidStateException", f"{key['Arn']} is pending deletion.", Name=n)
+    # Without decryption the ciphertext is still answered.
+    assert c.get_parameter(Name=n)["Parameter"]["Type"] == "SecureString"

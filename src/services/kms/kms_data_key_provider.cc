@@ -188,4 +188,19 @@ Status KmsDataKeyProvider::CheckKey(const crypto::KeyScope& scope, std::string_v
                                                    " cannot be used: " + Why(key.status()));
 }
 
+Status KmsDataKeyProvider::KmsKeyError(const crypto::KeyScope& scope, std::string_view key_id) {
+  KeyRing::ResolveOptions o;
+  o.create_aws_managed = true;
+  auto key = ring_.Resolve({scope.account, scope.region},
+                           key_id.empty() ? std::string_view(scope.default_alias) : key_id,
+                           now_ms_(), o);
+  if (!key.ok()) return key.status();
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(*key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(*key, "ENCRYPT_DECRYPT", "GenerateDataKey"));
+  if (!dk::IsSymmetricSpec(key->key_spec)) {
+    return Status(ErrorCode::kInvalidKeyUsage, key->arn + " is not a symmetric key");
+  }
+  return Status::Ok();
+}
+
 }  // namespace arcana::services::kms

@@ -53,6 +53,7 @@ class KmsDataKeyProvider : public crypto::DataKeyProvider {
                                      std::string_view wrapped,
                                      const crypto::EncryptionContext& ctx) override;
   Status CheckKey(const crypto::KeyScope& scope, std::string_view key_id) override;
+  Status KmsKeyError(const crypto::KeyScope& scope, std::string_view key_id) override;
 
   // Where uses of KMS keys are noted (null: nowhere). Set before serving.
   void RecordKeyUsesIn(KmsKeyUseLog* log) { key_uses_ = log; }

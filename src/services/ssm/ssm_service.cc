@@ -4,9 +4,11 @@
 
 #include "auth/authorizer.h"
 #include "crypto/base64.h"
+#include "crypto/random.h"
 #include "domain/ssm/filters.h"
 #include "domain/ssm/names.h"
 #include "domain/ssm/resource_policy.h"
+#include "services/common/aws_error.h"
 #include "services/common/request_tags.h"
 
 namespace arcana::services::ssm {
@@ -232,6 +234,23 @@ Status AsInvalidKeyId(const Status& st) {
 }
 }  // namespace
 
+Status SsmService::KeyIdError(const std::string& account, const std::string& region,
+                              std::string_view key_id, const Status& failure) {
+  if (failure.code() == ErrorCode::kAccessDenied) return failure;
+  Status kms = keys_.KmsKeyError({account, region, dssm::kDefaultKeyAlias, nullptr}, key_id);
+  if (kms.ok()) return AsInvalidKeyId(failure);
+  // As AWS answers PutParameter with a key KMS refuses (quoted from AWS: binxio/aws-ssm-copy#10
+  // "Key '...' does not exist (Service: AWSKMS; Status Code: 400; Error Code:
+  // NotFoundException; Request ID: ...; Proxy: null)", segmentio/chamber#355 "... is pending
+  // deletion. (... Error Code: KMSInvalidStateException ...)", cloudposse/docs#152 "Alias ...
+  // is not found. (...)").
+  const AwsErrorInfo info = LookupError(kms.code());
+  return Status(ErrorCode::kInvalidKeyId,
+                kms.message() + " (Service: AWSKMS; Status Code: " +
+                    std::to_string(info.http_status) + "; Error Code: " + std::string(info.type) +
+                    "; Request ID: " + crypto::NewUuidV4() + "; Proxy: null)");
+}
+
 Result<std::string> SsmService::SealFor(const Parameter& p, const ParameterVersion& v,
                                         std::string_view plaintext, const CallContext& ctx) {
   if (v.type != dssm::kSecureString) return std::string(plaintext);
@@ -239,7 +258,7 @@ Result<std::string> SsmService::SealFor(const Parameter& p, const ParameterVersi
   ParameterKeyUse caller(ctx, v);
   auto sealed =
       crypto::SealValue(keys_, ScopeOf(p, &caller), key_id, ContextOf(p, v), plaintext);
-  if (!sealed.ok()) return AsInvalidKeyId(sealed.status());
+  if (!sealed.ok()) return KeyIdError(p.account, p.region, key_id, sealed.status());
   return sealed;
 }
 
@@ -252,7 +271,12 @@ Result<std::string> SsmService::ValueFor(const Parameter& p, const ParameterVers
   ParameterKeyUse caller(ctx, v);
   auto plain =
       crypto::OpenValue(keys_, ScopeOf(p, &caller), ContextOf(p, v), stored, &legacy);
-  if (!plain.ok()) return AsInvalidKeyId(plain.status());
+  // A key KMS refuses now (disabled, pending deletion) is worded as for encryption (AWS's
+  // answer to a read under a key pending deletion: stelligent/mu#345).
+  if (!plain.ok()) {
+    return KeyIdError(p.account, p.region, v.key_id == dssm::kDefaultKeyAlias ? "" : v.key_id,
+                      plain.status());
+  }
   return plain;
 }
 

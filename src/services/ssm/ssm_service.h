@@ -93,6 +93,12 @@ class SsmService : public Service {
   // Errors: kAccessDenied when the caller may not use the key; kInvalidKeyId otherwise.
   Result<std::string> SealFor(const Parameter& p, const ParameterVersion& v,
                               std::string_view plaintext, const CallContext& ctx);
+  // A failed use of KMS key key_id ("" = alias/aws/ssm) for encryption, as Parameter Store
+  // answers it: InvalidKeyId carrying KMS's own error as its Java SDK prints it ("<KMS
+  // message> (Service: AWSKMS; Status Code: 400; Error Code: <KMS code>; Request ID: ...;
+  // Proxy: null)"), when KMS itself refuses the key; kAccessDenied is passed on as is.
+  Status KeyIdError(const std::string& account, const std::string& region,
+                    std::string_view key_id, const Status& failure);
   // The value of a version as returned to the caller: plaintext (kms:Decrypt as the caller,
   // via Parameter Store), or for SecureString without decryption the base64 ciphertext.
   // Errors: kAccessDenied when the caller may not decrypt; kInvalidKeyId when the key cannot.

@@ -137,8 +137,9 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
       // Named as given: "alias/aws/ssm" resolves (and first creates) the AWS managed key.
       Status ks = keys_.CheckKey({ctx.account, ctx.region, dssm::kDefaultKeyAlias}, *key_id);
       if (!ks.ok()) {
-        return Status(ErrorCode::kInvalidKeyId,
-                      ks.message().empty() ? "Invalid keyId " + *key_id : ks.message());
+        Status st = KeyIdError(ctx.account, ctx.region, *key_id, ks);
+        if (st.code() != ErrorCode::kInvalidKeyId || !st.message().empty()) return st;
+        return Status(ErrorCode::kInvalidKeyId, "Invalid keyId " + *key_id);
       }
       v.key_id = *key_id;
     } else if (v.type == dssm::kSecureString) {
