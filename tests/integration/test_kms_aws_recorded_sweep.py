@@ -587,3 +587,28 @@ def test_rotation_status_of_a_key_that_cannot_rotate(kmsc):
         meta = kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]
         assert answer(kms.get_key_rotation_status(KeyId=meta["KeyId"])) == \
             {"KeyId": meta["Arn"], "KeyRotationEnabled": False}, (spec, usage)
+
+
+def test_automatic_rotation_of_imported_material_is_refused_in_aws_words(kmsc):
+    """test_rotate_key_on_demand_raises_error_given_key_with_imported_key_material (recorded
+    2025-03, before on-demand rotation of imported material): a rotation operation the key's
+    origin does not allow is UnsupportedOperationException "<key ARN> origin is EXTERNAL which
+    is not valid for this operation." (message and Message) - AWS's wording for origins, as
+    for GetParametersForImport of an AWS_KMS key. Automatic rotation of imported material is
+    still not allowed (EnableKeyRotation API reference), so EnableKeyRotation and
+    DisableKeyRotation of an EXTERNAL key answer so."""
+    kms = kmsc()
+    meta = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
+    p = kms.get_parameters_for_import(KeyId=meta["KeyId"], WrappingAlgorithm="RSAES_OAEP_SHA_256",
+                                      WrappingKeySpec="RSA_2048")
+    kms.import_key_material(KeyId=meta["KeyId"], ImportToken=p["ImportToken"],
+                            EncryptedKeyMaterial=load_der_public_key(p["PublicKey"]).encrypt(
+                                os.urandom(32), oaep()),
+                            ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    want = f"{meta['Arn']} origin is EXTERNAL which is not valid for this operation."
+    for call in (kms.enable_key_rotation, kms.disable_key_rotation):
+        with raises_code("UnsupportedOperationException") as ei:
+            call(KeyId=meta["KeyId"])
+        assert message_of(ei) == want and ei.value.response["message"] == want
+        assert status_of(ei) == 400
+    assert kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"] is False

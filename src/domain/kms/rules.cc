@@ -173,12 +173,13 @@ Status CheckNotPendingImport(const Key& key) {
   return Status::Ok();
 }
 
+Status OriginNotValid(const Key& key) {
+  return Status(ErrorCode::kUnsupportedOperation,
+                key.arn + " origin is " + key.origin + " which is not valid for this operation.");
+}
+
 Status CheckOriginExternal(const Key& key) {
-  if (!key.external()) {
-    return Status(ErrorCode::kUnsupportedOperation,
-                  key.arn + " origin is " + key.origin + " which is not valid for this operation.");
-  }
-  return Status::Ok();
+  return key.external() ? Status::Ok() : OriginNotValid(key);
 }
 
 bool ApplyMaterialExpiry(Key& key, int64_t now_ms) {

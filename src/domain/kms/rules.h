@@ -86,6 +86,11 @@ Status CheckNotPendingImport(const Key& key);
 // Operations of imported key material need Origin EXTERNAL: kUnsupportedOperation
 // "<arn> origin is AWS_KMS which is not valid for this operation." otherwise.
 Status CheckOriginExternal(const Key& key);
+// kUnsupportedOperation "<arn> origin is <origin> which is not valid for this operation.",
+// AWS's answer to an operation the key's origin does not allow (GetParametersForImport of an
+// AWS_KMS key; automatic rotation of an EXTERNAL key, as LocalStack's AWS recording of
+// RotateKeyOnDemand of one before 2025-06).
+Status OriginNotValid(const Key& key);
 
 // Imported key material whose ValidTo passed is gone (AWS deletes it): evaluated lazily on
 // every read, so every node agrees at once without waiting for the maintenance job, which

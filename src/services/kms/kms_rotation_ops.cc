@@ -46,11 +46,8 @@ Result<std::string> KmsService::SetRotation(const In& in, const CallContext& ctx
     // hardhat-kms's key rotation guide) and RotateKeyOnDemand (below).
     if (!dk::IsSymmetricSpec(key.key_spec)) return Status(ErrorCode::kUnsupportedOperation, "");
     ARCANA_RETURN_IF_ERROR(CheckNotReplica(key));
-    if (key.external()) {
-      return Status(ErrorCode::kUnsupportedOperation,
-                    key.arn + " origin is EXTERNAL: automatic rotation is not supported for "
-                              "imported key material; use RotateKeyOnDemand.");
-    }
+    // Imported key material does not rotate automatically (RotateKeyOnDemand rotates it).
+    if (key.external()) return dk::OriginNotValid(key);
     if (enabled) {
       if (!key.rotation_enabled) key.rotation_base_ms = ctx.now_ms;
       key.rotation_period_days =
