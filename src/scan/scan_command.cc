@@ -27,7 +27,10 @@ ScanCommand::ScanCommand(CLI::App& app) {
   cmd_->add_option("--format", format_, "table, json or sarif")->capture_default_str();
   cmd_->add_option("--output,-o", output_, "write the report to FILE instead of stdout");
   cmd_->add_flag("--no-gitignore", no_gitignore_, "scan files .gitignore excludes too");
+  // Bounded: the MiB were shifted into bytes (a huge value wrapped to 0 and skipped every
+  // file: "no secrets found", exit 0) and a scan takes at most 4 GiB in one piece.
   cmd_->add_option("--max-file-size", max_file_mib_, "skip files larger than this (MiB)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{4095}))
       ->capture_default_str();
   cmd_->add_option("--threads", threads_, "scanning threads (default: one per core)");
 }
@@ -63,6 +66,12 @@ std::optional<int> ScanCommand::Run() {
     return RunScan(req, &progress);
   }();
   if (!run.ok()) return fail(run.status().message());
+  // Skipped files are not clean files: say so, or a binary, oversized or unreadable file
+  // passes the gate unremarked.
+  if (uint64_t skipped = progress.skipped.load(); skipped != 0) {
+    std::cerr << "arcana scan: " << skipped << (skipped == 1 ? " file" : " files")
+              << " not scanned (binary, larger than --max-file-size, or unreadable)\n";
+  }
 
   std::ofstream file;
   if (!output_.empty()) {

@@ -33,6 +33,7 @@ constexpr size_t kStdinChunk = size_t{1} << 20;
 struct Job {
   std::string open_path;
   std::string display;
+  bool named = false;  // given as an argument: followed even when it is a link
 };
 
 // A bounded multi-consumer queue; Close() wakes everyone once the producer is done.
@@ -148,7 +149,11 @@ class Walker {
 void ScanFile(const Engine& engine, Engine::Scratch& scratch, const Job& job,
               const TreeScanOptions& opts, ScanProgress* progress, std::string& buf,
               std::vector<Finding>* out) {
-  int fd = ::open(job.open_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO put in place after the walk saw a regular file must not block the
+  // open (fstat below skips it). A named argument is followed even when it is a link, as a
+  // named directory is (it was skipped silently: "no secrets found", exit 0).
+  int fd = ::open(job.open_path.c_str(),
+                  O_RDONLY | O_CLOEXEC | O_NONBLOCK | (job.named ? 0 : O_NOFOLLOW));
   if (fd < 0) {
     progress->skipped++;
     return;
@@ -249,6 +254,11 @@ Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress*
     if (p != "-" && !fs::exists(p, ec)) {
       return Status(ErrorCode::kInvalidParameter, p + ": no such file or directory");
     }
+    // A FIFO or device named on the command line held the scan forever in open(2) or
+    // read(2) (or was skipped as clean): it is no file to scan.
+    if (p != "-" && !fs::is_directory(p, ec) && !fs::is_regular_file(p, ec)) {
+      return Status(ErrorCode::kInvalidParameter, p + ": not a regular file or directory");
+    }
   }
   unsigned n = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   JobQueue queue;
@@ -276,7 +286,7 @@ Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress*
     if (fs::is_directory(p, ec)) {
       walker.Walk(p, p == "." ? "" : p);
     } else {
-      queue.Push(Job{p, p});
+      queue.Push(Job{p, p, true});
     }
   }
   queue.Close();

@@ -82,6 +82,35 @@ def test_scan_many_findings_in_one_file_is_not_quadratic(tmp_path):
     assert found[-1]["rule_id"] == "slack-token" and found[-1]["line"] == 80001
 
 
+def test_scan_named_paths_are_not_silently_clean(tmp_path):
+    (tmp_path / "app.env").write_text(f"SLACK_TOKEN={SLACK}\n")
+    os.symlink("app.env", tmp_path / "link.env")
+    # A named file that is a link was skipped (O_NOFOLLOW): "no secrets found", exit 0. It is
+    # followed like a named directory; links met inside a tree are still skipped.
+    r = arcana(["scan", "--format", "json", "link.env"], tmp_path)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert [f["file"] for f in json.loads(r.stdout)] == ["link.env"]
+    sub = tmp_path / "tree"
+    sub.mkdir()
+    os.symlink("../app.env", sub / "inner.env")
+    r = arcana(["scan", "tree"], tmp_path)
+    assert r.returncode == 0, r.stdout
+    # A FIFO held the scan in open(2) forever; a device was "clean".
+    os.mkfifo(tmp_path / "fifo")
+    for named in ["fifo", "/dev/zero"]:
+        r = arcana(["scan", named], tmp_path, timeout=20)
+        assert r.returncode == 2, (named, r.stderr)
+        assert "not a regular file" in r.stderr
+    # --max-file-size in MiB was shifted into bytes unchecked: 2**44 wrapped to 0, every file
+    # was skipped and the scan passed.
+    r = arcana(["scan", "--max-file-size", str(2 ** 44), "app.env"], tmp_path)
+    assert r.returncode == 2, r.stdout
+    # Files the scan skipped are said to be skipped.
+    (tmp_path / "bin.dat").write_bytes(b"\x00" + SLACK.encode())
+    r = arcana(["scan", "bin.dat"], tmp_path)
+    assert r.returncode == 0 and "1 file not scanned" in r.stderr
+
+
 def test_scan_since_out_of_range_is_a_usage_error(tmp_path):
     # A 20-digit --since went to std::stoll, whose out_of_range escaped: abort (134), core.
     git = ["git", "-c", "user.name=a", "-c", "user.email=a@example.com"]
