@@ -223,3 +223,32 @@ def test_key_kms_refuses_is_invalid_key_id_in_kms_words(ssm):
     refused("KMSInvalidStateException", f"{key['Arn']} is pending deletion.", Name=n)
     # Without decryption the ciphertext is still answered.
     assert c.get_parameter(Name=n)["Parameter"]["Type"] == "SecureString"
+
+
+def test_invalid_resource_id_has_no_message(ssm):
+    """The tagging operations on a parameter that does not exist answer InvalidResourceId,
+    HTTP 400, with no message: the body is {"__type":"InvalidResourceId"} (recorded from AWS
+    with vcrpy for ListTagsForResource in getmoto/moto#4360; aws/aws-cli#4419 prints "An error
+    occurred (InvalidResourceId) when calling the ListTagsForResource operation:" and nothing
+    after, for AddTagsToResource as well). Arcana added "The resource ID is not valid: no
+    parameter ..."."""
+    from conftest import raw_call
+    c = ssm()
+    gone = pname("special-not-there")
+    calls = [
+        ("ListTagsForResource", lambda: c.list_tags_for_resource(
+            ResourceType="Parameter", ResourceId=gone)),
+        ("AddTagsToResource", lambda: c.add_tags_to_resource(
+            ResourceType="Parameter", ResourceId=gone, Tags=[{"Key": "k", "Value": "v"}])),
+        ("RemoveTagsFromResource", lambda: c.remove_tags_from_resource(
+            ResourceType="Parameter", ResourceId=gone, TagKeys=["k"])),
+    ]
+    for op, call in calls:
+        with raises_code("InvalidResourceId") as ei:
+            call()
+        assert error_of(ei) == ("InvalidResourceId", "", 400)
+        assert str(ei.value) == (
+            f"An error occurred (InvalidResourceId) when calling the {op} operation: ")
+    r = raw_call(ssm.server.endpoint, None, {"ResourceType": "Parameter", "ResourceId": gone},
+                 target="AmazonSSM.ListTagsForResource", service="ssm")
+    assert r.status_code == 400 and r.json() == {"__type": "InvalidResourceId"}

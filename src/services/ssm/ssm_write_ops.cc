@@ -340,14 +340,14 @@ Result<Parameter> SsmService::TagTarget(const In& in, const CallContext& ctx) {
   }
   std::string id = in.Str("ResourceId").value_or("");
   auto ref = dssm::ParseNameRef(dssm::TrimName(id), ctx.region, ctx.account);
+  // AWS answers InvalidResourceId without a message: the body is {"__type":"InvalidResourceId"}
+  // (recorded from AWS with vcrpy in getmoto/moto#4360; aws/aws-cli#4419 prints "An error
+  // occurred (InvalidResourceId) when calling the ListTagsForResource operation:" and nothing).
   if (ref.malformed || ref.foreign || !ref.selector.empty() || ref.name.empty()) {
-    return Status(ErrorCode::kInvalidResourceId, "The resource ID is not valid.");
+    return Status(ErrorCode::kInvalidResourceId, "");
   }
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(ref.name)));
-  if (!existing) {
-    return Status(ErrorCode::kInvalidResourceId,
-                  "The resource ID is not valid: no parameter " + ref.name + ".");
-  }
+  if (!existing) return Status(ErrorCode::kInvalidResourceId, "");
   return std::move(*existing);
 }
 
