@@ -8,13 +8,21 @@ absence: the snapshot's Message "" with no "message" member), HTTP status and th
 the answer. Values LocalStack's transformers replace (ids, ARNs, blobs, dates) are checked
 for their form only.
 
-Two tests go beyond the snapshot, where AWS's answer to a neighbouring input of the same
-tests is on record elsewhere (each says where), and where Arcana answered differently:
+Some tests go beyond the snapshot, where AWS's answer to a neighbouring input of the same
+tests is on record elsewhere or in the API reference (each says where), and where Arcana
+answered differently:
 - an alias (name or ARN) given to an operation that takes key ids and key ARNs only is
   InvalidArnException "Key Aliases are not supported for this operation." (Arcana answered
   NotFoundException "Invalid keyId 'alias/...'");
 - a CreateGrant whose only operation is CreateGrant is ValidationException "Grants must not
-  contain only the CreateGrant operation." (Arcana created the grant).
+  contain only the CreateGrant operation." (Arcana created the grant);
+- EnableKeyRotation/DisableKeyRotation of an asymmetric or HMAC key is
+  UnsupportedOperationException without a message, of an EXTERNAL key "<key ARN> origin is
+  EXTERNAL which is not valid for this operation." (Arcana wrote sentences of its own);
+- GetKeyRotationStatus of an asymmetric or HMAC key answers KeyRotationEnabled false (Arcana
+  refused it);
+- ImportKeyMaterial with wrapped material of an impossible size is ValidationException
+  "Invalid encrypted key size." (Arcana: InvalidCiphertextException).
 """
 
 from __future__ import annotations
