@@ -679,3 +679,29 @@ def test_batch_get_names_what_it_read_by_filter_and_detects_pending_deletion_ite
         assert names == ["BatchGetSecretValue", "CreateSecret"], (n, names)
     ev.remove_targets(Rule="batch-alerts", Ids=["hook"])
     ev.delete_rule(Name="batch-alerts")
+
+
+@pytest.mark.parametrize("pattern,reason", [
+    # Refusals in the words of AWS's matcher (aws/event-ruler, JsonRuleCompiler), through
+    # TestEventPattern and PutRule alike.
+    ({"a": [{"anything-but": ["x", None]}]},
+     "Inside anything but list, start|null|boolean is not supported."),
+    ({"a": [{"anything-but": ["x", 1]}]},
+     "Inside anything but list, either all values are number or string, mixed type is not "
+     "supported"),
+    ({"n": [{"numeric": []}]}, "Invalid member in numeric match: ]"),
+    ({"n": [{"numeric": ["=", "x"]}]}, "Value of equals must be numeric"),
+    ({"n": [{"numeric": ["~", 1]}]}, "Unrecognized numeric range operator: ~"),
+    ({"n": [{"prefix": "a", "suffix": "b"}]}, "Only one key allowed in match expression"),
+    ({"$or": [{"a": ["b"]}]}, "There must have at least 2 Objects in $or relationship."),
+])
+def test_pattern_refusals_in_event_rulers_words(srv, pattern, reason):
+    ev = client(srv, "events")
+    event = {"id": "1", "source": "s", "detail-type": "x", "account": "123456789012",
+             "time": "2026-12-02T00:00:00Z", "region": "us-east-1", "resources": []}
+    with pytest.raises(ClientError) as e:
+        ev.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))
+    assert code_of(e) == ("InvalidEventPatternException", "Event pattern is not valid. Reason: " + reason)
+    with pytest.raises(ClientError) as e:
+        ev.put_rule(Name="event-ruler-words", EventPattern=json.dumps(pattern))
+    assert code_of(e) == ("InvalidEventPatternException", "Event pattern is not valid. Reason: " + reason)

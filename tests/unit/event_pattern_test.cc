@@ -158,7 +158,11 @@ TEST(EventPattern, AnythingButOperandsRefusedWithAwsMessages) {
   EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"equals-ignore-case":["x",3]}}]})"),
             "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not "
             "supported.");
+  // A boolean is refused before its operator is looked at (event-ruler's JsonRuleCompiler: the
+  // operand must be an array, a string or a number); a number reaches the operator's check.
   EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"wildcard":false}}]})"),
+            "Value of anything-but must be an array or single string/number value.");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"wildcard":7}}]})"),
             "wildcard match pattern must be a string");
   EXPECT_EQ(Reason(R"({"a":[{"anything-but":null}]})"),
             "Value of anything-but must be an array or single string/number value.");
@@ -262,6 +266,49 @@ TEST(EventPattern, TextThatIsNotJsonIsRefusedInItsParsersWords) {
   EXPECT_EQ(Reason("{'bad': 'quotation'}"),
             "Unexpected character (''' (code 39)): was expecting double-quote to start field name");
   EXPECT_EQ(Reason(R"({"a": [1,]})"), "Unexpected character (']' (code 93)): expected a value");
+}
+
+// The refusals AWS's matcher (aws/event-ruler, JsonRuleCompiler) words for itself, beyond the
+// ones LocalStack recorded against AWS.
+TEST(EventPattern, RefusalsInEventRulersWords) {
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":["x",null]}]})"),
+            "Inside anything but list, start|null|boolean is not supported.");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":["x",1]}]})"),
+            "Inside anything but list, either all values are number or string, mixed type is not "
+            "supported");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":[]}]})"),
+            "Inside anything but list, either all values are number or string, mixed type is not "
+            "supported");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{}}]})"), "Anything-But expression name not found");
+  EXPECT_EQ(Reason(R"({"a":[{"anything-but":{"prefix":"x","suffix":"y"}}]})"),
+            "Too many elements in numeric expression");
+  EXPECT_TRUE(Match(R"({"a":[{"anything-but":{"prefix":[]}}]})", R"({"a":"v"})"));
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":5}]})"), "Value of numeric must be an array.");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":[]}]})"), "Invalid member in numeric match: ]");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":[5,">"]}]})"), "Invalid member in numeric match: 5");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":["=","x"]}]})"), "Value of equals must be numeric");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":["=",1,"<",2]}]})"),
+            "Too many elements in numeric expression");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":["<",1,">",0]}]})"),
+            "Too many elements in numeric expression");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":["~",1]}]})"), "Unrecognized numeric range operator: ~");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":[">",1,2]}]})"), "Bad value in numeric range: 2");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":[">",1,"<",2,3]}]})"),
+            "Too many terms in numeric range expression");
+  EXPECT_EQ(Reason(R"({"n":[{"numeric":[">",1],"x":1}]})"),
+            "Too many elements in numeric expression");
+  EXPECT_EQ(Reason(R"({"n":[{}]})"), "Match expression name not found");
+  EXPECT_EQ(Reason(R"({"n":[{"prefix":"a","suffix":"b"}]})"),
+            "Only one key allowed in match expression");
+  EXPECT_EQ(Reason(R"({"n":[{"prefix":{}}]})"), "Prefix expression name not found");
+  EXPECT_EQ(Reason(R"({"n":[{"suffix":{"wildcard":"x"}}]})"), "Unsupported suffix pattern: wildcard");
+  EXPECT_EQ(Reason(R"({"n":[{"prefix":{"equals-ignore-case":1}}]})"),
+            "equals-ignore-case match pattern must be a string");
+  EXPECT_EQ(Reason(R"({"$or":{"a":["b"]}})"), "It must be an Array followed with $or.");
+  EXPECT_EQ(Reason(R"({"$or":[{"a":["b"]},"c"]})"),
+            "Only JSON object is allowed in array of $or relationship.");
+  EXPECT_EQ(Reason(R"({"$or":[{"a":["b"]}]})"),
+            "There must have at least 2 Objects in $or relationship.");
 }
 
 }  // namespace

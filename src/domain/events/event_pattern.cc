@@ -129,13 +129,18 @@ class Parser {
       // A key written more than once counts as its last value, as EventBridge documents ("the
       // last reference will be the one used to evaluate events"): the earlier one is dropped.
       if (key == "$or") {
-        if (!m.value.IsArray() || m.value.Size() < 2) {
-          return Invalid("$or must be an array of at least two patterns");
-        }
+        // event-ruler's checks and words, in its order: an array, of objects, at least two.
+        if (!m.value.IsArray()) return Invalid("It must be an Array followed with $or.");
         node->any_of.clear();
         for (const auto& alt : m.value.GetArray()) {
+          if (!alt.IsObject()) {
+            return Invalid("Only JSON object is allowed in array of $or relationship.");
+          }
           ARCANA_ASSIGN_OR_RETURN(auto sub, Node(alt, depth + 1));
           node->any_of.push_back(std::move(sub));
+        }
+        if (node->any_of.size() < 2) {
+          return Invalid("There must have at least 2 Objects in $or relationship.");
         }
         continue;
       }
@@ -185,50 +190,83 @@ class Parser {
   }
 
   // {"prefix": "s"} / {"suffix": "s"}, also with {"equals-ignore-case": "s"} as the value.
-  Result<Filter> Affix(Filter::Kind kind, const char* name, const Value& v) {
+  Result<Filter> Affix(Filter::Kind kind, const std::string& name, const Value& v) {
     Filter f;
     f.kind = kind;
-    if (v.IsObject() && v.MemberCount() == 1 && v.HasMember("equals-ignore-case") &&
-        v["equals-ignore-case"].IsString()) {
+    if (v.IsObject()) {
+      // Capitalized as event-ruler writes these two ("Prefix expression name not found").
+      std::string title = name;
+      title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+      if (v.MemberCount() == 0) return Invalid(title + " expression name not found");
+      const auto& m = *v.MemberBegin();
+      std::string op(m.name.GetString(), m.name.GetStringLength());
+      if (op != "equals-ignore-case") return Invalid("Unsupported " + name + " pattern: " + op);
+      if (!m.value.IsString()) return Invalid("equals-ignore-case match pattern must be a string");
+      if (v.MemberCount() > 1) return Invalid("Only one key allowed in match expression");
       f.ignore_case = true;
-      f.text = v["equals-ignore-case"].GetString();
+      f.text.assign(m.value.GetString(), m.value.GetStringLength());
       return f;
     }
-    if (!v.IsString()) return Invalid(std::string(name) + " match pattern must be a string");
+    if (!v.IsString()) return Invalid(name + " match pattern must be a string");
     f.text.assign(v.GetString(), v.GetStringLength());
     return f;
   }
 
+  // What event-ruler names a member of a numeric array that is not what it expects: the
+  // member's text (a number as written, true, false, null, "[" or "{").
+  static std::string MemberText(const Value& v) {
+    if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+    if (v.IsObject()) return "{";
+    if (v.IsArray()) return "[";
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v.Accept(w);
+    return buf.GetString();
+  }
+
+  // {"numeric": [op, n]} or [">" | ">=", n, "<" | "<=", n], read and refused as event-ruler
+  // reads it: member by member, with its words for each fault.
   Result<Filter> Numeric(const Value& v) {
-    if (!v.IsArray() || v.Size() == 0 || v.Size() > 4) {
-      return Invalid("Value of numeric must be an array of one or two (operator, number) pairs");
+    if (!v.IsArray()) return Invalid("Value of numeric must be an array.");
+    if (v.Size() == 0 || !v[0].IsString()) {
+      return Invalid("Invalid member in numeric match: " + (v.Size() ? MemberText(v[0]) : "]"));
     }
+    auto number = [&](rapidjson::SizeType i) {
+      return i < v.Size() && v[i].IsNumber() && std::isfinite(v[i].GetDouble());
+    };
     Filter f;
     f.kind = Filter::Kind::kNumeric;
-    for (rapidjson::SizeType i = 0; i < v.Size(); i += 2) {
-      if (!v[i].IsString()) return Invalid("Unrecognized numeric range operator");
-      std::string op = v[i].GetString();
-      // An operator without its value ([">", 0, "<"]) is named as AWS names it.
-      if (i + 1 >= v.Size() || !v[i + 1].IsNumber() || !std::isfinite(v[i + 1].GetDouble())) {
-        return Invalid("Value of " + op + " must be numeric");
-      }
-      double n = v[i + 1].GetDouble();
-      if (op == "=" && v.Size() == 2) {
-        f.has_lo = f.has_hi = f.lo_incl = f.hi_incl = true;
-        f.lo = f.hi = n;
-      } else if ((op == ">" || op == ">=") && i == 0) {
-        f.has_lo = true;
-        f.lo_incl = op == ">=";
-        f.lo = n;
-      } else if ((op == "<" || op == "<=") && !f.has_hi && (i == 0 || f.has_lo)) {
-        f.has_hi = true;
-        f.hi_incl = op == "<=";
-        f.hi = n;
-      } else {
-        return Invalid("Bad numeric range operator: " + op);
-      }
+    const std::string op = v[0].GetString();
+    if (op == "=") {
+      if (!number(1)) return Invalid("Value of equals must be numeric");
+      if (v.Size() > 2) return Invalid("Too many elements in numeric expression");
+      f.has_lo = f.has_hi = f.lo_incl = f.hi_incl = true;
+      f.lo = f.hi = v[1].GetDouble();
+      return f;
     }
-    if (f.has_lo && f.has_hi && f.lo > f.hi) return Invalid("Bottom must be less than top");
+    if (op == "<" || op == "<=") {
+      if (!number(1)) return Invalid("Value of " + op + " must be numeric");
+      if (v.Size() > 2) return Invalid("Too many elements in numeric expression");
+      f.has_hi = true;
+      f.hi_incl = op == "<=";
+      f.hi = v[1].GetDouble();
+      return f;
+    }
+    if (op != ">" && op != ">=") return Invalid("Unrecognized numeric range operator: " + op);
+    if (!number(1)) return Invalid("Value of " + op + " must be numeric");
+    f.has_lo = true;
+    f.lo_incl = op == ">=";
+    f.lo = v[1].GetDouble();
+    if (v.Size() == 2) return f;
+    if (!v[2].IsString()) return Invalid("Bad value in numeric range: " + MemberText(v[2]));
+    const std::string top = v[2].GetString();
+    if (top != "<" && top != "<=") return Invalid("Bad numeric range operator: " + top);
+    if (!number(3)) return Invalid("Value of " + top + " must be numeric");
+    if (v.Size() > 4) return Invalid("Too many terms in numeric range expression");
+    f.has_hi = true;
+    f.hi_incl = top == "<=";
+    f.hi = v[3].GetDouble();
+    if (f.lo > f.hi) return Invalid("Bottom must be less than top");
     return f;
   }
 
@@ -252,7 +290,7 @@ class Parser {
     Filter f;
     f.kind = Filter::Kind::kAnythingBut;
     if (v.IsObject()) {
-      if (v.MemberCount() != 1) return Invalid("anything-but takes one prefix or suffix");
+      if (v.MemberCount() == 0) return Invalid("Anything-But expression name not found");
       const auto& m = *v.MemberBegin();
       std::string op = m.name.GetString();
       Filter::Kind kind;
@@ -275,26 +313,38 @@ class Parser {
       } else {
         return Invalid("Unsupported anything-but pattern: " + op);
       }
+      if (!m.value.IsArray() && !m.value.IsString() && !m.value.IsNumber()) {
+        return Invalid("Value of anything-but must be an array or single string/number value.");
+      }
       if (m.value.IsArray()) {
-        if (m.value.Size() == 0) return Invalid("Empty arrays are not allowed");
+        // An empty list excludes nothing (event-ruler takes it): every present value matches.
         for (const auto& item : m.value.GetArray()) {
           ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, item, not_string));
           f.but.push_back(std::move(e));
         }
-        return f;
+      } else {
+        ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, m.value, not_string));
+        f.but.push_back(std::move(e));
       }
-      ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, m.value, not_string));
-      f.but.push_back(std::move(e));
+      // (event-ruler's word for a second member here is its numeric one.)
+      if (v.MemberCount() > 1) return Invalid("Too many elements in numeric expression");
       return f;
     }
     if (v.IsArray()) {
-      if (v.Size() == 0) return Invalid("Empty arrays are not allowed");
+      // event-ruler's words ("anything but", no hyphen, for the list): each value a string or a
+      // number, then all of one kind and at least one.
+      bool strings = false, numbers = false;
       for (const auto& item : v.GetArray()) {
         if (!item.IsString() && !item.IsNumber()) {
-          return Invalid("Inside anything-but list, start|null|boolean is not supported.");
+          return Invalid("Inside anything but list, start|null|boolean is not supported.");
         }
+        (item.IsString() ? strings : numbers) = true;
         ARCANA_ASSIGN_OR_RETURN(Filter e, Exact(item));
         f.but.push_back(std::move(e));
+      }
+      if (strings == numbers) {
+        return Invalid("Inside anything but list, either all values are number or string, "
+                       "mixed type is not supported");
       }
       return f;
     }
@@ -361,33 +411,42 @@ class Parser {
     return f;
   }
 
+  // One filter of a field's array, read as event-ruler reads a match expression: the first
+  // member's operator and operand, then any second member refused in that operator's words.
   Result<Filter> OneFilter(const Value& v) {
     if (!v.IsObject()) return Exact(v);
     ARCANA_RETURN_IF_ERROR(Count());
-    if (v.MemberCount() != 1) return Invalid("A content filter takes exactly one operator");
+    if (v.MemberCount() == 0) return Invalid("Match expression name not found");
     const auto& m = *v.MemberBegin();
     std::string op(m.name.GetString(), m.name.GetStringLength());
-    if (op == "prefix") return Affix(Filter::Kind::kPrefix, "prefix", m.value);
-    if (op == "suffix") return Affix(Filter::Kind::kSuffix, "suffix", m.value);
-    if (op == "equals-ignore-case" || op == "wildcard") {
+    const bool more = v.MemberCount() > 1;
+    const char* one_key = "Only one key allowed in match expression";
+    Result<Filter> f = Filter{};
+    if (op == "prefix" || op == "suffix") {
+      f = Affix(op == "prefix" ? Filter::Kind::kPrefix : Filter::Kind::kSuffix, op, m.value);
+    } else if (op == "equals-ignore-case" || op == "wildcard") {
       if (!m.value.IsString()) return Invalid(op + " match pattern must be a string");
-      Filter f;
-      f.kind = op == "wildcard" ? Filter::Kind::kWildcard : Filter::Kind::kEqualsIgnoreCase;
-      f.text.assign(m.value.GetString(), m.value.GetStringLength());
-      if (f.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&f));
-      return f;
-    }
-    if (op == "anything-but") return AnythingBut(m.value);
-    if (op == "cidr") return Cidr(m.value);
-    if (op == "numeric") return Numeric(m.value);
-    if (op == "exists") {
+      Filter g;
+      g.kind = op == "wildcard" ? Filter::Kind::kWildcard : Filter::Kind::kEqualsIgnoreCase;
+      g.text.assign(m.value.GetString(), m.value.GetStringLength());
+      if (g.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&g));
+      f = std::move(g);
+    } else if (op == "anything-but" || op == "numeric") {
+      f = op == "numeric" ? Numeric(m.value) : AnythingBut(m.value);
+      if (f.ok() && more) return Invalid("Too many elements in numeric expression");
+    } else if (op == "cidr") {
+      f = Cidr(m.value);
+    } else if (op == "exists") {
       if (!m.value.IsBool()) return Invalid("exists match pattern must be either true or false.");
-      Filter f;
-      f.kind = Filter::Kind::kExists;
-      f.flag = m.value.GetBool();
-      return f;
+      Filter g;
+      g.kind = Filter::Kind::kExists;
+      g.flag = m.value.GetBool();
+      f = std::move(g);
+    } else {
+      return Invalid("Unrecognized match type " + op);
     }
-    return Invalid("Unrecognized match type " + op);
+    if (f.ok() && more) return Invalid(one_key);
+    return f;
   }
 
   size_t filters_ = 0;
