@@ -542,7 +542,7 @@ def test_automatic_rotation_of_a_key_that_cannot_rotate(kmsc, kms_raw):
     DisabledException first (..._given_key_is_disabled)."""
     kms = kmsc()
     keys = [kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY")["KeyMetadata"],
-            kms.create_key(KeySpec="RSA_4096", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"],
+            kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"],
             kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]]
     for meta in keys:
         for op in ("EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"):
@@ -565,8 +565,8 @@ def test_wrapped_key_material_of_an_impossible_size(kmsc, kms_raw):
     kms = kmsc()
     kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
     for alg, spec, size in (("RSAES_OAEP_SHA_256", "RSA_2048", 256),
-                            ("RSAES_OAEP_SHA_1", "RSA_4096", 512),
-                            ("RSA_AES_KEY_WRAP_SHA_256", "RSA_3072", 384)):
+                            ("RSAES_OAEP_SHA_1", "RSA_3072", 384),
+                            ("RSA_AES_KEY_WRAP_SHA_256", "RSA_2048", 256)):
         p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm=alg, WrappingKeySpec=spec)
         body = {"KeyId": kid, "ImportToken": b64(p["ImportToken"]),
                 "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
