@@ -71,6 +71,25 @@ void WriteFinding(W& w, const Finding& f) {
   w.EndObject();
 }
 
+// Text for a terminal: control bytes (ESC starting an escape sequence, BEL, CR, ...) as
+// \xNN. A file name or a match from a scanned repository otherwise reached the operator's
+// terminal raw: a name like "\x1b]0;...\x07x.env" retitled it, "\x1b[2J" cleared the screen.
+std::string Printable(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<ReportFormat> ParseReportFormat(const std::string& name) {
@@ -91,9 +110,11 @@ void WriteTable(std::ostream& os, const std::vector<Finding>& findings) {
   for (const auto& f : findings) {
     std::string match = RedactIn(f.match, f.secret);
     std::replace(match.begin(), match.end(), '\n', ' ');
+    match = Printable(match);
     if (match.size() > 60) match = match.substr(0, 57) + "...";
     history = history || !f.commit.empty();
-    rows.push_back({f.rule_id, f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column),
+    rows.push_back({Printable(f.rule_id),
+                    Printable(f.file) + ":" + std::to_string(f.line) + ":" + std::to_string(f.column),
                     match, f.commit.substr(0, 12)});
   }
   std::array<size_t, 4> width{};

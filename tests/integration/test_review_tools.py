@@ -111,6 +111,21 @@ def test_scan_named_paths_are_not_silently_clean(tmp_path):
     assert r.returncode == 0 and "1 file not scanned" in r.stderr
 
 
+def test_scan_table_does_not_pass_terminal_escapes_through(tmp_path):
+    # The table (for a terminal) printed file names and matches raw: a scanned repository
+    # could retitle or clear the operator's terminal. Control bytes are shown as \xNN.
+    name = "\x1b]0;pwned\x07x.env"
+    (tmp_path / name).write_text(
+        "DB=postgres://ad\x1b[2Jmin:Zr9mQ4vKp2xL7wT@db.example.com/app\n")
+    r = arcana(["scan", "."], tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+    assert "\\x1b]0;pwned\\x07x.env:1:" in r.stdout and "ad\\x1b[2Jmin" in r.stdout
+    assert "Zr9mQ4vKp2xL7wT" not in r.stdout
+    j = arcana(["scan", "--format", "json", "."], tmp_path)  # JSON escapes them itself
+    assert [f["file"] for f in json.loads(j.stdout)] == [name]
+
+
 def test_scan_since_out_of_range_is_a_usage_error(tmp_path):
     # A 20-digit --since went to std::stoll, whose out_of_range escaped: abort (134), core.
     git = ["git", "-c", "user.name=a", "-c", "user.email=a@example.com"]
