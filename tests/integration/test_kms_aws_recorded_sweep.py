@@ -243,7 +243,7 @@ def test_key_usage_errors_of_verify_sign_and_derive(kmsc, kms_raw):
     kms = kmsc()
     sym = kms.create_key()["KeyMetadata"]["Arn"]
     hm = kms.create_key(KeySpec="HMAC_224", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
-    rsa_ed = kms.create_key(KeyUsage="ENCRYPT_DECRYPT", KeySpec="RSA_4096")["KeyMetadata"]["Arn"]
+    rsa_ed = kms.create_key(KeyUsage="ENCRYPT_DECRYPT", KeySpec="RSA_2048")["KeyMetadata"]["Arn"]
     ecc_sv = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
     agree = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["Arn"]
     peer = kms.get_public_key(KeyId=agree)["PublicKey"]
@@ -439,9 +439,11 @@ def test_import_ecc_private_keys(kmsc, spec, curve, oaep_hash, alg, wrap_spec, w
 
 
 def test_import_hmac_and_rsa_aes_wrapped_material(kmsc):
-    """test_import_key_hmac_keys[HMAC_224, HMAC_512]: raw HMAC material wrapped for RSA_4096
-    imports and MACs as that material does (GenerateMac/VerifyMac answer the key ARN).
-    test_import_key_rsa_aes_wrap_sha256: an RSA_4096 private key wrapped with
+    """test_import_key_hmac_keys[HMAC_224, HMAC_512]: raw HMAC material wrapped with
+    RSAES_OAEP_SHA_256 imports and MACs as that material does (GenerateMac/VerifyMac answer the
+    key ARN). The recordings wrap for RSA_4096 and import an RSA_4096 key; RSA_2048 keeps the
+    run short (each wrapping key is a new RSA key).
+    test_import_key_rsa_aes_wrap_sha256: an RSA private key wrapped with
     RSA_AES_KEY_WRAP_SHA_256 imports; GetPublicKey answers its public key."""
     kms = kmsc()
     for spec, size, alg in (("HMAC_224", 28, "HMAC_SHA_224"), ("HMAC_512", 64, "HMAC_SHA_512")):
@@ -450,7 +452,7 @@ def test_import_hmac_and_rsa_aes_wrapped_material(kmsc):
         arn = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{kid}"
         material = os.urandom(size)
         p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm="RSAES_OAEP_SHA_256",
-                                          WrappingKeySpec="RSA_4096")
+                                          WrappingKeySpec="RSA_2048")
         kms.import_key_material(KeyId=kid, ImportToken=p["ImportToken"],
                                 EncryptedKeyMaterial=load_der_public_key(p["PublicKey"]).encrypt(
                                     material, oaep()),
@@ -461,16 +463,16 @@ def test_import_hmac_and_rsa_aes_wrapped_material(kmsc):
         v = kms.verify_mac(KeyId=kid, Message=b"test-mac-message", Mac=g["Mac"], MacAlgorithm=alg)
         assert answer(v) == {"KeyId": arn, "MacAlgorithm": alg, "MacValid": True}
 
-    kid = kms.create_key(Origin="EXTERNAL", KeySpec="RSA_4096", KeyUsage="ENCRYPT_DECRYPT",
+    kid = kms.create_key(Origin="EXTERNAL", KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT",
                          Description="test-key")["KeyMetadata"]["KeyId"]
     meta = kms.describe_key(KeyId=kid)["KeyMetadata"]
     assert meta["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
-    rk = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    rk = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     der = rk.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                            serialization.NoEncryption())
     aes = os.urandom(32)
     p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm="RSA_AES_KEY_WRAP_SHA_256",
-                                      WrappingKeySpec="RSA_4096")
+                                      WrappingKeySpec="RSA_2048")
     wrapped = load_der_public_key(p["PublicKey"]).encrypt(aes, oaep())
     kms.import_key_material(KeyId=kid, ImportToken=p["ImportToken"],
                             EncryptedKeyMaterial=wrapped + aes_key_wrap_with_padding(aes, der),
