@@ -22,7 +22,10 @@
 // values) match only {"exists": false}; anything-but matches every present value it does not
 // exclude, null and numbers included. Numbers compare as numbers (5 matches 5.0). Keys join with
 // '.' as on AWS: the pattern key "a.b" names the event's "a":{"b"}, and the other way round.
-// Refusal messages are AWS's (without the parser location AWS appends).
+// A key written twice in one object counts as its last value (both are checked), as
+// EventBridge documents. Refusal messages are AWS's, i.e. those of its matcher, aws/event-ruler
+// (without the parser location AWS appends); text that is not JSON gets its parser's (Jackson's)
+// words for the faults AWS was recorded answering.
 // Bounds: the text is at most kMaxPatternBytes, nested at most kMaxDepth levels, with at
 // most kMaxFilters filters; matching is linear in the pattern times the event's size
 // (wildcards: times the value's length).
