@@ -206,3 +206,21 @@ def test_put_rule_with_schedule_aws_accepted(ev, expression):
 def test_put_rule_with_invalid_schedule_cron(ev, expression):
     assert error_of(ev.put_rule, Name="rule-invalid-cron", ScheduleExpression=expression)[:2] == (
         "ValidationException", "Parameter ScheduleExpression is not valid.")
+
+
+def test_rule_name_validation(ev):
+    """Rule names as the model constrains them ([\\.\\-_A-Za-z0-9]+, at most 64), refused in the
+    form AWS recorded for target ids (test_put_target_id_validation above)."""
+    pattern = json.dumps(TEST_EVENT_PATTERN)
+    assert error_of(ev.put_rule, Name="!@#$@!#$", EventPattern=pattern) == (
+        "ValidationException",
+        "1 validation error detected: Value '!@#$@!#$' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+", 400)
+    long_name = "r" * 65
+    assert error_of(ev.put_rule, Name=long_name, EventPattern=pattern) == (
+        "ValidationException",
+        f"1 validation error detected: Value '{long_name}' at 'name' failed to satisfy "
+        "constraint: Member must have length less than or equal to 64", 400)
+    name = "test-With_valid.Characters-" + "x" * 37  # 64 characters
+    assert ev.put_rule(Name=name, EventPattern=pattern)["RuleArn"].endswith(":rule/" + name)
+    ev.delete_rule(Name=name)
