@@ -23,6 +23,8 @@ answered differently:
   refused it);
 - ImportKeyMaterial with wrapped material of an impossible size is ValidationException
   "Invalid encrypted key size." (Arcana: InvalidCiphertextException).
+- the AWS managed keys carry AWS's Descriptions ("... protects my Secrets Manager data ...",
+  "... my SSM parameters ..."; Arcana wrote "my secretsmanager data", "my ssm data").
 """
 
 from __future__ import annotations
@@ -622,3 +624,21 @@ def test_automatic_rotation_of_imported_material_is_refused_in_aws_words(kmsc):
         assert message_of(ei) == want and ei.value.response["message"] == want
         assert status_of(ei) == 400
     assert kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"] is False
+
+
+def test_aws_managed_key_descriptions(kmsc):
+    """test_describe_with_alias_arn describes a key by alias ARN; described so, the AWS managed
+    keys Arcana creates on first use carry AWS's own Description: "Default key that protects
+    my Secrets Manager data when no other key is defined", "... my SSM parameters ..." (a
+    Terraform export of a real account's AWS managed keys and `aws kms describe-key
+    --key-id alias/aws/ssm` output, quoted publicly). KeyManager is AWS. (DescribeKey of a
+    predefined AWS alias creates its AWS managed key: DescribeKey API reference.)"""
+    kms = kmsc()
+    for service, what in (("secretsmanager", "Secrets Manager data"), ("ssm", "SSM parameters"),
+                          ("s3", "S3 objects"), ("ebs", "EBS volumes")):
+        alias_arn = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/aws/{service}"
+        created = kms.describe_key(KeyId=f"alias/aws/{service}")["KeyMetadata"]
+        meta = kms.describe_key(KeyId=alias_arn)["KeyMetadata"]
+        assert meta["KeyId"] == created["KeyId"] and meta["KeyManager"] == "AWS"
+        assert meta["Description"] == \
+            f"Default key that protects my {what} when no other key is defined"

@@ -1,6 +1,7 @@
 #include "services/kms/key_ring.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "crypto/aead.h"
@@ -26,6 +27,22 @@ bool IsKnownAwsManagedAlias(std::string_view alias) {
       "backup", "elasticfilesystem", "redshift", "kinesis", "glue", "logs", "acm"};
   if (!alias.starts_with("alias/aws/")) return false;
   return kServices.count(alias.substr(10)) > 0;
+}
+
+// The Description AWS gives the AWS managed key of a service: "Default key that protects my
+// <what> when no other key is defined", <what> as DescribeKey answers it in real accounts
+// (aws kms describe-key output and Terraform exports of AWS managed keys quoted publicly);
+// "<service> data" for the services without such a record.
+std::string AwsManagedDescription(std::string_view service) {
+  static const std::map<std::string, std::string, std::less<>> kProtects = {
+      {"secretsmanager", "Secrets Manager data"}, {"ssm", "SSM parameters"},
+      {"s3", "S3 objects"}, {"ebs", "EBS volumes"}, {"rds", "RDS database volumes"},
+      {"lambda", "Lambda functions"}, {"sns", "SNS data"}, {"sqs", "SQS messages"},
+      {"backup", "Backup data"}, {"elasticfilesystem", "EFS filesystems"},
+      {"acm", "ACM private keys"}, {"dynamodb", "DynamoDB data"}};
+  auto it = kProtects.find(service);
+  const std::string what = it != kProtects.end() ? it->second : std::string(service) + " data";
+  return "Default key that protects my " + what + " when no other key is defined";
 }
 
 std::string AwsManagedPolicy(std::string_view account, std::string_view region,
@@ -127,8 +144,7 @@ Result<Key> KeyRing::CreateAwsManaged(const storage::Scope& scope, const std::st
   key.key_id = dk::NewKeyId(false);
   key.arn = dk::KeyArn(scope.region, scope.account, key.key_id);
   key.created_ms = now_ms;
-  key.description = "Default key that protects my " + service +
-                    " data when no other key is defined";
+  key.description = AwsManagedDescription(service);
   key.key_usage = "ENCRYPT_DECRYPT";
   key.key_spec = "SYMMETRIC_DEFAULT";
   key.key_manager = "AWS";
