@@ -1,11 +1,13 @@
 #include "cli/operator_commands.h"
 
+#include <arpa/inet.h>
 #include <rapidjson/document.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "auth/access_keys.h"
 #include "cli/audit_commands.h"
@@ -55,6 +57,22 @@ std::string JsonString(const std::string& s) {
     out.push_back(c);
   }
   return out + "\"";
+}
+
+// Whether the endpoint is plain http to a host that is not this machine. The server accepts
+// the operator token and Shamir shares only over TLS or from a loopback address, so sending
+// them there can only fail, and only after they crossed the network in clear text (the CLI
+// sent them: `operator --endpoint http://10.0.0.5:7770 seal` put X-Arcana-Operator-Token on
+// the wire). Loopback by address, not by name prefix ("127.evil.example" is not one).
+bool PlainRemote(const Endpoint& ep) {
+  if (ep.tls || ep.host == "localhost") return false;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, ep.host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) != 127;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, ep.host.c_str(), &v6) == 1) return !IN6_IS_ADDR_LOOPBACK(&v6);
+  return true;
 }
 
 void PrintStatus(const rapidjson::Document& d) {
@@ -213,6 +231,15 @@ int OperatorCommands::Online(const std::string& what) {
     }
   } wipe_auth{auth};
   auto need_auth = [&]() -> bool { return !auth.token.empty() || !auth.akid.empty(); };
+  // Refuses before anything secret is sent (see PlainRemote): the token always, a share
+  // when the request carries one. A SigV4 signature alone is no reusable secret.
+  const bool plain_remote = PlainRemote(*ep);
+  auto exposes = [&](bool with_share) -> std::optional<int> {
+    if (!plain_remote || (!with_share && auth.token.empty())) return std::nullopt;
+    return Die(std::string("refusing to send ") +
+               (with_share ? "an unseal share" : "the operator token") + " over plain http to " +
+               ep->host + " (not this machine): use an https:// --endpoint");
+  };
   const char* kNoAuth =
       "no operator credentials: set ARCANA_OPERATOR_TOKEN (or --operator-token-file; the "
       "server writes <data-dir>/operator.token at first start), or AWS_ACCESS_KEY_ID and "
@@ -230,6 +257,7 @@ int OperatorCommands::Online(const std::string& what) {
     std::string body;
     if (reset_) {
       if (!need_auth()) return Die(kNoAuth);
+      if (auto rc = exposes(false)) return *rc;
       body = R"({"reset":true})";
     } else {
       // Key file / HSM servers unseal again without a share, with credentials.
@@ -237,17 +265,20 @@ int OperatorCommands::Online(const std::string& what) {
       if (!st.ok()) return Die(st.status().message());
       bool shamir = st->body.find("\"shamir\"") != std::string::npos;
       if (shamir) {
+        if (auto rc = exposes(true)) return *rc;
         std::string share = share_;
         if (share.empty() || share == "-") share = ReadShare();
         body = share_body(std::move(share));
       } else {
         if (!need_auth()) return Die(kNoAuth);
+        if (auto rc = exposes(false)) return *rc;
         body = "{}";
       }
     }
     reply = OperatorCall(*ep, "POST", "/_arcana/operator/unseal", body, &auth);
     crypto::SecureWipe(body);
   } else if (what == "rotate-root" && !nonce_.empty()) {
+    if (auto rc = exposes(true)) return *rc;
     std::string share = share_;
     if (share.empty() || share == "-") share = ReadShare();
     std::string body = share_body(std::move(share));
@@ -255,6 +286,7 @@ int OperatorCommands::Online(const std::string& what) {
     crypto::SecureWipe(body);
   } else {
     if (!need_auth()) return Die(kNoAuth);
+    if (auto rc = exposes(false)) return *rc;
     std::string body = cancel_ ? R"({"cancel":true})" : "{}";
     reply = OperatorCall(*ep, "POST", "/_arcana/operator/" + what, body, &auth);
   }

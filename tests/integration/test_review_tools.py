@@ -279,3 +279,73 @@ def test_migrate_diff_redacts_findings_left_out_of_the_selection(tmp_path):
         assert " GITLAB_TOKEN=" in dry.stdout  # the context line is there, redacted
         for v in (SLACK, GITLAB):
             assert v not in dry.stdout and v not in dry.stderr
+
+
+# --------------------------------------------------------------------------- arcana operator
+
+def _non_loopback_ipv4():
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route's address
+        addr = s.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        s.close()
+    return None if addr.startswith("127.") else addr
+
+
+def test_operator_never_sends_the_token_or_a_share_over_plain_remote_http(tmp_path):
+    # The server takes the token and shares only over TLS or from loopback, yet the CLI sent
+    # them to any http:// endpoint first: X-Arcana-Operator-Token crossed the network in clear.
+    import socket
+    import threading
+    addr = _non_loopback_ipv4()
+    if addr is None:
+        pytest.skip("no non-loopback IPv4 address")
+    srv = socket.socket()
+    srv.bind((addr, 0))
+    srv.listen(4)
+    srv.settimeout(0.2)
+    received = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            c.settimeout(2)
+            try:
+                received.append(c.recv(65536))
+                c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\n{}")
+            except OSError:
+                pass
+            c.close()
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        endpoint = f"http://{addr}:{srv.getsockname()[1]}"
+        token = "op-token-" + uuid.uuid4().hex
+        for sub in (["seal"], ["rotate-root"], ["unseal", "--reset"]):
+            r = arcana(["operator", "--endpoint", endpoint, "--timeout", "5", *sub], tmp_path,
+                        {"ARCANA_OPERATOR_TOKEN": token}, timeout=30)
+            assert r.returncode == 1, (sub, r.stderr)
+            assert "refusing to send the operator token over plain http" in r.stderr, sub
+        share = "arcs1-" + uuid.uuid4().hex
+        r = arcana(["operator", "--endpoint", endpoint, "--timeout", "5", "rotate-root",
+                    "--nonce", "n1", share], tmp_path, timeout=30)
+        assert r.returncode == 1 and "refusing to send an unseal share" in r.stderr, r.stderr
+        # The public status call still goes out (no credential in it).
+        arcana(["operator", "--endpoint", endpoint, "--timeout", "5", "status"], tmp_path,
+               {"ARCANA_OPERATOR_TOKEN": token}, timeout=30)
+    finally:
+        stop.set()
+        t.join()
+        srv.close()
+    sent = b"".join(received)
+    assert token.encode() not in sent and b"arcs1-" not in sent
+    assert b"GET /_arcana/seal-status" in sent
