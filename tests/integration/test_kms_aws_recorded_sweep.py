@@ -642,3 +642,46 @@ def test_aws_managed_key_descriptions(kmsc):
         assert meta["KeyId"] == created["KeyId"] and meta["KeyManager"] == "AWS"
         assert meta["Description"] == \
             f"Default key that protects my {what} when no other key is defined"
+
+
+def test_aws_managed_key_policies_of_secrets_manager_and_ssm(kmsc):
+    """The key policies of aws/secretsmanager and aws/ssm, statement for statement as a real
+    account's AWS managed keys have them (the Terraform export quoted above): Secrets Manager's
+    use through the service in this Region, GenerateDataKey* through it in any Region, and
+    metadata (with RevokeGrant) for the account; SSM's use through the service and metadata.
+    GetKeyPolicy answers them."""
+    kms = kmsc()
+    import json as _json
+
+    def policy_of(service):
+        kid = kms.describe_key(KeyId=f"alias/aws/{service}")["KeyMetadata"]["KeyId"]
+        return _json.loads(kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"])
+
+    sm_sid = ("Allow access through AWS Secrets Manager for all principals in the account that "
+              "are authorized to use AWS Secrets Manager")
+    assert policy_of("secretsmanager") == {
+        "Version": "2012-10-17", "Id": "auto-secretsmanager-2", "Statement": [
+            {"Sid": sm_sid, "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:CreateGrant",
+                        "kms:DescribeKey"], "Resource": "*",
+             "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT,
+                                            "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}},
+            {"Sid": sm_sid, "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": "kms:GenerateDataKey*", "Resource": "*",
+             "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT},
+                           "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}},
+            {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+             "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+             "Resource": "*"}]}
+    assert policy_of("ssm") == {
+        "Version": "2012-10-17", "Id": "auto-ssm-1", "Statement": [
+            {"Sid": "Allow access through SSM for all principals in the account that are "
+                    "authorized to use SSM", "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                        "kms:DescribeKey"], "Resource": "*",
+             "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT,
+                                            "kms:ViaService": "ssm.us-east-1.amazonaws.com"}}},
+            {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+             "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*"}]}

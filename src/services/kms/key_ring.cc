@@ -45,8 +45,57 @@ std::string AwsManagedDescription(std::string_view service) {
   return "Default key that protects my " + what + " when no other key is defined";
 }
 
+// The key policies AWS gives the AWS managed keys of Secrets Manager and SSM, statement for
+// statement as real accounts' keys have them (a Terraform export of one, quoted publicly);
+// the other services' keys get the general shape below.
+std::string SecretsManagerKeyPolicy(const std::string& account, const std::string& region) {
+  const std::string sid = "Allow access through AWS Secrets Manager for all principals in the "
+                          "account that are authorized to use AWS Secrets Manager";
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-secretsmanager-2\",\n"
+         "  \"Statement\" : [ {\n    \"Sid\" : \"" + sid + "\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : [ \"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", "
+         "\"kms:CreateGrant\", \"kms:DescribeKey\" ],\n"
+         "    \"Resource\" : \"*\",\n    \"Condition\" : {\n      \"StringEquals\" : {\n"
+         "        \"kms:CallerAccount\" : \"" + account + "\",\n"
+         "        \"kms:ViaService\" : \"secretsmanager." + region + ".amazonaws.com\"\n"
+         "      }\n    }\n  }, {\n    \"Sid\" : \"" + sid + "\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : \"kms:GenerateDataKey*\",\n    \"Resource\" : \"*\",\n"
+         "    \"Condition\" : {\n      \"StringEquals\" : {\n"
+         "        \"kms:CallerAccount\" : \"" + account + "\"\n      },\n"
+         "      \"StringLike\" : {\n"
+         "        \"kms:ViaService\" : \"secretsmanager.*.amazonaws.com\"\n      }\n    }\n"
+         "  }, {\n    \"Sid\" : \"Allow direct access to key metadata to the account\",\n"
+         "    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n"
+         "      \"AWS\" : \"arn:aws:iam::" + account + ":root\"\n    },\n"
+         "    \"Action\" : [ \"kms:Describe*\", \"kms:Get*\", \"kms:List*\", \"kms:RevokeGrant\" ],\n"
+         "    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
+std::string SsmKeyPolicy(const std::string& account, const std::string& region) {
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-ssm-1\",\n"
+         "  \"Statement\" : [ {\n    \"Sid\" : \"Allow access through SSM for all principals in "
+         "the account that are authorized to use SSM\",\n    \"Effect\" : \"Allow\",\n"
+         "    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : [ \"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", "
+         "\"kms:GenerateDataKey*\", \"kms:DescribeKey\" ],\n"
+         "    \"Resource\" : \"*\",\n    \"Condition\" : {\n      \"StringEquals\" : {\n"
+         "        \"kms:CallerAccount\" : \"" + account + "\",\n"
+         "        \"kms:ViaService\" : \"ssm." + region + ".amazonaws.com\"\n"
+         "      }\n    }\n  }, {\n    \"Sid\" : \"Allow direct access to key metadata to the "
+         "account\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n"
+         "      \"AWS\" : \"arn:aws:iam::" + account + ":root\"\n    },\n"
+         "    \"Action\" : [ \"kms:Describe*\", \"kms:Get*\", \"kms:List*\" ],\n"
+         "    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
 std::string AwsManagedPolicy(std::string_view account, std::string_view region,
                              std::string_view service) {
+  if (service == "secretsmanager") {
+    return SecretsManagerKeyPolicy(std::string(account), std::string(region));
+  }
+  if (service == "ssm") return SsmKeyPolicy(std::string(account), std::string(region));
   return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-" + std::string(service) +
          "-1\",\n  \"Statement\" : [ {\n    \"Sid\" : \"Allow access through " +
          std::string(service) + " for all principals in the account that are authorized\",\n"
