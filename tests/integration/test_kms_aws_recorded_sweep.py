@@ -24,7 +24,9 @@ answered differently:
 - ImportKeyMaterial with wrapped material of an impossible size is ValidationException
   "Invalid encrypted key size." (Arcana: InvalidCiphertextException).
 - the AWS managed keys carry AWS's Descriptions ("... protects my Secrets Manager data ...",
-  "... my SSM parameters ..."; Arcana wrote "my secretsmanager data", "my ssm data").
+  "... my SSM parameters ..."; Arcana wrote "my secretsmanager data", "my ssm data"), and the
+  key policies of aws/secretsmanager and aws/ssm are AWS's (Arcana's had its own Sids and
+  actions).
 """
 
 from __future__ import annotations
