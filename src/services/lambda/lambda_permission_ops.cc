@@ -11,7 +11,9 @@
 // provide a new statement id, or remove the existing statement.", ResourceNotFoundException
 // 404 "No policy is associated with the given resource." and "Statement ID is not found in
 // resource policy.", and a RevisionId that is not the policy's current one
-// PreconditionFailedException 412.
+// PreconditionFailedException 412. The members' model patterns (StatementId, Action,
+// Principal, SourceAccount, EventSourceToken, PrincipalOrgID) are checked by the service's
+// validator (PermissionPatterns in lambda_service.cc): ValidationException, as AWS answers.
 #include <algorithm>
 #include <cctype>
 

@@ -34,7 +34,9 @@
 // in another account (not found for the other operations); ValidationException quoting the operation's FunctionName pattern for a name that
 // does not match it, InvalidParameterValueException for a name over 64 characters; ResourceConflictException 409 "Function already
 // exist: NAME"; InvalidParameterValueException 400 for a Qualifier that contradicts the one in
-// the name, or a DeleteFunction of $LATEST alone; ...
+// the name, or a DeleteFunction of $LATEST alone; RequestEntityTooLargeException 413 "Request
+// must be smaller than N bytes for the CreateFunction operation" for a package over the bound
+// (N: the bound as base64, the request's size of it); ...
 // CreateFunction answers State Pending (StateReasonCode Creating) as AWS does; the function is
 // runnable at once, and GetFunction / ListFunctions show it Active.
 // Thread-safety: Call may run concurrently (state is in the store; the event queue locks).
