@@ -32,7 +32,10 @@ ScanCommand::ScanCommand(CLI::App& app) {
   cmd_->add_option("--max-file-size", max_file_mib_, "skip files larger than this (MiB)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4095}))
       ->capture_default_str();
-  cmd_->add_option("--threads", threads_, "scanning threads (default: one per core)");
+  // Bounded: each thread gets a scratch and a result vector up front (4000000000 aborted on
+  // std::bad_alloc, exit 134 instead of a usage error).
+  cmd_->add_option("--threads", threads_, "scanning threads (default: one per core)")
+      ->check(CLI::Range(0u, 256u));
 }
 
 std::optional<int> ScanCommand::Run() {

@@ -105,6 +105,10 @@ def test_scan_named_paths_are_not_silently_clean(tmp_path):
     # was skipped and the scan passed.
     r = arcana(["scan", "--max-file-size", str(2 ** 44), "app.env"], tmp_path)
     assert r.returncode == 2, r.stdout
+    # --threads sized per-thread state up front: 4000000000 aborted (std::bad_alloc, 134).
+    r = arcana(["scan", "--threads", "4000000000", "app.env"], tmp_path)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert arcana(["scan", "--threads", "2", "app.env"], tmp_path).returncode == 1
     # Files the scan skipped are said to be skipped.
     (tmp_path / "bin.dat").write_bytes(b"\x00" + SLACK.encode())
     r = arcana(["scan", "bin.dat"], tmp_path)
