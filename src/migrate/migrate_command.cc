@@ -244,7 +244,10 @@ std::optional<int> MigrateCommand::Run() {
                 << (is_exposed ? " (in git history: rotate it)" : "") << "\n";
     }
     std::cout << UnifiedDiff(before, after, rel);
-    for (const auto& note : plan.notes) std::cout << note << "\n";
+    for (std::string note : plan.notes) {  // a source line shown whole: redact them all
+      for (const auto& v : found_values[file]) note = scan::RedactIn(note, v);
+      std::cout << note << "\n";
+    }
     if (!apply_) continue;
 
     bool file_ok = true;

@@ -283,6 +283,17 @@ def test_migrate_diff_redacts_findings_left_out_of_the_selection(tmp_path):
         assert " GITLAB_TOKEN=" in dry.stdout  # the context line is there, redacted
         for v in (SLACK, GITLAB):
             assert v not in dry.stdout and v not in dry.stderr
+    # Source code is not edited: its line is printed with the snippets, and was redacted of
+    # the migrated value only.
+    (tmp_path / "app.py").write_text(f'cfg = {{"slack": "{SLACK}", "gl": "{GITLAB}"}}\n')
+    scan = arcana(["scan", "--format", "json", "app.py"], tmp_path)
+    (tmp_path / "sel.json").write_text(json.dumps([f for f in json.loads(scan.stdout)
+                                                   if f["rule_id"] == "slack-token"]))
+    dry = arcana(["migrate", "--select", "sel.json", "--repo", "r", "app.py"], tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "source code is not edited" in dry.stdout and '"gl": "' in dry.stdout
+    for v in (SLACK, GITLAB):
+        assert v not in dry.stdout and v not in dry.stderr
 
 
 # --------------------------------------------------------------------------- arcana operator
