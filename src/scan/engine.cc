@@ -62,6 +62,47 @@ bool HasDigit(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
+// A match may hold another finding's value besides its own (a Slack token in the query of a
+// database URL): reports redact a match of its own value only, so that other value reached
+// the JSON and SARIF reports in plaintext. Masks, in each match, the bytes of every other
+// finding's value ("*****"), leaving the match's own value for the report's redaction.
+// `kept` is sorted by value offset; the values inside one match are few (a match spans at
+// most a window), so this is linear in the findings.
+void MaskOtherValues(std::vector<Finding>* kept) {
+  size_t max_len = 0;
+  for (const auto& f : *kept) max_len = std::max(max_len, f.secret.size());
+  for (size_t i = 0; i < kept->size(); ++i) {
+    Finding& f = (*kept)[i];
+    if (f.secret.empty() || f.match.empty()) continue;
+    const size_t ms = f.match_offset, me = ms + f.match.size();
+    const size_t own0 = f.offset, own1 = f.offset + f.secret.size();
+    std::vector<std::pair<size_t, size_t>> mask;  // absolute ranges, outside the own value
+    auto first = std::lower_bound(kept->begin(), kept->end(), ms > max_len ? ms - max_len : 0,
+                                  [](const Finding& x, size_t off) { return x.offset < off; });
+    for (auto it = first; it != kept->end() && it->offset < me; ++it) {
+      if (&*it == &f || it->secret.empty()) continue;
+      size_t a = std::max(it->offset, ms), b = std::min(it->offset + it->secret.size(), me);
+      if (a >= b) continue;
+      // The part inside the own value is redacted with it; mask what lies on either side.
+      if (a < own0) mask.emplace_back(a, std::min(b, own0));
+      if (b > own1) mask.emplace_back(std::max(a, own1), b);
+    }
+    if (mask.empty()) continue;
+    std::sort(mask.begin(), mask.end());
+    std::string out;
+    size_t pos = ms;
+    for (const auto& [a, b] : mask) {
+      if (b <= pos) continue;
+      const size_t from = std::max(a, pos);
+      out.append(f.match, pos - ms, from - pos);
+      out += "*****";
+      pos = b;
+    }
+    out.append(f.match, pos - ms, std::string::npos);
+    f.match = std::move(out);
+  }
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -304,6 +345,7 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
       f.column = soff - ls + 1;
       f.secret = std::string(secret);
       f.match = std::string(ctx.match);
+      f.match_offset = static_cast<size_t>(ctx.match.data() - d.data());
       f.entropy = ShannonEntropy(secret);
       f.commit = frag.commit;
       f.author = frag.author;
@@ -378,6 +420,7 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
   }
   std::stable_sort(kept.begin(), kept.end(),
                    [](const Finding& a, const Finding& b) { return a.offset < b.offset; });
+  MaskOtherValues(&kept);
   // Line numbers in one forward pass over the fragment.
   size_t line = 0, pos = 0;
   auto advance = [&](size_t to) {

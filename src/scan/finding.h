@@ -21,7 +21,9 @@ struct Finding {
   size_t end_column = 0;    // 1-based, inclusive
   size_t offset = 0;        // byte offset of the secret in the scanned fragment
   std::string secret;       // plaintext (never printed)
-  std::string match;        // plaintext whole match (never printed)
+  std::string match;        // the whole match (never printed as is); other findings' values in
+                            // it are already masked (engine.cc), `secret` itself is not
+  size_t match_offset = 0;  // byte offset of the match in the scanned fragment
   double entropy = 0;
   // --git only.
   std::string commit, author, email, date;

@@ -130,6 +130,23 @@ def test_scan_table_does_not_pass_terminal_escapes_through(tmp_path):
     assert [f["file"] for f in json.loads(j.stdout)] == [name]
 
 
+def test_scan_reports_mask_other_findings_inside_a_match(tmp_path):
+    # Each finding's match was redacted of its own value only: a Slack token in a database
+    # URL's query reached the JSON and SARIF reports whole, as part of the URL's match.
+    pw = "Zr9mQ4vKp2xL7wT"
+    (tmp_path / "a.env").write_text(
+        f"DB=postgres://app:{pw}@db.example.com/app?x={SLACK}\n")
+    for fmt in ["json", "sarif", "table"]:
+        r = arcana(["scan", "--format", fmt, "a.env"], tmp_path)
+        assert r.returncode == 1, r.stderr
+        assert pw not in r.stdout, fmt
+        assert SLACK[:12] not in r.stdout, fmt
+    found = json.loads(arcana(["scan", "--format", "json", "a.env"], tmp_path).stdout)
+    assert {f["rule_id"]: f["match"] for f in found} == {
+        "connection-string-password": "postgres://app:Z*****T@db.example.com/app?x=*****",
+        "slack-token": SLACK[0] + "*****" + SLACK[-1]}
+
+
 def test_scan_since_out_of_range_is_a_usage_error(tmp_path):
     # A 20-digit --since went to std::stoll, whose out_of_range escaped: abort (134), core.
     git = ["git", "-c", "user.name=a", "-c", "user.email=a@example.com"]
