@@ -249,6 +249,16 @@ std::optional<int> MigrateCommand::Run() {
       std::cout << note << "\n";
     }
     if (!apply_) continue;
+    // A file named through a symbolic link (scan follows a named link): replacing the link
+    // with the rewritten text would leave the secret in the file it points to while saying
+    // "rewritten". Refused before anything is stored.
+    if (struct stat lst {}; plan.new_content != content && ::lstat(file.c_str(), &lst) == 0 &&
+                            S_ISLNK(lst.st_mode)) {
+      std::cerr << "arcana migrate: " << file
+                << " is a symbolic link: migrate the file it points to\n";
+      ++errors;
+      continue;
+    }
 
     bool file_ok = true;
     for (const auto& item : plan.items) {

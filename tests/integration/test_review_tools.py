@@ -197,6 +197,16 @@ def test_migrate_apply_does_not_follow_a_planted_temp_link(tmp_path, migrate_env
     # No temporary file is left behind.
     assert sorted(p.name for p in repo.iterdir()) == ["app.env", "app.env.arcana-migrate.tmp"]
 
+    # A file named through a link (scan follows a named link) is not rewritten: replacing the
+    # link would leave the value in its target while reporting the file rewritten.
+    (repo / "real.env").write_text(f"SLACK_TOKEN={SLACK}\n")
+    os.symlink("real.env", repo / "link.env")
+    r = arcana(["migrate", "--apply", "--yes", "--repo", name, "--endpoint-url",
+                server.endpoint, "link.env"], repo, env)
+    assert r.returncode == 2 and "is a symbolic link" in r.stderr, r.stdout + r.stderr
+    assert os.path.islink(repo / "link.env")
+    assert SLACK in (repo / "real.env").read_text()
+
 
 # --------------------------------------------------------------------------- Lambda API
 
