@@ -21,9 +21,48 @@ constexpr size_t kMaxBaselineBytes = size_t{64} << 20;
 
 using Pretty = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, surrogates or
+// code points past U+10FFFF), 0 when there is none.
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  const unsigned char c1 = b(i + 1);
+  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+      (c == 0xF4 && c1 > 0x8F)) {
+    return 0;
+  }
+  return n;
+}
+
+// A JSON string of s with each byte that is not part of well-formed UTF-8 as U+FFFD: file
+// names and lines of Latin-1 files went into the JSON and SARIF reports as raw bytes, which
+// made the whole report invalid UTF-8 (json.loads, SARIF uploads refuse it).
 template <class W>
 void Str(W& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  size_t i = 0;
+  while (i < s.size() && Utf8SequenceAt(s, i) != 0) i += Utf8SequenceAt(s, i);
+  if (i == s.size()) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    return;
+  }
+  std::string clean(s.substr(0, i));
+  while (i < s.size()) {
+    size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) {
+      clean += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      clean.append(s, i, n);
+      i += n;
+    }
+  }
+  w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
 }
 
 // commit, author, email and date members (--git findings).

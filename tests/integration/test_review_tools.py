@@ -147,6 +147,24 @@ def test_scan_reports_mask_other_findings_inside_a_match(tmp_path):
         "slack-token": SLACK[0] + "*****" + SLACK[-1]}
 
 
+def test_scan_json_and_sarif_stay_utf8_for_latin1_names_and_lines(tmp_path):
+    # Bytes of a Latin-1 file name or line went into the reports raw: the whole JSON / SARIF
+    # document was then invalid UTF-8 (json.loads and SARIF uploads refuse it).
+    (tmp_path / b"caf\xe9.env".decode("utf-8", "surrogateescape")).write_bytes(
+        f"SLACK={SLACK}\n".encode() + b"DB=postgres://app:Zr9mQ4vKp2xL7wT@s\xe9rveur/db\n")
+    out = subprocess.run([str(CLI), "scan", "--format", "json", "."], cwd=tmp_path,
+                         capture_output=True, timeout=60)
+    assert out.returncode == 1, out.stderr
+    found = json.loads(out.stdout.decode("utf-8"))
+    assert {f["file"] for f in found} == {"caf\ufffd.env"}
+    sarif = subprocess.run([str(CLI), "scan", "--format", "sarif", "."], cwd=tmp_path,
+                           capture_output=True, timeout=60)
+    doc = json.loads(sarif.stdout.decode("utf-8"))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in doc["runs"][0]["results"]}
+    assert uris == {"caf%E9.env"}
+
+
 def test_scan_since_out_of_range_is_a_usage_error(tmp_path):
     # A 20-digit --since went to std::stoll, whose out_of_range escaped: abort (134), core.
     git = ["git", "-c", "user.name=a", "-c", "user.email=a@example.com"]
