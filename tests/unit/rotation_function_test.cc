@@ -38,6 +38,10 @@ TEST(RotationFunctionSpec, LambdaArns) {
 
 TEST(RotationFunctionSpec, TargetsNamesEnvTimeouts) {
   EXPECT_TRUE(rot::ValidateTarget("url", "http://127.0.0.1:8080/x").ok());
+  EXPECT_TRUE(rot::ValidateTarget("url", "http://127.1.2.3/x").ok());
+  // A name that only looks like a loopback address resolves anywhere: https is required.
+  EXPECT_FALSE(rot::ValidateTarget("url", "http://127.evil.example/x").ok());
+  EXPECT_FALSE(rot::ValidateTarget("url", "http://127.0.0.1.nip.io/x").ok());
   EXPECT_TRUE(rot::ValidateTarget("url", "http://localhost/").ok());
   EXPECT_TRUE(rot::ValidateTarget("url", "https://rot.example.com/x").ok());
   EXPECT_FALSE(rot::ValidateTarget("url", "http://rot.example.com/x").ok());  // credentials in clear

@@ -1,5 +1,7 @@
 #include "domain/rotation/function_spec.h"
 
+#include <arpa/inet.h>
+
 #include <rapidjson/document.h>
 
 #include "common/json.h"
@@ -14,8 +16,12 @@ bool IsNameChar(char c) {
          c == '_' || c == '-';
 }
 
+// An address literal in 127.0.0.0/8 or ::1, or "localhost". A name that only starts with
+// "127." (127.evil.example) resolves wherever its owner likes: it is no loopback host.
 bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+  if (host == "localhost" || host == "[::1]") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 }  // namespace
