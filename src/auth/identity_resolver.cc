@@ -4,6 +4,7 @@
 #include "crypto/base64.h"
 #include "crypto/random.h"
 #include "crypto/secure_memory.h"
+#include "domain/iam/aws_managed_policies.h"
 #include "storage/identity_codec.h"
 
 namespace arcana::auth {
@@ -101,6 +102,13 @@ Principal ServiceSessionPrincipal(const std::string& account, const Session& s) 
 
 Result<std::optional<PolicySource>> IdentityResolver::ManagedPolicyDocument(
     const std::string& arn, PolicySource::Kind kind) const {
+  // An AWS managed policy is the catalog's, never a stored one; one Arcana does not hold
+  // grants nothing (as a deleted policy).
+  if (domain::iam::IsAwsManagedPolicyArn(arn)) {
+    const auto* aws = domain::iam::FindAwsManagedPolicy(arn);
+    if (aws == nullptr || aws->DefaultVersion() == nullptr) return std::optional<PolicySource>();
+    return std::optional<PolicySource>(PolicySource{aws->DefaultVersion()->document, arn, kind});
+  }
   auto parsed = domain::iam::ParsePolicyArn(arn);
   if (!parsed) return std::optional<PolicySource>();
   ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(parsed->first, "policy", parsed->second));

@@ -6,14 +6,17 @@
 // GroupList, AttachedManagedPolicies and Tags always; a group's GroupPolicyList always; a
 // role's RolePolicyList, InstanceProfileList (Arcana has no instance profiles), Tags and an
 // empty RoleLastUsed always, and no Description or MaxSessionDuration; a policy with its
-// PolicyVersionList (every version, with its document). Arcana holds no AWS managed policies,
-// so the AWSManagedPolicy filter selects nothing.
-// Paging: MaxItems entries across the four kinds in the order users, groups, roles, policies,
-// each by name; the Marker names the kind and the last name written ("user/alice"), so a page
-// reads at most MaxItems entries of each kind from the store.
+// PolicyVersionList (every version, with its document); the AWS managed policies attached in
+// the account after its own (the AWSManagedPolicy filter), with the version Arcana holds.
+// Paging: MaxItems entries across the kinds in the order users, groups, roles, policies, AWS
+// managed policies, each by name; the Marker names the kind and the last name written
+// ("user/alice"), so a page reads at most MaxItems entries of each kind from the store.
 #include <algorithm>
 #include <array>
+#include <map>
+#include <optional>
 
+#include "domain/iam/aws_managed_policies.h"
 #include "services/iam/iam_service.h"
 #include "storage/identity_codec.h"
 
@@ -24,7 +27,10 @@ namespace {
 using domain::iam::Identity;
 using domain::iam::ManagedPolicy;
 
-constexpr std::array<const char*, 4> kKinds = {"user", "group", "role", "policy"};
+// "aws-policy": the AWS managed policies (domain/iam/aws_managed_policies.h) attached to an
+// entity of the account, listed after its own policies, in the same Policies list, as AWS
+// lists those in use (the AWSManagedPolicy filter).
+constexpr std::array<const char*, 5> kKinds = {"user", "group", "role", "policy", "aws-policy"};
 
 void WriteInlinePolicies(json::Writer& w, const char* key, const Identity& i) {
   w.Key(key);
@@ -77,17 +83,17 @@ void WriteRoleDetail(json::Writer& w, const Identity& r) {
   w.EndObject();
 }
 
-// The kinds a Filter selects (all four without one). The AWSManagedPolicy entry selects
-// nothing here: the account holds only its own policies.
-std::array<bool, 4> Selected(const json::Input& in) {
+// The kinds a Filter selects (all five without one).
+std::array<bool, 5> Selected(const json::Input& in) {
   auto filter = in.StrList("Filter");
-  if (!filter || filter->empty()) return {true, true, true, true};
-  std::array<bool, 4> on{};
+  if (!filter || filter->empty()) return {true, true, true, true, true};
+  std::array<bool, 5> on{};
   for (const auto& f : *filter) {
     if (f == "User") on[0] = true;
     if (f == "Group") on[1] = true;
     if (f == "Role") on[2] = true;
     if (f == "LocalManagedPolicy") on[3] = true;
+    if (f == "AWSManagedPolicy") on[4] = true;
   }
   return on;
 }
@@ -96,7 +102,26 @@ std::array<bool, 4> Selected(const json::Input& in) {
 
 Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
                                                                const CallContext& ctx) {
-  const std::array<bool, 4> selected = Selected(in);
+  const std::array<bool, 5> selected = Selected(in);
+  // A page of a kind: the store's entities, or the AWS managed policies in use in the account
+  // (as entities of the account "aws", with the account's counts), by name after `from`.
+  std::optional<std::map<std::string, Uses>> uses;
+  auto list = [&](size_t k, const std::string& from,
+                  size_t n) -> Result<std::vector<storage::IamEntity>> {
+    if (k < 4) return store_.ListEntities(ctx.account, kKinds[k], "/", from, n);
+    if (!uses) {
+      ARCANA_ASSIGN_OR_RETURN(auto got, AwsPolicyUses(ctx));
+      uses = std::move(got);
+    }
+    std::vector<storage::IamEntity> out;
+    for (const auto& aws : domain::iam::AwsManagedPolicies()) {
+      if (out.size() == n) break;
+      ManagedPolicy p = WithUses(aws, *uses);
+      if (p.name <= from || p.attachment_count == 0) continue;
+      out.push_back(storage::ToEntity(p));
+    }
+    return out;
+  };
   Page page = PageOf(in);
   size_t start_kind = 0;
   std::string after;
@@ -112,7 +137,7 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
     after = page.marker.substr(slash + 1);
   }
   // The page's entities, at most MaxItems in all, plus whether any is left after them.
-  std::array<std::vector<storage::IamEntity>, 4> rows;
+  std::array<std::vector<storage::IamEntity>, 5> rows;
   size_t taken = 0;
   bool truncated = false;
   std::string next_marker;
@@ -121,7 +146,7 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
     std::string from = k == start_kind ? after : "";
     // One more than fits tells whether this kind goes on past the page.
     size_t want = page.max_items - taken + 1;
-    ARCANA_ASSIGN_OR_RETURN(auto got, store_.ListEntities(ctx.account, kKinds[k], "/", from, want));
+    ARCANA_ASSIGN_OR_RETURN(auto got, list(k, from, want));
     for (auto& e : got) {
       if (taken == page.max_items) {
         truncated = true;
@@ -134,14 +159,12 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
       // The page is full: is anything of this kind (the store caps a read, so the extra row
       // may not have come) or of a later selected kind left?
       if (!rows[k].empty()) {
-        ARCANA_ASSIGN_OR_RETURN(
-            auto probe, store_.ListEntities(ctx.account, kKinds[k], "/", rows[k].back().name, 1));
+        ARCANA_ASSIGN_OR_RETURN(auto probe, list(k, rows[k].back().name, 1));
         truncated = !probe.empty();
       }
       for (size_t later = k + 1; later < kKinds.size() && !truncated; ++later) {
         if (!selected[later]) continue;
-        ARCANA_ASSIGN_OR_RETURN(auto probe,
-                                store_.ListEntities(ctx.account, kKinds[later], "/", "", 1));
+        ARCANA_ASSIGN_OR_RETURN(auto probe, list(later, "", 1));
         truncated = !probe.empty();
       }
     }
@@ -160,21 +183,24 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
   json::Writer w(buf);
   w.StartObject();
   const char* lists[] = {"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"};
-  for (size_t k = 0; k < kKinds.size(); ++k) {
+  for (size_t k = 0; k < 4; ++k) {
     w.Key(lists[k]);
     w.StartArray();
-    for (const auto& e : rows[k]) {
-      if (k == 3) {
-        ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
-        WritePolicy(w, p, View::kDetailed);
-        continue;
-      }
-      ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
-      if (k == 0) WriteUserDetail(w, i);
-      if (k == 1) WriteGroupDetail(w, i);
-      if (k == 2) {
-        ARCANA_ASSIGN_OR_RETURN(i, Shown(std::move(i)));
-        WriteRoleDetail(w, i);
+    // The account's own managed policies, then the AWS managed ones it uses.
+    for (size_t part = k; part < (k == 3 ? 5 : k + 1); ++part) {
+      for (const auto& e : rows[part]) {
+        if (part >= 3) {
+          ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
+          WritePolicy(w, p, View::kDetailed);
+          continue;
+        }
+        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+        if (part == 0) WriteUserDetail(w, i);
+        if (part == 1) WriteGroupDetail(w, i);
+        if (part == 2) {
+          ARCANA_ASSIGN_OR_RETURN(i, Shown(std::move(i)));
+          WriteRoleDetail(w, i);
+        }
       }
     }
     w.EndArray();

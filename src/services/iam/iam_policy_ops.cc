@@ -4,6 +4,7 @@
 #include <cctype>
 #include <tuple>
 
+#include "domain/iam/aws_managed_policies.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
 #include "storage/identity_codec.h"
@@ -119,17 +120,19 @@ Result<std::string> IamService::GetPolicy(const In& in, const CallContext& ctx) 
 }
 
 Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ctx) {
-  // Scope AWS lists nothing: Arcana holds no AWS managed policies.
+  // Scope Local: the account's own policies; AWS: the AWS managed policies Arcana holds
+  // (domain/iam/aws_managed_policies.h), with the account's counts; All (the default): both,
+  // in the store's name order. The Marker is the last name listed.
   Page page = PageOf(in);
-  const bool aws_only = in.Str("Scope").value_or("All") == "AWS";
+  const std::string scope = in.Str("Scope").value_or("All");
+  const std::string prefix = in.Str("PathPrefix").value_or("/");
   const bool attached_only = in.Bool("OnlyAttached").value_or(false);
   std::vector<ManagedPolicy> out;
   bool truncated = false;
   std::string after = page.marker;
-  while (!aws_only && out.size() <= page.max_items) {
+  while (scope != "AWS" && out.size() <= page.max_items) {
     ARCANA_ASSIGN_OR_RETURN(auto rows,
-                            store_.ListEntities(ctx.account, "policy",
-                                                in.Str("PathPrefix").value_or("/"), after, 100));
+                            store_.ListEntities(ctx.account, "policy", prefix, after, 100));
     for (const auto& e : rows) {
       ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
       if (attached_only && p.attachment_count == 0) continue;
@@ -137,6 +140,22 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
     }
     if (rows.size() < 100) break;
     after = rows.back().name;
+  }
+  if (scope != "Local") {
+    ARCANA_ASSIGN_OR_RETURN(auto uses, AwsPolicyUses(ctx));
+    for (const auto& aws : domain::iam::AwsManagedPolicies()) {
+      // The store orders names case-insensitively (IAM names are unique so): so do these.
+      if (!aws.path.starts_with(prefix) ||
+          storage::IamNameKey(aws.name) <= storage::IamNameKey(page.marker)) {
+        continue;
+      }
+      ManagedPolicy p = WithUses(aws, uses);
+      if (attached_only && p.attachment_count == 0) continue;
+      out.push_back(std::move(p));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const ManagedPolicy& a, const ManagedPolicy& b) {
+      return storage::IamNameKey(a.name) < storage::IamNameKey(b.name);
+    });
   }
   if (out.size() > page.max_items) {
     truncated = true;
@@ -158,6 +177,7 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
 
 Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn");
+  ARCANA_RETURN_IF_ERROR(RefuseAwsManaged(ctx, "DeletePolicy", arn));
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
     // A policy that bounds a user or role is in use too: were it deleted, a new policy of
@@ -184,6 +204,7 @@ Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ct
 Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), doc = *in.Str("PolicyDocument");
   const bool set_default = in.Bool("SetAsDefault").value_or(false);
+  ARCANA_RETURN_IF_ERROR(RefuseAwsManaged(ctx, "CreatePolicyVersion", arn));
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
   ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
   ManagedPolicy committed;
@@ -245,6 +266,7 @@ Result<std::string> IamService::ListPolicyVersions(const In& in, const CallConte
 
 Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(RefuseAwsManaged(ctx, "DeletePolicyVersion", arn));
   ARCANA_RETURN_IF_ERROR(CheckVersionId(id));
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, arn));
@@ -262,6 +284,7 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
 
 Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), id = *in.Str("VersionId");
+  ARCANA_RETURN_IF_ERROR(RefuseAwsManaged(ctx, "SetDefaultPolicyVersion", arn));
   ARCANA_RETURN_IF_ERROR(CheckVersionId(id));
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, VersionedPolicy(LoadPolicy(ctx, arn), arn, id));
@@ -286,6 +309,7 @@ Result<ManagedPolicy> TaggedPolicy(Result<ManagedPolicy> loaded, const std::stri
 }  // namespace
 
 Result<std::string> IamService::TagPolicy(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(RefuseAwsManaged(ctx, "TagPolicy", *in.Str("PolicyArn")));
   ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags"), TagKeys::kCaseSensitive));
   const auto tags = TagsOf(in.Get("Tags"));
   const std::string arn = *in.Str("PolicyArn");
@@ -301,6 +325,7 @@ Result<std::string> IamService::TagPolicy(const In& in, const CallContext& ctx) 
 }
 
 Result<std::string> IamService::UntagPolicy(const In& in, const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(RefuseAwsManaged(ctx, "UntagPolicy", *in.Str("PolicyArn")));
   const auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   const std::string arn = *in.Str("PolicyArn");
@@ -414,10 +439,13 @@ Result<std::string> IamService::Attach(const char* kind, const In& in, const Cal
                     std::string("Cannot exceed quota for PoliciesPer") + Quota(kind) + ": 10");
     }
     who.attached.push_back(arn);
-    ++p.attachment_count;
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(who)},
-                                 {EntityWrite::Op::kPut, storage::ToEntity(p)}},
-                                std::string("Attach") + Quota(kind) + "Policy");
+    std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
+    // An AWS managed policy is not stored: its attachments are counted from the identities.
+    if (!domain::iam::IsAwsManagedPolicyArn(arn)) {
+      ++p.attachment_count;
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(p)});
+    }
+    return store_.WriteEntities(writes, std::string("Attach") + Quota(kind) + "Policy");
   }));
   return std::string("{}");
 }
@@ -432,6 +460,9 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
     }
     who.attached.erase(it);
     std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
+    if (domain::iam::IsAwsManagedPolicyArn(arn)) {  // not stored: nothing to count down
+      return store_.WriteEntities(writes, std::string("Detach") + Quota(kind) + "Policy");
+    }
     auto p = LoadPolicy(ctx, arn);
     if (p.ok()) {
       p->attachment_count = std::max<int64_t>(0, p->attachment_count - 1);

@@ -9,6 +9,7 @@
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
 #include "common/pattern.h"
+#include "domain/iam/aws_managed_policies.h"
 #include "services/common/write_retry.h"
 #include "storage/identity_codec.h"
 
@@ -832,12 +833,58 @@ Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::
   if (!parsed) {
     return Status(ErrorCode::kInvalidParameter, "ARN " + arn + " is not valid.");
   }
+  if (domain::iam::IsAwsManagedPolicyArn(arn)) {
+    const auto* aws = domain::iam::FindAwsManagedPolicy(arn);
+    if (aws == nullptr) return missing;
+    ARCANA_ASSIGN_OR_RETURN(auto uses, AwsPolicyUses(ctx));
+    return WithUses(*aws, uses);
+  }
   if (parsed->first != ctx.account) return missing;
   ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, "policy", parsed->second));
   if (!e) return missing;
   ARCANA_ASSIGN_OR_RETURN(auto p, storage::PolicyFromEntity(*e));
   if (p.Arn() != arn) return missing;
   return p;
+}
+
+Result<std::map<std::string, IamService::Uses>> IamService::AwsPolicyUses(
+    const CallContext& ctx) {
+  std::map<std::string, Uses> uses;
+  for (const char* kind : {"user", "group", "role"}) {
+    std::string after;
+    while (true) {
+      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 100));
+      for (const auto& e : rows) {
+        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+        for (const auto& arn : i.attached) {
+          if (domain::iam::IsAwsManagedPolicyArn(arn)) ++uses[arn].attached;
+        }
+        if (domain::iam::IsAwsManagedPolicyArn(i.boundary_arn)) ++uses[i.boundary_arn].bounding;
+      }
+      if (rows.size() < 100) break;
+      after = rows.back().name;
+    }
+  }
+  return uses;
+}
+
+ManagedPolicy IamService::WithUses(const ManagedPolicy& p,
+                                   const std::map<std::string, Uses>& uses) {
+  ManagedPolicy out = p;
+  if (auto it = uses.find(p.Arn()); it != uses.end()) {
+    out.attachment_count = it->second.attached;
+    out.boundary_count = it->second.bounding;
+  }
+  return out;
+}
+
+Status IamService::RefuseAwsManaged(const CallContext& ctx, const char* action,
+                                    const std::string& arn) {
+  if (domain::iam::FindAwsManagedPolicy(arn) == nullptr) return Status::Ok();
+  const std::string& caller = ctx.principal ? ctx.principal->arn : ctx.principal_arn;
+  return Status(ErrorCode::kAccessDenied, "User: " + caller +
+                                              " is not authorized to perform: iam:" + action +
+                                              " on resource: policy " + arn);
 }
 
 Status IamService::CheckBoundary(const CallContext& ctx, const std::string& arn) {
@@ -855,6 +902,8 @@ Status IamService::CountBoundaryUse(const CallContext& ctx, const std::string& a
     if (p.status().code() == ErrorCode::kResourceNotFound) return CheckBoundary(ctx, arn);
     return p.status();
   }
+  // An AWS managed policy is not stored: its uses are counted from the identities.
+  if (domain::iam::IsAwsManagedPolicyArn(arn)) return Status::Ok();
   // Several writes may name the same policy (a boundary replaced by itself is not counted).
   for (auto& w : writes) {
     if (w.entity.kind == "policy" && w.entity.name == p->name && w.entity.account == p->account) {

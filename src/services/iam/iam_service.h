@@ -93,6 +93,26 @@ class IamService : public QueryService {
   // is skipped when decrementing; when incrementing it is CheckBoundary's NoSuchEntity.
   Status CountBoundaryUse(const CallContext& ctx, const std::string& arn, int delta,
                           std::vector<storage::EntityWrite>& writes);
+  // The account's uses of AWS managed policies (domain/iam/aws_managed_policies.h), by ARN:
+  // how many of its users, groups and roles have each attached, and how many users and roles
+  // have each as their boundary. Such a policy is not stored, so its counts are the
+  // account's entities', read when asked (AWS answers each account its own counts).
+  struct Uses {
+    int64_t attached = 0;
+    int64_t bounding = 0;
+  };
+  Result<std::map<std::string, Uses>> AwsPolicyUses(const CallContext& ctx);
+  // The catalog policy with the account's counts.
+  static domain::iam::ManagedPolicy WithUses(const domain::iam::ManagedPolicy& p,
+                                             const std::map<std::string, Uses>& uses);
+  // CreatePolicyVersion, DeletePolicy, DeletePolicyVersion, SetDefaultPolicyVersion and
+  // Tag/UntagPolicy on an AWS managed policy: the policy is the account "aws"'s, which no
+  // principal of another account may change, so IAM refuses it as it refuses any action on
+  // another account's resource: AccessDenied (403) "User: CALLER is not authorized to perform:
+  // iam:ACTION on resource: policy ARN" (the general wording; no recorded AWS answer for
+  // these calls was at hand). OK for any other ARN.
+  static Status RefuseAwsManaged(const CallContext& ctx, const char* action,
+                                 const std::string& arn);
   // True when a user or role of the account has `arn` as its boundary (policies bounding
   // entities before uses were counted have a count of 0).
   Result<bool> BoundsAnyEntity(const CallContext& ctx, const std::string& arn);

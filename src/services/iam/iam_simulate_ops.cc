@@ -119,6 +119,7 @@ Result<std::string> RunSimulation(const policy::SimulationInput& input,
 // Where each policy of a principal came from, as IAM names the SourcePolicyType.
 void TagSources(policy::SimulationInput& s) {
   auto type_of = [](const std::string& id) -> std::string {
+    if (id.starts_with("arn:aws:iam::aws:policy/")) return "aws-managed";
     if (id.starts_with("arn:")) return "user-managed";
     for (const char* k : {"user", "group", "role"}) {
       if (id.starts_with(std::string(k) + "/")) return k;
@@ -129,7 +130,8 @@ void TagSources(policy::SimulationInput& s) {
     s.source_policy_types[p.source_id] = type_of(p.source_id);
   }
   if (s.principal.permissions_boundary) {
-    s.source_policy_types[s.principal.permissions_boundary->source_id] = "user-managed";
+    s.source_policy_types[s.principal.permissions_boundary->source_id] =
+        type_of(s.principal.permissions_boundary->source_id);
   }
 }
 

@@ -1,0 +1,308 @@
+"""AWS managed policies (arn:aws:iam::aws:policy/NAME): the ones Arcana holds verbatim from the
+AWS Managed Policy Reference (docs.aws.amazon.com/aws-managed-policy/latest/reference/NAME.html:
+description, creation and edit times, default version, JSON document) answer GetPolicy,
+GetPolicyVersion and ListPolicyVersions, can be attached to users, groups and roles (and set as
+a permissions boundary), are listed by ListPolicies with Scope AWS or All (not Local), by
+ListEntitiesForPolicy and, when attached, by GetAccountAuthorizationDetails; their
+AttachmentCount is the caller's account's. They cannot be changed: CreatePolicyVersion,
+DeletePolicy and TagPolicy are refused (AccessDenied 403). And the policy engine evaluates an
+attached one like any managed policy. A policy of the account "aws" Arcana does not hold stays
+NoSuchEntity."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from datetime import datetime, timezone
+
+import pytest
+from botocore.exceptions import ClientError
+
+from test_iam import ACCOUNT, TRUST_ACCOUNT, client, code_of, name
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+SSM_RO = "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
+IAM_RO = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+POWER = "arn:aws:iam::aws:policy/PowerUserAccess"
+HELD = {
+    "AWSKeyManagementServicePowerUser", "AdministratorAccess", "AmazonSSMReadOnlyAccess",
+    "IAMFullAccess", "IAMReadOnlyAccess", "PowerUserAccess",
+}
+
+
+@pytest.fixture(scope="module")
+def iam(auth_server):
+    return client(auth_server.endpoint, "iam")
+
+
+def attachments(iam, arn):
+    return iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"]
+
+
+def user_with_key(iam, auth_server, service):
+    n = name()
+    iam.create_user(UserName=n)
+    key = iam.create_access_key(UserName=n)["AccessKey"]
+    return n, key, client(auth_server.endpoint, service, key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def drop_user(iam, n, key, *arns):
+    for arn in arns:
+        iam.detach_user_policy(UserName=n, PolicyArn=arn)
+    iam.delete_access_key(UserName=n, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=n)
+
+
+def test_get_policy_version_and_versions_as_the_reference_publishes_them(iam):
+    p = iam.get_policy(PolicyArn=ADMIN)["Policy"]
+    assert p["PolicyName"] == "AdministratorAccess" and p["Arn"] == ADMIN
+    assert p["PolicyId"] == "ANPAIWMBCKSKIEE64ZLYK" and p["Path"] == "/"
+    assert p["DefaultVersionId"] == "v1" and p["IsAttachable"] is True
+    assert p["Description"] == "Provides full access to AWS services and resources."
+    created = datetime(2015, 2, 6, 18, 39, 46, tzinfo=timezone.utc)
+    assert p["CreateDate"] == created and p["UpdateDate"] == created
+    v = iam.get_policy_version(PolicyArn=ADMIN, VersionId="v1")["PolicyVersion"]
+    assert v["Document"] == {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    assert v["IsDefaultVersion"] is True and v["VersionId"] == "v1"
+
+    ssm = iam.get_policy(PolicyArn=SSM_RO)["Policy"]
+    assert ssm["DefaultVersionId"] == "v1"
+    assert ssm["CreateDate"] == datetime(2015, 5, 29, 17, 44, tzinfo=timezone.utc)
+    doc = iam.get_policy_version(PolicyArn=SSM_RO, VersionId="v1")["PolicyVersion"]["Document"]
+    assert doc["Statement"] == [{"Effect": "Allow",
+                                 "Action": ["ssm:Describe*", "ssm:Get*", "ssm:List*"],
+                                 "Resource": "*"}]
+
+    ro = iam.get_policy(PolicyArn=IAM_RO)["Policy"]
+    assert (ro["DefaultVersionId"], ro["PolicyId"]) == ("v4", "ANPAJKSO7NDY4T57MWDSQ")
+    assert ro["UpdateDate"] == datetime(2018, 1, 25, 19, 11, tzinfo=timezone.utc)
+    versions = iam.list_policy_versions(PolicyArn=IAM_RO)["Versions"]
+    assert [(x["VersionId"], x["IsDefaultVersion"]) for x in versions] == [("v4", True)]
+    with pytest.raises(ClientError) as e:  # a version Arcana does not hold
+        iam.get_policy_version(PolicyArn=IAM_RO, VersionId="v1")
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+    # Every one held: its default version's document, a 2012-10-17 policy.
+    for p in iam.list_policies(Scope="AWS")["Policies"]:
+        v = iam.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])
+        assert v["PolicyVersion"]["Document"]["Version"] == "2012-10-17", p["PolicyName"]
+        assert v["PolicyVersion"]["CreateDate"] == p["UpdateDate"]
+    power = iam.get_policy_version(PolicyArn=POWER, VersionId="v12")["PolicyVersion"]["Document"]
+    assert power["Statement"][0] == {"Effect": "Allow",
+                                     "NotAction": ["iam:*", "organizations:*", "account:*"],
+                                     "Resource": "*"}
+
+
+def test_a_policy_arcana_does_not_hold_stays_no_such_entity(iam):
+    missing = "arn:aws:iam::aws:policy/SecretsManagerReadWrite"
+    with pytest.raises(ClientError) as e:
+        iam.get_policy(PolicyArn=missing)
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+    assert e.value.response["Error"]["Message"] == \
+        f"Policy {missing} does not exist or is not attachable."
+    n = name()
+    iam.create_user(UserName=n)
+    with pytest.raises(ClientError) as e:
+        iam.attach_user_policy(UserName=n, PolicyArn=missing)
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+    iam.delete_user(UserName=n)
+
+
+def test_attach_detach_list_and_count_for_users_groups_and_roles(iam):
+    before = attachments(iam, ADMIN)
+    u, g, r = name(), name("g"), name("r")
+    iam.create_user(UserName=u)
+    iam.create_group(GroupName=g)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    iam.attach_user_policy(UserName=u, PolicyArn=ADMIN)
+    iam.attach_user_policy(UserName=u, PolicyArn=ADMIN)  # again: no second attachment
+    iam.attach_group_policy(GroupName=g, PolicyArn=ADMIN)
+    iam.attach_role_policy(RoleName=r, PolicyArn=ADMIN)
+    assert attachments(iam, ADMIN) == before + 3
+    expected = [{"PolicyName": "AdministratorAccess", "PolicyArn": ADMIN}]
+    assert iam.list_attached_user_policies(UserName=u)["AttachedPolicies"] == expected
+    assert iam.list_attached_group_policies(GroupName=g)["AttachedPolicies"] == expected
+    assert iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"] == expected
+    ents = iam.list_entities_for_policy(PolicyArn=ADMIN)
+    assert u in [x["UserName"] for x in ents["PolicyUsers"]]
+    assert g in [x["GroupName"] for x in ents["PolicyGroups"]]
+    assert r in [x["RoleName"] for x in ents["PolicyRoles"]]
+    # An attached policy keeps its user from being deleted, as any managed policy does.
+    with pytest.raises(ClientError) as e:
+        iam.delete_user(UserName=u)
+    assert code_of(e.value) == ("DeleteConflict", 409)
+    iam.detach_user_policy(UserName=u, PolicyArn=ADMIN)
+    iam.detach_group_policy(GroupName=g, PolicyArn=ADMIN)
+    iam.detach_role_policy(RoleName=r, PolicyArn=ADMIN)
+    assert attachments(iam, ADMIN) == before
+    with pytest.raises(ClientError) as e:
+        iam.detach_user_policy(UserName=u, PolicyArn=ADMIN)
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+    iam.delete_user(UserName=u)
+    iam.delete_group(GroupName=g)
+    iam.delete_role(RoleName=r)
+
+
+def test_list_policies_by_scope(iam):
+    aws = iam.list_policies(Scope="AWS")["Policies"]
+    assert {p["PolicyName"] for p in aws} == HELD
+    assert all(p["Arn"].startswith("arn:aws:iam::aws:policy/") for p in aws)
+    # In name order, as IAM compares names: case-insensitively.
+    assert [p["PolicyName"] for p in aws] == sorted((p["PolicyName"] for p in aws), key=str.lower)
+    assert all("Description" not in p and "Tags" not in p for p in aws)
+    local = name("local")
+    arn = iam.create_policy(PolicyName=local, PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    arn = arn["Policy"]["Arn"]
+    local_names = [p["PolicyName"] for p in iam.get_paginator("list_policies")
+                   .paginate(Scope="Local").build_full_result()["Policies"]]
+    assert local in local_names and not HELD & set(local_names)
+    every = [p["PolicyName"] for p in iam.get_paginator("list_policies")
+             .paginate(Scope="All", PaginationConfig={"PageSize": 2})
+             .build_full_result()["Policies"]]
+    assert local in every and HELD <= set(every) and len(every) == len(set(every))
+    # OnlyAttached: an AWS managed policy is listed once the account attaches it.
+    n = name()
+    iam.create_user(UserName=n)
+    iam.attach_user_policy(UserName=n, PolicyArn=SSM_RO)
+    attached = iam.list_policies(Scope="AWS", OnlyAttached=True)["Policies"]
+    assert SSM_RO in [p["Arn"] for p in attached]
+    assert all(p["AttachmentCount"] > 0 for p in attached)
+    iam.detach_user_policy(UserName=n, PolicyArn=SSM_RO)
+    iam.delete_user(UserName=n)
+    iam.delete_policy(PolicyArn=arn)
+
+
+def test_authorization_details_lists_attached_aws_managed_policies(iam):
+    n = name()
+    iam.create_user(UserName=n)
+    iam.attach_user_policy(UserName=n, PolicyArn=IAM_RO)
+    details = iam.get_account_authorization_details(Filter=["AWSManagedPolicy"])
+    assert details["UserDetailList"] == [] and details["RoleDetailList"] == []
+    got = {p["Arn"]: p for p in details["Policies"]}
+    assert IAM_RO in got and all(a.startswith("arn:aws:iam::aws:policy/") for a in got)
+    pol = got[IAM_RO]
+    assert pol["AttachmentCount"] >= 1 and pol["DefaultVersionId"] == "v4"
+    assert pol["PolicyVersionList"][0]["VersionId"] == "v4"
+    assert pol["PolicyVersionList"][0]["IsDefaultVersion"] is True
+    doc = pol["PolicyVersionList"][0]["Document"]
+    if isinstance(doc, str):
+        doc = json.loads(urllib.parse.unquote(doc))
+    assert "iam:SimulatePrincipalPolicy" in doc["Statement"][0]["Action"]
+    local_only = iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])["Policies"]
+    assert not any(p["Arn"].startswith("arn:aws:iam::aws:policy/") for p in local_only)
+    # Unfiltered and paged three entities at a time, it is there exactly once.
+    seen = []
+    for page in iam.get_paginator("get_account_authorization_details").paginate(
+            PaginationConfig={"PageSize": 3}):
+        seen += [p["Arn"] for p in page["Policies"]]
+    assert seen.count(IAM_RO) == 1
+    iam.detach_user_policy(UserName=n, PolicyArn=IAM_RO)
+    after = iam.get_account_authorization_details(Filter=["AWSManagedPolicy"])["Policies"]
+    if attachments(iam, IAM_RO) == 0:
+        assert IAM_RO not in [p["Arn"] for p in after]
+    iam.delete_user(UserName=n)
+
+
+def test_aws_managed_policies_cannot_be_changed(iam):
+    for call, kw, action in [
+        (iam.create_policy_version, {"PolicyDocument": json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}]})}, "CreatePolicyVersion"),
+        (iam.delete_policy, {}, "DeletePolicy"),
+        (iam.tag_policy, {"Tags": [{"Key": "k", "Value": "v"}]}, "TagPolicy"),
+        (iam.delete_policy_version, {"VersionId": "v1"}, "DeletePolicyVersion"),
+        (iam.set_default_policy_version, {"VersionId": "v1"}, "SetDefaultPolicyVersion"),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call(PolicyArn=ADMIN, **kw)
+        assert code_of(e.value) == ("AccessDenied", 403), action
+        assert e.value.response["Error"]["Message"].endswith(
+            f"is not authorized to perform: iam:{action} on resource: policy {ADMIN}")
+    assert iam.get_policy(PolicyArn=ADMIN)["Policy"]["DefaultVersionId"] == "v1"
+    assert iam.list_policy_tags(PolicyArn=ADMIN)["Tags"] == []
+
+
+def test_permissions_boundary(iam, auth_server):
+    n, key, mine = user_with_key(iam, auth_server, "iam")
+    iam.attach_user_policy(UserName=n, PolicyArn=ADMIN)
+    iam.put_user_permissions_boundary(UserName=n, PermissionsBoundary=IAM_RO)
+    assert iam.get_user(UserName=n)["User"]["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": IAM_RO}
+    assert iam.get_policy(PolicyArn=IAM_RO)["Policy"]["PermissionsBoundaryUsageCount"] >= 1
+    ents = iam.list_entities_for_policy(PolicyArn=IAM_RO, PolicyUsageFilter="PermissionsBoundary")
+    assert n in [x["UserName"] for x in ents["PolicyUsers"]]
+    # Admin, bounded by IAMReadOnlyAccess: reads IAM, creates nothing.
+    assert mine.get_user(UserName=n)["User"]["UserName"] == n
+    with pytest.raises(ClientError) as e:
+        mine.create_user(UserName=name())
+    assert code_of(e.value) == ("AccessDenied", 403)
+    r = name("r")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    iam.put_role_permissions_boundary(RoleName=r, PermissionsBoundary=POWER)
+    bound = iam.get_role(RoleName=r)["Role"]["PermissionsBoundary"]
+    assert bound["PermissionsBoundaryArn"] == POWER
+    iam.delete_role_permissions_boundary(RoleName=r)
+    iam.delete_role(RoleName=r)
+    iam.delete_user_permissions_boundary(UserName=n)
+    drop_user(iam, n, key, ADMIN)
+
+
+def test_attached_administrator_access_allows_everything(iam, auth_server):
+    n, key, sm = user_with_key(iam, auth_server, "secretsmanager")
+    with pytest.raises(ClientError) as e:
+        sm.create_secret(Name=name("s"), SecretString="x")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    iam.attach_user_policy(UserName=n, PolicyArn=ADMIN)
+    secret = name("s")
+    arn = sm.create_secret(Name=secret, SecretString="x")["ARN"]
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == "x"
+    sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    drop_user(iam, n, key, ADMIN)
+
+
+def test_ssm_read_only_reads_and_does_not_write(iam, auth_server):
+    root_ssm = client(auth_server.endpoint, "ssm")
+    param = "/" + name("p")
+    root_ssm.put_parameter(Name=param, Value="v", Type="String")
+    n, key, ssm = user_with_key(iam, auth_server, "ssm")
+    g = name("g")
+    iam.create_group(GroupName=g)
+    iam.add_user_to_group(GroupName=g, UserName=n)
+    iam.attach_group_policy(GroupName=g, PolicyArn=SSM_RO)  # through a group, too
+    assert ssm.get_parameter(Name=param)["Parameter"]["Value"] == "v"
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name=param, Value="w", Type="String", Overwrite=True)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "is not authorized to perform: ssm:PutParameter" in \
+        e.value.response["Error"]["Message"]
+    # Simulated as AWS names the source: an AWS managed policy.
+    sim = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{n}",
+        ActionNames=["ssm:GetParameter", "ssm:PutParameter"])["EvaluationResults"]
+    decisions = {r["EvalActionName"]: r["EvalDecision"] for r in sim}
+    assert decisions == {"ssm:GetParameter": "allowed", "ssm:PutParameter": "implicitDeny"}
+    allowed = [r for r in sim if r["EvalActionName"] == "ssm:GetParameter"][0]
+    assert allowed["MatchedStatements"][0]["SourcePolicyId"] == SSM_RO
+    assert allowed["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed"
+    # As a session policy (AssumeRole PolicyArns) it narrows an administrator's session.
+    r = name("r")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    iam.attach_role_policy(RoleName=r, PolicyArn=ADMIN)
+    creds = client(auth_server.endpoint, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{r}", RoleSessionName="narrowed",
+        PolicyArns=[{"arn": SSM_RO}])["Credentials"]
+    narrowed = client(auth_server.endpoint, "ssm", creds["AccessKeyId"],
+                      creds["SecretAccessKey"], creds["SessionToken"])
+    assert narrowed.get_parameter(Name=param)["Parameter"]["Value"] == "v"
+    with pytest.raises(ClientError) as e:
+        narrowed.put_parameter(Name=param, Value="w", Type="String", Overwrite=True)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    iam.detach_role_policy(RoleName=r, PolicyArn=ADMIN)
+    iam.delete_role(RoleName=r)
+    iam.detach_group_policy(GroupName=g, PolicyArn=SSM_RO)
+    iam.remove_user_from_group(GroupName=g, UserName=n)
+    iam.delete_group(GroupName=g)
+    drop_user(iam, n, key)
+    root_ssm.delete_parameter(Name=param)
