@@ -239,7 +239,8 @@ def test_permissions_boundary(iam, auth_server):
         mine.create_user(UserName=name())
     assert code_of(e.value) == ("AccessDenied", 403)
     r = name("r")
-    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT,
+                    PermissionsBoundary=IAM_RO)
     iam.put_role_permissions_boundary(RoleName=r, PermissionsBoundary=POWER)
     bound = iam.get_role(RoleName=r)["Role"]["PermissionsBoundary"]
     assert bound["PermissionsBoundaryArn"] == POWER
