@@ -21,6 +21,27 @@ NO_LAMBDA_ACCESS_MSG = ("Secrets Manager cannot invoke the specified Lambda func
                         "secretsmanager.amazonaws.com.")
 
 
+def create_rotation_function(endpoint, source, allow_secrets_manager=False):
+    """A Python rotation function (rotator.handler of the given source) through the Lambda
+    API; its ARN. allow_secrets_manager: the resource policy statement AWS's rotation setup
+    adds (lambda:InvokeFunction for secretsmanager.amazonaws.com)."""
+    import io
+    import zipfile
+
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("rotator.py", source)
+    fn = "rot-" + uuid.uuid4().hex[:8]
+    fn_arn = lam.create_function(FunctionName=fn, Runtime="python3.11", Handler="rotator.handler",
+                                 Role="arn:aws:iam::123456789012:role/rotation", Timeout=30,
+                                 Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+    if allow_secrets_manager:
+        lam.add_permission(FunctionName=fn, StatementId="secretsManagerPermission",
+                           Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com")
+    return fn_arn
+
 def listed(c, name, **kw):
     """ListSecretVersionIds as [(VersionId, VersionStages or None)], in the order answered."""
     r = c.list_secret_version_ids(SecretId=name, **kw)
@@ -542,20 +563,8 @@ def test_rotate_secret_with_lambda_success(sm, uniq):
     "AWSPENDING"]); once the rotation completes Secrets Manager removes it ("Our backend cleans
     up the pending label on rotation completion", aws-samples/aws-secrets-manager-rotation-
     lambdas#145; the validated tests assert ["AWSCURRENT"])."""
-    import io
-    import zipfile
-
     c = sm()
-    endpoint = sm.server.endpoint
-    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
-                       aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("rotator.py", TEMPLATE_ROTATOR_PY)
-    fn = "rot-" + uuid.uuid4().hex[:8]
-    fn_arn = lam.create_function(FunctionName=fn, Runtime="python3.11", Handler="rotator.handler",
-                                 Role="arn:aws:iam::123456789012:role/rotation", Timeout=30,
-                                 Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+    fn_arn = create_rotation_function(sm.server.endpoint, TEMPLATE_ROTATOR_PY)
     for immediately in (True, None):
         name = uniq(f"rot{immediately}")
         v1 = c.create_secret(Name=name, SecretString="my_secret",

@@ -11,18 +11,16 @@ assertions are AWS's answers). Values LocalStack's transformers replace (ids, AR
 suffix, dates) are checked for shape only.
 """
 
-import io
 import json
 import re
 import uuid
-import zipfile
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import DEV_AKID, DEV_SECRET, wait_for
+from conftest import wait_for
 from test_access_control import account_b, admin  # noqa: F401  (module fixtures, reused)
+from test_sm_aws_recorded import create_rotation_function
 
 NOT_FOUND = "Secrets Manager can't find the specified secret."
 INVALID_NAME = ("Invalid name. Must be a valid name containing alphanumeric characters, or any "
@@ -357,17 +355,8 @@ def test_rotate_secret_multiple_times_with_lambda_success(sm, raw, uniq):
     rotated carries LastRotatedDate and NextRotationDate (read off the raw answer: Debian's
     botocore predates the member)."""
     c = sm()
-    lam = boto3.client("lambda", endpoint_url=sm.server.endpoint, region_name="us-east-1",
-                       aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("rotator.py", GUARDED_ROTATOR_PY)
-    fn = "rot-" + uuid.uuid4().hex[:8]
-    fn_arn = lam.create_function(FunctionName=fn, Runtime="python3.11", Handler="rotator.handler",
-                                 Role="arn:aws:iam::123456789012:role/rotation", Timeout=30,
-                                 Code={"ZipFile": buf.getvalue()})["FunctionArn"]
-    lam.add_permission(FunctionName=fn, StatementId="secretsManagerPermission",
-                       Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com")
+    fn_arn = create_rotation_function(sm.server.endpoint, GUARDED_ROTATOR_PY,
+                                      allow_secrets_manager=True)
     name = uniq()
     previous = c.create_secret(Name=name, SecretString="my_secret",
                                Description="testing rotation of secrets")["VersionId"]

@@ -35,7 +35,8 @@ def identity(resp: requests.Response) -> dict:
 
 
 def error_code(resp: requests.Response) -> str:
-    return ET.fromstring(resp.text).find("Error/Code").text
+    # <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">, as AWS sends it.
+    return ET.fromstring(resp.text).find(f"{NS}Error/{NS}Code").text
 
 
 def test_a_presigned_url_answers_as_its_signer(sts):
