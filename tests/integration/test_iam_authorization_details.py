@@ -4,8 +4,9 @@ Each test replays one scenario of LocalStack's AWS-validated snapshot suite
 tests/aws/services/iam/test_iam_account_authorization_details.py (recorded against AWS on
 2026-02-17) and asserts the members AWS answered for each kind of entity. Left out: the
 instance profile the Role-filter scenario adds (Arcana has no instance profiles: its role is
-checked without it) and the AWSManagedPolicy scenario (Arcana holds no AWS managed policies:
-that filter selects nothing).
+checked without it) and the AWSManagedPolicy scenario (it attaches AWS managed policies this
+server does not hold; the filter's answer for the ones it holds is tested in
+test_iam_aws_managed_policies.py).
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def test_filter_group_and_local_managed_policy(iam):
     assert (v["Document"], v["IsDefaultVersion"], v["VersionId"]) == \
         (json.loads(MOCK_POLICY), True, "v1")
     iam.detach_group_policy(GroupName=g, PolicyArn=pol["Arn"])
+    # No AWS managed policy is attached in this account: the filter selects none of them.
     assert details(iam, Filter=["AWSManagedPolicy"])["Policies"] == []
 
 
