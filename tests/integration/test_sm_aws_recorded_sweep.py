@@ -23,8 +23,6 @@ from test_access_control import account_b, admin  # noqa: F401  (module fixtures
 from test_sm_aws_recorded import create_rotation_function
 
 NOT_FOUND = "Secrets Manager can't find the specified secret."
-INVALID_NAME = ("Invalid name. Must be a valid name containing alphanumeric characters, or any "
-                "of the following: -/_+=.@!")
 DEFAULT_KEY_ACROSS_ACCOUNTS = ("You can't access a secret from a different AWS account if you "
                                "encrypt the secret with the default KMS service key.")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -104,32 +102,6 @@ def test_secret_not_found(sm, uniq):
                    "ResourceNotFoundException", NOT_FOUND)
     recorded_error(lambda: c.list_secret_version_ids(SecretId=uniq("b")),
                    "ResourceNotFoundException", NOT_FOUND)
-
-
-@pytest.mark.parametrize("bad", [" Inv Name", " Inv *?!]Name\\-"])
-def test_invalid_secret_name_other_forms(sm, bad):
-    """test_invalid_secret_name[ Inv Name] and [ Inv *?!]Name\\\\-] (the two forms
-    test_sm_aws_errors.py does not replay): ex_log_1 .. ex_log_10, each ValidationException
-    with no top-level Message, and nothing created."""
-    c = sm()
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
-    calls = [
-        lambda: c.create_secret(Name=bad, SecretString="MySecretString"),
-        lambda: c.delete_secret(SecretId=bad, ForceDeleteWithoutRecovery=True),
-        lambda: c.describe_secret(SecretId=bad),
-        lambda: c.get_secret_value(SecretId=bad),
-        lambda: c.list_secret_version_ids(SecretId=bad, IncludeDeprecated=True),
-        lambda: c.put_secret_value(SecretId=bad, SecretString="MySecretString"),
-        lambda: c.tag_resource(SecretId=bad, Tags=[{"Key": "FirstTag", "Value": "SomeValue"}]),
-        lambda: c.untag_resource(SecretId=bad, TagKeys=["FirstTag"]),
-        lambda: c.update_secret(SecretId=bad, Description="MyNewDescription"),
-        lambda: c.validate_resource_policy(SecretId=bad, ResourcePolicy=policy),
-    ]
-    for call in calls:
-        recorded_error(call, "ValidationException", INVALID_NAME, modelled=False)
-    assert c.list_secrets()["SecretList"] == []
 
 
 def test_update_secret_description_describes(sm, uniq):
