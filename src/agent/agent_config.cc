@@ -3,6 +3,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <arpa/inet.h>
 #include <cstdlib>
 #include <fstream>
@@ -16,24 +19,55 @@ namespace {
 
 Status Bad(const std::string& what) { return Status(ErrorCode::kInvalidParameter, what); }
 
+// The AWS agent's messages for its own keys, word for word (aws_secretsmanager_agent/src/
+// constants.rs): scripts and tests match them. Our keys keep messages naming the key.
+constexpr const char* kBadLogLevel =
+    "The log level specified in the configuration file isn't valid. The log level must be "
+    "DEBUG, INFO, WARN, ERROR, or NONE.";
+constexpr const char* kBadHttpPort =
+    "The HTTP port specified in the configuration file isn't valid. The HTTP port must be in "
+    "the range 1024 to 65535.";
+constexpr const char* kBadTtl =
+    "The TTL in seconds specified in the configuration file isn't valid. The TTL in seconds "
+    "must be in the range 0 to 3600.";
+constexpr const char* kBadCacheSize =
+    "The cache size specified in the configuration file isn't valid. The cache size must be "
+    "in the range 1 to 1000.";
+constexpr const char* kBadMaxConn =
+    "The maximum number of connections specified in the configuration file isn't valid. The "
+    "maximum number of connections must be in the range 1 to 1000.";
+constexpr const char* kEmptySsrfHeaders =
+    "The list of SSRF headers in the configuration file can't be empty.";
+constexpr const char* kEmptySsrfEnv =
+    "The list of SSRF environment variables in the configuration file can't be empty.";
+constexpr const char* kBadPrefix =
+    "The path prefix specified in the configuration file must begin with /.";
+
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
 
 // The AWS agent's numbers may be TOML integers or strings ("2773").
-Status Number(const toml::table& t, const char* key, int lo, int hi, int& out) {
+Status Number(const toml::table& t, const char* key, int lo, int hi, int& out,
+              const char* aws_message = nullptr) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return Status::Ok();
   std::optional<int64_t> v;
   if (auto i = n->value_exact<int64_t>()) {
     v = *i;
   } else if (auto s = n->value_exact<std::string>()) {
+    // Rust's str::parse, as the AWS agent reads them: no surrounding blanks (strtoll would
+    // skip leading ones).
     char* end = nullptr;
     long long parsed = std::strtoll(s->c_str(), &end, 10);
-    if (!s->empty() && end == s->c_str() + s->size()) v = parsed;
+    if (!s->empty() && !std::isspace(static_cast<unsigned char>(s->front())) &&
+        end == s->c_str() + s->size()) {
+      v = parsed;
+    }
   }
   if (!v || *v < lo || *v > hi) {
+    if (aws_message != nullptr) return Bad(aws_message);
     return Bad(std::string(key) + " must be an integer from " + std::to_string(lo) + " to " +
                std::to_string(hi));
   }
@@ -44,7 +78,18 @@ Status Number(const toml::table& t, const char* key, int lo, int hi, int& out) {
 Status Boolean(const toml::table& t, const char* key, bool& out) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return Status::Ok();
-  auto v = n->value_exact<bool>();
+  // The AWS agent's config crate also reads a bool from a string (true/false, on/off,
+  // yes/no, 1/0, any case) or a number (0 = false), so its files may say log_to_file = "false".
+  std::optional<bool> v = n->value_exact<bool>();
+  if (auto s = n->value_exact<std::string>()) {
+    const std::string l = Lower(*s);
+    if (l == "true" || l == "on" || l == "yes" || l == "1") v = true;
+    if (l == "false" || l == "off" || l == "no" || l == "0") v = false;
+  } else if (auto i = n->value_exact<int64_t>()) {
+    v = *i != 0;
+  } else if (auto d = n->value_exact<double>()) {
+    v = *d != 0.0;
+  }
   if (!v) return Bad(std::string(key) + " must be true or false");
   out = *v;
   return Status::Ok();
@@ -59,7 +104,8 @@ Status String(const toml::table& t, const char* key, std::string& out) {
   return Status::Ok();
 }
 
-Status StringList(const toml::table& t, const char* key, std::vector<std::string>& out) {
+Status StringList(const toml::table& t, const char* key, std::vector<std::string>& out,
+                  const char* empty_message) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return Status::Ok();
   const toml::array* a = n->as_array();
@@ -70,7 +116,7 @@ Status StringList(const toml::table& t, const char* key, std::vector<std::string
     if (!s || s->empty()) return Bad(std::string(key) + " must be a list of strings");
     items.push_back(*s);
   }
-  if (items.empty()) return Bad(std::string(key) + " can't be empty");
+  if (items.empty()) return Bad(empty_message);
   out = std::move(items);
   return Status::Ok();
 }
@@ -79,7 +125,7 @@ Status CheckLogLevel(std::string& level) {
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "none"};
   level = Lower(level);
   if (kLevels.count(level) == 0) {
-    return Bad("log_level must be DEBUG, INFO, WARN, ERROR, or NONE");
+    return Bad(kBadLogLevel);
   }
   return Status::Ok();
 }
@@ -105,18 +151,21 @@ Status ApplyTable(const toml::table& t, AgentConfig& c) {
   if (inet_pton(AF_INET, c.http_address.c_str(), &addr) != 1) {
     return Bad("http_address must be an IPv4 address");
   }
-  ARCANA_RETURN_IF_ERROR(Number(t, "http_port", 1024, 65535, c.http_port));
-  ARCANA_RETURN_IF_ERROR(Number(t, "ttl_seconds", 0, 3600, c.ttl_seconds));
+  // 0 lets the system pick a free port (the AWS agent's range check only refuses 1..1023, and
+  // its own tests run on port 0); the port is printed at start-up, as the AWS agent does.
+  ARCANA_RETURN_IF_ERROR(Number(t, "http_port", 0, 65535, c.http_port, kBadHttpPort));
+  if (c.http_port > 0 && c.http_port < 1024) return Bad(kBadHttpPort);
+  ARCANA_RETURN_IF_ERROR(Number(t, "ttl_seconds", 0, 3600, c.ttl_seconds, kBadTtl));
   c.ssm_ttl_seconds = c.ttl_seconds;  // unless the file gives parameters their own
   ARCANA_RETURN_IF_ERROR(Number(t, "ssm_ttl_seconds", 0, 3600, c.ssm_ttl_seconds));
-  ARCANA_RETURN_IF_ERROR(Number(t, "cache_size", 1, 1000, c.cache_size));
-  ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_headers", c.ssrf_headers));
-  ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_env_variables", c.ssrf_env_variables));
+  ARCANA_RETURN_IF_ERROR(Number(t, "cache_size", 1, 1000, c.cache_size, kBadCacheSize));
+  ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_headers", c.ssrf_headers, kEmptySsrfHeaders));
+  ARCANA_RETURN_IF_ERROR(StringList(t, "ssrf_env_variables", c.ssrf_env_variables, kEmptySsrfEnv));
   ARCANA_RETURN_IF_ERROR(String(t, "path_prefix", c.path_prefix));
   if (c.path_prefix.empty() || c.path_prefix.front() != '/') {
-    return Bad("path_prefix must begin with /");
+    return Bad(kBadPrefix);
   }
-  ARCANA_RETURN_IF_ERROR(Number(t, "max_conn", 1, 1000, c.max_conn));
+  ARCANA_RETURN_IF_ERROR(Number(t, "max_conn", 1, 1000, c.max_conn, kBadMaxConn));
   ARCANA_RETURN_IF_ERROR(String(t, "region", c.region));
   ARCANA_RETURN_IF_ERROR(Boolean(t, "ignore_transient_errors", c.ignore_transient_errors));
   ARCANA_RETURN_IF_ERROR(Boolean(t, "validate_credentials", c.validate_credentials));
@@ -210,6 +259,13 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path, const EnvLookup& en
 }
 
 Result<crypto::SecretString> ReadSsrfToken(const AgentConfig& cfg, const EnvLookup& env) {
+  // The AWS agent's start-up error (main.rs): the variable list in Rust's Debug form, then
+  // the cause in Rust's words.
+  auto cannot_read = [&cfg](const std::string& cause) {
+    std::string names;
+    for (const auto& n : cfg.ssrf_env_variables) names += (names.empty() ? "\"" : ", \"") + n + "\"";
+    return Bad("Could not read SSRF token variable(s) [" + names + "]: " + cause);
+  };
   for (const auto& name : cfg.ssrf_env_variables) {
     auto v = env(name);
     if (!v) continue;
@@ -217,7 +273,12 @@ Result<crypto::SecretString> ReadSsrfToken(const AgentConfig& cfg, const EnvLook
     if (value.rfind("file://", 0) == 0) {
       std::string path = value.substr(7);
       std::ifstream in(path);
-      if (!in) return Bad("cannot read the SSRF token file named by " + name);
+      if (!in) {
+        const int err = errno;
+        crypto::SecureWipe(value);
+        return cannot_read(std::string(std::strerror(err)) + " (os error " +
+                           std::to_string(err) + ")");
+      }
       std::stringstream ss;
       ss << in.rdbuf();
       crypto::SecureWipe(value);
@@ -232,9 +293,7 @@ Result<crypto::SecretString> ReadSsrfToken(const AgentConfig& cfg, const EnvLook
     if (value.empty()) return Bad("the SSRF token in " + name + " is empty");
     return crypto::SecretString::Take(value);
   }
-  std::string names;
-  for (const auto& n : cfg.ssrf_env_variables) names += (names.empty() ? "" : ", ") + n;
-  return Bad("no SSRF token: set one of " + names);
+  return cannot_read("environment variable not found");
 }
 
 }  // namespace arcana::agent

@@ -26,7 +26,7 @@ struct AgentConfig {
   std::string log_level = "info";  // debug | info | warn | error | none (any case)
   bool log_to_file = true;         // logs/secrets_manager_agent.log, 10 MB x 5; else stderr
   std::string http_address = "127.0.0.1";  // IPv4
-  int http_port = 2773;                    // 1024..65535
+  int http_port = 2773;                    // 1024..65535, or 0: any free port
   int ttl_seconds = 300;                   // 0..3600; 0 = no caching (secrets)
   int cache_size = 1000;                   // 1..1000 entries
   std::vector<std::string> ssrf_headers = {"X-Aws-Parameters-Secrets-Token", "X-Vault-Token"};
@@ -68,14 +68,16 @@ struct AgentConfig {
 // SECRETS_MANAGER_TTL (secrets) and SSM_PARAMETER_STORE_TTL (parameters), each clamped to
 // 300 s, 0 = no caching of that service; PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED=FALSE).
 // path "" = none.
-// Errors: kInvalidParameter naming the file, key and allowed range.
+// Errors: kInvalidParameter naming the file and the problem: for the AWS agent's keys in its
+// words (constants.rs), for ours naming the key and allowed range.
 Result<AgentConfig> LoadAgentConfig(const std::string& path, const EnvLookup& env);
 // Same, from TOML text (tests).
 Result<AgentConfig> ParseAgentConfig(std::string_view toml_text, const EnvLookup& env);
 
 // The SSRF token (as the AWS agent): the value of the first variable of ssrf_env_variables
 // that is set; "file://PATH" reads the token from PATH (surrounding whitespace trimmed).
-// Errors: kInvalidParameter when none is set, the value is empty, or the file is unreadable.
+// Errors: kInvalidParameter when none is set or the file is unreadable (the AWS agent's
+// "Could not read SSRF token variable(s) [...]: <cause>"), or the value is empty.
 Result<crypto::SecretString> ReadSsrfToken(const AgentConfig& cfg, const EnvLookup& env);
 
 }  // namespace arcana::agent

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "auth/sigv4.h"
@@ -76,6 +77,68 @@ void AddResultMetadata(std::string& body) {
   if (end == std::string::npos || body.find("\"ResultMetadata\"") != std::string::npos) return;
   body.insert(end, body.find_first_not_of(" \t\r\n{") == end ? "\"ResultMetadata\":{}"
                                                              : ",\"ResultMetadata\":{}");
+}
+
+// The AWS agent answers its own serialization of the SDK's GetSecretValueOutput
+// (aws_secretsmanager_caching/src/output/get_secret_value_output.rs), not the wire body:
+// ARN, Name, VersionId (null when absent), SecretString, SecretBinary, VersionStages (left
+// out when absent), and CreatedDate as a JSON *string* of the epoch seconds
+// (serde_with TimestampSecondsWithFrac<String>: Rust's shortest f64 text, "1569534789.046",
+// "1700000000" for a whole second), null when absent. Clients parse that string; the wire's
+// number would break them. Other members of the wire body are dropped, as the SDK does.
+// An answer that is not a JSON object is returned unchanged.
+std::string AgentSecretValueBody(const std::string& wire) {
+  rapidjson::Document doc;
+  if (!json::ParseBounded(wire, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) return wire;
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  auto str_or_null = [&](const char* key, bool keep_absent) {
+    auto it = doc.FindMember(key);
+    const bool is_str = it != doc.MemberEnd() && it->value.IsString();
+    if (!is_str && !keep_absent) return;
+    json::WriteStr(w, key);
+    if (is_str) {
+      json::WriteStr(w, std::string_view(it->value.GetString(), it->value.GetStringLength()));
+    } else {
+      w.Null();
+    }
+  };
+  w.StartObject();
+  str_or_null("ARN", true);
+  str_or_null("Name", true);
+  str_or_null("VersionId", true);
+  str_or_null("SecretString", false);
+  str_or_null("SecretBinary", false);
+  if (auto it = doc.FindMember("VersionStages");
+      it != doc.MemberEnd() && it->value.IsArray()) {
+    json::WriteStr(w, "VersionStages");
+    w.StartArray();
+    for (const auto& e : it->value.GetArray()) {
+      if (e.IsString()) json::WriteStr(w, std::string_view(e.GetString(), e.GetStringLength()));
+    }
+    w.EndArray();
+  }
+  json::WriteStr(w, "CreatedDate");
+  auto created = doc.FindMember("CreatedDate");
+  if (created != doc.MemberEnd() && created->value.IsNumber()) {
+    // Fixed notation, shortest text that reads back as the same double: Rust's f64 Display.
+    char text[64];
+    auto r = std::to_chars(text, text + sizeof text, created->value.GetDouble(),
+                           std::chars_format::fixed);
+    json::WriteStr(w, r.ec == std::errc() ? std::string_view(text, r.ptr - text) : "0");
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  // The parsed document held the value too: overwrite it before it is freed.
+  for (const char* key : {"SecretString", "SecretBinary"}) {
+    auto it = doc.FindMember(key);
+    if (it != doc.MemberEnd() && it->value.IsString()) {
+      volatile char* p = const_cast<char*>(it->value.GetString());
+      for (size_t i = 0; i < it->value.GetStringLength(); ++i) p[i] = 0;
+    }
+  }
+  return json::Finish(buf);
 }
 
 // An upstream AWS error answer, re-shaped as the AWS agent passes it through.
@@ -182,6 +245,12 @@ void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
     if (req.method != "GET") return Text(res, 405, "Not allowed");
     return Text(res, 200, "healthy");
   }
+  // The AWS agent exempts /start_serving from the token check like /ping; outside its Lambda
+  // mode (which this agent has no need of: it serves from the start) the path is not found.
+  if (path == "/start_serving") {
+    if (req.method != "GET") return Text(res, 405, "Not allowed");
+    return Text(res, 404, "Not found");
+  }
   if (path == "/health" && req.method == "GET") {
     res.Set("Content-Type", "application/json");
     res.body = HealthJson();
@@ -233,7 +302,10 @@ void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
   // id is its 400 "missing secret ID", not a 404.
   if (path == "/secretsmanager/get" || path.rfind(cfg_.path_prefix, 0) == 0) {
     const bool by_path = path != "/secretsmanager/get";
-    std::string secret_id, version_id, version_stage;
+    std::string secret_id;
+    // Present but empty is not absent: the AWS agent sends VersionId "" / VersionStage ""
+    // upstream (Some("")), and the upstream's answer to that is passed through.
+    std::optional<std::string> version_id, version_stage;
     if (by_path) secret_id = auth::UriDecode(path.substr(cfg_.path_prefix.size()));
     for (const auto& [k, v] : params) {
       if (k == "secretId" && !by_path) {
@@ -255,10 +327,12 @@ void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
     json::Writer w(buf);
     w.StartObject();
     json::KV(w, "SecretId", secret_id);
-    if (!version_id.empty()) json::KV(w, "VersionId", version_id);
-    if (!version_stage.empty()) json::KV(w, "VersionStage", version_stage);
+    if (version_id) json::KV(w, "VersionId", *version_id);
+    if (version_stage) json::KV(w, "VersionStage", *version_stage);
     w.EndObject();
-    f.cache_key = "sm\n" + secret_id + "\n" + version_id + "\n" + version_stage;
+    // '-' absent, '=' present (then its value): "" given is its own entry.
+    auto part = [](const std::optional<std::string>& v) { return v ? "=" + *v : "-"; };
+    f.cache_key = "sm\n" + secret_id + "\n" + part(version_id) + "\n" + part(version_stage);
     f.call = &deps_.secrets_manager;
     f.target = "secretsmanager.GetSecretValue";
     f.body = json::Finish(buf);
@@ -388,7 +462,13 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
     crypto::SecureWipe(reply->body);
     return;
   }
-  if (f.ssm) AddResultMetadata(reply->body);
+  if (f.ssm) {
+    AddResultMetadata(reply->body);
+  } else {
+    std::string shaped = AgentSecretValueBody(reply->body);
+    crypto::SecureWipe(reply->body);
+    reply->body = std::move(shaped);
+  }
   if (caching) {
     cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch, ttl);
   }

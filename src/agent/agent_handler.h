@@ -14,6 +14,10 @@
 // allowed"; unknown parameter -> 400 "unknown parameter: P"; no id (the path prefix alone,
 // no secretId) -> 400 "missing secret ID" / "missing parameter secretId"; other paths -> 404
 // "Not found".
+// A secret is answered in the AWS agent's serialization of GetSecretValueOutput (its member
+// order; CreatedDate a string of epoch seconds; ARN/Name/VersionId null when absent), a
+// parameter as GetParameter's body plus "ResultMetadata": {}. /start_serving needs no token
+// and is 404 "Not found" (the AWS agent outside its Lambda mode).
 // Upstream AWS errors pass through with their status as {"__type":..., "message":...} (no
 // "message" when the error has none); unreachable -> 502 ConnectionError, timeout -> 504
 // TimeoutError, else 500 InternalFailure.

@@ -24,8 +24,11 @@ namespace {
 
 using namespace arcana;
 
+// As the AWS agent's start-up errors: logged, and on stderr whatever the log settings (with
+// log_to_file the log alone would hide why the agent did not start). Exit status 1.
 int Fail(const std::string& what) {
   spdlog::critical("{}", what);
+  std::cerr << what << "\n";
   return 1;
 }
 
@@ -74,7 +77,7 @@ int main(int argc, char** argv) {
   auto cfg = agent::LoadAgentConfig(config_file, env);
   if (!cfg.ok()) {
     std::cerr << "arcana-agent: " << cfg.status().message() << "\n";
-    return 2;
+    return 1;  // the AWS agent's status for a refused configuration
   }
   // The cache holds values only sealed, but requests and answers pass through memory in the
   // clear: no core dumps (as arcanad).
@@ -160,6 +163,10 @@ int main(int argc, char** argv) {
   auto bound = server.Bind();
   if (!bound.ok()) return Fail(bound.status().message());
   if (stream) stream->Start();
+  // The AWS agent's start-up line on stdout, whatever the log settings: with http_port = 0
+  // it is how a caller learns the port.
+  std::cout << "Agent/arcana listening on http://" << cfg->http_address << ":" << *bound
+            << std::endl;
   spdlog::info("arcana-agent listening on http://{}:{} (upstream {}://{}:{}, region {}, ttl {} s "
                "(parameters {} s), cache {} entries, invalidation {})",
                cfg->http_address, *bound, sm_endpoint->tls ? "https" : "http", sm_endpoint->host,

@@ -68,11 +68,30 @@ TEST(AgentConfig, RefusesWhatTheAwsAgentRefuses) {
         "cache_size = 0", "cache_size = 1001", "max_conn = 0", "max_conn = 1001",
         "ssrf_headers = []", "ssrf_env_variables = []", "path_prefix = \"v1/\"",
         "log_level = \"chatty\"", "no_such_key = 1", "http_port = \"12ab\"",
-        "http_address = \"localhost\"", "ignore_transient_errors = \"yes\"",
+        "http_address = \"localhost\"", "ignore_transient_errors = \"maybe\"",
+        "http_port = \" 2773\"", "http_port = 1023",
         "ssm_ttl_seconds = 3601", "ssm_ttl_seconds = -1"}) {
     auto c = ParseAgentConfig(bad, FakeEnv({}));
     EXPECT_FALSE(c.ok()) << bad;
   }
+}
+
+// As the AWS agent's config crate reads its bools (Value::into_bool): a string true/false,
+// on/off, yes/no, 1/0 in any case, or a number (0 = false). http_port 0 = any free port.
+TEST(AgentConfig, ReadsValuesAsTheAwsAgentsConfigCrate) {
+  auto c = ParseAgentConfig(
+      "ignore_transient_errors = \"No\"\nlog_to_file = 0\nvalidate_credentials = \"off\"\n"
+      "http_port = \"0\"\n",
+      FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_FALSE(c->ignore_transient_errors);
+  EXPECT_FALSE(c->log_to_file);
+  EXPECT_FALSE(c->validate_credentials);
+  EXPECT_EQ(c->http_port, 0);
+  c = ParseAgentConfig("ignore_transient_errors = \"YES\"\nlog_to_file = \"on\"\n", FakeEnv({}));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(c->ignore_transient_errors);
+  EXPECT_TRUE(c->log_to_file);
 }
 
 TEST(AgentConfig, LambdaExtensionVariablesOverride) {
@@ -320,7 +339,14 @@ struct FakeUpstream {
 
 constexpr const char* kSecretAnswer =
     R"({"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","Name":"db",)"
-    R"("SecretString":"hunter2","VersionId":"v1","VersionStages":["AWSCURRENT"]})";
+    R"("SecretString":"hunter2","VersionId":"v1","VersionStages":["AWSCURRENT"],)"
+    R"("CreatedDate":1569534789.046})";
+// What the agent answers for it: the AWS agent's serialization (its member order, CreatedDate
+// as the text of the epoch seconds).
+constexpr const char* kSecretServed =
+    R"({"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","Name":"db",)"
+    R"("VersionId":"v1","SecretString":"hunter2","VersionStages":["AWSCURRENT"],)"
+    R"("CreatedDate":"1569534789.046"})";
 
 struct HandlerFixture : testing::Test {
   AgentConfig cfg;
@@ -405,11 +431,11 @@ TEST_F(HandlerFixture, QueryErrorsAreTheAwsAgents) {
 TEST_F(HandlerFixture, SecondReadIsACacheHit) {
   auto r = Get("/secretsmanager/get?secretId=db&versionStage=AWSCURRENT");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, kSecretAnswer);
+  EXPECT_EQ(r.body, kSecretServed);
   EXPECT_EQ(Header(r, "X-Arcana-Cache"), "miss");
   EXPECT_EQ(sm.last_body, R"({"SecretId":"db","VersionStage":"AWSCURRENT"})");
   r = Get("/secretsmanager/get?secretId=db&versionStage=AWSCURRENT");
-  EXPECT_EQ(r.body, kSecretAnswer);
+  EXPECT_EQ(r.body, kSecretServed);
   EXPECT_EQ(Header(r, "X-Arcana-Cache"), "hit");
   EXPECT_EQ(sm.calls, 1);
   // refreshNow goes upstream; the path form is the same secret, another entry.
@@ -446,7 +472,7 @@ TEST_F(HandlerFixture, FreshHitsAreAnsweredInlineAndMissesGoToAWorker) {
   handler->Handle(req, res);  // on a worker
   EXPECT_EQ(Header(res, "X-Arcana-Cache"), "miss");
   ASSERT_TRUE(try_inline(req));  // now a fresh hit
-  EXPECT_EQ(answered.back().body, kSecretAnswer);
+  EXPECT_EQ(answered.back().body, kSecretServed);
   EXPECT_EQ(Header(answered.back(), "X-Arcana-Cache"), "hit");
   EXPECT_EQ(sm.calls, 1);
   EXPECT_EQ(metrics.hits.load(), 1u);
@@ -497,7 +523,7 @@ TEST_F(HandlerFixture, StaleOnErrorUntilMaxStaleness) {
   sm.next = Status(ErrorCode::kServiceUnavailable, "refused");
   auto r = Get("/v1/db");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, kSecretAnswer);
+  EXPECT_EQ(r.body, kSecretServed);
   EXPECT_EQ(Header(r, "X-Arcana-Stale"), "true");
   EXPECT_EQ(metrics.stale_served.load(), 1u);
   // refreshNow never serves stale; an AWS error answer is not a transient error either.
