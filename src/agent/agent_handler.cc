@@ -86,10 +86,12 @@ void AddResultMetadata(std::string& body) {
 // (serde_with TimestampSecondsWithFrac<String>: Rust's shortest f64 text, "1569534789.046",
 // "1700000000" for a whole second), null when absent. Clients parse that string; the wire's
 // number would break them. Other members of the wire body are dropped, as the SDK does.
-// An answer that is not a JSON object is returned unchanged.
-std::string AgentSecretValueBody(const std::string& wire) {
+// nullopt when the answer is not a JSON object (the SDK could not read it).
+std::optional<std::string> AgentSecretValueBody(const std::string& wire) {
   rapidjson::Document doc;
-  if (!json::ParseBounded(wire, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) return wire;
+  if (!json::ParseBounded(wire, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) {
+    return std::nullopt;
+  }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   auto str_or_null = [&](const char* key, bool keep_absent) {
@@ -142,23 +144,40 @@ std::string AgentSecretValueBody(const std::string& wire) {
 }
 
 // An upstream AWS error answer, re-shaped as the AWS agent passes it through.
-void PassThroughError(const UpstreamReply& reply, net::HttpResponse& res) {
+// The code and message are read as the Rust SDK reads them (aws-smithy-json
+// parse_error_metadata, sanitize_error_code): "code", "Code" or "__type", cut at the first
+// ':' (a trailing URL) and after the '#' of a namespace; "message", "Message" or
+// "errorMessage". The AWS agent (cache_manager.rs svc_err) answers 500 InternalFailure for a
+// Secrets Manager error without a code or without a message; a parameter's error keeps its
+// code without one (SSM's GetParameter ParameterNotFound has none).
+void PassThroughError(const UpstreamReply& reply, bool secrets_manager,
+                      net::HttpResponse& res) {
   rapidjson::Document doc;
   std::string code, message;
   if (json::ParseBounded(reply.body, &doc, 8, 64 * 1024).ok() && doc.IsObject()) {
-    code = json::StrField(doc, "__type");
-    if (auto hash = code.rfind('#'); hash != std::string::npos) code = code.substr(hash + 1);
-    message = json::StrField(doc, "message");
-    if (message.empty()) message = json::StrField(doc, "Message");
+    for (const char* k : {"code", "Code", "__type"}) {
+      if (code.empty()) code = json::StrField(doc, k);
+    }
+    if (auto colon = code.find(':'); colon != std::string::npos) code.resize(colon);
+    if (auto hash = code.find('#'); hash != std::string::npos) code = code.substr(hash + 1);
+    for (const char* k : {"message", "Message", "errorMessage"}) {
+      if (message.empty()) message = json::StrField(doc, k);
+    }
   }
   res.Set("Content-Type", "application/json");
-  if (code.empty()) {
+  if (code.empty() || (secrets_manager && message.empty())) {
     res.status = 500;
     res.body = AgentErrorBody("InternalFailure", "");
     return;
   }
   res.status = reply.status;
   res.body = AgentErrorBody(code, message);
+}
+
+// A 200 answer the SDK could deserialize: a JSON object.
+bool LooksLikeJsonObject(const std::string& body) {
+  rapidjson::Document doc;
+  return json::ParseBounded(body, &doc, 16, size_t{4} << 20).ok() && doc.IsObject();
 }
 
 // Set while TryInline runs a request on the I/O thread: Serve then answers only what needs
@@ -458,17 +477,28 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
   if (hit) crypto::SecureWipe(hit->body);
   if (reply->status != 200) {
     ++metrics_.upstream_error_replies;
-    PassThroughError(*reply, res);
+    PassThroughError(*reply, !f.ssm, res);
     crypto::SecureWipe(reply->body);
     return;
   }
+  std::optional<std::string> shaped;
   if (f.ssm) {
-    AddResultMetadata(reply->body);
+    if (LooksLikeJsonObject(reply->body)) shaped = std::move(reply->body);
+    if (shaped) AddResultMetadata(*shaped);
   } else {
-    std::string shaped = AgentSecretValueBody(reply->body);
-    crypto::SecureWipe(reply->body);
-    reply->body = std::move(shaped);
+    shaped = AgentSecretValueBody(reply->body);
   }
+  crypto::SecureWipe(reply->body);
+  if (!shaped) {
+    // The SDK cannot read such an answer (SdkError::ResponseError): the AWS agent's 502
+    // (cache_manager.rs svc_err). Nothing is cached.
+    ++metrics_.upstream_errors;
+    res.Set("Content-Type", "application/json");
+    res.status = 502;
+    res.body = AgentErrorBody("ConnectionError", "Response Error");
+    return;
+  }
+  reply->body = std::move(*shaped);
   if (caching) {
     cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch, ttl);
   }

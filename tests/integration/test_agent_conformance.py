@@ -10,6 +10,10 @@ the two differed; what each test pins, and the file of the real agent it comes f
 - versionId= / versionStage= given empty are sent upstream as given (Some("")), not dropped
   (aws_secretsmanager_agent/src/parse.rs, aws_secretsmanager_caching/src/lib.rs
   refresh_secret_value: set_version_id(version_id.map(String::from))).
+- Upstream failures (aws_secretsmanager_agent/src/cache_manager.rs svc_err): a Secrets
+  Manager error without a message is 500 InternalFailure, the code is read as the SDK reads it
+  (namespace and trailing URL cut, "Message" too), and a 200 the SDK cannot read is 502
+  ConnectionError "Response Error" (nothing cached).
 - A refused configuration file names the problem in the agent's words
   (aws_secretsmanager_agent/src/constants.rs, config.rs).
 - http_port = "0" is accepted (the range check refuses only 1..1023) and the bound address
@@ -114,15 +118,16 @@ class RecordingUpstream:
     def __init__(self):
         outer = self
         self.requests: list[dict] = []
-        self.answer: dict = {}
+        self.answer: dict | str = {}
+        self.status = 200
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
-            def reply(self, doc: dict):
-                body = json.dumps(doc).encode()
-                self.send_response(200)
+            def reply(self, doc, status: int = 200):
+                body = (doc if isinstance(doc, str) else json.dumps(doc)).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/x-amz-json-1.1")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -134,7 +139,7 @@ class RecordingUpstream:
             def do_POST(self):
                 doc = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
                 outer.requests.append(doc)
-                self.reply(outer.answer)
+                self.reply(outer.answer, outer.status)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -300,3 +305,24 @@ def test_missing_ssrf_token_is_refused_in_the_agents_words(tmp_path):
     p = subprocess.run([str(AGENT), "--config", str(bad)], cwd=tmp_path, env=agent_env(),
                        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
     assert p.returncode == 1 and AWS_MESSAGES["cache_size = 0"] in p.stderr
+
+
+def test_upstream_failures_are_answered_as_the_agent_answers_them(recorded):
+    """cache_manager.rs svc_err: a Secrets Manager error without a message is 500
+    InternalFailure; the code is the SDK's (namespace and trailing URL cut); a 200 the SDK
+    cannot read is 502 ConnectionError "Response Error"."""
+    upstream, a = recorded
+    upstream.status, upstream.answer = 400, {"__type": "ResourceNotFoundException"}
+    r = a.get("/v1/gone")
+    assert (r.status_code, r.text) == (500, '{"__type":"InternalFailure"}')
+    upstream.answer = {"__type": "com.amazonaws.secretsmanager#ResourceNotFoundException:"
+                                 "http://internal.amazon.com/coral/",
+                       "Message": "Secrets Manager can't find the specified secret."}
+    r = a.get("/v1/gone")
+    assert (r.status_code, r.text) == (
+        400, '{"__type":"ResourceNotFoundException", '
+             '"message":"Secrets Manager can\'t find the specified secret."}')
+    upstream.status, upstream.answer = 200, "<html>a proxy's page</html>"
+    r = a.get("/v1/gone")
+    assert (r.status_code, r.text) == (
+        502, '{"__type":"ConnectionError", "message":"Response Error"}')

@@ -504,11 +504,29 @@ TEST_F(HandlerFixture, UpstreamErrorsPassThrough) {
   EXPECT_EQ(r.body, R"({"__type":"ConnectionError", "message":"Read Error"})");
   sm.next = Status(ErrorCode::kDependencyTimeout, "slow");
   EXPECT_EQ(Get("/secretsmanager/get?secretId=nope").status, 504);
-  // An AWS error without a message (SSM's GetParameter ParameterNotFound) keeps its code.
-  sm.next = UpstreamReply{400, R"({"__type":"ParameterNotFound"})"};
-  r = Get("/secretsmanager/get?secretId=nope");
+  // A parameter's error without a message (SSM's GetParameter ParameterNotFound) keeps its
+  // code; a Secrets Manager error without one is the AWS agent's 500 InternalFailure
+  // (cache_manager.rs svc_err: err_meta.message().ok_or(int_err())).
+  ssm.next = UpstreamReply{400, R"({"__type":"ParameterNotFound"})"};
+  r = Get("/systemsmanager/parameters/get?name=nope");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"({"__type":"ParameterNotFound"})");
+  sm.next = UpstreamReply{400, R"({"__type":"ResourceNotFoundException"})"};
+  r = Get("/secretsmanager/get?secretId=nope");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, R"({"__type":"InternalFailure"})");
+  // The code as the Rust SDK sanitizes it: namespace and trailing URL cut; "Message" too.
+  sm.next = UpstreamReply{400, R"({"code":"com.amazonaws#AccessDeniedException:http://x/y","Message":"no"})"};
+  r = Get("/secretsmanager/get?secretId=nope");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"__type":"AccessDeniedException", "message":"no"})");
+  // A 200 the SDK cannot read: 502 ConnectionError "Response Error", nothing cached.
+  sm.next = UpstreamReply{200, "<html>proxy</html>"};
+  r = Get("/secretsmanager/get?secretId=nope");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.body, R"({"__type":"ConnectionError", "message":"Response Error"})");
+  ssm.next = UpstreamReply{200, "[]"};
+  EXPECT_EQ(Get("/systemsmanager/parameters/get?name=nope").status, 502);
   sm.next = UpstreamReply{500, R"({"__type":"InternalFailure","message":"detail"})"};
   EXPECT_EQ(Get("/secretsmanager/get?secretId=nope").body, R"({"__type":"InternalFailure"})");
   EXPECT_EQ(cache->size(), 0u);
