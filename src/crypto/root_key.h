@@ -13,7 +13,9 @@
 // Rotation (seal/root_rotation): BeginRotation makes a new key current while the previous
 // one still opens old blobs; once every blob is rewrapped, FinishRotation forgets it.
 // Requests take a Hold, so rotation can wait until nothing sealed with the old key is still
-// in flight (uncommitted) before its rewrap transaction.
+// in flight (uncommitted) before its rewrap transaction. A Hold spans a use of the key up to
+// its commit, not a long wait: background jobs give theirs back while they wait on something
+// else (jobs::JobRun::ReleaseRootHold), or a rotation would wait for them and roll back.
 //
 // Key bytes are held in crypto::SecretString (secure_memory.h): mlock'ed when the system
 // allows, excluded from core dumps, wiped on free.

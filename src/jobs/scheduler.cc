@@ -161,9 +161,41 @@ void Scheduler::RunClaimed(const storage::Job& job, Registration* reg) {
   }
   if (!RetakeLease(job)) return;
   std::atomic<bool> lost{false};
-  JobRun run{job, started, std::nullopt, [this, &lost] { return stopping_.load() || lost.load(); }};
+  std::atomic<bool> sealed_in_run{false};  // a refresh found the server sealed
+  JobRun run{job,
+             started,
+             std::nullopt,
+             [this, &lost, &sealed_in_run] {
+               return stopping_.load() || lost.load() || sealed_in_run.load();
+             },
+             std::nullopt,
+             nullptr,
+             nullptr};
+  if (root_ != nullptr) {
+    run.release_root_hold = [&hold] { hold.reset(); };
+    run.refresh_root_hold = [this, &hold, &sealed_in_run] {
+      // The old hold goes first: a root rotation waiting for its generation goes on.
+      hold.reset();
+      auto h = root_->TryHold();
+      if (!h) {
+        sealed_in_run.store(true);
+        return false;
+      }
+      hold.emplace(std::move(*h));
+      return true;
+    };
+  }
   Status st = RunWithLease(*reg, run, lost);
   hold.reset();
+  if (sealed_in_run.load() && !lost.load()) {
+    // Sealed during the run: its work may be cut short (handlers are idempotent), so it is
+    // not completed; claimable again soon, after the unseal.
+    spdlog::info("job {}: the server was sealed during the run: not completed, retried after "
+                 "the unseal", job.name);
+    (void)jobs_.RenewJobLease(job.name, opts_.owner,
+                              clock_.NowMs() + opts_.sealed_retry.count());
+    return;
+  }
   if (lost.load()) {
     spdlog::warn("job {}: lease lost during the run: not completed (its new holder decides)",
                  job.name);

@@ -18,7 +18,13 @@
 //    loses its lease at expiry and another node runs the job again (handlers are idempotent);
 //  - runs every handler under a root-key hold (crypto::RootKey::TryHold): while sealed
 //    nothing is claimed, and a job claimed just as the server sealed is not completed: its
-//    lease is cut to sealed_retry, so it runs soon after the unseal (here or elsewhere);
+//    lease is cut to sealed_retry, so it runs soon after the unseal (here or elsewhere).
+//    A root rotation (operator rotate-root) waits for the holds taken before it began, and
+//    rolls back when they outlast its wait: a handler that waits a long time on something
+//    that uses no root key itself (a rotation function changing a database password) gives
+//    its hold back meanwhile (JobRun::ReleaseRootHold) and takes one of the then-current key
+//    generation before it uses the key again (JobRun::RetakeRootHold). A run that finds the
+//    server sealed there is not completed either (as above);
 //  - never completes a run whose lease was lost (renewal refused, or CompleteJob answers
 //    kWriteConflict): it is logged, and the node now holding the lease decides;
 //  - never undoes a reschedule made while a run was in progress (a RotateSecret landing as
@@ -66,6 +72,24 @@ struct JobRun {
   // With reschedule_at_ms: the payload the job's next run gets (nullopt: kept as it is).
   // A reschedule made by others during the run (JobStore::ScheduleJob) wins over both.
   std::optional<std::string> reschedule_payload;
+  // The run's root-key hold, set by the scheduler (unset: no hold to manage, e.g. a handler
+  // driven by hand). Call them on the handler's thread only, through the members below.
+  //  - release_root_hold: gives the hold back, so a root rotation that began meanwhile need
+  //    not wait for this run. Only where the handler has nothing sealed with the root key
+  //    (or a key it wraps) that is not committed yet, and is in no store transaction: once
+  //    the old key's holds are gone, a root rotation rewraps what is committed and then
+  //    forgets that key, so a blob sealed under it and committed later would be lost.
+  //  - refresh_root_hold: gives any hold back and takes one of the current key generation;
+  //    false when the server is sealed: the run holds none, should_stop() answers true from
+  //    then on and the run is not completed (retried after the unseal).
+  std::function<void()> release_root_hold;
+  std::function<bool()> refresh_root_hold;
+
+  void ReleaseRootHold() {
+    if (release_root_hold) release_root_hold();
+  }
+  // True when the run holds the current generation again (or has no hold to manage).
+  [[nodiscard]] bool RetakeRootHold() { return !refresh_root_hold || refresh_root_hold(); }
 };
 
 using JobHandler = std::function<Status(JobRun&)>;

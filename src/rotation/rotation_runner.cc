@@ -299,7 +299,17 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
     }
     call.step = step;
     call.event_json = EventJson(view.arn, p.token, step);
+    // A step may take minutes (a database password change over the network, a function's
+    // own retries), longer than a root rotation waits for the holds taken before it. This
+    // thread uses no root key while it waits (the session key above is committed; the
+    // function's calls back take holds of their own), so the run's hold is given back
+    // meanwhile and one of the then-current generation taken after it.
+    run.ReleaseRootHold();
     result = invoker_.Invoke(*fn, call);
+    if (!run.RetakeRootHold()) {
+      result = Stopped(std::string(step) + ": the server was sealed");
+      break;
+    }
     if (!result.ok() && run.should_stop()) {
       result = Stopped(std::string(step) + ": the node is stopping");
       break;

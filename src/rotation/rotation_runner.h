@@ -35,8 +35,11 @@
 //    dropped by the end of this run: the run's completion keeps a reschedule made meanwhile
 //    (JobStore::CompleteJob compares the job's generation), and the scheduler claims it at once.
 // Runs are parallel jobs (RotationOptions::parallel per node, each on its own thread), so a
-// long rotation does not delay the node's other jobs. A stopping node kills the running
-// step's function and hands the run back. Known limit: a CancelRotateSecret racing the end
+// long rotation does not delay the node's other jobs. While a step's function runs, the run
+// holds no root-key hold (jobs::JobRun::ReleaseRootHold), so a root rotation (rotate-root)
+// completes meanwhile rather than rolling back after waiting for it; a server sealed by the
+// step's end hands the run back, not completed, for after the unseal. A stopping node kills
+// the running step's function and hands the run back. Known limit: a CancelRotateSecret racing the end
 // of a run may leave the job row behind, which its next claim drops (rotation is disabled
 // by then). ScheduleAt and Resume read the job and then write it: a RotateSecret committed
 // in between (right after a restore or a manual update) can have its run turned into the

@@ -1,10 +1,11 @@
 // The leased-job scheduler (jobs/scheduler.h) against an in-memory JobStore with the
 // contract of storage/job_store.h and a ManualClock: periodic registration keeps an existing
 // row, a due job runs once and is rescheduled, one-shot jobs are deleted, failures are
-// retried, a sealed root key skips without completing, a lost lease is never completed, a
-// long run renews its lease, a claimed job re-takes its lease before it runs (not run when
-// another node took it while it waited), Stop() wakes the loop, and two schedulers on one
-// store run a due job exactly once.
+// retried, a sealed root key skips without completing, a run gives its root-key hold back
+// and retakes one of the current generation (not completed when that finds it sealed), a
+// lost lease is never completed, a long run renews its lease, a claimed job re-takes its
+// lease before it runs (not run when another node took it while it waited), Stop() wakes
+// the loop, and two schedulers on one store run a due job exactly once.
 #include "jobs/scheduler.h"
 
 #include <gtest/gtest.h>
@@ -265,6 +266,66 @@ TEST_F(SchedulerTest, JobClaimedAsTheServerSealsIsNotRunNorCompletedAndRetriedSo
   auto row = store_.Get("purge");
   EXPECT_EQ(row.job.due_ms, due);  // still due
   EXPECT_EQ(row.lease_until, clock_.NowMs() + 5'000);  // claimable again soon, not in 60 s
+}
+
+TEST_F(SchedulerTest, ARunGivesItsRootHoldBackSoARootRotationNeedNotWaitForItsEnd) {
+  crypto::RootKey root = crypto::RootKey::FromBytes(std::string(32, 'k'));
+  Scheduler s(store_, &root, clock_, Fast("a"));
+  bool waited_for_run = false, rotation_went_on = false, new_generation = false;
+  s.Every("long", 60s, [&](JobRun& run) {
+    // A root rotation begins while the run uses the key: it waits for the run's hold ...
+    EXPECT_TRUE(root.BeginRotation(std::string(32, 'n')).ok());
+    const uint64_t rotated = root.generation();
+    auto rotation = std::async(std::launch::async,
+                               [&] { return root.WaitForOlderHolds(std::chrono::seconds(10)); });
+    waited_for_run =
+        rotation.wait_for(std::chrono::milliseconds(150)) == std::future_status::timeout;
+    // ... until the run, done with the key for a while (it waits on a function), gives it
+    // back: the rotation goes on during the wait, not after the run.
+    run.ReleaseRootHold();
+    rotation_went_on = rotation.wait_for(std::chrono::seconds(5)) == std::future_status::ready &&
+                       rotation.get();
+    // Before using the key again it holds the new generation, which a later wait counts.
+    EXPECT_TRUE(run.RetakeRootHold());
+    EXPECT_FALSE(run.should_stop());
+    root.FinishRotation();
+    EXPECT_TRUE(root.BeginRotation(std::string(32, 'm')).ok());  // the next rotation
+    new_generation = !root.WaitForHoldsSince(rotated, std::chrono::milliseconds(0));
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.EnsureJobs().ok());
+  clock_.Advance(60s);
+  EXPECT_EQ(s.RunDue(), 1u);
+  EXPECT_TRUE(waited_for_run);
+  EXPECT_TRUE(rotation_went_on);
+  EXPECT_TRUE(new_generation);
+  EXPECT_TRUE(root.WaitForHoldsSince(0, std::chrono::milliseconds(0)));  // none left
+  EXPECT_EQ(store_.completions, 1);
+}
+
+TEST_F(SchedulerTest, ARunThatFindsTheServerSealedWhenItRetakesItsHoldIsNotCompleted) {
+  crypto::RootKey root = crypto::RootKey::FromBytes(std::string(32, 'k'));
+  SchedulerOptions o = Fast("a");
+  o.sealed_retry = 5s;
+  Scheduler s(store_, &root, clock_, o);
+  bool retaken = true, stop = false;
+  s.Every("long", 60s, [&](JobRun& run) {
+    run.ReleaseRootHold();
+    root.Wipe();  // sealed while the run waited
+    retaken = run.RetakeRootHold();
+    stop = run.should_stop();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.EnsureJobs().ok());
+  clock_.Advance(60s);
+  const int64_t due = store_.Get("long").job.due_ms;
+  EXPECT_EQ(s.RunDue(), 1u);
+  EXPECT_FALSE(retaken);
+  EXPECT_TRUE(stop);
+  EXPECT_EQ(store_.completions, 0);
+  auto row = store_.Get("long");
+  EXPECT_EQ(row.job.due_ms, due);  // still due: it runs again after the unseal
+  EXPECT_EQ(row.lease_until, clock_.NowMs() + 5'000);
 }
 
 TEST_F(SchedulerTest, LostLeaseIsNeverCompleted) {
