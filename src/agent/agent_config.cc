@@ -211,6 +211,10 @@ Status ApplyEnv(const EnvLookup& env, AgentConfig& c) {
   } else {
     c.cache_size = cache_size;
   }
+  // Each service's upstream timeout (the extension's default 0: none of its own).
+  ARCANA_RETURN_IF_ERROR(number("SECRETS_MANAGER_TIMEOUT_MILLIS", 0, 120000, c.sm_timeout_millis));
+  ARCANA_RETURN_IF_ERROR(
+      number("SSM_PARAMETER_STORE_TIMEOUT_MILLIS", 0, 120000, c.ssm_timeout_millis));
   if (auto level = env("PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL")) {
     c.log_level = *level;
     ARCANA_RETURN_IF_ERROR(CheckLogLevel(c.log_level));

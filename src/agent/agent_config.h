@@ -50,6 +50,11 @@ struct AgentConfig {
   std::string ssm_endpoint;  // "" = AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL, then AWS's
   std::string ca_file;       // PEM CAs for https upstreams ("" = AWS_CA_BUNDLE, system CAs)
   int upstream_timeout_millis = 10000;  // 100..120000 per upstream request
+  // Per service, from the Lambda extension's SECRETS_MANAGER_TIMEOUT_MILLIS and
+  // SSM_PARAMETER_STORE_TIMEOUT_MILLIS (0, its default "no timeout of its own", and unset
+  // = upstream_timeout_millis). The change stream keeps upstream_timeout_millis.
+  int sm_timeout_millis = 0;
+  int ssm_timeout_millis = 0;
   // Stale-on-error: how long past its fetch a cached value may still be served (flagged with
   // X-Arcana-Stale) while the upstream is unreachable. 0..86400.
   int max_stale_seconds = 3600;
@@ -66,7 +71,8 @@ struct AgentConfig {
 // Loads `path` (TOML) over the defaults, then the Lambda extension's environment variables
 // (PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, _CACHE_SIZE (0 = no caching), _LOG_LEVEL,
 // SECRETS_MANAGER_TTL (secrets) and SSM_PARAMETER_STORE_TTL (parameters), each clamped to
-// 300 s, 0 = no caching of that service; PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED=FALSE).
+// 300 s, 0 = no caching of that service; PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED=FALSE;
+// SECRETS_MANAGER_TIMEOUT_MILLIS, SSM_PARAMETER_STORE_TIMEOUT_MILLIS: 0..120000).
 // path "" = none.
 // Errors: kInvalidParameter naming the file and the problem: for the AWS agent's keys in its
 // words (constants.rs), for ours naming the key and allowed range.

@@ -106,8 +106,13 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<agent::UpstreamClient> sm, ssm;
   try {
-    sm = std::make_unique<agent::UpstreamClient>(*sm_endpoint, region, credentials, timeout);
-    ssm = std::make_unique<agent::UpstreamClient>(*ssm_endpoint, region, credentials, timeout);
+    auto own = [&timeout](int millis) {
+      return millis > 0 ? std::chrono::milliseconds(millis) : timeout;
+    };
+    sm = std::make_unique<agent::UpstreamClient>(*sm_endpoint, region, credentials,
+                                                 own(cfg->sm_timeout_millis));
+    ssm = std::make_unique<agent::UpstreamClient>(*ssm_endpoint, region, credentials,
+                                                  own(cfg->ssm_timeout_millis));
   } catch (const std::exception& e) {
     return Fail(std::string("cannot set up TLS for the upstream: ") + e.what());
   }

@@ -14,6 +14,8 @@ the two differed; what each test pins, and the file of the real agent it comes f
   Manager error without a message is 500 InternalFailure, the code is read as the SDK reads it
   (namespace and trailing URL cut, "Message" too), and a 200 the SDK cannot read is 502
   ConnectionError "Response Error" (nothing cached).
+- The Lambda extension's SECRETS_MANAGER_TIMEOUT_MILLIS and SSM_PARAMETER_STORE_TIMEOUT_MILLIS
+  (its documented environment variables) bound each service's upstream call.
 - A refused configuration file names the problem in the agent's words
   (aws_secretsmanager_agent/src/constants.rs, config.rs).
 - http_port = "0" is accepted (the range check refuses only 1..1023) and the bound address
@@ -37,6 +39,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -120,6 +123,7 @@ class RecordingUpstream:
         self.requests: list[dict] = []
         self.answer: dict | str = {}
         self.status = 200
+        self.delay: dict[str, float] = {}  # X-Amz-Target -> seconds to wait before answering
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -139,6 +143,7 @@ class RecordingUpstream:
             def do_POST(self):
                 doc = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
                 outer.requests.append(doc)
+                time.sleep(outer.delay.get(self.headers.get("X-Amz-Target", ""), 0))
                 self.reply(outer.answer, outer.status)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -151,10 +156,10 @@ class RecordingUpstream:
 
 
 @pytest.fixture
-def recorded(tmp_path):
+def recorded(tmp_path, request):
     upstream = RecordingUpstream()
     a = Agent(tmp_path / "recorded-agent", upstream.endpoint, "ttl_seconds = 0\n",
-              wait_stream=False)
+              wait_stream=False, extra_env=getattr(request, "param", None))
     try:
         yield upstream, a
     finally:
@@ -326,3 +331,24 @@ def test_upstream_failures_are_answered_as_the_agent_answers_them(recorded):
     r = a.get("/v1/gone")
     assert (r.status_code, r.text) == (
         502, '{"__type":"ConnectionError", "message":"Response Error"}')
+
+
+@pytest.mark.parametrize("recorded", [{"SECRETS_MANAGER_TIMEOUT_MILLIS": "300",
+                                       "SSM_PARAMETER_STORE_TIMEOUT_MILLIS": "0"}],
+                         indirect=True)
+def test_lambda_extension_timeout_variables(recorded):
+    """The Lambda extension's SECRETS_MANAGER_TIMEOUT_MILLIS / SSM_PARAMETER_STORE_TIMEOUT_MILLIS
+    (0 = none of its own: the agent's upstream timeout, 2 s here): a Secrets Manager call
+    slower than 300 ms is the agent's 504 TimeoutError, a parameter's 1 s call is answered."""
+    upstream, a = recorded
+    upstream.answer = {"ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:t-AbCdEf",
+                       "Name": "t", "VersionId": "v", "SecretString": "x",
+                       "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.5,
+                       "Parameter": {"Name": "p", "Value": "x"}}
+    upstream.delay = {"secretsmanager.GetSecretValue": 1.0, "AmazonSSM.GetParameter": 1.0}
+    started = time.monotonic()
+    r = a.get("/v1/t")
+    assert (r.status_code, r.text) == (504, '{"__type":"TimeoutError", "message":"Timeout"}')
+    assert time.monotonic() - started < 0.9
+    r = a.get("/systemsmanager/parameters/get?name=p")
+    assert r.status_code == 200, r.text
