@@ -445,20 +445,28 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
   }
   const uint64_t epoch = cache_.epoch();
   auto reply = (*f.call)(f.target, f.body);
+  // On a transient failure the cached value is served (flagged), as the AWS agent does with
+  // ignore_transient_errors (aws_secretsmanager_caching/src/error.rs is_transient_error: a
+  // timeout, no connection, an answer it cannot read, or a 5xx answer); never for refreshNow.
+  auto served_stale = [&](std::string_view why) {
+    if (!hit || !cfg_.ignore_transient_errors || f.refresh_now ||
+        hit->age > std::chrono::seconds(cfg_.max_stale_seconds)) {
+      return false;
+    }
+    ++metrics_.stale_served;
+    res.Set("X-Arcana-Stale", "true");
+    res.Set("X-Arcana-Age", std::to_string(hit->age.count() / 1000));
+    spdlog::warn("upstream failed ({}): serving a cached value {} s old", why,
+                 hit->age.count() / 1000);
+    answer(hit->body, "stale");
+    return true;
+  };
   if (!reply.ok()) {
     ++metrics_.upstream_errors;
     const Status& st = reply.status();
     const bool transient =
         st.code() == ErrorCode::kServiceUnavailable || st.code() == ErrorCode::kDependencyTimeout;
-    if (transient && hit && cfg_.ignore_transient_errors && !f.refresh_now &&
-        hit->age <= std::chrono::seconds(cfg_.max_stale_seconds)) {
-      ++metrics_.stale_served;
-      res.Set("X-Arcana-Stale", "true");
-      res.Set("X-Arcana-Age", std::to_string(hit->age.count() / 1000));
-      spdlog::warn("upstream unreachable ({}): serving a cached value {} s old", st.message(),
-                   hit->age.count() / 1000);
-      return answer(hit->body, "stale");
-    }
+    if (transient && served_stale(st.message())) return;
     if (hit) crypto::SecureWipe(hit->body);
     spdlog::warn("upstream request failed: {}", st.message());
     res.Set("Content-Type", "application/json");
@@ -474,9 +482,13 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
     }
     return;
   }
-  if (hit) crypto::SecureWipe(hit->body);
   if (reply->status != 200) {
     ++metrics_.upstream_error_replies;
+    if (reply->status >= 500 && served_stale("HTTP " + std::to_string(reply->status))) {
+      crypto::SecureWipe(reply->body);
+      return;
+    }
+    if (hit) crypto::SecureWipe(hit->body);
     PassThroughError(*reply, !f.ssm, res);
     crypto::SecureWipe(reply->body);
     return;
@@ -491,13 +503,16 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
   crypto::SecureWipe(reply->body);
   if (!shaped) {
     // The SDK cannot read such an answer (SdkError::ResponseError): the AWS agent's 502
-    // (cache_manager.rs svc_err). Nothing is cached.
+    // (cache_manager.rs svc_err), or its cached value. Nothing is cached.
     ++metrics_.upstream_errors;
+    if (served_stale("an answer that is not JSON")) return;
+    if (hit) crypto::SecureWipe(hit->body);
     res.Set("Content-Type", "application/json");
     res.status = 502;
     res.body = AgentErrorBody("ConnectionError", "Response Error");
     return;
   }
+  if (hit) crypto::SecureWipe(hit->body);
   reply->body = std::move(*shaped);
   if (caching) {
     cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch, ttl);

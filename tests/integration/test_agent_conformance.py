@@ -13,7 +13,8 @@ the two differed; what each test pins, and the file of the real agent it comes f
 - Upstream failures (aws_secretsmanager_agent/src/cache_manager.rs svc_err): a Secrets
   Manager error without a message is 500 InternalFailure, the code is read as the SDK reads it
   (namespace and trailing URL cut, "Message" too), and a 200 the SDK cannot read is 502
-  ConnectionError "Response Error" (nothing cached).
+  ConnectionError "Response Error" (nothing cached). A 5xx or unreadable answer is transient
+  (aws_secretsmanager_caching/src/error.rs): the expired cached value is served instead.
 - The Lambda extension's SECRETS_MANAGER_TIMEOUT_MILLIS and SSM_PARAMETER_STORE_TIMEOUT_MILLIS
   (its documented environment variables) bound each service's upstream call.
 - A refused configuration file names the problem in the agent's words
@@ -352,3 +353,38 @@ def test_lambda_extension_timeout_variables(recorded):
     assert time.monotonic() - started < 0.9
     r = a.get("/systemsmanager/parameters/get?name=p")
     assert r.status_code == 200, r.text
+
+
+def test_a_5xx_answer_serves_the_cached_value(tmp_path):
+    """aws_secretsmanager_caching/src/error.rs is_transient_error: a 5xx answer (and one that
+    cannot be read) is transient, so with ignore_transient_errors (the default) the expired
+    cached value is served; a 4xx is not; refreshNow never serves the cache."""
+    upstream = RecordingUpstream()
+    a = Agent(tmp_path / "stale-agent", upstream.endpoint,
+              "ttl_seconds = 1\ninvalidation = false\n", wait_stream=False)
+    try:
+        upstream.answer = {"ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:c-AbCdEf",
+                           "Name": "c", "VersionId": "v", "SecretString": "cached",
+                           "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.5}
+        first = a.get("/v1/c")
+        assert first.status_code == 200
+        time.sleep(1.1)
+        upstream.status = 503
+        upstream.answer = {"__type": "ServiceUnavailableException", "message": "busy"}
+        r = a.get("/v1/c")
+        assert r.status_code == 200 and r.text == first.text
+        assert r.headers["X-Arcana-Stale"] == "true"
+        upstream.status, upstream.answer = 200, "not json"
+        r = a.get("/v1/c")
+        assert r.status_code == 200 and r.text == first.text
+        upstream.status = 503
+        upstream.answer = {"__type": "ServiceUnavailableException", "message": "busy"}
+        r = a.get("/v1/c?refreshNow=true")
+        assert (r.status_code, r.json()["__type"]) == (503, "ServiceUnavailableException")
+        upstream.status = 400
+        upstream.answer = {"__type": "AccessDeniedException", "message": "denied"}
+        r = a.get("/v1/c")
+        assert (r.status_code, r.json()["__type"]) == (400, "AccessDeniedException")
+    finally:
+        a.stop()
+        upstream.close()
