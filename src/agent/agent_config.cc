@@ -131,16 +131,19 @@ Status CheckLogLevel(std::string& level) {
 }
 
 Status ApplyTable(const toml::table& t, AgentConfig& c) {
-  static const std::set<std::string> kKeys = {
-      "log_level", "log_to_file", "http_address", "http_port", "ttl_seconds", "ssm_ttl_seconds",
-      "cache_size",
+  // The AWS agent's keys in its order (config.rs ConfigFile), then ours.
+  static const std::vector<std::string> kKeys = {
+      "log_level", "http_address", "log_to_file", "http_port", "ttl_seconds", "cache_size",
       "ssrf_headers", "ssrf_env_variables", "path_prefix", "max_conn", "region",
-      "ignore_transient_errors", "validate_credentials", "credentials_file_path", "endpoint",
-      "ssm_endpoint", "ca_file", "upstream_timeout_millis", "max_stale_seconds", "invalidation",
-      "check_freshness", "change_wait_seconds"};
+      "ignore_transient_errors", "validate_credentials", "credentials_file_path",
+      "ssm_ttl_seconds", "endpoint", "ssm_endpoint", "ca_file", "upstream_timeout_millis",
+      "max_stale_seconds", "invalidation", "check_freshness", "change_wait_seconds"};
   for (const auto& [k, v] : t) {
-    if (kKeys.count(std::string(k.str())) == 0) {
-      return Bad("unknown configuration key " + std::string(k.str()));
+    if (std::find(kKeys.begin(), kKeys.end(), k.str()) == kKeys.end()) {
+      // serde's deny_unknown_fields, as the AWS agent reports an unknown key.
+      std::string expected;
+      for (const auto& key : kKeys) expected += (expected.empty() ? "`" : ", `") + key + "`";
+      return Bad("unknown field `" + std::string(k.str()) + "`, expected one of " + expected);
     }
   }
   ARCANA_RETURN_IF_ERROR(String(t, "log_level", c.log_level));
@@ -229,7 +232,10 @@ Result<AgentConfig> Parse(std::string_view text, const std::string& source, cons
     try {
       t = toml::parse(text, source);
     } catch (const toml::parse_error& e) {
-      return Bad("cannot parse " + source + ": " + std::string(e.description()));
+      // The toml crate's words, as the AWS agent reports a file it cannot parse.
+      return Bad("TOML parse error at line " + std::to_string(e.source().begin.line) +
+                 ", column " + std::to_string(e.source().begin.column) + ": " +
+                 std::string(e.description()) + " in " + source);
     }
     if (Status st = ApplyTable(t, c); !st.ok()) return Bad(source + ": " + st.message());
   }
@@ -254,7 +260,7 @@ Result<AgentConfig> ParseAgentConfig(std::string_view toml_text, const EnvLookup
 Result<AgentConfig> LoadAgentConfig(const std::string& path, const EnvLookup& env) {
   if (path.empty()) return Parse("", "", env);
   std::ifstream in(path);
-  if (!in) return Bad("cannot read configuration file " + path);
+  if (!in) return Bad("configuration file \"" + path + "\" not found");  // the AWS agent's
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();

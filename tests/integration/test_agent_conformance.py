@@ -18,7 +18,8 @@ the two differed; what each test pins, and the file of the real agent it comes f
 - The Lambda extension's SECRETS_MANAGER_TIMEOUT_MILLIS and SSM_PARAMETER_STORE_TIMEOUT_MILLIS
   (its documented environment variables) bound each service's upstream call.
 - A refused configuration file names the problem in the agent's words
-  (aws_secretsmanager_agent/src/constants.rs, config.rs).
+  (aws_secretsmanager_agent/src/constants.rs, config.rs; an unknown key, an unparsable or a
+  missing file as serde, the toml crate and the config crate word them).
 - http_port = "0" is accepted (the range check refuses only 1..1023) and the bound address
   is printed on stdout, "Agent/<version> listening on http://127.0.0.1:PORT" (config.rs
   parse_num with neg_range 1..1024, main.rs report, tests/resources/configs/
@@ -388,3 +389,21 @@ def test_a_5xx_answer_serves_the_cached_value(tmp_path):
     finally:
         a.stop()
         upstream.close()
+
+
+def test_unknown_key_unparsable_and_missing_files_in_the_agents_words(tmp_path):
+    """config.rs: serde's deny_unknown_fields ("unknown field `k`, expected one of ..."), the
+    toml crate's "TOML parse error", the config crate's 'configuration file "F" not found'."""
+    cases = {"no_such_key = 1\n": "unknown field `no_such_key`, expected one of `log_level`, "
+                                  "`http_address`, `log_to_file`, `http_port`",
+             "http_port = = 2\n": "TOML parse error at line 1"}
+    for i, (text, message) in enumerate(cases.items()):
+        cfg = tmp_path / f"c{i}.toml"
+        cfg.write_text(text)
+        p = subprocess.run([str(AGENT), "--config", str(cfg)], cwd=tmp_path, env=agent_env(),
+                           capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+        assert p.returncode == 1 and message in p.stderr, (text, p.stderr)
+    missing = tmp_path / "missing.toml"
+    p = subprocess.run([str(AGENT), "--config", str(missing)], cwd=tmp_path, env=agent_env(),
+                       capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and f'configuration file "{missing}" not found' in p.stderr
