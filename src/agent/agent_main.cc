@@ -61,7 +61,11 @@ int main(int argc, char** argv) {
   std::string config_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if ((a == "--config" || a == "-c") && i + 1 < argc) {
+    if (a == "--config" || a == "-c") {
+      if (i + 1 >= argc) {
+        std::cerr << "Argument expected\n" << kUsage;  // the AWS agent's words and status
+        return 1;
+      }
       config_file = argv[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       config_file = a.substr(9);
@@ -69,8 +73,8 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     } else {
-      std::cerr << "arcana-agent: unknown argument " << a << "\n" << kUsage;
-      return 2;
+      std::cerr << "Unknown option " << a << "\n" << kUsage;  // the AWS agent's words and status
+      return 1;
     }
   }
   const agent::EnvLookup env = agent::ProcessEnv();

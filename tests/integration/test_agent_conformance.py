@@ -25,6 +25,7 @@ the two differed; what each test pins, and the file of the real agent it comes f
   parse_num with neg_range 1..1024, main.rs report, tests/resources/configs/
   config_file_anyport.toml); numbers are read as Rust's str::parse reads them (no blanks);
   bools as the config crate reads them ("false", "no", 0 too).
+- Command-line errors: "Unknown option X" / "Argument expected" and status 1 (main.rs init).
 - A missing SSRF token stops the agent with "Could not read SSRF token variable(s) [...]:
   <cause>" on stderr and status 1, a refused file with status 1 too (main.rs init, err_exit).
 - /start_serving, like /ping, needs no token; outside the agent's Lambda mode it is 404
@@ -407,3 +408,12 @@ def test_unknown_key_unparsable_and_missing_files_in_the_agents_words(tmp_path):
     p = subprocess.run([str(AGENT), "--config", str(missing)], cwd=tmp_path, env=agent_env(),
                        capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
     assert p.returncode == 1 and f'configuration file "{missing}" not found' in p.stderr
+
+
+def test_command_line_errors_in_the_agents_words(tmp_path):
+    """main.rs init: "Unknown option X" / "Argument expected", then the usage; status 1."""
+    for args, message in ((["-failure"], "Unknown option -failure"),
+                          (["--config"], "Argument expected")):
+        p = subprocess.run([str(AGENT), *args], cwd=tmp_path, env=agent_env(),
+                           capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+        assert p.returncode == 1 and message in p.stderr, (args, p.stderr)
