@@ -215,7 +215,7 @@ bool AgentHandler::TryInline(net::HttpRequest& req, net::Respond& respond) {
   net::HttpResponse res;
   t_inline = InlineAttempt{true, false};
   try {
-    Route(req, res);
+    if (!OverConnectionLimit(req, running_.load() + 1, res)) Route(req, res);
   } catch (const std::exception&) {
     t_inline.would_block = true;  // a worker runs it again and answers the failure
   }
@@ -236,8 +236,25 @@ bool AgentHandler::TokenOk(const net::HttpRequest& req) const {
   return false;
 }
 
+bool AgentHandler::OverConnectionLimit(const net::HttpRequest& req, int running,
+                                       net::HttpResponse& res) const {
+  const std::string_view path = req.Path();
+  const bool health = path == "/ping" || path == "/start_serving" || path == "/health" ||
+                      path == "/metrics";
+  if (running <= cfg_.max_conn + (health ? 2 : 0)) return false;
+  Text(res, 429, "Connection limit exceeded");
+  return true;
+}
+
 void AgentHandler::Handle(net::HttpRequest& req, net::HttpResponse& res) {
   const auto started = std::chrono::steady_clock::now();
+  const int running = ++running_;
+  struct Done {
+    std::atomic<int>& n;
+    ~Done() { --n; }
+  } done{running_};
+  // Checked first, as the AWS agent does (before the token).
+  if (OverConnectionLimit(req, running, res)) return Finished(req, res, started);
   try {
     Route(req, res);
   } catch (const std::exception& e) {

@@ -27,6 +27,7 @@
 // Thread-safety: Handle() (worker threads) and TryInline() (I/O threads) run concurrently.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -86,6 +87,13 @@ class AgentHandler {
   crypto::SecretString token_;
   ValueCache& cache_;
   AgentMetrics& metrics_;
+  // Requests being answered by workers now: the AWS agent's max_conn check (server.rs
+  // validate_max_conn) counts open connections, this counts the requests among them.
+  std::atomic<int> running_{0};
+  // True (and `res` the AWS agent's 429) when `running` requests, this one among them, are
+  // over max_conn (+2 for /ping and /start_serving, and our /health and /metrics).
+  bool OverConnectionLimit(const net::HttpRequest& req, int running,
+                           net::HttpResponse& res) const;
   AgentDeps deps_;
 };
 

@@ -144,8 +144,11 @@ int main(int argc, char** argv) {
   so.port = static_cast<unsigned short>(cfg->http_port);
   so.threads = 1;
   so.workers = 16;
-  // The AWS agent allows max_conn connections plus a few for health checks.
-  so.max_connections = cfg->max_conn + 3;
+  // The AWS agent accepts every connection and answers a request over max_conn (plus two for
+  // health checks) 429 "Connection limit exceeded" (AgentHandler): the listener's own cap
+  // stays the system's (0: derived from RLIMIT_NOFILE), so such a request is answered rather
+  // than its connection closed.
+  so.max_connections = 0;
   so.body_limit = 321 * 1024;
   so.request_timeout_seconds = 61;
   so.idle_timeout_seconds = 61;

@@ -28,6 +28,8 @@ the two differed; what each test pins, and the file of the real agent it comes f
 - Command-line errors: "Unknown option X" / "Argument expected" and status 1 (main.rs init).
 - A missing SSRF token stops the agent with "Could not read SSRF token variable(s) [...]:
   <cause>" on stderr and status 1, a refused file with status 1 too (main.rs init, err_exit).
+- A request beyond max_conn concurrent ones is 429 "Connection limit exceeded", before the
+  token is checked; /ping has two more (server.rs validate_max_conn).
 - /start_serving, like /ping, needs no token; outside the agent's Lambda mode it is 404
   "Not found" (aws_secretsmanager_agent/src/server.rs validate_token / get_result).
 
@@ -417,3 +419,32 @@ def test_command_line_errors_in_the_agents_words(tmp_path):
         p = subprocess.run([str(AGENT), *args], cwd=tmp_path, env=agent_env(),
                            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
         assert p.returncode == 1 and message in p.stderr, (args, p.stderr)
+
+
+def test_requests_over_max_conn_are_answered_429(tmp_path):
+    """server.rs validate_max_conn, checked before the token: a request beyond max_conn
+    concurrent ones is 429 "Connection limit exceeded"; /ping has two more."""
+    upstream = RecordingUpstream()
+    upstream.answer = {"ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:m-AbCdEf",
+                       "Name": "m", "VersionId": "v", "SecretString": "x",
+                       "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.5}
+    upstream.delay = {"secretsmanager.GetSecretValue": 1.5}
+    a = Agent(tmp_path / "maxconn-agent", upstream.endpoint,
+              "max_conn = 1\nttl_seconds = 0\n", wait_stream=False)
+    try:
+        slow = threading.Thread(target=lambda: a.get("/v1/m"))
+        slow.start()
+        deadline = time.monotonic() + 5
+        while not upstream.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert upstream.requests, "the first request never reached the upstream"
+        r = a.get("/v1/m")
+        assert (r.status_code, r.text) == (429, "Connection limit exceeded")
+        r = a.get("/v1/m", token="wrong")
+        assert (r.status_code, r.text) == (429, "Connection limit exceeded")
+        assert requests.get(a.url + "/ping", timeout=5).text == "healthy"
+        slow.join(timeout=10)
+        assert a.get("/v1/m").status_code == 200
+    finally:
+        a.stop()
+        upstream.close()
