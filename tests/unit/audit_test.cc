@@ -542,5 +542,66 @@ TEST_F(AuditWriteAheadLogTest, FramesOfTheFirstVersionAreStillRead) {
   EXPECT_TRUE(frames->empty());
 }
 
+// The header-size arithmetic where versions meet: version-2 frames written over a version-1
+// lap end at a stale version-1 frame (it does not continue their sequence), and a version-2
+// frame whose header lies in the file's last 40..55 bytes (shorter than a version-1 header)
+// is read, as is a log filled to its last byte.
+TEST_F(AuditWriteAheadLogTest, VersionTwoFramesOverAVersionOneLapAndAtTheEndOfTheFile) {
+  fs::create_directories(dir_);
+  const std::string path = (dir_ / "mixed.wal").string();
+  auto le = [](uint64_t v, int bytes) {
+    std::string out;
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return out;
+  };
+  auto v1_frame = [&](uint64_t first, uint32_t count, const std::string& payload) {
+    std::string fields = "AWL1" + le(payload.size(), 4) + le(first, 8) + le(count, 4) + le(0, 4);
+    return fields + crypto::Sha256(fields + payload) + payload;
+  };
+  const std::string a = v1_frame(1, 2, "a\nb\n");  // 60 bytes
+  const std::string b = v1_frame(3, 1, "c\n");
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << a << b << std::string(4096 - a.size() - b.size(), '\0');
+  }
+  constexpr uint64_t kSize = 4096;
+  auto wal = WriteAheadLog::Open(path, kSize);
+  ASSERT_TRUE(wal.ok()) << wal.status().message();
+  auto frames = (*wal)->Frames();
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 2u);
+  EXPECT_EQ((*frames)[1].first_sequence, 3u);
+  // The next lap, in version 2: a frame exactly as long as the old first one, so the old
+  // second frame (sequence 3) follows it on disk.
+  const std::string twenty = "0123456789abcdefghi\n";
+  ASSERT_EQ(kWalFrameHeaderBytes + twenty.size(), a.size());
+  (*wal)->Rewind();
+  ASSERT_TRUE((*wal)->Append(4, 1, twenty).ok());
+  frames = (*wal)->Frames();
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ((*frames)[0].first_sequence, 4u);
+  // Filled up to the last 42 bytes, then a 2-byte record there: its header starts within the
+  // last 56 bytes (a version-1 header would not fit) and the frame ends at the file's end.
+  uint64_t used = a.size();
+  uint64_t seq = 5;
+  while (kSize - used > 42 + kWalFrameHeaderBytes + 200) {
+    const std::string p(199, 'x');
+    ASSERT_TRUE((*wal)->Append(seq++, 1, p + "\n").ok());
+    used += kWalFrameHeaderBytes + 200;
+  }
+  const uint64_t pad = kSize - used - 42 - kWalFrameHeaderBytes;
+  ASSERT_TRUE((*wal)->Append(seq++, 1, std::string(pad - 1, 'y') + "\n").ok());
+  ASSERT_TRUE((*wal)->Fits(2));
+  ASSERT_FALSE((*wal)->Fits(3));
+  ASSERT_TRUE((*wal)->Append(seq, 1, "z\n").ok());
+  frames = WriteAheadLog::ReadFrames(path);
+  ASSERT_TRUE(frames.ok());
+  ASSERT_FALSE(frames->empty());
+  EXPECT_EQ(frames->back().first_sequence, seq);
+  EXPECT_EQ(frames->back().payload, "z\n");
+  EXPECT_EQ(frames->size(), seq - 3);
+}
+
 }  // namespace
 }  // namespace arcana::audit
