@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "auth/authorizer.h"
 #include "auth/policy/evaluator.h"
 #include "auth/policy/policy.h"
@@ -214,17 +216,32 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   req.principal = &caller;
   req.resource = &*resource;
   req.context = &keys;
+  // A stored policy that does not compile fails closed, as in the authorizer
+  // (auth::PolicyAuthorizer::Decide): dropped, its Deny statements would no longer count
+  // (an identity policy), or the caller would no longer be bounded or narrowed (a boundary,
+  // a session policy). IAM refuses such documents, so one was written by an older version or
+  // edited in the store.
   for (const auto& src : caller.identity_policies) {
     auto applied = Compile(src);
-    if (applied.ok()) req.identity.push_back(std::move(applied).value());
+    if (!applied.ok()) {
+      spdlog::warn("identity policy {} does not compile ({}): sts:AssumeRole of {} is refused",
+                   src.source_id, applied.status().message(), caller.arn);
+      return AccessDenied(caller, "sts:AssumeRole", role_arn);
+    }
+    req.identity.push_back(std::move(applied).value());
   }
   if (caller.permissions_boundary) {
     auto applied = Compile(*caller.permissions_boundary);
-    if (applied.ok()) req.boundary = std::move(applied).value();
+    req.boundary = applied.ok() ? std::move(applied).value()
+                                : policy::AppliedPolicy{nullptr,
+                                                        caller.permissions_boundary->source_id,
+                                                        auth::PolicySource::Kind::kBoundary};
   }
   for (const auto& src : caller.session_policies) {
     auto applied = Compile(src);
-    if (applied.ok()) req.session.push_back(std::move(applied).value());
+    req.session.push_back(applied.ok() ? std::move(applied).value()
+                                       : policy::AppliedPolicy{nullptr, src.source_id,
+                                                               auth::PolicySource::Kind::kSession});
   }
   // Passing session tags also needs sts:TagSession, as AWS requires.
   const auto* request_tags = in.Get("Tags");
