@@ -470,6 +470,17 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
         hit->age > std::chrono::seconds(cfg_.max_stale_seconds)) {
       return false;
     }
+    // Answering from the cache needs a fence read first, stale or not (change_subscriber.h):
+    // an upstream that answers 5xx may still deliver the change that dropped this entry.
+    // Skipped when the fence already failed for this request (unverified); a stream that
+    // cannot be read now leaves the flagged stale answer as before.
+    if (push && cfg_.check_freshness && deps_.stream->fencing() && unverified.ok() &&
+        deps_.stream->Fence().ok()) {
+      auto again = cache_.Get(f.cache_key);
+      crypto::SecureWipe(hit->body);
+      hit = std::move(again);
+      if (!hit || hit->age > std::chrono::seconds(cfg_.max_stale_seconds)) return false;
+    }
     ++metrics_.stale_served;
     res.Set("X-Arcana-Stale", "true");
     res.Set("X-Arcana-Age", std::to_string(hit->age.count() / 1000));

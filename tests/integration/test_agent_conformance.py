@@ -129,6 +129,7 @@ class RecordingUpstream:
         self.answer: dict | str = {}
         self.status = 200
         self.delay: dict[str, float] = {}  # X-Amz-Target -> seconds to wait before answering
+        self.stream = None  # the change stream's answer when set: a callable given the handler
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -143,6 +144,8 @@ class RecordingUpstream:
                 self.wfile.write(body)
 
             def do_GET(self):
+                if outer.stream is not None:
+                    return outer.stream(self)
                 self.reply({"Next": 0, "Head": 0, "Changes": []})
 
             def do_POST(self):
@@ -446,5 +449,49 @@ def test_requests_over_max_conn_are_answered_429(tmp_path):
         slow.join(timeout=10)
         assert a.get("/v1/m").status_code == 200
     finally:
+        a.stop()
+        upstream.close()
+
+
+def test_a_5xx_answer_does_not_serve_a_value_the_stream_has_dropped(tmp_path):
+    """With check_freshness, a cached value is answered only after a fence read of the change
+    stream: that holds for the stale answer to a 5xx as for a hit. The stream's long poll
+    here holds a change back (as its delivery time would); a fence read (wait=0) hands it
+    over, so the value the upstream changed is not served: the 5xx is answered."""
+    upstream = RecordingUpstream()
+    arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:f-AbCdEf"
+    changed = threading.Event()
+    stop = threading.Event()
+
+    def stream(handler):
+        from urllib.parse import parse_qs, urlparse
+        q = parse_qs(urlparse(handler.path).query)
+        if q.get("wait", ["0"])[0] != "0":
+            stop.wait(2)  # a held long poll: nothing delivered while it is held
+            return handler.reply({"Next": 0, "Head": 0, "Changes": []})
+        if changed.is_set():
+            return handler.reply({"Next": 1, "Head": 1, "Changes": [
+                {"Seq": 1, "Service": "secretsmanager", "Resource": arn}]})
+        return handler.reply({"Next": 0, "Head": 0, "Changes": []})
+
+    upstream.stream = stream
+    a = Agent(tmp_path / "fence-agent", upstream.endpoint,
+              "ttl_seconds = 1\nchange_wait_seconds = 1\n", wait_stream=False)
+    try:
+        upstream.answer = {"ARN": arn, "Name": "f", "VersionId": "v", "SecretString": "old",
+                           "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.5}
+        deadline = time.monotonic() + 10
+        while a.get("/v1/f").headers.get("X-Arcana-Cache") != "hit":
+            assert time.monotonic() < deadline, "the value was never cached"
+            time.sleep(0.1)
+        time.sleep(1.1)  # expired
+        changed.set()
+        upstream.status = 503
+        upstream.answer = {"__type": "ServiceUnavailableException", "message": "busy"}
+        r = a.get("/v1/f")
+        assert (r.status_code, r.json()["__type"]) == (503, "ServiceUnavailableException"), r.text
+        assert "old" not in r.text
+    finally:
+        stop.set()
         a.stop()
         upstream.close()
