@@ -33,6 +33,26 @@ TEST(AuditUtf8, InvalidSequencesBecomeReplacementCharacters) {
   EXPECT_EQ(ValidUtf8("\xFF\xC3\xA9"), fffd + "\xC3\xA9");  // a valid character after it
 }
 
+// ValidUtf8 skips ASCII 8 bytes at a time: a byte >= 0x80 (valid or not) at any position of
+// a word, after any length of ASCII, is still seen, and every byte value 0x80-0xFF alone
+// among ASCII is either kept (never: a lone one is not UTF-8) or replaced.
+TEST(AuditUtf8, AsciiSkipSeesEveryNonAsciiByteAtEveryPosition) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  for (size_t len = 1; len <= 40; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (unsigned b = 0x80; b <= 0xFF; ++b) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(b);
+        ASSERT_EQ(ValidUtf8(s), std::string(at, 'a') + fffd + std::string(len - at - 1, 'a'))
+            << "byte " << b << " at " << at << " of " << len;
+      }
+      std::string s(len, 'a');
+      s.replace(at, 1, "\xC3\xA9");  // a valid character is kept as it is
+      ASSERT_EQ(ValidUtf8(s), s);
+    }
+  }
+}
+
 TEST(AuditUtf8, EveryRecordParsesWithValidation) {
   AuditEvent e;
   e.event_name = "ListSecrets";
