@@ -200,7 +200,9 @@ def test_migrate_apply_does_not_follow_a_planted_temp_link(tmp_path, migrate_env
     victim.write_text("precious\n")
     app = repo / "app.env"
     app.write_text(f"APP=demo\nSLACK_TOKEN={SLACK}\n")
-    os.chmod(app, 0o600)
+    # Not 0600: the temporary file is created 0600 (mkstemp), so only another mode shows that
+    # the original's is copied.
+    os.chmod(app, 0o640)
     os.symlink("../victim.txt", repo / "app.env.arcana-migrate.tmp")
     name = "rv" + uuid.uuid4().hex[:8]
     r = arcana(["migrate", "--apply", "--yes", "--repo", name, "--endpoint-url",
@@ -209,7 +211,7 @@ def test_migrate_apply_does_not_follow_a_planted_temp_link(tmp_path, migrate_env
     assert victim.read_text() == "precious\n"
     st = os.lstat(app)
     assert stat.S_ISREG(st.st_mode)
-    assert stat.S_IMODE(st.st_mode) == 0o600  # the original's mode is kept
+    assert stat.S_IMODE(st.st_mode) == 0o640  # the original's mode is kept
     text = app.read_text()
     assert SLACK not in text and "{{resolve:secretsmanager:" in text
     # No temporary file is left behind.
