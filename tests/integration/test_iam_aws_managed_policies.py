@@ -174,6 +174,25 @@ def test_list_policies_by_scope(iam):
     iam.delete_policy(PolicyArn=arn)
 
 
+def test_list_policies_pages_past_an_own_policy_named_as_an_aws_managed_one(iam):
+    # An account may create its own AdministratorAccess; a page ending on it went on after
+    # that name, which skipped AWS's AdministratorAccess (listed after it) on the next page.
+    own = iam.create_policy(PolicyName="AdministratorAccess", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    own = own["Policy"]["Arn"]
+    try:
+        whole = [p["Arn"] for p in iam.get_paginator("list_policies").paginate(
+            Scope="All").build_full_result()["Policies"]]
+        assert own in whole and ADMIN in whole
+        for size in (1, 2, 3):
+            paged = [p["Arn"] for p in iam.get_paginator("list_policies").paginate(
+                Scope="All", PaginationConfig={"PageSize": size}).build_full_result()["Policies"]]
+            assert paged == whole, size
+    finally:
+        iam.delete_policy(PolicyArn=own)
+
+
 def test_authorization_details_lists_attached_aws_managed_policies(iam):
     n = name()
     iam.create_user(UserName=n)

@@ -122,14 +122,21 @@ Result<std::string> IamService::GetPolicy(const In& in, const CallContext& ctx) 
 Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ctx) {
   // Scope Local: the account's own policies; AWS: the AWS managed policies Arcana holds
   // (domain/iam/aws_managed_policies.h), with the account's counts; All (the default): both,
-  // in the store's name order. The Marker is the last name listed.
+  // in the store's name order, the account's own before an AWS managed one of the same name
+  // (an account may create a policy named AdministratorAccess). The Marker is the last name
+  // listed, "aws:NAME" when that was an AWS managed policy (a policy name has no ':'): with
+  // the name alone, the AWS managed policy after an own one of its name was skipped.
+  constexpr std::string_view kAwsMarker = "aws:";
   Page page = PageOf(in);
   const std::string scope = in.Str("Scope").value_or("All");
   const std::string prefix = in.Str("PathPrefix").value_or("/");
   const bool attached_only = in.Bool("OnlyAttached").value_or(false);
+  const bool after_aws = page.marker.starts_with(kAwsMarker);
+  const std::string marker = after_aws ? page.marker.substr(kAwsMarker.size()) : page.marker;
+  const std::string marker_key = storage::IamNameKey(marker);
   std::vector<ManagedPolicy> out;
   bool truncated = false;
-  std::string after = page.marker;
+  std::string after = marker;
   while (scope != "AWS" && out.size() <= page.max_items) {
     ARCANA_ASSIGN_OR_RETURN(auto rows,
                             store_.ListEntities(ctx.account, "policy", prefix, after, 100));
@@ -145,8 +152,8 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
     ARCANA_ASSIGN_OR_RETURN(auto uses, AwsPolicyUses(ctx));
     for (const auto& aws : domain::iam::AwsManagedPolicies()) {
       // The store orders names case-insensitively (IAM names are unique so): so do these.
-      if (!aws.path.starts_with(prefix) ||
-          storage::IamNameKey(aws.name) <= storage::IamNameKey(page.marker)) {
+      const std::string key = storage::IamNameKey(aws.name);
+      if (!aws.path.starts_with(prefix) || key < marker_key || (after_aws && key == marker_key)) {
         continue;
       }
       ManagedPolicy p = WithUses(aws, uses);
@@ -170,7 +177,10 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
   w.EndArray();
   w.Key("IsTruncated");
   w.Bool(truncated);
-  if (truncated) json::KV(w, "Marker", out.back().name);
+  if (truncated) {
+    const bool last_aws = out.back().account == "aws";
+    json::KV(w, "Marker", (last_aws ? std::string(kAwsMarker) : std::string()) + out.back().name);
+  }
   w.EndObject();
   return json::Finish(buf);
 }
