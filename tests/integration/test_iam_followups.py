@@ -71,3 +71,20 @@ def test_user_and_role_session_without_user_name(iam, sts, auth_server):
         creds_client(auth_server, "iam", creds).list_access_keys()
     assert err(e) == ("ValidationError",
                       "Must specify userName when calling with non-User credentials", 400)
+
+
+def test_update_group_path_keeps_the_groups_name_whatever_case_it_is_asked_in(iam):
+    # GroupName is matched case-insensitively; a path change alone renamed the group to the
+    # case the request wrote (and its members' lists with it).
+    g, u = name("Grp"), name()
+    iam.create_group(GroupName=g)
+    iam.create_user(UserName=u)
+    iam.add_user_to_group(GroupName=g, UserName=u)
+    iam.update_group(GroupName=g.lower(), NewPath="/moved/")
+    got = iam.get_group(GroupName=g)["Group"]
+    assert got["GroupName"] == g and got["Path"] == "/moved/"
+    assert got["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/moved/{g}"
+    assert [x["GroupName"] for x in iam.list_groups_for_user(UserName=u)["Groups"]] == [g]
+    iam.remove_user_from_group(GroupName=g, UserName=u)
+    iam.delete_user(UserName=u)
+    iam.delete_group(GroupName=g)

@@ -466,7 +466,9 @@ Result<std::string> IamService::UpdateGroup(const In& in, const CallContext& ctx
                                                    new_name.value_or(current.name));
     ARCANA_RETURN_IF_ERROR(auth::Check(ctx, target));
   }
-  const std::string to = new_name.value_or(name);
+  // Without a new name the group keeps its own (GroupName may be written in another case:
+  // IAM names are case-insensitive, and a path change does not rename).
+  const std::string to = new_name.value_or(current.name);
   const bool same_key = storage::IamNameKey(name) == storage::IamNameKey(to);
   Status st = RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", name));
