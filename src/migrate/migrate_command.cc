@@ -99,7 +99,7 @@ std::string RelativeTo(const std::string& file, const std::string& root) {
 }
 
 bool Ask(const std::string& question) {
-  std::cerr << question << " [y/N] " << std::flush;
+  std::cerr << scan::Printable(question) << " [y/N] " << std::flush;
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
   return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
@@ -205,7 +205,7 @@ std::optional<int> MigrateCommand::Run() {
   for (const auto& [file, fs_in_file] : by_file) {
     std::string content;
     if (!ReadFile(file, &content)) {
-      std::cerr << "arcana migrate: cannot read " << file << "\n";
+      std::cerr << "arcana migrate: cannot read " << scan::Printable(file) << "\n";
       ++errors;
       continue;
     }
@@ -236,17 +236,18 @@ std::optional<int> MigrateCommand::Run() {
       before = scan::RedactIn(before, v);
       after = scan::RedactIn(after, v);
     }
-    std::cout << "# " << file << " (" << KindName(plan.kind) << ")\n";
+    // The repository's names and lines go to the terminal: no control bytes (scan::Printable).
+    std::cout << "# " << scan::Printable(file) << " (" << KindName(plan.kind) << ")\n";
     for (const auto& item : plan.items) {
       bool is_exposed = exposed.count(crypto::Sha256Hex(item.finding ? item.finding->secret : item.value)) != 0;
-      std::cout << "#   " << item.name << " <- "
+      std::cout << "#   " << scan::Printable(item.name) << " <- "
                 << (item.finding ? item.finding->rule_id + " line " + std::to_string(item.finding->line) : "")
                 << (is_exposed ? " (in git history: rotate it)" : "") << "\n";
     }
-    std::cout << UnifiedDiff(before, after, rel);
+    std::cout << scan::Printable(UnifiedDiff(before, after, rel), /*keep_layout=*/true);
     for (std::string note : plan.notes) {  // a source line shown whole: redact them all
       for (const auto& v : found_values[file]) note = scan::RedactIn(note, v);
-      std::cout << note << "\n";
+      std::cout << scan::Printable(note) << "\n";
     }
     if (!apply_) continue;
     // A file named through a symbolic link (scan follows a named link): replacing the link
@@ -254,7 +255,7 @@ std::optional<int> MigrateCommand::Run() {
     // "rewritten". Refused before anything is stored.
     if (struct stat lst {}; plan.new_content != content && ::lstat(file.c_str(), &lst) == 0 &&
                             S_ISLNK(lst.st_mode)) {
-      std::cerr << "arcana migrate: " << file
+      std::cerr << "arcana migrate: " << scan::Printable(file)
                 << " is a symbolic link: migrate the file it points to\n";
       ++errors;
       continue;
@@ -302,7 +303,7 @@ std::optional<int> MigrateCommand::Run() {
     }
     if (plan.new_content != content) {
       if (!WriteFileAtomic(file, plan.new_content)) {
-        std::cerr << "arcana migrate: cannot write " << file << "\n";
+        std::cerr << "arcana migrate: cannot write " << scan::Printable(file) << "\n";
         ++errors;
         continue;
       }

@@ -38,5 +38,9 @@ struct Finding {
 std::string Redact(std::string_view secret);
 // `match` with every occurrence of `secret` replaced by Redact(secret).
 std::string RedactIn(std::string_view text, std::string_view secret);
+// Text for a terminal: control bytes (ESC starting an escape sequence, BEL, CR, ...) as \xNN,
+// so a scanned repository's file name or line cannot drive the operator's terminal;
+// keep_layout leaves '\n' and '\t' (a diff's lines and indentation) as they are.
+std::string Printable(std::string_view s, bool keep_layout = false);
 
 }  // namespace arcana::scan

@@ -110,25 +110,6 @@ void WriteFinding(W& w, const Finding& f) {
   w.EndObject();
 }
 
-// Text for a terminal: control bytes (ESC starting an escape sequence, BEL, CR, ...) as
-// \xNN. A file name or a match from a scanned repository otherwise reached the operator's
-// terminal raw: a name like "\x1b]0;...\x07x.env" retitled it, "\x1b[2J" cleared the screen.
-std::string Printable(std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<ReportFormat> ParseReportFormat(const std::string& name) {

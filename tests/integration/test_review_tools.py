@@ -343,6 +343,23 @@ def test_migrate_diff_redacts_findings_left_out_of_the_selection(tmp_path):
         assert v not in dry.stdout and v not in dry.stderr
 
 
+def test_migrate_output_does_not_pass_terminal_escapes_through(tmp_path):
+    # The dry run printed the repository's file names, diff lines and source lines raw: an
+    # ESC sequence in a name or a line retitled or cleared the operator's terminal (scan's
+    # table report escapes them; migrate printed them as they were).
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "x\x1b]0;owned\x07.env").write_text(f"A=\x1b[2J\nSLACK_TOKEN={SLACK}\nB=\x1b[5m\n")
+    (repo / "app\x1b[1m.py").write_text(f'cfg = {{"slack": "{SLACK}"}}  # \x1b[2J\n')
+    dry = arcana(["migrate", "--repo", "r", "."], repo)
+    assert dry.returncode == 0, dry.stderr
+    assert "SLACK_TOKEN" in dry.stdout and "source code is not edited" in dry.stdout
+    for out in (dry.stdout, dry.stderr):
+        assert "\x1b" not in out and "\x07" not in out, out
+    assert "\\x1b]0;owned\\x07.env" in dry.stdout and " A=\\x1b[2J" in dry.stdout
+    assert SLACK not in dry.stdout
+
+
 # --------------------------------------------------------------------------- arcana operator
 
 def _non_loopback_ipv4():
