@@ -88,3 +88,30 @@ def test_update_group_path_keeps_the_groups_name_whatever_case_it_is_asked_in(ia
     iam.remove_user_from_group(GroupName=g, UserName=u)
     iam.delete_user(UserName=u)
     iam.delete_group(GroupName=g)
+
+
+def test_a_name_in_another_case_is_authorized_on_the_entitys_own_arn(iam, auth_server):
+    # IAM finds a user or group whatever the case its name is written in; the call was
+    # authorized on the ARN built from the request's spelling, so a Deny naming the entity's
+    # ARN was evaded by writing its name in lower case (UpdateGroup, DeleteGroup, ...).
+    g, a = name("Grp"), name()
+    iam.create_group(GroupName=g)
+    iam.create_user(UserName=a)
+    iam.put_user_policy(UserName=a, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": f"arn:aws:iam::{ACCOUNT}:group/{g}"}]}))
+    key = iam.create_access_key(UserName=a)["AccessKey"]
+    as_a = creds_client(auth_server, "iam", key)
+    for call in (lambda n: as_a.update_group(GroupName=n, NewPath="/x/"),
+                 lambda n: as_a.get_group(GroupName=n),
+                 lambda n: as_a.delete_group(GroupName=n)):
+        for spelled in (g, g.lower(), g.upper()):
+            with pytest.raises(ClientError) as e:
+                call(spelled)
+            assert err(e)[0] == "AccessDenied" and err(e)[2] == 403, spelled
+    assert iam.get_group(GroupName=g)["Group"]["Path"] == "/"
+    iam.delete_access_key(UserName=a, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName=a, PolicyName="p")
+    iam.delete_user(UserName=a)
+    iam.delete_group(GroupName=g)

@@ -714,6 +714,7 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
     auto name = in.Str(member);
     if (!name) continue;
     std::string path = "/";
+    std::string arn_name = *name;
     if (op.starts_with("Create") && in.Has("Path")) {
       path = in.Str("Path").value_or("/");
     } else {
@@ -721,6 +722,10 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
       if (e) {
         ARCANA_ASSIGN_OR_RETURN(Identity found, storage::IdentityFromEntity(*e));
         if (!found.path.empty()) path = found.path;
+        // The entity's own ARN: a name is found whatever its case (IAM names are
+        // case-insensitive), and a policy naming the ARN must not be evaded by writing
+        // "alice" for the user Alice.
+        arn_name = found.name;
         // A user or role about to be created has no tags yet (its request's are RequestTags).
         if (!op.starts_with("Create")) {
           t.tags.insert(found.tags.begin(), found.tags.end());
@@ -728,7 +733,7 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
         }
       }
     }
-    t.arn = domain::iam::IdentityArn(account, kind, path, *name);
+    t.arn = domain::iam::IdentityArn(account, kind, path, arn_name);
     return t;
   }
   for (const char* member : {"PolicyArn", "PolicySourceArn", "OpenIDConnectProviderArn"}) {
