@@ -115,3 +115,37 @@ def test_a_name_in_another_case_is_authorized_on_the_entitys_own_arn(iam, auth_s
     iam.delete_user_policy(UserName=a, PolicyName="p")
     iam.delete_user(UserName=a)
     iam.delete_group(GroupName=g)
+
+
+def test_group_membership_is_authorized_on_the_group(iam, auth_server):
+    # AddUserToGroup and RemoveUserFromGroup act on the group (IAM's Service Authorization
+    # Reference: resource type group; AWS's example policy "allows managing a group's
+    # membership" names the group's ARN). They were authorized on the user, so a user allowed
+    # to add users to one group could add itself to any group, and a Deny of a group's ARN did
+    # not hold.
+    team, admins, a = name("team"), name("admins"), name()
+    for g in (team, admins):
+        iam.create_group(GroupName=g)
+    iam.create_user(UserName=a)
+    iam.put_user_policy(UserName=a, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["iam:AddUserToGroup", "iam:RemoveUserFromGroup"],
+            "Resource": f"arn:aws:iam::{ACCOUNT}:group/{team}"}]}))
+    key = iam.create_access_key(UserName=a)["AccessKey"]
+    as_a = creds_client(auth_server, "iam", key)
+    as_a.add_user_to_group(GroupName=team, UserName=a)
+    with pytest.raises(ClientError) as e:
+        as_a.add_user_to_group(GroupName=admins, UserName=a)
+    assert err(e)[0] == "AccessDenied" and err(e)[2] == 403
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=a)["Groups"]] == [team]
+    iam.add_user_to_group(GroupName=admins, UserName=a)
+    with pytest.raises(ClientError) as e:
+        as_a.remove_user_from_group(GroupName=admins, UserName=a)
+    assert err(e)[0] == "AccessDenied" and err(e)[2] == 403
+    as_a.remove_user_from_group(GroupName=team, UserName=a)
+    iam.remove_user_from_group(GroupName=admins, UserName=a)
+    iam.delete_access_key(UserName=a, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName=a, PolicyName="p")
+    iam.delete_user(UserName=a)
+    for g in (team, admins):
+        iam.delete_group(GroupName=g)

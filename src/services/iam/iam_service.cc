@@ -709,8 +709,13 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
     return t;
   }
   // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
+  // AddUserToGroup and RemoveUserFromGroup act on the group (their resource type in IAM's
+  // Service Authorization Reference is group, as in AWS's example policy that lets a user
+  // manage one group's membership): on the user, a Deny of the Admins group was evaded.
+  const bool on_group = op == "AddUserToGroup" || op == "RemoveUserFromGroup";
   for (const auto& [member, kind] : {std::pair{"UserName", "user"}, std::pair{"RoleName", "role"},
                                      std::pair{"GroupName", "group"}}) {
+    if (on_group && std::string_view(kind) != "group") continue;
     auto name = in.Str(member);
     if (!name) continue;
     std::string path = "/";
