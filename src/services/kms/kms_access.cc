@@ -3,6 +3,8 @@
 #include "services/kms/kms_access.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
@@ -80,6 +82,15 @@ auth::KmsGrantPage GrantPagesOf(storage::KmsStore& store, const Key& key) {
   };
 }
 
+// The actions of the cryptographic operations a symmetric encryption key takes.
+static bool IsCryptographicAction(std::string_view action) {
+  static constexpr std::string_view kActions[] = {
+      "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+      "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+      "kms:GenerateDataKeyPairWithoutPlaintext"};
+  return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
+}
+
 Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key,
                                 const auth::policy::KmsGrantView* requested_grant) {
   if (ctx.authorizer == nullptr) return Status::Ok();
@@ -88,10 +99,14 @@ Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key,
   req.resource_arn = key.arn;
   req.resource_account = key.account;
   req.resource_tags = &key.tags;
-  // An AWS-managed key's policy is AWS's, not the account's: identity policies (and the
-  // root) decide, and the operations no one may run on it are refused by the handlers
-  // (UnsupportedOperationException) as before.
-  if (!key.aws_managed()) {
+  // An AWS-managed key's policy is AWS's, not the account's: for its management operations
+  // identity policies (and the root) decide, and the operations no one may run on it are
+  // refused by the handlers (UnsupportedOperationException) as before. Its cryptographic
+  // operations are decided by its policy as on AWS ("you cannot use AWS managed keys in
+  // cryptographic operations directly; the service that creates them uses them on your
+  // behalf", KMS concepts): that policy allows them only with kms:ViaService of its service,
+  // which a direct call never has (the services' own uses are auth::CallerKeyUse's).
+  if (!key.aws_managed() || IsCryptographicAction(req.action)) {
     req.resource_policy = &key.policy;
     req.resource_policy_id = key.arn + "/default";
     req.kms_key = true;
