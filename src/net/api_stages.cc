@@ -46,12 +46,19 @@ void ResolveQuery(HttpRequest& req, ApiCall& call,
     params = q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1);
   }
   auto form = services::QueryProtocol::ParseForm(params);
-  if (!form.ok()) return;  // unknown: admission refuses it
-  call.form = std::move(form).value();
+  if (form.ok()) call.form = std::move(form).value();
   auto action = call.form.find("Action");
-  if (action == call.form.end()) return;
-  call.operation = action->second;
   std::string_view scope = ScopeService(req, call.form);
+  if (!form.ok() || action == call.form.end()) {
+    // Unknown: admission refuses it, in the protocol and namespace of the service the
+    // credential scope names (an IAM or STS client reads only an XML ErrorResponse).
+    for (auto* s : services) {
+      const auto* q = dynamic_cast<const services::QueryService*>(s);
+      if (q != nullptr && !scope.empty() && s->signing_name() == scope) call.query = &q->query();
+    }
+    return;
+  }
+  call.operation = action->second;
   for (auto* s : services) {
     const auto* q = dynamic_cast<const services::QueryService*>(s);
     if (q == nullptr) continue;

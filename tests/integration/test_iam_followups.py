@@ -149,3 +149,22 @@ def test_group_membership_is_authorized_on_the_group(iam, auth_server):
     iam.delete_user(UserName=a)
     for g in (team, admins):
         iam.delete_group(GroupName=g)
+
+
+@pytest.mark.parametrize("service,ns", [("iam", "https://iam.amazonaws.com/doc/2010-05-08/"),
+                                        ("sts", "https://sts.amazonaws.com/doc/2011-06-15/")])
+def test_a_query_request_without_an_action_is_refused_in_its_services_xml(auth_server, service,
+                                                                          ns):
+    # The service is not known from the Action: the credential scope names it. The refusal
+    # was a JSON 1.1 body, which an IAM or STS client (XML) cannot read.
+    import requests
+    from conftest import ROOT_SECRET, sigv4_headers
+    host = auth_server.endpoint.split("://", 1)[1]
+    for body in (b"Version=2010-05-08", b"Action=ListUsers&bad=%zz"):
+        headers = sigv4_headers(host, body, None, "us-east-1", ROOT_AKID, ROOT_SECRET,
+                                service=service,
+                                extra_headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = requests.post(auth_server.endpoint + "/", data=body, headers=headers, timeout=30)
+        assert r.status_code == 400, r.text
+        assert r.headers["Content-Type"] == "text/xml", r.text
+        assert r.text.startswith(f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type>'), r.text
