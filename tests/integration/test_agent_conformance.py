@@ -46,32 +46,14 @@ import subprocess
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, make_client, raw_call
-from test_agent import AGENT, TOKEN, Agent
+from conftest import ROOT_AKID, ROOT_SECRET, make_client, raw_call
+from test_agent import AGENT, TOKEN, Agent, agent, server  # noqa: F401  (module fixtures, reused)
 
 SM_TARGET = "secretsmanager."
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    d = tmp_path_factory.mktemp("conf-arcanad")
-    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
-    srv = ArcanaServer(d / "data", d / "logs", dev=False, env=env)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def agent(server, tmp_path_factory):
-    a = Agent(tmp_path_factory.mktemp("conf-agent"), server.endpoint)
-    yield a
-    assert a.stop() == 0
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,8 @@ def creds_client(auth_server, service, creds):
                   creds.get("SessionToken"))
 
 
-def expire_session(auth_server, access_key_id):
-    """Moves a stored session's expiry into the past (as if its duration had passed)."""
-    sql = f"UPDATE sts_sessions SET expires_ms = 1 WHERE id = '{access_key_id}'"
+def run_store_sql(auth_server, sql: str) -> None:
+    """Runs one statement on the server's store (SQLite file or its PostgreSQL database)."""
     if IS_PG:
         pg_cluster.session_cluster().psql(sql, store_database(auth_server.data_dir))
         return
@@ -44,6 +43,11 @@ def expire_session(auth_server, access_key_id):
         con.commit()
     finally:
         con.close()
+
+
+def expire_session(auth_server, access_key_id):
+    """Moves a stored session's expiry into the past (as if its duration had passed)."""
+    run_store_sql(auth_server, f"UPDATE sts_sessions SET expires_ms = 1 WHERE id = '{access_key_id}'")
 
 
 def test_caller_identity_of_root(sts):

@@ -6,26 +6,13 @@ longer counted and AssumeRole went through."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from botocore.exceptions import ClientError
 
-import pg_cluster
-from conftest import ACCOUNT, IS_PG, store_database
+from conftest import ACCOUNT
 from test_iam import client, code_of, name
-
-
-def _exec(auth_server, sql: str) -> None:
-    if IS_PG:
-        pg_cluster.session_cluster().psql(sql, store_database(auth_server.data_dir))
-        return
-    con = sqlite3.connect(str(auth_server.data_dir / "arcana.db"), timeout=10)
-    try:
-        con.execute(sql)
-        con.commit()
-    finally:
-        con.close()
+from test_sts import run_store_sql
 
 
 def _doc(effect, cond=None, action="sts:AssumeRole"):
@@ -62,7 +49,7 @@ def test_assume_role_refused_when_an_identity_policy_does_not_compile(auth_serve
     assert code_of(e.value) == ("AccessDenied", 403)
 
     # Now edited in the store into a condition operator the engine does not know.
-    _exec(auth_server, "UPDATE iam_entities SET doc = replace(doc, 'StringNotEquals', "
+    run_store_sql(auth_server, "UPDATE iam_entities SET doc = replace(doc, 'StringNotEquals', "
                        f"'StringNotEqualz') WHERE kind = 'user' AND name = '{user}'")
     # The server reads the store's change rows, not this edit: a write to the user (a tag)
     # makes it read the user again.
