@@ -25,6 +25,7 @@
 #include "services/kms/kms_data_key_provider.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "storage/stores.h"
+#include "rotation_test_support.h"
 
 namespace arcana::rotation::root_hold_test {
 namespace {
@@ -36,37 +37,7 @@ constexpr int64_t kStartMs = 1'800'000'000'000;
 // Performs each step through the service (each call under a hold of its own, as the HTTP
 // stage takes one per request); during `slow_step` it runs `during` first (what happens
 // while a function waits on its database).
-class SlowFunction : public FunctionInvoker {
- public:
-  using Caller = std::function<Result<std::string>(const std::string&, const std::string&)>;
-  SlowFunction() : FunctionInvoker("") {}
-  Status Invoke(const storage::RotationFunction&, const Invocation& call) const override {
-    rapidjson::Document ev;
-    EXPECT_TRUE(json::ParseBounded(call.event_json, &ev).ok());
-    std::string step = ev["Step"].GetString(), arn = ev["SecretId"].GetString(),
-                token = ev["ClientRequestToken"].GetString();
-    steps.push_back(step);
-    if (step == slow_step && during) during();
-    if (step == "createSecret") {
-      return call_("PutSecretValue", R"({"SecretId":")" + arn + R"(","ClientRequestToken":")" +
-                                         token + R"(","SecretString":"new-)" + token +
-                                         R"(","VersionStages":["AWSPENDING"]})")
-          .status();
-    }
-    if (step == "finishSecret") {
-      return call_("UpdateSecretVersionStage",
-                   R"({"SecretId":")" + arn + R"(","VersionStage":"AWSCURRENT","MoveToVersionId":")" +
-                       token + R"(","RemoveFromVersionId":")" + current + R"("})")
-          .status();
-    }
-    return Status::Ok();
-  }
-  Caller call_;
-  std::string current;
-  std::string slow_step;
-  std::function<void()> during;
-  mutable std::vector<std::string> steps;
-};
+using SlowFunction = test_support::StepFunction;
 
 class RotationRootHoldTest : public ::testing::Test {
  protected:
@@ -129,16 +100,7 @@ class RotationRootHoldTest : public ::testing::Test {
   }
 
   Result<std::string> Call(const std::string& op, const std::string& body) {
-    rapidjson::Document in;
-    EXPECT_TRUE(json::ParseBounded(body, &in).ok()) << body;
-    services::CallContext ctx;
-    ctx.account = kAcct;
-    ctx.region = "us-east-1";
-    ctx.principal_arn = std::string("arn:aws:iam::") + kAcct + ":root";
-    ctx.now_ms = clock_.NowMs();
-    ctx.authorizer = &authz_;
-    ctx.action = "secretsmanager:" + op;
-    return sm_->Call(op, in, ctx);
+    return test_support::CallAsRoot(*sm_, authz_, kAcct, clock_.NowMs(), op, body);
   }
   std::string Field(const Result<std::string>& r, const char* name) {
     EXPECT_TRUE(r.ok()) << r.status().message();

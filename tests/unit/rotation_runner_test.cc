@@ -19,6 +19,7 @@
 #include "services/kms/kms_data_key_provider.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "storage/stores.h"
+#include "rotation_test_support.h"
 
 namespace arcana::rotation {
 namespace {
@@ -29,40 +30,7 @@ constexpr int64_t kHourMs = 3'600'000;
 constexpr int64_t kDayMs = 24 * kHourMs;
 constexpr int64_t kStartMs = 1'800'000'000'000;  // the test clock: 2027-01-15T08:00:00Z
 
-class FakeFunction : public FunctionInvoker {
- public:
-  using Caller = std::function<Result<std::string>(const std::string&, const std::string&)>;
-  FakeFunction() : FunctionInvoker("") {}
-  Status Invoke(const storage::RotationFunction&, const Invocation& call) const override {
-    rapidjson::Document ev;
-    EXPECT_TRUE(json::ParseBounded(call.event_json, &ev).ok());
-    std::string step = ev["Step"].GetString(), arn = ev["SecretId"].GetString(),
-                token = ev["ClientRequestToken"].GetString();
-    steps.push_back(step);
-    EXPECT_TRUE(call.runtime_env.at("AWS_ACCESS_KEY_ID").starts_with("ASIA"));
-    if (step == failing) return Status(ErrorCode::kInternalFailure, "function fake failed");
-    if (step == "createSecret") {
-      return call_("PutSecretValue", R"({"SecretId":")" + arn + R"(","ClientRequestToken":")" +
-                                         token + R"(","SecretString":"new-)" + token +
-                                         R"(","VersionStages":["AWSPENDING"]})")
-          .status();
-    }
-    if (step == "finishSecret") {
-      Status st = call_("UpdateSecretVersionStage",
-                        R"({"SecretId":")" + arn + R"(","VersionStage":"AWSCURRENT","MoveToVersionId":")" +
-                            token + R"(","RemoveFromVersionId":")" + current + R"("})")
-                      .status();
-      if (st.ok() && after_finish) after_finish(token);
-      return st;
-    }
-    return Status::Ok();
-  }
-  Caller call_;
-  std::string failing;
-  std::string current;  // the version finishSecret moves AWSCURRENT from
-  std::function<void(const std::string& token)> after_finish;  // once AWSCURRENT moved
-  mutable std::vector<std::string> steps;
-};
+using FakeFunction = test_support::StepFunction;
 
 class RotationRunnerTest : public ::testing::Test {
  protected:
@@ -78,6 +46,7 @@ class RotationRunnerTest : public ::testing::Test {
     sm_ = std::make_unique<services::sm::SecretsManagerService>(stores_->secrets(), *keys_, root_);
     ids_ = std::make_unique<auth::IdentityResolver>(stores_->identities(), root_);
     fn_.call_ = [this](const std::string& op, const std::string& body) { return Call(op, body); };
+    fn_.expect_session_credentials = true;
     ASSERT_TRUE(stores_->functions()
                     .CreateFunction({kAcct, "us-east-1", "fake", "url", "http://127.0.0.1:9/",
                                      "", "{}", 5, 0})
@@ -104,16 +73,7 @@ class RotationRunnerTest : public ::testing::Test {
   }
 
   Result<std::string> Call(const std::string& op, const std::string& body) {
-    rapidjson::Document in;
-    EXPECT_TRUE(json::ParseBounded(body, &in).ok()) << body;
-    services::CallContext ctx;
-    ctx.account = kAcct;
-    ctx.region = "us-east-1";
-    ctx.principal_arn = std::string("arn:aws:iam::") + kAcct + ":root";
-    ctx.now_ms = clock_.NowMs();
-    ctx.authorizer = &authz_;
-    ctx.action = "secretsmanager:" + op;
-    return sm_->Call(op, in, ctx);
+    return test_support::CallAsRoot(*sm_, authz_, kAcct, clock_.NowMs(), op, body);
   }
   rapidjson::Document Describe() {
     auto r = Call("DescribeSecret", R"({"SecretId":"db"})");
