@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   auto form = QueryProtocol::ParseForm(body);
   if (!form.ok()) {
-    (void)QueryProtocol::EncodeError(form.status(), "fuzz");
+    (void)iam->protocol.EncodeError(form.status(), "fuzz");
     return 0;
   }
   std::string action;
@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rapidjson::Document doc;
   arcana::Status st = svc->protocol.Decode(action, *form, &doc);
   if (st.ok()) st = svc->validator.Validate(action, doc);
-  (void)QueryProtocol::EncodeError(st.ok() ? arcana::Status(arcana::ErrorCode::kResourceNotFound, action) : st,
+  (void)svc->protocol.EncodeError(st.ok() ? arcana::Status(arcana::ErrorCode::kResourceNotFound, action) : st,
                                    "fuzz");
   return 0;
 }
