@@ -108,6 +108,15 @@ class Agent:
         return self.proc.wait(timeout=15)
 
 
+def send_json(handler, status: int, doc) -> None:
+    """A fake upstream's answer: doc (a dict, or text as is) as an AWS JSON 1.1 body."""
+    body = (doc if isinstance(doc, str) else json.dumps(doc)).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/x-amz-json-1.1")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     d = tmp_path_factory.mktemp("agent-arcanad")
@@ -649,12 +658,7 @@ class ThrottlingUpstream:
                 pass
 
             def reply(self, status: int, doc: dict):
-                body = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, doc)
 
             def do_GET(self):
                 if outer.throttle:

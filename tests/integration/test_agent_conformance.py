@@ -51,7 +51,7 @@ import pytest
 import requests
 
 from conftest import ROOT_AKID, ROOT_SECRET, make_client, raw_call
-from test_agent import AGENT, TOKEN, Agent, agent, server  # noqa: F401  (module fixtures, reused)
+from test_agent import AGENT, TOKEN, Agent, agent, send_json, server  # noqa: F401  (module fixtures, reused)
 
 SM_TARGET = "secretsmanager."
 
@@ -118,12 +118,7 @@ class RecordingUpstream:
                 pass
 
             def reply(self, doc, status: int = 200):
-                body = (doc if isinstance(doc, str) else json.dumps(doc)).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, doc)
 
             def do_GET(self):
                 if outer.stream is not None:
