@@ -180,6 +180,16 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   // arn:aws:iam::ACCOUNT:role/PATH/NAME
   std::string account, name;
   ARCANA_RETURN_IF_ERROR(ParseRoleArn(role_arn, &account, &name));
+  // A session's source identity cannot be changed along a role chain: AWS denies a chained
+  // request that sets a different one ("If the user attempts to set a source identity that is
+  // different from the value set when CriticalRole was assumed, the assume role request will
+  // be denied", IAM User Guide, Monitor and control actions taken with assumed roles). It is
+  // refused before the role is looked up, so the answer tells nothing of the role's existence.
+  const std::optional<std::string> requested_source_identity = in.Str("SourceIdentity");
+  if (!caller.source_identity.empty() && requested_source_identity &&
+      *requested_source_identity != caller.source_identity) {
+    return AccessDenied(caller, "sts:SetSourceIdentity", role_arn);
+  }
   // A role that does not exist is a denial, as in AWS (no probing for role names).
   ARCANA_ASSIGN_OR_RETURN(auto entity, store_.GetEntity(account, "role", name));
   if (!entity) return AccessDenied(caller, "sts:AssumeRole", role_arn);
@@ -189,9 +199,10 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
   session.subject = role.name;
   session.subject_id = role.id;  // the session is this role's, not its name's
-  // A source identity set once stays with every session chained from it, as in AWS.
+  // A source identity set once stays with every session chained from it, as in AWS (the
+  // request may repeat it, but not change it: refused above).
   session.source_identity = caller.source_identity.empty()
-                                ? in.Str("SourceIdentity").value_or("")
+                                ? requested_source_identity.value_or("")
                                 : caller.source_identity;
   int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
   if (seconds > role.max_session_duration) {
