@@ -451,6 +451,37 @@ Result<std::string> KeyRing::Encrypt(const Key& key, const crypto::EncryptionCon
   return blob;
 }
 
+Result<std::optional<std::string>> KeyRing::CiphertextKeyRef(const storage::Scope& scope,
+                                                             std::string_view blob) {
+  crypto::KmsCiphertextHeader h;
+  if (!crypto::ParseKmsCiphertextHeader(blob, &h)) return std::optional<std::string>();
+  ARCANA_ASSIGN_OR_RETURN(auto own, store_.GetKmsKey(scope, h.key_id));
+  if (own) return std::optional<std::string>(h.key_id);
+  ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(h.key_id, crypto::HexEncode(h.material_id)));
+  // rec->aad = "arcana:kms:key-material|arn:aws:kms:<region or *>:<account>:key/<id>|<material>"
+  // (storage::KeyMaterialAad); the account is the ARN's fifth field.
+  if (rec) {
+    const std::string prefix = storage::KeyMaterialAad("", "");
+    std::string_view aad(rec->aad);
+    const std::string_view head = std::string_view(prefix).substr(0, prefix.find('|') + 1);
+    if (aad.starts_with(head)) {
+      std::string_view arn = aad.substr(head.size());
+      arn = arn.substr(0, arn.find('|'));
+      size_t pos = 0;
+      for (int i = 0; i < 4 && pos != std::string_view::npos; ++i) pos = arn.find(':', pos + 1);
+      if (pos != std::string_view::npos) {
+        std::string_view account = arn.substr(pos + 1);
+        account = account.substr(0, account.find(':'));
+        if (!account.empty() && account != scope.account) {
+          return std::optional<std::string>(
+              dk::KeyArn(scope.region, std::string(account), h.key_id));
+        }
+      }
+    }
+  }
+  return std::optional<std::string>(h.key_id);
+}
+
 Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::string_view blob,
                                             const crypto::EncryptionContext& ctx,
                                             int64_t now_ms) {

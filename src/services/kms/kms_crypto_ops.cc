@@ -117,20 +117,21 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
       return IncorrectKey();
     }
   }
+  // A key named by ARN may be another account's (ResolveKeyToAuthorize): the ciphertext is
+  // opened in the named key's account.
+  storage::Scope scope = named ? storage::Scope{named->account, named->region} : ScopeOf(ctx);
   if (!named) {
     // The ciphertext names its key: the caller must be allowed on that key before it is
-    // used. A key that does not resolve is left to Decrypt, which answers the exact error.
-    crypto::KmsCiphertextHeader h;
-    if (crypto::ParseKmsCiphertextHeader(blob, &h)) {
-      auto k = ResolveKey(h.key_id, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
+    // used. Another account's key is named by its ARN (KeyRing::CiphertextKeyRef), so it
+    // resolves there when its key policy lets the caller use it, as on AWS. A key that does
+    // not resolve is left to Decrypt, which answers the exact error.
+    ARCANA_ASSIGN_OR_RETURN(auto ref, ring_.CiphertextKeyRef(ScopeOf(ctx), blob));
+    if (ref) {
+      auto k = ResolveKey(*ref, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
       if (!k.ok() && k.status().code() == ErrorCode::kAccessDenied) return k.status();
+      if (k.ok()) scope = storage::Scope{k->account, k->region};
     }
   }
-  // A key named by ARN may be another account's (ResolveKeyToAuthorize): the ciphertext is
-  // opened in the named key's account. Without KeyId, the blob names only a key id, looked up
-  // in the caller's account.
-  const storage::Scope scope =
-      named ? storage::Scope{named->account, named->region} : ScopeOf(ctx);
   ARCANA_ASSIGN_OR_RETURN(auto d, ring_.Decrypt(scope, blob, ec, ctx.now_ms));
   out.key = std::move(d.key);
   ctx.Touch(audit::kKmsKeyType, out.key.arn);
