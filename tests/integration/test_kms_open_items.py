@@ -1,16 +1,29 @@
-"""KMS across accounts, as the AWS API reference documents it.
+"""KMS across accounts and CreateGrant's grantee, as the AWS API reference documents them.
 
+- CreateGrant, ListGrants, RetireGrant and RevokeGrant are "Cross-account use: Yes": account B
+  names account A's key by its key ARN, and A's key policy decides (Arcana answered
+  NotFoundException whatever the policy said). A bare key id names a key of the caller's own
+  account ("To specify a KMS key in a different Amazon Web Services account, you must use the
+  key ARN"): NotFoundException "Key 'arn:aws:kms:<region>:<caller account>:key/<id>' does not
+  exist". GetKeyRotationStatus is "Cross-account use: Yes" too.
 - Decrypt without KeyId: a symmetric ciphertext names its key, so B decrypts A's ciphertext
   when A's key policy allows it, and is refused (AccessDeniedException) when it does not
   (Arcana looked the key up in B's account only: InvalidCiphertextException).
+- CreateGrant with a GranteePrincipal that names no principal: InvalidArnException "ARN does
+  not refer to a valid principal: <value>" (AWS's message as callers record it; Arcana stored
+  the grant).
 """
 
 from __future__ import annotations
+
+import base64
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT
+from kms_fixtures import kms  # noqa: F401
 from test_access_control import ACCOUNT_B, account_b, admin, doc, uniq  # noqa: F401
 from test_iam import code_of
 
@@ -40,6 +53,68 @@ def not_found(caller_account: str, key_id: str) -> tuple[str, int, str]:
             f"Key 'arn:aws:kms:{REGION}:{caller_account}:key/{key_id}' does not exist")
 
 
+def test_grant_operations_on_another_accounts_key_by_its_arn(admin, account_b):
+    key = shared_key(admin, ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant",
+                             "kms:GetKeyRotationStatus"])
+    key_id = key.split("/")[-1]
+    b = admin.as_keys("kms", account_b)
+    b_root = f"arn:aws:iam::{ACCOUNT_B}:root"
+    grantee = f"arn:aws:iam::{ACCOUNT_B}:role/{uniq('grantee')}"
+
+    g1 = b.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"],
+                        RetiringPrincipal=b_root)
+    g2 = b.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Encrypt"])
+    listed = b.list_grants(KeyId=key)["Grants"]
+    assert {g["GrantId"] for g in listed} == {g1["GrantId"], g2["GrantId"]}
+    for g in listed:
+        # The grant belongs to the key (A's); B's account issued it.
+        assert g["KeyId"] == key and g["IssuingAccount"] == b_root
+        assert g["GranteePrincipal"] == grantee
+    # The key's own account sees the same grants.
+    assert {g["GrantId"] for g in admin.kms.list_grants(KeyId=key_id)["Grants"]} == {
+        g1["GrantId"], g2["GrantId"]}
+    assert b.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is False
+
+    # A key id alone names a key of B's account, which has none of that id.
+    for call, kw in ((b.create_grant, dict(GranteePrincipal=grantee, Operations=["Decrypt"])),
+                     (b.list_grants, {}),
+                     (b.revoke_grant, dict(GrantId=g2["GrantId"])),
+                     (b.retire_grant, dict(GrantId=g1["GrantId"])),
+                     (b.get_key_rotation_status, {})):
+        assert error(call, KeyId=key_id, **kw) == not_found(ACCOUNT_B, key_id)
+
+    # The retiring principal retires by token, the grant's token naming A's key.
+    b.retire_grant(GrantToken=g1["GrantToken"])
+    b.revoke_grant(KeyId=key, GrantId=g2["GrantId"])
+    assert admin.kms.list_grants(KeyId=key_id)["Grants"] == []
+
+    # RetireGrant by key ARN and grant id.
+    g3 = b.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"],
+                        RetiringPrincipal=b_root)
+    b.retire_grant(KeyId=key, GrantId=g3["GrantId"])
+    assert b.list_grants(KeyId=key)["Grants"] == []
+
+    # What A's key policy does not give B stays refused; a key it does not share too.
+    assert error(b.describe_key, KeyId=key)[:2] == ("AccessDeniedException", 400)
+    private = admin.kms.create_key()["KeyMetadata"]["Arn"]
+    for call, kw in ((b.create_grant, dict(GranteePrincipal=grantee, Operations=["Decrypt"])),
+                     (b.list_grants, {})):
+        assert error(call, KeyId=private, **kw)[:2] == ("AccessDeniedException", 400)
+    # Key management is still the key's account's alone.
+    assert error(b.disable_key, KeyId=key)[:2] == ("NotFoundException", 400)
+
+
+def test_grant_tokens_issued_before_they_named_the_key_arn_still_retire(kms):
+    c = kms()
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    g = c.create_grant(KeyId=key_id, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/app",
+                       Operations=["Decrypt"])
+    old_form = base64.urlsafe_b64encode(
+        f"gt1:{key_id}:{g['GrantId']}:{uuid.uuid4().hex}".encode()).decode().rstrip("=")
+    c.retire_grant(GrantToken=old_form)
+    assert c.list_grants(KeyId=key_id)["Grants"] == []
+
+
 def test_decrypt_without_key_id_of_another_accounts_ciphertext(admin, account_b):
     key = shared_key(admin, ["kms:Decrypt", "kms:ReEncryptFrom"])
     private = admin.kms.create_key()["KeyMetadata"]["Arn"]
@@ -64,3 +139,23 @@ def test_decrypt_without_key_id_of_another_accounts_ciphertext(admin, account_b)
     assert f"kms:Decrypt on resource: {private}" in message and "secret" not in message
     # The key's account still decrypts its own ciphertexts without KeyId.
     assert admin.kms.decrypt(CiphertextBlob=private_blob)["Plaintext"] == b"secret"
+
+
+def test_create_grant_grantee_must_name_a_principal(kms):
+    c = kms()
+    key_id = c.create_key()["KeyMetadata"]["KeyId"]
+    for bad in ("p", "123456789012", "arn:aws:s3:::bucket", "arn:aws:iam::12345:user/u",
+                "arn:aws:iam::123456789012:", "user/alice"):
+        assert error(c.create_grant, KeyId=key_id, GranteePrincipal=bad,
+                     Operations=["Decrypt"]) == (
+            "InvalidArnException", 400, f"ARN does not refer to a valid principal: {bad}")
+    for good in (f"arn:aws:iam::{ACCOUNT}:root", f"arn:aws:iam::{ACCOUNT}:role/path/app",
+                 f"arn:aws:iam::{ACCOUNT_B}:user/bob",
+                 f"arn:aws:sts::{ACCOUNT}:assumed-role/app/session",
+                 "acm.us-east-2.amazonaws.com"):
+        c.create_grant(KeyId=key_id, GranteePrincipal=good, Operations=["Decrypt"])
+    assert len(c.list_grants(KeyId=key_id)["Grants"]) == 5
+    # The key is looked up first: an unknown key is NotFoundException whatever the grantee.
+    missing = str(uuid.uuid4())
+    assert error(c.create_grant, KeyId=missing, GranteePrincipal="p",
+                 Operations=["Decrypt"])[:2] == ("NotFoundException", 400)

@@ -11,6 +11,9 @@ import uuid
 from conftest import raises_code
 from kms_fixtures import kms, kms_raw  # noqa: F401
 
+# A grantee principal: CreateGrant refuses a GranteePrincipal naming no principal.
+ROLE_P = "arn:aws:iam::123456789012:role/p"
+
 
 def ok(r):
     assert r.status_code == 200, r.text
@@ -191,10 +194,10 @@ def test_grants(kms):
     with raises_code("InvalidGrantIdException"):
         c.revoke_grant(KeyId=kid, GrantId="bad")
     assert c.list_grants(KeyId=kid)["Grants"] == []
-    g3 = c.create_grant(KeyId=kid, GranteePrincipal="p", Operations=["Decrypt"])
+    g3 = c.create_grant(KeyId=kid, GranteePrincipal=ROLE_P, Operations=["Decrypt"])
     c.retire_grant(KeyId=md["Arn"], GrantId=g3["GrantId"])
     with raises_code("NotFoundException"):
-        c.create_grant(KeyId=str(uuid.uuid4()), GranteePrincipal="p", Operations=["Decrypt"])
+        c.create_grant(KeyId=str(uuid.uuid4()), GranteePrincipal=ROLE_P, Operations=["Decrypt"])
     c.disable_key(KeyId=kid)
     with raises_code("DisabledException"):
-        c.create_grant(KeyId=kid, GranteePrincipal="p", Operations=["Decrypt"])
+        c.create_grant(KeyId=kid, GranteePrincipal=ROLE_P, Operations=["Decrypt"])

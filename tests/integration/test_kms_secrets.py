@@ -96,7 +96,8 @@ def test_restart_keeps_keys_aliases_and_secrets(kms_fresh):
     pub = c.get_public_key(KeyId=sig_key)["PublicKey"]
     mac_key = c.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
     mac = c.generate_mac(KeyId=mac_key, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
-    grant = c.create_grant(KeyId=sym["KeyId"], GranteePrincipal="p", Operations=["Decrypt"])["GrantId"]
+    grant = c.create_grant(KeyId=sym["KeyId"], GranteePrincipal="arn:aws:iam::123456789012:role/p",
+                           Operations=["Decrypt"])["GrantId"]
     sm.create_secret(Name="durable", SecretString="still here")
     sm.create_secret(Name="durable2", SecretString="custom", KmsKeyId="alias/persist")
     kms_fresh.restart()

@@ -1,6 +1,7 @@
 #include "domain/kms/grants.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -19,20 +20,42 @@ bool IsValidGrantId(std::string_view id) {
   return true;
 }
 
-std::string NewGrantToken(std::string_view key_id, std::string_view grant_id) {
-  return crypto::Base64UrlEncode("gt1:" + std::string(key_id) + ":" + std::string(grant_id) +
-                                 ":" + crypto::HexEncode(crypto::RandomBytes(16)));
+std::string NewGrantToken(std::string_view key_arn, std::string_view grant_id) {
+  // The key ARN goes last: it holds colons, the other fields none.
+  return crypto::Base64UrlEncode("gt2:" + std::string(grant_id) + ":" +
+                                 crypto::HexEncode(crypto::RandomBytes(16)) + ":" +
+                                 std::string(key_arn));
 }
 
 std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
   auto raw = crypto::Base64UrlDecode(token);
-  if (!raw || !raw->starts_with("gt1:")) return std::nullopt;
-  std::string_view rest = std::string_view(*raw).substr(4);
-  size_t a = rest.find(':');
-  if (a == std::string_view::npos) return std::nullopt;
-  size_t b = rest.find(':', a + 1);
-  if (b == std::string_view::npos) return std::nullopt;
-  GrantTokenParts p{std::string(rest.substr(0, a)), std::string(rest.substr(a + 1, b - a - 1))};
+  if (!raw) return std::nullopt;
+  std::string_view text(*raw);
+  GrantTokenParts p;
+  if (text.starts_with("gt1:")) {
+    // gt1:<key id>:<grant id>:<random> (tokens issued before the key ARN was in them).
+    std::string_view rest = text.substr(4);
+    size_t a = rest.find(':');
+    if (a == std::string_view::npos) return std::nullopt;
+    size_t b = rest.find(':', a + 1);
+    if (b == std::string_view::npos) return std::nullopt;
+    p.key_id = std::string(rest.substr(0, a));
+    p.grant_id = std::string(rest.substr(a + 1, b - a - 1));
+  } else if (text.starts_with("gt2:")) {
+    // gt2:<grant id>:<random>:<key ARN>.
+    std::string_view rest = text.substr(4);
+    size_t a = rest.find(':');
+    if (a == std::string_view::npos) return std::nullopt;
+    size_t b = rest.find(':', a + 1);
+    if (b == std::string_view::npos) return std::nullopt;
+    p.grant_id = std::string(rest.substr(0, a));
+    p.key_arn = std::string(rest.substr(b + 1));
+    size_t slash = p.key_arn.rfind('/');
+    if (!p.key_arn.starts_with("arn:") || slash == std::string::npos) return std::nullopt;
+    p.key_id = p.key_arn.substr(slash + 1);
+  } else {
+    return std::nullopt;
+  }
   if (p.key_id.empty() || !IsValidGrantId(p.grant_id)) return std::nullopt;
   return p;
 }
@@ -96,6 +119,35 @@ Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operati
                   "encryption KMS keys; " + key.arn + " has key spec " + key.key_spec + ".");
   }
   return Status::Ok();
+}
+
+Status CheckGranteePrincipal(std::string_view principal) {
+  auto is_service_principal = [](std::string_view p) {
+    if (!p.ends_with(".amazonaws.com") || p.size() == 14) return false;
+    return std::all_of(p.begin(), p.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    });
+  };
+  auto is_principal_arn = [](std::string_view p) {
+    // arn : partition : service : (empty region) : account : resource
+    std::vector<std::string_view> parts;
+    size_t start = 0;
+    for (int i = 0; i < 5; ++i) {
+      size_t colon = p.find(':', start);
+      if (colon == std::string_view::npos) return false;
+      parts.push_back(p.substr(start, colon - start));
+      start = colon + 1;
+    }
+    std::string_view resource = p.substr(start);
+    const std::string_view account = parts[4];
+    return parts[0] == "arn" && !parts[1].empty() && (parts[2] == "iam" || parts[2] == "sts") &&
+           parts[3].empty() && account.size() == 12 &&
+           std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+           !resource.empty();
+  };
+  if (is_service_principal(principal) || is_principal_arn(principal)) return Status::Ok();
+  return Status(ErrorCode::kInvalidArn,
+                "ARN does not refer to a valid principal: " + std::string(principal));
 }
 
 }  // namespace arcana::domain::kms

@@ -1,6 +1,9 @@
 // Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
 // Grants allow their grantees through the policy engine (kms_access.cc, auth::DecideKmsKeyAccess);
 // RetireGrant is authorized by the grant itself (KmsService::AuthorizeRetireGrant).
+// A grant lives with its key, in the key's account: CreateGrant, ListGrants, RetireGrant and
+// RevokeGrant may name another account's key by its key ARN (ResolveKeyToAuthorize), so
+// every store access here uses the key's scope, never the caller's.
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
 #include "services/kms/kms_access.h"
@@ -91,8 +94,6 @@ Result<std::optional<dk::Grant>> FindGrant(storage::KmsStore& store, const stora
 Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
   dk::Grant g;
-  g.account = ctx.account;
-  g.region = ctx.region;
   g.grantee_principal = in.Str("GranteePrincipal").value_or("");
   g.retiring_principal = in.Str("RetiringPrincipal").value_or("");
   g.name = in.Str("Name").value_or("");
@@ -105,6 +106,7 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
     ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextEquals", g.ec_equals, &g.has_constraints));
     ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextSubset", g.ec_subset, &g.has_constraints));
   }
+  // The account whose principal created the grant, which may not be the key's.
   g.issuing_account = "arn:aws:iam::" + ctx.account + ":root";
   g.created_ms = ctx.now_ms;
   auto key_ref = in.Str("KeyId");
@@ -116,7 +118,11 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   ARCANA_RETURN_IF_ERROR(dk::CheckGrantFitsKey(key, g.operations, g.has_constraints));
+  ARCANA_RETURN_IF_ERROR(dk::CheckGranteePrincipal(g.grantee_principal));
+  g.account = key.account;
+  g.region = key.region;
   g.key_id = key.key_id;
+  const storage::Scope key_scope{key.account, key.region};
   // The key's grants, a store page at a time: counted against the per-key limit, and searched
   // for a retry of this request (a retried CreateGrant with the same Name and the same grant
   // returns the same grant id). Bounded by the limit itself.
@@ -124,8 +130,8 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   size_t count = 0;
   std::string after;
   while (true) {
-    ARCANA_ASSIGN_OR_RETURN(auto batch, ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id,
-                                                                    after, storage::kMaxListLimit));
+    ARCANA_ASSIGN_OR_RETURN(auto batch, ring_.store().ListKmsGrants(key_scope, key.key_id, after,
+                                                                    storage::kMaxListLimit));
     for (const auto& e : batch) {
       ++count;
       after = e.grant_id;
@@ -143,14 +149,14 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   }
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   if (same_grant) {
-    std::string token = dk::NewGrantToken(key.key_id, *same_grant);
+    std::string token = dk::NewGrantToken(key.arn, *same_grant);
     return Body([&](json::Writer& w) {
       json::KV(w, "GrantToken", token);
       json::KV(w, "GrantId", *same_grant);
     });
   }
   g.grant_id = dk::NewGrantId();
-  g.grant_token = dk::NewGrantToken(key.key_id, g.grant_id);
+  g.grant_token = dk::NewGrantToken(key.arn, g.grant_id);
   ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsGrant(g));
   return Body([&](json::Writer& w) {
     json::KV(w, "GrantToken", g.grant_token);
@@ -171,7 +177,7 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
       StorePage<dk::Grant>(
           in, 50,
           [&](const std::string& after, size_t n) {
-            return ring_.store().ListKmsGrants(ScopeOf(ctx), key.key_id, after, n);
+            return ring_.store().ListKmsGrants({key.account, key.region}, key.key_id, after, n);
           },
           [&](const dk::Grant& g) {
             return (!grant_id || g.grant_id == *grant_id) &&
@@ -205,7 +211,8 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   if (token) {
     auto parts = dk::ParseGrantToken(*token);
     if (!parts) return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
-    key_ref_text = parts->key_id;
+    // A gt2 token names the key by its ARN: the key may be another account's.
+    key_ref_text = parts->key_arn.empty() ? parts->key_id : parts->key_arn;
     gid = parts->grant_id;
   } else {
     if (!key_ref || !grant_id) {
@@ -220,12 +227,13 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   }
   // The grant decides who may retire it (AuthorizeRetireGrant), not the key policy.
   ARCANA_ASSIGN_OR_RETURN(Key key, ResolveKeyToAuthorize(key_ref_text, ctx, /*allow_alias=*/false));
-  ARCANA_ASSIGN_OR_RETURN(auto grant, FindGrant(ring_.store(), ScopeOf(ctx), key.key_id, gid));
+  const storage::Scope key_scope{key.account, key.region};
+  ARCANA_ASSIGN_OR_RETURN(auto grant, FindGrant(ring_.store(), key_scope, key.key_id, gid));
   if (!grant) return GrantNotFound(gid);
   ARCANA_RETURN_IF_ERROR(AuthorizeRetireGrant(ctx, key, *grant));
   ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsGrant(ScopeOf(ctx), key.key_id, gid));
+  ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsGrant(key_scope, key.key_id, gid));
   return std::string("{}");
 }
 
@@ -236,7 +244,8 @@ Result<std::string> KmsService::RevokeGrant(const In& in, const CallContext& ctx
   }
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsGrant(ScopeOf(ctx), key.key_id, grant_id));
+  ARCANA_RETURN_IF_ERROR(
+      ring_.store().DeleteKmsGrant({key.account, key.region}, key.key_id, grant_id));
   return std::string("{}");
 }
 

@@ -135,17 +135,20 @@ Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx,
 namespace {
 
 // The actions AWS lets another account perform with a key named by its key ARN or alias ARN
-// ("Cross-account use: Yes" in the API reference), as far as this server supports it: the
-// cryptographic operations and DescribeKey/GetPublicKey. Key management stays with the key's
-// own account (another account's ARN is NotFoundException there, as before). The grant
-// operations (CreateGrant, ListGrants, RetireGrant, RevokeGrant by ARN) are not supported
-// across accounts yet; grants the key's account gives another account's principals apply.
+// ("Cross-account use: Yes" in the API reference): the cryptographic operations,
+// DescribeKey, GetPublicKey, GetKeyRotationStatus and the grant operations CreateGrant,
+// ListGrants, RetireGrant and RevokeGrant. Key management stays with the key's own account
+// (another account's ARN is NotFoundException there). A bare key id always names a key of
+// the caller's account ("To specify a KMS key in a different Amazon Web Services account, you
+// must use the key ARN").
 bool UsableFromAnotherAccount(std::string_view action) {
   static constexpr std::string_view kActions[] = {
       "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
       "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
       "kms:GenerateDataKeyPairWithoutPlaintext", "kms:DescribeKey", "kms:GetPublicKey",
-      "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac", "kms:DeriveSharedSecret"};
+      "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac", "kms:DeriveSharedSecret",
+      "kms:GetKeyRotationStatus", "kms:CreateGrant", "kms:ListGrants", "kms:RetireGrant",
+      "kms:RevokeGrant"};
   return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
 }
 
