@@ -356,6 +356,22 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
     return any;
   };
 
+  // A multi-line rule's candidate that its own line does not confirm is confirmed in a window
+  // reaching kMultiLineBack before it. Confirming each such window on its own read the same
+  // 16 KiB again for every candidate: a text of many "-----END ... PRIVATE KEY" lines (fake or
+  // unmatched PEM armour) scanned at 1 MB/s. Overlapping windows of one rule are merged
+  // instead, and each merged window is confirmed once: every byte is read by RE2 about once
+  // per rule. Candidates arrive ordered by their end, so a rule's windows start in order too.
+  struct Pending {
+    size_t ws = 0, we = 0, touch = 0;
+    bool open = false;
+  };
+  std::vector<Pending> pending(rs.size());
+  auto flush = [&](size_t ri) {
+    Pending& p = pending[ri];
+    if (p.open) confirm(ri, p.ws, p.we, p.touch);
+    p.open = false;
+  };
   for (const auto& c : s.candidates) {
     const Rule& r = rs[c.rule];
     if (!keywords_ok(c.rule)) continue;
@@ -367,9 +383,17 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
     size_t we = std::min<size_t>(le, c.end + kAhead);
     if (!confirm(c.rule, ws, we, 0) && im.multi_line[c.rule]) {
       size_t back = c.end > kMultiLineBack ? c.end - kMultiLineBack : 0;
-      confirm(c.rule, LineStart(d, back), we, ls);
+      size_t mws = LineStart(d, back);
+      Pending& p = pending[c.rule];
+      if (p.open && mws <= p.we) {
+        p.we = std::max(p.we, we);
+      } else {
+        flush(c.rule);
+        p = Pending{mws, we, ls, true};
+      }
     }
   }
+  for (size_t ri = 0; ri < pending.size(); ++ri) flush(ri);
   for (size_t ri : im.re2_only) {
     if (!keywords_ok(ri)) continue;
     if (rs[ri].path && !RE2::PartialMatch(frag.path, *rs[ri].path)) continue;

@@ -1,11 +1,11 @@
 #include "scan/tree_scan.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t kReadThreshold = size_t{256} << 10;  // smaller files: read(2), not mmap
+constexpr size_t kKeepBuffer = size_t{16} << 20;  // a worker's read buffer kept between files
 constexpr size_t kBinaryProbe = 8192;
 constexpr size_t kQueueCap = 4096;
 constexpr size_t kStdinChunk = size_t{1} << 20;
@@ -171,30 +171,16 @@ void ScanFile(const Engine& engine, Engine::Scratch& scratch, const Job& job,
     progress->files++;
     return;
   }
-  const char* data = nullptr;
-  void* map = nullptr;
-  if (size <= kReadThreshold) {
-    buf.resize(size);
-    size_t got = 0;
-    while (got < size) {
-      ssize_t n = ::read(fd, buf.data() + got, size - got);
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    buf.resize(got);
-    size = got;
-    data = buf.data();
-  } else {
-    map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-      ::close(fd);
-      progress->skipped++;
-      return;
-    }
-    ::madvise(map, size, MADV_SEQUENTIAL);
-    data = static_cast<const char*>(map);
-  }
+  // Read, never mapped: a mapped file truncated while it is scanned (a log rotated, a build
+  // rewriting its output, a hostile tree) raised SIGBUS on the first page past the new end
+  // and killed the whole scan. read(2) just returns less; what was read is scanned.
+  size = ReadUpTo(fd, size, &buf);
   ::close(fd);
+  if (size == 0) {
+    progress->files++;
+    return;
+  }
+  const char* data = buf.data();
   if (std::memchr(data, '\0', std::min(size, kBinaryProbe)) != nullptr) {
     progress->skipped++;
   } else {
@@ -205,7 +191,8 @@ void ScanFile(const Engine& engine, Engine::Scratch& scratch, const Job& job,
     progress->files++;
     progress->bytes += size;
   }
-  if (map != nullptr) ::munmap(map, size);
+  // A worker keeps its buffer for the next file; one very large file's is not kept for good.
+  if (buf.capacity() > kKeepBuffer) std::string().swap(buf);
 }
 
 void ScanStdin(const Engine& engine, Engine::Scratch& scratch, ScanProgress* progress,
@@ -239,6 +226,19 @@ void ScanStdin(const Engine& engine, Engine::Scratch& scratch, ScanProgress* pro
 }
 
 }  // namespace
+
+size_t ReadUpTo(int fd, size_t limit, std::string* buf) {
+  buf->resize(limit);
+  size_t got = 0;
+  while (got < limit) {
+    ssize_t n = ::read(fd, buf->data() + got, limit - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of file (it shrank since fstat) or an error: keep what was read
+    got += static_cast<size_t>(n);
+  }
+  buf->resize(got);
+  return got;
+}
 
 void SortFindings(std::vector<Finding>* f) {
   std::stable_sort(f->begin(), f->end(), [](const Finding& a, const Finding& b) {

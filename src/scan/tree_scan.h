@@ -3,8 +3,9 @@
 // One thread walks the trees (honouring .gitignore files unless told not to, never entering
 // .git, never following a symlink: a link inside the tree is skipped, so nothing outside it is
 // read) and feeds a bounded queue; worker threads, each with its own engine scratch, read each
-// file (small files with read(2), larger ones mapped, so memory stays bounded by the threads'
-// buffers whatever the tree size), skip binaries (a NUL byte in the first 8 KiB) and files over
+// file with read(2) into its own buffer (never mapped: a file truncated while mapped raises
+// SIGBUS; memory stays bounded by the threads' buffers, each at most the size limit), skip
+// binaries (a NUL byte in the first 8 KiB) and files over
 // the size limit, and scan them. stdin ("-") is read in chunks cut at line ends.
 // Thread-safety: ScanTree may run concurrently with readers of `progress`.
 #pragma once
@@ -38,6 +39,11 @@ struct TreeScanOptions {
 // that does not exist.
 Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress* progress,
                 std::vector<Finding>* out);
+
+// Reads at most `limit` bytes of fd into *buf (resized to what was read) and returns that
+// count: less than limit when the file shrank meanwhile or a read failed. Never faults,
+// whatever happens to the file while it is read.
+size_t ReadUpTo(int fd, size_t limit, std::string* buf);
 
 // The ordering ScanTree and the history scan return.
 void SortFindings(std::vector<Finding>* findings);
