@@ -451,12 +451,10 @@ Result<std::string> KeyRing::Encrypt(const Key& key, const crypto::EncryptionCon
   return blob;
 }
 
-Result<std::optional<std::string>> KeyRing::CiphertextKeyRef(const storage::Scope& scope,
-                                                             std::string_view blob) {
+Result<std::optional<std::string>> KeyRing::OtherAccountKeyOf(const storage::Scope& scope,
+                                                              std::string_view blob) {
   crypto::KmsCiphertextHeader h;
   if (!crypto::ParseKmsCiphertextHeader(blob, &h)) return std::optional<std::string>();
-  ARCANA_ASSIGN_OR_RETURN(auto own, store_.GetKmsKey(scope, h.key_id));
-  if (own) return std::optional<std::string>(h.key_id);
   ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(h.key_id, crypto::HexEncode(h.material_id)));
   // rec->aad = "arcana:kms:key-material|arn:aws:kms:<region or *>:<account>:key/<id>|<material>"
   // (storage::KeyMaterialAad); the account is the ARN's fifth field.
@@ -479,7 +477,7 @@ Result<std::optional<std::string>> KeyRing::CiphertextKeyRef(const storage::Scop
       }
     }
   }
-  return std::optional<std::string>(h.key_id);
+  return std::optional<std::string>();
 }
 
 Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::string_view blob,

@@ -144,18 +144,17 @@ class KeyRing {
     std::string material_id;  // hex
     std::string plaintext;
   };
-  // How Decrypt without a KeyId names the key a symmetric ciphertext `blob` was made under,
-  // for the caller in `scope`: its key id when a key of that id is in scope (or when the blob
-  // names no key found anywhere: the id then fails to resolve as before); the key ARN in
-  // the key's own account when only another account holds it. AWS decrypts another
-  // account's ciphertext without KeyId when that key's policy allows the caller ("the
-  // ciphertext names the key"). Key ids are global here (material rows are keyed by key
-  // id alone), so the material row the blob names tells the key's account: its recorded AAD
-  // holds the key ARN. That AAD is only a pointer: the key found must still be authorized,
-  // and its material opens under the AAD recomputed from that key, so a misleading row
-  // leads to no plaintext. nullopt when the blob is not one of ours.
-  Result<std::optional<std::string>> CiphertextKeyRef(const storage::Scope& scope,
-                                                      std::string_view blob);
+  // For Decrypt without a KeyId whose ciphertext names a key id the caller's account (in
+  // `scope`) does not hold: the key ARN of the key of that id in another account, if any.
+  // AWS decrypts another account's ciphertext without KeyId when that key's policy allows
+  // the caller ("the ciphertext names the key"). Key ids are global here (material rows are
+  // keyed by key id alone), so the material row the blob names tells the key's account: its
+  // recorded AAD holds the key ARN. That AAD is only a pointer: the key found must still be
+  // authorized, and its material opens under the AAD recomputed from that key, so a
+  // misleading row leads to no plaintext. nullopt when the blob is not ours or names no key
+  // of another account.
+  Result<std::optional<std::string>> OtherAccountKeyOf(const storage::Scope& scope,
+                                                       std::string_view blob);
   // Finds the key from the blob (in `scope`), checks it is usable and decrypts.
   // kInvalidCiphertext for a blob that is not ours, tampered or under another context;
   // kKmsNotFound / kDisabled / kKmsInvalidState for the key.

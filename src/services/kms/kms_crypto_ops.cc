@@ -122,12 +122,17 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
   storage::Scope scope = named ? storage::Scope{named->account, named->region} : ScopeOf(ctx);
   if (!named) {
     // The ciphertext names its key: the caller must be allowed on that key before it is
-    // used. Another account's key is named by its ARN (KeyRing::CiphertextKeyRef), so it
-    // resolves there when its key policy lets the caller use it, as on AWS. A key that does
-    // not resolve is left to Decrypt, which answers the exact error.
-    ARCANA_ASSIGN_OR_RETURN(auto ref, ring_.CiphertextKeyRef(ScopeOf(ctx), blob));
-    if (ref) {
-      auto k = ResolveKey(*ref, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
+    // used. A key id the caller's account does not hold may be another account's key
+    // (KeyRing::OtherAccountKeyOf): named by its ARN, it resolves there when its key policy
+    // lets the caller use it, as on AWS. A key that does not resolve is left to Decrypt,
+    // which answers the exact error.
+    crypto::KmsCiphertextHeader h;
+    if (crypto::ParseKmsCiphertextHeader(blob, &h)) {
+      auto k = ResolveKey(h.key_id, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
+      if (!k.ok() && k.status().code() == ErrorCode::kKmsNotFound) {
+        ARCANA_ASSIGN_OR_RETURN(auto other, ring_.OtherAccountKeyOf(ScopeOf(ctx), blob));
+        if (other) k = ResolveKey(*other, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
+      }
       if (!k.ok() && k.status().code() == ErrorCode::kAccessDenied) return k.status();
       if (k.ok()) scope = storage::Scope{k->account, k->region};
     }
