@@ -6,6 +6,8 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -109,6 +111,36 @@ std::string StoreHeadProblem(const audit::NodeFiles& n, const audit::VerifyResul
            " is not the one the store records (digest file replaced)";
   }
   return "";
+}
+
+// `audit tail --follow`'s place in one node's record files.
+struct FollowCursor {
+  uint32_t number = 0;  // the file's number (audit/chain.h file names)
+  std::string path;     // "" before the node's first file
+  uint64_t offset = 0;  // after the last whole line read
+};
+
+// Calls fn for each whole line appended to c.path since c.offset and moves the offset past
+// them; a torn last line (being written) waits for the next call. A file now shorter than
+// the offset was replaced: it is read from its start (the caller skips what it printed).
+// False when the file cannot be read (removed meanwhile).
+bool ReadAppended(FollowCursor& c, const std::function<void(std::string_view)>& fn) {
+  std::ifstream in(c.path, std::ios::binary);
+  if (!in) return false;
+  in.seekg(0, std::ios::end);
+  const auto end = static_cast<uint64_t>(std::max<std::streamoff>(0, in.tellg()));
+  if (end < c.offset) c.offset = 0;
+  if (end == c.offset) return true;
+  in.seekg(static_cast<std::streamoff>(c.offset));
+  std::string chunk(end - c.offset, '\0');
+  in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  chunk.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  size_t pos = 0;
+  for (size_t nl; (nl = chunk.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+    fn(std::string_view(chunk).substr(pos, nl - pos));
+  }
+  c.offset += pos;
+  return true;
 }
 
 }  // namespace
@@ -276,30 +308,52 @@ int AuditCommands::Tail() {
     std::cout << it->line << "\n";
   }
   if (!follow_) return 0;
+  std::cout << std::flush;
   auto nodes = audit::ListNodes(Dir());
   if (!nodes.ok()) return Die(nodes.status().message());
   for (const auto& m : *page) seen[m.node] = std::max(seen[m.node], m.sequence);
+  // Where each node's reading continues: its newest file and the offset after the last whole
+  // line read. Every second only what was appended since is read (the whole trail was read
+  // again each second before: a busy node's 64 MiB files kept a core busy).
+  std::map<std::string, FollowCursor> cursors;
   for (const auto& n : *nodes) {
+    if (n.record_files.empty()) continue;
+    FollowCursor& c = cursors[n.node];
+    c.number = n.numbers.back();
+    c.path = n.record_files.back();
     // Start after what exists now, even if it was not printed (older than -n).
-    (void)audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
+    (void)ReadAppended(c, [&](std::string_view line) {
       seen[n.node] = std::max(seen[n.node], audit::SequenceOf(line));
-      return true;
     });
   }
+  auto print = [&](const std::string& node, std::string_view line) {
+    const uint64_t seq = audit::SequenceOf(line);
+    // The sequence guards against printing twice when a file was replaced and is read again.
+    if (seq == 0 || seq <= seen[node]) return;
+    std::cout << line << "\n";
+    seen[node] = seq;
+  };
   for (;;) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     auto now = audit::ListNodes(Dir());
     if (!now.ok()) continue;
     for (const auto& n : *now) {
-      (void)audit::ForEachLine(n.record_files, [&](std::string_view line, const std::string&, size_t) {
-        uint64_t seq = audit::SequenceOf(line);
-        if (seq > seen[n.node]) {
-          std::cout << line << "\n" << std::flush;
-          seen[n.node] = seq;
-        }
-        return true;
-      });
+      auto [it, added] = cursors.try_emplace(n.node);
+      FollowCursor& c = it->second;
+      if (added) c.number = 0;  // a node that appeared meanwhile: all of its files are new
+      auto on_line = [&](std::string_view line) { print(n.node, line); };
+      // The file being followed first, to its end: a newer file in this listing means the
+      // writer rotated before the listing, so this one is complete once read now.
+      if (!c.path.empty()) (void)ReadAppended(c, on_line);
+      for (size_t i = 0; i < n.numbers.size(); ++i) {
+        if (n.numbers[i] <= c.number) continue;
+        c.number = n.numbers[i];
+        c.path = n.record_files[i];
+        c.offset = 0;
+        (void)ReadAppended(c, on_line);
+      }
     }
+    std::cout << std::flush;
   }
 }
 

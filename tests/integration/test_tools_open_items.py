@@ -102,3 +102,81 @@ def test_scan_still_finds_a_pem_key_among_fake_armour(tmp_path):
     found = json.loads(r.stdout)
     assert [(f["rule_id"], f["line"], f["end_line"]) for f in found] == [
         ("private-key", 2002, 2011)], found
+
+
+# --------------------------------------------------------------------------- arcana audit tail
+
+def _record(node: str, seq: int) -> str:
+    # A chained record line as the file sink writes it (audit/chain.h): tail reads only the
+    # sequence at its end and the eventTime.
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_780_000_000 + seq))
+    return ('{"eventTime":"%s","eventName":"%s-%d","arcanaSequence":%d,'
+            '"arcanaPreviousHash":"%s"}\n' % (at, node, seq, seq, "0" * 64))
+
+
+def _bytes_read(pid: int) -> int:
+    # rchar: every byte the process's read(2) calls returned, page cache or not.
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar")
+
+
+def test_audit_tail_follow_prints_each_new_record_once_and_reads_only_what_was_appended(tmp_path):
+    # --follow read every record file again each second (a busy node's trail kept a core
+    # busy) and filtered by sequence. It now follows each node's newest file from the offset
+    # it reached, moves on to the next file when the node rotates, picks up a node that
+    # appears, and holds back a torn last line until its newline arrives.
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    first = audit / "n1.000001.jsonl"
+    n = 150_000  # ~30 MB, read once
+    with open(first, "w") as f:
+        f.writelines(_record("n1", s) for s in range(1, n + 1))
+    p = subprocess.Popen([str(CLI), "audit", "--audit-dir", str(audit), "tail", "-n", "2", "-f"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                              "HOME": str(tmp_path)})
+    lines: list[str] = []
+
+    def read():
+        for line in p.stdout:
+            lines.append(line.rstrip("\n"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def names():
+        return [json.loads(x)["eventName"] for x in list(lines)]
+
+    def wait_names(want, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(lines) < len(want):
+            time.sleep(0.05)
+        return names()
+
+    try:
+        assert wait_names([0, 0], 60) == [f"n1-{n - 1}", f"n1-{n}"]
+        time.sleep(1.5)  # the follow loop has started
+        torn = _record("n1", n + 3)
+        with open(first, "a") as f:
+            f.write(_record("n1", n + 1) + _record("n1", n + 2) + torn[:40])
+        time.sleep(2.2)
+        with open(first, "a") as f:
+            f.write(torn[40:])
+        # The writer rotates to the next file; a second node starts writing.
+        (audit / "n1.000002.jsonl").write_text(_record("n1", n + 4) + _record("n1", n + 5))
+        (audit / "n2.000001.jsonl").write_text(_record("n2", 1) + _record("n2", 2))
+        want = [f"n1-{n - 1}", f"n1-{n}"] + [f"n1-{n + i}" for i in range(1, 6)] + \
+            ["n2-1", "n2-2"]
+        got = wait_names(want)
+        assert sorted(got) == sorted(want) and got[:7] == want[:7], got
+        # Idle: nothing is printed again, and the big file is not read again each second.
+        read0 = _bytes_read(p.pid)
+        time.sleep(3.2)
+        idle_read = _bytes_read(p.pid) - read0
+        assert names() == got
+        assert idle_read < (1 << 20), idle_read
+    finally:
+        p.kill()
+        p.wait()
