@@ -12,6 +12,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+from botocore.exceptions import ClientError
+
 from conftest import ARCANAD
 
 CLI = Path(os.environ.get("ARCANA_CLI", ARCANAD.parent / "arcana"))
@@ -180,3 +183,40 @@ def test_audit_tail_follow_prints_each_new_record_once_and_reads_only_what_was_a
     finally:
         p.kill()
         p.wait()
+
+
+# --------------------------------------------------------------------------- EventBridge
+
+@pytest.fixture(scope="module")
+def events_client(tmp_path_factory):
+    from test_audit import client, start
+    s = start(tmp_path_factory.mktemp("events-open"), "data")
+    try:
+        yield client(s, "events")
+    finally:
+        s.stop()
+
+
+def test_put_events_over_ten_entries_is_refused_as_aws_words_it(events_client):
+    # Recorded on AWS (localstack/localstack tests/aws/services/events/test_events.py
+    # test_put_events_exceed_limit_ten_entries, aws.validated, test_events.snapshot.json): the
+    # whole request is refused, every entry quoted as the service's PutEventsRequestEntry
+    # (absent members "null", Detail as sent), for the default bus as for a custom one.
+    detail = json.dumps({"command": "update-account",
+                         "payload": {"acc_id": "0a787ecb-4015", "sf_id": "baz"}})
+    entries = [{"Source": "core.update-account-command",
+                "DetailType": "core.update-account-command", "Detail": detail,
+                "EventBusName": "default"} for _ in range(11)]
+    with pytest.raises(ClientError) as e:
+        events_client.put_events(Entries=entries)
+    err = e.value.response["Error"]
+    one = ("PutEventsRequestEntry(time=null, source=core.update-account-command, resources=null, "
+           "detailType=core.update-account-command, detail=" + detail + ", eventBusName=default, "
+           "traceHeader=null, kmsKeyIdentifier=null, internalMetadata=null)")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err["Code"] == "ValidationException"
+    assert err["Message"] == ("1 validation error detected: Value '[" + ", ".join([one] * 11) +
+                              "]' at 'entries' failed to satisfy constraint: Member must have "
+                              "length less than or equal to 10")
+    # Ten are accepted.
+    assert events_client.put_events(Entries=entries[:10])["FailedEntryCount"] == 0

@@ -131,6 +131,9 @@ struct ModelValidator::Impl {
   ModelValidator::ListValues list_values = ModelValidator::ListValues::kPaths;
   // Shapes whose values are never quoted in a violation (unquoted_shapes).
   std::unordered_set<const rapidjson::Value*> unquoted;
+  // Shapes quoted in the service's own text (ValueTexts), by shape.
+  std::unordered_map<const rapidjson::Value*, std::function<std::string(const rapidjson::Value&)>>
+      value_texts;
   ErrorCode constraint_error;
 
   static void Index(const rapidjson::Value& object,
@@ -172,6 +175,9 @@ struct ModelValidator::Impl {
       // Sensitive members (secret values, passwords) are never echoed back.
       std::string shown = is_sensitive ? "Value " : "Value '" + ValueText(v) + "' ";
       if (!v.IsString() && !v.IsNumber()) shown = "Value ";
+      if (auto t = value_texts.find(&shape); t != value_texts.end() && !is_sensitive) {
+        shown = "Value '" + t->second(v) + "' ";
+      }
       violations.push_back(shown + "at '" + path + "' failed to satisfy constraint: " +
                            constraint);
     };
@@ -362,7 +368,8 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
                                Patterns patterns, const EnumOrders& enum_orders,
                                ListValues list_values,
                                const std::vector<std::string>& unquoted_shapes,
-                               const PatternMatchers& pattern_matchers)
+                               const PatternMatchers& pattern_matchers,
+                               const ValueTexts& value_texts)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
@@ -371,6 +378,11 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
   impl_->list_values = list_values;
   for (const auto& name : unquoted_shapes) {
     if (const rapidjson::Value* shape = impl_->Shape(name.c_str())) impl_->unquoted.insert(shape);
+  }
+  for (const auto& [name, text] : value_texts) {
+    const rapidjson::Value* shape = impl_->Shape(name.c_str());
+    if (shape == nullptr) std::abort();  // a build defect
+    impl_->value_texts.emplace(shape, text);
   }
   for (const auto& [name, matcher] : pattern_matchers) {
     const rapidjson::Value* shape = impl_->Shape(name.c_str());

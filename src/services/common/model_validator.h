@@ -53,6 +53,12 @@ class ModelValidator {
   using PatternMatchers =
       std::vector<std::pair<std::string, std::function<bool(std::string_view)>>>;
 
+  // Shapes whose values a violation quotes in the service's own text rather than as JSON
+  // scalars, by shape name: the function's text goes between the quotes ("Value '<text>'
+  // at ..."). EventBridge quotes PutEvents' entry list as its PutEventsRequestEntry objects.
+  using ValueTexts =
+      std::vector<std::pair<std::string, std::function<std::string(const rapidjson::Value&)>>>;
+
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
   // unquoted_shapes: shapes whose values a violation never quotes, like sensitive ones
@@ -61,7 +67,8 @@ class ModelValidator {
                  Patterns patterns = Patterns::kIgnored, const EnumOrders& enum_orders = {},
                  ListValues list_values = ListValues::kPaths,
                  const std::vector<std::string>& unquoted_shapes = {},
-                 const PatternMatchers& pattern_matchers = {});
+                 const PatternMatchers& pattern_matchers = {},
+                 const ValueTexts& value_texts = {});
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;
