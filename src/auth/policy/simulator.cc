@@ -98,7 +98,25 @@ Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,
   EvalRequest base;
   base.principal = &p;
   base.context = &ctx;
+  // The principal's own policies are stored ones, and meet what a real call meets in
+  // auth::PolicyAuthorizer::Decide. IAM refuses a document that does not compile before
+  // storing it, so such a one was written by an older version or edited in the store; the
+  // authorizer fails closed on it, and so does the simulation: an identity policy refuses
+  // everything (what its Deny statements deny is unknown), a boundary or session policy
+  // allows nothing. Reporting an error instead blamed the request, and dropping it would
+  // report "allowed" for calls the server refuses.
+  bool identity_fails_closed = false;
   for (const auto& src : p.identity_policies) {
+    auto ap = cache.Apply(src);
+    if (!ap.ok()) {
+      identity_fails_closed = true;  // the authorizer logs it on every call it refuses
+      continue;
+    }
+    base.identity.push_back(std::move(ap).value());
+  }
+  for (size_t i = 0; i < in.policy_input_list.size(); ++i) {
+    PolicySource src{in.policy_input_list[i], "PolicyInputList." + std::to_string(i + 1),
+                     PolicySource::Kind::kIdentity};
     auto ap = cache.Apply(src);
     if (!ap.ok()) {
       return Status(ErrorCode::kMalformedPolicyDocument,
@@ -108,8 +126,9 @@ Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,
   }
   for (const auto& src : p.session_policies) {
     auto ap = cache.Apply(src);
-    if (!ap.ok()) return ap.status();
-    base.session.push_back(std::move(ap).value());
+    base.session.push_back(ap.ok() ? std::move(ap).value()
+                                   : AppliedPolicy{nullptr, src.source_id,
+                                                   PolicySource::Kind::kSession});
   }
   if (!in.permissions_boundary_policies.empty()) {
     if (in.permissions_boundary_policies.size() > 1) {
@@ -119,7 +138,10 @@ Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,
                      PolicySource::Kind::kBoundary};
     ARCANA_ASSIGN_OR_RETURN(base.boundary, cache.Apply(src));
   } else if (p.permissions_boundary) {
-    ARCANA_ASSIGN_OR_RETURN(base.boundary, cache.Apply(*p.permissions_boundary));
+    auto ap = cache.Apply(*p.permissions_boundary);
+    base.boundary = ap.ok() ? std::move(ap).value()
+                            : AppliedPolicy{nullptr, p.permissions_boundary->source_id,
+                                            PolicySource::Kind::kBoundary};
   }
   std::optional<AppliedPolicy> resource_policy;
   if (in.resource_policy) {
@@ -142,7 +164,14 @@ Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,
       EvalRequest req = base;
       req.action = action;
       req.resource = &rv;
-      Decision d = Evaluate(req);
+      Decision d;
+      if (identity_fails_closed) {
+        // The authorizer's answer for such a principal, whatever the other policies say.
+        d.decision = EvalDecision::kImplicitDeny;
+        d.reason = DecisionReason::kNoIdentityAllow;
+      } else {
+        d = Evaluate(req);
+      }
 
       SimulationResult r;
       r.action = action;

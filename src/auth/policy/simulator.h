@@ -28,12 +28,18 @@ struct ContextEntry {
 
 struct SimulationInput {
   // The simulated caller. SimulatePrincipalPolicy: the user's or role's Principal as the
-  // authenticate stage would build it (identity policies with their source ids, boundary),
-  // plus PolicyInputList appended as extra identity policies. SimulateCustomPolicy: a
-  // Principal whose identity_policies are the PolicyInputList documents (source ids
-  // "PolicyInputList.1", ...), type kUser, arn/principal_arn = CallerArn when given (else
-  // an ARN in the caller's account), account = the caller's account.
+  // authenticate stage would build it (its stored identity policies with their source ids,
+  // boundary). SimulateCustomPolicy: a Principal without policies, type kUser,
+  // arn/principal_arn = CallerArn when given (else an ARN in the caller's account),
+  // account = the caller's account. Its policies are evaluated as the authorizer
+  // (auth::PolicyAuthorizer::Decide) evaluates them on a real call, a stored one that does
+  // not compile included: an identity policy refuses everything (implicitDeny), a boundary or
+  // session policy allows nothing. So a simulation never allows what the server refuses.
   Principal principal;
+  // PolicyInputList: the request's documents, evaluated as further identity policies after
+  // the principal's (source ids "PolicyInputList.1", ...). One that does not parse is the
+  // request's fault: kMalformedPolicyDocument.
+  std::vector<std::string> policy_input_list;
   // PermissionsBoundaryPolicyInputList: when non-empty, replaces principal's boundary
   // (source ids "PermissionsBoundaryPolicyInputList.1"; AWS accepts at most one).
   std::vector<std::string> permissions_boundary_policies;
@@ -81,7 +87,8 @@ struct SimulationResult {
   Decision raw;
 };
 
-// Errors: kMalformedPolicyDocument (a policy does not parse: message names which input),
+// Errors: kMalformedPolicyDocument (a policy of the request does not parse: PolicyInputList,
+// PermissionsBoundaryPolicyInputList, ResourcePolicy; the message names which input),
 // kValidation (a context entry whose value does not fit its ContextKeyType, an unknown
 // type, an empty action list).
 Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,

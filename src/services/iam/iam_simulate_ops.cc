@@ -133,6 +133,9 @@ void TagSources(policy::SimulationInput& s) {
     s.source_policy_types[s.principal.permissions_boundary->source_id] =
         type_of(s.principal.permissions_boundary->source_id);
   }
+  for (size_t i = 0; i < s.policy_input_list.size(); ++i) {
+    s.source_policy_types["PolicyInputList." + std::to_string(i + 1)] = "none";
+  }
 }
 
 }  // namespace
@@ -144,11 +147,7 @@ Result<std::string> IamService::SimulateCustomPolicy(const In& in, const CallCon
   std::string caller = in.Str("CallerArn").value_or("");
   s.principal.arn = s.principal.principal_arn =
       caller.empty() ? "arn:aws:iam::" + ctx.account + ":user/SimulatedUser" : caller;
-  auto inputs = Strings(in, "PolicyInputList");
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    s.principal.identity_policies.push_back({inputs[i], "PolicyInputList." + std::to_string(i + 1),
-                                             auth::PolicySource::Kind::kIdentity});
-  }
+  s.policy_input_list = Strings(in, "PolicyInputList");
   return RunSimulation(s, cache_, in);
 }
 
@@ -189,11 +188,7 @@ Result<std::string> IamService::SimulatePrincipalPolicy(const In& in, const Call
                   "PolicySourceArn must be a user, group or role of this account: " + source);
   }
   if (auto caller = in.Str("CallerArn")) s.principal.arn = *caller;
-  auto inputs = Strings(in, "PolicyInputList");
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    s.principal.identity_policies.push_back({inputs[i], "PolicyInputList." + std::to_string(i + 1),
-                                             auth::PolicySource::Kind::kIdentity});
-  }
+  s.policy_input_list = Strings(in, "PolicyInputList");
   TagSources(s);
   return RunSimulation(s, cache_, in);
 }
