@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "crypto/aead.h"
 #include "agent/resource_tag.h"
+#include "agent/wiped_json.h"
 #include "net/query_string.h"
 
 namespace arcana::agent {
@@ -55,28 +56,41 @@ bool SameToken(std::string_view a, std::string_view b) {
 
 // The resources an answer depends on, as cache tags (resource_tag.h): the secret's ARN, or the
 // parameter's (and every secret for a /aws/reference/secretsmanager/ parameter).
+// The answer holds the value: parsed into a document that wipes its memory (wiped_json.h).
 std::vector<std::string> ResourcesOf(std::string_view body, bool ssm) {
   std::vector<std::string> out;
-  rapidjson::Document doc;
-  if (!json::ParseBounded(body, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) return out;
-  const rapidjson::Value* o = &doc;
+  WipedDocument doc;
+  if (!ParseWiped(body, &doc, 16, size_t{4} << 20) || !doc.IsObject()) return out;
+  const WipedDocument::ValueType* o = &doc;
   if (ssm) {
-    if (!doc.HasMember("Parameter") || !doc["Parameter"].IsObject()) return out;
-    o = &doc["Parameter"];
-    if (json::StrField(*o, "Name").rfind("/aws/reference/secretsmanager/", 0) == 0) {
+    auto p = doc.FindMember("Parameter");
+    if (p == doc.MemberEnd() || !p->value.IsObject()) return out;
+    o = &p->value;
+    if (StrMember(*o, "Name").rfind("/aws/reference/secretsmanager/", 0) == 0) {
       out.emplace_back(kSecretReferenceTag);
     }
   }
-  if (std::string arn = json::StrField(*o, "ARN"); !arn.empty()) out.push_back(CacheTagOf(arn));
+  if (std::string_view arn = StrMember(*o, "ARN"); !arn.empty()) {
+    out.push_back(CacheTagOf(std::string(arn)));
+  }
   return out;
 }
 
 // The Lambda extension adds "ResultMetadata": {} to GetParameter's answer.
+// The body holds the value: built into a new string and the old one wiped (an insert that
+// outgrew the capacity would free the old buffer as it is).
 void AddResultMetadata(std::string& body) {
   auto end = body.find_last_of('}');
   if (end == std::string::npos || body.find("\"ResultMetadata\"") != std::string::npos) return;
-  body.insert(end, body.find_first_not_of(" \t\r\n{") == end ? "\"ResultMetadata\":{}"
-                                                             : ",\"ResultMetadata\":{}");
+  std::string_view member = body.find_first_not_of(" \t\r\n{") == end ? "\"ResultMetadata\":{}"
+                                                                       : ",\"ResultMetadata\":{}";
+  std::string out;
+  out.reserve(body.size() + member.size());
+  out.append(body, 0, end);
+  out.append(member);
+  out.append(body, end, std::string::npos);
+  crypto::SecureWipe(body);
+  body = std::move(out);
 }
 
 // The AWS agent answers its own serialization of the SDK's GetSecretValueOutput
@@ -87,20 +101,23 @@ void AddResultMetadata(std::string& body) {
 // "1700000000" for a whole second), null when absent. Clients parse that string; the wire's
 // number would break them. Other members of the wire body are dropped, as the SDK does.
 // nullopt when the answer is not a JSON object (the SDK could not read it).
+// The wire body and the answer hold the value: the parsed document and the output buffer
+// wipe their memory when freed (wiped_json.h); the returned string is the caller's to wipe.
 std::optional<std::string> AgentSecretValueBody(const std::string& wire) {
-  rapidjson::Document doc;
-  if (!json::ParseBounded(wire, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) {
-    return std::nullopt;
-  }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
+  WipedDocument doc;
+  if (!ParseWiped(wire, &doc, 16, size_t{4} << 20) || !doc.IsObject()) return std::nullopt;
+  WipedStringBuffer buf;
+  WipedWriter w(buf);
+  auto text = [&](std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
   auto str_or_null = [&](const char* key, bool keep_absent) {
     auto it = doc.FindMember(key);
     const bool is_str = it != doc.MemberEnd() && it->value.IsString();
     if (!is_str && !keep_absent) return;
-    json::WriteStr(w, key);
+    text(key);
     if (is_str) {
-      json::WriteStr(w, std::string_view(it->value.GetString(), it->value.GetStringLength()));
+      text(std::string_view(it->value.GetString(), it->value.GetStringLength()));
     } else {
       w.Null();
     }
@@ -113,34 +130,26 @@ std::optional<std::string> AgentSecretValueBody(const std::string& wire) {
   str_or_null("SecretBinary", false);
   if (auto it = doc.FindMember("VersionStages");
       it != doc.MemberEnd() && it->value.IsArray()) {
-    json::WriteStr(w, "VersionStages");
+    text("VersionStages");
     w.StartArray();
     for (const auto& e : it->value.GetArray()) {
-      if (e.IsString()) json::WriteStr(w, std::string_view(e.GetString(), e.GetStringLength()));
+      if (e.IsString()) text(std::string_view(e.GetString(), e.GetStringLength()));
     }
     w.EndArray();
   }
-  json::WriteStr(w, "CreatedDate");
+  text("CreatedDate");
   auto created = doc.FindMember("CreatedDate");
   if (created != doc.MemberEnd() && created->value.IsNumber()) {
     // Fixed notation, shortest text that reads back as the same double: Rust's f64 Display.
-    char text[64];
-    auto r = std::to_chars(text, text + sizeof text, created->value.GetDouble(),
+    char date[64];
+    auto r = std::to_chars(date, date + sizeof date, created->value.GetDouble(),
                            std::chars_format::fixed);
-    json::WriteStr(w, r.ec == std::errc() ? std::string_view(text, r.ptr - text) : "0");
+    text(r.ec == std::errc() ? std::string_view(date, r.ptr - date) : "0");
   } else {
     w.Null();
   }
   w.EndObject();
-  // The parsed document held the value too: overwrite it before it is freed.
-  for (const char* key : {"SecretString", "SecretBinary"}) {
-    auto it = doc.FindMember(key);
-    if (it != doc.MemberEnd() && it->value.IsString()) {
-      volatile char* p = const_cast<char*>(it->value.GetString());
-      for (size_t i = 0; i < it->value.GetStringLength(); ++i) p[i] = 0;
-    }
-  }
-  return json::Finish(buf);
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 // An upstream AWS error answer, re-shaped as the AWS agent passes it through.
@@ -176,8 +185,8 @@ void PassThroughError(const UpstreamReply& reply, bool secrets_manager,
 
 // A 200 answer the SDK could deserialize: a JSON object.
 bool LooksLikeJsonObject(const std::string& body) {
-  rapidjson::Document doc;
-  return json::ParseBounded(body, &doc, 16, size_t{4} << 20).ok() && doc.IsObject();
+  WipedDocument doc;  // the answer holds the value
+  return ParseWiped(body, &doc, 16, size_t{4} << 20) && doc.IsObject();
 }
 
 // Set while TryInline runs a request on the I/O thread: Serve then answers only what needs
