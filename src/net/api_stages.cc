@@ -149,6 +149,15 @@ Status AdmitStage::Run(HttpRequest& req, ApiCall& call) const {
                     "Arcana is sealed: an operator must unseal it (arcana operator unseal) "
                     "before it serves requests.");
     }
+    // For a handler that waits long on something that uses no root key (CallContext).
+    call.ctx.release_root_hold = [&call] { call.hold.reset(); };
+    call.ctx.retake_root_hold = [root = root_, &call] {
+      call.hold.reset();  // first: a root rotation waiting for its generation goes on
+      auto h = root->TryHold();
+      if (!h) return false;
+      call.hold.emplace(std::move(*h));
+      return true;
+    };
   }
   if (!ready_.load()) return Status(ErrorCode::kServiceUnavailable, "The server is not ready yet");
   if (!call.known) {

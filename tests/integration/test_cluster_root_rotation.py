@@ -40,26 +40,46 @@ def kms_roundtrip(made_on, read_on) -> None:
 
 def test_node_started_during_a_rotation_leaves_it_alone(cluster: Cluster, tmp_path: Path):
     a = cluster.node("a").start()
-    # A request in flight on A (a synchronous Lambda Invoke of a slow function) holds the root
-    # key for a few seconds, so A's rotate-root waits in step 3 with root.key.new written and
-    # root.pending in the store. (A secret rotation job running that function would not: it
-    # gives its hold back while its function runs, and writes to the store would queue behind
-    # a slow write, rotate-root's own too.)
-    slow = tmp_path / "slow.sh"
-    slow.write_text("#!/bin/sh\ncat >/dev/null\nsleep 5\nexit 0\n")
-    slow.chmod(0o755)
+    # A request in flight on A holds the root key for a few seconds, so A's rotate-root waits
+    # in step 3 with root.key.new written and root.pending in the store: a Lambda GetFunction
+    # whose read waits on a lock the test holds on the functions' table. (A request or a
+    # secret rotation job running a slow function would not: both give their hold back while
+    # the function runs; and a slow write would queue the node's writes behind it,
+    # rotate-root's own too.)
+    fn = tmp_path / "fn.sh"
+    fn.write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+    fn.chmod(0o755)
     p = subprocess.run([str(ARCANA), "--store", cluster.url, "--data-dir", str(tmp_path / "cli"),
                         "--root-key-file", str(cluster.key_file), "functions", "create", "slow",
-                        "--exec", str(slow), "--timeout", "60"],
+                        "--exec", str(fn), "--timeout", "60"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     sm = client(a)
     sm.create_secret(Name="precious", SecretString="only-copy")
+
+    def table_locks(mode: str, granted: str) -> int:
+        return int(cluster.psql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            f"WHERE c.relname = 'rotation_functions' AND l.mode = '{mode}' "
+            f"AND l.granted = {granted}"))
+
+    def wait_for(cond, what: str) -> None:
+        deadline = time.monotonic() + 10
+        while not cond() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cond(), what
+
+    locker = threading.Thread(target=cluster.psql, args=(
+        "BEGIN; LOCK TABLE rotation_functions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); "
+        "COMMIT;",))
+    locker.start()
+    wait_for(lambda: table_locks("AccessExclusiveLock", "true") == 1, "the table was not locked")
     invoked: dict = {}
     call = threading.Thread(target=lambda: invoked.setdefault(
-        "slow", client(a, "lambda").invoke(FunctionName="slow")))
+        "slow", client(a, "lambda").get_function(FunctionName="slow")))
     call.start()
-    time.sleep(1.5)  # A's request is running the function
+    # A's request waits on the lock, under its root-key hold.
+    wait_for(lambda: table_locks("AccessShareLock", "false") >= 1, "A's request did not wait")
     answer: dict = {}
     t = threading.Thread(target=lambda: answer.setdefault("a", operator(a, "rotate-root")))
     t.start()
@@ -72,7 +92,8 @@ def test_node_started_during_a_rotation_leaves_it_alone(cluster: Cluster, tmp_pa
     assert new_file.exists() or not t.is_alive(), "B deleted A's in-flight new key file"
     t.join()
     call.join()
-    assert invoked["slow"]["StatusCode"] == 200 and "FunctionError" not in invoked["slow"]
+    locker.join()
+    assert invoked["slow"]["Configuration"]["FunctionName"] == "slow"
     r = answer["a"]
     assert r.status_code == 200, r.text
     assert "warning" not in r.json(), r.text

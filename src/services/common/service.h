@@ -58,6 +58,24 @@ struct CallContext {
   // (audit/touched_resources.h); null outside API calls (background jobs, tests).
   audit::TouchedResources* touched = nullptr;
 
+  // The call's root-key hold (net::AdmitStage takes it; crypto/root_key.h), for a handler
+  // that waits a long time on something using no root key itself (Lambda's synchronous
+  // Invoke runs a function for up to its timeout): a root rotation (rotate-root) waits for
+  // the holds taken before it began and rolls back when they outlast its wait. As
+  // jobs::JobRun's members: release gives the hold back - only where the handler has nothing
+  // sealed with the root key (or a key it wraps) that is not committed yet and is in no store
+  // transaction; retake takes one of the then-current key generation before the key may be
+  // used again, false when the server was sealed meanwhile (the call then holds none and must
+  // not use the key). Unset outside API calls and without a seal gate: nothing to manage.
+  std::function<void()> release_root_hold;
+  std::function<bool()> retake_root_hold;
+
+  void ReleaseRootHold() const {
+    if (release_root_hold) release_root_hold();
+  }
+  // True when the call holds the current generation again (or has no hold to manage).
+  [[nodiscard]] bool RetakeRootHold() const { return !retake_root_hold || retake_root_hold(); }
+
   // type: audit::kSecretType, kKmsKeyType, kParameterType. The account is the ARN's.
   void Touch(const char* type, const std::string& arn) const {
     if (touched == nullptr || arn.empty()) return;

@@ -576,7 +576,19 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
     return Finish(buf);
   }
   rotation::InvokeOutcome outcome;
+  // The function runs for up to its timeout (15 minutes), longer than a root rotation waits
+  // for the holds taken before it (60 s, then it rolls back). Nothing of this call is sealed
+  // with the root key, and running the function uses none (its calls back take holds of
+  // their own), so the call's hold is given back meanwhile and one of the then-current
+  // generation taken after, as a secret rotation's step does (rotation_runner.cc).
+  ctx.ReleaseRootHold();
   Status st = invoker_.Run(f, InvocationOf(f, std::move(event)), &outcome);
+  if (!ctx.RetakeRootHold()) {
+    // Sealed while the function ran: answered as every call is while sealed.
+    return Status(ErrorCode::kServiceUnavailable,
+                  "Arcana was sealed while the function ran: an operator must unseal it "
+                  "(arcana operator unseal) before it serves requests.");
+  }
   if (!st.ok() && !outcome.function_error) {
     return Status(ErrorCode::kInternalFailure, "The function could not be started: " + st.message());
   }
