@@ -5,6 +5,7 @@
 #include <random>
 
 #include "audit/utf8_text.h"
+#include "common/civil_time.h"
 #include "common/json.h"
 #include "crypto/random.h"
 
@@ -107,14 +108,7 @@ void AdditionalData(json::Writer& w, const AuditEvent& e) {
 
 }  // namespace
 
-std::string IsoTime(int64_t epoch_ms) {
-  std::time_t secs = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string IsoTime(int64_t epoch_ms) { return IsoUtcSeconds(epoch_ms); }
 
 std::string NewEventId() {
   // Unique, not secret: a per-thread generator seeded from the CSPRNG keeps RAND_bytes off

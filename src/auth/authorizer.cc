@@ -4,17 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/civil_time.h"
+
 namespace arcana::auth {
 namespace {
-
-std::string IsoTime(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void SetIfAbsent(policy::ContextKeys* keys, std::string_view key, std::string value) {
   if (!keys->Has(key)) keys->Set(key, std::move(value));
@@ -76,7 +69,7 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
   if (!p.source_identity.empty()) SetIfAbsent(keys, "aws:SourceIdentity", p.source_identity);
   for (const auto& [k, v] : p.tags) SetIfAbsent(keys, "aws:PrincipalTag/" + k, v);
   if (!ctx.source_ip.empty() && ctx.source_ip != "-") SetIfAbsent(keys, "aws:SourceIp", ctx.source_ip);
-  SetIfAbsent(keys, "aws:CurrentTime", IsoTime(ctx.now_ms));
+  SetIfAbsent(keys, "aws:CurrentTime", IsoUtcSeconds(ctx.now_ms));
   SetIfAbsent(keys, "aws:EpochTime", std::to_string(ctx.now_ms / 1000));
   SetIfAbsent(keys, "aws:SecureTransport", ctx.secure_transport ? "true" : "false");
   if (!ctx.region.empty()) SetIfAbsent(keys, "aws:RequestedRegion", ctx.region);

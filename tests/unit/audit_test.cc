@@ -120,6 +120,21 @@ TEST(AuditEventShape, CarriesTheCloudTrailFields) {
   EXPECT_TRUE(d["managementEvent"].GetBool());
 }
 
+TEST(AuditEventShape, EventTimeIsUtcToTheSecondWhicheverSecondCameBefore) {
+  // The text of the last second is kept per thread: a change of second, forward or back,
+  // must show, and the milliseconds never do.
+  EXPECT_EQ(IsoTime(1700000000123), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(IsoTime(1700000000999), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(IsoTime(1700000001000), "2023-11-14T22:13:21Z");
+  EXPECT_EQ(IsoTime(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(IsoTime(1700000000500), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(IsoTime(-1), "1969-12-31T23:59:59Z");
+  std::string other;
+  std::thread([&other] { other = IsoTime(951782400000); }).join();
+  EXPECT_EQ(other, "2000-02-29T00:00:00Z");
+  EXPECT_EQ(IsoTime(1700000000500), "2023-11-14T22:13:20Z");
+}
+
 TEST(AuditEd25519, SignsAndVerifies) {
   std::string seed(32, 's');
   auto pub = crypto::Ed25519PublicKey(seed);
