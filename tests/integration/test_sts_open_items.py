@@ -7,6 +7,13 @@ set when CriticalRole was assumed, the assume role request will be denied" (IAM 
 Monitor and control actions taken with assumed roles, Role chaining and cross-account
 requirements). Arcana kept the first value and answered 200, so the caller was told nothing.
 
+AssumeRoleWithWebIdentity's source identity: "include the source identity in the
+https://aws.amazon.com/source_identity namespace in the token" (IAM User Guide, Using source
+identity with AssumeRoleWithWebIdentity), which needs sts:SetSourceIdentity in the role's
+trust policy ("For roles that don't have this permission in the role trust policy, the
+AssumeRole* operation will fail"); the answer carries SourceIdentity (the API reference).
+Arcana ignored the claim: the session had no source identity, the trust policy was not asked.
+
 SimulatePrincipalPolicy of a principal whose stored policy does not compile: see below.
 """
 from __future__ import annotations
@@ -19,6 +26,7 @@ from botocore.exceptions import ClientError
 from conftest import ACCOUNT
 from test_iam import client, code_of, name
 from test_sts import run_store_sql
+from test_sts_web_identity import anon_sts, assume, issuer, make_role, provider  # noqa: F401
 
 
 def _trust(actions, condition=None):
@@ -200,3 +208,56 @@ def test_simulation_of_a_stored_boundary_that_does_not_compile(iam, auth_server)
     got = _decisions(iam, arn, ["iam:ListUsers"],
                      PermissionsBoundaryPolicyInputList=[_doc("Allow")])["iam:ListUsers"]
     assert got["EvalDecision"] == "allowed"
+
+
+def test_web_identity_source_identity_claim(iam, anon_sts, issuer, provider, auth_server):
+    token = issuer.token(extra={"https://aws.amazon.com/source_identity": "octocat"})
+    plain = make_role(iam, provider, issuer.provider_url)
+    with pytest.raises(ClientError) as e:
+        assume(anon_sts, plain, token)
+    assert code_of(e.value) == ("AccessDenied", 403)
+    # Without the claim the same role is assumed (only setting it needs the permission).
+    assert "SourceIdentity" not in assume(anon_sts, plain, issuer.token())
+
+    only_octocat = make_role(iam, provider, issuer.provider_url,
+                             extra_actions=["sts:SetSourceIdentity"])
+    trust = json.loads(json.dumps(
+        iam.get_role(RoleName=only_octocat["RoleName"])["Role"]["AssumeRolePolicyDocument"]))
+    trust["Statement"][0]["Condition"]["StringEquals"]["sts:SourceIdentity"] = "octocat"
+    iam.update_assume_role_policy(RoleName=only_octocat["RoleName"],
+                                  PolicyDocument=json.dumps(trust))
+    out = assume(anon_sts, only_octocat, token)
+    assert out["SourceIdentity"] == "octocat"
+    with pytest.raises(ClientError) as e:
+        assume(anon_sts, only_octocat,
+               issuer.token(extra={"https://aws.amazon.com/source_identity": "mallory"}))
+    assert code_of(e.value) == ("AccessDenied", 403)
+
+    # The session carries it: aws:SourceIdentity to a Deny of its own role's policy, and it
+    # stays along a role chain, where a different one is refused.
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+         "Resource": "*"},
+        {"Effect": "Deny", "Action": "secretsmanager:ListSecrets", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceIdentity": "octocat"}}}]}
+    iam.put_role_policy(RoleName=only_octocat["RoleName"], PolicyName="deny",
+                        PolicyDocument=json.dumps(policy))
+    creds = assume(anon_sts, only_octocat, token)["Credentials"]
+    with pytest.raises(ClientError) as e:
+        _session_client(auth_server, "secretsmanager", creds).list_secrets()
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    target = iam.create_role(RoleName=name("wi-next"), AssumeRolePolicyDocument=_trust(
+        ["sts:AssumeRole", "sts:SetSourceIdentity"]))["Role"]["Arn"]
+    chained = _session_client(auth_server, "sts", creds)
+    kept = chained.assume_role(RoleArn=target, RoleSessionName="next")
+    assert kept["SourceIdentity"] == "octocat"
+    with pytest.raises(ClientError) as e:
+        chained.assume_role(RoleArn=target, RoleSessionName="next", SourceIdentity="other")
+    assert code_of(e.value) == ("AccessDenied", 403)
+
+    # A claim AssumeRole's SourceIdentity could not carry is the token's fault.
+    for bad in ("x", "a" * 65, "aws:octocat", "has space"):
+        with pytest.raises(ClientError) as e:
+            assume(anon_sts, only_octocat,
+                   issuer.token(extra={"https://aws.amazon.com/source_identity": bad}))
+        assert code_of(e.value) == ("InvalidIdentityToken", 400), bad

@@ -9,6 +9,7 @@ namespace arcana::domain::iam {
 namespace {
 
 constexpr const char* kTagsClaim = "https://aws.amazon.com/tags";
+constexpr const char* kSourceIdentityClaim = "https://aws.amazon.com/source_identity";
 
 Status NotAJwt() {
   // AWS's answer to a token that is no JWT (an OAuth access token, a truncated file).
@@ -103,6 +104,7 @@ Result<WebIdentityToken> ParseWebIdentityToken(std::string_view token) {
   t.not_before_s = Seconds(claims, "nbf");
   t.issued_at_s = Seconds(claims, "iat");
   ReadSessionTags(claims, &t);
+  t.source_identity = Str(claims, kSourceIdentityClaim);
   if (t.issuer.empty()) {
     return Status(ErrorCode::kInvalidIdentityToken, "Missing a required claim: iss");
   }

@@ -36,6 +36,9 @@ struct WebIdentityToken {
   // ({"principal_tags": {"K": ["V"]}, "transitive_tag_keys": ["K"]}).
   std::map<std::string, std::string> principal_tags;
   std::vector<std::string> transitive_tag_keys;
+  // The "https://aws.amazon.com/source_identity" claim: the session's source identity, as
+  // AWS takes it ("" when absent or not a string).
+  std::string source_identity;
 };
 
 // The token's parts; kInvalidIdentityToken in AWS's words when it is no JWS-compact JWT

@@ -85,6 +85,7 @@ policy::ContextKeys TrustContext(const Principal& web, const CallContext& ctx,
     tag_keys.push_back(k);
   }
   if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
+  if (!s.source_identity.empty()) keys.Set("sts:SourceIdentity", s.source_identity);
   auth::AddCallerKeys(ctx, web, &keys);
   return keys;
 }
@@ -128,6 +129,17 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   ARCANA_RETURN_IF_ERROR(VerifySignature(token, keys));
   // The IdP signs the tags, but they become session tags: AssumeRole's rules apply.
   ARCANA_RETURN_IF_ERROR(CheckTokenSessionTags(token.principal_tags));
+  // So does the source identity (AssumeRole's SourceIdentity: 2 to 64 characters of
+  // [\w+=,.@-], which leaves no room for the reserved "aws:" prefix). Not echoed: the value
+  // is unbounded caller text.
+  if (!token.source_identity.empty() &&
+      (token.source_identity.size() < 2 || token.source_identity.size() > 64 ||
+       !CheckSessionName(token.source_identity).ok())) {
+    return Status(ErrorCode::kInvalidIdentityToken,
+                  "The source identity of the web identity token "
+                  "(https://aws.amazon.com/source_identity) must be 2 to 64 characters of "
+                  "[\\w+=,.@-]");
+  }
 
   // The caller, as the trust policy sees it: the provider, named as a Federated principal.
   Principal web;
@@ -153,6 +165,9 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   for (const auto& k : token.transitive_tag_keys) {
     if (session.tags.contains(k)) session.transitive_tag_keys.push_back(k);
   }
+  // The source identity from the token's claim, kept by every session chained from this one
+  // (IAM User Guide, "Using source identity with AssumeRoleWithWebIdentity").
+  session.source_identity = token.source_identity;
   int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
   if (seconds > role.max_session_duration) {
     return Status(ErrorCode::kValidation,
@@ -171,8 +186,14 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   req.resource = &*resource;
   req.context = &context;
   const bool tagged = !token.principal_tags.empty();
-  for (const char* action : {kAction, "sts:TagSession"}) {
-    if (std::string_view(action) == "sts:TagSession" && !tagged) break;
+  // Setting a source identity needs sts:SetSourceIdentity in the trust policy: "For roles
+  // that don't have this permission in the role trust policy, the AssumeRole* operation will
+  // fail" (IAM User Guide, Things to know about source identity).
+  for (const char* action : {kAction, "sts:TagSession", "sts:SetSourceIdentity"}) {
+    if (std::string_view(action) == "sts:TagSession" && !tagged) continue;
+    if (std::string_view(action) == "sts:SetSourceIdentity" && session.source_identity.empty()) {
+      continue;
+    }
     req.action = action;
     if (!policy::Evaluate(req).allowed()) return NotAuthorized();
   }
@@ -190,6 +211,7 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   }
   json::KV(w, "Provider", provider.Arn());
   json::KV(w, "Audience", audience);
+  if (!session.source_identity.empty()) json::KV(w, "SourceIdentity", session.source_identity);
   w.EndObject();
   return json::Finish(buf);
 }
