@@ -324,20 +324,22 @@ void FileTrail::BatchDurable() {
 }
 
 void FileTrail::RollBack() {
+  ChainState durable;
   {
     std::lock_guard<std::mutex> l(staged_mu_);
     staged_.clear();
+    durable = durable_;
   }
   const std::string file = RecordFileName(opts_.node, file_number_);
   // Batches staged after a refused one chained on its records: the file goes back to the
   // last acknowledged record, so a refused record leaves no trace to break the chain.
-  if (fd_ >= 0 && durable_.file_number == file_number_ &&
-      (::ftruncate(fd_, static_cast<off_t>(durable_.file_bytes)) != 0 || ::fdatasync(fd_) != 0)) {
+  if (fd_ >= 0 && durable.file_number == file_number_ &&
+      (::ftruncate(fd_, static_cast<off_t>(durable.file_bytes)) != 0 || ::fdatasync(fd_) != 0)) {
     spdlog::error("audit: cannot cut refused records from {}: {}", file, std::strerror(errno));
   }
-  if (durable_.file_number == file_number_) file_bytes_ = durable_.file_bytes;
-  last_sequence_ = durable_.sequence;
-  last_hash_ = durable_.hash;
+  if (durable.file_number == file_number_) file_bytes_ = durable.file_bytes;
+  last_sequence_ = durable.sequence;
+  last_hash_ = durable.hash;
   // The record file is synced: the log's frames (the refused ones included, which recovery
   // would otherwise bring back) are no longer needed.
   if (wal_ != nullptr) {
