@@ -25,8 +25,9 @@ SSM_RO = "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
 IAM_RO = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 POWER = "arn:aws:iam::aws:policy/PowerUserAccess"
 HELD = {
-    "AWSKeyManagementServicePowerUser", "AdministratorAccess", "AmazonSSMReadOnlyAccess",
-    "IAMFullAccess", "IAMReadOnlyAccess", "PowerUserAccess",
+    "AWSKeyManagementServicePowerUser", "AWSSecretsManagerClientReadOnlyAccess",
+    "AdministratorAccess", "AmazonSSMFullAccess", "AmazonSSMReadOnlyAccess", "IAMFullAccess",
+    "IAMReadOnlyAccess", "PowerUserAccess", "SecretsManagerReadWrite",
 }
 
 
@@ -94,7 +95,7 @@ def test_get_policy_version_and_versions_as_the_reference_publishes_them(iam):
 
 
 def test_a_policy_arcana_does_not_hold_stays_no_such_entity(iam):
-    missing = "arn:aws:iam::aws:policy/SecretsManagerReadWrite"
+    missing = "arn:aws:iam::aws:policy/AmazonEC2FullAccess"
     with pytest.raises(ClientError) as e:
         iam.get_policy(PolicyArn=missing)
     assert code_of(e.value) == ("NoSuchEntity", 404)

@@ -1,6 +1,9 @@
 #include "domain/iam/aws_managed_policies.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace arcana::domain::iam {
 namespace {
@@ -8,14 +11,16 @@ namespace {
 // One entry per policy, from its AWS Managed Policy Reference page (stored copy read
 // 2026-12-05): the description, "Creation time", "Edited time" (the default version's
 // creation), "Policy version" and the JSON policy document, statement for statement (only
-// whitespace differs). The pages give times to the minute, so seconds are 00, except for
-// AdministratorAccess, whose 18:39:46 is what AWS's GetPolicy answers (recorded answers).
+// whitespace differs). The pages give times to the minute; where AWS's own answers are on
+// record (GetPolicyVersion's CreateDate, mirrored by zoph-io/MAMIP and iann0036/iam-dataset)
+// the seconds are theirs, otherwise 00. AdministratorAccess's 18:39:46 is what AWS's
+// GetPolicy answers (recorded answers).
 // The PolicyIds are not on the reference pages: they are the ids AWS's ListPolicies answers
 // (a list generated from it, WALLIX awless, awsspec/policy.go; AdministratorAccess's also in
-// many recorded GetPolicy answers).
-// Left out, for want of the exact current document: SecretsManagerReadWrite (the stored
-// reference page shows v5 cut short, and a mirror of AWS's answers shows a v6 of 2026-08-25
-// the reference does not yet have).
+// many recorded GetPolicy answers). For a policy whose id is published nowhere (id nullptr)
+// the id is derived from its name: AWS's form, stable, but not AWS's value.
+// SecretsManagerReadWrite: v6 (2026-08-25) is the current default version; the reference
+// page, MAMIP and iam-dataset agree on it (some stored copies of the page still show v5).
 struct Entry {
   const char* name;
   const char* id;
@@ -36,11 +41,42 @@ constexpr Entry kEntries[] = {
      R"("kms:CreateKey","kms:DeleteAlias","kms:Describe*","kms:GenerateRandom","kms:Get*",)"
      R"("kms:List*","kms:TagResource","kms:UntagResource","iam:ListGroups","iam:ListRoles",)"
      R"("iam:ListUsers"],"Resource":"*"}]})"},
+    {"AWSSecretsManagerClientReadOnlyAccess", nullptr,
+     "Provides access to retrieve and describe secrets from Secrets Manager. This policy also "
+     "allows decrypting KMS keys for Secrets Manager secrets.",
+     1762373048000,  // 2025-11-05 20:04:08 UTC (v1's CreateDate)
+     1780432920000,  // 2026-06-02 20:42 UTC
+     "v4",
+     R"({"Version":"2012-10-17","Statement":[{"Sid":"SecretsManagerGetAndDescribeSecret",)"
+     R"("Effect":"Allow","Action":["secretsmanager:GetSecretValue",)"
+     R"("secretsmanager:DescribeSecret"],"Resource":"arn:aws:secretsmanager:*:*:secret:*"},)"
+     R"({"Sid":"SecretsManagerBatchGetSecrets","Effect":"Allow","Action":[)"
+     R"("secretsmanager:BatchGetSecretValue","secretsmanager:ListSecrets"],"Resource":"*"},)"
+     R"({"Sid":"KMSDecryptKey","Effect":"Allow","Action":["kms:Decrypt"],)"
+     R"("Resource":"arn:aws:kms:*:*:key/*","Condition":{"StringLike":{)"
+     R"("kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:*:*:secret:*",)"
+     R"("kms:ViaService":"secretsmanager.*.amazonaws.com"}}}]})"},
     {"AdministratorAccess", "ANPAIWMBCKSKIEE64ZLYK",
      "Provides full access to AWS services and resources.",
      1423247986000,  // 2015-02-06 18:39:46 UTC
      1423247986000, "v1",
      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})"},
+    {"AmazonSSMFullAccess", "ANPAJA7V6HI4ISQFMDYAG", "Provides full access to Amazon SSM.",
+     1432921140000,  // 2015-05-29 17:39 UTC
+     1574280536000,  // 2019-11-20 20:08:56 UTC
+     "v4",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[)"
+     R"("cloudwatch:PutMetricData","ds:CreateComputer","ds:DescribeDirectories",)"
+     R"("ec2:DescribeInstanceStatus","logs:*","ssm:*","ec2messages:*"],"Resource":"*"},)"
+     R"({"Effect":"Allow","Action":"iam:CreateServiceLinkedRole",)"
+     R"("Resource":"arn:aws:iam::*:role/aws-service-role/ssm.amazonaws.com/)"
+     R"(AWSServiceRoleForAmazonSSM*","Condition":{"StringLike":{)"
+     R"("iam:AWSServiceName":"ssm.amazonaws.com"}}},{"Effect":"Allow","Action":[)"
+     R"("iam:DeleteServiceLinkedRole","iam:GetServiceLinkedRoleDeletionStatus"],)"
+     R"("Resource":"arn:aws:iam::*:role/aws-service-role/ssm.amazonaws.com/)"
+     R"(AWSServiceRoleForAmazonSSM*"},{"Effect":"Allow","Action":[)"
+     R"("ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel",)"
+     R"("ssmmessages:OpenControlChannel","ssmmessages:OpenDataChannel"],"Resource":"*"}]})"},
     {"AmazonSSMReadOnlyAccess", "ANPAJODSKQGGJTHRYZ5FC", "Provides read only access to Amazon SSM.",
      1432921440000,  // 2015-05-29 17:44 UTC
      1432921440000, "v1",
@@ -78,9 +114,56 @@ constexpr Entry kEntries[] = {
      R"("account:GetPrimaryEmail","account:ListRegions","iam:CreateServiceLinkedRole",)"
      R"("iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeEffectivePolicy",)"
      R"("organizations:DescribeOrganization"],"Resource":"*"}]})"},
+    {"SecretsManagerReadWrite", nullptr,
+     "Provides read/write access to AWS Secrets Manager via the AWS Management Console. Note: "
+     "this exludes IAM actions, so combine with IAMFullAccess if rotation configuration is "
+     "required.",  // "exludes": AWS's spelling
+     1522865129000,  // 2018-04-04 18:05:29 UTC (v1's CreateDate)
+     1787701030000,  // 2026-08-25 23:37:10 UTC
+     "v6",
+     R"({"Version":"2012-10-17","Statement":[{"Sid":"BasePermissions","Effect":"Allow",)"
+     R"("Action":["secretsmanager:*","cloudformation:CreateChangeSet",)"
+     R"("cloudformation:DescribeChangeSet","cloudformation:DescribeStackResource",)"
+     R"("cloudformation:DescribeStacks","cloudformation:ExecuteChangeSet",)"
+     R"("docdb-elastic:GetCluster","docdb-elastic:ListClusters","ec2:DescribeSecurityGroups",)"
+     R"("ec2:DescribeSubnets","ec2:DescribeVpcs","kms:DescribeKey","kms:ListAliases",)"
+     R"("kms:ListKeys","lambda:ListFunctions","rds:DescribeDBClusters",)"
+     R"("rds:DescribeDBInstances","redshift:DescribeClusters",)"
+     R"("redshift-serverless:ListWorkgroups","redshift-serverless:GetNamespace",)"
+     R"("tag:GetResources"],"Resource":"*"},{"Sid":"LambdaPermissions","Effect":"Allow",)"
+     R"("Action":["lambda:AddPermission","lambda:CreateFunction","lambda:GetFunction",)"
+     R"("lambda:InvokeFunction","lambda:UpdateFunctionConfiguration"],)"
+     R"("Resource":"arn:aws:lambda:*:*:function:SecretsManager*"},{"Sid":"SARPermissions",)"
+     R"("Effect":"Allow","Action":["serverlessrepo:CreateCloudFormationChangeSet",)"
+     R"("serverlessrepo:GetApplication"],)"
+     R"("Resource":"arn:aws:serverlessrepo:*:*:applications/SecretsManager*"},)"
+     R"({"Sid":"S3Permissions","Effect":"Allow","Action":["s3:GetObject"],"Resource":[)"
+     R"("arn:aws:s3:::awsserverlessrepo-changesets*",)"
+     R"("arn:aws:s3:::secrets-manager-rotation-apps-*/*"]},)"
+     R"({"Sid":"CloudFormationTagOnCreate","Effect":"Allow","Action":[)"
+     R"("cloudformation:TagResource","cloudformation:UntagResource"],"Resource":"*",)"
+     R"("Condition":{"StringEquals":{"cloudformation:CreateAction":["CreateChangeSet",)"
+     R"("ExecuteChangeSet"]}}}]})"},
 };
 
 constexpr std::string_view kPrefix = "arn:aws:iam::aws:policy/";
+
+// A PolicyId of AWS's form (ANPA and 17 of A-Z2-7) derived from the policy's name, for a
+// policy whose id AWS publishes nowhere: the same on every server and after a restart, as a
+// client that stored it expects, and never a random or borrowed one (FNV-1a, two seeds).
+std::string DerivedPolicyId(std::string_view name) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  auto fnv = [&](uint64_t h) {
+    for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
+    return h;
+  };
+  uint64_t a = fnv(14695981039346656037ULL);
+  uint64_t b = fnv(a ^ 0x9E3779B97F4A7C15ULL);
+  std::string out = "ANPA";
+  for (int i = 0; i < 12; ++i, a >>= 5) out.push_back(kAlphabet[a & 31]);
+  for (int i = 0; i < 5; ++i, b >>= 5) out.push_back(kAlphabet[b & 31]);
+  return out;
+}
 
 std::vector<ManagedPolicy> Build() {
   std::vector<ManagedPolicy> out;
@@ -89,7 +172,7 @@ std::vector<ManagedPolicy> Build() {
     p.account = "aws";
     p.name = e.name;
     p.path = "/";
-    p.id = e.id;
+    p.id = e.id != nullptr ? std::string(e.id) : DerivedPolicyId(e.name);
     p.created_ms = e.created_ms;
     p.updated_ms = e.updated_ms;
     p.description = e.description;

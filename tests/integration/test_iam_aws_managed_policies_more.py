@@ -1,0 +1,288 @@
+"""More AWS managed policies: SecretsManagerReadWrite, AWSSecretsManagerClientReadOnlyAccess and
+AmazonSSMFullAccess, each with its current default version as AWS publishes it (AWS Managed
+Policy Reference, docs.aws.amazon.com/aws-managed-policy/latest/reference/NAME.md; the
+seconds of the dates from AWS's GetPolicyVersion answers where on record). Attaching
+arn:aws:iam::aws:policy/SecretsManagerReadWrite answered NoSuchEntity, so a Terraform or
+CloudFormation stack that gives a role Secrets Manager access failed. Attached, each one is
+enforced by the policy engine statement for statement: what it allows is allowed, what it
+leaves out is denied, its resource patterns and conditions hold."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import raw_call
+from test_iam import ACCOUNT, TRUST_ACCOUNT, client, code_of, name
+
+SMRW = "arn:aws:iam::aws:policy/SecretsManagerReadWrite"
+SM_CLIENT_RO = "arn:aws:iam::aws:policy/AWSSecretsManagerClientReadOnlyAccess"
+SSM_FULL = "arn:aws:iam::aws:policy/AmazonSSMFullAccess"
+
+SMRW_V6 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "BasePermissions", "Effect": "Allow", "Action": [
+        "secretsmanager:*", "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
+        "cloudformation:DescribeStackResource", "cloudformation:DescribeStacks",
+        "cloudformation:ExecuteChangeSet", "docdb-elastic:GetCluster",
+        "docdb-elastic:ListClusters", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs", "kms:DescribeKey", "kms:ListAliases", "kms:ListKeys",
+        "lambda:ListFunctions", "rds:DescribeDBClusters", "rds:DescribeDBInstances",
+        "redshift:DescribeClusters", "redshift-serverless:ListWorkgroups",
+        "redshift-serverless:GetNamespace", "tag:GetResources"], "Resource": "*"},
+    {"Sid": "LambdaPermissions", "Effect": "Allow", "Action": [
+        "lambda:AddPermission", "lambda:CreateFunction", "lambda:GetFunction",
+        "lambda:InvokeFunction", "lambda:UpdateFunctionConfiguration"],
+     "Resource": "arn:aws:lambda:*:*:function:SecretsManager*"},
+    {"Sid": "SARPermissions", "Effect": "Allow", "Action": [
+        "serverlessrepo:CreateCloudFormationChangeSet", "serverlessrepo:GetApplication"],
+     "Resource": "arn:aws:serverlessrepo:*:*:applications/SecretsManager*"},
+    {"Sid": "S3Permissions", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [
+        "arn:aws:s3:::awsserverlessrepo-changesets*",
+        "arn:aws:s3:::secrets-manager-rotation-apps-*/*"]},
+    {"Sid": "CloudFormationTagOnCreate", "Effect": "Allow", "Action": [
+        "cloudformation:TagResource", "cloudformation:UntagResource"], "Resource": "*",
+     "Condition": {"StringEquals": {
+         "cloudformation:CreateAction": ["CreateChangeSet", "ExecuteChangeSet"]}}},
+]}
+
+SM_CLIENT_RO_V4 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "SecretsManagerGetAndDescribeSecret", "Effect": "Allow",
+     "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+     "Resource": "arn:aws:secretsmanager:*:*:secret:*"},
+    {"Sid": "SecretsManagerBatchGetSecrets", "Effect": "Allow",
+     "Action": ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"],
+     "Resource": "*"},
+    {"Sid": "KMSDecryptKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
+     "Resource": "arn:aws:kms:*:*:key/*", "Condition": {"StringLike": {
+         "kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:*:*:secret:*",
+         "kms:ViaService": "secretsmanager.*.amazonaws.com"}}},
+]}
+
+SSM_SLR = "arn:aws:iam::*:role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM*"
+SSM_FULL_V4 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": [
+        "cloudwatch:PutMetricData", "ds:CreateComputer", "ds:DescribeDirectories",
+        "ec2:DescribeInstanceStatus", "logs:*", "ssm:*", "ec2messages:*"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": SSM_SLR,
+     "Condition": {"StringLike": {"iam:AWSServiceName": "ssm.amazonaws.com"}}},
+    {"Effect": "Allow", "Action": [
+        "iam:DeleteServiceLinkedRole", "iam:GetServiceLinkedRoleDeletionStatus"],
+     "Resource": SSM_SLR},
+    {"Effect": "Allow", "Action": [
+        "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], "Resource": "*"},
+]}
+
+UTC = timezone.utc
+# (ARN, version, created, updated, description, document, PolicyId or None when AWS publishes
+# none: then one of AWS's form, the same on every call.)
+EXPECTED = [
+    (SMRW, "v6", datetime(2018, 4, 4, 18, 5, 29, tzinfo=UTC),
+     datetime(2026, 8, 25, 23, 37, 10, tzinfo=UTC),
+     "Provides read/write access to AWS Secrets Manager via the AWS Management Console. Note: "
+     "this exludes IAM actions, so combine with IAMFullAccess if rotation configuration is "
+     "required.", SMRW_V6, None),
+    (SM_CLIENT_RO, "v4", datetime(2025, 11, 5, 20, 4, 8, tzinfo=UTC),
+     datetime(2026, 6, 2, 20, 42, tzinfo=UTC),
+     "Provides access to retrieve and describe secrets from Secrets Manager. This policy also "
+     "allows decrypting KMS keys for Secrets Manager secrets.", SM_CLIENT_RO_V4, None),
+    (SSM_FULL, "v4", datetime(2015, 5, 29, 17, 39, tzinfo=UTC),
+     datetime(2019, 11, 20, 20, 8, 56, tzinfo=UTC),
+     "Provides full access to Amazon SSM.", SSM_FULL_V4, "ANPAJA7V6HI4ISQFMDYAG"),
+]
+
+
+@pytest.fixture(scope="module")
+def iam(auth_server):
+    return client(auth_server.endpoint, "iam")
+
+
+def denied(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    return e.value.response["Error"]["Code"]
+
+
+def test_get_policy_and_version_as_aws_publishes_them(iam):
+    for arn, version, created, updated, description, document, policy_id in EXPECTED:
+        p = iam.get_policy(PolicyArn=arn)["Policy"]
+        assert p["PolicyName"] == arn.rsplit("/", 1)[1] and p["Arn"] == arn
+        assert p["Path"] == "/" and p["IsAttachable"] is True, arn
+        assert p["DefaultVersionId"] == version, arn
+        assert (p["CreateDate"], p["UpdateDate"]) == (created, updated), arn
+        assert p["Description"] == description, arn
+        if policy_id is not None:
+            assert p["PolicyId"] == policy_id
+        else:
+            assert re.fullmatch(r"ANPA[A-Z2-7]{17}", p["PolicyId"]), p["PolicyId"]
+            assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyId"] == p["PolicyId"]
+        v = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+        assert v["Document"] == document, arn
+        assert v["IsDefaultVersion"] is True and v["CreateDate"] == updated
+        versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+        assert [(x["VersionId"], x["IsDefaultVersion"]) for x in versions] == [(version, True)]
+    # SecretsManagerReadWrite's earlier v5 (no CloudFormationTagOnCreate) is not held.
+    with pytest.raises(ClientError) as e:
+        iam.get_policy_version(PolicyArn=SMRW, VersionId="v5")
+    assert code_of(e.value) == ("NoSuchEntity", 404)
+    ids = {iam.get_policy(PolicyArn=a)["Policy"]["PolicyId"] for a, *_ in EXPECTED}
+    assert len(ids) == len(EXPECTED)
+
+
+def test_list_policies_scope_aws_lists_them_and_local_does_not(iam):
+    aws = iam.get_paginator("list_policies").paginate(
+        Scope="AWS", PaginationConfig={"PageSize": 2}).build_full_result()["Policies"]
+    arns = [p["Arn"] for p in aws]
+    assert {SMRW, SM_CLIENT_RO, SSM_FULL} <= set(arns) and len(arns) == len(set(arns))
+    names = [p["PolicyName"] for p in aws]
+    assert names == sorted(names, key=str.lower)
+    smrw = [p for p in aws if p["Arn"] == SMRW][0]
+    assert smrw["DefaultVersionId"] == "v6" and smrw["PolicyName"] == "SecretsManagerReadWrite"
+    local = iam.get_paginator("list_policies").paginate(
+        Scope="Local").build_full_result()["Policies"]
+    assert not {SMRW, SM_CLIENT_RO, SSM_FULL} & {p["Arn"] for p in local}
+
+
+def test_secrets_manager_read_write_on_a_role_is_enforced(iam, auth_server):
+    r = name("r")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    iam.attach_role_policy(RoleName=r, PolicyArn=SMRW)
+    assert iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"] == [
+        {"PolicyName": "SecretsManagerReadWrite", "PolicyArn": SMRW}]
+    kms_root = client(auth_server.endpoint, "kms")
+    key_id = kms_root.create_key(Description="smrw test")["KeyMetadata"]["KeyId"]
+    creds = client(auth_server.endpoint, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{r}", RoleSessionName="smrw")["Credentials"]
+    mk = lambda service: client(auth_server.endpoint, service, creds["AccessKeyId"],  # noqa: E731
+                                creds["SecretAccessKey"], creds["SessionToken"])
+    sm, kms, ssm, role_iam = mk("secretsmanager"), mk("kms"), mk("ssm"), mk("iam")
+    # secretsmanager:*: the whole lifecycle of a secret.
+    secret = name("s")
+    arn = sm.create_secret(Name=secret, SecretString="one")["ARN"]
+    sm.put_secret_value(SecretId=arn, SecretString="two")
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == "two"
+    sm.tag_resource(SecretId=arn, Tags=[{"Key": "k", "Value": "v"}])
+    assert secret in [s["Name"] for s in sm.list_secrets()["SecretList"]]
+    sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    # The KMS reads it lists, and no other KMS action.
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
+    kms.list_keys()
+    kms.list_aliases()
+    assert denied(kms.create_key) == "AccessDeniedException"
+    assert denied(kms.encrypt, KeyId=key_id, Plaintext=b"x") == "AccessDeniedException"
+    # Nothing of IAM ("this excludes IAM actions") nor of SSM.
+    assert denied(role_iam.list_users) == "AccessDenied"
+    assert denied(role_iam.create_user, UserName=name()) == "AccessDenied"
+    assert denied(ssm.get_parameter, Name="/any") == "AccessDeniedException"
+    kms_root.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    iam.detach_role_policy(RoleName=r, PolicyArn=SMRW)
+    iam.delete_role(RoleName=r)
+
+
+def test_secrets_manager_read_write_resources_and_conditions_in_the_simulator(iam):
+    u = name()
+    iam.create_user(UserName=u)
+    iam.attach_user_policy(UserName=u, PolicyArn=SMRW)
+    source = f"arn:aws:iam::{ACCOUNT}:user/{u}"
+
+    def decide(action, resource="*", context=None):
+        kw = {"PolicySourceArn": source, "ActionNames": [action], "ResourceArns": [resource]}
+        if context:
+            kw["ContextEntries"] = context
+        r = iam.simulate_principal_policy(**kw)["EvaluationResults"][0]
+        return r
+
+    fn = "arn:aws:lambda:us-east-1:{}:function:{}"
+    ok = decide("lambda:InvokeFunction", fn.format(ACCOUNT, "SecretsManagerRotation"))
+    assert ok["EvalDecision"] == "allowed"
+    assert ok["MatchedStatements"][0]["SourcePolicyId"] == SMRW
+    assert ok["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed"
+    assert decide("lambda:InvokeFunction", fn.format(ACCOUNT, "Other"))["EvalDecision"] == \
+        "implicitDeny"
+    assert decide("s3:GetObject", "arn:aws:s3:::secrets-manager-rotation-apps-x/k")[
+        "EvalDecision"] == "allowed"
+    assert decide("s3:GetObject", "arn:aws:s3:::other-bucket/k")["EvalDecision"] == \
+        "implicitDeny"
+    # CloudFormationTagOnCreate: tagging only while a change set creates the stack.
+    create_action = [{"ContextKeyName": "cloudformation:CreateAction",
+                      "ContextKeyValues": ["CreateChangeSet"], "ContextKeyType": "string"}]
+    assert decide("cloudformation:TagResource", context=create_action)["EvalDecision"] == \
+        "allowed"
+    assert decide("cloudformation:TagResource")["EvalDecision"] == "implicitDeny"
+    assert decide("iam:PassRole")["EvalDecision"] == "implicitDeny"
+    iam.detach_user_policy(UserName=u, PolicyArn=SMRW)
+    iam.delete_user(UserName=u)
+
+
+def test_client_read_only_access_reads_and_does_not_write(iam, auth_server):
+    root_sm = client(auth_server.endpoint, "secretsmanager")
+    secret = name("s")
+    arn = root_sm.create_secret(Name=secret, SecretString="v")["ARN"]
+    u = name()
+    iam.create_user(UserName=u)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    sm = client(auth_server.endpoint, "secretsmanager", key["AccessKeyId"],
+                key["SecretAccessKey"])
+    assert denied(sm.get_secret_value, SecretId=arn) == "AccessDeniedException"
+    r = raw_call(auth_server.endpoint, "BatchGetSecretValue", {"SecretIdList": [arn]},
+                 akid=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert r.status_code == 400 and r.json()["__type"] == "AccessDeniedException", r.text
+    iam.attach_user_policy(UserName=u, PolicyArn=SM_CLIENT_RO)
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == "v"
+    assert sm.describe_secret(SecretId=arn)["Name"] == secret
+    assert secret in [s["Name"] for s in sm.list_secrets()["SecretList"]]
+    # BatchGetSecretValue signed by hand: Debian's botocore predates it.
+    r = raw_call(auth_server.endpoint, "BatchGetSecretValue", {"SecretIdList": [arn]},
+                 akid=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert r.status_code == 200, r.text
+    got = r.json()["SecretValues"]
+    assert [(s["Name"], s["SecretString"]) for s in got] == [(secret, "v")]
+    assert denied(sm.put_secret_value, SecretId=arn, SecretString="w") == \
+        "AccessDeniedException"
+    assert denied(sm.create_secret, Name=name("s"), SecretString="x") == "AccessDeniedException"
+    assert denied(sm.delete_secret, SecretId=arn) == "AccessDeniedException"
+    iam.detach_user_policy(UserName=u, PolicyArn=SM_CLIENT_RO)
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=u)
+    root_sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+
+
+def test_ssm_full_access_writes_parameters_and_nothing_of_secrets_manager(iam, auth_server):
+    g, u = name("g"), name()
+    iam.create_group(GroupName=g)
+    iam.create_user(UserName=u)
+    iam.add_user_to_group(GroupName=g, UserName=u)
+    iam.attach_group_policy(GroupName=g, PolicyArn=SSM_FULL)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    mk = lambda service: client(auth_server.endpoint, service, key["AccessKeyId"],  # noqa: E731
+                                key["SecretAccessKey"])
+    ssm, sm = mk("ssm"), mk("secretsmanager")
+    param = "/" + name("p")
+    ssm.put_parameter(Name=param, Value="a", Type="String")
+    ssm.put_parameter(Name=param, Value="b", Type="String", Overwrite=True)
+    assert ssm.get_parameter(Name=param)["Parameter"]["Value"] == "b"
+    ssm.delete_parameter(Name=param)
+    assert denied(sm.list_secrets) == "AccessDeniedException"
+    # iam:CreateServiceLinkedRole only for SSM's own service-linked role.
+    slr = (f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/ssm.amazonaws.com/"
+           "AWSServiceRoleForAmazonSSM")
+    ssm_service = [{"ContextKeyName": "iam:AWSServiceName",
+                    "ContextKeyValues": ["ssm.amazonaws.com"], "ContextKeyType": "string"}]
+    out = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{u}",
+        ActionNames=["iam:CreateServiceLinkedRole"], ResourceArns=[slr],
+        ContextEntries=ssm_service)["EvaluationResults"]
+    assert out[0]["EvalDecision"] == "allowed"
+    out = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{u}",
+        ActionNames=["iam:CreateServiceLinkedRole"], ResourceArns=[slr])["EvaluationResults"]
+    assert out[0]["EvalDecision"] == "implicitDeny"
+    iam.detach_group_policy(GroupName=g, PolicyArn=SSM_FULL)
+    iam.remove_user_from_group(GroupName=g, UserName=u)
+    iam.delete_group(GroupName=g)
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=u)
