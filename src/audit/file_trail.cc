@@ -85,10 +85,7 @@ Result<std::string> LastLine(const std::string& path) {
 }  // namespace
 
 FileTrail::FileTrail(FileTrailOptions opts, DigestSigner* signer)
-    // Pipelined with a write-ahead log, whose fdatasync is the whole commit (group_commit.h).
-    : GroupCommitWriter(kMaxPending, kTick, /*pipelined=*/opts.wal_bytes > 0),
-      opts_(std::move(opts)),
-      signer_(signer) {}
+    : GroupCommitWriter(kMaxPending, kTick), opts_(std::move(opts)), signer_(signer) {}
 
 Result<std::unique_ptr<FileTrail>> FileTrail::Open(FileTrailOptions opts, DigestSigner* signer) {
   if (!ValidNodeName(opts.node)) {
@@ -172,13 +169,10 @@ Status FileTrail::Resume() {
     }
   }
   ARCANA_RETURN_IF_ERROR(OpenFile(numbers.empty() ? 1 : numbers.back()));
-  if (opts_.wal_bytes > 0) {
-    ARCANA_ASSIGN_OR_RETURN(wal_, WriteAheadLog::Open(opts_.dir + "/" + opts_.node + ".wal",
-                                                      opts_.wal_bytes));
-    ARCANA_RETURN_IF_ERROR(Recover());
-  }
-  MarkAllDurable();  // what the files hold now is where a roll-back goes back to
-  return Status::Ok();
+  if (opts_.wal_bytes == 0) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(wal_, WriteAheadLog::Open(opts_.dir + "/" + opts_.node + ".wal",
+                                                    opts_.wal_bytes));
+  return Recover();
 }
 
 Status FileTrail::Recover() {
@@ -259,13 +253,10 @@ void FileTrail::WriteAsync(std::string_view record_json, std::function<void(Stat
 
 bool FileTrail::Healthy() const { return HealthyNow(kBackoff); }
 
-Status FileTrail::StageBatch(std::vector<std::string>& batch) {
+Status FileTrail::CommitBatch(std::vector<std::string>& batch) {
   if (fd_ < 0) {
     Status reopened = OpenFile(file_number_ + 1);
     if (!reopened.ok()) return Status(ErrorCode::kServiceUnavailable, reopened.message());
-    // Nothing is in flight (rotation ran drained, and every batch since failed to stage):
-    // a roll-back keeps what the new file holds.
-    MarkAllDurable();
   }
   std::string out;
   uint64_t seq = last_sequence_;
@@ -276,16 +267,14 @@ Status FileTrail::StageBatch(std::vector<std::string>& batch) {
     out += line;
     out += '\n';
   }
-  // Framed in the write-ahead log unless the batch is larger than the whole log; such a batch
-  // is made durable here, by syncing the record file itself.
+  // Framed in the write-ahead log unless the batch is larger than the whole log.
   const bool framed = wal_ != nullptr && wal_->FitsEmpty(out.size());
   Status st;
   if (framed && !wal_->Fits(out.size())) st = SyncRecordFile();  // full: start it over
   if (st.ok()) st = WriteAll(fd_, out);
   if (st.ok() && framed) {
-    st = wal_->Append(last_sequence_ + 1, static_cast<uint32_t>(batch.size()), out,
-                      /*sync=*/false);
-  } else if (st.ok() && wal_ != nullptr && ::fdatasync(fd_) != 0) {
+    st = wal_->Append(last_sequence_ + 1, static_cast<uint32_t>(batch.size()), out);
+  } else if (st.ok() && ::fdatasync(fd_) != 0) {
     st = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
   }
   if (!st.ok()) {
@@ -294,95 +283,33 @@ Status FileTrail::StageBatch(std::vector<std::string>& batch) {
       spdlog::error("audit: cannot cut a failed write from {}: {}",
                     RecordFileName(opts_.node, file_number_), std::strerror(errno));
     }
-    return Refused(st);
+    spdlog::error("audit: cannot make {} record(s) durable in {}: {}", batch.size(), opts_.dir,
+                  st.message());
+    return Status(ErrorCode::kServiceUnavailable,
+                  "The audit trail cannot record this call (" + st.message() +
+                      "), so it was refused.");
   }
   last_sequence_ = seq;
   last_hash_ = hash;
   file_bytes_ += out.size();
-  std::lock_guard<std::mutex> l(staged_mu_);
-  staged_.push_back(ChainState{file_number_, file_bytes_, last_sequence_, last_hash_});
-  return Status::Ok();
-}
-
-Status FileTrail::SyncStaged() {
-  // With a log, every staged batch is framed in it (or was synced while staged); without
-  // one (the serial writer), the record file holds them.
-  if (wal_ != nullptr) {
-    Status synced = opts_.sync_fault ? opts_.sync_fault() : Status::Ok();
-    if (synced.ok()) synced = wal_->Sync();
-    return synced.ok() ? synced : Refused(synced);
-  }
-  if (::fdatasync(fd_) == 0) return Status::Ok();
-  return Refused(Status(ErrorCode::kServiceUnavailable, std::strerror(errno)));
-}
-
-void FileTrail::BatchDurable() {
-  std::lock_guard<std::mutex> l(staged_mu_);
-  if (staged_.empty()) return;
-  durable_ = std::move(staged_.front());
-  staged_.pop_front();
-}
-
-void FileTrail::RollBack() {
-  ChainState durable;
-  {
-    std::lock_guard<std::mutex> l(staged_mu_);
-    staged_.clear();
-    durable = durable_;
-  }
-  const std::string file = RecordFileName(opts_.node, file_number_);
-  // Batches staged after a refused one chained on its records: the file goes back to the
-  // last acknowledged record, so a refused record leaves no trace to break the chain.
-  if (fd_ >= 0 && durable.file_number == file_number_ &&
-      (::ftruncate(fd_, static_cast<off_t>(durable.file_bytes)) != 0 || ::fdatasync(fd_) != 0)) {
-    spdlog::error("audit: cannot cut refused records from {}: {}", file, std::strerror(errno));
-  }
-  if (durable.file_number == file_number_) file_bytes_ = durable.file_bytes;
-  last_sequence_ = durable.sequence;
-  last_hash_ = durable.hash;
-  // The record file is synced: the log's frames (the refused ones included, which recovery
-  // would otherwise bring back) are no longer needed.
-  if (wal_ != nullptr) {
-    if (Status cleared = wal_->Clear(); !cleared.ok()) {
-      spdlog::error("audit: {}", cleared.message());
+  if (file_bytes_ >= opts_.max_file_bytes) {
+    // The log's frames must not be needed for a file that is no longer the newest.
+    if (Status synced = SyncRecordFile(); !synced.ok()) {
+      spdlog::error("audit: rotation postponed: cannot sync {}: {}",
+                    RecordFileName(opts_.node, file_number_), synced.message());
+      return Status::Ok();
+    }
+    Status d = WriteDigest();
+    if (!d.ok()) spdlog::warn("audit: digest at rotation: {}", d.message());
+    ::close(fd_);
+    fd_ = -1;
+    Status next = OpenFile(file_number_ + 1);  // on failure the next batch tries again
+    if (!next.ok()) {
+      ++file_number_;
+      spdlog::error("audit: rotation: {}", next.message());
     }
   }
-  spdlog::warn("audit: refused records undone; the chain of {} continues after record {}", file,
-               last_sequence_);
-}
-
-bool FileTrail::NeedsMaintenance() { return file_bytes_ >= opts_.max_file_bytes; }
-
-void FileTrail::Maintain() {
-  // Rotation. The log's frames must not be needed for a file that is no longer the newest.
-  if (Status synced = SyncRecordFile(); !synced.ok()) {
-    spdlog::error("audit: rotation postponed: cannot sync {}: {}",
-                  RecordFileName(opts_.node, file_number_), synced.message());
-    return;
-  }
-  Status d = WriteDigest();
-  if (!d.ok()) spdlog::warn("audit: digest at rotation: {}", d.message());
-  ::close(fd_);
-  fd_ = -1;
-  Status next = OpenFile(file_number_ + 1);  // on failure the next batch tries again
-  if (!next.ok()) {
-    ++file_number_;
-    file_bytes_ = 0;
-    spdlog::error("audit: rotation: {}", next.message());
-  }
-  MarkAllDurable();
-}
-
-void FileTrail::MarkAllDurable() {
-  std::lock_guard<std::mutex> l(staged_mu_);
-  staged_.clear();
-  durable_ = ChainState{file_number_, file_bytes_, last_sequence_, last_hash_};
-}
-
-Status FileTrail::Refused(const Status& why) const {
-  spdlog::error("audit: cannot make records durable in {}: {}", opts_.dir, why.message());
-  return Status(ErrorCode::kServiceUnavailable,
-                "The audit trail cannot record this call (" + why.message() + "), so it was refused.");
+  return Status::Ok();
 }
 
 void FileTrail::Tick() {

@@ -1,16 +1,14 @@
 // The local file sink: the node's chained, digest-signed audit files (layout and formats in
-// audit/chain.h) under <data-dir>/audit/. Records are committed in groups (audit/
-// group_commit.h): every batch is appended to the record file with one write(2) and made
-// durable before any of its callers returns, so a call's response leaves only after its
-// record is on disk. Durable means framed into <node>.wal, a preallocated write-ahead log
-// synced with one cheap fdatasync(2) per batch (audit/write_ahead_log.h); the record file
-// itself is synced when the log wraps, at rotation and at close. With the log the commit is
-// pipelined: a batch is written while the fdatasync of the one before is still running, and
-// the two syncs may overlap. Open appends to the newest record file what the log holds beyond
-// it (records a power loss took from the page cache); until then `arcana audit verify`
-// reports them as missing. A failed write or sync is undone (the file is truncated back to
-// the last acknowledged record, the chain resumes there, and the log is cleared), so a
-// refused record leaves no trace to break the chain.
+// audit/chain.h) under <data-dir>/audit/. Records are committed in groups by one writer
+// thread (audit/group_commit.h): every batch is appended to the record file with one
+// write(2) and made durable before any of its callers returns, so a call's response leaves
+// only after its record is on disk. Durable means framed into <node>.wal, a preallocated
+// write-ahead log synced with one cheap fdatasync(2) per batch (audit/write_ahead_log.h);
+// the record file itself is synced when the log wraps, at rotation and at close. Open
+// appends to the newest record file what the log holds beyond it (records a power loss took
+// from the page cache); until then `arcana audit verify` reports them as missing. A failed
+// write is undone (the file is truncated back and the chain does not advance), so a refused
+// record leaves no trace to break the chain.
 // Rotation: a file that reaches max_file_bytes is synced, closed with a digest and the next
 // number opened. Digests: every digest_interval, at rotation and at Close, covering the records
 // since the last one (none written while sealed: the next one covers those records too).
@@ -23,10 +21,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "audit/audit_sink.h"
@@ -47,8 +43,6 @@ struct FileTrailOptions {
   // Size of <node>.wal; 0: no log, every batch syncs the record file itself.
   uint64_t wal_bytes = uint64_t{4} << 20;
   std::function<int64_t()> now_ms;  // wall clock (tests inject one); null = system clock
-  // Tests: called before each sync of the log; an error it returns fails that sync.
-  std::function<Status()> sync_fault;
 };
 
 class FileTrail final : public AuditSink, private GroupCommitWriter {
@@ -71,13 +65,7 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   FileTrail(FileTrailOptions opts, DigestSigner* signer);
   Status Resume();
   Status OpenFile(uint32_t number);
-  // group_commit.h's hooks (pipelined with a log, serial without one).
-  Status StageBatch(std::vector<std::string>& batch) override;
-  Status SyncStaged() override;
-  void BatchDurable() override;
-  void RollBack() override;
-  bool NeedsMaintenance() override;
-  void Maintain() override;  // rotation
+  Status CommitBatch(std::vector<std::string>& batch) override;
   void Tick() override;
   void Finish() override;
   Status WriteDigest();
@@ -86,16 +74,12 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   // Makes the record file durable: the log's frames so far are no longer needed.
   Status SyncRecordFile();
   int64_t Now() const;
-  // Everything written so far is acknowledged: roll-backs go back to here.
-  void MarkAllDurable();
-  // kServiceUnavailable refusing the records of a failed commit, logged.
-  Status Refused(const Status& why) const;
 
   FileTrailOptions opts_;
   DigestSigner* signer_;
   int lock_fd_ = -1;
-  // Writer state (GroupCommitWriter runs one hook at a time, except that SyncStaged and
-  // BatchDurable may run beside the others; Resume runs before the writers start).
+  // Writer-thread state (GroupCommitWriter runs CommitBatch/Tick/Finish there; Resume runs
+  // before the thread starts).
   int fd_ = -1;
   std::unique_ptr<WriteAheadLog> wal_;  // null: wal_bytes = 0
   uint32_t file_number_ = 0;
@@ -106,17 +90,6 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   uint64_t digested_upto_ = 0;  // last sequence covered by a digest
   std::string last_signature_;  // hex, of the newest digest
   int64_t last_digest_ms_ = 0;
-
-  // Where the chain stands after a batch: acknowledged (durable_), or staged and not yet.
-  struct ChainState {
-    uint32_t file_number = 0;
-    uint64_t file_bytes = 0;
-    uint64_t sequence = 0;
-    std::string hash;
-  };
-  ChainState durable_;               // writer state; BatchDurable sets it (staged_mu_ held)
-  std::mutex staged_mu_;             // staged_, durable_ (BatchDurable runs beside staging)
-  std::deque<ChainState> staged_;    // after each staged batch not yet acknowledged, oldest first
 };
 
 }  // namespace arcana::audit

@@ -1,26 +1,11 @@
-// Group commit for audit sinks: callers hand records to the sink's writer thread and
+// Group commit for audit sinks: callers hand records to one dedicated writer thread and
 // (fail-closed) wait until the batch holding theirs is committed, or (SubmitAsync) are told
 // by a callback, so one fsync / one POST covers every record that arrived while the previous
-// one ran. A subclass says what committing a batch means and what the writer does when idle
-// (Tick). A batch is all-or-nothing: when committing it fails, every record of it is refused.
-//
-// Two ways to commit:
-// - Serial (the default): one writer thread runs CommitBatch for one batch after another.
-// - Pipelined (`pipelined` = true, for sinks whose commit is "write, then fsync"): the commit is
-//   split so that one batch's fsync overlaps the next batch's write and fsync. Two writer
-//   threads take turns: one at a time stages a batch (StageBatch: writes it after the one
-//   before, not yet durable), then each syncs on its own (SyncStaged: makes everything staged
-//   so far durable), so two fsyncs may be in flight. On a virtual disk an fsync is mostly
-//   waiting (for the device and then for a CPU to run the waiter again); with one writer,
-//   every record that arrives meanwhile waits for it to end before its own write even starts.
-//   Batches finish in the order they were staged. When one fails, every batch staged after it
-//   fails too (its records chain on refused ones), and RollBack() undoes them before anything
-//   else is staged. Maintain() (when NeedsMaintenance() says so after a stage) and Tick() run
-//   with nothing staged and nothing in flight.
-// Thread-safety: Submit may be called from any thread. The subclass's hooks never run
-// concurrently with each other, except in pipelined mode, where SyncStaged may run on both
-// writers at once and beside StageBatch, RollBack and BatchDurable, and BatchDurable beside
-// StageBatch: the subclass guards what those share.
+// one ran. A subclass says what
+// committing a batch means (CommitBatch) and what the writer does when idle (Tick).
+// A batch is all-or-nothing: when CommitBatch fails, every record of it is refused.
+// Thread-safety: Submit may be called from any thread; CommitBatch and Tick run only on the
+// writer thread, so subclasses need no locking of their own for the state they touch there.
 #pragma once
 
 #include <chrono>
@@ -40,24 +25,22 @@ namespace arcana::audit {
 class GroupCommitWriter {
  public:
   // max_pending: records queued at most (fail-open Submit drops beyond it, fail-closed
-  // refuses). tick: how often Tick runs (when idle, and at least that often under load).
-  // pipelined: see above.
-  GroupCommitWriter(size_t max_pending, std::chrono::milliseconds tick, bool pipelined = false);
+  // refuses). tick: how often Tick runs, idle or busy.
+  GroupCommitWriter(size_t max_pending, std::chrono::milliseconds tick);
   virtual ~GroupCommitWriter();
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   void StartWriter();  // call once the subclass is ready to commit
-  // Commits what is pending, joins the writer thread(s), then runs Finish() (on the writer
-  // thread when serial). Idempotent; a subclass destructor must call it (its overrides are
-  // gone in ours).
+  // Commits what is pending, runs Finish() on the writer thread, and joins it. Idempotent;
+  // a subclass destructor must call it (its overrides are gone in ours).
   void StopWriter();
 
   // wait = true: returns once the record is committed, or the batch's error.
   // wait = false: queues it and returns OK (kServiceUnavailable when the queue is full).
   Status Submit(std::string record, bool wait);
   // Like Submit(wait = true), but returns at once: `done` runs exactly once with the outcome,
-  // on a writer thread after the batch holding the record (or on the calling thread, at
+  // on the writer thread after the batch holding the record (or on the calling thread, at
   // once, when the queue is full or closed). It must be quick and must not throw: it delays
   // the next batch. This is how a server answers after the record is durable without
   // holding a thread (and two context switches) per call while the fsync runs.
@@ -69,34 +52,13 @@ class GroupCommitWriter {
   uint64_t batches() const;  // batches committed or failed so far (tests: group commit)
 
  protected:
-  // Serial: commits batch after the previous one. Errors refuse every record of it. The
-  // default runs the pipelined hooks below one after the other.
-  virtual Status CommitBatch(std::vector<std::string>& batch);
+  // Commits batch in order. Errors refuse every record of it.
+  virtual Status CommitBatch(std::vector<std::string>& batch) = 0;
   virtual void Tick() {}
   virtual void Finish() {}
 
-  // Pipelined hooks (the default CommitBatch uses them too).
-  // Writes batch after the last staged one, not yet durable. On error it leaves nothing of
-  // the batch behind (the state is as before the call).
-  virtual Status StageBatch(std::vector<std::string>& batch);
-  // Makes every batch staged before the call durable. Errors: the batches it covered are
-  // refused (and the ones staged after them).
-  virtual Status SyncStaged() { return Status::Ok(); }
-  // The oldest staged batch not yet reported is durable and acknowledged (called in order).
-  virtual void BatchDurable() {}
-  // Undoes every staged batch not reported by BatchDurable: they were refused.
-  virtual void RollBack() {}
-  // Whether Maintain() must run before the next batch is staged (checked after each stage).
-  virtual bool NeedsMaintenance() { return false; }
-  virtual void Maintain() {}
-
  private:
   void Run();
-  void RunPipelined();
-  // Records a finished batch's outcome and tells its callers (mu_ held on entry and exit;
-  // released while the callbacks run).
-  void Finished(std::vector<Done>& dones, uint64_t first, uint64_t last, const Status& st,
-                std::unique_lock<std::mutex>& lk);
   // Queues one record (mu_ held). Errors: closed, or the queue is full. *wake: the writer
   // must be woken (the caller notifies work_cv_ once it has released mu_).
   Status EnqueueLocked(std::string record, Done done, bool* wake);
@@ -127,21 +89,6 @@ class GroupCommitWriter {
   bool stopped_ = false;
   std::chrono::steady_clock::time_point last_tick_ = std::chrono::steady_clock::now();
   std::thread writer_;
-
-  // Pipelined mode (mu_):
-  const bool pipelined_;
-  std::thread second_writer_;
-  bool exclusive_ = false;       // a thread stages, rolls back, maintains or ticks
-  int in_flight_ = 0;            // batches staged and not yet finished
-  uint64_t next_order_ = 0;      // order of the last batch staged
-  uint64_t finished_order_ = 0;  // batches finish in staging order: the last one finished
-  bool maintenance_due_ = false;
-  // A batch failed: those staged after it fail too, and RollBack() runs before the next
-  // stage. epoch_ counts roll-backs: a batch staged in an older epoch was undone.
-  bool poisoned_ = false;
-  Status poison_;
-  uint64_t epoch_ = 0;
-  std::condition_variable order_cv_;  // finished_order_ moved
 };
 
 }  // namespace arcana::audit

@@ -130,8 +130,7 @@ bool WriteAheadLog::FitsEmpty(size_t payload_bytes) const {
 
 void WriteAheadLog::Rewind() { end_ = 0; }
 
-Status WriteAheadLog::Append(uint64_t first_sequence, uint32_t count, std::string_view payload,
-                             bool sync) {
+Status WriteAheadLog::Append(uint64_t first_sequence, uint32_t count, std::string_view payload) {
   std::string header(kMagic, sizeof(kMagic));
   header.reserve(kWalFrameHeaderBytes);
   PutLe(header, payload.size(), 4);
@@ -139,7 +138,7 @@ Status WriteAheadLog::Append(uint64_t first_sequence, uint32_t count, std::strin
   PutLe(header, count, 4);
   PutLe(header, 0, 4);
   header += FrameDigest(header, payload);
-  if (PwriteFrame(fd_, header, payload, end_) && (!sync || ::fdatasync(fd_) == 0)) {
+  if (PwriteFrame(fd_, header, payload, end_) && ::fdatasync(fd_) == 0) {
     end_ += header.size() + payload.size();
     return Status::Ok();
   }
@@ -150,21 +149,6 @@ Status WriteAheadLog::Append(uint64_t first_sequence, uint32_t count, std::strin
   (void)::fdatasync(fd_);
   return Status(ErrorCode::kServiceUnavailable,
                 "write-ahead log " + path_ + ": " + std::strerror(err));
-}
-
-Status WriteAheadLog::Sync() const {
-  if (::fdatasync(fd_) == 0) return Status::Ok();
-  return Status(ErrorCode::kServiceUnavailable,
-                "write-ahead log " + path_ + ": " + std::strerror(errno));
-}
-
-Status WriteAheadLog::Clear() {
-  end_ = 0;
-  if (PwriteAll(fd_, std::string_view("\0\0\0\0", 4), 0) && ::fdatasync(fd_) == 0) {
-    return Status::Ok();
-  }
-  return Status(ErrorCode::kServiceUnavailable,
-                "cannot clear write-ahead log " + path_ + ": " + std::strerror(errno));
 }
 
 Result<std::vector<WriteAheadLog::Frame>> WriteAheadLog::Frames() const {

@@ -44,19 +44,10 @@ class WriteAheadLog {
   bool Fits(size_t payload_bytes) const;
   // Whether such a frame fits in the log at all (after Rewind).
   bool FitsEmpty(size_t payload_bytes) const;
-  // Writes one frame after the last and (sync) makes it durable; without sync the caller
-  // makes it durable with Sync(). The caller checked Fits(). On error the frame's header is
-  // zeroed (best effort) and the end does not move.
+  // Writes one frame after the last and makes it durable. The caller checked Fits(). On
+  // error the frame's header is zeroed (best effort) and the end does not move.
   // Errors: kServiceUnavailable with the system's reason.
-  Status Append(uint64_t first_sequence, uint32_t count, std::string_view payload,
-                bool sync = true);
-  // fdatasync of the log: every frame appended before the call is durable. May run while
-  // another thread appends. Errors: kServiceUnavailable.
-  Status Sync() const;
-  // Empties the log for good (its first frame's magic zeroed and synced) and rewinds: the
-  // caller has made every record it held that must survive durable elsewhere.
-  // Errors: kServiceUnavailable.
-  Status Clear();
+  Status Append(uint64_t first_sequence, uint32_t count, std::string_view payload);
   // The next Append writes at the start again: the caller has made every record framed so
   // far durable elsewhere. Later frames of the previous lap stay, and are told apart by
   // their sequence numbers.

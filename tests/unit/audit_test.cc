@@ -2,7 +2,6 @@
 // digests (and that verify catches each kind of tampering), group commit, fail-closed.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <atomic>
 #include <mutex>
 
@@ -20,7 +19,6 @@
 #include "audit/chain.h"
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"
-#include "audit/group_commit.h"
 #include "audit/redaction.h"
 #include "audit/trail_query.h"
 #include "audit/trail_reader.h"
@@ -323,7 +321,7 @@ TEST_F(AuditFileTrailTest, GroupCommitSharesBatchesAcrossThreads) {
 
 TEST_F(AuditFileTrailTest, PeriodicDigestsAreWrittenUnderSteadyLoad) {
   // The writer never finds its queue empty for a whole tick: digests must come anyway.
-  for (uint64_t wal : {uint64_t{0}, FileTrailOptions{}.wal_bytes}) {  // serial, pipelined
+  for (uint64_t wal : {uint64_t{0}, FileTrailOptions{}.wal_bytes}) {
     fs::remove_all(dir_);
     FileTrailOptions o;
     o.dir = dir_.string();
@@ -340,7 +338,10 @@ TEST_F(AuditFileTrailTest, PeriodicDigestsAreWrittenUnderSteadyLoad) {
       });
     }
     const fs::path digests = dir_ / DigestFileName("n1");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    // A digest is due each second and the writer ticks each second: well within 5 s (a
+    // writer that ticked only when idle took ~10 s here, whenever its queue happened to stay
+    // empty for a whole tick).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (!(fs::exists(digests) && fs::file_size(digests) > 0) &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -516,134 +517,6 @@ TEST_F(AuditWriteAheadLogTest, RotationSyncsTheOldFileAndRecoveryAppendsToTheNew
   auto r = Verify();
   EXPECT_TRUE(r.ok) << r.problem;
   EXPECT_EQ(r.records, 10u);
-}
-
-TEST_F(AuditWriteAheadLogTest, ARefusedSyncLeavesNoRecordAndTheChainGoesOn) {
-  std::atomic<bool> fail{false};
-  FileTrailOptions o;
-  o.dir = dir_.string();
-  o.node = "n1";
-  o.sync_fault = [&fail] {
-    return fail ? Status(ErrorCode::kServiceUnavailable, "injected") : Status::Ok();
-  };
-  const std::string refused = Event(100);  // names secret s100
-  {
-    auto t = FileTrail::Open(o, &signer_);
-    ASSERT_TRUE(t.ok());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*t)->Write(Event(i)).ok());
-    fail = true;
-    Status st = (*t)->Write(refused);
-    EXPECT_EQ(st.code(), ErrorCode::kServiceUnavailable);
-    EXPECT_NE(st.message().find("so it was refused"), std::string::npos) << st.message();
-    fail = false;
-    ASSERT_TRUE((*t)->Write(Event(3)).ok());
-    ASSERT_TRUE((*t)->Write(Event(4)).ok());
-    (*t)->Close();
-  }
-  auto has_refused = [&] {
-    for (const auto& l : Lines(RecordFile())) {
-      if (l.find("secret:s100-") != std::string::npos) return true;
-    }
-    return false;
-  };
-  EXPECT_FALSE(has_refused());
-  auto r = Verify();
-  EXPECT_TRUE(r.ok) << r.problem;
-  EXPECT_EQ(r.records, 5u);
-  // A power loss of the file's tail: the log brings back the acknowledged records, never the
-  // refused one (its frame was cleared with the roll-back).
-  const auto before = Lines(RecordFile());
-  LoseLastLines(2);
-  { OpenWithLog(FileTrailOptions{}.wal_bytes)->Close(); }
-  EXPECT_EQ(Lines(RecordFile()), before);
-  EXPECT_FALSE(has_refused());
-  EXPECT_TRUE(Verify().ok);
-}
-
-// A pipelined writer whose syncs the test finishes one by one, in any order.
-class ScriptedPipeline : public GroupCommitWriter {
- public:
-  ScriptedPipeline() : GroupCommitWriter(1000, std::chrono::milliseconds(60000), true) {
-    StartWriter();
-  }
-  ~ScriptedPipeline() override { StopWriter(); }
-
-  void WaitForSyncs(int n) {
-    std::unique_lock<std::mutex> l(mu_);
-    ASSERT_TRUE(cv_.wait_for(l, std::chrono::seconds(10), [&] { return syncing_ == n; }));
-  }
-  void FinishSync(const std::string& batch, Status outcome) {
-    std::lock_guard<std::mutex> l(mu_);
-    outcomes_[batch] = std::move(outcome);
-    cv_.notify_all();
-  }
-  std::vector<std::string> log() {
-    std::lock_guard<std::mutex> l(mu_);
-    return log_;
-  }
-
- protected:
-  Status StageBatch(std::vector<std::string>& batch) override {
-    std::string name;
-    for (const auto& r : batch) name += r;
-    t_batch_ = name;
-    std::lock_guard<std::mutex> l(mu_);
-    log_.push_back("stage " + name);
-    return Status::Ok();
-  }
-  Status SyncStaged() override {
-    std::unique_lock<std::mutex> l(mu_);
-    ++syncing_;
-    cv_.notify_all();
-    cv_.wait(l, [&] { return outcomes_.count(t_batch_) > 0; });
-    --syncing_;
-    return outcomes_[t_batch_];
-  }
-  void BatchDurable() override {
-    std::lock_guard<std::mutex> l(mu_);
-    log_.push_back("durable");
-  }
-  void RollBack() override {
-    std::lock_guard<std::mutex> l(mu_);
-    log_.push_back("rollback");
-  }
-
- private:
-  static inline thread_local std::string t_batch_;  // StageBatch and SyncStaged share a thread
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int syncing_ = 0;
-  std::map<std::string, Status> outcomes_;
-  std::vector<std::string> log_;
-};
-
-TEST(AuditGroupCommit, PipelinedBatchesFinishInOrderAndAFailureRefusesTheOnesAfterIt) {
-  ScriptedPipeline p;
-  std::promise<Status> a, b, c;
-  p.SubmitAsync("a", [&a](Status st) { a.set_value(st); });
-  p.WaitForSyncs(1);
-  p.SubmitAsync("b", [&b](Status st) { b.set_value(st); });
-  p.WaitForSyncs(2);  // b was written while a's sync was still running
-  auto a_told = a.get_future();
-  auto b_told = b.get_future();
-  // b's sync ends first, but b is not acknowledged before a.
-  p.FinishSync("b", Status::Ok());
-  EXPECT_EQ(b_told.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
-  p.FinishSync("a", Status(ErrorCode::kServiceUnavailable, "disk"));
-  ASSERT_EQ(a_told.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(a_told.get().code(), ErrorCode::kServiceUnavailable);
-  // b's records chain on a's refused ones: refused too, though its own sync succeeded.
-  ASSERT_EQ(b_told.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_EQ(b_told.get().code(), ErrorCode::kServiceUnavailable);
-  // Both are undone before anything is written on top of them.
-  p.SubmitAsync("c", [&c](Status st) { c.set_value(st); });
-  p.WaitForSyncs(1);
-  p.FinishSync("c", Status::Ok());
-  auto c_told = c.get_future();
-  ASSERT_EQ(c_told.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  EXPECT_TRUE(c_told.get().ok());
-  EXPECT_EQ(p.log(), (std::vector<std::string>{"stage a", "stage b", "rollback", "stage c",
-                                               "durable"}));
 }
 
 TEST_F(AuditWriteAheadLogTest, TornAndStaleFramesEndTheLog) {
