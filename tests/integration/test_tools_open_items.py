@@ -220,3 +220,17 @@ def test_put_events_over_ten_entries_is_refused_as_aws_words_it(events_client):
                               "length less than or equal to 10")
     # Ten are accepted.
     assert events_client.put_events(Entries=entries[:10])["FailedEntryCount"] == 0
+
+
+def test_put_events_quotes_a_bounded_part_of_a_huge_entry_list(events_client):
+    # Validation runs before authorization: a list of thousands of entries must not come back
+    # as a message thousands of times the request (each entry prints as ~180 bytes).
+    entries = [{"Source": "s", "DetailType": "d", "Detail": "{}"} for _ in range(5000)]
+    with pytest.raises(ClientError) as e:
+        events_client.put_events(Entries=entries)
+    err = e.value.response["Error"]
+    assert err["Code"] == "ValidationException"
+    assert err["Message"].startswith("1 validation error detected: Value '[PutEventsRequestEntry(")
+    assert "...' at 'entries' failed to satisfy constraint: Member must have length less than " \
+           "or equal to 10" in err["Message"]
+    assert len(err["Message"]) < 20 * 1024

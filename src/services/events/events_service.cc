@@ -178,6 +178,10 @@ Result<std::string> DecodeToken(const json::Input& in) {
 // source=..., ...), ...]", a member absent as null, strings as sent (recorded: LocalStack's
 // test_put_events_exceed_limit_ten_entries, aws.validated, test_events.snapshot.json). A Time
 // prints as java.util.Date does, in UTC (the recording has none: not confirmed on AWS).
+// Bounded: any caller reaches this before authorization, and each entry, `{}` on the wire,
+// prints as ~180 bytes (a 1 MiB body of them would make a 60 MB message): past
+// kMaxEntryListText the list is cut and ends in "...".
+constexpr size_t kMaxEntryListText = 16 * 1024;
 std::string EntryListText(const rapidjson::Value& entries) {
   auto str = [](const rapidjson::Value& o, const char* k) -> std::string {
     auto it = o.FindMember(k);
@@ -200,6 +204,10 @@ std::string EntryListText(const rapidjson::Value& entries) {
   if (!entries.IsArray()) return "null";
   bool first = true;
   for (const auto& e : entries.GetArray()) {
+    if (out.size() >= kMaxEntryListText) {
+      out.resize(kMaxEntryListText);
+      return out + "...";
+    }
     out += first ? "" : ", ";
     first = false;
     if (!e.IsObject()) {
@@ -222,6 +230,10 @@ std::string EntryListText(const rapidjson::Value& entries) {
            ", detail=" + str(e, "Detail") + ", eventBusName=" + str(e, "EventBusName") +
            ", traceHeader=" + str(e, "TraceHeader") +
            ", kmsKeyIdentifier=null, internalMetadata=null)";
+  }
+  if (out.size() > kMaxEntryListText) {
+    out.resize(kMaxEntryListText);
+    return out + "...";
   }
   return out + "]";
 }
