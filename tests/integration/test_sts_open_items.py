@@ -256,6 +256,13 @@ def test_web_identity_source_identity_claim(iam, anon_sts, issuer, provider, aut
     assert code_of(e.value) == ("AccessDenied", 403)
 
     # A claim AssumeRole's SourceIdentity could not carry is the token's fault.
+    # So is a claim that is present but no string (a number, an array, ""): read as absent, it
+    # would skip the sts:SetSourceIdentity check of a role that does not allow it.
+    for bad in (7, ["octocat"], ""):
+        with pytest.raises(ClientError) as e:
+            assume(anon_sts, plain,
+                   issuer.token(extra={"https://aws.amazon.com/source_identity": bad}))
+        assert code_of(e.value) == ("InvalidIdentityToken", 400), bad
     for bad in ("x", "a" * 65, "aws:octocat", "has space"):
         with pytest.raises(ClientError) as e:
             assume(anon_sts, only_octocat,

@@ -104,6 +104,7 @@ Result<WebIdentityToken> ParseWebIdentityToken(std::string_view token) {
   t.not_before_s = Seconds(claims, "nbf");
   t.issued_at_s = Seconds(claims, "iat");
   ReadSessionTags(claims, &t);
+  t.has_source_identity = claims.HasMember(kSourceIdentityClaim);
   t.source_identity = Str(claims, kSourceIdentityClaim);
   if (t.issuer.empty()) {
     return Status(ErrorCode::kInvalidIdentityToken, "Missing a required claim: iss");

@@ -37,8 +37,12 @@ struct WebIdentityToken {
   std::map<std::string, std::string> principal_tags;
   std::vector<std::string> transitive_tag_keys;
   // The "https://aws.amazon.com/source_identity" claim: the session's source identity, as
-  // AWS takes it ("" when absent or not a string).
+  // AWS takes it ("" when absent).
   std::string source_identity;
+  // The claim is present, whatever its value: a present claim that is no usable string (a
+  // number, an array, "") is the token's fault, not an absent claim - dropping it would skip
+  // the sts:SetSourceIdentity trust check.
+  bool has_source_identity = false;
 };
 
 // The token's parts; kInvalidIdentityToken in AWS's words when it is no JWS-compact JWT

@@ -131,8 +131,9 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   ARCANA_RETURN_IF_ERROR(CheckTokenSessionTags(token.principal_tags));
   // So does the source identity (AssumeRole's SourceIdentity: 2 to 64 characters of
   // [\w+=,.@-], which leaves no room for the reserved "aws:" prefix). Not echoed: the value
-  // is unbounded caller text.
-  if (!token.source_identity.empty() &&
+  // is unbounded caller text. A present claim that is not a string reads as "" and is refused
+  // here too (not taken as absent).
+  if (token.has_source_identity &&
       (token.source_identity.size() < 2 || token.source_identity.size() > 64 ||
        !CheckSessionName(token.source_identity).ok())) {
     return Status(ErrorCode::kInvalidIdentityToken,
