@@ -26,6 +26,7 @@ from conftest import ACCOUNT
 from kms_fixtures import kms  # noqa: F401
 from test_access_control import ACCOUNT_B, account_b, admin, doc, uniq  # noqa: F401
 from test_iam import code_of
+from test_sts import run_store_sql
 
 REGION = "us-east-1"
 
@@ -104,15 +105,83 @@ def test_grant_operations_on_another_accounts_key_by_its_arn(admin, account_b):
     assert error(b.disable_key, KeyId=key)[:2] == ("NotFoundException", 400)
 
 
-def test_grant_tokens_issued_before_they_named_the_key_arn_still_retire(kms):
-    c = kms()
+def _token(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def test_grant_tokens_issued_before_they_named_the_key_arn_still_retire(admin):
+    c = admin.kms
     key_id = c.create_key()["KeyMetadata"]["KeyId"]
     g = c.create_grant(KeyId=key_id, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/app",
                        Operations=["Decrypt"])
-    old_form = base64.urlsafe_b64encode(
-        f"gt1:{key_id}:{g['GrantId']}:{uuid.uuid4().hex}".encode()).decode().rstrip("=")
+    # A grant created when tokens were "gt1:" key id, grant id, randomness: its stored token
+    # has that form, and that token still retires it.
+    old_form = _token(f"gt1:{key_id}:{g['GrantId']}:{uuid.uuid4().hex}")
+    run_store_sql(admin.server, f"UPDATE kms_grants SET meta = replace(meta, "
+                                f"'{g['GrantToken']}', '{old_form}') "
+                                f"WHERE grant_id = '{g['GrantId']}'")
+    # One of the same form with other randomness was not issued: refused.
+    made_up = _token(f"gt1:{key_id}:{g['GrantId']}:{uuid.uuid4().hex}")
+    assert error(c.retire_grant, GrantToken=made_up)[:2] == ("InvalidGrantTokenException", 400)
     c.retire_grant(GrantToken=old_form)
     assert c.list_grants(KeyId=key_id)["Grants"] == []
+
+
+def test_retire_grant_takes_only_the_token_issued_for_the_grant(admin):
+    c = admin.kms
+    key = c.create_key()["KeyMetadata"]["Arn"]
+    grantee = f"arn:aws:iam::{ACCOUNT}:role/{uniq('grantee')}"
+    g = c.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"], Name="n1")
+    # The grant id and key ARN are public (ListGrants); a token made of them with other
+    # randomness, or of another grant's randomness, was not issued for this grant.
+    other = c.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Encrypt"])
+    other_secret = base64.urlsafe_b64decode(other["GrantToken"] + "==").decode().split(":")[2]
+    for secret in (uuid.uuid4().hex, other_secret):
+        forged = _token(f"gt2:{g['GrantId']}:{secret}:{key}")
+        assert error(c.retire_grant, GrantToken=forged) == (
+            "InvalidGrantTokenException", 400, "Grant token is not valid.")
+    # A retried CreateGrant answers a token that retires the grant too.
+    again = c.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"],
+                           Name="n1")
+    assert again["GrantId"] == g["GrantId"]
+    c.retire_grant(GrantToken=again["GrantToken"])
+    assert [x["GrantId"] for x in c.list_grants(KeyId=key)["Grants"]] == [other["GrantId"]]
+
+
+def test_create_grant_retry_is_matched_within_the_issuing_account(admin, account_b):
+    key = shared_key(admin, ["kms:CreateGrant", "kms:ListGrants"])
+    b = admin.as_keys("kms", account_b)
+    req = dict(KeyId=key, GranteePrincipal=f"arn:aws:iam::{ACCOUNT_B}:role/{uniq('g')}",
+               Operations=["Decrypt"], Name="same-name")
+    a_grant = admin.kms.create_grant(**req)
+    # B sending the same request makes B's own grant: not A's id, not A's token.
+    b_grant = b.create_grant(**req)
+    assert b_grant["GrantId"] != a_grant["GrantId"]
+    assert b_grant["GrantToken"] != a_grant["GrantToken"]
+    issuers = {g["GrantId"]: g["IssuingAccount"] for g in admin.kms.list_grants(KeyId=key)["Grants"]}
+    assert issuers == {a_grant["GrantId"]: f"arn:aws:iam::{ACCOUNT}:root",
+                       b_grant["GrantId"]: f"arn:aws:iam::{ACCOUNT_B}:root"}
+    # Each account's retry is its own grant's.
+    assert b.create_grant(**req)["GrantId"] == b_grant["GrantId"]
+    assert admin.kms.create_grant(**req)["GrantId"] == a_grant["GrantId"]
+    assert len(admin.kms.list_grants(KeyId=key)["Grants"]) == 2
+
+
+def test_retire_grant_by_the_issuing_accounts_root(admin, account_b):
+    key = shared_key(admin, ["kms:CreateGrant", "kms:ListGrants"])
+    b = admin.as_keys("kms", account_b)
+    grantee = f"arn:aws:iam::{ACCOUNT_B}:role/{uniq('g')}"
+    b_grant = b.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"])
+    a_grant = admin.kms.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"])
+    # "The AWS account in which the grant is created" is its IssuingAccount: not the key's
+    # account for B's grant (the key's account revokes it with RevokeGrant), not B for A's.
+    assert error(admin.kms.retire_grant, KeyId=key, GrantId=b_grant["GrantId"])[:2] == (
+        "AccessDeniedException", 400)
+    assert error(b.retire_grant, KeyId=key, GrantId=a_grant["GrantId"])[:2] == (
+        "AccessDeniedException", 400)
+    b.retire_grant(KeyId=key, GrantId=b_grant["GrantId"])
+    admin.kms.retire_grant(KeyId=key, GrantId=a_grant["GrantId"])
+    assert admin.kms.list_grants(KeyId=key)["Grants"] == []
 
 
 def test_decrypt_without_key_id_of_another_accounts_ciphertext(admin, account_b):

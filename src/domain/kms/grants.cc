@@ -41,6 +41,7 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
     if (b == std::string_view::npos) return std::nullopt;
     p.key_id = std::string(rest.substr(0, a));
     p.grant_id = std::string(rest.substr(a + 1, b - a - 1));
+    p.secret = std::string(rest.substr(b + 1));
   } else if (text.starts_with("gt2:")) {
     // gt2:<grant id>:<random>:<key ARN>.
     std::string_view rest = text.substr(4);
@@ -49,6 +50,7 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
     size_t b = rest.find(':', a + 1);
     if (b == std::string_view::npos) return std::nullopt;
     p.grant_id = std::string(rest.substr(0, a));
+    p.secret = std::string(rest.substr(a + 1, b - a - 1));
     p.key_arn = std::string(rest.substr(b + 1));
     size_t slash = p.key_arn.rfind('/');
     if (!p.key_arn.starts_with("arn:") || slash == std::string::npos) return std::nullopt;
@@ -58,6 +60,15 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
   }
   if (p.key_id.empty() || !IsValidGrantId(p.grant_id)) return std::nullopt;
   return p;
+}
+
+bool GrantTokenMatches(std::string_view presented, std::string_view stored) {
+  auto a = ParseGrantToken(presented);
+  auto b = ParseGrantToken(stored);
+  if (!a || !b || a->secret.empty()) return false;
+  // Grant and key are no secret (ListGrants shows them); compared plainly.
+  if (a->grant_id != b->grant_id || a->key_id != b->key_id) return false;
+  return crypto::ConstantTimeEquals(a->secret, b->secret);
 }
 
 }  // namespace arcana::domain::kms

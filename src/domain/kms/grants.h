@@ -1,10 +1,11 @@
 // KMS grant identifiers: grant ids (64 hex) and grant tokens. A grant token is opaque to
 // callers; ours is base64url("gt2:" grant_id ":" 32 hex of randomness ":" key ARN), so
 // RetireGrant with only a token finds the grant - also when the key is another account's
-// (RetireGrant is "Cross-account use: Yes") - and a token that was not issued here is
-// rejected (InvalidGrantTokenException). Tokens of the earlier form "gt1:" key_id ":"
-// grant_id ":" randomness still parse (they name a key of the caller's account). Pure
-// functions.
+// (RetireGrant is "Cross-account use: Yes") - and retires it only if the token's randomness is
+// the one stored with the grant (GrantTokenMatches), so a token that was not issued here is
+// rejected (InvalidGrantTokenException). The GrantTokens of other operations are checked for
+// form only. Tokens of the earlier form "gt1:" key_id ":" grant_id ":" randomness still parse
+// (they name a key of the caller's account). Pure functions.
 #pragma once
 
 #include <optional>
@@ -25,8 +26,14 @@ struct GrantTokenParts {
   std::string key_id;
   std::string grant_id;
   std::string key_arn;  // "" in a gt1 token
+  std::string secret;   // the token's randomness
 };
 std::optional<GrantTokenParts> ParseGrantToken(std::string_view token);
+
+// Whether `presented` is the grant token `stored` (the one kept with the grant): the same
+// grant and key, and the same randomness, compared in constant time. False if either does
+// not parse (a grant stored without a token matches none).
+bool GrantTokenMatches(std::string_view presented, std::string_view stored);
 
 // CreateGrant's fit with its key: every operation must be one the key supports (developer
 // guide, grant-operations: "If you specify an unsupported operation, the CreateGrant request

@@ -121,6 +121,14 @@ Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key,
                                             req.resource_arn, d));
 }
 
+namespace {
+// Grants stored before IssuingAccount was recorded were all created in the key's account.
+std::string IssuingAccountOf(const domain::kms::Grant& grant) {
+  return grant.issuing_account.empty() ? "arn:aws:iam::" + grant.account + ":root"
+                                       : grant.issuing_account;
+}
+}  // namespace
+
 Status KmsService::AuthorizeRetireGrant(const CallContext& ctx, const Key& key,
                                         const domain::kms::Grant& grant) {
   if (ctx.authorizer == nullptr) return Status::Ok();
@@ -128,7 +136,9 @@ Status KmsService::AuthorizeRetireGrant(const CallContext& ctx, const Key& key,
   // the grantee principal if the grant allows the RetireGrant operation, and by the Amazon Web
   // Services account in which the grant is created"; "The kms:RetireGrant permission alone does
   // not allow principals to retire a grant" (developer guide, grant-delete). So no policy is
-  // evaluated: the grant decides.
+  // evaluated: the grant decides. "The account in which the grant is created" is the grant's
+  // IssuingAccount, which is not the key's account when another account created the grant on
+  // the key by its ARN; AWS documents no right of the key's account here (it has RevokeGrant).
   auth::Principal scratch;
   const auth::Principal& p = auth::CallerOf(ctx, &scratch);
   auto names_caller = [&](const std::string& principal) {
@@ -138,7 +148,8 @@ Status KmsService::AuthorizeRetireGrant(const CallContext& ctx, const Key& key,
                                       "RetireGrant") != grant.operations.end();
   if (names_caller(grant.retiring_principal) ||
       (lists_retire && names_caller(grant.grantee_principal)) ||
-      (p.type == auth::Principal::Type::kRoot && p.account == grant.account)) {
+      (p.type == auth::Principal::Type::kRoot &&
+       "arn:aws:iam::" + p.account + ":root" == IssuingAccountOf(grant))) {
     return Status::Ok();
   }
   // AWS documents no message for this refusal; this one has the form of its other
@@ -146,7 +157,7 @@ Status KmsService::AuthorizeRetireGrant(const CallContext& ctx, const Key& key,
   return Status(ErrorCode::kAccessDenied,
                 "User: " + p.arn + " is not authorized to perform: kms:RetireGrant on resource: " +
                     key.arn + " because it is not the grant's retiring principal, nor its "
-                    "grantee principal with the RetireGrant operation, nor the grant's account");
+                    "grantee principal with the RetireGrant operation, nor the grant's issuing account");
 }
 
 Status KmsService::CheckPolicyLockout(const In& in, const CallContext& ctx, const Key& key) {

@@ -125,8 +125,10 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   const storage::Scope key_scope{key.account, key.region};
   // The key's grants, a store page at a time: counted against the per-key limit, and searched
   // for a retry of this request (a retried CreateGrant with the same Name and the same grant
-  // returns the same grant id). Bounded by the limit itself.
-  std::optional<std::string> same_grant;
+  // returns the same grant id). Bounded by the limit itself. A retry is the same account's:
+  // the key's grants include other accounts' (CreateGrant is "Cross-account use: Yes"), and
+  // another account sending the same request gets a grant of its own, not this one's token.
+  std::optional<dk::Grant> same_grant;
   size_t count = 0;
   std::string after;
   while (true) {
@@ -136,10 +138,11 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
       ++count;
       after = e.grant_id;
       if (!g.name.empty() && !same_grant && e.name == g.name &&
+          e.issuing_account == g.issuing_account &&
           e.grantee_principal == g.grantee_principal &&
           e.retiring_principal == g.retiring_principal && e.operations == g.operations &&
           e.ec_equals == g.ec_equals && e.ec_subset == g.ec_subset) {
-        same_grant = e.grant_id;
+        same_grant = e;
       }
     }
     if (batch.size() < storage::kMaxListLimit || count >= dk::kMaxGrantsPerKey) break;
@@ -149,10 +152,11 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   }
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   if (same_grant) {
-    std::string token = dk::NewGrantToken(key.arn, *same_grant);
+    // The grant's own token: RetireGrant takes only a token the grant holds (AWS: "All grant
+    // tokens for the same grant ID can be used interchangeably").
     return Body([&](json::Writer& w) {
-      json::KV(w, "GrantToken", token);
-      json::KV(w, "GrantId", *same_grant);
+      json::KV(w, "GrantToken", same_grant->grant_token);
+      json::KV(w, "GrantId", same_grant->grant_id);
     });
   }
   g.grant_id = dk::NewGrantId();
@@ -230,6 +234,11 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   const storage::Scope key_scope{key.account, key.region};
   ARCANA_ASSIGN_OR_RETURN(auto grant, FindGrant(ring_.store(), key_scope, key.key_id, gid));
   if (!grant) return GrantNotFound(gid);
+  // A token names its grant, but only the grant's own token retires it: one made up from a
+  // listed grant id and key ARN is refused.
+  if (token && !dk::GrantTokenMatches(*token, grant->grant_token)) {
+    return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
+  }
   ARCANA_RETURN_IF_ERROR(AuthorizeRetireGrant(ctx, key, *grant));
   ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
