@@ -283,19 +283,37 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
   };
 
   // Confirms every RE2 match of rule ri inside d[ws, we); `touch` drops matches ending before it.
+  //
+  // A match that yields no finding (a placeholder, low entropy, allowed) must not hide a valid
+  // match starting inside it: a placeholder PEM block whose body is too short to end at its own
+  // END starts a match that runs to a real key's END, and going on past that end never tried
+  // the real key's BEGIN. So after a rejected match the search resumes just after its start.
+  // Re-reading a rejected match costs its length again; nested rejections (many BEGINs before
+  // one far END) would make that quadratic, so the extra reading is capped at the window's own
+  // length: a window is read at most about twice, and past the cap the search goes on past the
+  // rejected match as before.
   auto confirm = [&](size_t ri, size_t ws, size_t we, size_t touch) {
     const Rule& r = rs[ri];
     const int ngroups = r.re->NumberOfCapturingGroups();
     std::vector<re2::StringPiece> g(static_cast<size_t>(ngroups) + 1);
     size_t pos = ws;
     bool any = false;
+    size_t reread_budget = we - ws;
     while (pos <= we &&
            r.re->Match(d.substr(0, we), pos, we, RE2::UNANCHORED, g.data(), ngroups + 1)) {
       size_t mstart = static_cast<size_t>(g[0].data() - d.data());
       size_t mend = mstart + g[0].size();
-      pos = g[0].empty() ? mend + 1 : mend;
+      const size_t past = g[0].empty() ? mend + 1 : mend;
+      pos = past;
       if (mend < touch) continue;
       any = true;
+      // Until this match yields a finding, the search resumes just after its start.
+      const size_t extra = past - (mstart + 1);
+      const bool reread = extra <= reread_budget;
+      if (reread) {
+        reread_budget -= extra;
+        pos = mstart + 1;
+      }
       std::string_view secret(g[0].data(), g[0].size());
       if (ngroups > 0) {
         if (r.secret_group > 0) {
@@ -352,6 +370,10 @@ void Engine::Scan(Scratch& s, const Fragment& frag, std::vector<Finding>* out) c
       f.email = frag.email;
       f.date = frag.date;
       found.push_back(std::move(f));
+      if (reread) {
+        reread_budget += extra;
+        pos = past;
+      }
     }
     return any;
   };

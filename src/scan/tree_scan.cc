@@ -174,18 +174,18 @@ void ScanFile(const Engine& engine, Engine::Scratch& scratch, const Job& job,
   // Read, never mapped: a mapped file truncated while it is scanned (a log rotated, a build
   // rewriting its output, a hostile tree) raised SIGBUS on the first page past the new end
   // and killed the whole scan. read(2) just returns less; what was read is scanned.
-  size = ReadUpTo(fd, size, &buf);
+  bool binary = false;
+  size = ReadTextUpTo(fd, size, &buf, &binary);
   ::close(fd);
   if (size == 0) {
     progress->files++;
     return;
   }
-  const char* data = buf.data();
-  if (std::memchr(data, '\0', std::min(size, kBinaryProbe)) != nullptr) {
+  if (binary) {
     progress->skipped++;
   } else {
     Fragment frag;
-    frag.data = std::string_view(data, size);
+    frag.data = std::string_view(buf.data(), size);
     frag.path = job.display;
     engine.Scan(scratch, frag, out);
     progress->files++;
@@ -227,9 +227,11 @@ void ScanStdin(const Engine& engine, Engine::Scratch& scratch, ScanProgress* pro
 
 }  // namespace
 
-size_t ReadUpTo(int fd, size_t limit, std::string* buf) {
+namespace {
+
+// Reads fd into (*buf)[got, limit), keeping what is already in [0, got).
+size_t ReadFrom(int fd, size_t got, size_t limit, std::string* buf) {
   buf->resize(limit);
-  size_t got = 0;
   while (got < limit) {
     ssize_t n = ::read(fd, buf->data() + got, limit - got);
     if (n < 0 && errno == EINTR) continue;
@@ -238,6 +240,19 @@ size_t ReadUpTo(int fd, size_t limit, std::string* buf) {
   }
   buf->resize(got);
   return got;
+}
+
+}  // namespace
+
+size_t ReadUpTo(int fd, size_t limit, std::string* buf) { return ReadFrom(fd, 0, limit, buf); }
+
+size_t ReadTextUpTo(int fd, size_t limit, std::string* buf, bool* binary) {
+  // The head alone decides: a binary file of up to the size limit (4 GiB) was read whole
+  // before its first 8 KiB were looked at, so each worker held that much memory for nothing.
+  size_t head = ReadFrom(fd, 0, std::min(limit, kBinaryProbe), buf);
+  *binary = std::memchr(buf->data(), '\0', head) != nullptr;
+  if (*binary || head < std::min(limit, kBinaryProbe)) return head;
+  return ReadFrom(fd, head, limit, buf);
 }
 
 void SortFindings(std::vector<Finding>* f) {

@@ -45,6 +45,11 @@ Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress*
 // whatever happens to the file while it is read.
 size_t ReadUpTo(int fd, size_t limit, std::string* buf);
 
+// Reads a file to be scanned: its first 8 KiB, and the rest up to `limit` bytes only when that
+// head holds no NUL byte. A head with one is a binary file: *binary is set and only the head
+// is read (and returned). Otherwise as ReadUpTo.
+size_t ReadTextUpTo(int fd, size_t limit, std::string* buf, bool* binary);
+
 // The ordering ScanTree and the history scan return.
 void SortFindings(std::vector<Finding>* findings);
 

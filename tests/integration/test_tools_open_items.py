@@ -107,6 +107,27 @@ def test_scan_still_finds_a_pem_key_among_fake_armour(tmp_path):
         ("private-key", 2002, 2011)], found
 
 
+def test_scan_finds_a_pem_key_after_a_placeholder_block_and_distant_armour(tmp_path):
+    # A placeholder block's BEGIN (its body too short to end at its own END) started a match
+    # running to the real key's END: the merged window reached back to it, the match was
+    # rejected for its "..." body, and the search went on past its end, so the real key's
+    # BEGIN..END inside it was never tried. A rejected match no longer hides a later one.
+    dash = "-" * 5
+    placeholder = f"{dash}BEGIN RSA PRIVATE KEY{dash}\n...\n{dash}END RSA PRIVATE KEY{dash}\n"
+    prose = ("Some words about keys and where they are kept, nothing secret at all. " * 146
+             + f"\nThe armour ends with {dash}END RSA PRIVATE KEY, as documented.\n")
+    body = "\n".join("MIIEow" + chr(65 + i % 26) * 58 for i in range(8))
+    key = f"{dash}BEGIN RSA PRIVATE KEY{dash}\n{body}\n{dash}END RSA PRIVATE KEY{dash}\n"
+    text = placeholder + prose * 5 + key
+    (tmp_path / "doc.md").write_text(text)
+    r = arcana(["scan", "--format", "json", "doc.md"], tmp_path)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    found = json.loads(r.stdout)
+    first = text[: text.rindex(f"{dash}BEGIN")].count("\n") + 1
+    assert [(f["rule_id"], f["line"], f["end_line"]) for f in found] == [
+        ("private-key", first, first + 9)], found
+
+
 # --------------------------------------------------------------------------- arcana audit tail
 
 def _record(node: str, seq: int) -> str:

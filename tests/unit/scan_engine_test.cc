@@ -222,6 +222,67 @@ TEST(ScanWalk, ReadUpToReturnsWhatIsLeftOfAFileTruncatedAfterItsSizeWasTaken) {
   ::close(fd);
 }
 
+TEST(ScanWalk, ABinaryFileIsJudgedByItsHeadWithoutReadingTheRest) {
+  // The whole file (up to the size limit, 4 GiB) was read before its first 8 KiB were probed
+  // for a NUL byte. A sparse 64 MiB file of zeros: only its head is read.
+  TempDir dir;
+  const fs::path p = dir.path() / "image.bin";
+  std::ofstream(p).close();
+  fs::resize_file(p, size_t{64} << 20);
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string buf;
+  bool binary = false;
+  EXPECT_EQ(ReadTextUpTo(fd, size_t{64} << 20, &buf, &binary), 8192u);
+  EXPECT_TRUE(binary);
+  EXPECT_EQ(buf.size(), 8192u);
+  EXPECT_EQ(::lseek(fd, 0, SEEK_CUR), 8192);
+  ::close(fd);
+}
+
+TEST(ScanWalk, ATextFileIsReadWholeEvenWithANulPastItsHead) {
+  TempDir dir;
+  const fs::path p = dir.path() / "notes.txt";
+  std::string text(20000, 'a');
+  text[10000] = '\0';
+  std::ofstream(p, std::ios::binary) << text;
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string buf;
+  bool binary = true;
+  EXPECT_EQ(ReadTextUpTo(fd, 1 << 20, &buf, &binary), text.size());
+  EXPECT_FALSE(binary);
+  EXPECT_EQ(buf, text);
+  ::close(fd);
+  // A short file and a limit below the probe size.
+  fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(ReadTextUpTo(fd, 100, &buf, &binary), 100u);
+  EXPECT_FALSE(binary);
+  EXPECT_EQ(buf, text.substr(0, 100));
+  ::close(fd);
+}
+
+TEST(ScanEngine, ARejectedPemMatchDoesNotHideARealKeyInsideIt) {
+  // A placeholder block's BEGIN (body too short to end at its own END) starts a match running
+  // to the real key's END: rejected for its "..." body, it hid the real key's BEGIN..END.
+  const std::string dash = "-----";
+  std::string text = dash + "BEGIN RSA PRIVATE KEY" + dash + "\n...\n" + dash +
+                     "END RSA PRIVATE KEY" + dash + "\n";
+  for (int i = 0; i < 5; ++i) {
+    for (int j = 0; j < 146; ++j) text += "Some words about keys and where they are kept. ";
+    text += "\nThe armour ends with " + dash + "END RSA PRIVATE KEY, as documented.\n";
+  }
+  const size_t begin = text.size();
+  text += dash + "BEGIN RSA PRIVATE KEY" + dash + "\n";
+  for (int i = 0; i < 8; ++i) text += "MIIEow" + std::string(58, static_cast<char>('A' + i)) + "\n";
+  text += dash + "END RSA PRIVATE KEY" + dash + "\n";
+  auto found = ScanText(*Builtin(), text, "doc.md");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].rule_id, "private-key");
+  EXPECT_EQ(found[0].match_offset, begin);
+}
+
 TEST(ScanWalk, MissingPathIsAnError) {
   auto engine = Builtin();
   TreeScanOptions opts;
