@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from conftest import raw_call
 from test_iam import ACCOUNT, TRUST_ACCOUNT, client, code_of, name
+from test_sts_source_identity import iam  # noqa: F401  (the module's IAM client)
 
 SMRW = "arn:aws:iam::aws:policy/SecretsManagerReadWrite"
 SM_CLIENT_RO = "arn:aws:iam::aws:policy/AWSSecretsManagerClientReadOnlyAccess"
@@ -94,11 +95,6 @@ EXPECTED = [
      datetime(2019, 11, 20, 20, 8, 56, tzinfo=UTC),
      "Provides full access to Amazon SSM.", SSM_FULL_V4, "ANPAJA7V6HI4ISQFMDYAG"),
 ]
-
-
-@pytest.fixture(scope="module")
-def iam(auth_server):
-    return client(auth_server.endpoint, "iam")
 
 
 def denied(call, **kw):

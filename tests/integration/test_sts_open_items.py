@@ -26,20 +26,8 @@ from botocore.exceptions import ClientError
 from conftest import ACCOUNT
 from test_iam import client, code_of, name
 from test_sts import run_store_sql
+from test_sts_source_identity import iam, trust as _trust  # noqa: F401
 from test_sts_web_identity import anon_sts, assume, issuer, make_role, provider  # noqa: F401
-
-
-def _trust(actions, condition=None):
-    st = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-          "Action": actions}
-    if condition:
-        st["Condition"] = condition
-    return json.dumps({"Version": "2012-10-17", "Statement": [st]})
-
-
-@pytest.fixture(scope="module")
-def iam(auth_server):
-    return client(auth_server.endpoint, "iam")
 
 
 def _session_client(auth_server, service, creds):
