@@ -86,11 +86,15 @@ def test_scan_of_many_pem_armour_lines_is_linear(tmp_path):
     for name, line in inputs.items():
         (tmp_path / name).write_text((line * (size // len(line) + 1))[:size])
     plain = min(_timed_scan(tmp_path / "plain.txt") for _ in range(2))
+    # Release: the armour scans within 3x of plain text (before: 8x-165x). Under ASan+UBSan
+    # (`make test-sanitize` exports ASAN_OPTIONS) the confirming regex path slows more than the
+    # plain scan: dense pairs measured 5.7x there.
+    factor = 10 if "ASAN_OPTIONS" in os.environ else 4
     for name in inputs:
         if name == "plain.txt":
             continue
         t = _timed_scan(tmp_path / name)
-        assert t < 4 * plain + 1.5, (name, t, plain)
+        assert t < factor * plain + 1.5, (name, t, plain)
 
 
 def test_scan_still_finds_a_pem_key_among_fake_armour(tmp_path):
