@@ -20,6 +20,12 @@ from conftest import ARCANAD
 CLI = Path(os.environ.get("ARCANA_CLI", ARCANAD.parent / "arcana"))
 
 
+# Neither touches the store: run once, in the SQLite pass.
+FILES_ONLY = pytest.mark.sqlite_only("arcana scan reads files, never the store")
+TRAIL_FILES_ONLY = pytest.mark.sqlite_only(
+    "audit tail reads the node's audit files, which are the same whatever the store")
+
+
 def arcana(args, cwd, timeout=120, **kw):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd)}
     return subprocess.run([str(CLI), *args], cwd=cwd, env=env, capture_output=True, text=True,
@@ -28,6 +34,7 @@ def arcana(args, cwd, timeout=120, **kw):
 
 # --------------------------------------------------------------------------- arcana scan
 
+@FILES_ONLY
 def test_scan_survives_a_file_truncated_while_it_is_scanned(tmp_path):
     # A large file was mapped: truncated while the scan read it (a log rotated, a build
     # rewriting its output), the next page touched raised SIGBUS and killed the whole scan.
@@ -70,6 +77,7 @@ def _timed_scan(path: Path) -> float:
     return elapsed
 
 
+@FILES_ONLY
 def test_scan_of_many_pem_armour_lines_is_linear(tmp_path):
     # Every "-----END ... PRIVATE KEY" line without its BEGIN (or without a body between) is a
     # candidate the line alone cannot confirm: each was confirmed in its own 16 KiB window
@@ -97,6 +105,7 @@ def test_scan_of_many_pem_armour_lines_is_linear(tmp_path):
         assert t < factor * plain + 1.5, (name, t, plain)
 
 
+@FILES_ONLY
 def test_scan_still_finds_a_pem_key_among_fake_armour(tmp_path):
     # The merged windows still confirm a real key whose END line follows fake armour.
     dash = "-" * 5
@@ -111,6 +120,7 @@ def test_scan_still_finds_a_pem_key_among_fake_armour(tmp_path):
         ("private-key", 2002, 2011)], found
 
 
+@FILES_ONLY
 def test_scan_finds_a_pem_key_after_a_placeholder_block_and_distant_armour(tmp_path):
     # A placeholder block's BEGIN (its body too short to end at its own END) started a match
     # running to the real key's END: the merged window reached back to it, the match was
@@ -150,6 +160,7 @@ def _bytes_read(pid: int) -> int:
     raise AssertionError("no rchar")
 
 
+@TRAIL_FILES_ONLY
 def test_audit_tail_follow_prints_each_new_record_once_and_reads_only_what_was_appended(tmp_path):
     # --follow read every record file again each second (a busy node's trail kept a core
     # busy) and filtered by sequence. It now follows each node's newest file from the offset
