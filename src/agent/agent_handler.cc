@@ -60,7 +60,7 @@ bool SameToken(std::string_view a, std::string_view b) {
 std::vector<std::string> ResourcesOf(std::string_view body, bool ssm) {
   std::vector<std::string> out;
   WipedDocument doc;
-  if (!ParseWiped(body, &doc, 16, size_t{4} << 20) || !doc.IsObject()) return out;
+  if (!json::ParseBounded(body, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) return out;
   const WipedDocument::ValueType* o = &doc;
   if (ssm) {
     auto p = doc.FindMember("Parameter");
@@ -105,7 +105,7 @@ void AddResultMetadata(std::string& body) {
 // wipe their memory when freed (wiped_json.h); the returned string is the caller's to wipe.
 std::optional<std::string> AgentSecretValueBody(const std::string& wire) {
   WipedDocument doc;
-  if (!ParseWiped(wire, &doc, 16, size_t{4} << 20) || !doc.IsObject()) return std::nullopt;
+  if (!json::ParseBounded(wire, &doc, 16, size_t{4} << 20).ok() || !doc.IsObject()) return std::nullopt;
   WipedStringBuffer buf;
   WipedWriter w(buf);
   auto text = [&](std::string_view s) {
@@ -186,7 +186,7 @@ void PassThroughError(const UpstreamReply& reply, bool secrets_manager,
 // A 200 answer the SDK could deserialize: a JSON object.
 bool LooksLikeJsonObject(const std::string& body) {
   WipedDocument doc;  // the answer holds the value
-  return ParseWiped(body, &doc, 16, size_t{4} << 20) && doc.IsObject();
+  return json::ParseBounded(body, &doc, 16, size_t{4} << 20).ok() && doc.IsObject();
 }
 
 // Set while TryInline runs a request on the I/O thread: Serve then answers only what needs

@@ -18,7 +18,6 @@
 #include <string>
 #include <string_view>
 
-#include "common/json.h"
 #include "crypto/secure_memory.h"
 
 namespace arcana::agent {
@@ -87,16 +86,6 @@ using WipedStringBufferT = rapidjson::GenericStringBuffer<rapidjson::UTF8<>, Wip
 using WipedDocument = WipedDocumentT<>;
 using WipedStringBuffer = WipedStringBufferT<>;
 using WipedWriter = rapidjson::Writer<WipedStringBuffer>;
-
-// json::ParseBounded for a wiped document: the same size and depth bounds, iterative, UTF-8
-// validated. False when the text is refused.
-template <class Doc>
-bool ParseWiped(std::string_view text, Doc* doc, size_t max_depth, size_t max_bytes) {
-  if (text.size() > max_bytes || json::NestingDepth(text, max_depth) > max_depth) return false;
-  doc->template Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-      text.data(), text.size());
-  return !doc->HasParseError();
-}
 
 // A string member of a wiped document's object ("" when absent or not a string).
 template <class V>

@@ -1,6 +1,7 @@
-// UTC calendar fields to Unix time, for the parsers of ISO 8601 dates (policy Date
-// conditions, Parameter Store expiration policies). Fields are taken as given: callers range-
-// check them first (timegm normalizes out-of-range fields instead of refusing them).
+// UTC calendar time: fields to Unix time, for the parsers of ISO 8601 dates (policy Date
+// conditions, Parameter Store expiration policies; fields are taken as given: callers range-
+// check them first, as timegm normalizes out-of-range fields instead of refusing them), and
+// Unix time to text (FormatUtc, IsoUtcSeconds).
 #pragma once
 
 #include <climits>

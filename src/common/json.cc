@@ -41,29 +41,6 @@ size_t NestingDepth(std::string_view text, size_t limit) {
   return deepest;
 }
 
-Status ParseBounded(std::string_view text, rapidjson::Document* doc, size_t max_depth,
-                    size_t max_bytes) {
-  if (text.size() > max_bytes) {
-    return Status(ErrorCode::kSerialization,
-                  "JSON text of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
-                      std::to_string(max_bytes) + " bytes");
-  }
-  if (NestingDepth(text, max_depth) > max_depth) {
-    return Status(ErrorCode::kSerialization,
-                  "JSON nesting exceeds the limit of " + std::to_string(max_depth) + " levels");
-  }
-  // JSON text is UTF-8 (RFC 8259 section 8.1). Invalid sequences are refused here: stored,
-  // they would be echoed to every caller that lists them and break clients' decoders.
-  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
-      text.data(), text.size());
-  if (doc->HasParseError()) {
-    return Status(ErrorCode::kSerialization,
-                  std::string(rapidjson::GetParseError_En(doc->GetParseError())) + " at offset " +
-                      std::to_string(doc->GetErrorOffset()));
-  }
-  return Status::Ok();
-}
-
 bool Input::Has(const char* name) const {
   auto it = v_.FindMember(name);
   return it != v_.MemberEnd() && !it->value.IsNull();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -25,14 +26,37 @@ namespace arcana::json {
 inline constexpr size_t kMaxDepth = 64;               // nesting levels ({ and [)
 inline constexpr size_t kMaxBytes = size_t{16} << 20;  // 16 MiB: far above any API body
 
-// Parses text into *doc. Accepts nesting up to max_depth levels (a scalar is depth 0, "[]"
-// depth 1); brackets inside strings do not count. Errors: kSerialization, with a message
-// naming the problem (syntax error and offset, too deep, too large); *doc is then unusable.
-Status ParseBounded(std::string_view text, rapidjson::Document* doc,
-                    size_t max_depth = kMaxDepth, size_t max_bytes = kMaxBytes);
 // The nesting depth of text as ParseBounded counts it, stopping early once it exceeds
 // limit (then returns limit + 1). Not a validator: malformed text still gets a number.
 size_t NestingDepth(std::string_view text, size_t limit);
+
+// Parses text into *doc (a rapidjson::Document, or a GenericDocument of another allocator:
+// the agent's wiping one). Accepts nesting up to max_depth levels (a scalar is depth 0, "[]"
+// depth 1); brackets inside strings do not count. Errors: kSerialization, with a message
+// naming the problem (syntax error and offset, too deep, too large); *doc is then unusable.
+template <class Doc>
+Status ParseBounded(std::string_view text, Doc* doc, size_t max_depth = kMaxDepth,
+                    size_t max_bytes = kMaxBytes) {
+  if (text.size() > max_bytes) {
+    return Status(ErrorCode::kSerialization,
+                  "JSON text of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
+                      std::to_string(max_bytes) + " bytes");
+  }
+  if (NestingDepth(text, max_depth) > max_depth) {
+    return Status(ErrorCode::kSerialization,
+                  "JSON nesting exceeds the limit of " + std::to_string(max_depth) + " levels");
+  }
+  // JSON text is UTF-8 (RFC 8259 section 8.1). Invalid sequences are refused here: stored,
+  // they would be echoed to every caller that lists them and break clients' decoders.
+  doc->template Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+      text.data(), text.size());
+  if (doc->HasParseError()) {
+    return Status(ErrorCode::kSerialization,
+                  std::string(rapidjson::GetParseError_En(doc->GetParseError())) + " at offset " +
+                      std::to_string(doc->GetErrorOffset()));
+  }
+  return Status::Ok();
+}
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 

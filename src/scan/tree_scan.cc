@@ -225,10 +225,6 @@ void ScanStdin(const Engine& engine, Engine::Scratch& scratch, ScanProgress* pro
   progress->files++;
 }
 
-}  // namespace
-
-namespace {
-
 // Reads fd into (*buf)[got, limit), keeping what is already in [0, got).
 size_t ReadFrom(int fd, size_t got, size_t limit, std::string* buf) {
   buf->resize(limit);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/wiped_json.h"
+#include "common/json.h"
 
 namespace arcana::agent {
 namespace {
@@ -58,7 +59,7 @@ TEST(AgentWipedJson, ParsedDocumentIsWipedWhenFreed) {
   const std::string wire = R"({"ARN":"arn:x","SecretString":")" + kValue + R"(","Other":[1,2]})";
   {
     WipedDocumentT<RecordingBlocks> doc;
-    ASSERT_TRUE(ParseWiped(wire, &doc, 16, 1 << 20));
+    ASSERT_TRUE(json::ParseBounded(wire, &doc, 16, 1 << 20).ok());
     EXPECT_EQ(StrMember(doc, "SecretString"), kValue);
     EXPECT_TRUE(RecordingBlocks::LiveHolds(kValue));  // the value does sit in these blocks
   }
@@ -92,8 +93,8 @@ TEST(AgentWipedJson, RefusedTextLeavesNothingBehind) {
   RecordingBlocks::Reset();
   {
     WipedDocumentT<RecordingBlocks> doc;
-    EXPECT_FALSE(ParseWiped(R"({"SecretString":")" + kValue + "\"", &doc, 16, 1 << 20));
-    EXPECT_FALSE(ParseWiped(std::string(40, '['), &doc, 16, 1 << 20));  // too deep
+    EXPECT_FALSE(json::ParseBounded(R"({"SecretString":")" + kValue + "\"", &doc, 16, 1 << 20).ok());
+    EXPECT_FALSE(json::ParseBounded(std::string(40, '['), &doc, 16, 1 << 20).ok());  // too deep
   }
   EXPECT_TRUE(RecordingBlocks::live.empty());
   EXPECT_EQ(RecordingBlocks::released_dirty, 0u);

@@ -1,6 +1,7 @@
 #include "domain/kms/grants.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "crypto/base64.h"
@@ -27,6 +28,18 @@ std::string NewGrantToken(std::string_view key_arn, std::string_view grant_id) {
                                  std::string(key_arn));
 }
 
+namespace {
+// "<a>:<b>:<rest>", split at its first two colons (rest may hold more).
+std::optional<std::array<std::string_view, 3>> SplitTwoColons(std::string_view text) {
+  size_t a = text.find(':');
+  if (a == std::string_view::npos) return std::nullopt;
+  size_t b = text.find(':', a + 1);
+  if (b == std::string_view::npos) return std::nullopt;
+  return std::array<std::string_view, 3>{text.substr(0, a), text.substr(a + 1, b - a - 1),
+                                         text.substr(b + 1)};
+}
+}  // namespace
+
 std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
   auto raw = crypto::Base64UrlDecode(token);
   if (!raw) return std::nullopt;
@@ -34,24 +47,18 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
   GrantTokenParts p;
   if (text.starts_with("gt1:")) {
     // gt1:<key id>:<grant id>:<random> (tokens issued before the key ARN was in them).
-    std::string_view rest = text.substr(4);
-    size_t a = rest.find(':');
-    if (a == std::string_view::npos) return std::nullopt;
-    size_t b = rest.find(':', a + 1);
-    if (b == std::string_view::npos) return std::nullopt;
-    p.key_id = std::string(rest.substr(0, a));
-    p.grant_id = std::string(rest.substr(a + 1, b - a - 1));
-    p.secret = std::string(rest.substr(b + 1));
+    auto f = SplitTwoColons(text.substr(4));
+    if (!f) return std::nullopt;
+    p.key_id = std::string((*f)[0]);
+    p.grant_id = std::string((*f)[1]);
+    p.secret = std::string((*f)[2]);
   } else if (text.starts_with("gt2:")) {
-    // gt2:<grant id>:<random>:<key ARN>.
-    std::string_view rest = text.substr(4);
-    size_t a = rest.find(':');
-    if (a == std::string_view::npos) return std::nullopt;
-    size_t b = rest.find(':', a + 1);
-    if (b == std::string_view::npos) return std::nullopt;
-    p.grant_id = std::string(rest.substr(0, a));
-    p.secret = std::string(rest.substr(a + 1, b - a - 1));
-    p.key_arn = std::string(rest.substr(b + 1));
+    // gt2:<grant id>:<random>:<key ARN> (the ARN last: it holds colons).
+    auto f = SplitTwoColons(text.substr(4));
+    if (!f) return std::nullopt;
+    p.grant_id = std::string((*f)[0]);
+    p.secret = std::string((*f)[1]);
+    p.key_arn = std::string((*f)[2]);
     size_t slash = p.key_arn.rfind('/');
     if (!p.key_arn.starts_with("arn:") || slash == std::string::npos) return std::nullopt;
     p.key_id = p.key_arn.substr(slash + 1);

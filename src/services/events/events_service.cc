@@ -1,9 +1,9 @@
 #include "services/events/events_service.h"
 
 #include <cmath>
-#include <ctime>
 
 #include "auth/authorizer.h"
+#include "common/civil_time.h"
 #include "common/json.h"
 #include "crypto/base64.h"
 #include "domain/events/event_pattern.h"
@@ -193,20 +193,16 @@ std::string EntryListText(const rapidjson::Value& entries) {
     if (it == o.MemberEnd() || !it->value.IsNumber()) return "null";
     const double secs = it->value.GetDouble();
     if (!std::isfinite(secs) || secs < kMinEventSeconds || secs > kMaxEventSeconds) return "null";
-    const std::time_t t = static_cast<std::time_t>(std::floor(secs));
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char text[64];
-    std::strftime(text, sizeof text, "%a %b %d %H:%M:%S UTC %Y", &tm);
-    return text;
+    return FormatUtc(static_cast<int64_t>(std::floor(secs)), "%a %b %d %H:%M:%S UTC %Y");
   };
-  std::string out = "[";
   if (!entries.IsArray()) return "null";
+  std::string out = "[";
   bool first = true;
+  bool cut = false;
   for (const auto& e : entries.GetArray()) {
     if (out.size() >= kMaxEntryListText) {
-      out.resize(kMaxEntryListText);
-      return out + "...";
+      cut = true;
+      break;
     }
     out += first ? "" : ", ";
     first = false;
@@ -231,11 +227,9 @@ std::string EntryListText(const rapidjson::Value& entries) {
            ", traceHeader=" + str(e, "TraceHeader") +
            ", kmsKeyIdentifier=null, internalMetadata=null)";
   }
-  if (out.size() > kMaxEntryListText) {
-    out.resize(kMaxEntryListText);
-    return out + "...";
-  }
-  return out + "]";
+  if (!cut && out.size() <= kMaxEntryListText) return out + "]";
+  out.resize(kMaxEntryListText);
+  return out + "...";
 }
 
 // One target of PutTargets, validated. Errors: ValidationException naming the problem.

@@ -455,29 +455,21 @@ Result<std::optional<std::string>> KeyRing::OtherAccountKeyOf(const storage::Sco
                                                               std::string_view blob) {
   crypto::KmsCiphertextHeader h;
   if (!crypto::ParseKmsCiphertextHeader(blob, &h)) return std::optional<std::string>();
-  ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(h.key_id, crypto::HexEncode(h.material_id)));
-  // rec->aad = "arcana:kms:key-material|arn:aws:kms:<region or *>:<account>:key/<id>|<material>"
-  // (storage::KeyMaterialAad); the account is the ARN's fifth field.
-  if (rec) {
-    const std::string prefix = storage::KeyMaterialAad("", "");
-    std::string_view aad(rec->aad);
-    const std::string_view head = std::string_view(prefix).substr(0, prefix.find('|') + 1);
-    if (aad.starts_with(head)) {
-      std::string_view arn = aad.substr(head.size());
-      arn = arn.substr(0, arn.find('|'));
-      size_t pos = 0;
-      for (int i = 0; i < 4 && pos != std::string_view::npos; ++i) pos = arn.find(':', pos + 1);
-      if (pos != std::string_view::npos) {
-        std::string_view account = arn.substr(pos + 1);
-        account = account.substr(0, account.find(':'));
-        if (!account.empty() && account != scope.account) {
-          return std::optional<std::string>(
-              dk::KeyArn(scope.region, std::string(account), h.key_id));
-        }
-      }
-    }
+  const std::string material_id = crypto::HexEncode(h.material_id);
+  ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(h.key_id, material_id));
+  if (!rec) return std::optional<std::string>();
+  // rec->aad is storage::KeyMaterialAad(key ARN, material id): the ARN sits between the
+  // first '|' and the last, and names the key's account.
+  const size_t first = rec->aad.find('|');
+  const size_t last = rec->aad.rfind('|');
+  if (first == std::string::npos || last <= first) return std::optional<std::string>();
+  const std::string arn = rec->aad.substr(first + 1, last - first - 1);
+  if (storage::KeyMaterialAad(arn, material_id) != rec->aad) return std::optional<std::string>();
+  auto ref = dk::ParseKeyRef(arn);
+  if (!ref.ok() || ref->kind != dk::KeyRef::kKeyArn || ref->account == scope.account) {
+    return std::optional<std::string>();
   }
-  return std::optional<std::string>();
+  return std::optional<std::string>(dk::KeyArn(scope.region, ref->account, h.key_id));
 }
 
 Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::string_view blob,

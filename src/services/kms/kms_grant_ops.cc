@@ -2,8 +2,9 @@
 // Grants allow their grantees through the policy engine (kms_access.cc, auth::DecideKmsKeyAccess);
 // RetireGrant is authorized by the grant itself (KmsService::AuthorizeRetireGrant).
 // A grant lives with its key, in the key's account: CreateGrant, ListGrants, RetireGrant and
-// RevokeGrant may name another account's key by its key ARN (ResolveKeyToAuthorize), so
-// every store access here uses the key's scope, never the caller's.
+// RevokeGrant may name another account's key by its key ARN (ResolveKeyToAuthorize), so they
+// reach the store in the key's scope, never the caller's. ListRetirableGrants lists the
+// caller's account only: grants on other accounts' keys are not found there (not yet as AWS).
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
 #include "services/kms/kms_access.h"
