@@ -11,7 +11,6 @@ import datetime
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,11 +20,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from aws_cli import run_aws
 from conftest import (ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args,
                       raw_call, error_code)
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
-AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 ROOT_ARN = "arn:aws:iam::123456789012:root"
 NODE = "n1"
 
@@ -179,15 +178,12 @@ def test_lookup_events_through_boto3_and_the_cli(srv):
     assert e.value.response["Error"]["Code"] == "InvalidTimeRangeException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
-    if not AWS:
-        pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(srv.data_dir), "AWS_ACCESS_KEY_ID": ROOT_AKID,
            "AWS_SECRET_ACCESS_KEY": ROOT_SECRET, "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1",
            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-    p = subprocess.run([AWS, "--endpoint-url", srv.endpoint, "--region", "us-east-1",
-                        "--output", "json", "cloudtrail", "lookup-events", "--lookup-attributes",
-                        "AttributeKey=EventName,AttributeValue=CreateSecret"],
-                       env=env, capture_output=True, text=True, timeout=60)
+    p = run_aws(["--endpoint-url", srv.endpoint, "--region", "us-east-1", "--output", "json",
+                 "cloudtrail", "lookup-events", "--lookup-attributes",
+                 "AttributeKey=EventName,AttributeValue=CreateSecret"], env, srv.data_dir)
     assert p.returncode == 0, p.stderr
     names = {e["EventName"] for e in json.loads(p.stdout)["Events"]}
     assert names == {"CreateSecret"}

@@ -643,8 +643,9 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
 
     The recovery window is at least 7 days, and no clock hook exists, so the test moves the
     scheduled deletion date into the past in the database (the secrets.deleted_ms column and
-    the "deleted" field of the metadata) while the nodes are stopped, and waits for their purge job (its period, 60 s,
-    bounds the wait)."""
+    the "deleted" field of the metadata) while the nodes are stopped; it also makes the purge
+    job's lease row due now (as if its 60 s period had passed while they were down), so that
+    all three nodes find it due at once when they start together and race for it."""
     # Start the nodes together so that per-node timers, if any, would fire together.
     nodes = [cluster.node(f"n{i}") for i in range(3)]
     nodes[0].start()  # creates the key file and the schema
@@ -674,6 +675,9 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
         f"meta = jsonb_set(meta::jsonb, '{{deleted}}', '{now_ms - 1000}')::text "
         f"WHERE arn IN ({in_list}) RETURNING arn")
     assert len(updated.splitlines()) == len(arns), updated
+    due = cluster.psql(f"UPDATE jobs SET due_ms = {now_ms} WHERE name = 'secretsmanager.purge' "
+                       "RETURNING name")
+    assert due == "secretsmanager.purge", due
     threads = [threading.Thread(target=n.start) for n in nodes]
     for th in threads:
         th.start()

@@ -2,17 +2,14 @@
 persistence, no SecureString plaintext at rest, and the aws CLI."""
 
 import json
-import os
-import shutil
-import subprocess
 import uuid
 
 import pytest
+from aws_cli import cli_env, run_aws
 from conftest import IS_PG, plaintext_at_rest, raises_code
 from ssm_helpers import pname, ssm, ssm_client_for  # noqa: F401
 
 REF = "/aws/reference/secretsmanager/"
-AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 
 
 def test_reference_to_secret(sm, ssm):
@@ -111,20 +108,11 @@ def test_no_secure_string_plaintext_at_rest(fresh_dev_server):
 
 @pytest.fixture
 def aws_ssm(ssm, tmp_path):
-    if not AWS:
-        pytest.fail("aws CLI not installed (/usr/bin/aws)", pytrace=False)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "AKIDCLITEST000000001", "AWS_SECRET_ACCESS_KEY": "cli-secret",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-        "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1", "LC_ALL": "C.UTF-8",
-    }
+    env = cli_env(tmp_path, "AKIDCLITEST000000001", "cli-secret")
 
     def run(*args, expect_ok=True):
-        cmd = [AWS, "--endpoint-url", ssm.server.endpoint, "--region", "us-east-1", "--output", "json",
-               "ssm", *args]
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        p = run_aws(["--endpoint-url", ssm.server.endpoint, "--region", "us-east-1", "--output",
+                     "json", "ssm", *args], env, tmp_path)
         if expect_ok:
             assert p.returncode == 0, f"{' '.join(args)} -> rc {p.returncode}\n{p.stderr}"
         return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
