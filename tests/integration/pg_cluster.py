@@ -13,8 +13,14 @@ socket. Port and password are kept in base_dir/cluster.json (0600) so a cluster 
 again (scripts/serve-cluster.sh keeps one in ./data-cluster/pg).
 
 create_database() makes a FRESH database per call (CREATE DATABASE), so every arcanad the tests
-start has a store of its own and tests stay independent. fsync stays on: the durability tests
-mean what they say.
+start has a store of its own and tests stay independent.
+
+A cluster flushes to disk (fsync on) unless made with durable=False. The session's shared
+cluster is not durable: its tests kill arcanad, never PostgreSQL or the machine, and a commit
+PostgreSQL acknowledged is in its WAL (written to the kernel, synchronous_commit stays on)
+whether or not it was also flushed, so a killed arcanad's acknowledged writes are there
+either way; the flushes cost every CREATE DATABASE and commit of the suite's PostgreSQL pass.
+The cluster tests that kill or restart PostgreSQL itself make durable clusters of their own.
 
 session_cluster() is the one cluster of a pytest session (started on first use, stopped by
 stop_session_cluster() from conftest's pytest_sessionfinish). The cluster tests that restart
@@ -65,10 +71,13 @@ class PgCluster:
     """One postgres server in base_dir/{data,sock,postgres.log}. Not thread-safe to start/stop
     concurrently; psql/create_database may be called from any thread."""
 
-    def __init__(self, base_dir: Path | None = None, port: int | None = None):
+    def __init__(self, base_dir: Path | None = None, port: int | None = None,
+                 durable: bool = True):
         """A cluster in base_dir (a new temp dir if None). An existing one (base_dir/cluster.json)
         keeps its port and password; a new one gets port (or a free one) and a random
-        password with a '/' in it, so a URL builder that forgets to escape it is caught."""
+        password with a '/' in it, so a URL builder that forgets to escape it is caught.
+        durable=False: fsync off (see the module's comment)."""
+        self.durable = durable
         if not (PG_BIN / "initdb").exists():
             raise RuntimeError(
                 f"{PG_BIN}/initdb not found: install Debian's postgresql-15 "
@@ -126,7 +135,7 @@ class PgCluster:
                              "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C",
                              "--no-instructions",
                              # initdb's own final fsync of the new files only; the server
-                             # keeps fsync on.
+                             # keeps fsync on unless durable=False.
                              "--no-sync"]),
             capture_output=True, text=True, timeout=120, cwd="/")
         pwfile.unlink()
@@ -143,6 +152,8 @@ class PgCluster:
                     "shared_buffers = 32MB\n"
                     "logging_collector = off\n"
                     "log_min_messages = warning\n")
+            if not self.durable:
+                f.write("fsync = off\nfull_page_writes = off\n")
 
     def pg_ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -241,7 +252,7 @@ def session_cluster() -> PgCluster:
     """The session's shared cluster, started on first use."""
     global _session
     if _session is None:
-        c = PgCluster()
+        c = PgCluster(durable=False)
         try:
             c.start()
         except Exception:
