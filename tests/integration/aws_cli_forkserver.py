@@ -18,6 +18,12 @@ import time
 import awscli  # noqa: F401  (sets AWS_DATA_PATH for this process; recomputed per child)
 import awscli.clidriver
 
+# What every call would redo the same way, done once here and inherited by each child: the
+# CLI's customizations (imported by load_plugins on each start) and the distribution's name
+# in the User-Agent (the distro package caches it after one look at the system).
+import awscli.handlers  # noqa: E402,F401
+awscli.clidriver._get_distribution()
+
 _AWSCLI_DATA = os.path.join(os.path.dirname(os.path.abspath(awscli.__file__)), "data")
 TIMEOUT_S = 60
 
