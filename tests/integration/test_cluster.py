@@ -106,6 +106,7 @@ def own_pg():
     """A PostgreSQL server of this module's own, for the tests that stop it (each test gets a
     database of its own in it; no other test sees the outage)."""
     pg = pg_cluster.PgCluster().start()
+    assert pg.psql("SHOW fsync") == "on"  # durable: these tests kill and restart PostgreSQL
     yield pg
     pg.destroy()
 

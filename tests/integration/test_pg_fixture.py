@@ -16,14 +16,16 @@ from conftest import store_args, store_database, store_url
 pytestmark = pytest.mark.postgresql_only("checks the PostgreSQL test fixture")
 
 
-def test_server_is_unprivileged_loopback_only_and_durable():
+def test_server_is_unprivileged_loopback_only_and_commits_synchronously():
+    """The session's cluster: fsync off (its tests kill arcanad, never PostgreSQL: see
+    pg_cluster.py), every commit still in the WAL before it is acknowledged."""
     pg = pg_cluster.session_cluster()
     pid = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
     owner = pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_name
     if os.geteuid() == 0:
         assert owner == pg_cluster.UNPRIVILEGED_USER
     assert pg.psql("SHOW listen_addresses") == "127.0.0.1"
-    assert pg.psql("SHOW fsync") == "on"
+    assert pg.psql("SHOW fsync") == "off" and not pg.durable
     assert pg.psql("SHOW synchronous_commit") == "on"
     assert pg.psql("SHOW server_version").startswith("15.")
 
