@@ -166,8 +166,9 @@ Result<std::vector<domain::kms::Grant>> CachedKmsStore::ListKmsGrants(const Scop
   return backend_.ListKmsGrants(scope, key_id, after, limit);
 }
 Result<std::vector<domain::kms::Grant>> CachedKmsStore::ListKmsGrantsByRetiringPrincipal(
-    const Scope& scope, const std::string& principal, const std::string& after, size_t limit) {
-  return backend_.ListKmsGrantsByRetiringPrincipal(scope, principal, after, limit);
+    const std::string& region, const std::string& principal, const std::string& after,
+    size_t limit) {
+  return backend_.ListKmsGrantsByRetiringPrincipal(region, principal, after, limit);
 }
 Status CachedKmsStore::DeleteKmsGrant(const Scope& scope, const std::string& key_id,
                                       const std::string& grant_id) {

@@ -114,11 +114,12 @@ class KmsStore {
                                                                 const std::string& key_id,
                                                                 const std::string& after_grant_id,
                                                                 size_t limit) = 0;
-  // Grants of the scope whose retiring principal is `principal`, ordered by grant id, after
-  // `after_grant_id`, at most limit.
+  // Grants on the keys of `region` in EVERY account whose retiring principal is `principal`,
+  // ordered by grant id, after `after_grant_id`, at most limit (ListRetirableGrants: a grant
+  // lives with its key, and another account's key may name the caller's principal).
   virtual Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
-      const Scope& scope, const std::string& principal, const std::string& after_grant_id,
-      size_t limit) = 0;
+      const std::string& region, const std::string& principal,
+      const std::string& after_grant_id, size_t limit) = 0;
   // kKmsNotFound if absent.
   virtual Status DeleteKmsGrant(const Scope& scope, const std::string& key_id,
                                 const std::string& grant_id) = 0;

@@ -228,3 +228,101 @@ def test_create_grant_grantee_must_name_a_principal(kms):
     missing = str(uuid.uuid4())
     assert error(c.create_grant, KeyId=missing, GranteePrincipal="p",
                  Operations=["Decrypt"])[:2] == ("NotFoundException", 400)
+
+
+def test_list_retirable_grants_includes_other_accounts_keys(admin, account_b):
+    # "The grants that are returned include grants for KMS keys in your Amazon Web Services
+    # account and other Amazon Web Services accounts" (ListRetirableGrants API reference).
+    key = shared_key(admin, ["kms:CreateGrant", "kms:ListGrants"])
+    b = admin.as_keys("kms", account_b)
+    retiring = f"arn:aws:iam::{ACCOUNT_B}:role/{uniq('retiring')}"
+    grantee = f"arn:aws:iam::{ACCOUNT_B}:role/{uniq('grantee')}"
+    on_a_by_a = admin.kms.create_grant(KeyId=key, GranteePrincipal=grantee,
+                                       RetiringPrincipal=retiring, Operations=["Decrypt"])
+    on_a_by_b = b.create_grant(KeyId=key, GranteePrincipal=grantee, RetiringPrincipal=retiring,
+                               Operations=["Encrypt"])
+    b_key = b.create_key()["KeyMetadata"]["Arn"]
+    on_b = b.create_grant(KeyId=b_key, GranteePrincipal=grantee, RetiringPrincipal=retiring,
+                          Operations=["Decrypt"])
+    b.create_grant(KeyId=b_key, GranteePrincipal=grantee, Operations=["Decrypt"])  # no retiring
+    listed = b.list_retirable_grants(RetiringPrincipal=retiring)
+    assert listed["Truncated"] is False
+    by_id = {g["GrantId"]: g for g in listed["Grants"]}
+    assert set(by_id) == {on_a_by_a["GrantId"], on_a_by_b["GrantId"], on_b["GrantId"]}
+    assert by_id[on_a_by_a["GrantId"]]["KeyId"] == key
+    assert by_id[on_a_by_a["GrantId"]]["IssuingAccount"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert by_id[on_b["GrantId"]]["KeyId"] == b_key
+    # Paged a grant at a time, across both accounts' keys.
+    seen, marker = [], None
+    while True:
+        page = b.list_retirable_grants(RetiringPrincipal=retiring, Limit=1,
+                                       **({"Marker": marker} if marker else {}))
+        seen += [g["GrantId"] for g in page["Grants"]]
+        if not page["Truncated"]:
+            break
+        marker = page["NextMarker"]
+    assert sorted(seen) == sorted(by_id)
+    # "You must specify a principal in your Amazon Web Services account": the authorized
+    # resource is the retiring principal, and B's role is no resource of A's account.
+    code, status, message = error(admin.kms.list_retirable_grants, RetiringPrincipal=retiring)
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert f"kms:ListRetirableGrants on resource: {retiring}" in message
+    # A's own principals still list A's grants only.
+    assert admin.kms.list_retirable_grants(
+        RetiringPrincipal=f"arn:aws:iam::{ACCOUNT}:role/{uniq('none')}")["Grants"] == []
+
+
+def test_create_grant_retry_answers_a_new_token_usable_as_the_first(admin):
+    # CreateGrant's Name: "the returned grant token is unique with every CreateGrant request,
+    # even when a duplicate GrantId is returned. All grant tokens for the same grant ID can be
+    # used interchangeably."
+    c = admin.kms
+    key = c.create_key()["KeyMetadata"]["Arn"]
+    req = dict(KeyId=key, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:role/{uniq('g')}",
+               Operations=["Encrypt", "Decrypt"], Name="retried")
+    first, second, third = (c.create_grant(**req) for _ in range(3))
+    assert first["GrantId"] == second["GrantId"] == third["GrantId"]
+    tokens = [first["GrantToken"], second["GrantToken"], third["GrantToken"]]
+    assert len(set(tokens)) == 3
+    assert len(c.list_grants(KeyId=key)["Grants"]) == 1
+    # Each is taken where grant tokens are ...
+    blob = c.encrypt(KeyId=key, Plaintext=b"x", GrantTokens=tokens)["CiphertextBlob"]
+    assert c.decrypt(CiphertextBlob=blob, GrantTokens=[second["GrantToken"]])["Plaintext"] == b"x"
+    # ... a reissued one with its tag altered is not ...
+    raw = base64.urlsafe_b64decode(second["GrantToken"] + "==").decode()
+    prefix, gid, secret, arn = raw.split(":", 3)
+    altered = _token(f"{prefix}:{gid}:{secret[:-1]}{'0' if secret[-1] != '0' else '1'}:{arn}")
+    assert error(c.encrypt, KeyId=key, Plaintext=b"x", GrantTokens=[altered]) == (
+        "InvalidGrantTokenException", 400, "Grant token is not valid.")
+    assert error(c.retire_grant, GrantToken=altered)[:2] == ("InvalidGrantTokenException", 400)
+    # ... and any of them retires the grant.
+    c.retire_grant(GrantToken=third["GrantToken"])
+    assert c.list_grants(KeyId=key)["Grants"] == []
+
+
+def test_grant_tokens_must_name_a_grant_this_server_holds(admin, account_b):
+    # InvalidGrantTokenException: "The request was rejected because the specified grant token
+    # is not valid." Tokens were checked for form only: one made up in that form passed.
+    c = admin.kms
+    key = c.create_key()["KeyMetadata"]["Arn"]
+    sign_key = c.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    grantee = f"arn:aws:iam::{ACCOUNT}:role/{uniq('g')}"
+    g = c.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Encrypt"])
+    unknown = _token(f"gt2:{uuid.uuid4().hex * 2}:{uuid.uuid4().hex}:{key}")
+    forged = _token(f"gt2:{g['GrantId']}:{uuid.uuid4().hex}:{key}")
+    invalid = ("InvalidGrantTokenException", 400, "Grant token is not valid.")
+    for bad in ("garbage", unknown, forged):
+        assert error(c.encrypt, KeyId=key, Plaintext=b"x", GrantTokens=[bad]) == invalid
+        assert error(c.describe_key, KeyId=key, GrantTokens=[g["GrantToken"], bad]) == invalid
+        assert error(c.sign, KeyId=sign_key, Message=b"m", SigningAlgorithm="ECDSA_SHA_256",
+                     GrantTokens=[bad]) == invalid
+    c.encrypt(KeyId=key, Plaintext=b"x", GrantTokens=[g["GrantToken"]])
+    # A token names its key by ARN: another account's grant on A's key is found in A's account.
+    shared = shared_key(admin, ["kms:CreateGrant", "kms:Encrypt"])
+    b = admin.as_keys("kms", account_b)
+    b_grant = b.create_grant(KeyId=shared, GranteePrincipal=f"arn:aws:iam::{ACCOUNT_B}:root",
+                             Operations=["Encrypt"])
+    b.encrypt(KeyId=shared, Plaintext=b"x", GrantTokens=[b_grant["GrantToken"]])
+    # A retired grant's token names no grant any more.
+    c.retire_grant(GrantToken=g["GrantToken"])
+    assert error(c.encrypt, KeyId=key, Plaintext=b"x", GrantTokens=[g["GrantToken"]]) == invalid

@@ -495,7 +495,7 @@ class FakeKms : public KmsStore {
     return No();
   }
   Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
-      const Scope&, const std::string&, const std::string&, size_t) override {
+      const std::string&, const std::string&, const std::string&, size_t) override {
     return No();
   }
   Status DeleteKmsGrant(const Scope&, const std::string&, const std::string&) override {

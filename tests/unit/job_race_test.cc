@@ -175,11 +175,11 @@ class RacingKmsStore final : public storage::KmsStore {
                                            const std::string& a, size_t l) override {
     return b_.ListKmsGrants(s, k, a, l);
   }
-  Result<std::vector<Grant>> ListKmsGrantsByRetiringPrincipal(const storage::Scope& s,
+  Result<std::vector<Grant>> ListKmsGrantsByRetiringPrincipal(const std::string& region,
                                                               const std::string& p,
                                                               const std::string& a,
                                                               size_t l) override {
-    return b_.ListKmsGrantsByRetiringPrincipal(s, p, a, l);
+    return b_.ListKmsGrantsByRetiringPrincipal(region, p, a, l);
   }
   Status DeleteKmsGrant(const storage::Scope& s, const std::string& k,
                         const std::string& g) override {

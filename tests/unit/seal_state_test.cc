@@ -588,9 +588,9 @@ class PausingKmsStore : public storage::KmsStore {
     return s_.ListKmsGrants(sc, k, after, limit);
   }
   Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
-      const storage::Scope& sc, const std::string& p, const std::string& after,
+      const std::string& region, const std::string& p, const std::string& after,
       size_t limit) override {
-    return s_.ListKmsGrantsByRetiringPrincipal(sc, p, after, limit);
+    return s_.ListKmsGrantsByRetiringPrincipal(region, p, after, limit);
   }
   Status DeleteKmsGrant(const storage::Scope& sc, const std::string& k,
                         const std::string& g) override {

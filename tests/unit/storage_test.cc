@@ -505,7 +505,7 @@ TEST_F(SqliteStoreTest, KmsRevisionsAndPagedLists) {
   auto grants = *kms.ListKmsGrants(scope_, "k1", "g1", 1);
   ASSERT_EQ(grants.size(), 1u);
   EXPECT_EQ(grants[0].grant_id, "g2");
-  grants = *kms.ListKmsGrantsByRetiringPrincipal(scope_, "arn:p", "", 10);
+  grants = *kms.ListKmsGrantsByRetiringPrincipal(scope_.region, "arn:p", "", 10);
   ASSERT_EQ(grants.size(), 2u);
   EXPECT_EQ(grants[0].grant_id, "g1");
   EXPECT_EQ(grants[1].grant_id, "g3");

@@ -1178,6 +1178,13 @@ TEST_P(StoreConformance, KmsGrantsListByKeyAndRetiringPrincipalAndDelete) {
     ASSERT_OK(kmss().PutKmsGrant(MakeGrant("gk", id, std::string(id) < "g3" ? "ret-a" : "ret-b")));
   }
   ASSERT_OK(kmss().PutKmsGrant(MakeGrant("other", "g0", "ret-a")));
+  // A key of another account in the same region, and one of this account in another region.
+  kms::Grant elsewhere = MakeGrant("theirs", "g15", "ret-a");
+  elsewhere.account = "444455556666";
+  ASSERT_OK(kmss().PutKmsGrant(elsewhere));
+  kms::Grant other_region = MakeGrant("gk", "g16", "ret-a");
+  other_region.region = "eu-west-1";
+  ASSERT_OK(kmss().PutKmsGrant(other_region));
   std::vector<std::string> ids;
   std::string after;
   for (int i = 0; i < 5; ++i) {
@@ -1189,11 +1196,15 @@ TEST_P(StoreConformance, KmsGrantsListByKeyAndRetiringPrincipalAndDelete) {
   }
   EXPECT_EQ(ids, std::vector<std::string>({"g1", "g2", "g3", "g4"}));
   std::vector<std::string> by_ret;
-  for (const auto& g : kmss().ListKmsGrantsByRetiringPrincipal(kScope, "ret-a", "", 10).value()) {
+  // Every account's keys of the region (ListRetirableGrants), in grant id order.
+  for (const auto& g :
+       kmss().ListKmsGrantsByRetiringPrincipal(kScope.region, "ret-a", "", 10).value()) {
     by_ret.push_back(g.grant_id);
   }
-  EXPECT_EQ(by_ret, std::vector<std::string>({"g0", "g1", "g2"}));
-  EXPECT_EQ(kmss().ListKmsGrantsByRetiringPrincipal(kScope, "ret-a", "g0", 10)->size(), 2u);
+  EXPECT_EQ(by_ret, std::vector<std::string>({"g0", "g1", "g15", "g2"}));
+  EXPECT_EQ(kmss().ListKmsGrantsByRetiringPrincipal(kScope.region, "ret-a", "g1", 10)->size(),
+            2u);
+  EXPECT_EQ(kmss().ListKmsGrantsByRetiringPrincipal("eu-west-1", "ret-a", "", 10)->size(), 1u);
   auto one = kmss().ListKmsGrants(kScope, "gk", "", 1);
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].operations, std::vector<std::string>({"Decrypt"}));

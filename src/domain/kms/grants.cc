@@ -38,6 +38,18 @@ std::optional<std::array<std::string_view, 3>> SplitTwoColons(std::string_view t
   return std::array<std::string_view, 3>{text.substr(0, a), text.substr(a + 1, b - a - 1),
                                          text.substr(b + 1)};
 }
+
+constexpr size_t kNonceHex = 32;  // a reissued token's nonce; its tag has as many digits
+
+// The tag of a reissued token: HMAC-SHA-256 under the stored token's randomness, cut to 16
+// bytes, of the grant id and the nonce.
+std::string ReissueTag(std::string_view stored_secret, std::string_view grant_id,
+                       std::string_view nonce) {
+  return crypto::HexEncode(crypto::HmacSha256(stored_secret, "arcana:kms-grant-token|" +
+                                                                 std::string(grant_id) + "|" +
+                                                                 std::string(nonce))
+                               .substr(0, kNonceHex / 2));
+}
 }  // namespace
 
 std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
@@ -52,13 +64,16 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
     p.key_id = std::string((*f)[0]);
     p.grant_id = std::string((*f)[1]);
     p.secret = std::string((*f)[2]);
-  } else if (text.starts_with("gt2:")) {
-    // gt2:<grant id>:<random>:<key ARN> (the ARN last: it holds colons).
+  } else if (text.starts_with("gt2:") || text.starts_with("gt3:")) {
+    // gt2:<grant id>:<random>:<key ARN> (the ARN last: it holds colons); gt3 (reissued):
+    // <nonce><tag> in place of <random>.
     auto f = SplitTwoColons(text.substr(4));
     if (!f) return std::nullopt;
     p.grant_id = std::string((*f)[0]);
     p.secret = std::string((*f)[1]);
     p.key_arn = std::string((*f)[2]);
+    p.reissued = text.starts_with("gt3:");
+    if (p.reissued && p.secret.size() != 2 * kNonceHex) return std::nullopt;
     size_t slash = p.key_arn.rfind('/');
     if (!p.key_arn.starts_with("arn:") || slash == std::string::npos) return std::nullopt;
     p.key_id = p.key_arn.substr(slash + 1);
@@ -72,10 +87,22 @@ std::optional<GrantTokenParts> ParseGrantToken(std::string_view token) {
 bool GrantTokenMatches(std::string_view presented, std::string_view stored) {
   auto a = ParseGrantToken(presented);
   auto b = ParseGrantToken(stored);
-  if (!a || !b || a->secret.empty()) return false;
+  if (!a || !b || a->secret.empty() || b->reissued) return false;
   // Grant and key are no secret (ListGrants shows them); compared plainly.
   if (a->grant_id != b->grant_id || a->key_id != b->key_id) return false;
-  return crypto::ConstantTimeEquals(a->secret, b->secret);
+  if (!a->reissued) return crypto::ConstantTimeEquals(a->secret, b->secret);
+  const std::string_view nonce = std::string_view(a->secret).substr(0, kNonceHex);
+  return crypto::ConstantTimeEquals(std::string_view(a->secret).substr(kNonceHex),
+                                    ReissueTag(b->secret, b->grant_id, nonce));
+}
+
+std::optional<std::string> ReissueGrantToken(std::string_view stored, std::string_view key_arn) {
+  auto s = ParseGrantToken(stored);
+  if (!s || s->secret.empty() || s->reissued) return std::nullopt;
+  const std::string nonce = crypto::HexEncode(crypto::RandomBytes(kNonceHex / 2));
+  return crypto::Base64UrlEncode("gt3:" + s->grant_id + ":" + nonce +
+                                 ReissueTag(s->secret, s->grant_id, nonce) + ":" +
+                                 std::string(key_arn));
 }
 
 }  // namespace arcana::domain::kms
@@ -139,6 +166,27 @@ Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operati
   return Status::Ok();
 }
 
+std::optional<std::string> PrincipalAccount(std::string_view p) {
+  // arn : partition : service : (empty region) : account : resource
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    size_t colon = p.find(':', start);
+    if (colon == std::string_view::npos) return std::nullopt;
+    parts.push_back(p.substr(start, colon - start));
+    start = colon + 1;
+  }
+  std::string_view resource = p.substr(start);
+  const std::string_view account = parts[4];
+  if (parts[0] == "arn" && !parts[1].empty() && (parts[2] == "iam" || parts[2] == "sts") &&
+      parts[3].empty() && account.size() == 12 &&
+      std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      !resource.empty()) {
+    return std::string(account);
+  }
+  return std::nullopt;
+}
+
 Status CheckGranteePrincipal(std::string_view principal) {
   auto is_service_principal = [](std::string_view p) {
     if (!p.ends_with(".amazonaws.com") || p.size() == 14) return false;
@@ -146,24 +194,7 @@ Status CheckGranteePrincipal(std::string_view principal) {
       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
     });
   };
-  auto is_principal_arn = [](std::string_view p) {
-    // arn : partition : service : (empty region) : account : resource
-    std::vector<std::string_view> parts;
-    size_t start = 0;
-    for (int i = 0; i < 5; ++i) {
-      size_t colon = p.find(':', start);
-      if (colon == std::string_view::npos) return false;
-      parts.push_back(p.substr(start, colon - start));
-      start = colon + 1;
-    }
-    std::string_view resource = p.substr(start);
-    const std::string_view account = parts[4];
-    return parts[0] == "arn" && !parts[1].empty() && (parts[2] == "iam" || parts[2] == "sts") &&
-           parts[3].empty() && account.size() == 12 &&
-           std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-           !resource.empty();
-  };
-  if (is_service_principal(principal) || is_principal_arn(principal)) return Status::Ok();
+  if (is_service_principal(principal) || PrincipalAccount(principal)) return Status::Ok();
   return Status(ErrorCode::kInvalidArn,
                 "ARN does not refer to a valid principal: " + std::string(principal));
 }

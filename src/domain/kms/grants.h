@@ -3,9 +3,11 @@
 // RetireGrant with only a token finds the grant - also when the key is another account's
 // (RetireGrant is "Cross-account use: Yes") - and retires it only if the token's randomness is
 // the one stored with the grant (GrantTokenMatches), so a token that was not issued here is
-// rejected (InvalidGrantTokenException). The GrantTokens of other operations are checked for
-// form only. Tokens of the earlier form "gt1:" key_id ":" grant_id ":" randomness still parse
-// (they name a key of the caller's account). Pure functions.
+// rejected (InvalidGrantTokenException); the GrantTokens of the other operations are checked
+// the same way. A retried CreateGrant answers a further token of the grant, "gt3:" grant_id
+// ":" nonce and tag ":" key ARN (ReissueGrantToken), which the stored token verifies. Tokens of
+// the earlier form "gt1:" key_id ":" grant_id ":" randomness still parse (they name a key of
+// the caller's account). Pure functions.
 #pragma once
 
 #include <optional>
@@ -26,14 +28,23 @@ struct GrantTokenParts {
   std::string key_id;
   std::string grant_id;
   std::string key_arn;  // "" in a gt1 token
-  std::string secret;   // the token's randomness
+  std::string secret;   // the token's randomness (a gt3 token: its nonce and tag)
+  bool reissued = false;  // a gt3 token (ReissueGrantToken)
 };
 std::optional<GrantTokenParts> ParseGrantToken(std::string_view token);
 
-// Whether `presented` is the grant token `stored` (the one kept with the grant): the same
-// grant and key, and the same randomness, compared in constant time. False if either does
-// not parse (a grant stored without a token matches none).
+// Whether `presented` is a token of the grant whose stored token (the one kept with the grant)
+// is `stored`: the same grant and key, and the same randomness, or a tag the stored token's
+// randomness makes (a reissued token), compared in constant time. False if either does not
+// parse (a grant stored without a token matches none).
 bool GrantTokenMatches(std::string_view presented, std::string_view stored);
+
+// A new token of the grant whose stored token is `stored`, on the key `key_arn`: a retried
+// CreateGrant answers the grant's id with a new token ("the returned grant token is unique with
+// every CreateGrant request, even when a duplicate GrantId is returned. All grant tokens for
+// the same grant ID can be used interchangeably", CreateGrant's Name). nullopt if `stored`
+// is no stored token.
+std::optional<std::string> ReissueGrantToken(std::string_view stored, std::string_view key_arn);
 
 // CreateGrant's fit with its key: every operation must be one the key supports (developer
 // guide, grant-operations: "If you specify an unsupported operation, the CreateGrant request
@@ -54,5 +65,9 @@ Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operati
 // arn:aws:sts::...:assumed-role/..."). Whether an IAM ARN names an existing principal is not
 // checked here (grants may name principals of other accounts, or ones created later).
 Status CheckGranteePrincipal(std::string_view principal);
+
+// The account of an IAM or STS principal ARN (arn:<partition>:iam|sts::<12 digits>:<resource>),
+// or nullopt for anything else (a service principal, a malformed value).
+std::optional<std::string> PrincipalAccount(std::string_view principal);
 
 }  // namespace arcana::domain::kms

@@ -146,7 +146,7 @@ Result<KmsService::DecryptOut> KmsService::DoDecrypt(const CallContext& ctx, std
 }
 
 Result<std::string> KmsService::Encrypt(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(std::string plaintext, BlobOf(in, "Plaintext"));
   ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
   ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
@@ -164,7 +164,7 @@ Result<std::string> KmsService::Encrypt(const In& in, const CallContext& ctx) {
 }
 
 Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   if (in.Has("Recipient")) {
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }
@@ -189,7 +189,7 @@ Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
 }
 
 Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(std::string blob, BlobOf(in, "CiphertextBlob"));
   ARCANA_ASSIGN_OR_RETURN(auto src_ec, ContextOf(in, "SourceEncryptionContext"));
   ARCANA_ASSIGN_OR_RETURN(auto dst_ec, ContextOf(in, "DestinationEncryptionContext"));
@@ -231,7 +231,7 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
 
 Result<std::string> KmsService::GenerateDataKeyCommon(const In& in, const CallContext& ctx,
                                                       bool with_plaintext) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   if (in.Has("Recipient")) {
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }
@@ -273,7 +273,7 @@ Result<std::string> KmsService::GenerateDataKeyWithoutPlaintext(const In& in,
 
 Result<std::string> KmsService::GenerateDataKeyPairCommon(const In& in, const CallContext& ctx,
                                                           bool with_plaintext) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   if (in.Has("Recipient")) {
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }

@@ -3,8 +3,8 @@
 // RetireGrant is authorized by the grant itself (KmsService::AuthorizeRetireGrant).
 // A grant lives with its key, in the key's account: CreateGrant, ListGrants, RetireGrant and
 // RevokeGrant may name another account's key by its key ARN (ResolveKeyToAuthorize), so they
-// reach the store in the key's scope, never the caller's. ListRetirableGrants lists the
-// caller's account only: grants on other accounts' keys are not found there (not yet as AWS).
+// reach the store in the key's scope, never the caller's. ListRetirableGrants lists the grants
+// naming a principal of the caller's account on the region's keys of every account.
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
 #include "services/kms/kms_access.h"
@@ -90,10 +90,41 @@ Result<std::optional<dk::Grant>> FindGrant(storage::KmsStore& store, const stora
   return std::optional<dk::Grant>();
 }
 
+// AWS's exception for a grant token it does not take ("The request was rejected because the
+// specified grant token is not valid"); AWS documents no message.
+Status InvalidGrantToken() {
+  return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
+}
+
 }  // namespace
 
+Status KmsService::CheckGrantTokens(const In& in, const CallContext& ctx) {
+  auto tokens = in.StrList("GrantTokens");
+  if (!tokens) return Status::Ok();
+  // A token is taken when it is one this server issued for a grant it holds: one that does
+  // not parse, or names no grant of its key (made up, or of a grant since retired or
+  // revoked), or whose randomness is not the grant's (made up from a listed grant id), is
+  // InvalidGrantTokenException. Grants are read from the store, which every node shares, so a
+  // new grant is known as soon as CreateGrant answers and its tokens always pass; they add
+  // nothing to the authorization, which reads the key's grants itself.
+  for (const auto& token : *tokens) {
+    auto parts = dk::ParseGrantToken(token);
+    if (!parts) return InvalidGrantToken();
+    storage::Scope scope = ScopeOf(ctx);  // a gt1 token names a key of the caller's account
+    if (!parts->key_arn.empty()) {
+      auto ref = dk::ParseKeyRef(parts->key_arn);
+      if (!ref.ok() || ref->kind != dk::KeyRef::kKeyArn) return InvalidGrantToken();
+      scope = {ref->account, ref->region};
+    }
+    ARCANA_ASSIGN_OR_RETURN(auto grant,
+                            FindGrant(ring_.store(), scope, parts->key_id, parts->grant_id));
+    if (!grant || !dk::GrantTokenMatches(token, grant->grant_token)) return InvalidGrantToken();
+  }
+  return Status::Ok();
+}
+
 Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   dk::Grant g;
   g.grantee_principal = in.Str("GranteePrincipal").value_or("");
   g.retiring_principal = in.Str("RetiringPrincipal").value_or("");
@@ -153,10 +184,14 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   }
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   if (same_grant) {
-    // The grant's own token: RetireGrant takes only a token the grant holds (AWS: "All grant
-    // tokens for the same grant ID can be used interchangeably").
+    // The same grant id with a new token ("the returned grant token is unique with every
+    // CreateGrant request, even when a duplicate GrantId is returned. All grant tokens for the
+    // same grant ID can be used interchangeably"): one the grant's stored token verifies, so
+    // RetireGrant and GrantTokens take it as they take the first.
+    const std::string token =
+        dk::ReissueGrantToken(same_grant->grant_token, key.arn).value_or(same_grant->grant_token);
     return Body([&](json::Writer& w) {
-      json::KV(w, "GrantToken", same_grant->grant_token);
+      json::KV(w, "GrantToken", token);
       json::KV(w, "GrantId", same_grant->grant_id);
     });
   }
@@ -194,17 +229,23 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
 
 Result<std::string> KmsService::ListRetirableGrants(const In& in, const CallContext& ctx) {
   std::string principal = in.Str("RetiringPrincipal").value_or("");
+  // The grants naming the principal on the region's keys of every account ("The grants that
+  // are returned include grants for KMS keys in your Amazon Web Services account and other
+  // Amazon Web Services accounts"); Call authorized the principal as a resource of the
+  // caller's account. A value that names no account's principal (a service principal, which
+  // AWS does not take here) lists the caller's account only, as it names no one whose grants
+  // on other accounts' keys the caller may see.
+  const bool every_account = dk::PrincipalAccount(principal) == ctx.account;
   std::string next;
   ARCANA_ASSIGN_OR_RETURN(
       auto page,
       StorePage<dk::Grant>(
           in, 50,
           [&](const std::string& after, size_t n) {
-            return ring_.store().ListKmsGrantsByRetiringPrincipal(ScopeOf(ctx), principal, after,
-                                                                   n);
+            return ring_.store().ListKmsGrantsByRetiringPrincipal(ctx.region, principal, after, n);
           },
-          [](const dk::Grant&) { return true; }, [](const dk::Grant& g) { return g.grant_id; },
-          &next));
+          [&](const dk::Grant& g) { return every_account || g.account == ctx.account; },
+          [](const dk::Grant& g) { return g.grant_id; }, &next));
   return GrantsBody(page, next, ctx.region);
 }
 
@@ -215,7 +256,7 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   std::string key_ref_text, gid;
   if (token) {
     auto parts = dk::ParseGrantToken(*token);
-    if (!parts) return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
+    if (!parts) return InvalidGrantToken();
     // A gt2 token names the key by its ARN: the key may be another account's.
     key_ref_text = parts->key_arn.empty() ? parts->key_id : parts->key_arn;
     gid = parts->grant_id;
@@ -237,9 +278,7 @@ Result<std::string> KmsService::RetireGrant(const In& in, const CallContext& ctx
   if (!grant) return GrantNotFound(gid);
   // A token names its grant, but only the grant's own token retires it: one made up from a
   // listed grant id and key ARN is refused.
-  if (token && !dk::GrantTokenMatches(*token, grant->grant_token)) {
-    return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid.");
-  }
+  if (token && !dk::GrantTokenMatches(*token, grant->grant_token)) return InvalidGrantToken();
   ARCANA_RETURN_IF_ERROR(AuthorizeRetireGrant(ctx, key, *grant));
   ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));

@@ -101,7 +101,7 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
 }
 
 Result<std::string> KmsService::DescribeKey(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
   std::vector<Key> related;
   if (key.multi_region) {

@@ -117,6 +117,17 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
       req.resource_arn = "arn:aws:kms:" + ctx.region + ":" + ctx.account + ":" +
                          in.Str("AliasName").value_or("");
     }
+    // "The authorized resource in ListRetirableGrants calls is the retiring principal
+    // specified in the request", which must be "a principal in your Amazon Web Services
+    // account" (ListRetirableGrants API reference): another account's principal is another
+    // account's resource, which no policy of the caller's account opens (AccessDenied).
+    if (operation == "ListRetirableGrants") {
+      const std::string principal = in.Str("RetiringPrincipal").value_or("");
+      if (auto account = dk::PrincipalAccount(principal)) {
+        req.resource_arn = principal;
+        req.resource_account = *account;
+      }
+    }
     req.keys = *c.request_keys;
     ARCANA_RETURN_IF_ERROR(auth::Check(c, req));
   }
@@ -175,17 +186,6 @@ Result<Key> KmsService::ManagedKeyFor(const In& in, const char* member, const Ca
   auto ref = in.Str(member);
   if (!ref) return Status(ErrorCode::kValidation, std::string(member) + " is required");
   return ResolveKey(*ref, ctx, /*allow_alias=*/false, /*create_aws_managed=*/false);
-}
-
-Status KmsService::CheckGrantTokens(const In& in) {
-  auto tokens = in.StrList("GrantTokens");
-  if (!tokens) return Status::Ok();
-  for (const auto& t : *tokens) {
-    if (!dk::ParseGrantToken(t)) {
-      return Status(ErrorCode::kInvalidGrantToken, "Grant token is not valid: it was not issued by this server.");
-    }
-  }
-  return Status::Ok();
 }
 
 Status KmsService::CheckDryRun(const In& in) {

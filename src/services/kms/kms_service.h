@@ -84,8 +84,9 @@ class KmsService : public Service {
                      bool create_aws_managed = true);
   // Key named by a member that takes key id or key ARN only (management ops).
   Result<Key> ManagedKeyFor(const In& in, const char* member, const CallContext& ctx);
-  // Validates GrantTokens (each must be a token this server issued).
-  Status CheckGrantTokens(const In& in);
+  // Validates GrantTokens: each must be a token this server issued for a grant it holds
+  // (kms_grant_ops.cc); InvalidGrantTokenException otherwise.
+  Status CheckGrantTokens(const In& in, const CallContext& ctx);
   // kDryRunOperation when DryRun is true (after every other check passed).
   static Status CheckDryRun(const In& in);
   static Result<crypto::EncryptionContext> ContextOf(const In& in, const char* member);

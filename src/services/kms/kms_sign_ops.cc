@@ -50,7 +50,7 @@ Result<crypto::PKey> KmsService::CurrentPrivateKey(const Key& key) {
 }
 
 Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
   ARCANA_ASSIGN_OR_RETURN(bool digest, MessageIsDigest(in));
   std::string alg = in.Str("SigningAlgorithm").value_or("");
@@ -72,7 +72,7 @@ Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
 }
 
 Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
   ARCANA_ASSIGN_OR_RETURN(std::string signature, BlobOf(in, "Signature"));
   ARCANA_ASSIGN_OR_RETURN(bool digest, MessageIsDigest(in));
@@ -98,7 +98,7 @@ Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
 }
 
 Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   if (!dk::IsAsymmetricSpec(key.key_spec)) {
@@ -119,7 +119,7 @@ Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ct
 }
 
 Result<std::string> KmsService::DeriveSharedSecret(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   if (in.Has("Recipient")) {
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }
@@ -167,7 +167,7 @@ Result<std::string> KmsService::MacOf(const Key& key, const std::string& alg,
 }
 
 Result<std::string> KmsService::GenerateMac(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
   std::string alg = in.Str("MacAlgorithm").value_or("");
   ARCANA_ASSIGN_OR_RETURN(Key key, KeyFor(in, "KeyId", ctx));
@@ -185,7 +185,7 @@ Result<std::string> KmsService::GenerateMac(const In& in, const CallContext& ctx
 }
 
 Result<std::string> KmsService::VerifyMac(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in));
+  ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(std::string message, BlobOf(in, "Message"));
   ARCANA_ASSIGN_OR_RETURN(std::string given, BlobOf(in, "Mac"));
   std::string alg = in.Str("MacAlgorithm").value_or("");

@@ -80,6 +80,14 @@ INSERT INTO kms_key_usage_tracking (id, since_ms)
   VALUES (1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT);
 )sql";
 
+// 3: ListRetirableGrants lists the grants naming a retiring principal on the keys of every
+// account of the region (a grant is stored with its key), so the index no longer leads with
+// the account.
+const char* const kKmsV3 = R"sql(
+DROP INDEX kms_grants_by_retiring;
+CREATE INDEX kms_grants_by_retiring_in_region ON kms_grants (region, retiring, grant_id);
+)sql";
+
 std::string KeyArnOf(const Key& k) {
   return k.arn.empty() ? domain::kms::KeyArn(k.region, k.account, k.key_id) : k.arn;
 }
@@ -191,7 +199,7 @@ void AddMaterialChanges(Tx& tx, const std::vector<std::string>& key_ids, const s
   }
 }
 
-Migrations PgKmsStore::Schema() { return {"kms", {kKmsV1, kKmsV2}}; }
+Migrations PgKmsStore::Schema() { return {"kms", {kKmsV1, kKmsV2, kKmsV3}}; }
 
 Result<std::optional<Key>> PgKmsStore::GetKmsKey(const Scope& scope, const std::string& key_id) {
   std::optional<Key> out;
@@ -413,17 +421,12 @@ Status PgKmsStore::PutKmsGrant(const Grant& g) {
   });
 }
 
-// One page of grants selected by `sql` ($1 account, $2 region, $3 the key id or retiring
-// principal, $4 the grant id to continue after, $5 the limit).
+// One page of grants selected by `sql` with `params` (the limit clamped by the caller).
 static Result<std::vector<Grant>> ListGrantsPage(Database& db, const std::string& sql,
-                                                 const Scope& scope, const std::string& selector,
-                                                 const std::string& after_grant_id,
-                                                 size_t limit) {
+                                                 const Params& params) {
   std::vector<Grant> out;
   ARCANA_RETURN_IF_ERROR(db.Read("list grants", [&](Tx& tx) -> Status {
-    ARCANA_ASSIGN_OR_RETURN(
-        out, DecodeGrants(tx.Exec(sql, {scope.account, scope.region, selector, after_grant_id,
-                                        std::min(limit, kMaxListLimit)})));
+    ARCANA_ASSIGN_OR_RETURN(out, DecodeGrants(tx.Exec(sql, params)));
     return Status::Ok();
   }));
   return out;
@@ -435,16 +438,17 @@ Result<std::vector<Grant>> PgKmsStore::ListKmsGrants(const Scope& scope, const s
   return ListGrantsPage(db_,
                         "SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
                         "AND key_id = $3 AND grant_id > $4 ORDER BY grant_id LIMIT $5",
-                        scope, key_id, after_grant_id, limit);
+                        {scope.account, scope.region, key_id, after_grant_id,
+                         std::min(limit, kMaxListLimit)});
 }
 
 Result<std::vector<Grant>> PgKmsStore::ListKmsGrantsByRetiringPrincipal(
-    const Scope& scope, const std::string& principal, const std::string& after_grant_id,
+    const std::string& region, const std::string& principal, const std::string& after_grant_id,
     size_t limit) {
   return ListGrantsPage(db_,
-                        "SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
-                        "AND retiring = $3 AND grant_id > $4 ORDER BY grant_id LIMIT $5",
-                        scope, principal, after_grant_id, limit);
+                        "SELECT meta FROM kms_grants WHERE region = $1 AND retiring = $2 "
+                        "AND grant_id > $3 ORDER BY grant_id LIMIT $4",
+                        {region, principal, after_grant_id, std::min(limit, kMaxListLimit)});
 }
 
 Status PgKmsStore::DeleteKmsGrant(const Scope& scope, const std::string& key_id,

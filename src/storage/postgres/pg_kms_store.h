@@ -46,8 +46,8 @@ class PgKmsStore : public KmsStore {
                                                         const std::string& after_grant_id,
                                                         size_t limit) override;
   Result<std::vector<domain::kms::Grant>> ListKmsGrantsByRetiringPrincipal(
-      const Scope& scope, const std::string& principal, const std::string& after_grant_id,
-      size_t limit) override;
+      const std::string& region, const std::string& principal,
+      const std::string& after_grant_id, size_t limit) override;
   Status DeleteKmsGrant(const Scope& scope, const std::string& key_id,
                         const std::string& grant_id) override;
   Result<std::vector<KeyMaterialRecord>> ListKeyMaterials() override;

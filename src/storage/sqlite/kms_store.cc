@@ -88,6 +88,13 @@ const char* const kKmsMigrationSteps[] = {
     INSERT INTO kms_key_usage_tracking (id, since_ms)
       VALUES (1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
     )sql",
+    // 5: ListRetirableGrants lists the grants naming a retiring principal on the keys of
+    // every account of the region (a grant is stored with its key), so the index no longer
+    // leads with the account.
+    R"sql(
+    DROP INDEX kms_grants_by_retiring;
+    CREATE INDEX kms_grants_by_retiring_in_region ON kms_grants(region, retiring, grant_id);
+    )sql",
 };
 
 constexpr const char* kService = "kms";
@@ -555,18 +562,17 @@ Result<std::vector<Grant>> SqliteKmsStore::ListKmsGrants(const Scope& scope,
 }
 
 Result<std::vector<Grant>> SqliteKmsStore::ListKmsGrantsByRetiringPrincipal(
-    const Scope& scope, const std::string& principal, const std::string& after_grant_id,
+    const std::string& region, const std::string& principal, const std::string& after_grant_id,
     size_t limit) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT meta FROM kms_grants WHERE account = ? AND region = ? AND retiring = ? "
+      "SELECT meta FROM kms_grants WHERE region = ? AND retiring = ? "
       "AND grant_id > ? ORDER BY grant_id LIMIT ?");
   if (!st) return DbError(c->db(), "prepare");
-  BindText(st, 1, scope.account);
-  BindText(st, 2, scope.region);
-  BindText(st, 3, principal);
-  BindText(st, 4, after_grant_id);
-  sqlite3_bind_int64(st, 5, static_cast<int64_t>(Clamp(limit)));
+  BindText(st, 1, region);
+  BindText(st, 2, principal);
+  BindText(st, 3, after_grant_id);
+  sqlite3_bind_int64(st, 4, static_cast<int64_t>(Clamp(limit)));
   return ReadGrants(*c, st);
 }
 
