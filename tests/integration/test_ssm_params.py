@@ -74,6 +74,41 @@ def test_name_rules(ssm, name, code):
         ssm().put_parameter(Name=name, Value="x", Type="String")
 
 
+def test_reserved_aws_names_answer_access_denied_as_aws(ssm):
+    """AWS's AccessDeniedException for a name in the namespace it keeps for itself names the
+    parameter without its leading slash (PutParameter "/aws/test" -> "No access to reserved
+    parameter name: aws/test.", aws-cloudformation/cfn-lint#4089; "/awssec/lab01/vpc_id" ->
+    "...: awssec/lab01/vpc_id.", a Terraform apply). GetParameter and DeleteParameter of a
+    root-level "aws..." name answer the same, not ParameterNotFound (DeleteParameter
+    "aws-cdk-playground", awslabs/aws-deployment-framework#119; GetParameter
+    "awslimitschecker", aws-solutions/quota-monitor-for-aws#30). AWS's public "/aws/..."
+    namespace is still read as before (ParameterNotFound for a name it does not hold here)."""
+    c = ssm()
+
+    def denied(call):
+        with raises_code("AccessDeniedException") as ei:
+            call()
+        e = ei.value.response
+        assert e["ResponseMetadata"]["HTTPStatusCode"] == 400
+        return e["Error"]["Message"]
+
+    for name in ("/aws/test", "/awssec/lab01/vpc_id", "/AWS/x/y"):
+        assert denied(lambda: c.put_parameter(Name=name, Value="x", Type="String")) == \
+            f"No access to reserved parameter name: {name[1:]}."
+    for name in ("aws-cdk-playground", "/awslimitschecker", "AWSthing"):
+        bare = name.lstrip("/")
+        assert denied(lambda: c.delete_parameter(Name=name)) == \
+            f"No access to reserved parameter name: {bare}."
+        assert denied(lambda: c.get_parameter(Name=name)) == \
+            f"No access to reserved parameter name: {bare}."
+    with raises_code("ParameterNotFound"):
+        c.get_parameter(Name="/aws/service/no-such/parameter")
+    with raises_code("ParameterNotFound"):
+        c.get_parameter(Name="awning")  # "aws" is the prefix, not "aw"
+    r = c.get_parameters(Names=["aws-cdk-playground"])
+    assert r["Parameters"] == [] and r["InvalidParameters"] == ["aws-cdk-playground"]
+
+
 def test_root_slash_equivalence_and_trimming(ssm):
     c = ssm()
     c.put_parameter(Name="rootparam", Value="x", Type="String")

@@ -35,6 +35,23 @@ bool WellFormed(std::string_view name) {
 
 }  // namespace
 
+Status ReservedName(std::string_view name) {
+  // AWS names the parameter without its leading slash: "/aws/test" is answered "No access to
+  // reserved parameter name: aws/test." (the console's PutParameter, aws-cloudformation/
+  // cfn-lint#4089), "/awssec/lab01/vpc_id" "...: awssec/lab01/vpc_id." (Terraform's
+  // PutParameter).
+  if (!name.empty() && name[0] == '/') name.remove_prefix(1);
+  return Status(ErrorCode::kAccessDenied,
+                "No access to reserved parameter name: " + std::string(name) + ".");
+}
+
+Status CheckReservedLookup(std::string_view name) {
+  if (IsHierarchical(name)) return Status::Ok();
+  std::string_view bare = name.substr(!name.empty() && name[0] == '/' ? 1 : 0);
+  if (Lower(bare.substr(0, 3)) == "aws") return ReservedName(name);
+  return Status::Ok();
+}
+
 std::string TrimName(std::string_view raw) {
   size_t b = 0, e = raw.size();
   while (b < e && raw[b] == ' ') ++b;
@@ -92,10 +109,7 @@ Status ValidateName(std::string_view name, std::string_view region, std::string_
   std::string_view first = name[0] == '/' ? name.substr(1) : name;
   std::string lowered = Lower(first.substr(0, 3));
   if (lowered == "aws" || lowered == "ssm") {
-    if (IsHierarchical(name) && lowered == "aws") {
-      return Status(ErrorCode::kAccessDenied,
-                    "No access to reserved parameter name: " + std::string(name) + ".");
-    }
+    if (IsHierarchical(name) && lowered == "aws") return ReservedName(name);
     // A path (`/ssm/x`) gets the long text, a root-level name the short one.
     if (IsHierarchical(name)) return Status(ErrorCode::kValidation, kBadName);
     return Status(ErrorCode::kValidation,

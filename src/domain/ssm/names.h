@@ -29,6 +29,18 @@ Status ValidateName(std::string_view name, std::string_view region, std::string_
 // can be read). Error: kValidation with AWS's "sub-paths divided by slash symbol" text.
 Status ValidateLookupName(std::string_view name);
 
+// AccessDeniedException "No access to reserved parameter name: NAME." (NAME without its
+// leading slash), AWS's answer for a name in the namespace it keeps for itself.
+Status ReservedName(std::string_view name);
+
+// For GetParameter and DeleteParameter of a well-formed name: a root-level name prefixed with
+// "aws" (any case; "awsX" or "/awsX") is AWS's, and AWS answers ReservedName for it, not
+// ParameterNotFound (recorded: DeleteParameter "aws-cdk-playground", awslabs/aws-deployment-
+// framework#119; GetParameter "awslimitschecker", aws-solutions/quota-monitor-for-aws#30).
+// Hierarchical names are not refused: "/aws/..." holds AWS's public parameters and
+// references, readable by everyone.
+Status CheckReservedLookup(std::string_view name);
+
 // The canonical lookup key: a root-level `/Name` becomes `Name`; other names are unchanged.
 std::string NameKey(std::string_view name);
 

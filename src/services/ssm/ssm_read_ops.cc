@@ -132,7 +132,16 @@ Result<std::string> SsmService::GetParameter(const In& in, const CallContext& ct
   json::Writer w(buf);
   w.StartObject();
   w.Key("Parameter");
-  ARCANA_RETURN_IF_ERROR(GetOne(w, in.Str("Name").value_or(""), decrypt, ctx));
+  const std::string raw = in.Str("Name").value_or("");
+  if (!IsReference(raw)) {
+    // GetParameters lists such a name among InvalidParameters (GetOne): no AWS answer to it
+    // was found, so the batch keeps answering as for any name that names nothing.
+    auto ref = dssm::ParseNameRef(dssm::TrimName(raw), ctx.region, ctx.account);
+    if (!ref.malformed && dssm::ValidateLookupName(ref.name).ok()) {
+      ARCANA_RETURN_IF_ERROR(dssm::CheckReservedLookup(ref.name));
+    }
+  }
+  ARCANA_RETURN_IF_ERROR(GetOne(w, raw, decrypt, ctx));
   w.EndObject();
   return Finish(buf);
 }

@@ -225,6 +225,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
 Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext& ctx) {
   const std::string name = dssm::TrimName(in.Str("Name").value_or(""));
   ARCANA_RETURN_IF_ERROR(dssm::ValidateLookupName(name));
+  ARCANA_RETURN_IF_ERROR(dssm::CheckReservedLookup(name));
   // A missing parameter: AWS answers DeleteParameter without message text.
   ARCANA_ASSIGN_OR_RETURN(auto existing, Find(ctx, dssm::NameKey(name)));
   if (!existing) return dssm::ParameterNotFound();
