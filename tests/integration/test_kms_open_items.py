@@ -12,6 +12,9 @@
 - CreateGrant with a GranteePrincipal that names no principal: InvalidArnException "ARN does
   not refer to a valid principal: <value>" (AWS's message as callers record it; Arcana stored
   the grant).
+- ListRetirableGrants lists the grants on other accounts' keys too, and only for a principal of
+  the caller's account; a retried CreateGrant answers a new, interchangeable token; the
+  GrantTokens of the other operations must name a grant this server holds.
 """
 
 from __future__ import annotations
