@@ -183,6 +183,14 @@ Result<Principal> IdentityResolver::GroupPrincipal(const std::string& account,
   return p;
 }
 
+Result<std::optional<Identity>> IdentityResolver::FindRole(const std::string& account,
+                                                           const std::string& name) const {
+  ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(account, "role", name));
+  if (!e) return std::optional<Identity>();
+  ARCANA_ASSIGN_OR_RETURN(Identity role, storage::IdentityFromEntity(*e));
+  return std::optional<Identity>(std::move(role));
+}
+
 Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
                                                   const Session& s) const {
   ARCANA_ASSIGN_OR_RETURN(Identity role, LoadIdentity(store_, account, "role", s.subject));

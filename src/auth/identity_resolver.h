@@ -62,6 +62,10 @@ class IdentityResolver {
   // anything) narrowed by the session policies, an allow-nothing one when none was given.
   Result<Principal> FederatedPrincipal(const std::string& account,
                                        const domain::iam::Session& s) const;
+  // The role `name` of `account` as stored now (its trust policy and unique id); nullopt when
+  // the account has no such role.
+  Result<std::optional<domain::iam::Identity>> FindRole(const std::string& account,
+                                                        const std::string& name) const;
   // The Principal of a session of `role` (AssumeRole), without key or expiry.
   Result<Principal> RolePrincipal(const std::string& account, const domain::iam::Session& s) const;
 

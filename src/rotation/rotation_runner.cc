@@ -10,6 +10,7 @@
 #include "crypto/random.h"
 #include "domain/rotation/function_spec.h"
 #include "rotation/builtin_rotators.h"
+#include "services/sts/session_rules.h"
 
 namespace arcana::rotation {
 
@@ -34,6 +35,67 @@ std::string EventJson(const std::string& arn, const std::string& token, const ch
 }
 
 std::string JobName(const std::string& arn) { return std::string(kJobPrefix) + arn; }
+
+// The execution role a function made through the Lambda API declared (CreateFunction's Role);
+// nullopt for a function registered with the CLI, which declares none.
+std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
+  if (f.lambda_json.empty()) return std::nullopt;
+  rapidjson::Document doc;
+  if (!json::ParseBounded(f.lambda_json, &doc).ok() || !doc.IsObject()) return std::string();
+  return json::StrField(doc, "Role");
+}
+
+// A session of the function's execution role, as Lambda runs a function: the role's own
+// policies (and permissions boundary) and nothing else, the function's name as the session
+// name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). The role must exist in the
+// function's account as the ARN names it and its trust policy must let the service principal
+// lambda.amazonaws.com sts:AssumeRole, as Lambda requires ("The role defined for the function
+// cannot be assumed by Lambda."); it is checked at every run, as the role may have changed.
+Result<domain::iam::Session> ExecutionRoleSession(const auth::IdentityResolver& ids,
+                                                  const storage::RotationFunction& fn,
+                                                  const std::string& role_arn) {
+  const Status cannot(ErrorCode::kInternalFailure,
+                      "the function's execution role " + role_arn.substr(0, 2048) +
+                          " cannot be assumed by Lambda");
+  // arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
+  std::vector<std::string_view> fields;
+  std::string_view rest = role_arn;
+  for (int i = 0; i < 5; ++i) {
+    size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return cannot;
+    fields.push_back(rest.substr(0, colon));
+    rest.remove_prefix(colon + 1);
+  }
+  if (fields[0] != "arn" || fields[2] != "iam" || !fields[3].empty() ||
+      fields[4] != fn.account || !rest.starts_with("role/")) {
+    return cannot;
+  }
+  const std::string name(rest.substr(rest.rfind('/') + 1));
+  ARCANA_ASSIGN_OR_RETURN(auto role, ids.FindRole(fn.account, name));
+  // A role of that name under another path is not the declared one.
+  if (!role || role->Arn() != role_arn) return cannot;
+  auto trust = services::sts::TrustView(*role, role_arn, fn.account);
+  if (!trust) return cannot;
+  auth::Principal lambda;
+  lambda.type = auth::Principal::Type::kService;
+  lambda.account = fn.account;
+  lambda.arn = "lambda.amazonaws.com";
+  lambda.principal_arn = lambda.arn;
+  auth::policy::ContextKeys keys;
+  keys.Set("aws:PrincipalServiceName", lambda.arn);
+  auth::policy::EvalRequest req;
+  req.principal = &lambda;
+  req.action = "sts:AssumeRole";
+  req.resource = &*trust;
+  req.context = &keys;
+  if (!auth::policy::Evaluate(req).allowed()) return cannot;
+  domain::iam::Session session;
+  session.kind = "role";
+  session.subject = role->name;
+  session.subject_id = role->id;  // this role's session, never a later one's of its name
+  session.session_name = fn.name;
+  return session;
+}
 
 }  // namespace
 
@@ -256,18 +318,29 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   };
   ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(view.lambda_arn));
   if (!fn) return Status(ErrorCode::kInternalFailure, "function " + view.lambda_arn + " is not registered");
-  if (p.mode == "test") ARCANA_RETURN_IF_ERROR(secrets_.BeginRotation(view.arn, p.token, run.now_ms));
-
   domain::iam::Session session;
-  session.kind = "service";
-  session.subject = kRotationRole;
-  session.session_name = fn->name;  // a role session name has no ':' (managed rotators)
-  std::replace(session.session_name.begin(), session.session_name.end(), ':', '.');
-  session.policies = {rot::RotationSessionPolicy(view.arn, view.region,
-                                                 rot::MasterSecretsOf(rot::DecodeEnv(fn->env_json)))};
+  if (auto role_arn = DeclaredRole(*fn)) {
+    // A function made through the Lambda API runs as the execution role it declared, as in
+    // AWS: what it may do (read a master secret, call other services) is what that role's
+    // policies allow, never more. Secrets Manager's own part is only to invoke it.
+    ARCANA_ASSIGN_OR_RETURN(session, ExecutionRoleSession(identities_, *fn, *role_arn));
+  } else {
+    // A function registered with the CLI declares no role: Arcana's own service session,
+    // allowed only what a rotation role needs on this secret (and the master secrets its
+    // registration names).
+    session.kind = "service";
+    session.subject = kRotationRole;
+    session.session_name = fn->name;  // a role session name has no ':' (managed rotators)
+    std::replace(session.session_name.begin(), session.session_name.end(), ':', '.');
+    session.policies = {rot::RotationSessionPolicy(
+        view.arn, view.region, rot::MasterSecretsOf(rot::DecodeEnv(fn->env_json)))};
+  }
+  if (p.mode == "test") ARCANA_RETURN_IF_ERROR(secrets_.BeginRotation(view.arn, p.token, run.now_ms));
   const int64_t seconds = std::max<int64_t>(kMinSessionSeconds, 4 * fn->timeout_s + 60);
   ARCANA_ASSIGN_OR_RETURN(auth::IssuedKey key,
-                          identities_.CreateSession(view.account, session, run.now_ms, seconds));
+                          identities_.CreateSession(
+                              session.kind == "role" ? fn->account : view.account, session,
+                              run.now_ms, seconds));
   Invocation call;
   call.runtime_env = {{"AWS_ACCESS_KEY_ID", key.access_key_id},
                       {"AWS_SECRET_ACCESS_KEY", key.secret_access_key},

@@ -16,10 +16,15 @@
 //    it due again (Resume), so a restored secret rotates on its schedule and a pending retry
 //    runs. A node dying between RestoreSecret's commit and Resume leaves the job waiting
 //    until the old deletion date, when it finds the secret restored and goes on.
-//  - Each invocation gets fresh STS session credentials allowed only what a rotation role
-//    needs on that secret, plus GetSecretValue on the master secrets its registration names
-//    (domain/rotation: RotationSessionPolicy, MasterSecretsOf), AWS_REGION /
-//    AWS_DEFAULT_REGION, and AWS_ENDPOINT_URL / SECRETS_MANAGER_ENDPOINT = this node.
+//  - Each invocation gets fresh STS session credentials, AWS_REGION / AWS_DEFAULT_REGION, and
+//    AWS_ENDPOINT_URL / SECRETS_MANAGER_ENDPOINT = this node. A function made through the
+//    Lambda API runs as the execution role it declared (CreateFunction's Role), as Lambda runs
+//    it: a session of that role, with the role's policies and boundary only, named after the
+//    function; the role must exist in the function's account and trust lambda.amazonaws.com
+//    (checked at every run; otherwise the run fails, the function not invoked). A function
+//    registered with the CLI declares no role: its session is Arcana's own, allowed only what
+//    a rotation role needs on that secret, plus GetSecretValue on the master secrets its
+//    registration names (domain/rotation: RotationSessionPolicy, MasterSecretsOf).
 //  - Before every step the secret is read again: rotation disabled (CancelRotateSecret), the
 //    secret deleted or the placeholder gone ends the run. After finishSecret the token's
 //    version must hold AWSCURRENT, else the run failed.

@@ -71,6 +71,16 @@ def srv(tmp_path_factory):
     env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
     s = ArcanaServer(root / "data", root / "logs", dev=False, env=env,
                      args=["--rotation-retry-seconds", "1"]).start()
+    # ROLE, the functions' execution role: a rotation runs the function as that role, which
+    # must exist and trust Lambda (as in AWS).
+    iam = client(s.endpoint, "iam")
+    iam.create_role(RoleName=ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=ROLE.rsplit("/", 1)[1], PolicyName="rotation",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}]}))
     yield s
     s.stop()
 

@@ -516,3 +516,108 @@ def test_builtin_postgresql_single_user_rotator_changes_the_password(rot):
         psycopg2.connect(password="initial-Pw-1", **connect)  # the old one no longer does
     log = (srv.data_dir / "functions" / f"123456789012-{REGION}-pg-single-user.log").read_text()
     assert new["password"] not in log and "initial-Pw-1" not in log
+
+
+MULTI_USER_PY = '''
+import json
+import os
+
+import boto3
+
+
+def lambda_handler(event, context):
+    """AWS's alternating-users template in outline: the secret's JSON names its master secret
+    ("masterarn"), which the function reads with its execution role's credentials."""
+    arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+    endpoint = os.environ["SECRETS_MANAGER_ENDPOINT"]
+    client = boto3.client("secretsmanager", endpoint_url=endpoint)
+    versions = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    if "AWSCURRENT" in versions[token]:
+        return
+    if step == "createSecret":
+        current = json.loads(client.get_secret_value(SecretId=arn,
+                                                     VersionStage="AWSCURRENT")["SecretString"])
+        master = json.loads(client.get_secret_value(SecretId=current["masterarn"])["SecretString"])
+        try:
+            client.get_secret_value(SecretId=current["unrelated"])
+            probe = "allowed"
+        except client.exceptions.ClientError as e:
+            probe = e.response["Error"]["Code"]
+        current["password"] = client.get_random_password(ExcludeCharacters="/@\\"'\\\\")["RandomPassword"]
+        current["set_by"] = master["username"]
+        current["unrelated_probe"] = probe
+        current["caller"] = boto3.client("sts", endpoint_url=endpoint).get_caller_identity()["Arn"]
+        client.put_secret_value(SecretId=arn, ClientRequestToken=token,
+                                SecretString=json.dumps(current), VersionStages=["AWSPENDING"])
+    elif step == "finishSecret":
+        old = next(v for v, s in versions.items() if "AWSCURRENT" in s)
+        client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
+                                           MoveToVersionId=token, RemoveFromVersionId=old)
+'''
+
+
+def test_function_made_through_lambda_api_runs_as_its_execution_role(rot):
+    """As Lambda: a function made with CreateFunction runs as the Role it declared, so an
+    alternating-users rotation reads the master secret its role is allowed (Arcana ran it as a
+    session scoped to the rotated secret, whose read of the master was AccessDenied: the
+    rotation failed). It gets no more than the role allows (an unrelated secret stays out of
+    reach), and a role Lambda cannot assume (no trust in lambda.amazonaws.com) is not run."""
+    import io
+    import zipfile
+    srv, sm, _, _ = rot
+    u = uuid.uuid4().hex[:8]
+    kw = dict(endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id=ROOT_AKID,
+              aws_secret_access_key=ROOT_SECRET, config=Config(retries={"max_attempts": 1}))
+    iam, lam = boto3.client("iam", **kw), boto3.client("lambda", **kw)
+    master_arn = sm.create_secret(Name=f"rot/master-{u}", SecretString=json.dumps(
+        {"username": "master", "password": "m"}))["ARN"]
+    unrelated = sm.create_secret(Name=f"rot/unrelated-{u}", SecretString="x")["ARN"]
+    name, v1 = new_secret(sm, json.dumps({"username": "app", "password": "old",
+                                          "masterarn": master_arn, "unrelated": unrelated}))
+    secret_arn = sm.describe_secret(SecretId=name)["ARN"]
+
+    def role(role_name, service):
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": service}}]}
+        arn = iam.create_role(RoleName=role_name,
+                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=role_name, PolicyName="rotation", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Resource": secret_arn,
+                 "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                            "secretsmanager:PutSecretValue",
+                            "secretsmanager:UpdateSecretVersionStage"]},
+                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                 "Resource": master_arn},
+                {"Effect": "Allow", "Action": "secretsmanager:GetRandomPassword",
+                 "Resource": "*"}]}))
+        return arn
+
+    def function(fn_name, role_arn):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("lambda_function.py", MULTI_USER_PY)
+        return lam.create_function(FunctionName=fn_name, Runtime="python3.11", Role=role_arn,
+                                   Handler="lambda_function.lambda_handler", Timeout=30,
+                                   Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+
+    role_name, fn_name = f"rotation-exec-{u}", f"multi-user-{u}"
+    fn_arn = function(fn_name, role(role_name, "lambda.amazonaws.com"))
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=fn_arn)
+    wait_current(sm, name, token, timeout=30)
+    value = json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+    assert value["set_by"] == "master" and value["password"] != "old"
+    assert value["unrelated_probe"] == "AccessDeniedException"
+    assert value["caller"] == f"arn:aws:sts::123456789012:assumed-role/{role_name}/{fn_name}"
+
+    # A role that trusts another service only: the function is not run, AWSCURRENT stays.
+    ec2_fn = function(f"ec2-role-{u}", role(f"ec2-exec-{u}", "ec2.amazonaws.com"))
+    name2, v2 = new_secret(sm, json.dumps({"username": "app", "password": "old",
+                                           "masterarn": master_arn, "unrelated": unrelated}))
+    sm.rotate_secret(SecretId=name2, ClientRequestToken=str(uuid.uuid4()),
+                     RotationLambdaARN=ec2_fn)
+    wait_for(lambda: f"ec2-exec-{u} cannot be assumed by Lambda" in srv.log_tail(200000),
+             what="the rotation to fail on the role")
+    assert stages(sm, name2)[v2] == ["AWSCURRENT"]
+    assert not (srv.data_dir / "functions" / f"123456789012-{REGION}-ec2-role-{u}.log").exists()

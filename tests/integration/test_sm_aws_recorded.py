@@ -21,6 +21,27 @@ NO_LAMBDA_ACCESS_MSG = ("Secrets Manager cannot invoke the specified Lambda func
                         "secretsmanager.amazonaws.com.")
 
 
+def ensure_lambda_role(endpoint, name, actions):
+    """The role `name` (created if absent): trusted by lambda.amazonaws.com, allowed `actions`
+    on every resource. What a Lambda function's execution role needs to run a rotation."""
+    import json as json_
+    from botocore.exceptions import ClientError as ClientError_
+
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    try:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json_.dumps(trust))
+    except ClientError_ as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+    iam.put_role_policy(RoleName=name, PolicyName="function", PolicyDocument=json_.dumps(
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+
+
 def create_rotation_function(endpoint, source, allow_secrets_manager=False):
     """A Python rotation function (rotator.handler of the given source) through the Lambda
     API; its ARN. allow_secrets_manager: the resource policy statement AWS's rotation setup
@@ -30,6 +51,8 @@ def create_rotation_function(endpoint, source, allow_secrets_manager=False):
 
     lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET)
+    # The function runs as its execution role, which must exist and trust Lambda (as in AWS).
+    ensure_lambda_role(endpoint, "rotation", ["secretsmanager:*"])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("rotator.py", source)

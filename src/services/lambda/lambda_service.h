@@ -13,7 +13,8 @@
 //    store (every node can run it; each unpacks it on first use) and run by the same shim as
 //    `arcana functions create --python`. Environment.Variables are the function's environment,
 //    Timeout (default 3, as AWS) its timeout; Runtime, Role, MemorySize and Description are
-//    kept and answered back (Role is not assumed: Arcana has no execution roles).
+//    kept and answered back. A rotation run (RotateSecret) runs the function as its Role
+//    (rotation/rotation_runner.h); Invoke does not (below).
 //    S3 code, container images, layers, VPC settings and versions (Publish) are not served.
 //  - Functions registered with the CLI (url, exec, python, builtin) are listed and described
 //    too: Runtime "provided" (url, exec) or "python3.11", CodeSize 0, and a CodeSha256 of the
@@ -24,8 +25,8 @@
 //    (202; at most kMaxQueuedEvents waiting on this node, run one at a time, lost if the node
 //    stops); DryRun only checks (204). An invoked function gets AWS_REGION, the endpoint and
 //    the AWS_LAMBDA_* variables but NO credentials: a caller allowed to invoke a rotation
-//    function must not get what the rotation's scoped session could read. Rotation runs
-//    (RotateSecret) keep their scoped STS session.
+//    function must not get what the rotation's session could read. Rotation runs
+//    (RotateSecret) get theirs: the function's Role, or (CLI functions) a scoped session.
 // Authorization: lambda:<Operation> (lambda:InvokeFunction for Invoke) on the function's ARN
 // (ListFunctions: "*"), by the policy engine like every call. Audit: lambda.amazonaws.com.
 // Errors as Lambda spells them (ErrorOf): ResourceNotFoundException 404 "Function not found:
