@@ -4,7 +4,10 @@
 // transaction, so every node's rule cache (events/rule_cache.h) drops the scope's rules on
 // its next freshness check.
 // Tags (TagResource, UntagResource, PutRule's Tags) belong to the rule: they go with it when
-// it is deleted, so a rule created again under the same name starts without them.
+// it is deleted, so a rule created again under the same name starts without them. An event
+// bus's tags are kept by the bus's name: the default bus of every account and region exists
+// without being created and cannot be deleted (AWS: "Cannot delete event bus default."), so its
+// tags stay until untagged.
 // The store keeps documents as given: the event pattern and each target's JSON document are
 // validated by the service before they reach it.
 #pragma once
@@ -88,7 +91,18 @@ class EventRuleStore {
   // The rule's tags ordered by key; kResourceNotFound when the rule is absent.
   virtual Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
                                                            const std::string& rule) = 0;
-  // Dev-mode reset: every rule, target and tag of every scope.
+  // The tags of an event bus of the scope, by its name ("default"); the caller knows the bus
+  // exists. TagBus as TagRule (kLimitExceeded beyond max_tags, nothing applied; a key given
+  // twice: the last wins). Each write is one change ("TagResource", "UntagResource") whose
+  // resource is arn:aws:events:<region>:<account>:event-bus/<bus>.
+  virtual Status TagBus(const Scope& scope, const std::string& bus,
+                        const std::vector<EventTagRecord>& tags, size_t max_tags) = 0;
+  virtual Status UntagBus(const Scope& scope, const std::string& bus,
+                          const std::vector<std::string>& keys) = 0;
+  // Ordered by key; none when the bus was never tagged.
+  virtual Result<std::vector<EventTagRecord>> ListBusTags(const Scope& scope,
+                                                          const std::string& bus) = 0;
+  // Dev-mode reset: every rule, target and tag (of rules and buses) of every scope.
   virtual Status WipeEventRules() = 0;
 };
 

@@ -431,6 +431,99 @@ def test_rule_tag_errors_as_aws_answers_them(srv):
     ev.delete_rule(Name="tag-errors")
 
 
+def test_the_default_event_bus_is_tagged_like_a_rule(srv):
+    """TagResource / UntagResource / ListTagsForResource of the default bus's ARN, as AWS answers
+    them (LocalStack's aws-validated test_events_tags.py, tests_tag_untag_resource and
+    test_recreate_tagged_resource_without_tags [event_bus-event_bus_default]: tagged, listed,
+    one key removed, removing a key it lacks succeeds; the bus is never re-created, so its tags
+    stay). Its tags are the bus's own: a rule named "default" has none of them."""
+    ev = client(srv, "events")
+    bus = "arn:aws:events:us-east-1:123456789012:event-bus/default"
+    assert ev.list_tags_for_resource(ResourceARN=bus)["Tags"] == []
+    ev.tag_resource(ResourceARN=bus, Tags=[{"Key": "tag1", "Value": "value1"},
+                                           {"Key": "tag2", "Value": "value2"}])
+    assert tags_of(ev, bus) == [("tag1", "value1"), ("tag2", "value2")]
+    ev.untag_resource(ResourceARN=bus, TagKeys=["tag2"])
+    assert tags_of(ev, bus) == [("tag1", "value1")]
+    ev.untag_resource(ResourceARN=bus, TagKeys=["not_existing_tag-1"])
+    assert tags_of(ev, bus) == [("tag1", "value1")]
+    rule = ev.put_rule(Name="default", EventPattern=json.dumps({"source": ["a"]}))["RuleArn"]
+    assert ev.list_tags_for_resource(ResourceARN=rule)["Tags"] == []
+    ev.delete_rule(Name="default")
+    assert tags_of(ev, bus) == [("tag1", "value1")]
+
+    # The rules of a rule's tags: 50 at most (nothing applied beyond), "aws:" keys reserved.
+    with pytest.raises(ClientError) as e:
+        ev.tag_resource(ResourceARN=bus, Tags=[{"Key": f"k{i}", "Value": ""} for i in range(50)])
+    assert code_of(e)[0] == "ValidationException"
+    assert tags_of(ev, bus) == [("tag1", "value1")]
+    with pytest.raises(ClientError) as e:
+        ev.tag_resource(ResourceARN=bus, Tags=[{"Key": "aws:x", "Value": "1"}])
+    assert code_of(e)[0] == "ValidationException" and "aws:" in code_of(e)[1]
+    with pytest.raises(ClientError) as e:
+        ev.untag_resource(ResourceARN=bus, TagKeys=["aws:x"])
+    assert code_of(e)[0] == "ValidationException"
+
+    # Another region's or account's default bus is not this one; a custom bus does not exist.
+    for other in ("arn:aws:events:eu-west-1:123456789012:event-bus/default",
+                  "arn:aws:events:us-east-1:210987654321:event-bus/default"):
+        with pytest.raises(ClientError) as e:
+            ev.tag_resource(ResourceARN=other, Tags=[{"Key": "k", "Value": "v"}])
+        assert code_of(e) == ("ResourceNotFoundException", "Event bus default does not exist.")
+    with pytest.raises(ClientError) as e:
+        ev.untag_resource(ResourceARN="arn:aws:events:us-east-1:123456789012:event-bus/b",
+                          TagKeys=["k"])
+    assert code_of(e) == ("ResourceNotFoundException", "Event bus b does not exist.")
+
+    # Authorized on the bus's ARN, with the request's tags as aws:RequestTag.
+    iam = client(srv, "iam")
+    iam.create_user(UserName="bus-tagger")
+    iam.put_user_policy(UserName="bus-tagger", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": bus,
+                       "Action": ["events:TagResource", "events:ListTagsForResource"],
+                       "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}}]}))
+    key = iam.create_access_key(UserName="bus-tagger")["AccessKey"]
+    tagger = client(srv, "events", key["AccessKeyId"], key["SecretAccessKey"])
+    tagger.tag_resource(ResourceARN=bus, Tags=[{"Key": "team", "Value": "blue"}])
+    assert tags_of(tagger, bus) == [("tag1", "value1"), ("team", "blue")]
+    with pytest.raises(ClientError) as e:
+        tagger.tag_resource(ResourceARN=bus, Tags=[{"Key": "owner", "Value": "x"}])
+    assert code_of(e)[0] == "AccessDeniedException"
+    with pytest.raises(ClientError) as e:
+        tagger.untag_resource(ResourceARN=bus, TagKeys=["team"])
+    assert code_of(e)[0] == "AccessDeniedException" and "events:UntagResource" in code_of(e)[1]
+    ev.untag_resource(ResourceARN=bus, TagKeys=["tag1", "team"])
+    assert ev.list_tags_for_resource(ResourceARN=bus)["Tags"] == []
+
+
+def test_list_rule_names_by_target(srv):
+    """ListRuleNamesByTarget (Zappa and others ask it which rules invoke a function): the rules
+    with a target of that Arn, by name, in pages of Limit; RuleNames present when empty."""
+    ev = client(srv, "events")
+    pattern = json.dumps({"source": ["by-target"]})
+    a, b = "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"
+    for name, urls in (("bt-2", [a]), ("bt-1", [b, a]), ("bt-3", [b]), ("bt-0", [])):
+        ev.put_rule(Name=name, EventPattern=pattern)
+        if urls:
+            ev.put_targets(Rule=name, Targets=[{"Id": f"t{i}", "Arn": u} for i, u in enumerate(urls)])
+    assert ev.list_rule_names_by_target(TargetArn=a)["RuleNames"] == ["bt-1", "bt-2"]
+    first = ev.list_rule_names_by_target(TargetArn=b, Limit=1)
+    assert first["RuleNames"] == ["bt-1"] and first["NextToken"]
+    rest = ev.list_rule_names_by_target(TargetArn=b, Limit=1, NextToken=first["NextToken"])
+    assert rest["RuleNames"] == ["bt-3"] and "NextToken" not in rest
+    assert ev.list_rule_names_by_target(TargetArn="http://127.0.0.1:9/none")["RuleNames"] == []
+    assert ev.list_rule_names_by_target(TargetArn=a, EventBusName="default")["RuleNames"] == \
+        ["bt-1", "bt-2"]
+    with pytest.raises(ClientError) as e:
+        ev.list_rule_names_by_target(TargetArn=a, EventBusName="other")
+    assert code_of(e) == ("ResourceNotFoundException", "Event bus other does not exist.")
+    for name, urls in (("bt-2", [a]), ("bt-1", [b, a]), ("bt-3", [b]), ("bt-0", [])):
+        if urls:
+            ev.remove_targets(Rule=name, Ids=[f"t{i}" for i in range(len(urls))])
+        ev.delete_rule(Name=name)
+
+
 def test_tagging_rules_takes_the_tagging_actions(srv):
     ev, iam = client(srv, "events"), client(srv, "iam")
     iam.create_user(UserName="rule-writer")

@@ -224,3 +224,23 @@ def test_rule_name_validation(ev):
     name = "test-With_valid.Characters-" + "x" * 37  # 64 characters
     assert ev.put_rule(Name=name, EventPattern=pattern)["RuleArn"].endswith(":rule/" + name)
     ev.delete_rule(Name=name)
+
+
+def test_a_bus_of_another_region_is_a_cross_region_call(ev):
+    """PutRule on the ARN of a bus in another region: AWS refuses the call itself (recorded:
+    CloudFormation's AWS::Events::Rule with EventBusName = a us-east-1 bus's ARN, deployed in
+    us-west-2, "Cross-region API call is not allowed. (Service: AmazonCloudWatchEvents; Status
+    Code: 400; Error Code: ValidationException", aws-samples/amazon-eventbridge-resource-policy-
+    samples#10); not a bus that does not exist. A bus ARN of this region still is one."""
+    pattern = json.dumps(TEST_EVENT_PATTERN)
+    for bus in ("arn:aws:events:eu-west-1:123456789012:event-bus/default",
+                "arn:aws:events:us-west-2:210987654321:event-bus/central"):
+        assert error_of(ev.put_rule, Name="cross-region", EventPattern=pattern,
+                        EventBusName=bus) == (
+            "ValidationException", "Cross-region API call is not allowed.", 400)
+        assert error_of(ev.list_rules, EventBusName=bus)[:2] == (
+            "ValidationException", "Cross-region API call is not allowed.")
+    here = "arn:aws:events:us-east-1:123456789012:event-bus/central"
+    assert error_of(ev.put_rule, Name="cross-region", EventPattern=pattern, EventBusName=here) == (
+        "ResourceNotFoundException", f"Event bus {here} does not exist.", 400)
+    assert error_of(ev.describe_rule, Name="cross-region")[0] == "ResourceNotFoundException"

@@ -1978,6 +1978,41 @@ TEST_P(StoreConformance, EventRuleTagsOnCreationUpsertLimitUntagAndGoWithTheRule
   EXPECT_TRUE(keys_values(kScope, "t").empty());
 }
 
+TEST_P(StoreConformance, EventBusTagsUpsertLimitUntagAndStayWithTheBus) {
+  EventRuleStore& rules = stores_->event_rules();
+  using KV = std::vector<std::pair<std::string, std::string>>;
+  auto keys_values = [&](const Scope& scope, const std::string& bus) {
+    KV out;
+    auto tags = rules.ListBusTags(scope, bus);
+    EXPECT_TRUE(tags.ok());
+    if (tags.ok()) for (const auto& t : *tags) out.emplace_back(t.key, t.value);
+    return out;
+  };
+  EXPECT_TRUE(keys_values(kScope, "default").empty());  // never tagged: none, no error
+  const int64_t head = Head();
+  ASSERT_OK(rules.TagBus(kScope, "default", {{"team", "a"}, {"env", "prod"}, {"team", "b"}}, 3));
+  EXPECT_EQ(keys_values(kScope, "default"), (KV{{"env", "prod"}, {"team", "b"}}));
+  EXPECT_TRUE(keys_values(kOther, "default").empty());  // scopes do not share tags
+  EXPECT_CODE(rules.TagBus(kScope, "default", {{"x", ""}, {"y", ""}}, 3),
+              ErrorCode::kLimitExceeded);
+  EXPECT_EQ(keys_values(kScope, "default"), (KV{{"env", "prod"}, {"team", "b"}}));
+  ASSERT_OK(rules.UntagBus(kScope, "default", {"env", "absent"}));
+  EXPECT_EQ(keys_values(kScope, "default"), (KV{{"team", "b"}}));
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 2u);  // the refused write left none
+  EXPECT_EQ(cs[0].service, "events");
+  EXPECT_EQ(cs[0].kind, "TagResource");
+  EXPECT_EQ(cs[0].resource, "arn:aws:events:" + kScope.region + ":" + kScope.account +
+                                ":event-bus/default");
+  EXPECT_EQ(cs[1].kind, "UntagResource");
+
+  // A bus's tags are not a rule's: a rule named like the bus has its own.
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("default"), 10, {}));
+  EXPECT_TRUE(rules.ListRuleTags(kScope, "default")->empty());
+  ASSERT_OK(stores_->WipeResources());
+  EXPECT_TRUE(keys_values(kScope, "default").empty());
+}
+
 TEST_P(StoreConformance, ScheduleJobKeepsOrReplacesAndCancels) {
   ASSERT_OK(jobs().ScheduleJob("purge", 1000, "p1", false));
   ASSERT_OK(jobs().ScheduleJob("purge", 5000, "p2", false));

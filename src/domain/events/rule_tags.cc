@@ -40,7 +40,7 @@ Status CheckTagCount(size_t count) {
   return count <= kMaxTagsPerRule ? Status::Ok() : TooManyTags();
 }
 
-Result<TaggedRuleRef> ParseTaggedRuleArn(std::string_view arn) {
+Result<TaggedResourceRef> ParseTaggedResourceArn(std::string_view arn) {
   // arn:partition:service:region:account:resource; the resource may hold ':' and '/'.
   std::vector<std::string_view> parts;
   size_t start = 0;
@@ -55,14 +55,18 @@ Result<TaggedRuleRef> ParseTaggedRuleArn(std::string_view arn) {
   }
   if (parts[2] != "events") return InvalidArn("Provided Arn is not an EventBridge ResourceARN.");
   std::string_view resource = arn.substr(start);
-  TaggedRuleRef ref{std::string(parts[1]), std::string(parts[3]), std::string(parts[4]),
-                    "default", ""};
+  TaggedResourceRef ref;
+  ref.partition = std::string(parts[1]);
+  ref.region = std::string(parts[3]);
+  ref.account = std::string(parts[4]);
+  ref.bus = "default";
   if (resource.rfind("event-bus/", 0) == 0) {
-    std::string bus(resource.substr(10));
-    if (bus == "default") {
-      return InvalidArn("this server tags rules only, not the default event bus.");
-    }
-    return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + bus + " does not exist.");
+    // A partner bus's name holds '/' (aws.partner/<source>), so any non-empty rest names one.
+    std::string_view bus = resource.substr(10);
+    if (bus.empty()) return InvalidArn("Provided Arn is not in correct format.");
+    ref.kind = TaggedResourceRef::Kind::kEventBus;
+    ref.bus = std::string(bus);
+    return ref;
   }
   if (resource.rfind("rule/", 0) != 0) {
     return InvalidArn("Provided Arn is not a taggable EventBridge resource.");

@@ -2,8 +2,10 @@
 // PutRule's Tags), as AWS documents them: at most 50 tags per resource; keys of 1-128 and
 // values of 0-256 characters (the model's length constraints, checked by the service's model
 // validator); keys starting with "aws:" are reserved for AWS and can be neither set nor
-// removed. A ResourceARN names a rule of the default bus:
-// arn:<partition>:events:<region>:<account>:rule/<name>.
+// removed. A ResourceARN names one of the two resources EventBridge tags (its TagResource API
+// reference: "In EventBridge, rules and event buses can be tagged"): a rule,
+// arn:<partition>:events:<region>:<account>:rule/[<bus>/]<name>, or an event bus,
+// arn:<partition>:events:<region>:<account>:event-bus/<name>.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -25,22 +27,24 @@ Status CheckTagKeysWritable(const std::vector<std::string_view>& keys);
 Status CheckTagCount(size_t count);
 Status TooManyTags();
 
-// A ResourceARN the tagging operations accept, taken apart.
-struct TaggedRuleRef {
+// A ResourceARN the tagging operations accept, taken apart. Whether the resource exists is
+// the caller's question (an ARN says nothing of it).
+struct TaggedResourceRef {
+  enum class Kind { kRule, kEventBus };
+  Kind kind = Kind::kRule;
   std::string partition;
   std::string region;
   std::string account;
-  std::string bus;   // "default" for rule/<name>; <bus> for rule/<bus>/<name>
-  std::string name;  // the rule's name
+  std::string bus;   // the bus: "default" for rule/<name>, <bus> for rule/<bus>/<name>,
+                     // <name> for event-bus/<name>
+  std::string name;  // the rule's name; empty for an event bus
 };
 
-// Errors, as an EventBridge caller is answered:
-//   not an ARN (arn:partition:service:region:account:resource)  -> kValidation
-//   an ARN of another service                                     -> kValidation
-//   an event bus: "default" (taggable on AWS, not here)            -> kValidation;
-//                 any other bus                                    -> kEventsResourceNotFound
-//                 ("Event bus <name> does not exist.", as for EventBusName)
-//   anything else of events (archive/, connection/, ...)           -> kValidation
-Result<TaggedRuleRef> ParseTaggedRuleArn(std::string_view arn);
+// Errors (kValidation), as an EventBridge caller is answered:
+//   not an ARN (arn:partition:service:region:account:resource)
+//   an ARN of another service
+//   a rule ARN with an empty or extra path segment, an event-bus/ ARN without a name
+//   anything else of events (archive/, connection/, ...)
+Result<TaggedResourceRef> ParseTaggedResourceArn(std::string_view arn);
 
 }  // namespace arcana::domain::events

@@ -39,12 +39,26 @@ Status MapStoreError(const Status& s, const std::string& rule) {
   }
 }
 
-// Only the default bus exists: by name or by its ARN in the caller's account and region.
+// Only the default bus exists: by name or by its ARN in the caller's account and region. A
+// bus ARN of another region is refused as AWS refuses it, before anything is looked up
+// (recorded: CloudFormation's PutRule of a rule whose EventBusName is the ARN of a bus in
+// another region, "Cross-region API call is not allowed." ValidationException 400,
+// aws-samples/amazon-eventbridge-resource-policy-samples#10).
 Status CheckBus(const json::Input& in, const CallContext& ctx) {
   auto bus = in.Str("EventBusName");
   if (!bus || *bus == kDefaultBus) return Status::Ok();
   if (*bus == "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default") {
     return Status::Ok();
+  }
+  // arn:<partition>:events:<region>:<account>:event-bus/<name> (the model's pattern).
+  if (bus->starts_with("arn:")) {
+    const size_t service = bus->find(':', 4);
+    const size_t region = service == std::string::npos ? service : bus->find(':', service + 1);
+    const size_t account = region == std::string::npos ? region : bus->find(':', region + 1);
+    if (account != std::string::npos &&
+        bus->compare(region + 1, account - region - 1, ctx.region) != 0) {
+      return Status(ErrorCode::kValidation, "Cross-region API call is not allowed.");
+    }
   }
   return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + *bus + " does not exist.");
 }
@@ -126,20 +140,37 @@ Result<std::vector<storage::EventTagRecord>> TagsOf(const json::Input& in) {
   return tags;
 }
 
-// The rule a tagging call's ResourceARN names. Only the caller's default bus holds rules: a
-// rule of another bus, region or account does not exist here, and is answered as AWS answers
-// a rule that does not exist.
-Result<std::string> TaggedRuleName(const json::Input& in, const CallContext& ctx) {
-  ARCANA_ASSIGN_OR_RETURN(ev::TaggedRuleRef ref,
-                          ev::ParseTaggedRuleArn(in.Str("ResourceARN").value_or("")));
+// The resource a tagging call's ResourceARN names: a rule of the caller's default bus, or the
+// default bus itself (AWS tags both; its own default bus is every account's in every region,
+// never created). Only the caller's default bus exists here: a custom bus, and a rule of one,
+// do not, and are answered as AWS answers those that do not exist; so are the default bus and
+// rules of another region or account (not confirmed on AWS for those).
+struct TaggedResource {
+  bool is_bus = false;
+  std::string name;  // the rule's name, or the bus's ("default")
+  std::string arn;   // what the call is authorized on
+};
+
+Result<TaggedResource> TaggedResourceOf(const json::Input& in, const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(ev::TaggedResourceRef ref,
+                          ev::ParseTaggedResourceArn(in.Str("ResourceARN").value_or("")));
+  const bool here =
+      ref.partition == "aws" && ref.region == ctx.region && ref.account == ctx.account;
+  if (ref.kind == ev::TaggedResourceRef::Kind::kEventBus) {
+    if (ref.bus != kDefaultBus || !here) {
+      return Status(ErrorCode::kEventsResourceNotFound,
+                    "Event bus " + ref.bus + " does not exist.");
+    }
+    return TaggedResource{true, ref.bus,
+                          "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/" +
+                              ref.bus};
+  }
   if (ref.bus != kDefaultBus) {
     return Status(ErrorCode::kEventsResourceNotFound,
                   "Rule " + ref.name + " does not exist on EventBus " + ref.bus + ".");
   }
-  if (ref.partition != "aws" || ref.region != ctx.region || ref.account != ctx.account) {
-    return RuleNotFound(ref.name);
-  }
-  return ref.name;
+  if (!here) return RuleNotFound(ref.name);
+  return TaggedResource{false, ref.name, RuleArn(ctx.account, ctx.region, ref.name)};
 }
 
 // Store errors of a tag write, as AWS words them.
@@ -308,6 +339,7 @@ Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Va
   if (op == "DisableRule") return SetState(input, ctx, "DISABLED");
   if (op == "PutTargets") return PutTargets(input, ctx);
   if (op == "ListTargetsByRule") return ListTargetsByRule(input, ctx);
+  if (op == "ListRuleNamesByTarget") return ListRuleNamesByTarget(input, ctx);
   if (op == "RemoveTargets") return RemoveTargets(input, ctx);
   if (op == "TestEventPattern") return TestEventPattern(input, ctx);
   if (op == "PutEvents") return PutEvents(input, ctx);
@@ -467,6 +499,47 @@ Result<std::string> EventsService::ListTargetsByRule(const rapidjson::Value& inp
   return json::Finish(buf);
 }
 
+Result<std::string> EventsService::ListRuleNamesByTarget(const rapidjson::Value& input,
+                                                         const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_RETURN_IF_ERROR(CheckBus(in, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
+  ARCANA_ASSIGN_OR_RETURN(std::string after, DecodeToken(in));
+  const std::string target = *in.Str("TargetArn");
+  const size_t limit = static_cast<size_t>(in.Int("Limit").value_or(kDefaultListLimit));
+  // A bus holds at most kMaxRulesPerBus rules of kMaxTargetsPerRule targets: read as the rule
+  // cache reads them, rule by rule in name order, until one more than a page has matched.
+  std::vector<std::string> names;
+  for (bool more = true; more && names.size() <= limit;) {
+    ARCANA_ASSIGN_OR_RETURN(auto page,
+                            rules_.ListRules(ScopeOf(ctx), "", after, storage::kMaxListLimit));
+    more = page.size() == storage::kMaxListLimit;
+    for (const auto& r : page) {
+      after = r.name;
+      ARCANA_ASSIGN_OR_RETURN(auto targets,
+                              rules_.ListTargets(ScopeOf(ctx), r.name, "", kMaxTargetsPerRule));
+      bool hit = false;
+      for (const auto& rec : targets) {
+        ARCANA_ASSIGN_OR_RETURN(ev::HttpTarget t, ev::DecodeTarget(rec.document));
+        hit = hit || t.url == target;
+      }
+      if (hit) names.push_back(r.name);
+      if (names.size() > limit) break;
+    }
+  }
+  bool more = TrimPage(names, limit);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("RuleNames");  // present when empty too
+  w.StartArray();
+  for (const auto& n : names) w.String(n.data(), static_cast<rapidjson::SizeType>(n.size()));
+  w.EndArray();
+  if (more) json::KV(w, "NextToken", EncodeToken(names.back()));
+  w.EndObject();
+  return json::Finish(buf);
+}
+
 Result<std::string> EventsService::RemoveTargets(const rapidjson::Value& input,
                                                  const CallContext& ctx) {
   json::Input in(input);
@@ -587,34 +660,37 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
 Result<std::string> EventsService::TagResource(const rapidjson::Value& input,
                                                const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(std::string rule, TaggedRuleName(in, ctx));
-  ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, ctx.action, RuleArn(ctx.account, ctx.region, rule), in));
+  ARCANA_ASSIGN_OR_RETURN(TaggedResource res, TaggedResourceOf(in, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, ctx.action, res.arn, in));
   ARCANA_ASSIGN_OR_RETURN(std::vector<storage::EventTagRecord> tags, TagsOf(in));
-  Status s = rules_.TagRule(ScopeOf(ctx), rule, tags, ev::kMaxTagsPerRule);
-  if (!s.ok()) return MapTagStoreError(s, rule);
+  Status s = res.is_bus ? rules_.TagBus(ScopeOf(ctx), res.name, tags, ev::kMaxTagsPerRule)
+                        : rules_.TagRule(ScopeOf(ctx), res.name, tags, ev::kMaxTagsPerRule);
+  if (!s.ok()) return MapTagStoreError(s, res.name);
   return EmptyObject();
 }
 
 Result<std::string> EventsService::UntagResource(const rapidjson::Value& input,
                                                  const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(std::string rule, TaggedRuleName(in, ctx));
-  ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, ctx.action, RuleArn(ctx.account, ctx.region, rule), in));
+  ARCANA_ASSIGN_OR_RETURN(TaggedResource res, TaggedResourceOf(in, ctx));
+  ARCANA_RETURN_IF_ERROR(AllowTagging(ctx, ctx.action, res.arn, in));
   std::vector<std::string> keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
   // AWS's own tags can be neither set nor removed by a caller.
   ARCANA_RETURN_IF_ERROR(ev::CheckTagKeysWritable({keys.begin(), keys.end()}));
-  Status s = rules_.UntagRule(ScopeOf(ctx), rule, keys);
-  if (!s.ok()) return MapStoreError(s, rule);
+  Status s = res.is_bus ? rules_.UntagBus(ScopeOf(ctx), res.name, keys)
+                        : rules_.UntagRule(ScopeOf(ctx), res.name, keys);
+  if (!s.ok()) return MapStoreError(s, res.name);
   return EmptyObject();
 }
 
 Result<std::string> EventsService::ListTagsForResource(const rapidjson::Value& input,
                                                        const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(std::string rule, TaggedRuleName(in, ctx));
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, rule)));
-  auto tags = rules_.ListRuleTags(ScopeOf(ctx), rule);
-  if (!tags.ok()) return MapStoreError(tags.status(), rule);
+  ARCANA_ASSIGN_OR_RETURN(TaggedResource res, TaggedResourceOf(in, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, res.arn));
+  auto tags = res.is_bus ? rules_.ListBusTags(ScopeOf(ctx), res.name)
+                         : rules_.ListRuleTags(ScopeOf(ctx), res.name);
+  if (!tags.ok()) return MapStoreError(tags.status(), res.name);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();

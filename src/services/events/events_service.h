@@ -1,14 +1,15 @@
 // EventBridge rules and targets on the same endpoint (X-Amz-Target "AWSEvents.*", signing
 // name "events", JSON 1.1), on the default event bus of the caller's account and region:
 // PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, PutTargets,
-// ListTargetsByRule, RemoveTargets, TestEventPattern, PutEvents (an application's own events,
+// ListTargetsByRule, ListRuleNamesByTarget, RemoveTargets, TestEventPattern, PutEvents (an application's own events,
 // matched and delivered like Arcana's; per-entry errors as EventBridge answers them: a
 // missing Source, DetailType or Detail InvalidArgument, a Detail that is no JSON object
 // MalformedDetail "Detail is malformed.", an "aws." source NotAuthorizedForSourceException
 // "Not authorized for the source.", as AWS reserves it), and TagResource, UntagResource and
-// ListTagsForResource of rules (domain/events/rule_tags.h: 50 tags per rule, "aws:" keys
-// reserved; PutRule's Tags apply when it creates the rule and are ignored on an update, as on
-// AWS; a rule's tags are deleted with it). Rules live in the store
+// ListTagsForResource of rules and of the default event bus (domain/events/rule_tags.h: 50
+// tags per resource, "aws:" keys reserved; PutRule's Tags apply when it creates the rule and
+// are ignored on an update, as on AWS; a rule's tags are deleted with it, the default bus's
+// stay, as the bus does). Rules live in the store
 // (storage/event_rule_store.h); what matches them and where events go is events/.
 //
 // Targets are HTTP(S) endpoints: a target's Arn is the endpoint URL itself
@@ -57,6 +58,8 @@ class EventsService final : public Service {
                                const char* state);
   Result<std::string> PutTargets(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListTargetsByRule(const rapidjson::Value& in, const CallContext& ctx);
+  // The names of the rules with a target of this TargetArn (an endpoint URL here), by name.
+  Result<std::string> ListRuleNamesByTarget(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> RemoveTargets(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> TestEventPattern(const rapidjson::Value& in, const CallContext& ctx);
   // Custom events onto the default bus, routed to the rules they match like Arcana's own.

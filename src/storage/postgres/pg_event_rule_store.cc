@@ -42,6 +42,18 @@ CREATE TABLE event_rule_tags (
 );
 )sql";
 
+// The tags of an event bus (TagResource on event-bus/<name>), by the bus's name.
+const char* const kEventsV3 = R"sql(
+CREATE TABLE event_bus_tags (
+  account TEXT COLLATE "C" NOT NULL,
+  region  TEXT COLLATE "C" NOT NULL,
+  bus     TEXT COLLATE "C" NOT NULL,
+  key     TEXT COLLATE "C" NOT NULL,
+  value   TEXT NOT NULL,
+  PRIMARY KEY (account, region, bus, key)
+);
+)sql";
+
 constexpr const char* kRuleColumns =
     "SELECT name, arn, pattern, state, description, created_ms FROM event_rules ";
 
@@ -78,7 +90,9 @@ void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
 
 }  // namespace
 
-Migrations PgEventRuleStore::Schema() { return {"events", {kEventsV1, kEventsV2}}; }
+Migrations PgEventRuleStore::Schema() {
+  return {"events", {kEventsV1, kEventsV2, kEventsV3}};
+}
 
 Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
                                  const std::vector<EventTagRecord>& tags) {
@@ -259,8 +273,82 @@ Result<std::vector<EventTagRecord>> PgEventRuleStore::ListRuleTags(const Scope& 
   return out;
 }
 
+namespace {
+
+std::string BusArn(const Scope& scope, const std::string& bus) {
+  return "arn:aws:events:" + scope.region + ":" + scope.account + ":event-bus/" + bus;
+}
+
+// A bus has no row to lock (the default bus exists without one): its tag writes serialise on
+// a transaction-scoped advisory lock of the bus, so two TagBus on two nodes cannot both pass
+// the tag limit.
+void LockBusTags(Tx& tx, const Scope& scope, const std::string& bus) {
+  tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 7213))",
+          {scope.account + "\n" + scope.region + "\n" + bus});
+}
+
+}  // namespace
+
+Status PgEventRuleStore::TagBus(const Scope& scope, const std::string& bus,
+                                const std::vector<EventTagRecord>& tags, size_t max_tags) {
+  return db_.Write("write bus tags", [&](Tx& tx) -> Status {
+    LockBusTags(tx, scope, bus);
+    for (const auto& t : tags) {
+      tx.Exec(
+          "INSERT INTO event_bus_tags (account, region, bus, key, value) "
+          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, region, bus, key) "
+          "DO UPDATE SET value = excluded.value",
+          {scope.account, scope.region, bus, t.key, t.value});
+    }
+    int64_t n = Int(tx.Exec("SELECT count(*) FROM event_bus_tags WHERE account = $1 AND "
+                            "region = $2 AND bus = $3",
+                            {scope.account, scope.region, bus})[0][0]);
+    if (static_cast<size_t>(n) > max_tags) {
+      return Status(ErrorCode::kLimitExceeded, "too many tags");  // rolled back
+    }
+    tx.AddChange({0, 0, scope.account, scope.region, kService, BusArn(scope, bus), "TagResource"});
+    return Status::Ok();
+  });
+}
+
+Status PgEventRuleStore::UntagBus(const Scope& scope, const std::string& bus,
+                                  const std::vector<std::string>& keys) {
+  return db_.Write("remove bus tags", [&](Tx& tx) -> Status {
+    LockBusTags(tx, scope, bus);
+    tx.Exec("DELETE FROM event_bus_tags WHERE account = $1 AND region = $2 AND bus = $3 AND "
+            "key = ANY($4::text[])",
+            {scope.account, scope.region, bus, Param::TextArray(keys)});
+    tx.AddChange(
+        {0, 0, scope.account, scope.region, kService, BusArn(scope, bus), "UntagResource"});
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<EventTagRecord>> PgEventRuleStore::ListBusTags(const Scope& scope,
+                                                                  const std::string& bus) {
+  std::vector<EventTagRecord> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list bus tags", [&](Tx& tx) {
+    for (const auto& row :
+         tx.Exec("SELECT key, value FROM event_bus_tags WHERE account = $1 AND region = $2 AND "
+                 "bus = $3 ORDER BY key",
+                 {scope.account, scope.region, bus})) {
+      out.push_back({Text(row[0]), Text(row[1])});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status PgEventRuleStore::WipeEventRules() {
   return db_.Write("wipe rules", [&](Tx& tx) {
+    // One change per tagged bus (resource: its ARN), as a rule's are recorded.
+    for (const auto& row :
+         tx.Exec("SELECT DISTINCT account, region, bus FROM event_bus_tags")) {
+      Scope scope{Text(row[0]), Text(row[1])};
+      tx.AddChange({0, 0, scope.account, scope.region, kService, BusArn(scope, Text(row[2])),
+                    "WipeResources"});
+    }
+    tx.Exec("DELETE FROM event_bus_tags");
     tx.Exec("DELETE FROM event_rule_tags");
     tx.Exec("DELETE FROM event_targets");
     for (const auto& row : tx.Exec("DELETE FROM event_rules RETURNING account, region, arn")) {

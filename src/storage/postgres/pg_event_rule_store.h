@@ -1,7 +1,8 @@
 // The PostgreSQL EventRuleStore (storage/event_rule_store.h): tables event_rules,
-// event_targets and event_rule_tags (component "events"). Writes lock the rule's row
-// (SELECT ... FOR UPDATE), so a DeleteRule and a PutTargets or TagRule of one rule on two
-// nodes serialise: a rule is never deleted with targets or tags left behind.
+// event_targets, event_rule_tags and event_bus_tags (component "events"). Writes lock the
+// rule's row (SELECT ... FOR UPDATE), so a DeleteRule and a PutTargets or TagRule of one rule
+// on two nodes serialise: a rule is never deleted with targets or tags left behind. A bus has
+// no row: its tag writes take an advisory lock of the bus instead.
 // Thread-safety: as every store component (store_types.h).
 #pragma once
 
@@ -39,6 +40,12 @@ class PgEventRuleStore : public EventRuleStore {
                    const std::vector<std::string>& keys) override;
   Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
                                                    const std::string& rule) override;
+  Status TagBus(const Scope& scope, const std::string& bus,
+                const std::vector<EventTagRecord>& tags, size_t max_tags) override;
+  Status UntagBus(const Scope& scope, const std::string& bus,
+                  const std::vector<std::string>& keys) override;
+  Result<std::vector<EventTagRecord>> ListBusTags(const Scope& scope,
+                                                  const std::string& bus) override;
   Status WipeEventRules() override;
 
  private:

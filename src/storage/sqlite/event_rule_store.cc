@@ -41,6 +41,17 @@ const char* const kEventsMigrations[] = {
       PRIMARY KEY (account, region, rule, key)
     ) WITHOUT ROWID;
     )sql",
+    // 3: the tags of an event bus (TagResource on event-bus/<name>), by the bus's name.
+    R"sql(
+    CREATE TABLE event_bus_tags (
+      account TEXT NOT NULL,
+      region  TEXT NOT NULL,
+      bus     TEXT NOT NULL,
+      key     TEXT NOT NULL,
+      value   TEXT NOT NULL,
+      PRIMARY KEY (account, region, bus, key)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 EventRuleRecord ReadRule(sqlite3_stmt* st) {
@@ -85,16 +96,22 @@ Result<int64_t> CountRows(Conn& c, const char* sql, const Scope& scope, const st
   return n;
 }
 
-// Upserts the rule's tags; a key given twice keeps the last value.
-Status WriteTags(Conn& c, const Scope& scope, const std::string& rule,
-                 const std::vector<EventTagRecord>& tags) {
-  sqlite3_stmt* st = c.Prepare(
-      "INSERT INTO event_rule_tags (account, region, rule, key, value) VALUES (?,?,?,?,?) "
-      "ON CONFLICT (account, region, rule, key) DO UPDATE SET value = excluded.value");
+constexpr const char* kUpsertRuleTag =
+    "INSERT INTO event_rule_tags (account, region, rule, key, value) VALUES (?,?,?,?,?) "
+    "ON CONFLICT (account, region, rule, key) DO UPDATE SET value = excluded.value";
+constexpr const char* kUpsertBusTag =
+    "INSERT INTO event_bus_tags (account, region, bus, key, value) VALUES (?,?,?,?,?) "
+    "ON CONFLICT (account, region, bus, key) DO UPDATE SET value = excluded.value";
+
+// Upserts the tags of a rule or bus (`sql`: kUpsertRuleTag or kUpsertBusTag, binding
+// account, region, owner, key, value); a key given twice keeps the last value.
+Status WriteTags(Conn& c, const Scope& scope, const std::string& owner,
+                 const std::vector<EventTagRecord>& tags, const char* sql = kUpsertRuleTag) {
+  sqlite3_stmt* st = c.Prepare(sql);
   if (!st) return DbError(c.db(), "prepare");
   for (const auto& t : tags) {
     BindScope(st, scope);
-    BindText(st, 3, rule);
+    BindText(st, 3, owner);
     BindText(st, 4, t.key);
     BindText(st, 5, t.value);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "write tag"));
@@ -361,6 +378,59 @@ Result<std::vector<EventTagRecord>> SqliteEventRuleStore::ListRuleTags(const Sco
   return out;
 }
 
+namespace {
+std::string BusArn(const Scope& scope, const std::string& bus) {
+  return "arn:aws:events:" + scope.region + ":" + scope.account + ":event-bus/" + bus;
+}
+}  // namespace
+
+Status SqliteEventRuleStore::TagBus(const Scope& scope, const std::string& bus,
+                                    const std::vector<EventTagRecord>& tags, size_t max_tags) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, bus, tags, kUpsertBusTag));
+    ARCANA_ASSIGN_OR_RETURN(
+        int64_t n,
+        CountRows(c,
+                  "SELECT count(*) FROM event_bus_tags WHERE account = ? AND region = ? AND "
+                  "bus = ?",
+                  scope, &bus));
+    if (static_cast<size_t>(n) > max_tags) {
+      return Status(ErrorCode::kLimitExceeded, "too many tags");  // rolled back
+    }
+    return txn.AddChange(scope.account, scope.region, kService, BusArn(scope, bus),
+                         "TagResource");
+  });
+}
+
+Status SqliteEventRuleStore::UntagBus(const Scope& scope, const std::string& bus,
+                                      const std::vector<std::string>& keys) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(DeleteEach(
+        c, "DELETE FROM event_bus_tags WHERE account = ? AND region = ? AND bus = ? AND key = ?",
+        scope, bus, keys, "delete tag"));
+    return txn.AddChange(scope.account, scope.region, kService, BusArn(scope, bus),
+                         "UntagResource");
+  });
+}
+
+Result<std::vector<EventTagRecord>> SqliteEventRuleStore::ListBusTags(const Scope& scope,
+                                                                      const std::string& bus) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT key, value FROM event_bus_tags WHERE account = ? AND region = ? AND bus = ? "
+      "ORDER BY key");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, bus);
+  std::vector<EventTagRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back({ColText(st, 0), ColText(st, 1)});
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list tags");
+  return out;
+}
+
 Status SqliteEventRuleStore::WipeEventRules() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
@@ -371,8 +441,18 @@ Status SqliteEventRuleStore::WipeEventRules() {
     sqlite3_bind_int64(st, 1, txn.now_ms());
     ARCANA_RETURN_IF_ERROR(Step(c, st, "record wipe"));
     txn.MarkChanged();
+    // A bus's tags are recorded as changes too (resource: the bus's ARN), as a rule's are.
+    sqlite3_stmt* buses = c.Prepare(
+        "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+        "SELECT DISTINCT ?, account, region, 'events', "
+        "'arn:aws:events:' || region || ':' || account || ':event-bus/' || bus, 'WipeResources' "
+        "FROM event_bus_tags");
+    if (!buses) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(buses, 1, txn.now_ms());
+    ARCANA_RETURN_IF_ERROR(Step(c, buses, "record wipe"));
     return c.Exec(
-        "DELETE FROM event_rule_tags; DELETE FROM event_targets; DELETE FROM event_rules;");
+        "DELETE FROM event_rule_tags; DELETE FROM event_targets; DELETE FROM event_rules; "
+        "DELETE FROM event_bus_tags;");
   });
 }
 

@@ -1,5 +1,5 @@
 // The SQLite EventRuleStore (storage/event_rule_store.h): tables event_rules,
-// event_targets and event_rule_tags (component "events").
+// event_targets, event_rule_tags and event_bus_tags (component "events").
 #pragma once
 
 #include "storage/event_rule_store.h"
@@ -36,6 +36,12 @@ class SqliteEventRuleStore : public EventRuleStore {
                    const std::vector<std::string>& keys) override;
   Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
                                                    const std::string& rule) override;
+  Status TagBus(const Scope& scope, const std::string& bus,
+                const std::vector<EventTagRecord>& tags, size_t max_tags) override;
+  Status UntagBus(const Scope& scope, const std::string& bus,
+                  const std::vector<std::string>& keys) override;
+  Result<std::vector<EventTagRecord>> ListBusTags(const Scope& scope,
+                                                  const std::string& bus) override;
   Status WipeEventRules() override;
 
  private:
