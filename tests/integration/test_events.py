@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import threading
@@ -20,13 +19,13 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from aws_cli import run_aws
 from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, wait_for
 from oidc_issuer import self_signed_tls
 from test_audit import client, start
 from test_cluster import cluster  # noqa: F401 (fixture)
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
-AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 
 
 class Receiver:
@@ -117,9 +116,8 @@ def test_rules_and_targets_crud_and_errors(srv, receiver):
     # One aws CLI call: put-targets with an HTTP endpoint as the target Arn.
     env = dict(os.environ, AWS_ACCESS_KEY_ID=ROOT_AKID, AWS_SECRET_ACCESS_KEY=ROOT_SECRET,
                AWS_DEFAULT_REGION="us-east-1")
-    p = subprocess.run([AWS, "--endpoint-url", srv.endpoint, "events", "put-targets",
-                        "--rule", "crud", "--targets", f"Id=t1,Arn={receiver.url}"],
-                       capture_output=True, text=True, env=env, timeout=60)
+    p = run_aws(["--endpoint-url", srv.endpoint, "events", "put-targets",
+                 "--rule", "crud", "--targets", f"Id=t1,Arn={receiver.url}"], env, os.getcwd())
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["FailedEntryCount"] == 0
     ev.put_targets(Rule="crud", Targets=[{"Id": f"x{i}", "Arn": receiver.url} for i in range(4)])
@@ -341,8 +339,7 @@ def test_rule_tags_on_creation_tag_untag_list_and_gone_with_the_rule(srv):
                AWS_DEFAULT_REGION="us-east-1")
 
     def aws(*args):
-        p = subprocess.run([AWS, "--endpoint-url", srv.endpoint, "events", *args],
-                           capture_output=True, text=True, env=env, timeout=60)
+        p = run_aws(["--endpoint-url", srv.endpoint, "events", *args], env, os.getcwd())
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout) if p.stdout.strip() else None
 
