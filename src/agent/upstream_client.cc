@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "agent/wiped_http.h"
 #include "auth/sigv4.h"
 #include "crypto/aead.h"
 
@@ -37,7 +38,7 @@ struct Conn {
   asio::io_context ioc;
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-  beast::flat_buffer buf;
+  WipedFlatBuffer buf;  // holds answers' bytes: wiped in place after each, and when released
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 };
 
@@ -77,6 +78,9 @@ struct UpstreamClient::Impl {
       tls_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                            ssl::context::no_tlsv1_1);
+      // OpenSSL otherwise keeps the last decrypted record (an answer's plaintext) in the
+      // connection's read buffer until the next one overwrites it.
+      SSL_CTX_set_options(tls_ctx->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);
       if (ep.ca_file.empty()) {
         tls_ctx->set_default_verify_paths();
       } else {
@@ -144,7 +148,8 @@ struct UpstreamClient::Impl {
   // One exchange on c. `answered` tells whether any reply byte arrived (no retry then).
   beast::error_code Exchange(Conn& c, http::request<http::string_body>& req, UpstreamReply& out,
                              bool& keep_alive, std::chrono::milliseconds limit) {
-    http::response_parser<http::string_body> parser;
+    // The body wipes what it outgrows and, if the exchange fails or throws, what it holds.
+    http::response_parser<WipedStringBody> parser;
     parser.body_limit(kMaxReplyBytes);
     beast::error_code ec = asio::error::operation_aborted;
     Track(&c);
@@ -170,8 +175,9 @@ struct UpstreamClient::Impl {
     if (ec) return ec;
     auto res = parser.release();
     out.status = static_cast<int>(res.result_int());
-    out.body = std::move(res.body());
-    keep_alive = res.keep_alive();
+    out.body = std::move(res.body().bytes);
+    // A connection whose buffer still holds unread bytes is not reused (dropped: wiped).
+    keep_alive = res.keep_alive() && WipeConsumed(c.buf);
     return {};
   }
 

@@ -9,7 +9,8 @@
 //   kDependencyTimeout   no complete answer within the timeout       (504 TimeoutError)
 //   kInvalidParameter    no credentials to sign with                 (500 InternalFailure)
 // Any HTTP status is a reply, not an error: the caller passes AWS errors through.
-// Reply bodies may hold secret values: callers wipe them (crypto::SecureWipe).
+// Reply bodies may hold secret values: callers wipe them (crypto::SecureWipe). Every other
+// buffer an answer passes through here is wiped before release (agent/wiped_http.h).
 // Thread-safety: every method may be called concurrently.
 #pragma once
 

@@ -1,12 +1,18 @@
 // arcana-agent's wiping JSON allocator (agent/wiped_json.h): every block a parsed document, its
 // parse stack or a growing output buffer releases is zero when it is released, and none is
-// leaked. Checked with blocks that record what comes back.
+// leaked. Checked with blocks that record what comes back. Also the upstream client's receive
+// buffers (agent/wiped_http.h): the answer body and the connection's read buffer.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <map>
 #include <string>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "agent/wiped_http.h"
 #include "agent/wiped_json.h"
 #include "common/json.h"
 
@@ -95,6 +101,138 @@ TEST(AgentWipedJson, RefusedTextLeavesNothingBehind) {
     WipedDocumentT<RecordingBlocks> doc;
     EXPECT_FALSE(json::ParseBounded(R"({"SecretString":")" + kValue + "\"", &doc, 16, 1 << 20).ok());
     EXPECT_FALSE(json::ParseBounded(std::string(40, '['), &doc, 16, 1 << 20).ok());  // too deep
+  }
+  EXPECT_TRUE(RecordingBlocks::live.empty());
+  EXPECT_EQ(RecordingBlocks::released_dirty, 0u);
+}
+
+// The upstream client's receive buffers (agent/wiped_http.h).
+
+// An allocator that does not wipe: what the string body is given in the tests below, so that
+// only its own wiping keeps released blocks clean. A block's spare room past the string's end
+// is uninitialized, so what is counted is blocks released still holding part of the value.
+inline size_t released_with_value = 0;
+
+template <class T>
+struct PlainRecordingAllocator {
+  using value_type = T;
+  PlainRecordingAllocator() = default;
+  template <class U>
+  PlainRecordingAllocator(const PlainRecordingAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(RecordingBlocks::Get(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) {
+    std::string_view bytes(reinterpret_cast<const char*>(p), n * sizeof(T));
+    if (bytes.find(std::string(32, 'v')) != std::string_view::npos) ++released_with_value;
+    RecordingBlocks::Put(p, n * sizeof(T));
+  }
+  template <class U>
+  bool operator==(const PlainRecordingAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const PlainRecordingAllocator<U>&) const { return false; }
+};
+
+// A chunked answer whose body is kValue's JSON in 100-byte chunks: the body grows many times.
+std::string ChunkedAnswer(bool complete) {
+  const std::string body = R"({"SecretString":")" + kValue + R"("})";
+  std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (size_t at = 0; at < body.size(); at += 100) {
+    const std::string piece = body.substr(at, 100);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", piece.size());
+    wire += std::string(size) + "\r\n" + piece + "\r\n";
+  }
+  if (complete) wire += "0\r\n\r\n";
+  return wire;
+}
+
+// Feeds `wire` to a response parser with body type Body; returns whether it completed and,
+// when it did, the body's bytes.
+template <class Body, class Take>
+bool Parse(const std::string& wire, Take take) {
+  namespace http = boost::beast::http;
+  http::response_parser<Body> parser;
+  parser.body_limit(1 << 20);
+  parser.eager(true);
+  size_t at = 0;
+  size_t want = 37;  // a few bytes at a time: a chunk's data arrives in pieces, as from a socket
+  boost::beast::error_code ec;
+  while (at < wire.size() && !parser.is_done()) {
+    const size_t n = std::min(want, wire.size() - at);
+    at += parser.put(boost::asio::buffer(wire.data() + at, n), ec);
+    if (ec == http::error::need_more) {  // wants these bytes again with more after them
+      ec = {};
+      if (at + n >= wire.size()) break;
+      want = n + 37;
+      continue;
+    }
+    if (ec) {
+      ADD_FAILURE() << ec.message();
+      break;
+    }
+    want = 37;
+  }
+  if (!parser.is_done()) return false;  // dropped mid-answer: the parser (and body) go away
+  auto res = parser.release();
+  take(res.body());
+  return true;
+}
+
+using RecordedString = std::basic_string<char, std::char_traits<char>, PlainRecordingAllocator<char>>;
+
+TEST(AgentWipedHttp, StringBodyWipesWhatItOutgrowsAndHandsOverTheRest) {
+  RecordingBlocks::Reset();
+  released_with_value = 0;
+  RecordedString taken;
+  ASSERT_TRUE(Parse<WipedStringBodyT<PlainRecordingAllocator<char>>>(
+      ChunkedAnswer(true), [&](auto& body) { taken = std::move(body.bytes); }));
+  EXPECT_NE(taken.find(kValue), RecordedString::npos);
+  EXPECT_GT(RecordingBlocks::released, 3u);  // it grew: outgrown blocks were released
+  EXPECT_EQ(released_with_value, 0u);
+  taken.clear();
+  taken.shrink_to_fit();
+}
+
+TEST(AgentWipedHttp, StringBodyDroppedMidAnswerIsWiped) {
+  RecordingBlocks::Reset();
+  released_with_value = 0;
+  EXPECT_FALSE(Parse<WipedStringBodyT<PlainRecordingAllocator<char>>>(ChunkedAnswer(false),
+                                                                      [](auto&) {}));
+  EXPECT_TRUE(RecordingBlocks::live.empty());
+  EXPECT_GT(RecordingBlocks::released, 3u);
+  EXPECT_EQ(released_with_value, 0u);
+}
+
+// The check above does see what Beast's own string body leaves behind.
+TEST(AgentWipedHttp, BeastsStringBodyLeavesTheValueInReleasedBlocks) {
+  RecordingBlocks::Reset();
+  released_with_value = 0;
+  using Plain = boost::beast::http::basic_string_body<char, std::char_traits<char>,
+                                                      PlainRecordingAllocator<char>>;
+  EXPECT_FALSE(Parse<Plain>(ChunkedAnswer(false), [](auto&) {}));
+  EXPECT_TRUE(RecordingBlocks::live.empty());
+  EXPECT_GT(released_with_value, 3u);
+}
+
+TEST(AgentWipedHttp, ReadBufferIsWipedInPlaceAndWhenReleased) {
+  RecordingBlocks::Reset();
+  {
+    WipedFlatBufferT<RecordingBlocks> buf;
+    for (int i = 0; i < 5; ++i) {  // grows: each outgrown block is released
+      auto room = buf.prepare(kValue.size());
+      std::memcpy(room.data(), kValue.data(), kValue.size());
+      buf.commit(kValue.size());
+    }
+    EXPECT_TRUE(RecordingBlocks::LiveHolds(kValue));
+    EXPECT_FALSE(WipeConsumed(buf));  // unread bytes: left for the caller to drop
+    buf.consume(buf.size());
+    EXPECT_TRUE(RecordingBlocks::LiveHolds(kValue));  // consumed is not gone
+    EXPECT_TRUE(WipeConsumed(buf));
+    EXPECT_FALSE(RecordingBlocks::LiveHolds(kValue));
+    EXPECT_GT(RecordingBlocks::released, 0u);
+    // again, then released with the bytes in it
+    auto room = buf.prepare(kValue.size());
+    std::memcpy(room.data(), kValue.data(), kValue.size());
+    buf.commit(kValue.size());
   }
   EXPECT_TRUE(RecordingBlocks::live.empty());
   EXPECT_EQ(RecordingBlocks::released_dirty, 0u);
