@@ -10,7 +10,7 @@
 #include "crypto/random.h"
 #include "domain/rotation/function_spec.h"
 #include "rotation/builtin_rotators.h"
-#include "services/sts/session_rules.h"
+#include "rotation/execution_role.h"
 
 namespace arcana::rotation {
 
@@ -47,48 +47,18 @@ std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
 
 // A session of the function's execution role, as Lambda runs a function: the role's own
 // policies (and permissions boundary) and nothing else, the function's name as the session
-// name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). The role must exist in the
-// function's account as the ARN names it and its trust policy must let the service principal
-// lambda.amazonaws.com sts:AssumeRole, as Lambda requires ("The role defined for the function
-// cannot be assumed by Lambda."); it is checked at every run, as the role may have changed.
+// name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). The role must be one Lambda can
+// assume (execution_role.h: CreateFunction checked it too); it is checked again at every run,
+// as the role may have changed.
 Result<domain::iam::Session> ExecutionRoleSession(const auth::IdentityResolver& ids,
                                                   const storage::RotationFunction& fn,
                                                   const std::string& role_arn) {
-  const Status cannot(ErrorCode::kInternalFailure,
-                      "the function's execution role " + role_arn.substr(0, 2048) +
-                          " cannot be assumed by Lambda");
-  // arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
-  std::vector<std::string_view> fields;
-  std::string_view rest = role_arn;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = rest.find(':');
-    if (colon == std::string_view::npos) return cannot;
-    fields.push_back(rest.substr(0, colon));
-    rest.remove_prefix(colon + 1);
+  ARCANA_ASSIGN_OR_RETURN(auto role, LambdaExecutionRole(ids, fn.account, role_arn));
+  if (!role) {
+    return Status(ErrorCode::kInternalFailure,
+                  "the function's execution role " + role_arn.substr(0, 2048) +
+                      " cannot be assumed by Lambda");
   }
-  if (fields[0] != "arn" || fields[2] != "iam" || !fields[3].empty() ||
-      fields[4] != fn.account || !rest.starts_with("role/")) {
-    return cannot;
-  }
-  const std::string name(rest.substr(rest.rfind('/') + 1));
-  ARCANA_ASSIGN_OR_RETURN(auto role, ids.FindRole(fn.account, name));
-  // A role of that name under another path is not the declared one.
-  if (!role || role->Arn() != role_arn) return cannot;
-  auto trust = services::sts::TrustView(*role, role_arn, fn.account);
-  if (!trust) return cannot;
-  auth::Principal lambda;
-  lambda.type = auth::Principal::Type::kService;
-  lambda.account = fn.account;
-  lambda.arn = "lambda.amazonaws.com";
-  lambda.principal_arn = lambda.arn;
-  auth::policy::ContextKeys keys;
-  keys.Set("aws:PrincipalServiceName", lambda.arn);
-  auth::policy::EvalRequest req;
-  req.principal = &lambda;
-  req.action = "sts:AssumeRole";
-  req.resource = &*trust;
-  req.context = &keys;
-  if (!auth::policy::Evaluate(req).allowed()) return cannot;
   domain::iam::Session session;
   session.kind = "role";
   session.subject = role->name;

@@ -52,6 +52,11 @@ def clients(dev_server):
                             config=Config(retries={"max_attempts": 0}))
 
     clients.make = make
+    # ROLE, the functions' execution role: Lambda refuses a role that does not exist or does
+    # not trust lambda.amazonaws.com (the snapshots' role is one made that way).
+    make("iam").create_role(RoleName=ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))
     return make("events"), make("lambda")
 
 

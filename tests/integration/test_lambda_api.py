@@ -327,11 +327,52 @@ def test_create_function_needs_iam_pass_role_on_the_role(srv, lam):
     iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
     assert create(maker, name)["FunctionName"] == name
     lam.delete_function(FunctionName=name)
-    # Another account's role: not passable, whatever the caller's own policy says.
+    # Another account's role: not passable, whatever the caller's own policy says (the root's
+    # too), in AWS's words (403 "Cross-account pass role is not allowed.", as Lambda's users
+    # report it); Arcana answered the policy engine's "not authorized to perform: iam:PassRole".
     policy["Statement"][1] = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
     iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
-    with raises_code("AccessDeniedException"):
-        create(maker, name, Role="arn:aws:iam::999999999999:role/elsewhere")
+    for caller in (maker, lam):
+        with raises_code("AccessDeniedException") as ei:
+            create(caller, name, Role="arn:aws:iam::999999999999:role/elsewhere")
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert ei.value.response["Error"]["Message"] == "Cross-account pass role is not allowed."
+
+
+def test_create_function_refuses_a_role_lambda_cannot_assume(srv, lam):
+    """As Lambda: the Role must exist and trust lambda.amazonaws.com (sts:AssumeRole), else
+    CreateFunction is InvalidParameterValueException 400 "The role defined for the function
+    cannot be assumed by Lambda." (AWS's words, as boto3 users and moto's IAM-backed check
+    report them) and nothing is created; Arcana created the function whatever the role."""
+    iam = client(srv.endpoint, "iam")
+    u = uuid.uuid4().hex[:8]
+
+    def role(role_name, service, **kw):
+        return iam.create_role(RoleName=role_name, **kw, AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": service}}]}))["Role"]["Arn"]
+
+    refused = [
+        f"arn:aws:iam::{ACCOUNT}:role/no-such-role-{u}",  # unknown
+        role(f"ec2-only-{u}", "ec2.amazonaws.com"),  # trusts another service only
+        f"arn:aws:iam::{ACCOUNT}:role/elsewhere/{ROLE.rsplit('/', 1)[1]}",  # another path
+    ]
+    for i, role_arn in enumerate(refused):
+        name = f"norole-{i}-{u}"
+        with raises_code("InvalidParameterValueException") as ei:
+            create(lam, name, Role=role_arn)
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, role_arn
+        assert ei.value.response["Error"]["Message"] == \
+            "The role defined for the function cannot be assumed by Lambda.", role_arn
+        with raises_code("ResourceNotFoundException"):
+            lam.get_function(FunctionName=name)  # nothing was created
+    # A role trusting Lambda, under a path: created, answered back as given.
+    good = role(f"lambda-ok-{u}", "lambda.amazonaws.com", Path="/service-role/")
+    assert good == f"arn:aws:iam::{ACCOUNT}:role/service-role/lambda-ok-{u}"
+    name = f"withrole-{u}"
+    assert create(lam, name, Role=good)["Role"] == good
+    assert lam.get_function(FunctionName=name)["Configuration"]["Role"] == good
+    lam.delete_function(FunctionName=name)
 
 
 def test_an_operation_this_server_does_not_serve_is_named_in_lambdas_error_shape(lam):

@@ -234,12 +234,24 @@ LAMBDA_ROLE = "arn:aws:iam::123456789012:role/lambda-exec"
 
 
 def lambda_client(server, validate=True):
+    """A Lambda client of the account root; LAMBDA_ROLE exists (created if absent) and trusts
+    lambda.amazonaws.com, as Lambda requires of a function's role."""
     import boto3
     from botocore.config import Config
-    return boto3.client("lambda", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
-                        config=Config(retries={"max_attempts": 1},
-                                      parameter_validation=validate))
+    from botocore.exceptions import ClientError
+    kw = dict(endpoint_url=server.endpoint, region_name="us-east-1",
+              aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET)
+    try:
+        boto3.client("iam", **kw).create_role(
+            RoleName=LAMBDA_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+    return boto3.client("lambda", **kw, config=Config(retries={"max_attempts": 1},
+                                                      parameter_validation=validate))
 
 
 def small_zip() -> bytes:

@@ -612,7 +612,11 @@ def test_function_made_through_lambda_api_runs_as_its_execution_role(rot):
     assert value["caller"] == f"arn:aws:sts::123456789012:assumed-role/{role_name}/{fn_name}"
 
     # A role that trusts another service only: the function is not run, AWSCURRENT stays.
-    ec2_fn = function(f"ec2-role-{u}", role(f"ec2-exec-{u}", "ec2.amazonaws.com"))
+    # CreateFunction refuses such a role (test_lambda_api.py), so the trust is changed after.
+    ec2_fn = function(f"ec2-role-{u}", role(f"ec2-exec-{u}", "lambda.amazonaws.com"))
+    iam.update_assume_role_policy(RoleName=f"ec2-exec-{u}", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "ec2.amazonaws.com"}}]}))
     name2, v2 = new_secret(sm, json.dumps({"username": "app", "password": "old",
                                            "masterarn": master_arn, "unrelated": unrelated}))
     sm.rotate_secret(SecretId=name2, ClientRequestToken=str(uuid.uuid4()),

@@ -8,6 +8,7 @@
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "domain/rotation/function_spec.h"
+#include "rotation/execution_role.h"
 #include "rotation/function_package.h"
 #include "services/lambda/lambda_encode.h"
 
@@ -33,8 +34,9 @@ Status Allow(const CallContext& ctx, const std::string& resource) {
 }
 
 // As Lambda: a function is given a role, and the caller must be allowed to pass that role
-// to Lambda (iam:PassRole on the role, iam:PassedToService = lambda.amazonaws.com). The role
-// belongs to its own account: another account's role is never passable here.
+// to Lambda (iam:PassRole on the role, iam:PassedToService = lambda.amazonaws.com). Another
+// account's role is never passable: AWS answers AccessDeniedException (403) "Cross-account
+// pass role is not allowed." whatever the caller's policies (the account root's too).
 Status AllowPassRole(const CallContext& ctx, const std::string& role) {
   auth::AccessRequest req;
   req.action = "iam:PassRole";
@@ -42,6 +44,9 @@ Status AllowPassRole(const CallContext& ctx, const std::string& role) {
   // arn:PARTITION:iam::ACCOUNT:role/NAME (IsRoleArn checked the shape).
   size_t account_at = role.find("::") + 2;
   req.resource_account = role.substr(account_at, role.find(':', account_at) - account_at);
+  if (req.resource_account != ctx.account) {
+    return Status(ErrorCode::kAccessDenied, "Cross-account pass role is not allowed.");
+  }
   req.keys.Set("iam:PassedToService", "lambda.amazonaws.com");
   return auth::Check(ctx, req);
 }
@@ -128,9 +133,11 @@ ModelValidator::PatternMatchers PermissionPatterns() {
 }  // namespace
 
 LambdaService::LambdaService(storage::FunctionStore& functions,
-                             const rotation::FunctionInvoker& invoker)
+                             const rotation::FunctionInvoker& invoker,
+                             const auth::IdentityResolver& identities)
     : functions_(functions),
       invoker_(invoker),
+      identities_(identities),
       validator_("lambda", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
                  ModelValidator::ListValues::kPaths, {}, PermissionPatterns()),
       rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke",
@@ -410,6 +417,11 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
     return InvalidValue("Lambda was unable to configure your environment variables: " +
                         st.message());
   }
+  // As Lambda: once the request is well formed, the role must exist (in this account, under
+  // this ARN) and trust lambda.amazonaws.com, the check a rotation run makes again.
+  ARCANA_ASSIGN_OR_RETURN(auto execution_role,
+                          rotation::LambdaExecutionRole(identities_, ctx.account, role));
+  if (!execution_role) return InvalidValue(rotation::kCannotAssumeMessage);
   LambdaAttributes a;
   a.runtime = runtime;
   a.role = role;

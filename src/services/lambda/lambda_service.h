@@ -32,7 +32,11 @@
 // Errors as Lambda spells them (ErrorOf): ResourceNotFoundException 404 "Function not found:
 // ARN" (the ARN qualified as asked: ":$LATEST" too), "Functions from 'R' are not reachable in
 // this region ('S')" for another region's ARN; AccessDeniedException 403 for creating one
-// in another account (not found for the other operations); ValidationException quoting the operation's FunctionName pattern for a name that
+// in another account (not found for the other operations), and "Cross-account pass role is
+// not allowed." for a Role of another account; InvalidParameterValueException "The role
+// defined for the function cannot be assumed by Lambda." for a Role that does not exist or
+// does not trust lambda.amazonaws.com (rotation/execution_role.h, the check rotation runs make
+// again); ValidationException quoting the operation's FunctionName pattern for a name that
 // does not match it, InvalidParameterValueException for a name over 64 characters; ResourceConflictException 409 "Function already
 // exist: NAME"; InvalidParameterValueException 400 for a Qualifier that contradicts the one in
 // the name, or a DeleteFunction of $LATEST alone; RequestEntityTooLargeException 413 "Request
@@ -49,6 +53,7 @@
 #include <string>
 #include <thread>
 
+#include "auth/identity_resolver.h"
 #include "rotation/function_invoker.h"
 #include "services/common/rest_service.h"
 #include "storage/function_store.h"
@@ -62,7 +67,9 @@ inline constexpr const char* kFunctionType = "AWS::Lambda::Function";
 
 class LambdaService final : public RestJsonService {
  public:
-  LambdaService(storage::FunctionStore& functions, const rotation::FunctionInvoker& invoker);
+  // identities: the IAM roles a function's Role must name (rotation/execution_role.h).
+  LambdaService(storage::FunctionStore& functions, const rotation::FunctionInvoker& invoker,
+                const auth::IdentityResolver& identities);
   ~LambdaService() override;  // drops queued events, waits for the running one
 
   // This node's endpoint as functions call it back (AWS_ENDPOINT_URL); set before serving.
@@ -102,6 +109,7 @@ class LambdaService final : public RestJsonService {
 
   storage::FunctionStore& functions_;
   const rotation::FunctionInvoker& invoker_;
+  const auth::IdentityResolver& identities_;
   ModelValidator validator_;
   RestJsonProtocol rest_;
   std::string endpoint_;

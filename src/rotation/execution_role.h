@@ -1,0 +1,31 @@
+// A Lambda function's execution role as Lambda accepts it: the one check shared by the Lambda
+// API (CreateFunction refuses the role) and the rotation engine (a run of the function
+// assumes it, and checks again, as the role may have changed since).
+// Lambda can assume a role when it exists in the function's account under the very ARN given
+// (a role of that name under another path is not it) and its trust policy lets the service
+// principal lambda.amazonaws.com sts:AssumeRole. Otherwise AWS refuses CreateFunction with
+// InvalidParameterValueException "The role defined for the function cannot be assumed by
+// Lambda." (kCannotAssumeMessage).
+// Thread-safety: stateless apart from the store; safe from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "auth/identity_resolver.h"
+#include "common/status.h"
+#include "domain/iam/identity.h"
+
+namespace arcana::rotation {
+
+inline constexpr const char* kCannotAssumeMessage =
+    "The role defined for the function cannot be assumed by Lambda.";
+
+// The role `role_arn` names, as stored now, when Lambda may assume it for a function of
+// `account`; nullopt when it may not (malformed ARN, another account, no such role, a trust
+// policy that does not let lambda.amazonaws.com assume it). An error only when the store fails.
+Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::IdentityResolver& ids,
+                                                                 const std::string& account,
+                                                                 const std::string& role_arn);
+
+}  // namespace arcana::rotation
