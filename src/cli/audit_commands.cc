@@ -113,37 +113,62 @@ std::string StoreHeadProblem(const audit::NodeFiles& n, const audit::VerifyResul
   return "";
 }
 
-// `audit tail --follow`'s place in one node's record files.
-struct FollowCursor {
-  uint32_t number = 0;  // the file's number (audit/chain.h file names)
-  std::string path;     // "" before the node's first file
-  uint64_t offset = 0;  // after the last whole line read
-};
+}  // namespace
 
-// Calls fn for each whole line appended to c.path since c.offset and moves the offset past
-// them; a torn last line (being written) waits for the next call. A file now shorter than
-// the offset was replaced: it is read from its start (the caller skips what it printed).
-// False when the file cannot be read (removed meanwhile).
-bool ReadAppended(FollowCursor& c, const std::function<void(std::string_view)>& fn) {
+bool ReadAppended(FollowCursor& c, const std::function<void(std::string_view)>& fn,
+                  size_t chunk_bytes, size_t max_line_bytes) {
   std::ifstream in(c.path, std::ios::binary);
   if (!in) return false;
   in.seekg(0, std::ios::end);
   const auto end = static_cast<uint64_t>(std::max<std::streamoff>(0, in.tellg()));
-  if (end < c.offset) c.offset = 0;
+  if (end < c.offset) {
+    c.offset = 0;
+    c.skipping = false;
+  }
   if (end == c.offset) return true;
   in.seekg(static_cast<std::streamoff>(c.offset));
-  std::string chunk(end - c.offset, '\0');
-  in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-  chunk.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
-  size_t pos = 0;
-  for (size_t nl; (nl = chunk.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-    fn(std::string_view(chunk).substr(pos, nl - pos));
+  chunk_bytes = std::max<size_t>(chunk_bytes, 1);
+  // buf holds the bytes from c.offset on: a started line (at most max_line_bytes) and the
+  // chunk read after it. The file may grow meanwhile: what is past `end` waits for next time.
+  std::string buf;
+  uint64_t read_to = c.offset;
+  while (read_to < end) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_bytes, end - read_to));
+    const size_t had = buf.size();
+    buf.resize(had + n);
+    in.read(buf.data() + had, static_cast<std::streamsize>(n));
+    const auto got = static_cast<size_t>(std::max<std::streamsize>(0, in.gcount()));
+    buf.resize(had + got);
+    read_to += got;
+    if (got == 0) break;  // cut short meanwhile: the rest waits for the next call
+    size_t pos = 0;
+    if (c.skipping) {  // the rest of an over-long line, up to its newline
+      pos = buf.find('\n');
+      if (pos == std::string::npos) {
+        c.offset += buf.size();
+        buf.clear();
+        continue;
+      }
+      ++pos;
+      c.skipping = false;
+    }
+    for (size_t nl; (nl = buf.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+      fn(std::string_view(buf).substr(pos, nl - pos));
+    }
+    c.offset += pos;
+    buf.erase(0, pos);  // the torn last line, if any: completed by the next chunk or call
+    if (buf.size() > max_line_bytes) {
+      // Not a record the trail writes (the file sink reads its own tail back within 1 MiB):
+      // skipped, as other lines that are not records are, rather than held without bound.
+      std::cerr << "arcana: " << c.path << ": a line over " << max_line_bytes
+                << " bytes at offset " << c.offset << " skipped\n";
+      c.offset += buf.size();
+      buf.clear();
+      c.skipping = true;
+    }
   }
-  c.offset += pos;
   return true;
 }
-
-}  // namespace
 
 AuditCommands::AuditCommands(CLI::App& app, const std::string& data_dir,
                              const std::string& store_url)
@@ -350,6 +375,7 @@ int AuditCommands::Tail() {
         c.number = n.numbers[i];
         c.path = n.record_files[i];
         c.offset = 0;
+        c.skipping = false;
         (void)ReadAppended(c, on_line);
       }
     }

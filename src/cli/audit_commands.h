@@ -13,8 +13,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/touched_resources.h"
@@ -54,6 +58,29 @@ class AuditCommands {
   std::string since_, until_;
   audit::TrailQuery q_;
 };
+
+// `audit tail --follow`'s place in one node's record files.
+struct FollowCursor {
+  uint32_t number = 0;    // the file's number (audit/chain.h file names)
+  std::string path;       // "" before the node's first file
+  uint64_t offset = 0;    // after the last whole line read (or the skipped part of one)
+  bool skipping = false;  // offset is inside an over-long line, skipped up to its newline
+};
+
+// How much --follow reads at a time, and the longest line it holds back while waiting for the
+// rest: a record line is a few KiB (the file sink itself reads only its last 1 MiB back).
+inline constexpr size_t kFollowChunkBytes = size_t{1} << 20;
+inline constexpr size_t kFollowMaxLineBytes = size_t{1} << 20;
+
+// Calls fn for each whole line appended to c.path since c.offset, in order, and moves the
+// offset past them. Reads chunk_bytes at a time (a newest file can be 64 MiB at the start),
+// so memory stays within chunk_bytes + max_line_bytes. A torn last line (being written) waits
+// for the next call; a line longer than max_line_bytes is skipped (a message on stderr). A
+// file now shorter than the offset was replaced: it is read from its start (the caller skips
+// what it printed). False when the file cannot be read (removed meanwhile).
+bool ReadAppended(FollowCursor& c, const std::function<void(std::string_view)>& fn,
+                  size_t chunk_bytes = kFollowChunkBytes,
+                  size_t max_line_bytes = kFollowMaxLineBytes);
 
 // An offline CLI action to record: its name, its operator input (requestParameters, written
 // as JSON strings, never spliced) and the resources it made or removed.

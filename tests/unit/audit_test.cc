@@ -24,6 +24,7 @@
 #include "audit/trail_reader.h"
 #include "audit/trail_verify.h"
 #include "audit/write_ahead_log.h"
+#include "cli/audit_commands.h"
 #include "common/json.h"
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
@@ -654,6 +655,115 @@ TEST_F(AuditWriteAheadLogTest, VersionTwoFramesOverAVersionOneLapAndAtTheEndOfTh
   EXPECT_EQ(frames->back().first_sequence, seq);
   EXPECT_EQ(frames->back().payload, "z\n");
   EXPECT_EQ(frames->size(), seq - 3);
+}
+
+// `arcana audit tail --follow`'s reading (cli/audit_commands.h): bounded chunks, whole lines.
+
+std::string FollowRecord(uint64_t seq) {
+  // A record line's shape (audit/chain.h), padded so that records straddle chunk borders at
+  // varying places.
+  return R"({"eventName":"E-)" + std::to_string(seq) + R"(","pad":")" +
+         std::string(100 + seq % 37, 'p') + R"(","arcanaSequence":)" + std::to_string(seq) +
+         R"(,"arcanaPreviousHash":")" + std::string(64, '0') + "\"}";
+}
+
+TEST_F(AuditFileTrailTest, FollowReadsAFileLargerThanItsChunkOnceInOrder) {
+  fs::create_directories(dir_);
+  cli::FollowCursor c;
+  c.path = (dir_ / "n1.000001.jsonl").string();
+  std::ofstream out(c.path, std::ios::binary);
+  uint64_t written = 0;
+  size_t bytes = 0;
+  while (bytes < cli::kFollowChunkBytes * 5 / 2) {  // 2.5 chunks
+    const std::string line = FollowRecord(++written) + "\n";
+    out << line;
+    bytes += line.size();
+  }
+  const std::string torn = FollowRecord(written + 1) + "\n";
+  out << torn.substr(0, 50) << std::flush;
+  std::vector<uint64_t> seen;
+  std::vector<std::string> lines;
+  auto on_line = [&](std::string_view line) {
+    seen.push_back(SequenceOf(line));
+    lines.emplace_back(line);
+  };
+  ASSERT_TRUE(cli::ReadAppended(c, on_line));
+  ASSERT_EQ(seen.size(), written);
+  for (uint64_t i = 0; i < written; ++i) {
+    ASSERT_EQ(seen[i], i + 1);
+    ASSERT_EQ(lines[i], FollowRecord(i + 1));
+  }
+  EXPECT_EQ(c.offset, bytes);  // the torn line waits
+  ASSERT_TRUE(cli::ReadAppended(c, on_line));
+  EXPECT_EQ(seen.size(), written);  // nothing new: nothing again
+  // The torn line completes; more records (again over a chunk) follow.
+  out << torn.substr(50);
+  const uint64_t before = written + 1;
+  for (size_t more = 0; more < cli::kFollowChunkBytes + 1000;) {
+    const std::string line = FollowRecord(++written + 1) + "\n";
+    out << line;
+    more += line.size();
+  }
+  ++written;
+  out << std::flush;
+  ASSERT_TRUE(cli::ReadAppended(c, on_line));
+  ASSERT_EQ(seen.size(), written);
+  for (uint64_t i = before - 1; i < written; ++i) {
+    ASSERT_EQ(seen[i], i + 1);
+    ASSERT_EQ(lines[i], FollowRecord(i + 1));
+  }
+  EXPECT_EQ(c.offset, fs::file_size(c.path));
+}
+
+TEST_F(AuditFileTrailTest, FollowGetsEveryLineWhereverTheChunksEnd) {
+  fs::create_directories(dir_);
+  const std::string path = (dir_ / "n1.000001.jsonl").string();
+  std::string text;
+  for (uint64_t seq = 1; seq <= 100; ++seq) text += FollowRecord(seq) + "\n";
+  std::ofstream(path, std::ios::binary) << text;
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{333}, size_t{4096}}) {
+    cli::FollowCursor c;
+    c.path = path;
+    std::vector<std::string> lines;
+    ASSERT_TRUE(cli::ReadAppended(c, [&](std::string_view l) { lines.emplace_back(l); }, chunk,
+                                  1024));
+    ASSERT_EQ(lines.size(), 100u) << chunk;
+    for (uint64_t i = 0; i < 100; ++i) ASSERT_EQ(lines[i], FollowRecord(i + 1)) << chunk;
+    EXPECT_EQ(c.offset, text.size());
+  }
+}
+
+TEST_F(AuditFileTrailTest, FollowSkipsALineLongerThanARecordAndKeepsGoing) {
+  fs::create_directories(dir_);
+  cli::FollowCursor c;
+  c.path = (dir_ / "n1.000001.jsonl").string();
+  const size_t chunk = 64, max_line = 400;
+  std::ofstream out(c.path, std::ios::binary);
+  out << FollowRecord(1) << "\n"
+      << "not a record\n"  // passed on: the caller skips what is not a record, as before
+      << std::string(1000, 'x') << "\n"
+      << FollowRecord(2) << "\n"
+      << std::string(900, 'y') << std::flush;  // over-long and still being written
+  std::vector<std::string> lines;
+  auto on_line = [&](std::string_view line) { lines.emplace_back(line); };
+  std::ostringstream err;
+  auto* old = std::cerr.rdbuf(err.rdbuf());
+  const bool ok1 = cli::ReadAppended(c, on_line, chunk, max_line);
+  out << std::string(500, 'y') << "\n" << FollowRecord(3) << "\n" << FollowRecord(4).substr(0, 20)
+      << std::flush;
+  const bool ok2 = cli::ReadAppended(c, on_line, chunk, max_line);
+  out << FollowRecord(4).substr(20) << "\n" << std::flush;
+  const bool ok3 = cli::ReadAppended(c, on_line, chunk, max_line);
+  std::cerr.rdbuf(old);
+  ASSERT_TRUE(ok1 && ok2 && ok3);
+  EXPECT_EQ(lines, (std::vector<std::string>{FollowRecord(1), "not a record", FollowRecord(2),
+                                             FollowRecord(3), FollowRecord(4)}));
+  const std::string said = err.str();
+  size_t messages = 0;
+  for (size_t at = 0; (at = said.find("skipped", at)) != std::string::npos; ++at) ++messages;
+  EXPECT_EQ(messages, 2u) << said;
+  EXPECT_EQ(c.offset, fs::file_size(c.path));
+  EXPECT_FALSE(c.skipping);
 }
 
 }  // namespace
