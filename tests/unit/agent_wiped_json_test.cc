@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 
@@ -109,8 +110,8 @@ TEST(AgentWipedJson, RefusedTextLeavesNothingBehind) {
 // The upstream client's receive buffers (agent/wiped_http.h).
 
 // An allocator that does not wipe: what the string body is given in the tests below, so that
-// only its own wiping keeps released blocks clean. A block's spare room past the string's end
-// is uninitialized, so what is counted is blocks released still holding part of the value.
+// only its own wiping keeps released blocks clean: what is counted is blocks released still
+// holding part of the value.
 inline size_t released_with_value = 0;
 
 template <class T>
@@ -119,7 +120,12 @@ struct PlainRecordingAllocator {
   PlainRecordingAllocator() = default;
   template <class U>
   PlainRecordingAllocator(const PlainRecordingAllocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(RecordingBlocks::Get(n * sizeof(T))); }
+  T* allocate(size_t n) {
+    // Zeroed: the heap may hand out a block with an earlier test's bytes in it.
+    void* p = RecordingBlocks::Get(n * sizeof(T));
+    std::memset(p, 0, n * sizeof(T));
+    return static_cast<T*>(p);
+  }
   void deallocate(T* p, size_t n) {
     std::string_view bytes(reinterpret_cast<const char*>(p), n * sizeof(T));
     if (bytes.find(std::string(32, 'v')) != std::string_view::npos) ++released_with_value;
