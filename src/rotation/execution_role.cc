@@ -1,10 +1,13 @@
 #include "rotation/execution_role.h"
 
+#include <rapidjson/document.h>
+
 #include <string_view>
 #include <vector>
 
 #include "auth/policy/evaluator.h"
 #include "auth/principal.h"
+#include "common/json.h"
 #include "services/sts/session_rules.h"
 
 namespace arcana::rotation {
@@ -46,6 +49,30 @@ Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::Ide
   req.context = &keys;
   if (!auth::policy::Evaluate(req).allowed()) return cannot;
   return role;
+}
+
+std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
+  if (f.lambda_json.empty()) return std::nullopt;
+  rapidjson::Document doc;
+  if (!json::ParseBounded(f.lambda_json, &doc).ok() || !doc.IsObject()) return std::string();
+  return json::StrField(doc, "Role");
+}
+
+Result<domain::iam::Session> ExecutionRoleSession(const auth::IdentityResolver& ids,
+                                                  const storage::RotationFunction& fn,
+                                                  const std::string& role_arn) {
+  ARCANA_ASSIGN_OR_RETURN(auto role, LambdaExecutionRole(ids, fn.account, role_arn));
+  if (!role) {
+    return Status(ErrorCode::kInternalFailure,
+                  "the function's execution role " + role_arn.substr(0, 2048) +
+                      " cannot be assumed by Lambda");
+  }
+  domain::iam::Session session;
+  session.kind = "role";
+  session.subject = role->name;
+  session.subject_id = role->id;  // this role's session, never a later one's of its name
+  session.session_name = fn.name;
+  return session;
 }
 
 }  // namespace arcana::rotation

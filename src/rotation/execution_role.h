@@ -15,6 +15,7 @@
 #include "auth/identity_resolver.h"
 #include "common/status.h"
 #include "domain/iam/identity.h"
+#include "storage/function_store.h"
 
 namespace arcana::rotation {
 
@@ -27,5 +28,19 @@ inline constexpr const char* kCannotAssumeMessage =
 Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::IdentityResolver& ids,
                                                                  const std::string& account,
                                                                  const std::string& role_arn);
+
+// The execution role a function made through the Lambda API declared (CreateFunction's Role);
+// nullopt for a function registered with the CLI, which declares none. A configuration that
+// cannot be read answers an empty ARN, which no role matches.
+std::optional<std::string> DeclaredRole(const storage::RotationFunction& f);
+
+// A session of fn's execution role `role_arn`, as Lambda runs a function: the role's own
+// policies (and permissions boundary) and nothing else, the function's name as the session
+// name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). Checked at every run (rotation step,
+// Invoke), as the role may have changed since CreateFunction: kInternalFailure when Lambda
+// cannot assume it now.
+Result<domain::iam::Session> ExecutionRoleSession(const auth::IdentityResolver& ids,
+                                                  const storage::RotationFunction& fn,
+                                                  const std::string& role_arn);
 
 }  // namespace arcana::rotation

@@ -36,37 +36,6 @@ std::string EventJson(const std::string& arn, const std::string& token, const ch
 
 std::string JobName(const std::string& arn) { return std::string(kJobPrefix) + arn; }
 
-// The execution role a function made through the Lambda API declared (CreateFunction's Role);
-// nullopt for a function registered with the CLI, which declares none.
-std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
-  if (f.lambda_json.empty()) return std::nullopt;
-  rapidjson::Document doc;
-  if (!json::ParseBounded(f.lambda_json, &doc).ok() || !doc.IsObject()) return std::string();
-  return json::StrField(doc, "Role");
-}
-
-// A session of the function's execution role, as Lambda runs a function: the role's own
-// policies (and permissions boundary) and nothing else, the function's name as the session
-// name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). The role must be one Lambda can
-// assume (execution_role.h: CreateFunction checked it too); it is checked again at every run,
-// as the role may have changed.
-Result<domain::iam::Session> ExecutionRoleSession(const auth::IdentityResolver& ids,
-                                                  const storage::RotationFunction& fn,
-                                                  const std::string& role_arn) {
-  ARCANA_ASSIGN_OR_RETURN(auto role, LambdaExecutionRole(ids, fn.account, role_arn));
-  if (!role) {
-    return Status(ErrorCode::kInternalFailure,
-                  "the function's execution role " + role_arn.substr(0, 2048) +
-                      " cannot be assumed by Lambda");
-  }
-  domain::iam::Session session;
-  session.kind = "role";
-  session.subject = role->name;
-  session.subject_id = role->id;  // this role's session, never a later one's of its name
-  session.session_name = fn.name;
-  return session;
-}
-
 }  // namespace
 
 RotationRunner::RotationRunner(services::sm::SecretsManagerService& secrets,

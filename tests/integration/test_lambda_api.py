@@ -128,7 +128,7 @@ def test_create_get_invoke_delete(srv, lam, tmp_path):
     assert r["ExecutedVersion"] == "$LATEST"
     out = json.loads(r["Payload"].read())
     assert out == {"echo": {"a": 1}, "greeting": "hi", "name": name, "memory": 256,
-                   "has_credentials": False}  # a plain Invoke gets no credentials
+                   "has_credentials": True}  # its execution role's (below)
     assert f"hello-log from {name}" in base64.b64decode(r["LogResult"]).decode()
 
     r = lam.invoke(FunctionName=name, Payload=json.dumps({"fail": "x"}).encode())
@@ -224,6 +224,77 @@ def test_list_functions_pages_and_shows_cli_functions(srv, lam):
     assert lam.get_function(FunctionName=f"{prefix}-url")["Configuration"]["CodeSize"] == 0
     for name in mine:
         lam.delete_function(FunctionName=name)
+
+
+CALLER_PY = '''
+import os, boto3
+
+def lambda_handler(event, context):
+    sts = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    sm = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    try:
+        value = sm.get_secret_value(SecretId=event["secret"])["SecretString"]
+    except sm.exceptions.ClientError as e:
+        value = e.response["Error"]["Code"]
+    return {"arn": sts.get_caller_identity()["Arn"], "value": value}
+'''
+
+
+def test_invoke_runs_the_function_as_its_execution_role(srv, lam):
+    """As Lambda: an invoked function has credentials of a session of its execution role,
+    named after the function, allowed what that role allows and nothing more; a role that no
+    longer trusts Lambda refuses the invocation. A function registered with the CLI declares
+    no role and gets no credentials."""
+    iam = client(srv.endpoint, "iam")
+    role = "reader-" + uuid.uuid4().hex[:6]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    sm = client(srv.endpoint, "secretsmanager")
+    allowed = sm.create_secret(Name="fn-allowed-" + role, SecretString="role-may-read")["ARN"]
+    denied = sm.create_secret(Name="fn-denied-" + role, SecretString="role-may-not")["ARN"]
+    iam.put_role_policy(RoleName=role, PolicyName="one", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "secretsmanager:GetSecretValue", "sts:GetCallerIdentity"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": denied}]}))
+    name = "caller-" + uuid.uuid4().hex[:8]
+    create(lam, name, files={"lambda_function.py": CALLER_PY}, Timeout=30,
+           Role=f"arn:aws:iam::{ACCOUNT}:role/{role}")
+
+    def invoke(secret):
+        r = lam.invoke(FunctionName=name, Payload=json.dumps({"secret": secret}).encode())
+        assert "FunctionError" not in r, r["Payload"].read()
+        return json.loads(r["Payload"].read())
+
+    assert invoke(allowed) == {
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{name}", "value": "role-may-read"}
+    assert invoke(denied)["value"] == "AccessDeniedException"
+    # The role stops trusting Lambda: the function is not run.
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    with pytest.raises(ClientError) as e:
+        lam.invoke(FunctionName=name, Payload=b"{}")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert e.value.response["Error"]["Message"] == (
+        "The role defined for the function cannot be assumed by Lambda.")
+    lam.delete_function(FunctionName=name)
+
+    # A CLI-registered Python function: no role, no credentials.
+    folder = srv.data_dir.parent / ("cli-fn-" + role)
+    folder.mkdir()
+    (folder / "lambda_function.py").write_text(HANDLER_PY)
+    cli_name = "clifn-" + uuid.uuid4().hex[:6]
+    out = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir), "functions", "create",
+                          cli_name, "--python", str(folder), "--handler",
+                          "lambda_function.lambda_handler"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    r = lam.invoke(FunctionName=cli_name, Payload=b"{}")
+    assert json.loads(r["Payload"].read())["has_credentials"] is False
+    lam.delete_function(FunctionName=cli_name)
 
 
 @pytest.mark.sqlite_only("the CLI's wire shapes do not depend on the store: one pass")

@@ -517,13 +517,12 @@ Result<std::string> LambdaService::ListFunctions(const rapidjson::Value& input,
   return Finish(buf);
 }
 
-rotation::Invocation LambdaService::InvocationOf(const storage::RotationFunction& f,
-                                                 std::string event) const {
+Result<rotation::Invocation> LambdaService::InvocationOf(const storage::RotationFunction& f,
+                                                         std::string event,
+                                                         int64_t now_ms) const {
   rotation::Invocation call;
   call.event_json = std::move(event);
   call.step = "invoke";
-  // No credentials (see the header): what the function may do through the API, it does with
-  // credentials it was given some other way.
   call.runtime_env = {{"AWS_REGION", f.region},
                       {"AWS_DEFAULT_REGION", f.region},
                       {"AWS_LAMBDA_FUNCTION_NAME", f.name},
@@ -532,6 +531,24 @@ rotation::Invocation LambdaService::InvocationOf(const storage::RotationFunction
   if (!endpoint_.empty()) {
     call.runtime_env["AWS_ENDPOINT_URL"] = endpoint_;
     call.runtime_env["SECRETS_MANAGER_ENDPOINT"] = endpoint_;
+  }
+  // A function made through this API runs as its execution role (see the header); one
+  // registered with the CLI declares none and gets no credentials.
+  if (auto role_arn = rotation::DeclaredRole(f)) {
+    auto session = rotation::ExecutionRoleSession(identities_, f, *role_arn);
+    if (!session.ok()) {
+      if (session.status().code() != ErrorCode::kInternalFailure) return session.status();
+      return InvalidValue(rotation::kCannotAssumeMessage);  // the role changed since
+    }
+    // Valid for the function's whole run (STS's minimum 15 minutes covers Lambda's maximum
+    // timeout) and an Event invocation's wait in the queue.
+    ARCANA_ASSIGN_OR_RETURN(auth::IssuedKey key,
+                            identities_.CreateSession(f.account, *session, now_ms,
+                                                      std::max<int64_t>(900, f.timeout_s + 60)));
+    call.runtime_env["AWS_ACCESS_KEY_ID"] = key.access_key_id;
+    call.runtime_env["AWS_SECRET_ACCESS_KEY"] = key.secret_access_key;
+    call.runtime_env["AWS_SESSION_TOKEN"] = key.session_token;
+    call.redact = {key.secret_access_key, key.session_token};
   }
   return call;
 }
@@ -574,12 +591,14 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
     return Finish(buf);
   }
   if (type == "Event") {
+    ARCANA_ASSIGN_OR_RETURN(rotation::Invocation call,
+                            InvocationOf(f, std::move(event), ctx.now_ms));
     {
       std::lock_guard lock(mu_);
       if (events_.size() >= kMaxQueuedEvents) {
         return Status(ErrorCode::kThrottling, "Rate Exceeded.");
       }
-      events_.emplace_back(f, InvocationOf(f, std::move(event)));
+      events_.emplace_back(f, std::move(call));
     }
     cv_.notify_one();
     w.Key("StatusCode");
@@ -593,8 +612,10 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
   // with the root key, and running the function uses none (its calls back take holds of
   // their own), so the call's hold is given back meanwhile and one of the then-current
   // generation taken after, as a secret rotation's step does (rotation_runner.cc).
+  ARCANA_ASSIGN_OR_RETURN(rotation::Invocation call,
+                          InvocationOf(f, std::move(event), ctx.now_ms));
   ctx.ReleaseRootHold();
-  Status st = invoker_.Run(f, InvocationOf(f, std::move(event)), &outcome);
+  Status st = invoker_.Run(f, call, &outcome);
   if (!ctx.RetakeRootHold()) {
     // Sealed while the function ran: answered as every call is while sealed.
     return Status(ErrorCode::kServiceUnavailable,

@@ -13,8 +13,9 @@
 //    store (every node can run it; each unpacks it on first use) and run by the same shim as
 //    `arcana functions create --python`. Environment.Variables are the function's environment,
 //    Timeout (default 3, as AWS) its timeout; Runtime, Role, MemorySize and Description are
-//    kept and answered back. A rotation run (RotateSecret) runs the function as its Role
-//    (rotation/rotation_runner.h); Invoke does not (below).
+//    kept and answered back. The function runs as its Role, as in Lambda: a rotation run
+//    (RotateSecret, rotation/rotation_runner.h) and Invoke (below) give it credentials of a
+//    fresh session of that role (rotation/execution_role.h), checked again at every run.
 //    S3 code, container images, layers, VPC settings and versions (Publish) are not served.
 //  - Functions registered with the CLI (url, exec, python, builtin) are listed and described
 //    too: Runtime "provided" (url, exec) or "python3.11", CodeSize 0, and a CodeSha256 of the
@@ -23,10 +24,11 @@
 //    handler's return value (or {"errorMessage","errorType"} with X-Amz-Function-Error:
 //    Unhandled), LogType=Tail adds the last 4 KB of this invocation's log; Event queues it
 //    (202; at most kMaxQueuedEvents waiting on this node, run one at a time, lost if the node
-//    stops); DryRun only checks (204). An invoked function gets AWS_REGION, the endpoint and
-//    the AWS_LAMBDA_* variables but NO credentials: a caller allowed to invoke a rotation
-//    function must not get what the rotation's session could read. Rotation runs
-//    (RotateSecret) get theirs: the function's Role, or (CLI functions) a scoped session.
+//    stops); DryRun only checks (204). An invoked function gets AWS_REGION, the endpoint, the
+//    AWS_LAMBDA_* variables and its execution role's credentials (what the caller who may
+//    invoke it gets done is what that role allows, as in AWS: iam:PassRole guarded who chose
+//    the role). A function registered with the CLI declares no role and is invoked with NO
+//    credentials: its rotation runs' scoped session is for rotations only.
 // Authorization: lambda:<Operation> (lambda:InvokeFunction for Invoke) on the function's ARN
 // (ListFunctions: "*"), by the policy engine like every call. Audit: lambda.amazonaws.com.
 // Errors as Lambda spells them (ErrorOf): ResourceNotFoundException 404 "Function not found:
@@ -104,7 +106,11 @@ class LambdaService final : public RestJsonService {
   Result<std::string> RemovePermission(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> GetPolicy(const rapidjson::Value& in, const CallContext& ctx);
 
-  rotation::Invocation InvocationOf(const storage::RotationFunction& f, std::string event) const;
+  // The invocation of f with event: its environment and, for a function made through this API,
+  // credentials of a fresh session of its execution role (InvalidParameterValueException when
+  // Lambda can no longer assume that role).
+  Result<rotation::Invocation> InvocationOf(const storage::RotationFunction& f, std::string event,
+                                            int64_t now_ms) const;
   void RunEvents();
 
   storage::FunctionStore& functions_;
