@@ -288,7 +288,9 @@ def test_lambda_code_location_zipfile_create_and_get(clients):
     """TestLambdaFunction::test_lambda_code_location_zipfile: CreateFunction answers 201 with
     State Pending, StateReason "The function is being created.", StateReasonCode Creating and
     no LastUpdateStatus; GetFunction then shows State Active and LastUpdateStatus Successful;
-    no Environment member when none was given; Timeout 3, MemorySize 128 by default."""
+    no Environment member when none was given; Timeout 3, MemorySize 128 by default; SnapStart
+    {ApplyOn None, OptimizationStatus Off} in both answers and in ListFunctions (also in
+    TestLambdaFunction::test_function_lifecycle)."""
     _, lam = clients
     fn = name("code-function")
     created = create_function(lam, fn)
@@ -302,6 +304,11 @@ def test_lambda_code_location_zipfile_create_and_get(clients):
     assert (got["State"], got["LastUpdateStatus"]) == ("Active", "Successful")
     assert "StateReason" not in got and "StateReasonCode" not in got
     assert got["CodeSha256"] == created["CodeSha256"]
+    no_snap_start = {"ApplyOn": "None", "OptimizationStatus": "Off"}
+    assert created["SnapStart"] == got["SnapStart"] == no_snap_start
+    every = lam.get_paginator("list_functions").paginate().build_full_result()["Functions"]
+    listed = [f for f in every if f["FunctionName"] == fn]
+    assert listed and all(f["SnapStart"] == no_snap_start for f in listed)
 
 
 @pytest.mark.parametrize("op", ["get_function", "delete_function"])

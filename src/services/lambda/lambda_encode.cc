@@ -111,6 +111,14 @@ void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
   w.Key("Size");
   w.Int(512);
   w.EndObject();
+  // AWS answers SnapStart with every configuration (LocalStack's AWS-validated snapshots,
+  // test_lambda_api.py::TestLambdaFunction::test_function_lifecycle and others), "None"/"Off"
+  // for a function without it; SnapStart is not served, so that is what every function has.
+  w.Key("SnapStart");
+  w.StartObject();
+  json::KV(w, "ApplyOn", "None");
+  json::KV(w, "OptimizationStatus", "Off");
+  w.EndObject();
   w.EndObject();
 }
 
