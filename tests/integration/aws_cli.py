@@ -59,7 +59,7 @@ class _ForkServer:
                         [_PYTHON, os.path.join(os.path.dirname(__file__), "aws_cli_forkserver.py")],
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"})
-                    atexit.register(self._proc.kill)
+                    atexit.register(_stop, self._proc)
                 self._proc.stdin.write(req + "\n")
                 self._proc.stdin.flush()
                 line = self._proc.stdout.readline()
@@ -69,6 +69,16 @@ class _ForkServer:
             if answer.get("timeout"):
                 raise subprocess.TimeoutExpired([AWS, *argv], 60)
             return subprocess.CompletedProcess([AWS, *argv], answer["rc"], _read(out), _read(err))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    # End of input lets the server remove its own temporary directory; killed if it hangs.
+    try:
+        proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
 
 
 def _read(path: str) -> str:

@@ -10,9 +10,21 @@ still a process of its own, with the CLI's start-up (importing awscli and its bo
 
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
+
+# The CLI and its botocore work out paths under the home directory when their modules are
+# imported (awscli.customizations.assumerole.CACHE_DIR, the history database, the SSO token
+# cache, JSONFileCache's default...), i.e. once here for every call. They are imported with
+# HOME at a symbolic link that each child points at its own call's HOME before running, so
+# those paths are that call's, as for /usr/bin/aws started with its environment. Calls are
+# served one at a time, so the link is never in use by two calls.
+_LINK_DIR = tempfile.mkdtemp(prefix="aws-cli-forkserver-")
+_HOME_LINK = os.path.join(_LINK_DIR, "home")
+os.environ["HOME"] = _HOME_LINK
 
 # /usr/bin/aws's own first lines.
 import awscli  # noqa: F401  (sets AWS_DATA_PATH for this process; recomputed per child)
@@ -38,8 +50,20 @@ def _data_path(env: dict) -> str:
     return os.pathsep.join(paths)
 
 
+def _point_home_at(home: str) -> None:
+    # Replaced in one step (rename over the old link).
+    tmp = _HOME_LINK + ".new"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(home, tmp)
+    os.replace(tmp, _HOME_LINK)
+
+
 def _child(req: dict) -> None:
     env = dict(req["env"])
+    # What expanduser("~") is for this call: its HOME, or without one the user's own home.
+    import pwd
+    _point_home_at(env.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir)
     if env.get("LC_CTYPE", "") == "UTF-8":  # as /usr/bin/aws
         env["LC_CTYPE"] = "en_US.UTF-8"
     env["AWS_DATA_PATH"] = _data_path(env)
@@ -93,4 +117,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(_LINK_DIR, ignore_errors=True)
