@@ -30,15 +30,19 @@ def srv(tmp_path):
     s = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=False, env=env,
                      args=["--rotation-retry-seconds", "1"]).start()
     fn = RotationFunction()
-    out = subprocess.run([str(ARCANA_CLI), *cli_store_args(s.data_dir), "functions", "create",
-                          "slow-db", "--url", fn.url, "--timeout", "30"],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    yield s, fn, out.stdout.strip()
-    for e in fn.hold.values():
-        e.set()
-    fn.close()
-    s.stop()
+    # A failing set-up step (the CLI missing or refusing) must still stop the server: pytest
+    # runs no teardown for a fixture that raised, and the arcanad was left running for good.
+    try:
+        out = subprocess.run([str(ARCANA_CLI), *cli_store_args(s.data_dir), "functions", "create",
+                              "slow-db", "--url", fn.url, "--timeout", "30"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        yield s, fn, out.stdout.strip()
+    finally:
+        for e in fn.hold.values():
+            e.set()
+        fn.close()
+        s.stop()
 
 
 def sm_client(s: ArcanaServer):
