@@ -474,13 +474,28 @@ def test_permissions_build_the_function_policy_as_lambda_does(lam):
     """AddPermission / GetPolicy / RemovePermission as Lambda answers them (statement shapes as
     Lambda writes them: a service principal, an account id as its root ARN, SourceArn and
     SourceAccount as conditions; the error messages of LocalStack's AWS-validated permission
-    tests): the policy goes with its last statement."""
+    tests): the policy goes with its last statement. GetPolicy of a function without a policy
+    is "The resource you requested does not exist." (AWS's EventBridge troubleshooting guide
+    quotes it; RemovePermission's is "No policy is associated with the given resource."), and a
+    policy qualified $LATEST is refused in AWS's words (terraform-aws-modules/lambda's FAQ)."""
     name = "perm-" + uuid.uuid4().hex[:8]
     create(lam, name)
     with pytest.raises(ClientError) as e:
         lam.get_policy(FunctionName=name)
     assert lambda_error(e) == ("ResourceNotFoundException",
+                               "The resource you requested does not exist.", 404)
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName=name, StatementId="none-yet")
+    assert lambda_error(e) == ("ResourceNotFoundException",
                                "No policy is associated with the given resource.", 404)
+    for kw in ({"FunctionName": name, "Qualifier": "$LATEST"},
+               {"FunctionName": arn(name) + ":$LATEST"}):
+        with pytest.raises(ClientError) as e:
+            lam.add_permission(StatementId="latest", Action="lambda:InvokeFunction",
+                               Principal="secretsmanager.amazonaws.com", **kw)
+        assert lambda_error(e) == ("InvalidParameterValueException",
+                                   "We currently do not support adding policies for $LATEST.",
+                                   400)
     added = lam.add_permission(FunctionName=name, StatementId="secrets-manager",
                                Action="lambda:InvokeFunction",
                                Principal="secretsmanager.amazonaws.com")
@@ -521,7 +536,8 @@ def test_permissions_build_the_function_policy_as_lambda_does(lam):
     lam.remove_permission(FunctionName=name, StatementId="other-account")
     with pytest.raises(ClientError) as e:
         lam.get_policy(FunctionName=name)
-    assert lambda_error(e)[0] == "ResourceNotFoundException"
+    assert lambda_error(e) == ("ResourceNotFoundException",
+                               "The resource you requested does not exist.", 404)
     lam.delete_function(FunctionName=name)
 
 

@@ -9,8 +9,13 @@
 // Conditions. Errors in Lambda's words (LocalStack's AWS-validated permission tests):
 // ResourceConflictException 409 "The statement id (ID) provided already exists. Please
 // provide a new statement id, or remove the existing statement.", ResourceNotFoundException
-// 404 "No policy is associated with the given resource." and "Statement ID is not found in
-// resource policy.", and a RevisionId that is not the policy's current one
+// 404 "No policy is associated with the given resource." (RemovePermission; GetPolicy says
+// "The resource you requested does not exist.", as AWS does and LocalStack's provider
+// reproduces, the error Terraform's aws_lambda_permission reads after a removal) and
+// "Statement ID is not found in resource policy.", InvalidParameterValueException "We
+// currently do not support adding policies for $LATEST." for an AddPermission qualified
+// $LATEST (AWS's words, as terraform-aws-modules/lambda's FAQ quotes them: a policy is added
+// to the unqualified function, or to a version or alias), and a RevisionId that is not the policy's current one
 // PreconditionFailedException 412. The members' model patterns (StatementId, Action,
 // Principal, SourceAccount, EventSourceToken, PrincipalOrgID) are checked by the service's
 // validator (PermissionPatterns in lambda_service.cc): ValidationException, as AWS answers.
@@ -30,6 +35,11 @@ namespace {
 constexpr const char* kNoPolicy = "No policy is associated with the given resource.";
 
 Status NoPolicy() { return Status(ErrorCode::kResourceNotFound, kNoPolicy); }
+
+// GetPolicy's words for a function without a policy (not RemovePermission's kNoPolicy).
+Status NoSuchPolicy() {
+  return Status(ErrorCode::kResourceNotFound, "The resource you requested does not exist.");
+}
 
 // A RevisionId for a policy document: the hex of its SHA-256 laid out like a UUID, so it
 // changes whenever the document does and is the same on every node.
@@ -165,6 +175,10 @@ Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("AddPermission", input, ctx));
   ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:AddPermission", t.arn));
+  if (t.qualifier == "$LATEST") {
+    return Status(ErrorCode::kInvalidParameter,
+                  "We currently do not support adding policies for $LATEST.");
+  }
   const std::string sid = in.Str("StatementId").value_or("");
   std::string statement;
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
@@ -220,7 +234,7 @@ Result<std::string> LambdaService::GetPolicy(const rapidjson::Value& input,
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("GetPolicy", input, ctx));
   ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:GetPolicy", t.arn));
   ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
-  if (f.policy.empty()) return NoPolicy();
+  if (f.policy.empty()) return NoSuchPolicy();
   ctx.Touch(kFunctionType, t.arn);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
