@@ -522,9 +522,32 @@ def test_permissions_build_the_function_policy_as_lambda_does(lam):
     assert policy["Statement"][1]["Condition"] == {
         "StringEquals": {"AWS:SourceAccount": "111122223333"},
         "ArnLike": {"AWS:SourceArn": "arn:aws:events:us-east-1:111122223333:rule/r"}}
+    # TestLambdaPermissions::test_lambda_permission_revisions: both operations' words.
+    stale = ("PreconditionFailedException", "The Revision Id provided does not match the latest "
+             "Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+             412)
     with pytest.raises(ClientError) as e:
         lam.remove_permission(FunctionName=name, StatementId="other-account", RevisionId="x")
-    assert lambda_error(e)[0::2] == ("PreconditionFailedException", 412)
+    assert lambda_error(e) == stale
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="stale", Action="lambda:InvokeFunction",
+                           Principal="s3.amazonaws.com", RevisionId="x")
+    assert lambda_error(e) == stale
+    # TestLambdaPermissions::test_add_lambda_permission_fields (add_permission_optional_fields):
+    # the conditions in AWS's order, which clients comparing policy text see.
+    optional = lam.add_permission(
+        FunctionName=name, StatementId="urlPermission", Action="lambda:InvokeFunctionUrl",
+        Principal="*", SourceArn="arn:aws:s3:::bucket", SourceAccount="111122223333",
+        PrincipalOrgID="o-1234567890", FunctionUrlAuthType="NONE")["Statement"]
+    assert optional == json.dumps({
+        "Sid": "urlPermission", "Effect": "Allow", "Principal": "*",
+        "Action": "lambda:InvokeFunctionUrl", "Resource": arn(name),
+        "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE",
+                                       "aws:PrincipalOrgID": "o-1234567890",
+                                       "AWS:SourceAccount": "111122223333"},
+                      "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"}}},
+        separators=(",", ":"))
+    lam.remove_permission(FunctionName=name, StatementId="urlPermission")
     with pytest.raises(ClientError) as e:
         lam.remove_permission(FunctionName=name, StatementId="nope")
     assert lambda_error(e) == ("ResourceNotFoundException",

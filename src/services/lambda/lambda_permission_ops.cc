@@ -89,11 +89,15 @@ std::string StatementOf(const json::Input& in, const std::string& resource) {
     const char* op;
     const char* key;
   };
+  // In the order AWS writes them (TestLambdaPermissions::test_add_lambda_permission_fields,
+  // add_permission_optional_fields: FunctionUrlAuthType, PrincipalOrgID, SourceAccount under
+  // StringEquals, then ArnLike); EventSourceToken was recorded alone, its place among them is
+  // not known.
   static constexpr Cond kConds[] = {
-      {"SourceAccount", "StringEquals", "AWS:SourceAccount"},
-      {"PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"},
-      {"EventSourceToken", "StringEquals", "lambda:EventSourceToken"},
       {"FunctionUrlAuthType", "StringEquals", "lambda:FunctionUrlAuthType"},
+      {"EventSourceToken", "StringEquals", "lambda:EventSourceToken"},
+      {"PrincipalOrgID", "StringEquals", "aws:PrincipalOrgID"},
+      {"SourceAccount", "StringEquals", "AWS:SourceAccount"},
       {"SourceArn", "ArnLike", "AWS:SourceArn"},
   };
   bool any = false;
@@ -156,9 +160,11 @@ std::string PolicyOf(const std::vector<std::string>& statements) {
 Status CheckRevision(const json::Input& in, const std::string& policy) {
   auto asked = in.Str("RevisionId");
   if (!asked || *asked == RevisionOf(policy)) return Status::Ok();
+  // AWS's words for AddPermission and RemovePermission alike
+  // (TestLambdaPermissions::test_lambda_permission_revisions).
   return Status(ErrorCode::kPreconditionNotMet,
                 "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetPolicy API to retrieve the latest Revision Id");
+                "GetFunction/GetAlias API to retrieve the latest Revision Id");
 }
 
 Status AllowOn(const CallContext& ctx, const char* action, const std::string& arn) {
