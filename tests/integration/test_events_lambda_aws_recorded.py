@@ -460,3 +460,31 @@ def test_invalid_invoke(clients):
         "constraint: Member must satisfy regular expression pattern: "
         "(arn:(aws[a-zA-Z-]*)?:lambda:)?")
     assert "(function:)?([a-zA-Z0-9-_\\.]+)" in message
+
+
+def test_environment_size_is_measured_as_lambda_measures_it(clients):
+    """TestLambdaSizeLimits::test_large_environment_fails_multiple_keys and
+    ::test_lambda_envvars_near_limit_succeeds: Lambda bounds the variables by the compact JSON
+    object it measures ('String measured: {"SMALL_VAR":"ok","LARGE_VAR":"xxx..."}'), 4 KB,
+    quotes and separators included; over it, InvalidParameterValueException "Lambda was unable
+    to configure your environment variables because the environment variables you have
+    provided exceeded the 4KB limit." (AWS then quotes the JSON, values included; Arcana's
+    errors never quote what may be credentials). A set whose names and values add up to less
+    than 4 KB but whose JSON is one byte over is refused; one exactly at 4 KB is created."""
+    _, lam = clients
+
+    def variables(json_size: int) -> dict:
+        head = {"SMALL_VAR": "ok", "LARGE_VAR": ""}
+        pad = json_size - len(json.dumps(head, separators=(",", ":")))
+        return {"SMALL_VAR": "ok", "LARGE_VAR": "x" * pad}
+
+    over = variables(4097)
+    assert sum(len(k) + len(v) for k, v in over.items()) < 4096
+    with pytest.raises(ClientError) as e:
+        create_function(lam, name("env-over"), Environment={"Variables": over})
+    assert lambda_error(e) == invalid_value(
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided exceeded the 4KB limit.")
+    at_limit = variables(4096)
+    r = create_function(lam, name("env-at-limit"), Environment={"Variables": at_limit})
+    assert r["Environment"]["Variables"] == at_limit
