@@ -226,6 +226,31 @@ def test_list_functions_pages_and_shows_cli_functions(srv, lam):
         lam.delete_function(FunctionName=name)
 
 
+def test_list_functions_answers_at_most_50_per_page(lam):
+    """The API reference on ListFunctions' MaxItems: "ListFunctions returns a maximum of 50
+    items in each response, even if you set the number higher" (the model allows 10000): a
+    larger MaxItems still pages by 50, with a NextMarker that carries on after the 50th."""
+    prefix = "cap" + uuid.uuid4().hex[:6]
+    names = [f"{prefix}-{i:02d}" for i in range(51)]
+    package = make_zip({"lambda_function.py": HANDLER_PY})
+    for n in names:
+        create(lam, n, Code={"ZipFile": package})
+    try:
+        page = lam.list_functions(MaxItems=1000)
+        assert len(page["Functions"]) == 50 and page["NextMarker"]
+        seen = [f["FunctionName"] for f in page["Functions"]]
+        marker = page["NextMarker"]
+        while marker:
+            page = lam.list_functions(MaxItems=1000, Marker=marker)
+            assert len(page["Functions"]) <= 50
+            seen += [f["FunctionName"] for f in page["Functions"]]
+            marker = page.get("NextMarker")
+        assert sorted(n for n in seen if n.startswith(prefix)) == names
+    finally:
+        for n in names:
+            lam.delete_function(FunctionName=n)
+
+
 CALLER_PY = '''
 import os, boto3
 

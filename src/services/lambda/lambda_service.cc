@@ -513,8 +513,11 @@ Result<std::string> LambdaService::ListFunctions(const rapidjson::Value& input,
   if (!marker.empty() && !rot::ValidateFunctionName(marker).ok()) {
     return InvalidValue("Invalid Marker: " + marker.substr(0, 64));
   }
-  const size_t max_items = static_cast<size_t>(
-      std::clamp<int64_t>(in.Int("MaxItems").value_or(50), 1, storage::kMaxListLimit - 1));
+  // "ListFunctions returns a maximum of 50 items in each response, even if you set the number
+  // higher" (the API reference on MaxItems, which the model allows up to 10000).
+  constexpr int64_t kMaxPage = 50;
+  const size_t max_items =
+      static_cast<size_t>(std::clamp<int64_t>(in.Int("MaxItems").value_or(kMaxPage), 1, kMaxPage));
   ARCANA_ASSIGN_OR_RETURN(auto page, functions_.ListFunctions({ctx.account, ctx.region}, marker,
                                                                max_items + 1));
   const bool more = page.size() > max_items;
