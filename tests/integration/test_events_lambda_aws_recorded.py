@@ -488,3 +488,25 @@ def test_environment_size_is_measured_as_lambda_measures_it(clients):
     at_limit = variables(4096)
     r = create_function(lam, name("env-at-limit"), Environment={"Variables": at_limit})
     assert r["Environment"]["Variables"] == at_limit
+
+
+def test_create_lambda_exceptions_architectures(clients):
+    """TestLambdaFunction::test_create_lambda_exceptions (multiple_architectures,
+    uppercase_architecture): a list of strings is quoted whole and its elements' violations
+    are folded into one for the list. AWS ends the folded constraint list with "Member must
+    not be null" here (not in its 2023 layer recordings); Arcana does not add it."""
+    _, lam = clients
+    with pytest.raises(ClientError) as e:
+        create_function(lam, name("arch"), Architectures=["x86_64", "arm64"])
+    assert error(e) == (
+        400, "ValidationException",
+        "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to "
+        "satisfy constraint: Member must have length less than or equal to 1")
+    with pytest.raises(ClientError) as e:
+        create_function(lam, name("arch"), Architectures=["X86_64"])
+    status, code, message = error(e)
+    assert (status, code) == (400, "ValidationException")
+    assert message.startswith(
+        "1 validation error detected: Value '[X86_64]' at 'architectures' failed to satisfy "
+        "constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
+        "[x86_64, arm64]")

@@ -138,8 +138,13 @@ LambdaService::LambdaService(storage::FunctionStore& functions,
     : functions_(functions),
       invoker_(invoker),
       identities_(identities),
+      // Lambda quotes a list of strings whole and folds its elements' violations into one,
+      // as AWS's JSON services do (TestLambdaFunction::test_create_lambda_exceptions:
+      // "Value '[x86_64, arm64]' at 'architectures' failed to satisfy constraint: Member must
+      // have length less than or equal to 1", "Value '[X86_64]' at 'architectures' ... Member
+      // must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], ...]").
       validator_("lambda", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
-                 ModelValidator::ListValues::kPaths, {}, PermissionPatterns()),
+                 ModelValidator::ListValues::kCoral, {}, PermissionPatterns()),
       rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke",
                        "AddPermission", "RemovePermission", "GetPolicy"}),
       worker_([this] { RunEvents(); }) {}
