@@ -7,7 +7,9 @@
 
 #include "auth/policy/evaluator.h"
 #include "auth/principal.h"
+#include "auth/policy/policy.h"
 #include "common/json.h"
+#include "domain/rotation/function_spec.h"
 #include "services/sts/session_rules.h"
 
 namespace arcana::rotation {
@@ -56,6 +58,35 @@ std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
   rapidjson::Document doc;
   if (!json::ParseBounded(f.lambda_json, &doc).ok() || !doc.IsObject()) return std::string();
   return json::StrField(doc, "Role");
+}
+
+bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
+                             const std::string& secret_account, const std::string& secret_arn) {
+  if (fn.account == secret_account) return true;
+  if (fn.policy.empty()) return false;
+  auto policy = auth::policy::ParsePolicy(fn.policy, auth::policy::PolicyUse::kResource);
+  if (!policy.ok()) return false;
+  const std::string fn_arn = domain::rotation::LambdaArnOf(fn.region, fn.account, fn.name);
+  auth::Principal service;
+  service.type = auth::Principal::Type::kService;
+  service.account = fn.account;  // the function's policy alone decides (as a service's call)
+  service.arn = "secretsmanager.amazonaws.com";
+  service.principal_arn = service.arn;
+  auth::policy::ContextKeys keys;
+  keys.Set("aws:PrincipalServiceName", service.arn);
+  keys.Set("aws:SourceAccount", secret_account);
+  keys.Set("aws:SourceArn", secret_arn);
+  auth::policy::ResourceView resource;
+  resource.arn = fn_arn;
+  resource.account = fn.account;
+  resource.resource_policy = auth::policy::AppliedPolicy{*policy, fn_arn + "/resource-policy",
+                                                         auth::PolicySource::Kind::kResource};
+  auth::policy::EvalRequest req;
+  req.principal = &service;
+  req.action = "lambda:InvokeFunction";
+  req.resource = &resource;
+  req.context = &keys;
+  return auth::policy::Evaluate(req).allowed();
 }
 
 Result<domain::iam::Session> ExecutionRoleSession(const auth::IdentityResolver& ids,

@@ -34,6 +34,15 @@ Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::Ide
 // cannot be read answers an empty ARN, which no role matches.
 std::optional<std::string> DeclaredRole(const storage::RotationFunction& f);
 
+// Whether Secrets Manager may invoke fn, which declares an execution role, to rotate the secret
+// `secret_arn` of `secret_account`: always for a function of the secret's own account; for
+// another account's only when the function's policy (Lambda's AddPermission) lets
+// secretsmanager.amazonaws.com lambda:InvokeFunction it (aws:SourceAccount / aws:SourceArn the
+// secret's), as AWS requires. Otherwise any account could have another account's function run
+// as that account's role on a secret (and so a JSON) of its own making.
+bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
+                             const std::string& secret_account, const std::string& secret_arn);
+
 // A session of fn's execution role `role_arn`, as Lambda runs a function: the role's own
 // policies (and permissions boundary) and nothing else, the function's name as the session
 // name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). Checked at every run (rotation step,

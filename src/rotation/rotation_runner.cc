@@ -100,7 +100,9 @@ Result<std::optional<storage::RotationFunction>> RotationRunner::FindFunction(
   return std::optional<storage::RotationFunction>(std::move(f));
 }
 
-Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
+Status RotationRunner::CheckFunction(const std::string& lambda_arn,
+                                     const std::string& secret_account,
+                                     const std::string& secret_arn) {
   ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(lambda_arn));
   if (!fn && rot::ParseManagedRotatorArn(lambda_arn)) {
     // Arcana's own managed-rotator namespace (no AWS counterpart): name the rotators it has.
@@ -109,15 +111,24 @@ Status RotationRunner::CheckFunction(const std::string& lambda_arn) {
                       ": it is no managed rotator (function:arcana:" + BuiltinRotatorNames() +
                       "). Nothing was changed.");
   }
-  if (!fn) {
-    // The caller gets AWS's answer for a function it cannot invoke (recorded: an ARN naming no
-    // function is AccessDeniedException, HTTP 400, with this text); what to do about it goes
-    // to the operator's log.
-    spdlog::info("RotateSecret with {}: no such function is registered (arcana functions "
-                 "create); nothing was changed", lambda_arn);
+  // The caller gets AWS's answer for a function it cannot invoke (recorded: an ARN naming no
+  // function is AccessDeniedException, HTTP 400, with this text); what to do about it goes to
+  // the operator's log.
+  auto cannot_invoke = [] {
     return Status(ErrorCode::kAccessDenied,
                   "Secrets Manager cannot invoke the specified Lambda function. Ensure that the "
                   "function policy grants access to the principal secretsmanager.amazonaws.com.");
+  };
+  if (!fn) {
+    spdlog::info("RotateSecret with {}: no such function is registered (arcana functions "
+                 "create); nothing was changed", lambda_arn);
+    return cannot_invoke();
+  }
+  if (DeclaredRole(*fn) && !SecretsManagerMayInvoke(*fn, secret_account, secret_arn)) {
+    spdlog::info("RotateSecret with {}: the function's policy does not let Secrets Manager "
+                 "invoke it for {} of another account; nothing was changed", lambda_arn,
+                 secret_arn);
+    return cannot_invoke();
   }
   return Status::Ok();
 }
@@ -259,6 +270,13 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   if (!fn) return Status(ErrorCode::kInternalFailure, "function " + view.lambda_arn + " is not registered");
   domain::iam::Session session;
   if (auto role_arn = DeclaredRole(*fn)) {
+    // Checked at every run: the function's policy may have changed since RotateSecret.
+    if (!SecretsManagerMayInvoke(*fn, view.account, view.arn)) {
+      return Status(ErrorCode::kInternalFailure,
+                    "function " + fn->name + " of account " + fn->account +
+                        " does not let Secrets Manager invoke it for " + view.arn +
+                        " (its policy)");
+    }
     // A function made through the Lambda API runs as the execution role it declared, as in
     // AWS: what it may do (read a master secret, call other services) is what that role's
     // policies allow, never more. Secrets Manager's own part is only to invoke it.

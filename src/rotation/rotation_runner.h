@@ -21,7 +21,9 @@
 //    Lambda API runs as the execution role it declared (CreateFunction's Role), as Lambda runs
 //    it: a session of that role, with the role's policies and boundary only, named after the
 //    function; the role must exist in the function's account and trust lambda.amazonaws.com
-//    (checked at every run; otherwise the run fails, the function not invoked). A function
+//    (checked at every run; otherwise the run fails, the function not invoked); another
+//    account's such function only when its policy lets Secrets Manager invoke it for the
+//    secret (SecretsManagerMayInvoke, checked at RotateSecret and every run). A function
 //    registered with the CLI declares no role: its session is Arcana's own, allowed only what
 //    a rotation role needs on that secret, plus GetSecretValue on the master secrets its
 //    registration names (domain/rotation: RotationSessionPolicy, MasterSecretsOf).
@@ -97,7 +99,8 @@ class RotationRunner : public services::sm::RotationLauncher {
   // Handles the "rotation:" jobs of `scheduler`; Start() wakes it.
   void Register(jobs::Scheduler& scheduler);
 
-  Status CheckFunction(const std::string& lambda_arn) override;
+  Status CheckFunction(const std::string& lambda_arn, const std::string& secret_account,
+                       const std::string& secret_arn) override;
   Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
                int64_t now_ms) override;
   Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) override;

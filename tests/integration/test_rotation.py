@@ -625,3 +625,75 @@ def test_function_made_through_lambda_api_runs_as_its_execution_role(rot):
              what="the rotation to fail on the role")
     assert stages(sm, name2)[v2] == ["AWSCURRENT"]
     assert not (srv.data_dir / "functions" / f"123456789012-{REGION}-ec2-role-{u}.log").exists()
+
+
+def test_another_accounts_function_is_not_run_as_its_execution_role(rot):
+    """A secret's rotation may name a function of another account, but Secrets Manager invokes
+    it only when the function's policy lets secretsmanager.amazonaws.com invoke it (as in AWS:
+    "Ensure that the function policy grants access to the principal
+    secretsmanager.amazonaws.com."). Otherwise any account could run another account's function
+    as that account's execution role on a secret it wrote: here an alternating-users rotator
+    whose role reads its own account's master secret, which the rotated secret's JSON names."""
+    import io
+    import zipfile
+    srv, sm, _, _ = rot
+    u = uuid.uuid4().hex[:8]
+    other = "210987654321"
+    p = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir), "--root-key-file",
+                        str(srv.data_dir / "root.key"), "access-key", "create", "--account-id",
+                        other], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    b_kw = dict(endpoint_url=srv.endpoint, region_name=REGION,
+                aws_access_key_id=p.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0],
+                aws_secret_access_key=p.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0],
+                config=Config(retries={"max_attempts": 1}))
+    kw = dict(endpoint_url=srv.endpoint, region_name=REGION, aws_access_key_id=ROOT_AKID,
+              aws_secret_access_key=ROOT_SECRET, config=Config(retries={"max_attempts": 1}))
+    iam, lam = boto3.client("iam", **kw), boto3.client("lambda", **kw)
+    master_arn = sm.create_secret(Name=f"rot/xmaster-{u}", SecretString=json.dumps(
+        {"username": "master", "password": "m"}))["ARN"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role_arn = iam.create_role(RoleName=f"xrot-{u}",
+                               AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=f"xrot-{u}", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*",
+                                                 "Resource": "*"}]}))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("lambda_function.py", MULTI_USER_PY)
+    fn_name = f"xacct-{u}"
+    fn_arn = lam.create_function(FunctionName=fn_name, Runtime="python3.11", Role=role_arn,
+                                 Handler="lambda_function.lambda_handler", Timeout=30,
+                                 Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+
+    b_sm = boto3.client("secretsmanager", **b_kw)
+    b_arn = b_sm.create_secret(Name=f"rot/xb-{u}", SecretString=json.dumps(
+        {"username": "app", "password": "old", "masterarn": master_arn,
+         "unrelated": master_arn}))["ARN"]
+    b_sm.put_resource_policy(SecretId=b_arn, ResourcePolicy=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                 "Action": "secretsmanager:*", "Resource": "*"}]}))
+    with pytest.raises(ClientError) as e:
+        b_sm.rotate_secret(SecretId=b_arn, ClientRequestToken=str(uuid.uuid4()),
+                           RotationLambdaARN=fn_arn)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "function policy grants access to the principal secretsmanager.amazonaws.com" in \
+        e.value.response["Error"]["Message"]
+    value = json.loads(b_sm.get_secret_value(SecretId=b_arn)["SecretString"])
+    assert "set_by" not in value and value["password"] == "old"
+    assert not (srv.data_dir / "functions" / f"123456789012-{REGION}-{fn_name}.log").exists()
+
+    # The function's owner lets Secrets Manager invoke it for the other account's secret.
+    lam.add_permission(FunctionName=fn_name, StatementId="sm", Action="lambda:InvokeFunction",
+                       Principal="secretsmanager.amazonaws.com", SourceAccount=other)
+    b_sm.rotate_secret(SecretId=b_arn, ClientRequestToken=str(uuid.uuid4()),
+                       RotationLambdaARN=fn_arn)
+    log = srv.data_dir / "functions" / f"123456789012-{REGION}-{fn_name}.log"
+    wait_for(log.exists, what="the function to run")
+    # Its run fails (the secret is under aws/secretsmanager, closed to other accounts) and is
+    # retried; each retry checks the policy again, which no longer lets it in.
+    lam.remove_permission(FunctionName=fn_name, StatementId="sm")
+    wait_for(lambda: f"function {fn_name} of account 123456789012 does not let Secrets Manager"
+             in srv.log_tail(200000), timeout=30, what="a retry to refuse the function")
+    b_sm.cancel_rotate_secret(SecretId=b_arn)

@@ -17,8 +17,11 @@ class RotationLauncher {
   // Whether lambda_arn names a registered function: kAccessDenied with AWS's message when
   // it does not, as AWS answers an ARN naming no function; kInvalidRequest for a managed
   // rotator ARN (function:arcana:...) naming none. Nothing may have changed yet when this
-  // is asked.
-  virtual Status CheckFunction(const std::string& lambda_arn) = 0;
+  // is asked. A function of another account than the secret's (secret_account, secret_arn)
+  // that runs as an execution role must let Secrets Manager invoke it for this secret (its
+  // policy), else the same kAccessDenied.
+  virtual Status CheckFunction(const std::string& lambda_arn, const std::string& secret_account,
+                               const std::string& secret_arn) = 0;
   // Runs the rotation of secret_arn whose AWSPENDING version `token` exists, as a leased job
   // due now: all four steps, or only testSecret (then the placeholder is dropped).
   virtual Status Start(const std::string& secret_arn, const std::string& token, bool test_only,

@@ -80,7 +80,7 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
                           "the rotation schedule; nothing was changed.");
       }
       // Before anything changes: an unknown function leaves the secret as it was.
-      ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda));
+      ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda, s.account, s.arn));
       ARCANA_RETURN_IF_ERROR(AddPlaceholder(s, token, ctx.now_ms));
     }
     auto& rot = s.rotation;
