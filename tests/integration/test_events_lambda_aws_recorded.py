@@ -510,3 +510,23 @@ def test_create_lambda_exceptions_architectures(clients):
         "1 validation error detected: Value '[X86_64]' at 'architectures' failed to satisfy "
         "constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
         "[x86_64, arm64]")
+
+
+@pytest.mark.parametrize("runtime", ["non-existent-runtime", "PYTHON3.9"])
+def test_create_lambda_exceptions_runtime(clients, runtime):
+    """TestLambdaFunction::test_create_lambda_exceptions (invalid_runtime_exc,
+    uppercase_runtime_exc): a runtime Lambda does not know is InvalidParameterValueException
+    (body Type User, message) "Value <runtime> at 'runtime' failed to satisfy constraint:
+    Member must satisfy enum value set: [...] or be a valid ARN", not a ValidationException.
+    AWS lists the runtimes it currently takes; Arcana lists the model's."""
+    _, lam = clients
+    with pytest.raises(ClientError) as e:
+        create_function(lam, name("runtime"), Runtime=runtime)
+    got = lambda_error(e)
+    message = got["Error"]["Message"]
+    assert got == invalid_value(message)
+    prefix = (f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy "
+              "enum value set: [")
+    assert message.startswith(prefix) and message.endswith("] or be a valid ARN")
+    listed = message[len(prefix):-len("] or be a valid ARN")].split(", ")
+    assert {"python3.9", "python3.12", "nodejs20.x", "java21"} <= set(listed)

@@ -1,6 +1,8 @@
 // Request validation against the embedded botocore models.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "services/common/model_validator.h"
 
 namespace arcana::services {
@@ -63,6 +65,22 @@ TEST(ModelValidator, EnumListedInTheServicesOrder) {
   EXPECT_TRUE(Check(v, "PutParameter", R"({"Name":"n","Value":"v","Type":"String"})").ok());
   Status tier = Check(v, "PutParameter", R"({"Name":"n","Value":"v","Tier":"Gold"})");
   EXPECT_NE(tier.message().find("[Standard, Advanced, Intelligent-Tiering]"), std::string::npos);
+}
+
+TEST(ModelValidator, ServiceCheckedEnumsAreLeftToTheService) {
+  // Lambda answers an unknown Runtime itself (InvalidParameterValueException); the model's
+  // other enums (PackageType) are still checked.
+  ModelValidator v("lambda", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
+                   ModelValidator::ListValues::kPaths, {}, {}, {}, {"Runtime"});
+  const char* base = R"({"FunctionName":"f","Role":"r","Code":{},)";
+  EXPECT_TRUE(Check(v, "CreateFunction", (std::string(base) + R"("Runtime":"nope"})").c_str()).ok());
+  Status package =
+      Check(v, "CreateFunction", (std::string(base) + R"("PackageType":"Tarball"})").c_str());
+  EXPECT_EQ(package.code(), ErrorCode::kValidation);
+  ModelValidator plain("lambda", ErrorCode::kValidation);
+  EXPECT_EQ(Check(plain, "CreateFunction", (std::string(base) + R"("Runtime":"nope"})").c_str())
+                .code(),
+            ErrorCode::kValidation);
 }
 
 TEST(ModelValidator, CoralListsQuoteStringsAndFoldElementViolations) {

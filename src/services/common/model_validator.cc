@@ -128,6 +128,8 @@ struct ModelValidator::Impl {
   std::unordered_map<const rapidjson::Value*, std::function<bool(std::string_view)>> matchers;
   // Enum shapes listed in the service's own order (EnumOrders): the bracketed list, by shape.
   std::unordered_map<const rapidjson::Value*, std::string> enum_lists;
+  // Enum shapes the service checks itself (ServiceCheckedEnums).
+  std::unordered_set<const rapidjson::Value*> service_checked;
   ModelValidator::ListValues list_values = ModelValidator::ListValues::kPaths;
   // Shapes whose values are never quoted in a violation (unquoted_shapes).
   std::unordered_set<const rapidjson::Value*> unquoted;
@@ -307,7 +309,9 @@ struct ModelValidator::Impl {
           all += (all.empty() ? "" : ", ") + std::string(e.GetString());
         }
         if (auto o = enum_lists.find(&shape); o != enum_lists.end()) all = o->second;
-        if (!found) violation("Member must satisfy enum value set: [" + all + "]");
+        if (!found && !service_checked.contains(&shape)) {
+          violation("Member must satisfy enum value set: [" + all + "]");
+        }
       }
       return Status::Ok();
     }
@@ -369,7 +373,8 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
                                ListValues list_values,
                                const std::vector<std::string>& unquoted_shapes,
                                const PatternMatchers& pattern_matchers,
-                               const ValueTexts& value_texts)
+                               const ValueTexts& value_texts,
+                               const ServiceCheckedEnums& service_checked_enums)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
@@ -388,6 +393,11 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
     const rapidjson::Value* shape = impl_->Shape(name.c_str());
     if (shape == nullptr || !shape->HasMember("pattern")) std::abort();  // a build defect
     impl_->matchers.emplace(shape, matcher);
+  }
+  for (const auto& name : service_checked_enums) {
+    const rapidjson::Value* shape = impl_->Shape(name.c_str());
+    if (shape == nullptr || !shape->HasMember("enum")) std::abort();  // a build defect
+    impl_->service_checked.insert(shape);
   }
   for (const auto& [name, order] : enum_orders) {
     const rapidjson::Value* shape = impl_->Shape(name.c_str());

@@ -59,6 +59,11 @@ class ModelValidator {
   using ValueTexts =
       std::vector<std::pair<std::string, std::function<std::string(const rapidjson::Value&)>>>;
 
+  // Enum shapes whose values the service checks itself, by shape name: a value outside the
+  // model's set is left to the service, which answers it in its own words (Lambda's Runtime:
+  // InvalidParameterValueException "Value X at 'runtime' ... or be a valid ARN").
+  using ServiceCheckedEnums = std::vector<std::string>;
+
   // model_name: an embedded model ("secretsmanager", "kms", "ssm").
   // constraint_error: the code a constraint violation maps to for this service.
   // unquoted_shapes: shapes whose values a violation never quotes, like sensitive ones
@@ -68,7 +73,8 @@ class ModelValidator {
                  ListValues list_values = ListValues::kPaths,
                  const std::vector<std::string>& unquoted_shapes = {},
                  const PatternMatchers& pattern_matchers = {},
-                 const ValueTexts& value_texts = {});
+                 const ValueTexts& value_texts = {},
+                 const ServiceCheckedEnums& service_checked_enums = {});
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;

@@ -54,6 +54,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "auth/identity_resolver.h"
 #include "rotation/function_invoker.h"
@@ -119,6 +120,7 @@ class LambdaService final : public RestJsonService {
   ModelValidator validator_;
   RestJsonProtocol rest_;
   std::string endpoint_;
+  const std::vector<std::string> runtimes_;  // the model's Runtime values (CreateFunction)
 
   std::mutex mu_;
   std::condition_variable cv_;
