@@ -530,3 +530,64 @@ def test_create_lambda_exceptions_runtime(clients, runtime):
     assert message.startswith(prefix) and message.endswith("] or be a valid ARN")
     listed = message[len(prefix):-len("] or be a valid ARN")].split(", ")
     assert {"python3.9", "python3.12", "nodejs20.x", "java21"} <= set(listed)
+
+
+def test_permission_exceptions(clients):
+    """TestLambdaPermissions::test_permission_exceptions, every case this server can meet (it
+    keeps $LATEST only): a policy qualified $LATEST is refused; GetPolicy / AddPermission of a
+    missing function are "Function not found: <ARN>", RemovePermission's is "No policy found
+    for: <ARN>"; of an existing function, GetPolicy of version 77 is "The resource you
+    requested does not exist.", an alias that does not exist "Cannot find alias arn:
+    <ARN>:<alias>", version 42 or a $-bearing qualifier "Function not found: <ARN>:<q>", and a
+    qualifier outside the model's pattern ValidationException; a taken StatementId 409."""
+    _, lam = clients
+    fn, missing = name("perm-exc"), name("doesnotexist")
+    create_function(lam, fn)
+    s3 = dict(Action="lambda:InvokeFunction", StatementId="s3", Principal="s3.amazonaws.com",
+              SourceArn="arn:aws:s3:::test-bucket")
+
+    def refused(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        return e
+
+    e = refused(lam.add_permission, FunctionName=f"{fn}:$LATEST", Qualifier="$LATEST", **s3)
+    assert lambda_error(e) == invalid_value(
+        "We currently do not support adding policies for $LATEST.")
+    e = refused(lam.get_policy, FunctionName=missing)
+    assert lambda_error(e) == not_found(f"Function not found: {fn_arn(missing)}")
+    e = refused(lam.get_policy, FunctionName=fn, Qualifier="77")
+    assert lambda_error(e) == not_found("The resource you requested does not exist.")
+    e = refused(lam.add_permission, FunctionName=missing, **s3)
+    assert lambda_error(e) == not_found(f"Function not found: {fn_arn(missing)}")
+    e = refused(lam.remove_permission, FunctionName=fn, StatementId="s3")
+    assert lambda_error(e) == not_found("No policy is associated with the given resource.")
+    e = refused(lam.add_permission, FunctionName=f"{fn}:alias-doesnotexist", **s3)
+    assert lambda_error(e) == not_found(
+        f"Cannot find alias arn: {fn_arn(fn)}:alias-doesnotexist")
+    e = refused(lam.add_permission, FunctionName=fn, Qualifier="42", **s3)
+    assert lambda_error(e) == not_found(f"Function not found: {fn_arn(fn)}:42")
+    e = refused(lam.add_permission, FunctionName=fn, Qualifier="invalid-qualifier-with-?-char",
+                **s3)
+    status, code, message = error(e)
+    assert (status, code) == (400, "ValidationException")
+    assert message.startswith(
+        "1 validation error detected: Value 'invalid-qualifier-with-?-char' at 'qualifier' "
+        "failed to satisfy constraint: Member must satisfy regular expression pattern: ")
+    e = refused(lam.add_permission, FunctionName=fn, Qualifier="valid-with-$-but-doesnotexist",
+                **s3)
+    assert lambda_error(e) == not_found(
+        f"Function not found: {fn_arn(fn)}:valid-with-$-but-doesnotexist")
+    lam.add_permission(FunctionName=fn, **s3)
+    e = refused(lam.add_permission, FunctionName=fn, **s3)
+    message = ("The statement id (s3) provided already exists. Please provide a new statement "
+               "id, or remove the existing statement.")
+    assert lambda_error(e) == {"status": 409, "Error": {"Code": "ResourceConflictException",
+                                                         "Message": message},
+                               "Type": "User", "message": message}
+    e = refused(lam.remove_permission, FunctionName=missing, StatementId="s3")
+    assert lambda_error(e) == not_found(f"No policy found for: {fn_arn(missing)}")
+    e = refused(lam.remove_permission, FunctionName=fn, StatementId="s3",
+                Qualifier="alias-doesnotexist")
+    assert lambda_error(e) == not_found(
+        f"Cannot find alias arn: {fn_arn(fn)}:alias-doesnotexist")

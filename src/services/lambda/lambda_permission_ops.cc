@@ -167,6 +167,16 @@ Status CheckRevision(const json::Input& in, const std::string& policy) {
                 "GetFunction/GetAlias API to retrieve the latest Revision Id");
 }
 
+// An alias name as Lambda tells one from a version: (?!^[0-9]+$)([a-zA-Z0-9-_]+).
+bool IsAliasName(std::string_view q) {
+  bool digits_only = true;
+  for (char c : q) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    digits_only = digits_only && std::isdigit(static_cast<unsigned char>(c)) != 0;
+  }
+  return !q.empty() && !digits_only;
+}
+
 Status AllowOn(const CallContext& ctx, const char* action, const std::string& arn) {
   auth::AccessRequest req;
   req.action = action;
@@ -175,6 +185,30 @@ Status AllowOn(const CallContext& ctx, const char* action, const std::string& ar
 }
 
 }  // namespace
+
+// As LocalStack's AWS-validated TestLambdaPermissions::test_permission_exceptions records it:
+// a function that does not exist is "Function not found: <ARN>" (RemovePermission: "No policy
+// found for: <ARN>"); of an existing function, an alias that does not exist is "Cannot find
+// alias arn: <ARN>:<alias>" and a version "Function not found: <ARN>:<version>", and GetPolicy
+// of a version answers "The resource you requested does not exist." (only $LATEST exists here,
+// so any other qualifier is one that does not).
+Result<storage::RotationFunction> LambdaService::LoadForPolicy(std::string_view operation,
+                                                               const Target& t,
+                                                               const CallContext& ctx) const {
+  ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({ctx.account, ctx.region}, t.name));
+  if (!f) {
+    if (operation == "RemovePermission") {
+      return Status(ErrorCode::kResourceNotFound, "No policy found for: " + t.arn);
+    }
+    return Status(ErrorCode::kResourceNotFound, "Function not found: " + t.arn);
+  }
+  if (t.qualifier.empty() || t.qualifier == "$LATEST") return std::move(*f);
+  if (operation == "GetPolicy") return NoSuchPolicy();
+  if (IsAliasName(t.qualifier)) {
+    return Status(ErrorCode::kResourceNotFound, "Cannot find alias arn: " + t.QualifiedArn());
+  }
+  return Status(ErrorCode::kResourceNotFound, "Function not found: " + t.QualifiedArn());
+}
 
 Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
                                                 const CallContext& ctx) {
@@ -188,7 +222,7 @@ Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
   const std::string sid = in.Str("StatementId").value_or("");
   std::string statement;
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    ARCANA_ASSIGN_OR_RETURN(auto f, LoadForPolicy("AddPermission", t, ctx));
     ARCANA_RETURN_IF_ERROR(CheckRevision(in, f.policy));
     ARCANA_ASSIGN_OR_RETURN(Statements have, StatementsOf(f.policy));
     if (std::find(have.sids.begin(), have.sids.end(), sid) != have.sids.end()) {
@@ -218,7 +252,7 @@ Result<std::string> LambdaService::RemovePermission(const rapidjson::Value& inpu
   ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:RemovePermission", t.arn));
   const std::string sid = in.Str("StatementId").value_or("");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    ARCANA_ASSIGN_OR_RETURN(auto f, LoadForPolicy("RemovePermission", t, ctx));
     if (f.policy.empty()) return NoPolicy();
     ARCANA_RETURN_IF_ERROR(CheckRevision(in, f.policy));
     ARCANA_ASSIGN_OR_RETURN(Statements have, StatementsOf(f.policy));
@@ -239,7 +273,7 @@ Result<std::string> LambdaService::GetPolicy(const rapidjson::Value& input,
                                             const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("GetPolicy", input, ctx));
   ARCANA_RETURN_IF_ERROR(AllowOn(ctx, "lambda:GetPolicy", t.arn));
-  ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+  ARCANA_ASSIGN_OR_RETURN(auto f, LoadForPolicy("GetPolicy", t, ctx));
   if (f.policy.empty()) return NoSuchPolicy();
   ctx.Touch(kFunctionType, t.arn);
   rapidjson::StringBuffer buf;

@@ -120,6 +120,10 @@ ModelValidator::PatternMatchers PermissionPatterns() {
                 });
        }},
       {"EventSourceToken", [](std::string_view s) { return AllOf(s, "._-"); }},  // [a-zA-Z0-9._\-]+
+      // \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+ (its first branch is within the second):
+      // AWS refuses "invalid-qualifier-with-?-char" (TestLambdaPermissions::
+      // test_permission_exceptions, add_permission_fn_qualifier_invalid).
+      {"NumericLatestPublishedOrAliasQualifier", [](std::string_view s) { return AllOf(s, "-_$"); }},
       {"PrincipalOrgID",  // o-[a-z0-9]{10,32}
        [](std::string_view s) {
          if (!s.starts_with("o-") || s.size() < 12 || s.size() > 34) return false;

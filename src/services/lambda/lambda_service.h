@@ -106,6 +106,10 @@ class LambdaService final : public RestJsonService {
   Result<std::string> AddPermission(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> RemovePermission(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> GetPolicy(const rapidjson::Value& in, const CallContext& ctx);
+  // The function whose policy operation (AddPermission, RemovePermission, GetPolicy) edits or
+  // reads, with each operation's not-found words (lambda_permission_ops.cc).
+  Result<storage::RotationFunction> LoadForPolicy(std::string_view operation, const Target& t,
+                                                  const CallContext& ctx) const;
 
   // The invocation of f with event: its environment and, for a function made through this API,
   // credentials of a fresh session of its execution role (InvalidParameterValueException when
