@@ -226,6 +226,26 @@ def test_list_functions_pages_and_shows_cli_functions(srv, lam):
         lam.delete_function(FunctionName=name)
 
 
+def test_reserved_environment_variables_are_refused_in_lambdas_words(lam):
+    """Lambda's own runtime variables are reserved: InvalidParameterValueException "Lambda was
+    unable to configure your environment variables because the environment variables you have
+    provided contains reserved keys that are currently not supported for modification.
+    Reserved keys used in this request: AWS_REGION, AWS_ACCESS_KEY" (AWS's answer as
+    CloudFormation and Terraform users quote it; the keys as given). Another AWS_* name, which
+    AWS takes, Arcana still refuses (it sets AWS_ENDPOINT_URL itself), in its own words."""
+    with raises_code("InvalidParameterValueException") as ei:
+        create(lam, "env-" + uuid.uuid4().hex[:8], Environment={"Variables": {
+            "GREETING": "hi", "AWS_REGION": "x", "AWS_ACCESS_KEY": "y"}})
+    assert ei.value.response["Error"]["Message"] == (
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided contains reserved keys that are currently not supported "
+        "for modification. Reserved keys used in this request: AWS_REGION, AWS_ACCESS_KEY")
+    with raises_code("InvalidParameterValueException") as ei:
+        create(lam, "env-" + uuid.uuid4().hex[:8],
+               Environment={"Variables": {"AWS_ENDPOINT_URL": "http://elsewhere"}})
+    assert "Reserved keys" not in ei.value.response["Error"]["Message"]
+
+
 def test_list_functions_answers_at_most_50_per_page(lam):
     """The API reference on ListFunctions' MaxItems: "ListFunctions returns a maximum of 50
     items in each response, even if you set the number higher" (the model allows 10000): a

@@ -454,6 +454,30 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
                             "the environment variables you have provided exceeded the 4KB "
                             "limit.");
       }
+      // The runtime's own variables are reserved, refused in Lambda's words and listed as
+      // given ("... Reserved keys used in this request: AWS_REGION, AWS_ACCESS_KEY", as AWS
+      // answers CloudFormation and Terraform users); Arcana refuses the other AWS_* names
+      // too (it sets AWS_ENDPOINT_URL), in its own words below.
+      static constexpr std::string_view kReserved[] = {
+          "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
+          "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+          "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+          "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+          "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+          "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
+      std::string reserved;
+      for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
+        std::string_view key(it->name.GetString(), it->name.GetStringLength());
+        if (std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved)) {
+          reserved += (reserved.empty() ? "" : ", ") + std::string(key);
+        }
+      }
+      if (!reserved.empty()) {
+        return InvalidValue("Lambda was unable to configure your environment variables because "
+                            "the environment variables you have provided contains reserved keys "
+                            "that are currently not supported for modification. Reserved keys "
+                            "used in this request: " + reserved);
+      }
       for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
         if (!it->value.IsString()) continue;
         env[it->name.GetString()] = std::string(it->value.GetString(), it->value.GetStringLength());
