@@ -43,7 +43,12 @@
 // exist: NAME"; InvalidParameterValueException 400 for a Qualifier that contradicts the one in
 // the name, or a DeleteFunction of $LATEST alone; RequestEntityTooLargeException 413 "Request
 // must be smaller than N bytes for the CreateFunction operation" for a package over the bound
-// (N: the bound as base64, the request's size of it); ...
+// (N: the bound as base64, the request's size of it); a Runtime the model does not know
+// InvalidParameterValueException "Value X at 'runtime' ... or be a valid ARN" (the validator
+// leaves that enum to the service); Environment.Variables over 4 KB as Lambda measures them
+// (their compact JSON) or naming Lambda's reserved runtime variables, in Lambda's words;
+// the policy operations' not-found words are lambda_permission_ops.cc's; ...
+// ListFunctions answers at most 50 functions a page, whatever MaxItems asks, as AWS.
 // CreateFunction answers State Pending (StateReasonCode Creating) as AWS does; the function is
 // runnable at once, and GetFunction / ListFunctions show it Active.
 // Thread-safety: Call may run concurrently (state is in the store; the event queue locks).
