@@ -319,7 +319,7 @@ int RunServer(const config::Config& cfg) {
   }
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
   // The Lambda API (REST-JSON) over the same functions; registered before serving starts.
-  services::lambda::LambdaService lambda(stores.functions(), invoker, identities);
+  services::lambda::LambdaService lambda(stores.functions(), invoker, identities, *root);
   lambda.SetEndpoint(rotation_options.endpoint_url);
   pipeline.AddService(&lambda);
   rotation::RotationRunner rotations(secrets_manager, stores.functions(), stores.jobs(),

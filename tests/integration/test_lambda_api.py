@@ -281,7 +281,10 @@ def lambda_handler(event, context):
         value = sm.get_secret_value(SecretId=event["secret"])["SecretString"]
     except sm.exceptions.ClientError as e:
         value = e.response["Error"]["Code"]
-    return {"arn": sts.get_caller_identity()["Arn"], "value": value}
+    answer = {"arn": sts.get_caller_identity()["Arn"], "value": value}
+    if event.get("touch"):
+        open(event["touch"], "w").write(answer["arn"])
+    return answer
 '''
 
 
@@ -315,6 +318,14 @@ def test_invoke_runs_the_function_as_its_execution_role(srv, lam):
     assert invoke(allowed) == {
         "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{name}", "value": "role-may-read"}
     assert invoke(denied)["value"] == "AccessDeniedException"
+    # An Event invocation's credentials are made when it leaves the queue, and work.
+    marker = srv.data_dir.parent / ("event-" + name)
+    r = lam.invoke(FunctionName=name, InvocationType="Event",
+                   Payload=json.dumps({"secret": allowed, "touch": str(marker)}).encode())
+    assert r["StatusCode"] == 202
+    wait_for(marker.exists, timeout=30, what="the queued invocation to run")
+    wait_for(lambda: marker.read_text() != "", timeout=5, what="the marker's text")
+    assert marker.read_text() == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{name}"
     # The role stops trusting Lambda: the function is not run.
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{

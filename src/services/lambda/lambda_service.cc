@@ -1,9 +1,12 @@
 #include "services/lambda/lambda_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 
 #include "auth/authorizer.h"
+#include "common/clock.h"
 #include "common/json.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
@@ -149,10 +152,11 @@ std::vector<std::string> ModelRuntimes() {
 
 LambdaService::LambdaService(storage::FunctionStore& functions,
                              const rotation::FunctionInvoker& invoker,
-                             const auth::IdentityResolver& identities)
+                             const auth::IdentityResolver& identities, const crypto::RootKey& root)
     : functions_(functions),
       invoker_(invoker),
       identities_(identities),
+      root_(root),
       // Lambda quotes a list of strings whole and folds its elements' violations into one,
       // as AWS's JSON services do (TestLambdaFunction::test_create_lambda_exceptions:
       // "Value '[x86_64, arm64]' at 'architectures' failed to satisfy constraint: Member must
@@ -593,7 +597,7 @@ Result<std::string> LambdaService::ListFunctions(const rapidjson::Value& input,
 
 Result<rotation::Invocation> LambdaService::InvocationOf(const storage::RotationFunction& f,
                                                          std::string event,
-                                                         int64_t now_ms) const {
+                                                         std::optional<int64_t> now_ms) const {
   rotation::Invocation call;
   call.event_json = std::move(event);
   call.step = "invoke";
@@ -614,10 +618,11 @@ Result<rotation::Invocation> LambdaService::InvocationOf(const storage::Rotation
       if (session.status().code() != ErrorCode::kInternalFailure) return session.status();
       return InvalidValue(rotation::kCannotAssumeMessage);  // the role changed since
     }
-    // Valid for the function's whole run (STS's minimum 15 minutes covers Lambda's maximum
-    // timeout) and an Event invocation's wait in the queue.
+    if (!now_ms) return call;  // checked only: credentials are made when it runs
+    // Valid for the function's whole run: STS's minimum, 15 minutes, covers Lambda's longest
+    // timeout.
     ARCANA_ASSIGN_OR_RETURN(auth::IssuedKey key,
-                            identities_.CreateSession(f.account, *session, now_ms,
+                            identities_.CreateSession(f.account, *session, *now_ms,
                                                       std::max<int64_t>(900, f.timeout_s + 60)));
     call.runtime_env["AWS_ACCESS_KEY_ID"] = key.access_key_id;
     call.runtime_env["AWS_SECRET_ACCESS_KEY"] = key.secret_access_key;
@@ -665,14 +670,15 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
     return Finish(buf);
   }
   if (type == "Event") {
-    ARCANA_ASSIGN_OR_RETURN(rotation::Invocation call,
-                            InvocationOf(f, std::move(event), ctx.now_ms));
+    // The role is checked now (an error answers the call); the credentials are made when
+    // the event leaves the queue, which may be long after (RunEvents).
+    ARCANA_RETURN_IF_ERROR(InvocationOf(f, event, std::nullopt).status());
     {
       std::lock_guard lock(mu_);
       if (events_.size() >= kMaxQueuedEvents) {
         return Status(ErrorCode::kThrottling, "Rate Exceeded.");
       }
-      events_.emplace_back(f, std::move(call));
+      events_.emplace_back(f, std::move(event));
     }
     cv_.notify_one();
     w.Key("StatusCode");
@@ -716,7 +722,7 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
 
 void LambdaService::RunEvents() {
   for (;;) {
-    std::pair<storage::RotationFunction, rotation::Invocation> next;
+    std::pair<storage::RotationFunction, std::string> next;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !events_.empty(); });
@@ -724,7 +730,23 @@ void LambdaService::RunEvents() {
       next = std::move(events_.front());
       events_.pop_front();
     }
-    (void)invoker_.Run(next.first, next.second, nullptr);  // outcome: the function's log
+    const storage::RotationFunction& f = next.first;
+    Result<rotation::Invocation> call = Status::Ok();
+    {
+      // Making the session's credentials seals them under the root key: a hold for that
+      // only (the function's own calls back take holds of their own).
+      auto hold = root_.TryHold();
+      if (!hold) {
+        spdlog::warn("lambda: queued invocation of {} dropped: Arcana is sealed", f.name);
+        continue;
+      }
+      call = InvocationOf(f, std::move(next.second), SystemClock::Instance().NowMs());
+    }
+    if (!call.ok()) {
+      spdlog::warn("lambda: queued invocation of {} not run: {}", f.name, call.status().message());
+      continue;
+    }
+    (void)invoker_.Run(f, *call, nullptr);  // outcome: the function's log
   }
 }
 

@@ -57,11 +57,13 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "auth/identity_resolver.h"
+#include "crypto/root_key.h"
 #include "rotation/function_invoker.h"
 #include "services/common/rest_service.h"
 #include "storage/function_store.h"
@@ -75,9 +77,10 @@ inline constexpr const char* kFunctionType = "AWS::Lambda::Function";
 
 class LambdaService final : public RestJsonService {
  public:
-  // identities: the IAM roles a function's Role must name (rotation/execution_role.h).
+  // identities: the IAM roles a function's Role must name (rotation/execution_role.h); root:
+  // held while a queued invocation's session credentials are made (they are sealed with it).
   LambdaService(storage::FunctionStore& functions, const rotation::FunctionInvoker& invoker,
-                const auth::IdentityResolver& identities);
+                const auth::IdentityResolver& identities, const crypto::RootKey& root);
   ~LambdaService() override;  // drops queued events, waits for the running one
 
   // This node's endpoint as functions call it back (AWS_ENDPOINT_URL); set before serving.
@@ -119,13 +122,16 @@ class LambdaService final : public RestJsonService {
   // The invocation of f with event: its environment and, for a function made through this API,
   // credentials of a fresh session of its execution role (InvalidParameterValueException when
   // Lambda can no longer assume that role).
+  // now_ms nullopt: the role is checked, no credentials made (an Event invocation, queued:
+  // RunEvents makes them when it runs it).
   Result<rotation::Invocation> InvocationOf(const storage::RotationFunction& f, std::string event,
-                                            int64_t now_ms) const;
+                                            std::optional<int64_t> now_ms) const;
   void RunEvents();
 
   storage::FunctionStore& functions_;
   const rotation::FunctionInvoker& invoker_;
   const auth::IdentityResolver& identities_;
+  const crypto::RootKey& root_;
   ModelValidator validator_;
   RestJsonProtocol rest_;
   std::string endpoint_;
@@ -133,7 +139,7 @@ class LambdaService final : public RestJsonService {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<storage::RotationFunction, rotation::Invocation>> events_;  // mu_
+  std::deque<std::pair<storage::RotationFunction, std::string>> events_;  // mu_ (function, event)
   bool stopping_ = false;                                                          // mu_
   std::thread worker_;
 };
