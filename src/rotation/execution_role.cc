@@ -3,11 +3,11 @@
 #include <rapidjson/document.h>
 
 #include <string_view>
-#include <vector>
 
 #include "auth/policy/evaluator.h"
 #include "auth/principal.h"
 #include "auth/policy/policy.h"
+#include "common/arn.h"
 #include "common/json.h"
 #include "domain/rotation/function_spec.h"
 #include "services/sts/session_rules.h"
@@ -19,19 +19,12 @@ Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::Ide
                                                                  const std::string& role_arn) {
   const std::optional<domain::iam::Identity> cannot;
   // arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
-  std::vector<std::string_view> fields;
-  std::string_view rest = role_arn;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = rest.find(':');
-    if (colon == std::string_view::npos) return cannot;
-    fields.push_back(rest.substr(0, colon));
-    rest.remove_prefix(colon + 1);
-  }
-  if (fields[0] != "arn" || fields[2] != "iam" || !fields[3].empty() || fields[4] != account ||
-      !rest.starts_with("role/")) {
+  auto arn = SplitArn(role_arn);
+  if (!arn || arn->service != "iam" || !arn->region.empty() || arn->account != account ||
+      !arn->resource.starts_with("role/")) {
     return cannot;
   }
-  const std::string name(rest.substr(rest.rfind('/') + 1));
+  const std::string name(arn->resource.substr(arn->resource.rfind('/') + 1));
   ARCANA_ASSIGN_OR_RETURN(auto role, ids.FindRole(account, name));
   // A role of that name under another path is not the declared one.
   if (!role || role->Arn() != role_arn) return cannot;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "common/arn.h"
+
 namespace arcana::domain::events {
 namespace {
 
@@ -41,24 +43,19 @@ Status CheckTagCount(size_t count) {
 }
 
 Result<TaggedResourceRef> ParseTaggedResourceArn(std::string_view arn) {
-  // arn:partition:service:region:account:resource; the resource may hold ':' and '/'.
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (parts.size() < 5) {
-    size_t colon = arn.find(':', start);
-    if (colon == std::string_view::npos) break;
-    parts.push_back(arn.substr(start, colon - start));
-    start = colon + 1;
-  }
-  if (parts.size() != 5 || parts[0] != "arn" || parts[1].empty() || start >= arn.size()) {
+  // The resource may hold ':' and '/'.
+  auto fields = SplitArn(arn);
+  if (!fields || fields->partition.empty() || fields->resource.empty()) {
     return InvalidArn("Provided Arn is not in correct format.");
   }
-  if (parts[2] != "events") return InvalidArn("Provided Arn is not an EventBridge ResourceARN.");
-  std::string_view resource = arn.substr(start);
+  if (fields->service != "events") {
+    return InvalidArn("Provided Arn is not an EventBridge ResourceARN.");
+  }
+  std::string_view resource = fields->resource;
   TaggedResourceRef ref;
-  ref.partition = std::string(parts[1]);
-  ref.region = std::string(parts[3]);
-  ref.account = std::string(parts[4]);
+  ref.partition = std::string(fields->partition);
+  ref.region = std::string(fields->region);
+  ref.account = std::string(fields->account);
   ref.bus = "default";
   if (resource.rfind("event-bus/", 0) == 0) {
     // A partner bus's name holds '/' (aws.partner/<source>), so any non-empty rest names one.

@@ -4,6 +4,7 @@
 #include <array>
 #include <vector>
 
+#include "common/arn.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -167,21 +168,14 @@ Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operati
 }
 
 std::optional<std::string> PrincipalAccount(std::string_view p) {
-  // arn : partition : service : (empty region) : account : resource
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    size_t colon = p.find(':', start);
-    if (colon == std::string_view::npos) return std::nullopt;
-    parts.push_back(p.substr(start, colon - start));
-    start = colon + 1;
-  }
-  std::string_view resource = p.substr(start);
-  const std::string_view account = parts[4];
-  if (parts[0] == "arn" && !parts[1].empty() && (parts[2] == "iam" || parts[2] == "sts") &&
-      parts[3].empty() && account.size() == 12 &&
+  // arn : partition : iam|sts : (empty region) : account : resource
+  auto arn = SplitArn(p);
+  if (!arn) return std::nullopt;
+  const std::string_view account = arn->account;
+  if (!arn->partition.empty() && (arn->service == "iam" || arn->service == "sts") &&
+      arn->region.empty() && account.size() == 12 &&
       std::all_of(account.begin(), account.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-      !resource.empty()) {
+      !arn->resource.empty()) {
     return std::string(account);
   }
   return std::nullopt;

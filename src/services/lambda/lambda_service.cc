@@ -672,7 +672,7 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
   if (type == "Event") {
     // The role is checked now (an error answers the call); the credentials are made when
     // the event leaves the queue, which may be long after (RunEvents).
-    ARCANA_RETURN_IF_ERROR(InvocationOf(f, event, std::nullopt).status());
+    ARCANA_RETURN_IF_ERROR(InvocationOf(f, std::string(), std::nullopt).status());
     {
       std::lock_guard lock(mu_);
       if (events_.size() >= kMaxQueuedEvents) {
