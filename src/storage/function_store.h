@@ -33,7 +33,8 @@ struct RotationFunction {
   // run it. ListFunctions leaves it empty (GetFunction reads it).
   std::string code;
   // The function's resource-based policy (Lambda's AddPermission), a JSON policy document;
-  // "" when it has none. CreateFunction stores none; ListFunctions leaves it empty.
+  // "" when it has none. CreateFunction stores none; ListFunctions reads it too (Lambda's
+  // RevisionId of each listed function covers it).
   std::string policy;
 };
 
@@ -45,7 +46,7 @@ class FunctionStore {
   virtual Result<std::optional<RotationFunction>> GetFunction(const Scope& scope,
                                                               const std::string& name) = 0;
   // By name (bytewise), after `after_name` ("" = from the start), at most limit; without
-  // `code`.
+  // `code`, with `policy`.
   virtual Result<std::vector<RotationFunction>> ListFunctions(const Scope& scope,
                                                               const std::string& after_name,
                                                               size_t limit) = 0;

@@ -620,6 +620,93 @@ def test_permissions_build_the_function_policy_as_lambda_does(lam):
     lam.delete_function(FunctionName=name)
 
 
+def raw_answers(lam) -> list:
+    """The JSON bodies lam receives from now on, as sent: this botocore's Lambda model predates
+    LoggingConfig, so its parsed answers drop it."""
+    bodies = []
+    lam.meta.events.register("after-call.lambda", lambda http_response, **_: bodies.append(
+        json.loads(http_response.content or b"{}")))
+    return bodies
+
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def test_configurations_carry_the_functions_revision_id(lam):
+    """AWS answers RevisionId in every function configuration (LocalStack's AWS-validated
+    TestLambdaFunction::test_function_lifecycle): a UUID that changes when the function leaves
+    Pending after CreateFunction (create_response <uuid:1>, get_function_response <uuid:2>) and
+    with its configuration, code or policy; GetPolicy answers the same one, and it is what
+    AddPermission / RemovePermission take as their precondition ("Call the GetFunction/GetAlias
+    API to retrieve the latest Revision Id")."""
+    name = "rev-" + uuid.uuid4().hex[:8]
+    created = create(lam, name)["RevisionId"]
+    assert UUID_RE.match(created)
+    got = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    assert UUID_RE.match(got) and got != created
+    listed = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
+    assert listed[name]["RevisionId"] == got
+    other = "rev-" + uuid.uuid4().hex[:8]
+    create(lam, other)
+    assert lam.get_function(FunctionName=other)["Configuration"]["RevisionId"] != got
+    stale = ("PreconditionFailedException", "The Revision Id provided does not match the latest "
+             "Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+             412)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="s1", Action="lambda:InvokeFunction",
+                           Principal="s3.amazonaws.com", RevisionId=created)
+    assert lambda_error(e) == stale
+    lam.add_permission(FunctionName=name, StatementId="s1", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", RevisionId=got)
+    after = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    assert after != got and lam.get_policy(FunctionName=name)["RevisionId"] == after
+    listed = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}
+    assert listed[name]["RevisionId"] == after
+    with pytest.raises(ClientError) as e:
+        lam.remove_permission(FunctionName=name, StatementId="s1", RevisionId=got)
+    assert lambda_error(e) == stale
+    lam.remove_permission(FunctionName=name, StatementId="s1", RevisionId=after)
+    for n in (name, other):
+        lam.delete_function(FunctionName=n)
+
+
+def test_configurations_carry_the_logging_config(lam):
+    """AWS answers LoggingConfig {"LogFormat":"Text","LogGroup":"/aws/lambda/NAME"} in every
+    configuration of a function created without one (LocalStack's AWS-validated
+    TestLambdaFunction::test_function_lifecycle; the API reference's LoggingConfig names that
+    default group); one CreateFunction gives is kept and answered back."""
+    bodies = raw_answers(lam)
+    name = "log-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    lam.get_function(FunctionName=name)
+    lam.list_functions()
+    default = {"LogFormat": "Text", "LogGroup": "/aws/lambda/" + name}
+    assert bodies[0]["LoggingConfig"] == default
+    assert bodies[1]["Configuration"]["LoggingConfig"] == default
+    assert [f["LoggingConfig"] for f in bodies[2]["Functions"] if f["FunctionName"] == name] \
+        == [default]
+    given = {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG", "SystemLogLevel": "WARN",
+             "LogGroup": "/custom/group-1"}
+
+    def add_logging_config(params, **_):  # the member this botocore's model does not have
+        body = json.loads(params["body"])
+        body["LoggingConfig"] = add_logging_config.value
+        params["body"] = json.dumps(body).encode()
+    add_logging_config.value = given
+    lam.meta.events.register("before-call.lambda.CreateFunction", add_logging_config)
+    custom = "log-" + uuid.uuid4().hex[:8]
+    create(lam, custom)
+    assert bodies[-1]["LoggingConfig"] == given
+    lam.get_function(FunctionName=custom)
+    assert bodies[-1]["Configuration"]["LoggingConfig"] == given
+    add_logging_config.value = {"LogGroup": "bad group"}
+    with pytest.raises(ClientError) as e:
+        create(lam, "log-" + uuid.uuid4().hex[:8])
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    for n in (name, custom):
+        lam.delete_function(FunctionName=n)
+
+
 def test_function_policy_lets_a_principal_invoke_without_an_identity_policy(srv, lam):
     """The function's policy is a resource policy of lambda:InvokeFunction: an IAM user with no
     policy of its own may invoke the function once the policy names it, and not before."""

@@ -25,6 +25,10 @@ std::string EncodeAttributes(const LambdaAttributes& a) {
   json::KV(w, "CodeSha256", a.code_sha256);
   w.Key("CodeSize");
   w.Int64(a.code_size);
+  if (!a.log_format.empty()) json::KV(w, "LogFormat", a.log_format);
+  if (!a.log_group.empty()) json::KV(w, "LogGroup", a.log_group);
+  if (!a.application_log_level.empty()) json::KV(w, "ApplicationLogLevel", a.application_log_level);
+  if (!a.system_log_level.empty()) json::KV(w, "SystemLogLevel", a.system_log_level);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -40,6 +44,10 @@ LambdaAttributes AttributesOf(const storage::RotationFunction& f) {
     a.memory_mb = in.Int("MemorySize").value_or(128);
     a.code_sha256 = in.Str("CodeSha256").value_or("");
     a.code_size = in.Int("CodeSize").value_or(0);
+    a.log_format = in.Str("LogFormat").value_or("");
+    a.log_group = in.Str("LogGroup").value_or("");
+    a.application_log_level = in.Str("ApplicationLogLevel").value_or("");
+    a.system_log_level = in.Str("SystemLogLevel").value_or("");
     return a;
   }
   // Registered with `arcana functions create`: no package; the digest names the registration
@@ -56,6 +64,20 @@ std::string LambdaTimestamp(int64_t ms) {
   char millis[16];
   std::snprintf(millis, sizeof(millis), ".%03d+0000", static_cast<int>(ms % 1000));
   return FormatUtc(ms / 1000, "%Y-%m-%dT%H:%M:%S") + millis;
+}
+
+std::string RevisionOf(const storage::RotationFunction& f, ConfigurationOf when) {
+  // Each field length-prefixed, so that no two different functions hash the same text.
+  std::string all;
+  for (const std::string* s : {&f.account, &f.region, &f.name, &f.kind, &f.target, &f.handler,
+                               &f.env_json, &f.lambda_json, &f.policy}) {
+    all += std::to_string(s->size()) + ":" + *s;
+  }
+  all += std::to_string(f.timeout_s) + ":" + std::to_string(f.created_ms);
+  if (when == ConfigurationOf::kCreate) all += ":Pending";
+  std::string hex = crypto::HexEncode(crypto::Sha256(all)).substr(0, 32);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
 void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
@@ -81,6 +103,17 @@ void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
   json::KV(w, "LastModified", LambdaTimestamp(f.created_ms));
   json::KV(w, "CodeSha256", a.code_sha256);
   json::KV(w, "Version", "$LATEST");
+  json::KV(w, "RevisionId", RevisionOf(f, when));
+  // AWS answers LoggingConfig with every configuration, {"LogFormat":"Text","LogGroup":
+  // "/aws/lambda/NAME"} by default (LocalStack's AWS-validated snapshots, e.g.
+  // TestLambdaFunction::test_function_lifecycle; the API reference names that default group).
+  w.Key("LoggingConfig");
+  w.StartObject();
+  json::KV(w, "LogFormat", a.log_format.empty() ? std::string("Text") : a.log_format);
+  if (!a.application_log_level.empty()) json::KV(w, "ApplicationLogLevel", a.application_log_level);
+  if (!a.system_log_level.empty()) json::KV(w, "SystemLogLevel", a.system_log_level);
+  json::KV(w, "LogGroup", a.log_group.empty() ? "/aws/lambda/" + f.name : a.log_group);
+  w.EndObject();
   const rot::EnvVars env = rot::DecodeEnv(f.env_json);
   if (!env.empty()) {
     w.Key("Environment");

@@ -19,6 +19,13 @@ struct LambdaAttributes {
   int64_t memory_mb = 128;
   std::string code_sha256;  // base64 SHA-256 of the zip, as AWS spells it
   int64_t code_size = 0;
+  // CreateFunction's LoggingConfig as given ("" when not): kept and answered back only, as
+  // logs stay in Arcana's own log. AWS answers LogFormat "Text" and LogGroup
+  // "/aws/lambda/NAME" for a function created without them.
+  std::string log_format;
+  std::string log_group;
+  std::string application_log_level;
+  std::string system_log_level;
 };
 
 std::string EncodeAttributes(const LambdaAttributes& a);
@@ -33,6 +40,19 @@ std::string LambdaTimestamp(int64_t ms);
 // Pending (StateReason "The function is being created.", StateReasonCode Creating, no
 // LastUpdateStatus) and later reads with State Active and LastUpdateStatus Successful.
 enum class ConfigurationOf { kCreate, kRead };
+
+// The function's RevisionId: the hex of a SHA-256 of everything a configuration answer and
+// GetPolicy show (attributes, environment, code digest, policy) and of its creation time,
+// laid out like a UUID, so that it changes when the configuration, code or policy does, differs
+// between a function and its re-creation under the same name, and is the same on every node
+// and in every answer (GetFunction, ListFunctions, GetPolicy, and the precondition
+// AddPermission / RemovePermission check) without being stored. A CreateFunction answer has
+// another one: AWS's changes when the function leaves Pending (LocalStack's AWS-validated
+// TestLambdaFunction::test_function_lifecycle: create_response <uuid:1>,
+// get_function_response <uuid:2>). Limitation: a policy edited back to an earlier text gets
+// that text's RevisionId again (AWS would issue a new one).
+std::string RevisionOf(const storage::RotationFunction& f,
+                       ConfigurationOf when = ConfigurationOf::kRead);
 
 // The FunctionConfiguration object of f.
 void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,

@@ -24,8 +24,8 @@
 
 #include "auth/authorizer.h"
 #include "common/json.h"
-#include "crypto/hash.h"
 #include "services/common/write_retry.h"
+#include "services/lambda/lambda_encode.h"
 #include "services/lambda/lambda_service.h"
 
 namespace arcana::services::lambda {
@@ -39,14 +39,6 @@ Status NoPolicy() { return Status(ErrorCode::kResourceNotFound, kNoPolicy); }
 // GetPolicy's words for a function without a policy (not RemovePermission's kNoPolicy).
 Status NoSuchPolicy() {
   return Status(ErrorCode::kResourceNotFound, "The resource you requested does not exist.");
-}
-
-// A RevisionId for a policy document: the hex of its SHA-256 laid out like a UUID, so it
-// changes whenever the document does and is the same on every node.
-std::string RevisionOf(const std::string& policy) {
-  std::string hex = crypto::HexEncode(crypto::Sha256(policy)).substr(0, 32);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
 bool AllDigits(std::string_view s) {
@@ -157,9 +149,11 @@ std::string PolicyOf(const std::vector<std::string>& statements) {
   return out + "]}";
 }
 
-Status CheckRevision(const json::Input& in, const std::string& policy) {
+// The precondition is the function's RevisionId (lambda_encode.h), the one GetFunction,
+// ListFunctions and GetPolicy answer, as AWS's words below say.
+Status CheckRevision(const json::Input& in, const storage::RotationFunction& f) {
   auto asked = in.Str("RevisionId");
-  if (!asked || *asked == RevisionOf(policy)) return Status::Ok();
+  if (!asked || *asked == RevisionOf(f)) return Status::Ok();
   // AWS's words for AddPermission and RemovePermission alike
   // (TestLambdaPermissions::test_lambda_permission_revisions).
   return Status(ErrorCode::kPreconditionNotMet,
@@ -223,7 +217,7 @@ Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
   std::string statement;
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(auto f, LoadForPolicy("AddPermission", t, ctx));
-    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f.policy));
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
     ARCANA_ASSIGN_OR_RETURN(Statements have, StatementsOf(f.policy));
     if (std::find(have.sids.begin(), have.sids.end(), sid) != have.sids.end()) {
       return Status(ErrorCode::kResourceExists,
@@ -254,7 +248,7 @@ Result<std::string> LambdaService::RemovePermission(const rapidjson::Value& inpu
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(auto f, LoadForPolicy("RemovePermission", t, ctx));
     if (f.policy.empty()) return NoPolicy();
-    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f.policy));
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
     ARCANA_ASSIGN_OR_RETURN(Statements have, StatementsOf(f.policy));
     auto it = std::find(have.sids.begin(), have.sids.end(), sid);
     if (it == have.sids.end()) {
@@ -280,7 +274,7 @@ Result<std::string> LambdaService::GetPolicy(const rapidjson::Value& input,
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "Policy", f.policy);
-  json::KV(w, "RevisionId", RevisionOf(f.policy));
+  json::KV(w, "RevisionId", RevisionOf(f));
   w.EndObject();
   return json::Finish(buf);
 }

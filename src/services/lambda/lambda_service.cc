@@ -127,6 +127,8 @@ ModelValidator::PatternMatchers PermissionPatterns() {
       // AWS refuses "invalid-qualifier-with-?-char" (TestLambdaPermissions::
       // test_permission_exceptions, add_permission_fn_qualifier_invalid).
       {"NumericLatestPublishedOrAliasQualifier", [](std::string_view s) { return AllOf(s, "-_$"); }},
+      // LoggingConfig.LogGroup, [\.\-_/#A-Za-z0-9]+ (kept and answered back).
+      {"LogGroup", [](std::string_view s) { return AllOf(s, ".-_/#"); }},
       {"PrincipalOrgID",  // o-[a-z0-9]{10,32}
        [](std::string_view s) {
          if (!s.starts_with("o-") || s.size() < 12 || s.size() > 34) return false;
@@ -504,6 +506,13 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
   a.memory_mb = in.Int("MemorySize").value_or(128);
   a.code_sha256 = crypto::Base64Encode(crypto::Sha256(*zip));
   a.code_size = static_cast<int64_t>(zip->size());
+  if (const auto* lc = in.Get("LoggingConfig"); lc != nullptr && lc->IsObject()) {
+    json::Input l(*lc);  // the validator checked the members' enums, lengths and pattern
+    a.log_format = l.Str("LogFormat").value_or("");
+    a.log_group = l.Str("LogGroup").value_or("");
+    a.application_log_level = l.Str("ApplicationLogLevel").value_or("");
+    a.system_log_level = l.Str("SystemLogLevel").value_or("");
+  }
   storage::RotationFunction f;
   f.account = ctx.account;
   f.region = ctx.region;

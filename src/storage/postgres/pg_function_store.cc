@@ -80,7 +80,8 @@ Result<std::vector<RotationFunction>> PgFunctionStore::ListFunctions(const Scope
   ARCANA_RETURN_IF_ERROR(db_.Read("list functions", [&](Tx& tx) {
     out.clear();
     for (const auto& row :
-         tx.Exec("SELECT " FUNCTION_COLUMNS " FROM rotation_functions "
+         // The policy, not the package: Lambda's RevisionId covers the policy (services/lambda).
+         tx.Exec("SELECT " FUNCTION_COLUMNS ", ''::bytea, policy FROM rotation_functions "
                  "WHERE account = $1 AND region = $2 AND name > $3 ORDER BY name LIMIT $4",
                  {scope.account, scope.region, after_name, std::min(limit, kMaxListLimit)})) {
       out.push_back(Decode(row));

@@ -107,9 +107,10 @@ Result<std::optional<RotationFunction>> SqliteFunctionStore::GetFunction(
 Result<std::vector<RotationFunction>> SqliteFunctionStore::ListFunctions(
     const Scope& scope, const std::string& after_name, size_t limit) {
   ARCANA_LEASE(c, db_.pool());
+  // The policy, not the package: Lambda's RevisionId covers the policy (services/lambda).
   sqlite3_stmt* st = c->Prepare("SELECT " FUNCTION_COLUMNS
-                                " FROM rotation_functions WHERE account = ? AND region = ? "
-                                "AND name > ? ORDER BY name LIMIT ?");
+                                ", x'', policy FROM rotation_functions WHERE account = ? AND "
+                                "region = ? AND name > ? ORDER BY name LIMIT ?");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
