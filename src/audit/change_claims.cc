@@ -11,11 +11,17 @@
 namespace arcana::audit {
 namespace {
 
-const char* ResourceType(const std::string& service) {
+const char* ResourceType(const storage::Change& c) {
+  const std::string& service = c.service;
   if (service == "secretsmanager") return kSecretType;
   if (service == "kms") return kKmsKeyType;
   if (service == "ssm") return kParameterType;
-  if (service == "events") return "AWS::Events::Rule";
+  // EventBridge changes name a rule (arn:...:rule/NAME) or, tagging, an event bus
+  // (arn:...:event-bus/NAME).
+  if (service == "events") {
+    return c.resource.find(":event-bus/") != std::string::npos ? "AWS::Events::EventBus"
+                                                              : "AWS::Events::Rule";
+  }
   if (service == "iam" || service == "arcana") return "AWS::IAM::AccessKey";
   return "Arcana::Resource";
 }
@@ -60,7 +66,7 @@ std::vector<AuditEvent> UnclaimedChangeEvents(const std::string& job,
     const bool listed = std::any_of(e.resources.begin(), e.resources.end(),
                                     [&](const Resource& r) { return r.arn == c.resource; });
     if (!listed && e.resources.size() < TouchedResources::kMax) {
-      e.resources.push_back(Resource{ResourceType(c.service), c.resource, c.account});
+      e.resources.push_back(Resource{ResourceType(c), c.resource, c.account});
     }
     e.changes.push_back(c);
   }

@@ -96,6 +96,20 @@ TEST(CommittedChanges, UnclaimedJobChangesGetOneRecordPerKind) {
   EXPECT_EQ(events[1].changes[0].seq, 6);
 }
 
+TEST(CommittedChanges, UnclaimedEventBridgeChangesNameARuleOrAnEventBus) {
+  CommittedChanges c;
+  Change bus = C(8, "TagResource", "arn:aws:events:us-east-1:123456789012:event-bus/default");
+  Change rule = C(9, "TagResource", "arn:aws:events:us-east-1:123456789012:rule/r1");
+  bus.service = rule.service = "events";
+  c.Add(bus);
+  c.Add(rule);
+  auto events = UnclaimedChangeEvents("job", c, 9'000);
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events[0].resources.size(), 2u);
+  EXPECT_EQ(events[0].resources[0].type, "AWS::Events::EventBus");
+  EXPECT_EQ(events[0].resources[1].type, "AWS::Events::Rule");
+}
+
 RecordClaims Rec(std::string where, int64_t time_ms, std::vector<Change> claims) {
   RecordClaims r;
   r.where = std::move(where);
