@@ -12,8 +12,11 @@
 //    and Handler "module.function". It becomes a kind "zip" function: the zip is kept in the
 //    store (every node can run it; each unpacks it on first use) and run by the same shim as
 //    `arcana functions create --python`. Environment.Variables are the function's environment,
-//    Timeout (default 3, as AWS) its timeout; Runtime, Role, MemorySize and Description are
-//    kept and answered back. The function runs as its Role, as in Lambda: a rotation run
+//    Timeout (default 3, as AWS) its timeout; Runtime, Role, MemorySize, Description and
+//    LoggingConfig are kept and answered back (LoggingConfig by default Text and
+//    /aws/lambda/NAME, as AWS answers; logs stay in Arcana's own log). Every configuration
+//    carries the function's RevisionId (lambda_encode.h), the one GetPolicy answers and
+//    AddPermission / RemovePermission take as their precondition. The function runs as its Role, as in Lambda: a rotation run
 //    (RotateSecret, rotation/rotation_runner.h) and Invoke (below) give it credentials of a
 //    fresh session of that role (rotation/execution_role.h), checked again at every run.
 //    S3 code, container images, layers, VPC settings and versions (Publish) are not served.
