@@ -249,4 +249,29 @@ Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e) {
   return p;
 }
 
+IamEntity ToEntity(const AwsPolicyUses& u) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("attached");
+  w.Int64(u.attached);
+  w.Key("bounding");
+  w.Int64(u.bounding);
+  w.EndObject();
+  return {u.account, kAwsPolicyUsesKind, u.arn, "", "/", json::Finish(buf), u.created_ms,
+          u.revision};
+}
+
+Result<AwsPolicyUses> AwsPolicyUsesFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kAwsPolicyUsesKind));
+  AwsPolicyUses u;
+  u.account = e.account;
+  u.arn = e.name;
+  u.attached = json::IntField(d, "attached");
+  u.bounding = json::IntField(d, "bounding");
+  u.created_ms = e.created_ms;
+  u.revision = e.revision;
+  return u;
+}
+
 }  // namespace arcana::storage

@@ -19,6 +19,26 @@ Result<domain::iam::ManagedPolicy> PolicyFromEntity(const IamEntity& e);
 inline constexpr const char* kOidcProviderKind = "oidc-provider";
 IamEntity ToEntity(const domain::iam::OidcProvider& p);
 Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e);
+// How much one account uses one AWS managed policy (AttachmentCount,
+// PermissionsBoundaryUsageCount). Such a policy is no entity of the account, so its counts
+// are kept in an IamEntity of kind "aws-policy-uses" named by the policy's ARN (no id, path
+// "/"), written in the same store write as the attachment or boundary that changes them.
+// No IAM list, count or authorization details reads this kind.
+inline constexpr const char* kAwsPolicyUsesKind = "aws-policy-uses";
+// The row of that kind (a name no ARN has) that says the account's counts exist: they were
+// counted once from its users, groups and roles (stores written before the counts were
+// kept have none), and every change since moved them.
+inline constexpr const char* kAwsPolicyUsesCounted = "counted";
+struct AwsPolicyUses {
+  std::string account;
+  std::string arn;  // kAwsPolicyUsesCounted for the marker row
+  int64_t attached = 0;  // users, groups and roles it is attached to
+  int64_t bounding = 0;  // users and roles it is the permissions boundary of
+  int64_t created_ms = 0;
+  int64_t revision = 0;  // 0 = no row yet
+};
+IamEntity ToEntity(const AwsPolicyUses& u);
+Result<AwsPolicyUses> AwsPolicyUsesFromEntity(const IamEntity& e);
 std::string EncodeSession(const domain::iam::Session& s);
 Result<domain::iam::Session> DecodeSession(const std::string& doc);
 

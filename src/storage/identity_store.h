@@ -7,7 +7,8 @@
 // ARNs, permissions boundary, group memberships (on the user), trust policy, a managed
 // policy's versions and attachment count. A change that spans entities (attaching a policy
 // to a user bumps the policy's attachment count) is one Write of several EntityWrites,
-// committed together or not at all.
+// committed together or not at all. The counts of an account's uses of AWS managed policies
+// (which are no entities of it) are entities too, of their own kind (identity_codec.h).
 //
 // Change rows: every entity write appends (service "iam", resource "ACCOUNT:KIND/NAME",
 // kind = the op); user access key writes append (service "arcana", resource = the key id)

@@ -12,12 +12,17 @@ NoSuchEntity."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
+import pg_cluster
+from conftest import IS_PG, store_database
 from test_iam import ACCOUNT, TRUST_ACCOUNT, client, code_of, name
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -327,3 +332,183 @@ def test_ssm_read_only_reads_and_does_not_write(iam, auth_server):
     iam.delete_group(GroupName=g)
     drop_user(iam, n, key)
     root_ssm.delete_parameter(Name=param)
+
+
+# --------------------------------------------------------------------------- stored counts
+# An AWS managed policy is no entity of the account, so its AttachmentCount and
+# PermissionsBoundaryUsageCount were once computed by reading every user, group and role of the
+# account at each GetPolicy, ListPolicies and attach. They are now rows of their own (kind
+# "aws-policy-uses" in iam_entities), moved in the same write as each change.
+
+COUNTED = [ADMIN, SSM_RO, IAM_RO, POWER]
+
+
+def uses(iam, arns=COUNTED):
+    """{arn: (AttachmentCount, PermissionsBoundaryUsageCount)} by GetPolicy, checked against
+    ListPolicies(Scope=AWS, OnlyAttached=True): listed exactly when attached, same count."""
+    got = {}
+    for arn in arns:
+        p = iam.get_policy(PolicyArn=arn)["Policy"]
+        got[arn] = (p["AttachmentCount"], p["PermissionsBoundaryUsageCount"])
+    listed = {p["Arn"]: p["AttachmentCount"] for p in iam.get_paginator("list_policies")
+              .paginate(Scope="AWS", OnlyAttached=True).build_full_result()["Policies"]}
+    for arn in arns:
+        assert listed.get(arn, 0) == got[arn][0], (arn, listed.get(arn), got[arn])
+    return got
+
+
+def moved(before, **deltas):
+    """before with (attached, bounding) deltas by short name."""
+    short = {"admin": ADMIN, "ssm": SSM_RO, "iamro": IAM_RO, "power": POWER}
+    out = dict(before)
+    for k, (a, b) in deltas.items():
+        arn = short[k]
+        out[arn] = (out[arn][0] + a, out[arn][1] + b)
+    return out
+
+
+def test_counts_follow_attach_detach_boundaries_and_deletes(iam):
+    base = uses(iam)
+    u, u2, g, r = name(), name(), name("g"), name("r")
+    iam.create_user(UserName=u, PermissionsBoundary=IAM_RO)
+    iam.create_group(GroupName=g)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT, PermissionsBoundary=POWER)
+    assert uses(iam) == moved(base, iamro=(0, 1), power=(0, 1))
+    iam.attach_user_policy(UserName=u, PolicyArn=ADMIN)
+    iam.attach_user_policy(UserName=u, PolicyArn=SSM_RO)
+    iam.attach_group_policy(GroupName=g, PolicyArn=SSM_RO)
+    iam.attach_role_policy(RoleName=r, PolicyArn=SSM_RO)
+    iam.attach_role_policy(RoleName=r, PolicyArn=SSM_RO)  # again: not counted twice
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(3, 0), iamro=(0, 1), power=(0, 1))
+    # A boundary replaced by another AWS managed one, by itself, by a customer managed one.
+    iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=POWER)
+    iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=POWER)
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(3, 0), power=(0, 2))
+    local = iam.create_policy(PolicyName=name("b"), PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    local = local["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName=r, PermissionsBoundary=local)
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(3, 0), power=(0, 1))
+    iam.put_role_permissions_boundary(RoleName=r, PermissionsBoundary=IAM_RO)
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(3, 0), iamro=(0, 1), power=(0, 1))
+    # A user renamed keeps its uses (counted once, under its new name).
+    iam.update_user(UserName=u, NewUserName=u2)
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(3, 0), iamro=(0, 1), power=(0, 1))
+    iam.detach_user_policy(UserName=u2, PolicyArn=SSM_RO)
+    iam.detach_group_policy(GroupName=g, PolicyArn=SSM_RO)
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(1, 0), iamro=(0, 1), power=(0, 1))
+    iam.delete_user_permissions_boundary(UserName=u2)
+    iam.delete_user_permissions_boundary(UserName=u2)  # none left: nothing more to count
+    assert uses(iam) == moved(base, admin=(1, 0), ssm=(1, 0), iamro=(0, 1))
+    # Deleting a bounded user or role gives its boundary use back; a deleted group had none.
+    iam.detach_user_policy(UserName=u2, PolicyArn=ADMIN)
+    iam.put_user_permissions_boundary(UserName=u2, PermissionsBoundary=ADMIN)
+    iam.delete_user(UserName=u2)
+    iam.detach_role_policy(RoleName=r, PolicyArn=SSM_RO)
+    iam.delete_role(RoleName=r)
+    iam.delete_group(GroupName=g)
+    assert uses(iam) == base
+    iam.delete_policy(PolicyArn=local)
+
+
+def store_sql(server, sql):
+    """Runs sql on the server's store (stopped), returns its rows as lists of strings."""
+    if IS_PG:
+        out = pg_cluster.session_cluster().psql(sql, store_database(server.data_dir))
+        return [line.split("|") for line in out.splitlines() if line]
+    con = sqlite3.connect(Path(server.data_dir) / "arcana.db", timeout=10)
+    try:
+        rows = [[str(c) for c in row] for row in con.execute(sql)]
+        con.commit()
+        return rows
+    finally:
+        con.close()
+
+
+def test_counts_are_stored_rows_kept_out_of_every_list(fresh_dev_server):
+    srv = fresh_dev_server
+    iam = client(srv.endpoint, "iam")
+    u, r = name(), name("r")
+    iam.create_user(UserName=u, PermissionsBoundary=IAM_RO)
+    iam.attach_user_policy(UserName=u, PolicyArn=ADMIN)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    iam.attach_role_policy(RoleName=r, PolicyArn=ADMIN)
+    assert uses(iam)[ADMIN] == (2, 0) and uses(iam)[IAM_RO] == (0, 1)
+    # Nothing but the user, the role and the two policies in use shows anywhere.
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert (summary["Users"], summary["Groups"], summary["Roles"], summary["Policies"]) == (1, 0, 1, 0)
+    assert [x["UserName"] for x in iam.list_users()["Users"]] == [u]
+    assert [x["RoleName"] for x in iam.list_roles()["Roles"]] == [r]
+    assert iam.list_groups()["Groups"] == []
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+    details = iam.get_account_authorization_details()
+    assert [x["UserName"] for x in details["UserDetailList"]] == [u]
+    assert [x["RoleName"] for x in details["RoleDetailList"]] == [r]
+    assert details["GroupDetailList"] == []
+    assert [(p["Arn"], p["AttachmentCount"]) for p in details["Policies"]] == [(ADMIN, 2)]
+    srv.stop()
+    # The counts are stored state, one row per policy the account uses (and the row that
+    # says they exist), not computed from the users and roles at each read.
+    rows = sorted(store_sql(srv, "SELECT name, doc FROM iam_entities "
+                                 "WHERE kind = 'aws-policy-uses' ORDER BY name"))
+    assert [(n, json.loads(d)) for n, d in rows] == [
+        (ADMIN, {"attached": 2, "bounding": 0}), (IAM_RO, {"attached": 0, "bounding": 1}),
+        ("counted", {"attached": 0, "bounding": 0})]
+
+
+def test_a_store_written_before_the_counts_were_kept_counts_them_once(fresh_dev_server):
+    srv = fresh_dev_server
+    iam = client(srv.endpoint, "iam")
+    u, u2, g, r = name(), name(), name("g"), name("r")
+    iam.create_user(UserName=u, PermissionsBoundary=POWER)
+    iam.create_group(GroupName=g)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT, PermissionsBoundary=POWER)
+    for attach, kw in [(iam.attach_user_policy, {"UserName": u}),
+                       (iam.attach_group_policy, {"GroupName": g}),
+                       (iam.attach_role_policy, {"RoleName": r})]:
+        attach(PolicyArn=SSM_RO, **kw)
+    iam.attach_user_policy(UserName=u, PolicyArn=ADMIN)
+    expected = {ADMIN: (1, 0), SSM_RO: (3, 0), IAM_RO: (0, 0), POWER: (0, 2)}
+    assert uses(iam) == expected
+    srv.stop()
+    # As a store written before this change: the identities hold their attachments and
+    # boundaries, no count row exists.
+    store_sql(srv, "DELETE FROM iam_entities WHERE kind = 'aws-policy-uses'")
+    assert store_sql(srv, "SELECT count(*) FROM iam_entities "
+                          "WHERE kind = 'aws-policy-uses'") == [["0"]]
+    srv.start()
+    iam = client(srv.endpoint, "iam")
+    assert uses(iam) == expected  # counted once, from the identities
+    # A first change after the upgrade (here a detach) counts them too, then moves them.
+    srv.stop()
+    store_sql(srv, "DELETE FROM iam_entities WHERE kind = 'aws-policy-uses'")
+    srv.start()
+    iam = client(srv.endpoint, "iam")
+    iam.detach_group_policy(GroupName=g, PolicyArn=SSM_RO)
+    iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=IAM_RO)
+    iam.update_user(UserName=u, NewUserName=u2)
+    iam.delete_role_permissions_boundary(RoleName=r)
+    expected = {ADMIN: (1, 0), SSM_RO: (2, 0), IAM_RO: (0, 1), POWER: (0, 0)}
+    assert uses(iam) == expected
+    iam.attach_group_policy(GroupName=g, PolicyArn=ADMIN)
+    assert uses(iam) == {**expected, ADMIN: (2, 0)}
+
+
+def test_concurrent_first_uses_are_each_counted_once(fresh_dev_server):
+    # A new account has no counts: the first requests race to count them and to create the
+    # row of each policy; every attachment and boundary is counted exactly once.
+    iam = client(fresh_dev_server.endpoint, "iam")
+    users = [name() for _ in range(8)]
+    for u in users:
+        iam.create_user(UserName=u)
+
+    def use(u):
+        c = client(fresh_dev_server.endpoint, "iam")
+        c.attach_user_policy(UserName=u, PolicyArn=ADMIN)
+        c.put_user_permissions_boundary(UserName=u, PermissionsBoundary=POWER)
+        c.attach_user_policy(UserName=u, PolicyArn=SSM_RO)
+
+    with ThreadPoolExecutor(len(users)) as pool:
+        list(pool.map(use, users))
+    assert uses(iam) == {ADMIN: (8, 0), SSM_RO: (8, 0), IAM_RO: (0, 0), POWER: (0, 8)}

@@ -26,6 +26,7 @@
 #include "conformance_stores.h"
 #include "pg_test_cluster.h"
 #include "storage/committed_changes.h"
+#include "storage/identity_codec.h"
 #include "storage/no_wait.h"
 #include "storage/parameter_codec.h"
 #include "storage/postgres/pg_stores.h"
@@ -1349,6 +1350,37 @@ TEST_P(StoreConformance, IamWriteOfSeveralEntitiesIsAllOrNothing) {
                               "AttachUserPolicy"));
   EXPECT_EQ(ids.GetEntity("111122223333", "user", "u").value()->doc, R"({"attached":["p"]})");
   EXPECT_EQ(ids.GetEntity("111122223333", "policy", "p").value()->revision, 2);
+}
+
+// IAM keeps an account's counts of AWS managed policy uses (storage/identity_codec.h) as
+// entities named by the policy's ARN, made once together with a marker row: a batch of
+// creates in which one name is taken (another request made the counts first) applies
+// nothing, and an ARN (':' and '/') is a name like any other.
+TEST_P(StoreConformance, IamAwsPolicyUsesRowsAreCreatedTogetherOrNotAtAll) {
+  auto& ids = stores_->identities();
+  const std::string arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole";
+  AwsPolicyUses counted{"111122223333", kAwsPolicyUsesCounted, 0, 0, 5, 0};
+  AwsPolicyUses uses{"111122223333", arn, 3, 1, 5, 0};
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, ToEntity(counted)}}, "Count"));
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kPut, ToEntity(uses)},
+                                 {EntityWrite::Op::kPut, ToEntity(counted)}},
+                                "Count"),
+              ErrorCode::kResourceExists);
+  EXPECT_FALSE(ids.GetEntity("111122223333", kAwsPolicyUsesKind, arn)->has_value());
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, ToEntity(uses)}}, "AttachRolePolicy"));
+  auto got = ids.GetEntity("111122223333", kAwsPolicyUsesKind, arn);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  auto back = AwsPolicyUsesFromEntity(**got);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->arn, arn);
+  EXPECT_EQ(back->attached, 3);
+  EXPECT_EQ(back->bounding, 1);
+  EXPECT_EQ(back->revision, 1);
+  auto all = ids.ListEntities("111122223333", kAwsPolicyUsesKind, "/", "", 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  // Kept apart from the account's identities.
+  EXPECT_EQ(ids.ListEntities("111122223333", "policy", "/", "", 100)->size(), 0u);
 }
 
 TEST_P(StoreConformance, IamListEntitiesByPathPrefixPagesByName) {

@@ -450,8 +450,10 @@ Result<std::string> IamService::Attach(const char* kind, const In& in, const Cal
     }
     who.attached.push_back(arn);
     std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
-    // An AWS managed policy is not stored: its attachments are counted from the identities.
-    if (!domain::iam::IsAwsManagedPolicyArn(arn)) {
+    // An AWS managed policy is not stored: the account's counts of it are rows of their own.
+    if (domain::iam::IsAwsManagedPolicyArn(arn)) {
+      ARCANA_RETURN_IF_ERROR(CountAwsPolicyUse(ctx, arn, +1, 0, writes));
+    } else {
       ++p.attachment_count;
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(p)});
     }
@@ -470,7 +472,8 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
     }
     who.attached.erase(it);
     std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
-    if (domain::iam::IsAwsManagedPolicyArn(arn)) {  // not stored: nothing to count down
+    if (domain::iam::IsAwsManagedPolicyArn(arn)) {  // not stored: its counts are rows
+      ARCANA_RETURN_IF_ERROR(CountAwsPolicyUse(ctx, arn, -1, 0, writes));
       return store_.WriteEntities(writes, std::string("Detach") + Quota(kind) + "Policy");
     }
     auto p = LoadPolicy(ctx, arn);

@@ -846,8 +846,8 @@ Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::
   if (domain::iam::IsAwsManagedPolicyArn(arn)) {
     const auto* aws = domain::iam::FindAwsManagedPolicy(arn);
     if (aws == nullptr) return missing;
-    ARCANA_ASSIGN_OR_RETURN(auto uses, AwsPolicyUses(ctx));
-    return WithUses(*aws, uses);
+    ARCANA_ASSIGN_OR_RETURN(Uses u, AwsPolicyUse(ctx, arn));
+    return WithUses(*aws, {{arn, u}});
   }
   if (parsed->first != ctx.account) return missing;
   ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, "policy", parsed->second));
@@ -859,6 +859,52 @@ Result<ManagedPolicy> IamService::LoadPolicy(const CallContext& ctx, const std::
 
 Result<std::map<std::string, IamService::Uses>> IamService::AwsPolicyUses(
     const CallContext& ctx) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::map<std::string, Uses> uses;
+    bool counted = false;
+    std::string after;
+    while (true) {
+      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account,
+                                                             storage::kAwsPolicyUsesKind, "/",
+                                                             after, 1000));
+      for (const auto& e : rows) {
+        ARCANA_ASSIGN_OR_RETURN(Uses u, storage::AwsPolicyUsesFromEntity(e));
+        if (u.arn == storage::kAwsPolicyUsesCounted) {
+          counted = true;
+        } else {
+          uses.emplace(u.arn, std::move(u));
+        }
+      }
+      if (rows.size() < 1000) break;
+      after = rows.back().name;
+    }
+    if (counted) return uses;
+    ARCANA_RETURN_IF_ERROR(CountAwsPolicyUses(ctx));
+  }
+  return Status(ErrorCode::kInternalServiceError, "the AWS managed policy counts are missing");
+}
+
+Result<IamService::Uses> IamService::AwsPolicyUse(const CallContext& ctx,
+                                                  const std::string& arn) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ARCANA_ASSIGN_OR_RETURN(auto e,
+                            store_.GetEntity(ctx.account, storage::kAwsPolicyUsesKind, arn));
+    if (e) return storage::AwsPolicyUsesFromEntity(*e);
+    // No row: a policy the account has not used since its counts exist, or no counts yet.
+    ARCANA_ASSIGN_OR_RETURN(auto counted, store_.GetEntity(ctx.account, storage::kAwsPolicyUsesKind,
+                                                           storage::kAwsPolicyUsesCounted));
+    if (counted) {
+      Uses none;
+      none.account = ctx.account;
+      none.arn = arn;
+      return none;
+    }
+    ARCANA_RETURN_IF_ERROR(CountAwsPolicyUses(ctx));
+  }
+  return Status(ErrorCode::kInternalServiceError, "the AWS managed policy counts are missing");
+}
+
+Status IamService::CountAwsPolicyUses(const CallContext& ctx) {
   std::map<std::string, Uses> uses;
   for (const char* kind : {"user", "group", "role"}) {
     std::string after;
@@ -875,7 +921,67 @@ Result<std::map<std::string, IamService::Uses>> IamService::AwsPolicyUses(
       after = rows.back().name;
     }
   }
-  return uses;
+  Uses counted;
+  counted.account = ctx.account;
+  counted.arn = storage::kAwsPolicyUsesCounted;
+  counted.created_ms = ctx.now_ms;
+  std::vector<storage::EntityWrite> writes{
+      {storage::EntityWrite::Op::kPut, storage::ToEntity(counted)}};
+  for (auto& [arn, u] : uses) {
+    u.account = ctx.account;
+    u.arn = arn;
+    u.created_ms = ctx.now_ms;
+    writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(u)});
+  }
+  Status st = store_.WriteEntities(writes, "CountAwsManagedPolicyUses");
+  // Another request counted them first (its marker exists): its counts hold.
+  if (st.code() == ErrorCode::kResourceExists) return Status::Ok();
+  return st;
+}
+
+Status IamService::CountAwsPolicyUse(const CallContext& ctx, const std::string& arn,
+                                     int attached, int bounding,
+                                     std::vector<storage::EntityWrite>& writes) {
+  auto move = [&](Uses& u) {
+    u.attached = std::max<int64_t>(0, u.attached + attached);
+    u.bounding = std::max<int64_t>(0, u.bounding + bounding);
+  };
+  for (auto& w : writes) {
+    if (w.entity.kind == storage::kAwsPolicyUsesKind && w.entity.account == ctx.account &&
+        w.entity.name == arn) {
+      ARCANA_ASSIGN_OR_RETURN(Uses again, storage::AwsPolicyUsesFromEntity(w.entity));
+      move(again);
+      w.entity = storage::ToEntity(again);
+      return Status::Ok();
+    }
+  }
+  ARCANA_ASSIGN_OR_RETURN(Uses u, AwsPolicyUse(ctx, arn));
+  if (u.revision == 0) {
+    if (attached <= 0 && bounding <= 0) return Status::Ok();
+    // The policy's first use since the counts exist: its row (zero) is made on its own, and
+    // the attempt runs again on it (a concurrent first use may have made it first: fine).
+    u.created_ms = ctx.now_ms;
+    Status st = store_.WriteEntities({{storage::EntityWrite::Op::kPut, storage::ToEntity(u)}},
+                                     "CountAwsManagedPolicyUses");
+    if (!st.ok() && st.code() != ErrorCode::kResourceExists) return st;
+    return Status(ErrorCode::kWriteConflict, "aws-policy-uses " + arn + " was just created");
+  }
+  move(u);
+  writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(u)});
+  return Status::Ok();
+}
+
+Status IamService::GuardAwsPolicyUses(const CallContext& ctx, const Identity& renamed,
+                                      std::vector<storage::EntityWrite>& writes) {
+  const bool uses = domain::iam::IsAwsManagedPolicyArn(renamed.boundary_arn) ||
+                    std::any_of(renamed.attached.begin(), renamed.attached.end(),
+                                [](const std::string& arn) {
+                                  return domain::iam::IsAwsManagedPolicyArn(arn);
+                                });
+  if (!uses) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(Uses counted, AwsPolicyUse(ctx, storage::kAwsPolicyUsesCounted));
+  writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(counted)});
+  return Status::Ok();
 }
 
 ManagedPolicy IamService::WithUses(const ManagedPolicy& p,
@@ -912,8 +1018,10 @@ Status IamService::CountBoundaryUse(const CallContext& ctx, const std::string& a
     if (p.status().code() == ErrorCode::kResourceNotFound) return CheckBoundary(ctx, arn);
     return p.status();
   }
-  // An AWS managed policy is not stored: its uses are counted from the identities.
-  if (domain::iam::IsAwsManagedPolicyArn(arn)) return Status::Ok();
+  // An AWS managed policy is not stored: the account's counts of it are rows of their own.
+  if (domain::iam::IsAwsManagedPolicyArn(arn)) {
+    return CountAwsPolicyUse(ctx, arn, 0, delta, writes);
+  }
   // Several writes may name the same policy (a boundary replaced by itself is not counted).
   for (auto& w : writes) {
     if (w.entity.kind == "policy" && w.entity.name == p->name && w.entity.account == p->account) {

@@ -23,6 +23,7 @@
 #include "domain/iam/identity.h"
 #include "services/common/query_service.h"
 #include "storage/access_key_store.h"
+#include "storage/identity_codec.h"
 #include "storage/identity_store.h"
 
 namespace arcana::services::iam {
@@ -95,13 +96,34 @@ class IamService : public QueryService {
                           std::vector<storage::EntityWrite>& writes);
   // The account's uses of AWS managed policies (domain/iam/aws_managed_policies.h), by ARN:
   // how many of its users, groups and roles have each attached, and how many users and roles
-  // have each as their boundary. Such a policy is not stored, so its counts are the
-  // account's entities', read when asked (AWS answers each account its own counts).
-  struct Uses {
-    int64_t attached = 0;
-    int64_t bounding = 0;
-  };
+  // have each as their boundary (AWS answers each account its own counts). Such a policy is
+  // not stored, so the counts are rows of their own (storage::AwsPolicyUses), moved in the
+  // same store write as each attachment and boundary: a read of at most one row per policy
+  // of the catalog, never of the account's identities (save once, see CountAwsPolicyUses).
+  using Uses = storage::AwsPolicyUses;
   Result<std::map<std::string, Uses>> AwsPolicyUses(const CallContext& ctx);
+  // One policy's counts (revision 0: none yet, all zero).
+  Result<Uses> AwsPolicyUse(const CallContext& ctx, const std::string& arn);
+  // An account without counts (its identities were written before they were kept, or it has
+  // none yet) has them counted from its users, groups and roles, once: the counts and the
+  // row that says they exist are created in one write, which fails when another request made
+  // them first (then theirs hold). Every write that moves a count reads them after that row
+  // exists, so no change is missed or counted twice.
+  Status CountAwsPolicyUses(const CallContext& ctx);
+  // Appends to `writes` the counts of AWS managed policy `arn` moved by the deltas (clamped
+  // at 0), at the revision read (a concurrent change of them conflicts, and the attempt runs
+  // again). Several writes may name one policy: a write already in `writes` is moved. A
+  // policy the account never used has no row yet: an increment creates it (zero) in a write
+  // of its own and answers kWriteConflict, so that the caller's attempt (RetryOnConflict)
+  // runs again on it; a decrement of a policy without a row has nothing to count down.
+  Status CountAwsPolicyUse(const CallContext& ctx, const std::string& arn, int attached,
+                           int bounding, std::vector<storage::EntityWrite>& writes);
+  // A rename moves an identity in the name order CountAwsPolicyUses reads in pages, so a
+  // count made meanwhile could see it twice or not at all. Renaming one that uses AWS managed
+  // policies rewrites the counts' marker at its revision in the same write (after making the
+  // counts if the account has none): a count in progress then cannot have missed the rename.
+  Status GuardAwsPolicyUses(const CallContext& ctx, const Identity& renamed,
+                            std::vector<storage::EntityWrite>& writes);
   // The catalog policy with the account's counts.
   static domain::iam::ManagedPolicy WithUses(const domain::iam::ManagedPolicy& p,
                                              const std::map<std::string, Uses>& uses);

@@ -204,6 +204,7 @@ Result<std::string> IamService::RenameUser(const CallContext& ctx, const std::st
       storage::IamEntity created = storage::ToEntity(renamed);
       created.revision = 0;
       writes.push_back({EntityWrite::Op::kPut, std::move(created)});
+      ARCANA_RETURN_IF_ERROR(GuardAwsPolicyUses(ctx, u, writes));
     }
     for (const auto& group : u.groups) {
       ARCANA_ASSIGN_OR_RETURN(Identity g, Load(ctx, "group", group));
@@ -484,6 +485,7 @@ Result<std::string> IamService::UpdateGroup(const In& in, const CallContext& ctx
       storage::IamEntity created = storage::ToEntity(renamed);
       created.revision = 0;  // a create: refused when the new name is taken
       writes.push_back({EntityWrite::Op::kPut, std::move(created)});
+      ARCANA_RETURN_IF_ERROR(GuardAwsPolicyUses(ctx, g, writes));
     }
     for (const auto& member : g.groups) {  // a group's `groups` are its members
       ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", member));
