@@ -27,7 +27,8 @@ Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e);
 inline constexpr const char* kAwsPolicyUsesKind = "aws-policy-uses";
 // The row of that kind (a name no ARN has) that says the account's counts exist: they were
 // counted once from its users, groups and roles (stores written before the counts were
-// kept have none), and every change since moved them.
+// kept have none), and every change since moved them. Its customer managed policies'
+// boundary counts were set by that same count (services/iam: CountAwsPolicyUses).
 inline constexpr const char* kAwsPolicyUsesCounted = "counted";
 struct AwsPolicyUses {
   std::string account;

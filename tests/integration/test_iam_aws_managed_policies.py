@@ -512,3 +512,41 @@ def test_concurrent_first_uses_are_each_counted_once(fresh_dev_server):
     with ThreadPoolExecutor(len(users)) as pool:
         list(pool.map(use, users))
     assert uses(iam) == {ADMIN: (8, 0), SSM_RO: (8, 0), IAM_RO: (0, 0), POWER: (0, 8)}
+
+
+def test_the_one_count_also_sets_customer_policies_boundary_counts(fresh_dev_server):
+    # Boundaries set before policies counted their boundary uses left PermissionsBoundaryUsageCount
+    # at 0, so DeletePolicy read every user and role of the account for an unused policy. The
+    # account's one count sets them: then DeletePolicy trusts the policy's counts.
+    srv = fresh_dev_server
+    iam = client(srv.endpoint, "iam")
+    doc = json.dumps({"Version": "2012-10-17",
+                      "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    b = iam.create_policy(PolicyName=name("b"), PolicyDocument=doc)["Policy"]
+    free = iam.create_policy(PolicyName=name("f"), PolicyDocument=doc)["Policy"]["Arn"]
+    u, r = name(), name("r")
+    iam.create_user(UserName=u, PermissionsBoundary=b["Arn"])
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT,
+                    PermissionsBoundary=b["Arn"])
+    srv.stop()
+    # As a store written before either count was kept.
+    store_sql(srv, "DELETE FROM iam_entities WHERE kind = 'aws-policy-uses'")
+    (doc_b,), = store_sql(srv, f"SELECT doc FROM iam_entities WHERE kind = 'policy' "
+                                f"AND name = '{b['PolicyName']}'")
+    stale = json.loads(doc_b)
+    assert stale["boundary_uses"] == 2
+    stale["boundary_uses"] = 0
+    store_sql(srv, "UPDATE iam_entities SET doc = '" + json.dumps(stale) +
+                   f"' WHERE kind = 'policy' AND name = '{b['PolicyName']}'")
+    srv.start()
+    iam = client(srv.endpoint, "iam")
+    assert iam.get_policy(PolicyArn=b["Arn"])["Policy"]["PermissionsBoundaryUsageCount"] == 0
+    with pytest.raises(ClientError) as e:
+        iam.delete_policy(PolicyArn=b["Arn"])
+    assert code_of(e.value) == ("DeleteConflict", 409)
+    assert iam.get_policy(PolicyArn=b["Arn"])["Policy"]["PermissionsBoundaryUsageCount"] == 2
+    iam.delete_policy(PolicyArn=free)
+    iam.delete_user(UserName=u)
+    iam.delete_role_permissions_boundary(RoleName=r)
+    assert iam.get_policy(PolicyArn=b["Arn"])["Policy"]["PermissionsBoundaryUsageCount"] == 0
+    iam.delete_policy(PolicyArn=b["Arn"])

@@ -905,38 +905,65 @@ Result<IamService::Uses> IamService::AwsPolicyUse(const CallContext& ctx,
 }
 
 Status IamService::CountAwsPolicyUses(const CallContext& ctx) {
-  std::map<std::string, Uses> uses;
-  for (const char* kind : {"user", "group", "role"}) {
+  return RetryOnConflict([&]() -> Status {
+    // The account's own policies first: their revisions guard the boundary counts below.
+    std::map<std::string, ManagedPolicy> own;  // by ARN
     std::string after;
     while (true) {
-      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 100));
+      ARCANA_ASSIGN_OR_RETURN(auto rows,
+                              store_.ListEntities(ctx.account, "policy", "/", after, 100));
       for (const auto& e : rows) {
-        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
-        for (const auto& arn : i.attached) {
-          if (domain::iam::IsAwsManagedPolicyArn(arn)) ++uses[arn].attached;
-        }
-        if (domain::iam::IsAwsManagedPolicyArn(i.boundary_arn)) ++uses[i.boundary_arn].bounding;
+        ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
+        own.emplace(p.Arn(), std::move(p));
       }
       if (rows.size() < 100) break;
       after = rows.back().name;
     }
-  }
-  Uses counted;
-  counted.account = ctx.account;
-  counted.arn = storage::kAwsPolicyUsesCounted;
-  counted.created_ms = ctx.now_ms;
-  std::vector<storage::EntityWrite> writes{
-      {storage::EntityWrite::Op::kPut, storage::ToEntity(counted)}};
-  for (auto& [arn, u] : uses) {
-    u.account = ctx.account;
-    u.arn = arn;
-    u.created_ms = ctx.now_ms;
-    writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(u)});
-  }
-  Status st = store_.WriteEntities(writes, "CountAwsManagedPolicyUses");
-  // Another request counted them first (its marker exists): its counts hold.
-  if (st.code() == ErrorCode::kResourceExists) return Status::Ok();
-  return st;
+    std::map<std::string, Uses> uses;
+    std::map<std::string, int64_t> own_bounding;
+    for (const char* kind : {"user", "group", "role"}) {
+      after.clear();
+      while (true) {
+        ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 100));
+        for (const auto& e : rows) {
+          ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
+          for (const auto& arn : i.attached) {
+            if (domain::iam::IsAwsManagedPolicyArn(arn)) ++uses[arn].attached;
+          }
+          if (domain::iam::IsAwsManagedPolicyArn(i.boundary_arn)) {
+            ++uses[i.boundary_arn].bounding;
+          } else if (!i.boundary_arn.empty()) {
+            ++own_bounding[i.boundary_arn];
+          }
+        }
+        if (rows.size() < 100) break;
+        after = rows.back().name;
+      }
+    }
+    Uses counted;
+    counted.account = ctx.account;
+    counted.arn = storage::kAwsPolicyUsesCounted;
+    counted.created_ms = ctx.now_ms;
+    std::vector<storage::EntityWrite> writes{
+        {storage::EntityWrite::Op::kPut, storage::ToEntity(counted)}};
+    for (auto& [arn, u] : uses) {
+      u.account = ctx.account;
+      u.arn = arn;
+      u.created_ms = ctx.now_ms;
+      writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(u)});
+    }
+    for (auto& [arn, p] : own) {
+      auto it = own_bounding.find(arn);
+      const int64_t bounding = it == own_bounding.end() ? 0 : it->second;
+      if (p.boundary_count == bounding) continue;
+      p.boundary_count = bounding;
+      writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(p)});
+    }
+    Status st = store_.WriteEntities(writes, "CountAwsManagedPolicyUses");
+    // Another request counted them first (its marker exists): its counts hold.
+    if (st.code() == ErrorCode::kResourceExists) return Status::Ok();
+    return st;
+  });
 }
 
 Status IamService::CountAwsPolicyUse(const CallContext& ctx, const std::string& arn,
@@ -979,7 +1006,7 @@ Status IamService::GuardAwsPolicyUses(const CallContext& ctx, const Identity& re
                                   return domain::iam::IsAwsManagedPolicyArn(arn);
                                 });
   if (!uses) return Status::Ok();
-  ARCANA_ASSIGN_OR_RETURN(Uses counted, AwsPolicyUse(ctx, storage::kAwsPolicyUsesCounted));
+  ARCANA_ASSIGN_OR_RETURN(Uses counted, CountedUses(ctx));
   writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(counted)});
   return Status::Ok();
 }
@@ -1034,22 +1061,6 @@ Status IamService::CountBoundaryUse(const CallContext& ctx, const std::string& a
   p->boundary_count = std::max<int64_t>(0, p->boundary_count + delta);
   writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(*p)});
   return Status::Ok();
-}
-
-Result<bool> IamService::BoundsAnyEntity(const CallContext& ctx, const std::string& arn) {
-  for (const char* kind : {"user", "role"}) {
-    std::string after;
-    while (true) {
-      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 100));
-      for (const auto& e : rows) {
-        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
-        if (i.boundary_arn == arn) return true;
-      }
-      if (rows.size() < 100) break;
-      after = rows.back().name;
-    }
-  }
-  return false;
 }
 
 Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kind,

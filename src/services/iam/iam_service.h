@@ -108,8 +108,16 @@ class IamService : public QueryService {
   // none yet) has them counted from its users, groups and roles, once: the counts and the
   // row that says they exist are created in one write, which fails when another request made
   // them first (then theirs hold). Every write that moves a count reads them after that row
-  // exists, so no change is missed or counted twice.
+  // exists, so no change is missed or counted twice. The same write sets each customer
+  // managed policy's boundary_count to the users and roles it bounds (boundaries set before
+  // those were counted left it short), at the revision read before the identities were
+  // (a boundary moved meanwhile conflicts, and the count starts again): once the row exists,
+  // every count of a policy's uses is exact.
   Status CountAwsPolicyUses(const CallContext& ctx);
+  // The row that says the account's uses are counted (counting them first if need be).
+  Result<Uses> CountedUses(const CallContext& ctx) {
+    return AwsPolicyUse(ctx, storage::kAwsPolicyUsesCounted);
+  }
   // Appends to `writes` the counts of AWS managed policy `arn` moved by the deltas (clamped
   // at 0), at the revision read (a concurrent change of them conflicts, and the attempt runs
   // again). Several writes may name one policy: a write already in `writes` is moved. A
@@ -135,9 +143,6 @@ class IamService : public QueryService {
   // these calls was at hand). OK for any other ARN.
   static Status RefuseAwsManaged(const CallContext& ctx, const char* action,
                                  const std::string& arn);
-  // True when a user or role of the account has `arn` as its boundary (policies bounding
-  // entities before uses were counted have a count of 0).
-  Result<bool> BoundsAnyEntity(const CallContext& ctx, const std::string& arn);
   // Deletes a user, group or role that holds no policies and no group membership (users) or
   // members (groups), else DeleteConflict ("must detach all policies first" for attached
   // managed policies, "must delete policies first" for inline ones, as AWS words them); a
