@@ -16,9 +16,10 @@
 //    LoggingConfig are kept and answered back (LoggingConfig by default Text and
 //    /aws/lambda/NAME, as AWS answers; logs stay in Arcana's own log). Every configuration
 //    carries the function's RevisionId (lambda_encode.h), the one GetPolicy answers and
-//    AddPermission / RemovePermission take as their precondition. The function runs as its Role, as in Lambda: a rotation run
-//    (RotateSecret, rotation/rotation_runner.h) and Invoke (below) give it credentials of a
-//    fresh session of that role (rotation/execution_role.h), checked again at every run.
+//    AddPermission / RemovePermission take as their precondition. The function runs as its
+//    Role, as in Lambda: a rotation run (RotateSecret, rotation/rotation_runner.h) and Invoke
+//    (below) give it credentials of a fresh session of that role (rotation/execution_role.h),
+//    checked again at every run.
 //    S3 code, container images, layers, VPC settings and versions (Publish) are not served.
 //  - Functions registered with the CLI (url, exec, python, builtin) are listed and described
 //    too: Runtime "provided" (url, exec) or "python3.11", CodeSize 0, and a CodeSha256 of the
