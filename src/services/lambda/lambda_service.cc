@@ -740,17 +740,16 @@ void LambdaService::RunEvents() {
       events_.pop_front();
     }
     const storage::RotationFunction& f = next.first;
-    Result<rotation::Invocation> call = Status::Ok();
-    {
-      // Making the session's credentials seals them under the root key: a hold for that
-      // only (the function's own calls back take holds of their own).
-      auto hold = root_.TryHold();
-      if (!hold) {
-        spdlog::warn("lambda: queued invocation of {} dropped: Arcana is sealed", f.name);
-        continue;
-      }
-      call = InvocationOf(f, std::move(next.second), SystemClock::Instance().NowMs());
+    // Making the session's credentials seals them under the root key: a hold for that only
+    // (the function's own calls back take holds of their own).
+    auto hold = root_.TryHold();
+    if (!hold) {
+      spdlog::warn("lambda: queued invocation of {} dropped: Arcana is sealed", f.name);
+      continue;
     }
+    Result<rotation::Invocation> call =
+        InvocationOf(f, std::move(next.second), SystemClock::Instance().NowMs());
+    hold.reset();
     if (!call.ok()) {
       spdlog::warn("lambda: queued invocation of {} not run: {}", f.name, call.status().message());
       continue;
