@@ -200,7 +200,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"{name.replace('_', ' ')}: {reason}"))
 
 
+# Every arcanad an ArcanaServer started in this session. A fixture whose setup fails after
+# its server started (a CLI step, a client call) never reaches its stop(): those servers are
+# killed when the session ends, so a failed run leaves no arcanad behind (before the shared
+# PostgreSQL cluster stops under them).
+_STARTED: list[subprocess.Popen] = []
+
+
 def pytest_sessionfinish(session, exitstatus):
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     pg_cluster.stop_session_cluster(keep=os.environ.get("ARCANA_KEEP_TMP") == "1")
 
 
@@ -260,6 +271,7 @@ class ArcanaServer:
             self.proc = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
             )
+        _STARTED.append(self.proc)
         self._wait_healthy()
         return self
 
