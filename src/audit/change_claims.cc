@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "audit/trail_query.h"
+#include "common/arn.h"
 #include "common/json.h"
 
 namespace arcana::audit {
@@ -19,8 +20,9 @@ const char* ResourceType(const storage::Change& c) {
   // EventBridge changes name a rule (arn:...:rule/NAME) or, tagging, an event bus
   // (arn:...:event-bus/NAME).
   if (service == "events") {
-    return c.resource.find(":event-bus/") != std::string::npos ? "AWS::Events::EventBus"
-                                                              : "AWS::Events::Rule";
+    auto arn = SplitArn(c.resource);
+    return arn && arn->resource.starts_with("event-bus/") ? "AWS::Events::EventBus"
+                                                          : "AWS::Events::Rule";
   }
   if (service == "iam" || service == "arcana") return "AWS::IAM::AccessKey";
   return "Arcana::Resource";
