@@ -121,6 +121,7 @@ enum class ErrorCode {
   kIdpRejectedClaim,                 // IDPRejectedClaim (403)
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
+  kInvalidLookupAttributes,          // InvalidLookupAttributesException
 };
 
 class [[nodiscard]] Status {

@@ -189,6 +189,44 @@ def test_lookup_events_through_boto3_and_the_cli(srv):
     assert names == {"CreateSecret"}
 
 
+def test_lookup_attribute_value_and_time_bounds_as_the_api_reference_gives_them(srv):
+    """LookupAttribute.AttributeValue: 1-2000 characters in the model (botocore 1.43's
+    LookupAttributeValue), refused in its validation wording; within them, '_', ' ', ',' and
+    newlines count as two towards the 2000 (the API reference's LookupAttribute), and a value
+    over that is a lookup attribute that is not valid (InvalidLookupAttributesException, the
+    model's error for it). A StartTime or EndTime outside the possible values is
+    InvalidTimeRangeException, as the model documents that error."""
+    ct = client(srv, "cloudtrail")
+
+    def lookup(value):
+        return ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                   "AttributeValue": value}])
+
+    for value, shown in (("x" * 2001, "x" * 2001), ("", "")):
+        with pytest.raises(ClientError) as e:
+            lookup(value)
+        bound = "less than or equal to 2000" if value else "greater than or equal to 1"
+        assert e.value.response["Error"] == {
+            "Code": "ValidationException",
+            "Message": f"1 validation error detected: Value '{shown}' at "
+                       "'lookupAttributes.1.member.attributeValue' failed to satisfy "
+                       f"constraint: Member must have length {bound}"}
+    assert lookup("é" * 2000)["Events"] == []  # characters, not bytes
+    assert lookup("_" * 1000)["Events"] == []  # 2000 as counted
+    for value in ("_" * 1001, "a b,c" * 334, "\n" * 1001):
+        with pytest.raises(ClientError) as e:
+            lookup(value)
+        assert e.value.response["Error"]["Code"] == "InvalidLookupAttributesException"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+    # Beyond what a datetime can say: a raw request.
+    for member in ("StartTime", "EndTime"):
+        r = raw_call(srv.endpoint, None, {member: 1e14}, akid=ROOT_AKID, secret=ROOT_SECRET,
+                     service="cloudtrail",
+                     target="com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents")
+        assert r.status_code == 400 and error_code(r) == "InvalidTimeRangeException", r.text
+
+
 @pytest.mark.sqlite_only("the audit sink writes local files whatever the store; one pass is enough")
 def test_fail_closed_refuses_calls_when_records_cannot_be_made_durable(tmp_path):
     data = tmp_path / "full"

@@ -12,6 +12,18 @@ namespace arcana::services::cloudtrail {
 namespace {
 
 constexpr int kMaxResults = 50;
+constexpr size_t kMaxAttributeValueLength = 2000;
+
+// A lookup attribute value's length as CloudTrail counts it: characters (code points), with
+// '_', ' ', ',' and '\n' counting as two.
+size_t WeightedLength(const std::string& value) {
+  size_t n = 0;
+  for (unsigned char c : value) {
+    if ((c & 0xC0) == 0x80) continue;  // a UTF-8 continuation byte: the same character
+    n += (c == '_' || c == ' ' || c == ',' || c == '\n') ? 2 : 1;
+  }
+  return n;
+}
 
 Status BadToken() {
   return Status(ErrorCode::kInvalidNextToken, "Invalid NextToken");
@@ -51,7 +63,9 @@ Result<int64_t> TimeMember(const rapidjson::Value& in, const char* k, int64_t df
   if (!it->value.IsNumber()) return Status(ErrorCode::kSerialization, std::string(k) + " must be a timestamp");
   double secs = it->value.GetDouble();
   if (!std::isfinite(secs) || std::fabs(secs) > 1e13) {
-    return Status(ErrorCode::kValidation, std::string(k) + " is out of range");
+    // The model's InvalidTimeRangeException: "... or the time range is outside the range of
+    // possible values" (botocore's cloudtrail service-2.json).
+    return Status(ErrorCode::kInvalidTimeRange, std::string(k) + " is out of range.");
   }
   return static_cast<int64_t>(secs * 1000.0);
 }
@@ -127,9 +141,13 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
     // so a client that combines filters gets what AWS would give it.
     const rapidjson::Value& a = (*attrs)[0];
     std::string key = a["AttributeKey"].GetString(), value = a["AttributeValue"].GetString();
-    if (value.empty() || value.size() > 2000) {
-      return Status(ErrorCode::kValidation,
-                    "The lookup attribute value must be 1 to 2000 characters.");
+    // The model validator has held the value to 1-2000 characters; past that, the service
+    // counts '_', ' ', ',' and newlines as two characters towards the 2000 (API reference,
+    // LookupAttribute), and refuses a value over it as a lookup attribute that is not valid.
+    if (WeightedLength(value) > kMaxAttributeValueLength) {
+      return Status(ErrorCode::kInvalidLookupAttributes,
+                    "The lookup attribute value is longer than 2000 characters ('_', ' ', ',' "
+                    "and newlines count as two).");
     }
     if (key == "EventId") q.event_id = value;
     else if (key == "EventName") q.event_name = value;

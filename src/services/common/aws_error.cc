@@ -110,6 +110,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
     case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400};
     case ErrorCode::kInvalidTimeRange: return {"InvalidTimeRangeException", 400};
+    case ErrorCode::kInvalidLookupAttributes: return {"InvalidLookupAttributesException", 400};
     case ErrorCode::kInvalidIdentityToken: return {"InvalidIdentityToken", 400};
     case ErrorCode::kWebIdentityTokenExpired: return {"ExpiredTokenException", 400};
     case ErrorCode::kIdpRejectedClaim: return {"IDPRejectedClaim", 403};
