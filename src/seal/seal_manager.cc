@@ -917,6 +917,14 @@ Status SealManager::CompleteInterrupted(const std::string& pending, const std::s
     auto other = root_.Open(pending, kPendingAad);
     if (other.ok()) ARCANA_RETURN_IF_ERROR(root_.HoldPrevious(std::move(other).value()));
   }
+  // Work on this node that started before the rotation stopped may have sealed under the
+  // other key and not committed yet (a rollback leaves root.pending for exactly that): once
+  // Recover has passed and the other key is forgotten, such a blob would open nowhere.
+  if (!root_.WaitForOlderHolds(opts_.older_holds_wait)) {
+    return Status(ErrorCode::kInternalFailure,
+                  "an earlier rotation stopped and requests or background jobs that started "
+                  "before it are still running; retry when they have finished");
+  }
   ARCANA_RETURN_IF_ERROR(Recover(pending, lease));
   own_lease_.clear();
   return Status::Ok();
@@ -931,6 +939,21 @@ Status SealManager::RollBack(const std::string& lease, const std::string& keyfil
   if (!root_.WaitForHoldsSince(abandoned, std::chrono::seconds(10))) {
     return Status(ErrorCode::kInternalFailure,
                   "requests that used the new key are still running (both keys stay held)");
+  }
+  // Holds older than the rotation (the ones it could not wait out) sealed under whichever key
+  // was current when they sealed, so they may still commit a blob under the new key. While
+  // one remains, the new key stays held beside the old one and root.pending (the new key
+  // sealed under the old one) and the lease stay in the store: the next rotate-root on this
+  // node (CompleteInterrupted waits for those holds first), or any node's unseal or
+  // rotate-root once the lease has expired, moves what they wrote (Recover).
+  if (!root_.WaitForOlderHolds(std::chrono::milliseconds(0))) {
+    auto n = RewrapAll({}, {}, Expect{{{kRotatingMeta, lease}}, root_.id()});
+    if (!n.ok()) return n.status();
+    spdlog::warn("root rotation: rolled back to root key {} ({} blobs moved back); work that "
+                 "started before the rotation is still running, so the abandoned key stays "
+                 "held until the next rotate-root completes the rollback",
+                 root_.id(), *n);
+    return Status::Ok();
   }
   auto n = RewrapAll({}, {kPendingMeta, kRotatingMeta}, Expect{{{kRotatingMeta, lease}}, root_.id()});
   if (!n.ok()) return n.status();

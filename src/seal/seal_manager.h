@@ -100,7 +100,7 @@ struct SealOptions {
   std::chrono::milliseconds straggler_grace{2000};
   std::chrono::milliseconds rotation_lease{std::chrono::minutes(10)};
   // How long a rotation waits for requests and jobs that hold the old key (step 3) before
-  // it rolls back.
+  // it rolls back; also how long a retry waits for them before completing that rollback.
   std::chrono::milliseconds older_holds_wait{std::chrono::seconds(60)};
 };
 
@@ -216,7 +216,9 @@ class SealManager {
   Result<size_t> RewrapAll(std::vector<std::pair<std::string, std::string>> puts,
                            std::vector<std::string> deletes, const Expect& expect);
   // Before the commit of this node's rotation failed or timed out: back to the old key
-  // (blobs sealed under the new one meanwhile are rewrapped), lease and root.pending dropped.
+  // (blobs sealed under the new one meanwhile are rewrapped), lease and root.pending dropped
+  // - kept, with the new key held, while work older than the rotation still runs (it may
+  // still commit a blob sealed under the new key; the next rotate-root moves it).
   Status RollBack(const std::string& lease, const std::string& keyfile_new);
   // Once the new root is committed, the key file holds the new key (renames root.key.new,
   // or writes key again when the file is gone). Errors: the key file could not be written.

@@ -863,13 +863,63 @@ TEST_F(SealManagerTest, RotationThatCannotWaitOutAJobRollsBackAndCanBeRetried) {
   EXPECT_NE(r.status().message().find("nothing changed"), std::string::npos)
       << r.status().message();
   EXPECT_EQ(root.id(), id);
-  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
-  EXPECT_FALSE(store_->meta().GetMeta("root.rotating")->has_value());
+  // The job may have sealed under the abandoned key while it was current: that key stays
+  // recoverable (root.pending, under the lease) until a retry completes the rollback.
+  EXPECT_TRUE(store_->meta().GetMeta("root.pending")->has_value());
+  EXPECT_TRUE(store_->meta().GetMeta("root.rotating")->has_value());
   EXPECT_FALSE(seal::keyfile::Exists((dir_ / "root.key.new").string()));
+  auto still = m.RotateRoot();  // the job is still running: the retry must not forget the key
+  ASSERT_FALSE(still.ok());
+  EXPECT_NE(still.status().message().find("still running"), std::string::npos)
+      << still.status().message();
   job.reset();  // the job ends: a retry rotates, no restart needed
   auto again = m.RotateRoot();
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_NE(root.id(), id);
+  EXPECT_FALSE(store_->meta().GetMeta("root.pending")->has_value());
+  EXPECT_FALSE(store_->meta().GetMeta("root.rotating")->has_value());
+}
+
+// A job that held the key before a rotation that could not wait it out seals during the
+// rotation's window (under the new key, current then) and commits after the rollback: what
+// it wrote must still open once the rotation is retried, and after a restart.
+TEST_F(SealManagerTest, JobOlderThanARolledBackRotationDoesNotStrandItsWrite) {
+  RootKey root;
+  seal::SealOptions o;
+  o.data_dir = dir_.string();
+  o.older_holds_wait = std::chrono::milliseconds(300);
+  seal::SealManager m(o, store_->meta(), store_->root(), root);
+  ASSERT_TRUE(m.Start().ok());
+  const std::string old_id = root.id();
+  auto job = root.TryHold();
+  ASSERT_TRUE(job.has_value());
+  storage::AccessKeyRecord rec;
+  rec.access_key_id = "AKIASTRAGGLER001";
+  rec.account_id = "123456789012";
+  rec.principal_arn = "arn:aws:iam::123456789012:root";
+  rec.created_ms = 1;
+  std::thread sealer([&] {
+    // Inside the rotation's wait: the new key is current.
+    for (int i = 0; i < 100 && root.id() == old_id; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    rec.sealed_secret = *root.Seal("straggler-secret", "arcana:access-key:AKIASTRAGGLER001");
+  });
+  auto r = m.RotateRoot();
+  sealer.join();
+  ASSERT_FALSE(r.ok());
+  ASSERT_FALSE(root.IsCurrent(rec.sealed_secret)) << "the job did not seal during the window";
+  ASSERT_TRUE(store_->access_keys().PutAccessKey(rec).ok());  // the job commits late
+  job.reset();
+  auto again = m.RotateRoot();
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  auto moved = **store_->access_keys().GetAccessKey("AKIASTRAGGLER001");
+  EXPECT_TRUE(root.IsCurrent(WrappedPart(moved.sealed_secret)));
+  RootKey restarted;
+  ASSERT_TRUE(Manager(restarted)->Start().ok());
+  auto opened = auth::OpenAccessKeySecret(restarted, moved);
+  ASSERT_TRUE(opened.ok()) << "stranded under the abandoned root key";
+  EXPECT_EQ(*opened, "straggler-secret");
 }
 
 TEST(RootKeyHolder, DerivedKeyIsWipedWhenTheRootIs) {
