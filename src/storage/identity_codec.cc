@@ -127,7 +127,7 @@ IamEntity ToEntity(const ManagedPolicy& p) {
   w.Int64(p.next_version);
   w.Key("updated_ms");
   w.Int64(p.updated_ms);
-  w.Key("attachments");
+  w.Key(kPolicyAttachmentsMember);
   w.Int64(p.attachment_count);
   w.Key("boundary_uses");
   w.Int64(p.boundary_count);
@@ -160,7 +160,7 @@ Result<ManagedPolicy> PolicyFromEntity(const IamEntity& e) {
   p.default_version = json::StrField(d, "default");
   p.next_version = json::IntField(d, "next", 2);
   p.updated_ms = json::IntField(d, "updated_ms");
-  p.attachment_count = json::IntField(d, "attachments");
+  p.attachment_count = json::IntField(d, kPolicyAttachmentsMember);
   p.boundary_count = json::IntField(d, "boundary_uses");
   if (auto it = d.FindMember("versions"); it != d.MemberEnd() && it->value.IsArray()) {
     for (const auto& v : it->value.GetArray()) {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,17 @@ struct IamEntity {
   std::string doc;   // JSON (services/iam/iam_codec.h)
   int64_t created_ms = 0;
   int64_t revision = 0;  // 0 = not stored yet
+};
+
+// The JSON member of a managed policy's `doc` (identity_codec.cc) that holds its attachment
+// count: CountEntities sums it in the database.
+inline constexpr const char* kPolicyAttachmentsMember = "attachments";
+
+// CountEntities' answer: how many entities of each kind asked (0 when none), and the sum of
+// the account's managed policies' attachment counts (when "policy" was asked).
+struct IamEntityCounts {
+  std::map<std::string, int64_t> by_kind;
+  int64_t policy_attachments = 0;
 };
 
 struct EntityWrite {
@@ -95,6 +107,11 @@ class IdentityStore {
                                                       const std::string& path_prefix,
                                                       const std::string& after_name,
                                                       size_t limit) = 0;
+  // Counts the account's entities of each of `kinds` in the database (a range of the primary
+  // key per kind; the "policy" rows' attachment counts are summed there too): no entity is
+  // read into memory, so GetAccountSummary's cost does not grow with what it reads back.
+  virtual Result<IamEntityCounts> CountEntities(const std::string& account,
+                                                const std::vector<std::string>& kinds) = 0;
   // All or nothing, in order. kWriteConflict when an entity is not at its revision;
   // kResourceExists when a create's name is taken; kConflict when a deleted user
   // still has access keys. `op` names the change rows' kind.

@@ -1402,6 +1402,49 @@ TEST_P(StoreConformance, IamListEntitiesByPathPrefixPagesByName) {
   EXPECT_EQ(ids.ListEntities("111122223333", "user", "/", "", 100)->size(), 5u);
 }
 
+// GetAccountSummary's counts come from the store: per kind asked (0 for a kind with none),
+// only the account's, and the sum of its managed policies' attachment counts as their
+// documents (identity_codec.cc) hold them; rows of other kinds (the AWS managed policy
+// counts) are not counted.
+TEST_P(StoreConformance, IamCountEntitiesCountsPerKindAndSumsPolicyAttachments) {
+  auto& ids = stores_->identities();
+  for (const char* n : {"a", "B", "c"}) {
+    ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", n)}}, "CreateUser"));
+  }
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("role", "r")}}, "CreateRole"));
+  IamEntity other = Entity("user", "elsewhere");
+  other.account = "999999999999";
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, other}}, "CreateUser"));
+  for (auto [n, attachments] : {std::pair{"p1", 3}, std::pair{"p2", 0}, std::pair{"p3", 4}}) {
+    domain::iam::ManagedPolicy p;
+    p.account = "111122223333";
+    p.name = n;
+    p.id = std::string("ANPA") + n;
+    p.path = "/";
+    p.attachment_count = attachments;
+    p.boundary_count = 7;  // not an attachment
+    ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, ToEntity(p)}}, "CreatePolicy"));
+  }
+  AwsPolicyUses counted{"111122223333", kAwsPolicyUsesCounted, 0, 0, 5, 0};
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, ToEntity(counted)}}, "Count"));
+  auto c = ids.CountEntities("111122223333", {"user", "group", "role", "policy"});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->by_kind, (std::map<std::string, int64_t>{
+                            {"user", 3}, {"group", 0}, {"role", 1}, {"policy", 3}}));
+  EXPECT_EQ(c->policy_attachments, 7);
+  // Without "policy" asked, nothing is summed; an account with nothing counts 0.
+  auto users = ids.CountEntities("999999999999", {"user", "policy"});
+  ASSERT_TRUE(users.ok());
+  EXPECT_EQ(users->by_kind, (std::map<std::string, int64_t>{{"user", 1}, {"policy", 0}}));
+  EXPECT_EQ(users->policy_attachments, 0);
+  auto none = ids.CountEntities("111122223333", {"user"});
+  EXPECT_EQ(none->policy_attachments, 0);
+  // A delete is counted at once.
+  auto a = *ids.GetEntity("111122223333", "user", "a").value();
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kDelete, a}}, "DeleteUser"));
+  EXPECT_EQ(ids.CountEntities("111122223333", {"user"})->by_kind["user"], 2);
+}
+
 TEST_P(StoreConformance, IamUserKeysLimitStatusAndDeleteConflict) {
   auto& ids = stores_->identities();
   ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "u")}}, "CreateUser"));

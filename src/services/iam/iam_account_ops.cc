@@ -209,31 +209,18 @@ Result<std::string> IamService::ListAccountAliases(const In&, const CallContext&
 // signing certificates, a root password or root MFA) and AWS's default quotas. The root's
 // access keys are Arcana's own credentials, not counted as AccountAccessKeysPresent (IAM here
 // cannot see them; an account that follows AWS's advice has none, as recorded).
+// The counts are the store's (IdentityStore::CountEntities: a count per kind and the sum of
+// the policies' attachment counts, in the database), so the call reads no user, group, role
+// or policy whatever the account holds.
 Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& ctx) {
-  int64_t users = 0, groups = 0, roles = 0, policies = 0, versions_in_use = 0, providers = 0;
-  for (const char* kind : {"user", "group", "role", "policy", storage::kOidcProviderKind}) {
-    std::string after;
-    for (;;) {
-      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 1000));
-      for (const auto& e : rows) {
-        if (std::string_view(kind) == "policy") {
-          ARCANA_ASSIGN_OR_RETURN(auto p, storage::PolicyFromEntity(e));
-          ++policies;
-          versions_in_use += p.attachment_count;
-        } else if (std::string_view(kind) == "user") {
-          ++users;
-        } else if (std::string_view(kind) == "group") {
-          ++groups;
-        } else if (std::string_view(kind) == "role") {
-          ++roles;
-        } else {
-          ++providers;
-        }
-      }
-      if (rows.size() < 1000) break;
-      after = rows.back().name;
-    }
-  }
+  ARCANA_ASSIGN_OR_RETURN(
+      storage::IamEntityCounts counts,
+      store_.CountEntities(ctx.account,
+                           {"user", "group", "role", "policy", storage::kOidcProviderKind}));
+  const int64_t users = counts.by_kind["user"], groups = counts.by_kind["group"],
+                roles = counts.by_kind["role"], policies = counts.by_kind["policy"],
+                versions_in_use = counts.policy_attachments,
+                providers = counts.by_kind[storage::kOidcProviderKind];
   const std::pair<const char*, int64_t> members[] = {
       {"AccessKeysPerUserQuota", 2},
       {"AccountAccessKeysPresent", 0},

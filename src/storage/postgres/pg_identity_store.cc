@@ -153,6 +153,27 @@ Result<std::vector<IamEntity>> PgIdentityStore::ListEntities(const std::string& 
   return out;
 }
 
+Result<IamEntityCounts> PgIdentityStore::CountEntities(const std::string& account,
+                                                       const std::vector<std::string>& kinds) {
+  IamEntityCounts out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("count entities", [&](Tx& tx) {
+    out = IamEntityCounts{};
+    for (const auto& kind : kinds) {
+      // The JSON is parsed only for the policy rows (the CASE); other kinds are counted alone.
+      auto r = tx.Exec(std::string("SELECT COUNT(*), COALESCE(SUM(CASE WHEN kind = 'policy' "
+                                   "THEN (doc::jsonb ->> '") +
+                           kPolicyAttachmentsMember +
+                           "')::bigint END), 0) FROM iam_entities WHERE account = $1 AND "
+                           "kind = $2",
+                       {account, kind});
+      out.by_kind[kind] = Int(r[0][0]);
+      if (kind == "policy") out.policy_attachments = Int(r[0][1]);
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status PgIdentityStore::WriteEntities(const std::vector<EntityWrite>& writes,
                                       const std::string& op) {
   return db_.Write("write identities", [&](Tx& tx) -> Status {

@@ -21,6 +21,8 @@ class PgIdentityStore : public IdentityStore {
                                               const std::string& path_prefix,
                                               const std::string& after_name,
                                               size_t limit) override;
+  Result<IamEntityCounts> CountEntities(const std::string& account,
+                                        const std::vector<std::string>& kinds) override;
   Status WriteEntities(const std::vector<EntityWrite>& writes, const std::string& op) override;
   Status PutUserAccessKey(const UserAccessKey& key, size_t max_per_user) override;
   Result<std::optional<UserAccessKey>> GetUserAccessKey(const std::string& id) override;

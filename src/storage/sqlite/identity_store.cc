@@ -1,6 +1,7 @@
 #include "storage/sqlite/identity_store.h"
 
 #include <algorithm>
+#include <string_view>
 
 namespace arcana::storage::sqlite {
 
@@ -199,6 +200,28 @@ Result<std::vector<IamEntity>> SqliteIdentityStore::ListEntities(const std::stri
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadEntity(st));
   if (rc != SQLITE_DONE) return DbError(c->db(), "list entities");
+  return out;
+}
+
+Result<IamEntityCounts> SqliteIdentityStore::CountEntities(const std::string& account,
+                                                           const std::vector<std::string>& kinds) {
+  ARCANA_LEASE(c, db_.pool());
+  IamEntityCounts out;
+  for (const auto& kind : kinds) {
+    // json_extract runs only over the policy rows (the CASE); other kinds are counted alone.
+    static_assert(std::string_view(kPolicyAttachmentsMember) == "attachments");
+    sqlite3_stmt* st = c->Prepare(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN kind = 'policy' THEN "
+        "json_extract(doc, '$.attachments') END), 0) FROM iam_entities "
+        "WHERE account = ? AND kind = ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindText(st, 1, account);
+    BindText(st, 2, kind);
+    if (sqlite3_step(st) != SQLITE_ROW) return DbError(c->db(), "count entities");
+    out.by_kind[kind] = sqlite3_column_int64(st, 0);
+    if (kind == "policy") out.policy_attachments = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+  }
   return out;
 }
 
