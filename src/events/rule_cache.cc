@@ -41,7 +41,9 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& sco
   for (;;) {  // at most kMaxRulesPerBus rules per scope (services/events)
     ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListRules(scope, "", after, storage::kMaxListLimit));
     for (const auto& r : page) {
-      if (r.state != "ENABLED") continue;
+      // ENABLED and ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS both route: every audit
+      // record, reads included, becomes an event here, which is what the latter asks for.
+      if (r.state == "DISABLED") continue;
       auto pattern = domain::events::EventPattern::Parse(r.event_pattern);
       if (!pattern.ok()) {
         spdlog::warn("events: rule {} has an invalid stored pattern: {}", r.arn,

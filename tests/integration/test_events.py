@@ -306,6 +306,30 @@ def tags_of(ev, arn: str) -> list[tuple[str, str]]:
     return [(t["Key"], t["Value"]) for t in ev.list_tags_for_resource(ResourceARN=arn)["Tags"]]
 
 
+def test_a_rule_enabled_with_all_cloudtrail_management_events(srv, receiver):
+    """RuleState ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (the API reference's third
+    state; botocore 1.43's RuleState enum) is taken, kept, answered, and routes: a read's
+    record (a read-only management event, what that state asks for) reaches the target."""
+    ev, sm = client(srv, "events"), client(srv, "secretsmanager")
+    state = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+    pattern = json.dumps({"source": ["aws.secretsmanager"],
+                          "detail": {"eventName": ["DescribeSecret"],
+                                     "requestParameters": {"SecretId": ["events/all-mgmt"]}}})
+    ev.put_rule(Name="all-mgmt", EventPattern=pattern, State=state)
+    assert ev.describe_rule(Name="all-mgmt")["State"] == state
+    assert [r["State"] for r in ev.list_rules(NamePrefix="all-mgmt")["Rules"]] == [state]
+    ev.put_targets(Rule="all-mgmt", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    sm.create_secret(Name="events/all-mgmt", SecretString="canary-value-c3")
+    sm.describe_secret(SecretId="events/all-mgmt")
+    wait_for(lambda: any(b.get("detail", {}).get("eventName") == "DescribeSecret" and
+                         b["detail"]["requestParameters"]["SecretId"] == "events/all-mgmt"
+                         for b in receiver.bodies), timeout=10, what="the read's event")
+    ev.disable_rule(Name="all-mgmt")
+    assert ev.describe_rule(Name="all-mgmt")["State"] == "DISABLED"
+    ev.remove_targets(Rule="all-mgmt", Ids=["hook"])
+    ev.delete_rule(Name="all-mgmt")
+
+
 def test_rule_tags_on_creation_tag_untag_list_and_gone_with_the_rule(srv):
     ev = client(srv, "events")
     pattern = json.dumps({"source": ["aws.kms"]})
