@@ -54,6 +54,11 @@ constexpr std::array<std::string_view, 5> kSafeSubtree = {
     "EncryptionContext", "Filters", "ParameterFilters", "TagList", "Tags",
 };
 
+// Maps whose keys are the caller's own names, not members: every value under them is hidden,
+// whatever its key (Lambda's Environment.Variables: a variable named "Name", "Description" or
+// "Role" would otherwise pass the allow-list with its value).
+constexpr std::array<std::string_view, 1> kHiddenSubtree = {"Variables"};
+
 static_assert(std::is_sorted(kSafe.begin(), kSafe.end()), "kSafe must stay sorted");
 
 bool InSorted(std::string_view name) {
@@ -66,9 +71,10 @@ void WriteString(json::Writer& w, std::string_view s) {
 }
 
 // Writes v, keeping a scalar only when copy_all (inside a safe subtree) or its member name
-// is safe; containers keep their shape, bounded in depth and items.
+// is safe, and never when hide_all (inside a hidden subtree); containers keep their shape,
+// bounded in depth and items.
 void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, int depth,
-          bool copy_all) {
+          bool copy_all, bool hide_all = false) {
   if (v.IsObject()) {
     w.StartObject();
     if (depth < 16) {
@@ -77,7 +83,9 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
         WriteString(w, name);
         const bool subtree =
             std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end();
-        Walk(w, name, it->value, depth + 1, copy_all || subtree);
+        const bool hidden =
+            std::find(kHiddenSubtree.begin(), kHiddenSubtree.end(), name) != kHiddenSubtree.end();
+        Walk(w, name, it->value, depth + 1, copy_all || subtree, hide_all || hidden);
       }
     }
     w.EndObject();
@@ -88,7 +96,7 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     size_t n = 0;
     for (const auto& item : v.GetArray()) {
       if (++n > kMaxItems || depth >= 16) break;
-      Walk(w, member, item, depth + 1, copy_all);  // a list's items take the list's name
+      Walk(w, member, item, depth + 1, copy_all, hide_all);  // items take the list's name
     }
     w.EndArray();
     return;
@@ -97,7 +105,7 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     w.Null();
     return;
   }
-  if (!copy_all && !IsSafeMember(member)) {
+  if (hide_all || (!copy_all && !IsSafeMember(member))) {
     w.String(kHidden);
     return;
   }

@@ -8,7 +8,8 @@
 // PrivateKeyPlaintext, Signature, Mac are never copied, in any operation.
 // A few members are kept as whole subtrees (Tags, TagList, EncryptionContext, Filters,
 // ParameterFilters): their contents are metadata by AWS's definition, and a tag's "Value"
-// must not be confused with a parameter's "Value".
+// must not be confused with a parameter's "Value". Under "Variables" (Lambda's
+// Environment.Variables, whose keys are the caller's names) every value is hidden.
 // Thread-safety: pure functions over immutable tables.
 #pragma once
 

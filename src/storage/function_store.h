@@ -57,6 +57,14 @@ class FunctionStore {
   // function is gone.
   virtual Status SetFunctionPolicy(const Scope& scope, const std::string& name,
                                    const std::string& expected, const std::string& policy) = 0;
+  // Replaces the function's settings and package (target, handler, env_json, timeout_s,
+  // lambda_json, code; Lambda's UpdateFunctionConfiguration / UpdateFunctionCode) with
+  // `updated`'s if its row is still `expected` as the caller read it (those columns, its
+  // creation time and its policy, so that a concurrent write of any of them, or a re-creation
+  // under the name, is not overwritten): kWriteConflict when another write changed it
+  // meanwhile, kResourceNotFound when the function is gone. Keys: expected's.
+  virtual Status UpdateFunction(const RotationFunction& expected,
+                                const RotationFunction& updated) = 0;
 };
 
 }  // namespace arcana::storage

@@ -503,12 +503,12 @@ def test_create_function_refuses_a_role_lambda_cannot_assume(srv, lam):
 
 
 def test_an_operation_this_server_does_not_serve_is_named_in_lambdas_error_shape(lam):
-    """A Lambda call Arcana does not serve (GetFunctionConfiguration, ListLayers) is answered
+    """A Lambda call Arcana does not serve (GetFunctionConcurrency, ListLayers) is answered
     as that operation, UnknownOperationException naming it, not as an unknown path; an
     operation sharing its path with another (GetLayerVersionByArn and ListLayers, told apart
     by a fixed query) does not shadow it."""
     calls = {
-        "GetFunctionConfiguration": lambda: lam.get_function_configuration(FunctionName="f"),
+        "GetFunctionConcurrency": lambda: lam.get_function_concurrency(FunctionName="f"),
         "ListLayers": lambda: lam.list_layers(),
     }
     for op, call in calls.items():
@@ -730,3 +730,237 @@ def test_function_policy_lets_a_principal_invoke_without_an_identity_policy(srv,
     lam.delete_function(FunctionName=name)
     iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName=user)
+
+
+STALE_REVISION = ("PreconditionFailedException", "The Revision Id provided does not match the "
+                  "latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest "
+                  "Revision Id", 412)
+
+
+def test_get_function_configuration_and_the_waiters_that_read_it(lam):
+    """GetFunctionConfiguration answers the FunctionConfiguration GetFunction answers under
+    "Configuration" (Active, LastUpdateStatus Successful): boto3's function_active and
+    function_updated waiters (and `aws lambda wait function-active`) poll it; Arcana answered
+    UnknownOperationException, so they failed at once."""
+    name = "cfg-" + uuid.uuid4().hex[:8]
+    create(lam, name, Environment={"Variables": {"GREETING": "hi"}})
+    cfg = lam.get_function_configuration(FunctionName=name)
+    cfg.pop("ResponseMetadata")
+    assert cfg == lam.get_function(FunctionName=name)["Configuration"]
+    assert (cfg["State"], cfg["LastUpdateStatus"]) == ("Active", "Successful")
+    assert lam.get_function_configuration(FunctionName=arn(name), Qualifier="$LATEST")[
+        "RevisionId"] == cfg["RevisionId"]
+    fast = {"Delay": 1, "MaxAttempts": 3}
+    lam.get_waiter("function_active").wait(FunctionName=name, WaiterConfig=fast)
+    lam.get_waiter("function_updated").wait(FunctionName=name, WaiterConfig=fast)
+    with pytest.raises(ClientError) as e:
+        lam.get_function_configuration(FunctionName=name, Qualifier="7")
+    assert lambda_error(e) == ("ResourceNotFoundException",
+                               f"Function not found: {arn(name)}:7", 404)
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.get_function_configuration(FunctionName=name)
+    assert lambda_error(e) == ("ResourceNotFoundException", f"Function not found: {arn(name)}",
+                               404)
+
+
+def test_update_function_configuration_is_what_the_next_invoke_runs(lam):
+    """UpdateFunctionConfiguration (200) changes only the members given, answers the new
+    configuration as AWS does (Active, LastUpdateStatus InProgress) and the next Invoke has it;
+    the RevisionId changes, and the one from before is refused as the precondition (412 in
+    AWS's words, TestLambdaFunction::test_function_revisions_basic)."""
+    name = "upd-" + uuid.uuid4().hex[:8]
+    create(lam, name, Timeout=10, Environment={"Variables": {"GREETING": "hi"}})
+    before = lam.get_function_configuration(FunctionName=name)
+    out = lam.update_function_configuration(
+        FunctionName=name, RevisionId=before["RevisionId"], Description="new words",
+        MemorySize=512, Environment={"Variables": {"GREETING": "bye", "OTHER": "x"}})
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert (out["State"], out["LastUpdateStatus"], out["LastUpdateStatusReasonCode"]) == \
+        ("Active", "InProgress", "Creating")
+    assert out["Environment"] == {"Variables": {"GREETING": "bye", "OTHER": "x"}}
+    assert (out["Description"], out["MemorySize"], out["Timeout"]) == ("new words", 512, 10)
+    assert out["CodeSha256"] == before["CodeSha256"] and out["Handler"] == before["Handler"]
+    assert out["RevisionId"] != before["RevisionId"]
+    lam.get_waiter("function_updated").wait(FunctionName=name,
+                                            WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+    after = lam.get_function_configuration(FunctionName=name)
+    assert after["LastUpdateStatus"] == "Successful"
+    assert after["RevisionId"] not in (before["RevisionId"], out["RevisionId"])
+    assert after["LastModified"] >= before["LastModified"]
+    assert (after["Description"], after["MemorySize"]) == ("new words", 512)
+    r = json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    assert (r["greeting"], r["memory"]) == ("bye", 512)
+
+    with pytest.raises(ClientError) as e:  # the RevisionId from before the update
+        lam.update_function_configuration(FunctionName=name, RevisionId=before["RevisionId"],
+                                          Timeout=5)
+    assert lambda_error(e) == STALE_REVISION
+    # The same values again still make a new revision: the earlier one stays stale.
+    again = lam.update_function_configuration(FunctionName=name, RevisionId=after["RevisionId"],
+                                              Description="new words")
+    assert again["RevisionId"] != out["RevisionId"]
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName=name, RevisionId=after["RevisionId"],
+                                          Description="new words")
+    assert lambda_error(e) == STALE_REVISION
+    # Environment {} clears the variables; members refused as CreateFunction refuses them.
+    cleared = lam.update_function_configuration(FunctionName=name, Environment={})
+    assert "Environment" not in cleared
+    assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())[
+        "greeting"] is None
+    for kw in (dict(Runtime="nodejs20.x"), dict(Handler="no_dot"), dict(Timeout=901),
+               dict(Environment={"Variables": {"AWS_REGION": "x"}}),
+               dict(Role=f"arn:aws:iam::{ACCOUNT}:role/no-such-role-{name}")):
+        with raises_code("InvalidParameterValueException", "ValidationException") as ei:
+            lam.update_function_configuration(FunctionName=name, **kw)
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, kw
+    assert lam.get_function_configuration(FunctionName=name)["Timeout"] == 10  # unchanged
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName=name, Timeout=5)
+    assert lambda_error(e) == ("ResourceNotFoundException", f"Function not found: {arn(name)}",
+                               404)
+
+
+def test_update_function_code_is_what_the_next_invoke_runs(lam):
+    """UpdateFunctionCode with ZipFile replaces the package every node runs from the next
+    Invoke on (CodeSha256, CodeSize and the RevisionId change); a stale RevisionId is 412; no
+    code source is AWS's "Please provide a source for function code."; S3 / image sources and
+    Publish are refused as CreateFunction refuses what Arcana does not serve."""
+    name = "code-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    before = lam.get_function_configuration(FunctionName=name)
+    v2 = make_zip({"lambda_function.py":
+                   "def lambda_handler(event, context):\n    return {'version': 2}\n"})
+    out = lam.update_function_code(FunctionName=name, ZipFile=v2,
+                                   RevisionId=before["RevisionId"], Publish=False)
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert out["CodeSha256"] == base64.b64encode(hashlib.sha256(v2).digest()).decode()
+    assert out["CodeSize"] == len(v2) and out["RevisionId"] != before["RevisionId"]
+    assert out["LastUpdateStatus"] == "InProgress"
+    lam.get_waiter("function_updated").wait(FunctionName=name,
+                                            WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+    assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == \
+        {"version": 2}
+    with pytest.raises(ClientError) as e:
+        lam.update_function_code(FunctionName=name, ZipFile=v2, RevisionId=before["RevisionId"])
+    assert lambda_error(e) == STALE_REVISION
+    with pytest.raises(ClientError) as e:
+        lam.update_function_code(FunctionName=name)
+    assert lambda_error(e) == ("InvalidParameterValueException",
+                               "Please provide a source for function code.", 400)
+    for kw in (dict(S3Bucket="bucket", S3Key="k"), dict(ImageUri="x"), dict(ZipFile=v2, Publish=True),
+               dict(ZipFile=b"not a zip")):
+        with raises_code("InvalidParameterValueException") as ei:
+            lam.update_function_code(FunctionName=name, **kw)
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, kw
+    assert lam.get_function_configuration(FunctionName=name)["CodeSha256"] == out["CodeSha256"]
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(ClientError) as e:
+        lam.update_function_code(FunctionName=name, ZipFile=v2)
+    assert lambda_error(e) == ("ResourceNotFoundException", f"Function not found: {arn(name)}",
+                               404)
+
+
+def test_concurrent_updates_are_not_lost(srv):
+    """Updates are read-check-write at what was read (the store's optimistic concurrency): two
+    callers changing different members at the same moment both keep their change, as on
+    Lambda; a last-writer-wins row write loses one of them."""
+    import threading
+    name = "race-" + uuid.uuid4().hex[:8]
+    create(client(srv.endpoint, "lambda"), name)
+    callers = [client(srv.endpoint, "lambda") for _ in range(4)]
+    for round_ in range(15):
+        barrier = threading.Barrier(len(callers))
+        errors = []
+        changes = [dict(Description=f"d{round_}"), dict(Timeout=10 + round_),
+                   dict(MemorySize=256 + round_), dict(Environment={"Variables": {
+                       "ROUND": str(round_)}})]
+
+        def run(c, change):
+            try:
+                barrier.wait()
+                c.update_function_configuration(FunctionName=name, **change)
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        workers = [threading.Thread(target=run, args=a) for a in zip(callers, changes)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        assert not errors, errors
+        cfg = callers[0].get_function_configuration(FunctionName=name)
+        assert (cfg["Description"], cfg["Timeout"], cfg["MemorySize"], cfg["Environment"]) == \
+            (f"d{round_}", 10 + round_, 256 + round_, {"Variables": {"ROUND": str(round_)}}), \
+            round_
+    callers[0].delete_function(FunctionName=name)
+
+
+def test_updates_need_their_permissions(srv, lam):
+    """Authorized as lambda:UpdateFunctionConfiguration / lambda:UpdateFunctionCode /
+    lambda:GetFunctionConfiguration on the function's ARN; a new Role also takes iam:PassRole
+    on it, exactly as CreateFunction."""
+    name = "updauthz-" + uuid.uuid4().hex[:8]
+    create(lam, name)
+    iam = client(srv.endpoint, "iam")
+    user = "lambda-updater-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=user)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": arn(name)}]}
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    as_user = client(srv.endpoint, "lambda", akid=key["AccessKeyId"],
+                     secret=key["SecretAccessKey"])
+    calls = {
+        "lambda:GetFunctionConfiguration": lambda: as_user.get_function_configuration(
+            FunctionName=name),
+        "lambda:UpdateFunctionConfiguration": lambda: as_user.update_function_configuration(
+            FunctionName=name, Timeout=7),
+        "lambda:UpdateFunctionCode": lambda: as_user.update_function_code(
+            FunctionName=name, ZipFile=make_zip({"lambda_function.py": HANDLER_PY})),
+    }
+    for action, call in calls.items():
+        with raises_code("AccessDeniedException") as ei:
+            call()
+        assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert action in ei.value.response["Error"]["Message"]
+    policy["Statement"].append({"Effect": "Allow", "Action": list(calls), "Resource": arn(name)})
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    for call in calls.values():
+        call()
+    with raises_code("AccessDeniedException") as ei:  # no iam:PassRole
+        as_user.update_function_configuration(FunctionName=name, Role=ROLE)
+    assert "iam:PassRole" in ei.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        lam.update_function_configuration(FunctionName=name,
+                                          Role="arn:aws:iam::999999999999:role/elsewhere")
+    assert lambda_error(e) == ("AccessDeniedException", "Cross-account pass role is not allowed.",
+                               403)
+    lam.delete_function(FunctionName=name)
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName=user, PolicyName="p")
+    iam.delete_user(UserName=user)
+
+
+def test_environment_values_are_never_audited(srv, lam):
+    """An audit record keeps a function's variable names, never their values, whatever the
+    names: a variable named like a member the record keeps (Name, Description, Role) was
+    copied with its value, in CreateFunction's and UpdateFunctionConfiguration's request and
+    answer alike."""
+    name = "audenv-" + uuid.uuid4().hex[:8]
+    secret1, secret2 = "s3cr3t-" + uuid.uuid4().hex, "s3cr3t-" + uuid.uuid4().hex
+    create(lam, name, Environment={"Variables": {"Name": secret1, "Description": secret1}})
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {
+        "Name": secret2, "Role": secret2, "PLAIN": secret2}})
+    lam.get_function_configuration(FunctionName=name)
+    records = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
+               if ".digests." not in f.name for line in f.read_text().splitlines()]
+    mine = [e for e in records if e.get("eventSource") == "lambda.amazonaws.com"
+            and any(r.get("ARN") == arn(name) for r in e.get("resources", []))]
+    assert {"CreateFunction", "UpdateFunctionConfiguration", "GetFunctionConfiguration"} <= \
+        {e["eventName"] for e in mine}
+    text = json.dumps(mine)
+    assert secret1 not in text and secret2 not in text
+    lam.delete_function(FunctionName=name)

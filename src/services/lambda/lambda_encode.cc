@@ -29,6 +29,10 @@ std::string EncodeAttributes(const LambdaAttributes& a) {
   if (!a.log_group.empty()) json::KV(w, "LogGroup", a.log_group);
   if (!a.application_log_level.empty()) json::KV(w, "ApplicationLogLevel", a.application_log_level);
   if (!a.system_log_level.empty()) json::KV(w, "SystemLogLevel", a.system_log_level);
+  if (a.modified_ms != 0) {
+    w.Key("ModifiedMs");
+    w.Int64(a.modified_ms);
+  }
   w.EndObject();
   return json::Finish(buf);
 }
@@ -48,6 +52,7 @@ LambdaAttributes AttributesOf(const storage::RotationFunction& f) {
     a.log_group = in.Str("LogGroup").value_or("");
     a.application_log_level = in.Str("ApplicationLogLevel").value_or("");
     a.system_log_level = in.Str("SystemLogLevel").value_or("");
+    a.modified_ms = in.Int("ModifiedMs").value_or(0);
     return a;
   }
   // Registered with `arcana functions create`: no package; the digest names the registration
@@ -75,9 +80,21 @@ std::string RevisionOf(const storage::RotationFunction& f, ConfigurationOf when)
   }
   all += std::to_string(f.timeout_s) + ":" + std::to_string(f.created_ms);
   if (when == ConfigurationOf::kCreate) all += ":Pending";
+  if (when == ConfigurationOf::kUpdate) all += ":InProgress";
   std::string hex = crypto::HexEncode(crypto::Sha256(all)).substr(0, 32);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+Status CheckRevision(const json::Input& in, const storage::RotationFunction& f) {
+  auto asked = in.Str("RevisionId");
+  if (!asked || *asked == RevisionOf(f)) return Status::Ok();
+  // AWS's words for AddPermission, RemovePermission and the updates alike
+  // (TestLambdaPermissions::test_lambda_permission_revisions, TestLambdaFunction::
+  // test_function_revisions_basic).
+  return Status(ErrorCode::kPreconditionNotMet,
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias API to retrieve the latest Revision Id");
 }
 
 void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
@@ -100,7 +117,7 @@ void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
   w.Int64(f.timeout_s);
   w.Key("MemorySize");
   w.Int64(a.memory_mb);
-  json::KV(w, "LastModified", LambdaTimestamp(f.created_ms));
+  json::KV(w, "LastModified", LambdaTimestamp(a.modified_ms != 0 ? a.modified_ms : f.created_ms));
   json::KV(w, "CodeSha256", a.code_sha256);
   json::KV(w, "Version", "$LATEST");
   json::KV(w, "RevisionId", RevisionOf(f, when));
@@ -132,6 +149,11 @@ void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,
     json::KV(w, "State", "Pending");
     json::KV(w, "StateReason", "The function is being created.");
     json::KV(w, "StateReasonCode", "Creating");
+  } else if (when == ConfigurationOf::kUpdate) {
+    json::KV(w, "State", "Active");
+    json::KV(w, "LastUpdateStatus", "InProgress");
+    json::KV(w, "LastUpdateStatusReason", "The function is being created.");
+    json::KV(w, "LastUpdateStatusReasonCode", "Creating");
   } else {
     json::KV(w, "State", "Active");
     json::KV(w, "LastUpdateStatus", "Successful");

@@ -26,6 +26,10 @@ struct LambdaAttributes {
   std::string log_group;
   std::string application_log_level;
   std::string system_log_level;
+  // When UpdateFunctionConfiguration / UpdateFunctionCode last changed the function (0: never;
+  // LastModified is then its creation). Kept here, so every update changes the RevisionId
+  // (which covers this document), even one that sets the values the function had.
+  int64_t modified_ms = 0;
 };
 
 std::string EncodeAttributes(const LambdaAttributes& a);
@@ -38,8 +42,11 @@ std::string LambdaTimestamp(int64_t ms);
 
 // Which answer a FunctionConfiguration is part of. AWS answers CreateFunction with State
 // Pending (StateReason "The function is being created.", StateReasonCode Creating, no
-// LastUpdateStatus) and later reads with State Active and LastUpdateStatus Successful.
-enum class ConfigurationOf { kCreate, kRead };
+// LastUpdateStatus), UpdateFunctionConfiguration / UpdateFunctionCode with State Active and
+// LastUpdateStatus InProgress (LastUpdateStatusReason "The function is being created.",
+// LastUpdateStatusReasonCode Creating, as AWS's CLI answers show them), and later reads with
+// State Active and LastUpdateStatus Successful. Arcana's updates are complete when answered.
+enum class ConfigurationOf { kCreate, kUpdate, kRead };
 
 // The function's RevisionId: the hex of a SHA-256 of everything a configuration answer and
 // GetPolicy show (attributes, environment, code digest, policy) and of its creation time,
@@ -50,9 +57,15 @@ enum class ConfigurationOf { kCreate, kRead };
 // another one: AWS's changes when the function leaves Pending (LocalStack's AWS-validated
 // TestLambdaFunction::test_function_lifecycle: create_response <uuid:1>,
 // get_function_response <uuid:2>). Limitation: a policy edited back to an earlier text gets
-// that text's RevisionId again (AWS would issue a new one).
+// that text's RevisionId again (AWS would issue a new one). An update answer (kUpdate) has one
+// of its own too: AWS's changes again when the update completes (TestLambdaFunction::
+// test_function_revisions_basic: update_function_code_response_rev3, then rev4).
 std::string RevisionOf(const storage::RotationFunction& f,
                        ConfigurationOf when = ConfigurationOf::kRead);
+// The precondition of the operations that take a RevisionId (AddPermission, RemovePermission,
+// UpdateFunctionConfiguration, UpdateFunctionCode): none asked, or f's current (read)
+// RevisionId; else PreconditionFailedException (kPreconditionNotMet) in AWS's words.
+Status CheckRevision(const json::Input& in, const storage::RotationFunction& f);
 
 // The FunctionConfiguration object of f.
 void WriteConfiguration(json::Writer& w, const storage::RotationFunction& f,

@@ -149,18 +149,6 @@ std::string PolicyOf(const std::vector<std::string>& statements) {
   return out + "]}";
 }
 
-// The precondition is the function's RevisionId (lambda_encode.h), the one GetFunction,
-// ListFunctions and GetPolicy answer, as AWS's words below say.
-Status CheckRevision(const json::Input& in, const storage::RotationFunction& f) {
-  auto asked = in.Str("RevisionId");
-  if (!asked || *asked == RevisionOf(f)) return Status::Ok();
-  // AWS's words for AddPermission and RemovePermission alike
-  // (TestLambdaPermissions::test_lambda_permission_revisions).
-  return Status(ErrorCode::kPreconditionNotMet,
-                "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetFunction/GetAlias API to retrieve the latest Revision Id");
-}
-
 // An alias name as Lambda tells one from a version: (?!^[0-9]+$)([a-zA-Z0-9-_]+).
 bool IsAliasName(std::string_view q) {
   bool digits_only = true;

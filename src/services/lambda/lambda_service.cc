@@ -13,6 +13,7 @@
 #include "domain/rotation/function_spec.h"
 #include "rotation/execution_role.h"
 #include "rotation/function_package.h"
+#include "services/common/write_retry.h"
 #include "services/lambda/lambda_encode.h"
 
 namespace arcana::services::lambda {
@@ -150,6 +151,133 @@ std::vector<std::string> ModelRuntimes() {
   return out;
 }
 
+// The model's Role pattern checked (ValidationException in Lambda's words), then the caller's
+// iam:PassRole on it: CreateFunction's and UpdateFunctionConfiguration's Role alike.
+Status CheckRole(const CallContext& ctx, const std::string& role) {
+  if (!IsRoleArn(role)) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + role.substr(0, 256) +
+                      "' at 'role' failed to satisfy constraint: Member must satisfy regular "
+                      "expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
+                      "[a-zA-Z_0-9+=,.@\\-_/]+");
+  }
+  return AllowPassRole(ctx, role);
+}
+
+Status CheckHandler(const std::string& handler) {
+  if (!rot::ValidatePythonHandler(handler).ok()) {
+    return InvalidValue("The handler must be module.function, e.g. "
+                        "lambda_function.lambda_handler.");
+  }
+  return Status::Ok();
+}
+
+Status CheckTimeout(int64_t timeout) {
+  if (!rot::ValidateTimeout(timeout).ok()) {
+    return InvalidValue("Timeout must be between 1 and 900 seconds.");
+  }
+  return Status::Ok();
+}
+
+// Environment.Variables as the function's environment ({} when e has none), checked as Lambda
+// checks them.
+Result<rot::EnvVars> EnvironmentOf(const rapidjson::Value* e) {
+  rot::EnvVars env;
+  if (e != nullptr && e->IsObject()) {
+    if (const auto* vars = json::Input(*e).Get("Variables"); vars != nullptr && vars->IsObject()) {
+      // Lambda's 4 KB bounds the variables as the compact JSON object it measures, in the
+      // order given ('String measured: {"SMALL_VAR":"ok","LARGE_VAR":"xxx..."}' in LocalStack's
+      // AWS-validated TestLambdaSizeLimits snapshots), quotes and separators included: the sum
+      // of names and values alone let through sets AWS refuses.
+      rapidjson::StringBuffer measured;
+      json::Writer mw(measured);
+      vars->Accept(mw);
+      if (measured.GetSize() > rot::kMaxEnvBytes) {
+        // AWS goes on with "String measured: " and that JSON, values included; variables may
+        // hold credentials, and an error never quotes them (errors reach logs and audit).
+        return InvalidValue("Lambda was unable to configure your environment variables because "
+                            "the environment variables you have provided exceeded the 4KB "
+                            "limit.");
+      }
+      // The runtime's own variables are reserved, refused in Lambda's words and listed as
+      // given ("... Reserved keys used in this request: AWS_REGION, AWS_ACCESS_KEY", as AWS
+      // answers CloudFormation and Terraform users); Arcana refuses the other AWS_* names
+      // too (it sets AWS_ENDPOINT_URL), in its own words below.
+      static constexpr std::string_view kReserved[] = {
+          "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
+          "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+          "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+          "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+          "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+          "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
+      std::string reserved;
+      for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
+        std::string_view key(it->name.GetString(), it->name.GetStringLength());
+        if (std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved)) {
+          reserved += (reserved.empty() ? "" : ", ") + std::string(key);
+        }
+      }
+      if (!reserved.empty()) {
+        return InvalidValue("Lambda was unable to configure your environment variables because "
+                            "the environment variables you have provided contains reserved keys "
+                            "that are currently not supported for modification. Reserved keys "
+                            "used in this request: " + reserved);
+      }
+      for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
+        if (!it->value.IsString()) continue;
+        env[it->name.GetString()] = std::string(it->value.GetString(), it->value.GetStringLength());
+      }
+    }
+  }
+  if (Status st = rot::ValidateEnv(env); !st.ok()) {
+    return InvalidValue("Lambda was unable to configure your environment variables: " +
+                        st.message());
+  }
+  return env;
+}
+
+// The LoggingConfig members given replace a's (the validator checked their enums, lengths and
+// pattern); the others stay.
+void ApplyLoggingConfig(const rapidjson::Value* lc, LambdaAttributes* a) {
+  if (lc == nullptr || !lc->IsObject()) return;
+  json::Input l(*lc);
+  if (auto v = l.Str("LogFormat")) a->log_format = *v;
+  if (auto v = l.Str("LogGroup")) a->log_group = *v;
+  if (auto v = l.Str("ApplicationLogLevel")) a->application_log_level = *v;
+  if (auto v = l.Str("SystemLogLevel")) a->system_log_level = *v;
+}
+
+// The package of a CreateFunction's Code or an UpdateFunctionCode request, c: its ZipFile
+// decoded, within the bound and a zip Arcana can run (rotation/function_package.h).
+// operation names the call in the size error, as AWS's words do.
+Result<std::string> PackageOf(const json::Input& c, std::string_view operation) {
+  auto zip = crypto::Base64Decode(c.Str("ZipFile").value_or(""));
+  if (!zip) return Status(ErrorCode::kSerialization, "ZipFile is not valid base64");
+  if (zip->size() > rotation::kMaxPackageBytes) {
+    // AWS's wording, whose N is the bound of the zip as the request carries it (base64).
+    constexpr size_t kMaxZipFileChars = (rotation::kMaxPackageBytes + 2) / 3 * 4;
+    return Status(ErrorCode::kRequestEntityTooLarge,
+                  "Request must be smaller than " + std::to_string(kMaxZipFileChars) +
+                      " bytes for the " + std::string(operation) + " operation");
+  }
+  ARCANA_RETURN_IF_ERROR(rotation::CheckPackage(*zip).status());
+  return std::move(*zip);
+}
+
+// An update's LastModified: now, and after the function's previous change even when the clock
+// says otherwise, so that every update has a RevisionId of its own (lambda_encode.h).
+int64_t ModifiedAt(const storage::RotationFunction& f, const LambdaAttributes& a, int64_t now_ms) {
+  return std::max({now_ms, f.created_ms + 1, a.modified_ms + 1});
+}
+
+// The updates change what this API made: a function registered with the CLI has no Lambda
+// attributes (no Role, no package) to update.
+Status CheckUpdatable(const storage::RotationFunction& f) {
+  if (!f.lambda_json.empty() && f.kind == rot::kKindZip) return Status::Ok();
+  return InvalidValue("The function " + f.name + " was registered with arcana functions create "
+                      "(--" + f.kind + "): change it with the CLI.");
+}
+
 }  // namespace
 
 LambdaService::LambdaService(storage::FunctionStore& functions,
@@ -167,8 +295,10 @@ LambdaService::LambdaService(storage::FunctionStore& functions,
       validator_("lambda", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
                  ModelValidator::ListValues::kCoral, {}, PermissionPatterns(), {},
                  {"Runtime"}),
-      rest_("lambda", {"CreateFunction", "GetFunction", "DeleteFunction", "ListFunctions", "Invoke",
-                       "AddPermission", "RemovePermission", "GetPolicy"}),
+      rest_("lambda", {"CreateFunction", "GetFunction", "GetFunctionConfiguration",
+                       "UpdateFunctionConfiguration", "UpdateFunctionCode", "DeleteFunction",
+                       "ListFunctions", "Invoke", "AddPermission", "RemovePermission",
+                       "GetPolicy"}),
       runtimes_(ModelRuntimes()),
       worker_([this] { RunEvents(); }) {}
 
@@ -212,6 +342,9 @@ Result<std::string> LambdaService::Call(std::string_view op, const rapidjson::Va
                                         const CallContext& ctx) {
   if (op == "CreateFunction") return CreateFunction(input, ctx);
   if (op == "GetFunction") return GetFunction(input, ctx);
+  if (op == "GetFunctionConfiguration") return GetFunctionConfiguration(input, ctx);
+  if (op == "UpdateFunctionConfiguration") return UpdateFunctionConfiguration(input, ctx);
+  if (op == "UpdateFunctionCode") return UpdateFunctionCode(input, ctx);
   if (op == "DeleteFunction") return DeleteFunction(input, ctx);
   if (op == "ListFunctions") return ListFunctions(input, ctx);
   if (op == "Invoke") return Invoke(input, ctx);
@@ -379,30 +512,7 @@ Result<storage::RotationFunction> LambdaService::Load(const Target& t,
   return std::move(*f);
 }
 
-Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
-                                                  const CallContext& ctx) {
-  json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("CreateFunction", input, ctx));
-  if (!t.qualifier.empty() && t.qualifier != "$LATEST") return NotFound(t.QualifiedArn());
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
-  if (in.Str("PackageType").value_or("Zip") != "Zip") {
-    return InvalidValue("Arcana runs Zip packages only (PackageType Image is not supported).");
-  }
-  const std::string role = in.Str("Role").value_or("");
-  if (!IsRoleArn(role)) {
-    return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value '" + role.substr(0, 256) +
-                      "' at 'role' failed to satisfy constraint: Member must satisfy regular "
-                      "expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?"
-                      "[a-zA-Z_0-9+=,.@\\-_/]+");
-  }
-  ARCANA_RETURN_IF_ERROR(AllowPassRole(ctx, role));
-  const std::string runtime = in.Str("Runtime").value_or("");
-  const std::string handler = in.Str("Handler").value_or("");
-  if (runtime.empty() || handler.empty()) {
-    return InvalidValue("Runtime and Handler are mandatory parameters for functions created "
-                        "with deployment packages.");
-  }
+Status LambdaService::CheckRuntime(const std::string& runtime) const {
   // A runtime Lambda does not know is InvalidParameterValueException in Lambda's own words,
   // not the validator's (TestLambdaFunction::test_create_lambda_exceptions, invalid_runtime_exc
   // and uppercase_runtime_exc: "Value PYTHON3.9 at 'runtime' failed to satisfy constraint:
@@ -418,10 +528,28 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
     return InvalidValue("The runtime parameter of " + runtime.substr(0, 64) +
                         " is not supported by Arcana: it runs python3.x functions only.");
   }
-  if (!rot::ValidatePythonHandler(handler).ok()) {
-    return InvalidValue("The handler must be module.function, e.g. "
-                        "lambda_function.lambda_handler.");
+  return Status::Ok();
+}
+
+Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
+                                                  const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("CreateFunction", input, ctx));
+  if (!t.qualifier.empty() && t.qualifier != "$LATEST") return NotFound(t.QualifiedArn());
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  if (in.Str("PackageType").value_or("Zip") != "Zip") {
+    return InvalidValue("Arcana runs Zip packages only (PackageType Image is not supported).");
   }
+  const std::string role = in.Str("Role").value_or("");
+  ARCANA_RETURN_IF_ERROR(CheckRole(ctx, role));
+  const std::string runtime = in.Str("Runtime").value_or("");
+  const std::string handler = in.Str("Handler").value_or("");
+  if (runtime.empty() || handler.empty()) {
+    return InvalidValue("Runtime and Handler are mandatory parameters for functions created "
+                        "with deployment packages.");
+  }
+  ARCANA_RETURN_IF_ERROR(CheckRuntime(runtime));
+  ARCANA_RETURN_IF_ERROR(CheckHandler(handler));
   const rapidjson::Value* code = in.Get("Code");
   json::Input c(code != nullptr ? *code : input);
   if (code == nullptr || !c.Has("ZipFile") || c.Has("S3Bucket") || c.Has("S3Key") ||
@@ -429,71 +557,10 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
     return InvalidValue("Arcana takes a function's code only as Code.ZipFile (no S3 object or "
                         "container image).");
   }
-  auto zip = crypto::Base64Decode(c.Str("ZipFile").value_or(""));
-  if (!zip) return Status(ErrorCode::kSerialization, "Code.ZipFile is not valid base64");
-  if (zip->size() > rotation::kMaxPackageBytes) {
-    // AWS's wording, whose N is the bound of the zip as the request carries it (base64).
-    constexpr size_t kMaxZipFileChars = (rotation::kMaxPackageBytes + 2) / 3 * 4;
-    return Status(ErrorCode::kRequestEntityTooLarge,
-                  "Request must be smaller than " + std::to_string(kMaxZipFileChars) +
-                      " bytes for the CreateFunction operation");
-  }
-  ARCANA_RETURN_IF_ERROR(rotation::CheckPackage(*zip).status());
+  ARCANA_ASSIGN_OR_RETURN(std::string zip, PackageOf(c, "CreateFunction"));
   const int64_t timeout = in.Int("Timeout").value_or(kDefaultTimeoutSeconds);
-  if (!rot::ValidateTimeout(timeout).ok()) {
-    return InvalidValue("Timeout must be between 1 and 900 seconds.");
-  }
-  rot::EnvVars env;
-  if (const auto* e = in.Get("Environment"); e != nullptr && e->IsObject()) {
-    if (const auto* vars = json::Input(*e).Get("Variables"); vars != nullptr && vars->IsObject()) {
-      // Lambda's 4 KB bounds the variables as the compact JSON object it measures, in the
-      // order given ('String measured: {"SMALL_VAR":"ok","LARGE_VAR":"xxx..."}' in LocalStack's
-      // AWS-validated TestLambdaSizeLimits snapshots), quotes and separators included: the sum
-      // of names and values alone let through sets AWS refuses.
-      rapidjson::StringBuffer measured;
-      json::Writer mw(measured);
-      vars->Accept(mw);
-      if (measured.GetSize() > rot::kMaxEnvBytes) {
-        // AWS goes on with "String measured: " and that JSON, values included; variables may
-        // hold credentials, and an error never quotes them (errors reach logs and audit).
-        return InvalidValue("Lambda was unable to configure your environment variables because "
-                            "the environment variables you have provided exceeded the 4KB "
-                            "limit.");
-      }
-      // The runtime's own variables are reserved, refused in Lambda's words and listed as
-      // given ("... Reserved keys used in this request: AWS_REGION, AWS_ACCESS_KEY", as AWS
-      // answers CloudFormation and Terraform users); Arcana refuses the other AWS_* names
-      // too (it sets AWS_ENDPOINT_URL), in its own words below.
-      static constexpr std::string_view kReserved[] = {
-          "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
-          "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-          "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-          "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
-          "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-          "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
-      std::string reserved;
-      for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
-        std::string_view key(it->name.GetString(), it->name.GetStringLength());
-        if (std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved)) {
-          reserved += (reserved.empty() ? "" : ", ") + std::string(key);
-        }
-      }
-      if (!reserved.empty()) {
-        return InvalidValue("Lambda was unable to configure your environment variables because "
-                            "the environment variables you have provided contains reserved keys "
-                            "that are currently not supported for modification. Reserved keys "
-                            "used in this request: " + reserved);
-      }
-      for (auto it = vars->MemberBegin(); it != vars->MemberEnd(); ++it) {
-        if (!it->value.IsString()) continue;
-        env[it->name.GetString()] = std::string(it->value.GetString(), it->value.GetStringLength());
-      }
-    }
-  }
-  if (Status st = rot::ValidateEnv(env); !st.ok()) {
-    return InvalidValue("Lambda was unable to configure your environment variables: " +
-                        st.message());
-  }
+  ARCANA_RETURN_IF_ERROR(CheckTimeout(timeout));
+  ARCANA_ASSIGN_OR_RETURN(rot::EnvVars env, EnvironmentOf(in.Get("Environment")));
   // As Lambda: once the request is well formed, the role must exist (in this account, under
   // this ARN) and trust lambda.amazonaws.com, the check a rotation run makes again.
   ARCANA_ASSIGN_OR_RETURN(auto execution_role,
@@ -504,27 +571,21 @@ Result<std::string> LambdaService::CreateFunction(const rapidjson::Value& input,
   a.role = role;
   a.description = in.Str("Description").value_or("");
   a.memory_mb = in.Int("MemorySize").value_or(128);
-  a.code_sha256 = crypto::Base64Encode(crypto::Sha256(*zip));
-  a.code_size = static_cast<int64_t>(zip->size());
-  if (const auto* lc = in.Get("LoggingConfig"); lc != nullptr && lc->IsObject()) {
-    json::Input l(*lc);  // the validator checked the members' enums, lengths and pattern
-    a.log_format = l.Str("LogFormat").value_or("");
-    a.log_group = l.Str("LogGroup").value_or("");
-    a.application_log_level = l.Str("ApplicationLogLevel").value_or("");
-    a.system_log_level = l.Str("SystemLogLevel").value_or("");
-  }
+  a.code_sha256 = crypto::Base64Encode(crypto::Sha256(zip));
+  a.code_size = static_cast<int64_t>(zip.size());
+  ApplyLoggingConfig(in.Get("LoggingConfig"), &a);
   storage::RotationFunction f;
   f.account = ctx.account;
   f.region = ctx.region;
   f.name = t.name;
   f.kind = rot::kKindZip;
-  f.target = crypto::Sha256Hex(*zip);
+  f.target = crypto::Sha256Hex(zip);
   f.handler = handler;
   f.env_json = rot::EncodeEnv(env);
   f.timeout_s = timeout;
   f.created_ms = ctx.now_ms;
   f.lambda_json = EncodeAttributes(a);
-  f.code = std::move(*zip);
+  f.code = std::move(zip);
   ARCANA_RETURN_IF_ERROR(functions_.CreateFunction(f));
   ctx.Touch(kFunctionType, t.arn);
   rapidjson::StringBuffer buf;
@@ -551,6 +612,121 @@ Result<std::string> LambdaService::GetFunction(const rapidjson::Value& input,
   json::KV(w, "RepositoryType", "S3");
   w.EndObject();
   w.EndObject();
+  return Finish(buf);
+}
+
+Result<std::string> LambdaService::GetFunctionConfiguration(const rapidjson::Value& input,
+                                                            const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("GetFunctionConfiguration", input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  WriteConfiguration(w, f);
+  return Finish(buf);
+}
+
+Result<std::string> LambdaService::UpdateFunctionConfiguration(const rapidjson::Value& input,
+                                                               const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("UpdateFunctionConfiguration", input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  // The request's members checked as CreateFunction checks them, before any read: only the
+  // members given change (AWS: "You provide only the parameters you want to change").
+  const auto role = in.Str("Role");
+  if (role) ARCANA_RETURN_IF_ERROR(CheckRole(ctx, *role));
+  const auto runtime = in.Str("Runtime");
+  if (runtime) ARCANA_RETURN_IF_ERROR(CheckRuntime(*runtime));
+  const auto handler = in.Str("Handler");
+  if (handler) ARCANA_RETURN_IF_ERROR(CheckHandler(*handler));
+  const auto timeout = in.Int("Timeout");
+  if (timeout) ARCANA_RETURN_IF_ERROR(CheckTimeout(*timeout));
+  // Environment replaces the variables whole (Variables {} or none clears them), as on Lambda.
+  std::optional<rot::EnvVars> env;
+  if (in.Has("Environment")) {
+    ARCANA_ASSIGN_OR_RETURN(env, EnvironmentOf(in.Get("Environment")));
+  }
+  if (role) {
+    // As CreateFunction: the new role must exist and trust lambda.amazonaws.com.
+    ARCANA_ASSIGN_OR_RETURN(auto execution_role,
+                            rotation::LambdaExecutionRole(identities_, ctx.account, *role));
+    if (!execution_role) return InvalidValue(rotation::kCannotAssumeMessage);
+  }
+  storage::RotationFunction updated;
+  // Read, check the RevisionId precondition, write at what was read: a concurrent update,
+  // permission change or re-creation (on any node) makes the write conflict and the attempt
+  // run again on a fresh read, so neither change is lost.
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    ARCANA_RETURN_IF_ERROR(CheckUpdatable(f));
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
+    updated = f;
+    LambdaAttributes a = AttributesOf(f);
+    if (role) a.role = *role;
+    if (runtime) a.runtime = *runtime;
+    if (auto d = in.Str("Description")) a.description = *d;
+    if (auto m = in.Int("MemorySize")) a.memory_mb = *m;
+    ApplyLoggingConfig(in.Get("LoggingConfig"), &a);
+    a.modified_ms = ModifiedAt(f, a, ctx.now_ms);
+    if (handler) updated.handler = *handler;
+    if (timeout) updated.timeout_s = *timeout;
+    if (env) updated.env_json = rot::EncodeEnv(*env);
+    updated.lambda_json = EncodeAttributes(a);
+    Status st = functions_.UpdateFunction(f, updated);
+    if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.QualifiedArn());
+    return st;
+  }));
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  WriteConfiguration(w, updated, ConfigurationOf::kUpdate);
+  return Finish(buf);
+}
+
+Result<std::string> LambdaService::UpdateFunctionCode(const rapidjson::Value& input,
+                                                      const CallContext& ctx) {
+  json::Input in(input);
+  ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("UpdateFunctionCode", input, ctx));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));
+  const bool s3 = in.Has("S3Bucket") || in.Has("S3Key") || in.Has("S3ObjectVersion");
+  if (!in.Has("ZipFile") && !s3 && !in.Has("ImageUri")) {
+    return InvalidValue("Please provide a source for function code.");  // AWS's words
+  }
+  if (!in.Has("ZipFile") || s3 || in.Has("ImageUri")) {
+    return InvalidValue("Arcana takes a function's code only as ZipFile (no S3 object or "
+                        "container image).");
+  }
+  // Only $LATEST exists: a version that Publish would make is not served, and answering
+  // Version "$LATEST" to a caller that asked for one would mislead it.
+  if (in.Bool("Publish").value_or(false)) {
+    return InvalidValue("Arcana does not publish function versions (only $LATEST exists): "
+                        "Publish must be false.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string zip, PackageOf(in, "UpdateFunctionCode"));
+  const bool dry_run = in.Bool("DryRun").value_or(false);
+  storage::RotationFunction updated;
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    ARCANA_RETURN_IF_ERROR(CheckUpdatable(f));
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
+    updated = f;
+    if (dry_run) return Status::Ok();  // checked, nothing changed: the configuration as it is
+    LambdaAttributes a = AttributesOf(f);
+    a.code_sha256 = crypto::Base64Encode(crypto::Sha256(zip));
+    a.code_size = static_cast<int64_t>(zip.size());
+    a.modified_ms = ModifiedAt(f, a, ctx.now_ms);
+    updated.target = crypto::Sha256Hex(zip);  // nodes unpack the new package on first use
+    updated.code = zip;
+    updated.lambda_json = EncodeAttributes(a);
+    Status st = functions_.UpdateFunction(f, updated);
+    if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.QualifiedArn());
+    return st;
+  }));
+  ctx.Touch(kFunctionType, t.arn);
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  WriteConfiguration(w, updated, dry_run ? ConfigurationOf::kRead : ConfigurationOf::kUpdate);
   return Finish(buf);
 }
 

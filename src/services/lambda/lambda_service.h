@@ -1,7 +1,8 @@
 // A subset of the AWS Lambda API (REST-JSON, signing name "lambda", API 2015-03-31) on the same
 // endpoint, over the registry of rotation functions (storage/function_store.h), so that
 // infrastructure tools (boto3's `lambda` client, `aws lambda`, Terraform) manage the functions
-// RotationLambdaARN names: CreateFunction, GetFunction, DeleteFunction, ListFunctions, Invoke,
+// RotationLambdaARN names: CreateFunction, GetFunction, GetFunctionConfiguration,
+// UpdateFunctionConfiguration, UpdateFunctionCode, DeleteFunction, ListFunctions, Invoke,
 // and a function's resource-based policy: AddPermission, RemovePermission, GetPolicy (the
 // policy is a resource policy of lambda:InvokeFunction: it may let a principal of the account
 // invoke the function without an identity policy; Arcana's own rotation runs need none).
@@ -55,6 +56,14 @@
 // ListFunctions answers at most 50 functions a page, whatever MaxItems asks, as AWS.
 // CreateFunction answers State Pending (StateReasonCode Creating) as AWS does; the function is
 // runnable at once, and GetFunction / ListFunctions show it Active.
+// UpdateFunctionConfiguration (Role, Handler, Runtime, Description, Timeout, MemorySize,
+// Environment, LoggingConfig; checked as CreateFunction checks them, a new Role with
+// iam:PassRole) and UpdateFunctionCode (ZipFile only; Publish refused) change a function made
+// through this API at once, read-check-write at what was read (the store's optimistic
+// concurrency: concurrent updates on any nodes are not lost), with the RevisionId as their
+// precondition; they answer LastUpdateStatus InProgress as AWS does, and reads show it
+// Successful (the function_updated waiters). A function registered with the CLI is not
+// updated here (InvalidParameterValueException).
 // Thread-safety: Call may run concurrently (state is in the store; the event queue locks).
 #pragma once
 
@@ -111,6 +120,14 @@ class LambdaService final : public RestJsonService {
 
   Result<std::string> CreateFunction(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> GetFunction(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> GetFunctionConfiguration(const rapidjson::Value& in, const CallContext& ctx);
+  // Change a function made through this API (not one the CLI registered) at once: the next
+  // run has the new settings or package.
+  Result<std::string> UpdateFunctionConfiguration(const rapidjson::Value& in,
+                                                  const CallContext& ctx);
+  Result<std::string> UpdateFunctionCode(const rapidjson::Value& in, const CallContext& ctx);
+  // The model's Runtime values that Arcana runs (python3.x), in Lambda's words otherwise.
+  Status CheckRuntime(const std::string& runtime) const;
   Result<std::string> DeleteFunction(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListFunctions(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> Invoke(const rapidjson::Value& in, const CallContext& ctx);

@@ -116,4 +116,26 @@ Status PgFunctionStore::SetFunctionPolicy(const Scope& scope, const std::string&
   });
 }
 
+Status PgFunctionStore::UpdateFunction(const RotationFunction& expected,
+                                       const RotationFunction& updated) {
+  return db_.Write("update function", [&](Tx& tx) -> Status {
+    auto r = tx.Exec("UPDATE rotation_functions SET target = $4, handler = $5, env = $6, "
+                     "timeout_s = $7, lambda = $8, code = $9 WHERE account = $1 AND region = $2 "
+                     "AND name = $3 AND target = $10 AND handler = $11 AND env = $12 AND "
+                     "timeout_s = $13 AND created_ms = $14 AND lambda = $15 AND policy = $16 "
+                     "RETURNING 1",
+                     {expected.account, expected.region, expected.name, updated.target,
+                      updated.handler, updated.env_json, updated.timeout_s, updated.lambda_json,
+                      Param::Bytes(updated.code), expected.target, expected.handler,
+                      expected.env_json, expected.timeout_s, expected.created_ms,
+                      expected.lambda_json, expected.policy});
+    if (!r.empty()) return Status::Ok();
+    auto exists = tx.Exec("SELECT 1 FROM rotation_functions WHERE account = $1 AND region = $2 "
+                          "AND name = $3",
+                          {expected.account, expected.region, expected.name});
+    if (!exists.empty()) return Status(ErrorCode::kWriteConflict, "function " + expected.name);
+    return Status(ErrorCode::kResourceNotFound, "Function not found: " + expected.name);
+  });
+}
+
 }  // namespace arcana::storage::pg

@@ -170,4 +170,46 @@ Status SqliteFunctionStore::SetFunctionPolicy(const Scope& scope, const std::str
   });
 }
 
+Status SqliteFunctionStore::UpdateFunction(const RotationFunction& expected,
+                                           const RotationFunction& updated) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* st = c.Prepare(
+        "UPDATE rotation_functions SET target = ?, handler = ?, env = ?, timeout_s = ?, "
+        "lambda = ?, code = ? WHERE account = ? AND region = ? AND name = ? AND target = ? AND "
+        "handler = ? AND env = ? AND timeout_s = ? AND created_ms = ? AND lambda = ? AND "
+        "policy = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, updated.target);
+    BindText(st, 2, updated.handler);
+    BindText(st, 3, updated.env_json);
+    sqlite3_bind_int64(st, 4, updated.timeout_s);
+    BindText(st, 5, updated.lambda_json);
+    BindBlob(st, 6, updated.code);
+    BindText(st, 7, expected.account);
+    BindText(st, 8, expected.region);
+    BindText(st, 9, expected.name);
+    BindText(st, 10, expected.target);
+    BindText(st, 11, expected.handler);
+    BindText(st, 12, expected.env_json);
+    sqlite3_bind_int64(st, 13, expected.timeout_s);
+    sqlite3_bind_int64(st, 14, expected.created_ms);
+    BindText(st, 15, expected.lambda_json);
+    BindText(st, 16, expected.policy);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "update function"));
+    if (sqlite3_changes(c.db()) != 0) return Status::Ok();
+    sqlite3_stmt* exists = c.Prepare(
+        "SELECT 1 FROM rotation_functions WHERE account = ? AND region = ? AND name = ?");
+    if (!exists) return DbError(c.db(), "prepare");
+    BindText(exists, 1, expected.account);
+    BindText(exists, 2, expected.region);
+    BindText(exists, 3, expected.name);
+    int rc = sqlite3_step(exists);
+    sqlite3_reset(exists);
+    if (rc == SQLITE_ROW) return Conflict("function " + expected.name);
+    if (rc != SQLITE_DONE) return DbError(c.db(), "read function");
+    return Status(ErrorCode::kResourceNotFound, "Function not found: " + expected.name);
+  });
+}
+
 }  // namespace arcana::storage::sqlite

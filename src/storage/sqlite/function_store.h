@@ -20,6 +20,8 @@ class SqliteFunctionStore : public FunctionStore {
   Status DeleteFunction(const Scope& scope, const std::string& name) override;
   Status SetFunctionPolicy(const Scope& scope, const std::string& name,
                            const std::string& expected, const std::string& policy) override;
+  Status UpdateFunction(const RotationFunction& expected,
+                        const RotationFunction& updated) override;
 
  private:
   Database& db_;
