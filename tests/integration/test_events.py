@@ -112,6 +112,10 @@ def test_rules_and_targets_crud_and_errors(srv, receiver):
     with pytest.raises(ClientError) as e:
         ev.put_targets(Rule="crud", Targets=[{"Id": "t", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
     assert code_of(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:  # no ARN (nor URL) at all: AWS's words
+        ev.put_targets(Rule="crud", Targets=[{"Id": "t", "Arn": "not-an-arn"}])
+    assert code_of(e) == ("ValidationException", "Parameter not-an-arn is not valid. Reason: "
+                                                 "Provided Arn is not in correct format.")
 
     # One aws CLI call: put-targets with an HTTP endpoint as the target Arn.
     env = dict(os.environ, AWS_ACCESS_KEY_ID=ROOT_AKID, AWS_SECRET_ACCESS_KEY=ROOT_SECRET,

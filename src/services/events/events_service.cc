@@ -274,6 +274,14 @@ Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t) {
   ev::HttpTarget out;
   out.id = in.Str("Id").value_or("");
   out.url = in.Str("Arn").value_or("");
+  if (!out.url.starts_with("arn:") && !out.url.starts_with("http://") &&
+      !out.url.starts_with("https://")) {
+    // Neither an ARN nor a URL: AWS's answer to a target Arn that is no ARN (moto's
+    // put_targets and users' reports of AWS quote it so). The model bounds it to 1600.
+    return Status(ErrorCode::kValidation, "Parameter " + out.url +
+                                              " is not valid. Reason: Provided Arn is not in "
+                                              "correct format.");
+  }
   if (!ev::IsHttpTargetUrl(out.url)) {
     return Status(ErrorCode::kValidation,
                   "Parameter " + out.url.substr(0, 256) +
