@@ -417,6 +417,14 @@ def test_a_function_created_on_one_node_runs_on_another(srv, lam, tmp_path):
         r = client(node2.endpoint, "lambda").invoke(FunctionName=name, Payload=b'{"n": 2}')
         assert json.loads(r["Payload"].read())["echo"] == {"n": 2}
         assert list((tmp_path / "data" / "functions" / "code").iterdir())  # unpacked on node 2
+        # Code and configuration updated on one node are what the other runs next.
+        lam.update_function_code(FunctionName=name, ZipFile=make_zip({"lambda_function.py": (
+            "import os\ndef lambda_handler(event, context):\n"
+            "    return {'v': 2, 'g': os.environ.get('GREETING')}\n")}))
+        lam.update_function_configuration(FunctionName=name,
+                                          Environment={"Variables": {"GREETING": "n2"}})
+        r = client(node2.endpoint, "lambda").invoke(FunctionName=name, Payload=b"{}")
+        assert json.loads(r["Payload"].read()) == {"v": 2, "g": "n2"}
         lam.delete_function(FunctionName=name)
     finally:
         node2.stop()
@@ -846,6 +854,11 @@ def test_update_function_code_is_what_the_next_invoke_runs(lam):
     with pytest.raises(ClientError) as e:
         lam.update_function_code(FunctionName=name, ZipFile=v2, RevisionId=before["RevisionId"])
     assert lambda_error(e) == STALE_REVISION
+    # DryRun checks and changes nothing.
+    dry = lam.update_function_code(FunctionName=name, ZipFile=make_zip(
+        {"lambda_function.py": HANDLER_PY}), DryRun=True)
+    assert (dry["CodeSha256"], dry["RevisionId"]) == (
+        out["CodeSha256"], lam.get_function_configuration(FunctionName=name)["RevisionId"])
     with pytest.raises(ClientError) as e:
         lam.update_function_code(FunctionName=name)
     assert lambda_error(e) == ("InvalidParameterValueException",
