@@ -51,6 +51,18 @@ TEST(AuditRedaction, KeepsMetadataAndHidesEverythingElse) {
   EXPECT_NE(r.find(R"("Unmodelled":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
 }
 
+TEST(AuditRedaction, LambdaEnvironmentValuesAreHiddenWhateverTheirNames) {
+  // Environment.Variables' keys are the caller's names: one named like a kept member (Name,
+  // Description, Role) must not carry its value into the record.
+  std::string r = Redact(
+      R"({"FunctionName":"f","Description":"kept","Environment":{"Variables":)"
+      R"({"Name":"s3cret1","Description":"s3cret2","Role":"s3cret3","DB":"s3cret4"}}})");
+  EXPECT_NE(r.find(R"("FunctionName":"f")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("Description":"kept")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("Name":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
+  EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
+}
+
 TEST(AuditRedaction, IamAndStsNamesAreKeptTheirSecretsAreNot) {
   // CreateAccessKey's and AssumeRole's answers: the key id and names are metadata (CloudTrail
   // records them); the secret key and the session token are not.

@@ -1582,6 +1582,47 @@ TEST_P(StoreConformance, FunctionPolicyIsComparedAndSetAndGoesWithTheFunction) {
   EXPECT_EQ(fns.GetFunction(a, "fn").value()->policy, "");
 }
 
+// Lambda's UpdateFunctionConfiguration / UpdateFunctionCode: a compare-and-set of the
+// function's row at what the writer read (its settings, creation and policy).
+TEST_P(StoreConformance, FunctionUpdateIsComparedAndSet) {
+  auto& fns = stores_->functions();
+  const Scope a{"111122223333", "us-east-1"};
+  RotationFunction f{a.account, a.region, "up", "zip", "ab12", "m.h", R"({"K":"V"})", 3, 5,
+                     R"({"Runtime":"python3.11"})", "zip-1"};
+  ASSERT_OK(fns.CreateFunction(f));
+  RotationFunction u = f;
+  u.target = "cd34";
+  u.handler = "n.h";
+  u.env_json = "{}";
+  u.timeout_s = 9;
+  u.lambda_json = R"({"Runtime":"python3.12"})";
+  u.code = AllBytes();
+  ASSERT_OK(fns.UpdateFunction(f, u));
+  auto got = fns.GetFunction(a, "up");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->handler, "n.h");
+  EXPECT_EQ((*got)->target, "cd34");
+  EXPECT_EQ((*got)->env_json, "{}");
+  EXPECT_EQ((*got)->timeout_s, 9);
+  EXPECT_EQ((*got)->lambda_json, u.lambda_json);
+  EXPECT_EQ((*got)->code, AllBytes());
+  EXPECT_EQ((*got)->created_ms, 5);
+  // A writer that read the row before that update loses: nothing changes.
+  RotationFunction late = f;
+  late.timeout_s = 20;
+  EXPECT_CODE(fns.UpdateFunction(f, late), ErrorCode::kWriteConflict);
+  EXPECT_EQ(fns.GetFunction(a, "up").value()->timeout_s, 9);
+  // So does one that read it before a policy change.
+  ASSERT_OK(fns.SetFunctionPolicy(a, "up", "", "{}"));
+  EXPECT_CODE(fns.UpdateFunction(u, late), ErrorCode::kWriteConflict);
+  u.policy = "{}";
+  ASSERT_OK(fns.UpdateFunction(u, late));
+  EXPECT_EQ(fns.GetFunction(a, "up").value()->timeout_s, 20);
+  EXPECT_EQ(fns.GetFunction(a, "up").value()->policy, "{}");  // not the update's to change
+  ASSERT_OK(fns.DeleteFunction(a, "up"));
+  EXPECT_CODE(fns.UpdateFunction(late, u), ErrorCode::kResourceNotFound);
+}
+
 TEST_P(StoreConformance, RotationFunctionsCreateGetListDeletePerScope) {
   auto& fns = stores_->functions();
   const Scope a{"111122223333", "us-east-1"}, b{"111122223333", "eu-west-1"};
