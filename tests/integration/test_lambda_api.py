@@ -365,6 +365,12 @@ def test_aws_cli_lists_and_invokes(srv, lam, tmp_path):
                      "raw-in-base64-out", "--payload", '{"k": "v"}', str(out_file))
     assert meta["StatusCode"] == 200 and "FunctionError" not in meta
     assert json.loads(out_file.read_text())["echo"] == {"k": "v"}
+    # The CLI's waiters poll GetFunctionConfiguration: they end at the first answer.
+    run("wait", "function-active", "--function-name", name)
+    _, updated, _ = run("update-function-configuration", "--function-name", name,
+                        "--timeout", "9")
+    assert updated["Timeout"] == 9
+    run("wait", "function-updated", "--function-name", name)
     lam.delete_function(FunctionName=name)
 
 
