@@ -222,6 +222,16 @@ def test_list_functions_pages_and_shows_cli_functions(srv, lam):
     assert url_fn["Runtime"] == "provided" and url_fn["FunctionArn"] == arn(f"{prefix}-url")
     assert "127.0.0.1:9" not in json.dumps(url_fn)  # the target is never shown
     assert lam.get_function(FunctionName=f"{prefix}-url")["Configuration"]["CodeSize"] == 0
+    # It has no Lambda attributes or package to update: refused, unchanged, its URL unshown.
+    for update in (lambda: lam.update_function_configuration(FunctionName=f"{prefix}-url",
+                                                             Timeout=9),
+                   lambda: lam.update_function_code(FunctionName=f"{prefix}-url",
+                                                    ZipFile=make_zip({"a.py": "x = 1"}))):
+        with raises_code("InvalidParameterValueException") as ei:
+            update()
+        assert "arcana functions create" in ei.value.response["Error"]["Message"]
+        assert "127.0.0.1:9" not in ei.value.response["Error"]["Message"]
+    assert lam.get_function_configuration(FunctionName=f"{prefix}-url")["Runtime"] == "provided"
     for name in mine:
         lam.delete_function(FunctionName=name)
 
