@@ -161,6 +161,21 @@ def test_lookup_events_through_boto3_and_the_cli(srv):
         {"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}])
     assert page1["Events"][0]["EventTime"] >= page2["Events"][0]["EventTime"]
     assert page1["Events"][0]["EventId"] != page2["Events"][0]["EventId"]
+    # The token goes with the parameters of its request (the model's InvalidNextTokenException:
+    # "a token that was previously used in a request with different parameters"); the page
+    # size may change.
+    same = ct.lookup_events(MaxResults=2, NextToken=page1["NextToken"], LookupAttributes=[
+        {"AttributeKey": "EventSource", "AttributeValue": "secretsmanager.amazonaws.com"}])
+    assert same["Events"][0]["EventId"] == page2["Events"][0]["EventId"]
+    for other in ({"LookupAttributes": [{"AttributeKey": "EventSource",
+                                         "AttributeValue": "kms.amazonaws.com"}]},
+                  {"LookupAttributes": [{"AttributeKey": "EventSource",
+                                         "AttributeValue": "secretsmanager.amazonaws.com"}],
+                   "StartTime": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)},
+                  {}):
+        with pytest.raises(ClientError) as e:
+            ct.lookup_events(MaxResults=1, NextToken=page1["NextToken"], **other)
+        assert e.value.response["Error"]["Code"] == "InvalidNextTokenException", other
     one = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId",
                                               "AttributeValue": ev["EventId"]}])
     assert [e["EventId"] for e in one["Events"]] == [ev["EventId"]]

@@ -7,6 +7,7 @@
 #include "auth/authorizer.h"
 #include "common/json.h"
 #include "crypto/base64.h"
+#include "crypto/hash.h"
 
 namespace arcana::services::cloudtrail {
 namespace {
@@ -29,17 +30,55 @@ Status BadToken() {
   return Status(ErrorCode::kInvalidNextToken, "Invalid NextToken");
 }
 
-// NextToken: base64("v1:<time_ms>:<sequence>:<node>"), the last event of the page.
-std::string EncodeToken(const audit::TrailMatch& m) {
-  return crypto::Base64Encode("v1:" + std::to_string(m.time_ms) + ":" +
+// The request's parameters a NextToken belongs to: every LookupAttribute, StartTime, EndTime
+// and EventCategory as sent (absent ones as absent: their defaults move with the clock).
+// MaxResults is not one of them: a page size may change between pages.
+std::string ParamsDigest(const rapidjson::Value& input) {
+  std::string canon;
+  auto it = input.FindMember("LookupAttributes");
+  if (it != input.MemberEnd() && it->value.IsArray()) {
+    for (const auto& a : it->value.GetArray()) {
+      canon += "A" + json::StrField(a, "AttributeKey") + '\x1f' +
+               json::StrField(a, "AttributeValue") + '\x1e';
+    }
+  }
+  for (const char* k : {"StartTime", "EndTime"}) {
+    auto t = input.FindMember(k);
+    canon += k;
+    canon += t != input.MemberEnd() && t->value.IsNumber()
+                 ? std::to_string(static_cast<int64_t>(t->value.GetDouble() * 1000.0))
+                 : std::string("-");
+    canon += '\x1e';
+  }
+  auto cat = input.FindMember("EventCategory");
+  canon += "C" + (cat != input.MemberEnd() && cat->value.IsString()
+                      ? std::string(cat->value.GetString(), cat->value.GetStringLength())
+                      : std::string("-"));
+  return crypto::Sha256Hex(canon).substr(0, 16);
+}
+
+// NextToken: base64("v2:<params digest>:<time_ms>:<sequence>:<node>"), the last event of the
+// page and the parameters of the request that answered it.
+std::string EncodeToken(const audit::TrailMatch& m, const std::string& digest) {
+  return crypto::Base64Encode("v2:" + digest + ":" + std::to_string(m.time_ms) + ":" +
                               std::to_string(m.sequence) + ":" + m.node);
 }
 
-Status DecodeToken(const std::string& token, audit::TrailQuery& q) {
+// A token of a request with other parameters is InvalidNextTokenException, as the model
+// documents that error ("a token that was previously used in a request with different
+// parameters"). A v1 token (no digest, from a node before this check) is taken as it was.
+Status DecodeToken(const std::string& token, const std::string& digest, audit::TrailQuery& q) {
   if (token.size() > 512) return BadToken();
   auto raw = crypto::Base64Decode(token);
   if (!raw) return BadToken();
-  const std::string& s = *raw;
+  std::string s = *raw;
+  if (s.rfind("v2:", 0) == 0) {
+    if (s.size() < 3 + digest.size() + 1 || s.compare(3, digest.size(), digest) != 0 ||
+        s[3 + digest.size()] != ':') {
+      return BadToken();
+    }
+    s = "v1:" + s.substr(3 + digest.size() + 1);
+  }
   if (s.rfind("v1:", 0) != 0) return BadToken();
   size_t a = s.find(':', 3), b = a == std::string::npos ? a : s.find(':', a + 1);
   if (b == std::string::npos) return BadToken();
@@ -171,7 +210,8 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
   if (max < 1 || max > kMaxResults) {
     return Status(ErrorCode::kValidation, "MaxResults must be between 1 and 50.");
   }
-  if (auto token = in.Str("NextToken")) ARCANA_RETURN_IF_ERROR(DecodeToken(*token, q));
+  const std::string digest = ParamsDigest(input);
+  if (auto token = in.Str("NextToken")) ARCANA_RETURN_IF_ERROR(DecodeToken(*token, digest, q));
 
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -196,7 +236,7 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
     ARCANA_RETURN_IF_ERROR(store_error);
     for (const auto& m : page) WriteEvent(w, m);
     w.EndArray();
-    if (more && !page.empty()) json::KV(w, "NextToken", EncodeToken(page.back()));
+    if (more && !page.empty()) json::KV(w, "NextToken", EncodeToken(page.back(), digest));
   } else {
     w.EndArray();
   }

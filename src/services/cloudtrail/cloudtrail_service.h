@@ -3,7 +3,8 @@
 // JSON 1.1), answered from this node's audit files (audit/trail_query.h): the management
 // events of the caller's account and region, newest first, with one LookupAttribute
 // (EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource,
-// AccessKeyId), StartTime/EndTime, MaxResults (1-50, default 50) and NextToken. On a
+// AccessKeyId), StartTime/EndTime, MaxResults (1-50, default 50) and NextToken (bound to the
+// parameters of the request that gave it: with others, InvalidNextTokenException). On a
 // cluster each node answers from its own files. Only the file sets of nodes the store knows
 // (audit/node_head.h) are read: one dropped into the directory under an invented node name
 // is not this store's trail (`arcana audit verify` reports it). The other CloudTrail operations (trails,
