@@ -993,3 +993,30 @@ def test_environment_values_are_never_audited(srv, lam):
     text = json.dumps(mine)
     assert secret1 not in text and secret2 not in text
     lam.delete_function(FunctionName=name)
+
+
+def test_update_function_configuration_handler_runtime_and_logging_config(srv, lam):
+    """Handler is what the next Invoke calls; Runtime and LoggingConfig (a member this
+    botocore's model does not have, sent raw) are kept and answered back, the LoggingConfig
+    members given replacing the function's."""
+    name = "updh-" + uuid.uuid4().hex[:8]
+    create(lam, name, files={"lambda_function.py": HANDLER_PY + (
+        "\ndef other(event, context):\n    return 'other'\n")})
+    bodies = raw_answers(lam)
+
+    def add_logging_config(params, **_):
+        body = json.loads(params["body"])
+        body["LoggingConfig"] = {"LogFormat": "JSON", "LogGroup": "/custom/upd"}
+        params["body"] = json.dumps(body).encode()
+    lam.meta.events.register("before-call.lambda.UpdateFunctionConfiguration",
+                             add_logging_config)
+    out = lam.update_function_configuration(FunctionName=name, Handler="lambda_function.other",
+                                            Runtime="python3.12")
+    assert (out["Handler"], out["Runtime"]) == ("lambda_function.other", "python3.12")
+    assert bodies[-1]["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/custom/upd"}
+    lam.get_function_configuration(FunctionName=name)
+    assert bodies[-1]["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/custom/upd"}
+    fresh = client(srv.endpoint, "lambda")  # lam's raw_answers hook reads the payload stream
+    assert json.loads(fresh.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == \
+        "other"
+    fresh.delete_function(FunctionName=name)
