@@ -89,6 +89,9 @@ void EventBus::Route(const Event& e) {
     return;
   }
   for (const CompiledRule& rule : **rules) {
+    // As EventBridge: an ENABLED rule matches every event except read-only management events
+    // delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
+    if (e.read_only_management && !rule.all_management_events) continue;
     if (!rule.pattern.Matches(doc)) continue;
     for (const auto& target : rule.targets) {
       deliverer_->Submit(rule.arn, target, target.input ? *target.input : e.json);

@@ -39,6 +39,13 @@ Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_ac
   }
   if (e.account.empty()) e.account = fallback_account;
   e.region = json::StrField(record, "awsRegion");
+  auto read_only = record.FindMember("readOnly");
+  // EventBridge's list of exceptions: these two begin with Get but are change events.
+  const std::string name = json::StrField(record, "eventName");
+  const bool sts_change = json::StrField(record, "eventSource") == "sts.amazonaws.com" &&
+                          (name == "GetSessionToken" || name == "GetFederationToken");
+  e.read_only_management = read_only != record.MemberEnd() && read_only->value.IsBool() &&
+                           read_only->value.GetBool() && !sts_change;
   std::string type = json::StrField(record, "eventType") == "AwsServiceEvent"
                          ? "AWS Service Event via CloudTrail"
                          : "AWS API Call via CloudTrail";

@@ -23,6 +23,10 @@ struct Event {
   std::string region;
   std::string json;
   std::string id;  // the event's "id" (what PutEvents answers as EventId)
+  // A read-only management event delivered through CloudTrail (an API call's record with
+  // readOnly true): EventBridge matches it only against rules whose state is
+  // ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, never ENABLED ones.
+  bool read_only_management = false;
 };
 
 // "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.

@@ -41,8 +41,8 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& sco
   for (;;) {  // at most kMaxRulesPerBus rules per scope (services/events)
     ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListRules(scope, "", after, storage::kMaxListLimit));
     for (const auto& r : page) {
-      // ENABLED and ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS both route: every audit
-      // record, reads included, becomes an event here, which is what the latter asks for.
+      // ENABLED and ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS both route; only the latter
+      // takes read-only management events (EventBus::Route).
       if (r.state == "DISABLED") continue;
       auto pattern = domain::events::EventPattern::Parse(r.event_pattern);
       if (!pattern.ok()) {
@@ -52,7 +52,8 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& sco
       }
       ARCANA_ASSIGN_OR_RETURN(auto targets, store_.ListTargets(scope, r.name, "", storage::kMaxListLimit));
       if (targets.empty()) continue;
-      CompiledRule rule{r.name, r.arn, std::move(*pattern), {}};
+      CompiledRule rule{r.name, r.arn, std::move(*pattern), {},
+                        r.state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"};
       for (const auto& t : targets) {
         ARCANA_ASSIGN_OR_RETURN(auto target, domain::events::DecodeTarget(t.document));
         rule.targets.push_back(std::move(target));

@@ -27,6 +27,9 @@ struct CompiledRule {
   std::string arn;
   domain::events::EventPattern pattern;
   std::vector<domain::events::HttpTarget> targets;
+  // State ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: also matches read-only management
+  // events (Event::read_only_management); an ENABLED rule does not.
+  bool all_management_events = false;
 };
 using RuleSet = std::vector<CompiledRule>;
 

@@ -313,21 +313,34 @@ def tags_of(ev, arn: str) -> list[tuple[str, str]]:
 def test_a_rule_enabled_with_all_cloudtrail_management_events(srv, receiver):
     """RuleState ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (the API reference's third
     state; botocore 1.43's RuleState enum) is taken, kept, answered, and routes: a read's
-    record (a read-only management event, what that state asks for) reaches the target."""
+    record (a read-only management event, what that state asks for) reaches the target.
+    An ENABLED rule with the same pattern does not get the read (EventBridge user guide,
+    "Receiving read-only management events": ENABLED matches every event "except for
+    read-only AWS management events delivered through CloudTrail"), only the write."""
     ev, sm = client(srv, "events"), client(srv, "secretsmanager")
     state = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
     pattern = json.dumps({"source": ["aws.secretsmanager"],
-                          "detail": {"eventName": ["DescribeSecret"],
+                          "detail": {"eventName": ["DescribeSecret", "TagResource"],
                                      "requestParameters": {"SecretId": ["events/all-mgmt"]}}})
     ev.put_rule(Name="all-mgmt", EventPattern=pattern, State=state)
     assert ev.describe_rule(Name="all-mgmt")["State"] == state
     assert [r["State"] for r in ev.list_rules(NamePrefix="all-mgmt")["Rules"]] == [state]
     ev.put_targets(Rule="all-mgmt", Targets=[{"Id": "hook", "Arn": receiver.url}])
+    ev.put_rule(Name="writes-only", EventPattern=pattern)  # State ENABLED
+    ev.put_targets(Rule="writes-only", Targets=[{"Id": "hook", "Arn": receiver.url}])
     sm.create_secret(Name="events/all-mgmt", SecretString="canary-value-c3")
     sm.describe_secret(SecretId="events/all-mgmt")
-    wait_for(lambda: any(b.get("detail", {}).get("eventName") == "DescribeSecret" and
-                         b["detail"]["requestParameters"]["SecretId"] == "events/all-mgmt"
-                         for b in receiver.bodies), timeout=10, what="the read's event")
+
+    def seen(name):
+        return [b for b in receiver.bodies if b.get("detail", {}).get("eventName") == name and
+                b["detail"]["requestParameters"]["SecretId"] == "events/all-mgmt"]
+    wait_for(lambda: seen("DescribeSecret"), timeout=10, what="the read's event")
+    sm.tag_resource(SecretId="events/all-mgmt", Tags=[{"Key": "k", "Value": "v"}])
+    wait_for(lambda: len(seen("TagResource")) == 2, timeout=10, what="the write's two events")
+    time.sleep(0.5)
+    assert len(seen("DescribeSecret")) == 1, "an ENABLED rule got a read-only event"
+    ev.remove_targets(Rule="writes-only", Ids=["hook"])
+    ev.delete_rule(Name="writes-only")
     ev.disable_rule(Name="all-mgmt")
     assert ev.describe_rule(Name="all-mgmt")["State"] == "DISABLED"
     ev.remove_targets(Rule="all-mgmt", Ids=["hook"])
