@@ -40,6 +40,23 @@ struct AwsPolicyUses {
 };
 IamEntity ToEntity(const AwsPolicyUses& u);
 Result<AwsPolicyUses> AwsPolicyUsesFromEntity(const IamEntity& e);
+// Which users, groups and roles use a managed policy (ListEntitiesForPolicy), kept so that the
+// call reads the policy's uses, not the account's identities: one IamEntity per use, of kind
+// kPolicyAttachedKind + ARN (the identity has the policy attached) or kPolicyBoundsKind + ARN
+// (the policy is its permissions boundary), named PolicyUseName(kind, name) ("group/NAME",
+// "role/NAME", "user/NAME": in name order groups, roles then users, each by name, as the call
+// answers them), with the identity's id and path, doc "{}". Written in the same store write as
+// the identity (services/iam: IamService::WriteEntities). No other IAM list or count reads these kinds.
+inline constexpr const char* kPolicyAttachedKind = "policy-attached:";
+inline constexpr const char* kPolicyBoundsKind = "policy-bounds:";
+inline std::string PolicyUseName(const std::string& kind, const std::string& name) {
+  return kind + "/" + name;
+}
+// The row (kind kPolicyUsesIndexedKind, name kPolicyUsesIndexed) that says the account's
+// rows above exist: stores written before they were kept have none, and the first call that
+// needs them makes them once from the identities, together with this row.
+inline constexpr const char* kPolicyUsesIndexedKind = "policy-uses-indexed";
+inline constexpr const char* kPolicyUsesIndexed = "indexed";
 std::string EncodeSession(const domain::iam::Session& s);
 Result<domain::iam::Session> DecodeSession(const std::string& doc);
 

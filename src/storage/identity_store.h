@@ -8,7 +8,8 @@
 // policy's versions and attachment count. A change that spans entities (attaching a policy
 // to a user bumps the policy's attachment count) is one Write of several EntityWrites,
 // committed together or not at all. The counts of an account's uses of AWS managed policies
-// (which are no entities of it) are entities too, of their own kind (identity_codec.h).
+// (which are no entities of it) are entities too, of their own kind, and so are the uses of
+// each managed policy by users, groups and roles (a kind per policy ARN; identity_codec.h).
 //
 // Change rows: every entity write appends (service "iam", resource "ACCOUNT:KIND/NAME",
 // kind = the op); user access key writes append (service "arcana", resource = the key id)

@@ -1445,6 +1445,69 @@ TEST_P(StoreConformance, IamCountEntitiesCountsPerKindAndSumsPolicyAttachments) 
   EXPECT_EQ(ids.CountEntities("111122223333", {"user"})->by_kind["user"], 2);
 }
 
+// ListEntitiesForPolicy reads a policy's uses (storage/identity_codec.h): rows whose kind is
+// kPolicyAttachedKind / kPolicyBoundsKind + the policy's ARN, named "group/NAME", "role/NAME",
+// "user/NAME" with the identity's path. The store must list them by kind exactly (a policy
+// whose ARN extends another's is another kind), in name_key order (groups, roles, users, each
+// by name case-insensitively), by the identity's path, paged after a name; renaming is a delete
+// and a create in one write; CountEntities does not count them.
+TEST_P(StoreConformance, IamPolicyUseRowsListByPolicyInNameOrderByPathAndPage) {
+  auto& ids = stores_->identities();
+  const std::string arn = "arn:aws:iam::111122223333:policy/team/p";
+  const std::string attached = std::string(kPolicyAttachedKind) + arn;
+  const std::string longer = std::string(kPolicyAttachedKind) + arn + "2";
+  auto use = [](const std::string& kind, const std::string& who, const std::string& path) {
+    return IamEntity{"111122223333", kind, who, "ID" + who, path, "{}", 5, 0};
+  };
+  std::vector<EntityWrite> writes;
+  for (auto [who, path] : {std::pair{"user/bob", "/eng/"}, std::pair{"role/Runner", "/"},
+                           std::pair{"user/Alice", "/ops/"}, std::pair{"group/devs", "/eng/"},
+                           std::pair{"group/Admins", "/"}}) {
+    writes.push_back({EntityWrite::Op::kPut, use(attached, who, path)});
+  }
+  writes.push_back({EntityWrite::Op::kPut, use(longer, "user/carol", "/")});
+  writes.push_back({EntityWrite::Op::kPut, use(std::string(kPolicyBoundsKind) + arn, "user/bob",
+                                               "/eng/")});
+  writes.push_back({EntityWrite::Op::kPut,
+                    IamEntity{"111122223333", kPolicyUsesIndexedKind, kPolicyUsesIndexed, "", "/",
+                              "{}", 5, 0}});
+  ASSERT_OK(ids.WriteEntities(writes, "IndexPolicyUses"));
+  auto names = [](const Result<std::vector<IamEntity>>& rows) {
+    std::vector<std::string> out;
+    for (const auto& e : *rows) out.push_back(e.name);
+    return out;
+  };
+  auto all = ids.ListEntities("111122223333", attached, "/", "", 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(names(all), (std::vector<std::string>{"group/Admins", "group/devs", "role/Runner",
+                                                  "user/Alice", "user/bob"}));
+  EXPECT_EQ((*all)[4].id, "IDuser/bob");
+  EXPECT_EQ((*all)[4].path, "/eng/");
+  EXPECT_EQ(names(ids.ListEntities("111122223333", attached, "/eng/", "", 100)),
+            (std::vector<std::string>{"group/devs", "user/bob"}));
+  // Paged after a name (its name_key: "GROUP/DEVS" is "group/devs"), at most `limit`.
+  EXPECT_EQ(names(ids.ListEntities("111122223333", attached, "/", "GROUP/DEVS", 2)),
+            (std::vector<std::string>{"role/Runner", "user/Alice"}));
+  EXPECT_EQ(names(ids.ListEntities("111122223333", attached, "/", "user/", 100)),
+            (std::vector<std::string>{"user/Alice", "user/bob"}));
+  EXPECT_EQ(names(ids.ListEntities("111122223333", longer, "/", "", 100)),
+            (std::vector<std::string>{"user/carol"}));
+  // A rename: the old row deleted and the new created in one write (a taken name: neither).
+  auto bob = *ids.GetEntity("111122223333", attached, "USER/BOB").value();
+  IamEntity robert = use(attached, "user/robert", "/eng/");
+  IamEntity taken = use(attached, "user/alice", "/eng/");
+  EXPECT_CODE(ids.WriteEntities({{EntityWrite::Op::kDelete, bob}, {EntityWrite::Op::kPut, taken}},
+                                "UpdateUser"),
+              ErrorCode::kResourceExists);
+  ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kDelete, bob}, {EntityWrite::Op::kPut, robert}},
+                              "UpdateUser"));
+  EXPECT_EQ(names(ids.ListEntities("111122223333", attached, "/eng/", "", 100)),
+            (std::vector<std::string>{"group/devs", "user/robert"}));
+  auto counts = ids.CountEntities("111122223333", {"user", "group", "role", "policy"});
+  ASSERT_TRUE(counts.ok());
+  for (const auto& [kind, n] : counts->by_kind) EXPECT_EQ(n, 0) << kind;
+}
+
 TEST_P(StoreConformance, IamUserKeysLimitStatusAndDeleteConflict) {
   auto& ids = stores_->identities();
   ASSERT_OK(ids.WriteEntities({{EntityWrite::Op::kPut, Entity("user", "u")}}, "CreateUser"));

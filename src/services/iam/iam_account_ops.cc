@@ -158,7 +158,7 @@ Result<std::string> IamService::CreateAccountAlias(const In& in, const CallConte
       next.revision = e->revision;
       next.created_ms = e->created_ms;
     }
-    Status st = store_.WriteEntities({{EntityWrite::Op::kPut, next}}, "CreateAccountAlias");
+    Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, next}}, "CreateAccountAlias");
     // A concurrent create: read again.
     if (st.code() == ErrorCode::kResourceExists) return Status(ErrorCode::kWriteConflict, "alias");
     return st;
@@ -176,7 +176,7 @@ Result<std::string> IamService::DeleteAccountAlias(const In& in, const CallConte
       return Status(ErrorCode::kResourceNotFound,
                     "The account alias " + alias + " cannot be found.");
     }
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, *e}}, "DeleteAccountAlias");
+    return WriteEntities(ctx, {{EntityWrite::Op::kDelete, *e}}, "DeleteAccountAlias");
   }));
   return std::string("{}");
 }
@@ -298,7 +298,7 @@ Result<std::string> IamService::UpdateAccountPasswordPolicy(const In& in,
       next.created_ms = e->created_ms;
     }
     Status st =
-        store_.WriteEntities({{EntityWrite::Op::kPut, next}}, "UpdateAccountPasswordPolicy");
+        WriteEntities(ctx, {{EntityWrite::Op::kPut, next}}, "UpdateAccountPasswordPolicy");
     if (st.code() == ErrorCode::kResourceExists) {
       return Status(ErrorCode::kWriteConflict, "password policy");
     }
@@ -363,7 +363,7 @@ Result<std::string> IamService::DeleteAccountPasswordPolicy(const In&, const Cal
       return Status(ErrorCode::kResourceNotFound,
                     "The account policy with name PasswordPolicy cannot be found.");
     }
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, *e}}, "DeleteAccountPasswordPolicy");
+    return WriteEntities(ctx, {{EntityWrite::Op::kDelete, *e}}, "DeleteAccountPasswordPolicy");
   }));
   return std::string("{}");
 }

@@ -119,7 +119,7 @@ Status IamService::UpdateOidcProvider(
     ARCANA_ASSIGN_OR_RETURN(OidcProvider p, LoadOidcProvider(ctx, arn));
     ARCANA_ASSIGN_OR_RETURN(bool changed, change(p));
     if (!changed) return Status::Ok();
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, op);
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}}, op);
   });
 }
 
@@ -144,8 +144,8 @@ Result<std::string> IamService::CreateOpenIDConnectProvider(const In& in,
   ARCANA_RETURN_IF_ERROR(CheckClientIdCount(p.client_ids.size()));
   ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   p.tags = TagsOf(in.Get("Tags"));
-  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
-                                   "CreateOpenIDConnectProvider");
+  Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                            "CreateOpenIDConnectProvider");
   if (st.code() == ErrorCode::kResourceExists) {
     // Recorded, the Url as the request gave it.
     return Status(ErrorCode::kResourceExists, "Provider with url " + url + " already exists.");
@@ -222,8 +222,8 @@ Result<std::string> IamService::DeleteOpenIDConnectProvider(const In& in,
                     "OpenId connect Provider " + arn + " cannot be found.");
     }
     ARCANA_RETURN_IF_ERROR(p.status());
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(*p)}},
-                                "DeleteOpenIDConnectProvider");
+    return WriteEntities(ctx, {{EntityWrite::Op::kDelete, storage::ToEntity(*p)}},
+                         "DeleteOpenIDConnectProvider");
   }));
   return std::string("{}");
 }

@@ -2,6 +2,8 @@
 // permissions boundaries.
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <tuple>
 
 #include "domain/iam/aws_managed_policies.h"
@@ -105,7 +107,7 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
   ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
   p.versions.push_back({"v1", doc, ctx.now_ms});
-  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "CreatePolicy");
+  Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "CreatePolicy");
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists,
                   "A policy called " + p.name + " already exists. Duplicate names are not allowed.");
@@ -204,8 +206,8 @@ Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ct
                     "delete the policy's versions. The default version is deleted with the "
                     "policy.");
     }
-    return store_.WriteEntities({{EntityWrite::Op::kDelete, storage::ToEntity(p)}},
-                                "DeletePolicy");
+    return WriteEntities(ctx, {{EntityWrite::Op::kDelete, storage::ToEntity(p)}},
+                         "DeletePolicy");
   }));
   return std::string("{}");
 }
@@ -228,8 +230,8 @@ Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallCont
     p.versions.push_back({id, doc, ctx.now_ms});
     if (set_default) p.default_version = id;
     p.updated_ms = ctx.now_ms;
-    ARCANA_RETURN_IF_ERROR(store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
-                                                "CreatePolicyVersion"));
+    ARCANA_RETURN_IF_ERROR(WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                                         "CreatePolicyVersion"));
     committed = std::move(p);
     return Status::Ok();
   }));
@@ -285,8 +287,8 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
     }
     std::erase_if(p.versions, [&](const auto& v) { return v.version_id == id; });
     p.updated_ms = ctx.now_ms;
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
-                                "DeletePolicyVersion");
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                         "DeletePolicyVersion");
   }));
   return std::string("{}");
 }
@@ -300,8 +302,8 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
     ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
     p.default_version = id;
     p.updated_ms = ctx.now_ms;
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}},
-                                "SetDefaultPolicyVersion");
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
+                         "SetDefaultPolicyVersion");
   }));
   return std::string("{}");
 }
@@ -328,7 +330,7 @@ Result<std::string> IamService::TagPolicy(const In& in, const CallContext& ctx) 
     if (p.tags.size() > kMaxTags) {
       return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for TagsPerPolicy: 50");
     }
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "TagPolicy");
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "TagPolicy");
   }));
   return std::string("{}");
 }
@@ -345,7 +347,7 @@ Result<std::string> IamService::UntagPolicy(const In& in, const CallContext& ctx
       return std::find(keys.begin(), keys.end(), t.first) != keys.end();
     });
     if (p.tags.size() == before) return Status::Ok();  // nothing to remove: nothing written
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "UntagPolicy");
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "UntagPolicy");
   }));
   return std::string("{}");
 }
@@ -363,11 +365,15 @@ Result<std::string> IamService::ListPolicyTags(const In& in, const CallContext& 
   return TagListAnswer(p.tags, in);
 }
 
-// Scans the account's groups, roles and users (EntityFilter narrows to one kind; the
-// LocalManagedPolicy and AWSManagedPolicy filters list none, as AWS answers them, recorded)
-// for those the policy is attached to (PolicyUsageFilter PermissionsPolicy) or bounds
-// (PermissionsBoundary; both without the filter). PathPrefix filters the entities' paths;
-// MaxItems/Marker page the whole answer (the Marker is the position of the next entity).
+// The policy's uses (storage/identity_codec.h: a row per identity that has it attached,
+// kPolicyAttachedKind, or as its boundary, kPolicyBoundsKind), not the account's identities:
+// PolicyUsageFilter PermissionsPolicy reads the first, PermissionsBoundary the second, none
+// both (an identity in both listed once). EntityFilter narrows to one kind (the
+// LocalManagedPolicy and AWSManagedPolicy filters list none, as AWS answers them, recorded);
+// PathPrefix filters the identities' paths. Groups, then roles, then users, each by name;
+// MaxItems/Marker page the whole answer, the Marker being the last entity answered (its row's
+// name). A page reads at most MaxItems + 1 rows of each kind of use (plus those PathPrefix
+// skips).
 Result<std::string> IamService::ListEntitiesForPolicy(const In& in, const CallContext& ctx) {
   const std::string arn = *in.Str("PolicyArn");
   ARCANA_RETURN_IF_ERROR(LoadPolicy(ctx, arn).status());
@@ -375,33 +381,56 @@ Result<std::string> IamService::ListEntitiesForPolicy(const In& in, const CallCo
   const std::string usage = in.Str("PolicyUsageFilter").value_or("");
   const std::string prefix = in.Str("PathPrefix").value_or("/");
   const Page page = PageOf(in);
-  struct Found {
-    std::string kind, name, id;
-  };
-  std::vector<Found> found;
-  for (const char* kind : {"group", "role", "user"}) {
-    const std::string K = kind == std::string("group") ? "Group"
-                          : kind == std::string("role") ? "Role" : "User";
-    if (!filter.empty() && filter != K) continue;
-    std::string after;
-    while (true) {
-      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, prefix, after, 100));
-      for (const auto& e : rows) {
-        ARCANA_ASSIGN_OR_RETURN(Identity i, storage::IdentityFromEntity(e));
-        const bool attached =
-            std::find(i.attached.begin(), i.attached.end(), arn) != i.attached.end();
-        const bool bounds = i.boundary_arn == arn;
-        if ((usage != "PermissionsBoundary" && attached) ||
-            (usage != "PermissionsPolicy" && bounds)) {
-          found.push_back({kind, i.name, i.id});
-        }
+  // The rows' names start with the identity's kind: EntityFilter is a range of names.
+  std::string kind_prefix;
+  if (filter == "Group" || filter == "Role" || filter == "User") {
+    kind_prefix = storage::IamNameKey(filter) + "/";
+  }
+  std::vector<std::string> families;
+  // LocalManagedPolicy / AWSManagedPolicy name no kind of identity: nothing to read.
+  if (filter.empty() || !kind_prefix.empty()) {
+    if (usage != "PermissionsBoundary") families.push_back(storage::kPolicyAttachedKind + arn);
+    if (usage != "PermissionsPolicy") families.push_back(storage::kPolicyBoundsKind + arn);
+  }
+  ARCANA_RETURN_IF_ERROR(EnsurePolicyUses(ctx));
+  std::string after = page.marker;
+  if (storage::IamNameKey(after) < kind_prefix) after = kind_prefix;
+  const size_t limit = std::min(page.max_items + 1, storage::kMaxListLimit);
+  // Merged in name order. A kind of use that filled its read may hold more rows past its
+  // last one: only names up to there are complete (`bound`), the rest waits for a next page.
+  std::map<std::string, storage::IamEntity> merged;  // by name_key
+  std::optional<std::string> bound;
+  for (const auto& family : families) {
+    ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, family, prefix, after,
+                                                           limit));
+    bool past_kind = false;
+    const std::string last = rows.empty() ? "" : storage::IamNameKey(rows.back().name);
+    for (auto& e : rows) {
+      std::string key = storage::IamNameKey(e.name);
+      if (!key.starts_with(kind_prefix)) {
+        past_kind = true;
+        break;
       }
-      if (rows.size() < 100) break;
-      after = rows.back().name;
+      merged.emplace(std::move(key), std::move(e));
+    }
+    if (!past_kind && rows.size() == limit) {
+      if (!bound || last < *bound) bound = last;
     }
   }
-  const size_t start = PositionOf(page, found.size());
-  const size_t end = std::min(found.size(), start + page.max_items);
+  std::vector<const storage::IamEntity*> found;
+  bool truncated = false;
+  for (const auto& [key, e] : merged) {
+    if ((bound && key > *bound) || found.size() == page.max_items) {
+      truncated = true;
+      break;
+    }
+    found.push_back(&e);
+  }
+  // A full read past what was answered: more may follow.
+  if (bound && !found.empty() && storage::IamNameKey(found.back()->name) == *bound) {
+    truncated = true;
+  }
+  if (found.empty()) truncated = false;  // nothing to continue from (MaxItems is at least 1)
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
@@ -409,20 +438,21 @@ Result<std::string> IamService::ListEntitiesForPolicy(const In& in, const CallCo
        {std::tuple{"group", "PolicyGroups", "GroupName", "GroupId"},
         std::tuple{"role", "PolicyRoles", "RoleName", "RoleId"},
         std::tuple{"user", "PolicyUsers", "UserName", "UserId"}}) {
+    const std::string row_prefix = std::string(kind) + "/";
     w.Key(list);
     w.StartArray();
-    for (size_t k = start; k < end; ++k) {
-      if (found[k].kind != kind) continue;
+    for (const auto* e : found) {
+      if (!e->name.starts_with(row_prefix)) continue;
       w.StartObject();
-      json::KV(w, name_key, found[k].name);
-      json::KV(w, id_key, found[k].id);
+      json::KV(w, name_key, e->name.substr(row_prefix.size()));
+      json::KV(w, id_key, e->id);
       w.EndObject();
     }
     w.EndArray();
   }
   w.Key("IsTruncated");
-  w.Bool(end < found.size());
-  if (end < found.size()) json::KV(w, "Marker", std::to_string(end));
+  w.Bool(truncated);
+  if (truncated) json::KV(w, "Marker", found.back()->name);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -456,7 +486,7 @@ Result<std::string> IamService::Attach(const char* kind, const In& in, const Cal
       ++p.attachment_count;
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(p)});
     }
-    return store_.WriteEntities(writes, std::string("Attach") + Quota(kind) + "Policy");
+    return WriteEntities(ctx, writes, std::string("Attach") + Quota(kind) + "Policy");
   }));
   return std::string("{}");
 }
@@ -473,7 +503,7 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
     std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(who)}};
     if (domain::iam::IsAwsManagedPolicyArn(arn)) {  // not stored: its counts are rows
       ARCANA_RETURN_IF_ERROR(CountAwsPolicyUse(ctx, arn, -1, 0, writes));
-      return store_.WriteEntities(writes, std::string("Detach") + Quota(kind) + "Policy");
+      return WriteEntities(ctx, writes, std::string("Detach") + Quota(kind) + "Policy");
     }
     auto p = LoadPolicy(ctx, arn);
     if (p.ok()) {
@@ -482,7 +512,7 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
     } else if (p.status().code() != ErrorCode::kResourceNotFound) {
       return p.status();
     }
-    return store_.WriteEntities(writes, std::string("Detach") + Quota(kind) + "Policy");
+    return WriteEntities(ctx, writes, std::string("Detach") + Quota(kind) + "Policy");
   }));
   return std::string("{}");
 }
@@ -587,8 +617,8 @@ Result<std::string> IamService::PutBoundary(const char* kind, const In& in,
     ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, arn, +1, writes));
     who.boundary_arn = arn;
     writes.insert(writes.begin(), {EntityWrite::Op::kPut, storage::ToEntity(who)});
-    return store_.WriteEntities(writes,
-                                std::string("Put") + Quota(kind) + "PermissionsBoundary");
+    return WriteEntities(ctx, writes,
+                         std::string("Put") + Quota(kind) + "PermissionsBoundary");
   }));
   return std::string("{}");
 }
@@ -604,8 +634,8 @@ Result<std::string> IamService::DeleteBoundary(const char* kind, const In& in,
     }
     who.boundary_arn.clear();
     writes.insert(writes.begin(), {EntityWrite::Op::kPut, storage::ToEntity(who)});
-    return store_.WriteEntities(writes,
-                                std::string("Delete") + Quota(kind) + "PermissionsBoundary");
+    return WriteEntities(ctx, writes,
+                         std::string("Delete") + Quota(kind) + "PermissionsBoundary");
   }));
   return std::string("{}");
 }

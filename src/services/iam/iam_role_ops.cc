@@ -84,7 +84,7 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
     if (!r.boundary_arn.empty()) {
       ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, r.boundary_arn, +1, writes));
     }
-    return store_.WriteEntities(writes, "CreateRole");
+    return WriteEntities(ctx, writes, "CreateRole");
   });
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists, "Role with name " + r.name + " already exists.");

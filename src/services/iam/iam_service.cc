@@ -959,7 +959,7 @@ Status IamService::CountAwsPolicyUses(const CallContext& ctx) {
       p.boundary_count = bounding;
       writes.push_back({storage::EntityWrite::Op::kPut, storage::ToEntity(p)});
     }
-    Status st = store_.WriteEntities(writes, "CountAwsManagedPolicyUses");
+    Status st = WriteEntities(ctx, writes, "CountAwsManagedPolicyUses");
     // Another request counted them first (its marker exists): its counts hold.
     if (st.code() == ErrorCode::kResourceExists) return Status::Ok();
     return st;
@@ -988,8 +988,8 @@ Status IamService::CountAwsPolicyUse(const CallContext& ctx, const std::string& 
     // The policy's first use since the counts exist: its row (zero) is made on its own, and
     // the attempt runs again on it (a concurrent first use may have made it first: fine).
     u.created_ms = ctx.now_ms;
-    Status st = store_.WriteEntities({{storage::EntityWrite::Op::kPut, storage::ToEntity(u)}},
-                                     "CountAwsManagedPolicyUses");
+    Status st = WriteEntities(ctx, {{storage::EntityWrite::Op::kPut, storage::ToEntity(u)}},
+                              "CountAwsManagedPolicyUses");
     if (!st.ok() && st.code() != ErrorCode::kResourceExists) return st;
     return Status(ErrorCode::kWriteConflict, "aws-policy-uses " + arn + " was just created");
   }
@@ -1084,7 +1084,7 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
     if (!i.boundary_arn.empty()) {
       ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, i.boundary_arn, -1, writes));
     }
-    return store_.WriteEntities(writes, op);
+    return WriteEntities(ctx, writes, op);
   });
 }
 
@@ -1094,8 +1094,149 @@ Status IamService::Update(const CallContext& ctx, const std::string& kind,
   return RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity i, Load(ctx, kind, name));
     ARCANA_RETURN_IF_ERROR(change(i));
-    return store_.WriteEntities({{storage::EntityWrite::Op::kPut, storage::ToEntity(i)}}, op);
+    return WriteEntities(ctx, {{storage::EntityWrite::Op::kPut, storage::ToEntity(i)}}, op);
   });
+}
+
+}  // namespace arcana::services::iam
+
+namespace arcana::services::iam {
+
+namespace {
+
+// One use of a managed policy by an identity, as its policy-use row holds it.
+struct PolicyUse {
+  std::string kind;  // kPolicyAttachedKind / kPolicyBoundsKind + the policy's ARN
+  std::string name;  // PolicyUseName(identity kind, identity name)
+  std::string id;
+  std::string path;
+  bool operator==(const PolicyUse&) const = default;
+};
+
+// Keyed as the store keys the rows: (kind, name_key).
+using PolicyUses = std::map<std::pair<std::string, std::string>, PolicyUse>;
+
+void AddUses(const domain::iam::Identity& i, PolicyUses& out) {
+  auto add = [&](const char* family, const std::string& arn) {
+    PolicyUse u{family + arn, storage::PolicyUseName(i.kind, i.name), i.id, i.path};
+    out[{u.kind, storage::IamNameKey(u.name)}] = std::move(u);
+  };
+  for (const auto& arn : i.attached) add(storage::kPolicyAttachedKind, arn);
+  if (!i.boundary_arn.empty()) add(storage::kPolicyBoundsKind, i.boundary_arn);
+}
+
+bool IsIdentityKind(const std::string& kind) {
+  return kind == "user" || kind == "group" || kind == "role";
+}
+
+storage::IamEntity UseEntity(const std::string& account, const PolicyUse& u, int64_t now_ms) {
+  return {account, u.kind, u.name, u.id, u.path, "{}", now_ms, 0};
+}
+
+}  // namespace
+
+Status IamService::WriteEntities(const CallContext& ctx, std::vector<storage::EntityWrite> writes,
+                                 const std::string& op) {
+  ARCANA_RETURN_IF_ERROR(IndexPolicyUses(ctx, writes));
+  return store_.WriteEntities(writes, op);
+}
+
+Status IamService::IndexPolicyUses(const CallContext& ctx,
+                                   std::vector<storage::EntityWrite>& writes) {
+  using Op = storage::EntityWrite::Op;
+  // The rows' wanted state after the write, for the keys it changes (nullopt: no row).
+  std::map<std::pair<std::string, std::string>, std::optional<PolicyUse>> changed;
+  for (const auto& w : writes) {
+    if (!IsIdentityKind(w.entity.kind)) continue;
+    PolicyUses before, after;
+    if (w.op == Op::kDelete || w.entity.revision != 0) {
+      ARCANA_ASSIGN_OR_RETURN(auto stored,
+                              store_.GetEntity(w.entity.account, w.entity.kind, w.entity.name));
+      // The write would not apply: it conflicts in the store as well.
+      if (!stored || stored->revision != w.entity.revision) {
+        return Status(ErrorCode::kWriteConflict, w.entity.kind + " " + w.entity.name);
+      }
+      ARCANA_ASSIGN_OR_RETURN(domain::iam::Identity was, storage::IdentityFromEntity(*stored));
+      AddUses(was, before);
+    }
+    if (w.op == Op::kPut) {
+      ARCANA_ASSIGN_OR_RETURN(domain::iam::Identity will, storage::IdentityFromEntity(w.entity));
+      AddUses(will, after);
+    }
+    for (const auto& [key, use] : before) {
+      if (!after.contains(key)) changed[key] = std::nullopt;
+    }
+    for (const auto& [key, use] : after) {
+      auto it = before.find(key);
+      if (it == before.end() || !(it->second == use)) changed[key] = use;
+    }
+  }
+  if (changed.empty()) return Status::Ok();
+  ARCANA_RETURN_IF_ERROR(EnsurePolicyUses(ctx));
+  for (const auto& [key, want] : changed) {
+    ARCANA_ASSIGN_OR_RETURN(auto row, store_.GetEntity(ctx.account, key.first, key.second));
+    if (!want) {
+      if (row) writes.push_back({Op::kDelete, *row});
+      continue;
+    }
+    storage::IamEntity e = UseEntity(ctx.account, *want, ctx.now_ms);
+    if (row) {
+      if (row->name == e.name && row->id == e.id && row->path == e.path) continue;
+      e.revision = row->revision;
+      e.created_ms = row->created_ms;
+    }
+    writes.push_back({Op::kPut, std::move(e)});
+  }
+  return Status::Ok();
+}
+
+Status IamService::EnsurePolicyUses(const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auto marker,
+                          store_.GetEntity(ctx.account, storage::kPolicyUsesIndexedKind,
+                                           storage::kPolicyUsesIndexed));
+  if (marker) return Status::Ok();
+  return MakePolicyUses(ctx);
+}
+
+Status IamService::MakePolicyUses(const CallContext& ctx) {
+  using Op = storage::EntityWrite::Op;
+  PolicyUses uses;
+  for (const char* kind : {"user", "group", "role"}) {
+    std::string after;
+    while (true) {
+      ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, 1000));
+      for (const auto& e : rows) {
+        ARCANA_ASSIGN_OR_RETURN(domain::iam::Identity i, storage::IdentityFromEntity(e));
+        AddUses(i, uses);
+      }
+      if (rows.size() < 1000) break;
+      after = rows.back().name;
+    }
+  }
+  // Two passes: all creates first (the common case: no row exists); when one exists without
+  // the marker (rows left by an interrupted store edit), each row is read and rewritten.
+  for (bool read_rows : {false, true}) {
+    std::vector<storage::EntityWrite> writes{
+        {Op::kPut,
+         {ctx.account, storage::kPolicyUsesIndexedKind, storage::kPolicyUsesIndexed, "", "/", "{}",
+          ctx.now_ms, 0}}};
+    for (const auto& [key, use] : uses) {
+      storage::IamEntity e = UseEntity(ctx.account, use, ctx.now_ms);
+      if (read_rows) {
+        ARCANA_ASSIGN_OR_RETURN(auto row, store_.GetEntity(ctx.account, key.first, key.second));
+        if (row) e.revision = row->revision;
+      }
+      writes.push_back({Op::kPut, std::move(e)});
+    }
+    Status st = store_.WriteEntities(writes, "IndexPolicyUses");
+    if (st.code() != ErrorCode::kResourceExists) return st;
+    // Another request made them first (its marker exists): its rows hold.
+    ARCANA_ASSIGN_OR_RETURN(auto marker, store_.GetEntity(ctx.account,
+                                                          storage::kPolicyUsesIndexedKind,
+                                                          storage::kPolicyUsesIndexed));
+    if (marker) return Status::Ok();
+  }
+  return Status(ErrorCode::kWriteConflict, "the policy-use rows changed while they were made");
 }
 
 }  // namespace arcana::services::iam

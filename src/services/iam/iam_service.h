@@ -132,6 +132,25 @@ class IamService : public QueryService {
   // counts if the account has none): a count in progress then cannot have missed the rename.
   Status GuardAwsPolicyUses(const CallContext& ctx, const Identity& renamed,
                             std::vector<storage::EntityWrite>& writes);
+  // The store write of `writes` (IdentityStore::WriteEntities) with the policy-use rows
+  // (storage/identity_codec.h: kPolicyAttachedKind, kPolicyBoundsKind) that its user, group
+  // and role writes change appended: every write of an identity goes through here (or through
+  // IndexPolicyUses, for RenameUser), so the rows follow attachments, boundaries, renames,
+  // path changes and deletes in the same transaction.
+  Status WriteEntities(const CallContext& ctx, std::vector<storage::EntityWrite> writes,
+                       const std::string& op);
+  // Appends to `writes` the policy-use rows its identity writes change: each identity's uses
+  // before (the stored row, which must be at the write's revision, else kWriteConflict) and
+  // after are compared, and only rows that differ are read (for their revision) and written.
+  // Makes the account's rows first when they were never made (EnsurePolicyUses).
+  Status IndexPolicyUses(const CallContext& ctx, std::vector<storage::EntityWrite>& writes);
+  // Makes the account's policy-use rows from its users, groups and roles, once: the rows and
+  // the row that says they exist (kPolicyUsesIndexed) are created in one write, which fails
+  // when another request made them first (then theirs hold). Every write that changes a row
+  // ensures this first, so a write after the marker is made cannot be missed by it, and no
+  // write that changes a use happens while it reads.
+  Status EnsurePolicyUses(const CallContext& ctx);
+  Status MakePolicyUses(const CallContext& ctx);
   // The catalog policy with the account's counts.
   static domain::iam::ManagedPolicy WithUses(const domain::iam::ManagedPolicy& p,
                                              const std::map<std::string, Uses>& uses);

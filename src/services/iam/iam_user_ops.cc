@@ -56,7 +56,7 @@ Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx)
     if (!u.boundary_arn.empty()) {
       ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, u.boundary_arn, +1, writes));
     }
-    return store_.WriteEntities(writes, "CreateUser");
+    return WriteEntities(ctx, writes, "CreateUser");
   });
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists, "User with name " + u.name + " already exists.");
@@ -212,6 +212,7 @@ Result<std::string> IamService::RenameUser(const CallContext& ctx, const std::st
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(g)});
     }
     ARCANA_ASSIGN_OR_RETURN(auto rebound, resolver_.RebindUserKeys(ctx.account, u.name, new_name));
+    ARCANA_RETURN_IF_ERROR(IndexPolicyUses(ctx, writes));  // its uses, under the new name
     return store_.RenameUser(ctx.account, u.name, rebound, writes);
   });
   if (st.code() == ErrorCode::kResourceExists) {
@@ -426,7 +427,7 @@ Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx
   Identity g = NewIdentity(in, ctx, "group", "GroupName", "AGPA");
   ARCANA_RETURN_IF_ERROR(CheckName(g.name, "groupName"));
   ARCANA_RETURN_IF_ERROR(CheckPath(g.path));
-  Status st = store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(g)}}, "CreateGroup");
+  Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(g)}}, "CreateGroup");
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists,
                   "Group with name " + g.name + " already exists.");
@@ -479,7 +480,7 @@ Result<std::string> IamService::UpdateGroup(const In& in, const CallContext& ctx
     std::vector<EntityWrite> writes;
     if (same_key) {
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(renamed)});
-      if (g.name == to) return store_.WriteEntities(writes, "UpdateGroup");
+      if (g.name == to) return WriteEntities(ctx, writes, "UpdateGroup");
     } else {
       writes.push_back({EntityWrite::Op::kDelete, storage::ToEntity(g)});
       storage::IamEntity created = storage::ToEntity(renamed);
@@ -492,7 +493,7 @@ Result<std::string> IamService::UpdateGroup(const In& in, const CallContext& ctx
       std::replace(u.groups.begin(), u.groups.end(), g.name, to);
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(u)});
     }
-    return store_.WriteEntities(writes, "UpdateGroup");
+    return WriteEntities(ctx, writes, "UpdateGroup");
   });
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists, "Group with name " + to + " already exists.");
@@ -516,9 +517,9 @@ Result<std::string> IamService::AddUserToGroup(const In& in, const CallContext& 
     }
     u.groups.push_back(g.name);
     g.groups.push_back(u.name);
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)},
-                                 {EntityWrite::Op::kPut, storage::ToEntity(g)}},
-                                "AddUserToGroup");
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(u)},
+                               {EntityWrite::Op::kPut, storage::ToEntity(g)}},
+                         "AddUserToGroup");
   }));
   return std::string("{}");
 }
@@ -533,9 +534,9 @@ Result<std::string> IamService::RemoveUserFromGroup(const In& in, const CallCont
     if (it == u.groups.end()) return Status::Ok();  // not a member: AWS answers success
     u.groups.erase(it);
     std::erase(g.groups, u.name);
-    return store_.WriteEntities({{EntityWrite::Op::kPut, storage::ToEntity(u)},
-                                 {EntityWrite::Op::kPut, storage::ToEntity(g)}},
-                                "RemoveUserFromGroup");
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(u)},
+                               {EntityWrite::Op::kPut, storage::ToEntity(g)}},
+                         "RemoveUserFromGroup");
   }));
   return std::string("{}");
 }
