@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -328,3 +329,25 @@ def test_a_store_written_before_the_uses_were_kept_makes_them_once(fresh_dev_ser
     check(iam, acct, (p, ADMIN))
     assert answer(iam, PolicyArn=p, PolicyUsageFilter="PermissionsBoundary")["PolicyUsers"] == [
         {"UserName": "u1-renamed", "UserId": acct.ids[("user", "u1-renamed")]["id"]}]
+
+
+def test_concurrent_first_uses_make_the_rows_once_and_lose_none(fresh_dev_server):
+    # A new account has no rows yet: the first writes race to make them (one wins, the others
+    # find its marker) and each then adds its own use: every one is listed.
+    iam = client(fresh_dev_server.endpoint, "iam")
+    p = iam.create_policy(PolicyName=name("p"), PolicyDocument=DOC)["Policy"]["Arn"]
+    users = [f"user{i}" for i in range(8)]
+    ids = {u: iam.create_user(UserName=u)["User"]["UserId"] for u in users}
+
+    def use(u):
+        c = client(fresh_dev_server.endpoint, "iam")
+        c.attach_user_policy(UserName=u, PolicyArn=p)
+        c.put_user_permissions_boundary(UserName=u, PermissionsBoundary=p)
+        c.update_user(UserName=u, NewUserName=u.upper())
+
+    with ThreadPoolExecutor(len(users)) as pool:
+        list(pool.map(use, users))
+    want = [{"UserName": u.upper(), "UserId": ids[u]} for u in users]
+    for usage in ("PermissionsPolicy", "PermissionsBoundary"):
+        assert answer(iam, PolicyArn=p, PolicyUsageFilter=usage)["PolicyUsers"] == want
+    assert pages(iam, 3, PolicyArn=p)["PolicyUsers"] == want
