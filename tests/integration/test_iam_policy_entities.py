@@ -351,3 +351,30 @@ def test_concurrent_first_uses_make_the_rows_once_and_lose_none(fresh_dev_server
     for usage in ("PermissionsPolicy", "PermissionsBoundary"):
         assert answer(iam, PolicyArn=p, PolicyUsageFilter=usage)["PolicyUsers"] == want
     assert pages(iam, 3, PolicyArn=p)["PolicyUsers"] == want
+
+
+def test_the_call_reads_the_policys_uses_not_the_accounts_identities(fresh_dev_server):
+    # A user row the call would fail to read (its document corrupted in the store) does not
+    # matter to a policy it does not use: the call reads that policy's rows only (it read and
+    # parsed every user, group and role of the account: InternalFailure).
+    srv = fresh_dev_server
+    iam = client(srv.endpoint, "iam")
+    p = iam.create_policy(PolicyName=name("p"), PolicyDocument=DOC)["Policy"]["Arn"]
+    uid = iam.create_user(UserName="user1")["User"]["UserId"]
+    iam.attach_user_policy(UserName="user1", PolicyArn=p)
+    # (the first use of an AWS managed policy also makes the account's counts of them)
+    iam.attach_user_policy(UserName="user1", PolicyArn=ADMIN)
+    iam.create_user(UserName="unrelated")
+    iam.create_group(GroupName="unrelated")
+    srv.stop()
+    store_sql(srv, "UPDATE iam_entities SET doc = 'not a document' "
+                   "WHERE kind IN ('user', 'group') AND name = 'unrelated'")
+    srv.start()
+    iam = client(srv.endpoint, "iam")
+    assert answer(iam, PolicyArn=p) == {"IsTruncated": False, "PolicyGroups": [],
+                                        "PolicyRoles": [],
+                                        "PolicyUsers": [{"UserName": "user1", "UserId": uid}]}
+    assert answer(iam, PolicyArn=ADMIN)["PolicyUsers"] == [{"UserName": "user1", "UserId": uid}]
+    # GetAccountSummary counts them without reading them.
+    assert (iam.get_account_summary()["SummaryMap"]["Users"],
+            iam.get_account_summary()["SummaryMap"]["Groups"]) == (2, 1)
