@@ -56,8 +56,10 @@ constexpr std::array<std::string_view, 5> kSafeSubtree = {
 
 // Maps whose keys are the caller's own names, not members: every value under them is hidden,
 // whatever its key (Lambda's Environment.Variables: a variable named "Name", "Description" or
-// "Role" would otherwise pass the allow-list with its value).
-constexpr std::array<std::string_view, 1> kHiddenSubtree = {"Variables"};
+// "Role" would otherwise pass the allow-list with its value; EventBridge HTTP targets'
+// HttpParameters headers and query strings, which carry API keys and tokens).
+constexpr std::array<std::string_view, 3> kHiddenSubtree = {
+    "HeaderParameters", "QueryStringParameters", "Variables"};
 
 static_assert(std::is_sorted(kSafe.begin(), kSafe.end()), "kSafe must stay sorted");
 

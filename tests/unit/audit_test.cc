@@ -63,6 +63,17 @@ TEST(AuditRedaction, LambdaEnvironmentValuesAreHiddenWhateverTheirNames) {
   EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
 }
 
+TEST(AuditRedaction, EventTargetHttpHeadersAndQueryValuesAreHiddenWhateverTheirNames) {
+  // PutTargets' HttpParameters: header and query-string names are the caller's; an API key
+  // sent in a header named like a kept member (Name, Type, Version) must not be recorded.
+  std::string r = Redact(
+      R"({"Rule":"r","Targets":[{"Id":"t","Arn":"https://h/x","HttpParameters":{)"
+      R"("HeaderParameters":{"Name":"s3cret1","Type":"s3cret2","X-Api-Key":"s3cret3"},)"
+      R"("QueryStringParameters":{"Version":"s3cret4","token":"s3cret5"}}}]})");
+  EXPECT_NE(r.find(R"("Version":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
+  EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
+}
+
 TEST(AuditRedaction, IamAndStsNamesAreKeptTheirSecretsAreNot) {
   // CreateAccessKey's and AssumeRole's answers: the key id and names are metadata (CloudTrail
   // records them); the secret key and the session token are not.
