@@ -329,6 +329,14 @@ def test_a_store_written_before_the_uses_were_kept_makes_them_once(fresh_dev_ser
     check(iam, acct, (p, ADMIN))
     assert answer(iam, PolicyArn=p, PolicyUsageFilter="PermissionsBoundary")["PolicyUsers"] == [
         {"UserName": "u1-renamed", "UserId": acct.ids[("user", "u1-renamed")]["id"]}]
+    # Rows left without their marker (a store edited by hand): made again over them.
+    srv.stop()
+    store_sql(srv, "DELETE FROM iam_entities WHERE kind = 'policy-uses-indexed' "
+                   "OR (kind LIKE 'policy-bounds:%' AND name = 'role/r1')")
+    srv.start()
+    iam = client(srv.endpoint, "iam")
+    acct.iam = iam
+    check(iam, acct, (p, ADMIN))
 
 
 def test_concurrent_first_uses_make_the_rows_once_and_lose_none(fresh_dev_server):

@@ -1195,7 +1195,9 @@ Status IamService::EnsurePolicyUses(const CallContext& ctx) {
                           store_.GetEntity(ctx.account, storage::kPolicyUsesIndexedKind,
                                            storage::kPolicyUsesIndexed));
   if (marker) return Status::Ok();
-  return MakePolicyUses(ctx);
+  // A row rewritten meanwhile (only when rows were left without the marker) conflicts: the
+  // identities are read again. Reads (ListEntitiesForPolicy) retry too.
+  return RetryOnConflict([&]() -> Status { return MakePolicyUses(ctx); });
 }
 
 Status IamService::MakePolicyUses(const CallContext& ctx) {
