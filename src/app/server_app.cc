@@ -318,6 +318,7 @@ int RunServer(const config::Config& cfg) {
         std::string(tls ? "https" : "http") + "://" + call_host + ":" + std::to_string(*bound);
   }
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
+  invoker.KeepPackagesOf(stores.functions());  // the unpacked packages it keeps
   // The Lambda API (REST-JSON) over the same functions; registered before serving starts.
   services::lambda::LambdaService lambda(stores.functions(), invoker, identities, *root);
   lambda.SetEndpoint(rotation_options.endpoint_url);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -100,6 +101,85 @@ void WriteAll(int fd, const std::string& data) {
 
 }  // namespace
 
+class FunctionInvoker::PackageUse {
+ public:
+  PackageUse(const FunctionInvoker& inv, std::string digest)
+      : inv_(inv), digest_(std::move(digest)) {
+    std::lock_guard lock(inv_.packages_mu_);
+    ++inv_.packages_in_use_[digest_];
+  }
+  // The last use of a folder that a sweep found unused by the store's functions sweeps again:
+  // the folder of an update's old code goes once the invocations still running it end.
+  ~PackageUse() {
+    bool sweep = false;
+    {
+      std::lock_guard lock(inv_.packages_mu_);
+      auto it = inv_.packages_in_use_.find(digest_);
+      if (--it->second == 0) {
+        inv_.packages_in_use_.erase(it);
+        sweep = inv_.packages_sweep_due_.erase(digest_) != 0;
+      }
+    }
+    if (sweep) inv_.SweepPackages();
+  }
+  PackageUse(const PackageUse&) = delete;
+  PackageUse& operator=(const PackageUse&) = delete;
+
+ private:
+  const FunctionInvoker& inv_;
+  std::string digest_;
+};
+
+void FunctionInvoker::SweepPackages() const {
+  namespace fs = std::filesystem;
+  if (packages_store_ == nullptr) return;
+  const std::string root = log_dir_ + "/code";
+  std::vector<std::string> folders;
+  std::vector<std::string> leftovers;  // .remove-* of a sweep that died before removing
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (IsPackageFolderName(name)) {
+      folders.push_back(name);
+    } else if (name.starts_with(".remove-")) {
+      leftovers.push_back(name);
+    }
+  }
+  for (const auto& name : leftovers) {
+    std::error_code ignored;
+    fs::remove_all(root + "/" + name, ignored);
+  }
+  for (size_t at = 0; at < folders.size(); at += storage::kMaxListLimit) {
+    std::vector<std::string> batch(
+        folders.begin() + static_cast<std::ptrdiff_t>(at),
+        folders.begin() + static_cast<std::ptrdiff_t>(
+                              std::min(folders.size(), at + storage::kMaxListLimit)));
+    auto kept = packages_store_->PackagesInUse(batch);
+    if (!kept.ok()) return;  // the folders stay for a later sweep
+    std::sort(kept->begin(), kept->end());
+    for (const auto& digest : batch) {
+      if (std::binary_search(kept->begin(), kept->end(), digest)) continue;
+      // Moved aside under the lock, so that an invocation marking it in use from now on finds
+      // it gone and unpacks it again; removed (up to kMaxUnzippedBytes) outside the lock.
+      std::string trash = root + "/.remove-XXXXXX";
+      {
+        std::lock_guard lock(packages_mu_);
+        if (packages_in_use_.contains(digest)) {
+          packages_sweep_due_.insert(digest);  // its last invocation sweeps again
+          continue;
+        }
+        if (::mkdtemp(trash.data()) == nullptr) return;
+        if (::rename((root + "/" + digest).c_str(), (trash + "/" + digest).c_str()) != 0) {
+          ::rmdir(trash.c_str());  // gone already (another sweep)
+          continue;
+        }
+      }
+      std::error_code ignored;
+      fs::remove_all(trash, ignored);
+    }
+  }
+}
+
 // {"errorMessage","errorType"} for a failure the runtime (not the handler) reports.
 static std::string ErrorDocument(const std::string& message, const char* type) {
   rapidjson::StringBuffer buf;
@@ -127,8 +207,12 @@ Status FunctionInvoker::Run(const storage::RotationFunction& f, const Invocation
   } else if (f.kind == rot::kKindPython) {
     st = InvokePython(f, env, f.target, f.handler, "", call, &output, &payload);
   } else if (f.kind == rot::kKindZip) {
-    auto folder = MaterialisePackage(log_dir_ + "/code", f.target, f.code);
+    PackageUse use(*this, f.target);  // until the function's process has ended
+    bool unpacked = false;
+    auto folder = MaterialisePackage(log_dir_ + "/code", f.target, f.code, &unpacked);
     if (!folder.ok()) return folder.status();  // nothing ran: not the function's failure
+    // New code on this node: what an update or deletion on any node left goes now.
+    if (unpacked) SweepPackages();
     st = InvokePython(f, env, *folder, f.handler, "", call, &output, &payload);
   } else if (auto builtin = f.kind == rot::kKindBuiltin ? FindBuiltinRotator(f.target)
                                                          : std::nullopt) {

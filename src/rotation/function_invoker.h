@@ -11,7 +11,17 @@
 //    (/usr/bin/python3) through a small shim that calls handler(event, context); like exec
 //    otherwise (an uncaught exception: exit status 1, its traceback in the log).
 //  - kind "zip": a package made through the Lambda API (rotation/function_package.h),
-//    unpacked on this node on first use under <log_dir>/code/, then run like "python".
+//    unpacked on this node on first use under <log_dir>/code/<hex SHA-256>/, then run like
+//    "python". Those folders are a cache bounded by what the store still runs: once a sweep
+//    (SweepPackages) finds a folder that no function of the store (KeepPackagesOf) has as its
+//    package and that no invocation of this process is using (from before it looks for the
+//    folder until its process has ended), the folder is removed; an invocation that needs it
+//    again (one holding the function as it read it before an update) unpacks it again from
+//    its own copy of the package. A sweep runs whenever this node unpacks a package (so every
+//    node drops what an update or deletion on another node left, the next time it runs new
+//    code), after an UpdateFunctionCode or DeleteFunction served here, and when the last
+//    invocation using a folder that a sweep found unused by the store ends. One arcanad
+//    process per data folder (the in-use marks are this process's).
 // The step is killed (exec) or abandoned (url) at the function's timeout; an exec function
 // is also killed when the invocation is cancelled (the node stops) or arcanad dies.
 // Run() also reports what Lambda's Invoke answers (InvokeOutcome): the Python handler's
@@ -30,6 +40,9 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,7 +93,18 @@ class FunctionInvoker {
   // unpacked is kInvalidParameter.
   Status Run(const storage::RotationFunction& f, const Invocation& call, InvokeOutcome* out) const;
 
+  // The store whose functions' packages this node's cache keeps; unset (tests of the runner),
+  // nothing is swept. Set before the invoker is used.
+  void KeepPackagesOf(storage::FunctionStore& store) { packages_store_ = &store; }
+  // Removes the unpacked package folders that no function of the store has as its package and
+  // no invocation of this process is using. Best effort: a store or file-system error leaves
+  // folders for a later sweep. Work: one listing of the cache folder and one bounded store
+  // query per kMaxListLimit folders; a removal happens outside the lock invocations take.
+  void SweepPackages() const;
+
  private:
+  // Marks a package folder in use for an invocation's life (the sweep skips it).
+  class PackageUse;
   Status InvokeUrl(const storage::RotationFunction& f, const domain::rotation::EnvVars& env,
                    const Invocation& call, std::string* output) const;
   // args[0] is the executable's path.
@@ -99,6 +123,14 @@ class FunctionInvoker {
 
   std::string log_dir_;
   std::string python_;
+  storage::FunctionStore* packages_store_ = nullptr;
+  // Package folders (digests) in use by invocations of this process, with their counts; a
+  // sweep checks and moves a folder away under packages_mu_, an invocation marks its folder
+  // under it before looking for it.
+  mutable std::mutex packages_mu_;
+  mutable std::map<std::string, int> packages_in_use_;
+  // In use when a sweep found them unused by the store: swept again after their last use.
+  mutable std::set<std::string> packages_sweep_due_;
 };
 
 }  // namespace arcana::rotation

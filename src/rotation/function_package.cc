@@ -143,9 +143,18 @@ Result<PackageInfo> CheckPackage(const std::string& zip) {
   return Walk(z.get(), [](zip_uint64_t, std::string_view, bool) { return Status::Ok(); });
 }
 
+bool IsPackageFolderName(std::string_view name) {
+  if (name.size() != 64) return false;
+  for (char c : name) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,
-                                       const std::string& zip) {
+                                       const std::string& zip, bool* unpacked) {
   namespace fs = std::filesystem;
+  if (unpacked != nullptr) *unpacked = false;
   const std::string dir = root + "/" + sha256_hex;
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return dir;
@@ -185,6 +194,8 @@ Result<std::string> MaterialisePackage(const std::string& root, const std::strin
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return FsError("cannot unpack the deployment package");
     }
+  } else if (unpacked != nullptr) {
+    *unpacked = true;
   }
   return dir;
 }

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -35,9 +36,14 @@ struct PackageInfo {
 Result<PackageInfo> CheckPackage(const std::string& zip);
 
 // The folder holding the unpacked package whose hex SHA-256 is `sha256_hex`: made from `zip`
-// on first use (after checking that the zip has that digest), reused after.
+// on first use (after checking that the zip has that digest), reused after; *unpacked (when
+// not null) says whether this call made it. Folders are removed by the invoker's sweep
+// (rotation/function_invoker.h), which also skips the .unpack-* folders of unpacks under way.
 // kInvalidParameter for a bad archive; kInternalFailure for file-system errors.
 Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,
-                                       const std::string& zip);
+                                       const std::string& zip, bool* unpacked = nullptr);
+
+// Whether `name` is a package folder's name (64 lowercase hex digits).
+bool IsPackageFolderName(std::string_view name);
 
 }  // namespace arcana::rotation

@@ -65,6 +65,11 @@ class FunctionStore {
   // meanwhile, kResourceNotFound when the function is gone. Keys: expected's.
   virtual Status UpdateFunction(const RotationFunction& expected,
                                 const RotationFunction& updated) = 0;
+  // Which of `sha256_hex` (deployment packages' hex digests; at most kMaxListLimit are read)
+  // some kind "zip" function of the store, in any account and region, still runs: what each
+  // node's cache of unpacked packages keeps (rotation/function_invoker.h). One indexed query.
+  virtual Result<std::vector<std::string>> PackagesInUse(
+      const std::vector<std::string>& sha256_hex) = 0;
 };
 
 }  // namespace arcana::storage

@@ -429,18 +429,24 @@ def test_a_function_created_on_one_node_runs_on_another(srv, lam, tmp_path):
                          root_key_file=srv.data_dir / "root.key").start()
     try:
         name = "nodes-" + uuid.uuid4().hex[:8]
-        create(lam, name)
+        v1 = make_zip({"lambda_function.py": HANDLER_PY + f"# {name}\n"})
+        create(lam, name, Code={"ZipFile": v1})
         r = client(node2.endpoint, "lambda").invoke(FunctionName=name, Payload=b'{"n": 2}')
         assert json.loads(r["Payload"].read())["echo"] == {"n": 2}
-        assert list((tmp_path / "data" / "functions" / "code").iterdir())  # unpacked on node 2
+        old = hashlib.sha256(v1).hexdigest()
+        assert old in code_folders(tmp_path / "data")  # unpacked on node 2
         # Code and configuration updated on one node are what the other runs next.
-        lam.update_function_code(FunctionName=name, ZipFile=make_zip({"lambda_function.py": (
+        v2 = make_zip({"lambda_function.py": (
             "import os\ndef lambda_handler(event, context):\n"
-            "    return {'v': 2, 'g': os.environ.get('GREETING')}\n")}))
+            "    return {'v': 2, 'g': os.environ.get('GREETING')}\n")})
+        lam.update_function_code(FunctionName=name, ZipFile=v2)
         lam.update_function_configuration(FunctionName=name,
                                           Environment={"Variables": {"GREETING": "n2"}})
         r = client(node2.endpoint, "lambda").invoke(FunctionName=name, Payload=b"{}")
         assert json.loads(r["Payload"].read()) == {"v": 2, "g": "n2"}
+        # Node 2 learnt of the update when it unpacked the new package: the old one is gone
+        # from its disk too.
+        assert code_folders(tmp_path / "data") == {hashlib.sha256(v2).hexdigest()}
         lam.delete_function(FunctionName=name)
     finally:
         node2.stop()
@@ -890,6 +896,97 @@ def test_update_function_code_is_what_the_next_invoke_runs(lam):
         lam.update_function_code(FunctionName=name, ZipFile=v2)
     assert lambda_error(e) == ("ResourceNotFoundException", f"Function not found: {arn(name)}",
                                404)
+
+
+def code_folders(data_dir) -> set[str]:
+    """The package folders (hex SHA-256) unpacked under a node's data folder."""
+    root = data_dir / "functions" / "code"
+    return {p.name for p in root.iterdir() if not p.name.startswith(".")} if root.exists() \
+        else set()
+
+
+def test_update_function_code_removes_the_old_unpacked_package(srv, lam):
+    """Each node unpacks a package into functions/code/<hex SHA-256>/. That is a cache of what
+    the store's functions run: the folder of a replaced package goes (it stayed for ever, so
+    every UpdateFunctionCode grew the disk), and the new one is what runs."""
+    name = "gc-" + uuid.uuid4().hex[:8]
+    v1 = make_zip({"lambda_function.py": HANDLER_PY + f"# {name} v1\n"})
+    create(lam, name, Code={"ZipFile": v1})
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    old = hashlib.sha256(v1).hexdigest()
+    assert old in code_folders(srv.data_dir)
+    v2 = make_zip({"lambda_function.py":
+                   f"def lambda_handler(event, context):\n    return {{'v': 2, 'n': '{name}'}}\n"})
+    lam.update_function_code(FunctionName=name, ZipFile=v2)
+    assert old not in code_folders(srv.data_dir)
+    assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == \
+        {"v": 2, "n": name}
+    new = hashlib.sha256(v2).hexdigest()
+    assert new in code_folders(srv.data_dir) and old not in code_folders(srv.data_dir)
+    lam.delete_function(FunctionName=name)
+    assert new not in code_folders(srv.data_dir)
+
+
+def test_a_package_two_functions_run_stays_until_neither_does(srv, lam):
+    """Two functions with the same package share its folder: deleting one keeps it for the
+    other, which still runs; deleting both removes it."""
+    tag = uuid.uuid4().hex[:8]
+    package = make_zip({"lambda_function.py": HANDLER_PY + f"# shared {tag}\n"})
+    digest = hashlib.sha256(package).hexdigest()
+    a, b = "share-a-" + tag, "share-b-" + tag
+    create(lam, a, Code={"ZipFile": package})
+    create(lam, b, Code={"ZipFile": package})
+    for fn in (a, b):
+        assert json.loads(lam.invoke(FunctionName=fn, Payload=b'{"k": 1}')["Payload"].read())[
+            "name"] == fn
+    lam.delete_function(FunctionName=a)
+    assert digest in code_folders(srv.data_dir)
+    r = lam.invoke(FunctionName=b, Payload=b'{"k": 2}')
+    assert "FunctionError" not in r and json.loads(r["Payload"].read())["echo"] == {"k": 2}
+    lam.delete_function(FunctionName=b)
+    assert digest not in code_folders(srv.data_dir)
+
+
+def test_an_invoke_of_the_old_code_finishes_while_the_code_is_updated(srv, lam, tmp_path):
+    """An Invoke running the old package when UpdateFunctionCode is served keeps its folder
+    (its handler reads a file of the package after the update) and answers the old code's
+    result; an Invoke after the update runs the new code; the old folder goes once the
+    invocation using it has ended."""
+    import threading
+    name = "inflight-" + uuid.uuid4().hex[:8]
+    v1 = make_zip({"lambda_function.py": (
+        "import time\n"
+        "def lambda_handler(event, context):\n"
+        "    open(event['started'], 'w').write('1')\n"
+        "    time.sleep(event['sleep'])\n"
+        "    return {'v': 1, 'data': open('data.txt').read()}\n"),
+        "data.txt": "old-" + name})
+    old = hashlib.sha256(v1).hexdigest()
+    create(lam, name, Code={"ZipFile": v1})
+    started = tmp_path / "started"
+    answers = []
+
+    def run():
+        r = client(srv.endpoint, "lambda").invoke(FunctionName=name, Payload=json.dumps(
+            {"started": str(started), "sleep": 1.2}).encode())
+        answers.append((r.get("FunctionError"), json.loads(r["Payload"].read())))
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        wait_for(started.exists, timeout=15, what="the old code to start")
+        v2 = make_zip({"lambda_function.py":
+                       "def lambda_handler(event, context):\n    return {'v': 2}\n"})
+        lam.update_function_code(FunctionName=name, ZipFile=v2)
+        assert old in code_folders(srv.data_dir)  # still running
+        assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == \
+            {"v": 2}
+    finally:
+        t.join(timeout=30)
+    assert answers == [(None, {"v": 1, "data": "old-" + name})]
+    assert old not in code_folders(srv.data_dir)
+    assert hashlib.sha256(v2).hexdigest() in code_folders(srv.data_dir)
+    lam.delete_function(FunctionName=name)
 
 
 def test_concurrent_updates_are_not_lost(srv):

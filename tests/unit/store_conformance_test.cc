@@ -1686,6 +1686,35 @@ TEST_P(StoreConformance, FunctionUpdateIsComparedAndSet) {
   EXPECT_CODE(fns.UpdateFunction(late, u), ErrorCode::kResourceNotFound);
 }
 
+// Each node's cache of unpacked packages keeps what PackagesInUse answers: the digests that a
+// zip function of any account and region has, whatever its other kinds' targets are.
+TEST_P(StoreConformance, FunctionPackagesInUseSpanScopesAndOnlyZipFunctions) {
+  auto& fns = stores_->functions();
+  const Scope a{"111122223333", "us-east-1"}, b{"444455556666", "eu-west-1"};
+  RotationFunction z1{a.account, a.region, "z1", "zip", "aa", "m.h", "{}", 3, 1, "{}", "zip"};
+  RotationFunction z2{b.account, b.region, "z2", "zip", "bb", "m.h", "{}", 3, 1, "{}", "zip"};
+  RotationFunction z3 = z2;
+  z3.name = "z3";  // the same package as z2's
+  RotationFunction other{a.account, a.region, "ex", "exec", "cc", "", "{}", 3, 1};
+  for (const auto& f : {z1, z2, z3, other}) ASSERT_OK(fns.CreateFunction(f));
+  auto sorted = [](Result<std::vector<std::string>> r) {
+    EXPECT_TRUE(r.ok());
+    std::vector<std::string> v = r.ok() ? *r : std::vector<std::string>{};
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(fns.PackagesInUse({"aa", "bb", "cc", "dd"})),
+            (std::vector<std::string>{"aa", "bb"}));
+  EXPECT_TRUE(sorted(fns.PackagesInUse({})).empty());
+  ASSERT_OK(fns.DeleteFunction(b, "z2"));
+  EXPECT_EQ(sorted(fns.PackagesInUse({"bb"})), (std::vector<std::string>{"bb"}));  // z3's
+  RotationFunction z3b = z3;
+  z3b.target = "ee";
+  ASSERT_OK(fns.UpdateFunction(z3, z3b));
+  EXPECT_EQ(sorted(fns.PackagesInUse({"aa", "bb", "ee"})),
+            (std::vector<std::string>{"aa", "ee"}));
+}
+
 TEST_P(StoreConformance, RotationFunctionsCreateGetListDeletePerScope) {
   auto& fns = stores_->functions();
   const Scope a{"111122223333", "us-east-1"}, b{"111122223333", "eu-west-1"};

@@ -724,6 +724,10 @@ Result<std::string> LambdaService::UpdateFunctionCode(const rapidjson::Value& in
     return st;
   }));
   ctx.Touch(kFunctionType, t.arn);
+  // The replaced package's folder on this node goes unless another function runs it or an
+  // invocation still does (rotation/function_invoker.h); other nodes drop theirs on their
+  // next unpack.
+  if (!dry_run) invoker_.SweepPackages();
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   WriteConfiguration(w, updated, dry_run ? ConfigurationOf::kRead : ConfigurationOf::kUpdate);
@@ -748,6 +752,7 @@ Result<std::string> LambdaService::DeleteFunction(const rapidjson::Value& input,
   if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.arn);
   ARCANA_RETURN_IF_ERROR(st);
   ctx.Touch(kFunctionType, t.arn);
+  invoker_.SweepPackages();  // as UpdateFunctionCode: the deleted package's folder here
   return std::string("{}");
 }
 

@@ -44,8 +44,13 @@ RotationFunction Decode(const pqxx::row& r) {
 const char* const kFunctionsV3 =
     "ALTER TABLE rotation_functions ADD COLUMN policy TEXT NOT NULL DEFAULT '';";
 
+// 4: which packages are still run (PackagesInUse: each node's unpacked-code cache).
+const char* const kFunctionsV4 =
+    "CREATE INDEX rotation_functions_by_package ON rotation_functions (target) "
+    "WHERE kind = 'zip';";
+
 Migrations PgFunctionStore::Schema() {
-  return {"functions", {kFunctionsV1, kFunctionsV2, kFunctionsV3}};
+  return {"functions", {kFunctionsV1, kFunctionsV2, kFunctionsV3, kFunctionsV4}};
 }
 
 Status PgFunctionStore::CreateFunction(const RotationFunction& f) {
@@ -136,6 +141,26 @@ Status PgFunctionStore::UpdateFunction(const RotationFunction& expected,
     if (!exists.empty()) return Status(ErrorCode::kWriteConflict, "function " + expected.name);
     return Status(ErrorCode::kResourceNotFound, "Function not found: " + expected.name);
   });
+}
+
+Result<std::vector<std::string>> PgFunctionStore::PackagesInUse(
+    const std::vector<std::string>& sha256_hex) {
+  std::vector<std::string> asked(
+      sha256_hex.begin(), sha256_hex.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                   sha256_hex.size(), kMaxListLimit)));
+  std::vector<std::string> out;
+  if (asked.empty()) return out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read function packages", [&](Tx& tx) {
+    out.clear();
+    for (const auto& row :
+         tx.Exec("SELECT DISTINCT target FROM rotation_functions WHERE kind = 'zip' AND "
+                 "target = ANY($1::text[])",
+                 {Param::TextArray(asked)})) {
+      out.push_back(Text(row[0]));
+    }
+    return Status::Ok();
+  }));
+  return out;
 }
 
 }  // namespace arcana::storage::pg

@@ -23,6 +23,8 @@ class PgFunctionStore : public FunctionStore {
                            const std::string& expected, const std::string& policy) override;
   Status UpdateFunction(const RotationFunction& expected,
                         const RotationFunction& updated) override;
+  Result<std::vector<std::string>> PackagesInUse(
+      const std::vector<std::string>& sha256_hex) override;
 
  private:
   Database& db_;

@@ -30,6 +30,11 @@ const char* const kFunctionMigrations[] = {
     R"sql(
     ALTER TABLE rotation_functions ADD COLUMN policy TEXT NOT NULL DEFAULT '';
     )sql",
+    // 4: which packages are still run (PackagesInUse: each node's unpacked-code cache).
+    R"sql(
+    CREATE INDEX rotation_functions_by_package ON rotation_functions (target)
+      WHERE kind = 'zip';
+    )sql",
 };
 
 // Statements are cached by address (Conn::Prepare): every SQL text here is a literal.
@@ -210,6 +215,29 @@ Status SqliteFunctionStore::UpdateFunction(const RotationFunction& expected,
     if (rc != SQLITE_DONE) return DbError(c.db(), "read function");
     return Status(ErrorCode::kResourceNotFound, "Function not found: " + expected.name);
   });
+}
+
+Result<std::vector<std::string>> SqliteFunctionStore::PackagesInUse(
+    const std::vector<std::string>& sha256_hex) {
+  ARCANA_LEASE(c, db_.pool());
+  // One indexed probe per digest (rotation_functions_by_package): a statement of its own per
+  // list length would defeat the statement cache.
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT 1 FROM rotation_functions WHERE kind = 'zip' AND target = ? LIMIT 1");
+  if (!st) return DbError(c->db(), "prepare");
+  std::vector<std::string> out;
+  const size_t n = std::min(sha256_hex.size(), kMaxListLimit);
+  for (size_t i = 0; i < n; ++i) {
+    BindText(st, 1, sha256_hex[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) {
+      out.push_back(sha256_hex[i]);
+    } else if (rc != SQLITE_DONE) {
+      return DbError(c->db(), "read function packages");
+    }
+  }
+  return out;
 }
 
 }  // namespace arcana::storage::sqlite

@@ -22,6 +22,8 @@ class SqliteFunctionStore : public FunctionStore {
                            const std::string& expected, const std::string& policy) override;
   Status UpdateFunction(const RotationFunction& expected,
                         const RotationFunction& updated) override;
+  Result<std::vector<std::string>> PackagesInUse(
+      const std::vector<std::string>& sha256_hex) override;
 
  private:
   Database& db_;
