@@ -324,10 +324,13 @@ Status CheckPath(const std::string& path, const char* member) {
   bool ok = !path.empty() && path.front() == '/' && path.back() == '/';
   for (unsigned char c : path) ok = ok && c >= 0x21 && c <= 0x7E;
   if (ok) return Status::Ok();
+  // IAM's own words, not the model-validation wording: AWS answers CreateRole/CreateUser with
+  // a Path of "test/" or "bad" so (quoted from AWS by users, e.g. aws-cloudformation/cfn-lint
+  // issue 722, and by emulators that copy AWS's text).
   return Status(ErrorCode::kValidation,
-                "1 validation error detected: Value at '" + std::string(member) +
-                    "' failed to satisfy constraint: Member must satisfy regular expression "
-                    "pattern: (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)");
+                "The specified value for " + std::string(member) +
+                    " is invalid. It must begin and end with / and contain only alphanumeric "
+                    "characters and/or / characters.");
 }
 
 Page PageOf(const json::Input& in) {

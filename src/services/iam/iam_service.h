@@ -359,7 +359,8 @@ std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in);
 Status CheckVersionId(const std::string& id);
 // "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
 Status CheckName(const std::string& name, const char* member);
-// IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says.
+// IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says;
+// otherwise ValidationError in IAM's words ("The specified value for path is invalid. ...").
 // member: the request member in AWS's lowerCamel spelling ("path", "newPath").
 Status CheckPath(const std::string& path, const char* member = "path");
 // The ARN of the OIDC provider a CreateOpenIDConnectProvider Url names, as the call is
