@@ -111,6 +111,22 @@ def cli_store_args(data_dir) -> list[str]:
     return ["--store", store_url(data_dir), "--data-dir", str(data_dir)]
 
 
+def store_sql(server, sql):
+    """Runs sql on the server's store (stop the server first), returns its rows as lists of
+    strings. SQLite: arcana.db; PostgreSQL: the server's database, through psql."""
+    if IS_PG:
+        out = pg_cluster.session_cluster().psql(sql, store_database(server.data_dir))
+        return [line.split("|") for line in out.splitlines() if line]
+    import sqlite3
+    con = sqlite3.connect(Path(server.data_dir) / "arcana.db", timeout=10)
+    try:
+        rows = [[str(c) for c in row] for row in con.execute(sql)]
+        con.commit()
+        return rows
+    finally:
+        con.close()
+
+
 def store_rows(data_dir, exclude: tuple = ()) -> dict:
     """Every row of every table of data_dir's store, read-only, as {table: sorted row reprs}
     (to check that a request wrote nothing). SQLite: arcana.db; PostgreSQL: its database

@@ -12,7 +12,6 @@ NoSuchEntity."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -21,8 +20,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-import pg_cluster
-from conftest import IS_PG, store_database
+from conftest import store_sql
 from test_iam import ACCOUNT, TRUST_ACCOUNT, client, code_of, name
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -410,20 +408,6 @@ def test_counts_follow_attach_detach_boundaries_and_deletes(iam):
     iam.delete_group(GroupName=g)
     assert uses(iam) == base
     iam.delete_policy(PolicyArn=local)
-
-
-def store_sql(server, sql):
-    """Runs sql on the server's store (stopped), returns its rows as lists of strings."""
-    if IS_PG:
-        out = pg_cluster.session_cluster().psql(sql, store_database(server.data_dir))
-        return [line.split("|") for line in out.splitlines() if line]
-    con = sqlite3.connect(Path(server.data_dir) / "arcana.db", timeout=10)
-    try:
-        rows = [[str(c) for c in row] for row in con.execute(sql)]
-        con.commit()
-        return rows
-    finally:
-        con.close()
 
 
 def test_counts_are_stored_rows_kept_out_of_every_list(fresh_dev_server):

@@ -15,15 +15,13 @@ kept has them made once."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-import pg_cluster
-from conftest import IS_PG, store_database
+from conftest import store_sql
 
 from test_iam import TRUST_ACCOUNT, client, name
 from test_iam_sts_aws_recorded import ACCOUNT_SUMMARY_QUOTAS
@@ -263,20 +261,6 @@ def test_list_entities_for_policy_follows_every_change(fresh_dev_server):
     check(iam, acct, (p,))
     with pytest.raises(ClientError):
         iam.delete_policy(PolicyArn=p)  # still attached to robert and both groups
-
-
-def store_sql(server, sql):
-    """Runs sql on the server's store (stopped), returns its rows as lists of strings."""
-    if IS_PG:
-        out = pg_cluster.session_cluster().psql(sql, store_database(server.data_dir))
-        return [line.split("|") for line in out.splitlines() if line]
-    con = sqlite3.connect(Path(server.data_dir) / "arcana.db", timeout=10)
-    try:
-        rows = [[str(c) for c in row] for row in con.execute(sql)]
-        con.commit()
-        return rows
-    finally:
-        con.close()
 
 
 USE_ROWS = ("kind LIKE 'policy-attached:%' OR kind LIKE 'policy-bounds:%' "
