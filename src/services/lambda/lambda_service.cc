@@ -653,30 +653,18 @@ Result<std::string> LambdaService::UpdateFunctionConfiguration(const rapidjson::
                             rotation::LambdaExecutionRole(identities_, ctx.account, *role));
     if (!execution_role) return InvalidValue(rotation::kCannotAssumeMessage);
   }
-  storage::RotationFunction updated;
-  // Read, check the RevisionId precondition, write at what was read: a concurrent update,
-  // permission change or re-creation (on any node) makes the write conflict and the attempt
-  // run again on a fresh read, so neither change is lost.
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
-    ARCANA_RETURN_IF_ERROR(CheckUpdatable(f));
-    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
-    updated = f;
-    LambdaAttributes a = AttributesOf(f);
-    if (role) a.role = *role;
-    if (runtime) a.runtime = *runtime;
-    if (auto d = in.Str("Description")) a.description = *d;
-    if (auto m = in.Int("MemorySize")) a.memory_mb = *m;
-    ApplyLoggingConfig(in.Get("LoggingConfig"), &a);
-    a.modified_ms = ModifiedAt(f, a, ctx.now_ms);
-    if (handler) updated.handler = *handler;
-    if (timeout) updated.timeout_s = *timeout;
-    if (env) updated.env_json = rot::EncodeEnv(*env);
-    updated.lambda_json = EncodeAttributes(a);
-    Status st = functions_.UpdateFunction(f, updated);
-    if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.QualifiedArn());
-    return st;
-  }));
+  ARCANA_ASSIGN_OR_RETURN(
+      storage::RotationFunction updated,
+      UpdateAtRevision(t, ctx, input, [&](storage::RotationFunction& f, LambdaAttributes& a) {
+        if (role) a.role = *role;
+        if (runtime) a.runtime = *runtime;
+        if (auto d = in.Str("Description")) a.description = *d;
+        if (auto m = in.Int("MemorySize")) a.memory_mb = *m;
+        ApplyLoggingConfig(in.Get("LoggingConfig"), &a);
+        if (handler) f.handler = *handler;
+        if (timeout) f.timeout_s = *timeout;
+        if (env) f.env_json = rot::EncodeEnv(*env);
+      }));
   ctx.Touch(kFunctionType, t.arn);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -705,24 +693,19 @@ Result<std::string> LambdaService::UpdateFunctionCode(const rapidjson::Value& in
   }
   ARCANA_ASSIGN_OR_RETURN(std::string zip, PackageOf(in, "UpdateFunctionCode"));
   const bool dry_run = in.Bool("DryRun").value_or(false);
-  storage::RotationFunction updated;
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
-    ARCANA_RETURN_IF_ERROR(CheckUpdatable(f));
-    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
-    updated = f;
-    if (dry_run) return Status::Ok();  // checked, nothing changed: the configuration as it is
-    LambdaAttributes a = AttributesOf(f);
-    a.code_sha256 = crypto::Base64Encode(crypto::Sha256(zip));
-    a.code_size = static_cast<int64_t>(zip.size());
-    a.modified_ms = ModifiedAt(f, a, ctx.now_ms);
-    updated.target = crypto::Sha256Hex(zip);  // nodes unpack the new package on first use
-    updated.code = zip;
-    updated.lambda_json = EncodeAttributes(a);
-    Status st = functions_.UpdateFunction(f, updated);
-    if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.QualifiedArn());
-    return st;
-  }));
+  const std::string code_sha256 = crypto::Base64Encode(crypto::Sha256(zip));
+  const std::string package = crypto::Sha256Hex(zip);
+  ARCANA_ASSIGN_OR_RETURN(
+      storage::RotationFunction updated,
+      UpdateAtRevision(
+          t, ctx, input,
+          [&](storage::RotationFunction& f, LambdaAttributes& a) {
+            a.code_sha256 = code_sha256;
+            a.code_size = static_cast<int64_t>(zip.size());
+            f.target = package;  // nodes unpack the new package on first use
+            f.code = zip;
+          },
+          dry_run));  // dry_run: checked, nothing changed: the configuration as it is
   ctx.Touch(kFunctionType, t.arn);
   // The replaced package's folder on this node goes unless another function runs it or an
   // invocation still does (rotation/function_invoker.h); other nodes drop theirs on their
@@ -732,6 +715,32 @@ Result<std::string> LambdaService::UpdateFunctionCode(const rapidjson::Value& in
   json::Writer w(buf);
   WriteConfiguration(w, updated, dry_run ? ConfigurationOf::kRead : ConfigurationOf::kUpdate);
   return Finish(buf);
+}
+
+Result<storage::RotationFunction> LambdaService::UpdateAtRevision(
+    const Target& t, const CallContext& ctx, const rapidjson::Value& input,
+    const std::function<void(storage::RotationFunction&, LambdaAttributes&)>& change,
+    bool dry_run) {
+  json::Input in(input);
+  storage::RotationFunction updated;
+  // Read, check the RevisionId precondition, write at what was read: a concurrent update,
+  // permission change or re-creation (on any node) makes the write conflict and the attempt
+  // run again on a fresh read, so neither change is lost.
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto f, Load(t, ctx));
+    ARCANA_RETURN_IF_ERROR(CheckUpdatable(f));
+    ARCANA_RETURN_IF_ERROR(CheckRevision(in, f));
+    updated = f;
+    if (dry_run) return Status::Ok();
+    LambdaAttributes a = AttributesOf(f);
+    change(updated, a);
+    a.modified_ms = ModifiedAt(f, a, ctx.now_ms);
+    updated.lambda_json = EncodeAttributes(a);
+    Status st = functions_.UpdateFunction(f, updated);
+    if (st.code() == ErrorCode::kResourceNotFound) return NotFound(t.QualifiedArn());
+    return st;
+  }));
+  return updated;
 }
 
 Result<std::string> LambdaService::DeleteFunction(const rapidjson::Value& input,

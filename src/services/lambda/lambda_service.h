@@ -69,6 +69,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -87,6 +88,8 @@ inline constexpr size_t kMaxQueuedEvents = 32;
 inline constexpr size_t kLogTailBytes = 4096;
 inline constexpr int64_t kDefaultTimeoutSeconds = 3;  // AWS's default
 inline constexpr const char* kFunctionType = "AWS::Lambda::Function";
+
+struct LambdaAttributes;  // lambda_encode.h
 
 class LambdaService final : public RestJsonService {
  public:
@@ -126,6 +129,14 @@ class LambdaService final : public RestJsonService {
   Result<std::string> UpdateFunctionConfiguration(const rapidjson::Value& in,
                                                   const CallContext& ctx);
   Result<std::string> UpdateFunctionCode(const rapidjson::Value& in, const CallContext& ctx);
+  // Both updates' write: reads t's function, checks it is updatable and the request's
+  // RevisionId, lets change edit a copy and its Lambda attributes, and writes it at what was
+  // read (a conflict reads and changes again). dry_run: checked only, nothing written.
+  // Returns the function as written (or as read, for dry_run).
+  Result<storage::RotationFunction> UpdateAtRevision(
+      const Target& t, const CallContext& ctx, const rapidjson::Value& in,
+      const std::function<void(storage::RotationFunction&, LambdaAttributes&)>& change,
+      bool dry_run = false);
   // The model's Runtime values that Arcana runs (python3.x), in Lambda's words otherwise.
   Status CheckRuntime(const std::string& runtime) const;
   Result<std::string> DeleteFunction(const rapidjson::Value& in, const CallContext& ctx);
