@@ -31,9 +31,9 @@ Status BadToken() {
 }
 
 // The request's parameters a NextToken belongs to: every LookupAttribute, StartTime, EndTime
-// and EventCategory as sent (absent ones as absent: their defaults move with the clock).
-// MaxResults is not one of them: a page size may change between pages.
-std::string ParamsDigest(const rapidjson::Value& input) {
+// (as q holds them, parsed) and EventCategory as sent (absent ones as absent: their defaults
+// move with the clock). MaxResults is not one of them: a page size may change between pages.
+std::string ParamsDigest(const rapidjson::Value& input, const audit::TrailQuery& q) {
   std::string canon;
   auto it = input.FindMember("LookupAttributes");
   if (it != input.MemberEnd() && it->value.IsArray()) {
@@ -42,12 +42,11 @@ std::string ParamsDigest(const rapidjson::Value& input) {
                json::StrField(a, "AttributeValue") + '\x1e';
     }
   }
-  for (const char* k : {"StartTime", "EndTime"}) {
-    auto t = input.FindMember(k);
+  for (auto [k, ms] : {std::pair{"StartTime", q.start_ms}, std::pair{"EndTime", q.end_ms}}) {
     canon += k;
-    canon += t != input.MemberEnd() && t->value.IsNumber()
-                 ? std::to_string(static_cast<int64_t>(t->value.GetDouble() * 1000.0))
-                 : std::string("-");
+    auto t = input.FindMember(k);
+    const bool given = t != input.MemberEnd() && !t->value.IsNull();  // as TimeMember reads it
+    canon += given ? std::to_string(ms) : std::string("-");
     canon += '\x1e';
   }
   auto cat = input.FindMember("EventCategory");
@@ -210,7 +209,7 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
   if (max < 1 || max > kMaxResults) {
     return Status(ErrorCode::kValidation, "MaxResults must be between 1 and 50.");
   }
-  const std::string digest = ParamsDigest(input);
+  const std::string digest = ParamsDigest(input, q);
   if (auto token = in.Str("NextToken")) ARCANA_RETURN_IF_ERROR(DecodeToken(*token, digest, q));
 
   rapidjson::StringBuffer buf;
