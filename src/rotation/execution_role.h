@@ -34,12 +34,19 @@ Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::Ide
 // cannot be read answers an empty ARN, which no role matches.
 std::optional<std::string> DeclaredRole(const storage::RotationFunction& f);
 
-// Whether Secrets Manager may invoke fn, which declares an execution role, to rotate the secret
-// `secret_arn` of `secret_account`: always for a function of the secret's own account; for
-// another account's only when the function's policy (Lambda's AddPermission) lets
-// secretsmanager.amazonaws.com lambda:InvokeFunction it (aws:SourceAccount / aws:SourceArn the
-// secret's), as AWS requires. Otherwise any account could have another account's function run
-// as that account's role on a secret (and so a JSON) of its own making.
+// Whether Secrets Manager may invoke fn to rotate the secret `secret_arn` of `secret_account`.
+// A function made through the Lambda API (it declares an execution role) only when its policy
+// (Lambda's AddPermission) lets secretsmanager.amazonaws.com lambda:InvokeFunction it, with
+// aws:SourceAccount / aws:SourceArn the secret's, whatever the two accounts: AWS checks the
+// function's policy for a function of the secret's own account too ("The role policy for the
+// function must grant the Secrets Manager service principal secretsmanager.amazonaws.com
+// permission to invoke the function", Secrets Manager user guide, troubleshoot_rotation), and
+// for another account's function it is what keeps any account from running that function as
+// its execution role on a secret (and so a JSON) of its own making.
+// Always for a function that declares no role: one registered with `arcana functions create`
+// or a managed rotator. Those are Arcana's own (no AWS counterpart, no Lambda policy to grant:
+// an operator registered them for this purpose), and they run as Arcana's rotation session
+// scoped to the secret, never as a role of their own.
 bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
                              const std::string& secret_account, const std::string& secret_arn);
 

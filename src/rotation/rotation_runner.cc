@@ -124,10 +124,11 @@ Status RotationRunner::CheckFunction(const std::string& lambda_arn,
                  "create); nothing was changed", lambda_arn);
     return cannot_invoke();
   }
-  if (DeclaredRole(*fn) && !SecretsManagerMayInvoke(*fn, secret_account, secret_arn)) {
+  if (!SecretsManagerMayInvoke(*fn, secret_account, secret_arn)) {
     spdlog::info("RotateSecret with {}: the function's policy does not let Secrets Manager "
-                 "invoke it for {} of another account; nothing was changed", lambda_arn,
-                 secret_arn);
+                 "invoke it for {} (aws lambda add-permission --principal "
+                 "secretsmanager.amazonaws.com --action lambda:InvokeFunction); nothing was "
+                 "changed", lambda_arn, secret_arn);
     return cannot_invoke();
   }
   return Status::Ok();
@@ -268,15 +269,16 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   };
   ARCANA_ASSIGN_OR_RETURN(auto fn, FindFunction(view.lambda_arn));
   if (!fn) return Status(ErrorCode::kInternalFailure, "function " + view.lambda_arn + " is not registered");
+  // Checked at every run, whatever the accounts: the function's policy may have changed
+  // since RotateSecret (RemovePermission).
+  if (!SecretsManagerMayInvoke(*fn, view.account, view.arn)) {
+    return Status(ErrorCode::kInternalFailure,
+                  "function " + fn->name + " of account " + fn->account +
+                      " does not let Secrets Manager invoke it for " + view.arn +
+                      " (its policy)");
+  }
   domain::iam::Session session;
   if (auto role_arn = DeclaredRole(*fn)) {
-    // Checked at every run: the function's policy may have changed since RotateSecret.
-    if (!SecretsManagerMayInvoke(*fn, view.account, view.arn)) {
-      return Status(ErrorCode::kInternalFailure,
-                    "function " + fn->name + " of account " + fn->account +
-                        " does not let Secrets Manager invoke it for " + view.arn +
-                        " (its policy)");
-    }
     // A function made through the Lambda API runs as the execution role it declared, as in
     // AWS: what it may do (read a master secret, call other services) is what that role's
     // policies allow, never more. Secrets Manager's own part is only to invoke it.

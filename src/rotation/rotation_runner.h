@@ -21,9 +21,10 @@
 //    Lambda API runs as the execution role it declared (CreateFunction's Role), as Lambda runs
 //    it: a session of that role, with the role's policies and boundary only, named after the
 //    function; the role must exist in the function's account and trust lambda.amazonaws.com
-//    (checked at every run; otherwise the run fails, the function not invoked); another
-//    account's such function only when its policy lets Secrets Manager invoke it for the
-//    secret (SecretsManagerMayInvoke, checked at RotateSecret and every run). A function
+//    (checked at every run; otherwise the run fails, the function not invoked); such a
+//    function, of the secret's account or another, only when its policy lets Secrets Manager
+//    invoke it for the secret (SecretsManagerMayInvoke, checked at RotateSecret and every
+//    run), as AWS requires. A function
 //    registered with the CLI declares no role: its session is Arcana's own, allowed only what
 //    a rotation role needs on that secret, plus GetSecretValue on the master secrets its
 //    registration names (domain/rotation: RotationSessionPolicy, MasterSecretsOf).

@@ -98,6 +98,16 @@ def create(lam, name, files=None, **kw):
     return lam.create_function(**args)
 
 
+def allow_secrets_manager(lam, name, **kw):
+    """The statement AWS's rotation setup adds (its user guide: "aws lambda add-permission
+    --function-name ARN --principal secretsmanager.amazonaws.com --action lambda:InvokeFunction
+    --statement-id SecretsManagerAccess"): without it Secrets Manager does not invoke the
+    function, of the secret's account or another."""
+    lam.add_permission(FunctionName=name, StatementId="SecretsManagerAccess",
+                       Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com",
+                       **kw)
+
+
 def test_create_get_invoke_delete(srv, lam, tmp_path):
     name = "fn-" + uuid.uuid4().hex[:8]
     package = make_zip({"lambda_function.py": HANDLER_PY})
@@ -409,6 +419,7 @@ def test_invoke_needs_lambda_invoke_function(srv, lam):
 def test_function_made_with_create_function_rotates_a_secret(srv, lam):
     name = "rot-" + uuid.uuid4().hex[:8]
     fn_arn = create(lam, name, files={"lambda_function.py": ROTATION_PY}, Timeout=30)["FunctionArn"]
+    allow_secrets_manager(lam, name)
     sm = client(srv.endpoint, "secretsmanager")
     secret = "lam/" + uuid.uuid4().hex[:8]
     sm.create_secret(Name=secret, SecretString=json.dumps({"username": "app", "password": "old"}))
@@ -418,6 +429,99 @@ def test_function_made_with_create_function_rotates_a_secret(srv, lam):
              .get(token, []), timeout=30, what="the rotation to finish")
     value = json.loads(sm.get_secret_value(SecretId=secret)["SecretString"])
     assert value["username"] == "app" and value["password"] != "old"
+    lam.delete_function(FunctionName=name)
+
+
+CANNOT_INVOKE = ("Secrets Manager cannot invoke the specified Lambda function. Ensure that the "
+                 "function policy grants access to the principal secretsmanager.amazonaws.com.")
+
+# A rotation function (test_rotation.LAMBDA_PY) behind a gate the test opens and closes with
+# files in GATE_DIR: each call is recorded in "calls"; "hold" makes the call wait; "fail" makes
+# it fail (after the wait).
+GATE_PY = """
+import os, time
+import lambda_function
+
+def handler(event, context):
+    d = os.environ["GATE_DIR"]
+    with open(os.path.join(d, "calls"), "a") as f:
+        f.write(event["Step"] + "\\n")
+    while os.path.exists(os.path.join(d, "hold")):
+        time.sleep(0.05)
+    if os.path.exists(os.path.join(d, "fail")):
+        raise RuntimeError("failing on purpose")
+    return lambda_function.lambda_handler(event, context)
+"""
+
+
+def test_same_account_function_rotates_only_when_its_policy_lets_secrets_manager(
+        srv, lam, tmp_path):
+    """As AWS ("The role policy for the function must grant the Secrets Manager service
+    principal secretsmanager.amazonaws.com permission to invoke the function
+    (lambda:InvokeFunction)", Secrets Manager user guide, Troubleshoot rotation), for a function
+    of the secret's own account too: without that statement RotateSecret is
+    AccessDeniedException (HTTP 400) with AWS's text and changes nothing; a statement whose
+    SourceAccount is another account's does not do; one for this account and secret does, and
+    the rotation runs. Removed later (RemovePermission), the next run (here the retry of a run
+    that failed) is refused before the function is invoked."""
+    name = "gated-" + uuid.uuid4().hex[:8]
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    calls = gate / "calls"
+    create(lam, name, files={"lambda_function.py": ROTATION_PY, "gate.py": GATE_PY},
+           Handler="gate.handler", Timeout=30, Environment={"Variables": {"GATE_DIR": str(gate)}})
+    fn_arn = arn(name)
+    sm = client(srv.endpoint, "secretsmanager")
+    secret = "lam/" + uuid.uuid4().hex[:8]
+    secret_arn = sm.create_secret(Name=secret, SecretString=json.dumps(
+        {"username": "app", "password": "old"}))["ARN"]
+    v1 = sm.describe_secret(SecretId=secret)["VersionIdsToStages"].popitem()[0]
+
+    def refused():
+        with pytest.raises(ClientError) as ei:
+            sm.rotate_secret(SecretId=secret, ClientRequestToken=str(uuid.uuid4()),
+                             RotationLambdaARN=fn_arn, RotationRules={"AutomaticallyAfterDays": 1})
+        r = ei.value.response
+        assert r["Error"]["Code"] == "AccessDeniedException"
+        assert r["Error"]["Message"] == CANNOT_INVOKE
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 400
+        d = sm.describe_secret(SecretId=secret)
+        for k in ("RotationEnabled", "RotationRules", "RotationLambdaARN"):
+            assert k not in d, k
+        assert d["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}
+        assert not calls.exists()  # never invoked
+
+    refused()  # no policy at all
+    lam.add_permission(FunctionName=name, StatementId="other-account",
+                       Action="lambda:InvokeFunction", Principal="secretsmanager.amazonaws.com",
+                       SourceAccount="999999999999")
+    refused()  # a policy for another account's secrets
+    lam.remove_permission(FunctionName=name, StatementId="other-account")
+    allow_secrets_manager(lam, name, SourceAccount=ACCOUNT, SourceArn=secret_arn)
+
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=secret, ClientRequestToken=token, RotationLambdaARN=fn_arn)
+    wait_for(lambda: sm.describe_secret(SecretId=secret)["VersionIdsToStages"].get(token)
+             == ["AWSCURRENT"], timeout=30, what="the rotation to finish")
+    assert calls.read_text().split() == ["createSecret", "setSecret", "testSecret",
+                                         "finishSecret"]
+
+    # The next run waits in the function, which then fails; meanwhile the permission goes, so
+    # its retry is refused.
+    calls.unlink()
+    (gate / "hold").touch()
+    (gate / "fail").touch()
+    token2 = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=secret, ClientRequestToken=token2)
+    wait_for(calls.exists, timeout=30, what="the function to be invoked")
+    lam.remove_permission(FunctionName=name, StatementId="SecretsManagerAccess")
+    (gate / "hold").unlink()
+    wait_for(lambda: f"function {name} of account {ACCOUNT} does not let Secrets Manager invoke "
+             f"it for {secret_arn}" in srv.log_tail(400000), timeout=30,
+             what="the retry to be refused")
+    assert calls.read_text().split() == ["createSecret"]  # the failed run's only
+    assert sm.describe_secret(SecretId=secret)["VersionIdsToStages"][token] == ["AWSCURRENT"]
+    sm.cancel_rotate_secret(SecretId=secret)
     lam.delete_function(FunctionName=name)
 
 

@@ -597,9 +597,14 @@ def test_function_made_through_lambda_api_runs_as_its_execution_role(rot):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
             z.writestr("lambda_function.py", MULTI_USER_PY)
-        return lam.create_function(FunctionName=fn_name, Runtime="python3.11", Role=role_arn,
-                                   Handler="lambda_function.lambda_handler", Timeout=30,
-                                   Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+        fn_arn = lam.create_function(FunctionName=fn_name, Runtime="python3.11", Role=role_arn,
+                                     Handler="lambda_function.lambda_handler", Timeout=30,
+                                     Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+        # As a real AWS user must: Secrets Manager invokes it only when its policy says so.
+        lam.add_permission(FunctionName=fn_name, StatementId="SecretsManagerAccess",
+                           Action="lambda:InvokeFunction",
+                           Principal="secretsmanager.amazonaws.com")
+        return fn_arn
 
     role_name, fn_name = f"rotation-exec-{u}", f"multi-user-{u}"
     fn_arn = function(fn_name, role(role_name, "lambda.amazonaws.com"))

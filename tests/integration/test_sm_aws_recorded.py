@@ -587,7 +587,8 @@ def test_rotate_secret_with_lambda_success(sm, uniq):
     up the pending label on rotation completion", aws-samples/aws-secrets-manager-rotation-
     lambdas#145; the validated tests assert ["AWSCURRENT"])."""
     c = sm()
-    fn_arn = create_rotation_function(sm.server.endpoint, TEMPLATE_ROTATOR_PY)
+    fn_arn = create_rotation_function(sm.server.endpoint, TEMPLATE_ROTATOR_PY,
+                                      allow_secrets_manager=True)
     for immediately in (True, None):
         name = uniq(f"rot{immediately}")
         v1 = c.create_secret(Name=name, SecretString="my_secret",

@@ -5,7 +5,9 @@
 // UpdateFunctionConfiguration, UpdateFunctionCode, DeleteFunction, ListFunctions, Invoke,
 // and a function's resource-based policy: AddPermission, RemovePermission, GetPolicy (the
 // policy is a resource policy of lambda:InvokeFunction: it may let a principal of the account
-// invoke the function without an identity policy; Arcana's own rotation runs need none).
+// invoke the function without an identity policy; a secret's rotation invokes such a function,
+// of any account, only when it lets secretsmanager.amazonaws.com invoke it, as AWS requires:
+// rotation::SecretsManagerMayInvoke. Functions registered with the CLI need none).
 //
 // How Lambda's functions map to Arcana's kinds:
 //  - CreateFunction takes a Python function only: Runtime python3.x, PackageType Zip,
