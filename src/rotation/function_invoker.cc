@@ -130,6 +130,13 @@ class FunctionInvoker::PackageUse {
   std::string digest_;
 };
 
+void FunctionInvoker::KeepPackagesOf(storage::FunctionStore& store) {
+  packages_store_ = &store;
+  // Before any invocation of this process: a .unpack-* folder here is one a killed arcanad
+  // left (it never reached its rename), and only the start of the next one can see that.
+  RemoveInterruptedWork(log_dir_ + "/code");
+}
+
 void FunctionInvoker::SweepPackages() const {
   namespace fs = std::filesystem;
   if (packages_store_ == nullptr) return;

@@ -94,8 +94,11 @@ class FunctionInvoker {
   Status Run(const storage::RotationFunction& f, const Invocation& call, InvokeOutcome* out) const;
 
   // The store whose functions' packages this node's cache keeps; unset (tests of the runner),
-  // nothing is swept. Set before the invoker is used.
-  void KeepPackagesOf(storage::FunctionStore& store) { packages_store_ = &store; }
+  // nothing is swept. Set once, at the node's start, before the invoker is used: it takes the
+  // cache over, removing what an arcanad killed mid-unpack or mid-sweep left in it
+  // (RemoveInterruptedWork: one arcanad process per data folder, so none of that work can be
+  // under way now).
+  void KeepPackagesOf(storage::FunctionStore& store);
   // Removes the unpacked package folders that no function of the store has as its package and
   // no invocation of this process is using. Best effort: a store or file-system error leaves
   // folders for a later sweep. Work: one listing of the cache folder and one bounded store

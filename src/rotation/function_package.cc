@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "crypto/hash.h"
 
@@ -149,6 +150,20 @@ bool IsPackageFolderName(std::string_view name) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+void RemoveInterruptedWork(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> leftovers;  // listed first: no removal while iterating
+  std::error_code ec;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(".unpack-") || name.starts_with(".remove-")) leftovers.push_back(name);
+  }
+  for (const auto& name : leftovers) {
+    std::error_code ignored;
+    fs::remove_all(root + "/" + name, ignored);  // a symbolic link itself, never its target
+  }
 }
 
 Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,

@@ -43,6 +43,14 @@ Result<PackageInfo> CheckPackage(const std::string& zip);
 Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,
                                        const std::string& zip, bool* unpacked = nullptr);
 
+// Removes from `root` what an arcanad killed while it worked there left: the temporary
+// folders of unpacks (.unpack-*, MaterialisePackage) and of sweeps (.remove-*,
+// FunctionInvoker::SweepPackages) under way when it died, which nothing else would ever
+// remove. Only safe while no unpack or sweep of this root runs: at the node's start, before
+// any invocation, relying on one arcanad process per data folder (which the invoker's in-use
+// marks already assume). Best effort: what cannot be removed stays.
+void RemoveInterruptedWork(const std::string& root);
+
 // Whether `name` is a package folder's name (64 lowercase hex digits).
 bool IsPackageFolderName(std::string_view name);
 

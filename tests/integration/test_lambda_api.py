@@ -1031,6 +1031,33 @@ def test_update_function_code_removes_the_old_unpacked_package(srv, lam):
     assert new not in code_folders(srv.data_dir)
 
 
+def test_a_start_removes_what_an_interrupted_unpack_left(srv):
+    """A node unpacks a package into a .unpack-* folder and renames it into place: an arcanad
+    killed in between left that folder for ever (every later unpack makes a new one). The
+    next start removes it (and a sweep's .remove-* leftover) before any invocation, while a
+    package folder a function still uses stays and runs."""
+    lam = client(srv.endpoint, "lambda")
+    name = "restart-" + uuid.uuid4().hex[:8]
+    package = make_zip({"lambda_function.py": HANDLER_PY + f"# {name}\n"})
+    create(lam, name, Code={"ZipFile": package})
+    lam.invoke(FunctionName=name, Payload=b"{}")
+    digest = hashlib.sha256(package).hexdigest()
+    code = srv.data_dir / "functions" / "code"
+    assert (code / digest).is_dir()
+    srv.stop()
+    leftovers = [code / ".unpack-xyz", code / ".remove-abc"]
+    for d in leftovers:
+        (d / "lambda_function.py").parent.mkdir()
+        (d / "lambda_function.py").write_text("# half written")
+    srv.start()
+    assert [d for d in leftovers if d.exists()] == []
+    assert (code / digest / "lambda_function.py").is_file()
+    lam = client(srv.endpoint, "lambda")
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"a": 1}).encode())
+    assert json.loads(r["Payload"].read())["echo"] == {"a": 1}
+    lam.delete_function(FunctionName=name)
+
+
 def test_a_package_two_functions_run_stays_until_neither_does(srv, lam):
     """Two functions with the same package share its folder: deleting one keeps it for the
     other, which still runs; deleting both removes it."""
