@@ -174,6 +174,8 @@ int RunServer(const config::Config& cfg) {
   auth::IdentityResolver identities(stores.identities(), *root);  // IAM users, STS sessions
   authn.ResolveIdentitiesWith(&identities);
   services::iam::IamService iam(stores.identities(), identities);
+  iam.SetQuotas({cfg.iam_users_quota, cfg.iam_groups_quota, cfg.iam_roles_quota,
+                 cfg.iam_policies_quota});
   // Last use of IAM users' keys (GetAccessKeyLastUsed): noted per request, flushed in batches.
   auth::KeyUseLog key_uses(stores.identities());
   authn.RecordKeyUsesIn(&key_uses);

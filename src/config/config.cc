@@ -66,6 +66,10 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("audit_syslog", c.audit_syslog);
   str("audit_http_url", c.audit_http_url);
   str("audit_http_mode", c.audit_http_mode);
+  integer("iam_users_quota", c.iam_users_quota);
+  integer("iam_groups_quota", c.iam_groups_quota);
+  integer("iam_roles_quota", c.iam_roles_quota);
+  integer("iam_policies_quota", c.iam_policies_quota);
   return Status::Ok();
 }
 
@@ -186,6 +190,20 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--audit-http-mode", c.audit_http_mode,
                  "fail-open (default) or fail-closed (a call waits for the endpoint's 2xx)")
       ->envname("ARCANA_AUDIT_HTTP_MODE")->capture_default_str();
+  app.add_option("--iam-users-quota", c.iam_users_quota,
+                 "IAM users per account (UsersPerAccount): CreateUser beyond is LimitExceeded; "
+                 "GetAccountSummary reports it as UsersQuota")
+      ->envname("ARCANA_IAM_USERS_QUOTA")->capture_default_str();
+  app.add_option("--iam-groups-quota", c.iam_groups_quota,
+                 "IAM groups per account (GroupsPerAccount): CreateGroup beyond is LimitExceeded")
+      ->envname("ARCANA_IAM_GROUPS_QUOTA")->capture_default_str();
+  app.add_option("--iam-roles-quota", c.iam_roles_quota,
+                 "IAM roles per account (RolesPerAccount): CreateRole beyond is LimitExceeded")
+      ->envname("ARCANA_IAM_ROLES_QUOTA")->capture_default_str();
+  app.add_option("--iam-policies-quota", c.iam_policies_quota,
+                 "customer managed IAM policies per account (PoliciesPerAccount): CreatePolicy "
+                 "beyond is LimitExceeded")
+      ->envname("ARCANA_IAM_POLICIES_QUOTA")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -243,6 +261,12 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   if (c.audit_max_file_mb < 1 || c.audit_digest_seconds < 1) {
     return Status(ErrorCode::kInvalidParameter,
                   "--audit-max-file-mb and --audit-digest-seconds must be at least 1");
+  }
+  if (c.iam_users_quota < 0 || c.iam_groups_quota < 0 || c.iam_roles_quota < 0 ||
+      c.iam_policies_quota < 0) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--iam-users-quota, --iam-groups-quota, --iam-roles-quota and "
+                  "--iam-policies-quota must be 0 or more");
   }
   // --store is parsed (and refused with the accepted forms) by storage::ParseStoreLocation
   // when the server opens it.

@@ -71,6 +71,13 @@ struct Config {
   std::string audit_syslog;                // "" = off; else the facility (authpriv, local0..7)
   std::string audit_http_url;              // "" = off; else POST JSON batches here
   std::string audit_http_mode = "fail-open";  // fail-open | fail-closed
+  // IAM account quotas (services/iam/iam_service.h: IamQuotas), AWS's defaults: CreateUser,
+  // CreateGroup, CreateRole and CreatePolicy beyond them are LimitExceeded, and
+  // GetAccountSummary reports them (UsersQuota, ...). Every node of a cluster needs the same.
+  int iam_users_quota = 5000;     // UsersPerAccount (ARCANA_IAM_USERS_QUOTA)
+  int iam_groups_quota = 300;     // GroupsPerAccount (ARCANA_IAM_GROUPS_QUOTA)
+  int iam_roles_quota = 1000;     // RolesPerAccount (ARCANA_IAM_ROLES_QUOTA)
+  int iam_policies_quota = 1500;  // PoliciesPerAccount (ARCANA_IAM_POLICIES_QUOTA)
 };
 
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and

@@ -28,6 +28,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -57,10 +58,29 @@ struct IamEntityCounts {
   int64_t policy_attachments = 0;
 };
 
+// An account quota on the entities of one kind (IAM's UsersPerAccount, RolesPerAccount, ...).
+struct EntityQuota {
+  int64_t max = 0;   // the most entities of the kind an account may hold
+  std::string name;  // AWS's name of the quota, for the refusal's message
+};
+
 struct EntityWrite {
-  enum class Op { kPut, kDelete } op = Op::kPut;
+  enum class Op { kPut, kDelete };
+  EntityWrite() = default;
+  EntityWrite(Op op_, IamEntity entity_, std::optional<EntityQuota> quota_ = std::nullopt)
+      : op(op_), entity(std::move(entity_)), quota(std::move(quota_)) {}
+
+  Op op = Op::kPut;
   IamEntity entity;  // kPut: revision 0 creates (kResourceExists when the name is
                      // taken), R updates at R; kDelete: at entity.revision
+  // A create under a quota (CreateUser, CreateGroup, CreateRole, CreatePolicy; not a rename,
+  // which creates the row under its new name but adds no entity): kLimitExceeded "Cannot
+  // exceed quota for <name>: <max>" when the account already holds `max` entities of the
+  // kind. The count is taken in the write's own transaction, serialised with every other
+  // create under a quota of the same account and kind (SQLite: the one writer; PostgreSQL: a
+  // transaction-scoped advisory lock of account and kind), so concurrent creates on any
+  // number of nodes cannot together pass it. A name already taken is kResourceExists first.
+  std::optional<EntityQuota> quota;
 };
 
 struct UserAccessKey {

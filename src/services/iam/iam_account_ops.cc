@@ -206,7 +206,8 @@ Result<std::string> IamService::ListAccountAliases(const In&, const CallContext&
 // customer managed policies, the attachments of those policies as PolicyVersionsInUse, OIDC
 // identity providers as Providers: recorded, one OIDC and one SAML provider add 2), zero
 // for what it has none of (instance profiles, SAML providers, MFA devices, server and
-// signing certificates, a root password or root MFA) and AWS's default quotas. The root's
+// signing certificates, a root password or root MFA) and AWS's default quotas (those of
+// users, groups, roles and policies as enforced: IamQuotas, the operator's if set). The root's
 // access keys are Arcana's own credentials, not counted as AccountAccessKeysPresent (IAM here
 // cannot see them; an account that follows AWS's advice has none, as recorded).
 // The counts are the store's (IdentityStore::CountEntities: a count per kind and the sum of
@@ -235,26 +236,26 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       {"GroupPolicySizeQuota", 5120},
       {"Groups", groups},
       {"GroupsPerUserQuota", 10},
-      {"GroupsQuota", 300},
+      {"GroupsQuota", quotas_.groups},
       {"InstanceProfiles", 0},
       {"InstanceProfilesQuota", 1000},
       {"MFADevices", 0},
       {"MFADevicesInUse", 0},
       {"Policies", policies},
-      {"PoliciesQuota", 1500},
+      {"PoliciesQuota", quotas_.policies},
       {"PolicySizeQuota", 6144},
       {"PolicyVersionsInUse", versions_in_use},
       {"PolicyVersionsInUseQuota", 10000},
       {"Providers", providers},
       {"RolePolicySizeQuota", 10240},
       {"Roles", roles},
-      {"RolesQuota", 1000},
+      {"RolesQuota", quotas_.roles},
       {"ServerCertificates", 0},
       {"ServerCertificatesQuota", 20},
       {"SigningCertificatesPerUserQuota", 2},
       {"UserPolicySizeQuota", 2048},
       {"Users", users},
-      {"UsersQuota", 5000},
+      {"UsersQuota", quotas_.users},
       {"VersionsPerPolicyQuota", 5},
   };
   rapidjson::StringBuffer buf;

@@ -107,7 +107,8 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
   ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
   p.versions.push_back({"v1", doc, ctx.now_ms});
-  Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "CreatePolicy");
+  Status st = WriteEntities(
+      ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p), QuotaOf("policy")}}, "CreatePolicy");
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists,
                   "A policy called " + p.name + " already exists. Duplicate names are not allowed.");

@@ -80,7 +80,8 @@ Result<std::string> IamService::CreateRole(const In& in, const CallContext& ctx)
     r.boundary_arn = *boundary;
   }
   Status st = RetryOnConflict([&]() -> Status {
-    std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(r)}};
+    std::vector<EntityWrite> writes{
+        {EntityWrite::Op::kPut, storage::ToEntity(r), QuotaOf("role")}};
     if (!r.boundary_arn.empty()) {
       ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, r.boundary_arn, +1, writes));
     }

@@ -567,6 +567,15 @@ void WritePolicy(json::Writer& w, const ManagedPolicy& p, View view) {
   w.EndObject();
 }
 
+storage::EntityQuota IamService::QuotaOf(const std::string& kind) const {
+  // AWS's names of the quotas, as its LimitExceeded messages name them ("Cannot exceed quota
+  // for RolesPerAccount: 1000", "... UsersPerAccount: 5000").
+  if (kind == "user") return {quotas_.users, "UsersPerAccount"};
+  if (kind == "group") return {quotas_.groups, "GroupsPerAccount"};
+  if (kind == "role") return {quotas_.roles, "RolesPerAccount"};
+  return {quotas_.policies, "PoliciesPerAccount"};
+}
+
 IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver)
     : store_(store),
       resolver_(resolver),

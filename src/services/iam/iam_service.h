@@ -42,9 +42,22 @@ Status CheckPolicyDocument(const std::string& doc, bool trust = false);
 // A policy document as IAM returns it: URL-encoded (botocore decodes it).
 std::string UrlEncodeDocument(std::string_view doc);
 
+// The account quotas CreateUser, CreateGroup, CreateRole and CreatePolicy enforce
+// (LimitExceeded "Cannot exceed quota for UsersPerAccount: 5000", ...) and GetAccountSummary
+// reports (UsersQuota, ...): AWS's defaults unless the operator sets others
+// (arcanad --iam-users-quota, ...; config/config.h).
+struct IamQuotas {
+  int64_t users = 5000;     // UsersPerAccount
+  int64_t groups = 300;     // GroupsPerAccount
+  int64_t roles = 1000;     // RolesPerAccount
+  int64_t policies = 1500;  // PoliciesPerAccount: customer managed policies
+};
+
 class IamService : public QueryService {
  public:
   IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
+  // The quotas in force (call once, at startup; without it, AWS's defaults).
+  void SetQuotas(const IamQuotas& quotas) { quotas_ = quotas; }
   // GetAccessKeyLastUsed also reports this node's uses not yet in the store (the log must
   // outlive this object). Call once, at startup.
   void ReadKeyUsesFrom(const auth::KeyUseLog* log) { key_uses_ = log; }
@@ -168,6 +181,9 @@ class IamService : public QueryService {
   // user's access keys are checked by the store.
   Status DeleteIdentity(const CallContext& ctx, const std::string& kind, const std::string& name,
                         const char* op);
+  // The quota of the entities of `kind` ("user", "group", "role", "policy") a Create* write
+  // carries (storage::EntityWrite::quota).
+  storage::EntityQuota QuotaOf(const std::string& kind) const;
   // Read-modify-commit of one identity, retried on conflicts.
   Status Update(const CallContext& ctx, const std::string& kind, const std::string& name,
                 const char* op, const std::function<Status(Identity&)>& change);
@@ -296,6 +312,7 @@ class IamService : public QueryService {
   const auth::IdentityResolver& resolver_;
   const auth::KeyUseLog* key_uses_ = nullptr;
   storage::AccessKeyStore* root_keys_ = nullptr;
+  IamQuotas quotas_;
   ModelValidator validator_;
   QueryProtocol query_;
   auth::policy::PolicyCache cache_;  // the simulator's parsed policies

@@ -52,7 +52,8 @@ Result<std::string> IamService::CreateUser(const In& in, const CallContext& ctx)
     u.boundary_arn = *boundary;
   }
   Status st = RetryOnConflict([&]() -> Status {
-    std::vector<EntityWrite> writes{{EntityWrite::Op::kPut, storage::ToEntity(u)}};
+    std::vector<EntityWrite> writes{
+        {EntityWrite::Op::kPut, storage::ToEntity(u), QuotaOf("user")}};
     if (!u.boundary_arn.empty()) {
       ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, u.boundary_arn, +1, writes));
     }
@@ -427,7 +428,8 @@ Result<std::string> IamService::CreateGroup(const In& in, const CallContext& ctx
   Identity g = NewIdentity(in, ctx, "group", "GroupName", "AGPA");
   ARCANA_RETURN_IF_ERROR(CheckName(g.name, "groupName"));
   ARCANA_RETURN_IF_ERROR(CheckPath(g.path));
-  Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(g)}}, "CreateGroup");
+  Status st = WriteEntities(
+      ctx, {{EntityWrite::Op::kPut, storage::ToEntity(g), QuotaOf("group")}}, "CreateGroup");
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists,
                   "Group with name " + g.name + " already exists.");

@@ -89,6 +89,25 @@ Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
     tx.Exec("DELETE FROM iam_entities WHERE account = $1 AND kind = $2 AND name_key = $3",
             {e.account, e.kind, key});
   } else if (e.revision == 0) {
+    if (w.quota) {
+      // Creates under a quota of this account and kind take turns (the lock is held until
+      // commit), so each counts every one committed before it: two nodes cannot both pass
+      // at max - 1. READ COMMITTED: the count below sees what the previous holder committed.
+      tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 7215))",
+              {e.account + "\n" + e.kind});
+      auto taken = tx.Exec(
+          "SELECT 1 FROM iam_entities WHERE account = $1 AND kind = $2 AND name_key = $3",
+          {e.account, e.kind, key});
+      if (!taken.empty()) {
+        return Status(ErrorCode::kResourceExists, e.kind + " " + e.name + " exists");
+      }
+      auto held = tx.Exec("SELECT COUNT(*) FROM iam_entities WHERE account = $1 AND kind = $2",
+                          {e.account, e.kind});
+      if (Int(held[0][0]) >= w.quota->max) {
+        return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for " + w.quota->name +
+                                                     ": " + std::to_string(w.quota->max));
+      }
+    }
     auto r = tx.Exec(
         "INSERT INTO iam_entities (account, kind, name_key, name, id, path, doc, created_ms, "
         "revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) ON CONFLICT DO NOTHING RETURNING 1",

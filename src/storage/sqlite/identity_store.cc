@@ -111,6 +111,18 @@ Result<int64_t> CountUserKeys(Conn& c, const std::string& account, const std::st
   return n;
 }
 
+Result<int64_t> CountOfKind(Conn& c, const std::string& account, const std::string& kind) {
+  sqlite3_stmt* st =
+      c.Prepare("SELECT COUNT(*) FROM iam_entities WHERE account = ? AND kind = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, kind);
+  if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "count entities");
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return n;
+}
+
 Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
   Conn& c = txn.conn();
   const IamEntity& e = w.entity;
@@ -137,6 +149,15 @@ Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
     return Status(ErrorCode::kResourceExists, e.kind + " " + e.name + " exists");
   }
   if (e.revision != stored) return Conflict(e.kind + " " + e.name);
+  if (e.revision == 0 && w.quota) {
+    // Inside the one writer's transaction: no other write runs between the count and the
+    // insert below (the batch's earlier writes are counted).
+    ARCANA_ASSIGN_OR_RETURN(int64_t held, CountOfKind(c, e.account, e.kind));
+    if (held >= w.quota->max) {
+      return Status(ErrorCode::kLimitExceeded, "Cannot exceed quota for " + w.quota->name +
+                                                   ": " + std::to_string(w.quota->max));
+    }
+  }
   sqlite3_stmt* st = c.Prepare(
       "INSERT OR REPLACE INTO iam_entities (account, kind, name_key, name, id, path, doc, "
       "created_ms, revision) VALUES (?,?,?,?,?,?,?,?,?)");

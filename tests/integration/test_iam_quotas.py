@@ -1,0 +1,186 @@
+"""IAM account entity quotas: CreateUser, CreateGroup, CreateRole and CreatePolicy past the
+account's UsersPerAccount, GroupsPerAccount, RolesPerAccount and PoliciesPerAccount quota are
+refused as AWS refuses them: LimitExceeded, HTTP 409 (botocore's IAM model,
+LimitExceededException), "Cannot exceed quota for RolesPerAccount: 1000" (AWS's answer
+quoted in terraform CI logs, e.g. "LimitExceeded: Cannot exceed quota for RolesPerAccount:
+1500 status code: 409", and "... UsersPerAccount: 5000" in openshift/cloud-credential-
+operator's; the group and policy quotas are named alike), nothing created. GetAccountSummary
+reports the quotas enforced.
+
+The quotas are lowered with arcanad's --iam-*-quota options (AWS's defaults otherwise), so a
+test need not create 5000 users. Under PostgreSQL the server is two nodes on one database,
+and the concurrent creates go through both: the count and the insert are one transaction,
+serialised per account and kind, on any number of nodes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import ARCANAD, DEV_AKID, DEV_SECRET, IS_PG, ArcanaServer, store_url
+
+USERS, GROUPS, ROLES, POLICIES = 12, 2, 2, 2
+QUOTA_ARGS = ["--iam-users-quota", str(USERS), "--iam-groups-quota", str(GROUPS),
+              "--iam-roles-quota", str(ROLES), "--iam-policies-quota", str(POLICIES)]
+TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+         '{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
+DOC = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",'
+       '"Resource":"*"}]}')
+
+
+def iam_client(server: ArcanaServer):
+    return boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=DEV_AKID, aws_secret_access_key=DEV_SECRET,
+                        config=Config(retries={"max_attempts": 0}, max_pool_connections=16))
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    """Two IAM clients on nodes of one store: under PostgreSQL two arcanad processes on one
+    database and root key file; under SQLite (one process's store) one server, twice."""
+    base = tmp_path_factory.mktemp("iam-quotas")
+    a = ArcanaServer(base / "a" / "data", base / "a" / "logs", dev=True, args=QUOTA_ARGS)
+    a.start()
+    servers = [a]
+    if IS_PG:
+        b = ArcanaServer(base / "b" / "data", base / "b" / "logs", dev=True, args=QUOTA_ARGS,
+                         store=store_url(a.data_dir), root_key_file=a.data_dir / "root.key")
+        b.start()
+        servers.append(b)
+    yield servers
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def iam(nodes):
+    nodes[0].reset()
+    return iam_client(nodes[0])
+
+
+def creates(iam):
+    """kind -> (quota, AWS's quota name, create(name), delete(name), get(name))."""
+    def create_policy(n):
+        return iam.create_policy(PolicyName=n, PolicyDocument=DOC)
+
+    def policy_arn(n):
+        return f"arn:aws:iam::123456789012:policy/{n}"
+
+    return {
+        "user": (USERS, "UsersPerAccount", lambda n: iam.create_user(UserName=n),
+                 lambda n: iam.delete_user(UserName=n), lambda n: iam.get_user(UserName=n)),
+        "group": (GROUPS, "GroupsPerAccount", lambda n: iam.create_group(GroupName=n),
+                  lambda n: iam.delete_group(GroupName=n), lambda n: iam.get_group(GroupName=n)),
+        "role": (ROLES, "RolesPerAccount",
+                 lambda n: iam.create_role(RoleName=n, AssumeRolePolicyDocument=TRUST),
+                 lambda n: iam.delete_role(RoleName=n), lambda n: iam.get_role(RoleName=n)),
+        "policy": (POLICIES, "PoliciesPerAccount", create_policy,
+                   lambda n: iam.delete_policy(PolicyArn=policy_arn(n)),
+                   lambda n: iam.get_policy(PolicyArn=policy_arn(n))),
+    }
+
+
+SUMMARY = {"user": ("Users", "UsersQuota"), "group": ("Groups", "GroupsQuota"),
+           "role": ("Roles", "RolesQuota"), "policy": ("Policies", "PoliciesQuota")}
+
+
+def err(e: pytest.ExceptionInfo) -> tuple[str, str, int]:
+    r = e.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.mark.parametrize("kind", ["user", "group", "role", "policy"])
+def test_create_at_quota_is_limit_exceeded_and_a_delete_frees_a_slot(iam, kind):
+    quota, quota_name, create, delete, get = creates(iam)[kind]
+    count_key, quota_key = SUMMARY[kind]
+    for i in range(quota):
+        create(f"{kind}{i}")
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert (summary[count_key], summary[quota_key]) == (quota, quota)
+    with pytest.raises(ClientError) as e:
+        create(f"{kind}-over")
+    assert err(e) == ("LimitExceeded", f"Cannot exceed quota for {quota_name}: {quota}", 409)
+    # Nothing was created.
+    with pytest.raises(ClientError) as e:
+        get(f"{kind}-over")
+    assert err(e)[0] == "NoSuchEntity"
+    assert iam.get_account_summary()["SummaryMap"][count_key] == quota
+    # A name already taken is EntityAlreadyExists, quota or not.
+    with pytest.raises(ClientError) as e:
+        create(f"{kind}0")
+    assert err(e)[0] == "EntityAlreadyExists"
+    # Deleting one frees a slot, for exactly one more.
+    delete(f"{kind}0")
+    create(f"{kind}-over")
+    get(f"{kind}-over")
+    with pytest.raises(ClientError) as e:
+        create(f"{kind}-over2")
+    assert err(e)[0] == "LimitExceeded"
+
+
+def test_summary_reports_the_quotas_enforced(iam):
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert {k: summary[k] for k in ("UsersQuota", "GroupsQuota", "RolesQuota", "PoliciesQuota")} \
+        == {"UsersQuota": USERS, "GroupsQuota": GROUPS, "RolesQuota": ROLES,
+            "PoliciesQuota": POLICIES}
+
+
+def test_rename_at_quota_is_no_new_entity(iam):
+    """UpdateUser/UpdateGroup with a new name moves an entity; at the quota it still works."""
+    for i in range(USERS):
+        iam.create_user(UserName=f"u{i}")
+    iam.update_user(UserName="u0", NewUserName="renamed")
+    iam.get_user(UserName="renamed")
+    for i in range(GROUPS):
+        iam.create_group(GroupName=f"g{i}")
+    iam.update_group(GroupName="g0", NewGroupName="renamed-group")
+    iam.get_group(GroupName="renamed-group")
+
+
+@pytest.mark.parametrize("kind", ["user", "group"])
+def test_concurrent_creates_through_two_nodes_never_exceed_the_quota(nodes, kind):
+    """3 x quota creates at once, half through each node (PostgreSQL: two processes): exactly
+    quota of them succeed, every other one is LimitExceeded, and the account holds quota."""
+    nodes[0].reset()
+    clients = [iam_client(n) for n in (nodes * 2)[:2]]
+    quota = creates(clients[0])[kind][0]
+    attempts = 3 * quota
+    results: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(attempts)
+
+    def run(i):
+        create = creates(clients[i % 2])[kind][2]
+        start.wait()
+        try:
+            create(f"{kind}-c{i}")
+            outcome = "ok"
+        except ClientError as e:
+            outcome = e.response["Error"]["Code"]
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(set(results)) == ["LimitExceeded", "ok"], results
+    assert results.count("ok") == quota, results
+    for c in clients:
+        assert c.get_account_summary()["SummaryMap"][SUMMARY[kind][0]] == quota
+    listed = clients[0].list_users() if kind == "user" else clients[0].list_groups()
+    assert len(listed["Users" if kind == "user" else "Groups"]) == quota
+
+
+def test_a_negative_quota_is_refused_at_start(tmp_path):
+    p = subprocess.run([str(ARCANAD), "--dev", "--data-dir", str(tmp_path),
+                        "--iam-roles-quota", "-1"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "--iam-roles-quota" in p.stderr + p.stdout
