@@ -168,3 +168,91 @@ def test_a_query_request_without_an_action_is_refused_in_its_services_xml(auth_s
         assert r.status_code == 400, r.text
         assert r.headers["Content-Type"] == "text/xml", r.text
         assert r.text.startswith(f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type>'), r.text
+
+
+# --------------------------------------------------------------------------- PathPrefix
+
+BAD_PATH_PREFIX = ("The specified value for pathPrefix is invalid. It must begin with the / "
+                   "character and contain only alphanumeric characters and/or / characters.")
+LONG_PATH_PREFIX = ("1 validation error detected: Value at 'pathPrefix' failed to satisfy "
+                    "constraint: Member must have length less than or equal to 512")
+
+
+def path_prefix_lists(iam, u, r, g, arn):
+    """Each List call with a PathPrefix, by the model's shape of its PathPrefix."""
+    return {
+        "pathPrefixType": [lambda p: iam.list_users(PathPrefix=p),
+                           lambda p: iam.list_roles(PathPrefix=p),
+                           lambda p: iam.list_groups(PathPrefix=p)],
+        "policyPathType": [lambda p: iam.list_policies(PathPrefix=p),
+                           lambda p: iam.list_attached_user_policies(UserName=u, PathPrefix=p),
+                           lambda p: iam.list_attached_role_policies(RoleName=r, PathPrefix=p),
+                           lambda p: iam.list_attached_group_policies(GroupName=g, PathPrefix=p)],
+        "pathType": [lambda p: iam.list_entities_for_policy(PolicyArn=arn, PathPrefix=p)],
+    }
+
+
+def test_list_path_prefix_outside_its_pattern_is_validation_error_in_iams_words(iam):
+    """PathPrefix must match the model's pattern of its shape (botocore does not check
+    patterns): pathPrefixType \\u002F[\\u0021-\\u007F]*, policyPathType
+    ((/[A-Za-z0-9\\.,\\+@=_-]+)*)/, pathType (\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F). AWS
+    answers a mismatch with ValidationError 400 in IAM's own words, whichever List call:
+    ListPolicies --path-prefix '/foo' (aws/aws-cli issue 5860, "a server-side error"),
+    ListUsers/ListRoles 'invalid' and '/invalid\\n' (versitygw's IAM tests of AWS's text), and
+    a prefix over 512 characters is the length constraint, its value not quoted (mulgadc/
+    spinifex's IAM gateway tests: "the messages are the ones AWS returned"). Before, every
+    one of these listed (an empty or unmatched page) and the length violation quoted the
+    value."""
+    u, r, g = name("pp"), name("pp"), name("pp")
+    iam.create_user(UserName=u)
+    iam.create_group(GroupName=g)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "ec2.amazonaws.com"}}]}))
+    arn = iam.create_policy(PolicyName=name("pp"), PolicyDocument=ALLOW_OWN_KEYS)["Policy"]["Arn"]
+    lists = path_prefix_lists(iam, u, r, g, arn)
+    bad = {
+        "pathPrefixType": ["invalid", "/invalid\n", "/bad path/", "/caf\u00e9"],
+        "policyPathType": ["/foo", "foo/", "/a//b/", "/bad path/", "/a~b/"],
+        "pathType": ["/foo", "foo/", "//", "/bad path/"],
+    }
+    good = {
+        "pathPrefixType": ["/", "/team", "/~!/", "/" + "a" * 511],
+        "policyPathType": ["/", "/team/", "/a.b,c+d@e=f_g-h/x/"],
+        "pathType": ["/", "/team/", "/a~b/"],
+    }
+    for shape, calls in lists.items():
+        for call in calls:
+            for p in bad[shape]:
+                with pytest.raises(ClientError) as e:
+                    call(p)
+                assert err(e) == ("ValidationError", BAD_PATH_PREFIX, 400), (shape, p)
+            for p in good[shape]:
+                call(p)  # listed, whatever it finds
+            with pytest.raises(ClientError) as e:
+                call("/" + "a" * 511 + "/")
+            assert err(e) == ("ValidationError", LONG_PATH_PREFIX, 400), shape
+    # The filter itself still works.
+    team = "/" + name("team").replace("/", "-")
+    iam.create_user(UserName=name("pp"), Path=team + "/x/")
+    assert [x["Path"] for x in iam.list_users(PathPrefix=team)["Users"]] == [team + "/x/"]
+
+
+def test_path_length_violation_does_not_quote_the_path(iam):
+    """Path and NewPath share ListEntitiesForPolicy's PathPrefix shape (pathType, at most 512):
+    IAM words their length violations without the value too ("Value at 'path' ...",
+    "Value at 'newPath' ...", as IAM emulators that copy AWS's text answer CreateUser and
+    UpdateUser)."""
+    long_path = "/" + "a" * 511 + "/"
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName=name("pl"), Path=long_path)
+    assert err(e) == ("ValidationError", "1 validation error detected: Value at 'path' failed "
+                      "to satisfy constraint: Member must have length less than or equal to 512",
+                      400)
+    u = name("pl")
+    iam.create_user(UserName=u)
+    with pytest.raises(ClientError) as e:
+        iam.update_user(UserName=u, NewPath=long_path)
+    assert err(e) == ("ValidationError", "1 validation error detected: Value at 'newPath' failed "
+                      "to satisfy constraint: Member must have length less than or equal to 512",
+                      400)

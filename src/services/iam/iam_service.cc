@@ -320,6 +320,43 @@ Status CheckName(const std::string& name, const char* member) {
   return Status::Ok();
 }
 
+Status CheckPathPrefix(std::string_view operation, const json::Input& in) {
+  auto prefix = in.Str("PathPrefix");
+  if (!prefix) return Status::Ok();
+  const std::string& p = *prefix;
+  auto printable = [](unsigned char c) { return c >= 0x21 && c <= 0x7F; };
+  bool ok = false;
+  if (operation == "ListPolicies" || operation.starts_with("ListAttached")) {
+    // ((/[A-Za-z0-9\.,\+@=_-]+)*)/ : "/", or segments of those characters each after a '/',
+    // then a final '/'.
+    ok = !p.empty() && p.front() == '/' && p.back() == '/';
+    for (size_t i = 0; ok && i < p.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(p[i]);
+      if (c == '/') {
+        ok = i == 0 || p[i - 1] != '/';  // no empty segment
+      } else {
+        ok = std::isalnum(c) || std::string_view(".,+@=_-").find(static_cast<char>(c)) !=
+                                    std::string_view::npos;
+      }
+    }
+  } else if (operation == "ListEntitiesForPolicy") {
+    // (\u002F)|(\u002F[\u0021-\u007F]+\u002F)
+    ok = p == "/" || (p.size() >= 3 && p.front() == '/' && p.back() == '/' &&
+                      std::all_of(p.begin(), p.end(), printable));
+  } else {
+    // \u002F[\u0021-\u007F]*
+    ok = !p.empty() && p.front() == '/' && std::all_of(p.begin(), p.end(), printable);
+  }
+  if (ok) return Status::Ok();
+  // IAM's own words, the same for each of the three shapes: AWS answered ListPolicies with
+  // PathPrefix "/foo" so (aws/aws-cli issue 5860, "This is a server-side error"), and
+  // ListUsers/ListRoles with "invalid" and "/invalid\n" (versitygw's IAM tests against AWS's
+  // text).
+  return Status(ErrorCode::kValidation,
+                "The specified value for pathPrefix is invalid. It must begin with the / "
+                "character and contain only alphanumeric characters and/or / characters.");
+}
+
 Status CheckPath(const std::string& path, const char* member) {
   bool ok = !path.empty() && path.front() == '/' && path.back() == '/';
   for (unsigned char c : path) ok = ok && c >= 0x21 && c <= 0x7E;
@@ -592,7 +629,13 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
                  ModelValidator::ListValues::kCoral,
                  {"tagKeyType", "tagValueType", "tagKeyListType", "minimumPasswordLengthType",
                   "passwordReusePreventionType", "maxPasswordAgeType",
-                  "OpenIDConnectProviderUrlType", "clientIDListType", "thumbprintListType"}),
+                  "OpenIDConnectProviderUrlType", "clientIDListType", "thumbprintListType",
+                  // "Value at 'pathPrefix' failed to satisfy constraint: Member must have length
+                  // less than or equal to 512" (the words AWS answered an over-long PathPrefix
+                  // of each List call, quoted in mulgadc/spinifex's IAM gateway tests), and
+                  // so for Path and NewPath ("Value at 'path' ...", "Value at 'newPath' ...",
+                  // as IAM emulators that copy AWS's text answer CreateUser and UpdateUser).
+                  "pathPrefixType", "policyPathType", "pathType"}),
       query_("iam") {
   auto add = [this](const char* name, Handler h) {
     handlers_[name] = [this, h](const In& in, const CallContext& ctx) { return (this->*h)(in, ctx); };
@@ -821,6 +864,8 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
                   "Operation " + std::string(operation) + " is not supported by this server.");
   }
   In in(input);
+  // A request-shape check, before the caller is authorized, as the model's constraints are.
+  ARCANA_RETURN_IF_ERROR(CheckPathPrefix(operation, in));
   // Credentials from GetFederationToken, or from GetSessionToken (no MFA here), call no IAM
   // operation whatever their policies allow, as AWS documents.
   if (ctx.principal) {

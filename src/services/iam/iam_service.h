@@ -380,6 +380,14 @@ Status CheckName(const std::string& name, const char* member);
 // otherwise ValidationError in IAM's words ("The specified value for path is invalid. ...").
 // member: the request member in AWS's lowerCamel spelling ("path", "newPath").
 Status CheckPath(const std::string& path, const char* member = "path");
+// A List call's PathPrefix as the model's shape for that call allows it (pathPrefixType
+// "\u002F[\u0021-\u007F]*" for ListUsers/ListRoles/ListGroups, policyPathType
+// "((/[A-Za-z0-9\.,\+@=_-]+)*)/" for ListPolicies and ListAttached*Policies, pathType
+// "(\u002F)|(\u002F[\u0021-\u007F]+\u002F)" for ListEntitiesForPolicy), else ValidationError
+// in IAM's own words ("The specified value for pathPrefix is invalid. It must begin with the /
+// character and contain only alphanumeric characters and/or / characters.", whichever shape).
+// OK for an operation without a PathPrefix, or a request without one.
+Status CheckPathPrefix(std::string_view operation, const json::Input& in);
 // The ARN of the OIDC provider a CreateOpenIDConnectProvider Url names, as the call is
 // authorized before the Url is checked: the Url without "https://".
 std::string OidcProviderArnOfUrl(const std::string& account, const std::string& url);
