@@ -23,7 +23,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ARCANAD, DEV_AKID, DEV_SECRET, IS_PG, ArcanaServer, store_url
+from conftest import (ARCANAD, DEV_AKID, DEV_SECRET, IS_PG, ROOT_AKID, ROOT_SECRET, ArcanaServer,
+                      cli_store_args, store_url)
 
 USERS, GROUPS, ROLES, POLICIES = 12, 2, 2, 2
 QUOTA_ARGS = ["--iam-users-quota", str(USERS), "--iam-groups-quota", str(GROUPS),
@@ -184,3 +185,44 @@ def test_a_negative_quota_is_refused_at_start(tmp_path):
                         "--iam-roles-quota", "-1"], capture_output=True, text=True, timeout=30)
     assert p.returncode != 0
     assert "--iam-roles-quota" in p.stderr + p.stdout
+
+
+def test_quotas_and_policy_versions_in_use_are_per_account(tmp_path):
+    """Each account has its own quotas (AWS: "per account"), and GetAccountSummary counts each
+    account's own entities: account A at its user quota does not stop account B, and A's
+    customer managed policy attachments are A's PolicyVersionsInUse only."""
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+    srv = ArcanaServer(tmp_path / "data", tmp_path / "logs", dev=False, env=env,
+                       args=QUOTA_ARGS).start()
+    try:
+        # Root keys of a second account, made offline as an operator would.
+        p = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(srv.data_dir),
+                            "--root-key-file", str(srv.data_dir / "root.key"),
+                            "access-key", "create", "--account-id", "210987654321"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+
+        def client(akid, secret):
+            return boto3.client("iam", endpoint_url=srv.endpoint, region_name="us-east-1",
+                                aws_access_key_id=akid, aws_secret_access_key=secret,
+                                config=Config(retries={"max_attempts": 0}))
+
+        a = client(ROOT_AKID, ROOT_SECRET)
+        b = client(p.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0],
+                   p.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0])
+        for i in range(USERS):
+            a.create_user(UserName=f"u{i}")
+        with pytest.raises(ClientError) as e:
+            a.create_user(UserName="over")
+        assert err(e)[0] == "LimitExceeded"
+        b.create_user(UserName="over")
+        arn = a.create_policy(PolicyName="p", PolicyDocument=DOC)["Policy"]["Arn"]
+        a.attach_user_policy(UserName="u0", PolicyArn=arn)
+        a.attach_user_policy(UserName="u1", PolicyArn=arn)
+        b.create_policy(PolicyName="p", PolicyDocument=DOC)
+        sa = a.get_account_summary()["SummaryMap"]
+        sb = b.get_account_summary()["SummaryMap"]
+        assert (sa["Users"], sa["Policies"], sa["PolicyVersionsInUse"]) == (USERS, 1, 2)
+        assert (sb["Users"], sb["Policies"], sb["PolicyVersionsInUse"]) == (1, 1, 0)
+    finally:
+        srv.stop()
