@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "crypto/aead.h"
+#include "common/root_blob.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/secure_memory.h"
@@ -19,9 +20,9 @@
 namespace arcana::crypto {
 namespace {
 
-constexpr char kMagic[3] = {static_cast<char>(0xA7), 'r', 0x01};
-constexpr size_t kIdLen = 8;
-constexpr size_t kHeaderLen = sizeof(kMagic) + kIdLen;
+using root_blob::kHeaderLen;
+using root_blob::kIdLen;
+using root_blob::kMagic;
 
 std::string RawId(std::string_view key32) {
   return HmacSha256(key32, "arcana:root-key-id").substr(0, kIdLen);
@@ -234,7 +235,7 @@ Result<std::string> RootKey::Seal(std::string_view plaintext, std::string_view a
   ARCANA_ASSIGN_OR_RETURN(std::string body, AeadSeal(k->current, plaintext, aad));
   std::string out;
   out.reserve(kHeaderLen + body.size());
-  out.append(kMagic, sizeof(kMagic));
+  out += kMagic;
   out += k->current_id;
   out += body;
   return out;
@@ -243,8 +244,7 @@ Result<std::string> RootKey::Seal(std::string_view plaintext, std::string_view a
 Result<std::string> RootKey::Open(std::string_view sealed, std::string_view aad) const {
   auto k = s_->Snapshot();
   if (!k) return SealedError();
-  if (sealed.size() > kHeaderLen && sealed.substr(0, sizeof(kMagic)) == std::string_view(kMagic, 3)) {
-    std::string_view id = sealed.substr(sizeof(kMagic), kIdLen);
+  if (std::string_view id = root_blob::KeyIdOf(sealed); !id.empty()) {
     std::string_view body = sealed.substr(kHeaderLen);
     if (id == k->current_id) {
       auto r = AeadOpen(k->current, body, aad);
@@ -262,16 +262,12 @@ Result<std::string> RootKey::Open(std::string_view sealed, std::string_view aad)
 
 bool RootKey::IsCurrent(std::string_view blob) const {
   auto k = s_->Snapshot();
-  return k && blob.size() > kHeaderLen &&
-         blob.substr(0, sizeof(kMagic)) == std::string_view(kMagic, 3) &&
-         blob.substr(sizeof(kMagic), kIdLen) == k->current_id;
+  return k && root_blob::KeyIdOf(blob) == k->current_id;
 }
 
 bool RootKey::IsPrevious(std::string_view blob) const {
   auto k = s_->Snapshot();
-  return k && !k->previous.empty() && blob.size() > kHeaderLen &&
-         blob.substr(0, sizeof(kMagic)) == std::string_view(kMagic, 3) &&
-         blob.substr(sizeof(kMagic), kIdLen) == k->previous_id;
+  return k && !k->previous.empty() && root_blob::KeyIdOf(blob) == k->previous_id;
 }
 
 Result<std::string> RootKey::DeriveKey(std::string_view purpose) const {

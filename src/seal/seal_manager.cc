@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "auth/access_keys.h"
+#include "common/root_blob.h"
 #include "crypto/aead.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
@@ -18,12 +19,12 @@ namespace arcana::seal {
 namespace {
 
 constexpr const char* kSealMeta = "root.seal";
-constexpr const char* kCheckMeta = "root.check";
+constexpr const char* kCheckMeta = root_blob::kCheckMeta;
 constexpr const char* kDeriveMeta = "root.derive";
 constexpr const char* kShamirMeta = "root.shamir";
 constexpr const char* kPkcs11Meta = "root.pkcs11";
 constexpr const char* kPendingMeta = "root.pending";
-constexpr const char* kRotatingMeta = "root.rotating";
+constexpr const char* kRotatingMeta = root_blob::kRotatingMeta;
 constexpr const char* kInitializedMeta = "initialized";
 
 constexpr const char* kCheckAad = "arcana:root-check";
@@ -35,11 +36,8 @@ constexpr const char* kPkcs11Aad = "arcana:root-key:pkcs11";
 // The id of the root key that sealed `blob` (root_key.h: 0xA7 'r' 0x01 | 8-byte id | ...),
 // "" for a legacy untagged blob.
 std::string SealedUnderId(std::string_view blob) {
-  if (blob.size() < 11 || static_cast<unsigned char>(blob[0]) != 0xA7 || blob[1] != 'r' ||
-      blob[2] != 0x01) {
-    return "";
-  }
-  return crypto::HexEncode(blob.substr(3, 8));
+  std::string_view id = root_blob::KeyIdOf(blob);
+  return id.empty() ? std::string() : crypto::HexEncode(id);
 }
 
 // True on the thread that runs a transition of the root of trust (it holds rotate_mu_):
@@ -79,7 +77,7 @@ bool LeaseLive(const std::string& lease) { return !lease.empty() && LeaseExpiryM
 
 // Step 4 marks its lease: from then on what is left (step 5) is what Recover does, so any
 // node holding the committed key may do it (e.g. the rotating node itself after a restart).
-constexpr std::string_view kCommittedMark = " committed";
+constexpr std::string_view kCommittedMark = root_blob::kCommittedMark;
 
 bool LeaseCommitted(const std::string& lease) { return lease.ends_with(kCommittedMark); }
 
@@ -854,8 +852,9 @@ Result<RotationReport> SealManager::RotateLocked() {
       return rep;
     }
   }
-  // Other nodes' writes sealed under the old key just before they saw the commit land
-  // within this grace, so step 5 still rewraps them.
+  // A margin for other nodes' writes sealed under the old key just before they saw the
+  // commit: the store's root guard (pg_root_guard.h) already refuses those that commit after
+  // it, and step 5 rewraps any that committed before.
   if (opts_.shared_store && opts_.straggler_grace.count() > 0) {
     std::this_thread::sleep_for(opts_.straggler_grace);
   }

@@ -39,9 +39,14 @@
 // single-row read: root seals are writes of key material and credentials, never reads), and
 // when it applies the rotation's change (FollowChanges). It then adopts the new key when it
 // can reach it (a shared key file, the HSM-wrapped root.pkcs11) or seals itself (its own
-// copy of the key file, Shamir), logging what the operator must do. The rotating node waits
-// straggler_grace after its commit before its verification pass, so a write another node
-// sealed under the old key just before the commit is still rewrapped.
+// copy of the key file, Shamir), logging what the operator must do. That check cannot see a
+// rotation that commits between it and the write's commit, so the store decides too: a
+// write of a root-sealed blob commits only while the blob's key is the store's root (or a
+// rotation is still uncommitted), checked inside its own transaction, which the rotation's
+// locked rewrap orders before or after itself (storage/postgres/pg_root_guard.h); the
+// request is refused with ServiceUnavailable and its retry seals again. The rotating node
+// also waits straggler_grace after its commit before its verification pass (a margin only:
+// with the guard no blob under the old key can commit after the commit).
 //
 // Initialisation of a new store is race-free when several nodes start on it at once: each
 // writes its values with MetaStore::PutMetaIfAbsent (PKCS#11: the wrapped root first, and the

@@ -1,5 +1,7 @@
 #include "storage/postgres/pg_access_key_store.h"
 
+#include "storage/postgres/pg_root_guard.h"
+
 namespace arcana::storage::pg {
 
 namespace {
@@ -36,6 +38,7 @@ Status PgAccessKeyStore::PutAccessKey(const AccessKeyRecord& k) {
     if (r.empty()) {
       return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
     }
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(tx, k.sealed_secret));
     tx.AddChange({0, 0, k.account_id, "", kService, k.access_key_id, "CreateAccessKey"});
     return Status::Ok();
   });

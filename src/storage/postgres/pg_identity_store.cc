@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/postgres/pg_root_guard.h"
+
 namespace arcana::storage::pg {
 
 namespace {
@@ -227,6 +229,7 @@ Status PgIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_
     if (r.empty()) {
       return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
     }
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(tx, k.sealed_secret));
     tx.AddChange({0, 0, k.account, "", kKeyService, k.access_key_id, "CreateAccessKey"});
     return Status::Ok();
   });
@@ -302,6 +305,7 @@ Status PgIdentityStore::RenameUser(const std::string& account, const std::string
           {IamNameKey(k.user_name), k.user_name, Param::Bytes(k.sealed_secret), k.access_key_id,
            account, old_key});
       if (r.empty()) return Status(ErrorCode::kWriteConflict, "access key " + k.access_key_id);
+      ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(tx, k.sealed_secret));
       tx.AddChange({0, 0, account, "", kKeyService, k.access_key_id, "UpdateUser"});
     }
     if (rebound.empty() || IamNameKey(rebound[0].user_name) != old_key) {
@@ -337,6 +341,7 @@ Status PgIdentityStore::PutSession(const StsSession& s) {
     if (r.empty()) {
       return Status(ErrorCode::kResourceExists, "session " + s.access_key_id + " exists");
     }
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(tx, s.sealed));
     tx.AddChange({0, 0, s.account, "", "sts", s.access_key_id, "CreateSession"});
     return Status::Ok();
   });

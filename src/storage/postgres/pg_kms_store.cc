@@ -4,6 +4,7 @@
 
 #include "domain/kms/rules.h"
 #include "storage/kms_codec.h"
+#include "storage/postgres/pg_root_guard.h"
 
 namespace arcana::storage::pg {
 
@@ -161,7 +162,9 @@ Status WriteKey(Tx& tx, const Key& key) {
   return Status::Ok();
 }
 
-void WriteMaterials(Tx& tx, const std::vector<KeyMaterialRecord>& ms, bool replace = false) {
+// Each material is sealed under the root key: written only while that key is the store's
+// root (pg_root_guard.h), checked after the row is written (its lock then held to commit).
+Status WriteMaterials(Tx& tx, const std::vector<KeyMaterialRecord>& ms, bool replace = false) {
   for (const auto& m : ms) {
     tx.Exec(replace ? "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "
                       "VALUES ($1, $2, $3, $4) ON CONFLICT (key_id, material_id) DO UPDATE "
@@ -169,7 +172,9 @@ void WriteMaterials(Tx& tx, const std::vector<KeyMaterialRecord>& ms, bool repla
                     : "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "
                       "VALUES ($1, $2, $3, $4)",
             {m.key_id, m.material_id, m.aad, Param::Bytes(m.wrapped)});
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(tx, m.wrapped));
   }
+  return Status::Ok();
 }
 
 Status InsertAlias(Tx& tx, const Alias& a) {
@@ -246,7 +251,7 @@ Status PgKmsStore::PutKmsKey(const Key& key, const std::vector<KeyMaterialRecord
                              const std::string& change) {
   return db_.Write("write key", [&](Tx& tx) -> Status {
     ARCANA_RETURN_IF_ERROR(WriteKey(tx, key));
-    WriteMaterials(tx, new_materials);
+    ARCANA_RETURN_IF_ERROR(WriteMaterials(tx, new_materials));
     tx.AddChange({0, 0, key.account, key.region, kService, KeyArnOf(key), change});
     return Status::Ok();
   });
@@ -257,7 +262,7 @@ Status PgKmsStore::WriteKmsKeys(const std::vector<KmsKeyWrite>& writes,
   return db_.Write("write keys", [&](Tx& tx) -> Status {
     for (const auto& w : writes) {
       ARCANA_RETURN_IF_ERROR(WriteKey(tx, w.key));
-      WriteMaterials(tx, w.put_materials, /*replace=*/true);
+      ARCANA_RETURN_IF_ERROR(WriteMaterials(tx, w.put_materials, /*replace=*/true));
       if (!w.drop_material_ids.empty()) {
         tx.Exec("DELETE FROM kms_key_materials WHERE key_id = $1 AND material_id = ANY($2::text[])",
                 {w.key.key_id, Param::TextArray(w.drop_material_ids)});
@@ -289,7 +294,7 @@ Status PgKmsStore::CreateKmsKeyWithAlias(const Key& key,
     Key created = key;
     created.revision = 0;
     ARCANA_RETURN_IF_ERROR(WriteKey(tx, created));
-    WriteMaterials(tx, materials);
+    ARCANA_RETURN_IF_ERROR(WriteMaterials(tx, materials));
     tx.AddChange({0, 0, key.account, key.region, kService, KeyArnOf(key), "CreateKey"});
     return Status::Ok();
   });
