@@ -498,3 +498,33 @@ def test_aws_cli(iam, tmp_path):
     assert p.returncode == 0, p.stderr
     p = aws("get-open-id-connect-provider", "--open-id-connect-provider-arn", arn_of(h))
     assert p.returncode != 0 and "NoSuchEntity" in p.stderr, p.stderr
+
+
+def test_the_101st_provider_of_an_account_is_limit_exceeded(iam):
+    """AWS allows 100 OIDC providers per account: the next is LimitExceeded 409 "Cannot exceed
+    quota for OpenIdConnectProvidersPerAccount: 100" (AWS's answer in terraform output quoted
+    in users' deployment notes: "Error: creating IAM OIDC Provider: LimitExceeded: Cannot
+    exceed quota for OpenIdConnectProvidersPerAccount: 100 status code: 409"), and nothing is
+    created; a delete frees a slot. Before, a 101st was created."""
+    held = iam.get_account_summary()["SummaryMap"]["Providers"]  # other tests' leftovers
+    made = []
+    try:
+        for _ in range(100 - held):
+            h = host("quota")
+            iam.create_open_id_connect_provider(Url=f"https://{h}", ThumbprintList=[A])
+            made.append(h)
+        over = host("quota")
+        with pytest.raises(ClientError) as e:
+            iam.create_open_id_connect_provider(Url=f"https://{over}", ThumbprintList=[A])
+        assert err(e) == ("LimitExceeded",
+                          "Cannot exceed quota for OpenIdConnectProvidersPerAccount: 100", 409)
+        with pytest.raises(ClientError) as e:
+            iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn_of(over))
+        assert err(e) == not_found(arn_of(over))
+        assert iam.get_account_summary()["SummaryMap"]["Providers"] == 100
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn_of(made.pop()))
+        iam.create_open_id_connect_provider(Url=f"https://{over}", ThumbprintList=[A])
+        made.append(over)
+    finally:
+        for h in made:
+            iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn_of(h))

@@ -144,8 +144,9 @@ Result<std::string> IamService::CreateOpenIDConnectProvider(const In& in,
   ARCANA_RETURN_IF_ERROR(CheckClientIdCount(p.client_ids.size()));
   ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   p.tags = TagsOf(in.Get("Tags"));
-  Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
-                            "CreateOpenIDConnectProvider");
+  Status st = WriteEntities(
+      ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p), QuotaOf(storage::kOidcProviderKind)}},
+      "CreateOpenIDConnectProvider");
   if (st.code() == ErrorCode::kResourceExists) {
     // Recorded, the Url as the request gave it.
     return Status(ErrorCode::kResourceExists, "Provider with url " + url + " already exists.");

@@ -610,6 +610,10 @@ storage::EntityQuota IamService::QuotaOf(const std::string& kind) const {
   if (kind == "user") return {quotas_.users, "UsersPerAccount"};
   if (kind == "group") return {quotas_.groups, "GroupsPerAccount"};
   if (kind == "role") return {quotas_.roles, "RolesPerAccount"};
+  // AWS's default, not reported by GetAccountSummary: "LimitExceeded: Cannot exceed quota for
+  // OpenIdConnectProvidersPerAccount: 100 status code: 409" (terraform's
+  // aws_iam_openid_connect_provider, quoted in users' deployment notes).
+  if (kind == storage::kOidcProviderKind) return {100, "OpenIdConnectProvidersPerAccount"};
   return {quotas_.policies, "PoliciesPerAccount"};
 }
 

@@ -181,8 +181,8 @@ class IamService : public QueryService {
   // user's access keys are checked by the store.
   Status DeleteIdentity(const CallContext& ctx, const std::string& kind, const std::string& name,
                         const char* op);
-  // The quota of the entities of `kind` ("user", "group", "role", "policy") a Create* write
-  // carries (storage::EntityWrite::quota).
+  // The quota of the entities of `kind` ("user", "group", "role", "policy", OIDC providers) a
+  // Create* write carries (storage::EntityWrite::quota).
   storage::EntityQuota QuotaOf(const std::string& kind) const;
   // Read-modify-commit of one identity, retried on conflicts.
   Status Update(const CallContext& ctx, const std::string& kind, const std::string& name,
