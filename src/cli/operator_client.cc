@@ -18,6 +18,7 @@
 
 #include "auth/sigv4.h"
 #include "crypto/aead.h"
+#include "net/bounded_resolve.h"
 
 namespace arcana::cli {
 
@@ -123,10 +124,15 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
                               const RequestPreparer& prepare) {
   try {
     asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    // Resolving stays synchronous (an asynchronous lookup cannot be abandoned: its thread is
-    // joined anyway); endpoints are addresses or local names. The deadline starts after it.
-    const auto addresses = resolver.resolve(ep.host, ep.port);
+    // The whole exchange, the name lookup included, within ep.timeout (net/bounded_resolve.h:
+    // a lookup that does not answer in time is abandoned, not waited for).
+    const auto deadline = std::chrono::steady_clock::now() + ep.timeout;
+    auto resolved = net::ResolveBefore(ep.host, ep.port, deadline);
+    if (!resolved.ok()) {
+      return Status(resolved.status().code(), "cannot reach arcanad at " + ep.host + ":" +
+                                                  ep.port + ": " + resolved.status().message());
+    }
+    const auto addresses = std::move(resolved).value();
     if (ep.tls) {
       namespace ssl = boost::asio::ssl;
       ssl::context ctx(ssl::context::tls_client);
@@ -143,8 +149,7 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
         return Status(ErrorCode::kInternalFailure, "cannot set TLS server name " + ep.host);
       }
       stream.set_verify_callback(ssl::host_name_verification(ep.host));
-      const auto deadline = std::chrono::steady_clock::now() + ep.timeout;
-      beast::get_lowest_layer(stream).expires_at(deadline);  // the whole exchange
+      beast::get_lowest_layer(stream).expires_at(deadline);  // the rest of the exchange
       RunStep(ioc, ep, "connect", [&](auto h) {
         beast::get_lowest_layer(stream).async_connect(addresses, h);
       });
@@ -161,7 +166,7 @@ Result<HttpReply> SendRequest(const Endpoint& ep, const std::string& method,
       return reply;
     }
     beast::tcp_stream stream(ioc);
-    stream.expires_after(ep.timeout);  // the whole exchange
+    stream.expires_at(deadline);  // the rest of the exchange
     RunStep(ioc, ep, "connect", [&](auto h) { stream.async_connect(addresses, h); });
     auto reply = Exchange(ioc, stream, ep, method, path, body, prepare);
     beast::error_code ec;

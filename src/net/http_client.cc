@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "crypto/tls_trust.h"
+#include "net/bounded_resolve.h"
 
 namespace arcana::net {
 namespace {
@@ -116,20 +117,15 @@ Result<ClientResponse> HttpExchange(const ClientRequest& request) {
   req.prepare_payload();
   try {
     asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    tcp::resolver::results_type endpoints;
-    if (auto ec = RunOne(ioc, [&](auto h) {
-          resolver.async_resolve(url.host, url.port,
-                                 [&endpoints, h](beast::error_code e, tcp::resolver::results_type r) mutable {
-                                   endpoints = std::move(r);
-                                   h(e);
-                                 });
-        })) {
-      return Failed("resolve " + url.host, ec.message());
-    }
+    // The lookup within the exchange's time too (bounded_resolve.h): Asio's asynchronous
+    // lookup is getaddrinfo on a thread of its own, which no expiry interrupts.
+    const auto deadline = std::chrono::steady_clock::now() + request.timeout;
+    auto resolved = ResolveBefore(url.host, url.port, deadline);
+    if (!resolved.ok()) return resolved.status();
+    const tcp::resolver::results_type endpoints = std::move(resolved).value();
     if (!url.tls) {
       beast::tcp_stream stream(ioc);
-      stream.expires_after(request.timeout);
+      stream.expires_at(deadline);
       if (auto ec = RunOne(ioc, [&](auto h) { stream.async_connect(endpoints, h); })) {
         return Failed("connect", ec.message());
       }
@@ -146,7 +142,7 @@ Result<ClientResponse> HttpExchange(const ClientRequest& request) {
     if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
       return Failed("TLS", "cannot set the server name");
     }
-    beast::get_lowest_layer(stream).expires_after(request.timeout);
+    beast::get_lowest_layer(stream).expires_at(deadline);
     if (auto ec = RunOne(ioc, [&](auto h) { beast::get_lowest_layer(stream).async_connect(endpoints, h); })) {
       return Failed("connect", ec.message());
     }
