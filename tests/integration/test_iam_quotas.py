@@ -226,3 +226,43 @@ def test_quotas_and_policy_versions_in_use_are_per_account(tmp_path):
         assert (sb["Users"], sb["Policies"], sb["PolicyVersionsInUse"]) == (1, 1, 0)
     finally:
         srv.stop()
+
+
+def trust_with_sid(sid_len: int, indent: int = 0) -> str:
+    import json
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "x" * sid_len, "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]}, indent=indent or None, separators=None if indent
+        else (",", ":"))
+
+
+def test_trust_policy_longer_than_acl_size_per_role_is_limit_exceeded(iam):
+    """AWS's "Role trust policy length" quota (AssumeRolePolicySizeQuota 2048): CreateRole and
+    UpdateAssumeRolePolicy past it are LimitExceeded 409 "Cannot exceed quota for
+    ACLSizePerRole: 2048" (AWS's answer in users' errors: "An error occurred (LimitExceeded)
+    when calling the CreateRole operation: Cannot exceed quota for ACLSizePerRole: 2048",
+    terraform's "assume role policy: LimitExceeded: ..."), the role unchanged; white space is
+    not counted ("IAM doesn't count white space when calculating the size of a policy against
+    these limits", IAM quotas). Before, any trust policy up to the model's 131072 passed."""
+    base = len(trust_with_sid(0))
+    at_limit = trust_with_sid(2048 - base)
+    over = trust_with_sid(2049 - base)
+    assert (len(at_limit), len(over)) == (2048, 2049)
+    assert iam.get_account_summary()["SummaryMap"]["AssumeRolePolicySizeQuota"] == 2048
+    quota = ("LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048", 409)
+    with pytest.raises(ClientError) as e:
+        iam.create_role(RoleName="big", AssumeRolePolicyDocument=over)
+    assert err(e) == quota
+    with pytest.raises(ClientError) as e:
+        iam.get_role(RoleName="big")
+    assert err(e)[0] == "NoSuchEntity"
+    iam.create_role(RoleName="big", AssumeRolePolicyDocument=at_limit)
+    # Indented: far longer than 2048 with its white space, 2048 without.
+    spaced = trust_with_sid(2048 - base, indent=40)
+    assert len(spaced) > 2300
+    iam.update_assume_role_policy(RoleName="big", PolicyDocument=spaced)
+    with pytest.raises(ClientError) as e:
+        iam.update_assume_role_policy(RoleName="big", PolicyDocument=over)
+    assert err(e) == quota
+    got = iam.get_role(RoleName="big")["Role"]["AssumeRolePolicyDocument"]
+    assert got["Statement"][0]["Sid"] == "x" * (2048 - base)
