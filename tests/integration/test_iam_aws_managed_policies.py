@@ -28,7 +28,8 @@ SSM_RO = "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
 IAM_RO = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 POWER = "arn:aws:iam::aws:policy/PowerUserAccess"
 HELD = {
-    "AWSKeyManagementServicePowerUser", "AWSSecretsManagerClientReadOnlyAccess",
+    "AWSKeyManagementServicePowerUser", "AWSLambdaBasicExecutionRole",
+    "AWSLambdaVPCAccessExecutionRole", "AWSSecretsManagerClientReadOnlyAccess",
     "AdministratorAccess", "AmazonSSMFullAccess", "AmazonSSMReadOnlyAccess", "IAMFullAccess",
     "IAMReadOnlyAccess", "PowerUserAccess", "SecretsManagerReadWrite",
 }

@@ -282,3 +282,138 @@ def test_ssm_full_access_writes_parameters_and_nothing_of_secrets_manager(iam, a
     iam.delete_group(GroupName=g)
     iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName=u)
+
+
+# --------------------------------------------------------------------------- Lambda's
+# Execution roles attach AWS's Lambda policies (the Secrets Manager rotation templates attach
+# service-role/AWSLambdaBasicExecutionRole, and AWSLambdaVPCAccessExecutionRole for a function
+# in a VPC); attaching one answered NoSuchEntity. Two have the Path /service-role/: their ARN
+# carries the path, their PolicyName does not. Documents, versions and dates as the AWS Managed
+# Policy Reference publishes them (seconds from AWS's GetPolicyVersion answers, MAMIP).
+BASIC_EXEC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+VPC_EXEC = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+BASIC_EXEC_V1 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": [
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}
+VPC_EXEC_V3 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "AWSLambdaVPCAccessExecutionPermissions", "Effect": "Allow", "Action": [
+        "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+        "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses"], "Resource": "*"}]}
+
+# (ARN, Path, version, created, updated, description, document, PolicyId or None)
+LAMBDA_EXPECTED = [
+    (BASIC_EXEC, "/service-role/", "v1", datetime(2015, 4, 9, 15, 3, 43, tzinfo=UTC),
+     datetime(2015, 4, 9, 15, 3, 43, tzinfo=UTC),
+     "Provides write permissions to CloudWatch Logs.", BASIC_EXEC_V1, "ANPAJNCQGXC42545SKXIK"),
+    (VPC_EXEC, "/service-role/", "v3", datetime(2016, 2, 11, 23, 15, 26, tzinfo=UTC),
+     datetime(2024, 1, 5, 22, 38, 26, tzinfo=UTC),
+     "Provides minimum permissions for a Lambda function to execute while accessing a resource "
+     "within a VPC - create, describe, delete network interfaces and write permissions to "
+     "CloudWatch Logs.", VPC_EXEC_V3, "ANPAJVTME3YLVNL72YR2K"),
+]
+SERVICE_ROLE = {BASIC_EXEC, VPC_EXEC}
+
+
+def test_lambda_policies_as_aws_publishes_them(iam):
+    for arn, path, version, created, updated, description, document, policy_id in \
+            LAMBDA_EXPECTED:
+        p = iam.get_policy(PolicyArn=arn)["Policy"]
+        assert (p["Arn"], p["Path"], p["PolicyName"]) == \
+            (arn, path, arn.rsplit("/", 1)[1]), arn
+        assert p["IsAttachable"] is True and p["DefaultVersionId"] == version, arn
+        assert (p["CreateDate"], p["UpdateDate"]) == (created, updated), arn
+        assert p["Description"] == description, arn
+        if policy_id is not None:
+            assert p["PolicyId"] == policy_id, arn
+        else:
+            assert re.fullmatch(r"ANPA[A-Z2-7]{17}", p["PolicyId"]), p["PolicyId"]
+        v = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+        assert v["Document"] == document, arn
+        assert v["IsDefaultVersion"] is True and v["CreateDate"] == updated, arn
+        versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+        assert [(x["VersionId"], x["IsDefaultVersion"]) for x in versions] == [(version, True)]
+    # The path is part of the ARN: without it (or with another) there is no such policy, as
+    # AWS answers a script that forgets "service-role/".
+    for wrong in ("arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole",
+                  "arn:aws:iam::aws:policy/other-role/AWSLambdaBasicExecutionRole"):
+        with pytest.raises(ClientError) as e:
+            iam.get_policy(PolicyArn=wrong)
+        assert code_of(e.value) == ("NoSuchEntity", 404)
+        assert e.value.response["Error"]["Message"] == \
+            f"Policy {wrong} does not exist or is not attachable."
+
+
+def test_service_role_policies_listed_by_path_prefix(iam):
+    def listed(**kw):
+        return [p for p in iam.get_paginator("list_policies").paginate(
+            Scope="AWS", **kw).build_full_result()["Policies"]]
+
+    pathed = listed(PathPrefix="/service-role/")
+    assert SERVICE_ROLE <= {p["Arn"] for p in pathed}
+    assert all(p["Path"] == "/service-role/" for p in pathed)
+    assert all(p["Arn"].startswith("arn:aws:iam::aws:policy/service-role/") for p in pathed)
+    basic = [p for p in pathed if p["Arn"] == BASIC_EXEC][0]
+    assert (basic["PolicyName"], basic["DefaultVersionId"]) == ("AWSLambdaBasicExecutionRole",
+                                                                "v1")
+    # "/" is every path's prefix (and the default); another path's is none of theirs.
+    assert SERVICE_ROLE <= {p["Arn"] for p in listed(PathPrefix="/")}
+    assert SERVICE_ROLE <= {p["Arn"] for p in listed()}
+    assert not SERVICE_ROLE & {p["Arn"] for p in listed(PathPrefix="/aws-service-role/")}
+    assert not SERVICE_ROLE & {p["Arn"] for p in iam.get_paginator("list_policies").paginate(
+        Scope="Local", PathPrefix="/service-role/").build_full_result()["Policies"]}
+
+
+def test_service_role_policy_attached_to_a_role(iam):
+    r = name("r")
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    before = iam.get_policy(PolicyArn=BASIC_EXEC)["Policy"]["AttachmentCount"]
+    iam.attach_role_policy(RoleName=r, PolicyArn=BASIC_EXEC)
+    iam.attach_role_policy(RoleName=r, PolicyArn=VPC_EXEC)
+    iam.attach_role_policy(RoleName=r, PolicyArn=SSM_FULL)
+    pathed = [{"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": BASIC_EXEC},
+              {"PolicyName": "AWSLambdaVPCAccessExecutionRole", "PolicyArn": VPC_EXEC}]
+    assert iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"] == pathed + [
+        {"PolicyName": "AmazonSSMFullAccess", "PolicyArn": SSM_FULL}]
+    # PathPrefix selects by the policies' paths (which their ARNs carry).
+    assert iam.list_attached_role_policies(
+        RoleName=r, PathPrefix="/service-role/")["AttachedPolicies"] == pathed
+    assert iam.list_attached_role_policies(
+        RoleName=r, PathPrefix="/other/")["AttachedPolicies"] == []
+    iam.detach_role_policy(RoleName=r, PolicyArn=SSM_FULL)
+    assert iam.get_policy(PolicyArn=BASIC_EXEC)["Policy"]["AttachmentCount"] == before + 1
+    ents = iam.list_entities_for_policy(PolicyArn=BASIC_EXEC)
+    assert r in [x["RoleName"] for x in ents["PolicyRoles"]]
+    attached = iam.get_paginator("list_policies").paginate(
+        Scope="AWS", OnlyAttached=True, PathPrefix="/service-role/").build_full_result()
+    assert SERVICE_ROLE <= {p["Arn"] for p in attached["Policies"]}
+    details = iam.get_account_authorization_details(Filter=["AWSManagedPolicy", "Role"])
+    got = {p["Arn"]: p for p in details["Policies"]}
+    assert got[BASIC_EXEC]["Path"] == "/service-role/"
+    assert got[BASIC_EXEC]["PolicyName"] == "AWSLambdaBasicExecutionRole"
+    role = [x for x in details["RoleDetailList"] if x["RoleName"] == r][0]
+    assert {"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": BASIC_EXEC} in \
+        role["AttachedManagedPolicies"]
+    # What the role may do: the documents' actions, nothing else.
+    sim = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:role/{r}",
+        ActionNames=["logs:PutLogEvents", "ec2:CreateNetworkInterface", "ec2:RunInstances",
+                     "secretsmanager:GetSecretValue"])["EvaluationResults"]
+    assert {x["EvalActionName"]: x["EvalDecision"] for x in sim} == {
+        "logs:PutLogEvents": "allowed", "ec2:CreateNetworkInterface": "allowed",
+        "ec2:RunInstances": "implicitDeny", "secretsmanager:GetSecretValue": "implicitDeny"}
+    ec2 = [x for x in sim if x["EvalActionName"] == "ec2:CreateNetworkInterface"][0]
+    assert ec2["MatchedStatements"][0]["SourcePolicyId"] == VPC_EXEC
+    assert ec2["MatchedStatements"][0]["SourcePolicyType"] == "aws-managed"
+    iam.detach_role_policy(RoleName=r, PolicyArn=VPC_EXEC)
+    sim = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:role/{r}",
+        ActionNames=["logs:PutLogEvents", "ec2:CreateNetworkInterface"])["EvaluationResults"]
+    assert {x["EvalActionName"]: x["EvalDecision"] for x in sim} == {
+        "logs:PutLogEvents": "allowed", "ec2:CreateNetworkInterface": "implicitDeny"}
+    iam.detach_role_policy(RoleName=r, PolicyArn=BASIC_EXEC)
+    assert iam.get_policy(PolicyArn=BASIC_EXEC)["Policy"]["AttachmentCount"] == before
+    assert iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"] == []
+    iam.delete_role(RoleName=r)

@@ -21,6 +21,9 @@ namespace {
 // the id is derived from its name: AWS's form, stable, but not AWS's value.
 // SecretsManagerReadWrite: v6 (2026-08-25) is the current default version; the reference
 // page, MAMIP and iam-dataset agree on it (some stored copies of the page still show v5).
+// `path`: the policy's Path, "/" unless given. A pathed policy's ARN carries its path
+// (arn:aws:iam::aws:policy/service-role/NAME) and its PolicyName does not; ListPolicies'
+// PathPrefix selects it by that path.
 struct Entry {
   const char* name;
   const char* id;
@@ -29,6 +32,7 @@ struct Entry {
   int64_t updated_ms;
   const char* version;
   const char* document;
+  const char* path = "/";
 };
 
 constexpr Entry kEntries[] = {
@@ -56,6 +60,29 @@ constexpr Entry kEntries[] = {
      R"("Resource":"arn:aws:kms:*:*:key/*","Condition":{"StringLike":{)"
      R"("kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:*:*:secret:*",)"
      R"("kms:ViaService":"secretsmanager.*.amazonaws.com"}}}]})"},
+    // service-role/: its reference page's ARN; ids as AWS's GetPolicy/ListPolicies answer them
+    // (awless awsspec/policy.go and recorded answers); seconds from AWS's GetPolicyVersion
+    // answers (MAMIP; v1 of AWSLambdaVPCAccessExecutionRole: a recorded GetPolicy answer).
+    {"AWSLambdaBasicExecutionRole", "ANPAJNCQGXC42545SKXIK",
+     "Provides write permissions to CloudWatch Logs.",
+     1428591823000,  // 2015-04-09 15:03:43 UTC
+     1428591823000, "v1",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[)"
+     R"("logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]})",
+     "/service-role/"},
+    {"AWSLambdaVPCAccessExecutionRole", "ANPAJVTME3YLVNL72YR2K",
+     "Provides minimum permissions for a Lambda function to execute while accessing a resource "
+     "within a VPC - create, describe, delete network interfaces and write permissions to "
+     "CloudWatch Logs.",
+     1455232526000,  // 2016-02-11 23:15:26 UTC
+     1704494306000,  // 2024-01-05 22:38:26 UTC
+     "v3",
+     R"({"Version":"2012-10-17","Statement":[{"Sid":"AWSLambdaVPCAccessExecutionPermissions",)"
+     R"("Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream",)"
+     R"("logs:PutLogEvents","ec2:CreateNetworkInterface","ec2:DescribeNetworkInterfaces",)"
+     R"("ec2:DescribeSubnets","ec2:DeleteNetworkInterface","ec2:AssignPrivateIpAddresses",)"
+     R"("ec2:UnassignPrivateIpAddresses"],"Resource":"*"}]})",
+     "/service-role/"},
     {"AdministratorAccess", "ANPAIWMBCKSKIEE64ZLYK",
      "Provides full access to AWS services and resources.",
      1423247986000,  // 2015-02-06 18:39:46 UTC
@@ -171,7 +198,7 @@ std::vector<ManagedPolicy> Build() {
     ManagedPolicy p;
     p.account = "aws";
     p.name = e.name;
-    p.path = "/";
+    p.path = e.path;
     p.id = e.id != nullptr ? std::string(e.id) : DerivedPolicyId(e.name);
     p.created_ms = e.created_ms;
     p.updated_ms = e.updated_ms;

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "domain/iam/aws_managed_policies.h"
 #include "services/common/write_retry.h"
@@ -521,6 +523,15 @@ Result<std::string> IamService::Detach(const char* kind, const In& in, const Cal
 Result<std::string> IamService::ListAttached(const char* kind, const In& in,
                                              const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, *in.Str(NameMember(kind))));
+  // PathPrefix filters the policies' paths, which their ARNs carry
+  // (arn:aws:iam::aws:policy/service-role/NAME has the Path "/service-role/").
+  const std::string prefix = in.Str("PathPrefix").value_or("/");
+  std::erase_if(who.attached, [&](const std::string& arn) {
+    const size_t at = arn.find(":policy/");
+    if (at == std::string::npos) return true;
+    const size_t from = at + std::string_view(":policy").size();
+    return !std::string_view(arn).substr(from, arn.rfind('/') + 1 - from).starts_with(prefix);
+  });
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
