@@ -28,8 +28,9 @@ SSM_RO = "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
 IAM_RO = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 POWER = "arn:aws:iam::aws:policy/PowerUserAccess"
 HELD = {
-    "AWSKeyManagementServicePowerUser", "AWSLambdaBasicExecutionRole",
-    "AWSLambdaVPCAccessExecutionRole", "AWSSecretsManagerClientReadOnlyAccess",
+    "AWSKeyManagementServicePowerUser", "AWSLambdaBasicExecutionRole", "AWSLambdaExecute",
+    "AWSLambdaVPCAccessExecutionRole", "AWSLambda_FullAccess", "AWSLambda_ReadOnlyAccess",
+    "AWSSecretsManagerClientReadOnlyAccess",
     "AdministratorAccess", "AmazonSSMFullAccess", "AmazonSSMReadOnlyAccess", "IAMFullAccess",
     "IAMReadOnlyAccess", "PowerUserAccess", "SecretsManagerReadWrite",
 }

@@ -9,8 +9,10 @@ leaves out is denied, its resource patterns and conditions hold."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from datetime import datetime, timezone
 
 import pytest
@@ -316,6 +318,65 @@ LAMBDA_EXPECTED = [
 ]
 SERVICE_ROLE = {BASIC_EXEC, VPC_EXEC}
 
+# Path "/". AWSLambda_FullAccess v7 and AWSLambda_ReadOnlyAccess v5 (2026-02-12) as AWS's
+# GetPolicyVersion answers them (zoph-io/IAMTrail); ReadOnly's v5 is the reference page's v3
+# document statement for statement.
+LAMBDA_EXECUTE = "arn:aws:iam::aws:policy/AWSLambdaExecute"
+LAMBDA_FULL = "arn:aws:iam::aws:policy/AWSLambda_FullAccess"
+LAMBDA_RO = "arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess"
+LAMBDA_EXECUTE_V1 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["logs:*"], "Resource": "arn:aws:logs:*:*:*"},
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+     "Resource": "arn:aws:s3:::*"}]}
+LAMBDA_LOGS = "arn:aws:logs:*:*:log-group:/aws/lambda/*"
+LAMBDA_FULL_V7 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": [
+        "cloudformation:DescribeStacks", "cloudformation:ListStackResources",
+        "cloudwatch:ListMetrics", "cloudwatch:GetMetricData", "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets", "ec2:DescribeVpcs", "kms:DescribeKey", "kms:ListAliases",
+        "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:ListRoles", "lambda:*",
+        "logs:DescribeLogGroups", "states:DescribeStateMachine", "states:ListStateMachines",
+        "tag:GetResources", "xray:GetTraceSummaries", "xray:BatchGetTraces"], "Resource": "*"},
+    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {
+        "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+    {"Effect": "Allow", "Action": [
+        "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents",
+        "logs:StartLiveTail", "logs:StopLiveTail"], "Resource": LAMBDA_LOGS},
+    {"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+     "Resource": "arn:aws:iam::*:role/aws-service-role/lambda.amazonaws.com/"
+                 "AWSServiceRoleForLambda",
+     "Condition": {"StringEquals": {"iam:AWSServiceName": "lambda.amazonaws.com"}}}]}
+LAMBDA_RO_V5 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": [
+        "cloudformation:DescribeStacks", "cloudformation:ListStacks",
+        "cloudformation:ListStackResources", "cloudwatch:GetMetricData", "cloudwatch:ListMetrics",
+        "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs", "kms:ListAliases",
+        "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:ListRoles",
+        "logs:DescribeLogGroups", "lambda:Get*", "lambda:List*", "states:DescribeStateMachine",
+        "states:ListStateMachines", "tag:GetResources", "xray:GetTraceSummaries",
+        "xray:BatchGetTraces"], "Resource": "*"},
+    {"Effect": "Allow", "Action": [
+        "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery",
+        "logs:StopQuery", "logs:DescribeQueries", "logs:GetLogGroupFields", "logs:GetLogRecord",
+        "logs:GetQueryResults", "logs:StartLiveTail", "logs:StopLiveTail"],
+     "Resource": LAMBDA_LOGS}]}
+LAMBDA_EXPECTED += [
+    (LAMBDA_EXECUTE, "/", "v1", datetime(2015, 2, 6, 18, 40, 46, tzinfo=UTC),
+     datetime(2015, 2, 6, 18, 40, 46, tzinfo=UTC),
+     "Provides Put, Get access to S3 and full access to CloudWatch Logs.", LAMBDA_EXECUTE_V1,
+     "ANPAJE5FX7FQZSU5XAKGO"),
+    (LAMBDA_FULL, "/", "v7", datetime(2020, 11, 17, 21, 14, 8, tzinfo=UTC),
+     datetime(2026, 2, 12, 18, 0, 51, tzinfo=UTC),
+     "Grants full access to AWS Lambda service, AWS Lambda console features, and other related "
+     "AWS services.", LAMBDA_FULL_V7, "ANPAZKAPJZG4OXQPYWZ5D"),
+    (LAMBDA_RO, "/", "v5", datetime(2020, 11, 17, 21, 10, tzinfo=UTC),
+     datetime(2026, 2, 12, 18, 2, 55, tzinfo=UTC),
+     "Grants read-only access to AWS Lambda service, AWS Lambda console features, and other "
+     "related AWS services.", LAMBDA_RO_V5, None),
+]
+
 
 def test_lambda_policies_as_aws_publishes_them(iam):
     for arn, path, version, created, updated, description, document, policy_id in \
@@ -362,6 +423,9 @@ def test_service_role_policies_listed_by_path_prefix(iam):
     assert SERVICE_ROLE <= {p["Arn"] for p in listed(PathPrefix="/")}
     assert SERVICE_ROLE <= {p["Arn"] for p in listed()}
     assert not SERVICE_ROLE & {p["Arn"] for p in listed(PathPrefix="/aws-service-role/")}
+    # The ones of Path "/" are not under /service-role/.
+    assert not {LAMBDA_EXECUTE, LAMBDA_FULL, LAMBDA_RO} & {p["Arn"] for p in pathed}
+    assert {LAMBDA_EXECUTE, LAMBDA_FULL, LAMBDA_RO} <= {p["Arn"] for p in listed()}
     assert not SERVICE_ROLE & {p["Arn"] for p in iam.get_paginator("list_policies").paginate(
         Scope="Local", PathPrefix="/service-role/").build_full_result()["Policies"]}
 
@@ -417,3 +481,74 @@ def test_service_role_policy_attached_to_a_role(iam):
     assert iam.get_policy(PolicyArn=BASIC_EXEC)["Policy"]["AttachmentCount"] == before
     assert iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"] == []
     iam.delete_role(RoleName=r)
+
+
+def lambda_zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return 1\n")
+    return buf.getvalue()
+
+
+def test_lambda_read_only_and_full_access_are_enforced(iam, auth_server):
+    exec_role = name("exec")
+    role_arn = iam.create_role(RoleName=exec_role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=exec_role, PolicyArn=BASIC_EXEC)
+    root_lambda = client(auth_server.endpoint, "lambda")
+    fn = name("fn")
+    root_lambda.create_function(FunctionName=fn, Runtime="python3.11", Role=role_arn,
+                                Handler="lambda_function.lambda_handler",
+                                Code={"ZipFile": lambda_zip()})
+    u = name()
+    iam.create_user(UserName=u)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    mk = lambda service: client(auth_server.endpoint, service, key["AccessKeyId"],  # noqa: E731
+                                key["SecretAccessKey"])
+    lam, sm = mk("lambda"), mk("secretsmanager")
+    assert denied(lam.list_functions) == "AccessDeniedException"
+    assert denied(lam.get_function, FunctionName=fn) == "AccessDeniedException"
+    # AWSLambda_ReadOnlyAccess: lambda:Get* and lambda:List*, no write.
+    iam.attach_user_policy(UserName=u, PolicyArn=LAMBDA_RO)
+    assert fn in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert lam.get_function(FunctionName=fn)["Configuration"]["Role"] == role_arn
+    assert denied(lam.delete_function, FunctionName=fn) == "AccessDeniedException"
+    fn2 = name("fn")
+    create = dict(FunctionName=fn2, Runtime="python3.11", Role=role_arn,
+                  Handler="lambda_function.lambda_handler", Code={"ZipFile": lambda_zip()})
+    assert denied(lam.create_function, **create) == "AccessDeniedException"
+    assert denied(sm.list_secrets) == "AccessDeniedException"
+    # AWSLambda_FullAccess: lambda:*, and passing a role to Lambda (iam:PassRole only where
+    # iam:PassedToService is lambda.amazonaws.com).
+    iam.detach_user_policy(UserName=u, PolicyArn=LAMBDA_RO)
+    iam.attach_user_policy(UserName=u, PolicyArn=LAMBDA_FULL)
+    assert lam.create_function(**create)["FunctionName"] == fn2
+    lam.delete_function(FunctionName=fn2)
+    lam.delete_function(FunctionName=fn)
+    assert denied(sm.list_secrets) == "AccessDeniedException"
+    sim = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{u}", ActionNames=["iam:PassRole"],
+        ResourceArns=[role_arn])["EvaluationResults"]
+    assert sim[0]["EvalDecision"] == "implicitDeny"
+    iam.detach_user_policy(UserName=u, PolicyArn=LAMBDA_FULL)
+    # AWSLambdaExecute: CloudWatch Logs and S3 objects only (neither served here: simulated).
+    iam.attach_user_policy(UserName=u, PolicyArn=LAMBDA_EXECUTE)
+    def decide(action, resource):
+        return iam.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{u}", ActionNames=[action],
+            ResourceArns=[resource])["EvaluationResults"][0]["EvalDecision"]
+
+    log_stream = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{fn}:log-stream:s"
+    assert decide("logs:PutLogEvents", log_stream) == "allowed"
+    assert decide("s3:GetObject", "arn:aws:s3:::bucket/key") == "allowed"
+    assert decide("s3:PutObject", "arn:aws:s3:::bucket/key") == "allowed"
+    assert decide("s3:DeleteObject", "arn:aws:s3:::bucket/key") == "implicitDeny"
+    assert decide("lambda:InvokeFunction", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{fn}") \
+        == "implicitDeny"
+    iam.detach_user_policy(UserName=u, PolicyArn=LAMBDA_EXECUTE)
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=u)
+    iam.detach_role_policy(RoleName=exec_role, PolicyArn=BASIC_EXEC)
+    iam.delete_role(RoleName=exec_role)

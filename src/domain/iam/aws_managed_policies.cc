@@ -83,6 +83,62 @@ constexpr Entry kEntries[] = {
      R"("ec2:DescribeSubnets","ec2:DeleteNetworkInterface","ec2:AssignPrivateIpAddresses",)"
      R"("ec2:UnassignPrivateIpAddresses"],"Resource":"*"}]})",
      "/service-role/"},
+    {"AWSLambdaExecute", "ANPAJE5FX7FQZSU5XAKGO",
+     "Provides Put, Get access to S3 and full access to CloudWatch Logs.",
+     1423248046000,  // 2015-02-06 18:40:46 UTC
+     1423248046000, "v1",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:*"],)"
+     R"("Resource":"arn:aws:logs:*:*:*"},{"Effect":"Allow","Action":["s3:GetObject",)"
+     R"("s3:PutObject"],"Resource":"arn:aws:s3:::*"}]})"},
+    // AWSLambda_FullAccess and AWSLambda_ReadOnlyAccess: the stored reference pages show
+    // older versions (v2 of 2025-03-17 and v3 of 2025-03-17); AWS's GetPolicyVersion answers
+    // of 2026 (zoph-io/IAMTrail, MAMIP's successor) are v7 and v5 of 2026-02-12, the day
+    // PowerUserAccess's v12 is of. ReadOnly's v5 document is the reference page's v3 statement
+    // for statement; FullAccess's v7 is v2 plus kms:DescribeKey and the service-linked role
+    // statement (MAMIP recorded that change as v3 on 2025-12-01). FullAccess's id and creation
+    // second: AWS's ListPolicies answer (recorded in a user's CLI notes); ReadOnly's id is
+    // published nowhere (derived) nor its creation's seconds (00).
+    {"AWSLambda_FullAccess", "ANPAZKAPJZG4OXQPYWZ5D",
+     "Grants full access to AWS Lambda service, AWS Lambda console features, and other related "
+     "AWS services.",
+     1605647648000,  // 2020-11-17 21:14:08 UTC
+     1770919251000,  // 2026-02-12 18:00:51 UTC
+     "v7",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[)"
+     R"("cloudformation:DescribeStacks","cloudformation:ListStackResources",)"
+     R"("cloudwatch:ListMetrics","cloudwatch:GetMetricData","ec2:DescribeSecurityGroups",)"
+     R"("ec2:DescribeSubnets","ec2:DescribeVpcs","kms:DescribeKey","kms:ListAliases",)"
+     R"("iam:GetPolicy","iam:GetPolicyVersion","iam:GetRole","iam:GetRolePolicy",)"
+     R"("iam:ListAttachedRolePolicies","iam:ListRolePolicies","iam:ListRoles","lambda:*",)"
+     R"("logs:DescribeLogGroups","states:DescribeStateMachine","states:ListStateMachines",)"
+     R"("tag:GetResources","xray:GetTraceSummaries","xray:BatchGetTraces"],"Resource":"*"},)"
+     R"({"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":)"
+     R"({"iam:PassedToService":"lambda.amazonaws.com"}}},{"Effect":"Allow","Action":[)"
+     R"("logs:DescribeLogStreams","logs:GetLogEvents","logs:FilterLogEvents",)"
+     R"("logs:StartLiveTail","logs:StopLiveTail"],)"
+     R"("Resource":"arn:aws:logs:*:*:log-group:/aws/lambda/*"},{"Effect":"Allow",)"
+     R"("Action":"iam:CreateServiceLinkedRole","Resource":"arn:aws:iam::*:role/)"
+     R"(aws-service-role/lambda.amazonaws.com/AWSServiceRoleForLambda","Condition":{)"
+     R"("StringEquals":{"iam:AWSServiceName":"lambda.amazonaws.com"}}}]})"},
+    {"AWSLambda_ReadOnlyAccess", nullptr,
+     "Grants read-only access to AWS Lambda service, AWS Lambda console features, and other "
+     "related AWS services.",
+     1605647400000,  // 2020-11-17 21:10 UTC
+     1770919375000,  // 2026-02-12 18:02:55 UTC
+     "v5",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[)"
+     R"("cloudformation:DescribeStacks","cloudformation:ListStacks",)"
+     R"("cloudformation:ListStackResources","cloudwatch:GetMetricData","cloudwatch:ListMetrics",)"
+     R"("ec2:DescribeSecurityGroups","ec2:DescribeSubnets","ec2:DescribeVpcs","kms:ListAliases",)"
+     R"("iam:GetPolicy","iam:GetPolicyVersion","iam:GetRole","iam:GetRolePolicy",)"
+     R"("iam:ListAttachedRolePolicies","iam:ListRolePolicies","iam:ListRoles",)"
+     R"("logs:DescribeLogGroups","lambda:Get*","lambda:List*","states:DescribeStateMachine",)"
+     R"("states:ListStateMachines","tag:GetResources","xray:GetTraceSummaries",)"
+     R"("xray:BatchGetTraces"],"Resource":"*"},{"Effect":"Allow","Action":[)"
+     R"("logs:DescribeLogStreams","logs:GetLogEvents","logs:FilterLogEvents","logs:StartQuery",)"
+     R"("logs:StopQuery","logs:DescribeQueries","logs:GetLogGroupFields","logs:GetLogRecord",)"
+     R"("logs:GetQueryResults","logs:StartLiveTail","logs:StopLiveTail"],)"
+     R"("Resource":"arn:aws:logs:*:*:log-group:/aws/lambda/*"}]})"},
     {"AdministratorAccess", "ANPAIWMBCKSKIEE64ZLYK",
      "Provides full access to AWS services and resources.",
      1423247986000,  // 2015-02-06 18:39:46 UTC
