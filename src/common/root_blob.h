@@ -1,7 +1,7 @@
 // What a layer without the root key needs to know about blobs sealed under it: the header
 // every such blob starts with (crypto/root_key.h writes it) and the store's metadata that
 // names the root (seal/seal_manager.h keeps it). The storage backends use this to refuse
-// a blob sealed under a root the store has left (storage/postgres/pg_root_guard.h).
+// a blob sealed under a root the store has left (storage/root_guard.h).
 #pragma once
 
 #include <cstddef>

@@ -853,7 +853,7 @@ Result<RotationReport> SealManager::RotateLocked() {
     }
   }
   // A margin for other nodes' writes sealed under the old key just before they saw the
-  // commit: the store's root guard (pg_root_guard.h) already refuses those that commit after
+  // commit: the store's root guard (storage/root_guard.h) already refuses those that commit after
   // it, and step 5 rewraps any that committed before.
   if (opts_.shared_store && opts_.straggler_grace.count() > 0) {
     std::this_thread::sleep_for(opts_.straggler_grace);

@@ -43,8 +43,9 @@
 // rotation that commits between it and the write's commit, so the store decides too: a
 // write of a root-sealed blob commits only while the blob's key is the store's root (or a
 // rotation is still uncommitted), checked inside its own transaction, which the rotation's
-// locked rewrap orders before or after itself (storage/postgres/pg_root_guard.h); the
-// request is refused with ServiceUnavailable and its retry seals again. The rotating node
+// locked rewrap orders before or after itself (storage/root_guard.h, both backends: on
+// SQLite it covers the offline `arcana` CLI writing beside a running arcanad); the request
+// is refused with ServiceUnavailable and its retry seals again. The rotating node
 // also waits straggler_grace after its commit before its verification pass (a margin only:
 // with the guard no blob under the old key can commit after the commit).
 //

@@ -1,12 +1,13 @@
-// The root guard of the PostgreSQL backend (storage/postgres/pg_root_guard.h): a write that
-// stores a blob sealed under the root key commits only while that key is the store's root,
-// decided inside the write's transaction, so a node that sealed under the old key just
-// before another node's rotation committed cannot leave a blob under a key nobody keeps.
-// PostgreSQL only: SQLite has one node per store (its own rotation waits for its seals).
+// The root guard of both backends (storage/root_guard.h), the SAME cases on SQLite and on
+// PostgreSQL: a write that stores a blob sealed under the root key commits only while that
+// key is the store's root, decided inside the write's transaction, so a writer that sealed
+// under the old key just before a rotation committed (another node; the offline CLI beside
+// arcanad) cannot leave a blob under a key nobody keeps.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -27,18 +28,33 @@ std::string SealedUnder(const std::string& id8, const std::string& body = "ciphe
 const std::string kOld = "OLDKEY01";
 const std::string kNew = "NEWKEY02";
 
-class RootGuard : public ::testing::Test {
+class RootGuard : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    auto cluster = testing::PgTestCluster::Shared();
-    ASSERT_TRUE(cluster.ok()) << cluster.status().message();
-    auto url = (*cluster)->NewDatabase();
-    ASSERT_TRUE(url.ok()) << url.status().message();
-    auto s = testing::OpenStoresAt("postgresql", *url);
+    if (IsSqlite()) {
+      char tmpl[] = "/tmp/arcana-root-guard-XXXXXX";
+      ASSERT_NE(mkdtemp(tmpl), nullptr);
+      where_ = tmpl;
+    } else {
+      auto cluster = testing::PgTestCluster::Shared();
+      ASSERT_TRUE(cluster.ok()) << cluster.status().message();
+      auto url = (*cluster)->NewDatabase();
+      ASSERT_TRUE(url.ok()) << url.status().message();
+      where_ = *url;
+    }
+    auto s = testing::OpenStoresAt(GetParam(), where_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     stores_ = std::move(*s);
     ASSERT_TRUE(stores_->meta().PutMeta(root_blob::kCheckMeta, SealedUnder(kOld)).ok());
   }
+  void TearDown() override {
+    stores_.reset();
+    if (IsSqlite() && !where_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(where_, ec);
+    }
+  }
+  bool IsSqlite() const { return std::string(GetParam()) == "sqlite"; }
 
   Status PutKey(const std::string& id, const std::string& sealed) {
     return stores_->access_keys().PutAccessKey({id, sealed, "111122223333", "p", 1});
@@ -49,10 +65,11 @@ class RootGuard : public ::testing::Test {
     return k.ok() && k->has_value();
   }
 
+  std::string where_;
   std::unique_ptr<Stores> stores_;
 };
 
-TEST_F(RootGuard, OnlyBlobsUnderTheStoresRootAreWritten) {
+TEST_P(RootGuard, OnlyBlobsUnderTheStoresRootAreWritten) {
   EXPECT_TRUE(PutKey("AKIAUNDERROOT", SealedUnder(kOld)).ok());
   EXPECT_TRUE(HasKey("AKIAUNDERROOT"));
 
@@ -97,7 +114,7 @@ TEST_F(RootGuard, OnlyBlobsUnderTheStoresRootAreWritten) {
                   .ok());
 }
 
-TEST_F(RootGuard, WhileARotationIsUncommittedEitherKeyIsWritten) {
+TEST_P(RootGuard, WhileARotationIsUncommittedEitherKeyIsWritten) {
   // The rotating node seals under the new key, the others under the old; its commit rewraps
   // whatever is under the old one.
   ASSERT_TRUE(stores_->meta().PutMeta(root_blob::kRotatingMeta, "holder 4102444800000").ok());
@@ -117,7 +134,7 @@ TEST_F(RootGuard, WhileARotationIsUncommittedEitherKeyIsWritten) {
 // The race the guard is for: a write sealed under the old key reaches the store while the
 // rotation's commit (the rewrap transaction, which locks the tables of root-sealed blobs)
 // runs. It waits for that commit and is then refused: it is not left under the old key.
-TEST_F(RootGuard, AWriteRacingTheRotationsCommitIsRefusedNotStranded) {
+TEST_P(RootGuard, AWriteRacingTheRotationsCommitIsRefusedNotStranded) {
   ASSERT_TRUE(PutKey("AKIAEXISTING", SealedUnder(kOld)).ok());
   std::promise<void> locked;
   std::atomic<bool> signalled{false};
@@ -148,6 +165,9 @@ TEST_F(RootGuard, AWriteRacingTheRotationsCommitIsRefusedNotStranded) {
   ASSERT_TRUE(existing.ok() && existing->has_value());
   EXPECT_EQ(root_blob::KeyIdOf((*existing)->sealed_secret), kNew);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RootGuard, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return std::string(info.param); });
 
 }  // namespace
 }  // namespace arcana::storage::root_guard_conformance

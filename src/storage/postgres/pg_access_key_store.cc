@@ -1,6 +1,6 @@
 #include "storage/postgres/pg_access_key_store.h"
 
-#include "storage/postgres/pg_root_guard.h"
+#include "storage/postgres/pg_meta_store.h"
 
 namespace arcana::storage::pg {
 

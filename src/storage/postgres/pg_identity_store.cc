@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "storage/postgres/pg_root_guard.h"
+#include "storage/postgres/pg_meta_store.h"
 
 namespace arcana::storage::pg {
 

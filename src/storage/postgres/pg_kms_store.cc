@@ -4,7 +4,7 @@
 
 #include "domain/kms/rules.h"
 #include "storage/kms_codec.h"
-#include "storage/postgres/pg_root_guard.h"
+#include "storage/postgres/pg_meta_store.h"
 
 namespace arcana::storage::pg {
 
@@ -163,7 +163,7 @@ Status WriteKey(Tx& tx, const Key& key) {
 }
 
 // Each material is sealed under the root key: written only while that key is the store's
-// root (pg_root_guard.h), checked after the row is written (its lock then held to commit).
+// root (storage/root_guard.h), checked after the row is written (its lock then held to commit).
 Status WriteMaterials(Tx& tx, const std::vector<KeyMaterialRecord>& ms, bool replace = false) {
   for (const auto& m : ms) {
     tx.Exec(replace ? "INSERT INTO kms_key_materials (key_id, material_id, aad, wrapped) "

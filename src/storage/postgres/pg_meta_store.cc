@@ -1,5 +1,8 @@
 #include "storage/postgres/pg_meta_store.h"
 
+#include "common/root_blob.h"
+#include "storage/root_guard.h"
+
 namespace arcana::storage::pg {
 
 namespace {
@@ -22,6 +25,16 @@ void PutMetaIn(Tx& tx, const std::string& key, const std::string& value) {
 
 void DeleteMetaIn(Tx& tx, const std::string& key) {
   tx.Exec("DELETE FROM meta WHERE key = $1", {key});
+}
+
+Status CheckSealedUnderStoreRoot(Tx& tx, std::string_view blob) {
+  if (root_blob::KeyIdOf(blob).empty()) return Status::Ok();  // nothing to compare: no read
+  std::string check, rotating;
+  for (const auto& row : tx.Exec("SELECT key, value FROM meta WHERE key IN ($1, $2)",
+                                 {root_blob::kCheckMeta, root_blob::kRotatingMeta})) {
+    (Text(row[0]) == root_blob::kCheckMeta ? check : rotating) = Bytes(row[1]);
+  }
+  return JudgeSealedUnderStoreRoot(blob, check, rotating);
 }
 
 Migrations PgMetaStore::Schema() { return {"meta", {kMetaV1}}; }

@@ -2,6 +2,8 @@
 // Thread-safety: as every store component (store_types.h).
 #pragma once
 
+#include <string_view>
+
 #include "storage/meta_store.h"
 #include "storage/postgres/pg_database.h"
 
@@ -23,5 +25,8 @@ class PgMetaStore : public MetaStore {
 // Statements shared with the root-of-trust store (one transaction with its rewrap).
 void PutMetaIn(Tx& tx, const std::string& key, const std::string& value);
 void DeleteMetaIn(Tx& tx, const std::string& key);
+// The root guard (storage/root_guard.h) for a root-sealed blob this transaction has just
+// written (its row written first: the lock that orders it with a rotation's rewrap is held).
+Status CheckSealedUnderStoreRoot(Tx& tx, std::string_view blob);
 
 }  // namespace arcana::storage::pg

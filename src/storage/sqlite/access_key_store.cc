@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/sqlite/meta_store.h"
+
 namespace arcana::storage::sqlite {
 
 namespace {
@@ -36,6 +38,7 @@ Status SqliteAccessKeyStore::PutAccessKey(const AccessKeyRecord& k) {
       return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
     }
     if (rc != SQLITE_DONE) return DbError(c.db(), "write access key");
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(c, k.sealed_secret));
     return txn.AddChange(k.account_id, "", kService, k.access_key_id, "CreateAccessKey");
   });
 }

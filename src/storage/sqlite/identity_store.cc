@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "storage/sqlite/meta_store.h"
+
 namespace arcana::storage::sqlite {
 
 namespace {
@@ -285,6 +287,7 @@ Status SqliteIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_
       return Status(ErrorCode::kResourceExists, "access key " + k.access_key_id + " exists");
     }
     if (rc != SQLITE_DONE) return DbError(c.db(), "write access key");
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(c, k.sealed_secret));
     return txn.AddChange(k.account, "", kKeyService, k.access_key_id, "CreateAccessKey");
   });
 }
@@ -378,6 +381,7 @@ Status SqliteIdentityStore::RenameUser(const std::string& account, const std::st
       BindText(st, 6, IamNameKey(old_name));
       ARCANA_RETURN_IF_ERROR(Step(c, st, "move access key"));
       if (sqlite3_changes(c.db()) == 0) return Conflict("access key " + k.access_key_id);
+      ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(c, k.sealed_secret));
       ARCANA_RETURN_IF_ERROR(
           txn.AddChange(account, "", kKeyService, k.access_key_id, "UpdateUser"));
     }
@@ -430,6 +434,7 @@ Status SqliteIdentityStore::PutSession(const StsSession& s) {
       return Status(ErrorCode::kResourceExists, "session " + s.access_key_id + " exists");
     }
     if (rc != SQLITE_DONE) return DbError(c.db(), "write session");
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(c, s.sealed));
     return txn.AddChange(s.account, "", "sts", s.access_key_id, "CreateSession");
   });
 }

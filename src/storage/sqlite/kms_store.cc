@@ -4,6 +4,7 @@
 
 #include "domain/kms/rules.h"
 #include "storage/kms_codec.h"
+#include "storage/sqlite/meta_store.h"
 
 namespace arcana::storage::sqlite {
 
@@ -150,6 +151,9 @@ Status WriteMaterials(Conn& c, const std::vector<KeyMaterialRecord>& ms, bool re
     BindText(st, 3, m.aad);
     BindBlob(st, 4, m.wrapped);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "write key material"));
+    // Each material is sealed under the root key: written only while that key is the
+    // store's root (storage/root_guard.h).
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(c, m.wrapped));
   }
   return Status::Ok();
 }

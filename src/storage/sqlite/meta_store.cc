@@ -1,5 +1,8 @@
 #include "storage/sqlite/meta_store.h"
 
+#include "common/root_blob.h"
+#include "storage/root_guard.h"
+
 namespace arcana::storage::sqlite {
 
 Result<std::optional<std::string>> SqliteMetaStore::GetMeta(const std::string& key) {
@@ -45,6 +48,22 @@ Result<std::string> SqliteMetaStore::PutMetaIfAbsent(const std::string& key,
     return Status::Ok();
   }));
   return stored;
+}
+
+Status CheckSealedUnderStoreRoot(Conn& c, std::string_view blob) {
+  if (root_blob::KeyIdOf(blob).empty()) return Status::Ok();  // nothing to compare: no read
+  sqlite3_stmt* st = c.Prepare("SELECT key, value FROM meta WHERE key IN (?, ?)");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, root_blob::kCheckMeta);
+  BindText(st, 2, root_blob::kRotatingMeta);
+  std::string check, rotating;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    (ColText(st, 0) == root_blob::kCheckMeta ? check : rotating) = ColText(st, 1);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return DbError(c.db(), "read the root");
+  return JudgeSealedUnderStoreRoot(blob, check, rotating);
 }
 
 }  // namespace arcana::storage::sqlite

@@ -2,6 +2,8 @@
 // database.cc). Meta writes append no Change rows.
 #pragma once
 
+#include <string_view>
+
 #include "storage/meta_store.h"
 #include "storage/sqlite/database.h"
 
@@ -18,5 +20,9 @@ class SqliteMetaStore : public MetaStore {
  private:
   Database& db_;
 };
+
+// The root guard (storage/root_guard.h) for a root-sealed blob written in this write
+// transaction (the one writer: no rotation's rewrap can commit between this read and commit).
+Status CheckSealedUnderStoreRoot(Conn& c, std::string_view blob);
 
 }  // namespace arcana::storage::sqlite
