@@ -28,6 +28,8 @@ SSM_RO = "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
 IAM_RO = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 POWER = "arn:aws:iam::aws:policy/PowerUserAccess"
 HELD = {
+    "AWSCloudTrail_ReadOnlyAccess", "AmazonEventBridgeFullAccess",
+    "AmazonEventBridgeReadOnlyAccess",
     "AWSKeyManagementServicePowerUser", "AWSLambdaBasicExecutionRole", "AWSLambdaExecute",
     "AWSLambdaVPCAccessExecutionRole", "AWSLambda_FullAccess", "AWSLambda_ReadOnlyAccess",
     "AWSSecretsManagerClientReadOnlyAccess",

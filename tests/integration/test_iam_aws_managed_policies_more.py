@@ -377,10 +377,75 @@ LAMBDA_EXPECTED += [
      "related AWS services.", LAMBDA_RO_V5, None),
 ]
 
+# The services Arcana serves besides: CloudTrail (LookupEvents) and EventBridge. Reference
+# pages; EventBridge's current versions as AWS's GetPolicyVersion answers them (IAMTrail).
+CT_RO = "arn:aws:iam::aws:policy/AWSCloudTrail_ReadOnlyAccess"
+EB_RO = "arn:aws:iam::aws:policy/AmazonEventBridgeReadOnlyAccess"
+EB_FULL = "arn:aws:iam::aws:policy/AmazonEventBridgeFullAccess"
+CT_RO_V1 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+    "cloudtrail:Get*", "cloudtrail:Describe*", "cloudtrail:List*", "cloudtrail:LookupEvents"],
+    "Resource": "*"}]}
+EB_RO_V7 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+    "events:DescribeRule", "events:DescribeEventBus", "events:DescribeEventSource",
+    "events:ListEventBuses", "events:ListEventSources", "events:ListRuleNamesByTarget",
+    "events:ListRules", "events:ListTargetsByRule", "events:TestEventPattern",
+    "events:DescribeArchive", "events:ListArchives", "events:DescribeReplay", "events:ListReplays",
+    "events:DescribeConnection", "events:ListConnections", "events:DescribeApiDestination",
+    "events:ListApiDestinations", "events:DescribeEndpoint", "events:ListEndpoints",
+    "events:DescribeSubscriber", "events:ListSubscribers", "events:GetResourcePolicy",
+    "events:ListResourcePolicies", "events:ListTagsForResource", "schemas:DescribeCodeBinding",
+    "schemas:DescribeDiscoverer", "schemas:DescribeRegistry", "schemas:DescribeSchema",
+    "schemas:ExportSchema", "schemas:GetCodeBindingSource", "schemas:GetDiscoveredSchema",
+    "schemas:GetResourcePolicy", "schemas:ListDiscoverers", "schemas:ListRegistries",
+    "schemas:ListSchemas", "schemas:ListSchemaVersions", "schemas:ListTagsForResource",
+    "schemas:SearchSchemas", "scheduler:GetSchedule", "scheduler:GetScheduleGroup",
+    "scheduler:ListSchedules", "scheduler:ListScheduleGroups", "scheduler:ListTagsForResource",
+    "pipes:DescribePipe", "pipes:ListPipes", "pipes:ListTagsForResource"], "Resource": "*"}]}
+
+
+def pass_role_to(service):
+    return {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/*",
+            "Condition": {"StringLike": {"iam:PassedToService": service}}}
+
+
+EB_FULL_V7 = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "EventBridgeActions", "Effect": "Allow",
+     "Action": ["events:*", "schemas:*", "scheduler:*", "pipes:*"], "Resource": "*"},
+    {"Sid": "IAMCreateServiceLinkedRoleForApiDestinations", "Effect": "Allow",
+     "Action": "iam:CreateServiceLinkedRole",
+     "Resource": "arn:aws:iam::*:role/aws-service-role/apidestinations.events.amazonaws.com/"
+                 "AWSServiceRoleForAmazonEventBridgeApiDestinations",
+     "Condition": {"StringEquals": {"iam:AWSServiceName": "apidestinations.events.amazonaws.com"}}},
+    {"Sid": "IAMCreateServiceLinkedRoleForAmazonEventBridgeSchemas", "Effect": "Allow",
+     "Action": "iam:CreateServiceLinkedRole",
+     "Resource": "arn:aws:iam::*:role/aws-service-role/schemas.amazonaws.com/"
+                 "AWSServiceRoleForSchemas",
+     "Condition": {"StringEquals": {"iam:AWSServiceName": "schemas.amazonaws.com"}}},
+    {"Sid": "SecretsManagerAccessForApiDestinations", "Effect": "Allow", "Action": [
+        "secretsmanager:CreateSecret", "secretsmanager:UpdateSecret",
+        "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue"],
+     "Resource": "arn:aws:secretsmanager:*:*:secret:events!*"},
+    {"Sid": "IAMPassRoleAccessForEventBridge", **pass_role_to("events.amazonaws.com")},
+    {"Sid": "IAMPassRoleAccessForScheduler", **pass_role_to("scheduler.amazonaws.com")},
+    {"Sid": "IAMPassRoleAccessForPipes", **pass_role_to("pipes.amazonaws.com")},
+]}
+SERVICES_EXPECTED = [
+    (CT_RO, "/", "v1", datetime(2022, 6, 14, 17, 19, 5, tzinfo=UTC),
+     datetime(2022, 6, 14, 17, 19, 5, tzinfo=UTC),
+     "Provides read only access to AWS CloudTrail.", CT_RO_V1, None),
+    (EB_RO, "/", "v7", datetime(2019, 7, 11, 13, 59, tzinfo=UTC),
+     datetime(2026, 9, 24, 21, 37, 8, tzinfo=UTC),
+     "Provides read only access to Amazon EventBridge.", EB_RO_V7, None),
+    (EB_FULL, "/", "v7", datetime(2019, 7, 11, 14, 8, tzinfo=UTC),
+     datetime(2026, 2, 12, 17, 58, 25, tzinfo=UTC),
+     "Provides full access to Amazon EventBridge.", EB_FULL_V7, None),
+]
+
 
 def test_lambda_policies_as_aws_publishes_them(iam):
     for arn, path, version, created, updated, description, document, policy_id in \
-            LAMBDA_EXPECTED:
+            LAMBDA_EXPECTED + SERVICES_EXPECTED:
         p = iam.get_policy(PolicyArn=arn)["Policy"]
         assert (p["Arn"], p["Path"], p["PolicyName"]) == \
             (arn, path, arn.rsplit("/", 1)[1]), arn
@@ -552,3 +617,51 @@ def test_lambda_read_only_and_full_access_are_enforced(iam, auth_server):
     iam.delete_user(UserName=u)
     iam.detach_role_policy(RoleName=exec_role, PolicyArn=BASIC_EXEC)
     iam.delete_role(RoleName=exec_role)
+
+
+def test_cloudtrail_and_eventbridge_policies_are_enforced(iam, auth_server):
+    u = name()
+    iam.create_user(UserName=u)
+    key = iam.create_access_key(UserName=u)["AccessKey"]
+    mk = lambda service: client(auth_server.endpoint, service, key["AccessKeyId"],  # noqa: E731
+                                key["SecretAccessKey"])
+    ct, ev = mk("cloudtrail"), mk("events")
+    rule = name("rule")
+    pattern = json.dumps({"source": ["aws.secretsmanager"]})
+    assert denied(ct.lookup_events, MaxResults=1) == "AccessDeniedException"
+    assert denied(ev.list_rules) == "AccessDeniedException"
+    iam.attach_user_policy(UserName=u, PolicyArn=CT_RO)
+    assert "Events" in ct.lookup_events(MaxResults=1)
+    assert denied(ev.list_rules) == "AccessDeniedException"
+    iam.detach_user_policy(UserName=u, PolicyArn=CT_RO)
+    # EventBridge read-only: describes and lists, writes nothing.
+    iam.attach_user_policy(UserName=u, PolicyArn=EB_RO)
+    assert denied(ct.lookup_events, MaxResults=1) == "AccessDeniedException"
+    root_ev = client(auth_server.endpoint, "events")
+    theirs = name("rule")
+    root_ev.put_rule(Name=theirs, EventPattern=pattern)
+    assert theirs in [r["Name"] for r in ev.list_rules()["Rules"]]
+    assert ev.describe_rule(Name=theirs)["EventPattern"] == pattern
+    assert denied(ev.put_rule, Name=rule, EventPattern=pattern) == "AccessDeniedException"
+    assert denied(ev.delete_rule, Name=theirs) == "AccessDeniedException"
+    root_ev.delete_rule(Name=theirs)
+    iam.detach_user_policy(UserName=u, PolicyArn=EB_RO)
+    # EventBridge full access: rules made and removed; Secrets Manager only for events!*.
+    iam.attach_user_policy(UserName=u, PolicyArn=EB_FULL)
+    ev.put_rule(Name=rule, EventPattern=pattern)
+    assert ev.describe_rule(Name=rule)["EventPattern"] == pattern
+    ev.delete_rule(Name=rule)
+    assert denied(mk("secretsmanager").list_secrets) == "AccessDeniedException"
+
+    def decide(action, resource):
+        return iam.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/{u}", ActionNames=[action],
+            ResourceArns=[resource])["EvaluationResults"][0]["EvalDecision"]
+
+    sm = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:"
+    assert decide("secretsmanager:GetSecretValue", sm + "events!connection/c/x-AbCdEf") == \
+        "allowed"
+    assert decide("secretsmanager:GetSecretValue", sm + "db-AbCdEf") == "implicitDeny"
+    iam.detach_user_policy(UserName=u, PolicyArn=EB_FULL)
+    iam.delete_access_key(UserName=u, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=u)

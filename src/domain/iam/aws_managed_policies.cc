@@ -36,6 +36,13 @@ struct Entry {
 };
 
 constexpr Entry kEntries[] = {
+    // Reference page (v1); the second from AWS's GetPolicyVersion answer (MAMIP); id
+    // published nowhere (derived).
+    {"AWSCloudTrail_ReadOnlyAccess", nullptr, "Provides read only access to AWS CloudTrail.",
+     1655227145000,  // 2022-06-14 17:19:05 UTC
+     1655227145000, "v1",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudtrail:Get*",)"
+     R"("cloudtrail:Describe*","cloudtrail:List*","cloudtrail:LookupEvents"],"Resource":"*"}]})"},
     {"AWSKeyManagementServicePowerUser", "ANPAJNPP7PPPPMJRV2SA4",
      "Provides access to AWS Key Management Service (KMS).",
      1423248000000,  // 2015-02-06 18:40 UTC
@@ -144,6 +151,60 @@ constexpr Entry kEntries[] = {
      1423247986000,  // 2015-02-06 18:39:46 UTC
      1423247986000, "v1",
      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})"},
+    // EventBridge's: creation times from their reference pages (seconds 00); current versions
+    // as AWS's GetPolicyVersion answers them (zoph-io/IAMTrail): FullAccess v7 of 2026-02-12
+    // (its reference page agrees), ReadOnlyAccess v7 of 2026-09-24 (stored reference pages
+    // still show v6 of 2022-12-01, without the Subscriber, resource policy and tag reads);
+    // ids published nowhere (derived).
+    {"AmazonEventBridgeFullAccess", nullptr, "Provides full access to Amazon EventBridge.",
+     1562854080000,  // 2019-07-11 14:08 UTC
+     1770919105000,  // 2026-02-12 17:58:25 UTC
+     "v7",
+     R"({"Version":"2012-10-17","Statement":[{"Sid":"EventBridgeActions","Effect":"Allow",)"
+     R"("Action":["events:*","schemas:*","scheduler:*","pipes:*"],"Resource":"*"},)"
+     R"({"Sid":"IAMCreateServiceLinkedRoleForApiDestinations","Effect":"Allow",)"
+     R"("Action":"iam:CreateServiceLinkedRole","Resource":"arn:aws:iam::*:role/)"
+     R"(aws-service-role/apidestinations.events.amazonaws.com/)"
+     R"(AWSServiceRoleForAmazonEventBridgeApiDestinations","Condition":{"StringEquals":{)"
+     R"("iam:AWSServiceName":"apidestinations.events.amazonaws.com"}}},)"
+     R"({"Sid":"IAMCreateServiceLinkedRoleForAmazonEventBridgeSchemas","Effect":"Allow",)"
+     R"("Action":"iam:CreateServiceLinkedRole","Resource":"arn:aws:iam::*:role/)"
+     R"(aws-service-role/schemas.amazonaws.com/AWSServiceRoleForSchemas","Condition":{)"
+     R"("StringEquals":{"iam:AWSServiceName":"schemas.amazonaws.com"}}},)"
+     R"({"Sid":"SecretsManagerAccessForApiDestinations","Effect":"Allow","Action":[)"
+     R"("secretsmanager:CreateSecret","secretsmanager:UpdateSecret",)"
+     R"("secretsmanager:DeleteSecret","secretsmanager:GetSecretValue",)"
+     R"("secretsmanager:PutSecretValue"],"Resource":"arn:aws:secretsmanager:*:*:secret:events!*"},)"
+     R"({"Sid":"IAMPassRoleAccessForEventBridge","Effect":"Allow","Action":"iam:PassRole",)"
+     R"("Resource":"arn:aws:iam::*:role/*","Condition":{"StringLike":{)"
+     R"("iam:PassedToService":"events.amazonaws.com"}}},{"Sid":"IAMPassRoleAccessForScheduler",)"
+     R"("Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::*:role/*",)"
+     R"("Condition":{"StringLike":{"iam:PassedToService":"scheduler.amazonaws.com"}}},)"
+     R"({"Sid":"IAMPassRoleAccessForPipes","Effect":"Allow","Action":"iam:PassRole",)"
+     R"("Resource":"arn:aws:iam::*:role/*","Condition":{"StringLike":{)"
+     R"("iam:PassedToService":"pipes.amazonaws.com"}}}]})"},
+    {"AmazonEventBridgeReadOnlyAccess", nullptr,
+     "Provides read only access to Amazon EventBridge.",
+     1562853540000,  // 2019-07-11 13:59 UTC
+     1790285828000,  // 2026-09-24 21:37:08 UTC
+     "v7",
+     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["events:DescribeRule",)"
+     R"("events:DescribeEventBus","events:DescribeEventSource","events:ListEventBuses",)"
+     R"("events:ListEventSources","events:ListRuleNamesByTarget","events:ListRules",)"
+     R"("events:ListTargetsByRule","events:TestEventPattern","events:DescribeArchive",)"
+     R"("events:ListArchives","events:DescribeReplay","events:ListReplays",)"
+     R"("events:DescribeConnection","events:ListConnections","events:DescribeApiDestination",)"
+     R"("events:ListApiDestinations","events:DescribeEndpoint","events:ListEndpoints",)"
+     R"("events:DescribeSubscriber","events:ListSubscribers","events:GetResourcePolicy",)"
+     R"("events:ListResourcePolicies","events:ListTagsForResource",)"
+     R"("schemas:DescribeCodeBinding","schemas:DescribeDiscoverer","schemas:DescribeRegistry",)"
+     R"("schemas:DescribeSchema","schemas:ExportSchema","schemas:GetCodeBindingSource",)"
+     R"("schemas:GetDiscoveredSchema","schemas:GetResourcePolicy","schemas:ListDiscoverers",)"
+     R"("schemas:ListRegistries","schemas:ListSchemas","schemas:ListSchemaVersions",)"
+     R"("schemas:ListTagsForResource","schemas:SearchSchemas","scheduler:GetSchedule",)"
+     R"("scheduler:GetScheduleGroup","scheduler:ListSchedules","scheduler:ListScheduleGroups",)"
+     R"("scheduler:ListTagsForResource","pipes:DescribePipe","pipes:ListPipes",)"
+     R"("pipes:ListTagsForResource"],"Resource":"*"}]})"},
     {"AmazonSSMFullAccess", "ANPAJA7V6HI4ISQFMDYAG", "Provides full access to Amazon SSM.",
      1432921140000,  // 2015-05-29 17:39 UTC
      1574280536000,  // 2019-11-20 20:08:56 UTC
