@@ -95,6 +95,9 @@ def test_get_policy_version_and_versions_as_the_reference_publishes_them(iam):
         v = iam.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])
         assert v["PolicyVersion"]["Document"]["Version"] == "2012-10-17", p["PolicyName"]
         assert v["PolicyVersion"]["CreateDate"] == p["UpdateDate"]
+    # v12's CreateDate as AWS answers GetPolicyVersion (zoph-io/IAMTrail): to the second.
+    assert iam.get_policy(PolicyArn=POWER)["Policy"]["UpdateDate"] == \
+        datetime(2026, 2, 12, 17, 59, 14, tzinfo=timezone.utc)
     power = iam.get_policy_version(PolicyArn=POWER, VersionId="v12")["PolicyVersion"]["Document"]
     assert power["Statement"][0] == {"Effect": "Allow",
                                      "NotAction": ["iam:*", "organizations:*", "account:*"],

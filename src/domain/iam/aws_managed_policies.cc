@@ -12,8 +12,10 @@ namespace {
 // 2026-12-05): the description, "Creation time", "Edited time" (the default version's
 // creation), "Policy version" and the JSON policy document, statement for statement (only
 // whitespace differs). The pages give times to the minute; where AWS's own answers are on
-// record (GetPolicyVersion's CreateDate, mirrored by zoph-io/MAMIP and iann0036/iam-dataset)
-// the seconds are theirs, otherwise 00. AdministratorAccess's 18:39:46 is what AWS's
+// record (GetPolicyVersion's CreateDate, mirrored by zoph-io/MAMIP, its successor
+// zoph-io/IAMTrail and iann0036/iam-dataset) the seconds are theirs, otherwise 00. Where
+// AWS's answers are of a newer default version than the stored page, they are the source
+// (said at the entry). AdministratorAccess's 18:39:46 is what AWS's
 // GetPolicy answers (recorded answers).
 // The PolicyIds are not on the reference pages: they are the ids AWS's ListPolicies answers
 // (a list generated from it, WALLIX awless, awsspec/policy.go; AdministratorAccess's also in
@@ -250,7 +252,7 @@ constexpr Entry kEntries[] = {
      "Provides full access to AWS services and resources, but does not allow management of "
      "Users and groups.",
      1423247940000,  // 2015-02-06 18:39 UTC
-     1770919140000,  // 2026-02-12 17:59 UTC
+     1770919154000,  // 2026-02-12 17:59:14 UTC (v12's CreateDate, IAMTrail)
      "v12",
      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*",)"
      R"("organizations:*","account:*"],"Resource":"*"},{"Effect":"Allow","Action":[)"
