@@ -264,16 +264,20 @@ Result<std::string> IamService::GetPolicyVersion(const In& in, const CallContext
 
 Result<std::string> IamService::ListPolicyVersions(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, LoadPolicy(ctx, *in.Str("PolicyArn")));
+  // Newest first, as IAM lists them; the Marker is the last VersionId answered.
+  std::vector<std::string> ids;
+  for (auto it = p.versions.rbegin(); it != p.versions.rend(); ++it) ids.push_back(it->version_id);
+  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("Versions");
   w.StartArray();
-  // Newest first, as IAM lists them.
-  for (auto it = p.versions.rbegin(); it != p.versions.rend(); ++it) WriteVersion(w, p, *it, false);
+  for (size_t i = page.begin; i < page.end; ++i) {
+    WriteVersion(w, p, p.versions[p.versions.size() - 1 - i], false);
+  }
   w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(false);
+  WritePageEnd(w, page);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -532,12 +536,16 @@ Result<std::string> IamService::ListAttached(const char* kind, const In& in,
     const size_t from = at + std::string_view(":policy").size();
     return !std::string_view(arn).substr(from, arn.rfind('/') + 1 - from).starts_with(prefix);
   });
+  // Paged in the order they were attached, the Marker being the last ARN answered.
+  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), who.attached));
+  who.attached = std::vector<std::string>(
+      who.attached.begin() + static_cast<std::ptrdiff_t>(page.begin),
+      who.attached.begin() + static_cast<std::ptrdiff_t>(page.end));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   WriteAttachedPolicies(w, "AttachedPolicies", who);
-  w.Key("IsTruncated");
-  w.Bool(false);
+  WritePageEnd(w, page);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -600,15 +608,18 @@ Result<std::string> IamService::DeleteInline(const char* kind, const In& in,
 
 Result<std::string> IamService::ListInline(const char* kind, const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Identity who, Load(ctx, kind, *in.Str(NameMember(kind))));
+  // In name order (the map's), the Marker being the last name answered.
+  std::vector<std::string> names;
+  for (const auto& [name, doc] : who.inline_policies) names.push_back(name);
+  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), names));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("PolicyNames");
   w.StartArray();
-  for (const auto& [name, doc] : who.inline_policies) json::WriteStr(w, name);
+  for (size_t i = page.begin; i < page.end; ++i) json::WriteStr(w, names[i]);
   w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(false);
+  WritePageEnd(w, page);
   w.EndObject();
   return json::Finish(buf);
 }

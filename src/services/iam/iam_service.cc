@@ -472,6 +472,28 @@ size_t PositionOf(const Page& page, size_t size) {
   return ec == std::errc() && p == end ? std::min(pos, size) : size;
 }
 
+Result<Slice> SliceOf(const Page& page, const std::vector<std::string>& keys) {
+  Slice s;
+  if (!page.marker.empty()) {
+    auto it = std::find(keys.begin(), keys.end(), page.marker);
+    if (it == keys.end()) {
+      return Status(ErrorCode::kValidation, "Invalid Marker: " + page.marker);
+    }
+    s.begin = static_cast<size_t>(it - keys.begin()) + 1;
+  }
+  // MaxItems is at least 1 (the model's range), so a truncated page has a last item to name.
+  s.end = s.begin + std::min(std::max<size_t>(page.max_items, 1), keys.size() - s.begin);
+  s.truncated = s.end < keys.size();
+  if (s.truncated) s.next_marker = keys[s.end - 1];
+  return s;
+}
+
+void WritePageEnd(json::Writer& w, const Slice& slice) {
+  w.Key("IsTruncated");
+  w.Bool(slice.truncated);
+  if (slice.truncated) json::KV(w, "Marker", slice.next_marker);
+}
+
 std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in) {
   const Page page = PageOf(in);
   // By position: a tag key can hold letters the model's markerType pattern

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "auth/authorizer.h"
 #include "auth/identity_resolver.h"
@@ -401,5 +402,21 @@ Page PageOf(const json::Input& in);
 // keys): the Marker is the decimal index of the page's first item. A marker that is no
 // index of a list of `size` items (not a number, past the end) ends the list: returns size.
 size_t PositionOf(const Page& page, size_t size);
+// One page of a list the service holds whole (a user's attached policies, inline policy names,
+// groups, access keys; a policy's versions), as ListUsers pages the store's: MaxItems items
+// after the one the Marker names (the key of the last item of the previous page), in the
+// order the unpaged list answers them. `keys`: each item's key (unique within the list), in
+// that order. A Marker naming no item of the list (not from a previous page of it, or its item
+// gone since) is ValidationError "Invalid Marker: <marker>", as GetAccountAuthorizationDetails
+// answers one: continuing elsewhere could answer an item twice or skip one.
+struct Slice {
+  size_t begin = 0;
+  size_t end = 0;
+  bool truncated = false;
+  std::string next_marker;  // the key of the page's last item, when truncated
+};
+Result<Slice> SliceOf(const Page& page, const std::vector<std::string>& keys);
+// The page's IsTruncated, and its Marker when truncated.
+void WritePageEnd(json::Writer& w, const Slice& slice);
 
 }  // namespace arcana::services::iam

@@ -328,41 +328,53 @@ Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& 
   // status: the operator deletes them).
   if (!in.Has("UserName") && RootKeyCaller(ctx) && root_keys_ != nullptr) {
     const std::string root_arn = "arn:aws:iam::" + ctx.account + ":root";
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
-    w.Key("AccessKeyMetadata");
-    w.StartArray();
+    std::vector<std::string> ids;
+    std::vector<int64_t> created;
     std::string after;
     while (true) {
       ARCANA_ASSIGN_OR_RETURN(auto rows, root_keys_->ListAccessKeys(after, 100));
       for (const auto& k : rows) {
         if (k.account_id != ctx.account || k.principal_arn != root_arn) continue;
-        w.StartObject();
-        json::KV(w, "AccessKeyId", k.access_key_id);
-        json::KV(w, "Status", "Active");
-        w.Key("CreateDate");
-        json::WriteTimestamp(w, k.created_ms);
-        w.EndObject();
+        ids.push_back(k.access_key_id);
+        created.push_back(k.created_ms);
       }
       if (rows.size() < 100) break;
       after = rows.back().access_key_id;
     }
+    // Paged as a user's keys are, the Marker being the last AccessKeyId answered.
+    ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
+    rapidjson::StringBuffer buf;
+    json::Writer w(buf);
+    w.StartObject();
+    w.Key("AccessKeyMetadata");
+    w.StartArray();
+    for (size_t i = page.begin; i < page.end; ++i) {
+      w.StartObject();
+      json::KV(w, "AccessKeyId", ids[i]);
+      json::KV(w, "Status", "Active");
+      w.Key("CreateDate");
+      json::WriteTimestamp(w, created[i]);
+      w.EndObject();
+    }
     w.EndArray();
-    w.Key("IsTruncated");
-    w.Bool(false);
+    WritePageEnd(w, page);
     w.EndObject();
     return Finish(buf);
   }
   ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
   ARCANA_ASSIGN_OR_RETURN(auto keys, store_.ListUserAccessKeys(ctx.account, u.name));
+  // In the store's order, the Marker being the last AccessKeyId answered.
+  std::vector<std::string> ids;
+  for (const auto& k : keys) ids.push_back(k.access_key_id);
+  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("AccessKeyMetadata");
   w.StartArray();
-  for (const auto& k : keys) {
+  for (size_t i = page.begin; i < page.end; ++i) {
+    const auto& k = keys[i];
     w.StartObject();
     json::KV(w, "UserName", u.name);
     json::KV(w, "AccessKeyId", k.access_key_id);
@@ -372,8 +384,7 @@ Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& 
     w.EndObject();
   }
   w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(false);
+  WritePageEnd(w, page);
   w.EndObject();
   return Finish(buf);
 }
@@ -584,18 +595,19 @@ Result<std::string> IamService::GetGroup(const In& in, const CallContext& ctx) {
 
 Result<std::string> IamService::ListGroupsForUser(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", *in.Str("UserName")));
+  // In the order the user joined them, the Marker being the last group name answered.
+  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), u.groups));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("Groups");
   w.StartArray();
-  for (const auto& name : u.groups) {
-    auto g = Load(ctx, "group", name);
+  for (size_t i = page.begin; i < page.end; ++i) {
+    auto g = Load(ctx, "group", u.groups[i]);
     if (g.ok()) WriteGroup(w, *g);
   }
   w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(false);
+  WritePageEnd(w, page);
   w.EndObject();
   return Finish(buf);
 }
