@@ -1,6 +1,7 @@
 """MaxItems/Marker paging of the IAM List operations over lists the service holds whole:
 ListAttachedUserPolicies/GroupPolicies/RolePolicies, ListUserPolicies/RolePolicies/GroupPolicies
-(inline policy names), ListGroupsForUser, ListAccessKeys and ListPolicyVersions. Each takes
+(inline policy names), ListGroupsForUser, ListAccessKeys (a user's keys, and the root's own)
+and ListPolicyVersions. Each takes
 MaxItems (the model's maxItemsType, 1-1000) and Marker; AWS documents that when IsTruncated is
 true "Marker ... Use this value as the Marker parameter in a subsequent request to get the
 next page": MaxItems=1 answers one item, IsTruncated and a Marker, and following the Markers
@@ -11,11 +12,14 @@ answered everything with IsTruncated false whatever MaxItems said."""
 from __future__ import annotations
 
 import json
+import random
+import subprocess
 
 import pytest
 from botocore.exceptions import ClientError
 
-from test_iam import TRUST_ACCOUNT, code_of, iam, name  # noqa: F401 (fixture)
+from conftest import ARCANAD, cli_store_args
+from test_iam import TRUST_ACCOUNT, client, code_of, iam, name  # noqa: F401 (fixture)
 
 DOC = json.dumps({"Version": "2012-10-17",
                   "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
@@ -146,3 +150,22 @@ def test_invalid_marker_is_refused_as_authorization_details_refuses_it(iam):
         iam.get_account_authorization_details(Marker="not-a-marker-of-this-list")
     assert code_of(e.value) == ("ValidationError", 400)
     assert e.value.response["Error"]["Message"] == "Invalid Marker: not-a-marker-of-this-list"
+
+
+def test_root_access_keys_page(auth_server):
+    """ListAccessKeys without a UserName, signed with a root key, pages the root's own keys
+    alike. Two root keys of an account of their own, made offline as an operator would
+    (`arcana access-key create --account-id`)."""
+    account = str(random.randrange(10**11, 10**12))
+    keys = []
+    for _ in range(2):
+        p = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(auth_server.data_dir),
+                            "--root-key-file", str(auth_server.data_dir / "root.key"),
+                            "access-key", "create", "--account-id", account],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        keys.append((p.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0],
+                     p.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0]))
+    root = client(auth_server.endpoint, "iam", akid=keys[0][0], secret=keys[0][1])
+    items = check_paging(root, "list_access_keys", "AccessKeyMetadata", 2)
+    assert sorted(k["AccessKeyId"] for k in items) == sorted(k for k, _ in keys)
