@@ -169,3 +169,28 @@ def test_root_access_keys_page(auth_server):
     root = client(auth_server.endpoint, "iam", akid=keys[0][0], secret=keys[0][1])
     items = check_paging(root, "list_access_keys", "AccessKeyMetadata", 2)
     assert sorted(k["AccessKeyId"] for k in items) == sorted(k for k, _ in keys)
+
+
+def test_tag_lists_refuse_a_marker_no_page_answered(iam):
+    """ListUserTags/ListRoleTags/ListPolicyTags/ListOpenIDConnectProviderTags page by position;
+    a Marker that is no position of a tag after the first answered an empty last page
+    (IsTruncated false), as if the list had ended there: refused as the lists above refuse
+    one. Markers the pages answer still lead through every tag."""
+    tags = [{"Key": f"k{i}", "Value": "v"} for i in range(3)]
+    u, r = name("tu"), name("tr")
+    iam.create_user(UserName=u, Tags=tags)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST_ACCOUNT, Tags=tags)
+    p = iam.create_policy(PolicyName=name("tp"), PolicyDocument=DOC, Tags=tags)["Policy"]["Arn"]
+    o = iam.create_open_id_connect_provider(Url=f"https://{name('idp')}.example.com",
+                                            ClientIDList=["c"], ThumbprintList=["a" * 40],
+                                            Tags=tags)["OpenIDConnectProviderArn"]
+    for call, kw in ((iam.list_user_tags, {"UserName": u}), (iam.list_role_tags, {"RoleName": r}),
+                     (iam.list_policy_tags, {"PolicyArn": p}),
+                     (iam.list_open_id_connect_provider_tags, {"OpenIDConnectProviderArn": o})):
+        assert [t for page in walk(call, "Tags", 1, **kw) for t in page] == tags
+        for bad in ("not-a-marker-of-this-list", "0", "3", "99"):
+            with pytest.raises(ClientError) as e:
+                call(Marker=bad, **kw)
+            assert code_of(e.value) == ("ValidationError", 400)
+            assert e.value.response["Error"]["Message"] == f"Invalid Marker: {bad}"
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=o)

@@ -464,12 +464,16 @@ Status CheckVersionId(const std::string& id) {
                 "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?");
 }
 
-size_t PositionOf(const Page& page, size_t size) {
-  if (page.marker.empty()) return 0;
+Result<size_t> PositionOf(const Page& page, size_t size) {
+  if (page.marker.empty()) return size_t{0};
   size_t pos = 0;
   const char* end = page.marker.data() + page.marker.size();
   auto [p, ec] = std::from_chars(page.marker.data(), end, pos);
-  return ec == std::errc() && p == end ? std::min(pos, size) : size;
+  // A page's Marker is the index of a tag after its first: 1 up to the last.
+  if (ec != std::errc() || p != end || pos == 0 || pos >= size) {
+    return Status(ErrorCode::kValidation, "Invalid Marker: " + page.marker);
+  }
+  return pos;
 }
 
 Result<Slice> SliceOf(const Page& page, const std::vector<std::string>& keys) {
@@ -494,11 +498,11 @@ void WritePageEnd(json::Writer& w, const Slice& slice) {
   if (slice.truncated) json::KV(w, "Marker", slice.next_marker);
 }
 
-std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in) {
+Result<std::string> TagListAnswer(const domain::iam::Tags& tags, const json::Input& in) {
   const Page page = PageOf(in);
   // By position: a tag key can hold letters the model's markerType pattern
   // ([\u0020-\u00FF]+) refuses.
-  const size_t start = PositionOf(page, tags.size());
+  ARCANA_ASSIGN_OR_RETURN(const size_t start, PositionOf(page, tags.size()));
   const size_t end = std::min(tags.size(), start + page.max_items);
   const bool truncated = end < tags.size();
   rapidjson::StringBuffer buf;

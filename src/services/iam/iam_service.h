@@ -371,7 +371,8 @@ Status CheckTags(const rapidjson::Value* list, TagKeys keys = TagKeys::kCaseInse
 Status CheckTagKeys(const std::vector<std::string>& keys);
 // A page of tags as ListUserTags/ListRoleTags/ListPolicyTags answer it: MaxItems of them from
 // the Marker (the decimal position of the page's first tag), IsTruncated, the next Marker.
-std::string TagListAnswer(const domain::iam::Tags& tags, const json::Input& in);
+// A Marker that is no such position is refused as SliceOf refuses one.
+Result<std::string> TagListAnswer(const domain::iam::Tags& tags, const json::Input& in);
 // A policy version id as the model's policyVersionIdType pattern allows it
 // (v[1-9][0-9]*(\.[A-Za-z0-9-]*)?), else ValidationError in AWS's words.
 Status CheckVersionId(const std::string& id);
@@ -399,9 +400,10 @@ struct Page {
 };
 Page PageOf(const json::Input& in);
 // Paging by position, for lists whose items the model's marker pattern cannot name (tag
-// keys): the Marker is the decimal index of the page's first item. A marker that is no
-// index of a list of `size` items (not a number, past the end) ends the list: returns size.
-size_t PositionOf(const Page& page, size_t size);
+// keys): the Marker is the decimal index of the page's first item. A marker that is no such
+// index of a list of `size` items (not a number, 0, past the last item) is ValidationError
+// "Invalid Marker: <marker>", as SliceOf answers.
+Result<size_t> PositionOf(const Page& page, size_t size);
 // One page of a list the service holds whole (a user's attached policies, inline policy names,
 // groups, access keys; a policy's versions), as ListUsers pages the store's: MaxItems items
 // after the one the Marker names (the key of the last item of the previous page), in the
