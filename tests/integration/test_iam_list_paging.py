@@ -97,6 +97,29 @@ def test_attached_policies_page(iam, policies, kind):
         getattr(iam, f"detach_{kind}_policy")(**{f"{K}Name": n, "PolicyArn": arn})
 
 
+def test_attached_policies_page_past_a_policy_with_a_long_path(iam):
+    """A customer managed policy's Path may be 512 characters (policyPathType), so its ARN
+    can exceed the 320 characters the model's markerType allows a Marker: a page ending on
+    it must still answer a Marker the next request can send."""
+    n = name("u")
+    iam.create_user(UserName=n)
+    path = "/" + "/".join(["p" * 60] * 6) + "/"  # 367 characters
+    long_arn = iam.create_policy(PolicyName=name("lp"), Path=path,
+                                 PolicyDocument=DOC)["Policy"]["Arn"]
+    assert len(long_arn) > 320
+    arns = [long_arn, "arn:aws:iam::aws:policy/IAMReadOnlyAccess"]
+    for arn in arns:
+        iam.attach_user_policy(UserName=n, PolicyArn=arn)
+    first = iam.list_attached_user_policies(UserName=n, MaxItems=1)
+    assert first["IsTruncated"] is True and len(first["Marker"]) <= 320
+    pages = walk(iam.list_attached_user_policies, "AttachedPolicies", 1, UserName=n)
+    assert [p["PolicyArn"] for page in pages for p in page] == arns
+    for arn in arns:
+        iam.detach_user_policy(UserName=n, PolicyArn=arn)
+    iam.delete_policy(PolicyArn=long_arn)
+    iam.delete_user(UserName=n)
+
+
 @pytest.mark.parametrize("kind", ["user", "group", "role"])
 def test_inline_policy_names_page(iam, kind):
     n = name(kind[0])

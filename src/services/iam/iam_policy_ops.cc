@@ -536,8 +536,21 @@ Result<std::string> IamService::ListAttached(const char* kind, const In& in,
     const size_t from = at + std::string_view(":policy").size();
     return !std::string_view(arn).substr(from, arn.rfind('/') + 1 - from).starts_with(prefix);
   });
-  // Paged in the order they were attached, the Marker being the last ARN answered.
-  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), who.attached));
+  // Paged in the order they were attached. The Marker names the last policy answered by its
+  // ARN's account and its name ("aws:IAMReadOnlyAccess", "123456789012:Mine"), unique as the
+  // ARN is (names are unique within an account), but not the ARN itself: with a Path of up to
+  // 512 characters it can exceed the 320 the model's markerType allows a Marker, which the
+  // next request could then not send.
+  std::vector<std::string> keys;
+  for (const auto& arn : who.attached) {
+    const size_t account_at = arn.find(":iam::");
+    const size_t account_end = arn.find(':', account_at + 6);
+    keys.push_back(account_at == std::string::npos || account_end == std::string::npos
+                       ? arn
+                       : arn.substr(account_at + 6, account_end - account_at - 6) + ":" +
+                             arn.substr(arn.rfind('/') + 1));
+  }
+  ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), keys));
   who.attached = std::vector<std::string>(
       who.attached.begin() + static_cast<std::ptrdiff_t>(page.begin),
       who.attached.begin() + static_cast<std::ptrdiff_t>(page.end));
