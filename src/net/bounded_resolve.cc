@@ -3,13 +3,22 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace arcana::net {
+
+namespace {
+
+constexpr int kMaxLookupsRunning = 64;
+std::atomic<int> g_lookups_running{0};
+
+}  // namespace
 
 ResolvedEndpoints SystemLookup(const std::string& host, const std::string& port) {
   boost::asio::io_context ioc;
@@ -38,22 +47,38 @@ Result<ResolvedEndpoints> ResolveBefore(const std::string& host, const std::stri
     ResolvedEndpoints result;
     std::string error;
   };
+  // Threads left behind by lookups that missed their deadline end only when the system
+  // resolver gives up: bounded, so a DNS server that stopped answering cannot make them pile
+  // up with the call rate.
+  if (g_lookups_running.fetch_add(1) >= kMaxLookupsRunning) {
+    g_lookups_running.fetch_sub(1);
+    return Status(ErrorCode::kServiceUnavailable,
+                  "resolving " + host + ": too many host name lookups under way");
+  }
   auto shared = std::make_shared<Lookup>();
-  std::thread([shared, lookup, host, port] {
-    ResolvedEndpoints result;
-    std::string error;
-    try {
-      result = lookup(host, port);
-    } catch (const std::exception& e) {
-      error = e.what();
-      if (error.empty()) error = "lookup failed";
-    }
-    std::lock_guard<std::mutex> l(shared->mu);
-    shared->result = std::move(result);
-    shared->error = std::move(error);
-    shared->done = true;
-    shared->cv.notify_all();
-  }).detach();
+  try {
+    std::thread([shared, lookup, host, port] {
+      ResolvedEndpoints result;
+      std::string error;
+      try {
+        result = lookup(host, port);
+      } catch (const std::exception& e) {
+        error = e.what();
+        if (error.empty()) error = "lookup failed";
+      }
+      {
+        std::lock_guard<std::mutex> l(shared->mu);
+        shared->result = std::move(result);
+        shared->error = std::move(error);
+        shared->done = true;
+        shared->cv.notify_all();
+      }
+      g_lookups_running.fetch_sub(1);
+    }).detach();
+  } catch (const std::system_error& e) {  // no thread to be had
+    g_lookups_running.fetch_sub(1);
+    return Status(ErrorCode::kServiceUnavailable, "resolving " + host + ": " + e.what());
+  }
   std::unique_lock<std::mutex> l(shared->mu);
   if (!shared->cv.wait_until(l, deadline, [&] { return shared->done; })) {
     return Status(ErrorCode::kServiceUnavailable,

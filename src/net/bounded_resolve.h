@@ -4,7 +4,8 @@
 // cancelled, and an unreachable DNS server holds it for the resolver's own timeouts times its
 // attempts (resolv.conf), a minute or more. So the lookup runs on a thread of its own; when
 // the deadline passes first the caller gets an error and the thread is left to finish alone
-// (detached: it owns everything it touches, and ends when the system resolver gives up). An
+// (detached: it owns everything it touches, and ends when the system resolver gives up); at
+// most 64 such threads exist at once, a lookup beyond them is refused. An
 // address (IPv4 or IPv6 literal) is looked up on the caller's thread: it needs no DNS.
 // Thread-safety: ResolveBefore may be called from any thread.
 #pragma once
@@ -30,7 +31,8 @@ using BlockingLookup = std::function<ResolvedEndpoints(const std::string& host,
 ResolvedEndpoints SystemLookup(const std::string& host, const std::string& port);
 
 // host:port's addresses, or kServiceUnavailable: "resolving HOST: <the resolver's error>",
-// or "resolving HOST: no answer before the deadline" once deadline passed.
+// "resolving HOST: no answer before the deadline" once deadline passed, or "resolving HOST:
+// too many host name lookups under way" while 64 lookups' threads still run.
 Result<ResolvedEndpoints> ResolveBefore(const std::string& host, const std::string& port,
                                         std::chrono::steady_clock::time_point deadline,
                                         const BlockingLookup& lookup = SystemLookup);

@@ -56,6 +56,41 @@ TEST(BoundedResolve, TheLookupsAnswerAndItsErrorAreReturned) {
   EXPECT_EQ(bad.status().message(), "resolving nowhere.test: Host not found (authoritative)");
 }
 
+TEST(BoundedResolve, AbandonedLookupsAreBoundedNotPiledUp) {
+  // 64 lookups a dead DNS server holds: each call gives up at once, its thread stays.
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  auto hung = [released](const std::string&, const std::string& port) {
+    while (!released->load()) std::this_thread::sleep_for(milliseconds(5));
+    return SystemLookup("127.0.0.1", port);
+  };
+  for (int i = 0; i < 64; ++i) {
+    auto r = ResolveBefore("slow.test", "80", Clock::now() + milliseconds(1), hung);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "resolving slow.test: no answer before the deadline");
+  }
+  bool ran = false;
+  auto refused = ResolveBefore("next.test", "80", Clock::now() + milliseconds(5000),
+                               [&](const std::string&, const std::string& port) {
+                                 ran = true;
+                                 return SystemLookup("127.0.0.1", port);
+                               });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            "resolving next.test: too many host name lookups under way");
+  EXPECT_FALSE(ran);
+  // Once the resolver gives up on them, lookups run again.
+  released->store(true);
+  Result<ResolvedEndpoints> again = Status(ErrorCode::kServiceUnavailable, "not yet");
+  for (int i = 0; i < 200 && !again.ok(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+    again = ResolveBefore("next.test", "80", Clock::now() + milliseconds(5000),
+                          [](const std::string&, const std::string& port) {
+                            return SystemLookup("127.0.0.1", port);
+                          });
+  }
+  EXPECT_TRUE(again.ok()) << again.status().message();
+}
+
 TEST(BoundedResolve, AnAddressIsResolvedOnTheCallersThread) {
   const auto caller = std::this_thread::get_id();
   for (const char* address : {"127.0.0.1", "::1"}) {
