@@ -92,16 +92,26 @@ int RunServer(const config::Config& cfg) {
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
   ::chmod(cfg.data_dir.c_str(), 0700);
+  // One arcanad per data dir, whatever the store: its files are one node's (the operator
+  // token a second node would replace, the Lambda packages whose in-use marks and sweeps are
+  // in this process's memory, the interrupted unpacks only a lone node's start may remove).
+  // Nodes of one PostgreSQL store each have their own data dir. The lock goes with the process.
+  auto lock_dir = [](const std::string& dir) {
+    int fd = ::open((dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    return fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  };
+  if (!lock_dir(cfg.data_dir)) {
+    return Fail("data dir " + cfg.data_dir + " is in use by another arcanad (arcanad.lock)");
+  }
   if (where->kind == storage::StoreLocation::Kind::kSqlite) {
     const std::string& dir = where->sqlite_dir;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Fail("cannot create store dir " + dir + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);
-    // One arcanad per SQLite store: it keeps its change-sequence head in memory (it must be
-    // the only writer). PostgreSQL stores take any number of nodes. The lock is released
-    // when the process exits.
-    int lock_fd = ::open((dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    // And one arcanad per SQLite store: it keeps its change-sequence head in memory (it must
+    // be the only writer). PostgreSQL stores take any number of nodes. (A store dir that is
+    // the data dir is locked already: a second flock of it here would conflict with the first.)
+    if (!std::filesystem::equivalent(dir, cfg.data_dir, ec) && !lock_dir(dir)) {
       return Fail("store dir " + dir + " is in use by another arcanad (arcanad.lock)");
     }
   }

@@ -47,8 +47,9 @@ Result<std::string> MaterialisePackage(const std::string& root, const std::strin
 // folders of unpacks (.unpack-*, MaterialisePackage) and of sweeps (.remove-*,
 // FunctionInvoker::SweepPackages) under way when it died, which nothing else would ever
 // remove. Only safe while no unpack or sweep of this root runs: at the node's start, before
-// any invocation, relying on one arcanad process per data folder (which the invoker's in-use
-// marks already assume). Best effort: what cannot be removed stays.
+// any invocation, relying on one arcanad process per data folder (arcanad.lock, taken by
+// app/server_app.cc whatever the store; the invoker's in-use marks assume it too).
+// Best effort: what cannot be removed stays.
 void RemoveInterruptedWork(const std::string& root);
 
 // Whether `name` is a package folder's name (64 lowercase hex digits).

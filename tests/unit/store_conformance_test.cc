@@ -1887,7 +1887,9 @@ TEST_P(StoreConformance, RewrapRootBlobsCoversEveryBlobInOneTransaction) {
         if (b.kind == RootWrappedBlob::Kind::kKmsKeyMaterial) {
           EXPECT_EQ(b.aad, KeyMaterialAad("arn:rk", "m"));
         }
-        if (b.kind == RootWrappedBlob::Kind::kAccessKeySecret) EXPECT_EQ(b.account, kScope.account);
+        if (b.kind == RootWrappedBlob::Kind::kAccessKeySecret) {
+          EXPECT_EQ(b.account, kScope.account);
+        }
         return std::optional<std::string>("new:" + b.blob);
       },
       {{"root.pending", "p"}}, {"root.doomed"});
