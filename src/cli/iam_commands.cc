@@ -22,6 +22,13 @@ IamCommands::IamCommands(CLI::App& app) : app_(&app) {
   create_user_->add_option("--policy-file", policy_file_, "IAM policy document (JSON) to attach");
   create_user_->add_option("--account-id", account_, "account of the user")
       ->envname("ARCANA_ACCOUNT_ID")->capture_default_str();
+  // The quota CreateUser is held to, which arcanad takes from the same option/variable: without
+  // it the CLI would hold every account to AWS's default whatever arcanad enforces.
+  users_quota_ = services::iam::IamQuotas{}.users;
+  create_user_->add_option("--iam-users-quota", users_quota_,
+                           "IAM users per account (UsersPerAccount), as arcanad's option: "
+                           "the user is not created when the account already holds that many")
+      ->envname("ARCANA_IAM_USERS_QUOTA")->check(CLI::NonNegativeNumber)->capture_default_str();
   create_user_->add_option("--audit-dir", audit_dir_,
                            "where the action is recorded (default <data-dir>/audit)")
       ->envname("ARCANA_AUDIT_DIR");
@@ -48,6 +55,9 @@ int IamCommands::Run(storage::Stores& stores, const crypto::RootKey& root) {
   }
   auth::IdentityResolver resolver(stores.identities(), root);
   services::iam::IamService iam(stores.identities(), resolver);
+  services::iam::IamQuotas quotas;
+  quotas.users = users_quota_;
+  iam.SetQuotas(quotas);
   services::CallContext ctx;
   ctx.account = account_;
   ctx.region = "us-east-1";

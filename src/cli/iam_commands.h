@@ -2,13 +2,16 @@
 // dir's store (like `access-key create`). Creates the user, puts the policy file (if any) as
 // its inline policy "arcana-cli", creates an access key and prints the pair once. Every step
 // goes through the IAM service's own handlers (services/iam), so the same validation applies
-// as over the API; a step that fails leaves what the earlier steps made (the message says so).
+// as over the API, the account's UsersPerAccount quota included (--iam-users-quota /
+// ARCANA_IAM_USERS_QUOTA, as arcanad takes it: give the CLI the value arcanad runs with); a
+// step that fails leaves what the earlier steps made (the message says so).
 // What was made is recorded (CreateUser, claiming the steps' store changes) in the CLI's own
 // audit file set (RecordCliAction); a record that cannot be written fails the command.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -33,6 +36,7 @@ class IamCommands {
   std::string policy_file_;
   std::string audit_dir_;
   std::string account_ = "123456789012";
+  int64_t users_quota_ = 0;  // set from services::iam::IamQuotas (AWS's default) in the ctor
 };
 
 }  // namespace arcana::cli

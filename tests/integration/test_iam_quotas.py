@@ -15,6 +15,7 @@ serialised per account and kind, on any number of nodes.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 
@@ -178,6 +179,37 @@ def test_concurrent_creates_through_two_nodes_never_exceed_the_quota(nodes, kind
         assert c.get_account_summary()["SummaryMap"][SUMMARY[kind][0]] == quota
     listed = clients[0].list_users() if kind == "user" else clients[0].list_groups()
     assert len(listed["Users" if kind == "user" else "Groups"]) == quota
+
+
+def test_cli_create_user_is_held_to_the_operators_users_quota(nodes):
+    """`arcana iam create-user` goes through the IAM service's CreateUser, so it is held to the
+    UsersPerAccount quota arcanad enforces, given to it as to arcanad (ARCANA_IAM_USERS_QUOTA or
+    --iam-users-quota): it created a user past the operator's quota before (the CLI held every
+    account to AWS's default 5000 whatever arcanad was told)."""
+    srv = nodes[0]
+    srv.reset()
+    iam = iam_client(srv)
+    for i in range(USERS - 1):
+        iam.create_user(UserName=f"u{i}")
+
+    def cli(name, *args):
+        return subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(srv.data_dir),
+                               "--root-key-file", str(srv.data_dir / "root.key"),
+                               "iam", "create-user", name, *args],
+                              env={**os.environ, "ARCANA_IAM_USERS_QUOTA": str(USERS)},
+                              capture_output=True, text=True, timeout=60)
+
+    made = cli("last")
+    assert made.returncode == 0, made.stderr
+    iam.get_user(UserName="last")
+    for args in ((), ("--iam-users-quota", str(USERS))):
+        over = cli("over", *args)
+        assert over.returncode != 0, over.stdout
+        assert f"Cannot exceed quota for UsersPerAccount: {USERS}" in over.stderr, over.stderr
+        with pytest.raises(ClientError) as e:
+            iam.get_user(UserName="over")
+        assert err(e)[0] == "NoSuchEntity"
+    assert iam.get_account_summary()["SummaryMap"]["Users"] == USERS
 
 
 def test_a_negative_quota_is_refused_at_start(tmp_path):
