@@ -34,7 +34,8 @@ HELD = {
     "AWSLambdaVPCAccessExecutionRole", "AWSLambda_FullAccess", "AWSLambda_ReadOnlyAccess",
     "AWSSecretsManagerClientReadOnlyAccess",
     "AdministratorAccess", "AmazonSSMFullAccess", "AmazonSSMReadOnlyAccess", "IAMFullAccess",
-    "IAMReadOnlyAccess", "PowerUserAccess", "SecretsManagerReadWrite",
+    "IAMReadOnlyAccess", "PowerUserAccess", "ReadOnlyAccess", "SecretsManagerReadWrite",
+    "SecurityAudit", "ViewOnlyAccess",
 }
 
 

