@@ -248,12 +248,19 @@ def test_failing_step_keeps_current_and_is_retried_with_the_same_token(rot):
     assert steps == ["createSecret", "setSecret"] * failures + ["createSecret", "setSecret",
                                                                   "testSecret", "finishSecret"]
     assert stages(sm, name)[v1] == ["AWSPREVIOUS"]
-    events = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
-              if ".digests." not in f.name for line in f.read_text().splitlines()]
-    mine = [e["eventName"] for e in events
-            if any(r.get("ARN", "").startswith(f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}-")
-                   for r in e.get("resources", []))
-            and e["eventName"].startswith("Rotation")]
+
+    def rotation_events() -> list[str]:
+        events = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
+                  if ".digests." not in f.name for line in f.read_text().splitlines()]
+        return [e["eventName"] for e in events
+                if any(r.get("ARN", "").startswith(f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}-")
+                       for r in e.get("resources", []))
+                and e["eventName"].startswith("Rotation")]
+    # finishSecret moves AWSCURRENT before the function returns; the runner records
+    # RotationSucceeded only after that, so the record may trail what wait_current saw (the
+    # ASan+UBSan PostgreSQL pass read the audit in that gap: [Started, Failed]).
+    wait_for(lambda: "RotationSucceeded" in rotation_events(), what="RotationSucceeded in the audit")
+    mine = rotation_events()
     assert mine == ["RotationStarted"] + ["RotationFailed"] * failures + ["RotationSucceeded"], mine
 
 
