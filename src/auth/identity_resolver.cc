@@ -94,8 +94,9 @@ Principal ServiceSessionPrincipal(const std::string& account, const Session& s) 
   p.user_id = "AROAARCANASERVICE:" + s.session_name;
   for (size_t i = 0; i < s.policies.size(); ++i) {
     std::string id = "session:" + std::to_string(i + 1);
-    p.identity_policies.push_back({s.policies[i], id, PolicySource::Kind::kIdentity});
-    p.session_policies.push_back({s.policies[i], id, PolicySource::Kind::kSession});
+    const PolicyText text(s.policies[i]);  // one copy for both lists
+    p.identity_policies.push_back({text, id, PolicySource::Kind::kIdentity});
+    p.session_policies.push_back({text, id, PolicySource::Kind::kSession});
   }
   return p;
 }
@@ -107,7 +108,9 @@ Result<std::optional<PolicySource>> IdentityResolver::ManagedPolicyDocument(
   if (domain::iam::IsAwsManagedPolicyArn(arn)) {
     const auto* aws = domain::iam::FindAwsManagedPolicy(arn);
     if (aws == nullptr || aws->DefaultVersion() == nullptr) return std::optional<PolicySource>();
-    return std::optional<PolicySource>(PolicySource{aws->DefaultVersion()->document, arn, kind});
+    // The catalog's own text, referenced: it outlives every Principal.
+    return std::optional<PolicySource>(
+        PolicySource{PolicyText::Static(aws->DefaultVersion()->document), arn, kind});
   }
   auto parsed = domain::iam::ParsePolicyArn(arn);
   if (!parsed) return std::optional<PolicySource>();

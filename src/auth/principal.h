@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,9 +19,36 @@
 
 namespace arcana::auth {
 
+// A policy document's text, shared instead of copied: every credential's Principal holds its
+// own list of policies, and an AWS managed policy's text (ReadOnlyAccess: ~91,000 characters)
+// is the catalog's, referenced rather than copied once per cached credential.
+class PolicyText {
+ public:
+  PolicyText() = default;
+  PolicyText(std::string text)  // NOLINT: implicit, a document is text
+      : text_(std::make_shared<const std::string>(std::move(text))) {}
+  PolicyText(const char* text) : PolicyText(std::string(text)) {}  // NOLINT: as above
+  // Text that outlives every Principal (the immutable AWS managed policy catalog): referenced.
+  static PolicyText Static(const std::string& text) {
+    PolicyText t;
+    t.text_ = std::shared_ptr<const std::string>(std::shared_ptr<const std::string>(), &text);
+    return t;
+  }
+  const std::string& str() const { return text_ ? *text_ : Empty(); }
+  operator std::string_view() const { return str(); }  // NOLINT: read as text
+  friend bool operator==(const PolicyText& a, std::string_view b) { return a.str() == b; }
+
+ private:
+  static const std::string& Empty() {
+    static const std::string empty;
+    return empty;
+  }
+  std::shared_ptr<const std::string> text_;
+};
+
 // One policy document as stored (the JSON text, unparsed); the engine parses and caches it.
 struct PolicySource {
-  std::string json;
+  PolicyText json;
   // Where it came from, for the simulator's MatchedStatements and for denial messages:
   // a managed policy's ARN, or "user/NAME", "group/NAME", "role/NAME" + ":" + inline name.
   std::string source_id;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "crypto/random.h"
+#include "domain/iam/aws_managed_policies.h"
 #include "seal/seal_manager.h"
 #include "storage/identity_codec.h"
 #include "storage/sqlite/sqlite_stores.h"
@@ -62,6 +63,32 @@ class IdentityResolverTest : public ::testing::Test {
   std::unique_ptr<auth::IdentityResolver> resolver_;
 };
 
+// An AWS managed policy's text is the catalog's own object, not a copy per credential
+// (ReadOnlyAccess is ~91,000 characters, and every cached credential has its Principal).
+TEST_F(IdentityResolverTest, AwsManagedPolicyTextIsReferencedNotCopied) {
+  const std::string arn = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+  const auto* catalog = domain::iam::FindAwsManagedPolicy(arn);
+  ASSERT_NE(catalog, nullptr);
+  Identity user = NewIdentity("user", "reader");
+  user.attached = {arn};
+  Put(user);
+  auto key = resolver_->CreateUserKey(kAccount, "reader", kNow);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  std::vector<std::shared_ptr<const auth::Principal>> principals;
+  for (int i = 0; i < 2; ++i) {
+    auto r = resolver_->Resolve(key->access_key_id, kNow);
+    ASSERT_TRUE(r.ok() && r->has_value()) << r.status().message();
+    principals.push_back((*r)->principal);
+  }
+  for (const auto& p : principals) {
+    ASSERT_EQ(p->identity_policies.size(), 1u);
+    const auth::PolicySource& src = p->identity_policies[0];
+    EXPECT_EQ(src.source_id, arn);
+    EXPECT_EQ(&src.json.str(), &catalog->DefaultVersion()->document);
+    EXPECT_GT(src.json.str().size(), 80000u);
+  }
+}
+
 TEST_F(IdentityResolverTest, UserKeyCarriesInlineAttachedGroupPoliciesBoundaryAndTags) {
   ManagedPolicy managed;
   managed.account = kAccount;
@@ -95,7 +122,7 @@ TEST_F(IdentityResolverTest, UserKeyCarriesInlineAttachedGroupPoliciesBoundaryAn
   EXPECT_EQ(p.user_name, "alice");
   EXPECT_EQ(p.tags.at("team"), "blue");
   std::vector<std::string> docs;
-  for (const auto& src : p.identity_policies) docs.push_back(src.json + "@" + src.source_id);
+  for (const auto& src : p.identity_policies) docs.push_back(src.json.str() + "@" + src.source_id);
   EXPECT_EQ(docs, (std::vector<std::string>{"user-doc@user/alice:own",
                                             "current@" + managed.Arn(), "group-doc@group/devs:g"}));
   ASSERT_TRUE(p.permissions_boundary.has_value());
@@ -137,7 +164,7 @@ TEST_F(IdentityResolverTest, SessionsNeedTheirTokenExpireAndNarrowTheRole) {
   EXPECT_EQ(p.tags.at("env"), "dev");
   EXPECT_TRUE(p.temporary);
   ASSERT_EQ(p.session_policies.size(), 1u);
-  EXPECT_EQ(p.session_policies[0].json, "session-doc");
+  EXPECT_EQ(p.session_policies[0].json.str(), "session-doc");
   ASSERT_EQ(p.identity_policies.size(), 1u);
   EXPECT_EQ(resolver_->Resolve(key->access_key_id, kNow + 900'000).status().code(),
             ErrorCode::kExpiredToken);

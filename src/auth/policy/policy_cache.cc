@@ -11,7 +11,11 @@ std::shared_ptr<const CompiledPolicy> CompiledAwsManagedPolicy(const PolicySourc
   const auto* policy = domain::iam::FindAwsManagedPolicy(src.source_id);
   if (policy == nullptr) return nullptr;
   const auto* version = policy->DefaultVersion();
-  if (version == nullptr || version->document != src.json) return nullptr;
+  if (version == nullptr) return nullptr;
+  // The resolver references the catalog's text (PolicyText::Static): same object, same text.
+  if (&src.json.str() != &version->document && src.json.str() != version->document) {
+    return nullptr;
+  }
   // One slot per catalog policy (the catalog is immutable: its index is stable).
   struct Slot {
     std::once_flag once;
