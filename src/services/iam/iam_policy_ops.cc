@@ -268,18 +268,9 @@ Result<std::string> IamService::ListPolicyVersions(const In& in, const CallConte
   std::vector<std::string> ids;
   for (auto it = p.versions.rbegin(); it != p.versions.rend(); ++it) ids.push_back(it->version_id);
   ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Versions");
-  w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return PagedListAnswer(page, "Versions", [&](json::Writer& w, size_t i) {
     WriteVersion(w, p, p.versions[p.versions.size() - 1 - i], false);
-  }
-  w.EndArray();
-  WritePageEnd(w, page);
-  w.EndObject();
-  return json::Finish(buf);
+  });
 }
 
 Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallContext& ctx) {
@@ -625,16 +616,8 @@ Result<std::string> IamService::ListInline(const char* kind, const In& in, const
   std::vector<std::string> names;
   for (const auto& [name, doc] : who.inline_policies) names.push_back(name);
   ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), names));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("PolicyNames");
-  w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) json::WriteStr(w, names[i]);
-  w.EndArray();
-  WritePageEnd(w, page);
-  w.EndObject();
-  return json::Finish(buf);
+  return PagedListAnswer(page, "PolicyNames",
+                         [&](json::Writer& w, size_t i) { json::WriteStr(w, names[i]); });
 }
 
 Result<std::string> IamService::PutBoundary(const char* kind, const In& in,

@@ -498,6 +498,20 @@ void WritePageEnd(json::Writer& w, const Slice& slice) {
   if (slice.truncated) json::KV(w, "Marker", slice.next_marker);
 }
 
+std::string PagedListAnswer(const Slice& page, const char* member,
+                            const std::function<void(json::Writer&, size_t)>& item) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key(member);
+  w.StartArray();
+  for (size_t i = page.begin; i < page.end; ++i) item(w, i);
+  w.EndArray();
+  WritePageEnd(w, page);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
 Result<std::string> TagListAnswer(const domain::iam::Tags& tags, const json::Input& in) {
   const Page page = PageOf(in);
   // By position: a tag key can hold letters the model's markerType pattern

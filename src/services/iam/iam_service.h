@@ -420,5 +420,8 @@ struct Slice {
 Result<Slice> SliceOf(const Page& page, const std::vector<std::string>& keys);
 // The page's IsTruncated, and its Marker when truncated.
 void WritePageEnd(json::Writer& w, const Slice& slice);
+// A whole paged list answer: {"<member>": [item(i) for i in the page], IsTruncated, Marker}.
+std::string PagedListAnswer(const Slice& page, const char* member,
+                            const std::function<void(json::Writer&, size_t)>& item);
 
 }  // namespace arcana::services::iam

@@ -343,23 +343,14 @@ Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& 
     }
     // Paged as a user's keys are, the Marker being the last AccessKeyId answered.
     ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
-    rapidjson::StringBuffer buf;
-    json::Writer w(buf);
-    w.StartObject();
-    w.Key("AccessKeyMetadata");
-    w.StartArray();
-    for (size_t i = page.begin; i < page.end; ++i) {
+    return PagedListAnswer(page, "AccessKeyMetadata", [&](json::Writer& w, size_t i) {
       w.StartObject();
       json::KV(w, "AccessKeyId", ids[i]);
       json::KV(w, "Status", "Active");
       w.Key("CreateDate");
       json::WriteTimestamp(w, created[i]);
       w.EndObject();
-    }
-    w.EndArray();
-    WritePageEnd(w, page);
-    w.EndObject();
-    return Finish(buf);
+    });
   }
   ARCANA_ASSIGN_OR_RETURN(std::string user, KeyUser(in, ctx));
   ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", user));
@@ -368,12 +359,7 @@ Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& 
   std::vector<std::string> ids;
   for (const auto& k : keys) ids.push_back(k.access_key_id);
   ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("AccessKeyMetadata");
-  w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return PagedListAnswer(page, "AccessKeyMetadata", [&](json::Writer& w, size_t i) {
     const auto& k = keys[i];
     w.StartObject();
     json::KV(w, "UserName", u.name);
@@ -382,11 +368,7 @@ Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& 
     w.Key("CreateDate");
     json::WriteTimestamp(w, k.created_ms);
     w.EndObject();
-  }
-  w.EndArray();
-  WritePageEnd(w, page);
-  w.EndObject();
-  return Finish(buf);
+  });
 }
 
 Result<std::string> IamService::UpdateAccessKey(const In& in, const CallContext& ctx) {
@@ -597,19 +579,10 @@ Result<std::string> IamService::ListGroupsForUser(const In& in, const CallContex
   ARCANA_ASSIGN_OR_RETURN(Identity u, Load(ctx, "user", *in.Str("UserName")));
   // In the order the user joined them, the Marker being the last group name answered.
   ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), u.groups));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Groups");
-  w.StartArray();
-  for (size_t i = page.begin; i < page.end; ++i) {
+  return PagedListAnswer(page, "Groups", [&](json::Writer& w, size_t i) {
     auto g = Load(ctx, "group", u.groups[i]);
     if (g.ok()) WriteGroup(w, *g);
-  }
-  w.EndArray();
-  WritePageEnd(w, page);
-  w.EndObject();
-  return Finish(buf);
+  });
 }
 
 }  // namespace arcana::services::iam
