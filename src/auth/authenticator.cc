@@ -24,10 +24,29 @@ Authenticator::Authenticator(storage::AccessKeyStore& store, const crypto::RootK
 void Authenticator::ForgetCredentials() const {
   {
     std::lock_guard<std::mutex> l(mu_);
-    cache_.clear();  // the cached SecretStrings wipe themselves
+    ClearCached();  // the cached SecretStrings wipe themselves
     dev_unknown_.clear();
   }
   verifier_->ClearCache();
+}
+
+void Authenticator::EraseCached(const std::string& access_key_id) const {
+  auto it = cache_.find(access_key_id);
+  if (it == cache_.end()) return;
+  cached_bytes_ -= it->second.bytes;
+  cache_.erase(it);
+}
+
+void Authenticator::ClearCached() const {
+  cache_.clear();
+  cached_bytes_ = 0;
+}
+
+size_t Authenticator::ApproxBytes(const Entry& e) {
+  // The key twice (the map's key and the credential's), the secret, the map's node.
+  return sizeof(Cached) + 2 * e.cred.access_key_id.size() + e.cred.account_id.size() +
+         e.cred.principal_arn.size() + e.cred.session_token.value_or("").size() + 128 +
+         (e.principal ? ApproxOwnedBytes(*e.principal) : 0);
 }
 
 void Authenticator::FollowChanges(storage::ChangeFollower& follower) {
@@ -42,17 +61,17 @@ void Authenticator::FollowChanges(storage::ChangeFollower& follower) {
                         // policy edited) may change any cached Principal: IAM writes are
                         // rare, so every entry goes.
                         if (c.IsRootRewrap() || c.service == "iam") {
-                          cache_.clear();  // every sealed secret was rewrapped
+                          ClearCached();  // every sealed secret was rewrapped
                           dev_unknown_.clear();
                         } else {
-                          cache_.erase(c.resource);  // the access key id
+                          EraseCached(c.resource);  // the access key id
                           dev_unknown_.erase(c.resource);
                         }
                       },
                       [this] {
                         std::lock_guard<std::mutex> l(mu_);
                         ++epoch_;
-                        cache_.clear();
+                        ClearCached();
                         dev_unknown_.clear();
                       }});
 }
@@ -124,8 +143,14 @@ Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
   ARCANA_ASSIGN_OR_RETURN(Entry c, Read(id));
   std::lock_guard<std::mutex> l(mu_);
   if (epoch != epoch_) return c;  // a change was applied meanwhile: use, do not keep
-  if (cache_.size() > 10000) cache_.clear();
-  cache_[id] = Cached{c, now + kCacheTtl};
+  const size_t bytes = ApproxBytes(c);
+  if (bytes > kMaxCachedBytes / 16) return c;  // one entry may not take a sixteenth: not kept
+  EraseCached(id);  // an expired entry of the same key
+  if (cache_.size() >= kMaxCachedEntries || cached_bytes_ + bytes > kMaxCachedBytes) {
+    ClearCached();
+  }
+  cache_.emplace(id, Cached{c, now + kCacheTtl, bytes});
+  cached_bytes_ += bytes;
   return c;
 }
 

@@ -75,6 +75,7 @@ class Authenticator {
   Result<Entry> Load(const std::string& access_key_id) const;
   Result<Entry> Read(const std::string& access_key_id) const;
   Result<Credential> Lookup(std::string_view access_key_id) const;
+  static size_t ApproxBytes(const Entry& e);  // for the cache's byte bound
   Status AuthenticateDev(const SignableRequest& sr, services::CallContext& ctx) const;
   // Notes the use of ctx's key when it is an IAM user's long-term key.
   void NoteKeyUse(std::string_view signing_name, const services::CallContext& ctx) const;
@@ -91,13 +92,22 @@ class Authenticator {
   const IdentityResolver* resolver_ = nullptr;
   KeyUseLog* key_uses_ = nullptr;
   // Opened credentials, cached until a change to the key (FollowChanges) or kCacheTtl.
+  // Bounded by entries and by bytes: a role's customer policies may hold ~130 KB of text
+  // under IAM's quotas, and each session of it is its own entry, so a caller minting
+  // sessions could otherwise hold gigabytes here. Past either bound the cache starts over.
   struct Cached {
     Entry entry;
     std::chrono::steady_clock::time_point expires;
+    size_t bytes = 0;  // ApproxBytes(entry), counted in cached_bytes_
   };
   static constexpr std::chrono::seconds kCacheTtl{30};
+  static constexpr size_t kMaxCachedEntries = 10000;
+  static constexpr size_t kMaxCachedBytes = size_t{64} << 20;
+  void EraseCached(const std::string& access_key_id) const;  // mu_ held
+  void ClearCached() const;                                  // mu_ held
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, Cached> cache_;
+  mutable size_t cached_bytes_ = 0;
   // Bumped by every erasure from the change sequence: a key read before it is not kept
   // (storage/change_follower.h, step 3).
   mutable uint64_t epoch_ = 0;

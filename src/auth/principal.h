@@ -35,6 +35,9 @@ class PolicyText {
     return t;
   }
   const std::string& str() const { return text_ ? *text_ : Empty(); }
+  // The characters this object keeps alive: 0 for Static text (a shared_ptr that aliases
+  // without owning counts no uses). Shared owned text counts for each holder: an upper bound.
+  size_t OwnedSize() const { return text_ && text_.use_count() > 0 ? text_->size() : 0; }
   operator std::string_view() const { return str(); }  // NOLINT: read as text
   friend bool operator==(const PolicyText& a, std::string_view b) { return a.str() == b; }
 
@@ -95,6 +98,24 @@ struct Principal {
   // permissions are the intersection with the identity policies.
   std::vector<PolicySource> session_policies;
 };
+
+// Roughly how many bytes a Principal keeps alive: its strings, tags and the policy text it
+// owns, not AWS managed policy text it only references (PolicyText::Static). What a cache of
+// Principals bounds its memory by (auth/authenticator.h).
+inline size_t ApproxOwnedBytes(const Principal& p) {
+  size_t n = sizeof(Principal) + p.account.size() + p.arn.size() + p.principal_arn.size() +
+             p.user_id.size() + p.user_name.size() + p.access_key_id.size() +
+             p.source_identity.size();
+  for (const auto& [k, v] : p.tags) n += k.size() + v.size() + 64;  // + the map's node
+  for (const auto& k : p.transitive_tag_keys) n += sizeof(std::string) + k.size();
+  auto add = [&n](const PolicySource& s) {
+    n += sizeof(PolicySource) + s.json.OwnedSize() + s.source_id.size();
+  };
+  for (const auto& s : p.identity_policies) add(s);
+  for (const auto& s : p.session_policies) add(s);
+  if (p.permissions_boundary) add(*p.permissions_boundary);
+  return n;
+}
 
 // What temporary credentials may not call whatever their policies allow, by the STS call that
 // issued them, as AWS documents ("Compare AWS STS credentials", and the GetFederationToken and

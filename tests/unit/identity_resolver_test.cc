@@ -86,6 +86,12 @@ TEST_F(IdentityResolverTest, AwsManagedPolicyTextIsReferencedNotCopied) {
     EXPECT_EQ(src.source_id, arn);
     EXPECT_EQ(&src.json.str(), &catalog->DefaultVersion()->document);
     EXPECT_GT(src.json.str().size(), 80000u);
+    // The credential cache's byte bound counts owned text only: referencing the catalog is
+    // cheap, a copy of the same document is not.
+    EXPECT_LT(auth::ApproxOwnedBytes(*p), 4096u);
+    auth::Principal copied = *p;
+    copied.identity_policies[0].json = auth::PolicyText(src.json.str());
+    EXPECT_GT(auth::ApproxOwnedBytes(copied), src.json.str().size());
   }
 }
 
