@@ -54,6 +54,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import pg_cluster
+import response_shapes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARCANAD = Path(os.environ.get("ARCANAD", REPO_ROOT / "build" / "arcanad"))
@@ -214,6 +215,29 @@ def pytest_collection_modifyitems(config, items):
             if not reason:
                 raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{name} needs a reason")
             item.add_marker(pytest.mark.skip(reason=f"{name.replace('_', ' ')}: {reason}"))
+
+
+# Every JSON answer boto3 parses is checked against its operation's output shape
+# (response_shapes.py). ARCANA_SHAPE_AUDIT=FILE collects the disagreements of the whole run
+# into FILE instead of failing the tests that met them.
+response_shapes.install()
+_SHAPE_AUDIT = os.environ.get("ARCANA_SHAPE_AUDIT")
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_their_output_shapes(request):
+    response_shapes.take()
+    yield
+    problems = response_shapes.take()
+    if not problems:
+        return
+    if _SHAPE_AUDIT:
+        with open(_SHAPE_AUDIT, "a") as f:
+            for p in problems:
+                f.write(f"{request.node.nodeid}\t{p}\n")
+        return
+    pytest.fail("answers that disagree with their output shapes:\n  " +
+                "\n  ".join(sorted(set(problems))[:20]), pytrace=False)
 
 
 # Every arcanad an ArcanaServer started in this session. A fixture whose setup fails after
