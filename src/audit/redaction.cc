@@ -2,6 +2,7 @@
 
 #include <array>
 #include <algorithm>
+#include <cstring>
 
 #include "audit/utf8_text.h"
 #include "common/json.h"
@@ -61,6 +62,16 @@ constexpr std::array<std::string_view, 5> kSafeSubtree = {
 constexpr std::array<std::string_view, 3> kHiddenSubtree = {
     "HeaderParameters", "QueryStringParameters", "Variables"};
 
+// Map-typed members of the served operations' shapes: their keys are the caller's (an
+// encryption context's, a version id's, a variable's name), written as given, where every
+// structure member's name is written as CloudTrail writes it (CloudTrailName). Lambda's Tags
+// is a map; every other service's Tags is a list, whose items are structures.
+constexpr std::array<std::string_view, 13> kMapMembers = {
+    "AdditionalVersionWeights", "DestinationEncryptionContext", "EncryptionContext",
+    "EncryptionContextEquals", "EncryptionContextSubset", "HeaderParameters", "InputPathsMap",
+    "QueryStringParameters", "SecretVersionsToStages", "SourceEncryptionContext", "Tags",
+    "Variables", "VersionIdsToStages"};
+
 static_assert(std::is_sorted(kSafe.begin(), kSafe.end()), "kSafe must stay sorted");
 
 bool InSorted(std::string_view name) {
@@ -74,15 +85,25 @@ void WriteString(json::Writer& w, std::string_view s) {
 
 // Writes v, keeping a scalar only when copy_all (inside a safe subtree) or its member name
 // is safe, and never when hide_all (inside a hidden subtree); containers keep their shape,
-// bounded in depth and items.
+// bounded in depth and items. An object's member names are written as CloudTrail writes
+// them, a map's keys (kMapMembers) as given.
 void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, int depth,
-          bool copy_all, bool hide_all = false) {
+          bool copy_all, bool hide_all = false, bool list_item = false) {
   if (v.IsObject()) {
+    const bool map = !list_item && std::find(kMapMembers.begin(), kMapMembers.end(), member) !=
+                                       kMapMembers.end();
     w.StartObject();
     if (depth < 16) {
       for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
-        WriteString(w, name);
+        if (map || name.empty() || name[0] < 'A' || name[0] > 'Z' || name.size() > 64) {
+          WriteString(w, map ? name : std::string_view(CloudTrailName(name)));
+        } else {
+          char lowered[64];  // CloudTrailName without an allocation per member
+          std::memcpy(lowered, name.data(), name.size());
+          lowered[0] = static_cast<char>(lowered[0] - 'A' + 'a');
+          WriteString(w, {lowered, name.size()});
+        }
         const bool subtree =
             std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end();
         const bool hidden =
@@ -98,7 +119,7 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     size_t n = 0;
     for (const auto& item : v.GetArray()) {
       if (++n > kMaxItems || depth >= 16) break;
-      Walk(w, member, item, depth + 1, copy_all, hide_all);  // items take the list's name
+      Walk(w, member, item, depth + 1, copy_all, hide_all, true);  // items take the list's name
     }
     w.EndArray();
     return;
@@ -119,6 +140,12 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
 
 bool IsSafeMember(std::string_view name) { return InSorted(name); }
 
+std::string CloudTrailName(std::string_view member) {
+  std::string out(member);
+  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z') out[0] = static_cast<char>(out[0] - 'A' + 'a');
+  return out;
+}
+
 std::string RedactedJson(const rapidjson::Value& v) {
   if (!v.IsObject()) return "";
   rapidjson::StringBuffer buf;
@@ -131,10 +158,22 @@ bool IsReadOnlyOperation(std::string_view op) {
   for (std::string_view p : {"Get", "List", "Describe", "BatchGet", "Lookup", "Validate"}) {
     if (op.substr(0, p.size()) == p) return true;
   }
+  // STS's AssumeRole* change nothing stored: CloudTrail records them readOnly true (a recorded
+  // AssumeRole event, LookupEvents ReadOnly "true", eventVersion 1.11), as it does
+  // GetSessionToken and GetFederationToken (Get* above).
   for (std::string_view o : {"Encrypt", "Decrypt", "ReEncrypt", "Sign", "Verify", "VerifyMac",
                              "GenerateMac", "GenerateRandom", "GenerateDataKey",
                              "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-                             "GenerateDataKeyPairWithoutPlaintext", "DeriveSharedSecret"}) {
+                             "GenerateDataKeyPairWithoutPlaintext", "DeriveSharedSecret",
+                             "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}) {
+    if (op == o) return true;
+  }
+  return false;
+}
+
+bool RecordsResponseElements(std::string_view op) {
+  for (std::string_view o : {"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML",
+                             "GetSessionToken", "GetFederationToken"}) {
     if (op == o) return true;
   }
   return false;

@@ -23,12 +23,21 @@ namespace arcana::audit {
 inline constexpr const char* kHidden = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
 // The redacted JSON of v (an object); "" when v is not an object (null in the record).
+// Member names as CloudTrail writes them (CloudTrailName), a map's keys as given.
 // Output is bounded: strings are cut at 1 KiB, arrays at 100 items.
 std::string RedactedJson(const rapidjson::Value& v);
-// Whether a scalar under this member name is kept (exposed for tests).
+// Whether a scalar under this member name is kept (exposed for tests). Takes the wire's name.
 bool IsSafeMember(std::string_view name);
+// A structure member's name as CloudTrail writes it in requestParameters and
+// responseElements: the wire's name with its first letter in lower case ("SecretId" ->
+// "secretId", KMS's "AWSAccountId" -> "aWSAccountId", "ARN" -> "aRN"), as CloudTrail's
+// recorded events of these services show it.
+std::string CloudTrailName(std::string_view member);
 
-// CloudTrail's readOnly: reads, lists and the KMS cryptographic operations.
+// CloudTrail's readOnly: reads, lists, the KMS cryptographic operations and STS's AssumeRole*.
 bool IsReadOnlyOperation(std::string_view operation);
+// A read-only operation whose record still carries responseElements, as CloudTrail's does:
+// STS's AssumeRole*, GetSessionToken and GetFederationToken (the credentials issued).
+bool RecordsResponseElements(std::string_view operation);
 
 }  // namespace arcana::audit

@@ -82,9 +82,9 @@ std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now
 
   if (sm && name == "DeleteSecret" && error.empty()) {
     const auto* req = Obj(record, "requestParameters");
-    bool force = req != nullptr && req->HasMember("ForceDeleteWithoutRecovery") &&
-                 (*req)["ForceDeleteWithoutRecovery"].IsBool() &&
-                 (*req)["ForceDeleteWithoutRecovery"].GetBool();
+    bool force = req != nullptr && req->HasMember("forceDeleteWithoutRecovery") &&
+                 (*req)["forceDeleteWithoutRecovery"].IsBool() &&
+                 (*req)["forceDeleteWithoutRecovery"].GetBool();
     const char* type = force || service_event ? "Secret Deleted" : "Secret Scheduled For Deletion";
     for (const auto& arn : Secrets(record)) emit(type, arn, Detail(record, arn, {}));
   }
@@ -101,8 +101,8 @@ std::vector<Event> Detector::Observe(const rapidjson::Value& record, int64_t now
   }
   if (sm && name == "GetSecretValue" && error.empty()) {
     const auto* req = Obj(record, "requestParameters");
-    std::string stage = req ? json::StrField(*req, "VersionStage") : "";
-    std::string version = req ? json::StrField(*req, "VersionId") : "";
+    std::string stage = req ? json::StrField(*req, "versionStage") : "";
+    std::string version = req ? json::StrField(*req, "versionId") : "";
     for (const auto& arn : Secrets(record)) {
       bool deprecated = stage == "AWSPREVIOUS";
       if (!deprecated && stage.empty() && !version.empty() && stages_) {

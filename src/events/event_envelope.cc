@@ -40,12 +40,18 @@ Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_ac
   if (e.account.empty()) e.account = fallback_account;
   e.region = json::StrField(record, "awsRegion");
   auto read_only = record.FindMember("readOnly");
-  // EventBridge's list of exceptions: these two begin with Get but are change events.
+  // What an ENABLED rule does not see: a read-only record named Describe*, Get* or List*
+  // (EventBridge user guide, "Receiving read-only management events": read-only events that
+  // do not follow that naming, such as TestEventPattern, KMS Decrypt or STS AssumeRole, do
+  // reach ENABLED rules), except STS's GetSessionToken and GetFederationToken, which it
+  // names change events although they begin with Get.
   const std::string name = json::StrField(record, "eventName");
   const bool sts_change = json::StrField(record, "eventSource") == "sts.amazonaws.com" &&
                           (name == "GetSessionToken" || name == "GetFederationToken");
+  const bool read_verb =
+      name.starts_with("Describe") || name.starts_with("Get") || name.starts_with("List");
   e.read_only_management = read_only != record.MemberEnd() && read_only->value.IsBool() &&
-                           read_only->value.GetBool() && !sts_change;
+                           read_only->value.GetBool() && read_verb && !sts_change;
   std::string type = json::StrField(record, "eventType") == "AwsServiceEvent"
                          ? "AWS Service Event via CloudTrail"
                          : "AWS API Call via CloudTrail";

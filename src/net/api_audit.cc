@@ -122,7 +122,10 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   }
   if (call.input_usable && call.known) e.request_parameters = audit::RedactedJson(call.input);
   e.read_only = call.known && audit::IsReadOnlyOperation(call.operation);
-  if (call.status.ok() && !e.read_only && !call.output.empty()) {
+  // Reads record no responseElements (CloudTrail: null), but STS's credential calls, read-only
+  // as they are, do (their credentials, redacted; audit::RecordsResponseElements).
+  if (call.status.ok() && (!e.read_only || audit::RecordsResponseElements(call.operation)) &&
+      !call.output.empty()) {
     // A pool starting in a block of this frame, as ApiCall's input: RapidJSON's default first
     // chunk is 64 KiB, whose free made glibc consolidate its free lists on every write.
     alignas(8) char block[4096];

@@ -114,7 +114,7 @@ def test_every_family_is_recorded_with_identity_and_no_secret_value(srv):
     assert {x["ARN"] for x in by_name["Decrypt"][-1]["resources"]} == {key}
     assert by_name["GetSecretValue"][-1]["readOnly"] is True
     assert by_name["CreateSecret"][-1]["readOnly"] is False
-    assert by_name["CreateSecret"][-1]["responseElements"]["ARN"] in (a, b)
+    assert by_name["CreateSecret"][-1]["responseElements"]["aRN"] in (a, b)
     assert by_name["GetParametersByPath"][-1]["resources"][0]["ARN"].endswith("parameter/audit/p")
     # No stored value, plaintext, password or data key anywhere in the audit files.
     blob_all = audit_bytes(srv.data_dir)
@@ -138,7 +138,7 @@ def test_denied_and_failed_calls_are_recorded(srv):
     assert denied[-1]["userIdentity"]["accessKeyId"] == ROOT_AKID
     failed = [r for r in recs if r["eventName"] == "GetSecretValue" and
               r.get("errorCode") == "ResourceNotFoundException"]
-    assert failed and failed[-1]["requestParameters"]["SecretId"] == "audit/nope"
+    assert failed and failed[-1]["requestParameters"]["secretId"] == "audit/nope"
 
 
 def test_lookup_events_through_boto3_and_the_cli(srv):
@@ -593,7 +593,7 @@ def test_text_cut_or_sent_as_invalid_utf8_stays_a_readable_record(tmp_path):
     raw.decode("utf-8")  # every byte written is UTF-8
     recs = records(s.data_dir)
     created = next(r for r in recs if r["eventName"] == "CreateSecret")
-    assert created["requestParameters"]["Description"] == "a" * 1023
+    assert created["requestParameters"]["description"] == "a" * 1023
     assert any(r["userAgent"] == "curl\ufffd\ufffd" for r in recs)
     s.start()  # the last record is readable: the node resumes its chain
     try:

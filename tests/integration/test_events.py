@@ -151,7 +151,7 @@ def test_a_matching_call_reaches_the_http_target_and_others_do_not(srv, receiver
     ev.put_rule(Name="deletes", EventPattern=json.dumps({
         "source": ["aws.secretsmanager"],
         "detail": {"eventName": ["DeleteSecret"],
-                   "requestParameters": {"SecretId": [{"prefix": "events/"}]}}}))
+                   "requestParameters": {"secretId": [{"prefix": "events/"}]}}}))
     ev.put_targets(Rule="deletes", Targets=[{"Id": "hook", "Arn": receiver.url}])
     ev.put_rule(Name="detections", EventPattern=json.dumps({
         "source": ["arcana.detections"], "detail-type": ["Secret Scheduled For Deletion"]}))
@@ -172,7 +172,7 @@ def test_a_matching_call_reaches_the_http_target_and_others_do_not(srv, receiver
     api = api_events()
     assert len(api) == 1
     assert api[0]["detail-type"] == "AWS API Call via CloudTrail"
-    assert api[0]["detail"]["requestParameters"]["SecretId"] == "events/gone"
+    assert api[0]["detail"]["requestParameters"]["secretId"] == "events/gone"
     assert api[0]["account"] == "123456789012" and api[0]["region"] == "us-east-1"
     assert {d["detail"]["secretArn"].split(":secret:")[1][:-7] for d in detections()} == \
         {"other/keep", "events/gone"}
@@ -275,9 +275,9 @@ def test_a_rule_put_through_one_node_routes_the_calls_of_another(cluster, receiv
     sm_b.delete_secret(SecretId="cluster/gone")
 
     def deletes():
-        return [x["detail"]["requestParameters"]["SecretId"] for x in receiver.bodies
+        return [x["detail"]["requestParameters"]["secretId"] for x in receiver.bodies
                 if x.get("source") == "aws.secretsmanager" and x["detail"]["eventName"] == "DeleteSecret"
-                and x["detail"]["requestParameters"]["SecretId"].startswith("cluster/")]
+                and x["detail"]["requestParameters"]["secretId"].startswith("cluster/")]
 
     wait_for(lambda: deletes(), timeout=10, what="node b delivered")
     assert deletes() == ["cluster/gone"]  # b's record, routed by a rule put through a
@@ -321,7 +321,7 @@ def test_a_rule_enabled_with_all_cloudtrail_management_events(srv, receiver):
     state = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
     pattern = json.dumps({"source": ["aws.secretsmanager"],
                           "detail": {"eventName": ["DescribeSecret", "TagResource"],
-                                     "requestParameters": {"SecretId": ["events/all-mgmt"]}}})
+                                     "requestParameters": {"secretId": ["events/all-mgmt"]}}})
     ev.put_rule(Name="all-mgmt", EventPattern=pattern, State=state)
     assert ev.describe_rule(Name="all-mgmt")["State"] == state
     assert [r["State"] for r in ev.list_rules(NamePrefix="all-mgmt")["Rules"]] == [state]
@@ -333,7 +333,7 @@ def test_a_rule_enabled_with_all_cloudtrail_management_events(srv, receiver):
 
     def seen(name):
         return [b for b in receiver.bodies if b.get("detail", {}).get("eventName") == name and
-                b["detail"]["requestParameters"]["SecretId"] == "events/all-mgmt"]
+                b["detail"]["requestParameters"]["secretId"] == "events/all-mgmt"]
     wait_for(lambda: seen("DescribeSecret"), timeout=10, what="the read's event")
     sm.tag_resource(SecretId="events/all-mgmt", Tags=[{"Key": "k", "Value": "v"}])
     wait_for(lambda: len(seen("TagResource")) == 2, timeout=10, what="the write's two events")
@@ -653,12 +653,12 @@ def test_an_https_target_is_reached_when_its_ca_is_trusted(tmp_path):
             ev.put_targets(Rule="tls", Targets=[{"Id": "hook", "Arn": target.url,
                                                  "RetryPolicy": {"MaximumRetryAttempts": 0}}])
             sm.create_secret(Name=f"tls/{name}", SecretString="v")
-        wait_for(lambda: any(b["detail"]["requestParameters"]["Name"] == "tls/trusting"
+        wait_for(lambda: any(b["detail"]["requestParameters"]["name"] == "tls/trusting"
                              for b in target.bodies), timeout=10, what="HTTPS delivery")
         dead = Path(servers[1].data_dir) / "events" / "dead-letter.jsonl"
         wait_for(lambda: dead.exists() and "tls" in dead.read_text(), timeout=60,
                  what="untrusted target dead-lettered")
-        assert not any(b["detail"]["requestParameters"]["Name"] == "tls/system-only"
+        assert not any(b["detail"]["requestParameters"]["name"] == "tls/system-only"
                        for b in target.bodies)
     finally:
         for s in servers:

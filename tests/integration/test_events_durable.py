@@ -56,14 +56,14 @@ def deliveries(store_args: list[str], dead: bool = False) -> list[list[str]]:
 def put_param_rule(ev, name: str, prefix: str, url: str, retries: int = 8):
     ev.put_rule(Name=name, EventPattern=json.dumps({
         "source": ["aws.ssm"], "detail": {"eventName": ["PutParameter"],
-                                          "requestParameters": {"Name": [{"prefix": prefix}]}}}))
+                                          "requestParameters": {"name": [{"prefix": prefix}]}}}))
     ev.put_targets(Rule=name, Targets=[{"Id": "hook", "Arn": url,
                                         "RetryPolicy": {"MaximumRetryAttempts": retries}}])
 
 
 def of_param(target: Target, name: str) -> list[dict]:
     return [b for b in target.bodies if b.get("source") == "aws.ssm"
-            and b["detail"]["requestParameters"].get("Name") == name]
+            and b["detail"]["requestParameters"].get("name") == name]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_a_dead_lettered_delivery_is_queryable_in_the_store(srv):
     line = [json.loads(l) for l in p.stdout.splitlines() if dead in l][-1]
     assert (line["rule"], line["targetId"], line["attempts"]) == \
         ("arn:aws:events:us-east-1:123456789012:rule/dead-durable", "hook", 1)
-    assert line["event"]["detail"]["requestParameters"]["Name"] == "/dead/p2"
+    assert line["event"]["detail"]["requestParameters"]["name"] == "/dead/p2"
     assert "canary-value" not in p.stdout
     # The node's own dead-letter file has it too.
     assert dead in (srv.data_dir / "events" / "dead-letter.jsonl").read_text()

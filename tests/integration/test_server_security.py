@@ -198,8 +198,8 @@ def test_audit_log_records_calls_without_values(tmp_path, spawn):
     files = sorted((data / "audit").glob("*.jsonl"))
     lines = [json.loads(l) for f in files if ".digests." not in f.name
              for l in f.read_text().splitlines()]
-    ops = [(l["eventName"], (l["requestParameters"] or {}).get("SecretId") or
-            (l["requestParameters"] or {}).get("Name"), l.get("errorCode")) for l in lines]
+    ops = [(l["eventName"], (l["requestParameters"] or {}).get("secretId") or
+            (l["requestParameters"] or {}).get("name"), l.get("errorCode")) for l in lines]
     assert ("CreateSecret", "audited", None) in ops
     assert ("GetSecretValue", "audited", None) in ops
     assert ("GetSecretValue", "missing", "ResourceNotFoundException") in ops

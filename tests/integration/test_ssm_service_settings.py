@@ -318,6 +318,6 @@ def test_audit_record_names_the_setting(ssm):
     assert ev["Resources"] == [{"ResourceType": "AWS::SSM::ServiceSetting",
                                 "ResourceName": arn_of(TIER_ID)}]
     record = json.loads(ev["CloudTrailEvent"])
-    assert record["requestParameters"] == {"SettingId": TIER_ID,
-                                           "SettingValue": "Intelligent-Tiering"}
+    assert record["requestParameters"] == {"settingId": TIER_ID,
+                                           "settingValue": "Intelligent-Tiering"}
     assert record["readOnly"] is False

@@ -199,7 +199,37 @@ def test_calls_are_audited(iam, sts, auth_server):
         assert r["eventType"] == "AwsApiCall" and r["readOnly"] is True
         assert r["recipientAccountId"] == ACCOUNT and r["requestID"]
         # An access key id is no secret (CloudTrail records it): the allow-list keeps it.
-        assert r["requestParameters"]["AccessKeyId"] == ROOT_AKID
+        assert r["requestParameters"]["accessKeyId"] == ROOT_AKID
     assert ok["userIdentity"]["type"] == "Root"
     assert ok.get("responseElements") is None  # a read: no response elements, as CloudTrail
     assert refused["userIdentity"]["type"] == "IAMUser"
+
+
+def test_credential_calls_are_read_only_records_with_their_response_elements(iam, sts,
+                                                                             auth_server):
+    """CloudTrail records AssumeRole readOnly true with its responseElements (the issued
+    credentials' access key id and the assumed-role user; a recorded AssumeRole event,
+    LookupEvents ReadOnly "true"), and GetSessionToken likewise; the secret access key is
+    never in a record."""
+    role = name("ro-assume")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
+    assumed = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}",
+                              RoleSessionName="audited")["Credentials"]
+    session = sts.get_session_token()["Credentials"]
+
+    def record(op, key_id):
+        for r in reversed(audit_records(auth_server)):
+            if r.get("eventName") == op and key_id in json.dumps(r.get("responseElements")):
+                return r
+        return None
+
+    r = wait_for(lambda: record("AssumeRole", assumed["AccessKeyId"]),
+                 what="the AssumeRole audit record")
+    assert r["readOnly"] is True and r["eventSource"] == "sts.amazonaws.com"
+    assert r["responseElements"]["credentials"]["accessKeyId"] == assumed["AccessKeyId"]
+    assert r["responseElements"]["assumedRoleUser"]["arn"].endswith(f":assumed-role/{role}/audited")
+    g = wait_for(lambda: record("GetSessionToken", session["AccessKeyId"]),
+                 what="the GetSessionToken audit record")
+    assert g["readOnly"] is True
+    text = json.dumps([r, g])
+    assert assumed["SecretAccessKey"] not in text and session["SecretAccessKey"] not in text

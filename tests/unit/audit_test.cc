@@ -44,11 +44,11 @@ TEST(AuditRedaction, KeepsMetadataAndHidesEverythingElse) {
   std::string r = Redact(
       R"({"SecretId":"prod/db","SecretString":"hunter2","ClientRequestToken":"t-1",)"
       R"("Tags":[{"Key":"team","Value":"core"}],"Unmodelled":"x","RecoveryWindowInDays":7})");
-  EXPECT_NE(r.find(R"("SecretId":"prod/db")"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("Tags":[{"Key":"team","Value":"core"}])"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("RecoveryWindowInDays":7)"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("secretId":"prod/db")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("tags":[{"key":"team","value":"core"}])"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("recoveryWindowInDays":7)"), std::string::npos) << r;
   EXPECT_EQ(r.find("hunter2"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("Unmodelled":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("unmodelled":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
 }
 
 TEST(AuditRedaction, LambdaEnvironmentValuesAreHiddenWhateverTheirNames) {
@@ -57,8 +57,8 @@ TEST(AuditRedaction, LambdaEnvironmentValuesAreHiddenWhateverTheirNames) {
   std::string r = Redact(
       R"({"FunctionName":"f","Description":"kept","Environment":{"Variables":)"
       R"({"Name":"s3cret1","Description":"s3cret2","Role":"s3cret3","DB":"s3cret4"}}})");
-  EXPECT_NE(r.find(R"("FunctionName":"f")"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("Description":"kept")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("functionName":"f")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("description":"kept")"), std::string::npos) << r;
   EXPECT_NE(r.find(R"("Name":"HIDDEN_DUE_TO_SECURITY_REASONS")"), std::string::npos) << r;
   EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
 }
@@ -82,15 +82,34 @@ TEST(AuditRedaction, IamAndStsNamesAreKeptTheirSecretsAreNot) {
       R"("SecretAccessKey":"wJalrXUtnFEMI","Status":"Active"},)"
       R"("Credentials":{"AccessKeyId":"ASIAEXAMPLE0000001","SessionToken":"FwoGZXIvYXdz"},)"
       R"("RoleArn":"arn:aws:iam::111122223333:role/r","RoleSessionName":"s"})");
-  for (const char* kept : {R"("UserName":"alice")", R"("AccessKeyId":"AKIAEXAMPLE0000001")",
-                           R"("AccessKeyId":"ASIAEXAMPLE0000001")", R"("RoleSessionName":"s")",
-                           R"("RoleArn":"arn:aws:iam::111122223333:role/r")"}) {
+  for (const char* kept : {R"("userName":"alice")", R"("accessKeyId":"AKIAEXAMPLE0000001")",
+                           R"("accessKeyId":"ASIAEXAMPLE0000001")", R"("roleSessionName":"s")",
+                           R"("roleArn":"arn:aws:iam::111122223333:role/r")"}) {
     EXPECT_NE(r.find(kept), std::string::npos) << kept << " not in " << r;
   }
   EXPECT_EQ(r.find("wJalrXUtnFEMI"), std::string::npos) << r;
   EXPECT_EQ(r.find("FwoGZXIvYXdz"), std::string::npos) << r;
   EXPECT_FALSE(IsSafeMember("SecretAccessKey"));
   EXPECT_FALSE(IsSafeMember("SessionToken"));
+}
+
+TEST(AuditRedaction, MemberNamesAsCloudTrailWritesThemMapKeysAsGiven) {
+  // CloudTrail writes a structure member's name with its first letter in lower case
+  // ("secretId", KMS's "aWSAccountId"); a map's keys are the caller's and stay as sent, and a
+  // list's items (Tags of every service but Lambda) are structures.
+  std::string r = Redact(
+      R"({"KeyId":"k","EncryptionContext":{"Department":"HR","tenant":"a"},)"
+      R"("KeyMetadata":{"KeyId":"k2","Arn":"arn:k"},)"
+      R"("VersionIdsToStages":{"V-1":["AWSCURRENT"]},"Tags":{"Team":"core"}})");
+  for (const char* kept : {R"("keyId":"k")", R"("encryptionContext":{"Department":"HR","tenant":"a"})",
+                           R"("keyMetadata":{"keyId":"k2","arn":"arn:k"})",
+                           R"("versionIdsToStages":{"V-1":)",
+                           R"("tags":{"Team":"core"})"}) {
+    EXPECT_NE(r.find(kept), std::string::npos) << kept << " not in " << r;
+  }
+  EXPECT_EQ(CloudTrailName("SecretId"), "secretId");
+  EXPECT_EQ(CloudTrailName("ARN"), "aRN");
+  EXPECT_EQ(CloudTrailName(""), "");
 }
 
 TEST(AuditRedaction, NestedValuesOfEveryServiceAreHidden) {
@@ -103,9 +122,9 @@ TEST(AuditRedaction, NestedValuesOfEveryServiceAreHidden) {
   for (const char* secret : {"s3cr3t", "cGxhaW4=", "Y2lwaA==", "v1", "djI=", "\"pw\"", "\"pk\""}) {
     EXPECT_EQ(r.find(secret), std::string::npos) << secret << " in " << r;
   }
-  EXPECT_NE(r.find(R"("Name":"/a")"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("Version":3)"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("ARN":"arn:s")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("name":"/a")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("version":3)"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("aRN":"arn:s")"), std::string::npos) << r;
   EXPECT_EQ(Redact("[1]"), "");  // not an object: null in the record
 }
 
@@ -115,6 +134,10 @@ TEST(AuditRedaction, ReadOnlyClassification) {
   EXPECT_TRUE(IsReadOnlyOperation("Decrypt"));
   EXPECT_FALSE(IsReadOnlyOperation("PutSecretValue"));
   EXPECT_FALSE(IsReadOnlyOperation("ScheduleKeyDeletion"));
+  EXPECT_TRUE(IsReadOnlyOperation("AssumeRole"));  // as CloudTrail records it
+  EXPECT_TRUE(IsReadOnlyOperation("AssumeRoleWithWebIdentity"));
+  EXPECT_TRUE(IsReadOnlyOperation("GetSessionToken"));
+  EXPECT_FALSE(IsReadOnlyOperation("CreateRole"));
 }
 
 TEST(AuditEventShape, CarriesTheCloudTrailFields) {
@@ -124,7 +147,7 @@ TEST(AuditEventShape, CarriesTheCloudTrailFields) {
   e.event_name = "Decrypt";
   e.identity.type = "Root";
   e.identity.arn = "arn:aws:iam::123456789012:root";
-  e.request_parameters = R"({"KeyId":"k"})";
+  e.request_parameters = R"({"keyId":"k"})";
   e.error_code = "AccessDeniedException";
   e.error_message = "no";
   e.event_id = NewEventId();
@@ -135,7 +158,7 @@ TEST(AuditEventShape, CarriesTheCloudTrailFields) {
   EXPECT_STREQ(d["eventTime"].GetString(), "2023-11-14T22:13:20Z");
   EXPECT_STREQ(d["eventType"].GetString(), "AwsApiCall");
   EXPECT_STREQ(d["userIdentity"]["type"].GetString(), "Root");
-  EXPECT_STREQ(d["requestParameters"]["KeyId"].GetString(), "k");
+  EXPECT_STREQ(d["requestParameters"]["keyId"].GetString(), "k");
   EXPECT_TRUE(d["responseElements"].IsNull());
   EXPECT_STREQ(d["resources"][0]["ARN"].GetString(), "arn:aws:kms:us-east-1:123456789012:key/k");
   EXPECT_EQ(d["eventID"].GetStringLength(), 36u);

@@ -46,7 +46,7 @@ rapidjson::Document Parse(const std::string& text) {
 }
 
 TEST(EventEnvelope, AnApiCallRecordBecomesACloudTrailEvent) {
-  auto rec = Record("GetSecretValue", R"({"SecretId":"prod/db"})");
+  auto rec = Record("GetSecretValue", R"({"secretId":"prod/db"})");
   Event e = RecordEvent(rec, "999999999999");
   EXPECT_EQ(e.account, "123456789012");
   EXPECT_EQ(e.region, "us-east-1");
@@ -60,6 +60,28 @@ TEST(EventEnvelope, AnApiCallRecordBecomesACloudTrailEvent) {
   EXPECT_EQ(std::string(d["id"].GetString()).size(), 36u);
   EXPECT_EQ(EventSourceOf("kms.amazonaws.com"), "aws.kms");
   EXPECT_EQ(EventSourceOf("arcana.operator"), "arcana.operator");
+}
+
+// Which records an ENABLED rule does not see (EventBridge user guide, "Receiving read-only
+// management events"): read-only ones named Describe*/Get*/List*, but not STS's two Get*
+// credential calls; read-only ones named otherwise (KMS Decrypt, STS AssumeRole) it sees.
+TEST(EventEnvelope, ReadOnlyManagementEventsAreTheReadVerbs) {
+  auto classify = [](const std::string& source, const std::string& name, bool read_only) {
+    auto d = Parse(R"({"eventVersion":"1.11","eventTime":"2026-12-02T10:00:00Z","eventSource":")" +
+                   source + R"(","eventName":")" + name + R"(","awsRegion":"us-east-1",)" +
+                   R"("readOnly":)" + (read_only ? "true" : "false") +
+                   R"(,"recipientAccountId":"123456789012"})");
+    return RecordEvent(d, "123456789012").read_only_management;
+  };
+  EXPECT_TRUE(classify("secretsmanager.amazonaws.com", "GetSecretValue", true));
+  EXPECT_TRUE(classify("secretsmanager.amazonaws.com", "DescribeSecret", true));
+  EXPECT_TRUE(classify("kms.amazonaws.com", "ListKeys", true));
+  EXPECT_FALSE(classify("kms.amazonaws.com", "Decrypt", true));
+  EXPECT_FALSE(classify("sts.amazonaws.com", "AssumeRole", true));
+  EXPECT_FALSE(classify("sts.amazonaws.com", "GetSessionToken", true));
+  EXPECT_FALSE(classify("sts.amazonaws.com", "GetFederationToken", true));
+  EXPECT_TRUE(classify("sts.amazonaws.com", "GetCallerIdentity", true));
+  EXPECT_FALSE(classify("secretsmanager.amazonaws.com", "PutSecretValue", false));
 }
 
 std::vector<std::string> Types(const std::vector<Event>& events) {
@@ -77,26 +99,26 @@ TEST(Detections, DeletionsPendingDeletionReadsAndDeprecatedVersions) {
     if (version == "v-old") return std::vector<std::string>{};
     return std::vector<std::string>{"AWSCURRENT"};
   });
-  auto scheduled = d.Observe(Record("DeleteSecret", R"({"SecretId":"prod/db","RecoveryWindowInDays":7})"), 1);
+  auto scheduled = d.Observe(Record("DeleteSecret", R"({"secretId":"prod/db","recoveryWindowInDays":7})"), 1);
   ASSERT_EQ(Types(scheduled), std::vector<std::string>{"Secret Scheduled For Deletion"});
   auto ev = Parse(scheduled[0].json);
   EXPECT_STREQ(ev["source"].GetString(), kDetectionSource);
   EXPECT_STREQ(ev["detail"]["secretArn"].GetString(), kSecret);
   EXPECT_STREQ(ev["detail"]["principal"].GetString(), "arn:aws:iam::123456789012:user/alice");
-  EXPECT_EQ(Types(d.Observe(Record("DeleteSecret", R"({"SecretId":"x","ForceDeleteWithoutRecovery":true})"), 1)),
+  EXPECT_EQ(Types(d.Observe(Record("DeleteSecret", R"({"secretId":"x","forceDeleteWithoutRecovery":true})"), 1)),
             std::vector<std::string>{"Secret Deleted"});
   EXPECT_TRUE(d.Observe(Record("DeleteSecret", "{}", "ResourceNotFoundException", "no"), 1).empty());
   EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", "{}", "InvalidRequestException",
                                    "You can't perform this operation on the secret because it was "
                                    "marked for deletion."), 1)),
             std::vector<std::string>{"Pending Deletion Secret Read"});
-  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", R"({"VersionStage":"AWSPREVIOUS"})"), 1)),
+  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", R"({"versionStage":"AWSPREVIOUS"})"), 1)),
             std::vector<std::string>{"Deprecated Secret Version Read"});
-  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", R"({"VersionId":"v-old"})"), 1)),
+  EXPECT_EQ(Types(d.Observe(Record("GetSecretValue", R"({"versionId":"v-old"})"), 1)),
             std::vector<std::string>{"Deprecated Secret Version Read"});
   EXPECT_EQ(asked_version, "v-old");
-  EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"VersionId":"v-cur"})"), 1).empty());
-  EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"SecretId":"prod/db"})"), 1).empty());
+  EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"versionId":"v-cur"})"), 1).empty());
+  EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"secretId":"prod/db"})"), 1).empty());
 }
 
 // A SQLite store in a temp dir, removed at the end of the test.
