@@ -58,20 +58,25 @@ _AWS_ANSWERS_OUTSIDE_THE_ENUM = {
 }
 
 
+# JSON value kinds by Python type; bool before int (a bool is an int in Python).
+_KINDS = ((bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"),
+          (list, "list"), (dict, "object"))
+
+
 def _kind(v) -> str:
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, int):
-        return "integer"
-    if isinstance(v, float):
-        return "float"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "list"
-    if isinstance(v, dict):
-        return "object"
+    for python_type, kind in _KINDS:
+        if isinstance(v, python_type):
+            return kind
     return type(v).__name__
+
+
+def _walk_members(value: dict, members, owner: str, path: str, out: list[str]) -> None:
+    for name, v in value.items():
+        m = members.get(name)
+        if m is None:
+            out.append(f"{path}.{name}: member not in {owner}")
+            continue
+        _walk(v, m, f"{path}.{name}", out)
 
 
 def _walk(value, shape, path: str, out: list[str]) -> None:
@@ -88,13 +93,7 @@ def _walk(value, shape, path: str, out: list[str]) -> None:
             return
         if shape.metadata.get("union") and len(value) != 1:
             out.append(f"{path}: union {shape.name} with {len(value)} members set")
-        members = shape.members
-        for name, v in value.items():
-            m = members.get(name)
-            if m is None:
-                out.append(f"{path}.{name}: member not in {shape.name}")
-                continue
-            _walk(v, m, f"{path}.{name}", out)
+        _walk_members(value, shape.members, shape.name, path, out)
     elif t == "list":
         if k != "list":
             out.append(f"{path}: {k} where the model has list {shape.name}")
@@ -163,12 +162,7 @@ def check(body: bytes, shape, protocol: str, operation: str) -> list[str]:
     if protocol == "rest-json":
         if not isinstance(doc, dict):
             return [f"{operation}: {_kind(doc)} body where the model has structure"]
-        for name, v in doc.items():
-            m = members.get(name)
-            if m is None:
-                out.append(f"{operation}.{name}: member not in {shape.name}'s body")
-                continue
-            _walk(v, m, f"{operation}.{name}", out)
+        _walk_members(doc, members, f"{shape.name}'s body", operation, out)
         return out
     _walk(doc, shape, operation, out)
     return out
