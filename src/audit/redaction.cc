@@ -2,7 +2,9 @@
 
 #include <array>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "audit/utf8_text.h"
 #include "common/json.h"
@@ -78,6 +80,42 @@ bool InSorted(std::string_view name) {
   return std::binary_search(kSafe.begin(), kSafe.end(), name);
 }
 
+// Whether CloudTrail writes this member name with a lower-case first letter: Java's
+// decapitalizing, which leaves a name that begins with two capitals as it is ("KeyId" ->
+// "keyId", "AWSAccountId" and "ARN" unchanged; AWS KMS's CloudTrail CreateKey example).
+bool Decapitalized(std::string_view name) {
+  return !name.empty() && name[0] >= 'A' && name[0] <= 'Z' &&
+         !(name.size() > 1 && name[1] >= 'A' && name[1] <= 'Z');
+}
+
+// Timestamp members of the served operations' answers (epoch seconds on the wire), which
+// CloudTrail writes as dates ("creationDate": "Aug 10, 2022, 10:38:27 PM", AWS KMS's CloudTrail
+// CreateKey example). Sorted.
+constexpr std::array<std::string_view, 12> kTimestampMembers = {
+    "CreatedDate",      "CreationDate",     "DeletedDate",     "DeletionDate",
+    "LastAccessedDate", "LastChangedDate",  "LastModifiedDate", "LastRotatedDate",
+    "LastRotationDate", "LastUpdatedDate",  "NextRotationDate", "ValidTo"};
+static_assert(std::is_sorted(kTimestampMembers.begin(), kTimestampMembers.end()));
+
+bool IsTimestampMember(std::string_view name) {
+  return std::binary_search(kTimestampMembers.begin(), kTimestampMembers.end(), name);
+}
+
+// "Aug 10, 2022, 10:38:27 PM" (UTC), as CloudTrail writes a timestamp in responseElements.
+std::string CloudTrailDate(double epoch_seconds) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (!(epoch_seconds > -1e12 && epoch_seconds < 1e12)) return "";
+  std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return "";
+  const int hour12 = tm.tm_hour % 12 == 0 ? 12 : tm.tm_hour % 12;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s %d, %d, %d:%02d:%02d %s", kMonths[tm.tm_mon], tm.tm_mday,
+                tm.tm_year + 1900, hour12, tm.tm_min, tm.tm_sec, tm.tm_hour < 12 ? "AM" : "PM");
+  return buf;
+}
+
 void WriteString(json::Writer& w, std::string_view s) {
   s = CutUtf8(s, kMaxString);  // never inside a character: the record stays UTF-8
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
@@ -96,7 +134,7 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     if (depth < 16) {
       for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
-        if (map || name.empty() || name[0] < 'A' || name[0] > 'Z' || name.size() > 64) {
+        if (map || !Decapitalized(name) || name.size() > 64) {
           WriteString(w, map ? name : std::string_view(CloudTrailName(name)));
         } else {
           char lowered[64];  // CloudTrailName without an allocation per member
@@ -133,6 +171,9 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     return;
   }
   if (v.IsString()) return WriteString(w, {v.GetString(), v.GetStringLength()});
+  if (v.IsNumber() && IsTimestampMember(member)) {
+    return WriteString(w, CloudTrailDate(v.GetDouble()));
+  }
   v.Accept(w);  // number, bool
 }
 
@@ -142,7 +183,7 @@ bool IsSafeMember(std::string_view name) { return InSorted(name); }
 
 std::string CloudTrailName(std::string_view member) {
   std::string out(member);
-  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z') out[0] = static_cast<char>(out[0] - 'A' + 'a');
+  if (Decapitalized(out)) out[0] = static_cast<char>(out[0] - 'A' + 'a');
   return out;
 }
 

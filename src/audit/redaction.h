@@ -29,9 +29,11 @@ std::string RedactedJson(const rapidjson::Value& v);
 // Whether a scalar under this member name is kept (exposed for tests). Takes the wire's name.
 bool IsSafeMember(std::string_view name);
 // A structure member's name as CloudTrail writes it in requestParameters and
-// responseElements: the wire's name with its first letter in lower case ("SecretId" ->
-// "secretId", KMS's "AWSAccountId" -> "aWSAccountId", "ARN" -> "aRN"), as CloudTrail's
-// recorded events of these services show it.
+// responseElements: the wire's name decapitalized as Java does it, its first letter in lower
+// case unless the first two are capitals ("SecretId" -> "secretId"; KMS's "AWSAccountId" and
+// Secrets Manager's "ARN" unchanged), as CloudTrail's recorded events and AWS KMS's CloudTrail
+// examples show it. Timestamps (epoch seconds on the wire) are written as CloudTrail writes
+// them, "Aug 10, 2022, 10:38:27 PM" (UTC).
 std::string CloudTrailName(std::string_view member);
 
 // CloudTrail's readOnly: reads, lists, the KMS cryptographic operations and STS's AssumeRole*.

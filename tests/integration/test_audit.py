@@ -114,7 +114,7 @@ def test_every_family_is_recorded_with_identity_and_no_secret_value(srv):
     assert {x["ARN"] for x in by_name["Decrypt"][-1]["resources"]} == {key}
     assert by_name["GetSecretValue"][-1]["readOnly"] is True
     assert by_name["CreateSecret"][-1]["readOnly"] is False
-    assert by_name["CreateSecret"][-1]["responseElements"]["aRN"] in (a, b)
+    assert by_name["CreateSecret"][-1]["responseElements"]["ARN"] in (a, b)
     assert by_name["GetParametersByPath"][-1]["resources"][0]["ARN"].endswith("parameter/audit/p")
     # No stored value, plaintext, password or data key anywhere in the audit files.
     blob_all = audit_bytes(srv.data_dir)

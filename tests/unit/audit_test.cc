@@ -94,9 +94,10 @@ TEST(AuditRedaction, IamAndStsNamesAreKeptTheirSecretsAreNot) {
 }
 
 TEST(AuditRedaction, MemberNamesAsCloudTrailWritesThemMapKeysAsGiven) {
-  // CloudTrail writes a structure member's name with its first letter in lower case
-  // ("secretId", KMS's "aWSAccountId"); a map's keys are the caller's and stay as sent, and a
-  // list's items (Tags of every service but Lambda) are structures.
+  // CloudTrail writes a structure member's name with its first letter in lower case unless
+  // the first two are capitals ("secretId"; KMS's "AWSAccountId" and "ARN" as they are: AWS
+  // KMS's CloudTrail CreateKey example); a map's keys are the caller's and stay as sent, and
+  // a list's items (Tags of every service but Lambda) are structures.
   std::string r = Redact(
       R"({"KeyId":"k","EncryptionContext":{"Department":"HR","tenant":"a"},)"
       R"("KeyMetadata":{"KeyId":"k2","Arn":"arn:k"},)"
@@ -108,7 +109,16 @@ TEST(AuditRedaction, MemberNamesAsCloudTrailWritesThemMapKeysAsGiven) {
     EXPECT_NE(r.find(kept), std::string::npos) << kept << " not in " << r;
   }
   EXPECT_EQ(CloudTrailName("SecretId"), "secretId");
-  EXPECT_EQ(CloudTrailName("ARN"), "aRN");
+  EXPECT_EQ(CloudTrailName("ARN"), "ARN");
+  EXPECT_EQ(CloudTrailName("AWSAccountId"), "AWSAccountId");
+  EXPECT_EQ(CloudTrailName("KeyId"), "keyId");
+  EXPECT_EQ(CloudTrailName("X"), "x");
+  // Timestamps as CloudTrail writes them in responseElements (KMS's CreateKey example).
+  std::string dated = Redact(R"({"KeyMetadata":{"CreationDate":1660171107.25,"KeyId":"k"}})");
+  EXPECT_NE(dated.find(R"("creationDate":"Aug 10, 2022, 10:38:27 PM")"), std::string::npos)
+      << dated;
+  EXPECT_NE(Redact(R"({"DeletionDate":1700000000})").find(R"("deletionDate":"Nov 14, 2023, 10:13:20 PM")"),
+            std::string::npos);
   EXPECT_EQ(CloudTrailName(""), "");
 }
 
@@ -124,7 +134,7 @@ TEST(AuditRedaction, NestedValuesOfEveryServiceAreHidden) {
   }
   EXPECT_NE(r.find(R"("name":"/a")"), std::string::npos) << r;
   EXPECT_NE(r.find(R"("version":3)"), std::string::npos) << r;
-  EXPECT_NE(r.find(R"("aRN":"arn:s")"), std::string::npos) << r;
+  EXPECT_NE(r.find(R"("ARN":"arn:s")"), std::string::npos) << r;
   EXPECT_EQ(Redact("[1]"), "");  // not an object: null in the record
 }
 
