@@ -14,6 +14,7 @@
 #include "cli/function_commands.h"
 #include "cli/iam_commands.h"
 #include "cli/operator_commands.h"
+#include "common/civil_time.h"
 #include "crypto/root_key.h"
 #include "migrate/migrate_command.h"
 #include "scan/scan_command.h"
@@ -97,10 +98,8 @@ int main(int argc, char** argv) {
       auto page = (*store)->access_keys().ListAccessKeys(after, arcana::storage::kMaxListLimit);
       if (!page.ok()) return Die(page.status().message());
       for (const auto& k : *page) {
-        std::time_t t = k.created_ms / 1000;
-        char buf[32];
-        std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-        std::cout << k.access_key_id << "\t" << k.principal_arn << "\t" << buf << "\n";
+        std::cout << k.access_key_id << "\t" << k.principal_arn << "\t"
+                  << arcana::FormatUtc(k.created_ms / 1000, "%Y-%m-%dT%H:%M:%SZ") << "\n";
       }
       if (page->size() < arcana::storage::kMaxListLimit) break;
       after = page->back().access_key_id;

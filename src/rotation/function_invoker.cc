@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cli/operator_client.h"
+#include "common/civil_time.h"
 #include "common/json.h"
 #include "crypto/aead.h"
 #include "rotation/builtin_rotators.h"
@@ -439,10 +440,9 @@ std::string FunctionInvoker::AppendLog(const storage::RotationFunction& f,
   std::filesystem::create_directories(log_dir_, ec);
   ::chmod(log_dir_.c_str(), 0700);
   std::string path = log_dir_ + "/" + f.account + "-" + f.region + "-" + f.name + ".log";
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  std::string text = std::string(stamp) + " step=" + call.step + " " +
+  // gmtime_r: rotation runs on several threads.
+  const std::string stamp = FormatUtc(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ");
+  std::string text = stamp + " step=" + call.step + " " +
                      (outcome.ok() ? "ok" : "failed: " + outcome.message()) + "\n" + output;
   if (!output.empty() && output.back() != '\n') text += '\n';
   // Bounded: past kMaxLogBytes the log moves to NAME.log.1 (replacing the older one).

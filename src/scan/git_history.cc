@@ -9,6 +9,8 @@
 #include <memory>
 #include <thread>
 
+#include "common/civil_time.h"
+
 namespace arcana::scan {
 
 namespace {
@@ -37,12 +39,10 @@ using Diff = Owned<git_diff, git_diff_free>;
 using Walk = Owned<git_revwalk, git_revwalk_free>;
 using Object = Owned<git_object, git_object_free>;
 
-std::string IsoTime(git_time_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&tt));
-  return buf;
-}
+// Commits are scanned on several threads at once: std::gmtime's shared buffer handed one
+// commit's date to another's finding, and its null (a commit time past what struct tm holds,
+// from a hostile repository) crashed strftime. FormatUtc is gmtime_r.
+std::string IsoTime(git_time_t t) { return FormatUtc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Collects one commit's added lines file by file and scans each file's lines.
 struct DiffCollector {
