@@ -1,8 +1,8 @@
-// One audit record in CloudTrail's event shape (eventVersion 1.09): who did what, where,
+// One audit record in CloudTrail's event shape (eventVersion 1.11): who did what, where,
 // to which resources, and how it ended. The grammar of one serialised record (one line of
 // an audit file, see file_trail.h for the chain fields appended to it):
 //
-//   { "eventVersion":"1.09", "userIdentity":{type, principalId, arn, accountId, accessKeyId,
+//   { "eventVersion":"1.11", "userIdentity":{type, principalId, arn, accountId, accessKeyId,
 //     [userName], [sessionContext], [invokedBy]}, "eventTime":"YYYY-MM-DDThh:mm:ssZ",
 //     "eventSource":"kms.amazonaws.com", "eventName":"Decrypt", "awsRegion", "sourceIPAddress",
 //     "userAgent", "requestParameters":{...}|null, "responseElements":{...}|null,
@@ -34,7 +34,10 @@
 
 namespace arcana::audit {
 
-inline constexpr const char* kEventVersion = "1.09";
+// CloudTrail's current record version (user guide, "CloudTrail record contents": "The current
+// version is 1.11"; AWS's own records of 2026 carry it). Minor versions only add optional
+// fields, present where they apply, so a record without them is still a 1.11 record.
+inline constexpr const char* kEventVersion = "1.11";
 
 struct UserIdentity {
   std::string type;          // Root | IAMUser | AssumedRole | FederatedUser | AWSService |

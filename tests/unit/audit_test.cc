@@ -164,7 +164,7 @@ TEST(AuditEventShape, CarriesTheCloudTrailFields) {
   e.resources.push_back({kKmsKeyType, "arn:aws:kms:us-east-1:123456789012:key/k", "123456789012"});
   rapidjson::Document d;
   ASSERT_TRUE(json::ParseBounded(EventJson(e), &d).ok());
-  EXPECT_STREQ(d["eventVersion"].GetString(), "1.09");
+  EXPECT_STREQ(d["eventVersion"].GetString(), "1.11");
   EXPECT_STREQ(d["eventTime"].GetString(), "2023-11-14T22:13:20Z");
   EXPECT_STREQ(d["eventType"].GetString(), "AwsApiCall");
   EXPECT_STREQ(d["userIdentity"]["type"].GetString(), "Root");

@@ -25,7 +25,7 @@ const char* kSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod
 rapidjson::Document Record(const std::string& name, const std::string& request,
                            const std::string& error_code = "", const std::string& error_message = "",
                            const std::string& principal = "arn:aws:iam::123456789012:user/alice") {
-  std::string text = R"({"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":")" + principal +
+  std::string text = R"({"eventVersion":"1.11","userIdentity":{"type":"IAMUser","arn":")" + principal +
                      R"(","accountId":"123456789012"},"eventTime":"2026-12-02T10:00:00Z",
       "eventSource":"secretsmanager.amazonaws.com","eventName":")" + name +
                      R"(","awsRegion":"us-east-1","requestParameters":)" + request +
