@@ -3,7 +3,6 @@
 #include <array>
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 
 #include "audit/utf8_text.h"
@@ -134,14 +133,7 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
     if (depth < 16) {
       for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         std::string_view name(it->name.GetString(), it->name.GetStringLength());
-        if (map || !Decapitalized(name) || name.size() > 64) {
-          WriteString(w, map ? name : std::string_view(CloudTrailName(name)));
-        } else {
-          char lowered[64];  // CloudTrailName without an allocation per member
-          std::memcpy(lowered, name.data(), name.size());
-          lowered[0] = static_cast<char>(lowered[0] - 'A' + 'a');
-          WriteString(w, {lowered, name.size()});
-        }
+        WriteString(w, map ? name : std::string_view(CloudTrailName(name)));
         const bool subtree =
             std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end();
         const bool hidden =

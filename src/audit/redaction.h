@@ -23,7 +23,8 @@ namespace arcana::audit {
 inline constexpr const char* kHidden = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
 // The redacted JSON of v (an object); "" when v is not an object (null in the record).
-// Member names as CloudTrail writes them (CloudTrailName), a map's keys as given.
+// Member names as CloudTrail writes them (CloudTrailName), a map's keys as given; timestamps
+// (epoch seconds on the wire) as CloudTrail writes them, "Aug 10, 2022, 10:38:27 PM" (UTC).
 // Output is bounded: strings are cut at 1 KiB, arrays at 100 items.
 std::string RedactedJson(const rapidjson::Value& v);
 // Whether a scalar under this member name is kept (exposed for tests). Takes the wire's name.
@@ -32,8 +33,7 @@ bool IsSafeMember(std::string_view name);
 // responseElements: the wire's name decapitalized as Java does it, its first letter in lower
 // case unless the first two are capitals ("SecretId" -> "secretId"; KMS's "AWSAccountId" and
 // Secrets Manager's "ARN" unchanged), as CloudTrail's recorded events and AWS KMS's CloudTrail
-// examples show it. Timestamps (epoch seconds on the wire) are written as CloudTrail writes
-// them, "Aug 10, 2022, 10:38:27 PM" (UTC).
+// examples show it.
 std::string CloudTrailName(std::string_view member);
 
 // CloudTrail's readOnly: reads, lists, the KMS cryptographic operations and STS's AssumeRole*.

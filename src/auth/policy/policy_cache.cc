@@ -7,7 +7,12 @@
 namespace arcana::auth::policy {
 
 std::shared_ptr<const CompiledPolicy> CompiledAwsManagedPolicy(const PolicySource& src) {
-  if (src.kind == PolicySource::Kind::kResource) return nullptr;
+  // Every policy of every decided call passes here: a customer policy's id is no catalog
+  // ARN, which the prefix tells without hashing it.
+  if (src.kind == PolicySource::Kind::kResource ||
+      !domain::iam::IsAwsManagedPolicyArn(src.source_id)) {
+    return nullptr;
+  }
   const auto* policy = domain::iam::FindAwsManagedPolicy(src.source_id);
   if (policy == nullptr) return nullptr;
   const auto* version = policy->DefaultVersion();
