@@ -265,7 +265,7 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&sts);  // STS (Query protocol)
   services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg), &stores.meta());
   pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
-  services::events::EventsService events(stores.event_rules());
+  services::events::EventsService events(stores.event_rules(), stores.meta());
   events.PublishTo(event_bus);  // PutEvents: applications' own events onto this node's bus
   pipeline.AddService(&events);  // EventBridge rules and targets (AWSEvents.*)
 

@@ -9,7 +9,10 @@
 // ListTagsForResource of rules and of the default event bus (domain/events/rule_tags.h: 50
 // tags per resource, "aws:" keys reserved; PutRule's Tags apply when it creates the rule and
 // are ignored on an update, as on AWS; a rule's tags are deleted with it, the default bus's
-// stay, as the bus does). Rules live in the store
+// stay, as the bus does), and DescribeEventBus and ListEventBuses of the default bus (its
+// CreationTime is the first time it was asked about in its account and region, kept in the
+// store's meta so that every node and restart answers the same; LastModifiedTime equals it,
+// since nothing here modifies a bus). Rules live in the store
 // (storage/event_rule_store.h); what matches them and where events go is events/.
 //
 // Targets are HTTP(S) endpoints: a target's Arn is the endpoint URL itself
@@ -21,15 +24,19 @@
 // not served (ValidationException); a malformed one is refused as AWS refuses it
 // ("Parameter ScheduleExpression is not valid.", domain/events/schedule_expression.h).
 // Rule names and target ids are checked against the model's patterns ([\.\-_A-Za-z0-9]+) with
-// AWS's "1 validation error detected" wording.
+// AWS's "1 validation error detected" wording, and so are event bus names or ARNs
+// (EventBusNameOrArn, matched by EventBusNameOrArnMatches).
 // Thread-safety: Call may run concurrently (state is in the store).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "events/event_bus.h"
 #include "services/common/service.h"
 #include "storage/event_rule_store.h"
+#include "storage/meta_store.h"
 
 namespace arcana::services::events {
 
@@ -39,7 +46,8 @@ inline constexpr int kMaxDeliveryRetries = 8;
 
 class EventsService final : public Service {
  public:
-  explicit EventsService(storage::EventRuleStore& rules);
+  // `meta` keeps the default bus's creation time per account and region.
+  EventsService(storage::EventRuleStore& rules, storage::MetaStore& meta);
   // PutEvents hands its events to `bus` (this node's event bus; it must outlive this object).
   // Without one (no bus configured) PutEvents accepts events that then match no rule.
   void PublishTo(::arcana::events::EventBus* bus) { bus_ = bus; }
@@ -67,8 +75,17 @@ class EventsService final : public Service {
   Result<std::string> TagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> UntagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListTagsForResource(const rapidjson::Value& in, const CallContext& ctx);
+  // The default bus by name or ARN (Name absent: the default bus); any other is
+  // ResourceNotFoundException "Event bus <name> does not exist.".
+  Result<std::string> DescribeEventBus(const rapidjson::Value& in, const CallContext& ctx);
+  // The buses whose names start with NamePrefix: the default bus or none.
+  Result<std::string> ListEventBuses(const rapidjson::Value& in, const CallContext& ctx);
+  // The default bus's creation time in the caller's account and region (epoch ms): stored on
+  // first use with MetaStore::PutMetaIfAbsent, so concurrent first uses agree on one value.
+  Result<int64_t> DefaultBusCreatedMs(const CallContext& ctx);
 
   storage::EventRuleStore& rules_;
+  storage::MetaStore& meta_;
   ::arcana::events::EventBus* bus_ = nullptr;
   ModelValidator validator_;
 };
@@ -76,5 +93,13 @@ class EventsService final : public Service {
 // The rule's ARN: arn:aws:events:<region>:<account>:rule/<name>.
 std::string RuleArn(const std::string& account, const std::string& region,
                     const std::string& name);
+
+// The model's EventBusNameOrArn pattern, as AWS matches it (whole value):
+// (arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+
+bool EventBusNameOrArnMatches(std::string_view s);
+
+// The meta key holding the default bus's creation time (epoch ms, decimal) of an account
+// and region.
+std::string DefaultBusCreatedMetaKey(const std::string& account, const std::string& region);
 
 }  // namespace arcana::services::events
