@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "services/events/events_service.h"
 #include "storage/stores.h"
+#include "temp_stores.h"
 
 namespace arcana::services::events {
 namespace {
@@ -36,28 +37,7 @@ TEST(EventBusNameOrArn, MatchesTheModelsPattern) {
   }
 }
 
-class BusStores {
- public:
-  BusStores() {
-    char tmpl[] = "/tmp/arcana-eventbus-XXXXXX";
-    EXPECT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    storage::StoreLocation loc;
-    loc.sqlite_dir = dir_;
-    auto s = storage::OpenStores(loc);
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    stores_ = std::move(*s);
-  }
-  ~BusStores() {
-    stores_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  storage::Stores* operator->() { return stores_.get(); }
-
- private:
-  std::string dir_;
-  std::unique_ptr<storage::Stores> stores_;
-};
+using arcana::testing::TempStores;
 
 CallContext Ctx(const std::string& region, int64_t now_ms) {
   CallContext ctx;
@@ -75,7 +55,7 @@ Result<std::string> Call(EventsService& svc, const char* op, const char* body,
 }
 
 TEST(DefaultEventBus, CreationTimeIsItsFirstUseKeptPerAccountAndRegion) {
-  BusStores stores;
+  TempStores stores;
   EventsService svc(stores->event_rules(), stores->meta());
   auto first = Call(svc, "DescribeEventBus", "{}", Ctx("us-east-1", 1700000000123));
   ASSERT_TRUE(first.ok()) << first.status().message();
@@ -105,7 +85,7 @@ TEST(DefaultEventBus, CreationTimeIsItsFirstUseKeptPerAccountAndRegion) {
 }
 
 TEST(DefaultEventBus, AnotherNodesStoredTimeWinsAndAnUnreadableOneIsAnError) {
-  BusStores stores;
+  TempStores stores;
   EventsService svc(stores->event_rules(), stores->meta());
   ASSERT_TRUE(stores->meta().PutMeta(DefaultBusCreatedMetaKey("123456789012", "us-east-1"),
                                      "1600000000000").ok());
@@ -121,7 +101,7 @@ TEST(DefaultEventBus, AnotherNodesStoredTimeWinsAndAnUnreadableOneIsAnError) {
 }
 
 TEST(DefaultEventBus, OtherBusesDoNotExist) {
-  BusStores stores;
+  TempStores stores;
   EventsService svc(stores->event_rules(), stores->meta());
   const CallContext ctx = Ctx("us-east-1", 1700000000000);
   for (const char* body :

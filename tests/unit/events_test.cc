@@ -16,6 +16,7 @@
 #include "events/event_bus.h"
 #include "events/event_envelope.h"
 #include "storage/stores.h"
+#include "temp_stores.h"
 
 namespace arcana::events {
 namespace {
@@ -121,31 +122,7 @@ TEST(Detections, DeletionsPendingDeletionReadsAndDeprecatedVersions) {
   EXPECT_TRUE(d.Observe(Record("GetSecretValue", R"({"secretId":"prod/db"})"), 1).empty());
 }
 
-// A SQLite store in a temp dir, removed at the end of the test.
-class TempStores {
- public:
-  TempStores() {
-    char tmpl[] = "/tmp/arcana-events-XXXXXX";
-    EXPECT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    storage::StoreLocation loc;
-    loc.sqlite_dir = dir_;
-    auto s = storage::OpenStores(loc);
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    stores_ = std::move(*s);
-  }
-  ~TempStores() {
-    stores_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  storage::Stores& operator*() { return *stores_; }
-  storage::Stores* operator->() { return stores_.get(); }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-  std::unique_ptr<storage::Stores> stores_;
-};
+using arcana::testing::TempStores;
 
 TEST(Detections, ADeniedBurstFromOnePrincipalFiresOncePerWindow) {
   TempStores stores;
