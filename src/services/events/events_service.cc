@@ -6,6 +6,7 @@
 #include "auth/authorizer.h"
 #include "common/civil_time.h"
 #include "common/json.h"
+#include "common/pattern.h"
 #include "crypto/base64.h"
 #include "domain/events/event_pattern.h"
 #include "domain/events/rule_tags.h"
@@ -40,28 +41,57 @@ Status MapStoreError(const Status& s, const std::string& rule) {
   }
 }
 
+// A bus an EventBusName or DescribeEventBus's Name names (the validator has matched it
+// against EventBusNameOrArn): a name in the caller's account and region, or a bus ARN taken
+// apart.
+struct BusRef {
+  std::string region;
+  std::string account;
+  std::string name;
+  std::string arn;  // what the call is authorized on
+};
+
+std::string DefaultBusArn(const CallContext& ctx) {
+  return "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default";
+}
+
+BusRef BusRefOf(std::string_view value, const CallContext& ctx) {
+  BusRef ref{ctx.region, ctx.account, std::string(value), ""};
+  // arn:<partition>:events:<region>:<account>:event-bus/<name>: a name has no ':', so a value
+  // with one that the pattern matches is such an ARN.
+  if (value.find(':') != std::string_view::npos && EventBusNameOrArnMatches(value)) {
+    std::string_view parts[6];
+    size_t start = 0;
+    for (int i = 0; i < 5; ++i) {
+      const size_t colon = value.find(':', start);
+      parts[i] = value.substr(start, colon - start);
+      start = colon + 1;
+    }
+    parts[5] = value.substr(start);
+    ref.region = std::string(parts[3]);
+    ref.account = std::string(parts[4]);
+    ref.name = std::string(parts[5].substr(std::string_view("event-bus/").size()));
+    ref.arn = std::string(value);
+    return ref;
+  }
+  ref.arn = "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/" + ref.name;
+  return ref;
+}
+
 // Only the default bus exists: by name or by its ARN in the caller's account and region. A
 // bus ARN of another region is refused as AWS refuses it, before anything is looked up
 // (recorded: CloudFormation's PutRule of a rule whose EventBusName is the ARN of a bus in
 // another region, "Cross-region API call is not allowed." ValidationException 400,
 // aws-samples/amazon-eventbridge-resource-policy-samples#10).
 Status CheckBus(const json::Input& in, const CallContext& ctx) {
-  auto bus = in.Str("EventBusName");
-  if (!bus || *bus == kDefaultBus) return Status::Ok();
-  if (*bus == "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default") {
-    return Status::Ok();
+  auto name = in.Str("EventBusName");
+  if (!name) return Status::Ok();
+  const BusRef bus = BusRefOf(*name, ctx);
+  if (bus.region != ctx.region) {
+    return Status(ErrorCode::kValidation, "Cross-region API call is not allowed.");
   }
-  // arn:<partition>:events:<region>:<account>:event-bus/<name> (the model's pattern).
-  if (bus->starts_with("arn:")) {
-    const size_t service = bus->find(':', 4);
-    const size_t region = service == std::string::npos ? service : bus->find(':', service + 1);
-    const size_t account = region == std::string::npos ? region : bus->find(':', region + 1);
-    if (account != std::string::npos &&
-        bus->compare(region + 1, account - region - 1, ctx.region) != 0) {
-      return Status(ErrorCode::kValidation, "Cross-region API call is not allowed.");
-    }
-  }
-  return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + *bus + " does not exist.");
+  if (bus.arn == DefaultBusArn(ctx)) return Status::Ok();
+  return Status(ErrorCode::kEventsResourceNotFound, "Event bus " + *name + " does not exist.");
 }
 
 // PutEvents limits (EventBridge's): the entries of one request together at most 256 KiB,
@@ -162,9 +192,7 @@ Result<TaggedResource> TaggedResourceOf(const json::Input& in, const CallContext
       return Status(ErrorCode::kEventsResourceNotFound,
                     "Event bus " + ref.bus + " does not exist.");
     }
-    return TaggedResource{true, ref.bus,
-                          "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/" +
-                              ref.bus};
+    return TaggedResource{true, ref.bus, DefaultBusArn(ctx)};
   }
   if (ref.bus != kDefaultBus) {
     return Status(ErrorCode::kEventsResourceNotFound,
@@ -323,55 +351,6 @@ bool TrimPage(std::vector<T>& page, size_t limit) {
   return true;
 }
 
-bool IsWordChar(char c) {  // Java's \w: [a-zA-Z_0-9]
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-// [/\.\-_A-Za-z0-9]+, the bus name part of EventBusNameOrArn.
-bool IsBusNameText(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!IsWordChar(c) && c != '/' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
-
-// A bus that DescribeEventBus's Name names (the validator has matched it against
-// EventBusNameOrArn): a name in the caller's account and region, or a bus ARN taken apart.
-struct BusRef {
-  std::string region;
-  std::string account;
-  std::string name;
-  std::string arn;  // what the call is authorized on
-};
-
-std::string DefaultBusArn(const CallContext& ctx) {
-  return "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default";
-}
-
-BusRef BusRefOf(std::string_view value, const CallContext& ctx) {
-  BusRef ref{ctx.region, ctx.account, std::string(value), ""};
-  // arn:<partition>:events:<region>:<account>:event-bus/<name>: a name has no ':', so a value
-  // with one that the pattern matches is such an ARN.
-  if (value.find(':') != std::string_view::npos && EventBusNameOrArnMatches(value)) {
-    std::string_view parts[6];
-    size_t start = 0;
-    for (int i = 0; i < 5; ++i) {
-      const size_t colon = value.find(':', start);
-      parts[i] = value.substr(start, colon - start);
-      start = colon + 1;
-    }
-    parts[5] = value.substr(start);
-    ref.region = std::string(parts[3]);
-    ref.account = std::string(parts[4]);
-    ref.name = std::string(parts[5].substr(std::string_view("event-bus/").size()));
-    ref.arn = std::string(value);
-    return ref;
-  }
-  ref.arn = "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/" + ref.name;
-  return ref;
-}
-
 void WriteDefaultBus(json::Writer& w, const CallContext& ctx, int64_t created_ms) {
   w.StartObject();
   json::KV(w, "Name", kDefaultBus);
@@ -388,39 +367,13 @@ void WriteDefaultBus(json::Writer& w, const CallContext& ctx, int64_t created_ms
 }  // namespace
 
 bool EventBusNameOrArnMatches(std::string_view s) {
-  if (IsBusNameText(s)) return true;
-  // arn:aws[\w-]*:events:
-  if (!s.starts_with("arn:aws")) return false;
-  s.remove_prefix(7);
-  size_t i = 0;
-  while (i < s.size() && (IsWordChar(s[i]) || s[i] == '-')) ++i;
-  s.remove_prefix(i);
-  if (!s.starts_with(":events:")) return false;
-  s.remove_prefix(8);
-  // [a-z]+-[a-z]+-[\w-]+: neither [a-z]+ holds a '-', so the first two '-' end them.
-  const size_t region_end = s.find(':');
-  if (region_end == std::string_view::npos) return false;
-  std::string_view region = s.substr(0, region_end);
-  for (int part = 0; part < 2; ++part) {
-    size_t n = 0;
-    while (n < region.size() && region[n] >= 'a' && region[n] <= 'z') ++n;
-    if (n == 0 || n == region.size() || region[n] != '-') return false;
-    region.remove_prefix(n + 1);
-  }
-  if (region.empty()) return false;
-  for (char c : region) {
-    if (!IsWordChar(c) && c != '-') return false;
-  }
-  s.remove_prefix(region_end + 1);
-  // [0-9]{12}:event-bus\/
-  if (s.size() < 12) return false;
-  for (size_t d = 0; d < 12; ++d) {
-    if (s[d] < '0' || s[d] > '9') return false;
-  }
-  s.remove_prefix(12);
-  if (!s.starts_with(":event-bus/")) return false;
-  s.remove_prefix(11);
-  return IsBusNameText(s);
+  // The model's pattern verbatim; RE2's \w is Java's ASCII [A-Za-z0-9_].
+  static const auto kPattern =
+      pattern::Compile(
+          R"((arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+)",
+          256)
+          .pattern;
+  return kPattern != nullptr && kPattern->FullMatch(s);
 }
 
 std::string DefaultBusCreatedMetaKey(const std::string& account, const std::string& region) {
@@ -682,9 +635,7 @@ Result<std::string> EventsService::TestEventPattern(const rapidjson::Value& inpu
 Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
                                              const CallContext& ctx) {
   json::Input in(input);
-  const std::string default_bus =
-      "arn:aws:events:" + ctx.region + ":" + ctx.account + ":event-bus/default";
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, default_bus));
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, DefaultBusArn(ctx)));
   const rapidjson::Value* entries = in.Get("Entries");
   if (entries == nullptr || !entries->IsArray()) {  // the model validator requires the list
     return Status(ErrorCode::kValidation, "Entries is a required list.");
