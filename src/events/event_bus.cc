@@ -4,7 +4,9 @@
 
 #include <chrono>
 
+#include "common/civil_time.h"
 #include "common/json.h"
+#include "domain/events/input_transform.h"
 
 namespace arcana::events {
 
@@ -88,13 +90,27 @@ void EventBus::Route(const Event& e) {
     spdlog::warn("events: event {} was not routed: {}", e.id, parsed.message());
     return;
   }
+  const std::string ingestion_time = IsoUtcSeconds(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
   for (const CompiledRule& rule : **rules) {
     // As EventBridge: an ENABLED rule matches every event except read-only management events
     // delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
     if (e.read_only_management && !rule.all_management_events) continue;
     if (!rule.pattern.Matches(doc)) continue;
+    const domain::events::MatchContext match{rule.arn, rule.name, ingestion_time};
     for (const auto& target : rule.targets) {
-      deliverer_->Submit(rule.arn, target, target.input ? *target.input : e.json);
+      auto body = domain::events::TargetBody(target, doc, e.json, match);
+      if (!body) {
+        // As EventBridge: an InputPath that selects nothing, or a template that is no JSON
+        // once filled, sends that target nothing.
+        spdlog::info("events: event {} sends target {} of rule {} nothing (its InputPath or "
+                     "InputTransformer makes no body of it)",
+                     e.id, target.id, rule.name);
+        continue;
+      }
+      deliverer_->Submit(rule.arn, target, *body);
     }
   }
 }

@@ -142,5 +142,22 @@ TEST(ModelValidator, CharacterClassPatternsOnlyWhenAsked) {
   EXPECT_TRUE(Check(unchecked, "DescribeRule", R"({"Name":"bad name"})").ok());
 }
 
+TEST(ModelValidator, MapBoundsCountEntries) {
+  // EventBridge's InputPathsMap (TransformerPaths): 100 entries at most.
+  ModelValidator v("events", ErrorCode::kValidation);
+  std::string paths;
+  for (int i = 0; i < 101; ++i) paths += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":\"$.x\"");
+  auto body = [&](const std::string& map) {
+    return R"({"Rule":"r","Targets":[{"Id":"t","Arn":"http://h","InputTransformer":{"InputTemplate":"x","InputPathsMap":{)" +
+           map + "}}}]}";
+  };
+  Status over = Check(v, "PutTargets", body(paths).c_str());
+  EXPECT_EQ(over.code(), ErrorCode::kValidation);
+  EXPECT_EQ(over.message(),
+            "1 validation error detected: Value at 'targets.1.member.inputTransformer.inputPathsMap' "
+            "failed to satisfy constraint: Member must have length less than or equal to 100");
+  EXPECT_TRUE(Check(v, "PutTargets", body(R"("k":"$.x")").c_str()).ok());
+}
+
 }  // namespace
 }  // namespace arcana::services

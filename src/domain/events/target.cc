@@ -29,6 +29,22 @@ std::string EncodeTarget(const HttpTarget& t) {
   json::KV(w, "Arn", t.url);
   if (!t.role_arn.empty()) json::KV(w, "RoleArn", t.role_arn);
   if (t.input) json::KV(w, "Input", *t.input);
+  if (t.input_path) json::KV(w, "InputPath", *t.input_path);
+  if (t.input_transformer) {
+    w.Key("InputTransformer");
+    w.StartObject();
+    if (!t.input_transformer->paths.empty()) {
+      w.Key("InputPathsMap");
+      w.StartObject();
+      for (const auto& [name, path] : t.input_transformer->paths) {
+        json::WriteStr(w, name);
+        json::WriteStr(w, path);
+      }
+      w.EndObject();
+    }
+    json::KV(w, "InputTemplate", t.input_transformer->input_template);
+    w.EndObject();
+  }
   if (t.max_retry_attempts || t.max_event_age_seconds) {
     w.Key("RetryPolicy");
     w.StartObject();
@@ -55,6 +71,21 @@ Result<HttpTarget> DecodeTarget(const std::string& document) {
   t.id = json::StrField(d, "Id");
   t.url = json::StrField(d, "Arn");
   if (d.HasMember("Input") && d["Input"].IsString()) t.input = d["Input"].GetString();
+  if (d.HasMember("InputPath") && d["InputPath"].IsString()) t.input_path = d["InputPath"].GetString();
+  if (d.HasMember("InputTransformer") && d["InputTransformer"].IsObject()) {
+    const rapidjson::Value& it = d["InputTransformer"];
+    InputTransformer transformer;
+    transformer.input_template = json::StrField(it, "InputTemplate");
+    if (it.HasMember("InputPathsMap") && it["InputPathsMap"].IsObject()) {
+      for (const auto& m : it["InputPathsMap"].GetObject()) {
+        if (!m.value.IsString()) continue;
+        transformer.paths.emplace_back(
+            std::string(m.name.GetString(), m.name.GetStringLength()),
+            std::string(m.value.GetString(), m.value.GetStringLength()));
+      }
+    }
+    t.input_transformer = std::move(transformer);
+  }
   t.role_arn = json::StrField(d, "RoleArn");
   if (d.HasMember("RetryPolicy") && d["RetryPolicy"].IsObject()) {
     const rapidjson::Value& retry = d["RetryPolicy"];

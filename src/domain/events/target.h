@@ -1,17 +1,28 @@
 // A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn
-// is the URL), an optional constant body (Input) and a retry bound. Stored as a JSON
-// document (storage/event_rule_store.h: EventTargetRecord::document):
-//   {"Id","Arn","RoleArn"?,"Input"?,"RetryPolicy"?:{"MaximumRetryAttempts"?,"MaximumEventAgeInSeconds"?}}
+// is the URL), what it receives of an event (the whole event, a constant Input, the part an
+// InputPath selects, or an InputTransformer's template filled from the event: at most one of
+// the three; domain/events/input_transform.h) and a retry bound. Stored as a JSON document
+// (storage/event_rule_store.h: EventTargetRecord::document):
+//   {"Id","Arn","RoleArn"?,"Input"?,"InputPath"?,
+//    "InputTransformer"?:{"InputPathsMap"?:{<name>:<path>...},"InputTemplate"},
+//    "RetryPolicy"?:{"MaximumRetryAttempts"?,"MaximumEventAgeInSeconds"?}}
 // The document has the API's Target shape, so ListTargetsByRule answers it as stored.
 // Thread-safety: plain values and pure functions.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
 namespace arcana::domain::events {
+
+struct InputTransformer {
+  std::vector<std::pair<std::string, std::string>> paths;  // InputPathsMap: name -> JSON path
+  std::string input_template;                               // InputTemplate
+};
 
 struct HttpTarget {
   std::string id;
@@ -20,6 +31,8 @@ struct HttpTarget {
   std::string role_arn;                      // kept for DescribeRule round trips; unused
   std::optional<int> max_retry_attempts;     // RetryPolicy.MaximumRetryAttempts
   std::optional<int> max_event_age_seconds;  // RetryPolicy.MaximumEventAgeInSeconds
+  std::optional<std::string> input_path;     // JSON path: the part of the event sent
+  std::optional<InputTransformer> input_transformer;
 };
 
 // Whether url is an endpoint Arcana can deliver to: "http://" or "https://", a host, no

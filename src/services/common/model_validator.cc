@@ -277,6 +277,13 @@ struct ModelValidator::Impl {
       if (!v.IsObject()) return type_error("object");
       const auto* key = Shape(shape["key"]["shape"].GetString());
       const auto* value = Shape(shape["value"]["shape"].GetString());
+      // A map's bounds count its entries (EventBridge's InputPathsMap: 100 at most).
+      if (shape.HasMember("min") && v.MemberCount() < shape["min"].GetUint64())
+        violation("Member must have length greater than or equal to " +
+                  std::to_string(shape["min"].GetUint64()));
+      if (shape.HasMember("max") && v.MemberCount() > shape["max"].GetUint64())
+        violation("Member must have length less than or equal to " +
+                  std::to_string(shape["max"].GetUint64()));
       for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
         if (key != nullptr) ARCANA_RETURN_IF_ERROR(Walk(*key, m->name, path, violations, true));
         if (value != nullptr && !m->value.IsNull())

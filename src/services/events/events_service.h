@@ -17,9 +17,11 @@
 //
 // Targets are HTTP(S) endpoints: a target's Arn is the endpoint URL itself
 // ("https://hooks.example.com/arcana"); any other ARN is refused with ValidationException.
-// Of a target's members Input (a constant JSON body instead of the event), RetryPolicy
-// (MaximumRetryAttempts, capped at kMaxDeliveryRetries) and RoleArn (kept, unused) are
-// honoured; the others (InputPath, InputTransformer, DeadLetterConfig, ...) are refused.
+// Of a target's members Input (a constant JSON body instead of the event), InputPath and
+// InputTransformer (domain/events/input_transform.h; at most one of the three, and every
+// placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts,
+// capped at kMaxDeliveryRetries) and RoleArn (kept, unused) are honoured; the others
+// (DeadLetterConfig, SqsParameters, ...) are refused.
 // Limits as AWS: 300 rules per bus, 5 targets per rule. Rules with a ScheduleExpression are
 // not served (ValidationException); a malformed one is refused as AWS refuses it
 // ("Parameter ScheduleExpression is not valid.", domain/events/schedule_expression.h).
