@@ -113,6 +113,7 @@ enum class ErrorCode {
   // --- EventBridge (services/events) --- its exceptions carry `message` only.
   kEventsResourceNotFound,           // ResourceNotFoundException
   kEventsLimitExceeded,              // LimitExceededException
+  kEventsResourceAlreadyExists,      // ResourceAlreadyExistsException
   kInvalidEventPattern,              // InvalidEventPatternException
   // --- STS (services/sts) ---
   kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)

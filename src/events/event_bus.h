@@ -1,9 +1,10 @@
 // The event bus of one node: an audit sink (audit/audit_sink.h, always fail-open) that turns
 // each audit record this node writes into an event (events/event_envelope.h), adds the
 // built-in detections it raises (events/detections.h), matches every event against the
-// enabled rules of its account and region (events/rule_cache.h; a read-only call's event only
-// against rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and hands each matching
-// target a delivery (events/delivery.h: stored, then attempted here or by another node).
+// enabled rules of its account, region and event bus (events/rule_cache.h; Arcana's own
+// events go to the default bus, PutEvents' to the bus it names; a read-only call's event
+// only against rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and hands each
+// matching target a delivery (events/delivery.h: stored, then attempted here or by another node).
 //
 // Write only queues the record (at most kMaxQueued; beyond that records are dropped for
 // events and counted, the audit trail itself is unaffected), so event routing never delays

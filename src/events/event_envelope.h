@@ -27,6 +27,9 @@ struct Event {
   // readOnly true): EventBridge matches it only against rules whose state is
   // ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, never ENABLED ones.
   bool read_only_management = false;
+  // The event bus it is put on: AWS's services' events (Arcana's own) go to the default bus;
+  // PutEvents names one.
+  std::string bus = "default";
 };
 
 // "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.

@@ -38,8 +38,9 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::RulesOf(const std::string& acc
 Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& scope) {
   auto set = std::make_shared<RuleSet>();
   std::string after;
-  for (;;) {  // at most kMaxRulesPerBus rules per scope (services/events)
-    ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListRules(scope, "", after, storage::kMaxListLimit));
+  for (;;) {  // at most kMaxRulesPerBus rules per bus (services/events), of every bus
+    ARCANA_ASSIGN_OR_RETURN(auto page,
+                            store_.ListRules(scope, "", after, storage::kMaxListLimit, false));
     for (const auto& r : page) {
       // ENABLED and ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS both route; only the latter
       // takes read-only management events (EventBus::Route).
@@ -52,8 +53,10 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& sco
       }
       ARCANA_ASSIGN_OR_RETURN(auto targets, store_.ListTargets(scope, r.name, "", storage::kMaxListLimit));
       if (targets.empty()) continue;
-      CompiledRule rule{r.name, r.arn, std::move(*pattern), {},
-                        r.state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"};
+      storage::RuleKeyParts key = storage::SplitRuleKey(r.name);
+      CompiledRule rule{std::move(key.name), r.arn, std::move(*pattern), {},
+                        r.state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+                        std::move(key.bus)};
       for (const auto& t : targets) {
         ARCANA_ASSIGN_OR_RETURN(auto target, domain::events::DecodeTarget(t.document));
         rule.targets.push_back(std::move(target));

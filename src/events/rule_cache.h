@@ -1,5 +1,5 @@
-// This node's cache of the enabled rules (and their targets) of each account and region,
-// compiled once, exact on every node: it follows the change sequence (storage/
+// This node's cache of the enabled rules (and their targets) of each account and region, of
+// every event bus, compiled once, exact on every node: it follows the change sequence (storage/
 // change_follower.h) and drops a scope's rules on any "events" change of that scope.
 // Lifetime: the follower keeps the subscription for as long as it lives, so a RuleCache is
 // destroyed only at shutdown, once nothing calls the follower's Sync any more.
@@ -23,13 +23,14 @@
 namespace arcana::events {
 
 struct CompiledRule {
-  std::string name;
+  std::string name;  // the rule's name (not its store key)
   std::string arn;
   domain::events::EventPattern pattern;
   std::vector<domain::events::HttpTarget> targets;
   // State ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: also matches read-only management
   // events (Event::read_only_management); an ENABLED rule does not.
   bool all_management_events = false;
+  std::string bus = storage::kDefaultEventBus;  // the event bus it is a rule of
 };
 using RuleSet = std::vector<CompiledRule>;
 

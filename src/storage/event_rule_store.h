@@ -1,5 +1,9 @@
-// EventBridge-style rules and their targets (services/events), per account and region, on
-// the default event bus. See store_types.h for the shared contract. Every write appends one
+// EventBridge-style event buses, rules and their targets (services/events), per account and
+// region. See store_types.h for the shared contract.
+// The default bus of every account and region exists without being created; custom buses
+// are rows here (CreateBus / DeleteBus). A rule is stored under its key in the scope
+// (RuleKey): its name on the default bus, "<bus>/<name>" on a custom bus (neither a rule name
+// nor a custom bus name has a '/'), so every method that names a rule takes that key. Every write appends one
 // Change (service "events", resource = the rule's ARN, kind = the operation) in its
 // transaction, so every node's rule cache (events/rule_cache.h) drops the scope's rules on
 // its next freshness check.
@@ -22,9 +26,35 @@
 
 namespace arcana::storage {
 
+inline constexpr const char* kDefaultEventBus = "default";
+
+// The key of rule `name` of bus `bus` in its scope.
+inline std::string RuleKey(const std::string& bus, const std::string& name) {
+  return bus == kDefaultEventBus ? name : bus + "/" + name;
+}
+
+// The bus and the rule name of a rule key.
+struct RuleKeyParts {
+  std::string bus;
+  std::string name;
+};
+inline RuleKeyParts SplitRuleKey(const std::string& key) {
+  const size_t slash = key.find('/');
+  if (slash == std::string::npos) return {kDefaultEventBus, key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+struct EventBusRecord {
+  std::string name;  // [.-_A-Za-z0-9]{1,256}, unique in a scope, never "default"
+  std::string arn;   // arn:aws:events:<region>:<account>:event-bus/<name>
+  std::string description;
+  int64_t created_ms = 0;
+  int64_t modified_ms = 0;
+};
+
 struct EventRuleRecord {
-  std::string name;           // [.-_A-Za-z0-9]{1,64}, unique in a scope
-  std::string arn;            // arn:aws:events:<region>:<account>:rule/<name>
+  std::string name;           // the rule's key (RuleKey), unique in a scope
+  std::string arn;            // arn:aws:events:<region>:<account>:rule/[<bus>/]<name>
   std::string event_pattern;  // the JSON pattern as given
   std::string state;          // "ENABLED" | "DISABLED"
   std::string description;
@@ -44,20 +74,44 @@ struct EventTargetRecord {
 class EventRuleStore {
  public:
   virtual ~EventRuleStore() = default;
+  // Creates a custom bus with its tags. kResourceExists when the scope has a bus of that
+  // name; kLimitExceeded when it already has max_buses custom buses. One change,
+  // "CreateEventBus", whose resource is the bus's ARN.
+  virtual Status CreateBus(const Scope& scope, const EventBusRecord& bus, size_t max_buses,
+                           const std::vector<EventTagRecord>& tags) = 0;
+  virtual Result<std::optional<EventBusRecord>> GetBus(const Scope& scope,
+                                                       const std::string& name) = 0;
+  // Custom buses whose name starts with name_prefix, ordered by name, after after_name, at
+  // most limit.
+  virtual Result<std::vector<EventBusRecord>> ListBuses(const Scope& scope,
+                                                        const std::string& name_prefix,
+                                                        const std::string& after_name,
+                                                        size_t limit) = 0;
+  // Sets a custom bus's description (and modified_ms). kResourceNotFound when absent. One
+  // change, "UpdateEventBus".
+  virtual Status UpdateBus(const Scope& scope, const std::string& name,
+                           const std::string& description, int64_t modified_ms) = 0;
+  // Deletes a custom bus and its tags. kResourceNotFound when absent; kPreconditionNotMet
+  // while a rule of the bus remains. One change, "DeleteEventBus".
+  virtual Status DeleteBus(const Scope& scope, const std::string& name) = 0;
+
   // Creates the rule, or replaces its pattern, state and description (created_ms and arn of
-  // an existing rule are kept). Creating one beyond max_rules rules in the scope is
-  // kLimitExceeded. tags are the new rule's tags; they are ignored when the rule exists, as
-  // AWS ignores PutRule's Tags on an update (its tags change by TagRule/UntagRule only).
+  // an existing rule are kept). A rule of a custom bus (key "<bus>/<name>") needs the bus:
+  // kResourceNotFound when it does not exist (checked in the write). Creating one beyond
+  // max_rules rules on its bus is kLimitExceeded. tags are the new rule's tags; they are
+  // ignored when the rule exists, as AWS ignores PutRule's Tags on an update (its tags change
+  // by TagRule/UntagRule only).
   virtual Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules,
                          const std::vector<EventTagRecord>& tags) = 0;
   virtual Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
                                                          const std::string& name) = 0;
-  // Rules whose name starts with name_prefix, ordered by name, after after_name ("" = from
-  // the start), at most limit.
+  // Rules whose key starts with key_prefix, ordered by key, after after_key ("" = from the
+  // start), at most limit. default_bus_only: only the default bus's (keys without '/').
   virtual Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
-                                                         const std::string& name_prefix,
-                                                         const std::string& after_name,
-                                                         size_t limit) = 0;
+                                                         const std::string& key_prefix,
+                                                         const std::string& after_key,
+                                                         size_t limit,
+                                                         bool default_bus_only) = 0;
   // kResourceNotFound when absent; kPreconditionNotMet while the rule has targets.
   virtual Status DeleteRule(const Scope& scope, const std::string& name) = 0;
   // state: "ENABLED" | "DISABLED". kResourceNotFound when absent.
@@ -91,8 +145,8 @@ class EventRuleStore {
   // The rule's tags ordered by key; kResourceNotFound when the rule is absent.
   virtual Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
                                                            const std::string& rule) = 0;
-  // The tags of an event bus of the scope, by its name ("default"); the caller knows the bus
-  // exists. TagBus as TagRule (kLimitExceeded beyond max_tags, nothing applied; a key given
+  // The tags of an event bus of the scope, by its name. TagBus and UntagBus of a custom bus
+  // are kResourceNotFound when it does not exist (checked in the write). TagBus as TagRule (kLimitExceeded beyond max_tags, nothing applied; a key given
   // twice: the last wins). Each write is one change ("TagResource", "UntagResource") whose
   // resource is arn:aws:events:<region>:<account>:event-bus/<bus>.
   virtual Status TagBus(const Scope& scope, const std::string& bus,
@@ -102,7 +156,8 @@ class EventRuleStore {
   // Ordered by key; none when the bus was never tagged.
   virtual Result<std::vector<EventTagRecord>> ListBusTags(const Scope& scope,
                                                           const std::string& bus) = 0;
-  // Dev-mode reset: every rule, target and tag (of rules and buses) of every scope.
+  // Dev-mode reset: every custom bus, rule, target and tag (of rules and buses) of every
+  // scope.
   virtual Status WipeEventRules() = 0;
 };
 

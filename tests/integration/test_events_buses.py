@@ -1,5 +1,5 @@
-"""EventBridge DescribeEventBus and ListEventBuses of the default event bus, the only bus an
-account has here: by name, by ARN and without Name; a bus that does not exist; NamePrefix,
+"""EventBridge DescribeEventBus and ListEventBuses of the default event bus (custom buses:
+test_events_custom_buses.py): by name, by ARN and without Name; a bus that does not exist; NamePrefix,
 NextToken and Limit; a CreationTime that every call, every node and every restart answers the
 same; IAM actions and audit records.
 

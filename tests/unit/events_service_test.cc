@@ -100,7 +100,7 @@ TEST(DefaultEventBus, AnotherNodesStoredTimeWinsAndAnUnreadableOneIsAnError) {
   EXPECT_EQ(r.status().code(), ErrorCode::kInternalFailure);
 }
 
-TEST(DefaultEventBus, OtherBusesDoNotExist) {
+TEST(DefaultEventBus, BusesThatWereNotCreatedDoNotExist) {
   TempStores stores;
   EventsService svc(stores->event_rules(), stores->meta());
   const CallContext ctx = Ctx("us-east-1", 1700000000000);

@@ -2131,13 +2131,13 @@ TEST_P(StoreConformance, EventRulesPutGetListAndReplaceKeepingCreation) {
   EXPECT_EQ((*got)->created_ms, 7);  // kept from the creation
   EXPECT_FALSE(rules.GetRule(kScope, "missing")->has_value());
 
-  auto all = rules.ListRules(kScope, "", "", 100);
+  auto all = rules.ListRules(kScope, "", "", 100, false);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].name, "a-rule");
-  EXPECT_EQ(rules.ListRules(kScope, "b-", "", 100)->size(), 1u);
-  EXPECT_EQ(rules.ListRules(kScope, "", "a-rule", 100)->front().name, "b-rule");
-  EXPECT_EQ(rules.ListRules(kScope, "", "", 1)->size(), 1u);
+  EXPECT_EQ(rules.ListRules(kScope, "b-", "", 100, false)->size(), 1u);
+  EXPECT_EQ(rules.ListRules(kScope, "", "a-rule", 100, false)->front().name, "b-rule");
+  EXPECT_EQ(rules.ListRules(kScope, "", "", 1, false)->size(), 1u);
 
   auto cs = ChangesAfter(head);
   ASSERT_EQ(cs.size(), 4u);
@@ -2186,12 +2186,90 @@ TEST_P(StoreConformance, EventTargetsUpsertLimitRemoveAndGuardTheRulesDeletion) 
   ASSERT_OK(rules.PutRule(kScope, MakeRule("w"), 10, {}));
   ASSERT_OK(rules.PutTargets(kScope, "w", {{"t", "{}"}}, 5));
   ASSERT_OK(stores_->WipeResources());
-  EXPECT_TRUE(rules.ListRules(kScope, "", "", 100)->empty());
+  EXPECT_TRUE(rules.ListRules(kScope, "", "", 100, false)->empty());
   EXPECT_TRUE(rules.ListTargets(kScope, "w", "", 100)->empty());
   auto wiped = ChangesAfter(head);
   EXPECT_TRUE(std::any_of(wiped.begin(), wiped.end(), [](const Change& c) {
     return c.service == "events" && c.resource == MakeRule("w").arn && c.kind == "WipeResources";
   }));
+}
+
+TEST_P(StoreConformance, CustomEventBusesHoldTheirRulesAndTags) {
+  EventRuleStore& rules = stores_->event_rules();
+  const std::string arn = "arn:aws:events:" + kScope.region + ":" + kScope.account +
+                          ":event-bus/orders";
+  auto bus = [&](const std::string& name) {
+    return EventBusRecord{name, "arn:aws:events:r:a:event-bus/" + name, "", 5, 5};
+  };
+  const int64_t head = Head();
+  // A rule or tag of a bus that does not exist is refused in the write.
+  EXPECT_CODE(rules.PutRule(kScope, MakeRule(RuleKey("orders", "r")), 10, {}),
+              ErrorCode::kResourceNotFound);
+  EXPECT_CODE(rules.TagBus(kScope, "orders", {{"k", "v"}}, 50), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(Head(), head);
+  EventBusRecord orders = bus("orders");
+  orders.arn = arn;
+  orders.description = "d";
+  ASSERT_OK(rules.CreateBus(kScope, orders, 3, {{"team", "a"}}));
+  EXPECT_CODE(rules.CreateBus(kScope, orders, 3, {}), ErrorCode::kResourceExists);
+  ASSERT_OK(rules.CreateBus(kScope, bus("audit"), 3, {}));
+  ASSERT_OK(rules.CreateBus(kOther, bus("orders"), 3, {}));
+  ASSERT_OK(rules.CreateBus(kScope, bus("zz"), 3, {}));
+  EXPECT_CODE(rules.CreateBus(kScope, bus("more"), 3, {}), ErrorCode::kLimitExceeded);
+  auto got = rules.GetBus(kScope, "orders");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->arn, arn);
+  EXPECT_EQ((*got)->description, "d");
+  EXPECT_FALSE(rules.GetBus(kScope, "default")->has_value());  // the default bus is no row
+  auto listed = rules.ListBuses(kScope, "", "", 100);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].name, "audit");
+  EXPECT_EQ(rules.ListBuses(kScope, "or", "", 100)->size(), 1u);
+  EXPECT_EQ(rules.ListBuses(kScope, "", "audit", 1)->front().name, "orders");
+  EXPECT_EQ(rules.ListBusTags(kScope, "orders")->size(), 1u);
+  ASSERT_OK(rules.UpdateBus(kScope, "orders", "new", 9));
+  EXPECT_EQ(rules.GetBus(kScope, "orders")->value().description, "new");
+  EXPECT_EQ(rules.GetBus(kScope, "orders")->value().modified_ms, 9);
+  EXPECT_CODE(rules.UpdateBus(kScope, "nope", "x", 9), ErrorCode::kResourceNotFound);
+
+  // Rules of a bus: keyed "<bus>/<name>", counted per bus, listed apart from the default's.
+  ASSERT_OK(rules.PutRule(kScope, MakeRule(RuleKey("orders", "r1")), 1, {}));
+  ASSERT_OK(rules.PutRule(kScope, MakeRule("r1"), 1, {}));  // the default bus's own limit
+  EXPECT_CODE(rules.PutRule(kScope, MakeRule(RuleKey("orders", "r2")), 1, {}),
+              ErrorCode::kLimitExceeded);
+  ASSERT_OK(rules.PutRule(kScope, MakeRule(RuleKey("audit", "r1")), 1, {}));
+  auto defaults = rules.ListRules(kScope, "", "", 100, true);
+  ASSERT_TRUE(defaults.ok());
+  ASSERT_EQ(defaults->size(), 1u);
+  EXPECT_EQ(defaults->front().name, "r1");
+  auto of_orders = rules.ListRules(kScope, "orders/", "", 100, false);
+  ASSERT_EQ(of_orders->size(), 1u);
+  EXPECT_EQ(of_orders->front().name, "orders/r1");
+  EXPECT_EQ(rules.ListRules(kScope, "", "", 100, false)->size(), 3u);
+  EXPECT_EQ(SplitRuleKey("orders/r1").bus, "orders");
+  EXPECT_EQ(SplitRuleKey("orders/r1").name, "r1");
+  EXPECT_EQ(SplitRuleKey("r1").bus, kDefaultEventBus);
+
+  // A bus with rules stays; without, it goes with its tags (a bus created again has none).
+  EXPECT_CODE(rules.DeleteBus(kScope, "orders"), ErrorCode::kPreconditionNotMet);
+  ASSERT_OK(rules.DeleteRule(kScope, "orders/r1"));
+  ASSERT_OK(rules.DeleteBus(kScope, "orders"));
+  EXPECT_CODE(rules.DeleteBus(kScope, "orders"), ErrorCode::kResourceNotFound);
+  EXPECT_FALSE(rules.GetBus(kScope, "orders")->has_value());
+  EXPECT_TRUE(rules.GetBus(kOther, "orders")->has_value());
+  ASSERT_OK(rules.CreateBus(kScope, orders, 3, {}));
+  EXPECT_TRUE(rules.ListBusTags(kScope, "orders")->empty());
+  auto cs = ChangesAfter(head);
+  EXPECT_TRUE(std::any_of(cs.begin(), cs.end(), [&](const Change& c) {
+    return c.resource == arn && c.kind == "DeleteEventBus";
+  }));
+  EXPECT_EQ(cs.front().kind, "CreateEventBus");
+  EXPECT_EQ(cs.front().resource, arn);
+
+  ASSERT_OK(stores_->WipeResources());
+  EXPECT_TRUE(rules.ListBuses(kScope, "", "", 100)->empty());
+  EXPECT_TRUE(rules.ListRules(kScope, "", "", 100, false)->empty());
 }
 
 TEST_P(StoreConformance, EventRuleTagsOnCreationUpsertLimitUntagAndGoWithTheRule) {

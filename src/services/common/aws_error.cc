@@ -107,6 +107,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     // --- end SSM ---
     case ErrorCode::kEventsResourceNotFound: return {"ResourceNotFoundException", 400};
     case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};
+    case ErrorCode::kEventsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400};
     case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
     case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400};
     case ErrorCode::kInvalidTimeRange: return {"InvalidTimeRangeException", 400};
@@ -143,6 +144,7 @@ MessageKeys MessageKeysOf(ErrorCode code) {
     case ErrorCode::kValidation:
     case ErrorCode::kEventsResourceNotFound:
     case ErrorCode::kEventsLimitExceeded:
+    case ErrorCode::kEventsResourceAlreadyExists:
     case ErrorCode::kInvalidEventPattern:
       return MessageKeys::kLower;
     default:

@@ -1,19 +1,31 @@
-// EventBridge rules and targets on the same endpoint (X-Amz-Target "AWSEvents.*", signing
-// name "events", JSON 1.1), on the default event bus of the caller's account and region:
-// PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, PutTargets,
-// ListTargetsByRule, ListRuleNamesByTarget, RemoveTargets, TestEventPattern, PutEvents (an application's own events,
-// matched and delivered like Arcana's; per-entry errors as EventBridge answers them: a
-// missing Source, DetailType or Detail InvalidArgument, a Detail that is no JSON object
-// MalformedDetail "Detail is malformed.", an "aws." source NotAuthorizedForSourceException
-// "Not authorized for the source.", as AWS reserves it), and TagResource, UntagResource and
-// ListTagsForResource of rules and of the default event bus (domain/events/rule_tags.h: 50
-// tags per resource, "aws:" keys reserved; PutRule's Tags apply when it creates the rule and
-// are ignored on an update, as on AWS; a rule's tags are deleted with it, the default bus's
-// stay, as the bus does), and DescribeEventBus and ListEventBuses of the default bus (its
-// CreationTime is the first time it was asked about in its account and region, kept in the
-// store's meta so that every node and restart answers the same; LastModifiedTime equals it,
-// since nothing here modifies a bus). Rules live in the store
-// (storage/event_rule_store.h); what matches them and where events go is events/.
+// EventBridge event buses, rules and targets on the same endpoint (X-Amz-Target "AWSEvents.*",
+// signing name "events", JSON 1.1), per account and region:
+//  - buses: the default bus (every account's in every region, never created: its
+//    CreationTime is the first time it was asked about in its account and region, kept in
+//    the store's meta so that every node and restart answers the same) and custom buses
+//    (CreateEventBus with Name, Description and Tags, UpdateEventBus's Description,
+//    DeleteEventBus of one without rules, DescribeEventBus, ListEventBuses by name with the
+//    default bus among them; at most kMaxBusesPerRegion; partner sources, KMS keys and
+//    dead-letter or log configurations are refused), in AWS's recorded words (a bus that does
+//    not exist is "Event bus <name> does not exist.", named by its name even when given by
+//    ARN; deleting one succeeds; "Cannot delete event bus default.");
+//  - rules of a bus (EventBusName: a name or an ARN of this account and region, absent: the
+//    default bus): PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule,
+//    PutTargets, ListTargetsByRule, ListRuleNamesByTarget, RemoveTargets; a rule of a custom
+//    bus is arn:...:rule/<bus>/<name> and the same name on two buses is two rules;
+//  - TestEventPattern; PutEvents (an application's own events onto the bus each entry names,
+//    matched and delivered like Arcana's, which go to the default bus; an entry for a bus that
+//    does not exist is accepted and dropped, as AWS does; per-entry errors as EventBridge
+//    answers them: a missing Source, DetailType or Detail InvalidArgument, a Detail that is
+//    no JSON object MalformedDetail "Detail is malformed.", an "aws." source
+//    NotAuthorizedForSourceException "Not authorized for the source.", as AWS reserves it);
+//  - TagResource, UntagResource and ListTagsForResource of rules and buses
+//    (domain/events/rule_tags.h: 50 tags per resource, "aws:" keys reserved; PutRule's and
+//    CreateEventBus's Tags apply on creation (PutRule's are ignored on an update, as on AWS);
+//    a rule's or custom bus's tags are deleted with it, the default bus's stay, as the bus
+//    does).
+// Buses and rules live in the store (storage/event_rule_store.h); what matches them and where
+// events go is events/.
 //
 // Targets are HTTP(S) endpoints: a target's Arn is the endpoint URL itself
 // ("https://hooks.example.com/arcana"); any other ARN is refused with ValidationException.
@@ -43,6 +55,7 @@
 namespace arcana::services::events {
 
 inline constexpr size_t kMaxRulesPerBus = 300;
+inline constexpr size_t kMaxBusesPerRegion = 100;  // custom buses (AWS's quota, adjustable)
 inline constexpr size_t kMaxTargetsPerRule = 5;
 inline constexpr int kMaxDeliveryRetries = 8;
 
@@ -77,11 +90,18 @@ class EventsService final : public Service {
   Result<std::string> TagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> UntagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListTagsForResource(const rapidjson::Value& in, const CallContext& ctx);
-  // The default bus by name or ARN (Name absent: the default bus); any other is
+  // A bus by name or ARN (Name absent: the default bus); one that does not exist is
   // ResourceNotFoundException "Event bus <name> does not exist.".
   Result<std::string> DescribeEventBus(const rapidjson::Value& in, const CallContext& ctx);
-  // The buses whose names start with NamePrefix: the default bus or none.
+  // The buses whose names start with NamePrefix, by name, the default bus among them.
   Result<std::string> ListEventBuses(const rapidjson::Value& in, const CallContext& ctx);
+  // A custom bus (Name, Description, Tags; partner sources, KMS keys, dead-letter and log
+  // configurations are refused); UpdateEventBus sets its Description; DeleteEventBus deletes
+  // one without rules (a bus that does not exist: success, as on AWS).
+  Result<std::string> CreateEventBus(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> UpdateEventBus(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeleteEventBus(const rapidjson::Value& in, const CallContext& ctx);
+  Result<storage::EventBusRecord> DefaultBus(const CallContext& ctx);
   // The default bus's creation time in the caller's account and region (epoch ms): stored on
   // first use with MetaStore::PutMetaIfAbsent, so concurrent first uses agree on one value.
   Result<int64_t> DefaultBusCreatedMs(const CallContext& ctx);
@@ -92,9 +112,10 @@ class EventsService final : public Service {
   ModelValidator validator_;
 };
 
-// The rule's ARN: arn:aws:events:<region>:<account>:rule/<name>.
+// The rule's ARN: arn:aws:events:<region>:<account>:rule/<name> on the default bus,
+// .../rule/<bus>/<name> on a custom one.
 std::string RuleArn(const std::string& account, const std::string& region,
-                    const std::string& name);
+                    const std::string& bus, const std::string& name);
 
 // The model's EventBusNameOrArn pattern, as AWS matches it (whole value):
 // (arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+

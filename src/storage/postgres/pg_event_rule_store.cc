@@ -54,6 +54,61 @@ CREATE TABLE event_bus_tags (
 );
 )sql";
 
+// Custom event buses (CreateEventBus); the default bus of a scope is no row. Their rules are
+// event_rules rows keyed "<bus>/<rule>".
+const char* const kEventsV4 = R"sql(
+CREATE TABLE event_buses (
+  account     TEXT COLLATE "C" NOT NULL,
+  region      TEXT COLLATE "C" NOT NULL,
+  name        TEXT COLLATE "C" NOT NULL,
+  arn         TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_ms  BIGINT NOT NULL,
+  modified_ms BIGINT NOT NULL,
+  PRIMARY KEY (account, region, name)
+);
+)sql";
+
+constexpr const char* kBusColumns =
+    "SELECT name, arn, description, created_ms, modified_ms FROM event_buses ";
+
+EventBusRecord DecodeBus(const pqxx::row& row) {
+  return {Text(row[0]), Text(row[1]), Text(row[2]), Int(row[3]), Int(row[4])};
+}
+
+// The bus a rule key names ("default" for a key without '/').
+std::string BusOfKey(const std::string& key) {
+  const size_t slash = key.find('/');
+  return slash == std::string::npos ? kDefaultEventBus : key.substr(0, slash);
+}
+
+// kResourceNotFound unless `bus` is the default bus or a custom bus of the scope. A custom
+// bus's row is locked FOR SHARE: a DeleteBus (FOR UPDATE) waits for this write, and then
+// sees what it added (a rule, a tag).
+Status LockBusShared(Tx& tx, const Scope& scope, const std::string& bus) {
+  if (bus == kDefaultEventBus) return Status::Ok();
+  if (tx.Exec("SELECT 1 FROM event_buses WHERE account = $1 AND region = $2 AND name = $3 "
+              "FOR SHARE",
+              {scope.account, scope.region, bus})
+          .empty()) {
+    return Status(ErrorCode::kResourceNotFound, "no event bus " + bus);
+  }
+  return Status::Ok();
+}
+
+// The rules of a bus in the scope: keys without '/' on the default bus, "<bus>/..." on a
+// custom one.
+int64_t CountBusRules(Tx& tx, const Scope& scope, const std::string& bus) {
+  if (bus == kDefaultEventBus) {
+    return Int(tx.Exec("SELECT count(*) FROM event_rules WHERE account = $1 AND region = $2 "
+                       "AND strpos(name, '/') = 0",
+                       {scope.account, scope.region})[0][0]);
+  }
+  return Int(tx.Exec("SELECT count(*) FROM event_rules WHERE account = $1 AND region = $2 AND "
+                     "starts_with(name, $3)",
+                     {scope.account, scope.region, bus + "/"})[0][0]);
+}
+
 constexpr const char* kRuleColumns =
     "SELECT name, arn, pattern, state, description, created_ms FROM event_rules ";
 
@@ -91,16 +146,17 @@ void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
 }  // namespace
 
 Migrations PgEventRuleStore::Schema() {
-  return {"events", {kEventsV1, kEventsV2, kEventsV3}};
+  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4}};
 }
 
 Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
                                  const std::vector<EventTagRecord>& tags) {
   return db_.Write("write rule", [&](Tx& tx) -> Status {
+    const std::string bus = BusOfKey(r.name);
+    ARCANA_RETURN_IF_ERROR(LockBusShared(tx, scope, bus));
     auto existing = LockRule(tx, scope, r.name);
     if (!existing.ok()) {
-      int64_t n = Int(tx.Exec("SELECT count(*) FROM event_rules WHERE account = $1 AND region = $2",
-                              {scope.account, scope.region})[0][0]);
+      int64_t n = CountBusRules(tx, scope, bus);
       if (static_cast<size_t>(n) >= max_rules) {
         return Status(ErrorCode::kLimitExceeded, "too many rules");
       }
@@ -132,16 +188,20 @@ Result<std::optional<EventRuleRecord>> PgEventRuleStore::GetRule(const Scope& sc
 }
 
 Result<std::vector<EventRuleRecord>> PgEventRuleStore::ListRules(const Scope& scope,
-                                                                 const std::string& name_prefix,
-                                                                 const std::string& after_name,
-                                                                 size_t limit) {
+                                                                 const std::string& key_prefix,
+                                                                 const std::string& after_key,
+                                                                 size_t limit,
+                                                                 bool default_bus_only) {
   std::vector<EventRuleRecord> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("list rules", [&](Tx& tx) {
     for (const auto& row : tx.Exec(std::string(kRuleColumns) +
                                        "WHERE account = $1 AND region = $2 AND name > $3 AND "
-                                       "starts_with(name, $4) ORDER BY name LIMIT $5",
-                                   {scope.account, scope.region, after_name,
-                                    std::string(name_prefix), std::min(limit, kMaxListLimit)})) {
+                                       "starts_with(name, $4) AND "
+                                       "($5::int = 0 OR strpos(name, '/') = 0) "
+                                       "ORDER BY name LIMIT $6",
+                                   {scope.account, scope.region, after_key,
+                                    std::string(key_prefix), default_bus_only ? 1 : 0,
+                                    std::min(limit, kMaxListLimit)})) {
       out.push_back(Decode(row));
     }
     return Status::Ok();
@@ -292,6 +352,7 @@ void LockBusTags(Tx& tx, const Scope& scope, const std::string& bus) {
 Status PgEventRuleStore::TagBus(const Scope& scope, const std::string& bus,
                                 const std::vector<EventTagRecord>& tags, size_t max_tags) {
   return db_.Write("write bus tags", [&](Tx& tx) -> Status {
+    ARCANA_RETURN_IF_ERROR(LockBusShared(tx, scope, bus));
     LockBusTags(tx, scope, bus);
     for (const auto& t : tags) {
       tx.Exec(
@@ -314,6 +375,7 @@ Status PgEventRuleStore::TagBus(const Scope& scope, const std::string& bus,
 Status PgEventRuleStore::UntagBus(const Scope& scope, const std::string& bus,
                                   const std::vector<std::string>& keys) {
   return db_.Write("remove bus tags", [&](Tx& tx) -> Status {
+    ARCANA_RETURN_IF_ERROR(LockBusShared(tx, scope, bus));
     LockBusTags(tx, scope, bus);
     tx.Exec("DELETE FROM event_bus_tags WHERE account = $1 AND region = $2 AND bus = $3 AND "
             "key = ANY($4::text[])",
@@ -339,8 +401,111 @@ Result<std::vector<EventTagRecord>> PgEventRuleStore::ListBusTags(const Scope& s
   return out;
 }
 
+Status PgEventRuleStore::CreateBus(const Scope& scope, const EventBusRecord& bus,
+                                   size_t max_buses, const std::vector<EventTagRecord>& tags) {
+  return db_.Write("write event bus", [&](Tx& tx) -> Status {
+    // Creations in a scope take turns, so two nodes cannot both pass the limit.
+    tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 7214))",
+            {scope.account + "\n" + scope.region});
+    if (!tx.Exec("SELECT 1 FROM event_buses WHERE account = $1 AND region = $2 AND name = $3",
+                 {scope.account, scope.region, bus.name})
+             .empty()) {
+      return Status(ErrorCode::kResourceExists, "event bus " + bus.name + " exists");
+    }
+    int64_t n = Int(tx.Exec("SELECT count(*) FROM event_buses WHERE account = $1 AND region = $2",
+                            {scope.account, scope.region})[0][0]);
+    if (static_cast<size_t>(n) >= max_buses) {
+      return Status(ErrorCode::kLimitExceeded, "too many event buses");
+    }
+    tx.Exec("INSERT INTO event_buses (account, region, name, arn, description, created_ms, "
+            "modified_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            {scope.account, scope.region, bus.name, bus.arn, bus.description, bus.created_ms,
+             bus.modified_ms});
+    // Tags of an earlier bus of that name went with it (DeleteBus); none can be left.
+    for (const auto& t : tags) {
+      tx.Exec(
+          "INSERT INTO event_bus_tags (account, region, bus, key, value) "
+          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, region, bus, key) "
+          "DO UPDATE SET value = excluded.value",
+          {scope.account, scope.region, bus.name, t.key, t.value});
+    }
+    tx.AddChange({0, 0, scope.account, scope.region, kService, bus.arn, "CreateEventBus"});
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<EventBusRecord>> PgEventRuleStore::GetBus(const Scope& scope,
+                                                               const std::string& name) {
+  std::optional<EventBusRecord> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read event bus", [&](Tx& tx) {
+    auto r = tx.Exec(std::string(kBusColumns) + "WHERE account = $1 AND region = $2 AND name = $3",
+                     {scope.account, scope.region, name});
+    if (!r.empty()) out = DecodeBus(r[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<EventBusRecord>> PgEventRuleStore::ListBuses(const Scope& scope,
+                                                               const std::string& name_prefix,
+                                                               const std::string& after_name,
+                                                               size_t limit) {
+  std::vector<EventBusRecord> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list event buses", [&](Tx& tx) {
+    for (const auto& row : tx.Exec(std::string(kBusColumns) +
+                                       "WHERE account = $1 AND region = $2 AND name > $3 AND "
+                                       "starts_with(name, $4) ORDER BY name LIMIT $5",
+                                   {scope.account, scope.region, after_name, name_prefix,
+                                    std::min(limit, kMaxListLimit)})) {
+      out.push_back(DecodeBus(row));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgEventRuleStore::UpdateBus(const Scope& scope, const std::string& name,
+                                   const std::string& description, int64_t modified_ms) {
+  return db_.Write("write event bus", [&](Tx& tx) -> Status {
+    if (tx.Exec("UPDATE event_buses SET description = $1, modified_ms = $2 WHERE account = $3 "
+                "AND region = $4 AND name = $5 RETURNING name",
+                {description, modified_ms, scope.account, scope.region, name})
+            .empty()) {
+      return Status(ErrorCode::kResourceNotFound, "no event bus " + name);
+    }
+    tx.AddChange(
+        {0, 0, scope.account, scope.region, kService, BusArn(scope, name), "UpdateEventBus"});
+    return Status::Ok();
+  });
+}
+
+Status PgEventRuleStore::DeleteBus(const Scope& scope, const std::string& name) {
+  return db_.Write("delete event bus", [&](Tx& tx) -> Status {
+    // FOR UPDATE: waits for the writes holding the bus FOR SHARE (a rule, a tag being added).
+    if (tx.Exec("SELECT 1 FROM event_buses WHERE account = $1 AND region = $2 AND name = $3 "
+                "FOR UPDATE",
+                {scope.account, scope.region, name})
+            .empty()) {
+      return Status(ErrorCode::kResourceNotFound, "no event bus " + name);
+    }
+    if (CountBusRules(tx, scope, name) > 0) {
+      return Status(ErrorCode::kPreconditionNotMet, "event bus " + name + " has rules");
+    }
+    tx.Exec("DELETE FROM event_buses WHERE account = $1 AND region = $2 AND name = $3",
+            {scope.account, scope.region, name});
+    tx.Exec("DELETE FROM event_bus_tags WHERE account = $1 AND region = $2 AND bus = $3",
+            {scope.account, scope.region, name});
+    tx.AddChange(
+        {0, 0, scope.account, scope.region, kService, BusArn(scope, name), "DeleteEventBus"});
+    return Status::Ok();
+  });
+}
+
 Status PgEventRuleStore::WipeEventRules() {
   return db_.Write("wipe rules", [&](Tx& tx) {
+    for (const auto& row : tx.Exec("DELETE FROM event_buses RETURNING account, region, arn")) {
+      tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService, Text(row[2]), "WipeResources"});
+    }
     // One change per tagged bus (resource: its ARN), as a rule's are recorded.
     for (const auto& row :
          tx.Exec("SELECT DISTINCT account, region, bus FROM event_bus_tags")) {

@@ -1,8 +1,11 @@
-// The PostgreSQL EventRuleStore (storage/event_rule_store.h): tables event_rules,
-// event_targets, event_rule_tags and event_bus_tags (component "events"). Writes lock the
-// rule's row (SELECT ... FOR UPDATE), so a DeleteRule and a PutTargets or TagRule of one rule
-// on two nodes serialise: a rule is never deleted with targets or tags left behind. A bus has
-// no row: its tag writes take an advisory lock of the bus instead.
+// The PostgreSQL EventRuleStore (storage/event_rule_store.h): tables event_buses,
+// event_rules, event_targets, event_rule_tags and event_bus_tags (component "events"). Writes
+// lock the rule's row (SELECT ... FOR UPDATE), so a DeleteRule and a PutTargets or TagRule of
+// one rule on two nodes serialise: a rule is never deleted with targets or tags left behind.
+// Writes that need a custom bus (its rules, its tags) hold its row FOR SHARE and DeleteBus
+// takes it FOR UPDATE, so a bus is never deleted with a rule or tag left behind. Bus tag
+// writes also take an advisory lock of the bus (the default bus has no row); CreateBus one of
+// the scope (the bus limit).
 // Thread-safety: as every store component (store_types.h).
 #pragma once
 
@@ -21,9 +24,20 @@ class PgEventRuleStore : public EventRuleStore {
   Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
                                                  const std::string& name) override;
   Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
-                                                 const std::string& name_prefix,
-                                                 const std::string& after_name,
-                                                 size_t limit) override;
+                                                 const std::string& key_prefix,
+                                                 const std::string& after_key, size_t limit,
+                                                 bool default_bus_only) override;
+  Status CreateBus(const Scope& scope, const EventBusRecord& bus, size_t max_buses,
+                   const std::vector<EventTagRecord>& tags) override;
+  Result<std::optional<EventBusRecord>> GetBus(const Scope& scope,
+                                               const std::string& name) override;
+  Result<std::vector<EventBusRecord>> ListBuses(const Scope& scope,
+                                                const std::string& name_prefix,
+                                                const std::string& after_name,
+                                                size_t limit) override;
+  Status UpdateBus(const Scope& scope, const std::string& name, const std::string& description,
+                   int64_t modified_ms) override;
+  Status DeleteBus(const Scope& scope, const std::string& name) override;
   Status DeleteRule(const Scope& scope, const std::string& name) override;
   Status SetRuleState(const Scope& scope, const std::string& name,
                       const std::string& state) override;

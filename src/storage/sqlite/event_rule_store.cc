@@ -52,7 +52,27 @@ const char* const kEventsMigrations[] = {
       PRIMARY KEY (account, region, bus, key)
     ) WITHOUT ROWID;
     )sql",
+    // 4: custom event buses (CreateEventBus); the default bus of a scope is no row. Their
+    // rules are event_rules rows keyed "<bus>/<rule>".
+    R"sql(
+    CREATE TABLE event_buses (
+      account     TEXT NOT NULL,
+      region      TEXT NOT NULL,
+      name        TEXT NOT NULL,
+      arn         TEXT NOT NULL,
+      description TEXT NOT NULL,
+      created_ms  INTEGER NOT NULL,
+      modified_ms INTEGER NOT NULL,
+      PRIMARY KEY (account, region, name)
+    ) WITHOUT ROWID;
+    )sql",
 };
+
+// The bus a rule key names ("default" for a key without '/').
+std::string BusOfKey(const std::string& key) {
+  const size_t slash = key.find('/');
+  return slash == std::string::npos ? kDefaultEventBus : key.substr(0, slash);
+}
 
 EventRuleRecord ReadRule(sqlite3_stmt* st) {
   EventRuleRecord r;
@@ -144,6 +164,49 @@ Status DeleteEach(Conn& c, const char* sql, const Scope& scope, const std::strin
   return Status::Ok();
 }
 
+// Whether the scope has custom bus `name` (read inside a write).
+Result<bool> BusExists(Conn& c, const Scope& scope, const std::string& name) {
+  ARCANA_ASSIGN_OR_RETURN(
+      int64_t n, CountRows(c, "SELECT count(*) FROM event_buses WHERE account = ? AND region = ? "
+                              "AND name = ?",
+                           scope, &name));
+  return n > 0;
+}
+
+// The rules of a bus in the scope: keys without '/' on the default bus, "<bus>/..." on a
+// custom one ('0' is the character after '/', so the range is exactly that prefix).
+Result<int64_t> CountBusRules(Conn& c, const Scope& scope, const std::string& bus) {
+  if (bus == kDefaultEventBus) {
+    return CountRows(c, "SELECT count(*) FROM event_rules WHERE account = ? AND region = ? "
+                        "AND instr(name, '/') = 0",
+                     scope, nullptr);
+  }
+  sqlite3_stmt* st = c.Prepare(
+      "SELECT count(*) FROM event_rules WHERE account = ? AND region = ? AND name >= ? AND "
+      "name < ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, bus + "/");
+  BindText(st, 4, bus + "0");
+  if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "count");
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return n;
+}
+
+// kResourceNotFound unless `bus` is the default bus or a custom bus of the scope.
+Status CheckBusInWrite(Conn& c, const Scope& scope, const std::string& bus) {
+  if (bus == kDefaultEventBus) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(bool exists, BusExists(c, scope, bus));
+  if (!exists) return Status(ErrorCode::kResourceNotFound, "no event bus " + bus);
+  return Status::Ok();
+}
+
+EventBusRecord ReadBus(sqlite3_stmt* st) {
+  return {ColText(st, 0), ColText(st, 1), ColText(st, 2), sqlite3_column_int64(st, 3),
+          sqlite3_column_int64(st, 4)};
+}
+
 }  // namespace
 
 Migrations SqliteEventRuleStore::Schema() {
@@ -154,14 +217,14 @@ Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& 
                                      size_t max_rules, const std::vector<EventTagRecord>& tags) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
+    const std::string bus = BusOfKey(r.name);
+    ARCANA_RETURN_IF_ERROR(CheckBusInWrite(c, scope, bus));
     auto existing = RuleArn(c, scope, r.name);
     if (!existing.ok() && existing.status().code() != ErrorCode::kResourceNotFound) {
       return existing.status();
     }
     if (!existing.ok()) {
-      ARCANA_ASSIGN_OR_RETURN(
-          int64_t n, CountRows(c, "SELECT count(*) FROM event_rules WHERE account = ? AND region = ?",
-                               scope, nullptr));
+      ARCANA_ASSIGN_OR_RETURN(int64_t n, CountBusRules(c, scope, bus));
       if (static_cast<size_t>(n) >= max_rules) {
         return Status(ErrorCode::kLimitExceeded, "too many rules");
       }
@@ -203,19 +266,20 @@ Result<std::optional<EventRuleRecord>> SqliteEventRuleStore::GetRule(const Scope
 }
 
 Result<std::vector<EventRuleRecord>> SqliteEventRuleStore::ListRules(
-    const Scope& scope, const std::string& name_prefix, const std::string& after_name,
-    size_t limit) {
+    const Scope& scope, const std::string& key_prefix, const std::string& after_key,
+    size_t limit, bool default_bus_only) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
       "SELECT name, arn, pattern, state, description, created_ms FROM event_rules "
       "WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
-      "ORDER BY name LIMIT ?");
+      "AND (? = 0 OR instr(name, '/') = 0) ORDER BY name LIMIT ?");
   if (!st) return DbError(c->db(), "prepare");
   BindScope(st, scope);
-  BindText(st, 3, after_name);
-  BindText(st, 4, name_prefix);
-  BindText(st, 5, name_prefix);
-  sqlite3_bind_int64(st, 6, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  BindText(st, 3, after_key);
+  BindText(st, 4, key_prefix);
+  BindText(st, 5, key_prefix);
+  sqlite3_bind_int(st, 6, default_bus_only ? 1 : 0);
+  sqlite3_bind_int64(st, 7, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
   std::vector<EventRuleRecord> out;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadRule(st));
@@ -388,6 +452,7 @@ Status SqliteEventRuleStore::TagBus(const Scope& scope, const std::string& bus,
                                     const std::vector<EventTagRecord>& tags, size_t max_tags) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(CheckBusInWrite(c, scope, bus));
     ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, bus, tags, kUpsertBusTag));
     ARCANA_ASSIGN_OR_RETURN(
         int64_t n,
@@ -407,6 +472,7 @@ Status SqliteEventRuleStore::UntagBus(const Scope& scope, const std::string& bus
                                       const std::vector<std::string>& keys) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(CheckBusInWrite(c, scope, bus));
     ARCANA_RETURN_IF_ERROR(DeleteEach(
         c, "DELETE FROM event_bus_tags WHERE account = ? AND region = ? AND bus = ? AND key = ?",
         scope, bus, keys, "delete tag"));
@@ -431,6 +497,110 @@ Result<std::vector<EventTagRecord>> SqliteEventRuleStore::ListBusTags(const Scop
   return out;
 }
 
+Status SqliteEventRuleStore::CreateBus(const Scope& scope, const EventBusRecord& bus,
+                                       size_t max_buses, const std::vector<EventTagRecord>& tags) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_ASSIGN_OR_RETURN(bool exists, BusExists(c, scope, bus.name));
+    if (exists) return Status(ErrorCode::kResourceExists, "event bus " + bus.name + " exists");
+    ARCANA_ASSIGN_OR_RETURN(
+        int64_t n, CountRows(c, "SELECT count(*) FROM event_buses WHERE account = ? AND region = ?",
+                             scope, nullptr));
+    if (static_cast<size_t>(n) >= max_buses) {
+      return Status(ErrorCode::kLimitExceeded, "too many event buses");
+    }
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO event_buses (account, region, name, arn, description, created_ms, "
+        "modified_ms) VALUES (?,?,?,?,?,?,?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindScope(st, scope);
+    BindText(st, 3, bus.name);
+    BindText(st, 4, bus.arn);
+    BindText(st, 5, bus.description);
+    sqlite3_bind_int64(st, 6, bus.created_ms);
+    sqlite3_bind_int64(st, 7, bus.modified_ms);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write event bus"));
+    // Tags of an earlier bus of that name went with it (DeleteBus); none can be left.
+    ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, bus.name, tags, kUpsertBusTag));
+    return txn.AddChange(scope.account, scope.region, kService, bus.arn, "CreateEventBus");
+  });
+}
+
+Result<std::optional<EventBusRecord>> SqliteEventRuleStore::GetBus(const Scope& scope,
+                                                                   const std::string& name) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT name, arn, description, created_ms, modified_ms FROM event_buses "
+      "WHERE account = ? AND region = ? AND name = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<EventBusRecord>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read event bus");
+  auto bus = ReadBus(st);
+  sqlite3_reset(st);
+  return std::optional<EventBusRecord>(std::move(bus));
+}
+
+Result<std::vector<EventBusRecord>> SqliteEventRuleStore::ListBuses(const Scope& scope,
+                                                                   const std::string& name_prefix,
+                                                                   const std::string& after_name,
+                                                                   size_t limit) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT name, arn, description, created_ms, modified_ms FROM event_buses "
+      "WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
+      "ORDER BY name LIMIT ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, after_name);
+  BindText(st, 4, name_prefix);
+  BindText(st, 5, name_prefix);
+  sqlite3_bind_int64(st, 6, static_cast<int64_t>(std::min(limit, kMaxListLimit)));
+  std::vector<EventBusRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ReadBus(st));
+  if (rc != SQLITE_DONE) return DbError(c->db(), "list event buses");
+  return out;
+}
+
+Status SqliteEventRuleStore::UpdateBus(const Scope& scope, const std::string& name,
+                                       const std::string& description, int64_t modified_ms) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(CheckBusInWrite(c, scope, name));
+    sqlite3_stmt* st = c.Prepare(
+        "UPDATE event_buses SET description = ?, modified_ms = ? WHERE account = ? AND "
+        "region = ? AND name = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, description);
+    sqlite3_bind_int64(st, 2, modified_ms);
+    BindText(st, 3, scope.account);
+    BindText(st, 4, scope.region);
+    BindText(st, 5, name);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write event bus"));
+    return txn.AddChange(scope.account, scope.region, kService, BusArn(scope, name),
+                         "UpdateEventBus");
+  });
+}
+
+Status SqliteEventRuleStore::DeleteBus(const Scope& scope, const std::string& name) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(CheckBusInWrite(c, scope, name));
+    ARCANA_ASSIGN_OR_RETURN(int64_t rules, CountBusRules(c, scope, name));
+    if (rules > 0) return Status(ErrorCode::kPreconditionNotMet, "event bus " + name + " has rules");
+    ARCANA_RETURN_IF_ERROR(DeleteChildren(
+        c, "DELETE FROM event_buses WHERE account = ? AND region = ? AND name = ?", scope, name));
+    ARCANA_RETURN_IF_ERROR(DeleteChildren(
+        c, "DELETE FROM event_bus_tags WHERE account = ? AND region = ? AND bus = ?", scope,
+        name));
+    return txn.AddChange(scope.account, scope.region, kService, BusArn(scope, name),
+                         "DeleteEventBus");
+  });
+}
+
 Status SqliteEventRuleStore::WipeEventRules() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
@@ -450,9 +620,15 @@ Status SqliteEventRuleStore::WipeEventRules() {
     if (!buses) return DbError(c.db(), "prepare");
     sqlite3_bind_int64(buses, 1, txn.now_ms());
     ARCANA_RETURN_IF_ERROR(Step(c, buses, "record wipe"));
+    sqlite3_stmt* custom = c.Prepare(
+        "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+        "SELECT ?, account, region, 'events', arn, 'WipeResources' FROM event_buses");
+    if (!custom) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(custom, 1, txn.now_ms());
+    ARCANA_RETURN_IF_ERROR(Step(c, custom, "record wipe"));
     return c.Exec(
         "DELETE FROM event_rule_tags; DELETE FROM event_targets; DELETE FROM event_rules; "
-        "DELETE FROM event_bus_tags;");
+        "DELETE FROM event_bus_tags; DELETE FROM event_buses;");
   });
 }
 

@@ -1,4 +1,4 @@
-// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_rules,
+// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_buses, event_rules,
 // event_targets, event_rule_tags and event_bus_tags (component "events").
 #pragma once
 
@@ -12,14 +12,25 @@ class SqliteEventRuleStore : public EventRuleStore {
   explicit SqliteEventRuleStore(Database& db) : db_(db) {}
   static Migrations Schema();
 
+  Status CreateBus(const Scope& scope, const EventBusRecord& bus, size_t max_buses,
+                   const std::vector<EventTagRecord>& tags) override;
+  Result<std::optional<EventBusRecord>> GetBus(const Scope& scope,
+                                               const std::string& name) override;
+  Result<std::vector<EventBusRecord>> ListBuses(const Scope& scope,
+                                                const std::string& name_prefix,
+                                                const std::string& after_name,
+                                                size_t limit) override;
+  Status UpdateBus(const Scope& scope, const std::string& name, const std::string& description,
+                   int64_t modified_ms) override;
+  Status DeleteBus(const Scope& scope, const std::string& name) override;
   Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules,
                  const std::vector<EventTagRecord>& tags) override;
   Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
                                                  const std::string& name) override;
   Result<std::vector<EventRuleRecord>> ListRules(const Scope& scope,
-                                                 const std::string& name_prefix,
-                                                 const std::string& after_name,
-                                                 size_t limit) override;
+                                                 const std::string& key_prefix,
+                                                 const std::string& after_key, size_t limit,
+                                                 bool default_bus_only) override;
   Status DeleteRule(const Scope& scope, const std::string& name) override;
   Status SetRuleState(const Scope& scope, const std::string& name,
                       const std::string& state) override;
