@@ -335,6 +335,15 @@ int RunServer(const config::Config& cfg) {
   services::lambda::LambdaService lambda(stores.functions(), invoker, identities, *root);
   lambda.SetEndpoint(rotation_options.endpoint_url);
   pipeline.AddService(&lambda);
+  // EventBridge rules' Lambda targets are invoked through it. The deliverer (the trail's)
+  // outlives it: the invoker is cleared before `lambda` is destroyed (declared after it).
+  event_parts.deliverer->SetLambdaInvoker([&lambda](const storage::EventDelivery& d) {
+    return lambda.InvokeForEvent(d.url, d.account, d.rule_arn, d.body);
+  });
+  struct DetachLambdaTargets {
+    events::Deliverer& d;
+    ~DetachLambdaTargets() { d.SetLambdaInvoker(nullptr); }
+  } detach_lambda_targets{*event_parts.deliverer};
   rotation::RotationRunner rotations(secrets_manager, stores.functions(), stores.jobs(),
                                      identities, invoker, RotationReporterFor(audit, event_bus),
                                      rotation_options);

@@ -245,7 +245,7 @@ void Deliverer::Attempt(Held d) {
     if (!*held) return;  // another node holds it now, and delivers it
     d.lease_until_ms = now + lease_ms;
   }
-  Status s = options_.post(d.row.url, d.row.body);
+  Status s = Send(d.row);
   now = NowMs();
   storage::DeliveryOutcome o;
   o.id = d.row.id;
@@ -358,6 +358,18 @@ void Deliverer::DeadLetterFile(const storage::EventDelivery& d, const std::strin
                  d.attempts, error);
   }
   if (fd >= 0) ::close(fd);
+}
+
+void Deliverer::SetLambdaInvoker(InvokeFn invoke) {
+  std::unique_lock lock(invoke_mu_);
+  invoke_ = std::move(invoke);
+}
+
+Status Deliverer::Send(const storage::EventDelivery& d) {
+  if (!domain::events::IsLambdaFunctionArn(d.url)) return options_.post(d.url, d.body);
+  std::shared_lock lock(invoke_mu_);
+  if (!invoke_) return Status(ErrorCode::kServiceUnavailable, "no Lambda service on this node");
+  return invoke_(d);
 }
 
 }  // namespace arcana::events

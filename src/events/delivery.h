@@ -1,5 +1,7 @@
-// Delivery of matched events to HTTP(S) targets: POST <url> with the event (or the target's
-// Input) as an application/json body; a 2xx answer delivers it. Otherwise it is retried
+// Delivery of matched events to targets: to an HTTP(S) endpoint, POST <url> with the body
+// (the event, or what the target's Input, InputPath or InputTransformer makes of it) as
+// application/json, a 2xx answer delivering it; to a Lambda function (the target is its ARN),
+// an asynchronous invocation with the body as its event, accepted delivering it. Otherwise it is retried
 // (the target's MaximumRetryAttempts, default kDefaultRetries, at most 8) with exponential
 // backoff (first_backoff, doubling, at most 5 s apart) and, when the retries or the
 // target's MaximumEventAgeInSeconds run out, dead-lettered.
@@ -37,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
 #include <queue>
 #include <string>
 #include <thread>
@@ -52,6 +55,9 @@ inline constexpr int kDefaultRetries = 3;
 
 // One POST; OK on a 2xx answer. Replaceable for tests.
 using PostFn = std::function<Status(const std::string& url, const std::string& body)>;
+// One delivery to a Lambda function target (d.url is the function's ARN): OK once the
+// invocation is accepted (services/lambda: LambdaService::InvokeForEvent).
+using InvokeFn = std::function<Status(const storage::EventDelivery& d)>;
 // The default PostFn: plain HTTP or TLS (system CAs, or ARCANA_CA_CERT); one attempt takes
 // at most 5 s (connect, handshake, request, answer: a target that accepts and never answers
 // costs one attempt, not a delivery thread); the answer's body is read up to 64 KiB.
@@ -82,6 +88,10 @@ class Deliverer {
 
   void Submit(const std::string& rule_arn, const domain::events::HttpTarget& target,
               std::string body);
+  // Sets (or, with nullptr, clears) how Lambda function targets are invoked; without it their
+  // attempts fail ("no Lambda service") and are retried. Clearing waits for an invocation in
+  // progress, so whatever the function refers to may be destroyed once it returns.
+  void SetLambdaInvoker(InvokeFn invoke);
   // Claims due deliveries nobody holds, as many as this node has room for, and attempts
   // them. Returns how many. A no-op once stopping.
   size_t ClaimDue();
@@ -103,6 +113,8 @@ class Deliverer {
   void Attempt(Held d);
   void Push(Held d);
   void DeadLetterFile(const storage::EventDelivery& d, const std::string& error);
+  // One attempt's send: the POST, or the Lambda invocation of a function ARN target.
+  Status Send(const storage::EventDelivery& d);
 
   Options options_;
   std::string owner_;
@@ -117,6 +129,9 @@ class Deliverer {
   uint64_t dead_lettered_ = 0;
   uint64_t backlog_full_ = 0;
   std::mutex file_mu_;
+  // Held shared by an invocation, exclusively by SetLambdaInvoker.
+  std::shared_mutex invoke_mu_;
+  InvokeFn invoke_;
   std::thread persister_;
   std::vector<std::thread> threads_;
 };

@@ -55,9 +55,14 @@ std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
 
 bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
                              const std::string& secret_account, const std::string& secret_arn) {
+  return ServiceMayInvoke(fn, "secretsmanager.amazonaws.com", secret_account, secret_arn);
+}
+
+bool ServiceMayInvoke(const storage::RotationFunction& fn, const std::string& service_principal,
+                      const std::string& source_account, const std::string& source_arn) {
   // Arcana's own functions (see the header): nothing to grant, nothing to check.
   if (!DeclaredRole(fn)) return true;
-  // No shortcut for the secret's own account: AWS requires the policy there too.
+  // No shortcut for the source's own account: AWS requires the policy there too.
   if (fn.policy.empty()) return false;
   auto policy = auth::policy::ParsePolicy(fn.policy, auth::policy::PolicyUse::kResource);
   if (!policy.ok()) return false;
@@ -65,12 +70,12 @@ bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
   auth::Principal service;
   service.type = auth::Principal::Type::kService;
   service.account = fn.account;  // the function's policy alone decides (as a service's call)
-  service.arn = "secretsmanager.amazonaws.com";
+  service.arn = service_principal;
   service.principal_arn = service.arn;
   auth::policy::ContextKeys keys;
   keys.Set("aws:PrincipalServiceName", service.arn);
-  keys.Set("aws:SourceAccount", secret_account);
-  keys.Set("aws:SourceArn", secret_arn);
+  keys.Set("aws:SourceAccount", source_account);
+  keys.Set("aws:SourceArn", source_arn);
   auth::policy::ResourceView resource;
   resource.arn = fn_arn;
   resource.account = fn.account;

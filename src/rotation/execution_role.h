@@ -50,6 +50,15 @@ std::optional<std::string> DeclaredRole(const storage::RotationFunction& f);
 bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
                              const std::string& secret_account, const std::string& secret_arn);
 
+// The same question for another AWS service principal ("events.amazonaws.com" for an
+// EventBridge rule's target) invoking fn on behalf of source_arn of source_account: a
+// function that declares a role only when its policy grants the service lambda:InvokeFunction
+// with those aws:SourceAccount / aws:SourceArn (EventBridge user guide: "the Lambda function
+// must have a resource-based policy that lets EventBridge invoke it"); one that declares none
+// always (Arcana's own, as above).
+bool ServiceMayInvoke(const storage::RotationFunction& fn, const std::string& service_principal,
+                      const std::string& source_account, const std::string& source_arn);
+
 // A session of fn's execution role `role_arn`, as Lambda runs a function: the role's own
 // policies (and permissions boundary) and nothing else, the function's name as the session
 // name (arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION). Checked at every run (rotation step,

@@ -1,6 +1,7 @@
 #include "domain/events/target.h"
 
 #include "common/json.h"
+#include "domain/rotation/function_spec.h"
 
 namespace arcana::domain::events {
 
@@ -19,6 +20,10 @@ bool IsHttpTargetUrl(const std::string& url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
   }
   return true;
+}
+
+bool IsLambdaFunctionArn(const std::string& arn) {
+  return domain::rotation::ParseLambdaArn(arn).has_value();
 }
 
 std::string EncodeTarget(const HttpTarget& t) {

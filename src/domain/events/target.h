@@ -1,5 +1,5 @@
 // A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn
-// is the URL), what it receives of an event (the whole event, a constant Input, the part an
+// is the URL) or a Lambda function (the Arn is the function's), what it receives of an event (the whole event, a constant Input, the part an
 // InputPath selects, or an InputTransformer's template filled from the event: at most one of
 // the three; domain/events/input_transform.h) and a retry bound. Stored as a JSON document
 // (storage/event_rule_store.h: EventTargetRecord::document):
@@ -26,7 +26,7 @@ struct InputTransformer {
 
 struct HttpTarget {
   std::string id;
-  std::string url;                           // http(s)://host[:port][/path]
+  std::string url;  // the target's Arn: http(s)://host[:port][/path], or a Lambda function ARN
   std::optional<std::string> input;          // JSON text sent instead of the event
   std::string role_arn;                      // kept for DescribeRule round trips; unused
   std::optional<int> max_retry_attempts;     // RetryPolicy.MaximumRetryAttempts
@@ -38,6 +38,9 @@ struct HttpTarget {
 // Whether url is an endpoint Arcana can deliver to: "http://" or "https://", a host, no
 // spaces or control characters, at most 1600 bytes (the model's TargetArn max).
 bool IsHttpTargetUrl(const std::string& url);
+// Whether arn names a Lambda function (arn:aws:lambda:REGION:ACCOUNT:function:NAME, the
+// unqualified function): a target delivered by invoking it.
+bool IsLambdaFunctionArn(const std::string& arn);
 
 std::string EncodeTarget(const HttpTarget& t);
 // Errors: kInternalServiceError for a document that is not one EncodeTarget wrote.

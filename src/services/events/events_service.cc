@@ -13,6 +13,7 @@
 #include "domain/events/rule_tags.h"
 #include "domain/events/schedule_expression.h"
 #include "domain/events/target.h"
+#include "domain/rotation/function_spec.h"
 #include "services/common/request_tags.h"
 
 namespace arcana::services::events {
@@ -315,7 +316,7 @@ std::string EntryListText(const rapidjson::Value& entries) {
 }
 
 // One target of PutTargets, validated. Errors: ValidationException naming the problem.
-Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t) {
+Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t, const CallContext& ctx) {
   static const char* const kUnsupported[] = {
       "KinesisParameters", "RunCommandParameters",
       "EcsParameters", "BatchParameters", "SqsParameters", "HttpParameters",
@@ -333,11 +334,21 @@ Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t) {
                                               " is not valid. Reason: Provided Arn is not in "
                                               "correct format.");
   }
-  if (!ev::IsHttpTargetUrl(out.url)) {
+  if (auto fn = domain::rotation::ParseLambdaArn(out.url)) {
+    // A Lambda function of the rule's account and region (invoked through this node's Lambda
+    // service; its policy must let events.amazonaws.com invoke it, checked at each delivery).
+    if (fn->account != ctx.account || fn->region != ctx.region) {
+      return Status(ErrorCode::kValidation,
+                    "Parameter " + out.url.substr(0, 256) +
+                        " is not valid. Reason: the Lambda function must be in the rule's "
+                        "account and region.");
+    }
+  } else if (!ev::IsHttpTargetUrl(out.url)) {
     return Status(ErrorCode::kValidation,
                   "Parameter " + out.url.substr(0, 256) +
-                      " is not valid. Reason: this server delivers to HTTP(S) endpoints only; "
-                      "give the endpoint URL (http:// or https://) as the target Arn.");
+                      " is not valid. Reason: this server delivers to HTTP(S) endpoints and "
+                      "Lambda functions only; give the endpoint URL (http:// or https://) or "
+                      "the function's ARN as the target Arn.");
   }
   for (const char* member : kUnsupported) {
     if (in.Has(member)) {
@@ -594,7 +605,7 @@ Result<std::string> EventsService::PutTargets(const rapidjson::Value& input,
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, rule)));
   std::vector<storage::EventTargetRecord> records;
   for (const auto& t : in.Get("Targets")->GetArray()) {
-    ARCANA_ASSIGN_OR_RETURN(ev::HttpTarget target, TargetOf(t));
+    ARCANA_ASSIGN_OR_RETURN(ev::HttpTarget target, TargetOf(t, ctx));
     records.push_back({target.id, ev::EncodeTarget(target)});
   }
   Status s =

@@ -919,6 +919,31 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
   return Finish(buf);
 }
 
+Status LambdaService::InvokeForEvent(const std::string& function_arn,
+                                     const std::string& rule_account, const std::string& rule_arn,
+                                     const std::string& payload) {
+  auto ref = domain::rotation::ParseLambdaArn(function_arn);
+  if (!ref) return Status(ErrorCode::kResourceNotFound, "Function not found: " + function_arn);
+  ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({ref->account, ref->region}, ref->name));
+  if (!f) return Status(ErrorCode::kResourceNotFound, "Function not found: " + function_arn);
+  if (!rotation::ServiceMayInvoke(*f, "events.amazonaws.com", rule_account, rule_arn)) {
+    return Status(ErrorCode::kAccessDenied,
+                  "the function's resource-based policy does not let events.amazonaws.com "
+                  "invoke it for " + rule_arn + " (lambda add-permission)");
+  }
+  // The role is checked now; the credentials are made when the event leaves the queue.
+  ARCANA_RETURN_IF_ERROR(InvocationOf(*f, std::string(), std::nullopt).status());
+  {
+    std::lock_guard lock(mu_);
+    if (events_.size() >= kMaxQueuedEvents) {
+      return Status(ErrorCode::kThrottling, "the function's invocation queue is full");
+    }
+    events_.emplace_back(std::move(*f), payload);
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
 void LambdaService::RunEvents() {
   for (;;) {
     std::pair<storage::RotationFunction, std::string> next;

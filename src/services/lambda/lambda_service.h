@@ -111,6 +111,16 @@ class LambdaService final : public RestJsonService {
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
 
+  // An EventBridge rule's delivery to its Lambda target (events/delivery.h): queues an Event
+  // invocation of function_arn with payload, as Lambda's asynchronous Invoke does, once the
+  // function's policy lets events.amazonaws.com invoke it for rule_arn of rule_account
+  // (rotation::ServiceMayInvoke: AWS requires that grant) and its role can be assumed.
+  // Errors (the delivery is retried, then dead-lettered): kResourceNotFound for a function
+  // that does not exist, kAccessDenied without the grant, kThrottling when the queue is full,
+  // the role's error.
+  Status InvokeForEvent(const std::string& function_arn, const std::string& rule_account,
+                        const std::string& rule_arn, const std::string& payload);
+
  private:
   struct Target {  // a FunctionName resolved in the caller's account and region
     std::string name;
