@@ -17,8 +17,8 @@ const char* ResourceType(const storage::Change& c) {
   if (service == "secretsmanager") return kSecretType;
   if (service == "kms") return kKmsKeyType;
   if (service == "ssm") return kParameterType;
-  // EventBridge changes name a rule (arn:...:rule/NAME) or, tagging, an event bus
-  // (arn:...:event-bus/NAME).
+  // EventBridge changes name a rule (arn:...:rule/[BUS/]NAME) or an event bus
+  // (arn:...:event-bus/NAME: its creation, update, deletion or tags).
   if (service == "events") {
     auto arn = SplitArn(c.resource);
     return arn && arn->resource.starts_with("event-bus/") ? "AWS::Events::EventBus"
