@@ -93,15 +93,13 @@ BusRef BusRefOf(std::string_view value, const CallContext& ctx) {
   return ref;
 }
 
-// The bus a call's EventBusName names (absent: the default bus), by its name: the default
-// bus, or a custom bus of the caller's account and region that exists (else BusNotFound). A
-// bus ARN of another region is refused as AWS refuses it, before anything is looked up
-// (recorded: CloudFormation's PutRule of a rule whose EventBusName is the ARN of a bus in
-// another region, "Cross-region API call is not allowed." ValidationException 400,
-// aws-samples/amazon-eventbridge-resource-policy-samples#10); one of another account is
-// answered as a bus that does not exist (not confirmed on AWS).
-Result<std::string> ResolveBus(const json::Input& in, const CallContext& ctx,
-                               storage::EventRuleStore& store) {
+// The bus a call's EventBusName names (absent: the default bus), by its name. A bus ARN of
+// another region is refused as AWS refuses it, before anything is looked up (recorded:
+// CloudFormation's PutRule of a rule whose EventBusName is the ARN of a bus in another region,
+// "Cross-region API call is not allowed." ValidationException 400,
+// aws-samples/amazon-eventbridge-resource-policy-samples#10); one of another account (or
+// partition) is answered as a bus that does not exist (not confirmed on AWS).
+Result<std::string> BusNameOf(const json::Input& in, const CallContext& ctx) {
   auto given = in.Str("EventBusName");
   if (!given) return std::string(kDefaultBus);
   const BusRef bus = BusRefOf(*given, ctx);
@@ -109,10 +107,25 @@ Result<std::string> ResolveBus(const json::Input& in, const CallContext& ctx,
     return Status(ErrorCode::kValidation, "Cross-region API call is not allowed.");
   }
   if (bus.account != ctx.account || bus.partition != "aws") return BusNotFound(bus.name);
-  if (bus.name == kDefaultBus) return bus.name;
-  ARCANA_ASSIGN_OR_RETURN(auto found, store.GetBus({ctx.account, ctx.region}, bus.name));
-  if (!found) return BusNotFound(bus.name);
   return bus.name;
+}
+
+// BusNotFound unless bus is the default bus or a custom bus of the caller's account and
+// region. Asked after the call is authorized, so a caller learns of buses only what it may.
+Status CheckBusExists(storage::EventRuleStore& store, const CallContext& ctx,
+                      const std::string& bus) {
+  if (bus == kDefaultBus) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(auto found, store.GetBus({ctx.account, ctx.region}, bus));
+  if (!found) return BusNotFound(bus);
+  return Status::Ok();
+}
+
+// BusNameOf and CheckBusExists together (PutEvents' entries, authorized on the call).
+Result<std::string> ResolveBus(const json::Input& in, const CallContext& ctx,
+                               storage::EventRuleStore& store) {
+  ARCANA_ASSIGN_OR_RETURN(std::string bus, BusNameOf(in, ctx));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(store, ctx, bus));
+  return bus;
 }
 
 // PutEvents limits (EventBridge's): the entries of one request together at most 256 KiB,
@@ -487,12 +500,13 @@ Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Va
 
 Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   const std::string name = *in.Str("Name");
   storage::EventRuleRecord r;
   r.name = storage::RuleKey(bus, name);
   r.arn = RuleArn(ctx.account, ctx.region, bus, name);
   ARCANA_RETURN_IF_ERROR(Allow(ctx, r.arn));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   // AWS: assigning tags with PutRule takes events:TagResource as well as events:PutRule. An
   // update assigns none (AWS ignores Tags then), so it needs no events:TagResource; its Tags
   // are dropped here, so a rule deleted meanwhile is re-created untagged rather than tagged
@@ -523,7 +537,7 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   r.created_ms = ctx.now_ms;
   // The tags apply only if this creates the rule: AWS ignores them on an update.
   Status s = rules_.PutRule(ScopeOf(ctx), r, kMaxRulesPerBus, tags);
-  // Not found: the bus was deleted since ResolveBus saw it.
+  // Not found: the bus was deleted since CheckBusExists saw it.
   if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
   if (!s.ok()) return MapStoreError(s, name, bus);
   rapidjson::StringBuffer buf;
@@ -537,9 +551,10 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
 Result<std::string> EventsService::DescribeRule(const rapidjson::Value& input,
                                                 const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   std::string name = *in.Str("Name");
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, name)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   ARCANA_ASSIGN_OR_RETURN(auto rule, rules_.GetRule(ScopeOf(ctx), storage::RuleKey(bus, name)));
   if (!rule) return RuleNotFound(name, bus);
   rapidjson::StringBuffer buf;
@@ -551,8 +566,9 @@ Result<std::string> EventsService::DescribeRule(const rapidjson::Value& input,
 Result<std::string> EventsService::ListRules(const rapidjson::Value& input,
                                              const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   ARCANA_ASSIGN_OR_RETURN(std::string after, DecodeToken(in));
   size_t limit = static_cast<size_t>(in.Int("Limit").value_or(kDefaultListLimit));
   // Keys of the bus's rules: "<bus>/<name>" on a custom bus, the bare name on the default.
@@ -577,9 +593,10 @@ Result<std::string> EventsService::ListRules(const rapidjson::Value& input,
 Result<std::string> EventsService::DeleteRule(const rapidjson::Value& input,
                                               const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   std::string name = *in.Str("Name");
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, name)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   Status s = rules_.DeleteRule(ScopeOf(ctx), storage::RuleKey(bus, name));
   // Deleting a rule that does not exist succeeds, as on AWS.
   if (!s.ok() && s.code() != ErrorCode::kResourceNotFound) return MapStoreError(s, name, bus);
@@ -589,9 +606,10 @@ Result<std::string> EventsService::DeleteRule(const rapidjson::Value& input,
 Result<std::string> EventsService::SetState(const rapidjson::Value& input, const CallContext& ctx,
                                             const char* state) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   std::string name = *in.Str("Name");
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, name)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   Status s = rules_.SetRuleState(ScopeOf(ctx), storage::RuleKey(bus, name), state);
   if (!s.ok()) return MapStoreError(s, name, bus);
   return EmptyObject();
@@ -600,9 +618,10 @@ Result<std::string> EventsService::SetState(const rapidjson::Value& input, const
 Result<std::string> EventsService::PutTargets(const rapidjson::Value& input,
                                               const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   std::string rule = *in.Str("Rule");
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, rule)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   std::vector<storage::EventTargetRecord> records;
   for (const auto& t : in.Get("Targets")->GetArray()) {
     ARCANA_ASSIGN_OR_RETURN(ev::HttpTarget target, TargetOf(t, ctx));
@@ -617,9 +636,10 @@ Result<std::string> EventsService::PutTargets(const rapidjson::Value& input,
 Result<std::string> EventsService::ListTargetsByRule(const rapidjson::Value& input,
                                                      const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   std::string rule = *in.Str("Rule");
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, rule)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   const std::string key = storage::RuleKey(bus, rule);
   ARCANA_ASSIGN_OR_RETURN(auto found, rules_.GetRule(ScopeOf(ctx), key));
   if (!found) return RuleNotFound(rule, bus);
@@ -646,8 +666,9 @@ Result<std::string> EventsService::ListTargetsByRule(const rapidjson::Value& inp
 Result<std::string> EventsService::ListRuleNamesByTarget(const rapidjson::Value& input,
                                                          const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   ARCANA_RETURN_IF_ERROR(Allow(ctx, "*"));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   ARCANA_ASSIGN_OR_RETURN(std::string after_name, DecodeToken(in));
   std::string after = after_name.empty() ? after_name : storage::RuleKey(bus, after_name);
   const std::string prefix = storage::RuleKey(bus, "");
@@ -690,9 +711,10 @@ Result<std::string> EventsService::ListRuleNamesByTarget(const rapidjson::Value&
 Result<std::string> EventsService::RemoveTargets(const rapidjson::Value& input,
                                                  const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_ASSIGN_OR_RETURN(const std::string bus, ResolveBus(in, ctx, rules_));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, BusNameOf(in, ctx));
   std::string rule = *in.Str("Rule");
   ARCANA_RETURN_IF_ERROR(Allow(ctx, RuleArn(ctx.account, ctx.region, bus, rule)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   Status s = rules_.RemoveTargets(ScopeOf(ctx), storage::RuleKey(bus, rule),
                                   in.StrList("Ids").value_or(std::vector<std::string>{}));
   if (!s.ok()) return MapStoreError(s, rule, bus);
@@ -888,7 +910,7 @@ Result<std::string> EventsService::DescribeEventBus(const rapidjson::Value& inpu
                                                     const CallContext& ctx) {
   json::Input in(input);
   const BusRef bus = BusRefOf(in.Str("Name").value_or(kDefaultBus), ctx);
-  // A bus ARN of another region is refused before anything else, as ResolveBus refuses it
+  // A bus ARN of another region is refused before anything else, as BusNameOf refuses it
   // for the rule operations (recorded for PutRule; not confirmed on AWS for DescribeEventBus).
   if (bus.region != ctx.region) {
     return Status(ErrorCode::kValidation, "Cross-region API call is not allowed.");
