@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,7 @@ struct EventBusRecord {
   std::string description;
   int64_t created_ms = 0;
   int64_t modified_ms = 0;
+  std::string policy;  // its resource-based policy (PutPermission); "" when it has none
 };
 
 struct EventRuleRecord {
@@ -91,9 +93,19 @@ class EventRuleStore {
   // change, "UpdateEventBus".
   virtual Status UpdateBus(const Scope& scope, const std::string& name,
                            const std::string& description, int64_t modified_ms) = 0;
-  // Deletes a custom bus and its tags. kResourceNotFound when absent; kPreconditionNotMet
-  // while a rule of the bus remains. One change, "DeleteEventBus".
+  // Deletes a custom bus, its tags and its policy. kResourceNotFound when absent;
+  // kPreconditionNotMet while a rule of the bus remains. One change, "DeleteEventBus".
   virtual Status DeleteBus(const Scope& scope, const std::string& name) = 0;
+  // The resource-based policy of a bus (the default bus's too); "" when it has none.
+  virtual Result<std::string> GetBusPolicy(const Scope& scope, const std::string& bus) = 0;
+  // Replaces a bus's policy with edit(current) ("" when it has none; an answer of "" removes
+  // it), read and written in one write, so that edits on any nodes apply one after the
+  // other. kResourceNotFound for a custom bus that does not exist; edit's error is returned
+  // and nothing is written. One change, `kind` ("PutPermission", "RemovePermission"), whose
+  // resource is the bus's ARN.
+  using PolicyEdit = std::function<Result<std::string>(const std::string& current)>;
+  virtual Status EditBusPolicy(const Scope& scope, const std::string& bus, const std::string& kind,
+                               const PolicyEdit& edit) = 0;
 
   // Creates the rule, or replaces its pattern, state and description (created_ms and arn of
   // an existing rule are kept). A rule of a custom bus (key "<bus>/<name>") needs the bus:

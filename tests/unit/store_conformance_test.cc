@@ -2251,7 +2251,33 @@ TEST_P(StoreConformance, CustomEventBusesHoldTheirRulesAndTags) {
   EXPECT_EQ(SplitRuleKey("orders/r1").name, "r1");
   EXPECT_EQ(SplitRuleKey("r1").bus, kDefaultEventBus);
 
-  // A bus with rules stays; without, it goes with its tags (a bus created again has none).
+  // Policies: of the default bus and of custom ones; an edit reads what the last one wrote,
+  // and one that fails writes nothing.
+  auto set = [](std::string text) {
+    return [text](const std::string&) -> Result<std::string> { return text; };
+  };
+  EXPECT_CODE(rules.EditBusPolicy(kScope, "nope", "PutPermission", set("p")),
+              ErrorCode::kResourceNotFound);
+  ASSERT_OK(rules.EditBusPolicy(kScope, "default", "PutPermission", set("d")));
+  ASSERT_OK(rules.EditBusPolicy(kScope, "orders", "PutPermission", set("p1")));
+  ASSERT_OK(rules.EditBusPolicy(kScope, "orders", "PutPermission",
+                                [](const std::string& current) -> Result<std::string> {
+                                  return current + "+p2";
+                                }));
+  EXPECT_CODE(rules.EditBusPolicy(kScope, "orders", "RemovePermission",
+                                  [](const std::string&) -> Result<std::string> {
+                                    return Status(ErrorCode::kEventsResourceNotFound, "no");
+                                  }),
+              ErrorCode::kEventsResourceNotFound);
+  EXPECT_EQ(*rules.GetBusPolicy(kScope, "orders"), "p1+p2");
+  EXPECT_EQ(rules.GetBus(kScope, "orders")->value().policy, "p1+p2");
+  EXPECT_EQ(*rules.GetBusPolicy(kScope, "default"), "d");
+  EXPECT_EQ(*rules.GetBusPolicy(kOther, "default"), "");
+  ASSERT_OK(rules.EditBusPolicy(kScope, "default", "RemovePermission", set("")));
+  EXPECT_EQ(*rules.GetBusPolicy(kScope, "default"), "");
+
+  // A bus with rules stays; without, it goes with its tags and policy (a bus created again
+  // has none).
   EXPECT_CODE(rules.DeleteBus(kScope, "orders"), ErrorCode::kPreconditionNotMet);
   ASSERT_OK(rules.DeleteRule(kScope, "orders/r1"));
   ASSERT_OK(rules.DeleteBus(kScope, "orders"));
@@ -2260,6 +2286,7 @@ TEST_P(StoreConformance, CustomEventBusesHoldTheirRulesAndTags) {
   EXPECT_TRUE(rules.GetBus(kOther, "orders")->has_value());
   ASSERT_OK(rules.CreateBus(kScope, orders, 3, {}));
   EXPECT_TRUE(rules.ListBusTags(kScope, "orders")->empty());
+  EXPECT_EQ(*rules.GetBusPolicy(kScope, "orders"), "");
   auto cs = ChangesAfter(head);
   EXPECT_TRUE(std::any_of(cs.begin(), cs.end(), [&](const Change& c) {
     return c.resource == arn && c.kind == "DeleteEventBus";

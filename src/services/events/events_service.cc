@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "auth/authorizer.h"
+#include "auth/policy/policy.h"
 #include "common/civil_time.h"
 #include "common/json.h"
 #include "common/pattern.h"
@@ -120,12 +121,29 @@ Status CheckBusExists(storage::EventRuleStore& store, const CallContext& ctx,
   return Status::Ok();
 }
 
-// BusNameOf and CheckBusExists together (PutEvents' entries, authorized on the call).
-Result<std::string> ResolveBus(const json::Input& in, const CallContext& ctx,
-                               storage::EventRuleStore& store) {
-  ARCANA_ASSIGN_OR_RETURN(std::string bus, BusNameOf(in, ctx));
-  ARCANA_RETURN_IF_ERROR(CheckBusExists(store, ctx, bus));
-  return bus;
+// The bus a PutEvents entry is put onto: its owner, name and ARN (an entry may name another
+// account's bus by ARN: its policy decides, AuthorizePutEvents); nullopt for a bus of another
+// region or partition, which no event reaches from here.
+struct EntryBus {
+  std::string account;
+  std::string name;
+  std::string arn;
+};
+
+std::optional<EntryBus> EntryBusOf(const json::Input& entry, const CallContext& ctx) {
+  auto given = entry.Str("EventBusName");
+  if (!given) return EntryBus{ctx.account, kDefaultBus, DefaultBusArn(ctx)};
+  const BusRef ref = BusRefOf(*given, ctx);
+  if (ref.region != ctx.region || ref.partition != "aws") return std::nullopt;
+  return EntryBus{ref.account, ref.name, ref.arn};
+}
+
+// Whether bus exists in its owner's account (the default bus always does).
+Result<bool> EntryBusExists(storage::EventRuleStore& store, const CallContext& ctx,
+                            const EntryBus& bus) {
+  if (bus.name == kDefaultBus) return true;
+  ARCANA_ASSIGN_OR_RETURN(auto found, store.GetBus({bus.account, ctx.region}, bus.name));
+  return found.has_value();
 }
 
 // PutEvents limits (EventBridge's): the entries of one request together at most 256 KiB,
@@ -433,6 +451,9 @@ void WriteBus(json::Writer& w, const storage::EventBusRecord& bus) {
   json::KV(w, "Name", bus.name);
   json::KV(w, "Arn", bus.arn);
   if (!bus.description.empty()) json::KV(w, "Description", bus.description);
+  // Only while it has one (recorded on AWS: test_remove_permission, the member gone after
+  // RemovePermission of every statement).
+  if (!bus.policy.empty()) json::KV(w, "Policy", bus.policy);
   w.Key("CreationTime");
   json::WriteTimestamp(w, bus.created_ms);
   w.Key("LastModifiedTime");
@@ -494,6 +515,8 @@ Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Va
   if (op == "CreateEventBus") return CreateEventBus(input, ctx);
   if (op == "UpdateEventBus") return UpdateEventBus(input, ctx);
   if (op == "DeleteEventBus") return DeleteEventBus(input, ctx);
+  if (op == "PutPermission") return PutPermission(input, ctx);
+  if (op == "RemovePermission") return RemovePermission(input, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(op) + " is not supported by this server.");
 }
@@ -736,11 +759,11 @@ Result<std::string> EventsService::TestEventPattern(const rapidjson::Value& inpu
 Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
                                              const CallContext& ctx) {
   json::Input in(input);
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, DefaultBusArn(ctx)));
   const rapidjson::Value* entries = in.Get("Entries");
   if (entries == nullptr || !entries->IsArray()) {  // the model validator requires the list
     return Status(ErrorCode::kValidation, "Entries is a required list.");
   }
+  ARCANA_RETURN_IF_ERROR(AuthorizePutEvents(*entries, ctx));
   if (EntriesSize(*entries) > kMaxPutEventsBytes) {
     return Status(ErrorCode::kValidation,
                   "Total size of the entries in the request is over the limit.");
@@ -786,7 +809,11 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
     // An entry for an event bus that does not exist is accepted and dropped, as AWS answers it
     // (an EventId, not a failed entry: recorded by LocalStack's
     // test_put_events_nonexistent_event_bus).
-    const Result<std::string> bus = ResolveBus(e, ctx, rules_);
+    const std::optional<EntryBus> bus = EntryBusOf(e, ctx);
+    bool exists = false;
+    if (bus) {
+      ARCANA_ASSIGN_OR_RETURN(exists, EntryBusExists(rules_, ctx, *bus));
+    }
     rapidjson::Document parsed;
     // One level below the bound: the bus nests Detail in the event's envelope and parses
     // that again to match it; a deeper one would be answered an EventId and never routed.
@@ -816,8 +843,10 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
     w.StartObject();
     json::KV(w, "EventId", event.id);
     w.EndObject();
-    if (bus_ != nullptr && bus.ok()) {
-      event.bus = *bus;
+    if (bus_ != nullptr && exists) {
+      // Routed among the rules of the bus's owner; the event names its sender's account.
+      event.account = bus->account;
+      event.bus = bus->name;
       bus_->Publish(std::move(event));
     }
   }
@@ -879,6 +908,36 @@ Result<std::string> EventsService::ListTagsForResource(const rapidjson::Value& i
   return json::Finish(buf);
 }
 
+Status EventsService::AuthorizePutEvents(const rapidjson::Value& entries,
+                                         const CallContext& ctx) {
+  // Each bus the entries name, once, in their order: events:PutEvents on its ARN, with its
+  // policy (PutPermission) as the resource policy, so another account's caller needs it.
+  std::vector<std::string> seen;
+  for (const auto& entry : entries.GetArray()) {
+    if (!entry.IsObject()) continue;
+    std::optional<EntryBus> bus = EntryBusOf(json::Input(entry), ctx);
+    if (!bus || std::find(seen.begin(), seen.end(), bus->arn) != seen.end()) continue;
+    seen.push_back(bus->arn);
+    ARCANA_ASSIGN_OR_RETURN(bool exists, EntryBusExists(rules_, ctx, *bus));
+    std::string policy;
+    if (exists) {
+      ARCANA_ASSIGN_OR_RETURN(policy, rules_.GetBusPolicy({bus->account, ctx.region}, bus->name));
+    }
+    auth::AccessRequest req;
+    req.action = ctx.action;
+    req.resource_arn = bus->arn;
+    req.resource_account = bus->account;
+    if (!policy.empty()) {
+      req.resource_policy = &policy;
+      req.resource_policy_id = bus->arn + "/resource-policy";
+    }
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  }
+  // No entry names a bus that can be reached: the call is still one on the default bus.
+  if (seen.empty()) return Allow(ctx, DefaultBusArn(ctx));
+  return Status::Ok();
+}
+
 Result<int64_t> EventsService::DefaultBusCreatedMs(const CallContext& ctx) {
   const std::string key = DefaultBusCreatedMetaKey(ctx.account, ctx.region);
   ARCANA_ASSIGN_OR_RETURN(std::optional<std::string> stored, meta_.GetMeta(key));
@@ -901,9 +960,11 @@ Result<int64_t> EventsService::DefaultBusCreatedMs(const CallContext& ctx) {
 // The default bus as a record: its name and ARN, and the creation time kept in the meta store.
 Result<storage::EventBusRecord> EventsService::DefaultBus(const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(int64_t created_ms, DefaultBusCreatedMs(ctx));
-  // Nothing here modifies the default bus (no policy, description, configuration): never
-  // modified since it was created. Tags are not the bus's configuration.
-  return storage::EventBusRecord{kDefaultBus, DefaultBusArn(ctx), "", created_ms, created_ms};
+  ARCANA_ASSIGN_OR_RETURN(std::string policy, rules_.GetBusPolicy(ScopeOf(ctx), kDefaultBus));
+  // Nothing here modifies the default bus's configuration (no description here): never
+  // modified since it was created. Tags and its policy are not its configuration.
+  return storage::EventBusRecord{kDefaultBus, DefaultBusArn(ctx), "", created_ms, created_ms,
+                                 std::move(policy)};
 }
 
 Result<std::string> EventsService::DescribeEventBus(const rapidjson::Value& input,
@@ -929,8 +990,6 @@ Result<std::string> EventsService::DescribeEventBus(const rapidjson::Value& inpu
   if (!found) return BusNotFound(bus.name);
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  // No Policy: PutPermission is not served, so a bus never has one (AWS omits the member
-  // then: recorded, LocalStack's TestEventBus::test_remove_permission[default]).
   WriteBus(w, *found);
   return json::Finish(buf);
 }
@@ -1066,6 +1125,180 @@ Result<std::string> EventsService::DeleteEventBus(const rapidjson::Value& input,
   if (s.code() == ErrorCode::kPreconditionNotMet) {
     return Status(ErrorCode::kValidation, "EventBus can't be deleted since it has rules.");
   }
+  ARCANA_RETURN_IF_ERROR(s);
+  return EmptyObject();
+}
+
+namespace {
+
+// A bus policy's statements (an object with a Statement array); none for "".
+Result<rapidjson::Document> PolicyDocument(const std::string& policy) {
+  rapidjson::Document doc;
+  if (policy.empty()) {
+    doc.Parse(R"({"Version":"2012-10-17","Statement":[]})");
+    return doc;
+  }
+  if (!json::ParseBounded(policy, &doc).ok() || !doc.IsObject()) {
+    return Status(ErrorCode::kInternalFailure, "The event bus's stored policy is unreadable.");
+  }
+  if (!doc.HasMember("Statement")) {
+    doc.AddMember("Statement", rapidjson::Value(rapidjson::kArrayType), doc.GetAllocator());
+  } else if (doc["Statement"].IsObject()) {  // one statement, not in a list
+    rapidjson::Value one(doc["Statement"], doc.GetAllocator());
+    doc["Statement"].SetArray();
+    doc["Statement"].PushBack(one, doc.GetAllocator());
+  }
+  if (!doc["Statement"].IsArray()) {
+    return Status(ErrorCode::kInternalFailure, "The event bus's stored policy is unreadable.");
+  }
+  return doc;
+}
+
+// Removes the statements whose Sid is sid; whether any was.
+bool RemoveStatement(rapidjson::Document& doc, const std::string& sid) {
+  auto& list = doc["Statement"];
+  bool removed = false;
+  for (auto it = list.Begin(); it != list.End();) {
+    if (it->IsObject() && it->HasMember("Sid") && (*it)["Sid"].IsString() &&
+        sid == (*it)["Sid"].GetString()) {
+      it = list.Erase(it);
+      removed = true;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+std::string PolicyText(const rapidjson::Document& doc) {
+  if (doc["Statement"].Empty()) return "";  // no statement left: no policy
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  doc.Accept(w);
+  return json::Finish(buf);
+}
+
+// The events:PutEvents statement PutPermission writes (as AWS writes it: the account's root,
+// or "*"; an organization condition as StringEquals on aws:PrincipalOrgID).
+void AddPutEventsStatement(rapidjson::Document& doc, const std::string& sid,
+                           const std::string& principal, const std::string& bus_arn,
+                           const rapidjson::Value* condition) {
+  auto& a = doc.GetAllocator();
+  auto str = [&a](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
+  rapidjson::Value st(rapidjson::kObjectType);
+  st.AddMember("Sid", str(sid), a);
+  st.AddMember("Effect", "Allow", a);
+  if (principal == "*") {
+    st.AddMember("Principal", "*", a);
+  } else {
+    rapidjson::Value p(rapidjson::kObjectType);
+    p.AddMember("AWS", str("arn:aws:iam::" + principal + ":root"), a);
+    st.AddMember("Principal", p, a);
+  }
+  st.AddMember("Action", "events:PutEvents", a);
+  st.AddMember("Resource", str(bus_arn), a);
+  if (condition != nullptr) {
+    json::Input c(*condition);
+    rapidjson::Value key(rapidjson::kObjectType);
+    key.AddMember(str(c.Str("Key").value_or("")), str(c.Str("Value").value_or("")), a);
+    rapidjson::Value cond(rapidjson::kObjectType);
+    cond.AddMember(str(c.Str("Type").value_or("")), key, a);
+    st.AddMember("Condition", cond, a);
+  }
+  doc["Statement"].PushBack(st, a);
+}
+
+}  // namespace
+
+Result<std::string> EventsService::PutPermission(const rapidjson::Value& input,
+                                                 const CallContext& ctx) {
+  json::Input in(input);
+  const std::string bus = in.Str("EventBusName").value_or(kDefaultBus);
+  const std::string arn = BusArnOf(ctx, bus);
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, arn));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
+  std::optional<std::string> policy = in.Str("Policy");
+  const bool statement = in.Has("Action") || in.Has("Principal") || in.Has("StatementId") ||
+                         in.Has("Condition");
+  if (policy && statement) {
+    return Status(ErrorCode::kValidation,
+                  "Parameter Policy can't be given with Action, Principal, StatementId or "
+                  "Condition.");
+  }
+  storage::EventRuleStore::PolicyEdit edit;
+  if (policy) {
+    // A whole policy document replaces the bus's (AWS: "Policy: A JSON string that describes
+    // the permission policy statement. You can include a Policy parameter in the request
+    // instead of using the StatementId, Action, Principal, or Condition parameters").
+    rapidjson::Document doc;
+    if (!json::ParseBounded(*policy, &doc).ok() || !doc.IsObject() ||
+        !auth::policy::ParsePolicy(*policy, auth::policy::PolicyUse::kResource).ok()) {
+      return Status(ErrorCode::kValidation, "Parameter Policy is not valid.");
+    }
+    edit = [text = *policy](const std::string&) -> Result<std::string> { return text; };
+  } else {
+    const std::string action = in.Str("Action").value_or("");
+    const std::string principal = in.Str("Principal").value_or("");
+    const std::string sid = in.Str("StatementId").value_or("");
+    if (action.empty() || principal.empty() || sid.empty()) {
+      return Status(ErrorCode::kValidation,
+                    "Parameter(s) Action, Principal and StatementId, or Policy, must be "
+                    "specified.");
+    }
+    // EventBridge grants only PutEvents this way.
+    if (action != "events:PutEvents") {
+      return Status(ErrorCode::kValidation,
+                    "Provided value in parameter 'action' is not supported.");
+    }
+    const rapidjson::Value* condition = in.Get("Condition");
+    if (condition != nullptr && principal != "*") {
+      return Status(ErrorCode::kValidation,
+                    "Principal must be * when Condition is specified.");
+    }
+    edit = [sid, principal, arn, condition](const std::string& current) -> Result<std::string> {
+      ARCANA_ASSIGN_OR_RETURN(rapidjson::Document doc, PolicyDocument(current));
+      // A statement of the same id is replaced (recorded on AWS: test_put_permission).
+      RemoveStatement(doc, sid);
+      AddPutEventsStatement(doc, sid, principal, arn, condition);
+      return PolicyText(doc);
+    };
+  }
+  Status s = rules_.EditBusPolicy(ScopeOf(ctx), bus, "PutPermission", edit);
+  if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
+  ARCANA_RETURN_IF_ERROR(s);
+  return EmptyObject();
+}
+
+Result<std::string> EventsService::RemovePermission(const rapidjson::Value& input,
+                                                    const CallContext& ctx) {
+  json::Input in(input);
+  const std::string bus = in.Str("EventBusName").value_or(kDefaultBus);
+  const std::string arn = BusArnOf(ctx, bus);
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, arn));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
+  const bool all = in.Bool("RemoveAllPermissions").value_or(false);
+  const std::string sid = in.Str("StatementId").value_or("");
+  if (!all && sid.empty()) {
+    return Status(ErrorCode::kValidation,
+                  "Parameter StatementId or RemoveAllPermissions must be specified.");
+  }
+  auto edit = [all, sid](const std::string& current) -> Result<std::string> {
+    if (all) {
+      if (current.empty()) {
+        return Status(ErrorCode::kEventsResourceNotFound, "EventBus does not have a policy.");
+      }
+      return std::string();
+    }
+    ARCANA_ASSIGN_OR_RETURN(rapidjson::Document doc, PolicyDocument(current));
+    // Recorded on AWS, with a policy and without: test_remove_permission_non_existing_sid.
+    if (!RemoveStatement(doc, sid)) {
+      return Status(ErrorCode::kEventsResourceNotFound,
+                    "Statement with the provided id does not exist.");
+    }
+    return PolicyText(doc);
+  };
+  Status s = rules_.EditBusPolicy(ScopeOf(ctx), bus, "RemovePermission", edit);
+  if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
   ARCANA_RETURN_IF_ERROR(s);
   return EmptyObject();
 }

@@ -6,7 +6,9 @@
 //    (CreateEventBus with Name, Description and Tags, UpdateEventBus's Description,
 //    DeleteEventBus of one without rules, DescribeEventBus, ListEventBuses by name with the
 //    default bus among them; at most kMaxBusesPerRegion; partner sources, KMS keys and
-//    dead-letter or log configurations are refused), in AWS's recorded words (a bus that does
+//    dead-letter or log configurations are refused), and any bus's resource-based policy
+//    (PutPermission, RemovePermission; answered as Policy; PutEvents from another account
+//    onto the bus needs it), in AWS's recorded words (a bus that does
 //    not exist is "Event bus <name> does not exist.", named by its name even when given by
 //    ARN; deleting one succeeds; "Cannot delete event bus default.");
 //  - rules of a bus (EventBusName: a name or an ARN of this account and region, absent: the
@@ -90,6 +92,9 @@ class EventsService final : public Service {
   Result<std::string> TestEventPattern(const rapidjson::Value& in, const CallContext& ctx);
   // Custom events onto the default bus, routed to the rules they match like Arcana's own.
   Result<std::string> PutEvents(const rapidjson::Value& in, const CallContext& ctx);
+  // events:PutEvents on each bus the entries name (each once), with its policy as the
+  // resource policy; the default bus when they name none that can be reached.
+  Status AuthorizePutEvents(const rapidjson::Value& entries, const CallContext& ctx);
   Result<std::string> TagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> UntagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListTagsForResource(const rapidjson::Value& in, const CallContext& ctx);
@@ -105,6 +110,12 @@ class EventsService final : public Service {
   Result<std::string> UpdateEventBus(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> DeleteEventBus(const rapidjson::Value& in, const CallContext& ctx);
   Result<storage::EventBusRecord> DefaultBus(const CallContext& ctx);
+  // A bus's resource-based policy: PutPermission adds (or replaces, by StatementId) an
+  // events:PutEvents statement for an account or "*", or sets a whole Policy document;
+  // RemovePermission removes a statement or all of them. DescribeEventBus answers it as
+  // Policy; PutEvents honours it (another account's calls onto the bus).
+  Result<std::string> PutPermission(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> RemovePermission(const rapidjson::Value& in, const CallContext& ctx);
   // The default bus's creation time in the caller's account and region (epoch ms): stored on
   // first use with MetaStore::PutMetaIfAbsent, so concurrent first uses agree on one value.
   Result<int64_t> DefaultBusCreatedMs(const CallContext& ctx);

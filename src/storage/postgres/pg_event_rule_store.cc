@@ -69,11 +69,25 @@ CREATE TABLE event_buses (
 );
 )sql";
 
+// The resource-based policy of a bus (PutPermission), the default bus's too.
+const char* const kEventsV5 = R"sql(
+CREATE TABLE event_bus_policies (
+  account TEXT COLLATE "C" NOT NULL,
+  region  TEXT COLLATE "C" NOT NULL,
+  bus     TEXT COLLATE "C" NOT NULL,
+  policy  TEXT NOT NULL,
+  PRIMARY KEY (account, region, bus)
+);
+)sql";
+
+// A bus's columns and its policy ("" when none); conditions name the bus table "b".
 constexpr const char* kBusColumns =
-    "SELECT name, arn, description, created_ms, modified_ms FROM event_buses ";
+    "SELECT b.name, b.arn, b.description, b.created_ms, b.modified_ms, "
+    "coalesce(p.policy, '') FROM event_buses b LEFT JOIN event_bus_policies p "
+    "ON p.account = b.account AND p.region = b.region AND p.bus = b.name ";
 
 EventBusRecord DecodeBus(const pqxx::row& row) {
-  return {Text(row[0]), Text(row[1]), Text(row[2]), Int(row[3]), Int(row[4])};
+  return {Text(row[0]), Text(row[1]), Text(row[2]), Int(row[3]), Int(row[4]), Text(row[5])};
 }
 
 // The bus a rule key names ("default" for a key without '/').
@@ -146,7 +160,7 @@ void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
 }  // namespace
 
 Migrations PgEventRuleStore::Schema() {
-  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4}};
+  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5}};
 }
 
 Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
@@ -438,7 +452,8 @@ Result<std::optional<EventBusRecord>> PgEventRuleStore::GetBus(const Scope& scop
                                                                const std::string& name) {
   std::optional<EventBusRecord> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("read event bus", [&](Tx& tx) {
-    auto r = tx.Exec(std::string(kBusColumns) + "WHERE account = $1 AND region = $2 AND name = $3",
+    auto r = tx.Exec(std::string(kBusColumns) +
+                         "WHERE b.account = $1 AND b.region = $2 AND b.name = $3",
                      {scope.account, scope.region, name});
     if (!r.empty()) out = DecodeBus(r[0]);
     return Status::Ok();
@@ -453,8 +468,8 @@ Result<std::vector<EventBusRecord>> PgEventRuleStore::ListBuses(const Scope& sco
   std::vector<EventBusRecord> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("list event buses", [&](Tx& tx) {
     for (const auto& row : tx.Exec(std::string(kBusColumns) +
-                                       "WHERE account = $1 AND region = $2 AND name > $3 AND "
-                                       "starts_with(name, $4) ORDER BY name LIMIT $5",
+                                       "WHERE b.account = $1 AND b.region = $2 AND b.name > $3 "
+                                       "AND starts_with(b.name, $4) ORDER BY b.name LIMIT $5",
                                    {scope.account, scope.region, after_name, name_prefix,
                                     std::min(limit, kMaxListLimit)})) {
       out.push_back(DecodeBus(row));
@@ -495,14 +510,54 @@ Status PgEventRuleStore::DeleteBus(const Scope& scope, const std::string& name) 
             {scope.account, scope.region, name});
     tx.Exec("DELETE FROM event_bus_tags WHERE account = $1 AND region = $2 AND bus = $3",
             {scope.account, scope.region, name});
+    tx.Exec("DELETE FROM event_bus_policies WHERE account = $1 AND region = $2 AND bus = $3",
+            {scope.account, scope.region, name});
     tx.AddChange(
         {0, 0, scope.account, scope.region, kService, BusArn(scope, name), "DeleteEventBus"});
     return Status::Ok();
   });
 }
 
+Result<std::string> PgEventRuleStore::GetBusPolicy(const Scope& scope, const std::string& bus) {
+  std::string out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read bus policy", [&](Tx& tx) {
+    auto r = tx.Exec("SELECT policy FROM event_bus_policies WHERE account = $1 AND region = $2 "
+                     "AND bus = $3",
+                     {scope.account, scope.region, bus});
+    if (!r.empty()) out = Text(r[0][0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status PgEventRuleStore::EditBusPolicy(const Scope& scope, const std::string& bus,
+                                       const std::string& kind, const PolicyEdit& edit) {
+  return db_.Write("write bus policy", [&](Tx& tx) -> Status {
+    ARCANA_RETURN_IF_ERROR(LockBusShared(tx, scope, bus));
+    // Edits of one bus's policy take turns (the default bus has no row to lock).
+    tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 7215))",
+            {scope.account + "\n" + scope.region + "\n" + bus});
+    auto r = tx.Exec("SELECT policy FROM event_bus_policies WHERE account = $1 AND region = $2 "
+                     "AND bus = $3",
+                     {scope.account, scope.region, bus});
+    ARCANA_ASSIGN_OR_RETURN(std::string next, edit(r.empty() ? std::string() : Text(r[0][0])));
+    if (next.empty()) {
+      tx.Exec("DELETE FROM event_bus_policies WHERE account = $1 AND region = $2 AND bus = $3",
+              {scope.account, scope.region, bus});
+    } else {
+      tx.Exec("INSERT INTO event_bus_policies (account, region, bus, policy) "
+              "VALUES ($1, $2, $3, $4) ON CONFLICT (account, region, bus) "
+              "DO UPDATE SET policy = excluded.policy",
+              {scope.account, scope.region, bus, next});
+    }
+    tx.AddChange({0, 0, scope.account, scope.region, kService, BusArn(scope, bus), kind});
+    return Status::Ok();
+  });
+}
+
 Status PgEventRuleStore::WipeEventRules() {
   return db_.Write("wipe rules", [&](Tx& tx) {
+    tx.Exec("DELETE FROM event_bus_policies");
     for (const auto& row : tx.Exec("DELETE FROM event_buses RETURNING account, region, arn")) {
       tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService, Text(row[2]), "WipeResources"});
     }

@@ -1,5 +1,5 @@
 // The PostgreSQL EventRuleStore (storage/event_rule_store.h): tables event_buses,
-// event_rules, event_targets, event_rule_tags and event_bus_tags (component "events"). Writes
+// event_bus_policies, event_rules, event_targets, event_rule_tags and event_bus_tags (component "events"). Writes
 // lock the rule's row (SELECT ... FOR UPDATE), so a DeleteRule and a PutTargets or TagRule of
 // one rule on two nodes serialise: a rule is never deleted with targets or tags left behind.
 // Writes that need a custom bus (its rules, its tags) hold its row FOR SHARE and DeleteBus
@@ -38,6 +38,9 @@ class PgEventRuleStore : public EventRuleStore {
   Status UpdateBus(const Scope& scope, const std::string& name, const std::string& description,
                    int64_t modified_ms) override;
   Status DeleteBus(const Scope& scope, const std::string& name) override;
+  Result<std::string> GetBusPolicy(const Scope& scope, const std::string& bus) override;
+  Status EditBusPolicy(const Scope& scope, const std::string& bus, const std::string& kind,
+                       const PolicyEdit& edit) override;
   Status DeleteRule(const Scope& scope, const std::string& name) override;
   Status SetRuleState(const Scope& scope, const std::string& name,
                       const std::string& state) override;

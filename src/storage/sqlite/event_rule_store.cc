@@ -66,6 +66,16 @@ const char* const kEventsMigrations[] = {
       PRIMARY KEY (account, region, name)
     ) WITHOUT ROWID;
     )sql",
+    // 5: the resource-based policy of a bus (PutPermission), the default bus's too.
+    R"sql(
+    CREATE TABLE event_bus_policies (
+      account TEXT NOT NULL,
+      region  TEXT NOT NULL,
+      bus     TEXT NOT NULL,
+      policy  TEXT NOT NULL,
+      PRIMARY KEY (account, region, bus)
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 // The bus a rule key names ("default" for a key without '/').
@@ -204,8 +214,14 @@ Status CheckBusInWrite(Conn& c, const Scope& scope, const std::string& bus) {
 
 EventBusRecord ReadBus(sqlite3_stmt* st) {
   return {ColText(st, 0), ColText(st, 1), ColText(st, 2), sqlite3_column_int64(st, 3),
-          sqlite3_column_int64(st, 4)};
+          sqlite3_column_int64(st, 4), ColText(st, 5)};
 }
+
+// A bus's columns and its policy ("" when none).
+constexpr const char* kBusSelect =
+    "SELECT b.name, b.arn, b.description, b.created_ms, b.modified_ms, "
+    "coalesce(p.policy, '') FROM event_buses b LEFT JOIN event_bus_policies p "
+    "ON p.account = b.account AND p.region = b.region AND p.bus = b.name ";
 
 }  // namespace
 
@@ -529,9 +545,9 @@ Status SqliteEventRuleStore::CreateBus(const Scope& scope, const EventBusRecord&
 Result<std::optional<EventBusRecord>> SqliteEventRuleStore::GetBus(const Scope& scope,
                                                                    const std::string& name) {
   ARCANA_LEASE(c, db_.pool());
-  sqlite3_stmt* st = c->Prepare(
-      "SELECT name, arn, description, created_ms, modified_ms FROM event_buses "
-      "WHERE account = ? AND region = ? AND name = ?");
+  static const std::string kSql =
+      std::string(kBusSelect) + "WHERE b.account = ? AND b.region = ? AND b.name = ?";
+  sqlite3_stmt* st = c->Prepare(kSql.c_str());
   if (!st) return DbError(c->db(), "prepare");
   BindScope(st, scope);
   BindText(st, 3, name);
@@ -548,10 +564,11 @@ Result<std::vector<EventBusRecord>> SqliteEventRuleStore::ListBuses(const Scope&
                                                                    const std::string& after_name,
                                                                    size_t limit) {
   ARCANA_LEASE(c, db_.pool());
-  sqlite3_stmt* st = c->Prepare(
-      "SELECT name, arn, description, created_ms, modified_ms FROM event_buses "
-      "WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
-      "ORDER BY name LIMIT ?");
+  static const std::string kSql =
+      std::string(kBusSelect) +
+      "WHERE b.account = ? AND b.region = ? AND b.name > ? AND "
+      "substr(b.name, 1, length(?)) = ? ORDER BY b.name LIMIT ?";
+  sqlite3_stmt* st = c->Prepare(kSql.c_str());
   if (!st) return DbError(c->db(), "prepare");
   BindScope(st, scope);
   BindText(st, 3, after_name);
@@ -596,8 +613,54 @@ Status SqliteEventRuleStore::DeleteBus(const Scope& scope, const std::string& na
     ARCANA_RETURN_IF_ERROR(DeleteChildren(
         c, "DELETE FROM event_bus_tags WHERE account = ? AND region = ? AND bus = ?", scope,
         name));
+    ARCANA_RETURN_IF_ERROR(DeleteChildren(
+        c, "DELETE FROM event_bus_policies WHERE account = ? AND region = ? AND bus = ?", scope,
+        name));
     return txn.AddChange(scope.account, scope.region, kService, BusArn(scope, name),
                          "DeleteEventBus");
+  });
+}
+
+namespace {
+// The policy of a bus read through c ("" when none).
+Result<std::string> ReadBusPolicy(Conn& c, const Scope& scope, const std::string& bus) {
+  sqlite3_stmt* st = c.Prepare(
+      "SELECT policy FROM event_bus_policies WHERE account = ? AND region = ? AND bus = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindScope(st, scope);
+  BindText(st, 3, bus);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::string();
+  if (rc != SQLITE_ROW) return DbError(c.db(), "read bus policy");
+  std::string policy = ColText(st, 0);
+  sqlite3_reset(st);
+  return policy;
+}
+}  // namespace
+
+Result<std::string> SqliteEventRuleStore::GetBusPolicy(const Scope& scope, const std::string& bus) {
+  ARCANA_LEASE(c, db_.pool());
+  return ReadBusPolicy(*c, scope, bus);
+}
+
+Status SqliteEventRuleStore::EditBusPolicy(const Scope& scope, const std::string& bus,
+                                           const std::string& kind, const PolicyEdit& edit) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    ARCANA_RETURN_IF_ERROR(CheckBusInWrite(c, scope, bus));
+    ARCANA_ASSIGN_OR_RETURN(std::string current, ReadBusPolicy(c, scope, bus));
+    ARCANA_ASSIGN_OR_RETURN(std::string next, edit(current));
+    sqlite3_stmt* st = c.Prepare(
+        next.empty()
+            ? "DELETE FROM event_bus_policies WHERE account = ? AND region = ? AND bus = ?"
+            : "INSERT INTO event_bus_policies (account, region, bus, policy) VALUES (?,?,?,?) "
+              "ON CONFLICT (account, region, bus) DO UPDATE SET policy = excluded.policy");
+    if (!st) return DbError(c.db(), "prepare");
+    BindScope(st, scope);
+    BindText(st, 3, bus);
+    if (!next.empty()) BindText(st, 4, next);
+    ARCANA_RETURN_IF_ERROR(Step(c, st, "write bus policy"));
+    return txn.AddChange(scope.account, scope.region, kService, BusArn(scope, bus), kind);
   });
 }
 
@@ -628,7 +691,7 @@ Status SqliteEventRuleStore::WipeEventRules() {
     ARCANA_RETURN_IF_ERROR(Step(c, custom, "record wipe"));
     return c.Exec(
         "DELETE FROM event_rule_tags; DELETE FROM event_targets; DELETE FROM event_rules; "
-        "DELETE FROM event_bus_tags; DELETE FROM event_buses;");
+        "DELETE FROM event_bus_tags; DELETE FROM event_buses; DELETE FROM event_bus_policies;");
   });
 }
 

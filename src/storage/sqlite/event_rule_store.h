@@ -1,5 +1,6 @@
-// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_buses, event_rules,
-// event_targets, event_rule_tags and event_bus_tags (component "events").
+// The SQLite EventRuleStore (storage/event_rule_store.h): tables event_buses,
+// event_bus_policies, event_rules, event_targets, event_rule_tags and event_bus_tags
+// (component "events").
 #pragma once
 
 #include "storage/event_rule_store.h"
@@ -23,6 +24,9 @@ class SqliteEventRuleStore : public EventRuleStore {
   Status UpdateBus(const Scope& scope, const std::string& name, const std::string& description,
                    int64_t modified_ms) override;
   Status DeleteBus(const Scope& scope, const std::string& name) override;
+  Result<std::string> GetBusPolicy(const Scope& scope, const std::string& bus) override;
+  Status EditBusPolicy(const Scope& scope, const std::string& bus, const std::string& kind,
+                       const PolicyEdit& edit) override;
   Status PutRule(const Scope& scope, const EventRuleRecord& rule, size_t max_rules,
                  const std::vector<EventTagRecord>& tags) override;
   Result<std::optional<EventRuleRecord>> GetRule(const Scope& scope,
