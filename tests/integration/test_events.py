@@ -29,17 +29,24 @@ ARCANA_CLI = ARCANAD.parent / "arcana"
 
 
 class Receiver:
-    """An HTTP target: records every POSTed JSON body (port 0: any free port); HTTPS with
-    `tls` = (cert.pem, key.pem)."""
+    """An HTTP target: records every POSTed body, parsed (`bodies`, JSON ones) and as sent
+    (`raw`, by path without its leading '/'; port 0: any free port); HTTPS with `tls` =
+    (cert.pem, key.pem). `url` is its /hook path, `base` its root."""
 
     def __init__(self, port: int = 0, tls=None):
-        self.bodies: list[dict] = []
-        received = self.bodies
+        self.bodies: list = []
+        self.raw: dict[str, list[bytes]] = {}
+        received, raw = self.bodies, self.raw
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
-                received.append(json.loads(self.rfile.read(n)))
+                data = self.rfile.read(n)
+                raw.setdefault(self.path.lstrip("/"), []).append(data)
+                try:
+                    received.append(json.loads(data))
+                except ValueError:
+                    pass  # not JSON (an InputTransformer's text): in `raw` only
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -54,7 +61,8 @@ class Receiver:
             ctx.load_cert_chain(*tls)
             self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
             scheme = "https"
-        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.base = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.url = self.base + "hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):

@@ -26,13 +26,10 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ROOT_AKID, ROOT_SECRET, raw_call, wait_for
+from conftest import ACCOUNT, wait_for
+from events_helpers import REGION, body, bus_arn, error, events_call
 from test_audit import client, start
-from test_events import Receiver
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-
+from test_events import receiver  # noqa: F401 (fixture)
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
@@ -41,31 +38,8 @@ def srv(tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
-
-
-def error(e: pytest.ExceptionInfo) -> tuple[int, str, str]:
-    r = e.value.response
-    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
-
-
-def body(r: dict) -> dict:
-    return {k: v for k, v in r.items() if k != "ResponseMetadata"}
-
-
 def call(srv, op: str, payload: dict):
-    """A signed EventBridge call (for what Debian's botocore does not model): (status, body)."""
-    r = raw_call(srv.endpoint, None, payload, region=REGION, akid=ROOT_AKID, secret=ROOT_SECRET,
-                 target=f"AWSEvents.{op}", service="events")
-    return r.status_code, r.json()
-
-
-def bus_arn(name: str) -> str:
-    return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+    return events_call(srv.endpoint, op, payload)
 
 
 def unique(prefix: str) -> str:
@@ -258,7 +232,7 @@ def test_events_reach_the_rules_of_their_own_bus(srv, receiver):
     assert out["FailedEntryCount"] == 0 and all("EventId" in e for e in out["Entries"])
 
     def rules_hit():
-        return sorted(b["rule"] for b in receiver.bodies if "rule" in b)
+        return sorted(b["rule"] for b in receiver.bodies if isinstance(b, dict) and "rule" in b)
 
     custom_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}/on-custom"
     default_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/on-default"

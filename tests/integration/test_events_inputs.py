@@ -8,16 +8,16 @@ placeholder, in AWS's recorded words."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import wait_for
+from events_helpers import error
 from test_audit import client, start
+from test_events import receiver  # noqa: F401 (fixture)
 
 # The recordings' event (TEST_EVENT_PATTERN's source and detail type, their detail).
 SOURCE = "core.update-account-command"
@@ -28,50 +28,11 @@ PATHS = {"detail-type": "$.detail-type", "timestamp": "$.time", "command": "$.de
          "listmulti": "$.detail.listmulti"}
 
 
-class RawReceiver:
-    """An HTTP target recording every POSTed body as bytes, by path (/<target id>)."""
-
-    def __init__(self):
-        self.bodies: dict[str, list[bytes]] = {}
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                received.setdefault(self.path.lstrip("/"), []).append(self.rfile.read(n))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     s = start(tmp_path_factory.mktemp("events-inputs"), "data")
     yield s
     s.stop()
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    r = RawReceiver()
-    yield r
-    r.stop()
-
-
-def error(e: pytest.ExceptionInfo) -> tuple[int, str, str]:
-    r = e.value.response
-    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
 
 
 def put_rule(ev, source: str) -> str:
@@ -121,10 +82,10 @@ def test_each_target_receives_what_its_input_members_make_of_the_event(srv, rece
     event_id = out["Entries"][0]["EventId"]
     delivered = ["whole", "constant", "path-object", "path-string", "tmpl-string", "tmpl-json",
                  "tmpl-vars"]
-    wait_for(lambda: all(i in receiver.bodies for i in delivered), timeout=15,
+    wait_for(lambda: all(i in receiver.raw for i in delivered), timeout=15,
              what="every target's delivery")
     time.sleep(0.5)  # the two that send nothing must stay silent
-    got = {i: b[0] for i, b in receiver.bodies.items()}
+    got = {i: b[0] for i, b in receiver.raw.items()}
     assert "path-none" not in got and "tmpl-bad" not in got
     whole = json.loads(got["whole"])
     assert (whole["id"], whole["detail"]) == (event_id, DETAIL)

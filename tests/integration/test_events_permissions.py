@@ -18,43 +18,21 @@ a bus that does not exist is "Event bus <name> does not exist.".
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, raw_call, wait_for, ROOT_AKID, ROOT_SECRET
-from test_access_control import ACCOUNT_B, Admin, account_b, admin  # noqa: F401
-from test_events import Receiver
-
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    r = Receiver()
-    yield r
-    r.stop()
-
-
-def error(e: pytest.ExceptionInfo) -> tuple[int, str, str]:
-    r = e.value.response
-    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
-
+from conftest import ACCOUNT, ROOT_AKID, ROOT_SECRET, wait_for
+from events_helpers import body, bus_arn, error, events_call
+from test_access_control import ACCOUNT_B, account_b, admin  # noqa: F401 (fixtures)
+from test_events import receiver  # noqa: F401 (fixture)
 
 def policy_of(admin, bus: str):
-    """DescribeEventBus's Policy, parsed (None without one); signed by hand, as Debian's
-    botocore drops members it does not model."""
-    r = raw_call(admin.endpoint, None, {"Name": bus}, region=REGION, akid=ROOT_AKID,
-                 secret=ROOT_SECRET, target="AWSEvents.DescribeEventBus", service="events")
-    assert r.status_code == 200, r.text
-    body = r.json()
-    return json.loads(body["Policy"]) if "Policy" in body else None
-
-
-def bus_arn(name: str, account: str = ACCOUNT) -> str:
-    return f"arn:aws:events:{REGION}:{account}:event-bus/{name}"
+    """DescribeEventBus's Policy, parsed (None without one)."""
+    status, described = events_call(admin.endpoint, "DescribeEventBus", {"Name": bus})
+    assert status == 200, described
+    return json.loads(described["Policy"]) if "Policy" in described else None
 
 
 @pytest.mark.parametrize("kind", ["custom", "default"])
@@ -67,7 +45,7 @@ def test_put_and_remove_permission(admin, kind):
     assert policy_of(admin, bus) is None
     r = ev.put_permission(EventBusName=bus, Action="events:PutEvents", Principal=ACCOUNT,
                           StatementId="s1")
-    assert {k: v for k, v in r.items() if k != "ResponseMetadata"} == {}
+    assert body(r) == {}
     ev.put_permission(EventBusName=bus, Action="events:PutEvents", Principal=ACCOUNT_B,
                       StatementId="s2")
     ev.put_permission(EventBusName=bus, Action="events:PutEvents", Principal="*",
@@ -84,8 +62,7 @@ def test_put_and_remove_permission(admin, kind):
         {"Sid": "s3", "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
          "Resource": bus_arn(bus)}]
 
-    assert {k: v for k, v in ev.remove_permission(EventBusName=bus, StatementId="s1").items()
-            if k != "ResponseMetadata"} == {}
+    assert body(ev.remove_permission(EventBusName=bus, StatementId="s1")) == {}
     assert [s["Sid"] for s in policy_of(admin, bus)["Statement"]] == ["s2", "s3"]
     with pytest.raises(ClientError) as e:
         ev.remove_permission(EventBusName=bus, StatementId="non-existing-sid")

@@ -26,6 +26,17 @@ void WriteBus(json::Writer& w, const storage::EventBusRecord& bus) {
   w.EndObject();
 }
 
+// A bus's encryption key, dead-letter queue and log configuration are not served here.
+Status RefuseBusConfiguration(const json::Input& in) {
+  for (const char* member : {"KmsKeyIdentifier", "DeadLetterConfig", "LogConfig"}) {
+    if (in.Has(member)) {
+      return Status(ErrorCode::kValidation,
+                    std::string("Parameter ") + member + " is not supported by this server.");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<int64_t> EventsService::DefaultBusCreatedMs(const CallContext& ctx) {
@@ -137,12 +148,7 @@ Result<std::string> EventsService::CreateEventBus(const rapidjson::Value& input,
   if (bus.name.find('/') != std::string::npos) {
     return Status(ErrorCode::kValidation, "Event bus name must not contain '/'.");
   }
-  for (const char* member : {"KmsKeyIdentifier", "DeadLetterConfig", "LogConfig"}) {
-    if (in.Has(member)) {
-      return Status(ErrorCode::kValidation,
-                    std::string("Parameter ") + member + " is not supported by this server.");
-    }
-  }
+  ARCANA_RETURN_IF_ERROR(RefuseBusConfiguration(in));
   // The default bus always exists.
   if (bus.name == kDefaultBus) {
     return Status(ErrorCode::kEventsResourceAlreadyExists, "Event bus default already exists.");
@@ -174,12 +180,7 @@ Result<std::string> EventsService::UpdateEventBus(const rapidjson::Value& input,
   const std::string name = in.Str("Name").value_or(kDefaultBus);
   const std::string arn = BusArnOf(ctx, name);
   ARCANA_RETURN_IF_ERROR(Allow(ctx, arn));
-  for (const char* member : {"KmsKeyIdentifier", "DeadLetterConfig", "LogConfig"}) {
-    if (in.Has(member)) {
-      return Status(ErrorCode::kValidation,
-                    std::string("Parameter ") + member + " is not supported by this server.");
-    }
-  }
+  ARCANA_RETURN_IF_ERROR(RefuseBusConfiguration(in));
   if (name == kDefaultBus) {
     return Status(ErrorCode::kValidation,
                   "The default event bus's description is not kept by this server.");
@@ -298,15 +299,33 @@ void AddPutEventsStatement(rapidjson::Document& doc, const std::string& sid,
   doc["Statement"].PushBack(st, a);
 }
 
+// The bus a permission call names (EventBusName, a name; absent: the default bus), the call
+// authorized on it and the bus known to exist.
+Result<std::string> PermissionBus(const json::Input& in, const CallContext& ctx,
+                                  storage::EventRuleStore& store) {
+  const std::string bus = in.Str("EventBusName").value_or(kDefaultBus);
+  ARCANA_RETURN_IF_ERROR(Allow(ctx, BusArnOf(ctx, bus)));
+  ARCANA_RETURN_IF_ERROR(CheckBusExists(store, ctx, bus));
+  return bus;
+}
+
+// Applies edit to the bus's policy; a bus deleted since PermissionBus saw it is BusNotFound.
+Result<std::string> ApplyPolicyEdit(storage::EventRuleStore& store, const CallContext& ctx,
+                                    const std::string& bus, const char* kind,
+                                    const storage::EventRuleStore::PolicyEdit& edit) {
+  Status s = store.EditBusPolicy(ScopeOf(ctx), bus, kind, edit);
+  if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
+  ARCANA_RETURN_IF_ERROR(s);
+  return EmptyObject();
+}
+
 }  // namespace
 
 Result<std::string> EventsService::PutPermission(const rapidjson::Value& input,
                                                  const CallContext& ctx) {
   json::Input in(input);
-  const std::string bus = in.Str("EventBusName").value_or(kDefaultBus);
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, PermissionBus(in, ctx, rules_));
   const std::string arn = BusArnOf(ctx, bus);
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, arn));
-  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
   std::optional<std::string> policy = in.Str("Policy");
   const bool statement = in.Has("Action") || in.Has("Principal") || in.Has("StatementId") ||
                          in.Has("Condition");
@@ -353,19 +372,13 @@ Result<std::string> EventsService::PutPermission(const rapidjson::Value& input,
       return PolicyText(doc);
     };
   }
-  Status s = rules_.EditBusPolicy(ScopeOf(ctx), bus, "PutPermission", edit);
-  if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
-  ARCANA_RETURN_IF_ERROR(s);
-  return EmptyObject();
+  return ApplyPolicyEdit(rules_, ctx, bus, "PutPermission", edit);
 }
 
 Result<std::string> EventsService::RemovePermission(const rapidjson::Value& input,
                                                     const CallContext& ctx) {
   json::Input in(input);
-  const std::string bus = in.Str("EventBusName").value_or(kDefaultBus);
-  const std::string arn = BusArnOf(ctx, bus);
-  ARCANA_RETURN_IF_ERROR(Allow(ctx, arn));
-  ARCANA_RETURN_IF_ERROR(CheckBusExists(rules_, ctx, bus));
+  ARCANA_ASSIGN_OR_RETURN(const std::string bus, PermissionBus(in, ctx, rules_));
   const bool all = in.Bool("RemoveAllPermissions").value_or(false);
   const std::string sid = in.Str("StatementId").value_or("");
   if (!all && sid.empty()) {
@@ -387,10 +400,7 @@ Result<std::string> EventsService::RemovePermission(const rapidjson::Value& inpu
     }
     return PolicyText(doc);
   };
-  Status s = rules_.EditBusPolicy(ScopeOf(ctx), bus, "RemovePermission", edit);
-  if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
-  ARCANA_RETURN_IF_ERROR(s);
-  return EmptyObject();
+  return ApplyPolicyEdit(rules_, ctx, bus, "RemovePermission", edit);
 }
 
 }  // namespace arcana::services::events
