@@ -102,6 +102,10 @@ void EventBus::Route(const Event& e) {
     if (!rule.pattern.Matches(doc)) continue;
     const domain::events::MatchContext match{rule.arn, rule.name, ingestion_time};
     for (const auto& target : rule.targets) {
+      if (auto to = domain::events::ParseBusTargetArn(target.url)) {
+        Forward(e, to->name);
+        continue;
+      }
       auto body = domain::events::TargetBody(target, doc, e.json, match);
       if (!body) {
         // As EventBridge: an InputPath that selects nothing, or a template that is no JSON
@@ -114,6 +118,20 @@ void EventBus::Route(const Event& e) {
       deliverer_->Submit(rule.arn, target, *body);
     }
   }
+}
+
+void EventBus::Forward(const Event& e, const std::string& bus) {
+  // Rules may forward onto each other's buses in a cycle (AWS warns of such loops and bills
+  // them); here a chain ends after kMaxForwards, so no cycle runs for ever.
+  if (e.forwards >= kMaxForwards) {
+    spdlog::warn("events: event {} not forwarded to bus {}: it was forwarded {} times already",
+                 e.id, bus, e.forwards);
+    return;
+  }
+  Event copy = e;
+  copy.bus = bus;
+  ++copy.forwards;
+  Publish(std::move(copy));
 }
 
 void EventBus::Close() {

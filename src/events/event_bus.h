@@ -4,7 +4,8 @@
 // enabled rules of its account, region and event bus (events/rule_cache.h; Arcana's own
 // events go to the default bus, PutEvents' to the bus it names; a read-only call's event
 // only against rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and hands each
-// matching target a delivery (events/delivery.h: stored, then attempted here or by another node).
+// matching target a delivery (events/delivery.h: stored, then attempted here or by another
+// node), or, for an event-bus target, queues the event again on that bus.
 //
 // Write only queues the record (at most kMaxQueued; beyond that records are dropped for
 // events and counted, the audit trail itself is unaffected), so event routing never delays
@@ -34,6 +35,9 @@ namespace arcana::events {
 class EventBus final : public audit::AuditSink {
  public:
   static constexpr size_t kMaxQueued = 10000;
+  // An event forwarded by event-bus targets goes through at most this many buses after its
+  // first.
+  static constexpr int kMaxForwards = 4;
 
   // Owns its parts (the trail owns the bus, and may outlive the caller's scope).
   // fallback_account: the account of records that name none (unauthenticated calls).
@@ -64,6 +68,9 @@ class EventBus final : public audit::AuditSink {
   };
   void Run();
   void Route(const Event& e);
+  // A rule's event-bus target: the event is queued again, on that bus of its account and
+  // region (same id and JSON), unless it has been forwarded kMaxForwards times.
+  void Forward(const Event& e, const std::string& bus);
   void Enqueue(Item item);
 
   std::unique_ptr<RuleCache> rules_;

@@ -30,6 +30,8 @@ struct Event {
   // The event bus it is put on: AWS's services' events (Arcana's own) go to the default bus;
   // PutEvents names one.
   std::string bus = "default";
+  // How many rules' event-bus targets have forwarded it so far (EventBus bounds it).
+  int forwards = 0;
 };
 
 // "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.

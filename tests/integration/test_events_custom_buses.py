@@ -243,3 +243,50 @@ def test_events_reach_the_rules_of_their_own_bus(srv, receiver):
         ev.remove_targets(Rule=rule, EventBusName=bus, Ids=["t"])
         ev.delete_rule(Name=rule, EventBusName=bus)
     ev.delete_event_bus(Name=name)
+
+
+def test_a_rule_forwards_events_to_another_bus(srv, receiver):
+    """An event-bus target (AWS accepts it: recorded, put-target-1 of
+    test_put_events_to_default_eventbus_for_custom_eventbus): the default bus's rule puts the
+    event, as it is, onto a custom bus, whose rule delivers it; a chain of forwards that loops
+    ends (kMaxForwards)."""
+    ev = client(srv, "events")
+    name = unique("fanout")
+    ev.create_event_bus(Name=name)
+    source = f"my.forward.{uuid.uuid4().hex[:6]}"
+    pattern = json.dumps({"source": [source]})
+    ev.put_rule(Name="to-custom", EventPattern=pattern)
+    assert ev.put_targets(Rule="to-custom", Targets=[{"Id": "bus", "Arn": bus_arn(name)}])[
+        "FailedEntryCount"] == 0
+    ev.put_rule(Name="deliver", EventBusName=name, EventPattern=pattern)
+    ev.put_targets(Rule="deliver", EventBusName=name, Targets=[{"Id": "t", "Arn": receiver.url}])
+    # ... and back: a loop, which the forward bound ends.
+    ev.put_targets(Rule="deliver", EventBusName=name,
+                   Targets=[{"Id": "back", "Arn": bus_arn("default")}])
+    out = ev.put_events(Entries=[{"Source": source, "DetailType": "d", "Detail": '{"n": 1}'}])
+
+    def got():
+        return [b for b in receiver.bodies if isinstance(b, dict) and b.get("source") == source]
+
+    wait_for(lambda: got(), timeout=15, what="the forwarded event")
+    time.sleep(1.5)  # the loop's further rounds, then its end
+    delivered = got()
+    assert 1 <= len(delivered) <= 3  # one per pass through the custom bus, bounded
+    assert all(d["id"] == out["Entries"][0]["EventId"] and d["detail"] == {"n": 1}
+               for d in delivered)
+    # Refused: another account's or region's bus, Input members on a bus target.
+    for other in (bus_arn(name, "210987654321"), f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/x"):
+        with pytest.raises(ClientError) as e:
+            ev.put_targets(Rule="to-custom", Targets=[{"Id": "x", "Arn": other}])
+        assert error(e)[:2] == (400, "ValidationException")
+    with pytest.raises(ClientError) as e:
+        ev.put_targets(Rule="to-custom", Targets=[{"Id": "x", "Arn": bus_arn(name),
+                                                   "InputPath": "$.detail"}])
+    assert error(e) == (400, "ValidationException",
+                        "Parameter InputPath is not supported for an event bus target by this "
+                        "server.")
+    ev.remove_targets(Rule="to-custom", Ids=["bus"])
+    ev.remove_targets(Rule="deliver", EventBusName=name, Ids=["t", "back"])
+    ev.delete_rule(Name="to-custom")
+    ev.delete_rule(Name="deliver", EventBusName=name)
+    ev.delete_event_bus(Name=name)

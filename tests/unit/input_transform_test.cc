@@ -178,3 +178,29 @@ TEST(InputTransform, TargetsKeepTheirInputMembersThroughTheStore) {
 
 }  // namespace
 }  // namespace arcana::domain::events
+
+namespace arcana::domain::events {
+namespace {
+
+TEST(TargetArns, HttpLambdaAndEventBusTargetsAreToldApart) {
+  EXPECT_TRUE(IsHttpTargetUrl("https://hooks.example.com/a"));
+  EXPECT_FALSE(IsHttpTargetUrl("https:///a"));
+  EXPECT_TRUE(IsLambdaFunctionArn("arn:aws:lambda:us-east-1:123456789012:function:f"));
+  EXPECT_FALSE(IsLambdaFunctionArn("arn:aws:events:us-east-1:123456789012:event-bus/b"));
+  auto bus = ParseBusTargetArn("arn:aws:events:us-east-1:123456789012:event-bus/orders.v2");
+  ASSERT_TRUE(bus);
+  EXPECT_EQ(bus->region, "us-east-1");
+  EXPECT_EQ(bus->account, "123456789012");
+  EXPECT_EQ(bus->name, "orders.v2");
+  for (const char* bad : {"arn:aws:events:us-east-1:123456789012:event-bus/",
+                          "arn:aws:events:us-east-1:12345:event-bus/b",
+                          "arn:aws:events:us-east-1:123456789012:rule/r",
+                          "arn:aws:events:us-east-1:123456789012:event-bus/a/b",
+                          "arn:aws:events::123456789012:event-bus/b",
+                          "arn:aws:sqs:us-east-1:123456789012:q"}) {
+    EXPECT_FALSE(ParseBusTargetArn(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace arcana::domain::events

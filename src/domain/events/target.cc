@@ -1,5 +1,8 @@
 #include "domain/events/target.h"
 
+#include <cctype>
+#include <string_view>
+
 #include "common/json.h"
 #include "domain/rotation/function_spec.h"
 
@@ -24,6 +27,33 @@ bool IsHttpTargetUrl(const std::string& url) {
 
 bool IsLambdaFunctionArn(const std::string& arn) {
   return domain::rotation::ParseLambdaArn(arn).has_value();
+}
+
+std::optional<BusTarget> ParseBusTargetArn(const std::string& arn) {
+  // arn:aws:events:<region>:<account>:event-bus/<name>, a name of [.-_A-Za-z0-9]{1,256}.
+  static constexpr std::string_view kPrefix = "arn:aws:events:";
+  if (!arn.starts_with(kPrefix)) return std::nullopt;
+  const size_t region_end = arn.find(':', kPrefix.size());
+  if (region_end == std::string::npos) return std::nullopt;
+  const size_t account_end = arn.find(':', region_end + 1);
+  if (account_end == std::string::npos) return std::nullopt;
+  std::string_view resource = std::string_view(arn).substr(account_end + 1);
+  if (!resource.starts_with("event-bus/")) return std::nullopt;
+  BusTarget t{arn.substr(kPrefix.size(), region_end - kPrefix.size()),
+              arn.substr(region_end + 1, account_end - region_end - 1),
+              std::string(resource.substr(10))};
+  if (t.region.empty() || t.account.size() != 12 || t.name.empty() || t.name.size() > 256) {
+    return std::nullopt;
+  }
+  for (char c : t.account) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  for (char c : t.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      return std::nullopt;
+    }
+  }
+  return t;
 }
 
 std::string EncodeTarget(const HttpTarget& t) {

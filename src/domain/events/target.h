@@ -1,5 +1,5 @@
 // A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn
-// is the URL) or a Lambda function (the Arn is the function's), what it receives of an event (the whole event, a constant Input, the part an
+// is the URL), a Lambda function or an event bus (the Arn is theirs), what it receives of an event (the whole event, a constant Input, the part an
 // InputPath selects, or an InputTransformer's template filled from the event: at most one of
 // the three; domain/events/input_transform.h) and a retry bound. Stored as a JSON document
 // (storage/event_rule_store.h: EventTargetRecord::document):
@@ -41,6 +41,15 @@ bool IsHttpTargetUrl(const std::string& url);
 // Whether arn names a Lambda function (arn:aws:lambda:REGION:ACCOUNT:function:NAME, the
 // unqualified function): a target delivered by invoking it.
 bool IsLambdaFunctionArn(const std::string& arn);
+
+// An event bus a target names (arn:aws:events:REGION:ACCOUNT:event-bus/NAME): the event is
+// put onto that bus. nullopt when arn is not one.
+struct BusTarget {
+  std::string region;
+  std::string account;
+  std::string name;
+};
+std::optional<BusTarget> ParseBusTargetArn(const std::string& arn);
 
 std::string EncodeTarget(const HttpTarget& t);
 // Errors: kInternalServiceError for a document that is not one EncodeTarget wrote.

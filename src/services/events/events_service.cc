@@ -244,12 +244,29 @@ Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t, const CallContext& ct
                         " is not valid. Reason: the Lambda function must be in the rule's "
                         "account and region.");
     }
+  } else if (auto bus = ev::ParseBusTargetArn(out.url)) {
+    // Another bus of the rule's account and region: the event is put onto it as it is (so
+    // none of the Input members), whether or not the bus exists yet (AWS accepts the target
+    // without looking: recorded, test_put_events_to_default_eventbus_for_custom_eventbus).
+    if (bus->account != ctx.account || bus->region != ctx.region) {
+      return Status(ErrorCode::kValidation,
+                    "Parameter " + out.url.substr(0, 256) +
+                        " is not valid. Reason: this server forwards events to event buses of "
+                        "the rule's account and region only.");
+    }
+    for (const char* member : {"Input", "InputPath", "InputTransformer"}) {
+      if (in.Has(member)) {
+        return Status(ErrorCode::kValidation,
+                      std::string("Parameter ") + member +
+                          " is not supported for an event bus target by this server.");
+      }
+    }
   } else if (!ev::IsHttpTargetUrl(out.url)) {
     return Status(ErrorCode::kValidation,
                   "Parameter " + out.url.substr(0, 256) +
-                      " is not valid. Reason: this server delivers to HTTP(S) endpoints and "
-                      "Lambda functions only; give the endpoint URL (http:// or https://) or "
-                      "the function's ARN as the target Arn.");
+                      " is not valid. Reason: this server delivers to HTTP(S) endpoints, "
+                      "Lambda functions and event buses only; give the endpoint URL (http:// "
+                      "or https://) or the function's or bus's ARN as the target Arn.");
   }
   for (const char* member : kUnsupported) {
     if (in.Has(member)) {

@@ -32,8 +32,9 @@
 // Targets are HTTP(S) endpoints (a target's Arn is the endpoint URL itself:
 // "https://hooks.example.com/arcana") or Lambda functions of the rule's account and region
 // (arn:aws:lambda:REGION:ACCOUNT:function:NAME, invoked asynchronously with the event; the
-// function's policy must let events.amazonaws.com invoke it for the rule, as on AWS); any
-// other ARN is refused with ValidationException.
+// function's policy must let events.amazonaws.com invoke it for the rule, as on AWS) or event
+// buses of the rule's account and region (arn:aws:events:REGION:ACCOUNT:event-bus/NAME: the
+// event is put onto that bus as it is); any other ARN is refused with ValidationException.
 // Of a target's members Input (a constant JSON body instead of the event), InputPath and
 // InputTransformer (domain/events/input_transform.h; at most one of the three, and every
 // placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts,
