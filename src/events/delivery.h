@@ -1,8 +1,8 @@
 // Delivery of matched events to targets: to an HTTP(S) endpoint, POST <url> with the body
 // (the event, or what the target's Input, InputPath or InputTransformer makes of it) as
 // application/json, a 2xx answer delivering it; to a Lambda function (the target is its ARN),
-// an asynchronous invocation with the body as its event, accepted delivering it. Otherwise it is retried
-// (the target's MaximumRetryAttempts, default kDefaultRetries, at most 8) with exponential
+// an asynchronous invocation with the body as its event, accepted delivering it. Otherwise it
+// is retried (the target's MaximumRetryAttempts, default kDefaultRetries, at most 8) with exponential
 // backoff (first_backoff, doubling, at most 5 s apart) and, when the retries or the
 // target's MaximumEventAgeInSeconds run out, dead-lettered.
 //

@@ -95,9 +95,9 @@ void EventBus::Route(const Event& e) {
           std::chrono::system_clock::now().time_since_epoch())
           .count());
   for (const CompiledRule& rule : **rules) {
+    if (rule.bus != e.bus) continue;  // a rule sees the events of its own bus only
     // As EventBridge: an ENABLED rule matches every event except read-only management events
     // delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
-    if (rule.bus != e.bus) continue;
     if (e.read_only_management && !rule.all_management_events) continue;
     if (!rule.pattern.Matches(doc)) continue;
     const domain::events::MatchContext match{rule.arn, rule.name, ingestion_time};

@@ -3,15 +3,15 @@
 // The default bus of every account and region exists without being created; custom buses
 // are rows here (CreateBus / DeleteBus). A rule is stored under its key in the scope
 // (RuleKey): its name on the default bus, "<bus>/<name>" on a custom bus (neither a rule name
-// nor a custom bus name has a '/'), so every method that names a rule takes that key. Every write appends one
-// Change (service "events", resource = the rule's ARN, kind = the operation) in its
-// transaction, so every node's rule cache (events/rule_cache.h) drops the scope's rules on
-// its next freshness check.
+// nor a custom bus name has a '/'), so every method that names a rule takes that key.
+// Every write appends one Change (service "events", resource = the rule's or bus's ARN, kind =
+// the operation) in its transaction, so every node's rule cache (events/rule_cache.h) drops
+// the scope's rules on its next freshness check.
 // Tags (TagResource, UntagResource, PutRule's Tags) belong to the rule: they go with it when
 // it is deleted, so a rule created again under the same name starts without them. An event
-// bus's tags are kept by the bus's name: the default bus of every account and region exists
-// without being created and cannot be deleted (AWS: "Cannot delete event bus default."), so its
-// tags stay until untagged.
+// bus's tags are kept by the bus's name: a custom bus's go with it; the default bus of every
+// account and region exists without being created and cannot be deleted (AWS: "Cannot delete
+// event bus default."), so its tags stay until untagged.
 // The store keeps documents as given: the event pattern and each target's JSON document are
 // validated by the service before they reach it.
 #pragma once
@@ -157,10 +157,11 @@ class EventRuleStore {
   // The rule's tags ordered by key; kResourceNotFound when the rule is absent.
   virtual Result<std::vector<EventTagRecord>> ListRuleTags(const Scope& scope,
                                                            const std::string& rule) = 0;
-  // The tags of an event bus of the scope, by its name. TagBus and UntagBus of a custom bus
-  // are kResourceNotFound when it does not exist (checked in the write). TagBus as TagRule (kLimitExceeded beyond max_tags, nothing applied; a key given
-  // twice: the last wins). Each write is one change ("TagResource", "UntagResource") whose
-  // resource is arn:aws:events:<region>:<account>:event-bus/<bus>.
+  // The tags of an event bus of the scope, by its name. TagBus and UntagBus of a custom bus are
+  // kResourceNotFound when it does not exist (checked in the write). TagBus as TagRule
+  // (kLimitExceeded beyond max_tags, nothing applied; a key given twice: the last wins). Each write
+  // is one change ("TagResource", "UntagResource") whose resource is
+  // arn:aws:events:<region>:<account>:event-bus/<bus>.
   virtual Status TagBus(const Scope& scope, const std::string& bus,
                         const std::vector<EventTagRecord>& tags, size_t max_tags) = 0;
   virtual Status UntagBus(const Scope& scope, const std::string& bus,

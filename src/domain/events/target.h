@@ -1,7 +1,8 @@
-// A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn
-// is the URL), a Lambda function or an event bus (the Arn is theirs), what it receives of an event (the whole event, a constant Input, the part an
-// InputPath selects, or an InputTransformer's template filled from the event: at most one of
-// the three; domain/events/input_transform.h) and a retry bound. Stored as a JSON document
+// A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn is
+// the URL), a Lambda function or an event bus (the Arn is theirs); what it receives of an
+// event (the whole event, a constant Input, the part an InputPath selects, or an
+// InputTransformer's template filled from the event: at most one of the three;
+// domain/events/input_transform.h); and a retry bound. Stored as a JSON document
 // (storage/event_rule_store.h: EventTargetRecord::document):
 //   {"Id","Arn","RoleArn"?,"Input"?,"InputPath"?,
 //    "InputTransformer"?:{"InputPathsMap"?:{<name>:<path>...},"InputTemplate"},
