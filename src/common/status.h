@@ -114,6 +114,7 @@ enum class ErrorCode {
   kEventsResourceNotFound,           // ResourceNotFoundException
   kEventsLimitExceeded,              // LimitExceededException
   kEventsResourceAlreadyExists,      // ResourceAlreadyExistsException
+  kPolicyLengthExceeded,             // PolicyLengthExceededException
   kInvalidEventPattern,              // InvalidEventPatternException
   // --- STS (services/sts) ---
   kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)

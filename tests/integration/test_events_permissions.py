@@ -128,3 +128,32 @@ def test_another_account_puts_events_onto_a_bus_its_policy_shares(admin, account
     ev.remove_targets(Rule="from-b", EventBusName=bus, Ids=["t"])
     ev.delete_rule(Name="from-b", EventBusName=bus)
     ev.delete_event_bus(Name=bus)
+
+
+def test_a_bus_policy_is_bounded_as_aws_bounds_it(admin):
+    """AWS's quota "Event bus policy size: 10,240 characters": each PutPermission adds a
+    statement; the one that would pass the bound is PolicyLengthExceededException and changes
+    nothing; a Policy document over it likewise."""
+    ev = admin.as_keys("events", {"AccessKeyId": ROOT_AKID, "SecretAccessKey": ROOT_SECRET})
+    bus = f"bounded-{uuid.uuid4().hex[:8]}"
+    ev.create_event_bus(Name=bus)
+    added = 0
+    with pytest.raises(ClientError) as e:
+        for i in range(200):
+            ev.put_permission(EventBusName=bus, Action="events:PutEvents",
+                              Principal=f"{100000000000 + i}", StatementId=f"statement-{i}")
+            added += 1
+    assert error(e)[:2] == (400, "PolicyLengthExceededException")
+    assert 20 < added < 200
+    policy = policy_of(admin, bus)
+    assert len(policy["Statement"]) == added
+    assert len(json.dumps(policy, separators=(",", ":"))) <= 10240
+    big = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "s" * 11000, "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
+        "Resource": bus_arn(bus)}]}
+    with pytest.raises(ClientError) as e:
+        ev.put_permission(EventBusName=bus, Policy=json.dumps(big))
+    assert error(e)[:2] == (400, "PolicyLengthExceededException")
+    assert len(policy_of(admin, bus)["Statement"]) == added
+    ev.remove_permission(EventBusName=bus, RemoveAllPermissions=True)
+    ev.delete_event_bus(Name=bus)

@@ -108,6 +108,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kEventsResourceNotFound: return {"ResourceNotFoundException", 400};
     case ErrorCode::kEventsLimitExceeded: return {"LimitExceededException", 400};
     case ErrorCode::kEventsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400};
+    case ErrorCode::kPolicyLengthExceeded: return {"PolicyLengthExceededException", 400};
     case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
     case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400};
     case ErrorCode::kInvalidTimeRange: return {"InvalidTimeRangeException", 400};
@@ -145,6 +146,7 @@ MessageKeys MessageKeysOf(ErrorCode code) {
     case ErrorCode::kEventsResourceNotFound:
     case ErrorCode::kEventsLimitExceeded:
     case ErrorCode::kEventsResourceAlreadyExists:
+    case ErrorCode::kPolicyLengthExceeded:
     case ErrorCode::kInvalidEventPattern:
       return MessageKeys::kLower;
     default:

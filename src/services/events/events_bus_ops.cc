@@ -309,11 +309,26 @@ Result<std::string> PermissionBus(const json::Input& in, const CallContext& ctx,
   return bus;
 }
 
-// Applies edit to the bus's policy; a bus deleted since PermissionBus saw it is BusNotFound.
+// Applies edit to the bus's policy, bounded as AWS bounds it ("Event bus policy size: 10,240
+// characters", eb-quota; every PutPermission adds a statement); a bus deleted since
+// PermissionBus saw it is BusNotFound.
 Result<std::string> ApplyPolicyEdit(storage::EventRuleStore& store, const CallContext& ctx,
                                     const std::string& bus, const char* kind,
                                     const storage::EventRuleStore::PolicyEdit& edit) {
-  Status s = store.EditBusPolicy(ScopeOf(ctx), bus, kind, edit);
+  auto bounded = [&edit](const std::string& current) -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(std::string next, edit(current));
+    // Characters: UTF-8 bytes that do not continue a sequence.
+    size_t chars = 0;
+    for (unsigned char c : next) chars += (c & 0xC0) != 0x80;
+    if (chars > kMaxBusPolicyChars) {
+      return Status(ErrorCode::kPolicyLengthExceeded,
+                    "The event bus policy would be " + std::to_string(chars) +
+                        " characters long, over the maximum of " +
+                        std::to_string(kMaxBusPolicyChars) + ".");
+    }
+    return next;
+  };
+  Status s = store.EditBusPolicy(ScopeOf(ctx), bus, kind, bounded);
   if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
   ARCANA_RETURN_IF_ERROR(s);
   return EmptyObject();

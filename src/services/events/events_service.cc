@@ -57,12 +57,18 @@ std::optional<EntryBus> EntryBusOf(const json::Input& entry, const CallContext& 
   return EntryBus{ref.account, ref.name, ref.arn};
 }
 
-// Whether bus exists in its owner's account (the default bus always does).
-Result<bool> EntryBusExists(storage::EventRuleStore& store, const CallContext& ctx,
-                            const EntryBus& bus) {
-  if (bus.name == kDefaultBus) return true;
-  ARCANA_ASSIGN_OR_RETURN(auto found, store.GetBus({bus.account, ctx.region}, bus.name));
-  return found.has_value();
+// The policy of bus in its owner's account ("" when it has none), in one read; nullopt when
+// the bus does not exist (the default bus always does).
+Result<std::optional<std::string>> EntryBusPolicy(storage::EventRuleStore& store,
+                                                  const CallContext& ctx, const EntryBus& bus) {
+  const storage::Scope owner{bus.account, ctx.region};
+  if (bus.name == kDefaultBus) {
+    ARCANA_ASSIGN_OR_RETURN(std::string policy, store.GetBusPolicy(owner, bus.name));
+    return std::optional<std::string>(std::move(policy));
+  }
+  ARCANA_ASSIGN_OR_RETURN(auto found, store.GetBus(owner, bus.name));
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(found->policy));
 }
 
 // PutEvents limits (EventBridge's): the entries of one request together at most 256 KiB,
@@ -625,7 +631,8 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
   if (entries == nullptr || !entries->IsArray()) {  // the model validator requires the list
     return Status(ErrorCode::kValidation, "Entries is a required list.");
   }
-  ARCANA_RETURN_IF_ERROR(AuthorizePutEvents(*entries, ctx));
+  ARCANA_ASSIGN_OR_RETURN(const std::vector<std::string> existing,
+                          AuthorizePutEvents(*entries, ctx));
   if (EntriesSize(*entries) > kMaxPutEventsBytes) {
     return Status(ErrorCode::kValidation,
                   "Total size of the entries in the request is over the limit.");
@@ -672,10 +679,8 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
     // (an EventId, not a failed entry: recorded by LocalStack's
     // test_put_events_nonexistent_event_bus).
     const std::optional<EntryBus> bus = EntryBusOf(e, ctx);
-    bool exists = false;
-    if (bus) {
-      ARCANA_ASSIGN_OR_RETURN(exists, EntryBusExists(rules_, ctx, *bus));
-    }
+    const bool exists =
+        bus && std::find(existing.begin(), existing.end(), bus->arn) != existing.end();
     rapidjson::Document parsed;
     // One level below the bound: the bus nests Detail in the event's envelope and parses
     // that again to match it; a deeper one would be answered an EventId and never routed.
@@ -770,21 +775,19 @@ Result<std::string> EventsService::ListTagsForResource(const rapidjson::Value& i
   return json::Finish(buf);
 }
 
-Status EventsService::AuthorizePutEvents(const rapidjson::Value& entries,
-                                         const CallContext& ctx) {
+Result<std::vector<std::string>> EventsService::AuthorizePutEvents(
+    const rapidjson::Value& entries, const CallContext& ctx) {
   // Each bus the entries name, once, in their order: events:PutEvents on its ARN, with its
   // policy (PutPermission) as the resource policy, so another account's caller needs it.
-  std::vector<std::string> seen;
+  std::vector<std::string> seen, existing;
   for (const auto& entry : entries.GetArray()) {
     if (!entry.IsObject()) continue;
     std::optional<EntryBus> bus = EntryBusOf(json::Input(entry), ctx);
     if (!bus || std::find(seen.begin(), seen.end(), bus->arn) != seen.end()) continue;
     seen.push_back(bus->arn);
-    ARCANA_ASSIGN_OR_RETURN(bool exists, EntryBusExists(rules_, ctx, *bus));
-    std::string policy;
-    if (exists) {
-      ARCANA_ASSIGN_OR_RETURN(policy, rules_.GetBusPolicy({bus->account, ctx.region}, bus->name));
-    }
+    ARCANA_ASSIGN_OR_RETURN(std::optional<std::string> found, EntryBusPolicy(rules_, ctx, *bus));
+    if (found) existing.push_back(bus->arn);
+    const std::string policy = found.value_or("");
     auth::AccessRequest req;
     req.action = ctx.action;
     req.resource_arn = bus->arn;
@@ -796,8 +799,8 @@ Status EventsService::AuthorizePutEvents(const rapidjson::Value& entries,
     ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
   }
   // No entry names a bus that can be reached: the call is still one on the default bus.
-  if (seen.empty()) return Allow(ctx, DefaultBusArn(ctx));
-  return Status::Ok();
+  if (seen.empty()) ARCANA_RETURN_IF_ERROR(Allow(ctx, DefaultBusArn(ctx)));
+  return existing;
 }
 
 }  // namespace arcana::services::events

@@ -7,8 +7,9 @@
 //    DeleteEventBus of one without rules, DescribeEventBus, ListEventBuses by name with the
 //    default bus among them; at most kMaxBusesPerRegion; partner sources, KMS keys and
 //    dead-letter or log configurations are refused), and any bus's resource-based policy
-//    (PutPermission, RemovePermission; answered as Policy; PutEvents from another account
-//    onto the bus needs it), in AWS's recorded words (a bus that does
+//    (PutPermission, RemovePermission; at most kMaxBusPolicyChars, else
+//    PolicyLengthExceededException; answered as Policy; PutEvents from another account onto
+//    the bus needs it), in AWS's recorded words (a bus that does
 //    not exist is "Event bus <name> does not exist.", named by its name even when given by
 //    ARN; deleting one succeeds; "Cannot delete event bus default.");
 //  - rules of a bus (EventBusName: a name or an ARN of this account and region, absent: the
@@ -52,6 +53,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/event_bus.h"
 #include "services/common/service.h"
@@ -62,6 +64,7 @@ namespace arcana::services::events {
 
 inline constexpr size_t kMaxRulesPerBus = 300;
 inline constexpr size_t kMaxBusesPerRegion = 100;  // custom buses (AWS's quota, adjustable)
+inline constexpr size_t kMaxBusPolicyChars = 10240;  // a bus's policy (AWS's quota)
 inline constexpr size_t kMaxTargetsPerRule = 5;
 inline constexpr int kMaxDeliveryRetries = 8;
 
@@ -94,8 +97,10 @@ class EventsService final : public Service {
   // Custom events onto the default bus, routed to the rules they match like Arcana's own.
   Result<std::string> PutEvents(const rapidjson::Value& in, const CallContext& ctx);
   // events:PutEvents on each bus the entries name (each once), with its policy as the
-  // resource policy; the default bus when they name none that can be reached.
-  Status AuthorizePutEvents(const rapidjson::Value& entries, const CallContext& ctx);
+  // resource policy; the default bus when they name none that can be reached. Returns the
+  // ARNs of those that exist (an entry for any other is accepted and dropped).
+  Result<std::vector<std::string>> AuthorizePutEvents(const rapidjson::Value& entries,
+                                                      const CallContext& ctx);
   Result<std::string> TagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> UntagResource(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> ListTagsForResource(const rapidjson::Value& in, const CallContext& ctx);

@@ -30,7 +30,8 @@
 //  - Invoke runs the function through rotation::FunctionInvoker: RequestResponse answers the
 //    handler's return value (or {"errorMessage","errorType"} with X-Amz-Function-Error:
 //    Unhandled), LogType=Tail adds the last 4 KB of this invocation's log; Event queues it
-//    (202; at most kMaxQueuedEvents waiting on this node, run one at a time, lost if the node
+//    (202; at most kMaxQueuedEvents waiting on this node, with the Event invocations of
+//    EventBridge rules' Lambda targets (InvokeForEvent), run one at a time, lost if the node
 //    stops); DryRun only checks (204). An invoked function gets AWS_REGION, the endpoint, the
 //    AWS_LAMBDA_* variables and its execution role's credentials (what the caller who may
 //    invoke it gets done is what that role allows, as in AWS: iam:PassRole guarded who chose
