@@ -8,6 +8,7 @@
 # python3-cryptography: the web identity tests' local OIDC issuer (TLS certificate, signed tokens).
 # libxxhash-dev: the audit write-ahead log's frame check (XXH3).
 # libgoogle-perftools-dev: tcmalloc_minimal, the allocator arcanad and arcana-agent link (CMakeLists.txt).
+# libqrencode-dev, libpng-dev: the QR code of an IAM virtual MFA device's seed.
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ PKGS=(
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
   libre2-dev libvectorscan-dev libgit2-dev libzip-dev libgoogle-perftools-dev
-  libxxhash-dev
+  libxxhash-dev libqrencode-dev libpng-dev
   clang llvm libclang-rt-14-dev
 )
 # Node.js may come from another source (NodeSource bundles npm and conflicts with

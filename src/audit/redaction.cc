@@ -19,13 +19,14 @@ constexpr size_t kMaxItems = 100;
 // LogResult or environment values).
 // Sorted (binary search). Adding a name here is a security decision: check that no
 // operation of any modelled service uses it for a value, plaintext or password.
-constexpr std::array<std::string_view, 148> kSafe = {
+constexpr std::array<std::string_view, 152> kSafe = {
     "ARN", "AccessKeyId", "AliasArn", "AliasName", "AllowedPattern", "Arn",
-    "AutomaticallyAfterDays", "BypassPolicyLockoutSafetyCheck", "ClientRequestToken",
+    "AssignmentStatus", "AutomaticallyAfterDays", "BypassPolicyLockoutSafetyCheck", "ClientRequestToken",
     "CodeSha256", "CodeSize", "Constraints", "CreatedDate", "CreationDate",
     "CurrentKeyMaterialId", "CustomKeyStoreId", "CustomerMasterKeySpec", "DataKeyPairSpec",
     "DataKeySpec", "DataType", "DeletedDate", "DeletionDate", "Description",
-    "DestinationEncryptionAlgorithm", "DestinationKeyId", "DryRun", "Duration", "Enabled",
+    "DestinationEncryptionAlgorithm", "DestinationKeyId", "DryRun", "Duration", "EnableDate",
+    "Enabled",
     "EncryptionAlgorithm", "ExcludeCharacters", "ExcludeLowercase", "ExcludeNumbers",
     "ExcludePunctuation", "ExcludeUppercase", "ExecutedVersion", "ForceDeleteWithoutRecovery",
     "ForceOverwriteReplicaSecret", "FunctionArn", "FunctionError", "FunctionName", "GrantId",
@@ -44,11 +45,11 @@ constexpr std::array<std::string_view, 148> kSafe = {
     "RetiringPrincipal", "Role", "RoleArn", "RoleName", "RoleSessionName", "RotateImmediately",
     "RotationEnabled", "RotationLambdaARN", "RotationPeriodInDays", "RotationRules",
     "RotationType", "Runtime", "ScheduleExpression", "SecretId", "SecretIdList", "SecretIds",
-    "Selector", "SettingId", "SettingValue", "SigningAlgorithm", "SortBy", "SortOrder",
+    "Selector", "SerialNumber", "SettingId", "SettingValue", "SigningAlgorithm", "SortBy", "SortOrder",
     "SourceEncryptionAlgorithm", "SourceKeyId", "State", "Status", "StatusCode",
     "StatusMessage", "TagKeys", "TargetKeyId", "Tier", "Timeout", "Type", "UserName", "ValidTo",
     "Version", "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages",
-    "WithDecryption",
+    "VirtualMFADeviceName", "WithDecryption",
 };
 
 // Subtrees copied whole: metadata by AWS's definition.

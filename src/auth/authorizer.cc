@@ -1,5 +1,6 @@
 #include "auth/authorizer.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include <spdlog/spdlog.h>
@@ -67,6 +68,14 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
   // Set by AssumeRole (sts:SetSourceIdentity) and kept along a role chain: AWS offers it to
   // every later call's policies, so a Deny on it must apply in every service.
   if (!p.source_identity.empty()) SetIfAbsent(keys, "aws:SourceIdentity", p.source_identity);
+  // Only temporary credentials say whether MFA was used; long-term keys leave both absent.
+  if (p.temporary) {
+    SetIfAbsent(keys, "aws:MultiFactorAuthPresent", p.mfa_authenticated_ms != 0 ? "true" : "false");
+    if (p.mfa_authenticated_ms != 0) {
+      SetIfAbsent(keys, "aws:MultiFactorAuthAge",
+                  std::to_string(std::max<int64_t>(0, (ctx.now_ms - p.mfa_authenticated_ms) / 1000)));
+    }
+  }
   for (const auto& [k, v] : p.tags) SetIfAbsent(keys, "aws:PrincipalTag/" + k, v);
   if (!ctx.source_ip.empty() && ctx.source_ip != "-") SetIfAbsent(keys, "aws:SourceIp", ctx.source_ip);
   SetIfAbsent(keys, "aws:CurrentTime", IsoUtcSeconds(ctx.now_ms));

@@ -32,6 +32,8 @@ storage::AccessKeyRecord BindingOf(const std::string& id, const std::string& acc
 }
 
 std::string UserSubject(const std::string& user) { return "user:" + storage::IamNameKey(user); }
+// What an entity's secret is bound to besides its id and account (storage/identity_store.h).
+std::string EntitySubject(const storage::IamEntity& e) { return "iam-entity:" + e.kind; }
 
 Result<Identity> LoadIdentity(storage::IdentityStore& store, const std::string& account,
                               const std::string& kind, const std::string& name) {
@@ -320,6 +322,7 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
     p.access_key_id = id;
     p.temporary = true;
     p.session_expires_ms = s->expires_ms;
+    p.mfa_authenticated_ms = session.mfa_authenticated_ms;
     ResolvedKey r;
     r.credential = Credential{id, crypto::SecretString(view.substr(0, nl)), s->account, p.arn,
                               std::string(view.substr(nl + 1))};
@@ -407,6 +410,22 @@ Result<IssuedKey> IdentityResolver::CreateSession(const std::string& account, co
                                               BindingOf(k.access_key_id, account, kSessionSubject, "")));
   ARCANA_RETURN_IF_ERROR(store_.PutSession(rec));
   return k;
+}
+
+Result<std::string> IdentityResolver::SealEntitySecret(const storage::IamEntity& e,
+                                                      std::string_view secret) const {
+  return SealAccessKeySecret(root_, secret, BindingOf(e.id, e.account, EntitySubject(e), ""));
+}
+
+Result<crypto::SecretString> IdentityResolver::OpenEntitySecret(const storage::IamEntity& e) const {
+  ARCANA_ASSIGN_OR_RETURN(auto sealed, store_.GetEntitySecret(e.id));
+  if (!sealed) {
+    return Status(ErrorCode::kResourceNotFound, "the " + e.kind + " " + e.name + " has no secret");
+  }
+  ARCANA_ASSIGN_OR_RETURN(std::string secret,
+                          OpenAccessKeySecret(root_, BindingOf(e.id, e.account, EntitySubject(e),
+                                                               *sealed)));
+  return crypto::SecretString::Take(secret);
 }
 
 }  // namespace arcana::auth

@@ -21,6 +21,7 @@
 #include "auth/sigv4.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
+#include "crypto/secure_memory.h"
 #include "domain/iam/identity.h"
 #include "storage/identity_store.h"
 
@@ -79,6 +80,13 @@ class IdentityResolver {
                                                              const std::string& new_name) const;
   Result<IssuedKey> CreateSession(const std::string& account, const domain::iam::Session& s,
                                   int64_t now_ms, int64_t duration_s) const;
+
+  // An IAM entity's secret (a virtual MFA device's seed: EntityWrite::sealed_secret), sealed
+  // under the root key bound to the entity's id, account and kind, so that it opens for that
+  // entity only. OpenEntitySecret reads it from the store: kResourceNotFound when the entity
+  // has none, kDecryptionFailure when it was sealed for another.
+  Result<std::string> SealEntitySecret(const storage::IamEntity& e, std::string_view secret) const;
+  Result<crypto::SecretString> OpenEntitySecret(const storage::IamEntity& e) const;
 
  private:
   // Appends the session's inline and managed session policies to p.session_policies (a

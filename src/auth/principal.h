@@ -83,6 +83,12 @@ struct Principal {
   std::string access_key_id;
   bool temporary = false;    // ASIA... credentials with a session token
   int64_t session_expires_ms = 0;  // temporary credentials only
+  // Temporary credentials issued with an MFA code (GetSessionToken or AssumeRole with
+  // SerialNumber and TokenCode, or chained from such a session): when the code was given, in
+  // ms since the epoch; 0 = without MFA. aws:MultiFactorAuthPresent is "true" or "false" for
+  // temporary credentials and absent for long-term keys; aws:MultiFactorAuthAge is the
+  // seconds since, present only with MFA (the IAM User Guide's condition keys).
+  int64_t mfa_authenticated_ms = 0;
   // aws:PrincipalTag/*: the user's or role's tags, with session tags overriding them.
   std::map<std::string, std::string> tags;
   std::vector<std::string> transitive_tag_keys;
@@ -121,8 +127,8 @@ inline size_t ApproxOwnedBytes(const Principal& p) {
 // issued them, as AWS documents ("Compare AWS STS credentials", and the GetFederationToken and
 // GetSessionToken API references): GetFederationToken's (a federated user) call no IAM
 // operation and no STS operation but GetCallerIdentity; GetSessionToken's (kFederated, or the
-// root's session) call no IAM operation without MFA (Arcana has none) and no STS operation but
-// AssumeRole and GetCallerIdentity. `service` is the signing name ("iam", "sts"). An IAM call is
+// root's session) call no IAM operation unless they were issued with an MFA code, and no STS
+// operation but AssumeRole and GetCallerIdentity. `service` is the signing name ("iam", "sts"). An IAM call is
 // refused as AWS refuses it (observed: InvalidClientTokenId "The security token included in the
 // request is invalid", aws-vault#15 and #1056, aws-sdk-js#460), an STS call AccessDenied.
 // GetSessionToken and GetFederationToken themselves are left to their handlers, which refuse
@@ -134,6 +140,7 @@ inline Status CheckTemporaryCredentialUse(const Principal& p, std::string_view s
                                              p.type == Principal::Type::kRoot);
   if (!federation && !session_token) return Status::Ok();
   if (service == "iam") {
+    if (session_token && p.mfa_authenticated_ms != 0) return Status::Ok();
     return Status(ErrorCode::kUnrecognizedClient,
                   "The security token included in the request is invalid.");
   }

@@ -121,6 +121,8 @@ enum class ErrorCode {
   kInvalidIdentityToken,             // InvalidIdentityToken (AssumeRoleWithWebIdentity)
   kWebIdentityTokenExpired,          // ExpiredTokenException (the web identity token's exp)
   kIdpRejectedClaim,                 // IDPRejectedClaim (403)
+  // --- IAM (services/iam) ---
+  kInvalidAuthenticationCode,        // InvalidAuthenticationCode (403): MFA codes refused
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
   kInvalidLookupAttributes,          // InvalidLookupAttributesException

@@ -81,6 +81,10 @@ IamEntity ToEntity(const Identity& i) {
   json::KV(w, "description", i.description);
   w.Key("max_session");
   w.Int64(i.max_session_duration);
+  if (!i.mfa_devices.empty()) {
+    w.Key("mfa");
+    json::WriteStringList(w, i.mfa_devices);
+  }
   w.EndObject();
   return {i.account, i.kind, i.name, i.id, i.path, json::Finish(buf), i.created_ms, i.revision};
 }
@@ -113,6 +117,7 @@ Result<Identity> IdentityFromEntity(const IamEntity& e) {
   }
   i.description = json::StrField(d, "description");
   i.max_session_duration = json::IntField(d, "max_session", 3600);
+  i.mfa_devices = ReadStrings(d, "mfa");
   return i;
 }
 
@@ -196,6 +201,10 @@ std::string EncodeSession(const Session& s) {
     json::KV(w, "web_provider", s.web_identity_provider);
     json::KV(w, "web_subject", s.web_identity_subject);
   }
+  if (s.mfa_authenticated_ms != 0) {
+    w.Key("mfa_ms");
+    w.Int64(s.mfa_authenticated_ms);
+  }
   w.EndObject();
   return json::Finish(buf);
 }
@@ -218,6 +227,7 @@ Result<Session> DecodeSession(const std::string& doc) {
   s.source_identity = json::StrField(d, "source_identity");
   s.web_identity_provider = json::StrField(d, "web_provider");
   s.web_identity_subject = json::StrField(d, "web_subject");
+  s.mfa_authenticated_ms = json::IntField(d, "mfa_ms");
   return s;
 }
 
@@ -247,6 +257,41 @@ Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e) {
   p.client_ids = ReadStrings(d, "client_ids");
   p.thumbprints = ReadStrings(d, "thumbprints");
   return p;
+}
+
+IamEntity ToEntity(const domain::iam::MfaDevice& m) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, m.tags);
+  json::KV(w, "user", m.user);
+  json::KV(w, "user_id", m.user_id);
+  w.Key("enabled_ms");
+  w.Int64(m.enabled_ms);
+  w.Key("last_step");
+  w.Int64(m.last_step);
+  w.Key("drift");
+  w.Int64(m.drift_steps);
+  w.EndObject();
+  return {m.account, kMfaDeviceKind, m.name, m.SerialNumber(), m.path, json::Finish(buf),
+          m.created_ms, m.revision};
+}
+
+Result<domain::iam::MfaDevice> MfaDeviceFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kMfaDeviceKind));
+  domain::iam::MfaDevice m;
+  m.account = e.account;
+  m.name = e.name;
+  m.path = e.path;
+  m.created_ms = e.created_ms;
+  m.revision = e.revision;
+  m.tags = ReadTags(d);
+  m.user = json::StrField(d, "user");
+  m.user_id = json::StrField(d, "user_id");
+  m.enabled_ms = json::IntField(d, "enabled_ms");
+  m.last_step = json::IntField(d, "last_step");
+  m.drift_steps = json::IntField(d, "drift");
+  return m;
 }
 
 IamEntity ToEntity(const AwsPolicyUses& u) {

@@ -19,6 +19,16 @@ Result<domain::iam::ManagedPolicy> PolicyFromEntity(const IamEntity& e);
 inline constexpr const char* kOidcProviderKind = "oidc-provider";
 IamEntity ToEntity(const domain::iam::OidcProvider& p);
 Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e);
+// A virtual MFA device is an IamEntity of kind "mfa-device" named by its name (unique in the
+// account, as IAM names are), with its path, and its serial number as the entity's id. Its
+// seed is the entity's secret (IdentityStore::GetEntitySecret), not part of the document.
+inline constexpr const char* kMfaDeviceKind = "mfa-device";
+// A device enabled for a user also has a row of kind "mfa-device-in-use" of the same name
+// (doc "{}"), written in the same store write as its assignment: what GetAccountSummary's
+// MFADevicesInUse counts (IdentityStore::CountEntities) without reading the devices.
+inline constexpr const char* kMfaInUseKind = "mfa-device-in-use";
+IamEntity ToEntity(const domain::iam::MfaDevice& d);
+Result<domain::iam::MfaDevice> MfaDeviceFromEntity(const IamEntity& e);
 // How much one account uses one AWS managed policy (AttachmentCount,
 // PermissionsBoundaryUsageCount). Such a policy is no entity of the account, so its counts
 // are kept in an IamEntity of kind "aws-policy-uses" named by the policy's ARN (no id, path

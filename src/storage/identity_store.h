@@ -18,9 +18,10 @@
 //
 // Names are unique per account and kind case-insensitively (as IAM's), matched through
 // `name_key` (lower case); `name` keeps the caller's spelling.
-// Sealed secrets (user keys, sessions) are sealed and opened only by auth/identity_resolver.h,
-// bound (auth/access_keys.h) to (key id, account, principal) with principal "user:" +
-// IamNameKey(user name) for a user's key and "sts-session" for a session; the root store's
+// Sealed secrets (user keys, sessions, entities' secrets) are sealed and opened only by
+// auth/identity_resolver.h, bound (auth/access_keys.h) to (key id, account, principal) with
+// principal "user:" + IamNameKey(user name) for a user's key, "sts-session" for a session and
+// "iam-entity:" + kind for an entity's secret (bound to the entity's id); the root store's
 // rewrap (root_store.h) re-seals them under that same binding at a root rotation.
 #pragma once
 
@@ -81,6 +82,11 @@ struct EntityWrite {
   // transaction-scoped advisory lock of account and kind), so concurrent creates on any
   // number of nodes cannot together pass it. A name already taken is kResourceExists first.
   std::optional<EntityQuota> quota;
+  // kPut: the entity's secret (an MFA device's seed), already sealed, stored in the same
+  // transaction apart from `doc` under entity.id (which must be unique across accounts) and
+  // kept until the entity is deleted (a kDelete removes the secret of entity.id).
+  // nullopt leaves a stored secret as it is.
+  std::optional<std::string> sealed_secret;
 };
 
 struct UserAccessKey {
@@ -137,6 +143,9 @@ class IdentityStore {
   // kResourceExists when a create's name is taken; kConflict when a deleted user
   // still has access keys. `op` names the change rows' kind.
   virtual Status WriteEntities(const std::vector<EntityWrite>& writes, const std::string& op) = 0;
+  // The sealed secret an entity write stored under `entity_id` (EntityWrite::sealed_secret),
+  // nullopt when there is none.
+  virtual Result<std::optional<std::string>> GetEntitySecret(const std::string& entity_id) = 0;
 
   // kResourceNotFound when the user does not exist; kLimitExceeded when it has max_per_user
   // keys already (checked under the user row's lock: concurrent creates cannot pass it).

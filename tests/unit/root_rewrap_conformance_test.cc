@@ -176,6 +176,45 @@ TEST_P(RootRewrapConformance, EveryBlobOfEveryPageIsOfferedOnceAndReplaced) {
   EXPECT_EQ((*stores_->access_keys().GetAccessKey("AKID00509"))->sealed_secret, "new:ak");
 }
 
+// An IAM entity's secret (a virtual MFA device's seed) is walked with the access keys, bound
+// to its id, account and "iam-entity:" + kind, replaced in place, and deleted with its entity.
+TEST_P(RootRewrapConformance, EntitySecretsAreRewrappedAndDeletedWithTheirEntity) {
+  IamEntity device{kHere.account, "mfa-device", "phone", "arn:aws:iam::111122223333:mfa/phone",
+                   "/", "{}", 1, 0};
+  EntityWrite put{EntityWrite::Op::kPut, device};
+  put.sealed_secret = "seed-v1";
+  Status st = stores_->identities().WriteEntities({put}, "CreateVirtualMFADevice");
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(**stores_->identities().GetEntitySecret(device.id), "seed-v1");
+
+  std::vector<RootWrappedBlob> offered;
+  auto n = stores_->root().RewrapRootBlobs(
+      {},
+      [&](const RootWrappedBlob& b) -> Result<std::optional<std::string>> {
+        offered.push_back(b);
+        return std::optional<std::string>("new:" + b.blob);
+      },
+      {}, {});
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  ASSERT_EQ(offered.size(), 1u);
+  EXPECT_EQ(offered[0].kind, RootWrappedBlob::Kind::kAccessKeySecret);
+  EXPECT_EQ(offered[0].id, device.id);
+  EXPECT_EQ(offered[0].account, kHere.account);
+  EXPECT_EQ(offered[0].principal, "iam-entity:mfa-device");
+  EXPECT_EQ(**stores_->identities().GetEntitySecret(device.id), "new:seed-v1");
+
+  // A later write without a secret keeps it; the delete removes it.
+  device.revision = 1;
+  st = stores_->identities().WriteEntities({{EntityWrite::Op::kPut, device}}, "TagMFADevice");
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(**stores_->identities().GetEntitySecret(device.id), "new:seed-v1");
+  device.revision = 2;
+  st = stores_->identities().WriteEntities({{EntityWrite::Op::kDelete, device}},
+                                           "DeleteVirtualMFADevice");
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(*stores_->identities().GetEntitySecret(device.id));
+}
+
 // 3000 values of 4 KiB (12 MiB): the walk holds at most a page of them (500: 2 MiB) at once.
 TEST_P(RootRewrapConformance, TheWalkHoldsAPageOfBlobsNotATable) {
   constexpr size_t kSize = 4096;

@@ -38,6 +38,9 @@ struct Identity {
   std::map<std::string, std::string> trust_principal_ids;  // role: ARN -> unique id, as bound
   std::string description;                             // role
   int64_t max_session_duration = 3600;                 // role, seconds
+  // user: the serial numbers of its MFA devices, in the order they were enabled
+  // (EnableMFADevice; at most kMaxMfaDevicesPerUser).
+  std::vector<std::string> mfa_devices;
 
   std::string Arn() const;
 };
@@ -87,6 +90,33 @@ struct OidcProvider {
   std::string Arn() const { return "arn:aws:iam::" + account + ":oidc-provider/" + url; }
 };
 
+// An IAM virtual MFA device (CreateVirtualMFADevice): a TOTP seed (crypto/totp.h) an
+// authenticator app holds, named arn:aws:iam::ACCOUNT:mfa/PATH/NAME (its serial number), and
+// enabled for at most one user at a time. The seed is no member: it is sealed apart from the
+// device's document (storage::IdentityStore::GetEntitySecret) and opened only to check a code.
+struct MfaDevice {
+  std::string account;
+  std::string name;
+  std::string path = "/";
+  int64_t created_ms = 0;
+  int64_t revision = 0;
+  // The user it is enabled for ("" = unassigned), that user's unique id, and when.
+  std::string user;
+  std::string user_id;
+  int64_t enabled_ms = 0;
+  // The last time step whose code was accepted: a code is accepted once (a replay of it, or
+  // of an earlier one, is refused), whichever node checks it.
+  int64_t last_step = 0;
+  // How many time steps the device's clock runs ahead of ours (ResyncMFADevice measures it).
+  int64_t drift_steps = 0;
+  Tags tags;
+
+  std::string SerialNumber() const { return "arn:aws:iam::" + account + ":mfa" + path + name; }
+};
+
+// The most MFA devices a user may have enabled (IAM's quota, "MFA devices in use per user").
+inline constexpr size_t kMaxMfaDevicesPerUser = 8;
+
 // Temporary credentials' subject (stored as StsSession::doc).
 struct Session {
   std::string kind;     // "role" (AssumeRole) | "user" | "root" (GetSessionToken) |
@@ -110,6 +140,10 @@ struct Session {
   std::vector<std::string> transitive_tag_keys;
   // AssumeRole's SourceIdentity, or the one inherited from the calling session ("" = none).
   std::string source_identity;
+  // When the session's holder authenticated with an MFA code (GetSessionToken or AssumeRole
+  // with SerialNumber and TokenCode), in ms since the epoch; 0 = without MFA. What
+  // aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge are computed from.
+  int64_t mfa_authenticated_ms = 0;
 };
 
 std::string IdentityArn(const std::string& account, const std::string& kind,

@@ -116,6 +116,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kInvalidIdentityToken: return {"InvalidIdentityToken", 400};
     case ErrorCode::kWebIdentityTokenExpired: return {"ExpiredTokenException", 400};
     case ErrorCode::kIdpRejectedClaim: return {"IDPRejectedClaim", 403};
+    case ErrorCode::kInvalidAuthenticationCode: return {"InvalidAuthenticationCode", 403};
   }
   return {"InternalFailure", 500};
 }

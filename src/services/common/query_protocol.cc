@@ -390,6 +390,7 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kInvalidIdentityToken: return {"InvalidIdentityToken", 400, true};
     case ErrorCode::kWebIdentityTokenExpired: return {"ExpiredTokenException", 400, true};
     case ErrorCode::kIdpRejectedClaim: return {"IDPRejectedClaim", 403, true};
+    case ErrorCode::kInvalidAuthenticationCode: return {"InvalidAuthenticationCode", 403, true};
     default: break;
   }
   auto info = LookupError(code);

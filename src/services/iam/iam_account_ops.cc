@@ -60,6 +60,18 @@ std::string AliasOf(const IamEntity& e) {
   return d.IsObject() ? json::StrField(d, "alias") : std::string();
 }
 
+}  // namespace
+
+Result<std::string> IamService::AccountLabel(const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, kAccountKind, kAliasName));
+  if (e) {
+    if (std::string alias = AliasOf(*e); !alias.empty()) return alias;
+  }
+  return ctx.account;
+}
+
+namespace {
+
 // A password policy as stored: the members AWS answers with, only those it answers.
 struct PasswordPolicy {
   int64_t minimum_length = 6;  // AWS's default when the request leaves it out
@@ -205,8 +217,9 @@ Result<std::string> IamService::ListAccountAliases(const In&, const CallContext&
 // every member and each quota): the counts of what Arcana keeps (users, groups, roles,
 // customer managed policies, the attachments of those policies as PolicyVersionsInUse, OIDC
 // identity providers as Providers: recorded, one OIDC and one SAML provider add 2), zero
-// for what it has none of (instance profiles, SAML providers, MFA devices, server and
-// signing certificates, a root password or root MFA) and AWS's default quotas (those of
+// virtual MFA devices as MFADevices and those enabled for a user as MFADevicesInUse, zero
+// for what it has none of (instance profiles, SAML providers, server and signing
+// certificates, a root password or root MFA) and AWS's default quotas (those of
 // users, groups, roles and policies as enforced: IamQuotas, the operator's if set). The root's
 // access keys are Arcana's own credentials, not counted as AccountAccessKeysPresent (IAM here
 // cannot see them; an account that follows AWS's advice has none, as recorded).
@@ -217,11 +230,14 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
   ARCANA_ASSIGN_OR_RETURN(
       storage::IamEntityCounts counts,
       store_.CountEntities(ctx.account,
-                           {"user", "group", "role", "policy", storage::kOidcProviderKind}));
+                           {"user", "group", "role", "policy", storage::kOidcProviderKind,
+                            storage::kMfaDeviceKind, storage::kMfaInUseKind}));
   const int64_t users = counts.by_kind["user"], groups = counts.by_kind["group"],
                 roles = counts.by_kind["role"], policies = counts.by_kind["policy"],
                 versions_in_use = counts.policy_attachments,
-                providers = counts.by_kind[storage::kOidcProviderKind];
+                providers = counts.by_kind[storage::kOidcProviderKind],
+                mfa_devices = counts.by_kind[storage::kMfaDeviceKind],
+                mfa_in_use = counts.by_kind[storage::kMfaInUseKind];
   const std::pair<const char*, int64_t> members[] = {
       {"AccessKeysPerUserQuota", 2},
       {"AccountAccessKeysPresent", 0},
@@ -239,8 +255,8 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       {"GroupsQuota", quotas_.groups},
       {"InstanceProfiles", 0},
       {"InstanceProfilesQuota", 1000},
-      {"MFADevices", 0},
-      {"MFADevicesInUse", 0},
+      {"MFADevices", mfa_devices},
+      {"MFADevicesInUse", mfa_in_use},
       {"Policies", policies},
       {"PoliciesQuota", quotas_.policies},
       {"PolicySizeQuota", 6144},

@@ -654,6 +654,8 @@ storage::EntityQuota IamService::QuotaOf(const std::string& kind) const {
   // OpenIdConnectProvidersPerAccount: 100 status code: 409" (terraform's
   // aws_iam_openid_connect_provider, quoted in users' deployment notes).
   if (kind == storage::kOidcProviderKind) return {100, "OpenIdConnectProvidersPerAccount"};
+  // IAM's quotas: virtual MFA devices (assigned or not) per account are as many as users.
+  if (kind == storage::kMfaDeviceKind) return {quotas_.users, "VirtualMFADevicesPerAccount"};
   return {quotas_.policies, "PoliciesPerAccount"};
 }
 
@@ -758,6 +760,17 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("TagOpenIDConnectProvider", &IamService::TagOpenIDConnectProvider);
   add("UntagOpenIDConnectProvider", &IamService::UntagOpenIDConnectProvider);
   add("ListOpenIDConnectProviderTags", &IamService::ListOpenIDConnectProviderTags);
+  add("CreateVirtualMFADevice", &IamService::CreateVirtualMFADevice);
+  add("DeleteVirtualMFADevice", &IamService::DeleteVirtualMFADevice);
+  add("ListVirtualMFADevices", &IamService::ListVirtualMFADevices);
+  add("EnableMFADevice", &IamService::EnableMFADevice);
+  add("DeactivateMFADevice", &IamService::DeactivateMFADevice);
+  add("ResyncMFADevice", &IamService::ResyncMFADevice);
+  add("ListMFADevices", &IamService::ListMFADevices);
+  add("GetMFADevice", &IamService::GetMFADevice);
+  add("TagMFADevice", &IamService::TagMFADevice);
+  add("UntagMFADevice", &IamService::UntagMFADevice);
+  add("ListMFADeviceTags", &IamService::ListMFADeviceTags);
   for (const char* kind : {"User", "Group", "Role"}) {
     static const std::unordered_map<std::string, const char*> kKinds = {
         {"User", "user"}, {"Group", "group"}, {"Role", "role"}};
@@ -860,13 +873,37 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
     t.arn = OidcProviderArnOfUrl(account, in.Str("Url").value_or(""));
     return t;
   }
+  // A virtual MFA device's own calls act on the device (its resource type "mfa" in IAM's
+  // Service Authorization Reference); those that name a user acted on the user above.
+  if (op == "CreateVirtualMFADevice") {
+    domain::iam::MfaDevice d;
+    d.account = account;
+    d.path = in.Str("Path").value_or("/");
+    d.name = in.Str("VirtualMFADeviceName").value_or("");
+    t.arn = d.SerialNumber();
+    return t;
+  }
+  if (auto serial = in.Str("SerialNumber")) {
+    t.arn = *serial;
+    auto parsed = domain::iam::ParseMfaSerial(*serial);
+    if (parsed && parsed->account == account) {
+      ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(account, storage::kMfaDeviceKind,
+                                                       parsed->name));
+      if (e && e->id == *serial) {
+        ARCANA_ASSIGN_OR_RETURN(auto d, storage::MfaDeviceFromEntity(*e));
+        t.tags.insert(d.tags.begin(), d.tags.end());
+      }
+    }
+    return t;
+  }
   if (auto name = in.Str("PolicyName")) {
     t.arn = domain::iam::IdentityArn(account, "policy", in.Str("Path").value_or("/"), *name);
     return t;
   }
   // Without a UserName these act on the calling user itself.
   static constexpr std::string_view kSelf[] = {"GetUser", "CreateAccessKey", "ListAccessKeys",
-                                               "UpdateAccessKey", "DeleteAccessKey"};
+                                               "UpdateAccessKey", "DeleteAccessKey",
+                                               "ListMFADevices"};
   if (ctx.principal && !ctx.principal->user_name.empty() &&
       std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
     t.arn = ctx.principal->arn;
@@ -1178,6 +1215,10 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
     if (!i.groups.empty()) {
       return Status(ErrorCode::kConflict,
                     "Cannot delete entity, must remove users from group first.");
+    }
+    // AWS's words (quoted from its answers in ansible/ansible#27247 and aws-nuke's issues).
+    if (!i.mfa_devices.empty()) {
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete MFA device first.");
     }
     std::vector<storage::EntityWrite> writes{
         {storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}};

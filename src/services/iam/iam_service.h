@@ -1,6 +1,6 @@
 // The IAM service (Query protocol, API 2010-05-08): users, groups, roles, managed policies,
-// inline policies, attachments, permissions boundaries, user access keys and OpenID Connect
-// identity providers, per account.
+// inline policies, attachments, permissions boundaries, user access keys, OpenID Connect
+// identity providers and virtual MFA devices, per account.
 // Requests arrive form-encoded and leave as XML (services/common/query_protocol.h); the
 // handlers here see and produce JSON like every other service's.
 // Each write is a read-modify-commit at the revisions it read (services/common/write_retry.h);
@@ -21,7 +21,9 @@
 #include "auth/key_use_log.h"
 #include "auth/policy/policy_cache.h"
 #include "common/json.h"
+#include "crypto/secure_memory.h"
 #include "domain/iam/identity.h"
+#include "domain/iam/mfa.h"
 #include "services/common/query_service.h"
 #include "storage/access_key_store.h"
 #include "storage/identity_codec.h"
@@ -308,6 +310,38 @@ class IamService : public QueryService {
   // changed anything: when it did not, nothing is written (and no change row appended).
   Status UpdateOidcProvider(const CallContext& ctx, const std::string& arn, const char* op,
                             const std::function<Result<bool>(domain::iam::OidcProvider&)>& change);
+
+  // Virtual MFA devices (iam_mfa_ops.cc)
+  Result<std::string> CreateVirtualMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteVirtualMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> ListVirtualMFADevices(const In& in, const CallContext& ctx);
+  Result<std::string> EnableMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> DeactivateMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> ResyncMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> ListMFADevices(const In& in, const CallContext& ctx);
+  Result<std::string> GetMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> TagMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> UntagMFADevice(const In& in, const CallContext& ctx);
+  Result<std::string> ListMFADeviceTags(const In& in, const CallContext& ctx);
+  // The device a serial number names in the caller's account (and its stored entity, when
+  // `entity` is given); NoSuchEntity "MFA Device with serial number S does not exist." else.
+  Result<domain::iam::MfaDevice> LoadMfaDevice(const CallContext& ctx, const std::string& serial,
+                                               storage::IamEntity* entity = nullptr);
+  // That device when it is enabled for `user`, else NoSuchEntity.
+  Result<domain::iam::MfaDevice> LoadUsersMfaDevice(const CallContext& ctx, Identity& user,
+                                                    const std::string& serial,
+                                                    storage::IamEntity* entity = nullptr);
+  Result<crypto::SecretString> MfaSeed(const storage::IamEntity& device);
+  // EnableMFADevice/ResyncMFADevice: the step of AuthenticationCode2 when the request's two
+  // codes are consecutive codes of the device near now and newer than any it accepted, else
+  // InvalidAuthenticationCode "Authentication code for device is not valid.".
+  Result<int64_t> MatchCodes(const CallContext& ctx, const storage::IamEntity& device,
+                             const In& in, int64_t back, int64_t ahead);
+  // Read-modify-commit of one device, retried on conflicts.
+  Status UpdateMfaDevice(const CallContext& ctx, const std::string& serial, const char* op,
+                         const std::function<Status(domain::iam::MfaDevice&)>& change);
+  // What the QR code's label names the account by: its alias, else its id (as AWS's do).
+  Result<std::string> AccountLabel(const CallContext& ctx);
 
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;

@@ -212,6 +212,12 @@ Result<std::string> IamService::RenameUser(const CallContext& ctx, const std::st
       std::replace(g.groups.begin(), g.groups.end(), u.name, new_name);
       writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(g)});
     }
+    // Its MFA devices name their user (ListVirtualMFADevices answers it).
+    for (const auto& serial : u.mfa_devices) {
+      ARCANA_ASSIGN_OR_RETURN(domain::iam::MfaDevice d, LoadMfaDevice(ctx, serial));
+      d.user = new_name;
+      writes.push_back({EntityWrite::Op::kPut, storage::ToEntity(d)});
+    }
     ARCANA_ASSIGN_OR_RETURN(auto rebound, resolver_.RebindUserKeys(ctx.account, u.name, new_name));
     ARCANA_RETURN_IF_ERROR(IndexPolicyUses(ctx, writes));  // its uses, under the new name
     return store_.RenameUser(ctx.account, u.name, rebound, writes);

@@ -11,6 +11,7 @@
 #include "auth/policy/evaluator.h"
 #include "auth/policy/policy.h"
 #include "domain/iam/identity.h"
+#include "services/sts/mfa_check.h"
 #include "services/sts/session_rules.h"
 #include "storage/identity_codec.h"
 
@@ -23,8 +24,14 @@ using domain::iam::Session;
 
 // The request context of an AssumeRole call: who calls, and what the session will carry.
 policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx,
-                                      const Session& s, const std::string& external_id) {
+                                      const Session& s, const std::string& external_id,
+                                      bool mfa_now) {
   policy::ContextKeys keys;
+  // A code given with this call authenticates it with MFA, whatever the caller's credentials.
+  if (mfa_now) {
+    keys.Set("aws:MultiFactorAuthPresent", "true");
+    keys.Set("aws:MultiFactorAuthAge", "0");
+  }
   keys.Set("aws:PrincipalArn", p.principal_arn);
   keys.Set("aws:PrincipalAccount", p.account);
   keys.Set("aws:userid", p.user_id);
@@ -96,6 +103,8 @@ Result<std::string> StsService::GetSessionToken(const json::Input& in, const Cal
   }
   int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultSessionSeconds);
   Session s;
+  ARCANA_ASSIGN_OR_RETURN(s.mfa_authenticated_ms,
+                          CheckMfaCode(store_, resolver_, p, in, ctx.now_ms));
   if (p.type == Principal::Type::kUser) {
     s.kind = "user";
     s.subject = p.user_name;
@@ -221,8 +230,13 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
 
   std::optional<policy::ResourceView> resource = TrustView(role, role_arn, account);
   if (!resource) return AccessDenied(caller, "sts:AssumeRole", role_arn);
+  // An MFA code given now authenticates the session with MFA; without one a session chained
+  // from an MFA-authenticated one keeps that authentication and its time.
+  ARCANA_ASSIGN_OR_RETURN(const int64_t mfa_ms,
+                          CheckMfaCode(store_, resolver_, caller, in, ctx.now_ms));
+  session.mfa_authenticated_ms = mfa_ms != 0 ? mfa_ms : caller.mfa_authenticated_ms;
   policy::ContextKeys keys =
-      AssumeRoleContext(caller, ctx, session, in.Str("ExternalId").value_or(""));
+      AssumeRoleContext(caller, ctx, session, in.Str("ExternalId").value_or(""), mfa_ms != 0);
   policy::EvalRequest req;
   req.principal = &caller;
   req.resource = &*resource;

@@ -90,6 +90,7 @@ Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
     }
     tx.Exec("DELETE FROM iam_entities WHERE account = $1 AND kind = $2 AND name_key = $3",
             {e.account, e.kind, key});
+    if (!e.id.empty()) tx.Exec("DELETE FROM iam_entity_secrets WHERE id = $1", {e.id});
   } else if (e.revision == 0) {
     if (w.quota) {
       // Creates under a quota of this account and kind take turns (the lock is held until
@@ -125,6 +126,14 @@ Status WriteOne(Tx& tx, const EntityWrite& w, const std::string& op) {
         {e.account, e.kind, key, e.name, e.id, e.path, e.doc, e.revision});
     if (r.empty()) return Status(ErrorCode::kWriteConflict, e.kind + " " + e.name);
   }
+  if (w.op == EntityWrite::Op::kPut && w.sealed_secret) {
+    tx.Exec(
+        "INSERT INTO iam_entity_secrets (id, account, kind, sealed) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (id) DO UPDATE SET account = EXCLUDED.account, kind = EXCLUDED.kind, "
+        "sealed = EXCLUDED.sealed",
+        {e.id, e.account, e.kind, Param::Bytes(*w.sealed_secret)});
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(tx, *w.sealed_secret));
+  }
   tx.AddChange({0, 0, e.account, "", "iam", EntityResource(e), op});
   return Status::Ok();
 }
@@ -135,9 +144,19 @@ ALTER TABLE iam_access_keys ADD COLUMN last_used_service TEXT NOT NULL DEFAULT '
                             ADD COLUMN last_used_region TEXT NOT NULL DEFAULT '';
 )sql";
 
+// 3: entities' secrets (an MFA device's seed), sealed, apart from their documents.
+const char* const kIamV3 = R"sql(
+CREATE TABLE iam_entity_secrets (
+  id      TEXT COLLATE "C" PRIMARY KEY,
+  account TEXT COLLATE "C" NOT NULL,
+  kind    TEXT COLLATE "C" NOT NULL,
+  sealed  BYTEA NOT NULL
+);
+)sql";
+
 }  // namespace
 
-Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2}}; }
+Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2, kIamV3}}; }
 
 Result<std::optional<IamEntity>> PgIdentityStore::GetEntity(const std::string& account,
                                                             const std::string& kind,
@@ -201,6 +220,17 @@ Status PgIdentityStore::WriteEntities(const std::vector<EntityWrite>& writes,
     for (const auto& w : writes) ARCANA_RETURN_IF_ERROR(WriteOne(tx, w, op));
     return Status::Ok();
   });
+}
+
+Result<std::optional<std::string>> PgIdentityStore::GetEntitySecret(const std::string& entity_id) {
+  std::optional<std::string> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read entity secret", [&](Tx& tx) {
+    auto r = tx.Exec("SELECT sealed FROM iam_entity_secrets WHERE id = $1", {entity_id});
+    out.reset();
+    if (!r.empty()) out = Bytes(r[0][0]);
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Status PgIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_user) {
@@ -381,6 +411,7 @@ Result<size_t> PgIdentityStore::DeleteExpiredSessions(int64_t before_ms, size_t 
 Status PgIdentityStore::WipeIdentities() {
   return db_.Write("wipe identities", [&](Tx& tx) -> Status {
     tx.Exec("DELETE FROM iam_entities");
+    tx.Exec("DELETE FROM iam_entity_secrets");
     tx.Exec("DELETE FROM iam_access_keys");
     tx.Exec("DELETE FROM sts_sessions");
     tx.AddChange({0, 0, "", "", "iam", "*", "Reset"});

@@ -35,12 +35,12 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
   size_t changed = 0;
   ARCANA_RETURN_IF_ERROR(db_.Write("rewrap root blobs", [&](Tx& tx) -> Status {
     changed = 0;  // a retried run starts over
-    tx.Exec("LOCK TABLE access_keys, iam_access_keys, sts_sessions, secret_values, "
-            "kms_key_materials, meta IN EXCLUSIVE MODE");
+    tx.Exec("LOCK TABLE access_keys, iam_access_keys, sts_sessions, iam_entity_secrets, "
+            "secret_values, kms_key_materials, meta IN EXCLUSIVE MODE");
 
-    // The root's access keys, IAM users' keys and STS sessions, by id: each sealed for (id,
-    // account, principal), the principal of the latter two as storage/identity_store.h
-    // names it.
+    // The root's access keys, IAM users' keys, STS sessions and IAM entities' secrets, by id:
+    // each sealed for (id, account, principal), the principal of the latter three as
+    // storage/identity_store.h names it.
     static const std::pair<const char*, const char*> kKeyTables[] = {
         {"SELECT id, account, principal, sealed FROM access_keys WHERE id > $1 "
          "ORDER BY id LIMIT $2",
@@ -51,6 +51,9 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
         {"SELECT id, account, 'sts-session', sealed FROM sts_sessions WHERE id > $1 "
          "ORDER BY id LIMIT $2",
          "UPDATE sts_sessions SET sealed = $2 WHERE id = $1"},
+        {"SELECT id, account, 'iam-entity:' || kind, sealed FROM iam_entity_secrets "
+         "WHERE id > $1 ORDER BY id LIMIT $2",
+         "UPDATE iam_entity_secrets SET sealed = $2 WHERE id = $1"},
     };
     for (const auto& [select, update] : kKeyTables) {
       for (std::string after;;) {

@@ -50,6 +50,15 @@ const char* const kIamMigrations[] = {
     ALTER TABLE iam_access_keys ADD COLUMN last_used_service TEXT NOT NULL DEFAULT '';
     ALTER TABLE iam_access_keys ADD COLUMN last_used_region TEXT NOT NULL DEFAULT '';
     )sql",
+    // 3: entities' secrets (an MFA device's seed), sealed, apart from their documents.
+    R"sql(
+    CREATE TABLE iam_entity_secrets (
+      id      TEXT PRIMARY KEY,
+      account TEXT NOT NULL,
+      kind    TEXT NOT NULL,
+      sealed  BLOB NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 
 constexpr const char* kKeyService = "arcana";  // the authenticator follows key ids here
@@ -145,6 +154,12 @@ Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
     BindText(del, 2, e.kind);
     BindText(del, 3, IamNameKey(e.name));
     ARCANA_RETURN_IF_ERROR(Step(c, del, "delete entity"));
+    if (!e.id.empty()) {
+      sqlite3_stmt* secret = c.Prepare("DELETE FROM iam_entity_secrets WHERE id = ?");
+      if (!secret) return DbError(c.db(), "prepare");
+      BindText(secret, 1, e.id);
+      ARCANA_RETURN_IF_ERROR(Step(c, secret, "delete entity secret"));
+    }
     return txn.AddChange(e.account, "", "iam", EntityResource(e), op);
   }
   if (e.revision == 0 && stored != 0) {
@@ -174,6 +189,17 @@ Status WriteOne(WriteTxn& txn, const EntityWrite& w, const std::string& op) {
   sqlite3_bind_int64(st, 8, e.created_ms);
   sqlite3_bind_int64(st, 9, stored + 1);
   ARCANA_RETURN_IF_ERROR(Step(c, st, "write entity"));
+  if (w.sealed_secret) {
+    sqlite3_stmt* secret = c.Prepare(
+        "INSERT OR REPLACE INTO iam_entity_secrets (id, account, kind, sealed) VALUES (?,?,?,?)");
+    if (!secret) return DbError(c.db(), "prepare");
+    BindText(secret, 1, e.id);
+    BindText(secret, 2, e.account);
+    BindText(secret, 3, e.kind);
+    BindBlob(secret, 4, *w.sealed_secret);
+    ARCANA_RETURN_IF_ERROR(Step(c, secret, "write entity secret"));
+    ARCANA_RETURN_IF_ERROR(CheckSealedUnderStoreRoot(c, *w.sealed_secret));
+  }
   return txn.AddChange(e.account, "", "iam", EntityResource(e), op);
 }
 
@@ -254,6 +280,20 @@ Status SqliteIdentityStore::WriteEntities(const std::vector<EntityWrite>& writes
     for (const auto& w : writes) ARCANA_RETURN_IF_ERROR(WriteOne(txn, w, op));
     return Status::Ok();
   });
+}
+
+Result<std::optional<std::string>> SqliteIdentityStore::GetEntitySecret(
+    const std::string& entity_id) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare("SELECT sealed FROM iam_entity_secrets WHERE id = ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, entity_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read entity secret");
+  std::string sealed = ColText(st, 0);
+  sqlite3_reset(st);
+  return std::optional<std::string>(std::move(sealed));
 }
 
 Status SqliteIdentityStore::PutUserAccessKey(const UserAccessKey& k, size_t max_per_user) {
@@ -482,7 +522,8 @@ Result<size_t> SqliteIdentityStore::DeleteExpiredSessions(int64_t before_ms, siz
 Status SqliteIdentityStore::WipeIdentities() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     ARCANA_RETURN_IF_ERROR(txn.conn().Exec(
-        "DELETE FROM iam_entities; DELETE FROM iam_access_keys; DELETE FROM sts_sessions;"));
+        "DELETE FROM iam_entities; DELETE FROM iam_entity_secrets; DELETE FROM iam_access_keys; "
+        "DELETE FROM sts_sessions;"));
     return txn.AddChange("", "", "iam", "*", "Reset");
   });
 }

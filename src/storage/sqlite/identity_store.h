@@ -21,6 +21,7 @@ class SqliteIdentityStore : public IdentityStore {
   Result<IamEntityCounts> CountEntities(const std::string& account,
                                         const std::vector<std::string>& kinds) override;
   Status WriteEntities(const std::vector<EntityWrite>& writes, const std::string& op) override;
+  Result<std::optional<std::string>> GetEntitySecret(const std::string& entity_id) override;
   Status PutUserAccessKey(const UserAccessKey& key, size_t max_per_user) override;
   Result<std::optional<UserAccessKey>> GetUserAccessKey(const std::string& id) override;
   Result<std::vector<UserAccessKey>> ListUserAccessKeys(const std::string& account,

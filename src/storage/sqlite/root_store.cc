@@ -88,8 +88,9 @@ Status RewrapTable(Conn& c, const BlobTable& t,
   }
 }
 
-// The root's access keys, IAM users' keys and STS sessions, by id: each sealed for (id,
-// account, principal), the principal of the latter two as storage/identity_store.h names it.
+// The root's access keys, IAM users' keys, STS sessions and IAM entities' secrets, by id: each
+// sealed for (id, account, principal), the principal of the latter three as
+// storage/identity_store.h names it.
 constexpr BlobTable kKeyTables[] = {
     {"SELECT id, account, principal, sealed FROM access_keys ORDER BY id LIMIT ?1",
      "SELECT id, account, principal, sealed FROM access_keys WHERE id > ?1 "
@@ -103,6 +104,11 @@ constexpr BlobTable kKeyTables[] = {
      "SELECT id, account, 'sts-session', sealed FROM sts_sessions WHERE id > ?1 "
      "ORDER BY id LIMIT ?3",
      "UPDATE sts_sessions SET sealed = ?1 WHERE id = ?2", 4, 1},
+    {"SELECT id, account, 'iam-entity:' || kind, sealed FROM iam_entity_secrets "
+     "ORDER BY id LIMIT ?1",
+     "SELECT id, account, 'iam-entity:' || kind, sealed FROM iam_entity_secrets WHERE id > ?1 "
+     "ORDER BY id LIMIT ?3",
+     "UPDATE iam_entity_secrets SET sealed = ?1 WHERE id = ?2", 4, 1},
 };
 // Secret values, by (arn, version id).
 constexpr BlobTable kSecretValues = {
