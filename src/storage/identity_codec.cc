@@ -272,6 +272,12 @@ IamEntity ToEntity(const domain::iam::MfaDevice& m) {
   w.Int64(m.last_step);
   w.Key("drift");
   w.Int64(m.drift_steps);
+  if (m.failed_codes != 0) {
+    w.Key("failed_step");
+    w.Int64(m.failed_step);
+    w.Key("failed_codes");
+    w.Int64(m.failed_codes);
+  }
   w.EndObject();
   return {m.account, kMfaDeviceKind, m.name, m.SerialNumber(), m.path, json::Finish(buf),
           m.created_ms, m.revision};
@@ -291,6 +297,8 @@ Result<domain::iam::MfaDevice> MfaDeviceFromEntity(const IamEntity& e) {
   m.enabled_ms = json::IntField(d, "enabled_ms");
   m.last_step = json::IntField(d, "last_step");
   m.drift_steps = json::IntField(d, "drift");
+  m.failed_step = json::IntField(d, "failed_step");
+  m.failed_codes = json::IntField(d, "failed_codes");
   return m;
 }
 

@@ -164,7 +164,7 @@ def mfa_users(iam):
     the resync, enabled together as the module starts: their first codes need a later step
     than their enabling's, and a step passes while the other tests run."""
     out = {}
-    for what in ("session", "assume", "resync"):
+    for what in ("session", "assume", "resync", "guessed"):
         u, key = new_user(iam)
         dev = Device(iam)
         dev.enable(iam, u)
@@ -444,6 +444,24 @@ def test_assume_role_whose_trust_requires_mfa(iam, auth_server, mfa_users):
     with pytest.raises(ClientError) as e:
         user_sts.assume_role(RoleArn=arn, RoleSessionName="again", SerialNumber=a.device.serial,
                              TokenCode=code)
+    assert err(e) == ("AccessDenied", WRONG_CODE, 403)
+
+
+def test_wrong_codes_are_bounded_per_step(auth_server, mfa_users):
+    """Arcana's bound on guessing (domain/iam/mfa.h; AWS throttles MFA attempts too, by rules
+    it does not publish): after 5 wrong codes for a device in one 30-second step, even its
+    right code is refused until the next step, so keys alone cannot find a code by trying
+    them all."""
+    g = mfa_users["guessed"]
+    user_sts = creds_client(auth_server, "sts", g.key)
+    now_step(margin=12)  # the wrong codes and the right one fall in one step
+    right = g.device.codes(1)[0]
+    for _ in range(5):
+        with pytest.raises(ClientError) as e:
+            user_sts.get_session_token(SerialNumber=g.device.serial, TokenCode=g.device.wrong_code())
+        assert err(e) == ("AccessDenied", WRONG_CODE, 403)
+    with pytest.raises(ClientError) as e:
+        user_sts.get_session_token(SerialNumber=g.device.serial, TokenCode=right)
     assert err(e) == ("AccessDenied", WRONG_CODE, 403)
 
 

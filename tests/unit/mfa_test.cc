@@ -112,6 +112,21 @@ TEST(MfaCodes, AcceptsACodeOnceWithinAStepOfTheDevicesTime) {
             now + 2);
 }
 
+TEST(MfaCodes, WrongCodesAreBoundedPerTimeStep) {
+  const int64_t now_ms = 1700000000LL * 1000;
+  domain::iam::MfaDevice d;
+  for (int64_t i = 0; i < domain::iam::kMaxWrongCodesPerStep; ++i) {
+    EXPECT_FALSE(domain::iam::MfaCodesLocked(d, now_ms)) << i;
+    domain::iam::CountWrongMfaCode(d, now_ms);
+  }
+  EXPECT_TRUE(domain::iam::MfaCodesLocked(d, now_ms));
+  EXPECT_TRUE(domain::iam::MfaCodesLocked(d, now_ms + 1000 * (29 - 20)));  // same step
+  // The next step starts a new count.
+  EXPECT_FALSE(domain::iam::MfaCodesLocked(d, now_ms + 30 * 1000));
+  domain::iam::CountWrongMfaCode(d, now_ms + 30 * 1000);
+  EXPECT_EQ(d.failed_codes, 1);
+}
+
 TEST(MfaDevice, OtpauthUriIsAwsFormWithTheAccountLabel) {
   EXPECT_EQ(domain::iam::OtpauthUri("alice+phone", "123456789012", "MZXW6YTBOI"),
             "otpauth://totp/Amazon%20Web%20Services:alice%2Bphone@123456789012"

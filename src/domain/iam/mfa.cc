@@ -66,6 +66,20 @@ std::optional<int64_t> AcceptMfaCode(std::string_view seed, const MfaDevice& dev
   return crypto::FindTotpStep(seed, code, first, device_step + 1);
 }
 
+bool MfaCodesLocked(const MfaDevice& device, int64_t now_ms) {
+  return device.failed_step == crypto::TotpStep(now_ms / 1000) &&
+         device.failed_codes >= kMaxWrongCodesPerStep;
+}
+
+void CountWrongMfaCode(MfaDevice& device, int64_t now_ms) {
+  const int64_t step = crypto::TotpStep(now_ms / 1000);
+  if (device.failed_step != step) {
+    device.failed_step = step;
+    device.failed_codes = 0;
+  }
+  ++device.failed_codes;
+}
+
 std::string OtpauthUri(std::string_view device_name, std::string_view account_label,
                        std::string_view base32_seed) {
   return "otpauth://totp/Amazon%20Web%20Services:" + PercentEncode(device_name) + "@" +

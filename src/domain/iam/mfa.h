@@ -47,6 +47,18 @@ std::optional<int64_t> MatchConsecutiveCodes(std::string_view seed, std::string_
 std::optional<int64_t> AcceptMfaCode(std::string_view seed, const MfaDevice& device,
                                      std::string_view code, int64_t now_ms);
 
+// Wrong codes are bounded per device: at most kMaxWrongCodesPerStep in one time step, after
+// which every code is refused until the next step, the right one too. Without a bound, a
+// caller holding a user's keys but not the device could try all 10^6 codes, three of which
+// are valid at any time, at the server's rate (minutes); with it, guessing takes years. The
+// count is kept on the device, so it holds across nodes. (Vault's TOTP engine bounds
+// attempts per period the same way, 5 by default.)
+inline constexpr int64_t kMaxWrongCodesPerStep = 5;
+// Whether the device refuses codes now (the bound above is reached in the current step).
+bool MfaCodesLocked(const MfaDevice& device, int64_t now_ms);
+// Counts a wrong code given now.
+void CountWrongMfaCode(MfaDevice& device, int64_t now_ms);
+
 // The URI an authenticator app reads from the QR code, as AWS writes it:
 // otpauth://totp/Amazon%20Web%20Services:NAME@ACCOUNT?secret=SEED&issuer=Amazon%20Web%20Services
 // (`account_label`: the account's alias, or its id when it has none).

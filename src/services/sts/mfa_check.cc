@@ -33,20 +33,28 @@ Result<int64_t> CheckMfaCode(storage::IdentityStore& store, const auth::Identity
   if (!user || caller.user_id.empty() || !parsed || parsed->account != caller.account) {
     return unknown_device;
   }
+  bool accepted = false;
   Status st = RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(auto entity, store.GetEntity(caller.account, storage::kMfaDeviceKind,
                                                          parsed->name));
     if (!entity || entity->id != *serial) return unknown_device;
     ARCANA_ASSIGN_OR_RETURN(auto device, storage::MfaDeviceFromEntity(*entity));
     if (device.user_id != caller.user_id) return unknown_device;
+    // Past the bound on wrong codes, nothing is tried (and nothing written) until next step.
+    if (domain::iam::MfaCodesLocked(device, now_ms)) return invalid_code;
     ARCANA_ASSIGN_OR_RETURN(crypto::SecretString seed, resolver.OpenEntitySecret(*entity));
     auto step = domain::iam::AcceptMfaCode(seed.view(), device, *code, now_ms);
-    if (!step) return invalid_code;
-    device.last_step = *step;
+    accepted = step.has_value();
+    if (accepted) {
+      device.last_step = *step;
+    } else {
+      domain::iam::CountWrongMfaCode(device, now_ms);
+    }
     return store.WriteEntities({{storage::EntityWrite::Op::kPut, storage::ToEntity(device)}},
-                               "UseMFADevice");
+                               accepted ? "UseMFADevice" : "RefuseMFACode");
   });
   ARCANA_RETURN_IF_ERROR(st);
+  if (!accepted) return invalid_code;
   return now_ms;
 }
 

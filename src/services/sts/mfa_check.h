@@ -23,7 +23,8 @@ namespace arcana::services::sts {
 // device accepts now; AccessDenied otherwise: only one of the two given ("must provide
 // both ..."), a serial number that is no device enabled for the calling user ("unable to
 // validate MFA code. ..."), a code that is wrong, stale or used before ("invalid MFA one time
-// pass code.").
+// pass code."), and any code once the device had too many wrong ones in the current time step
+// (domain/iam/mfa.h; each wrong code is counted on the device).
 Result<int64_t> CheckMfaCode(storage::IdentityStore& store, const auth::IdentityResolver& resolver,
                              const auth::Principal& caller, const json::Input& in,
                              int64_t now_ms);
