@@ -123,6 +123,9 @@ enum class ErrorCode {
   kIdpRejectedClaim,                 // IDPRejectedClaim (403)
   // --- IAM (services/iam) ---
   kInvalidAuthenticationCode,        // InvalidAuthenticationCode (403): MFA codes refused
+  kReportNotPresent,                 // ReportNotPresent (410): no credential report
+  kReportExpired,                    // ReportExpired (410): the credential report is too old
+  kReportInProgress,                 // ReportInProgress (404): being generated
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
   kInvalidLookupAttributes,          // InvalidLookupAttributesException

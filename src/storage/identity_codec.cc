@@ -85,6 +85,10 @@ IamEntity ToEntity(const Identity& i) {
     w.Key("mfa");
     json::WriteStringList(w, i.mfa_devices);
   }
+  if (!i.instance_profiles.empty()) {
+    w.Key("profiles");
+    json::WriteStringList(w, i.instance_profiles);
+  }
   w.EndObject();
   return {i.account, i.kind, i.name, i.id, i.path, json::Finish(buf), i.created_ms, i.revision};
 }
@@ -118,6 +122,7 @@ Result<Identity> IdentityFromEntity(const IamEntity& e) {
   i.description = json::StrField(d, "description");
   i.max_session_duration = json::IntField(d, "max_session", 3600);
   i.mfa_devices = ReadStrings(d, "mfa");
+  i.instance_profiles = ReadStrings(d, "profiles");
   return i;
 }
 
@@ -256,6 +261,32 @@ Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e) {
   p.tags = ReadTags(d);
   p.client_ids = ReadStrings(d, "client_ids");
   p.thumbprints = ReadStrings(d, "thumbprints");
+  return p;
+}
+
+IamEntity ToEntity(const domain::iam::InstanceProfile& p) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, p.tags);
+  w.Key("roles");
+  json::WriteStringList(w, p.roles);
+  w.EndObject();
+  return {p.account, kInstanceProfileKind, p.name, p.id, p.path, json::Finish(buf),
+          p.created_ms, p.revision};
+}
+
+Result<domain::iam::InstanceProfile> InstanceProfileFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kInstanceProfileKind));
+  domain::iam::InstanceProfile p;
+  p.account = e.account;
+  p.name = e.name;
+  p.path = e.path;
+  p.id = e.id;
+  p.created_ms = e.created_ms;
+  p.revision = e.revision;
+  p.tags = ReadTags(d);
+  p.roles = ReadStrings(d, "roles");
   return p;
 }
 

@@ -19,6 +19,10 @@ Result<domain::iam::ManagedPolicy> PolicyFromEntity(const IamEntity& e);
 inline constexpr const char* kOidcProviderKind = "oidc-provider";
 IamEntity ToEntity(const domain::iam::OidcProvider& p);
 Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e);
+// An instance profile is an IamEntity of kind "instance-profile" named by its name.
+inline constexpr const char* kInstanceProfileKind = "instance-profile";
+IamEntity ToEntity(const domain::iam::InstanceProfile& p);
+Result<domain::iam::InstanceProfile> InstanceProfileFromEntity(const IamEntity& e);
 // A virtual MFA device is an IamEntity of kind "mfa-device" named by its name (unique in the
 // account, as IAM names are), with its path, and its serial number as the entity's id. Its
 // seed is the entity's secret (IdentityStore::GetEntitySecret), not part of the document.

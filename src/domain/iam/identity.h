@@ -41,6 +41,8 @@ struct Identity {
   // user: the serial numbers of its MFA devices, in the order they were enabled
   // (EnableMFADevice; at most kMaxMfaDevicesPerUser).
   std::vector<std::string> mfa_devices;
+  // role: the names of the instance profiles it is in (AddRoleToInstanceProfile), in order.
+  std::vector<std::string> instance_profiles;
 
   std::string Arn() const;
 };
@@ -88,6 +90,25 @@ struct OidcProvider {
   Tags tags;
 
   std::string Arn() const { return "arn:aws:iam::" + account + ":oidc-provider/" + url; }
+};
+
+// An IAM instance profile (CreateInstanceProfile): a container for one role, named
+// arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME, as EC2 instances are given roles on AWS.
+// Arcana runs no instances; profiles are kept for the tools that manage them beside roles
+// (Terraform's aws_iam_instance_profile, CloudFormation, the console's role wizard).
+struct InstanceProfile {
+  std::string account;
+  std::string name;
+  std::string path = "/";
+  std::string id;  // AIPA...
+  int64_t created_ms = 0;
+  int64_t revision = 0;
+  std::vector<std::string> roles;  // role names: at most one (InstanceRolesPerInstanceProfile)
+  Tags tags;
+
+  std::string Arn() const {
+    return "arn:aws:iam::" + account + ":instance-profile" + path + name;
+  }
 };
 
 // An IAM virtual MFA device (CreateVirtualMFADevice): a TOTP seed (crypto/totp.h) an

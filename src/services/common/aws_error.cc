@@ -117,6 +117,9 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kWebIdentityTokenExpired: return {"ExpiredTokenException", 400};
     case ErrorCode::kIdpRejectedClaim: return {"IDPRejectedClaim", 403};
     case ErrorCode::kInvalidAuthenticationCode: return {"InvalidAuthenticationCode", 403};
+    case ErrorCode::kReportNotPresent: return {"ReportNotPresent", 410};
+    case ErrorCode::kReportExpired: return {"ReportExpired", 410};
+    case ErrorCode::kReportInProgress: return {"ReportInProgress", 404};
   }
   return {"InternalFailure", 500};
 }

@@ -391,6 +391,9 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kWebIdentityTokenExpired: return {"ExpiredTokenException", 400, true};
     case ErrorCode::kIdpRejectedClaim: return {"IDPRejectedClaim", 403, true};
     case ErrorCode::kInvalidAuthenticationCode: return {"InvalidAuthenticationCode", 403, true};
+    case ErrorCode::kReportNotPresent: return {"ReportNotPresent", 410, true};
+    case ErrorCode::kReportExpired: return {"ReportExpired", 410, true};
+    case ErrorCode::kReportInProgress: return {"ReportInProgress", 404, true};
     default: break;
   }
   auto info = LookupError(code);
@@ -399,9 +402,12 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
 
 std::string QueryProtocol::EncodeError(const Status& st, const std::string& request_id) const {
   WireError e = ErrorOf(st.code());
+  // An error AWS answers without a message (the credential report's) has no Message element.
+  const std::string message =
+      st.message().empty() ? "" : "<Message>" + XmlEscape(st.message()) + "</Message>";
   return "<ErrorResponse xmlns=\"" + impl_->xml_namespace + "\"><Error><Type>" + std::string(e.sender ? "Sender" : "Receiver") +
-         "</Type><Code>" + e.code + "</Code><Message>" + XmlEscape(st.message()) +
-         "</Message></Error><RequestId>" + XmlEscape(request_id) + "</RequestId></ErrorResponse>";
+         "</Type><Code>" + e.code + "</Code>" + message + "</Error><RequestId>" +
+         XmlEscape(request_id) + "</RequestId></ErrorResponse>";
 }
 
 }  // namespace arcana::services

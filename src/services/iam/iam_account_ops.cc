@@ -216,10 +216,10 @@ Result<std::string> IamService::ListAccountAliases(const In&, const CallContext&
 // The SummaryMap AWS answers (LocalStack's AWS-validated test_iam_account_summary recorded
 // every member and each quota): the counts of what Arcana keeps (users, groups, roles,
 // customer managed policies, the attachments of those policies as PolicyVersionsInUse, OIDC
-// identity providers as Providers: recorded, one OIDC and one SAML provider add 2), zero
-// virtual MFA devices as MFADevices and those enabled for a user as MFADevicesInUse, zero
-// for what it has none of (instance profiles, SAML providers, server and signing
-// certificates, a root password or root MFA) and AWS's default quotas (those of
+// identity providers as Providers: recorded, one OIDC and one SAML provider add 2), virtual
+// MFA devices as MFADevices and those enabled for a user as MFADevicesInUse, instance
+// profiles as InstanceProfiles, zero for what it has none of (SAML providers, server and
+// signing certificates, a root password or root MFA) and AWS's default quotas (those of
 // users, groups, roles and policies as enforced: IamQuotas, the operator's if set). The root's
 // access keys are Arcana's own credentials, not counted as AccountAccessKeysPresent (IAM here
 // cannot see them; an account that follows AWS's advice has none, as recorded).
@@ -231,13 +231,15 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       storage::IamEntityCounts counts,
       store_.CountEntities(ctx.account,
                            {"user", "group", "role", "policy", storage::kOidcProviderKind,
-                            storage::kMfaDeviceKind, storage::kMfaInUseKind}));
+                            storage::kMfaDeviceKind, storage::kMfaInUseKind,
+                            storage::kInstanceProfileKind}));
   const int64_t users = counts.by_kind["user"], groups = counts.by_kind["group"],
                 roles = counts.by_kind["role"], policies = counts.by_kind["policy"],
                 versions_in_use = counts.policy_attachments,
                 providers = counts.by_kind[storage::kOidcProviderKind],
                 mfa_devices = counts.by_kind[storage::kMfaDeviceKind],
-                mfa_in_use = counts.by_kind[storage::kMfaInUseKind];
+                mfa_in_use = counts.by_kind[storage::kMfaInUseKind],
+                instance_profiles = counts.by_kind[storage::kInstanceProfileKind];
   const std::pair<const char*, int64_t> members[] = {
       {"AccessKeysPerUserQuota", 2},
       {"AccountAccessKeysPresent", 0},
@@ -253,7 +255,7 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       {"Groups", groups},
       {"GroupsPerUserQuota", 10},
       {"GroupsQuota", quotas_.groups},
-      {"InstanceProfiles", 0},
+      {"InstanceProfiles", instance_profiles},
       {"InstanceProfilesQuota", 1000},
       {"MFADevices", mfa_devices},
       {"MFADevicesInUse", mfa_in_use},

@@ -4,7 +4,7 @@
 // test_iam_account_authorization_details): all four lists always present (empty for kinds
 // the Filter leaves out); a user's UserPolicyList only when it has inline policies, its
 // GroupList, AttachedManagedPolicies and Tags always; a group's GroupPolicyList always; a
-// role's RolePolicyList, InstanceProfileList (Arcana has no instance profiles), Tags and an
+// role's RolePolicyList, InstanceProfileList (its instance profiles with their roles), Tags and an
 // empty RoleLastUsed always, and no Description or MaxSessionDuration; a policy with its
 // PolicyVersionList (every version, with its document); the AWS managed policies attached in
 // the account after its own (the AWSManagedPolicy filter), with the version Arcana holds.
@@ -66,12 +66,13 @@ void WriteGroupDetail(json::Writer& w, const Identity& g) {
   w.EndObject();
 }
 
-void WriteRoleDetail(json::Writer& w, const Identity& r) {
+void WriteRoleDetail(json::Writer& w, const Identity& r, const std::vector<ProfileView>& profiles) {
   w.StartObject();
   WriteIdentityCommon(w, r, "RoleName", "RoleId");
   json::KV(w, "AssumeRolePolicyDocument", UrlEncodeDocument(r.trust_policy));
   w.Key("InstanceProfileList");
   w.StartArray();
+  for (const auto& p : profiles) WriteInstanceProfile(w, p, View::kListed);
   w.EndArray();
   WriteInlinePolicies(w, "RolePolicyList", r);
   WriteAttachedPolicies(w, "AttachedManagedPolicies", r);
@@ -198,8 +199,9 @@ Result<std::string> IamService::GetAccountAuthorizationDetails(const In& in,
         if (part == 0) WriteUserDetail(w, i);
         if (part == 1) WriteGroupDetail(w, i);
         if (part == 2) {
+          ARCANA_ASSIGN_OR_RETURN(auto profiles, ProfileViews(ctx, i.instance_profiles));
           ARCANA_ASSIGN_OR_RETURN(i, Shown(std::move(i)));
-          WriteRoleDetail(w, i);
+          WriteRoleDetail(w, i, profiles);
         }
       }
     }

@@ -173,24 +173,4 @@ Result<std::string> IamService::UpdateRoleDescription(const In& in, const CallCo
   return RoleAnswer(updated, View::kDescribed);
 }
 
-// The instance profiles a role is in. Arcana serves no instance profiles (CreateInstanceProfile
-// and AddRoleToInstanceProfile are not operations it has), so a role that exists is in none and
-// the page is empty, as AWS answers for a role without profiles; a missing role is NoSuchEntity.
-// Clients ask this before DeleteRole to take the role out of its profiles first (the Terraform
-// AWS provider does on every role deletion, and fails the deletion when the call fails).
-Result<std::string> IamService::ListInstanceProfilesForRole(const In& in,
-                                                            const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(Load(ctx, "role", *in.Str("RoleName")).status());
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("InstanceProfiles");
-  w.StartArray();
-  w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(false);
-  w.EndObject();
-  return json::Finish(buf);
-}
-
 }  // namespace arcana::services::iam

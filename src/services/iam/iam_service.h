@@ -56,6 +56,12 @@ struct IamQuotas {
   int64_t policies = 1500;  // PoliciesPerAccount: customer managed policies
 };
 
+// An instance profile with its roles as they are now, as IAM answers it.
+struct ProfileView {
+  domain::iam::InstanceProfile profile;
+  std::vector<domain::iam::Identity> roles;
+};
+
 class IamService : public QueryService {
  public:
   IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver);
@@ -288,6 +294,42 @@ class IamService : public QueryService {
   // The policy simulator (iam_simulate_ops.cc)
   Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
   Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> GetContextKeysForCustomPolicy(const In& in, const CallContext& ctx);
+  Result<std::string> GetContextKeysForPrincipalPolicy(const In& in, const CallContext& ctx);
+  // The user, group or role a PolicySourceArn names, as the simulator sees it (a user with
+  // its groups' policies); NoSuchEntity in IAM's words when absent, InvalidInput for an ARN
+  // that names none of them in this account.
+  Result<auth::Principal> PolicySourcePrincipal(const CallContext& ctx, const std::string& arn);
+  // The context keys the documents name (conditions' keys and policy variables, as written,
+  // first appearance first, each once whatever its case); InvalidInput for one that is no
+  // policy.
+  static Result<std::vector<std::string>> ContextKeysOf(const std::vector<std::string>& docs);
+  static std::string ContextKeysAnswer(const std::vector<std::string>& keys);
+  // Instance profiles (iam_instance_profile_ops.cc)
+  Result<std::string> CreateInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> GetInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> ListInstanceProfiles(const In& in, const CallContext& ctx);
+  Result<std::string> AddRoleToInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> RemoveRoleFromInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> TagInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> UntagInstanceProfile(const In& in, const CallContext& ctx);
+  Result<std::string> ListInstanceProfileTags(const In& in, const CallContext& ctx);
+  // NoSuchEntity "Instance Profile NAME cannot be found." when absent.
+  Result<domain::iam::InstanceProfile> LoadInstanceProfile(const CallContext& ctx,
+                                                           const std::string& name);
+  // The named profiles (those that exist) with their roles, in the order named.
+  Result<std::vector<ProfileView>> ProfileViews(const CallContext& ctx,
+                                                const std::vector<std::string>& names);
+  Status UpdateInstanceProfile(const CallContext& ctx, const std::string& name, const char* op,
+                               const std::function<Status(domain::iam::InstanceProfile&)>& change);
+  // Credential reports (iam_credential_report_ops.cc)
+  Result<std::string> GenerateCredentialReport(const In& in, const CallContext& ctx);
+  Result<std::string> GetCredentialReport(const In& in, const CallContext& ctx);
+  // The CSV: the root's line, then every user's.
+  Result<std::string> MakeCredentialReport(const CallContext& ctx);
+  // The account root's own access keys (empty when no root key store was given).
+  Result<std::vector<storage::AccessKeyRecord>> RootKeysOf(const CallContext& ctx);
   // OpenID Connect identity providers (iam_oidc_provider_ops.cc): the issuers whose tokens
   // AssumeRoleWithWebIdentity accepts, each named by its URL.
   Result<std::string> CreateOpenIDConnectProvider(const In& in, const CallContext& ctx);
@@ -375,6 +417,9 @@ void WriteGroup(json::Writer& w, const domain::iam::Identity& g);
 void WriteRole(json::Writer& w, const domain::iam::Identity& r, View view = View::kGot);
 void WritePolicy(json::Writer& w, const domain::iam::ManagedPolicy& p, View view = View::kGot);
 void WriteTags(json::Writer& w, const domain::iam::Tags& tags);
+// An instance profile as IAM answers it: Tags when created with some (kCreated), always when
+// got (kGot), never in a list (kListed); each role with its common members and trust policy.
+void WriteInstanceProfile(json::Writer& w, const ProfileView& v, View view);
 // The members every user, group and role answer carries: Path, the name and id under the
 // given keys, Arn, CreateDate.
 void WriteIdentityCommon(json::Writer& w, const domain::iam::Identity& i, const char* name_key,

@@ -1,6 +1,11 @@
 // The policy simulator's API (SimulateCustomPolicy, SimulatePrincipalPolicy): the request
 // decoded into auth/policy/simulator.h's SimulationInput, whose Simulate() runs the same
-// Evaluate() a real call does, and its results encoded as IAM's EvaluationResults.
+// Evaluate() a real call does, and its results encoded as IAM's EvaluationResults; and the
+// context keys a simulation may need values for (GetContextKeysForCustomPolicy,
+// GetContextKeysForPrincipalPolicy).
+#include <algorithm>
+
+#include "auth/policy/policy.h"
 #include "auth/policy/simulator.h"
 #include "services/iam/iam_service.h"
 
@@ -138,7 +143,65 @@ void TagSources(policy::SimulationInput& s) {
   }
 }
 
+// The policy variables a template names ("${aws:username}" -> "aws:username"; a default,
+// "${aws:username, 'x'}", is not part of the key; the escapes ${*}, ${?} and ${$} name none).
+void AddVariables(const std::string& text, std::vector<std::string>& out) {
+  for (size_t at = text.find("${"); at != std::string::npos; at = text.find("${", at + 2)) {
+    const size_t end = text.find('}', at + 2);
+    if (end == std::string::npos) return;
+    std::string key = text.substr(at + 2, end - at - 2);
+    if (const size_t comma = key.find(','); comma != std::string::npos) key.resize(comma);
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    if (key.empty() || key == "*" || key == "?" || key == "$") continue;
+    out.push_back(std::move(key));
+  }
+}
+
+std::string LowerAscii(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> IamService::ContextKeysOf(const std::vector<std::string>& docs) {
+  std::vector<std::string> named;
+  for (const auto& doc : docs) {
+    auto parsed = policy::ParsePolicy(doc, policy::PolicyUse::kIdentity);
+    if (!parsed.ok()) parsed = policy::ParsePolicy(doc, policy::PolicyUse::kResource);
+    if (!parsed.ok()) {
+      return Status(ErrorCode::kInvalidParameter, parsed.status().message());
+    }
+    for (const auto& st : (*parsed)->statements) {
+      for (const auto& r : st.resources) AddVariables(r.text, named);
+      for (const auto& c : st.conditions) {
+        named.push_back(c.key_as_written);
+        for (const auto& v : c.values) AddVariables(v.text, named);
+      }
+    }
+  }
+  std::vector<std::string> keys;
+  std::vector<std::string> seen;  // lower case
+  for (auto& k : named) {
+    std::string lower = LowerAscii(k);
+    if (std::find(seen.begin(), seen.end(), lower) != seen.end()) continue;
+    seen.push_back(std::move(lower));
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+std::string IamService::ContextKeysAnswer(const std::vector<std::string>& keys) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("ContextKeyNames");
+  json::WriteStringList(w, keys);
+  w.EndObject();
+  return json::Finish(buf);
+}
 
 Result<std::string> IamService::SimulateCustomPolicy(const In& in, const CallContext& ctx) {
   policy::SimulationInput s = CommonInput(in);
@@ -151,46 +214,74 @@ Result<std::string> IamService::SimulateCustomPolicy(const In& in, const CallCon
   return RunSimulation(s, cache_, in);
 }
 
-Result<std::string> IamService::SimulatePrincipalPolicy(const In& in, const CallContext& ctx) {
-  policy::SimulationInput s = CommonInput(in);
-  std::string source = *in.Str("PolicySourceArn");
+Result<auth::Principal> IamService::PolicySourcePrincipal(const CallContext& ctx,
+                                                          const std::string& source) {
   // arn:aws:iam::ACCOUNT:user/PATH/NAME, :group/PATH/NAME or :role/PATH/NAME
   std::string prefix = "arn:aws:iam::" + ctx.account + ":";
   std::string name = source.substr(source.rfind('/') + 1);
-  auto missing = Status(ErrorCode::kResourceNotFound,
-                        "The user with name " + name + " cannot be found.");
   if (source.starts_with(prefix + "user/")) {
     auto p = resolver_.UserPrincipal(ctx.account, name);
-    if (!p.ok()) return p.status().code() == ErrorCode::kResourceNotFound ? missing : p.status();
-    s.principal = std::move(p).value();
-  } else if (source.starts_with(prefix + "role/")) {
+    if (!p.ok() && p.status().code() == ErrorCode::kResourceNotFound) {
+      return Status(ErrorCode::kResourceNotFound, "The user with name " + name + " cannot be found.");
+    }
+    return p;
+  }
+  if (source.starts_with(prefix + "role/")) {
     domain::iam::Session session;
     session.kind = "role";
     session.subject = name;
     session.session_name = "SimulatePrincipalPolicy";
     auto p = resolver_.RolePrincipal(ctx.account, session);
-    if (!p.ok()) {
-      if (p.status().code() != ErrorCode::kResourceNotFound) return p.status();
+    if (!p.ok() && p.status().code() == ErrorCode::kResourceNotFound) {
       return Status(ErrorCode::kResourceNotFound, "The role with name " + name + " cannot be found.");
     }
-    s.principal = std::move(p).value();
-  } else if (source.starts_with(prefix + "group/")) {
+    return p;
+  }
+  if (source.starts_with(prefix + "group/")) {
     // A group's policies, as a member of it would have them (AWS takes a user, group or role).
     auto p = resolver_.GroupPrincipal(ctx.account, name);
-    if (!p.ok()) {
-      if (p.status().code() != ErrorCode::kResourceNotFound) return p.status();
+    if (!p.ok() && p.status().code() == ErrorCode::kResourceNotFound) {
       return Status(ErrorCode::kResourceNotFound,
                     "The group with name " + name + " cannot be found.");
     }
-    s.principal = std::move(p).value();
-  } else {
-    return Status(ErrorCode::kInvalidParameter,
-                  "PolicySourceArn must be a user, group or role of this account: " + source);
+    return p;
   }
+  return Status(ErrorCode::kInvalidParameter,
+                "PolicySourceArn must be a user, group or role of this account: " + source);
+}
+
+Result<std::string> IamService::SimulatePrincipalPolicy(const In& in, const CallContext& ctx) {
+  policy::SimulationInput s = CommonInput(in);
+  ARCANA_ASSIGN_OR_RETURN(s.principal, PolicySourcePrincipal(ctx, *in.Str("PolicySourceArn")));
   if (auto caller = in.Str("CallerArn")) s.principal.arn = *caller;
   s.policy_input_list = Strings(in, "PolicyInputList");
   TagSources(s);
   return RunSimulation(s, cache_, in);
+}
+
+// The documented answer (the AWS CLI reference's example, a real call's output): the keys a
+// policy's conditions test and the policy variables its resources name, as written
+// ("aws:CurrentTime" keeps its capitals), in the order they first appear; a key named again
+// in another case is the same key (context keys are case-insensitive), answered once. A
+// document that is no policy is InvalidInput with the parser's reason.
+Result<std::string> IamService::GetContextKeysForCustomPolicy(const In& in, const CallContext&) {
+  std::vector<std::string> docs = Strings(in, "PolicyInputList");
+  ARCANA_ASSIGN_OR_RETURN(auto keys, ContextKeysOf(docs));
+  return ContextKeysAnswer(keys);
+}
+
+// A user's policies are its own and its groups' (the API reference: "The list also includes
+// all groups that the user is a member of"), a group's or a role's its own; no permissions
+// boundary; then PolicyInputList's.
+Result<std::string> IamService::GetContextKeysForPrincipalPolicy(const In& in,
+                                                                const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auth::Principal p,
+                          PolicySourcePrincipal(ctx, *in.Str("PolicySourceArn")));
+  std::vector<std::string> docs;
+  for (const auto& source : p.identity_policies) docs.push_back(source.json.str());
+  for (auto& doc : Strings(in, "PolicyInputList")) docs.push_back(std::move(doc));
+  ARCANA_ASSIGN_OR_RETURN(auto keys, ContextKeysOf(docs));
+  return ContextKeysAnswer(keys);
 }
 
 }  // namespace arcana::services::iam

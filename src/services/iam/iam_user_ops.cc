@@ -333,19 +333,12 @@ Result<std::string> IamService::ListAccessKeys(const In& in, const CallContext& 
   // UserName is optional in the model) and are always Active (Arcana's root keys have no
   // status: the operator deletes them).
   if (!in.Has("UserName") && RootKeyCaller(ctx) && root_keys_ != nullptr) {
-    const std::string root_arn = "arn:aws:iam::" + ctx.account + ":root";
     std::vector<std::string> ids;
     std::vector<int64_t> created;
-    std::string after;
-    while (true) {
-      ARCANA_ASSIGN_OR_RETURN(auto rows, root_keys_->ListAccessKeys(after, 100));
-      for (const auto& k : rows) {
-        if (k.account_id != ctx.account || k.principal_arn != root_arn) continue;
-        ids.push_back(k.access_key_id);
-        created.push_back(k.created_ms);
-      }
-      if (rows.size() < 100) break;
-      after = rows.back().access_key_id;
+    ARCANA_ASSIGN_OR_RETURN(auto root_keys, RootKeysOf(ctx));
+    for (const auto& k : root_keys) {
+      ids.push_back(k.access_key_id);
+      created.push_back(k.created_ms);
     }
     // Paged as a user's keys are, the Marker being the last AccessKeyId answered.
     ARCANA_ASSIGN_OR_RETURN(Slice page, SliceOf(PageOf(in), ids));
