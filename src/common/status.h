@@ -126,6 +126,8 @@ enum class ErrorCode {
   kReportNotPresent,                 // ReportNotPresent (410): no credential report
   kReportExpired,                    // ReportExpired (410): the credential report is too old
   kReportInProgress,                 // ReportInProgress (404): being generated
+  kPasswordPolicyViolation,          // PasswordPolicyViolation (400)
+  kInvalidUserType,                  // InvalidUserType (400): ChangePassword by no IAM user
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
   kInvalidLookupAttributes,          // InvalidLookupAttributesException

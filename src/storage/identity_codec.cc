@@ -89,6 +89,20 @@ IamEntity ToEntity(const Identity& i) {
     w.Key("profiles");
     json::WriteStringList(w, i.instance_profiles);
   }
+  if (i.login) {
+    w.Key("login");
+    w.StartObject();
+    w.Key("created_ms");
+    w.Int64(i.login->created_ms);
+    w.Key("changed_ms");
+    w.Int64(i.login->changed_ms);
+    w.Key("reset");
+    w.Bool(i.login->reset_required);
+    json::KV(w, "hash", i.login->password_hash);
+    w.Key("history");
+    json::WriteStringList(w, i.login->previous_hashes);
+    w.EndObject();
+  }
   w.EndObject();
   return {i.account, i.kind, i.name, i.id, i.path, json::Finish(buf), i.created_ms, i.revision};
 }
@@ -123,6 +137,15 @@ Result<Identity> IdentityFromEntity(const IamEntity& e) {
   i.max_session_duration = json::IntField(d, "max_session", 3600);
   i.mfa_devices = ReadStrings(d, "mfa");
   i.instance_profiles = ReadStrings(d, "profiles");
+  if (auto it = d.FindMember("login"); it != d.MemberEnd() && it->value.IsObject()) {
+    domain::iam::LoginProfile l;
+    l.created_ms = json::IntField(it->value, "created_ms");
+    l.changed_ms = json::IntField(it->value, "changed_ms");
+    l.reset_required = json::BoolField(it->value, "reset");
+    l.password_hash = json::StrField(it->value, "hash");
+    l.previous_hashes = ReadStrings(it->value, "history");
+    i.login = std::move(l);
+  }
   return i;
 }
 

@@ -42,9 +42,16 @@ std::string CredentialReportCsv(const std::vector<CredentialReportRow>& rows) {
   for (const auto& r : rows) {
     out += r.root ? "<root_account>" : Field(r.user);
     out += "," + Field(r.arn) + "," + When(r.created_ms) + ",";
-    // Arcana keeps no console passwords: the root's are "not_supported" as AWS writes them in
-    // its row, a user has none.
-    out += r.root ? "not_supported,N/A,not_supported,not_supported," : "false,N/A,N/A,N/A,";
+    // The root's password columns are "not_supported" as AWS writes them in its row; a user's
+    // password was never used: Arcana has no console.
+    if (r.root) {
+      out += "not_supported,N/A,not_supported,not_supported,";
+    } else if (r.password_enabled) {
+      out += "true,no_information," + When(r.password_changed_ms) + "," +
+             When(r.password_next_rotation_ms) + ",";
+    } else {
+      out += "false,N/A,N/A,N/A,";
+    }
     out += Bool(r.mfa_active);
     for (size_t i = 0; i < 2; ++i) {
       if (i < r.keys.size()) {

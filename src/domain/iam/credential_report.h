@@ -29,6 +29,11 @@ struct CredentialReportRow {
   std::string user;          // the user's name (ignored for the root)
   std::string arn;
   int64_t created_ms = 0;    // user_creation_time; 0 = not known ("N/A")
+  // A user's console password (a login profile): when it was set, and when it must be changed
+  // (0: never); password_last_used is "no_information" (Arcana has no console).
+  bool password_enabled = false;
+  int64_t password_changed_ms = 0;
+  int64_t password_next_rotation_ms = 0;
   bool mfa_active = false;
   // At most two are reported (AWS allows two per user), the oldest first.
   std::vector<CredentialReportKey> keys;

@@ -16,6 +16,17 @@ namespace arcana::domain::iam {
 
 using Tags = std::vector<std::pair<std::string, std::string>>;  // in the order given
 
+// A user's console password (a login profile). Only its scrypt hash is kept
+// (crypto/password_hash.h), and the hashes of the passwords before it that the account's
+// PasswordReusePrevention forbids setting again.
+struct LoginProfile {
+  int64_t created_ms = 0;
+  int64_t changed_ms = 0;  // when the password was last set
+  bool reset_required = false;
+  std::string password_hash;
+  std::vector<std::string> previous_hashes;  // newest first, at most 24 (the policy's maximum)
+};
+
 // A user, group or role (kind says which; role-only and user-only fields stay empty).
 struct Identity {
   std::string account;
@@ -43,6 +54,8 @@ struct Identity {
   std::vector<std::string> mfa_devices;
   // role: the names of the instance profiles it is in (AddRoleToInstanceProfile), in order.
   std::vector<std::string> instance_profiles;
+  // user: its console password (CreateLoginProfile), when it has one.
+  std::optional<LoginProfile> login;
 
   std::string Arn() const;
 };

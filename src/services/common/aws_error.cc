@@ -120,6 +120,8 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kReportNotPresent: return {"ReportNotPresent", 410};
     case ErrorCode::kReportExpired: return {"ReportExpired", 410};
     case ErrorCode::kReportInProgress: return {"ReportInProgress", 404};
+    case ErrorCode::kPasswordPolicyViolation: return {"PasswordPolicyViolation", 400};
+    case ErrorCode::kInvalidUserType: return {"InvalidUserType", 400};
   }
   return {"InternalFailure", 500};
 }

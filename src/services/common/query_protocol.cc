@@ -394,6 +394,8 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kReportNotPresent: return {"ReportNotPresent", 410, true};
     case ErrorCode::kReportExpired: return {"ReportExpired", 410, true};
     case ErrorCode::kReportInProgress: return {"ReportInProgress", 404, true};
+    case ErrorCode::kPasswordPolicyViolation: return {"PasswordPolicyViolation", 400, true};
+    case ErrorCode::kInvalidUserType: return {"InvalidUserType", 400, true};
     default: break;
   }
   auto info = LookupError(code);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/iam/password_policy.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
 #include "storage/identity_codec.h"
@@ -72,18 +73,8 @@ Result<std::string> IamService::AccountLabel(const CallContext& ctx) {
 
 namespace {
 
-// A password policy as stored: the members AWS answers with, only those it answers.
-struct PasswordPolicy {
-  int64_t minimum_length = 6;  // AWS's default when the request leaves it out
-  bool require_symbols = false;
-  bool require_numbers = false;
-  bool require_uppercase = false;
-  bool require_lowercase = false;
-  bool allow_users_to_change = false;
-  std::optional<int64_t> max_age;  // absent (or 0): passwords never expire
-  std::optional<int64_t> reuse_prevention;
-  std::optional<bool> hard_expiry;
-};
+using domain::iam::PasswordPolicy;
+
 
 std::string EncodePolicy(const PasswordPolicy& p) {
   rapidjson::StringBuffer buf;
@@ -291,6 +282,14 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
 }
 
 // --- The account password policy ----------------------------------------------------------
+
+Result<std::optional<PasswordPolicy>> IamService::AccountPasswordPolicy(const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auto e,
+                          store_.GetEntity(ctx.account, kAccountKind, kPasswordPolicyName));
+  if (!e) return std::optional<PasswordPolicy>();
+  ARCANA_ASSIGN_OR_RETURN(PasswordPolicy p, DecodePolicy(e->doc));
+  return std::optional<PasswordPolicy>(std::move(p));
+}
 
 // Replaces the account's password policy: a member left out takes its default ("This
 // operation does not support partial updates", UpdateAccountPasswordPolicy API reference),

@@ -8,6 +8,7 @@
 
 #include "crypto/base64.h"
 #include "domain/iam/credential_report.h"
+#include "domain/iam/password_policy.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
 #include "storage/identity_codec.h"
@@ -92,6 +93,7 @@ Result<std::string> IamService::MakeCredentialReport(const CallContext& ctx) {
   if (!root_keys.empty()) root.created_ms = root_keys.front().created_ms;
   rows.push_back(std::move(root));
 
+  ARCANA_ASSIGN_OR_RETURN(auto policy, AccountPasswordPolicy(ctx));
   std::string after;
   while (true) {
     ARCANA_ASSIGN_OR_RETURN(auto users, store_.ListEntities(ctx.account, "user", "/", after, 1000));
@@ -102,6 +104,11 @@ Result<std::string> IamService::MakeCredentialReport(const CallContext& ctx) {
       row.arn = u.Arn();
       row.created_ms = u.created_ms;
       row.mfa_active = !u.mfa_devices.empty();
+      if (u.login) {
+        row.password_enabled = true;
+        row.password_changed_ms = u.login->changed_ms;
+        row.password_next_rotation_ms = domain::iam::PasswordExpiresMs(policy, u.login->changed_ms);
+      }
       ARCANA_ASSIGN_OR_RETURN(auto keys, store_.ListUserAccessKeys(ctx.account, u.name));
       std::sort(keys.begin(), keys.end(),
                 [](const auto& a, const auto& b) { return a.created_ms < b.created_ms; });

@@ -24,6 +24,7 @@
 #include "crypto/secure_memory.h"
 #include "domain/iam/identity.h"
 #include "domain/iam/mfa.h"
+#include "domain/iam/password_policy.h"
 #include "services/common/query_service.h"
 #include "storage/access_key_store.h"
 #include "storage/identity_codec.h"
@@ -102,6 +103,9 @@ class IamService : public QueryService {
   // Untag*, Create* with Tags).
   static void AddRequestKeys(std::string_view op, const json::Input& in, const Target& target,
                              auth::AccessRequest& req);
+  // Whether the account's password policy lets the calling user make this call whatever its
+  // policies say (AllowUsersToChangePassword: ChangePassword, GetAccountPasswordPolicy).
+  Result<bool> GrantedByPasswordPolicy(std::string_view operation, const CallContext& ctx);
   // Loading (kResourceNotFound with IAM's message when absent).
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
@@ -323,6 +327,20 @@ class IamService : public QueryService {
                                                 const std::vector<std::string>& names);
   Status UpdateInstanceProfile(const CallContext& ctx, const std::string& name, const char* op,
                                const std::function<Status(domain::iam::InstanceProfile&)>& change);
+  // Login profiles (iam_login_profile_ops.cc)
+  Result<std::string> CreateLoginProfile(const In& in, const CallContext& ctx);
+  Result<std::string> GetLoginProfile(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateLoginProfile(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteLoginProfile(const In& in, const CallContext& ctx);
+  Result<std::string> ChangePassword(const In& in, const CallContext& ctx);
+  // Sets `password` on the profile when the account's policy allows it (PasswordPolicyViolation
+  // in AWS's words otherwise, a recently used one included), keeping the old hash.
+  Status SetPassword(const CallContext& ctx, domain::iam::LoginProfile& profile,
+                     std::string_view password);
+  // The most previous passwords a profile remembers: the policy's PasswordReusePrevention at most.
+  static constexpr size_t kMaxRememberedPasswords = 24;
+  // The account's password policy, nullopt when it has none (AWS's default rules apply).
+  Result<std::optional<domain::iam::PasswordPolicy>> AccountPasswordPolicy(const CallContext& ctx);
   // Credential reports (iam_credential_report_ops.cc)
   Result<std::string> GenerateCredentialReport(const In& in, const CallContext& ctx);
   Result<std::string> GetCredentialReport(const In& in, const CallContext& ctx);
