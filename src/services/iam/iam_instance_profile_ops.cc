@@ -164,9 +164,7 @@ Result<std::string> IamService::ListInstanceProfiles(const In& in, const CallCon
   w.StartArray();
   for (const auto& v : views) WriteInstanceProfile(w, v, View::kListed);
   w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(truncated);
-  if (truncated) json::KV(w, "Marker", rows.back().name);
+  WritePageEnd(w, Slice{0, 0, truncated, truncated ? rows.back().name : ""});
   w.EndObject();
   return json::Finish(buf);
 }
@@ -174,19 +172,13 @@ Result<std::string> IamService::ListInstanceProfiles(const In& in, const CallCon
 // Recorded order of the checks: the profile, then the role; a profile holding a role already
 // is LimitExceeded (that role again too: the quota counts the profile's roles).
 Result<std::string> IamService::AddRoleToInstanceProfile(const In& in, const CallContext& ctx) {
-  const std::string name = *in.Str("InstanceProfileName");
-  const std::string role_name = *in.Str("RoleName");
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
-    ARCANA_ASSIGN_OR_RETURN(InstanceProfile p, LoadInstanceProfile(ctx, name));
-    ARCANA_ASSIGN_OR_RETURN(Identity role, Load(ctx, "role", role_name));
-    if (!p.roles.empty()) return Status(ErrorCode::kLimitExceeded, kOneRole);
-    p.roles.push_back(role.name);
-    role.instance_profiles.push_back(p.name);
-    return WriteEntities(ctx,
-                         {{EntityWrite::Op::kPut, storage::ToEntity(p)},
-                          {EntityWrite::Op::kPut, storage::ToEntity(role)}},
-                         "AddRoleToInstanceProfile");
-  }));
+  ARCANA_RETURN_IF_ERROR(EditProfileRole(
+      in, ctx, "AddRoleToInstanceProfile", [](InstanceProfile& p, Identity& role) -> Status {
+        if (!p.roles.empty()) return Status(ErrorCode::kLimitExceeded, kOneRole);
+        p.roles.push_back(role.name);
+        role.instance_profiles.push_back(p.name);
+        return Status::Ok();
+      }));
   return std::string("{}");
 }
 
@@ -194,22 +186,34 @@ Result<std::string> IamService::AddRoleToInstanceProfile(const In& in, const Cal
 // cannot be found.".
 Result<std::string> IamService::RemoveRoleFromInstanceProfile(const In& in,
                                                               const CallContext& ctx) {
+  ARCANA_RETURN_IF_ERROR(EditProfileRole(
+      in, ctx, "RemoveRoleFromInstanceProfile", [](InstanceProfile& p, Identity& role) -> Status {
+        if (std::erase(p.roles, role.name) == 0) {
+          return Status(ErrorCode::kResourceNotFound, "Role " + role.name +
+                                                          " in Instance Profile " + p.name +
+                                                          " cannot be found.");
+        }
+        std::erase(role.instance_profiles, p.name);
+        return Status::Ok();
+      }));
+  return std::string("{}");
+}
+
+// The profile (InstanceProfileName) and the role (RoleName), in that order, changed together
+// and written in one store write, retried on conflicts.
+Status IamService::EditProfileRole(const In& in, const CallContext& ctx, const char* op,
+                                   const std::function<Status(InstanceProfile&, Identity&)>& change) {
   const std::string name = *in.Str("InstanceProfileName");
   const std::string role_name = *in.Str("RoleName");
-  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+  return RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(InstanceProfile p, LoadInstanceProfile(ctx, name));
     ARCANA_ASSIGN_OR_RETURN(Identity role, Load(ctx, "role", role_name));
-    if (std::erase(p.roles, role.name) == 0) {
-      return Status(ErrorCode::kResourceNotFound,
-                    "Role " + role_name + " in Instance Profile " + name + " cannot be found.");
-    }
-    std::erase(role.instance_profiles, p.name);
+    ARCANA_RETURN_IF_ERROR(change(p, role));
     return WriteEntities(ctx,
                          {{EntityWrite::Op::kPut, storage::ToEntity(p)},
                           {EntityWrite::Op::kPut, storage::ToEntity(role)}},
-                         "RemoveRoleFromInstanceProfile");
-  }));
-  return std::string("{}");
+                         op);
+  });
 }
 
 // Recorded: the role's profiles, each with all its roles; none is an empty list; a role that

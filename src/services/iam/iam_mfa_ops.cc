@@ -309,9 +309,7 @@ Result<std::string> IamService::ListVirtualMFADevices(const In& in, const CallCo
     w.EndObject();
   }
   w.EndArray();
-  w.Key("IsTruncated");
-  w.Bool(truncated);
-  if (truncated) json::KV(w, "Marker", listed.back().name);
+  WritePageEnd(w, Slice{0, 0, truncated, truncated ? listed.back().name : ""});
   w.EndObject();
   return json::Finish(buf);
 }

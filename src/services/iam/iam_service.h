@@ -325,6 +325,11 @@ class IamService : public QueryService {
   // The named profiles (those that exist) with their roles, in the order named.
   Result<std::vector<ProfileView>> ProfileViews(const CallContext& ctx,
                                                 const std::vector<std::string>& names);
+  // Add/RemoveRoleToInstanceProfile: the profile and the role the request names, loaded in
+  // that order (NoSuchEntity for either), changed together, written in one store write.
+  Status EditProfileRole(
+      const In& in, const CallContext& ctx, const char* op,
+      const std::function<Status(domain::iam::InstanceProfile&, Identity&)>& change);
   Status UpdateInstanceProfile(const CallContext& ctx, const std::string& name, const char* op,
                                const std::function<Status(domain::iam::InstanceProfile&)>& change);
   // Login profiles (iam_login_profile_ops.cc)
