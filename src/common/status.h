@@ -128,6 +128,11 @@ enum class ErrorCode {
   kReportInProgress,                 // ReportInProgress (404): being generated
   kPasswordPolicyViolation,          // PasswordPolicyViolation (400)
   kInvalidUserType,                  // InvalidUserType (400): ChangePassword by no IAM user
+  kDuplicateSshPublicKey,            // DuplicateSSHPublicKey (400)
+  kInvalidPublicKey,                 // InvalidPublicKey (400)
+  kUnrecognizedPublicKeyEncoding,    // UnrecognizedPublicKeyEncoding (400)
+  kMalformedCertificate,             // MalformedCertificate (400)
+  kDuplicateCertificate,             // DuplicateCertificate (409)
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
   kInvalidLookupAttributes,          // InvalidLookupAttributesException

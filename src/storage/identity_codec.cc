@@ -103,6 +103,36 @@ IamEntity ToEntity(const Identity& i) {
     json::WriteStringList(w, i.login->previous_hashes);
     w.EndObject();
   }
+  if (!i.ssh_keys.empty()) {
+    w.Key("ssh_keys");
+    w.StartArray();
+    for (const auto& k : i.ssh_keys) {
+      w.StartObject();
+      json::KV(w, "id", k.id);
+      json::KV(w, "body", k.body);
+      json::KV(w, "fingerprint", k.fingerprint);
+      json::KV(w, "pem", k.pem);
+      json::KV(w, "status", k.status);
+      w.Key("uploaded_ms");
+      w.Int64(k.uploaded_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!i.certificates.empty()) {
+    w.Key("certificates");
+    w.StartArray();
+    for (const auto& c : i.certificates) {
+      w.StartObject();
+      json::KV(w, "id", c.id);
+      json::KV(w, "body", c.body);
+      json::KV(w, "status", c.status);
+      w.Key("uploaded_ms");
+      w.Int64(c.uploaded_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   return {i.account, i.kind, i.name, i.id, i.path, json::Finish(buf), i.created_ms, i.revision};
 }
@@ -145,6 +175,21 @@ Result<Identity> IdentityFromEntity(const IamEntity& e) {
     l.password_hash = json::StrField(it->value, "hash");
     l.previous_hashes = ReadStrings(it->value, "history");
     i.login = std::move(l);
+  }
+  if (auto it = d.FindMember("ssh_keys"); it != d.MemberEnd() && it->value.IsArray()) {
+    for (const auto& k : it->value.GetArray()) {
+      if (!k.IsObject()) continue;
+      i.ssh_keys.push_back({json::StrField(k, "id"), json::StrField(k, "body"),
+                            json::StrField(k, "fingerprint"), json::StrField(k, "pem"),
+                            json::StrField(k, "status"), json::IntField(k, "uploaded_ms")});
+    }
+  }
+  if (auto it = d.FindMember("certificates"); it != d.MemberEnd() && it->value.IsArray()) {
+    for (const auto& c : it->value.GetArray()) {
+      if (!c.IsObject()) continue;
+      i.certificates.push_back({json::StrField(c, "id"), json::StrField(c, "body"),
+                                json::StrField(c, "status"), json::IntField(c, "uploaded_ms")});
+    }
   }
   return i;
 }

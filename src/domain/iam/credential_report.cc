@@ -64,7 +64,15 @@ std::string CredentialReportCsv(const std::vector<CredentialReportRow>& rows) {
         out += ",false,N/A,N/A,N/A,N/A";
       }
     }
-    out += ",false,N/A,false,N/A\n";  // no signing certificates
+    for (size_t i = 0; i < 2; ++i) {
+      if (i < r.certificates.size()) {
+        out += std::string(",") + Bool(r.certificates[i].first) + "," +
+               When(r.certificates[i].second);
+      } else {
+        out += ",false,N/A";
+      }
+    }
+    out += "\n";
   }
   return out;
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace arcana::domain::iam {
@@ -37,6 +38,8 @@ struct CredentialReportRow {
   bool mfa_active = false;
   // At most two are reported (AWS allows two per user), the oldest first.
   std::vector<CredentialReportKey> keys;
+  // Signing certificates, the same way: whether each is active, and when it was uploaded.
+  std::vector<std::pair<bool, int64_t>> certificates;
 };
 
 // The header line, then a line per row, each ended by "\n".

@@ -27,6 +27,26 @@ struct LoginProfile {
   std::vector<std::string> previous_hashes;  // newest first, at most 24 (the policy's maximum)
 };
 
+// A user's SSH public key (UploadSSHPublicKey), for the services that take one (CodeCommit's
+// SSH on AWS): kept, listed and reported; Arcana serves no SSH.
+struct SshPublicKeyRecord {
+  std::string id;           // APKA...
+  std::string body;         // as uploaded, "TYPE BASE64"
+  std::string fingerprint;  // MD5 of the key, colon-separated hex
+  std::string pem;          // the same key as a PEM SubjectPublicKeyInfo
+  std::string status = "Active";
+  int64_t uploaded_ms = 0;
+};
+
+// A user's X.509 signing certificate (UploadSigningCertificate), as the credential report
+// counts it.
+struct SigningCertificateRecord {
+  std::string id;
+  std::string body;  // the PEM as uploaded
+  std::string status = "Active";
+  int64_t uploaded_ms = 0;
+};
+
 // A user, group or role (kind says which; role-only and user-only fields stay empty).
 struct Identity {
   std::string account;
@@ -56,6 +76,9 @@ struct Identity {
   std::vector<std::string> instance_profiles;
   // user: its console password (CreateLoginProfile), when it has one.
   std::optional<LoginProfile> login;
+  // user: its SSH public keys and signing certificates, in the order uploaded.
+  std::vector<SshPublicKeyRecord> ssh_keys;
+  std::vector<SigningCertificateRecord> certificates;
 
   std::string Arn() const;
 };

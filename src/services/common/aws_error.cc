@@ -122,6 +122,11 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kReportInProgress: return {"ReportInProgress", 404};
     case ErrorCode::kPasswordPolicyViolation: return {"PasswordPolicyViolation", 400};
     case ErrorCode::kInvalidUserType: return {"InvalidUserType", 400};
+    case ErrorCode::kDuplicateSshPublicKey: return {"DuplicateSSHPublicKey", 400};
+    case ErrorCode::kInvalidPublicKey: return {"InvalidPublicKey", 400};
+    case ErrorCode::kUnrecognizedPublicKeyEncoding: return {"UnrecognizedPublicKeyEncoding", 400};
+    case ErrorCode::kMalformedCertificate: return {"MalformedCertificate", 400};
+    case ErrorCode::kDuplicateCertificate: return {"DuplicateCertificate", 409};
   }
   return {"InternalFailure", 500};
 }

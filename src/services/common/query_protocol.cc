@@ -396,6 +396,12 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kReportInProgress: return {"ReportInProgress", 404, true};
     case ErrorCode::kPasswordPolicyViolation: return {"PasswordPolicyViolation", 400, true};
     case ErrorCode::kInvalidUserType: return {"InvalidUserType", 400, true};
+    case ErrorCode::kDuplicateSshPublicKey: return {"DuplicateSSHPublicKey", 400, true};
+    case ErrorCode::kInvalidPublicKey: return {"InvalidPublicKey", 400, true};
+    case ErrorCode::kUnrecognizedPublicKeyEncoding:
+      return {"UnrecognizedPublicKeyEncoding", 400, true};
+    case ErrorCode::kMalformedCertificate: return {"MalformedCertificate", 400, true};
+    case ErrorCode::kDuplicateCertificate: return {"DuplicateCertificate", 409, true};
     default: break;
   }
   auto info = LookupError(code);

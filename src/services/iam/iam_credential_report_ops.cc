@@ -129,6 +129,9 @@ Result<std::string> IamService::MakeCredentialReport(const CallContext& ctx) {
         }
         row.keys.push_back(std::move(key));
       }
+      for (const auto& c : u.certificates) {
+        row.certificates.emplace_back(c.status == "Active", c.uploaded_ms);
+      }
       rows.push_back(std::move(row));
     }
     if (users.size() < 1000) break;

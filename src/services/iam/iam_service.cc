@@ -761,6 +761,15 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("TagOpenIDConnectProvider", &IamService::TagOpenIDConnectProvider);
   add("UntagOpenIDConnectProvider", &IamService::UntagOpenIDConnectProvider);
   add("ListOpenIDConnectProviderTags", &IamService::ListOpenIDConnectProviderTags);
+  add("UploadSSHPublicKey", &IamService::UploadSSHPublicKey);
+  add("GetSSHPublicKey", &IamService::GetSSHPublicKey);
+  add("ListSSHPublicKeys", &IamService::ListSSHPublicKeys);
+  add("UpdateSSHPublicKey", &IamService::UpdateSSHPublicKey);
+  add("DeleteSSHPublicKey", &IamService::DeleteSSHPublicKey);
+  add("UploadSigningCertificate", &IamService::UploadSigningCertificate);
+  add("ListSigningCertificates", &IamService::ListSigningCertificates);
+  add("UpdateSigningCertificate", &IamService::UpdateSigningCertificate);
+  add("DeleteSigningCertificate", &IamService::DeleteSigningCertificate);
   add("CreateLoginProfile", &IamService::CreateLoginProfile);
   add("GetLoginProfile", &IamService::GetLoginProfile);
   add("UpdateLoginProfile", &IamService::UpdateLoginProfile);
@@ -943,7 +952,11 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
   // Without a UserName these act on the calling user itself.
   static constexpr std::string_view kSelf[] = {"GetUser", "CreateAccessKey", "ListAccessKeys",
                                                "UpdateAccessKey", "DeleteAccessKey",
-                                               "ListMFADevices", "ChangePassword"};
+                                               "ListMFADevices", "ChangePassword",
+                                               "ListSSHPublicKeys", "UploadSigningCertificate",
+                                               "ListSigningCertificates",
+                                               "UpdateSigningCertificate",
+                                               "DeleteSigningCertificate"};
   if (ctx.principal && !ctx.principal->user_name.empty() &&
       std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
     t.arn = ctx.principal->arn;
@@ -1281,6 +1294,14 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
     // AWS's words (real CLI and Terraform output quoted in public repositories).
     if (i.login) {
       return Status(ErrorCode::kConflict, "Cannot delete entity, must delete login profile first.");
+    }
+    // AWS's words for these two were not recorded: worded as its others.
+    if (!i.ssh_keys.empty()) {
+      return Status(ErrorCode::kConflict, "Cannot delete entity, must delete SSH public keys first.");
+    }
+    if (!i.certificates.empty()) {
+      return Status(ErrorCode::kConflict,
+                    "Cannot delete entity, must delete signing certificates first.");
     }
     std::vector<storage::EntityWrite> writes{
         {storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}};

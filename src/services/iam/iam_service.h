@@ -332,6 +332,16 @@ class IamService : public QueryService {
       const std::function<Status(domain::iam::InstanceProfile&, Identity&)>& change);
   Status UpdateInstanceProfile(const CallContext& ctx, const std::string& name, const char* op,
                                const std::function<Status(domain::iam::InstanceProfile&)>& change);
+  // SSH public keys and signing certificates (iam_user_credentials_ops.cc)
+  Result<std::string> UploadSSHPublicKey(const In& in, const CallContext& ctx);
+  Result<std::string> GetSSHPublicKey(const In& in, const CallContext& ctx);
+  Result<std::string> ListSSHPublicKeys(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateSSHPublicKey(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteSSHPublicKey(const In& in, const CallContext& ctx);
+  Result<std::string> UploadSigningCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> ListSigningCertificates(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateSigningCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteSigningCertificate(const In& in, const CallContext& ctx);
   // Login profiles (iam_login_profile_ops.cc)
   Result<std::string> CreateLoginProfile(const In& in, const CallContext& ctx);
   Result<std::string> GetLoginProfile(const In& in, const CallContext& ctx);
@@ -495,6 +505,9 @@ Status CheckPathPrefix(std::string_view operation, const json::Input& in);
 // The ARN of the OIDC provider a CreateOpenIDConnectProvider Url names, as the call is
 // authorized before the Url is checked: the Url without "https://".
 std::string OidcProviderArnOfUrl(const std::string& account, const std::string& url);
+// The user a user-credential call acts on: its UserName, or without one the calling user;
+// ValidationError "Must specify userName when calling with non-User credentials" otherwise.
+Result<std::string> KeyUser(const json::Input& in, const CallContext& ctx);
 // IsTruncated/Marker paging over an ordered list of names.
 struct Page {
   std::string marker;  // continue after this name ("" = from the start)

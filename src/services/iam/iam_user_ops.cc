@@ -291,7 +291,7 @@ Result<std::string> IamService::UntagRole(const In& in, const CallContext& ctx) 
 }
 
 // The user an access-key call is about: UserName, or the calling user itself.
-static Result<std::string> KeyUser(const json::Input& in, const CallContext& ctx) {
+Result<std::string> KeyUser(const json::Input& in, const CallContext& ctx) {
   if (auto name = in.Str("UserName")) return *name;
   if (ctx.principal && !ctx.principal->user_name.empty()) return ctx.principal->user_name;
   // The root's own keys are managed by the operator (arcana CLI), not through IAM.
