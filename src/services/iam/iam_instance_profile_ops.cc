@@ -37,6 +37,21 @@ void WriteProfileRole(json::Writer& w, const domain::iam::Identity& r) {
   w.EndObject();
 }
 
+// A page of ListInstanceProfiles or ListInstanceProfilesForRole: {InstanceProfiles,
+// IsTruncated, Marker}, each profile as listed (no tags).
+std::string ProfilesPage(const std::vector<ProfileView>& views, const Slice& page) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("InstanceProfiles");
+  w.StartArray();
+  for (const auto& v : views) WriteInstanceProfile(w, v, View::kListed);
+  w.EndArray();
+  WritePageEnd(w, page);
+  w.EndObject();
+  return json::Finish(buf);
+}
+
 }  // namespace
 
 // Recorded: CreateInstanceProfile answers Tags only when some were given, GetInstanceProfile
@@ -157,16 +172,7 @@ Result<std::string> IamService::ListInstanceProfiles(const In& in, const CallCon
   std::vector<std::string> names;
   for (const auto& e : rows) names.push_back(e.name);
   ARCANA_ASSIGN_OR_RETURN(auto views, ProfileViews(ctx, names));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("InstanceProfiles");
-  w.StartArray();
-  for (const auto& v : views) WriteInstanceProfile(w, v, View::kListed);
-  w.EndArray();
-  WritePageEnd(w, Slice{0, 0, truncated, truncated ? rows.back().name : ""});
-  w.EndObject();
-  return json::Finish(buf);
+  return ProfilesPage(views, Slice{0, 0, truncated, truncated ? rows.back().name : ""});
 }
 
 // Recorded order of the checks: the profile, then the role; a profile holding a role already
@@ -227,16 +233,7 @@ Result<std::string> IamService::ListInstanceProfilesForRole(const In& in,
   std::vector<std::string> names(role.instance_profiles.begin() + slice.begin,
                                  role.instance_profiles.begin() + slice.end);
   ARCANA_ASSIGN_OR_RETURN(auto views, ProfileViews(ctx, names));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("InstanceProfiles");
-  w.StartArray();
-  for (const auto& v : views) WriteInstanceProfile(w, v, View::kListed);
-  w.EndArray();
-  WritePageEnd(w, slice);
-  w.EndObject();
-  return json::Finish(buf);
+  return ProfilesPage(views, slice);
 }
 
 Result<std::string> IamService::TagInstanceProfile(const In& in, const CallContext& ctx) {
