@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "crypto/base64.h"
+#include "crypto/hash.h"
 
 namespace arcana::crypto {
 
@@ -30,12 +31,11 @@ std::string Md5Fingerprint(std::string_view blob) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (EVP_Digest(blob.data(), blob.size(), md, &n, EVP_md5(), nullptr) != 1) return {};
-  static constexpr char kHex[] = "0123456789abcdef";
+  const std::string hex = HexEncode(std::string_view(reinterpret_cast<const char*>(md), n));
   std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
+  for (size_t i = 0; i < hex.size(); i += 2) {
     if (i > 0) out.push_back(':');
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0x0F]);
+    out.append(hex, i, 2);
   }
   return out;
 }
@@ -84,6 +84,7 @@ std::string Pem(EVP_PKEY* key) {
 }  // namespace
 
 std::optional<SshPublicKey> ParseSshPublicKey(std::string_view text) {
+  if (text.size() > kMaxSshPublicKeyText) return std::nullopt;
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.remove_suffix(1);

@@ -20,8 +20,12 @@ struct SshPublicKey {
   std::string pem;          // -----BEGIN PUBLIC KEY----- ...
 };
 
-// nullopt when `text` is not an RSA or Ed25519 OpenSSH public key whose blob parses, names
-// the same type, and holds nothing after its fields.
+// The longest text parsed (IAM's model bounds SSHPublicKeyBody to 16,384 characters).
+inline constexpr size_t kMaxSshPublicKeyText = 16384;
+
+// nullopt when `text` is longer than kMaxSshPublicKeyText, or is not an RSA or Ed25519
+// OpenSSH public key whose blob parses, names the same type, and holds nothing after its
+// fields. Hostile input (fuzz/ssh_public_key_fuzzer.cc).
 std::optional<SshPublicKey> ParseSshPublicKey(std::string_view text);
 
 }  // namespace arcana::crypto

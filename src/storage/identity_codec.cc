@@ -54,6 +54,16 @@ Result<rapidjson::Document> Parse(const std::string& doc, const std::string& wha
   return d;
 }
 
+// The members a user's SSH key and signing certificate share.
+void WriteUploaded(json::Writer& w, const std::string& id, const std::string& body,
+                   const std::string& status, int64_t uploaded_ms) {
+  json::KV(w, "id", id);
+  json::KV(w, "body", body);
+  json::KV(w, "status", status);
+  w.Key("uploaded_ms");
+  w.Int64(uploaded_ms);
+}
+
 }  // namespace
 
 IamEntity ToEntity(const Identity& i) {
@@ -108,13 +118,9 @@ IamEntity ToEntity(const Identity& i) {
     w.StartArray();
     for (const auto& k : i.ssh_keys) {
       w.StartObject();
-      json::KV(w, "id", k.id);
-      json::KV(w, "body", k.body);
+      WriteUploaded(w, k.id, k.body, k.status, k.uploaded_ms);
       json::KV(w, "fingerprint", k.fingerprint);
       json::KV(w, "pem", k.pem);
-      json::KV(w, "status", k.status);
-      w.Key("uploaded_ms");
-      w.Int64(k.uploaded_ms);
       w.EndObject();
     }
     w.EndArray();
@@ -124,11 +130,7 @@ IamEntity ToEntity(const Identity& i) {
     w.StartArray();
     for (const auto& c : i.certificates) {
       w.StartObject();
-      json::KV(w, "id", c.id);
-      json::KV(w, "body", c.body);
-      json::KV(w, "status", c.status);
-      w.Key("uploaded_ms");
-      w.Int64(c.uploaded_ms);
+      WriteUploaded(w, c.id, c.body, c.status, c.uploaded_ms);
       w.EndObject();
     }
     w.EndArray();

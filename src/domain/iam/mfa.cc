@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/sigv4.h"
 #include "crypto/totp.h"
 
 namespace arcana::domain::iam {
@@ -10,24 +11,6 @@ namespace {
 
 constexpr std::string_view kSerialPrefix = "arn:aws:iam::";
 constexpr std::string_view kSerialResource = ":mfa/";
-
-// RFC 3986 percent-encoding of everything but the unreserved characters.
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0x0F]);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -82,8 +65,8 @@ void CountWrongMfaCode(MfaDevice& device, int64_t now_ms) {
 
 std::string OtpauthUri(std::string_view device_name, std::string_view account_label,
                        std::string_view base32_seed) {
-  return "otpauth://totp/Amazon%20Web%20Services:" + PercentEncode(device_name) + "@" +
-         PercentEncode(account_label) + "?secret=" + std::string(base32_seed) +
+  return "otpauth://totp/Amazon%20Web%20Services:" + auth::UriEncode(device_name, /*encode_slash=*/true) + "@" +
+         auth::UriEncode(account_label, /*encode_slash=*/true) + "?secret=" + std::string(base32_seed) +
          "&issuer=Amazon%20Web%20Services";
 }
 

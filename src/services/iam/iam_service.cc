@@ -1000,7 +1000,7 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
   In in(input);
   // A request-shape check, before the caller is authorized, as the model's constraints are.
   ARCANA_RETURN_IF_ERROR(CheckPathPrefix(operation, in));
-  // Credentials from GetFederationToken, or from GetSessionToken (no MFA here), call no IAM
+  // Credentials from GetFederationToken, or from GetSessionToken without MFA, call no IAM
   // operation whatever their policies allow, as AWS documents.
   if (ctx.principal) {
     ARCANA_RETURN_IF_ERROR(auth::CheckTemporaryCredentialUse(*ctx.principal, "iam", operation));

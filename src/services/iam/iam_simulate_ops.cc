@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "auth/policy/policy.h"
+#include "auth/policy/request_context.h"
 #include "auth/policy/simulator.h"
 #include "services/iam/iam_service.h"
 
@@ -157,13 +158,6 @@ void AddVariables(const std::string& text, std::vector<std::string>& out) {
   }
 }
 
-std::string LowerAscii(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> IamService::ContextKeysOf(const std::vector<std::string>& docs) {
@@ -185,7 +179,7 @@ Result<std::vector<std::string>> IamService::ContextKeysOf(const std::vector<std
   std::vector<std::string> keys;
   std::vector<std::string> seen;  // lower case
   for (auto& k : named) {
-    std::string lower = LowerAscii(k);
+    std::string lower = policy::LowerAscii(k);
     if (std::find(seen.begin(), seen.end(), lower) != seen.end()) continue;
     seen.push_back(std::move(lower));
     keys.push_back(std::move(k));
