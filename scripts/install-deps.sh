@@ -9,6 +9,8 @@
 # libxxhash-dev: the audit write-ahead log's frame check (XXH3).
 # libgoogle-perftools-dev: tcmalloc_minimal, the allocator arcanad and arcana-agent link (CMakeLists.txt).
 # libqrencode-dev, libpng-dev: the QR code of an IAM virtual MFA device's seed.
+# libxmlsec1-dev (with libxml2-dev): verifying SAML assertions' XML signatures (AssumeRoleWithSAML);
+# python3-xmlsec, python3-lxml: the SAML tests' identity provider, which signs them.
 # Idempotent: packages already present are skipped, so a second run is fast.
 set -euo pipefail
 
@@ -18,11 +20,11 @@ PKGS=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-boto3 python3-botocore python3-pytest python3-requests python3-psycopg2
-  python3-pymysql python3-cryptography mariadb-server-core mariadb-client-core
+  python3-pymysql python3-cryptography python3-xmlsec python3-lxml mariadb-server-core mariadb-client-core
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
   libre2-dev libvectorscan-dev libgit2-dev libzip-dev libgoogle-perftools-dev
-  libxxhash-dev libqrencode-dev libpng-dev
+  libxxhash-dev libqrencode-dev libpng-dev libxmlsec1-dev libxml2-dev
   clang llvm libclang-rt-14-dev
 )
 # Node.js may come from another source (NodeSource bundles npm and conflicts with

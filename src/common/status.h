@@ -119,7 +119,7 @@ enum class ErrorCode {
   // --- STS (services/sts) ---
   kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)
   kInvalidIdentityToken,             // InvalidIdentityToken (AssumeRoleWithWebIdentity)
-  kWebIdentityTokenExpired,          // ExpiredTokenException (the web identity token's exp)
+  kWebIdentityTokenExpired,          // ExpiredTokenException (a web identity token or SAML assertion expired)
   kIdpRejectedClaim,                 // IDPRejectedClaim (403)
   // --- IAM (services/iam) ---
   kInvalidAuthenticationCode,        // InvalidAuthenticationCode (403): MFA codes refused
@@ -133,6 +133,10 @@ enum class ErrorCode {
   kUnrecognizedPublicKeyEncoding,    // UnrecognizedPublicKeyEncoding (400)
   kMalformedCertificate,             // MalformedCertificate (400)
   kDuplicateCertificate,             // DuplicateCertificate (409)
+  kKeyPairMismatch,                  // KeyPairMismatch (400): a server certificate's key
+  kUnmodifiableEntity,               // UnmodifiableEntity (400): a service-linked role
+  kServiceNotSupported,              // NotSupportedService (404): service-specific credentials
+  kInvalidAuthorizationMessage,      // InvalidAuthorizationMessageException (STS, 400)
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
   kInvalidLookupAttributes,          // InvalidLookupAttributesException

@@ -51,6 +51,26 @@ void ClaimedCredential(const HttpRequest& req, std::string* akid, std::string* r
   if (auth::IsRegionName(claimed)) *region = std::string(claimed);
 }
 
+// An unsigned AssumeRoleWithSAML has no principal either: CloudTrail names its caller a
+// SAMLUser (principalId NAMEQUALIFIER:SUBJECT, userName the subject, identityProvider the
+// name qualifier; the CloudTrail User Guide's userIdentity element), from the answer.
+void SamlUserOf(const rapidjson::Value& out, audit::UserIdentity* u) {
+  const std::string qualifier = json::StrField(out, "NameQualifier");
+  const std::string subject = json::StrField(out, "Subject");
+  if (qualifier.empty()) return;
+  u->type = "SAMLUser";
+  u->principal_id = qualifier + ":" + subject;
+  u->user_name = subject;
+  u->identity_provider = qualifier;
+  // The role's account: AssumedRoleUser.Arn is arn:aws:sts::ACCOUNT:assumed-role/...
+  if (auto it = out.FindMember("AssumedRoleUser"); it != out.MemberEnd() && it->value.IsObject()) {
+    const std::string arn = json::StrField(it->value, "Arn");
+    if (size_t start = arn.find("::"); start != std::string::npos) {
+      u->account_id = arn.substr(start + 2, arn.find(':', start + 2) - start - 2);
+    }
+  }
+}
+
 // An unsigned AssumeRoleWithWebIdentity has no principal: CloudTrail names its caller a
 // WebIdentityUser (principalId PROVIDER_URL:AUDIENCE:SUBJECT, userName the token's subject,
 // identityProvider the provider's ARN, the role's account), which only the answer tells.
@@ -135,6 +155,8 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
       e.response_elements = audit::RedactedJson(out);
       if (call.known && call.operation == "AssumeRoleWithWebIdentity") {
         WebIdentityOf(out, &e.identity);
+      } else if (call.known && call.operation == "AssumeRoleWithSAML") {
+        SamlUserOf(out, &e.identity);
       }
     }
   }

@@ -334,6 +334,33 @@ Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e) {
   return p;
 }
 
+IamEntity ToEntity(const domain::iam::SamlProvider& p) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, p.tags);
+  json::KV(w, "metadata", p.metadata);
+  w.Key("valid_until_ms");
+  w.Int64(p.valid_until_ms);
+  w.EndObject();
+  return {p.account, kSamlProviderKind, p.name, p.uuid, "/", json::Finish(buf), p.created_ms,
+          p.revision};
+}
+
+Result<domain::iam::SamlProvider> SamlProviderFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kSamlProviderKind));
+  domain::iam::SamlProvider p;
+  p.account = e.account;
+  p.name = e.name;
+  p.uuid = e.id;
+  p.created_ms = e.created_ms;
+  p.revision = e.revision;
+  p.tags = ReadTags(d);
+  p.metadata = json::StrField(d, "metadata");
+  p.valid_until_ms = json::IntField(d, "valid_until_ms");
+  return p;
+}
+
 IamEntity ToEntity(const domain::iam::InstanceProfile& p) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -401,6 +428,36 @@ Result<domain::iam::MfaDevice> MfaDeviceFromEntity(const IamEntity& e) {
   m.failed_step = json::IntField(d, "failed_step");
   m.failed_codes = json::IntField(d, "failed_codes");
   return m;
+}
+
+IamEntity ToEntity(const domain::iam::ServerCertificate& c) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  WriteTags(w, c.tags);
+  json::KV(w, "body", c.body);
+  if (!c.chain.empty()) json::KV(w, "chain", c.chain);
+  w.Key("expires_ms");
+  w.Int64(c.expires_ms);
+  w.EndObject();
+  return {c.account, kServerCertificateKind, c.name, c.id, c.path, json::Finish(buf),
+          c.uploaded_ms, c.revision};
+}
+
+Result<domain::iam::ServerCertificate> ServerCertificateFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kServerCertificateKind));
+  domain::iam::ServerCertificate c;
+  c.account = e.account;
+  c.name = e.name;
+  c.path = e.path;
+  c.id = e.id;
+  c.uploaded_ms = e.created_ms;
+  c.revision = e.revision;
+  c.tags = ReadTags(d);
+  c.body = json::StrField(d, "body");
+  c.chain = json::StrField(d, "chain");
+  c.expires_ms = json::IntField(d, "expires_ms");
+  return c;
 }
 
 IamEntity ToEntity(const AwsPolicyUses& u) {

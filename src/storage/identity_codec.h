@@ -19,6 +19,11 @@ Result<domain::iam::ManagedPolicy> PolicyFromEntity(const IamEntity& e);
 inline constexpr const char* kOidcProviderKind = "oidc-provider";
 IamEntity ToEntity(const domain::iam::OidcProvider& p);
 Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e);
+// A SAML provider is an IamEntity of kind "saml-provider" named by its name (no path), its
+// SAMLProviderUUID the entity's id.
+inline constexpr const char* kSamlProviderKind = "saml-provider";
+IamEntity ToEntity(const domain::iam::SamlProvider& p);
+Result<domain::iam::SamlProvider> SamlProviderFromEntity(const IamEntity& e);
 // An instance profile is an IamEntity of kind "instance-profile" named by its name.
 inline constexpr const char* kInstanceProfileKind = "instance-profile";
 IamEntity ToEntity(const domain::iam::InstanceProfile& p);
@@ -33,6 +38,13 @@ inline constexpr const char* kMfaDeviceKind = "mfa-device";
 inline constexpr const char* kMfaInUseKind = "mfa-device-in-use";
 IamEntity ToEntity(const domain::iam::MfaDevice& d);
 Result<domain::iam::MfaDevice> MfaDeviceFromEntity(const IamEntity& e);
+// A server certificate is an IamEntity of kind "server-certificate" named by its name, with
+// its path and its ServerCertificateId as the entity's id; the document holds the body, the
+// chain, the expiration and the tags. Its private key is the entity's secret
+// (IdentityStore::GetEntitySecret), not part of the document.
+inline constexpr const char* kServerCertificateKind = "server-certificate";
+IamEntity ToEntity(const domain::iam::ServerCertificate& c);
+Result<domain::iam::ServerCertificate> ServerCertificateFromEntity(const IamEntity& e);
 // How much one account uses one AWS managed policy (AttachmentCount,
 // PermissionsBoundaryUsageCount). Such a policy is no entity of the account, so its counts
 // are kept in an IamEntity of kind "aws-policy-uses" named by the policy's ARN (no id, path

@@ -136,16 +136,22 @@ class Device:
                               AuthenticationCode2=self.enable_codes[1])
 
 
-def get_mfa_device(endpoint: str, **params) -> tuple[int, dict]:
-    """GetMFADevice as a signed Query call by the root: (HTTP status, {element: text} of the
-    answer, flattened: the result's members or the error's Code and Message)."""
-    data = urlencode({"Action": "GetMFADevice", "Version": "2010-05-08", **params})
+def iam_query(endpoint: str, action: str, **params) -> tuple[int, ET.Element]:
+    """An IAM action as a signed Query call by the root, for members newer than the suite's
+    botocore: (HTTP status, the answer's XML root)."""
+    data = urlencode({"Action": action, "Version": "2010-05-08", **params})
     headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
     req = AWSRequest(method="POST", url=endpoint + "/", data=data, headers=headers)
     SigV4Auth(Credentials(ROOT_AKID, ROOT_SECRET), "iam", "us-east-1").add_auth(req)
     r = requests.post(endpoint + "/", data=data, headers=dict(req.headers), timeout=10)
-    return r.status_code, {el.tag.rsplit("}", 1)[-1]: (el.text or "")
-                           for el in ET.fromstring(r.content).iter()}
+    return r.status_code, ET.fromstring(r.content)
+
+
+def get_mfa_device(endpoint: str, **params) -> tuple[int, dict]:
+    """GetMFADevice: (HTTP status, {element: text} of the answer, flattened: the result's
+    members or the error's Code and Message)."""
+    status, root = iam_query(endpoint, "GetMFADevice", **params)
+    return status, {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter()}
 
 
 def listed(iam, **kw) -> dict:

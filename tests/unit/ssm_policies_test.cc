@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/iso8601.h"
 #include "domain/ssm/policies.h"
 #include "domain/ssm/values.h"
 
@@ -11,11 +12,11 @@ constexpr int64_t kNow = 1700000000000;  // 2023-11-14
 }
 
 TEST(SsmPolicies, Iso8601) {
-  EXPECT_EQ(dssm::ParseIso8601("1970-01-01T00:00:00Z"), 0);
-  EXPECT_EQ(dssm::ParseIso8601("1970-01-01T00:00:01.5Z"), 1500);
-  EXPECT_EQ(dssm::ParseIso8601("1970-01-01T01:00:00+01:00"), 0);
-  EXPECT_FALSE(dssm::ParseIso8601("2030-13-01T00:00:00Z"));
-  EXPECT_FALSE(dssm::ParseIso8601("tomorrow"));
+  EXPECT_EQ(arcana::ParseIso8601Ms("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(arcana::ParseIso8601Ms("1970-01-01T00:00:01.5Z"), 1500);
+  EXPECT_EQ(arcana::ParseIso8601Ms("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_FALSE(arcana::ParseIso8601Ms("2030-13-01T00:00:00Z"));
+  EXPECT_FALSE(arcana::ParseIso8601Ms("tomorrow"));
 }
 
 TEST(SsmPolicies, ValidPoliciesParse) {
@@ -27,7 +28,7 @@ TEST(SsmPolicies, ValidPoliciesParse) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->policies.size(), 3u);
   EXPECT_EQ(r->policies[0].type, "Expiration");
-  EXPECT_EQ(r->expires_ms, *dssm::ParseIso8601("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(r->expires_ms, *arcana::ParseIso8601Ms("2030-01-01T00:00:00Z"));
 }
 
 TEST(SsmPolicies, Errors) {

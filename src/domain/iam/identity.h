@@ -128,6 +128,23 @@ struct OidcProvider {
   std::string Arn() const { return "arn:aws:iam::" + account + ":oidc-provider/" + url; }
 };
 
+// An IAM SAML 2.0 identity provider (CreateSAMLProvider): the IdP whose signed SAML responses
+// AssumeRoleWithSAML accepts for roles that trust it, named arn:aws:iam::ACCOUNT:saml-provider/
+// NAME. The metadata document is kept as given (GetSAMLProvider answers it); the issuer and
+// signing certificates AssumeRoleWithSAML checks are read from it again on each use.
+struct SamlProvider {
+  std::string account;
+  std::string name;
+  std::string uuid;  // SAMLProviderUUID: fixed at creation
+  int64_t created_ms = 0;
+  int64_t valid_until_ms = 0;
+  int64_t revision = 0;
+  std::string metadata;  // SAMLMetadataDocument
+  Tags tags;
+
+  std::string Arn() const { return "arn:aws:iam::" + account + ":saml-provider/" + name; }
+};
+
 // An IAM instance profile (CreateInstanceProfile): a container for one role, named
 // arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME, as EC2 instances are given roles on AWS.
 // Arcana runs no instances; profiles are kept for the tools that manage them beside roles
@@ -176,6 +193,32 @@ struct MfaDevice {
 
 // The most MFA devices a user may have enabled (IAM's quota, "MFA devices in use per user").
 inline constexpr size_t kMaxMfaDevicesPerUser = 8;
+
+// An IAM server certificate (UploadServerCertificate): an X.509 certificate, its chain and
+// its private key, named arn:aws:iam::ACCOUNT:server-certificate/PATH/NAME, for the services
+// that terminate TLS with it on AWS (ELB, CloudFront). Arcana terminates no TLS with it; it is
+// kept for the tools that manage it. The private key is no member: it is sealed apart from
+// the certificate's document (storage::IdentityStore::GetEntitySecret) and never answered.
+struct ServerCertificate {
+  std::string account;
+  std::string name;
+  std::string path = "/";
+  std::string id;  // ServerCertificateId: ASCA + 17 characters, kept across renames
+  int64_t uploaded_ms = 0;
+  int64_t expires_ms = 0;  // the certificate's notAfter (Expiration)
+  int64_t revision = 0;
+  std::string body;   // the PEM certificate, as IAM returns it (see the ops file)
+  std::string chain;  // the PEM chain, "" when none was uploaded
+  Tags tags;
+
+  std::string Arn() const {
+    return "arn:aws:iam::" + account + ":server-certificate" + path + name;
+  }
+};
+
+// IAM's quota of server certificates per account (ServerCertificatesPerAccount), which
+// GetAccountSummary reports as ServerCertificatesQuota.
+inline constexpr int64_t kMaxServerCertificatesPerAccount = 20;
 
 // Temporary credentials' subject (stored as StsSession::doc).
 struct Session {

@@ -9,7 +9,7 @@
 #include <ctime>
 #include <set>
 
-#include "common/civil_time.h"
+#include "common/iso8601.h"
 #include "common/json.h"
 
 namespace arcana::domain::ssm {
@@ -48,57 +48,6 @@ Status CheckCountAndUnit(const rapidjson::Value& attrs, const char* count_key,
 }
 
 }  // namespace
-
-std::optional<int64_t> ParseIso8601(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.fff...](Z|+hh:mm|-hh:mm)
-  auto num = [&](size_t pos, size_t n, int* out) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-      v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-  };
-  int y, mo, d, h, mi, sec;
-  if (!num(0, 4, &y) || s.size() < 19 || s[4] != '-' || !num(5, 2, &mo) || s[7] != '-' ||
-      !num(8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !num(11, 2, &h) || s[13] != ':' ||
-      !num(14, 2, &mi) || s[16] != ':' || !num(17, 2, &sec)) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  size_t pos = 19;
-  int ms = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int digits = 0;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-      if (digits < 3) ms = ms * 10 + (s[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 3; ++i) ms *= 10;
-  }
-  int64_t offset_s = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!num(pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !num(pos + 4, 2, &om)) {
-      return std::nullopt;
-    }
-    offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  int64_t epoch = EpochSecondsUtc(y, mo, d, h, mi, sec) - offset_s;
-  return epoch * 1000 + ms;
-}
 
 Result<ParsedPolicies> ParsePolicies(std::string_view json, int64_t now_ms) {
   // AWS echoes the input as given: "Invalid policies input: <Policies>." (its answer to a
@@ -141,7 +90,7 @@ Result<ParsedPolicies> ParsePolicies(std::string_view json, int64_t now_ms) {
     const auto& attrs = attrs_it->value;
     if (*type == "Expiration") {
       auto ts = StrMember(attrs, "Timestamp");
-      std::optional<int64_t> when = ts ? ParseIso8601(*ts) : std::nullopt;
+      std::optional<int64_t> when = ts ? ParseIso8601Ms(*ts) : std::nullopt;
       if (!when) {
         return BadAttribute("Expiration requires Attributes.Timestamp in ISO 8601 format, for "
                             "example 2030-12-02T21:34:33.000Z.");

@@ -27,7 +27,4 @@ struct ParsedPolicies {
 // kInvalidPolicyType, kInvalidPolicyAttribute, kIncompatiblePolicy.
 Result<ParsedPolicies> ParsePolicies(std::string_view json, int64_t now_ms);
 
-// ISO 8601 UTC timestamp ("2030-01-02T03:04:05Z", optional fraction, Z or +hh:mm) to epoch ms.
-std::optional<int64_t> ParseIso8601(std::string_view s);
-
 }  // namespace arcana::domain::ssm

@@ -127,6 +127,11 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kUnrecognizedPublicKeyEncoding: return {"UnrecognizedPublicKeyEncoding", 400};
     case ErrorCode::kMalformedCertificate: return {"MalformedCertificate", 400};
     case ErrorCode::kDuplicateCertificate: return {"DuplicateCertificate", 409};
+    case ErrorCode::kKeyPairMismatch: return {"KeyPairMismatch", 400};
+    case ErrorCode::kUnmodifiableEntity: return {"UnmodifiableEntity", 400};
+    case ErrorCode::kServiceNotSupported: return {"NotSupportedService", 404};
+    case ErrorCode::kInvalidAuthorizationMessage:
+      return {"InvalidAuthorizationMessageException", 400};
   }
   return {"InternalFailure", 500};
 }

@@ -402,6 +402,11 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
       return {"UnrecognizedPublicKeyEncoding", 400, true};
     case ErrorCode::kMalformedCertificate: return {"MalformedCertificate", 400, true};
     case ErrorCode::kDuplicateCertificate: return {"DuplicateCertificate", 409, true};
+    case ErrorCode::kKeyPairMismatch: return {"KeyPairMismatch", 400, true};
+    case ErrorCode::kUnmodifiableEntity: return {"UnmodifiableEntity", 400, true};
+    case ErrorCode::kServiceNotSupported: return {"NotSupportedService", 404, true};
+    case ErrorCode::kInvalidAuthorizationMessage:
+      return {"InvalidAuthorizationMessageException", 400, true};
     default: break;
   }
   auto info = LookupError(code);

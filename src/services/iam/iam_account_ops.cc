@@ -21,6 +21,8 @@ namespace {
 
 constexpr const char* kAccountKind = "account";
 constexpr const char* kAliasName = "alias";
+// The account's STS preferences (SetSecurityTokenServicePreferences): {"token_version": 1|2}.
+constexpr const char* kStsPreferencesName = "sts-preferences";
 constexpr const char* kPasswordPolicyName = "password-policy";
 
 // The model's accountAliasType pattern, ^[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?$: lower-case
@@ -202,15 +204,47 @@ Result<std::string> IamService::ListAccountAliases(const In&, const CallContext&
   return json::Finish(buf);
 }
 
+// GlobalEndpointTokenVersion v1Token or v2Token (the model's enum, checked by the validator):
+// which session tokens the global STS endpoint would issue. Arcana's tokens are one kind
+// whatever the endpoint, so the preference changes no token; it is kept and answered by
+// GetAccountSummary (1 or 2; 1 until set, as AWS recorded for a new account) for the tools
+// that set and check it.
+Result<std::string> IamService::SetSecurityTokenServicePreferences(const In& in,
+                                                                   const CallContext& ctx) {
+  const int version = in.Str("GlobalEndpointTokenVersion").value_or("") == "v2Token" ? 2 : 1;
+  const std::string doc = "{\"token_version\":" + std::to_string(version) + "}";
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(auto e,
+                            store_.GetEntity(ctx.account, kAccountKind, kStsPreferencesName));
+    IamEntity next = AccountEntity(ctx, kStsPreferencesName, doc);
+    if (e) {
+      if (e->doc == doc) return Status::Ok();
+      next.revision = e->revision;
+      next.created_ms = e->created_ms;
+    }
+    Status st = WriteEntities(ctx, {{EntityWrite::Op::kPut, next}},
+                              "SetSecurityTokenServicePreferences");
+    if (st.code() == ErrorCode::kResourceExists) return Status(ErrorCode::kWriteConflict, "sts");
+    return st;
+  }));
+  return std::string("{}");
+}
+
+// The GlobalEndpointTokenVersion GetAccountSummary answers.
+Result<int64_t> IamService::TokenVersion(const CallContext& ctx) {
+  ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(ctx.account, kAccountKind, kStsPreferencesName));
+  return e && e->doc == "{\"token_version\":2}" ? 2 : 1;
+}
+
 // --- The account summary ------------------------------------------------------------------
 
 // The SummaryMap AWS answers (LocalStack's AWS-validated test_iam_account_summary recorded
 // every member and each quota): the counts of what Arcana keeps (users, groups, roles,
 // customer managed policies, the attachments of those policies as PolicyVersionsInUse, OIDC
-// identity providers as Providers: recorded, one OIDC and one SAML provider add 2), virtual
+// and SAML identity providers as Providers: recorded, one OIDC and one SAML provider add 2), virtual
 // MFA devices as MFADevices and those enabled for a user as MFADevicesInUse, instance
-// profiles as InstanceProfiles, zero for what it has none of (SAML providers, server and
-// signing certificates, a root password or root MFA) and AWS's default quotas (those of
+// profiles as InstanceProfiles, server certificates as ServerCertificates, zero for what it
+// has none of (account signing certificates, a root password or root MFA) and AWS's default quotas (those of
 // users, groups, roles and policies as enforced: IamQuotas, the operator's if set). The root's
 // access keys are Arcana's own credentials, not counted as AccountAccessKeysPresent (IAM here
 // cannot see them; an account that follows AWS's advice has none, as recorded).
@@ -223,11 +257,14 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       store_.CountEntities(ctx.account,
                            {"user", "group", "role", "policy", storage::kOidcProviderKind,
                             storage::kMfaDeviceKind, storage::kMfaInUseKind,
-                            storage::kInstanceProfileKind}));
+                            storage::kInstanceProfileKind, storage::kSamlProviderKind,
+                            storage::kServerCertificateKind}));
+  ARCANA_ASSIGN_OR_RETURN(const int64_t token_version, TokenVersion(ctx));
   const int64_t users = counts.by_kind["user"], groups = counts.by_kind["group"],
                 roles = counts.by_kind["role"], policies = counts.by_kind["policy"],
                 versions_in_use = counts.policy_attachments,
-                providers = counts.by_kind[storage::kOidcProviderKind],
+                providers = counts.by_kind[storage::kOidcProviderKind] +
+                            counts.by_kind[storage::kSamlProviderKind],
                 mfa_devices = counts.by_kind[storage::kMfaDeviceKind],
                 mfa_in_use = counts.by_kind[storage::kMfaInUseKind],
                 instance_profiles = counts.by_kind[storage::kInstanceProfileKind];
@@ -241,7 +278,7 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       {"AttachedPoliciesPerGroupQuota", 10},
       {"AttachedPoliciesPerRoleQuota", 10},
       {"AttachedPoliciesPerUserQuota", 10},
-      {"GlobalEndpointTokenVersion", 1},
+      {"GlobalEndpointTokenVersion", token_version},
       {"GroupPolicySizeQuota", 5120},
       {"Groups", groups},
       {"GroupsPerUserQuota", 10},
@@ -259,8 +296,8 @@ Result<std::string> IamService::GetAccountSummary(const In&, const CallContext& 
       {"RolePolicySizeQuota", 10240},
       {"Roles", roles},
       {"RolesQuota", quotas_.roles},
-      {"ServerCertificates", 0},
-      {"ServerCertificatesQuota", 20},
+      {"ServerCertificates", counts.by_kind[storage::kServerCertificateKind]},
+      {"ServerCertificatesQuota", domain::iam::kMaxServerCertificatesPerAccount},
       {"SigningCertificatesPerUserQuota", 2},
       {"UserPolicySizeQuota", 2048},
       {"Users", users},

@@ -18,6 +18,7 @@
 
 namespace arcana::services::iam {
 
+using domain::iam::Identity;
 using domain::iam::LoginProfile;
 using storage::EntityWrite;
 

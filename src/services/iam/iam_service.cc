@@ -654,6 +654,8 @@ storage::EntityQuota IamService::QuotaOf(const std::string& kind) const {
   // OpenIdConnectProvidersPerAccount: 100 status code: 409" (terraform's
   // aws_iam_openid_connect_provider, quoted in users' deployment notes).
   if (kind == storage::kOidcProviderKind) return {100, "OpenIdConnectProvidersPerAccount"};
+  // The IAM quotas page: 100 SAML providers per account (the quota's name as IAM's others).
+  if (kind == storage::kSamlProviderKind) return {100, "SAMLProvidersPerAccount"};
   // IAM's quotas: virtual MFA devices (assigned or not) per account are as many as users.
   if (kind == storage::kMfaDeviceKind) return {quotas_.users, "VirtualMFADevicesPerAccount"};
   if (kind == storage::kInstanceProfileKind) return {1000, "InstanceProfilesPerAccount"};
@@ -761,6 +763,18 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("TagOpenIDConnectProvider", &IamService::TagOpenIDConnectProvider);
   add("UntagOpenIDConnectProvider", &IamService::UntagOpenIDConnectProvider);
   add("ListOpenIDConnectProviderTags", &IamService::ListOpenIDConnectProviderTags);
+  add("CreateSAMLProvider", &IamService::CreateSAMLProvider);
+  add("GetSAMLProvider", &IamService::GetSAMLProvider);
+  add("ListSAMLProviders", &IamService::ListSAMLProviders);
+  add("UpdateSAMLProvider", &IamService::UpdateSAMLProvider);
+  add("DeleteSAMLProvider", &IamService::DeleteSAMLProvider);
+  add("TagSAMLProvider", &IamService::TagSAMLProvider);
+  add("UntagSAMLProvider", &IamService::UntagSAMLProvider);
+  add("ListSAMLProviderTags", &IamService::ListSAMLProviderTags);
+  add("CreateServiceLinkedRole", &IamService::CreateServiceLinkedRole);
+  add("DeleteServiceLinkedRole", &IamService::DeleteServiceLinkedRole);
+  add("GetServiceLinkedRoleDeletionStatus", &IamService::GetServiceLinkedRoleDeletionStatus);
+  add("SetSecurityTokenServicePreferences", &IamService::SetSecurityTokenServicePreferences);
   add("UploadSSHPublicKey", &IamService::UploadSSHPublicKey);
   add("GetSSHPublicKey", &IamService::GetSSHPublicKey);
   add("ListSSHPublicKeys", &IamService::ListSSHPublicKeys);
@@ -770,6 +784,14 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("ListSigningCertificates", &IamService::ListSigningCertificates);
   add("UpdateSigningCertificate", &IamService::UpdateSigningCertificate);
   add("DeleteSigningCertificate", &IamService::DeleteSigningCertificate);
+  add("UploadServerCertificate", &IamService::UploadServerCertificate);
+  add("GetServerCertificate", &IamService::GetServerCertificate);
+  add("ListServerCertificates", &IamService::ListServerCertificates);
+  add("UpdateServerCertificate", &IamService::UpdateServerCertificate);
+  add("DeleteServerCertificate", &IamService::DeleteServerCertificate);
+  add("TagServerCertificate", &IamService::TagServerCertificate);
+  add("UntagServerCertificate", &IamService::UntagServerCertificate);
+  add("ListServerCertificateTags", &IamService::ListServerCertificateTags);
   add("CreateLoginProfile", &IamService::CreateLoginProfile);
   add("GetLoginProfile", &IamService::GetLoginProfile);
   add("UpdateLoginProfile", &IamService::UpdateLoginProfile);
@@ -869,6 +891,29 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
     t.arn = named.Arn();
     return t;
   }
+  // A server certificate's calls act on the certificate (resource type server-certificate in
+  // IAM's Service Authorization Reference): its ARN with the request's Path for
+  // UploadServerCertificate, the stored certificate's path and name otherwise ("/" when there
+  // is none). UpdateServerCertificate is authorized on the new ARN too, by the call itself.
+  if (auto cert = in.Str("ServerCertificateName")) {
+    domain::iam::ServerCertificate named;
+    named.account = account;
+    named.path = in.Str("Path").value_or("/");
+    named.name = *cert;
+    if (op != "UploadServerCertificate") {
+      named.path = "/";
+      ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(account, storage::kServerCertificateKind,
+                                                       *cert));
+      if (e) {
+        ARCANA_ASSIGN_OR_RETURN(auto c, storage::ServerCertificateFromEntity(*e));
+        named.path = c.path;
+        named.name = c.name;  // a name in another case names the same certificate
+        t.tags.insert(c.tags.begin(), c.tags.end());
+      }
+    }
+    t.arn = named.Arn();
+    return t;
+  }
   // The identity first: AttachUserPolicy acts on the user, not on the policy it names.
   // AddUserToGroup and RemoveUserFromGroup act on the group (their resource type in IAM's
   // Service Authorization Reference is group, as in AWS's example policy that lets a user
@@ -902,7 +947,8 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
     t.arn = domain::iam::IdentityArn(account, kind, path, arn_name);
     return t;
   }
-  for (const char* member : {"PolicyArn", "PolicySourceArn", "OpenIDConnectProviderArn"}) {
+  for (const char* member :
+       {"PolicyArn", "PolicySourceArn", "OpenIDConnectProviderArn", "SAMLProviderArn"}) {
     auto arn = in.Str(member);
     if (!arn) continue;
     t.arn = *arn;
@@ -920,6 +966,16 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
   }
   if (op == "CreateOpenIDConnectProvider") {
     t.arn = OidcProviderArnOfUrl(account, in.Str("Url").value_or(""));
+    return t;
+  }
+  // The role it would create (iam:AWSServiceName is the request's condition key).
+  if (op == "CreateServiceLinkedRole") {
+    t.arn = ServiceLinkedRoleArn(account, in.Str("AWSServiceName").value_or(""),
+                                 in.Str("CustomSuffix").value_or(""));
+    return t;
+  }
+  if (op == "CreateSAMLProvider") {
+    t.arn = SamlProviderArnOfName(account, in.Str("Name").value_or(""));
     return t;
   }
   // A virtual MFA device's own calls act on the device (its resource type "mfa" in IAM's
@@ -978,6 +1034,9 @@ void IamService::AddRequestKeys(std::string_view op, const json::Input& in, cons
         op.starts_with("Delete") ? target.boundary_arn : "");
     if (!boundary.empty()) req.keys.Set("iam:PermissionsBoundary", std::move(boundary));
   }
+  if (op == "CreateServiceLinkedRole") {
+    if (auto service = in.Str("AWSServiceName")) req.keys.Set("iam:AWSServiceName", *service);
+  }
   std::vector<std::string> tag_keys;
   if (const auto* tags = in.Get("Tags"); tags != nullptr && tags->IsArray()) {
     for (const auto& tag : tags->GetArray()) {
@@ -1015,7 +1074,27 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
   AddRequestKeys(operation, in, target, req);
   ARCANA_ASSIGN_OR_RETURN(bool granted, GrantedByPasswordPolicy(operation, ctx));
   if (!granted) ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  ARCANA_RETURN_IF_ERROR(CheckModifiable(operation, target));
   return it->second(in, ctx);
+}
+
+// A service-linked role is changed only by its service: deleting it (but through
+// DeleteServiceLinkedRole), its policies, trust policy or boundary is UnmodifiableEntity in
+// AWS's words, as its answers to DetachRolePolicy, PutRolePolicy, DeleteRolePolicy and
+// UpdateAssumeRolePolicy are quoted by users (cloud-nuke#880, aws-nuke#331). Its description
+// and tags may be changed, as on AWS.
+Status IamService::CheckModifiable(std::string_view operation, const Target& target) {
+  static constexpr std::string_view kProtected[] = {
+      "DeleteRole", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
+      "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"};
+  if (std::find(std::begin(kProtected), std::end(kProtected), operation) ==
+          std::end(kProtected) ||
+      !IsServiceLinkedRoleArn(target.arn)) {
+    return Status::Ok();
+  }
+  const std::string name = target.arn.substr(target.arn.rfind('/') + 1);
+  return Status(ErrorCode::kUnmodifiableEntity, "Cannot perform the operation on the protected role '" +
+                                                    name + "' - this role is only modifiable by AWS");
 }
 
 // The API reference of UpdateAccountPasswordPolicy: AllowUsersToChangePassword "gives IAM
@@ -1267,7 +1346,8 @@ Status IamService::CountBoundaryUse(const CallContext& ctx, const std::string& a
 }
 
 Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kind,
-                                  const std::string& name, const char* op) {
+                                  const std::string& name, const char* op,
+                                  const std::vector<storage::EntityWrite>& also) {
   return RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity i, Load(ctx, kind, name));
     if (!i.attached.empty()) {
@@ -1305,6 +1385,7 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
     }
     std::vector<storage::EntityWrite> writes{
         {storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}};
+    writes.insert(writes.end(), also.begin(), also.end());
     // Its boundary policy no longer bounds it (AWS deletes a bounded user or role).
     if (!i.boundary_arn.empty()) {
       ARCANA_RETURN_IF_ERROR(CountBoundaryUse(ctx, i.boundary_arn, -1, writes));

@@ -108,6 +108,9 @@ class IamService : public QueryService {
   // Whether the account's password policy lets the calling user make this call whatever its
   // policies say (AllowUsersToChangePassword: ChangePassword, GetAccountPasswordPolicy).
   Result<bool> GrantedByPasswordPolicy(std::string_view operation, const CallContext& ctx);
+  // UnmodifiableEntity when `operation` would change a service-linked role other than through
+  // its own operations (iam_service_linked_role_ops.cc).
+  static Status CheckModifiable(std::string_view operation, const Target& target);
   // Loading (kResourceNotFound with IAM's message when absent).
   Result<Identity> Load(const CallContext& ctx, const std::string& kind,
                         const std::string& name);
@@ -194,8 +197,9 @@ class IamService : public QueryService {
   // members (groups), else DeleteConflict ("must detach all policies first" for attached
   // managed policies, "must delete policies first" for inline ones, as AWS words them); a
   // user's access keys are checked by the store.
+  // `also`: further writes committed with the deletion (a service-linked role's deletion task).
   Status DeleteIdentity(const CallContext& ctx, const std::string& kind, const std::string& name,
-                        const char* op);
+                        const char* op, const std::vector<storage::EntityWrite>& also = {});
   // The quota of the entities of `kind` ("user", "group", "role", "policy", OIDC providers) a
   // Create* write carries (storage::EntityWrite::quota).
   storage::EntityQuota QuotaOf(const std::string& kind) const;
@@ -294,6 +298,9 @@ class IamService : public QueryService {
   Result<std::string> DeleteAccountAlias(const In& in, const CallContext& ctx);
   Result<std::string> ListAccountAliases(const In& in, const CallContext& ctx);
   Result<std::string> GetAccountSummary(const In& in, const CallContext& ctx);
+  Result<std::string> SetSecurityTokenServicePreferences(const In& in, const CallContext& ctx);
+  // The account's GlobalEndpointTokenVersion: 2 once set to v2Token, else 1.
+  Result<int64_t> TokenVersion(const CallContext& ctx);
   Result<std::string> UpdateAccountPasswordPolicy(const In& in, const CallContext& ctx);
   Result<std::string> GetAccountPasswordPolicy(const In& in, const CallContext& ctx);
   Result<std::string> DeleteAccountPasswordPolicy(const In& in, const CallContext& ctx);
@@ -358,6 +365,24 @@ class IamService : public QueryService {
   static constexpr size_t kMaxRememberedPasswords = 24;
   // The account's password policy, nullopt when it has none (AWS's default rules apply).
   Result<std::optional<domain::iam::PasswordPolicy>> AccountPasswordPolicy(const CallContext& ctx);
+  // Server certificates (iam_server_certificate_ops.cc): X.509 certificates with their chain
+  // and private key, checked as IAM checks them; the key kept sealed under the root key
+  // (the entity's secret) and never answered.
+  Result<std::string> UploadServerCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> GetServerCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> ListServerCertificates(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateServerCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteServerCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> TagServerCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> UntagServerCertificate(const In& in, const CallContext& ctx);
+  Result<std::string> ListServerCertificateTags(const In& in, const CallContext& ctx);
+  // NoSuchEntity "The Server Certificate with name NAME cannot be found." when absent.
+  Result<domain::iam::ServerCertificate> LoadServerCertificate(const CallContext& ctx,
+                                                               const std::string& name);
+  // Read-modify-commit of one certificate's document (not its key), retried on conflicts.
+  Status EditServerCertificate(
+      const CallContext& ctx, const std::string& name, const char* op,
+      const std::function<Status(domain::iam::ServerCertificate&)>& change);
   // Credential reports (iam_credential_report_ops.cc)
   Result<std::string> GenerateCredentialReport(const In& in, const CallContext& ctx);
   Result<std::string> GetCredentialReport(const In& in, const CallContext& ctx);
@@ -387,6 +412,31 @@ class IamService : public QueryService {
   // changed anything: when it did not, nothing is written (and no change row appended).
   Status UpdateOidcProvider(const CallContext& ctx, const std::string& arn, const char* op,
                             const std::function<Result<bool>(domain::iam::OidcProvider&)>& change);
+
+  // SAML 2.0 identity providers (iam_saml_provider_ops.cc): the IdPs whose signed responses
+  // AssumeRoleWithSAML accepts, each named by its name.
+  Result<std::string> CreateSAMLProvider(const In& in, const CallContext& ctx);
+  Result<std::string> GetSAMLProvider(const In& in, const CallContext& ctx);
+  Result<std::string> ListSAMLProviders(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateSAMLProvider(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteSAMLProvider(const In& in, const CallContext& ctx);
+  Result<std::string> TagSAMLProvider(const In& in, const CallContext& ctx);
+  Result<std::string> UntagSAMLProvider(const In& in, const CallContext& ctx);
+  Result<std::string> ListSAMLProviderTags(const In& in, const CallContext& ctx);
+  // The provider an ARN names: InvalidInput when `arn` is no SAML provider ARN, NoSuchEntity
+  // "Manifest not found for arn ARN" (AWS's words) when this account has no such provider.
+  Result<domain::iam::SamlProvider> LoadSamlProvider(const CallContext& ctx,
+                                                     const std::string& arn);
+  // Read-modify-commit of one provider, retried on conflicts; nothing is written when
+  // `change` answers false.
+  Status UpdateSamlProvider(const CallContext& ctx, const std::string& arn, const char* op,
+                            const std::function<Result<bool>(domain::iam::SamlProvider&)>& change);
+
+  // Service-linked roles (iam_service_linked_role_ops.cc): roles named and trusted by an AWS
+  // service, under /aws-service-role/SERVICE/, that only the service may change.
+  Result<std::string> CreateServiceLinkedRole(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteServiceLinkedRole(const In& in, const CallContext& ctx);
+  Result<std::string> GetServiceLinkedRoleDeletionStatus(const In& in, const CallContext& ctx);
 
   // Virtual MFA devices (iam_mfa_ops.cc)
   Result<std::string> CreateVirtualMFADevice(const In& in, const CallContext& ctx);
@@ -507,6 +557,13 @@ Status CheckPathPrefix(std::string_view operation, const json::Input& in);
 // The ARN of the OIDC provider a CreateOpenIDConnectProvider Url names, as the call is
 // authorized before the Url is checked: the Url without "https://".
 std::string OidcProviderArnOfUrl(const std::string& account, const std::string& url);
+// The ARN of the role CreateServiceLinkedRole makes for a service principal (and suffix).
+std::string ServiceLinkedRoleArn(const std::string& account, const std::string& principal,
+                                 const std::string& suffix);
+// Whether a role ARN is a service-linked role's (its path under /aws-service-role/).
+bool IsServiceLinkedRoleArn(std::string_view arn);
+// A SAML provider's ARN: arn:aws:iam::ACCOUNT:saml-provider/NAME.
+std::string SamlProviderArnOfName(const std::string& account, const std::string& name);
 // The user a user-credential call acts on: its UserName, or without one the calling user;
 // ValidationError "Must specify userName when calling with non-User credentials" otherwise.
 Result<std::string> KeyUser(const json::Input& in, const CallContext& ctx);

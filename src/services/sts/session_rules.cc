@@ -53,12 +53,13 @@ size_t Utf8Length(std::string_view s) {
 }
 }  // namespace
 
-Status CheckTokenSessionTags(const std::map<std::string, std::string>& tags) {
+Status CheckTokenSessionTags(const std::map<std::string, std::string>& tags,
+                             std::string_view source) {
   static const auto kKey = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", 64).pattern;
   static const auto kValue = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", 64).pattern;
-  auto invalid = [](const std::string& why) {
+  auto invalid = [&](const std::string& why) {
     return Status(ErrorCode::kInvalidIdentityToken,
-                  "The session tags of the web identity token are invalid: " + why);
+                  "The session tags of " + std::string(source) + " are invalid: " + why);
   };
   if (tags.size() > 50) return invalid("more than 50 tags");
   std::set<std::string> seen;
@@ -221,6 +222,38 @@ void WriteAssumedRoleUser(json::Writer& w, const std::string& account,
   json::KV(w, "AssumedRoleId", role.id + ":" + s.session_name);
   json::KV(w, "Arn", "arn:aws:sts::" + account + ":assumed-role/" + role.name + "/" + s.session_name);
   w.EndObject();
+}
+
+Result<int64_t> SessionSeconds(const json::Input& in, const domain::iam::Identity& role) {
+  const int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
+  if (seconds > role.max_session_duration) {
+    return Status(ErrorCode::kValidation,
+                  "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+                  "role.");
+  }
+  return seconds;
+}
+
+void AddSessionKeys(const domain::iam::Session& s, policy::ContextKeys* keys) {
+  keys->Set("sts:RoleSessionName", s.session_name);
+  std::vector<std::string> tag_keys;
+  for (const auto& [k, v] : s.tags) {
+    keys->Set("aws:RequestTag/" + k, v);
+    tag_keys.push_back(k);
+  }
+  if (!tag_keys.empty()) keys->SetList("aws:TagKeys", tag_keys);
+  if (!s.source_identity.empty()) keys->Set("sts:SourceIdentity", s.source_identity);
+}
+
+bool FederatedTrustAllows(policy::EvalRequest& req, const char* action, bool tagged,
+                          const domain::iam::Session& s) {
+  for (const char* a : {action, "sts:TagSession", "sts:SetSourceIdentity"}) {
+    if (std::string_view(a) == "sts:TagSession" && !tagged) continue;
+    if (std::string_view(a) == "sts:SetSourceIdentity" && s.source_identity.empty()) continue;
+    req.action = a;
+    if (!policy::Evaluate(req).allowed()) return false;
+  }
+  return true;
 }
 
 }  // namespace arcana::services::sts

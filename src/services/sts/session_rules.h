@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "auth/identity_resolver.h"
 #include "auth/policy/evaluator.h"
@@ -49,8 +50,10 @@ Result<domain::iam::Session> SessionOf(const json::Input& in, const auth::Princi
 // Session tags from a web identity token's https://aws.amazon.com/tags claim, held to the
 // rules AssumeRole's Tags meet (the model's and AWS's): at most 50, keys of 1 to 128 and values
 // of at most 256 characters of the tag patterns, no key twice in any case, no "aws:" prefix.
-// InvalidIdentityToken naming the fault otherwise (the token, not the request, carries them).
-Status CheckTokenSessionTags(const std::map<std::string, std::string>& tags);
+// InvalidIdentityToken naming the fault otherwise (the token, not the request, carries them;
+// `source` names it: a SAML assertion's PrincipalTag attributes are held to the same rules).
+Status CheckTokenSessionTags(const std::map<std::string, std::string>& tags,
+                             std::string_view source = "the web identity token");
 
 // How full the packed session policies and tags are, in percent of AWS's limit.
 int64_t PackedPolicySize(const domain::iam::Session& s);
@@ -63,6 +66,22 @@ Status CheckPackedPolicySize(int64_t packed);
 std::optional<policy::ResourceView> TrustView(const domain::iam::Identity& role,
                                               const std::string& role_arn,
                                               const std::string& account);
+
+// A role session's length: DurationSeconds (default an hour) when within the role's
+// MaxSessionDuration, ValidationError in AWS's words otherwise.
+Result<int64_t> SessionSeconds(const json::Input& in, const domain::iam::Identity& role);
+
+// The condition keys a federated session brings to its role's trust policy
+// (AssumeRoleWithWebIdentity, AssumeRoleWithSAML): sts:RoleSessionName, aws:RequestTag/* and
+// aws:TagKeys of its tags, sts:SourceIdentity.
+void AddSessionKeys(const domain::iam::Session& s, policy::ContextKeys* keys);
+
+// Whether the trust policy in `req` allows a federated principal `action`, and also
+// sts:TagSession when the session has tags from the IdP (`tagged`) and sts:SetSourceIdentity
+// when it sets a source identity ("For roles that don't have this permission in the role trust
+// policy, the AssumeRole* operation will fail", IAM User Guide, source identity).
+bool FederatedTrustAllows(policy::EvalRequest& req, const char* action, bool tagged,
+                          const domain::iam::Session& s);
 
 // The AssumedRoleUser member of an answer (AssumeRole, AssumeRoleWithWebIdentity): the
 // session's id and ARN under `role` of `account`.

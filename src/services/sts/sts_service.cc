@@ -76,7 +76,9 @@ Result<std::string> StsService::Call(std::string_view operation, const rapidjson
   if (operation == "AssumeRole") return AssumeRole(in, ctx);
   if (operation == "GetFederationToken") return GetFederationToken(in, ctx);
   if (operation == "AssumeRoleWithWebIdentity") return AssumeRoleWithWebIdentity(in, ctx);
+  if (operation == "AssumeRoleWithSAML") return AssumeRoleWithSAML(in, ctx);
   if (operation == "GetAccessKeyInfo") return GetAccessKeyInfo(in, ctx);
+  if (operation == "DecodeAuthorizationMessage") return DecodeAuthorizationMessage(in, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(operation) + " is not supported by this server.");
 }
@@ -213,12 +215,7 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   session.source_identity = caller.source_identity.empty()
                                 ? requested_source_identity.value_or("")
                                 : caller.source_identity;
-  int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
-  if (seconds > role.max_session_duration) {
-    return Status(ErrorCode::kValidation,
-                  "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
-                  "role.");
-  }
+  ARCANA_ASSIGN_OR_RETURN(const int64_t seconds, SessionSeconds(in, role));
   // Role chaining is limited to one hour, as in AWS.
   if (caller.type == Principal::Type::kAssumedRole && seconds > 3600) {
     return Status(ErrorCode::kValidation,

@@ -1,5 +1,6 @@
 // The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken,
-// GetFederationToken, AssumeRole, AssumeRoleWithWebIdentity and GetAccessKeyInfo. Temporary credentials (ASIA... + session token) are stored sealed
+// GetFederationToken, AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML,
+// GetAccessKeyInfo and DecodeAuthorizationMessage. Temporary credentials (ASIA... + session token) are stored sealed
 // (auth/identity_resolver.h) and expire; the authenticator refuses them afterwards with
 // ExpiredToken.
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
@@ -36,7 +37,7 @@ class StsService : public QueryService {
   Result<std::string> Call(std::string_view operation, const rapidjson::Value& input,
                            const CallContext& ctx) override;
   bool IsUnsigned(std::string_view operation) const override {
-    return operation == "AssumeRoleWithWebIdentity";
+    return operation == "AssumeRoleWithWebIdentity" || operation == "AssumeRoleWithSAML";
   }
 
  private:
@@ -53,9 +54,18 @@ class StsService : public QueryService {
   // ids, not expired), and the role's trust policy must allow that provider as a Federated
   // principal under the token's claims ("URL:aud", "URL:sub", ... condition keys).
   Result<std::string> AssumeRoleWithWebIdentity(const json::Input& in, const CallContext& ctx);
+  // Credentials of a role for the bearer of a signed SAML 2.0 response (saml_ops.cc):
+  // unsigned; the response must verify with the signing certificates of an IAM SAML provider's
+  // metadata, be current, addressed to AWS's sign-in endpoint and offer this role with that
+  // provider, and the role's trust policy must allow the provider as a Federated principal
+  // under the assertion's saml:* condition keys.
+  Result<std::string> AssumeRoleWithSAML(const json::Input& in, const CallContext& ctx);
   // The account that owns an access key id (access_key_info_ops.cc): a user's or the root's
   // key, or a session's; needs sts:GetAccessKeyInfo; a key not held here is NoSuchEntity.
   Result<std::string> GetAccessKeyInfo(const json::Input& in, const CallContext& ctx);
+  // Refuses every message (decode_authorization_message_ops.cc: no service here encodes one)
+  // once the caller is allowed sts:DecodeAuthorizationMessage.
+  Result<std::string> DecodeAuthorizationMessage(const json::Input& in, const CallContext& ctx);
 
   storage::IdentityStore& store_;
   storage::AccessKeyStore& root_keys_;

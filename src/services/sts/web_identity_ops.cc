@@ -78,14 +78,7 @@ policy::ContextKeys TrustContext(const Principal& web, const CallContext& ctx,
   if (!t.amr.empty()) keys.SetList(url + ":amr", t.amr);
   if (!t.email.empty()) keys.Set(url + ":email", t.email);
   keys.Set("aws:FederatedProvider", web.arn);
-  keys.Set("sts:RoleSessionName", s.session_name);
-  std::vector<std::string> tag_keys;
-  for (const auto& [k, v] : s.tags) {
-    keys.Set("aws:RequestTag/" + k, v);
-    tag_keys.push_back(k);
-  }
-  if (!tag_keys.empty()) keys.SetList("aws:TagKeys", tag_keys);
-  if (!s.source_identity.empty()) keys.Set("sts:SourceIdentity", s.source_identity);
+  AddSessionKeys(s, &keys);
   auth::AddCallerKeys(ctx, web, &keys);
   return keys;
 }
@@ -169,12 +162,7 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   // The source identity from the token's claim, kept by every session chained from this one
   // (IAM User Guide, "Using source identity with AssumeRoleWithWebIdentity").
   session.source_identity = token.source_identity;
-  int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
-  if (seconds > role.max_session_duration) {
-    return Status(ErrorCode::kValidation,
-                  "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
-                  "role.");
-  }
+  ARCANA_ASSIGN_OR_RETURN(const int64_t seconds, SessionSeconds(in, role));
   const int64_t packed = PackedPolicySize(session);
   ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
 
@@ -187,17 +175,7 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   req.resource = &*resource;
   req.context = &context;
   const bool tagged = !token.principal_tags.empty();
-  // Setting a source identity needs sts:SetSourceIdentity in the trust policy: "For roles
-  // that don't have this permission in the role trust policy, the AssumeRole* operation will
-  // fail" (IAM User Guide, Things to know about source identity).
-  for (const char* action : {kAction, "sts:TagSession", "sts:SetSourceIdentity"}) {
-    if (std::string_view(action) == "sts:TagSession" && !tagged) continue;
-    if (std::string_view(action) == "sts:SetSourceIdentity" && session.source_identity.empty()) {
-      continue;
-    }
-    req.action = action;
-    if (!policy::Evaluate(req).allowed()) return NotAuthorized();
-  }
+  if (!FederatedTrustAllows(req, kAction, tagged, session)) return NotAuthorized();
 
   ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(account, session, ctx.now_ms, seconds));
   rapidjson::StringBuffer buf;
