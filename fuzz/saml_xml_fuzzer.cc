@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!assertion.ok()) return 0;
   if (!assertion->signed_response && !assertion->signed_assertion) std::abort();
   const int64_t now = assertion->issue_instant_ms.value_or(0) + 1000;
-  auto claims = arcana::domain::iam::CheckSamlAssertion(*assertion, assertion->issuer, now);
+  auto claims = arcana::domain::iam::CheckSamlAssertion(*assertion, assertion->issuer, "", now);
   if (claims.ok() && (claims->session_name.empty() || claims->subject.empty())) std::abort();
   return 0;
 }

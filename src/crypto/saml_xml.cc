@@ -5,10 +5,15 @@
 #include <libxml/valid.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
+#include <xmlsec/keysmngr.h>
 #include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlenc.h>
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 
 #include <memory>
@@ -23,6 +28,7 @@ constexpr const char* kProtocolNs = "urn:oasis:names:tc:SAML:2.0:protocol";
 constexpr const char* kAssertionNs = "urn:oasis:names:tc:SAML:2.0:assertion";
 constexpr const char* kMetadataNs = "urn:oasis:names:tc:SAML:2.0:metadata";
 constexpr const char* kDsigNs = "http://www.w3.org/2000/09/xmldsig#";
+constexpr const char* kXencNs = "http://www.w3.org/2001/04/xmlenc#";
 
 struct DocFree {
   void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
@@ -30,6 +36,12 @@ struct DocFree {
 using Doc = std::unique_ptr<xmlDoc, DocFree>;
 struct DsigCtxFree {
   void operator()(xmlSecDSigCtx* c) const { xmlSecDSigCtxDestroy(c); }
+};
+struct EncCtxFree {
+  void operator()(xmlSecEncCtx* c) const { xmlSecEncCtxDestroy(c); }
+};
+struct KeysMngrFree {
+  void operator()(xmlSecKeysMngr* m) const { xmlSecKeysMngrDestroy(m); }
 };
 
 // xmlsec reports every failure through this callback; a refused signature is an answer, not
@@ -184,6 +196,35 @@ bool SignatureVerifies(xmlDoc* doc, xmlNode* element, const std::vector<std::str
   return false;
 }
 
+// Decrypts the EncryptedData of `encrypted` (an EncryptedAssertion) in place with one of the
+// keys: on success the EncryptedData element is replaced by the plaintext Assertion. Only a
+// content key wrapped in the EncryptedData's own KeyInfo is looked for (no RetrievalMethod or
+// external reference); every failure is one answer, so nothing tells a padding error from a
+// wrong key.
+bool Decrypt(xmlNode* encrypted, const std::vector<std::string_view>& keys) {
+  xmlNode* data = Child(encrypted, kXencNs, "EncryptedData");
+  if (data == nullptr) return false;
+  for (std::string_view pem : keys) {
+    std::unique_ptr<xmlSecKeysMngr, KeysMngrFree> mngr(xmlSecKeysMngrCreate());
+    if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr.get()) < 0) return false;
+    xmlSecKeyPtr key = xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(pem.data()),
+                                                    static_cast<xmlSecSize>(pem.size()),
+                                                    xmlSecKeyDataFormatPem, nullptr, nullptr,
+                                                    nullptr);
+    if (key == nullptr) continue;
+    if (xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr.get(), key) < 0) {
+      xmlSecKeyDestroy(key);
+      continue;
+    }
+    std::unique_ptr<xmlSecEncCtx, EncCtxFree> ctx(xmlSecEncCtxCreate(mngr.get()));
+    if (!ctx) return false;
+    // No external or same-document retrieval of keys: the wrapped key is inline.
+    ctx->keyInfoReadCtx.retrievalMethodCtx.enabledUris = xmlSecTransformUriTypeNone;
+    if (xmlSecEncCtxDecrypt(ctx.get(), data) >= 0 && ctx->resultReplaced) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<SamlMetadata> ParseSamlMetadata(std::string_view xml) {
@@ -231,7 +272,8 @@ Result<SamlMetadata> ParseSamlMetadata(std::string_view xml) {
 }
 
 Result<SamlAssertion> VerifySamlResponse(std::string_view xml,
-                                         const std::vector<std::string>& certificates) {
+                                         const std::vector<std::string>& certificates,
+                                         const SamlDecryption& decryption) {
   if (!InitXmlsec()) return Status(ErrorCode::kInternalFailure, "XML signature support is unavailable");
   Doc doc = ParseXml(xml);
   if (!doc) return BadToken("Invalid SAML response: it is not well-formed XML");
@@ -239,21 +281,41 @@ Result<SamlAssertion> VerifySamlResponse(std::string_view xml,
   if (!Is(response, kProtocolNs, "Response")) {
     return BadToken("Invalid SAML response: its root element is not a SAML 2.0 Response");
   }
-  if (Child(response, kAssertionNs, "EncryptedAssertion") != nullptr) {
-    return BadToken("Invalid SAML response: encrypted assertions are not accepted");
-  }
-  const std::vector<xmlNode*> assertions = Children(response, kAssertionNs, "Assertion");
-  if (assertions.size() != 1) {
+  const std::vector<xmlNode*> plain = Children(response, kAssertionNs, "Assertion");
+  const std::vector<xmlNode*> encrypted = Children(response, kAssertionNs, "EncryptedAssertion");
+  if (plain.size() + encrypted.size() != 1) {
     return BadToken("Invalid SAML response: it must hold exactly one Assertion");
   }
-  xmlNode* assertion = assertions.front();
   // A reference "#X" resolves through the document's ID attributes, which a document without
   // a DTD declares none of: SAML's are the attributes named ID.
   const xmlChar* id_attrs[] = {BAD_CAST "ID", nullptr};
   xmlSecAddIDs(doc.get(), response, id_attrs);
 
   SamlAssertion a;
+  // The Response's signature covers the EncryptedAssertion as sent: checked before decrypting.
   a.signed_response = SignatureVerifies(doc.get(), response, certificates);
+  xmlNode* assertion = nullptr;
+  if (!encrypted.empty()) {
+    if (decryption.private_keys.empty()) {
+      return BadToken("Invalid SAML response: the assertion is encrypted and the provider has "
+                      "no private key to decrypt it");
+    }
+    if (!Decrypt(encrypted.front(), decryption.private_keys)) {
+      return BadToken("Invalid SAML response: the encrypted assertion could not be decrypted "
+                      "with the provider's private keys");
+    }
+    const std::vector<xmlNode*> inside = Children(encrypted.front(), kAssertionNs, "Assertion");
+    if (inside.size() != 1) {
+      return BadToken("Invalid SAML response: the encrypted assertion holds no Assertion");
+    }
+    assertion = inside.front();
+    xmlSecAddIDs(doc.get(), assertion, id_attrs);
+  } else {
+    if (decryption.required) {
+      return BadToken("Invalid SAML response: the provider requires encrypted assertions");
+    }
+    assertion = plain.front();
+  }
   a.signed_assertion = SignatureVerifies(doc.get(), assertion, certificates);
   if (!a.signed_response && !a.signed_assertion) {
     // AWS's text for a signature that does not verify (InvalidIdentityToken, the IAM User
@@ -310,6 +372,29 @@ Result<SamlAssertion> VerifySamlResponse(std::string_view xml,
     }
   }
   return a;
+}
+
+std::optional<std::string> NormalizeSamlPrivateKey(std::string_view pem) {
+  if (pem.empty() || pem.size() > 16384) return std::nullopt;
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  if (!in) return std::nullopt;
+  // No passphrase callback: an encrypted key fails to load instead of prompting.
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(in.get(), nullptr, [](char*, int, int, void*) { return 0; },
+                              nullptr),
+      EVP_PKEY_free);
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA || EVP_PKEY_get_bits(key.get()) < 1024) {
+    return std::nullopt;
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_secmem()), BIO_free);
+  if (!out || PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
+    return std::nullopt;
+  }
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
 }
 
 std::string SamlNameQualifier(std::string_view issuer, std::string_view account,

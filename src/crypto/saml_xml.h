@@ -68,13 +68,29 @@ struct SamlAssertion {
   bool signed_assertion = false;              // the Assertion's own signature verified
 };
 
-// The response's assertion when the Response or the Assertion carries an enveloped XML
-// signature that verifies with one of `certificates` (DER X.509). kInvalidIdentityToken with
-// a message saying what is wrong otherwise (not XML, not a SAML response, no or several
-// assertions, an encrypted assertion); "Response signature invalid", AWS's words, when neither
-// is signed or no signature verifies.
+// How a provider takes assertions (IAM's AssertionEncryptionMode and private keys).
+struct SamlDecryption {
+  // PEM RSA private keys (NormalizeSamlPrivateKey's form) that may decrypt an
+  // EncryptedAssertion (XML Encryption: the content key wrapped with RSA-OAEP or RSA 1.5 in the
+  // EncryptedData's KeyInfo, the assertion under AES-CBC or AES-GCM); none: encrypted
+  // assertions are refused.
+  std::vector<std::string_view> private_keys;
+  bool required = false;  // "Required": a plaintext assertion is refused
+};
+
+// The response's assertion (decrypted first when it is an EncryptedAssertion) when the
+// Response or the Assertion carries an enveloped XML signature that verifies with one of
+// `certificates` (DER X.509); a Response signature is verified before anything is decrypted.
+// kInvalidIdentityToken with a message saying what is wrong otherwise (not XML, not a SAML
+// response, no or several assertions, an assertion that is not or cannot be decrypted);
+// "Response signature invalid", AWS's words, when neither is signed or no signature verifies.
 Result<SamlAssertion> VerifySamlResponse(std::string_view xml,
-                                         const std::vector<std::string>& certificates);
+                                         const std::vector<std::string>& certificates,
+                                         const SamlDecryption& decryption = {});
+
+// An RSA private key as AddPrivateKey takes it (an unencrypted PEM: PKCS#1 or PKCS#8), written
+// again as PKCS#8 PEM; nullopt for anything else. The returned text is the caller's to wipe.
+std::optional<std::string> NormalizeSamlPrivateKey(std::string_view pem);
 
 // AssumeRoleWithSAML's NameQualifier (and saml:namequalifier): BASE64(SHA1(issuer + account +
 // "/" + provider name)), as the API reference defines it.

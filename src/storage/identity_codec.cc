@@ -1,5 +1,7 @@
 #include "storage/identity_codec.h"
 
+#include <charconv>
+
 #include "common/json.h"
 
 namespace arcana::storage {
@@ -342,6 +344,17 @@ IamEntity ToEntity(const domain::iam::SamlProvider& p) {
   json::KV(w, "metadata", p.metadata);
   w.Key("valid_until_ms");
   w.Int64(p.valid_until_ms);
+  json::KV(w, "encryption_mode", p.encryption_mode);
+  w.Key("private_keys");
+  w.StartArray();
+  for (const auto& k : p.private_keys) {
+    w.StartObject();
+    json::KV(w, "id", k.id);
+    w.Key("added_ms");
+    w.Int64(k.added_ms);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return {p.account, kSamlProviderKind, p.name, p.uuid, "/", json::Finish(buf), p.created_ms,
           p.revision};
@@ -358,7 +371,47 @@ Result<domain::iam::SamlProvider> SamlProviderFromEntity(const IamEntity& e) {
   p.tags = ReadTags(d);
   p.metadata = json::StrField(d, "metadata");
   p.valid_until_ms = json::IntField(d, "valid_until_ms");
+  if (std::string mode = json::StrField(d, "encryption_mode"); !mode.empty()) {
+    p.encryption_mode = mode;
+  }
+  if (auto it = d.FindMember("private_keys"); it != d.MemberEnd() && it->value.IsArray()) {
+    for (const auto& k : it->value.GetArray()) {
+      p.private_keys.push_back({json::StrField(k, "id"), json::IntField(k, "added_ms")});
+    }
+  }
   return p;
+}
+
+std::string EncodeSamlPrivateKeys(
+    const std::vector<std::pair<std::string, std::string_view>>& keys) {
+  std::string out;
+  for (const auto& [id, pem] : keys) {
+    out += id + " " + std::to_string(pem.size()) + "\n";
+    out.append(pem);
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string_view>>> DecodeSamlPrivateKeys(
+    std::string_view secret) {
+  std::vector<std::pair<std::string, std::string_view>> keys;
+  while (!secret.empty()) {
+    const size_t space = secret.find(' ');
+    const size_t eol = secret.find('\n');
+    if (space == std::string_view::npos || eol == std::string_view::npos || space > eol) {
+      return Corrupt(kSamlProviderKind);
+    }
+    size_t length = 0;
+    const auto digits = secret.substr(space + 1, eol - space - 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
+    if (ec != std::errc() || end != digits.data() + digits.size() ||
+        length > secret.size() - eol - 1) {
+      return Corrupt(kSamlProviderKind);
+    }
+    keys.emplace_back(std::string(secret.substr(0, space)), secret.substr(eol + 1, length));
+    secret.remove_prefix(eol + 1 + length);
+  }
+  return keys;
 }
 
 IamEntity ToEntity(const domain::iam::InstanceProfile& p) {

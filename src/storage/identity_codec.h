@@ -24,6 +24,12 @@ Result<domain::iam::OidcProvider> OidcProviderFromEntity(const IamEntity& e);
 inline constexpr const char* kSamlProviderKind = "saml-provider";
 IamEntity ToEntity(const domain::iam::SamlProvider& p);
 Result<domain::iam::SamlProvider> SamlProviderFromEntity(const IamEntity& e);
+// A SAML provider's secret (sealed as the entity's secret): its private keys by KeyId, each
+// "KEYID LENGTH\n" then LENGTH bytes of PEM. DecodeSamlPrivateKeys answers views into `secret`
+// (kInternalServiceError when it is not of this form: a corrupt row).
+std::string EncodeSamlPrivateKeys(const std::vector<std::pair<std::string, std::string_view>>& keys);
+Result<std::vector<std::pair<std::string, std::string_view>>> DecodeSamlPrivateKeys(
+    std::string_view secret);
 // An instance profile is an IamEntity of kind "instance-profile" named by its name.
 inline constexpr const char* kInstanceProfileKind = "instance-profile";
 IamEntity ToEntity(const domain::iam::InstanceProfile& p);

@@ -134,12 +134,36 @@ class SamlIdp:
     def encode(response: etree._Element) -> str:
         return base64.b64encode(etree.tostring(response)).decode()
 
-    def signed(self, roles: list[str], sign: str = "assertion", **kw) -> str:
+    @staticmethod
+    def encrypt_assertion(response: etree._Element, sp_public_pem: bytes) -> None:
+        """The response's Assertion replaced by an EncryptedAssertion for the service provider
+        (AES-256-CBC content, the key wrapped with RSA-OAEP in the EncryptedData's KeyInfo), as
+        an IdP configured to encrypt for AWS sends it."""
+        assertion = response.find(f"{{{SAML}}}Assertion")
+        template = xmlsec.template.encrypted_data_create(
+            response, xmlsec.Transform.AES256, type=xmlsec.EncryptionType.ELEMENT, ns="xenc")
+        xmlsec.template.encrypted_data_ensure_cipher_value(template)
+        key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+        wrapped = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
+        xmlsec.template.encrypted_data_ensure_cipher_value(wrapped)
+        manager = xmlsec.KeysManager()
+        manager.add_key(xmlsec.Key.from_memory(sp_public_pem, xmlsec.KeyFormat.PEM, None))
+        ctx = xmlsec.EncryptionContext(manager)
+        ctx.key = xmlsec.Key.generate(xmlsec.KeyData.AES, 256, xmlsec.KeyDataType.SESSION)
+        data = ctx.encrypt_xml(template, assertion)
+        holder = etree.Element(f"{{{SAML}}}EncryptedAssertion")
+        data.addprevious(holder)
+        holder.append(data)
+
+    def signed(self, roles: list[str], sign: str = "assertion", encrypt_for: bytes | None = None,
+               **kw) -> str:
         """A base64 response with its assertion ("assertion"), the response ("response") or
-        both signed."""
+        both signed; the (signed) assertion encrypted for `encrypt_for` (a PEM public key)."""
         r = self.response_xml(roles, **kw)
         if sign in ("assertion", "both"):
             self.sign(self.assertion_of(r))
+        if encrypt_for is not None:
+            self.encrypt_assertion(r, encrypt_for)
         if sign in ("response", "both"):
             self.sign(r)
         return self.encode(r)

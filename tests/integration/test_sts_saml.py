@@ -25,12 +25,15 @@ import datetime
 import hashlib
 import json
 import uuid
+import xml.etree.ElementTree as ET
 
 import boto3
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from conftest import ACCOUNT, wait_for
@@ -378,3 +381,101 @@ def test_the_call_is_audited_as_a_saml_user_without_the_assertion(auth_server, i
     text = b"".join(f.read_bytes() for f in audit.glob("**/*.jsonl"))
     assert assertion[:200].encode() not in text
     assert out["Credentials"]["SecretAccessKey"].encode() not in text
+
+
+# --- Encrypted assertions ----------------------------------------------------------------------
+
+
+def sp_key() -> tuple[str, bytes]:
+    """A service-provider key pair as AddPrivateKey takes it: (private PEM, public PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
+
+
+def query_error(status_root) -> tuple[int, str, str]:
+    status, root = status_root
+    return (status, root.find(f".//{{{IAM_NS}}}Code").text,
+            root.find(f".//{{{IAM_NS}}}Message").text)
+
+
+def test_encrypted_assertions(auth_server, iam, anon_sts, idp):
+    endpoint = auth_server.endpoint
+    private, public = sp_key()
+    name = f"enc-{uuid.uuid4().hex[:8]}"
+    status, root = iam_query(endpoint, "CreateSAMLProvider", Name=name,
+                             SAMLMetadataDocument=idp.metadata(), AddPrivateKey=private,
+                             AssertionEncryptionMode="Required")
+    assert status == 200
+    arn = root.find(f".//{{{IAM_NS}}}SAMLProviderArn").text
+    _, got = iam_query(endpoint, "GetSAMLProvider", SAMLProviderArn=arn)
+    assert got.find(f".//{{{IAM_NS}}}AssertionEncryptionMode").text == "Required"
+    keys = got.findall(f".//{{{IAM_NS}}}PrivateKeyList/{{{IAM_NS}}}member")
+    assert len(keys) == 1
+    first = keys[0].find(f"{{{IAM_NS}}}KeyId").text
+    assert 22 <= len(first) <= 64 and keys[0].find(f"{{{IAM_NS}}}Timestamp") is not None
+    assert private.splitlines()[1] not in ET.tostring(got, encoding="unicode")
+
+    role = make_role(iam, arn)
+    p = [pair(role, arn)]
+    # Encrypted (the assertion signed inside, or the response signed around it): accepted.
+    for sign in ("assertion", "response"):
+        out = assume(anon_sts, role, arn, idp.signed(p, sign=sign, encrypt_for=public))
+        assert out["Subject"] == "alice@example.test"
+    # Plaintext while encryption is required; encrypted for another key.
+    assert err(lambda: assume(anon_sts, role, arn, idp.signed(p)))[:2] == (
+        "InvalidIdentityToken", 400)
+    _, other_public = sp_key()
+    assert err(lambda: assume(anon_sts, role, arn, idp.signed(p, encrypt_for=other_public))
+               )[:2] == ("InvalidIdentityToken", 400)
+
+    # Rotation: a second key, never a third; the first removed stops decrypting.
+    second_private, second_public = sp_key()
+    assert iam_query(endpoint, "UpdateSAMLProvider", SAMLProviderArn=arn,
+                     AddPrivateKey=second_private)[0] == 200
+    assert query_error(iam_query(endpoint, "UpdateSAMLProvider", SAMLProviderArn=arn,
+                                 AddPrivateKey=sp_key()[0])) == (
+        409, "LimitExceeded", "Private key limit of 2 is reached.")
+    assert iam_query(endpoint, "UpdateSAMLProvider", SAMLProviderArn=arn,
+                     RemovePrivateKey=first)[0] == 200
+    _, got = iam_query(endpoint, "GetSAMLProvider", SAMLProviderArn=arn)
+    assert [k.text for k in got.findall(f".//{{{IAM_NS}}}KeyId")] != [first]
+    assert len(got.findall(f".//{{{IAM_NS}}}KeyId")) == 1
+    assume(anon_sts, role, arn, idp.signed(p, encrypt_for=second_public))
+    assert err(lambda: assume(anon_sts, role, arn, idp.signed(p, encrypt_for=public)))[:2] == (
+        "InvalidIdentityToken", 400)
+
+    # Refusals (emulators' copies of AWS's words).
+    assert query_error(iam_query(endpoint, "UpdateSAMLProvider", SAMLProviderArn=arn,
+                                 RemovePrivateKey=first)) == (
+        400, "InvalidInput",
+        "Failed to remove private key because the Key ID does not match a private key.")
+    assert query_error(iam_query(endpoint, "UpdateSAMLProvider", SAMLProviderArn=arn,
+                                 RemovePrivateKey=first, AddPrivateKey=sp_key()[0]))[:2] == (
+        400, "InvalidInput")
+    assert query_error(iam_query(endpoint, "CreateSAMLProvider", Name=f"r-{name}",
+                                 SAMLMetadataDocument=idp.metadata(),
+                                 AssertionEncryptionMode="Required")) == (
+        400, "InvalidInput",
+        "Unable to set assertion encryption mode to Required because no private key is "
+        "provided.")
+    assert query_error(iam_query(endpoint, "CreateSAMLProvider", Name=f"k-{name}",
+                                 SAMLMetadataDocument=idp.metadata(),
+                                 AddPrivateKey="-----BEGIN PRIVATE KEY-----\nnope\n"
+                                               "-----END PRIVATE KEY-----\n"))[:2] == (
+        400, "InvalidInput")
+    # Allowed again: plaintext accepted.
+    assert iam_query(endpoint, "UpdateSAMLProvider", SAMLProviderArn=arn,
+                     AssertionEncryptionMode="Allowed")[0] == 200
+    assume(anon_sts, role, arn, idp.signed(p))
+
+    # The private keys appear in no audit record and no log line.
+    audit = auth_server.data_dir / "audit"
+    trail = b"".join(f.read_bytes() for f in audit.glob("**/*.jsonl"))
+    body = private.splitlines()[1].encode()
+    assert body not in trail and second_private.splitlines()[1].encode() not in trail
+    iam.delete_saml_provider(SAMLProviderArn=arn)

@@ -48,7 +48,7 @@ TEST(Saml, NameQualifierIsTheApiReferencesHash) {
 }
 
 TEST(Saml, AGoodAssertionsClaims) {
-  auto c = CheckSamlAssertion(Good(), kIssuer, kNow);
+  auto c = CheckSamlAssertion(Good(), kIssuer, "", kNow);
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->subject, "alice@example.test");
   EXPECT_EQ(c->subject_type, "persistent");
@@ -64,12 +64,12 @@ TEST(Saml, AGoodAssertionsClaims) {
 TEST(Saml, OtherFormatsAreAnsweredAsGiven) {
   auto a = Good();
   a.name_id_format = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-  EXPECT_EQ(CheckSamlAssertion(a, kIssuer, kNow)->subject_type, a.name_id_format);
+  EXPECT_EQ(CheckSamlAssertion(a, kIssuer, "", kNow)->subject_type, a.name_id_format);
 }
 
 TEST(Saml, RefusalsInAwsWords) {
   auto refused = [](SamlAssertion a, int64_t now = kNow) {
-    auto c = CheckSamlAssertion(a, kIssuer, now);
+    auto c = CheckSamlAssertion(a, kIssuer, "", now);
     EXPECT_FALSE(c.ok());
     return std::make_pair(c.status().code(), c.status().message());
   };
@@ -116,9 +116,13 @@ TEST(Saml, RefusalsInAwsWords) {
 TEST(Saml, RegionalSignInEndpointsAreAws) {
   auto a = Good();
   a.confirmations[0].recipient = "https://eu-west-1.signin.aws.amazon.com/saml";
-  EXPECT_TRUE(CheckSamlAssertion(a, kIssuer, kNow).ok());
+  EXPECT_TRUE(CheckSamlAssertion(a, kIssuer, "", kNow).ok());
   a.confirmations[0].recipient = "https://evil.test/.signin.aws.amazon.com/saml";
-  EXPECT_FALSE(CheckSamlAssertion(a, kIssuer, kNow).ok());
+  EXPECT_FALSE(CheckSamlAssertion(a, kIssuer, "", kNow).ok());
+  // A provider's own assertion consumer service (the endpoint IdPs encrypting for it post to).
+  a.confirmations[0].recipient = "https://us-east-1.signin.aws.amazon.com/saml/acs/SAMLPX";
+  EXPECT_TRUE(CheckSamlAssertion(a, kIssuer, "SAMLPX", kNow).ok());
+  EXPECT_FALSE(CheckSamlAssertion(a, kIssuer, "SAMLPY", kNow).ok());
 }
 
 TEST(SamlXml, HostileOrUnsignedResponsesAreRefused) {

@@ -140,6 +140,15 @@ struct SamlProvider {
   int64_t valid_until_ms = 0;
   int64_t revision = 0;
   std::string metadata;  // SAMLMetadataDocument
+  // AssertionEncryptionMode: "Allowed" (encrypted or plaintext assertions) or "Required".
+  std::string encryption_mode = "Allowed";
+  // The private keys that decrypt its encrypted assertions (at most two, for rotation), as
+  // PrivateKeyList names them; the keys themselves are the entity's sealed secret.
+  struct PrivateKeyRef {
+    std::string id;  // KeyId
+    int64_t added_ms = 0;
+  };
+  std::vector<PrivateKeyRef> private_keys;
   Tags tags;
 
   std::string Arn() const { return "arn:aws:iam::" + account + ":saml-provider/" + name; }

@@ -24,8 +24,13 @@ bool SessionNameLike(std::string_view s) {
   });
 }
 
-// Sign-in endpoints AWS accepts as Recipient: the global one and each Region's.
-bool IsAwsSignIn(std::string_view url) {
+// Sign-in endpoints AWS accepts as Recipient: the global one and each Region's, also with
+// "/acs/PROVIDER_UUID" (the provider's own assertion consumer service).
+bool IsAwsSignIn(std::string_view url, std::string_view provider_uuid = {}) {
+  if (!provider_uuid.empty()) {
+    const std::string acs = "/acs/" + std::string(provider_uuid);
+    if (url.ends_with(acs)) url.remove_suffix(acs.size());
+  }
   constexpr std::string_view kGlobal = "https://signin.aws.amazon.com/saml";
   if (url == kGlobal) return true;
   constexpr std::string_view kScheme = "https://";
@@ -98,7 +103,8 @@ void ReadRoles(const crypto::SamlAttribute& a, SamlClaims* c) {
 }
 
 // The checks of the assertion's time and addressing.
-Status CheckWindow(const crypto::SamlAssertion& a, int64_t now_ms, SamlClaims* c) {
+Status CheckWindow(const crypto::SamlAssertion& a, std::string_view provider_uuid, int64_t now_ms,
+                   SamlClaims* c) {
   // "Response has expired" and "Token must be redeemed within 5 minutes of issuance": AWS's
   // ExpiredTokenException texts as users quote them (Versent/saml2aws#759,
   // Nike-Inc/gimme-aws-creds#251).
@@ -115,7 +121,8 @@ Status CheckWindow(const crypto::SamlAssertion& a, int64_t now_ms, SamlClaims* c
   // User Guide: SubjectConfirmationData "must contain a NotOnOrAfter ... and a Recipient").
   bool seen_expired = false;
   for (const auto& sc : a.confirmations) {
-    if (sc.method != "urn:oasis:names:tc:SAML:2.0:cm:bearer" || !IsAwsSignIn(sc.recipient) ||
+    if (sc.method != "urn:oasis:names:tc:SAML:2.0:cm:bearer" ||
+        !IsAwsSignIn(sc.recipient, provider_uuid) ||
         !sc.not_on_or_after_ms) {
       continue;
     }
@@ -147,7 +154,7 @@ Status CheckWindow(const crypto::SamlAssertion& a, int64_t now_ms, SamlClaims* c
 }  // namespace
 
 Result<SamlClaims> CheckSamlAssertion(const crypto::SamlAssertion& a, const std::string& entity_id,
-                                      int64_t now_ms) {
+                                      const std::string& provider_uuid, int64_t now_ms) {
   SamlClaims c;
   // AWS's text (InvalidIdentityToken, quoted in dbeaver/cloudbeaver#3112 and the IAM User
   // Guide's troubleshooting page).
@@ -157,7 +164,7 @@ Result<SamlClaims> CheckSamlAssertion(const crypto::SamlAssertion& a, const std:
   if (!a.status.empty() && a.status != "urn:oasis:names:tc:SAML:2.0:status:Success") {
     return Invalid("Invalid SAML response: its status is not Success");
   }
-  ARCANA_RETURN_IF_ERROR(CheckWindow(a, now_ms, &c));
+  ARCANA_RETURN_IF_ERROR(CheckWindow(a, provider_uuid, now_ms, &c));
   // The troubleshooting page: no Subject with a NameID is "Not authorized to perform
   // sts:AssumeRoleWithSAML".
   if (a.name_id.empty()) {

@@ -45,12 +45,14 @@ inline constexpr int64_t kSamlClockSkewMs = 5 * 60 * 1000;
 
 // The assertion's claims when it was issued by `entity_id` (the provider's metadata), is
 // valid at now_ms and is addressed to AWS's sign-in endpoint (https://signin.aws.amazon.com/saml,
-// or a Region's https://REGION.signin.aws.amazon.com/saml; audience also urn:amazon:webservices).
+// or a Region's https://REGION.signin.aws.amazon.com/saml, either also with /acs/ and the
+// provider's `provider_uuid`, the endpoint an IdP encrypting for the provider posts to;
+// audience also urn:amazon:webservices).
 // Errors: kInvalidIdentityToken (issuer, recipient, audience, session name, attributes),
 // kWebIdentityTokenExpired (ExpiredTokenException: expired, or issued over 5 minutes ago),
 // kAccessDenied "Not authorized to perform sts:AssumeRoleWithSAML" (no NameID).
 Result<SamlClaims> CheckSamlAssertion(const crypto::SamlAssertion& a, const std::string& entity_id,
-                                      int64_t now_ms);
+                                      const std::string& provider_uuid, int64_t now_ms);
 
 // Whether the assertion's Role attribute offers the pair (role_arn, provider_arn) in either
 // order, as AWS accepts it.

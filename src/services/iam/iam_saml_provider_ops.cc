@@ -8,15 +8,19 @@
 // test_iam_saml_providers.py (its snapshot, not its implementation); where the recordings say
 // nothing the source of each rule is named where it is applied.
 //
-// Assertion encryption (AssertionEncryptionMode Required, AddPrivateKey) is not served:
-// AssumeRoleWithSAML accepts unencrypted assertions only, so a provider is always "Allowed"
-// with no private keys, and a request that asks for either is refused rather than ignored.
+// Encrypted assertions: AddPrivateKey gives a provider an RSA private key (at most two, so a
+// key can be rotated) that AssumeRoleWithSAML decrypts EncryptedAssertions with; the keys are
+// the entity's sealed secret (storage::EncodeSamlPrivateKeys), never answered (PrivateKeyList
+// names them by KeyId), audited or logged, re-sealed by a root rotation.
+// AssertionEncryptionMode Required refuses plaintext assertions. The refusals' words are those
+// emulators copy from AWS (not recorded against AWS).
 #include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "crypto/saml_xml.h"
+#include "crypto/secure_memory.h"
 #include "domain/iam/identity.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
@@ -45,13 +49,26 @@ Status CheckMetadata(const std::string& metadata) {
   return Status(ErrorCode::kInvalidParameter, "Could not parse metadata.");
 }
 
-// Encryption is not served (see the header comment): the mode Allowed is what every provider
-// is, so only Required or a private key is refused.
-Status CheckNoEncryption(const json::Input& in) {
-  if (in.Has("AddPrivateKey") || in.Str("AssertionEncryptionMode").value_or("") == "Required") {
+constexpr size_t kMaxPrivateKeys = 2;  // the model's privateKeyList bound
+
+// AddPrivateKey's key, written again as PKCS#8 (crypto::NormalizeSamlPrivateKey), held wiped.
+Result<std::optional<crypto::SecretString>> KeyToAdd(const json::Input& in) {
+  auto pem = in.Str("AddPrivateKey");
+  if (!pem) return std::optional<crypto::SecretString>();
+  auto normalized = crypto::NormalizeSamlPrivateKey(*pem);
+  if (!normalized) {
     return Status(ErrorCode::kInvalidParameter,
-                  "Encrypted SAML assertions are not supported by this server: "
-                  "AssertionEncryptionMode can only be Allowed, and no private key can be added.");
+                  "Unable to parse the private key. It must be an unencrypted PEM RSA private "
+                  "key.");
+  }
+  return std::optional<crypto::SecretString>(crypto::SecretString::Take(*normalized));
+}
+
+Status CheckEncryptionMode(const SamlProvider& p) {
+  if (p.encryption_mode == "Required" && p.private_keys.empty()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "Unable to set assertion encryption mode to Required because no private key "
+                  "is provided.");
   }
   return Status::Ok();
 }
@@ -99,7 +116,7 @@ Status IamService::UpdateSamlProvider(const CallContext& ctx, const std::string&
 // words are not recorded: these are IAM's for other entities); more than 100 providers is
 // LimitExceeded (the IAM quotas page: 100 SAML providers per account).
 Result<std::string> IamService::CreateSAMLProvider(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckNoEncryption(in));
+  ARCANA_ASSIGN_OR_RETURN(auto key, KeyToAdd(in));
   SamlProvider p;
   p.account = ctx.account;
   p.name = *in.Str("Name");
@@ -110,9 +127,18 @@ Result<std::string> IamService::CreateSAMLProvider(const In& in, const CallConte
   p.uuid = NewProviderUuid();
   p.created_ms = ctx.now_ms;
   p.valid_until_ms = ctx.now_ms + kValidityMs;
-  Status st = WriteEntities(
-      ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p), QuotaOf(storage::kSamlProviderKind)}},
-      "CreateSAMLProvider");
+  p.encryption_mode = in.Str("AssertionEncryptionMode").value_or("Allowed");
+  if (key) p.private_keys.push_back({domain::iam::NewUniqueId("SAMLKEY"), ctx.now_ms});
+  ARCANA_RETURN_IF_ERROR(CheckEncryptionMode(p));
+  EntityWrite write{EntityWrite::Op::kPut, storage::ToEntity(p),
+                    QuotaOf(storage::kSamlProviderKind)};
+  if (key) {
+    std::string keys = storage::EncodeSamlPrivateKeys({{p.private_keys[0].id, key->view()}});
+    const crypto::SecretString secret = crypto::SecretString::Take(keys);
+    ARCANA_ASSIGN_OR_RETURN(write.sealed_secret,
+                            resolver_.SealEntitySecret(write.entity, secret.view()));
+  }
+  Status st = WriteEntities(ctx, {std::move(write)}, "CreateSAMLProvider");
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kResourceExists,
                   "SAMLProvider with name " + p.name + " already exists.");
@@ -141,9 +167,16 @@ Result<std::string> IamService::GetSAMLProvider(const In& in, const CallContext&
   w.Key("ValidUntil");
   json::WriteTimestamp(w, p.valid_until_ms);
   WriteTags(w, p.tags);
-  json::KV(w, "AssertionEncryptionMode", "Allowed");
+  json::KV(w, "AssertionEncryptionMode", p.encryption_mode);
   w.Key("PrivateKeyList");
   w.StartArray();
+  for (const auto& k : p.private_keys) {
+    w.StartObject();
+    json::KV(w, "KeyId", k.id);
+    w.Key("Timestamp");
+    json::WriteTimestamp(w, k.added_ms);
+    w.EndObject();
+  }
   w.EndArray();
   w.EndObject();
   return json::Finish(buf);
@@ -179,31 +212,66 @@ Result<std::string> IamService::ListSAMLProviders(const In&, const CallContext& 
   return json::Finish(buf);
 }
 
-// Replaces the metadata (rotating the IdP's signing certificate); answers the ARN (recorded).
-// A request that changes nothing is refused as IAM refuses it ("No updates are defined",
-// emulators' copy of AWS's text: not recorded).
+// Replaces the metadata (rotating the IdP's signing certificate), sets the encryption mode,
+// adds or removes a private key (not both at once); answers the ARN (recorded). A request that
+// changes nothing is refused as emulators copy AWS's text ("No updates are defined").
 Result<std::string> IamService::UpdateSAMLProvider(const In& in, const CallContext& ctx) {
-  ARCANA_RETURN_IF_ERROR(CheckNoEncryption(in));
   const std::string arn = *in.Str("SAMLProviderArn");
   auto metadata = in.Str("SAMLMetadataDocument");
-  if (!metadata && !in.Has("AssertionEncryptionMode") && !in.Has("RemovePrivateKey")) {
+  auto mode = in.Str("AssertionEncryptionMode");
+  auto remove = in.Str("RemovePrivateKey");
+  if (!metadata && !mode && !remove && !in.Has("AddPrivateKey")) {
     return Status(ErrorCode::kInvalidParameter,
                   "Unable to update identity provider. No updates are defined for metadata or "
                   "encryption assertion.");
   }
+  if (remove && in.Has("AddPrivateKey")) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "Unable to add and remove private keys in the same request. Set a value for "
+                  "only one of the two parameters.");
+  }
   if (metadata) ARCANA_RETURN_IF_ERROR(CheckMetadata(*metadata));
-  ARCANA_RETURN_IF_ERROR(UpdateSamlProvider(
-      ctx, arn, "UpdateSAMLProvider", [&](SamlProvider& p) -> Result<bool> {
-        if (in.Has("RemovePrivateKey")) {
-          // A provider here has no private keys (see the header comment).
+  ARCANA_ASSIGN_OR_RETURN(auto key, KeyToAdd(in));
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
+    ARCANA_ASSIGN_OR_RETURN(SamlProvider p, LoadSamlProvider(ctx, arn));
+    if (metadata) p.metadata = *metadata;
+    if (mode) p.encryption_mode = *mode;
+    EntityWrite write{EntityWrite::Op::kPut, storage::IamEntity{}};
+    if (key || remove) {
+      // The provider's keys as stored, then changed, sealed again as one secret.
+      std::optional<crypto::SecretString> stored;
+      std::vector<std::pair<std::string, std::string_view>> keys;
+      if (!p.private_keys.empty()) {
+        ARCANA_ASSIGN_OR_RETURN(stored, resolver_.OpenEntitySecret(storage::ToEntity(p)));
+        ARCANA_ASSIGN_OR_RETURN(keys, storage::DecodeSamlPrivateKeys(stored->view()));
+      }
+      if (key) {
+        if (p.private_keys.size() >= kMaxPrivateKeys) {
+          return Status(ErrorCode::kLimitExceeded, "Private key limit of 2 is reached.");
+        }
+        p.private_keys.push_back({domain::iam::NewUniqueId("SAMLKEY"), ctx.now_ms});
+        keys.emplace_back(p.private_keys.back().id, key->view());
+      } else {
+        const bool found = std::erase_if(p.private_keys, [&](const auto& k) {
+                             return k.id == *remove;
+                           }) > 0;
+        if (!found) {
           return Status(ErrorCode::kInvalidParameter,
                         "Failed to remove private key because the Key ID does not match a "
                         "private key.");
         }
-        if (!metadata || *metadata == p.metadata) return false;
-        p.metadata = *metadata;
-        return true;
-      }));
+        std::erase_if(keys, [&](const auto& k) { return k.first == *remove; });
+      }
+      write.entity = storage::ToEntity(p);
+      std::string encoded = storage::EncodeSamlPrivateKeys(keys);
+      const crypto::SecretString secret = crypto::SecretString::Take(encoded);
+      ARCANA_ASSIGN_OR_RETURN(write.sealed_secret,
+                              resolver_.SealEntitySecret(write.entity, secret.view()));
+    }
+    ARCANA_RETURN_IF_ERROR(CheckEncryptionMode(p));
+    write.entity = storage::ToEntity(p);
+    return WriteEntities(ctx, {std::move(write)}, "UpdateSAMLProvider");
+  }));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();

@@ -15,6 +15,7 @@
 #include "auth/authorizer.h"
 #include "crypto/base64.h"
 #include "crypto/saml_xml.h"
+#include "crypto/secure_memory.h"
 #include "domain/iam/saml_assertion.h"
 #include "services/sts/session_rules.h"
 #include "services/sts/sts_service.h"
@@ -101,11 +102,21 @@ Result<std::string> StsService::AssumeRoleWithSAML(const json::Input& in, const 
     return Status(ErrorCode::kInvalidIdentityToken,
                   "Invalid SAML response: SAMLAssertion is not base64");
   }
-  ARCANA_ASSIGN_OR_RETURN(crypto::SamlAssertion assertion,
-                          crypto::VerifySamlResponse(*xml, metadata->signing_certificates));
+  // The provider's private keys, opened for this call only, decrypt an encrypted assertion.
+  crypto::SamlDecryption decryption;
+  decryption.required = provider.encryption_mode == "Required";
+  std::optional<crypto::SecretString> keys;
+  if (!provider.private_keys.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(keys, resolver_.OpenEntitySecret(*entity));
+    ARCANA_ASSIGN_OR_RETURN(auto decoded, storage::DecodeSamlPrivateKeys(keys->view()));
+    for (const auto& [id, pem] : decoded) decryption.private_keys.push_back(pem);
+  }
+  ARCANA_ASSIGN_OR_RETURN(
+      crypto::SamlAssertion assertion,
+      crypto::VerifySamlResponse(*xml, metadata->signing_certificates, decryption));
   ARCANA_ASSIGN_OR_RETURN(SamlClaims claims,
                           domain::iam::CheckSamlAssertion(assertion, metadata->entity_id,
-                                                          ctx.now_ms));
+                                                          provider.uuid, ctx.now_ms));
   if (!domain::iam::OffersRole(claims, role_arn, provider.Arn())) return SamlNotAuthorized();
   ARCANA_RETURN_IF_ERROR(CheckTokenSessionTags(claims.principal_tags, "the SAML assertion"));
   const std::string name_qualifier =
