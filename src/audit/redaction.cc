@@ -19,7 +19,7 @@ constexpr size_t kMaxItems = 100;
 // LogResult or environment values).
 // Sorted (binary search). Adding a name here is a security decision: check that no
 // operation of any modelled service uses it for a value, plaintext or password.
-constexpr std::array<std::string_view, 161> kSafe = {
+constexpr std::array<std::string_view, 164> kSafe = {
     "ARN", "AccessKeyId", "AliasArn", "AliasName", "AllowedPattern", "Arn", "AssignmentStatus",
     "Audience", "AutomaticallyAfterDays", "BypassPolicyLockoutSafetyCheck", "ClientRequestToken",
     "CodeSha256", "CodeSize", "Constraints", "CreatedDate", "CreationDate", "CurrentKeyMaterialId",
@@ -45,7 +45,8 @@ constexpr std::array<std::string_view, 161> kSafe = {
     "RoleName", "RoleSessionName", "RotateImmediately", "RotationEnabled", "RotationLambdaARN",
     "RotationPeriodInDays", "RotationRules", "RotationType", "Runtime", "SAMLProviderArn",
     "ScheduleExpression", "SecretId", "SecretIdList", "SecretIds", "Selector", "SerialNumber",
-    "ServerCertificateName", "SettingId", "SettingValue", "SigningAlgorithm", "SortBy", "SortOrder",
+    "ServerCertificateName", "ServiceName", "ServiceSpecificCredentialId", "ServiceUserName",
+    "SettingId", "SettingValue", "SigningAlgorithm", "SortBy", "SortOrder",
     "SourceEncryptionAlgorithm", "SourceKeyId", "State", "Status", "StatusCode", "StatusMessage",
     "Subject", "SubjectType", "TagKeys", "TargetKeyId", "Tier", "Timeout", "Type", "UserName",
     "ValidTo", "Version", "VersionId", "VersionIdsToStages", "VersionStage", "VersionStages",

@@ -792,6 +792,11 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("TagServerCertificate", &IamService::TagServerCertificate);
   add("UntagServerCertificate", &IamService::UntagServerCertificate);
   add("ListServerCertificateTags", &IamService::ListServerCertificateTags);
+  add("CreateServiceSpecificCredential", &IamService::CreateServiceSpecificCredential);
+  add("ListServiceSpecificCredentials", &IamService::ListServiceSpecificCredentials);
+  add("ResetServiceSpecificCredential", &IamService::ResetServiceSpecificCredential);
+  add("UpdateServiceSpecificCredential", &IamService::UpdateServiceSpecificCredential);
+  add("DeleteServiceSpecificCredential", &IamService::DeleteServiceSpecificCredential);
   add("CreateLoginProfile", &IamService::CreateLoginProfile);
   add("GetLoginProfile", &IamService::GetLoginProfile);
   add("UpdateLoginProfile", &IamService::UpdateLoginProfile);
@@ -1012,7 +1017,11 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
                                                "ListSSHPublicKeys", "UploadSigningCertificate",
                                                "ListSigningCertificates",
                                                "UpdateSigningCertificate",
-                                               "DeleteSigningCertificate"};
+                                               "DeleteSigningCertificate",
+                                               "ListServiceSpecificCredentials",
+                                               "ResetServiceSpecificCredential",
+                                               "UpdateServiceSpecificCredential",
+                                               "DeleteServiceSpecificCredential"};
   if (ctx.principal && !ctx.principal->user_name.empty() &&
       std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
     t.arn = ctx.principal->arn;
@@ -1382,6 +1391,14 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
     if (!i.certificates.empty()) {
       return Status(ErrorCode::kConflict,
                     "Cannot delete entity, must delete signing certificates first.");
+    }
+    // Recorded (LocalStack's AWS-validated test_delete_user_after_service_credential_created).
+    if (kind == "user") {
+      ARCANA_ASSIGN_OR_RETURN(bool has_credentials, HasServiceSpecificCredentials(i));
+      if (has_credentials) {
+        return Status(ErrorCode::kConflict,
+                      "Cannot delete entity, must remove service specific credentials first.");
+      }
     }
     std::vector<storage::EntityWrite> writes{
         {storage::EntityWrite::Op::kDelete, storage::ToEntity(i)}};

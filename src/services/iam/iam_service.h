@@ -383,6 +383,16 @@ class IamService : public QueryService {
   Status EditServerCertificate(
       const CallContext& ctx, const std::string& name, const char* op,
       const std::function<Status(domain::iam::ServerCertificate&)>& change);
+  // Service-specific credentials (iam_service_specific_credential_ops.cc): a user name and
+  // password for one user and one service (CodeCommit, Keyspaces), the password kept sealed
+  // under the root key (the entity's secret) and answered only by Create and Reset.
+  Result<std::string> CreateServiceSpecificCredential(const In& in, const CallContext& ctx);
+  Result<std::string> ListServiceSpecificCredentials(const In& in, const CallContext& ctx);
+  Result<std::string> ResetServiceSpecificCredential(const In& in, const CallContext& ctx);
+  Result<std::string> UpdateServiceSpecificCredential(const In& in, const CallContext& ctx);
+  Result<std::string> DeleteServiceSpecificCredential(const In& in, const CallContext& ctx);
+  // Whether the user holds any (DeleteUser refuses then).
+  Result<bool> HasServiceSpecificCredentials(const Identity& user);
   // Credential reports (iam_credential_report_ops.cc)
   Result<std::string> GenerateCredentialReport(const In& in, const CallContext& ctx);
   Result<std::string> GetCredentialReport(const In& in, const CallContext& ctx);
