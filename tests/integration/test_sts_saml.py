@@ -27,10 +27,7 @@ import json
 import uuid
 import xml.etree.ElementTree as ET
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -40,20 +37,11 @@ from conftest import ACCOUNT, wait_for
 from saml_idp import ATTR, SAML, SamlIdp
 from test_iam import client
 from test_iam_mfa import iam_query
+# An IAM client of the root, and an STS client without credentials (as saml2aws has before it
+# assumes a role).
+from test_sts_web_identity import anon_sts, iam  # noqa: F401 (fixtures)
 
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
-
-
-@pytest.fixture(scope="module")
-def iam(auth_server):
-    return client(auth_server.endpoint, "iam")
-
-
-@pytest.fixture(scope="module")
-def anon_sts(auth_server):
-    """An STS client without credentials, as saml2aws has before it assumes a role."""
-    return boto3.client("sts", endpoint_url=auth_server.endpoint, region_name="us-east-1",
-                        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 0}))
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 #include "domain/iam/identity.h"
 
+#include <algorithm>
+
 #include "crypto/random.h"
 
 namespace arcana::domain::iam {
@@ -41,6 +43,12 @@ std::string NewUniqueId(const std::string& prefix) {
     out.push_back(kAlphabet[crypto::RandomUniform(static_cast<uint32_t>(kAlphabet.size()))]);
   }
   return out;
+}
+
+bool RemoveTagKeys(Tags& tags, const std::vector<std::string>& keys) {
+  return std::erase_if(tags, [&](const auto& t) {
+           return std::find(keys.begin(), keys.end(), t.first) != keys.end();
+         }) > 0;
 }
 
 void MergeTags(Tags& tags, const Tags& add) {

@@ -268,5 +268,7 @@ std::string NewUniqueId(const std::string& prefix);
 
 // Tags: add or replace by key, keeping the order of first appearance.
 void MergeTags(Tags& tags, const Tags& add);
+// Removes the tags whose keys are in `keys` (exactly as given); whether any was removed.
+bool RemoveTagKeys(Tags& tags, const std::vector<std::string>& keys);
 
 }  // namespace arcana::domain::iam

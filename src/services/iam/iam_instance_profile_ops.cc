@@ -256,9 +256,7 @@ Result<std::string> IamService::UntagInstanceProfile(const In& in, const CallCon
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(UpdateInstanceProfile(
       ctx, *in.Str("InstanceProfileName"), "UntagInstanceProfile", [&](InstanceProfile& p) {
-        std::erase_if(p.tags, [&](const auto& t) {
-          return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-        });
+        domain::iam::RemoveTagKeys(p.tags, keys);
         return Status::Ok();
       }));
   return std::string("{}");

@@ -388,10 +388,7 @@ Result<std::string> IamService::UntagMFADevice(const In& in, const CallContext& 
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(UpdateMfaDevice(ctx, *in.Str("SerialNumber"), "UntagMFADevice",
                                          [&](MfaDevice& d) -> Status {
-                                           std::erase_if(d.tags, [&](const auto& t) {
-                                             return std::find(keys.begin(), keys.end(),
-                                                              t.first) != keys.end();
-                                           });
+                                           domain::iam::RemoveTagKeys(d.tags, keys);
                                            return Status::Ok();
                                          }));
   return std::string("{}");

@@ -189,21 +189,16 @@ Result<std::string> IamService::ListOpenIDConnectProviders(const In&, const Call
   w.StartObject();
   w.Key("OpenIDConnectProviderList");
   w.StartArray();
-  std::string after;
-  for (;;) {
-    ARCANA_ASSIGN_OR_RETURN(
-        auto rows, store_.ListEntities(ctx.account, storage::kOidcProviderKind, "/", after, 1000));
-    for (const auto& e : rows) {
-      OidcProvider listed;  // its ARN needs only the account and the name
-      listed.account = e.account;
-      listed.url = e.name;
-      w.StartObject();
-      json::KV(w, "Arn", listed.Arn());
-      w.EndObject();
-    }
-    if (rows.size() < 1000) break;
-    after = rows.back().name;
-  }
+  ARCANA_RETURN_IF_ERROR(
+      ForEachEntity(ctx, storage::kOidcProviderKind, [&](const storage::IamEntity& e) {
+        OidcProvider listed;  // its ARN needs only the account and the name
+        listed.account = e.account;
+        listed.url = e.name;
+        w.StartObject();
+        json::KV(w, "Arn", listed.Arn());
+        w.EndObject();
+        return Status::Ok();
+      }));
   w.EndArray();
   w.EndObject();
   return json::Finish(buf);
@@ -298,9 +293,7 @@ Result<std::string> IamService::UntagOpenIDConnectProvider(const In& in, const C
   ARCANA_RETURN_IF_ERROR(UpdateOidcProvider(
       ctx, *in.Str("OpenIDConnectProviderArn"), "UntagOpenIDConnectProvider",
       [&](OidcProvider& p) -> Result<bool> {
-        return std::erase_if(p.tags, [&](const auto& t) {
-                 return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-               }) > 0;
+        return domain::iam::RemoveTagKeys(p.tags, keys);
       }));
   return std::string("{}");
 }

@@ -340,11 +340,8 @@ Result<std::string> IamService::UntagPolicy(const In& in, const CallContext& ctx
   const std::string arn = *in.Str("PolicyArn");
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, TaggedPolicy(LoadPolicy(ctx, arn), arn));
-    const size_t before = p.tags.size();
-    std::erase_if(p.tags, [&](const auto& t) {
-      return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-    });
-    if (p.tags.size() == before) return Status::Ok();  // nothing to remove: nothing written
+    // Nothing to remove: nothing written.
+    if (!domain::iam::RemoveTagKeys(p.tags, keys)) return Status::Ok();
     return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}}, "UntagPolicy");
   }));
   return std::string("{}");

@@ -190,23 +190,18 @@ Result<std::string> IamService::ListSAMLProviders(const In&, const CallContext& 
   w.StartObject();
   w.Key("SAMLProviderList");
   w.StartArray();
-  std::string after;
-  for (;;) {
-    ARCANA_ASSIGN_OR_RETURN(
-        auto rows, store_.ListEntities(ctx.account, storage::kSamlProviderKind, "/", after, 100));
-    for (const auto& e : rows) {
-      ARCANA_ASSIGN_OR_RETURN(SamlProvider p, storage::SamlProviderFromEntity(e));
-      w.StartObject();
-      json::KV(w, "Arn", p.Arn());
-      w.Key("ValidUntil");
-      json::WriteTimestamp(w, p.valid_until_ms);
-      w.Key("CreateDate");
-      json::WriteTimestamp(w, p.created_ms);
-      w.EndObject();
-    }
-    if (rows.size() < 100) break;
-    after = rows.back().name;
-  }
+  ARCANA_RETURN_IF_ERROR(
+      ForEachEntity(ctx, storage::kSamlProviderKind, [&](const storage::IamEntity& e) -> Status {
+        ARCANA_ASSIGN_OR_RETURN(SamlProvider p, storage::SamlProviderFromEntity(e));
+        w.StartObject();
+        json::KV(w, "Arn", p.Arn());
+        w.Key("ValidUntil");
+        json::WriteTimestamp(w, p.valid_until_ms);
+        w.Key("CreateDate");
+        json::WriteTimestamp(w, p.created_ms);
+        w.EndObject();
+        return Status::Ok();
+      }));
   w.EndArray();
   w.EndObject();
   return json::Finish(buf);
@@ -313,9 +308,7 @@ Result<std::string> IamService::UntagSAMLProvider(const In& in, const CallContex
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(UpdateSamlProvider(
       ctx, *in.Str("SAMLProviderArn"), "UntagSAMLProvider", [&](SamlProvider& p) -> Result<bool> {
-        return std::erase_if(p.tags, [&](const auto& t) {
-                 return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-               }) > 0;
+        return domain::iam::RemoveTagKeys(p.tags, keys);
       }));
   return std::string("{}");
 }

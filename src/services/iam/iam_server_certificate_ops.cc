@@ -318,9 +318,7 @@ Result<std::string> IamService::UntagServerCertificate(const In& in, const CallC
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(EditServerCertificate(
       ctx, *in.Str("ServerCertificateName"), "UntagServerCertificate", [&](ServerCertificate& c) {
-        std::erase_if(c.tags, [&](const auto& t) {
-          return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-        });
+        domain::iam::RemoveTagKeys(c.tags, keys);
         return Status::Ok();
       }));
   return std::string("{}");

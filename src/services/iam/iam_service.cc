@@ -1411,6 +1411,18 @@ Status IamService::DeleteIdentity(const CallContext& ctx, const std::string& kin
   });
 }
 
+Status IamService::ForEachEntity(const CallContext& ctx, const char* kind,
+                                 const std::function<Status(const storage::IamEntity&)>& each) {
+  constexpr size_t kPage = 1000;
+  std::string after;
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto rows, store_.ListEntities(ctx.account, kind, "/", after, kPage));
+    for (const auto& e : rows) ARCANA_RETURN_IF_ERROR(each(e));
+    if (rows.size() < kPage) return Status::Ok();
+    after = rows.back().name;
+  }
+}
+
 Status IamService::Update(const CallContext& ctx, const std::string& kind,
                           const std::string& name, const char* op,
                           const std::function<Status(Identity&)>& change) {

@@ -437,6 +437,10 @@ class IamService : public QueryService {
   // "Manifest not found for arn ARN" (AWS's words) when this account has no such provider.
   Result<domain::iam::SamlProvider> LoadSamlProvider(const CallContext& ctx,
                                                      const std::string& arn);
+  // Calls `each` with every entity of `kind` in the account, in name order, a page of the
+  // store at a time (for the lists IAM answers whole: the providers').
+  Status ForEachEntity(const CallContext& ctx, const char* kind,
+                       const std::function<Status(const storage::IamEntity&)>& each);
   // Read-modify-commit of one provider, retried on conflicts; nothing is written when
   // `change` answers false.
   Status UpdateSamlProvider(const CallContext& ctx, const std::string& arn, const char* op,

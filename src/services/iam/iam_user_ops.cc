@@ -252,9 +252,7 @@ Result<std::string> IamService::RemoveTags(const In& in, const CallContext& ctx,
   auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
-    std::erase_if(e.tags, [&](const auto& t) {
-      return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-    });
+    domain::iam::RemoveTagKeys(e.tags, keys);
     return Status::Ok();
   }));
   return std::string("{}");

@@ -170,18 +170,13 @@ Result<std::string> StsService::AssumeRoleWithSAML(const json::Input& in, const 
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  WriteCredentials(w, key);
-  WriteAssumedRoleUser(w, account, role, session);
-  if (!session.policies.empty() || !session.policy_arns.empty() || tagged) {
-    w.Key("PackedPolicySize");
-    w.Int64(packed);
-  }
+  WriteRoleSession(w, key, account, role, session,
+                   !session.policies.empty() || !session.policy_arns.empty() || tagged, packed);
   json::KV(w, "Subject", claims.subject);
   json::KV(w, "SubjectType", claims.subject_type);
   json::KV(w, "Issuer", claims.issuer);
   json::KV(w, "Audience", claims.recipient);
   json::KV(w, "NameQualifier", name_qualifier);
-  if (!session.source_identity.empty()) json::KV(w, "SourceIdentity", session.source_identity);
   w.EndObject();
   return json::Finish(buf);
 }

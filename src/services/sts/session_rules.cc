@@ -224,6 +224,18 @@ void WriteAssumedRoleUser(json::Writer& w, const std::string& account,
   w.EndObject();
 }
 
+void WriteRoleSession(json::Writer& w, const auth::IssuedKey& key, const std::string& account,
+                      const domain::iam::Identity& role, const Session& s, bool packed_shown,
+                      int64_t packed) {
+  WriteCredentials(w, key);
+  WriteAssumedRoleUser(w, account, role, s);
+  if (packed_shown) {
+    w.Key("PackedPolicySize");
+    w.Int64(packed);
+  }
+  if (!s.source_identity.empty()) json::KV(w, "SourceIdentity", s.source_identity);
+}
+
 Result<int64_t> SessionSeconds(const json::Input& in, const domain::iam::Identity& role) {
   const int64_t seconds = in.Int("DurationSeconds").value_or(kDefaultRoleSeconds);
   if (seconds > role.max_session_duration) {

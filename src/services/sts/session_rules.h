@@ -83,6 +83,13 @@ void AddSessionKeys(const domain::iam::Session& s, policy::ContextKeys* keys);
 bool FederatedTrustAllows(policy::EvalRequest& req, const char* action, bool tagged,
                           const domain::iam::Session& s);
 
+// The members every AssumeRole* answer has: Credentials, AssumedRoleUser, PackedPolicySize
+// when `packed_shown` (AWS answers it only when session policies or tags were passed) and
+// SourceIdentity when the session has one.
+void WriteRoleSession(json::Writer& w, const auth::IssuedKey& key, const std::string& account,
+                      const domain::iam::Identity& role, const domain::iam::Session& s,
+                      bool packed_shown, int64_t packed);
+
 // The AssumedRoleUser member of an answer (AssumeRole, AssumeRoleWithWebIdentity): the
 // session's id and ARN under `role` of `account`.
 void WriteAssumedRoleUser(json::Writer& w, const std::string& account,

@@ -287,14 +287,10 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  WriteCredentials(w, key);
-  WriteAssumedRoleUser(w, account, role, session);
-  if (!session.source_identity.empty()) json::KV(w, "SourceIdentity", session.source_identity);
   // AWS answers PackedPolicySize only for a request that passes session policies or tags.
-  if (!session.policies.empty() || !session.policy_arns.empty() || tags_passed) {
-    w.Key("PackedPolicySize");
-    w.Int64(packed);
-  }
+  WriteRoleSession(w, key, account, role, session,
+                   !session.policies.empty() || !session.policy_arns.empty() || tags_passed,
+                   packed);
   w.EndObject();
   return json::Finish(buf);
 }

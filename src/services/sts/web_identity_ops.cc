@@ -181,16 +181,11 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  WriteCredentials(w, key);
+  WriteRoleSession(w, key, account, role, session,
+                   !session.policies.empty() || !session.policy_arns.empty() || tagged, packed);
   json::KV(w, "SubjectFromWebIdentityToken", token.subject);
-  WriteAssumedRoleUser(w, account, role, session);
-  if (!session.policies.empty() || !session.policy_arns.empty() || tagged) {
-    w.Key("PackedPolicySize");
-    w.Int64(packed);
-  }
   json::KV(w, "Provider", provider.Arn());
   json::KV(w, "Audience", audience);
-  if (!session.source_identity.empty()) json::KV(w, "SourceIdentity", session.source_identity);
   w.EndObject();
   return json::Finish(buf);
 }
