@@ -414,6 +414,36 @@ Result<std::vector<std::pair<std::string, std::string_view>>> DecodeSamlPrivateK
   return keys;
 }
 
+std::string ServiceCredentialPath(const std::string& user_id) { return "/" + user_id + "/"; }
+
+IamEntity ToEntity(const domain::iam::ServiceCredential& c) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "service", c.service);
+  json::KV(w, "service_user_name", c.service_user);
+  json::KV(w, "status", c.status);
+  w.EndObject();
+  return {c.account, kServiceCredentialKind, c.id, c.id, ServiceCredentialPath(c.user_id),
+          json::Finish(buf), c.created_ms, c.revision};
+}
+
+Result<domain::iam::ServiceCredential> ServiceCredentialFromEntity(const IamEntity& e) {
+  ARCANA_ASSIGN_OR_RETURN(auto d, Parse(e.doc, kServiceCredentialKind));
+  const std::string& p = e.path;
+  if (p.size() < 3 || p.front() != '/' || p.back() != '/') return Corrupt(kServiceCredentialKind);
+  domain::iam::ServiceCredential c;
+  c.account = e.account;
+  c.id = e.id;
+  c.user_id = p.substr(1, p.size() - 2);
+  c.service = json::StrField(d, "service");
+  c.service_user = json::StrField(d, "service_user_name");
+  c.status = json::StrField(d, "status");
+  c.created_ms = e.created_ms;
+  c.revision = e.revision;
+  return c;
+}
+
 IamEntity ToEntity(const domain::iam::InstanceProfile& p) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);

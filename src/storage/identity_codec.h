@@ -30,6 +30,13 @@ Result<domain::iam::SamlProvider> SamlProviderFromEntity(const IamEntity& e);
 std::string EncodeSamlPrivateKeys(const std::vector<std::pair<std::string, std::string_view>>& keys);
 Result<std::vector<std::pair<std::string, std::string_view>>> DecodeSamlPrivateKeys(
     std::string_view secret);
+// A service-specific credential is an IamEntity of kind "service-specific-credential" named
+// by its id (also the entity's id), under the path "/<user's unique id>/" (its user's
+// credentials are the entities under that path); its password is the entity's secret.
+inline constexpr const char* kServiceCredentialKind = "service-specific-credential";
+std::string ServiceCredentialPath(const std::string& user_id);
+IamEntity ToEntity(const domain::iam::ServiceCredential& c);
+Result<domain::iam::ServiceCredential> ServiceCredentialFromEntity(const IamEntity& e);
 // An instance profile is an IamEntity of kind "instance-profile" named by its name.
 inline constexpr const char* kInstanceProfileKind = "instance-profile";
 IamEntity ToEntity(const domain::iam::InstanceProfile& p);

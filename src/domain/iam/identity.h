@@ -154,6 +154,22 @@ struct SamlProvider {
   std::string Arn() const { return "arn:aws:iam::" + account + ":saml-provider/" + name; }
 };
 
+// An IAM service-specific credential (CreateServiceSpecificCredential): a user name and
+// password for one user and one service; the password is kept apart, sealed.
+struct ServiceCredential {
+  std::string account;
+  std::string id;       // ServiceSpecificCredentialId: ACCA + 17 of [A-Z2-7]
+  std::string user_id;  // the user's unique id (AIDA...)
+  std::string service;  // ServiceName
+  // ServiceUserName, "<user>-at-<account>", as made at creation: kept as it was if the user
+  // is renamed (AWS's answer after a rename was not found: inferred, as a Git user name
+  // configured with it keeps working on AWS only if it does not change).
+  std::string service_user;
+  std::string status = "Active";
+  int64_t created_ms = 0;
+  int64_t revision = 0;
+};
+
 // An IAM instance profile (CreateInstanceProfile): a container for one role, named
 // arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME, as EC2 instances are given roles on AWS.
 // Arcana runs no instances; profiles are kept for the tools that manage them beside roles

@@ -4,7 +4,8 @@
 // Arcana serves neither service: the credentials are kept for the tools that manage them
 // (Terraform's aws_iam_service_specific_credential, CloudFormation, scripts).
 //
-// A credential is stored as an entity of kind "service-specific-credential" named by its
+// A credential (domain::iam::ServiceCredential) is stored as an entity of kind
+// "service-specific-credential" (storage/identity_codec.h) named by its
 // ServiceSpecificCredentialId (also the entity's id), with the path "/<user's unique id>/":
 // a user's credentials are the entities under its path (ListEntities by path prefix), which
 // a rename of the user does not change, and which a user of the same name created after it
@@ -37,11 +38,11 @@
 
 namespace arcana::services::iam {
 
+using domain::iam::ServiceCredential;
 using storage::EntityWrite;
+using storage::kServiceCredentialKind;
 
 namespace {
-
-constexpr const char* kServiceCredentialKind = "service-specific-credential";
 
 // The services IAM makes these credentials for, as the local model can express them (the
 // API reference, and LocalStack's validated lifecycle tests of both). Amazon Bedrock's API
@@ -63,54 +64,7 @@ constexpr std::string_view kPasswordAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr size_t kPasswordRandomChars = 59;
 
-// A credential as stored (its password apart, sealed).
-struct ServiceCredential {
-  std::string account;
-  std::string id;       // ServiceSpecificCredentialId: ACCA + 17 of [A-Z2-7]
-  std::string user_id;  // the user's unique id (AIDA...)
-  std::string service;  // ServiceName
-  // ServiceUserName, "<user>-at-<account>", as made at creation: kept as it was if the user
-  // is renamed (AWS's answer after a rename was not found: inferred, as a Git user name
-  // configured with it keeps working on AWS only if it does not change).
-  std::string service_user;
-  std::string status = "Active";
-  int64_t created_ms = 0;
-  int64_t revision = 0;
-};
 
-std::string CredentialPath(const std::string& user_id) { return "/" + user_id + "/"; }
-
-storage::IamEntity CredentialEntity(const ServiceCredential& c) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "service", c.service);
-  json::KV(w, "service_user_name", c.service_user);
-  json::KV(w, "status", c.status);
-  w.EndObject();
-  return {c.account, kServiceCredentialKind, c.id, c.id, CredentialPath(c.user_id),
-          json::Finish(buf), c.created_ms, c.revision};
-}
-
-Result<ServiceCredential> CredentialFromEntity(const storage::IamEntity& e) {
-  rapidjson::Document d;
-  const std::string& p = e.path;
-  if (!json::ParseBounded(e.doc, &d).ok() || !d.IsObject() || p.size() < 3 ||
-      p.front() != '/' || p.back() != '/') {
-    return Status(ErrorCode::kInternalServiceError,
-                  std::string("stored ") + kServiceCredentialKind + " is corrupt");
-  }
-  ServiceCredential c;
-  c.account = e.account;
-  c.id = e.id;
-  c.user_id = p.substr(1, p.size() - 2);
-  c.service = json::StrField(d, "service");
-  c.service_user = json::StrField(d, "service_user_name");
-  c.status = json::StrField(d, "status");
-  c.created_ms = e.created_ms;
-  c.revision = e.revision;
-  return c;
-}
 
 // Recorded (LocalStack's provider, built to pass AWS-validated tests; another IAM clone
 // answers the same words): NoSuchEntity, not the model's ServiceNotSupportedException (both
@@ -193,10 +147,10 @@ Result<std::vector<ServiceCredential>> ServiceCredentialsOf(storage::IdentitySto
                                                             const domain::iam::Identity& user,
                                                             size_t limit) {
   ARCANA_ASSIGN_OR_RETURN(auto rows, store.ListEntities(user.account, kServiceCredentialKind,
-                                                        CredentialPath(user.id), "", limit));
+                                                        storage::ServiceCredentialPath(user.id), "", limit));
   std::vector<ServiceCredential> out;
   for (const auto& e : rows) {
-    ARCANA_ASSIGN_OR_RETURN(ServiceCredential c, CredentialFromEntity(e));
+    ARCANA_ASSIGN_OR_RETURN(ServiceCredential c, storage::ServiceCredentialFromEntity(e));
     if (c.user_id == user.id) out.push_back(std::move(c));
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -212,7 +166,7 @@ Result<ServiceCredential> LoadServiceCredential(storage::IdentityStore& store,
   ARCANA_ASSIGN_OR_RETURN(auto e, store.GetEntity(user.account, kServiceCredentialKind, id));
   // The id exactly (a name is found whatever its case), and the user's own.
   if (!e || e->id != id) return NoSuchServiceCredential(id);
-  ARCANA_ASSIGN_OR_RETURN(ServiceCredential c, CredentialFromEntity(*e));
+  ARCANA_ASSIGN_OR_RETURN(ServiceCredential c, storage::ServiceCredentialFromEntity(*e));
   if (c.user_id != user.id) return NoSuchServiceCredential(id);
   return c;
 }
@@ -254,7 +208,7 @@ Result<std::string> IamService::CreateServiceSpecificCredential(const In& in,
     c.service = service;
     c.service_user = user.name + "-at-" + ctx.account;  // the API reference's jane-at-ACCOUNT
     c.created_ms = ctx.now_ms;
-    EntityWrite write{EntityWrite::Op::kPut, CredentialEntity(c)};
+    EntityWrite write{EntityWrite::Op::kPut, storage::ToEntity(c)};
     ARCANA_ASSIGN_OR_RETURN(write.sealed_secret,
                             resolver_.SealEntitySecret(write.entity, password.view()));
     std::vector<EntityWrite> writes;
@@ -307,7 +261,7 @@ Result<std::string> IamService::ResetServiceSpecificCredential(const In& in,
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity user, Load(ctx, "user", user_name));
     ARCANA_ASSIGN_OR_RETURN(ServiceCredential c, LoadServiceCredential(store_, user, id));
-    EntityWrite write{EntityWrite::Op::kPut, CredentialEntity(c)};
+    EntityWrite write{EntityWrite::Op::kPut, storage::ToEntity(c)};
     ARCANA_ASSIGN_OR_RETURN(write.sealed_secret,
                             resolver_.SealEntitySecret(write.entity, password.view()));
     std::vector<EntityWrite> writes;
@@ -335,7 +289,7 @@ Result<std::string> IamService::UpdateServiceSpecificCredential(const In& in,
     if (c.status == status) return Status::Ok();
     c.status = status;
     // The document only: the sealed password stays as it is (no sealed_secret).
-    return WriteEntities(ctx, {{EntityWrite::Op::kPut, CredentialEntity(c)}},
+    return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(c)}},
                          "UpdateServiceSpecificCredential");
   }));
   return std::string("{}");
@@ -351,7 +305,7 @@ Result<std::string> IamService::DeleteServiceSpecificCredential(const In& in,
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Identity user, Load(ctx, "user", user_name));
     ARCANA_ASSIGN_OR_RETURN(ServiceCredential c, LoadServiceCredential(store_, user, id));
-    return WriteEntities(ctx, {{EntityWrite::Op::kDelete, CredentialEntity(c)}},
+    return WriteEntities(ctx, {{EntityWrite::Op::kDelete, storage::ToEntity(c)}},
                          "DeleteServiceSpecificCredential");
   }));
   return std::string("{}");
