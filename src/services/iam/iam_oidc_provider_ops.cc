@@ -277,11 +277,7 @@ Result<std::string> IamService::TagOpenIDConnectProvider(const In& in, const Cal
   ARCANA_RETURN_IF_ERROR(UpdateOidcProvider(
       ctx, *in.Str("OpenIDConnectProviderArn"), "TagOpenIDConnectProvider",
       [&](OidcProvider& p) -> Result<bool> {
-        domain::iam::MergeTags(p.tags, tags);
-        if (p.tags.size() > kMaxTags) {
-          return Status(ErrorCode::kLimitExceeded,
-                        "The number of tags has reached the maximum limit.");
-        }
+        ARCANA_RETURN_IF_ERROR(MergeProviderTags(p.tags, tags));
         return true;
       }));
   return std::string("{}");

@@ -293,11 +293,7 @@ Result<std::string> IamService::TagSAMLProvider(const In& in, const CallContext&
   const auto tags = TagsOf(in.Get("Tags"));
   ARCANA_RETURN_IF_ERROR(UpdateSamlProvider(
       ctx, *in.Str("SAMLProviderArn"), "TagSAMLProvider", [&](SamlProvider& p) -> Result<bool> {
-        domain::iam::MergeTags(p.tags, tags);
-        if (p.tags.size() > kMaxTags) {
-          return Status(ErrorCode::kLimitExceeded,
-                        "The number of tags has reached the maximum limit.");
-        }
+        ARCANA_RETURN_IF_ERROR(MergeProviderTags(p.tags, tags));
         return true;
       }));
   return std::string("{}");

@@ -432,6 +432,14 @@ Status CheckTags(const rapidjson::Value* list, TagKeys keys) {
   return Status::Ok();
 }
 
+Status MergeProviderTags(domain::iam::Tags& tags, const domain::iam::Tags& add) {
+  domain::iam::MergeTags(tags, add);
+  if (tags.size() > kMaxTags) {
+    return Status(ErrorCode::kLimitExceeded, "The number of tags has reached the maximum limit.");
+  }
+  return Status::Ok();
+}
+
 Status CheckTagKeys(const std::vector<std::string>& keys) {
   for (const auto& k : keys) {
     if (TagText(k, true)) continue;

@@ -547,6 +547,10 @@ Status CheckTags(const rapidjson::Value* list, TagKeys keys = TagKeys::kCaseInse
 // constraint: Member must satisfy constraint: [...]"). Count and length are the model
 // validator's.
 Status CheckTagKeys(const std::vector<std::string>& keys);
+// `add` merged into an identity provider's tags (a key given again takes the new value);
+// LimitExceeded "The number of tags has reached the maximum limit." (AWS's words for OIDC
+// providers, recorded) when more than kMaxTags would result.
+Status MergeProviderTags(domain::iam::Tags& tags, const domain::iam::Tags& add);
 // A page of tags as ListUserTags/ListRoleTags/ListPolicyTags answer it: MaxItems of them from
 // the Marker (the decimal position of the page's first tag), IsTruncated, the next Marker.
 // A Marker that is no such position is refused as SliceOf refuses one.

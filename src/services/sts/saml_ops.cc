@@ -130,23 +130,16 @@ Result<std::string> StsService::AssumeRoleWithSAML(const json::Input& in, const 
   saml.principal_arn = saml.arn;
   saml.user_id = name_qualifier + ":" + claims.subject;
 
-  ARCANA_ASSIGN_OR_RETURN(auto role_entity, store_.GetEntity(account, "role", role_name));
-  if (!role_entity) return SamlNotAuthorized();
-  ARCANA_ASSIGN_OR_RETURN(auto role, storage::IdentityFromEntity(*role_entity));
-  if (role.Arn() != role_arn) return SamlNotAuthorized();
+  ARCANA_ASSIGN_OR_RETURN(auto found, FindRoleByArn(store_, account, role_name, role_arn));
+  if (!found) return SamlNotAuthorized();
+  const domain::iam::Identity& role = *found;
 
-  ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, saml));
-  session.kind = "role";
-  session.subject = role.name;
-  session.subject_id = role.id;
+  ARCANA_ASSIGN_OR_RETURN(
+      Session session,
+      FederatedSession(in, saml, role,
+                       {provider.Arn(), claims.subject, &claims.principal_tags,
+                        &claims.transitive_tag_keys, claims.source_identity}));
   session.session_name = claims.session_name;
-  session.web_identity_provider = provider.Arn();
-  session.web_identity_subject = claims.subject;
-  for (const auto& [k, v] : claims.principal_tags) session.tags[k] = v;
-  for (const auto& k : claims.transitive_tag_keys) {
-    if (session.tags.contains(k)) session.transitive_tag_keys.push_back(k);
-  }
-  session.source_identity = claims.source_identity;
   ARCANA_ASSIGN_OR_RETURN(int64_t seconds, SessionSeconds(in, role));
   // The SessionDuration attribute can only shorten the session through the API ("it can be
   // used to shorten the duration", the IAM User Guide).

@@ -8,6 +8,7 @@
 #include "auth/policy/policy.h"
 #include "auth/policy/policy_cache.h"
 #include "common/pattern.h"
+#include "storage/identity_codec.h"
 
 namespace arcana::services::sts {
 namespace {
@@ -234,6 +235,38 @@ void WriteRoleSession(json::Writer& w, const auth::IssuedKey& key, const std::st
     w.Int64(packed);
   }
   if (!s.source_identity.empty()) json::KV(w, "SourceIdentity", s.source_identity);
+}
+
+Result<std::optional<domain::iam::Identity>> FindRoleByArn(storage::IdentityStore& store,
+                                                           const std::string& account,
+                                                           const std::string& role_name,
+                                                           const std::string& role_arn) {
+  ARCANA_ASSIGN_OR_RETURN(auto entity, store.GetEntity(account, "role", role_name));
+  if (!entity) return std::optional<domain::iam::Identity>();
+  ARCANA_ASSIGN_OR_RETURN(auto role, storage::IdentityFromEntity(*entity));
+  if (role.Arn() != role_arn) return std::optional<domain::iam::Identity>();
+  return std::optional<domain::iam::Identity>(std::move(role));
+}
+
+Result<Session> FederatedSession(const json::Input& in, const Principal& caller,
+                                 const domain::iam::Identity& role,
+                                 const FederatedClaims& claims) {
+  ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, caller));
+  session.kind = "role";
+  session.subject = role.name;
+  session.subject_id = role.id;
+  session.web_identity_provider = claims.provider_arn;
+  session.web_identity_subject = claims.subject;
+  if (claims.tags != nullptr) {
+    for (const auto& [k, v] : *claims.tags) session.tags[k] = v;
+  }
+  if (claims.transitive_tag_keys != nullptr) {
+    for (const auto& k : *claims.transitive_tag_keys) {
+      if (session.tags.contains(k)) session.transitive_tag_keys.push_back(k);
+    }
+  }
+  session.source_identity = claims.source_identity;
+  return session;
 }
 
 Result<int64_t> SessionSeconds(const json::Input& in, const domain::iam::Identity& role) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/identity_resolver.h"
 #include "auth/policy/evaluator.h"
@@ -16,6 +17,7 @@
 #include "common/json.h"
 #include "common/status.h"
 #include "domain/iam/identity.h"
+#include "storage/identity_store.h"
 
 namespace arcana::services::sts {
 
@@ -66,6 +68,29 @@ Status CheckPackedPolicySize(int64_t packed);
 std::optional<policy::ResourceView> TrustView(const domain::iam::Identity& role,
                                               const std::string& role_arn,
                                               const std::string& account);
+
+// The role a federated caller names (AssumeRoleWithWebIdentity, AssumeRoleWithSAML): nullopt
+// when the account has no role under exactly that ARN (the caller is then "Not authorized").
+Result<std::optional<domain::iam::Identity>> FindRoleByArn(storage::IdentityStore& store,
+                                                           const std::string& account,
+                                                           const std::string& role_name,
+                                                           const std::string& role_arn);
+
+// What an identity provider asserts about a federated session.
+struct FederatedClaims {
+  std::string provider_arn;  // the OIDC or SAML provider
+  std::string subject;       // the token's sub, the assertion's NameID
+  const std::map<std::string, std::string>* tags = nullptr;      // session tags, if any
+  const std::vector<std::string>* transitive_tag_keys = nullptr;  // of those tags
+  std::string source_identity;
+};
+
+// A session of `role` for a federated caller: the request's session policies (SessionOf),
+// the provider and subject, the IdP's session tags (the transitive keys among them) and source
+// identity, kept by every session chained from it.
+Result<domain::iam::Session> FederatedSession(const json::Input& in, const auth::Principal& caller,
+                                              const domain::iam::Identity& role,
+                                              const FederatedClaims& claims);
 
 // A role session's length: DurationSeconds (default an hour) when within the role's
 // MaxSessionDuration, ValidationError in AWS's words otherwise.

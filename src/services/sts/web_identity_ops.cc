@@ -143,25 +143,18 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   web.principal_arn = web.arn;
   web.user_id = url + ":" + audience + ":" + token.subject;
 
-  ARCANA_ASSIGN_OR_RETURN(auto role_entity, store_.GetEntity(account, "role", role_name));
-  if (!role_entity) return NotAuthorized();
-  ARCANA_ASSIGN_OR_RETURN(auto role, storage::IdentityFromEntity(*role_entity));
-  if (role.Arn() != role_arn) return NotAuthorized();
+  ARCANA_ASSIGN_OR_RETURN(auto found, FindRoleByArn(store_, account, role_name, role_arn));
+  if (!found) return NotAuthorized();
+  const domain::iam::Identity& role = *found;
 
-  ARCANA_ASSIGN_OR_RETURN(Session session, SessionOf(in, web));
-  session.kind = "role";
-  session.subject = role.name;
-  session.subject_id = role.id;
-  session.web_identity_provider = provider.Arn();
-  session.web_identity_subject = token.subject;
-  // Session tags from the token's https://aws.amazon.com/tags claim.
-  for (const auto& [k, v] : token.principal_tags) session.tags[k] = v;
-  for (const auto& k : token.transitive_tag_keys) {
-    if (session.tags.contains(k)) session.transitive_tag_keys.push_back(k);
-  }
-  // The source identity from the token's claim, kept by every session chained from this one
-  // (IAM User Guide, "Using source identity with AssumeRoleWithWebIdentity").
-  session.source_identity = token.source_identity;
+  // Session tags from the token's https://aws.amazon.com/tags claim; the source identity from
+  // its claim, kept by every session chained from this one (IAM User Guide, "Using source
+  // identity with AssumeRoleWithWebIdentity").
+  ARCANA_ASSIGN_OR_RETURN(
+      Session session,
+      FederatedSession(in, web, role,
+                       {provider.Arn(), token.subject, &token.principal_tags,
+                        &token.transitive_tag_keys, token.source_identity}));
   ARCANA_ASSIGN_OR_RETURN(const int64_t seconds, SessionSeconds(in, role));
   const int64_t packed = PackedPolicySize(session);
   ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
