@@ -135,7 +135,6 @@ enum class ErrorCode {
   kDuplicateCertificate,             // DuplicateCertificate (409)
   kKeyPairMismatch,                  // KeyPairMismatch (400): a server certificate's key
   kUnmodifiableEntity,               // UnmodifiableEntity (400): a service-linked role
-  kServiceNotSupported,              // NotSupportedService (404): service-specific credentials
   kInvalidAuthorizationMessage,      // InvalidAuthorizationMessageException (STS, 400)
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException

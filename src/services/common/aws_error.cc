@@ -129,7 +129,6 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kDuplicateCertificate: return {"DuplicateCertificate", 409};
     case ErrorCode::kKeyPairMismatch: return {"KeyPairMismatch", 400};
     case ErrorCode::kUnmodifiableEntity: return {"UnmodifiableEntity", 400};
-    case ErrorCode::kServiceNotSupported: return {"NotSupportedService", 404};
     case ErrorCode::kInvalidAuthorizationMessage:
       return {"InvalidAuthorizationMessageException", 400};
   }

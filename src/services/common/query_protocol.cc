@@ -404,7 +404,6 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kDuplicateCertificate: return {"DuplicateCertificate", 409, true};
     case ErrorCode::kKeyPairMismatch: return {"KeyPairMismatch", 400, true};
     case ErrorCode::kUnmodifiableEntity: return {"UnmodifiableEntity", 400, true};
-    case ErrorCode::kServiceNotSupported: return {"NotSupportedService", 404, true};
     case ErrorCode::kInvalidAuthorizationMessage:
       return {"InvalidAuthorizationMessageException", 400, true};
     default: break;

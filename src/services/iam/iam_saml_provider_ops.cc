@@ -257,11 +257,11 @@ Result<std::string> IamService::UpdateSAMLProvider(const In& in, const CallConte
         }
         std::erase_if(keys, [&](const auto& k) { return k.first == *remove; });
       }
-      write.entity = storage::ToEntity(p);
+      // Sealed bound to the provider's id, account and kind, which no change here alters.
       std::string encoded = storage::EncodeSamlPrivateKeys(keys);
       const crypto::SecretString secret = crypto::SecretString::Take(encoded);
       ARCANA_ASSIGN_OR_RETURN(write.sealed_secret,
-                              resolver_.SealEntitySecret(write.entity, secret.view()));
+                              resolver_.SealEntitySecret(storage::ToEntity(p), secret.view()));
     }
     ARCANA_RETURN_IF_ERROR(CheckEncryptionMode(p));
     write.entity = storage::ToEntity(p);

@@ -1,8 +1,9 @@
-// The IAM service (Query protocol, API 2010-05-08): users, groups, roles, managed policies,
-// inline policies, attachments, permissions boundaries, user access keys, login profiles,
-// SSH public keys and signing certificates, instance profiles, OpenID Connect identity
-// providers and virtual MFA devices, per account; the policy simulator, context keys and the
-// credential report.
+// The IAM service (Query protocol, API 2010-05-08): users, groups, roles (service-linked ones
+// too), managed policies, inline policies, attachments, permissions boundaries, user access
+// keys, login profiles, SSH public keys, signing certificates and service-specific
+// credentials, server certificates, instance profiles, OpenID Connect and SAML identity
+// providers and virtual MFA devices, per account; the policy simulator, context keys, the
+// credential report and the account's STS preferences.
 // Requests arrive form-encoded and leave as XML (services/common/query_protocol.h); the
 // handlers here see and produce JSON like every other service's.
 // Each write is a read-modify-commit at the revisions it read (services/common/write_retry.h);

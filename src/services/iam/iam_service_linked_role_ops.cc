@@ -128,18 +128,34 @@ constexpr std::array<LinkedRole, 81> kLinkedRoles = {{
     {"wafv2", "AWSServiceRoleForWAFV2Logging"},
 }};
 
-// The role name a service's linked role has, and whether it takes a CustomSuffix.
-LinkedRole RoleFor(std::string_view service) {
-  for (const auto& r : kLinkedRoles) {
-    if (r.service == service) return r;
-  }
-  return {service, {}, false};
-}
+// The role a service principal's linked role is: its name (with "_" + `suffix` when one is
+// given), its path, and whether the service takes a CustomSuffix at all.
+struct LinkedRoleNaming {
+  std::string name;
+  std::string path;
+  bool suffix_allowed = false;
+};
 
-std::string FallbackName(std::string_view service) {
-  std::string label(service.substr(0, service.find('.')));
-  if (!label.empty()) label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
-  return "AWSServiceRoleFor" + label;
+LinkedRoleNaming NamingOf(const std::string& principal, const std::string& suffix) {
+  const std::string_view service = std::string_view(principal).substr(
+      0, principal.ends_with(kServiceSuffix) ? principal.size() - kServiceSuffix.size()
+                                             : principal.size());
+  LinkedRoleNaming n;
+  n.path = std::string(kSlrPathPrefix) + principal + "/";
+  const auto known = std::find_if(kLinkedRoles.begin(), kLinkedRoles.end(),
+                                  [&](const LinkedRole& r) { return r.service == service; });
+  if (known != kLinkedRoles.end()) {
+    n.name = std::string(known->role);
+    n.suffix_allowed = known->custom_suffix;
+  } else {
+    std::string label(service.substr(0, service.find('.')));
+    if (!label.empty()) {
+      label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
+    }
+    n.name = "AWSServiceRoleFor" + label;
+  }
+  if (!suffix.empty()) n.name += "_" + suffix;
+  return n;
 }
 
 // {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":S},
@@ -178,14 +194,8 @@ std::string TaskDoc(const std::string& task) {
 
 std::string ServiceLinkedRoleArn(const std::string& account, const std::string& principal,
                                  const std::string& suffix) {
-  const std::string_view service = std::string_view(principal).substr(
-      0, principal.ends_with(kServiceSuffix) ? principal.size() - kServiceSuffix.size()
-                                             : principal.size());
-  const LinkedRole known = RoleFor(service);
-  std::string name = known.role.empty() ? FallbackName(service) : std::string(known.role);
-  if (!suffix.empty()) name += "_" + suffix;
-  return domain::iam::IdentityArn(account, "role",
-                                  std::string(kSlrPathPrefix) + principal + "/", name);
+  const LinkedRoleNaming n = NamingOf(principal, suffix);
+  return domain::iam::IdentityArn(account, "role", n.path, n.name);
 }
 
 bool IsServiceLinkedRoleArn(std::string_view arn) {
@@ -204,20 +214,16 @@ Result<std::string> IamService::CreateServiceLinkedRole(const In& in, const Call
                   "AWSServiceName " + principal +
                       " is not the service principal of an AWS service (SERVICE.amazonaws.com).");
   }
-  const std::string_view service =
-      std::string_view(principal).substr(0, principal.size() - kServiceSuffix.size());
-  const LinkedRole known = RoleFor(service);
+  const auto suffix = in.Str("CustomSuffix");
+  const LinkedRoleNaming n = NamingOf(principal, suffix.value_or(""));
+  if (suffix && !n.suffix_allowed) {
+    return Status(ErrorCode::kInvalidParameter, "Custom suffix is not allowed for " + principal);
+  }
   Identity r;
   r.account = ctx.account;
   r.kind = "role";
-  r.name = known.role.empty() ? FallbackName(service) : std::string(known.role);
-  if (auto suffix = in.Str("CustomSuffix")) {
-    if (!known.custom_suffix) {
-      return Status(ErrorCode::kInvalidParameter, "Custom suffix is not allowed for " + principal);
-    }
-    r.name += "_" + *suffix;
-  }
-  r.path = std::string(kSlrPathPrefix) + principal + "/";
+  r.name = n.name;
+  r.path = n.path;
   r.id = domain::iam::NewUniqueId("AROA");
   r.created_ms = ctx.now_ms;
   r.trust_policy = TrustPolicyFor(principal);

@@ -147,24 +147,20 @@ Result<std::string> StsService::AssumeRoleWithSAML(const json::Input& in, const 
   const int64_t packed = PackedPolicySize(session);
   ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
 
-  // The trust policy decides alone: a SAML user has no policies of its own.
-  std::optional<policy::ResourceView> resource = TrustView(role, role_arn, account);
-  if (!resource) return SamlNotAuthorized();
   const std::string doc = provider_account + "/" + provider_name;
-  policy::ContextKeys context = SamlTrustContext(saml, ctx, claims, doc, name_qualifier, session);
-  policy::EvalRequest req;
-  req.principal = &saml;
-  req.resource = &*resource;
-  req.context = &context;
+  const policy::ContextKeys context =
+      SamlTrustContext(saml, ctx, claims, doc, name_qualifier, session);
   const bool tagged = !claims.principal_tags.empty();
-  if (!FederatedTrustAllows(req, kSamlAction, tagged, session)) return SamlNotAuthorized();
+  if (!FederatedTrustAllows(role, role_arn, account, saml, context, kSamlAction, tagged,
+                            session)) {
+    return SamlNotAuthorized();
+  }
 
   ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(account, session, ctx.now_ms, seconds));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  WriteRoleSession(w, key, account, role, session,
-                   !session.policies.empty() || !session.policy_arns.empty() || tagged, packed);
+  WriteRoleSession(w, key, account, role, session, tagged, packed);
   json::KV(w, "Subject", claims.subject);
   json::KV(w, "SubjectType", claims.subject_type);
   json::KV(w, "Issuer", claims.issuer);

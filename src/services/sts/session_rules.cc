@@ -226,11 +226,11 @@ void WriteAssumedRoleUser(json::Writer& w, const std::string& account,
 }
 
 void WriteRoleSession(json::Writer& w, const auth::IssuedKey& key, const std::string& account,
-                      const domain::iam::Identity& role, const Session& s, bool packed_shown,
+                      const domain::iam::Identity& role, const Session& s, bool tags_passed,
                       int64_t packed) {
   WriteCredentials(w, key);
   WriteAssumedRoleUser(w, account, role, s);
-  if (packed_shown) {
+  if (!s.policies.empty() || !s.policy_arns.empty() || tags_passed) {
     w.Key("PackedPolicySize");
     w.Int64(packed);
   }
@@ -290,8 +290,16 @@ void AddSessionKeys(const domain::iam::Session& s, policy::ContextKeys* keys) {
   if (!s.source_identity.empty()) keys->Set("sts:SourceIdentity", s.source_identity);
 }
 
-bool FederatedTrustAllows(policy::EvalRequest& req, const char* action, bool tagged,
+bool FederatedTrustAllows(const domain::iam::Identity& role, const std::string& role_arn,
+                          const std::string& account, const Principal& caller,
+                          const policy::ContextKeys& context, const char* action, bool tagged,
                           const domain::iam::Session& s) {
+  std::optional<policy::ResourceView> resource = TrustView(role, role_arn, account);
+  if (!resource) return false;
+  policy::EvalRequest req;
+  req.principal = &caller;
+  req.resource = &*resource;
+  req.context = &context;
   for (const char* a : {action, "sts:TagSession", "sts:SetSourceIdentity"}) {
     if (std::string_view(a) == "sts:TagSession" && !tagged) continue;
     if (std::string_view(a) == "sts:SetSourceIdentity" && s.source_identity.empty()) continue;

@@ -101,19 +101,22 @@ Result<int64_t> SessionSeconds(const json::Input& in, const domain::iam::Identit
 // aws:TagKeys of its tags, sts:SourceIdentity.
 void AddSessionKeys(const domain::iam::Session& s, policy::ContextKeys* keys);
 
-// Whether the trust policy in `req` allows a federated principal `action`, and also
-// sts:TagSession when the session has tags from the IdP (`tagged`) and sts:SetSourceIdentity
-// when it sets a source identity ("For roles that don't have this permission in the role trust
-// policy, the AssumeRole* operation will fail", IAM User Guide, source identity).
-bool FederatedTrustAllows(policy::EvalRequest& req, const char* action, bool tagged,
+// Whether `role`'s trust policy, deciding alone (a federated caller has no policies of its
+// own), allows `caller` `action` under `context`, and also sts:TagSession when the session has
+// tags from the IdP (`tagged`) and sts:SetSourceIdentity when it sets a source identity ("For
+// roles that don't have this permission in the role trust policy, the AssumeRole* operation
+// will fail", IAM User Guide, source identity). False when the trust policy does not parse.
+bool FederatedTrustAllows(const domain::iam::Identity& role, const std::string& role_arn,
+                          const std::string& account, const auth::Principal& caller,
+                          const policy::ContextKeys& context, const char* action, bool tagged,
                           const domain::iam::Session& s);
 
 // The members every AssumeRole* answer has: Credentials, AssumedRoleUser, PackedPolicySize
-// when `packed_shown` (AWS answers it only when session policies or tags were passed) and
-// SourceIdentity when the session has one.
+// (`packed`) when the session has session policies or `tags_passed` (AWS answers it only when
+// session policies or tags were passed) and SourceIdentity when the session has one.
 void WriteRoleSession(json::Writer& w, const auth::IssuedKey& key, const std::string& account,
                       const domain::iam::Identity& role, const domain::iam::Session& s,
-                      bool packed_shown, int64_t packed);
+                      bool tags_passed, int64_t packed);
 
 // The AssumedRoleUser member of an answer (AssumeRole, AssumeRoleWithWebIdentity): the
 // session's id and ARN under `role` of `account`.

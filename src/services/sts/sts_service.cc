@@ -287,10 +287,7 @@ Result<std::string> StsService::AssumeRole(const json::Input& in, const CallCont
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  // AWS answers PackedPolicySize only for a request that passes session policies or tags.
-  WriteRoleSession(w, key, account, role, session,
-                   !session.policies.empty() || !session.policy_arns.empty() || tags_passed,
-                   packed);
+  WriteRoleSession(w, key, account, role, session, tags_passed, packed);
   w.EndObject();
   return json::Finish(buf);
 }

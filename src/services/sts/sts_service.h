@@ -1,8 +1,8 @@
 // The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken,
 // GetFederationToken, AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML,
-// GetAccessKeyInfo and DecodeAuthorizationMessage. Temporary credentials (ASIA... + session token) are stored sealed
-// (auth/identity_resolver.h) and expire; the authenticator refuses them afterwards with
-// ExpiredToken.
+// GetAccessKeyInfo and DecodeAuthorizationMessage. Temporary credentials (ASIA... + session
+// token) are stored sealed (auth/identity_resolver.h) and expire; the authenticator refuses
+// them afterwards with ExpiredToken.
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
 // (auth/policy/evaluator.h): it must allow the caller, naming it directly or naming its
 // account, in which case the caller's own identity policies must allow sts:AssumeRole too.

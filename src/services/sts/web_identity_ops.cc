@@ -159,23 +159,17 @@ Result<std::string> StsService::AssumeRoleWithWebIdentity(const json::Input& in,
   const int64_t packed = PackedPolicySize(session);
   ARCANA_RETURN_IF_ERROR(CheckPackedPolicySize(packed));
 
-  // The trust policy decides alone: a web identity has no policies of its own.
-  std::optional<policy::ResourceView> resource = TrustView(role, role_arn, account);
-  if (!resource) return NotAuthorized();
-  policy::ContextKeys context = TrustContext(web, ctx, url, token, audience, session);
-  policy::EvalRequest req;
-  req.principal = &web;
-  req.resource = &*resource;
-  req.context = &context;
+  const policy::ContextKeys context = TrustContext(web, ctx, url, token, audience, session);
   const bool tagged = !token.principal_tags.empty();
-  if (!FederatedTrustAllows(req, kAction, tagged, session)) return NotAuthorized();
+  if (!FederatedTrustAllows(role, role_arn, account, web, context, kAction, tagged, session)) {
+    return NotAuthorized();
+  }
 
   ARCANA_ASSIGN_OR_RETURN(auto key, resolver_.CreateSession(account, session, ctx.now_ms, seconds));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  WriteRoleSession(w, key, account, role, session,
-                   !session.policies.empty() || !session.policy_arns.empty() || tagged, packed);
+  WriteRoleSession(w, key, account, role, session, tagged, packed);
   json::KV(w, "SubjectFromWebIdentityToken", token.subject);
   json::KV(w, "Provider", provider.Arn());
   json::KV(w, "Audience", audience);
