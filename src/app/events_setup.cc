@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "events/detections.h"
+#include "events/scheduled_rules.h"
 
 namespace arcana::app {
 
@@ -37,8 +38,14 @@ EventBusParts OpenEventBus(const config::Config& cfg, const std::string& node,
   return parts;
 }
 
-void RegisterEventJobs(jobs::Scheduler& scheduler, events::Deliverer& deliverer,
-                       storage::EventDeliveryStore& store) {
+void RegisterEventJobs(jobs::Scheduler& scheduler, const EventBusParts& parts,
+                       storage::EventDeliveryStore& store, storage::EventRuleStore& rules) {
+  events::Deliverer& deliverer = *parts.deliverer;
+  events::EventBus& bus = *parts.bus;
+  scheduler.OnPrefix(events::kScheduleJobPrefix, std::nullopt,
+                     [&rules, &bus](jobs::JobRun& run) -> Status {
+                       return events::RunScheduledRule(run, rules, bus);
+                     });
   scheduler.Every("events.deliveries", 5s, [&deliverer, &store](jobs::JobRun&) -> Status {
     size_t claimed = deliverer.ClaimDue();
     if (claimed > 0) spdlog::info("events: {} pending deliveries claimed by this node", claimed);

@@ -9,6 +9,7 @@
 //                                  while the store's pending deliveries are at the cap
 //   events.trim        every hour  dead-lettered deliveries older than 14 days, and beyond
 //                                  the newest 10000, are deleted; stale denial counters too
+//   events.schedule:*  per rule    a scheduled rule's runs (events/scheduled_rules.h)
 #pragma once
 
 #include "audit/audit_trail.h"
@@ -34,8 +35,8 @@ struct EventBusParts {
 EventBusParts OpenEventBus(const config::Config& cfg, const std::string& node,
                            storage::Stores& stores, audit::AuditTrail& trail);
 
-// The jobs above. deliverer and store must outlive the scheduler's runs.
-void RegisterEventJobs(jobs::Scheduler& scheduler, events::Deliverer& deliverer,
-                       storage::EventDeliveryStore& store);
+// The jobs above. Everything passed must outlive the scheduler's runs.
+void RegisterEventJobs(jobs::Scheduler& scheduler, const EventBusParts& parts,
+                       storage::EventDeliveryStore& store, storage::EventRuleStore& rules);
 
 }  // namespace arcana::app

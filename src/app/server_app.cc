@@ -318,7 +318,9 @@ int RunServer(const config::Config& cfg) {
   jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
   RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes(), audit);
   RegisterIdentityJobs(scheduler, stores.identities());
-  RegisterEventJobs(scheduler, *event_parts.deliverer, stores.event_deliveries());
+  RegisterEventJobs(scheduler, event_parts, stores.event_deliveries(), stores.event_rules());
+  // PutRule schedules a scheduled rule's runs, and wakes this node's scheduler to see them.
+  events.ScheduleRunsWith(&stores.jobs(), [&scheduler] { scheduler.Wake(); });
   // Rotation: functions call this node back (a wildcard listener through loopback).
   rotation::RotationOptions rotation_options;
   rotation_options.retry_base = std::chrono::seconds(cfg.rotation_retry_seconds);

@@ -95,11 +95,16 @@ void EventBus::Route(const Event& e) {
           std::chrono::system_clock::now().time_since_epoch())
           .count());
   for (const CompiledRule& rule : **rules) {
-    if (rule.bus != e.bus) continue;  // a rule sees the events of its own bus only
-    // As EventBridge: an ENABLED rule matches every event except read-only management events
-    // delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
-    if (e.read_only_management && !rule.all_management_events) continue;
-    if (!rule.pattern.Matches(doc)) continue;
+    if (!e.rule_arn.empty()) {
+      // A scheduled rule's event: for that rule alone, whatever its pattern.
+      if (rule.arn != e.rule_arn) continue;
+    } else {
+      if (rule.bus != e.bus) continue;  // a rule sees the events of its own bus only
+      // As EventBridge: an ENABLED rule matches every event except read-only management
+      // events delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
+      if (e.read_only_management && !rule.all_management_events) continue;
+      if (!rule.pattern || !rule.pattern->Matches(doc)) continue;
+    }
     const domain::events::MatchContext match{rule.arn, rule.name, ingestion_time};
     for (const auto& target : rule.targets) {
       if (auto to = domain::events::ParseBusTargetArn(target.url)) {
@@ -130,6 +135,7 @@ void EventBus::Forward(const Event& e, const std::string& bus) {
   }
   Event copy = e;
   copy.bus = bus;
+  copy.rule_arn.clear();  // a scheduled event, once on another bus, is matched as any other
   ++copy.forwards;
   Publish(std::move(copy));
 }

@@ -5,7 +5,8 @@
 // events go to the default bus, PutEvents' to the bus it names; a read-only call's event
 // only against rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and hands each
 // matching target a delivery (events/delivery.h: stored, then attempted here or by another
-// node), or, for an event-bus target, queues the event again on that bus.
+// node), or, for an event-bus target, queues the event again on that bus. A scheduled rule's
+// event (Event::rule_arn, events/scheduled_rules.h) goes to that rule's targets alone.
 //
 // Write only queues the record (at most kMaxQueued; beyond that records are dropped for
 // events and counted, the audit trail itself is unaffected), so event routing never delays

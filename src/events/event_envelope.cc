@@ -90,4 +90,11 @@ Event MakeEvent(const std::string& source, const std::string& detail_type,
   return e;
 }
 
+Event ScheduledRuleEvent(const std::string& account, const std::string& region,
+                         const std::string& rule_arn, int64_t time_ms) {
+  Event e = MakeEvent("aws.events", "Scheduled Event", account, region, time_ms, {rule_arn}, "{}");
+  e.rule_arn = rule_arn;
+  return e;
+}
+
 }  // namespace arcana::events

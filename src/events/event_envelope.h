@@ -32,6 +32,9 @@ struct Event {
   std::string bus = "default";
   // How many rules' event-bus targets have forwarded it so far (EventBus bounds it).
   int forwards = 0;
+  // A scheduled rule's event (ScheduledRuleEvent): it goes to that rule's targets only,
+  // matched against no pattern, as EventBridge sends a schedule's events.
+  std::string rule_arn;
 };
 
 // "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.
@@ -40,6 +43,13 @@ std::string EventSourceOf(const std::string& cloudtrail_event_source);
 // The event of one audit record (a parsed CloudTrail-shaped object). Records without an
 // account (an unauthenticated call) take fallback_account.
 Event RecordEvent(const rapidjson::Value& record, const std::string& fallback_account);
+
+// The event a scheduled rule sends its targets at each run (time_ms: the run's due time):
+//   {"version":"0","id":<uuid>,"detail-type":"Scheduled Event","source":"aws.events",
+//    "account","time","region","resources":[<rule ARN>],"detail":{}}
+// with rule_arn set, so it reaches that rule only.
+Event ScheduledRuleEvent(const std::string& account, const std::string& region,
+                         const std::string& rule_arn, int64_t time_ms);
 
 // An event with the given fields; detail_json is a JSON object.
 Event MakeEvent(const std::string& source, const std::string& detail_type,

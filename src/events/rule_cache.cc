@@ -45,16 +45,20 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& sco
       // ENABLED and ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS both route; only the latter
       // takes read-only management events (EventBus::Route).
       if (r.state == "DISABLED") continue;
-      auto pattern = domain::events::EventPattern::Parse(r.event_pattern);
-      if (!pattern.ok()) {
-        spdlog::warn("events: rule {} has an invalid stored pattern: {}", r.arn,
-                     pattern.status().message());
-        continue;
+      std::optional<domain::events::EventPattern> pattern;
+      if (!r.event_pattern.empty()) {  // "": a rule run on a schedule only
+        auto parsed = domain::events::EventPattern::Parse(r.event_pattern);
+        if (!parsed.ok()) {
+          spdlog::warn("events: rule {} has an invalid stored pattern: {}", r.arn,
+                       parsed.status().message());
+          continue;
+        }
+        pattern = std::move(*parsed);
       }
       ARCANA_ASSIGN_OR_RETURN(auto targets, store_.ListTargets(scope, r.name, "", storage::kMaxListLimit));
       if (targets.empty()) continue;
       storage::RuleKeyParts key = storage::SplitRuleKey(r.name);
-      CompiledRule rule{std::move(key.name), r.arn, std::move(*pattern), {},
+      CompiledRule rule{std::move(key.name), r.arn, std::move(pattern), {},
                         r.state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
                         std::move(key.bus)};
       for (const auto& t : targets) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,7 +26,9 @@ namespace arcana::events {
 struct CompiledRule {
   std::string name;  // the rule's name (not its store key)
   std::string arn;
-  domain::events::EventPattern pattern;
+  // nullopt for a rule run on a schedule only: it matches no event, its scheduled events
+  // are routed to it by ARN (Event::rule_arn).
+  std::optional<domain::events::EventPattern> pattern;
   std::vector<domain::events::HttpTarget> targets;
   // State ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: also matches read-only management
   // events (Event::read_only_management); an ENABLED rule does not.

@@ -57,10 +57,13 @@ struct EventBusRecord {
 struct EventRuleRecord {
   std::string name;           // the rule's key (RuleKey), unique in a scope
   std::string arn;            // arn:aws:events:<region>:<account>:rule/[<bus>/]<name>
-  std::string event_pattern;  // the JSON pattern as given
+  std::string event_pattern;  // the JSON pattern as given; "" for a rule run on a schedule only
   std::string state;          // "ENABLED" | "DISABLED"
   std::string description;
   int64_t created_ms = 0;
+  // rate(...) or cron(...) as given ("" for a rule of events only); only default-bus rules
+  // have one (services/events). Their runs are leased jobs (events/scheduled_rules.h).
+  std::string schedule_expression;
 };
 
 struct EventTagRecord {
@@ -107,7 +110,7 @@ class EventRuleStore {
   virtual Status EditBusPolicy(const Scope& scope, const std::string& bus, const std::string& kind,
                                const PolicyEdit& edit) = 0;
 
-  // Creates the rule, or replaces its pattern, state and description (created_ms and arn of
+  // Creates the rule, or replaces its pattern, schedule, state and description (created_ms and arn of
   // an existing rule are kept). A rule of a custom bus (key "<bus>/<name>") needs the bus:
   // kResourceNotFound when it does not exist (checked in the write). Creating one beyond
   // max_rules rules on its bus is kLimitExceeded. tags are the new rule's tags; they are

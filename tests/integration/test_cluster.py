@@ -717,6 +717,58 @@ def test_scheduled_purge_runs_once_with_three_nodes(cluster):
     assert_alive(*nodes)
 
 
+def test_a_scheduled_rule_runs_once_with_three_nodes(cluster):
+    """A scheduled rule's run is a leased job (events/scheduled_rules.h): with three nodes it
+    sends its event once. Each round makes the rule's job due now in the database and wakes
+    all three nodes' schedulers at once (a PutRule with a ScheduleExpression through each
+    node), so they race for it; the target receives one event per round, each its own."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    bodies: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        nodes = cluster.start(3)
+        clients = [client(n, "events") for n in nodes]
+        arn = clients[0].put_rule(Name="tick", ScheduleExpression="rate(5 minutes)")["RuleArn"]
+        clients[1].put_targets(Rule="tick", Targets=[
+            {"Id": "hook", "Arn": f"http://127.0.0.1:{httpd.server_address[1]}/"}])
+        job = "events.schedule:123456789012:us-east-1:tick"
+        for round_ in range(1, 4):
+            assert cluster.psql(f"UPDATE jobs SET due_ms = {int(time.time() * 1000) - 1000} "
+                                f"WHERE name = '{job}' RETURNING name") == job
+            wakers = [threading.Thread(target=c.put_rule,
+                                       kwargs={"Name": f"waker{i}",
+                                               "ScheduleExpression": "rate(1 day)"})
+                      for i, c in enumerate(clients)]
+            for w in wakers:
+                w.start()
+            for w in wakers:
+                w.join()
+            deadline = time.monotonic() + 30
+            while len(bodies) < round_ and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(2)  # a second run, had one raced, would have delivered by now
+            assert len(bodies) == round_, bodies
+        assert {b["resources"][0] for b in bodies} == {arn}
+        assert len({b["id"] for b in bodies}) == 3
+        assert_alive(*nodes)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 # --------------------------------------------------------------------------- (f) root key
 
 def test_node_with_another_root_key_refuses_to_start(cluster, tmp_path):

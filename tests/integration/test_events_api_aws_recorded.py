@@ -186,15 +186,31 @@ def test_put_rule_with_invalid_schedule_rate(ev, expression):
 
 @pytest.mark.parametrize("expression", [
     # test_events_schedule.py TestScheduleCron::tests_put_rule_with_schedule_cron: AWS created
-    # these rules. This server runs no schedules, so it refuses them, but as unsupported, not as
-    # invalid.
+    # these rules; TestScheduleRate::test_put_rule_with_schedule recorded ListRules' entry.
     "cron(0 10 * * ? *)", "cron(15 12 * * ? *)", "cron(0 18 ? * MON-FRI *)", "cron(0 8 1 * ? *)",
     "cron(0/15 * * * ? *)", "cron(0/10 * ? * MON-FRI *)", "cron(0/5 8-17 ? * MON-FRI *)",
     "cron(0/30 20-23 ? * MON-FRI *)", "cron(0/30 0-2 ? * MON-FRI *)", "rate(1 minute)",
 ])
 def test_put_rule_with_schedule_aws_accepted(ev, expression):
-    assert error_of(ev.put_rule, Name="rule-schedule", ScheduleExpression=expression)[:2] == (
-        "ValidationException", "Parameter ScheduleExpression is not supported by this server.")
+    arn = ev.put_rule(Name="rule-schedule", ScheduleExpression=expression)["RuleArn"]
+    try:
+        rules = ev.list_rules(NamePrefix="rule-schedule")["Rules"]
+        assert rules == [{"Name": "rule-schedule", "Arn": arn, "ScheduleExpression": expression,
+                          "State": "ENABLED", "EventBusName": "default"}]
+    finally:
+        ev.delete_rule(Name="rule-schedule")
+
+
+def test_put_rule_with_schedule_on_a_custom_bus(ev):
+    """TestScheduleRate::tests_put_rule_with_schedule_custom_event_bus (recorded)."""
+    ev.create_event_bus(Name="schedule-bus")
+    try:
+        assert error_of(ev.put_rule, Name="rule-schedule", EventBusName="schedule-bus",
+                        ScheduleExpression="rate(1 minute)") == (
+            "ValidationException",
+            "ScheduleExpression is supported only on the default event bus.", 400)
+    finally:
+        ev.delete_event_bus(Name="schedule-bus")
 
 
 @pytest.mark.parametrize("expression", [

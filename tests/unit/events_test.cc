@@ -399,5 +399,65 @@ TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
   EXPECT_EQ(posted[2].first, "http://c");
 }
 
+// A scheduled rule's event (events/scheduled_rules.h) reaches that rule's targets alone: not
+// the rules whose patterns it would match, and a schedule-only rule matches no other event.
+TEST_F(EventBusTest, AScheduledEventReachesItsRuleOnly) {
+  const storage::Scope scope{"123456789012", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> posted;  // (url, body)
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.store = &stores_->event_deliveries();
+  o.post = [&](const std::string& url, const std::string& body) {
+    std::lock_guard<std::mutex> l(mu);
+    posted.emplace_back(url, body);
+    return Status::Ok();
+  };
+  EventBus bus(std::make_unique<RuleCache>(rules, stores_->follower()),
+               std::make_unique<Detector>(nullptr), std::make_unique<Deliverer>(o),
+               "123456789012");
+  const std::string tick = "arn:aws:events:us-east-1:123456789012:rule/tick";
+  storage::EventRuleRecord scheduled{"tick", tick, "", "ENABLED", "", 1};
+  scheduled.schedule_expression = "rate(1 minute)";
+  ASSERT_TRUE(rules.PutRule(scope, scheduled, 10, {}).ok());
+  ASSERT_TRUE(rules.PutRule(scope, {"watch", "arn:aws:events:us-east-1:123456789012:rule/watch",
+                                    R"({"source":["aws.events","aws.secretsmanager"]})",
+                                    "ENABLED", "", 1},
+                            10, {}).ok());
+  auto target = [](const char* id, const char* url) {
+    return storage::EventTargetRecord{
+        id, domain::events::EncodeTarget({id, url, std::nullopt, "", std::nullopt, std::nullopt})};
+  };
+  ASSERT_TRUE(rules.PutTargets(scope, "tick", {target("s", "http://s")}, 5).ok());
+  ASSERT_TRUE(rules.PutTargets(scope, "watch", {target("p", "http://p")}, 5).ok());
+  bus.Publish(ScheduledRuleEvent(scope.account, scope.region, tick, 1'700'000'000'000));
+  ASSERT_TRUE(bus.Write(R"({"eventSource":"secretsmanager.amazonaws.com","eventName":"X",)"
+                        R"("awsRegion":"us-east-1","recipientAccountId":"123456789012",)"
+                        R"("resources":[]})")
+                  .ok());
+  auto count = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return posted.size();
+  };
+  for (int i = 0; i < 2000 && count() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // nothing more comes
+  bus.Close();
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(posted.size(), 2u);
+  std::sort(posted.begin(), posted.end());
+  EXPECT_EQ(posted[0].first, "http://p");  // the API call's record, by the pattern
+  EXPECT_STREQ(Parse(posted[0].second)["source"].GetString(), "aws.secretsmanager");
+  EXPECT_EQ(posted[1].first, "http://s");  // the scheduled event, by the rule's ARN
+  auto event = Parse(posted[1].second);
+  EXPECT_STREQ(event["detail-type"].GetString(), "Scheduled Event");
+  EXPECT_STREQ(event["source"].GetString(), "aws.events");
+  EXPECT_STREQ(event["time"].GetString(), "2023-11-14T22:13:20Z");
+  EXPECT_STREQ(event["resources"][0].GetString(), tick.c_str());
+  EXPECT_TRUE(event["detail"].IsObject() && event["detail"].ObjectEmpty());
+}
+
 }  // namespace
 }  // namespace arcana::events

@@ -7,8 +7,8 @@
 //                 (0-59, 0-23, 1-31, 1-12 or JAN-DEC, 1-7 or SUN-SAT, four digits), lists,
 //                 ranges, /steps, L, W and #, and exactly one of day-of-month and day-of-week
 //                 "?".
-// Only the syntax: Arcana does not run schedules (services/events/events_service.h), but an
-// expression AWS would refuse is refused with AWS's answer.
+// Only the syntax (an expression AWS would refuse is refused with AWS's answer); when a
+// well-formed one runs is domain/events/schedule_times.h.
 // Thread-safety: pure function.
 #pragma once
 

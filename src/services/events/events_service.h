@@ -41,9 +41,12 @@
 // placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts,
 // capped at kMaxDeliveryRetries) and RoleArn (kept, unused) are honoured; the others
 // (DeadLetterConfig, SqsParameters, ...) are refused.
-// Limits as AWS: 300 rules per bus, 5 targets per rule. Rules with a ScheduleExpression are
-// not served (ValidationException); a malformed one is refused as AWS refuses it
-// ("Parameter ScheduleExpression is not valid.", domain/events/schedule_expression.h).
+// Limits as AWS: 300 rules per bus, 5 targets per rule. A rule of the default bus may have a
+// ScheduleExpression (rate(...) or cron(...), with or without an EventPattern): it runs on
+// that schedule once across every node (events/scheduled_rules.h), sending its targets a
+// "Scheduled Event"; a malformed one is refused as AWS refuses it ("Parameter
+// ScheduleExpression is not valid.", domain/events/schedule_expression.h), and one on another
+// bus with AWS's "ScheduleExpression is supported only on the default event bus.".
 // Rule names and target ids are checked against the model's patterns ([\.\-_A-Za-z0-9]+) with
 // AWS's "1 validation error detected" wording, and so are event bus names or ARNs
 // (EventBusNameOrArn, matched by EventBusNameOrArnMatches).
@@ -51,6 +54,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +62,7 @@
 #include "events/event_bus.h"
 #include "services/common/service.h"
 #include "storage/event_rule_store.h"
+#include "storage/job_store.h"
 #include "storage/meta_store.h"
 
 namespace arcana::services::events {
@@ -75,6 +80,12 @@ class EventsService final : public Service {
   // PutEvents hands its events to `bus` (this node's event bus; it must outlive this object).
   // Without one (no bus configured) PutEvents accepts events that then match no rule.
   void PublishTo(::arcana::events::EventBus* bus) { bus_ = bus; }
+  // Where scheduled rules' runs are scheduled (the store's jobs), and how this node's
+  // scheduler is woken to see a new one. Without it PutRule refuses a ScheduleExpression.
+  void ScheduleRunsWith(storage::JobStore* jobs, std::function<void()> wake) {
+    jobs_ = jobs;
+    wake_ = std::move(wake);
+  }
   std::string_view target_prefix() const override { return "AWSEvents"; }
   std::string_view signing_name() const override { return "events"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -129,6 +140,8 @@ class EventsService final : public Service {
   storage::EventRuleStore& rules_;
   storage::MetaStore& meta_;
   ::arcana::events::EventBus* bus_ = nullptr;
+  storage::JobStore* jobs_ = nullptr;
+  std::function<void()> wake_;
   ModelValidator validator_;
 };
 

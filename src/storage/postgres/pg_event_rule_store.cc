@@ -80,6 +80,9 @@ CREATE TABLE event_bus_policies (
 );
 )sql";
 
+// A rule's ScheduleExpression ("" for a rule of events only).
+const char* const kEventsV6 = "ALTER TABLE event_rules ADD COLUMN schedule TEXT NOT NULL DEFAULT '';";
+
 // A bus's columns and its policy ("" when none); conditions name the bus table "b".
 constexpr const char* kBusColumns =
     "SELECT b.name, b.arn, b.description, b.created_ms, b.modified_ms, "
@@ -124,10 +127,18 @@ int64_t CountBusRules(Tx& tx, const Scope& scope, const std::string& bus) {
 }
 
 constexpr const char* kRuleColumns =
-    "SELECT name, arn, pattern, state, description, created_ms FROM event_rules ";
+    "SELECT name, arn, pattern, state, description, created_ms, schedule FROM event_rules ";
 
 EventRuleRecord Decode(const pqxx::row& row) {
-  return {Text(row[0]), Text(row[1]), Text(row[2]), Text(row[3]), Text(row[4]), Int(row[5])};
+  EventRuleRecord r;
+  r.name = Text(row[0]);
+  r.arn = Text(row[1]);
+  r.event_pattern = Text(row[2]);
+  r.state = Text(row[3]);
+  r.description = Text(row[4]);
+  r.created_ms = Int(row[5]);
+  r.schedule_expression = Text(row[6]);
+  return r;
 }
 
 // Locks the rule's row for this write and returns its ARN, or kResourceNotFound.
@@ -160,7 +171,7 @@ void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
 }  // namespace
 
 Migrations PgEventRuleStore::Schema() {
-  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5}};
+  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5, kEventsV6}};
 }
 
 Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
@@ -177,11 +188,12 @@ Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, s
     }
     tx.Exec(
         "INSERT INTO event_rules (account, region, name, arn, pattern, state, description, "
-        "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (account, region, name) "
-        "DO UPDATE SET pattern = excluded.pattern, state = excluded.state, "
-        "description = excluded.description",
+        "created_ms, schedule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (account, region, name) DO UPDATE SET pattern = excluded.pattern, "
+        "state = excluded.state, description = excluded.description, "
+        "schedule = excluded.schedule",
         {scope.account, scope.region, r.name, r.arn, r.event_pattern, r.state, r.description,
-         r.created_ms});
+         r.created_ms, r.schedule_expression});
     if (!existing.ok()) WriteTags(tx, scope, r.name, tags);
     tx.AddChange({0, 0, scope.account, scope.region, kService,
                   existing.ok() ? *existing : r.arn, "PutRule"});

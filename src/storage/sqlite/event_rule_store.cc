@@ -76,6 +76,10 @@ const char* const kEventsMigrations[] = {
       PRIMARY KEY (account, region, bus)
     ) WITHOUT ROWID;
     )sql",
+    // 6: a rule's ScheduleExpression ("" for a rule of events only).
+    R"sql(
+    ALTER TABLE event_rules ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // The bus a rule key names ("default" for a key without '/').
@@ -92,6 +96,7 @@ EventRuleRecord ReadRule(sqlite3_stmt* st) {
   r.state = ColText(st, 3);
   r.description = ColText(st, 4);
   r.created_ms = sqlite3_column_int64(st, 5);
+  r.schedule_expression = ColText(st, 6);
   return r;
 }
 
@@ -247,8 +252,9 @@ Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& 
     }
     sqlite3_stmt* st = c.Prepare(
         "INSERT INTO event_rules (account, region, name, arn, pattern, state, description, "
-        "created_ms) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (account, region, name) DO UPDATE SET "
-        "pattern = excluded.pattern, state = excluded.state, description = excluded.description");
+        "created_ms, schedule) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (account, region, name) "
+        "DO UPDATE SET pattern = excluded.pattern, state = excluded.state, "
+        "description = excluded.description, schedule = excluded.schedule");
     if (!st) return DbError(c.db(), "prepare");
     BindScope(st, scope);
     BindText(st, 3, r.name);
@@ -257,6 +263,7 @@ Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& 
     BindText(st, 6, r.state);
     BindText(st, 7, r.description);
     sqlite3_bind_int64(st, 8, r.created_ms);
+    BindText(st, 9, r.schedule_expression);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "write rule"));
     if (!existing.ok()) ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, r.name, tags));
     return txn.AddChange(scope.account, scope.region, kService,
@@ -268,7 +275,7 @@ Result<std::optional<EventRuleRecord>> SqliteEventRuleStore::GetRule(const Scope
                                                                      const std::string& name) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT name, arn, pattern, state, description, created_ms FROM event_rules "
+      "SELECT name, arn, pattern, state, description, created_ms, schedule FROM event_rules "
       "WHERE account = ? AND region = ? AND name = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindScope(st, scope);
@@ -286,7 +293,7 @@ Result<std::vector<EventRuleRecord>> SqliteEventRuleStore::ListRules(
     size_t limit, bool default_bus_only) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT name, arn, pattern, state, description, created_ms FROM event_rules "
+      "SELECT name, arn, pattern, state, description, created_ms, schedule FROM event_rules "
       "WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
       "AND (? = 0 OR instr(name, '/') = 0) ORDER BY name LIMIT ?");
   if (!st) return DbError(c->db(), "prepare");
