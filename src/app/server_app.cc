@@ -267,6 +267,16 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
   services::events::EventsService events(stores.event_rules(), stores.meta());
   events.PublishTo(event_bus);  // PutEvents: applications' own events onto this node's bus
+  // Connections and API destinations, their credentials sealed under the root key; API
+  // destination targets are resolved through the service at each attempt, and detached
+  // before `events` is destroyed (the deliverer outlives it).
+  events.ServeConnectionsWith(&stores.event_connections(), root.get());
+  event_parts.deliverer->SetApiDestinationResolver(
+      [&events](const storage::EventDelivery& d) { return events.ApiDestinationRequest(d); });
+  struct DetachApiDestinations {
+    events::Deliverer& d;
+    ~DetachApiDestinations() { d.SetApiDestinationResolver(nullptr); }
+  } detach_api_destinations{*event_parts.deliverer};
   pipeline.AddService(&events);  // EventBridge rules and targets (AWSEvents.*)
 
   net::ServerOptions so;

@@ -16,27 +16,30 @@ constexpr size_t kMaxItems = 100;
 
 // Member names whose scalar values are metadata in every operation of the services served
 // (Lambda's: function names, ARNs, runtime, handler, role, sizes; never Payload, ZipFile,
-// LogResult or environment values).
+// LogResult or environment values; EventBridge connections' and API destinations': ARNs,
+// states, authorization types, times, never Password, ApiKeyValue, ClientSecret, a
+// parameter's Key or Value, or an endpoint URL, which may carry credentials).
 // Sorted (binary search). Adding a name here is a security decision: check that no
 // operation of any modelled service uses it for a value, plaintext or password.
-constexpr std::array<std::string_view, 164> kSafe = {
-    "ARN", "AccessKeyId", "AliasArn", "AliasName", "AllowedPattern", "Arn", "AssignmentStatus",
-    "Audience", "AutomaticallyAfterDays", "BypassPolicyLockoutSafetyCheck", "ClientRequestToken",
-    "CodeSha256", "CodeSize", "Constraints", "CreatedDate", "CreationDate", "CurrentKeyMaterialId",
-    "CustomKeyStoreId", "CustomerMasterKeySpec", "DataKeyPairSpec", "DataKeySpec", "DataType",
-    "DeletedDate", "DeletionDate", "Description", "DestinationEncryptionAlgorithm",
-    "DestinationKeyId", "DryRun", "Duration", "EnableDate", "Enabled", "EncryptionAlgorithm",
-    "ExcludeCharacters", "ExcludeLowercase", "ExcludeNumbers", "ExcludePunctuation",
-    "ExcludeUppercase", "ExecutedVersion", "ForceDeleteWithoutRecovery",
+constexpr std::array<std::string_view, 174> kSafe = {
+    "ARN", "AccessKeyId", "AliasArn", "AliasName", "AllowedPattern", "ApiDestinationArn",
+    "ApiDestinationState", "Arn", "AssignmentStatus", "Audience", "AuthorizationType",
+    "AutomaticallyAfterDays", "BypassPolicyLockoutSafetyCheck", "ClientRequestToken", "CodeSha256",
+    "CodeSize", "ConnectionArn", "ConnectionState", "Constraints", "CreatedDate", "CreationDate",
+    "CreationTime", "CurrentKeyMaterialId", "CustomKeyStoreId", "CustomerMasterKeySpec",
+    "DataKeyPairSpec", "DataKeySpec", "DataType", "DeletedDate", "DeletionDate", "Description",
+    "DestinationEncryptionAlgorithm", "DestinationKeyId", "DryRun", "Duration", "EnableDate",
+    "Enabled", "EncryptionAlgorithm", "ExcludeCharacters", "ExcludeLowercase", "ExcludeNumbers",
+    "ExcludePunctuation", "ExcludeUppercase", "ExecutedVersion", "ForceDeleteWithoutRecovery",
     "ForceOverwriteReplicaSecret", "FunctionArn", "FunctionError", "FunctionName", "GrantId",
-    "GrantName", "GranteePrincipal", "GroupName", "Handler", "IncludeDeprecated",
-    "IncludePlannedDeletion", "IncludeSpace", "InvocationType", "Issuer", "KeyArn", "KeyId",
-    "KeyManager", "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage", "KmsKeyId", "Label", "Labels",
-    "LastAccessedDate", "LastChangedDate", "LastModified", "LastModifiedDate", "LastModifiedUser",
-    "LastRotatedDate", "LastRotationDate", "LastUpdatedDate", "Limit", "LogType", "MacAlgorithm",
-    "Marker", "MaxItems", "MaxResults", "MemorySize", "MessageType", "MultiRegion", "Name",
-    "NameQualifier", "Names", "NewServerCertificateName", "NextMarker", "NextRotationDate",
-    "NextToken", "NumberOfBytes",
+    "GrantName", "GranteePrincipal", "GroupName", "Handler", "HttpMethod", "IncludeDeprecated",
+    "IncludePlannedDeletion", "IncludeSpace", "InvocationRateLimitPerSecond", "InvocationType",
+    "Issuer", "KeyArn", "KeyId", "KeyManager", "KeyMaterialId", "KeySpec", "KeyState", "KeyUsage",
+    "KmsKeyId", "Label", "Labels", "LastAccessedDate", "LastAuthorizedTime", "LastChangedDate",
+    "LastModified", "LastModifiedDate", "LastModifiedTime", "LastModifiedUser", "LastRotatedDate",
+    "LastRotationDate", "LastUpdatedDate", "Limit", "LogType", "MacAlgorithm", "Marker", "MaxItems",
+    "MaxResults", "MemorySize", "MessageType", "MultiRegion", "Name", "NameQualifier", "Names",
+    "NewServerCertificateName", "NextMarker", "NextRotationDate", "NextToken", "NumberOfBytes",
     "Operations", "Origin", "OwningService", "PackageType", "ParameterVersion", "PasswordLength",
     "Path", "PendingDeletionWindowInDays", "PendingWindowInDays", "Policies", "Policy", "PolicyArn",
     "PolicyName", "PolicyStatus", "PolicyText", "PolicyType", "PrimaryRegion", "PrincipalArn",

@@ -365,7 +365,25 @@ void Deliverer::SetLambdaInvoker(InvokeFn invoke) {
   invoke_ = std::move(invoke);
 }
 
+void Deliverer::SetApiDestinationResolver(ApiDestinationFn resolve) {
+  std::unique_lock lock(invoke_mu_);
+  resolve_ = std::move(resolve);
+}
+
 Status Deliverer::Send(const storage::EventDelivery& d) {
+  if (domain::events::IsApiDestinationArn(d.url)) {
+    std::shared_lock lock(invoke_mu_);
+    if (!resolve_) {
+      return Status(ErrorCode::kServiceUnavailable, "no API destination service on this node");
+    }
+    ARCANA_ASSIGN_OR_RETURN(domain::events::OutgoingRequest req, resolve_(d));
+    lock.unlock();
+    ARCANA_ASSIGN_OR_RETURN(OutgoingAnswer answer, options_.send(req));
+    if (answer.status < 200 || answer.status >= 300) {
+      return Status(ErrorCode::kServiceUnavailable, "HTTP " + std::to_string(answer.status));
+    }
+    return Status::Ok();
+  }
   if (!domain::events::IsLambdaFunctionArn(d.url)) return options_.post(d.url, d.body);
   std::shared_lock lock(invoke_mu_);
   if (!invoke_) return Status(ErrorCode::kServiceUnavailable, "no Lambda service on this node");

@@ -1,7 +1,10 @@
 // Delivery of matched events to targets: to an HTTP(S) endpoint, POST <url> with the body
 // (the event, or what the target's Input, InputPath or InputTransformer makes of it) as
 // application/json, a 2xx answer delivering it; to a Lambda function (the target is its ARN),
-// an asynchronous invocation with the body as its event, accepted delivering it. Otherwise it
+// an asynchronous invocation with the body as its event, accepted delivering it; to an API
+// destination (the target is its ARN), the request its resolver (SetApiDestinationResolver:
+// the events service, which unseals the connection's credentials) makes of the destination
+// as it is at that attempt, a 2xx answer delivering it. Otherwise it
 // is retried (the target's MaximumRetryAttempts, default kDefaultRetries, at most 8) with exponential
 // backoff (first_backoff, doubling, at most 5 s apart) and, when the retries or the
 // target's MaximumEventAgeInSeconds run out, dead-lettered.
@@ -46,7 +49,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "domain/events/connection.h"
 #include "domain/events/target.h"
+#include "events/oauth_token_cache.h"
 #include "storage/event_delivery_store.h"
 
 namespace arcana::events {
@@ -58,6 +63,12 @@ using PostFn = std::function<Status(const std::string& url, const std::string& b
 // One delivery to a Lambda function target (d.url is the function's ARN): OK once the
 // invocation is accepted (services/lambda: LambdaService::InvokeForEvent).
 using InvokeFn = std::function<Status(const storage::EventDelivery& d)>;
+// The request one attempt at an API destination target (d.url is its ARN) makes, its
+// credentials included (services/events: EventsService::ApiDestinationRequest).
+using ApiDestinationFn =
+    std::function<Result<domain::events::OutgoingRequest>(const storage::EventDelivery& d)>;
+// Sends one such request (replaceable for tests): events/oauth_token_cache.h's SendOutgoing.
+using SendFn = std::function<Result<OutgoingAnswer>(const domain::events::OutgoingRequest&)>;
 // The default PostFn: plain HTTP or TLS (system CAs, or ARCANA_CA_CERT); one attempt takes
 // at most 5 s (connect, handshake, request, answer: a target that accepts and never answers
 // costs one attempt, not a delivery thread); the answer's body is read up to 64 KiB.
@@ -82,6 +93,7 @@ class Deliverer {
     size_t max_unsaved = 10'000;
     int threads = 2;
     PostFn post = HttpPost;
+    SendFn send = SendOutgoing;
   };
   explicit Deliverer(Options options);
   ~Deliverer();
@@ -92,6 +104,9 @@ class Deliverer {
   // attempts fail ("no Lambda service") and are retried. Clearing waits for an invocation in
   // progress, so whatever the function refers to may be destroyed once it returns.
   void SetLambdaInvoker(InvokeFn invoke);
+  // Sets (or, with nullptr, clears) how API destination targets' requests are made; without
+  // it their attempts fail and are retried. Clearing waits as SetLambdaInvoker's does.
+  void SetApiDestinationResolver(ApiDestinationFn resolve);
   // Claims due deliveries nobody holds, as many as this node has room for, and attempts
   // them. Returns how many. A no-op once stopping.
   size_t ClaimDue();
@@ -132,6 +147,7 @@ class Deliverer {
   // Held shared by an invocation, exclusively by SetLambdaInvoker.
   std::shared_mutex invoke_mu_;
   InvokeFn invoke_;
+  ApiDestinationFn resolve_;
   std::thread persister_;
   std::vector<std::thread> threads_;
 };

@@ -113,6 +113,7 @@ Result<ClientResponse> HttpExchange(const ClientRequest& request) {
   req.set(http::field::host, host_header);
   req.set(http::field::user_agent, request.user_agent);
   if (!request.content_type.empty()) req.set(http::field::content_type, request.content_type);
+  for (const auto& [name, value] : request.headers) req.set(name, value);
   req.body() = request.body;
   req.prepare_payload();
   try {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -25,6 +26,9 @@ struct ClientRequest {
   std::chrono::milliseconds timeout{5000};      // the whole exchange
   size_t max_response_bytes = 64 * 1024;        // a larger answer fails the exchange
   std::string user_agent = "arcana";
+  // Further header fields (name, value), set in order after the ones above; the caller has
+  // checked them (no CR, LF or NUL).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct ClientResponse {

@@ -9,11 +9,13 @@
 #include "auth/access_keys.h"
 #include "common/root_blob.h"
 #include "crypto/aead.h"
+#include "crypto/base64.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/secure_memory.h"
 #include "seal/keyfile.h"
+#include "storage/event_connection_store.h"
 
 namespace arcana::seal {
 namespace {
@@ -447,6 +449,15 @@ Result<size_t> SealManager::RewrapAll(std::vector<std::pair<std::string, std::st
           }
           case storage::RootWrappedBlob::Kind::kSecretValue:
             return RewrapEnvelope(root_, b);
+          case storage::RootWrappedBlob::Kind::kEventConnectionSecret: {
+            // Stored as base64 text of a root-sealed blob (event_connection_store.h).
+            auto raw = crypto::Base64Decode(b.blob);
+            if (!raw) return std::optional<std::string>();
+            ARCANA_ASSIGN_OR_RETURN(
+                auto nb, RewrapBlob(root_, *raw, storage::EventConnectionSecretAad(b.id)));
+            if (!nb) return std::optional<std::string>();
+            return std::optional<std::string>(crypto::Base64Encode(*nb));
+          }
           case storage::RootWrappedBlob::Kind::kMeta: {
             for (const auto& [k, v] : expect.meta) {
               if (b.id != k) continue;

@@ -22,6 +22,9 @@ struct RootWrappedBlob {
     kSecretValue,      // id = secret ARN, sub = version id; blob = envelope (crypto/envelope.h)
     kMeta,             // id = meta key; blob = its value
     kKmsKeyMaterial,   // id = KMS key id, sub = material id, aad; blob = the wrapped material
+    // id = an EventBridge connection's ARN; blob = its credentials, base64 text of a blob
+    // sealed under the root key with EventConnectionSecretAad(id) (event_connection_store.h).
+    kEventConnectionSecret,
   };
   Kind kind;
   std::string id;
@@ -38,7 +41,8 @@ class RootOfTrustStore {
  public:
   virtual ~RootOfTrustStore() = default;
   // In one write transaction: calls fn for every access key, every secret value, every
-  // KMS key material and each present meta key of meta_keys; a returned value replaces that blob, nullopt leaves it;
+  // KMS key material, every EventBridge connection's credentials and each present meta key
+  // of meta_keys; a returned value replaces that blob, nullopt leaves it;
   // then applies meta_puts / meta_deletes. An error from fn aborts and nothing changes.
   // Returns how many blobs were replaced. Appends one Change (service "arcana", resource
   // Change::kRootResource, kind "RewrapRootBlobs") in the same transaction.

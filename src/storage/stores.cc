@@ -33,6 +33,7 @@ class CachedStores final : public Stores {
   JobStore& jobs() override { return backend_->jobs(); }
   FunctionStore& functions() override { return backend_->functions(); }
   EventRuleStore& event_rules() override { return backend_->event_rules(); }
+  EventConnectionStore& event_connections() override { return backend_->event_connections(); }
   EventDeliveryStore& event_deliveries() override { return backend_->event_deliveries(); }
   ChangeFollower& follower() override { return backend_->follower(); }
   const char* backend() const override { return backend_->backend(); }

@@ -13,6 +13,7 @@
 #include "storage/access_key_store.h"
 #include "storage/change_follower.h"
 #include "storage/change_log.h"
+#include "storage/event_connection_store.h"
 #include "storage/event_delivery_store.h"
 #include "storage/event_rule_store.h"
 #include "storage/function_store.h"
@@ -58,13 +59,15 @@ class Stores {
   virtual JobStore& jobs() = 0;
   virtual FunctionStore& functions() = 0;  // rotation functions
   virtual EventRuleStore& event_rules() = 0;  // EventBridge-style rules and targets
+  // EventBridge connections and API destinations (their credentials sealed).
+  virtual EventConnectionStore& event_connections() = 0;
   // Event deliveries (pending, dead-lettered) and the detections' denial counters.
   virtual EventDeliveryStore& event_deliveries() = 0;
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"
-  // Dev-mode reset: drops every secret, parameter, KMS object, IAM identity and event rule (keeps the
-  // root access keys and meta).
+  // Dev-mode reset: drops every secret, parameter, KMS object, IAM identity, event rule,
+  // connection and API destination (keeps the root access keys and meta).
   virtual Status WipeResources() = 0;
 };
 

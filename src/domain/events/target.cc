@@ -56,6 +56,38 @@ std::optional<BusTarget> ParseBusTargetArn(const std::string& arn) {
   return t;
 }
 
+bool IsApiDestinationArn(const std::string& arn) {
+  static const std::string kHead = "arn:aws:events:";
+  if (!arn.starts_with(kHead)) return false;
+  const size_t region_end = arn.find(':', kHead.size());
+  if (region_end == std::string::npos) return false;
+  const size_t account_end = arn.find(':', region_end + 1);
+  if (account_end == std::string::npos) return false;
+  return std::string_view(arn).substr(account_end + 1).starts_with("api-destination/");
+}
+
+TargetHttpParameters ParseTargetHttpParameters(const rapidjson::Value& v) {
+  TargetHttpParameters p;
+  if (!v.IsObject()) return p;
+  if (auto it = v.FindMember("PathParameterValues"); it != v.MemberEnd() && it->value.IsArray()) {
+    for (const auto& s : it->value.GetArray()) {
+      if (s.IsString()) p.path_values.emplace_back(s.GetString(), s.GetStringLength());
+    }
+  }
+  auto map = [&v](const char* name, std::vector<std::pair<std::string, std::string>>* out) {
+    auto it = v.FindMember(name);
+    if (it == v.MemberEnd() || !it->value.IsObject()) return;
+    for (const auto& m : it->value.GetObject()) {
+      if (!m.value.IsString()) continue;
+      out->emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()),
+                        std::string(m.value.GetString(), m.value.GetStringLength()));
+    }
+  };
+  map("HeaderParameters", &p.headers);
+  map("QueryStringParameters", &p.query);
+  return p;
+}
+
 std::string EncodeTarget(const HttpTarget& t) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
@@ -93,6 +125,29 @@ std::string EncodeTarget(const HttpTarget& t) {
     }
     w.EndObject();
   }
+  if (t.http_parameters) {
+    w.Key("HttpParameters");
+    w.StartObject();
+    if (!t.http_parameters->path_values.empty()) {
+      w.Key("PathParameterValues");
+      w.StartArray();
+      for (const auto& s : t.http_parameters->path_values) json::WriteStr(w, s);
+      w.EndArray();
+    }
+    for (const auto& [key, list] :
+         {std::pair{"HeaderParameters", &t.http_parameters->headers},
+          std::pair{"QueryStringParameters", &t.http_parameters->query}}) {
+      if (list->empty()) continue;
+      w.Key(key);
+      w.StartObject();
+      for (const auto& [k, val] : *list) {
+        json::WriteStr(w, k);
+        json::WriteStr(w, val);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+  }
   w.EndObject();
   return json::Finish(buf);
 }
@@ -122,6 +177,7 @@ Result<HttpTarget> DecodeTarget(const std::string& document) {
     t.input_transformer = std::move(transformer);
   }
   t.role_arn = json::StrField(d, "RoleArn");
+  if (d.HasMember("HttpParameters")) t.http_parameters = ParseTargetHttpParameters(d["HttpParameters"]);
   if (d.HasMember("RetryPolicy") && d["RetryPolicy"].IsObject()) {
     const rapidjson::Value& retry = d["RetryPolicy"];
     if (auto n = json::OptIntField(retry, "MaximumRetryAttempts")) {

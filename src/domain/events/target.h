@@ -1,12 +1,16 @@
 // A rule's target as Arcana stores and delivers it: an HTTP(S) endpoint (the target's Arn is
-// the URL), a Lambda function or an event bus (the Arn is theirs); what it receives of an
+// the URL), a Lambda function, an event bus or an API destination (the Arn is theirs:
+// arn:aws:events:REGION:ACCOUNT:api-destination/NAME/UUID, with the target's HttpParameters,
+// domain/events/connection.h); what it receives of an
 // event (the whole event, a constant Input, the part an InputPath selects, or an
 // InputTransformer's template filled from the event: at most one of the three;
 // domain/events/input_transform.h); and a retry bound. Stored as a JSON document
 // (storage/event_rule_store.h: EventTargetRecord::document):
 //   {"Id","Arn","RoleArn"?,"Input"?,"InputPath"?,
 //    "InputTransformer"?:{"InputPathsMap"?:{<name>:<path>...},"InputTemplate"},
-//    "RetryPolicy"?:{"MaximumRetryAttempts"?,"MaximumEventAgeInSeconds"?}}
+//    "RetryPolicy"?:{"MaximumRetryAttempts"?,"MaximumEventAgeInSeconds"?},
+//    "HttpParameters"?:{"PathParameterValues"?:[..],"HeaderParameters"?:{..},
+//                       "QueryStringParameters"?:{..}}}
 // The document has the API's Target shape, so ListTargetsByRule answers it as stored.
 // Thread-safety: plain values and pure functions.
 #pragma once
@@ -16,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "common/status.h"
 
 namespace arcana::domain::events {
@@ -23,6 +29,13 @@ namespace arcana::domain::events {
 struct InputTransformer {
   std::vector<std::pair<std::string, std::string>> paths;  // InputPathsMap: name -> JSON path
   std::string input_template;                               // InputTemplate
+};
+
+// A target's HttpParameters (API destinations): static values only.
+struct TargetHttpParameters {
+  std::vector<std::string> path_values;                     // PathParameterValues
+  std::vector<std::pair<std::string, std::string>> headers;  // HeaderParameters
+  std::vector<std::pair<std::string, std::string>> query;    // QueryStringParameters
 };
 
 struct HttpTarget {
@@ -34,6 +47,7 @@ struct HttpTarget {
   std::optional<int> max_event_age_seconds;  // RetryPolicy.MaximumEventAgeInSeconds
   std::optional<std::string> input_path;     // JSON path: the part of the event sent
   std::optional<InputTransformer> input_transformer;
+  std::optional<TargetHttpParameters> http_parameters;  // API destination targets only
 };
 
 // Whether url is an endpoint Arcana can deliver to: "http://" or "https://", a host, no
@@ -51,6 +65,13 @@ struct BusTarget {
   std::string name;
 };
 std::optional<BusTarget> ParseBusTargetArn(const std::string& arn);
+
+// Whether arn names an API destination (arn:aws:events:REGION:ACCOUNT:api-destination/N/U).
+bool IsApiDestinationArn(const std::string& arn);
+
+// A Target's HttpParameters member (the model validator has checked its shape); non-string
+// values are skipped.
+TargetHttpParameters ParseTargetHttpParameters(const rapidjson::Value& v);
 
 std::string EncodeTarget(const HttpTarget& t);
 // Errors: kInternalServiceError for a document that is not one EncodeTarget wrote.

@@ -35,7 +35,28 @@
 // (arn:aws:lambda:REGION:ACCOUNT:function:NAME, invoked asynchronously with the event; the
 // function's policy must let events.amazonaws.com invoke it for the rule, as on AWS) or event
 // buses of the rule's account and region (arn:aws:events:REGION:ACCOUNT:event-bus/NAME: the
-// event is put onto that bus as it is); any other ARN is refused with ValidationException.
+// event is put onto that bus as it is) or API destinations of the rule's account and region
+// (arn:aws:events:REGION:ACCOUNT:api-destination/NAME/UUID, with the target's HttpParameters:
+// static path, header and query string values); any other ARN is refused with
+// ValidationException.
+//
+// Connections and API destinations (events_connection_ops.cc): CreateConnection,
+// DescribeConnection, ListConnections, UpdateConnection, DeleteConnection,
+// DeauthorizeConnection (BASIC, API_KEY, OAUTH_CLIENT_CREDENTIALS with their
+// InvocationHttpParameters) and CreateApiDestination, DescribeApiDestination,
+// ListApiDestinations, UpdateApiDestination, DeleteApiDestination, answered in AWS's recorded
+// shapes and words (LocalStack's AWS-validated test_api_destinations_and_connection snapshot).
+// A connection's credentials (Password, ApiKeyValue, ClientSecret, IsValueSecret parameter
+// values) are sealed under the root key (as IAM entities' secrets are, bound to the
+// connection's ARN, re-sealed by the root's rotation)
+// in the connection's own row (storage/event_connection_store.h) and never answered, logged
+// or audited; AWS keeps them in a Secrets Manager secret "events!connection/<name>/<uuid>"
+// and answers its ARN as SecretArn, which this server does not (no such secret exists here:
+// SecretArn is left out rather than made up). An API destination's target is resolved at
+// each delivery attempt (ApiDestinationRequest): a destination or connection deleted or
+// deauthorized meanwhile fails the attempt, and the delivery dead-letters after its retries.
+// API destinations must be https:// (as AWS requires); InvocationRateLimitPerSecond is kept
+// and answered, not enforced.
 // Of a target's members Input (a constant JSON body instead of the event), InputPath and
 // InputTransformer (domain/events/input_transform.h; at most one of the three, and every
 // placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts,
@@ -59,8 +80,13 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/root_key.h"
+#include "domain/events/connection.h"
 #include "events/event_bus.h"
+#include "events/oauth_token_cache.h"
 #include "services/common/service.h"
+#include "storage/event_connection_store.h"
+#include "storage/event_delivery_store.h"
 #include "storage/event_rule_store.h"
 #include "storage/job_store.h"
 #include "storage/meta_store.h"
@@ -86,6 +112,19 @@ class EventsService final : public Service {
     jobs_ = jobs;
     wake_ = std::move(wake);
   }
+  // Serves connections and API destinations from `connections`, their credentials sealed
+  // under `root` (both must outlive this object); without them those operations are refused.
+  void ServeConnectionsWith(storage::EventConnectionStore* connections,
+                            const crypto::RootKey* root) {
+    connections_ = connections;
+    root_ = root;
+  }
+  // The request one delivery attempt of `d` (whose url is an API destination's ARN) makes:
+  // the destination and its connection as they are now, the connection's credentials
+  // unsealed, an OAuth token fetched (or cached), and the HttpParameters of the rule's target
+  // d.target_id. Errors: a destination or connection that no longer exists, a deauthorized
+  // connection, a token endpoint that fails: the attempt fails (and is retried).
+  Result<domain::events::OutgoingRequest> ApiDestinationRequest(const storage::EventDelivery& d);
   std::string_view target_prefix() const override { return "AWSEvents"; }
   std::string_view signing_name() const override { return "events"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -126,6 +165,26 @@ class EventsService final : public Service {
   Result<std::string> CreateEventBus(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> UpdateEventBus(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> DeleteEventBus(const rapidjson::Value& in, const CallContext& ctx);
+  // Connections and API destinations (events_connection_ops.cc).
+  Result<std::string> CreateConnection(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DescribeConnection(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListConnections(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> UpdateConnection(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeleteConnection(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeauthorizeConnection(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> CreateApiDestination(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DescribeApiDestination(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListApiDestinations(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> UpdateApiDestination(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeleteApiDestination(const rapidjson::Value& in, const CallContext& ctx);
+  // The connection store, or ValidationException when this server serves none.
+  Result<storage::EventConnectionStore*> Connections();
+  // A connection's credentials (its full AuthParameters JSON) sealed / opened under the root
+  // key, bound to the connection's ARN (base64 text, as stored).
+  Result<std::string> SealConnectionSecret(const storage::Scope& scope, const std::string& arn,
+                                           const std::string& full);
+  Result<std::string> OpenConnectionSecret(const storage::Scope& scope, const std::string& arn,
+                                           const std::string& sealed);
   Result<storage::EventBusRecord> DefaultBus(const CallContext& ctx);
   // A bus's resource-based policy: PutPermission adds (or replaces, by StatementId) an
   // events:PutEvents statement for an account or "*", or sets a whole Policy document;
@@ -140,6 +199,9 @@ class EventsService final : public Service {
   storage::EventRuleStore& rules_;
   storage::MetaStore& meta_;
   ::arcana::events::EventBus* bus_ = nullptr;
+  storage::EventConnectionStore* connections_ = nullptr;
+  const crypto::RootKey* root_ = nullptr;
+  ::arcana::events::OAuthTokenCache oauth_tokens_;
   storage::JobStore* jobs_ = nullptr;
   std::function<void()> wake_;
   ModelValidator validator_;
@@ -153,6 +215,11 @@ std::string RuleArn(const std::string& account, const std::string& region,
 // The model's EventBusNameOrArn pattern, as AWS matches it (whole value):
 // (arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+
 bool EventBusNameOrArnMatches(std::string_view s);
+
+// The model's ConnectionArn pattern, as AWS matches it (recorded: "... at 'connectionArn'
+// failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws..."):
+// ^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/[\.\-_A-Za-z0-9]+\/[\-A-Za-z0-9]+$
+bool ConnectionArnMatches(std::string_view s);
 
 // The meta key holding the default bus's creation time (epoch ms, decimal) of an account
 // and region.

@@ -36,7 +36,7 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
   ARCANA_RETURN_IF_ERROR(db_.Write("rewrap root blobs", [&](Tx& tx) -> Status {
     changed = 0;  // a retried run starts over
     tx.Exec("LOCK TABLE access_keys, iam_access_keys, sts_sessions, iam_entity_secrets, "
-            "secret_values, kms_key_materials, meta IN EXCLUSIVE MODE");
+            "secret_values, kms_key_materials, event_connections, meta IN EXCLUSIVE MODE");
 
     // The root's access keys, IAM users' keys, STS sessions and IAM entities' secrets, by id:
     // each sealed for (id, account, principal), the principal of the latter three as
@@ -107,6 +107,23 @@ Result<size_t> PgRootStore::RewrapRootBlobs(
         tx.Exec(
             "UPDATE kms_key_materials SET wrapped = $3 WHERE key_id = $1 AND material_id = $2",
             {b.id, b.sub, Param::Bytes(*nb)});
+        ++changed;
+      }
+      if (rows.size() < kBatch) break;
+    }
+
+    // EventBridge connections' credentials, by ARN (unique; stored as text).
+    for (std::string after;;) {
+      auto rows = tx.Exec(
+          "SELECT arn, sealed FROM event_connections WHERE kind = 'connection' AND "
+          "sealed <> '' AND arn > $1 ORDER BY arn LIMIT $2",
+          {after, kBatch});
+      for (const auto& row : rows) {
+        RootWrappedBlob b = Blob(Kind::kEventConnectionSecret, Text(row[0]), "", Text(row[1]));
+        after = b.id;
+        ARCANA_ASSIGN_OR_RETURN(auto nb, fn(b));
+        if (!nb) continue;
+        tx.Exec("UPDATE event_connections SET sealed = $2 WHERE arn = $1", {b.id, *nb});
         ++changed;
       }
       if (rows.size() < kBatch) break;

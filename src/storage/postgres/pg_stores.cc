@@ -16,6 +16,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       jobs_(*db_),
       functions_(*db_),
       event_rules_(*db_),
+      event_connections_(*db_),
       event_deliveries_(*db_),
       follower_(std::make_unique<ChangeFollower>(changes_)) {}
 
@@ -26,6 +27,7 @@ Status PgStores::WipeResources() {
   ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
   ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
   ARCANA_RETURN_IF_ERROR(event_rules_.WipeEventRules());
+  ARCANA_RETURN_IF_ERROR(event_connections_.WipeEventConnections());
   return kms_.WipeKms();
 }
 
@@ -33,7 +35,8 @@ std::vector<Migrations> Schema() {
   return {PgChangeLog::Schema(),   PgMetaStore::Schema(), PgAccessKeyStore::Schema(),
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
           PgJobStore::Schema(), PgIdentityStore::Schema(), PgFunctionStore::Schema(),
-          PgEventRuleStore::Schema(), PgEventDeliveryStore::Schema()};
+          PgEventRuleStore::Schema(), PgEventDeliveryStore::Schema(),
+          PgEventConnectionStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

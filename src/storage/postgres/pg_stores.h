@@ -13,6 +13,7 @@
 #include "storage/postgres/pg_access_key_store.h"
 #include "storage/postgres/pg_change_log.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_event_connection_store.h"
 #include "storage/postgres/pg_event_delivery_store.h"
 #include "storage/postgres/pg_event_rule_store.h"
 #include "storage/postgres/pg_function_store.h"
@@ -45,6 +46,7 @@ class PgStores : public Stores {
   JobStore& jobs() override { return jobs_; }
   FunctionStore& functions() override { return functions_; }
   EventRuleStore& event_rules() override { return event_rules_; }
+  EventConnectionStore& event_connections() override { return event_connections_; }
   EventDeliveryStore& event_deliveries() override { return event_deliveries_; }
   ChangeFollower& follower() override { return *follower_; }
   const char* backend() const override { return "postgresql"; }
@@ -64,6 +66,7 @@ class PgStores : public Stores {
   PgJobStore jobs_;
   PgFunctionStore functions_;
   PgEventRuleStore event_rules_;
+  PgEventConnectionStore event_connections_;
   PgEventDeliveryStore event_deliveries_;
   std::unique_ptr<ChangeFollower> follower_;
 };

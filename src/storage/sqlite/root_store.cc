@@ -123,6 +123,13 @@ constexpr BlobTable kKeyMaterials = {
     "SELECT key_id, material_id, aad, wrapped FROM kms_key_materials "
     "WHERE (key_id, material_id) > (?1, ?2) ORDER BY key_id, material_id LIMIT ?3",
     "UPDATE kms_key_materials SET wrapped = ?1 WHERE key_id = ?2 AND material_id = ?3", 4, 2};
+// EventBridge connections' credentials, by ARN (unique).
+constexpr BlobTable kConnectionSecrets = {
+    "SELECT arn, sealed FROM event_connections WHERE kind = 'connection' AND sealed <> '' "
+    "ORDER BY arn LIMIT ?1",
+    "SELECT arn, sealed FROM event_connections WHERE kind = 'connection' AND sealed <> '' "
+    "AND arn > ?1 ORDER BY arn LIMIT ?3",
+    "UPDATE event_connections SET sealed = ?1 WHERE arn = ?2", 2, 1};
 
 }  // namespace
 
@@ -176,6 +183,13 @@ Status RewrapAll(WriteTxn& txn, const std::vector<std::string>& meta_keys,
         RootWrappedBlob b{RootWrappedBlob::Kind::kKmsKeyMaterial, r.a, r.b, std::move(r.blob)};
         b.aad = r.c;
         return fn(b);
+      },
+      changed));
+  ARCANA_RETURN_IF_ERROR(RewrapTable(
+      *c, kConnectionSecrets,
+      [&](Row& r) {
+        return fn(RootWrappedBlob{RootWrappedBlob::Kind::kEventConnectionSecret, r.a, "",
+                                  std::move(r.blob)});
       },
       changed));
 

@@ -3,6 +3,7 @@
 #include "storage/sqlite/access_key_store.h"
 #include "storage/sqlite/change_log.h"
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/event_connection_store.h"
 #include "storage/sqlite/event_delivery_store.h"
 #include "storage/sqlite/event_rule_store.h"
 #include "storage/sqlite/function_store.h"
@@ -35,6 +36,7 @@ class SqliteStores : public Stores {
         jobs_(*db_),
         functions_(*db_),
         event_rules_(*db_),
+        event_connections_(*db_),
         event_deliveries_(*db_),
         follower_(changes_) {}
 
@@ -50,6 +52,7 @@ class SqliteStores : public Stores {
   JobStore& jobs() override { return jobs_; }
   FunctionStore& functions() override { return functions_; }
   EventRuleStore& event_rules() override { return event_rules_; }
+  EventConnectionStore& event_connections() override { return event_connections_; }
   EventDeliveryStore& event_deliveries() override { return event_deliveries_; }
   ChangeFollower& follower() override { return follower_; }
   const char* backend() const override { return "sqlite"; }
@@ -58,6 +61,7 @@ class SqliteStores : public Stores {
     ARCANA_RETURN_IF_ERROR(parameters_.WipeParameters());
     ARCANA_RETURN_IF_ERROR(identities_.WipeIdentities());
     ARCANA_RETURN_IF_ERROR(event_rules_.WipeEventRules());
+    ARCANA_RETURN_IF_ERROR(event_connections_.WipeEventConnections());
     return kms_.WipeKms();
   }
 
@@ -75,6 +79,7 @@ class SqliteStores : public Stores {
   SqliteJobStore jobs_;
   SqliteFunctionStore functions_;
   SqliteEventRuleStore event_rules_;
+  SqliteEventConnectionStore event_connections_;
   SqliteEventDeliveryStore event_deliveries_;
   ChangeFollower follower_;
 };
@@ -88,6 +93,7 @@ Result<std::unique_ptr<Stores>> OpenSqliteStores(const std::string& path) {
                                      SqliteJobStore::Schema(), SqliteIdentityStore::Schema(),
                                      SqliteFunctionStore::Schema(),
                                      SqliteEventRuleStore::Schema(),
+                                     SqliteEventConnectionStore::Schema(),
                                      SqliteEventDeliveryStore::Schema()}));
   return std::unique_ptr<Stores>(new SqliteStores(std::move(db)));
 }
