@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "events/detections.h"
+#include "events/replays.h"
 #include "events/scheduled_rules.h"
 
 namespace arcana::app {
@@ -33,6 +34,7 @@ EventBusParts OpenEventBus(const config::Config& cfg, const std::string& node,
       std::make_unique<events::RuleCache>(stores.event_rules(), stores.follower()),
       std::make_unique<events::Detector>(stages, &stores.event_deliveries()),
       std::move(deliverer), cfg.account_id);
+  bus->ArchiveInto(&stores.event_rules());  // archives keep what they match in the store
   parts.bus = bus.get();
   trail.AddSink(std::move(bus));
   return parts;
@@ -46,6 +48,17 @@ void RegisterEventJobs(jobs::Scheduler& scheduler, const EventBusParts& parts,
                      [&rules, &bus](jobs::JobRun& run) -> Status {
                        return events::RunScheduledRule(run, rules, bus);
                      });
+  // Replays run beside the loop's other jobs (a long one delays none of them).
+  scheduler.OnPrefix(
+      events::kReplayJobPrefix, std::nullopt,
+      [&rules, &bus](jobs::JobRun& run) -> Status { return events::RunReplay(run, rules, bus); },
+      2);
+  scheduler.Every("events.archives.trim", 1h, [&rules](jobs::JobRun& run) -> Status {
+    auto trimmed = rules.TrimArchivedEvents(run.now_ms);
+    if (!trimmed.ok()) return trimmed.status();
+    if (*trimmed > 0) spdlog::info("events: {} archived events past their retention deleted", *trimmed);
+    return Status::Ok();
+  });
   scheduler.Every("events.deliveries", 5s, [&deliverer, &store](jobs::JobRun&) -> Status {
     size_t claimed = deliverer.ClaimDue();
     if (claimed > 0) spdlog::info("events: {} pending deliveries claimed by this node", claimed);

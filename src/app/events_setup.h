@@ -10,6 +10,8 @@
 //   events.trim        every hour  dead-lettered deliveries older than 14 days, and beyond
 //                                  the newest 10000, are deleted; stale denial counters too
 //   events.schedule:*  per rule    a scheduled rule's runs (events/scheduled_rules.h)
+//   events.replay:*    per replay  a replay's run (events/replays.h)
+//   events.archives.trim  hourly   archived events past their archive's retention deleted
 #pragma once
 
 #include "audit/audit_trail.h"

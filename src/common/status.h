@@ -116,6 +116,7 @@ enum class ErrorCode {
   kEventsResourceAlreadyExists,      // ResourceAlreadyExistsException
   kPolicyLengthExceeded,             // PolicyLengthExceededException
   kInvalidEventPattern,              // InvalidEventPatternException
+  kIllegalStatus,                    // IllegalStatusException (a replay's state)
   // --- STS (services/sts) ---
   kInvalidParameterValue,            // InvalidParameterValue (session tags; Query protocol)
   kInvalidIdentityToken,             // InvalidIdentityToken (AssumeRoleWithWebIdentity)

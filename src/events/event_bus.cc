@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/civil_time.h"
+#include "common/iso8601.h"
 #include "common/json.h"
 #include "domain/events/input_transform.h"
 
@@ -95,11 +97,25 @@ void EventBus::Route(const Event& e) {
           std::chrono::system_clock::now().time_since_epoch())
           .count());
   for (const CompiledRule& rule : **rules) {
+    if (!rule.archive.empty()) {
+      // An archive keeps the events of its bus it matches (all without a pattern), as an
+      // ENABLED rule would match them; never a replayed or a scheduled rule's event.
+      if (e.replayed || !e.rule_arn.empty() || rule.bus != e.bus) continue;
+      if (e.read_only_management) continue;
+      if (rule.pattern && !rule.pattern->Matches(doc)) continue;
+      Archive(e, doc, rule);
+      continue;
+    }
     if (!e.rule_arn.empty()) {
       // A scheduled rule's event: for that rule alone, whatever its pattern.
       if (rule.arn != e.rule_arn) continue;
     } else {
       if (rule.bus != e.bus) continue;  // a rule sees the events of its own bus only
+      // A replay to some rules of the bus (its FilterArns) reaches those alone.
+      if (!e.replay_rules.empty() && std::find(e.replay_rules.begin(), e.replay_rules.end(),
+                                               rule.arn) == e.replay_rules.end()) {
+        continue;
+      }
       // As EventBridge: an ENABLED rule matches every event except read-only management
       // events delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
       if (e.read_only_management && !rule.all_management_events) continue;
@@ -125,6 +141,23 @@ void EventBus::Route(const Event& e) {
   }
 }
 
+void EventBus::Archive(const Event& e, const rapidjson::Document& doc, const CompiledRule& archive) {
+  if (archives_ == nullptr) return;
+  // Kept by the event's own time (what a replay's EventStartTime and EventEndTime select).
+  int64_t time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  if (auto t = ParseIso8601Ms(json::StrField(doc, "time"))) time_ms = *t;
+  const int64_t expires_ms =
+      archive.archive_retention_ms > 0 ? time_ms + archive.archive_retention_ms : 0;
+  Status s = archives_->ArchiveEvent({e.account, e.region}, archive.archive, time_ms, expires_ms,
+                                     e.json);
+  if (!s.ok()) {
+    spdlog::warn("events: event {} was not kept in archive {}: {}", e.id, archive.arn,
+                 s.message());
+  }
+}
+
 void EventBus::Forward(const Event& e, const std::string& bus) {
   // Rules may forward onto each other's buses in a cycle (AWS warns of such loops and bills
   // them); here a chain ends after kMaxForwards, so no cycle runs for ever.
@@ -136,6 +169,7 @@ void EventBus::Forward(const Event& e, const std::string& bus) {
   Event copy = e;
   copy.bus = bus;
   copy.rule_arn.clear();  // a scheduled event, once on another bus, is matched as any other
+  copy.replay_rules.clear();  // a replay's FilterArns are rules of its own bus
   ++copy.forwards;
   Publish(std::move(copy));
 }

@@ -6,7 +6,9 @@
 // only against rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS) and hands each
 // matching target a delivery (events/delivery.h: stored, then attempted here or by another
 // node), or, for an event-bus target, queues the event again on that bus. A scheduled rule's
-// event (Event::rule_arn, events/scheduled_rules.h) goes to that rule's targets alone.
+// event (Event::rule_arn, events/scheduled_rules.h) goes to that rule's targets alone. The
+// bus's enabled archives keep the events they match in the store (ArchiveInto), on the
+// routing thread; a replayed event (events/replays.h) is not kept again.
 //
 // Write only queues the record (at most kMaxQueued; beyond that records are dropped for
 // events and counted, the audit trail itself is unaffected), so event routing never delays
@@ -59,6 +61,9 @@ class EventBus final : public audit::AuditSink {
 
   // Publishes an event built elsewhere (RotationOutcomeEvent, ...): queued like a record.
   void Publish(Event event);
+  // Where the events archives match are kept (set before the first event; without it, none
+  // is kept).
+  void ArchiveInto(storage::EventRuleStore* store) { archives_ = store; }
   // Events dropped because the queue was full.
   uint64_t dropped() const;
 
@@ -72,11 +77,15 @@ class EventBus final : public audit::AuditSink {
   // A rule's event-bus target: the event is queued again, on that bus of its account and
   // region (same id and JSON), unless it has been forwarded kMaxForwards times.
   void Forward(const Event& e, const std::string& bus);
+  // Keeps e in the archive (a CompiledRule with `archive` set); a store error is logged and
+  // the event goes on to the rules (an archive is fail-open, like routing).
+  void Archive(const Event& e, const rapidjson::Document& doc, const CompiledRule& archive);
   void Enqueue(Item item);
 
   std::unique_ptr<RuleCache> rules_;
   std::unique_ptr<Detector> detector_;
   std::unique_ptr<Deliverer> deliverer_;
+  storage::EventRuleStore* archives_ = nullptr;
   std::string fallback_account_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -35,6 +35,10 @@ struct Event {
   // A scheduled rule's event (ScheduledRuleEvent): it goes to that rule's targets only,
   // matched against no pattern, as EventBridge sends a schedule's events.
   std::string rule_arn;
+  // A replayed event (events/replays.h): archives do not keep it again, and when
+  // replay_rules is not empty only those rules (by ARN) may match it.
+  bool replayed = false;
+  std::vector<std::string> replay_rules;
 };
 
 // "aws.secretsmanager" for "secretsmanager.amazonaws.com"; other sources unchanged.

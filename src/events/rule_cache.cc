@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/events/archive.h"
+
 namespace arcana::events {
 
 RuleCache::RuleCache(storage::EventRuleStore& store, storage::ChangeFollower& follower)
@@ -70,7 +72,42 @@ Result<std::shared_ptr<const RuleSet>> RuleCache::Load(const storage::Scope& sco
     if (page.size() < storage::kMaxListLimit) break;
     after = page.back().name;
   }
+  ARCANA_RETURN_IF_ERROR(LoadArchives(scope, *set));
   return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+Status RuleCache::LoadArchives(const storage::Scope& scope, RuleSet& set) {
+  std::string after;
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto page, store_.ListEventDocs(scope, storage::kArchiveDoc, "",
+                                                            after, storage::kMaxListLimit));
+    for (const auto& [name, document] : page) {
+      auto archive = domain::events::DecodeArchive(document);
+      if (!archive.ok()) {
+        spdlog::warn("events: archive {} is unreadable: {}", name, archive.status().message());
+        continue;
+      }
+      if (archive->state != "ENABLED") continue;
+      CompiledRule rule;
+      rule.name = archive->name;
+      rule.arn = archive->arn;
+      if (!archive->event_pattern.empty()) {
+        auto parsed = domain::events::EventPattern::Parse(archive->event_pattern);
+        if (!parsed.ok()) {
+          spdlog::warn("events: archive {} has an invalid stored pattern: {}", archive->arn,
+                       parsed.status().message());
+          continue;
+        }
+        rule.pattern = std::move(*parsed);
+      }
+      rule.bus = archive->bus;
+      rule.archive = archive->name;
+      rule.archive_retention_ms = archive->retention_days * 86'400'000;
+      set.push_back(std::move(rule));
+    }
+    if (page.size() < storage::kMaxListLimit) return Status::Ok();
+    after = page.back().first;
+  }
 }
 
 }  // namespace arcana::events

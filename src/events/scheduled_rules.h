@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "events/event_bus.h"
@@ -31,12 +32,14 @@ inline constexpr const char* kScheduleJobPrefix = "events.schedule:";
 std::string ScheduleJobName(const std::string& account, const std::string& region,
                             const std::string& rule_name);
 
-struct ScheduledRuleRef {
+// What a job name "<prefix><account>:<region>:<name>" names (a scheduled rule's job, a
+// replay's: events/replays.h); nullopt when job_name is not of that shape.
+struct ScopedJobRef {
   storage::Scope scope;
-  std::string rule_name;
+  std::string name;
 };
-// The rule a job name names; nullopt when it is not one ScheduleJobName made.
-std::optional<ScheduledRuleRef> ParseScheduleJobName(const std::string& job_name);
+std::optional<ScopedJobRef> ParseScopedJobName(std::string_view prefix,
+                                               const std::string& job_name);
 
 // One run of a scheduled rule's job (see above). Errors: the store's (the job is retried).
 Status RunScheduledRule(jobs::JobRun& run, storage::EventRuleStore& rules, EventBus& bus);

@@ -1,5 +1,5 @@
-// EventBridge-style event buses, rules and their targets (services/events), per account and
-// region. See store_types.h for the shared contract.
+// EventBridge-style event buses, rules and their targets, archives and replays
+// (services/events), per account and region. See store_types.h for the shared contract.
 // The default bus of every account and region exists without being created; custom buses
 // are rows here (CreateBus / DeleteBus). A rule is stored under its key in the scope
 // (RuleKey): its name on the default bus, "<bus>/<name>" on a custom bus (neither a rule name
@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -65,6 +66,24 @@ struct EventRuleRecord {
   // have one (services/events). Their runs are leased jobs (events/scheduled_rules.h).
   std::string schedule_expression;
 };
+
+// One event an archive keeps (seq: its order of arrival, unique in the store).
+struct ArchivedEvent {
+  int64_t seq = 0;
+  int64_t time_ms = 0;  // the event's "time"
+  std::string json;
+};
+
+struct ArchiveStats {
+  int64_t event_count = 0;
+  int64_t size_bytes = 0;  // of the events' JSON texts
+};
+
+inline constexpr const char* kArchiveDoc = "archive";
+inline constexpr const char* kReplayDoc = "replay";
+// A replay's cancellation (CancelReplay), under the replay's name: a document of its own, so
+// the replay's runner, which rewrites the replay's document as it goes, never overwrites it.
+inline constexpr const char* kReplayCancelDoc = "replay-cancel";
 
 struct EventTagRecord {
   std::string key;    // 1-128 characters, unique per rule
@@ -172,8 +191,51 @@ class EventRuleStore {
   // Ordered by key; none when the bus was never tagged.
   virtual Result<std::vector<EventTagRecord>> ListBusTags(const Scope& scope,
                                                           const std::string& bus) = 0;
-  // Dev-mode reset: every custom bus, rule, target and tag (of rules and buses) of every
-  // scope.
+
+  // Archives and replays (domain/events/archive.h): documents of a kind (kArchiveDoc,
+  // kReplayDoc) under a name unique per kind in the scope, written as the service encodes them.
+  // Creates one; kResourceExists when the scope has one of that kind and name. One change,
+  // `op`, whose resource is arn (archives are routed by every node's rule cache).
+  virtual Status CreateEventDoc(const Scope& scope, const std::string& kind,
+                                const std::string& name, const std::string& arn,
+                                const std::string& document, const std::string& op) = 0;
+  // Replaces one; kResourceNotFound when absent. One change, `op`.
+  virtual Status UpdateEventDoc(const Scope& scope, const std::string& kind,
+                                const std::string& name, const std::string& document,
+                                const std::string& op) = 0;
+  virtual Result<std::optional<std::string>> GetEventDoc(const Scope& scope,
+                                                         const std::string& kind,
+                                                         const std::string& name) = 0;
+  // (name, document) of the kind whose names start with name_prefix, by name, after
+  // after_name, at most limit.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListEventDocs(
+      const Scope& scope, const std::string& kind, const std::string& name_prefix,
+      const std::string& after_name, size_t limit) = 0;
+  // Deletes one (an archive with its events); kResourceNotFound when absent. One change, `op`.
+  virtual Status DeleteEventDoc(const Scope& scope, const std::string& kind,
+                                const std::string& name, const std::string& op) = 0;
+  // Keeps an event in an archive of the scope (none when the archive no longer exists),
+  // deleted by TrimArchivedEvents once expires_ms has passed (0: never). No change row: no
+  // cache depends on archived events.
+  virtual Status ArchiveEvent(const Scope& scope, const std::string& archive, int64_t time_ms,
+                              int64_t expires_ms, const std::string& json) = 0;
+  virtual Result<ArchiveStats> ArchiveStatsOf(const Scope& scope, const std::string& archive) = 0;
+  // The archive's events whose time is in [from_ms, to_ms), by seq, after after_seq, at most
+  // limit.
+  virtual Result<std::vector<ArchivedEvent>> ListArchivedEvents(const Scope& scope,
+                                                                const std::string& archive,
+                                                                int64_t from_ms, int64_t to_ms,
+                                                                int64_t after_seq,
+                                                                size_t limit) = 0;
+  // A new retention for the archive's events: each expires retention_ms after its time (0:
+  // never).
+  virtual Status SetArchiveRetention(const Scope& scope, const std::string& archive,
+                                     int64_t retention_ms) = 0;
+  // Deletes the archived events (of every scope) expired at now_ms; returns how many.
+  virtual Result<size_t> TrimArchivedEvents(int64_t now_ms) = 0;
+
+  // Dev-mode reset: every custom bus, rule, target and tag (of rules and buses), archive,
+  // archived event and replay of every scope.
   virtual Status WipeEventRules() = 0;
 };
 

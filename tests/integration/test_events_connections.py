@@ -413,6 +413,19 @@ def test_a_deleted_destination_dead_letters_the_delivery(env):
     assert not any(b"gone-1" in r["body"] for r in receiver.requests)
 
 
+def test_http_parameters_belong_to_api_destination_targets_only(env):
+    """HttpParameters on a plain URL target would be dropped: refused instead."""
+    srv, _ = env
+    ev = client(srv, "events")
+    ev.put_rule(Name="plain-url", EventPattern=json.dumps({"source": ["x"]}))
+    assert error_of(ev.put_targets, Rule="plain-url", Targets=[
+        {"Id": "t", "Arn": "https://hooks.example.com/x",
+         "HttpParameters": {"HeaderParameters": {"a": "b"}}}]) == (
+        "ValidationException",
+        "Parameter HttpParameters is not supported by this server for this target.")
+    ev.delete_rule(Name="plain-url")
+
+
 def test_each_operation_is_authorized_on_the_resource_arn(env):
     srv, _ = env
     ev, iam = client(srv, "events"), client(srv, "iam")

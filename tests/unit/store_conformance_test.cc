@@ -2154,6 +2154,103 @@ TEST_P(StoreConformance, EventRulesPutGetListAndReplaceKeepingCreation) {
   EXPECT_EQ(ChangesAfter(head).back().kind, "DisableRule");
 }
 
+// A rule's ScheduleExpression round-trips, and an update replaces it.
+TEST_P(StoreConformance, EventRulesKeepTheirSchedule) {
+  EventRuleStore& rules = stores_->event_rules();
+  EventRuleRecord r = MakeRule("tick");
+  r.event_pattern = "";
+  r.schedule_expression = "rate(5 minutes)";
+  ASSERT_OK(rules.PutRule(kScope, r, 10, {}));
+  EXPECT_EQ(rules.GetRule(kScope, "tick")->value().schedule_expression, "rate(5 minutes)");
+  EXPECT_EQ(rules.ListRules(kScope, "", "", 10, false)->front().schedule_expression,
+            "rate(5 minutes)");
+  r.schedule_expression = "";
+  r.event_pattern = R"({"source":["a"]})";
+  ASSERT_OK(rules.PutRule(kScope, r, 10, {}));
+  EXPECT_EQ(rules.GetRule(kScope, "tick")->value().schedule_expression, "");
+}
+
+// Archives and replays as documents; archived events by archive, time window and sequence;
+// retention; an archive's events go with it.
+TEST_P(StoreConformance, EventArchivesKeepEventsAndReplayDocuments) {
+  EventRuleStore& rules = stores_->event_rules();
+  const int64_t head = Head();
+  const std::string arn = "arn:aws:events:us-east-1:111111111111:archive/a1";
+  ASSERT_OK(rules.CreateEventDoc(kScope, kArchiveDoc, "a1", arn, R"({"v":1})", "CreateArchive"));
+  EXPECT_CODE(rules.CreateEventDoc(kScope, kArchiveDoc, "a1", arn, "{}", "CreateArchive"),
+              ErrorCode::kResourceExists);
+  // The same name as another kind, or in another scope, is another document.
+  ASSERT_OK(rules.CreateEventDoc(kScope, kReplayDoc, "a1", arn + "r", "{}", "StartReplay"));
+  ASSERT_OK(rules.CreateEventDoc(kOther, kArchiveDoc, "a1", arn + "o", "{}", "CreateArchive"));
+  ASSERT_OK(rules.CreateEventDoc(kScope, kArchiveDoc, "a2", arn + "2", "{}", "CreateArchive"));
+  EXPECT_EQ(rules.GetEventDoc(kScope, kArchiveDoc, "a1")->value(), R"({"v":1})");
+  ASSERT_OK(rules.UpdateEventDoc(kScope, kArchiveDoc, "a1", R"({"v":2})", "UpdateArchive"));
+  EXPECT_EQ(rules.GetEventDoc(kScope, kArchiveDoc, "a1")->value(), R"({"v":2})");
+  EXPECT_CODE(rules.UpdateEventDoc(kScope, kArchiveDoc, "nope", "{}", "UpdateArchive"),
+              ErrorCode::kResourceNotFound);
+  EXPECT_FALSE(rules.GetEventDoc(kScope, kArchiveDoc, "nope")->has_value());
+  auto listed = rules.ListEventDocs(kScope, kArchiveDoc, "a", "", 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].first, "a1");
+  EXPECT_EQ(rules.ListEventDocs(kScope, kArchiveDoc, "", "a1", 10)->front().first, "a2");
+  EXPECT_EQ(rules.ListEventDocs(kScope, kArchiveDoc, "a2", "", 10)->size(), 1u);
+  EXPECT_EQ(rules.ListEventDocs(kScope, kArchiveDoc, "", "", 1)->size(), 1u);
+  auto cs = ChangesAfter(head);
+  ASSERT_EQ(cs.size(), 5u);
+  EXPECT_EQ(cs[0].resource, arn);
+  EXPECT_EQ(cs[0].kind, "CreateArchive");
+  EXPECT_EQ(cs[4].kind, "UpdateArchive");
+
+  // Events: kept only in an archive that exists; no change rows.
+  ASSERT_OK(rules.ArchiveEvent(kScope, "a1", 1000, 0, R"({"n":1})"));
+  ASSERT_OK(rules.ArchiveEvent(kScope, "a1", 2000, 5000, R"({"n":2})"));
+  ASSERT_OK(rules.ArchiveEvent(kScope, "a1", 3000, 6000, R"({"n":3})"));
+  ASSERT_OK(rules.ArchiveEvent(kScope, "missing", 1000, 0, R"({"n":4})"));
+  ASSERT_OK(rules.ArchiveEvent(kOther, "a1", 1000, 0, R"({"n":5})"));
+  EXPECT_EQ(ChangesAfter(head).size(), 5u);
+  auto stats = rules.ArchiveStatsOf(kScope, "a1");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->event_count, 3);
+  EXPECT_EQ(stats->size_bytes, 21);
+  EXPECT_EQ(rules.ArchiveStatsOf(kScope, "missing")->event_count, 0);
+  auto window = rules.ListArchivedEvents(kScope, "a1", 1500, 3000, 0, 10);
+  ASSERT_TRUE(window.ok());
+  ASSERT_EQ(window->size(), 1u);
+  EXPECT_EQ((*window)[0].json, R"({"n":2})");
+  EXPECT_EQ((*window)[0].time_ms, 2000);
+  auto all = rules.ListArchivedEvents(kScope, "a1", 0, 10'000, 0, 2);
+  ASSERT_EQ(all->size(), 2u);
+  auto rest = rules.ListArchivedEvents(kScope, "a1", 0, 10'000, all->back().seq, 2);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().json, R"({"n":3})");
+
+  // Retention: trimmed once expired; a new retention re-dates what is kept.
+  EXPECT_EQ(rules.TrimArchivedEvents(5000).value(), 1u);  // n=2
+  EXPECT_EQ(rules.ArchiveStatsOf(kScope, "a1")->event_count, 2);
+  ASSERT_OK(rules.SetArchiveRetention(kScope, "a1", 500));  // n=1 -> 1500, n=3 -> 3500
+  EXPECT_EQ(rules.TrimArchivedEvents(2000).value(), 1u);
+  ASSERT_OK(rules.SetArchiveRetention(kScope, "a1", 0));
+  EXPECT_EQ(rules.TrimArchivedEvents(1'000'000).value(), 0u);
+  EXPECT_EQ(rules.ArchiveStatsOf(kScope, "a1")->event_count, 1);
+
+  // Deleting an archive deletes its events; another scope's stay.
+  ASSERT_OK(rules.DeleteEventDoc(kScope, kArchiveDoc, "a1", "DeleteArchive"));
+  EXPECT_CODE(rules.DeleteEventDoc(kScope, kArchiveDoc, "a1", "DeleteArchive"),
+              ErrorCode::kResourceNotFound);
+  EXPECT_EQ(ChangesAfter(head).back().kind, "DeleteArchive");
+  ASSERT_OK(rules.CreateEventDoc(kScope, kArchiveDoc, "a1", arn, "{}", "CreateArchive"));
+  EXPECT_EQ(rules.ArchiveStatsOf(kScope, "a1")->event_count, 0);
+  EXPECT_EQ(rules.ArchiveStatsOf(kOther, "a1")->event_count, 1);
+  EXPECT_TRUE(rules.GetEventDoc(kScope, kReplayDoc, "a1")->has_value());
+
+  // A reset wipes them all.
+  ASSERT_OK(rules.WipeEventRules());
+  EXPECT_TRUE(rules.ListEventDocs(kScope, kArchiveDoc, "", "", 10)->empty());
+  EXPECT_FALSE(rules.GetEventDoc(kScope, kReplayDoc, "a1")->has_value());
+  EXPECT_EQ(rules.ArchiveStatsOf(kOther, "a1")->event_count, 0);
+}
+
 TEST_P(StoreConformance, EventTargetsUpsertLimitRemoveAndGuardTheRulesDeletion) {
   EventRuleStore& rules = stores_->event_rules();
   EXPECT_CODE(rules.PutTargets(kScope, "r", {{"t1", "{}"}}, 5), ErrorCode::kResourceNotFound);

@@ -110,6 +110,7 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kEventsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400};
     case ErrorCode::kPolicyLengthExceeded: return {"PolicyLengthExceededException", 400};
     case ErrorCode::kInvalidEventPattern: return {"InvalidEventPatternException", 400};
+    case ErrorCode::kIllegalStatus: return {"IllegalStatusException", 400};
     case ErrorCode::kInvalidParameterValue: return {"InvalidParameterValue", 400};
     case ErrorCode::kInvalidTimeRange: return {"InvalidTimeRangeException", 400};
     case ErrorCode::kInvalidLookupAttributes: return {"InvalidLookupAttributesException", 400};
@@ -163,6 +164,7 @@ MessageKeys MessageKeysOf(ErrorCode code) {
     case ErrorCode::kEventsResourceAlreadyExists:
     case ErrorCode::kPolicyLengthExceeded:
     case ErrorCode::kInvalidEventPattern:
+    case ErrorCode::kIllegalStatus:
       return MessageKeys::kLower;
     default:
       return MessageKeys::kBoth;

@@ -292,6 +292,11 @@ Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t, const CallContext& ct
                       "Lambda functions and event buses only; give the endpoint URL (http:// "
                       "or https://) or the function's or bus's ARN as the target Arn.");
   }
+  if (in.Has("HttpParameters") && !ev::IsApiDestinationArn(out.url)) {
+    // Served for API destinations only (above); elsewhere they would be silently dropped.
+    return Status(ErrorCode::kValidation,
+                  "Parameter HttpParameters is not supported by this server for this target.");
+  }
   for (const char* member : kUnsupported) {
     if (in.Has(member)) {
       return Status(ErrorCode::kValidation,
@@ -402,6 +407,15 @@ Result<std::string> EventsService::Call(std::string_view op, const rapidjson::Va
   if (op == "CreateEventBus") return CreateEventBus(input, ctx);
   if (op == "UpdateEventBus") return UpdateEventBus(input, ctx);
   if (op == "DeleteEventBus") return DeleteEventBus(input, ctx);
+  if (op == "CreateArchive") return CreateArchive(input, ctx);
+  if (op == "DescribeArchive") return DescribeArchive(input, ctx);
+  if (op == "ListArchives") return ListArchives(input, ctx);
+  if (op == "UpdateArchive") return UpdateArchive(input, ctx);
+  if (op == "DeleteArchive") return DeleteArchive(input, ctx);
+  if (op == "StartReplay") return StartReplay(input, ctx);
+  if (op == "DescribeReplay") return DescribeReplay(input, ctx);
+  if (op == "ListReplays") return ListReplays(input, ctx);
+  if (op == "CancelReplay") return CancelReplay(input, ctx);
   if (op == "PutPermission") return PutPermission(input, ctx);
   if (op == "RemovePermission") return RemovePermission(input, ctx);
   if (op == "CreateConnection") return CreateConnection(input, ctx);

@@ -81,6 +81,7 @@
 #include <vector>
 
 #include "crypto/root_key.h"
+#include "domain/events/archive.h"
 #include "domain/events/connection.h"
 #include "events/event_bus.h"
 #include "events/oauth_token_cache.h"
@@ -192,6 +193,24 @@ class EventsService final : public Service {
   // Policy; PutEvents honours it (another account's calls onto the bus).
   Result<std::string> PutPermission(const rapidjson::Value& in, const CallContext& ctx);
   Result<std::string> RemovePermission(const rapidjson::Value& in, const CallContext& ctx);
+  // Archives and replays (events_archive_ops.cc).
+  Result<std::string> CreateArchive(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DescribeArchive(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListArchives(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> UpdateArchive(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DeleteArchive(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> StartReplay(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> DescribeReplay(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> ListReplays(const rapidjson::Value& in, const CallContext& ctx);
+  Result<std::string> CancelReplay(const rapidjson::Value& in, const CallContext& ctx);
+  // An archive of the caller's scope; ResourceNotFoundException "Archive <name> does not
+  // exist." when absent.
+  Result<domain::events::Archive> ArchiveOf(const CallContext& ctx, const std::string& name);
+  // A replay of the caller's scope (nullopt when absent), and in *state its state as answered
+  // (CANCELLING once cancelled and until its runner ends it).
+  Result<std::optional<domain::events::Replay>> ReplayOf(const CallContext& ctx,
+                                                        const std::string& name,
+                                                        std::string* state);
   // The default bus's creation time in the caller's account and region (epoch ms): stored on
   // first use with MetaStore::PutMetaIfAbsent, so concurrent first uses agree on one value.
   Result<int64_t> DefaultBusCreatedMs(const CallContext& ctx);

@@ -83,6 +83,31 @@ CREATE TABLE event_bus_policies (
 // A rule's ScheduleExpression ("" for a rule of events only).
 const char* const kEventsV6 = "ALTER TABLE event_rules ADD COLUMN schedule TEXT NOT NULL DEFAULT '';";
 
+// Archives and replays (documents by kind and name), and the events archives keep.
+const char* const kEventsV7 = R"sql(
+CREATE TABLE event_docs (
+  account  TEXT COLLATE "C" NOT NULL,
+  region   TEXT COLLATE "C" NOT NULL,
+  kind     TEXT COLLATE "C" NOT NULL,
+  name     TEXT COLLATE "C" NOT NULL,
+  arn      TEXT NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (account, region, kind, name)
+);
+CREATE TABLE event_archive_events (
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account    TEXT COLLATE "C" NOT NULL,
+  region     TEXT COLLATE "C" NOT NULL,
+  archive    TEXT COLLATE "C" NOT NULL,
+  time_ms    BIGINT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  size       BIGINT NOT NULL,
+  json       TEXT NOT NULL
+);
+CREATE INDEX event_archive_events_by_archive ON event_archive_events (account, region, archive, seq);
+CREATE INDEX event_archive_events_by_expiry ON event_archive_events (expires_ms) WHERE expires_ms > 0;
+)sql";
+
 // A bus's columns and its policy ("" when none); conditions name the bus table "b".
 constexpr const char* kBusColumns =
     "SELECT b.name, b.arn, b.description, b.created_ms, b.modified_ms, "
@@ -171,7 +196,7 @@ void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
 }  // namespace
 
 Migrations PgEventRuleStore::Schema() {
-  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5, kEventsV6}};
+  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5, kEventsV6, kEventsV7}};
 }
 
 Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
@@ -569,6 +594,10 @@ Status PgEventRuleStore::EditBusPolicy(const Scope& scope, const std::string& bu
 
 Status PgEventRuleStore::WipeEventRules() {
   return db_.Write("wipe rules", [&](Tx& tx) {
+    for (const auto& row : tx.Exec("DELETE FROM event_docs RETURNING account, region, arn")) {
+      tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService, Text(row[2]), "WipeResources"});
+    }
+    tx.Exec("DELETE FROM event_archive_events");
     tx.Exec("DELETE FROM event_bus_policies");
     for (const auto& row : tx.Exec("DELETE FROM event_buses RETURNING account, region, arn")) {
       tx.AddChange({0, 0, Text(row[0]), Text(row[1]), kService, Text(row[2]), "WipeResources"});

@@ -80,6 +80,32 @@ const char* const kEventsMigrations[] = {
     R"sql(
     ALTER TABLE event_rules ADD COLUMN schedule TEXT NOT NULL DEFAULT '';
     )sql",
+    // 7: archives and replays (documents by kind and name), and the events archives keep.
+    R"sql(
+    CREATE TABLE event_docs (
+      account  TEXT NOT NULL,
+      region   TEXT NOT NULL,
+      kind     TEXT NOT NULL,
+      name     TEXT NOT NULL,
+      arn      TEXT NOT NULL,
+      document TEXT NOT NULL,
+      PRIMARY KEY (account, region, kind, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_archive_events (
+      seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+      account    TEXT NOT NULL,
+      region     TEXT NOT NULL,
+      archive    TEXT NOT NULL,
+      time_ms    INTEGER NOT NULL,
+      expires_ms INTEGER NOT NULL,
+      size       INTEGER NOT NULL,
+      json       TEXT NOT NULL
+    );
+    CREATE INDEX event_archive_events_by_archive
+      ON event_archive_events (account, region, archive, seq);
+    CREATE INDEX event_archive_events_by_expiry
+      ON event_archive_events (expires_ms) WHERE expires_ms > 0;
+    )sql",
 };
 
 // The bus a rule key names ("default" for a key without '/').
@@ -674,6 +700,13 @@ Status SqliteEventRuleStore::EditBusPolicy(const Scope& scope, const std::string
 Status SqliteEventRuleStore::WipeEventRules() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
+    sqlite3_stmt* docs = c.Prepare(
+        "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
+        "SELECT ?, account, region, 'events', arn, 'WipeResources' FROM event_docs");
+    if (!docs) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(docs, 1, txn.now_ms());
+    ARCANA_RETURN_IF_ERROR(Step(c, docs, "record wipe"));
+    ARCANA_RETURN_IF_ERROR(c.Exec("DELETE FROM event_docs; DELETE FROM event_archive_events;"));
     sqlite3_stmt* st = c.Prepare(
         "INSERT INTO changes (at_ms, account, region, service, resource, kind) "
         "SELECT ?, account, region, 'events', arn, 'WipeResources' FROM event_rules");

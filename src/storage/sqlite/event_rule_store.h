@@ -1,6 +1,6 @@
 // The SQLite EventRuleStore (storage/event_rule_store.h): tables event_buses,
-// event_bus_policies, event_rules, event_targets, event_rule_tags and event_bus_tags
-// (component "events").
+// event_bus_policies, event_rules, event_targets, event_rule_tags and event_bus_tags, and
+// event_docs and event_archive_events for archives and replays (component "events").
 #pragma once
 
 #include "storage/event_rule_store.h"
@@ -57,6 +57,30 @@ class SqliteEventRuleStore : public EventRuleStore {
                   const std::vector<std::string>& keys) override;
   Result<std::vector<EventTagRecord>> ListBusTags(const Scope& scope,
                                                   const std::string& bus) override;
+  // Archives and replays: event_archive_store.cc.
+  Status CreateEventDoc(const Scope& scope, const std::string& kind, const std::string& name,
+                        const std::string& arn, const std::string& document,
+                        const std::string& op) override;
+  Status UpdateEventDoc(const Scope& scope, const std::string& kind, const std::string& name,
+                        const std::string& document, const std::string& op) override;
+  Result<std::optional<std::string>> GetEventDoc(const Scope& scope, const std::string& kind,
+                                                 const std::string& name) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListEventDocs(
+      const Scope& scope, const std::string& kind, const std::string& name_prefix,
+      const std::string& after_name, size_t limit) override;
+  Status DeleteEventDoc(const Scope& scope, const std::string& kind, const std::string& name,
+                        const std::string& op) override;
+  Status ArchiveEvent(const Scope& scope, const std::string& archive, int64_t time_ms,
+                      int64_t expires_ms, const std::string& json) override;
+  Result<ArchiveStats> ArchiveStatsOf(const Scope& scope, const std::string& archive) override;
+  Result<std::vector<ArchivedEvent>> ListArchivedEvents(const Scope& scope,
+                                                        const std::string& archive,
+                                                        int64_t from_ms, int64_t to_ms,
+                                                        int64_t after_seq,
+                                                        size_t limit) override;
+  Status SetArchiveRetention(const Scope& scope, const std::string& archive,
+                             int64_t retention_ms) override;
+  Result<size_t> TrimArchivedEvents(int64_t now_ms) override;
   Status WipeEventRules() override;
 
  private:

@@ -1,0 +1,100 @@
+#include "events/replays.h"
+
+#include <spdlog/spdlog.h>
+
+#include "domain/events/archive.h"
+#include "events/scheduled_rules.h"
+
+namespace arcana::events {
+namespace {
+
+constexpr size_t kReplayPage = 100;
+
+Status SaveReplay(storage::EventRuleStore& store, const storage::Scope& scope,
+                  const domain::events::Replay& r, const char* op) {
+  return store.UpdateEventDoc(scope, storage::kReplayDoc, r.name, domain::events::EncodeReplay(r),
+                              op);
+}
+
+// The replay as stored now (a CancelReplay may have changed it meanwhile).
+Result<std::optional<domain::events::Replay>> LoadReplay(storage::EventRuleStore& store,
+                                                         const storage::Scope& scope,
+                                                         const std::string& name) {
+  ARCANA_ASSIGN_OR_RETURN(auto doc, store.GetEventDoc(scope, storage::kReplayDoc, name));
+  if (!doc) return std::optional<domain::events::Replay>();
+  ARCANA_ASSIGN_OR_RETURN(auto replay, domain::events::DecodeReplay(*doc));
+  return std::optional<domain::events::Replay>(std::move(replay));
+}
+
+}  // namespace
+
+std::string ReplayJobName(const std::string& account, const std::string& region,
+                          const std::string& replay_name) {
+  return std::string(kReplayJobPrefix) + account + ":" + region + ":" + replay_name;
+}
+
+Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bus) {
+  auto ref = ParseScopedJobName(kReplayJobPrefix, run.job.name);
+  if (!ref) return Status::Ok();
+  const storage::Scope& scope = ref->scope;
+  ARCANA_ASSIGN_OR_RETURN(auto loaded, LoadReplay(store, scope, ref->name));
+  if (!loaded || domain::events::ReplayEnded(*loaded)) return Status::Ok();
+  domain::events::Replay r = std::move(*loaded);
+  auto cancelled = [&]() -> Result<bool> {
+    ARCANA_ASSIGN_OR_RETURN(auto doc, store.GetEventDoc(scope, storage::kReplayCancelDoc, r.name));
+    return doc.has_value();
+  };
+  ARCANA_ASSIGN_OR_RETURN(bool cancel, cancelled());
+  if (cancel) {
+    r.state = "CANCELLED";
+    r.replay_end_ms = run.now_ms;
+    return SaveReplay(store, scope, r, "CancelReplay");
+  }
+  if (r.state != "RUNNING") {
+    r.state = "RUNNING";
+    ARCANA_RETURN_IF_ERROR(SaveReplay(store, scope, r, "StartReplay"));
+  }
+  for (;;) {
+    ARCANA_ASSIGN_OR_RETURN(auto page,
+                            store.ListArchivedEvents(scope, r.archive, r.event_start_ms,
+                                                     r.event_end_ms, r.progress_seq, kReplayPage));
+    for (const auto& archived : page) {
+      auto json = domain::events::ReplayedEventJson(archived.json, r.name);
+      if (!json) continue;  // not an event: nothing to send
+      Event e;
+      e.account = scope.account;
+      e.region = scope.region;
+      e.json = std::move(*json);
+      e.bus = r.destination_bus;
+      e.replayed = true;
+      e.replay_rules = r.filter_arns;
+      bus.Publish(std::move(e));
+      r.last_replayed_ms = archived.time_ms;
+    }
+    if (!page.empty()) r.progress_seq = page.back().seq;
+    // A cancellation is looked for after each page.
+    ARCANA_ASSIGN_OR_RETURN(cancel, cancelled());
+    if (cancel) {
+      r.state = "CANCELLED";
+      r.replay_end_ms = run.now_ms;
+      return SaveReplay(store, scope, r, "CancelReplay");
+    }
+    if (page.size() < kReplayPage) break;
+    ARCANA_RETURN_IF_ERROR(SaveReplay(store, scope, r, "StartReplay"));
+    if (run.should_stop && run.should_stop()) {
+      run.reschedule_at_ms = run.now_ms + 1000;  // the next run goes on from the progress
+      return Status::Ok();
+    }
+  }
+  // A cancellation that came while the last page was published still wins; one that comes
+  // after this look finds the replay COMPLETED (its events were all sent).
+  ARCANA_ASSIGN_OR_RETURN(cancel, cancelled());
+  r.state = cancel ? "CANCELLED" : "COMPLETED";
+  r.replay_end_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  spdlog::info("events: replay {} {}", r.arn, cancel ? "cancelled" : "completed");
+  return SaveReplay(store, scope, r, "StartReplay");
+}
+
+}  // namespace arcana::events
