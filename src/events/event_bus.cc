@@ -50,6 +50,11 @@ void EventBus::Enqueue(Item item) {
   if (queue_.size() == 1) cv_.notify_one();
 }
 
+size_t EventBus::queued() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return queue_.size();
+}
+
 uint64_t EventBus::dropped() const {
   std::lock_guard<std::mutex> l(mu_);
   return dropped_;

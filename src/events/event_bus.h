@@ -66,6 +66,8 @@ class EventBus final : public audit::AuditSink {
   void ArchiveInto(storage::EventRuleStore* store) { archives_ = store; }
   // Events dropped because the queue was full.
   uint64_t dropped() const;
+  // Records and events queued, not yet routed (a replay waits for room: events/replays.h).
+  size_t queued() const;
 
  private:
   struct Item {

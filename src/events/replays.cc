@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
+
 #include "domain/events/archive.h"
 #include "events/scheduled_rules.h"
 
@@ -58,6 +61,15 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
     ARCANA_ASSIGN_OR_RETURN(auto page,
                             store.ListArchivedEvents(scope, r.archive, r.event_start_ms,
                                                      r.event_end_ms, r.progress_seq, kReplayPage));
+    // Room for the page first: the bus drops what exceeds its queue, and API calls' events
+    // share it.
+    while (bus.queued() > EventBus::kMaxQueued / 2) {
+      if (run.should_stop && run.should_stop()) {
+        run.reschedule_at_ms = run.now_ms + 1000;  // the next run goes on from the progress
+        return SaveReplay(store, scope, r, "StartReplay");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     for (const auto& archived : page) {
       auto json = domain::events::ReplayedEventJson(archived.json, r.name);
       if (!json) continue;  // not an event: nothing to send

@@ -7,7 +7,8 @@
 //  - marks it RUNNING, then reads its archive's events whose time is in [EventStartTime,
 //    EventEndTime), in the order they were archived, a page at a time, and publishes each on
 //    the destination bus (events/event_bus.h) with "replay-name" added, as replayed (no
-//    archive keeps it again) and, with FilterArns, for those rules only;
+//    archive keeps it again) and, with FilterArns, for those rules only; before each page it
+//    waits until the bus's queue is at most half full (the bus drops what exceeds it);
 //  - after each page stores its progress (the last event's sequence number and time), and
 //    looks for a cancellation (it stops: CANCELLED); a run that must stop (the
 //    node is stopping, or its lease is lost) is rescheduled and the next run goes on from the
