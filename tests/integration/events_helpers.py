@@ -1,7 +1,13 @@
 """What the EventBridge test files share: an error's (status, code, message), an answer's body,
-a signed call for what Debian's botocore does not model, a bus ARN."""
+a signed call for what Debian's botocore does not model, a bus ARN, an HTTP target that keeps
+what it receives."""
 
 from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -30,3 +36,28 @@ def events_call(endpoint: str, op: str, payload: dict):
 
 def bus_arn(name: str, account: str = ACCOUNT) -> str:
     return f"arn:aws:events:{REGION}:{account}:event-bus/{name}"
+
+
+@contextmanager
+def json_receiver():
+    """A local HTTP target answering 200 to every POST: yields (its URL, the JSON bodies
+    received so far, in order)."""
+    bodies: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0")))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", bodies
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 import pg_cluster
 from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, free_port, raw_call
+from events_helpers import json_receiver
 
 pytestmark = pytest.mark.postgresql_only("multi-node needs a shared PostgreSQL store")
 
@@ -722,28 +723,11 @@ def test_a_scheduled_rule_runs_once_with_three_nodes(cluster):
     sends its event once. Each round makes the rule's job due now in the database and wakes
     all three nodes' schedulers at once (a PutRule with a ScheduleExpression through each
     node), so they race for it; the target receives one event per round, each its own."""
-    import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    bodies: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with json_receiver() as (url, bodies):
         nodes = cluster.start(3)
         clients = [client(n, "events") for n in nodes]
         arn = clients[0].put_rule(Name="tick", ScheduleExpression="rate(5 minutes)")["RuleArn"]
-        clients[1].put_targets(Rule="tick", Targets=[
-            {"Id": "hook", "Arn": f"http://127.0.0.1:{httpd.server_address[1]}/"}])
+        clients[1].put_targets(Rule="tick", Targets=[{"Id": "hook", "Arn": url}])
         job = "events.schedule:123456789012:us-east-1:tick"
         for round_ in range(1, 4):
             assert cluster.psql(f"UPDATE jobs SET due_ms = {int(time.time() * 1000) - 1000} "
@@ -764,9 +748,6 @@ def test_a_scheduled_rule_runs_once_with_three_nodes(cluster):
         assert {b["resources"][0] for b in bodies} == {arn}
         assert len({b["id"] for b in bodies}) == 3
         assert_alive(*nodes)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 # --------------------------------------------------------------------------- (f) root key

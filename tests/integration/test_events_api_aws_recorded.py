@@ -10,13 +10,12 @@ message inline). Inputs are transcribed; a LocalStack SQS queue target is an HTT
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-import threading
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
+from events_helpers import json_receiver
 from test_audit import client, start
 
 TEST_EVENT_PATTERN = {"source": ["core.update-account-command"],
@@ -38,23 +37,8 @@ def ev(srv):
 
 @pytest.fixture(scope="module")
 def receiver():
-    bodies: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0")))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", bodies
-    httpd.shutdown()
-    httpd.server_close()
+    with json_receiver() as r:
+        yield r
 
 
 def error_of(call, **kwargs) -> tuple[str, str, int]:

@@ -9,13 +9,12 @@ test_events_schedule.py, tests_schedule_target_sqs, aws.validated)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import ACCOUNT, store_sql, wait_for
+from events_helpers import json_receiver
 from test_audit import client, start
 
 REGION = "us-east-1"
@@ -35,23 +34,8 @@ def ev(srv):
 
 @pytest.fixture
 def receiver():
-    bodies: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0")))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", bodies
-    httpd.shutdown()
-    httpd.server_close()
+    with json_receiver() as r:
+        yield r
 
 
 def job_name(rule: str) -> str:

@@ -163,12 +163,9 @@ Result<std::string> EventsService::CreateArchive(const rapidjson::Value& input,
     return Status(ErrorCode::kEventsResourceAlreadyExists, "Archive " + name + " already exists.");
   }
   ARCANA_RETURN_IF_ERROR(s);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteArchiveHead(w, a);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteArchiveHead(w, a);
+  });
 }
 
 Result<std::string> EventsService::DescribeArchive(const rapidjson::Value& input,
@@ -178,16 +175,13 @@ Result<std::string> EventsService::DescribeArchive(const rapidjson::Value& input
   ARCANA_RETURN_IF_ERROR(Allow(ctx, EventsArnOf(ctx, "archive", name)));
   ARCANA_ASSIGN_OR_RETURN(ev::Archive a, ArchiveOf(ctx, name));
   ARCANA_ASSIGN_OR_RETURN(auto stats, rules_.ArchiveStatsOf(ScopeOf(ctx), name));
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ArchiveArn", a.arn);
-  json::KV(w, "ArchiveName", a.name);
-  if (!a.description.empty()) json::KV(w, "Description", a.description);
-  if (!a.event_pattern.empty()) json::KV(w, "EventPattern", a.event_pattern);
-  WriteArchiveCounts(w, a, stats);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "ArchiveArn", a.arn);
+    json::KV(w, "ArchiveName", a.name);
+    if (!a.description.empty()) json::KV(w, "Description", a.description);
+    if (!a.event_pattern.empty()) json::KV(w, "EventPattern", a.event_pattern);
+    WriteArchiveCounts(w, a, stats);
+  });
 }
 
 Result<std::string> EventsService::ListArchives(const rapidjson::Value& input,
@@ -223,21 +217,18 @@ Result<std::string> EventsService::ListArchives(const rapidjson::Value& input,
     }
     if (more || page.size() < limit + 1) break;
   }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Archives");
-  w.StartArray();
-  for (const auto& [a, stats] : out) {
-    w.StartObject();
-    json::KV(w, "ArchiveName", a.name);
-    WriteArchiveCounts(w, a, stats);
-    w.EndObject();
-  }
-  w.EndArray();
-  if (more) json::KV(w, "NextToken", EncodeToken(out.back().first.name));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("Archives");
+    w.StartArray();
+    for (const auto& [a, stats] : out) {
+      w.StartObject();
+      json::KV(w, "ArchiveName", a.name);
+      WriteArchiveCounts(w, a, stats);
+      w.EndObject();
+    }
+    w.EndArray();
+    if (more) json::KV(w, "NextToken", EncodeToken(out.back().first.name));
+  });
 }
 
 Result<std::string> EventsService::UpdateArchive(const rapidjson::Value& input,
@@ -265,12 +256,9 @@ Result<std::string> EventsService::UpdateArchive(const rapidjson::Value& input,
   if (retention_changed) {
     ARCANA_RETURN_IF_ERROR(rules_.SetArchiveRetention(ScopeOf(ctx), name, retention * kDayMs));
   }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteArchiveHead(w, a);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteArchiveHead(w, a);
+  });
 }
 
 Result<std::string> EventsService::DeleteArchive(const rapidjson::Value& input,
@@ -343,15 +331,12 @@ Result<std::string> EventsService::StartReplay(const rapidjson::Value& input,
   ARCANA_RETURN_IF_ERROR(s);
   ARCANA_RETURN_IF_ERROR(jobs_->ScheduleJob(job, ctx.now_ms, "", true));
   if (wake_) wake_();
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ReplayArn", r.arn);
-  json::KV(w, "State", r.state);
-  w.Key("ReplayStartTime");
-  json::WriteTimestamp(w, r.replay_start_ms);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "ReplayArn", r.arn);
+    json::KV(w, "State", r.state);
+    w.Key("ReplayStartTime");
+    json::WriteTimestamp(w, r.replay_start_ms);
+  });
 }
 
 Result<std::string> EventsService::DescribeReplay(const rapidjson::Value& input,
@@ -362,23 +347,20 @@ Result<std::string> EventsService::DescribeReplay(const rapidjson::Value& input,
   std::string state;
   ARCANA_ASSIGN_OR_RETURN(auto r, ReplayOf(ctx, name, &state));
   if (!r) return ReplayNotFound(name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ReplayName", r->name);
-  json::KV(w, "ReplayArn", r->arn);
-  if (!r->description.empty()) json::KV(w, "Description", r->description);
-  w.Key("Destination");
-  w.StartObject();
-  json::KV(w, "Arn", r->destination_arn);
-  if (!r->filter_arns.empty()) {
-    w.Key("FilterArns");
-    json::WriteStringList(w, r->filter_arns);
-  }
-  w.EndObject();
-  WriteReplayTimes(w, *r, state);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "ReplayName", r->name);
+    json::KV(w, "ReplayArn", r->arn);
+    if (!r->description.empty()) json::KV(w, "Description", r->description);
+    w.Key("Destination");
+    w.StartObject();
+    json::KV(w, "Arn", r->destination_arn);
+    if (!r->filter_arns.empty()) {
+      w.Key("FilterArns");
+      json::WriteStringList(w, r->filter_arns);
+    }
+    w.EndObject();
+    WriteReplayTimes(w, *r, state);
+  });
 }
 
 Result<std::string> EventsService::ListReplays(const rapidjson::Value& input,
@@ -412,21 +394,18 @@ Result<std::string> EventsService::ListReplays(const rapidjson::Value& input,
     }
     if (more || page.size() < limit + 1) break;
   }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Replays");
-  w.StartArray();
-  for (const auto& [r, state] : out) {
-    w.StartObject();
-    json::KV(w, "ReplayName", r.name);
-    WriteReplayTimes(w, r, state);
-    w.EndObject();
-  }
-  w.EndArray();
-  if (more) json::KV(w, "NextToken", EncodeToken(out.back().first.name));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("Replays");
+    w.StartArray();
+    for (const auto& [r, state] : out) {
+      w.StartObject();
+      json::KV(w, "ReplayName", r.name);
+      WriteReplayTimes(w, r, state);
+      w.EndObject();
+    }
+    w.EndArray();
+    if (more) json::KV(w, "NextToken", EncodeToken(out.back().first.name));
+  });
 }
 
 Result<std::string> EventsService::CancelReplay(const rapidjson::Value& input,
@@ -451,13 +430,10 @@ Result<std::string> EventsService::CancelReplay(const rapidjson::Value& input,
         ::arcana::events::ReplayJobName(ctx.account, ctx.region, name), ctx.now_ms, "", true));
     if (wake_) wake_();
   }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ReplayArn", arn);
-  json::KV(w, "State", "CANCELLING");
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "ReplayArn", arn);
+    json::KV(w, "State", "CANCELLING");
+  });
 }
 
 }  // namespace arcana::services::events

@@ -115,16 +115,13 @@ Result<std::string> EventsService::ListEventBuses(const rapidjson::Value& input,
     page.insert(at, std::move(def));
   }
   const bool more = TrimPage(page, limit);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("EventBuses");  // present when empty too, as AWS answers
-  w.StartArray();
-  for (const auto& b : page) WriteBus(w, b);
-  w.EndArray();
-  if (more) json::KV(w, "NextToken", EncodeToken(page.back().name));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("EventBuses");  // present when empty too, as AWS answers
+    w.StartArray();
+    for (const auto& b : page) WriteBus(w, b);
+    w.EndArray();
+    if (more) json::KV(w, "NextToken", EncodeToken(page.back().name));
+  });
 }
 
 Result<std::string> EventsService::CreateEventBus(const rapidjson::Value& input,
@@ -165,13 +162,10 @@ Result<std::string> EventsService::CreateEventBus(const rapidjson::Value& input,
                   "Event bus " + bus.name + " already exists.");
   }
   if (!s.ok()) return MapStoreError(s, "", bus.name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "EventBusArn", bus.arn);  // recorded: the only member when nothing else is set
-  if (!bus.description.empty()) json::KV(w, "Description", bus.description);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "EventBusArn", bus.arn);  // recorded: the only member when nothing else is set
+    if (!bus.description.empty()) json::KV(w, "Description", bus.description);
+  });
 }
 
 Result<std::string> EventsService::UpdateEventBus(const rapidjson::Value& input,
@@ -189,14 +183,11 @@ Result<std::string> EventsService::UpdateEventBus(const rapidjson::Value& input,
   Status s = rules_.UpdateBus(ScopeOf(ctx), name, description, ctx.now_ms);
   if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(name);
   ARCANA_RETURN_IF_ERROR(s);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "Arn", arn);
-  json::KV(w, "Name", name);
-  if (!description.empty()) json::KV(w, "Description", description);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "Arn", arn);
+    json::KV(w, "Name", name);
+    if (!description.empty()) json::KV(w, "Description", description);
+  });
 }
 
 Result<std::string> EventsService::DeleteEventBus(const rapidjson::Value& input,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <vector>
 
@@ -72,6 +73,21 @@ std::string EncodeToken(const std::string& last);
 Result<std::string> DecodeToken(const json::Input& in);
 
 std::string EmptyObject();
+
+// A JSON object whose members fill(w) writes, as text: most operations' answer. fill returns
+// nothing: a body that can fail (ARCANA_RETURN_IF_ERROR, ...) writes its object itself, since
+// a lambda returning a Status on one path would fall off its end on the other.
+template <class Fill>
+std::string ObjectJson(Fill&& fill) {
+  static_assert(std::is_void_v<std::invoke_result_t<Fill&, json::Writer&>>,
+                "ObjectJson's fill must return void");
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  fill(w);
+  w.EndObject();
+  return json::Finish(buf);
+}
 
 // A page read with limit + 1 rows: keeps limit, and says whether there is more.
 template <typename T>

@@ -84,15 +84,12 @@ std::string JsonOf(const rapidjson::Value& v) {
 // A connection's document: its type, description and public AuthParameters.
 std::string ConnectionDocument(const std::string& type, const std::string& description,
                                const std::string& public_auth) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "AuthorizationType", type);
-  if (!description.empty()) json::KV(w, "Description", description);
-  w.Key("AuthParameters");
-  w.RawValue(public_auth.data(), public_auth.size(), rapidjson::kObjectType);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "AuthorizationType", type);
+    if (!description.empty()) json::KV(w, "Description", description);
+    w.Key("AuthParameters");
+    w.RawValue(public_auth.data(), public_auth.size(), rapidjson::kObjectType);
+  });
 }
 
 // The state a connection with these credentials has once written: BASIC and API_KEY are
@@ -173,16 +170,13 @@ void WriteDestination(json::Writer& w, const EventConnectionRecord& r, const std
 
 std::string DestinationDocument(const std::string& description, const std::string& method,
                                 const std::string& endpoint, int64_t rate) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  if (!description.empty()) json::KV(w, "Description", description);
-  json::KV(w, "HttpMethod", method);
-  json::KV(w, "InvocationEndpoint", endpoint);
-  w.Key("InvocationRateLimitPerSecond");
-  w.Int64(rate);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    if (!description.empty()) json::KV(w, "Description", description);
+    json::KV(w, "HttpMethod", method);
+    json::KV(w, "InvocationEndpoint", endpoint);
+    w.Key("InvocationRateLimitPerSecond");
+    w.Int64(rate);
+  });
 }
 
 // Members of a connection request this server does not serve (private APIs, customer keys).
@@ -291,17 +285,14 @@ Result<std::string> EventsService::CreateConnection(const rapidjson::Value& inpu
   r.created_ms = r.modified_ms = r.authorized_ms = ctx.now_ms;
   Status s = store->CreateEventConnection(ScopeOf(ctx), r);
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, r.name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "ConnectionArn", r.arn);
-  json::KV(w, "ConnectionState", r.state);
-  w.Key("CreationTime");
-  json::WriteTimestamp(w, r.created_ms);
-  w.Key("LastModifiedTime");
-  json::WriteTimestamp(w, r.modified_ms);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "ConnectionArn", r.arn);
+    json::KV(w, "ConnectionState", r.state);
+    w.Key("CreationTime");
+    json::WriteTimestamp(w, r.created_ms);
+    w.Key("LastModifiedTime");
+    json::WriteTimestamp(w, r.modified_ms);
+  });
 }
 
 Result<std::string> EventsService::DescribeConnection(const rapidjson::Value& input,
@@ -332,16 +323,13 @@ Result<std::string> EventsService::ListConnections(const rapidjson::Value& input
                                              in.Str("ConnectionState").value_or(""), "", after,
                                              limit + 1));
   const bool more = TrimPage(page, limit);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Connections");
-  w.StartArray();
-  for (const auto& r : page) WriteConnection(w, r, false);
-  w.EndArray();
-  if (more) json::KV(w, "NextToken", EncodeToken(page.back().name));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("Connections");
+    w.StartArray();
+    for (const auto& r : page) WriteConnection(w, r, false);
+    w.EndArray();
+    if (more) json::KV(w, "NextToken", EncodeToken(page.back().name));
+  });
 }
 
 Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& input,
@@ -377,12 +365,9 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   r.authorized_ms = r.modified_ms;
   Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found->modified_ms, "UpdateConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteConnectionSummary(w, r);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteConnectionSummary(w, r);
+  });
 }
 
 Result<std::string> EventsService::DeleteConnection(const rapidjson::Value& input,
@@ -397,12 +382,9 @@ Result<std::string> EventsService::DeleteConnection(const rapidjson::Value& inpu
   Status s = store->DeleteEventConnection(ScopeOf(ctx), kEventConnectionKind, name);
   if (!s.ok()) return MapConnectionStoreError(s, kEventConnectionKind, name);
   // Recorded: the connection as it was, in state DELETING.
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteConnectionSummary(w, *found, "DELETING");
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteConnectionSummary(w, *found, "DELETING");
+  });
 }
 
 Result<std::string> EventsService::DeauthorizeConnection(const rapidjson::Value& input,
@@ -424,12 +406,9 @@ Result<std::string> EventsService::DeauthorizeConnection(const rapidjson::Value&
   Status s =
       store->UpdateEventConnection(ScopeOf(ctx), r, found->modified_ms, "DeauthorizeConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteConnectionSummary(w, r, "DEAUTHORIZING");
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteConnectionSummary(w, r, "DEAUTHORIZING");
+  });
 }
 
 Result<std::string> EventsService::CreateApiDestination(const rapidjson::Value& input,
@@ -456,12 +435,9 @@ Result<std::string> EventsService::CreateApiDestination(const rapidjson::Value& 
   Status s = store->CreateEventConnection(ScopeOf(ctx), r);
   if (s.code() == ErrorCode::kResourceNotFound) return ConnectionNotFound(r.connection);
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, r.name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteDestinationSummary(w, r, DestinationState(connection));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteDestinationSummary(w, r, DestinationState(connection));
+  });
 }
 
 Result<std::string> EventsService::DescribeApiDestination(const rapidjson::Value& input,
@@ -560,12 +536,9 @@ Result<std::string> EventsService::UpdateApiDestination(const rapidjson::Value& 
     return still ? ConnectionNotFound(r.connection) : DestinationNotFound(name);
   }
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  WriteDestinationSummary(w, r, DestinationState(connection));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    WriteDestinationSummary(w, r, DestinationState(connection));
+  });
 }
 
 Result<std::string> EventsService::DeleteApiDestination(const rapidjson::Value& input,

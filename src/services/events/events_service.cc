@@ -498,12 +498,9 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   if (s.code() == ErrorCode::kResourceNotFound) return BusNotFound(bus);
   if (!s.ok()) return MapStoreError(s, name, bus);
   if (schedule && wake_) wake_();
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::KV(w, "RuleArn", r.arn);
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    json::KV(w, "RuleArn", r.arn);
+  });
 }
 
 Result<std::string> EventsService::DescribeRule(const rapidjson::Value& input,
@@ -536,16 +533,13 @@ Result<std::string> EventsService::ListRules(const rapidjson::Value& input,
                                            after.empty() ? after : storage::RuleKey(bus, after),
                                            limit + 1, bus == kDefaultBus));
   bool more = TrimPage(page, limit);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Rules");
-  w.StartArray();
-  for (const auto& r : page) WriteRule(w, r, nullptr);
-  w.EndArray();
-  if (more) json::KV(w, "NextToken", EncodeToken(storage::SplitRuleKey(page.back().name).name));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("Rules");
+    w.StartArray();
+    for (const auto& r : page) WriteRule(w, r, nullptr);
+    w.EndArray();
+    if (more) json::KV(w, "NextToken", EncodeToken(storage::SplitRuleKey(page.back().name).name));
+  });
 }
 
 Result<std::string> EventsService::DeleteRule(const rapidjson::Value& input,
@@ -654,16 +648,13 @@ Result<std::string> EventsService::ListRuleNamesByTarget(const rapidjson::Value&
     }
   }
   bool more = TrimPage(names, limit);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("RuleNames");  // present when empty too
-  w.StartArray();
-  for (const auto& n : names) w.String(n.data(), static_cast<rapidjson::SizeType>(n.size()));
-  w.EndArray();
-  if (more) json::KV(w, "NextToken", EncodeToken(names.back()));
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("RuleNames");  // present when empty too
+    w.StartArray();
+    for (const auto& n : names) w.String(n.data(), static_cast<rapidjson::SizeType>(n.size()));
+    w.EndArray();
+    if (more) json::KV(w, "NextToken", EncodeToken(names.back()));
+  });
 }
 
 Result<std::string> EventsService::RemoveTargets(const rapidjson::Value& input,
@@ -704,91 +695,88 @@ Result<std::string> EventsService::PutEvents(const rapidjson::Value& input,
     return Status(ErrorCode::kValidation,
                   "Total size of the entries in the request is over the limit.");
   }
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  int64_t failed = 0;
-  w.Key("Entries");
-  w.StartArray();
-  auto fail = [&](const char* code, const std::string& message) {
-    ++failed;
-    w.StartObject();
-    json::KV(w, "ErrorCode", code);
-    json::KV(w, "ErrorMessage", message);
-    w.EndObject();
-  };
-  for (const auto& entry : entries->GetArray()) {
-    json::Input e(entry);
-    const std::string source = e.Str("Source").value_or("");
-    const std::string detail_type = e.Str("DetailType").value_or("");
-    const std::optional<std::string> detail = e.Str("Detail");
-    if (source.empty()) {
-      fail("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument.");
-      continue;
-    }
-    if (detail_type.empty()) {
-      fail("InvalidArgument",
-           "Parameter DetailType is not valid. Reason: DetailType is a required argument.");
-      continue;
-    }
-    if (!detail || detail->empty()) {
-      fail("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.");
-      continue;
-    }
-    // aws.* is AWS's own services'; arcana.* is this server's (arcana.detections alerts,
-    // arcana.operator actions): a caller's event of either would be indistinguishable from
-    // the real ones at a target, so such sources are reserved as AWS reserves its own.
-    if (source.starts_with("aws.") || source.starts_with("arcana.")) {
-      fail("NotAuthorizedForSourceException", "Not authorized for the source.");
-      continue;
-    }
-    // An entry for an event bus that does not exist is accepted and dropped, as AWS answers it
-    // (an EventId, not a failed entry: recorded by LocalStack's
-    // test_put_events_nonexistent_event_bus).
-    const std::optional<EntryBus> bus = EntryBusOf(e, ctx);
-    const bool exists =
-        bus && std::find(existing.begin(), existing.end(), bus->arn) != existing.end();
-    rapidjson::Document parsed;
-    // One level below the bound: the bus nests Detail in the event's envelope and parses
-    // that again to match it; a deeper one would be answered an EventId and never routed.
-    if (!json::ParseBounded(*detail, &parsed, json::kMaxDepth - 1).ok() || !parsed.IsObject()) {
-      fail("MalformedDetail", "Detail is malformed.");
-      continue;
-    }
-    rapidjson::StringBuffer detail_buf;
-    json::Writer dw(detail_buf);
-    parsed.Accept(dw);  // re-serialized: the event carries well-formed JSON only
-    int64_t time_ms = ctx.now_ms;
-    if (const auto* t = e.Get("Time"); t != nullptr && t->IsNumber()) {
-      // An RFC 3339 time (years 0001-9999) or none: checked before the conversion, which is
-      // undefined for a double beyond int64.
-      const double secs = t->GetDouble();
-      if (!std::isfinite(secs) || secs < kMinEventSeconds || secs > kMaxEventSeconds) {
-        fail("InvalidArgument",
-             "Parameter Time is not valid. Reason: Time must be between 0001-01-01T00:00:00Z "
-             "and 9999-12-31T23:59:59Z.");
+  return ObjectJson([&](json::Writer& w) {
+    int64_t failed = 0;
+    w.Key("Entries");
+    w.StartArray();
+    auto fail = [&](const char* code, const std::string& message) {
+      ++failed;
+      w.StartObject();
+      json::KV(w, "ErrorCode", code);
+      json::KV(w, "ErrorMessage", message);
+      w.EndObject();
+    };
+    for (const auto& entry : entries->GetArray()) {
+      json::Input e(entry);
+      const std::string source = e.Str("Source").value_or("");
+      const std::string detail_type = e.Str("DetailType").value_or("");
+      const std::optional<std::string> detail = e.Str("Detail");
+      if (source.empty()) {
+        fail("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument.");
         continue;
       }
-      time_ms = static_cast<int64_t>(secs * 1000);
+      if (detail_type.empty()) {
+        fail("InvalidArgument",
+             "Parameter DetailType is not valid. Reason: DetailType is a required argument.");
+        continue;
+      }
+      if (!detail || detail->empty()) {
+        fail("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.");
+        continue;
+      }
+      // aws.* is AWS's own services'; arcana.* is this server's (arcana.detections alerts,
+      // arcana.operator actions): a caller's event of either would be indistinguishable from
+      // the real ones at a target, so such sources are reserved as AWS reserves its own.
+      if (source.starts_with("aws.") || source.starts_with("arcana.")) {
+        fail("NotAuthorizedForSourceException", "Not authorized for the source.");
+        continue;
+      }
+      // An entry for an event bus that does not exist is accepted and dropped, as AWS answers it
+      // (an EventId, not a failed entry: recorded by LocalStack's
+      // test_put_events_nonexistent_event_bus).
+      const std::optional<EntryBus> bus = EntryBusOf(e, ctx);
+      const bool exists =
+          bus && std::find(existing.begin(), existing.end(), bus->arn) != existing.end();
+      rapidjson::Document parsed;
+      // One level below the bound: the bus nests Detail in the event's envelope and parses
+      // that again to match it; a deeper one would be answered an EventId and never routed.
+      if (!json::ParseBounded(*detail, &parsed, json::kMaxDepth - 1).ok() || !parsed.IsObject()) {
+        fail("MalformedDetail", "Detail is malformed.");
+        continue;
+      }
+      rapidjson::StringBuffer detail_buf;
+      json::Writer dw(detail_buf);
+      parsed.Accept(dw);  // re-serialized: the event carries well-formed JSON only
+      int64_t time_ms = ctx.now_ms;
+      if (const auto* t = e.Get("Time"); t != nullptr && t->IsNumber()) {
+        // An RFC 3339 time (years 0001-9999) or none: checked before the conversion, which is
+        // undefined for a double beyond int64.
+        const double secs = t->GetDouble();
+        if (!std::isfinite(secs) || secs < kMinEventSeconds || secs > kMaxEventSeconds) {
+          fail("InvalidArgument",
+               "Parameter Time is not valid. Reason: Time must be between 0001-01-01T00:00:00Z "
+               "and 9999-12-31T23:59:59Z.");
+          continue;
+        }
+        time_ms = static_cast<int64_t>(secs * 1000);
+      }
+      ::arcana::events::Event event = ::arcana::events::MakeEvent(
+          source, detail_type, ctx.account, ctx.region, time_ms,
+          e.StrList("Resources").value_or(std::vector<std::string>{}), json::Finish(detail_buf));
+      w.StartObject();
+      json::KV(w, "EventId", event.id);
+      w.EndObject();
+      if (bus_ != nullptr && exists) {
+        // Routed among the rules of the bus's owner; the event names its sender's account.
+        event.account = bus->account;
+        event.bus = bus->name;
+        bus_->Publish(std::move(event));
+      }
     }
-    ::arcana::events::Event event = ::arcana::events::MakeEvent(
-        source, detail_type, ctx.account, ctx.region, time_ms,
-        e.StrList("Resources").value_or(std::vector<std::string>{}), json::Finish(detail_buf));
-    w.StartObject();
-    json::KV(w, "EventId", event.id);
-    w.EndObject();
-    if (bus_ != nullptr && exists) {
-      // Routed among the rules of the bus's owner; the event names its sender's account.
-      event.account = bus->account;
-      event.bus = bus->name;
-      bus_->Publish(std::move(event));
-    }
-  }
-  w.EndArray();
-  w.Key("FailedEntryCount");
-  w.Int64(failed);
-  w.EndObject();
-  return json::Finish(buf);
+    w.EndArray();
+    w.Key("FailedEntryCount");
+    w.Int64(failed);
+  });
 }
 
 Result<std::string> EventsService::TagResource(const rapidjson::Value& input,
@@ -826,20 +814,17 @@ Result<std::string> EventsService::ListTagsForResource(const rapidjson::Value& i
   auto tags = res.is_bus ? rules_.ListBusTags(ScopeOf(ctx), res.name)
                          : rules_.ListRuleTags(ScopeOf(ctx), storage::RuleKey(res.bus, res.name));
   if (!tags.ok()) return MapTagStoreError(tags.status(), res);
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  w.Key("Tags");  // present when empty too, as AWS answers
-  w.StartArray();
-  for (const auto& t : *tags) {
-    w.StartObject();
-    json::KV(w, "Key", t.key);
-    json::KV(w, "Value", t.value);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return json::Finish(buf);
+  return ObjectJson([&](json::Writer& w) {
+    w.Key("Tags");  // present when empty too, as AWS answers
+    w.StartArray();
+    for (const auto& t : *tags) {
+      w.StartObject();
+      json::KV(w, "Key", t.key);
+      json::KV(w, "Value", t.value);
+      w.EndObject();
+    }
+    w.EndArray();
+  });
 }
 
 Result<std::vector<std::string>> EventsService::AuthorizePutEvents(
