@@ -19,7 +19,7 @@ Status SaveReplay(storage::EventRuleStore& store, const storage::Scope& scope,
                               op);
 }
 
-// The replay as stored now (a CancelReplay may have changed it meanwhile).
+// The replay as stored (nullopt: none of that name).
 Result<std::optional<domain::events::Replay>> LoadReplay(storage::EventRuleStore& store,
                                                          const storage::Scope& scope,
                                                          const std::string& name) {

@@ -32,8 +32,9 @@ struct EventConnectionRecord {
   std::string state;     // ConnectionState (connections); "" for destinations (derived)
   std::string document;  // JSON, the service's: never a secret
   // connections: the credentials, base64 text of a blob the service sealed under the root
-  // key with EventConnectionSecretAad(arn) (the root's rotation re-seals it: root_store.h);
-  // "" when none (deauthorized).
+  // key with EventConnectionSecretAad(arn) (the root's rotation re-seals it: root_store.h;
+  // a write of one sealed under a key that is no longer the store's root is refused,
+  // kServiceUnavailable: storage/root_guard.h); "" when none (deauthorized).
   std::string sealed;
   std::string connection;  // destinations: their connection's name; "" for connections
   int64_t created_ms = 0;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/root_blob.h"
+#include "crypto/base64.h"
 #include "conformance_stores.h"
 #include "domain/kms/rules.h"
 #include "pg_test_cluster.h"
@@ -112,6 +113,33 @@ TEST_P(RootGuard, OnlyBlobsUnderTheStoresRootAreWritten) {
                                     SealedUnder(kOld)}},
                              "CreateKey")
                   .ok());
+}
+
+// An EventBridge connection's credentials (base64 text of a root-sealed blob), created and
+// updated.
+TEST_P(RootGuard, ConnectionCredentialsOnlyUnderTheStoresRoot) {
+  const Scope scope{"111122223333", "us-east-1"};
+  EventConnectionRecord c;
+  c.kind = kEventConnectionKind;
+  c.name = "conn";
+  c.arn = "arn:aws:events:us-east-1:111122223333:connection/conn/1234";
+  c.state = "AUTHORIZED";
+  c.document = "{}";
+  c.created_ms = c.modified_ms = 1;
+  c.sealed = crypto::Base64Encode(SealedUnder(kNew));
+  EXPECT_EQ(stores_->event_connections().CreateEventConnection(scope, c).code(),
+            ErrorCode::kServiceUnavailable);
+  EXPECT_FALSE(stores_->event_connections().GetEventConnection(scope, c.kind, c.name)->has_value());
+  c.sealed = crypto::Base64Encode(SealedUnder(kOld));
+  ASSERT_TRUE(stores_->event_connections().CreateEventConnection(scope, c).ok());
+  EventConnectionRecord updated = c;
+  updated.modified_ms = 2;
+  updated.sealed = crypto::Base64Encode(SealedUnder(kNew, "other"));
+  EXPECT_EQ(stores_->event_connections().UpdateEventConnection(scope, updated, 1, "UpdateConnection")
+                .code(),
+            ErrorCode::kServiceUnavailable);
+  EXPECT_EQ(stores_->event_connections().GetEventConnection(scope, c.kind, c.name)->value().sealed,
+            c.sealed);
 }
 
 TEST_P(RootGuard, WhileARotationIsUncommittedEitherKeyIsWritten) {

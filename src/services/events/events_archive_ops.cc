@@ -240,6 +240,8 @@ Result<std::string> EventsService::UpdateArchive(const rapidjson::Value& input,
     return Status(ErrorCode::kValidation,
                   "Parameter KmsKeyIdentifier is not supported by this server.");
   }
+  // (For an archive that does not exist AWS was recorded answering InternalException after
+  // its retries, a fault of its own; this server answers as DescribeArchive does.)
   ARCANA_ASSIGN_OR_RETURN(ev::Archive a, ArchiveOf(ctx, name));
   if (auto pattern = in.Str("EventPattern")) {
     ARCANA_RETURN_IF_ERROR(ev::EventPattern::Parse(*pattern).status());
@@ -251,7 +253,7 @@ Result<std::string> EventsService::UpdateArchive(const rapidjson::Value& input,
   a.retention_days = retention;
   Status s = rules_.UpdateEventDoc(ScopeOf(ctx), storage::kArchiveDoc, name,
                                    ev::EncodeArchive(a), "UpdateArchive");
-  if (s.code() == ErrorCode::kResourceNotFound) return ArchiveNotFound(name);
+  if (s.code() == ErrorCode::kResourceNotFound) return ArchiveNotFound(name);  // deleted since
   ARCANA_RETURN_IF_ERROR(s);
   if (retention_changed) {
     ARCANA_RETURN_IF_ERROR(rules_.SetArchiveRetention(ScopeOf(ctx), name, retention * kDayMs));

@@ -2,11 +2,23 @@
 
 #include <algorithm>
 
+#include "crypto/base64.h"
+#include "storage/postgres/pg_meta_store.h"
+
 namespace arcana::storage::pg {
 
 namespace {
 
 constexpr const char* kConnService = "events";
+
+// The root guard (storage/root_guard.h) on a connection's sealed credentials (base64 text of
+// a root-sealed blob), after the row is written (so the rotation's table lock orders the two).
+Status CheckConnectionSealedUnderRoot(Tx& tx, const EventConnectionRecord& rec) {
+  if (rec.sealed.empty()) return Status::Ok();
+  auto raw = crypto::Base64Decode(rec.sealed);
+  if (!raw) return Status::Ok();  // not a blob of ours: nothing the root opens either way
+  return CheckSealedUnderStoreRoot(tx, *raw);
+}
 
 const char* const kEventConnectionsV1 = R"sql(
 CREATE TABLE event_connections (
@@ -79,6 +91,7 @@ Status PgEventConnectionStore::CreateEventConnection(const Scope& scope,
         {scope.account, scope.region, rec.kind, rec.name, rec.arn, rec.state, rec.document,
          rec.sealed, rec.connection, rec.created_ms, rec.modified_ms, rec.authorized_ms});
     if (r.empty()) return Status(ErrorCode::kResourceExists, rec.kind + " " + rec.name + " exists");
+    ARCANA_RETURN_IF_ERROR(CheckConnectionSealedUnderRoot(tx, rec));
     tx.AddChange({0, 0, scope.account, scope.region, kConnService, rec.arn,
                   EventConnectionOp("Create", rec.kind)});
     return Status::Ok();
@@ -140,6 +153,7 @@ Status PgEventConnectionStore::UpdateEventConnection(const Scope& scope,
       }
       return Status(ErrorCode::kResourceNotFound, "no " + rec.kind + " " + rec.name);
     }
+    ARCANA_RETURN_IF_ERROR(CheckConnectionSealedUnderRoot(tx, rec));
     tx.AddChange({0, 0, scope.account, scope.region, kConnService, rec.arn, op});
     return Status::Ok();
   });

@@ -2,10 +2,22 @@
 
 #include <algorithm>
 
+#include "crypto/base64.h"
+#include "storage/sqlite/meta_store.h"
+
 namespace arcana::storage::sqlite {
 
 namespace {
 constexpr const char* kConnService = "events";
+
+// The root guard (storage/root_guard.h) on a connection's sealed credentials (base64 text of
+// a root-sealed blob): refused when sealed under a key that is no longer the store's root.
+Status CheckConnectionSealedUnderRoot(Conn& c, const EventConnectionRecord& rec) {
+  if (rec.sealed.empty()) return Status::Ok();
+  auto raw = crypto::Base64Decode(rec.sealed);
+  if (!raw) return Status::Ok();  // not a blob of ours: nothing the root opens either way
+  return CheckSealedUnderStoreRoot(c, *raw);
+}
 
 const char* const kEventConnectionMigrations[] = {
     // 1: connections and API destinations (one table, by kind), per account and region.
@@ -88,6 +100,7 @@ Status SqliteEventConnectionStore::CreateEventConnection(const Scope& scope,
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     ARCANA_RETURN_IF_ERROR(CheckDestinationConnection(c, scope, rec));
+    ARCANA_RETURN_IF_ERROR(CheckConnectionSealedUnderRoot(c, rec));
     sqlite3_stmt* st = c.Prepare(
         "INSERT INTO event_connections (account, region, " EVENT_CONNECTION_COLUMNS
         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
@@ -168,6 +181,7 @@ Status SqliteEventConnectionStore::UpdateEventConnection(const Scope& scope,
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     ARCANA_RETURN_IF_ERROR(CheckDestinationConnection(c, scope, rec));
+    ARCANA_RETURN_IF_ERROR(CheckConnectionSealedUnderRoot(c, rec));
     sqlite3_stmt* st = c.Prepare(
         "UPDATE event_connections SET state = ?, document = ?, sealed = ?, connection = ?, "
         "modified_ms = ?, authorized_ms = ? WHERE account = ? AND region = ? AND kind = ? AND "
