@@ -60,6 +60,19 @@ Status AllowOnConnection(const CallContext& ctx, const std::string& kind,
                                 "/" + name);
 }
 
+// The row `name` of kind, once the call is authorized on it; ResourceNotFoundException in
+// AWS's recorded words when there is none.
+Result<EventConnectionRecord> AuthorizedRow(storage::EventConnectionStore& store,
+                                            const CallContext& ctx, const std::string& kind,
+                                            const std::string& name) {
+  ARCANA_ASSIGN_OR_RETURN(auto found, store.GetEventConnection(ScopeOf(ctx), kind, name));
+  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kind, name, found));
+  if (!found) {
+    return kind == kEventConnectionKind ? ConnectionNotFound(name) : DestinationNotFound(name);
+  }
+  return *found;
+}
+
 rapidjson::Document ParseStoredDocument(const std::string& text) {
   rapidjson::Document d;
   if (!json::ParseBounded(text, &d).ok() || !d.IsObject()) d.SetObject();
@@ -300,13 +313,11 @@ Result<std::string> EventsService::DescribeConnection(const rapidjson::Value& in
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(auto found,
-                          store->GetEventConnection(ScopeOf(ctx), kEventConnectionKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventConnectionKind, name, found));
-  if (!found) return ConnectionNotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventConnectionKind, name));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  WriteConnection(w, *found, true);
+  WriteConnection(w, found, true);
   return json::Finish(buf);
 }
 
@@ -337,12 +348,10 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(auto found,
-                          store->GetEventConnection(ScopeOf(ctx), kEventConnectionKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventConnectionKind, name, found));
-  if (!found) return ConnectionNotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventConnectionKind, name));
   ARCANA_RETURN_IF_ERROR(RefuseConnectionConfiguration(in));
-  EventConnectionRecord r = *found;
+  EventConnectionRecord r = found;
   rapidjson::Document doc = ParseStoredDocument(r.document);
   const std::string old_type = DocText(doc, "AuthorizationType");
   const std::string type = in.Str("AuthorizationType").value_or(old_type);
@@ -361,9 +370,9 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   r.document = ConnectionDocument(type, description, ev::PublicAuthParameters(full));
   ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
   r.state = AuthorizedStateOf(type);
-  r.modified_ms = std::max(ctx.now_ms, found->modified_ms + 1);
+  r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   r.authorized_ms = r.modified_ms;
-  Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found->modified_ms, "UpdateConnection");
+  Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "UpdateConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, r);
@@ -375,15 +384,13 @@ Result<std::string> EventsService::DeleteConnection(const rapidjson::Value& inpu
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(auto found,
-                          store->GetEventConnection(ScopeOf(ctx), kEventConnectionKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventConnectionKind, name, found));
-  if (!found) return ConnectionNotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventConnectionKind, name));
   Status s = store->DeleteEventConnection(ScopeOf(ctx), kEventConnectionKind, name);
   if (!s.ok()) return MapConnectionStoreError(s, kEventConnectionKind, name);
   // Recorded: the connection as it was, in state DELETING.
   return ObjectJson([&](json::Writer& w) {
-    WriteConnectionSummary(w, *found, "DELETING");
+    WriteConnectionSummary(w, found, "DELETING");
   });
 }
 
@@ -392,19 +399,17 @@ Result<std::string> EventsService::DeauthorizeConnection(const rapidjson::Value&
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(auto found,
-                          store->GetEventConnection(ScopeOf(ctx), kEventConnectionKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventConnectionKind, name, found));
-  if (!found) return ConnectionNotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventConnectionKind, name));
   // AWS: "removes all authorization parameters from the connection": the credentials are
   // dropped (deliveries through it fail) until UpdateConnection gives new ones. Answered
   // DEAUTHORIZING, stored DEAUTHORIZED (not confirmed).
-  EventConnectionRecord r = *found;
+  EventConnectionRecord r = found;
   r.state = "DEAUTHORIZED";
   r.sealed.clear();
-  r.modified_ms = std::max(ctx.now_ms, found->modified_ms + 1);
+  r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   Status s =
-      store->UpdateEventConnection(ScopeOf(ctx), r, found->modified_ms, "DeauthorizeConnection");
+      store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "DeauthorizeConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, r, "DEAUTHORIZING");
@@ -445,16 +450,14 @@ Result<std::string> EventsService::DescribeApiDestination(const rapidjson::Value
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(
-      auto found, store->GetEventConnection(ScopeOf(ctx), kEventApiDestinationKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventApiDestinationKind, name, found));
-  if (!found) return DestinationNotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventApiDestinationKind, name));
   ARCANA_ASSIGN_OR_RETURN(auto connection, store->GetEventConnection(
                                                ScopeOf(ctx), kEventConnectionKind,
-                                               found->connection));
+                                               found.connection));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  WriteDestination(w, *found, DestinationState(connection), connection ? connection->arn : "",
+  WriteDestination(w, found, DestinationState(connection), connection ? connection->arn : "",
                    true);
   return json::Finish(buf);
 }
@@ -505,11 +508,9 @@ Result<std::string> EventsService::UpdateApiDestination(const rapidjson::Value& 
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(
-      auto found, store->GetEventConnection(ScopeOf(ctx), kEventApiDestinationKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventApiDestinationKind, name, found));
-  if (!found) return DestinationNotFound(name);
-  EventConnectionRecord r = *found;
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventApiDestinationKind, name));
+  EventConnectionRecord r = found;
   rapidjson::Document doc = ParseStoredDocument(r.document);
   const std::string endpoint =
       in.Str("InvocationEndpoint").value_or(DocText(doc, "InvocationEndpoint"));
@@ -527,9 +528,9 @@ Result<std::string> EventsService::UpdateApiDestination(const rapidjson::Value& 
       in.Str("HttpMethod").value_or(DocText(doc, "HttpMethod")), endpoint,
       in.Int("InvocationRateLimitPerSecond")
           .value_or(DocInt(doc, "InvocationRateLimitPerSecond", ev::kDefaultInvocationRateLimit)));
-  r.modified_ms = std::max(ctx.now_ms, found->modified_ms + 1);
+  r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   Status s =
-      store->UpdateEventConnection(ScopeOf(ctx), r, found->modified_ms, "UpdateApiDestination");
+      store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "UpdateApiDestination");
   if (s.code() == ErrorCode::kResourceNotFound) {
     ARCANA_ASSIGN_OR_RETURN(auto still, store->GetEventConnection(
                                             ScopeOf(ctx), kEventApiDestinationKind, name));
@@ -546,10 +547,8 @@ Result<std::string> EventsService::DeleteApiDestination(const rapidjson::Value& 
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(
-      auto found, store->GetEventConnection(ScopeOf(ctx), kEventApiDestinationKind, name));
-  ARCANA_RETURN_IF_ERROR(AllowOnConnection(ctx, kEventApiDestinationKind, name, found));
-  if (!found) return DestinationNotFound(name);
+  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
+                          AuthorizedRow(*store, ctx, kEventApiDestinationKind, name));
   Status s = store->DeleteEventConnection(ScopeOf(ctx), kEventApiDestinationKind, name);
   if (!s.ok()) return MapConnectionStoreError(s, kEventApiDestinationKind, name);
   return EmptyObject();  // recorded: {}
