@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -219,7 +220,15 @@ class EventRuleStore {
   // cache depends on archived events.
   virtual Status ArchiveEvent(const Scope& scope, const std::string& archive, int64_t time_ms,
                               int64_t expires_ms, const std::string& json) = 0;
-  virtual Result<ArchiveStats> ArchiveStatsOf(const Scope& scope, const std::string& archive) = 0;
+  // The counts of each of these archives of the scope, in one read (an archive with no event,
+  // or none of that name, counts zero and may be absent from the map).
+  virtual Result<std::map<std::string, ArchiveStats>> ArchiveStatsOf(
+      const Scope& scope, const std::vector<std::string>& archives) = 0;
+  Result<ArchiveStats> ArchiveStatsOf(const Scope& scope, const std::string& archive) {
+    ARCANA_ASSIGN_OR_RETURN(auto stats, ArchiveStatsOf(scope, std::vector<std::string>{archive}));
+    auto it = stats.find(archive);
+    return it == stats.end() ? ArchiveStats{} : it->second;
+  }
   // The archive's events whose time is in [from_ms, to_ms), by seq, after after_seq, at most
   // limit.
   virtual Result<std::vector<ArchivedEvent>> ListArchivedEvents(const Scope& scope,

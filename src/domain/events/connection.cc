@@ -1,6 +1,7 @@
 #include "domain/events/connection.h"
 
 #include <cctype>
+#include <cmath>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -325,7 +326,12 @@ Result<OAuthToken> ParseOAuthToken(const std::string& body) {
     return Status(ErrorCode::kServiceUnavailable, "the token endpoint answered no access_token");
   }
   if (auto it = doc.FindMember("expires_in"); it != doc.MemberEnd() && it->value.IsNumber()) {
-    t.expires_in_s = static_cast<int64_t>(it->value.GetDouble());
+    // The endpoint's number, bounded before the conversion (undefined for a double beyond
+    // int64, NaN or infinity): at most a year; anything else keeps the default.
+    const double seconds = it->value.GetDouble();
+    if (std::isfinite(seconds) && seconds >= 0 && seconds <= kMaxOAuthTokenLifetimeS) {
+      t.expires_in_s = static_cast<int64_t>(seconds);
+    }
   }
   return t;
 }

@@ -90,10 +90,12 @@ Result<OutgoingRequest> BuildApiDestinationRequest(const std::string& endpoint,
 Result<OutgoingRequest> BuildOAuthTokenRequest(const std::string& full);
 
 // A token endpoint's JSON answer: access_token, and expires_in (seconds; absent: 3600).
+inline constexpr int64_t kMaxOAuthTokenLifetimeS = 365LL * 24 * 3600;
 struct OAuthToken {
   std::string access_token;
-  int64_t expires_in_s = 3600;
+  int64_t expires_in_s = 3600;  // the answer's expires_in when in [0, a year]
 };
+// The token endpoint's answer (network input: fuzz/oauth_token_fuzzer).
 Result<OAuthToken> ParseOAuthToken(const std::string& body);
 
 // application/x-www-form-urlencoded / query string escaping of one key or value.

@@ -121,18 +121,20 @@ Result<ev::Archive> EventsService::ArchiveOf(const CallContext& ctx, const std::
   return ev::DecodeArchive(*doc);
 }
 
+Result<std::string> EventsService::ReplayState(const CallContext& ctx, const ev::Replay& r) {
+  if (ev::ReplayEnded(r)) return r.state;
+  ARCANA_ASSIGN_OR_RETURN(auto cancel,
+                          rules_.GetEventDoc(ScopeOf(ctx), storage::kReplayCancelDoc, r.name));
+  return cancel ? std::string("CANCELLING") : r.state;
+}
+
 Result<std::optional<ev::Replay>> EventsService::ReplayOf(const CallContext& ctx,
                                                          const std::string& name,
                                                          std::string* state) {
   ARCANA_ASSIGN_OR_RETURN(auto doc, rules_.GetEventDoc(ScopeOf(ctx), storage::kReplayDoc, name));
   if (!doc) return std::optional<ev::Replay>();
   ARCANA_ASSIGN_OR_RETURN(ev::Replay r, ev::DecodeReplay(*doc));
-  *state = r.state;
-  if (!ev::ReplayEnded(r)) {
-    ARCANA_ASSIGN_OR_RETURN(auto cancel,
-                            rules_.GetEventDoc(ScopeOf(ctx), storage::kReplayCancelDoc, name));
-    if (cancel) *state = "CANCELLING";
-  }
+  ARCANA_ASSIGN_OR_RETURN(*state, ReplayState(ctx, r));
   return std::optional<ev::Replay>(std::move(r));
 }
 
@@ -199,7 +201,7 @@ Result<std::string> EventsService::ListArchives(const rapidjson::Value& input,
   const size_t limit = static_cast<size_t>(in.Int("Limit").value_or(kDefaultListLimit));
   const std::string prefix = in.Str("NamePrefix").value_or("");
   // Filters other than the prefix are applied to the pages read, until a page is full.
-  std::vector<std::pair<ev::Archive, storage::ArchiveStats>> out;
+  std::vector<ev::Archive> out;
   bool more = false;
   for (;;) {
     ARCANA_ASSIGN_OR_RETURN(auto page, rules_.ListEventDocs(ScopeOf(ctx), storage::kArchiveDoc,
@@ -212,22 +214,26 @@ Result<std::string> EventsService::ListArchives(const rapidjson::Value& input,
         more = true;
         break;
       }
-      ARCANA_ASSIGN_OR_RETURN(auto stats, rules_.ArchiveStatsOf(ScopeOf(ctx), name));
-      out.emplace_back(std::move(a), stats);
+      out.push_back(std::move(a));
     }
     if (more || page.size() < limit + 1) break;
   }
+  // The page's counts in one read.
+  std::vector<std::string> names;
+  for (const auto& a : out) names.push_back(a.name);
+  ARCANA_ASSIGN_OR_RETURN(auto stats, rules_.ArchiveStatsOf(ScopeOf(ctx), names));
   return ObjectJson([&](json::Writer& w) {
     w.Key("Archives");
     w.StartArray();
-    for (const auto& [a, stats] : out) {
+    for (const auto& a : out) {
       w.StartObject();
       json::KV(w, "ArchiveName", a.name);
-      WriteArchiveCounts(w, a, stats);
+      auto it = stats.find(a.name);
+      WriteArchiveCounts(w, a, it == stats.end() ? storage::ArchiveStats{} : it->second);
       w.EndObject();
     }
     w.EndArray();
-    if (more) json::KV(w, "NextToken", EncodeToken(out.back().first.name));
+    if (more) json::KV(w, "NextToken", EncodeToken(out.back().name));
   });
 }
 
@@ -382,17 +388,16 @@ Result<std::string> EventsService::ListReplays(const rapidjson::Value& input,
                                                             prefix, after, limit + 1));
     for (const auto& [name, document] : page) {
       after = name;
-      std::string state;
-      ARCANA_ASSIGN_OR_RETURN(auto r, ReplayOf(ctx, name, &state));
-      if (!r) continue;  // deleted since the page was read
-      if ((source && r->source_arn != *source) || (state_filter && state != *state_filter)) {
+      ARCANA_ASSIGN_OR_RETURN(ev::Replay r, ev::DecodeReplay(document));
+      ARCANA_ASSIGN_OR_RETURN(std::string state, ReplayState(ctx, r));
+      if ((source && r.source_arn != *source) || (state_filter && state != *state_filter)) {
         continue;
       }
       if (out.size() == limit) {
         more = true;
         break;
       }
-      out.emplace_back(std::move(*r), state);
+      out.emplace_back(std::move(r), state);
     }
     if (more || page.size() < limit + 1) break;
   }

@@ -547,8 +547,7 @@ Result<std::string> EventsService::DeleteApiDestination(const rapidjson::Value& 
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(storage::EventConnectionStore * store, Connections());
   const std::string name = *in.Str("Name");
-  ARCANA_ASSIGN_OR_RETURN(EventConnectionRecord found,
-                          AuthorizedRow(*store, ctx, kEventApiDestinationKind, name));
+  ARCANA_RETURN_IF_ERROR(AuthorizedRow(*store, ctx, kEventApiDestinationKind, name).status());
   Status s = store->DeleteEventConnection(ScopeOf(ctx), kEventApiDestinationKind, name);
   if (!s.ok()) return MapConnectionStoreError(s, kEventApiDestinationKind, name);
   return EmptyObject();  // recorded: {}

@@ -26,9 +26,13 @@
 //    (domain/events/rule_tags.h: 50 tags per resource, "aws:" keys reserved; PutRule's and
 //    CreateEventBus's Tags apply on creation (PutRule's are ignored on an update, as on AWS);
 //    a rule's or custom bus's tags are deleted with it, the default bus's stay, as the bus
-//    does).
-// Buses and rules live in the store (storage/event_rule_store.h); what matches them and where
-// events go is events/.
+//    does);
+//  - archives and replays (events_archive_ops.cc): CreateArchive, DescribeArchive,
+//    ListArchives, UpdateArchive, DeleteArchive (an archive keeps the events of its bus its
+//    pattern matches: events/event_bus.h), StartReplay, DescribeReplay, ListReplays,
+//    CancelReplay (a replay runs as a leased job: events/replays.h).
+// Buses, rules, archives and replays live in the store (storage/event_rule_store.h); what
+// matches them and where events go is events/.
 //
 // Targets are HTTP(S) endpoints (a target's Arn is the endpoint URL itself:
 // "https://hooks.example.com/arcana") or Lambda functions of the rule's account and region
@@ -206,8 +210,9 @@ class EventsService final : public Service {
   // An archive of the caller's scope; ResourceNotFoundException "Archive <name> does not
   // exist." when absent.
   Result<domain::events::Archive> ArchiveOf(const CallContext& ctx, const std::string& name);
-  // A replay of the caller's scope (nullopt when absent), and in *state its state as answered
-  // (CANCELLING once cancelled and until its runner ends it).
+  // A replay's state as answered: CANCELLING once cancelled and until its runner ends it.
+  Result<std::string> ReplayState(const CallContext& ctx, const domain::events::Replay& r);
+  // A replay of the caller's scope (nullopt when absent), and in *state ReplayState's answer.
   Result<std::optional<domain::events::Replay>> ReplayOf(const CallContext& ctx,
                                                         const std::string& name,
                                                         std::string* state);

@@ -104,17 +104,21 @@ Status PgEventRuleStore::ArchiveEvent(const Scope& scope, const std::string& arc
   });
 }
 
-Result<ArchiveStats> PgEventRuleStore::ArchiveStatsOf(const Scope& scope,
-                                                      const std::string& archive) {
-  ArchiveStats stats;
+Result<std::map<std::string, ArchiveStats>> PgEventRuleStore::ArchiveStatsOf(
+    const Scope& scope, const std::vector<std::string>& archives) {
+  std::map<std::string, ArchiveStats> out;
+  if (archives.empty()) return out;
   ARCANA_RETURN_IF_ERROR(db_.Read("count archived events", [&](Tx& tx) {
-    auto r = tx.Exec("SELECT count(*), coalesce(sum(size), 0) FROM event_archive_events "
-                     "WHERE account = $1 AND region = $2 AND archive = $3",
-                     {scope.account, scope.region, archive});
-    stats = {Int(r[0][0]), Int(r[0][1])};
+    for (const auto& row :
+         tx.Exec("SELECT archive, count(*), coalesce(sum(size), 0) FROM event_archive_events "
+                 "WHERE account = $1 AND region = $2 AND archive = ANY($3::text[]) "
+                 "GROUP BY archive",
+                 {scope.account, scope.region, Param::TextArray(archives)})) {
+      out[Text(row[0])] = {Int(row[1]), Int(row[2])};
+    }
     return Status::Ok();
   }));
-  return stats;
+  return out;
 }
 
 Result<std::vector<ArchivedEvent>> PgEventRuleStore::ListArchivedEvents(

@@ -2,6 +2,8 @@
 // and event_archive_events (migration 7 of component "events", event_rule_store.cc).
 #include <algorithm>
 
+#include "common/json.h"
+
 #include "storage/sqlite/event_rule_store.h"
 
 namespace arcana::storage::sqlite {
@@ -156,20 +158,30 @@ Status SqliteEventRuleStore::ArchiveEvent(const Scope& scope, const std::string&
   });
 }
 
-Result<ArchiveStats> SqliteEventRuleStore::ArchiveStatsOf(const Scope& scope,
-                                                          const std::string& archive) {
+Result<std::map<std::string, ArchiveStats>> SqliteEventRuleStore::ArchiveStatsOf(
+    const Scope& scope, const std::vector<std::string>& archives) {
+  std::map<std::string, ArchiveStats> out;
+  if (archives.empty()) return out;
+  // The names as one JSON array (json_each): one statement text, whatever their number (the
+  // connection caches statements by their text's address).
+  rapidjson::StringBuffer names;
+  json::Writer w(names);
+  json::WriteStringList(w, archives);
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT count(*), coalesce(sum(size), 0) FROM event_archive_events WHERE account = ? "
-      "AND region = ? AND archive = ?");
+      "SELECT archive, count(*), coalesce(sum(size), 0) FROM event_archive_events WHERE "
+      "account = ? AND region = ? AND archive IN (SELECT value FROM json_each(?)) "
+      "GROUP BY archive");
   if (!st) return DbError(c->db(), "prepare");
   BindText(st, 1, scope.account);
   BindText(st, 2, scope.region);
-  BindText(st, 3, archive);
-  if (sqlite3_step(st) != SQLITE_ROW) return DbError(c->db(), "count archived events");
-  ArchiveStats stats{sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
-  sqlite3_reset(st);
-  return stats;
+  BindText(st, 3, json::Finish(names));
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    out[ColText(st, 0)] = {sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)};
+  }
+  if (rc != SQLITE_DONE) return DbError(c->db(), "count archived events");
+  return out;
 }
 
 Result<std::vector<ArchivedEvent>> SqliteEventRuleStore::ListArchivedEvents(

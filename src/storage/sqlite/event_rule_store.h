@@ -72,7 +72,9 @@ class SqliteEventRuleStore : public EventRuleStore {
                         const std::string& op) override;
   Status ArchiveEvent(const Scope& scope, const std::string& archive, int64_t time_ms,
                       int64_t expires_ms, const std::string& json) override;
-  Result<ArchiveStats> ArchiveStatsOf(const Scope& scope, const std::string& archive) override;
+  using EventRuleStore::ArchiveStatsOf;
+  Result<std::map<std::string, ArchiveStats>> ArchiveStatsOf(
+      const Scope& scope, const std::vector<std::string>& archives) override;
   Result<std::vector<ArchivedEvent>> ListArchivedEvents(const Scope& scope,
                                                         const std::string& archive,
                                                         int64_t from_ms, int64_t to_ms,
