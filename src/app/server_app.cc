@@ -271,6 +271,7 @@ int RunServer(const config::Config& cfg) {
   // destination targets are resolved through the service at each attempt, and detached
   // before `events` is destroyed (the deliverer outlives it).
   events.ServeConnectionsWith(&stores.event_connections(), root.get());
+  events.KeepCredentialsIn(&secrets_manager);  // each connection's managed secret (SecretArn)
   event_parts.deliverer->SetApiDestinationResolver(
       [&events](const storage::EventDelivery& d) { return events.ApiDestinationRequest(d); });
   struct DetachApiDestinations {

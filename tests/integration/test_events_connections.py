@@ -15,7 +15,11 @@ ResourceNotFoundException "Failed to describe the connection(s). Connection 'X' 
 exist."; an API destination is ACTIVE (INACTIVE while its connection is not authorized), its
 InvocationRateLimitPerSecond 300 by default, DeleteApiDestination answers {}, and one that does
 not exist is "Failed to describe the api-destination(s). An api-destination 'X' does not
-exist.". This server keeps the credentials sealed in its own store and answers no SecretArn.
+exist.". Native AWS was observed to keep a connection's credentials in a Secrets Manager secret
+"events!connection/<name>/<another uuid>" with OwningService "events" (and the tag
+aws:secretsmanager:owningService), answered as DescribeConnection's SecretArn: a credential
+update is a new AWSCURRENT version, a deauthorization schedules the secret's deletion and drops
+SecretArn, and new credentials after it make a new secret. So does this server.
 """
 
 from __future__ import annotations
@@ -126,6 +130,11 @@ def conn_arn_re(name: str) -> str:
     return rf"arn:aws:events:us-east-1:{ACCOUNT}:connection/{name}/[0-9a-f-]{{36}}"
 
 
+def secret_arn_re(name: str) -> str:
+    return (rf"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:events!connection/{name}/"
+            r"[0-9a-f-]{36}-[A-Za-z0-9]{6}")
+
+
 def test_connection_lifecycle_as_aws_answers_it(env):
     srv, _ = env
     ev = client(srv, "events")
@@ -142,7 +151,7 @@ def test_connection_lifecycle_as_aws_answers_it(env):
     assert d["ConnectionState"] == "AUTHORIZED"
     assert d["Name"] == "c-basic" and d["Description"] == "first"
     assert "LastAuthorizedTime" in d
-    assert "SecretArn" not in d  # no Secrets Manager secret is made here
+    assert re.fullmatch(secret_arn_re("c-basic"), d["SecretArn"]), d["SecretArn"]
 
     ev.create_connection(
         Name="c-key", AuthorizationType="API_KEY",
@@ -216,6 +225,84 @@ def test_connection_lifecycle_as_aws_answers_it(env):
     assert gone["ConnectionState"] == "DELETING" and gone["ConnectionArn"] == oauth["ConnectionArn"]
     assert error_of(ev.describe_connection, Name="c-oauth")[1] == (
         "Failed to describe the connection(s). Connection 'c-oauth' does not exist.")
+
+
+def test_credentials_are_kept_in_a_secret_events_manages(env):
+    srv, _ = env
+    ev, sm = client(srv, "events"), client(srv, "secretsmanager")
+    invocation = {"HeaderParameters": [{"Key": "X-Plain", "Value": "plain",
+                                        "IsValueSecret": False}]}
+    made = ev.create_connection(Name="m-conn", AuthorizationType="BASIC",
+                                AuthParameters=basic(InvocationHttpParameters=invocation))
+    arn = ev.describe_connection(Name="m-conn")["SecretArn"]
+    assert re.fullmatch(secret_arn_re("m-conn"), arn), arn
+    # Its own UUID, not the connection's.
+    assert made["ConnectionArn"].rsplit("/", 1)[1] not in arn
+
+    d = sm.describe_secret(SecretId=arn)
+    assert d["OwningService"] == "events" and d["Name"].startswith("events!connection/m-conn/")
+    assert {"Key": "aws:secretsmanager:owningService", "Value": "events"} in d["Tags"]
+    v = sm.get_secret_value(SecretId=d["Name"])  # by name too: '!' is in such names
+    assert v["VersionStages"] == ["AWSCURRENT"] and v["ARN"] == arn
+    assert json.loads(v["SecretString"]) == {"username": "user", "password": PASSWORD,
+                                             "invocation_http_parameters": invocation}
+    listed = sm.list_secrets(Filters=[{"Key": "owning-service", "Values": ["events"]}])
+    assert arn in [e["ARN"] for e in listed["SecretList"]]
+
+    # Only EventBridge changes it.
+    for op, kwargs in ((sm.put_secret_value, {"SecretString": "x"}),
+                       (sm.update_secret, {"Description": "mine"}),
+                       (sm.tag_resource, {"Tags": [{"Key": "k", "Value": "v"}]}),
+                       (sm.untag_resource, {"TagKeys": ["aws:secretsmanager:owningService"]})):
+        assert error_of(op, SecretId=arn, **kwargs) == (
+            "InvalidRequestException", "You can't modify a secret that is managed by events.")
+
+    # New credentials: a new AWSCURRENT version; a description alone changes no version.
+    ev.update_connection(Name="m-conn", AuthParameters={
+        "BasicAuthParameters": {"Username": "user2", "Password": PASSWORD + "-2"}})
+    assert json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])["username"] == "user2"
+    stages = sorted(tuple(x["VersionStages"]) for x in
+                    sm.list_secret_version_ids(SecretId=arn)["Versions"])
+    assert stages == [("AWSCURRENT",), ("AWSPREVIOUS",)]
+    ev.update_connection(Name="m-conn", Description="only words")
+    assert len(sm.list_secret_version_ids(SecretId=arn)["Versions"]) == 2
+    assert ev.describe_connection(Name="m-conn")["SecretArn"] == arn
+
+    # Deauthorized: no SecretArn, the secret scheduled for deletion; new credentials make a
+    # new secret, of the new type's shape.
+    ev.deauthorize_connection(Name="m-conn")
+    assert "SecretArn" not in ev.describe_connection(Name="m-conn")
+    assert "DeletedDate" in sm.describe_secret(SecretId=arn)
+    ev.update_connection(Name="m-conn", AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": API_KEY}})
+    again = ev.describe_connection(Name="m-conn")["SecretArn"]
+    assert again != arn and re.fullmatch(secret_arn_re("m-conn"), again)
+    assert json.loads(sm.get_secret_value(SecretId=again)["SecretString"]) == {
+        "api_key_name": "x-api-key", "api_key_value": API_KEY}
+
+    # OAuth's shape.
+    ev.create_connection(
+        Name="m-oauth", AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+        AuthParameters={"OAuthParameters": {
+            "AuthorizationEndpoint": "https://127.0.0.1:1/token", "HttpMethod": "POST",
+            "ClientParameters": {"ClientID": "cid", "ClientSecret": CLIENT_SECRET}}})
+    oauth_secret = ev.describe_connection(Name="m-oauth")["SecretArn"]
+    assert json.loads(sm.get_secret_value(SecretId=oauth_secret)["SecretString"]) == {
+        "client_id": "cid", "client_secret": CLIENT_SECRET,
+        "authorization_endpoint": "https://127.0.0.1:1/token", "http_method": "POST"}
+
+    # Deleted with its connection (scheduled); a create refused for a taken name leaves no
+    # secret behind.
+    ev.delete_connection(Name="m-conn")
+    assert "DeletedDate" in sm.describe_secret(SecretId=again)
+
+    def oauth_secrets():
+        return {e["ARN"] for e in sm.list_secrets(
+            Filters=[{"Key": "name", "Values": ["events!connection/m-oauth/"]}])["SecretList"]}
+    assert oauth_secrets() == {oauth_secret}
+    assert error_of(ev.create_connection, Name="m-oauth", AuthorizationType="BASIC",
+                    AuthParameters=basic())[0] == "ResourceAlreadyExistsException"
+    assert oauth_secrets() == {oauth_secret}
 
 
 def test_api_destination_lifecycle_as_aws_answers_it(env):

@@ -45,6 +45,35 @@ TEST(EventConnection, PublicAuthParametersDropEverySecret) {
   EXPECT_EQ(PublicAuthParameters("not json"), "{}");
 }
 
+TEST(EventConnection, ManagedSecretValueIsEventBridgesShapeOfTheCredentials) {
+  const std::string invocation =
+      R"({"HeaderParameters":[{"Key":"X-A","Value":"v","IsValueSecret":true}]})";
+  auto basic = ManagedSecretValue(
+      "BASIC", R"({"BasicAuthParameters":{"Username":"u","Password":"p"},"InvocationHttpParameters":)" +
+                   invocation + "}");
+  ASSERT_TRUE(basic.ok());
+  EXPECT_EQ(*basic, R"({"username":"u","password":"p","invocation_http_parameters":)" +
+                        invocation + "}");
+  auto key = ManagedSecretValue("API_KEY",
+                                R"({"ApiKeyAuthParameters":{"ApiKeyName":"k","ApiKeyValue":"v"}})");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(*key, R"({"api_key_name":"k","api_key_value":"v"})");
+  auto oauth = ManagedSecretValue(
+      "OAUTH_CLIENT_CREDENTIALS",
+      R"({"OAuthParameters":{"AuthorizationEndpoint":"https://t/x","HttpMethod":"POST",)"
+      R"("ClientParameters":{"ClientID":"id","ClientSecret":"s"},)"
+      R"("OAuthHttpParameters":{"BodyParameters":[{"Key":"a","Value":"b"}]}}})");
+  ASSERT_TRUE(oauth.ok());
+  EXPECT_EQ(*oauth,
+            R"({"client_id":"id","client_secret":"s","authorization_endpoint":"https://t/x",)"
+            R"("http_method":"POST","oauth_http_parameters":{"BodyParameters":[{"Key":"a","Value":"b"}]}})");
+  // Members of another type are not carried over; what is absent is left out.
+  auto mismatched = ManagedSecretValue("API_KEY", R"({"BasicAuthParameters":{"Username":"u"}})");
+  ASSERT_TRUE(mismatched.ok());
+  EXPECT_EQ(*mismatched, "{}");
+  EXPECT_FALSE(ManagedSecretValue("BASIC", "not json").ok());
+}
+
 TEST(EventConnection, AuthParametersMustMatchTheAuthorizationType) {
   auto basic = ParseConnectionJson(R"({"BasicAuthParameters":{"Username":"u","Password":"p"}})");
   EXPECT_TRUE(CheckAuthParameters("BASIC", basic).ok());

@@ -205,6 +205,51 @@ std::string PublicAuthParameters(const std::string& full) {
   return ConnectionJsonText(doc);
 }
 
+Result<std::string> ManagedSecretValue(const std::string& type, const std::string& full) {
+  rapidjson::Document doc;
+  ARCANA_RETURN_IF_ERROR(json::ParseBounded(full, &doc));
+  if (!doc.IsObject()) return Status(ErrorCode::kInternalFailure, "malformed AuthParameters");
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  const rapidjson::Value empty(rapidjson::kObjectType);
+  auto object = [&](const rapidjson::Value& o, const char* name) -> const rapidjson::Value& {
+    auto it = o.IsObject() ? o.FindMember(name) : o.MemberEnd();
+    return it != o.MemberEnd() && it->value.IsObject() ? it->value : empty;
+  };
+  // A string member of `from` written as `as`, when present.
+  auto copy = [&](const rapidjson::Value& from, const char* name, const char* as) {
+    auto it = from.FindMember(name);
+    if (it != from.MemberEnd() && it->value.IsString()) json::KV(w, as, it->value.GetString());
+  };
+  auto copy_value = [&](const rapidjson::Value& from, const char* name, const char* as) {
+    auto it = from.FindMember(name);
+    if (it == from.MemberEnd()) return;
+    w.Key(as);
+    it->value.Accept(w);
+  };
+  w.StartObject();
+  if (type == "BASIC") {
+    const auto& basic = object(doc, "BasicAuthParameters");
+    copy(basic, "Username", "username");
+    copy(basic, "Password", "password");
+  } else if (type == "API_KEY") {
+    const auto& key = object(doc, "ApiKeyAuthParameters");
+    copy(key, "ApiKeyName", "api_key_name");
+    copy(key, "ApiKeyValue", "api_key_value");
+  } else if (type == "OAUTH_CLIENT_CREDENTIALS") {
+    const auto& oauth = object(doc, "OAuthParameters");
+    const auto& client = object(oauth, "ClientParameters");
+    copy(client, "ClientID", "client_id");
+    copy(client, "ClientSecret", "client_secret");
+    copy(oauth, "AuthorizationEndpoint", "authorization_endpoint");
+    copy(oauth, "HttpMethod", "http_method");
+    copy_value(oauth, "OAuthHttpParameters", "oauth_http_parameters");
+  }
+  copy_value(doc, "InvocationHttpParameters", "invocation_http_parameters");
+  w.EndObject();
+  return json::Finish(buf);
+}
+
 std::optional<EventsResourceRef> ParseEventsResourceArn(const std::string& arn,
                                                         const std::string& kind) {
   // arn:aws:events:REGION:ACCOUNT:<kind>/NAME/UUID

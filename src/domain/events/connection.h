@@ -48,6 +48,17 @@ Result<std::string> MergeAuthParameters(const std::string& current, const std::s
 // The AuthParameters DescribeConnection answers: `full` without its secrets.
 std::string PublicAuthParameters(const std::string& full);
 
+// The value of the Secrets Manager secret a connection's credentials are kept in
+// ("events!connection/NAME/UUID", OwningService "events"): `full` (the AuthParameters of a
+// connection of AuthorizationType `type`) as the snake_case object EventBridge stores:
+// BASIC {"username","password"}, API_KEY {"api_key_name","api_key_value"},
+// OAUTH_CLIENT_CREDENTIALS {"client_id","client_secret","authorization_endpoint",
+// "http_method"} (and "oauth_http_parameters" when given), each with
+// "invocation_http_parameters" when the connection has them (as given: Key, Value,
+// IsValueSecret). Members absent from `full` are left out. Errors: a `full` that does not
+// parse. The result holds secrets: the caller wipes it.
+Result<std::string> ManagedSecretValue(const std::string& type, const std::string& full);
+
 // An InvocationEndpoint or AuthorizationEndpoint this server sends to: https://host...,
 // no spaces or control characters, at most 2048 bytes.
 bool IsHttpsEndpoint(const std::string& url);

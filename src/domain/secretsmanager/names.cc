@@ -60,7 +60,7 @@ Status ValidateSecretId(std::string_view secret_id) {
   // A name-form SecretId may be as long as the model allows (2048); only its characters
   // are checked here.
   for (char c : secret_id) {
-    if (!IsNameChar(c)) return InvalidName();
+    if (!IsNameChar(c) && c != '!') return InvalidName();
   }
   return Status::Ok();
 }

@@ -4,7 +4,9 @@
 // Contract:
 //  - ValidateSecretName: 1..512 chars of [A-Za-z0-9/_+=.@-], else kValidation (AWS answers
 //    ValidationException "Invalid name. ..." for a bad name in Name or in a SecretId).
-//  - ValidateSecretId: an ARN ("arn:" prefix) passes; anything else must be a valid name.
+//  - ValidateSecretId: an ARN ("arn:" prefix) passes; anything else must be a valid name,
+//    or the name of a secret another service manages ("events!connection/...": '!' is
+//    in those names, which only their owning service creates).
 //  - MakeSecretArn: "arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix6>".
 //  - ParseSecretArn accepts any partition ("aws", "aws-cn", ...) and needs a non-empty name.
 //  - MatchSecretId tells how a client-supplied SecretId names a stored secret. A stored

@@ -4,7 +4,8 @@
 // LocalStack's AWS-validated snapshot recorded them (test_api_destinations_and_connection);
 // the ones no recording shows are marked "not confirmed".
 // A connection's row keeps `document` = {"AuthorizationType","Description"?,
-// "AuthParameters":<without secrets>} and `sealed` = its full AuthParameters sealed; a
+// "AuthParameters":<without secrets>,"SecretArn"?} and `sealed` = its full AuthParameters
+// sealed (SecretArn: the managed secret that keeps them too, absent while deauthorized); a
 // destination's `document` = {"Description"?,"HttpMethod","InvocationEndpoint",
 // "InvocationRateLimitPerSecond"} and `connection` = its connection's name.
 #include <rapidjson/document.h>
@@ -14,12 +15,14 @@
 
 #include "common/json.h"
 #include "common/pattern.h"
+#include "crypto/aead.h"
 #include "crypto/base64.h"
 #include "crypto/random.h"
 #include "domain/events/connection.h"
 #include "domain/events/target.h"
 #include "services/events/events_common.h"
 #include "services/events/events_service.h"
+#include "services/secretsmanager/secrets_manager.h"
 
 namespace arcana::services::events {
 namespace {
@@ -94,14 +97,16 @@ std::string JsonOf(const rapidjson::Value& v) {
   return json::Finish(buf);
 }
 
-// A connection's document: its type, description and public AuthParameters.
+// A connection's document: its type, description, public AuthParameters and the ARN of the
+// managed secret that keeps its credentials ("" : none).
 std::string ConnectionDocument(const std::string& type, const std::string& description,
-                               const std::string& public_auth) {
+                               const std::string& public_auth, const std::string& secret_arn) {
   return ObjectJson([&](json::Writer& w) {
     json::KV(w, "AuthorizationType", type);
     if (!description.empty()) json::KV(w, "Description", description);
     w.Key("AuthParameters");
     w.RawValue(public_auth.data(), public_auth.size(), rapidjson::kObjectType);
+    if (!secret_arn.empty()) json::KV(w, "SecretArn", secret_arn);
   });
 }
 
@@ -139,6 +144,7 @@ void WriteConnection(json::Writer& w, const EventConnectionRecord& r, bool full)
     json::KV(w, "Description", DocText(doc, "Description"));
   }
   json::KV(w, "Name", r.name);
+  if (full && doc.HasMember("SecretArn")) json::KV(w, "SecretArn", DocText(doc, "SecretArn"));
   WriteConnectionSummary(w, r);
   w.EndObject();
 }
@@ -277,6 +283,35 @@ Result<std::string> EventsService::OpenConnectionSecret(const storage::Scope& sc
   return root_->Open(*raw, storage::EventConnectionSecretAad(arn));
 }
 
+Result<std::string> EventsService::CreateCredentialsSecret(const CallContext& ctx,
+                                                           const std::string& name,
+                                                           const std::string& type,
+                                                           const std::string& full) {
+  if (secrets_ == nullptr) return std::string();
+  ARCANA_ASSIGN_OR_RETURN(std::string value, ev::ManagedSecretValue(type, full));
+  auto arn = secrets_->CreateManagedSecret(ctx.account, ctx.region, "events",
+                                           "events!connection/" + name + "/" +
+                                               crypto::NewUuidV4(),
+                                           value, ctx.now_ms);
+  crypto::SecureWipe(value);
+  return arn;
+}
+
+Status EventsService::PutCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
+                                           const std::string& type, const std::string& full) {
+  if (secrets_ == nullptr || secret_arn.empty()) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(std::string value, ev::ManagedSecretValue(type, full));
+  Status s = secrets_->PutManagedSecretValue(secret_arn, value, ctx.now_ms);
+  crypto::SecureWipe(value);
+  return s;
+}
+
+Status EventsService::DropCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
+                                            bool at_once) {
+  if (secrets_ == nullptr || secret_arn.empty()) return Status::Ok();
+  return secrets_->DeleteManagedSecret(secret_arn, at_once ? 0 : 7, ctx.now_ms);
+}
+
 Result<std::string> EventsService::CreateConnection(const rapidjson::Value& input,
                                                     const CallContext& ctx) {
   json::Input in(input);
@@ -292,12 +327,20 @@ Result<std::string> EventsService::CreateConnection(const rapidjson::Value& inpu
   ARCANA_RETURN_IF_ERROR(ev::CheckAuthParameters(type, *auth));
   const std::string full = JsonOf(*auth);
   r.state = AuthorizedStateOf(type);
-  r.document = ConnectionDocument(type, in.Str("Description").value_or(""),
-                                  ev::PublicAuthParameters(full));
   ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
+  ARCANA_ASSIGN_OR_RETURN(const std::string secret_arn,
+                          CreateCredentialsSecret(ctx, r.name, type, full));
+  r.document = ConnectionDocument(type, in.Str("Description").value_or(""),
+                                  ev::PublicAuthParameters(full), secret_arn);
   r.created_ms = r.modified_ms = r.authorized_ms = ctx.now_ms;
   Status s = store->CreateEventConnection(ScopeOf(ctx), r);
-  if (!s.ok()) return MapConnectionStoreError(s, r.kind, r.name);
+  if (!s.ok()) {
+    // No connection names the secret: it goes at once (a failure here leaves it behind,
+    // deletable by the account).
+    Status dropped = DropCredentialsSecret(ctx, secret_arn, true);
+    (void)dropped;
+    return MapConnectionStoreError(s, r.kind, r.name);
+  }
   return ObjectJson([&](json::Writer& w) {
     json::KV(w, "ConnectionArn", r.arn);
     json::KV(w, "ConnectionState", r.state);
@@ -367,13 +410,32 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   rapidjson::Document merged;
   ARCANA_RETURN_IF_ERROR(json::ParseBounded(full, &merged));
   ARCANA_RETURN_IF_ERROR(ev::CheckAuthParameters(type, merged));
-  r.document = ConnectionDocument(type, description, ev::PublicAuthParameters(full));
   ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
+  // A connection without a managed secret (deauthorized, or written before connections had
+  // one) gets a new one; otherwise the secret gets a new version once the row is written.
+  std::string secret_arn = DocText(doc, "SecretArn");
+  const bool new_secret = secret_arn.empty();
+  if (new_secret) {
+    ARCANA_ASSIGN_OR_RETURN(secret_arn, CreateCredentialsSecret(ctx, name, type, full));
+  }
+  r.document =
+      ConnectionDocument(type, description, ev::PublicAuthParameters(full), secret_arn);
   r.state = AuthorizedStateOf(type);
   r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   r.authorized_ms = r.modified_ms;
   Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "UpdateConnection");
-  if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
+  if (!s.ok()) {
+    if (new_secret) {
+      Status dropped = DropCredentialsSecret(ctx, secret_arn, true);
+      (void)dropped;
+    }
+    return MapConnectionStoreError(s, r.kind, name);
+  }
+  if (!new_secret && (update != nullptr || type != old_type)) {
+    // The row holds the new credentials; a failure here leaves the secret's value behind
+    // them, and is answered so that the update is made again.
+    ARCANA_RETURN_IF_ERROR(PutCredentialsSecret(ctx, secret_arn, type, full));
+  }
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, r);
   });
@@ -388,6 +450,8 @@ Result<std::string> EventsService::DeleteConnection(const rapidjson::Value& inpu
                           AuthorizedRow(*store, ctx, kEventConnectionKind, name));
   Status s = store->DeleteEventConnection(ScopeOf(ctx), kEventConnectionKind, name);
   if (!s.ok()) return MapConnectionStoreError(s, kEventConnectionKind, name);
+  ARCANA_RETURN_IF_ERROR(
+      DropCredentialsSecret(ctx, DocText(ParseStoredDocument(found.document), "SecretArn")));
   // Recorded: the connection as it was, in state DELETING.
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, found, "DELETING");
@@ -407,10 +471,15 @@ Result<std::string> EventsService::DeauthorizeConnection(const rapidjson::Value&
   EventConnectionRecord r = found;
   r.state = "DEAUTHORIZED";
   r.sealed.clear();
+  rapidjson::Document doc = ParseStoredDocument(r.document);
+  const std::string secret_arn = DocText(doc, "SecretArn");
+  doc.RemoveMember("SecretArn");
+  r.document = JsonOf(doc);
   r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   Status s =
       store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "DeauthorizeConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
+  ARCANA_RETURN_IF_ERROR(DropCredentialsSecret(ctx, secret_arn));
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, r, "DEAUTHORIZING");
   });

@@ -53,10 +53,17 @@
 // A connection's credentials (Password, ApiKeyValue, ClientSecret, IsValueSecret parameter
 // values) are sealed under the root key (as IAM entities' secrets are, bound to the
 // connection's ARN, re-sealed by the root's rotation)
-// in the connection's own row (storage/event_connection_store.h) and never answered, logged
-// or audited; AWS keeps them in a Secrets Manager secret "events!connection/<name>/<uuid>"
-// and answers its ARN as SecretArn, which this server does not (no such secret exists here:
-// SecretArn is left out rather than made up). An API destination's target is resolved at
+// in the connection's own row (storage/event_connection_store.h), which deliveries read, and
+// never answered, logged or audited. As on AWS they are also kept in a Secrets Manager secret
+// managed by EventBridge (KeepCredentialsIn): "events!connection/<name>/<uuid>" (a UUID of
+// its own), OwningService "events", its value the credentials as EventBridge stores them
+// (domain/events/connection.h: ManagedSecretValue), readable with GetSecretValue by whoever
+// may read it, changed only here. DescribeConnection answers its ARN as SecretArn. It gets a
+// new version when UpdateConnection changes the credentials, and is scheduled for deletion
+// (7 days) when the connection is deauthorized (a later UpdateConnection with credentials
+// creates a new one) or deleted. It is written after the connection's row is read and
+// authorized: created before the row (whose document names it; a failed row write deletes
+// it), changed and deleted after the row's write. An API destination's target is resolved at
 // each delivery attempt (ApiDestinationRequest): a destination or connection deleted or
 // deauthorized meanwhile fails the attempt, and the delivery dead-letters after its retries.
 // API destinations must be https:// (as AWS requires); InvocationRateLimitPerSecond is kept
@@ -96,6 +103,10 @@
 #include "storage/job_store.h"
 #include "storage/meta_store.h"
 
+namespace arcana::services::sm {
+class SecretsManagerService;
+}  // namespace arcana::services::sm
+
 namespace arcana::services::events {
 
 inline constexpr size_t kMaxRulesPerBus = 300;
@@ -124,6 +135,9 @@ class EventsService final : public Service {
     connections_ = connections;
     root_ = root;
   }
+  // Keeps each connection's credentials in a managed secret of `secrets` as well (it must
+  // outlive this object); without it connections have no SecretArn.
+  void KeepCredentialsIn(sm::SecretsManagerService* secrets) { secrets_ = secrets; }
   // The request one delivery attempt of `d` (whose url is an API destination's ARN) makes:
   // the destination and its connection as they are now, the connection's credentials
   // unsealed, an OAuth token fetched (or cached), and the HttpParameters of the rule's target
@@ -190,6 +204,16 @@ class EventsService final : public Service {
                                            const std::string& full);
   Result<std::string> OpenConnectionSecret(const storage::Scope& scope, const std::string& arn,
                                            const std::string& sealed);
+  // The connection `name`'s managed secret, holding `full` (AuthParameters of type `type`):
+  // its ARN ("" without KeepCredentialsIn).
+  Result<std::string> CreateCredentialsSecret(const CallContext& ctx, const std::string& name,
+                                              const std::string& type, const std::string& full);
+  // A new version of it holding `full`.
+  Status PutCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
+                              const std::string& type, const std::string& full);
+  // Schedules its deletion (7 days; `at_once`: now). "" : nothing to do.
+  Status DropCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
+                               bool at_once = false);
   Result<storage::EventBusRecord> DefaultBus(const CallContext& ctx);
   // A bus's resource-based policy: PutPermission adds (or replaces, by StatementId) an
   // events:PutEvents statement for an account or "*", or sets a whole Policy document;
@@ -225,6 +249,7 @@ class EventsService final : public Service {
   ::arcana::events::EventBus* bus_ = nullptr;
   storage::EventConnectionStore* connections_ = nullptr;
   const crypto::RootKey* root_ = nullptr;
+  sm::SecretsManagerService* secrets_ = nullptr;
   ::arcana::events::OAuthTokenCache oauth_tokens_;
   storage::JobStore* jobs_ = nullptr;
   std::function<void()> wake_;

@@ -60,6 +60,27 @@ class SecretsManagerService : public Service {
   bool MayReadValue(const CallContext& caller, const std::string& region,
                     const std::string& arn);
 
+  // --- secrets another service keeps here for its callers (sm_managed_ops.cc): AWS's
+  // managed secrets, e.g. an EventBridge connection's credentials. Their OwningService (and
+  // tag aws:secretsmanager:owningService) is `owning_service`; they are read through this
+  // API like any secret (GetSecretValue, with the caller's permissions), but only their
+  // owner changes them: UpdateSecret, PutSecretValue and UpdateSecretVersionStage refuse.
+  // These calls are the owner's, made after it authorized its own caller: no Secrets
+  // Manager permission is checked (AWS makes them as the owner's service-linked role).
+  // A new secret `name` of account/region whose AWSCURRENT version holds the text `value`,
+  // under the region's aws/secretsmanager key. Its ARN. kResourceExists when the name is
+  // taken.
+  Result<std::string> CreateManagedSecret(const std::string& account, const std::string& region,
+                                          const std::string& owning_service,
+                                          const std::string& name, std::string_view value,
+                                          int64_t now_ms);
+  // A new AWSCURRENT version holding `value` (the former one becomes AWSPREVIOUS).
+  // kResourceNotFound when the secret is gone or scheduled for deletion.
+  Status PutManagedSecretValue(const std::string& arn, std::string_view value, int64_t now_ms);
+  // Schedules the secret's deletion `recovery_days` from now (0: deleted at once). A secret
+  // already gone or already scheduled: OK.
+  Status DeleteManagedSecret(const std::string& arn, int recovery_days, int64_t now_ms);
+
   // --- rotation (sm_rotation_ops.cc). Without a launcher RotateSecret can only store a
   // schedule (RotateImmediately=false). Set before serving; the launcher must outlive this.
   void SetRotationLauncher(RotationLauncher* launcher) { launcher_ = launcher; }

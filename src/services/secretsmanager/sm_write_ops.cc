@@ -65,6 +65,15 @@ bool IsPlaceholder(const Secret& s, const std::string& token) {
   return v != nullptr && !v->has_value;
 }
 
+// A secret another service manages (OwningService) changes only through that service
+// (AWS: InvalidRequestException, "The secret is managed by another service, and you must use
+// that service to update it"): its values, labels, metadata and tags.
+Status RefuseManaged(const Secret& s) {
+  if (s.owning_service.empty()) return Status::Ok();
+  return Status(ErrorCode::kInvalidRequest,
+                "You can't modify a secret that is managed by " + s.owning_service + ".");
+}
+
 }  // namespace
 
 void SecretsManagerService::FollowSchedule(const std::string& arn,
@@ -254,6 +263,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
   ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     moved_window.reset();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     std::vector<storage::SecretWrite> writes(1);
     bool created = false;
     const bool fills_placeholder = IsPlaceholder(s, token);
@@ -300,10 +310,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
   ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     moved_window.reset();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
-    if (!s.owning_service.empty()) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "You can't modify a secret that is managed by " + s.owning_service + ".");
-    }
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     std::vector<storage::SecretWrite> writes(1);
     if (auto d = in.Str("Description")) {
       s.description = *d;
@@ -366,6 +373,7 @@ Result<std::string> SecretsManagerService::UpdateSecretVersionStage(const In& in
   std::string move_to = in.Str("MoveToVersionId").value_or("");
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     ARCANA_RETURN_IF_ERROR(dsm::MoveStage(s, stage, remove_from, move_to));
     s.last_changed_ms = ctx.now_ms;
     ARCANA_RETURN_IF_ERROR(Save(s, "UpdateSecretVersionStage"));
@@ -471,6 +479,7 @@ Result<std::string> SecretsManagerService::TagResource(const In& in, const CallC
   ARCANA_ASSIGN_OR_RETURN(auto tags, ReadTags(in, "Tags"));
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     MergeTags(s.tags, tags);
     s.tagged = true;  // from now on Describe/List show Tags, [] once all are removed
     std::vector<std::pair<std::string, std::string>> all;
@@ -487,6 +496,7 @@ Result<std::string> SecretsManagerService::UntagResource(const In& in, const Cal
   ARCANA_RETURN_IF_ERROR(dsm::ValidateTagKeys(keys));
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     s.tags.erase(std::remove_if(s.tags.begin(), s.tags.end(),
                                 [&](const dsm::Tag& t) {
                                   return std::find(keys.begin(), keys.end(), t.key) !=
