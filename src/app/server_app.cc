@@ -272,6 +272,9 @@ int RunServer(const config::Config& cfg) {
   // before `events` is destroyed (the deliverer outlives it).
   events.ServeConnectionsWith(&stores.event_connections(), root.get());
   events.KeepCredentialsIn(&secrets_manager);  // each connection's managed secret (SecretArn)
+  events.EnsureLinkedRolesWith([&iam](const services::CallContext& c, const std::string& p) {
+    return iam.EnsureServiceLinkedRole(c, p);
+  });
   event_parts.deliverer->SetApiDestinationResolver(
       [&events](const storage::EventDelivery& d) { return events.ApiDestinationRequest(d); });
   struct DetachApiDestinations {

@@ -248,6 +248,14 @@ def test_credentials_are_kept_in_a_secret_events_manages(env):
                                              "invocation_http_parameters": invocation}
     listed = sm.list_secrets(Filters=[{"Key": "owning-service", "Values": ["events"]}])
     assert arn in [e["ARN"] for e in listed["SecretList"]]
+    # The account's service-linked role for API destinations, made once.
+    role = client(srv, "iam").get_role(
+        RoleName="AWSServiceRoleForAmazonEventBridgeApiDestinations")["Role"]
+    assert role["Path"] == "/aws-service-role/apidestinations.events.amazonaws.com/"
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Principal"] == {
+        "Service": "apidestinations.events.amazonaws.com"}
 
     # Only EventBridge changes it.
     for op, kwargs in ((sm.put_secret_value, {"SecretString": "x"}),

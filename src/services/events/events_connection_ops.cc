@@ -328,6 +328,9 @@ Result<std::string> EventsService::CreateConnection(const rapidjson::Value& inpu
   const std::string full = JsonOf(*auth);
   r.state = AuthorizedStateOf(type);
   ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
+  if (linked_role_) {
+    ARCANA_RETURN_IF_ERROR(linked_role_(ctx, "apidestinations.events.amazonaws.com"));
+  }
   ARCANA_ASSIGN_OR_RETURN(const std::string secret_arn,
                           CreateCredentialsSecret(ctx, r.name, type, full));
   r.document = ConnectionDocument(type, in.Str("Description").value_or(""),

@@ -61,7 +61,8 @@
 // may read it, changed only here. DescribeConnection answers its ARN as SecretArn. It gets a
 // new version when UpdateConnection changes the credentials, and is scheduled for deletion
 // (7 days) when the connection is deauthorized (a later UpdateConnection with credentials
-// creates a new one) or deleted. It is written after the connection's row is read and
+// creates a new one) or deleted. CreateConnection also makes the account's service-linked
+// role for API destinations when it has none (EnsureLinkedRolesWith), as AWS does. It is written after the connection's row is read and
 // authorized: created before the row (whose document names it; a failed row write deletes
 // it), changed and deleted after the row's write. An API destination's target is resolved at
 // each delivery attempt (ApiDestinationRequest): a destination or connection deleted or
@@ -138,6 +139,11 @@ class EventsService final : public Service {
   // Keeps each connection's credentials in a managed secret of `secrets` as well (it must
   // outlive this object); without it connections have no SecretArn.
   void KeepCredentialsIn(sm::SecretsManagerService* secrets) { secrets_ = secrets; }
+  // How CreateConnection makes sure of its account's service-linked role
+  // (AWSServiceRoleForAmazonEventBridgeApiDestinations, of principal
+  // apidestinations.events.amazonaws.com), as AWS's EventBridge does; without it, it does not.
+  using LinkedRoleFn = std::function<Status(const CallContext&, const std::string& principal)>;
+  void EnsureLinkedRolesWith(LinkedRoleFn fn) { linked_role_ = std::move(fn); }
   // The request one delivery attempt of `d` (whose url is an API destination's ARN) makes:
   // the destination and its connection as they are now, the connection's credentials
   // unsealed, an OAuth token fetched (or cached), and the HttpParameters of the rule's target
@@ -250,6 +256,7 @@ class EventsService final : public Service {
   storage::EventConnectionStore* connections_ = nullptr;
   const crypto::RootKey* root_ = nullptr;
   sm::SecretsManagerService* secrets_ = nullptr;
+  LinkedRoleFn linked_role_;
   ::arcana::events::OAuthTokenCache oauth_tokens_;
   storage::JobStore* jobs_ = nullptr;
   std::function<void()> wake_;

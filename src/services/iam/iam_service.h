@@ -79,6 +79,12 @@ class IamService : public QueryService {
   // at startup; without it that call stays a ValidationError.
   void ReadRootKeysFrom(storage::AccessKeyStore* keys) { root_keys_ = keys; }
 
+  // The service-linked role of service principal `principal` (e.g.
+  // "apidestinations.events.amazonaws.com") in ctx's account, made as CreateServiceLinkedRole
+  // makes it unless it exists: for a service that makes its own role on first use, as AWS's
+  // do (EventBridge's CreateConnection).
+  Status EnsureServiceLinkedRole(const CallContext& ctx, const std::string& principal);
+
   std::string_view signing_name() const override { return "iam"; }
   const ModelValidator& validator() const override { return validator_; }
   const QueryProtocol& query() const override { return query_; }
@@ -450,6 +456,11 @@ class IamService : public QueryService {
   // Service-linked roles (iam_service_linked_role_ops.cc): roles named and trusted by an AWS
   // service, under /aws-service-role/SERVICE/, that only the service may change.
   Result<std::string> CreateServiceLinkedRole(const In& in, const CallContext& ctx);
+  // Writes the role CreateServiceLinkedRole makes; kResourceExists when its name is taken.
+  Result<domain::iam::Identity> PutServiceLinkedRole(const CallContext& ctx,
+                                                     const std::string& principal,
+                                                     const std::string& suffix,
+                                                     const std::string& description);
   Result<std::string> DeleteServiceLinkedRole(const In& in, const CallContext& ctx);
   Result<std::string> GetServiceLinkedRoleDeletionStatus(const In& in, const CallContext& ctx);
 

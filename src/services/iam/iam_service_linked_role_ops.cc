@@ -42,10 +42,12 @@ struct LinkedRole {
   bool custom_suffix = false;  // CustomSuffix allowed (recorded: autoscaling, connect, lexv2)
 };
 
-constexpr std::array<LinkedRole, 81> kLinkedRoles = {{
+constexpr std::array<LinkedRole, 82> kLinkedRoles = {{
     {"accountdiscovery.ssm", "AWSServiceRoleForAmazonSSM_AccountDiscovery"},
     {"access-analyzer", "AWSServiceRoleForAccessAnalyzer"},
     {"acm", "AWSServiceRoleForCertificateManager"},
+    // Made by EventBridge's CreateConnection (observed on AWS).
+    {"apidestinations.events", "AWSServiceRoleForAmazonEventBridgeApiDestinations"},
     {"appmesh", "AWSServiceRoleForAppMesh"},
     {"autoscaling", "AWSServiceRoleForAutoScaling", true},
     {"autoscaling-plans", "AWSServiceRoleForAutoScalingPlans_EC2AutoScaling"},
@@ -207,18 +209,11 @@ bool IsServiceLinkedRoleArn(std::string_view arn) {
 // different suffix."; a suffix the service does not take "Custom suffix is not allowed for S".
 // A principal that is no AWS service's (not "*.amazonaws.com") is InvalidInput in our words:
 // AWS's were not found.
-Result<std::string> IamService::CreateServiceLinkedRole(const In& in, const CallContext& ctx) {
-  const std::string principal = *in.Str("AWSServiceName");
-  if (!principal.ends_with(kServiceSuffix) || principal.size() == kServiceSuffix.size()) {
-    return Status(ErrorCode::kInvalidParameter,
-                  "AWSServiceName " + principal +
-                      " is not the service principal of an AWS service (SERVICE.amazonaws.com).");
-  }
-  const auto suffix = in.Str("CustomSuffix");
-  const LinkedRoleNaming n = NamingOf(principal, suffix.value_or(""));
-  if (suffix && !n.suffix_allowed) {
-    return Status(ErrorCode::kInvalidParameter, "Custom suffix is not allowed for " + principal);
-  }
+Result<Identity> IamService::PutServiceLinkedRole(const CallContext& ctx,
+                                                  const std::string& principal,
+                                                  const std::string& suffix,
+                                                  const std::string& description) {
+  const LinkedRoleNaming n = NamingOf(principal, suffix);
   Identity r;
   r.account = ctx.account;
   r.kind = "role";
@@ -227,15 +222,38 @@ Result<std::string> IamService::CreateServiceLinkedRole(const In& in, const Call
   r.id = domain::iam::NewUniqueId("AROA");
   r.created_ms = ctx.now_ms;
   r.trust_policy = TrustPolicyFor(principal);
-  r.description = in.Str("Description").value_or("");
+  r.description = description;
   r.max_session_duration = 3600;
-  Status st = RetryOnConflict([&]() -> Status {
+  ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(r), QuotaOf("role")}},
                          "CreateServiceLinkedRole");
-  });
+  }));
+  return r;
+}
+
+Status IamService::EnsureServiceLinkedRole(const CallContext& ctx, const std::string& principal) {
+  auto made = PutServiceLinkedRole(ctx, principal, "", "");
+  if (made.ok() || made.status().code() == ErrorCode::kResourceExists) return Status::Ok();
+  return made.status();
+}
+
+Result<std::string> IamService::CreateServiceLinkedRole(const In& in, const CallContext& ctx) {
+  const std::string principal = *in.Str("AWSServiceName");
+  if (!principal.ends_with(kServiceSuffix) || principal.size() == kServiceSuffix.size()) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "AWSServiceName " + principal +
+                      " is not the service principal of an AWS service (SERVICE.amazonaws.com).");
+  }
+  const auto suffix = in.Str("CustomSuffix");
+  if (suffix && !NamingOf(principal, *suffix).suffix_allowed) {
+    return Status(ErrorCode::kInvalidParameter, "Custom suffix is not allowed for " + principal);
+  }
+  auto made = PutServiceLinkedRole(ctx, principal, suffix.value_or(""),
+                                   in.Str("Description").value_or(""));
+  const Status st = made.status();
   if (st.code() == ErrorCode::kResourceExists) {
     return Status(ErrorCode::kInvalidParameter,
-                  "Service role name " + r.name +
+                  "Service role name " + NamingOf(principal, suffix.value_or("")).name +
                       " has been taken in this account, please try a different suffix.");
   }
   ARCANA_RETURN_IF_ERROR(st);
@@ -243,7 +261,7 @@ Result<std::string> IamService::CreateServiceLinkedRole(const In& in, const Call
   json::Writer w(buf);
   w.StartObject();
   w.Key("Role");
-  WriteRole(w, r, View::kCreated);
+  WriteRole(w, *made, View::kCreated);
   w.EndObject();
   return json::Finish(buf);
 }
