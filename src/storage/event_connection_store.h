@@ -57,11 +57,13 @@ class EventConnectionStore {
       const std::string& state, const std::string& connection, const std::string& after_name,
       size_t limit) = 0;
   // Replaces state, document, sealed, connection, modified_ms and authorized_ms of the row
-  // (kind, name) if it is still `expected_modified_ms` (what the caller read):
+  // (kind, name) if its modified_ms and authorized_ms are still `expected`'s (the row the
+  // caller read; a credentials-only update changes authorized_ms alone):
   // kWriteConflict when another write changed it meanwhile, kResourceNotFound when it is
   // gone, or (destinations) when the connection it now names does not exist. One change, `op`.
   virtual Status UpdateEventConnection(const Scope& scope, const EventConnectionRecord& rec,
-                                       int64_t expected_modified_ms, const std::string& op) = 0;
+                                       const EventConnectionRecord& expected,
+                                       const std::string& op) = 0;
   // kResourceNotFound when absent; a connection some destination names is
   // kPreconditionNotMet. One change, "Delete<Kind>".
   virtual Status DeleteEventConnection(const Scope& scope, const std::string& kind,

@@ -266,13 +266,20 @@ def test_credentials_are_kept_in_a_secret_events_manages(env):
             "InvalidRequestException", "You can't modify a secret that is managed by events.")
 
     # New credentials: a new AWSCURRENT version; a description alone changes no version.
-    ev.update_connection(Name="m-conn", AuthParameters={
+    # (As AWS answers them: credentials advance LastAuthorizedTime only, a description
+    # LastModifiedTime only.)
+    before = ev.describe_connection(Name="m-conn")
+    up = ev.update_connection(Name="m-conn", AuthParameters={
         "BasicAuthParameters": {"Username": "user2", "Password": PASSWORD + "-2"}})
+    assert up["LastModifiedTime"] == before["LastModifiedTime"]
+    assert up["LastAuthorizedTime"] > before["LastAuthorizedTime"]
     assert json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])["username"] == "user2"
     stages = sorted(tuple(x["VersionStages"]) for x in
                     sm.list_secret_version_ids(SecretId=arn)["Versions"])
     assert stages == [("AWSCURRENT",), ("AWSPREVIOUS",)]
-    ev.update_connection(Name="m-conn", Description="only words")
+    described = ev.update_connection(Name="m-conn", Description="only words")
+    assert described["LastModifiedTime"] > up["LastModifiedTime"]
+    assert described["LastAuthorizedTime"] == up["LastAuthorizedTime"]
     assert len(sm.list_secret_version_ids(SecretId=arn)["Versions"]) == 2
     assert ev.describe_connection(Name="m-conn")["SecretArn"] == arn
 

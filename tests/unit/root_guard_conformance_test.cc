@@ -135,7 +135,7 @@ TEST_P(RootGuard, ConnectionCredentialsOnlyUnderTheStoresRoot) {
   EventConnectionRecord updated = c;
   updated.modified_ms = 2;
   updated.sealed = crypto::Base64Encode(SealedUnder(kNew, "other"));
-  EXPECT_EQ(stores_->event_connections().UpdateEventConnection(scope, updated, 1, "UpdateConnection")
+  EXPECT_EQ(stores_->event_connections().UpdateEventConnection(scope, updated, c, "UpdateConnection")
                 .code(),
             ErrorCode::kServiceUnavailable);
   EXPECT_EQ(stores_->event_connections().GetEventConnection(scope, c.kind, c.name)->value().sealed,

@@ -2170,6 +2170,48 @@ TEST_P(StoreConformance, EventRulesKeepTheirSchedule) {
   EXPECT_EQ(rules.GetRule(kScope, "tick")->value().schedule_expression, "");
 }
 
+// A connection's row changes only from the row its writer read: its modification and its
+// authorization times both (a credentials-only update moves the second alone); a
+// destination needs its connection, which cannot go while a destination names it.
+TEST_P(StoreConformance, EventConnectionsUpdateOnlyFromTheRowRead) {
+  EventConnectionStore& store = stores_->event_connections();
+  EventConnectionRecord c;
+  c.kind = kEventConnectionKind;
+  c.name = "conn";
+  c.arn = "arn:aws:events:us-east-1:111122223333:connection/conn/1234";
+  c.state = "AUTHORIZED";
+  c.document = "{}";
+  c.created_ms = c.modified_ms = c.authorized_ms = 1;
+  ASSERT_OK(store.CreateEventConnection(kScope, c));
+  EXPECT_EQ(store.CreateEventConnection(kScope, c).code(), ErrorCode::kResourceExists);
+  EventConnectionRecord reauthorized = c;
+  reauthorized.authorized_ms = 2;  // LastModifiedTime unchanged
+  ASSERT_OK(store.UpdateEventConnection(kScope, reauthorized, c, "UpdateConnection"));
+  EventConnectionRecord stale = c;
+  stale.document = R"({"Description":"lost"})";
+  EXPECT_EQ(store.UpdateEventConnection(kScope, stale, c, "UpdateConnection").code(),
+            ErrorCode::kWriteConflict);
+  auto got = store.GetEventConnection(kScope, c.kind, c.name);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->authorized_ms, 2);
+  EXPECT_EQ((*got)->document, "{}");
+
+  EventConnectionRecord d;
+  d.kind = kEventApiDestinationKind;
+  d.name = "dest";
+  d.arn = "arn:aws:events:us-east-1:111122223333:api-destination/dest/5678";
+  d.document = "{}";
+  d.connection = "missing";
+  d.created_ms = d.modified_ms = 1;
+  EXPECT_EQ(store.CreateEventConnection(kScope, d).code(), ErrorCode::kResourceNotFound);
+  d.connection = "conn";
+  ASSERT_OK(store.CreateEventConnection(kScope, d));
+  EXPECT_EQ(store.DeleteEventConnection(kScope, kEventConnectionKind, "conn").code(),
+            ErrorCode::kPreconditionNotMet);
+  ASSERT_OK(store.DeleteEventConnection(kScope, kEventApiDestinationKind, "dest"));
+  ASSERT_OK(store.DeleteEventConnection(kScope, kEventConnectionKind, "conn"));
+}
+
 // Archives and replays as documents; archived events by archive, time window and sequence;
 // retention; an archive's events go with it.
 TEST_P(StoreConformance, EventArchivesKeepEventsAndReplayDocuments) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "common/json.h"
 #include "common/pattern.h"
@@ -74,6 +75,13 @@ Result<EventConnectionRecord> AuthorizedRow(storage::EventConnectionStore& store
     return kind == kEventConnectionKind ? ConnectionNotFound(name) : DestinationNotFound(name);
   }
   return *found;
+}
+
+// What an OAuth token fetched for a connection is cached under: the connection and its
+// credentials as sealed now (new credentials, also from a credentials-only update that
+// leaves LastModifiedTime alone, are a new key; the connection's authorization is not).
+std::string CredentialsKey(const EventConnectionRecord& c) {
+  return c.arn + "@" + std::to_string(std::hash<std::string>{}(c.sealed));
 }
 
 rapidjson::Document ParseStoredDocument(const std::string& text) {
@@ -413,7 +421,17 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   rapidjson::Document merged;
   ARCANA_RETURN_IF_ERROR(json::ParseBounded(full, &merged));
   ARCANA_RETURN_IF_ERROR(ev::CheckAuthParameters(type, merged));
-  ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
+  // As AWS answers it (observed): new credentials advance LastAuthorizedTime only, a new
+  // Description LastModifiedTime only.
+  const bool credentials = update != nullptr || type != old_type;
+  if (credentials) {
+    ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
+    r.state = AuthorizedStateOf(type);
+    r.authorized_ms = std::max(ctx.now_ms, found.authorized_ms + 1);
+  }
+  if (in.Has("Description") || !credentials) {
+    r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
+  }
   // A connection without a managed secret (deauthorized, or written before connections had
   // one) gets a new one; otherwise the secret gets a new version once the row is written.
   std::string secret_arn = DocText(doc, "SecretArn");
@@ -423,10 +441,7 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   }
   r.document =
       ConnectionDocument(type, description, ev::PublicAuthParameters(full), secret_arn);
-  r.state = AuthorizedStateOf(type);
-  r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
-  r.authorized_ms = r.modified_ms;
-  Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "UpdateConnection");
+  Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found, "UpdateConnection");
   if (!s.ok()) {
     if (new_secret) {
       Status dropped = DropCredentialsSecret(ctx, secret_arn, true);
@@ -434,7 +449,7 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
     }
     return MapConnectionStoreError(s, r.kind, name);
   }
-  if (!new_secret && (update != nullptr || type != old_type)) {
+  if (!new_secret && credentials) {
     // The row holds the new credentials; a failure here leaves the secret's value behind
     // them, and is answered so that the update is made again.
     ARCANA_RETURN_IF_ERROR(PutCredentialsSecret(ctx, secret_arn, type, full));
@@ -480,7 +495,7 @@ Result<std::string> EventsService::DeauthorizeConnection(const rapidjson::Value&
   r.document = JsonOf(doc);
   r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   Status s =
-      store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "DeauthorizeConnection");
+      store->UpdateEventConnection(ScopeOf(ctx), r, found, "DeauthorizeConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
   ARCANA_RETURN_IF_ERROR(DropCredentialsSecret(ctx, secret_arn));
   return ObjectJson([&](json::Writer& w) {
@@ -602,7 +617,7 @@ Result<std::string> EventsService::UpdateApiDestination(const rapidjson::Value& 
           .value_or(DocInt(doc, "InvocationRateLimitPerSecond", ev::kDefaultInvocationRateLimit)));
   r.modified_ms = std::max(ctx.now_ms, found.modified_ms + 1);
   Status s =
-      store->UpdateEventConnection(ScopeOf(ctx), r, found.modified_ms, "UpdateApiDestination");
+      store->UpdateEventConnection(ScopeOf(ctx), r, found, "UpdateApiDestination");
   if (s.code() == ErrorCode::kResourceNotFound) {
     ARCANA_ASSIGN_OR_RETURN(auto still, store->GetEventConnection(
                                             ScopeOf(ctx), kEventApiDestinationKind, name));
@@ -672,15 +687,14 @@ Result<ev::OutgoingRequest> EventsService::ApiDestinationRequest(const storage::
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
     ARCANA_ASSIGN_OR_RETURN(
-        bearer, oauth_tokens_.Token(connection->arn + "@" + std::to_string(connection->modified_ms),
-                                    token_request, now_ms));
+        bearer, oauth_tokens_.Token(CredentialsKey(*connection), token_request, now_ms));
     if (connection->state != "AUTHORIZED") {
       // The first token obtained authorizes the connection (AWS: AUTHORIZING -> AUTHORIZED).
       EventConnectionRecord authorized = *connection;
       authorized.state = "AUTHORIZED";
       authorized.authorized_ms = now_ms;
-      // Same modification time: the token cache's key stays valid. A lost race is harmless.
-      (void)connections_->UpdateEventConnection(scope, authorized, connection->modified_ms,
+      // Same credentials: the token cache's key stays valid. A lost race is harmless.
+      (void)connections_->UpdateEventConnection(scope, authorized, *connection,
                                                  "AuthorizeConnection");
     }
   }

@@ -133,17 +133,17 @@ Result<std::vector<EventConnectionRecord>> PgEventConnectionStore::ListEventConn
 
 Status PgEventConnectionStore::UpdateEventConnection(const Scope& scope,
                                                      const EventConnectionRecord& rec,
-                                                     int64_t expected_modified_ms,
+                                                     const EventConnectionRecord& expected,
                                                      const std::string& op) {
   return db_.Write("update connection", [&](Tx& tx) -> Status {
     ARCANA_RETURN_IF_ERROR(LockDestinationConnection(tx, scope, rec));
     auto r = tx.Exec(
         "UPDATE event_connections SET state = $1, document = $2, sealed = $3, connection = $4, "
         "modified_ms = $5, authorized_ms = $6 WHERE account = $7 AND region = $8 AND kind = $9 "
-        "AND name = $10 AND modified_ms = $11 RETURNING 1",
+        "AND name = $10 AND modified_ms = $11 AND authorized_ms = $12 RETURNING 1",
         {rec.state, rec.document, rec.sealed, rec.connection, rec.modified_ms,
          rec.authorized_ms, scope.account, scope.region, rec.kind, rec.name,
-         expected_modified_ms});
+         expected.modified_ms, expected.authorized_ms});
     if (r.empty()) {
       if (!tx.Exec("SELECT 1 FROM event_connections WHERE account = $1 AND region = $2 AND "
                    "kind = $3 AND name = $4",

@@ -24,7 +24,8 @@ class PgEventConnectionStore : public EventConnectionStore {
       const std::string& state, const std::string& connection, const std::string& after_name,
       size_t limit) override;
   Status UpdateEventConnection(const Scope& scope, const EventConnectionRecord& rec,
-                               int64_t expected_modified_ms, const std::string& op) override;
+                               const EventConnectionRecord& expected,
+                               const std::string& op) override;
   Status DeleteEventConnection(const Scope& scope, const std::string& kind,
                                const std::string& name) override;
   Status WipeEventConnections() override;

@@ -176,7 +176,7 @@ Result<std::vector<EventConnectionRecord>> SqliteEventConnectionStore::ListEvent
 
 Status SqliteEventConnectionStore::UpdateEventConnection(const Scope& scope,
                                                          const EventConnectionRecord& rec,
-                                                         int64_t expected_modified_ms,
+                                                         const EventConnectionRecord& expected,
                                                          const std::string& op) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
@@ -185,7 +185,7 @@ Status SqliteEventConnectionStore::UpdateEventConnection(const Scope& scope,
     sqlite3_stmt* st = c.Prepare(
         "UPDATE event_connections SET state = ?, document = ?, sealed = ?, connection = ?, "
         "modified_ms = ?, authorized_ms = ? WHERE account = ? AND region = ? AND kind = ? AND "
-        "name = ? AND modified_ms = ?");
+        "name = ? AND modified_ms = ? AND authorized_ms = ?");
     if (!st) return DbError(c.db(), "prepare");
     BindText(st, 1, rec.state);
     BindText(st, 2, rec.document);
@@ -197,7 +197,8 @@ Status SqliteEventConnectionStore::UpdateEventConnection(const Scope& scope,
     BindText(st, 8, scope.region);
     BindText(st, 9, rec.kind);
     BindText(st, 10, rec.name);
-    sqlite3_bind_int64(st, 11, expected_modified_ms);
+    sqlite3_bind_int64(st, 11, expected.modified_ms);
+    sqlite3_bind_int64(st, 12, expected.authorized_ms);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "update connection"));
     if (sqlite3_changes(c.db()) == 0) {
       ARCANA_ASSIGN_OR_RETURN(bool exists,
