@@ -261,7 +261,9 @@ def test_credentials_are_kept_in_a_secret_events_manages(env):
     for op, kwargs in ((sm.put_secret_value, {"SecretString": "x"}),
                        (sm.update_secret, {"Description": "mine"}),
                        (sm.tag_resource, {"Tags": [{"Key": "k", "Value": "v"}]}),
-                       (sm.untag_resource, {"TagKeys": ["aws:secretsmanager:owningService"]})):
+                       (sm.untag_resource, {"TagKeys": ["aws:secretsmanager:owningService"]}),
+                       (sm.rotate_secret, {"RotateImmediately": False,
+                                           "RotationRules": {"AutomaticallyAfterDays": 1}})):
         assert error_of(op, SecretId=arn, **kwargs) == (
             "InvalidRequestException", "You can't modify a secret that is managed by events.")
 

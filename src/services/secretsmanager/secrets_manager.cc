@@ -150,6 +150,12 @@ Status SecretsManagerService::NotOnReplica() {
                 "secret's region.");
 }
 
+Status SecretsManagerService::RefuseManaged(const Secret& s) {
+  if (s.owning_service.empty()) return Status::Ok();
+  return Status(ErrorCode::kInvalidRequest,
+                "You can't modify a secret that is managed by " + s.owning_service + ".");
+}
+
 Result<Secret> SecretsManagerService::LoadWritable(const CallContext& ctx,
                                                    const std::string& secret_id) {
   ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, secret_id));

@@ -135,6 +135,10 @@ class SecretsManagerService : public Service {
   // (and DeleteSecret, RestoreSecret, rotation, replication and policy writes) with this
   // InvalidParameterException.
   static Status NotOnReplica();
+  // A secret another service manages (OwningService) changes only through that service
+  // (AWS: InvalidRequestException, "The secret is managed by another service, and you must
+  // use that service to update it"): its values, labels, metadata, tags and rotation.
+  static Status RefuseManaged(const Secret& s);
   // --- authorization (sm_access.cc) ---
   // ctx.action on the secret: its ARN, tags (aws:ResourceTag/*, secretsmanager:ResourceTag/*)
   // and resource policy, with the request's keys (ctx.request_keys). A denial names the

@@ -65,6 +65,7 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
   std::string arn;
   ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     std::string lambda = in.Str("RotationLambdaARN").value_or(s.rotation.lambda_arn);
     if (lambda.empty()) {
       return Status(ErrorCode::kInvalidRequest,

@@ -65,15 +65,6 @@ bool IsPlaceholder(const Secret& s, const std::string& token) {
   return v != nullptr && !v->has_value;
 }
 
-// A secret another service manages (OwningService) changes only through that service
-// (AWS: InvalidRequestException, "The secret is managed by another service, and you must use
-// that service to update it"): its values, labels, metadata and tags.
-Status RefuseManaged(const Secret& s) {
-  if (s.owning_service.empty()) return Status::Ok();
-  return Status(ErrorCode::kInvalidRequest,
-                "You can't modify a secret that is managed by " + s.owning_service + ".");
-}
-
 }  // namespace
 
 void SecretsManagerService::FollowSchedule(const std::string& arn,
