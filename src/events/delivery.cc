@@ -245,7 +245,13 @@ void Deliverer::Attempt(Held d) {
     if (!*held) return;  // another node holds it now, and delivers it
     d.lease_until_ms = now + lease_ms;
   }
-  Status s = Send(d.row);
+  int64_t wait_ms = 0;
+  Status s = Send(d, &wait_ms);
+  if (wait_ms > 0) {
+    d.due_ms = NowMs() + wait_ms;  // its turn (the lease is renewed then if it must be)
+    Push(std::move(d));
+    return;
+  }
   now = NowMs();
   storage::DeliveryOutcome o;
   o.id = d.row.id;
@@ -370,15 +376,24 @@ void Deliverer::SetApiDestinationResolver(ApiDestinationFn resolve) {
   resolve_ = std::move(resolve);
 }
 
-Status Deliverer::Send(const storage::EventDelivery& d) {
+Status Deliverer::Send(Held& held, int64_t* wait_ms) {
+  const storage::EventDelivery& d = held.row;
   if (domain::events::IsApiDestinationArn(d.url)) {
     std::shared_lock lock(invoke_mu_);
     if (!resolve_) {
       return Status(ErrorCode::kServiceUnavailable, "no API destination service on this node");
     }
-    ARCANA_ASSIGN_OR_RETURN(domain::events::OutgoingRequest req, resolve_(d));
+    ARCANA_ASSIGN_OR_RETURN(domain::events::ApiDestinationCall call, resolve_(d));
     lock.unlock();
-    ARCANA_ASSIGN_OR_RETURN(OutgoingAnswer answer, options_.send(req));
+    if (!held.turn_reserved) {
+      *wait_ms = rate_limits_.Reserve(d.url, call.rate_limit_per_second, NowMs());
+      if (*wait_ms > 0) {
+        held.turn_reserved = true;
+        return Status::Ok();
+      }
+    }
+    held.turn_reserved = false;  // a retry after this attempt takes a turn again
+    ARCANA_ASSIGN_OR_RETURN(OutgoingAnswer answer, options_.send(call.request));
     if (answer.status < 200 || answer.status >= 300) {
       return Status(ErrorCode::kServiceUnavailable, "HTTP " + std::to_string(answer.status));
     }

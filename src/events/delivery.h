@@ -4,7 +4,9 @@
 // an asynchronous invocation with the body as its event, accepted delivering it; to an API
 // destination (the target is its ARN), the request its resolver (SetApiDestinationResolver:
 // the events service, which unseals the connection's credentials) makes of the destination
-// as it is at that attempt, a 2xx answer delivering it. Otherwise it
+// as it is at that attempt, a 2xx answer delivering it, at most the destination's
+// InvocationRateLimitPerSecond a second from this node (events/rate_limiter.h: a delivery
+// over the rate waits in this node's queue for its turn, which is no attempt). Otherwise it
 // is retried (the target's MaximumRetryAttempts, default kDefaultRetries, at most 8) with exponential
 // backoff (first_backoff, doubling, at most 5 s apart) and, when the retries or the
 // target's MaximumEventAgeInSeconds run out, dead-lettered.
@@ -52,6 +54,7 @@
 #include "domain/events/connection.h"
 #include "domain/events/target.h"
 #include "events/oauth_token_cache.h"
+#include "events/rate_limiter.h"
 #include "storage/event_delivery_store.h"
 
 namespace arcana::events {
@@ -64,9 +67,10 @@ using PostFn = std::function<Status(const std::string& url, const std::string& b
 // invocation is accepted (services/lambda: LambdaService::InvokeForEvent).
 using InvokeFn = std::function<Status(const storage::EventDelivery& d)>;
 // The request one attempt at an API destination target (d.url is its ARN) makes, its
-// credentials included (services/events: EventsService::ApiDestinationRequest).
+// credentials included, and the destination's rate limit (services/events:
+// EventsService::ApiDestinationRequest).
 using ApiDestinationFn =
-    std::function<Result<domain::events::OutgoingRequest>(const storage::EventDelivery& d)>;
+    std::function<Result<domain::events::ApiDestinationCall>(const storage::EventDelivery& d)>;
 // Sends one such request (replaceable for tests): events/oauth_token_cache.h's SendOutgoing.
 using SendFn = std::function<Result<OutgoingAnswer>(const domain::events::OutgoingRequest&)>;
 // The default PostFn: plain HTTP or TLS (system CAs, or ARCANA_CA_CERT); one attempt takes
@@ -120,6 +124,9 @@ class Deliverer {
     storage::EventDelivery row;
     int64_t lease_until_ms = 0;
     int64_t due_ms = 0;
+    // An API destination delivery whose turn under the destination's rate limit is due_ms:
+    // sent then without asking the limiter again.
+    bool turn_reserved = false;
     bool operator>(const Held& o) const { return due_ms > o.due_ms; }
   };
   void Persist();
@@ -128,8 +135,10 @@ class Deliverer {
   void Attempt(Held d);
   void Push(Held d);
   void DeadLetterFile(const storage::EventDelivery& d, const std::string& error);
-  // One attempt's send: the POST, or the Lambda invocation of a function ARN target.
-  Status Send(const storage::EventDelivery& d);
+  // One attempt's send: the POST, or the Lambda invocation of a function ARN target, or the
+  // API destination's request. *wait_ms > 0 (nothing sent, no attempt): an API destination
+  // delivery over the destination's rate, whose turn is that far off (d.turn_reserved).
+  Status Send(Held& d, int64_t* wait_ms);
 
   Options options_;
   std::string owner_;
@@ -148,6 +157,7 @@ class Deliverer {
   std::shared_mutex invoke_mu_;
   InvokeFn invoke_;
   ApiDestinationFn resolve_;
+  RateLimiter rate_limits_;  // by API destination ARN
   std::thread persister_;
   std::vector<std::thread> threads_;
 };

@@ -30,6 +30,7 @@ import os
 import re
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -69,7 +70,7 @@ class ApiReceiver:
                 body = self.rfile.read(n)
                 rec = {"method": self.command, "path": self.path,
                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                       "body": body}
+                       "body": body, "at": time.monotonic()}
                 if urlsplit(self.path).path == "/token":
                     tokens.append(rec)
                     out = json.dumps({"access_token": "tok-1", "token_type": "Bearer",
@@ -423,6 +424,26 @@ def _received(receiver, marker: str) -> dict:
                 return r
         return None
     return wait_for(hit, timeout=20, what=f"delivery of {marker}")
+
+
+def test_deliveries_keep_to_the_destinations_rate_limit(env):
+    """InvocationRateLimitPerSecond 1: a burst of five events reaches the endpoint one a
+    second (the first at once), none lost, none dead-lettered."""
+    srv, receiver = env
+    ev = client(srv, "events")
+    conn = ev.create_connection(Name="e2e-rate", AuthorizationType="BASIC",
+                                AuthParameters=basic())
+    dest = ev.create_api_destination(Name="e2e-rate", ConnectionArn=conn["ConnectionArn"],
+                                     HttpMethod="POST", InvocationEndpoint=receiver.base + "/rate",
+                                     InvocationRateLimitPerSecond=1)
+    _route(ev, "e2e-rate", dest["ApiDestinationArn"])
+    for i in range(5):
+        _put(ev, "e2e-rate", {"marker": f"rate-{i}"})
+    got = [_received(receiver, f"rate-{i}") for i in range(5)]
+    times = sorted(r["at"] for r in got)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(g > 0.8 for g in gaps), gaps  # one a second, not a burst
+    assert times[-1] - times[0] < 8, gaps    # and not waiting for retries
 
 
 def test_basic_connection_delivery_with_http_parameters(env):

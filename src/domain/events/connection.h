@@ -82,6 +82,13 @@ struct OutgoingRequest {
   std::string content_type;
 };
 
+// One delivery's call at an API destination: its request, and the destination's
+// InvocationRateLimitPerSecond (at most that many such calls a second: events/rate_limiter.h).
+struct ApiDestinationCall {
+  OutgoingRequest request;
+  int64_t rate_limit_per_second = kDefaultInvocationRateLimit;
+};
+
 // The request an event makes at an API destination. `bearer`: the OAuth access token
 // (OAUTH_CLIENT_CREDENTIALS only). Errors: kValidation for a header that would not be one
 // header (CR, LF or NUL in it), or a `full` that does not parse. Path values replace the

@@ -640,7 +640,8 @@ Result<std::string> EventsService::DeleteApiDestination(const rapidjson::Value& 
   return EmptyObject();  // recorded: {}
 }
 
-Result<ev::OutgoingRequest> EventsService::ApiDestinationRequest(const storage::EventDelivery& d) {
+Result<ev::ApiDestinationCall> EventsService::ApiDestinationRequest(
+    const storage::EventDelivery& d) {
   if (connections_ == nullptr || root_ == nullptr) {
     return Status(ErrorCode::kServiceUnavailable, "API destinations are not served");
   }
@@ -698,9 +699,14 @@ Result<ev::OutgoingRequest> EventsService::ApiDestinationRequest(const storage::
                                                  "AuthorizeConnection");
     }
   }
-  return ev::BuildApiDestinationRequest(DocText(ddoc, "InvocationEndpoint"),
-                                        DocText(ddoc, "HttpMethod"), type, full, params, bearer,
-                                        d.body);
+  ev::ApiDestinationCall call;
+  ARCANA_ASSIGN_OR_RETURN(call.request, ev::BuildApiDestinationRequest(
+                                            DocText(ddoc, "InvocationEndpoint"),
+                                            DocText(ddoc, "HttpMethod"), type, full, params,
+                                            bearer, d.body));
+  call.rate_limit_per_second =
+      DocInt(ddoc, "InvocationRateLimitPerSecond", ev::kDefaultInvocationRateLimit);
+  return call;
 }
 
 }  // namespace arcana::services::events

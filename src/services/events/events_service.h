@@ -67,8 +67,8 @@
 // it), changed and deleted after the row's write. An API destination's target is resolved at
 // each delivery attempt (ApiDestinationRequest): a destination or connection deleted or
 // deauthorized meanwhile fails the attempt, and the delivery dead-letters after its retries.
-// API destinations must be https:// (as AWS requires); InvocationRateLimitPerSecond is kept
-// and answered, not enforced.
+// API destinations must be https:// (as AWS requires); InvocationRateLimitPerSecond is
+// enforced per node by the deliverer (events/delivery.h).
 // Of a target's members Input (a constant JSON body instead of the event), InputPath and
 // InputTransformer (domain/events/input_transform.h; at most one of the three, and every
 // placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts,
@@ -149,7 +149,8 @@ class EventsService final : public Service {
   // unsealed, an OAuth token fetched (or cached), and the HttpParameters of the rule's target
   // d.target_id. Errors: a destination or connection that no longer exists, a deauthorized
   // connection, a token endpoint that fails: the attempt fails (and is retried).
-  Result<domain::events::OutgoingRequest> ApiDestinationRequest(const storage::EventDelivery& d);
+  Result<domain::events::ApiDestinationCall> ApiDestinationRequest(
+      const storage::EventDelivery& d);
   std::string_view target_prefix() const override { return "AWSEvents"; }
   std::string_view signing_name() const override { return "events"; }
   const ModelValidator& validator() const override { return validator_; }
