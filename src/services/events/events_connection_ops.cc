@@ -9,6 +9,7 @@
 // destination's `document` = {"Description"?,"HttpMethod","InvocationEndpoint",
 // "InvocationRateLimitPerSecond"} and `connection` = its connection's name.
 #include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -314,10 +315,15 @@ Status EventsService::PutCredentialsSecret(const CallContext& ctx, const std::st
   return s;
 }
 
-Status EventsService::DropCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
-                                            bool at_once) {
-  if (secrets_ == nullptr || secret_arn.empty()) return Status::Ok();
-  return secrets_->DeleteManagedSecret(secret_arn, at_once ? 0 : 7, ctx.now_ms);
+void EventsService::DropCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
+                                          bool at_once) {
+  if (secrets_ == nullptr || secret_arn.empty()) return;
+  Status s = secrets_->DeleteManagedSecret(secret_arn, at_once ? 0 : 7, ctx.now_ms);
+  if (!s.ok()) {
+    // The connection no longer names it, so no retry of the call would: the account may
+    // delete it (DeleteSecret).
+    spdlog::warn("events: the managed secret {} was left behind: {}", secret_arn, s.message());
+  }
 }
 
 Result<std::string> EventsService::CreateConnection(const rapidjson::Value& input,
@@ -334,6 +340,12 @@ Result<std::string> EventsService::CreateConnection(const rapidjson::Value& inpu
   const rapidjson::Value* auth = in.Get("AuthParameters");
   ARCANA_RETURN_IF_ERROR(ev::CheckAuthParameters(type, *auth));
   const std::string full = JsonOf(*auth);
+  // A name taken is refused before a managed secret is made for it (a create racing this
+  // one is refused by the store, and its secret deleted, below).
+  ARCANA_ASSIGN_OR_RETURN(auto taken, store->GetEventConnection(ScopeOf(ctx), r.kind, r.name));
+  if (taken) {
+    return MapConnectionStoreError(Status(ErrorCode::kResourceExists, ""), r.kind, r.name);
+  }
   r.state = AuthorizedStateOf(type);
   ARCANA_ASSIGN_OR_RETURN(r.sealed, SealConnectionSecret(ScopeOf(ctx), r.arn, full));
   if (linked_role_) {
@@ -346,10 +358,8 @@ Result<std::string> EventsService::CreateConnection(const rapidjson::Value& inpu
   r.created_ms = r.modified_ms = r.authorized_ms = ctx.now_ms;
   Status s = store->CreateEventConnection(ScopeOf(ctx), r);
   if (!s.ok()) {
-    // No connection names the secret: it goes at once (a failure here leaves it behind,
-    // deletable by the account).
-    Status dropped = DropCredentialsSecret(ctx, secret_arn, true);
-    (void)dropped;
+    // No connection names the secret: it goes at once.
+    DropCredentialsSecret(ctx, secret_arn, true);
     return MapConnectionStoreError(s, r.kind, r.name);
   }
   return ObjectJson([&](json::Writer& w) {
@@ -444,8 +454,7 @@ Result<std::string> EventsService::UpdateConnection(const rapidjson::Value& inpu
   Status s = store->UpdateEventConnection(ScopeOf(ctx), r, found, "UpdateConnection");
   if (!s.ok()) {
     if (new_secret) {
-      Status dropped = DropCredentialsSecret(ctx, secret_arn, true);
-      (void)dropped;
+      DropCredentialsSecret(ctx, secret_arn, true);
     }
     return MapConnectionStoreError(s, r.kind, name);
   }
@@ -468,8 +477,7 @@ Result<std::string> EventsService::DeleteConnection(const rapidjson::Value& inpu
                           AuthorizedRow(*store, ctx, kEventConnectionKind, name));
   Status s = store->DeleteEventConnection(ScopeOf(ctx), kEventConnectionKind, name);
   if (!s.ok()) return MapConnectionStoreError(s, kEventConnectionKind, name);
-  ARCANA_RETURN_IF_ERROR(
-      DropCredentialsSecret(ctx, DocText(ParseStoredDocument(found.document), "SecretArn")));
+  DropCredentialsSecret(ctx, DocText(ParseStoredDocument(found.document), "SecretArn"));
   // Recorded: the connection as it was, in state DELETING.
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, found, "DELETING");
@@ -497,7 +505,7 @@ Result<std::string> EventsService::DeauthorizeConnection(const rapidjson::Value&
   Status s =
       store->UpdateEventConnection(ScopeOf(ctx), r, found, "DeauthorizeConnection");
   if (!s.ok()) return MapConnectionStoreError(s, r.kind, name);
-  ARCANA_RETURN_IF_ERROR(DropCredentialsSecret(ctx, secret_arn));
+  DropCredentialsSecret(ctx, secret_arn);
   return ObjectJson([&](json::Writer& w) {
     WriteConnectionSummary(w, r, "DEAUTHORIZING");
   });

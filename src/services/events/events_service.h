@@ -218,9 +218,10 @@ class EventsService final : public Service {
   // A new version of it holding `full`.
   Status PutCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
                               const std::string& type, const std::string& full);
-  // Schedules its deletion (7 days; `at_once`: now). "" : nothing to do.
-  Status DropCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
-                               bool at_once = false);
+  // Schedules its deletion (7 days; `at_once`: now). "" : nothing to do. A failure is
+  // logged, not answered: the connection that named the secret has let go of it already.
+  void DropCredentialsSecret(const CallContext& ctx, const std::string& secret_arn,
+                             bool at_once = false);
   Result<storage::EventBusRecord> DefaultBus(const CallContext& ctx);
   // A bus's resource-based policy: PutPermission adds (or replaces, by StatementId) an
   // events:PutEvents statement for an account or "*", or sets a whole Policy document;
