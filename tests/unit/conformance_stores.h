@@ -24,4 +24,19 @@ inline Result<std::unique_ptr<storage::Stores>> OpenStoresAt(const std::string& 
   return storage::OpenStores(loc);
 }
 
+// An event connection (kind kEventConnectionKind) or API destination row of account
+// 111122223333 in us-east-1, created and modified at 1, its document "{}".
+inline storage::EventConnectionRecord EventConnectionRow(const std::string& kind,
+                                                         const std::string& name,
+                                                         const std::string& uuid) {
+  storage::EventConnectionRecord r;
+  r.kind = kind;
+  r.name = name;
+  r.arn = "arn:aws:events:us-east-1:111122223333:" + kind + "/" + name + "/" + uuid;
+  r.state = kind == storage::kEventConnectionKind ? "AUTHORIZED" : "";
+  r.document = "{}";
+  r.created_ms = r.modified_ms = 1;
+  return r;
+}
+
 }  // namespace arcana::testing

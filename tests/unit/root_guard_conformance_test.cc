@@ -119,13 +119,7 @@ TEST_P(RootGuard, OnlyBlobsUnderTheStoresRootAreWritten) {
 // updated.
 TEST_P(RootGuard, ConnectionCredentialsOnlyUnderTheStoresRoot) {
   const Scope scope{"111122223333", "us-east-1"};
-  EventConnectionRecord c;
-  c.kind = kEventConnectionKind;
-  c.name = "conn";
-  c.arn = "arn:aws:events:us-east-1:111122223333:connection/conn/1234";
-  c.state = "AUTHORIZED";
-  c.document = "{}";
-  c.created_ms = c.modified_ms = 1;
+  EventConnectionRecord c = testing::EventConnectionRow(kEventConnectionKind, "conn", "1234");
   c.sealed = crypto::Base64Encode(SealedUnder(kNew));
   EXPECT_EQ(stores_->event_connections().CreateEventConnection(scope, c).code(),
             ErrorCode::kServiceUnavailable);

@@ -2175,13 +2175,8 @@ TEST_P(StoreConformance, EventRulesKeepTheirSchedule) {
 // destination needs its connection, which cannot go while a destination names it.
 TEST_P(StoreConformance, EventConnectionsUpdateOnlyFromTheRowRead) {
   EventConnectionStore& store = stores_->event_connections();
-  EventConnectionRecord c;
-  c.kind = kEventConnectionKind;
-  c.name = "conn";
-  c.arn = "arn:aws:events:us-east-1:111122223333:connection/conn/1234";
-  c.state = "AUTHORIZED";
-  c.document = "{}";
-  c.created_ms = c.modified_ms = c.authorized_ms = 1;
+  EventConnectionRecord c = testing::EventConnectionRow(kEventConnectionKind, "conn", "1234");
+  c.authorized_ms = 1;
   ASSERT_OK(store.CreateEventConnection(kScope, c));
   EXPECT_EQ(store.CreateEventConnection(kScope, c).code(), ErrorCode::kResourceExists);
   EventConnectionRecord reauthorized = c;
@@ -2196,13 +2191,8 @@ TEST_P(StoreConformance, EventConnectionsUpdateOnlyFromTheRowRead) {
   EXPECT_EQ((*got)->authorized_ms, 2);
   EXPECT_EQ((*got)->document, "{}");
 
-  EventConnectionRecord d;
-  d.kind = kEventApiDestinationKind;
-  d.name = "dest";
-  d.arn = "arn:aws:events:us-east-1:111122223333:api-destination/dest/5678";
-  d.document = "{}";
+  EventConnectionRecord d = testing::EventConnectionRow(kEventApiDestinationKind, "dest", "5678");
   d.connection = "missing";
-  d.created_ms = d.modified_ms = 1;
   EXPECT_EQ(store.CreateEventConnection(kScope, d).code(), ErrorCode::kResourceNotFound);
   d.connection = "conn";
   ASSERT_OK(store.CreateEventConnection(kScope, d));
