@@ -1,6 +1,11 @@
 #include "audit/trail_query.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <limits>
+#include <map>
+#include <mutex>
 #include <ctime>
 #include <tuple>
 
@@ -66,6 +71,76 @@ bool Matches(const rapidjson::Value& rec, const TrailQuery& q, int64_t t) {
   return true;
 }
 
+// A value the record's JSON text holds verbatim when the record matches it: printable ASCII
+// without '"' or '\\' (the writer escapes neither '/' nor anything else such a value has).
+bool Verbatim(const std::string& v) {
+  if (v.empty()) return false;
+  for (char c : v) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// The values a matching record's line must contain (a cheap test before parsing it). The
+// username is not among them: "root" and a service's name are derived, not written.
+std::vector<std::string> NeededSubstrings(const TrailQuery& q) {
+  std::vector<std::string> out;
+  for (const std::string* v : {&q.event_id, &q.event_name, &q.event_source, &q.resource_name,
+                               &q.access_key_id, &q.account, &q.region}) {
+    if (Verbatim(*v)) out.push_back(*v);
+  }
+  return out;
+}
+
+// The latest eventTime of each record file read whole, by path, while the file keeps the size
+// and modification time it had when that read began (a file appended to since is read again;
+// the rotated files never change). It lets a search skip the older files of a node without
+// reading them. Process-wide: the files are this node's, read by every search of its dir.
+class LatestTimes {
+ public:
+  struct Stamp {
+    int64_t size = -1;
+    int64_t mtime_ns = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  static Stamp StampOf(const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) return {};
+    return {static_cast<int64_t>(st.st_size),
+            static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  }
+  // -1: not known for the file as it is now.
+  int64_t Get(const std::string& path, const Stamp& now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = known_.find(path);
+    return it != known_.end() && it->second.first == now ? it->second.second : -1;
+  }
+  void Put(const std::string& path, const Stamp& stamp, int64_t latest_ms) {
+    if (stamp.size < 0) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (known_.size() >= kMaxFiles) known_.clear();  // far more files than any trail keeps
+    known_[path] = {stamp, latest_ms};
+  }
+
+ private:
+  static constexpr size_t kMaxFiles = 100000;
+  std::mutex mu_;
+  std::map<std::string, std::pair<Stamp, int64_t>> known_;
+};
+
+LatestTimes& KnownLatestTimes() {
+  static LatestTimes* times = new LatestTimes();  // never destroyed: used until exit
+  return *times;
+}
+
+// A record line's eventTime without parsing the line (-1 when it has none).
+int64_t EventTimeOf(std::string_view line) {
+  constexpr std::string_view kKey = "\"eventTime\":\"";
+  const size_t at = line.find(kKey);
+  if (at == std::string_view::npos || at + kKey.size() + 20 > line.size()) return -1;
+  return ParseIsoTime(line.substr(at + kKey.size(), 20));
+}
+
 }  // namespace
 
 int64_t ParseIsoTime(std::string_view s) {
@@ -102,25 +177,62 @@ Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQ
     std::nth_element(all.begin(), all.begin() + static_cast<long>(limit), all.end(), newer);
     all.resize(limit + 1);
   };
+  const std::vector<std::string> needed = NeededSubstrings(q);
+  // Whether records no later than `latest_ms` can still make the page: not once limit + 1
+  // matches later than it are held (`all` keeps at least the limit + 1 newest matches of the
+  // files read, each file being read whole).
+  auto may_still_match = [&](int64_t latest_ms) {
+    if (latest_ms < 0) return true;
+    if (latest_ms < q.start_ms) return false;
+    if (all.size() <= limit) return true;
+    int64_t least = std::numeric_limits<int64_t>::max();
+    for (const auto& m : all) least = std::min(least, m.time_ms);
+    return least <= latest_ms;
+  };
   for (const auto& n : nodes) {
     if (q.include_node && !q.include_node(n.node)) continue;
-    ARCANA_RETURN_IF_ERROR(ForEachLine(n.record_files, [&](std::string_view line,
-                                                           const std::string&, size_t) {
-      rapidjson::Document doc;
-      if (!json::ParseBounded(line, &doc).ok() || !doc.IsObject()) return true;
-      int64_t t = ParseIsoTime(Str(doc, "eventTime"));
-      uint64_t seq = doc.HasMember("arcanaSequence") && doc["arcanaSequence"].IsUint64()
-                         ? doc["arcanaSequence"].GetUint64()
-                         : 0;
-      if (q.has_cursor &&
-          std::make_tuple(t, n.node, seq) >= std::make_tuple(q.cursor_ms, q.cursor_node, q.cursor_seq)) {
+    // Newest file first, so that a page of recent records is found without reading the
+    // older files: a file, and every older one, is skipped once none of their records (none
+    // later than the latest eventTime among them, known from an earlier search) can make
+    // the page.
+    // latest[i]: the latest eventTime of files 0..i, -1 when one of them is not known.
+    std::vector<LatestTimes::Stamp> stamps(n.record_files.size());
+    std::vector<int64_t> latest(n.record_files.size());
+    int64_t running = -1;
+    bool unknown = false;
+    for (size_t i = 0; i < n.record_files.size(); ++i) {
+      stamps[i] = LatestTimes::StampOf(n.record_files[i]);
+      const int64_t t = KnownLatestTimes().Get(n.record_files[i], stamps[i]);
+      unknown = unknown || t < 0;
+      running = std::max(running, t);
+      latest[i] = unknown ? -1 : running;
+    }
+    for (size_t i = n.record_files.size(); i-- > 0;) {
+      if (!may_still_match(latest[i])) break;
+      int64_t file_latest = std::numeric_limits<int64_t>::min();
+      ARCANA_RETURN_IF_ERROR(ForEachLine({n.record_files[i]}, [&](std::string_view line,
+                                                                  const std::string&, size_t) {
+        file_latest = std::max(file_latest, EventTimeOf(line));
+        for (const auto& v : needed) {
+          if (line.find(v) == std::string_view::npos) return true;
+        }
+        rapidjson::Document doc;
+        if (!json::ParseBounded(line, &doc).ok() || !doc.IsObject()) return true;
+        int64_t t = ParseIsoTime(Str(doc, "eventTime"));
+        uint64_t seq = doc.HasMember("arcanaSequence") && doc["arcanaSequence"].IsUint64()
+                           ? doc["arcanaSequence"].GetUint64()
+                           : 0;
+        if (q.has_cursor &&
+            std::make_tuple(t, n.node, seq) >= std::make_tuple(q.cursor_ms, q.cursor_node, q.cursor_seq)) {
+          return true;
+        }
+        if (!Matches(doc, q, t)) return true;
+        all.push_back(TrailMatch{std::string(line), n.node, seq, t});
+        if (all.size() >= 2 * (limit + 1) + 64) trim();
         return true;
-      }
-      if (!Matches(doc, q, t)) return true;
-      all.push_back(TrailMatch{std::string(line), n.node, seq, t});
-      if (all.size() >= 2 * (limit + 1) + 64) trim();
-      return true;
-    }));
+      }));
+      KnownLatestTimes().Put(n.record_files[i], stamps[i], file_latest);
+    }
   }
   std::sort(all.begin(), all.end(), newer);
   if (all.size() > limit) {

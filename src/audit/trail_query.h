@@ -1,7 +1,11 @@
 // Searching audit records (LookupEvents, `arcana audit search|tail`): filters over the
-// CloudTrail fields, newest first. Reads every record file of the directory, so its cost
-// grows with the trail kept on disk; each node answers from the files in its own audit dir.
-// Thread-safety: pure functions over files.
+// CloudTrail fields, newest first. Reads each node's record files newest first, and not the
+// older ones that cannot hold a record of the page (their latest eventTime, remembered per
+// file from an earlier search while the file keeps its size and modification time); a line
+// without the lookup's values in its text is not parsed. A lookup that matches only old
+// records still reads every file before them. Each node answers from the files in its own
+// audit dir.
+// Thread-safety: free functions over files; the remembered eventTimes are shared under a lock.
 #pragma once
 
 #include <cstdint>

@@ -498,6 +498,66 @@ TEST_F(AuditFileTrailTest, SearchFiltersNewestFirst) {
 }
 
 
+// Over several rotated files, a search finds what reading every record would, newest first,
+// on its first run and on later ones (which skip the older files whose latest eventTime it
+// learned), whatever the page size and filter, and with a file older by number that holds
+// later records than a newer one (a node whose clock went back).
+TEST_F(AuditFileTrailTest, SearchOverRotatedFilesIsExactAndSkipsOlderFiles) {
+  WriteAndClose(40, 1500);  // a handful of records per file
+  auto nodes = ListNodes(dir_.string());
+  ASSERT_TRUE(nodes.ok());
+  ASSERT_GT(nodes->front().record_files.size(), 3u);
+  auto all_sequences = [&](const TrailQuery& q) {
+    std::vector<uint64_t> out;
+    bool more = true;
+    TrailQuery page_q = q;
+    while (more) {
+      auto page = SearchTrail(dir_.string(), page_q, 7, &more);
+      EXPECT_TRUE(page.ok());
+      if (!page.ok() || page->empty()) break;
+      for (const auto& m : *page) out.push_back(m.sequence);
+      page_q.has_cursor = true;
+      page_q.cursor_ms = page->back().time_ms;
+      page_q.cursor_node = page->back().node;
+      page_q.cursor_seq = page->back().sequence;
+    }
+    return out;
+  };
+  std::vector<uint64_t> expected;
+  for (uint64_t s = 40; s >= 1; --s) expected.push_back(s);
+  for (int run = 0; run < 2; ++run) {
+    EXPECT_EQ(all_sequences(TrailQuery{}), expected) << run;
+    bool more = false;
+    auto newest = SearchTrail(dir_.string(), TrailQuery{}, 3, &more);
+    ASSERT_TRUE(newest.ok());
+    ASSERT_EQ(newest->size(), 3u);
+    EXPECT_EQ((*newest)[0].sequence, 40u);
+    EXPECT_EQ((*newest)[2].sequence, 38u);
+    TrailQuery by_name;
+    by_name.event_name = "GetSecretValue";
+    std::vector<uint64_t> even;
+    for (uint64_t s = 40; s >= 1; s -= 2) even.push_back(s);
+    EXPECT_EQ(all_sequences(by_name), even) << run;
+  }
+  // The oldest file's records moved later than every other (its size and time change, so
+  // what was learned of it is dropped): they come first.
+  const std::string oldest = nodes->front().record_files.front();
+  std::vector<std::string> lines = Lines(oldest);
+  std::ofstream out(oldest, std::ios::trunc);
+  for (auto& l : lines) {
+    const size_t at = l.find("\"eventTime\":\"");
+    ASSERT_NE(at, std::string::npos);
+    l.replace(at + 13, 4, "2099");
+    out << l << "\n";
+  }
+  out.close();
+  bool more = false;
+  auto first = SearchTrail(dir_.string(), TrailQuery{}, 1, &more);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].time_ms / 1000 / 31557600 + 1970, 2099);
+}
+
 // ---------------------------------------------------------------- the write-ahead log
 
 class AuditWriteAheadLogTest : public AuditFileTrailTest {
