@@ -64,7 +64,8 @@ class SecretsManagerService : public Service {
   // managed secrets, e.g. an EventBridge connection's credentials. Their OwningService (and
   // tag aws:secretsmanager:owningService) is `owning_service`; they are read through this
   // API like any secret (GetSecretValue, with the caller's permissions), but only their
-  // owner changes them: UpdateSecret, PutSecretValue and UpdateSecretVersionStage refuse.
+  // owner changes them: UpdateSecret, PutSecretValue, UpdateSecretVersionStage,
+  // TagResource, UntagResource and RotateSecret refuse (RefuseManaged).
   // These calls are the owner's, made after it authorized its own caller: no Secrets
   // Manager permission is checked (AWS makes them as the owner's service-linked role).
   // A new secret `name` of account/region whose AWSCURRENT version holds the text `value`,

@@ -54,7 +54,8 @@ Result<std::string> SecretsManagerService::CreateManagedSecret(
         AddVersion(s, writes[0], token, v, {dsm::kCurrent}, now_ms, &created).status());
     writes[0].secret = s;
     Status committed = Commit(std::move(writes), {}, "CreateSecret");
-    if (committed.code() == ErrorCode::kAlreadyExists) {
+    if (committed.code() == ErrorCode::kResourceExists ||
+        committed.code() == ErrorCode::kAlreadyExists) {
       return Status(ErrorCode::kWriteConflict, committed.message());  // read again
     }
     ARCANA_RETURN_IF_ERROR(committed);
