@@ -441,9 +441,12 @@ def test_deliveries_keep_to_the_destinations_rate_limit(env):
         _put(ev, "e2e-rate", {"marker": f"rate-{i}"})
     got = [_received(receiver, f"rate-{i}") for i in range(5)]
     times = sorted(r["at"] for r in got)
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert all(g > 0.8 for g in gaps), gaps  # one a second, not a burst
-    assert times[-1] - times[0] < 8, gaps    # and not waiting for retries
+    since_first = [t - times[0] for t in times]
+    # One a second, not a burst: none is sent before its turn (a turn's send may be late
+    # on a busy machine, so the k-th is at least k - 1 s after the first, not exactly k).
+    assert all(since_first[k] >= k - 1 for k in range(5)), since_first
+    assert since_first[-1] >= 3, since_first
+    assert since_first[-1] < 8, since_first  # and not waiting for retries
 
 
 def test_basic_connection_delivery_with_http_parameters(env):
