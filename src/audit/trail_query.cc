@@ -133,6 +133,25 @@ LatestTimes& KnownLatestTimes() {
   return *times;
 }
 
+// For each of a node's record files (oldest first), the latest eventTime known of it and of
+// every older file, -1 once one of them is not known; *stamps: each file's stamp now, taken
+// before it is read.
+std::vector<int64_t> LatestThrough(const std::vector<std::string>& files,
+                                   std::vector<LatestTimes::Stamp>* stamps) {
+  stamps->resize(files.size());
+  std::vector<int64_t> latest(files.size());
+  int64_t running = -1;
+  bool unknown = false;
+  for (size_t i = 0; i < files.size(); ++i) {
+    (*stamps)[i] = LatestTimes::StampOf(files[i]);
+    const int64_t t = KnownLatestTimes().Get(files[i], (*stamps)[i]);
+    unknown = unknown || t < 0;
+    running = std::max(running, t);
+    latest[i] = unknown ? -1 : running;
+  }
+  return latest;
+}
+
 // A record line's eventTime without parsing the line (-1 when it has none).
 int64_t EventTimeOf(std::string_view line) {
   constexpr std::string_view kKey = "\"eventTime\":\"";
@@ -195,18 +214,8 @@ Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQ
     // older files: a file, and every older one, is skipped once none of their records (none
     // later than the latest eventTime among them, known from an earlier search) can make
     // the page.
-    // latest[i]: the latest eventTime of files 0..i, -1 when one of them is not known.
-    std::vector<LatestTimes::Stamp> stamps(n.record_files.size());
-    std::vector<int64_t> latest(n.record_files.size());
-    int64_t running = -1;
-    bool unknown = false;
-    for (size_t i = 0; i < n.record_files.size(); ++i) {
-      stamps[i] = LatestTimes::StampOf(n.record_files[i]);
-      const int64_t t = KnownLatestTimes().Get(n.record_files[i], stamps[i]);
-      unknown = unknown || t < 0;
-      running = std::max(running, t);
-      latest[i] = unknown ? -1 : running;
-    }
+    std::vector<LatestTimes::Stamp> stamps;
+    const std::vector<int64_t> latest = LatestThrough(n.record_files, &stamps);
     for (size_t i = n.record_files.size(); i-- > 0;) {
       if (!may_still_match(latest[i])) break;
       int64_t file_latest = std::numeric_limits<int64_t>::min();

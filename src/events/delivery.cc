@@ -386,6 +386,8 @@ Status Deliverer::Send(Held& held, int64_t* wait_ms) {
     ARCANA_ASSIGN_OR_RETURN(domain::events::ApiDestinationCall call, resolve_(d));
     lock.unlock();
     if (!held.turn_reserved) {
+      // The request is made again at the turn (the destination and credentials as they are
+      // then), not kept while it waits.
       *wait_ms = rate_limits_.Reserve(d.url, call.rate_limit_per_second, NowMs());
       if (*wait_ms > 0) {
         held.turn_reserved = true;

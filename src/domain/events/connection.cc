@@ -213,8 +213,8 @@ Result<std::string> ManagedSecretValue(const std::string& type, const std::strin
   json::Writer w(buf);
   const rapidjson::Value empty(rapidjson::kObjectType);
   auto object = [&](const rapidjson::Value& o, const char* name) -> const rapidjson::Value& {
-    auto it = o.IsObject() ? o.FindMember(name) : o.MemberEnd();
-    return it != o.MemberEnd() && it->value.IsObject() ? it->value : empty;
+    const rapidjson::Value* member = MemberObject(o, name);
+    return member != nullptr ? *member : empty;
   };
   // A string member of `from` written as `as`, when present.
   auto copy = [&](const rapidjson::Value& from, const char* name, const char* as) {

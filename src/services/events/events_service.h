@@ -144,7 +144,8 @@ class EventsService final : public Service {
   // apidestinations.events.amazonaws.com), as AWS's EventBridge does; without it, it does not.
   using LinkedRoleFn = std::function<Status(const CallContext&, const std::string& principal)>;
   void EnsureLinkedRolesWith(LinkedRoleFn fn) { linked_role_ = std::move(fn); }
-  // The request one delivery attempt of `d` (whose url is an API destination's ARN) makes:
+  // The call (request and the destination's InvocationRateLimitPerSecond) one delivery
+  // attempt of `d` (whose url is an API destination's ARN) makes:
   // the destination and its connection as they are now, the connection's credentials
   // unsealed, an OAuth token fetched (or cached), and the HttpParameters of the rule's target
   // d.target_id. Errors: a destination or connection that no longer exists, a deauthorized

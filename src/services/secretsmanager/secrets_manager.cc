@@ -150,6 +150,16 @@ Status SecretsManagerService::NotOnReplica() {
                 "secret's region.");
 }
 
+Status SecretsManagerService::CommitCreation(std::vector<storage::SecretWrite> writes,
+                                             std::vector<storage::SecretDelete> deletes) {
+  Status committed = Commit(std::move(writes), std::move(deletes), "CreateSecret");
+  if (committed.code() == ErrorCode::kResourceExists ||
+      committed.code() == ErrorCode::kAlreadyExists) {
+    return Status(ErrorCode::kWriteConflict, committed.message());
+  }
+  return committed;
+}
+
 Status SecretsManagerService::RefuseManaged(const Secret& s) {
   if (s.owning_service.empty()) return Status::Ok();
   return Status(ErrorCode::kInvalidRequest,

@@ -165,6 +165,10 @@ class SecretsManagerService : public Service {
   // moved on); `change` names the operation in the change log for writes that name none.
   Status Commit(std::vector<storage::SecretWrite> writes,
                 std::vector<storage::SecretDelete> deletes, const std::string& change);
+  // Commit of a new secret ("CreateSecret"): its name taken between the read and the commit
+  // is kWriteConflict, so that RetryOnConflict reads again and answers for the secret found.
+  Status CommitCreation(std::vector<storage::SecretWrite> writes,
+                        std::vector<storage::SecretDelete> deletes);
   // Commits a metadata-only change of one secret (at s.revision).
   Status Save(const Secret& s, const std::string& change) {
     return Commit({storage::SecretWrite{s, {}, {}, change}}, {}, change);

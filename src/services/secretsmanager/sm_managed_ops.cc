@@ -53,12 +53,7 @@ Result<std::string> SecretsManagerService::CreateManagedSecret(
     ARCANA_RETURN_IF_ERROR(
         AddVersion(s, writes[0], token, v, {dsm::kCurrent}, now_ms, &created).status());
     writes[0].secret = s;
-    Status committed = Commit(std::move(writes), {}, "CreateSecret");
-    if (committed.code() == ErrorCode::kResourceExists ||
-        committed.code() == ErrorCode::kAlreadyExists) {
-      return Status(ErrorCode::kWriteConflict, committed.message());  // read again
-    }
-    ARCANA_RETURN_IF_ERROR(committed);
+    ARCANA_RETURN_IF_ERROR(CommitCreation(std::move(writes), {}));
     return s.arn;
   });
 }

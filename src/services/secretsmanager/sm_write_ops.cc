@@ -208,13 +208,7 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
           AddReplicas(s, *replica_regions, force_overwrite, ctx, writes, deleted));
     }
     writes[0].secret = s;
-    Status committed = Commit(std::move(writes), std::move(deleted), "CreateSecret");
-    if (committed.code() == ErrorCode::kResourceExists ||
-        committed.code() == ErrorCode::kAlreadyExists) {
-      // The name was taken between the read and the commit: read again and answer for it.
-      return Status(ErrorCode::kWriteConflict, committed.message());
-    }
-    ARCANA_RETURN_IF_ERROR(committed);
+    ARCANA_RETURN_IF_ERROR(CommitCreation(std::move(writes), std::move(deleted)));
     ctx.Touch(audit::kSecretType, s.arn);
 
     rapidjson::StringBuffer buf;
