@@ -389,7 +389,9 @@ def test_verify_catches_each_kind_of_tampering(tmp_path):
 @pytest.mark.sqlite_only("a job's record is written by the node that ran it, whatever the store")
 def test_background_job_actions_are_recorded_as_service_events(srv):
     import datetime as dt
-    when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).strftime(
+    # Two seconds ahead: the format drops the fraction, so this is at least one second ahead
+    # when the server reads it (one second ahead could be in the past by then).
+    when = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)).strftime(
         "%Y-%m-%dT%H:%M:%S.000Z")
     policy = '[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"%s"}}]' % when
     client(srv, "ssm").put_parameter(Name="/audit/expiring", Value="expiring-value",
