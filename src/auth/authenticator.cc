@@ -273,4 +273,10 @@ void Authenticator::NoteKeyUse(std::string_view signing_name,
   key_uses_->Note(ctx.access_key_id, WallMs(), signing_name, ctx.region);
 }
 
+void Authenticator::NoteServiceUse(std::string_view service, std::string_view operation,
+                                   const services::CallContext& ctx) const {
+  if (service_uses_ == nullptr || !ctx.principal) return;
+  service_uses_->Note(*ctx.principal, service, operation, ctx.region, WallMs());
+}
+
 }  // namespace arcana::auth

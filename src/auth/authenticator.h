@@ -16,6 +16,7 @@
 #include "auth/identity_resolver.h"
 #include "auth/key_use_log.h"
 #include "auth/principal.h"
+#include "auth/service_use_log.h"
 #include "auth/sigv4.h"
 #include "crypto/root_key.h"
 #include "net/http_types.h"
@@ -44,6 +45,15 @@ class Authenticator {
   // with the request's signing name and region; the log must outlive this object. Call once,
   // at startup, before serving.
   void RecordKeyUsesIn(KeyUseLog* log) { key_uses_ = log; }
+  // Every authenticated call of an IAM user or role is noted in `log` (IAM's last accessed
+  // information) by NoteServiceUse; the log must outlive this object. Call once, at startup,
+  // before serving.
+  void RecordServiceUsesIn(ServiceUseLog* log) { service_uses_ = log; }
+  // Notes that ctx's caller, authenticated by Authenticate for `service` (the signing name,
+  // which is the service's namespace), called `operation` (its IAM action's name). A map
+  // update (ServiceUseLog::Note); nothing without a log or a principal.
+  void NoteServiceUse(std::string_view service, std::string_view operation,
+                      const services::CallContext& ctx) const;
 
   // Fills account, region, principal_arn, access_key_id and principal of ctx. Expired session
   // credentials are kExpiredToken; an inactive user key kUnrecognizedClient.
@@ -91,6 +101,7 @@ class Authenticator {
   storage::ChangeFollower* follower_ = nullptr;
   const IdentityResolver* resolver_ = nullptr;
   KeyUseLog* key_uses_ = nullptr;
+  ServiceUseLog* service_uses_ = nullptr;
   // Opened credentials, cached until a change to the key (FollowChanges) or kCacheTtl.
   // Bounded by entries and by bytes: a role's customer policies may hold ~130 KB of text
   // under IAM's quotas, and each session of it is its own entry, so a caller minting

@@ -176,7 +176,11 @@ Status AdmitStage::Run(HttpRequest& req, ApiCall& call) const {
 
 Status AuthenticateStage::Run(HttpRequest& req, ApiCall& call) const {
   if (call.service->IsUnsigned(call.operation)) return authn_.Unsigned(req, call.ctx);
-  return authn_.Authenticate(req, call.service->signing_name(), call.ctx);
+  ARCANA_RETURN_IF_ERROR(authn_.Authenticate(req, call.service->signing_name(), call.ctx));
+  // An authenticated attempt, whatever its authorization decides (IAM's last accessed
+  // information counts denied calls too).
+  authn_.NoteServiceUse(call.service->signing_name(), call.operation, call.ctx);
+  return Status::Ok();
 }
 
 Status DecodeStage::Run(HttpRequest& req, ApiCall& call) const {

@@ -25,7 +25,9 @@
 // rewrap (root_store.h) re-seals them under that same binding at a root rotation.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <tuple>
 #include <map>
 #include <optional>
 #include <string>
@@ -110,6 +112,40 @@ struct AccessKeyUse {
   std::string region;
 };
 
+// One authenticated call of an IAM user or role (an assumed role's session counts for its
+// role) to a service, as IAM's last accessed information (access advisor) reports it.
+struct ServiceUse {
+  std::string account;
+  std::string entity_id;  // the user's or role's unique id (AIDA..., AROA...)
+  std::string service;    // the service namespace: "secretsmanager", "kms", "iam", ...
+  std::string action;     // the operation ("GetSecretValue"); "" = the service as a whole
+  int64_t when_ms = 0;
+  std::string region;
+};
+
+// The uses by (account, entity_id, service, action): the order both backends write a batch in.
+inline std::vector<const ServiceUse*> InKeyOrder(const std::vector<ServiceUse>& uses) {
+  std::vector<const ServiceUse*> out;
+  out.reserve(uses.size());
+  for (const auto& u : uses) out.push_back(&u);
+  std::sort(out.begin(), out.end(), [](const ServiceUse* a, const ServiceUse* b) {
+    return std::tie(a->account, a->entity_id, a->service, a->action) <
+           std::tie(b->account, b->entity_id, b->service, b->action);
+  });
+  return out;
+}
+
+// A GenerateServiceLastAccessedDetails job: the report, computed when the job was made, kept
+// so that any node answers its Get calls until it expires.
+struct ServiceAccessJob {
+  std::string job_id;  // a UUID
+  std::string account;
+  std::string owner;   // the ARN of the caller that made it: only it may read the report
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::string report;  // JSON (services/iam/iam_access_advisor_ops.cc)
+};
+
 // Temporary credentials (AssumeRole, GetSessionToken). Immutable once created; they expire.
 struct StsSession {
   std::string access_key_id;  // ASIA...
@@ -173,6 +209,29 @@ class IdentityStore {
   // Appends no change rows: no cache holds a key's last use, and a key's use must not drop
   // the cached credentials it was used with.
   virtual Status RecordAccessKeyUses(const std::vector<AccessKeyUse>& uses) = 0;
+
+  // Last accessed information (IAM access advisor). Uses reach the store in batches from each
+  // node's in-memory log (auth/service_use_log.h), never one write per call. For each use the
+  // store keeps, per (account, entity, service, action), the latest (a tie keeps the stored
+  // one), and per (account, entity, service) with action "" the latest of any action: nodes
+  // may flush in any order. Appends no change rows (no cache holds a use, and a use must not
+  // drop the cached credentials it was made with). Uses are not checked against the
+  // entities: one of an entity deleted meanwhile stays, unreachable (a new entity of the
+  // same name has another id).
+  virtual Status RecordServiceUses(const std::vector<ServiceUse>& uses) = 0;
+  // Every stored use of the entities (by unique id) of the account, at most kMaxListLimit
+  // per entity, in no particular order.
+  virtual Result<std::vector<ServiceUse>> ListServiceUses(
+      const std::string& account, const std::vector<std::string>& entity_ids) = 0;
+  // When this store began tracking uses: the first run of the schema step that added them
+  // (its database's clock at that moment), for every node on the store alike.
+  virtual Result<int64_t> ServiceUseTrackingSince() = 0;
+  // Stores a new job (kResourceExists when its id is taken) and drops up to a few jobs that
+  // expired before job.created_ms, so that expired reports do not pile up.
+  virtual Status PutServiceAccessJob(const ServiceAccessJob& job) = 0;
+  // The job, nullopt when there is none (or it expired before now_ms).
+  virtual Result<std::optional<ServiceAccessJob>> GetServiceAccessJob(const std::string& job_id,
+                                                                      int64_t now_ms) = 0;
 
   // kResourceExists when the id is taken.
   virtual Status PutSession(const StsSession& session) = 0;

@@ -822,6 +822,11 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("GetContextKeysForCustomPolicy", &IamService::GetContextKeysForCustomPolicy);
   add("GetContextKeysForPrincipalPolicy", &IamService::GetContextKeysForPrincipalPolicy);
   add("GenerateCredentialReport", &IamService::GenerateCredentialReport);
+  add("GenerateServiceLastAccessedDetails", &IamService::GenerateServiceLastAccessedDetails);
+  add("GetServiceLastAccessedDetails", &IamService::GetServiceLastAccessedDetails);
+  add("GetServiceLastAccessedDetailsWithEntities",
+      &IamService::GetServiceLastAccessedDetailsWithEntities);
+  add("ListPoliciesGrantingServiceAccess", &IamService::ListPoliciesGrantingServiceAccess);
   add("GetCredentialReport", &IamService::GetCredentialReport);
   add("CreateVirtualMFADevice", &IamService::CreateVirtualMFADevice);
   add("DeleteVirtualMFADevice", &IamService::DeleteVirtualMFADevice);
@@ -881,6 +886,14 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
       t.tags.insert(found.tags.begin(), found.tags.end());
     }
     t.arn = domain::iam::IdentityArn(account, "user", path, key->user_name);
+    return t;
+  }
+  // Last accessed information: a report is generated on the user, group, role or managed
+  // policy its Arn names, and the policies granting access are listed on the user, group or
+  // role (their resource types in IAM's Service Authorization Reference); the Get calls read a
+  // job, and act on "*".
+  if (op == "GenerateServiceLastAccessedDetails" || op == "ListPoliciesGrantingServiceAccess") {
+    t.arn = in.Str("Arn").value_or("*");
     return t;
   }
   // An instance profile's calls act on the profile (Add/RemoveRoleToInstanceProfile name a

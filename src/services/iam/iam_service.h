@@ -3,7 +3,8 @@
 // keys, login profiles, SSH public keys, signing certificates and service-specific
 // credentials, server certificates, instance profiles, OpenID Connect and SAML identity
 // providers and virtual MFA devices, per account; the policy simulator, context keys, the
-// credential report and the account's STS preferences.
+// credential report, last accessed information ("access advisor") and the account's STS
+// preferences.
 // Requests arrive form-encoded and leave as XML (services/common/query_protocol.h); the
 // handlers here see and produce JSON like every other service's.
 // Each write is a read-modify-commit at the revisions it read (services/common/write_retry.h);
@@ -22,6 +23,7 @@
 #include "auth/authorizer.h"
 #include "auth/identity_resolver.h"
 #include "auth/key_use_log.h"
+#include "auth/service_use_log.h"
 #include "auth/policy/policy_cache.h"
 #include "common/json.h"
 #include "crypto/secure_memory.h"
@@ -74,6 +76,9 @@ class IamService : public QueryService {
   // GetAccessKeyLastUsed also reports this node's uses not yet in the store (the log must
   // outlive this object). Call once, at startup.
   void ReadKeyUsesFrom(const auth::KeyUseLog* log) { key_uses_ = log; }
+  // GenerateServiceLastAccessedDetails also counts this node's calls not yet in the store
+  // (the log must outlive this object). Call once, at startup.
+  void ReadServiceUsesFrom(const auth::ServiceUseLog* log) { service_uses_ = log; }
   // ListAccessKeys without a UserName, signed with the account root's own long-term key,
   // lists the root's keys from this store (the store must outlive this object). Call once,
   // at startup; without it that call stays a ValidationError.
@@ -400,6 +405,34 @@ class IamService : public QueryService {
   Result<std::string> DeleteServiceSpecificCredential(const In& in, const CallContext& ctx);
   // Whether the user holds any (DeleteUser refuses then).
   Result<bool> HasServiceSpecificCredentials(const Identity& user);
+  // Last accessed information, "access advisor" (iam_access_advisor_ops.cc)
+  Result<std::string> GenerateServiceLastAccessedDetails(const In& in, const CallContext& ctx);
+  Result<std::string> GetServiceLastAccessedDetails(const In& in, const CallContext& ctx);
+  Result<std::string> GetServiceLastAccessedDetailsWithEntities(const In& in,
+                                                                const CallContext& ctx);
+  Result<std::string> ListPoliciesGrantingServiceAccess(const In& in, const CallContext& ctx);
+  // An entity a report counts the calls of: a user or role (its own calls), or a group of a
+  // policy report (its members' calls); `members`: (unique id, ARN) of each user or role.
+  struct AccessEntity {
+    std::string arn, name, type, id, path;  // type: USER | ROLE | GROUP
+    std::vector<std::pair<std::string, std::string>> members;
+  };
+  // What a report's ARN names: its kind ("user", "group", "role", "policy"), the identity
+  // policies in force (a user's with its groups'; the managed policy's default version;
+  // read only when `policies_too`) and the entities whose calls count (a group's members;
+  // the users, roles and groups a policy is attached to). InvalidInput "ARN <arn> is not
+  // valid." for an ARN that names no user, group, role or managed policy; NoSuchEntity in
+  // IAM's words when the account holds none such.
+  struct AccessSubject {
+    std::string kind;
+    std::vector<auth::PolicySource> policies;
+    std::vector<AccessEntity> entities;
+  };
+  Result<AccessSubject> AccessSubjectOf(const CallContext& ctx, const std::string& arn,
+                                        bool policies_too);
+  // The caller's own job (NoSuchEntity for an unknown or expired id, or another caller's).
+  Result<storage::ServiceAccessJob> LoadServiceAccessJob(const CallContext& ctx,
+                                                         const std::string& id);
   // Credential reports (iam_credential_report_ops.cc)
   Result<std::string> GenerateCredentialReport(const In& in, const CallContext& ctx);
   Result<std::string> GetCredentialReport(const In& in, const CallContext& ctx);
@@ -499,6 +532,7 @@ class IamService : public QueryService {
   storage::IdentityStore& store_;
   const auth::IdentityResolver& resolver_;
   const auth::KeyUseLog* key_uses_ = nullptr;
+  const auth::ServiceUseLog* service_uses_ = nullptr;
   storage::AccessKeyStore* root_keys_ = nullptr;
   IamQuotas quotas_;
   ModelValidator validator_;

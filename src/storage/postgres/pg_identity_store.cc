@@ -154,9 +154,39 @@ CREATE TABLE iam_entity_secrets (
 );
 )sql";
 
+// 4: last accessed information (IAM access advisor): each user's and role's latest call per
+// service (action '') and per action; when tracking began (this step's first run, in ms); the
+// reports of GenerateServiceLastAccessedDetails jobs.
+const char* const kIamV4 = R"sql(
+CREATE TABLE iam_service_last_access (
+  account   TEXT COLLATE "C" NOT NULL,
+  entity_id TEXT COLLATE "C" NOT NULL,
+  service   TEXT COLLATE "C" NOT NULL,
+  action    TEXT COLLATE "C" NOT NULL,
+  used_ms   BIGINT NOT NULL,
+  region    TEXT NOT NULL,
+  PRIMARY KEY (account, entity_id, service, action)
+);
+CREATE TABLE iam_service_access_tracking (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  since_ms BIGINT NOT NULL
+);
+INSERT INTO iam_service_access_tracking (id, since_ms)
+  VALUES (1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT);
+CREATE TABLE iam_service_access_jobs (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  account    TEXT COLLATE "C" NOT NULL,
+  owner      TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  expires_ms BIGINT NOT NULL,
+  report     TEXT NOT NULL
+);
+CREATE INDEX iam_service_access_jobs_by_expiry ON iam_service_access_jobs(expires_ms);
+)sql";
+
 }  // namespace
 
-Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2, kIamV3}}; }
+Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2, kIamV3, kIamV4}}; }
 
 Result<std::optional<IamEntity>> PgIdentityStore::GetEntity(const std::string& account,
                                                             const std::string& kind,
@@ -362,6 +392,93 @@ Status PgIdentityStore::RecordAccessKeyUses(const std::vector<AccessKeyUse>& use
   });
 }
 
+Status PgIdentityStore::RecordServiceUses(const std::vector<ServiceUse>& uses) {
+  if (uses.empty()) return Status::Ok();
+  // Every batch locks its rows in one global order (the action rows, then the services'
+  // rows, each by key), so two nodes flushing at once wait for each other instead of
+  // deadlocking.
+  const std::vector<const ServiceUse*> sorted = InKeyOrder(uses);
+  return db_.Write("record service uses", [&](Tx& tx) -> Status {
+    for (bool service_rows : {false, true}) {
+      for (const ServiceUse* u : sorted) {
+        if (!service_rows && u->action.empty()) continue;
+        tx.Exec(
+            "INSERT INTO iam_service_last_access (account, entity_id, service, action, used_ms, "
+            "region) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account, entity_id, service, "
+            "action) DO UPDATE SET used_ms = EXCLUDED.used_ms, region = EXCLUDED.region "
+            "WHERE iam_service_last_access.used_ms < EXCLUDED.used_ms",
+            {u->account, u->entity_id, u->service, service_rows ? std::string() : u->action,
+             u->when_ms, u->region});
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<ServiceUse>> PgIdentityStore::ListServiceUses(
+    const std::string& account, const std::vector<std::string>& entity_ids) {
+  std::vector<ServiceUse> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list service uses", [&](Tx& tx) {
+    out.clear();
+    for (const auto& id : entity_ids) {
+      for (const auto& r : tx.Exec(
+               "SELECT service, action, used_ms, region FROM iam_service_last_access "
+               "WHERE account = $1 AND entity_id = $2 LIMIT $3",
+               {account, id, kMaxListLimit})) {
+        out.push_back({account, id, Text(r[0]), Text(r[1]), Int(r[2]), Text(r[3])});
+      }
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<int64_t> PgIdentityStore::ServiceUseTrackingSince() {
+  int64_t since = 0;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read service access tracking", [&](Tx& tx) -> Status {
+    auto r = tx.Exec("SELECT since_ms FROM iam_service_access_tracking WHERE id = 1");
+    if (r.empty()) {
+      return Status(ErrorCode::kInternalServiceError, "service access tracking row missing");
+    }
+    since = Int(r[0][0]);
+    return Status::Ok();
+  }));
+  return since;
+}
+
+Status PgIdentityStore::PutServiceAccessJob(const ServiceAccessJob& job) {
+  return db_.Write("write service access job", [&](Tx& tx) -> Status {
+    tx.Exec(
+        "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
+        "iam_service_access_jobs WHERE expires_ms < $1 LIMIT 10)",
+        {job.created_ms});
+    auto r = tx.Exec(
+        "INSERT INTO iam_service_access_jobs (id, account, owner, created_ms, expires_ms, "
+        "report) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
+        {job.job_id, job.account, job.owner, job.created_ms, job.expires_ms, job.report});
+    if (r.empty()) return Status(ErrorCode::kResourceExists, "job " + job.job_id + " exists");
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<ServiceAccessJob>> PgIdentityStore::GetServiceAccessJob(
+    const std::string& job_id, int64_t now_ms) {
+  std::optional<ServiceAccessJob> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read service access job", [&](Tx& tx) {
+    out.reset();
+    auto r = tx.Exec(
+        "SELECT id, account, owner, created_ms, expires_ms, report FROM "
+        "iam_service_access_jobs WHERE id = $1 AND expires_ms >= $2",
+        {job_id, now_ms});
+    if (!r.empty()) {
+      out = ServiceAccessJob{Text(r[0][0]), Text(r[0][1]), Text(r[0][2]),
+                             Int(r[0][3]),  Int(r[0][4]),  Text(r[0][5])};
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Status PgIdentityStore::PutSession(const StsSession& s) {
   return db_.Write("write session", [&](Tx& tx) -> Status {
     auto r = tx.Exec(
@@ -414,6 +531,8 @@ Status PgIdentityStore::WipeIdentities() {
     tx.Exec("DELETE FROM iam_entity_secrets");
     tx.Exec("DELETE FROM iam_access_keys");
     tx.Exec("DELETE FROM sts_sessions");
+    tx.Exec("DELETE FROM iam_service_last_access");
+    tx.Exec("DELETE FROM iam_service_access_jobs");
     tx.AddChange({0, 0, "", "", "iam", "*", "Reset"});
     return Status::Ok();
   });

@@ -37,6 +37,13 @@ class PgIdentityStore : public IdentityStore {
   Status RenameUser(const std::string& account, const std::string& old_name,
                     const std::vector<UserAccessKey>& rebound,
                     const std::vector<EntityWrite>& writes) override;
+  Status RecordServiceUses(const std::vector<ServiceUse>& uses) override;
+  Result<std::vector<ServiceUse>> ListServiceUses(
+      const std::string& account, const std::vector<std::string>& entity_ids) override;
+  Result<int64_t> ServiceUseTrackingSince() override;
+  Status PutServiceAccessJob(const ServiceAccessJob& job) override;
+  Result<std::optional<ServiceAccessJob>> GetServiceAccessJob(const std::string& job_id,
+                                                              int64_t now_ms) override;
   Status PutSession(const StsSession& session) override;
   Result<std::optional<StsSession>> GetSession(const std::string& id) override;
   Result<size_t> DeleteExpiredSessions(int64_t before_ms, size_t limit) override;

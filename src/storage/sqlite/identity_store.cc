@@ -59,6 +59,35 @@ const char* const kIamMigrations[] = {
       sealed  BLOB NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // 4: last accessed information (IAM access advisor): each user's and role's latest call
+    // per service (action '') and per action; when tracking began (this step's first run, in
+    // ms); the reports of GenerateServiceLastAccessedDetails jobs.
+    R"sql(
+    CREATE TABLE iam_service_last_access (
+      account   TEXT NOT NULL,
+      entity_id TEXT NOT NULL,
+      service   TEXT NOT NULL,
+      action    TEXT NOT NULL,
+      used_ms   INTEGER NOT NULL,
+      region    TEXT NOT NULL,
+      PRIMARY KEY (account, entity_id, service, action)
+    ) WITHOUT ROWID;
+    CREATE TABLE iam_service_access_tracking (
+      id       INTEGER PRIMARY KEY CHECK (id = 1),
+      since_ms INTEGER NOT NULL
+    );
+    INSERT INTO iam_service_access_tracking (id, since_ms)
+      VALUES (1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+    CREATE TABLE iam_service_access_jobs (
+      id         TEXT PRIMARY KEY,
+      account    TEXT NOT NULL,
+      owner      TEXT NOT NULL,
+      created_ms INTEGER NOT NULL,
+      expires_ms INTEGER NOT NULL,
+      report     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_service_access_jobs_by_expiry ON iam_service_access_jobs(expires_ms);
+    )sql",
 };
 
 constexpr const char* kKeyService = "arcana";  // the authenticator follows key ids here
@@ -455,6 +484,121 @@ Status SqliteIdentityStore::RecordAccessKeyUses(const std::vector<AccessKeyUse>&
   });
 }
 
+Status SqliteIdentityStore::RecordServiceUses(const std::vector<ServiceUse>& uses) {
+  if (uses.empty()) return Status::Ok();
+  const std::vector<const ServiceUse*> sorted = InKeyOrder(uses);  // as PostgreSQL's
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    // The action rows, then the services' rows (action ''), each kept when later.
+    for (bool service_rows : {false, true}) {
+      for (const ServiceUse* u : sorted) {
+        if (!service_rows && u->action.empty()) continue;
+        sqlite3_stmt* st = c.Prepare(
+            "INSERT INTO iam_service_last_access (account, entity_id, service, action, used_ms, "
+            "region) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (account, entity_id, service, "
+            "action) DO UPDATE SET used_ms = excluded.used_ms, region = excluded.region "
+            "WHERE iam_service_last_access.used_ms < excluded.used_ms");
+        if (!st) return DbError(c.db(), "prepare");
+        BindText(st, 1, u->account);
+        BindText(st, 2, u->entity_id);
+        BindText(st, 3, u->service);
+        BindText(st, 4, service_rows ? std::string() : u->action);
+        sqlite3_bind_int64(st, 5, u->when_ms);
+        BindText(st, 6, u->region);
+        ARCANA_RETURN_IF_ERROR(Step(c, st, "record service use"));
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<ServiceUse>> SqliteIdentityStore::ListServiceUses(
+    const std::string& account, const std::vector<std::string>& entity_ids) {
+  ARCANA_LEASE(c, db_.pool());
+  std::vector<ServiceUse> out;
+  for (const auto& id : entity_ids) {
+    sqlite3_stmt* st = c->Prepare(
+        "SELECT service, action, used_ms, region FROM iam_service_last_access "
+        "WHERE account = ? AND entity_id = ? LIMIT ?");
+    if (!st) return DbError(c->db(), "prepare");
+    BindText(st, 1, account);
+    BindText(st, 2, id);
+    sqlite3_bind_int64(st, 3, static_cast<int64_t>(kMaxListLimit));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      out.push_back({account, id, ColText(st, 0), ColText(st, 1), sqlite3_column_int64(st, 2),
+                     ColText(st, 3)});
+    }
+    if (rc != SQLITE_DONE) return DbError(c->db(), "list service uses");
+  }
+  return out;
+}
+
+Result<int64_t> SqliteIdentityStore::ServiceUseTrackingSince() {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st =
+      c->Prepare("SELECT since_ms FROM iam_service_access_tracking WHERE id = 1");
+  if (!st) return DbError(c->db(), "prepare");
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    Status err = rc == SQLITE_DONE ? Status(ErrorCode::kInternalServiceError,
+                                            "service access tracking row missing")
+                                   : DbError(c->db(), "read service access tracking");
+    sqlite3_reset(st);
+    return err;
+  }
+  int64_t since = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return since;
+}
+
+Status SqliteIdentityStore::PutServiceAccessJob(const ServiceAccessJob& job) {
+  return db_.Write([&](WriteTxn& txn) -> Status {
+    Conn& c = txn.conn();
+    sqlite3_stmt* purge = c.Prepare(
+        "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
+        "iam_service_access_jobs WHERE expires_ms < ? LIMIT 10)");
+    if (!purge) return DbError(c.db(), "prepare");
+    sqlite3_bind_int64(purge, 1, job.created_ms);
+    ARCANA_RETURN_IF_ERROR(Step(c, purge, "drop expired service access jobs"));
+    sqlite3_stmt* st = c.Prepare(
+        "INSERT INTO iam_service_access_jobs (id, account, owner, created_ms, expires_ms, "
+        "report) VALUES (?,?,?,?,?,?)");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, job.job_id);
+    BindText(st, 2, job.account);
+    BindText(st, 3, job.owner);
+    sqlite3_bind_int64(st, 4, job.created_ms);
+    sqlite3_bind_int64(st, 5, job.expires_ms);
+    BindText(st, 6, job.report);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT) {
+      sqlite3_reset(st);
+      return Status(ErrorCode::kResourceExists, "job " + job.job_id + " exists");
+    }
+    if (rc != SQLITE_DONE) return DbError(c.db(), "write service access job");
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<ServiceAccessJob>> SqliteIdentityStore::GetServiceAccessJob(
+    const std::string& job_id, int64_t now_ms) {
+  ARCANA_LEASE(c, db_.pool());
+  sqlite3_stmt* st = c->Prepare(
+      "SELECT id, account, owner, created_ms, expires_ms, report FROM iam_service_access_jobs "
+      "WHERE id = ? AND expires_ms >= ?");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, job_id);
+  sqlite3_bind_int64(st, 2, now_ms);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) return std::optional<ServiceAccessJob>();
+  if (rc != SQLITE_ROW) return DbError(c->db(), "read service access job");
+  ServiceAccessJob j{ColText(st, 0), ColText(st, 1), ColText(st, 2),
+                     sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), ColText(st, 5)};
+  sqlite3_reset(st);
+  return std::optional<ServiceAccessJob>(std::move(j));
+}
+
 Status SqliteIdentityStore::PutSession(const StsSession& s) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
@@ -523,7 +667,8 @@ Status SqliteIdentityStore::WipeIdentities() {
   return db_.Write([&](WriteTxn& txn) -> Status {
     ARCANA_RETURN_IF_ERROR(txn.conn().Exec(
         "DELETE FROM iam_entities; DELETE FROM iam_entity_secrets; DELETE FROM iam_access_keys; "
-        "DELETE FROM sts_sessions;"));
+        "DELETE FROM sts_sessions; DELETE FROM iam_service_last_access; "
+        "DELETE FROM iam_service_access_jobs;"));
     return txn.AddChange("", "", "iam", "*", "Reset");
   });
 }
