@@ -1,5 +1,8 @@
 // The PostgreSQL IdentityStore (storage/identity_store.h): tables iam_entities,
-// iam_access_keys and sts_sessions (component "iam"). Revisions are checked in the UPDATE /
+// iam_access_keys, sts_sessions, iam_entity_secrets, and for last accessed information
+// iam_service_last_access, iam_service_access_tracking and iam_service_access_jobs (component
+// "iam"). A batch of uses writes its rows in one key order (InKeyOrder), so that two nodes'
+// flushes wait for each other rather than deadlock. Revisions are checked in the UPDATE /
 // DELETE itself; a user's row is locked (FOR UPDATE) while its keys are counted, so the
 // per-user key limit and "no keys left" on delete hold across nodes.
 // Thread-safety: as every store component (store_types.h).

@@ -1,5 +1,6 @@
-// The SQLite IdentityStore (storage/identity_store.h): tables iam_entities, iam_access_keys
-// and sts_sessions (component "iam").
+// The SQLite IdentityStore (storage/identity_store.h): tables iam_entities, iam_access_keys,
+// sts_sessions, iam_entity_secrets, and for last accessed information iam_service_last_access,
+// iam_service_access_tracking and iam_service_access_jobs (component "iam").
 #pragma once
 
 #include "storage/identity_store.h"
