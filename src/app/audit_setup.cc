@@ -28,7 +28,9 @@ std::string AuditNodeName(const config::Config& cfg, unsigned short port) {
 }
 
 Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
-                      audit::DigestSigner& signer, audit::AuditTrail& trail) {
+                      audit::DigestSigner& signer, audit::AuditTrail& trail,
+                      audit::FileTrail** file_sink) {
+  *file_sink = nullptr;
   if (cfg.audit_file != "off") {
     audit::FileTrailOptions fo;
     fo.dir = config::EffectiveAuditDir(cfg);
@@ -37,6 +39,7 @@ Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
     fo.digest_interval = std::chrono::seconds(cfg.audit_digest_seconds);
     fo.fail_closed = cfg.audit_file == "fail-closed";
     ARCANA_ASSIGN_OR_RETURN(auto file, audit::FileTrail::Open(std::move(fo), &signer));
+    *file_sink = file.get();
     trail.AddSink(std::move(file));
   }
   if (!cfg.audit_http_url.empty()) {

@@ -4,6 +4,7 @@
 
 #include "audit/audit_trail.h"
 #include "audit/digest_signer.h"
+#include "audit/file_trail.h"
 #include "config/config.h"
 #include "net/http_types.h"
 #include "storage/committed_changes.h"
@@ -13,9 +14,11 @@ namespace arcana::app {
 // The node name in force: cfg.audit_node, or <hostname>-<port> with every character outside
 // [A-Za-z0-9_-] replaced by '_'.
 std::string AuditNodeName(const config::Config& cfg, unsigned short port);
-// Adds the configured sinks to trail. Errors: the file sink's (cannot create, locked).
+// Adds the configured sinks to trail; *file_sink: the file sink (owned by trail), nullptr
+// with --audit-file off. Errors: the file sink's (cannot create, locked).
 Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
-                      audit::DigestSigner& signer, audit::AuditTrail& trail);
+                      audit::DigestSigner& signer, audit::AuditTrail& trail,
+                      audit::FileTrail** file_sink);
 
 // Records changes this node committed that no call or action record claimed (a job's
 // write without a report of its own, the root identity created at start): AwsServiceEvents

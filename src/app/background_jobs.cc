@@ -76,6 +76,19 @@ rotation::RotationReporter RotationReporterFor(audit::AuditTrail& audit, events:
   };
 }
 
+void RegisterAuditIndexJobs(jobs::Scheduler& scheduler, storage::AuditIndexStore& index) {
+  scheduler.Every("audit.index-trim", 1h, [&index](jobs::JobRun& run) -> Status {
+    const int64_t before = run.now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            storage::AuditIndexStore::kRetention).count();
+    // In chunks, so that no one transaction holds a day of records.
+    for (int rounds = 0; rounds < 1000; ++rounds) {
+      ARCANA_ASSIGN_OR_RETURN(const bool more, index.TrimAuditRecords(before, 10000));
+      if (!more) break;
+    }
+    return Status::Ok();
+  });
+}
+
 void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities) {
   scheduler.Every("sts.sessions", 1h, [&identities](jobs::JobRun& run) -> Status {
     constexpr int64_t kGraceMs = 24 * 3600 * 1000;  // expired sessions answer ExpiredToken a day

@@ -8,6 +8,8 @@
 //                                      newest always stays: storage/change_log.h)
 //   sts.sessions           every hour  STS sessions expired for a day are deleted (they are
 //                                      refused from their expiry on; this only reclaims rows)
+//   audit.index-trim       every hour  (a store with an audit index) records older than 90
+//                                      days leave the index
 //   events.deliveries, events.trim     the event bus's jobs (app/events_setup.h)
 // Every deletion or rotation a job performs is recorded in the audit trail as an
 // AwsServiceEvent (DeleteSecret, DeleteKey, RotateKey, DeleteParameter) naming the resource
@@ -27,6 +29,7 @@
 #include "services/kms/kms_service.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/ssm/ssm_service.h"
+#include "storage/audit_index_store.h"
 #include "storage/change_log.h"
 #include "storage/identity_store.h"
 
@@ -38,6 +41,9 @@ void RegisterBackgroundJobs(jobs::Scheduler& scheduler,
                             services::sm::SecretsManagerService& secrets_manager,
                             services::kms::KmsService& kms, services::ssm::SsmService& ssm,
                             storage::ChangeLog& changes, audit::AuditTrail& audit);
+// audit.index-trim, every hour: records older than the index's retention (90 days) leave the
+// store's index (storage/audit_index_store.h); the nodes' record files keep them.
+void RegisterAuditIndexJobs(jobs::Scheduler& scheduler, storage::AuditIndexStore& index);
 void RegisterIdentityJobs(jobs::Scheduler& scheduler, storage::IdentityStore& identities);
 // The rotation engine's records (RotationStarted, RotationSucceeded, RotationFailed,
 // RotationAbandoned) as AwsServiceEvents of secretsmanager.amazonaws.com naming the secret.

@@ -19,6 +19,7 @@
 
 #include "app/root_identity.h"
 #include "app/audit_setup.h"
+#include "audit/trail_indexer.h"
 #include "app/events_setup.h"
 #include "auth/access_keys.h"
 #include "auth/authenticator.h"
@@ -190,6 +191,11 @@ int RunServer(const config::Config& cfg) {
   auth::KeyUseLog key_uses(stores.identities());
   authn.RecordKeyUsesIn(&key_uses);
   iam.ReadKeyUsesFrom(&key_uses);
+  // IAM's last accessed information: each user's and role's calls per service and action,
+  // noted per request, flushed in batches.
+  auth::ServiceUseLog service_uses(stores.identities());
+  authn.RecordServiceUsesIn(&service_uses);
+  iam.ReadServiceUsesFrom(&service_uses);
   iam.ReadRootKeysFrom(&stores.access_keys());  // ListAccessKeys of the root: its own keys
   auth::OidcKeys oidc_keys;  // web identity issuers' signing keys, fetched on demand
   services::sts::StsService sts(stores.identities(), stores.access_keys(), identities,
@@ -201,8 +207,17 @@ int RunServer(const config::Config& cfg) {
   // durable is refused); digests are signed with a key derived from the root of trust.
   audit::RootDerivedSigner digest_signer(*root, &stores.meta());
   audit::AuditTrail audit;
-  if (Status s = OpenAuditTrail(cfg, port, digest_signer, audit); !s.ok()) {
+  audit::FileTrail* audit_file = nullptr;
+  if (Status s = OpenAuditTrail(cfg, port, digest_signer, audit, &audit_file); !s.ok()) {
     return Fail("audit trail: " + s.message());
+  }
+  // A store that several nodes share indexes every node's records, so that LookupEvents
+  // answers the same on each; this node ships its own there (from its durable files).
+  std::unique_ptr<audit::TrailIndexer> trail_indexer;
+  if (stores.audit_index() != nullptr && audit_file != nullptr) {
+    trail_indexer = std::make_unique<audit::TrailIndexer>(
+        config::EffectiveAuditDir(cfg), AuditNodeName(cfg, port), *stores.audit_index(),
+        [audit_file] { return audit_file->durable_sequence(); });
   }
   collect_startup.reset();
   RecordUnclaimedChanges(audit, "arcanad.start", startup_changes);
@@ -263,8 +278,9 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&ssm);  // SSM
   pipeline.AddService(&iam);  // IAM (Query protocol)
   pipeline.AddService(&sts);  // STS (Query protocol)
-  services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg), &stores.meta());
-  pipeline.AddService(&cloudtrail);  // LookupEvents from this node's audit files
+  services::cloudtrail::CloudTrailService cloudtrail(config::EffectiveAuditDir(cfg), &stores.meta(),
+                                                     stores.audit_index(), trail_indexer.get());
+  pipeline.AddService(&cloudtrail);  // LookupEvents: the store's index, else this node's files
   services::events::EventsService events(stores.event_rules(), stores.meta());
   events.PublishTo(event_bus);  // PutEvents: applications' own events onto this node's bus
   // Connections and API destinations, their credentials sealed under the root key; API
@@ -332,6 +348,7 @@ int RunServer(const config::Config& cfg) {
   jobs::Scheduler scheduler(stores.jobs(), root.get(), SystemClock::Instance());
   RegisterBackgroundJobs(scheduler, secrets_manager, kms, ssm, stores.changes(), audit);
   RegisterIdentityJobs(scheduler, stores.identities());
+  if (stores.audit_index() != nullptr) RegisterAuditIndexJobs(scheduler, *stores.audit_index());
   RegisterEventJobs(scheduler, event_parts, stores.event_deliveries(), stores.event_rules());
   // PutRule schedules a scheduled rule's runs, and wakes this node's scheduler to see them.
   events.ScheduleRunsWith(&stores.jobs(), [&scheduler] { scheduler.Wake(); });
@@ -368,6 +385,8 @@ int RunServer(const config::Config& cfg) {
   if (Status s = scheduler.Start(); !s.ok()) return Fail("job scheduler: " + s.message());
   key_uses.Start();  // each node flushes its own uses (it flushes what is left when destroyed)
   kms_key_uses.Start();  // likewise for KMS keys
+  service_uses.Start();  // likewise for IAM's last accessed information
+  if (trail_indexer) trail_indexer->Start();
   // The scheduler was declared before the rotation runner and the invoker its runs use, so
   // its destructor would join a rotation still ending (a stopping node kills the step) after
   // they are gone. Every return from here stops it first.

@@ -94,6 +94,7 @@ Result<std::unique_ptr<FileTrail>> FileTrail::Open(FileTrailOptions opts, Digest
   }
   std::unique_ptr<FileTrail> t(new FileTrail(std::move(opts), signer));
   ARCANA_RETURN_IF_ERROR(t->Resume());
+  t->durable_sequence_.store(t->last_sequence_, std::memory_order_release);
   t->StartWriter();
   return t;
 }
@@ -292,6 +293,7 @@ Status FileTrail::CommitBatch(std::vector<std::string>& batch) {
   last_sequence_ = seq;
   last_hash_ = hash;
   file_bytes_ += out.size();
+  durable_sequence_.store(seq, std::memory_order_release);
   if (file_bytes_ >= opts_.max_file_bytes) {
     // The log's frames must not be needed for a file that is no longer the newest.
     if (Status synced = SyncRecordFile(); !synced.ok()) {

@@ -19,6 +19,7 @@
 // Thread-safety: Write/Healthy/Close from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -59,6 +60,9 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   void WriteAsync(std::string_view record_json, std::function<void(Status)> done) override;
   bool Healthy() const override;
   void Close() override;
+  // The last record sequence durable in the files (what a reader of them may rely on: bytes
+  // after it may still be cut off by a failed write). From any thread.
+  uint64_t durable_sequence() const { return durable_sequence_.load(std::memory_order_acquire); }
   using GroupCommitWriter::batches;
 
  private:
@@ -90,6 +94,7 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   uint64_t digested_upto_ = 0;  // last sequence covered by a digest
   std::string last_signature_;  // hex, of the newest digest
   int64_t last_digest_ms_ = 0;
+  std::atomic<uint64_t> durable_sequence_{0};
 };
 
 }  // namespace arcana::audit

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <tuple>
 
+#include "audit/lookup_keys.h"
 #include "audit/trail_reader.h"
 #include "common/json.h"
 
@@ -21,33 +22,21 @@ std::string Str(const rapidjson::Value& o, const char* k) {
   return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-bool EndsWith(std::string_view s, std::string_view t) {
-  return s.size() >= t.size() && s.substr(s.size() - t.size()) == t;
-}
-
 bool ResourceMatches(const rapidjson::Value& rec, const TrailQuery& q) {
   auto it = rec.FindMember("resources");
   if (it == rec.MemberEnd() || !it->value.IsArray()) return false;
   for (const auto& r : it->value.GetArray()) {
-    std::string arn = Str(r, "ARN"), type = Str(r, "type");
-    if (!q.resource_type.empty() && type != q.resource_type) continue;
+    if (!q.resource_type.empty() && Str(r, "type") != q.resource_type) continue;
     if (q.resource_name.empty()) return true;
-    const std::string& v = q.resource_name;
-    if (arn == v) return true;
-    // A name: the ARN's last part (key/ID, parameter/NAME, secret:NAME-XXXXXX).
-    if (EndsWith(arn, v) && arn.size() > v.size()) {
-      char before = arn[arn.size() - v.size() - 1];
-      if (before == '/' || before == ':' || v[0] == '/') return true;
-    }
-    if (arn.find(":secret:" + v + "-") != std::string::npos &&
-        arn.size() == arn.find(":secret:" + v + "-") + 8 + v.size() + 7) {
-      return true;
-    }
+    const auto keys = ResourceNameKeys(Str(r, "ARN"));
+    if (std::binary_search(keys.begin(), keys.end(), q.resource_name)) return true;
   }
   return false;
 }
 
-bool Matches(const rapidjson::Value& rec, const TrailQuery& q, int64_t t) {
+}  // namespace
+
+bool RecordMatches(const rapidjson::Value& rec, const TrailQuery& q, int64_t t) {
   if (t < q.start_ms || t > q.end_ms) return false;
   if (!q.event_id.empty() && Str(rec, "eventID") != q.event_id) return false;
   if (!q.event_name.empty() && Str(rec, "eventName") != q.event_name) return false;
@@ -70,6 +59,8 @@ bool Matches(const rapidjson::Value& rec, const TrailQuery& q, int64_t t) {
   }
   return true;
 }
+
+namespace {
 
 // A value the record's JSON text holds verbatim when the record matches it: printable ASCII
 // without '"' or '\\' (the writer escapes neither '/' nor anything else such a value has).
@@ -235,7 +226,7 @@ Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQ
             std::make_tuple(t, n.node, seq) >= std::make_tuple(q.cursor_ms, q.cursor_node, q.cursor_seq)) {
           return true;
         }
-        if (!Matches(doc, q, t)) return true;
+        if (!RecordMatches(doc, q, t)) return true;
         all.push_back(TrailMatch{std::string(line), n.node, seq, t});
         if (all.size() >= 2 * (limit + 1) + 64) trim();
         return true;

@@ -21,7 +21,8 @@
 namespace arcana::audit {
 
 struct TrailQuery {
-  // Empty = any. Exact matches except resource_name (an ARN, or a name the ARN ends with).
+  // Empty = any. Exact matches except resource_name (an ARN, or a name of it as
+  // audit/lookup_keys.h: ResourceNameKeys says).
   std::string event_id, event_name, event_source, resource_name, resource_type, username,
       access_key_id, read_only /* "true" | "false" */;
   std::string account, region;  // LookupEvents: the caller's
@@ -49,6 +50,10 @@ struct TrailMatch {
 // *more is set when further matches exist.
 Result<std::vector<TrailMatch>> SearchTrail(const std::string& dir, const TrailQuery& q,
                                             size_t limit, bool* more);
+
+// Whether a record (parsed), whose eventTime is time_ms, is one the query asks for (the
+// cursor aside).
+bool RecordMatches(const rapidjson::Value& record, const TrailQuery& q, int64_t time_ms);
 
 // CloudTrail's Username of a record: userIdentity.userName, "root" for the root, the session
 // name of an assumed role, else the last part of the ARN.

@@ -19,6 +19,7 @@
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"
 #include "audit/node_head.h"
+#include "audit/trail_indexer.h"
 #include "audit/trail_reader.h"
 #include "audit/trail_verify.h"
 #include "audit/write_ahead_log.h"
@@ -403,7 +404,8 @@ int AuditCommands::Search() {
 
 Status RecordCliAction(const std::string& audit_dir, const CliAction& action,
                        const std::string& account, const crypto::RootKey& root,
-                       storage::MetaStore& meta) {
+                       storage::Stores& stores) {
+  storage::MetaStore& meta = stores.meta();
   char host[128] = {0};
   if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
   std::string node = "cli-";
@@ -436,18 +438,29 @@ Status RecordCliAction(const std::string& audit_dir, const CliAction& action,
   e.resources = action.resources;
   audit::ClaimThreadChanges(e);  // the caller's Scope collected the action's write
   Status st = trail->Write(audit::EventJson(e));
+  const uint64_t durable = trail->durable_sequence();
   trail->Close();
+  if (st.ok() && stores.audit_index() != nullptr) {
+    // No arcanad ships this file set: the record goes to the store's index from here, so
+    // that LookupEvents on every node finds it (the file keeps it whatever happens here).
+    audit::TrailIndexer indexer(audit_dir, node, *stores.audit_index(),
+                                [durable] { return durable; });
+    if (Status shipped = indexer.CatchUp(); !shipped.ok()) {
+      std::cerr << "arcana: the record is in " << audit_dir << " but not in the store's index ("
+                << shipped.message() << "): LookupEvents does not find it\n";
+    }
+  }
   return st;
 }
 
 Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
                        const std::string& access_key_id, const std::string& account,
-                       const crypto::RootKey& root, storage::MetaStore& meta) {
+                       const crypto::RootKey& root, storage::Stores& stores) {
   CliAction a;
   a.event_name = event_name;
   a.parameters = {{"AccessKeyId", access_key_id}};
   a.resources = {{"AWS::IAM::AccessKey", access_key_id, account}};
-  return RecordCliAction(audit_dir, a, account, root, meta);
+  return RecordCliAction(audit_dir, a, account, root, stores);
 }
 
 }  // namespace arcana::cli

@@ -95,14 +95,16 @@ struct CliAction {
 // <data-dir>/audit; concurrent CLIs queue on its lock, so its chain stays whole): an
 // AwsServiceEvent of source arcana.operator, claiming the store changes the calling thread's
 // CommittedChanges::Scope collected. A digest is signed when the root key is unsealed here;
-// otherwise the next one covers the record.
+// otherwise the next one covers the record. A store with an audit index (PostgreSQL) gets
+// the record there too, since no arcanad ships this file set (a failure is reported on
+// stderr, not returned: the record is in the file).
 // Errors: the file sink's (the action already happened: the caller reports it).
 Status RecordCliAction(const std::string& audit_dir, const CliAction& action,
                        const std::string& account, const crypto::RootKey& root,
-                       storage::MetaStore& meta);
+                       storage::Stores& stores);
 // The access-key form: AccessKeyId as the parameter and the resource.
 Status RecordCliAction(const std::string& audit_dir, const std::string& event_name,
                        const std::string& access_key_id, const std::string& account,
-                       const crypto::RootKey& root, storage::MetaStore& meta);
+                       const crypto::RootKey& root, storage::Stores& stores);
 
 }  // namespace arcana::cli

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
               << "AWS_SECRET_ACCESS_KEY=" << k->secret_access_key << "\n";
     arcana::Status rec = arcana::cli::RecordCliAction(
         audit_dir.empty() ? data_dir + "/audit" : audit_dir, "CreateAccessKey", k->access_key_id,
-        account, *root, (*store)->meta());
+        account, *root, **store);
     if (!rec.ok()) return Die("the key was created but not recorded in the audit trail: " + rec.message());
     return 0;
   }
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     std::cout << "deleted " << delete_id << "\n";
     arcana::Status rec = arcana::cli::RecordCliAction(
         audit_dir.empty() ? data_dir + "/audit" : audit_dir, "DeleteAccessKey", delete_id,
-        account, *root, (*store)->meta());
+        account, *root, **store);
     if (!rec.ok()) return Die("the key was deleted but not recorded in the audit trail: " + rec.message());
     return 0;
   }

@@ -62,7 +62,7 @@ int FunctionCommands::Record(storage::Stores& stores, const std::string& event_n
   const std::string data_dir = dir->count() > 0 ? dir->as<std::string>() : dir->get_default_str();
   crypto::RootKey sealed;  // not unsealed here: the CLI file set's next signed digest covers it
   Status st = RecordCliAction(audit_dir_.empty() ? data_dir + "/audit" : audit_dir_, action,
-                              account_, sealed, stores.meta());
+                              account_, sealed, stores);
   if (!st.ok()) {
     std::cerr << "arcana: " << event_name << " " << name_
               << " took effect but was not recorded in the audit trail: " << st.message() << "\n";

@@ -91,7 +91,7 @@ int IamCommands::Run(storage::Stores& stores, const crypto::RootKey& root) {
     const CLI::Option* dir = app_->get_option("--data-dir");
     const std::string data_dir = dir->count() > 0 ? dir->as<std::string>() : dir->get_default_str();
     Status st = RecordCliAction(audit_dir_.empty() ? data_dir + "/audit" : audit_dir_, action,
-                                account_, root, stores.meta());
+                                account_, root, stores);
     if (!st.ok()) {
       std::cerr << "arcana: the user was created but not recorded in the audit trail: "
                 << st.message() << "\n";

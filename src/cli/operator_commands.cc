@@ -167,7 +167,7 @@ int OperatorCommands::Init() {
   if (!m.ok()) return Die(m.message());
   // Recorded like `arcana access-key create`; a failure must not hide the shares below.
   Status rec = RecordCliAction(data_dir_ + "/audit", "CreateAccessKey", key->access_key_id,
-                               account_, root, (*store)->meta());
+                               account_, root, **store);
   if (!rec.ok()) std::cerr << "arcana: the root access key was not recorded in the audit trail: "
                            << rec.message() << "\n";
   const std::string root_id = root.id();

@@ -35,6 +35,7 @@ class CachedStores final : public Stores {
   EventRuleStore& event_rules() override { return backend_->event_rules(); }
   EventConnectionStore& event_connections() override { return backend_->event_connections(); }
   EventDeliveryStore& event_deliveries() override { return backend_->event_deliveries(); }
+  AuditIndexStore* audit_index() override { return backend_->audit_index(); }
   ChangeFollower& follower() override { return backend_->follower(); }
   const char* backend() const override { return backend_->backend(); }
   // The wipe appends a change per resource it drops, so the caches follow it.

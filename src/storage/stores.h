@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "storage/access_key_store.h"
+#include "storage/audit_index_store.h"
 #include "storage/change_follower.h"
 #include "storage/change_log.h"
 #include "storage/event_connection_store.h"
@@ -63,6 +64,9 @@ class Stores {
   virtual EventConnectionStore& event_connections() = 0;
   // Event deliveries (pending, dead-lettered) and the detections' denial counters.
   virtual EventDeliveryStore& event_deliveries() = 0;
+  // Every node's audit records, searchable (audit_index_store.h); nullptr when the store
+  // serves one node only (SQLite), whose own record files are then the whole trail.
+  virtual AuditIndexStore* audit_index() = 0;
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"

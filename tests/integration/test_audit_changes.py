@@ -132,3 +132,56 @@ def test_a_cluster_verifies_with_every_nodes_audit_dir(tmp_path):
     assert told.returncode == 1, told.stdout
     assert re.search(r"change \d+ \(CreateSecret, \S+:secret:node/1-\w+\) has no audit record",
                      told.stdout), told.stdout
+
+
+@pytest.mark.postgresql_only("several nodes need a shared PostgreSQL store")
+def test_lookup_events_answers_alike_on_every_node_of_a_cluster(tmp_path):
+    """Each node writes its own record files; the store's index holds every node's records,
+    so LookupEvents on either node finds a call made through the other (its own at once,
+    the other's within about a second), pages through both nodes' records as one trail, and
+    a node restarted with kill -9 ships on from where the store is, copying nothing twice."""
+    c = Cluster(pg_cluster.session_cluster(), tmp_path)
+    try:
+        n0, n1 = c.start(2)
+        arn0 = client(n0, "secretsmanager").create_secret(Name="lookup/n0", SecretString="v")["ARN"]
+        arn1 = client(n1, "secretsmanager").create_secret(Name="lookup/n1", SecretString="v")["ARN"]
+        ct0, ct1 = client(n0, "cloudtrail"), client(n1, "cloudtrail")
+
+        def names(ct, **kw):
+            return [e["Resources"][0]["ResourceName"] for e in ct.lookup_events(
+                LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateSecret"}],
+                **kw)["Events"]]
+
+        # Its own call at once, the other node's once that node shipped it.
+        assert arn1 in names(ct1)
+        deadline = time.monotonic() + 10
+        while not {arn0, arn1} <= set(names(ct1)) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        seen0, seen1 = names(ct0), names(ct1)
+        assert seen0 == seen1 and sorted(seen0) == sorted([arn0, arn1])
+        # One trail, paged across nodes by either node's NextToken.
+        page = ct0.lookup_events(MaxResults=1, LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "CreateSecret"}])
+        rest = ct1.lookup_events(MaxResults=1, NextToken=page["NextToken"], LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "CreateSecret"}])
+        assert {page["Events"][0]["Resources"][0]["ResourceName"],
+                rest["Events"][0]["Resources"][0]["ResourceName"]} == {arn0, arn1}
+        by_name = ct0.lookup_events(LookupAttributes=[
+            {"AttributeKey": "ResourceName", "AttributeValue": "lookup/n1"}])["Events"]
+        assert [e["EventName"] for e in by_name] == ["CreateSecret"]
+        # kill -9 and back: the node ships on from the store's position, nothing twice.
+        n1.restart(kill=True)
+        client(n1, "secretsmanager").describe_secret(SecretId="lookup/n1")
+        total = int(c.psql("SELECT count(*) FROM audit_index_records").strip())
+        distinct = int(c.psql("SELECT count(DISTINCT (node, seq)) FROM audit_index_records").strip())
+        assert total == distinct > 0
+        described = ct0.lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "DescribeSecret"}])["Events"]
+        deadline = time.monotonic() + 10
+        while not described and time.monotonic() < deadline:
+            time.sleep(0.3)
+            described = ct0.lookup_events(LookupAttributes=[
+                {"AttributeKey": "EventName", "AttributeValue": "DescribeSecret"}])["Events"]
+        assert [e["Resources"][0]["ResourceName"] for e in described] == [arn1]
+    finally:
+        c.stop_all()

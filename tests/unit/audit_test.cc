@@ -2,6 +2,7 @@
 // digests (and that verify catches each kind of tampering), group commit, fail-closed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -19,6 +20,7 @@
 #include "audit/chain.h"
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"
+#include "audit/lookup_keys.h"
 #include "audit/redaction.h"
 #include "audit/trail_query.h"
 #include "audit/trail_reader.h"
@@ -556,6 +558,36 @@ TEST_F(AuditFileTrailTest, SearchOverRotatedFilesIsExactAndSkipsOlderFiles) {
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 1u);
   EXPECT_EQ((*first)[0].time_ms / 1000 / 31557600 + 1970, 2099);
+}
+
+// What a ResourceName finds a resource by: its ARN, the ARN's resource part and its names
+// after each '/' or ':' of it (and from each '/'), a secret's name without its suffix; never
+// a piece of the ARN's account or region; a long value in its indexed (digest) form only.
+TEST(AuditLookupKeys, ResourceNamesComeFromTheArnsResourcePart) {
+  using V = std::vector<std::string>;
+  const std::string secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db-AbCdEf";
+  V expected = {secret, "/db-AbCdEf", "app/db", "app/db-AbCdEf", "db-AbCdEf",
+                "secret:app/db-AbCdEf"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ResourceNameKeys(secret), expected);
+  EXPECT_EQ(ResourceNameKeys("arn:aws:kms:us-east-1:111122223333:key/k1"),
+            (V{"/k1", "arn:aws:kms:us-east-1:111122223333:key/k1", "k1", "key/k1"}));
+  EXPECT_EQ(ResourceNameKeys("not-an-arn/x"), (V{"/x", "not-an-arn/x", "x"}));
+  EXPECT_TRUE(ResourceNameKeys("").empty());
+  rapidjson::Document rec;
+  rec.Parse(R"({"eventID":"e1","eventName":"GetSecretValue","eventSource":"s","readOnly":true,
+      "userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root","accessKeyId":"AK"},
+      "resources":[{"type":"T","ARN":"arn:aws:ssm:r:1:parameter/)" + std::string(600, 'p') +
+            R"("}]})");
+  ASSERT_FALSE(rec.HasParseError());
+  std::vector<std::string> got;
+  for (const auto& k : LookupKeysOf(rec)) got.push_back(k.attribute + "=" + k.value);
+  for (const std::string& want : std::vector<std::string>{"EventId=e1", "EventName=GetSecretValue", "EventSource=s",
+                                 "ReadOnly=true", "Username=root", "AccessKeyId=AK",
+                                 "ResourceType=T", "ResourceName=" + IndexValue(std::string(600, 'p'))}) {
+    EXPECT_NE(std::find(got.begin(), got.end(), want), got.end()) << want;
+  }
+  for (const auto& g : got) EXPECT_LE(g.size(), 600u) << g;  // long values as digests
 }
 
 // ---------------------------------------------------------------- the write-ahead log

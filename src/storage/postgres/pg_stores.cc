@@ -18,6 +18,7 @@ PgStores::PgStores(std::unique_ptr<Database> db)
       event_rules_(*db_),
       event_connections_(*db_),
       event_deliveries_(*db_),
+      audit_index_(*db_),
       follower_(std::make_unique<ChangeFollower>(changes_)) {}
 
 PgStores::~PgStores() = default;
@@ -36,7 +37,7 @@ std::vector<Migrations> Schema() {
           PgSecretStore::Schema(), PgParameterStore::Schema(), PgKmsStore::Schema(),
           PgJobStore::Schema(), PgIdentityStore::Schema(), PgFunctionStore::Schema(),
           PgEventRuleStore::Schema(), PgEventDeliveryStore::Schema(),
-          PgEventConnectionStore::Schema()};
+          PgEventConnectionStore::Schema(), PgAuditIndexStore::Schema()};
 }
 
 }  // namespace arcana::storage::pg

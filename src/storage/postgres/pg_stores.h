@@ -20,6 +20,7 @@
 #include "storage/postgres/pg_identity_store.h"
 #include "storage/postgres/pg_job_store.h"
 #include "storage/postgres/pg_kms_key_usage_store.h"
+#include "storage/postgres/pg_audit_index_store.h"
 #include "storage/postgres/pg_kms_store.h"
 #include "storage/postgres/pg_meta_store.h"
 #include "storage/postgres/pg_parameter_store.h"
@@ -48,6 +49,7 @@ class PgStores : public Stores {
   EventRuleStore& event_rules() override { return event_rules_; }
   EventConnectionStore& event_connections() override { return event_connections_; }
   EventDeliveryStore& event_deliveries() override { return event_deliveries_; }
+  AuditIndexStore* audit_index() override { return &audit_index_; }
   ChangeFollower& follower() override { return *follower_; }
   const char* backend() const override { return "postgresql"; }
   Status WipeResources() override;
@@ -68,6 +70,7 @@ class PgStores : public Stores {
   PgEventRuleStore event_rules_;
   PgEventConnectionStore event_connections_;
   PgEventDeliveryStore event_deliveries_;
+  PgAuditIndexStore audit_index_;
   std::unique_ptr<ChangeFollower> follower_;
 };
 

@@ -54,6 +54,8 @@ class SqliteStores : public Stores {
   EventRuleStore& event_rules() override { return event_rules_; }
   EventConnectionStore& event_connections() override { return event_connections_; }
   EventDeliveryStore& event_deliveries() override { return event_deliveries_; }
+  // One node: its record files are the whole trail (LookupEvents reads them).
+  AuditIndexStore* audit_index() override { return nullptr; }
   ChangeFollower& follower() override { return follower_; }
   const char* backend() const override { return "sqlite"; }
   Status WipeResources() override {
