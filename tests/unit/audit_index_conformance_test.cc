@@ -20,7 +20,6 @@
 #include "audit/trail_query.h"
 #include "audit/trail_reader.h"
 #include "conformance_stores.h"
-#include "pg_test_cluster.h"
 
 namespace arcana::storage::audit_index_conformance {
 namespace {
@@ -40,10 +39,8 @@ class AuditIndexConformance : public ::testing::TestWithParam<const char*> {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     std::string where = dir_.string();
-    if (!IsSqlite()) {
-      auto cluster = testing::PgTestCluster::Shared();
-      ASSERT_TRUE(cluster.ok()) << cluster.status().message();
-      auto url = (*cluster)->NewDatabase();
+    if (!IsSqlite()) {  // SQLite: the store beside the record files
+      auto url = testing::NewStoreLocation(GetParam());
       ASSERT_TRUE(url.ok()) << url.status().message();
       where = *url;
     }

@@ -32,37 +32,8 @@ ServiceUse UseOf(const std::string& entity, const std::string& service,
   return {kAccount, entity, service, action, when_ms, region};
 }
 
-class IamServiceAccessConformance : public ::testing::TestWithParam<const char*> {
+class IamServiceAccessConformance : public testing::StoresCase {
  protected:
-  void SetUp() override {
-    before_open_ms_ = WallMs();
-    if (IsSqlite()) {
-      char tmpl[] = "/tmp/arcana-svc-access-XXXXXX";
-      ASSERT_NE(mkdtemp(tmpl), nullptr);
-      where_ = tmpl;
-    } else {
-      auto cluster = testing::PgTestCluster::Shared();
-      ASSERT_TRUE(cluster.ok()) << cluster.status().message();
-      auto url = (*cluster)->NewDatabase();
-      ASSERT_TRUE(url.ok()) << url.status().message();
-      where_ = *url;
-    }
-    stores_ = Open();
-    ASSERT_NE(stores_, nullptr);
-  }
-  void TearDown() override {
-    stores_.reset();
-    if (IsSqlite() && !where_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(where_, ec);
-    }
-  }
-  bool IsSqlite() const { return std::string(GetParam()) == "sqlite"; }
-  std::unique_ptr<Stores> Open() {
-    auto s = testing::OpenStoresAt(GetParam(), where_);
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    return s.ok() ? std::move(*s) : nullptr;
-  }
   IdentityStore& ids() { return stores_->identities(); }
   // The stored use of (entity, service, action); when_ms 0 when none.
   static ServiceUse Find(IdentityStore& store, const std::string& entity,
@@ -81,9 +52,6 @@ class IamServiceAccessConformance : public ::testing::TestWithParam<const char*>
   }
   int64_t Head() { return stores_->changes().Head().value(); }
 
-  int64_t before_open_ms_ = 0;
-  std::string where_;
-  std::unique_ptr<Stores> stores_;
 };
 
 TEST_P(IamServiceAccessConformance, TrackingStartsWhenTheSchemaStepFirstRanAndStaysPut) {

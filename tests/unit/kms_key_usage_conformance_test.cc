@@ -44,37 +44,8 @@ KmsKeyUse UseOf(const std::string& key_id, int64_t when_ms, const std::string& o
   return {scope.account, scope.region, key_id, when_ms, op, "req-" + op, "evt-" + op};
 }
 
-class KmsKeyUsageConformance : public ::testing::TestWithParam<const char*> {
+class KmsKeyUsageConformance : public testing::StoresCase {
  protected:
-  void SetUp() override {
-    before_open_ms_ = WallMs();
-    if (IsSqlite()) {
-      char tmpl[] = "/tmp/arcana-kms-usage-XXXXXX";
-      ASSERT_NE(mkdtemp(tmpl), nullptr);
-      where_ = tmpl;
-    } else {
-      auto cluster = testing::PgTestCluster::Shared();
-      ASSERT_TRUE(cluster.ok()) << cluster.status().message();
-      auto url = (*cluster)->NewDatabase();
-      ASSERT_TRUE(url.ok()) << url.status().message();
-      where_ = *url;
-    }
-    stores_ = Open();
-    ASSERT_NE(stores_, nullptr);
-  }
-  void TearDown() override {
-    stores_.reset();
-    if (IsSqlite() && !where_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(where_, ec);
-    }
-  }
-  bool IsSqlite() const { return std::string(GetParam()) == "sqlite"; }
-  std::unique_ptr<Stores> Open() {
-    auto s = testing::OpenStoresAt(GetParam(), where_);
-    EXPECT_TRUE(s.ok()) << s.status().message();
-    return s.ok() ? std::move(*s) : nullptr;
-  }
   KmsKeyUsageStore& usage() { return stores_->kms_key_usage(); }
   KmsKeyUsage UsageOf(const std::string& key_id, const Scope& scope = kHere) {
     auto u = usage().GetKmsKeyUsage(scope, key_id);
@@ -87,9 +58,6 @@ class KmsKeyUsageConformance : public ::testing::TestWithParam<const char*> {
   }
   int64_t Head() { return stores_->changes().Head().value(); }
 
-  int64_t before_open_ms_ = 0;
-  std::string where_;
-  std::unique_ptr<Stores> stores_;
 };
 
 TEST_P(KmsKeyUsageConformance, TrackingStartsWhenTheSchemaStepFirstRanAndStaysPut) {

@@ -29,33 +29,13 @@ std::string SealedUnder(const std::string& id8, const std::string& body = "ciphe
 const std::string kOld = "OLDKEY01";
 const std::string kNew = "NEWKEY02";
 
-class RootGuard : public ::testing::TestWithParam<const char*> {
+class RootGuard : public testing::StoresCase {
  protected:
   void SetUp() override {
-    if (IsSqlite()) {
-      char tmpl[] = "/tmp/arcana-root-guard-XXXXXX";
-      ASSERT_NE(mkdtemp(tmpl), nullptr);
-      where_ = tmpl;
-    } else {
-      auto cluster = testing::PgTestCluster::Shared();
-      ASSERT_TRUE(cluster.ok()) << cluster.status().message();
-      auto url = (*cluster)->NewDatabase();
-      ASSERT_TRUE(url.ok()) << url.status().message();
-      where_ = *url;
-    }
-    auto s = testing::OpenStoresAt(GetParam(), where_);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    stores_ = std::move(*s);
+    StoresCase::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(stores_->meta().PutMeta(root_blob::kCheckMeta, SealedUnder(kOld)).ok());
   }
-  void TearDown() override {
-    stores_.reset();
-    if (IsSqlite() && !where_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(where_, ec);
-    }
-  }
-  bool IsSqlite() const { return std::string(GetParam()) == "sqlite"; }
 
   Status PutKey(const std::string& id, const std::string& sealed) {
     return stores_->access_keys().PutAccessKey({id, sealed, "111122223333", "p", 1});
@@ -65,9 +45,6 @@ class RootGuard : public ::testing::TestWithParam<const char*> {
     EXPECT_TRUE(k.ok()) << k.status().message();
     return k.ok() && k->has_value();
   }
-
-  std::string where_;
-  std::unique_ptr<Stores> stores_;
 };
 
 TEST_P(RootGuard, OnlyBlobsUnderTheStoresRootAreWritten) {

@@ -67,33 +67,8 @@ class HeapMeter {
   int64_t peak() const { return g_peak.load(); }
 };
 
-class RootRewrapConformance : public ::testing::TestWithParam<const char*> {
+class RootRewrapConformance : public testing::StoresCase {
  protected:
-  void SetUp() override {
-    if (IsSqlite()) {
-      char tmpl[] = "/tmp/arcana-root-rewrap-XXXXXX";
-      ASSERT_NE(mkdtemp(tmpl), nullptr);
-      where_ = tmpl;
-    } else {
-      auto cluster = testing::PgTestCluster::Shared();
-      ASSERT_TRUE(cluster.ok()) << cluster.status().message();
-      auto url = (*cluster)->NewDatabase();
-      ASSERT_TRUE(url.ok()) << url.status().message();
-      where_ = *url;
-    }
-    auto s = testing::OpenStoresAt(GetParam(), where_);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    stores_ = std::move(*s);
-  }
-  void TearDown() override {
-    stores_.reset();
-    if (IsSqlite() && !where_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(where_, ec);
-    }
-  }
-  bool IsSqlite() const { return std::string(GetParam()) == "sqlite"; }
-
   // `secrets` secrets of `versions` versions each, every value `size` bytes.
   void PutSecretValues(int secrets, int versions, size_t size) {
     std::vector<SecretWrite> batch;
@@ -120,8 +95,6 @@ class RootRewrapConformance : public ::testing::TestWithParam<const char*> {
     }
   }
 
-  std::string where_;
-  std::unique_ptr<Stores> stores_;
 };
 
 // Tables longer than a page (whatever a backend's page size up to 500), with page

@@ -7,10 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 
-#include "crypto/random.h"
-#include "storage/sqlite/sqlite_stores.h"
+#include "temp_stores.h"
 
 namespace arcana {
 namespace {
@@ -27,17 +25,6 @@ auth::Principal UserCaller(const std::string& id) {
 
 class ServiceUseLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("arcana-svcuse-test-" + crypto::NewUuidV4());
-    std::filesystem::create_directories(dir_);
-    auto s = storage::sqlite::OpenSqliteStores(dir_.string() + "/arcana.db");
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(s).value();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
   storage::IdentityStore& ids() { return store_->identities(); }
   // The stored use of (entity, service, action), when_ms 0 when none.
   storage::ServiceUse Stored(const std::string& entity, const std::string& service,
@@ -50,8 +37,7 @@ class ServiceUseLogTest : public ::testing::Test {
     return {};
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Stores> store_;
+  testing::TempStores store_;
 };
 
 TEST(ServiceUseEntity, UsersAndRoleSessionsCountTheRootAndFederatedUsersDoNot) {

@@ -49,20 +49,10 @@ constexpr const char* kPostgres = "postgresql";
 // ---------- backends ----------
 
 // A new empty store location for the backend: a temp dir, or a new database's URL.
-Result<std::string> NewLocation(const std::string& backend) {
-  if (backend == kSqlite) {
-    char tmpl[] = "/tmp/arcana-conformance-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return Status(ErrorCode::kInternalFailure, "mkdtemp");
-    return std::string(tmpl);
-  }
-  ARCANA_ASSIGN_OR_RETURN(auto* cluster, testing::PgTestCluster::Shared());
-  return cluster->NewDatabase();
-}
-
 class StoreConformance : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    auto where = NewLocation(GetParam());
+    auto where = testing::NewStoreLocation(GetParam());
     ASSERT_TRUE(where.ok()) << where.status().message();
     where_ = *where;
     auto s = testing::OpenStoresAt(GetParam(), where_);
