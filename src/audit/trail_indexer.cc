@@ -72,9 +72,16 @@ TrailIndexer::TrailIndexer(std::string dir, std::string node, storage::AuditInde
       durable_through_(std::move(durable_through)),
       now_ms_(std::move(now_ms)),
       thread_(period, [this] {
-        if (Status st = CatchUp(); !st.ok()) {
-          spdlog::warn("audit: cannot ship records to the store's index: {}", st.message());
+        // Logged when shipping starts failing and when it works again, not every second of
+        // an outage; nothing is lost meanwhile (the files keep the records).
+        const Status st = CatchUp();
+        if (!st.ok() && !failing_) {
+          spdlog::warn("audit: cannot ship records to the store's index (LookupEvents on other "
+                       "nodes lacks this node's newest records until it can): {}", st.message());
+        } else if (st.ok() && failing_) {
+          spdlog::info("audit: shipping records to the store's index again");
         }
+        failing_ = !st.ok();
       }) {}
 
 TrailIndexer::~TrailIndexer() { Stop(); }

@@ -67,6 +67,7 @@ class TrailIndexer {
   std::timed_mutex mu_;
   bool located_ = false;
   Position at_;
+  bool failing_ = false;  // the background thread's last CatchUp failed (its thread only)
   PeriodicThread thread_;  // last: stopped before the rest goes
 };
 

@@ -2,7 +2,8 @@
 //
 // The authenticate stage notes every request a user's long-term key signs; noting costs a
 // map update under a lock, never a store write, so a key's use does not slow its request.
-// The uses reach the store in batches (Flush: every `period` from Start, and at Stop). Each
+// The uses reach the store in batches (Flush: every `period` from Start, and at Stop;
+// common/write_behind_map.h). Each
 // node flushes its own uses and the store keeps the latest of them all
 // (IdentityStore::RecordAccessKeyUses), so nodes may flush in any order.
 // What a node loses when it dies is the uses since its last flush: a last-used date is an
@@ -13,13 +14,11 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
-#include "common/periodic_thread.h"
+#include "common/write_behind_map.h"
 #include "common/status.h"
 #include "storage/identity_store.h"
 
@@ -49,18 +48,11 @@ class KeyUseLog {
   void Stop();
 
  private:
+  using UseMap = WriteBehindMap<storage::AccessKeyUse>::Map;
   // Keeps the later of `use` and what `into` holds for its key.
-  static void Merge(std::unordered_map<std::string, storage::AccessKeyUse>& into,
-                    storage::AccessKeyUse use);
+  static void Merge(UseMap& into, storage::AccessKeyUse use);
 
-  storage::IdentityStore& store_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, storage::AccessKeyUse> pending_;
-  // The batch a flush is writing: still reported by Pending until the store has it.
-  std::unordered_map<std::string, storage::AccessKeyUse> in_flight_;
-  std::mutex flush_mu_;  // one flush at a time: a failed batch goes back before the next
-  // Declared last: stopped (joined) before the maps it flushes are destroyed.
-  PeriodicThread flusher_;
+  WriteBehindMap<storage::AccessKeyUse> uses_;
 };
 
 }  // namespace arcana::auth

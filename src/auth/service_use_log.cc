@@ -1,7 +1,5 @@
 #include "auth/service_use_log.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 namespace arcana::auth {
@@ -29,11 +27,10 @@ std::string_view ServiceUseEntity(const Principal& p) {
 }
 
 ServiceUseLog::ServiceUseLog(storage::IdentityStore& store, std::chrono::milliseconds period)
-    : store_(store), flusher_(period, [this] {
-        if (Status st = Flush(); !st.ok()) {
-          spdlog::warn("IAM last accessed information not recorded yet: {}", st.message());
-        }
-      }) {}
+    : uses_([&store](const std::vector<storage::ServiceUse>& uses) {
+              return store.RecordServiceUses(uses);
+            },
+            &KeepLater, period, "IAM last accessed information") {}
 
 ServiceUseLog::~ServiceUseLog() { Stop(); }
 
@@ -57,63 +54,41 @@ void ServiceUseLog::Note(const Principal& p, std::string_view service, std::stri
   // The probe keeps its capacity from call to call: a repeated use allocates nothing.
   thread_local std::string probe;
   MapKeyOf(probe, p.account, entity, service, action);
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = pending_.find(probe);
-  if (it == pending_.end()) {
-    pending_.emplace(probe, storage::ServiceUse{p.account, std::string(entity),
-                                                std::string(service), std::string(action),
-                                                now_ms, std::string(region)});
-    return;
-  }
-  storage::ServiceUse& u = it->second;
-  if (now_ms < u.when_ms) return;
-  if (now_ms - u.when_ms < kResolutionMs && u.region == region) return;
-  u.when_ms = now_ms;
-  if (u.region != region) u.region.assign(region);
+  uses_.Update([&](UseMap& pending) {
+    auto it = pending.find(probe);
+    if (it == pending.end()) {
+      pending.emplace(probe, storage::ServiceUse{p.account, std::string(entity),
+                                                 std::string(service), std::string(action),
+                                                 now_ms, std::string(region)});
+      return;
+    }
+    storage::ServiceUse& u = it->second;
+    if (now_ms < u.when_ms) return;
+    if (now_ms - u.when_ms < kResolutionMs && u.region == region) return;
+    u.when_ms = now_ms;
+    if (u.region != region) u.region.assign(region);
+  });
 }
 
 std::vector<storage::ServiceUse> ServiceUseLog::Pending(
     const std::string& account, const std::vector<std::string>& entity_ids) const {
   std::vector<storage::ServiceUse> out;
-  std::lock_guard<std::mutex> l(mu_);
   // A scan: the maps hold only the uses since the last flush, and reports are rare.
-  for (const UseMap* m : {&in_flight_, &pending_}) {
-    for (const auto& [k, u] : *m) {
-      if (u.account == account &&
-          std::find(entity_ids.begin(), entity_ids.end(), u.entity_id) != entity_ids.end()) {
-        out.push_back(u);
+  uses_.Read([&](const UseMap& in_flight, const UseMap& pending) {
+    for (const UseMap* m : {&in_flight, &pending}) {
+      for (const auto& [k, u] : *m) {
+        if (u.account == account &&
+            std::find(entity_ids.begin(), entity_ids.end(), u.entity_id) != entity_ids.end()) {
+          out.push_back(u);
+        }
       }
     }
-  }
+  });
   return out;
 }
 
-Status ServiceUseLog::Flush() {
-  std::lock_guard<std::mutex> one_at_a_time(flush_mu_);
-  std::vector<storage::ServiceUse> uses;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    in_flight_.swap(pending_);
-    uses.reserve(in_flight_.size());
-    for (const auto& [k, use] : in_flight_) uses.push_back(use);
-  }
-  if (uses.empty()) return Status::Ok();
-  Status st = store_.RecordServiceUses(uses);
-  std::lock_guard<std::mutex> l(mu_);
-  if (!st.ok()) {
-    for (auto& use : uses) KeepLater(pending_, std::move(use));
-  }
-  in_flight_.clear();
-  return st;
-}
-
-void ServiceUseLog::Start() { flusher_.Start(); }
-
-void ServiceUseLog::Stop() {
-  flusher_.Stop();
-  if (Status st = Flush(); !st.ok()) {
-    spdlog::warn("IAM last accessed information lost at shutdown: {}", st.message());
-  }
-}
+Status ServiceUseLog::Flush() { return uses_.Flush(); }
+void ServiceUseLog::Start() { uses_.Start(); }
+void ServiceUseLog::Stop() { uses_.Stop(); }
 
 }  // namespace arcana::auth

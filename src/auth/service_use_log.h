@@ -5,9 +5,10 @@
 // a GetSessionToken session of it) or as a session of a role (counted for the role), whatever
 // the authorization decides after (AWS reports attempts, denied ones too). Noting costs a map
 // update under a lock, never a store write, so it does not slow the call. The uses reach the
-// store in batches (Flush: every `period` from Start, and at Stop); each node flushes its own
-// and the store keeps the latest of them all (IdentityStore::RecordServiceUses), so nodes may
-// flush in any order and agree once each has flushed.
+// store in batches (Flush: every `period` from Start, and at Stop; common/write_behind_map.h);
+// each node flushes its own and the store keeps the latest of them all
+// (IdentityStore::RecordServiceUses), so nodes may flush in any order and agree once each has
+// flushed.
 // What a node loses when it dies is the uses since its last flush: a last access is an
 // observation, not an acknowledged write (AWS itself reports it up to four hours late).
 // The pending map holds at most one entry per (entity, service, action) used since the last
@@ -17,14 +18,12 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "auth/principal.h"
-#include "common/periodic_thread.h"
+#include "common/write_behind_map.h"
 #include "common/status.h"
 #include "storage/identity_store.h"
 
@@ -63,21 +62,14 @@ class ServiceUseLog {
   void Stop();
 
  private:
-  using UseMap = std::unordered_map<std::string, storage::ServiceUse>;
+  using UseMap = WriteBehindMap<storage::ServiceUse>::Map;
   // The map key of a use: account, entity, service and action, NUL-separated (none holds NUL).
   static void MapKeyOf(std::string& into, std::string_view account, std::string_view entity,
                        std::string_view service, std::string_view action);
   // Keeps the later of `use` and what `into` holds for its key.
   static void KeepLater(UseMap& into, storage::ServiceUse use);
 
-  storage::IdentityStore& store_;
-  mutable std::mutex mu_;
-  UseMap pending_;
-  // The batch a flush is writing: still reported by Pending until the store has it.
-  UseMap in_flight_;
-  std::mutex flush_mu_;  // one flush at a time: a failed batch goes back before the next
-  // Declared last: stopped (joined) before the maps it flushes are destroyed.
-  PeriodicThread flusher_;
+  WriteBehindMap<storage::ServiceUse> uses_;
 };
 
 }  // namespace arcana::auth

@@ -1,17 +1,15 @@
 #include "services/kms/kms_key_use_log.h"
 
-#include <spdlog/spdlog.h>
-
 #include <vector>
 
 namespace arcana::services::kms {
 
 KmsKeyUseLog::KmsKeyUseLog(storage::KmsKeyUsageStore& store, std::chrono::milliseconds period)
-    : store_(store), flusher_(period, [this] {
-        if (Status st = Flush(); !st.ok()) {
-          spdlog::warn("KMS key last uses not recorded yet: {}", st.message());
-        }
-      }) {}
+    : store_(store),
+      uses_([&store](const std::vector<storage::KmsKeyUse>& uses) {
+              return store.RecordKmsKeyUses(uses);
+            },
+            &KeepLater, period, "KMS key last uses") {}
 
 KmsKeyUseLog::~KmsKeyUseLog() { Stop(); }
 
@@ -33,37 +31,40 @@ void KmsKeyUseLog::Note(const std::string& account, const std::string& region,
   // The probe keeps its capacity from call to call: a hot key's use allocates nothing.
   thread_local std::string probe;
   MapKeyOf(probe, account, region, key_id);
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = pending_.find(probe);
-  if (it == pending_.end()) {
-    pending_.emplace(probe, storage::KmsKeyUse{account, region, key_id, now_ms,
-                                               std::string(operation), std::string(request_id),
-                                               std::string(event_id)});
-    return;
-  }
-  storage::KmsKeyUse& u = it->second;
-  if (now_ms < u.when_ms) return;
-  u.when_ms = now_ms;
-  u.operation.assign(operation);
-  u.request_id.assign(request_id);
-  u.event_id.assign(event_id);
+  uses_.Update([&](UseMap& pending) {
+    auto it = pending.find(probe);
+    if (it == pending.end()) {
+      pending.emplace(probe, storage::KmsKeyUse{account, region, key_id, now_ms,
+                                                std::string(operation), std::string(request_id),
+                                                std::string(event_id)});
+      return;
+    }
+    storage::KmsKeyUse& u = it->second;
+    if (now_ms < u.when_ms) return;
+    u.when_ms = now_ms;
+    u.operation.assign(operation);
+    u.request_id.assign(request_id);
+    u.event_id.assign(event_id);
+  });
 }
 
 std::optional<storage::KmsKeyUse> KmsKeyUseLog::Pending(const storage::Scope& scope,
                                                         const std::string& key_id) const {
   std::string k;
   MapKeyOf(k, scope.account, scope.region, key_id);
-  std::lock_guard<std::mutex> l(mu_);
-  auto noted = pending_.find(k);
-  auto flying = in_flight_.find(k);
-  if (flying == in_flight_.end()) {
-    if (noted == pending_.end()) return std::nullopt;
+  return uses_.Read([&](const UseMap& in_flight,
+                        const UseMap& pending) -> std::optional<storage::KmsKeyUse> {
+    auto noted = pending.find(k);
+    auto flying = in_flight.find(k);
+    if (flying == in_flight.end()) {
+      if (noted == pending.end()) return std::nullopt;
+      return noted->second;
+    }
+    if (noted == pending.end() || noted->second.when_ms < flying->second.when_ms) {
+      return flying->second;
+    }
     return noted->second;
-  }
-  if (noted == pending_.end() || noted->second.when_ms < flying->second.when_ms) {
-    return flying->second;
-  }
-  return noted->second;
+  });
 }
 
 Result<storage::KmsKeyUsage> KmsKeyUseLog::Read(const storage::Scope& scope,
@@ -74,32 +75,8 @@ Result<storage::KmsKeyUsage> KmsKeyUseLog::Read(const storage::Scope& scope,
   return usage;
 }
 
-Status KmsKeyUseLog::Flush() {
-  std::lock_guard<std::mutex> one_at_a_time(flush_mu_);
-  std::vector<storage::KmsKeyUse> uses;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    in_flight_.swap(pending_);
-    uses.reserve(in_flight_.size());
-    for (const auto& [k, use] : in_flight_) uses.push_back(use);
-  }
-  if (uses.empty()) return Status::Ok();
-  Status st = store_.RecordKmsKeyUses(uses);
-  std::lock_guard<std::mutex> l(mu_);
-  if (!st.ok()) {
-    for (auto& use : uses) KeepLater(pending_, std::move(use));
-  }
-  in_flight_.clear();
-  return st;
-}
-
-void KmsKeyUseLog::Start() { flusher_.Start(); }
-
-void KmsKeyUseLog::Stop() {
-  flusher_.Stop();
-  if (Status st = Flush(); !st.ok()) {
-    spdlog::warn("KMS key last uses lost at shutdown: {}", st.message());
-  }
-}
+Status KmsKeyUseLog::Flush() { return uses_.Flush(); }
+void KmsKeyUseLog::Start() { uses_.Start(); }
+void KmsKeyUseLog::Stop() { uses_.Stop(); }
 
 }  // namespace arcana::services::kms

@@ -4,7 +4,8 @@
 // The KMS handlers (and the data key provider, for Secrets Manager's and Parameter Store's
 // uses) note each successful operation here: noting costs a map update under a lock, never
 // a store write, so Encrypt/Decrypt/GenerateDataKey stay as cheap as they were. The uses
-// reach the store in batches (Flush: every `period` from Start, and at Stop); each node
+// reach the store in batches (Flush: every `period` from Start, and at Stop;
+// common/write_behind_map.h); each node
 // flushes its own and the store keeps the latest of them all, so nodes may flush in any order.
 // What a node loses when it dies (kill -9) is the uses since its last flush: a last use is an
 // observation, not an acknowledged write (AWS itself records it up to an hour late).
@@ -14,13 +15,11 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
-#include "common/periodic_thread.h"
+#include "common/write_behind_map.h"
 #include "common/status.h"
 #include "storage/kms_key_usage_store.h"
 
@@ -56,7 +55,7 @@ class KmsKeyUseLog {
   void Stop();
 
  private:
-  using UseMap = std::unordered_map<std::string, storage::KmsKeyUse>;
+  using UseMap = WriteBehindMap<storage::KmsKeyUse>::Map;
   // The map key of a key: account, region and key id (a multi-Region key's regions apart).
   static void MapKeyOf(std::string& into, std::string_view account, std::string_view region,
                        std::string_view key_id);
@@ -64,13 +63,7 @@ class KmsKeyUseLog {
   static void KeepLater(UseMap& into, storage::KmsKeyUse use);
 
   storage::KmsKeyUsageStore& store_;
-  mutable std::mutex mu_;
-  UseMap pending_;
-  // The batch a flush is writing: still reported by Pending until the store has it.
-  UseMap in_flight_;
-  std::mutex flush_mu_;  // one flush at a time: a failed batch goes back before the next
-  // Declared last: stopped (joined) before the maps it flushes are destroyed.
-  PeriodicThread flusher_;
+  WriteBehindMap<storage::KmsKeyUse> uses_;
 };
 
 }  // namespace arcana::services::kms
