@@ -1,11 +1,5 @@
 #include "audit/trail_indexer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <spdlog/spdlog.h>
 
 #include "audit/lookup_keys.h"
@@ -16,8 +10,6 @@
 namespace arcana::audit {
 namespace {
 
-constexpr size_t kReadChunk = size_t{1} << 20;
-
 // The node's record files, oldest first (none when it has none yet).
 Result<NodeFiles> FilesOf(const std::string& dir, const std::string& node) {
   ARCANA_ASSIGN_OR_RETURN(auto nodes, ListNodes(dir));
@@ -25,40 +17,6 @@ Result<NodeFiles> FilesOf(const std::string& dir, const std::string& node) {
     if (n.node == node) return std::move(n);
   }
   return NodeFiles{};
-}
-
-// Calls fn(line) for each complete line of path from offset on, until fn returns false (a
-// last line without its newline is being written, or torn: not a record yet).
-Status ForEachLineFrom(const std::string& path, uint64_t offset,
-                       const std::function<bool(std::string_view)>& fn) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status(ErrorCode::kInternalFailure, "cannot read " + path + ": " + std::strerror(errno));
-  }
-  std::string carry;
-  std::string chunk(kReadChunk, '\0');
-  uint64_t at = offset;
-  Status st = Status::Ok();
-  while (true) {
-    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(at));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      st = Status(ErrorCode::kInternalFailure, "cannot read " + path + ": " + std::strerror(errno));
-      break;
-    }
-    if (n == 0) break;
-    at += static_cast<uint64_t>(n);
-    carry.append(chunk.data(), static_cast<size_t>(n));
-    size_t start = 0;
-    bool go_on = true;
-    for (size_t nl; go_on && (nl = carry.find('\n', start)) != std::string::npos; start = nl + 1) {
-      go_on = fn(std::string_view(carry).substr(start, nl - start));
-    }
-    if (!go_on) break;
-    carry.erase(0, start);
-  }
-  ::close(fd);
-  return st;
 }
 
 }  // namespace

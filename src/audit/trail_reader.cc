@@ -1,8 +1,12 @@
 #include "audit/trail_reader.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "audit/chain.h"
@@ -47,17 +51,48 @@ Result<std::vector<NodeFiles>> ListNodes(const std::string& dir) {
   return out;
 }
 
+Status ForEachLineFrom(const std::string& path, uint64_t offset,
+                       const std::function<bool(std::string_view)>& fn) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status(ErrorCode::kInternalFailure, "cannot read " + path + ": " + std::strerror(errno));
+  }
+  constexpr size_t kReadChunk = size_t{1} << 20;
+  std::string carry;  // the start of a line whose newline is in a later chunk
+  std::string chunk(kReadChunk, '\0');
+  uint64_t at = offset;
+  Status st = Status::Ok();
+  while (true) {
+    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(at));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      st = Status(ErrorCode::kInternalFailure, "cannot read " + path + ": " + std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    at += static_cast<uint64_t>(n);
+    carry.append(chunk.data(), static_cast<size_t>(n));
+    size_t start = 0;
+    bool go_on = true;
+    for (size_t nl; go_on && (nl = carry.find('\n', start)) != std::string::npos; start = nl + 1) {
+      go_on = fn(std::string_view(carry).substr(start, nl - start));
+    }
+    if (!go_on) break;
+    carry.erase(0, start);
+  }
+  ::close(fd);
+  return st;
+}
+
 Status ForEachLine(const std::vector<std::string>& paths, const LineFn& fn) {
   for (const auto& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status(ErrorCode::kInternalFailure, "cannot read " + path);
-    std::string line;
     size_t n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      if (in.eof()) break;  // no newline after it: torn (being written), not a record yet
-      if (!fn(line, path, n)) return Status::Ok();
-    }
+    bool go_on = true;
+    ARCANA_RETURN_IF_ERROR(ForEachLineFrom(path, 0, [&](std::string_view line) {
+      go_on = fn(line, path, ++n);
+      return go_on;
+    }));
+    if (!go_on) return Status::Ok();
   }
   return Status::Ok();
 }

@@ -25,6 +25,12 @@ struct NodeFiles {
 // Every node with record or digest files in dir, by name. A missing dir is empty.
 Result<std::vector<NodeFiles>> ListNodes(const std::string& dir);
 
+// Calls fn(line) for each complete line of the file at path from byte offset on, until fn
+// returns false (a last line without its newline is being written, or torn: not a record
+// yet). Errors: kInternalFailure naming the file when it cannot be read.
+Status ForEachLineFrom(const std::string& path, uint64_t offset,
+                       const std::function<bool(std::string_view line)>& fn);
+
 // Calls fn(line, path, line_number) for each complete line of the files, in order, until fn
 // returns false. Errors: kInternalFailure naming an unreadable file.
 using LineFn = std::function<bool(std::string_view line, const std::string& path, size_t line_no)>;

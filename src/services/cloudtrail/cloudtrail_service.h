@@ -13,7 +13,8 @@
 // (audit/node_head.h) are read: one dropped into the directory under an invented node name
 // is not this store's trail (`arcana audit verify` reports it). The other CloudTrail operations (trails,
 // event data stores) are not served: UnknownOperationException.
-// Thread-safety: Call may run concurrently (reads files only).
+// Thread-safety: Call may run concurrently (it reads files or the store, and ships this
+// node's records through the indexer, which runs one shipment at a time).
 #pragma once
 
 #include <string>

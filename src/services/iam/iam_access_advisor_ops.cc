@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "auth/policy/policy.h"
+#include "auth/policy/request_context.h"
 #include "crypto/random.h"
 #include "services/iam/iam_service.h"
 #include "services/iam/service_access.h"
@@ -36,13 +37,6 @@ namespace {
 constexpr int64_t kJobLifetimeMs = int64_t{7} * 24 * 3600 * 1000;
 
 using auth::policy::CompiledPolicy;
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
 
 // The latest use among `uses` of `service` and `action` by any of `ids`.
 struct Latest {
@@ -403,7 +397,7 @@ Result<std::string> IamService::GetServiceLastAccessedDetailsWithEntities(
     const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(auto job, LoadServiceAccessJob(ctx, *in.Str("JobId")));
   ARCANA_ASSIGN_OR_RETURN(rapidjson::Document report, ReportOf(job));
-  const std::string ns = Lower(*in.Str("ServiceNamespace"));
+  const std::string ns = auth::policy::LowerAscii(*in.Str("ServiceNamespace"));
   const rapidjson::Value* entities = nullptr;
   for (const auto& s : report["services"].GetArray()) {
     if (json::StrField(s, "ns") != ns) continue;
@@ -465,7 +459,7 @@ Result<std::string> IamService::ListPoliciesGrantingServiceAccess(const In& in,
   w.Key("PoliciesGrantingServiceAccess");
   w.StartArray();
   for (const auto& asked : namespaces) {
-    const std::string ns = Lower(asked);
+    const std::string ns = auth::policy::LowerAscii(asked);
     w.StartObject();
     json::KV(w, "ServiceNamespace", asked);
     w.Key("Policies");

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "auth/policy/evaluator.h"
+#include "auth/policy/request_context.h"
 #include "services/common/model_validator.h"
 
 namespace arcana::services::iam {
@@ -15,13 +16,7 @@ using auth::policy::Effect;
 using auth::policy::GlobMatch;
 using auth::policy::Statement;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+using auth::policy::LowerAscii;
 
 std::vector<ServedService> LoadCatalog() {
   // Access advisor's own names of the services (its reports name IAM "AWS Identity and
@@ -82,7 +77,7 @@ bool StatementAllowsService(const Statement& s, std::string_view ns) {
   if (const ServedService* served = FindServedService(ns)) {
     const std::string prefix = served->ns + ":";
     return std::any_of(served->actions.begin(), served->actions.end(), [&](const auto& a) {
-      return StatementAllowsAction(s, Lower(prefix + a));
+      return StatementAllowsAction(s, LowerAscii(prefix + a));
     });
   }
   if (s.not_action) {
@@ -121,7 +116,7 @@ std::vector<std::string> AllowedActions(const std::vector<const CompiledPolicy*>
                                         const ServedService& service) {
   std::vector<std::string> out;
   for (const auto& action : service.actions) {
-    const std::string full = Lower(service.ns + ":" + action);
+    const std::string full = LowerAscii(service.ns + ":" + action);
     bool allowed = std::any_of(policies.begin(), policies.end(), [&](const CompiledPolicy* p) {
       return std::any_of(p->statements.begin(), p->statements.end(),
                          [&](const Statement& s) { return StatementAllowsAction(s, full); });
