@@ -109,6 +109,8 @@ std::optional<SshPublicKey> ParseSshPublicKey(std::string_view text) {
     key = RsaKey(e, n);
     if (!key) return std::nullopt;
     out.bits = static_cast<size_t>(EVP_PKEY_get_bits(key.get()));
+    // A modulus of zero bytes only is no key (OpenSSL builds it, with 0 bits).
+    if (out.bits == 0) return std::nullopt;
   } else if (out.type == "ssh-ed25519") {
     std::string_view pub;
     if (!ReadString(in, &pub) || !in.empty() || pub.size() != 32) return std::nullopt;

@@ -13,6 +13,7 @@
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "crypto/ssh_public_key.h"
 
 namespace arcana::crypto {
 namespace {
@@ -347,6 +348,12 @@ TEST(CryptoAead, SecureWipe) {
   std::string empty;
   SecureWipe(empty);
   EXPECT_TRUE(empty.empty());
+}
+
+// An ssh-rsa key whose modulus is only zero bytes (found by ssh_public_key_fuzzer) is no key:
+// refused, not taken with 0 bits.
+TEST(SshPublicKey, ZeroModulusIsNoKey) {
+  EXPECT_FALSE(ParseSshPublicKey("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAAgAA").has_value());
 }
 
 }  // namespace
