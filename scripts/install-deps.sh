@@ -24,7 +24,7 @@ PKGS=(
   awscli curl wrk nginx-light
   softhsm2 libp11-kit-dev
   libre2-dev libvectorscan-dev libgit2-dev libzip-dev libgoogle-perftools-dev
-  libxxhash-dev libqrencode-dev libpng-dev libxmlsec1-dev libxml2-dev
+  libxxhash-dev libqrencode-dev libpng-dev libxmlsec1-dev libxml2-dev libsodium-dev
   clang llvm libclang-rt-14-dev
 )
 # Node.js may come from another source (NodeSource bundles npm and conflicts with

@@ -1,5 +1,7 @@
 #include "crypto/asymmetric.h"
 
+#include "crypto/ed25519.h"
+
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -44,8 +46,56 @@ bool SetPadding(EVP_PKEY_CTX* pctx, SignScheme scheme, HashAlg hash) {
 }
 
 bool SchemeFitsKey(EVP_PKEY* key, SignScheme scheme) {
-  bool rsa = EVP_PKEY_is_a(key, "RSA");
-  return scheme == SignScheme::kEcdsa ? EVP_PKEY_is_a(key, "EC") : rsa;
+  switch (scheme) {
+    case SignScheme::kEcdsa: return EVP_PKEY_is_a(key, "EC");
+    case SignScheme::kEd25519:
+    case SignScheme::kEd25519ph: return EVP_PKEY_is_a(key, "ED25519");
+    default: return EVP_PKEY_is_a(key, "RSA");
+  }
+}
+
+// An Ed25519 key's raw 32 bytes: the seed of a private key (private) or the public key.
+Result<std::string> RawEd25519(EVP_PKEY* key, bool private_part) {
+  std::string out(32, '\0');
+  size_t len = out.size();
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  int rc = private_part ? EVP_PKEY_get_raw_private_key(key, p, &len)
+                        : EVP_PKEY_get_raw_public_key(key, p, &len);
+  if (rc != 1 || len != 32) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return Fail(ErrorCode::kInternalFailure, "cannot read the Ed25519 key");
+  }
+  return out;
+}
+
+// The SHA-512 digest Ed25519ph signs: the message's, or the message when it is one.
+Result<std::string> Ed25519phDigest(std::string_view message, bool message_is_digest) {
+  if (message_is_digest) {
+    if (message.size() != DigestSize(HashAlg::kSha512)) {
+      return Fail(ErrorCode::kValidation, "Digest is invalid length for algorithm");
+    }
+    return std::string(message);
+  }
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(message.data(), message.size(), d, &n, EVP_sha512(), nullptr) != 1) {
+    return Fail(ErrorCode::kInternalFailure, "SHA-512 failed");
+  }
+  return std::string(reinterpret_cast<char*>(d), n);
+}
+
+// Ed25519 (pure): the message itself is signed; OpenSSL takes no digest for it.
+Result<std::string> SignEd25519(EVP_PKEY* key, std::string_view message) {
+  MdCtx md(EVP_MD_CTX_new());
+  std::string sig(kEd25519SignatureSize, '\0');
+  size_t n = sig.size();
+  if (!md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, key) != 1 ||
+      EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &n, U(message),
+                     message.size()) != 1 ||
+      n != kEd25519SignatureSize) {
+    return Fail(ErrorCode::kInternalFailure, "signing failed");
+  }
+  return sig;
 }
 
 }  // namespace
@@ -67,6 +117,7 @@ Result<std::string> GenerateKeyPair(AsymmetricSpec spec) {
     case AsymmetricSpec::kP384: raw = EVP_EC_gen("P-384"); break;
     case AsymmetricSpec::kP521: raw = EVP_EC_gen("P-521"); break;
     case AsymmetricSpec::kSecp256k1: raw = EVP_EC_gen("secp256k1"); break;
+    case AsymmetricSpec::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
   }
   if (raw == nullptr) return Fail(ErrorCode::kInternalFailure, "key pair generation failed");
   PKey key(raw);
@@ -159,6 +210,17 @@ Result<std::string> RsaOaepDecrypt(EVP_PKEY* key, HashAlg hash, std::string_view
 Result<std::string> SignMessage(EVP_PKEY* key, SignScheme scheme, HashAlg hash,
                                 std::string_view message, bool message_is_digest) {
   if (!SchemeFitsKey(key, scheme)) return Fail(ErrorCode::kValidation, "algorithm does not fit the key");
+  if (scheme == SignScheme::kEd25519) {
+    if (message_is_digest) return Fail(ErrorCode::kValidation, "Ed25519 signs messages, not digests");
+    return SignEd25519(key, message);
+  }
+  if (scheme == SignScheme::kEd25519ph) {
+    ARCANA_ASSIGN_OR_RETURN(std::string digest, Ed25519phDigest(message, message_is_digest));
+    ARCANA_ASSIGN_OR_RETURN(std::string seed, RawEd25519(key, true));
+    auto sig = Ed25519phSignDigest(seed, digest);
+    OPENSSL_cleanse(seed.data(), seed.size());
+    return sig;
+  }
   std::string sig;
   if (message_is_digest) {
     if (message.size() != DigestSize(hash)) {
@@ -200,6 +262,21 @@ Result<bool> VerifySignature(EVP_PKEY* key, SignScheme scheme, HashAlg hash,
                              std::string_view message, bool message_is_digest,
                              std::string_view signature) {
   if (!SchemeFitsKey(key, scheme)) return Fail(ErrorCode::kValidation, "algorithm does not fit the key");
+  if (scheme == SignScheme::kEd25519ph) {
+    ARCANA_ASSIGN_OR_RETURN(std::string digest, Ed25519phDigest(message, message_is_digest));
+    ARCANA_ASSIGN_OR_RETURN(std::string pub, RawEd25519(key, false));
+    return Ed25519phVerifyDigest(pub, digest, signature);
+  }
+  if (scheme == SignScheme::kEd25519) {
+    if (message_is_digest) return Fail(ErrorCode::kValidation, "Ed25519 signs messages, not digests");
+    MdCtx md(EVP_MD_CTX_new());
+    if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key) != 1) {
+      return Fail(ErrorCode::kInternalFailure, "verification set-up failed");
+    }
+    int rc = EVP_DigestVerify(md.get(), U(signature), signature.size(), U(message), message.size());
+    ERR_clear_error();
+    return rc == 1;
+  }
   if (message_is_digest) {
     if (message.size() != DigestSize(hash)) {
       return Fail(ErrorCode::kValidation, "Digest is invalid length for algorithm");

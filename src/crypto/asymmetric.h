@@ -3,7 +3,9 @@
 // callers wrap them with the root key before they reach the disk) and public keys as DER
 // SubjectPublicKeyInfo, the form KMS GetPublicKey returns.
 // Signatures: RSASSA-PSS uses MGF1 with the same hash and a salt as long as the digest
-// (what AWS KMS does); ECDSA signatures are DER-encoded (X9.62 Ecdsa-Sig-Value).
+// (what AWS KMS does); ECDSA signatures are DER-encoded (X9.62 Ecdsa-Sig-Value); Ed25519
+// signatures are RFC 8032's 64 bytes: kEd25519 signs the message itself (no digest form),
+// kEd25519ph a SHA-512 digest of it (crypto/ed25519.h).
 // Errors never contain key material. Thread-safety: pure functions.
 #pragma once
 
@@ -30,9 +32,11 @@ using PKey = std::unique_ptr<EVP_PKEY, PKeyDeleter>;
 using PKeyCtx = std::unique_ptr<EVP_PKEY_CTX, PKeyCtxDeleter>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-enum class AsymmetricSpec { kRsa2048, kRsa3072, kRsa4096, kP256, kP384, kP521, kSecp256k1 };
+enum class AsymmetricSpec {
+  kRsa2048, kRsa3072, kRsa4096, kP256, kP384, kP521, kSecp256k1, kEd25519
+};
 enum class HashAlg { kSha1, kSha224, kSha256, kSha384, kSha512 };
-enum class SignScheme { kRsaPss, kRsaPkcs1, kEcdsa };
+enum class SignScheme { kRsaPss, kRsaPkcs1, kEcdsa, kEd25519, kEd25519ph };
 
 size_t DigestSize(HashAlg h);
 bool IsRsa(AsymmetricSpec s);
@@ -54,7 +58,8 @@ Result<std::string> RsaOaepEncrypt(EVP_PKEY* key, HashAlg hash, std::string_view
 Result<std::string> RsaOaepDecrypt(EVP_PKEY* key, HashAlg hash, std::string_view ciphertext);
 
 // message_is_digest: `message` is already the digest (KMS MessageType DIGEST); it must
-// be exactly DigestSize(hash) bytes (kValidation otherwise).
+// be exactly DigestSize(hash) bytes (kValidation otherwise). kEd25519 has no digest form
+// (kValidation); kEd25519ph hashes a message with SHA-512 (hash is not consulted).
 Result<std::string> SignMessage(EVP_PKEY* key, SignScheme scheme, HashAlg hash,
                                 std::string_view message, bool message_is_digest);
 // false for a well-formed but wrong signature or a malformed one.

@@ -112,6 +112,7 @@ bool PrivateKeyIsOfSpec(std::string_view pkcs8_der, AsymmetricSpec spec) {
                                                         : 4096;
     return EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_bits(k) == bits;
   }
+  if (spec == AsymmetricSpec::kEd25519) return EVP_PKEY_is_a(k, "ED25519");
   if (!EVP_PKEY_is_a(k, "EC")) return false;
   char group[64] = {0};
   size_t len = 0;

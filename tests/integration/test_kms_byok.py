@@ -238,6 +238,7 @@ def test_on_demand_rotation_of_imported_material(kmsc, tmp_path):
 
 
 @pytest.mark.parametrize("spec,usage", [("RSA_2048", "SIGN_VERIFY"), ("ECC_NIST_P256", "SIGN_VERIFY"),
+                                        ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY"),
                                         ("HMAC_256", "GENERATE_VERIFY_MAC")])
 def test_asymmetric_and_hmac_import(kmsc, tmp_path, spec, usage):
     kms = kmsc()
@@ -246,7 +247,8 @@ def test_asymmetric_and_hmac_import(kmsc, tmp_path, spec, usage):
         material = os.urandom(48)
     else:
         gen = (["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
-               if spec.startswith("RSA") else
+               if spec.startswith("RSA") else ["genpkey", "-algorithm", "ED25519"]
+               if spec == "ECC_NIST_EDWARDS25519" else
                ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])
         openssl(*gen, "-out", "key.pem", cwd=tmp_path)
         openssl("pkcs8", "-topk8", "-nocrypt", "-in", "key.pem", "-outform", "DER",
@@ -265,10 +267,13 @@ def test_asymmetric_and_hmac_import(kmsc, tmp_path, spec, usage):
         return
     # Signed by KMS with the imported private key, verified with the local copy.
     priv = serialization.load_der_private_key(material, None)
-    alg = "RSASSA_PKCS1_V1_5_SHA_256" if spec.startswith("RSA") else "ECDSA_SHA_256"
+    alg = ("RSASSA_PKCS1_V1_5_SHA_256" if spec.startswith("RSA") else "ED25519_SHA_512"
+           if spec == "ECC_NIST_EDWARDS25519" else "ECDSA_SHA_256")
     sig = kms.sign(KeyId=kid, Message=b"msg", SigningAlgorithm=alg)["Signature"]
     if spec.startswith("RSA"):
         priv.public_key().verify(sig, b"msg", padding.PKCS1v15(), hashes.SHA256())
+    elif spec == "ECC_NIST_EDWARDS25519":
+        priv.public_key().verify(sig, b"msg")
     else:
         priv.public_key().verify(sig, b"msg", ec.ECDSA(hashes.SHA256()))
     with raises_code("UnsupportedOperationException"):

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from conftest import raises_code
 from kms_fixtures import kms, kms_raw  # noqa: F401
@@ -251,6 +251,81 @@ def test_signature_checks_with_openssl_cli(kms, tmp_path):
                           "-signature", str(tmp_path / "sig"), str(tmp_path / "msg")],
                          capture_output=True, text=True)
     assert out.returncode == 0 and "Verified OK" in out.stdout
+
+
+def test_ed25519_keys(kms, tmp_path):
+    """ECC_NIST_EDWARDS25519 (key spec reference): SIGN_VERIFY only, ED25519_SHA_512 over RAW
+    messages (plain RFC 8032 Ed25519: checked with `cryptography` and the openssl command
+    line) and ED25519_PH_SHA_512 over a SHA-512 DIGEST (Ed25519ph), each refusing the other
+    message type in AWS's words (floci#2924, measured against KMS); data key pairs too."""
+    c = kms()
+    md = c.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    # The deprecated CustomerMasterKeySpec's enum has no such value: KeySpec alone.
+    assert md["KeySpec"] == "ECC_NIST_EDWARDS25519" and "CustomerMasterKeySpec" not in md
+    assert md["SigningAlgorithms"] == ["ED25519_SHA_512", "ED25519_PH_SHA_512"]
+    kid = md["KeyId"]
+    pk = c.get_public_key(KeyId=kid)
+    assert pk["KeySpec"] == "ECC_NIST_EDWARDS25519" and pk["KeyUsage"] == "SIGN_VERIFY"
+    assert "CustomerMasterKeySpec" not in pk
+    assert pk["SigningAlgorithms"] == md["SigningAlgorithms"]
+    assert len(pk["PublicKey"]) == 44  # SubjectPublicKeyInfo, OID 1.3.101.112
+    pub = serialization.load_der_public_key(pk["PublicKey"])
+    assert isinstance(pub, ed25519.Ed25519PublicKey)
+
+    msg = b"signed with an Edwards-curve KMS key"
+    sig = c.sign(KeyId=kid, Message=msg, SigningAlgorithm="ED25519_SHA_512",
+                 MessageType="RAW")["Signature"]
+    assert len(sig) == 64
+    pub.verify(sig, msg)  # raises when invalid
+    (tmp_path / "pub.der").write_bytes(pk["PublicKey"])
+    (tmp_path / "msg").write_bytes(msg)
+    (tmp_path / "sig").write_bytes(sig)
+    out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey",
+                          str(tmp_path / "pub.der"), "-rawin", "-in", str(tmp_path / "msg"),
+                          "-sigfile", str(tmp_path / "sig")], capture_output=True, text=True)
+    assert out.returncode == 0 and "Signature Verified Successfully" in out.stdout, out
+    assert c.verify(KeyId=kid, Message=msg, Signature=sig,
+                    SigningAlgorithm="ED25519_SHA_512")["SignatureValid"] is True
+    with raises_code("KMSInvalidSignatureException"):
+        c.verify(KeyId=kid, Message=msg + b"!", Signature=sig, SigningAlgorithm="ED25519_SHA_512")
+
+    digest = hashlib.sha512(msg).digest()
+    ph = c.sign(KeyId=kid, Message=digest, MessageType="DIGEST",
+                SigningAlgorithm="ED25519_PH_SHA_512")["Signature"]
+    assert len(ph) == 64 and ph != sig
+    with pytest.raises(InvalidSignature):  # Ed25519ph is not Ed25519 of the digest
+        pub.verify(ph, digest)
+    assert c.verify(KeyId=kid, Message=digest, MessageType="DIGEST", Signature=ph,
+                    SigningAlgorithm="ED25519_PH_SHA_512")["SignatureValid"] is True
+    with raises_code("KMSInvalidSignatureException"):
+        c.verify(KeyId=kid, Message=hashlib.sha512(b"other").digest(), MessageType="DIGEST",
+                 Signature=ph, SigningAlgorithm="ED25519_PH_SHA_512")
+
+    for alg, mtype, message, text in (
+            ("ED25519_PH_SHA_512", "RAW", msg,
+             "Message type RAW is incompatible with algorithm ED25519_PH_SHA_512."),
+            ("ED25519_SHA_512", "DIGEST", digest,
+             "Message type DIGEST is incompatible with algorithm ED25519_SHA_512."),
+            ("ED25519_PH_SHA_512", "DIGEST", digest[:32],
+             "Digest is invalid length for algorithm ED25519_PH_SHA_512.")):
+        with raises_code("ValidationException") as ei:
+            c.sign(KeyId=kid, Message=message, MessageType=mtype, SigningAlgorithm=alg)
+        assert ei.value.response["Error"]["Message"] == text and status_of(ei) == 400
+    with raises_code("InvalidKeyUsageException") as ei:
+        c.sign(KeyId=kid, Message=msg, SigningAlgorithm="ECDSA_SHA_512")
+    assert ei.value.response["Error"]["Message"] == \
+        "Algorithm ECDSA_SHA_512 is incompatible with key spec ECC_NIST_EDWARDS25519."
+    for usage in ("ENCRYPT_DECRYPT", "KEY_AGREEMENT"):
+        with raises_code("ValidationException"):
+            c.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage=usage)
+
+    # A data key pair of the spec: its private key is the public key's.
+    sym = c.create_key()["KeyMetadata"]["KeyId"]
+    r = c.generate_data_key_pair(KeyId=sym, KeyPairSpec="ECC_NIST_EDWARDS25519")
+    priv = serialization.load_der_private_key(r["PrivateKeyPlaintext"], password=None)
+    raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    assert priv.public_key().public_bytes(*raw) == \
+        serialization.load_der_public_key(r["PublicKey"]).public_bytes(*raw)
 
 
 def test_sign_errors(kms):

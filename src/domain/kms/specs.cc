@@ -20,8 +20,11 @@ std::optional<AsymmetricSpec> AsymmetricSpecOf(std::string_view spec) {
   if (spec == "ECC_NIST_P384") return AsymmetricSpec::kP384;
   if (spec == "ECC_NIST_P521") return AsymmetricSpec::kP521;
   if (spec == "ECC_SECG_P256K1") return AsymmetricSpec::kSecp256k1;
+  if (spec == "ECC_NIST_EDWARDS25519") return AsymmetricSpec::kEd25519;
   return std::nullopt;
 }
+
+bool HasCustomerMasterKeySpec(std::string_view spec) { return spec != "ECC_NIST_EDWARDS25519"; }
 
 size_t HmacKeyBytes(std::string_view spec) {
   if (spec == "HMAC_224") return 28;
@@ -80,6 +83,8 @@ std::vector<std::string> SigningAlgorithmsFor(std::string_view spec, std::string
   if (spec == "ECC_NIST_P256" || spec == "ECC_SECG_P256K1") return {"ECDSA_SHA_256"};
   if (spec == "ECC_NIST_P384") return {"ECDSA_SHA_384"};
   if (spec == "ECC_NIST_P521") return {"ECDSA_SHA_512"};
+  // AWS's order (DescribeKey), not alphabetical.
+  if (spec == "ECC_NIST_EDWARDS25519") return {"ED25519_SHA_512", "ED25519_PH_SHA_512"};
   return {};
 }
 
@@ -89,7 +94,8 @@ std::vector<std::string> MacAlgorithmsFor(std::string_view spec, std::string_vie
 }
 
 std::vector<std::string> KeyAgreementAlgorithmsFor(std::string_view spec, std::string_view usage) {
-  if (usage != "KEY_AGREEMENT" || !spec.starts_with("ECC_NIST_")) return {};
+  if (usage != "KEY_AGREEMENT") return {};
+  if (spec != "ECC_NIST_P256" && spec != "ECC_NIST_P384" && spec != "ECC_NIST_P521") return {};
   return {"ECDH"};
 }
 
@@ -117,6 +123,8 @@ std::optional<SigningParams> SigningParamsOf(std::string_view a) {
   if (a == "ECDSA_SHA_256") return SigningParams{SignScheme::kEcdsa, HashAlg::kSha256};
   if (a == "ECDSA_SHA_384") return SigningParams{SignScheme::kEcdsa, HashAlg::kSha384};
   if (a == "ECDSA_SHA_512") return SigningParams{SignScheme::kEcdsa, HashAlg::kSha512};
+  if (a == "ED25519_SHA_512") return SigningParams{SignScheme::kEd25519, HashAlg::kSha512};
+  if (a == "ED25519_PH_SHA_512") return SigningParams{SignScheme::kEd25519ph, HashAlg::kSha512};
   return std::nullopt;
 }
 
@@ -148,6 +156,19 @@ Status CheckRsaPlaintextSize(std::string_view key_spec, std::string_view algorit
                       std::to_string(max) + " bytes.");
   }
   return Status::Ok();
+}
+
+Status CheckMessageType(std::string_view signing_algorithm, bool message_is_digest) {
+  const bool wants_digest = signing_algorithm == "ED25519_PH_SHA_512";
+  if ((signing_algorithm != "ED25519_SHA_512" && !wants_digest) ||
+      message_is_digest == wants_digest) {
+    return Status::Ok();
+  }
+  // AWS's wording (floci#2924/#2930, measured against KMS).
+  return Status(ErrorCode::kValidation, std::string("Message type ") +
+                                            (message_is_digest ? "DIGEST" : "RAW") +
+                                            " is incompatible with algorithm " +
+                                            std::string(signing_algorithm) + ".");
 }
 
 Status CheckDigestLength(std::string_view signing_algorithm, size_t digest_bytes) {

@@ -1,7 +1,8 @@
 // KMS key specs and algorithms: which KeySpec supports which KeyUsage, and which
 // encryption / signing / MAC algorithms a key of a spec lists and accepts. The table is
 // AWS's (KMS developer guide, "Key spec reference"), restricted to the specs Arcana
-// implements (SYMMETRIC_DEFAULT, RSA_*, ECC_NIST_*, ECC_SECG_P256K1, HMAC_*).
+// implements (SYMMETRIC_DEFAULT, RSA_*, ECC_NIST_P*, ECC_NIST_EDWARDS25519, ECC_SECG_P256K1,
+// HMAC_*; not ML_DSA_*, ML_KEM_* or SM2).
 // Thread-safety: pure functions over constant tables.
 #pragma once
 
@@ -17,8 +18,12 @@ namespace arcana::domain::kms {
 
 bool IsSymmetricSpec(std::string_view spec);   // SYMMETRIC_DEFAULT
 bool IsHmacSpec(std::string_view spec);        // HMAC_*
-bool IsAsymmetricSpec(std::string_view spec);  // RSA_* and ECC_*
+bool IsAsymmetricSpec(std::string_view spec);  // RSA_* and ECC_* (EDWARDS25519 too)
 std::optional<crypto::AsymmetricSpec> AsymmetricSpecOf(std::string_view spec);
+// Whether a key of the spec also answers the deprecated CustomerMasterKeySpec: the specs of
+// its enum (the service model), those that existed when KeySpec replaced it. A newer spec
+// (ECC_NIST_EDWARDS25519) is answered as KeySpec alone.
+bool HasCustomerMasterKeySpec(std::string_view spec);
 // Key length in bytes for an HMAC spec (HMAC_256 -> 32).
 size_t HmacKeyBytes(std::string_view spec);
 
@@ -57,5 +62,9 @@ Status CheckRsaPlaintextSize(std::string_view key_spec, std::string_view algorit
 // kValidation "Digest is invalid length for algorithm <alg>." unless a DIGEST message
 // is exactly as long as the signing algorithm's hash.
 Status CheckDigestLength(std::string_view signing_algorithm, size_t digest_bytes);
+// Ed25519 keys take one MessageType per algorithm (key spec reference): ED25519_SHA_512 RAW
+// only, ED25519_PH_SHA_512 DIGEST only (a SHA-512 digest). kValidation "Message type RAW is
+// incompatible with algorithm ED25519_PH_SHA_512." otherwise; OK for every other algorithm.
+Status CheckMessageType(std::string_view signing_algorithm, bool message_is_digest);
 
 }  // namespace arcana::domain::kms

@@ -61,7 +61,7 @@ void WriteKeyMetadata(json::Writer& w, const dk::Key& k, const std::vector<dk::K
   }
   json::KV(w, "Origin", k.origin);
   json::KV(w, "KeyManager", k.key_manager);
-  json::KV(w, "CustomerMasterKeySpec", k.key_spec);
+  if (dk::HasCustomerMasterKeySpec(k.key_spec)) json::KV(w, "CustomerMasterKeySpec", k.key_spec);
   json::KV(w, "KeySpec", k.key_spec);
   WriteAlgorithmLists(w, k);
   if (k.external()) {

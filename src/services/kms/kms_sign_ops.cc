@@ -58,6 +58,7 @@ Result<std::string> KmsService::Sign(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Sign"));
   ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
+  ARCANA_RETURN_IF_ERROR(dk::CheckMessageType(alg, digest));
   if (digest) ARCANA_RETURN_IF_ERROR(dk::CheckDigestLength(alg, message.size()));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
@@ -81,6 +82,7 @@ Result<std::string> KmsService::Verify(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
   ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "SIGN_VERIFY", "Verify"));
   ARCANA_ASSIGN_OR_RETURN(auto params, SigningFor(key, alg));
+  ARCANA_RETURN_IF_ERROR(dk::CheckMessageType(alg, digest));
   if (digest) ARCANA_RETURN_IF_ERROR(dk::CheckDigestLength(alg, message.size()));
   ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
   ARCANA_ASSIGN_OR_RETURN(auto pkey, CurrentPrivateKey(key));
@@ -111,7 +113,9 @@ Result<std::string> KmsService::GetPublicKey(const In& in, const CallContext& ct
   return Body([&](json::Writer& w) {
     json::KV(w, "KeyId", key.arn);
     WriteBlob(w, "PublicKey", spki);
-    json::KV(w, "CustomerMasterKeySpec", key.key_spec);
+    if (dk::HasCustomerMasterKeySpec(key.key_spec)) {
+      json::KV(w, "CustomerMasterKeySpec", key.key_spec);
+    }
     json::KV(w, "KeySpec", key.key_spec);
     json::KV(w, "KeyUsage", key.key_usage);
     WriteAlgorithmLists(w, key);
