@@ -11,6 +11,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <tuple>
 #include <thread>
 
 #include "audit/audit_event.h"
@@ -19,6 +20,7 @@
 #include "audit/digest_signer.h"
 #include "audit/file_trail.h"
 #include "audit/node_head.h"
+#include "audit/trail_index_search.h"
 #include "audit/trail_indexer.h"
 #include "audit/trail_reader.h"
 #include "audit/trail_verify.h"
@@ -177,7 +179,9 @@ AuditCommands::AuditCommands(CLI::App& app, const std::string& data_dir,
   audit_ = app.add_subcommand("audit", "verify, tail and search the audit trail");
   audit_->require_subcommand(1);
   audit_->add_option("--audit-dir", dirs_,
-                     "audit files (default <data-dir>/audit); repeat it for several nodes' dirs")
+                     "audit files (default <data-dir>/audit; tail and search on a PostgreSQL "
+                     "store read its index of every node's records unless this is given); "
+                     "repeat it for several nodes' dirs (verify)")
       ->envname("ARCANA_AUDIT_DIR");
   verify_ = audit_->add_subcommand(
       "verify", "check the chain and signed digests of every node, and records against the store");
@@ -324,20 +328,86 @@ int AuditCommands::CrossCheckStore(storage::Stores& stores, const std::vector<st
   return res.problems.empty() ? 0 : 1;
 }
 
+Result<storage::AuditIndexStore*> AuditCommands::Index() {
+  if (!dirs_.empty() || store_url_.empty()) return nullptr;
+  ARCANA_ASSIGN_OR_RETURN(auto where, storage::ParseStoreLocation(store_url_));
+  // A SQLite store serves one node, whose files are the whole trail (and it has no index).
+  if (where.kind != storage::StoreLocation::Kind::kPostgres) return nullptr;
+  if (!stores_) {
+    ARCANA_ASSIGN_OR_RETURN(stores_, storage::OpenStores(where));
+  }
+  return stores_->audit_index();
+}
+
+Result<std::vector<audit::TrailMatch>> AuditCommands::Newest(const audit::TrailQuery& q,
+                                                             bool* more) {
+  ARCANA_ASSIGN_OR_RETURN(storage::AuditIndexStore * index, Index());
+  const auto limit = static_cast<size_t>(count_);
+  if (index != nullptr) return audit::SearchIndexedTrail(*index, q, limit, more);
+  return audit::SearchTrail(Dir(), q, limit, more);
+}
+
 int AuditCommands::Tail() {
   if (count_ < 1) return Die("-n must be at least 1");
   bool more = false;
-  auto page = audit::SearchTrail(Dir(), audit::TrailQuery{}, static_cast<size_t>(count_), &more);
+  auto page = Newest(audit::TrailQuery{}, &more);
   if (!page.ok()) return Die(page.status().message());
-  std::map<std::string, uint64_t> seen;  // node -> newest sequence printed
   for (auto it = page->rbegin(); it != page->rend(); ++it) {
     std::cout << it->line << "\n";
   }
   if (!follow_) return 0;
   std::cout << std::flush;
+  auto index = Index();  // opened by Newest already
+  if (!index.ok()) return Die(index.status().message());
+  return *index != nullptr ? FollowIndex(**index) : FollowFiles(*page);
+}
+
+int AuditCommands::FollowIndex(storage::AuditIndexStore& index) {
+  // Each node's position: its newest record in the index now, printed or not (older than
+  // -n), as the files' follow starts after what exists.
+  std::map<std::string, uint64_t> seen;
+  auto nodes = index.ListAuditNodes();
+  if (!nodes.ok()) return Die(nodes.status().message());
+  for (const auto& n : *nodes) seen[n.node] = n.last_sequence;
+  bool failing = false;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    // Every node's records since its position, a page at a time; a node that appeared
+    // meanwhile starts at 0. A read that fails is tried again next second (said once).
+    Status st = Status::Ok();
+    std::vector<storage::AuditIndexRow> fresh;
+    auto now = index.ListAuditNodes();
+    if (!now.ok()) st = now.status();
+    for (size_t i = 0; st.ok() && i < now->size(); ++i) {
+      const storage::AuditIndexNode& n = (*now)[i];
+      uint64_t& at = seen[n.node];
+      while (at < n.last_sequence) {
+        auto rows = index.ReadAuditRecordsAfter(n.node, at, storage::kMaxListLimit);
+        if (!rows.ok()) {
+          st = rows.status();
+          break;
+        }
+        // None left up to last_sequence: trimmed (older than the index keeps) meanwhile.
+        at = rows->empty() ? n.last_sequence : rows->back().sequence;
+        std::move(rows->begin(), rows->end(), std::back_inserter(fresh));
+      }
+    }
+    if (!st.ok() && !failing) std::cerr << "arcana: reading the store's audit index: " << st.message() << "\n";
+    failing = !st.ok();
+    // Oldest first across nodes, as the trail's order puts them (time, node, sequence).
+    std::sort(fresh.begin(), fresh.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.time_ms, a.node, a.sequence) < std::tie(b.time_ms, b.node, b.sequence);
+    });
+    for (const auto& r : fresh) std::cout << r.line << "\n";
+    std::cout << std::flush;
+  }
+}
+
+int AuditCommands::FollowFiles(const std::vector<audit::TrailMatch>& printed) {
   auto nodes = audit::ListNodes(Dir());
   if (!nodes.ok()) return Die(nodes.status().message());
-  for (const auto& m : *page) seen[m.node] = std::max(seen[m.node], m.sequence);
+  std::map<std::string, uint64_t> seen;  // node -> newest sequence printed
+  for (const auto& m : printed) seen[m.node] = std::max(seen[m.node], m.sequence);
   // Where each node's reading continues: its newest file and the offset after the last whole
   // line read. Every second only what was appended since is read (the whole trail was read
   // again each second before: a busy node's 64 MiB files kept a core busy).
@@ -395,7 +465,7 @@ int AuditCommands::Search() {
     if (q_.end_ms < 0) return Die("--until must be YYYY-MM-DDThh:mm:ssZ");
   }
   bool more = false;
-  auto page = audit::SearchTrail(Dir(), q_, static_cast<size_t>(count_), &more);
+  auto page = Newest(q_, &more);
   if (!page.ok()) return Die(page.status().message());
   for (const auto& m : *page) std::cout << m.line << "\n";
   if (more) std::cerr << "arcana: more records match; raise -n to see them\n";

@@ -9,6 +9,10 @@
 //            time range), newest first
 // The files are read from --audit-dir (default <data-dir>/audit); the key from the store
 // (--store, default sqlite:<data-dir>), or --public-key HEX when the store is out of reach.
+// tail and search on a store several nodes share (--store postgresql://..., no --audit-dir)
+// read the store's index of every node's records (storage/audit_index_store.h), which nodes
+// fill within about a second of each record: the whole cluster's trail from any machine,
+// as LookupEvents answers it; with --audit-dir, those files alone.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +30,7 @@
 #include "audit/trail_query.h"
 #include "common/status.h"
 #include "crypto/root_key.h"
+#include "storage/audit_index_store.h"
 #include "storage/meta_store.h"
 #include "storage/stores.h"
 
@@ -41,6 +47,14 @@ class AuditCommands {
   int Tail();
   int Search();
   std::string Dir() const;
+  // The store's audit index when tail and search read it (see above), nullptr when they read
+  // files. Errors: the store's, when it cannot be opened.
+  Result<storage::AuditIndexStore*> Index();
+  // The newest count records matching q, from the index or the files.
+  Result<std::vector<audit::TrailMatch>> Newest(const audit::TrailQuery& q, bool* more);
+  // tail --follow over the files of Dir() / over the index; never returns but on an error.
+  int FollowFiles(const std::vector<audit::TrailMatch>& printed);
+  int FollowIndex(storage::AuditIndexStore& index);
   // The store half of verify: records against the store's change log (audit/change_claims.h).
   int CrossCheckStore(storage::Stores& stores, const std::vector<std::string>& dirs);
 
@@ -57,6 +71,7 @@ class AuditCommands {
   bool follow_ = false;
   std::string since_, until_;
   audit::TrailQuery q_;
+  std::unique_ptr<storage::Stores> stores_;  // Index()'s
 };
 
 // `audit tail --follow`'s place in one node's record files.

@@ -64,6 +64,11 @@ struct AuditIndexRow {
   std::string line;
 };
 
+struct AuditIndexNode {
+  std::string node;
+  uint64_t last_sequence = 0;  // LastAuditSequence's
+};
+
 class AuditIndexStore {
  public:
   static constexpr std::chrono::hours kRetention{90 * 24};
@@ -79,6 +84,14 @@ class AuditIndexStore {
   // Up to limit (at most kMaxListLimit) matching records, newest first.
   virtual Result<std::vector<AuditIndexRow>> SearchAuditRecords(const AuditIndexQuery& q,
                                                                 size_t limit) = 0;
+  // Every node that ever shipped a record, with its highest sequence, in node order (bytewise).
+  virtual Result<std::vector<AuditIndexNode>> ListAuditNodes() = 0;
+  // Up to limit (at most kMaxListLimit) of the node's records with a sequence above `after`,
+  // in sequence order: what a follower of the index (`arcana audit tail --follow`) has not
+  // seen yet.
+  virtual Result<std::vector<AuditIndexRow>> ReadAuditRecordsAfter(const std::string& node,
+                                                                   uint64_t after,
+                                                                   size_t limit) = 0;
   // Drops records older than before_ms and their keys, at most max rows of each kind per
   // call; true when some older ones may be left (call again).
   virtual Result<bool> TrimAuditRecords(int64_t before_ms, size_t max) = 0;

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -169,6 +170,42 @@ def test_lookup_events_answers_alike_on_every_node_of_a_cluster(tmp_path):
         by_name = ct0.lookup_events(LookupAttributes=[
             {"AttributeKey": "ResourceName", "AttributeValue": "lookup/n1"}])["Events"]
         assert [e["EventName"] for e in by_name] == ["CreateSecret"]
+        # People: `arcana audit search|tail` on the store read the same index, from anywhere.
+        store = [str(ARCANA_CLI), "--store", c.url, "--data-dir", str(tmp_path / "elsewhere")]
+
+        def arns(lines):
+            return [json.loads(l)["resources"][0]["ARN"] for l in lines]
+
+        found = subprocess.run([*store, "audit", "search", "--event-name", "CreateSecret"],
+                               capture_output=True, text=True, timeout=30, check=True)
+        assert arns(found.stdout.splitlines()) == [e["Resources"][0]["ResourceName"] for e in
+                                                   ct0.lookup_events(LookupAttributes=[{
+                                                       "AttributeKey": "EventName",
+                                                       "AttributeValue": "CreateSecret"}])["Events"]]
+        follow = subprocess.Popen([*store, "audit", "tail", "-n", "1", "--follow"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            lines: list[str] = []
+
+            def read():
+                for line in follow.stdout:
+                    lines.append(line)
+            threading.Thread(target=read, daemon=True).start()
+            deadline = time.monotonic() + 15
+            while not lines and time.monotonic() < deadline:  # the -n 1 record: following now
+                time.sleep(0.1)
+            made = [client(n, "secretsmanager").create_secret(Name=f"lookup/follow{i}",
+                                                               SecretString="v")["ARN"]
+                    for i, n in enumerate((n0, n1))]
+            creates = lambda: [l for l in lines[1:] if '"CreateSecret"' in l]  # noqa: E731
+            while len(creates()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(1.5)  # a record printed twice would be by now
+            assert sorted(arns(creates())) == sorted(made), lines
+            assert all(json.loads(l)["eventSource"] for l in lines)  # whole records
+        finally:
+            follow.kill()
+            follow.wait()
         # kill -9 and back: the node ships on from the store's position, nothing twice.
         n1.restart(kill=True)
         client(n1, "secretsmanager").describe_secret(SecretId="lookup/n1")

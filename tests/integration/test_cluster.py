@@ -402,11 +402,11 @@ def test_kill9_one_node_mid_load_other_keeps_serving(cluster):
     threads = [threading.Thread(target=w, args=(stop,), daemon=True) for w in workers]
     for t in threads:
         t.start()
-    time.sleep(3)
+    time.sleep(2)
     killed.set()
     a.kill9()
     acked_on_b_at_kill = sum(len(acked[n]) for n in names[b.port])
-    time.sleep(4)  # B keeps serving without A
+    time.sleep(2.5)  # B keeps serving without A
     stop.set()
     for t in threads:
         t.join(timeout=30)

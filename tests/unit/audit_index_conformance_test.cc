@@ -134,6 +134,56 @@ TEST_P(AuditIndexConformance, KeepsOneCopyOrdersBytewiseAndPagesByPosition) {
   EXPECT_EQ(*index.LastAuditSequence("b"), 4u);
 }
 
+// What `arcana audit tail --follow` reads: the nodes and their positions, then each node's
+// records after a position, in sequence order, a page at a time; trimmed records are gone
+// while the node's position stays.
+TEST_P(AuditIndexConformance, ListsNodesAndReadsANodesRecordsAfterAPosition) {
+  if (IsSqlite()) GTEST_SKIP() << "no index: one node's files are its whole trail";
+  AuditIndexStore& index = *stores_->audit_index();
+  auto none = index.ListAuditNodes();
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(index.AddAuditRecords({Row("b", 1, kT0, "A"), Row("b", 2, kT0 + 5, "A"),
+                                     Row("B-1", 9, kT0, "A"), Row("b", 3, kT0 - 5, "A"),
+                                     Row("a_2", 4, kT0 + 1, "A")})
+                  .ok());
+  auto nodes = index.ListAuditNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().message();
+  std::vector<std::pair<std::string, uint64_t>> listed;
+  for (const auto& n : *nodes) listed.emplace_back(n.node, n.last_sequence);
+  EXPECT_EQ(listed, (std::vector<std::pair<std::string, uint64_t>>{
+                        {"B-1", 9}, {"a_2", 4}, {"b", 3}}));  // bytewise
+  auto seqs = [&](const std::string& node, uint64_t after, size_t limit) {
+    auto rows = index.ReadAuditRecordsAfter(node, after, limit);
+    EXPECT_TRUE(rows.ok()) << rows.status().message();
+    std::vector<uint64_t> out;
+    if (rows.ok()) {
+      for (const auto& r : *rows) {
+        EXPECT_EQ(r.node, node);
+        out.push_back(r.sequence);
+      }
+    }
+    return out;
+  };
+  using S = std::vector<uint64_t>;
+  EXPECT_EQ(seqs("b", 0, 10), (S{1, 2, 3}));  // sequence order, not time order
+  EXPECT_EQ(seqs("b", 1, 10), (S{2, 3}));
+  EXPECT_EQ(seqs("b", 1, 1), (S{2}));
+  EXPECT_EQ(seqs("b", 3, 10), S{});
+  EXPECT_EQ(seqs("B-1", 0, 10), S{9});
+  EXPECT_EQ(seqs("nobody", 0, 10), S{});
+  auto row = index.ReadAuditRecordsAfter("a_2", 0, 10);
+  ASSERT_TRUE(row.ok() && row->size() == 1);
+  EXPECT_EQ((*row)[0].time_ms, kT0 + 1);
+  EXPECT_EQ((*row)[0].line, Row("a_2", 4, kT0 + 1, "A").line);
+  ASSERT_TRUE(index.TrimAuditRecords(kT0 + 1, 1000).ok());  // b/1, b/3, B-1/9 go
+  EXPECT_EQ(seqs("b", 0, 10), S{2});
+  EXPECT_EQ(seqs("B-1", 0, 10), S{});
+  nodes = index.ListAuditNodes();
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ(nodes->size(), 3u);  // positions outlive the records
+}
+
 // Two nodes' record files, shipped into the index, searched both ways.
 class AuditIndexAgreesWithFiles : public AuditIndexConformance {
  protected:

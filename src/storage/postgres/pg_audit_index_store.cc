@@ -173,6 +173,36 @@ Result<std::vector<AuditIndexRow>> PgAuditIndexStore::SearchAuditRecords(
   return out;
 }
 
+Result<std::vector<AuditIndexNode>> PgAuditIndexStore::ListAuditNodes() {
+  std::vector<AuditIndexNode> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("list audit index nodes", [&](Tx& tx) {
+    out.clear();
+    for (const auto& row : tx.Exec("SELECT node, last_seq FROM audit_index_nodes ORDER BY node")) {
+      out.push_back(AuditIndexNode{Text(row[0]), static_cast<uint64_t>(Int(row[1]))});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<AuditIndexRow>> PgAuditIndexStore::ReadAuditRecordsAfter(
+    const std::string& node, uint64_t after, size_t limit) {
+  std::vector<AuditIndexRow> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read audit records after", [&](Tx& tx) {
+    out.clear();
+    // The primary key (node, seq) serves this range.
+    for (const auto& row : tx.Exec(
+             "SELECT node, seq, time_ms, line FROM audit_index_records "
+             "WHERE node = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3::bigint",
+             {node, std::to_string(after), std::min(limit, kMaxListLimit)})) {
+      out.push_back(AuditIndexRow{Text(row[0]), static_cast<uint64_t>(Int(row[1])),
+                                  Int(row[2]), Text(row[3])});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<bool> PgAuditIndexStore::TrimAuditRecords(int64_t before_ms, size_t max) {
   bool more = false;
   ARCANA_RETURN_IF_ERROR(db_.Write("trim audit records", [&](Tx& tx) -> Status {

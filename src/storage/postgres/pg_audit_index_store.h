@@ -19,6 +19,9 @@ class PgAuditIndexStore : public AuditIndexStore {
   Result<uint64_t> LastAuditSequence(const std::string& node) override;
   Result<std::vector<AuditIndexRow>> SearchAuditRecords(const AuditIndexQuery& q,
                                                         size_t limit) override;
+  Result<std::vector<AuditIndexNode>> ListAuditNodes() override;
+  Result<std::vector<AuditIndexRow>> ReadAuditRecordsAfter(const std::string& node, uint64_t after,
+                                                           size_t limit) override;
   Result<bool> TrimAuditRecords(int64_t before_ms, size_t max) override;
 
  private:
