@@ -370,8 +370,13 @@ int AuditCommands::FollowIndex(storage::AuditIndexStore& index) {
   if (!nodes.ok()) return Die(nodes.status().message());
   for (const auto& n : *nodes) seen[n.node] = n.last_sequence;
   bool failing = false;
+  bool behind = false;
+  // At most this many pages of one node per round, so that a backlog (a node shipping what
+  // it wrote while the store was away) is printed in bounded pieces, not held whole.
+  constexpr int kPagesPerRound = 8;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (!behind) std::this_thread::sleep_for(std::chrono::seconds(1));
+    behind = false;
     // Every node's records since its position, a page at a time; a node that appeared
     // meanwhile starts at 0. A read that fails is tried again next second (said once).
     Status st = Status::Ok();
@@ -381,7 +386,11 @@ int AuditCommands::FollowIndex(storage::AuditIndexStore& index) {
     for (size_t i = 0; st.ok() && i < now->size(); ++i) {
       const storage::AuditIndexNode& n = (*now)[i];
       uint64_t& at = seen[n.node];
-      while (at < n.last_sequence) {
+      for (int page = 0; at < n.last_sequence; ++page) {
+        if (page == kPagesPerRound) {
+          behind = true;
+          break;
+        }
         auto rows = index.ReadAuditRecordsAfter(n.node, at, storage::kMaxListLimit);
         if (!rows.ok()) {
           st = rows.status();
