@@ -83,7 +83,8 @@ std::vector<std::string> SigningAlgorithmsFor(std::string_view spec, std::string
   if (spec == "ECC_NIST_P256" || spec == "ECC_SECG_P256K1") return {"ECDSA_SHA_256"};
   if (spec == "ECC_NIST_P384") return {"ECDSA_SHA_384"};
   if (spec == "ECC_NIST_P521") return {"ECDSA_SHA_512"};
-  // AWS's order (DescribeKey), not alphabetical.
+  // The order KMS lists them in (as two emulators report it from KMS: floci#2924, ministack#756),
+  // not alphabetical.
   if (spec == "ECC_NIST_EDWARDS25519") return {"ED25519_SHA_512", "ED25519_PH_SHA_512"};
   return {};
 }
@@ -164,7 +165,8 @@ Status CheckMessageType(std::string_view signing_algorithm, bool message_is_dige
       message_is_digest == wants_digest) {
     return Status::Ok();
   }
-  // AWS's wording (floci#2924/#2930, measured against KMS).
+  // KMS's words as far as recorded: floci#2924 quotes "ValidationException: Message type RAW
+  // is incompatible" from KMS; the rest of the sentence is floci#2930's, also measured there.
   return Status(ErrorCode::kValidation, std::string("Message type ") +
                                             (message_is_digest ? "DIGEST" : "RAW") +
                                             " is incompatible with algorithm " +
