@@ -25,7 +25,7 @@ Result<PKey> PrivateFromSeed(std::string_view seed32) {
   return key;
 }
 
-const unsigned char* U(std::string_view s) {
+const unsigned char* EdBytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
@@ -42,14 +42,14 @@ void HashToScalar(unsigned char out[crypto_core_ed25519_SCALARBYTES],
                   std::initializer_list<std::string_view> parts) {
   crypto_hash_sha512_state st;
   crypto_hash_sha512_init(&st);
-  for (std::string_view p : parts) crypto_hash_sha512_update(&st, U(p), p.size());
+  for (std::string_view p : parts) crypto_hash_sha512_update(&st, EdBytes(p), p.size());
   unsigned char h[crypto_hash_sha512_BYTES];
   crypto_hash_sha512_final(&st, h);
   crypto_core_ed25519_scalar_reduce(out, h);
   sodium_memzero(h, sizeof h);
 }
 
-std::string_view View(const unsigned char* p, size_t n) {
+std::string_view EdView(const unsigned char* p, size_t n) {
   return std::string_view(reinterpret_cast<const char*>(p), n);
 }
 
@@ -106,7 +106,7 @@ Result<std::string> Ed25519phSignDigest(std::string_view seed32, std::string_vie
   }
   // RFC 8032 5.1.5-5.1.6: the secret scalar s (clamped) and the nonce prefix from SHA-512(seed).
   unsigned char az[crypto_hash_sha512_BYTES];
-  crypto_hash_sha512(az, U(seed32), seed32.size());
+  crypto_hash_sha512(az, EdBytes(seed32), seed32.size());
   az[0] &= 248;
   az[31] &= 127;
   az[31] |= 64;
@@ -119,13 +119,13 @@ Result<std::string> Ed25519phSignDigest(std::string_view seed32, std::string_vie
   crypto_core_ed25519_scalar_reduce(s, wide);  // [s]B = [s mod L]B: B has order L
   bool ok = crypto_scalarmult_ed25519_base_noclamp(a, s) == 0;
   // r = SHA-512(dom2 || prefix || PH(M)) mod L; R = [r]B.
-  HashToScalar(r, {kDom2Ph, View(az + 32, 32), digest64});
+  HashToScalar(r, {kDom2Ph, EdView(az + 32, 32), digest64});
   ok = ok && crypto_scalarmult_ed25519_base_noclamp(big_r, r) == 0;
   // k = SHA-512(dom2 || R || A || PH(M)) mod L; S = (r + k * s) mod L.
-  HashToScalar(k, {kDom2Ph, View(big_r, sizeof big_r), View(a, sizeof a), digest64});
+  HashToScalar(k, {kDom2Ph, EdView(big_r, sizeof big_r), EdView(a, sizeof a), digest64});
   crypto_core_ed25519_scalar_mul(ks, k, s);
   crypto_core_ed25519_scalar_add(big_s, r, ks);
-  std::string sig = std::string(View(big_r, sizeof big_r)) + std::string(View(big_s, sizeof big_s));
+  std::string sig = std::string(EdView(big_r, sizeof big_r)) + std::string(EdView(big_s, sizeof big_s));
   sodium_memzero(az, sizeof az);
   sodium_memzero(wide, sizeof wide);
   sodium_memzero(s, sizeof s);
@@ -149,15 +149,15 @@ bool Ed25519phVerifyDigest(std::string_view public32, std::string_view digest64,
   unsigned char reduced[crypto_core_ed25519_SCALARBYTES];
   crypto_core_ed25519_scalar_reduce(reduced, wide);
   if (std::memcmp(reduced, big_s.data(), 32) != 0) return false;
-  if (crypto_core_ed25519_is_valid_point(U(public32)) != 1) return false;
+  if (crypto_core_ed25519_is_valid_point(EdBytes(public32)) != 1) return false;
   unsigned char k[crypto_core_ed25519_SCALARBYTES];
   HashToScalar(k, {kDom2Ph, big_r, public32, digest64});
   unsigned char sb[crypto_core_ed25519_BYTES], ka[crypto_core_ed25519_BYTES],
       r_plus_ka[crypto_core_ed25519_BYTES];
   // [S]B = R + [k]A; each call refuses what is no point (or the identity, for a zero scalar).
-  return crypto_scalarmult_ed25519_base_noclamp(sb, U(big_s)) == 0 &&
-         crypto_scalarmult_ed25519_noclamp(ka, k, U(public32)) == 0 &&
-         crypto_core_ed25519_add(r_plus_ka, U(big_r), ka) == 0 &&
+  return crypto_scalarmult_ed25519_base_noclamp(sb, EdBytes(big_s)) == 0 &&
+         crypto_scalarmult_ed25519_noclamp(ka, k, EdBytes(public32)) == 0 &&
+         crypto_core_ed25519_add(r_plus_ka, EdBytes(big_r), ka) == 0 &&
          crypto_verify_32(r_plus_ka, sb) == 0;
 }
 
