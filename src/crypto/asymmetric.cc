@@ -84,20 +84,6 @@ Result<std::string> Ed25519phDigest(std::string_view message, bool message_is_di
   return std::string(reinterpret_cast<char*>(d), n);
 }
 
-// Ed25519 (pure): the message itself is signed; OpenSSL takes no digest for it.
-Result<std::string> SignEd25519(EVP_PKEY* key, std::string_view message) {
-  MdCtx md(EVP_MD_CTX_new());
-  std::string sig(kEd25519SignatureSize, '\0');
-  size_t n = sig.size();
-  if (!md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, key) != 1 ||
-      EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &n, U(message),
-                     message.size()) != 1 ||
-      n != kEd25519SignatureSize) {
-    return Fail(ErrorCode::kInternalFailure, "signing failed");
-  }
-  return sig;
-}
-
 }  // namespace
 
 size_t DigestSize(HashAlg h) { return static_cast<size_t>(EVP_MD_get_size(Md(h))); }
@@ -210,14 +196,18 @@ Result<std::string> RsaOaepDecrypt(EVP_PKEY* key, HashAlg hash, std::string_view
 Result<std::string> SignMessage(EVP_PKEY* key, SignScheme scheme, HashAlg hash,
                                 std::string_view message, bool message_is_digest) {
   if (!SchemeFitsKey(key, scheme)) return Fail(ErrorCode::kValidation, "algorithm does not fit the key");
-  if (scheme == SignScheme::kEd25519) {
-    if (message_is_digest) return Fail(ErrorCode::kValidation, "Ed25519 signs messages, not digests");
-    return SignEd25519(key, message);
-  }
-  if (scheme == SignScheme::kEd25519ph) {
-    ARCANA_ASSIGN_OR_RETURN(std::string digest, Ed25519phDigest(message, message_is_digest));
+  if (scheme == SignScheme::kEd25519 || scheme == SignScheme::kEd25519ph) {
+    // Both from the key's seed (crypto/ed25519.h): pure Ed25519 signs the message itself.
+    if (scheme == SignScheme::kEd25519 && message_is_digest) {
+      return Fail(ErrorCode::kValidation, "Ed25519 signs messages, not digests");
+    }
+    std::string digest;
+    if (scheme == SignScheme::kEd25519ph) {
+      ARCANA_ASSIGN_OR_RETURN(digest, Ed25519phDigest(message, message_is_digest));
+    }
     ARCANA_ASSIGN_OR_RETURN(std::string seed, RawEd25519(key, true));
-    auto sig = Ed25519phSignDigest(seed, digest);
+    auto sig = scheme == SignScheme::kEd25519 ? Ed25519Sign(seed, message)
+                                              : Ed25519phSignDigest(seed, digest);
     OPENSSL_cleanse(seed.data(), seed.size());
     return sig;
   }
@@ -269,13 +259,8 @@ Result<bool> VerifySignature(EVP_PKEY* key, SignScheme scheme, HashAlg hash,
   }
   if (scheme == SignScheme::kEd25519) {
     if (message_is_digest) return Fail(ErrorCode::kValidation, "Ed25519 signs messages, not digests");
-    MdCtx md(EVP_MD_CTX_new());
-    if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key) != 1) {
-      return Fail(ErrorCode::kInternalFailure, "verification set-up failed");
-    }
-    int rc = EVP_DigestVerify(md.get(), U(signature), signature.size(), U(message), message.size());
-    ERR_clear_error();
-    return rc == 1;
+    ARCANA_ASSIGN_OR_RETURN(std::string pub, RawEd25519(key, false));
+    return Ed25519Verify(pub, message, signature);
   }
   if (message_is_digest) {
     if (message.size() != DigestSize(hash)) {

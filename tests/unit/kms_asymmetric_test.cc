@@ -3,6 +3,8 @@
 // over messages, Ed25519ph over SHA-512 digests (RFC 8032's test vector).
 #include <gtest/gtest.h>
 
+#include "hex_testing.h"
+
 #include <openssl/evp.h>
 
 #include "crypto/asymmetric.h"
@@ -112,13 +114,7 @@ TEST(Hmac, Rfc4231Case2) {
             "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
 }
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using arcana::testing::Unhex;
 
 std::string Sha512(std::string_view m) {
   unsigned char d[EVP_MAX_MD_SIZE];

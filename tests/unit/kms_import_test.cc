@@ -5,6 +5,8 @@
 // material: each region its own import and expiry, one shared sealed row).
 #include <gtest/gtest.h>
 
+#include "hex_testing.h"
+
 #include <filesystem>
 
 #include "crypto/asymmetric.h"
@@ -22,13 +24,7 @@ namespace dk = domain::kms;
 using services::kms::Key;
 using services::kms::KeyRing;
 
-std::string Unhex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using arcana::testing::Unhex;
 
 TEST(AesKeyWrapPad, KnownAnswersAndRoundTrips) {
   // RFC 5649's own vectors use a 192-bit KEK; these two (RFC 5649's plaintexts under a
