@@ -25,11 +25,13 @@
 #include "auth/authenticator.h"
 #include "auth/authorizer.h"
 #include "auth/oidc_keys.h"
+#include "auth/web_identity_issuer.h"
 #include "crypto/envelope.h"
 #include "common/clock.h"
 #include "crypto/root_key.h"
 #include "jobs/scheduler.h"
 #include "net/change_stream_api.h"
+#include "net/issuer_documents.h"
 #include "net/http_server.h"
 #include "net/worker_pool.h"
 #include "net/pipeline.h"
@@ -200,6 +202,11 @@ int RunServer(const config::Config& cfg) {
   auth::OidcKeys oidc_keys;  // web identity issuers' signing keys, fetched on demand
   services::sts::StsService sts(stores.identities(), stores.access_keys(), identities,
                                 oidc_keys);
+  // Outbound identity federation: each account's JWT issuer (its URL's base is set below,
+  // once the listener is bound).
+  auth::WebIdentityIssuer token_issuer(stores.identities(), identities);
+  iam.IssueWebIdentityTokensWith(&token_issuer);
+  sts.IssueWebIdentityTokensWith(&token_issuer);
   authn.FollowChanges(stores.follower());  // a key deleted on any node stops working here
   sealer.AddSealListener([&authn] { authn.ForgetCredentials(); });  // no secrets while sealed
   auth::PolicyAuthorizer authz;
@@ -271,6 +278,9 @@ int RunServer(const config::Config& cfg) {
   net::ChangeStreamApi change_stream(stores.changes(), authn, root.get(), cso);
   po.change_stream = [&change_stream](net::HttpRequest& q, net::HttpResponse& r) {
     return change_stream.Handle(q, r);
+  };
+  po.oidc_issuer = [&token_issuer](net::HttpRequest& q, net::HttpResponse& r) {
+    return net::ServeIssuerDocument(token_issuer, q, r);
   };
   net::Pipeline pipeline(po, authn, authz, audit);
   pipeline.AddService(&secrets_manager);
@@ -355,12 +365,22 @@ int RunServer(const config::Config& cfg) {
   // Rotation: functions call this node back (a wildcard listener through loopback).
   rotation::RotationOptions rotation_options;
   rotation_options.retry_base = std::chrono::seconds(cfg.rotation_retry_seconds);
-  rotation_options.endpoint_url = cfg.rotation_endpoint;
-  if (rotation_options.endpoint_url.empty()) {
-    std::string call_host = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
-    if (call_host.find(':') != std::string::npos) call_host = "[" + call_host + "]";
-    rotation_options.endpoint_url =
-        std::string(tls ? "https" : "http") + "://" + call_host + ":" + std::to_string(*bound);
+  // This node's listener as callers on this machine reach it (a wildcard through loopback).
+  std::string call_host = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
+  if (call_host.find(':') != std::string::npos) call_host = "[" + call_host + "]";
+  const std::string listener_url =
+      std::string(tls ? "https" : "http") + "://" + call_host + ":" + std::to_string(*bound);
+  rotation_options.endpoint_url =
+      cfg.rotation_endpoint.empty() ? listener_url : cfg.rotation_endpoint;
+  if (cfg.public_url.empty()) {
+    token_issuer.SetBaseUrl(listener_url);
+  } else {
+    std::string base = cfg.public_url;
+    while (base.ends_with('/')) base.pop_back();
+    if (!base.starts_with("https://") && !base.starts_with("http://")) {
+      return Fail("--public-url must be an http:// or https:// URL");
+    }
+    token_issuer.SetBaseUrl(std::move(base));
   }
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
   invoker.KeepPackagesOf(stores.functions());  // the unpacked packages it keeps

@@ -137,6 +137,12 @@ enum class ErrorCode {
   kKeyPairMismatch,                  // KeyPairMismatch (400): a server certificate's key
   kUnmodifiableEntity,               // UnmodifiableEntity (400): a service-linked role
   kInvalidAuthorizationMessage,      // InvalidAuthorizationMessageException (STS, 400)
+  // Outbound identity federation (IAM's switch, STS GetWebIdentityToken).
+  kFeatureEnabled,                   // FeatureEnabled (IAM, 409): enabled already
+  kFeatureDisabled,                  // FeatureDisabled (IAM, 404): not enabled
+  kOutboundFederationDisabled,       // OutboundWebIdentityFederationDisabledException (STS, 403)
+  kSessionDurationEscalation,        // SessionDurationEscalationException (STS, 403)
+  kJwtPayloadSizeExceeded,           // JWTPayloadSizeExceededException (STS, 400)
   // --- CloudTrail (services/cloudtrail) ---
   kInvalidTimeRange,                 // InvalidTimeRangeException
   kInvalidLookupAttributes,          // InvalidLookupAttributesException

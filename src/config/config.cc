@@ -50,6 +50,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   integer("shutdown_grace_seconds", c.shutdown_grace_seconds);
   integer("rotation_retry_seconds", c.rotation_retry_seconds);
   str("rotation_endpoint", c.rotation_endpoint);
+  str("public_url", c.public_url);
   str("rotation_python", c.rotation_python);
   str("seal", c.seal);
   str("pkcs11_module", c.pkcs11_module);
@@ -148,6 +149,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--rotation-endpoint", c.rotation_endpoint,
                  "the URL rotation functions call back (default: this node's listener)")
       ->envname("ARCANA_ROTATION_ENDPOINT");
+  app.add_option("--public-url", c.public_url,
+                 "the URL verifiers reach this server at: the base of the web identity token "
+                 "issuers' URLs (default: this node's listener; the same on every node)")
+      ->envname("ARCANA_PUBLIC_URL");
   app.add_option("--rotation-python", c.rotation_python,
                  "the interpreter of Python-runtime rotation functions")
       ->envname("ARCANA_ROTATION_PYTHON")->capture_default_str();

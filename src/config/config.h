@@ -48,6 +48,10 @@ struct Config {
   // seconds, doubling; the URL functions call back ("" = this node's listener).
   int rotation_retry_seconds = 30;
   std::string rotation_endpoint;
+  // The URL verifiers reach this server at, "scheme://host[:port]" (ARCANA_PUBLIC_URL): the
+  // base of the token issuers' URLs (auth/web_identity_issuer.h); "" = this node's listener.
+  // Every node of a cluster needs the same.
+  std::string public_url;
   std::string rotation_python = "/usr/bin/python3";  // runs --python functions
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir

@@ -121,7 +121,90 @@ std::string EcdsaRawToDer(std::string_view raw, size_t coordinate_len) {
   return der;
 }
 
+// DER Ecdsa-Sig-Value as RFC 7518's fixed-length r || s; "" when malformed.
+std::string EcdsaDerToRaw(std::string_view der, size_t coordinate_len) {
+  const unsigned char* p = U(der);
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return {};
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  std::string raw(2 * coordinate_len, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  if (BN_bn2binpad(r, out, static_cast<int>(coordinate_len)) < 0 ||
+      BN_bn2binpad(s, out + coordinate_len, static_cast<int>(coordinate_len)) < 0) {
+    return {};
+  }
+  return raw;
+}
+
+// A key parameter as big-endian bytes ("" when the key lacks it).
+std::string BnParam(EVP_PKEY* key, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) return {};
+  Bn bn(raw);
+  std::string out(static_cast<size_t>(BN_num_bytes(bn.get())), '\0');
+  BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
 }  // namespace
+
+Result<std::string> SignJws(std::string_view alg, std::string_view pkcs8_der,
+                            std::string_view signing_input) {
+  AlgInfo info;
+  if (alg != "RS256" && alg != "ES384") {
+    return Status(ErrorCode::kValidation, "unsupported JWS signing algorithm");
+  }
+  Lookup(alg, &info);
+  ARCANA_ASSIGN_OR_RETURN(PKey key, LoadPrivateKey(pkcs8_der));
+  const bool fits = info.scheme == SignScheme::kEcdsa
+                        ? EVP_PKEY_is_a(key.get(), "EC") && EVP_PKEY_get_bits(key.get()) == 384
+                        : EVP_PKEY_is_a(key.get(), "RSA") && EVP_PKEY_get_bits(key.get()) >= 2048;
+  if (!fits) return Status(ErrorCode::kValidation, "the key does not fit " + std::string(alg));
+  auto sig = SignMessage(key.get(), info.scheme, info.hash, signing_input,
+                         /*message_is_digest=*/false);
+  ERR_clear_error();
+  if (!sig.ok()) return sig.status();
+  if (info.scheme != SignScheme::kEcdsa) return sig;
+  std::string raw = EcdsaDerToRaw(*sig, info.coordinate_len);
+  if (raw.empty()) return Status(ErrorCode::kInternalFailure, "malformed ECDSA signature");
+  return raw;
+}
+
+Result<JwkPublicKey> PublicJwkOf(std::string_view pkcs8_der) {
+  ARCANA_ASSIGN_OR_RETURN(PKey key, LoadPrivateKey(pkcs8_der));
+  JwkPublicKey jwk;
+  if (EVP_PKEY_is_a(key.get(), "RSA")) {
+    jwk.kty = "RSA";
+    jwk.n = BnParam(key.get(), OSSL_PKEY_PARAM_RSA_N);
+    jwk.e = BnParam(key.get(), OSSL_PKEY_PARAM_RSA_E);
+    if (jwk.n.empty() || jwk.e.empty()) return Status(ErrorCode::kInternalFailure, "RSA key");
+    return jwk;
+  }
+  if (!EVP_PKEY_is_a(key.get(), "EC")) {
+    return Status(ErrorCode::kValidation, "neither an RSA nor an EC key");
+  }
+  const int bits = EVP_PKEY_get_bits(key.get());
+  const size_t len = bits == 256 ? 32 : bits == 384 ? 48 : bits == 521 ? 66 : 0;
+  if (len == 0) return Status(ErrorCode::kValidation, "an EC key on another curve");
+  jwk.kty = "EC";
+  jwk.crv = bits == 256 ? "P-256" : bits == 384 ? "P-384" : "P-521";
+  // The point, uncompressed: 0x04 || x || y, each coordinate `len` bytes.
+  std::string point(1 + 2 * len, '\0');
+  size_t got = 0;
+  if (EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                      reinterpret_cast<unsigned char*>(point.data()),
+                                      point.size(), &got) != 1 ||
+      got != point.size() || point[0] != '\x04') {
+    ERR_clear_error();
+    return Status(ErrorCode::kInternalFailure, "EC public point");
+  }
+  jwk.x = point.substr(1, len);
+  jwk.y = point.substr(1 + len, len);
+  return jwk;
+}
 
 bool IsSupportedJwsAlgorithm(std::string_view alg) {
   AlgInfo info;

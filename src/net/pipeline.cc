@@ -161,6 +161,7 @@ bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   }
   if (opts_.operator_api && opts_.operator_api(req, res)) return true;
   if (opts_.change_stream && opts_.change_stream(req, res)) return true;
+  if (opts_.oidc_issuer && opts_.oidc_issuer(req, res)) return true;
   if (req.method == "GET" && path == "/metrics") {
     res.Set("Content-Type", "text/plain; version=0.0.4");
     res.body = metrics_.RenderPrometheus();

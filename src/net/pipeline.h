@@ -48,6 +48,9 @@ struct PipelineOptions {
   std::function<bool(HttpRequest&, HttpResponse&)> operator_api;  // may wipe req.body
   // The change stream for caching agents (net/change_stream_api.h); true when it answered.
   std::function<bool(HttpRequest&, HttpResponse&)> change_stream;
+  // Unauthenticated GETs of the token issuers' OpenID Connect documents
+  // (auth/web_identity_issuer.h); true when it answered.
+  std::function<bool(HttpRequest&, HttpResponse&)> oidc_issuer;
   // Try cached reads on the I/O thread (TryHandleInline). Only where the caches' freshness
   // check needs no round trip (storage/change_log.h HeadIsLocal: SQLite); with PostgreSQL
   // every attempt would be refused at that check.

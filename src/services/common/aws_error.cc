@@ -132,6 +132,12 @@ AwsErrorInfo LookupError(ErrorCode code) {
     case ErrorCode::kUnmodifiableEntity: return {"UnmodifiableEntity", 400};
     case ErrorCode::kInvalidAuthorizationMessage:
       return {"InvalidAuthorizationMessageException", 400};
+    case ErrorCode::kFeatureEnabled: return {"FeatureEnabled", 409};
+    case ErrorCode::kFeatureDisabled: return {"FeatureDisabled", 404};
+    case ErrorCode::kOutboundFederationDisabled:
+      return {"OutboundWebIdentityFederationDisabledException", 403};
+    case ErrorCode::kSessionDurationEscalation: return {"SessionDurationEscalationException", 403};
+    case ErrorCode::kJwtPayloadSizeExceeded: return {"JWTPayloadSizeExceededException", 400};
   }
   return {"InternalFailure", 500};
 }

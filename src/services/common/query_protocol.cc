@@ -406,6 +406,13 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kUnmodifiableEntity: return {"UnmodifiableEntity", 400, true};
     case ErrorCode::kInvalidAuthorizationMessage:
       return {"InvalidAuthorizationMessageException", 400, true};
+    case ErrorCode::kFeatureEnabled: return {"FeatureEnabled", 409, true};
+    case ErrorCode::kFeatureDisabled: return {"FeatureDisabled", 404, true};
+    case ErrorCode::kOutboundFederationDisabled:
+      return {"OutboundWebIdentityFederationDisabledException", 403, true};
+    case ErrorCode::kSessionDurationEscalation:
+      return {"SessionDurationEscalationException", 403, true};
+    case ErrorCode::kJwtPayloadSizeExceeded: return {"JWTPayloadSizeExceededException", 400, true};
     default: break;
   }
   auto info = LookupError(code);

@@ -759,6 +759,9 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
   add("UpdateAccountPasswordPolicy", &IamService::UpdateAccountPasswordPolicy);
   add("GetAccountPasswordPolicy", &IamService::GetAccountPasswordPolicy);
   add("DeleteAccountPasswordPolicy", &IamService::DeleteAccountPasswordPolicy);
+  add("EnableOutboundWebIdentityFederation", &IamService::EnableOutboundWebIdentityFederation);
+  add("DisableOutboundWebIdentityFederation", &IamService::DisableOutboundWebIdentityFederation);
+  add("GetOutboundWebIdentityFederationInfo", &IamService::GetOutboundWebIdentityFederationInfo);
   add("CreateOpenIDConnectProvider", &IamService::CreateOpenIDConnectProvider);
   add("GetOpenIDConnectProvider", &IamService::GetOpenIDConnectProvider);
   add("ListOpenIDConnectProviders", &IamService::ListOpenIDConnectProviders);

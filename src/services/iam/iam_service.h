@@ -24,6 +24,7 @@
 #include "auth/identity_resolver.h"
 #include "auth/key_use_log.h"
 #include "auth/service_use_log.h"
+#include "auth/web_identity_issuer.h"
 #include "auth/policy/policy_cache.h"
 #include "common/json.h"
 #include "crypto/secure_memory.h"
@@ -83,6 +84,9 @@ class IamService : public QueryService {
   // lists the root's keys from this store (the store must outlive this object). Call once,
   // at startup; without it that call stays a ValidationError.
   void ReadRootKeysFrom(storage::AccessKeyStore* keys) { root_keys_ = keys; }
+  // Outbound identity federation's switch acts on this issuer (which must outlive this
+  // object). Call once, at startup; without it those operations are InternalFailure.
+  void IssueWebIdentityTokensWith(const auth::WebIdentityIssuer* issuer) { issuer_ = issuer; }
 
   // The service-linked role of service principal `principal` (e.g.
   // "apidestinations.events.amazonaws.com") in ctx's account, made as CreateServiceLinkedRole
@@ -316,6 +320,10 @@ class IamService : public QueryService {
   Result<std::string> UpdateAccountPasswordPolicy(const In& in, const CallContext& ctx);
   Result<std::string> GetAccountPasswordPolicy(const In& in, const CallContext& ctx);
   Result<std::string> DeleteAccountPasswordPolicy(const In& in, const CallContext& ctx);
+  // Outbound identity federation's switch (iam_outbound_federation_ops.cc)
+  Result<std::string> EnableOutboundWebIdentityFederation(const In& in, const CallContext& ctx);
+  Result<std::string> DisableOutboundWebIdentityFederation(const In& in, const CallContext& ctx);
+  Result<std::string> GetOutboundWebIdentityFederationInfo(const In& in, const CallContext& ctx);
   // The policy simulator (iam_simulate_ops.cc)
   Result<std::string> SimulateCustomPolicy(const In& in, const CallContext& ctx);
   Result<std::string> SimulatePrincipalPolicy(const In& in, const CallContext& ctx);
@@ -534,6 +542,7 @@ class IamService : public QueryService {
   const auth::KeyUseLog* key_uses_ = nullptr;
   const auth::ServiceUseLog* service_uses_ = nullptr;
   storage::AccessKeyStore* root_keys_ = nullptr;
+  const auth::WebIdentityIssuer* issuer_ = nullptr;
   IamQuotas quotas_;
   ModelValidator validator_;
   QueryProtocol query_;

@@ -79,6 +79,7 @@ Result<std::string> StsService::Call(std::string_view operation, const rapidjson
   if (operation == "AssumeRoleWithSAML") return AssumeRoleWithSAML(in, ctx);
   if (operation == "GetAccessKeyInfo") return GetAccessKeyInfo(in, ctx);
   if (operation == "DecodeAuthorizationMessage") return DecodeAuthorizationMessage(in, ctx);
+  if (operation == "GetWebIdentityToken") return GetWebIdentityToken(in, ctx);
   return Status(ErrorCode::kUnknownOperation,
                 "Operation " + std::string(operation) + " is not supported by this server.");
 }

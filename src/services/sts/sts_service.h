@@ -1,8 +1,8 @@
 // The STS service (Query protocol, API 2011-06-15): GetCallerIdentity, GetSessionToken,
 // GetFederationToken, AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML,
-// GetAccessKeyInfo and DecodeAuthorizationMessage. Temporary credentials (ASIA... + session
-// token) are stored sealed (auth/identity_resolver.h) and expire; the authenticator refuses
-// them afterwards with ExpiredToken.
+// GetAccessKeyInfo, DecodeAuthorizationMessage and GetWebIdentityToken. Temporary
+// credentials (ASIA... + session token) are stored sealed (auth/identity_resolver.h) and
+// expire; the authenticator refuses them afterwards with ExpiredToken.
 // AssumeRole: the role's trust policy is evaluated by the policy engine like a key policy
 // (auth/policy/evaluator.h): it must allow the caller, naming it directly or naming its
 // account, in which case the caller's own identity policies must allow sts:AssumeRole too.
@@ -17,6 +17,7 @@
 
 #include "auth/identity_resolver.h"
 #include "auth/oidc_keys.h"
+#include "auth/web_identity_issuer.h"
 #include "common/json.h"
 #include "services/common/query_service.h"
 #include "storage/access_key_store.h"
@@ -30,6 +31,10 @@ class StsService : public QueryService {
   // identity tokens' signing keys come from. Both must outlive this object.
   StsService(storage::IdentityStore& store, storage::AccessKeyStore& root_keys,
              const auth::IdentityResolver& resolver, auth::OidcKeys& oidc_keys);
+
+  // GetWebIdentityToken signs with this issuer (which must outlive this object). Call once,
+  // at startup; without it that operation is InternalFailure.
+  void IssueWebIdentityTokensWith(const auth::WebIdentityIssuer* issuer) { issuer_ = issuer; }
 
   std::string_view signing_name() const override { return "sts"; }
   const ModelValidator& validator() const override { return validator_; }
@@ -66,11 +71,16 @@ class StsService : public QueryService {
   // Refuses every message (decode_authorization_message_ops.cc: no service here encodes one)
   // once the caller is allowed sts:DecodeAuthorizationMessage.
   Result<std::string> DecodeAuthorizationMessage(const json::Input& in, const CallContext& ctx);
+  // A JWT asserting the caller's identity to an external service, signed by its account's
+  // issuer (web_identity_token_ops.cc); needs sts:GetWebIdentityToken and the account's
+  // outbound identity federation enabled (IAM EnableOutboundWebIdentityFederation).
+  Result<std::string> GetWebIdentityToken(const json::Input& in, const CallContext& ctx);
 
   storage::IdentityStore& store_;
   storage::AccessKeyStore& root_keys_;
   const auth::IdentityResolver& resolver_;
   auth::OidcKeys& oidc_keys_;
+  const auth::WebIdentityIssuer* issuer_ = nullptr;
   ModelValidator validator_;
   QueryProtocol query_;
 };

@@ -1,14 +1,15 @@
 // AWS SDK for JavaScript v3 against Arcana's IAM and STS: the query protocol (form-encoded
 // requests, XML answers and XML errors with their HTTP statuses) through the JS SDK's own
 // parsers, temporary credentials from AssumeRole used by another client, and
-// AssumeRoleWithWebIdentity sent unsigned with its refusals as typed exceptions.
+// AssumeRoleWithWebIdentity sent unsigned with its refusals as typed exceptions, and outbound
+// identity federation (the IAM switch, STS GetWebIdentityToken) with the SDK's own commands.
 //
 // Run: ARCANA_ENDPOINT=http://127.0.0.1:PORT node --test tests/integration/js/, against a server
 // whose root key pair is AKIDJSTEST0000000001 / js-secret (tests/integration/run.sh starts one):
 // the role's identity below needs a server that verifies signatures.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createPublicKey, randomUUID, verify } from "node:crypto";
 import {
   IAMClient,
   CreateAccessKeyCommand,
@@ -16,6 +17,9 @@ import {
   CreateRoleCommand,
   CreateUserCommand,
   DeleteAccessKeyCommand,
+  DisableOutboundWebIdentityFederationCommand,
+  EnableOutboundWebIdentityFederationCommand,
+  GetOutboundWebIdentityFederationInfoCommand,
   DeleteUserCommand,
   GetRoleCommand,
   GetUserCommand,
@@ -28,6 +32,7 @@ import {
   AssumeRoleCommand,
   AssumeRoleWithWebIdentityCommand,
   GetCallerIdentityCommand,
+  GetWebIdentityTokenCommand,
 } from "@aws-sdk/client-sts";
 import { SecretsManagerClient, CreateSecretCommand, GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 
@@ -193,4 +198,45 @@ test("AssumeRoleWithWebIdentity: sent unsigned by the SDK, its refusals are type
     (err) => err.name === "InvalidIdentityTokenException" && err.message === "Incorrect token audience");
   await expectError(call({ iss: issuer, sub: "s", aud: "sts.amazonaws.com", exp: now - 60 }),
     "ExpiredTokenException", 400);
+});
+
+test("outbound identity federation: the switch's typed errors, a token that verifies with the published key", async () => {
+  try {
+    await iam.send(new DisableOutboundWebIdentityFederationCommand({}));
+  } catch (err) {
+    assert.equal(err.name, "FeatureDisabledException");
+  }
+  await expectError(sts.send(new GetWebIdentityTokenCommand({ Audience: ["https://js"], SigningAlgorithm: "ES384" })),
+    "OutboundWebIdentityFederationDisabledException", 403);
+  await expectError(iam.send(new GetOutboundWebIdentityFederationInfoCommand({})), "FeatureDisabledException", 404);
+  const { IssuerIdentifier: issuer } = await iam.send(new EnableOutboundWebIdentityFederationCommand({}));
+  try {
+    await expectError(iam.send(new EnableOutboundWebIdentityFederationCommand({})), "FeatureEnabledException", 409);
+    const info = await iam.send(new GetOutboundWebIdentityFederationInfoCommand({}));
+    assert.equal(info.IssuerIdentifier, issuer);
+    assert.equal(info.JwtVendingEnabled, true);
+    for (const alg of ["ES384", "RS256"]) {
+      const out = await sts.send(new GetWebIdentityTokenCommand({
+        Audience: ["https://js"], SigningAlgorithm: alg, DurationSeconds: 120, Tags: [{ Key: "k", Value: "v" }],
+      }));
+      assert.ok(out.Expiration instanceof Date);
+      const [h, p, s] = out.WebIdentityToken.split(".");
+      const header = JSON.parse(Buffer.from(h, "base64url"));
+      const claims = JSON.parse(Buffer.from(p, "base64url"));
+      const { keys } = await (await fetch(`${issuer}/.well-known/jwks.json`)).json();
+      const jwk = keys.find((k) => k.kid === header.kid);
+      const ok = verify(alg === "RS256" ? "sha256" : "sha384", Buffer.from(`${h}.${p}`),
+        { key: createPublicKey({ key: jwk, format: "jwk" }), dsaEncoding: "ieee-p1363" },
+        Buffer.from(s, "base64url"));
+      assert.ok(ok, `${alg} signature`);
+      assert.equal(claims.iss, issuer);
+      assert.equal(claims.aud, "https://js");
+      assert.equal(claims.sub, "arn:aws:iam::123456789012:root");
+      assert.equal(claims.exp - claims.iat, 120);
+      assert.equal(Math.round(out.Expiration.getTime() / 1000), claims.exp);
+      assert.deepEqual(claims["https://sts.amazonaws.com/"].request_tags, { k: "v" });
+    }
+  } finally {
+    await iam.send(new DisableOutboundWebIdentityFederationCommand({}));
+  }
 });
