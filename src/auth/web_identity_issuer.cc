@@ -192,27 +192,17 @@ Result<std::string> WebIdentityIssuer::Sign(const OutboundFederation& state,
 }
 
 Result<std::optional<std::string>> WebIdentityIssuer::Publish(std::string_view path) const {
-  // ACCOUNT/ISSUER_ID/.well-known/(openid-configuration|jwks.json)
   if (!path.starts_with(kPathPrefix)) return std::optional<std::string>();
   path.remove_prefix(std::string_view(kPathPrefix).size());
-  const size_t slash = path.find('/');
-  if (slash == std::string_view::npos) return std::optional<std::string>();
-  const std::string account(path.substr(0, slash));
-  path.remove_prefix(slash + 1);
-  const size_t well_known = path.find("/.well-known/");
-  if (well_known == std::string_view::npos) return std::optional<std::string>();
-  const std::string issuer_id(path.substr(0, well_known));
-  const std::string_view document = path.substr(well_known + 13);
-  if (account.size() != 12 || account.find_first_not_of("0123456789") != std::string::npos ||
-      issuer_id.empty() || (document != "openid-configuration" && document != "jwks.json")) {
+  const auto asked = domain::iam::ParseIssuerDocumentPath(path);
+  if (!asked) return std::optional<std::string>();
+  ARCANA_ASSIGN_OR_RETURN(auto state, Load(asked->account));
+  if (!state || !state->enabled || state->issuer_id != asked->issuer_id) {
     return std::optional<std::string>();
   }
-  ARCANA_ASSIGN_OR_RETURN(auto state, Load(account));
-  if (!state || !state->enabled || state->issuer_id != issuer_id) {
-    return std::optional<std::string>();
-  }
-  if (document == "jwks.json") return std::optional<std::string>(domain::iam::JwksJson(state->keys));
-  return std::optional<std::string>(domain::iam::DiscoveryJson(IssuerUrl(account, issuer_id)));
+  if (asked->jwks) return std::optional<std::string>(domain::iam::JwksJson(state->keys));
+  return std::optional<std::string>(
+      domain::iam::DiscoveryJson(IssuerUrl(asked->account, asked->issuer_id)));
 }
 
 }  // namespace arcana::auth

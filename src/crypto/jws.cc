@@ -149,6 +149,24 @@ std::string BnParam(EVP_PKEY* key, const char* name) {
   return out;
 }
 
+// The JWK curve name ("P-256", "P-384", "P-521") of an EC key's group; "" for another group
+// (secp256k1 and the Brainpool curves have the same sizes, so bits alone do not tell).
+std::string JwkCurveOf(EVP_PKEY* key) {
+  char group[64] = {};
+  size_t len = 0;
+  if (!EVP_PKEY_is_a(key, "EC") ||
+      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                     &len) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  const std::string_view name(group, len);
+  if (name == "prime256v1" || name == "P-256") return "P-256";
+  if (name == "secp384r1" || name == "P-384") return "P-384";
+  if (name == "secp521r1" || name == "P-521") return "P-521";
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> SignJws(std::string_view alg, std::string_view pkcs8_der,
@@ -160,7 +178,7 @@ Result<std::string> SignJws(std::string_view alg, std::string_view pkcs8_der,
   Lookup(alg, &info);
   ARCANA_ASSIGN_OR_RETURN(PKey key, LoadPrivateKey(pkcs8_der));
   const bool fits = info.scheme == SignScheme::kEcdsa
-                        ? EVP_PKEY_is_a(key.get(), "EC") && EVP_PKEY_get_bits(key.get()) == 384
+                        ? JwkCurveOf(key.get()) == info.curve
                         : EVP_PKEY_is_a(key.get(), "RSA") && EVP_PKEY_get_bits(key.get()) >= 2048;
   if (!fits) return Status(ErrorCode::kValidation, "the key does not fit " + std::string(alg));
   auto sig = SignMessage(key.get(), info.scheme, info.hash, signing_input,
@@ -186,11 +204,10 @@ Result<JwkPublicKey> PublicJwkOf(std::string_view pkcs8_der) {
   if (!EVP_PKEY_is_a(key.get(), "EC")) {
     return Status(ErrorCode::kValidation, "neither an RSA nor an EC key");
   }
-  const int bits = EVP_PKEY_get_bits(key.get());
-  const size_t len = bits == 256 ? 32 : bits == 384 ? 48 : bits == 521 ? 66 : 0;
-  if (len == 0) return Status(ErrorCode::kValidation, "an EC key on another curve");
+  jwk.crv = JwkCurveOf(key.get());
+  if (jwk.crv.empty()) return Status(ErrorCode::kValidation, "an EC key on another curve");
+  const size_t len = jwk.crv == "P-256" ? 32 : jwk.crv == "P-384" ? 48 : 66;
   jwk.kty = "EC";
-  jwk.crv = bits == 256 ? "P-256" : bits == 384 ? "P-384" : "P-521";
   // The point, uncompressed: 0x04 || x || y, each coordinate `len` bytes.
   std::string point(1 + 2 * len, '\0');
   size_t got = 0;

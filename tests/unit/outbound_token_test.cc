@@ -45,7 +45,11 @@ TEST(OutboundTokenJws, SignsWhatTheVerifierAcceptsForBothAlgorithms) {
 TEST(OutboundTokenJws, RefusesAnAlgorithmTheKeyDoesNotFit) {
   auto rsa = crypto::GenerateKeyPair(crypto::AsymmetricSpec::kRsa2048);
   auto p256 = crypto::GenerateKeyPair(crypto::AsymmetricSpec::kP256);
-  ASSERT_TRUE(rsa.ok() && p256.ok());
+  auto k256 = crypto::GenerateKeyPair(crypto::AsymmetricSpec::kSecp256k1);
+  ASSERT_TRUE(rsa.ok() && p256.ok() && k256.ok());
+  // secp256k1 is no JOSE curve: no JWK names it (its size alone would pass for P-256).
+  EXPECT_EQ(crypto::PublicJwkOf(*k256).status().code(), ErrorCode::kValidation);
+  EXPECT_EQ(crypto::PublicJwkOf(*p256)->crv, "P-256");
   EXPECT_EQ(crypto::SignJws("ES384", *rsa, "a.b").status().code(), ErrorCode::kValidation);
   EXPECT_EQ(crypto::SignJws("ES384", *p256, "a.b").status().code(), ErrorCode::kValidation);
   EXPECT_EQ(crypto::SignJws("HS256", *rsa, "a.b").status().code(), ErrorCode::kValidation);
@@ -126,6 +130,25 @@ TEST(OutboundTokenDocuments, JwksPublishesEachKeyWithItsAlgorithm) {
   d.Parse(domain::iam::DiscoveryJson("https://h/i").c_str());
   EXPECT_STREQ(d["jwks_uri"].GetString(), "https://h/i/.well-known/jwks.json");
   EXPECT_STREQ(d["issuer"].GetString(), "https://h/i");
+}
+
+TEST(OutboundTokenDocuments, AnIssuerDocumentPathNamesAnAccountAnIssuerAndADocument) {
+  auto p = domain::iam::ParseIssuerDocumentPath("123456789012/abc-1/.well-known/jwks.json");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->account, "123456789012");
+  EXPECT_EQ(p->issuer_id, "abc-1");
+  EXPECT_TRUE(p->jwks);
+  p = domain::iam::ParseIssuerDocumentPath("123456789012/abc-1/.well-known/openid-configuration");
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->jwks);
+  for (const char* bad : {"", "123456789012", "12345678901/abc/.well-known/jwks.json",
+                          "12345678901x/abc/.well-known/jwks.json",
+                          "123456789012//.well-known/jwks.json",
+                          "123456789012/a/b/.well-known/jwks.json",
+                          "123456789012/abc/.well-known/jwks.json/",
+                          "123456789012/abc/.well-known/other"}) {
+    EXPECT_FALSE(domain::iam::ParseIssuerDocumentPath(bad)) << bad;
+  }
 }
 
 }  // namespace

@@ -100,6 +100,24 @@ std::string TokenClaimsJson(const TokenClaims& c) {
   return json::Finish(buf);
 }
 
+std::optional<IssuerDocumentPath> ParseIssuerDocumentPath(std::string_view path) {
+  constexpr std::string_view kWellKnown = "/.well-known/";
+  const size_t slash = path.find('/');
+  if (slash != 12) return std::nullopt;
+  IssuerDocumentPath out;
+  out.account = std::string(path.substr(0, slash));
+  if (out.account.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  path.remove_prefix(slash + 1);
+  const size_t end = path.find(kWellKnown);
+  if (end == 0 || end == std::string_view::npos) return std::nullopt;
+  out.issuer_id = std::string(path.substr(0, end));
+  if (out.issuer_id.find('/') != std::string::npos) return std::nullopt;
+  const std::string_view document = path.substr(end + kWellKnown.size());
+  if (document != "jwks.json" && document != "openid-configuration") return std::nullopt;
+  out.jwks = document == "jwks.json";
+  return out;
+}
+
 std::string JwksJson(const std::vector<IssuerKey>& keys) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +68,16 @@ struct IssuerKey {
   std::string alg;  // one of kTokenAlgorithms
   crypto::JwkPublicKey jwk;
 };
+
+// What an unauthenticated GET under an issuer asks for: ACCOUNT/ISSUER_ID/.well-known/DOC
+// (the path after the issuers' prefix), DOC "openid-configuration" or "jwks.json".
+struct IssuerDocumentPath {
+  std::string account;    // 12 digits
+  std::string issuer_id;  // non-empty, no '/'
+  bool jwks = false;      // the JWK Set; else the discovery document
+};
+// nullopt for any other path (a caller's bytes: never more than a scan of them).
+std::optional<IssuerDocumentPath> ParseIssuerDocumentPath(std::string_view path);
 
 // The JWK Set of `keys`: {"keys":[{"kty","kid","use":"sig","alg", "n","e" | "crv","x","y"}]}.
 std::string JwksJson(const std::vector<IssuerKey>& keys);
