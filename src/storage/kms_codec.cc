@@ -145,6 +145,15 @@ std::string EncodeKmsGrant(const Grant& g) {
   json::KV(w, "name", g.name);
   json::KV(w, "grantee", g.grantee_principal);
   json::KV(w, "retiring", g.retiring_principal);
+  if (g.grantee_is_service) {
+    w.Key("grantee_svc");
+    w.Bool(true);
+  }
+  if (g.retiring_is_service) {
+    w.Key("retiring_svc");
+    w.Bool(true);
+  }
+  if (!g.source_arn.empty()) json::KV(w, "source_arn", g.source_arn);
   json::KV(w, "issuer", g.issuing_account);
   w.Key("ops");
   json::WriteStringList(w, g.operations);
@@ -172,6 +181,9 @@ Result<Grant> DecodeKmsGrant(const std::string& text) {
   g.name = json::StrField(d, "name");
   g.grantee_principal = json::StrField(d, "grantee");
   g.retiring_principal = json::StrField(d, "retiring");
+  g.grantee_is_service = json::BoolField(d, "grantee_svc");
+  g.retiring_is_service = json::BoolField(d, "retiring_svc");
+  g.source_arn = json::StrField(d, "source_arn");
   g.issuing_account = json::StrField(d, "issuer");
   if (d.HasMember("ops") && d["ops"].IsArray()) {
     for (const auto& o : d["ops"].GetArray())

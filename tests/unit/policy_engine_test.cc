@@ -587,6 +587,32 @@ TEST(PolicyKms, GrantsAllowWithTheirConstraints) {
   EXPECT_FALSE(c.Run().allowed());
 }
 
+// CreateGrant's SourceArn constraint is "effectively the same as having the aws:SourceArn
+// global condition key in the grant"; a grant to a service principal allows only that
+// service, which signs no request a caller sends.
+TEST(PolicyKms, SourceArnAndServicePrincipalGrants) {
+  Case c;
+  c.kms_key = true;
+  c.action = "kms:Decrypt";
+  c.resource = "arn:aws:kms:us-east-1:111122223333:key/k";
+  c.resource_policy = kDefaultKeyPolicy;
+  KmsGrantView g;
+  g.grantee_principal = "arn:aws:iam::111122223333:user/alice";
+  g.operations = {"Decrypt"};
+  g.source_arn = "arn:aws:dynamodb:us-east-1:111122223333:table/T";
+  c.grants = {g};
+  EXPECT_FALSE(c.Run().allowed());  // made on behalf of no resource
+  c.context.Set("aws:SourceArn", "arn:aws:dynamodb:us-east-1:111122223333:table/Other");
+  EXPECT_FALSE(c.Run().allowed());
+  c.context.Set("aws:SourceArn", g.source_arn);
+  EXPECT_TRUE(c.Run().allowed());
+  KmsGrantView service = g;
+  service.grantee_principal = "dynamodb.amazonaws.com";
+  service.grantee_is_service = true;
+  c.grants = {service};
+  EXPECT_FALSE(c.Run().allowed());
+}
+
 // AWS (API_GrantConstraints): "Encryption context grant constraints are not applied to
 // operations that do not support an encryption context, such as ... DescribeKey or RetireGrant".
 TEST(PolicyKms, GrantConstraintsApplyOnlyToOperationsWithAContext) {

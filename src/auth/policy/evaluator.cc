@@ -184,8 +184,15 @@ bool ConstraintsWithin(const KmsGrantView& child, const KmsGrantView& parent) {
 // kms:CreateGrant, the requested grant must be one this grant could allow itself.
 bool GrantAllows(const KmsGrantView& g, const Principal& p, std::string_view action,
                  const ContextKeys& ctx, const std::optional<KmsGrantView>& requested) {
+  if (g.grantee_is_service) return false;
   if (g.grantee_principal != p.arn && g.grantee_principal != p.principal_arn) return false;
   if (!action.starts_with("kms:")) return false;
+  // SourceArn: "effectively the same as having the aws:SourceArn global condition key in the
+  // grant" (CreateGrant's Constraints), so a request made on behalf of no resource fails it.
+  if (!g.source_arn.empty()) {
+    const auto* source = ctx.Find("aws:SourceArn");
+    if (source == nullptr || source->empty() || source->front() != g.source_arn) return false;
+  }
   std::string_view op = action.substr(4);
   auto listed = [&](std::string_view o) {
     return std::find(g.operations.begin(), g.operations.end(), o) != g.operations.end();

@@ -46,6 +46,11 @@ struct KmsGrantView {
   // Constraints on the request's encryption context (kms:EncryptionContext:* keys).
   std::map<std::string, std::string> encryption_context_equals;
   std::map<std::string, std::string> encryption_context_subset;
+  // The SourceArn constraint: the grant applies only when aws:SourceArn is this ("" none).
+  std::string source_arn;
+  // A grant to an AWS service principal (GranteeServicePrincipal): it allows only that
+  // service's own requests, and no caller of this server signs as a service principal.
+  bool grantee_is_service = false;
 };
 
 // The resource a request acts on, resolved by the service.

@@ -181,14 +181,26 @@ std::optional<std::string> PrincipalAccount(std::string_view p) {
   return std::nullopt;
 }
 
+namespace {
+
+bool IsServicePrincipal(std::string_view p) {
+  if (!p.ends_with(".amazonaws.com") || p.size() == 14) return false;
+  return std::all_of(p.begin(), p.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  });
+}
+
+}  // namespace
+
+Status CheckServicePrincipal(std::string_view principal, std::string_view member) {
+  if (IsServicePrincipal(principal)) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                std::string(member) + " must be an AWS service principal: " +
+                    std::string(principal));
+}
+
 Status CheckGranteePrincipal(std::string_view principal) {
-  auto is_service_principal = [](std::string_view p) {
-    if (!p.ends_with(".amazonaws.com") || p.size() == 14) return false;
-    return std::all_of(p.begin(), p.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-    });
-  };
-  if (is_service_principal(principal) || PrincipalAccount(principal)) return Status::Ok();
+  if (IsServicePrincipal(principal) || PrincipalAccount(principal)) return Status::Ok();
   return Status(ErrorCode::kInvalidArn,
                 "ARN does not refer to a valid principal: " + std::string(principal));
 }

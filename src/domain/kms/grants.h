@@ -66,6 +66,10 @@ Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operati
 // checked here (grants may name principals of other accounts, or ones created later).
 Status CheckGranteePrincipal(std::string_view principal);
 
+// GranteeServicePrincipal / RetiringServicePrincipal must name an AWS service principal
+// (<name>.amazonaws.com); ValidationException otherwise, naming the member.
+Status CheckServicePrincipal(std::string_view principal, std::string_view member);
+
 // The account of an IAM or STS principal ARN (arn:<partition>:iam|sts::<12 digits>:<resource>),
 // or nullopt for anything else (a service principal, a malformed value).
 std::optional<std::string> PrincipalAccount(std::string_view principal);

@@ -105,10 +105,18 @@ struct Grant {
   std::string name;
   std::string grantee_principal;
   std::string retiring_principal;
+  // The grantee / the retiring principal is an AWS service principal named in
+  // GranteeServicePrincipal / RetiringServicePrincipal (the member it came from and is listed
+  // as), not in GranteePrincipal / RetiringPrincipal.
+  bool grantee_is_service = false;
+  bool retiring_is_service = false;
   std::string issuing_account;  // arn:aws:iam::<account>:root
   std::vector<std::string> operations;
   std::map<std::string, std::string> ec_equals;   // Constraints.EncryptionContextEquals
   std::map<std::string, std::string> ec_subset;   // Constraints.EncryptionContextSubset
+  // Constraints.SourceArn: the grant applies only to requests made on behalf of this
+  // resource (aws:SourceArn), "" for none.
+  std::string source_arn;
   bool has_constraints = false;
   int64_t created_ms = 0;
 };

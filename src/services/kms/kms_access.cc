@@ -43,6 +43,8 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
       {"MessageType", "kms:MessageType"},
       {"GranteePrincipal", "kms:GranteePrincipal"},
       {"RetiringPrincipal", "kms:RetiringPrincipal"},
+      {"GranteeServicePrincipal", "kms:GranteeServicePrincipal"},
+      {"RetiringServicePrincipal", "kms:RetiringServicePrincipal"},
       {"KeyPairSpec", "kms:DataKeyPairSpec"},
   };
   for (const auto& [member, key] : strings) {
@@ -53,6 +55,11 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
     keys.Set("kms:BypassPolicyLockoutSafetyCheck", *v ? "true" : "false");
   }
   if (auto ops = in.StrList("Operations")) keys.SetList("kms:GrantOperations", std::move(*ops));
+  if (const auto* c = in.Get("Constraints"); c != nullptr && c->IsObject()) {
+    if (auto it = c->FindMember("SourceArn"); it != c->MemberEnd() && it->value.IsString()) {
+      keys.Set("kms:GrantConstraintSourceArn", it->value.GetString());
+    }
+  }
   AddRequestTagKeys(in, "Tags", "TagKey", "TagValue", &keys);
   return keys;
 }
@@ -65,7 +72,8 @@ Status CheckStorableKeyPolicy(std::string_view policy) {
 }
 
 auth::policy::KmsGrantView GrantView(const domain::kms::Grant& g) {
-  return auth::policy::KmsGrantView{g.grantee_principal, g.operations, g.ec_equals, g.ec_subset};
+  return auth::policy::KmsGrantView{g.grantee_principal, g.operations, g.ec_equals,
+                                    g.ec_subset, g.source_arn, g.grantee_is_service};
 }
 
 auth::KmsGrantPage GrantPagesOf(storage::KmsStore& store, const Key& key) {

@@ -38,8 +38,12 @@ void WriteGrant(json::Writer& w, const dk::Grant& g, const std::string& key_arn)
   if (!g.name.empty()) json::KV(w, "Name", g.name);
   w.Key("CreationDate");
   json::WriteTimestamp(w, g.created_ms);
-  json::KV(w, "GranteePrincipal", g.grantee_principal);
-  if (!g.retiring_principal.empty()) json::KV(w, "RetiringPrincipal", g.retiring_principal);
+  json::KV(w, g.grantee_is_service ? "GranteeServicePrincipal" : "GranteePrincipal",
+           g.grantee_principal);
+  if (!g.retiring_principal.empty()) {
+    json::KV(w, g.retiring_is_service ? "RetiringServicePrincipal" : "RetiringPrincipal",
+             g.retiring_principal);
+  }
   json::KV(w, "IssuingAccount", g.issuing_account);
   w.Key("Operations");
   json::WriteStringList(w, g.operations);
@@ -55,6 +59,7 @@ void WriteGrant(json::Writer& w, const dk::Grant& g, const std::string& key_arn)
     };
     map("EncryptionContextEquals", g.ec_equals);
     map("EncryptionContextSubset", g.ec_subset);
+    if (!g.source_arn.empty()) json::KV(w, "SourceArn", g.source_arn);
     w.EndObject();
   }
   w.EndObject();
@@ -88,6 +93,22 @@ Result<std::optional<dk::Grant>> FindGrant(storage::KmsStore& store, const stora
     if (g.grant_id == grant_id) return std::optional<dk::Grant>(std::move(g));
   }
   return std::optional<dk::Grant>();
+}
+
+// Exactly one of a pair of members (GranteePrincipal / GranteeServicePrincipal, ...), as
+// AWS's reference words the rule ("You must specify either X or Y, but not both"); `required`
+// false allows neither.
+Status EitherOf(const std::optional<std::string>& a, const char* a_name,
+                const std::optional<std::string>& b, const char* b_name, bool required) {
+  if (a && b) {
+    return Status(ErrorCode::kValidation, std::string("You can specify either ") + a_name +
+                                              " or " + b_name + ", but not both.");
+  }
+  if (required && !a && !b) {
+    return Status(ErrorCode::kValidation, std::string("You must specify either ") + a_name +
+                                              " or " + b_name + ".");
+  }
+  return Status::Ok();
 }
 
 // AWS's exception for a grant token it does not take ("The request was rejected because the
@@ -126,17 +147,53 @@ Status KmsService::CheckGrantTokens(const In& in, const CallContext& ctx) {
 Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
   dk::Grant g;
-  g.grantee_principal = in.Str("GranteePrincipal").value_or("");
-  g.retiring_principal = in.Str("RetiringPrincipal").value_or("");
+  const auto grantee = in.Str("GranteePrincipal");
+  const auto grantee_service = in.Str("GranteeServicePrincipal");
+  const auto retiring = in.Str("RetiringPrincipal");
+  const auto retiring_service = in.Str("RetiringServicePrincipal");
+  ARCANA_RETURN_IF_ERROR(EitherOf(grantee, "GranteePrincipal", grantee_service,
+                                  "GranteeServicePrincipal", /*required=*/true));
+  ARCANA_RETURN_IF_ERROR(EitherOf(retiring, "RetiringPrincipal", retiring_service,
+                                  "RetiringServicePrincipal", /*required=*/false));
+  g.grantee_is_service = grantee_service.has_value();
+  g.grantee_principal = grantee_service.value_or(grantee.value_or(""));
+  g.retiring_is_service = retiring_service.has_value();
+  g.retiring_principal = retiring_service.value_or(retiring.value_or(""));
   g.name = in.Str("Name").value_or("");
   g.operations = in.StrList("Operations").value_or(std::vector<std::string>{});
   if (g.operations.empty()) {
     return Status(ErrorCode::kValidation, "A grant needs at least one operation.");
   }
+  bool context_constraints = false;  // EncryptionContextEquals / Subset, even empty
   if (const auto* c = in.Get("Constraints")) {
     if (!c->IsObject()) return Status(ErrorCode::kSerialization, "Constraints must be a structure");
-    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextEquals", g.ec_equals, &g.has_constraints));
-    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextSubset", g.ec_subset, &g.has_constraints));
+    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextEquals", g.ec_equals, &context_constraints));
+    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextSubset", g.ec_subset, &context_constraints));
+    if (auto it = c->FindMember("SourceArn"); it != c->MemberEnd() && it->value.IsString()) {
+      g.source_arn = it->value.GetString();
+    }
+  }
+  g.has_constraints = context_constraints || !g.source_arn.empty();
+  // A grant to a service principal is for requests the service makes on behalf of one
+  // resource, and names who retires it (CreateGrant's GranteeServicePrincipal: "you must also
+  // specify a SourceArn grant constraint. In addition, you must specify either a
+  // RetiringPrincipal or a RetiringServicePrincipal").
+  if (g.grantee_is_service) {
+    ARCANA_RETURN_IF_ERROR(dk::CheckServicePrincipal(g.grantee_principal, "GranteeServicePrincipal"));
+    if (g.source_arn.empty()) {
+      return Status(ErrorCode::kValidation,
+                    "A grant for a GranteeServicePrincipal must include a SourceArn grant "
+                    "constraint.");
+    }
+    if (g.retiring_principal.empty()) {
+      return Status(ErrorCode::kValidation,
+                    "A grant for a GranteeServicePrincipal must specify a RetiringPrincipal or a "
+                    "RetiringServicePrincipal.");
+    }
+  }
+  if (g.retiring_is_service) {
+    ARCANA_RETURN_IF_ERROR(
+        dk::CheckServicePrincipal(g.retiring_principal, "RetiringServicePrincipal"));
   }
   // The account whose principal created the grant, which may not be the key's.
   g.issuing_account = "arn:aws:iam::" + ctx.account + ":root";
@@ -149,8 +206,8 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key, &requested));
   ctx.Touch(audit::kKmsKeyType, key.arn);
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
-  ARCANA_RETURN_IF_ERROR(dk::CheckGrantFitsKey(key, g.operations, g.has_constraints));
-  ARCANA_RETURN_IF_ERROR(dk::CheckGranteePrincipal(g.grantee_principal));
+  ARCANA_RETURN_IF_ERROR(dk::CheckGrantFitsKey(key, g.operations, context_constraints));
+  if (!g.grantee_is_service) ARCANA_RETURN_IF_ERROR(dk::CheckGranteePrincipal(g.grantee_principal));
   g.account = key.account;
   g.region = key.region;
   g.key_id = key.key_id;
@@ -172,8 +229,11 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
       if (!g.name.empty() && !same_grant && e.name == g.name &&
           e.issuing_account == g.issuing_account &&
           e.grantee_principal == g.grantee_principal &&
-          e.retiring_principal == g.retiring_principal && e.operations == g.operations &&
-          e.ec_equals == g.ec_equals && e.ec_subset == g.ec_subset) {
+          e.grantee_is_service == g.grantee_is_service &&
+          e.retiring_principal == g.retiring_principal &&
+          e.retiring_is_service == g.retiring_is_service && e.operations == g.operations &&
+          e.ec_equals == g.ec_equals && e.ec_subset == g.ec_subset &&
+          e.source_arn == g.source_arn) {
         same_grant = e;
       }
     }
@@ -210,7 +270,10 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
   if (grant_id && !dk::IsValidGrantId(*grant_id)) {
     return Status(ErrorCode::kInvalidGrantId, "Invalid grant ID " + *grant_id);
   }
-  auto grantee = in.Str("GranteePrincipal");
+  const auto grantee = in.Str("GranteePrincipal");
+  const auto grantee_service = in.Str("GranteeServicePrincipal");
+  ARCANA_RETURN_IF_ERROR(EitherOf(grantee, "GranteePrincipal", grantee_service,
+                                  "GranteeServicePrincipal", /*required=*/false));
   std::string next;
   ARCANA_ASSIGN_OR_RETURN(
       auto page,
@@ -221,14 +284,21 @@ Result<std::string> KmsService::ListGrants(const In& in, const CallContext& ctx)
           },
           [&](const dk::Grant& g) {
             return (!grant_id || g.grant_id == *grant_id) &&
-                   (!grantee || g.grantee_principal == *grantee);
+                   (!grantee || (!g.grantee_is_service && g.grantee_principal == *grantee)) &&
+                   (!grantee_service ||
+                    (g.grantee_is_service && g.grantee_principal == *grantee_service));
           },
           [](const dk::Grant& g) { return g.grant_id; }, &next));
   return GrantsBody(page, next, ctx.region);
 }
 
 Result<std::string> KmsService::ListRetirableGrants(const In& in, const CallContext& ctx) {
-  std::string principal = in.Str("RetiringPrincipal").value_or("");
+  const auto retiring = in.Str("RetiringPrincipal");
+  const auto retiring_service = in.Str("RetiringServicePrincipal");
+  ARCANA_RETURN_IF_ERROR(EitherOf(retiring, "RetiringPrincipal", retiring_service,
+                                  "RetiringServicePrincipal", /*required=*/true));
+  const bool service = retiring_service.has_value();
+  const std::string principal = service ? *retiring_service : *retiring;
   // The grants naming the principal on the region's keys of every account ("The grants that
   // are returned include grants for KMS keys in your Amazon Web Services account and other
   // Amazon Web Services accounts"); Call authorized the principal as a resource of the
@@ -244,7 +314,10 @@ Result<std::string> KmsService::ListRetirableGrants(const In& in, const CallCont
           [&](const std::string& after, size_t n) {
             return ring_.store().ListKmsGrantsByRetiringPrincipal(ctx.region, principal, after, n);
           },
-          [&](const dk::Grant& g) { return every_account || g.account == ctx.account; },
+          [&](const dk::Grant& g) {
+            return g.retiring_is_service == service &&
+                   (every_account || g.account == ctx.account);
+          },
           [](const dk::Grant& g) { return g.grant_id; }, &next));
   return GrantsBody(page, next, ctx.region);
 }
