@@ -98,6 +98,13 @@ def test_the_rules_of_a_service_principal_grant(kms_for):
     for params in ({}, {"RetiringPrincipal": user, "RetiringServicePrincipal": SERVICE}):
         code, status, _ = error(kms.list_retirable_grants, **params)
         assert (code, status) == ("ValidationException", 400), params
+    # Neither member of a required pair: refused as the model refused the first one missing.
+    assert error(kms.create_grant, **base)[2] == (
+        "1 validation error detected: Value null at 'granteePrincipal' failed to satisfy "
+        "constraint: Member must not be null")
+    assert error(kms.list_retirable_grants)[2] == (
+        "1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy "
+        "constraint: Member must not be null")
     code, status, _ = error(kms.list_grants, KeyId=key, GranteePrincipal=user,
                             GranteeServicePrincipal=SERVICE)
     assert (code, status) == ("ValidationException", 400)

@@ -97,7 +97,9 @@ Result<std::optional<dk::Grant>> FindGrant(storage::KmsStore& store, const stora
 
 // Exactly one of a pair of members (GranteePrincipal / GranteeServicePrincipal, ...), as
 // AWS's reference words the rule ("You must specify either X or Y, but not both"); `required`
-// false allows neither.
+// false allows neither. Neither, when one is required, is refused as the model refused a
+// missing `a` before the service principal members existed (a recorded client sees the
+// same answer as before).
 Status EitherOf(const std::optional<std::string>& a, const char* a_name,
                 const std::optional<std::string>& b, const char* b_name, bool required) {
   if (a && b) {
@@ -105,8 +107,11 @@ Status EitherOf(const std::optional<std::string>& a, const char* a_name,
                                               " or " + b_name + ", but not both.");
   }
   if (required && !a && !b) {
-    return Status(ErrorCode::kValidation, std::string("You must specify either ") + a_name +
-                                              " or " + b_name + ".");
+    std::string member(a_name);
+    member[0] = static_cast<char>(member[0] - 'A' + 'a');
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value null at '" + member +
+                      "' failed to satisfy constraint: Member must not be null");
   }
   return Status::Ok();
 }
