@@ -8,7 +8,6 @@
 #include "crypto/hash.h"
 #include "crypto/jws.h"
 #include "crypto/random.h"
-#include "crypto/aead.h"
 #include "crypto/secure_memory.h"
 
 namespace arcana::auth {
@@ -82,12 +81,15 @@ Result<OutboundFederation> ParseState(const storage::IamEntity& e) {
 }
 
 // The sealed secret's plaintext: the RSA key's PKCS#8 DER, its length first (4 bytes, big
-// endian), then the P-384 key's.
-std::string PackKeys(const std::string& rsa, const std::string& ec) {
+// endian), then the P-384 key's. Built in one buffer (no intermediate copies of the keys).
+crypto::SecretString PackKeys(std::string_view rsa, std::string_view ec) {
   std::string out;
+  out.reserve(4 + rsa.size() + ec.size());
   const auto n = static_cast<uint32_t>(rsa.size());
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
-  return out + rsa + ec;
+  out.append(rsa);
+  out.append(ec);
+  return crypto::SecretString::Take(out);
 }
 
 // The private key of `alg` in a packed secret; "" when it is malformed.
@@ -130,13 +132,17 @@ Result<storage::EntityWrite> WebIdentityIssuer::EnableWrite(
     return write;
   }
   // First enable: an issuer id and a key pair per algorithm.
-  ARCANA_ASSIGN_OR_RETURN(std::string rsa, crypto::GenerateKeyPair(crypto::AsymmetricSpec::kRsa2048));
-  ARCANA_ASSIGN_OR_RETURN(std::string ec, crypto::GenerateKeyPair(crypto::AsymmetricSpec::kP384));
+  // The private keys live in wiped memory from here on, whichever way this returns.
+  ARCANA_ASSIGN_OR_RETURN(std::string rsa_der,
+                          crypto::GenerateKeyPair(crypto::AsymmetricSpec::kRsa2048));
+  const crypto::SecretString rsa = crypto::SecretString::Take(rsa_der);
+  ARCANA_ASSIGN_OR_RETURN(std::string ec_der, crypto::GenerateKeyPair(crypto::AsymmetricSpec::kP384));
+  const crypto::SecretString ec = crypto::SecretString::Take(ec_der);
   std::vector<IssuerKey> keys;
   for (const auto& [alg, der] : {std::pair{"RS256", &rsa}, {"ES384", &ec}}) {
     IssuerKey key;
     key.alg = alg;
-    ARCANA_ASSIGN_OR_RETURN(key.jwk, crypto::PublicJwkOf(*der));
+    ARCANA_ASSIGN_OR_RETURN(key.jwk, crypto::PublicJwkOf(der->view()));
     key.kid = Thumbprint(key.jwk);
     keys.push_back(std::move(key));
   }
@@ -149,12 +155,7 @@ Result<storage::EntityWrite> WebIdentityIssuer::EnableWrite(
   e.id = "OWIF" + issuer_id;  // unique across accounts, as entity secrets need
   e.created_ms = now_ms;
   e.doc = StateDoc(true, issuer_id, keys);
-  crypto::SecretString packed = [&] {
-    std::string p = PackKeys(rsa, ec);
-    return crypto::SecretString::Take(p);
-  }();
-  crypto::SecureWipe(rsa);
-  crypto::SecureWipe(ec);
+  const crypto::SecretString packed = PackKeys(rsa.view(), ec.view());
   ARCANA_ASSIGN_OR_RETURN(write.sealed_secret, resolver_.SealEntitySecret(e, packed.view()));
   *issuer_url = IssuerUrl(account, issuer_id);
   return write;
