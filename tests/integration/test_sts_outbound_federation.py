@@ -78,6 +78,13 @@ def b64int(s: str) -> int:
     return int.from_bytes(b64url(s), "big")
 
 
+def refusal(sts, params: dict) -> tuple[str, int]:
+    """The (code, HTTP status) GetWebIdentityToken refuses `params` with."""
+    with pytest.raises(ClientError) as e:
+        sts.get_web_identity_token(**params)
+    return code_of(e.value)
+
+
 def verified_claims(token: str, issuer: str) -> dict:
     """The token's claims once its signature checks out against the issuer's published key
     (found through the discovery document, as a verifier finds it)."""
@@ -178,9 +185,7 @@ def test_request_rules(clients, enabled):
                    {"Audience": ["a"], "SigningAlgorithm": "RS256", "Scope": "read"},
                    {"Audience": ["a"], "SigningAlgorithm": "RS256",
                     "Tags": [{"Key": "k", "Value": "1"}, {"Key": "K", "Value": "2"}]}):
-        with pytest.raises(ClientError) as e:
-            sts.get_web_identity_token(**params)
-        assert code_of(e.value) == ("ValidationError", 400), params
+        assert refusal(sts, params) == ("ValidationError", 400), params
 
 
 def test_permission_and_its_condition_keys(clients, enabled):
@@ -207,9 +212,7 @@ def test_permission_and_its_condition_keys(clients, enabled):
                    {"Audience": ["https://ok"], "SigningAlgorithm": "RS256"},
                    {"Audience": ["https://ok"], "SigningAlgorithm": "ES384",
                     "DurationSeconds": 900}):
-        with pytest.raises(ClientError) as e:
-            sts.get_web_identity_token(**params)
-        assert code_of(e.value) == ("AccessDenied", 403), params
+        assert refusal(sts, params) == ("AccessDenied", 403), params
 
 
 def test_role_session_token_names_the_role_and_cannot_outlive_it(clients, enabled):

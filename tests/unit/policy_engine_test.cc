@@ -567,15 +567,22 @@ TEST(PolicyKms, KeyPolicyDenyingOneRole) {
   EXPECT_TRUE(c.Run().allowed());
 }
 
-TEST(PolicyKms, GrantsAllowWithTheirConstraints) {
+// kms:Decrypt by alice of a key with the default key policy, and a grant to her of Decrypt
+// (the caller adds the grant's constraints and sets c.grants).
+Case DecryptByGrantCase(KmsGrantView* g) {
   Case c;
   c.kms_key = true;
   c.action = "kms:Decrypt";
   c.resource = "arn:aws:kms:us-east-1:111122223333:key/k";
   c.resource_policy = kDefaultKeyPolicy;
+  g->grantee_principal = "arn:aws:iam::111122223333:user/alice";
+  g->operations = {"Decrypt"};
+  return c;
+}
+
+TEST(PolicyKms, GrantsAllowWithTheirConstraints) {
   KmsGrantView g;
-  g.grantee_principal = "arn:aws:iam::111122223333:user/alice";
-  g.operations = {"Decrypt"};
+  Case c = DecryptByGrantCase(&g);
   g.encryption_context_subset = {{"Dept", "IT"}};
   c.grants = {g};
   EXPECT_FALSE(c.Run().allowed());  // the constraint is not met
@@ -591,14 +598,8 @@ TEST(PolicyKms, GrantsAllowWithTheirConstraints) {
 // global condition key in the grant"; a grant to a service principal allows only that
 // service, which signs no request a caller sends.
 TEST(PolicyKms, SourceArnAndServicePrincipalGrants) {
-  Case c;
-  c.kms_key = true;
-  c.action = "kms:Decrypt";
-  c.resource = "arn:aws:kms:us-east-1:111122223333:key/k";
-  c.resource_policy = kDefaultKeyPolicy;
   KmsGrantView g;
-  g.grantee_principal = "arn:aws:iam::111122223333:user/alice";
-  g.operations = {"Decrypt"};
+  Case c = DecryptByGrantCase(&g);
   g.source_arn = "arn:aws:dynamodb:us-east-1:111122223333:table/T";
   c.grants = {g};
   EXPECT_FALSE(c.Run().allowed());  // made on behalf of no resource
