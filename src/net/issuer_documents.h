@@ -2,7 +2,8 @@
 // unauthenticated GET of ISSUER/.well-known/openid-configuration or
 // ISSUER/.well-known/jwks.json answers the JSON document, for any verifier of the tokens
 // STS GetWebIdentityToken issues. 404 for a path under the issuers' prefix that names no
-// enabled issuer; 503 when the store cannot be read (a verifier retries).
+// enabled issuer; 405 for another method; 503 when the store cannot be read (a verifier
+// retries).
 // Thread-safety: as the issuer's.
 #pragma once
 

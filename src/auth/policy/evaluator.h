@@ -41,7 +41,7 @@ struct AppliedPolicy {
 
 // A KMS grant as the evaluator needs it (domain/kms/grants.h holds the real thing).
 struct KmsGrantView {
-  std::string grantee_principal;          // ARN
+  std::string grantee_principal;          // ARN, or a service principal (grantee_is_service)
   std::vector<std::string> operations;    // "Decrypt", "Encrypt", ... (KMS operation names)
   // Constraints on the request's encryption context (kms:EncryptionContext:* keys).
   std::map<std::string, std::string> encryption_context_equals;

@@ -1,4 +1,6 @@
-// Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant.
+// Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant. A grantee
+// or retiring principal is an ARN or, named in GranteeServicePrincipal /
+// RetiringServicePrincipal, an AWS service principal (listed under the member it came in).
 // Grants allow their grantees through the policy engine (kms_access.cc, auth::DecideKmsKeyAccess);
 // RetireGrant is authorized by the grant itself (KmsService::AuthorizeRetireGrant).
 // A grant lives with its key, in the key's account: CreateGrant, ListGrants, RetireGrant and
@@ -307,9 +309,9 @@ Result<std::string> KmsService::ListRetirableGrants(const In& in, const CallCont
   // The grants naming the principal on the region's keys of every account ("The grants that
   // are returned include grants for KMS keys in your Amazon Web Services account and other
   // Amazon Web Services accounts"); Call authorized the principal as a resource of the
-  // caller's account. A value that names no account's principal (a service principal, which
-  // AWS does not take here) lists the caller's account only, as it names no one whose grants
-  // on other accounts' keys the caller may see.
+  // caller's account. A value that names no account's principal (RetiringServicePrincipal, or
+  // a malformed RetiringPrincipal) lists the caller's account only, as it names no one whose
+  // grants on other accounts' keys the caller may see.
   const bool every_account = dk::PrincipalAccount(principal) == ctx.account;
   std::string next;
   ARCANA_ASSIGN_OR_RETURN(

@@ -3,7 +3,7 @@
 // In order: the request's rules (domain/iam/outbound_token.h: the algorithm, the subject
 // mode, Scope, tag keys); the caller's permission, sts:GetWebIdentityToken on "*" with the
 // condition keys AWS documents (sts:IdentityTokenAudience, sts:DurationSeconds,
-// sts:SigningAlgorithm, aws:RequestTag/*, aws:TagKeys); the account's federation enabled
+// sts:SigningAlgorithm, sts:SubjectMode, aws:RequestTag/*, aws:TagKeys); the account's federation enabled
 // (OutboundWebIdentityFederationDisabledException, 403); a token of temporary credentials
 // ending no later than they do (SessionDurationEscalationException, 403). The token: sub and
 // principal_id the caller's ARN (a role session's: the role's), aud the audiences, iat and
