@@ -4,13 +4,15 @@ namespace arcana::rotation {
 
 namespace {
 
-// Every rotator is one Python module put together from three parts: kCommon (the handler,
-// the template's guard, createSecret, testSecret, finishSecret), an engine (how to connect
-// and set passwords in PostgreSQL or MySQL/MariaDB) and a strategy (setSecret for a single
-// user or alternating users). They follow AWS's SecretsManagerRDS{PostgreSQL,MySQL}Rotation
-// {SingleUser,MultiUser} templates, reduced to what they do for a self-managed database (no
-// RDS lookups), with their guard and step semantics.
-constexpr const char* kCommon = R"py(
+// Every rotator is one Python module put together from parts: kHandler (the handler with the
+// templates' guard, and finishSecret), then for a database rotator kDatabase (the secret's
+// JSON, createSecret, testSecret), an engine (how to connect and set passwords in PostgreSQL
+// or MySQL/MariaDB) and a strategy (setSecret for a single user or alternating users). They
+// follow AWS's SecretsManagerRDS{PostgreSQL,MySQL}Rotation{SingleUser,MultiUser} templates,
+// reduced to what they do for a self-managed database (no RDS lookups), with their guard and
+// step semantics. A managed external secret's rotator is kHandler, kPartner (what they share)
+// and its partner's steps (kGitLab, kJenkins).
+constexpr const char* kHandler = R"py(
 import json
 import logging
 import os
@@ -19,7 +21,6 @@ import boto3
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
-KEYS = ("host", "username", "password")
 
 
 def lambda_handler(event, context):
@@ -38,6 +39,20 @@ def lambda_handler(event, context):
         raise ValueError("Secret version %s not set as AWSPENDING for rotation of secret %s." % (token, arn))
     {"createSecret": create_secret, "setSecret": set_secret, "testSecret": test_secret,
      "finishSecret": finish_secret}[step](client, arn, token, versions)
+
+
+def finish_secret(client, arn, token, versions):
+    current = next((v for v, s in versions.items() if "AWSCURRENT" in s), None)
+    if current == token:
+        return
+    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
+                                       MoveToVersionId=token, RemoveFromVersionId=current)
+    logger.info("finishSecret: Successfully set AWSCURRENT stage to version %s for secret %s." % (token, arn))
+)py";
+
+// What the database rotators share: the secret's JSON, connecting, createSecret and testSecret.
+constexpr const char* kDatabase = R"py(
+KEYS = ("host", "username", "password")
 
 
 def get_dict(client, arn, stage, token=None):
@@ -130,14 +145,6 @@ def test_secret(client, arn, token, versions):
         conn.close()
     logger.info("testSecret: Successfully signed into %s DB with AWSPENDING secret in %s." % (ENGINE_LABEL, arn))
 
-
-def finish_secret(client, arn, token, versions):
-    current = next((v for v, s in versions.items() if "AWSCURRENT" in s), None)
-    if current == token:
-        return
-    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
-                                       MoveToVersionId=token, RemoveFromVersionId=current)
-    logger.info("finishSecret: Successfully set AWSCURRENT stage to version %s for secret %s." % (token, arn))
 )py";
 
 constexpr const char* kPostgres = R"py(
@@ -332,18 +339,258 @@ def set_secret(client, arn, token, versions):
         conn.close()
 )py";
 
+// What the managed external secrets' rotators share: the secret's JSON (its partner's keys,
+// an https:// URL), the rotation metadata (the engine passes the secret's as
+// ARCANA_ROTATION_METADATA, a JSON object: the rotator's boto3 may predate DescribeSecret's
+// ExternalSecretRotationMetadata), the admin secret it may name, one HTTPS call (CAs: the
+// system's, or SSL_CERT_FILE, which the engine sets from ARCANA_CA_CERT; errors name the
+// partner's status and the path, never a token) and the AWSPENDING write, retried before
+// the step gives up.
+constexpr const char* kPartner = R"py(
+import datetime
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PARTNER_TIMEOUT = 15
+
+
+def partner_secret(client, arn, stage, token=None, secret_id=None):
+    kwargs = {"SecretId": secret_id or arn}
+    if not secret_id:
+        kwargs["VersionStage"] = stage
+        if token:
+            kwargs["VersionId"] = token
+    secret = json.loads(client.get_secret_value(**kwargs)["SecretString"])
+    if not isinstance(secret, dict):
+        raise ValueError("the value of %s is no JSON object" % (secret_id or "the secret"))
+    for key in PARTNER_KEYS:
+        if secret.get(key) in (None, ""):
+            raise KeyError("%s key is missing from the JSON of %s" % (key, secret_id or "the secret"))
+    url = urllib.parse.urlsplit(str(secret[PARTNER_URL]))
+    if url.scheme != "https" or not url.hostname:
+        raise ValueError("%s must be an https:// URL" % PARTNER_URL)
+    return secret
+
+
+def rotation_metadata():
+    return json.loads(os.environ.get("ARCANA_ROTATION_METADATA") or "{}")
+
+
+def admin_secret(client):
+    """The secret adminSecretArn names (of the same type), or None: then a token rotates itself."""
+    arn = rotation_metadata().get("adminSecretArn")
+    return partner_secret(client, None, None, secret_id=arn) if arn else None
+
+
+def partner_call(secret, method, path, headers, form=None):
+    url = str(secret[PARTNER_URL]).rstrip("/") + path
+    body = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"Accept": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=PARTNER_TIMEOUT,
+                                    context=ssl.create_default_context()) as answer:
+            return json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raise RuntimeError("%s answered %s %s to %s %s" % (PARTNER, e.code, e.reason, method, path)) from None
+    except urllib.error.URLError as e:
+        raise RuntimeError("cannot reach %s at %s: %s" % (PARTNER, secret[PARTNER_URL], e.reason)) from None
+    except ValueError:
+        raise RuntimeError("%s's answer to %s %s is no JSON" % (PARTNER, method, path)) from None
+
+
+def quoted(value):
+    return urllib.parse.quote(str(value), safe="")
+
+
+def has_pending(client, arn, token):
+    try:
+        partner_secret(client, arn, "AWSPENDING", token)
+        logger.info("createSecret: Successfully retrieved secret for %s." % arn)
+        return True
+    except client.exceptions.ResourceNotFoundException:
+        return False
+
+
+def put_pending(client, arn, token, value, lost):
+    for attempt in range(5):
+        try:
+            client.put_secret_value(SecretId=arn, ClientRequestToken=token,
+                                    SecretString=json.dumps(value), VersionStages=["AWSPENDING"])
+            logger.info("createSecret: Successfully put secret for ARN %s and version %s." % (arn, token))
+            return
+        except Exception as e:
+            if attempt == 4:
+                raise RuntimeError("%s made a new token but storing it failed (%s): %s" % (PARTNER, type(e).__name__, lost)) from None
+            time.sleep(1 + attempt)
+
+
+def set_secret(client, arn, token, versions):
+    logger.info("setSecret: %s already holds the token createSecret made for %s." % (PARTNER, arn))
+)py";
+
+// GitLabAccessToken, as the user guide's GitLab partner page defines the secret
+// ({"token","tokenId","gitlabUrl","projectId"?,"groupId"?}) and its rotation metadata
+// (adminSecretArn, daysToExpiry). createSecret calls GitLab's rotate API (personal, project or
+// group access token by which id the secret has; "self" when no admin secret is named, else
+// the admin secret's token acting on tokenId), with expires_at daysToExpiry days from today
+// (UTC) when given, and stores the new token and its id as AWSPENDING. GitLab revokes the old
+// token as it answers. setSecret has nothing to do (GitLab made the token); testSecret asks
+// GitLab who the pending token is (GET /personal_access_tokens/self, which answers for every
+// kind of access token), or the current one when AWSPENDING is RotateImmediately=false's empty
+// version.
+constexpr const char* kGitLab = R"py(
+PARTNER, PARTNER_URL = "GitLab", "gitlabUrl"
+PARTNER_KEYS = ("token", "tokenId", "gitlabUrl")
+
+
+def gitlab(secret, method, path, private_token, form=None):
+    return partner_call(secret, method, "/api/v4" + path, {"PRIVATE-TOKEN": private_token}, form)
+
+
+def rotate_path(secret, self_rotate):
+    if secret.get("projectId"):
+        base = "/projects/%s/access_tokens/" % quoted(secret["projectId"])
+    elif secret.get("groupId"):
+        base = "/groups/%s/access_tokens/" % quoted(secret["groupId"])
+    else:
+        base = "/personal_access_tokens/"
+    return base + ("self" if self_rotate else quoted(secret["tokenId"])) + "/rotate"
+
+
+def create_secret(client, arn, token, versions):
+    current = partner_secret(client, arn, "AWSCURRENT")
+    if has_pending(client, arn, token):
+        return
+    admin = admin_secret(client)
+    form = {}
+    days = rotation_metadata().get("daysToExpiry")
+    if days:
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        form["expires_at"] = (today + datetime.timedelta(days=int(days))).isoformat()
+    answer = gitlab(current, "POST", rotate_path(current, admin is None),
+                    (admin or current)["token"], form or None)
+    if not isinstance(answer, dict) or not answer.get("token") or answer.get("id") is None:
+        raise RuntimeError("GitLab's answer to the rotation has no token")
+    pending = dict(current)
+    pending["token"] = answer["token"]
+    pending["tokenId"] = answer["id"] if isinstance(current["tokenId"], int) else str(answer["id"])
+    put_pending(client, arn, token, pending, "GitLab revoked the old token, so the secret's is revoked")
+
+
+def test_secret(client, arn, token, versions):
+    try:
+        stage, secret = "AWSPENDING", partner_secret(client, arn, "AWSPENDING", token)
+    except client.exceptions.ResourceNotFoundException:
+        # RotateImmediately=false tests the configuration with an empty AWSPENDING version:
+        # then the current token is the one GitLab is asked about.
+        stage, secret = "AWSCURRENT", partner_secret(client, arn, "AWSCURRENT")
+    info = gitlab(secret, "GET", "/personal_access_tokens/self", secret["token"])
+    if not isinstance(info, dict) or not info.get("active") or str(info.get("id")) != str(secret["tokenId"]):
+        raise ValueError("GitLab does not take the %s token of %s as active token %s" % (stage, arn, secret["tokenId"]))
+    logger.info("testSecret: GitLab accepts the %s token of %s." % (stage, arn))
+)py";
+
+// JenkinsApiToken, as the user guide's Jenkins partner page defines the secret
+// ({"apiToken","tokenUuid","username","jenkinsUrl"}) and its metadata (adminSecretArn).
+// createSecret checks the acting credentials (the admin secret's username and token, else the
+// secret's own) with GET /me/api/json, then generates a token for `username` (POST
+// /user/USERNAME/descriptorByName/jenkins.security.ApiTokenProperty/generateNewToken, with the
+// instance's CSRF crumb when it issues one) and stores it and its UUID as AWSPENDING; testSecret
+// signs in with it (GET /me/api/json names the user); finishSecret moves AWSCURRENT, then
+// revokes the previous token by its UUID (.../revoke). So the old token works until the new one
+// is current; a revocation that fails is logged and leaves the old token valid.
+constexpr const char* kJenkins = R"py(
+import base64
+
+PARTNER, PARTNER_URL = "Jenkins", "jenkinsUrl"
+PARTNER_KEYS = ("apiToken", "tokenUuid", "username", "jenkinsUrl")
+TOKEN_PROPERTY = "/descriptorByName/jenkins.security.ApiTokenProperty/"
+
+
+def jenkins(secret, method, path, acting, form=None):
+    basic = base64.b64encode(("%s:%s" % (acting["username"], acting["apiToken"])).encode()).decode()
+    headers = {"Authorization": "Basic " + basic}
+    if form is not None:
+        try:
+            crumb = partner_call(secret, "GET", "/crumbIssuer/api/json", headers)
+            headers[crumb["crumbRequestField"]] = crumb["crumb"]
+        except (RuntimeError, KeyError, TypeError):
+            pass  # no crumb issuer (CSRF protection off): none needed
+    return partner_call(secret, method, path, headers, form)
+
+
+def signed_in_user(secret, acting):
+    me = jenkins(secret, "GET", "/me/api/json", acting)
+    return str(me.get("id", "")) if isinstance(me, dict) else ""
+
+
+def create_secret(client, arn, token, versions):
+    current = partner_secret(client, arn, "AWSCURRENT")
+    if has_pending(client, arn, token):
+        return
+    acting = admin_secret(client) or current
+    if signed_in_user(current, acting).lower() != str(acting["username"]).lower():
+        raise ValueError("Jenkins does not sign %s in with its token" % acting["username"])
+    name = "secrets-manager-" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    answer = jenkins(current, "POST", "/user/%s%sgenerateNewToken" % (quoted(current["username"]), TOKEN_PROPERTY),
+                     acting, {"newTokenName": name})
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict) or not data.get("tokenValue") or not data.get("tokenUuid"):
+        raise RuntimeError("Jenkins's answer to generateNewToken has no token")
+    pending = dict(current, apiToken=data["tokenValue"], tokenUuid=data["tokenUuid"])
+    put_pending(client, arn, token, pending, "the new token %s stays valid in Jenkins until revoked" % data["tokenUuid"])
+
+
+def test_secret(client, arn, token, versions):
+    try:
+        stage, secret = "AWSPENDING", partner_secret(client, arn, "AWSPENDING", token)
+    except client.exceptions.ResourceNotFoundException:
+        stage, secret = "AWSCURRENT", partner_secret(client, arn, "AWSCURRENT")
+    if signed_in_user(secret, secret).lower() != str(secret["username"]).lower():
+        raise ValueError("Jenkins does not sign %s in with the %s token of %s" % (secret["username"], stage, arn))
+    logger.info("testSecret: Jenkins accepts the %s token of %s." % (stage, arn))
+
+
+# Replaces kHandler's finishSecret (the handler looks the step up when it runs): the old token
+# is revoked once the new one is current.
+def finish_secret(client, arn, token, versions):
+    current_version = next((v for v, s in versions.items() if "AWSCURRENT" in s), None)
+    if current_version == token:
+        return
+    old = partner_secret(client, arn, "AWSCURRENT")
+    new = partner_secret(client, arn, "AWSPENDING", token)
+    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSCURRENT",
+                                       MoveToVersionId=token, RemoveFromVersionId=current_version)
+    logger.info("finishSecret: Successfully set AWSCURRENT stage to version %s for secret %s." % (token, arn))
+    if old["tokenUuid"] == new["tokenUuid"]:
+        return
+    try:
+        acting = admin_secret(client) or new
+        jenkins(new, "POST", "/user/%s%srevoke" % (quoted(new["username"]), TOKEN_PROPERTY),
+                acting, {"tokenUuid": old["tokenUuid"]})
+        logger.info("finishSecret: revoked the previous token %s of %s." % (old["tokenUuid"], arn))
+    except Exception as e:
+        logger.warning("finishSecret: the previous token %s of %s stays valid: %s" % (old["tokenUuid"], arn, e))
+)py";
+
 struct Entry {
   const char* name;
   const char* module;
-  const char* engine;
-  const char* strategy;
+  // The parts after kHandler, in order ("" for none).
+  const char* parts[3];
 };
 
 constexpr Entry kRotators[] = {
-    {"postgresql-single-user", "postgresql_single_user", kPostgres, kSingleUser},
-    {"postgresql-alternating-users", "postgresql_alternating_users", kPostgres, kAlternating},
-    {"mysql-single-user", "mysql_single_user", kMysql, kSingleUser},
-    {"mysql-alternating-users", "mysql_alternating_users", kMysql, kAlternating},
+    {"postgresql-single-user", "postgresql_single_user", {kDatabase, kPostgres, kSingleUser}},
+    {"postgresql-alternating-users", "postgresql_alternating_users", {kDatabase, kPostgres, kAlternating}},
+    {"mysql-single-user", "mysql_single_user", {kDatabase, kMysql, kSingleUser}},
+    {"mysql-alternating-users", "mysql_alternating_users", {kDatabase, kMysql, kAlternating}},
+    {"gitlab-access-token", "gitlab_access_token", {kPartner, kGitLab, ""}},
+    {"jenkins-api-token", "jenkins_api_token", {kPartner, kJenkins, ""}},
 };
 
 }  // namespace
@@ -351,7 +598,9 @@ constexpr Entry kRotators[] = {
 std::optional<BuiltinRotator> FindBuiltinRotator(const std::string& name) {
   for (const Entry& e : kRotators) {
     if (name == e.name) {
-      return BuiltinRotator{e.module, std::string(kCommon) + e.engine + e.strategy};
+      std::string source = kHandler;
+      for (const char* part : e.parts) source += part;
+      return BuiltinRotator{e.module, std::move(source)};
     }
   }
   return std::nullopt;

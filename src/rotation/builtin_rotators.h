@@ -21,6 +21,10 @@
 //    secret keeps working. The function may read the master only when its registration names it
 //    (--master-secret; domain/rotation/function_spec.h), and the master never sets the password
 //    of an existing user that is stronger than, or unrelated to, the current one.
+//  - gitlab-access-token, jenkins-api-token: the rotations of GitLabAccessToken and
+//    JenkinsApiToken managed external secrets (domain/secretsmanager/external_secrets.h; the
+//    engine runs them for such a secret, as its ExternalSecretRotationRoleArn;
+//    builtin_rotators.cc says what each step does with the partner's API).
 // Database errors are re-raised with the passwords masked (servers quote statements near a
 // syntax error). Needs psycopg2 / pymysql (Debian python3-psycopg2, python3-pymysql) for the
 // interpreter.

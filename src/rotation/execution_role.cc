@@ -14,9 +14,9 @@
 
 namespace arcana::rotation {
 
-Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::IdentityResolver& ids,
-                                                                 const std::string& account,
-                                                                 const std::string& role_arn) {
+Result<std::optional<domain::iam::Identity>> ServiceAssumableRole(
+    const auth::IdentityResolver& ids, const std::string& account, const std::string& role_arn,
+    const std::string& service_principal, const std::string& source_arn) {
   const std::optional<domain::iam::Identity> cannot;
   // arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME
   auto arn = SplitArn(role_arn);
@@ -30,20 +30,51 @@ Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::Ide
   if (!role || role->Arn() != role_arn) return cannot;
   auto trust = services::sts::TrustView(*role, role_arn, account);
   if (!trust) return cannot;
-  auth::Principal lambda;
-  lambda.type = auth::Principal::Type::kService;
-  lambda.account = account;
-  lambda.arn = "lambda.amazonaws.com";
-  lambda.principal_arn = lambda.arn;
+  auth::Principal service;
+  service.type = auth::Principal::Type::kService;
+  service.account = account;
+  service.arn = service_principal;
+  service.principal_arn = service.arn;
   auth::policy::ContextKeys keys;
-  keys.Set("aws:PrincipalServiceName", lambda.arn);
+  keys.Set("aws:PrincipalServiceName", service.arn);
+  if (!source_arn.empty()) {
+    // The confused-deputy keys a service sets when it acts for a resource.
+    keys.Set("aws:SourceAccount", account);
+    keys.Set("aws:SourceArn", source_arn);
+  }
   auth::policy::EvalRequest req;
-  req.principal = &lambda;
+  req.principal = &service;
   req.action = "sts:AssumeRole";
   req.resource = &*trust;
   req.context = &keys;
   if (!auth::policy::Evaluate(req).allowed()) return cannot;
   return role;
+}
+
+Result<std::optional<domain::iam::Identity>> LambdaExecutionRole(const auth::IdentityResolver& ids,
+                                                                 const std::string& account,
+                                                                 const std::string& role_arn) {
+  return ServiceAssumableRole(ids, account, role_arn, "lambda.amazonaws.com", "");
+}
+
+Result<domain::iam::Session> ExternalRotationSession(const auth::IdentityResolver& ids,
+                                                     const std::string& account,
+                                                     const std::string& role_arn,
+                                                     const std::string& secret_arn) {
+  ARCANA_ASSIGN_OR_RETURN(auto role, ServiceAssumableRole(ids, account, role_arn,
+                                                          kSecretsManagerPrincipal, secret_arn));
+  if (!role) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "Secrets Manager can't assume the role " + role_arn.substr(0, 2048) +
+                      ". It must be a role of the secret's account whose trust policy lets " +
+                      kSecretsManagerPrincipal + " perform sts:AssumeRole.");
+  }
+  domain::iam::Session session;
+  session.kind = "role";
+  session.subject = role->name;
+  session.subject_id = role->id;
+  session.session_name = kExternalRotationSessionName;
+  return session;
 }
 
 std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
@@ -55,7 +86,7 @@ std::optional<std::string> DeclaredRole(const storage::RotationFunction& f) {
 
 bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
                              const std::string& secret_account, const std::string& secret_arn) {
-  return ServiceMayInvoke(fn, "secretsmanager.amazonaws.com", secret_account, secret_arn);
+  return ServiceMayInvoke(fn, kSecretsManagerPrincipal, secret_account, secret_arn);
 }
 
 bool ServiceMayInvoke(const storage::RotationFunction& fn, const std::string& service_principal,

@@ -22,6 +22,29 @@ namespace arcana::rotation {
 inline constexpr const char* kCannotAssumeMessage =
     "The role defined for the function cannot be assumed by Lambda.";
 
+inline constexpr const char* kSecretsManagerPrincipal = "secretsmanager.amazonaws.com";
+// The session name of a managed external secret's rotation (arn:aws:sts::ACCOUNT:
+// assumed-role/ROLE/SecretsManagerExternalRotation).
+inline constexpr const char* kExternalRotationSessionName = "SecretsManagerExternalRotation";
+
+// The role `role_arn` names, as stored now, when the AWS service `service_principal` may assume
+// it for a resource of `account`: the role exists in that account under the very ARN given and
+// its trust policy lets the service sts:AssumeRole; with a source_arn the request carries
+// aws:SourceAccount (account) and aws:SourceArn (source_arn), as a service acting for a
+// resource sets them. nullopt when it may not; an error only when the store fails.
+Result<std::optional<domain::iam::Identity>> ServiceAssumableRole(
+    const auth::IdentityResolver& ids, const std::string& account, const std::string& role_arn,
+    const std::string& service_principal, const std::string& source_arn);
+
+// A session of a managed external secret's rotation role (ExternalSecretRotationRoleArn), as
+// Secrets Manager assumes it for the secret secret_arn of `account`: the role's own policies
+// (and boundary), session name kExternalRotationSessionName. kInvalidParameter, naming the
+// role, when Secrets Manager may not assume it (ServiceAssumableRole).
+Result<domain::iam::Session> ExternalRotationSession(const auth::IdentityResolver& ids,
+                                                     const std::string& account,
+                                                     const std::string& role_arn,
+                                                     const std::string& secret_arn);
+
 // The role `role_arn` names, as stored now, when Lambda may assume it for a function of
 // `account`; nullopt when it may not (malformed ARN, another account, no such role, a trust
 // policy that does not let lambda.amazonaws.com assume it). An error only when the store fails.

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "common/json.h"
 #include "crypto/aead.h"
@@ -21,6 +22,8 @@ namespace {
 
 constexpr const char* kSteps[] = {"createSecret", "setSecret", "testSecret", "finishSecret"};
 constexpr const char* kRotationRole = "arcana-rotation";
+// A managed external secret's rotation metadata, for its rotator (builtin_rotators.cc).
+constexpr const char* kExternalMetadataVariable = "ARCANA_ROTATION_METADATA";
 constexpr int64_t kMinSessionSeconds = 900;  // STS's minimum
 
 std::string EventJson(const std::string& arn, const std::string& token, const char* step) {
@@ -98,6 +101,12 @@ Result<std::optional<storage::RotationFunction>> RotationRunner::FindFunction(
   f.env_json = "{}";
   f.timeout_s = rot::kDefaultTimeoutSeconds;
   return std::optional<storage::RotationFunction>(std::move(f));
+}
+
+Status RotationRunner::CheckExternalRole(const std::string& role_arn,
+                                         const std::string& secret_account,
+                                         const std::string& secret_arn) {
+  return ExternalRotationSession(identities_, secret_account, role_arn, secret_arn).status();
 }
 
 Status RotationRunner::CheckFunction(const std::string& lambda_arn,
@@ -278,7 +287,12 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
                       " (its policy)");
   }
   domain::iam::Session session;
-  if (auto role_arn = DeclaredRole(*fn)) {
+  if (!view.external_role_arn.empty()) {
+    // A managed external secret: its type's managed rotator runs as the role the secret names
+    // (ExternalSecretRotationRoleArn), checked again at every run as the role may have changed.
+    ARCANA_ASSIGN_OR_RETURN(session, ExternalRotationSession(identities_, view.account,
+                                                             view.external_role_arn, view.arn));
+  } else if (auto role_arn = DeclaredRole(*fn)) {
     // A function made through the Lambda API runs as the execution role it declared, as in
     // AWS: what it may do (read a master secret, call other services) is what that role's
     // policies allow, never more. Secrets Manager's own part is only to invoke it.
@@ -309,6 +323,22 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
                       {"AWS_ENDPOINT_URL", opts_.endpoint_url},
                       {"SECRETS_MANAGER_ENDPOINT", opts_.endpoint_url},
                       {"AWS_LAMBDA_FUNCTION_NAME", fn->name}};
+  if (!view.external_role_arn.empty()) {
+    // The partner's metadata, as the rotator's one JSON object (the rotator's boto3 may
+    // predate DescribeSecret's ExternalSecretRotationMetadata).
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    for (const auto& m : view.external_metadata) json::KV(w, m.key.c_str(), m.value);
+    w.EndObject();
+    call.runtime_env[kExternalMetadataVariable] = json::Finish(buf);
+  }
+  // The CAs this node trusts for outbound HTTPS (ARCANA_CA_CERT, as event deliveries use it)
+  // are what a managed rotator trusts for the partner's service (Python's ssl reads
+  // SSL_CERT_FILE); unset, the system's.
+  if (const char* ca = std::getenv("ARCANA_CA_CERT"); ca != nullptr && fn->kind == rot::kKindBuiltin) {
+    call.runtime_env["SSL_CERT_FILE"] = ca;
+  }
   call.redact = {key.secret_access_key, key.session_token};
   call.cancelled = run.should_stop;  // a stopping node does not wait for the function's end
   Status result = Status::Ok();

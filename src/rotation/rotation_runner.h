@@ -102,6 +102,8 @@ class RotationRunner : public services::sm::RotationLauncher {
 
   Status CheckFunction(const std::string& lambda_arn, const std::string& secret_account,
                        const std::string& secret_arn) override;
+  Status CheckExternalRole(const std::string& role_arn, const std::string& secret_account,
+                           const std::string& secret_arn) override;
   Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
                int64_t now_ms) override;
   Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) override;

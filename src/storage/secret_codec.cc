@@ -53,6 +53,18 @@ std::string EncodeSecretMetadata(const Secret& s) {
     w.Bool(*r.enabled);
   }
   json::KV(w, "lambda", r.lambda_arn);
+  if (!r.external_role_arn.empty()) json::KV(w, "ext_role", r.external_role_arn);
+  if (!r.external_metadata.empty()) {
+    w.Key("ext_meta");
+    w.StartArray();
+    for (const auto& m : r.external_metadata) {
+      w.StartArray();
+      json::WriteStr(w, m.key);
+      json::WriteStr(w, m.value);
+      w.EndArray();
+    }
+    w.EndArray();
+  }
   OptInt(w, "days", r.automatically_after_days);
   json::KV(w, "schedule", r.schedule_expression);
   json::KV(w, "duration", r.duration);
@@ -131,6 +143,14 @@ Result<Secret> DecodeSecretMetadata(const std::string& text) {
     const auto& r = d["rotation"];
     if (r.HasMember("enabled") && r["enabled"].IsBool()) s.rotation.enabled = r["enabled"].GetBool();
     s.rotation.lambda_arn = json::StrField(r, "lambda");
+    s.rotation.external_role_arn = json::StrField(r, "ext_role");
+    if (r.HasMember("ext_meta") && r["ext_meta"].IsArray()) {
+      for (const auto& m : r["ext_meta"].GetArray()) {
+        if (m.IsArray() && m.Size() == 2 && m[0].IsString() && m[1].IsString()) {
+          s.rotation.external_metadata.push_back({m[0].GetString(), m[1].GetString()});
+        }
+      }
+    }
     s.rotation.automatically_after_days = json::OptIntField(r, "days");
     s.rotation.schedule_expression = json::StrField(r, "schedule");
     s.rotation.duration = json::StrField(r, "duration");

@@ -65,6 +65,16 @@ TEST(StorageCodec, RoundTripsEveryField) {
   EXPECT_EQ(back->versions[0].stages.size(), 2u);
   EXPECT_TRUE(*back->rotation.enabled);
   EXPECT_FALSE(DecodeSecretMetadata("not json").ok());
+  // A managed external secret's rotation (its role and the partner's metadata, in order).
+  s.rotation.lambda_arn.clear();
+  s.rotation.external_role_arn = "arn:aws:iam::123456789012:role/rotation";
+  s.rotation.external_metadata = {{"daysToExpiry", "30"}, {"adminSecretArn", "arn:x\"y"}};
+  back = DecodeSecretMetadata(EncodeSecretMetadata(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->rotation.external_role_arn, s.rotation.external_role_arn);
+  ASSERT_EQ(back->rotation.external_metadata.size(), 2u);
+  EXPECT_EQ(back->rotation.external_metadata[1].value, "arn:x\"y");
+  EXPECT_EQ(EncodeSecretMetadata(*back), EncodeSecretMetadata(s));
 }
 
 // Tags once set and all removed stay "tagged" (Describe answers Tags: []); metadata written

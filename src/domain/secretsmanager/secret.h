@@ -38,9 +38,19 @@ struct SecretVersion {
   }
 };
 
+// One pair of a managed external secret's rotation metadata (ExternalSecretRotationMetadata).
+struct MetadataItem {
+  std::string key;
+  std::string value;
+};
+
 struct RotationConfig {
   std::optional<bool> enabled;  // absent until rotation was ever configured
   std::string lambda_arn;
+  // A managed external secret's rotation (external_secrets.h), instead of a Lambda function:
+  // the role it runs as and the partner's metadata. lambda_arn is then empty.
+  std::string external_role_arn;
+  std::vector<MetadataItem> external_metadata;
   std::optional<int64_t> automatically_after_days;
   std::string schedule_expression;
   std::string duration;

@@ -22,6 +22,11 @@ class RotationLauncher {
   // policy), else the same kAccessDenied.
   virtual Status CheckFunction(const std::string& lambda_arn, const std::string& secret_account,
                                const std::string& secret_arn) = 0;
+  // Whether a managed external secret's rotation may run as role_arn (RotateSecret's
+  // ExternalSecretRotationRoleArn): a role of the secret's account that Secrets Manager may
+  // assume; kInvalidParameter otherwise. Asked before anything changes.
+  virtual Status CheckExternalRole(const std::string& role_arn, const std::string& secret_account,
+                                   const std::string& secret_arn) = 0;
   // Runs the rotation of secret_arn whose AWSPENDING version `token` exists, as a leased job
   // due now: all four steps, or only testSecret (then the placeholder is dropped).
   virtual Status Start(const std::string& secret_arn, const std::string& token, bool test_only,

@@ -88,6 +88,10 @@ class SecretsManagerService : public Service {
   // A secret's rotation state as a run sees it (by full ARN); nullopt when it is gone.
   struct RotationView {
     std::string arn, account, region, lambda_arn;
+    // A managed external secret: the role its rotation runs as (lambda_arn then names its
+    // type's managed rotator); "" for a Lambda rotation. And the partner's metadata.
+    std::string external_role_arn;
+    std::vector<domain::sm::MetadataItem> external_metadata;
     bool enabled = false;
     bool deleted = false;  // scheduled for deletion
     std::optional<int64_t> deletion_ms;  // when it is purged, if scheduled for deletion

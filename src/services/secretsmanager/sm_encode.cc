@@ -75,6 +75,20 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
     w.Bool(*rot.enabled);
   }
   if (!rot.lambda_arn.empty()) json::KV(w, "RotationLambdaARN", rot.lambda_arn);
+  if (!rot.external_metadata.empty()) {
+    w.Key("ExternalSecretRotationMetadata");
+    w.StartArray();
+    for (const auto& m : rot.external_metadata) {
+      w.StartObject();
+      json::KV(w, "Key", m.key);
+      json::KV(w, "Value", m.value);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!rot.external_role_arn.empty()) {
+    json::KV(w, "ExternalSecretRotationRoleArn", rot.external_role_arn);
+  }
   if (rot.rules_set) {
     w.Key("RotationRules");
     w.StartObject();

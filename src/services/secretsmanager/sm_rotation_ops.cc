@@ -2,6 +2,8 @@
 // rotation engine (rotation/rotation_runner.h, through RotationLauncher) drives: the
 // AWSPENDING placeholder, LastRotatedDate / NextRotationDate. The engine runs the function;
 // everything that changes a secret's versions or labels stays here.
+#include "domain/rotation/function_spec.h"
+#include "domain/secretsmanager/external_secrets.h"
 #include "domain/secretsmanager/names.h"
 #include "domain/secretsmanager/rotation_rules.h"
 #include "domain/secretsmanager/rotation_schedule.h"
@@ -62,31 +64,81 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
     ARCANA_RETURN_IF_ERROR(dsm::ValidateRotationRules(rules));
     rules_given = true;
   }
+  // A managed external secret's rotation (domain/secretsmanager/external_secrets.h).
+  const std::optional<std::string> lambda_given = in.Str("RotationLambdaARN");
+  const std::optional<std::string> role_given = in.Str("ExternalSecretRotationRoleArn");
+  std::optional<std::vector<dsm::MetadataItem>> metadata_given;
+  if (const auto* m = in.Get("ExternalSecretRotationMetadata"); m != nullptr && m->IsArray()) {
+    metadata_given.emplace();
+    for (const auto& item : m->GetArray()) {
+      json::Input ii(item);
+      metadata_given->push_back({ii.Str("Key").value_or(""), ii.Str("Value").value_or("")});
+    }
+  }
+  if (lambda_given && (role_given || metadata_given)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "You can't specify RotationLambdaARN together with "
+                  "ExternalSecretRotationRoleArn or ExternalSecretRotationMetadata: a secret "
+                  "rotates with a Lambda function or as a managed external secret.");
+  }
   std::string arn;
   ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
-    std::string lambda = in.Str("RotationLambdaARN").value_or(s.rotation.lambda_arn);
-    if (lambda.empty()) {
-      return Status(ErrorCode::kInvalidRequest,
-                    "No Lambda rotation function ARN is associated with this secret.");
+    auto& rot = s.rotation;
+    // External when the call says so, or when it names no function and the secret either
+    // rotates that way already or is of a type Arcana rotates so.
+    const bool external =
+        !lambda_given && (role_given || metadata_given ||
+                          (rot.lambda_arn.empty() && (!rot.external_role_arn.empty() ||
+                                                      dsm::ExternalRotatorFor(s.type))));
+    std::string lambda;
+    std::string role;
+    std::vector<dsm::MetadataItem> metadata;
+    if (external) {
+      if (!dsm::ExternalRotatorFor(s.type)) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "This secret's type (" + (s.type.empty() ? std::string("none") : s.type) +
+                          ") is no managed external secret type that Arcana rotates (" +
+                          dsm::ExternalRotationTypes() + "). Nothing was changed.");
+      }
+      metadata = metadata_given ? *metadata_given : rot.external_metadata;
+      ARCANA_RETURN_IF_ERROR(dsm::ValidateExternalMetadata(s.type, metadata));
+      role = role_given.value_or(rot.external_role_arn);
+      if (role.empty()) {
+        return Status(ErrorCode::kInvalidParameter,
+                      "ExternalSecretRotationRoleArn is required to rotate a managed external "
+                      "secret.");
+      }
+      // Validated at setup, as AWS does (and again at every run).
+      if (launcher_ != nullptr) {
+        ARCANA_RETURN_IF_ERROR(launcher_->CheckExternalRole(role, s.account, s.arn));
+      }
+    } else {
+      lambda = lambda_given.value_or(rot.lambda_arn);
+      if (lambda.empty()) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "No Lambda rotation function ARN is associated with this secret.");
+      }
     }
     const SecretVersion* pending = s.FindStage(dsm::kPending);
     if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) return InProgress();
     if (immediately) {
       if (launcher_ == nullptr) {
         return Status(ErrorCode::kInvalidRequest,
-                      "This server runs no rotation functions, so it cannot rotate now with " +
-                          lambda + ". Call RotateSecret with RotateImmediately=false to store "
+                      "This server runs no rotations, so it cannot rotate now with " +
+                          (external ? "the managed rotation of " + s.type : lambda) +
+                          ". Call RotateSecret with RotateImmediately=false to store "
                           "the rotation schedule; nothing was changed.");
       }
       // Before anything changes: an unknown function leaves the secret as it was.
-      ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda, s.account, s.arn));
+      if (!external) ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda, s.account, s.arn));
       ARCANA_RETURN_IF_ERROR(AddPlaceholder(s, token, ctx.now_ms));
     }
-    auto& rot = s.rotation;
     rot.enabled = true;
     rot.lambda_arn = lambda;
+    rot.external_role_arn = role;
+    rot.external_metadata = std::move(metadata);
     if (rules_given) {
       rot.rules_set = true;
       rot.automatically_after_days = rules.automatically_after_days;
@@ -138,6 +190,15 @@ Result<std::optional<SecretsManagerService::RotationView>> SecretsManagerService
   v.account = s->account;
   v.region = s->region;
   v.lambda_arn = s->rotation.lambda_arn;
+  if (v.lambda_arn.empty() && !s->rotation.external_role_arn.empty()) {
+    // A managed external secret: its type's managed rotator, as the role it names.
+    if (auto rotator = dsm::ExternalRotatorFor(s->type)) {
+      v.lambda_arn = domain::rotation::LambdaArnOf(
+          s->region, s->account, std::string(domain::rotation::kManagedRotatorPrefix) + *rotator);
+    }
+    v.external_role_arn = s->rotation.external_role_arn;
+    v.external_metadata = s->rotation.external_metadata;
+  }
   v.enabled = s->rotation.enabled.value_or(false);
   v.deleted = s->deleted_ms.has_value();
   v.deletion_ms = s->deleted_ms;

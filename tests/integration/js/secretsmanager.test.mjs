@@ -16,7 +16,10 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
+  CancelRotateSecretCommand,
 } from "@aws-sdk/client-secrets-manager";
+import { IAMClient, CreateRoleCommand } from "@aws-sdk/client-iam";
 
 const endpoint = process.env.ARCANA_ENDPOINT;
 const ARN_RE = (name, region = "us-east-1") =>
@@ -248,4 +251,42 @@ test("BatchGetSecretValue size limits", async () => {
   assert.equal(r.SecretValues.length, 1);
   assert.equal(r.Errors.length, 19);
   for (const e of r.Errors) assert.equal(e.ErrorCode, "ResourceNotFoundException");
+});
+
+test("a managed external secret's rotation configuration: members and refusals", async () => {
+  const iam = new IAMClient({
+    endpoint, region: "us-east-1", maxAttempts: 1,
+    credentials: { accessKeyId: "AKIDJSTEST0000000001", secretAccessKey: "js-secret" },
+  });
+  const roleName = `js-mes-${randomUUID().slice(0, 8)}`;
+  const role = (await iam.send(new CreateRoleCommand({
+    RoleName: roleName,
+    AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{
+      Effect: "Allow", Principal: { Service: "secretsmanager.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+  }))).Role.Arn;
+  const name = prefix() + "gitlab";
+  await sm.send(new CreateSecretCommand({
+    Name: name, Type: "GitLabAccessToken",
+    SecretString: JSON.stringify({ token: "glpat-js", tokenId: "1", gitlabUrl: "https://127.0.0.1:9" }),
+  }));
+  await expectError(sm.send(new RotateSecretCommand({ SecretId: name })), "InvalidParameterException");
+  await expectError(sm.send(new RotateSecretCommand({
+    SecretId: name, ExternalSecretRotationRoleArn: role,
+    ExternalSecretRotationMetadata: [{ Key: "daysToExpiry", Value: "400" }],
+  })), "InvalidParameterException");
+  const metadata = [{ Key: "daysToExpiry", Value: "30" }];
+  const r = await sm.send(new RotateSecretCommand({
+    SecretId: name, RotateImmediately: false, ExternalSecretRotationRoleArn: role,
+    ExternalSecretRotationMetadata: metadata, RotationRules: { AutomaticallyAfterDays: 7 },
+  }));
+  assert.equal(r.Name, name);
+  const d = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+  assert.equal(d.Type, "GitLabAccessToken");
+  assert.equal(d.RotationEnabled, true);
+  assert.equal(d.ExternalSecretRotationRoleArn, role);
+  assert.deepEqual(d.ExternalSecretRotationMetadata, metadata);
+  assert.equal(d.RotationLambdaARN, undefined);
+  const listed = await sm.send(new ListSecretsCommand({ Filters: [{ Key: "name", Values: [name] }] }));
+  assert.deepEqual(listed.SecretList.find((s) => s.Name === name).ExternalSecretRotationMetadata, metadata);
+  await sm.send(new CancelRotateSecretCommand({ SecretId: name }));
 });
