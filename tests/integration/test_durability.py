@@ -166,14 +166,25 @@ def test_no_plaintext_at_rest_or_in_logs(fresh_dev_server):
         assert (srv.data_dir / "arcana.db").exists()
 
 
-def test_root_key_file_is_0600(fresh_dev_server):
+def test_data_dir_files_are_owner_only(fresh_dev_server):
+    """The root key file, and on SQLite the database with its -wal and -shm files (every
+    secret's name, tags and policies, IAM entities), are 0600; a database an older version
+    left 0644 is narrowed when the server opens it."""
     srv = fresh_dev_server
     srv.client().create_secret(Name="k/x", SecretString="v")
-    others = [p for p in srv.data_dir.iterdir() if p.is_file() and not p.name.startswith("arcana.db")]
-    assert others, f"no key file in {list(srv.data_dir.iterdir())}"
-    for p in others:
+    files = [p for p in srv.data_dir.iterdir() if p.is_file()]
+    assert any(not p.name.startswith("arcana.db") for p in files), f"no key file in {files}"
+    if not IS_PG:
+        assert {"arcana.db", "arcana.db-wal", "arcana.db-shm"} <= {p.name for p in files}
+    for p in files:
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode & 0o077 == 0, f"{p.name} has mode {oct(mode)}, want 0600"
+    if not IS_PG:
+        srv.stop()
+        (srv.data_dir / "arcana.db").chmod(0o644)
+        srv.start()
+        srv.client().list_secrets()
+        assert stat.S_IMODE((srv.data_dir / "arcana.db").stat().st_mode) == 0o600
 
 
 def test_health_and_metrics(fresh_dev_server):

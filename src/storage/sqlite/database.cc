@@ -1,5 +1,9 @@
 #include "storage/sqlite/database.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "storage/committed_changes.h"
@@ -116,7 +120,24 @@ Lease::~Lease() {
   if (c_) pool_->Release(std::move(c_));
 }
 
+namespace {
+
+// The database holds sealed values but also every secret's name, tags and policies, IAM
+// entities and the audit index: readable by its owner only, like the rest of the data dir.
+// SQLite would create it (and so its -wal and -shm files, which take the database's mode)
+// with the umask's 0644; a file made that way by an older version is narrowed too.
+void OwnerOnly(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;  // sqlite3_open_v2 reports why
+  struct stat st{};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) ::fchmod(fd, st.st_mode & 0700);
+  ::close(fd);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Conn>> Pool::Open() {
+  OwnerOnly(path_);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path_.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
