@@ -11,6 +11,7 @@
 #include "auth/access_keys.h"
 #include "cli/audit_commands.h"
 #include "cli/events_commands.h"
+#include "cli/store_commands.h"
 #include "cli/function_commands.h"
 #include "cli/iam_commands.h"
 #include "cli/operator_commands.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   arcana::cli::FunctionCommands function_cmds(app);        // `arcana functions ...`
   arcana::cli::AuditCommands audit_cmds(app, data_dir, store_url);  // `arcana audit ...`
   arcana::cli::EventsCommands events_cmds(app, data_dir, store_url);  // `arcana events ...`
+  arcana::cli::StoreCommands store_cmds(app, data_dir, store_url);    // `arcana store copy`
   arcana::scan::ScanCommand scan_cmd(app);                 // `arcana scan` (issue 15)
   arcana::migrate::MigrateCommand migrate_cmd(app);        // `arcana migrate` (issue 15)
 
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
   if (auto rc = operator_cmds.Run()) return *rc;
   if (auto rc = audit_cmds.Run()) return *rc;
   if (auto rc = events_cmds.Run()) return *rc;
+  if (auto rc = store_cmds.Run()) return *rc;
   if (auto rc = scan_cmd.Run()) return *rc;
   if (auto rc = migrate_cmd.Run()) return *rc;
 
