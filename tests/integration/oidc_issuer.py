@@ -51,6 +51,17 @@ def self_signed_tls(directory: Path) -> tuple[Path, Path, str]:
     return cert_path, key_path, hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+def serve_https(handler: type[BaseHTTPRequestHandler], tls: tuple[Path, Path]) -> ThreadingHTTPServer:
+    """A threaded HTTPS server on a free loopback port with the (certificate, key) pair tls,
+    serving from a daemon thread; its URL is https://127.0.0.1:<server_address[1]>."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*tls)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def _int_bytes(n: int, length: int | None = None) -> bytes:
     length = length or (n.bit_length() + 7) // 8
     return n.to_bytes(length, "big")
@@ -87,15 +98,10 @@ class OidcIssuer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert_path, key_path)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = serve_https(Handler, (cert_path, key_path))
         self.port = self.server.server_address[1]
         self.url = f"https://127.0.0.1:{self.port}"
         self.provider_url = f"127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
 
     def stop(self):
         self.server.shutdown()

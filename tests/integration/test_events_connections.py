@@ -28,10 +28,8 @@ import base64
 import json
 import os
 import re
-import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,7 +38,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ROOT_AKID, ROOT_SECRET, ArcanaServer, plaintext_at_rest, wait_for
-from oidc_issuer import self_signed_tls
+from oidc_issuer import self_signed_tls, serve_https
 from test_audit import client
 from test_iam_server_certificates import store_query
 from test_root_of_trust import AKID as ROT_AKID, SECRET as ROT_SECRET
@@ -91,12 +89,8 @@ class ApiReceiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(*tls)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd = serve_https(Handler, tls)
         self.base = f"https://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
         self.httpd.shutdown()

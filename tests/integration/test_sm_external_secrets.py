@@ -18,10 +18,9 @@ import datetime
 import json
 import re
 import shutil
-import ssl
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,7 +31,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ROOT_AKID, ROOT_SECRET, ArcanaServer, wait_for
-from oidc_issuer import self_signed_tls
+from oidc_issuer import self_signed_tls, serve_https
 from test_rotation import stages, wait_current
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -46,28 +45,16 @@ ROTATION_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretVa
                     "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
 
 
-class FakeGitLab:
-    """GitLab's access-token API, as much as rotation uses: POST .../rotate (self, or by id
-    with another active token acting) revokes the old token and answers a new one; GET
-    /personal_access_tokens/self answers the token's id and state. Unknown or revoked tokens
-    get 401, as GitLab answers them."""
+class FakePartner:
+    """A partner's JSON API over HTTPS: every GET or POST (its path, headers and form body) is
+    answered by handle(), under self.lock, as (status, JSON object)."""
 
     def __init__(self, tls):
         self.lock = threading.Lock()
-        self.tokens: dict[str, dict] = {}  # value -> {"id", "active", "scope"}
         self.requests: list[dict] = []
-        self.next_id = 100
-        gitlab = self
+        partner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def answer(self, status, obj):
-                out = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
             def do_GET(self):
                 self.serve("GET")
 
@@ -77,23 +64,39 @@ class FakeGitLab:
             def serve(self, method):
                 n = int(self.headers.get("Content-Length", "0"))
                 form = parse_qs(self.rfile.read(n).decode())
-                path = urlsplit(self.path).path
-                acting = self.headers.get("PRIVATE-TOKEN", "")
-                with gitlab.lock:
-                    gitlab.requests.append({"method": method, "path": path, "acting": acting,
-                                            "form": form})
-                    status, obj = gitlab.handle(method, path, acting, form)
-                self.answer(status, obj)
+                with partner.lock:
+                    status, obj = partner.handle(method, urlsplit(self.path).path, self.headers, form)
+                out = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
 
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(*tls)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd = serve_https(Handler, tls)
         self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def handle(self, method, path, headers, form) -> tuple[int, dict]:
+        raise NotImplementedError
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FakeGitLab(FakePartner):
+    """GitLab's access-token API, as much as rotation uses: POST .../rotate (self, or by id
+    with another active token acting) revokes the old token and answers a new one; GET
+    /personal_access_tokens/self answers the token's id and state. Unknown or revoked tokens
+    get 401, as GitLab answers them."""
+
+    def __init__(self, tls):
+        super().__init__(tls)
+        self.tokens: dict[str, dict] = {}  # value -> {"id", "active", "scope"}
+        self.next_id = 100
 
     def issue(self, scope="personal") -> tuple[str, int]:
         with self.lock:
@@ -106,7 +109,9 @@ class FakeGitLab:
         with self.lock:
             return self.tokens.get(value, {}).get("active", False)
 
-    def handle(self, method, path, acting, form):
+    def handle(self, method, path, headers, form):
+        acting = headers.get("PRIVATE-TOKEN", "")
+        self.requests.append({"method": method, "path": path, "acting": acting, "form": form})
         me = self.tokens.get(acting)
         if not me or not me["active"]:
             return 401, {"message": "401 Unauthorized"}
@@ -132,12 +137,8 @@ class FakeGitLab:
         return 200, {"id": self.next_id, "token": value, "active": True,
                      "expires_at": (form.get("expires_at") or [None])[0]}
 
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
-
-class FakeJenkins:
+class FakeJenkins(FakePartner):
     """Jenkins's API-token endpoints, as much as rotation uses: Basic auth with a user's API
     token (401 otherwise); GET /me/api/json; GET /crumbIssuer/api/json; POST
     /user/U/descriptorByName/jenkins.security.ApiTokenProperty/{generateNewToken,revoke}, which
@@ -146,46 +147,8 @@ class FakeJenkins:
     CRUMB = "crumb-5f1e"
 
     def __init__(self, tls):
-        self.lock = threading.Lock()
+        super().__init__(tls)
         self.tokens: dict[str, dict] = {}  # value -> {"user", "uuid"}
-        self.requests: list[dict] = []
-        jenkins = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.serve("GET")
-
-            def do_POST(self):
-                self.serve("POST")
-
-            def serve(self, method):
-                n = int(self.headers.get("Content-Length", "0"))
-                form = parse_qs(self.rfile.read(n).decode())
-                auth = self.headers.get("Authorization", "")
-                user, _, token = (base64.b64decode(auth[6:]).decode().partition(":")
-                                  if auth.startswith("Basic ") else ("", "", ""))
-                with jenkins.lock:
-                    jenkins.requests.append({"method": method, "path": self.path, "user": user,
-                                             "token": token, "form": form,
-                                             "crumb": self.headers.get("Jenkins-Crumb")})
-                    status, obj = jenkins.handle(method, self.path, user, token, form,
-                                                 self.headers.get("Jenkins-Crumb"))
-                out = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(*tls)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def issue(self, user) -> tuple[str, str]:
         with self.lock:
@@ -197,7 +160,13 @@ class FakeJenkins:
         with self.lock:
             return value in self.tokens
 
-    def handle(self, method, path, user, token, form, crumb):
+    def handle(self, method, path, headers, form):
+        auth = headers.get("Authorization", "")
+        user, _, token = (base64.b64decode(auth[6:]).decode().partition(":")
+                          if auth.startswith("Basic ") else ("", "", ""))
+        crumb = headers.get("Jenkins-Crumb")
+        self.requests.append({"method": method, "path": path, "user": user, "token": token,
+                              "form": form, "crumb": crumb})
         me = self.tokens.get(token)
         if not me or me["user"] != user:
             return 401, {"message": "Unauthorized"}
@@ -224,10 +193,6 @@ class FakeJenkins:
         for v in gone:
             del self.tokens[v]
         return 200, {"status": "ok"}
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
