@@ -4,9 +4,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
+#include "cli/audit_commands.h"
+#include "crypto/root_key.h"
 #include "storage/store_copy.h"
 #include "storage/stores.h"
 
@@ -37,7 +40,7 @@ Status MigrateStore(const storage::StoreLocation& where) {
 
 StoreCommands::StoreCommands(CLI::App& app, const std::string& data_dir,
                              const std::string& store_url)
-    : data_dir_(data_dir), store_url_(store_url) {
+    : app_(&app), data_dir_(data_dir), store_url_(store_url) {
   store_ = app.add_subcommand("store", "move a SQLite store to PostgreSQL");
   store_->require_subcommand(1);
   copy_ = store_->add_subcommand(
@@ -81,6 +84,28 @@ int StoreCommands::Copy() {
   for (const auto& [table, rows] : report->rows) {
     std::cout << table << "\t" << rows << "\n";
     total += rows;
+  }
+  // The copy takes every sealed value elsewhere: the old node's trail records it (an operator
+  // record, as for the other offline actions; it needs no unsealed root).
+  CliAction action;
+  action.event_name = "CopyStore";
+  action.parameters = {{"From", storage::Redacted(*from)}, {"To", storage::Redacted(*to)},
+                       {"Rows", std::to_string(total)}};
+  const char* account = std::getenv("ARCANA_ACCOUNT_ID");
+  crypto::RootKey sealed;
+  // The node's data dir when given, else the SQLite store's dir (a one-node store's data dir
+  // unless `--store sqlite:DIR` put it apart).
+  const std::string audit_dir =
+      (app_->get_option("--data-dir")->count() > 0 ? data_dir_ : from->sqlite_dir) + "/audit";
+  auto stores = storage::OpenStores(*from);
+  Status rec = stores.ok() ? RecordCliAction(audit_dir, action,
+                                             account != nullptr ? account : "123456789012",
+                                             sealed, **stores)
+                           : stores.status();
+  if (!rec.ok()) {
+    std::cerr << "arcana store: the store was copied but the copy is not recorded in the audit "
+                 "trail: "
+              << rec.message() << "\n";
   }
   std::cout << "copied " << total << " rows from " << db << " to " << storage::Redacted(*to)
             << ".\nStart each node with --store on that database and this store's root of "

@@ -4,7 +4,10 @@
 // Offline: the SQLite store's arcanad must be stopped (its arcanad.lock is taken for the
 // copy, so a running node makes the command refuse). Both stores are first brought to this
 // build's schema, as an arcanad starting on them would. Prints the rows copied per table and
-// how to start the nodes; exit 0 on success, 1 when nothing was copied (with why).
+// how to start the nodes; exit 0 on success, 1 when nothing was copied (with why). A copy is
+// recorded as the operator event CopyStore (audit_commands.h's RecordCliAction; account
+// ARCANA_ACCOUNT_ID, default 123456789012) in <data-dir>/audit when --data-dir is given,
+// else in the SQLite store dir's audit/ (a one-node store's data dir).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -23,6 +26,7 @@ class StoreCommands {
  private:
   int Copy();
 
+  CLI::App* app_ = nullptr;
   CLI::App* store_ = nullptr;
   CLI::App* copy_ = nullptr;
   const std::string& data_dir_;

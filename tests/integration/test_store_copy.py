@@ -3,7 +3,8 @@
 the old store's key file serves everything the old node served: secrets with their versions
 and labels, parameters (SecureString too), KMS keys (a ciphertext made before the copy
 decrypts after it), IAM users with their access keys and policies, and a scheduled deletion. Refusals: a running arcanad on the SQLite store, a
-target that is not empty (nothing written either time).
+target that is not empty (nothing written either time). The copy is an operator record in the
+old node's audit trail.
 
 The copy always goes from SQLite to PostgreSQL, whichever store the pass tests: it runs once,
 on the PostgreSQL pass, whose cluster it uses."""
@@ -81,6 +82,12 @@ def test_a_copied_store_serves_everything_the_sqlite_node_served(tmp_path):
     # KMS: the customer managed key and the AWS managed keys aws/secretsmanager and aws/ssm.
     assert counts["secrets"] == "2" and counts["ssm_parameters"] == "2" and counts["kms_keys"] == "3"
     assert "root.key" in r.stdout and "***" in r.stdout and pg_cluster_password() not in r.stdout
+    # Recorded in the old node's trail as an operator action (the URL without its password).
+    trail = "".join(p.read_text() for p in (old_dir / "audit").glob("cli-*.jsonl"))
+    record = [json.loads(line) for line in trail.splitlines() if '"CopyStore"' in line]
+    assert len(record) == 1 and record[0]["eventSource"] == "arcana.operator"
+    assert record[0]["requestParameters"]["Rows"] == str(sum(int(v) for v in counts.values()))
+    assert pg_cluster_password() not in trail
 
     # Into a store that is no longer empty: refused.
     r = store_copy("--from", f"sqlite:{old_dir}", "--to", target)
