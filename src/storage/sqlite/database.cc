@@ -122,16 +122,24 @@ Lease::~Lease() {
 
 namespace {
 
-// The database holds sealed values but also every secret's name, tags and policies, IAM
-// entities and the audit index: readable by its owner only, like the rest of the data dir.
+// The database holds sealed values but also every secret's name, tags and policies and IAM
+// entities: readable by its owner only, like the rest of the data dir.
 // SQLite would create it (and so its -wal and -shm files, which take the database's mode)
 // with the umask's 0644; a file made that way by an older version is narrowed too.
+// Never by opening an existing database and closing that descriptor: closing any descriptor
+// of a file drops every POSIX lock this process holds on it, i.e. the locks of the SQLite
+// connections already open on it. A new file is made with O_EXCL (no connection can have it
+// open yet); an existing one is narrowed by path.
 void OwnerOnly(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return;  // sqlite3_open_v2 reports why
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
   struct stat st{};
-  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) ::fchmod(fd, st.st_mode & 0700);
-  ::close(fd);
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+    ::chmod(path.c_str(), st.st_mode & 0700);
+  }
 }
 
 }  // namespace
