@@ -28,6 +28,11 @@
 //    registered with the CLI declares no role: its session is Arcana's own, allowed only what
 //    a rotation role needs on that secret, plus GetSecretValue on the master secrets its
 //    registration names (domain/rotation: RotationSessionPolicy, MasterSecretsOf).
+//  - A managed external secret (domain/secretsmanager/external_secrets.h) has no function: its
+//    type's managed rotator runs, as a session of the secret's ExternalSecretRotationRoleArn
+//    (ExternalRotationSession: the role must still trust secretsmanager.amazonaws.com at every
+//    run), with the secret's rotation metadata as ARCANA_ROTATION_METADATA (a JSON object).
+//    Managed rotators also get SSL_CERT_FILE = ARCANA_CA_CERT when this node has one.
 //  - Before every step the secret is read again: rotation disabled (CancelRotateSecret), the
 //    secret deleted or the placeholder gone ends the run. After finishSecret the token's
 //    version must hold AWSCURRENT, else the run failed.
