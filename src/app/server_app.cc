@@ -2,10 +2,10 @@
 #include "app/background_jobs.h"
 #include "app/change_read_check.h"
 #include "app/shutdown_watchdog.h"
+#include "common/dir_lock.h"
 
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,11 +99,7 @@ int RunServer(const config::Config& cfg) {
   // token a second node would replace, the Lambda packages whose in-use marks and sweeps are
   // in this process's memory, the interrupted unpacks only a lone node's start may remove).
   // Nodes of one PostgreSQL store each have their own data dir. The lock goes with the process.
-  auto lock_dir = [](const std::string& dir) {
-    int fd = ::open((dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    return fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-  };
-  if (!lock_dir(cfg.data_dir)) {
+  if (!LockDirForThisProcess(cfg.data_dir)) {
     return Fail("data dir " + cfg.data_dir + " is in use by another arcanad (arcanad.lock)");
   }
   if (where->kind == storage::StoreLocation::Kind::kSqlite) {
@@ -114,7 +110,7 @@ int RunServer(const config::Config& cfg) {
     // And one arcanad per SQLite store: it keeps its change-sequence head in memory (it must
     // be the only writer). PostgreSQL stores take any number of nodes. (A store dir that is
     // the data dir is locked already: a second flock of it here would conflict with the first.)
-    if (!std::filesystem::equivalent(dir, cfg.data_dir, ec) && !lock_dir(dir)) {
+    if (!std::filesystem::equivalent(dir, cfg.data_dir, ec) && !LockDirForThisProcess(dir)) {
       return Fail("store dir " + dir + " is in use by another arcanad (arcanad.lock)");
     }
   }

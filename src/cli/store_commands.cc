@@ -1,14 +1,11 @@
 #include "cli/store_commands.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/audit_commands.h"
+#include "common/dir_lock.h"
 #include "crypto/root_key.h"
 #include "storage/store_copy.h"
 #include "storage/stores.h"
@@ -20,13 +17,6 @@ namespace {
 int StoreCommandFailed(const std::string& message) {
   std::cerr << "arcana store: " << message << "\n";
   return 1;
-}
-
-// Holds <dir>/arcanad.lock as arcanad does (server_app.cc), so no arcanad writes the store
-// while it is copied; released when the process ends.
-bool LockStoreDir(const std::string& dir) {
-  int fd = ::open((dir + "/arcanad.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  return fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
 }
 
 // Opens (so migrates) and closes a store.
@@ -72,7 +62,8 @@ int StoreCommands::Copy() {
   const std::string db = from->sqlite_dir + "/arcana.db";
   std::error_code ec;
   if (!std::filesystem::is_regular_file(db, ec)) return StoreCommandFailed("there is no store at " + db);
-  if (!LockStoreDir(from->sqlite_dir)) {
+  // Held until the process ends, so no arcanad writes the store while it is copied.
+  if (!LockDirForThisProcess(from->sqlite_dir)) {
     return StoreCommandFailed("the store " + from->sqlite_dir +
                 " is in use by a running arcanad (arcanad.lock): stop it first");
   }

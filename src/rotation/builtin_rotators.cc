@@ -344,8 +344,9 @@ def set_secret(client, arn, token, versions):
 // ARCANA_ROTATION_METADATA, a JSON object: the rotator's boto3 may predate DescribeSecret's
 // ExternalSecretRotationMetadata), the admin secret it may name, one HTTPS call (CAs: the
 // system's, or SSL_CERT_FILE, which the engine sets from ARCANA_CA_CERT; errors name the
-// partner's status and the path, never a token) and the AWSPENDING write, retried before
-// the step gives up.
+// partner's status and the path, never a token), the version testSecret checks (AWSPENDING,
+// or AWSCURRENT for RotateImmediately=false's empty version) and the AWSPENDING write,
+// retried before the step gives up.
 constexpr const char* kPartner = R"py(
 import datetime
 import ssl
@@ -415,6 +416,15 @@ def has_pending(client, arn, token):
         return False
 
 
+def tested_secret(client, arn, token):
+    """testSecret's secret: the AWSPENDING version, or the current one when AWSPENDING is
+    RotateImmediately=false's empty version (that run tests the configuration)."""
+    try:
+        return "AWSPENDING", partner_secret(client, arn, "AWSPENDING", token)
+    except client.exceptions.ResourceNotFoundException:
+        return "AWSCURRENT", partner_secret(client, arn, "AWSCURRENT")
+
+
 def put_pending(client, arn, token, value, lost):
     for attempt in range(5):
         try:
@@ -482,12 +492,7 @@ def create_secret(client, arn, token, versions):
 
 
 def test_secret(client, arn, token, versions):
-    try:
-        stage, secret = "AWSPENDING", partner_secret(client, arn, "AWSPENDING", token)
-    except client.exceptions.ResourceNotFoundException:
-        # RotateImmediately=false tests the configuration with an empty AWSPENDING version:
-        # then the current token is the one GitLab is asked about.
-        stage, secret = "AWSCURRENT", partner_secret(client, arn, "AWSCURRENT")
+    stage, secret = tested_secret(client, arn, token)
     info = gitlab(secret, "GET", "/personal_access_tokens/self", secret["token"])
     if not isinstance(info, dict) or not info.get("active") or str(info.get("id")) != str(secret["tokenId"]):
         raise ValueError("GitLab does not take the %s token of %s as active token %s" % (stage, arn, secret["tokenId"]))
@@ -546,10 +551,7 @@ def create_secret(client, arn, token, versions):
 
 
 def test_secret(client, arn, token, versions):
-    try:
-        stage, secret = "AWSPENDING", partner_secret(client, arn, "AWSPENDING", token)
-    except client.exceptions.ResourceNotFoundException:
-        stage, secret = "AWSCURRENT", partner_secret(client, arn, "AWSCURRENT")
+    stage, secret = tested_secret(client, arn, token)
     if signed_in_user(secret, secret).lower() != str(secret["username"]).lower():
         raise ValueError("Jenkins does not sign %s in with the %s token of %s" % (secret["username"], stage, arn))
     logger.info("testSecret: Jenkins accepts the %s token of %s." % (stage, arn))

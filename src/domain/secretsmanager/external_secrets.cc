@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/arn.h"
+
 namespace arcana::domain::sm {
 
 namespace {
@@ -34,10 +36,9 @@ Status Invalid(std::string message) {
 
 bool IsSecretArn(std::string_view v) {
   // arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME
-  int colons = 0;
-  for (char c : v) colons += c == ':';
-  return v.starts_with("arn:") && v.find(":secretsmanager:") != std::string_view::npos &&
-         v.find(":secret:") != std::string_view::npos && colons >= 6;
+  auto arn = SplitArn(v);
+  return arn && arn->service == "secretsmanager" && !arn->account.empty() &&
+         arn->resource.starts_with("secret:") && arn->resource.size() > 7;
 }
 
 std::optional<int> SmallInt(std::string_view v) {

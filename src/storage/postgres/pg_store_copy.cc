@@ -10,6 +10,7 @@
 #include <set>
 
 #include "storage/parameter_codec.h"
+#include "storage/postgres/pg_database.h"
 
 namespace arcana::storage {
 
@@ -77,25 +78,15 @@ Status Prepare(sqlite3* db, const std::string& sql, Stmt* s) {
   return Status::Ok();
 }
 
-std::string Hex(const unsigned char* p, int n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out = "\\x";
-  out.reserve(2 + 2 * static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
-
 // Column i of the current row as the text form of the target's type; nullopt for NULL.
 Result<std::optional<std::string>> Value(sqlite3_stmt* st, int i, const std::string& type) {
   const int kind = sqlite3_column_type(st, i);
   if (kind == SQLITE_NULL) return std::optional<std::string>();
   if (type == "bytea") {
-    const auto* p = static_cast<const unsigned char*>(kind == SQLITE_BLOB ? sqlite3_column_blob(st, i)
-                                                                          : sqlite3_column_text(st, i));
-    return std::optional<std::string>(Hex(p, sqlite3_column_bytes(st, i)));
+    const auto* p = static_cast<const char*>(kind == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+                                                                 : sqlite3_column_text(st, i));
+    const std::string bytes(p == nullptr ? "" : p, static_cast<size_t>(sqlite3_column_bytes(st, i)));
+    return pg::Param::Bytes(bytes).value();
   }
   if (type == "boolean") {
     return std::optional<std::string>(sqlite3_column_int64(st, i) != 0 ? "true" : "false");
