@@ -123,6 +123,18 @@ CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
   by_seq.reserve(changes.size());
   for (const auto& c : changes) by_seq.emplace(c.seq, &c);
   const int64_t oldest = changes.empty() ? 0 : changes.front().seq;
+  // A restore from a backup (storage/store_backup.h) took back the changes numbered between
+  // the retained change before it and its own: (from, to) open intervals.
+  std::vector<std::pair<int64_t, int64_t>> undone;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (changes[i].IsStoreRestore()) {
+      undone.emplace_back(i == 0 ? oldest - 1 : changes[i - 1].seq, changes[i].seq);
+    }
+  }
+  auto undone_by_restore = [&](int64_t seq) {
+    return std::any_of(undone.begin(), undone.end(),
+                       [seq](const auto& gap) { return gap.first < seq && seq < gap.second; });
+  };
   std::unordered_map<int64_t, const RecordClaims*> claimed_by;
   int64_t span_from = INT64_MAX, span_to = INT64_MIN;
   for (const auto& r : records) {
@@ -141,6 +153,10 @@ CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
       if (found == by_seq.end()) {
         if (claim.seq < oldest) {
           ++res.claims_trimmed;  // older than the retained log (change_log.h, TrimChanges)
+          continue;
+        }
+        if (undone_by_restore(claim.seq)) {
+          ++res.claims_undone;
           continue;
         }
         res.problems.push_back("record " + r.where + " claims " + Describe(claim) +

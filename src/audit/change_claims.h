@@ -41,12 +41,14 @@ struct CrossCheckResult {
   std::vector<std::string> problems;  // every disagreement found
   size_t claims_checked = 0;          // claimed changes found in the store and matching
   size_t claims_trimmed = 0;          // claimed changes older than the retained log
+  size_t claims_undone = 0;           // claimed changes a store restore took back
   size_t changes_checked = 0;         // store changes in the trail's span (complete only)
 };
 
 // changes: the store's retained change log, ascending. Every claim must name a change the
-// store has (unless older than the oldest retained one: trimmed) with the same kind and
-// resource, and no change may be claimed twice. When `complete` (the records are every
+// store has (unless older than the oldest retained one: trimmed; or numbered between a
+// restore's change and the retained change before it: undone by `arcana store restore`,
+// which the RestoreStore record claims) with the same kind and resource, and no change may be claimed twice. When `complete` (the records are every
 // node's), every change committed within the records' time span must also be claimed.
 CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
                             const std::vector<storage::Change>& changes, bool complete);

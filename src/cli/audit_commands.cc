@@ -319,6 +319,10 @@ int AuditCommands::CrossCheckStore(storage::Stores& stores, const std::vector<st
   std::cout << "store changes: " << (res.problems.empty() ? "OK, " : "") << res.claims_checked
             << " claimed changes match the store";
   if (res.claims_trimmed > 0) std::cout << " (" << res.claims_trimmed << " older than the retained log)";
+  if (res.claims_undone > 0) {
+    std::cout << "; " << res.claims_undone << " claimed changes were undone by a store restore "
+              << "(arcana store restore: its RestoreStore record)";
+  }
   if (complete) {
     std::cout << "; " << res.changes_checked << " changes in the trail's time span checked for a record\n";
   } else {

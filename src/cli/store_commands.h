@@ -1,3 +1,10 @@
+// `arcana store backup --to FILE`: a consistent copy of a one-node SQLite store (the --store
+// given, else sqlite:<data-dir>) in one 0600 file, taken while arcanad serves; and `arcana
+// store restore --from FILE`: puts such a file in place of the store, arcanad stopped
+// (storage/store_backup.h says what each keeps and refuses). Both are recorded as operator
+// events (BackupStore, RestoreStore; the restore's record claims its change), as below.
+// A PostgreSQL store is refused: pg_dump and PostgreSQL's base backups serve it.
+//
 // `arcana store copy --to postgresql://...`: moves a one-node SQLite store (--from sqlite:DIR,
 // else the --store given, else sqlite:<data-dir>) into a new, empty PostgreSQL database, for a
 // team that outgrows one machine (storage/store_copy.h says what is copied and what is not).
@@ -15,6 +22,11 @@
 #include <optional>
 #include <string>
 
+#include "cli/audit_commands.h"
+#include "common/status.h"
+#include "storage/change_log.h"
+#include "storage/stores.h"
+
 namespace arcana::cli {
 
 class StoreCommands {
@@ -25,14 +37,27 @@ class StoreCommands {
 
  private:
   int Copy();
+  int Backup();
+  int Restore();
+  // The store: --store, else sqlite:<data-dir>; kInvalidParameter for a PostgreSQL store.
+  Result<storage::StoreLocation> SqliteStore() const;
+  std::string AuditDirOf(const std::string& sqlite_dir) const;
+  // Records action as an operator event (claiming `claimed` when given); a failure is
+  // reported on stderr: the action already happened.
+  void Record(const storage::StoreLocation& store, const std::string& audit_dir,
+              const CliAction& action, const storage::Change* claimed) const;
 
   CLI::App* app_ = nullptr;
   CLI::App* store_ = nullptr;
   CLI::App* copy_ = nullptr;
+  CLI::App* backup_ = nullptr;
+  CLI::App* restore_ = nullptr;
   const std::string& data_dir_;
   const std::string& store_url_;
   std::string from_;
   std::string to_;
+  std::string backup_to_;
+  std::string restore_from_;
 };
 
 }  // namespace arcana::cli

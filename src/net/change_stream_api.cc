@@ -180,10 +180,13 @@ bool ChangeStreamApi::Handle(HttpRequest& req, HttpResponse& res) {
         break;
       }
       for (const auto& c : *batch) {
+        // The store was restored from a backup (store_backup.h): anything may have changed.
+        if (c.IsStoreRestore()) answer.reset = true;
         if (auth::ChangeVisibleTo(caller, c, opts_.may_read)) answer.changes.push_back(c);
         at = c.seq;
       }
-      if (!answer.changes.empty() || (!batch->empty() && ++batches >= kMaxBatchesPerRequest)) {
+      if (!answer.changes.empty() || answer.reset ||
+          (!batch->empty() && ++batches >= kMaxBatchesPerRequest)) {
         break;
       }
       if (!batch->empty()) continue;  // all invisible: read on

@@ -14,8 +14,8 @@
 // most `limit` (1..1000, default 1000) scanned. Resume with after=Next: Next covers every change scanned, shown or not. With
 // wait=S (0..20 s, default 0) the answer is held until a visible change commits or S passes
 // (an empty answer then). "Reset": true when the changes after SEQ cannot be given (trimmed
-// by retention, or the store was replaced: SEQ > head): the client must drop everything it
-// cached and resume from Next. No secret value ever appears here. A write to a secret is one
+// by retention, or the store was replaced: SEQ > head) or include a restore from a backup
+// (Change::IsStoreRestore): the client must drop everything it cached and resume from Next. No secret value ever appears here. A write to a secret is one
 // change naming the primary's ARN: its replicas (the same account, name and suffix in other
 // regions, serving the primary's versions) changed with it, so a reader matches secrets
 // without the region (agent/resource_tag.h).

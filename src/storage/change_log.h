@@ -35,6 +35,15 @@ struct Change {
   // every root-wrapped blob changed at once, so caches of sealed bytes drop everything.
   static constexpr const char* kRootResource = "root-of-trust";
   bool IsRootRewrap() const { return service == "arcana" && resource == kRootResource; }
+
+  // `arcana store restore` (store_backup.h) appends one change of this form to the restored
+  // store, numbered after every change either store had given: anything may have changed, so
+  // a follower drops everything it cached (the change stream answers Reset).
+  static constexpr const char* kStoreResource = "store";
+  static constexpr const char* kRestoreKind = "RestoreStore";
+  bool IsStoreRestore() const {
+    return service == "arcana" && resource == kStoreResource && kind == kRestoreKind;
+  }
 };
 
 class ChangeLog {

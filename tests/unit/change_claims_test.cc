@@ -170,5 +170,27 @@ TEST(CrossCheck, ChangeWithoutRecordFailsOnlyWhenCompleteAndInsideTheSpan) {
   EXPECT_EQ(full.changes_checked, 2u);
 }
 
+TEST(CrossCheck, ClaimsOfChangesARestoreTookBackAreCountedNotFailed) {
+  // The backup held changes up to 11; the replaced store had gone to 14; the restore is 15.
+  Change restore = C(15, Change::kRestoreKind, Change::kStoreResource, 30'000);
+  restore.service = "arcana";
+  ASSERT_TRUE(restore.IsStoreRestore());
+  std::vector<Change> log = {C(11, "CreateSecret", "arn:a", 10'000), restore,
+                             C(16, "PutSecretValue", "arn:a", 31'000)};
+  std::vector<RecordClaims> recs = {Rec("r1", 10'000, {C(11, "CreateSecret", "arn:a")}),
+                                    Rec("r2", 20'000, {C(12, "PutSecretValue", "arn:a"),
+                                                       C(14, "DeleteSecret", "arn:a")}),
+                                    Rec("r3", 30'000, {C(15, Change::kRestoreKind, Change::kStoreResource)}),
+                                    Rec("r4", 31'000, {C(16, "PutSecretValue", "arn:a")}),
+                                    // After the restore's change: no restore took it back.
+                                    Rec("r5", 31'000, {C(17, "PutSecretValue", "arn:a")})};
+  auto r = CrossCheck(recs, log, true);
+  EXPECT_EQ(r.claims_undone, 2u);
+  EXPECT_EQ(r.claims_checked, 3u);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "record r5 claims change 17 (PutSecretValue, arn:a), which the store's "
+                           "change log does not hold");
+}
+
 }  // namespace
 }  // namespace arcana::audit
