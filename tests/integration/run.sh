@@ -82,7 +82,8 @@ run_pass() {
   local rc=0
   echo "== [$store] pytest (boto3, aws CLI, wire, durability$([ "$store" = postgresql ] && echo ', multi-node'))"
   local start=$SECONDS
-  ARCANA_TEST_STORE="$store" "$PY" -m pytest -q -rfEs -p no:cacheprovider tests/integration "$@" || rc=1
+  # --durations: the slowest tests are named in every run, to keep the pass within CI's time.
+  ARCANA_TEST_STORE="$store" "$PY" -m pytest -q -rfEs --durations=12 -p no:cacheprovider tests/integration "$@" || rc=1
   echo "== [$store] pytest took $((SECONDS - start)) s"
 
   echo "== [$store] node --test (AWS SDK for JavaScript v3)"

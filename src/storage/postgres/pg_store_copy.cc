@@ -16,6 +16,13 @@ namespace arcana::storage {
 
 namespace {
 
+// Rows per INSERT: up to kCopyBatchRows, within PostgreSQL's 65,535 parameters per
+// statement, and a batch is sent early once its values pass kCopyBatchBytes (secret versions
+// are up to 64 KiB each: memory stays bounded).
+constexpr size_t kCopyBatchRows = 500;
+constexpr size_t kCopyMaxParams = 30000;
+constexpr size_t kCopyBatchBytes = size_t{8} << 20;
+
 // SQLite columns whose PostgreSQL column has another name.
 const std::map<std::pair<std::string, std::string>, std::string>& Renamed() {
   static const std::map<std::pair<std::string, std::string>, std::string> renamed = {
@@ -177,26 +184,47 @@ class Copier {
       }
       always_identity = always_identity || (c.always && filled.count(name));
     }
-    // INSERT INTO t (a, b, ...) [OVERRIDING SYSTEM VALUE] VALUES ($1, $2, ...)
-    std::string sql = "INSERT INTO " + pg_.quote_name(table) + " (";
-    std::string values;
-    size_t n = 0;
-    for (const auto& c : target_cols) {
-      if (n++ > 0) {
-        sql += ", ";
-        values += ", ";
+    // INSERT INTO t (a, b, ...) [OVERRIDING SYSTEM VALUE] VALUES ($1, $2, ...), (...), ...:
+    // many rows per round trip (one statement per row took about a round trip per row).
+    std::string head = "INSERT INTO " + pg_.quote_name(table) + " (";
+    for (size_t i = 0; i < target_cols.size(); ++i) head += (i ? ", " : "") + pg_.quote_name(target_cols[i]);
+    if (derive_name) head += ", name";
+    head += ")" + std::string(always_identity ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES ";
+    const size_t per_row = target_cols.size() + (derive_name ? 1 : 0);
+    const size_t batch_rows = std::max<size_t>(1, std::min(kCopyBatchRows, kCopyMaxParams / per_row));
+    auto insert_sql = [&](size_t rows) {
+      std::string sql = head;
+      size_t n = 0;
+      for (size_t r = 0; r < rows; ++r) {
+        sql += r ? ", (" : "(";
+        for (size_t c = 0; c < per_row; ++c) sql += (c ? ", $" : "$") + std::to_string(++n);
+        sql += ")";
       }
-      sql += pg_.quote_name(c);
-      values += "$" + std::to_string(n);
-    }
-    if (derive_name) {
-      sql += ", name";
-      values += ", $" + std::to_string(++n);
-    }
-    sql += ")" + std::string(always_identity ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES (" + values + ")";
+      return sql;
+    };
     if (Seeded(table)) tx_.exec("DELETE FROM " + pg_.quote_name(table));
-    const std::string stmt_name = "copy_" + table;
-    pg_.prepare(stmt_name, sql);
+    const std::string full_batch = "copy_" + table;
+    bool full_prepared = false;
+    std::vector<std::optional<std::string>> params;  // the batch's rows, row after row
+    size_t rows_in_batch = 0, bytes_in_batch = 0;
+    auto flush = [&]() {
+      if (rows_in_batch == 0) return;
+      std::vector<const char*> raw;
+      raw.reserve(params.size());
+      for (const auto& p : params) raw.push_back(p ? p->c_str() : nullptr);
+      if (rows_in_batch == batch_rows) {
+        if (!full_prepared) pg_.prepare(full_batch, insert_sql(batch_rows));
+        full_prepared = true;
+        tx_.exec_prepared(full_batch, pqxx::prepare::make_dynamic_params(raw));
+      } else {  // the table's last, shorter batch (or one cut short by its bytes)
+        const std::string name = full_batch + "_" + std::to_string(rows_in_batch);
+        pg_.prepare(name, insert_sql(rows_in_batch));
+        tx_.exec_prepared(name, pqxx::prepare::make_dynamic_params(raw));
+        pg_.unprepare(name);
+      }
+      params.clear();
+      rows_in_batch = bytes_in_batch = 0;
+    };
 
     std::string select = "SELECT ";
     for (size_t i = 0; i < source_cols.size(); ++i) {
@@ -213,7 +241,7 @@ class Copier {
       int rc = sqlite3_step(rows.st);
       if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_ROW) return SqliteError(src_, "cannot read " + table);
-      std::vector<std::optional<std::string>> params;
+      const size_t row_start = params.size();
       for (size_t i = 0; i < source_cols.size(); ++i) {
         if (IsLeaseColumn(table, target_cols[i])) {
           // A free lease: jobs' owner NULL, a delivery's owner '' (their stores' forms).
@@ -225,20 +253,21 @@ class Copier {
           continue;
         }
         ARCANA_ASSIGN_OR_RETURN(auto v, Value(rows.st, static_cast<int>(i), target.at(target_cols[i]).type));
+        bytes_in_batch += v ? v->size() : 0;
         params.push_back(std::move(v));
       }
       if (derive_name) {
         // PostgreSQL's parameter store keeps the parameter's name beside its key.
-        if (meta_col < 0 || !params[static_cast<size_t>(meta_col)]) return Drift("ssm_parameters has no meta");
-        ARCANA_ASSIGN_OR_RETURN(auto p, DecodeParameterMetadata(*params[static_cast<size_t>(meta_col)]));
+        if (meta_col < 0 || !params[row_start + static_cast<size_t>(meta_col)]) {
+          return Drift("ssm_parameters has no meta");
+        }
+        ARCANA_ASSIGN_OR_RETURN(auto p, DecodeParameterMetadata(*params[row_start + static_cast<size_t>(meta_col)]));
         params.push_back(p.name);
       }
-      std::vector<const char*> raw;
-      raw.reserve(params.size());
-      for (const auto& p : params) raw.push_back(p ? p->c_str() : nullptr);
-      tx_.exec_prepared(stmt_name, pqxx::prepare::make_dynamic_params(raw));
       ++copied;
+      if (++rows_in_batch == batch_rows || bytes_in_batch >= kCopyBatchBytes) flush();
     }
+    flush();
     // Identity columns continue after the copied values.
     for (const auto& [name, c] : target) {
       if (!c.identity || !filled.count(name)) continue;
