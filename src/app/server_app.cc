@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "app/root_identity.h"
+#include "app/scheduled_backups.h"
 #include "app/audit_setup.h"
 #include "audit/trail_indexer.h"
 #include "app/events_setup.h"
@@ -89,6 +90,10 @@ int RunServer(const config::Config& cfg) {
 
   auto where = storage::ParseStoreLocation(config::EffectiveStore(cfg));
   if (!where.ok()) return Fail(where.status().message());
+  if (!cfg.backup_dir.empty() && where->kind != storage::StoreLocation::Kind::kSqlite) {
+    return Fail("--backup-dir backs up a SQLite store; a PostgreSQL store is backed up with "
+                "PostgreSQL's own tools (pg_dump, or base backups with WAL archiving)");
+  }
   // Node-local files (operator token, audit log, the default root key file, and the SQLite
   // store unless --store names another directory).
   std::error_code ec;
@@ -356,6 +361,11 @@ int RunServer(const config::Config& cfg) {
   RegisterIdentityJobs(scheduler, stores.identities());
   if (stores.audit_index() != nullptr) RegisterAuditIndexJobs(scheduler, *stores.audit_index());
   RegisterEventJobs(scheduler, event_parts, stores.event_deliveries(), stores.event_rules());
+  if (where->kind == storage::StoreLocation::Kind::kSqlite) {
+    Status backups = SetUpScheduledBackups(scheduler, stores.jobs(), cfg,
+                                           where->sqlite_dir + "/arcana.db", audit);
+    if (!backups.ok()) return Fail("backups: " + backups.message());
+  }
   // PutRule schedules a scheduled rule's runs, and wakes this node's scheduler to see them.
   events.ScheduleRunsWith(&stores.jobs(), [&scheduler] { scheduler.Wake(); });
   // Rotation: functions call this node back (a wildcard listener through loopback).

@@ -1,11 +1,11 @@
 #include "cli/store_commands.h"
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/audit_commands.h"
+#include "common/clock.h"
 #include "common/dir_lock.h"
 #include "crypto/root_key.h"
 #include "storage/committed_changes.h"
@@ -27,12 +27,6 @@ Status MigrateStore(const storage::StoreLocation& where) {
   ARCANA_ASSIGN_OR_RETURN(auto stores, storage::OpenStores(where));
   stores.reset();
   return Status::Ok();
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -137,7 +131,7 @@ int StoreCommands::Restore() {
     return StoreCommandFailed("the store " + dir +
                               " is in use by a running arcanad (arcanad.lock): stop it first");
   }
-  auto report = storage::RestoreSqliteStore(dir, restore_from_, NowMs());
+  auto report = storage::RestoreSqliteStore(dir, restore_from_, SystemClock::Instance().NowMs());
   if (!report.ok()) return StoreCommandFailed(report.status().message());
   CliAction action;
   action.event_name = "RestoreStore";

@@ -67,6 +67,9 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("audit_syslog", c.audit_syslog);
   str("audit_http_url", c.audit_http_url);
   str("audit_http_mode", c.audit_http_mode);
+  str("backup_dir", c.backup_dir);
+  integer("backup_every_seconds", c.backup_every_seconds);
+  integer("backup_keep", c.backup_keep);
   integer("iam_users_quota", c.iam_users_quota);
   integer("iam_groups_quota", c.iam_groups_quota);
   integer("iam_roles_quota", c.iam_roles_quota);
@@ -195,6 +198,16 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--audit-http-mode", c.audit_http_mode,
                  "fail-open (default) or fail-closed (a call waits for the endpoint's 2xx)")
       ->envname("ARCANA_AUDIT_HTTP_MODE")->capture_default_str();
+  app.add_option("--backup-dir", c.backup_dir,
+                 "back the SQLite store up into this directory on a schedule (arcana store "
+                 "restore puts a backup back)")
+      ->envname("ARCANA_BACKUP_DIR");
+  app.add_option("--backup-every-seconds", c.backup_every_seconds,
+                 "with --backup-dir: seconds between two backups")
+      ->envname("ARCANA_BACKUP_EVERY_SECONDS")->capture_default_str();
+  app.add_option("--backup-keep", c.backup_keep,
+                 "with --backup-dir: how many of the newest backups are kept")
+      ->envname("ARCANA_BACKUP_KEEP")->capture_default_str();
   app.add_option("--iam-users-quota", c.iam_users_quota,
                  "IAM users per account (UsersPerAccount): CreateUser beyond is LimitExceeded; "
                  "GetAccountSummary reports it as UsersQuota")
@@ -266,6 +279,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   if (c.audit_max_file_mb < 1 || c.audit_digest_seconds < 1) {
     return Status(ErrorCode::kInvalidParameter,
                   "--audit-max-file-mb and --audit-digest-seconds must be at least 1");
+  }
+  if (c.backup_every_seconds < 1 || c.backup_keep < 1) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--backup-every-seconds and --backup-keep must be at least 1");
   }
   if (c.iam_users_quota < 0 || c.iam_groups_quota < 0 || c.iam_roles_quota < 0 ||
       c.iam_policies_quota < 0) {

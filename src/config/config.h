@@ -75,6 +75,12 @@ struct Config {
   std::string audit_syslog;                // "" = off; else the facility (authpriv, local0..7)
   std::string audit_http_url;              // "" = off; else POST JSON batches here
   std::string audit_http_mode = "fail-open";  // fail-open | fail-closed
+  // Scheduled backups of a SQLite store (storage/store_backup.h, app/scheduled_backups.h):
+  // "" = none (ARCANA_BACKUP_DIR); else a backup every backup_every_seconds, the newest
+  // backup_keep kept. A PostgreSQL store is refused: PostgreSQL's own tools back it up.
+  std::string backup_dir;
+  int backup_every_seconds = 86400;  // ARCANA_BACKUP_EVERY_SECONDS
+  int backup_keep = 7;               // ARCANA_BACKUP_KEEP
   // IAM account quotas (services/iam/iam_service.h: IamQuotas), AWS's defaults: CreateUser,
   // CreateGroup, CreateRole and CreatePolicy beyond them are LimitExceeded, and
   // GetAccountSummary reports them (UsersQuota, ...). Every node of a cluster needs the same.

@@ -39,7 +39,10 @@
 //    the backup's head and the restore's change) from missing ones.
 //  - What the store keeps of each node's audit digest chain (audit.node.*, node_head.h) is
 //    the replaced store's, never the backup's older values: the audit files went on.
-//  - Job and event-delivery leases are released (the process that held them is gone).
+//  - Job and event-delivery leases are released (the process that held them is gone). What
+//    was due at the backup runs again: events pending then are delivered (again, if they
+//    were delivered after the backup: deliveries are at least once), and jobs run by their
+//    restored schedules.
 //  - The replaced database stays beside it as arcana.db.before-restore-<UTC time> (a hard
 //    link, made before the new file is renamed over arcana.db): restoring that file undoes the
 //    restore. Each step is atomic (link, rename), so a crash anywhere leaves arcana.db either
@@ -50,6 +53,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "storage/change_log.h"
@@ -62,6 +66,14 @@ struct BackupReport {
 };
 
 Result<BackupReport> BackupSqliteStore(const std::string& db, const std::string& to);
+
+// Scheduled backups (arcanad --backup-dir): "arcana-YYYYMMDDThhmmss.mmmZ.db", the UTC time,
+// so that names sort as times do.
+std::string BackupFileName(int64_t now_ms);
+bool IsBackupFileName(std::string_view name);
+// Deletes all but the `keep` newest backups (by name) in dir; other files are left alone.
+// Returns how many were deleted. Errors: the file system's (nothing more deleted then).
+Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep);
 
 struct RestoreReport {
   int64_t backup_head = 0;    // the newest change the backup held

@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer
+from conftest import ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, wait_for
 
 pytestmark = pytest.mark.sqlite_only("backs up and restores a SQLite store: the SQLite pass")
 
@@ -193,3 +193,82 @@ def test_a_restore_refuses_what_is_not_this_stores_backup(tmp_path):
         assert clients(srv)[0].get_secret_value(SecretId="bk/other")["SecretString"] == "other"
     finally:
         srv.stop()
+
+
+def test_a_caching_agent_never_serves_what_a_restore_took_back(tmp_path):
+    from test_agent import Agent  # noqa: E402 (the agent's test harness)
+
+    data = tmp_path / "node"
+    srv = start(data)
+    sm = clients(srv)[0]
+    sm.create_secret(Name="bk/agent", SecretString="at the backup")
+    r = store(data, "backup", "--to", str(tmp_path / "b.db"))
+    assert r.returncode == 0, r.stderr
+    sm.put_secret_value(SecretId="bk/agent", SecretString="after the backup")
+    # Answered from its cache alone (no freshness check per read): only the change stream
+    # tells it what changed.
+    agent = Agent(tmp_path / "agent", srv.endpoint, "check_freshness = false\n")
+    try:
+        def answer():
+            resp = agent.secret("bk/agent")
+            return resp.json().get("SecretString"), resp.headers.get("X-Arcana-Cache")
+
+        wait_for(lambda: answer() == ("after the backup", "hit"), timeout=10, interval=0.05,
+                 what="the agent's cached value")
+        port = srv.port
+        srv.stop()
+        r = store(data, "restore", "--from", str(tmp_path / "b.db"))
+        assert r.returncode == 0, r.stderr
+        srv.start(port=port)
+        wait_for(lambda: answer()[0] == "at the backup", timeout=20, interval=0.1,
+                 what="the restored value through the agent")
+    finally:
+        agent.stop()
+        srv.stop()
+
+
+def test_arcanad_backs_the_store_up_on_a_schedule_and_keeps_the_newest(tmp_path):
+    data, backups = tmp_path / "node", tmp_path / "backups"
+    srv = ArcanaServer(data, tmp_path / "logs", dev=False, env=ENV, store=f"sqlite:{data}",
+                       args=["--backup-dir", str(backups), "--backup-every-seconds", "1",
+                             "--backup-keep", "2"]).start()
+    try:
+        clients(srv)[0].create_secret(Name="bk/scheduled", SecretString="kept")
+        (backups / "notes.txt").write_text("not a backup: left alone")
+
+        def recorded():
+            trail = "".join(p.read_text() for p in (data / "audit").glob("*.jsonl")
+                            if not p.name.startswith("cli-") and ".digests." not in p.name)
+            return [json.loads(l) for l in trail.splitlines() if '"BackupStore"' in l]
+
+        wait_for(lambda: len(recorded()) >= 4, timeout=30, what="four scheduled backups")
+        files = sorted(p.name for p in backups.glob("arcana-*.db"))
+        assert 1 <= len(files) <= 2, files  # the newest two (a third may be in the making)
+        assert (backups / "notes.txt").exists()
+        assert stat.S_IMODE(os.stat(backups).st_mode) == 0o700
+        assert all(stat.S_IMODE(os.stat(backups / f).st_mode) == 0o600 for f in files)
+        rec = recorded()[-1]
+        assert rec["eventSource"] == "arcana.operator" and rec["userIdentity"]["type"] == "ArcanaOperator"
+        details = rec["serviceEventDetails"]
+        assert details["scheduled"] is True and details["backupFile"].startswith(str(backups))
+        assert "errorCode" not in rec
+        assert any(r["serviceEventDetails"].get("deletedBackups", 0) > 0 for r in recorded())
+    finally:
+        srv.stop()
+    # A scheduled backup restores as any other.
+    newest = sorted(backups.glob("arcana-*.db"))[-1]
+    r = store(data, "restore", "--from", str(newest))
+    assert r.returncode == 0, r.stderr
+    srv = start(data)  # without --backup-dir: the job is gone, the store serves
+    try:
+        assert clients(srv)[0].get_secret_value(SecretId="bk/scheduled")["SecretString"] == "kept"
+    finally:
+        srv.stop()
+
+
+def test_scheduled_backups_refuse_a_postgresql_store(tmp_path):
+    r = subprocess.run([str(ARCANAD), "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"),
+                        "--store", "postgresql://u@127.0.0.1:1/db", "--backup-dir",
+                        str(tmp_path / "b")], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "pg_dump" in r.stderr, r.stderr
+    assert not (tmp_path / "b").exists()

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -281,6 +282,38 @@ Result<BackupReport> BackupSqliteStore(const std::string& db, const std::string&
   }();
   RemoveStaging(staging);
   return made;
+}
+
+std::string BackupFileName(int64_t now_ms) { return "arcana-" + UtcStamp(now_ms) + ".db"; }
+
+bool IsBackupFileName(std::string_view name) {
+  constexpr std::string_view kPattern = "arcana-########T######.###Z.db";  // #: a digit
+  if (name.size() != kPattern.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char p = kPattern[i], c = name[i];
+    if (p == '#' ? !(c >= '0' && c <= '9') : c != p) return false;
+  }
+  return true;
+}
+
+Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (IsBackupFileName(name)) names.push_back(name);
+  }
+  if (ec) return Status(ErrorCode::kInternalServiceError, "cannot list " + dir + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  size_t deleted = 0;
+  for (size_t i = 0; i + keep < names.size(); ++i) {
+    if (::unlink((dir + "/" + names[i]).c_str()) != 0 && errno != ENOENT) {
+      return FileError("cannot delete", dir + "/" + names[i]);
+    }
+    ++deleted;
+  }
+  if (deleted > 0) SyncDirectory(dir);
+  return deleted;
 }
 
 Result<RestoreReport> RestoreSqliteStore(const std::string& dir, const std::string& from,
