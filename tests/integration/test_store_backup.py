@@ -232,29 +232,30 @@ def test_arcanad_backs_the_store_up_on_a_schedule_and_keeps_the_newest(tmp_path)
     srv = ArcanaServer(data, tmp_path / "logs", dev=False, env=ENV, store=f"sqlite:{data}",
                        args=["--backup-dir", str(backups), "--backup-every-seconds", "1",
                              "--backup-keep", "2"]).start()
+
+    def recorded():
+        trail = "".join(p.read_text() for p in (data / "audit").glob("*.jsonl")
+                        if not p.name.startswith("cli-") and ".digests." not in p.name)
+        return [json.loads(l) for l in trail.splitlines() if '"BackupStore"' in l]
+
     try:
         clients(srv)[0].create_secret(Name="bk/scheduled", SecretString="kept")
         (backups / "notes.txt").write_text("not a backup: left alone")
-
-        def recorded():
-            trail = "".join(p.read_text() for p in (data / "audit").glob("*.jsonl")
-                            if not p.name.startswith("cli-") and ".digests." not in p.name)
-            return [json.loads(l) for l in trail.splitlines() if '"BackupStore"' in l]
-
         wait_for(lambda: len(recorded()) >= 4, timeout=30, what="four scheduled backups")
-        files = sorted(p.name for p in backups.glob("arcana-*.db"))
-        assert 1 <= len(files) <= 2, files  # the newest two (a third may be in the making)
-        assert (backups / "notes.txt").exists()
-        assert stat.S_IMODE(os.stat(backups).st_mode) == 0o700
-        assert all(stat.S_IMODE(os.stat(backups / f).st_mode) == 0o600 for f in files)
-        rec = recorded()[-1]
-        assert rec["eventSource"] == "arcana.operator" and rec["userIdentity"]["type"] == "ArcanaOperator"
-        details = rec["serviceEventDetails"]
-        assert details["scheduled"] is True and details["backupFile"].startswith(str(backups))
-        assert "errorCode" not in rec
-        assert any(r["serviceEventDetails"].get("deletedBackups", 0) > 0 for r in recorded())
     finally:
-        srv.stop()
+        srv.stop()  # a backup in progress ends first, its pruning included
+    files = sorted(p.name for p in backups.glob("arcana-*.db"))
+    assert len(files) == 2, files  # the newest two
+    assert (backups / "notes.txt").exists() and not list(backups.glob("*partial*"))
+    assert stat.S_IMODE(os.stat(backups).st_mode) == 0o700
+    assert all(stat.S_IMODE(os.stat(backups / f).st_mode) == 0o600 for f in files)
+    records = recorded()
+    rec = records[-1]
+    assert rec["eventSource"] == "arcana.operator" and rec["userIdentity"]["type"] == "ArcanaOperator"
+    details = rec["serviceEventDetails"]
+    assert details["scheduled"] is True and details["backupFile"] == str(backups / files[-1])
+    assert not [r for r in records if "errorCode" in r]
+    assert any(r["serviceEventDetails"].get("deletedBackups", 0) > 0 for r in records)
     # A scheduled backup restores as any other.
     newest = sorted(backups.glob("arcana-*.db"))[-1]
     r = store(data, "restore", "--from", str(newest))
