@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "audit/audit_event.h"
 #include "cli/audit_commands.h"
 #include "common/clock.h"
 #include "common/dir_lock.h"
@@ -84,12 +85,16 @@ StoreCommands::StoreCommands(CLI::App& app, const std::string& data_dir,
   restore_ = store_->add_subcommand(
       "restore", "replace a SQLite store (its arcanad stopped) with a backup of it");
   restore_->add_option("--from", restore_from_, "a file made by `arcana store backup`")->required();
+  inspect_ = store_->add_subcommand(
+      "inspect", "check a backup (or a store's arcana.db) and print what it holds, changing nothing");
+  inspect_->add_option("file", inspect_file_, "the backup file")->required();
 }
 
 std::optional<int> StoreCommands::Run() {
   if (!store_->parsed()) return std::nullopt;
   if (backup_->parsed()) return Backup();
   if (restore_->parsed()) return Restore();
+  if (inspect_->parsed()) return Inspect();
   return Copy();
 }
 
@@ -149,6 +154,27 @@ int StoreCommands::Restore() {
   }
   std::cout << "Start arcanad on it with the root of trust the backup was taken under. "
                "Caching agents drop what they cached when they next read the change stream.\n";
+  return 0;
+}
+
+int StoreCommands::Inspect() {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(inspect_file_, ec)) {
+    return StoreCommandFailed("there is no file at " + inspect_file_);
+  }
+  auto summary = storage::InspectSqliteBackup(inspect_file_);
+  if (!summary.ok()) return StoreCommandFailed(summary.status().message());
+  std::cout << "file\t" << inspect_file_ << "\nintegrity\tok\n"
+            << "root of trust\t" << (summary->root_seal.empty() ? "(never unsealed)" : summary->root_seal)
+            << (summary->root_key_id.empty() ? "" : ", root key " + summary->root_key_id) << "\n"
+            << "root rotation\t"
+            << (summary->rotating ? "in progress (a restore refuses this backup)" : "none") << "\n"
+            << "change sequence\t" << summary->head;
+  if (summary->newest_change_ms > 0) {
+    std::cout << " (newest change " << audit::IsoTime(summary->newest_change_ms) << ")";
+  }
+  std::cout << "\n";
+  for (const auto& [table, rows] : summary->rows) std::cout << table << "\t" << rows << "\n";
   return 0;
 }
 

@@ -3,6 +3,8 @@
 // store restore --from FILE`: puts such a file in place of the store, arcanad stopped
 // (storage/store_backup.h says what each keeps and refuses). Both are recorded as operator
 // events (BackupStore, RestoreStore; the restore's record claims its change), as below.
+// `arcana store inspect FILE` prints what a backup holds (storage::InspectSqliteBackup),
+// changing nothing; exit 1 when it is damaged or not an Arcana store.
 // A PostgreSQL store is refused: pg_dump and PostgreSQL's base backups serve it.
 //
 // `arcana store copy --to postgresql://...`: moves a one-node SQLite store (--from sqlite:DIR,
@@ -39,6 +41,7 @@ class StoreCommands {
   int Copy();
   int Backup();
   int Restore();
+  int Inspect();
   // The store: --store, else sqlite:<data-dir>; kInvalidParameter for a PostgreSQL store.
   Result<storage::StoreLocation> SqliteStore() const;
   std::string AuditDirOf(const std::string& sqlite_dir) const;
@@ -52,12 +55,14 @@ class StoreCommands {
   CLI::App* copy_ = nullptr;
   CLI::App* backup_ = nullptr;
   CLI::App* restore_ = nullptr;
+  CLI::App* inspect_ = nullptr;
   const std::string& data_dir_;
   const std::string& store_url_;
   std::string from_;
   std::string to_;
   std::string backup_to_;
   std::string restore_from_;
+  std::string inspect_file_;
 };
 
 }  // namespace arcana::cli

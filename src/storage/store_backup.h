@@ -54,6 +54,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/change_log.h"
@@ -66,6 +68,21 @@ struct BackupReport {
 };
 
 Result<BackupReport> BackupSqliteStore(const std::string& db, const std::string& to);
+
+// What a backup holds, read without changing it (`arcana store inspect`), so a backup can be
+// checked before it is needed: SQLite's integrity check, then the root of trust it opens
+// with (strategy and key id, from root.check's header), the change sequence's head, the
+// newest change's time, and the rows of the main tables. Works on a live arcana.db too.
+// Errors: kInvalidRequest for a file that is not an Arcana store or is damaged.
+struct BackupSummary {
+  std::string root_seal;    // "keyfile" | "shamir" | "pkcs11" ("" before the first unseal)
+  std::string root_key_id;  // hex; "" when none or untagged
+  bool rotating = false;    // root.pending present (a backup taken mid-rotation)
+  int64_t head = 0;
+  int64_t newest_change_ms = 0;  // 0 when no change is retained
+  std::vector<std::pair<std::string, int64_t>> rows;  // table -> rows
+};
+Result<BackupSummary> InspectSqliteBackup(const std::string& path);
 
 // Scheduled backups (arcanad --backup-dir): "arcana-YYYYMMDDThhmmss.mmmZ.db", the UTC time,
 // so that names sort as times do.

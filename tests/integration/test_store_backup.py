@@ -1,6 +1,6 @@
 """`arcana store backup` / `arcana store restore` (storage/store_backup.h): a one-node SQLite
 store copied to one file while arcanad serves, and put back later in place of the store,
-arcanad stopped, as Vault's snapshots do.
+arcanad stopped, as Vault's snapshots do; `arcana store inspect` says what a backup holds.
 
 What is checked: the restored node serves the store as it was at the backup (a version, a
 secret, a parameter written after it are gone; a KMS ciphertext made before it decrypts), and
@@ -85,6 +85,15 @@ def test_a_backup_taken_while_serving_restores_the_store_as_it_was(tmp_path):
     # Never overwritten.
     r = store(data, "backup", "--to", str(backup))
     assert r.returncode == 1 and "exists" in r.stderr, r.stderr
+    # What it holds, without restoring it; the live store (read while it serves) agrees.
+    r = store(data, "inspect", str(backup))
+    assert r.returncode == 0, r.stderr
+    held = dict(line.split("\t", 1) for line in r.stdout.splitlines())
+    assert held["integrity"] == "ok" and held["root rotation"] == "none"
+    assert held["root of trust"].startswith("keyfile, root key ") and held["secrets"] == "1"
+    assert held["ssm_parameters"] == "1" and int(held["change sequence"].split()[0]) > 0
+    live = dict(l.split("\t", 1) for l in store(data, "inspect", str(data / "arcana.db")).stdout.splitlines())
+    assert live["root of trust"] == held["root of trust"]
     backed_up = operator_records(data, "BackupStore")
     assert len(backed_up) == 1 and backed_up[0]["requestParameters"]["To"] == str(backup)
 
@@ -172,6 +181,8 @@ def test_a_restore_refuses_what_is_not_this_stores_backup(tmp_path):
     junk = tmp_path / "junk"
     junk.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
     refused(junk, "not an Arcana store")
+    r = store(data, "inspect", str(junk))
+    assert r.returncode == 1 and "not an Arcana store" in r.stderr, r.stderr
     refused("/etc/passwd", "not an Arcana store")
     refused(tmp_path / "absent", "no backup file")
     # A PostgreSQL store has PostgreSQL's own tools.
