@@ -48,8 +48,9 @@ struct CrossCheckResult {
 // changes: the store's retained change log, ascending. Every claim must name a change the
 // store has (unless older than the oldest retained one: trimmed; or numbered between a
 // restore's change and the retained change before it: undone by `arcana store restore`,
-// which the RestoreStore record claims) with the same kind and resource, and no change may be claimed twice. When `complete` (the records are every
-// node's), every change committed within the records' time span must also be claimed.
+// which the RestoreStore record claims) with the same kind and resource, and no change may
+// be claimed twice. When `complete` (the records are every node's), every change committed
+// within the records' time span must also be claimed.
 CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
                             const std::vector<storage::Change>& changes, bool complete);
 

@@ -15,10 +15,11 @@
 // wait=S (0..20 s, default 0) the answer is held until a visible change commits or S passes
 // (an empty answer then). "Reset": true when the changes after SEQ cannot be given (trimmed
 // by retention, or the store was replaced: SEQ > head) or include a restore from a backup
-// (Change::IsStoreRestore): the client must drop everything it cached and resume from Next. No secret value ever appears here. A write to a secret is one
-// change naming the primary's ARN: its replicas (the same account, name and suffix in other
-// regions, serving the primary's versions) changed with it, so a reader matches secrets
-// without the region (agent/resource_tag.h).
+// (Change::IsStoreRestore): the client must drop everything it cached and resume from Next.
+// No secret value ever appears here. A write to a secret is one change naming the primary's
+// ARN: its replicas (the same account, name and suffix in other regions, serving the
+// primary's versions) changed with it, so a reader matches secrets without the region
+// (agent/resource_tag.h).
 //
 // Authentication: SigV4 exactly as the API (signing name "secretsmanager", same access keys,
 // same errors); 503 ServiceUnavailable while sealed. At most max_waiters requests are held
