@@ -10,6 +10,7 @@
 
 #include "audit/audit_event.h"
 #include "common/clock.h"
+#include "common/dir_lock.h"
 #include "common/json.h"
 #include "storage/store_backup.h"
 
@@ -66,6 +67,16 @@ Status SetUpScheduledBackups(jobs::Scheduler& scheduler, storage::JobStore& jobs
   }
   // The backups hold every sealed value: the directory is the owner's, as the data dir.
   ::chmod(cfg.backup_dir.c_str(), 0700);
+  // One store per directory: another node's pruning would delete this one's backups. The
+  // data dir's (or store dir's) own lock is this process's already.
+  const bool own_dir = std::filesystem::equivalent(cfg.backup_dir, cfg.data_dir, ec) ||
+                       std::filesystem::equivalent(cfg.backup_dir,
+                                                   std::filesystem::path(sqlite_db).parent_path(), ec);
+  if (!own_dir && !LockDirForThisProcess(cfg.backup_dir)) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--backup-dir " + cfg.backup_dir +
+                      " is in use by another arcanad (arcanad.lock): give each store its own");
+  }
   const int64_t period_ms = int64_t{cfg.backup_every_seconds} * 1000;
   const int64_t now_ms = SystemClock::Instance().NowMs();
   ARCANA_ASSIGN_OR_RETURN(auto job, jobs.GetJob(kBackupJob));

@@ -3,7 +3,8 @@
 // backup (storage/store_backup.h: a consistent snapshot while the node serves, 0600, whole or
 // absent) into DIR every --backup-every-seconds, named by its UTC time
 // (arcana-YYYYMMDDThhmmss.mmmZ.db), then deletes all but the --backup-keep newest such files
-// (other files in DIR are left alone). The first backup is made right after the option is
+// (other files in DIR are left alone). One store per DIR: the node holds DIR's arcanad.lock,
+// so a second node given the same DIR refuses to start. The first backup is made right after the option is
 // first given; a shorter period takes effect at the next start. A failed backup is logged,
 // recorded, and retried after min(period, 10 minutes).
 //

@@ -253,6 +253,11 @@ def test_arcanad_backs_the_store_up_on_a_schedule_and_keeps_the_newest(tmp_path)
         clients(srv)[0].create_secret(Name="bk/scheduled", SecretString="kept")
         (backups / "notes.txt").write_text("not a backup: left alone")
         wait_for(lambda: len(recorded()) >= 4, timeout=30, what="four scheduled backups")
+        # Another store's node may not share the directory (its pruning would delete these).
+        other = subprocess.run([str(ARCANAD), "--listen", "127.0.0.1:0", "--data-dir",
+                                str(tmp_path / "other"), "--backup-dir", str(backups)],
+                               capture_output=True, text=True, timeout=30, env={**os.environ, **ENV})
+        assert other.returncode != 0 and "in use by another arcanad" in other.stderr, other.stderr
     finally:
         srv.stop()  # a backup in progress ends first, its pruning included
     files = sorted(p.name for p in backups.glob("arcana-*.db"))
