@@ -73,10 +73,7 @@ audit::AuditEvent OperatorEvent(const config::Config& cfg, const std::string& op
                    : op == "rotate-root" ? "RotateRoot" : "Unknown";
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
-  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", name, cfg.account_id,
-                                            cfg.default_region, now);
-  e.identity.type = "ArcanaOperator";
-  e.identity.invoked_by.clear();
+  audit::AuditEvent e = audit::OperatorEvent(name, cfg.account_id, cfg.default_region, now);
   e.source_ip = req.remote_address;
   e.user_agent = std::string(req.Header("User-Agent"));
   return e;

@@ -23,10 +23,7 @@ constexpr int64_t kRetryMs = 10 * 60 * 1000;
 void RecordBackup(audit::AuditTrail& audit, const config::Config& cfg, int64_t now_ms,
                   const std::string& file, const Result<storage::BackupReport>& made,
                   size_t deleted) {
-  audit::AuditEvent e =
-      audit::ServiceEvent("arcana.operator", "BackupStore", cfg.account_id, cfg.default_region, now_ms);
-  e.identity.type = "ArcanaOperator";
-  e.identity.invoked_by.clear();
+  audit::AuditEvent e = audit::OperatorEvent("BackupStore", cfg.account_id, cfg.default_region, now_ms);
   rapidjson::StringBuffer details;
   json::Writer w(details);
   w.StartObject();

@@ -152,6 +152,15 @@ AuditEvent ServiceEvent(std::string event_source, std::string event_name, std::s
   return e;
 }
 
+AuditEvent OperatorEvent(std::string event_name, std::string account, std::string region,
+                         int64_t now_ms) {
+  AuditEvent e = ServiceEvent("arcana.operator", std::move(event_name), std::move(account),
+                              std::move(region), now_ms);
+  e.identity.type = "ArcanaOperator";
+  e.identity.invoked_by.clear();
+  return e;
+}
+
 std::string EventJson(const AuditEvent& e) {
   // A record is 1-2 KiB: starting there spares the buffer's growth from RapidJSON's 256 bytes
   // (five reallocations and copies per record).

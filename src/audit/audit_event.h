@@ -88,6 +88,10 @@ std::string EventJson(const AuditEvent& e);
 // userIdentity {type AWSService, invokedBy "arcana.internal"}, sourceIPAddress likewise.
 AuditEvent ServiceEvent(std::string event_source, std::string event_name, std::string account,
                         std::string region, int64_t now_ms);
+// An operator's action (root of trust, offline CLI actions, backups): a ServiceEvent of source
+// arcana.operator whose identity is the ArcanaOperator (invoked by no service).
+AuditEvent OperatorEvent(std::string event_name, std::string account, std::string region,
+                         int64_t now_ms);
 
 // "YYYY-MM-DDThh:mm:ssZ" (UTC, seconds, as CloudTrail writes eventTime).
 std::string IsoTime(int64_t epoch_ms);

@@ -506,9 +506,7 @@ Status RecordCliAction(const std::string& audit_dir, const CliAction& action,
   ARCANA_ASSIGN_OR_RETURN(auto trail, audit::FileTrail::Open(o, &signer));
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
-  audit::AuditEvent e = audit::ServiceEvent("arcana.operator", action.event_name, account, "", now);
-  e.identity.type = "ArcanaOperator";
-  e.identity.invoked_by.clear();
+  audit::AuditEvent e = audit::OperatorEvent(action.event_name, account, "", now);
   e.source_ip = "arcana-cli";
   e.user_agent = "arcana-cli";
   rapidjson::StringBuffer params;

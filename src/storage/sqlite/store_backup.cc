@@ -17,6 +17,7 @@
 
 #include "common/root_blob.h"
 #include "common/sync_dir.h"
+#include "crypto/hash.h"
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/sqlite_stores.h"
 
@@ -133,6 +134,18 @@ Status QuickCheck(Conn& c, const std::string& path) {
   return Status::Ok();
 }
 
+// The file at path (open as c) passes SQLite's check and holds an Arcana store.
+Status RequireArcanaStore(Conn& c, const std::string& path) {
+  ARCANA_RETURN_IF_ERROR(QuickCheck(c, path));
+  ARCANA_ASSIGN_OR_RETURN(bool has_meta, HasTable(c, "meta"));
+  std::optional<std::string> schema;
+  if (has_meta) {
+    ARCANA_ASSIGN_OR_RETURN(schema, Meta(c, "schema:secrets"));
+  }
+  if (!schema) return Status(ErrorCode::kInvalidRequest, path + " is not an Arcana store");
+  return Status::Ok();
+}
+
 Status NotRotating(Conn& c, const std::string& what) {
   ARCANA_ASSIGN_OR_RETURN(auto pending, Meta(c, "root.pending"));
   if (pending) {
@@ -143,16 +156,6 @@ Status NotRotating(Conn& c, const std::string& what) {
   return Status::Ok();
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
-
 // The backup and the store it replaces must be sealed under one root key: their root.check
 // blobs name it (a legacy untagged blob: the blobs themselves must be equal).
 Status SameRoot(const std::optional<std::string>& backup, const std::optional<std::string>& store) {
@@ -161,8 +164,8 @@ Status SameRoot(const std::optional<std::string>& backup, const std::optional<st
   const bool same = (b.empty() || s.empty()) ? *backup == *store : b == s;
   if (same) return Status::Ok();
   return Status(ErrorCode::kInvalidRequest,
-                "the backup is sealed under root key " + (b.empty() ? "(untagged)" : Hex(b)) +
-                    " and this store under " + (s.empty() ? "(untagged)" : Hex(s)) +
+                "the backup is sealed under root key " + (b.empty() ? "(untagged)" : crypto::HexEncode(b)) +
+                    " and this store under " + (s.empty() ? "(untagged)" : crypto::HexEncode(s)) +
                     " (the root was rotated after the backup, or it is another store's): "
                     "restore it into a new data dir and start that with the root of trust the "
                     "backup was taken under");
@@ -286,16 +289,12 @@ Result<BackupReport> BackupSqliteStore(const std::string& db, const std::string&
 
 Result<BackupSummary> InspectSqliteBackup(const std::string& path) {
   ARCANA_ASSIGN_OR_RETURN(auto c, OpenExisting(path, SQLITE_OPEN_READONLY));
-  ARCANA_RETURN_IF_ERROR(QuickCheck(*c, path));
-  ARCANA_ASSIGN_OR_RETURN(bool has_meta, HasTable(*c, "meta"));
-  ARCANA_ASSIGN_OR_RETURN(auto schema, has_meta ? Meta(*c, "schema:secrets")
-                                                : Result<std::optional<std::string>>(std::nullopt));
-  if (!schema) return Status(ErrorCode::kInvalidRequest, path + " is not an Arcana store");
+  ARCANA_RETURN_IF_ERROR(RequireArcanaStore(*c, path));
   BackupSummary out;
   ARCANA_ASSIGN_OR_RETURN(auto seal, Meta(*c, "root.seal"));
   out.root_seal = seal.value_or("");
   ARCANA_ASSIGN_OR_RETURN(auto check, Meta(*c, root_blob::kCheckMeta));
-  if (check) out.root_key_id = Hex(root_blob::KeyIdOf(*check));
+  if (check) out.root_key_id = crypto::HexEncode(root_blob::KeyIdOf(*check));
   ARCANA_ASSIGN_OR_RETURN(auto pending, Meta(*c, "root.pending"));
   out.rotating = pending.has_value();
   ARCANA_ASSIGN_OR_RETURN(out.head, ChangeHead(*c));
@@ -358,26 +357,16 @@ Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep) {
 Result<RestoreReport> RestoreSqliteStore(const std::string& dir, const std::string& from,
                                          int64_t now_ms) {
   RestoreReport report;
-  {
-    ARCANA_ASSIGN_OR_RETURN(auto backup, OpenExisting(from, SQLITE_OPEN_READONLY));
-    ARCANA_RETURN_IF_ERROR(QuickCheck(*backup, from));
-    ARCANA_ASSIGN_OR_RETURN(bool has_meta, HasTable(*backup, "meta"));
-    ARCANA_ASSIGN_OR_RETURN(auto schema, has_meta ? Meta(*backup, "schema:secrets")
-                                                  : Result<std::optional<std::string>>(std::nullopt));
-    if (!schema) {
-      return Status(ErrorCode::kInvalidRequest, from + " is not an Arcana store");
-    }
-    ARCANA_RETURN_IF_ERROR(NotRotating(*backup, "the backup"));
-  }
+  ARCANA_ASSIGN_OR_RETURN(auto backup, OpenExisting(from, SQLITE_OPEN_READONLY));
+  ARCANA_RETURN_IF_ERROR(RequireArcanaStore(*backup, from));
+  ARCANA_RETURN_IF_ERROR(NotRotating(*backup, "the backup"));
   const std::string db = dir + "/arcana.db";
   const std::string staging = dir + "/arcana.db.restoring";
   RemoveStaging(staging);
   ARCANA_RETURN_IF_ERROR(CreatePrivateFile(staging));
   auto staged = [&]() -> Status {
-    {
-      ARCANA_ASSIGN_OR_RETURN(auto backup, OpenExisting(from, SQLITE_OPEN_READONLY));
-      ARCANA_RETURN_IF_ERROR(VacuumInto(*backup, staging));
-    }
+    ARCANA_RETURN_IF_ERROR(VacuumInto(*backup, staging));
+    backup.reset();  // closed before any connection to the store's files opens
     // Brought to this build's schema as an arcanad starting on it would (a newer one is
     // refused there), then closed: no other connection is open when it is edited below.
     ARCANA_RETURN_IF_ERROR(sqlite::OpenSqliteStores(staging).status());
