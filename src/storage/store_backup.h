@@ -23,8 +23,9 @@
 //
 // RestoreSqliteStore(dir, from, now_ms): replaces <dir>/arcana.db with the backup `from`.
 //  - The caller holds dir's arcanad.lock (no arcanad serves the store meanwhile).
-//  - `from` must be an Arcana store that passes SQLite's integrity check, with no root
-//    rotation in progress (kInvalidRequest otherwise; nothing changes). An older schema is
+//  - `from` must be an Arcana store that passes SQLite's integrity check, holds no trigger
+//    or view (Arcana makes none; a crafted file's would run on the restore's writes), with no
+//    root rotation in progress (kInvalidRequest otherwise; nothing changes). An older schema is
 //    migrated as an arcanad starting on it would; a newer one is refused.
 //  - Same root of trust: when dir already holds a store, the backup's root key (the id in its
 //    root.check) must be the store's. A backup taken before a root rotation, or of another

@@ -178,6 +178,12 @@ def test_a_restore_refuses_what_is_not_this_stores_backup(tmp_path):
     with sqlite3.connect(plain) as c:
         c.execute("CREATE TABLE t (x)")
     refused(plain, "not an Arcana store")
+    # A backup with a trigger of its own (Arcana makes none): it would fire on the restore.
+    crafted = tmp_path / "crafted.db"
+    crafted.write_bytes((tmp_path / "other.backup").read_bytes())
+    with sqlite3.connect(crafted) as c:
+        c.execute("CREATE TRIGGER t AFTER UPDATE ON jobs BEGIN DELETE FROM secrets; END")
+    refused(crafted, "trigger t")
     junk = tmp_path / "junk"
     junk.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
     refused(junk, "not an Arcana store")

@@ -143,6 +143,17 @@ Status RequireArcanaStore(Conn& c, const std::string& path) {
     ARCANA_ASSIGN_OR_RETURN(schema, Meta(c, "schema:secrets"));
   }
   if (!schema) return Status(ErrorCode::kInvalidRequest, path + " is not an Arcana store");
+  // Arcana's migrations make tables and indexes only: a trigger or view in a file given to
+  // restore would run its own SQL when the restore writes the staged copy.
+  sqlite3_stmt* st = c.Prepare("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')");
+  if (st == nullptr) return sqlite::DbError(c.db(), "read the schema");
+  const bool foreign = sqlite3_step(st) == SQLITE_ROW;
+  const std::string what = foreign ? sqlite::ColText(st, 0) + " " + sqlite::ColText(st, 1) : "";
+  sqlite3_reset(st);
+  if (foreign) {
+    return Status(ErrorCode::kInvalidRequest,
+                  path + " is not an Arcana store as Arcana writes one: it holds the " + what);
+  }
   return Status::Ok();
 }
 
