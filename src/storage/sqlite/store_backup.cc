@@ -37,10 +37,14 @@ bool Exists(const std::string& path) {
 }
 
 // An existing database, opened without creating one (flags: SQLITE_OPEN_READONLY or
-// SQLITE_OPEN_READWRITE).
+// SQLITE_OPEN_READWRITE). A backup file is as hostile as any input: defensive mode takes away
+// the features that let SQL corrupt a file on purpose (writable_schema, direct page writes),
+// and an untrusted schema may not call functions with side effects from its own definitions.
 Result<std::unique_ptr<Conn>> OpenExisting(const std::string& path, int flags) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
