@@ -38,6 +38,7 @@ Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
     fo.max_file_bytes = static_cast<uint64_t>(cfg.audit_max_file_mb) << 20;
     fo.digest_interval = std::chrono::seconds(cfg.audit_digest_seconds);
     fo.fail_closed = cfg.audit_file == "fail-closed";
+    fo.retention = std::chrono::hours(24) * cfg.audit_retention_days;
     ARCANA_ASSIGN_OR_RETURN(auto file, audit::FileTrail::Open(std::move(fo), &signer));
     *file_sink = file.get();
     trail.AddSink(std::move(file));

@@ -226,6 +226,8 @@ int RunServer(const config::Config& cfg) {
     trail_indexer = std::make_unique<audit::TrailIndexer>(
         config::EffectiveAuditDir(cfg), AuditNodeName(cfg, port), *stores.audit_index(),
         [audit_file] { return audit_file->durable_sequence(); });
+    // Retention keeps the files until the index has their records.
+    audit_file->HoldRecordsFor([ix = trail_indexer.get()] { return ix->shipped(); });
   }
   collect_startup.reset();
   RecordUnclaimedChanges(audit, "arcanad.start", startup_changes);

@@ -57,6 +57,10 @@ std::string DigestMessage(const Digest& d) {
   m += std::to_string(d.last_sequence) + "\n";
   m += d.last_hash + "\n";
   m += d.previous_signature + "\n";
+  if (d.pruned_through != 0) {  // retention digests only: older digests sign the lines above
+    m += "pruned " + std::to_string(d.pruned_through) + "\n";
+    m += d.pruned_hash + "\n";
+  }
   return m;
 }
 
@@ -79,6 +83,11 @@ std::string DigestJson(const Digest& d) {
   w.Uint64(d.last_sequence);
   json::KV(w, "lastHash", d.last_hash);
   json::KV(w, "previousDigestSignature", d.previous_signature);
+  if (d.pruned_through != 0) {
+    w.Key("prunedThroughSequence");
+    w.Uint64(d.pruned_through);
+    json::KV(w, "prunedThroughHash", d.pruned_hash);
+  }
   json::KV(w, "signatureAlgorithm", "Ed25519");
   json::KV(w, "publicKey", d.public_key);
   json::KV(w, "signature", d.signature);
@@ -115,6 +124,11 @@ Result<Digest> ParseDigest(std::string_view line) {
       !str("lastHash", &d.last_hash) || !str("previousDigestSignature", &d.previous_signature) ||
       !str("publicKey", &d.public_key) || !str("signature", &d.signature)) {
     return Status(ErrorCode::kValidation, "a digest lacks a member or has a mistyped one");
+  }
+  if (doc.HasMember("prunedThroughSequence") &&
+      (!u64("prunedThroughSequence", &d.pruned_through) || d.pruned_through == 0 ||
+       !str("prunedThroughHash", &d.pruned_hash))) {
+    return Status(ErrorCode::kValidation, "a retention digest has a mistyped member");
   }
   return d;
 }

@@ -15,6 +15,10 @@
 //   {"digestSequence":K,"node":N,"digestStartTime":ISO,"digestEndTime":ISO,"digestEndMs":ms,
 //    "firstSequence":A,"lastSequence":B,"lastHash":H(record B),"previousDigestSignature":S,
 //    "signatureAlgorithm":"Ed25519","publicKey":hex,"signature":hex}
+// A retention digest (--audit-retention-days) also says which records the node removed on
+// purpose, with two more members: "prunedThroughSequence":P,"prunedThroughHash":H(record P):
+// records 1..P may be gone, and the first record kept names H as its previous hash. It may
+// cover no new record (firstSequence = lastSequence + 1; lastHash the newest record's).
 // signed (Ed25519) over DigestMessage(): one line per field in a fixed order, so the
 // verifier rebuilds the signed bytes without trusting any JSON serialisation. K counts from 1
 // and each digest names the previous digest's signature ("" for K = 1): a removed digest is
@@ -61,6 +65,8 @@ struct Digest {
   uint64_t last_sequence = 0;
   std::string last_hash;
   std::string previous_signature;  // hex; "" for the first digest
+  uint64_t pruned_through = 0;     // retention digest: records 1..pruned_through removed; else 0
+  std::string pruned_hash;         // hash of record pruned_through (retention digest only)
   std::string public_key;          // hex
   std::string signature;           // hex
 };

@@ -117,7 +117,8 @@ bool ParseRecordClaims(std::string_view line, std::string where, RecordClaims* o
 }
 
 CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
-                            const std::vector<storage::Change>& changes, bool complete) {
+                            const std::vector<storage::Change>& changes, bool complete,
+                            int64_t span_floor_ms) {
   CrossCheckResult res;
   std::unordered_map<int64_t, const storage::Change*> by_seq;
   by_seq.reserve(changes.size());
@@ -172,6 +173,7 @@ CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
       ++res.claims_checked;
     }
   }
+  span_from = std::max(span_from, span_floor_ms);
   if (!complete || span_from > span_to) return res;
   // eventTime has second precision: the span runs to the end of the newest record's second.
   const int64_t to = span_to + 999;

@@ -50,8 +50,10 @@ struct CrossCheckResult {
 // restore's change and the retained change before it: undone by `arcana store restore`,
 // which the RestoreStore record claims) with the same kind and resource, and no change may
 // be claimed twice. When `complete` (the records are every node's), every change committed
-// within the records' time span must also be claimed.
+// within the records' time span must also be claimed; the span starts no earlier than
+// span_floor_ms (where retention removed records before it: their changes' records are gone).
 CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
-                            const std::vector<storage::Change>& changes, bool complete);
+                            const std::vector<storage::Change>& changes, bool complete,
+                            int64_t span_floor_ms = INT64_MIN);
 
 }  // namespace arcana::audit

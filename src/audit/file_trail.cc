@@ -23,6 +23,8 @@ constexpr size_t kMaxPending = 1 << 16;
 constexpr std::chrono::milliseconds kTick{1000};
 constexpr std::chrono::milliseconds kBackoff{1000};
 constexpr size_t kTailBytes = 1 << 20;  // a record or digest line is far smaller
+constexpr int64_t kRetentionPeriodMs = 3600 * 1000;
+constexpr int64_t kRetentionRetryMs = 10 * 1000;
 
 Status Io(const std::string& what, const std::string& path, int err) {
   return Status(ErrorCode::kInternalFailure, what + " " + path + ": " + std::strerror(err));
@@ -40,10 +42,10 @@ Status WriteAll(int fd, std::string_view data) {
   return Status::Ok();
 }
 
-// The last complete line of the file at path ("" when none); a torn tail after the last
-// newline (a crash mid-write) is cut off the file first.
-Result<std::string> LastLine(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+// The last complete line of the file at path ("" when none); with cut_torn, a torn tail
+// after the last newline (a crash mid-write) is cut off the file first.
+Result<std::string> LastLine(const std::string& path, bool cut_torn = true) {
+  int fd = ::open(path.c_str(), (cut_torn ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::string();
     return Io("cannot open", path, errno);
@@ -64,11 +66,13 @@ Result<std::string> LastLine(const std::string& path) {
   }
   size_t end = tail.rfind('\n');
   if (end == std::string::npos) {
-    if (from == 0 && ::ftruncate(fd, 0) == 0) spdlog::warn("audit: {} held only a torn line: cut", path);
+    if (cut_torn && from == 0 && ::ftruncate(fd, 0) == 0) {
+      spdlog::warn("audit: {} held only a torn line: cut", path);
+    }
     ::close(fd);
     return std::string();
   }
-  if (end + 1 != tail.size()) {
+  if (cut_torn && end + 1 != tail.size()) {
     spdlog::warn("audit: {} ends with a torn line (crash mid-write): cut", path);
     if (::ftruncate(fd, from + static_cast<off_t>(end) + 1) != 0) {
       int e = errno;
@@ -126,13 +130,7 @@ Status FileTrail::Resume() {
   }
   // The newest record file, and the newest record in any file (an empty newest file, e.g.
   // just rotated, continues the chain of the one before).
-  std::vector<uint32_t> numbers;
-  for (const auto& entry : std::filesystem::directory_iterator(opts_.dir, ec)) {
-    auto id = ParseRecordFileName(entry.path().filename().string());
-    if (id && id->node == opts_.node) numbers.push_back(id->number);
-  }
-  if (ec) return Status(ErrorCode::kInternalFailure, "cannot list " + opts_.dir + ": " + ec.message());
-  std::sort(numbers.begin(), numbers.end());
+  ARCANA_ASSIGN_OR_RETURN(const std::vector<uint32_t> numbers, RecordFileNumbers());
   last_hash_ = std::string(kGenesisHash);
   for (auto it = numbers.rbegin(); it != numbers.rend(); ++it) {
     ARCANA_ASSIGN_OR_RETURN(std::string line,
@@ -174,6 +172,18 @@ Status FileTrail::Resume() {
   ARCANA_ASSIGN_OR_RETURN(wal_, WriteAheadLog::Open(opts_.dir + "/" + opts_.node + ".wal",
                                                     opts_.wal_bytes));
   return Recover();
+}
+
+Result<std::vector<uint32_t>> FileTrail::RecordFileNumbers() const {
+  std::error_code ec;
+  std::vector<uint32_t> numbers;
+  for (const auto& entry : std::filesystem::directory_iterator(opts_.dir, ec)) {
+    auto id = ParseRecordFileName(entry.path().filename().string());
+    if (id && id->node == opts_.node) numbers.push_back(id->number);
+  }
+  if (ec) return Status(ErrorCode::kInternalFailure, "cannot list " + opts_.dir + ": " + ec.message());
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
 }
 
 Status FileTrail::Recover() {
@@ -315,9 +325,75 @@ Status FileTrail::CommitBatch(std::vector<std::string>& batch) {
 }
 
 void FileTrail::Tick() {
-  if (Now() - last_digest_ms_ < std::chrono::milliseconds(opts_.digest_interval).count()) return;
-  Status d = WriteDigest();
-  if (!d.ok()) spdlog::warn("audit: periodic digest: {}", d.message());
+  if (Now() - last_digest_ms_ >= std::chrono::milliseconds(opts_.digest_interval).count()) {
+    Status d = WriteDigest();
+    if (!d.ok()) spdlog::warn("audit: periodic digest: {}", d.message());
+  }
+  if (opts_.retention.count() > 0 && Now() >= next_retention_ms_) {
+    auto done = ApplyRetention();
+    if (!done.ok()) spdlog::warn("audit: retention of node {}: {}", opts_.node, done.status().message());
+    // Files kept only for want of a signature or of the index's copy are tried again soon.
+    next_retention_ms_ = Now() + (done.ok() && !*done ? kRetentionRetryMs : kRetentionPeriodMs);
+  }
+}
+
+void FileTrail::HoldRecordsFor(std::function<uint64_t()> needed_through) {
+  std::lock_guard<std::mutex> l(hold_mu_);
+  hold_ = std::move(needed_through);
+}
+
+Result<bool> FileTrail::ApplyRetention() {
+  if (signer_ == nullptr) return true;  // no digest could vouch for a removal: none is due
+  const int64_t cutoff_ms =
+      Now() - std::chrono::duration_cast<std::chrono::milliseconds>(opts_.retention).count();
+  uint64_t hold = UINT64_MAX;
+  {
+    std::lock_guard<std::mutex> l(hold_mu_);
+    if (hold_) hold = hold_();
+  }
+  ARCANA_ASSIGN_OR_RETURN(const std::vector<uint32_t> numbers, RecordFileNumbers());
+  // The oldest files, in order, up to the first one retention keeps: the chain stays whole.
+  std::vector<std::string> doomed;
+  uint64_t through = 0;  // the newest record they hold
+  std::string through_hash;
+  bool held = false;
+  for (uint32_t n : numbers) {
+    if (n >= file_number_) break;  // the open file, and any after it, stay
+    const std::string path = opts_.dir + "/" + RecordFileName(opts_.node, n);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) break;
+    const int64_t written_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
+                               st.st_mtim.tv_nsec / 1000000;
+    if (written_ms > cutoff_ms) break;
+    ARCANA_ASSIGN_OR_RETURN(std::string line, LastLine(path, /*cut_torn=*/false));
+    if (!line.empty()) {
+      auto link = ParseChainLink(line);
+      if (!link) break;  // unreadable: `arcana audit verify` names it; kept
+      if (link->sequence > hold) {
+        held = true;
+        break;
+      }
+      through = link->sequence;
+      through_hash = LineHash(line);
+    }
+    doomed.push_back(path);
+  }
+  if (doomed.empty()) return !held;
+  if (through != 0) {
+    const uint64_t before = digest_sequence_;
+    ARCANA_RETURN_IF_ERROR(WriteDigest(through, through_hash));
+    if (digest_sequence_ == before) return false;  // sealed: no signature yet
+  }
+  for (const auto& path : doomed) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      SyncDirectory(opts_.dir);
+      return Io("cannot remove", path, errno);
+    }
+  }
+  SyncDirectory(opts_.dir);
+  spdlog::info("audit: retention removed {} record file(s) of node {} (records up to {})",
+               doomed.size(), opts_.node, through);
+  return !held;
 }
 
 void FileTrail::Finish() {
@@ -331,8 +407,10 @@ void FileTrail::Finish() {
   fd_ = -1;
 }
 
-Status FileTrail::WriteDigest() {
-  if (signer_ == nullptr || digested_upto_ == last_sequence_) return Status::Ok();
+Status FileTrail::WriteDigest(uint64_t pruned_through, const std::string& pruned_hash) {
+  if (signer_ == nullptr || (digested_upto_ == last_sequence_ && pruned_through == 0)) {
+    return Status::Ok();
+  }
   Digest d;
   d.digest_sequence = digest_sequence_ + 1;
   d.node = opts_.node;
@@ -342,6 +420,8 @@ Status FileTrail::WriteDigest() {
   d.last_sequence = last_sequence_;
   d.last_hash = last_hash_;
   d.previous_signature = last_signature_;
+  d.pruned_through = pruned_through;
+  d.pruned_hash = pruned_hash;
   auto pub = signer_->PublicKey();
   // Sealed: no digest until the root is back (the next one covers these records); that is
   // the documented state, not an error to log at every tick.

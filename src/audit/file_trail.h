@@ -14,6 +14,11 @@
 // since the last one (none written while sealed: the next one covers those records too).
 // With a signer that has a head store (audit/node_head.h), Open registers the node in the
 // store and each digest, once durable, is recorded there as the node's newest.
+// Retention (opts.retention > 0): at the first tick and then hourly, the oldest record files
+// last written longer ago than that (never the open one) are removed, oldest first, after a
+// signed retention digest (chain.h) has made their removal part of the chain; none while
+// sealed (no signature), none beyond what HoldRecordsFor's callback says is still needed
+// (files held back for either reason are tried again every 10 s).
 // One process per node file set: Open takes an exclusive lock on <node>.lock (a CLI that
 // records operator actions waits for it; arcanad refuses to start on a locked set).
 // Thread-safety: Write/Healthy/Close from any thread.
@@ -24,7 +29,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "audit/audit_sink.h"
 #include "audit/chain.h"
@@ -44,6 +51,8 @@ struct FileTrailOptions {
   // Size of <node>.wal; 0: no log, every batch syncs the record file itself.
   uint64_t wal_bytes = uint64_t{4} << 20;
   std::function<int64_t()> now_ms;  // wall clock (tests inject one); null = system clock
+  // Remove record files last written longer ago than this; 0: keep every file.
+  std::chrono::seconds retention{0};
 };
 
 class FileTrail final : public AuditSink, private GroupCommitWriter {
@@ -64,6 +73,9 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   // after it may still be cut off by a failed write). From any thread.
   uint64_t durable_sequence() const { return durable_sequence_.load(std::memory_order_acquire); }
   using GroupCommitWriter::batches;
+  // Retention keeps every record file holding a record beyond what needed_through() answers
+  // (e.g. what the store's index has not taken yet: trail_indexer.h). From any thread.
+  void HoldRecordsFor(std::function<uint64_t()> needed_through);
 
  private:
   FileTrail(FileTrailOptions opts, DigestSigner* signer);
@@ -72,7 +84,13 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   Status CommitBatch(std::vector<std::string>& batch) override;
   void Tick() override;
   void Finish() override;
-  Status WriteDigest();
+  // A digest of the records since the last one; with pruned_through, a retention digest
+  // (written even when it covers no new record).
+  Status WriteDigest(uint64_t pruned_through = 0, const std::string& pruned_hash = "");
+  // Removes the record files retention no longer keeps (see above). False when some were
+  // kept only because they could not be signed for yet or the index still needs them.
+  Result<bool> ApplyRetention();
+  Result<std::vector<uint32_t>> RecordFileNumbers() const;
   // Appends to the newest record file the log's records beyond last_sequence_.
   Status Recover();
   // Makes the record file durable: the log's frames so far are no longer needed.
@@ -94,7 +112,10 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   uint64_t digested_upto_ = 0;  // last sequence covered by a digest
   std::string last_signature_;  // hex, of the newest digest
   int64_t last_digest_ms_ = 0;
+  int64_t next_retention_ms_ = 0;  // when retention runs next (0: at the first tick)
   std::atomic<uint64_t> durable_sequence_{0};
+  std::mutex hold_mu_;
+  std::function<uint64_t()> hold_;  // HoldRecordsFor's callback (under hold_mu_)
 };
 
 }  // namespace arcana::audit

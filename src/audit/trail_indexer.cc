@@ -64,6 +64,7 @@ Status TrailIndexer::Locate() {
   ARCANA_ASSIGN_OR_RETURN(const uint64_t shipped, store_.LastAuditSequence(node_));
   ARCANA_ASSIGN_OR_RETURN(const NodeFiles files, FilesOf(dir_, node_));
   at_ = Position{files.numbers.empty() ? 0 : files.numbers.front(), 0, shipped};
+  shipped_.store(shipped, std::memory_order_release);
   // The newest file that begins at or before the first record the store lacks.
   for (size_t i = files.numbers.size(); i-- > 0;) {
     uint64_t first = 0;
@@ -96,6 +97,7 @@ Status TrailIndexer::ShipLocked(std::chrono::steady_clock::time_point until) {
     if (!batch.empty()) ARCANA_RETURN_IF_ERROR(store_.AddAuditRecords(batch));
     batch.clear();
     at_ = cur;
+    shipped_.store(at_.shipped, std::memory_order_release);
     return Status::Ok();
   };
   bool stop = false;

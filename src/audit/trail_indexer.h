@@ -14,6 +14,7 @@
 // Thread-safety: every method from any thread; one shipment runs at a time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,9 @@ class TrailIndexer {
   // (kInternalFailure).
   Status CatchUp(std::chrono::steady_clock::time_point until =
                      std::chrono::steady_clock::time_point::max());
+  // The highest sequence the store is known to have (0 until the first shipment or lookup
+  // of the store's position). From any thread.
+  uint64_t shipped() const { return shipped_.load(std::memory_order_acquire); }
   // CatchUp every period on a thread of its own (errors logged) until Stop().
   void Start();
   void Stop();
@@ -67,6 +71,7 @@ class TrailIndexer {
   std::timed_mutex mu_;
   bool located_ = false;
   Position at_;
+  std::atomic<uint64_t> shipped_{0};  // at_.shipped, for other threads
   bool failing_ = false;  // the background thread's last CatchUp failed (its thread only)
   PeriodicThread thread_;  // last: stopped before the rest goes
 };

@@ -1,5 +1,6 @@
 #include "audit/trail_verify.h"
 
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -44,8 +45,15 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
   }
   std::unordered_map<uint64_t, std::string> wanted;  // sequence -> hash, for digests
   for (const auto& d : digests) wanted[d.last_sequence];
+  // What retention removed on purpose: record sequence -> its hash, as retention digests say
+  // (their signatures are checked below, with every digest's).
+  std::map<uint64_t, std::string> pruned;
+  for (const auto& d : digests) {
+    if (d.pruned_through != 0) pruned[d.pruned_through] = d.pruned_hash;
+  }
 
   uint64_t expected = 1;
+  uint64_t floor = 0;  // records 1..floor are not in the files (retention removed them)
   std::string prev_hash(kGenesisHash);
   std::string prev_where = "the start of the trail";
   if (r.ok) {
@@ -61,6 +69,24 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
       }
       uint64_t seq = link->sequence;
       std::string here = Where(path, n, seq);
+      if (r.records == 0 && seq > 1) {
+        // The trail may start later only where a retention digest says records were removed:
+        // exactly up to here (its hash anchors this record), or beyond (a removal that
+        // stopped part-way: the records left must then reach that digest's record).
+        auto auth = pruned.lower_bound(seq - 1);
+        if (auth == pruned.end()) {
+          fail(here + ": records 1.." + std::to_string(seq - 1) + " are missing (removed)");
+          return false;
+        }
+        expected = seq;
+        floor = seq - 1;
+        if (auth->first == seq - 1) {
+          prev_hash = auth->second;
+          prev_where = "record " + std::to_string(seq - 1) + " as retention removed it";
+        } else {
+          prev_hash = std::string(link->previous_hash);
+        }
+      }
       if (seq > expected) {
         fail(here + ": records " + std::to_string(expected) + ".." + std::to_string(seq - 1) +
              " are missing (removed)");
@@ -78,6 +104,10 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
       }
       prev_hash = LineHash(line);
       prev_where = "the record at " + here;
+      if (auto p = pruned.find(seq); p != pruned.end() && p->second != prev_hash) {
+        fail(here + ": is not the record a retention digest removed up to (altered)");
+        return false;
+      }
       if (auto w = wanted.find(seq); w != wanted.end()) w->second = prev_hash;
       ++r.records;
       ++expected;
@@ -86,6 +116,9 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
     if (!st.ok()) fail(st.message());
   }
   if (!r.ok) return r;
+  if (r.records == 0 && !pruned.empty()) floor = pruned.rbegin()->first;
+  const uint64_t last = r.records == 0 ? floor : expected - 1;  // the newest record's sequence
+  r.pruned_through = floor;
 
   uint64_t covered = 0;
   std::string prev_sig;
@@ -109,18 +142,26 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
       fail(which + ": bad signature (altered digest, or not signed by this store's key)");
       break;
     }
-    if (d.first_sequence != covered + 1 || d.last_sequence < d.first_sequence) {
+    // Only a retention digest may cover no new record.
+    const bool empty_ok = d.pruned_through != 0 && d.last_sequence + 1 == d.first_sequence;
+    if (d.first_sequence != covered + 1 || (d.last_sequence < d.first_sequence && !empty_ok)) {
       fail(which + ": covers records " + std::to_string(d.first_sequence) + ".." +
            std::to_string(d.last_sequence) + " but the previous one ended at " +
            std::to_string(covered) + " (digest gap)");
       break;
     }
-    if (d.last_sequence > r.records) {
-      fail(which + ": covers records up to " + std::to_string(d.last_sequence) +
-           " but the files end at " + std::to_string(r.records) + " (records removed)");
+    if (d.pruned_through > d.last_sequence) {
+      fail(which + ": removes records up to " + std::to_string(d.pruned_through) +
+           " beyond those it covers (altered digest)");
       break;
     }
-    if (wanted[d.last_sequence] != d.last_hash) {
+    if (d.last_sequence > last) {
+      fail(which + ": covers records up to " + std::to_string(d.last_sequence) +
+           " but the files end at " + std::to_string(last) + " (records removed)");
+      break;
+    }
+    // A record retention removed is vouched for by the retention digest's own hash.
+    if (d.last_sequence > floor && wanted[d.last_sequence] != d.last_hash) {
       fail(which + ": record " + std::to_string(d.last_sequence) +
            " is not the one signed (records up to it were altered or replaced)");
       break;
@@ -130,7 +171,7 @@ VerifyResult VerifyNode(const NodeFiles& node, const std::string& public_key) {
     r.signatures.push_back(d.signature);
     ++r.digests;
   }
-  if (r.ok) r.unsigned_tail = r.records - covered;
+  if (r.ok) r.unsigned_tail = last > covered ? last - covered : 0;
   return r;
 }
 

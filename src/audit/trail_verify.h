@@ -7,6 +7,8 @@
 //   reordered / inserted   a sequence that goes back or repeats
 //   digest gap a missing digest (sequence gap, or previous-signature mismatch)
 // Records after the newest digest are chained but not yet signed: counted as `unsigned`.
+// Records removed by retention (a signed retention digest, chain.h) are not missing: the
+// files may start after them, the first record kept chaining on from the removed one's hash.
 // Thread-safety: pure function over files.
 #pragma once
 
@@ -24,6 +26,7 @@ struct VerifyResult {
   uint64_t records = 0;       // records read
   uint64_t digests = 0;       // digests checked
   uint64_t unsigned_tail = 0; // records after the newest digest
+  uint64_t pruned_through = 0; // records 1..pruned_through removed by retention (0: none)
   std::vector<std::string> signatures;  // hex, of digests 1..digests (to compare with the store)
 };
 

@@ -267,6 +267,9 @@ int AuditCommands::Verify() {
     std::cout << "node " << n.node << ": OK, " << r.records << " records, " << r.digests
               << " signed digests";
     if (r.unsigned_tail > 0) std::cout << ", " << r.unsigned_tail << " records after the last digest";
+    if (r.pruned_through > 0) {
+      std::cout << " (records 1.." << r.pruned_through << " removed by retention)";
+    }
     std::cout << "\n";
   }
   if (!stores) {
@@ -282,15 +285,22 @@ int AuditCommands::CrossCheckStore(storage::Stores& stores, const std::vector<st
   const bool complete =
       all_nodes_ || (where.ok() && where->kind == storage::StoreLocation::Kind::kSqlite);
   std::vector<audit::RecordClaims> records;
+  // Where a node's files start after records retention removed, changes before its first
+  // record kept (and in that record's second) may have had their records removed with them.
+  int64_t span_floor_ms = INT64_MIN;
   for (const auto& dir : dirs) {
     auto nodes = audit::ListNodes(dir);
     if (!nodes.ok()) return Die(nodes.status().message());
     for (const auto& n : *nodes) {
+      bool first = true;
       Status st = audit::ForEachLine(
           n.record_files, [&](std::string_view line, const std::string& path, size_t line_no) {
             audit::RecordClaims r;
             std::string at = path.substr(path.find_last_of('/') + 1) + ":" + std::to_string(line_no);
+            const bool pruned_before = first && audit::SequenceOf(line) > 1;
+            first = false;
             if (audit::ParseRecordClaims(line, std::move(at), &r)) {
+              if (pruned_before) span_floor_ms = std::max(span_floor_ms, r.time_ms + 1000);
               if (r.claims.empty()) r.where.clear();  // only its time counts (the span)
               records.push_back(std::move(r));
             }
@@ -308,7 +318,7 @@ int AuditCommands::CrossCheckStore(storage::Stores& stores, const std::vector<st
     changes.insert(changes.end(), std::make_move_iterator(page->begin()),
                    std::make_move_iterator(page->end()));
   }
-  auto res = audit::CrossCheck(records, changes, complete);
+  auto res = audit::CrossCheck(records, changes, complete, span_floor_ms);
   constexpr size_t kShown = 50;
   for (size_t i = 0; i < res.problems.size() && i < kShown; ++i) {
     std::cout << "FAILED " << res.problems[i] << "\n";

@@ -64,6 +64,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("audit_file", c.audit_file);
   integer("audit_max_file_mb", c.audit_max_file_mb);
   integer("audit_digest_seconds", c.audit_digest_seconds);
+  integer("audit_retention_days", c.audit_retention_days);
   str("audit_syslog", c.audit_syslog);
   str("audit_http_url", c.audit_http_url);
   str("audit_http_mode", c.audit_http_mode);
@@ -189,6 +190,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--audit-digest-seconds", c.audit_digest_seconds,
                  "write a signed audit digest at least this often")
       ->envname("ARCANA_AUDIT_DIGEST_SECONDS")->capture_default_str();
+  app.add_option("--audit-retention-days", c.audit_retention_days,
+                 "remove audit record files last written more than this many days ago, "
+                 "vouched for by a signed retention digest (0: keep every file)")
+      ->envname("ARCANA_AUDIT_RETENTION_DAYS")->capture_default_str();
   app.add_option("--audit-syslog", c.audit_syslog,
                  "also send audit records to syslog with this facility (fail-open)")
       ->envname("ARCANA_AUDIT_SYSLOG");
@@ -279,6 +284,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   if (c.audit_max_file_mb < 1 || c.audit_digest_seconds < 1) {
     return Status(ErrorCode::kInvalidParameter,
                   "--audit-max-file-mb and --audit-digest-seconds must be at least 1");
+  }
+  if (c.audit_retention_days < 0 || c.audit_retention_days > 100 * 366) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--audit-retention-days must be 0 (keep every file) to 36600");
   }
   if (c.backup_every_seconds < 1 || c.backup_keep < 1) {
     return Status(ErrorCode::kInvalidParameter,

@@ -72,6 +72,7 @@ struct Config {
   std::string audit_file = "fail-closed";  // fail-closed | fail-open | off
   int audit_max_file_mb = 64;              // rotate a record file beyond this
   int audit_digest_seconds = 300;          // a signed digest at least this often
+  int audit_retention_days = 0;            // remove record files older than this; 0 = keep all
   std::string audit_syslog;                // "" = off; else the facility (authpriv, local0..7)
   std::string audit_http_url;              // "" = off; else POST JSON batches here
   std::string audit_http_mode = "fail-open";  // fail-open | fail-closed

@@ -690,3 +690,59 @@ def test_lookup_events_reads_only_nodes_the_store_knows(tmp_path):
                                               "AttributeValue": forged["eventID"]}])
     assert got["Events"] == []
     s.stop()
+
+
+def test_retention_removes_old_files_behind_a_signed_digest_and_verify_still_passes(tmp_path):
+    """--audit-retention-days: record files last written longer ago than that go (never the
+    open one), after a signed retention digest names the last record removed; verify passes
+    and says so, and removing a kept file is still caught. On a PostgreSQL store the files
+    stay until the store's index has their records (LookupEvents keeps answering them)."""
+    args = ("--audit-max-file-mb", "1", "--audit-retention-days", "1")
+    s = start(tmp_path, "r", *args)
+    sm = client(s, "secretsmanager")
+    arn = sm.create_secret(Name="ret/1", SecretString="v-" + os.urandom(8).hex())["ARN"]
+    long_id = "ret/" + "x" * 500  # each refusal's record carries the id: about 1.5 KB
+    from concurrent.futures import ThreadPoolExecutor
+
+    def miss(_):
+        c = client(s, "secretsmanager")
+        for _ in range(150):
+            with pytest.raises(ClientError):
+                c.describe_secret(SecretId=long_id)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(miss, range(8)))
+    s.stop()
+    audit_dir = s.data_dir / "audit"
+    files = sorted(audit_dir.glob(f"{NODE}.0*.jsonl"))
+    assert len(files) >= 2, files
+    two_days_ago = time.time() - 2 * 86400
+    for f in files[:-1]:
+        os.utime(f, (two_days_ago, two_days_ago))
+    s.start()
+    deadline = time.time() + 30
+    while files[0].exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(f.exists() for f in files[:-1]), sorted(audit_dir.glob(f"{NODE}.0*.jsonl"))
+    sm = client(s, "secretsmanager")
+    sm.get_secret_value(SecretId="ret/1")
+    found = client(s, "cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": arn}])["Events"]
+    assert [e["EventName"] for e in found][:1] == ["GetSecretValue"]
+    s.stop()
+    digests = [json.loads(l) for l in (audit_dir / f"{NODE}.digests.jsonl").read_text().splitlines()]
+    retention = [d for d in digests if "prunedThroughSequence" in d]
+    assert len(retention) == 1
+    kept = sorted(audit_dir.glob(f"{NODE}.0*.jsonl"))
+    first_kept = json.loads(kept[0].read_text().splitlines()[0])
+    assert first_kept["arcanaSequence"] == retention[0]["prunedThroughSequence"] + 1
+    assert first_kept["arcanaPreviousHash"] == retention[0]["prunedThroughHash"]
+    p = cli(s.data_dir, "audit", "verify")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (f"node {NODE}: OK" in p.stdout and
+            f"(records 1..{retention[0]['prunedThroughSequence']} removed by retention)"
+            in p.stdout), p.stdout
+    # What retention did not vouch for is still a removal.
+    lines = kept[0].read_text().splitlines()
+    kept[0].write_text("\n".join(lines[1:]) + "\n")
+    p = cli(s.data_dir, "audit", "verify")
+    assert p.returncode == 1 and "missing (removed)" in p.stdout, p.stdout

@@ -361,6 +361,153 @@ TEST_F(AuditFileTrailTest, VerifyCatchesDigestGapsAndForgedDigests) {
   EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
 }
 
+// Retention: files older than the retention period go, behind a signed retention digest.
+class AuditRetentionTest : public AuditFileTrailTest {
+ protected:
+  // 40 records in files of ~2000 bytes (several files), all last written 10 days ago.
+  void WriteOldFiles() {
+    WriteAndClose(40, 2000);
+    ASSERT_TRUE(fs::exists(RecordFile(4)));
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      fs::last_write_time(e.path(), fs::file_time_type::clock::now() - std::chrono::hours(240));
+    }
+  }
+  // Opens with the given retention (rotating at 2000 bytes) and waits for its first run.
+  std::unique_ptr<FileTrail> OpenWithRetention(std::chrono::hours retention,
+                                               std::function<uint64_t()> hold = nullptr) {
+    FileTrailOptions o;
+    o.dir = dir_.string();
+    o.node = "n1";
+    o.max_file_bytes = 2000;
+    o.retention = retention;
+    auto t = FileTrail::Open(o, &signer_);
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    if (!t.ok()) return nullptr;
+    if (hold) (*t)->HoldRecordsFor(std::move(hold));
+    // The first tick (a second) runs retention; a fresh open's digest count tells when.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    return std::move(*t);
+  }
+  uint32_t OldestFile() {
+    auto nodes = ListNodes(dir_.string());
+    return nodes.ok() && !nodes->empty() && !nodes->front().numbers.empty()
+               ? nodes->front().numbers.front() : 0;
+  }
+};
+
+TEST_F(AuditRetentionTest, OldFilesGoBehindASignedRetentionDigestAndVerifyStillPasses) {
+  WriteOldFiles();
+  auto before = ListNodes(dir_.string());
+  ASSERT_TRUE(before.ok());
+  const uint32_t newest = before->front().numbers.back();
+  auto t = OpenWithRetention(std::chrono::hours(24));
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(OldestFile(), newest);  // every file but the open one went
+  for (int i = 40; i < 45; ++i) ASSERT_TRUE(t->Write(Event(i)).ok());
+  t.reset();  // closes, and releases the node's lock
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_GT(r.pruned_through, 0u);
+  EXPECT_LT(r.records, 45u);
+  const auto digests = Lines(dir_ / DigestFileName("n1"));
+  size_t retention_digests = 0;
+  for (const auto& d : digests) {
+    retention_digests += d.find("\"prunedThroughSequence\"") != std::string::npos;
+  }
+  EXPECT_EQ(retention_digests, 1u);
+  // Reopened: the chain resumes after the kept records.
+  WriteAndClose(3, 2000);
+  r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+}
+
+TEST_F(AuditRetentionTest, RemovalBeyondTheRetentionDigestIsStillCaught) {
+  WriteOldFiles();
+  // Keep copies of the files retention will remove.
+  const fs::path saved = dir_.string() + "-saved";
+  fs::remove_all(saved);
+  fs::create_directories(saved);
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    if (ParseRecordFileName(e.path().filename().string())) fs::copy(e.path(), saved / e.path().filename());
+  }
+  auto t = OpenWithRetention(std::chrono::hours(24));
+  ASSERT_NE(t, nullptr);
+  const uint32_t kept = OldestFile();
+  ASSERT_GE(kept, 3u);
+  // Enough records after retention for rotation to close the kept file.
+  for (int i = 40; i < 80; ++i) ASSERT_TRUE(t->Write(Event(i)).ok());
+  t->Close();
+  ASSERT_TRUE(Verify().ok);
+  // A removal that stopped part-way (the newest of the removed files back) still verifies...
+  fs::copy(saved / RecordFileName("n1", kept - 1), RecordFile(kept - 1));
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  // ...but not with a gap before the records the retention digest anchors.
+  fs::remove(RecordFile(kept - 1));
+  fs::copy(saved / RecordFileName("n1", kept - 2), RecordFile(kept - 2));
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("missing (removed)"), std::string::npos) << r.problem;
+  fs::remove(RecordFile(kept - 2));
+  // The oldest kept file removed too: nothing vouches for that.
+  fs::remove(RecordFile(kept));
+  r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("missing (removed)"), std::string::npos) << r.problem;
+  fs::remove_all(saved);
+}
+
+TEST_F(AuditRetentionTest, AForgedRetentionDigestFailsItsSignature) {
+  WriteOldFiles();
+  auto t = OpenWithRetention(std::chrono::hours(24));
+  ASSERT_NE(t, nullptr);
+  t->Close();
+  const fs::path digests = dir_ / DigestFileName("n1");
+  auto lines = Lines(digests);
+  for (auto& l : lines) {
+    const size_t at = l.find("\"prunedThroughSequence\":");
+    if (at == std::string::npos) continue;
+    l.insert(at + std::string("\"prunedThroughSequence\":").size(), "1");  // a larger number
+  }
+  Rewrite(digests, lines);
+  auto r = Verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditRetentionTest, RecentFilesAndHeldRecordsStay) {
+  WriteOldFiles();
+  {
+    auto t = OpenWithRetention(std::chrono::hours(24 * 30));  // older than 10 days only
+    ASSERT_NE(t, nullptr);
+  }
+  EXPECT_EQ(OldestFile(), 1u);
+  {
+    // Old enough, but the store's index has none of the records yet.
+    auto t = OpenWithRetention(std::chrono::hours(24), [] { return uint64_t{0}; });
+    ASSERT_NE(t, nullptr);
+  }
+  EXPECT_EQ(OldestFile(), 1u);
+  auto r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.pruned_through, 0u);
+  EXPECT_EQ(r.records, 40u);
+  for (const auto& d : Lines(dir_ / DigestFileName("n1"))) {
+    EXPECT_EQ(d.find("pruned"), std::string::npos) << d;  // no retention digest was written
+  }
+  // The index has the first file's records and one more: only the first file goes.
+  const uint64_t first_file_last = SequenceOf(Lines(RecordFile(1)).back());
+  {
+    auto t = OpenWithRetention(std::chrono::hours(24),
+                               [first_file_last] { return first_file_last + 1; });
+    ASSERT_NE(t, nullptr);
+  }
+  EXPECT_EQ(OldestFile(), 2u);
+  r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.pruned_through, first_file_last);
+}
+
 TEST_F(AuditFileTrailTest, GroupCommitSharesBatchesAcrossThreads) {
   auto t = Open();
   std::vector<std::thread> threads;

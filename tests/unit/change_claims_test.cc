@@ -170,6 +170,20 @@ TEST(CrossCheck, ChangeWithoutRecordFailsOnlyWhenCompleteAndInsideTheSpan) {
   EXPECT_EQ(full.changes_checked, 2u);
 }
 
+TEST(CrossCheck, TheSpanStartsNoEarlierThanTheFloorRetentionSets) {
+  // Another node's files start at 10'000, but this node's records before 15'000 were
+  // removed by retention: change 3's record may have gone with them.
+  std::vector<Change> log = {C(2, "CreateSecret", "arn:a", 10'100),
+                             C(3, "PutSecretValue", "arn:a", 12'000),  // record removed
+                             C(4, "PutSecretValue", "arn:a", 16'000)};  // no record
+  std::vector<RecordClaims> recs = {Rec("r1", 10'000, {C(2, "CreateSecret", "arn:a")}),
+                                    Rec("", 20'000, {})};
+  auto r = CrossCheck(recs, log, true, 15'000);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_EQ(r.problems[0], "change 4 (PutSecretValue, arn:a) has no audit record");
+  EXPECT_EQ(r.changes_checked, 1u);
+}
+
 TEST(CrossCheck, ClaimsOfChangesARestoreTookBackAreCountedNotFailed) {
   // The backup held changes up to 11; the replaced store had gone to 14; the restore is 15.
   Change restore = C(15, Change::kRestoreKind, Change::kStoreResource, 30'000);
