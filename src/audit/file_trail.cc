@@ -158,6 +158,12 @@ Status FileTrail::Resume() {
     digested_upto_ = d->last_sequence;
     last_signature_ = d->signature;
     last_digest_ms_ = d->end_ms;
+    if (last_sequence_ == 0 && d->last_sequence > 0) {
+      // No file holds a record: retention removed every one (the newest file was opened
+      // empty at a rotation, whose digest, like retention's, covered every record).
+      last_sequence_ = d->last_sequence;
+      last_hash_ = d->last_hash;
+    }
   }
   if (last_digest_ms_ == 0) last_digest_ms_ = Now();
   if (storage::MetaStore* heads = signer_ != nullptr ? signer_->head_store() : nullptr) {

@@ -41,13 +41,14 @@ int Die(const std::string& msg) {
 // Says so when that is the case. The log's copies of the records the file does hold must
 // be the file's lines byte for byte: the newest records are not signed yet, so the log is
 // what shows an edit of them (after a kill, until the node's next digest). "" when neither.
-std::string WriteAheadLogProblem(const audit::NodeFiles& n) {
+// pruned_through: records retention removed (they were durable in their files first).
+std::string WriteAheadLogProblem(const audit::NodeFiles& n, uint64_t pruned_through) {
   if (n.record_files.empty()) return "";
   const auto dir = std::filesystem::path(n.record_files.back()).parent_path();
   auto frames = audit::WriteAheadLog::ReadFrames((dir / (n.node + ".wal")).string());
   if (!frames.ok() || frames->empty()) return "";
   const uint64_t oldest = frames->front().first_sequence;
-  uint64_t last = 0;
+  uint64_t last = pruned_through;
   std::map<uint64_t, std::pair<std::string, std::string>> in_files;  // seq -> (hash, where)
   // The log covers the newest file; that file may be empty (just rotated): then the one
   // before holds the last records.
@@ -252,7 +253,7 @@ int AuditCommands::Verify() {
     }
     // Acknowledged records missing from the files are a failure even when no digest covers
     // them yet.
-    const std::string unrecovered = WriteAheadLogProblem(n);
+    const std::string unrecovered = WriteAheadLogProblem(n, r.pruned_through);
     if (!r.ok || !unrecovered.empty()) {
       if (!r.ok) std::cout << "FAILED " << r.problem << "\n";
       if (!unrecovered.empty()) std::cout << (r.ok ? "FAILED " : "") << unrecovered << "\n";

@@ -384,8 +384,15 @@ class AuditRetentionTest : public AuditFileTrailTest {
     EXPECT_TRUE(t.ok()) << t.status().message();
     if (!t.ok()) return nullptr;
     if (hold) (*t)->HoldRecordsFor(std::move(hold));
-    // The first tick (a second) runs retention; a fresh open's digest count tells when.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    // The writer's first tick, about a second after Open, runs retention: wait for the
+    // oldest file to go, or long enough to know it stays.
+    const uint32_t oldest = OldestFile();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1600);
+    while (OldestFile() == oldest && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Files go one after the other, microseconds apart: let the removal finish.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return std::move(*t);
   }
   uint32_t OldestFile() {
@@ -419,6 +426,26 @@ TEST_F(AuditRetentionTest, OldFilesGoBehindASignedRetentionDigestAndVerifyStillP
   WriteAndClose(3, 2000);
   r = Verify();
   EXPECT_TRUE(r.ok) << r.problem;
+}
+
+TEST_F(AuditRetentionTest, TheChainGoesOnWhenRetentionLeftNoRecordInAnyFile) {
+  WriteOldFiles();
+  auto before = ListNodes(dir_.string());
+  ASSERT_TRUE(before.ok());
+  // A rotation just before the node went idle left the newest file empty.
+  std::ofstream(RecordFile(before->front().numbers.back() + 1)).close();
+  OpenWithRetention(std::chrono::hours(24)).reset();
+  auto r = Verify();
+  ASSERT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 0u);
+  EXPECT_EQ(r.pruned_through, 40u);
+  WriteAndClose(3, 2000);
+  r = Verify();
+  EXPECT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.records, 3u);
+  const auto lines = Lines(RecordFile(before->front().numbers.back() + 1));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(SequenceOf(lines.front()), 41u);  // not 1: the chain did not start over
 }
 
 TEST_F(AuditRetentionTest, RemovalBeyondTheRetentionDigestIsStillCaught) {
