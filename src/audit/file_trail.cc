@@ -24,7 +24,7 @@ constexpr std::chrono::milliseconds kTick{1000};
 constexpr std::chrono::milliseconds kBackoff{1000};
 constexpr size_t kTailBytes = 1 << 20;  // a record or digest line is far smaller
 constexpr int64_t kRetentionPeriodMs = 3600 * 1000;
-constexpr int64_t kRetentionRetryMs = 10 * 1000;
+constexpr int64_t kRetentionRetryMs = 2 * 1000;
 
 Status Io(const std::string& what, const std::string& path, int err) {
   return Status(ErrorCode::kInternalFailure, what + " " + path + ": " + std::strerror(err));
@@ -350,6 +350,7 @@ void FileTrail::HoldRecordsFor(std::function<uint64_t()> needed_through) {
 
 Result<bool> FileTrail::ApplyRetention() {
   if (signer_ == nullptr) return true;  // no digest could vouch for a removal: none is due
+  if (!signer_->PublicKey().ok()) return false;  // sealed: nothing can be signed for yet
   const int64_t cutoff_ms =
       Now() - std::chrono::duration_cast<std::chrono::milliseconds>(opts_.retention).count();
   uint64_t hold = UINT64_MAX;

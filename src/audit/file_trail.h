@@ -18,7 +18,7 @@
 // last written longer ago than that (never the open one) are removed, oldest first, after a
 // signed retention digest (chain.h) has made their removal part of the chain; none while
 // sealed (no signature), none beyond what HoldRecordsFor's callback says is still needed
-// (files held back for either reason are tried again every 10 s).
+// (files held back for either reason are tried again every 2 s).
 // One process per node file set: Open takes an exclusive lock on <node>.lock (a CLI that
 // records operator actions waits for it; arcanad refuses to start on a locked set).
 // Thread-safety: Write/Healthy/Close from any thread.
