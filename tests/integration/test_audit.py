@@ -746,3 +746,38 @@ def test_retention_removes_old_files_behind_a_signed_digest_and_verify_still_pas
     kept[0].write_text("\n".join(lines[1:]) + "\n")
     p = cli(s.data_dir, "audit", "verify")
     assert p.returncode == 1 and "missing (removed)" in p.stdout, p.stdout
+
+
+@pytest.mark.sqlite_only("a SQLite store's LookupEvents reads the files; PostgreSQL's index "
+                         "drops records after 90 days by itself")
+def test_lookup_events_answers_the_last_90_days_only(tmp_path):
+    """'You can look up events that occurred in a Region within the last 90 days' (LookupEvents,
+    API reference): the files keep older records (audit search reads them), answers do not."""
+    import re
+    s = start(tmp_path, "l")
+    client(s, "secretsmanager").list_secrets()
+    s.stop()
+    rec_file = s.data_dir / "audit" / f"{NODE}.000001.jsonl"
+    lines = rec_file.read_text().splitlines()
+    template, seq = lines[-1], json.loads(lines[-1])["arcanaSequence"]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for days, name in ((100, "OldListSecrets100"), (80, "OldListSecrets80")):
+        t = (now - datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        seq += 1
+        line = re.sub(r'"eventTime":"[^"]*"', f'"eventTime":"{t}"', template)
+        line = line.replace('"eventName":"ListSecrets"', f'"eventName":"{name}"')
+        lines.append(re.sub(r'"arcanaSequence":\d+', f'"arcanaSequence":{seq}', line))
+    rec_file.write_text("\n".join(rechain(lines)) + "\n")
+    s.start()
+    ct = client(s, "cloudtrail")
+
+    def names(**kw):
+        return [e["EventName"] for e in ct.lookup_events(**kw)["Events"]]
+    old = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+    for name, found in (("OldListSecrets100", []), ("OldListSecrets80", ["OldListSecrets80"])):
+        assert names(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}],
+                     StartTime=old) == found
+    s.stop()
+    search = cli(s.data_dir, "audit", "--audit-dir", str(s.data_dir / "audit"), "search",
+                 "--event-name", "OldListSecrets100", check=0)
+    assert [json.loads(l)["eventName"] for l in search.stdout.splitlines()] == ["OldListSecrets100"]

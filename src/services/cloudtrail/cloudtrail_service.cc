@@ -1,5 +1,6 @@
 #include "services/cloudtrail/cloudtrail_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -217,6 +218,13 @@ Result<std::string> CloudTrailService::LookupEvents(const rapidjson::Value& inpu
   }
   const std::string digest = ParamsDigest(input, q);
   if (auto token = in.Str("NextToken")) ARCANA_RETURN_IF_ERROR(DecodeToken(*token, digest, q));
+  // "You can look up events that occurred in a Region within the last 90 days" (API
+  // reference): older records stay in the files (and `arcana audit search`), not in answers.
+  // After the token's digest, which must not move with the clock between pages.
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  q.start_ms = std::max(q.start_ms, now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 storage::AuditIndexStore::kRetention).count());
 
   bool more = false;
   std::vector<audit::TrailMatch> page;
