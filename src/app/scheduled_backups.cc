@@ -91,7 +91,8 @@ Status SetUpScheduledBackups(jobs::Scheduler& scheduler, storage::JobStore& jobs
                     size_t deleted = 0;
                     if (made.ok()) {
                       auto pruned = storage::KeepNewestBackups(
-                          cfg.backup_dir, static_cast<size_t>(cfg.backup_keep));
+                          cfg.backup_dir, static_cast<size_t>(cfg.backup_keep),
+                          storage::BackupFileName(run.now_ms), run.now_ms);
                       if (pruned.ok()) {
                         deleted = *pruned;
                       } else {

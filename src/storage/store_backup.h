@@ -16,7 +16,8 @@
 //    transaction): a running arcanad keeps serving and writing meanwhile; a write it
 //    acknowledged after that moment is not in the backup.
 //  - `to` must not exist. The file is made 0600 under a temporary name beside it, synced, and
-//    renamed into place (then its directory synced): `to` is whole or absent, never torn.
+//    moved into place without replacing anything (a hard link, or RENAME_NOREPLACE where the
+//    file system has no links; then its directory synced): `to` is whole or absent, never torn.
 //  - A store in the middle of a root rotation (root.pending) is not backed up: nothing is
 //    left behind and kInvalidRequest says to retry once the rotation has ended.
 //  - Reports the change sequence's head the backup holds (the newest change in it).
@@ -25,8 +26,12 @@
 //  - The caller holds dir's arcanad.lock (no arcanad serves the store meanwhile).
 //  - `from` must be an Arcana store that passes SQLite's integrity check, holds no trigger
 //    or view (Arcana makes none; a crafted file's would run on the restore's writes), with no
-//    root rotation in progress (kInvalidRequest otherwise; nothing changes). An older schema is
-//    migrated as an arcanad starting on it would; a newer one is refused.
+//    root rotation in progress and a plausible change head (kInvalidRequest otherwise; nothing
+//    changes); the copy restored is checked again. An older schema is migrated as an arcanad
+//    starting on it would; a newer one is refused.
+//  - The replaced store's write-ahead log is folded into it first; while another process
+//    reads that store (which keeps the fold from finishing) the restore is refused
+//    (kInvalidRequest, retry), as removing the log then would lose committed writes.
 //  - Same root of trust: when dir already holds a store, the backup's root key (the id in its
 //    root.check) must be the store's. A backup taken before a root rotation, or of another
 //    store, is refused (kInvalidRequest naming both key ids): its values open only with the
@@ -39,7 +44,8 @@
 //    changes the restore undid (claimed by records, absent from the store: numbered between
 //    the backup's head and the restore's change) from missing ones.
 //  - What the store keeps of each node's audit digest chain (audit.node.*, node_head.h) is
-//    the replaced store's, never the backup's older values: the audit files went on.
+//    the replaced store's, never the backup's older values (nor entries only the backup has):
+//    the audit files went on. Restored into a new data dir, the backup's entries stay.
 //  - Job and event-delivery leases are released (the process that held them is gone). What
 //    was due at the backup runs again: events pending then are delivered (again, if they
 //    were delivered after the backup: deliveries are at least once), and jobs run by their
@@ -89,9 +95,13 @@ Result<BackupSummary> InspectSqliteBackup(const std::string& path);
 // so that names sort as times do.
 std::string BackupFileName(int64_t now_ms);
 bool IsBackupFileName(std::string_view name);
-// Deletes all but the `keep` newest backups (by name) in dir; other files are left alone.
-// Returns how many were deleted. Errors: the file system's (nothing more deleted then).
-Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep);
+// Deletes all but the `keep` newest backups (by name) in dir, never `just_made` (the backup
+// this run wrote, counted among the kept: a clock once ahead may have left names that sort
+// after it), and staging copies of backups killed part-way (".arcana-partial", unchanged for
+// 6 hours at now_ms); other files are left alone. Returns how many backups were deleted.
+// Errors: the file system's (nothing more deleted then).
+Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep,
+                                 std::string_view just_made = {}, int64_t now_ms = 0);
 
 struct RestoreReport {
   int64_t backup_head = 0;    // the newest change the backup held

@@ -164,6 +164,7 @@ def test_a_restore_refuses_what_is_not_this_stores_backup(tmp_path):
     before = (data / "arcana.db").read_bytes()
 
     def refused(src, words):
+        nonlocal before
         r = store(data, "restore", "--from", str(src))
         assert r.returncode == 1 and words in r.stderr, r.stderr
         assert (data / "arcana.db").read_bytes() == before
@@ -184,6 +185,42 @@ def test_a_restore_refuses_what_is_not_this_stores_backup(tmp_path):
     with sqlite3.connect(crafted) as c:
         c.execute("CREATE TRIGGER t AFTER UPDATE ON jobs BEGIN DELETE FROM secrets; END")
     refused(crafted, "trigger t")
+    # This store's own backup, crafted: a schema version that is not a number, a change head
+    # at the top of the range (the next number would wrap), an index that no longer matches
+    # its table (quick_check passes it; SQLite's integrity check does not).
+    r = store(data, "backup", "--to", str(tmp_path / "mine.backup"))
+    assert r.returncode == 0, r.stderr
+    before = (data / "arcana.db").read_bytes()  # the backup folded the store's -wal into it
+
+    def crafted_copy(name, *sql, writable_schema=False):
+        path = tmp_path / name
+        path.write_bytes((tmp_path / "mine.backup").read_bytes())
+        c = sqlite3.connect(path)
+        if writable_schema:
+            c.execute("PRAGMA writable_schema=ON")
+        for q in sql:
+            c.execute(q)
+        c.commit()
+        c.close()
+        return path
+    refused(crafted_copy("version.db", "UPDATE meta SET value = 'abc' WHERE key = 'schema:kms'"),
+            "schema version of kms is not a number")
+    refused(crafted_copy("head.db", "UPDATE sqlite_sequence SET seq = 9223372036854775807 "
+                                    "WHERE name = 'changes'"),
+            "is out of range")
+    with sqlite3.connect(tmp_path / "mine.backup") as c:
+        ak = c.execute("SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND "
+                       "tbl_name = 'access_keys'").fetchone()
+        other_ix = c.execute("SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND "
+                             "tbl_name = 'kms_keys'").fetchone()
+    broken = crafted_copy(
+        "index.db",
+        f"UPDATE sqlite_master SET rootpage = {other_ix[1]} WHERE name = '{ak[0]}'",
+        f"UPDATE sqlite_master SET rootpage = {ak[1]} WHERE name = '{other_ix[0]}'",
+        writable_schema=True)
+    refused(broken, "is damaged")
+    r = store(data, "inspect", str(broken))
+    assert r.returncode == 1 and "is damaged" in r.stderr, r.stderr
     junk = tmp_path / "junk"
     junk.write_bytes(b"SQLite format 3\x00" + os.urandom(4096))
     refused(junk, "not an Arcana store")
@@ -295,3 +332,33 @@ def test_scheduled_backups_refuse_a_postgresql_store(tmp_path):
                         str(tmp_path / "b")], capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 and "pg_dump" in r.stderr, r.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_a_restore_never_drops_writes_a_reader_kept_in_the_write_ahead_log(tmp_path):
+    """The replaced store's -wal is folded into it before the restore keeps it as
+    arcana.db.before-restore-*; a process reading the old store (store backup, store
+    inspect, audit verify take no lock) can keep that from finishing, and then the restore is
+    refused instead of removing a -wal that still holds committed writes."""
+    data = tmp_path / "node"
+    srv = start(data)
+    sm = clients(srv)[0]
+    sm.create_secret(Name="wal/1", SecretString="one")
+    r = store(data, "backup", "--to", str(tmp_path / "mine.backup"))
+    assert r.returncode == 0, r.stderr
+    reader = sqlite3.connect(data / "arcana.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM secrets").fetchone()  # holds its snapshot
+    sm.create_secret(Name="wal/2", SecretString="two")  # committed in the -wal only
+    srv.kill9()
+    r = store(data, "restore", "--from", str(tmp_path / "mine.backup"))
+    assert r.returncode == 1 and "another process is reading the store" in r.stderr, r.stderr
+    assert not list(data.glob("arcana.db.before-restore-*"))
+    reader.execute("COMMIT")
+    reader.close()
+    r = store(data, "restore", "--from", str(tmp_path / "mine.backup"))
+    assert r.returncode == 0, r.stderr
+    kept = list(data.glob("arcana.db.before-restore-*"))
+    assert len(kept) == 1
+    with sqlite3.connect(kept[0]) as c:  # the replaced store, whole: wal/2 included
+        names = {n for (n,) in c.execute("SELECT name FROM secrets")}
+    assert {"wal/1", "wal/2"} <= names, names

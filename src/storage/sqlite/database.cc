@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "storage/committed_changes.h"
 #include "storage/no_wait.h"
@@ -200,8 +201,18 @@ Status Migrate(Conn& c, const std::vector<Migrations>& components) {
     if (!st) return fail(DbError(c.db(), "prepare"));
     BindText(st, 1, key);
     size_t version = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) version = std::stoul(ColText(st, 0));
+    bool readable = true;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      // A restored backup is outside input: its version is a number or the store is refused.
+      const std::string text = ColText(st, 0);
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+      readable = ec == std::errc() && end == text.data() + text.size() && !text.empty();
+    }
     sqlite3_reset(st);
+    if (!readable) {
+      return fail(Status(ErrorCode::kInvalidRequest, std::string("the store's schema version of ") +
+                                                         m.component + " is not a number"));
+    }
     if (version > m.count) {
       return fail(Status(ErrorCode::kInternalServiceError,
                          std::string("schema of ") + m.component + " is version " +

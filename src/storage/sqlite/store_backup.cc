@@ -71,6 +71,18 @@ Status SyncFile(const std::string& path) {
   return Status::Ok();
 }
 
+// Gives `from` the name `to`, which must not exist (never replaced: a file made meanwhile
+// stays). A hard link where the file system has them; else (FAT, many SMB and FUSE mounts,
+// common backup targets) renameat2's RENAME_NOREPLACE.
+Status MoveNoReplace(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) return Status::Ok();
+  if (errno == EEXIST) return FileError("cannot create", to);
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::Ok();
+  }
+  return FileError("cannot create", to);
+}
+
 // Removes a staging file left by an interrupted run, with SQLite's companions.
 void RemoveStaging(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
@@ -103,9 +115,10 @@ Result<bool> HasTable(Conn& c, const char* table) {
   sqlite3_stmt* st = c.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
   if (st == nullptr) return sqlite::DbError(c.db(), "read the schema");
   sqlite::BindText(st, 1, table);
-  const bool found = sqlite3_step(st) == SQLITE_ROW;
+  const int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  return found;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite::DbError(c.db(), "read the schema");
+  return rc == SQLITE_ROW;
 }
 
 // The change sequence's head: the highest number ever given (AUTOINCREMENT's record), which
@@ -114,17 +127,25 @@ Result<int64_t> ChangeHead(Conn& c) {
   ARCANA_ASSIGN_OR_RETURN(bool has_changes, HasTable(c, "changes"));
   if (!has_changes) return int64_t{0};
   sqlite3_stmt* st = c.Prepare(
-      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0), "
+      "SELECT MAX(COALESCE((SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'changes'), 0), "
       "COALESCE((SELECT MAX(seq) FROM changes), 0))");
   if (st == nullptr) return sqlite::DbError(c.db(), "read the change head");
   if (sqlite3_step(st) != SQLITE_ROW) return sqlite::DbError(c.db(), "read the change head");
   const int64_t head = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
+  // A crafted file's head near the top of the range would wrap the next number (and leave
+  // SQLite's AUTOINCREMENT nothing to give): no real store comes anywhere near it.
+  if (head < 0 || head > (INT64_MAX >> 2)) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "the change sequence's head " + std::to_string(head) + " is out of range");
+  }
   return head;
 }
 
-Status QuickCheck(Conn& c, const std::string& path) {
-  sqlite3_stmt* st = c.Prepare("PRAGMA quick_check");
+// SQLite's full check: quick_check would pass an index that does not match its table, which
+// VACUUM INTO copies as it is (a key then not found by its id in the restored store).
+Status IntegrityCheck(Conn& c, const std::string& path) {
+  sqlite3_stmt* st = c.Prepare("PRAGMA integrity_check");
   if (st == nullptr) {
     return Status(ErrorCode::kInvalidRequest,
                   path + " is not an Arcana store (SQLite: " + sqlite3_errmsg(c.db()) + ")");
@@ -138,17 +159,23 @@ Status QuickCheck(Conn& c, const std::string& path) {
   return Status::Ok();
 }
 
+Status NoTriggersOrViews(Conn& c, const std::string& path);
+
 // The file at path (open as c) passes SQLite's check and holds an Arcana store.
 Status RequireArcanaStore(Conn& c, const std::string& path) {
-  ARCANA_RETURN_IF_ERROR(QuickCheck(c, path));
+  ARCANA_RETURN_IF_ERROR(IntegrityCheck(c, path));
   ARCANA_ASSIGN_OR_RETURN(bool has_meta, HasTable(c, "meta"));
   std::optional<std::string> schema;
   if (has_meta) {
     ARCANA_ASSIGN_OR_RETURN(schema, Meta(c, "schema:secrets"));
   }
   if (!schema) return Status(ErrorCode::kInvalidRequest, path + " is not an Arcana store");
-  // Arcana's migrations make tables and indexes only: a trigger or view in a file given to
-  // restore would run its own SQL when the restore writes the staged copy.
+  return NoTriggersOrViews(c, path);
+}
+
+// Arcana's migrations make tables and indexes only: a trigger or view in a file given to
+// restore would run its own SQL when the restore writes the staged copy.
+Status NoTriggersOrViews(Conn& c, const std::string& path) {
   sqlite3_stmt* st = c.Prepare("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')");
   if (st == nullptr) return sqlite::DbError(c.db(), "read the schema");
   const bool foreign = sqlite3_step(st) == SQLITE_ROW;
@@ -199,6 +226,7 @@ std::string UtcStamp(int64_t now_ms) {
 
 // What the replaced store knew that the backup must not take back.
 struct Carried {
+  bool exists = false;  // there was a store to replace
   int64_t head = 0;
   std::optional<std::string> root_check;
   std::vector<std::pair<std::string, std::string>> audit_heads;  // audit.node.* (node_head.h)
@@ -207,6 +235,7 @@ struct Carried {
 Result<Carried> ReadReplaced(const std::string& db) {
   Carried out;
   if (!Exists(db)) return out;
+  out.exists = true;
   ARCANA_ASSIGN_OR_RETURN(auto c, OpenExisting(db, SQLITE_OPEN_READWRITE));
   ARCANA_ASSIGN_OR_RETURN(bool has_meta, HasTable(*c, "meta"));
   if (has_meta) {
@@ -222,8 +251,18 @@ Result<Carried> ReadReplaced(const std::string& db) {
   }
   ARCANA_ASSIGN_OR_RETURN(out.head, ChangeHead(*c));
   // Every committed frame into the database file and no -wal left: the hard link kept below
-  // is then the whole old store.
-  ARCANA_RETURN_IF_ERROR(c->Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  // is then the whole old store. A reader of the old file (`arcana store backup`, `store
+  // inspect`, `audit verify` take no lock) can keep the checkpoint from finishing: then the
+  // -wal still holds committed writes, and the restore must not remove it.
+  int wal_frames = -1, checkpointed = -1;
+  const int rc = sqlite3_wal_checkpoint_v2(c->db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           &wal_frames, &checkpointed);
+  if (rc != SQLITE_OK || wal_frames != checkpointed) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "cannot fold " + db + "'s write-ahead log into it (" +
+                      (rc == SQLITE_OK ? std::string("incomplete") : sqlite3_errstr(rc)) +
+                      "): another process is reading the store; retry when it is done");
+  }
   return out;
 }
 
@@ -232,6 +271,11 @@ Result<Carried> ReadReplaced(const std::string& db) {
 Result<Change> Adopt(Conn& c, const Carried& replaced, int64_t backup_head, int64_t now_ms) {
   ARCANA_RETURN_IF_ERROR(c.Exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Result<Change> {
+    // The replaced store's memory of the audit chains is the truth (the files went on): the
+    // backup's older entries go, also those of nodes the replaced store no longer knew.
+    if (replaced.exists) {
+      ARCANA_RETURN_IF_ERROR(c.Exec("DELETE FROM meta WHERE key LIKE 'audit.node.%'"));
+    }
     for (const auto& [key, value] : replaced.audit_heads) {
       sqlite3_stmt* st = c.Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
       if (st == nullptr) return sqlite::DbError(c.db(), "prepare");
@@ -294,7 +338,7 @@ Result<BackupReport> BackupSqliteStore(const std::string& db, const std::string&
     ARCANA_RETURN_IF_ERROR(SyncFile(staging));
     struct stat st{};
     if (::stat(staging.c_str(), &st) == 0) report.bytes = st.st_size;
-    if (::link(staging.c_str(), to.c_str()) != 0) return FileError("cannot create", to);
+    ARCANA_RETURN_IF_ERROR(MoveNoReplace(staging, to));
     SyncDirectoryOf(to);
     return report;
   }();
@@ -349,23 +393,41 @@ bool IsBackupFileName(std::string_view name) {
   return true;
 }
 
-Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep) {
+Result<size_t> KeepNewestBackups(const std::string& dir, size_t keep, std::string_view just_made,
+                                 int64_t now_ms) {
+  constexpr std::string_view kPartial = ".arcana-partial";
+  constexpr int64_t kStalePartialMs = 6 * 3600 * 1000;
   std::error_code ec;
-  std::vector<std::string> names;
+  std::vector<std::string> names, stale;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (IsBackupFileName(name)) names.push_back(name);
+    if (IsBackupFileName(name)) {
+      if (name != just_made) names.push_back(name);
+      continue;
+    }
+    // A backup killed part-way leaves its staging copy (a whole store) under a name no later
+    // run reuses: gone once it is surely not being written.
+    struct stat st{};
+    if (name.ends_with(kPartial) && IsBackupFileName(name.substr(0, name.size() - kPartial.size())) &&
+        ::stat((dir + "/" + name).c_str(), &st) == 0 &&
+        static_cast<int64_t>(st.st_mtime) * 1000 < now_ms - kStalePartialMs) {
+      stale.push_back(name);
+    }
   }
   if (ec) return Status(ErrorCode::kInternalServiceError, "cannot list " + dir + ": " + ec.message());
-  std::sort(names.begin(), names.end());
+  // Newest first by name (the UTC time); the backup just made always stays and counts, even
+  // when a clock once ahead left names that sort after it.
+  std::sort(names.rbegin(), names.rend());
+  const size_t others = just_made.empty() ? keep : (keep > 0 ? keep - 1 : 0);
   size_t deleted = 0;
-  for (size_t i = 0; i + keep < names.size(); ++i) {
-    if (::unlink((dir + "/" + names[i]).c_str()) != 0 && errno != ENOENT) {
-      return FileError("cannot delete", dir + "/" + names[i]);
+  for (size_t i = others; i < names.size(); ++i) stale.push_back(names[i]);
+  for (const auto& name : stale) {
+    if (::unlink((dir + "/" + name).c_str()) != 0 && errno != ENOENT) {
+      return FileError("cannot delete", dir + "/" + name);
     }
-    ++deleted;
+    deleted += IsBackupFileName(name);
   }
-  if (deleted > 0) SyncDirectory(dir);
+  if (!stale.empty()) SyncDirectory(dir);
   return deleted;
 }
 
@@ -382,6 +444,13 @@ Result<RestoreReport> RestoreSqliteStore(const std::string& dir, const std::stri
   auto staged = [&]() -> Status {
     ARCANA_RETURN_IF_ERROR(VacuumInto(*backup, staging));
     backup.reset();  // closed before any connection to the store's files opens
+    {
+      // The copy is what gets restored: the checks above hold for it too, whatever
+      // happened to `from` between them and the copy's read transaction.
+      ARCANA_ASSIGN_OR_RETURN(auto copy, OpenExisting(staging, SQLITE_OPEN_READONLY));
+      ARCANA_RETURN_IF_ERROR(RequireArcanaStore(*copy, from));
+      ARCANA_RETURN_IF_ERROR(NotRotating(*copy, "the backup"));
+    }
     // Brought to this build's schema as an arcanad starting on it would (a newer one is
     // refused there), then closed: no other connection is open when it is edited below.
     ARCANA_RETURN_IF_ERROR(sqlite::OpenSqliteStores(staging).status());
