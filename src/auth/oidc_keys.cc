@@ -122,28 +122,39 @@ Result<std::vector<crypto::JwkPublicKey>> OidcKeys::KeysFor(
     std::lock_guard lock(mu_);
     auto it = cache_.find(cache_key);
     if (it != cache_.end()) {
-      if (now_ms - it->second.fetched_ms < kTtlMs) {
-        auto found = pick(it->second.keys);
-        if (!found.empty()) return found;
-      }
-      // A kid the set lacks (the issuer may have rotated its keys) or a fetch that failed:
-      // tried again only after kRefetchGap, so that a stream of unsigned requests cannot
-      // turn into a stream of fetches, each holding a worker up to the client's timeout.
-      if (now_ms - it->second.attempted_ms < kRefetchGapMs) return CannotRetrieve();
+      const Entry& e = it->second;
+      auto found = pick(e.keys);
+      if (now_ms - e.fetched_ms < kTtlMs && !found.empty()) return found;
+      // One fetch per issuer at a time, and after any fetch (a kid the set lacks: the
+      // issuer may have rotated its keys; a failure) the next only after kRefetchGap: a
+      // burst of tokens, signed or not, is one fetch, not one per request each holding a
+      // worker up to the client's timeout. Meanwhile keys a little past their TTL still serve.
+      const bool fetch_barred = e.fetching || now_ms - e.attempted_ms < kRefetchGapMs;
+      if (fetch_barred && !found.empty() && now_ms - e.fetched_ms < 2 * kTtlMs) return found;
+      if (fetch_barred) return CannotRetrieve();
     }
+    // Outbound fetches across all issuers are bounded too.
+    if (fetches_in_flight_ >= kMaxConcurrentFetches) return CannotRetrieve();
+    if (cache_.size() >= kMaxIssuers && !cache_.contains(cache_key)) {
+      auto oldest = cache_.end();
+      for (auto i = cache_.begin(); i != cache_.end(); ++i) {
+        if (i->second.fetching) continue;
+        if (oldest == cache_.end() || i->second.attempted_ms < oldest->second.attempted_ms) oldest = i;
+      }
+      if (oldest != cache_.end()) cache_.erase(oldest);
+    }
+    Entry& entry = cache_[cache_key];
+    entry.fetching = true;
+    entry.attempted_ms = now_ms;
+    ++fetches_in_flight_;
   }
   auto downloaded = Download(issuer, thumbprints);
   std::vector<crypto::JwkPublicKey> found;
   {
     std::lock_guard lock(mu_);
-    if (cache_.size() >= kMaxIssuers && !cache_.contains(cache_key)) {
-      auto oldest = cache_.begin();
-      for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-        if (it->second.attempted_ms < oldest->second.attempted_ms) oldest = it;
-      }
-      cache_.erase(oldest);
-    }
+    --fetches_in_flight_;
     Entry& entry = cache_[cache_key];
+    entry.fetching = false;
     entry.attempted_ms = now_ms;
     // A failed fetch keeps what an earlier one brought, until its TTL ends.
     if (downloaded.ok()) {

@@ -32,6 +32,7 @@ class OidcKeys {
   static constexpr int64_t kTtlMs = 10 * 60 * 1000;
   static constexpr int64_t kRefetchGapMs = 30 * 1000;
   static constexpr size_t kMaxIssuers = 64;
+  static constexpr int kMaxConcurrentFetches = 4;  // across all issuers
 
   // `fetch`: the HTTP(S) exchange (tests inject one).
   explicit OidcKeys(Fetch fetch = net::HttpExchange) : fetch_(std::move(fetch)) {}
@@ -40,6 +41,8 @@ class OidcKeys {
   // `alg` (a JWS algorithm crypto::VerifyJws accepts): the key with that kid, or without a
   // kid the issuer's keys of the algorithm's type (several: the caller tries each).
   // kInvalidIdentityToken in AWS's words when the keys cannot be fetched or none fits.
+  // At most one fetch per issuer at a time and one per kRefetchGap (then keys up to twice
+  // their TTL old still serve), kMaxConcurrentFetches in all: others are answered at once.
   Result<std::vector<crypto::JwkPublicKey>> KeysFor(const std::string& issuer,
                                                     const std::string& kid,
                                                     const std::string& alg,
@@ -56,6 +59,7 @@ class OidcKeys {
     std::vector<Key> keys;
     int64_t fetched_ms = 0;    // when `keys` were fetched (0: never)
     int64_t attempted_ms = 0;  // the latest fetch, successful or not
+    bool fetching = false;     // a request is fetching them now
   };
   Result<std::vector<Key>> Download(const std::string& issuer,
                                     const std::vector<std::string>& thumbprints) const;
@@ -65,6 +69,7 @@ class OidcKeys {
   Fetch fetch_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> cache_;  // by issuer and thumbprints
+  int fetches_in_flight_ = 0;
 };
 
 }  // namespace arcana::auth

@@ -3,7 +3,12 @@
 // outbound URL parsing.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "auth/oidc_keys.h"
@@ -239,6 +244,63 @@ TEST(OidcKeys, AFailedFetchIsNotRetriedWithinTheGap) {
   EXPECT_TRUE(keys.KeysFor("https://issuer.test", "ec-1", "ES256", {},
                            1000 + auth::OidcKeys::kRefetchGapMs).ok());
   EXPECT_EQ(issuer.fetches, 3);
+}
+
+TEST(OidcKeys, ConcurrentRequestsMakeOneFetchAndStaleKeysServeMeanwhile) {
+  // The issuer answers only when released: every other request arrives during the fetch.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  FakeIssuer issuer;
+  auto inner = issuer.fetch();
+  std::atomic<int> fetches{0};
+  auth::OidcKeys keys([&](const net::ClientRequest& r) {
+    ++fetches;
+    std::unique_lock l(mu);
+    cv.wait(l, [&] { return release; });
+    return inner(r);
+  });
+  auto first = std::async(std::launch::async, [&] {
+    return keys.KeysFor("https://issuer.test", "ec-1", "ES256", {}, 1000);
+  });
+  while (fetches == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 20; ++i) {  // no keys yet: refused at once, no fetch of their own
+    EXPECT_FALSE(keys.KeysFor("https://issuer.test", "ec-1", "ES256", {}, 1001).ok());
+  }
+  // Other issuers: at most kMaxConcurrentFetches fetches in flight in all.
+  std::vector<std::future<Result<std::vector<crypto::JwkPublicKey>>>> others;
+  for (int i = 0; i < 10; ++i) {
+    others.push_back(std::async(std::launch::async, [&keys, i] {
+      return keys.KeysFor("https://other-" + std::to_string(i) + ".test", "k", "ES256", {}, 1001);
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_LE(fetches.load(), auth::OidcKeys::kMaxConcurrentFetches);
+  {
+    std::lock_guard l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(first.get().ok());
+  for (auto& o : others) EXPECT_FALSE(o.get().ok());  // 404s or refused
+  // Past the TTL: one request refreshes; the keys serve the others meanwhile.
+  const int before = fetches;
+  {
+    std::lock_guard l(mu);
+    release = false;
+  }
+  const int64_t later = 1000 + auth::OidcKeys::kTtlMs + 1;
+  auto refresh = std::async(std::launch::async, [&] {
+    return keys.KeysFor("https://issuer.test", "ec-1", "ES256", {}, later);
+  });
+  while (fetches == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(keys.KeysFor("https://issuer.test", "ec-1", "ES256", {}, later).ok());
+  {
+    std::lock_guard l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(refresh.get().ok());
 }
 
 TEST(HttpClient, SplitsUrls) {
