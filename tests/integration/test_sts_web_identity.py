@@ -137,6 +137,13 @@ def test_token_refusals_in_aws_words(iam, anon_sts, issuer, provider):
         "InvalidIdentityToken", 400, f"No OpenIDConnect provider found in your account for {other}")
     assert error(lambda: assume(anon_sts, role, issuer.token(aud="someone-else"))) == (
         "InvalidIdentityToken", 400, "Incorrect token audience")
+    # A token naming its client (azp): that client is the audience IAM checks, whatever aud
+    # holds (AWS refuses an Entra ID v2 token whose azp is not a client id: aws-sdk-net#3071).
+    assert error(lambda: assume(anon_sts, role, issuer.token(extra={"azp": "another-app"}))) == (
+        "InvalidIdentityToken", 400, "Incorrect token audience")
+    got = assume(anon_sts, role, issuer.token(aud="payments-api",
+                                              extra={"azp": "sts.amazonaws.com"}))
+    assert got["Audience"] == "sts.amazonaws.com"
     expired = issuer.token(lifetime=-60)
     code, status, message = error(lambda: assume(anon_sts, role, expired))
     assert (code, status) == ("ExpiredTokenException", 400)

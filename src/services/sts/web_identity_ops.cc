@@ -36,18 +36,20 @@ Status NotAuthorized() {
   return Status(ErrorCode::kAccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
 }
 
-// The audience the token was issued for that the provider accepts ("" when none): IAM
-// matches the provider's client ids against the token's aud (and azp, for issuers that put
-// the client id there).
+// The audience the token was issued for that the provider accepts ("" when none). As IAM
+// reads a token: its client is the authorized party (azp) when the token names one (the
+// `URL:aud` key is then azp, `URL:oaud` the aud claim), else one of its aud values. A token
+// whose azp is another client is refused whatever its aud says (AWS refuses an Entra ID v2
+// token whose azp is not a registered client id though its aud is one: aws/aws-sdk-net#3071).
 std::string AcceptedAudience(const WebIdentityToken& t, const OidcProvider& provider) {
   auto accepted = [&](const std::string& a) {
     return std::find(provider.client_ids.begin(), provider.client_ids.end(), a) !=
            provider.client_ids.end();
   };
+  if (!t.authorized_party.empty()) return accepted(t.authorized_party) ? t.authorized_party : "";
   for (const auto& a : t.audiences) {
     if (accepted(a)) return a;
   }
-  if (!t.authorized_party.empty() && accepted(t.authorized_party)) return t.authorized_party;
   return {};
 }
 
