@@ -460,9 +460,9 @@ def test_assume_role_whose_trust_requires_mfa(iam, auth_server, mfa_users):
 
 def test_wrong_codes_are_bounded_per_step(auth_server, mfa_users):
     """Arcana's bound on guessing (domain/iam/mfa.h; AWS throttles MFA attempts too, by rules
-    it does not publish): after 5 wrong codes for a device in one 30-second step, even its
-    right code is refused until the next step, so keys alone cannot find a code by trying
-    them all."""
+    it does not publish): after 5 wrong codes in a row for a device, even its right code is
+    refused for the rest of the 30-second step (longer after each further run of 5), so keys
+    alone cannot find a code by trying them all."""
     g = mfa_users["guessed"]
     user_sts = creds_client(auth_server, "sts", g.key)
     now_step(margin=12)  # the wrong codes and the right one fall in one step

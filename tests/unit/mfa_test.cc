@@ -112,19 +112,33 @@ TEST(MfaCodes, AcceptsACodeOnceWithinAStepOfTheDevicesTime) {
             now + 2);
 }
 
-TEST(MfaCodes, WrongCodesAreBoundedPerTimeStep) {
-  const int64_t now_ms = 1700000000LL * 1000;
+TEST(MfaCodes, RunsOfWrongCodesLockTheDeviceForLongerEachTime) {
+  const int64_t step_ms = 30 * 1000;
+  const int64_t start = 1700000010LL * 1000;  // early in its step
   domain::iam::MfaDevice d;
-  for (int64_t i = 0; i < domain::iam::kMaxWrongCodesPerStep; ++i) {
-    EXPECT_FALSE(domain::iam::MfaCodesLocked(d, now_ms)) << i;
-    domain::iam::CountWrongMfaCode(d, now_ms);
+  auto five_wrong = [&](int64_t at) {
+    for (int64_t i = 0; i < domain::iam::kMaxWrongCodesPerStep; ++i) {
+      EXPECT_FALSE(domain::iam::MfaCodesLocked(d, at)) << i;
+      domain::iam::CountWrongMfaCode(d, at);
+    }
+    EXPECT_TRUE(domain::iam::MfaCodesLocked(d, at));
+  };
+  five_wrong(start);
+  EXPECT_TRUE(domain::iam::MfaCodesLocked(d, start + 15 * 1000));  // the same step
+  EXPECT_FALSE(domain::iam::MfaCodesLocked(d, start + step_ms));   // one step
+  // The run goes on across steps: the next five lock it for two steps, then four, ...
+  int64_t t = start + step_ms;
+  for (int64_t lock : {2, 4, 8, 16, 32, 64, 120, 120}) {
+    five_wrong(t);
+    EXPECT_TRUE(domain::iam::MfaCodesLocked(d, t + (lock - 1) * step_ms)) << lock;
+    t += lock * step_ms;
+    EXPECT_FALSE(domain::iam::MfaCodesLocked(d, t)) << lock;
   }
-  EXPECT_TRUE(domain::iam::MfaCodesLocked(d, now_ms));
-  EXPECT_TRUE(domain::iam::MfaCodesLocked(d, now_ms + 1000 * (29 - 20)));  // same step
-  // The next step starts a new count.
-  EXPECT_FALSE(domain::iam::MfaCodesLocked(d, now_ms + 30 * 1000));
-  domain::iam::CountWrongMfaCode(d, now_ms + 30 * 1000);
+  // A code accepted ends the run: the next wrong one counts from 1.
+  domain::iam::ClearWrongMfaCodes(d);
+  domain::iam::CountWrongMfaCode(d, t);
   EXPECT_EQ(d.failed_codes, 1);
+  EXPECT_FALSE(domain::iam::MfaCodesLocked(d, t));
 }
 
 TEST(MfaDevice, OtpauthUriIsAwsFormWithTheAccountLabel) {

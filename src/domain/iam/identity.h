@@ -208,7 +208,8 @@ struct MfaDevice {
   int64_t last_step = 0;
   // How many time steps the device's clock runs ahead of ours (ResyncMFADevice measures it).
   int64_t drift_steps = 0;
-  // Wrong codes given to STS in the time step `failed_step` (domain/iam/mfa.h bounds them).
+  // Wrong codes given to STS in a row, the latest in time step `failed_step`
+  // (domain/iam/mfa.h bounds them).
   int64_t failed_step = 0;
   int64_t failed_codes = 0;
   Tags tags;

@@ -50,17 +50,21 @@ std::optional<int64_t> AcceptMfaCode(std::string_view seed, const MfaDevice& dev
 }
 
 bool MfaCodesLocked(const MfaDevice& device, int64_t now_ms) {
-  return device.failed_step == crypto::TotpStep(now_ms / 1000) &&
-         device.failed_codes >= kMaxWrongCodesPerStep;
+  if (device.failed_codes <= 0 || device.failed_codes % kMaxWrongCodesPerStep != 0) return false;
+  const int64_t rounds = device.failed_codes / kMaxWrongCodesPerStep;  // 1, 2, 3, ...
+  const int64_t lock_steps = rounds > 7 ? kMaxMfaLockSteps
+                                        : std::min<int64_t>(int64_t{1} << (rounds - 1), kMaxMfaLockSteps);
+  return crypto::TotpStep(now_ms / 1000) < device.failed_step + lock_steps;
 }
 
 void CountWrongMfaCode(MfaDevice& device, int64_t now_ms) {
-  const int64_t step = crypto::TotpStep(now_ms / 1000);
-  if (device.failed_step != step) {
-    device.failed_step = step;
-    device.failed_codes = 0;
-  }
+  device.failed_step = crypto::TotpStep(now_ms / 1000);  // the latest wrong code's step
   ++device.failed_codes;
+}
+
+void ClearWrongMfaCodes(MfaDevice& device) {
+  device.failed_step = 0;
+  device.failed_codes = 0;
 }
 
 std::string OtpauthUri(std::string_view device_name, std::string_view account_label,

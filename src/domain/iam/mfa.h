@@ -47,17 +47,23 @@ std::optional<int64_t> MatchConsecutiveCodes(std::string_view seed, std::string_
 std::optional<int64_t> AcceptMfaCode(std::string_view seed, const MfaDevice& device,
                                      std::string_view code, int64_t now_ms);
 
-// Wrong codes are bounded per device: at most kMaxWrongCodesPerStep in one time step, after
-// which every code is refused until the next step, the right one too. Without a bound, a
-// caller holding a user's keys but not the device could try all 10^6 codes, three of which
-// are valid at any time, at the server's rate (minutes); with it, guessing takes years. The
-// count is kept on the device, so it holds across nodes. (Vault's TOTP engine bounds
-// attempts per period the same way, 5 by default.)
+// Wrong codes are bounded per device: after kMaxWrongCodesPerStep wrong codes in a row every
+// code is refused, the right one too, for one time step; after the next five in a row for two,
+// then four, ... up to kMaxMfaLockSteps (an hour); a code accepted ends the run. Without a
+// bound, a caller holding a user's keys but not the device could try all 10^6 codes, three of
+// which are valid at any time, at the server's rate (minutes); five per step would still give
+// it even odds within about two weeks; with the doubling, five an hour, it takes years. The
+// count is kept on the device, so it holds across nodes. (Vault's TOTP engine bounds attempts
+// per period, 5 by default.)
 inline constexpr int64_t kMaxWrongCodesPerStep = 5;
-// Whether the device refuses codes now (the bound above is reached in the current step).
+inline constexpr int64_t kMaxMfaLockSteps = 120;
+// Whether the device refuses codes now (a run of wrong codes reached the bound above and its
+// lock has not ended).
 bool MfaCodesLocked(const MfaDevice& device, int64_t now_ms);
 // Counts a wrong code given now.
 void CountWrongMfaCode(MfaDevice& device, int64_t now_ms);
+// A code was accepted: the run of wrong codes ends.
+void ClearWrongMfaCodes(MfaDevice& device);
 
 // The URI an authenticator app reads from the QR code, as AWS writes it:
 // otpauth://totp/Amazon%20Web%20Services:NAME@ACCOUNT?secret=SEED&issuer=Amazon%20Web%20Services

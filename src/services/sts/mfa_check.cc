@@ -40,13 +40,14 @@ Result<int64_t> CheckMfaCode(storage::IdentityStore& store, const auth::Identity
     if (!entity || entity->id != *serial) return unknown_device;
     ARCANA_ASSIGN_OR_RETURN(auto device, storage::MfaDeviceFromEntity(*entity));
     if (device.user_id != caller.user_id) return unknown_device;
-    // Past the bound on wrong codes, nothing is tried (and nothing written) until next step.
+    // Past the bound on wrong codes, nothing is tried (and nothing written) until the lock ends.
     if (domain::iam::MfaCodesLocked(device, now_ms)) return invalid_code;
     ARCANA_ASSIGN_OR_RETURN(crypto::SecretString seed, resolver.OpenEntitySecret(*entity));
     auto step = domain::iam::AcceptMfaCode(seed.view(), device, *code, now_ms);
     accepted = step.has_value();
     if (accepted) {
       device.last_step = *step;
+      domain::iam::ClearWrongMfaCodes(device);
     } else {
       domain::iam::CountWrongMfaCode(device, now_ms);
     }
