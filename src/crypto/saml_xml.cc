@@ -300,14 +300,20 @@ Result<SamlAssertion> VerifySamlResponse(std::string_view xml,
       return BadToken("Invalid SAML response: the assertion is encrypted and the provider has "
                       "no private key to decrypt it");
     }
+    // Unless the Response was signed, nothing has vouched for these bytes yet: every way
+    // they can fail from here on gets one answer, so that a caller replaying a captured
+    // response with altered ciphertext learns nothing of the plaintext from the error (the
+    // padding oracle of XML Encryption's CBC mode, Jager and Somorovsky 2011).
+    auto unproven = [&](const char* what) {
+      return a.signed_response ? BadToken(std::string("Invalid SAML response: ") + what)
+                               : BadToken("Response signature invalid");
+    };
     if (!Decrypt(encrypted.front(), decryption.private_keys)) {
-      return BadToken("Invalid SAML response: the encrypted assertion could not be decrypted "
-                      "with the provider's private keys");
+      return unproven("the encrypted assertion could not be decrypted with the provider's "
+                      "private keys");
     }
     const std::vector<xmlNode*> inside = Children(encrypted.front(), kAssertionNs, "Assertion");
-    if (inside.size() != 1) {
-      return BadToken("Invalid SAML response: the encrypted assertion holds no Assertion");
-    }
+    if (inside.size() != 1) return unproven("the encrypted assertion holds no Assertion");
     assertion = inside.front();
     xmlSecAddIDs(doc.get(), assertion, id_attrs);
   } else {

@@ -418,8 +418,14 @@ def test_encrypted_assertions(auth_server, iam, anon_sts, idp):
     assert err(lambda: assume(anon_sts, role, arn, idp.signed(p)))[:2] == (
         "InvalidIdentityToken", 400)
     _, other_public = sp_key()
+    # Nothing vouches for the ciphertext of an unsigned response: every failure past the
+    # decryption is one answer (no padding oracle); a signed response's may say more.
     assert err(lambda: assume(anon_sts, role, arn, idp.signed(p, encrypt_for=other_public))
-               )[:2] == ("InvalidIdentityToken", 400)
+               ) == ("InvalidIdentityToken", 400, "Response signature invalid")
+    assert err(lambda: assume(anon_sts, role, arn,
+                              idp.signed(p, sign="response", encrypt_for=other_public))) == (
+        "InvalidIdentityToken", 400, "Invalid SAML response: the encrypted assertion could not "
+        "be decrypted with the provider's private keys")
 
     # Rotation: a second key, never a third; the first removed stops decrypting.
     second_private, second_public = sp_key()
