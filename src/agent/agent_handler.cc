@@ -430,7 +430,7 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
   // Secrets and parameters each have their TTL (SECRETS_MANAGER_TTL, SSM_PARAMETER_STORE_TTL).
   const std::chrono::seconds ttl(f.ssm ? cfg_.ssm_ttl_seconds : cfg_.ttl_seconds);
   const bool caching = ttl.count() > 0;
-  const bool push = deps_.stream != nullptr;
+  const bool push = deps_.stream != nullptr && (!f.ssm || deps_.stream_covers_ssm);
   if (t_inline.trying) {
     // On the I/O thread: only a fresh hit that needs no freshness read is answered here.
     const bool fence = push && cfg_.check_freshness && deps_.stream->fencing();

@@ -51,6 +51,9 @@ struct AgentDeps {
   UpstreamCall secrets_manager;  // target "secretsmanager.GetSecretValue"
   UpstreamCall ssm;              // target "AmazonSSM.GetParameter"
   ChangeSubscriber* stream = nullptr;  // null: invalidation off (TTL only)
+  // The stream follows the Secrets Manager endpoint's store: parameters fetched from another
+  // endpoint (ssm_endpoint elsewhere) are not in it, so they keep to their TTL alone.
+  bool stream_covers_ssm = true;
 };
 
 class AgentHandler {

@@ -137,6 +137,9 @@ int main(int argc, char** argv) {
     return ssm->CallJson("ssm", target, body);
   };
   deps.stream = stream.get();
+  deps.stream_covers_ssm = sm_endpoint->tls == ssm_endpoint->tls &&
+                           sm_endpoint->host == ssm_endpoint->host &&
+                           sm_endpoint->port == ssm_endpoint->port;
   agent::AgentHandler handler(*cfg, std::move(token).value(), cache, metrics, std::move(deps));
 
   net::ServerOptions so;

@@ -8,16 +8,23 @@
 namespace arcana::agent {
 
 Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics,
-                                  int64_t* head) {
+                                  int64_t* head, std::string* store, bool* reset) {
   rapidjson::Document doc;
   ARCANA_RETURN_IF_ERROR(json::ParseBounded(body, &doc, 8, size_t{8} << 20));
   if (!doc.IsObject() || !doc.HasMember("Next") || !doc["Next"].IsInt64() ||
       !doc.HasMember("Changes") || !doc["Changes"].IsArray()) {
     return Status(ErrorCode::kSerialization, "not a change-stream answer");
   }
-  if (json::BoolField(doc, "Reset")) {
-    metrics.invalidations += cache.Clear();
+  bool dropped = json::BoolField(doc, "Reset");
+  if (store != nullptr) {
+    // Another store answers (the node's data dir or database was replaced by a new one):
+    // its numbers say nothing of what this cache missed.
+    const std::string answered = json::StrField(doc, "Store");
+    if (!answered.empty() && !store->empty() && answered != *store) dropped = true;
+    if (!answered.empty()) *store = answered;
   }
+  if (dropped) metrics.invalidations += cache.Clear();
+  if (reset != nullptr) *reset = dropped;
   for (const auto& c : doc["Changes"].GetArray()) {
     if (!c.IsObject()) continue;
     const std::string resource = json::StrField(c, "Resource");
@@ -102,16 +109,19 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   } else if (after < 0) {
     // First read: where the stream is now. Entries cached before it may have missed
     // changes, so they go.
-    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_);
+    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_, &store_);
     if (next.ok()) {
       metrics_.invalidations += cache_.Clear();
       applied_ = *next;
     }
     st = next.status();
   } else {
-    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_);
+    bool reset = false;
+    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_, &store_, &reset);
     // Two reads may overlap (the stream and a fence): both applied, the later point kept.
-    if (next.ok()) applied_ = std::max(applied_, *next);
+    // After a reset the stream's numbering starts over: resume where it says (a number kept
+    // from before would skip its changes up to there, or reset every read until then).
+    if (next.ok()) applied_ = reset ? *next : std::max(applied_, *next);
     st = next.status();
   }
   if (st.ok()) {

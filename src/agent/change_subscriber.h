@@ -33,9 +33,13 @@ inline constexpr const char* kSecretReferenceTag = "secretsmanager:*";
 
 // Applies one answer of the change stream to the cache. Returns the sequence number to
 // resume from; *head (when given) gets the stream's head, beyond it when more changes wait.
+// *store (when given) is the store the caller followed ("" unknown), updated to the answer's:
+// an answer from another store drops everything, as "Reset" does; *reset says whether the
+// cache was dropped (the caller then resumes from the returned number, whatever it held).
 // Errors: kSerialization (not a change-stream answer).
 Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics,
-                                  int64_t* head = nullptr);
+                                  int64_t* head = nullptr, std::string* store = nullptr,
+                                  bool* reset = nullptr);
 
 class ChangeSubscriber {
  public:
@@ -77,6 +81,7 @@ class ChangeSubscriber {
   mutable std::mutex mu_;  // guards the fields below and serialises applying answers
   int64_t applied_ = -1;
   int64_t head_ = -1;  // the stream's head as last reported
+  std::string store_;  // the store the stream answered from ("" not yet known)
   // The last read got an HTTP error (no such endpoint: AWS itself, or refused): reads do not
   // fence until the stream thread's next successful read.
   bool unsupported_ = false;

@@ -28,6 +28,8 @@
 #include "auth/oidc_keys.h"
 #include "auth/web_identity_issuer.h"
 #include "crypto/envelope.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
 #include "common/clock.h"
 #include "crypto/root_key.h"
 #include "jobs/scheduler.h"
@@ -274,6 +276,14 @@ int RunServer(const config::Config& cfg) {
   // A caller sees a change only if the policies let it read the value changed (another
   // account's secret or parameter too, through its resource policy).
   net::ChangeStreamOptions cso;
+  {
+    // The store's identity: made by the first node to open it (a fresh data dir or database
+    // is another store, whatever its change numbers).
+    auto id = stores.meta().PutMetaIfAbsent(storage::kStoreIdMeta,
+                                            crypto::HexEncode(crypto::RandomBytes(16)));
+    if (!id.ok()) return Fail("cannot read or record the store's identity: " + id.status().message());
+    cso.store_id = *id;
+  }
   cso.max_wait_seconds = 20;
   cso.max_waiters = std::max(1, net::EffectiveWorkerCount(cfg.workers) / 4);
   cso.authorizer = &authz;

@@ -66,6 +66,7 @@ struct StreamAnswer {
   int64_t next = 0;
   int64_t head = 0;
   bool reset = false;
+  std::string_view store;  // the store's id ("": not answered)
 };
 
 std::string Render(const StreamAnswer& a) {
@@ -93,6 +94,7 @@ std::string Render(const StreamAnswer& a) {
   w.Int64(a.head);
   w.Key("Reset");
   w.Bool(a.reset);
+  if (!a.store.empty()) json::KV(w, "Store", a.store);
   w.EndObject();
   return json::Finish(buf);
 }
@@ -139,6 +141,7 @@ bool ChangeStreamApi::Handle(HttpRequest& req, HttpResponse& res) {
   }
   answer.head = *head;
   answer.next = *head;
+  answer.store = opts_.store_id;
   if (query->after && *query->after > *head) {
     answer.reset = true;  // the store went backwards: it was replaced
   } else if (query->after) {

@@ -6,7 +6,7 @@
 //                                                 "Reset":false}  (where the stream is now)
 //   GET /_arcana/changes?after=SEQ[&wait=S][&limit=N]
 //       -> {"Changes":[{"Seq","Service","Region","Resource","Kind","Time"}...],
-//           "Next":SEQ2, "Head":H, "Reset":bool}
+//           "Next":SEQ2, "Head":H, "Reset":bool, "Store":ID}
 //
 // Changes with seq > SEQ that the caller may see (auth/change_visibility.h: the secrets and
 // parameters whose values its policies let it read, another account's too when their
@@ -16,7 +16,9 @@
 // (an empty answer then). "Reset": true when the changes after SEQ cannot be given (trimmed
 // by retention, or the store was replaced: SEQ > head) or include a restore from a backup
 // (Change::IsStoreRestore): the client must drop everything it cached and resume from Next.
-// No secret value ever appears here. A write to a secret is one change naming the primary's
+// "Store" names the store (random, made once): a client that followed another store (this
+// node's data dir or database was replaced by a new one) must drop everything and resume from
+// Next, whatever the numbers say. No secret value ever appears here. A write to a secret is one change naming the primary's
 // ARN: its replicas (the same account, name and suffix in other regions, serving the
 // primary's versions) changed with it, so a reader matches secrets without the region
 // (agent/resource_tag.h).
@@ -49,6 +51,9 @@ struct ChangeStreamOptions {
   // (auth/change_visibility.h). Null / empty: every change of the caller's account.
   const auth::Authorizer* authorizer = nullptr;
   auth::ReadCheck may_read;
+  // The store's identity (storage::kStoreIdMeta), answered as "Store": a follower whose
+  // sequence numbers came from another store must start over ("" when unknown: not answered).
+  std::string store_id;
 };
 
 class ChangeStreamApi {

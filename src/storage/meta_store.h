@@ -9,6 +9,11 @@
 
 namespace arcana::storage {
 
+// A store's identity: random, made once by whichever node opens the store first, never copied
+// into another store (`arcana store copy`). A follower of the change sequence tells by it that
+// the sequence it follows was replaced by another's (net/change_stream_api.h).
+inline constexpr const char* kStoreIdMeta = "store.id";
+
 class MetaStore {
  public:
   virtual ~MetaStore() = default;

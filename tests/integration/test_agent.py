@@ -744,3 +744,48 @@ def test_no_plaintext_in_logs(agent, push_agent, server):
     # The agent did log (at DEBUG, one line per request), just never a value.
     assert "GET /secretsmanager/get -> 200" in agent.log_path.read_text()
 
+
+
+@pytest.mark.sqlite_only("replaces one node's SQLite data dir by another store's; the stream "
+                         "logic is the same on PostgreSQL")
+def test_a_store_replaced_by_another_is_never_served_stale(tmp_path):
+    """The agent follows a store's change numbers; a node started on another store (a new data
+    dir or database) numbers its changes afresh, and its head may already be past the point
+    the agent had read to: the stream's "Store" tells the agent to drop everything. The same
+    secret's value in the new store is answered, never the old store's from the cache."""
+    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+
+    def node(name):
+        return ArcanaServer(tmp_path / name, tmp_path / (name + "-logs"), dev=False, env=env,
+                            store=f"sqlite:{tmp_path / name}")
+
+    def sm_of(srv):
+        return boto3.client("secretsmanager", endpoint_url=srv.endpoint, region_name="us-east-1",
+                            aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                            config=Config(retries={"max_attempts": 1}))
+    # The other store first: the secret early in its sequence, then many other changes.
+    b = node("b").start()
+    newer = new_value("replaced-new")
+    sm_of(b).create_secret(Name="agent-it/replaced", SecretString=newer)
+    for i in range(30):
+        sm_of(b).create_secret(Name=f"agent-it/pad-{i}", SecretString="x")
+    b.stop()
+    a = node("a").start()
+    port = a.port
+    for i in range(5):
+        sm_of(a).create_secret(Name=f"agent-it/a-{i}", SecretString="x")
+    older = new_value("replaced-old")
+    sm_of(a).create_secret(Name="agent-it/replaced", SecretString=older)
+    agent = Agent(tmp_path / "agent", a.endpoint)
+    try:
+        assert agent.secret("agent-it/replaced").json()["SecretString"] == older
+        cached(agent, "agent-it/replaced")
+        a.stop()
+        b.start(port=port)  # the same endpoint, another store
+        wait_for(lambda: agent.health()["invalidation"] == "stream", timeout=20,
+                 what="change stream reconnected")
+        r = agent.secret("agent-it/replaced")
+        assert r.status_code == 200 and r.json()["SecretString"] == newer, r.headers
+    finally:
+        agent.stop()
+        b.stop()

@@ -320,6 +320,24 @@ TEST(ChangeStreamAnswer, DropsNamedResourcesAndResets) {
                   .ok());
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_FALSE(ApplyStreamAnswer(R"({"oops":1})", cache, metrics).ok());
+  // Another store answering (a data dir or database replaced by a new one) is a reset,
+  // whatever its numbers; the same store, or one not named, is not.
+  std::string store = "store-a";
+  bool reset = true;
+  cache.Put("s", "v", {"t"}, cache.epoch());
+  ASSERT_TRUE(ApplyStreamAnswer(R"({"Changes":[],"Next":40,"Head":40,"Reset":false,"Store":"store-a"})",
+                                cache, metrics, nullptr, &store, &reset).ok());
+  EXPECT_FALSE(reset);
+  EXPECT_EQ(cache.size(), 1u);
+  ASSERT_TRUE(ApplyStreamAnswer(R"({"Changes":[],"Next":41,"Head":41,"Reset":false})", cache,
+                                metrics, nullptr, &store, &reset).ok());
+  EXPECT_FALSE(reset);
+  EXPECT_EQ(store, "store-a");
+  ASSERT_TRUE(ApplyStreamAnswer(R"({"Changes":[],"Next":50,"Head":50,"Reset":false,"Store":"store-b"})",
+                                cache, metrics, nullptr, &store, &reset).ok());
+  EXPECT_TRUE(reset);
+  EXPECT_EQ(store, "store-b");
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 // ---- the HTTP interface, over a fake upstream ---------------------------------------------

@@ -292,7 +292,10 @@ class Copier {
                       "the SQLite store is in the middle of a root rotation: let arcanad finish "
                       "it (arcana operator rotate-root) before copying; nothing was copied");
       }
-      if (key.starts_with("schema:") || key.starts_with("audit.node.")) continue;
+      // The new store's change sequence starts afresh: it is another stream, with its own id.
+      if (key.starts_with("schema:") || key.starts_with("audit.node.") || key == kStoreIdMeta) {
+        continue;
+      }
       ARCANA_ASSIGN_OR_RETURN(auto v, Value(rows.st, 1, "bytea"));
       tx_.exec("INSERT INTO meta (key, value) VALUES (" + tx_.quote(key) + ", " +
                (v ? tx_.quote(*v) + "::bytea" : std::string("NULL")) +
