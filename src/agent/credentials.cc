@@ -1,5 +1,6 @@
 #include "agent/credentials.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -85,16 +86,26 @@ Result<AwsCredentials> CredentialSource::Current() {
   }
   std::lock_guard<std::mutex> l(mu_);
   const int64_t mtime = MtimeNs(file_);
-  if (cached_ && mtime == mtime_ns_) return *cached_;
-  std::ifstream in(file_);
-  if (!in) return Status(ErrorCode::kInvalidParameter, "cannot read credentials file " + file_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  auto parsed = ParseSharedCredentials(text, profile_);
-  crypto::SecureWipe(text);
+  if (cached_ && (mtime == mtime_ns_ || mtime == bad_mtime_ns_)) return *cached_;
+  Result<AwsCredentials> parsed = Status(ErrorCode::kInvalidParameter,
+                                         "cannot read credentials file " + file_);
+  if (std::ifstream in(file_); in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    parsed = ParseSharedCredentials(text, profile_);
+    crypto::SecureWipe(text);
+    if (!parsed.ok()) {
+      parsed = Status(ErrorCode::kInvalidParameter, file_ + ": " + parsed.status().message());
+    }
+  }
   if (!parsed.ok()) {
-    return Status(ErrorCode::kInvalidParameter, file_ + ": " + parsed.status().message());
+    // A file caught half-written (or briefly absent) while it is replaced: the last good
+    // credentials go on signing until a version of it reads whole.
+    if (!cached_) return parsed.status();
+    spdlog::warn("credentials: {}; signing with the credentials read before", parsed.status().message());
+    bad_mtime_ns_ = mtime;
+    return *cached_;
   }
   cached_ = std::move(parsed).value();
   mtime_ns_ = mtime;

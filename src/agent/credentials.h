@@ -33,7 +33,8 @@ Result<AwsCredentials> ParseSharedCredentials(std::string_view text, const std::
 class CredentialSource {
  public:
   CredentialSource(const AgentConfig& cfg, EnvLookup env);
-  // The credentials to sign with now. Errors: kInvalidParameter (none found).
+  // The credentials to sign with now: the file's as of its latest version that read whole
+  // (a half-written one keeps the previous credentials). Errors: kInvalidParameter (none found).
   Result<AwsCredentials> Current();
 
  private:
@@ -44,6 +45,7 @@ class CredentialSource {
   std::optional<AwsCredentials> from_env_;
   std::optional<AwsCredentials> cached_;  // from file_, read at mtime_ns_
   int64_t mtime_ns_ = -1;
+  int64_t bad_mtime_ns_ = -1;  // a version of the file that did not read whole
 };
 
 std::string ResolveRegion(const AgentConfig& cfg, const EnvLookup& env);

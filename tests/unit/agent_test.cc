@@ -3,7 +3,9 @@
 // against a fake upstream (no sockets).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -182,6 +184,32 @@ TEST(SharedCredentials, PicksTheProfile) {
   EXPECT_EQ(w->session_token.view(), "tok");
   EXPECT_FALSE(ParseSharedCredentials(text, "none").ok());
   EXPECT_FALSE(ParseSharedCredentials("[x]\naws_access_key_id = A\n", "x").ok());
+}
+
+TEST(SharedCredentials, AFileCaughtHalfWrittenKeepsTheLastGoodCredentials) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::temp_directory_path() / ("agent-creds-" + std::to_string(::getpid()));
+  auto write = [&](const std::string& text, int second) {
+    std::ofstream(file, std::ios::trunc) << text;
+    // A new modification time each version (file systems may keep coarse times).
+    fs::last_write_time(file, fs::file_time_type::clock::now() + std::chrono::seconds(second));
+  };
+  write("[default]\naws_access_key_id = AKIAONE\naws_secret_access_key = one\n", 1);
+  AgentConfig cfg;
+  cfg.credentials_file_path = file.string();
+  CredentialSource source(cfg, FakeEnv({}));
+  auto first = source.Current();
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->access_key_id, "AKIAONE");
+  write("[default]\naws_access_key_id = AKIATWO\n", 2);  // the secret key line not yet there
+  auto during = source.Current();
+  ASSERT_TRUE(during.ok()) << during.status().message();
+  EXPECT_EQ(during->access_key_id, "AKIAONE");
+  write("[default]\naws_access_key_id = AKIATWO\naws_secret_access_key = two\n", 3);
+  auto after = source.Current();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->access_key_id, "AKIATWO");
+  fs::remove(file);
 }
 
 TEST(Endpoints, ServiceVariableBeforeGeneralBeforeAws) {
