@@ -551,7 +551,10 @@ void AgentHandler::Serve(Fetch& f, net::HttpResponse& res) {
   }
   if (hit) crypto::SecureWipe(hit->body);
   reply->body = std::move(*shaped);
-  if (caching) {
+  // A real answer is far smaller (a secret value is at most 64 KiB, a parameter 8 KiB): an
+  // upstream answering more is served but not kept, so cache_size entries bound the memory.
+  constexpr size_t kMaxCachedBytes = 256 * 1024;
+  if (caching && reply->body.size() <= kMaxCachedBytes) {
     cache_.Put(f.cache_key, reply->body, ResourcesOf(reply->body, f.ssm), epoch, ttl);
   }
   answer(reply->body, hit ? "refresh" : "miss");

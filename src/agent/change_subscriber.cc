@@ -142,6 +142,10 @@ Status ChangeSubscriber::Fence() {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (unsupported_) return Status(ErrorCode::kUnsupportedOperation, last_error_);
+    // The stream thread's last read failed (the upstream unreachable or erring): a read of
+    // our own would wait out the same timeout before the caller's upstream call waits out
+    // another. The caller goes to the upstream (and serves stale if that fails too).
+    if (!connected_ && applied_ >= 0) return Status(ErrorCode::kServiceUnavailable, last_error_);
   }
   std::unique_lock<std::mutex> l(fence_mu_);
   const uint64_t arrived_after = fences_started_;

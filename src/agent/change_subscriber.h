@@ -52,7 +52,8 @@ class ChangeSubscriber {
 
   // OK once every change committed before this call is applied to the cache.
   // Errors: kServiceUnavailable / kDependencyTimeout (upstream unreachable or answering 5xx:
-  // the caller may serve stale), kUnsupportedOperation (the stream answered a 4xx, e.g. AWS
+  // the caller may serve stale; answered at once while the stream thread's own reads fail,
+  // rather than after a timeout of its own), kUnsupportedOperation (the stream answered a 4xx, e.g. AWS
   // has no such endpoint: use the TTL; reads stop fencing until a stream read succeeds).
   Status Fence();
 
