@@ -50,9 +50,6 @@ Status HttpPost(const std::string& url, const std::string& body) {
 
 namespace {
 
-// A held delivery's lease must outlast an attempt (kDeliveryTimeout) by this much, or it is
-// renewed first.
-constexpr int64_t kLeaseMarginMs = 2000;
 constexpr size_t kMaxBatch = 1000;
 
 // (account, region) of "arn:aws:events:<region>:<account>:rule/<name>".
@@ -105,6 +102,20 @@ void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTa
   DeadLetterFile(d, "queue full");
 }
 
+void Deliverer::Fail(const std::string& rule_arn, const domain::events::HttpTarget& target,
+                     std::string event, const std::string& error) {
+  storage::EventDelivery d;
+  const int64_t now = NowMs();
+  d.id = storage::NewDeliveryId(now);
+  ScopeOfRule(rule_arn, &d.account, &d.region);
+  d.rule_arn = rule_arn;
+  d.target_id = target.id;
+  d.url = target.url;
+  d.body = std::move(event);
+  d.created_ms = now;
+  DeadLetterFile(d, error);
+}
+
 void Deliverer::Persist() {
   // This node's previous process (killed, or stopped without releasing) is gone: its leases
   // are freed now rather than at their expiry. Before this node inserts or claims anything,
@@ -137,6 +148,11 @@ void Deliverer::Persist() {
     // stored free, for ClaimDue here or on another node.
     const bool mine = !stopping_ && queue_.size() + in_flight_ + batch.size() <= options_.max_in_memory;
     const bool stopping = stopping_;
+    // Marked as held before they are stored leased to this node, so a claim of this node
+    // made meanwhile does not queue them as well.
+    if (mine) {
+      for (const auto& d : batch) held_ids_.insert(d.id);
+    }
     l.unlock();
     const int64_t now = NowMs();
     const int64_t lease_until = now + options_.lease.count();
@@ -151,6 +167,9 @@ void Deliverer::Persist() {
       spdlog::warn("events: {} matched deliveries not stored yet ({}); retrying in 1 s",
                    batch.size(), added.status().message());
       l.lock();
+      if (mine) {
+        for (const auto& d : batch) held_ids_.erase(d.id);
+      }
       unsaved_.insert(unsaved_.begin(), std::make_move_iterator(batch.begin()),
                       std::make_move_iterator(batch.end()));
       persist_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; });
@@ -169,6 +188,7 @@ void Deliverer::Persist() {
     }
     l.lock();
     if (mine) {
+      for (size_t i = *added; i < batch.size(); ++i) held_ids_.erase(batch[i].id);
       for (size_t i = 0; i < *added; ++i) queue_.push(Held{std::move(batch[i]), lease_until, now});
       cv_.notify_all();
     }
@@ -192,12 +212,17 @@ size_t Deliverer::ClaimDue() {
     return 0;
   }
   std::lock_guard<std::mutex> l(mu_);
+  size_t queued = 0;
   for (auto& row : *claimed) {
+    // A row this node already has queued or in flight (its stored lease ran out while it
+    // waited here): the claim only extended that lease; a second copy would be sent twice.
+    if (!held_ids_.insert(row.id).second) continue;
     const int64_t due = std::max(row.next_attempt_ms, now);
     queue_.push(Held{std::move(row), now + options_.lease.count(), due});
+    ++queued;
   }
   cv_.notify_all();
-  return claimed->size();
+  return queued;
 }
 
 void Deliverer::Push(Held d) {
@@ -223,34 +248,38 @@ void Deliverer::Run() {
     queue_.pop();
     ++in_flight_;
     l.unlock();
-    Attempt(std::move(d));
+    const std::string id = d.row.id;
+    const bool requeued = Attempt(std::move(d));
     l.lock();
+    if (!requeued) held_ids_.erase(id);
     --in_flight_;
   }
 }
 
-void Deliverer::Attempt(Held d) {
+bool Deliverer::Attempt(Held d) {
   storage::EventDeliveryStore& store = *options_.store;
   const int64_t lease_ms = options_.lease.count();
   int64_t now = NowMs();
-  const int64_t budget = std::chrono::duration_cast<std::chrono::milliseconds>(kDeliveryTimeout).count() +
-                         kLeaseMarginMs;
-  if (d.lease_until_ms - now < budget) {  // waited long in this node's queue
+  // Ownership is confirmed right before every send, by a conditional update (owner = this
+  // node's), not only when the lease is near its end: a row's lease may have run out while it
+  // waited in this queue, and another node may have claimed (and sent) it since. The renewal
+  // also gives the attempt a whole lease, which outlasts an attempt (kDeliveryTimeout).
+  {
     auto held = store.RenewDeliveryLease(d.row.id, owner_, now + lease_ms);
     if (!held.ok()) {
       d.due_ms = now + 1000;  // the store is unreachable: no attempt without a lease
       Push(std::move(d));
-      return;
+      return true;
     }
-    if (!*held) return;  // another node holds it now, and delivers it
+    if (!*held) return false;  // another node holds it now (and delivers it), or it is gone
     d.lease_until_ms = now + lease_ms;
   }
   int64_t wait_ms = 0;
   Status s = Send(d, &wait_ms);
   if (wait_ms > 0) {
-    d.due_ms = NowMs() + wait_ms;  // its turn (the lease is renewed then if it must be)
+    d.due_ms = NowMs() + wait_ms;  // its turn (the lease is confirmed again then)
     Push(std::move(d));
-    return;
+    return true;
   }
   now = NowMs();
   storage::DeliveryOutcome o;
@@ -279,22 +308,23 @@ void Deliverer::Attempt(Held d) {
                  applied.status().message());
   } else if (!(*applied)[0]) {
     spdlog::info("events: delivery {} is held by another node now", d.row.id);
-    return;
+    return false;
   }
   switch (o.kind) {
     case storage::DeliveryOutcome::Kind::kDelivered:
-      return;
+      return false;
     case storage::DeliveryOutcome::Kind::kRetry:
       d.row.next_attempt_ms = o.at_ms;
       d.row.last_error = o.error;
       d.due_ms = o.at_ms;
       if (applied.ok()) d.lease_until_ms = o.lease_until_ms;
       Push(std::move(d));
-      return;
+      return true;
     case storage::DeliveryOutcome::Kind::kDead:
       DeadLetterFile(d.row, o.error);
-      return;
+      return false;
   }
+  return false;
 }
 
 void Deliverer::Stop() {

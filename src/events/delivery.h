@@ -19,8 +19,12 @@
 // `arcana events dead-letters`) and is also appended to this node's dead-letter file
 // <dead_letter_dir>/dead-letter.jsonl (0600) as one JSON line:
 //   {"time","rule","targetId","url","attempts","error","event":<body>}
-// A node holds a row under a lease (until its next attempt + lease) and renews it before an
-// attempt that would otherwise outlive it; so a delivery is attempted by one node at a time.
+// A node holds a row under a lease (until its next attempt + lease) and renews it, a
+// conditional update that fails once another owner holds the row, right before every
+// attempt; so a delivery is attempted by one node at a time. A node keeps one copy of a row
+// in memory: its own claims skip the rows it has queued or in flight (whose stored lease may
+// have expired while they waited behind slow targets), or the copy claimed again would be
+// sent a second time under the same owner.
 // Rows nobody holds (the node died, stopped, or had no room) are claimed by ClaimDue, which
 // the leased job "events.deliveries" (app/events_setup.h) runs on one node at a time. A
 // node's owner id is "<node>:<random>": at start it frees the leases of its previous
@@ -48,6 +52,7 @@
 #include <queue>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -104,6 +109,11 @@ class Deliverer {
 
   void Submit(const std::string& rule_arn, const domain::events::HttpTarget& target,
               std::string body);
+  // A delivery that cannot be made (its body would be over the size limit): dead-lettered at
+  // once, to the dead-letter file as "queue full" is, with `event` (the matched event) as its
+  // body and `error` as the reason; nothing is sent or stored.
+  void Fail(const std::string& rule_arn, const domain::events::HttpTarget& target,
+            std::string event, const std::string& error);
   // Sets (or, with nullptr, clears) how Lambda function targets are invoked; without it their
   // attempts fail ("no Lambda service") and are retried. Clearing waits for an invocation in
   // progress, so whatever the function refers to may be destroyed once it returns.
@@ -131,8 +141,9 @@ class Deliverer {
   };
   void Persist();
   void Run();
-  // One attempt of d (under its lease) and its outcome, recorded.
-  void Attempt(Held d);
+  // One attempt of d (under its lease) and its outcome, recorded. True when d went back to
+  // the queue (a retry, its rate-limit turn, an unreachable store): it is still held here.
+  bool Attempt(Held d);
   void Push(Held d);
   void DeadLetterFile(const storage::EventDelivery& d, const std::string& error);
   // One attempt's send: the POST, or the Lambda invocation of a function ARN target, or the
@@ -147,6 +158,8 @@ class Deliverer {
   std::condition_variable persist_cv_;
   std::vector<storage::EventDelivery> unsaved_;
   std::priority_queue<Held, std::vector<Held>, std::greater<Held>> queue_;
+  // The ids of the rows in queue_ or being attempted: ClaimDue queues none of them again.
+  std::unordered_set<std::string> held_ids_;
   size_t in_flight_ = 0;
   bool stopping_ = false;
   bool recovered_ = false;  // the previous start's leases were freed (Persist)

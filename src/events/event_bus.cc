@@ -132,7 +132,16 @@ void EventBus::Route(const Event& e) {
         Forward(e, to->name);
         continue;
       }
-      auto body = domain::events::TargetBody(target, doc, e.json, match);
+      bool too_large = false;
+      auto body = domain::events::TargetBody(target, doc, e.json, match, &too_large);
+      if (too_large) {
+        // Its InputTransformer would make more of the event than an event may be: the
+        // delivery fails (dead-lettered), it does not grow without bound.
+        deliverer_->Fail(rule.arn, target, e.json,
+                         "input transformer output over " +
+                             std::to_string(domain::events::kMaxTargetBodyBytes) + " bytes");
+        continue;
+      }
       if (!body) {
         // As EventBridge: an InputPath that selects nothing, or a template that is no JSON
         // once filled, sends that target nothing.

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -293,6 +295,103 @@ TEST_F(DelivererTest, ARestartResumesItsOwnLeasedDeliveriesAndLeavesOthersHeld) 
   std::lock_guard<std::mutex> l(mu);
   EXPECT_EQ(posted, std::vector<std::string>{R"(http://mine {"id":"e4"})"});
   EXPECT_EQ(Rows(false)[0].url, "http://theirs");
+}
+
+// A review found rows waiting in a node's own queue behind a slow target claimed again by
+// that node's ClaimDue once their stored lease ran out, and the second copy sent too (an HTTP
+// target answering in 3 s, 28 events: 4 delivered twice). The leases running out is made
+// here by freeing them in the store (as an expiry leaves them: claimable), with the rows
+// queued and one being sent: each delivery must still be sent once.
+TEST_F(DelivererTest, ItsOwnClaimsNeverQueueARowItHoldsAgain) {
+  Deliverer::Options o = Opts();
+  o.threads = 1;
+  std::atomic<bool> release{false}, sending{false};
+  std::mutex mu;
+  std::map<std::string, int> sent;
+  o.post = [&](const std::string&, const std::string& body) {
+    sending = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::lock_guard<std::mutex> l(mu);
+    ++sent[body];
+    return Status::Ok();
+  };
+  Deliverer d(o);
+  domain::events::HttpTarget t{"t", "http://slow", std::nullopt, "", std::nullopt, std::nullopt};
+  for (int i = 0; i < 4; ++i) {
+    d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", t,
+             "{\"n\":" + std::to_string(i) + "}");
+  }
+  ASSERT_TRUE(Eventually([&] { return Rows(false).size() == 4 && sending; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all four in this node's queue
+  auto& ds = stores_->event_deliveries();
+  ASSERT_EQ(ds.ReleaseDeliveries(d.owner()).value(), 4u);  // their leases ran out
+  EXPECT_EQ(d.ClaimDue(), 0u);  // all four are this node's already
+  release = true;
+  ASSERT_TRUE(Eventually([&] { return Rows(false).empty(); }));
+  d.Stop();
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(sent.size(), 4u);
+  for (const auto& [body, n] : sent) EXPECT_EQ(n, 1) << body;
+}
+
+// A row another node claimed once its lease ran out is that node's: this node, which had it
+// queued, confirms its ownership right before sending and drops its copy.
+TEST_F(DelivererTest, ARowAnotherNodeClaimedIsNotSentByTheNodeThatQueuedIt) {
+  Deliverer::Options o = Opts();
+  o.threads = 1;
+  std::atomic<bool> release{false};
+  std::mutex mu;
+  std::vector<std::string> sent;
+  o.post = [&](const std::string&, const std::string& body) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::lock_guard<std::mutex> l(mu);
+    sent.push_back(body);
+    return Status::Ok();
+  };
+  Deliverer d(o);
+  domain::events::HttpTarget t{"t", "http://slow", std::nullopt, "", std::nullopt, std::nullopt};
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", t, R"({"n":1})");
+  ASSERT_TRUE(Eventually([&] { return Rows(false).size() == 1; }));
+  d.Submit("arn:aws:events:us-east-1:123456789012:rule/r", t, R"({"n":2})");
+  ASSERT_TRUE(Eventually([&] { return Rows(false).size() == 2; }));
+  auto& ds = stores_->event_deliveries();
+  ASSERT_EQ(ds.ReleaseDeliveries(d.owner()).value(), 2u);  // their leases ran out
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_EQ(ds.ClaimDueDeliveries("n2:other", now, 600'000, 10).value().size(), 2u);
+  release = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  d.Stop();
+  std::lock_guard<std::mutex> l(mu);
+  // The first was being sent when n2 claimed it (at least once); the second, still queued
+  // here, is n2's alone.
+  EXPECT_EQ(std::count(sent.begin(), sent.end(), R"({"n":2})"), 0);
+  EXPECT_EQ(Rows(false).size(), 2u);  // n1's outcome of the first was refused: n2 decides
+}
+
+// A delivery whose body cannot be made (an InputTransformer's over the size limit) fails:
+// dead-lettered with the event and the reason, nothing sent or stored.
+TEST_F(DelivererTest, AFailedDeliveryIsDeadLetteredAtOnce) {
+  Deliverer::Options o = Opts();
+  std::atomic<int> posts{0};
+  o.post = [&](const std::string&, const std::string&) {
+    ++posts;
+    return Status::Ok();
+  };
+  Deliverer d(o);
+  domain::events::HttpTarget t{"t9", "http://x", std::nullopt, "", std::nullopt, std::nullopt};
+  d.Fail("arn:aws:events:us-east-1:123456789012:rule/r", t, R"({"id":"e9"})",
+         "input transformer output over 262144 bytes");
+  EXPECT_EQ(d.dead_lettered(), 1u);
+  d.Stop();
+  EXPECT_EQ(posts, 0);
+  EXPECT_TRUE(Rows(false).empty());
+  auto lines = DeadLetters();
+  ASSERT_EQ(lines.size(), 1u);
+  auto dl = Parse(lines[0]);
+  EXPECT_STREQ(dl["targetId"].GetString(), "t9");
+  EXPECT_STREQ(dl["error"].GetString(), "input transformer output over 262144 bytes");
+  EXPECT_STREQ(dl["event"]["id"].GetString(), "e9");
 }
 
 TEST_F(DelivererTest, BeyondTheStoresCapADeliveryIsDeadLetteredAtOnce) {

@@ -147,6 +147,43 @@ TEST(InputTransform, TextTemplateTakesValuesAsText) {
   EXPECT_EQ(Body(Transformer("a < b and <x y> <command>")), "a < b and <x y> update-account");
 }
 
+// A review: InputPathsMap {"a":"$"} with "<a>" 2,730 times (an 8,190-character template)
+// made a 20 KB event a 55 MB body. The body stops at kMaxTargetBodyBytes, whatever the
+// template's kind, and the delivery fails (too_large) rather than being built.
+TEST(InputTransform, ABodyOverTheEventSizeLimitIsRefusedWhileItIsFilled) {
+  const std::string event_json =
+      R"({"id":"e-big","detail":{"pad":")" + std::string(20'000, 'x') + R"("}})";
+  rapidjson::Document event;
+  ASSERT_TRUE(json::ParseBounded(event_json, &event).ok());
+  auto body = [&](std::string templ, bool* too_large) {
+    HttpTarget t;
+    t.input_transformer = InputTransformer{{{"a", "$"}}, std::move(templ)};
+    return TargetBody(t, event, event_json, kRuleMatch, too_large);
+  };
+  std::string text, json_list = "[", in_string = "\"";
+  for (int i = 0; i < 2730; ++i) text += "<a>";
+  for (int i = 0; i < 2000; ++i) json_list += i ? ",<a>" : "<a>";
+  json_list += "]";
+  for (int i = 0; i < 2000; ++i) in_string += "<a>";
+  in_string += "\"";
+  for (const std::string& templ : {text, json_list, in_string}) {
+    bool too_large = false;
+    EXPECT_EQ(body(templ, &too_large), std::nullopt) << templ.substr(0, 8);
+    EXPECT_TRUE(too_large) << templ.substr(0, 8);
+  }
+  // Twelve copies (about 240 KB) fit.
+  bool too_large = true;
+  auto fits = body("[<a>,<a>,<a>,<a>,<a>,<a>,<a>,<a>,<a>,<a>,<a>,<a>]", &too_large);
+  ASSERT_TRUE(fits.has_value());
+  EXPECT_FALSE(too_large);
+  EXPECT_LE(fits->size(), kMaxTargetBodyBytes);
+  // Nothing selected is no failure: too_large stays false.
+  HttpTarget none;
+  none.input_path = "$.nothing";
+  EXPECT_EQ(TargetBody(none, event, event_json, kRuleMatch, &too_large), std::nullopt);
+  EXPECT_FALSE(too_large);
+}
+
 TEST(InputTransform, UndefinedPlaceholders) {
   InputTransformer t{{{"detail-type", "$.detail-type"}}, ""};
   t.input_template = R"("Event of <detail-type> type, with not defined key <notdefinedkey>")";

@@ -171,9 +171,12 @@ bool ValueOf(std::string_view name, const InputTransformer& t, const rapidjson::
 }
 
 // The template filled in; nullopt when a JSON template places an object or array inside a
-// string (AWS drops that event).
+// string (AWS drops that event), or, with *too_large set, when the body grows past
+// kMaxTargetBodyBytes (checked after every value: one value is at most about the event's size,
+// so no more than that is ever held beyond the limit).
 std::optional<std::string> Fill(const InputTransformer& t, TemplateKind kind,
-                                const rapidjson::Value& event, const MatchContext& match) {
+                                const rapidjson::Value& event, const MatchContext& match,
+                                bool* too_large) {
   std::string_view templ = t.input_template;
   std::string out;
   out.reserve(templ.size() + 64);
@@ -211,6 +214,10 @@ std::optional<std::string> Fill(const InputTransformer& t, TemplateKind kind,
       AppendEscaped(out, text);
     } else {
       out += found ? Compact(value) : std::string("\"\"");
+    }
+    if (out.size() > kMaxTargetBodyBytes) {
+      *too_large = true;
+      return std::nullopt;
     }
   }
   if (kind != TemplateKind::kJson) return out;
@@ -286,7 +293,11 @@ bool SelectJsonPath(const rapidjson::Value& root, std::string_view path,
 }
 
 std::optional<std::string> TargetBody(const HttpTarget& target, const rapidjson::Value& event,
-                                      std::string_view event_json, const MatchContext& match) {
+                                      std::string_view event_json, const MatchContext& match,
+                                      bool* too_large) {
+  bool over = false;
+  if (too_large == nullptr) too_large = &over;
+  *too_large = false;
   if (target.input) return *target.input;
   if (target.input_path) {
     rapidjson::Document selected;
@@ -295,7 +306,7 @@ std::optional<std::string> TargetBody(const HttpTarget& target, const rapidjson:
   }
   if (target.input_transformer) {
     const InputTransformer& t = *target.input_transformer;
-    return Fill(t, KindOf(t.input_template), event, match);
+    return Fill(t, KindOf(t.input_template), event, match, too_large);
   }
   return std::string(event_json);
 }

@@ -61,9 +61,17 @@ struct MatchContext {
   std::string_view ingestion_time;  // ISO 8601, e.g. 2026-12-06T03:00:00Z
 };
 
+// The most an InputTransformer makes of one event: 256 KiB, EventBridge's event size limit.
+// A template may place a placeholder many times (one "$" placeholder 2,730 times made a
+// 20 KB event a 55 MB body), so the body is measured while it is filled, not afterwards.
+inline constexpr size_t kMaxTargetBodyBytes = 256 * 1024;
+
 // The body target receives for event (event_json is its text). nullopt: nothing is delivered
-// (an InputPath that selects nothing, a JSON template that is not JSON once filled).
+// (an InputPath that selects nothing, a JSON template that is not JSON once filled), or, with
+// *too_large set (when too_large is given), the InputTransformer's body would be over
+// kMaxTargetBodyBytes: filling stops there and the delivery fails (the caller dead-letters it).
 std::optional<std::string> TargetBody(const HttpTarget& target, const rapidjson::Value& event,
-                                      std::string_view event_json, const MatchContext& match);
+                                      std::string_view event_json, const MatchContext& match,
+                                      bool* too_large = nullptr);
 
 }  // namespace arcana::domain::events
