@@ -474,6 +474,18 @@ TEST_F(HandlerFixture, QueryErrorsAreTheAwsAgents) {
   EXPECT_EQ(sm.calls, 0);
 }
 
+TEST_F(HandlerFixture, AnAnswerFarLargerThanAnyRealOneIsServedButNotCached) {
+  std::string big = kSecretAnswer;
+  big.replace(big.find("hunter2"), 7, std::string(300 * 1024, 'x'));
+  sm.next = UpstreamReply{200, big};
+  auto r = Get("/secretsmanager/get?secretId=db");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Header(r, "X-Arcana-Cache"), "miss");
+  r = Get("/secretsmanager/get?secretId=db");
+  EXPECT_EQ(Header(r, "X-Arcana-Cache"), "miss");
+  EXPECT_EQ(sm.calls, 2);
+}
+
 TEST_F(HandlerFixture, SecondReadIsACacheHit) {
   auto r = Get("/secretsmanager/get?secretId=db&versionStage=AWSCURRENT");
   EXPECT_EQ(r.status, 200);
