@@ -258,9 +258,20 @@ def test_credentials_are_kept_in_a_secret_events_manages(env):
                        (sm.tag_resource, {"Tags": [{"Key": "k", "Value": "v"}]}),
                        (sm.untag_resource, {"TagKeys": ["aws:secretsmanager:owningService"]}),
                        (sm.rotate_secret, {"RotateImmediately": False,
-                                           "RotationRules": {"AutomaticallyAfterDays": 1}})):
+                                           "RotationRules": {"AutomaticallyAfterDays": 1}}),
+                       # A review: a replica kept the password after DeleteConnection, and a
+                       # resource policy could open the secret to other accounts.
+                       (sm.replicate_secret_to_regions,
+                        {"AddReplicaRegions": [{"Region": "eu-west-1"}]}),
+                       (sm.put_resource_policy, {"ResourcePolicy": json.dumps({
+                           "Version": "2012-10-17", "Statement": [{
+                               "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+                               "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})})):
         assert error_of(op, SecretId=arn, **kwargs) == (
             "InvalidRequestException", "You can't modify a secret that is managed by events.")
+    d = sm.describe_secret(SecretId=arn)
+    assert "ReplicationStatus" not in d and "ResourcePolicy" not in sm.get_resource_policy(
+        SecretId=arn)
 
     # New credentials: a new AWSCURRENT version; a description alone changes no version.
     # (As AWS answers them: credentials advance LastAuthorizedTime only, a description

@@ -21,6 +21,9 @@ Result<std::string> SecretsManagerService::PutResourcePolicy(const In& in, const
     // The secret first: a missing secret is ResourceNotFoundException and a replica is
     // refused (NotOnReplica) whatever the policy text.
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    // A managed secret's access is its owner's to decide (an EventBridge connection's
+    // password would otherwise be opened to other accounts): refused as its other changes are.
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     ARCANA_RETURN_IF_ERROR(dsm::ValidateResourcePolicy(policy).status());
     // What is stored is what the policy engine enforces: a policy it cannot compile would
     // silently lose its Deny statements. Refused in the words of any other syntax fault.

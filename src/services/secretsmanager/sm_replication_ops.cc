@@ -115,6 +115,9 @@ Result<std::string> SecretsManagerService::ReplicateSecretToRegions(const In& in
                                                                     const CallContext& ctx) {
   return RetryOnConflict([&]() -> Result<std::string> {
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
+    // A managed secret is copied nowhere its owner does not know of: a replica would keep
+    // an EventBridge connection's password after DeleteConnection deletes the secret.
+    ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     std::vector<storage::SecretWrite> writes(1);
     std::vector<storage::SecretDelete> deleted;
     ARCANA_RETURN_IF_ERROR(AddReplicas(s, *in.Get("AddReplicaRegions"),
