@@ -304,8 +304,10 @@ bool Deliverer::Attempt(Held d) {
   if (!applied.ok()) {
     // A delivered row stays leased until its lease expires and is then delivered again (at
     // least once); a retry goes on from memory; a dead letter is still written to the file.
-    spdlog::warn("events: the outcome of a delivery to {} was not recorded: {}", d.row.url,
-                 applied.status().message());
+    // Named by rule and target id, never by URL: a target URL may carry a token in its path
+    // or query, which the log must not hold.
+    spdlog::warn("events: the outcome of a delivery to target {} of rule {} was not recorded: {}",
+                 d.row.target_id, d.row.rule_arn, applied.status().message());
   } else if (!(*applied)[0]) {
     spdlog::info("events: delivery {} is held by another node now", d.row.id);
     return false;
@@ -388,10 +390,12 @@ void Deliverer::DeadLetterFile(const storage::EventDelivery& d, const std::strin
   std::string path = options_.dead_letter_dir + "/dead-letter.jsonl";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    spdlog::error("events: lost an undeliverable event for {} (cannot write {})", d.url, path);
+    // The rule and target id, not the URL (it may carry a token); the URL is in the file.
+    spdlog::error("events: lost an undeliverable event for target {} of rule {} (cannot write "
+                  "{})", d.target_id, d.rule_arn, path);
   } else {
-    spdlog::warn("events: delivery to {} failed after {} attempt(s) ({}); dead-lettered", d.url,
-                 d.attempts, error);
+    spdlog::warn("events: delivery to target {} of rule {} failed after {} attempt(s) ({}); "
+                 "dead-lettered", d.target_id, d.rule_arn, d.attempts, error);
   }
   if (fd >= 0) ::close(fd);
 }

@@ -231,7 +231,9 @@ def test_detections_of_a_pending_deletion_read_and_a_denied_burst(srv, receiver)
 
 def test_a_dead_targets_events_land_in_the_dead_letter_file(srv):
     ev, kms = client(srv, "events"), client(srv, "kms")
-    dead = f"http://127.0.0.1:{free_port()}/nobody"
+    # A path token and a query token: what the log must never hold (a review found
+    # dead-letter lines logging target URLs whole).
+    dead = f"http://127.0.0.1:{free_port()}/hooks/path-token-5e1d?token=query-token-77c0"
     ev.put_rule(Name="dead", EventPattern=json.dumps(
         {"source": ["aws.kms"], "detail": {"eventName": ["CreateKey"]}}))
     ev.put_targets(Rule="dead", Targets=[{"Id": "gone", "Arn": dead,
@@ -247,6 +249,25 @@ def test_a_dead_targets_events_land_in_the_dead_letter_file(srv):
     assert line["event"]["detail"]["eventName"] == "CreateKey"
     assert key in line["event"]["resources"]
     assert oct(dlq.stat().st_mode & 0o777) == "0o600"
+    wait_for(lambda: "dead-lettered" in srv.log_path.read_text(errors="replace"), timeout=10,
+             what="the dead letter's log line")
+    logged = srv.log_path.read_text(errors="replace")
+    assert "target gone of rule arn:aws:events:us-east-1:123456789012:rule/dead" in logged
+    assert "path-token-5e1d" not in logged and "query-token-77c0" not in logged
+
+    # A URL with user:password@ is refused (the HTTP client never sends to one), and the
+    # answer does not echo it.
+    for url in ("https://user:pw-canary-31@example.com/hook", "http://tok-canary@127.0.0.1:9/x"):
+        with pytest.raises(ClientError) as e:
+            ev.put_targets(Rule="dead", Targets=[{"Id": "creds", "Arn": url}])
+        assert code_of(e) == ("ValidationException", (
+            "Parameter Arn is not valid. Reason: target creds has user information "
+            "(user:password@) in its URL; give credentials through a connection and an API "
+            "destination instead."))
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # An '@' after the host (in a path or query) is no userinfo.
+    ev.put_targets(Rule="dead", Targets=[{"Id": "at", "Arn": "http://127.0.0.1:9/a@b?c=d@e"}])
+    ev.remove_targets(Rule="dead", Ids=["at"])
 
 
 def test_the_arcana_events_cli(srv, receiver):

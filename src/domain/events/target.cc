@@ -19,10 +19,27 @@ bool IsHttpTargetUrl(const std::string& url) {
     return false;
   }
   if (host_at >= url.size() || url[host_at] == '/' || url[host_at] == ':') return false;
+  if (HasUrlUserinfo(url)) return false;  // the HTTP client never sends to one
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
   }
   return true;
+}
+
+bool HasUrlUserinfo(const std::string& url) {
+  size_t host_at;
+  if (url.rfind("http://", 0) == 0) {
+    host_at = 7;
+  } else if (url.rfind("https://", 0) == 0) {
+    host_at = 8;
+  } else {
+    return false;
+  }
+  const size_t end = url.find_first_of("/?#", host_at);
+  const std::string_view authority =
+      std::string_view(url).substr(host_at, end == std::string::npos ? std::string::npos
+                                                                      : end - host_at);
+  return authority.find('@') != std::string_view::npos;
 }
 
 bool IsLambdaFunctionArn(const std::string& arn) {

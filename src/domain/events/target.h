@@ -51,8 +51,12 @@ struct HttpTarget {
 };
 
 // Whether url is an endpoint Arcana can deliver to: "http://" or "https://", a host, no
-// spaces or control characters, at most 1600 bytes (the model's TargetArn max).
+// userinfo (user:password@, which the HTTP client refuses), no spaces or control characters,
+// at most 1600 bytes (the model's TargetArn max).
 bool IsHttpTargetUrl(const std::string& url);
+// Whether an http(s) url carries userinfo ("https://user:pw@host/..."): credentials a target
+// URL may not hold (PutTargets refuses it; they would be stored and never usable).
+bool HasUrlUserinfo(const std::string& url);
 // Whether arn names a Lambda function (arn:aws:lambda:REGION:ACCOUNT:function:NAME, the
 // unqualified function): a target delivered by invoking it.
 bool IsLambdaFunctionArn(const std::string& arn);

@@ -285,6 +285,14 @@ Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t, const CallContext& ct
     if (const rapidjson::Value* params = in.Get("HttpParameters")) {
       out.http_parameters = ev::ParseTargetHttpParameters(*params);
     }
+  } else if (ev::HasUrlUserinfo(out.url)) {
+    // Refused, and not echoed (the message reaches audit records): the HTTP client never
+    // sends to such a URL, so its deliveries would only fail; an API destination's
+    // connection is the place for credentials.
+    return Status(ErrorCode::kValidation,
+                  "Parameter Arn is not valid. Reason: target " + out.id +
+                      " has user information (user:password@) in its URL; give credentials "
+                      "through a connection and an API destination instead.");
   } else if (!ev::IsHttpTargetUrl(out.url)) {
     return Status(ErrorCode::kValidation,
                   "Parameter " + out.url.substr(0, 256) +
