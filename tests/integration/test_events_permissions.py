@@ -84,6 +84,52 @@ def test_put_and_remove_permission(admin, kind):
         ev.delete_event_bus(Name=bus)
 
 
+def test_a_permission_condition_is_the_organization_one_aws_defines(admin):
+    """AWS's Condition: Type StringEquals, Key aws:PrincipalOrgID, Value (all required); a
+    review found any Type and Key stored as given (StringNotEquals opened the bus to every
+    account outside the organization)."""
+    ev = admin.as_keys("events", {"AccessKeyId": ROOT_AKID, "SecretAccessKey": ROOT_SECRET})
+    bus = f"org-{uuid.uuid4().hex[:8]}"
+    ev.create_event_bus(Name=bus)
+    org = {"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-1234567890"}
+    ev.put_permission(EventBusName=bus, Action="events:PutEvents", Principal="*",
+                      StatementId="org", Condition=org)
+    assert policy_of(admin, bus)["Statement"] == [
+        {"Sid": "org", "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
+         "Resource": bus_arn(bus),
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1234567890"}}}]
+    refused = [
+        (dict(org, Type="StringNotEquals"),
+         "Provided value in parameter 'Condition.Type' is not supported. The only supported "
+         "value is StringEquals."),
+        (dict(org, Type="MadeUpOperator"),
+         "Provided value in parameter 'Condition.Type' is not supported. The only supported "
+         "value is StringEquals."),
+        (dict(org, Key="aws:SourceAccount"),
+         "Provided value in parameter 'Condition.Key' is not supported. The only supported key "
+         "is aws:PrincipalOrgID."),
+        # Missing members: the model's words (the model validator).
+        ({"Type": "StringEquals", "Key": "aws:PrincipalOrgID"},
+         "1 validation error detected: Value null at 'condition.value' failed to satisfy "
+         "constraint: Member must not be null"),
+        ({"Key": "aws:PrincipalOrgID", "Value": "o-1234567890"},
+         "1 validation error detected: Value null at 'condition.type' failed to satisfy "
+         "constraint: Member must not be null"),
+        (dict(org, Value=""), "Parameter Condition.Value must be specified."),
+    ]
+    for condition, message in refused:
+        status, answer = events_call(admin.endpoint, "PutPermission", {
+            "EventBusName": bus, "Action": "events:PutEvents", "Principal": "*",
+            "StatementId": "bad", "Condition": condition})
+        assert status == 400, (condition, answer)
+        assert answer.get("__type", "").split("#")[-1] == "ValidationException", answer
+        assert answer.get("message", answer.get("Message")) == message, answer
+    # Nothing of them was stored.
+    assert [s["Sid"] for s in policy_of(admin, bus)["Statement"]] == ["org"]
+    ev.remove_permission(EventBusName=bus, RemoveAllPermissions=True)
+    ev.delete_event_bus(Name=bus)
+
+
 def test_put_permission_on_a_bus_that_does_not_exist(admin):
     ev = admin.as_keys("events", {"AccessKeyId": ROOT_AKID, "SecretAccessKey": ROOT_SECRET})
     with pytest.raises(ClientError) as e:

@@ -260,6 +260,35 @@ std::string PolicyText(const rapidjson::Document& doc) {
   return json::Finish(buf);
 }
 
+// PutPermission's Condition as AWS's model and API reference define it: Type "StringEquals",
+// Key "aws:PrincipalOrgID" ("Currently the only supported ..."), and Value, the organization's
+// id, all required strings. Anything else was stored as given: a made-up operator or
+// "StringNotEquals" (which would open the bus to every account outside the organization).
+Status CheckPermissionCondition(const rapidjson::Value& condition) {
+  if (!condition.IsObject()) {
+    return Status(ErrorCode::kValidation, "Parameter Condition is not valid.");
+  }
+  json::Input c(condition);
+  for (const char* member : {"Type", "Key", "Value"}) {
+    const std::optional<std::string> v = c.Str(member);
+    if (!v || v->empty()) {
+      return Status(ErrorCode::kValidation,
+                    std::string("Parameter Condition.") + member + " must be specified.");
+    }
+  }
+  if (*c.Str("Type") != "StringEquals") {
+    return Status(ErrorCode::kValidation,
+                  "Provided value in parameter 'Condition.Type' is not supported. The only "
+                  "supported value is StringEquals.");
+  }
+  if (*c.Str("Key") != "aws:PrincipalOrgID") {
+    return Status(ErrorCode::kValidation,
+                  "Provided value in parameter 'Condition.Key' is not supported. The only "
+                  "supported key is aws:PrincipalOrgID.");
+  }
+  return Status::Ok();
+}
+
 // The events:PutEvents statement PutPermission writes (as AWS writes it: the account's root,
 // or "*"; an organization condition as StringEquals on aws:PrincipalOrgID).
 void AddPutEventsStatement(rapidjson::Document& doc, const std::string& sid,
@@ -370,6 +399,7 @@ Result<std::string> EventsService::PutPermission(const rapidjson::Value& input,
       return Status(ErrorCode::kValidation,
                     "Principal must be * when Condition is specified.");
     }
+    if (condition != nullptr) ARCANA_RETURN_IF_ERROR(CheckPermissionCondition(*condition));
     edit = [sid, principal, arn, condition](const std::string& current) -> Result<std::string> {
       ARCANA_ASSIGN_OR_RETURN(rapidjson::Document doc, PolicyDocument(current));
       // A statement of the same id is replaced (recorded on AWS: test_put_permission).
