@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <limits>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -195,15 +196,17 @@ Status ApplyEnv(const EnvLookup& env, AgentConfig& c) {
     return Number(t, name, lo, hi, out);
   };
   ARCANA_RETURN_IF_ERROR(number("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", 1, 65535, c.http_port));
-  // Each service's TTL from its own variable; the extension clamps TTLs above 300 s to 300 s.
-  auto ttl = [&](const char* name, int& out) -> Status {
+  // Each service's TTL from its own variable; the extension clamps TTLs above 300 s to 300 s
+  // (SECRETS_MANAGER_TTL: any value above; SSM_PARAMETER_STORE_TTL's
+  // documented range is 0-300, so only the agent's own 3600 is let through to be clamped).
+  auto ttl = [&](const char* name, int hi, int& out) -> Status {
     if (!env(name)) return Status::Ok();
-    ARCANA_RETURN_IF_ERROR(number(name, 0, 3600, out));
+    ARCANA_RETURN_IF_ERROR(number(name, 0, hi, out));
     out = std::min(out, 300);
     return Status::Ok();
   };
-  ARCANA_RETURN_IF_ERROR(ttl("SECRETS_MANAGER_TTL", c.ttl_seconds));
-  ARCANA_RETURN_IF_ERROR(ttl("SSM_PARAMETER_STORE_TTL", c.ssm_ttl_seconds));
+  ARCANA_RETURN_IF_ERROR(ttl("SECRETS_MANAGER_TTL", std::numeric_limits<int>::max(), c.ttl_seconds));
+  ARCANA_RETURN_IF_ERROR(ttl("SSM_PARAMETER_STORE_TTL", 3600, c.ssm_ttl_seconds));
   // The cache switched off (size 0 or disabled) wins over any TTL: nothing is cached.
   int cache_size = c.cache_size;
   ARCANA_RETURN_IF_ERROR(number("PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", 0, 1000, cache_size));

@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   so.port = static_cast<unsigned short>(cfg->http_port);
   so.threads = 1;
   so.workers = 16;
+  so.single_hop = true;  // as the AWS agent: IP TTL 1 on accepted sockets
   // The AWS agent accepts every connection and answers a request over max_conn (plus two for
   // health checks) 429 "Connection limit exceeded" (AgentHandler): the listener's own cap
   // stays the system's (0: derived from RLIMIT_NOFILE), so such a request is answered rather

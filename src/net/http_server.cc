@@ -598,6 +598,8 @@ struct HttpServer::Impl {
         sock.close(ec);
       } else {
         sock.set_option(tcp::no_delay(true), ec);
+        // Answers that must not cross a router (the caching agent's, as the AWS agent's).
+        if (state.opts.single_hop) sock.set_option(asio::ip::unicast::hops(1), ec);
         StartSession(target, std::move(sock));
       }
       Accept();

@@ -61,6 +61,7 @@ struct ServerOptions {
   int request_timeout_seconds = 20;     // header + body from the first byte; handshake; write
   int idle_timeout_seconds = 60;        // keep-alive wait for the next request's first byte
   int shutdown_grace_seconds = 10;      // in-flight requests' time to finish after a stop
+  bool single_hop = false;              // accepted sockets get IP TTL 1: no answer leaves the host's network
   // Called once, on the stopping thread, when a stop begins (e.g. to arm a watchdog).
   std::function<void()> on_stop;
 };

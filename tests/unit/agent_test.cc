@@ -106,6 +106,9 @@ TEST(AgentConfig, LambdaExtensionVariablesOverride) {
   EXPECT_EQ(c->ttl_seconds, 300);  // the extension clamps to 5 minutes
   EXPECT_EQ(c->log_level, "warn");
   EXPECT_EQ(c->ssm_ttl_seconds, 1000);  // SECRETS_MANAGER_TTL is the secrets' alone
+  auto large = ParseAgentConfig("", FakeEnv({{"SECRETS_MANAGER_TTL", "4000"}}));
+  ASSERT_TRUE(large.ok()) << large.status().message();  // clamped, as the extension does
+  EXPECT_EQ(large->ttl_seconds, 300);
   auto off = ParseAgentConfig("", FakeEnv({{"PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE", "0"},
                                            {"SECRETS_MANAGER_TTL", "60"},
                                            {"SSM_PARAMETER_STORE_TTL", "60"}}));
