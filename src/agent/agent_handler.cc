@@ -352,6 +352,8 @@ void AgentHandler::Route(const net::HttpRequest& req, net::HttpResponse& res) {
     // upstream (Some("")), and the upstream's answer to that is passed through.
     std::optional<std::string> version_id, version_stage;
     if (by_path) secret_id = auth::UriDecode(path.substr(cfg_.path_prefix.size()));
+    // The AWS agent takes the id from the path before it reads the query.
+    if (by_path && secret_id.empty()) return Text(res, 400, "missing secret ID");
     for (const auto& [k, v] : params) {
       if (k == "secretId" && !by_path) {
         secret_id = v;

@@ -473,6 +473,7 @@ TEST_F(HandlerFixture, QueryErrorsAreTheAwsAgents) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, "missing secret ID");
   EXPECT_EQ(Get("/v1/?versionStage=AWSCURRENT").body, "missing secret ID");
+  EXPECT_EQ(Get("/v1/?abc=1").body, "missing secret ID");  // the path's id first
   EXPECT_EQ(Get("/elsewhere").status, 404);
   EXPECT_EQ(sm.calls, 0);
 }
