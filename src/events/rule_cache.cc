@@ -102,7 +102,7 @@ Status RuleCache::LoadArchives(const storage::Scope& scope, RuleSet& set) {
       }
       rule.bus = archive->bus;
       rule.archive = archive->name;
-      rule.archive_retention_ms = archive->retention_days * 86'400'000;
+      rule.archive_retention_ms = domain::events::RetentionMs(archive->retention_days);
       set.push_back(std::move(rule));
     }
     if (page.size() < storage::kMaxListLimit) return Status::Ok();

@@ -153,6 +153,30 @@ def test_archive_errors(ev):
     assert error(ev.update_archive, ArchiveName=missing)[1] == "ResourceNotFoundException"
     assert error(ev.create_archive, ArchiveName=f"bad-{uid()}", EventSourceArn=bus_arn,
                  EventPattern="{not json")[1] == "InvalidEventPatternException"
+    # RetentionDays is the model's 32-bit integer (a review: no upper bound, and days *
+    # 86,400,000 overflowed, so events expired at once or never).
+    for days in (2**31, 10**12, 2**63):
+        over = ("1 validation error detected: Value '%d' at 'retentionDays' failed to satisfy "
+                "constraint: Member must have value less than or equal to 2147483647" % days)
+        assert error(ev.create_archive, ArchiveName=f"big-{uid()}", EventSourceArn=bus_arn,
+                     RetentionDays=days) == (400, "ValidationException", over)
+        assert error(ev.update_archive, ArchiveName=name, RetentionDays=days) == (
+            400, "ValidationException", over)
+    assert ev.describe_archive(ArchiveName=name)["RetentionDays"] == 1
+    ev.delete_archive(ArchiveName=name)
+
+
+def test_the_longest_retention_keeps_events(ev):
+    bus, bus_arn = bus_of(ev, "custom")
+    name = f"test-archive-{uid()}"
+    ev.create_archive(ArchiveName=name, EventSourceArn=bus_arn, RetentionDays=2**31 - 1)
+    assert ev.put_events(Entries=entries(bus, 2))["FailedEntryCount"] == 0
+    wait_for(lambda: ev.describe_archive(ArchiveName=name)["EventCount"] == 2, timeout=20,
+             what="2 archived events")
+    # Their expiry moves with the retention (time + days in ms, within int64 in both stores).
+    ev.update_archive(ArchiveName=name, RetentionDays=2**31 - 2)
+    assert ev.describe_archive(ArchiveName=name)["RetentionDays"] == 2**31 - 2
+    assert ev.describe_archive(ArchiveName=name)["EventCount"] == 2
     ev.delete_archive(ArchiveName=name)
 
 

@@ -41,6 +41,21 @@ TEST(EventArchive, DocumentsRoundTrip) {
   EXPECT_FALSE(DecodeReplay("not json").ok());
 }
 
+// A review: RetentionDays had no upper bound and days * 86,400,000 overflowed int64. The
+// product saturates at the model's 32-bit maximum, so a value stored before the bound (or
+// any) never wraps; 0 (and below) is "for ever".
+TEST(EventArchive, RetentionInMillisecondsSaturates) {
+  EXPECT_EQ(RetentionMs(0), 0);
+  EXPECT_EQ(RetentionMs(-5), 0);
+  EXPECT_EQ(RetentionMs(1), 86'400'000);
+  const int64_t max_ms = kMaxRetentionDays * int64_t{86'400'000};
+  EXPECT_EQ(RetentionMs(kMaxRetentionDays), max_ms);
+  EXPECT_EQ(RetentionMs(int64_t{1} << 40), max_ms);  // wrapped negative before
+  EXPECT_EQ(RetentionMs(INT64_MAX), max_ms);
+  EXPECT_GT(max_ms, 0);
+  EXPECT_LT(max_ms, INT64_MAX - 253'402'300'800'000);  // + any event time (to 9999) fits
+}
+
 TEST(EventArchive, AReplayedEventNamesItsReplayAfterTheRegion) {
   EXPECT_EQ(ReplayedEventJson(R"({"version":"0","id":"e","region":"us-east-1","resources":[],"detail":{}})",
                               "r1"),

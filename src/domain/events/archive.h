@@ -15,6 +15,18 @@
 
 namespace arcana::domain::events {
 
+// RetentionDays is the model's "integer", a 32-bit value: larger ones are refused (they were
+// stored, and days * 86,400,000 overflowed int64: events expired at once or never).
+inline constexpr int64_t kMaxRetentionDays = 2'147'483'647;
+
+// A retention of `days` in milliseconds, saturating: days outside [0, kMaxRetentionDays]
+// (a stored value from before the bound) count as 0 or kMaxRetentionDays, so the product,
+// and an event's time plus it, stay far inside int64 (about 1.9e17 ms).
+inline int64_t RetentionMs(int64_t days) {
+  if (days <= 0) return 0;
+  return (days > kMaxRetentionDays ? kMaxRetentionDays : days) * int64_t{86'400'000};
+}
+
 struct Archive {
   std::string name;
   std::string arn;         // arn:aws:events:<region>:<account>:archive/<name>

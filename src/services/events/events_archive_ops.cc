@@ -19,7 +19,23 @@ namespace {
 
 namespace ev = domain::events;
 
-constexpr int64_t kDayMs = 86'400'000;
+// RetentionDays (absent: fallback), within the model's 32-bit "integer" (the model validator
+// checks its min, 0; the type's range is checked here), answered in the validator's words.
+Result<int64_t> RetentionDaysOf(const json::Input& in, int64_t fallback) {
+  const rapidjson::Value* v = in.Get("RetentionDays");
+  if (v == nullptr || v->IsNull()) return fallback;
+  // A number past int64 (a uint64, or a double json::Input::Int would cast) is over too.
+  if (!v->IsInt64() || v->GetInt64() > ev::kMaxRetentionDays) {
+    const std::string shown = v->IsInt64()    ? std::to_string(v->GetInt64())
+                              : v->IsUint64() ? std::to_string(v->GetUint64())
+                                              : "";
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value " + (shown.empty() ? "" : "'" + shown + "' ") +
+                      "at 'retentionDays' failed to satisfy constraint: Member must have "
+                      "value less than or equal to " + std::to_string(ev::kMaxRetentionDays));
+  }
+  return v->GetInt64();
+}
 
 std::string EventsArnOf(const CallContext& ctx, const char* type, const std::string& name) {
   return "arn:aws:events:" + ctx.region + ":" + ctx.account + ":" + type + "/" + name;
@@ -157,7 +173,7 @@ Result<std::string> EventsService::CreateArchive(const rapidjson::Value& input,
     a.event_pattern = *pattern;
   }
   a.description = in.Str("Description").value_or("");
-  a.retention_days = in.Int("RetentionDays").value_or(0);
+  ARCANA_ASSIGN_OR_RETURN(a.retention_days, RetentionDaysOf(in, 0));
   a.created_ms = ctx.now_ms;
   Status s = rules_.CreateEventDoc(ScopeOf(ctx), storage::kArchiveDoc, name, a.arn,
                                    ev::EncodeArchive(a), "CreateArchive");
@@ -254,7 +270,7 @@ Result<std::string> EventsService::UpdateArchive(const rapidjson::Value& input,
     a.event_pattern = *pattern;
   }
   if (auto description = in.Str("Description")) a.description = *description;
-  const int64_t retention = in.Int("RetentionDays").value_or(a.retention_days);
+  ARCANA_ASSIGN_OR_RETURN(const int64_t retention, RetentionDaysOf(in, a.retention_days));
   const bool retention_changed = retention != a.retention_days;
   a.retention_days = retention;
   Status s = rules_.UpdateEventDoc(ScopeOf(ctx), storage::kArchiveDoc, name,
@@ -262,7 +278,8 @@ Result<std::string> EventsService::UpdateArchive(const rapidjson::Value& input,
   if (s.code() == ErrorCode::kResourceNotFound) return ArchiveNotFound(name);  // deleted since
   ARCANA_RETURN_IF_ERROR(s);
   if (retention_changed) {
-    ARCANA_RETURN_IF_ERROR(rules_.SetArchiveRetention(ScopeOf(ctx), name, retention * kDayMs));
+    ARCANA_RETURN_IF_ERROR(
+        rules_.SetArchiveRetention(ScopeOf(ctx), name, ev::RetentionMs(retention)));
   }
   return ObjectJson([&](json::Writer& w) {
     WriteArchiveHead(w, a);
