@@ -9,7 +9,12 @@ namespace arcana::events {
 RuleCache::RuleCache(storage::EventRuleStore& store, storage::ChangeFollower& follower)
     : store_(store), follower_(follower) {
   follower_.Subscribe({[this](const storage::Change& c) {
-                         if (c.service != "events") return;
+                         // A replay's document (its progress, saved every page) routes
+                         // nothing: only rules, targets, buses and archives reload the set.
+                         if (c.service != "events" ||
+                             c.resource.find(":replay/") != std::string::npos) {
+                           return;
+                         }
                          std::lock_guard<std::mutex> l(mu_);
                          rules_.erase({c.account, c.region});
                          ++epoch_;

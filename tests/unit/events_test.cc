@@ -429,6 +429,26 @@ class EventBusTest : public ::testing::Test {
   const std::string dir_ = stores_.dir();
 };
 
+TEST_F(EventBusTest, AReplaysProgressDoesNotReloadTheRules) {
+  const storage::Scope scope{"123456789012", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  RuleCache cache(rules, stores_->follower());
+  auto before = cache.RulesOf(scope.account, scope.region);
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kReplayDoc, "rp",
+                                   "arn:aws:events:us-east-1:123456789012:replay/rp", "{}",
+                                   "StartReplay").ok());
+  ASSERT_TRUE(rules.UpdateEventDoc(scope, storage::kReplayDoc, "rp", "{}", "StartReplay").ok());
+  auto after = cache.RulesOf(scope.account, scope.region);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(before->get(), after->get());  // the same set: not loaded again
+  ASSERT_TRUE(rules.PutRule(scope, {"r", "arn:aws:events:us-east-1:123456789012:rule/r",
+                                    R"({"source":["x"]})", "ENABLED", "", 1}, 10, {}).ok());
+  auto reloaded = cache.RulesOf(scope.account, scope.region);
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_NE(before->get(), reloaded->get());  // a rule changed: loaded again
+}
+
 TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
   const storage::Scope scope{"123456789012", "us-east-1"};
   storage::EventRuleStore& rules = stores_->event_rules();
