@@ -13,12 +13,6 @@ namespace {
 
 constexpr size_t kReplayPage = 100;
 
-Status SaveReplay(storage::EventRuleStore& store, const storage::Scope& scope,
-                  const domain::events::Replay& r, const char* op) {
-  return store.UpdateEventDoc(scope, storage::kReplayDoc, r.name, domain::events::EncodeReplay(r),
-                              op);
-}
-
 // The replay as stored (nullopt: none of that name).
 Result<std::optional<domain::events::Replay>> LoadReplay(storage::EventRuleStore& store,
                                                          const storage::Scope& scope,
@@ -27,6 +21,20 @@ Result<std::optional<domain::events::Replay>> LoadReplay(storage::EventRuleStore
   if (!doc) return std::optional<domain::events::Replay>();
   ARCANA_ASSIGN_OR_RETURN(auto replay, domain::events::DecodeReplay(*doc));
   return std::optional<domain::events::Replay>(std::move(replay));
+}
+
+// Saves this run's state of the replay; false (nothing written) when the stored one has
+// moved on without it: ended, or further along. That is another node's run, which took the
+// job over while this one was held up past its lease: this run stops rather than take an
+// ended replay back to RUNNING (for ever: its job is gone) or its progress back.
+Result<bool> SaveReplay(storage::EventRuleStore& store, const storage::Scope& scope,
+                        const domain::events::Replay& r, const char* op) {
+  ARCANA_ASSIGN_OR_RETURN(auto stored, LoadReplay(store, scope, r.name));
+  if (!stored) return false;  // deleted meanwhile
+  if (domain::events::ReplayEnded(*stored) || stored->progress_seq > r.progress_seq) return false;
+  ARCANA_RETURN_IF_ERROR(store.UpdateEventDoc(scope, storage::kReplayDoc, r.name,
+                                              domain::events::EncodeReplay(r), op));
+  return true;
 }
 
 }  // namespace
@@ -51,11 +59,12 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
   if (cancel) {
     r.state = "CANCELLED";
     r.replay_end_ms = run.now_ms;
-    return SaveReplay(store, scope, r, "CancelReplay");
+    return SaveReplay(store, scope, r, "CancelReplay").status();
   }
   if (r.state != "RUNNING") {
     r.state = "RUNNING";
-    ARCANA_RETURN_IF_ERROR(SaveReplay(store, scope, r, "StartReplay"));
+    ARCANA_ASSIGN_OR_RETURN(bool ours, SaveReplay(store, scope, r, "StartReplay"));
+    if (!ours) return Status::Ok();
   }
   for (;;) {
     ARCANA_ASSIGN_OR_RETURN(auto page,
@@ -66,7 +75,7 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
     while (bus.queued() > EventBus::kMaxQueued / 2) {
       if (run.should_stop && run.should_stop()) {
         run.reschedule_at_ms = run.now_ms + 1000;  // the next run goes on from the progress
-        return SaveReplay(store, scope, r, "StartReplay");
+        return SaveReplay(store, scope, r, "StartReplay").status();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -89,10 +98,11 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
     if (cancel) {
       r.state = "CANCELLED";
       r.replay_end_ms = run.now_ms;
-      return SaveReplay(store, scope, r, "CancelReplay");
+      return SaveReplay(store, scope, r, "CancelReplay").status();
     }
     if (page.size() < kReplayPage) break;
-    ARCANA_RETURN_IF_ERROR(SaveReplay(store, scope, r, "StartReplay"));
+    ARCANA_ASSIGN_OR_RETURN(bool ours, SaveReplay(store, scope, r, "StartReplay"));
+    if (!ours) return Status::Ok();
     if (run.should_stop && run.should_stop()) {
       run.reschedule_at_ms = run.now_ms + 1000;  // the next run goes on from the progress
       return Status::Ok();
@@ -106,7 +116,7 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
   spdlog::info("events: replay {} {}", r.arn, cancel ? "cancelled" : "completed");
-  return SaveReplay(store, scope, r, "StartReplay");
+  return SaveReplay(store, scope, r, "StartReplay").status();
 }
 
 }  // namespace arcana::events

@@ -13,10 +13,12 @@
 #include <thread>
 
 #include "common/json.h"
+#include "domain/events/archive.h"
 #include "events/delivery.h"
 #include "events/detections.h"
 #include "events/event_bus.h"
 #include "events/event_envelope.h"
+#include "events/replays.h"
 #include "storage/stores.h"
 #include "temp_stores.h"
 
@@ -447,6 +449,64 @@ TEST_F(EventBusTest, AReplaysProgressDoesNotReloadTheRules) {
   auto reloaded = cache.RulesOf(scope.account, scope.region);
   ASSERT_TRUE(reloaded.ok());
   EXPECT_NE(before->get(), reloaded->get());  // a rule changed: loaded again
+}
+
+TEST_F(EventBusTest, AReplayRunThatLostItsJobNeverTakesTheReplayBack) {
+  // Another node took the job over while this run was held up, and completed the replay:
+  // this run's next save must not take it back to RUNNING, nor go on replaying.
+  const storage::Scope scope{"123456789012", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  domain::events::Archive a;
+  a.name = "ar";
+  a.arn = "arn:aws:events:us-east-1:123456789012:archive/ar";
+  a.bus = "default";
+  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kArchiveDoc, a.name, a.arn,
+                                   domain::events::EncodeArchive(a), "CreateArchive").ok());
+  for (int i = 0; i < 250; ++i) {
+    ASSERT_TRUE(rules.ArchiveEvent(scope, "ar", 1000 + i, 0,
+                                   R"({"source":"s","detail-type":"d","detail":{}})").ok());
+  }
+  domain::events::Replay r;
+  r.name = "rp";
+  r.arn = "arn:aws:events:us-east-1:123456789012:replay/rp";
+  r.archive = "ar";
+  r.destination_bus = "default";
+  r.state = "STARTING";
+  r.event_start_ms = 0;
+  r.event_end_ms = 1'000'000;
+  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kReplayDoc, r.name, r.arn,
+                                   domain::events::EncodeReplay(r), "StartReplay").ok());
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.store = &stores_->event_deliveries();
+  o.post = [](const std::string&, const std::string&) { return Status::Ok(); };
+  EventBus bus(std::make_unique<RuleCache>(rules, stores_->follower()),
+               std::make_unique<Detector>(nullptr), std::make_unique<Deliverer>(o),
+               "123456789012");
+  storage::Job job{ReplayJobName(scope.account, scope.region, "rp"), 0, "", 0, 0};
+  jobs::JobRun run{job};
+  run.now_ms = 5000;
+  bool taken_over = false;
+  run.should_stop = [&] {
+    if (!taken_over) {  // after the first page: the other node's run ends the replay
+      taken_over = true;
+      domain::events::Replay done = r;
+      done.state = "COMPLETED";
+      done.progress_seq = 1'000'000;
+      done.replay_end_ms = 4242;
+      EXPECT_TRUE(rules.UpdateEventDoc(scope, storage::kReplayDoc, "rp",
+                                       domain::events::EncodeReplay(done), "StartReplay").ok());
+    }
+    return false;
+  };
+  ASSERT_TRUE(RunReplay(run, rules, bus).ok());
+  auto doc = rules.GetEventDoc(scope, storage::kReplayDoc, "rp");
+  ASSERT_TRUE(doc.ok() && doc->has_value());
+  auto stored = domain::events::DecodeReplay(**doc);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, "COMPLETED");
+  EXPECT_EQ(stored->replay_end_ms, std::optional<int64_t>(4242));  // the other run's, kept
+  bus.Close();
 }
 
 TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
