@@ -430,6 +430,16 @@ Status Deliverer::Send(Held& held, int64_t* wait_ms) {
     }
     held.turn_reserved = false;  // a retry after this attempt takes a turn again
     ARCANA_ASSIGN_OR_RETURN(OutgoingAnswer answer, options_.send(call.request));
+    if ((answer.status == 401 || answer.status == 407) && call.forget_token) {
+      // As EventBridge: an OAuth endpoint refusing the token makes it fetch a new one, and
+      // the request is sent again with it (once: a refusal of the new token is a failure).
+      call.forget_token();
+      std::shared_lock again(invoke_mu_);
+      if (!resolve_) return Status(ErrorCode::kServiceUnavailable, "no API destination service");
+      ARCANA_ASSIGN_OR_RETURN(call, resolve_(d));
+      again.unlock();
+      ARCANA_ASSIGN_OR_RETURN(answer, options_.send(call.request));
+    }
     if (answer.status < 200 || answer.status >= 300) {
       return Status(ErrorCode::kServiceUnavailable, "HTTP " + std::to_string(answer.status));
     }

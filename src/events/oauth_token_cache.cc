@@ -52,4 +52,10 @@ Result<std::string> OAuthTokenCache::Token(const std::string& key,
   return token.access_token;
 }
 
+void OAuthTokenCache::Forget(const std::string& key, const std::string& token) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = tokens_.find(key);
+  if (it != tokens_.end() && it->second.token == token) tokens_.erase(it);
+}
+
 }  // namespace arcana::events

@@ -29,6 +29,9 @@ class OAuthTokenCache {
   // expire. Errors: kServiceUnavailable naming the failed step (never the credentials).
   Result<std::string> Token(const std::string& key,
                             const domain::events::OutgoingRequest& request, int64_t now_ms);
+  // Drops connection `key`'s cached token if it is still `token` (a newer one stays): the
+  // endpoint refused it (revoked before its expiry).
+  void Forget(const std::string& key, const std::string& token);
 
  private:
   struct Entry {

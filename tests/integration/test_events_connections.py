@@ -54,13 +54,15 @@ CANARIES = [PASSWORD, API_KEY, CLIENT_SECRET, SECRET_HEADER]
 
 class ApiReceiver:
     """An HTTPS endpoint: records every request (method, path with query, headers, body) and
-    answers POST /token as an OAuth token endpoint (access_token "tok-1", recording the
-    token requests apart)."""
+    answers POST /token as an OAuth token endpoint (access_token "tok-1", then "tok-2", ...,
+    recording the token requests apart); a request bearing a token in `revoked` is answered
+    401."""
 
     def __init__(self, tls):
         self.requests: list[dict] = []
         self.token_requests: list[dict] = []
-        requests, tokens = self.requests, self.token_requests
+        self.revoked: set[str] = set()
+        requests, tokens, revoked = self.requests, self.token_requests, self.revoked
 
         class Handler(BaseHTTPRequestHandler):
             def handle_any(self):
@@ -71,8 +73,8 @@ class ApiReceiver:
                        "body": body, "at": time.monotonic()}
                 if urlsplit(self.path).path == "/token":
                     tokens.append(rec)
-                    out = json.dumps({"access_token": "tok-1", "token_type": "Bearer",
-                                      "expires_in": 3600}).encode()
+                    out = json.dumps({"access_token": f"tok-{len(tokens)}",
+                                      "token_type": "Bearer", "expires_in": 3600}).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(out)))
@@ -80,6 +82,12 @@ class ApiReceiver:
                     self.wfile.write(out)
                     return
                 requests.append(rec)
+                bearer = self.headers.get("Authorization", "")
+                if bearer.startswith("Bearer ") and bearer[7:] in revoked:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -675,3 +683,28 @@ def test_sealed_credentials_survive_a_root_rotation(servers, tmp_path):
             f"rot:{PASSWORD}".encode()).decode()
     finally:
         receiver.stop()
+
+
+def test_an_oauth_token_the_endpoint_refuses_is_replaced_at_once(env):
+    """As EventBridge does: a 401 (or 407) answer to an API destination request makes it
+    fetch a new token from the connection's endpoint, and the request goes again with it."""
+    srv, receiver = env
+    ev = client(srv, "events")
+    conn = ev.create_connection(
+        Name="e2e-revoked", AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+        AuthParameters={"OAuthParameters": {
+            "AuthorizationEndpoint": receiver.base + "/token", "HttpMethod": "POST",
+            "ClientParameters": {"ClientID": "cid", "ClientSecret": CLIENT_SECRET}}})
+    dest = ev.create_api_destination(Name="e2e-revoked", ConnectionArn=conn["ConnectionArn"],
+                                     HttpMethod="POST", InvocationEndpoint=receiver.base + "/rv")
+    _route(ev, "e2e-revoked", dest["ApiDestinationArn"])
+    _put(ev, "e2e-revoked", {"marker": "rv-1"})
+    first = _received(receiver, "rv-1")["headers"]["authorization"]
+    receiver.revoked.add(first[len("Bearer "):])  # revoked before it expires
+    before = len(receiver.token_requests)
+    _put(ev, "e2e-revoked", {"marker": "rv-2"})
+    wait_for(lambda: any(json.loads(r["body"] or b"{}").get("detail") == {"marker": "rv-2"} and
+                         r["headers"].get("authorization") not in (None, first)
+                         for r in list(receiver.requests)),
+             timeout=10, what="the event sent again with a new token")
+    assert len(receiver.token_requests) == before + 1

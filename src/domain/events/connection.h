@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -87,6 +88,9 @@ struct OutgoingRequest {
 struct ApiDestinationCall {
   OutgoingRequest request;
   int64_t rate_limit_per_second = kDefaultInvocationRateLimit;
+  // OAuth connections: forgets the access token the request carries, for an endpoint that
+  // refused it (401/407); the next request fetches a new one. Null otherwise.
+  std::function<void()> forget_token;
 };
 
 // The request an event makes at an API destination. `bearer`: the OAuth access token

@@ -714,6 +714,11 @@ Result<ev::ApiDestinationCall> EventsService::ApiDestinationRequest(
                                             bearer, d.body));
   call.rate_limit_per_second =
       DocInt(ddoc, "InvocationRateLimitPerSecond", ev::kDefaultInvocationRateLimit);
+  if (!bearer.empty()) {
+    call.forget_token = [this, key = CredentialsKey(*connection), bearer] {
+      oauth_tokens_.Forget(key, bearer);
+    };
+  }
   return call;
 }
 
