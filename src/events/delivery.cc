@@ -93,6 +93,7 @@ void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTa
   d.next_attempt_ms = now;
   {
     std::lock_guard<std::mutex> l(mu_);
+    ++submitted_;
     if (!stopping_ && unsaved_.size() < options_.max_unsaved) {
       unsaved_.push_back(std::move(d));
       if (unsaved_.size() == 1) persist_cv_.notify_one();
@@ -100,6 +101,23 @@ void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTa
     }
   }
   DeadLetterFile(d, "queue full");
+  Settle(1);
+}
+
+uint64_t Deliverer::submitted() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return submitted_;
+}
+
+void Deliverer::Settle(size_t n) {
+  std::lock_guard<std::mutex> l(mu_);
+  settled_ += n;
+  settled_cv_.notify_all();
+}
+
+bool Deliverer::WaitSettled(uint64_t upto, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> l(mu_);
+  return settled_cv_.wait_until(l, deadline, [&] { return settled_ >= upto; });
 }
 
 void Deliverer::Fail(const std::string& rule_arn, const domain::events::HttpTarget& target,
@@ -161,6 +179,7 @@ void Deliverer::Persist() {
     if (!added.ok()) {
       if (stopping) {
         for (const auto& d : batch) DeadLetterFile(d, "store unavailable at shutdown");
+        Settle(batch.size());
         l.lock();
         continue;
       }
@@ -186,6 +205,7 @@ void Deliverer::Persist() {
                    options_.max_pending, batch.size() - *added, total);
       for (size_t i = *added; i < batch.size(); ++i) DeadLetterFile(batch[i], "backlog full");
     }
+    Settle(batch.size());
     l.lock();
     if (mine) {
       for (size_t i = *added; i < batch.size(); ++i) held_ids_.erase(batch[i].id);

@@ -127,6 +127,10 @@ class Deliverer {
   void Stop();
   // Deliveries dead-lettered by this node so far (for tests and metrics).
   uint64_t dead_lettered() const;
+  // Submit calls so far; WaitSettled: until the first `upto` of them are stored (or
+  // dead-lettered), so that a crash can no longer lose them; false at the deadline.
+  uint64_t submitted() const;
+  bool WaitSettled(uint64_t upto, std::chrono::steady_clock::time_point deadline);
   const std::string& owner() const { return owner_; }
 
  private:
@@ -140,6 +144,8 @@ class Deliverer {
     bool operator>(const Held& o) const { return due_ms > o.due_ms; }
   };
   void Persist();
+  // n more submitted deliveries are stored or dead-lettered (WaitSettled).
+  void Settle(size_t n);
   void Run();
   // One attempt of d (under its lease) and its outcome, recorded. True when d went back to
   // the queue (a retry, its rate-limit turn, an unreachable store): it is still held here.
@@ -165,6 +171,9 @@ class Deliverer {
   bool recovered_ = false;  // the previous start's leases were freed (Persist)
   uint64_t dead_lettered_ = 0;
   uint64_t backlog_full_ = 0;
+  uint64_t submitted_ = 0;  // Submit calls
+  uint64_t settled_ = 0;    // of them, stored or dead-lettered (in Submit order)
+  std::condition_variable settled_cv_;
   std::mutex file_mu_;
   // Held shared by an invocation, exclusively by SetLambdaInvoker.
   std::shared_mutex invoke_mu_;

@@ -45,6 +45,7 @@ void EventBus::Enqueue(Item item) {
     return;
   }
   queue_.push_back(std::move(item));
+  ++enqueued_;
   // The router waits only on an empty queue: wake it on that transition alone, so a busy
   // server does not pay a futex wake-up per call.
   if (queue_.size() == 1) cv_.notify_one();
@@ -53,6 +54,20 @@ void EventBus::Enqueue(Item item) {
 size_t EventBus::queued() const {
   std::lock_guard<std::mutex> l(mu_);
   return queue_.size();
+}
+
+uint64_t EventBus::enqueued() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return enqueued_;
+}
+
+bool EventBus::WaitDurable(uint64_t ticket, std::chrono::steady_clock::time_point deadline) {
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    if (!routed_cv_.wait_until(l, deadline, [&] { return routed_ >= ticket; })) return false;
+  }
+  // Every delivery those items made was submitted by now (routing submits synchronously).
+  return deliverer_->WaitSettled(deliverer_->submitted(), deadline);
 }
 
 uint64_t EventBus::dropped() const {
@@ -81,6 +96,8 @@ void EventBus::Run() {
       }
     }
     l.lock();
+    ++routed_;
+    routed_cv_.notify_all();
   }
 }
 

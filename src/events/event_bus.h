@@ -17,6 +17,7 @@
 // Thread-safety: Write / Publish from any thread; Close once (idempotent).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -68,6 +69,11 @@ class EventBus final : public audit::AuditSink {
   uint64_t dropped() const;
   // Records and events queued, not yet routed (a replay waits for room: events/replays.h).
   size_t queued() const;
+  // Records and events queued so far (dropped ones not counted); WaitDurable: until the
+  // first `ticket` of them are routed and the deliveries they made stored (a replay saves
+  // its progress only then, so that a crash cannot skip events); false at the deadline.
+  uint64_t enqueued() const;
+  bool WaitDurable(uint64_t ticket, std::chrono::steady_clock::time_point deadline);
 
  private:
   struct Item {
@@ -93,6 +99,9 @@ class EventBus final : public audit::AuditSink {
   std::condition_variable cv_;
   std::deque<Item> queue_;
   bool stopping_ = false;
+  uint64_t enqueued_ = 0;  // items queued
+  uint64_t routed_ = 0;    // of them, routed (in queue order)
+  std::condition_variable routed_cv_;
   uint64_t dropped_ = 0;
   std::thread thread_;
 };

@@ -12,6 +12,9 @@ namespace arcana::events {
 namespace {
 
 constexpr size_t kReplayPage = 100;
+// How long a page's events may take to be routed and their deliveries stored before the
+// run gives up for now (the next run publishes them again from the saved progress).
+constexpr auto kDurableWait = std::chrono::seconds(60);
 
 // The replay as stored (nullopt: none of that name).
 Result<std::optional<domain::events::Replay>> LoadReplay(storage::EventRuleStore& store,
@@ -79,6 +82,7 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    const uint64_t dropped_before = bus.dropped();
     for (const auto& archived : page) {
       auto json = domain::events::ReplayedEventJson(archived.json, r.name);
       if (!json) continue;  // not an event: nothing to send
@@ -93,6 +97,18 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
       r.last_replayed_ms = archived.time_ms;
     }
     if (!page.empty()) r.progress_seq = page.back().seq;
+    // The progress saved below must not run ahead of what a crash would keep: the page's
+    // events routed and their deliveries stored, none of them dropped by a full queue.
+    // Otherwise this run ends here and the next one sends the page again from the progress
+    // saved before it (deliveries are at least once).
+    if (!bus.WaitDurable(bus.enqueued(), std::chrono::steady_clock::now() + kDurableWait) ||
+        bus.dropped() != dropped_before) {
+      spdlog::warn("events: replay {}: a page of events was not stored in time, or the queue "
+                   "dropped some; it is sent again",
+                   r.arn);
+      run.reschedule_at_ms = run.now_ms + 1000;
+      return Status::Ok();
+    }
     // A cancellation is looked for after each page.
     ARCANA_ASSIGN_OR_RETURN(cancel, cancelled());
     if (cancel) {

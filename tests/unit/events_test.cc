@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -506,6 +507,75 @@ TEST_F(EventBusTest, AReplayRunThatLostItsJobNeverTakesTheReplayBack) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->state, "COMPLETED");
   EXPECT_EQ(stored->replay_end_ms, std::optional<int64_t>(4242));  // the other run's, kept
+  bus.Close();
+}
+
+TEST_F(EventBusTest, AReplaySavesItsProgressOnlyOnceItsDeliveriesAreStored) {
+  // The progress a replay saves must be what a crash would keep: when RunReplay returns, the
+  // deliveries of every event it published are in the store (not in memory queues).
+  const storage::Scope scope{"123456789012", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  domain::events::Archive a;
+  a.name = "ar";
+  a.arn = "arn:aws:events:us-east-1:123456789012:archive/ar";
+  a.bus = "default";
+  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kArchiveDoc, a.name, a.arn,
+                                   domain::events::EncodeArchive(a), "CreateArchive").ok());
+  for (int i = 0; i < 250; ++i) {
+    ASSERT_TRUE(rules.ArchiveEvent(scope, "ar", 1000 + i, 0,
+                                   R"({"source":"s","detail-type":"d","detail":{}})").ok());
+  }
+  ASSERT_TRUE(rules.PutRule(scope, {"r", "arn:aws:events:us-east-1:123456789012:rule/r",
+                                    R"({"source":["s"]})", "ENABLED", "", 1}, 10, {}).ok());
+  ASSERT_TRUE(rules.PutTargets(scope, "r", {{"t", domain::events::EncodeTarget(
+                                                     {"t", "http://a", std::nullopt, "", std::nullopt, std::nullopt})}},
+                               5).ok());
+  domain::events::Replay r;
+  r.name = "rp";
+  r.arn = "arn:aws:events:us-east-1:123456789012:replay/rp";
+  r.archive = "ar";
+  r.destination_bus = "default";
+  r.state = "STARTING";
+  r.event_end_ms = 1'000'000;
+  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kReplayDoc, r.name, r.arn,
+                                   domain::events::EncodeReplay(r), "StartReplay").ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  Deliverer::Options o;
+  o.dead_letter_dir = dir_ + "/events";
+  o.store = &stores_->event_deliveries();
+  o.post = [&](const std::string&, const std::string&) {  // held: the rows stay stored
+    std::unique_lock l(mu);
+    cv.wait(l, [&] { return release; });
+    return Status::Ok();
+  };
+  EventBus bus(std::make_unique<RuleCache>(rules, stores_->follower()),
+               std::make_unique<Detector>(nullptr), std::make_unique<Deliverer>(o),
+               "123456789012");
+  storage::Job job{ReplayJobName(scope.account, scope.region, "rp"), 0, "", 0, 0};
+  jobs::JobRun run{job};
+  run.now_ms = 5000;
+  // Whatever a node holds, every row is claimable by another once its lease has run out:
+  // right after each page's progress is saved (when the run asks whether to stop), the
+  // deliveries of every event up to it must be there.
+  const int64_t later = 5000 + 86'400'000LL * 365 * 100;
+  size_t stored = 0, pages = 0;
+  run.should_stop = [&] {
+    auto rows = stores_->event_deliveries().ClaimDueDeliveries("other-node", later, 1000, 1000);
+    EXPECT_TRUE(rows.ok());
+    if (rows.ok()) stored += rows->size();
+    ++pages;
+    EXPECT_GE(stored, pages * 100) << "page " << pages;
+    return false;
+  };
+  ASSERT_TRUE(RunReplay(run, rules, bus).ok());
+  EXPECT_EQ(pages, 2u);  // 250 events: two full pages saved as progress, then the last
+  {
+    std::lock_guard l(mu);
+    release = true;
+  }
+  cv.notify_all();
   bus.Close();
 }
 
