@@ -172,7 +172,9 @@ class Deliverer {
   uint64_t dead_lettered_ = 0;
   uint64_t backlog_full_ = 0;
   uint64_t submitted_ = 0;  // Submit calls
-  uint64_t settled_ = 0;    // of them, stored or dead-lettered (in Submit order)
+  // Of them, stored or dead-lettered. Stored in Submit order (unsaved_ is FIFO); only one
+  // dead-lettered at once ("queue full") can pass earlier ones still unsaved.
+  uint64_t settled_ = 0;
   std::condition_variable settled_cv_;
   std::mutex file_mu_;
   // Held shared by an invocation, exclusively by SetLambdaInvoker.
