@@ -106,6 +106,17 @@ bool PrivateKeyIsOfSpec(std::string_view pkcs8_der, AsymmetricSpec spec) {
   auto key = LoadPrivateKey(pkcs8_der);
   if (!key.ok()) return false;
   EVP_PKEY* k = key->get();
+  // The key must be one key pair: a private part whose embedded public part belongs to
+  // another pair would publish (GetPublicKey) a key that verifies none of its signatures.
+  // (Ed25519's public key is derived from the private one on loading: nothing to compare.)
+  if (!EVP_PKEY_is_a(k, "ED25519")) {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
+        EVP_PKEY_CTX_new_from_pkey(nullptr, k, nullptr), EVP_PKEY_CTX_free);
+    if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) {
+      ERR_clear_error();
+      return false;
+    }
+  }
   if (IsRsa(spec)) {
     const int bits = spec == AsymmetricSpec::kRsa2048   ? 2048
                      : spec == AsymmetricSpec::kRsa3072 ? 3072

@@ -304,3 +304,79 @@ def test_byok_through_the_aws_cli(aws_kms):
     assert len(out["KeyMaterialId"]) == 64
     _, out, _ = aws_kms("encrypt", "--key-id", kid, "--plaintext", "aGk=")
     assert out["KeyId"].endswith(kid)
+
+
+def _wait_until(when: dt.datetime) -> None:
+    time.sleep(max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds()) + 0.3)
+
+
+def test_material_that_expired_while_pending_deletion_stays_gone(kmsc, tmp_path):
+    """A key whose imported material expired while it was pending deletion is PendingImport
+    once the deletion is cancelled, whichever material expired (here an older one, not the
+    current), and decrypts nothing with it: AWS deletes expired material; the key is usable
+    again only once that material is imported again."""
+    kms = kmsc()
+    kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    first = os.urandom(32)
+    valid_to = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
+    import_material(kms, kid, first, tmp_path, ExpirationModel="KEY_MATERIAL_EXPIRES",
+                    ValidTo=valid_to)
+    ct = kms.encrypt(KeyId=kid, Plaintext=b"under the first material")["CiphertextBlob"]
+    import_material(kms, kid, os.urandom(32), tmp_path, ImportType="NEW_KEY_MATERIAL")
+    kms.rotate_key_on_demand(KeyId=kid)
+    kms.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)
+    _wait_until(valid_to)
+    kms.cancel_key_deletion(KeyId=kid)
+    assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"
+    with raises_code("KMSInvalidStateException"):
+        kms.enable_key(KeyId=kid)
+    with raises_code("KMSInvalidStateException"):
+        kms.decrypt(CiphertextBlob=ct)
+
+
+def test_new_key_material_expiring_before_its_rotation_leaves_the_key_usable(kmsc, tmp_path):
+    """NEW_KEY_MATERIAL not yet rotated in 'is not permanently associated with the KMS key'
+    (AWS): its expiry, like its deletion, leaves the key Enabled."""
+    kms = kmsc()
+    kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    import_material(kms, kid, os.urandom(32), tmp_path)
+    valid_to = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
+    import_material(kms, kid, os.urandom(32), tmp_path, ImportType="NEW_KEY_MATERIAL",
+                    ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=valid_to)
+    _wait_until(valid_to)
+    assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "Enabled"
+    ct = kms.encrypt(KeyId=kid, Plaintext=b"still usable")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=ct)["Plaintext"] == b"still usable"
+
+
+def test_imported_material_can_be_deleted_while_the_key_is_pending_deletion(kmsc, tmp_path):
+    """DeleteImportedKeyMaterial: 'When the specified KMS key is in the PendingDeletion state,
+    this operation does not change the KMS key's state' (API reference)."""
+    kms = kmsc()
+    kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    import_material(kms, kid, os.urandom(32), tmp_path)
+    kms.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)
+    kms.delete_imported_key_material(KeyId=kid)
+    assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_an_imported_ec_key_must_be_one_key_pair(kmsc, tmp_path):
+    """A PKCS#8 private key whose embedded public key belongs to another pair would publish a
+    public key that verifies none of its signatures: IncorrectKeyMaterialException."""
+    kms = kmsc()
+    kid = kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_P256",
+                         KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    mine, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    der = mine.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+    other_point = other.public_key().public_bytes(serialization.Encoding.X962,
+                                                  serialization.PublicFormat.UncompressedPoint)
+    mine_point = mine.public_key().public_bytes(serialization.Encoding.X962,
+                                                serialization.PublicFormat.UncompressedPoint)
+    assert der.endswith(mine_point)
+    mismatched = der[:-len(mine_point)] + other_point
+    with raises_code("IncorrectKeyMaterialException"):
+        import_material(kms, kid, mismatched, tmp_path, algorithm="RSA_AES_KEY_WRAP_SHA_256")
+    import_material(kms, kid, der, tmp_path, algorithm="RSA_AES_KEY_WRAP_SHA_256")
+    assert kms.get_public_key(KeyId=kid)["PublicKey"] == mine.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

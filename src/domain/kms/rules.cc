@@ -184,13 +184,17 @@ Status CheckOriginExternal(const Key& key) {
 
 bool ApplyMaterialExpiry(Key& key, int64_t now_ms) {
   bool expired = false;
+  bool associated = false;  // material permanently associated with the key expired
   for (auto& m : key.materials) {
     if (m.imported && m.valid_to_ms && *m.valid_to_ms <= now_ms) {
       m.imported = false;
       expired = true;
+      // NEW_KEY_MATERIAL not yet rotated in "is not permanently associated with the KMS
+      // key": its expiry leaves the key usable, as its deletion does.
+      if (!m.pending_rotation) associated = true;
     }
   }
-  if (expired && key.key_state != kStatePendingDeletion &&
+  if (associated && key.key_state != kStatePendingDeletion &&
       key.key_state != kStatePendingReplicaDeletion) {
     key.key_state = kStatePendingImport;
   }

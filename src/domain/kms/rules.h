@@ -95,7 +95,8 @@ Status OriginNotValid(const Key& key);
 // Imported key material whose ValidTo passed is gone (AWS deletes it): evaluated lazily on
 // every read, so every node agrees at once without waiting for the maintenance job, which
 // then deletes the sealed bytes. Marks each expired material not imported and, when one
-// expired, puts the key in PendingImport (unless pending deletion). True if anything changed.
+// associated with the key expired (not NEW_KEY_MATERIAL still pending rotation), puts the
+// key in PendingImport (unless pending deletion). True if anything changed.
 bool ApplyMaterialExpiry(Key& key, int64_t now_ms);
 // The next time the maintenance job must look at the key (stored in the indexed
 // rotation_due_ms column of both stores): its automatic rotation (an Enabled key's only),

@@ -489,8 +489,12 @@ Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::st
   out.key = std::move(*found);
   if (!dk::IsSymmetricSpec(out.key.key_spec)) return invalid;
   out.material_id = crypto::HexEncode(h.material_id);
-  if (out.key.FindMaterial(out.material_id) == nullptr) return invalid;
+  const dk::KeyMaterialInfo* m = out.key.FindMaterial(out.material_id);
+  if (m == nullptr) return invalid;
   ARCANA_RETURN_IF_ERROR(dk::CheckUsable(out.key));
+  // Imported material that expired or was deleted decrypts nothing, whatever the key's state
+  // (a key missing it is PendingImport, refused above: this holds should a state be wrong).
+  if (out.key.external() && !m->imported) return invalid;
   ARCANA_ASSIGN_OR_RETURN(std::string material, Material(out.key, out.material_id));
   auto plain = crypto::KmsSymmetricDecrypt(material, blob, ctx);
   crypto::SecureWipe(material);

@@ -265,7 +265,11 @@ Result<std::string> KmsService::DeleteImportedKeyMaterial(const In& in, const Ca
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     ARCANA_RETURN_IF_ERROR(dk::CheckOriginExternal(key));
-    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
+    // AWS: "When the specified KMS key is in the PendingDeletion state, this operation does
+    // not change the KMS key's state" - it is allowed then (not pending replica deletion).
+    if (key.key_state == dk::kStatePendingReplicaDeletion) {
+      return dk::CheckNotPendingDeletion(key);
+    }
     arn = key.arn;
     const dk::KeyMaterialInfo* current = key.current_material();
     auto wanted = in.Str("KeyMaterialId");
