@@ -222,3 +222,17 @@ def test_update_primary_region_needs_both_keys_enabled(kmsc):
     kms.update_primary_region(KeyId=primary, PrimaryRegion="us-west-2")
     assert west.describe_key(KeyId=primary)["KeyMetadata"]["MultiRegionConfiguration"][
         "MultiRegionKeyType"] == "PRIMARY"
+
+
+def test_a_replica_answers_its_primarys_rotation_status(kmsc):
+    """Automatic rotation is a shared property of multi-Region keys, set on the primary: a
+    replica's GetKeyRotationStatus answers the primary's settings."""
+    kms = kmsc()
+    primary = kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    kms.replicate_key(KeyId=primary, ReplicaRegion="us-west-2")
+    west = kmsc("us-west-2")
+    assert west.get_key_rotation_status(KeyId=primary)["KeyRotationEnabled"] is False
+    kms.enable_key_rotation(KeyId=primary, RotationPeriodInDays=90)
+    mine, theirs = (c.get_key_rotation_status(KeyId=primary) for c in (kms, west))
+    assert theirs["KeyRotationEnabled"] is True and theirs["RotationPeriodInDays"] == 90
+    assert theirs["NextRotationDate"] == mine["NextRotationDate"]

@@ -69,13 +69,23 @@ Result<std::string> KmsService::DisableKeyRotation(const In& in, const CallConte
 
 Result<std::string> KmsService::GetKeyRotationStatus(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
+  // Automatic rotation is a shared property of multi-Region keys, set on the primary (which
+  // alone rotates the shared material): a replica answers the primary's settings.
+  const Key* settings = &key;
+  std::vector<Key> related;
+  if (key.is_replica()) {
+    ARCANA_ASSIGN_OR_RETURN(related, ring_.RelatedKeys(key));
+    for (const auto& k : related) {
+      if (k.region == key.primary_region) settings = &k;
+    }
+  }
   // AWS: "While a KMS key is pending deletion, its key rotation status is false and KMS does
   // not rotate the key material. If you cancel the deletion, the original key rotation status
   // returns to true." The stored flag stays for CancelKeyDeletion; the answer says false.
   // Asymmetric and HMAC keys answer too, never rotating: "The key rotation status of these KMS
   // keys is always false" (GetKeyRotationStatus API reference; Terraform's aws_kms_key reads
   // it for every AWS_KMS key, asymmetric ones included).
-  const bool rotating = key.rotation_enabled && dk::IsSymmetricSpec(key.key_spec) &&
+  const bool rotating = settings->rotation_enabled && dk::IsSymmetricSpec(key.key_spec) &&
                         key.key_state != dk::kStatePendingDeletion &&
                         key.key_state != dk::kStatePendingReplicaDeletion;
   return Body([&](json::Writer& w) {
@@ -84,9 +94,10 @@ Result<std::string> KmsService::GetKeyRotationStatus(const In& in, const CallCon
     json::KV(w, "KeyId", key.arn);
     if (rotating) {
       w.Key("RotationPeriodInDays");
-      w.Int(key.rotation_period_days);
+      w.Int(settings->rotation_period_days);
       w.Key("NextRotationDate");
-      json::WriteTimestamp(w, key.rotation_base_ms + int64_t{key.rotation_period_days} * 86400000);
+      json::WriteTimestamp(w, settings->rotation_base_ms +
+                                  int64_t{settings->rotation_period_days} * 86400000);
     }
   });
 }
