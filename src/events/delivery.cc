@@ -77,8 +77,9 @@ Deliverer::Deliverer(Options options)
 
 Deliverer::~Deliverer() { Stop(); }
 
-void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTarget& target,
-                       std::string body) {
+storage::EventDelivery Deliverer::NewDelivery(const std::string& rule_arn,
+                                              const domain::events::HttpTarget& target,
+                                              std::string body) const {
   storage::EventDelivery d;
   const int64_t now = NowMs();
   d.id = storage::NewDeliveryId(now);
@@ -87,10 +88,16 @@ void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTa
   d.target_id = target.id;
   d.url = target.url;
   d.body = std::move(body);
-  d.max_retries = std::clamp(target.max_retry_attempts.value_or(kDefaultRetries), 0, kMaxRetries);
-  if (target.max_event_age_seconds) d.max_age_ms = int64_t{*target.max_event_age_seconds} * 1000;
   d.created_ms = now;
   d.next_attempt_ms = now;
+  return d;
+}
+
+void Deliverer::Submit(const std::string& rule_arn, const domain::events::HttpTarget& target,
+                       std::string body) {
+  storage::EventDelivery d = NewDelivery(rule_arn, target, std::move(body));
+  d.max_retries = std::clamp(target.max_retry_attempts.value_or(kDefaultRetries), 0, kMaxRetries);
+  if (target.max_event_age_seconds) d.max_age_ms = int64_t{*target.max_event_age_seconds} * 1000;
   {
     std::lock_guard<std::mutex> l(mu_);
     ++submitted_;
@@ -122,16 +129,7 @@ bool Deliverer::WaitSettled(uint64_t upto, std::chrono::steady_clock::time_point
 
 void Deliverer::Fail(const std::string& rule_arn, const domain::events::HttpTarget& target,
                      std::string event, const std::string& error) {
-  storage::EventDelivery d;
-  const int64_t now = NowMs();
-  d.id = storage::NewDeliveryId(now);
-  ScopeOfRule(rule_arn, &d.account, &d.region);
-  d.rule_arn = rule_arn;
-  d.target_id = target.id;
-  d.url = target.url;
-  d.body = std::move(event);
-  d.created_ms = now;
-  DeadLetterFile(d, error);
+  DeadLetterFile(NewDelivery(rule_arn, target, std::move(event)), error);
 }
 
 void Deliverer::Persist() {

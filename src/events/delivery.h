@@ -143,6 +143,10 @@ class Deliverer {
     bool turn_reserved = false;
     bool operator>(const Held& o) const { return due_ms > o.due_ms; }
   };
+  // A delivery of body to target, due now (retries and age limits left to the caller).
+  storage::EventDelivery NewDelivery(const std::string& rule_arn,
+                                     const domain::events::HttpTarget& target,
+                                     std::string body) const;
   void Persist();
   // n more submitted deliveries are stored or dead-lettered (WaitSettled).
   void Settle(size_t n);

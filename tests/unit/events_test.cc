@@ -430,6 +430,45 @@ class EventBusTest : public ::testing::Test {
  protected:
   TempStores stores_;
   const std::string dir_ = stores_.dir();
+
+  // Archive "ar" of the default bus with 250 events (times 1000..1249).
+  void ArchiveOf250Events(const storage::Scope& scope) {
+    storage::EventRuleStore& rules = stores_->event_rules();
+    domain::events::Archive a;
+    a.name = "ar";
+    a.arn = "arn:aws:events:us-east-1:123456789012:archive/ar";
+    a.bus = "default";
+    ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kArchiveDoc, a.name, a.arn,
+                                     domain::events::EncodeArchive(a), "CreateArchive").ok());
+    for (int i = 0; i < 250; ++i) {
+      ASSERT_TRUE(rules.ArchiveEvent(scope, "ar", 1000 + i, 0,
+                                     R"({"source":"s","detail-type":"d","detail":{}})").ok());
+    }
+  }
+  // A bus routing with the store's rules, its deliveries made by `post`.
+  std::unique_ptr<EventBus> BusPostingWith(PostFn post) {
+    Deliverer::Options o;
+    o.dead_letter_dir = dir_ + "/events";
+    o.store = &stores_->event_deliveries();
+    o.post = std::move(post);
+    return std::make_unique<EventBus>(
+        std::make_unique<RuleCache>(stores_->event_rules(), stores_->follower()),
+        std::make_unique<Detector>(nullptr), std::make_unique<Deliverer>(o), "123456789012");
+  }
+  // Replay "rp" of all of archive "ar", as StartReplay stores it.
+  domain::events::Replay StartedReplay(const storage::Scope& scope) {
+    domain::events::Replay r;
+    r.name = "rp";
+    r.arn = "arn:aws:events:us-east-1:123456789012:replay/rp";
+    r.archive = "ar";
+    r.destination_bus = "default";
+    r.state = "STARTING";
+    r.event_end_ms = 1'000'000;
+    EXPECT_TRUE(stores_->event_rules().CreateEventDoc(scope, storage::kReplayDoc, r.name, r.arn,
+                                                      domain::events::EncodeReplay(r),
+                                                      "StartReplay").ok());
+    return r;
+  }
 };
 
 TEST_F(EventBusTest, AReplaysProgressDoesNotReloadTheRules) {
@@ -457,33 +496,10 @@ TEST_F(EventBusTest, AReplayRunThatLostItsJobNeverTakesTheReplayBack) {
   // this run's next save must not take it back to RUNNING, nor go on replaying.
   const storage::Scope scope{"123456789012", "us-east-1"};
   storage::EventRuleStore& rules = stores_->event_rules();
-  domain::events::Archive a;
-  a.name = "ar";
-  a.arn = "arn:aws:events:us-east-1:123456789012:archive/ar";
-  a.bus = "default";
-  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kArchiveDoc, a.name, a.arn,
-                                   domain::events::EncodeArchive(a), "CreateArchive").ok());
-  for (int i = 0; i < 250; ++i) {
-    ASSERT_TRUE(rules.ArchiveEvent(scope, "ar", 1000 + i, 0,
-                                   R"({"source":"s","detail-type":"d","detail":{}})").ok());
-  }
-  domain::events::Replay r;
-  r.name = "rp";
-  r.arn = "arn:aws:events:us-east-1:123456789012:replay/rp";
-  r.archive = "ar";
-  r.destination_bus = "default";
-  r.state = "STARTING";
-  r.event_start_ms = 0;
-  r.event_end_ms = 1'000'000;
-  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kReplayDoc, r.name, r.arn,
-                                   domain::events::EncodeReplay(r), "StartReplay").ok());
-  Deliverer::Options o;
-  o.dead_letter_dir = dir_ + "/events";
-  o.store = &stores_->event_deliveries();
-  o.post = [](const std::string&, const std::string&) { return Status::Ok(); };
-  EventBus bus(std::make_unique<RuleCache>(rules, stores_->follower()),
-               std::make_unique<Detector>(nullptr), std::make_unique<Deliverer>(o),
-               "123456789012");
+  ASSERT_NO_FATAL_FAILURE(ArchiveOf250Events(scope));
+  const domain::events::Replay r = StartedReplay(scope);
+  auto bus_owned = BusPostingWith([](const std::string&, const std::string&) { return Status::Ok(); });
+  EventBus& bus = *bus_owned;
   storage::Job job{ReplayJobName(scope.account, scope.region, "rp"), 0, "", 0, 0};
   jobs::JobRun run{job};
   run.now_ms = 5000;
@@ -515,44 +531,22 @@ TEST_F(EventBusTest, AReplaySavesItsProgressOnlyOnceItsDeliveriesAreStored) {
   // deliveries of every event it published are in the store (not in memory queues).
   const storage::Scope scope{"123456789012", "us-east-1"};
   storage::EventRuleStore& rules = stores_->event_rules();
-  domain::events::Archive a;
-  a.name = "ar";
-  a.arn = "arn:aws:events:us-east-1:123456789012:archive/ar";
-  a.bus = "default";
-  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kArchiveDoc, a.name, a.arn,
-                                   domain::events::EncodeArchive(a), "CreateArchive").ok());
-  for (int i = 0; i < 250; ++i) {
-    ASSERT_TRUE(rules.ArchiveEvent(scope, "ar", 1000 + i, 0,
-                                   R"({"source":"s","detail-type":"d","detail":{}})").ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ArchiveOf250Events(scope));
   ASSERT_TRUE(rules.PutRule(scope, {"r", "arn:aws:events:us-east-1:123456789012:rule/r",
                                     R"({"source":["s"]})", "ENABLED", "", 1}, 10, {}).ok());
   ASSERT_TRUE(rules.PutTargets(scope, "r", {{"t", domain::events::EncodeTarget(
                                                      {"t", "http://a", std::nullopt, "", std::nullopt, std::nullopt})}},
                                5).ok());
-  domain::events::Replay r;
-  r.name = "rp";
-  r.arn = "arn:aws:events:us-east-1:123456789012:replay/rp";
-  r.archive = "ar";
-  r.destination_bus = "default";
-  r.state = "STARTING";
-  r.event_end_ms = 1'000'000;
-  ASSERT_TRUE(rules.CreateEventDoc(scope, storage::kReplayDoc, r.name, r.arn,
-                                   domain::events::EncodeReplay(r), "StartReplay").ok());
+  StartedReplay(scope);
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
-  Deliverer::Options o;
-  o.dead_letter_dir = dir_ + "/events";
-  o.store = &stores_->event_deliveries();
-  o.post = [&](const std::string&, const std::string&) {  // held: the rows stay stored
-    std::unique_lock l(mu);
+  auto bus_owned = BusPostingWith([&](const std::string&, const std::string&) {
+    std::unique_lock l(mu);  // held: the rows stay stored
     cv.wait(l, [&] { return release; });
     return Status::Ok();
-  };
-  EventBus bus(std::make_unique<RuleCache>(rules, stores_->follower()),
-               std::make_unique<Detector>(nullptr), std::make_unique<Deliverer>(o),
-               "123456789012");
+  });
+  EventBus& bus = *bus_owned;
   storage::Job job{ReplayJobName(scope.account, scope.region, "rp"), 0, "", 0, 0};
   jobs::JobRun run{job};
   run.now_ms = 5000;

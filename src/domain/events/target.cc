@@ -8,16 +8,21 @@
 
 namespace arcana::domain::events {
 
+namespace {
+
+// Where an http:// or https:// URL's authority begins; 0 for any other URL.
+size_t AuthorityStart(const std::string& url) {
+  if (url.rfind("http://", 0) == 0) return 7;
+  if (url.rfind("https://", 0) == 0) return 8;
+  return 0;
+}
+
+}  // namespace
+
 bool IsHttpTargetUrl(const std::string& url) {
   if (url.size() > 1600) return false;
-  size_t host_at;
-  if (url.rfind("http://", 0) == 0) {
-    host_at = 7;
-  } else if (url.rfind("https://", 0) == 0) {
-    host_at = 8;
-  } else {
-    return false;
-  }
+  const size_t host_at = AuthorityStart(url);
+  if (host_at == 0) return false;
   if (host_at >= url.size() || url[host_at] == '/' || url[host_at] == ':') return false;
   if (HasUrlUserinfo(url)) return false;  // the HTTP client never sends to one
   for (char c : url) {
@@ -27,14 +32,8 @@ bool IsHttpTargetUrl(const std::string& url) {
 }
 
 bool HasUrlUserinfo(const std::string& url) {
-  size_t host_at;
-  if (url.rfind("http://", 0) == 0) {
-    host_at = 7;
-  } else if (url.rfind("https://", 0) == 0) {
-    host_at = 8;
-  } else {
-    return false;
-  }
+  const size_t host_at = AuthorityStart(url);
+  if (host_at == 0) return false;
   const size_t end = url.find_first_of("/?#", host_at);
   const std::string_view authority =
       std::string_view(url).substr(host_at, end == std::string::npos ? std::string::npos
