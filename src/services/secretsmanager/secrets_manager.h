@@ -65,7 +65,8 @@ class SecretsManagerService : public Service {
   // tag aws:secretsmanager:owningService) is `owning_service`; they are read through this
   // API like any secret (GetSecretValue, with the caller's permissions), but only their
   // owner changes them: UpdateSecret, PutSecretValue, UpdateSecretVersionStage,
-  // TagResource, UntagResource and RotateSecret refuse (RefuseManaged).
+  // TagResource, UntagResource, RotateSecret, PutResourcePolicy and
+  // ReplicateSecretToRegions refuse (RefuseManaged).
   // These calls are the owner's, made after it authorized its own caller: no Secrets
   // Manager permission is checked (AWS makes them as the owner's service-linked role).
   // A new secret `name` of account/region whose AWSCURRENT version holds the text `value`,
