@@ -201,6 +201,13 @@ bool ApplyMaterialExpiry(Key& key, int64_t now_ms) {
   return expired;
 }
 
+bool MissingImportedMaterial(const Key& key) {
+  if (key.current_material() == nullptr) return true;
+  return std::any_of(key.materials.begin(), key.materials.end(), [](const KeyMaterialInfo& m) {
+    return !m.pending_rotation && !m.imported;
+  });
+}
+
 std::optional<int64_t> NextMaintenanceMs(const Key& key) {
   if (key.key_state == kStatePendingReplicaDeletion) return int64_t{0};
   std::optional<int64_t> due;

@@ -98,6 +98,10 @@ Status OriginNotValid(const Key& key);
 // associated with the key expired (not NEW_KEY_MATERIAL still pending rotation), puts the
 // key in PendingImport (unless pending deletion). True if anything changed.
 bool ApplyMaterialExpiry(Key& key, int64_t now_ms);
+// Whether material permanently associated with the key (not NEW_KEY_MATERIAL pending its
+// rotation) is not imported now (deleted or expired), or the key has no current material:
+// such a key is PendingImport until that material is imported again.
+bool MissingImportedMaterial(const Key& key);
 // The next time the maintenance job must look at the key (stored in the indexed
 // rotation_due_ms column of both stores): its automatic rotation (an Enabled key's only),
 // the earliest expiry of

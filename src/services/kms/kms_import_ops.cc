@@ -103,10 +103,9 @@ void DropPendingRotation(storage::KmsKeyWrite& write) {
 
 // Enabled again once every material permanently associated with the key is imported.
 void SettleImportState(Key& key) {
-  if (key.key_state != dk::kStatePendingImport) return;
-  for (const auto& m : key.materials)
-    if (!m.pending_rotation && !m.imported) return;
-  if (key.current_material() != nullptr) key.key_state = dk::kStateEnabled;
+  if (key.key_state == dk::kStatePendingImport && !dk::MissingImportedMaterial(key)) {
+    key.key_state = dk::kStateEnabled;
+  }
 }
 
 }  // namespace

@@ -217,12 +217,8 @@ Result<std::string> KmsService::CancelKeyDeletion(const In& in, const CallContex
     // material (deleted, or expired while it was pending deletion: any material, not only
     // the current one) in PendingImport, until that material is imported again.
     dk::ApplyMaterialExpiry(key, ctx.now_ms);
-    const auto* current = key.current_material();
-    const bool missing =
-        current == nullptr ||
-        std::any_of(key.materials.begin(), key.materials.end(),
-                    [](const dk::KeyMaterialInfo& m) { return !m.pending_rotation && !m.imported; });
-    key.key_state = key.external() && missing ? dk::kStatePendingImport : dk::kStateDisabled;
+    key.key_state = key.external() && dk::MissingImportedMaterial(key) ? dk::kStatePendingImport
+                                                                      : dk::kStateDisabled;
     key.deletion_ms.reset();
     key.pending_window_days = 0;
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "CancelKeyDeletion"));
