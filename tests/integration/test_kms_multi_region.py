@@ -206,17 +206,18 @@ def test_multi_region_key_with_imported_material(kmsc, tmp_path):
 
 
 def test_update_primary_region_needs_both_keys_enabled(kmsc):
-    """AWS: 'Both the primary key and the replica key must be in the Enabled key state.'"""
+    """AWS: 'Both the primary key and the replica key must be in the Enabled key state.'
+    A disabled one is DisabledException (UpdatePrimaryRegion's errors in the model)."""
     kms = kmsc()
     primary = kms.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
     kms.replicate_key(KeyId=primary, ReplicaRegion="us-west-2")
     west = kmsc("us-west-2")
     kms.disable_key(KeyId=primary)
-    with raises_code("KMSInvalidStateException"):
+    with raises_code("DisabledException"):
         kms.update_primary_region(KeyId=primary, PrimaryRegion="us-west-2")
     kms.enable_key(KeyId=primary)
     west.disable_key(KeyId=primary)
-    with raises_code("KMSInvalidStateException"):
+    with raises_code("DisabledException"):
         kms.update_primary_region(KeyId=primary, PrimaryRegion="us-west-2")
     west.enable_key(KeyId=primary)
     kms.update_primary_region(KeyId=primary, PrimaryRegion="us-west-2")

@@ -165,11 +165,9 @@ Result<std::string> KmsService::UpdatePrimaryRegion(const In& in, const CallCont
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
     if (region == key.region) return Status::Ok();  // already the primary
     // AWS: "Both the primary key and the replica key must be in the Enabled key state."
-    auto enabled = [](const Key& k) -> Status {
-      if (k.key_state == dk::kStateEnabled) return Status::Ok();
-      return Status(ErrorCode::kKmsInvalidState, k.arn + " is " + k.key_state + ".");
-    };
-    ARCANA_RETURN_IF_ERROR(enabled(key));
+    // (DisabledException for a disabled one, as the model lists; pending import:
+    // KMSInvalidStateException.)
+    ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
     ARCANA_ASSIGN_OR_RETURN(auto related, ring_.RelatedKeys(key));
     auto target = std::find_if(related.begin(), related.end(),
                                [&](const Key& k) { return k.region == region; });
@@ -184,7 +182,7 @@ Result<std::string> KmsService::UpdatePrimaryRegion(const In& in, const CallCont
     ARCANA_RETURN_IF_ERROR(AuthorizeKey(in_replica_region, *target));
     ctx.Touch(audit::kKmsKeyType, target->arn);
     ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(*target));
-    ARCANA_RETURN_IF_ERROR(enabled(*target));
+    ARCANA_RETURN_IF_ERROR(dk::CheckUsable(*target));
     std::vector<storage::KmsKeyWrite> writes;
     for (auto& k : related) {
       k.primary_region = region;
