@@ -43,19 +43,38 @@ Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, Agen
 
 namespace {
 
-// AWS's JSON protocols answer throttling with HTTP 400 and this error type (possibly
-// namespaced, "...#ThrottlingException").
-bool IsThrottling(const UpstreamReply& reply) {
-  if (reply.status != 400) return false;
+// An AWS error answer's type without its namespace ("...#ThrottlingException" ->
+// "ThrottlingException"); "" when the body is no such answer.
+std::string ErrorTypeOf(const UpstreamReply& reply) {
   rapidjson::Document doc;
   if (!json::ParseBounded(reply.body, &doc, 8, size_t{64} << 10).ok() || !doc.IsObject()) {
-    return false;
+    return "";
   }
-  const std::string type = json::StrField(doc, "__type");
-  constexpr std::string_view kType = "ThrottlingException";
-  return type.size() >= kType.size() &&
-         type.compare(type.size() - kType.size(), kType.size(), kType) == 0 &&
-         (type.size() == kType.size() || type[type.size() - kType.size() - 1] == '#');
+  std::string type = json::StrField(doc, "__type");
+  if (const auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+  return type;
+}
+
+// AWS's JSON protocols answer throttling with HTTP 400 and this error type.
+bool IsThrottling(const UpstreamReply& reply) {
+  return reply.status == 400 && ErrorTypeOf(reply) == "ThrottlingException";
+}
+
+// The request's credentials were refused (a key just rotated in the credentials file, an
+// expired session token, a clock that drifted): the upstream does serve the stream, these
+// credentials cannot read it now. Reads with the same credentials fail the same way, so no
+// cached value may stand in for them on the TTL alone.
+bool IsCredentialRefusal(const UpstreamReply& reply) {
+  if (reply.status != 400 && reply.status != 401 && reply.status != 403) return false;
+  static constexpr std::string_view kTypes[] = {
+      "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+      "ExpiredTokenException",       "SignatureDoesNotMatch",     "InvalidClientTokenId",
+      "ExpiredToken"};
+  const std::string type = ErrorTypeOf(reply);
+  for (std::string_view t : kTypes) {
+    if (type == t) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -95,13 +114,17 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
   Status st;
   if (!reply.ok()) {
     st = reply.status();
-  } else if (reply->status >= 500 || reply->status == 429 || IsThrottling(*reply)) {
+  } else if (reply->status >= 500 || reply->status == 429 || IsThrottling(*reply) ||
+             IsCredentialRefusal(*reply)) {
     // A server error (arcanad stopping, sealed, overloaded) is transient: not a TTL fallback
     // for reads, which may then serve stale. So is throttling, which AWS's protocols answer
-    // with HTTP 400 (arcanad does when its queue is full or a stop drops queued requests):
-    // taking it for "no such endpoint" would stop the fencing of reads.
+    // with HTTP 400 (arcanad does when its queue is full or a stop drops queued requests),
+    // and a refusal of the credentials: taking either for "no such endpoint" would stop the
+    // fencing of reads for 30 s.
+    const std::string type = ErrorTypeOf(*reply);
     st = Status(ErrorCode::kServiceUnavailable,
-                "change stream answered HTTP " + std::to_string(reply->status));
+                "change stream answered HTTP " + std::to_string(reply->status) +
+                    (type.empty() ? "" : " " + type));
   } else if (reply->status != 200) {
     st = Status(ErrorCode::kUnsupportedOperation,
                 "change stream answered HTTP " + std::to_string(reply->status));

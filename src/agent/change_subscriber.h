@@ -51,10 +51,12 @@ class ChangeSubscriber {
   void Stop();
 
   // OK once every change committed before this call is applied to the cache.
-  // Errors: kServiceUnavailable / kDependencyTimeout (upstream unreachable or answering 5xx:
-  // the caller may serve stale; answered at once while the stream thread's own reads fail,
-  // rather than after a timeout of its own), kUnsupportedOperation (the stream answered a 4xx, e.g. AWS
-  // has no such endpoint: use the TTL; reads stop fencing until a stream read succeeds).
+  // Errors: kServiceUnavailable / kDependencyTimeout (upstream unreachable, answering 5xx or
+  // throttling, or refusing the credentials: the caller asks the upstream, and may serve stale
+  // if that is unreachable too; answered at once while the stream thread's own reads fail,
+  // rather than after a timeout of its own), kUnsupportedOperation (the stream answered another
+  // 4xx, e.g. AWS has no such endpoint: use the TTL; reads stop fencing until a stream read
+  // succeeds).
   Status Fence();
 
   // False while the stream answers HTTP errors (no such endpoint): reads do not fence then.
@@ -83,8 +85,8 @@ class ChangeSubscriber {
   int64_t applied_ = -1;
   int64_t head_ = -1;  // the stream's head as last reported
   std::string store_;  // the store the stream answered from ("" not yet known)
-  // The last read got an HTTP error (no such endpoint: AWS itself, or refused): reads do not
-  // fence until the stream thread's next successful read.
+  // The last read got an HTTP error other than those above (no such endpoint: AWS itself):
+  // reads do not fence until the stream thread's next successful read.
   bool unsupported_ = false;
   bool connected_ = false;
   std::string last_error_ = "not started";

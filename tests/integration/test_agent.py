@@ -641,17 +641,16 @@ def test_https_upstream_is_verified(tmp_path):
         proc.wait(timeout=15)
 
 
-class ThrottlingUpstream:
+class ErringStreamUpstream:
     """A stand-in for arcanad: GetSecretValue answers one value; the change stream answers
-    until `throttle` is set, then HTTP 400 ThrottlingException, as arcanad does when its
-    queue is full or a stop drops a queued request."""
+    until `failing` is set, then the given error answer."""
 
-    def __init__(self):
+    def __init__(self, status: int, error: dict):
         import http.server
         import threading
         outer = self
-        self.throttle = False
-        self.value = new_value("throttled")
+        self.failing = False
+        self.value = new_value("erring")
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -661,8 +660,8 @@ class ThrottlingUpstream:
                 send_json(self, status, doc)
 
             def do_GET(self):
-                if outer.throttle:
-                    return self.reply(400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+                if outer.failing:
+                    return self.reply(status, error)
                 self.reply(200, {"Next": 0, "Head": 0, "Changes": []})
 
             def do_POST(self):
@@ -680,22 +679,51 @@ class ThrottlingUpstream:
         self.httpd.server_close()
 
 
-def test_a_throttled_stream_is_an_outage_not_a_missing_endpoint(tmp_path):
-    """A 400 ThrottlingException from the stream is transient: reads go on being fenced (and,
-    the fence failing, are fetched again), never served from the cache unverified."""
-    upstream = ThrottlingUpstream()
-    a = Agent(tmp_path / "throttled", upstream.endpoint)
+@pytest.mark.parametrize("status,error", [
+    # arcanad's answer when its queue is full or a stop drops a queued request
+    (400, {"__type": "ThrottlingException", "message": "Rate exceeded"}),
+    # credentials refused: a key rotated in the credentials file before the agent re-read it,
+    # an expired session token (namespaced as some frontends answer it)
+    (403, {"__type": "UnrecognizedClientException",
+           "message": "The security token included in the request is invalid."}),
+    (400, {"__type": "com.amazon.coral.service#ExpiredTokenException",
+           "message": "The security token included in the request is expired"}),
+], ids=["throttled", "unrecognized-key", "expired-token"])
+def test_a_throttled_or_refused_stream_is_an_outage_not_a_missing_endpoint(tmp_path, status,
+                                                                          error):
+    """Such an answer from the stream is transient: reads go on being fenced (and, the fence
+    failing, are fetched again), never served from the cache unverified."""
+    upstream = ErringStreamUpstream(status, error)
+    a = Agent(tmp_path / "erring", upstream.endpoint)
     try:
         assert a.secret("t").json()["SecretString"] == upstream.value
         assert a.secret("t").headers["X-Arcana-Cache"] == "hit"
-        upstream.throttle = True
+        upstream.failing = True
         r = a.secret("t")
         assert r.status_code == 200 and r.json()["SecretString"] == upstream.value
         assert r.headers["X-Arcana-Cache"] == "refresh"
         h = a.health()
-        assert h["stream"]["connected"] is False and "HTTP 400" in h["stream"]["last_error"]
+        assert h["stream"]["connected"] is False
+        assert f"HTTP {status}" in h["stream"]["last_error"]
         assert h["invalidation"] == "ttl"
         assert a.secret("t").headers["X-Arcana-Cache"] == "refresh"
+    finally:
+        a.stop()
+        upstream.close()
+
+
+def test_a_stream_endpoint_the_upstream_lacks_leaves_the_ttl_in_force(tmp_path):
+    """Any other 4xx (AWS itself has no such endpoint) is "no stream": cached reads are
+    answered on the TTL alone, without a read of the stream each."""
+    upstream = ErringStreamUpstream(404, {"__type": "UnknownOperationException"})
+    upstream.failing = True
+    a = Agent(tmp_path / "no-stream", upstream.endpoint, wait_stream=False)
+    try:
+        wait_for(lambda: "HTTP 404" in a.health()["stream"]["last_error"], timeout=10,
+                 what="the stream's first read")
+        assert a.secret("t").json()["SecretString"] == upstream.value
+        assert a.secret("t").headers["X-Arcana-Cache"] == "hit"
+        assert a.health()["invalidation"] == "ttl"
     finally:
         a.stop()
         upstream.close()
