@@ -30,6 +30,7 @@ constexpr size_t kMaxIdleConnections = 64;
 // A GetSecretValue answer is at most ~90 KB (64 KB value, base64 binaries); anything far
 // larger is not an AWS answer.
 constexpr uint64_t kMaxReplyBytes = 4 * 1024 * 1024;
+constexpr size_t kMaxUnparsedBytes = 128 * 1024;
 constexpr std::string_view kUserAgent = "arcana-agent/1.0";
 
 // One keep-alive connection with its own io_context: each request runs it on the calling
@@ -39,6 +40,9 @@ struct Conn {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   WipedFlatBuffer buf;  // holds answers' bytes: wiped in place after each, and when released
+  // The answer's bytes not parsed yet: header, chunk-size lines and trailers, which Beast
+  // buffers without limits of its own (body bytes are taken as they arrive).
+  Conn() { buf.max_size(kMaxUnparsedBytes); }
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 };
 

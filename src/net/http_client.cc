@@ -43,7 +43,10 @@ Result<ClientResponse> Exchange(asio::io_context& ioc, Stream& stream,
   if (auto ec = RunOne(ioc, [&](auto h) { http::async_write(stream, req, h); })) {
     return Failed("send", ec.message());
   }
-  beast::flat_buffer buf;
+  // Bounds what waits unparsed: Beast (1.74) buffers a chunk-size line until its CRLF and a
+  // trailer section until its blank line with no limit of its own, so an endpoint sending
+  // either without end would grow it until the deadline. Body bytes are taken as they come.
+  beast::flat_buffer buf{16 * 1024 + 64 * 1024};
   http::response_parser<http::string_body> parser;
   parser.body_limit(max_bytes);
   parser.header_limit(16 * 1024);

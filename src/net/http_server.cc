@@ -103,6 +103,9 @@ std::string PeerAddressText(const asio::ip::address& address) {
 // limit is answered 413 on its own path.)
 int StatusForReadError(const beast::error_code& ec) {
   if (ec == http::error::header_limit) return 431;
+  // Bytes the parser holds unparsed outran the read buffer's bound: after the header, only
+  // a chunk-size line's extensions or a trailer section can (Session::kBufferLimit).
+  if (ec == http::error::buffer_overflow) return 400;
   if (ec.category() != beast::error_code(http::error::bad_line_ending).category()) return 0;
   const auto e = static_cast<http::error>(ec.value());
   return e >= http::error::bad_line_ending && e <= http::error::bad_obs_fold ? 400 : 0;
@@ -164,12 +167,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   static constexpr size_t kFirstReadSize = 4096;
   static constexpr std::uint32_t kHeaderLimit = 32 * 1024;
+  // The read buffer's bound. It holds only what the parser has not consumed yet: body bytes
+  // are taken as they arrive, but Beast (1.74) buffers a chunk-size line until its CRLF and a
+  // trailer section until its blank line without a limit of its own, so without this bound
+  // one connection sending an endless chunk extension or trailer grows it to gigabytes
+  // before the request deadline (RFC 9112 section 7.1.1: a server limits them).
+  static constexpr size_t kBufferLimit = kHeaderLimit + 64 * 1024;
   // A lingering close (after refusing a request still arriving) reads and drops at most
   // this much, for at most this long: enough for a client to finish sending a body a few
   // times the 1 MiB limit and read the answer, too little to hold a connection open.
   static constexpr size_t kLingerBytes = 4 * 1024 * 1024;
   static constexpr int kLingerSeconds = 2;
   static constexpr size_t kDiscardReadSize = 64 * 1024;
+  static_assert(kBufferLimit >= kDiscardReadSize && kBufferLimit > kHeaderLimit + kFirstReadSize);
 
   // Every timeout is a deadline on the lowest layer: it spans all the reads (or writes) of
   // one step, however the peer slices its bytes.
@@ -407,6 +417,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Beast's serializer (which allocates a node per header field) on the hot path.
   void Write(HttpResponse res, unsigned version) {
     const bool close = res.close;
+    // RFC 9110 section 9.3.2: a HEAD answer carries the GET answer's header fields, its
+    // Content-Length among them, and never content (which a client would read as the start
+    // of the next answer).
+    const bool head = parser_ && parser_->is_header_done() && parser_->request().method == "HEAD";
     out_.clear();
     out_.reserve(160 + res.body.size());
     out_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -432,7 +446,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       out_ += "Connection: keep-alive\r\n";
     }
     out_ += "\r\n";
-    out_ += res.body;
+    if (!head) out_ += res.body;
     Expire(state_.opts.request_timeout_seconds);  // a peer that never reads is dropped
     asio::async_write(stream_, asio::buffer(out_),
                       [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
@@ -508,7 +522,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   std::string remote_;
   std::string out_;  // the response being written (one per connection at a time)
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{kBufferLimit};
   std::optional<RequestParser> parser_;
   SharedState& state_;
   bool answering_ = false;  // counted in state_.in_flight

@@ -112,8 +112,13 @@ void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
   }
 }
 
+namespace {
+// GET, or HEAD: the same answer without its body (the server leaves the body out).
+bool IsGetOrHead(const HttpRequest& req) { return req.method == "GET" || req.method == "HEAD"; }
+}  // namespace
+
 bool Pipeline::AnswersInline(const HttpRequest& req) const {
-  if (req.method != "GET") return false;
+  if (!IsGetOrHead(req)) return false;
   std::string_view path = req.Path();
   return path == "/_arcana/health" || path == "/metrics";
 }
@@ -151,7 +156,7 @@ void Pipeline::SendInternalFailure(HttpResponse& res, const std::string& request
 
 bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   std::string_view path = req.Path();
-  if (req.method == "GET" && path == "/_arcana/health") {
+  if (IsGetOrHead(req) && path == "/_arcana/health") {
     const bool sealed = opts_.root != nullptr && opts_.root->sealed();
     res.status = ready_ && !sealed ? 200 : 503;
     res.Set("Content-Type", "application/json");
@@ -162,7 +167,7 @@ bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   if (opts_.operator_api && opts_.operator_api(req, res)) return true;
   if (opts_.change_stream && opts_.change_stream(req, res)) return true;
   if (opts_.oidc_issuer && opts_.oidc_issuer(req, res)) return true;
-  if (req.method == "GET" && path == "/metrics") {
+  if (IsGetOrHead(req) && path == "/metrics") {
     res.Set("Content-Type", "text/plain; version=0.0.4");
     res.body = metrics_.RenderPrometheus();
     return true;

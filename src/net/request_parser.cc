@@ -21,6 +21,11 @@ void RequestParser::on_response_impl(int, string_view, int, error_code& ec) {
 
 void RequestParser::on_field_impl(http::field field, string_view name, string_view value,
                                   error_code& ec) {
+  // Beast hands a chunked body's trailer fields to this same callback. RFC 9110 section
+  // 6.5.1: they are not merged into the header section. A proxy in front checks, strips or
+  // adds headers (X-Amz-Target, Authorization, X-Forwarded-For, the agent's token) and does
+  // not look at trailers, so none may act as a header here: they are dropped.
+  if (is_header_done()) return;
   // Beast frames a request by Transfer-Encoding only when its last coding is chunked; for
   // any other it reads no body at all, so the body's bytes would run as the next request
   // (smuggled past a proxy that framed them as this one's body). RFC 9112 section 6.3: a

@@ -32,7 +32,8 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   void on_request_impl(boost::beast::http::verb, string_view method, string_view target,
                        int version, error_code&) override;
   void on_response_impl(int, string_view, int, error_code& ec) override;
-  // Refuses (bad_transfer_encoding) a Transfer-Encoding other than exactly "chunked".
+  // Refuses (bad_transfer_encoding) a Transfer-Encoding other than exactly "chunked";
+  // drops trailer fields (those after a chunked body), which never become headers.
   void on_field_impl(boost::beast::http::field, string_view name, string_view value,
                      error_code&) override;
   void on_header_impl(error_code&) override {}

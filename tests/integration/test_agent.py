@@ -729,6 +729,49 @@ def test_a_stream_endpoint_the_upstream_lacks_leaves_the_ttl_in_force(tmp_path):
         upstream.close()
 
 
+def test_an_upstream_answer_with_an_endless_chunk_line_is_cut_off(tmp_path):
+    """Beast buffers a chunk-size line until its CRLF with no limit of its own: the agent's
+    read buffer is bounded, so an upstream (or whatever answers at its address) sending one
+    without end costs a bounded amount of memory and the caller a 502."""
+    import socketserver
+    import threading
+    sent = []
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.recv(65536)
+            total = 0
+            try:
+                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1"
+                                     b"\r\nTransfer-Encoding: chunked\r\n\r\n1")
+                flood = b";a=b" * 16384
+                while total < 64 * 1024 * 1024:
+                    self.request.sendall(flood)
+                    total += len(flood)
+            except OSError:
+                pass
+            sent.append(total)
+
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    a = Agent(tmp_path / "flooded", f"http://127.0.0.1:{srv.server_address[1]}",
+              "invalidation = false\n", wait_stream=False)
+    try:
+        r = a.secret("t")
+        assert r.status_code == 502, r.text
+        wait_for(lambda: len(sent) >= 1, timeout=10, what="the flood to stop")
+        assert min(sent) < 8 * 1024 * 1024, f"the agent took {sent} bytes of one chunk line"
+        rss = next(int(line.split()[1]) for line in
+                   Path(f"/proc/{a.proc.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS:"))
+        assert rss < 96 * 1024, f"agent RSS {rss} KiB"
+    finally:
+        a.stop()
+        srv.shutdown()
+        srv.server_close()
+
+
 # ------------------------------------------------------------------ outage (must stay last)
 
 def test_stream_loss_falls_back_to_ttl_and_serves_stale_on_error(agent, server, sm):

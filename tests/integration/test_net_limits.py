@@ -482,3 +482,98 @@ def test_cached_reads_are_answered_while_every_worker_is_busy(spawn):
     # Every read answered (inline or not) left exactly one audit record and one count.
     m = requests.get(srv.url + "/metrics", timeout=5).text
     assert 'operation="secretsmanager.GetSecretValue",code="OK"} 8' in m, m
+
+
+def read_answer(s: socket.socket, timeout: float = 5) -> bytes:
+    """Whatever the server sends until it closes or `timeout` passes."""
+    s.settimeout(timeout)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return out
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.parametrize("head,flood", [
+    # a chunk-size line whose extensions never end
+    (b"1", b";a=b" * 16384),
+    # a trailer section that never ends
+    (b"2\r\n{}\r\n0\r\n", b"X-T: " + b"a" * 65000 + b"\r\n"),
+], ids=["chunk-extension", "trailer"])
+def test_an_endless_chunk_line_or_trailer_is_refused_at_a_bound(spawn, head, flood):
+    """Beast buffers a chunk-size line until its CRLF and a trailer section until its blank
+    line with no limit of its own: the read buffer's bound (RFC 9112 section 7.1.1) ends
+    such a request with 400 long before the client stops sending, and memory stays flat.
+    Unauthenticated: no signature is ever looked at."""
+    srv = spawn("chunk-flood")
+    before = rss_kib(srv.p.pid)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+              b"X-Amz-Target: secretsmanager.ListSecrets\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + head)
+    sent = 0
+    try:
+        while sent < 64 * 1024 * 1024:
+            s.sendall(flood)
+            sent += len(flood)
+    except OSError:
+        pass  # refused and closed: what is asserted below
+    answer = read_answer(s)
+    s.close()
+    assert sent < 8 * 1024 * 1024, f"the server took {sent} bytes of one chunk line or trailer"
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert rss_kib(srv.p.pid) - before < 32 * 1024
+    assert srv.health_ok(1)
+
+
+def test_trailer_fields_never_act_as_headers(spawn):
+    """RFC 9110 section 6.5.1: trailer fields are not merged into the header section; an
+    X-Amz-Target sent only as a trailer names no operation."""
+    srv = spawn("trailers", dev=True)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+              b"2\r\n{}\r\n0\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n\r\n")
+    answer = read_answer(s)
+    s.close()
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert b"Missing X-Amz-Target header" in answer and b"SecretList" not in answer
+    # The same request with the target as a header is served: only the trailer was dropped.
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+              b"X-Amz-Target: secretsmanager.ListSecrets\r\n"
+              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+              b"2\r\n{}\r\n0\r\nX-Trailer: ignored\r\n\r\n")
+    answer = read_answer(s)
+    s.close()
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"SecretList" in answer, answer[:300]
+
+
+def test_head_answers_carry_no_content(spawn):
+    """RFC 9110 section 9.3.2: a HEAD answer has the GET answer's fields and no content, so
+    a pipelined request's answer follows the header at once; health checkers may use HEAD."""
+    srv = spawn("head")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    s.sendall(b"HEAD /_arcana/health HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"HEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"GET /_arcana/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = read_answer(s)
+    s.close()
+    parts = answer.split(b"HTTP/1.1 ")
+    assert [p[:3] for p in parts[1:]] == [b"200", b"404", b"200"], answer
+    head_ok, head_missing, get_ok = parts[1:]
+    assert head_ok.endswith(b"\r\n\r\n") and b"Content-Length: 15\r\n" in head_ok, head_ok
+    assert head_missing.endswith(b"\r\n\r\n"), head_missing
+    assert get_ok.endswith(b'{"status":"ok"}'), get_ok
