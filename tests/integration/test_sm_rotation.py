@@ -87,6 +87,20 @@ def test_rotate_invalid_rules(sm, uniq, rules):
     assert c.describe_secret(SecretId=name).get("RotationEnabled") in (None, False)
 
 
+def test_rotate_days_and_schedule_together_words_as_aws(sm, uniq):
+    # AWS's message, as recorded in terraform-provider-aws issues #30540 and #33329.
+    c = sm()
+    name = uniq()
+    c.create_secret(Name=name, SecretString="v")
+    with raises_code("InvalidParameterException") as e:
+        c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
+                        RotationRules={"AutomaticallyAfterDays": 30,
+                                       "ScheduleExpression": "rate(30 days)"},
+                        RotateImmediately=False)
+    assert e.value.response["Error"]["Message"] == (
+        "You cannot specify both rotation frequency and schedule expression together.")
+
+
 def test_rotate_without_lambda_rejected(sm, uniq):
     c = sm()
     name = uniq()

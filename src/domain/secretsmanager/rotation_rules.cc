@@ -380,8 +380,8 @@ Result<std::optional<int64_t>> ParseDuration(const std::optional<std::string>& d
 
 Status ParseRules(const RotationRules& r, Schedule* s, std::optional<int64_t>* dur_hours) {
   if (r.automatically_after_days && r.schedule_expression) {
-    return Invalid(
-        "You can't specify both AutomaticallyAfterDays and ScheduleExpression in RotationRules.");
+    // AWS's words (recorded in terraform-provider-aws issues #30540 and #33329).
+    return Invalid("You cannot specify both rotation frequency and schedule expression together.");
   }
   if (r.automatically_after_days &&
       (*r.automatically_after_days < 1 || *r.automatically_after_days > kMaxDays)) {
