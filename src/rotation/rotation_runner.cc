@@ -163,6 +163,22 @@ Status RotationRunner::ScheduleAt(const std::string& secret_arn, int64_t due_ms)
   return Status::Ok();
 }
 
+Status RotationRunner::Abandon(const std::string& secret_arn, const std::string& version_id) {
+  ARCANA_ASSIGN_OR_RETURN(auto view, secrets_.RotationViewOf(secret_arn, ""));
+  if (!view) return Status::Ok();
+  report_({"RotationAbandoned", secret_arn, view->account, view->region, version_id, ""});
+  spdlog::info("rotation of {} abandoned (version {}): a new version was made manually",
+               secret_arn, version_id);
+  const std::string name = JobName(secret_arn);
+  ARCANA_ASSIGN_OR_RETURN(auto job, jobs_.GetJob(name));
+  // Only a job holding that token is rewritten: another token is a later RotateSecret's run.
+  if (!job || Decode(job->payload).token != version_id) return Status::Ok();
+  if (!view->enabled || !view->next_window_start_ms) return jobs_.CancelJob(name);
+  ARCANA_RETURN_IF_ERROR(jobs_.ScheduleJob(name, *view->next_window_start_ms, "", true));
+  if (scheduler_ != nullptr) scheduler_->Wake();
+  return Status::Ok();
+}
+
 Status RotationRunner::Resume(const std::string& secret_arn, int64_t now_ms) {
   const std::string name = JobName(secret_arn);
   ARCANA_ASSIGN_OR_RETURN(auto job, jobs_.GetJob(name));
@@ -341,6 +357,31 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   }
   call.redact = {key.secret_access_key, key.session_token};
   call.cancelled = run.should_stop;  // a stopping node does not wait for the function's end
+  // The guard AWS's templates run, applied by the engine too: why the run ends here (a
+  // cancelled rotation, a secret gone, a placeholder gone, an abandoned rotation), or nullopt.
+  const auto StopReason = [&]() -> Result<std::optional<std::string>> {
+    ARCANA_ASSIGN_OR_RETURN(auto now_view, secrets_.RotationViewOf(view.arn, p.token));
+    if (!now_view || now_view->deleted || !now_view->enabled) {
+      return std::optional<std::string>("rotation was cancelled or the secret is gone");
+    }
+    if (now_view->token_current) return std::optional<std::string>();
+    if (now_view->pending_version != p.token) {
+      return std::optional<std::string>("the AWSPENDING version " + p.token + " is gone");
+    }
+    // The new value is built from the AWSCURRENT the run began with: another version made
+    // current meanwhile (a manual PutSecretValue abandons the rotation) must not be replaced
+    // by it, even when a step still running labelled the version AWSPENDING again.
+    if (now_view->current_version != view.current_version) {
+      // Its AWSPENDING goes too, or the scheduled run would take that stale version over.
+      Status dropped = secrets_.DropPlaceholder(view.arn, p.token);
+      if (!dropped.ok()) {
+        spdlog::warn("rotation of {}: AWSPENDING kept: {}", view.arn, dropped.message());
+      }
+      return std::optional<std::string>(
+          "AWSCURRENT moved to another version: the rotation was abandoned");
+    }
+    return std::optional<std::string>();
+  };
   Status result = Status::Ok();
   for (const char* step : kSteps) {
     if (p.mode == "test" && std::string_view(step) != "testSecret") continue;
@@ -348,15 +389,9 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
       result = Stopped("the node is stopping");
       break;
     }
-    // The guard AWS's templates run, applied by the engine too: a cancelled rotation or a
-    // placeholder that is gone ends the run before the next step.
-    ARCANA_ASSIGN_OR_RETURN(auto now_view, secrets_.RotationViewOf(view.arn, p.token));
-    if (!now_view || now_view->deleted || !now_view->enabled) {
-      result = Stopped("rotation was cancelled or the secret is gone");
-      break;
-    }
-    if (now_view->pending_version != p.token && !now_view->token_current) {
-      result = Stopped("the AWSPENDING version " + p.token + " is gone");
+    ARCANA_ASSIGN_OR_RETURN(auto why, StopReason());
+    if (why) {
+      result = Stopped(*why);
       break;
     }
     call.step = step;
@@ -377,15 +412,21 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
       break;
     }
     if (!result.ok()) {
-      result = Status(result.code(), std::string(step) + ": " + result.message());
+      // A step that failed because the rotation was cancelled or abandoned meanwhile (the
+      // template's own guard raises then) is a stop, not the function's failure.
+      ARCANA_ASSIGN_OR_RETURN(auto why_failed, StopReason());
+      result = why_failed ? Stopped(std::string(step) + ": " + *why_failed)
+                          : Status(result.code(), std::string(step) + ": " + result.message());
       break;
     }
   }
   if (result.ok() && p.mode == "rotate") {
     ARCANA_ASSIGN_OR_RETURN(auto after, secrets_.RotationViewOf(view.arn, p.token));
     if (!after || !after->token_current) {
-      result = Status(ErrorCode::kInternalFailure,
-                      "finishSecret returned but version " + p.token + " is not AWSCURRENT");
+      ARCANA_ASSIGN_OR_RETURN(auto why, StopReason());
+      result = why ? Stopped(*why)
+                   : Status(ErrorCode::kInternalFailure,
+                            "finishSecret returned but version " + p.token + " is not AWSCURRENT");
     }
   }
   crypto::SecureWipe(key.secret_access_key);

@@ -34,8 +34,14 @@
 //    run), with the secret's rotation metadata as ARCANA_ROTATION_METADATA (a JSON object).
 //    Managed rotators also get SSL_CERT_FILE = ARCANA_CA_CERT when this node has one.
 //  - Before every step the secret is read again: rotation disabled (CancelRotateSecret), the
-//    secret deleted or the placeholder gone ends the run. After finishSecret the token's
-//    version must hold AWSCURRENT, else the run failed.
+//    secret deleted, the placeholder gone or AWSCURRENT moved to another version since the
+//    run began ends the run. After finishSecret the token's version must hold AWSCURRENT,
+//    else the run failed.
+//  - A manual new version (PutSecretValue / UpdateSecret) abandons the rotation in progress,
+//    as AWS does: the service takes AWSPENDING off its version and calls Abandon, which
+//    records RotationAbandoned and turns the job back into the scheduled rotation (a retry
+//    never resumes that token); a running step's function may still finish, but no further
+//    step runs, so a value built from the old AWSCURRENT never becomes current.
 //  - Success: LastRotatedDate = now, NextRotationDate from the rules; the job waits for that
 //    window's start (or goes, when there is no schedule). Audit: RotationStarted / RotationSucceeded.
 //  - Failure (a step failed, timed out, the function is not registered): AWSCURRENT is
@@ -112,6 +118,7 @@ class RotationRunner : public services::sm::RotationLauncher {
   Status Start(const std::string& secret_arn, const std::string& token, bool test_only,
                int64_t now_ms) override;
   Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) override;
+  Status Abandon(const std::string& secret_arn, const std::string& version_id) override;
   Status Resume(const std::string& secret_arn, int64_t now_ms) override;
   Status Stop(const std::string& secret_arn) override;
 

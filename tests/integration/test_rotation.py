@@ -175,6 +175,16 @@ def wait_current(sm, name, token, timeout=15):
              what=f"{token} to become AWSCURRENT")
 
 
+def rotation_events_of(srv, name) -> list[str]:
+    """The Rotation* service events the audit trail holds for secret `name`, in order."""
+    events = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
+              if ".digests." not in f.name for line in f.read_text().splitlines()]
+    return [e["eventName"] for e in events
+            if any(r.get("ARN", "").startswith(f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}-")
+                   for r in e.get("resources", []))
+            and e["eventName"].startswith("Rotation")]
+
+
 def test_rotate_runs_the_four_steps_with_scoped_credentials(rot):
     srv, sm, fn, lambda_arn = rot
     name, v1 = new_secret(sm)
@@ -250,18 +260,85 @@ def test_failing_step_keeps_current_and_is_retried_with_the_same_token(rot):
     assert stages(sm, name)[v1] == ["AWSPREVIOUS"]
 
     def rotation_events() -> list[str]:
-        events = [json.loads(line) for f in sorted((srv.data_dir / "audit").glob("*.jsonl"))
-                  if ".digests." not in f.name for line in f.read_text().splitlines()]
-        return [e["eventName"] for e in events
-                if any(r.get("ARN", "").startswith(f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}-")
-                       for r in e.get("resources", []))
-                and e["eventName"].startswith("Rotation")]
+        return rotation_events_of(srv, name)
     # finishSecret moves AWSCURRENT before the function returns; the runner records
     # RotationSucceeded only after that, so the record may trail what wait_current saw (the
     # ASan+UBSan PostgreSQL pass read the audit in that gap: [Started, Failed]).
     wait_for(lambda: "RotationSucceeded" in rotation_events(), what="RotationSucceeded in the audit")
     mine = rotation_events()
     assert mine == ["RotationStarted"] + ["RotationFailed"] * failures + ["RotationSucceeded"], mine
+
+
+def test_manual_value_abandons_a_failing_rotation(rot):
+    """AWS (RotationAbandoned): a manual new version abandons the rotation in progress and
+    AWSPENDING leaves its version "to allow future rotations to succeed". The failed run's
+    retries must not take that stale version over and make it AWSCURRENT, replacing the
+    manual value with one built from the old current value."""
+    srv, sm, fn, lambda_arn = rot
+    name, v1 = new_secret(sm)
+    token = str(uuid.uuid4())
+    fn.fail["setSecret"] = 1000  # until released below
+    try:
+        sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn,
+                         RotationRules={"AutomaticallyAfterDays": 30})
+        wait_for(lambda: fn.steps_for(token)[:2] == ["createSecret", "setSecret"], what="setSecret")
+        wait_for(lambda: "RotationFailed" in rotation_events_of(srv, name), what="RotationFailed")
+        assert stages(sm, name)[token] == ["AWSPENDING"]
+        manual = sm.put_secret_value(SecretId=name, SecretString="manual",
+                                     ClientRequestToken=str(uuid.uuid4()))["VersionId"]
+        st = stages(sm, name)
+        assert st[manual] == ["AWSCURRENT"] and st[v1] == ["AWSPREVIOUS"]
+        assert "AWSPENDING" not in json.dumps(st), st
+    finally:
+        fn.fail.clear()
+    ran = len(fn.steps_for(token))
+    time.sleep(3.5)  # past the retries (1 s, then 2 s) the failed run had
+    assert fn.steps_for(token)[ran:] == [], "the abandoned rotation ran again"
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "manual"
+    assert "AWSPENDING" not in json.dumps(stages(sm, name))
+    events = rotation_events_of(srv, name)
+    assert events[-1] == "RotationAbandoned" and events.count("RotationAbandoned") == 1, events
+    # Not "A previous rotation isn't complete": a new rotation starts from the manual value.
+    token2 = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=token2)
+    wait_current(sm, name, token2)
+    assert stages(sm, name)[manual] == ["AWSPREVIOUS"]
+
+
+def test_manual_value_during_a_step_stops_the_rotation(rot):
+    """UpdateSecret with a new value while a step runs: no further step, the manual value
+    stays AWSCURRENT, and the step's failure (its guard sees the version is no longer pending)
+    is a stop, not a RotationFailed."""
+    srv, sm, fn, lambda_arn = rot
+    name, v1 = new_secret(sm)
+    token = str(uuid.uuid4())
+    fn.hold["setSecret"] = threading.Event()
+    try:
+        sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+        wait_for(lambda: "setSecret" in fn.steps_for(token), what="setSecret")
+        manual = sm.update_secret(SecretId=name, SecretString="manual",
+                                  ClientRequestToken=str(uuid.uuid4()))["VersionId"]
+    finally:
+        fn.hold.pop("setSecret").set()
+    wait_for(lambda: "RotationAbandoned" in rotation_events_of(srv, name), what="RotationAbandoned")
+    time.sleep(1.5)
+    assert fn.steps_for(token) == ["createSecret", "setSecret"]
+    st = stages(sm, name)
+    assert st[manual] == ["AWSCURRENT"] and "AWSPENDING" not in json.dumps(st), st
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "manual"
+    assert rotation_events_of(srv, name) == ["RotationStarted", "RotationAbandoned"]
+
+
+def test_rotation_functions_own_put_does_not_abandon_it(rot):
+    """The function's PutSecretValue with the run's token and VersionStages=[AWSPENDING] fills
+    the placeholder: the rotation goes on (no RotationAbandoned)."""
+    srv, sm, fn, lambda_arn = rot
+    name, v1 = new_secret(sm)
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+    wait_current(sm, name, token)
+    wait_for(lambda: "RotationSucceeded" in rotation_events_of(srv, name), what="RotationSucceeded")
+    assert rotation_events_of(srv, name) == ["RotationStarted", "RotationSucceeded"]
 
 
 def test_pending_retry_resumes_after_restore(rot):

@@ -374,16 +374,24 @@ TEST_F(RotationRunnerTest, ManualValueUpdateLeavesACronScheduleAndAPendingRetry)
   EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), next);
   EXPECT_EQ(JobDueMs(), kStartMs + 2 * kHourMs);
 
-  // A retry waiting with its token keeps its time.
+  // A retry waiting with its token is abandoned by the manual value (AWS's
+  // RotationAbandoned): AWSPENDING leaves its version and the job is the scheduled rotation
+  // again, due at the window counted from the manual update.
   fn_.failing = "setSecret";
-  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
-                                       crypto::NewUuidV4() + R"(","RotationRules":{"AutomaticallyAfterDays":5}})")
+  const std::string token = crypto::NewUuidV4();
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" + token +
+                                       R"(","RotationRules":{"AutomaticallyAfterDays":5}})")
                   .ok());
   EXPECT_EQ(sched_->RunDue(), 1u);
-  const int64_t retry_due = JobDueMs();
-  EXPECT_EQ(retry_due, clock_.NowMs() + 1000);
+  EXPECT_EQ(JobDueMs(), clock_.NowMs() + 1000);
+  EXPECT_EQ(Stages(token), std::vector<std::string>{"AWSPENDING"});
   ASSERT_TRUE(Put("manual2").ok());
-  EXPECT_EQ(JobDueMs(), retry_due);
+  EXPECT_EQ(events_.back(), "RotationAbandoned");
+  EXPECT_TRUE(Stages(token).empty());
+  EXPECT_EQ(JobDueMs(), (clock_.NowMs() + 5 * kDayMs) / kDayMs * kDayMs);
+  fn_.failing.clear();
+  clock_.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(sched_->RunDue(), 0u);  // no retry of the abandoned token
 }
 
 }  // namespace

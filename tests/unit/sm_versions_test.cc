@@ -30,6 +30,26 @@ TEST(SmVersions, CurrentMoveDragsPrevious) {
   EXPECT_EQ(s.FindVersion("v3")->stages, std::vector<std::string>{"AWSCURRENT"});
 }
 
+// AWS's RotationAbandoned: a manual new version takes AWSPENDING off the rotation's version
+// (a filled one keeps its other labels; an empty placeholder goes).
+TEST(SmVersions, ManualVersionAbandonsThePendingRotation) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {"AWSPENDING", "x"}}});
+  EXPECT_EQ(AbandonRotation(s), "v2");
+  EXPECT_EQ(s.FindVersion("v2")->stages, std::vector<std::string>{"x"});
+  EXPECT_EQ(AbandonRotation(s), "");
+
+  Secret p = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {"AWSPENDING"}}});
+  p.FindVersion("v2")->has_value = false;
+  EXPECT_EQ(AbandonRotation(p), "v2");
+  EXPECT_EQ(p.FindVersion("v2"), nullptr);
+  EXPECT_EQ(p.versions.size(), 1u);
+
+  // AWSPENDING left on the current version by a finished rotation: no rotation in progress.
+  Secret f = WithVersions({{"v1", {"AWSCURRENT", "AWSPENDING"}}});
+  EXPECT_EQ(AbandonRotation(f), "");
+  EXPECT_EQ(f.FindVersion("v1")->stages, std::vector<std::string>{"AWSCURRENT"});
+}
+
 // Recorded on AWS (test_update_secret_version_stages_current_pending): PutSecretValue after
 // AWSCURRENT was moved onto the AWSPENDING version leaves that version with AWSPREVIOUS alone.
 TEST(SmVersions, NewCurrentValueTakesPendingOffTheOldCurrent) {

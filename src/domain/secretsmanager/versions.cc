@@ -58,6 +58,20 @@ Status AttachStagesToNewValue(Secret& s, const std::string& version_id,
   return AttachStages(s, version_id, stages);
 }
 
+std::string AbandonRotation(Secret& s) {
+  SecretVersion* pending = s.FindStage(kPending);
+  if (pending == nullptr) return "";
+  std::string abandoned = pending->HasStage(kCurrent) ? "" : pending->version_id;
+  if (!pending->has_value) {
+    // The placeholder RotateSecret added: a version without value or label has no use.
+    const std::string id = pending->version_id;
+    std::erase_if(s.versions, [&](const SecretVersion& v) { return v.version_id == id; });
+  } else {
+    std::erase(pending->stages, std::string(kPending));
+  }
+  return abandoned;
+}
+
 Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,
                  const std::string& move_to) {
   if (!remove_from.empty() && s.FindVersion(remove_from) == nullptr) {

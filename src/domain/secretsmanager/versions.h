@@ -28,6 +28,17 @@ Status AttachStages(Secret& s, const std::string& version_id,
 Status AttachStagesToNewValue(Secret& s, const std::string& version_id,
                               const std::vector<std::string>& stages);
 
+// A manual new version (PutSecretValue / UpdateSecret creating a version other than the
+// rotation's own, which fills its empty AWSPENDING version) abandons a rotation in progress:
+// "When you manually create a new version of a secret, you send a message signalling the
+// abandonment of the current ongoing rotation in favor of the new secret version. As a
+// result, Secrets Manager removes the AWSPENDING label to allow future rotations to succeed"
+// (AWS user guide, RotationAbandoned). Call it before the new version is added: AWSPENDING
+// leaves the version holding it (an empty placeholder goes altogether). Returns the id of the
+// abandoned rotation's version; "" when no rotation was in progress (AWSPENDING absent, or
+// left on the current version by a finished rotation, which loses it as well).
+std::string AbandonRotation(Secret& s);
+
 // UpdateSecretVersionStage. Errors: kInvalidParameter (unknown versions, label attached
 // elsewhere without naming it in remove_from), kLimitExceeded.
 Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,

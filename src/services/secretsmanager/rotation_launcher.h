@@ -35,6 +35,13 @@ class RotationLauncher {
   // value update counted as a rotation). A run already waiting with a token (one a
   // RotateSecret started, or a failed run's retry) is left as it is.
   virtual Status ScheduleAt(const std::string& secret_arn, int64_t due_ms) = 0;
+  // A manual new version (PutSecretValue / UpdateSecret) abandoned the rotation whose
+  // AWSPENDING version was version_id, AWSPENDING already taken off it and committed
+  // (domain::sm::AbandonRotation): recorded as RotationAbandoned; a run of that rotation stops
+  // before its next step and its retries are dropped, the scheduled rotation waits for the
+  // secret's next window. Best effort after the commit: a run that still finds the job stops
+  // at its next step anyway (the version lost AWSPENDING, AWSCURRENT moved).
+  virtual Status Abandon(const std::string& secret_arn, const std::string& version_id) = 0;
   // RestoreSecret: the rotation of secret_arn goes on as it was when the secret was deleted
   // (a pending retry runs, a scheduled rotation waits for its window), due now_ms; with no
   // job left (a store that dropped it) the scheduled rotation is created.

@@ -101,6 +101,7 @@ class SecretsManagerService : public Service {
     std::string pending_version;  // the version labelled AWSPENDING, "" if none
     bool pending_is_current = false;
     bool token_current = false;  // the version `token` holds AWSCURRENT
+    std::string current_version;  // the version labelled AWSCURRENT, "" if none
   };
   Result<std::optional<RotationView>> RotationViewOf(const std::string& arn,
                                                      const std::string& token);
@@ -238,6 +239,9 @@ class SecretsManagerService : public Service {
   // After a committed manual rotation (PutSecretValue/UpdateSecret) moved the schedule: the
   // scheduled run is due at the new window's start (nothing when window_start_ms is empty).
   void FollowSchedule(const std::string& arn, std::optional<int64_t> window_start_ms);
+  // After a committed manual new version abandoned the rotation whose AWSPENDING version was
+  // version_id (nothing when it is ""): the engine records it and drops that run's retries.
+  void AbandonRun(const std::string& arn, const std::string& version_id);
   // Records LastAccessedDate (day resolution) when the day changed: best effort, one write
   // at the revision read, dropped on conflict, never failing or delaying the read.
   void TouchAccessed(const Secret& s, const std::string& version_id, int64_t now_ms);

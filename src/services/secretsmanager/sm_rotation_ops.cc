@@ -212,6 +212,7 @@ Result<std::optional<SecretsManagerService::RotationView>> SecretsManagerService
     v.pending_is_current = p->HasStage(dsm::kCurrent);
   }
   if (const SecretVersion* t = s->FindVersion(token)) v.token_current = t->HasStage(dsm::kCurrent);
+  if (const SecretVersion* c = s->FindStage(dsm::kCurrent)) v.current_version = c->version_id;
   return std::optional<RotationView>(std::move(v));
 }
 

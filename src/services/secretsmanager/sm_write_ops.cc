@@ -65,7 +65,21 @@ bool IsPlaceholder(const Secret& s, const std::string& token) {
   return v != nullptr && !v->has_value;
 }
 
+// A manual new version (one the write adds, not the rotation's placeholder it fills) abandons
+// the rotation in progress (dsm::AbandonRotation); the abandoned version's id, or "".
+std::string AbandonIfManual(Secret& s, const std::string& token) {
+  if (s.FindVersion(token) != nullptr) return "";  // the placeholder, or a retry of the write
+  return dsm::AbandonRotation(s);
+}
+
 }  // namespace
+
+void SecretsManagerService::AbandonRun(const std::string& arn, const std::string& version_id) {
+  if (launcher_ == nullptr || version_id.empty()) return;
+  // The write stands either way: the run stops at its next step without the job's help.
+  Status st = launcher_->Abandon(arn, version_id);
+  if (!st.ok()) spdlog::warn("rotation of {}: abandoned run not rescheduled: {}", arn, st.message());
+}
 
 void SecretsManagerService::FollowSchedule(const std::string& arn,
                                            std::optional<int64_t> window_start_ms) {
@@ -245,13 +259,16 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
   // answering as a retry (same value) or ResourceExistsException (other value).
   std::string arn;
   std::optional<int64_t> moved_window;  // the scheduled rotation's new due time
+  std::string abandoned;  // the AWSPENDING version of a rotation this write abandoned
   ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     moved_window.reset();
+    abandoned.clear();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     std::vector<storage::SecretWrite> writes(1);
     bool created = false;
     const bool fills_placeholder = IsPlaceholder(s, token);
+    abandoned = AbandonIfManual(s, token);
     ARCANA_RETURN_IF_ERROR(
         AddVersion(s, writes[0], token, *value, stages, ctx.now_ms, &created, &key_use).status());
     if (created) {
@@ -276,6 +293,7 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
     w.EndObject();
     return json::Finish(buf);
   }));
+  AbandonRun(arn, abandoned);
   FollowSchedule(arn, moved_window);
   return body;
 }
@@ -292,8 +310,10 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
   const std::string token = in.Str("ClientRequestToken").value_or(crypto::NewUuidV4());
   std::string arn;
   std::optional<int64_t> moved_window;  // the scheduled rotation's new due time
+  std::string abandoned;  // the AWSPENDING version of a rotation this write abandoned
   ARCANA_ASSIGN_OR_RETURN(std::string body, RetryOnConflict([&]() -> Result<std::string> {
     moved_window.reset();
+    abandoned.clear();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
     std::vector<storage::SecretWrite> writes(1);
@@ -330,6 +350,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
       } else {
         bool created = false;
         const bool fills_placeholder = IsPlaceholder(s, token);
+        abandoned = AbandonIfManual(s, token);
         ARCANA_RETURN_IF_ERROR(
             AddVersion(s, writes[0], token, *value, {dsm::kCurrent}, ctx.now_ms, &created,
                      &key_use)
@@ -347,6 +368,7 @@ Result<std::string> SecretsManagerService::UpdateSecret(const In& in, const Call
     arn = s.arn;
     return ArnNameBody(s, version_id);
   }));
+  AbandonRun(arn, abandoned);
   FollowSchedule(arn, moved_window);
   return body;
 }
