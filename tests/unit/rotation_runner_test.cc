@@ -357,6 +357,49 @@ TEST_F(RotationRunnerTest, ManualValueUpdateCountsAsARotationForTheSchedule) {
   EXPECT_EQ(JobDueMs(), day + 6 * kDayMs);
 }
 
+// RotateImmediately=false on a secret that rotated before: a cron schedule's next window is
+// the one after now (the cron does not depend on the previous rotation), and a schedule
+// counted from the previous rotation whose window is over counts from now; neither may give a
+// NextRotationDate in the past or a run at once outside a window.
+TEST_F(RotationRunnerTest, NewRulesWithoutImmediateRotationNeverScheduleInThePast) {
+  const std::string v1 = CreateSecret();
+  fn_.current = v1;
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() + R"(","RotationLambdaARN":")" + kFn +
+                                       R"(","RotationRules":{"AutomaticallyAfterDays":1}})")
+                  .ok());
+  EXPECT_EQ(sched_->RunDue(), 1u);  // rotated Friday 2027-01-15 08:00
+  ASSERT_TRUE(Describe().HasMember("LastRotatedDate"));
+  const int64_t day0 = kStartMs / kDayMs * kDayMs;
+  clock_.Advance(std::chrono::hours(72));  // Monday 08:00
+  const int64_t monday = day0 + 3 * kDayMs;
+
+  fn_.steps.clear();
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() +
+                                       R"j(","RotationRules":{"ScheduleExpression":"cron(0 4 ? * SUN *)","Duration":"2h"},)j"
+                                       R"j("RotateImmediately":false})j")
+                  .ok());
+  // Sunday 2027-01-24 04:00-05:59:59, not the past Sunday counted from the last rotation.
+  const int64_t sunday = monday + 6 * kDayMs;
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (sunday + 6 * kHourMs) / 1000 - 1);
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(fn_.steps, std::vector<std::string>{"testSecret"});  // no rotation now
+  EXPECT_EQ(JobDueMs(), sunday + 4 * kHourMs);
+
+  ASSERT_TRUE(Call("RotateSecret", R"({"SecretId":"db","ClientRequestToken":")" +
+                                       crypto::NewUuidV4() +
+                                       R"(","RotationRules":{"AutomaticallyAfterDays":2},)"
+                                       R"("RotateImmediately":false})")
+                  .ok());
+  // Two days after the last rotation was Sunday: over, so two days from now (Wednesday).
+  EXPECT_EQ(Describe()["NextRotationDate"].GetDouble(), (monday + 3 * kDayMs) / 1000 - 1);
+  fn_.steps.clear();
+  EXPECT_EQ(sched_->RunDue(), 1u);
+  EXPECT_EQ(fn_.steps, std::vector<std::string>{"testSecret"});
+  EXPECT_EQ(JobDueMs(), monday + 2 * kDayMs);
+}
+
 TEST_F(RotationRunnerTest, ManualValueUpdateLeavesACronScheduleAndAPendingRetry) {
   const std::string v1 = CreateSecret();
   fn_.current = v1;

@@ -28,11 +28,16 @@ RotationRules RulesOf(const RotationConfig& rot) {
 }
 
 void ScheduleFromPreviousRotation(RotationConfig& rot, int64_t now_ms) {
+  // A cron schedule does not depend on the previous rotation: its next window after now.
+  if (!CountsFromLastRotation(RulesOf(rot))) return ScheduleFrom(rot, now_ms);
   std::optional<int64_t> previous = rot.last_rotated_ms;
-  if (rot.manually_rotated_ms && CountsFromLastRotation(RulesOf(rot))) {
+  if (rot.manually_rotated_ms) {
     previous = std::max(previous.value_or(*rot.manually_rotated_ms), *rot.manually_rotated_ms);
   }
   ScheduleFrom(rot, previous.value_or(now_ms));
+  // A window already over (the previous rotation was longer ago than the new rules allow) is
+  // no NextRotationDate: it would be in the past and rotate at once, outside any window.
+  if (rot.next_rotation_ms && *rot.next_rotation_ms < now_ms) ScheduleFrom(rot, now_ms);
 }
 
 void ScheduleFromNow(RotationConfig& rot, int64_t now_ms) { ScheduleFrom(rot, now_ms); }

@@ -24,8 +24,9 @@ namespace arcana::domain::sm {
 RotationRules RulesOf(const RotationConfig& rot);
 
 // next_rotation_ms / next_window_start_ms: the next window counted from the previous rotation
-// (see above), or from now_ms when the secret never rotated; cleared when the rules have no
-// schedule.
+// (see above), or from now_ms when the secret never rotated, when that window is already over
+// (never a NextRotationDate in the past) and for a cron schedule (its next window after
+// now_ms); cleared when the rules have no schedule.
 void ScheduleFromPreviousRotation(RotationConfig& rot, int64_t now_ms);
 
 // The same counted from now_ms whatever the previous rotation (an abandoned run: "not at the
