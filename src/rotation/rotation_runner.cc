@@ -26,12 +26,16 @@ constexpr const char* kRotationRole = "arcana-rotation";
 constexpr const char* kExternalMetadataVariable = "ARCANA_ROTATION_METADATA";
 constexpr int64_t kMinSessionSeconds = 900;  // STS's minimum
 
-std::string EventJson(const std::string& arn, const std::string& token, const char* step) {
+// AWS's event (user guide, rotate-secrets_lambda): {"Step","SecretId","ClientRequestToken",
+// "RotationToken"}; the function passes RotationToken to PutSecretValue.
+std::string EventJson(const std::string& arn, const std::string& token,
+                      const std::string& rotation_token, const char* step) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "SecretId", arn);
   json::KV(w, "ClientRequestToken", token);
+  json::KV(w, "RotationToken", rotation_token);
   json::KV(w, "Step", step);
   w.EndObject();
   return json::Finish(buf);
@@ -355,7 +359,9 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   if (const char* ca = std::getenv("ARCANA_CA_CERT"); ca != nullptr && fn->kind == rot::kKindBuiltin) {
     call.runtime_env["SSL_CERT_FILE"] = ca;
   }
-  call.redact = {key.secret_access_key, key.session_token};
+  // Sensitive as the credentials: the function's output never shows it.
+  std::string rotation_token = secrets_.RotationTokenOf(view.arn, p.token);
+  call.redact = {key.secret_access_key, key.session_token, rotation_token};
   call.cancelled = run.should_stop;  // a stopping node does not wait for the function's end
   // The guard AWS's templates run, applied by the engine too: why the run ends here (a
   // cancelled rotation, a secret gone, a placeholder gone, an abandoned rotation), or nullopt.
@@ -395,7 +401,7 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
       break;
     }
     call.step = step;
-    call.event_json = EventJson(view.arn, p.token, step);
+    call.event_json = EventJson(view.arn, p.token, rotation_token, step);
     // A step may take minutes (a database password change over the network, a function's
     // own retries), longer than a root rotation waits for the holds taken before it. This
     // thread uses no root key while it waits (the session key above is committed; the
@@ -431,6 +437,8 @@ Status RotationRunner::RunSteps(const View& view, const Payload& p, jobs::JobRun
   }
   crypto::SecureWipe(key.secret_access_key);
   crypto::SecureWipe(key.session_token);
+  crypto::SecureWipe(rotation_token);
+  crypto::SecureWipe(call.event_json);
   for (auto& [k, v] : call.runtime_env) crypto::SecureWipe(v);
   for (auto& s : call.redact) crypto::SecureWipe(s);
   return result;

@@ -38,6 +38,8 @@ class RotationFunction:
 
     def __init__(self):
         self.calls: list[tuple[str, str]] = []
+        self.events: list[dict] = []
+        self.use_rotation_token = False  # createSecret's PutSecretValue passes RotationToken
         self.fail: dict[str, int] = {}
         self.hold: dict[str, threading.Event] = {}
         self.seen: dict = {}
@@ -76,6 +78,7 @@ class RotationFunction:
         step, arn, token = event["Step"], event["SecretId"], event["ClientRequestToken"]
         with self.lock:
             self.calls.append((step, token))
+            self.events.append(dict(event))
             self.seen = dict(env)
         if step in self.hold:
             self.hold[step].wait(10)
@@ -107,9 +110,21 @@ class RotationFunction:
             except ClientError as e:
                 assert e.response["Error"]["Code"] == "ResourceNotFoundException"
                 pw = sm.get_random_password(ExcludeCharacters="/@\"'\\")["RandomPassword"]
-                sm.put_secret_value(SecretId=arn, ClientRequestToken=token,
-                                    SecretString=json.dumps({"password": pw}),
-                                    VersionStages=["AWSPENDING"])
+                if self.use_rotation_token:  # newer than Debian's botocore: a raw request
+                    r = raw_call(env["SECRETS_MANAGER_ENDPOINT"], "PutSecretValue",
+                                 {"SecretId": arn, "ClientRequestToken": token,
+                                  "SecretString": json.dumps({"password": pw}),
+                                  "VersionStages": ["AWSPENDING"],
+                                  "RotationToken": event["RotationToken"]},
+                                 region=env["AWS_REGION"], akid=env["AWS_ACCESS_KEY_ID"],
+                                 secret=env["AWS_SECRET_ACCESS_KEY"],
+                                 extra_headers={"X-Amz-Security-Token": env["AWS_SESSION_TOKEN"]})
+                    if r.status_code != 200:
+                        return 500, "PutSecretValue: " + r.text
+                else:
+                    sm.put_secret_value(SecretId=arn, ClientRequestToken=token,
+                                        SecretString=json.dumps({"password": pw}),
+                                        VersionStages=["AWSPENDING"])
             # Scoped credentials: another secret is out of reach.
             if self.other_secret:
                 try:
@@ -339,6 +354,44 @@ def test_rotation_functions_own_put_does_not_abandon_it(rot):
     wait_current(sm, name, token)
     wait_for(lambda: "RotationSucceeded" in rotation_events_of(srv, name), what="RotationSucceeded")
     assert rotation_events_of(srv, name) == ["RotationStarted", "RotationSucceeded"]
+
+
+def test_event_carries_a_rotation_token_put_secret_value_checks(rot):
+    """AWS's event is {"Step","SecretId","ClientRequestToken","RotationToken"}; the function
+    passes RotationToken to PutSecretValue. A RotationToken for the pending version that is
+    not the rotation's is refused; the token never reaches a log."""
+    srv, sm, fn, lambda_arn = rot
+    name, v1 = new_secret(sm)
+    token = str(uuid.uuid4())
+    fn.use_rotation_token = True
+    fn.hold["setSecret"] = threading.Event()
+    try:
+        sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+        wait_for(lambda: "setSecret" in fn.steps_for(token), what="setSecret")
+        with fn.lock:
+            mine = [e for e in fn.events if e["ClientRequestToken"] == token]
+        assert set(mine[0]) == {"Step", "SecretId", "ClientRequestToken", "RotationToken"}
+        rotation_token = mine[0]["RotationToken"]
+        assert 36 <= len(rotation_token) <= 256 and rotation_token.isalnum()
+        assert all(e["RotationToken"] == rotation_token for e in mine)
+
+        def put(rt):
+            return raw_call(srv.endpoint, "PutSecretValue",
+                            {"SecretId": name, "ClientRequestToken": token, "SecretString": "x",
+                             "VersionStages": ["AWSPENDING"], "RotationToken": rt},
+                            akid=ROOT_AKID, secret=ROOT_SECRET)
+        bad = put(str(uuid.uuid4()))
+        assert bad.status_code == 400 and bad.json()["__type"] == "InvalidParameterException", bad.text
+        # The right token passes the check (then: that version already holds another value).
+        good = put(rotation_token)
+        assert good.json()["__type"] == "ResourceExistsException", good.text
+    finally:
+        fn.hold.pop("setSecret").set()
+        fn.use_rotation_token = False
+    wait_current(sm, name, token)
+    assert rotation_token not in srv.log_tail(100000)
+    logs = list((srv.data_dir / "functions").glob("*-http-rotator.log"))
+    assert all(rotation_token not in f.read_text() for f in logs)
 
 
 def test_pending_retry_resumes_after_restore(rot):

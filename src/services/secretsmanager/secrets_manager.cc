@@ -20,6 +20,7 @@ SecretsManagerService::SecretsManagerService(storage::SecretStore& store, crypto
       keys_(keys),
       digest_key_(root, "secretsmanager:value-digest"),
       page_key_(root, "secretsmanager:page-token"),
+      rotation_token_key_(root, "secretsmanager:rotation-token"),
       validator_("secretsmanager", ErrorCode::kInvalidParameter) {
   using S = SecretsManagerService;
   handlers_ = {

@@ -118,6 +118,12 @@ class SecretsManagerService : public Service {
   // Removes version `token` if it still has no value (testSecret's placeholder); a version
   // that got a value only loses AWSPENDING.
   Status DropPlaceholder(const std::string& arn, const std::string& token);
+  // The RotationToken of the rotation of secret `arn` whose new version is `token`, for the
+  // function's event (AWS: "Secrets Manager validates the identity with the rotation token"
+  // the function passes to PutSecretValue): 64 hex characters, a MAC of both under a key
+  // derived from the root, so every node checks it without shared state; the same for every
+  // run of that rotation. Sensitive: never logged (audit redacts RotationToken).
+  std::string RotationTokenOf(const std::string& arn, const std::string& token) const;
 
  private:
   using In = json::Input;
@@ -251,6 +257,7 @@ class SecretsManagerService : public Service {
   // Derived from the root on first use: the service is built before the server unseals.
   crypto::DerivedKey digest_key_;
   crypto::DerivedKey page_key_;
+  crypto::DerivedKey rotation_token_key_;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
   RotationLauncher* launcher_ = nullptr;

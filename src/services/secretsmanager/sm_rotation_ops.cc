@@ -8,6 +8,7 @@
 #include "domain/secretsmanager/rotation_rules.h"
 #include "domain/secretsmanager/rotation_schedule.h"
 #include "crypto/aead.h"
+#include "crypto/hash.h"
 #include "services/common/write_retry.h"
 #include "services/secretsmanager/secrets_manager.h"
 #include "services/secretsmanager/sm_encode.h"
@@ -258,6 +259,11 @@ Status SecretsManagerService::PostponeRotation(const std::string& arn, int64_t n
     dsm::ScheduleFromNow(s->rotation, now_ms);
     return Save(*s, "RotationAbandoned");
   });
+}
+
+std::string SecretsManagerService::RotationTokenOf(const std::string& arn,
+                                                   const std::string& token) const {
+  return crypto::HexEncode(crypto::HmacSha256(rotation_token_key_, arn + "\n" + token));
 }
 
 Status SecretsManagerService::DropPlaceholder(const std::string& arn, const std::string& token) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "crypto/envelope.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "domain/secretsmanager/names.h"
 #include "domain/secretsmanager/rotation_schedule.h"
@@ -265,6 +266,16 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
     abandoned.clear();
     ARCANA_ASSIGN_OR_RETURN(Secret s, LoadWritable(ctx, in.Str("SecretId").value_or("")));
     ARCANA_RETURN_IF_ERROR(RefuseManaged(s));
+    // A RotationToken sent for the rotation's AWSPENDING version must be the one that
+    // rotation's function was given (RotationTokenOf). Elsewhere it is accepted unchecked, as
+    // a member newer SDKs may send (test_wire.py).
+    const SecretVersion* pending = s.FindStage(dsm::kPending);
+    if (auto rt = in.Str("RotationToken");
+        rt && pending != nullptr && pending->version_id == token &&
+        !crypto::ConstantTimeEquals(*rt, RotationTokenOf(s.arn, token))) {
+      return Status(ErrorCode::kInvalidParameter,
+                    "The RotationToken isn't valid for this secret and ClientRequestToken.");
+    }
     std::vector<storage::SecretWrite> writes(1);
     bool created = false;
     const bool fills_placeholder = IsPlaceholder(s, token);
