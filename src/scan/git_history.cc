@@ -6,8 +6,11 @@
 #include <charconv>
 #include <atomic>
 #include <ctime>
+#include <fstream>
 #include <memory>
+#include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "common/civil_time.h"
 
@@ -36,7 +39,6 @@ using Repo = Owned<git_repository, git_repository_free>;
 using Commit = Owned<git_commit, git_commit_free>;
 using Tree = Owned<git_tree, git_tree_free>;
 using Diff = Owned<git_diff, git_diff_free>;
-using Walk = Owned<git_revwalk, git_revwalk_free>;
 using Object = Owned<git_object, git_object_free>;
 
 // Commits are scanned on several threads at once: std::gmtime's shared buffer handed one
@@ -88,7 +90,34 @@ int OnLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line* lin
   return 0;
 }
 
-Status ScanCommit(git_repository* repo, const git_oid& oid, DiffCollector& c) {
+// The commits a shallow clone lists as its boundary (.git/shallow): their parents are not in
+// the repository.
+std::set<std::string> ShallowBoundary(git_repository* repo) {
+  std::set<std::string> out;
+  std::ifstream in(std::string(git_repository_commondir(repo)) + "shallow");
+  std::string line;
+  git_oid oid;
+  while (std::getline(in, line)) {
+    if (line.size() >= GIT_OID_HEXSZ && git_oid_fromstrn(&oid, line.data(), GIT_OID_HEXSZ) == 0) {
+      out.emplace(reinterpret_cast<const char*>(oid.id), GIT_OID_RAWSZ);
+    }
+  }
+  return out;
+}
+
+std::string RawId(const git_oid& oid) {
+  return std::string(reinterpret_cast<const char*>(oid.id), GIT_OID_RAWSZ);
+}
+
+// A commit to scan; a boundary one is diffed against the empty tree (its whole tree is new as
+// far as the clone knows, as gitleaks reports it).
+struct ToScan {
+  git_oid oid;
+  bool boundary = false;
+};
+
+Status ScanCommit(git_repository* repo, const ToScan& item, DiffCollector& c) {
+  const git_oid& oid = item.oid;
   Commit commit;
   if (git_commit_lookup(&commit.p, repo, &oid) != 0) {
     return Status(ErrorCode::kInternalFailure, GitError("commit lookup"));
@@ -97,7 +126,7 @@ Status ScanCommit(git_repository* repo, const git_oid& oid, DiffCollector& c) {
   if (git_commit_tree(&tree.p, commit.p) != 0) {
     return Status(ErrorCode::kInternalFailure, GitError("commit tree"));
   }
-  if (git_commit_parentcount(commit.p) > 0) {
+  if (!item.boundary && git_commit_parentcount(commit.p) > 0) {
     Commit parent;
     if (git_commit_parent(&parent.p, commit.p, 0) != 0 ||
         git_commit_tree(&parent_tree.p, parent.p) != 0) {
@@ -154,13 +183,9 @@ Status ScanGitHistory(const Engine& engine, const GitScanOptions& opts, ScanProg
   if (git_repository_open_ext(&repo.p, opts.repo.c_str(), 0, nullptr) != 0) {
     return Status(ErrorCode::kInvalidParameter, GitError(opts.repo + " is not a git repository"));
   }
-  Walk walk;
-  if (git_revwalk_new(&walk.p, repo.p) != 0) {
-    return Status(ErrorCode::kInternalFailure, GitError("revwalk"));
-  }
-  git_revwalk_sorting(walk.p, GIT_SORT_TIME);
+  git_oid start;
   if (opts.branch.empty()) {
-    if (git_revwalk_push_head(walk.p) != 0) {
+    if (git_reference_name_to_id(&start, repo.p, "HEAD") != 0) {
       // An empty repository has no history to scan.
       if (git_repository_is_empty(repo.p) == 1) return Status();
       return Status(ErrorCode::kInternalFailure, GitError("HEAD"));
@@ -171,19 +196,38 @@ Status ScanGitHistory(const Engine& engine, const GitScanOptions& opts, ScanProg
       return Status(ErrorCode::kInvalidParameter, GitError("unknown revision " + opts.branch));
     }
     Object peeled;
-    if (git_object_peel(&peeled.p, obj.p, GIT_OBJECT_COMMIT) != 0 ||
-        git_revwalk_push(walk.p, git_object_id(peeled.p)) != 0) {
+    if (git_object_peel(&peeled.p, obj.p, GIT_OBJECT_COMMIT) != 0) {
       return Status(ErrorCode::kInvalidParameter, GitError(opts.branch + " is not a commit"));
     }
+    git_oid_cpy(&start, git_object_id(peeled.p));
   }
-  std::vector<git_oid> oids;
-  git_oid oid;
-  while (git_revwalk_next(&oid, walk.p) == 0) {
+  // Every commit reachable from start. Walked by hand, not with git_revwalk: libgit2 1.5's
+  // walk fails at a shallow clone's boundary (the parent it loads is not there), and that
+  // error, taken for the walk's end, reported history never read as clean. Here the walk
+  // stops at the boundary commits the clone lists, and any other missing commit is an error.
+  const std::set<std::string> boundary = ShallowBoundary(repo.p);
+  std::vector<ToScan> oids;
+  std::unordered_set<std::string> seen;
+  std::vector<git_oid> stack = {start};
+  while (!stack.empty()) {
+    git_oid oid = stack.back();
+    stack.pop_back();
+    if (!seen.insert(RawId(oid)).second) continue;
     Commit c;
-    if (git_commit_lookup(&c.p, repo.p, &oid) != 0) continue;
+    if (git_commit_lookup(&c.p, repo.p, &oid) != 0) {
+      char hex[GIT_OID_HEXSZ + 1];
+      git_oid_tostr(hex, sizeof(hex), &oid);
+      return Status(ErrorCode::kInternalFailure, GitError(std::string("commit ") + hex));
+    }
+    const bool at_boundary = boundary.count(RawId(oid)) != 0;
+    const unsigned parents = git_commit_parentcount(c.p);
+    if (!at_boundary) {
+      for (unsigned k = 0; k < parents; ++k) stack.push_back(*git_commit_parent_id(c.p, k));
+    }
     if (opts.since != 0 && git_commit_time(c.p) < opts.since) continue;
-    if (git_commit_parentcount(c.p) > 1) continue;
-    oids.push_back(oid);
+    if (parents > 1 && !at_boundary) continue;
+    oids.push_back({oid, at_boundary && parents > 0});
+    if (at_boundary && parents > 0) progress->shallow++;
   }
   unsigned n = opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   n = std::max(1u, std::min<unsigned>(n, static_cast<unsigned>(oids.size())));

@@ -3,7 +3,10 @@
 // (libgit2 objects are not shared between threads), diff each commit against its first parent
 // (the empty tree for a root commit) and scan the lines it adds, file by file, reporting the
 // line number in the new file. Merge commits are skipped: what they bring in was added by the
-// commits they merge. Binary deltas and new files over the size limit are skipped.
+// commits they merge. Binary deltas and new files over the size limit are skipped. In a
+// shallow clone the walk stops at the commits .git/shallow lists (counted in
+// progress->shallow: the history before them is not there to scan), each diffed against the
+// empty tree; any other commit missing from the repository is an error.
 // Thread-safety: as ScanTree.
 #pragma once
 

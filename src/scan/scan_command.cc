@@ -73,7 +73,18 @@ std::optional<int> ScanCommand::Run() {
   // passes the gate unremarked.
   if (uint64_t skipped = progress.skipped.load(); skipped != 0) {
     std::cerr << "arcana scan: " << skipped << (skipped == 1 ? " file" : " files")
-              << " not scanned (binary, larger than --max-file-size, or unreadable)\n";
+              << " not scanned (binary, larger than --max-file-size, symbolic links, or "
+                 "unreadable files and directories)\n";
+  }
+  if (uint64_t n = progress.ignore_files_unread.load(); n != 0) {
+    std::cerr << "arcana scan: " << n << " ignore " << (n == 1 ? "file" : "files") << " over "
+              << (kMaxIgnoreFileBytes >> 20) << " MiB not read: their patterns were not applied\n";
+  }
+  // History the clone does not hold was not scanned: say so rather than pass it as clean.
+  if (uint64_t n = progress.shallow.load(); n != 0) {
+    std::cerr << "arcana scan: shallow clone: the history before " << n
+              << (n == 1 ? " commit" : " commits")
+              << " is not in the repository and was not scanned (git fetch --unshallow)\n";
   }
 
   std::ofstream file;

@@ -1,6 +1,7 @@
 #include "scan/tree_scan.h"
 
 #include <fcntl.h>
+#include <git2.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "scan/gitignore.h"
@@ -67,10 +69,20 @@ class JobQueue {
   bool closed_ = false;
 };
 
-std::string ReadSmallFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return s;
+// An ignore file's text, or nullopt when it is larger than kMaxIgnoreFileBytes (or unreadable).
+std::optional<std::string> ReadIgnoreFile(const fs::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  std::optional<std::string> out;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) <= kMaxIgnoreFileBytes) {
+    std::string text;
+    ReadUpTo(fd, static_cast<size_t>(st.st_size), &text);
+    out = std::move(text);
+  }
+  ::close(fd);
+  return out;
 }
 
 std::string Join(const std::string& a, const std::string& b) {
@@ -79,46 +91,102 @@ std::string Join(const std::string& a, const std::string& b) {
   return a + "/" + b;
 }
 
+// The files git's index tracks below a walked root (paths relative to it), and the
+// directories holding them: ignore rules apply to untracked files only, so a file added with
+// `git add -f` past a .gitignore is scanned (it is in every clone).
+struct TrackedPaths {
+  std::set<std::string> files, dirs;
+};
+
+TrackedPaths IndexedBelow(const std::string& root) {
+  TrackedPaths out;
+  git_libgit2_init();
+  git_repository* repo = nullptr;
+  git_index* index = nullptr;
+  if (git_repository_open_ext(&repo, root.c_str(), 0, nullptr) == 0 &&
+      git_repository_workdir(repo) != nullptr && git_repository_index(&index, repo) == 0) {
+    std::error_code ec1, ec2;
+    fs::path rel = fs::relative(fs::canonical(root, ec1), fs::canonical(git_repository_workdir(repo), ec2), ec1);
+    std::string prefix = rel.empty() || rel == "." ? "" : rel.string() + "/";
+    if (!ec1 && !ec2 && prefix.rfind("..", 0) != 0) {
+      for (size_t i = 0, n = git_index_entrycount(index); i < n; ++i) {
+        const git_index_entry* e = git_index_get_byindex(index, i);
+        if (e == nullptr || e->path == nullptr) continue;
+        std::string_view path(e->path);
+        if (path.substr(0, prefix.size()) != prefix) continue;
+        std::string p(path.substr(prefix.size()));
+        for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+          out.dirs.insert(p.substr(0, slash));
+        }
+        out.files.insert(std::move(p));
+      }
+    }
+  }
+  if (index != nullptr) git_index_free(index);
+  if (repo != nullptr) git_repository_free(repo);
+  git_libgit2_shutdown();
+  return out;
+}
+
 class Walker {
  public:
-  Walker(const TreeScanOptions& opts, JobQueue& q) : opts_(opts), q_(q) {}
+  Walker(const TreeScanOptions& opts, JobQueue& q, ScanProgress* progress)
+      : opts_(opts), q_(q), progress_(progress) {}
 
   // Walks dir (openable path), reporting files as display/rel.
   void Walk(const std::string& root_open, const std::string& root_display) {
     std::vector<std::unique_ptr<IgnoreRules>> owned;
     std::vector<const IgnoreRules*> stack;
+    tracked_ = {};
     if (opts_.use_gitignore) {
+      tracked_ = IndexedBelow(root_open);
       fs::path exclude = fs::path(root_open) / ".git" / "info" / "exclude";
       std::error_code ec;
       if (fs::is_regular_file(exclude, ec)) {
-        owned.push_back(std::make_unique<IgnoreRules>(IgnoreRules::Parse(ReadSmallFile(exclude), "")));
-        stack.push_back(owned.back().get());
+        if (auto text = ReadIgnoreFile(exclude)) {
+          owned.push_back(std::make_unique<IgnoreRules>(IgnoreRules::Parse(*text, "")));
+          stack.push_back(owned.back().get());
+        } else {
+          progress_->ignore_files_unread++;
+        }
       }
     }
-    Recurse(root_open, root_display, "", stack);
+    Recurse(root_open, root_display, "", stack, /*ignored=*/false);
   }
 
  private:
+  // `ignored`: the directory itself is ignored, and entered only for the tracked files in it.
   void Recurse(const std::string& open_dir, const std::string& display_dir,
-               const std::string& rel_dir, std::vector<const IgnoreRules*>& stack) {
+               const std::string& rel_dir, std::vector<const IgnoreRules*>& stack, bool ignored) {
     std::unique_ptr<IgnoreRules> mine;
-    if (opts_.use_gitignore) {
+    if (opts_.use_gitignore && !ignored) {
       fs::path gi = fs::path(open_dir) / ".gitignore";
       std::error_code ec;
       auto st = fs::symlink_status(gi, ec);
       if (!ec && fs::is_regular_file(st)) {
-        mine = std::make_unique<IgnoreRules>(IgnoreRules::Parse(ReadSmallFile(gi), rel_dir));
-        stack.push_back(mine.get());
+        if (auto text = ReadIgnoreFile(gi)) {
+          mine = std::make_unique<IgnoreRules>(IgnoreRules::Parse(*text, rel_dir));
+          stack.push_back(mine.get());
+        } else {
+          progress_->ignore_files_unread++;
+        }
       }
     }
     std::error_code ec;
     std::vector<std::pair<std::string, bool>> entries;  // name, is_dir
-    for (fs::directory_iterator it(open_dir, fs::directory_options::skip_permission_denied, ec), end;
-         !ec && it != end; it.increment(ec)) {
+    // A directory that cannot be listed (permission denied, a path past PATH_MAX) or whose
+    // listing fails part way is counted as not scanned: it was skipped silently ("no secrets
+    // found" for files never read).
+    for (fs::directory_iterator it(open_dir, ec), end; !ec && it != end; it.increment(ec)) {
       std::error_code sec;
       auto st = it->symlink_status(sec);
-      if (sec || fs::is_symlink(st)) continue;  // never follow a link
       std::string name = it->path().filename().string();
+      if (sec || fs::is_symlink(st)) {  // never followed; counted unless ignored
+        if (!ignored && (!opts_.use_gitignore || !IsIgnored(stack, Rel(rel_dir, name), false))) {
+          progress_->skipped++;
+        }
+        continue;
+      }
       if (fs::is_directory(st)) {
         if (name == ".git") continue;
         entries.emplace_back(std::move(name), true);
@@ -126,14 +194,16 @@ class Walker {
         entries.emplace_back(std::move(name), false);
       }
     }
+    if (ec) progress_->skipped++;
     std::sort(entries.begin(), entries.end());
     for (const auto& [name, is_dir] : entries) {
-      std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
-      if (opts_.use_gitignore && IsIgnored(stack, rel, is_dir)) continue;
+      std::string rel = Rel(rel_dir, name);
+      bool is_ignored = ignored || (opts_.use_gitignore && IsIgnored(stack, rel, is_dir));
+      if (is_ignored && (is_dir ? tracked_.dirs : tracked_.files).count(rel) == 0) continue;
       std::string open = open_dir + "/" + name;
       std::string display = Join(display_dir, name);
       if (is_dir) {
-        Recurse(open, display, rel, stack);
+        Recurse(open, display, rel, stack, is_ignored);
       } else {
         q_.Push(Job{std::move(open), std::move(display)});
       }
@@ -141,8 +211,14 @@ class Walker {
     if (mine) stack.pop_back();
   }
 
+  static std::string Rel(const std::string& rel_dir, const std::string& name) {
+    return rel_dir.empty() ? name : rel_dir + "/" + name;
+  }
+
   const TreeScanOptions& opts_;
   JobQueue& q_;
+  ScanProgress* progress_;
+  TrackedPaths tracked_;
 };
 
 // Reads or maps one file and scans it.
@@ -285,7 +361,7 @@ Status ScanTree(const Engine& engine, const TreeScanOptions& opts, ScanProgress*
     });
   }
   std::vector<Finding> from_stdin;
-  Walker walker(opts, queue);
+  Walker walker(opts, queue, progress);
   for (const auto& p : opts.paths) {
     if (p == "-") {
       auto scratch = engine.NewScratch();

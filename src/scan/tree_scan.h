@@ -1,8 +1,10 @@
 // Scanning files and directory trees (and stdin) with an Engine on every core.
 //
-// One thread walks the trees (honouring .gitignore files unless told not to, never entering
-// .git, never following a symlink: a link inside the tree is skipped, so nothing outside it is
-// read) and feeds a bounded queue; worker threads, each with its own engine scratch, read each
+// One thread walks the trees (honouring .gitignore files unless told not to, as git does: for
+// files the index does not track, a tracked file being scanned whatever the ignore rules say;
+// never entering .git, never following a symlink: a link inside the tree is skipped and
+// counted, so nothing outside it is read; a directory that cannot be listed is counted, and
+// the walk goes on) and feeds a bounded queue; worker threads, each with its own engine scratch, read each
 // file with read(2) into its own buffer (never mapped: a file truncated while mapped raises
 // SIGBUS; memory stays bounded by the threads' buffers, each at most the size limit), skip
 // binaries (a NUL byte in the first 8 KiB) and files over
@@ -23,9 +25,20 @@ namespace arcana::scan {
 struct ScanProgress {
   std::atomic<uint64_t> files{0};    // scanned
   std::atomic<uint64_t> bytes{0};    // scanned
-  std::atomic<uint64_t> skipped{0};  // binary, too large, unreadable
+  // Not scanned: binary, too large or unreadable files, symlinks met in a walk, and
+  // directories that could not be listed (permission denied, a path too long).
+  std::atomic<uint64_t> skipped{0};
   std::atomic<uint64_t> commits{0};  // --git
+  // --git: commits at a shallow clone's boundary (their parents are not in the repository: the
+  // history before them was not scanned).
+  std::atomic<uint64_t> shallow{0};
+  // .gitignore / info/exclude files over kMaxIgnoreFileBytes: not read, their patterns not
+  // applied (so more is scanned, never less).
+  std::atomic<uint64_t> ignore_files_unread{0};
 };
+
+// The largest .gitignore read (a 1 GB one was read whole: 2 GB of memory, then bad_alloc).
+inline constexpr uint64_t kMaxIgnoreFileBytes = uint64_t{1} << 20;
 
 struct TreeScanOptions {
   std::vector<std::string> paths;                // files, directories, "-" for stdin

@@ -3,9 +3,12 @@
 // walk honours .gitignore, symlinks, binaries and the size limit.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <set>
@@ -199,7 +202,9 @@ TEST(ScanWalk, SkipsSymlinksBinariesAndLargeFiles) {
   std::vector<Finding> out;
   ASSERT_TRUE(ScanTree(*engine, opts, &progress, &out).ok());
   EXPECT_TRUE(out.empty());
-  EXPECT_EQ(progress.skipped.load(), 2u);  // the binary and the large file
+  // The binary, the large file and the two links: the links were left out of the count of
+  // files not scanned, though the README counts them among them.
+  EXPECT_EQ(progress.skipped.load(), 4u);
   opts.max_file_bytes = 8 << 20;
   out.clear();
   ASSERT_TRUE(ScanTree(*engine, opts, &progress, &out).ok());
@@ -281,6 +286,85 @@ TEST(ScanEngine, ARejectedPemMatchDoesNotHideARealKeyInsideIt) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].rule_id, "private-key");
   EXPECT_EQ(found[0].match_offset, begin);
+}
+
+// git applies ignore rules to untracked files only: a file force-added past a .gitignore is in
+// every clone and was never scanned. An ignored directory holding a tracked file is entered
+// for that file alone.
+TEST(ScanWalk, TrackedFilesAreScannedWhateverTheIgnoreRulesSay) {
+  TempDir dir;
+  std::string key = "gl" "pat-" "Tq8Xv2Lm4Np6Rt9Wy1Ab";
+  std::ofstream(dir.path() / ".gitignore") << ".env\nbuild/\n";
+  std::ofstream(dir.path() / ".env") << "GITLAB_TOKEN=" << key << "\n";
+  fs::create_directories(dir.path() / "build");
+  std::ofstream(dir.path() / "build" / "kept.env") << "GITLAB_TOKEN=" << key << "\n";
+  std::ofstream(dir.path() / "build" / "junk.env") << "GITLAB_TOKEN=" << key << "\n";
+  std::ofstream(dir.path() / "other.env.untracked") << "x\n";
+  std::string cmd = "cd '" + dir.path().string() + "' && git init -q && git add -f .env build/kept.env";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::set<std::string> files;
+  for (const auto& f : ScanDir(*Builtin(), dir.path())) {
+    files.insert(fs::path(f.file).lexically_relative(dir.path()).string());
+  }
+  EXPECT_EQ(files, (std::set<std::string>{".env", "build/kept.env"}));
+}
+
+// A directory that cannot be listed (here a path past PATH_MAX) was skipped silently: its
+// files are counted as not scanned, and the walk goes on with the rest of the tree.
+TEST(ScanWalk, ADirectoryThatCannotBeListedIsCountedAndTheWalkGoesOn) {
+  TempDir dir;
+  std::string key = "gl" "pat-" "Uq8Xv2Lm4Np6Rt9Wy1Ab";
+  std::ofstream(dir.path() / "z.env") << "GITLAB_TOKEN=" << key << "\n";
+  int fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  const std::string name(200, 'd');
+  for (int depth = 0; depth < 24; ++depth) {  // 24 * 201 bytes: past PATH_MAX (4096)
+    ASSERT_EQ(::mkdirat(fd, name.c_str(), 0755), 0);
+    int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY);
+    ::close(fd);
+    ASSERT_GE(next, 0);
+    fd = next;
+  }
+  ::close(fd);
+  TreeScanOptions opts;
+  opts.paths = {dir.path().string()};
+  ScanProgress progress;
+  std::vector<Finding> out;
+  ASSERT_TRUE(ScanTree(*Builtin(), opts, &progress, &out).ok());
+  ASSERT_EQ(out.size(), 1u);  // z.env, walked after the deep directory
+  EXPECT_GE(progress.skipped.load(), 1u);
+  // remove_all cannot go that deep either: taken apart level by level through descriptors.
+  std::function<void(int)> remove_chain = [&](int parent) {
+    int child = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY);
+    if (child < 0) return;
+    remove_chain(child);
+    ::close(child);
+    ::unlinkat(parent, name.c_str(), AT_REMOVEDIR);
+  };
+  fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY);
+  remove_chain(fd);
+  ::close(fd);
+}
+
+// A .gitignore over the limit is not read (a 1 GB one took 2 GB of memory, then bad_alloc):
+// its patterns are not applied, so more is scanned, and it is counted.
+TEST(ScanWalk, AnOversizedIgnoreFileIsNotApplied) {
+  TempDir dir;
+  std::string key = "gl" "pat-" "Vq8Xv2Lm4Np6Rt9Wy1Ab";
+  {
+    std::ofstream gi(dir.path() / ".gitignore");
+    gi << "*.env\n";
+    std::string filler = "# " + std::string(1022, 'x') + "\n";
+    for (uint64_t n = 0; n <= kMaxIgnoreFileBytes / filler.size(); ++n) gi << filler;
+  }
+  std::ofstream(dir.path() / "a.env") << "GITLAB_TOKEN=" << key << "\n";
+  TreeScanOptions opts;
+  opts.paths = {dir.path().string()};
+  ScanProgress progress;
+  std::vector<Finding> out;
+  ASSERT_TRUE(ScanTree(*Builtin(), opts, &progress, &out).ok());
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(progress.ignore_files_unread.load(), 1u);
 }
 
 TEST(ScanWalk, MissingPathIsAnError) {

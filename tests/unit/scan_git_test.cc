@@ -116,5 +116,35 @@ TEST_F(GitHistory, SinceAndBranchNarrowTheWalk) {
   EXPECT_FALSE(ParseSince("yesterday").has_value());
 }
 
+// A shallow clone's oldest commit names a parent the clone does not hold: libgit2 1.5's walk
+// failed there, and the failure, taken for the walk's end, passed the clone as clean. The
+// commits present are scanned (the boundary one against the empty tree) and the boundary is
+// counted; a commit missing from a full repository is an error, not a clean history.
+TEST_F(GitHistory, AShallowCloneIsScannedToItsBoundaryAndAMissingCommitIsAnError) {
+  fs::path shallow = dir_ / "shallow";
+  std::string cmd = "git clone -q --depth 2 'file://" + dir_.string() + "' '" + shallow.string() +
+                    "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  GitScanOptions opts;
+  opts.repo = shallow.string();
+  ScanProgress progress;
+  std::vector<Finding> out;
+  Status st = ScanGitHistory(*engine_, opts, &progress, &out);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(out.size(), 1u);  // "add token", the boundary: its whole tree is new to the clone
+  EXPECT_EQ(out[0].commit, first_secret_commit_);
+  EXPECT_EQ(progress.shallow.load(), 1u);
+  EXPECT_EQ(progress.commits.load(), 2u);
+
+  // The first commit's object gone from the full repository: an error.
+  std::string first = RevParse("HEAD~2");
+  fs::remove(dir_ / ".git" / "objects" / first.substr(0, 2) / first.substr(2));
+  GitScanOptions full;
+  full.repo = dir_.string();
+  ScanProgress p2;
+  out.clear();
+  EXPECT_FALSE(ScanGitHistory(*engine_, full, &p2, &out).ok());
+}
+
 }  // namespace
 }  // namespace arcana::scan
