@@ -3,6 +3,7 @@
 #include "services/kms/kms_access.h"
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 #include <string_view>
 
@@ -33,11 +34,24 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
     keys.SetList("kms:EncryptionContextKeys", std::move(names));
     break;
   }
+  // The algorithm of the same end as the encryption context: ReEncrypt's kms:ReEncryptFrom
+  // check decrypts with SourceEncryptionAlgorithm, its kms:ReEncryptTo check encrypts with
+  // DestinationEncryptionAlgorithm.
+  const bool source_end = only_ec_member != nullptr &&
+                          std::string_view(only_ec_member) == "SourceEncryptionContext";
+  for (const char* alg_member :
+       source_end ? std::vector<const char*>{"SourceEncryptionAlgorithm"}
+                  : std::vector<const char*>{"EncryptionAlgorithm",
+                                             "DestinationEncryptionAlgorithm"}) {
+    if (auto v = in.Str(alg_member)) {
+      keys.Set("kms:EncryptionAlgorithm", *v);
+      break;
+    }
+  }
+  // KeySpec, KeyUsage, Origin and MultiRegion are not read here: kms:KeySpec and its kin
+  // describe the KMS key (AddKeyPropertyKeys, AddCreateKeyPropertyKeys), and GenerateDataKey's
+  // KeySpec names the data key.
   const std::pair<const char*, const char*> strings[] = {
-      {"KeySpec", "kms:KeySpec"},
-      {"KeyUsage", "kms:KeyUsage"},
-      {"Origin", "kms:KeyOrigin"},
-      {"EncryptionAlgorithm", "kms:EncryptionAlgorithm"},
       {"SigningAlgorithm", "kms:SigningAlgorithm"},
       {"MacAlgorithm", "kms:MacAlgorithm"},
       {"MessageType", "kms:MessageType"},
@@ -46,11 +60,15 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
       {"GranteeServicePrincipal", "kms:GranteeServicePrincipal"},
       {"RetiringServicePrincipal", "kms:RetiringServicePrincipal"},
       {"KeyPairSpec", "kms:DataKeyPairSpec"},
+      {"ReplicaRegion", "kms:ReplicaRegion"},          // ReplicateKey
+      {"PrimaryRegion", "kms:PrimaryRegion"},          // UpdatePrimaryRegion
+      {"ExpirationModel", "kms:ExpirationModel"},      // ImportKeyMaterial
+      {"WrappingAlgorithm", "kms:WrappingAlgorithm"},  // GetParametersForImport
+      {"WrappingKeySpec", "kms:WrappingKeySpec"},      // GetParametersForImport
   };
   for (const auto& [member, key] : strings) {
     if (auto v = in.Str(member)) keys.Set(key, *v);
   }
-  if (auto v = in.Bool("MultiRegion")) keys.Set("kms:MultiRegion", *v ? "true" : "false");
   if (auto v = in.Bool("BypassPolicyLockoutSafetyCheck")) {
     keys.Set("kms:BypassPolicyLockoutSafetyCheck", *v ? "true" : "false");
   }
@@ -62,6 +80,30 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
   }
   AddRequestTagKeys(in, "Tags", "TagKey", "TagValue", &keys);
   return keys;
+}
+
+void AddKeyPropertyKeys(const Key& key, auth::policy::ContextKeys* keys) {
+  keys->Set("kms:KeySpec", key.key_spec);
+  keys->Set("kms:CustomerMasterKeySpec", key.key_spec);
+  keys->Set("kms:KeyUsage", key.key_usage);
+  keys->Set("kms:CustomerMasterKeyUsage", key.key_usage);
+  keys->Set("kms:KeyOrigin", key.origin);
+  keys->Set("kms:MultiRegion", key.multi_region ? "true" : "false");
+  if (key.multi_region) {
+    keys->Set("kms:MultiRegionKeyType", key.is_replica() ? "REPLICA" : "PRIMARY");
+  }
+}
+
+void AddCreateKeyPropertyKeys(const json::Input& in, auth::policy::ContextKeys* keys) {
+  // Only the properties matter: an invalid combination is CreateKey's own error, after this
+  // authorization, as on AWS.
+  Key created;
+  created.key_spec =
+      in.Str("KeySpec").value_or(in.Str("CustomerMasterKeySpec").value_or("SYMMETRIC_DEFAULT"));
+  created.key_usage = in.Str("KeyUsage").value_or("ENCRYPT_DECRYPT");
+  created.origin = in.Str("Origin").value_or(domain::kms::kOriginAwsKms);
+  created.multi_region = in.Bool("MultiRegion").value_or(false);
+  AddKeyPropertyKeys(created, keys);
 }
 
 Status CheckStorableKeyPolicy(std::string_view policy) {
@@ -99,8 +141,42 @@ static bool IsCryptographicAction(std::string_view action) {
   return std::find(std::begin(kActions), std::end(kActions), action) != std::end(kActions);
 }
 
+namespace {
+
+// Whether `text` may name the condition key `lower_name` (lower-cased): it contains it, in any
+// case, or it has a JSON escape, which could spell it otherwise.
+bool MayName(std::string_view text, std::string_view lower_name) {
+  if (text.find("\\u") != std::string_view::npos) return true;
+  auto it = std::search(text.begin(), text.end(), lower_name.begin(), lower_name.end(),
+                        [](char a, char b) {
+                          return std::tolower(static_cast<unsigned char>(a)) == b;
+                        });
+  return it != text.end();
+}
+
+// Whether a policy that decides this call on `key` may read the condition key `lower_name`:
+// the key policy, the caller's identity policies, permissions boundary and session policies.
+// A key that none of them names cannot change the decision, so what only it needs (a store
+// query, kms:ResourceAliases) is left out of the calls that AWS and this server answer from
+// their caches.
+bool PoliciesMayRead(const CallContext& ctx, const Key& key, std::string_view lower_name) {
+  if (MayName(key.policy, lower_name)) return true;
+  auth::Principal scratch;
+  const auth::Principal& p = auth::CallerOf(ctx, &scratch);
+  for (const auto& src : p.identity_policies) {
+    if (MayName(src.json, lower_name)) return true;
+  }
+  for (const auto& src : p.session_policies) {
+    if (MayName(src.json, lower_name)) return true;
+  }
+  return p.permissions_boundary && MayName(p.permissions_boundary->json, lower_name);
+}
+
+}  // namespace
+
 Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key,
-                                const auth::policy::KmsGrantView* requested_grant) {
+                                const auth::policy::KmsGrantView* requested_grant,
+                                std::string_view request_alias) {
   if (ctx.authorizer == nullptr) return Status::Ok();
   auth::AccessRequest req;
   req.action = ctx.action;
@@ -120,6 +196,26 @@ Status KmsService::AuthorizeKey(const CallContext& ctx, const Key& key,
     req.kms_key = true;
   }
   if (ctx.request_keys) req.keys = *ctx.request_keys;
+  AddKeyPropertyKeys(key, &req.keys);
+  // "The encryption algorithm used in the operation, even when the algorithm isn't specified
+  // in the request": SYMMETRIC_DEFAULT, the only one of the data key operations and the
+  // default of the others.
+  if (IsCryptographicAction(req.action) && !req.keys.Has("kms:EncryptionAlgorithm")) {
+    req.keys.Set("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+  }
+  if (!request_alias.empty()) req.keys.Set("kms:RequestAlias", std::string(request_alias));
+  if (PoliciesMayRead(ctx, key, "kms:resourcealiases")) {
+    // The aliases of the key in its own account and Region, whatever named it in the request.
+    ARCANA_ASSIGN_OR_RETURN(auto aliases,
+                            ring_.store().ListKmsAliases({key.account, key.region}, key.key_id,
+                                                         "", storage::kMaxListLimit));
+    std::vector<std::string> names;
+    names.reserve(aliases.size());
+    for (auto& a : aliases) names.push_back(std::move(a.name));
+    // A key without aliases has no value for the key (ForAnyValue fails, ForAllValues and
+    // Null hold), as AWS describes it.
+    if (!names.empty()) req.keys.SetList("kms:ResourceAliases", std::move(names));
+  }
   if (requested_grant != nullptr) req.requested_grant = *requested_grant;
   auth::policy::Decision d = auth::DecideKmsKeyAccess(ctx, req, GrantPagesOf(ring_.store(), key));
   if (d.allowed()) return Status::Ok();
@@ -180,6 +276,7 @@ Status KmsService::CheckPolicyLockout(const In& in, const CallContext& ctx, cons
   req.resource_policy = &key.policy;
   req.resource_policy_id = key.arn + "/default";
   req.kms_key = true;
+  AddKeyPropertyKeys(key, &req.keys);
   auth::policy::Decision d = ctx.authorizer->Decide(ctx, req);
   if (d.allowed()) return Status::Ok();
   // A policy that gives the account (its root) PutKeyPolicy hands the decision to the

@@ -1,8 +1,11 @@
 // KMS's side of authorization: the context keys a request carries (kms:EncryptionContext:K,
-// kms:EncryptionContextKeys, kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, kms:MultiRegion,
-// kms:EncryptionAlgorithm, kms:SigningAlgorithm, kms:MacAlgorithm, kms:MessageType,
-// kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal, kms:DataKeyPairSpec,
-// kms:BypassPolicyLockoutSafetyCheck; aws:RequestTag/K and aws:TagKeys).
+// kms:EncryptionContextKeys, kms:EncryptionAlgorithm, kms:SigningAlgorithm, kms:MacAlgorithm,
+// kms:MessageType, kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal,
+// kms:DataKeyPairSpec, kms:BypassPolicyLockoutSafetyCheck, kms:ReplicaRegion,
+// kms:PrimaryRegion, kms:ExpirationModel, kms:WrappingAlgorithm, kms:WrappingKeySpec;
+// aws:RequestTag/K and aws:TagKeys) and those that describe the KMS key the operation creates
+// or uses (kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, kms:MultiRegion, kms:MultiRegionKeyType;
+// KmsService::AuthorizeKey adds kms:RequestAlias and kms:ResourceAliases).
 #pragma once
 
 #include <string_view>
@@ -23,7 +26,23 @@ namespace arcana::services::kms {
 // decryption of the source ciphertext, whose context is the source one (a grant's
 // EncryptionContextSubset/Equals constraint and key-policy conditions must see it, not the
 // destination context the caller picks freely).
+// The encryption algorithm member read with it: EncryptionAlgorithm, or ReEncrypt's
+// SourceEncryptionAlgorithm / DestinationEncryptionAlgorithm for the matching end.
 auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* ec_member = nullptr);
+
+// The keys that describe `key` ("the value of the <X> property of the KMS key that is created
+// by or used in the operation", developer guide, AWS KMS condition keys): kms:KeySpec,
+// kms:KeyUsage, kms:KeyOrigin, kms:MultiRegion ("true"/"false"), kms:MultiRegionKeyType
+// (PRIMARY or REPLICA, multi-Region keys only), and the deprecated kms:CustomerMasterKeySpec
+// and kms:CustomerMasterKeyUsage, which "work the same way". They replace what the request
+// said (GenerateDataKey's KeySpec is the data key's, not the KMS key's).
+void AddKeyPropertyKeys(const domain::kms::Key& key, auth::policy::ContextKeys* keys);
+
+// CreateKey's: the same keys for the key the request creates, with each parameter's default
+// when it is absent ("This type of condition works even when the parameter doesn't appear in
+// the request"): KeySpec (or CustomerMasterKeySpec) SYMMETRIC_DEFAULT, KeyUsage
+// ENCRYPT_DECRYPT, Origin AWS_KMS, MultiRegion false.
+void AddCreateKeyPropertyKeys(const json::Input& in, auth::policy::ContextKeys* keys);
 
 // A key policy a caller gives (CreateKey, PutKeyPolicy, ReplicateKey) as it may be stored:
 // domain::kms::ValidateKeyPolicy's size and shape rules, then the policy engine's grammar.

@@ -61,9 +61,11 @@ Status CheckRegionName(const std::string& region, const char* member) {
 }
 
 // `action` on "*" as a request made in the replica Region (aws:RequestedRegion is that
-// Region), with the request's keys (aws:RequestTag/K, aws:TagKeys, ...).
+// Region), with the request's keys (aws:RequestTag/K, aws:TagKeys, ...) and those of the
+// replica it creates (kms:KeySpec, kms:MultiRegionKeyType REPLICA, ...: the properties "of
+// the KMS key that is created by" the operation).
 Status AuthorizeInReplicaRegion(const CallContext& ctx, const std::string& region,
-                                const char* action) {
+                                const char* action, const Key& replica) {
   if (ctx.authorizer == nullptr) return Status::Ok();
   CallContext in_region = ctx;
   in_region.region = region;
@@ -72,6 +74,7 @@ Status AuthorizeInReplicaRegion(const CallContext& ctx, const std::string& regio
   req.action = action;
   req.resource_arn = "*";
   if (ctx.request_keys) req.keys = *ctx.request_keys;
+  AddKeyPropertyKeys(replica, &req.keys);
   return auth::Check(in_region, req);
 }
 
@@ -94,9 +97,11 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
     // AWS: "kms:CreateKey in an IAM policy in the replica Region. To use the Tags parameter,
     // kms:TagResource in an IAM policy in the replica Region", besides kms:ReplicateKey on
     // the primary key (ManagedKeyFor).
-    ARCANA_RETURN_IF_ERROR(AuthorizeInReplicaRegion(ctx, region, "kms:CreateKey"));
+    Key created = key;  // what the replica's properties will be
+    created.region = region;
+    ARCANA_RETURN_IF_ERROR(AuthorizeInReplicaRegion(ctx, region, "kms:CreateKey", created));
     if (in.Has("Tags")) {
-      ARCANA_RETURN_IF_ERROR(AuthorizeInReplicaRegion(ctx, region, "kms:TagResource"));
+      ARCANA_RETURN_IF_ERROR(AuthorizeInReplicaRegion(ctx, region, "kms:TagResource", created));
     }
     ARCANA_RETURN_IF_ERROR(CheckMultiRegion(key));
     ARCANA_RETURN_IF_ERROR(CheckPrimary(key));

@@ -101,7 +101,9 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
   if (ctx.authorizer == nullptr) return (this->*(it->second))(in, ctx);
   CallContext c = ctx;
   c.action = "kms:" + std::string(operation);
-  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(KmsRequestKeys(in));
+  auth::policy::ContextKeys request_keys = KmsRequestKeys(in);
+  if (operation == "CreateKey") AddCreateKeyPropertyKeys(in, &request_keys);
+  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(std::move(request_keys));
   // Operations on no key are authorized on "*" (alias operations also on the alias); the
   // others once the key is resolved (ResolveKey, DoDecrypt).
   bool on_alias = operation == "CreateAlias" || operation == "UpdateAlias" ||
@@ -130,6 +132,19 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
     }
     req.keys = *c.request_keys;
     ARCANA_RETURN_IF_ERROR(auth::Check(c, req));
+    // CreateKey's Required permissions: "To use the Tags parameter, kms:TagResource (IAM
+    // policy)", one that "must cover all KMS keys in the account and Region" (developer
+    // guide, Managing KMS key tags): the key does not exist yet, so the permission is checked
+    // on all of them. AWS's denial names no resource ("... is not authorized to perform:
+    // kms:TagResource because no identity-based policy allows the kms:TagResource action").
+    if (operation == "CreateKey" && in.Has("Tags")) {
+      CallContext tagging = c;
+      tagging.action = "kms:TagResource";
+      req.action = tagging.action;
+      req.resource_arn = "arn:aws:kms:" + ctx.region + ":" + ctx.account + ":key/*";
+      req.denial_resource = "*";
+      ARCANA_RETURN_IF_ERROR(auth::Check(tagging, req));
+    }
   }
   return (this->*(it->second))(in, c);
 }
@@ -138,7 +153,13 @@ Result<Key> KmsService::ResolveKey(std::string_view ref, const CallContext& ctx,
                                    bool create_aws_managed) {
   ARCANA_ASSIGN_OR_RETURN(Key key,
                           ResolveKeyToAuthorize(ref, ctx, allow_alias, create_aws_managed));
-  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key));
+  // kms:RequestAlias: "the value of the KeyId parameter in the request must be a matching
+  // alias name or alias ARN"; its value is the alias name either way.
+  std::string request_alias;
+  if (auto named = dk::ParseKeyRef(ref); named.ok() && named->is_alias()) {
+    request_alias = named->value;
+  }
+  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key, nullptr, request_alias));
   ctx.Touch(audit::kKmsKeyType, key.arn);
   return key;
 }

@@ -66,9 +66,14 @@ class KmsService : public Service {
   // --- authorization (kms_access.cc) ---
   // ctx.action on the key: its key policy (required), tags, and - when the policy does not
   // allow - its grants (all of them, auth::DecideKmsKeyAccess). requested_grant: CreateGrant's
-  // new grant, which a grant allowing kms:CreateGrant must cover.
+  // new grant, which a grant allowing kms:CreateGrant must cover. The policies also see the
+  // key's properties (AddKeyPropertyKeys), kms:EncryptionAlgorithm SYMMETRIC_DEFAULT for a
+  // cryptographic operation that names none, kms:RequestAlias = request_alias (the alias name
+  // the request named the key by, "" for none) and kms:ResourceAliases (the key's aliases;
+  // read from the store only when one of the policies names that key).
   Status AuthorizeKey(const CallContext& ctx, const Key& key,
-                      const auth::policy::KmsGrantView* requested_grant = nullptr);
+                      const auth::policy::KmsGrantView* requested_grant = nullptr,
+                      std::string_view request_alias = {});
   // RetireGrant's rule: the grant, not IAM, decides (kms_access.cc).
   Status AuthorizeRetireGrant(const CallContext& ctx, const Key& key,
                               const domain::kms::Grant& grant);
