@@ -272,6 +272,28 @@ Status CheckIdentityShape(const std::string& doc, bool before_grammar) {
   return Status::Ok();
 }
 
+// The tagging action a create call's Tags also need: "To add tags when creating" a user, a
+// role, ..., the caller needs iam:Tag<Resource> besides the create action (IAM User Guide,
+// the "Permissions required" of each "Tagging IAM ..." topic; CloudFormation's "Did not have
+// IAM permissions to process tags on AWS::IAM::Role resource" is this refusal). nullptr for
+// an operation that takes no Tags.
+const char* TagActionOfCreate(std::string_view op) {
+  static constexpr std::pair<std::string_view, const char*> kActions[] = {
+      {"CreateUser", "iam:TagUser"},
+      {"CreateRole", "iam:TagRole"},
+      {"CreatePolicy", "iam:TagPolicy"},
+      {"CreateInstanceProfile", "iam:TagInstanceProfile"},
+      {"CreateOpenIDConnectProvider", "iam:TagOpenIDConnectProvider"},
+      {"CreateSAMLProvider", "iam:TagSAMLProvider"},
+      {"UploadServerCertificate", "iam:TagServerCertificate"},
+      {"CreateVirtualMFADevice", "iam:TagMFADevice"},
+  };
+  for (const auto& [create, tag] : kActions) {
+    if (create == op) return tag;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Status CheckPolicyDocument(const std::string& doc, bool trust) {
@@ -974,6 +996,9 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
       }
     }
     t.arn = domain::iam::IdentityArn(account, kind, path, arn_name);
+    if (std::string_view(kind) != "group" && op != "CreateUser" && op != "CreateRole") {
+      t.denial = std::string(kind) + " " + arn_name;
+    }
     return t;
   }
   for (const char* member :
@@ -1032,6 +1057,7 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
   }
   if (auto name = in.Str("PolicyName")) {
     t.arn = domain::iam::IdentityArn(account, "policy", in.Str("Path").value_or("/"), *name);
+    if (op == "CreatePolicy") t.denial = "policy " + *name;
     return t;
   }
   // Without a UserName these act on the calling user itself.
@@ -1049,6 +1075,7 @@ Result<IamService::Target> IamService::TargetOf(std::string_view op, const json:
   if (ctx.principal && !ctx.principal->user_name.empty() &&
       std::find(std::begin(kSelf), std::end(kSelf), op) != std::end(kSelf)) {
     t.arn = ctx.principal->arn;
+    t.denial = "user " + ctx.principal->user_name;
     t.tags = ctx.principal->tags;
     return t;
   }
@@ -1101,12 +1128,20 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
   auth::AccessRequest req;
   req.action = "iam:" + std::string(operation);
   req.resource_arn = target.arn;
+  req.denial_resource = target.denial;
   // aws:ResourceTag/* and iam:ResourceTag/*: the user's, role's or policy's tags.
   req.resource_tags = &target.tags;
   req.service_tag_prefix = "iam";
   AddRequestKeys(operation, in, target, req);
   ARCANA_ASSIGN_OR_RETURN(bool granted, GrantedByPasswordPolicy(operation, ctx));
   if (!granted) ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  // The tags of a create call, on the resource it creates, with the same request keys.
+  if (const char* tag_action = TagActionOfCreate(operation); tag_action != nullptr) {
+    if (const auto* tags = in.Get("Tags"); tags != nullptr && tags->IsArray() && !tags->Empty()) {
+      req.action = tag_action;
+      ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+    }
+  }
   ARCANA_RETURN_IF_ERROR(CheckModifiable(operation, target));
   return it->second(in, ctx);
 }

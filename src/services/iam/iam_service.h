@@ -111,6 +111,12 @@ class IamService : public QueryService {
   // iam:ResourceTag/*, iam:PermissionsBoundary of Delete*PermissionsBoundary).
   struct Target {
     std::string arn;
+    // What a denial names as the resource, when AWS does not write the ARN: "user NAME" and
+    // "role NAME" for a call on an existing user or role ("... is not authorized to perform:
+    // iam:GetRole on resource: role NAME"; CreateUser, CreateRole and
+    // CreateServiceLinkedRole name the ARN), "policy NAME" for CreatePolicy, as AWS's
+    // answers are quoted. Empty: the ARN.
+    std::string denial;
     std::map<std::string, std::string> tags;
     std::string boundary_arn;
   };

@@ -174,6 +174,7 @@ Result<std::string> IamService::UpdateUser(const In& in, const CallContext& ctx)
     target.resource_arn = domain::iam::IdentityArn(ctx.account, "user",
                                                    new_path.value_or(current.path),
                                                    new_name.value_or(current.name));
+    target.denial_resource = "user " + new_name.value_or(current.name);  // as TargetOf
     ARCANA_RETURN_IF_ERROR(auth::Check(ctx, target));
   }
   if (new_name && *new_name != name) return RenameUser(ctx, name, *new_name, new_path);
