@@ -113,6 +113,9 @@ Status SsmService::AuthorizeParameter(const CallContext& ctx, const std::string&
   if (p != nullptr) {
     for (const auto& t : p->tags) tags[t.key] = t.value;
     req.resource_tags = &tags;
+    // Also ssm:resourceTag/K, Systems Manager's own key for "a tag key-value pair assigned to
+    // the Systems Manager resource" (Service Authorization Reference).
+    req.service_tag_prefix = "ssm";
     policy = dssm::CombinedResourcePolicy(p->resource_policies);
     if (!policy.empty()) {
       req.resource_policy = &policy;
