@@ -69,7 +69,7 @@ Result<std::string> SecretsManagerService::Call(std::string_view operation,
   // e.g. a Parameter Store reference reading a secret) and the keys its request carries.
   CallContext c = ctx;
   c.action = "secretsmanager:" + std::string(operation);
-  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SmRequestKeys(in));
+  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SmRequestKeys(operation, in, ctx.region, ctx.account));
   // Operations on no particular secret are authorized on "*"; the others once the secret
   // is resolved (Load, AuthorizeCreate).
   if (operation == "ListSecrets" || operation == "GetRandomPassword" ||

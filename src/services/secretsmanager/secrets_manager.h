@@ -162,9 +162,16 @@ class SecretsManagerService : public Service {
   // about which names exist): on the ARN the id would name.
   static Status AuthorizeMissing(const CallContext& ctx, const std::string& secret_id);
   // ctx.action on the new secret `arn` named `name` (CreateSecret): aws:RequestTag/* and
-  // aws:TagKeys.
+  // aws:TagKeys; with tags also secretsmanager:TagResource, with AddReplicaRegions also
+  // secretsmanager:ReplicateSecretToRegions, on that secret (as AWS requires).
   static Status AuthorizeCreate(const CallContext& ctx, const std::string& arn,
-                                const std::string& name);
+                                const std::string& name, bool with_tags, bool with_replicas);
+  // The caller's lambda:InvokeFunction on a rotation function RotateSecret names or uses
+  // (AWS: "You also need lambda:InvokeFunction permissions on the rotation function").
+  static Status AuthorizeInvoke(const CallContext& ctx, const std::string& lambda_arn);
+  // The secret's own condition keys: secretsmanager:SecretPrimaryRegion and
+  // secretsmanager:resource/AllowRotationLambdaArn (when it has a rotation function).
+  static void AddSecretKeys(const Loaded& l, auth::policy::ContextKeys* keys);
   // `caller`: on whose behalf a customer-managed KMS key is used (auth::CallerKeyUse: the
   // caller needs kms:GenerateDataKey / kms:Decrypt via Secrets Manager); null: no check.
   Result<std::string> SealVersion(const Secret& s, const std::string& kms_key_id,

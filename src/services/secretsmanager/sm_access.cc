@@ -9,8 +9,21 @@
 
 namespace arcana::services::sm {
 
-auth::policy::ContextKeys SmRequestKeys(const json::Input& in) {
+auth::policy::ContextKeys SmRequestKeys(std::string_view operation, const json::Input& in,
+                                        const std::string& region, const std::string& account) {
   auth::policy::ContextKeys keys;
+  if (operation == "RotateSecret") {
+    keys.Set("secretsmanager:RotateImmediately",
+             in.Bool("RotateImmediately").value_or(true) ? "true" : "false");
+    keys.Set("secretsmanager:ModifyRotationRules", in.Has("RotationRules") ? "true" : "false");
+  }
+  if (auto k = in.Str("KmsKeyId"); k && !k->empty()) {
+    if (k->rfind("arn:", 0) == 0 && k->find(":key/") != std::string::npos) {
+      keys.Set("secretsmanager:KmsKeyArn", *k);
+    } else if (k->find('/') == std::string::npos && k->find(':') == std::string::npos) {
+      keys.Set("secretsmanager:KmsKeyArn", "arn:aws:kms:" + region + ":" + account + ":key/" + *k);
+    }
+  }
   for (const char* m : {"SecretId", "Name", "VersionId", "VersionStage", "KmsKeyId",
                         "Description", "RotationLambdaARN"}) {
     if (auto v = in.Str(m)) keys.Set(std::string("secretsmanager:") + m, *v);
@@ -51,7 +64,17 @@ Status SecretsManagerService::AuthorizeSecret(const CallContext& ctx, const Load
   req.resource_policy_id = l.self.arn;
   req.denial_resource = as_given;
   if (ctx.request_keys) req.keys = *ctx.request_keys;
+  AddSecretKeys(l, &req.keys);
   return auth::Check(ctx, req);
+}
+
+void SecretsManagerService::AddSecretKeys(const Loaded& l, auth::policy::ContextKeys* keys) {
+  // The region the secret was created in: a replica's primary's.
+  keys->Set("secretsmanager:SecretPrimaryRegion",
+            l.replica ? l.primary.region : l.self.region);
+  if (const auto& fn = l.data().rotation.lambda_arn; !fn.empty()) {
+    keys->Set("secretsmanager:resource/AllowRotationLambdaArn", fn);
+  }
 }
 
 Status SecretsManagerService::AuthorizeMissing(const CallContext& ctx,
@@ -70,7 +93,8 @@ Status SecretsManagerService::AuthorizeMissing(const CallContext& ctx,
 }
 
 Status SecretsManagerService::AuthorizeCreate(const CallContext& ctx, const std::string& arn,
-                                              const std::string& name) {
+                                              const std::string& name, bool with_tags,
+                                              bool with_replicas) {
   if (ctx.authorizer == nullptr) return Status::Ok();
   auth::AccessRequest req;
   req.action = ctx.action;
@@ -78,6 +102,30 @@ Status SecretsManagerService::AuthorizeCreate(const CallContext& ctx, const std:
   req.resource_account = ctx.account;
   req.denial_resource = name;
   if (ctx.request_keys) req.keys = *ctx.request_keys;
+  req.keys.Set("secretsmanager:SecretPrimaryRegion", ctx.region);
+  ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  // The Service Authorization Reference maps CreateSecret to these actions too; the API
+  // reference: "If you include tags in the secret, you also need secretsmanager:TagResource."
+  if (with_replicas) {
+    req.action = "secretsmanager:ReplicateSecretToRegions";
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  }
+  if (with_tags) {
+    req.action = "secretsmanager:TagResource";
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  }
+  return Status::Ok();
+}
+
+Status SecretsManagerService::AuthorizeInvoke(const CallContext& ctx,
+                                              const std::string& lambda_arn) {
+  if (ctx.authorizer == nullptr) return Status::Ok();
+  auth::AccessRequest req;
+  req.action = "lambda:InvokeFunction";
+  req.resource_arn = lambda_arn;
+  // The caller's own permission (its identity-based policies): whether Secrets Manager may
+  // invoke the function is the function's policy, checked by the engine (CheckFunction).
+  req.resource_account = ctx.account;
   return auth::Check(ctx, req);
 }
 

@@ -121,6 +121,10 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
         return Status(ErrorCode::kInvalidRequest,
                       "No Lambda rotation function ARN is associated with this secret.");
       }
+      // Arcana's managed rotators (function:arcana:...) are no Lambda functions.
+      if (!domain::rotation::ParseManagedRotatorArn(lambda)) {
+        ARCANA_RETURN_IF_ERROR(AuthorizeInvoke(ctx, lambda));
+      }
     }
     const SecretVersion* pending = s.FindStage(dsm::kPending);
     if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) return InProgress();

@@ -161,7 +161,8 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
       existing.reset();
     }
     if (existing) {
-      ARCANA_RETURN_IF_ERROR(AuthorizeCreate(ctx, existing->arn, name));
+      ARCANA_RETURN_IF_ERROR(AuthorizeCreate(ctx, existing->arn, name, !tags.empty(),
+                                             replica_regions != nullptr));
       if (existing->deleted_ms) {
         return Status(ErrorCode::kInvalidRequest,
                       "You can't create this secret because a secret with this name is already "
@@ -194,7 +195,8 @@ Result<std::string> SecretsManagerService::CreateSecret(const In& in, const Call
     s.region = ctx.region;
     s.arn = dsm::MakeSecretArn(ctx.region, ctx.account, name,
                                dsm::RandomArnSuffix(crypto::RandomUniform));
-    ARCANA_RETURN_IF_ERROR(AuthorizeCreate(ctx, s.arn, name));
+    ARCANA_RETURN_IF_ERROR(
+        AuthorizeCreate(ctx, s.arn, name, !tags.empty(), replica_regions != nullptr));
     if (auto d = in.Str("Description")) {
       s.description = *d;
       s.has_description = true;
