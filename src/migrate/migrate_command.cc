@@ -153,12 +153,20 @@ std::optional<int> MigrateCommand::Run() {
   // lines are redacted of all of them (a finding left out by --select / --report or declined
   // at the prompt was printed in plaintext when it sat next to a migrated one).
   std::map<std::string, std::vector<std::string>> found_values;
+  // Where each value sits, per file (sorted): a key overlapping one is never used in a name.
+  std::map<std::string, std::vector<std::pair<size_t, size_t>>> found_spans;
   for (const auto& f : findings) {
-    if (!f.secret.empty()) found_values[f.file].push_back(f.secret);
+    if (f.secret.empty()) continue;
+    found_values[f.file].push_back(f.secret);
+    found_spans[f.file].emplace_back(f.offset, f.offset + f.secret.size());
   }
-  for (auto& [file, values] : found_values) {  // longest first: a value inside another
-    std::sort(values.begin(), values.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (auto& [file, spans] : found_spans) {
+    // Sorted by start, each end raised to the largest end so far: whether any value overlaps
+    // [b, e) is one binary search (spans ending before b are behind the first reaching it).
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; i < spans.size(); ++i) {
+      spans[i].second = std::max(spans[i].second, spans[i - 1].second);
+    }
   }
 
   for (const std::string* sel : {&report_, &select_}) {
@@ -200,6 +208,8 @@ std::optional<int> MigrateCommand::Run() {
   std::map<std::string, std::vector<const scan::Finding*>> by_file;
   for (const auto& f : findings) by_file[f.file].push_back(&f);
   std::map<std::string, std::string> name_value;  // name -> sha256 of its value
+  std::map<std::pair<std::string, std::string>, std::string> numbered;  // (name, sha256) -> variant
+  std::map<std::string, size_t> next_number;  // name -> the next variant to try
 
   size_t stored = 0, unchanged = 0, rewritten = 0, exposed_count = 0, errors = 0;
   for (const auto& [file, fs_in_file] : by_file) {
@@ -210,18 +220,46 @@ std::optional<int> MigrateCommand::Run() {
       continue;
     }
     const std::string rel = RelativeTo(file, root.empty() ? "." : root);
+    // Every value the scan found in this file, the migrated ones among them: what is printed
+    // goes through it.
+    const scan::Redactor redact(found_values[file]);
+    const auto& spans = found_spans[file];
     std::vector<Replacement> reps;
     for (const auto* f : fs_in_file) {
       if (f->secret.empty() || f->offset + f->secret.size() > content.size() ||
           content.compare(f->offset, f->secret.size(), f->secret) != 0) {
         continue;  // a path-only finding, or the file changed since the scan
       }
-      std::string key = AssignmentKey(content, f->offset);
-      if (key.empty()) key = f->rule_id;
-      std::string name = SecretName(name_template_, repo, rel, key, f->rule_id);
-      std::string hash = crypto::Sha256Hex(f->secret);
-      for (int n = 2; name_value.count(name) != 0 && name_value[name] != hash; ++n) {
-        name = SecretName(name_template_, repo, rel, key + "-" + std::to_string(n), f->rule_id);
+      // A secret used as a key (`sk_live_...: billing`) is no name for itself: the name is
+      // printed, tagged and listed by anyone allowed to list secrets.
+      size_t kb = 0;
+      std::string key = AssignmentKey(content, f->offset, &kb);
+      auto past = std::lower_bound(spans.begin(), spans.end(),
+                                   std::make_pair(kb + key.size(), size_t{0}));
+      bool tainted = SecretIsKey(content, f->offset, f->secret.size()) || redact(key) != key ||
+                     (!key.empty() && past != spans.begin() && std::prev(past)->second > kb);
+      if (key.empty() || tainted) key = f->rule_id;
+      const std::string base = SecretName(name_template_, repo, rel, key, f->rule_id);
+      const std::string hash = crypto::Sha256Hex(f->secret);
+      std::string name = base;
+      auto taken = [&](const std::string& n) {
+        auto it = name_value.find(n);
+        return it != name_value.end() && it->second != hash;
+      };
+      if (taken(name)) {
+        // Another value has this name: the same variant as this value's earlier occurrence,
+        // else the next free "-n" (key-n as before, or on the end when the limit cut it off).
+        auto& known = numbered[{base, hash}];
+        if (known.empty()) {
+          size_t& n = next_number.try_emplace(base, 2).first->second;
+          for (;; ++n) {
+            known = SecretName(name_template_, repo, rel, key + "-" + std::to_string(n), f->rule_id);
+            if (taken(known) || known == base) known = NumberedName(base, n);
+            if (!taken(known)) break;
+          }
+          ++n;
+        }
+        name = known;
       }
       name_value[name] = hash;
       reps.push_back({f, name});
@@ -230,24 +268,19 @@ std::optional<int> MigrateCommand::Run() {
     FilePlan plan = PlanFile(file, content, reps, endpoint);
 
     // What is printed never holds a value: removed lines are redacted.
-    std::string before = content;
-    std::string after = plan.new_content;
-    for (const auto& v : found_values[file]) {  // the migrated ones are among them
-      before = scan::RedactIn(before, v);
-      after = scan::RedactIn(after, v);
-    }
+    const std::string before = redact(content);
+    const std::string after = redact(plan.new_content);
     // The repository's names and lines go to the terminal: no control bytes (scan::Printable).
-    std::cout << "# " << scan::Printable(file) << " (" << KindName(plan.kind) << ")\n";
+    std::cout << "# " << scan::Printable(redact(file)) << " (" << KindName(plan.kind) << ")\n";
     for (const auto& item : plan.items) {
       bool is_exposed = exposed.count(crypto::Sha256Hex(item.finding ? item.finding->secret : item.value)) != 0;
-      std::cout << "#   " << scan::Printable(item.name) << " <- "
+      std::cout << "#   " << scan::Printable(redact(item.name)) << " <- "
                 << (item.finding ? item.finding->rule_id + " line " + std::to_string(item.finding->line) : "")
                 << (is_exposed ? " (in git history: rotate it)" : "") << "\n";
     }
-    std::cout << scan::Printable(UnifiedDiff(before, after, rel), /*keep_layout=*/true);
-    for (std::string note : plan.notes) {  // a source line shown whole: redact them all
-      for (const auto& v : found_values[file]) note = scan::RedactIn(note, v);
-      std::cout << scan::Printable(note) << "\n";
+    std::cout << scan::Printable(UnifiedDiff(before, after, redact(rel)), /*keep_layout=*/true);
+    for (const std::string& note : plan.notes) {  // a source line shown whole: redacted
+      std::cout << scan::Printable(redact(note)) << "\n";
     }
     if (!apply_) continue;
     // A file named through a symbolic link (scan follows a named link): replacing the link
@@ -275,7 +308,8 @@ std::optional<int> MigrateCommand::Run() {
         continue;
       }
       if ((*created)->type != "ResourceExistsException") {
-        std::cerr << "arcana migrate: " << item.name << ": " << (*created)->type << ": "
+        std::cerr << "arcana migrate: " << scan::Printable(redact(item.name)) << ": "
+                  << (*created)->type << ": "
                   << (*created)->message << "\n";
         file_ok = false;
         continue;
@@ -285,7 +319,7 @@ std::optional<int> MigrateCommand::Run() {
       auto got = client->GetSecretString(item.name, &current);
       if (!got.ok()) return Fail(got.status().message());
       if (got->has_value() || current.view() != item.value) {
-        std::cerr << "arcana migrate: " << item.name
+        std::cerr << "arcana migrate: " << scan::Printable(redact(item.name))
                   << " already exists with a different value; not overwritten (choose another "
                      "--name-template)\n";
         file_ok = false;
@@ -321,6 +355,9 @@ std::optional<int> MigrateCommand::Run() {
   } else {
     std::cout << "dry run: nothing stored or written (--apply to do it)\n";
   }
+  // A diff that did not reach its reader (a full disk, a closed pipe) is no dry run.
+  std::cout.flush();
+  if (!std::cout) return Fail("cannot write to standard output");
   return errors == 0 ? 0 : 2;
 }
 

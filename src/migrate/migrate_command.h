@@ -5,7 +5,8 @@
 // writes. Idempotent: a stored secret with the same value is left alone, and a rewritten file
 // no longer holds the secret. Secrets also found in the repository's git history are tagged
 // arcana:exposed=true: they must be rotated, not just moved. Never prints a value.
-// Exit status: 0 done (or nothing to do), 2 error.
+// Exit status: 0 done (or nothing to do), 2 error (standard output that cannot be written
+// included: a dry run whose diff went nowhere is no dry run).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -6,11 +6,14 @@
 #include <map>
 #include <set>
 
-#include "crypto/base64.h"
+#include "crypto/hash.h"
+#include "migrate/k8s_secret.h"
 
 namespace arcana::migrate {
 
 namespace {
+
+constexpr size_t kMaxNameLength = 512;  // Secrets Manager's limit on a name
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -76,33 +79,360 @@ std::string ApplyEdits(std::string_view content, std::vector<Edit> edits) {
   return out;
 }
 
-// In place: the secret's bytes become the dynamic reference; YAML plain scalars get quotes.
-void PlanInPlace(std::string_view content, const std::vector<Replacement>& reps, bool yaml,
+std::string LineNote(const scan::Finding& f, const std::string& what) {
+  return "line " + std::to_string(f.line) + ": " + what;
+}
+
+// Line numbers (0-based) of offsets visited in increasing order, in one pass.
+class LineCounter {
+ public:
+  explicit LineCounter(std::string_view content) : content_(content) {}
+  size_t At(size_t offset) {
+    line_ += static_cast<size_t>(std::count(content_.begin() + static_cast<long>(pos_),
+                                            content_.begin() + static_cast<long>(offset), '\n'));
+    pos_ = offset;
+    return line_;
+  }
+
+ private:
+  std::string_view content_;
+  size_t pos_ = 0, line_ = 0;
+};
+
+// ---- .env, .properties, CloudFormation JSON -------------------------------------------------
+
+// A dotenv double-quoted value's escapes (\n, \r, \t, \\, \", \$), as dotenv loaders and
+// docker compose read them; others stay as written.
+std::string DotenvUnescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    char c = s[i + 1];
+    if (std::string_view("nrt\\\"$").find(c) == std::string_view::npos) {
+      out += s[i];
+      continue;
+    }
+    out += c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+    ++i;
+  }
+  return out;
+}
+
+// Whether offset is inside a double-quoted value on its .env line (`KEY="..."`).
+bool InDotenvDoubleQuotes(std::string_view content, size_t offset) {
+  size_t ls = LineStart(content, offset);
+  size_t eq = content.find('=', ls);
+  if (eq == std::string_view::npos || eq >= offset) return false;
+  size_t v = content.find_first_not_of(" \t", eq + 1);
+  return v != std::string_view::npos && v < offset && content[v] == '"';
+}
+
+// In place: the secret's bytes become the dynamic reference.
+void PlanInPlace(std::string_view content, const std::vector<Replacement>& reps, bool dotenv,
                  FilePlan* plan) {
   std::vector<Edit> edits;
   for (const auto& r : Ordered(reps)) {
     const auto& f = *r.finding;
-    std::string ref = Reference(r.name);
-    size_t b = f.offset, e = f.offset + f.secret.size();
-    if (yaml && (b == 0 || !IsQuote(content[b - 1]))) {
-      size_t p = b;
-      while (p > 0 && content[p - 1] == ' ') --p;
-      if (p > 0 && (content[p - 1] == ':' || content[p - 1] == '-')) ref = "'" + ref + "'";
-    }
-    edits.push_back({b, e, ref});
-    plan->items.push_back({r.name, f.secret, r.finding});
+    edits.push_back({f.offset, f.offset + f.secret.size(), Reference(r.name)});
+    // What the application read was the unescaped value: that is what is stored.
+    std::string value = dotenv && InDotenvDoubleQuotes(content, f.offset) ? DotenvUnescape(f.secret)
+                                                                         : f.secret;
+    plan->items.push_back({r.name, std::move(value), r.finding});
   }
   plan->new_content = ApplyEdits(content, std::move(edits));
 }
 
+// ---- YAML (docker-compose, CloudFormation YAML, other configs) ------------------------------
+
+// Per line: whether it is inside a block scalar (`key: |` and the more-indented or blank lines
+// after it), where text is literal and a reference goes in as it is.
+std::vector<bool> YamlBlockScalarLines(std::string_view content) {
+  static const RE2 kOpens(
+      R"((?:^[ \t]*|[:-][ \t]+|[ \t][!&][^ \t]*[ \t]+)[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$)");
+  std::vector<bool> out;
+  long parent = -1;  // the column block content must be indented past; -1: not in a block
+  for (size_t pos = 0;;) {
+    size_t le = LineEnd(content, pos);
+    std::string_view line = content.substr(pos, le - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t ind = line.find_first_not_of(' ');
+    bool blank = ind == std::string_view::npos ||
+                 line.find_first_not_of(" \t", ind) == std::string_view::npos;
+    if (parent >= 0 && (blank || static_cast<long>(ind) > parent)) {
+      out.push_back(true);
+    } else {
+      parent = -1;
+      out.push_back(false);
+      if (!blank && RE2::PartialMatch(line, kOpens)) {
+        size_t col = ind, dash = ind;
+        while (col < line.size() && line[col] == '-' && (col + 1 == line.size() || line[col + 1] == ' ')) {
+          dash = col;
+          col = std::min(line.size(), line.find_first_not_of(' ', col + 1));
+        }
+        parent = static_cast<long>(col < line.size() && (line[col] == '|' || line[col] == '>') ? dash : col);
+      }
+    }
+    if (le >= content.size()) break;
+    pos = le + 1;
+  }
+  return out;
+}
+
+// The closing quote of the quoted scalar opening at q on its line [.., le), or npos.
+size_t ClosingQuote(std::string_view content, size_t q, size_t le) {
+  for (size_t i = q + 1; i < le; ++i) {
+    if (content[q] == '"' && content[i] == '\\') {
+      ++i;
+    } else if (content[i] == content[q]) {
+      if (content[q] == '\'' && i + 1 < le && content[i + 1] == '\'') {
+        ++i;
+      } else {
+        return i;
+      }
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string SingleQuoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+// What to do with a secret at [b, e) in a YAML file.
+struct YamlSpot {
+  enum Kind { kRaw, kQuoteScalar, kQuoteItem, kSkip } kind = kSkip;
+  size_t begin = 0, end = 0;  // kQuoteScalar: the whole plain scalar
+  std::string why;            // kSkip
+};
+
+// Reads the line holding the secret: `[- ]key: value`, `- value`, a flow item, inside quotes
+// or a comment. Anything else (a value continued on the next line, a tag, an anchor) is
+// skipped: the file is left as it is rather than made invalid.
+YamlSpot LocateYaml(std::string_view content, size_t b, size_t e, bool in_block) {
+  auto skip = [](std::string why) { return YamlSpot{YamlSpot::kSkip, 0, 0, std::move(why)}; };
+  if (in_block) return {YamlSpot::kRaw};
+  size_t ls = LineStart(content, b), le = LineEnd(content, b);
+  if (le > ls && content[le - 1] == '\r') --le;
+  if (e > le) return skip("the value spans lines");
+  auto blank = [&](size_t i) { return i >= le || content[i] == ' ' || content[i] == '\t'; };
+  auto skip_spaces = [&](size_t i) {
+    while (i < le && (content[i] == ' ' || content[i] == '\t')) ++i;
+    return i;
+  };
+  size_t p = ls;
+  while (p < le && content[p] == ' ') ++p;
+  size_t dash = std::string_view::npos;
+  while (p < le && content[p] == '-' && blank(p + 1)) {
+    dash = p;
+    p = skip_spaces(p + 1);
+  }
+  const size_t node = p;
+  size_t v = std::string_view::npos;  // where the value starts
+  if (p < le && IsQuote(content[p])) {
+    size_t q = ClosingQuote(content, p, le);
+    size_t r = q == std::string_view::npos ? le : skip_spaces(q + 1);
+    v = r < le && content[r] == ':' && blank(r + 1) ? skip_spaces(r + 1) : p;
+  } else {
+    for (size_t i = p; i < le; ++i) {
+      if (content[i] == '#' && i > p && (content[i - 1] == ' ' || content[i - 1] == '\t')) break;
+      if (content[i] == ':' && blank(i + 1)) {
+        v = skip_spaces(i + 1);
+        break;
+      }
+    }
+    if (v == std::string_view::npos) v = p;
+  }
+  if (v == node && dash == std::string_view::npos) {
+    return skip("not a `key: value` or `- value` line (a value continued from above?)");
+  }
+  if (b < v) return skip("inside a key");
+  if (content[v] == '#') return {YamlSpot::kRaw};  // in a comment
+  switch (content[v]) {
+    case '\'':
+    case '"': {
+      size_t q = ClosingQuote(content, v, le);
+      if (q == std::string_view::npos) return skip("a quoted value continued on the next line");
+      if (b > q) return {YamlSpot::kRaw};  // in a comment after the value
+      std::string_view secret = content.substr(b, e - b);
+      if (e > q || secret.find(content[v]) != std::string_view::npos ||
+          (content[v] == '"' && secret.find('\\') != std::string_view::npos)) {
+        return skip("escapes in a quoted value");
+      }
+      return {YamlSpot::kRaw};
+    }
+    case '[':
+    case '{': {
+      if (b > v && IsQuote(content[b - 1]) && e < le && content[e] == content[b - 1]) {
+        return {YamlSpot::kRaw};  // a quoted item: the reference needs no quotes of its own
+      }
+      size_t before = b;
+      while (before > v && (content[before - 1] == ' ' || content[before - 1] == '\t')) --before;
+      size_t after = skip_spaces(e);
+      char pc = before > v ? content[before - 1] : '\0', nc = after < le ? content[after] : '\0';
+      bool item = (pc == '[' || pc == ',' || (pc == ':' && before < b)) &&
+                  (nc == ',' || nc == ']' || nc == '}');
+      if (!item) return skip("part of an item of a flow collection");
+      return {YamlSpot::kQuoteItem, b, e, ""};
+    }
+    case '|':
+    case '>':
+    case '&':
+    case '*':
+    case '!':
+    case '%':
+    case '@':
+    case '`':
+      return skip("a tag, anchor or alias");
+    default:
+      break;
+  }
+  // A plain scalar: up to a comment, trailing blanks trimmed.
+  size_t pe = v;
+  for (size_t i = v; i < le; ++i) {
+    if (content[i] == '#' && (content[i - 1] == ' ' || content[i - 1] == '\t')) break;
+    pe = i + 1;
+  }
+  while (pe > v && (content[pe - 1] == ' ' || content[pe - 1] == '\t')) --pe;
+  if (b >= pe) return {YamlSpot::kRaw};  // in the comment
+  if (e > pe) return skip("the value spans lines");
+  // Continued on the next lines (more indented than its key, or than its "- ")? Then the
+  // scalar is more than this line.
+  size_t threshold = v == node ? dash : node;
+  for (size_t q = le; q < content.size();) {
+    q = content.find('\n', q);
+    if (q == std::string_view::npos) break;
+    size_t ns = q + 1, ne = LineEnd(content, ns);
+    size_t first = content.find_first_not_of(" \t\r", ns);
+    if (first == std::string_view::npos || first >= ne) {
+      q = ne;
+      continue;  // blank
+    }
+    if (content[first] == '#') break;
+    if (first - ns > threshold - ls) return skip("a value continued on the next line");
+    break;
+  }
+  return {YamlSpot::kQuoteScalar, v, pe, ""};
+}
+
+void PlanYaml(std::string_view content, const std::vector<Replacement>& reps, FilePlan* plan) {
+  const std::vector<bool> in_block = YamlBlockScalarLines(content);
+  LineCounter lines(content);
+  std::vector<Edit> edits;
+  const auto ordered = Ordered(reps);
+  for (size_t i = 0; i < ordered.size();) {
+    const auto& f = *ordered[i].finding;
+    size_t line = lines.At(f.offset);
+    YamlSpot spot = LocateYaml(content, f.offset, f.offset + f.secret.size(),
+                               line < in_block.size() && in_block[line]);
+    if (spot.kind == YamlSpot::kSkip) {
+      plan->notes.push_back(LineNote(f, "not edited (" + spot.why + "); not stored: migrate it by hand"));
+      ++i;
+      continue;
+    }
+    if (spot.kind != YamlSpot::kQuoteScalar) {
+      std::string ref = Reference(ordered[i].name);
+      edits.push_back({f.offset, f.offset + f.secret.size(),
+                       spot.kind == YamlSpot::kQuoteItem ? SingleQuoted(ref) : ref});
+      plan->items.push_back({ordered[i].name, f.secret, ordered[i].finding});
+      ++i;
+      continue;
+    }
+    // The whole plain scalar becomes one single-quoted scalar holding every reference in it
+    // (quotes around the reference alone made `postgres://u:'{{...}}'@h` part of the value).
+    std::string text;
+    size_t pos = spot.begin;
+    for (; i < ordered.size() && ordered[i].finding->offset < spot.end; ++i) {
+      const auto& g = *ordered[i].finding;
+      if (g.offset < pos || g.offset + g.secret.size() > spot.end) continue;  // overlapping
+      text.append(content.substr(pos, g.offset - pos));
+      text += Reference(ordered[i].name);
+      pos = g.offset + g.secret.size();
+      plan->items.push_back({ordered[i].name, g.secret, ordered[i].finding});
+    }
+    text.append(content.substr(pos, spot.end - pos));
+    edits.push_back({spot.begin, spot.end, SingleQuoted(text)});
+  }
+  plan->new_content = ApplyEdits(content, std::move(edits));
+}
+
+// ---- Terraform ----------------------------------------------------------------------------
+
+// Per line: the type of the top-level block it is in ("variable", "resource", ...; "" outside
+// any), by the layout `terraform fmt` keeps: block headers and their closing "}" at column 0.
+std::vector<std::string> TerraformBlockLines(std::string_view content) {
+  static const RE2 kHeader(R"(^([A-Za-z_][A-Za-z0-9_-]*)(?:\s+(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_-]*))*\s*\{)");
+  std::vector<std::string> out;
+  std::string block;
+  for (size_t pos = 0;;) {
+    size_t le = LineEnd(content, pos);
+    std::string_view line = content.substr(pos, le - pos);
+    std::string type;
+    if (RE2::PartialMatch(line, kHeader, &type)) {
+      block = type;
+    } else if (!line.empty() && line[0] == '}') {
+      out.push_back(block);
+      block.clear();
+      if (le >= content.size()) break;
+      pos = le + 1;
+      continue;
+    }
+    out.push_back(block);
+    if (le >= content.size()) break;
+    pos = le + 1;
+  }
+  return out;
+}
+
 void PlanTerraform(std::string_view content, const std::vector<Replacement>& reps,
                    FilePlan* plan) {
+  // The data sources already in the file (a previous run's), id -> secret_id.
+  static const RE2 kDataSource(
+      R"re(data\s+"aws_secretsmanager_secret_version"\s+"([A-Za-z0-9_-]+)"\s*\{\s*secret_id\s*=\s*"([^"]*)")re");
+  std::map<std::string, std::string> existing;
+  {
+    re2::StringPiece in(content.data(), content.size());
+    std::string id, secret_id;
+    while (RE2::FindAndConsume(&in, kDataSource, &id, &secret_id)) existing.emplace(id, secret_id);
+  }
+  const std::vector<std::string> blocks_of_lines = TerraformBlockLines(content);
+  LineCounter lines(content);
+  std::map<std::string, std::string> ids;  // id -> name, for this file
   std::vector<Edit> edits;
   std::vector<std::string> blocks;
-  std::set<std::string> ids;
   for (const auto& r : Ordered(reps)) {
     const auto& f = *r.finding;
+    size_t line = lines.At(f.offset);
+    const std::string& block = line < blocks_of_lines.size() ? blocks_of_lines[line] : "";
+    if (block == "variable" || block == "terraform") {
+      // Terraform takes only a literal there: a reference makes the configuration invalid.
+      plan->notes.push_back(LineNote(
+          f, "not edited (a `" + block + "` block takes literals only; set it from Arcana, e.g. "
+             "TF_VAR_name, instead); not stored: migrate it by hand"));
+      continue;
+    }
+    // One id per name: names differing only in characters an identifier cannot hold
+    // ("gitlab-token", "gitlab_token") get the name's hash on the end.
     std::string id = TerraformId(r.name);
+    auto taken = [&](const std::string& candidate) {
+      auto a = ids.find(candidate);
+      auto b = existing.find(candidate);
+      bool header_elsewhere =
+          b == existing.end() &&
+          content.find("\"aws_secretsmanager_secret_version\" \"" + candidate + "\"") !=
+              std::string_view::npos;
+      return (a != ids.end() && a->second != r.name) || (b != existing.end() && b->second != r.name) ||
+             header_elsewhere;
+    };
+    if (taken(id)) id += "_" + crypto::Sha256Hex(r.name).substr(0, 12);
+    for (size_t n = 2; taken(id); ++n) id = TerraformId(r.name) + "_" + std::to_string(n);
     std::string expr = "data.aws_secretsmanager_secret_version." + id + ".secret_string";
     size_t b = f.offset, e = f.offset + f.secret.size();
     if (b > 0 && e < content.size() && content[b - 1] == '"' && content[e] == '"') {
@@ -110,9 +440,9 @@ void PlanTerraform(std::string_view content, const std::vector<Replacement>& rep
     } else {
       edits.push_back({b, e, "${" + expr + "}"});
     }
-    std::string header = "data \"aws_secretsmanager_secret_version\" \"" + id + "\"";
-    if (content.find(header) == std::string_view::npos && ids.insert(id).second) {
-      blocks.push_back(header + " {\n  secret_id = \"" + r.name + "\"\n}\n");
+    if (existing.count(id) == 0 && ids.emplace(id, r.name).second) {
+      blocks.push_back("data \"aws_secretsmanager_secret_version\" \"" + id + "\" {\n  secret_id = \"" +
+                       r.name + "\"\n}\n");
     }
     plan->items.push_back({r.name, f.secret, r.finding});
   }
@@ -122,210 +452,6 @@ void PlanTerraform(std::string_view content, const std::vector<Replacement>& rep
     out += "\n" + b;
   }
   plan->new_content = std::move(out);
-}
-
-// ---- Kubernetes ---------------------------------------------------------------------------
-
-struct K8sEntry {
-  std::string section;  // "data" | "stringData"
-  std::string key;
-  std::string raw_value;  // as written (first line, or the block)
-  std::string value;      // unquoted / unfolded (still base64 for data)
-  size_t begin = 0, end = 0;
-};
-
-std::string Unquote(std::string_view v) {
-  if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
-    std::string out;
-    for (size_t i = 1; i + 1 < v.size(); ++i) {
-      out += v[i];
-      if (v[i] == '\'' && v[i + 1] == '\'') ++i;
-    }
-    return out;
-  }
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-    std::string out;
-    for (size_t i = 1; i + 1 < v.size(); ++i) {
-      if (v[i] == '\\' && i + 2 < v.size()) {
-        char c = v[++i];
-        out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
-      } else {
-        out += v[i];
-      }
-    }
-    return out;
-  }
-  return std::string(v);
-}
-
-std::string YamlDoubleQuoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string Indent(std::string_view line) {
-  return std::string(line.substr(0, line.find_first_not_of(' ')));
-}
-
-// Plans one Secret document [ds, de) of content. Returns false when a finding in it is not in
-// a data/stringData entry (then the document is left alone).
-bool PlanK8sDoc(std::string_view content, size_t ds, size_t de,
-                const std::vector<Replacement>& reps, FilePlan* plan, std::string* out_doc) {
-  std::string name, ns, section, type;
-  std::vector<K8sEntry> entries;
-  size_t pos = ds;
-  while (pos < de) {
-    size_t le = std::min(LineEnd(content, pos), de);
-    std::string_view line = content.substr(pos, le - pos);
-    size_t next = le + 1;
-    std::string ind = Indent(line);
-    std::string_view body = line.substr(ind.size());
-    auto colon = body.find(':');
-    if (body.empty() || body.front() == '#' || colon == std::string_view::npos) {
-      pos = next;
-      continue;
-    }
-    std::string key(body.substr(0, colon));
-    std::string value(body.substr(colon + 1));
-    value.erase(0, value.find_first_not_of(' '));
-    if (ind.empty()) {
-      section = key;
-      if (key == "type") type = value;
-    } else if (ind.size() == 2 && section == "metadata") {
-      if (key == "name") name = Unquote(value);
-      if (key == "namespace") ns = Unquote(value);
-    } else if (ind.size() == 2 && (section == "data" || section == "stringData")) {
-      K8sEntry e;
-      e.section = section;
-      e.key = Unquote(key);
-      e.begin = pos;
-      e.raw_value = value;
-      if (value == "|" || value == "|-" || value == ">" || value == ">-") {
-        // Block scalar: the following more-indented lines.
-        std::string block;
-        size_t p = next;
-        while (p < de) {
-          size_t l2 = std::min(LineEnd(content, p), de);
-          std::string_view bl = content.substr(p, l2 - p);
-          if (!bl.empty() && Indent(bl).size() <= 2) break;
-          block += std::string(bl.substr(std::min(bl.size(), Indent(bl).size()))) + "\n";
-          p = l2 + 1;
-        }
-        if (value == "|-" || value == ">-") {
-          while (!block.empty() && block.back() == '\n') block.pop_back();
-        }
-        e.value = block;
-        next = p;
-        le = p == 0 ? p : p - 1;
-      } else {
-        e.value = Unquote(value);
-      }
-      e.end = le;
-      entries.push_back(std::move(e));
-    }
-    pos = next;
-  }
-  std::map<std::string, std::string> migrated;  // entry key -> secret name
-  for (const auto& r : reps) {
-    auto it = std::find_if(entries.begin(), entries.end(), [&](const K8sEntry& e) {
-      return r.finding->offset >= e.begin && r.finding->offset <= e.end;
-    });
-    if (it == entries.end()) return false;
-    migrated.emplace(it->key, r.name);
-  }
-  if (name.empty()) name = "app-secret";
-  std::string doc = "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n";
-  doc += "  name: " + name + "\n";
-  if (!ns.empty()) doc += "  namespace: " + ns + "\n";
-  doc += "spec:\n  refreshInterval: 1h\n  secretStoreRef:\n    kind: ClusterSecretStore\n"
-         "    name: arcana\n  target:\n    name: " + name + "\n    creationPolicy: Owner\n";
-  std::string kept;
-  for (const auto& e : entries) {
-    if (migrated.count(e.key) != 0) continue;
-    std::string v = e.section == "data" ? "{{ " + YamlDoubleQuoted(e.value) + " | b64dec }}" : e.value;
-    kept += "        " + e.key + ": " + YamlDoubleQuoted(v) + "\n";
-  }
-  if (!kept.empty() || (!type.empty() && type != "Opaque")) {
-    doc += "    template:\n      engineVersion: v2\n      mergePolicy: Merge\n";
-    if (!type.empty()) doc += "      type: " + type + "\n";
-    if (!kept.empty()) doc += "      data:\n" + kept;
-  }
-  doc += "  data:\n";
-  for (const auto& e : entries) {
-    auto it = migrated.find(e.key);
-    if (it == migrated.end()) continue;
-    doc += "    - secretKey: " + e.key + "\n      remoteRef:\n        key: " + it->second + "\n";
-    std::string value = e.value;
-    if (e.section == "data") {
-      auto decoded = crypto::Base64Decode(e.value);
-      if (!decoded) return false;
-      value = *decoded;
-    }
-    const scan::Finding* f = nullptr;
-    for (const auto& r : reps) {
-      if (r.name == it->second) f = r.finding;
-    }
-    plan->items.push_back({it->second, value, f});
-  }
-  *out_doc = doc;
-  return true;
-}
-
-void PlanKubernetes(std::string_view content, const std::vector<Replacement>& reps,
-                    FilePlan* plan) {
-  // Documents split at "---" lines.
-  std::vector<std::pair<size_t, size_t>> docs;
-  size_t start = 0, pos = 0;
-  while (pos <= content.size()) {
-    size_t le = LineEnd(content, pos);
-    std::string_view line = content.substr(pos, le - pos);
-    if (line.substr(0, 3) == "---" && line.find_first_not_of("- \r") == std::string_view::npos) {
-      docs.emplace_back(start, pos);
-      start = le + 1;
-    }
-    if (le >= content.size()) break;
-    pos = le + 1;
-  }
-  docs.emplace_back(start, content.size());
-  std::vector<Edit> edits;
-  std::vector<Replacement> left;  // findings outside a Secret's data: in place
-  for (const auto& [ds, de] : docs) {
-    std::vector<Replacement> mine;
-    for (const auto& r : reps) {
-      if (r.finding->offset >= ds && r.finding->offset < de) mine.push_back(r);
-    }
-    if (mine.empty()) continue;
-    std::string_view doc = content.substr(ds, de - ds);
-    bool is_secret = doc.find("\nkind: Secret\n") != std::string_view::npos ||
-                     doc.substr(0, 13) == "kind: Secret\n";
-    std::string new_doc;
-    if (is_secret && PlanK8sDoc(content, ds, de, mine, plan, &new_doc)) {
-      edits.push_back({ds, de, new_doc});
-    } else {
-      left.insert(left.end(), mine.begin(), mine.end());
-    }
-  }
-  std::string staged = ApplyEdits(content, std::move(edits));
-  if (left.empty()) {
-    plan->new_content = std::move(staged);
-    return;
-  }
-  // Rare: secrets elsewhere in a manifest (an env value in a Deployment): not rewritten.
-  plan->new_content = std::move(staged);
-  for (const auto& r : left) {
-    plan->notes.push_back("line " + std::to_string(r.finding->line) +
-                          ": not in a Secret's data; not edited");
-  }
 }
 
 void PlanCode(std::string_view path, std::string_view content,
@@ -399,37 +525,71 @@ FilePlan PlanFile(std::string_view path, std::string_view content,
                   const std::vector<Replacement>& reps, const std::string& endpoint_url) {
   FilePlan plan;
   plan.kind = DetectKind(path, content);
+  std::vector<Replacement> values;
+  for (const auto& r : Ordered(reps)) {
+    const auto& f = *r.finding;
+    if (plan.kind == FileKind::kCode || !SecretIsKey(content, f.offset, f.secret.size())) {
+      values.push_back(r);
+      continue;
+    }
+    // Stored (it is a secret), never rewritten: a reference is no key.
+    plan.items.push_back({r.name, f.secret, r.finding});
+    plan.notes.push_back(LineNote(f, "the secret is a key, not a value: stored as " + r.name +
+                                         ", not edited (replace the key by hand)"));
+  }
   switch (plan.kind) {
     case FileKind::kCloudFormation:
-      PlanInPlace(content, reps, /*yaml=*/!EndsWith(path, ".json"), &plan);
+      if (EndsWith(path, ".json")) {
+        PlanInPlace(content, values, /*dotenv=*/false, &plan);
+      } else {
+        PlanYaml(content, values, &plan);
+      }
       break;
     case FileKind::kEnv:
-      PlanInPlace(content, reps, /*yaml=*/false, &plan);
+      PlanInPlace(content, values, /*dotenv=*/true, &plan);
       break;
     case FileKind::kCompose:
     case FileKind::kYaml:
-      PlanInPlace(content, reps, /*yaml=*/true, &plan);
+      PlanYaml(content, values, &plan);
       break;
     case FileKind::kTerraform:
-      PlanTerraform(content, reps, &plan);
+      PlanTerraform(content, values, &plan);
       break;
     case FileKind::kKubernetes:
-      PlanKubernetes(content, reps, &plan);
+      PlanKubernetes(content, values, &plan);
       break;
     case FileKind::kCode:
-      PlanCode(path, content, reps, endpoint_url, &plan);
+      PlanCode(path, content, values, endpoint_url, &plan);
       break;
   }
   return plan;
 }
 
-std::string AssignmentKey(std::string_view content, size_t offset) {
+std::string AssignmentKey(std::string_view content, size_t offset, size_t* begin) {
   size_t ls = LineStart(content, offset);
   std::string_view line = content.substr(ls, LineEnd(content, offset) - ls);
   static const RE2 kKey(R"(^\s*(?:-\s*)?(?:export\s+)?["']?([A-Za-z0-9_.\-]+)["']?\s*(?:=|:))");
-  std::string key;
+  re2::StringPiece key;
   if (!RE2::PartialMatch(line, kKey, &key)) return "";
-  return key;
+  if (begin != nullptr) *begin = ls + static_cast<size_t>(key.data() - line.data());
+  return std::string(key.data(), key.size());
+}
+
+bool SecretIsKey(std::string_view content, size_t offset, size_t size) {
+  size_t kb = 0;
+  std::string key = AssignmentKey(content, offset, &kb);
+  if (!key.empty() && offset < kb + key.size() && offset + size > kb) return true;
+  // A key the pattern above does not take (other characters): the secret begins its line
+  // (after indentation, "- ", "? ", "{" or a quote) and a ':' and a blank follow it.
+  for (size_t i = LineStart(content, offset); i < offset; ++i) {
+    if (std::string_view(" \t-?{\"'").find(content[i]) == std::string_view::npos) return false;
+  }
+  size_t p = offset + size;
+  if (p < content.size() && IsQuote(content[p])) ++p;
+  while (p < content.size() && (content[p] == ' ' || content[p] == '\t')) ++p;
+  if (p >= content.size() || content[p] != ':') return false;
+  ++p;
+  return p >= content.size() || std::string_view(" \t\r\n").find(content[p]) != std::string_view::npos;
 }
 
 std::string SecretName(const std::string& tmpl, const std::string& repo, const std::string& path,
@@ -456,8 +616,13 @@ std::string SecretName(const std::string& tmpl, const std::string& repo, const s
     clean += x;
   }
   while (!clean.empty() && clean.back() == '/') clean.pop_back();
-  if (clean.size() > 512) clean.resize(512);
+  if (clean.size() > kMaxNameLength) clean.resize(kMaxNameLength);
   return clean;
+}
+
+std::string NumberedName(const std::string& name, size_t n) {
+  std::string suffix = "-" + std::to_string(n);
+  return name.substr(0, std::min(name.size(), kMaxNameLength - suffix.size())) + suffix;
 }
 
 }  // namespace arcana::migrate

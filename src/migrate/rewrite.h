@@ -6,14 +6,17 @@
 //   CloudFormation (JSON/YAML with AWSTemplateFormatVersion or AWS:: resource types), .env,
 //   .properties, docker-compose and other YAML configs: the value is replaced in place by the
 //   dynamic reference `{{resolve:secretsmanager:NAME}}` (CloudFormation resolves it itself;
-//   for the others the Arcana agent or a loader does). An unquoted YAML value gets quotes.
+//   for the others the Arcana agent or a loader does). In YAML, a plain scalar holding a
+//   secret becomes one single-quoted scalar, a flow item a quoted item; a line of a block
+//   scalar is literal text. A .env double-quoted value is stored with its escapes decoded.
 //   Kubernetes Secret manifests: the Secret document becomes an External Secrets Operator
-//   `ExternalSecret` (AWS provider, a ClusterSecretStore named "arcana" pointed at Arcana)
-//   whose data maps each migrated key to its secret; keys not migrated stay literal in
-//   target.template.
+//   `ExternalSecret` (k8s_secret.h).
 //   Terraform: the quoted value becomes data.aws_secretsmanager_secret_version.<id>.secret_string
 //   (interpolated when the secret is part of a longer string) and the data source is appended
-//   once.
+//   once, its id unique per name. A `variable` or `terraform` block takes literals only: left.
+//   What a planner cannot rewrite exactly (a YAML value continued on the next line, under a
+//   tag or anchor, ...) is left as it is with a note and not stored; a secret used as a key
+//   is stored but not rewritten (SecretIsKey).
 //   Source code: not edited; the plan carries snippets (boto3, JS SDK v3, aws CLI, agent URL)
 //   to print instead.
 // Thread-safety: pure functions.
@@ -60,12 +63,23 @@ FilePlan PlanFile(std::string_view path, std::string_view content,
                   const std::vector<Replacement>& reps, const std::string& endpoint_url);
 
 // The key a finding is assigned to on its line (`KEY=...`, `key: ...`, `"key": ...`,
-// `key = ...`), or "" when the line has none.
-std::string AssignmentKey(std::string_view content, size_t offset);
+// `key = ...`), or "" when the line has none. *begin (when given) is the key's offset in content.
+std::string AssignmentKey(std::string_view content, size_t offset, size_t* begin = nullptr);
+
+// Whether the secret at [offset, offset + size) is (part of) a mapping key rather than a value
+// (`sk_live_...: billing`, `"glpat-...": "ci"`, `glpat-... = x`). Such a secret is stored but
+// never rewritten: a reference in place of a key is no key, and a re-run nested references in
+// it. PlanFile leaves it with a note.
+bool SecretIsKey(std::string_view content, size_t offset, size_t size);
 
 // A Secrets Manager name made from a template with {repo}, {path}, {key} and {rule}: characters
 // the API refuses become '-', repeated '/' collapse, at most 512 characters.
 std::string SecretName(const std::string& tmpl, const std::string& repo, const std::string& path,
                        const std::string& key, const std::string& rule);
+
+// The n-th variant (n >= 2) of a name already taken by another value: "-n" on the end, within
+// the 512 characters (a suffix on the key was cut off again by the limit when the template
+// put the key past it: names differing only there looped forever).
+std::string NumberedName(const std::string& name, size_t n);
 
 }  // namespace arcana::migrate

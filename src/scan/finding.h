@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace arcana::scan {
@@ -38,6 +39,25 @@ struct Finding {
 std::string Redact(std::string_view secret);
 // `match` with every occurrence of `secret` replaced by Redact(secret).
 std::string RedactIn(std::string_view text, std::string_view secret);
+
+// RedactIn for many values at once, in one pass over the text: every byte covered by an
+// occurrence of any value is masked (overlapping occurrences are masked together, as one
+// Redact() of the span they cover). Linear in the text times the number of distinct value
+// lengths: RedactIn once per value over a whole file was quadratic (32,000 tokens in a 1.4 MB
+// .env took 27 s to print). Thread-safety: const methods may run concurrently.
+class Redactor {
+ public:
+  explicit Redactor(const std::vector<std::string>& values);
+  std::string operator()(std::string_view text) const;
+
+ private:
+  std::vector<std::string> values_;
+  std::unordered_set<std::string_view> set_;  // views into values_
+  std::vector<size_t> lengths_;               // distinct, longest first
+  std::vector<bool> first_two_;               // 65536 bits: the first two bytes of a value
+  bool has_single_ = false;                   // a value of one byte
+};
+
 // Text for a terminal: control bytes (ESC starting an escape sequence, BEL, CR, ...) as \xNN,
 // so a scanned repository's file name or line cannot drive the operator's terminal;
 // keep_layout leaves '\n' and '\t' (a diff's lines and indentation) as they are.

@@ -169,3 +169,87 @@ def test_migrate_refuses_apply_without_selection_off_terminal(project):
                   server.endpoint, "extra.env"], root, {**env, "AWS_SECRET_ACCESS_KEY": "wrong"})
     assert bad.returncode == 2
     assert "xo" "xb-123456789012" in (root / "extra.env").read_text()  # not rewritten
+
+
+def test_migrate_never_prints_nor_names_a_secret_used_as_a_key(project):
+    # A secret used as a YAML key became part of the secret's name (printed in the header
+    # lines, listed by ListSecrets), was rewritten into a reference where a key belongs, and a
+    # re-run nested references inside it. It is stored under the rule's name and the file is
+    # left for the user to fix.
+    root, env, repo, server = project
+    keys = root / "keys"
+    keys.mkdir()
+    gw = keys / "gateway.yaml"
+    gw.write_text(f"api_keys:\n  {STRIPE}: billing\n  {GITLAB}: ci\n")
+    original = gw.read_bytes()
+    for args in (["migrate", "--repo", repo, "keys"],
+                 ["migrate", "--apply", "--yes", "--repo", repo, "--endpoint-url",
+                  server.endpoint, "keys"],
+                 ["migrate", "--apply", "--yes", "--repo", repo, "--endpoint-url",
+                  server.endpoint, "keys"]):
+        r = arcana(args, root, env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        for v in (STRIPE, GITLAB):
+            assert v not in r.stdout and v not in r.stderr
+        assert "the secret is a key" in r.stdout
+        assert gw.read_bytes() == original  # never rewritten, however often run
+    sm = make_client(server.endpoint, "us-east-1", ROOT_AKID, ROOT_SECRET)
+    assert sm.get_secret_value(SecretId=f"{repo}/gateway.yaml/stripe-key")["SecretString"] == STRIPE
+    assert sm.get_secret_value(SecretId=f"{repo}/gateway.yaml/gitlab-token")["SecretString"] == GITLAB
+    listed = json.dumps(sm.list_secrets(MaxResults=100)["SecretList"], default=str)
+    assert STRIPE not in listed and GITLAB not in listed
+
+
+def test_migrate_names_that_differ_past_the_length_limit_do_not_hang(tmp_path):
+    # Two values under one key whose name is cut at 512 characters: the "-2" on the key was
+    # cut off again and the search for a free name never ended (even on a dry run).
+    (tmp_path / "a.env").write_text(f"GITLAB_TOKEN={GITLAB}\nGITLAB_TOKEN={GITLAB[:-4]}Zz9Q\n")
+    r = subprocess.run([str(CLI), "migrate", "--repo", "r" * 520, "a.env"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    names = [line.split()[1] for line in r.stdout.splitlines() if line.startswith("#   ")]
+    assert len(names) == 2 and len(set(names)) == 2 and all(len(n) <= 512 for n in names)
+
+
+def test_migrate_of_many_findings_in_one_file_is_not_quadratic(tmp_path):
+    # Every value was redacted from the whole file once per value: 32,000 tokens in a 1.4 MB
+    # .env took 27 s. One pass now.
+    import random
+    rng = random.Random(7)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    tokens = ["gl" "pat-" + "".join(rng.choice(alphabet) for _ in range(20)) for _ in range(32000)]
+    (tmp_path / "big.env").write_text("".join(f"GITLAB_TOKEN_{i}={t}\n" for i, t in enumerate(tokens)))
+    r = subprocess.run([str(CLI), "migrate", "--repo", "r", "big.env"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("{{resolve:secretsmanager:r/big.env/GITLAB_TOKEN_") == 32000
+    assert not any(t in r.stdout for t in tokens[::1000])
+
+
+def test_migrate_fails_when_its_output_cannot_be_written(tmp_path):
+    # A dry run whose diff went nowhere (a full disk) exited 0, as if it had been read.
+    (tmp_path / "a.env").write_text(f"GITLAB_TOKEN={GITLAB}\n")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([str(CLI), "migrate", "--repo", "r", "a.env"], cwd=tmp_path,
+                           stdout=full, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert r.returncode == 2, r.stderr
+
+
+def test_scan_git_of_a_shallow_clone_scans_what_is_there_and_says_where_it_stops(tmp_path):
+    # libgit2's walk failed at the clone's boundary and the failure read as the end of
+    # history: "no secrets found", exit 0, for a commit that adds a token.
+    src = tmp_path / "src"
+    src.mkdir()
+    git = ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com"]
+    subprocess.run(git + ["init", "-q"], cwd=src, check=True)
+    for i, text in enumerate(["a\n", f"GITLAB_TOKEN={GITLAB}\n", "b\n"]):
+        (src / "f.txt").write_text(text)
+        subprocess.run(git + ["add", "f.txt"], cwd=src, check=True)
+        subprocess.run(git + ["commit", "-qm", f"c{i}"], cwd=src, check=True)
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{src}", str(tmp_path / "sh")],
+                   check=True)
+    r = subprocess.run([str(CLI), "scan", "--git", "--format", "json", "sh"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert [f["rule_id"] for f in json.loads(r.stdout)] == ["gitlab-token"]
+    assert "shallow clone" in r.stderr
