@@ -19,7 +19,9 @@ std::string_view PrincipalType(Principal::Type t) {
     case Principal::Type::kRoot: return "Account";
     case Principal::Type::kUser: return "User";
     case Principal::Type::kAssumedRole: return "AssumedRole";
-    case Principal::Type::kFederated: return "FederatedUser";
+    // GetSessionToken: the session acts as the user who asked for it (GetCallerIdentity
+    // answers the user's ARN); "FederatedUser" is GetFederationToken's.
+    case Principal::Type::kFederated: return "User";
     case Principal::Type::kFederatedUser: return "FederatedUser";
     case Principal::Type::kService: return "Service";
     case Principal::Type::kWebIdentity: return "WebIdentityUser";
@@ -68,8 +70,19 @@ void AddCallerKeys(const services::CallContext& ctx, const Principal& p,
   // Set by AssumeRole (sts:SetSourceIdentity) and kept along a role chain: AWS offers it to
   // every later call's policies, so a Deny on it must apply in every service.
   if (!p.source_identity.empty()) SetIfAbsent(keys, "aws:SourceIdentity", p.source_identity);
+  // Present in every request (IAM User Guide, global condition keys): a service calling on
+  // the caller's behalf with its credentials (Secrets Manager or Parameter Store using a KMS
+  // key) sets kms:ViaService; a service principal acting on its own is "AWS service". AWS's
+  // published "deny outside these IP ranges unless via a service" policy tests both with
+  // Bool, which a missing key would silently turn off.
+  SetIfAbsent(keys, "aws:ViaAWSService", ctx.via_service.empty() ? "false" : "true");
+  SetIfAbsent(keys, "aws:PrincipalIsAWSService",
+              p.type == Principal::Type::kService ? "true" : "false");
   // Only temporary credentials say whether MFA was used; long-term keys leave both absent.
   if (p.temporary) {
+    if (p.session_issued_ms > 0) {
+      SetIfAbsent(keys, "aws:TokenIssueTime", IsoUtcSeconds(p.session_issued_ms));
+    }
     SetIfAbsent(keys, "aws:MultiFactorAuthPresent", p.mfa_authenticated_ms != 0 ? "true" : "false");
     if (p.mfa_authenticated_ms != 0) {
       SetIfAbsent(keys, "aws:MultiFactorAuthAge",

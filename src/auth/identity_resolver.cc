@@ -322,6 +322,7 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
     p.access_key_id = id;
     p.temporary = true;
     p.session_expires_ms = s->expires_ms;
+    p.session_issued_ms = s->created_ms;
     p.mfa_authenticated_ms = session.mfa_authenticated_ms;
     ResolvedKey r;
     r.credential = Credential{id, crypto::SecretString(view.substr(0, nl)), s->account, p.arn,

@@ -83,6 +83,7 @@ struct Principal {
   std::string access_key_id;
   bool temporary = false;    // ASIA... credentials with a session token
   int64_t session_expires_ms = 0;  // temporary credentials only
+  int64_t session_issued_ms = 0;   // temporary credentials only: aws:TokenIssueTime
   // Temporary credentials issued with an MFA code (GetSessionToken or AssumeRole with
   // SerialNumber and TokenCode, or chained from such a session): when the code was given, in
   // ms since the epoch; 0 = without MFA. aws:MultiFactorAuthPresent is "true" or "false" for

@@ -16,7 +16,9 @@ const char* TypeName(auth::Principal::Type t) {
     case auth::Principal::Type::kRoot: return "Root";
     case auth::Principal::Type::kUser: return "IAMUser";
     case auth::Principal::Type::kAssumedRole: return "AssumedRole";
-    case auth::Principal::Type::kFederated: return "FederatedUser";
+    // GetSessionToken's session acts as its user: CloudTrail's type is the user's, the
+    // session showing in accessKeyId (ASIA...) and sessionContext.
+    case auth::Principal::Type::kFederated: return "IAMUser";
     case auth::Principal::Type::kFederatedUser: return "FederatedUser";
     case auth::Principal::Type::kService: return "AWSService";
     case auth::Principal::Type::kWebIdentity: return "WebIdentityUser";

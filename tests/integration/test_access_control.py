@@ -725,3 +725,76 @@ def test_iam_calls_are_authorized_on_arns_with_the_path(admin):
         with pytest.raises(ClientError) as e:
             call()
         assert code_of(e.value) == ("AccessDenied", 403)
+
+
+# --------------------------------------------------------------------------- global keys
+
+def test_global_keys_every_request_carries(admin):
+    """aws:ViaAWSService and aws:PrincipalIsAWSService are in every request's context (IAM
+    User Guide, global condition keys), so AWS's published "deny outside these networks
+    unless a service calls for you" policy applies; aws:TokenIssueTime is there for
+    temporary credentials; GetSessionToken credentials act as their user (aws:PrincipalType
+    "User")."""
+    outside = {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {
+        "NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24", "203.0.113.0/24"]},
+        "Bool": {"aws:ViaAWSService": "false"}}}
+    name, key = admin.user(doc(allow("secretsmanager:*"), outside))
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("secretsmanager", key).list_secrets()
+    assert_denied(e.value, denial(user_arn, "secretsmanager:ListSecrets", None, "deny-identity"))
+
+    # The same Deny on KMS: Parameter Store's use of the key for the caller is via a service.
+    kms_key = admin.kms.create_key()["KeyMetadata"]["Arn"]
+    name, key = admin.user(doc(allow("ssm:*"), allow(["kms:Encrypt", "kms:Decrypt"], kms_key),
+                               {**outside, "Action": "kms:*"}))
+    ssm = admin.as_keys("ssm", key)
+    pname = "/" + uniq("via")
+    ssm.put_parameter(Name=pname, Value="v", Type="SecureString", KeyId=kms_key)
+    assert ssm.get_parameter(Name=pname, WithDecryption=True)["Parameter"]["Value"] == "v"
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("kms", key).encrypt(KeyId=kms_key, Plaintext=b"x")
+    assert_denied(e.value, denial(f"arn:aws:iam::{ACCOUNT}:user/{name}", "kms:Encrypt", kms_key,
+                                  "deny-identity"))
+
+    not_service = deny("secretsmanager:*", Condition={"Bool": {"aws:PrincipalIsAWSService": "false"}})
+    name, key = admin.user(doc(allow("secretsmanager:*"), not_service))
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("secretsmanager", key).list_secrets()
+    assert_denied(e.value, denial(f"arn:aws:iam::{ACCOUNT}:user/{name}",
+                                  "secretsmanager:ListSecrets", None, "deny-identity"))
+
+    # Temporary credentials only, and issued after 2020; long-term keys have no issue time.
+    temp_only = allow("secretsmanager:ListSecrets", Condition={
+        "Null": {"aws:TokenIssueTime": "false"},
+        "DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"},
+        "StringEquals": {"aws:PrincipalType": "User"}})
+    name, key = admin.user(doc(temp_only, allow("sts:GetSessionToken")))
+    session = admin.as_keys("sts", key).get_session_token(DurationSeconds=900)["Credentials"]
+    admin.as_keys("secretsmanager", session).list_secrets()
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("secretsmanager", key).list_secrets()
+    assert_denied(e.value, denial(f"arn:aws:iam::{ACCOUNT}:user/{name}",
+                                  "secretsmanager:ListSecrets", None, "identity"))
+
+
+def test_not_principal_deny_always_denies_a_principal_with_a_boundary(admin):
+    """IAM User Guide (NotPrincipal): a Deny with NotPrincipal "will always deny any IAM
+    principal that has a permissions boundary policy attached, regardless of the values
+    specified in the NotPrincipal element"."""
+    n = uniq("notprincipal")
+    admin.sm.create_secret(Name=n, SecretString="v")
+    boundary = admin.iam.create_policy(PolicyName=uniq("allbound"),
+                                       PolicyDocument=doc(allow("*")))["Policy"]["Arn"]
+    plain, plain_key = admin.user(doc(allow("secretsmanager:*")))
+    bounded, bounded_key = admin.user(doc(allow("secretsmanager:*")), PermissionsBoundary=boundary)
+    exempt = [f"arn:aws:iam::{ACCOUNT}:root", f"arn:aws:iam::{ACCOUNT}:user/{plain}",
+              f"arn:aws:iam::{ACCOUNT}:user/{bounded}"]
+    admin.sm.put_resource_policy(SecretId=n, ResourcePolicy=doc(
+        {"Effect": "Deny", "NotPrincipal": {"AWS": exempt},
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
+    assert admin.as_keys("secretsmanager", plain_key).get_secret_value(SecretId=n)["SecretString"] == "v"
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("secretsmanager", bounded_key).get_secret_value(SecretId=n)
+    assert_denied(e.value, denial(f"arn:aws:iam::{ACCOUNT}:user/{bounded}",
+                                  "secretsmanager:GetSecretValue", n, "deny-resource"))

@@ -61,7 +61,13 @@ Naming PrincipalNaming(const Statement& s, const Principal& p) {
       if (e == p.arn) best = Naming::kDirect;
     }
   }
-  if (s.not_principal) return best == Naming::kNone ? Naming::kDirect : Naming::kNone;
+  if (s.not_principal) {
+    // IAM User Guide (NotPrincipal): a Deny with NotPrincipal "will always deny any IAM
+    // principal that has a permissions boundary policy attached, regardless of the values
+    // specified in the NotPrincipal element".
+    if (s.effect == Effect::kDeny && p.permissions_boundary) return Naming::kDirect;
+    return best == Naming::kNone ? Naming::kDirect : Naming::kNone;
+  }
   return best;
 }
 
