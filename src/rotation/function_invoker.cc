@@ -136,6 +136,16 @@ void FunctionInvoker::KeepPackagesOf(storage::FunctionStore& store) {
   // Before any invocation of this process: a .unpack-* folder here is one a killed arcanad
   // left (it never reached its rename), and only the start of the next one can see that.
   RemoveInterruptedWork(log_dir_ + "/code");
+  // Likewise the answer files of Python functions running when an arcanad was killed (what
+  // a function returned may hold a secret value).
+  std::vector<std::string> answers;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(log_dir_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(".result-")) answers.push_back(log_dir_ + "/" + name);
+  }
+  for (const auto& path : answers) ::unlink(path.c_str());
 }
 
 void FunctionInvoker::SweepPackages() const {

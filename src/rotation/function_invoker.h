@@ -97,7 +97,7 @@ class FunctionInvoker {
   // nothing is swept. Set once, at the node's start, before the invoker is used: it takes the
   // cache over, removing what an arcanad killed mid-unpack or mid-sweep left in it
   // (RemoveInterruptedWork: one arcanad process per data folder, so none of that work can be
-  // under way now).
+  // under way now), and the answer files (.result-*) of functions a killed arcanad ran.
   void KeepPackagesOf(storage::FunctionStore& store);
   // Removes the unpacked package folders that no function of the store has as its package and
   // no invocation of this process is using. Best effort: a store or file-system error leaves

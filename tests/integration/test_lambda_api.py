@@ -1034,8 +1034,8 @@ def test_update_function_code_removes_the_old_unpacked_package(srv, lam):
 def test_a_start_removes_what_an_interrupted_unpack_left(srv):
     """A node unpacks a package into a .unpack-* folder and renames it into place: an arcanad
     killed in between left that folder for ever (every later unpack makes a new one). The
-    next start removes it (and a sweep's .remove-* leftover) before any invocation, while a
-    package folder a function still uses stays and runs."""
+    next start removes it (and a sweep's .remove-* leftover, and a Python function's answer
+    file) before any invocation, while a package folder a function still uses stays and runs."""
     lam = client(srv.endpoint, "lambda")
     name = "restart-" + uuid.uuid4().hex[:8]
     package = make_zip({"lambda_function.py": HANDLER_PY + f"# {name}\n"})
@@ -1049,8 +1049,12 @@ def test_a_start_removes_what_an_interrupted_unpack_left(srv):
     for d in leftovers:
         (d / "lambda_function.py").parent.mkdir()
         (d / "lambda_function.py").write_text("# half written")
+    # A Python function's answer file, left by an arcanad killed while the function ran.
+    answer = srv.data_dir / "functions" / ".result-AbC123"
+    answer.write_text('R{"password": "returned-by-a-killed-run"}')
     srv.start()
     assert [d for d in leftovers if d.exists()] == []
+    assert not answer.exists()
     assert (code / digest / "lambda_function.py").is_file()
     lam = client(srv.endpoint, "lambda")
     r = lam.invoke(FunctionName=name, Payload=json.dumps({"a": 1}).encode())
