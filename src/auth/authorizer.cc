@@ -257,6 +257,10 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
   req.resource_policy = &policy;
   req.resource_policy_id = req.resource_arn + "/default";
   req.kms_key = true;
+  for (const auto& [k, v] : use.key_condition_keys) req.keys.Set(k, v);
+  // The services use a symmetric key's one algorithm (KMS's default when a request names
+  // none, which KMS offers as kms:EncryptionAlgorithm too).
+  req.keys.Set("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
   if (use.context != nullptr) {
     std::vector<std::string> names;
     for (const auto& [k, v] : *use.context) {

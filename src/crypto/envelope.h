@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -62,6 +63,9 @@ struct KeyUse {
   std::string_view key_policy;
   const std::map<std::string, std::string>* key_tags = nullptr;
   const EncryptionContext* context = nullptr;
+  // Condition keys that describe the key (kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, ...), as
+  // KMS itself offers them to policies deciding a use of the key.
+  std::vector<std::pair<std::string, std::string>> key_condition_keys;
   // An AWS managed key (alias/aws/...): it serves every principal of its own account through
   // the service, and no other account (its key policy cannot be changed to name one).
   bool aws_managed = false;

@@ -798,3 +798,25 @@ def test_not_principal_deny_always_denies_a_principal_with_a_boundary(admin):
         admin.as_keys("secretsmanager", bounded_key).get_secret_value(SecretId=n)
     assert_denied(e.value, denial(f"arn:aws:iam::{ACCOUNT}:user/{bounded}",
                                   "secretsmanager:GetSecretValue", n, "deny-resource"))
+
+
+def test_key_property_keys_apply_when_a_service_uses_the_key(admin):
+    """kms:KeySpec, kms:KeyOrigin, kms:EncryptionAlgorithm ... describe the key also when
+    Secrets Manager or Parameter Store uses it for the caller, as when KMS is called directly."""
+    key = admin.kms.create_key()["KeyMetadata"]["Arn"]
+    n = uniq("keyprops")
+    admin.sm.create_secret(Name=n, SecretString="v", KmsKeyId=key)
+    kms_ok = allow(["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], key)
+    name, creds = admin.user(doc(allow("secretsmanager:*"), allow("ssm:*"), kms_ok, deny(
+        "kms:Decrypt", Condition={"StringEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT",
+                                                   "kms:KeyOrigin": "AWS_KMS",
+                                                   "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}})))
+    with pytest.raises(ClientError) as e:
+        admin.as_keys("secretsmanager", creds).get_secret_value(SecretId=n)
+    assert_denied(e.value, "Access to KMS is not allowed")
+    # The same user writes under the key (kms:GenerateDataKey is not denied) ...
+    admin.as_keys("secretsmanager", creds).put_secret_value(SecretId=n, SecretString="w")
+    # ... and without the Deny reads it.
+    _, creds2 = admin.user(doc(allow("secretsmanager:*"), kms_ok, deny(
+        "kms:Decrypt", Condition={"StringNotEquals": {"kms:KeySpec": "SYMMETRIC_DEFAULT"}})))
+    assert admin.as_keys("secretsmanager", creds2).get_secret_value(SecretId=n)["SecretString"] == "w"

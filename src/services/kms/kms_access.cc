@@ -82,16 +82,22 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
   return keys;
 }
 
-void AddKeyPropertyKeys(const Key& key, auth::policy::ContextKeys* keys) {
-  keys->Set("kms:KeySpec", key.key_spec);
-  keys->Set("kms:CustomerMasterKeySpec", key.key_spec);
-  keys->Set("kms:KeyUsage", key.key_usage);
-  keys->Set("kms:CustomerMasterKeyUsage", key.key_usage);
-  keys->Set("kms:KeyOrigin", key.origin);
-  keys->Set("kms:MultiRegion", key.multi_region ? "true" : "false");
+std::vector<std::pair<std::string, std::string>> KeyPropertyKeys(const Key& key) {
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"kms:KeySpec", key.key_spec},
+      {"kms:CustomerMasterKeySpec", key.key_spec},
+      {"kms:KeyUsage", key.key_usage},
+      {"kms:CustomerMasterKeyUsage", key.key_usage},
+      {"kms:KeyOrigin", key.origin},
+      {"kms:MultiRegion", key.multi_region ? "true" : "false"}};
   if (key.multi_region) {
-    keys->Set("kms:MultiRegionKeyType", key.is_replica() ? "REPLICA" : "PRIMARY");
+    out.emplace_back("kms:MultiRegionKeyType", key.is_replica() ? "REPLICA" : "PRIMARY");
   }
+  return out;
+}
+
+void AddKeyPropertyKeys(const Key& key, auth::policy::ContextKeys* keys) {
+  for (auto& [k, v] : KeyPropertyKeys(key)) keys->Set(k, std::move(v));
 }
 
 void AddCreateKeyPropertyKeys(const json::Input& in, auth::policy::ContextKeys* keys) {

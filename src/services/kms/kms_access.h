@@ -37,6 +37,8 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* ec_m
 // and kms:CustomerMasterKeyUsage, which "work the same way". They replace what the request
 // said (GenerateDataKey's KeySpec is the data key's, not the KMS key's).
 void AddKeyPropertyKeys(const domain::kms::Key& key, auth::policy::ContextKeys* keys);
+// The same keys as (name, value) pairs, for a check made outside KMS (crypto::KeyUse).
+std::vector<std::pair<std::string, std::string>> KeyPropertyKeys(const domain::kms::Key& key);
 
 // CreateKey's: the same keys for the key the request creates, with each parameter's default
 // when it is absent ("This type of condition works even when the parameter doesn't appear in

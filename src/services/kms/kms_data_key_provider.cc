@@ -7,6 +7,7 @@
 #include "domain/kms/rules.h"
 #include "domain/kms/specs.h"
 #include "services/common/current_call.h"
+#include "services/kms/kms_access.h"
 
 namespace arcana::services::kms {
 namespace {
@@ -41,6 +42,7 @@ Status AllowUse(storage::KmsStore& store, const crypto::KeyScope& scope, std::st
   use.key_policy = key.policy;
   use.key_tags = &key.tags;
   use.context = &ctx;
+  use.key_condition_keys = KeyPropertyKeys(key);
   use.grants = KeyGrantPagesOf(store, key);
   return scope.caller->AllowKeyUse(use);
 }
