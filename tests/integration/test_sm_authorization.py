@@ -9,33 +9,16 @@ resource/AllowRotationLambdaArn. Denials are checked against AWS's exact message
 
 from __future__ import annotations
 
-import json
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT
+from test_access_control import allow, deny, doc, uniq
 from test_iam import client, code_of
 
 REGION = "us-east-1"
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:sm-authz-rotator"
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action, resource="*", **extra) -> dict:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
-
-
-def uniq(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
