@@ -499,6 +499,16 @@ def read_answer(s: socket.socket, timeout: float = 5) -> bytes:
     return out
 
 
+def exchange(port: int, request: bytes) -> bytes:
+    """Sends raw request bytes on a new connection; what the server answers until it closes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(request)
+        return read_answer(s)
+    finally:
+        s.close()
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -542,22 +552,15 @@ def test_trailer_fields_never_act_as_headers(spawn):
     """RFC 9110 section 6.5.1: trailer fields are not merged into the header section; an
     X-Amz-Target sent only as a trailer names no operation."""
     srv = spawn("trailers", dev=True)
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
-              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-              b"2\r\n{}\r\n0\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n\r\n")
-    answer = read_answer(s)
-    s.close()
+    head = (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n")
+    answer = exchange(srv.port, head + b"\r\n2\r\n{}\r\n0\r\n"
+                                       b"X-Amz-Target: secretsmanager.ListSecrets\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
     assert b"Missing X-Amz-Target header" in answer and b"SecretList" not in answer
     # The same request with the target as a header is served: only the trailer was dropped.
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
-              b"X-Amz-Target: secretsmanager.ListSecrets\r\n"
-              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-              b"2\r\n{}\r\n0\r\nX-Trailer: ignored\r\n\r\n")
-    answer = read_answer(s)
-    s.close()
+    answer = exchange(srv.port, head + b"X-Amz-Target: secretsmanager.ListSecrets\r\n\r\n"
+                                       b"2\r\n{}\r\n0\r\nX-Trailer: ignored\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ") and b"SecretList" in answer, answer[:300]
 
 
@@ -565,12 +568,9 @@ def test_head_answers_carry_no_content(spawn):
     """RFC 9110 section 9.3.2: a HEAD answer has the GET answer's fields and no content, so
     a pipelined request's answer follows the header at once; health checkers may use HEAD."""
     srv = spawn("head")
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-    s.sendall(b"HEAD /_arcana/health HTTP/1.1\r\nHost: x\r\n\r\n"
-              b"HEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
-              b"GET /_arcana/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    answer = read_answer(s)
-    s.close()
+    answer = exchange(srv.port, b"HEAD /_arcana/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                b"HEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+                                b"GET /_arcana/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     parts = answer.split(b"HTTP/1.1 ")
     assert [p[:3] for p in parts[1:]] == [b"200", b"404", b"200"], answer
     head_ok, head_missing, get_ok = parts[1:]
