@@ -129,6 +129,14 @@ def test_random_password_require_each_type(sm):
         assert set(p) & UPPER and set(p) & LOWER and set(p) & DIGITS and set(p) & PUNCT, p
 
 
+def test_random_password_require_each_type_false_requires_none(sm):
+    # AWS: only the switch asks for one of each type; without it 1..3 characters are valid.
+    c = sm()
+    for n in (1, 2, 3):
+        p = c.get_random_password(PasswordLength=n, RequireEachIncludedType=False)["RandomPassword"]
+        assert len(p) == n and set(p) <= UPPER | LOWER | DIGITS | PUNCT, p
+
+
 def test_random_password_too_short_for_required_types(sm):
     with raises_code("InvalidParameterException"):
         sm().get_random_password(PasswordLength=3, RequireEachIncludedType=True)

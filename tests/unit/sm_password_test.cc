@@ -48,13 +48,28 @@ TEST(SmPassword, ShortPasswordStillHasAllFourTypes) {
   }
 }
 
-TEST(SmPassword, RequireEachFlagFalseStillRequires) {
+TEST(SmPassword, RequireEachFlagFalseRequiresNoType) {
+  // AWS: only the switch asks for one of each type; without it lengths 1..3 are valid and
+  // a short password is drawn from the whole pool.
   PasswordOptions o;
-  o.length = 4;
   o.require_each_included_type = false;
-  auto p = GenerateRandomPassword(o, Rng(3));
+  for (int64_t len = 1; len <= 3; ++len) {
+    o.length = len;
+    auto p = GenerateRandomPassword(o, Rng(3));
+    ASSERT_TRUE(p.ok()) << len;
+    EXPECT_EQ(p->size(), static_cast<size_t>(len));
+  }
+  // With a generator that always picks the first of the pool, nothing forces a digit,
+  // punctuation or lowercase in: the password is all 'A'.
+  auto zero = [](uint32_t) { return 0u; };
+  o.length = 8;
+  auto p = GenerateRandomPassword(o, zero);
   ASSERT_TRUE(p.ok());
-  EXPECT_TRUE(HasAny(*p, Up) && HasAny(*p, Lo) && HasAny(*p, Dig) && HasAny(*p, Pun));
+  EXPECT_EQ(*p, "AAAAAAAA");
+  o.require_each_included_type = true;
+  p = GenerateRandomPassword(o, zero);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(HasAny(*p, Up) && HasAny(*p, Lo) && HasAny(*p, Dig) && HasAny(*p, Pun)) << *p;
 }
 
 TEST(SmPassword, TooShortForRequiredTypes) {

@@ -42,7 +42,7 @@ Result<std::string> GenerateRandomPassword(const PasswordOptions& options,
                   "constraint: Member must have length less than or equal to 4096");
   }
 
-  std::vector<std::string> required;  // one entry per class that must appear
+  std::vector<std::string> required;  // one entry per included class
   auto add_class = [&](bool excluded, std::string_view chars) {
     if (excluded) return;
     std::string left = Without(chars, options.exclude_characters);
@@ -57,7 +57,8 @@ Result<std::string> GenerateRandomPassword(const PasswordOptions& options,
                   "The password must include at least one character type; all character types "
                   "are excluded.");
   }
-  if (options.length < static_cast<int64_t>(required.size())) {
+  if (options.require_each_included_type &&
+      options.length < static_cast<int64_t>(required.size())) {
     return Status(ErrorCode::kInvalidParameter,
                   "Password length is too short based on the required types.");
   }
@@ -70,7 +71,11 @@ Result<std::string> GenerateRandomPassword(const PasswordOptions& options,
 
   std::string password;
   password.reserve(static_cast<size_t>(options.length));
-  for (const auto& cls : required) password.push_back(Pick(cls, uniform));
+  // Without RequireEachIncludedType the classes only make up the pool (AWS: the switch
+  // is what asks for at least one of each), so a 1..3 character password is valid.
+  if (options.require_each_included_type) {
+    for (const auto& cls : required) password.push_back(Pick(cls, uniform));
+  }
   while (password.size() < static_cast<size_t>(options.length)) {
     password.push_back(Pick(pool, uniform));
   }

@@ -4,15 +4,17 @@
 // Contract:
 //  - length 1..4096; < 1 -> kInvalidParameter, > 4096 -> kValidation (AWS reports the
 //    model constraint as ValidationException). exclude_characters > 4096 -> kValidation.
-//  - Every non-empty included class among upper/lower/digits/punctuation is represented,
-//    regardless of require_each_included_type (AWS docs: that is the default behaviour).
+//  - With require_each_included_type (the default, as AWS's when the switch is absent)
+//    every non-empty included class among upper/lower/digits/punctuation is represented;
+//    without it the included classes only make up the pool and none is required.
 //    Space, when included, is allowed but never required.
 //  - A class whose characters are all listed in exclude_characters counts as excluded.
-//  - No class left -> kInvalidParameter; length < number of required classes ->
-//    kInvalidParameter "Password length is too short based on the required types."
+//  - No class left -> kInvalidParameter; with require_each_included_type, length < number
+//    of included classes -> kInvalidParameter "Password length is too short based on the
+//    required types."
 //  - `uniform(bound)` must return a uniform value in [0, bound) from a CSPRNG. We pick one
-//    character per required class, fill the rest from the whole pool, then Fisher-Yates
-//    shuffle, so no position is predictable.
+//    character per required class (if any), fill the rest from the whole pool, then
+//    Fisher-Yates shuffle, so no position is predictable.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,7 @@ struct PasswordOptions {
   bool exclude_uppercase = false;
   bool exclude_lowercase = false;
   bool include_space = false;
-  bool require_each_included_type = true;  // always treated as true (see above)
+  bool require_each_included_type = true;  // AWS's default when the switch is absent
 };
 
 Result<std::string> GenerateRandomPassword(const PasswordOptions& options,
