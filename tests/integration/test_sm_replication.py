@@ -4,6 +4,7 @@ A replica lives in another region of the same server; a client for that region s
 """
 
 from conftest import assert_arn, raises_code, wait_for
+from kms_fixtures import kms  # noqa: F401
 
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
 
@@ -147,3 +148,131 @@ def test_replication_missing_secret(sm, uniq):
         us.remove_regions_from_replication(SecretId=missing, RemoveReplicaRegions=[REPLICA])
     with raises_code("ResourceNotFoundException"):
         sm(REPLICA).stop_replication_to_replica(SecretId=missing)
+
+
+# --------------------------------------------------------------------------- overwrites
+
+def test_force_overwrite_never_takes_another_primarys_replica(sm, uniq):
+    # ForceOverwriteReplicaSecret replaces a standalone secret, never a secret that is
+    # another primary's replica: that primary would keep reporting it InSync (and could not
+    # be deleted) while the region served the new primary's value.
+    a, b, d = sm(PRIMARY), sm("us-west-2"), sm("eu-west-3")
+    name = uniq("contested")
+    a_arn = a.create_secret(Name=name, SecretString="A1",
+                            AddReplicaRegions=[{"Region": "eu-west-3"}])["ARN"]
+    r = b.create_secret(Name=name, SecretString="B1", AddReplicaRegions=[{"Region": "eu-west-3"}],
+                        ForceOverwriteReplicaSecret=True)
+    (st,) = r["ReplicationStatus"]
+    assert st["Region"] == "eu-west-3" and st["Status"] == "Failed", st
+    assert st["StatusMessage"].startswith("Replication failed:"), st
+    assert "replica of another primary" in st["StatusMessage"], st
+    # the region still serves A's replica, and A's status is still true
+    assert d.get_secret_value(SecretId=name)["SecretString"] == "A1"
+    assert d.describe_secret(SecretId=name)["PrimaryRegion"] == PRIMARY
+    (ast,) = a.describe_secret(SecretId=name)["ReplicationStatus"]
+    assert ast["Region"] == "eu-west-3" and ast["Status"] == "InSync"
+    (bst,) = b.describe_secret(SecretId=name)["ReplicationStatus"]
+    assert bst["Status"] == "Failed"
+    # the same through ReplicateSecretToRegions
+    b.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["eu-west-3"])
+    (st,) = b.replicate_secret_to_regions(SecretId=name, AddReplicaRegions=[{"Region": "eu-west-3"}],
+                                          ForceOverwriteReplicaSecret=True)["ReplicationStatus"]
+    assert st["Status"] == "Failed" and "replica of another primary" in st["StatusMessage"]
+    assert d.get_secret_value(SecretId=name)["SecretString"] == "A1"
+    # A still owns its replica: removing it works, then A can be deleted
+    a.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["eu-west-3"])
+    wait_for(lambda: _not_found(d, name), timeout=10, what="A's replica to disappear")
+    a.delete_secret(SecretId=a_arn, ForceDeleteWithoutRecovery=True)
+
+
+def test_force_overwrite_still_replaces_a_standalone_secret(sm, uniq):
+    us, eu = sm(PRIMARY), sm(REPLICA)
+    name = uniq("overwrite")
+    eu.create_secret(Name=name, SecretString="local")
+    (st,) = us.create_secret(Name=name, SecretString="primary",
+                             AddReplicaRegions=[{"Region": REPLICA}],
+                             ForceOverwriteReplicaSecret=True)["ReplicationStatus"]
+    assert st["Status"] == "InSync"
+    assert eu.get_secret_value(SecretId=name)["SecretString"] == "primary"
+    assert eu.describe_secret(SecretId=name)["PrimaryRegion"] == PRIMARY
+
+
+# --------------------------------------------------------------------------- replica keys
+
+def test_replica_kms_key_that_cannot_be_used_fails_the_replication(kms, uniq):
+    # AWS's troubleshooting guide: "The KMS key is disabled or not found" fails replication.
+    # Nothing is made in the region, and a clashing secret is left as it was.
+    us, euw2 = kms.sm(PRIMARY), kms.sm("eu-west-2")
+    name = uniq("replica-key")
+    us.create_secret(Name=name, SecretString="v1")
+    (st,) = us.replicate_secret_to_regions(
+        SecretId=name,
+        AddReplicaRegions=[{"Region": "eu-west-2", "KmsKeyId": "alias/nonexistent"}],
+    )["ReplicationStatus"]
+    assert st["Status"] == "Failed", st
+    assert st["StatusMessage"].startswith("Replication failed:"), st
+    assert "alias/nonexistent" in st["StatusMessage"] and "KMS key" in st["StatusMessage"], st
+    assert _not_found(euw2, name)
+    # a disabled key in the replica's region fails too; a standalone secret there survives
+    # even with ForceOverwriteReplicaSecret
+    key = kms("eu-west-2").create_key()["KeyMetadata"]["KeyId"]
+    kms("eu-west-2").disable_key(KeyId=key)
+    euw2.create_secret(Name=name, SecretString="local")
+    us.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["eu-west-2"])
+    (st,) = us.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": "eu-west-2", "KmsKeyId": key}],
+        ForceOverwriteReplicaSecret=True)["ReplicationStatus"]
+    assert st["Status"] == "Failed" and key in st["StatusMessage"], st
+    assert "disabled" in st["StatusMessage"], st
+    assert euw2.get_secret_value(SecretId=name)["SecretString"] == "local"
+    assert "PrimaryRegion" not in euw2.describe_secret(SecretId=name)
+    # a key of another region is not found in the replica's
+    us_key = kms(PRIMARY).create_key()["KeyMetadata"]["Arn"]
+    us.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["eu-west-2"])
+    (st,) = us.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": "ap-south-1", "KmsKeyId": us_key}],
+    )["ReplicationStatus"]
+    assert st["Status"] == "Failed", st
+    # an enabled key of the region works, and the replica can be promoted with it
+    kms("eu-west-2").enable_key(KeyId=key)
+    euw2.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    us.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=["ap-south-1"])
+    (st,) = us.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": "eu-west-2", "KmsKeyId": key}],
+    )["ReplicationStatus"]
+    assert st["Status"] == "InSync" and st["KmsKeyId"] == key, st
+    euw2.stop_replication_to_replica(SecretId=name)
+    assert euw2.get_secret_value(SecretId=name)["SecretString"] == "v1"
+    assert euw2.describe_secret(SecretId=name)["KmsKeyId"] == key
+
+
+# --------------------------------------------------------------------------- LastAccessedDate
+
+def test_last_accessed_date_is_kept_per_region(sm, raw, uniq):
+    # API reference: LastAccessedDate is "the date that the secret was last accessed in the
+    # Region", omitted if never retrieved there; ReplicationStatusType carries the replica's.
+    us, eu, name, arn = replicated(sm, uniq)
+    # replicated() read the replica: the replica has a date, the primary none
+    assert "LastAccessedDate" not in us.describe_secret(SecretId=name)
+    rd = eu.describe_secret(SecretId=name)
+    assert "LastAccessedDate" in rd
+    (st,) = us.describe_secret(SecretId=name)["ReplicationStatus"]
+    assert st["LastAccessedDate"] == rd["LastAccessedDate"]
+    listed = [s for s in eu.list_secrets()["SecretList"] if s["Name"] == name]
+    assert listed and listed[0]["LastAccessedDate"] == rd["LastAccessedDate"]
+    assert "LastAccessedDate" not in [s for s in us.list_secrets()["SecretList"]
+                                      if s["Name"] == name][0]
+    # a primary read records the primary's, and the replica's entry keeps its own
+    us.get_secret_value(SecretId=name)
+    assert "LastAccessedDate" in us.describe_secret(SecretId=name)
+    # BatchGetSecretValue reads in a replica region are the replica's too
+    name2 = uniq("batch")
+    us.create_secret(Name=name2, SecretString="b", AddReplicaRegions=[{"Region": REPLICA}])
+    (st,) = us.describe_secret(SecretId=name2)["ReplicationStatus"]
+    assert "LastAccessedDate" not in st
+    r = raw("BatchGetSecretValue", {"SecretIdList": [name2]}, region=REPLICA)
+    assert r.status_code == 200 and len(r.json()["SecretValues"]) == 1, r.text
+    assert "LastAccessedDate" not in us.describe_secret(SecretId=name2)
+    assert "LastAccessedDate" in eu.describe_secret(SecretId=name2)
+    (st,) = us.describe_secret(SecretId=name2)["ReplicationStatus"]
+    assert "LastAccessedDate" in st

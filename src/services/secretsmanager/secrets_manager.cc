@@ -218,14 +218,17 @@ Status SecretsManagerService::Commit(std::vector<storage::SecretWrite> writes,
   return store_.Commit(writes, deletes);
 }
 
-void SecretsManagerService::TouchAccessed(const Secret& s, const std::string& version_id,
+void SecretsManagerService::TouchAccessed(const Loaded& l, const std::string& version_id,
                                           int64_t now_ms) {
   const int64_t day = now_ms - now_ms % (24LL * 3600 * 1000);
+  // l.self is the row of the region read: a replica's own row holds no versions, so a
+  // replica read records the date on that row alone and never writes its primary.
+  const Secret& s = l.self;
   const SecretVersion* v = s.FindVersion(version_id);
   if (s.last_accessed_ms == day && (v == nullptr || v->last_accessed_ms == day)) return;
-  // Best effort, at most once a day per version: one write at the revision the read saw, no
-  // re-read and no retry. A conflict means another writer just changed the secret; the next
-  // read records the access instead.
+  // Best effort, at most once a day per version (per replica): one write at the revision the
+  // read saw, no re-read and no retry. A conflict means another writer just changed the
+  // secret; the next read records the access instead.
   Secret f = s;
   f.last_accessed_ms = day;
   if (SecretVersion* fv = f.FindVersion(version_id)) fv->last_accessed_ms = day;

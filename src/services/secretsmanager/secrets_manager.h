@@ -21,6 +21,7 @@
 #include "domain/secretsmanager/secret.h"
 #include "services/common/service.h"
 #include "services/secretsmanager/rotation_launcher.h"
+#include "services/secretsmanager/sm_encode.h"
 #include "storage/secret_store.h"
 
 namespace arcana::services::sm {
@@ -256,8 +257,13 @@ class SecretsManagerService : public Service {
   // version_id (nothing when it is ""): the engine records it and drops that run's retries.
   void AbandonRun(const std::string& arn, const std::string& version_id);
   // Records LastAccessedDate (day resolution) when the day changed: best effort, one write
-  // at the revision read, dropped on conflict, never failing or delaying the read.
-  void TouchAccessed(const Secret& s, const std::string& version_id, int64_t now_ms);
+  // at the revision read, dropped on conflict, never failing or delaying the read. AWS keeps
+  // it per region: a read of a replica records it on the replica's own row (never its
+  // primary's, nor the primary's versions); a read of a primary on the secret and the version.
+  void TouchAccessed(const Loaded& l, const std::string& version_id, int64_t now_ms);
+  // The LastAccessedDate of each of primary's replicas that has one (its own row's, by
+  // region), for the primary's ReplicationStatus. One read per InSync replica.
+  Result<ReplicaAccessDates> ReplicaAccess(const Secret& primary);
 
   storage::SecretStore& store_;
   crypto::DataKeyProvider& keys_;

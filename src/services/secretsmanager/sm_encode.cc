@@ -40,7 +40,8 @@ std::string ArnNameBody(const Secret& s, const std::string& version_id) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-void WriteReplicationStatus(json::Writer& w, const Secret& primary) {
+void WriteReplicationStatus(json::Writer& w, const Secret& primary,
+                            const ReplicaAccessDates& accessed) {
   w.StartArray();
   for (const auto& r : primary.replicas) {
     w.StartObject();
@@ -48,12 +49,17 @@ void WriteReplicationStatus(json::Writer& w, const Secret& primary) {
     if (!r.kms_key_id.empty()) json::KV(w, "KmsKeyId", r.kms_key_id);
     json::KV(w, "Status", r.status);
     json::KV(w, "StatusMessage", r.status_message);
+    if (auto it = accessed.find(r.region); it != accessed.end()) {
+      w.Key("LastAccessedDate");
+      json::WriteTimestamp(w, it->second);
+    }
     w.EndObject();
   }
   w.EndArray();
 }
 
-void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, EntryForm form) {
+void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, EntryForm form,
+                      const ReplicaAccessDates& accessed) {
   w.StartObject();
   json::KV(w, "ARN", self.arn);
   json::KV(w, "Name", self.name);
@@ -111,9 +117,10 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
     w.Key("LastChangedDate");
     json::WriteTimestamp(w, *data.last_changed_ms);
   }
-  if (data.last_accessed_ms) {
+  // Per region (AWS: "last accessed in the Region"): a replica's reads are its own.
+  if (self.last_accessed_ms) {
     w.Key("LastAccessedDate");
-    json::WriteTimestamp(w, *data.last_accessed_ms);
+    json::WriteTimestamp(w, *self.last_accessed_ms);
   }
   if (self.deleted_ms) {
     w.Key("DeletedDate");
@@ -151,7 +158,7 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
   }
   if (form == EntryForm::kDescribe && !self.IsReplica() && !data.replicas.empty()) {
     w.Key("ReplicationStatus");
-    WriteReplicationStatus(w, data);
+    WriteReplicationStatus(w, data, accessed);
   }
   w.EndObject();
 }

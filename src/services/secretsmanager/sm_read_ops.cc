@@ -178,7 +178,7 @@ Result<std::string> SecretsManagerService::GetSecretValue(const In& in, const Ca
   WriteValue(w, l.self, *v, plain);
   crypto::SecureWipe(plain);
   std::string out = json::Finish(buf);
-  TouchAccessed(data, v->version_id, ctx.now_ms);
+  TouchAccessed(l, v->version_id, ctx.now_ms);
   return out;
 }
 
@@ -358,7 +358,7 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
     }
     WriteValue(w, l.self, **v, *plain);
     crypto::SecureWipe(*plain);
-    TouchAccessed(l.data(), (*v)->version_id, ctx.now_ms);
+    TouchAccessed(l, (*v)->version_id, ctx.now_ms);
   }
   w.EndArray();
   w.Key("Errors");
@@ -378,9 +378,13 @@ Result<std::string> SecretsManagerService::BatchGetSecretValue(const In& in,
 
 Result<std::string> SecretsManagerService::DescribeSecret(const In& in, const CallContext& ctx) {
   ARCANA_ASSIGN_OR_RETURN(Loaded l, Load(ctx, in.Str("SecretId").value_or("")));
+  ReplicaAccessDates accessed;
+  if (!l.replica && !l.self.replicas.empty()) {
+    ARCANA_ASSIGN_OR_RETURN(accessed, ReplicaAccess(l.self));
+  }
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
-  WriteSecretEntry(w, l.self, l.data(), EntryForm::kDescribe);
+  WriteSecretEntry(w, l.self, l.data(), EntryForm::kDescribe, accessed);
   return json::Finish(buf);
 }
 

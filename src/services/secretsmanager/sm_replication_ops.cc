@@ -40,18 +40,31 @@ std::string ArnInRegion(const std::string& arn, const std::string& region) {
   return arn.substr(0, p1 + 1) + region + arn.substr(p2);
 }
 
-std::string ReplicationOutput(const Secret& primary) {
+std::string ReplicationOutput(const Secret& primary, const ReplicaAccessDates& accessed) {
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   json::KV(w, "ARN", primary.arn);
   w.Key("ReplicationStatus");
-  WriteReplicationStatus(w, primary);
+  WriteReplicationStatus(w, primary, accessed);
   w.EndObject();
   return json::Finish(buf);
 }
 
 }  // namespace
+
+Result<ReplicaAccessDates> SecretsManagerService::ReplicaAccess(const Secret& primary) {
+  ReplicaAccessDates dates;
+  for (const auto& r : primary.replicas) {
+    if (r.status != "InSync") continue;  // no replica of its own there
+    ARCANA_ASSIGN_OR_RETURN(auto replica,
+                            store_.GetSecretByArn(ArnInRegion(primary.arn, r.region)));
+    if (replica && replica->primary_arn == primary.arn && replica->last_accessed_ms) {
+      dates[r.region] = *replica->last_accessed_ms;
+    }
+  }
+  return dates;
+}
 
 Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Value& regions,
                                           bool force_overwrite, const CallContext& ctx,
@@ -67,33 +80,56 @@ Status SecretsManagerService::AddReplicas(Secret& primary, const rapidjson::Valu
     if (region == primary.region) {
       return Status(ErrorCode::kInvalidParameter, "Invalid replica region.");  // AWS's words
     }
+    // The replica's key lives in the replica's region and must be able to encrypt there (it
+    // seals the values on promotion): a key missing, disabled or pending deletion fails the
+    // replication, as AWS's troubleshooting guide has it ("The KMS key is disabled or not
+    // found"). Checked as the service itself, as CreateSecret's CheckKey is.
+    Status key_usable = Status::Ok();
+    if (!kms.empty()) {
+      key_usable = keys_.KmsKeyError(
+          crypto::KeyScope{ctx.account, region, "alias/aws/secretsmanager", nullptr}, kms);
+    }
     auto existing_status = std::find_if(primary.replicas.begin(), primary.replicas.end(),
                                         [&](const auto& x) { return x.region == region; });
     if (existing_status != primary.replicas.end() && existing_status->status == "InSync") {
-      existing_status->kms_key_id = kms;
+      // An unusable new key leaves the working replica as it is, on its old key (which its
+      // ReplicationStatus KmsKeyId keeps showing), rather than one that cannot be promoted.
+      if (key_usable.ok()) existing_status->kms_key_id = kms;
       continue;
     }
     if (existing_status != primary.replicas.end()) primary.replicas.erase(existing_status);
     domain::sm::ReplicaStatus status;
     status.region = region;
     status.kms_key_id = kms;
+    auto fail = [&](const std::string& why) {
+      status.status = "Failed";
+      status.status_message = "Replication failed: " + why;
+      primary.replicas.push_back(status);
+    };
     ARCANA_ASSIGN_OR_RETURN(auto clash, store_.GetSecretByName({ctx.account, region}, primary.name));
     if (clash && !force_overwrite) {
-      status.status = "Failed";
-      status.status_message = "Replication failed: Secret name " + primary.name +
-                              " already exists in region " + region + ".";
-      primary.replicas.push_back(status);
+      fail("Secret name " + primary.name + " already exists in region " + region + ".");
+      continue;
+    }
+    if (clash && !clash->replicas.empty()) {
+      fail("the secret in the destination Region is itself a primary with replicas.");
+      continue;
+    }
+    if (clash && clash->IsReplica() && clash->primary_arn != primary.arn) {
+      // Another primary lists it as its replica: replacing it would leave that primary
+      // reporting InSync for a secret that is no longer its own (and unable to delete
+      // itself). Its owner removes it first (RemoveRegionsFromReplication).
+      fail("the secret in the destination Region is a replica of another primary secret "
+           "in region " + clash->primary_region + ".");
+      continue;
+    }
+    if (!key_usable.ok()) {
+      // Nothing is made or replaced: no replica row, the clashing secret left in place.
+      fail("the KMS key " + kms + " can't be used in region " + region + ": " +
+           key_usable.message());
       continue;
     }
     if (clash) {
-      if (!clash->replicas.empty()) {
-        status.status = "Failed";
-        status.status_message =
-            "Replication failed: the secret in the destination Region is itself a primary "
-            "with replicas.";
-        primary.replicas.push_back(status);
-        continue;
-      }
       // Replaced at the revision read: a concurrent change of it makes this commit conflict.
       deleted.push_back({clash->arn, clash->revision, "ReplicateSecretToRegions"});
     }
@@ -133,7 +169,8 @@ Result<std::string> SecretsManagerService::ReplicateSecretToRegions(const In& in
       return Status(ErrorCode::kWriteConflict, committed.message());
     }
     ARCANA_RETURN_IF_ERROR(committed);
-    return ReplicationOutput(s);
+    ARCANA_ASSIGN_OR_RETURN(auto accessed, ReplicaAccess(s));
+    return ReplicationOutput(s, accessed);
   });
 }
 
@@ -155,13 +192,17 @@ Result<std::string> SecretsManagerService::RemoveRegionsFromReplication(const In
       s.replicas.erase(it);
       removed = true;
     }
-    if (!removed) return ReplicationOutput(s);  // nothing to change: no write, no new date
+    if (!removed) {  // nothing to change: no write, no new date
+      ARCANA_ASSIGN_OR_RETURN(auto accessed, ReplicaAccess(s));
+      return ReplicationOutput(s, accessed);
+    }
     s.last_changed_ms = ctx.now_ms;
     std::vector<storage::SecretWrite> writes(1);
     writes[0].secret = s;
     ARCANA_RETURN_IF_ERROR(
         Commit(std::move(writes), std::move(deleted), "RemoveRegionsFromReplication"));
-    return ReplicationOutput(s);
+    ARCANA_ASSIGN_OR_RETURN(auto accessed, ReplicaAccess(s));
+    return ReplicationOutput(s, accessed);
   });
 }
 
@@ -180,6 +221,7 @@ Result<std::string> SecretsManagerService::StopReplicationToReplica(const In& in
     promoted.arn = l.self.arn;
     promoted.region = l.self.region;
     promoted.created_ms = l.self.created_ms;
+    promoted.last_accessed_ms = l.self.last_accessed_ms;  // its own region's reads
     promoted.replicas.clear();
     promoted.primary_arn.clear();
     promoted.primary_region.clear();
