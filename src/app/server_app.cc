@@ -181,6 +181,7 @@ int RunServer(const config::Config& cfg) {
   keys.RecordKeyUsesIn(&kms_key_uses);
   services::sm::SecretsManagerService secrets_manager(stores.secrets(), keys, *root);
   services::ssm::SsmService ssm(stores.parameters(), keys, *root, &secrets_manager);  // SSM
+  ssm.SetQuotas({cfg.ssm_standard_parameters_quota, cfg.ssm_advanced_parameters_quota});
   auth::AuthOptions ao;
   ao.dev = cfg.dev;
   ao.dev_account = cfg.account_id;

@@ -75,6 +75,8 @@ Status ApplyToml(const std::string& path, Config& c) {
   integer("iam_groups_quota", c.iam_groups_quota);
   integer("iam_roles_quota", c.iam_roles_quota);
   integer("iam_policies_quota", c.iam_policies_quota);
+  integer("ssm_standard_parameters_quota", c.ssm_standard_parameters_quota);
+  integer("ssm_advanced_parameters_quota", c.ssm_advanced_parameters_quota);
   return Status::Ok();
 }
 
@@ -227,6 +229,14 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
                  "customer managed IAM policies per account (PoliciesPerAccount): CreatePolicy "
                  "beyond is LimitExceeded")
       ->envname("ARCANA_IAM_POLICIES_QUOTA")->capture_default_str();
+  app.add_option("--ssm-standard-parameters-quota", c.ssm_standard_parameters_quota,
+                 "Standard Parameter Store parameters per account and region: a create beyond "
+                 "is ParameterLimitExceeded (Intelligent-Tiering makes it Advanced)")
+      ->envname("ARCANA_SSM_STANDARD_PARAMETERS_QUOTA")->capture_default_str();
+  app.add_option("--ssm-advanced-parameters-quota", c.ssm_advanced_parameters_quota,
+                 "Advanced Parameter Store parameters per account and region: a create beyond "
+                 "is ParameterLimitExceeded")
+      ->envname("ARCANA_SSM_ADVANCED_PARAMETERS_QUOTA")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -298,6 +308,11 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
     return Status(ErrorCode::kInvalidParameter,
                   "--iam-users-quota, --iam-groups-quota, --iam-roles-quota and "
                   "--iam-policies-quota must be 0 or more");
+  }
+  if (c.ssm_standard_parameters_quota < 0 || c.ssm_advanced_parameters_quota < 0) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--ssm-standard-parameters-quota and --ssm-advanced-parameters-quota must be 0 "
+                  "or more");
   }
   // --store is parsed (and refused with the accepted forms) by storage::ParseStoreLocation
   // when the server opens it.

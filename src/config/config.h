@@ -89,6 +89,11 @@ struct Config {
   int iam_groups_quota = 300;     // GroupsPerAccount (ARCANA_IAM_GROUPS_QUOTA)
   int iam_roles_quota = 1000;     // RolesPerAccount (ARCANA_IAM_ROLES_QUOTA)
   int iam_policies_quota = 1500;  // PoliciesPerAccount (ARCANA_IAM_POLICIES_QUOTA)
+  // Parameter Store's parameters per account and region (services/ssm/ssm_service.h:
+  // SsmQuotas), AWS's: a create beyond is ParameterLimitExceeded, and Intelligent-Tiering
+  // makes a new parameter Advanced once Standard is full. Every node of a cluster needs the same.
+  int ssm_standard_parameters_quota = 10000;   // ARCANA_SSM_STANDARD_PARAMETERS_QUOTA
+  int ssm_advanced_parameters_quota = 100000;  // ARCANA_SSM_ADVANCED_PARAMETERS_QUOTA
 };
 
 // Parses argv (CLI11), the environment and the TOML file. On --help, prints usage and

@@ -104,7 +104,8 @@ def test_describe_parameters_filters_and_paging(ssm):
     allp, pages = walk(c.describe_parameters, MaxResults=7)
     assert len(allp) == 19 and pages == 3
     assert all("Value" not in p for p in allp)
-    d = lambda f: sorted(p["Name"] for p in c.describe_parameters(ParameterFilters=f)["Parameters"])
+    d = lambda f: sorted(p["Name"] for p in c.describe_parameters(
+        ParameterFilters=f, MaxResults=50)["Parameters"])
     assert d([{"Key": "Path", "Values": [base]}]) == sorted([f"{base}/a", f"{base}/b", f"{base}/adv", f"{base}/ami"])
     assert len(d([{"Key": "Path", "Option": "Recursive", "Values": [base]}])) == 19
     assert d([{"Key": "Name", "Option": "BeginsWith", "Values": [base + "/sub"]}]) == sorted(names[2:])
@@ -116,7 +117,8 @@ def test_describe_parameters_filters_and_paging(ssm):
     assert d([{"Key": "DataType", "Values": ["aws:ec2:image"]}]) == [f"{base}/ami"]
     assert d([{"Key": "tag:env", "Values": ["prod"]}]) == [f"{base}/adv"]
     assert d([{"Key": "tag:env"}]) == [f"{base}/adv"]
-    legacy = c.describe_parameters(Filters=[{"Key": "Name", "Values": [base + "/sub/"]}])["Parameters"]
+    legacy = c.describe_parameters(Filters=[{"Key": "Name", "Values": [base + "/sub/"]}],
+                                   MaxResults=50)["Parameters"]
     assert sorted(p["Name"] for p in legacy) == sorted(names[2:])
     with raises_code("InvalidFilterKey"):
         c.describe_parameters(ParameterFilters=[{"Key": "Label", "Values": ["x"]}])

@@ -171,6 +171,56 @@ def test_tiers_and_sizes(ssm):
     assert c.put_parameter(Name=adv, Value="y", Overwrite=True)["Tier"] == "Advanced"
 
 
+NESTED = 'Parameter value can\'t nest another parameter. Do not use "{{}}" in the value.'
+
+
+@pytest.mark.parametrize("value", ["{{}}", "{{ssm:other}}", "x={{resolve:ssm:/a/b}}",
+                                   "{{range .Networks}}{{.IPAddress}}{{end}}"])
+@pytest.mark.parametrize("type_", ["String", "SecureString", "StringList"])
+def test_value_nesting_a_parameter_refused(ssm, value, type_):
+    """PutParameter's Value (botocore): "Parameters can't be referenced or nested in the values
+    of other parameters. You can't include {{}} or {{ssm:parameter-name}} in a parameter
+    value." AWS answers ValidationException with the text the AWS CDK quotes (and projects
+    storing Go templates or {{PLACEHOLDER}} tokens met live); nothing is created."""
+    c = ssm()
+    n = pname()
+    r = raw_call(ssm.server.endpoint, None, {"Name": n, "Value": value, "Type": type_},
+                 target="AmazonSSM.PutParameter", service="ssm")
+    assert r.status_code == 400
+    assert r.json()["__type"] == "ValidationException"
+    assert r.json()["message"] == NESTED
+    with raises_code("ParameterNotFound"):
+        c.get_parameter(Name=n)
+    c.put_parameter(Name=n, Value="plain", Type=type_)
+    with raises_code("ValidationException"):  # an overwrite too
+        c.put_parameter(Name=n, Value=value, Overwrite=True)
+    assert c.get_parameter(Name=n, WithDecryption=True)["Parameter"]["Value"] == "plain"
+
+
+def test_braces_that_nest_nothing_are_values(ssm):
+    c = ssm()
+    for value in ("{{", "}}", "}}{{", "{x}", "{ {x} }", "{{x}", "${x}", '{"a":{"b":1}}'):
+        n = pname()
+        c.put_parameter(Name=n, Value=value, Type="String")
+        assert c.get_parameter(Name=n)["Parameter"]["Value"] == value
+
+
+def test_describe_parameters_pages_at_10_by_default(ssm):
+    """AWS answers DescribeParameters without MaxResults 10 at a time with a NextToken
+    (google/go-cloud#3135: "With more than 10 entries ... first 10 entries due to
+    pagination"; moto's test_describe_parameters_paging)."""
+    c = ssm()
+    names = sorted(pname() for _ in range(11))
+    for n in names:
+        c.put_parameter(Name=n, Value="v", Type="String")
+    first = c.describe_parameters()
+    assert len(first["Parameters"]) == 10 and first["NextToken"]
+    rest = c.describe_parameters(NextToken=first["NextToken"])
+    assert len(rest["Parameters"]) == 1 and "NextToken" not in rest
+    assert sorted(p["Name"] for p in first["Parameters"] + rest["Parameters"]) == names
+    assert len(c.describe_parameters(MaxResults=50)["Parameters"]) == 11
+
+
 def test_data_types(ssm):
     c = ssm()
     n = pname()

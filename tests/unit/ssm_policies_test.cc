@@ -73,6 +73,25 @@ TEST(SsmTiers, Resolution) {
   EXPECT_TRUE(dssm::ResolveTier("Standard", "", 4096, false).ok());
   EXPECT_EQ(dssm::ResolveTier("Advanced", "", 8193, false).status().code(), ErrorCode::kValidation);
   EXPECT_EQ(dssm::ResolveTier("Standard", "", 10, true).status().code(), ErrorCode::kValidation);
+  // Standard parameters at their quota: Intelligent-Tiering creates an Advanced one; an
+  // existing Standard parameter already has its place and stays Standard.
+  EXPECT_EQ(*dssm::ResolveTier("Intelligent-Tiering", "", 10, false, true), "Advanced");
+  EXPECT_EQ(*dssm::ResolveTier("Intelligent-Tiering", "Standard", 10, false, true), "Standard");
+  EXPECT_EQ(*dssm::ResolveTier("", "", 10, false, true), "Standard");
+}
+
+TEST(SsmValues, NestedParameterReferencesRefused) {
+  for (const char* v : {"{{}}", "{{x}}", "a{{ssm:other}}b", "{{resolve:ssm:p}}",
+                        "{{range .X}}{{.Y}}{{end}}", "{{ a }}"}) {
+    arcana::Status st = dssm::CheckValue(v);
+    EXPECT_EQ(st.code(), ErrorCode::kValidation) << v;
+    EXPECT_EQ(st.message(),
+              "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value.")
+        << v;
+  }
+  for (const char* v : {"{{", "}}", "}}{{", "{x}", "{ {x} }", "{{x}", "{x}}", "${x}"}) {
+    EXPECT_TRUE(dssm::CheckValue(v).ok()) << v;
+  }
 }
 
 TEST(SsmValues, PatternAndDataType) {

@@ -23,16 +23,28 @@ Status CheckValue(std::string_view value) {
                   "1 validation error detected: Value at 'value' failed to satisfy constraint: "
                   "Member must have length greater than or equal to 1");
   }
+  // A value can't reference another parameter (PutParameter's Value: "You can't include {{}}
+  // or {{ssm:parameter-name}} in a parameter value"): AWS refuses any "{{" closed later by
+  // "}}" (a Go template, {{PLACEHOLDER}}, a CloudFormation {{resolve:...}}), whatever the
+  // type; a lone "{{" or "}}" is no reference. The value itself is never echoed.
+  const size_t open = value.find("{{");
+  if (open != std::string_view::npos && value.find("}}", open + 2) != std::string_view::npos) {
+    return Status(ErrorCode::kValidation,
+                  "Parameter value can't nest another parameter. Do not use \"{{}}\" in the "
+                  "value.");
+  }
   return Status::Ok();
 }
 
 Result<std::string> ResolveTier(std::string_view requested, std::string_view previous,
-                                size_t value_bytes, bool has_policies) {
+                                size_t value_bytes, bool has_policies, bool standard_full) {
   std::string tier;
   if (requested.empty()) {
     tier = previous.empty() ? kStandard : std::string(previous);
   } else if (requested == kIntelligentTiering) {
-    bool needs_advanced = value_bytes > kStandardMaxValue || has_policies || previous == kAdvanced;
+    // A parameter that exists already counts against its tier: only a new one needs room.
+    bool needs_advanced = value_bytes > kStandardMaxValue || has_policies ||
+                          previous == kAdvanced || (previous.empty() && standard_full);
     tier = needs_advanced ? kAdvanced : kStandard;
   } else {
     tier = std::string(requested);

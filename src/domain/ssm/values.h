@@ -17,14 +17,19 @@ namespace arcana::domain::ssm {
 inline constexpr size_t kStandardMaxValue = 4096;
 inline constexpr size_t kAdvancedMaxValue = 8192;
 
+// kValidation for an empty value, or one that nests a parameter reference ("{{" with a
+// "}}" after it, AWS's own refusal).
 Status CheckValue(std::string_view value);
 
 // The tier to store. requested: "" (keep `previous`, else Standard), Standard, Advanced or
-// Intelligent-Tiering (Advanced when the value or policies need it, else Standard, never a
-// downgrade). previous: "" for a new parameter. Errors: kValidation (too large for the tier,
-// Advanced -> Standard, policies on Standard).
+// Intelligent-Tiering (Advanced when the value or policies need it, or for a new parameter
+// when standard_full says the account's Standard parameters are at their quota, as AWS's
+// Tier documentation lists; else Standard; never a downgrade). previous: "" for a new
+// parameter. Errors: kValidation (too large for the tier, Advanced -> Standard, policies on
+// Standard).
 Result<std::string> ResolveTier(std::string_view requested, std::string_view previous,
-                                size_t value_bytes, bool has_policies);
+                                size_t value_bytes, bool has_policies,
+                                bool standard_full = false);
 
 // The tier a PutParameter asks for once the account's default-parameter-tier service setting
 // (service_settings.h) is applied: the request's Tier when it names one; else the default

@@ -246,7 +246,9 @@ Result<std::string> SsmService::DescribeParameters(const In& in, const CallConte
     ARCANA_ASSIGN_OR_RETURN(filters, ReadFilters(pf));
   }
   ARCANA_RETURN_IF_ERROR(dssm::NormalizeFilters(filters, dssm::FilterUse::kDescribe));
-  const int64_t max = in.Int("MaxResults").value_or(50);
+  // AWS pages DescribeParameters at 10 when MaxResults is not given (the model allows up to
+  // 50): a caller that reads one page without MaxResults sees 10 and a NextToken.
+  const int64_t max = in.Int("MaxResults").value_or(10);
   const std::string op = "DescribeParameters";
   ARCANA_ASSIGN_OR_RETURN(std::string after, Cursor(page_key_, op, in));
   // Shared=true lists parameters other accounts shared with the caller: none on this server.

@@ -42,6 +42,16 @@ namespace arcana::services::ssm {
 using domain::ssm::Parameter;
 using domain::ssm::ParameterVersion;
 
+// The parameters an account may have in a region, per tier: AWS's quotas (10,000 Standard,
+// 100,000 Advanced) unless the operator sets others (arcanad --ssm-standard-parameters-quota,
+// --ssm-advanced-parameters-quota; config/config.h). A create beyond its tier's quota is
+// ParameterLimitExceeded; Intelligent-Tiering creates an Advanced parameter once Standard is
+// full. Every node of a cluster needs the same.
+struct SsmQuotas {
+  int64_t standard = 10000;
+  int64_t advanced = 100000;
+};
+
 class SsmService : public Service {
  public:
   // secrets_manager may be null (references then answer ParameterNotFound).
@@ -56,6 +66,9 @@ class SsmService : public Service {
   // GetParameter and GetParameters (at most 10 names; SecureString values open under a
   // symmetric key).
   bool MayAnswerInline(std::string_view operation) const override;
+
+  // The quotas in force (call once, at startup; without it, AWS's).
+  void SetQuotas(const SsmQuotas& quotas) { quotas_ = quotas; }
 
   // Deletes parameters whose Expiration policy has passed (at most `max_parameters` per
   // call), each at the revision that showed it expired, so a concurrent overwrite (which
@@ -156,6 +169,7 @@ class SsmService : public Service {
   crypto::DataKeyProvider& keys_;
   sm::SecretsManagerService* secrets_manager_;
   crypto::DerivedKey page_key_;  // NextToken MACs
+  SsmQuotas quotas_;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
 };

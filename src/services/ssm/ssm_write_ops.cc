@@ -162,25 +162,29 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
       v.policies = prev->policies;
       v.expires_ms = prev->expires_ms;
     }
+    // Only a create takes a place in its tier's quota (a tier change of an existing
+    // parameter is an upgrade to Advanced, which AWS does not refuse for the quota).
+    storage::ParameterCounts counts;
+    if (!existing) {
+      ARCANA_ASSIGN_OR_RETURN(counts, store_.CountParameters({ctx.account, ctx.region}));
+    }
     ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(dssm::TierToApply(requested_tier,
                                                                         default_tier),
                                                       prev ? prev->tier : "", value.size(),
-                                                      !v.policies.empty()));
+                                                      !v.policies.empty(),
+                                                      !existing &&
+                                                          counts.standard >= quotas_.standard));
     if ((pattern ? pattern->source() : std::string()) != v.allowed_pattern) {
       // The parameter changed since the pattern was compiled: compile what it has now
       // (rare; RE2 compiles in time linear in the pattern).
       ARCANA_ASSIGN_OR_RETURN(pattern, dssm::CompileAllowedPattern(v.allowed_pattern));
     }
     ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, pattern));
-    if (!existing || existing->Latest().tier != v.tier) {
-      ARCANA_ASSIGN_OR_RETURN(auto counts, store_.CountParameters({ctx.account, ctx.region}));
-      bool full = v.tier == dssm::kAdvanced ? counts.advanced >= 100000
-                                            : counts.standard >= 10000;
-      if (full && !existing) {
-        return Status(ErrorCode::kParameterLimitExceeded,
-                      "You have exceeded the number of parameters for this AWS account. Delete one "
-                      "or more parameters and try again.");
-      }
+    if (!existing && (v.tier == dssm::kAdvanced ? counts.advanced >= quotas_.advanced
+                                                : counts.standard >= quotas_.standard)) {
+      return Status(ErrorCode::kParameterLimitExceeded,
+                    "You have exceeded the number of parameters for this AWS account. Delete one "
+                    "or more parameters and try again.");
     }
     v.modified_ms = ctx.now_ms;
     v.modified_user = ctx.principal_arn;
