@@ -124,6 +124,7 @@ int RunServer(const config::Config& cfg) {
 
   // The root key holder: empty (sealed) until the root of trust (seal/) unseals it.
   auto root = std::make_unique<crypto::RootKey>();
+  where->pg_query_timeout_ms = cfg.store_timeout_seconds * 1000;
   auto stores_res = storage::OpenStores(*where);
   if (!stores_res.ok()) {
     return Fail("cannot open the store " + storage::Redacted(*where) + ": " +
@@ -267,6 +268,7 @@ int RunServer(const config::Config& cfg) {
   };
   seal::OperatorApi operator_api(sealer, authn, std::move(oo));
   po.root = root.get();
+  po.store_reachable = [&stores] { return stores.reachable(); };
   po.operator_api = [&operator_api](net::HttpRequest& q, net::HttpResponse& r) {
     storage::CommittedChanges committed;  // claimed by the action's record (on_action)
     storage::CommittedChanges::Scope collect(&committed);

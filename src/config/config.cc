@@ -32,6 +32,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("listen", c.listen);
   str("data_dir", c.data_dir);
   str("store", c.store);
+  integer("store_timeout_seconds", c.store_timeout_seconds);
   str("root_key_file", c.root_key_file);
   boolean("dev", c.dev);
   str("tls_cert", c.tls_cert);
@@ -111,6 +112,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
                  "where the shared state lives: sqlite:DIR (one node; default sqlite:<data-dir>) "
                  "or postgresql://user:pass@host:port/db (any number of nodes)")
       ->envname("ARCANA_STORE");
+  app.add_option("--store-timeout-seconds", c.store_timeout_seconds,
+                 "a PostgreSQL store: a call whose round trip goes unanswered this long fails "
+                 "ServiceUnavailable (its connection is closed)")
+      ->envname("ARCANA_STORE_TIMEOUT_SECONDS")->capture_default_str();
   app.add_option("--root-key-file", c.root_key_file,
                  "the key-file root of trust's key (default <data-dir>/root.key; created 0600 "
                  "when absent; every node of a cluster needs the same file)")
@@ -269,6 +274,9 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   }
   if (c.rotation_retry_seconds < 1) {
     return Status(ErrorCode::kInvalidParameter, "--rotation-retry-seconds must be at least 1");
+  }
+  if (c.store_timeout_seconds < 1 || c.store_timeout_seconds > 3600) {
+    return Status(ErrorCode::kInvalidParameter, "--store-timeout-seconds must be 1 to 3600");
   }
   if (c.shutdown_grace_seconds < 0) {
     return Status(ErrorCode::kInvalidParameter, "--shutdown-grace-seconds must be 0 or more");

@@ -23,6 +23,9 @@ struct Config {
   // "postgresql://user:pass@host:port/db" / "postgres://..." (any number of nodes).
   // "" = sqlite:<data_dir>, what earlier releases always used. See EffectiveStore().
   std::string store;
+  // A PostgreSQL store: how long one round trip may go unanswered before the call fails
+  // ServiceUnavailable (ARCANA_STORE_TIMEOUT_SECONDS; storage/postgres/pg_query_watchdog.h).
+  int store_timeout_seconds = 20;
   // The key-file root of trust's key (ARCANA_ROOT_KEY_FILE; seal/keyfile.h). Every node of a
   // cluster needs the same one; the first node creates it when absent. "" = <data_dir>/root.key.
   std::string root_key_file;

@@ -158,10 +158,13 @@ bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   std::string_view path = req.Path();
   if (IsGetOrHead(req) && path == "/_arcana/health") {
     const bool sealed = opts_.root != nullptr && opts_.root->sealed();
-    res.status = ready_ && !sealed ? 200 : 503;
+    const bool unreachable = opts_.store_reachable && !opts_.store_reachable();
+    res.status = ready_ && !sealed && !unreachable ? 200 : 503;
     res.Set("Content-Type", "application/json");
-    res.body = !ready_ ? R"({"status":"starting"})"
-                       : sealed ? R"({"status":"sealed"})" : R"({"status":"ok"})";
+    res.body = !ready_        ? R"({"status":"starting"})"
+               : sealed       ? R"({"status":"sealed"})"
+               : unreachable  ? R"({"status":"store unavailable"})"
+                              : R"({"status":"ok"})";
     return true;
   }
   if (opts_.operator_api && opts_.operator_api(req, res)) return true;

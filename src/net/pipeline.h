@@ -44,6 +44,9 @@ struct PipelineOptions {
   // Root of trust (seal/): API calls are refused (503) while `root` is sealed, and each one
   // holds the root key generation it runs under, so a rotation can wait for it. Null: no gate.
   const crypto::RootKey* root = nullptr;
+  // Whether the store can be reached now (storage::Stores::reachable): the health answer
+  // says "store unavailable" (503) while it cannot. Unset: always.
+  std::function<bool()> store_reachable;
   // Operator endpoints (seal/operator_api.h); returns true when it answered the request.
   std::function<bool(HttpRequest&, HttpResponse&)> operator_api;  // may wipe req.body
   // The change stream for caching agents (net/change_stream_api.h); true when it answered.

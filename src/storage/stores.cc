@@ -38,6 +38,7 @@ class CachedStores final : public Stores {
   AuditIndexStore* audit_index() override { return backend_->audit_index(); }
   ChangeFollower& follower() override { return backend_->follower(); }
   const char* backend() const override { return backend_->backend(); }
+  bool reachable() const override { return backend_->reachable(); }
   // The wipe appends a change per resource it drops, so the caches follow it.
   Status WipeResources() override { return backend_->WipeResources(); }
 
@@ -102,7 +103,7 @@ Result<std::unique_ptr<Stores>> OpenStores(const StoreLocation& where) {
       return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
     }
     case StoreLocation::Kind::kPostgres: {
-      ARCANA_ASSIGN_OR_RETURN(auto backend, OpenPgStores(where.pg_url));
+      ARCANA_ASSIGN_OR_RETURN(auto backend, OpenPgStores(where.pg_url, where.pg_query_timeout_ms));
       return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
     }
   }

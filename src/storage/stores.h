@@ -34,6 +34,7 @@ struct StoreLocation {
   Kind kind = Kind::kSqlite;
   std::string sqlite_dir;  // kSqlite: the database is <dir>/arcana.db
   std::string pg_url;      // kPostgres: a libpq connection URI (postgresql://...)
+  int pg_query_timeout_ms = 20000;  // kPostgres: pg::Database::Options::query_timeout_ms
 };
 
 // "sqlite:DIR" | "postgresql://..." | "postgres://...". Error: kInvalidParameter naming the
@@ -70,6 +71,9 @@ class Stores {
   // This node's follower of the change sequence: caches subscribe to it (change_follower.h).
   virtual ChangeFollower& follower() = 0;
   virtual const char* backend() const = 0;  // "sqlite" | "postgresql"
+  // False while the store cannot be reached (a PostgreSQL server refusing, resetting or not
+  // answering, until a call succeeds again): the node's health says so.
+  virtual bool reachable() const { return true; }
   // Dev-mode reset: drops every secret, parameter, KMS object, IAM identity, event rule,
   // connection and API destination (keeps the root access keys and meta).
   virtual Status WipeResources() = 0;

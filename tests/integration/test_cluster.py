@@ -19,6 +19,7 @@ import os
 import random
 import re
 import secrets as pysecrets
+import signal
 import subprocess
 import threading
 import time
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -540,7 +542,7 @@ def test_postgresql_restart_under_load(own_pg, tmp_path):
 
 def test_outage_error_is_aws_shaped(own_pg, tmp_path):
     """The error a client sees while the database is down is an AWS JSON 1.1 error: HTTP 503,
-    __type ServiceUnavailableException, a message; the node's health says it is degraded."""
+    __type ServiceUnavailableException, a message."""
     cl = Cluster(own_pg, tmp_path)
     try:
         (a,) = cl.start(1)
@@ -569,6 +571,62 @@ def test_outage_error_is_aws_shaped(own_pg, tmp_path):
         cl.stop_all()
         if not own_pg.started:  # a failure mid-outage: leave the server up for the next test
             own_pg.start()
+
+
+def pg_processes(pg) -> list[int]:
+    """The PostgreSQL server's processes: the postmaster and its children."""
+    postmaster = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_a_database_that_stops_answering_fails_calls_within_the_deadline(own_pg, tmp_path):
+    """A database that stops answering without closing its connections (a partition, a
+    stalled primary: here every PostgreSQL process stopped with SIGSTOP, whose kernel still
+    acknowledges) must not hold calls until the kernel gives up (~15 minutes): past
+    --store-timeout-seconds a call answers ServiceUnavailableException, the health says the
+    store is unavailable, and both recover once the database answers again."""
+    cl = Cluster(own_pg, tmp_path)
+    stopped: list[int] = []
+    try:
+        a = cl.node("node0", env={"ARCANA_STORE_TIMEOUT_SECONDS": "2"}).start()
+        client(a).create_secret(Name="frozen", SecretString="v")
+        stopped = pg_processes(own_pg)
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        began = time.monotonic()
+        r = raw_call(a.endpoint, "PutSecretValue", {"SecretId": "frozen", "SecretString": "w"},
+                     akid=ROOT_AKID, secret=ROOT_SECRET)
+        took = time.monotonic() - began
+        assert r.status_code == 503, (r.status_code, r.text[:300])
+        assert r.json()["__type"].rsplit("#", 1)[-1] == "ServiceUnavailableException"
+        assert took < 12, f"answered after {took:.1f} s (deadline 2 s)"
+        h = requests.get(a.endpoint + "/_arcana/health", timeout=5)
+        assert (h.status_code, h.json()) == (503, {"status": "store unavailable"})
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        stopped = []
+        deadline = time.monotonic() + 30
+        while True:
+            r = raw_call(a.endpoint, "GetSecretValue", {"SecretId": "frozen"}, akid=ROOT_AKID,
+                         secret=ROOT_SECRET)
+            if r.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert r.status_code == 200, r.text[:300]
+        assert requests.get(a.endpoint + "/_arcana/health", timeout=5).status_code == 200
+        assert_alive(a)
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        cl.stop_all()
 
 
 def test_postgresql_crash_keeps_acknowledged_writes(own_pg, tmp_path):

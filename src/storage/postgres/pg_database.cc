@@ -160,12 +160,45 @@ struct Database::Pool {
   size_t open = 0;  // idle + in use
 };
 
+namespace {
+// Set while this thread runs the migrations: they may rightly take longer than any call.
+thread_local bool t_migrating = false;
+}  // namespace
+
 Database::Database(std::string conninfo, const Options& options)
     : conninfo_(std::move(conninfo)), options_(options), pool_(std::make_unique<Pool>()) {
   if (options_.pool_size == 0) options_.pool_size = 1;
+  if (options_.query_timeout_ms > 0) {
+    watchdog_ = std::make_unique<QueryWatchdog>(std::chrono::milliseconds(options_.query_timeout_ms));
+  }
+}
+
+QueryWatchdog::Guard Database::Watch(pqxx::connection& c) const {
+  if (watchdog_ == nullptr || t_migrating) return QueryWatchdog::Guard::None();
+  return watchdog_->Arm(c.sock());
+}
+
+void Database::NoteOutcome(const Status& result, bool broken) {
+  if (result.ok()) {
+    if (unreachable_at_ms_.load(std::memory_order_relaxed) != 0) {
+      unreachable_at_ms_.store(0, std::memory_order_relaxed);
+    }
+  } else if (broken || result.code() == ErrorCode::kServiceUnavailable) {
+    unreachable_at_ms_.store(NowMs(), std::memory_order_relaxed);
+  }
+}
+
+bool Database::reachable() const {
+  const int64_t at = unreachable_at_ms_.load(std::memory_order_relaxed);
+  return at == 0 || NowMs() - at > kUnreachableHoldMs;
 }
 
 Database::~Database() = default;
+
+Status Database::TimedOut(const char* what) const {
+  return Unavailable(std::string(what) + ": no answer within " +
+                     std::to_string(options_.query_timeout_ms) + " ms (the connection was closed)");
+}
 
 Status Database::Unavailable(const std::string& detail) {
   // libpq's text names the database host, port and user: for the operator's log, never for
@@ -178,6 +211,7 @@ Status Database::Unavailable(const std::string& detail) {
 
 std::unique_ptr<pqxx::connection> Database::Connect() const {
   auto c = std::make_unique<pqxx::connection>(conninfo_);
+  auto deadline = Watch(*c);
   // A write is acknowledged only once durable (store_types.h): never with the server's
   // synchronous_commit = off. Stronger settings (remote_write, remote_apply) are kept.
   pqxx::nontransaction t(*c);
@@ -192,7 +226,10 @@ std::unique_ptr<pqxx::connection> Database::ConnectUnpooled() const { return Con
 Result<std::unique_ptr<Database>> Database::Open(const std::string& url, const Options& options,
                                                  const std::vector<Migrations>& schema) {
   std::unique_ptr<Database> db(new Database(WithDefaults(url, options.connect_timeout_s), options));
-  ARCANA_RETURN_IF_ERROR(db->Migrate(schema));
+  t_migrating = true;
+  Status migrated = db->Migrate(schema);
+  t_migrating = false;
+  ARCANA_RETURN_IF_ERROR(migrated);
   return db;
 }
 
@@ -305,6 +342,7 @@ std::unique_ptr<PooledConn> Database::Acquire(bool fresh_only, Status* error) {
     }
     pool_->cv.notify_one();
     *error = Unavailable(OneLine(e.what()));
+    NoteOutcome(*error, true);
     return nullptr;
   }
 }
@@ -332,18 +370,29 @@ Status Database::Read(const char* what, const std::function<Status(Tx&)>& fn) {
     const bool reused = !conn->fresh;
     Status result;
     bool broken = false;
-    try {
-      pqxx::nontransaction t(*conn->c);
-      Tx tx(*conn, t);
-      result = fn(tx);
-    } catch (...) {
-      result = MapError(what, *conn->c, &broken);
+    bool timed_out = false;
+    {
+      auto deadline = Watch(*conn->c);
+      try {
+        pqxx::nontransaction t(*conn->c);
+        Tx tx(*conn, t);
+        result = fn(tx);
+      } catch (...) {
+        result = MapError(what, *conn->c, &broken);
+      }
+      timed_out = deadline.fired();
+    }
+    if (timed_out) {
+      broken = true;
+      result = TimedOut(what);
     }
     if (!broken && !conn->c->is_open()) broken = true;
     Release(std::move(conn), broken);
+    NoteOutcome(result, broken);
     // A pooled connection found dead (e.g. the server restarted since it was last used):
-    // run the call once more on a fresh connection.
-    if (broken && reused && attempt == 0) continue;
+    // run the call once more on a fresh connection. Not after a deadline: the server is
+    // not answering, and another wait would double the caller's.
+    if (broken && reused && attempt == 0 && !timed_out) continue;
     return result;
   }
 }
@@ -424,6 +473,8 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
     Status batch_error;
     bool broken = false;
     bool sent_commit = false;
+    bool timed_out = false;
+    auto deadline = std::make_optional(Watch(*conn->c));
     try {
       pqxx::work t(*conn->c);
       std::vector<std::vector<Change>*> changes;
@@ -464,10 +515,20 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
     } catch (...) {
       batch_error = MapError(batch_what, *conn->c, &broken);
     }
+    timed_out = deadline->fired();
+    deadline.reset();
+    if (timed_out) {
+      broken = true;
+      // Past the deadline the COMMIT, if sent, may or may not have been applied.
+      batch_error = sent_commit ? Unavailable("the outcome of a commit is unknown: no answer "
+                                              "within the query deadline")
+                                : TimedOut(batch_what.c_str());
+    }
     Release(std::move(conn), broken);
+    NoteOutcome(batch_error, broken);
     // A pooled connection found dead (e.g. the server restarted since it was last used):
     // nothing of this batch was applied, so run it once more on a fresh connection.
-    if (broken && reused && !sent_commit && attempt == 0) continue;
+    if (broken && reused && !sent_commit && attempt == 0 && !timed_out) continue;
     if (!batch_error.ok()) {
       // Nothing of the batch is kept (or, in doubt, known): every write not already failed
       // alone fails with the batch.

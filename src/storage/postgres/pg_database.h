@@ -8,7 +8,9 @@
 //   was applied), so a database restart costs no request once the database is back up.
 // - Errors: a connection failure (refused, reset, server shutting down, in-doubt commit) is
 //   kServiceUnavailable with a generic message (libpq's detail, which names the host, goes
-//   to the log only); the process keeps running and the request may be retried; serialization failures and deadlocks are kWriteConflict (the
+//   to the log only); so is a use of a connection the server leaves unanswered past
+//   Options::query_timeout_ms (pg_query_watchdog.h; the connection is closed, the call not
+//   retried); the process keeps running and the request may be retried; serialization failures and deadlocks are kWriteConflict (the
 //   service retries); anything else is kInternalServiceError.
 // - Statements are prepared once per connection (keyed by their SQL text).
 // - Durability: synchronous_commit is at least `on` in every session (raised when the server
@@ -41,6 +43,7 @@
 
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -54,6 +57,7 @@
 
 #include "common/status.h"
 #include "storage/change_log.h"
+#include "storage/postgres/pg_query_watchdog.h"
 #include "storage/store_types.h"
 
 namespace arcana::storage::pg {
@@ -122,6 +126,10 @@ class Database {
     int connect_timeout_s = 5;
     // How long a call waits for a free pooled connection before kServiceUnavailable.
     int acquire_timeout_ms = 10000;
+    // How long one use of a connection (a read, a group commit up to its COMMIT) may wait
+    // for the server before the call fails kServiceUnavailable (pg_query_watchdog.h); the
+    // migrations at start have none. 0: no limit.
+    int query_timeout_ms = 20000;
   };
 
   // Opens the pool (connecting once to check the URL) and applies every pending migration of
@@ -150,6 +158,12 @@ class Database {
   std::unique_ptr<pqxx::connection> ConnectUnpooled() const;
   // The status a connection failure maps to.
   static Status Unavailable(const std::string& detail);
+  // False for kUnreachableHoldMs after a call found the database unreachable (a connection
+  // refused, broken or past its query deadline), unless a call succeeded since: what the
+  // node's health reports. It turns true again on its own, so a health check that takes
+  // the node out of service never keeps it out once the database is back.
+  bool reachable() const;
+  static constexpr int64_t kUnreachableHoldMs = 10000;
 
  private:
   struct Pool;
@@ -165,9 +179,18 @@ class Database {
   void CommitBatch(const std::vector<Request*>& batch);
   Status Migrate(const std::vector<Migrations>& schema);
 
+  // A deadline for this use of c (none while migrating, or without a watchdog).
+  QueryWatchdog::Guard Watch(pqxx::connection& c) const;
+  // The status of a call whose deadline passed (logged with what).
+  Status TimedOut(const char* what) const;
+  // Records what a call learnt of the database (see reachable()).
+  void NoteOutcome(const Status& result, bool broken);
+
   std::string conninfo_;
   Options options_;
   std::unique_ptr<Pool> pool_;
+  std::unique_ptr<QueryWatchdog> watchdog_;
+  std::atomic<int64_t> unreachable_at_ms_{0};  // the last failure not followed by a success
 
   // Group commit: the writes waiting for a batch, and whether a leader is running one.
   std::mutex queue_mu_;

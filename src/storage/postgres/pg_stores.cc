@@ -44,9 +44,10 @@ std::vector<Migrations> Schema() {
 
 namespace arcana::storage {
 
-Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url) {
-  ARCANA_ASSIGN_OR_RETURN(auto db,
-                          pg::Database::Open(url, pg::Database::Options{}, pg::Schema()));
+Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url, int query_timeout_ms) {
+  pg::Database::Options options;
+  options.query_timeout_ms = query_timeout_ms;
+  ARCANA_ASSIGN_OR_RETURN(auto db, pg::Database::Open(url, options, pg::Schema()));
   return std::unique_ptr<Stores>(std::make_unique<pg::PgStores>(std::move(db)));
 }
 

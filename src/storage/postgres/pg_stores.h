@@ -52,6 +52,7 @@ class PgStores : public Stores {
   AuditIndexStore* audit_index() override { return &audit_index_; }
   ChangeFollower& follower() override { return *follower_; }
   const char* backend() const override { return "postgresql"; }
+  bool reachable() const override { return db_->reachable(); }
   Status WipeResources() override;
 
  private:
@@ -83,6 +84,7 @@ namespace arcana::storage {
 
 // url: a libpq connection URI (postgresql://user:pass@host:port/db). kServiceUnavailable when
 // the database cannot be reached (the message never repeats the password).
-Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url);
+Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url,
+                                             int query_timeout_ms = 20000);
 
 }  // namespace arcana::storage
