@@ -201,3 +201,50 @@ def test_grants(kms):
     c.disable_key(KeyId=kid)
     with raises_code("DisabledException"):
         c.create_grant(KeyId=kid, GranteePrincipal=ROLE_P, Operations=["Decrypt"])
+
+
+def test_grant_constraint_limits(kms, kms_raw):
+    """CreateGrant Constraints: "Each constraint value can include up to 8 encryption context
+    pairs. The encryption context value in each constraint cannot exceed 384 characters";
+    EncryptionContextEquals and EncryptionContextSubset together - an empty map counts - are
+    "More than one constraint supplied" (AWS's ValidationException, aws/aws-sdk-java#328)."""
+    c = kms()
+    kid = c.create_key()["KeyMetadata"]["KeyId"]
+
+    def create(constraints):
+        return kms_raw("CreateGrant", {"KeyId": kid, "GranteePrincipal": ROLE_P,
+                                       "Operations": ["Decrypt"], "Constraints": constraints})
+
+    def refused(constraints):
+        r = create(constraints)
+        assert (r.status_code, r.json()["__type"]) == (400, "ValidationException"), r.text
+        return r.json()["message"]
+
+    for member in ("EncryptionContextEquals", "EncryptionContextSubset"):
+        ok(create({member: {f"k{i}": "v" for i in range(8)}}))
+        assert "up to 8" in refused({member: {f"k{i}": "v" for i in range(9)}})
+        ok(create({member: {"k": "v" * 384}}))
+        ok(create({member: {"k": "\u00e9" * 384}}))  # characters, not UTF-8 bytes
+        assert "384 characters" in refused({member: {"k": "v" * 385}})
+    for both in ({"EncryptionContextEquals": {"a": "b"}, "EncryptionContextSubset": {"c": "d"}},
+                 {"EncryptionContextEquals": {}, "EncryptionContextSubset": {"c": "d"}}):
+        assert refused(both) == "More than one constraint supplied"
+    names = {g.get("Name") for g in c.list_grants(KeyId=kid)["Grants"]}
+    assert len(c.list_grants(KeyId=kid)["Grants"]) == 6 and names == {None}
+
+
+def test_grant_name_pattern(kms, kms_raw):
+    """A grant's Name must match the model's GrantNameType pattern ^[a-zA-Z0-9:/_-]+$ (the
+    only pattern of the KMS model this server checks besides alias names)."""
+    c = kms()
+    kid = c.create_key()["KeyMetadata"]["KeyId"]
+    r = kms_raw("CreateGrant", {"KeyId": kid, "GranteePrincipal": ROLE_P,
+                                "Operations": ["Decrypt"], "Name": "bad name!"})
+    assert (r.status_code, r.json()["__type"]) == (400, "ValidationException")
+    assert r.json()["message"] == (
+        "1 validation error detected: Value 'bad name!' at 'name' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
+    assert c.list_grants(KeyId=kid)["Grants"] == []
+    g = c.create_grant(KeyId=kid, GranteePrincipal=ROLE_P, Operations=["Decrypt"],
+                       Name="app:/x_y-Z9")
+    assert c.list_grants(KeyId=kid)["Grants"][0]["Name"] == "app:/x_y-Z9" and g["GrantId"]

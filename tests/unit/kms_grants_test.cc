@@ -3,6 +3,9 @@
 // ARN (ListRetirableGrants authorizes the retiring principal as a resource of its account).
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include "crypto/base64.h"
 #include "domain/kms/grants.h"
 
@@ -54,6 +57,30 @@ TEST(KmsGrantPrincipals, AccountOfAPrincipalArn) {
   EXPECT_FALSE(PrincipalAccount("arn:aws:s3:::bucket"));
   EXPECT_FALSE(PrincipalAccount("arn:aws:iam::12345:user/u"));
   EXPECT_FALSE(PrincipalAccount("arn:aws:iam::111122223333:"));
+}
+
+TEST(KmsGrantConstraints, OneConstraintOfUpToEightPairsAndValuesOf384Characters) {
+  using Map = std::map<std::string, std::string>;
+  Map none, eight, nine, long_ok, long_utf8_ok, too_long;
+  for (int i = 0; i < 8; ++i) eight["k" + std::to_string(i)] = "v";
+  nine = eight;
+  nine["k8"] = "v";
+  long_ok["k"] = std::string(384, 'v');
+  for (int i = 0; i < 384; ++i) long_utf8_ok["k"] += "\xc3\xa9";  // 384 characters, 768 bytes
+  too_long["k"] = std::string(385, 'v');
+  EXPECT_TRUE(CheckGrantConstraints(nullptr, nullptr).ok());
+  for (const Map* m : {&none, &eight, &long_ok, &long_utf8_ok}) {
+    EXPECT_TRUE(CheckGrantConstraints(m, nullptr).ok());
+    EXPECT_TRUE(CheckGrantConstraints(nullptr, m).ok());
+  }
+  for (const Map* m : {&nine, &too_long}) {
+    EXPECT_EQ(CheckGrantConstraints(m, nullptr).code(), ErrorCode::kValidation);
+    EXPECT_EQ(CheckGrantConstraints(nullptr, m).code(), ErrorCode::kValidation);
+  }
+  // Both members, even an empty one: AWS's "More than one constraint supplied".
+  Status both = CheckGrantConstraints(&none, &eight);
+  EXPECT_EQ(both.code(), ErrorCode::kValidation);
+  EXPECT_EQ(both.message(), "More than one constraint supplied");
 }
 
 }  // namespace

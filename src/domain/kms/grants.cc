@@ -137,6 +137,45 @@ std::vector<std::string_view> GrantOperationsOf(const Key& key) {
 
 }  // namespace
 
+namespace {
+
+// The Unicode code points of UTF-8 text (its bytes that do not continue a sequence).
+size_t CodePoints(std::string_view utf8) {
+  return static_cast<size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+}  // namespace
+
+Status CheckGrantConstraints(const std::map<std::string, std::string>* equals,
+                             const std::map<std::string, std::string>* subset) {
+  if (equals != nullptr && subset != nullptr) {
+    return Status(ErrorCode::kValidation, "More than one constraint supplied");
+  }
+  constexpr size_t kMaxPairs = 8;
+  constexpr size_t kMaxValueChars = 384;
+  const char* name = equals != nullptr ? "EncryptionContextEquals" : "EncryptionContextSubset";
+  const auto* pairs = equals != nullptr ? equals : subset;
+  if (pairs == nullptr) return Status::Ok();
+  if (pairs->size() > kMaxPairs) {
+    return Status(ErrorCode::kValidation,
+                  std::string("The grant constraint ") + name + " has " +
+                      std::to_string(pairs->size()) +
+                      " encryption context pairs; a constraint can include up to 8.");
+  }
+  for (const auto& [k, v] : *pairs) {
+    if (CodePoints(v) > kMaxValueChars) {
+      return Status(ErrorCode::kValidation,
+                    std::string("The value of encryption context key '") + k +
+                        "' in the grant constraint " + name +
+                        " exceeds 384 characters, the limit of an encryption context value in "
+                        "a grant constraint.");
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckGrantFitsKey(const Key& key, const std::vector<std::string>& operations,
                          bool has_constraints) {
   // A grant that would allow nothing but creating more grants: AWS refuses it in these words

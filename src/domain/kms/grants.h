@@ -10,6 +10,7 @@
 // the caller's account). Pure functions.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,18 @@ bool GrantTokenMatches(std::string_view presented, std::string_view stored);
 // the same grant ID can be used interchangeably", CreateGrant's Name). nullopt if `stored`
 // is no stored token.
 std::optional<std::string> ReissueGrantToken(std::string_view stored, std::string_view key_arn);
+
+// CreateGrant's encryption-context constraints, before the key is read (kValidation):
+// - at most one of EncryptionContextEquals and EncryptionContextSubset, an empty map counting
+//   as given: AWS answers "More than one constraint supplied" (quoted in aws/aws-sdk-java#328,
+//   where an SDK sent an empty EncryptionContextEquals beside a Subset, and in Terraform's
+//   aws_kms_grant);
+// - "Each constraint value can include up to 8 encryption context pairs. The encryption
+//   context value in each constraint cannot exceed 384 characters" (CreateGrant Constraints;
+//   characters are Unicode code points). AWS documents no message for these two.
+// `equals` / `subset`: the maps, nullptr when the member is absent.
+Status CheckGrantConstraints(const std::map<std::string, std::string>* equals,
+                             const std::map<std::string, std::string>* subset);
 
 // CreateGrant's fit with its key: every operation must be one the key supports (developer
 // guide, grant-operations: "If you specify an unsupported operation, the CreateGrant request

@@ -105,16 +105,19 @@ Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller
 
 bool IsAwsReservedAlias(std::string_view name) { return name.starts_with("alias/aws/"); }
 
+bool MatchesNamePattern(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == ':' || c == '/' || c == '_' || c == '-';
+  });
+}
+
 Status ValidateAliasName(std::string_view name, bool allow_aws_reserved) {
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == ':' || c == '/' || c == '_' || c == '-';
-    if (!ok) {
-      return Status(ErrorCode::kValidation,
-                    "1 validation error detected: Value '" + std::string(name) +
-                        "' at 'aliasName' failed to satisfy constraint: Member must satisfy "
-                        "regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
-    }
+  if (!name.empty() && !MatchesNamePattern(name)) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + std::string(name) +
+                      "' at 'aliasName' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: ^[a-zA-Z0-9:/_-]+$");
   }
   if (!name.starts_with("alias/") || name.size() == 6) {
     return Status(ErrorCode::kValidation,

@@ -61,6 +61,10 @@ Result<KeyRef> ParseRequestKeyRef(std::string_view text, std::string_view caller
 // and CreateGrant and by Lambda's CreateGrant failure "KMS Exception: InvalidArnException").
 Status AliasNotSupported();
 
+// Whether `name` matches ^[a-zA-Z0-9:/_-]+$, the model's pattern of AliasNameType and
+// GrantNameType.
+bool MatchesNamePattern(std::string_view name);
+
 // Alias name rules for CreateAlias / UpdateAlias / DeleteAlias: pattern
 // ^[a-zA-Z0-9:/_-]+$ and the "alias/" prefix (kValidation, as AWS answers), and the
 // reserved "alias/aws/" prefix (kInvalidAliasName) unless allow_aws_reserved.

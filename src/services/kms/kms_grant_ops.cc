@@ -174,8 +174,12 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   bool context_constraints = false;  // EncryptionContextEquals / Subset, even empty
   if (const auto* c = in.Get("Constraints")) {
     if (!c->IsObject()) return Status(ErrorCode::kSerialization, "Constraints must be a structure");
-    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextEquals", g.ec_equals, &context_constraints));
-    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextSubset", g.ec_subset, &context_constraints));
+    bool has_equals = false, has_subset = false;
+    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextEquals", g.ec_equals, &has_equals));
+    ARCANA_RETURN_IF_ERROR(ReadMap(*c, "EncryptionContextSubset", g.ec_subset, &has_subset));
+    ARCANA_RETURN_IF_ERROR(dk::CheckGrantConstraints(has_equals ? &g.ec_equals : nullptr,
+                                                     has_subset ? &g.ec_subset : nullptr));
+    context_constraints = has_equals || has_subset;
     if (auto it = c->FindMember("SourceArn"); it != c->MemberEnd() && it->value.IsString()) {
       g.source_arn = it->value.GetString();
     }

@@ -22,9 +22,13 @@ KmsService::KmsService(KeyRing& ring)
       // the model's (LocalStack's AWS-validated test_invalid_generate_mac and
       // test_invalid_verify_mac recordings). The recorded orders of KeySpec and KeyUsageType
       // are of older, shorter value sets, so theirs stay the model's.
+      // Of the model's patterns only GrantNameType's is checked (a grant's Name is stored and
+      // listed as given); alias names are checked by the alias handlers in their own order.
       validator_("kms", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored,
                  {{"MacAlgorithmSpec", {"HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224",
-                                        "HMAC_SHA_512"}}}) {
+                                        "HMAC_SHA_512"}}},
+                 ModelValidator::ListValues::kPaths, /*unquoted_shapes=*/{},
+                 {{"GrantNameType", &dk::MatchesNamePattern}}) {
   using S = KmsService;
   handlers_ = {
       {"CreateKey", &S::CreateKey},
