@@ -380,3 +380,66 @@ def test_mac_errors(kms):
     c.schedule_key_deletion(KeyId=hm, PendingWindowInDays=7)
     with raises_code("KMSInvalidStateException"):
         c.generate_mac(KeyId=hm, Message=b"m", MacAlgorithm="HMAC_SHA_256")
+
+
+def crafted_blob(key_id: str) -> bytes:
+    """A blob with our v2 header naming `key_id`, and garbage after it (it opens nothing)."""
+    kid = key_id.encode()
+    return bytes([0x4C, len(kid)]) + kid + b"\x01" * 32 + b"\x02" * 32 + b"\x03" * 40
+
+
+def test_a_blob_naming_no_key_id_is_a_bad_ciphertext(kms_raw, kms):
+    """Whatever a crafted ciphertext names - a malformed ARN, an alias, a key ARN, a key id of
+    no key - it is InvalidCiphertextException, never the identifier error a KeyId parameter
+    would get ("arn:bad" was InvalidArnException "Invalid arn arn:bad")."""
+    c = kms()
+    md = c.create_key()["KeyMetadata"]
+    for named in ("arn:bad", "arn:aws:kms:us-east-1:123456789012:alias/x", "alias/foo",
+                  md["Arn"], "notakeyid", md["KeyId"], str(uuid.uuid4())):
+        blob = base64.b64encode(crafted_blob(named)).decode()
+        for op, body in (("Decrypt", {"CiphertextBlob": blob}),
+                         ("ReEncrypt", {"CiphertextBlob": blob, "DestinationKeyId": md["KeyId"]})):
+            r = kms_raw(op, body)
+            assert (r.status_code, r.json()["__type"]) == (400, "InvalidCiphertextException"), \
+                (named, op, r.text)
+
+
+def test_dry_run_ignore_ciphertext(kms_raw, kms):
+    """DryRunModifiers IGNORE_CIPHERTEXT: "AWS KMS performs only authorization validation
+    without ciphertext validation", and CiphertextBlob is then optional (API reference,
+    Decrypt and ReEncrypt). The key to authorize is the one the request names."""
+    c = kms()
+    kid = c.create_key()["KeyMetadata"]["KeyId"]
+    other = c.create_key()["KeyMetadata"]["KeyId"]
+    ignore = {"DryRun": True, "DryRunModifiers": ["IGNORE_CIPHERTEXT"]}
+
+    def answer(op, body):
+        r = kms_raw(op, body)
+        return r.status_code, r.json()["__type"]
+
+    dry = (400, "DryRunOperationException")
+    assert answer("Decrypt", {"KeyId": kid, **ignore}) == dry
+    assert answer("Decrypt", {"KeyId": kid, "CiphertextBlob": base64.b64encode(b"junk").decode(),
+                              **ignore}) == dry
+    assert answer("ReEncrypt", {"SourceKeyId": kid, "DestinationKeyId": other, **ignore}) == dry
+    # The key is still checked: a missing key, a disabled one.
+    missing = str(uuid.uuid4())
+    assert answer("Decrypt", {"KeyId": missing, **ignore}) == (400, "NotFoundException")
+    assert answer("ReEncrypt", {"SourceKeyId": missing, "DestinationKeyId": kid, **ignore}) == \
+        (400, "NotFoundException")
+    c.disable_key(KeyId=other)
+    assert answer("Decrypt", {"KeyId": other, **ignore}) == (400, "DisabledException")
+    assert answer("ReEncrypt", {"SourceKeyId": kid, "DestinationKeyId": other, **ignore}) == \
+        (400, "DisabledException")
+    # Without the ciphertext only KeyId can name the key.
+    assert answer("Decrypt", dict(ignore)) == (400, "ValidationException")
+    assert answer("ReEncrypt", {"DestinationKeyId": kid, **ignore}) == (400, "ValidationException")
+    # The modifier modifies a dry run only: without DryRun the ciphertext is required.
+    r = kms_raw("Decrypt", {"KeyId": kid, "DryRunModifiers": ["IGNORE_CIPHERTEXT"]})
+    assert (r.status_code, r.json()["__type"]) == (400, "ValidationException")
+    assert "ciphertextBlob" in r.json()["message"]
+    # A real ciphertext with DryRun and no modifier is validated as before.
+    ct = base64.b64encode(c.encrypt(KeyId=kid, Plaintext=b"x")["CiphertextBlob"]).decode()
+    assert answer("Decrypt", {"CiphertextBlob": ct, "DryRun": True}) == dry
+    assert answer("Decrypt", {"CiphertextBlob": base64.b64encode(b"junk").decode(),
+                              "DryRun": True}) == (400, "InvalidCiphertextException")

@@ -478,8 +478,11 @@ Result<KeyRing::Decrypted> KeyRing::Decrypt(const storage::Scope& scope, std::st
   const Status invalid(ErrorCode::kInvalidCiphertext, "");
   crypto::KmsCiphertextHeader h;
   if (!crypto::ParseKmsCiphertextHeader(blob, &h)) return invalid;
-  ARCANA_ASSIGN_OR_RETURN(dk::KeyRef ref, dk::ParseKeyRef(h.key_id));
-  if (ref.kind != dk::KeyRef::kKeyId) return invalid;
+  // The key id comes from the blob, not from the caller: one that is no key id (an ARN,
+  // malformed or not, an alias) makes the blob a bad ciphertext like any other damage, never
+  // the identifier error ParseKeyRef would give a KeyId parameter.
+  auto ref = dk::ParseKeyRef(h.key_id);
+  if (!ref.ok() || ref->kind != dk::KeyRef::kKeyId) return invalid;
   // A flipped bit in the key id names no key here: that is a bad ciphertext, not a
   // missing key.
   ARCANA_ASSIGN_OR_RETURN(auto found, store_.GetKmsKey(scope, h.key_id));

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <iterator>
 #include <string_view>
 
@@ -14,6 +16,20 @@
 #include "services/kms/kms_service.h"
 
 namespace arcana::services::kms {
+
+namespace {
+
+// A Unix time as a condition value: whole seconds as an integer, a fraction kept otherwise.
+std::string UnixTimeText(double seconds) {
+  if (seconds == std::floor(seconds) && std::fabs(seconds) < 1e15) {
+    return std::to_string(static_cast<int64_t>(seconds));
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", seconds);
+  return buf;
+}
+
+}  // namespace
 
 auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only_ec_member) {
   auth::policy::ContextKeys keys;
@@ -65,6 +81,7 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
       {"ExpirationModel", "kms:ExpirationModel"},      // ImportKeyMaterial
       {"WrappingAlgorithm", "kms:WrappingAlgorithm"},  // GetParametersForImport
       {"WrappingKeySpec", "kms:WrappingKeySpec"},      // GetParametersForImport
+      {"KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm"},  // DeriveSharedSecret
   };
   for (const auto& [member, key] : strings) {
     if (auto v = in.Str(member)) keys.Set(key, *v);
@@ -77,9 +94,48 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
     if (auto it = c->FindMember("SourceArn"); it != c->MemberEnd() && it->value.IsString()) {
       keys.Set("kms:GrantConstraintSourceArn", it->value.GetString());
     }
+    // "The grant constraint can be one of two types: EncryptionContextEquals or
+    // EncryptionContextSubset" (CreateGrant refuses both at once).
+    for (const char* type : {"EncryptionContextEquals", "EncryptionContextSubset"}) {
+      if (auto it = c->FindMember(type); it != c->MemberEnd() && it->value.IsObject()) {
+        keys.Set("kms:GrantConstraintType", type);
+      }
+    }
   }
+  // The numeric parameters, as numbers: ScheduleKeyDeletion's waiting period,
+  // EnableKeyRotation's rotation period, ImportKeyMaterial's ValidTo in Unix time (the guide's
+  // example compares it with NumericLessThanEquals "1546257599.0"; whole seconds also suit the
+  // Date operators). AddOperationDefaultKeys adds the defaults of the first two.
+  if (auto v = in.Int("PendingWindowInDays")) {
+    keys.Set("kms:ScheduleKeyDeletionPendingWindowInDays", std::to_string(*v));
+  }
+  if (auto v = in.Int("RotationPeriodInDays")) {
+    keys.Set("kms:RotationPeriodInDays", std::to_string(*v));
+  }
+  if (auto v = in.Number("ValidTo")) keys.Set("kms:ValidTo", UnixTimeText(*v));
   AddRequestTagKeys(in, "Tags", "TagKey", "TagValue", &keys);
   return keys;
+}
+
+void AddOperationDefaultKeys(std::string_view operation, const json::Input& in,
+                             auth::policy::ContextKeys* keys) {
+  // "This type of condition works even when the parameter doesn't appear in the request, such
+  // as when you use the parameter's default value" (developer guide, AWS KMS condition keys):
+  // a Deny on a short waiting period or a long rotation period must see the default too.
+  if (operation == "ScheduleKeyDeletion" && !in.Has("PendingWindowInDays")) {
+    keys->Set("kms:ScheduleKeyDeletionPendingWindowInDays",
+              std::to_string(domain::kms::kDefaultPendingWindowDays));
+  }
+  if (operation == "EnableKeyRotation" && !in.Has("RotationPeriodInDays")) {
+    keys->Set("kms:RotationPeriodInDays", std::to_string(domain::kms::kDefaultRotationPeriodDays));
+  }
+  // kms:GrantIsForAWSResource is true only when "an AWS service integrated with AWS KMS calls
+  // the operation on the user's behalf". No service of this server makes grants, so every
+  // CreateGrant, ListGrants and RevokeGrant is the caller's own: false, which a Deny with
+  // Bool false (AWS Managed Services' "Deny if grant is not for AWS resource") matches.
+  if (operation == "CreateGrant" || operation == "ListGrants" || operation == "RevokeGrant") {
+    keys->Set("kms:GrantIsForAWSResource", "false");
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> KeyPropertyKeys(const Key& key) {

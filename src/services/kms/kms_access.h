@@ -1,9 +1,12 @@
 // KMS's side of authorization: the context keys a request carries (kms:EncryptionContext:K,
 // kms:EncryptionContextKeys, kms:EncryptionAlgorithm, kms:SigningAlgorithm, kms:MacAlgorithm,
 // kms:MessageType, kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal,
-// kms:DataKeyPairSpec, kms:BypassPolicyLockoutSafetyCheck, kms:ReplicaRegion,
-// kms:PrimaryRegion, kms:ExpirationModel, kms:WrappingAlgorithm, kms:WrappingKeySpec;
-// aws:RequestTag/K and aws:TagKeys) and those that describe the KMS key the operation creates
+// kms:GrantConstraintType, kms:GrantIsForAWSResource, kms:DataKeyPairSpec,
+// kms:BypassPolicyLockoutSafetyCheck, kms:ReplicaRegion, kms:PrimaryRegion,
+// kms:ExpirationModel, kms:ValidTo, kms:WrappingAlgorithm, kms:WrappingKeySpec,
+// kms:KeyAgreementAlgorithm, kms:ScheduleKeyDeletionPendingWindowInDays,
+// kms:RotationPeriodInDays; ReEncrypt adds kms:ReEncryptOnSameKey; aws:RequestTag/K and
+// aws:TagKeys) and those that describe the KMS key the operation creates
 // or uses (kms:KeySpec, kms:KeyUsage, kms:KeyOrigin, kms:MultiRegion, kms:MultiRegionKeyType;
 // KmsService::AuthorizeKey adds kms:RequestAlias and kms:ResourceAliases).
 #pragma once
@@ -29,6 +32,13 @@ namespace arcana::services::kms {
 // The encryption algorithm member read with it: EncryptionAlgorithm, or ReEncrypt's
 // SourceEncryptionAlgorithm / DestinationEncryptionAlgorithm for the matching end.
 auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* ec_member = nullptr);
+
+// The keys an operation's request has even without the parameter: its default
+// (kms:ScheduleKeyDeletionPendingWindowInDays 30 for ScheduleKeyDeletion,
+// kms:RotationPeriodInDays 365 for EnableKeyRotation), and kms:GrantIsForAWSResource "false"
+// for CreateGrant, ListGrants and RevokeGrant (no AWS service calls them here).
+void AddOperationDefaultKeys(std::string_view operation, const json::Input& in,
+                             auth::policy::ContextKeys* keys);
 
 // The keys that describe `key` ("the value of the <X> property of the KMS key that is created
 // by or used in the operation", developer guide, AWS KMS condition keys): kms:KeySpec,

@@ -44,15 +44,68 @@ Status CheckSymmetricEncryptKey(const Key& key, std::string_view op) {
   return Status::Ok();
 }
 
+// What DoEncrypt requires of its key before any work: usable, ENCRYPT_DECRYPT, and an
+// algorithm the key takes.
+Status CheckEncryptKey(const Key& key, const std::string& algorithm, std::string_view op) {
+  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "ENCRYPT_DECRYPT", op));
+  return CheckAlgorithm(key, algorithm);
+}
+
+// Decrypt's and ReEncrypt's DryRun with DryRunModifiers IGNORE_CIPHERTEXT: "AWS KMS performs
+// only authorization validation without ciphertext validation", and CiphertextBlob "is
+// required in all cases except when DryRun is true and DryRunModifiers is set to
+// IGNORE_CIPHERTEXT" (API reference). The modifier means nothing without DryRun.
+bool IgnoresCiphertext(const json::Input& in) {
+  if (!in.Bool("DryRun").value_or(false)) return false;
+  const auto modifiers = in.StrList("DryRunModifiers").value_or(std::vector<std::string>{});
+  return std::find(modifiers.begin(), modifiers.end(), "IGNORE_CIPHERTEXT") != modifiers.end();
+}
+
 }  // namespace
+
+Status KmsService::CheckDecryptKeyOnly(const In& in, const char* member, const CallContext& ctx,
+                                       const std::string& algorithm, std::string_view op) {
+  // Without the ciphertext, only the request can name the key to authorize. AWS documents no
+  // answer for its absence; this is the ValidationException of a missing parameter.
+  auto ref = in.Str(member);
+  if (!ref) {
+    return Status(ErrorCode::kValidation,
+                  std::string(member) +
+                      " is required when DryRunModifiers includes IGNORE_CIPHERTEXT.");
+  }
+  ARCANA_ASSIGN_OR_RETURN(Key key, ResolveKey(*ref, ctx, /*allow_alias=*/true,
+                                              /*create_aws_managed=*/true));
+  return CheckEncryptKey(key, algorithm, op);
+}
+
+std::optional<bool> KmsService::ReEncryptsOnSameKey(const In& in, std::string_view blob,
+                                                    const CallContext& to_ctx,
+                                                    const CallContext& from_ctx) {
+  auto dest_ref = in.Str("DestinationKeyId");
+  if (!dest_ref) return std::nullopt;
+  // Resolution only (no authorization, no AWS managed key created): a key that does not
+  // resolve fails the call later, in the handler's own order.
+  auto dest = ResolveKeyToAuthorize(*dest_ref, to_ctx, /*allow_alias=*/true);
+  if (!dest.ok()) return std::nullopt;
+  if (auto src_ref = in.Str("SourceKeyId")) {
+    auto src = ResolveKeyToAuthorize(*src_ref, from_ctx, /*allow_alias=*/true);
+    if (!src.ok()) return std::nullopt;
+    return src->arn == dest->arn;
+  }
+  // A symmetric ciphertext names its key by key id (which no other key of any account or
+  // Region shares but a related multi-Region key, whose ARN differs: ReEncrypt decrypts in
+  // the caller's Region, where the destination key is too).
+  crypto::KmsCiphertextHeader h;
+  if (!crypto::ParseKmsCiphertextHeader(blob, &h)) return std::nullopt;
+  return h.key_id == dest->key_id;
+}
 
 Result<KmsService::EncryptOut> KmsService::DoEncrypt(const Key& key, const std::string& algorithm,
                                                      const crypto::EncryptionContext& ec,
                                                      std::string_view plaintext,
                                                      std::string_view operation) {
-  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
-  ARCANA_RETURN_IF_ERROR(dk::CheckKeyUsage(key, "ENCRYPT_DECRYPT", operation));
-  ARCANA_RETURN_IF_ERROR(CheckAlgorithm(key, algorithm));
+  ARCANA_RETURN_IF_ERROR(CheckEncryptKey(key, algorithm, operation));
   ARCANA_RETURN_IF_ERROR(dk::CheckRsaPlaintextSize(key.key_spec, algorithm, plaintext.size()));
   EncryptOut out;
   out.key = key;
@@ -168,6 +221,12 @@ Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
   if (in.Has("Recipient")) {
     return Status(ErrorCode::kUnsupportedOperation, "Recipient (Nitro Enclaves) is not supported.");
   }
+  if (IgnoresCiphertext(in)) {
+    ARCANA_RETURN_IF_ERROR(ContextOf(in, "EncryptionContext").status());
+    const std::string alg = in.Str("EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
+    ARCANA_RETURN_IF_ERROR(CheckDecryptKeyOnly(in, "KeyId", ctx, alg, "Decrypt"));
+    return CheckDryRun(in);  // DryRunOperationException: DryRun is set
+  }
   ARCANA_ASSIGN_OR_RETURN(std::string blob, BlobOf(in, "CiphertextBlob"));
   ARCANA_ASSIGN_OR_RETURN(auto ec, ContextOf(in, "EncryptionContext"));
   std::string alg = in.Str("EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
@@ -190,7 +249,11 @@ Result<std::string> KmsService::Decrypt(const In& in, const CallContext& ctx) {
 
 Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) {
   ARCANA_RETURN_IF_ERROR(CheckGrantTokens(in, ctx));
-  ARCANA_ASSIGN_OR_RETURN(std::string blob, BlobOf(in, "CiphertextBlob"));
+  const bool ignore_ciphertext = IgnoresCiphertext(in);
+  std::string blob;
+  if (!ignore_ciphertext) {
+    ARCANA_ASSIGN_OR_RETURN(blob, BlobOf(in, "CiphertextBlob"));
+  }
   ARCANA_ASSIGN_OR_RETURN(auto src_ec, ContextOf(in, "SourceEncryptionContext"));
   ARCANA_ASSIGN_OR_RETURN(auto dst_ec, ContextOf(in, "DestinationEncryptionContext"));
   std::string src_alg = in.Str("SourceEncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
@@ -205,10 +268,26 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
   // kms:EncryptionContext:* conditions on the source key apply to it), ReEncryptTo the
   // encryption under DestinationEncryptionContext (Call's keys already carry that one).
   if (ctx.request_keys) {
-    from_ctx.request_keys = std::make_shared<const auth::policy::ContextKeys>(
-        KmsRequestKeys(in, "SourceEncryptionContext"));
+    auth::policy::ContextKeys to_keys = *ctx.request_keys;
+    auth::policy::ContextKeys from_keys = KmsRequestKeys(in, "SourceEncryptionContext");
+    // Both checks see kms:ReEncryptOnSameKey: whether the destination key is the key the
+    // ciphertext was encrypted under (developer guide; it applies to kms:ReEncryptFrom and
+    // kms:ReEncryptTo alike). Left out only when the source key cannot be known, and then
+    // the call fails anyway (no key to decrypt with).
+    if (auto same = ReEncryptsOnSameKey(in, blob, to_ctx, from_ctx)) {
+      to_keys.Set("kms:ReEncryptOnSameKey", *same ? "true" : "false");
+      from_keys.Set("kms:ReEncryptOnSameKey", *same ? "true" : "false");
+    }
+    to_ctx.request_keys = std::make_shared<const auth::policy::ContextKeys>(std::move(to_keys));
+    from_ctx.request_keys =
+        std::make_shared<const auth::policy::ContextKeys>(std::move(from_keys));
   }
   ARCANA_ASSIGN_OR_RETURN(Key dest, KeyFor(in, "DestinationKeyId", to_ctx));
+  if (ignore_ciphertext) {
+    ARCANA_RETURN_IF_ERROR(CheckDecryptKeyOnly(in, "SourceKeyId", from_ctx, src_alg, "ReEncrypt"));
+    ARCANA_RETURN_IF_ERROR(CheckEncryptKey(dest, dst_alg, "ReEncrypt"));
+    return CheckDryRun(in);  // DryRunOperationException: DryRun is set
+  }
   ARCANA_ASSIGN_OR_RETURN(auto src, DoDecrypt(from_ctx, blob, in.Str("SourceKeyId"), src_alg,
                                               src_ec, "ReEncrypt"));
   auto out = DoEncrypt(dest, dst_alg, dst_ec, src.plaintext, "ReEncrypt");

@@ -107,6 +107,7 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
   c.action = "kms:" + std::string(operation);
   auth::policy::ContextKeys request_keys = KmsRequestKeys(in);
   if (operation == "CreateKey") AddCreateKeyPropertyKeys(in, &request_keys);
+  AddOperationDefaultKeys(operation, in, &request_keys);
   c.request_keys = std::make_shared<const auth::policy::ContextKeys>(std::move(request_keys));
   // Operations on no key are authorized on "*" (alias operations also on the alias); the
   // others once the key is resolved (ResolveKey, DoDecrypt).

@@ -116,6 +116,17 @@ class KmsService : public Service {
   Result<EncryptOut> DoEncrypt(const Key& key, const std::string& algorithm,
                                const crypto::EncryptionContext& ec, std::string_view plaintext,
                                std::string_view operation);
+  // Decrypt's and ReEncrypt's DryRun with DryRunModifiers IGNORE_CIPHERTEXT: the key
+  // `member` names (KeyId, SourceKeyId; kValidation when absent), authorized for ctx.action
+  // and able to decrypt with `algorithm`. The ciphertext is not read.
+  Status CheckDecryptKeyOnly(const In& in, const char* member, const CallContext& ctx,
+                             const std::string& algorithm, std::string_view op);
+  // kms:ReEncryptOnSameKey: whether ReEncrypt's destination key is the source key (named by
+  // SourceKeyId, else by the ciphertext `blob`); nullopt when either does not resolve.
+  // Resolves without authorizing (the handler authorizes each end afterwards).
+  std::optional<bool> ReEncryptsOnSameKey(const In& in, std::string_view blob,
+                                          const CallContext& to_ctx,
+                                          const CallContext& from_ctx);
   Result<DecryptOut> DoDecrypt(const CallContext& ctx, std::string_view blob,
                                const std::optional<std::string>& key_ref,
                                const std::string& algorithm, const crypto::EncryptionContext& ec,
