@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -359,7 +361,15 @@ Status SplitListen(const std::string& listen, std::string* host, unsigned short*
   if (*end != '\0' || p < 0 || p > 65535) {
     return Status(ErrorCode::kInvalidParameter, "bad port in --listen " + listen);
   }
-  *host = h.empty() ? "127.0.0.1" : h;
+  // The listener binds an address: a name other than localhost would fail only once the
+  // store is open (a new one already initialised, its root key printed).
+  if (h.empty() || h == "localhost") h = "127.0.0.1";
+  unsigned char addr[16];
+  if (::inet_pton(AF_INET, h.c_str(), addr) != 1 && ::inet_pton(AF_INET6, h.c_str(), addr) != 1) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "--listen needs an IP address (or localhost) and a port, got " + listen);
+  }
+  *host = h;
   *port = static_cast<unsigned short>(p);
   return Status::Ok();
 }

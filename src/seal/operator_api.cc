@@ -405,6 +405,14 @@ bool OperatorApi::HandlePost(std::string_view op, const net::HttpRequest& req,
     Json(res, 200, RekeyJson(*st));
     return false;
   }
+  if (BoolMember(in, "cancel")) {
+    // Only a Shamir rotation waits for shares and so can be cancelled; here a rotation is one
+    // step, and running it for a request meant to stop one would rotate the key for good.
+    Error(res, 400, "NothingToCancel",
+          "only a Shamir root-key rotation can be cancelled; this store's root key is rotated "
+          "in one step, so there is nothing to cancel");
+    return false;
+  }
   auto rep = seal_.RotateRoot();
   if (!rep.ok() && rep.status().code() == ErrorCode::kConflict) {
     Error(res, 409, "RotationInProgress", rep.status().message());  // on another node

@@ -56,7 +56,11 @@ void RateLimiter::Failed(std::string_view source, Clock::time_point now) {
   std::lock_guard<std::mutex> l(mu_);
   Refill(global_, limits_.global_burst, limits_.global_rate, now);
   Bucket& b = SourceBucket(source, now);
-  b.tokens = std::max(0.0, b.tokens - limits_.failure_cost);
+  // The source's bucket goes into debt (down to minus its burst): once the burst is spent,
+  // every failure still costs its extra tokens, so a guesser waits failure_cost + 1 tokens'
+  // refill per attempt rather than one. The shared bucket stops at empty, so failures from
+  // many sources cannot lock the operator out for longer than its refill.
+  b.tokens = std::max(-limits_.per_source_burst, b.tokens - limits_.failure_cost);
   global_.tokens = std::max(0.0, global_.tokens - limits_.failure_cost);
 }
 

@@ -30,7 +30,9 @@ class RateLimiter {
   // Takes one token from source's bucket and the global one. False (nothing taken) when
   // either is empty; *retry_after_s then says when a token will be there again.
   bool Admit(std::string_view source, int* retry_after_s, Clock::time_point now = Clock::now());
-  // Charges a failed attempt's extra cost to source (and the global bucket), down to empty.
+  // Charges a failed attempt's extra cost to source, into debt down to minus its burst (so
+  // failures keep costing more than successes once the burst is spent), and to the global
+  // bucket down to empty.
   void Failed(std::string_view source, Clock::time_point now = Clock::now());
 
  private:

@@ -115,5 +115,20 @@ TEST_F(ConfigTest, FlagBeatsEnvironmentBeatsToml) {
   EXPECT_EQ(from_flag->store, "sqlite:/from/flag");
 }
 
+TEST(SplitListen, AddressesAndLocalhostOnly) {
+  std::string host;
+  unsigned short port = 0;
+  ASSERT_TRUE(SplitListen("localhost:7770", &host, &port).ok());
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 7770);
+  ASSERT_TRUE(SplitListen("[::1]:80", &host, &port).ok());
+  EXPECT_EQ(host, "::1");
+  ASSERT_TRUE(SplitListen("0.0.0.0:443", &host, &port).ok());
+  EXPECT_EQ(host, "0.0.0.0");
+  // A name the listener cannot bind is refused here, before any store is opened.
+  EXPECT_FALSE(SplitListen("myhost:7770", &host, &port).ok());
+  EXPECT_FALSE(SplitListen("127.0.0.1:x", &host, &port).ok());
+}
+
 }  // namespace
 }  // namespace arcana::config

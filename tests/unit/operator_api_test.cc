@@ -99,6 +99,11 @@ TEST_F(OperatorApiTest, KeyFileUnsealNeedsTheOperatorToken) {
   const std::string id = root_.id();
   EXPECT_EQ(Post("rotate-root", "{}").status, 401);
   EXPECT_EQ(root_.id(), id);
+  // A cancel (Shamir's) of a rotation done in one step: refused, the key left as it is.
+  auto cancel = Post("rotate-root", R"({"cancel":true})", kToken);
+  EXPECT_EQ(cancel.status, 400) << cancel.body;
+  EXPECT_NE(cancel.body.find("NothingToCancel"), std::string::npos);
+  EXPECT_EQ(root_.id(), id);
   EXPECT_EQ(Post("rotate-root", "{}", kToken).status, 200);
   EXPECT_NE(root_.id(), id);
 }
@@ -270,6 +275,18 @@ TEST(RateLimiter, BucketsRefillAndFailuresCostMore) {
   EXPECT_TRUE(f.Admit("x", &retry, t0));
   f.Failed("x", t0);
   EXPECT_FALSE(f.Admit("x", &retry, t0));
+  // Also once the burst is spent: a source failing every second is not admitted every
+  // second (each failure costs 1 + failure_cost tokens; 1 comes back a second).
+  seal::RateLimiter g(l);
+  int admitted = 0;
+  for (int s = 0; s < 30; ++s) {
+    const auto at = t0 + std::chrono::seconds(s);
+    if (g.Admit("y", &retry, at)) {
+      ++admitted;
+      g.Failed("y", at);
+    }
+  }
+  EXPECT_LE(admitted, 12);  // burst 3, then one attempt per 3 s at most
 }
 
 TEST(OperatorTransport, SharesOnlyOverTlsOrLoopback) {
