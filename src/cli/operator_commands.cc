@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <rapidjson/document.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -147,6 +149,11 @@ std::optional<int> OperatorCommands::Run() {
 }
 
 int OperatorCommands::Init() {
+  // The first step of a new node: its data dir need not exist yet (arcanad makes it too).
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir_, ec);
+  if (ec) return Die("cannot create data dir " + data_dir_ + ": " + ec.message());
+  ::chmod(data_dir_.c_str(), 0700);
   auto store = OpenOfflineStores(data_dir_, store_url_);
   if (!store.ok()) return Die(store.status().message());
   crypto::RootKey root;

@@ -147,8 +147,7 @@ def shares_sealed(data_dir: Path) -> bool:
 
 
 def operator_init(tmp_path: Path, name: str = "data", shares: int = 5, threshold: int = 3):
-    data = tmp_path / name
-    data.mkdir(parents=True, exist_ok=True)
+    data = tmp_path / name  # not made here: `operator init` makes a new node's data dir
     _SHAMIR_DIRS.add(str(data.resolve()))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "ARCANA_ROOT_ACCESS_KEY_ID": AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": SECRET}
