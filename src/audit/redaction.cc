@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <vector>
 
 #include "audit/utf8_text.h"
 #include "common/json.h"
@@ -180,9 +181,57 @@ void Walk(json::Writer& w, std::string_view member, const rapidjson::Value& v, i
   v.Accept(w);  // number, bool
 }
 
+// The strings Walk would write as kHidden, by the same rules (safe and hidden subtrees,
+// the allow-list), bounded as Walk is in depth and items.
+void CollectHidden(std::string_view member, const rapidjson::Value& v, int depth, bool copy_all,
+                   bool hide_all, std::vector<std::string_view>& out) {
+  if (depth > 16) return;
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      std::string_view name(it->name.GetString(), it->name.GetStringLength());
+      const bool subtree =
+          std::find(kSafeSubtree.begin(), kSafeSubtree.end(), name) != kSafeSubtree.end();
+      const bool hidden =
+          std::find(kHiddenSubtree.begin(), kHiddenSubtree.end(), name) != kHiddenSubtree.end();
+      CollectHidden(name, it->value, depth + 1, copy_all || subtree, hide_all || hidden, out);
+    }
+  } else if (v.IsArray()) {
+    for (const auto& item : v.GetArray()) {
+      CollectHidden(member, item, depth + 1, copy_all, hide_all, out);
+    }
+  } else if (v.IsString() && v.GetStringLength() > 0 &&
+             (hide_all || (!copy_all && !IsSafeMember(member)))) {
+    out.emplace_back(v.GetString(), v.GetStringLength());
+  }
+}
+
+void ReplaceAll(std::string& s, std::string_view what, std::string_view with) {
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size())) {
+    s.replace(at, what.size(), with);
+  }
+}
+
 }  // namespace
 
 bool IsSafeMember(std::string_view name) { return InSorted(name); }
+
+std::string RedactedMessage(std::string_view message, const rapidjson::Value& input) {
+  std::string out(message);
+  if (out.empty() || !input.IsObject()) return out;
+  std::vector<std::string_view> hidden;
+  CollectHidden("", input, 0, false, false, hidden);
+  // Longest first: a value that contains another is replaced whole.
+  std::sort(hidden.begin(), hidden.end(),
+            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  for (std::string_view value : hidden) {
+    if (value.size() >= 4) {
+      ReplaceAll(out, value, kHidden);
+    } else {
+      ReplaceAll(out, "'" + std::string(value) + "'", std::string("'") + kHidden + "'");
+    }
+  }
+  return out;
+}
 
 std::string CloudTrailName(std::string_view member) {
   std::string out(member);

@@ -27,6 +27,12 @@ inline constexpr const char* kHidden = "HIDDEN_DUE_TO_SECURITY_REASONS";
 // (epoch seconds on the wire) as CloudTrail writes them, "Aug 10, 2022, 10:38:27 PM" (UTC).
 // Output is bounded: strings are cut at 1 KiB, arrays at 100 items.
 std::string RedactedJson(const rapidjson::Value& v);
+// `message` (a failed call's error text) with every string of `input` that RedactedJson(input)
+// hides replaced by kHidden: a service that quotes the value it refused (a validation
+// error's "Value '...' at ...") never puts into errorMessage what requestParameters hides.
+// A hidden value shorter than 4 bytes is replaced only where it stands quoted ('v'): a bare
+// "a" or "no" would otherwise cut words of the message apart.
+std::string RedactedMessage(std::string_view message, const rapidjson::Value& input);
 // Whether a scalar under this member name is kept (exposed for tests). Takes the wire's name.
 bool IsSafeMember(std::string_view name);
 // A structure member's name as CloudTrail writes it in requestParameters and

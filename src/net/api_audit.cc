@@ -166,7 +166,9 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
     // As the wire spelled it: query-protocol (IAM, STS) and REST (Lambda) services have
     // their own codes.
     e.error_code = WireErrorType(call.status, call.query, call.rest);
-    e.error_message = call.status.message();
+    // Never what requestParameters hides: a service may quote the value it refused.
+    e.error_message = call.input_usable ? audit::RedactedMessage(call.status.message(), call.input)
+                                        : call.status.message();
   }
   e.request_id = ctx.request_id;
   // Chosen when the call started (handlers may have named it already), else now.

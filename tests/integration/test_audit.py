@@ -141,6 +141,43 @@ def test_denied_and_failed_calls_are_recorded(srv):
     assert failed and failed[-1]["requestParameters"]["secretId"] == "audit/nope"
 
 
+def test_a_refused_credential_is_quoted_neither_in_the_answer_nor_in_the_trail(srv):
+    # An HTTP target's header and query-string values carry bearer tokens and API keys; STS's
+    # web identity token and SAML assertion are credentials. A length violation names the
+    # member without its value ("Value at '...'", as AWS words a sensitive member), and
+    # nothing of the value reaches the record, its LookupEvents copy or the write-ahead log.
+    ev, sts = client(srv, "events"), client(srv, "sts")
+    ev.put_rule(Name="audit-leak", EventPattern=json.dumps({"source": ["aws.kms"]}))
+    target = {"Id": "t1", "Arn": "arn:aws:events:us-east-1:123456789012:api-destination/x/abc",
+              "RoleArn": "arn:aws:iam::123456789012:role/r"}
+    for http in ({"HeaderParameters": {"Authorization": "Bearer LEAKHDR" + "x" * 600}},
+                 {"QueryStringParameters": {"api_key": "LEAKQS" + "y" * 600}}):
+        with pytest.raises(ClientError) as e:
+            ev.put_targets(Rule="audit-leak", Targets=[dict(target, HttpParameters=http)])
+        assert e.value.response["Error"]["Code"] == "ValidationException"
+        msg = e.value.response["Error"]["Message"]
+        assert "LEAK" not in msg and "Value at 'targets.1.member.httpParameters." in msg, msg
+    role = "arn:aws:iam::123456789012:role/audit-leak"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="s1",
+                                          WebIdentityToken="LEAKWIT" + "w" * 20001)
+    assert "LEAK" not in e.value.response["Error"]["Message"]
+    assert "Value at 'webIdentityToken'" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        sts.assume_role_with_saml(RoleArn=role, PrincipalArn=role,
+                                  SAMLAssertion="LEAKSAML" + "s" * 100001)
+    assert "LEAK" not in e.value.response["Error"]["Message"]
+    recs = [r for r in records(srv.data_dir) if r["eventName"] in
+            ("PutTargets", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")]
+    # STS, a query-protocol service, spells its code ValidationError.
+    assert [r["errorCode"] for r in recs] == ["ValidationException"] * 2 + ["ValidationError"] * 2
+    assert b"LEAK" not in audit_bytes(srv.data_dir)
+    assert not any(b"LEAK" in f.read_bytes() for f in (srv.data_dir / "audit").glob("*.wal"))
+    found = client(srv, "cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "PutTargets"}])
+    assert found["Events"] and not any("LEAK" in x["CloudTrailEvent"] for x in found["Events"])
+
+
 def test_lookup_events_through_boto3_and_the_cli(srv):
     sm = client(srv, "secretsmanager")
     sm.create_secret(Name="audit/lookup", SecretString="lookup-value")

@@ -76,6 +76,27 @@ TEST(AuditRedaction, EventTargetHttpHeadersAndQueryValuesAreHiddenWhateverTheirN
   EXPECT_EQ(r.find("s3cret"), std::string::npos) << r;
 }
 
+TEST(AuditRedaction, AnErrorMessageNeverCarriesAValueTheParametersHide) {
+  // A validation error quoting the header value it refused: the record's errorMessage loses
+  // the value (hidden subtree) and any other hidden one, and keeps the kept ones (names).
+  rapidjson::Document d;
+  d.Parse(R"({"Name":"rule-1","Targets":[{"Id":"t","HttpParameters":{"HeaderParameters":)"
+          R"({"Authorization":"Bearer LEAKtoken"}}}],"SecretString":"ab"})");
+  const std::string m = RedactedMessage(
+      "2 validation errors detected: Value 'Bearer LEAKtoken' at 'targets.1.member.x' failed "
+      "to satisfy constraint; Value 'ab' at 'secretString' failed; rule 'rule-1' a ab",
+      d);
+  EXPECT_EQ(m.find("LEAK"), std::string::npos) << m;
+  EXPECT_NE(m.find("Value 'HIDDEN_DUE_TO_SECURITY_REASONS' at 'targets.1.member.x'"),
+            std::string::npos)
+      << m;
+  // A short hidden value goes only where it stands quoted: the words around stay whole.
+  EXPECT_NE(m.find("Value 'HIDDEN_DUE_TO_SECURITY_REASONS' at 'secretString'"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("rule 'rule-1' a ab"), std::string::npos) << m;
+}
+
 TEST(AuditRedaction, IamAndStsNamesAreKeptTheirSecretsAreNot) {
   // CreateAccessKey's and AssumeRole's answers: the key id and names are metadata (CloudTrail
   // records them); the secret key and the session token are not.

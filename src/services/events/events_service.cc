@@ -384,11 +384,13 @@ std::string RuleArn(const std::string& account, const std::string& region,
 EventsService::EventsService(storage::EventRuleStore& rules, storage::MetaStore& meta)
     // Rule names and target ids are character-class patterns, bus names or ARNs one with an
     // optional ARN prefix; AWS refuses a violation of them before anything else, in its
-    // validation-error wording.
+    // validation-error wording. An HTTP target's header and query-string values carry API
+    // keys and bearer tokens (the model does not mark them sensitive): a violation never
+    // quotes them, as it quotes no sensitive value.
     : rules_(rules),
       meta_(meta),
       validator_("events", ErrorCode::kValidation, ModelValidator::Patterns::kCharacterClasses,
-                 {}, ModelValidator::ListValues::kPaths, {},
+                 {}, ModelValidator::ListValues::kPaths, {"HeaderValue", "QueryStringValue"},
                  {{"EventBusNameOrArn", EventBusNameOrArnMatches},
                   {"ConnectionArn", ConnectionArnMatches}},
                  {{"PutEventsRequestEntryList", EntryListText}}) {}

@@ -61,7 +61,11 @@ StsService::StsService(storage::IdentityStore& store, storage::AccessKeyStore& r
       root_keys_(root_keys),
       resolver_(resolver),
       oidc_keys_(oidc_keys),
-      validator_("sts", ErrorCode::kValidation),
+      // The web identity token, SAML assertion and MFA code are credentials, though this
+      // model marks only webIdentityTokenType sensitive: a violation never quotes them.
+      validator_("sts", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
+                 ModelValidator::ListValues::kPaths,
+                 {"clientTokenType", "SAMLAssertionType", "tokenCodeType"}),
       query_("sts") {}
 
 Result<std::string> StsService::Call(std::string_view operation, const rapidjson::Value& input,
