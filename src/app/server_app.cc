@@ -309,6 +309,7 @@ int RunServer(const config::Config& cfg) {
   pipeline.AddService(&cloudtrail);  // LookupEvents: the store's index, else this node's files
   services::events::EventsService events(stores.event_rules(), stores.meta());
   events.PublishTo(event_bus);  // PutEvents: applications' own events onto this node's bus
+  ssm.PublishTo(event_bus);     // Parameter Store's change and policy events
   // Connections and API destinations, their credentials sealed under the root key; API
   // destination targets are resolved through the service at each attempt, and detached
   // before `events` is destroyed (the deliverer outlives it).

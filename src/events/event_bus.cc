@@ -27,7 +27,11 @@ bool EventBus::Wants(const audit::AuditEvent& event) {
   const std::string& account =
       event.recipient_account.empty() ? fallback_account_ : event.recipient_account;
   if (account.empty() || event.region.empty()) return false;  // Route would drop it
-  auto rules = rules_->RulesOf(account, event.region);
+  return Listens(account, event.region);
+}
+
+bool EventBus::Listens(const std::string& account, const std::string& region) {
+  auto rules = rules_->RulesOf(account, region);
   return !rules.ok() || !(*rules)->empty();
 }
 

@@ -62,6 +62,10 @@ class EventBus final : public audit::AuditSink {
 
   // Publishes an event built elsewhere (RotationOutcomeEvent, ...): queued like a record.
   void Publish(Event event);
+  // Whether an event of this account and region could match anything now (the scope has
+  // enabled rules or archives, or they cannot be read): a service publishing frequent events
+  // (Parameter Store's changes) builds and queues them only then, as Wants does for records.
+  bool Listens(const std::string& account, const std::string& region);
   // Where the events archives match are kept (set before the first event; without it, none
   // is kept).
   void ArchiveInto(storage::EventRuleStore* store) { archives_ = store; }

@@ -165,6 +165,8 @@ Result<std::optional<Parameter>> SsmService::Find(const CallContext& ctx, const 
   auto gone = store_.DeleteParameters(scope, {{key, p->revision}}, "ExpireParameter");
   if (!gone.ok()) {
     spdlog::warn("could not delete an expired parameter: {}", gone.status().message());
+  } else if (!gone->empty()) {
+    PublishExpired(*p, ctx.now_ms);  // this delete won: the policy acted once
   }
   return std::optional<Parameter>();
 }
@@ -187,6 +189,7 @@ Status SsmService::PurgeExpired(int64_t now_ms, size_t max_parameters,
                               store_.DeleteParameters(r.scope, {{r.key, p->revision}},
                                                       "ExpireParameter"));
       deleted += gone.size();
+      if (!gone.empty()) PublishExpired(*p, now_ms);
       if (report && !gone.empty()) {
         report({"DeleteParameter", audit::kParameterType,
                 dssm::ParameterArn(p->region, p->account, p->name), p->account, p->region});

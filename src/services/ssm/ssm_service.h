@@ -36,6 +36,9 @@
 namespace arcana::services::sm {
 class SecretsManagerService;
 }
+namespace arcana::events {
+class EventBus;
+}
 
 namespace arcana::services::ssm {
 
@@ -69,6 +72,10 @@ class SsmService : public Service {
 
   // The quotas in force (call once, at startup; without it, AWS's).
   void SetQuotas(const SsmQuotas& quotas) { quotas_ = quotas; }
+  // Where Parameter Store's own EventBridge events go (ssm_events.cc): this node's bus, so
+  // that each change is published once, by the node that committed it. Call once, at
+  // startup; without it (or with null) none is sent.
+  void PublishTo(::arcana::events::EventBus* bus) { bus_ = bus; }
 
   // Deletes parameters whose Expiration policy has passed (at most `max_parameters` per
   // call), each at the revision that showed it expired, so a concurrent overwrite (which
@@ -165,11 +172,20 @@ class SsmService : public Service {
   // The account's default-parameter-tier setting in the caller's scope (Standard unless set).
   Result<std::string> DefaultParameterTier(const CallContext& ctx);
 
+  // --- EventBridge events, as Parameter Store sends them (ssm_events.cc) ---
+  // "Parameter Store Change" for a committed change of p (operation: Create, Update, Delete,
+  // LabelParameterVersion), with v the version whose type and description it names.
+  void PublishChange(const Parameter& p, const ParameterVersion& v, const char* operation,
+                     int64_t now_ms);
+  // "Parameter Store Policy Action" when p's Expiration policy deleted it.
+  void PublishExpired(const Parameter& p, int64_t now_ms);
+
   storage::ParameterStore& store_;
   crypto::DataKeyProvider& keys_;
   sm::SecretsManagerService* secrets_manager_;
   crypto::DerivedKey page_key_;  // NextToken MACs
   SsmQuotas quotas_;
+  ::arcana::events::EventBus* bus_ = nullptr;
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
 };

@@ -189,6 +189,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     v.modified_ms = ctx.now_ms;
     v.modified_user = ctx.principal_arn;
 
+    const bool created = !existing;
     Parameter p;
     if (existing) {
       p = std::move(*existing);
@@ -212,6 +213,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     // Two creates of one name: the loser's commit (at revision 0) conflicts and its next
     // attempt finds the parameter (ParameterAlreadyExists, or a new version with Overwrite).
     ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    PublishChange(w.parameter, w.parameter.Latest(), created ? "Create" : "Update", ctx.now_ms);
 
     rapidjson::StringBuffer buf;
     json::Writer out(buf);
@@ -238,6 +240,7 @@ Result<std::string> SsmService::DeleteParameter(const In& in, const CallContext&
                                                              {{existing->key, 0}},
                                                              "DeleteParameter"));
   if (gone.empty()) return dssm::ParameterNotFound();
+  PublishChange(*existing, existing->Latest(), "Delete", ctx.now_ms);
   return std::string("{}");
 }
 
@@ -245,6 +248,7 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
   auto names = in.StrList("Names").value_or(std::vector<std::string>{});
   std::vector<std::string> deleted, invalid, keys;
   std::vector<std::pair<std::string, std::string>> name_keys;  // (name as given, key)
+  std::vector<Parameter> found;  // one per key: what each delete's event names
   for (const auto& raw : names) {
     const std::string trimmed = dssm::TrimName(raw);
     const bool malformed = !dssm::ValidateLookupName(trimmed).ok();  // listed, not raised
@@ -258,13 +262,21 @@ Result<std::string> SsmService::DeleteParameters(const In& in, const CallContext
       if (std::find(invalid.begin(), invalid.end(), raw) == invalid.end()) invalid.push_back(raw);
       continue;
     }
-    if (!dup) keys.push_back(key);
+    if (!dup) {
+      keys.push_back(key);
+      found.push_back(std::move(*existing));
+    }
     name_keys.emplace_back(raw, key);
   }
   std::vector<storage::ParameterDelete> deletes;
   for (const auto& k : keys) deletes.push_back({k, 0});  // whatever version each is at now
   ARCANA_ASSIGN_OR_RETURN(auto gone, store_.DeleteParameters({ctx.account, ctx.region}, deletes,
                                                              "DeleteParameters"));
+  for (const auto& p : found) {
+    if (std::find(gone.begin(), gone.end(), p.key) != gone.end()) {
+      PublishChange(p, p.Latest(), "Delete", ctx.now_ms);
+    }
+  }
   for (const auto& [raw, key] : name_keys) {
     bool was_deleted = std::find(gone.begin(), gone.end(), key) != gone.end();
     auto& list = was_deleted ? deleted : invalid;
@@ -296,6 +308,7 @@ Result<std::string> SsmService::LabelParameterVersion(const In& in, const CallCo
     w.parameter = std::move(p);
     w.change = "LabelParameterVersion";
     ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    PublishChange(w.parameter, w.parameter.Latest(), "LabelParameterVersion", ctx.now_ms);
     rapidjson::StringBuffer buf;
     json::Writer out(buf);
     out.StartObject();
