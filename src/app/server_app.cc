@@ -96,12 +96,23 @@ int RunServer(const config::Config& cfg) {
     return Fail("--backup-dir backs up a SQLite store; a PostgreSQL store is backed up with "
                 "PostgreSQL's own tools (pg_dump, or base backups with WAL archiving)");
   }
+  // Functions made through the Lambda API are the code of any principal allowed
+  // lambda:CreateFunction: as root, arcanad runs them as --function-user
+  // (rotation/function_invoker.h), for which the data dir is traversable (0711: its package's
+  // own path works for it; nothing in it is readable by others). Only root switches users.
+  std::optional<rotation::FunctionUser> function_user;
+  if (::geteuid() == 0) {
+    auto user = rotation::ResolveFunctionUser(cfg.function_user);
+    if (!user.ok()) return Fail("--function-user: " + user.status().message());
+    function_user = *user;
+  }
+  const mode_t data_dir_mode = function_user ? 0711 : 0700;
   // Node-local files (operator token, audit log, the default root key file, and the SQLite
   // store unless --store names another directory).
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) return Fail("cannot create data dir " + cfg.data_dir + ": " + ec.message());
-  ::chmod(cfg.data_dir.c_str(), 0700);
+  ::chmod(cfg.data_dir.c_str(), data_dir_mode);
   // One arcanad per data dir, whatever the store: its files are one node's (the operator
   // token a second node would replace, the Lambda packages whose in-use marks and sweeps are
   // in this process's memory, the interrupted unpacks only a lone node's start may remove).
@@ -113,11 +124,12 @@ int RunServer(const config::Config& cfg) {
     const std::string& dir = where->sqlite_dir;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Fail("cannot create store dir " + dir + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
+    const bool in_data_dir = std::filesystem::equivalent(dir, cfg.data_dir, ec);
+    ::chmod(dir.c_str(), in_data_dir ? data_dir_mode : 0700);
     // And one arcanad per SQLite store: it keeps its change-sequence head in memory (it must
     // be the only writer). PostgreSQL stores take any number of nodes. (A store dir that is
     // the data dir is locked already: a second flock of it here would conflict with the first.)
-    if (!std::filesystem::equivalent(dir, cfg.data_dir, ec) && !LockDirForThisProcess(dir)) {
+    if (!in_data_dir && !LockDirForThisProcess(dir)) {
       return Fail("store dir " + dir + " is in use by another arcanad (arcanad.lock)");
     }
   }
@@ -405,6 +417,15 @@ int RunServer(const config::Config& cfg) {
     token_issuer.SetBaseUrl(std::move(base));
   }
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
+  if (function_user) {
+    invoker.RunPackagesAs(*function_user);
+  } else {
+    spdlog::warn("arcanad does not run as root: functions made through the Lambda API run as "
+                 "arcanad's own user, able to read the data dir (root key, operator token, "
+                 "store). Run arcanad as root so that they run as --function-user, or allow "
+                 "lambda:CreateFunction and lambda:UpdateFunctionCode only to principals you "
+                 "trust as you trust the operator");
+  }
   invoker.KeepPackagesOf(stores.functions());  // the unpacked packages it keeps
   // The Lambda API (REST-JSON) over the same functions; registered before serving starts.
   services::lambda::LambdaService lambda(stores.functions(), invoker, identities, *root);

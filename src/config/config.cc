@@ -55,6 +55,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("rotation_endpoint", c.rotation_endpoint);
   str("public_url", c.public_url);
   str("rotation_python", c.rotation_python);
+  str("function_user", c.function_user);
   str("seal", c.seal);
   str("pkcs11_module", c.pkcs11_module);
   str("pkcs11_token_label", c.pkcs11_token_label);
@@ -169,6 +170,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
   app.add_option("--rotation-python", c.rotation_python,
                  "the interpreter of Python-runtime rotation functions")
       ->envname("ARCANA_ROTATION_PYTHON")->capture_default_str();
+  app.add_option("--function-user", c.function_user,
+                 "the user functions made through the Lambda API run as (arcanad running as "
+                 "root; otherwise they run as arcanad's own user)")
+      ->envname("ARCANA_FUNCTION_USER")->capture_default_str();
   app.add_option("--seal", c.seal, "root of trust: keyfile | shamir | pkcs11 (default: as recorded)")
       ->envname("ARCANA_SEAL");
   app.add_option("--pkcs11-module", c.pkcs11_module, "PKCS#11 module (.so) for --seal pkcs11")

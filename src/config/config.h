@@ -56,6 +56,9 @@ struct Config {
   // Every node of a cluster needs the same.
   std::string public_url;
   std::string rotation_python = "/usr/bin/python3";  // runs --python functions
+  // Who functions made through the Lambda API (any principal's code) run as when arcanad runs
+  // as root (rotation/function_invoker.h: FunctionUser) (ARCANA_FUNCTION_USER).
+  std::string function_user = "nobody";
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir
   // records (keyfile for a new one) (ARCANA_SEAL)

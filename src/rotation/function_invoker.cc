@@ -1,8 +1,11 @@
 #include "rotation/function_invoker.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,20 +32,24 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Runs a function written for AWS Lambda's Python runtime: argv = folder, handler, timeout
-// seconds, the function's ARN, the result file, [the built-in's source]. Imports the handler's
-// module from the folder, reads the event from stdin and calls handler(event, context) with a
-// Lambda-shaped context. The result file gets "R" + the return value as JSON, or "E" + the
-// error document {"errorMessage","errorType"} of an exception (also printed to the function's
-// log; exit 1). Logging at INFO goes to stderr, as Lambda's runtime sends the root logger's
-// records to the function's log.
+// seconds, the function's ARN, the result file's descriptor, [the built-in's source]. Folder
+// "." is the one it was started in (a function user's package: its own path when that user
+// may pass every folder above it, else /proc/self/cwd). Imports the handler's module from the
+// folder, reads the event from stdin and calls handler(event, context) with a Lambda-shaped
+// context. The result file gets "R" + the return value as JSON, or "E" + the error document
+// {"errorMessage","errorType"} of an exception (also printed to the function's log; exit 1).
+// Logging at INFO goes to stderr, as Lambda's runtime sends the root logger's records to the
+// function's log.
 constexpr const char* kPythonShim = R"py(
 import importlib, json, logging, os, sys, time, traceback, uuid
-folder, handler, timeout_s, arn, result = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
+folder, handler, timeout_s, arn, result = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 deadline = time.time() + timeout_s
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 module_name, _, func_name = handler.rpartition(".")
 def emit(kind, text):
-    with open(result, "w") as f:
+    with open(result, "w", closefd=False) as f:
+        f.seek(0)
+        f.truncate()
         f.write(kind + text)
 if folder == "-":  # a built-in rotator: its module's source is argv[6]
     import types
@@ -51,6 +58,10 @@ if folder == "-":  # a built-in rotator: its module's source is argv[6]
     sys.modules[module_name] = module
     os.chdir("/tmp")
 else:
+    if folder == ".":  # entered for it: its path may cross folders this user cannot pass
+        folder = os.getcwd()
+        if not os.access(folder, os.R_OK | os.X_OK):
+            folder = "/proc/self/cwd"
     sys.path.insert(0, folder)
     os.chdir(folder)
 class Context:
@@ -100,7 +111,27 @@ void WriteAll(int fd, const std::string& data) {
   }
 }
 
+// The file descriptor a Python function's answer goes to (the shim's argv[5]).
+constexpr int kResultFd = 3;
+
 }  // namespace
+
+Result<FunctionUser> ResolveFunctionUser(const std::string& name) {
+  std::vector<char> buf(16384);
+  passwd pw {};
+  passwd* found = nullptr;
+  if (name.empty() || ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 ||
+      found == nullptr) {
+    return Status(ErrorCode::kInvalidParameter, "no such user: " + name);
+  }
+  if (pw.pw_uid == 0 || pw.pw_gid == 0) {
+    return Status(ErrorCode::kInvalidParameter,
+                  "user " + name + " is root or in group root: functions would not be confined");
+  }
+  return FunctionUser{name, pw.pw_uid, pw.pw_gid};
+}
+
+void FunctionInvoker::RunPackagesAs(FunctionUser user) { package_user_ = std::move(user); }
 
 class FunctionInvoker::PackageUse {
  public:
@@ -135,9 +166,11 @@ void FunctionInvoker::KeepPackagesOf(storage::FunctionStore& store) {
   packages_store_ = &store;
   // Before any invocation of this process: a .unpack-* folder here is one a killed arcanad
   // left (it never reached its rename), and only the start of the next one can see that.
-  RemoveInterruptedWork(log_dir_ + "/code");
+  std::optional<gid_t> readers;
+  if (package_user_) readers = package_user_->gid;
+  RemoveInterruptedWork(log_dir_ + "/code", readers);
   // Likewise the answer files of Python functions running when an arcanad was killed (what
-  // a function returned may hold a secret value).
+  // a function returned may hold a secret value): earlier versions kept them there.
   std::vector<std::string> answers;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(log_dir_, ec), end; !ec && it != end;
@@ -227,11 +260,19 @@ Status FunctionInvoker::Run(const storage::RotationFunction& f, const Invocation
   } else if (f.kind == rot::kKindZip) {
     PackageUse use(*this, f.target);  // until the function's process has ended
     bool unpacked = false;
-    auto folder = MaterialisePackage(log_dir_ + "/code", f.target, f.code, &unpacked);
+    std::optional<gid_t> readers;
+    if (package_user_) readers = package_user_->gid;
+    // Traversable by the function user (as the data dir holding it), as is the code folder.
+    std::error_code ec;
+    std::filesystem::create_directories(log_dir_, ec);
+    ::chmod(log_dir_.c_str(), FolderMode());
+    auto folder = MaterialisePackage(log_dir_ + "/code", f.target, f.code, &unpacked, readers);
     if (!folder.ok()) return folder.status();  // nothing ran: not the function's failure
     // New code on this node: what an update or deletion on any node left goes now.
     if (unpacked) SweepPackages();
-    st = InvokePython(f, env, *folder, f.handler, "", call, &output, &payload);
+    // Code any principal allowed lambda:CreateFunction wrote: as the function user.
+    st = InvokePython(f, env, *folder, f.handler, "", call, &output, &payload,
+                      package_user_ ? &*package_user_ : nullptr);
   } else if (auto builtin = f.kind == rot::kKindBuiltin ? FindBuiltinRotator(f.target)
                                                          : std::nullopt) {
     st = InvokePython(f, env, "-", std::string(builtin->module) + ".lambda_handler",
@@ -261,31 +302,35 @@ Status FunctionInvoker::Run(const storage::RotationFunction& f, const Invocation
 Status FunctionInvoker::InvokePython(const storage::RotationFunction& f, const rot::EnvVars& env,
                                      const std::string& folder, const std::string& handler,
                                      const std::string& source, const Invocation& call,
-                                     std::string* output, std::string* payload) const {
-  std::error_code ec;
-  std::filesystem::create_directories(log_dir_, ec);
-  ::chmod(log_dir_.c_str(), 0700);
-  std::string result = log_dir_ + "/.result-XXXXXX";
-  int fd = ::mkstemp(result.data());
+                                     std::string* output, std::string* payload,
+                                     const FunctionUser* as) const {
+  // The answer file: in memory, nameless (no other process, of the function user or not, can
+  // open it; nothing is left on disk, whatever happens to arcanad), inherited as fd 3 by the
+  // function, whoever it runs as. Above 3, so that the child's dup2 onto 0-3 cannot clobber it.
+  int mfd = ::memfd_create("arcana-result", MFD_CLOEXEC);
+  int fd = mfd < 0 ? -1 : ::fcntl(mfd, F_DUPFD_CLOEXEC, kResultFd + 1);
+  if (mfd >= 0) ::close(mfd);
   if (fd < 0) return Failed("cannot run function " + f.name + ": no result file");
-  ::close(fd);
-  std::vector<std::string> args = {python_, "-s", "-c", kPythonShim, folder, handler,
+  // Run as the function user, it starts in its folder (entered before the change of user, so
+  // that the folders above need not let it through) and imports from there: ".".
+  std::vector<std::string> args = {python_, "-s", "-c", kPythonShim,
+                                   as != nullptr ? "." : folder, handler,
                                    std::to_string(f.timeout_s),
-                                   rot::LambdaArnOf(f.region, f.account, f.name), result};
+                                   rot::LambdaArnOf(f.region, f.account, f.name),
+                                   std::to_string(kResultFd)};
   if (folder == "-") args.push_back(source);
-  Status st = InvokeExec(f, env, std::move(args), call, output);
+  Status st = InvokeExec(f, env, std::move(args), call, output, as, as != nullptr ? folder : "",
+                         fd);
   // Bounded read: the function wrote it.
-  fd = ::open(result.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   std::string text;
-  if (fd >= 0) {
+  if (::lseek(fd, 0, SEEK_SET) == 0) {
     char buf[16384];
     ssize_t n;
     while ((n = ::read(fd, buf, sizeof(buf))) > 0 && text.size() <= kMaxPayloadBytes + 1) {
       text.append(buf, static_cast<size_t>(n));
     }
-    ::close(fd);
   }
-  ::unlink(result.c_str());
+  ::close(fd);
   if (text.size() > kMaxPayloadBytes + 1) {
     *payload = ErrorDocument("Response payload size exceeded maximum allowed payload size (" +
                                  std::to_string(kMaxPayloadBytes) + " bytes).",
@@ -325,7 +370,8 @@ Status FunctionInvoker::InvokeUrl(const storage::RotationFunction& f, const rot:
 
 Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot::EnvVars& env,
                                    std::vector<std::string> args, const Invocation& call,
-                                   std::string* output) const {
+                                   std::string* output, const FunctionUser* as,
+                                   const std::string& workdir, int result_fd) const {
   // Everything the child needs is built before fork (no allocation after it).
   std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
@@ -336,6 +382,9 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string path = args[0];
+  // The child closes every descriptor above its own; the bound if close_range is missing.
+  const int first_closed = result_fd >= 0 ? kResultFd + 1 : kResultFd;
+  const long open_max = std::max(::sysconf(_SC_OPEN_MAX), 1024L);
 
   int in_pipe[2], out_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Failed("cannot create a pipe");
@@ -351,9 +400,27 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
     // Not left running (blocked on a node that is gone) when arcanad dies.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
-    ::dup2(in_pipe[0], 0);
-    ::dup2(out_pipe[1], 1);
-    ::dup2(out_pipe[1], 2);
+    // Only async-signal-safe calls from here (no allocation): arcanad may have other threads.
+    if (::dup2(in_pipe[0], 0) < 0 || ::dup2(out_pipe[1], 1) < 0 || ::dup2(out_pipe[1], 2) < 0 ||
+        (result_fd >= 0 && ::dup2(result_fd, kResultFd) < 0)) {
+      ::_exit(127);
+    }
+    // Nothing else of arcanad's (a descriptor opened without O_CLOEXEC) reaches the function.
+    if (::close_range(static_cast<unsigned>(first_closed), ~0U, 0) != 0) {
+      for (long fd = first_closed; fd < open_max; ++fd) ::close(static_cast<int>(fd));
+    }
+    if (!workdir.empty() && ::chdir(workdir.c_str()) != 0) ::_exit(127);
+    if (as != nullptr) {
+      // Not dumpable while it still holds arcanad's memory as the function user (the kernel
+      // does so on the uid change too; execve makes it dumpable again with its own memory).
+      if (::prctl(PR_SET_DUMPABLE, 0) != 0 || ::setgroups(0, nullptr) != 0 ||
+          ::setgid(as->gid) != 0 || ::setuid(as->uid) != 0 ||
+          ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        ::_exit(127);
+      }
+      // The change of user cleared the parent-death signal: asked for again.
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+    }
     ::execve(path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
@@ -448,7 +515,7 @@ std::string FunctionInvoker::AppendLog(const storage::RotationFunction& f,
   Redact(output, call.redact);
   std::error_code ec;
   std::filesystem::create_directories(log_dir_, ec);
-  ::chmod(log_dir_.c_str(), 0700);
+  ::chmod(log_dir_.c_str(), FolderMode());
   std::string path = log_dir_ + "/" + f.account + "-" + f.region + "-" + f.name + ".log";
   // gmtime_r: rotation runs on several threads.
   const std::string stamp = FormatUtc(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ");

@@ -137,6 +137,39 @@ Status ExtractEntry(zip_t* z, zip_uint64_t i, const std::string& path, uint64_t*
   return st;
 }
 
+// Folder and file modes of a package folder made for reader_group (or for arcanad alone).
+mode_t PackageFolderMode(const std::optional<gid_t>& reader_group) {
+  return reader_group ? 0550 : 0700;
+}
+
+// Whether the package folder `dir` was made for reader_group: its own mode and group (set
+// last, before the rename that put it in place).
+bool PackageMadeFor(const std::string& dir, const std::optional<gid_t>& reader_group) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  if ((st.st_mode & 07777) != PackageFolderMode(reader_group)) return false;
+  return !reader_group || st.st_gid == *reader_group;
+}
+
+// Gives reader_group read access to the unpacked tree `tmp` (not yet in place): every entry
+// gets the group, folders 0550 and files 0440; `tmp` itself last.
+Status GrantToReaders(const std::string& tmp, gid_t reader_group) {
+  namespace fs = std::filesystem;
+  auto grant = [reader_group](const std::string& path, bool dir) {
+    return ::lchown(path.c_str(), static_cast<uid_t>(-1), reader_group) == 0 &&
+           ::chmod(path.c_str(), dir ? 0550 : 0440) == 0;
+  };
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(tmp, ec), end; !ec && it != end; it.increment(ec)) {
+    // Only folders and regular files were made (symbolic links are refused).
+    if (!grant(it->path().string(), it->is_directory(ec))) {
+      return FsError("cannot unpack the deployment package");
+    }
+  }
+  if (ec || !grant(tmp, true)) return FsError("cannot unpack the deployment package");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<PackageInfo> CheckPackage(const std::string& zip) {
@@ -152,13 +185,16 @@ bool IsPackageFolderName(std::string_view name) {
   return true;
 }
 
-void RemoveInterruptedWork(const std::string& root) {
+void RemoveInterruptedWork(const std::string& root, std::optional<gid_t> reader_group) {
   namespace fs = std::filesystem;
   std::vector<std::string> leftovers;  // listed first: no removal while iterating
   std::error_code ec;
   for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.starts_with(".unpack-") || name.starts_with(".remove-")) leftovers.push_back(name);
+    if (name.starts_with(".unpack-") || name.starts_with(".remove-") ||
+        (IsPackageFolderName(name) && !PackageMadeFor(root + "/" + name, reader_group))) {
+      leftovers.push_back(name);
+    }
   }
   for (const auto& name : leftovers) {
     std::error_code ignored;
@@ -167,7 +203,8 @@ void RemoveInterruptedWork(const std::string& root) {
 }
 
 Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,
-                                       const std::string& zip, bool* unpacked) {
+                                       const std::string& zip, bool* unpacked,
+                                       std::optional<gid_t> reader_group) {
   namespace fs = std::filesystem;
   if (unpacked != nullptr) *unpacked = false;
   const std::string dir = root + "/" + sha256_hex;
@@ -178,7 +215,7 @@ Result<std::string> MaterialisePackage(const std::string& root, const std::strin
   }
   std::error_code ec;
   fs::create_directories(root, ec);
-  ::chmod(root.c_str(), 0700);
+  ::chmod(root.c_str(), reader_group ? 0711 : 0700);  // the readers traverse it
   std::string tmpl = root + "/.unpack-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) return FsError("cannot unpack the deployment package");
   const std::string tmp = tmpl;
@@ -203,6 +240,12 @@ Result<std::string> MaterialisePackage(const std::string& root, const std::strin
   if (!walked.ok()) {
     cleanup();
     return walked.status();
+  }
+  if (reader_group) {
+    if (Status granted = GrantToReaders(tmp, *reader_group); !granted.ok()) {
+      cleanup();
+      return granted;
+    }
   }
   if (::rename(tmp.c_str(), dir.c_str()) != 0) {
     cleanup();  // another invocation (or node process) unpacked it first

@@ -13,7 +13,10 @@
 // into place, the first rename wins.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,22 +38,34 @@ struct PackageInfo {
 // kInvalidParameter with a message saying what is wrong (never the archive's bytes).
 Result<PackageInfo> CheckPackage(const std::string& zip);
 
+// Who reads an unpacked package: arcanad alone (reader_group unset: folders 0700, files 0600)
+// or also the members of reader_group, the function user's group (function_invoker.h): every
+// folder 0550 and file 0440, owned by arcanad's user and that group, so that the function
+// reads its code and cannot change it, nor the code of another function unpacked here.
+// The grant is made before the folder is renamed into place: a package folder's own mode and
+// group say what it was made for.
+//
 // The folder holding the unpacked package whose hex SHA-256 is `sha256_hex`: made from `zip`
 // on first use (after checking that the zip has that digest), reused after; *unpacked (when
 // not null) says whether this call made it. Folders are removed by the invoker's sweep
 // (rotation/function_invoker.h), which also skips the .unpack-* folders of unpacks under way.
 // kInvalidParameter for a bad archive; kInternalFailure for file-system errors.
 Result<std::string> MaterialisePackage(const std::string& root, const std::string& sha256_hex,
-                                       const std::string& zip, bool* unpacked = nullptr);
+                                       const std::string& zip, bool* unpacked = nullptr,
+                                       std::optional<gid_t> reader_group = std::nullopt);
 
 // Removes from `root` what an arcanad killed while it worked there left: the temporary
 // folders of unpacks (.unpack-*, MaterialisePackage) and of sweeps (.remove-*,
 // FunctionInvoker::SweepPackages) under way when it died, which nothing else would ever
-// remove. Only safe while no unpack or sweep of this root runs: at the node's start, before
-// any invocation, relying on one arcanad process per data folder (arcanad.lock, taken by
-// app/server_app.cc whatever the store; the invoker's in-use marks assume it too).
+// remove; and the package folders not made for reader_group (an earlier start's function
+// user, or none), which its function could not read or which another user could: they are
+// unpacked again on first use. Only safe while no unpack or sweep of this root runs: at the
+// node's start, before any invocation, relying on one arcanad process per data folder
+// (arcanad.lock, taken by app/server_app.cc whatever the store; the invoker's in-use marks
+// assume it too).
 // Best effort: what cannot be removed stays.
-void RemoveInterruptedWork(const std::string& root);
+void RemoveInterruptedWork(const std::string& root,
+                           std::optional<gid_t> reader_group = std::nullopt);
 
 // Whether `name` is a package folder's name (64 lowercase hex digits).
 bool IsPackageFolderName(std::string_view name);

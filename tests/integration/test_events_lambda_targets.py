@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import wait_for
-from test_lambda_api import ACCOUNT, REGION, arn, client, create, lam, srv  # noqa: F401
+from test_lambda_api import ACCOUNT, REGION, arn, client, create, fn_dir, lam, srv  # noqa: F401
 
 WRITER_PY = '''
 import json, os
@@ -32,8 +32,8 @@ def events_of(path) -> list[dict]:
 
 
 def test_a_rules_lambda_target_runs_once_the_function_lets_eventbridge_invoke_it(
-        srv, lam, tmp_path):
-    out = tmp_path / "events.jsonl"
+        srv, lam, fn_dir):
+    out = fn_dir / "events.jsonl"
     name = "evtarget-" + uuid.uuid4().hex[:8]
     create(lam, name, files={"lambda_function.py": WRITER_PY},
            Environment={"Variables": {"OUT": str(out)}})

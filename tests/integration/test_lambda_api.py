@@ -9,10 +9,14 @@ import base64
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 import uuid
 import zipfile
+from pathlib import Path
 
 import boto3
 import pytest
@@ -21,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from aws_cli import cli_runner
 from conftest import (ACCOUNT, ARCANAD, ROOT_AKID, ROOT_SECRET, ArcanaServer, cli_store_args,
-                      raises_code, store_url, wait_for)
+                      free_port, raises_code, store_url, wait_for)
 from test_rotation import LAMBDA_PY as ROTATION_PY
 
 ARCANA_CLI = ARCANAD.parent / "arcana"
@@ -90,6 +94,17 @@ def lam(srv):
     return client(srv.endpoint, "lambda")
 
 
+@pytest.fixture
+def fn_dir():
+    """A folder functions made through the Lambda API may write in (markers, gates): run by a
+    root arcanad they run as its --function-user (nobody), which cannot reach pytest's
+    tmp_path (the test user's alone, 0700)."""
+    d = Path(tempfile.mkdtemp(prefix="arcana-fn-"))
+    d.chmod(0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def create(lam, name, files=None, **kw):
     args = dict(FunctionName=name, Runtime="python3.11", Role=ROLE,
                 Handler="lambda_function.lambda_handler",
@@ -108,7 +123,7 @@ def allow_secrets_manager(lam, name, **kw):
                        **kw)
 
 
-def test_create_get_invoke_delete(srv, lam, tmp_path):
+def test_create_get_invoke_delete(srv, lam, fn_dir):
     name = "fn-" + uuid.uuid4().hex[:8]
     package = make_zip({"lambda_function.py": HANDLER_PY})
     cfg = lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
@@ -147,7 +162,7 @@ def test_create_get_invoke_delete(srv, lam, tmp_path):
     assert err["errorMessage"] == "boom: x" and err["errorType"] == "ValueError"
 
     assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
-    marker = tmp_path / "event-ran"
+    marker = fn_dir / "event-ran"
     r = lam.invoke(FunctionName=name, InvocationType="Event",
                    Payload=json.dumps({"touch": str(marker)}).encode())
     assert r["StatusCode"] == 202
@@ -308,7 +323,7 @@ def lambda_handler(event, context):
 '''
 
 
-def test_invoke_runs_the_function_as_its_execution_role(srv, lam):
+def test_invoke_runs_the_function_as_its_execution_role(srv, lam, fn_dir):
     """As Lambda: an invoked function has credentials of a session of its execution role,
     named after the function, allowed what that role allows and nothing more; a role that no
     longer trusts Lambda refuses the invocation. A function registered with the CLI declares
@@ -339,7 +354,7 @@ def test_invoke_runs_the_function_as_its_execution_role(srv, lam):
         "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{name}", "value": "role-may-read"}
     assert invoke(denied)["value"] == "AccessDeniedException"
     # An Event invocation's credentials are made when it leaves the queue, and work.
-    marker = srv.data_dir.parent / ("event-" + name)
+    marker = fn_dir / ("event-" + name)
     r = lam.invoke(FunctionName=name, InvocationType="Event",
                    Payload=json.dumps({"secret": allowed, "touch": str(marker)}).encode())
     assert r["StatusCode"] == 202
@@ -392,6 +407,139 @@ def test_aws_cli_lists_and_invokes(srv, lam, tmp_path):
     assert updated["Timeout"] == 9
     run("wait", "function-updated", "--function-name", name)
     lam.delete_function(FunctionName=name)
+
+
+SNOOP_PY = '''
+import os
+
+def lambda_handler(event, context):
+    got = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups()}
+    for path in event["read"]:
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            got[path] = "read"
+        except OSError as e:
+            got[path] = type(e).__name__
+    for path in event["list"]:
+        try:
+            os.listdir(path)
+            got[path] = "listed"
+        except OSError as e:
+            got[path] = type(e).__name__
+    try:
+        with open("added.py", "w") as f:
+            f.write("# changes its own code")
+        got["write"] = "written"
+    except OSError as e:
+        got["write"] = type(e).__name__
+    with open("lambda_function.py") as f:
+        got["own"] = f.read().split("\\n")[1]
+    from pkg import helper  # a folder of the package
+    got["nested"] = helper.VALUE
+    return got
+'''
+
+
+def test_a_function_runs_as_the_function_user_away_from_the_data_dir(srv):
+    """Regression: a function made through the Lambda API ran as arcanad's own user, so any
+    principal allowed lambda:CreateFunction and iam:PassRole read the root key and the operator
+    token (or ran `arcana --data-dir` to make itself root keys). A root arcanad runs it as
+    --function-user (nobody, no other group): it reads its own code but cannot change it, nor
+    read or list anything else of the data dir."""
+    if os.geteuid() != 0:
+        pytest.skip("arcanad runs as the test's user, not root: it cannot switch users")
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    iam = client(srv.endpoint, "iam")
+    user = "fn-dev-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction",
+                                           "lambda:DeleteFunction"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    dev = client(srv.endpoint, "lambda", akid=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    name = "snoop-" + uuid.uuid4().hex[:8]
+    create(dev, name, files={"lambda_function.py": SNOOP_PY, "pkg/helper.py": "VALUE = 1\n"})
+    data = srv.data_dir
+    secret_files = [data / "root.key", data / "operator.token", data / "arcana.db"]
+    secret_files = [p for p in secret_files if p.exists()]
+    assert data / "root.key" in secret_files
+    folders = [data, data / "functions", data / "functions" / "code"]
+    r = dev.invoke(FunctionName=name, Payload=json.dumps({
+        "read": [str(p) for p in secret_files], "list": [str(p) for p in folders]}).encode())
+    assert "FunctionError" not in r
+    got = json.loads(r["Payload"].read())
+    assert (got["uid"], got["gid"], got["groups"]) == (nobody.pw_uid, nobody.pw_gid, [])
+    assert {p: got[str(p)] for p in secret_files + folders} == {
+        p: "PermissionError" for p in secret_files + folders}
+    assert got["write"] == "PermissionError"
+    assert (got["own"], got["nested"]) == ("import os", 1)
+    dev.delete_function(FunctionName=name)
+
+
+def test_an_unknown_function_user_refuses_the_start(tmp_path):
+    """A root arcanad whose --function-user does not exist does not start (rather than run
+    functions as itself)."""
+    if os.geteuid() != 0:
+        pytest.skip("only a root arcanad switches users")
+    out = subprocess.run([str(ARCANAD), "--listen", "127.0.0.1:0", "--data-dir",
+                          str(tmp_path / "data"), "--function-user", "no-such-user-arcana"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "--function-user: no such user: no-such-user-arcana" in out.stdout + out.stderr
+
+
+@pytest.mark.sqlite_only("who runs a function does not depend on the store: one pass")
+def test_a_non_root_arcanad_runs_functions_as_itself_and_says_so(fn_dir):
+    """An arcanad that is not root cannot switch users: it says at its start that functions
+    made through the Lambda API run as itself, and runs them so (their package folder is its
+    own, 0700)."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root to start arcanad as another user (setpriv)")
+    import pwd
+    import requests
+    nobody = pwd.getpwnam("nobody")
+    data, port = fn_dir / "data", free_port()
+    log_path = fn_dir / "arcanad.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups",
+             str(ARCANAD), "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, "ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID,
+                 "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+
+        def healthy():
+            try:
+                return requests.get(endpoint + "/_arcana/health", timeout=1).status_code == 200
+            except requests.RequestException:
+                return proc.poll() is not None
+        wait_for(healthy, timeout=20, what="the non-root arcanad to start")
+        assert proc.poll() is None, log_path.read_text()
+        assert ("arcanad does not run as root: functions made through the Lambda API run as "
+                "arcanad's own user") in log_path.read_text()
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}
+        client(endpoint, "iam").create_role(RoleName="lambda-exec",
+                                            AssumeRolePolicyDocument=json.dumps(trust))
+        lam = client(endpoint, "lambda")
+        create(lam, "as-arcanad", files={"lambda_function.py": SNOOP_PY,
+                                         "pkg/helper.py": "VALUE = 1\n"})
+        r = lam.invoke(FunctionName="as-arcanad", Payload=b'{"read": [], "list": []}')
+        got = json.loads(r["Payload"].read())
+        assert (got["uid"], got["own"], got["nested"]) == (nobody.pw_uid, "import os", 1)
+        [folder] = (data / "functions" / "code").iterdir()
+        assert (folder.stat().st_mode & 0o777, folder.stat().st_uid) == (0o700, nobody.pw_uid)
+        assert data.stat().st_mode & 0o777 == 0o700
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def test_invoke_needs_lambda_invoke_function(srv, lam):
@@ -455,7 +603,7 @@ def handler(event, context):
 
 
 def test_same_account_function_rotates_only_when_its_policy_lets_secrets_manager(
-        srv, lam, tmp_path):
+        srv, lam, fn_dir):
     """As AWS ("The role policy for the function must grant the Secrets Manager service
     principal secretsmanager.amazonaws.com permission to invoke the function
     (lambda:InvokeFunction)", Secrets Manager user guide, Troubleshoot rotation), for a function
@@ -465,8 +613,9 @@ def test_same_account_function_rotates_only_when_its_policy_lets_secrets_manager
     the rotation runs. Removed later (RemovePermission), the next run (here the retry of a run
     that failed) is refused before the function is invoked."""
     name = "gated-" + uuid.uuid4().hex[:8]
-    gate = tmp_path / "gate"
+    gate = fn_dir / "gate"
     gate.mkdir()
+    gate.chmod(0o777)
     calls = gate / "calls"
     create(lam, name, files={"lambda_function.py": ROTATION_PY, "gate.py": GATE_PY},
            Handler="gate.handler", Timeout=30, Environment={"Variables": {"GATE_DIR": str(gate)}})
@@ -1044,7 +1193,16 @@ def test_a_start_removes_what_an_interrupted_unpack_left(srv):
     digest = hashlib.sha256(package).hexdigest()
     code = srv.data_dir / "functions" / "code"
     assert (code / digest).is_dir()
+    # A package folder made for arcanad alone (before functions ran as --function-user, or by a
+    # non-root arcanad) goes too: the function user could not read it. Unpacked again.
+    other = "restart-other-" + uuid.uuid4().hex[:8]
+    other_package = make_zip({"lambda_function.py": HANDLER_PY + f"# {other}\n"})
+    create(lam, other, Code={"ZipFile": other_package})
+    lam.invoke(FunctionName=other, Payload=b"{}")
+    other_folder = code / hashlib.sha256(other_package).hexdigest()
     srv.stop()
+    if os.geteuid() == 0:
+        other_folder.chmod(0o700)
     leftovers = [code / ".unpack-xyz", code / ".remove-abc"]
     for d in leftovers:
         (d / "lambda_function.py").parent.mkdir()
@@ -1056,10 +1214,12 @@ def test_a_start_removes_what_an_interrupted_unpack_left(srv):
     assert [d for d in leftovers if d.exists()] == []
     assert not answer.exists()
     assert (code / digest / "lambda_function.py").is_file()
+    assert other_folder.exists() == (os.geteuid() != 0)
     lam = client(srv.endpoint, "lambda")
-    r = lam.invoke(FunctionName=name, Payload=json.dumps({"a": 1}).encode())
-    assert json.loads(r["Payload"].read())["echo"] == {"a": 1}
-    lam.delete_function(FunctionName=name)
+    for fn in (name, other):
+        r = lam.invoke(FunctionName=fn, Payload=json.dumps({"a": 1}).encode())
+        assert json.loads(r["Payload"].read())["echo"] == {"a": 1}
+        lam.delete_function(FunctionName=fn)
 
 
 def test_a_package_two_functions_run_stays_until_neither_does(srv, lam):
@@ -1082,7 +1242,7 @@ def test_a_package_two_functions_run_stays_until_neither_does(srv, lam):
     assert digest not in code_folders(srv.data_dir)
 
 
-def test_an_invoke_of_the_old_code_finishes_while_the_code_is_updated(srv, lam, tmp_path):
+def test_an_invoke_of_the_old_code_finishes_while_the_code_is_updated(srv, lam, fn_dir):
     """An Invoke running the old package when UpdateFunctionCode is served keeps its folder
     (its handler reads a file of the package after the update) and answers the old code's
     result; an Invoke after the update runs the new code; the old folder goes once the
@@ -1098,7 +1258,7 @@ def test_an_invoke_of_the_old_code_finishes_while_the_code_is_updated(srv, lam, 
         "data.txt": "old-" + name})
     old = hashlib.sha256(v1).hexdigest()
     create(lam, name, Code={"ZipFile": v1})
-    started = tmp_path / "started"
+    started = fn_dir / "started"
     answers = []
 
     def run():

@@ -1,8 +1,10 @@
 // Rotation functions: the registration rules (domain/rotation/function_spec.h) and the exec
 // invoker (rotation/function_invoker.h): stdin event, environment, exit status, the log and
 // its redaction.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -187,6 +189,26 @@ TEST_F(ExecInvoker, ACancelledInvocationIsKilledWithinASecond) {
   Status st = inv.Invoke(Script("sleep 30\n"), call);
   EXPECT_EQ(st.message(), "function fn was stopped: the node is stopping");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+// A function gets stdin, stdout and stderr only: not a descriptor arcanad opened without
+// O_CLOEXEC (its files, a store connection), whoever the function runs as.
+TEST_F(ExecInvoker, AFunctionInheritsNoOtherDescriptor) {
+  FunctionInvoker inv((dir_ / "logs").string());
+  int file = ::open((dir_ / "arcanad-file").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(file, 0);
+  int leaked = ::fcntl(file, F_DUPFD, 100);  // no CLOEXEC
+  ::close(file);
+  ASSERT_GE(leaked, 100);
+  Invocation call;
+  call.step = "setSecret";
+  Status st = inv.Invoke(Script("ls /proc/self/fd | tr '\\n' ' '\n"), call);
+  ::close(leaked);
+  ASSERT_TRUE(st.ok()) << st.message();
+  // ls's own listing descriptor is the one above 2.
+  const std::string log = Log();
+  EXPECT_NE(log.find("0 1 2 3 \n"), std::string::npos) << log;
+  EXPECT_EQ(log.find(" " + std::to_string(leaked) + " "), std::string::npos) << log;
 }
 
 }  // namespace
