@@ -130,6 +130,15 @@ bool WriteAheadLog::FitsEmpty(size_t payload_bytes) const {
 
 void WriteAheadLog::Rewind() { end_ = 0; }
 
+Status WriteAheadLog::Empty() {
+  end_ = 0;
+  if (PwriteAll(fd_, std::string_view("\0\0\0\0", 4), 0) && ::fdatasync(fd_) == 0) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kServiceUnavailable,
+                "write-ahead log " + path_ + ": " + std::strerror(errno));
+}
+
 Status WriteAheadLog::Append(uint64_t first_sequence, uint32_t count, std::string_view payload) {
   std::string header(kMagic, sizeof(kMagic));
   header.reserve(kWalFrameHeaderBytes);

@@ -52,6 +52,11 @@ class WriteAheadLog {
   // far durable elsewhere. Later frames of the previous lap stay, and are told apart by
   // their sequence numbers.
   void Rewind();
+  // Rewind, and the log reads as holding no frame (its first frame's magic zeroed, synced):
+  // after records were made durable without it (a batch larger than the log), so that its
+  // older frames do not read as the node's newest records (`arcana audit verify`).
+  // Errors: kServiceUnavailable with the system's reason.
+  Status Empty();
 
   struct Frame {
     uint64_t first_sequence = 0;

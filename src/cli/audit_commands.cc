@@ -40,12 +40,15 @@ int Die(const std::string& msg) {
 // log (audit/write_ahead_log.h) still holds; the node appends them when it next starts.
 // Says so when that is the case. The log's copies of the records the file does hold must
 // be the file's lines byte for byte: the newest records are not signed yet, so the log is
-// what shows an edit of them (after a kill, until the node's next digest). "" when neither.
+// what shows an edit of them (after a kill, until the node's next digest). Every record the
+// node writes is framed in its log (a batch too large for it empties the log), so a file
+// record newer than the log's newest was inserted. "" when none of these.
 // pruned_through: records retention removed (they were durable in their files first).
 std::string WriteAheadLogProblem(const audit::NodeFiles& n, uint64_t pruned_through) {
   if (n.record_files.empty()) return "";
   const auto dir = std::filesystem::path(n.record_files.back()).parent_path();
-  auto frames = audit::WriteAheadLog::ReadFrames((dir / (n.node + ".wal")).string());
+  const std::string wal = (dir / (n.node + ".wal")).string();
+  auto frames = audit::WriteAheadLog::ReadFrames(wal);
   if (!frames.ok() || frames->empty()) return "";
   const uint64_t oldest = frames->front().first_sequence;
   uint64_t last = pruned_through;
@@ -64,6 +67,27 @@ std::string WriteAheadLogProblem(const audit::NodeFiles& n, uint64_t pruned_thro
                                }
                                return true;
                              });
+  }
+  // A live node writes a batch to its file, then frames it: the log read before the files
+  // may lag them by the batches written meanwhile. Read again until it holds the files'
+  // newest record (a second at most); a record it never comes to hold was inserted. (The
+  // checks below keep the first read: a later one may hold records the files were read
+  // without.)
+  uint64_t framed = frames->back().first_sequence + frames->back().count - 1;
+  for (int tries = 0; framed < last && tries < 10; ++tries) {
+    if (tries > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto again = audit::WriteAheadLog::ReadFrames(wal);
+    if (!again.ok()) break;
+    if (again->empty()) return "";  // emptied meanwhile (a batch larger than the log)
+    framed = again->back().first_sequence + again->back().count - 1;
+  }
+  if (auto first_after = in_files.upper_bound(framed);
+      framed < last && first_after != in_files.end()) {
+    return "node " + n.node + ": " + first_after->second.second + " (sequence " +
+           std::to_string(first_after->first) +
+           ") is newer than the newest record its write-ahead log holds (" +
+           std::to_string(framed) + "): records " + std::to_string(framed + 1) + ".." +
+           std::to_string(last) + " were not written by the node (inserted)";
   }
   for (const auto& f : *frames) {
     std::string_view rest = f.payload;
@@ -88,9 +112,10 @@ std::string WriteAheadLogProblem(const audit::NodeFiles& n, uint64_t pruned_thro
 
 // The store's memory of the node's digests (audit/node_head.h) against what its files hold:
 // removed newest digests, a removed digest file and a file set no node of this store wrote
-// all pass the files' own checks. "" when they agree.
+// all pass the files' own checks, and so does a trail whose digest key was removed from the
+// store (have_key false) with its digests. "" when they agree.
 std::string StoreHeadProblem(const audit::NodeFiles& n, const audit::VerifyResult& r,
-                             storage::MetaStore& meta) {
+                             storage::MetaStore& meta, bool have_key) {
   auto head = audit::ReadNodeHead(meta, n.node);
   if (!head.ok()) return "node " + n.node + ": " + head.status().message();
   if (!head->has_value()) {
@@ -102,6 +127,14 @@ std::string StoreHeadProblem(const audit::NodeFiles& n, const audit::VerifyResul
   }
   const audit::NodeHead& h = **head;
   if (h.digest_sequence == 0) return "";
+  if (!have_key) {
+    // The key is published with the first signature: a node that signed digests while the
+    // store holds no key had it removed, so that its rewritten files pass as unsigned.
+    return "node " + n.node + ": the store records its digest " +
+           std::to_string(h.digest_sequence) + " (records up to " +
+           std::to_string(h.last_sequence) + ") but holds no digest key (" +
+           audit::kPublicKeyMetaKey + " removed): its records cannot be checked";
+  }
   if (h.digest_sequence > r.digests) {
     return "node " + n.node + ": the store records its digest " +
            std::to_string(h.digest_sequence) + " (records up to " +
@@ -245,8 +278,8 @@ int AuditCommands::Verify() {
   int rc = 0;
   for (const auto& n : nodes) {
     auto r = audit::VerifyNode(n, key);
-    if (r.ok && stores && !key.empty()) {
-      if (std::string p = StoreHeadProblem(n, r, stores->meta()); !p.empty()) {
+    if (r.ok && stores) {
+      if (std::string p = StoreHeadProblem(n, r, stores->meta(), !key.empty()); !p.empty()) {
         r.ok = false;
         r.problem = std::move(p);
       }

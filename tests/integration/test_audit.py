@@ -614,6 +614,41 @@ def test_verify_fails_when_digests_or_a_whole_node_are_missing(tmp_path):
     assert p.returncode == 1 and "is not the record its write-ahead log holds (altered)" \
         in p.stdout, p.stdout
 
+    # A record forged after the newest one (unsigned, chained on): the log never held it.
+    forged_after = now + rechain(now + [now[-1].replace(
+        '"arcanaSequence":' + str(len(now)), '"arcanaSequence":' + str(len(now) + 1)).replace(
+        '"eventName":"DescribeSecret"', '"eventName":"DeleteSecret"')])[-1:]
+    rec_file.write_text("\n".join(forged_after) + "\n")
+    p = cli(data, "audit", "verify")
+    assert p.returncode == 1 and f"(sequence {len(now) + 1}) is newer than the newest record " \
+        f"its write-ahead log holds ({len(now)})" in p.stdout, p.stdout
+    rec_file.write_text("\n".join(now) + "\n")
+    assert cli(data, "audit", "verify").returncode == 0
+
+
+@pytest.mark.sqlite_only("removes the digest key from the SQLite store's meta table")
+def test_verify_fails_when_the_digest_key_is_removed_with_the_digests(tmp_path):
+    """The digest key is published with the first signature: a store that records a node's
+    digests but holds no key had it removed, so that rewritten records and removed digests
+    pass as 'no digest yet'."""
+    import sqlite3
+    s = start(tmp_path, "k")
+    client(s, "secretsmanager").create_secret(Name="k/a", SecretString="v")
+    s.stop()
+    data = s.data_dir
+    rec_file = data / "audit" / f"{NODE}.000001.jsonl"
+    lines = rec_file.read_text().splitlines()
+    rec_file.write_text("\n".join(rechain(
+        [l.replace('"eventName":"CreateSecret"', '"eventName":"ListSecrets"') for l in lines]))
+        + "\n")
+    (data / "audit" / f"{NODE}.digests.jsonl").unlink()
+    (data / "audit" / f"{NODE}.wal").unlink()
+    with sqlite3.connect(data / "arcana.db") as db:
+        assert db.execute("DELETE FROM meta WHERE key = 'audit.digest_public_key'").rowcount == 1
+    p = cli(data, "audit", "verify")
+    assert p.returncode == 1 and f"FAILED node {NODE}: the store records its digest 1" in p.stdout \
+        and "holds no digest key" in p.stdout, p.stdout
+
 
 def test_text_cut_or_sent_as_invalid_utf8_stays_a_readable_record(tmp_path):
     """Strings are cut at 1024 bytes on a character boundary and bytes that are not UTF-8

@@ -822,6 +822,34 @@ TEST_F(AuditWriteAheadLogTest, RecordsTheFileLostAreRecoveredAtOpen) {
   EXPECT_EQ(r.records, 7u);
 }
 
+TEST_F(AuditWriteAheadLogTest, ABatchLargerThanTheLogEmptiesIt) {
+  // Records made durable without the log: its older frames must not read as the node's
+  // newest records (verify takes a file record newer than the log's newest for inserted).
+  auto t = OpenWithLog(4096);
+  ASSERT_TRUE(t->Write(Event(1)).ok());
+  auto frames = WriteAheadLog::ReadFrames(Wal().string());
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  AuditEvent big;
+  big.event_name = "PutSecretValue";
+  big.error_message = std::string(kMaxTextField, 'm');
+  big.user_agent = std::string(kMaxTextField, 'u');
+  for (int i = 0; i < 4; ++i) {
+    big.resources.push_back({kSecretType, "arn:" + std::string(1000, 'a' + i), "1"});
+  }
+  ASSERT_GT(EventJson(big).size(), 4096u);
+  ASSERT_TRUE(t->Write(EventJson(big)).ok());
+  frames = WriteAheadLog::ReadFrames(Wal().string());
+  ASSERT_TRUE(frames.ok());
+  EXPECT_TRUE(frames->empty());
+  ASSERT_TRUE(t->Write(Event(3)).ok());  // framed again from the start
+  frames = WriteAheadLog::ReadFrames(Wal().string());
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ(frames->front().first_sequence, 3u);
+  t->Close();
+}
+
 TEST_F(AuditWriteAheadLogTest, AFullLogSyncsTheFileAndStartsOverWithoutLosingRecords) {
   // 4 KiB holds a few records: the log wraps many times.
   {

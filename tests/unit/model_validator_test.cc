@@ -142,6 +142,30 @@ TEST(ModelValidator, CharacterClassPatternsOnlyWhenAsked) {
   EXPECT_TRUE(Check(unchecked, "DescribeRule", R"({"Name":"bad name"})").ok());
 }
 
+TEST(ModelValidator, PatternSentencesAnswerWhenNoModelViolation) {
+  // IAM words a name outside [\w+=,.@-]+ in its own sentence; a model violation of the same
+  // request (a too long name) is answered first, in the model wording.
+  ModelValidator v("iam", ErrorCode::kValidation, ModelValidator::Patterns::kCharacterClasses,
+                   {}, ModelValidator::ListValues::kPaths, {}, {}, {}, {},
+                   {{"existingUserNameType", [](const std::string& path) {
+                      return "bad " + path;
+                    }}});
+  EXPECT_TRUE(Check(v, "GetUser", R"({"UserName":"a.b@c"})").ok());
+  Status st = Check(v, "GetUser", R"({"UserName":"a b"})");
+  EXPECT_EQ(st.code(), ErrorCode::kValidation);
+  EXPECT_EQ(st.message(), "bad userName");
+  std::string long_bad(129, ' ');
+  st = Check(v, "GetUser", ("{\"UserName\":\"" + long_bad + "\"}").c_str());
+  EXPECT_EQ(st.message(),
+            "1 validation error detected: Value '" + long_bad + "' at 'userName' failed to "
+            "satisfy constraint: Member must have length less than or equal to 128");
+  // Shapes without a sentence keep the model wording (CreateUser's userNameType).
+  st = Check(v, "CreateUser", R"({"UserName":"a b"})");
+  EXPECT_EQ(st.message(),
+            "1 validation error detected: Value 'a b' at 'userName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+}
+
 TEST(ModelValidator, MapBoundsCountEntries) {
   // EventBridge's InputPathsMap (TransformerPaths): 100 entries at most.
   ModelValidator v("events", ErrorCode::kValidation);

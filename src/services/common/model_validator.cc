@@ -113,6 +113,13 @@ struct CharClassPattern {
   }
 };
 
+// What a walk found: the model's violations, counted in one message, and the sentences a
+// service words some pattern violations in (PatternSentences), answered only without those.
+struct Violations {
+  std::vector<std::string> model;
+  std::vector<std::string> sentences;
+};
+
 }  // namespace
 
 struct ModelValidator::Impl {
@@ -126,6 +133,9 @@ struct ModelValidator::Impl {
   std::unordered_map<const rapidjson::Value*, CharClassPattern> patterns;
   // String shapes whose pattern the service's own matcher checks (PatternMatchers).
   std::unordered_map<const rapidjson::Value*, std::function<bool(std::string_view)>> matchers;
+  // String shapes whose pattern violation the service words itself (PatternSentences).
+  std::unordered_map<const rapidjson::Value*, std::function<std::string(const std::string&)>>
+      sentences;
   // Enum shapes listed in the service's own order (EnumOrders): the bracketed list, by shape.
   std::unordered_map<const rapidjson::Value*, std::string> enum_lists;
   // Enum shapes the service checks itself (ServiceCheckedEnums).
@@ -164,7 +174,8 @@ struct ModelValidator::Impl {
 
   // Walks one value. Returns the first type error (fatal) and counts constraint errors.
   Status Walk(const rapidjson::Value& shape, const rapidjson::Value& v, const std::string& path,
-              std::vector<std::string>& violations, bool sensitive) const {
+              Violations& found, bool sensitive) const {
+    std::vector<std::string>& violations = found.model;
     const auto& type_value = shape["type"];
     const std::string_view type(type_value.GetString(), type_value.GetStringLength());
     auto type_error = [&](const char* expected) {
@@ -203,7 +214,7 @@ struct ModelValidator::Impl {
         const auto* sub = Shape(def->value["shape"].GetString());
         if (sub == nullptr) continue;
         std::string child = (path.empty() ? "" : path + ".") + Lower1(m->name.GetString());
-        ARCANA_RETURN_IF_ERROR(Walk(*sub, m->value, child, violations, is_sensitive));
+        ARCANA_RETURN_IF_ERROR(Walk(*sub, m->value, child, found, is_sensitive));
       }
       return Status::Ok();
     }
@@ -236,14 +247,17 @@ struct ModelValidator::Impl {
       if (shape.HasMember("max") && v.Size() > shape["max"].GetUint64())
         list_violation("Member must have length less than or equal to " +
                        std::to_string(shape["max"].GetUint64()));
-      std::vector<std::string> element_violations;
+      Violations elements;
       int i = 0;
       for (const auto& e : v.GetArray()) {
         ++i;
         if (e.IsNull() || member == nullptr) continue;
         ARCANA_RETURN_IF_ERROR(Walk(*member, e, path + "." + std::to_string(i) + ".member",
-                                    coral ? element_violations : violations, is_sensitive));
+                                    coral ? elements : found, is_sensitive));
       }
+      found.sentences.insert(found.sentences.end(), elements.sentences.begin(),
+                             elements.sentences.end());
+      const std::vector<std::string>& element_violations = elements.model;
       if (!element_violations.empty()) {
         // Every constraint of the element shape, as AWS lists them: maximum and minimum
         // length, pattern, enum.
@@ -285,9 +299,9 @@ struct ModelValidator::Impl {
         violation("Member must have length less than or equal to " +
                   std::to_string(shape["max"].GetUint64()));
       for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-        if (key != nullptr) ARCANA_RETURN_IF_ERROR(Walk(*key, m->name, path, violations, true));
+        if (key != nullptr) ARCANA_RETURN_IF_ERROR(Walk(*key, m->name, path, found, true));
         if (value != nullptr && !m->value.IsNull())
-          ARCANA_RETURN_IF_ERROR(Walk(*value, m->value, path, violations, is_sensitive));
+          ARCANA_RETURN_IF_ERROR(Walk(*value, m->value, path, found, is_sensitive));
       }
       return Status::Ok();
     }
@@ -304,7 +318,9 @@ struct ModelValidator::Impl {
       bool mismatch = false;
       if (auto p = patterns.find(&shape); p != patterns.end()) mismatch = !p->second.Matches(text);
       if (auto m = matchers.find(&shape); m != matchers.end()) mismatch = !m->second(text);
-      if (mismatch) {
+      if (auto words = sentences.find(&shape); mismatch && words != sentences.end()) {
+        found.sentences.push_back(words->second(path));
+      } else if (mismatch) {
         violation(std::string("Member must satisfy regular expression pattern: ") +
                   shape["pattern"].GetString());
       }
@@ -381,7 +397,8 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
                                const std::vector<std::string>& unquoted_shapes,
                                const PatternMatchers& pattern_matchers,
                                const ValueTexts& value_texts,
-                               const ServiceCheckedEnums& service_checked_enums)
+                               const ServiceCheckedEnums& service_checked_enums,
+                               const PatternSentences& pattern_sentences)
     : impl_(std::make_unique<Impl>()) {
   LoadEmbeddedModel(model_name, &impl_->model);
   Impl::Index(impl_->model["shapes"], &impl_->shapes);
@@ -422,6 +439,15 @@ ModelValidator::ModelValidator(std::string_view model_name, ErrorCode constraint
       }
     }
   }
+  for (const auto& [name, sentence] : pattern_sentences) {
+    const rapidjson::Value* shape = impl_->Shape(name.c_str());
+    // A sentence for a pattern nothing checks would never be said: a build defect.
+    if (shape == nullptr ||
+        (!impl_->patterns.contains(shape) && !impl_->matchers.contains(shape))) {
+      std::abort();
+    }
+    impl_->sentences.emplace(shape, sentence);
+  }
 }
 
 ModelValidator::~ModelValidator() = default;
@@ -441,8 +467,12 @@ Status ModelValidator::Validate(std::string_view operation, const rapidjson::Val
   if (!op->HasMember("input")) return Status::Ok();
   const auto* shape = impl_->Shape((*op)["input"]["shape"].GetString());
   if (shape == nullptr) return Status::Ok();
-  std::vector<std::string> violations;
-  ARCANA_RETURN_IF_ERROR(impl_->Walk(*shape, input, "", violations, false));
+  Violations found;
+  ARCANA_RETURN_IF_ERROR(impl_->Walk(*shape, input, "", found, false));
+  const std::vector<std::string>& violations = found.model;
+  if (violations.empty() && !found.sentences.empty()) {
+    return Status(impl_->constraint_error, found.sentences.front());
+  }
   if (violations.empty()) return Status::Ok();
   std::string msg = std::to_string(violations.size()) + " validation error" +
                     (violations.size() > 1 ? "s" : "") + " detected: ";

@@ -53,6 +53,16 @@ class ModelValidator {
   using PatternMatchers =
       std::vector<std::pair<std::string, std::function<bool(std::string_view)>>>;
 
+  // Shapes whose pattern violation the service answers in a sentence of its own instead of
+  // the model wording, by shape name: the sentence for the member's path ("userName"). IAM
+  // answers a name outside [\w+=,.@-]+ "The specified value for userName is invalid. It must
+  // contain only alphanumeric characters and/or the following: +=,.@_-". The shape's pattern
+  // must be one this validator checks (Patterns::kCharacterClasses or PatternMatchers). Such a
+  // sentence is the whole answer, given when the request has no model violation (those are
+  // answered first, as AWS does a too long name that also holds a space).
+  using PatternSentences =
+      std::vector<std::pair<std::string, std::function<std::string(const std::string& path)>>>;
+
   // Shapes whose values a violation quotes in the service's own text rather than as JSON
   // scalars, by shape name: the function's text goes between the quotes ("Value '<text>'
   // at ..."). EventBridge quotes PutEvents' entry list as its PutEventsRequestEntry objects.
@@ -74,12 +84,13 @@ class ModelValidator {
                  const std::vector<std::string>& unquoted_shapes = {},
                  const PatternMatchers& pattern_matchers = {},
                  const ValueTexts& value_texts = {},
-                 const ServiceCheckedEnums& service_checked_enums = {});
+                 const ServiceCheckedEnums& service_checked_enums = {},
+                 const PatternSentences& pattern_sentences = {});
   ~ModelValidator();
 
   bool HasOperation(std::string_view operation) const;
   // OK, or kSerialization (wrong JSON type) / constraint_error (required, length, range, enum,
-  // and the patterns above when enabled).
+  // and the patterns above when enabled; else the first PatternSentences sentence).
   Status Validate(std::string_view operation, const rapidjson::Value& input) const;
 
  private:

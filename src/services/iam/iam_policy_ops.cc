@@ -105,7 +105,7 @@ Result<std::string> IamService::CreatePolicy(const In& in, const CallContext& ct
   p.tags = TagsOf(in.Get("Tags"));
   std::string doc = *in.Str("PolicyDocument");
   ARCANA_RETURN_IF_ERROR(CheckName(p.name, "policyName"));
-  ARCANA_RETURN_IF_ERROR(CheckPath(p.path));
+  ARCANA_RETURN_IF_ERROR(CheckPolicyPath(p.path));
   ARCANA_RETURN_IF_ERROR(CheckPolicyDocument(doc));
   ARCANA_RETURN_IF_ERROR(CheckManagedSize(doc));
   p.versions.push_back({"v1", doc, ctx.now_ms});
@@ -136,6 +136,17 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
   const std::string scope = in.Str("Scope").value_or("All");
   const std::string prefix = in.Str("PathPrefix").value_or("/");
   const bool attached_only = in.Bool("OnlyAttached").value_or(false);
+  // PolicyUsageFilter lists the policies used so ("To list only the policies used to set
+  // permissions boundaries, set the value to PermissionsBoundary"): PermissionsBoundary those
+  // that bound a user or role, PermissionsPolicy those attached to one, whether OnlyAttached
+  // is set or not (ListEntitiesForPolicy's filter reads the same two uses). OnlyAttached alone
+  // lists the attached ones.
+  const std::string usage = in.Str("PolicyUsageFilter").value_or("");
+  auto listed = [&](const ManagedPolicy& p) {
+    if (usage == "PermissionsBoundary") return p.boundary_count > 0;
+    if (usage == "PermissionsPolicy" || attached_only) return p.attachment_count > 0;
+    return true;
+  };
   const bool after_aws = page.marker.starts_with(kAwsMarker);
   const std::string marker = after_aws ? page.marker.substr(kAwsMarker.size()) : page.marker;
   const std::string marker_key = storage::IamNameKey(marker);
@@ -147,7 +158,7 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
                             store_.ListEntities(ctx.account, "policy", prefix, after, 100));
     for (const auto& e : rows) {
       ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, storage::PolicyFromEntity(e));
-      if (attached_only && p.attachment_count == 0) continue;
+      if (!listed(p)) continue;
       out.push_back(std::move(p));
     }
     if (rows.size() < 100) break;
@@ -162,7 +173,7 @@ Result<std::string> IamService::ListPolicies(const In& in, const CallContext& ct
         continue;
       }
       ManagedPolicy p = WithUses(aws, uses);
-      if (attached_only && p.attachment_count == 0) continue;
+      if (!listed(p)) continue;
       out.push_back(std::move(p));
     }
     std::stable_sort(out.begin(), out.end(), [](const ManagedPolicy& a, const ManagedPolicy& b) {

@@ -39,6 +39,27 @@ bool TrustAction(std::string_view action) {
   return false;
 }
 
+// IAM's rule for a statement's Sid, in identity and trust policies alike: ASCII letters and
+// digits only (IAM User Guide, Sid: "supports ASCII uppercase letters (A-Z), lowercase letters
+// (a-z), and numbers (0-9)"), refused in AWS's words (quoted from CreatePolicy and
+// PutRolePolicy answers in Wolox/carthage_cache issue 22 and aws-cloudformation/cfn-lint issues
+// 708 and 1376; a trust policy's Sid with '_' refused too, ministryofjustice/
+// analytical-platform PR 8486). Secrets Manager's and KMS's resource policies are other
+// services' and not held to it.
+Status CheckSidCharacters(const rapidjson::Value& st) {
+  auto sid = st.FindMember("Sid");
+  if (sid == st.MemberEnd() || !sid->value.IsString()) return Status::Ok();
+  const std::string_view text(sid->value.GetString(), sid->value.GetStringLength());
+  if (std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+      })) {
+    return Status::Ok();
+  }
+  return Status(ErrorCode::kMalformedPolicyDocument,
+                "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the "
+                "regular expression [0-9A-Za-z]*");
+}
+
 // AWS's own checks of a role trust policy, before the policy engine's grammar: its reasons
 // are what AWS answers (UpdateAssumeRolePolicy, CreateRole).
 Status CheckTrustShape(const std::string& doc) {
@@ -59,6 +80,7 @@ Status CheckTrustShape(const std::string& doc) {
                              : "Has prohibited field NotResource");
       }
     }
+    ARCANA_RETURN_IF_ERROR(CheckSidCharacters(st));
     auto action = st.FindMember("Action");
     if (action == st.MemberEnd()) return Status::Ok();
     auto allowed = [](const rapidjson::Value& a) {
@@ -191,6 +213,8 @@ Status CheckIdentityStructure(const rapidjson::Document& d) {
       }
     }
   }
+  // Checked before their uniqueness: "a-b" twice is refused for its characters.
+  for (const rapidjson::Value* st : statements) ARCANA_RETURN_IF_ERROR(CheckSidCharacters(*st));
   std::vector<std::string_view> sids;
   for (const rapidjson::Value* st : statements) {
     auto sid = st->FindMember("Sid");
@@ -334,13 +358,32 @@ Status CheckName(const std::string& name, const char* member) {
         c == '@' || c == '-') {
       continue;
     }
+    // IAM's own sentence, as the validator answers it (IamPatternSentences).
     return Status(ErrorCode::kValidation,
-                  "1 validation error detected: Value at '" + std::string(member) +
-                      "' failed to satisfy constraint: Member must satisfy regular expression "
-                      "pattern: [\\w+=,.@-]+");
+                  "The specified value for " + std::string(member) +
+                      " is invalid. It must contain only alphanumeric characters and/or the "
+                      "following: +=,.@_-");
   }
   return Status::Ok();
 }
+
+namespace {
+// policyPathType, ((/[A-Za-z0-9\.,\+@=_-]+)*)/ : "/", or segments of those characters each
+// after a '/', then a final '/'.
+bool PolicyPathText(std::string_view p) {
+  bool ok = !p.empty() && p.front() == '/' && p.back() == '/';
+  for (size_t i = 0; ok && i < p.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c == '/') {
+      ok = i == 0 || p[i - 1] != '/';  // no empty segment
+    } else {
+      ok = std::isalnum(c) ||
+           std::string_view(".,+@=_-").find(static_cast<char>(c)) != std::string_view::npos;
+    }
+  }
+  return ok;
+}
+}  // namespace
 
 Status CheckPathPrefix(std::string_view operation, const json::Input& in) {
   auto prefix = in.Str("PathPrefix");
@@ -349,18 +392,7 @@ Status CheckPathPrefix(std::string_view operation, const json::Input& in) {
   auto printable = [](unsigned char c) { return c >= 0x21 && c <= 0x7F; };
   bool ok = false;
   if (operation == "ListPolicies" || operation.starts_with("ListAttached")) {
-    // ((/[A-Za-z0-9\.,\+@=_-]+)*)/ : "/", or segments of those characters each after a '/',
-    // then a final '/'.
-    ok = !p.empty() && p.front() == '/' && p.back() == '/';
-    for (size_t i = 0; ok && i < p.size(); ++i) {
-      const unsigned char c = static_cast<unsigned char>(p[i]);
-      if (c == '/') {
-        ok = i == 0 || p[i - 1] != '/';  // no empty segment
-      } else {
-        ok = std::isalnum(c) || std::string_view(".,+@=_-").find(static_cast<char>(c)) !=
-                                    std::string_view::npos;
-      }
-    }
+    ok = PolicyPathText(p);
   } else if (operation == "ListEntitiesForPolicy") {
     // (\u002F)|(\u002F[\u0021-\u007F]+\u002F)
     ok = p == "/" || (p.size() >= 3 && p.front() == '/' && p.back() == '/' &&
@@ -390,6 +422,16 @@ Status CheckPath(const std::string& path, const char* member) {
                 "The specified value for " + std::string(member) +
                     " is invalid. It must begin and end with / and contain only alphanumeric "
                     "characters and/or / characters.");
+}
+
+Status CheckPolicyPath(const std::string& path) {
+  if (PolicyPathText(path)) return Status::Ok();
+  // The words CheckPath answers, for the narrower pattern of a managed policy's path
+  // (policyPathType: no empty segment, no '*', ':' or other punctuation outside .,+@=_-), so
+  // that every path a policy is created with can later be a ListPolicies PathPrefix.
+  return Status(ErrorCode::kValidation,
+                "The specified value for path is invalid. It must begin and end with / and "
+                "contain only alphanumeric characters and/or / characters.");
 }
 
 Page PageOf(const json::Input& in) {
@@ -692,6 +734,44 @@ storage::EntityQuota IamService::QuotaOf(const std::string& kind) const {
   return {quotas_.policies, "PoliciesPerAccount"};
 }
 
+namespace {
+
+// roleDescriptionType's pattern, [\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]* (Unicode classes: RE2
+// matches UTF-8): any printable text, no control characters.
+bool RoleDescriptionText(std::string_view text) {
+  static const auto kText =
+      pattern::Compile("[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*", 64).pattern;
+  return kText != nullptr && kText->FullMatch(text);
+}
+
+// IAM's own sentences for a name or access key id outside its pattern, whichever call names
+// it: "The specified value for userName is invalid. It must contain only alphanumeric
+// characters and/or the following: +=,.@_-", as AWS answered AttachUserPolicy and GetUser
+// (app-sre/qontract-reconcile PR 2640, wallix/awless issue 277), CreateRole
+// (openshift/rosa's notes) and DeleteGroupPolicy's policyName (AWS CLI transcripts); "The
+// specified value for accessKeyId is invalid. It must contain only alphanumeric characters."
+// as IAM emulators that copy AWS's text answer a key id.
+ModelValidator::PatternSentences IamPatternSentences() {
+  auto name = [](const std::string& member) {
+    return "The specified value for " + member +
+           " is invalid. It must contain only alphanumeric characters and/or the following: "
+           "+=,.@_-";
+  };
+  ModelValidator::PatternSentences out;
+  for (const char* shape : {"userNameType", "existingUserNameType", "groupNameType",
+                            "roleNameType", "policyNameType", "instanceProfileNameType",
+                            "serverCertificateNameType", "virtualMFADeviceName"}) {
+    out.emplace_back(shape, name);
+  }
+  out.emplace_back("accessKeyIdType", [](const std::string& member) {
+    return "The specified value for " + member +
+           " is invalid. It must contain only alphanumeric characters.";
+  });
+  return out;
+}
+
+}  // namespace
+
 IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolver& resolver)
     : store_(store),
       resolver_(resolver),
@@ -704,7 +784,11 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
       // violations folded into "Member must satisfy constraint: [<the element's
       // constraints>]" (kCoral), as AWS recorded for ClientIDList and ThumbprintList and as
       // IAM words UntagUser's TagKeys.
-      validator_("iam", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
+      //
+      // Every member's pattern is checked before the call reaches a handler (a Get or Delete
+      // of "bad name" is a ValidationError, not NoSuchEntity), where the validator can match
+      // it exactly: the one-class patterns, and the description's Unicode classes.
+      validator_("iam", ErrorCode::kValidation, ModelValidator::Patterns::kCharacterClasses, {},
                  ModelValidator::ListValues::kCoral,
                  {"tagKeyType", "tagValueType", "tagKeyListType", "minimumPasswordLengthType",
                   "passwordReusePreventionType", "maxPasswordAgeType",
@@ -714,7 +798,15 @@ IamService::IamService(storage::IdentityStore& store, const auth::IdentityResolv
                   // of each List call, quoted in mulgadc/spinifex's IAM gateway tests), and
                   // so for Path and NewPath ("Value at 'path' ...", "Value at 'newPath' ...",
                   // as IAM emulators that copy AWS's text answer CreateUser and UpdateUser).
-                  "pathPrefixType", "policyPathType", "pathType"}),
+                  "pathPrefixType", "policyPathType", "pathType",
+                  // IAM words a pattern violation without the value, as AWS recorded for
+                  // ServiceSpecificCredentialId and AccountAlias (the ids and codes below are
+                  // credentials' too).
+                  "serviceSpecificCredentialId", "certificateIdType", "publicKeyIdType",
+                  "authenticationCodeType", "serialNumberType", "SAMLProviderNameType",
+                  "customSuffixType", "serviceNamespaceType", "roleDescriptionType",
+                  "privateKeyIdType"},
+                 {{"roleDescriptionType", RoleDescriptionText}}, {}, {}, IamPatternSentences()),
       query_("iam") {
   auto add = [this](const char* name, Handler h) {
     handlers_[name] = [this, h](const In& in, const CallContext& ctx) { return (this->*h)(in, ctx); };

@@ -41,10 +41,11 @@ namespace arcana::services::iam {
 // MalformedPolicyDocument unless `doc` parses as an identity policy (trust: as a role's
 // trust policy, which names principals) with the policy engine's parser. A trust policy is
 // refused first with AWS's own reasons: "This policy contains invalid Json", "Has prohibited
-// field Resource", "AssumeRole policy may only specify STS AssumeRole actions.". An identity
-// policy is checked as AWS's IAM checks it, with its reasons: any fault of the document's
-// structure (elements, types, Effect, Condition shape, an unknown Version or condition
-// operator) is plain "Syntax errors in policy."; then unique Sids, statements with actions
+// field Resource", "Statement IDs (SID) must be alpha-numeric. ...", "AssumeRole policy may
+// only specify STS AssumeRole actions.". An identity policy is checked as AWS's IAM checks
+// it, with its reasons: any fault of the document's structure (elements, types, Effect,
+// Condition shape, an unknown Version or condition operator) is plain "Syntax errors in
+// policy."; then Sids of ASCII letters and digits only, unique Sids, statements with actions
 // and resources, the engine's grammar, Version 2012-10-17 ("Policy document must be version
 // 2012-10-17 or greater."), one colon per action and a valid vendor, known partitions.
 Status CheckPolicyDocument(const std::string& doc, bool trust = false);
@@ -619,12 +620,17 @@ Result<std::string> TagListAnswer(const domain::iam::Tags& tags, const json::Inp
 // A policy version id as the model's policyVersionIdType pattern allows it
 // (v[1-9][0-9]*(\.[A-Za-z0-9-]*)?), else ValidationError in AWS's words.
 Status CheckVersionId(const std::string& id);
-// "IAM entity names": [\w+=,.@-]+ (the model's pattern, which the validator leaves to us).
+// "IAM entity names": [\w+=,.@-]+, else ValidationError in IAM's words ("The specified value
+// for userName is invalid. ..."). The validator checks every request's names so already; this
+// holds names the service makes itself to the same rule.
 Status CheckName(const std::string& name, const char* member);
 // IAM paths: "/" or "/a/b/" (printable ASCII, no spaces), as the models' pathType says;
 // otherwise ValidationError in IAM's words ("The specified value for path is invalid. ...").
 // member: the request member in AWS's lowerCamel spelling ("path", "newPath").
 Status CheckPath(const std::string& path, const char* member = "path");
+// A managed policy's Path: policyPathType, ((/[A-Za-z0-9\.,\+@=_-]+)*)/, else ValidationError
+// in CheckPath's words (the path is one ListPolicies' PathPrefix can name).
+Status CheckPolicyPath(const std::string& path);
 // A List call's PathPrefix as the model's shape for that call allows it (pathPrefixType
 // "\u002F[\u0021-\u007F]*" for ListUsers/ListRoles/ListGroups, policyPathType
 // "((/[A-Za-z0-9\.,\+@=_-]+)*)/" for ListPolicies and ListAttached*Policies, pathType

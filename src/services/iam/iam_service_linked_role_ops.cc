@@ -248,6 +248,15 @@ Result<std::string> IamService::CreateServiceLinkedRole(const In& in, const Call
   if (suffix && !NamingOf(principal, *suffix).suffix_allowed) {
     return Status(ErrorCode::kInvalidParameter, "Custom suffix is not allowed for " + principal);
   }
+  // The suffix's own pattern and length are the validator's (customSuffixType); the role it
+  // names must still be a role name (roleNameType: 64 at most), or no GetRole or
+  // DeleteServiceLinkedRole could ever name it. Worded as AWS words a role name too long.
+  if (const std::string role = NamingOf(principal, suffix.value_or("")).name; role.size() > 64) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value '" + role +
+                      "' at 'roleName' failed to satisfy constraint: Member must have length "
+                      "less than or equal to 64");
+  }
   auto made = PutServiceLinkedRole(ctx, principal, suffix.value_or(""),
                                    in.Str("Description").value_or(""));
   const Status st = made.status();
