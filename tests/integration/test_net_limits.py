@@ -542,7 +542,9 @@ def test_an_endless_chunk_line_or_trailer_is_refused_at_a_bound(spawn, head, flo
         pass  # refused and closed: what is asserted below
     answer = read_answer(s)
     s.close()
-    assert sent < 8 * 1024 * 1024, f"the server took {sent} bytes of one chunk line or trailer"
+    # The refusal's lingering close still reads and drops up to 4 MiB, and loopback socket
+    # buffers hold a few more: far from the 64 MiB an unbounded read takes.
+    assert sent < 32 * 1024 * 1024, f"the server took {sent} bytes of one chunk line or trailer"
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
     assert rss_kib(srv.p.pid) - before < 32 * 1024
     assert srv.health_ok(1)
