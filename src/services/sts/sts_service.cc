@@ -10,6 +10,7 @@
 #include "auth/authorizer.h"
 #include "auth/policy/evaluator.h"
 #include "auth/policy/policy.h"
+#include "common/pattern.h"
 #include "domain/iam/identity.h"
 #include "services/sts/mfa_check.h"
 #include "services/sts/session_rules.h"
@@ -53,6 +54,15 @@ policy::ContextKeys AssumeRoleContext(const Principal& p, const CallContext& ctx
   return keys;
 }
 
+// The models' tagKeyType / tagValueType patterns, [\p{L}\p{Z}\p{N}_.:/=+\-@]+ and ...*
+// (Unicode classes: RE2 matches UTF-8).
+bool StsTagText(std::string_view text, bool key) {
+  static const auto kKey = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+", 64).pattern;
+  static const auto kValue = pattern::Compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*", 64).pattern;
+  const auto& p = key ? kKey : kValue;
+  return p != nullptr && p->FullMatch(text);
+}
+
 }  // namespace
 
 StsService::StsService(storage::IdentityStore& store, storage::AccessKeyStore& root_keys,
@@ -63,14 +73,31 @@ StsService::StsService(storage::IdentityStore& store, storage::AccessKeyStore& r
       oidc_keys_(oidc_keys),
       // The web identity token, SAML assertion and MFA code are credentials, though this
       // model marks only webIdentityTokenType sensitive: a violation never quotes them.
-      validator_("sts", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored, {},
+      //
+      // Every member's pattern is checked before the call reaches a handler, with AWS's
+      // wording ("Value 'a b' at 'sourceIdentity' failed to satisfy constraint: Member must
+      // satisfy regular expression pattern: [\w+=,.@-]*"): the one-class patterns (session
+      // names, SourceIdentity, ExternalId, SerialNumber, TokenCode, GetFederationToken's Name,
+      // access key ids), and the tag patterns' Unicode classes through RE2.
+      validator_("sts", ErrorCode::kValidation, ModelValidator::Patterns::kCharacterClasses, {},
                  ModelValidator::ListValues::kPaths,
-                 {"clientTokenType", "SAMLAssertionType", "tokenCodeType"}),
+                 {"clientTokenType", "SAMLAssertionType", "tokenCodeType"},
+                 {{"tagKeyType", [](std::string_view t) { return StsTagText(t, true); }},
+                  {"tagValueType", [](std::string_view t) { return StsTagText(t, false); }}}),
       query_("sts") {}
 
 Result<std::string> StsService::Call(std::string_view operation, const rapidjson::Value& input,
                                      const CallContext& ctx) {
   json::Input in(input);
+  // "You can provide up to 10 managed policy ARNs" (the model's documentation of PolicyArns;
+  // its list shape has no bound): refused before anything else, in the model's wording for a
+  // list too long.
+  if (const auto* arns = in.Get("PolicyArns"); arns != nullptr && arns->IsArray() &&
+                                               arns->Size() > 10) {
+    return Status(ErrorCode::kValidation,
+                  "1 validation error detected: Value at 'policyArns' failed to satisfy "
+                  "constraint: Member must have length less than or equal to 10");
+  }
   // A federated user calls only GetCallerIdentity; a GetSessionToken session also AssumeRole.
   if (ctx.principal) {
     ARCANA_RETURN_IF_ERROR(auth::CheckTemporaryCredentialUse(*ctx.principal, "sts", operation));
