@@ -540,6 +540,18 @@ def test_postgresql_restart_under_load(own_pg, tmp_path):
             own_pg.start()
 
 
+def read_once_back(node: ArcanaServer, secret_id: str, timeout: float = 30):
+    """GetSecretValue, again every 0.2 s until it answers 200 or `timeout` passes (the
+    database just came back): the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = raw_call(node.endpoint, "GetSecretValue", {"SecretId": secret_id}, akid=ROOT_AKID,
+                     secret=ROOT_SECRET)
+        if r.status_code == 200 or time.monotonic() > deadline:
+            return r
+        time.sleep(0.2)
+
+
 def test_outage_error_is_aws_shaped(own_pg, tmp_path):
     """The error a client sees while the database is down is an AWS JSON 1.1 error: HTTP 503,
     __type ServiceUnavailableException, a message."""
@@ -558,13 +570,7 @@ def test_outage_error_is_aws_shaped(own_pg, tmp_path):
         assert "127.0.0.1" not in msg and "password" not in msg.lower(), \
             f"the error leaks connection details: {msg}"
         own_pg.start()
-        deadline = time.monotonic() + 30
-        while True:
-            r = raw_call(a.endpoint, "GetSecretValue", {"SecretId": "shape"}, akid=ROOT_AKID,
-                         secret=ROOT_SECRET)
-            if r.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        r = read_once_back(a, "shape")
         assert r.status_code == 200 and r.json()["SecretString"] == "v", r.text[:300]
         assert_alive(a)
     finally:
@@ -613,13 +619,7 @@ def test_a_database_that_stops_answering_fails_calls_within_the_deadline(own_pg,
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
         stopped = []
-        deadline = time.monotonic() + 30
-        while True:
-            r = raw_call(a.endpoint, "GetSecretValue", {"SecretId": "frozen"}, akid=ROOT_AKID,
-                         secret=ROOT_SECRET)
-            if r.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        r = read_once_back(a, "frozen")
         assert r.status_code == 200, r.text[:300]
         assert requests.get(a.endpoint + "/_arcana/health", timeout=5).status_code == 200
         assert_alive(a)
