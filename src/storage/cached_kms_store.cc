@@ -156,8 +156,10 @@ Status CachedKmsStore::PutKmsAlias(const domain::kms::Alias& alias, bool create)
 Status CachedKmsStore::DeleteKmsAlias(const Scope& scope, const std::string& name) {
   return backend_.DeleteKmsAlias(scope, name);
 }
-Status CachedKmsStore::PutKmsGrant(const domain::kms::Grant& grant) {
-  return backend_.PutKmsGrant(grant);
+Result<domain::kms::Grant> CachedKmsStore::CreateKmsGrant(const domain::kms::Grant& grant,
+                                                          int64_t key_revision,
+                                                          size_t max_grants) {
+  return backend_.CreateKmsGrant(grant, key_revision, max_grants);
 }
 Result<std::vector<domain::kms::Grant>> CachedKmsStore::ListKmsGrants(const Scope& scope,
                                                                       const std::string& key_id,

@@ -167,6 +167,16 @@ std::string EncodeKmsGrant(const Grant& g) {
   return Done(buf);
 }
 
+std::string KmsGrantNameField(const std::string& name) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  json::KV(w, "name", name);  // as EncodeKmsGrant writes it
+  w.EndObject();
+  const std::string object = Done(buf);
+  return object.substr(1, object.size() - 2);  // without the braces
+}
+
 Result<Grant> DecodeKmsGrant(const std::string& text) {
   rapidjson::Document d;
   if (!json::ParseBounded(text, &d).ok() || !d.IsObject()) {

@@ -108,7 +108,18 @@ class KmsStore {
   virtual Status DeleteKmsAlias(const Scope& scope, const std::string& name) = 0;
 
   // --- grants ---
-  virtual Status PutKmsGrant(const domain::kms::Grant& grant) = 0;
+  // CreateGrant's write: stores `grant` on its key (grant.account, region, key_id) unless the
+  // key already holds the same named grant (domain::kms::SameNamedGrant), in ONE write that
+  // first takes the key's row (PostgreSQL: FOR UPDATE; SQLite: its single writer) and then
+  // checks, so every node's CreateGrant on one key takes its turn: a retry through another
+  // node while the first call is in flight finds the first's grant, and two calls cannot
+  // both pass the limit at max_grants - 1. Returns the grant the key holds for the request:
+  // `grant` as stored, or the existing one (nothing written). kWriteConflict unless the key
+  // is stored at key_revision - the revision whose state the caller checked (a deletion
+  // scheduled, a disable committed meanwhile; or the key is gone): nothing written, read
+  // again and retry. kKmsLimitExceeded when the key already holds max_grants grants.
+  virtual Result<domain::kms::Grant> CreateKmsGrant(const domain::kms::Grant& grant,
+                                                    int64_t key_revision, size_t max_grants) = 0;
   // Grants of one key, ordered by grant id, after `after_grant_id`, at most limit.
   virtual Result<std::vector<domain::kms::Grant>> ListKmsGrants(const Scope& scope,
                                                                 const std::string& key_id,

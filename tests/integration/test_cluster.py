@@ -956,3 +956,45 @@ def test_an_access_key_deleted_through_the_store_stops_working_on_every_node_at_
         with pytest.raises(ClientError) as e:
             c.list_secrets()
         assert code_of(e.value) == "UnrecognizedClientException"
+
+
+def test_a_create_grant_retried_through_another_node_makes_one_grant(cluster):
+    # CreateGrant's Name is for retries ("if the grant already exists, the original GrantId is
+    # returned without creating a new grant"): a client that timed out retries through
+    # another node while the first call may still be running. The calls race on every node.
+    a, b = cluster.start(2)
+    ka, kb = client(a, "kms"), client(b, "kms")
+    for round_ in range(3):
+        kid = ka.create_key()["KeyMetadata"]["KeyId"]
+        kb.describe_key(KeyId=kid)
+        start = threading.Barrier(6)
+
+        def create(i):
+            start.wait()
+            return (ka if i % 2 else kb).create_grant(
+                KeyId=kid, GranteePrincipal="arn:aws:iam::123456789012:root",
+                Operations=["Decrypt"], Name=f"retried-{round_}")
+
+        answers = [None] * 6
+        errors = []
+
+        def run(i):
+            try:
+                answers[i] = create(i)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        grant_ids = {r["GrantId"] for r in answers}
+        assert len(grant_ids) == 1, grant_ids
+        listed = ka.list_grants(KeyId=kid)["Grants"]
+        assert [g["GrantId"] for g in listed] == list(grant_ids)
+        # Every answer's token is the grant's ("All grant tokens for the same grant ID can be
+        # used interchangeably"): one retires it, through the other node.
+        kb.retire_grant(GrantToken=answers[round_]["GrantToken"])
+        assert ka.list_grants(KeyId=kid)["Grants"] == []

@@ -489,7 +489,9 @@ class FakeKms : public KmsStore {
   }
   Status PutKmsAlias(const domain::kms::Alias&, bool) override { return No(); }
   Status DeleteKmsAlias(const Scope&, const std::string&) override { return No(); }
-  Status PutKmsGrant(const domain::kms::Grant&) override { return No(); }
+  Result<domain::kms::Grant> CreateKmsGrant(const domain::kms::Grant&, int64_t, size_t) override {
+    return No();
+  }
   Result<std::vector<domain::kms::Grant>> ListKmsGrants(const Scope&, const std::string&,
                                                         const std::string&, size_t) override {
     return No();

@@ -170,7 +170,9 @@ class RacingKmsStore final : public storage::KmsStore {
   Status DeleteKmsAlias(const storage::Scope& s, const std::string& n) override {
     return b_.DeleteKmsAlias(s, n);
   }
-  Status PutKmsGrant(const Grant& g) override { return b_.PutKmsGrant(g); }
+  Result<Grant> CreateKmsGrant(const Grant& g, int64_t revision, size_t max) override {
+    return b_.CreateKmsGrant(g, revision, max);
+  }
   Result<std::vector<Grant>> ListKmsGrants(const storage::Scope& s, const std::string& k,
                                            const std::string& a, size_t l) override {
     return b_.ListKmsGrants(s, k, a, l);

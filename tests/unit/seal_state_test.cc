@@ -580,7 +580,10 @@ class PausingKmsStore : public storage::KmsStore {
   Status DeleteKmsAlias(const storage::Scope& sc, const std::string& n) override {
     return s_.DeleteKmsAlias(sc, n);
   }
-  Status PutKmsGrant(const domain::kms::Grant& g) override { return s_.PutKmsGrant(g); }
+  Result<domain::kms::Grant> CreateKmsGrant(const domain::kms::Grant& g, int64_t revision,
+                                            size_t max) override {
+    return s_.CreateKmsGrant(g, revision, max);
+  }
   Result<std::vector<domain::kms::Grant>> ListKmsGrants(const storage::Scope& sc,
                                                         const std::string& k,
                                                         const std::string& after,

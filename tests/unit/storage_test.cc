@@ -510,7 +510,7 @@ TEST_F(SqliteStoreTest, KmsRevisionsAndPagedLists) {
     g.key_id = "k1";
     g.grant_id = gid;
     g.retiring_principal = std::string(gid) == "g2" ? "" : "arn:p";
-    ASSERT_TRUE(kms.PutKmsGrant(g).ok());
+    ASSERT_TRUE(kms.CreateKmsGrant(g, /*key_revision=*/2, 10).ok());  // k1 is at 2
   }
   auto grants = *kms.ListKmsGrants(scope_, "k1", "g1", 1);
   ASSERT_EQ(grants.size(), 1u);

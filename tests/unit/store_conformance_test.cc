@@ -77,6 +77,14 @@ class StoreConformance : public ::testing::TestWithParam<const char*> {
   SecretStore& secrets() { return stores_->secrets(); }
   ParameterStore& params() { return stores_->parameters(); }
   KmsStore& kmss() { return stores_->kms(); }
+  // CreateGrant's write on a grant's key as stored now (its revision), under AWS's limit.
+  Status CreateGrant(const domain::kms::Grant& g, KmsStore* store = nullptr) {
+    KmsStore& kms = store ? *store : kmss();
+    auto key = kms.GetKmsKey({g.account, g.region}, g.key_id);
+    if (!key.ok()) return key.status();
+    if (!key->has_value()) return Status(ErrorCode::kKmsNotFound, "no key " + g.key_id);
+    return kms.CreateKmsGrant(g, (*key)->revision, domain::kms::kMaxGrantsPerKey).status();
+  }
   ChangeLog& changes() { return stores_->changes(); }
   JobStore& jobs() { return stores_->jobs(); }
 
@@ -1164,18 +1172,21 @@ kms::Grant MakeGrant(const std::string& key_id, const std::string& id,
 }
 
 TEST_P(StoreConformance, KmsGrantsListByKeyAndRetiringPrincipalAndDelete) {
-  ASSERT_OK(kmss().PutKmsKey(MakeKey("gk"), {}, "CreateKey"));
-  for (const char* id : {"g3", "g1", "g2", "g4"}) {
-    ASSERT_OK(kmss().PutKmsGrant(MakeGrant("gk", id, std::string(id) < "g3" ? "ret-a" : "ret-b")));
+  const Scope eu{kScope.account, "eu-west-1"};
+  for (const auto& k : {MakeKey("gk"), MakeKey("other"), MakeKey("theirs", kOther), MakeKey("gk", eu)}) {
+    ASSERT_OK(kmss().PutKmsKey(k, {}, "CreateKey"));
   }
-  ASSERT_OK(kmss().PutKmsGrant(MakeGrant("other", "g0", "ret-a")));
+  for (const char* id : {"g3", "g1", "g2", "g4"}) {
+    ASSERT_OK(CreateGrant(MakeGrant("gk", id, std::string(id) < "g3" ? "ret-a" : "ret-b")));
+  }
+  ASSERT_OK(CreateGrant(MakeGrant("other", "g0", "ret-a")));
   // A key of another account in the same region, and one of this account in another region.
   kms::Grant elsewhere = MakeGrant("theirs", "g15", "ret-a");
-  elsewhere.account = "444455556666";
-  ASSERT_OK(kmss().PutKmsGrant(elsewhere));
+  elsewhere.account = kOther.account;
+  ASSERT_OK(CreateGrant(elsewhere));
   kms::Grant other_region = MakeGrant("gk", "g16", "ret-a");
-  other_region.region = "eu-west-1";
-  ASSERT_OK(kmss().PutKmsGrant(other_region));
+  other_region.region = eu.region;
+  ASSERT_OK(CreateGrant(other_region));
   std::vector<std::string> ids;
   std::string after;
   for (int i = 0; i < 5; ++i) {
@@ -1205,11 +1216,112 @@ TEST_P(StoreConformance, KmsGrantsListByKeyAndRetiringPrincipalAndDelete) {
   EXPECT_EQ(kmss().ListKmsGrants(kScope, "gk", "", 10)->size(), 3u);
 }
 
+TEST_P(StoreConformance, CreateKmsGrantFindsTheSameNamedGrantChecksTheKeyAndTheLimit) {
+  auto k = MakeKey("nk");
+  ASSERT_OK(kmss().PutKmsKey(k, {}, "CreateKey"));
+  auto named = MakeGrant("nk", "g-first", "r");
+  named.name = "retry-me";
+  named.grant_token = "token-first";
+  named.issuing_account = "arn:aws:iam::111122223333:root";
+  auto first = kmss().CreateKmsGrant(named, 1, 10);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->grant_id, "g-first");
+
+  // The same request again, with a new id: the first grant, nothing written.
+  const int64_t head = Head();
+  auto again = named;
+  again.grant_id = "g-again";
+  again.grant_token = "token-again";
+  auto same = kmss().CreateKmsGrant(again, 1, 10);
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  EXPECT_EQ(same->grant_id, "g-first");
+  EXPECT_EQ(same->grant_token, "token-first");
+  EXPECT_EQ(Head(), head);
+  // Another Name, other operations, another issuing account, no Name: new grants.
+  auto other_name = again;
+  other_name.name = "retry-me-not";
+  other_name.grant_id = "g-name";
+  auto other_ops = again;
+  other_ops.operations = {"Encrypt"};
+  other_ops.grant_id = "g-ops";
+  auto other_issuer = again;
+  other_issuer.issuing_account = "arn:aws:iam::444455556666:root";
+  other_issuer.grant_id = "g-issuer";
+  auto unnamed = again;
+  unnamed.name.clear();
+  unnamed.grant_id = "g-unnamed";
+  for (const auto& g : {other_name, other_ops, other_issuer, unnamed}) {
+    auto r = kmss().CreateKmsGrant(g, 1, 10);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->grant_id, g.grant_id);
+  }
+  EXPECT_EQ(kmss().ListKmsGrants(kScope, "nk", "", 20)->size(), 5u);
+
+  // The limit counts the key's grants in the write; the same named grant is still found.
+  auto over = unnamed;
+  over.grant_id = "g-over";
+  EXPECT_CODE(kmss().CreateKmsGrant(over, 1, 5).status(), ErrorCode::kKmsLimitExceeded);
+  auto at_limit = kmss().CreateKmsGrant(again, 1, 5);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status().message();
+  EXPECT_EQ(at_limit->grant_id, "g-first");
+
+  // A key that moved on since it was read (a deletion scheduled), or is gone: nothing written.
+  auto pending = **kmss().GetKmsKey(kScope, "nk");
+  pending.key_state = kms::kStatePendingDeletion;
+  ASSERT_OK(kmss().PutKmsKey(pending, {}, "ScheduleKeyDeletion"));
+  EXPECT_CODE(kmss().CreateKmsGrant(over, 1, 10).status(), ErrorCode::kWriteConflict);
+  auto missing = over;
+  missing.key_id = "no-such-key";
+  EXPECT_CODE(kmss().CreateKmsGrant(missing, 1, 10).status(), ErrorCode::kWriteConflict);
+  EXPECT_EQ(kmss().ListKmsGrants(kScope, "nk", "", 20)->size(), 5u);
+  EXPECT_TRUE(kmss().ListKmsGrants(kScope, "no-such-key", "", 20)->empty());
+}
+
+// A retried CreateGrant sent through every node at once (PostgreSQL: two nodes) makes one grant,
+// and concurrent creates never pass the per-key limit.
+TEST_P(StoreConformance, ConcurrentCreateKmsGrantsOfOneNameMakeOneGrantAndKeepTheLimit) {
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("ck"), {}, "CreateKey"));
+  constexpr int kCallers = 6;
+  auto race = [&](bool named, size_t max_grants, std::set<std::string>* ids, int* limited) {
+    std::mutex mu;
+    std::vector<std::thread> ts;
+    for (int i = 0; i < kCallers; ++i) {
+      ts.emplace_back([&, i] {
+        auto g = MakeGrant("ck", std::string(named ? "n" : "u") + std::to_string(i), "r");
+        g.name = named ? "once" : "";
+        KmsStore& st = (node2 && i % 2) ? node2->kms() : kmss();
+        auto r = st.CreateKmsGrant(g, 1, max_grants);
+        std::lock_guard<std::mutex> l(mu);
+        if (r.ok()) {
+          ids->insert(r->grant_id);
+        } else {
+          EXPECT_EQ(r.status().code(), ErrorCode::kKmsLimitExceeded) << r.status().message();
+          ++*limited;
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+  };
+  std::set<std::string> ids;
+  int limited = 0;
+  race(/*named=*/true, 100, &ids, &limited);
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_EQ(limited, 0);
+  EXPECT_EQ(kmss().ListKmsGrants(kScope, "ck", "", 20)->size(), 1u);
+
+  ids.clear();
+  race(/*named=*/false, 4, &ids, &limited);  // 1 held: 3 more fit
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(limited, kCallers - 3);
+  EXPECT_EQ(kmss().ListKmsGrants(kScope, "ck", "", 20)->size(), 4u);
+}
+
 TEST_P(StoreConformance, DeleteKmsKeyChecksRevisionAndTakesAliasesGrantsMaterials) {
   auto k = MakeKey("doomed");
   ASSERT_OK(kmss().PutKmsKey(k, {Material("doomed", "m1", "w")}, "CreateKey"));
   ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/doomed", "doomed", 1, 1}, true));
-  ASSERT_OK(kmss().PutKmsGrant(MakeGrant("doomed", "g", "r")));
+  ASSERT_OK(CreateGrant(MakeGrant("doomed", "g", "r")));
   EXPECT_CODE(kmss().DeleteKmsKey(kScope, "doomed", 9), ErrorCode::kWriteConflict);
   EXPECT_TRUE(kmss().GetKmsKey(kScope, "doomed")->has_value());
   const int64_t head = Head();
@@ -1247,7 +1359,7 @@ TEST_P(StoreConformance, RewrapKeyMaterialsIsOneTransaction) {
 TEST_P(StoreConformance, WipeKmsDropsKeysAliasesGrantsMaterials) {
   ASSERT_OK(kmss().PutKmsKey(MakeKey("w"), {Material("w", "m", "x")}, "CreateKey"));
   ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/w", "w", 1, 1}, true));
-  ASSERT_OK(kmss().PutKmsGrant(MakeGrant("w", "g", "r")));
+  ASSERT_OK(CreateGrant(MakeGrant("w", "g", "r")));
   ASSERT_OK(kmss().WipeKms());
   EXPECT_TRUE(kmss().ListKmsKeys(kScope, "", 10)->empty());
   EXPECT_TRUE(kmss().ListKmsAliases(kScope, "", "", 10)->empty());

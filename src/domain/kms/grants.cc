@@ -244,4 +244,16 @@ Status CheckGranteePrincipal(std::string_view principal) {
                 "ARN does not refer to a valid principal: " + std::string(principal));
 }
 
+bool SameNamedGrant(const Grant& existing, const Grant& requested) {
+  return !requested.name.empty() && existing.name == requested.name &&
+         existing.issuing_account == requested.issuing_account &&
+         existing.grantee_principal == requested.grantee_principal &&
+         existing.grantee_is_service == requested.grantee_is_service &&
+         existing.retiring_principal == requested.retiring_principal &&
+         existing.retiring_is_service == requested.retiring_is_service &&
+         existing.operations == requested.operations &&
+         existing.ec_equals == requested.ec_equals && existing.ec_subset == requested.ec_subset &&
+         existing.source_arn == requested.source_arn;
+}
+
 }  // namespace arcana::domain::kms

@@ -47,6 +47,15 @@ bool GrantTokenMatches(std::string_view presented, std::string_view stored);
 // is no stored token.
 std::optional<std::string> ReissueGrantToken(std::string_view stored, std::string_view key_arn);
 
+// Whether `existing` is the grant a CreateGrant asking for `requested` already made: both
+// named, with the same Name, issuing account, grantee, retiring principal, operations and
+// constraints. A retried CreateGrant with the same Name answers the existing grant's id
+// instead of making another (CreateGrant's Name: "Use this value to prevent the unintended
+// creation of duplicate grants when retrying this request"). A retry is the same account's:
+// another account sending the same request gets a grant of its own. Unnamed grants are never
+// the same.
+bool SameNamedGrant(const Grant& existing, const Grant& requested);
+
 // CreateGrant's encryption-context constraints, before the key is read (kValidation):
 // - at most one of EncryptionContextEquals and EncryptionContextSubset, an empty map counting
 //   as given: AWS answers "More than one constraint supplied" (quoted in aws/aws-sdk-java#328,

@@ -9,6 +9,7 @@
 // naming a principal of the caller's account on the region's keys of every account.
 #include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
+#include "services/common/write_retry.h"
 #include "services/kms/kms_access.h"
 #include "services/kms/kms_encode.h"
 #include "services/kms/kms_paging.h"
@@ -211,67 +212,44 @@ Result<std::string> KmsService::CreateGrant(const In& in, const CallContext& ctx
   g.created_ms = ctx.now_ms;
   auto key_ref = in.Str("KeyId");
   if (!key_ref) return Status(ErrorCode::kValidation, "KeyId is required");
-  ARCANA_ASSIGN_OR_RETURN(Key key, ResolveKeyToAuthorize(*key_ref, ctx, /*allow_alias=*/false));
-  // A grant allowing CreateGrant allows only grants it covers (the evaluator compares them).
-  const auth::policy::KmsGrantView requested = GrantView(g);
-  ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key, &requested));
-  ctx.Touch(audit::kKmsKeyType, key.arn);
-  ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
-  ARCANA_RETURN_IF_ERROR(dk::CheckGrantFitsKey(key, g.operations, context_constraints));
-  if (!g.grantee_is_service) ARCANA_RETURN_IF_ERROR(dk::CheckGranteePrincipal(g.grantee_principal));
-  g.account = key.account;
-  g.region = key.region;
-  g.key_id = key.key_id;
-  const storage::Scope key_scope{key.account, key.region};
-  // The key's grants, a store page at a time: counted against the per-key limit, and searched
-  // for a retry of this request (a retried CreateGrant with the same Name and the same grant
-  // returns the same grant id). Bounded by the limit itself. A retry is the same account's:
-  // the key's grants include other accounts' (CreateGrant is "Cross-account use: Yes"), and
-  // another account sending the same request gets a grant of its own, not this one's token.
-  std::optional<dk::Grant> same_grant;
-  size_t count = 0;
-  std::string after;
-  while (true) {
-    ARCANA_ASSIGN_OR_RETURN(auto batch, ring_.store().ListKmsGrants(key_scope, key.key_id, after,
-                                                                    storage::kMaxListLimit));
-    for (const auto& e : batch) {
-      ++count;
-      after = e.grant_id;
-      if (!g.name.empty() && !same_grant && e.name == g.name &&
-          e.issuing_account == g.issuing_account &&
-          e.grantee_principal == g.grantee_principal &&
-          e.grantee_is_service == g.grantee_is_service &&
-          e.retiring_principal == g.retiring_principal &&
-          e.retiring_is_service == g.retiring_is_service && e.operations == g.operations &&
-          e.ec_equals == g.ec_equals && e.ec_subset == g.ec_subset &&
-          e.source_arn == g.source_arn) {
-        same_grant = e;
-      }
+  // One attempt reads the key, checks it, and has the store make the grant at the revision
+  // read: a retry of this request (the same Name and grant) running on another node, the
+  // per-key limit and a key state changed meanwhile (ScheduleKeyDeletion, DisableKey) are
+  // decided in that one write (storage/kms_store.h CreateKmsGrant); a key that moved on is
+  // read and checked again.
+  return RetryOnConflict([&]() -> Result<std::string> {
+    ARCANA_ASSIGN_OR_RETURN(Key key,
+                            ResolveKeyToAuthorize(*key_ref, ctx, /*allow_alias=*/false));
+    // A grant allowing CreateGrant allows only grants it covers (the evaluator compares them).
+    const auth::policy::KmsGrantView requested = GrantView(g);
+    ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, key, &requested));
+    ctx.Touch(audit::kKmsKeyType, key.arn);
+    ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
+    ARCANA_RETURN_IF_ERROR(dk::CheckGrantFitsKey(key, g.operations, context_constraints));
+    if (!g.grantee_is_service) {
+      ARCANA_RETURN_IF_ERROR(dk::CheckGranteePrincipal(g.grantee_principal));
     }
-    if (batch.size() < storage::kMaxListLimit || count >= dk::kMaxGrantsPerKey) break;
-  }
-  if (!same_grant && count >= dk::kMaxGrantsPerKey) {
-    return Status(ErrorCode::kKmsLimitExceeded, "Too many grants on " + key.arn);
-  }
-  ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
-  if (same_grant) {
-    // The same grant id with a new token ("the returned grant token is unique with every
-    // CreateGrant request, even when a duplicate GrantId is returned. All grant tokens for the
-    // same grant ID can be used interchangeably"): one the grant's stored token verifies, so
-    // RetireGrant and GrantTokens take it as they take the first.
+    ARCANA_RETURN_IF_ERROR(CheckDryRun(in));
+    dk::Grant fresh = g;
+    fresh.account = key.account;
+    fresh.region = key.region;
+    fresh.key_id = key.key_id;
+    fresh.grant_id = dk::NewGrantId();
+    fresh.grant_token = dk::NewGrantToken(key.arn, fresh.grant_id);
+    ARCANA_ASSIGN_OR_RETURN(
+        dk::Grant held, ring_.store().CreateKmsGrant(fresh, key.revision, dk::kMaxGrantsPerKey));
+    // A retry finds the grant it made: the same grant id with a new token ("the returned grant
+    // token is unique with every CreateGrant request, even when a duplicate GrantId is
+    // returned. All grant tokens for the same grant ID can be used interchangeably"), one the
+    // grant's stored token verifies, so RetireGrant and GrantTokens take it as the first.
     const std::string token =
-        dk::ReissueGrantToken(same_grant->grant_token, key.arn).value_or(same_grant->grant_token);
+        held.grant_id == fresh.grant_id
+            ? held.grant_token
+            : dk::ReissueGrantToken(held.grant_token, key.arn).value_or(held.grant_token);
     return Body([&](json::Writer& w) {
       json::KV(w, "GrantToken", token);
-      json::KV(w, "GrantId", same_grant->grant_id);
+      json::KV(w, "GrantId", held.grant_id);
     });
-  }
-  g.grant_id = dk::NewGrantId();
-  g.grant_token = dk::NewGrantToken(key.arn, g.grant_id);
-  ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsGrant(g));
-  return Body([&](json::Writer& w) {
-    json::KV(w, "GrantToken", g.grant_token);
-    json::KV(w, "GrantId", g.grant_id);
   });
 }
 

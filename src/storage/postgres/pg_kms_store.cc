@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
 #include "storage/kms_codec.h"
 #include "storage/postgres/pg_meta_store.h"
@@ -413,17 +414,52 @@ Status PgKmsStore::DeleteKmsAlias(const Scope& scope, const std::string& name) {
   });
 }
 
-Status PgKmsStore::PutKmsGrant(const Grant& g) {
-  return db_.Write("write grant", [&](Tx& tx) {
+// The key's row is locked first (kms_store.h): CreateGrants on one key from every node take
+// turns, and READ COMMITTED lets each statement after the lock see what the previous holder
+// committed (its grant, the key's new revision).
+Result<Grant> PgKmsStore::CreateKmsGrant(const Grant& g, int64_t key_revision,
+                                         size_t max_grants) {
+  Grant out;
+  ARCANA_RETURN_IF_ERROR(db_.Write("write grant", [&](Tx& tx) -> Status {
+    const Params key{g.account, g.region, g.key_id};
+    auto locked = tx.Exec(
+        "SELECT revision FROM kms_keys WHERE account = $1 AND region = $2 AND key_id = $3 "
+        "FOR UPDATE",
+        key);
+    if (locked.empty() || Int(locked[0][0]) != key_revision) {
+      return Status(ErrorCode::kWriteConflict,
+                    "key " + g.key_id + " was changed by another writer since it was read");
+    }
+    if (!g.name.empty()) {
+      ARCANA_ASSIGN_OR_RETURN(
+          auto named,
+          DecodeGrants(tx.Exec("SELECT meta FROM kms_grants WHERE account = $1 AND region = $2 "
+                               "AND key_id = $3 AND strpos(meta, $4) > 0 ORDER BY grant_id",
+                               {g.account, g.region, g.key_id, KmsGrantNameField(g.name)})));
+      for (auto& e : named) {
+        if (domain::kms::SameNamedGrant(e, g)) {
+          out = std::move(e);
+          return Status::Ok();
+        }
+      }
+    }
+    const int64_t count = Int(tx.Exec("SELECT count(*) FROM kms_grants WHERE account = $1 AND "
+                                      "region = $2 AND key_id = $3",
+                                      key)[0][0]);
+    if (count >= static_cast<int64_t>(max_grants)) {
+      return Status(ErrorCode::kKmsLimitExceeded,
+                    "Too many grants on " + domain::kms::KeyArn(g.region, g.account, g.key_id));
+    }
     tx.Exec(
         "INSERT INTO kms_grants (account, region, key_id, grant_id, retiring, meta) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account, region, key_id, grant_id) "
-        "DO UPDATE SET retiring = excluded.retiring, meta = excluded.meta",
+        "VALUES ($1, $2, $3, $4, $5, $6)",
         {g.account, g.region, g.key_id, g.grant_id, g.retiring_principal, EncodeKmsGrant(g)});
     tx.AddChange({0, 0, g.account, g.region, kService,
                   domain::kms::KeyArn(g.region, g.account, g.key_id), "CreateGrant"});
+    out = g;
     return Status::Ok();
-  });
+  }));
+  return out;
 }
 
 // One page of grants selected by `sql` with `params` (the limit clamped by the caller).

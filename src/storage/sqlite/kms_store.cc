@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/kms/grants.h"
 #include "domain/kms/rules.h"
 #include "storage/kms_codec.h"
 #include "storage/sqlite/meta_store.h"
@@ -529,11 +530,55 @@ Status SqliteKmsStore::DeleteKmsAlias(const Scope& scope, const std::string& nam
   });
 }
 
-Status SqliteKmsStore::PutKmsGrant(const Grant& g) {
-  return db_.Write([&](WriteTxn& txn) -> Status {
+// The key's row is this write's to check: SQLite has one writer, so the check and the insert
+// below are one step for every other CreateGrant (kms_store.h).
+Result<Grant> SqliteKmsStore::CreateKmsGrant(const Grant& g, int64_t key_revision,
+                                             size_t max_grants) {
+  Grant out;
+  ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
     sqlite3_stmt* st = c.Prepare(
-        "INSERT OR REPLACE INTO kms_grants (account, region, key_id, grant_id, retiring, meta) "
+        "SELECT revision FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, g.account);
+    BindText(st, 2, g.region);
+    BindText(st, 3, g.key_id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(c.db(), "read key");
+    const int64_t revision = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (revision == 0 || revision != key_revision) return Conflict("key " + g.key_id);
+    if (!g.name.empty()) {
+      st = c.Prepare(
+          "SELECT meta FROM kms_grants WHERE account = ? AND region = ? AND key_id = ? "
+          "AND instr(meta, ?) > 0 ORDER BY grant_id");
+      if (!st) return DbError(c.db(), "prepare");
+      BindText(st, 1, g.account);
+      BindText(st, 2, g.region);
+      BindText(st, 3, g.key_id);
+      BindText(st, 4, KmsGrantNameField(g.name));
+      ARCANA_ASSIGN_OR_RETURN(auto named, ReadGrants(c, st));
+      for (auto& e : named) {
+        if (domain::kms::SameNamedGrant(e, g)) {
+          out = std::move(e);
+          return Status::Ok();
+        }
+      }
+    }
+    st = c.Prepare("SELECT count(*) FROM kms_grants WHERE account = ? AND region = ? AND key_id = ?");
+    if (!st) return DbError(c.db(), "prepare");
+    BindText(st, 1, g.account);
+    BindText(st, 2, g.region);
+    BindText(st, 3, g.key_id);
+    if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "count grants");
+    const int64_t count = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (count >= static_cast<int64_t>(max_grants)) {
+      return Status(ErrorCode::kKmsLimitExceeded,
+                    "Too many grants on " + KeyArnOf(g.region, g.account, g.key_id));
+    }
+    st = c.Prepare(
+        "INSERT INTO kms_grants (account, region, key_id, grant_id, retiring, meta) "
         "VALUES (?,?,?,?,?,?)");
     if (!st) return DbError(c.db(), "prepare");
     BindText(st, 1, g.account);
@@ -543,9 +588,11 @@ Status SqliteKmsStore::PutKmsGrant(const Grant& g) {
     BindText(st, 5, g.retiring_principal);
     BindText(st, 6, EncodeKmsGrant(g));
     ARCANA_RETURN_IF_ERROR(Step(c, st, "write grant"));
+    out = g;
     return txn.AddChange(g.account, g.region, kService, KeyArnOf(g.region, g.account, g.key_id),
                          "CreateGrant");
-  });
+  }));
+  return out;
 }
 
 Result<std::vector<Grant>> SqliteKmsStore::ListKmsGrants(const Scope& scope,

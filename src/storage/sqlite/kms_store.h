@@ -42,7 +42,8 @@ class SqliteKmsStore : public KmsStore {
                                                          size_t limit) override;
   Status PutKmsAlias(const domain::kms::Alias& alias, bool create) override;
   Status DeleteKmsAlias(const Scope& scope, const std::string& name) override;
-  Status PutKmsGrant(const domain::kms::Grant& grant) override;
+  Result<domain::kms::Grant> CreateKmsGrant(const domain::kms::Grant& grant, int64_t key_revision,
+                                            size_t max_grants) override;
   Result<std::vector<domain::kms::Grant>> ListKmsGrants(const Scope& scope,
                                                         const std::string& key_id,
                                                         const std::string& after_grant_id,
