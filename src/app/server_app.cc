@@ -183,6 +183,7 @@ int RunServer(const config::Config& cfg) {
   // KMS: data keys of secrets (and parameters) come from KMS keys; values sealed before
   // KMS (root-key-wrapped data keys) stay readable through the provider's legacy path.
   services::kms::KeyRing kms_keys(stores.kms(), *root);  // KMS
+  kms_keys.FollowChanges(stores.follower());  // a key purged on another node leaves memory
   sealer.AddSealListener([&kms_keys] { kms_keys.ForgetMaterials(); });  // no keys while sealed
   services::kms::KmsDataKeyProvider keys(kms_keys, *root);  // KMS
   sealer.AddSealListener([&keys] { keys.Forget(); });  // no unwrapped data keys while sealed

@@ -66,6 +66,22 @@ class KeyRingTest : public ::testing::Test {
   std::unique_ptr<KeyRing> ring_;
 };
 
+// A key purged through another node (straight through the store here, not this ring) leaves
+// this ring's memory at its next freshness check: the plaintext material is not kept until
+// restart (key_ring.h).
+TEST_F(KeyRingTest, AKeyPurgedElsewhereLeavesThisRingsMemory) {
+  ring_->FollowChanges(stores_->follower());
+  Key k = NewKey();
+  Key kept = NewKey();
+  const std::string m = k.current_material()->id;
+  ASSERT_TRUE(ring_->Material(k, m).ok());  // unwrapped and cached
+  ASSERT_TRUE(ring_->Material(kept, kept.current_material()->id).ok());
+  ASSERT_TRUE(store_->DeleteKmsKey(scope_, k.key_id, 0).ok());
+  ASSERT_TRUE(stores_->follower().Sync().ok());
+  EXPECT_FALSE(ring_->Material(k, m).ok());  // not served from memory: its row is gone
+  EXPECT_TRUE(ring_->Material(kept, kept.current_material()->id).ok());
+}
+
 TEST_F(KeyRingTest, RotationKeepsOldCiphertextsDecryptable) {
   Key k = NewKey();
   crypto::EncryptionContext ctx{{"app", "x"}};

@@ -404,6 +404,22 @@ void KeyRing::ForgetMaterials() {
   cache_.clear();
 }
 
+void KeyRing::FollowChanges(storage::ChangeFollower& follower) {
+  follower.Subscribe({[this](const storage::Change& c) {
+                        if (c.service != "kms") return;
+                        // A grant's change names its key but changes no material.
+                        if (c.kind == "CreateGrant" || c.kind == "DeleteGrant") return;
+                        const size_t at = c.resource.rfind(":key/");
+                        if (at == std::string::npos) return;  // an alias
+                        const std::string prefix = c.resource.substr(at + 5) + "/";
+                        std::lock_guard<std::mutex> l(cache_mu_);
+                        std::erase_if(cache_, [&](const auto& e) {
+                          return e.first.starts_with(prefix);  // key_id/material_id
+                        });
+                      },
+                      [this] { ForgetMaterials(); }});
+}
+
 Result<std::string> KeyRing::Material(const Key& key, const std::string& material_id) {
   if (root_.sealed()) {
     // A sealed server holds no key material.

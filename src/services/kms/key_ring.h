@@ -12,7 +12,9 @@
 // AWS-managed key creation) holds the root key (RootKey::Hold) from Seal to commit, so a
 // root rotation waits for it instead of forgetting the key it was sealed with.
 // Unwrapped materials are cached in memory (as an HSM holds its keys) in SecretStrings
-// (locked, undumpable, wiped when evicted, purged, on seal and on destruction).
+// (locked, undumpable, wiped when evicted, purged, on seal and on destruction). A key purged,
+// or its imported material deleted or expired, on another node leaves this node's memory at
+// this node's next freshness check of the change sequence (FollowChanges).
 // AWS-managed keys (alias/aws/<service>) are created on first use per account+region.
 // Thread-safety: all methods are thread-safe. Read-modify-write of key metadata is
 // optimistic: the caller writes the key at the revision it read (storage/kms_store.h) and
@@ -31,6 +33,7 @@
 #include "crypto/root_key.h"
 #include "crypto/secure_memory.h"
 #include "domain/kms/key.h"
+#include "storage/change_follower.h"
 #include "storage/kms_store.h"
 
 namespace arcana::services::kms {
@@ -135,6 +138,12 @@ class KeyRing {
 
   // Wipes every cached unwrapped material (on seal, on dev reset).
   void ForgetMaterials();
+  // Follows the change sequence (storage/change_follower.h) of every node: a change of a key
+  // (its deletion, its imported material deleted or expired, any other write but a grant's)
+  // wipes this node's unwrapped materials of that key id, and a reset wipes them all; the
+  // next use unwraps the stored row again, if it is still there. Called once at startup;
+  // the ring must outlive the follower's last Sync.
+  void FollowChanges(storage::ChangeFollower& follower);
 
   // Symmetric encryption under the key's current material.
   Result<std::string> Encrypt(const Key& key, const crypto::EncryptionContext& ctx,
