@@ -332,6 +332,23 @@ int OperatorCommands::Online(const std::string& what) {
     return 0;
   }
   if (what == "rotate-root") {
+    // A rotation's report names both keys; anything else is not one (never print shares or
+    // "rotated" from an answer that does not say so).
+    const bool report = d.HasMember("old_root_key_id") && d["old_root_key_id"].IsString() &&
+                        d.HasMember("root_key_id") && d["root_key_id"].IsString() &&
+                        d.HasMember("rewrapped") && d["rewrapped"].IsUint64();
+    bool shares_ok = true;
+    if (d.HasMember("shares")) {
+      shares_ok = d["shares"].IsArray();
+      if (shares_ok) {
+        for (const auto& s : d["shares"].GetArray()) shares_ok = shares_ok && s.IsString();
+      }
+    }
+    if (!report || !shares_ok) {
+      // Not echoed: what it holds may be shares.
+      return Die("rotate-root: the server's answer is not a rotation report (run `arcana "
+                 "operator status` to see whether the key changed; --json shows the answer)");
+    }
     std::cout << "Root key rotated: " << d["old_root_key_id"].GetString() << " -> "
               << d["root_key_id"].GetString() << " (" << d["rewrapped"].GetUint64()
               << " wrapped keys rewrapped)\n";

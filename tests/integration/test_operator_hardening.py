@@ -289,6 +289,42 @@ def test_cli_gives_up_on_a_server_that_accepts_and_never_answers(tmp_path):
         silent.close()
 
 
+@pytest.mark.parametrize("answer", ['{"shares":[1,2]}', '{"shares":["arcs1-x"]}', '{}'])
+def test_cli_never_reports_a_rotation_the_answer_does_not_show(answer):
+    """A 200 answer to rotate-root that is not a rotation report (no old and new key ids)
+    made the CLI print "Root key rotated: " with nothing, and exit 0."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = answer.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        p = subprocess.run([str(ARCANAD.parent / "arcana"), "operator", "--endpoint",
+                            f"http://127.0.0.1:{httpd.server_address[1]}", "rotate-root"],
+                           capture_output=True, text=True, timeout=30,
+                           env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                                "ARCANA_OPERATOR_TOKEN": "t" * 32})
+        assert p.returncode != 0, p.stdout
+        assert "Root key rotated" not in p.stdout and "not a rotation report" in p.stderr
+        assert "arcs1-x" not in p.stdout + p.stderr
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_cli_unseals_over_https_and_verifies_the_certificate(tmp_path):
     """Shares may leave the host only over TLS, so `arcana operator` speaks https:// and
     checks the server's certificate (ARCANA_CA_CERT here; the system CAs by default)."""
