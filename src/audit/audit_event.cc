@@ -41,18 +41,25 @@ void Identity(json::Writer& w, const UserIdentity& u) {
   if (u.has_session) {
     w.Key("sessionContext");
     w.StartObject();
-    if (!u.session_issuer_arn.empty()) {
-      w.Key("sessionIssuer");
-      w.StartObject();
-      json::KV(w, "type", std::string("Role"));
+    w.Key("sessionIssuer");
+    w.StartObject();
+    if (!u.session_issuer_type.empty()) {
+      json::KV(w, "type", u.session_issuer_type);
+      if (!u.session_issuer_principal_id.empty()) {
+        json::KV(w, "principalId", u.session_issuer_principal_id);
+      }
       json::KV(w, "arn", u.session_issuer_arn);
       json::KV(w, "accountId", u.account_id);
-      w.EndObject();
+      if (!u.session_issuer_user_name.empty()) json::KV(w, "userName", u.session_issuer_user_name);
     }
+    w.EndObject();
+    w.Key("webIdFederationData");
+    w.StartObject();
+    w.EndObject();
     w.Key("attributes");
     w.StartObject();
-    json::KV(w, "mfaAuthenticated", std::string("false"));
-    if (u.session_expires_ms > 0) json::KV(w, "expirationDate", IsoTime(u.session_expires_ms));
+    if (u.session_created_ms > 0) json::KV(w, "creationDate", IsoTime(u.session_created_ms));
+    json::KV(w, "mfaAuthenticated", std::string(u.mfa_authenticated ? "true" : "false"));
     w.EndObject();
     w.EndObject();
   }

@@ -49,10 +49,18 @@ struct UserIdentity {
   std::string user_name;     // IAM users only
   std::string invoked_by;    // AWSService: the acting service ("arcana.internal")
   std::string identity_provider;  // WebIdentityUser: the IAM OIDC provider's ARN
-  // sessionContext (temporary credentials): the issuer of an assumed role's session.
+  // sessionContext (temporary credentials), as the CloudTrail User Guide's userIdentity
+  // element gives it: {"sessionIssuer":{type, principalId, arn, accountId, userName} (an
+  // assumed role's role; {} for a GetSessionToken session), "webIdFederationData":{},
+  // "attributes":{"creationDate":ISO 8601 of the session's issue,"mfaAuthenticated":"true"|
+  // "false"}}.
   bool has_session = false;
+  std::string session_issuer_type;          // "Role"; "" = {}
+  std::string session_issuer_principal_id;  // AROA...
   std::string session_issuer_arn;
-  int64_t session_expires_ms = 0;
+  std::string session_issuer_user_name;     // the role's name
+  int64_t session_created_ms = 0;
+  bool mfa_authenticated = false;
 };
 
 struct AuditEvent {

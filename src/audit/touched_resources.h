@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,33 @@ inline constexpr const char* kSecretType = "AWS::SecretsManager::Secret";
 inline constexpr const char* kKmsKeyType = "AWS::KMS::Key";
 inline constexpr const char* kParameterType = "AWS::SSM::Parameter";
 inline constexpr const char* kServiceSettingType = "AWS::SSM::ServiceSetting";
+inline constexpr const char* kIamRoleType = "AWS::IAM::Role";
+inline constexpr const char* kIamPolicyType = "AWS::IAM::Policy";
+inline constexpr const char* kIamAccessKeyType = "AWS::IAM::AccessKey";
+
+// The CloudTrail resource type of an IAM ARN (arn:aws:iam::ACCOUNT:user/..., role/, group/,
+// policy/, instance-profile/, oidc-provider/, saml-provider/, server-certificate/, mfa/);
+// nullptr for anything else ("*", another service's ARN).
+inline const char* IamResourceType(std::string_view arn) {
+  static constexpr std::pair<std::string_view, const char*> kTypes[] = {
+      {"user/", "AWS::IAM::User"},
+      {"role/", kIamRoleType},
+      {"group/", "AWS::IAM::Group"},
+      {"policy/", kIamPolicyType},
+      {"instance-profile/", "AWS::IAM::InstanceProfile"},
+      {"oidc-provider/", "AWS::IAM::OIDCProvider"},
+      {"saml-provider/", "AWS::IAM::SAMLProvider"},
+      {"server-certificate/", "AWS::IAM::ServerCertificate"},
+      {"mfa/", "AWS::IAM::VirtualMFADevice"}};
+  if (!arn.starts_with("arn:aws:iam::")) return nullptr;
+  const size_t colon = arn.find(':', 13);
+  if (colon == std::string_view::npos) return nullptr;
+  const std::string_view resource = arn.substr(colon + 1);
+  for (const auto& [prefix, type] : kTypes) {
+    if (resource.starts_with(prefix)) return type;
+  }
+  return nullptr;
+}
 
 class TouchedResources {
  public:

@@ -92,6 +92,28 @@ void WebIdentityOf(const rapidjson::Value& out, audit::UserIdentity* u) {
   }
 }
 
+// An AssumeRole* call's resources, as CloudTrail's AssumeRole records name them: the role
+// assumed (AWS::IAM::Role, the request's RoleArn, which the call just resolved) and the
+// session's access key (AWS::IAM::AccessKey, by its id, in the role's account).
+std::vector<audit::Resource> AssumedRoleResources(const rapidjson::Value& in,
+                                                  const rapidjson::Value& out) {
+  std::vector<audit::Resource> r;
+  const std::string role = json::StrField(in, "RoleArn");
+  std::string account;
+  if (size_t start = role.find("::"); start != std::string::npos) {
+    account = role.substr(start + 2, role.find(':', start + 2) - start - 2);
+  }
+  if (const char* type = audit::IamResourceType(role);
+      type != nullptr && std::string_view(type) == audit::kIamRoleType) {
+    r.push_back({audit::kIamRoleType, role, account});
+  }
+  if (auto it = out.FindMember("Credentials"); it != out.MemberEnd() && it->value.IsObject()) {
+    const std::string key = json::StrField(it->value, "AccessKeyId");
+    if (!key.empty()) r.push_back({audit::kIamAccessKeyType, key, account});
+  }
+  return r;
+}
+
 }  // namespace
 
 audit::UserIdentity IdentityOf(const services::CallContext& ctx) {
@@ -105,8 +127,16 @@ audit::UserIdentity IdentityOf(const services::CallContext& ctx) {
     u.user_name = p->user_name;
     if (p->temporary) {
       u.has_session = true;
-      u.session_expires_ms = p->session_expires_ms;
-      if (p->type == auth::Principal::Type::kAssumedRole) u.session_issuer_arn = p->principal_arn;
+      u.session_created_ms = p->session_issued_ms;
+      u.mfa_authenticated = p->mfa_authenticated_ms != 0;
+      if (p->type == auth::Principal::Type::kAssumedRole) {
+        // The role: its id is the part of AROA...:SESSION before the colon, its name the
+        // last part of its ARN's path.
+        u.session_issuer_type = "Role";
+        u.session_issuer_arn = p->principal_arn;
+        u.session_issuer_principal_id = p->user_id.substr(0, p->user_id.find(':'));
+        u.session_issuer_user_name = p->principal_arn.substr(p->principal_arn.rfind('/') + 1);
+      }
     }
     return u;
   }
@@ -144,6 +174,7 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   }
   if (call.input_usable && call.known) e.request_parameters = audit::RedactedJson(call.input);
   e.read_only = call.known && audit::IsReadOnlyOperation(call.operation);
+  std::vector<audit::Resource> issued;  // an AssumeRole*'s role and the session's key
   // Reads record no responseElements (CloudTrail: null), but STS's credential calls, read-only
   // as they are, do (their credentials, redacted; audit::RecordsResponseElements).
   if (call.status.ok() && (!e.read_only || audit::RecordsResponseElements(call.operation)) &&
@@ -155,6 +186,9 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
     rapidjson::Document out{&pool};
     if (json::ParseBounded(call.output, &out).ok()) {
       e.response_elements = audit::RedactedJson(out);
+      if (call.known && call.operation.starts_with("AssumeRole")) {
+        issued = AssumedRoleResources(call.input, out);
+      }
       if (call.known && call.operation == "AssumeRoleWithWebIdentity") {
         WebIdentityOf(out, &e.identity);
       } else if (call.known && call.operation == "AssumeRoleWithSAML") {
@@ -174,6 +208,7 @@ audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   // Chosen when the call started (handlers may have named it already), else now.
   e.event_id = ctx.event_id.empty() ? audit::NewEventId() : ctx.event_id;
   e.resources = call.touched.items();
+  e.resources.insert(e.resources.end(), issued.begin(), issued.end());
   e.changes = call.committed.items();
   e.changes_truncated = call.committed.truncated();
   // An unsigned call has no account of its own: its record belongs to the account it acted in.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/touched_resources.h"
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
 #include "common/pattern.h"
@@ -1217,6 +1218,16 @@ Result<std::string> IamService::Call(std::string_view operation, const rapidjson
     ARCANA_RETURN_IF_ERROR(auth::CheckTemporaryCredentialUse(*ctx.principal, "iam", operation));
   }
   ARCANA_ASSIGN_OR_RETURN(Target target, TargetOf(operation, in, ctx));
+  // The audit record's resources: the entity the call acts on, and a managed policy it
+  // attaches, detaches or sets as a boundary.
+  if (const char* type = audit::IamResourceType(target.arn)) ctx.Touch(type, target.arn);
+  for (const char* member : {"PolicyArn", "PermissionsBoundary"}) {
+    const std::string arn = in.Str(member).value_or("");
+    const char* type = audit::IamResourceType(arn);
+    if (arn != target.arn && type != nullptr && std::string_view(type) == audit::kIamPolicyType) {
+      ctx.Touch(audit::kIamPolicyType, arn);
+    }
+  }
   auth::AccessRequest req;
   req.action = "iam:" + std::string(operation);
   req.resource_arn = target.arn;
