@@ -154,6 +154,30 @@ audit::UserIdentity IdentityOf(const services::CallContext& ctx) {
   return u;
 }
 
+audit::AuditEvent RefusedRequestEvent(const HttpRequest* req, const ApiCall& call,
+                                      const std::string& request_id, std::string error_code,
+                                      std::string message, int64_t now_ms) {
+  audit::AuditEvent e;
+  e.type = audit::AuditEvent::Type::kApiCall;
+  e.time_ms = now_ms;
+  e.event_source = call.service != nullptr
+                       ? std::string(call.service->signing_name()) + ".amazonaws.com"
+                       : std::string("unknown");
+  e.event_name = call.known ? call.operation : std::string("Unknown");
+  e.identity.type = "Unknown";
+  if (req != nullptr) {
+    e.source_ip = req->remote_address;
+    e.user_agent = std::string(req->Header("User-Agent"));
+    ClaimedCredential(*req, &e.identity.access_key_id, &e.region);
+  }
+  e.read_only = call.known && audit::IsReadOnlyOperation(call.operation);
+  e.error_code = std::move(error_code);
+  e.error_message = std::move(message);
+  e.request_id = request_id;
+  e.event_id = audit::NewEventId();
+  return e;
+}
+
 audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call) {
   const services::CallContext& ctx = call.ctx;
   audit::AuditEvent e;

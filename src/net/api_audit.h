@@ -15,6 +15,14 @@
 namespace arcana::net {
 
 audit::AuditEvent ApiCallEvent(const HttpRequest& req, const ApiCall& call);
+// The record of a request the pipeline refused before any stage ran (throttled, too large,
+// unreadable, a POST naming no operation): eventSource/eventName as far as `call` resolved
+// them (else "unknown"/"Unknown"), the access key and region the request claims (as for any
+// call whose authentication never ran; req null: none known), the error as the wire spelled
+// it, no parameters.
+audit::AuditEvent RefusedRequestEvent(const HttpRequest* req, const ApiCall& call,
+                                      const std::string& request_id, std::string error_code,
+                                      std::string message, int64_t now_ms);
 // userIdentity of a caller; "Unknown" with whatever is known when authentication failed.
 audit::UserIdentity IdentityOf(const services::CallContext& ctx);
 

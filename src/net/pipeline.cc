@@ -15,6 +15,7 @@
 #include "net/dev_fault_hooks.h"
 #include "net/exception_barrier.h"
 #include "audit/audit_event.h"
+#include "net/api_audit.h"
 #include "services/common/aws_error.h"
 #include "services/common/current_call.h"
 #include "storage/change_follower.h"
@@ -65,13 +66,55 @@ Pipeline::Pipeline(PipelineOptions opts, const auth::Authenticator& authn,
 
 void Pipeline::AddService(services::Service* service) { services_.push_back(service); }
 
+void Pipeline::RecordRefusal(const HttpRequest* req, const ApiCall& call,
+                             const std::string& request_id, std::string error_code,
+                             std::string message) {
+  const int64_t now_ms = NowMs();
+  const int64_t second = now_ms / 1000;
+  int64_t seen = refusal_second_.load(std::memory_order_relaxed);
+  if (seen != second && refusal_second_.compare_exchange_strong(seen, second)) {
+    refusals_this_second_.store(0, std::memory_order_relaxed);
+  }
+  if (refusals_this_second_.fetch_add(1, std::memory_order_relaxed) >= kRefusalRecordsPerSecond) {
+    refusals_unrecorded_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // A sink that would read the store to decide whether it wants the record (the event bus)
+  // takes it instead: an I/O thread never waits for the database. A record that cannot be
+  // made never changes the answer.
+  try {
+    storage::NoWaitScope no_wait;
+    RecordRefusalNow(req, call, request_id, std::move(error_code), std::move(message), now_ms);
+  } catch (...) {
+    LogCaughtException("refusal record", request_id);
+  }
+}
+
+void Pipeline::RecordRefusalNow(const HttpRequest* req, const ApiCall& call,
+                                const std::string& request_id, std::string error_code,
+                                std::string message, int64_t now_ms) {
+  if (const uint64_t skipped = refusals_unrecorded_.exchange(0); skipped > 0) {
+    audit::AuditEvent summary = audit::ServiceEvent(
+        "arcana.internal", "RefusedRequestsNotRecorded", "", "", now_ms);
+    summary.service_event_details = "{\"refusedRequestsNotRecorded\":" +
+                                    std::to_string(skipped) + ",\"limitPerSecond\":" +
+                                    std::to_string(kRefusalRecordsPerSecond) + "}";
+    recorder_.AuditAsync(summary, [](Status) {});
+  }
+  recorder_.AuditAsync(RefusedRequestEvent(req, call, request_id, std::move(error_code),
+                                           std::move(message), now_ms),
+                       [](Status) {});
+}
+
 void Pipeline::TooLarge(HttpResponse& res) {
   std::string request_id = NewRequestId();
   try {
-    ResponseEncoder::EncodeError(res, request_id,
-                                 Status(ErrorCode::kRequestEntityTooLarge,
-                                        "Request body is larger than the 1 MiB limit"));
+    const Status refused(ErrorCode::kRequestEntityTooLarge,
+                         "Request body is larger than the 1 MiB limit");
+    ResponseEncoder::EncodeError(res, request_id, refused);
     metrics_.Record("unknown", "RequestEntityTooLargeException", 0);
+    RecordRefusal(nullptr, ApiCall{}, request_id, WireErrorType(refused, nullptr, nullptr),
+                  refused.message());
   } catch (...) {
     LogCaughtException("too-large response", request_id);
     res = HttpResponse{};
@@ -84,11 +127,13 @@ void Pipeline::Malformed(int status, std::string_view what, HttpResponse& res) {
   try {
     // AWS names no error for a request its HTTP front end cannot read; SerializationException
     // is what the JSON protocols answer for a request they cannot parse.
-    ResponseEncoder::EncodeError(
-        res, request_id,
-        Status(ErrorCode::kSerialization, "Could not parse the HTTP request: " + std::string(what)));
+    const Status refused(ErrorCode::kSerialization,
+                         "Could not parse the HTTP request: " + std::string(what));
+    ResponseEncoder::EncodeError(res, request_id, refused);
     res.status = status;  // 431 for a header block over its limit, as 413 for a body
     metrics_.Record("unknown", "SerializationException", 0);
+    RecordRefusal(nullptr, ApiCall{}, request_id, WireErrorType(refused, nullptr, nullptr),
+                  refused.message());
   } catch (...) {
     LogCaughtException("malformed-request response", request_id);
     res = HttpResponse{};
@@ -102,9 +147,11 @@ void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
     // The label is the operation only when a service models it (as for every API call).
     ApiCall call;
     (void)ResolveStage(services_).Run(req, call);
-    ResponseEncoder::EncodeError(res, request_id, Status(ErrorCode::kThrottling, "Rate exceeded"),
-                                 call.query, call.rest);
+    const Status refused(ErrorCode::kThrottling, "Rate exceeded");
+    ResponseEncoder::EncodeError(res, request_id, refused, call.query, call.rest);
     metrics_.Record(call.op_name, "ThrottlingException", 0);
+    RecordRefusal(&req, call, request_id, WireErrorType(refused, call.query, call.rest),
+                  refused.message());
   } catch (...) {
     LogCaughtException("throttled response", request_id);
     res = HttpResponse{};
@@ -206,8 +253,10 @@ bool Pipeline::Route(HttpRequest& req, HttpResponse& res) {
   res.status = req.method == "POST" ? 400 : 404;
   std::string request_id = NewRequestId();
   if (req.method == "POST") {
-    ResponseEncoder::EncodeError(
-        res, request_id, Status(ErrorCode::kUnknownOperation, "Missing X-Amz-Target header"));
+    const Status refused(ErrorCode::kUnknownOperation, "Missing X-Amz-Target header");
+    ResponseEncoder::EncodeError(res, request_id, refused);
+    RecordRefusal(&req, ApiCall{}, request_id, WireErrorType(refused, nullptr, nullptr),
+                  refused.message());
   } else {
     res.body = "Not Found";
   }

@@ -93,11 +93,11 @@ class Pipeline {
   void TooLarge(HttpResponse& res);
   // The response for a request the HTTP parser refused (net/http_server.h, `malformed`):
   // SerializationException, with the server's status (400; 431 for a header block over its
-  // limit). Counted in the metrics, not audited (no call was read).
+  // limit). Counted in the metrics and recorded (RecordRefusal).
   void Malformed(int status, std::string_view what, HttpResponse& res);
   // The response when the worker queue is full (admission control): ThrottlingException,
   // HTTP 400, "Rate exceeded", which the AWS SDKs retry with backoff. Counted in the
-  // metrics, not audited (nothing ran).
+  // metrics and recorded (RecordRefusal), as CloudTrail records throttled calls.
   void Throttled(HttpRequest& req, HttpResponse& res);
 
  private:
@@ -110,6 +110,22 @@ class Pipeline {
   // Encode, then audit; `done` gets the answer once the record is durable (or refused).
   void Conclude(HttpRequest& req, ApiCall& call, std::unique_ptr<HttpResponse> res, Done done);
   void SendInternalFailure(HttpResponse& res, const std::string& request_id);
+  // Records a request refused before any stage ran (net/api_audit.h RefusedRequestEvent)
+  // without waiting for it: these paths run on I/O threads, the throttled one when the node
+  // is overloaded. Handing the record to the trail is an enqueue (the file sink's writer
+  // makes it durable); the answer does not wait for it (fail-open). At most
+  // kRefusalRecordsPerSecond a second: beyond that refusals are only counted, and the next
+  // second's first record is preceded by a RefusedRequestsNotRecorded service event naming
+  // how many were not (so a flood cannot turn the trail into the bottleneck).
+  void RecordRefusal(const HttpRequest* req, const ApiCall& call, const std::string& request_id,
+                     std::string error_code, std::string message);
+  void RecordRefusalNow(const HttpRequest* req, const ApiCall& call,
+                        const std::string& request_id, std::string error_code,
+                        std::string message, int64_t now_ms);
+  static constexpr int kRefusalRecordsPerSecond = 100;
+  std::atomic<int64_t> refusal_second_{0};
+  std::atomic<int> refusals_this_second_{0};
+  std::atomic<uint64_t> refusals_unrecorded_{0};
 
   PipelineOptions opts_;
   std::vector<services::Service*> services_;

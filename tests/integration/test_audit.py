@@ -178,6 +178,53 @@ def test_a_refused_credential_is_quoted_neither_in_the_answer_nor_in_the_trail(s
     assert found["Events"] and not any("LEAK" in x["CloudTrailEvent"] for x in found["Events"])
 
 
+def test_requests_refused_before_they_run_are_recorded(tmp_path):
+    """Issue 11: every call, allowed or denied, succeeded or failed. A throttled call (the
+    worker queue full; CloudTrail records ThrottlingException too), a POST naming no
+    operation and a body over the limit are refused before any stage runs, and recorded with
+    the access key and region the request claims."""
+    import threading
+    import requests
+    s = ArcanaServer(tmp_path / "r", tmp_path / "r-logs", dev=True,
+                     args=["--audit-node", NODE, "--workers", "1", "--max-queued-requests", "1"])
+    s.start()
+    try:
+        sm = boto3.client("secretsmanager", endpoint_url=s.endpoint, region_name="eu-west-1",
+                          aws_access_key_id="AKIACLAIMED", aws_secret_access_key="x",
+                          config=Config(retries={"max_attempts": 0}))
+
+        def slow():
+            requests.post(s.endpoint + "/_arcana/dev/fault?action=sleep&ms=1500", timeout=30)
+
+        threads = [threading.Thread(target=slow) for _ in range(2)]
+        for t in threads:  # the worker takes the first, the queue slot the second
+            t.start()
+            time.sleep(0.3)
+        with pytest.raises(ClientError) as e:
+            sm.get_secret_value(SecretId="x")
+        assert e.value.response["Error"]["Code"] == "ThrottlingException"
+        for t in threads:
+            t.join(10)
+        assert requests.post(s.endpoint + "/", data="{}", timeout=5).status_code == 400
+        assert requests.post(s.endpoint + "/", data=b"x" * (1 << 20 | 1), headers={
+            "X-Amz-Target": "secretsmanager.ListSecrets"}, timeout=5).status_code == 413
+        time.sleep(0.3)
+        recs = records(s.data_dir)
+    finally:
+        s.stop()
+    throttled = [r for r in recs if r.get("errorCode") == "ThrottlingException"]
+    assert len(throttled) == 1, recs
+    t = throttled[0]
+    assert t["eventName"] == "GetSecretValue" and t["eventSource"] == "secretsmanager.amazonaws.com"
+    assert t["userIdentity"]["accessKeyId"] == "AKIACLAIMED" and t["awsRegion"] == "eu-west-1"
+    assert t["errorMessage"] == "Rate exceeded" and t["requestParameters"] is None
+    no_target = [r for r in recs if r.get("errorMessage") == "Missing X-Amz-Target header"]
+    assert len(no_target) == 1 and no_target[0]["eventName"] == "Unknown", recs
+    too_large = [r for r in recs if r.get("errorCode") == "RequestEntityTooLargeException"]
+    assert len(too_large) == 1, [(r["eventName"], r.get("errorCode")) for r in recs]
+    assert cli(s.data_dir, "audit", "verify").returncode == 0
+
+
 def test_lookup_events_through_boto3_and_the_cli(srv):
     sm = client(srv, "secretsmanager")
     sm.create_secret(Name="audit/lookup", SecretString="lookup-value")
