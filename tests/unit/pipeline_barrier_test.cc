@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -316,7 +318,19 @@ TEST_F(PipelineBarrierTest, ThrottledAnswersThrottlingExceptionWithBoundedLabels
   EXPECT_NE(m.find(R"(operation="unknown",code="ThrottlingException"} 1)"), std::string::npos)
       << m;
   EXPECT_EQ(m.find("evil"), std::string::npos);
-  EXPECT_TRUE(audit_.records.empty());  // nothing ran: nothing to audit
+  // Nothing ran, yet each refusal is recorded (issue 11: every call; CloudTrail records
+  // throttled calls), handed to the trail without waiting: it may land a moment later.
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard<std::mutex> l(audit_.mu);
+      if (audit_.records.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> l(audit_.mu);
+  ASSERT_EQ(audit_.records.size(), 2u);
+  EXPECT_EQ(audit_.records[0].event_name, "GetSecretValue");
+  for (const auto& r : audit_.records) EXPECT_EQ(r.error_code, "ThrottlingException");
 }
 
 TEST_F(PipelineBarrierTest, OnlyHealthAndMetricsAreAnsweredInline) {
