@@ -304,9 +304,10 @@ Status FunctionInvoker::InvokePython(const storage::RotationFunction& f, const r
                                      const std::string& source, const Invocation& call,
                                      std::string* output, std::string* payload,
                                      const FunctionUser* as) const {
-  // The answer file: in memory, nameless (no other process, of the function user or not, can
-  // open it; nothing is left on disk, whatever happens to arcanad), inherited as fd 3 by the
-  // function, whoever it runs as. Above 3, so that the child's dup2 onto 0-3 cannot clobber it.
+  // The answer file: in memory, nameless (nothing is left on disk, whatever happens to
+  // arcanad; only processes of the function's own user can reach it, through /proc/PID/fd/3),
+  // inherited as fd 3 by the function, whoever it runs as. Above 3, so that the child's dup2
+  // onto 0-3 cannot clobber it.
   int mfd = ::memfd_create("arcana-result", MFD_CLOEXEC);
   int fd = mfd < 0 ? -1 : ::fcntl(mfd, F_DUPFD_CLOEXEC, kResultFd + 1);
   if (mfd >= 0) ::close(mfd);

@@ -29,8 +29,9 @@
 // is also killed when the invocation is cancelled (the node stops) or arcanad dies.
 // Run() also reports what Lambda's Invoke answers (InvokeOutcome): the Python handler's
 // return value as JSON (written by the shim to a file of its own, so that the function's
-// stdout stays its log: a memory file without a name, open on the function's fd 3, that no
-// other process can open and nothing leaves on disk), or the error document of an exception,
+// stdout stays its log: a memory file without a name, open on the function's fd 3, which
+// nothing leaves on disk; another process of the same user can still reach it through
+// /proc/PID/fd/3 while the function runs), or the error document of an exception,
 // and this invocation's log text.
 // Every function starts with only its stdin, stdout/stderr (and fd 3): no descriptor arcanad
 // left open without O_CLOEXEC reaches it.

@@ -251,6 +251,7 @@ Result<storage::KeyMaterialRecord> KeyRing::SealMaterial(const Key& key,
 
 void KeyRing::ForgetMaterial(const std::string& key_id, const std::string& material_id) {
   std::lock_guard<std::mutex> l(cache_mu_);
+  ++forget_epoch_;
   cache_.erase(key_id + "/" + material_id);
 }
 
@@ -266,6 +267,14 @@ Result<crypto::RootKey::Hold> KeyRing::HoldRoot() const {
 void KeyRing::Cache(const std::string& cache_key, crypto::SecretString material) {
   std::lock_guard<std::mutex> l(cache_mu_);
   if (cache_.size() >= kMaxCachedMaterials) cache_.clear();  // SecretStrings wipe themselves
+  cache_[cache_key] = std::move(material);
+}
+
+void KeyRing::CacheIfNoChangeSince(uint64_t epoch, const std::string& cache_key,
+                                   crypto::SecretString material) {
+  std::lock_guard<std::mutex> l(cache_mu_);
+  if (forget_epoch_ != epoch) return;  // the SecretString wipes itself
+  if (cache_.size() >= kMaxCachedMaterials) cache_.clear();
   cache_[cache_key] = std::move(material);
 }
 
@@ -323,6 +332,7 @@ Status KeyRing::Rotate(Key& key, const std::string& rotation_type, int64_t now_m
 Status KeyRing::Purge(const Key& key, int64_t now_ms) {
   {
     std::lock_guard<std::mutex> l(cache_mu_);
+    ++forget_epoch_;
     for (const auto& m : key.materials) cache_.erase(key.key_id + "/" + m.id);
   }
   ARCANA_RETURN_IF_ERROR(store_.DeleteKmsKey({key.account, key.region}, key.key_id, key.revision));
@@ -401,6 +411,7 @@ Status KeyRing::WriteImportedMaterials(std::vector<storage::KmsKeyWrite> writes,
 
 void KeyRing::ForgetMaterials() {
   std::lock_guard<std::mutex> l(cache_mu_);
+  ++forget_epoch_;
   cache_.clear();
 }
 
@@ -413,6 +424,7 @@ void KeyRing::FollowChanges(storage::ChangeFollower& follower) {
                         if (at == std::string::npos) return;  // an alias
                         const std::string prefix = c.resource.substr(at + 5) + "/";
                         std::lock_guard<std::mutex> l(cache_mu_);
+                        ++forget_epoch_;
                         std::erase_if(cache_, [&](const auto& e) {
                           return e.first.starts_with(prefix);  // key_id/material_id
                         });
@@ -428,10 +440,12 @@ Result<std::string> KeyRing::Material(const Key& key, const std::string& materia
                   "Arcana is sealed: unseal it before using KMS keys.");
   }
   std::string cache_key = key.key_id + "/" + material_id;
+  uint64_t epoch;
   {
     std::lock_guard<std::mutex> l(cache_mu_);
     auto it = cache_.find(cache_key);
     if (it != cache_.end()) return it->second.Reveal();
+    epoch = forget_epoch_;
   }
   ARCANA_ASSIGN_OR_RETURN(auto rec, store_.GetKeyMaterial(key.key_id, material_id));
   if (!rec) return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " is missing");
@@ -448,7 +462,7 @@ Result<std::string> KeyRing::Material(const Key& key, const std::string& materia
     if (material.status().code() == ErrorCode::kServiceUnavailable) return material.status();
     return Status(ErrorCode::kKmsInternal, "key material of " + key.arn + " cannot be unwrapped");
   }
-  Cache(cache_key, crypto::SecretString(*material));
+  CacheIfNoChangeSince(epoch, cache_key, crypto::SecretString(*material));
   return material;
 }
 

@@ -175,11 +175,16 @@ class KeyRing {
                                int64_t now_ms);
   Result<storage::KeyMaterialRecord> NewMaterial(const Key& key, const std::string& material_id);
   void Cache(const std::string& cache_key, crypto::SecretString material);
+  // Cache, unless a change of some key was applied since `epoch` (forget_epoch_ read before
+  // the material's row): its removal ran before this insert would, and would be undone.
+  void CacheIfNoChangeSince(uint64_t epoch, const std::string& cache_key,
+                            crypto::SecretString material);
 
   storage::KmsStore& store_;
   const crypto::RootKey& root_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, crypto::SecretString> cache_;  // key_id/material_id -> material
+  uint64_t forget_epoch_ = 0;  // guarded by cache_mu_: bumped by every removal a change makes
 };
 
 }  // namespace arcana::services::kms

@@ -380,12 +380,14 @@ Status Database::Read(const char* what, const std::function<Status(Tx&)>& fn) {
       } catch (...) {
         result = MapError(what, *conn->c, &broken);
       }
-      timed_out = deadline.fired();
+      // The socket was shut down past the deadline: the connection is done for, but an
+      // answer read just before stands (only a call that failed failed for want of time).
+      if (deadline.fired()) {
+        broken = true;
+        timed_out = !result.ok();
+      }
     }
-    if (timed_out) {
-      broken = true;
-      result = TimedOut(what);
-    }
+    if (timed_out) result = TimedOut(what);
     if (!broken && !conn->c->is_open()) broken = true;
     Release(std::move(conn), broken);
     NoteOutcome(result, broken);
@@ -515,10 +517,13 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
     } catch (...) {
       batch_error = MapError(batch_what, *conn->c, &broken);
     }
-    timed_out = deadline->fired();
+    // As in Read: a COMMIT whose answer arrived just before the deadline stands.
+    if (deadline->fired()) {
+      broken = true;
+      timed_out = !batch_error.ok();
+    }
     deadline.reset();
     if (timed_out) {
-      broken = true;
       // Past the deadline the COMMIT, if sent, may or may not have been applied.
       batch_error = sent_commit ? Unavailable("the outcome of a commit is unknown: no answer "
                                               "within the query deadline")

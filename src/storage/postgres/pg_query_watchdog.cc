@@ -1,6 +1,8 @@
 #include "storage/postgres/pg_query_watchdog.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -20,6 +22,11 @@ QueryWatchdog::~QueryWatchdog() {
 
 QueryWatchdog::Guard QueryWatchdog::Arm(int fd) {
   if (fd < 0) return Guard(nullptr, 0);
+  // A descriptor of our own for the same socket: libpq closes its fd when the connection
+  // breaks, and the number may then be reused by another thread's file or socket while
+  // this guard is still armed. Shutting down the duplicate can only ever reach this socket.
+  fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Guard(nullptr, 0);  // out of descriptors: this call goes unwatched
   std::lock_guard<std::mutex> l(mu_);
   const uint64_t id = next_id_++;
   armed_.emplace(id, Armed{fd, std::chrono::steady_clock::now() + limit_});
@@ -29,7 +36,10 @@ QueryWatchdog::Guard QueryWatchdog::Arm(int fd) {
 QueryWatchdog::Guard::~Guard() {
   if (w_ == nullptr) return;
   std::lock_guard<std::mutex> l(w_->mu_);
-  w_->armed_.erase(id_);
+  auto it = w_->armed_.find(id_);
+  if (it == w_->armed_.end()) return;
+  ::close(it->second.fd);
+  w_->armed_.erase(it);
 }
 
 bool QueryWatchdog::Guard::fired() const {
@@ -49,8 +59,8 @@ void QueryWatchdog::Run() {
     const auto now = std::chrono::steady_clock::now();
     for (auto& [id, a] : armed_) {
       if (a.fired || now < a.deadline) continue;
-      // Under mu_: the guard (disarmed before its connection closes) cannot go meanwhile,
-      // so fd is still this connection's socket.
+      // Under mu_: the guard cannot close its duplicate meanwhile, so a.fd is still this
+      // connection's socket.
       ::shutdown(a.fd, SHUT_RDWR);
       a.fired = true;
     }

@@ -7,10 +7,11 @@
 // past its deadline: libpq then fails at once (a broken connection), the call answers
 // ServiceUnavailable, and the pool drops the connection.
 //
-// Use: `auto g = watchdog.Arm(conn.sock());` before a connection's statements,
-// destroyed (disarmed) before the connection is closed or pooled again, so a socket is only
-// ever shut down while its connection is open and in use. g.fired() tells whether it ended
-// the call.
+// Use: `auto g = watchdog.Arm(conn.sock());` before a connection's statements, destroyed
+// (disarmed) before the connection is pooled again. The watchdog keeps a duplicate of the
+// socket's descriptor until then, so it only ever shuts down that socket, even once libpq
+// closed its own descriptor and the number went to another file. g.fired() tells whether the
+// deadline passed (the call may still have completed just before).
 // Thread-safety: Arm and the guards' destructors from any thread; one internal thread.
 #pragma once
 
