@@ -537,25 +537,30 @@ Result<Grant> SqliteKmsStore::CreateKmsGrant(const Grant& g, int64_t key_revisio
   Grant out;
   ARCANA_RETURN_IF_ERROR(db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
-    sqlite3_stmt* st = c.Prepare(
+    // Every statement here starts with the key's (account, region, key_id); null when it
+    // cannot be prepared.
+    auto for_key = [&](const char* sql) {
+      sqlite3_stmt* prepared = c.Prepare(sql);
+      if (prepared != nullptr) {
+        BindText(prepared, 1, g.account);
+        BindText(prepared, 2, g.region);
+        BindText(prepared, 3, g.key_id);
+      }
+      return prepared;
+    };
+    sqlite3_stmt* st = for_key(
         "SELECT revision FROM kms_keys WHERE account = ? AND region = ? AND key_id = ?");
     if (!st) return DbError(c.db(), "prepare");
-    BindText(st, 1, g.account);
-    BindText(st, 2, g.region);
-    BindText(st, 3, g.key_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(c.db(), "read key");
     const int64_t revision = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     if (revision == 0 || revision != key_revision) return Conflict("key " + g.key_id);
     if (!g.name.empty()) {
-      st = c.Prepare(
+      st = for_key(
           "SELECT meta FROM kms_grants WHERE account = ? AND region = ? AND key_id = ? "
           "AND instr(meta, ?) > 0 ORDER BY grant_id");
       if (!st) return DbError(c.db(), "prepare");
-      BindText(st, 1, g.account);
-      BindText(st, 2, g.region);
-      BindText(st, 3, g.key_id);
       BindText(st, 4, KmsGrantNameField(g.name));
       ARCANA_ASSIGN_OR_RETURN(auto named, ReadGrants(c, st));
       for (auto& e : named) {
@@ -565,11 +570,8 @@ Result<Grant> SqliteKmsStore::CreateKmsGrant(const Grant& g, int64_t key_revisio
         }
       }
     }
-    st = c.Prepare("SELECT count(*) FROM kms_grants WHERE account = ? AND region = ? AND key_id = ?");
+    st = for_key("SELECT count(*) FROM kms_grants WHERE account = ? AND region = ? AND key_id = ?");
     if (!st) return DbError(c.db(), "prepare");
-    BindText(st, 1, g.account);
-    BindText(st, 2, g.region);
-    BindText(st, 3, g.key_id);
     if (sqlite3_step(st) != SQLITE_ROW) return DbError(c.db(), "count grants");
     const int64_t count = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
@@ -577,13 +579,10 @@ Result<Grant> SqliteKmsStore::CreateKmsGrant(const Grant& g, int64_t key_revisio
       return Status(ErrorCode::kKmsLimitExceeded,
                     "Too many grants on " + KeyArnOf(g.region, g.account, g.key_id));
     }
-    st = c.Prepare(
+    st = for_key(
         "INSERT INTO kms_grants (account, region, key_id, grant_id, retiring, meta) "
         "VALUES (?,?,?,?,?,?)");
     if (!st) return DbError(c.db(), "prepare");
-    BindText(st, 1, g.account);
-    BindText(st, 2, g.region);
-    BindText(st, 3, g.key_id);
     BindText(st, 4, g.grant_id);
     BindText(st, 5, g.retiring_principal);
     BindText(st, 6, EncodeKmsGrant(g));
