@@ -101,10 +101,20 @@ int RunServer(const config::Config& cfg) {
   // (rotation/function_invoker.h), for which the data dir is traversable (0711: its package's
   // own path works for it; nothing in it is readable by others). Only root switches users.
   std::optional<rotation::FunctionUser> function_user;
+  // And each run with a user id of its own (rotation/function_uids.h), in the function user's
+  // group, so that no function reaches another's run.
+  auto uid_range = rotation::ParseFunctionUids(cfg.function_uids);
+  if (!uid_range.ok()) return Fail("--function-uids: " + uid_range.status().message());
+  std::optional<rotation::FunctionUidPool> function_uids;
   if (::geteuid() == 0) {
     auto user = rotation::ResolveFunctionUser(cfg.function_user);
     if (!user.ok()) return Fail("--function-user: " + user.status().message());
     function_user = *user;
+    if (*uid_range) {
+      function_uids.emplace(**uid_range, function_user->gid);
+      Status prepared = function_uids->Prepare();
+      if (!prepared.ok()) return Fail("--function-uids: " + prepared.message());
+    }
   }
   const mode_t data_dir_mode = function_user ? 0711 : 0700;
   // Node-local files (operator token, audit log, the default root key file, and the SQLite
@@ -420,6 +430,7 @@ int RunServer(const config::Config& cfg) {
   rotation::FunctionInvoker invoker(cfg.data_dir + "/functions", cfg.rotation_python);
   if (function_user) {
     invoker.RunPackagesAs(*function_user);
+    if (function_uids) invoker.RunEachWithItsOwnUid(&*function_uids);
   } else {
     spdlog::warn("arcanad does not run as root: functions made through the Lambda API run as "
                  "arcanad's own user, able to read the data dir (root key, operator token, "

@@ -56,6 +56,7 @@ Status ApplyToml(const std::string& path, Config& c) {
   str("public_url", c.public_url);
   str("rotation_python", c.rotation_python);
   str("function_user", c.function_user);
+  str("function_uids", c.function_uids);
   str("seal", c.seal);
   str("pkcs11_module", c.pkcs11_module);
   str("pkcs11_token_label", c.pkcs11_token_label);
@@ -174,6 +175,10 @@ Result<Config> LoadConfig(int argc, char** argv, bool* exit_now) {
                  "the user functions made through the Lambda API run as (arcanad running as "
                  "root; otherwise they run as arcanad's own user)")
       ->envname("ARCANA_FUNCTION_USER")->capture_default_str();
+  app.add_option("--function-uids", c.function_uids,
+                 "the user ids (FIRST-LAST, or none) those functions' runs take, one each, in "
+                 "the function user's group (arcanad running as root)")
+      ->envname("ARCANA_FUNCTION_UIDS")->capture_default_str();
   app.add_option("--seal", c.seal, "root of trust: keyfile | shamir | pkcs11 (default: as recorded)")
       ->envname("ARCANA_SEAL");
   app.add_option("--pkcs11-module", c.pkcs11_module, "PKCS#11 module (.so) for --seal pkcs11")

@@ -59,6 +59,10 @@ struct Config {
   // Who functions made through the Lambda API (any principal's code) run as when arcanad runs
   // as root (rotation/function_invoker.h: FunctionUser) (ARCANA_FUNCTION_USER).
   std::string function_user = "nobody";
+  // The user ids those functions' runs take, one each, in the function user's group (arcanad
+  // as root; rotation/function_uids.h): FIRST-LAST, or none (they all run as function_user)
+  // (ARCANA_FUNCTION_UIDS).
+  std::string function_uids = "1879048192-1879113727";
   std::string config_file;                  // the TOML file read, if any
   // Root of trust (seal/seal_manager.h): keyfile | shamir | pkcs11; "" = what the data dir
   // records (keyfile for a new one) (ARCANA_SEAL)

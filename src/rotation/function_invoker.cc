@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,9 +271,23 @@ Status FunctionInvoker::Run(const storage::RotationFunction& f, const Invocation
     if (!folder.ok()) return folder.status();  // nothing ran: not the function's failure
     // New code on this node: what an update or deletion on any node left goes now.
     if (unpacked) SweepPackages();
-    // Code any principal allowed lambda:CreateFunction wrote: as the function user.
-    st = InvokePython(f, env, *folder, f.handler, "", call, &output, &payload,
-                      package_user_ ? &*package_user_ : nullptr);
+    // Code any principal allowed lambda:CreateFunction wrote: as the function user, and with
+    // an id of its own when there is a pool of them (its processes and files end with it).
+    std::unique_ptr<FunctionUidPool::Lease> lease;
+    std::optional<FunctionUser> run_as = package_user_;
+    if (package_uids_ != nullptr) {
+      auto leased = package_uids_->Acquire();
+      if (leased.ok()) {
+        lease = std::move(*leased);
+        run_as = FunctionUser{"uid " + std::to_string(lease->uid()), lease->uid(), lease->gid()};
+      } else {
+        st = Failed("cannot run function " + f.name + ": " + leased.status().message());
+      }
+    }
+    if (package_uids_ == nullptr || lease != nullptr) {
+      st = InvokePython(f, env, *folder, f.handler, "", call, &output, &payload,
+                        run_as ? &*run_as : nullptr);
+    }
   } else if (auto builtin = f.kind == rot::kKindBuiltin ? FindBuiltinRotator(f.target)
                                                          : std::nullopt) {
     st = InvokePython(f, env, "-", std::string(builtin->module) + ".lambda_handler",
@@ -450,6 +465,9 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   };
   if (call.event_json.empty()) close_in();
 
+  // The run ends when its process ends, not when every process holding the output pipe has
+  // (what it left running is not waited for, as on Lambda). Without pidfds (Linux < 5.3): EOF.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   const auto deadline = Clock::now() + std::chrono::seconds(f.timeout_s);
   bool timed_out = false;
   bool cancelled = false;
@@ -464,8 +482,9 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
       cancelled = true;
       break;
     }
-    pollfd p[2] = {{out_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
-    int r = ::poll(p, in_fd >= 0 ? 2 : 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    // poll skips the entries whose descriptor is negative (stdin written, no pidfd).
+    pollfd p[3] = {{out_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}, {pidfd, POLLIN, 0}};
+    int r = ::poll(p, 3, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
     if (in_fd >= 0 && (p[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -474,6 +493,21 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
       if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == call.event_json.size()) {
         close_in();
       }
+    }
+    if (p[2].revents & POLLIN) {
+      // Its process has ended: everything it wrote is in the pipe. Read that (bounded: what
+      // it left running may go on writing), then stop.
+      ::fcntl(out_pipe[0], F_SETFL, ::fcntl(out_pipe[0], F_GETFL) | O_NONBLOCK);
+      for (size_t drained = 0; drained < kMaxOutputBytes;) {
+        ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        drained += static_cast<size_t>(n);
+        if (output->size() < kMaxOutputBytes) {
+          output->append(buf, std::min(static_cast<size_t>(n), kMaxOutputBytes - output->size()));
+        }
+      }
+      break;
     }
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     ssize_t n = ::read(out_pipe[0], buf, sizeof(buf));
@@ -485,6 +519,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   }
   close_in();
   ::close(out_pipe[0]);
+  if (pidfd >= 0) ::close(pidfd);
   if (timed_out || cancelled) ::kill(-pid, SIGKILL);
   int wstatus = 0;
   // After EOF the child has exited or is about to; bound the wait by the deadline anyway.

@@ -12,9 +12,11 @@
 //    otherwise (an uncaught exception: exit status 1, its traceback in the log).
 //  - kind "zip": a package made through the Lambda API (rotation/function_package.h),
 //    unpacked on this node on first use under <log_dir>/code/<hex SHA-256>/, then run like
-//    "python" but as the function user (RunPackagesAs) when one is set: any principal allowed
-//    lambda:CreateFunction writes that code, so it must not run with arcanad's own rights
-//    (the data dir's root key, operator token and store). Those folders are a cache
+//    "python" but as the function user (RunPackagesAs) when one is set, and then each run as
+//    a user id of its own (RunEachWithItsOwnUid, rotation/function_uids.h) with the function
+//    user's group: any principal allowed lambda:CreateFunction writes that code, so it must
+//    not run with arcanad's own rights (the data dir's root key, operator token and store),
+//    nor reach another function's run. Those folders are a cache
 //    bounded by what the store still runs: once a sweep (SweepPackages) finds a folder that
 //    no function of the store (KeepPackagesOf) has as its package and that no invocation of
 //    this process is using (from before it looks for the folder until its process has
@@ -30,9 +32,10 @@
 // Run() also reports what Lambda's Invoke answers (InvokeOutcome): the Python handler's
 // return value as JSON (written by the shim to a file of its own, so that the function's
 // stdout stays its log: a memory file without a name, open on the function's fd 3, which
-// nothing leaves on disk; another process of the same user can still reach it through
+// nothing leaves on disk; another process of the same user id can still reach it through
 // /proc/PID/fd/3 while the function runs), or the error document of an exception,
-// and this invocation's log text.
+// and this invocation's log text. A run ends when its process ends: what it started and left
+// running is not waited for (a run with an id of its own: killed then).
 // Every function starts with only its stdin, stdout/stderr (and fd 3): no descriptor arcanad
 // left open without O_CLOEXEC reaches it.
 // Output (exec: stdout and stderr; url: the answer body) goes to the function's log,
@@ -56,6 +59,7 @@
 
 #include "common/status.h"
 #include "domain/rotation/function_spec.h"
+#include "rotation/function_uids.h"
 #include "storage/function_store.h"
 
 namespace arcana::rotation {
@@ -64,7 +68,8 @@ inline constexpr size_t kMaxOutputBytes = 64 * 1024;
 inline constexpr off_t kMaxLogBytes = 8 << 20;  // then NAME.log -> NAME.log.1
 inline constexpr size_t kMaxPayloadBytes = 1 << 20;  // a handler's answer (AWS: 6 MB)
 
-// The unprivileged user kind "zip" functions run as (arcanad running as root): after fork,
+// The unprivileged user kind "zip" functions run as (arcanad running as root; with a pool of
+// ids, each run is an id of its own in this user's group: function_uids.h): after fork,
 // the child enters its package's folder, drops every group, takes gid and uid, and cannot
 // gain privileges again (PR_SET_NO_NEW_PRIVS). The unpacked packages are readable by gid
 // (function_package.h), nothing else of the data dir is (files 0600, other folders 0700);
@@ -120,6 +125,9 @@ class FunctionInvoker {
   // Kind "zip" functions run as `user` from now on (only root can switch users). Set once, at
   // the node's start, before KeepPackagesOf and any invocation. Unset: they run as arcanad.
   void RunPackagesAs(FunctionUser user);
+  // And each run of one with a user id of its own from `uids` (the group stays the function
+  // user's), which outlives the invoker. Set once, after RunPackagesAs, before any invocation.
+  void RunEachWithItsOwnUid(const FunctionUidPool* uids) { package_uids_ = uids; }
   // The mode of <log_dir> and <log_dir>/code (and of the data dir holding them): 0711 when a
   // function user must traverse them to its package, else 0700.
   mode_t FolderMode() const { return package_user_ ? 0711 : 0700; }
@@ -163,6 +171,7 @@ class FunctionInvoker {
   std::string log_dir_;
   std::string python_;
   std::optional<FunctionUser> package_user_;
+  const FunctionUidPool* package_uids_ = nullptr;
   storage::FunctionStore* packages_store_ = nullptr;
   // Package folders (digests) in use by invocations of this process, with their counts; a
   // sweep checks and moves a folder away under packages_mu_, an invocation marks its folder

@@ -472,12 +472,146 @@ def test_a_function_runs_as_the_function_user_away_from_the_data_dir(srv):
         "read": [str(p) for p in secret_files], "list": [str(p) for p in folders]}).encode())
     assert "FunctionError" not in r
     got = json.loads(r["Payload"].read())
-    assert (got["uid"], got["gid"], got["groups"]) == (nobody.pw_uid, nobody.pw_gid, [])
+    # A user id of its own (--function-uids' default range), in the function user's group.
+    assert FUNCTION_UIDS[0] <= got["uid"] <= FUNCTION_UIDS[1]
+    assert (got["gid"], got["groups"]) == (nobody.pw_gid, [])
     assert {p: got[str(p)] for p in secret_files + folders} == {
         p: "PermissionError" for p in secret_files + folders}
     assert got["write"] == "PermissionError"
     assert (got["own"], got["nested"]) == ("import os", 1)
     dev.delete_function(FunctionName=name)
+
+
+FUNCTION_UIDS = (1879048192, 1879113727)  # arcanad's default --function-uids
+
+NEIGHBOUR_PY = '''
+import os, time
+
+def lambda_handler(event, context):
+    if event.get("wait"):  # the run another one looks for: its role's keys in its environment
+        open(event["started"], "w").close()
+        time.sleep(event["wait"])
+        return {"uid": os.getuid()}
+    got = {"uid": os.getuid(), "seen": 0, "environ": [], "fd": [], "signal": []}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if event["marker"].encode() not in f.read():
+                    continue
+        except OSError:
+            continue
+        if int(pid) == os.getpid():
+            continue
+        got["seen"] += 1
+        for what, path in (("environ", f"/proc/{pid}/environ"), ("fd", f"/proc/{pid}/fd/3")):
+            try:
+                with open(path, "rb") as f:
+                    f.read(1)
+                got[what].append("read")
+            except OSError as e:
+                got[what].append(type(e).__name__)
+        try:
+            os.kill(int(pid), 0)
+            got["signal"].append("sent")
+        except OSError as e:
+            got["signal"].append(type(e).__name__)
+    return got
+'''
+
+LEAVER_PY = '''
+import os, subprocess
+
+def lambda_handler(event, context):
+    # A process in a session of its own (out of reach of the run's process group), holding
+    # the run's output pipe, and a file in /tmp: both must end with the run.
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    with open(event["file"], "w") as f:
+        f.write("left behind")
+    return {"uid": os.getuid(), "pid": child.pid}
+'''
+
+
+def test_runs_of_functions_cannot_reach_each_other(srv, fn_dir):
+    """Regression: every function made through the Lambda API ran as one user (nobody), so one
+    principal's function read another's environment (its execution role's credentials) and its
+    answer file through /proc while it ran, and could signal it. Each run now has a user id of
+    its own: a run sees the other's process but reads neither its environ nor its fd 3."""
+    if os.geteuid() != 0:
+        pytest.skip("only a root arcanad switches users")
+    import threading
+    lam = client(srv.endpoint, "lambda")
+    name = "neighbour-" + uuid.uuid4().hex[:8]
+    create(lam, name, files={"lambda_function.py": NEIGHBOUR_PY}, Timeout=30)
+    started = fn_dir / "started"
+    waiting = {}
+
+    def run_waiting():
+        r = lam.invoke(FunctionName=name, Payload=json.dumps(
+            {"wait": 4, "started": str(started)}).encode())
+        waiting.update(json.loads(r["Payload"].read()))
+    t = threading.Thread(target=run_waiting)
+    t.start()
+    try:
+        wait_for(started.exists, timeout=20, what="the first run to start")
+        # The shim's command line holds the function's ARN: that is how the other run finds it.
+        r = lam.invoke(FunctionName=name, Payload=json.dumps({"marker": arn(name)}).encode())
+        got = json.loads(r["Payload"].read())
+    finally:
+        t.join(timeout=60)
+    assert got["seen"] == 1, got
+    assert (got["environ"], got["fd"], got["signal"]) == (
+        ["PermissionError"], ["PermissionError"], ["PermissionError"]), got
+    assert got["uid"] != waiting["uid"]
+    for uid in (got["uid"], waiting["uid"]):
+        assert FUNCTION_UIDS[0] <= uid <= FUNCTION_UIDS[1]
+    lam.delete_function(FunctionName=name)
+
+
+def test_what_a_run_leaves_behind_ends_with_it(srv, fn_dir):
+    """Regression: a function could leave a process behind (a new session escaped the
+    timeout's kill) that watched every later run, and a file in /tmp the next run of that user
+    read; the run also lasted until its timeout while that process held its output pipe. The
+    run now ends when its handler returns, and every process and /tmp file of its user id
+    goes with it."""
+    if os.geteuid() != 0:
+        pytest.skip("only a root arcanad switches users")
+    import time
+    lam = client(srv.endpoint, "lambda")
+    name = "leaver-" + uuid.uuid4().hex[:8]
+    create(lam, name, files={"lambda_function.py": LEAVER_PY}, Timeout=30)
+    left = Path("/tmp") / ("arcana-left-" + uuid.uuid4().hex[:8])
+    began = time.monotonic()
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"file": str(left)}).encode())
+    took = time.monotonic() - began
+    assert "FunctionError" not in r
+    got = json.loads(r["Payload"].read())
+    assert took < 15, f"the run waited for what it left running ({took:.1f} s)"
+
+    def gone():
+        try:
+            with open(f"/proc/{got['pid']}/status") as f:
+                status = f.read()
+        except FileNotFoundError:
+            return True
+        # Killed, not yet reaped by its new parent, or the pid already taken by another user.
+        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+        return uid != got["uid"] or re.search(r"^State:\s+Z", status, re.M) is not None
+    wait_for(gone, timeout=10, what="the process the run left behind to end")
+    assert not left.exists()
+    lam.delete_function(FunctionName=name)
+
+
+def test_function_uids_are_checked_at_the_start(tmp_path):
+    """--function-uids takes FIRST-LAST or none; anything else refuses the start."""
+    for bad, why in (("5-x", "two decimal numbers joined by '-'"),
+                     ("70000-60000", "FIRST must be at least 1 and at most LAST"),
+                     ("60000-70000", "65534 (nobody) and 65535 are not function ids")):
+        out = subprocess.run([str(ARCANAD), "--listen", "127.0.0.1:0", "--data-dir",
+                              str(tmp_path / "data"), "--function-uids", bad],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode != 0
+        assert f"--function-uids: '{bad}' is not a range of user ids FIRST-LAST or none: {why}" \
+            in out.stdout + out.stderr
 
 
 def test_an_unknown_function_user_refuses_the_start(tmp_path):
@@ -594,6 +728,10 @@ def handler(event, context):
     d = os.environ["GATE_DIR"]
     with open(os.path.join(d, "calls"), "a") as f:
         f.write(event["Step"] + "\\n")
+    try:  # each run is a user id of its own: the next ones append too
+        os.chmod(os.path.join(d, "calls"), 0o666)
+    except OSError:
+        pass
     while os.path.exists(os.path.join(d, "hold")):
         time.sleep(0.05)
     if os.path.exists(os.path.join(d, "fail")):

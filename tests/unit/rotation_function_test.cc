@@ -13,6 +13,7 @@
 
 #include "domain/rotation/function_spec.h"
 #include "rotation/function_invoker.h"
+#include "rotation/function_uids.h"
 
 namespace arcana::rotation {
 namespace {
@@ -209,6 +210,82 @@ TEST_F(ExecInvoker, AFunctionInheritsNoOtherDescriptor) {
   const std::string log = Log();
   EXPECT_NE(log.find("0 1 2 3 \n"), std::string::npos) << log;
   EXPECT_EQ(log.find(" " + std::to_string(leaked) + " "), std::string::npos) << log;
+}
+
+// A run ends when its process does, with what it wrote: a process it left running that holds
+// the output pipe (here a background sleep) is not waited for (it made every such run last
+// until its timeout and then fail as timed out).
+TEST_F(ExecInvoker, ARunEndsWithItsProcessNotWithWhatItLeftRunning) {
+  FunctionInvoker inv((dir_ / "logs").string());
+  Invocation call;
+  call.step = "setSecret";
+  const auto start = std::chrono::steady_clock::now();
+  Status st = inv.Invoke(Script("sleep 30 &\necho before-exit\n"), call);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_NE(Log().find("before-exit"), std::string::npos) << Log();
+}
+
+TEST(FunctionUids, Ranges) {
+  auto r = ParseFunctionUids("1879048192-1879113727");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ((*r)->first, 1879048192u);
+  EXPECT_EQ((*r)->last, 1879113727u);
+  r = ParseFunctionUids("none");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+  r = ParseFunctionUids("70000-70000");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  for (const char* bad : {"", "5", "-5", "5-", "a-b", "5-x", "0-10", "10-5", "60000-65534",
+                          "65535-70000", "1-4294967295", "1 -2", "+1-2"}) {
+    EXPECT_EQ(ParseFunctionUids(bad).status().code(), ErrorCode::kInvalidParameter) << bad;
+  }
+  EXPECT_EQ(ParseFunctionUids("10-5").status().message(),
+            "'10-5' is not a range of user ids FIRST-LAST or none: FIRST must be at least 1 "
+            "and at most LAST");
+}
+
+// Each lease is an id no other lease holds, also of another pool (another arcanad) on the
+// same lock folder; a lease's end frees its id (and removes its lock file).
+TEST(FunctionUids, LeasesAreExclusiveAndEndWithTheirRun) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("arcana-uids-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const UidRange two{1879113726, 1879113727};
+  FunctionUidPool pool(two, 65534, dir.string());
+  FunctionUidPool other(two, 65534, dir.string());
+  ASSERT_TRUE(pool.Prepare().ok());
+  EXPECT_EQ(std::filesystem::status(dir).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  {
+    auto a = pool.Acquire();
+    auto b = other.Acquire();
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_NE((*a)->uid(), (*b)->uid());
+    EXPECT_EQ((*a)->gid(), 65534u);
+    for (const auto* lease : {a->get(), b->get()}) {
+      EXPECT_TRUE(lease->uid() == two.first || lease->uid() == two.last);
+      EXPECT_TRUE(std::filesystem::exists(dir / std::to_string(lease->uid())));
+    }
+    auto c = pool.Acquire();
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().message(), "no function user id free in 1879113726-1879113727");
+    const uid_t freed = (*a)->uid();
+    a->reset();
+    EXPECT_FALSE(std::filesystem::exists(dir / std::to_string(freed)));
+    auto d = other.Acquire();
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ((*d)->uid(), freed);
+  }
+  // A lock file an earlier holder left (killed during a run) is taken over.
+  std::ofstream(dir / std::to_string(two.first)).put('x');
+  {
+    auto e = pool.Acquire();
+    auto f = pool.Acquire();
+    ASSERT_TRUE(e.ok() && f.ok());
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
