@@ -2,7 +2,8 @@
 # Runs every libFuzzer target for a bounded time: fuzz/run.sh BUILD_DIR SECONDS [target...]
 # Each target starts from its committed seeds (fuzz/corpus/<target>, read-only) plus what
 # earlier runs found (BUILD_DIR/corpus/<target>, not committed). Prints executions per target;
-# exits non-zero if any target crashed, leaked, timed out or ran out of memory. Crash inputs
+# exits non-zero if any target crashed, leaked, timed out (one input: FUZZ_INPUT_TIMEOUT
+# seconds, default 10) or ran out of memory. Crash inputs
 # go to fuzz/artifacts/ (gitignored); reproduce with BUILD_DIR/fuzz/<target> <file>.
 set -uo pipefail
 
@@ -27,7 +28,7 @@ run_one() {
   local t="$1" bin="$build/fuzz/$1" work="$build/corpus/$1" log="$build/fuzz-$1.log"
   if [ ! -x "$bin" ]; then echo "fuzz/run.sh: $bin not built" >"$log"; echo 127 >"$build/fuzz-$t.rc"; return; fi
   mkdir -p "$work" "fuzz/corpus/$t"
-  "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+  "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${FUZZ_INPUT_TIMEOUT:-10}" -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$t-" \
       "$work" "fuzz/corpus/$t" >"$log" 2>&1
   echo $? >"$build/fuzz-$t.rc"
