@@ -40,7 +40,7 @@ const std::vector<Op>& Ops() {
       arcana::ErrorCode constraint;
     };
     static const Svc kSvcs[] = {
-        {"secretsmanager", "secretsmanager", arcana::ErrorCode::kInvalidParameter},
+        {"secretsmanager", "secretsmanager", arcana::ErrorCode::kValidation},
         {"TrentService", "kms", arcana::ErrorCode::kValidation},
         {"AmazonSSM", "ssm", arcana::ErrorCode::kValidation},
     };

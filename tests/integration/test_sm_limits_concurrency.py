@@ -28,14 +28,14 @@ def test_name_length_limits(sm, uniq):
     c = sm()
     ok = uniq("n" * 200)
     assert_arn(c.create_secret(Name=ok, SecretString="v")["ARN"], ok)
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         c.create_secret(Name="n" * 513, SecretString="v")
 
 
 def test_description_length_limit(sm, uniq):
     c = sm()
     c.create_secret(Name=uniq("ok"), SecretString="v", Description="d" * 2048)
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         c.create_secret(Name=uniq("long"), SecretString="v", Description="d" * 2049)
 
 
@@ -44,9 +44,9 @@ def test_tag_length_limits(sm, uniq):
     name = uniq()
     c.create_secret(Name=name, SecretString="v")
     c.tag_resource(SecretId=name, Tags=[{"Key": "k" * 128, "Value": "v" * 256}])
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         c.tag_resource(SecretId=name, Tags=[{"Key": "k" * 129, "Value": "v"}])
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         c.tag_resource(SecretId=name, Tags=[{"Key": "k", "Value": "v" * 257}])
 
 

@@ -149,7 +149,7 @@ def test_filter_negation(catalog, uniq):
 
 
 def test_filter_invalid_key_rejected(sm):
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         sm().list_secrets(Filters=[{"Key": "colour", "Values": ["x"]}])
 
 
@@ -269,15 +269,15 @@ def test_include_planned_deletion(raw, sm, uniq):
 
 
 def test_filter_value_bad_characters_rejected(sm):
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         sm().list_secrets(Filters=[{"Key": "name", "Values": ["bad#value"]}])
 
 
 def test_too_many_filter_values_rejected(sm):
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         sm().list_secrets(Filters=[{"Key": "name", "Values": [f"v{i}" for i in range(11)]}])
 
 
 def test_too_many_filters_rejected(sm):
-    with raises_code("InvalidParameterException", "ValidationException"):
+    with raises_code("ValidationException"):
         sm().list_secrets(Filters=[{"Key": "name", "Values": [f"v{i}"]} for i in range(11)])

@@ -149,7 +149,7 @@ def test_random_password_everything_excluded(sm):
 
 
 def test_random_password_too_long(sm):
-    with raises_code("ValidationException", "InvalidParameterException"):
+    with raises_code("ValidationException"):
         sm().get_random_password(PasswordLength=4097)
 
 

@@ -142,6 +142,13 @@ std::vector<std::string> SplitFilterWords(std::string_view text) {
   return words;
 }
 
+bool MatchesFilterValuePattern(std::string_view value) {
+  for (char c : value) {
+    if (!IsValueChar(c)) return false;
+  }
+  return true;
+}
+
 Status ValidateFilters(const std::vector<Filter>& filters) {
   if (filters.size() > kMaxFilters) {
     return Status(ErrorCode::kInvalidParameter,
@@ -168,11 +175,7 @@ Status ValidateFilters(const std::vector<Filter>& filters) {
                         ": a filter must have between 1 and 10 values.");
     }
     for (const auto& v : f.values) {
-      bool ok = v.size() <= kMaxFilterValueLength;
-      // Pattern ^\!?[...!]*$: the optional leading '!' is also in the class, so the
-      // class alone decides.
-      for (size_t i = 0; ok && i < v.size(); ++i) ok = IsValueChar(v[i]);
-      if (!ok) {
+      if (v.size() > kMaxFilterValueLength || !MatchesFilterValuePattern(v)) {
         return Status(ErrorCode::kInvalidParameter,
                       "Invalid filter value for key " + f.key +
                           ": values can be at most 512 characters and contain only "

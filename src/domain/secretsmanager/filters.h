@@ -47,6 +47,11 @@ struct Filter {
 
 Status ValidateFilters(const std::vector<Filter>& filters);
 
+// Whether a filter value matches the model's FilterValueStringType pattern
+// ^\!?[a-zA-Z0-9 :_@\/\+\=\.\-\!]*$ (the optional leading '!' is in the class too, so
+// the class alone decides). The request validator checks it with the model's wording.
+bool MatchesFilterValuePattern(std::string_view value);
+
 struct FilterSubject {
   std::string name;
   std::string description;

@@ -5,6 +5,7 @@
 #include "crypto/aead.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
+#include "domain/secretsmanager/filters.h"
 #include "domain/secretsmanager/names.h"
 #include "services/common/write_retry.h"
 #include "auth/authorizer.h"
@@ -21,7 +22,20 @@ SecretsManagerService::SecretsManagerService(storage::SecretStore& store, crypto
       digest_key_(root, "secretsmanager:value-digest"),
       page_key_(root, "secretsmanager:page-token"),
       rotation_token_key_(root, "secretsmanager:rotation-token"),
-      validator_("secretsmanager", ErrorCode::kInvalidParameter) {
+      // A model constraint violation is the Coral framework's ValidationException (AWS's
+      // "1 validation error detected: Value null at 'secretId' ..."; not an SM-modelled
+      // error). AWS quotes a list of strings whole, "Value '[a, b, ...]' at
+      // 'filters.1.member.values'" (jenkinsci/aws-secrets-manager-credentials-provider-plugin
+      // #235), and lists the filter keys in its own order, recorded by moto as [all, name,
+      // tag-key, description, tag-value] before primary-region and owning-service existed:
+      // those two follow, where AWS puts them unknown. A filter value's pattern is checked
+      // with the request's other constraints.
+      validator_("secretsmanager", ErrorCode::kValidation, ModelValidator::Patterns::kIgnored,
+                 {{"FilterNameStringType",
+                   {"all", "name", "tag-key", "description", "tag-value", "primary-region",
+                    "owning-service"}}},
+                 ModelValidator::ListValues::kCoral, {},
+                 {{"FilterValueStringType", names::MatchesFilterValuePattern}}) {
   using S = SecretsManagerService;
   handlers_ = {
       {"CreateSecret", &S::CreateSecret},
