@@ -129,6 +129,25 @@ def test_raw_request_without_token_refused_before_lookup(sm, raw, uniq, op, code
     assert sm().list_secrets()["SecretList"] == []
 
 
+def test_put_secret_value_without_a_value_is_invalid_request(sm, raw, uniq):
+    """PutSecretValue with neither SecretString nor SecretBinary: InvalidRequestException in
+    AWS's words (moto's test_put_secret_binary_requires_either_string_or_binary; recorded in
+    Terraform configurations), answered before the secret is looked up."""
+    c = sm()
+    name = uniq()
+    c.create_secret(Name=name, SecretString="v1")
+    want = {"__type": "InvalidRequestException",
+            "Message": "You must provide either SecretString or SecretBinary."}
+    for sid in (name, uniq("missing")):
+        r = raw("PutSecretValue", {"SecretId": sid, "ClientRequestToken": token()})
+        assert r.status_code == 400, r.text
+        assert r.json() == want
+    with raises_code("InvalidRequestException"):
+        c.put_secret_value(SecretId=name)
+    assert [v["VersionStages"] for v in c.list_secret_version_ids(SecretId=name)["Versions"]] \
+        == [["AWSCURRENT"]]
+
+
 def test_raw_token_checked_before_the_secret_is_read(sm, raw, uniq):
     c = sm()
     name = uniq()

@@ -250,7 +250,9 @@ Result<std::string> SecretsManagerService::PutSecretValue(const In& in, const Ca
   }
   ARCANA_ASSIGN_OR_RETURN(auto value, ReadValue(in));
   if (!value) {
-    return Status(ErrorCode::kInvalidParameter,
+    // AWS's words and code (recorded in Terraform configurations and moto's
+    // test_put_secret_binary_requires_either_string_or_binary), before the secret is read.
+    return Status(ErrorCode::kInvalidRequest,
                   "You must provide either SecretString or SecretBinary.");
   }
   std::string token = in.Str("ClientRequestToken").value_or(crypto::NewUuidV4());
