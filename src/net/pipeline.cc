@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "crypto/random.h"
+#include "net/dev_browser_guard.h"
 #include "net/dev_fault_hooks.h"
 #include "net/exception_barrier.h"
 #include "audit/audit_event.h"
@@ -159,6 +160,23 @@ void Pipeline::Throttled(HttpRequest& req, HttpResponse& res) {
   }
 }
 
+bool Pipeline::RefusedInDevMode(HttpRequest& req, HttpResponse& res) {
+  if (!opts_.dev) return false;
+  std::optional<std::string> why = DevModeRefusal(req);
+  if (!why) return false;
+  std::string request_id = NewRequestId();
+  // In the protocol of the service the request names, so an SDK reads the refusal.
+  ApiCall call;
+  (void)ResolveStage(services_).Run(req, call);
+  const Status refused(ErrorCode::kAccessDenied, std::move(*why));
+  ResponseEncoder::EncodeError(res, request_id, refused, call.query, call.rest);
+  res.status = 403;  // as AWS answers an unauthenticated caller (the JSON table says 400)
+  const std::string wire = WireErrorType(refused, call.query, call.rest);
+  metrics_.Record(call.op_name, wire, 0);
+  RecordRefusal(&req, call, request_id, wire, refused.message());
+  return true;
+}
+
 namespace {
 // GET, or HEAD: the same answer without its body (the server leaves the body out).
 bool IsGetOrHead(const HttpRequest& req) { return req.method == "GET" || req.method == "HEAD"; }
@@ -174,7 +192,9 @@ void Pipeline::HandleAsync(HttpRequest& req, std::unique_ptr<HttpResponse> res, 
   // The barrier of everything outside the API stages (operator endpoints, reset, metrics,
   // routing); HandleApi keeps its own so that a failed call is still counted and audited.
   try {
-    if (!Route(req, *res)) return HandleApi(req, std::move(res), std::move(done));
+    if (!RefusedInDevMode(req, *res) && !Route(req, *res)) {
+      return HandleApi(req, std::move(res), std::move(done));
+    }
   } catch (...) {
     std::string request_id = NewRequestId();
     LogCaughtException("request routing", request_id);  // the path is caller input: not logged
@@ -320,6 +340,8 @@ bool Pipeline::TryHandleInline(HttpRequest& req, Done& done) {
   if (req.method != "POST" || req.Path() != "/" || req.Header("X-Amz-Target").empty()) {
     return false;
   }
+  // A request dev mode refuses is answered by a worker (HandleAsync), never run here.
+  if (opts_.dev && DevModeRefusal(req)) return false;
   try {
     ApiCall call;
     // Resolved first: a call that may not run inline (a write, a list) leaves here, before

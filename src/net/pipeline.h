@@ -39,6 +39,8 @@
 namespace arcana::net {
 
 struct PipelineOptions {
+  // Dev mode: the reset endpoints and fault hooks exist, and every request a web page could
+  // have sent (net/dev_browser_guard.h) is refused with AccessDenied (403) before routing.
   bool dev = false;
   std::function<Status()> reset;  // dev-mode wipe of all state
   // Root of trust (seal/): API calls are refused (503) while `root` is sealed, and each one
@@ -101,6 +103,10 @@ class Pipeline {
   void Throttled(HttpRequest& req, HttpResponse& res);
 
  private:
+  // Dev mode only: answers a request net/dev_browser_guard.h refuses (AccessDenied, HTTP
+  // 403, in the protocol of the service it names; counted and recorded as Throttled's).
+  // False when the request may be served.
+  bool RefusedInDevMode(HttpRequest& req, HttpResponse& res);
   // Everything but the API calls; false (nothing answered) for an API call.
   bool Route(HttpRequest& req, HttpResponse& res);
   void HandleApi(HttpRequest& req, std::unique_ptr<HttpResponse> res, Done done);
