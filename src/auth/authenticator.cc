@@ -182,6 +182,13 @@ Status Authenticator::AuthenticateDev(const SignableRequest& sr, services::CallC
     // Unsigned here, but a known key still acts with its policies, which match ARNs built
     // from this region: refused as in signed mode unless it is a region name.
     ARCANA_RETURN_IF_ERROR(CheckScopeRegion(parsed->region));
+    // An AWS access key id has 16 to 128 characters. Shorter ones stay accepted ("test" is
+    // the usual dev key); a longer one is refused as signed mode refuses a key it does not
+    // know, since the id is kept in memory (dev_unknown_) and written to every record.
+    if (parsed->access_key_id.size() > kMaxAccessKeyIdLength) {
+      return Status(ErrorCode::kUnrecognizedClient,
+                    "The security token included in the request is invalid.");
+    }
     ctx.region = parsed->region;
     ctx.access_key_id = parsed->access_key_id;
   }

@@ -112,6 +112,7 @@ class Authenticator {
     size_t bytes = 0;  // ApproxBytes(entry), counted in cached_bytes_
   };
   static constexpr std::chrono::seconds kCacheTtl{30};
+  static constexpr size_t kMaxAccessKeyIdLength = 128;  // AWS's bound (IAM AccessKeyId)
   static constexpr size_t kMaxCachedEntries = 10000;
   static constexpr size_t kMaxCachedBytes = size_t{64} << 20;
   void EraseCached(const std::string& access_key_id) const;  // mu_ held

@@ -4,7 +4,8 @@ HTML form POST, a text/plain fetch, an <img> GET), and through DNS rebinding (it
 name re-pointed at 127.0.0.1) read the answers. Browsers mark them: Origin on every
 cross-origin POST, Sec-Fetch-Site on every request, the page's own name as Host. Dev mode
 refuses those (AccessDenied, 403, in the protocol of the service named); the SDKs, the CLI and
-curl send none of them and are served as before."""
+curl send none of them and are served as before. Also: an access key id longer than AWS's
+128 characters is refused in dev mode as an unknown key is in signed mode."""
 
 from __future__ import annotations
 
@@ -195,3 +196,26 @@ def test_signed_mode_serves_any_host_and_origin(auth_server):
     headers.update({"Origin": EVIL, "Sec-Fetch-Site": "cross-site"})
     r = requests.post(auth_server.endpoint + "/", data=b"{}", headers=headers, timeout=10)
     assert r.status_code == 200 and "SecretList" in r.json(), r.text
+
+
+# --------------------------------------------------------------------------- access key ids
+
+def test_an_access_key_id_longer_than_aws_allows_is_refused_in_dev_mode(dev_server):
+    """AWS key ids have 16 to 128 characters; dev mode kept any id (in memory and in every
+    audit record): a 30 KB one is refused as signed mode refuses an unknown key."""
+    long_id = "AKIA" + "X" * 30000
+    with pytest.raises(ClientError) as e:
+        dev_client(dev_server, "secretsmanager", akid=long_id).list_secrets()
+    err = e.value.response["Error"]
+    assert (err["Code"], err["Message"]) == (
+        "UnrecognizedClientException", "The security token included in the request is invalid.")
+    with pytest.raises(ClientError) as e:
+        dev_client(dev_server, "sts", akid="AKIA" + "X" * 125).get_caller_identity()
+    err = e.value.response["Error"]
+    assert (err["Code"], err["Message"]) == (
+        "InvalidClientTokenId", "The security token included in the request is invalid.")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # 128 characters, and the short ids dev setups use, still act as the account root.
+    for akid in ("AKIA" + "X" * 124, "test"):
+        ident = dev_client(dev_server, "sts", akid=akid).get_caller_identity()
+        assert ident["Arn"].endswith(":root"), ident
