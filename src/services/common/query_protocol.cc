@@ -366,7 +366,10 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
     case ErrorCode::kUnrecognizedClient: return {"InvalidClientTokenId", 403, true};
     case ErrorCode::kInvalidSignature: return {"SignatureDoesNotMatch", 403, true};
     case ErrorCode::kIncompleteSignature: return {"IncompleteSignature", 400, true};
-    case ErrorCode::kMissingAuthToken: return {"MissingAuthenticationToken", 403, true};
+    // The JSON services say "Missing Authentication Token"; STS "Request is missing
+    // Authentication Token" (aws-sdk-net #681), and IAM, behind the same Query front end, alike.
+    case ErrorCode::kMissingAuthToken:
+      return {"MissingAuthenticationToken", 403, true, "Request is missing Authentication Token"};
     case ErrorCode::kExpiredToken: return {"ExpiredToken", 403, true};
     case ErrorCode::kAccessDenied: return {"AccessDenied", 403, true};
     case ErrorCode::kValidation:
@@ -421,9 +424,9 @@ QueryProtocol::WireError QueryProtocol::ErrorOf(ErrorCode code) {
 
 std::string QueryProtocol::EncodeError(const Status& st, const std::string& request_id) const {
   WireError e = ErrorOf(st.code());
+  const std::string_view text = e.message.empty() ? std::string_view(st.message()) : e.message;
   // An error AWS answers without a message (the credential report's) has no Message element.
-  const std::string message =
-      st.message().empty() ? "" : "<Message>" + XmlEscape(st.message()) + "</Message>";
+  const std::string message = text.empty() ? "" : "<Message>" + XmlEscape(text) + "</Message>";
   return "<ErrorResponse xmlns=\"" + impl_->xml_namespace + "\"><Error><Type>" + std::string(e.sender ? "Sender" : "Receiver") +
          "</Type><Code>" + e.code + "</Code>" + message + "</Error><RequestId>" +
          XmlEscape(request_id) + "</RequestId></ErrorResponse>";

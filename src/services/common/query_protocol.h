@@ -62,6 +62,9 @@ class QueryProtocol {
     std::string code;
     int http_status;
     bool sender;
+    // How IAM and STS word an error whose text is the front end's own, not the call's
+    // (empty: the status's message).
+    std::string_view message = {};
   };
   static WireError ErrorOf(ErrorCode code);
   // <ErrorResponse xmlns=NS><Error><Type>Sender|Receiver</Type><Code>..</Code><Message>..
