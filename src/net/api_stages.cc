@@ -162,10 +162,15 @@ Status AdmitStage::Run(HttpRequest& req, ApiCall& call) const {
   if (!ready_.load()) return Status(ErrorCode::kServiceUnavailable, "The server is not ready yet");
   if (!call.known) {
     if (IsQueryRequest(req)) {
-      // Caller input: echoed bounded, never as a metrics label.
-      return Status(ErrorCode::kUnknownOperation,
-                    "Could not find operation " + call.operation.substr(0, 64) +
-                        " for the service of this request.");
+      // As IAM and STS word it, naming the Version the request gave (AWS's placeholder when
+      // it gave none). Caller input: echoed bounded, never as a metrics label.
+      auto version = call.form.find("Version");
+      const std::string named = version == call.form.end()
+                                    ? std::string("NO_VERSION_SPECIFIED")
+                                    : version->second.substr(0, 64);
+      return Status(ErrorCode::kUnknownOperation, "Could not find operation " +
+                                                      call.operation.substr(0, 64) +
+                                                      " for version " + named);
     }
     return Status(ErrorCode::kUnknownOperation,
                   "Operation " + std::string(req.Header("X-Amz-Target")) +

@@ -1,6 +1,8 @@
 """The errors IAM and STS's front end answers before any operation runs, as AWS words them:
 an unsigned request is MissingAuthenticationToken "Request is missing Authentication Token"
-(403; the JSON services say "Missing Authentication Token")."""
+(403; the JSON services say "Missing Authentication Token"), and an Action the service does
+not have is InvalidAction "Could not find operation X for version V" (400), naming the
+Version the request gave (NO_VERSION_SPECIFIED when it gave none)."""
 
 from __future__ import annotations
 
@@ -47,3 +49,17 @@ def test_an_unsigned_json_call_keeps_the_json_services_wording(auth_server):
         "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.ListSecrets"})
     assert r.status_code == 403 and error_code(r) == "MissingAuthenticationTokenException", r.text
     assert r.json()["message"] == "Missing Authentication Token"
+
+
+@pytest.mark.parametrize("service,body,message", [
+    ("sts", "Action=NoSuchAction&Version=2011-06-15",
+     "Could not find operation NoSuchAction for version 2011-06-15"),
+    ("iam", "Action=NoSuchAction&Version=2010-05-08",
+     "Could not find operation NoSuchAction for version 2010-05-08"),
+    ("sts", "Action=NoSuchAction", "Could not find operation NoSuchAction for version NO_VERSION_SPECIFIED"),
+    ("sts", "Action=&Version=2011-06-15", "Could not find operation  for version 2011-06-15"),
+])
+def test_an_unknown_action_names_the_version(auth_server, service, body, message):
+    r = query(auth_server, service, body)
+    assert r.status_code == 400, r.text
+    assert xml_error(r) == ("InvalidAction", message)
