@@ -204,6 +204,27 @@ def test_moving_current_without_remove_from(sm, uniq):
         "RemoveFromVersionId.")
 
 
+def test_update_version_stage_naming_no_version(sm, uniq):
+    """Neither RemoveFromVersionId nor MoveToVersionId: an attached label stays (the model:
+    "If the label is attached and you either do not specify this parameter, or the version ID
+    does not match, then the operation fails"), refused in AWS's words for a missing
+    RemoveFromVersionId; a label attached nowhere is a no-op."""
+    c = sm()
+    name = uniq()
+    v1 = c.create_secret(Name=name, SecretString="one")["VersionId"]
+    v2 = c.put_secret_value(SecretId=name, SecretString="two", VersionStages=["CUSTOM"])["VersionId"]
+    for stage, holder in (("CUSTOM", v2), ("AWSCURRENT", v1)):
+        with raises_code("InvalidParameterException") as ei:
+            c.update_secret_version_stage(SecretId=name, VersionStage=stage)
+        assert ei.value.response["Error"]["Message"] == (
+            f"The parameter RemoveFromVersionId can't be empty. Staging label {stage} is "
+            f"currently attached to version {holder}, so you must explicitly reference that "
+            "version in RemoveFromVersionId.")
+    c.update_secret_version_stage(SecretId=name, VersionStage="NOWHERE")
+    assert c.describe_secret(SecretId=name)["VersionIdsToStages"] == {
+        v1: ["AWSCURRENT"], v2: ["CUSTOM"]}
+
+
 # --------------------------------------------------------------------------- empty members
 
 def test_empty_members_absent_in_describe_and_list(sm, raw, uniq):

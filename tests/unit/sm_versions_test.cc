@@ -101,6 +101,22 @@ TEST(SmVersions, MoveStageRejectsUnknownVersionsAndWrongRemoveFrom) {
   EXPECT_EQ(MoveStage(s, kCurrent, "v1", "").code(), ErrorCode::kInvalidParameter);
 }
 
+TEST(SmVersions, MoveStageNamingNoVersionFailsWhileTheLabelIsAttached) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {"custom"}}});
+  Status st = MoveStage(s, "custom", "", "");
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidParameter);
+  EXPECT_EQ(st.message(),
+            "The parameter RemoveFromVersionId can't be empty. Staging label custom is "
+            "currently attached to version v2, so you must explicitly reference that version in "
+            "RemoveFromVersionId.");
+  EXPECT_EQ(s.FindVersion("v2")->stages, std::vector<std::string>{"custom"});  // unchanged
+  EXPECT_EQ(MoveStage(s, kCurrent, "", "").code(), ErrorCode::kInvalidParameter);
+  // A label attached nowhere: nothing to do.
+  ASSERT_TRUE(MoveStage(s, "nowhere", "", "").ok());
+  EXPECT_EQ(s.FindVersion("v1")->stages, std::vector<std::string>{"AWSCURRENT"});
+  EXPECT_EQ(s.FindVersion("v2")->stages, std::vector<std::string>{"custom"});
+}
+
 TEST(SmVersions, LabelLimitPerVersion) {
   Secret s = WithVersions({{"v1", {"AWSCURRENT"}}});
   std::vector<std::string> labels;

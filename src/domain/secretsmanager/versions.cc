@@ -81,8 +81,10 @@ Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_
     return Status(ErrorCode::kInvalidParameter, "Not a valid version: " + move_to);
   }
   SecretVersion* holder = s.FindStage(stage);
-  if (!move_to.empty() && holder != nullptr && holder->version_id != move_to &&
-      remove_from.empty()) {
+  // A label attached elsewhere leaves only by naming its version, also when the request
+  // names no version at all (the model: "If the label is attached and you either do not
+  // specify this parameter, or the version ID does not match, then the operation fails").
+  if (remove_from.empty() && holder != nullptr && holder->version_id != move_to) {
     return Status(ErrorCode::kInvalidParameter,
                   "The parameter RemoveFromVersionId can't be empty. Staging label " + stage +
                       " is currently attached to version " + holder->version_id +
@@ -100,6 +102,8 @@ Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_
                   "The staging label " + stage + " is not attached to version " + remove_from +
                       ", so you can't remove it from that version.");
   }
+  // Neither version named and the label attached nowhere: nothing to do.
+  if (move_to.empty() && remove_from.empty()) return Status::Ok();
   if (move_to.empty()) {
     // Only detaching. AWSCURRENT cannot be left without a home.
     if (stage == kCurrent) {

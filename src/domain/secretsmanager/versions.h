@@ -40,7 +40,8 @@ Status AttachStagesToNewValue(Secret& s, const std::string& version_id,
 std::string AbandonRotation(Secret& s);
 
 // UpdateSecretVersionStage. Errors: kInvalidParameter (unknown versions, label attached
-// elsewhere without naming it in remove_from), kLimitExceeded.
+// elsewhere without naming it in remove_from, also when neither version is named),
+// kLimitExceeded. Neither version named and the label attached nowhere: Ok, no change.
 Status MoveStage(Secret& s, const std::string& stage, const std::string& remove_from,
                  const std::string& move_to);
 
