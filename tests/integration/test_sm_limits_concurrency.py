@@ -64,6 +64,9 @@ def test_default_kms_key_accepted(sm, uniq):
     name = uniq("kms-alias")
     c.create_secret(Name=name, SecretString="v", KmsKeyId="alias/aws/secretsmanager")
     assert c.get_secret_value(SecretId=name)["SecretString"] == "v"
+    # The managed key named explicitly stays named: AWS "leaves an explicit alias in
+    # DescribeSecret" (live probe recorded in go-to-k/cdkd#1243); only "" or no KmsKeyId omits it.
+    assert c.describe_secret(SecretId=name)["KmsKeyId"] == "alias/aws/secretsmanager"
     name = uniq("kms-empty")
     c.create_secret(Name=name, SecretString="v", KmsKeyId="")  # "" means the default key
     assert c.get_secret_value(SecretId=name)["SecretString"] == "v"
