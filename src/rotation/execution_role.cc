@@ -91,9 +91,11 @@ bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
 
 bool ServiceMayInvoke(const storage::RotationFunction& fn, const std::string& service_principal,
                       const std::string& source_account, const std::string& source_arn) {
-  // Arcana's own functions (see the header): nothing to grant, nothing to check.
-  if (!DeclaredRole(fn)) return true;
-  // No shortcut for the source's own account: AWS requires the policy there too.
+  // Arcana's own functions (see the header) serve their own account without a grant. They
+  // run as arcanad's user with the variables an operator gave them (a database admin
+  // password): another account's secret or rule reaches one only through its policy.
+  if (!DeclaredRole(fn) && source_account == fn.account) return true;
+  // No shortcut for the source's own account otherwise: AWS requires the policy there too.
   if (fn.policy.empty()) return false;
   auto policy = auth::policy::ParsePolicy(fn.policy, auth::policy::PolicyUse::kResource);
   if (!policy.ok()) return false;

@@ -66,10 +66,12 @@ std::optional<std::string> DeclaredRole(const storage::RotationFunction& f);
 // permission to invoke the function", Secrets Manager user guide, troubleshoot_rotation), and
 // for another account's function it is what keeps any account from running that function as
 // its execution role on a secret (and so a JSON) of its own making.
-// Always for a function that declares no role: one registered with `arcana functions create`
-// or a managed rotator. Those are Arcana's own (no AWS counterpart, no Lambda policy to grant:
-// an operator registered them for this purpose), and they run as Arcana's rotation session
-// scoped to the secret, never as a role of their own.
+// A function that declares no role (one registered with `arcana functions create`, or a
+// managed rotator) is Arcana's own (no AWS counterpart: an operator registered it for this
+// purpose) and runs as Arcana's rotation session scoped to the secret, never as a role of its
+// own: for a secret of its own account always; for another account's secret only through its
+// policy, as above (it runs as arcanad's user with the variables its operator gave it, a
+// database admin password, which no other account may point at a secret of its making).
 bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
                              const std::string& secret_account, const std::string& secret_arn);
 
@@ -78,7 +80,7 @@ bool SecretsManagerMayInvoke(const storage::RotationFunction& fn,
 // function that declares a role only when its policy grants the service lambda:InvokeFunction
 // with those aws:SourceAccount / aws:SourceArn (EventBridge user guide: "the Lambda function
 // must have a resource-based policy that lets EventBridge invoke it"); one that declares none
-// always (Arcana's own, as above).
+// always when source_account is its own (Arcana's own, as above), else only through its policy.
 bool ServiceMayInvoke(const storage::RotationFunction& fn, const std::string& service_principal,
                       const std::string& source_account, const std::string& source_arn);
 

@@ -25,7 +25,8 @@
 //    function, of the secret's account or another, only when its policy lets Secrets Manager
 //    invoke it for the secret (SecretsManagerMayInvoke, checked at RotateSecret and every
 //    run), as AWS requires. A function
-//    registered with the CLI declares no role: its session is Arcana's own, allowed only what
+//    registered with the CLI declares no role: it rotates the secrets of its own account (of
+//    another, only through its policy, as above); its session is Arcana's own, allowed only what
 //    a rotation role needs on that secret, plus GetSecretValue on the master secrets its
 //    registration names (domain/rotation: RotationSessionPolicy, MasterSecretsOf).
 //  - A managed external secret (domain/secretsmanager/external_secrets.h) has no function: its

@@ -839,3 +839,37 @@ def test_another_accounts_function_is_not_run_as_its_execution_role(rot):
     wait_for(lambda: f"function {fn_name} of account 123456789012 does not let Secrets Manager"
              in srv.log_tail(200000), timeout=30, what="a retry to refuse the function")
     b_sm.cancel_rotate_secret(SecretId=b_arn)
+
+
+def test_another_account_cannot_rotate_with_a_cli_function(rot):
+    """A function of `arcana functions create` runs as arcanad's user with the variables its
+    operator gave it (a database admin password): it serves the secrets of its own account.
+    Another account naming it for a secret of its own making was run with those variables
+    (nothing was asked of a function that declares no role); now, as for a function of the
+    Lambda API, only the function's policy could let Secrets Manager invoke it for that
+    secret, and this one has none."""
+    srv, sm, fn, lambda_arn = rot
+    other = "210987654322"
+    p = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir), "--root-key-file",
+                        str(srv.data_dir / "root.key"), "access-key", "create", "--account-id",
+                        other], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    b_sm = boto3.client("secretsmanager", endpoint_url=srv.endpoint, region_name=REGION,
+                        aws_access_key_id=p.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0],
+                        aws_secret_access_key=p.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0],
+                        config=Config(retries={"max_attempts": 1}))
+    b_arn = b_sm.create_secret(Name="rot/xcli-" + uuid.uuid4().hex[:8],
+                               SecretString=json.dumps({"host": "attacker.example"}))["ARN"]
+    token = str(uuid.uuid4())
+    with pytest.raises(ClientError) as e:
+        b_sm.rotate_secret(SecretId=b_arn, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "secretsmanager.amazonaws.com" in e.value.response["Error"]["Message"]
+    assert b_sm.describe_secret(SecretId=b_arn).get("RotationEnabled") in (None, False)
+    time.sleep(1)
+    assert fn.steps_for(token) == []
+    # Its own account's secrets still need no grant.
+    name, _ = new_secret(sm)
+    own = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=own, RotationLambdaARN=lambda_arn)
+    wait_current(sm, name, own)

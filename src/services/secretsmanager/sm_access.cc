@@ -3,6 +3,7 @@
 #include "services/secretsmanager/sm_access.h"
 
 #include "auth/authorizer.h"
+#include "domain/rotation/function_spec.h"
 #include "services/common/request_tags.h"
 #include "domain/secretsmanager/names.h"
 #include "services/secretsmanager/secrets_manager.h"
@@ -123,9 +124,23 @@ Status SecretsManagerService::AuthorizeInvoke(const CallContext& ctx,
   auth::AccessRequest req;
   req.action = "lambda:InvokeFunction";
   req.resource_arn = lambda_arn;
-  // The caller's own permission (its identity-based policies): whether Secrets Manager may
-  // invoke the function is the function's policy, checked by the engine (CheckFunction).
-  req.resource_account = ctx.account;
+  // The function is its own account's resource (aws:ResourceAccount and the root's implicit
+  // allow follow it), never the caller's: another account's root is not its owner.
+  auto fn = domain::rotation::ParseLambdaArn(lambda_arn);
+  req.resource_account = fn ? fn->account : ctx.account;
+  // Of another account, its owner's consent is not this check's: Secrets Manager may invoke
+  // the function for this secret only through the function's policy (a grant to
+  // secretsmanager.amazonaws.com), which the engine checks at RotateSecret and every run
+  // (RotationLauncher::CheckFunction). Here the caller's own side is asked, its identity
+  // policies (and boundary, session policies), as the owner's delegation to its account.
+  std::string delegation;
+  if (req.resource_account != ctx.account) {
+    delegation = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":")" +
+                 std::string("arn:aws:iam::") + ctx.account +
+                 R"(:root"},"Action":"lambda:InvokeFunction","Resource":"*"}]})";
+    req.resource_policy = &delegation;
+    req.resource_policy_id = lambda_arn + "/secretsmanager-invoke";
+  }
   return auth::Check(ctx, req);
 }
 
