@@ -128,6 +128,7 @@ Status FileTrail::Resume() {
                   "audit files of node " + opts_.node + " in " + opts_.dir +
                       " are in use by another process (give each node its own --audit-node)");
   }
+  ARCANA_RETURN_IF_ERROR(MarkOpen(lock_path));
   // The newest record file, and the newest record in any file (an empty newest file, e.g.
   // just rotated, continues the chain of the one before).
   ARCANA_ASSIGN_OR_RETURN(const std::vector<uint32_t> numbers, RecordFileNumbers());
@@ -144,6 +145,7 @@ Status FileTrail::Resume() {
     }
     last_sequence_ = link->sequence;
     last_hash_ = LineHash(line);
+    last_record_file_ = *it;
     break;
   }
   ARCANA_ASSIGN_OR_RETURN(std::string digest_line,
@@ -178,6 +180,27 @@ Status FileTrail::Resume() {
   ARCANA_ASSIGN_OR_RETURN(wal_, WriteAheadLog::Open(opts_.dir + "/" + opts_.node + ".wal",
                                                     opts_.wal_bytes));
   return Recover();
+}
+
+Status FileTrail::MarkOpen(const std::string& lock_path) {
+  struct stat st {};
+  if (::fstat(lock_fd_, &st) != 0) return Io("cannot stat", lock_path, errno);
+  interrupted_ = st.st_size > 0;  // the last holder never reached ClearOpenMark
+  const std::string mark = "open by pid " + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, mark.data(), mark.size(), 0) !=
+                                            static_cast<ssize_t>(mark.size()) ||
+      ::fdatasync(lock_fd_) != 0) {
+    return Io("cannot write", lock_path, errno);
+  }
+  return Status::Ok();
+}
+
+void FileTrail::ClearOpenMark() {
+  if (lock_fd_ < 0) return;
+  if (::ftruncate(lock_fd_, 0) != 0 || ::fdatasync(lock_fd_) != 0) {
+    spdlog::warn("audit: cannot clear the open mark of node {}: {} (its next start takes it "
+                 "for a crash)", opts_.node, std::strerror(errno));
+  }
 }
 
 Result<std::vector<uint32_t>> FileTrail::RecordFileNumbers() const {
@@ -222,9 +245,17 @@ Status FileTrail::Recover() {
       seq = s;
     }
   }
-  if (out.empty()) return Status::Ok();
+  if (out.empty()) {
+    // The files hold every framed record, but after a process crash maybe only in the page
+    // cache: they must be durable before the next batch overwrites their frames (Append
+    // starts at the log's beginning), or a power loss soon after takes acknowledged records.
+    Status synced = frames.empty() ? Status::Ok() : SyncRecoveredFiles();
+    if (synced.ok()) return synced;
+    return Status(ErrorCode::kInternalFailure,
+                  "cannot sync the audit records of node " + opts_.node + ": " + synced.message());
+  }
   Status st = WriteAll(fd_, out);
-  if (st.ok() && ::fdatasync(fd_) != 0) st = Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
+  if (st.ok()) st = SyncData(fd_, RecordFileName(opts_.node, file_number_));
   const std::string file = RecordFileName(opts_.node, file_number_);
   if (!st.ok()) return Status(ErrorCode::kInternalFailure, "cannot recover audit records into " + file + ": " + st.message());
   spdlog::warn("audit: {} record(s) missing from {} (a machine crash) recovered from its write-ahead log",
@@ -235,13 +266,35 @@ Status FileTrail::Recover() {
   return Status::Ok();
 }
 
-Status FileTrail::SyncRecordFile() {
-  if (fd_ < 0) return Status::Ok();
+Status FileTrail::SyncData(int fd, const std::string& file) {
   // EINVAL: a special file (a device, a pipe), which has nothing to sync.
-  if (::fdatasync(fd_) != 0 && errno != EINVAL) {
+  if (::fdatasync(fd) != 0 && errno != EINVAL) {
     return Status(ErrorCode::kServiceUnavailable, std::strerror(errno));
   }
+  if (opts_.record_file_synced) opts_.record_file_synced(file);
+  return Status::Ok();
+}
+
+Status FileTrail::SyncRecordFile() {
+  if (fd_ < 0) return Status::Ok();
+  ARCANA_RETURN_IF_ERROR(SyncData(fd_, RecordFileName(opts_.node, file_number_)));
   if (wal_) wal_->Rewind();
+  return Status::Ok();
+}
+
+Status FileTrail::SyncRecoveredFiles() {
+  ARCANA_RETURN_IF_ERROR(SyncRecordFile());
+  // The newest file may be empty (a crash right after a rotation): the frames then describe
+  // the file before it, synced at that rotation; synced again all the same, cheaply.
+  if (last_record_file_ != 0 && last_record_file_ != file_number_) {
+    const std::string file = RecordFileName(opts_.node, last_record_file_);
+    const std::string path = opts_.dir + "/" + file;
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) return Io("cannot open", path, errno);
+    Status st = SyncData(fd, file);
+    ::close(fd);
+    ARCANA_RETURN_IF_ERROR(st);
+  }
   return Status::Ok();
 }
 
@@ -415,6 +468,8 @@ void FileTrail::Finish() {
   if (Status synced = SyncRecordFile(); !synced.ok()) {
     spdlog::error("audit: cannot sync {} at close (its write-ahead log keeps the records): {}",
                   RecordFileName(opts_.node, file_number_), synced.message());
+  } else {
+    ClearOpenMark();  // closed in order: every record handed over was written or refused
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;

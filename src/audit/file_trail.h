@@ -20,7 +20,11 @@
 // sealed (no signature), none beyond what HoldRecordsFor's callback says is still needed
 // (files held back for either reason are tried again every 2 s).
 // One process per node file set: Open takes an exclusive lock on <node>.lock (a CLI that
-// records operator actions waits for it; arcanad refuses to start on a locked set).
+// records operator actions waits for it; arcanad refuses to start on a locked set), writes
+// "open by pid N" into it (synced) and empties it once Close made every record durable: a
+// start that finds it non-empty follows a crash (interrupted()).
+// After a process crash the files may hold records only in the page cache: Open syncs the
+// record file (and the one before it, after a rotation) before the log is written over.
 // Thread-safety: Write/Healthy/Close from any thread.
 #pragma once
 
@@ -53,6 +57,9 @@ struct FileTrailOptions {
   std::function<int64_t()> now_ms;  // wall clock (tests inject one); null = system clock
   // Remove record files last written longer ago than this; 0: keep every file.
   std::chrono::seconds retention{0};
+  // Told a record file's name each time it was synced at open, when the log wraps, at
+  // rotation and at close (tests).
+  std::function<void(const std::string& file)> record_file_synced;
 };
 
 class FileTrail final : public AuditSink, private GroupCommitWriter {
@@ -73,6 +80,10 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   // after it may still be cut off by a failed write). From any thread.
   uint64_t durable_sequence() const { return durable_sequence_.load(std::memory_order_acquire); }
   using GroupCommitWriter::batches;
+  // Whether the process that had these files open before did not close them (a crash,
+  // kill -9): calls it ran may have committed store changes whose records it never wrote
+  // (audit/unrecorded_changes.h).
+  bool interrupted() const { return interrupted_; }
   // Retention keeps every record file holding a record beyond what needed_through() answers
   // (e.g. what the store's index has not taken yet: trail_indexer.h). From any thread.
   void HoldRecordsFor(std::function<uint64_t()> needed_through);
@@ -95,6 +106,12 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   Status Recover();
   // Makes the record file durable: the log's frames so far are no longer needed.
   Status SyncRecordFile();
+  // At open, when the log held frames the files already have: makes those files durable.
+  Status SyncRecoveredFiles();
+  Status SyncData(int fd, const std::string& file);
+  // The lock file's open mark (see above).
+  Status MarkOpen(const std::string& lock_path);
+  void ClearOpenMark();
   int64_t Now() const;
 
   FileTrailOptions opts_;
@@ -105,6 +122,8 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   int fd_ = -1;
   std::unique_ptr<WriteAheadLog> wal_;  // null: wal_bytes = 0
   uint32_t file_number_ = 0;
+  uint32_t last_record_file_ = 0;  // at open: the file holding the newest record (0: none)
+  bool interrupted_ = false;
   uint64_t file_bytes_ = 0;
   uint64_t last_sequence_ = 0;
   std::string last_hash_;

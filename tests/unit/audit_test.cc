@@ -892,6 +892,50 @@ TEST_F(AuditWriteAheadLogTest, RotationSyncsTheOldFileAndRecoveryAppendsToTheNew
   EXPECT_EQ(r.records, 10u);
 }
 
+TEST_F(AuditWriteAheadLogTest, AfterAProcessCrashTheFileIsSyncedBeforeTheLogIsWrittenOver) {
+  // What kill -9 leaves: the files as the page cache holds them (every record, maybe none
+  // on disk yet), the log's frames, and the lock file's open mark. A copy taken while the
+  // trail is open is that state.
+  const fs::path crashed = dir_.string() + "-crashed";
+  fs::remove_all(crashed);
+  {
+    auto t = OpenWithLog(1 << 20);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(t->Write(Event(i)).ok());
+    fs::copy(dir_, crashed, fs::copy_options::recursive);
+    t->Close();
+  }
+  std::vector<std::string> synced;
+  size_t frames_at_first_sync = 0;
+  FileTrailOptions o;
+  o.dir = crashed.string();
+  o.node = "n1";
+  o.record_file_synced = [&](const std::string& file) {
+    if (synced.empty()) {
+      auto frames = WriteAheadLog::ReadFrames((crashed / "n1.wal").string());
+      frames_at_first_sync = frames.ok() ? frames->size() : 0;
+    }
+    synced.push_back(file);
+  };
+  {
+    auto t = FileTrail::Open(o, &signer_);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_TRUE((*t)->interrupted());
+    // Synced at open, while the log still held the frames of records 1-5: before the next
+    // batch's frame overwrites them from the log's start.
+    ASSERT_EQ(synced, std::vector<std::string>{RecordFileName("n1", 1)});
+    EXPECT_EQ(frames_at_first_sync, 5u);
+    ASSERT_TRUE((*t)->Write(Event(6)).ok());
+    (*t)->Close();
+  }
+  // Closed in order: the next start is not taken for a crash's.
+  synced.clear();
+  auto again = FileTrail::Open(o, &signer_);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_FALSE((*again)->interrupted());
+  (*again)->Close();
+  fs::remove_all(crashed);
+}
+
 TEST_F(AuditWriteAheadLogTest, TornAndStaleFramesEndTheLog) {
   fs::create_directories(dir_);
   const std::string path = (dir_ / "x.wal").string();
