@@ -1550,3 +1550,60 @@ def test_update_function_configuration_handler_runtime_and_logging_config(srv, l
     assert json.loads(fresh.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == \
         "other"
     fresh.delete_function(FunctionName=name)
+
+
+GATED_PY = '''
+import os, time
+
+def lambda_handler(event, context):
+    open(os.path.join(event["dir"], "started-" + context.aws_request_id), "w").close()
+    deadline = time.time() + 8
+    while not os.path.exists(os.path.join(event["dir"], "go")) and time.time() < deadline:
+        time.sleep(0.05)
+    return "done"
+'''
+
+
+def test_synchronous_invokes_are_bounded_and_leave_the_other_calls_served(srv, lam, fn_dir):
+    """A synchronous Invoke holds a request worker while its function runs (up to 15 minutes):
+    unbounded, 40 of them stalled every call of every account, and a function calling Arcana
+    back found no worker. An account runs at most 4 at once on a node (8 for all accounts);
+    beyond, Lambda's answer to its concurrency limit, TooManyRequestsException 429, and the
+    other calls are served meanwhile."""
+    import threading
+    import time
+    name = "gated-" + uuid.uuid4().hex[:6]
+    create(lam, name, files={"lambda_function.py": GATED_PY}, Timeout=10)
+    payload = json.dumps({"dir": str(fn_dir)}).encode()
+    results = []
+
+    def run():
+        r = client(srv.endpoint, "lambda").invoke(FunctionName=name, Payload=payload)
+        results.append((r["StatusCode"], r.get("FunctionError"), r["Payload"].read()))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: len(list(fn_dir.glob("started-*"))) == 4, timeout=20,
+                 what="four invocations to run")
+        with pytest.raises(ClientError) as e:
+            lam.invoke(FunctionName=name, Payload=payload)
+        err = e.value.response
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert err["Error"]["Code"] == "TooManyRequestsException"
+        assert err["Error"]["Message"] == "Rate Exceeded."
+        assert err["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert len(list(fn_dir.glob("started-*"))) == 4  # the refused one never ran
+        t0 = time.time()
+        lam.list_functions(MaxItems=1)
+        client(srv.endpoint, "secretsmanager").list_secrets(MaxResults=1)
+        assert time.time() - t0 < 2
+    finally:
+        (fn_dir / "go").touch()
+        for t in threads:
+            t.join(30)
+    assert results == [(200, None, b'"done"')] * 4
+    # The slots were given back.
+    assert lam.invoke(FunctionName=name, Payload=payload)["StatusCode"] == 200
+    lam.delete_function(FunctionName=name)

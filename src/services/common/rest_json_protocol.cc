@@ -291,6 +291,7 @@ RestResponse RestJsonProtocol::EncodeError(const RestWireError& wire,
   json::KV(w, "Type", wire.sender ? "User" : "Service");
   if (upper) json::KV(w, "Message", message);
   if (lower) json::KV(w, "message", message);
+  if (!wire.reason.empty()) json::KV(w, "Reason", wire.reason);
   w.EndObject();
   out.body = json::Finish(buf);
   return out;

@@ -58,6 +58,9 @@ struct RestWireError {
   std::string type;  // X-Amzn-ErrorType
   int http_status;
   bool sender;  // "User" (the caller's fault) or "Service"
+  // The error's "Reason" member when not empty (Lambda's TooManyRequestsException: a
+  // ThrottleReason such as "ConcurrentInvocationLimitExceeded").
+  std::string reason = {};
 };
 
 class RestJsonProtocol {

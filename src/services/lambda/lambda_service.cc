@@ -330,7 +330,9 @@ RestWireError LambdaService::ErrorOf(ErrorCode code) const {
     case ErrorCode::kIncompleteSignature: return {"IncompleteSignatureException", 403, true};
     case ErrorCode::kMissingAuthToken: return {"MissingAuthenticationTokenException", 403, true};
     case ErrorCode::kExpiredToken: return {"ExpiredTokenException", 403, true};
+    // Invoke's concurrency bound (TakeInvocationSlot) and a full Event queue.
     case ErrorCode::kThrottling:
+      return {"TooManyRequestsException", 429, true, "ConcurrentInvocationLimitExceeded"};
     case ErrorCode::kWriteConflict: return {"TooManyRequestsException", 429, true};
     case ErrorCode::kUnknownOperation: return {"UnknownOperationException", 400, true};
     case ErrorCode::kServiceUnavailable: return {"ServiceException", 503, false};
@@ -831,6 +833,41 @@ Result<rotation::Invocation> LambdaService::InvocationOf(const storage::Rotation
   return call;
 }
 
+class LambdaService::InvocationSlot {
+ public:
+  InvocationSlot(LambdaService& owner, std::string account)
+      : owner_(owner), account_(std::move(account)) {}
+  ~InvocationSlot() {
+    std::lock_guard lock(owner_.slots_mu_);
+    --owner_.running_;
+    if (--owner_.running_of_[account_] == 0) owner_.running_of_.erase(account_);
+  }
+  InvocationSlot(const InvocationSlot&) = delete;
+  InvocationSlot& operator=(const InvocationSlot&) = delete;
+
+ private:
+  LambdaService& owner_;
+  const std::string account_;
+};
+
+Result<std::shared_ptr<LambdaService::InvocationSlot>> LambdaService::TakeInvocationSlot(
+    const std::string& account) {
+  {
+    std::lock_guard lock(slots_mu_);
+    auto it = running_of_.find(account);
+    const size_t of_account = it == running_of_.end() ? 0 : it->second;
+    if (running_ >= kMaxConcurrentInvocations ||
+        of_account >= kMaxConcurrentInvocationsPerAccount) {
+      // Lambda's words for an account's concurrency limit (Reason
+      // ConcurrentInvocationLimitExceeded: ErrorOf's kThrottling).
+      return Status(ErrorCode::kThrottling, "Rate Exceeded.");
+    }
+    ++running_;
+    ++running_of_[account];
+  }
+  return std::make_shared<InvocationSlot>(*this, account);
+}
+
 Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const CallContext& ctx) {
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("Invoke", input, ctx));
@@ -885,6 +922,8 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
     w.EndObject();
     return Finish(buf);
   }
+  // Bounded (kMaxConcurrentInvocations): the function holds this request's worker.
+  ARCANA_ASSIGN_OR_RETURN(auto slot, TakeInvocationSlot(f.account));
   rotation::InvokeOutcome outcome;
   // The function runs for up to its timeout (15 minutes), longer than a root rotation waits
   // for the holds taken before it (60 s, then it rolls back). Nothing of this call is sealed

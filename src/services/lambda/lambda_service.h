@@ -32,7 +32,9 @@
 //    Unhandled), LogType=Tail adds the last 4 KB of this invocation's log; Event queues it
 //    (202; at most kMaxQueuedEvents waiting on this node, with the Event invocations of
 //    EventBridge rules' Lambda targets (InvokeForEvent), run one at a time, lost if the node
-//    stops); DryRun only checks (204). An invoked function gets AWS_REGION, the endpoint, the
+//    stops); DryRun only checks (204). At most kMaxConcurrentInvocations synchronous
+//    invocations run at once (kMaxConcurrentInvocationsPerAccount of one account); beyond,
+//    TooManyRequestsException. An invoked function gets AWS_REGION, the endpoint, the
 //    AWS_LAMBDA_* variables and its execution role's credentials (what the caller who may
 //    invoke it gets done is what that role allows, as in AWS: iam:PassRole guarded who chose
 //    the role). A function registered with the CLI declares no role and is invoked with NO
@@ -73,6 +75,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -88,6 +92,16 @@
 namespace arcana::services::lambda {
 
 inline constexpr size_t kMaxQueuedEvents = 32;
+// Synchronous Invokes running at once on this node, all accounts together and of one account.
+// Each holds a request worker for up to its function's timeout (15 minutes), and a function
+// calling Arcana back (a rotator does) needs free workers to answer it: the bound is well
+// below the worker pool's least size (32, net/worker_pool.h), so the other calls of every
+// account (and the functions' calls back) still find workers. Beyond it Invoke answers
+// TooManyRequestsException (429, Reason ConcurrentInvocationLimitExceeded), as Lambda answers
+// an account's concurrency limit. Rotation runs do not count: they run on the scheduler's own
+// threads (rotation/rotation_runner.h), and Event invocations on the queue's.
+inline constexpr size_t kMaxConcurrentInvocations = 8;
+inline constexpr size_t kMaxConcurrentInvocationsPerAccount = 4;
 inline constexpr size_t kLogTailBytes = 4096;
 inline constexpr int64_t kDefaultTimeoutSeconds = 3;  // AWS's default
 inline constexpr const char* kFunctionType = "AWS::Lambda::Function";
@@ -172,6 +186,11 @@ class LambdaService final : public RestJsonService {
   Result<rotation::Invocation> InvocationOf(const storage::RotationFunction& f, std::string event,
                                             std::optional<int64_t> now_ms) const;
   void RunEvents();
+  // A running synchronous invocation's place among the bounded ones (kMaxConcurrent*): held
+  // while the function runs, given back when the slot is destroyed.
+  class InvocationSlot;
+  // A slot for an invocation of `account`, or kThrottling when the bound is reached.
+  Result<std::shared_ptr<InvocationSlot>> TakeInvocationSlot(const std::string& account);
 
   storage::FunctionStore& functions_;
   const rotation::FunctionInvoker& invoker_;
@@ -186,6 +205,9 @@ class LambdaService final : public RestJsonService {
   std::condition_variable cv_;
   std::deque<std::pair<storage::RotationFunction, std::string>> events_;  // mu_ (function, event)
   bool stopping_ = false;                                                          // mu_
+  std::mutex slots_mu_;
+  size_t running_ = 0;                              // slots_mu_: synchronous invocations
+  std::map<std::string, size_t> running_of_;        // slots_mu_: per account
   std::thread worker_;
 };
 
