@@ -52,6 +52,15 @@ def emit(kind, text):
         f.seek(0)
         f.truncate()
         f.write(kind + text)
+def end(code):
+    # As Lambda, the invocation ends when the handler returns: a thread or process it left
+    # running is not waited for (the interpreter's exit would join non-daemon threads).
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
 if folder == "-":  # a built-in rotator: its module's source is argv[6]
     import types
     module = types.ModuleType(module_name)
@@ -81,13 +90,14 @@ try:
 except BaseException as e:
     traceback.print_exc()
     emit("E", json.dumps({"errorMessage": str(e), "errorType": type(e).__name__}))
-    sys.exit(1)
+    end(1)
 try:
     emit("R", json.dumps(answer))
 except (TypeError, ValueError) as e:
     emit("E", json.dumps({"errorMessage": "Unable to marshal response: " + str(e),
                           "errorType": "Runtime.MarshalError"}))
-    sys.exit(1)
+    end(1)
+end(0)
 )py";
 
 Status Failed(std::string msg) { return Status(ErrorCode::kInternalFailure, std::move(msg)); }
@@ -354,6 +364,9 @@ Status FunctionInvoker::InvokePython(const storage::RotationFunction& f, const r
     return st.ok() ? Failed("function " + f.name + " answered more than 1 MiB") : st;
   }
   if (!text.empty()) *payload = text.substr(1);
+  // The handler returned: its answer stands, even when its process was then ended (its
+  // deadline, or a stopping node, came between the answer and the exit).
+  if (!text.empty() && text[0] == 'R') return Status::Ok();
   if (st.ok() && !text.empty() && text[0] == 'E') {
     return Failed("function " + f.name + " could not return its answer");
   }

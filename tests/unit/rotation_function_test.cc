@@ -226,6 +226,34 @@ TEST_F(ExecInvoker, ARunEndsWithItsProcessNotWithWhatItLeftRunning) {
   EXPECT_NE(Log().find("before-exit"), std::string::npos) << Log();
 }
 
+// As Lambda: a Python handler's invocation ends when it returns, with its answer, whatever
+// thread it left running (the interpreter's exit waited for it: the run reached its timeout
+// and failed, the answer reported as an unhandled error).
+TEST_F(ExecInvoker, APythonHandlersAnswerDoesNotWaitForTheThreadsItLeft) {
+  FunctionInvoker inv((dir_ / "logs").string());
+  std::filesystem::create_directories(dir_ / "code");
+  std::ofstream(dir_ / "code" / "lambda_function.py")
+      << "import threading, time\n"
+         "def lambda_handler(event, context):\n"
+         "    threading.Thread(target=time.sleep, args=(30,)).start()\n"
+         "    print('before-return', flush=False)\n"
+         "    return {'ok': 1}\n";
+  storage::RotationFunction f{"123456789012", "us-east-1", "fn", "python",
+                              (dir_ / "code").string(), "lambda_function.lambda_handler", "{}",
+                              5, 0};
+  Invocation call;
+  call.step = "invoke";
+  call.event_json = "{}";
+  InvokeOutcome out;
+  const auto start = std::chrono::steady_clock::now();
+  Status st = inv.Run(f, call, &out);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(out.function_error);
+  EXPECT_EQ(out.payload, R"({"ok": 1})");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_NE(out.log.find("before-return"), std::string::npos) << out.log;
+}
+
 TEST(FunctionUids, Ranges) {
   auto r = ParseFunctionUids("1879048192-1879113727");
   ASSERT_TRUE(r.ok() && r->has_value());
