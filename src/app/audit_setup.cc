@@ -11,6 +11,7 @@
 #include "audit/file_trail.h"
 #include "audit/http_sink.h"
 #include "audit/syslog_sink.h"
+#include "audit/unrecorded_changes.h"
 
 namespace arcana::app {
 
@@ -64,6 +65,42 @@ void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
     Status st = trail.Record(e);
     if (!st.ok()) spdlog::error("audit: {} by {} not recorded: {}", e.event_name, by, st.message());
   }
+}
+
+void RecordChangesACrashLeft(audit::AuditTrail& trail, const config::Config& cfg,
+                             unsigned short port, const audit::FileTrail& file,
+                             storage::ChangeLog& changes, int64_t head_at_start) {
+  if (!file.interrupted()) return;
+  const std::string node = AuditNodeName(cfg, port);
+  if (!changes.HeadIsLocal()) {
+    spdlog::warn("audit: node {} did not close its audit files (a crash): on a shared store its "
+                 "changes cannot be told from other nodes', so any it committed without a record "
+                 "stay unrecorded (`arcana audit verify --all-nodes` names them)", node);
+    return;
+  }
+  auto found = audit::FindUnrecordedChanges(config::EffectiveAuditDir(cfg), node, changes,
+                                            head_at_start);
+  if (!found.ok()) {
+    spdlog::error("audit: cannot look for changes a crash left without a record: {}",
+                  found.status().message());
+    return;
+  }
+  if (found->cut) {
+    spdlog::warn("audit: more than {} store changes after change {}: only those were looked at "
+                 "for a record", audit::kUnrecordedMaxChanges, found->after);
+  }
+  if (found->changes.empty()) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& e : audit::RecoveredChangeEvents(node, found->changes, found->after,
+                                                    found->head, now)) {
+    Status st = trail.Record(e);
+    if (!st.ok()) spdlog::error("audit: RecoverUnrecordedChanges not recorded: {}", st.message());
+  }
+  spdlog::warn("audit: node {} did not close its audit files (a crash): {} store change(s) it "
+               "committed without a record ({}..{}) are now claimed by RecoverUnrecordedChanges",
+               node, found->changes.size(), found->changes.front().seq,
+               found->changes.back().seq);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include "audit/file_trail.h"
 #include "config/config.h"
 #include "net/http_types.h"
+#include "storage/change_log.h"
 #include "storage/committed_changes.h"
 
 namespace arcana::app {
@@ -26,6 +27,16 @@ Status OpenAuditTrail(const config::Config& cfg, unsigned short port,
 // A record that cannot be written is logged (the changes already happened).
 void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
                             const storage::CommittedChanges& changes);
+
+// After the node's previous process ended without closing its audit files (a crash,
+// kill -9: file.interrupted()), records the store changes it committed and never recorded,
+// in RecoverUnrecordedChanges service events (audit/unrecorded_changes.h), up to
+// head_at_start: the store's head before this start committed anything. Only on a store
+// this node owns (SQLite; on a shared store it logs that verify --all-nodes may report
+// them). A failure is logged: the node serves on, and verify reports the changes.
+void RecordChangesACrashLeft(audit::AuditTrail& trail, const config::Config& cfg,
+                             unsigned short port, const audit::FileTrail& file,
+                             storage::ChangeLog& changes, int64_t head_at_start);
 
 // The record of an operator endpoint call (unseal, seal, rotate-root): an AwsServiceEvent
 // of source arcana.operator, identity type ArcanaOperator, with the caller's address and

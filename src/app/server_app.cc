@@ -153,6 +153,12 @@ int RunServer(const config::Config& cfg) {
                 stores_res.status().message());
   }
   storage::Stores& stores = **stores_res;
+  // Before this start commits anything: what a crash of the previous process may have left
+  // without a record lies at or below it (RecordChangesACrashLeft).
+  auto head_at_start = stores.changes().Head();
+  if (!head_at_start.ok()) {
+    return Fail("cannot read the store's change head: " + head_at_start.status().message());
+  }
   // Root of trust: key file / PKCS#11 unseal now; a Shamir store starts sealed. A node whose
   // root key is not the store's refuses to start here.
   seal::SealOptions seal_options{cfg.seal, cfg.data_dir,
@@ -255,6 +261,9 @@ int RunServer(const config::Config& cfg) {
         [audit_file] { return audit_file->durable_sequence(); });
     // Retention keeps the files until the index has their records.
     audit_file->HoldRecordsFor([ix = trail_indexer.get()] { return ix->shipped(); });
+  }
+  if (audit_file != nullptr) {
+    RecordChangesACrashLeft(audit, cfg, port, *audit_file, stores.changes(), *head_at_start);
   }
   collect_startup.reset();
   RecordUnclaimedChanges(audit, "arcanad.start", startup_changes);

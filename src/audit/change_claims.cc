@@ -28,6 +28,16 @@ const char* ResourceType(const storage::Change& c) {
   return "Arcana::Resource";
 }
 
+// Adds c to e's claims, and its resource to e's resources (once, up to their limit).
+void AddClaim(AuditEvent& e, const storage::Change& c) {
+  const bool listed = std::any_of(e.resources.begin(), e.resources.end(),
+                                  [&](const Resource& r) { return r.arn == c.resource; });
+  if (!listed && e.resources.size() < TouchedResources::kMax) {
+    e.resources.push_back(Resource{ResourceType(c), c.resource, c.account});
+  }
+  e.changes.push_back(c);
+}
+
 std::string Describe(const storage::Change& c) {
   return "change " + std::to_string(c.seq) + " (" + c.kind + ", " + c.resource + ")";
 }
@@ -64,15 +74,39 @@ std::vector<AuditEvent> UnclaimedChangeEvents(const std::string& job,
       out.push_back(ServiceEvent(std::move(source), c.kind, c.account, c.region, now_ms));
       out.back().service_event_details.assign(details.GetString(), details.GetSize());
     }
-    AuditEvent& e = out[it->second];
-    const bool listed = std::any_of(e.resources.begin(), e.resources.end(),
-                                    [&](const Resource& r) { return r.arn == c.resource; });
-    if (!listed && e.resources.size() < TouchedResources::kMax) {
-      e.resources.push_back(Resource{ResourceType(c), c.resource, c.account});
-    }
-    e.changes.push_back(c);
+    AddClaim(out[it->second], c);
   }
   if (changes.truncated() && !out.empty()) out.back().changes_truncated = true;
+  return out;
+}
+
+std::vector<AuditEvent> RecoveredChangeEvents(const std::string& node,
+                                              const std::vector<storage::Change>& changes,
+                                              int64_t after, int64_t head, int64_t now_ms) {
+  rapidjson::StringBuffer details;
+  {
+    json::Writer w(details);
+    w.StartObject();
+    json::KV(w, "node", node);
+    json::KV(w, "reason", "crash");
+    w.Key("changesAfter");
+    w.Int64(after);
+    w.Key("storeHeadAtStart");
+    w.Int64(head);
+    w.EndObject();
+  }
+  std::map<std::pair<std::string, std::string>, size_t> open;  // (account, region) -> event
+  std::vector<AuditEvent> out;
+  for (const auto& c : changes) {
+    auto it = open.find({c.account, c.region});
+    if (it == open.end() || out[it->second].changes.size() >= storage::CommittedChanges::kMax) {
+      out.push_back(ServiceEvent("arcana.internal", "RecoverUnrecordedChanges", c.account,
+                                 c.region, now_ms));
+      out.back().service_event_details.assign(details.GetString(), details.GetSize());
+      it = open.insert_or_assign({c.account, c.region}, out.size() - 1).first;
+    }
+    AddClaim(out[it->second], c);
+  }
   return out;
 }
 

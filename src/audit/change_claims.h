@@ -26,6 +26,15 @@ std::vector<AuditEvent> UnclaimedChangeEvents(const std::string& job,
                                               const storage::CommittedChanges& changes,
                                               int64_t now_ms);
 
+// The records claiming changes a crash left without one (audit/unrecorded_changes.h): one
+// AwsServiceEvent "RecoverUnrecordedChanges" of source arcana.internal per (account, region)
+// and per storage::CommittedChanges::kMax changes, naming the changed resources and, in
+// serviceEventDetails, the node and the changes looked at:
+//   {"node":N,"reason":"crash","changesAfter":A,"storeHeadAtStart":H}
+std::vector<AuditEvent> RecoveredChangeEvents(const std::string& node,
+                                              const std::vector<storage::Change>& changes,
+                                              int64_t after, int64_t head, int64_t now_ms);
+
 // What one record line claims (its additionalEventData), and where it is.
 struct RecordClaims {
   std::string where;    // "<file>:<line> (eventName, eventID)"

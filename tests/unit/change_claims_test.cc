@@ -4,9 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "audit/audit_event.h"
+#include "audit/chain.h"
 #include "audit/change_claims.h"
+#include "audit/unrecorded_changes.h"
 #include "storage/committed_changes.h"
 
 namespace arcana::audit {
@@ -204,6 +210,77 @@ TEST(CrossCheck, ClaimsOfChangesARestoreTookBackAreCountedNotFailed) {
   ASSERT_EQ(r.problems.size(), 1u);
   EXPECT_EQ(r.problems[0], "record r5 claims change 17 (PutSecretValue, arn:a), which the store's "
                            "change log does not hold");
+}
+
+// ---------------------------------------------------------------- what a crash left
+
+class FixedLog : public storage::ChangeLog {
+ public:
+  explicit FixedLog(std::vector<Change> all) : all_(std::move(all)) {}
+  Result<int64_t> Head() override { return all_.empty() ? 0 : all_.back().seq; }
+  Result<std::vector<Change>> ReadChanges(int64_t after, size_t limit) override {
+    std::vector<Change> out;
+    for (const auto& c : all_) {
+      if (c.seq > after && out.size() < limit) out.push_back(c);
+    }
+    return out;
+  }
+  void WaitForChange(int64_t, std::chrono::milliseconds) override {}
+  Result<size_t> TrimChanges(int64_t) override { return size_t{0}; }
+
+ private:
+  std::vector<Change> all_;
+};
+
+TEST(UnrecordedChanges, TheTailsUnclaimedChangesUpToTheHeadMinusOtherSetsClaims) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("arcana-unrecorded-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto record = [](std::vector<int64_t> seqs) {
+    AuditEvent e = ServiceEvent("arcana.internal", "X", "123456789012", "us-east-1", 1'000);
+    for (int64_t s : seqs) e.changes.push_back(C(s, "PutSecretValue", "arn:" + std::to_string(s)));
+    return EventJson(e) + "\n";
+  };
+  {
+    // n1 claims 1..20 but 14 (its record lost in a crash), 18's record before 17's, and reads
+    // between that claim nothing.
+    std::ofstream n1(dir / RecordFileName("n1", 1));
+    for (int64_t s : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 18, 17, 19, 20}) {
+      n1 << record({s}) << record({});
+    }
+    n1 << "{\"torn";  // a crash mid-write: not a record
+    // An operator CLI's set claimed 22, and 3 long ago.
+    std::ofstream cli(dir / RecordFileName("cli-h", 1));
+    cli << record({3}) << record({22});
+  }
+  std::vector<Change> all;
+  for (int64_t s = 1; s <= 24; ++s) all.push_back(C(s, "PutSecretValue", "arn:" + std::to_string(s)));
+  FixedLog log(all);
+  auto found = FindUnrecordedChanges(dir.string(), "n1", log, /*head=*/23);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  // The older half of n1's 19 claiming records claims up to 10: looked at 11..23.
+  EXPECT_EQ(found->after, 10);
+  EXPECT_EQ(found->head, 23);
+  std::vector<int64_t> seqs;
+  for (const auto& c : found->changes) seqs.push_back(c.seq);
+  EXPECT_EQ(seqs, (std::vector<int64_t>{14, 21, 23}));  // 24: committed after this start
+
+  auto events = RecoveredChangeEvents("n1", found->changes, found->after, found->head, 5'000);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_name, "RecoverUnrecordedChanges");
+  EXPECT_EQ(events[0].type, AuditEvent::Type::kServiceEvent);
+  EXPECT_EQ(events[0].changes.size(), 3u);
+  EXPECT_EQ(events[0].resources.size(), 3u);
+  EXPECT_EQ(events[0].service_event_details,
+            R"({"node":"n1","reason":"crash","changesAfter":10,"storeHeadAtStart":23})");
+
+  // A node whose tail claims nothing has nothing to bound: none claimed.
+  auto none = FindUnrecordedChanges(dir.string(), "n2", log, 23);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->no_claims);
+  EXPECT_TRUE(none->changes.empty());
+  fs::remove_all(dir);
 }
 
 }  // namespace
