@@ -1607,3 +1607,51 @@ def test_synchronous_invokes_are_bounded_and_leave_the_other_calls_served(srv, l
     # The slots were given back.
     assert lam.invoke(FunctionName=name, Payload=payload)["StatusCode"] == 200
     lam.delete_function(FunctionName=name)
+
+
+def test_add_permission_refuses_what_lambda_refuses(srv, lam):
+    """A policy past Lambda's 20 KB quota is PolicyLengthExceededException: accepted, one past
+    the policy engine's bound (128 KiB) locked everyone out of Invoke, the account root too,
+    with a misleading AccessDenied. A principal Lambda cannot write ("bob") and a SourceArn
+    that is no ARN are refused as Lambda refuses them."""
+    name = "policy-limits-" + uuid.uuid4().hex[:6]
+    create(lam, name)
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="big", Action="lambda:InvokeFunction",
+                           Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::" + "b" * 25000)
+    err = e.value.response
+    assert err["Error"]["Code"] == "PolicyLengthExceededException"
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert re.fullmatch(r"The final policy size \(\d+\) is bigger than the limit \(20480\)\.",
+                        err["Error"]["Message"]), err["Error"]["Message"]
+    with raises_code("ResourceNotFoundException"):  # nothing was added
+        lam.get_policy(FunctionName=name)
+    # Statements that fit are added until the next one would not.
+    for i in range(200):
+        try:
+            lam.add_permission(FunctionName=name, StatementId=f"s{i}",
+                               Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                               SourceArn="arn:aws:s3:::" + "c" * 400)
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "PolicyLengthExceededException"
+            break
+    else:
+        pytest.fail("the policy grew past 20 KB")
+    assert len(lam.get_policy(FunctionName=name)["Policy"]) <= 20480
+    assert lam.invoke(FunctionName=name)["StatusCode"] == 200  # still evaluable
+
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="bob", Action="lambda:InvokeFunction",
+                           Principal="bob")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert e.value.response["Error"]["Message"] == \
+        "The provided principal was invalid. Please check the principal and try again."
+    with pytest.raises(ClientError) as e:
+        lam.add_permission(FunctionName=name, StatementId="notarn",
+                           Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                           SourceArn="not-an-arn")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "Value 'not-an-arn' at 'sourceArn' failed to satisfy constraint: Member must " \
+           "satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):" in \
+        e.value.response["Error"]["Message"]
+    lam.delete_function(FunctionName=name)

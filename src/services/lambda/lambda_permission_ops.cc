@@ -17,8 +17,12 @@
 // $LATEST (AWS's words, as terraform-aws-modules/lambda's FAQ quotes them: a policy is added
 // to the unqualified function, or to a version or alias), and a RevisionId that is not the policy's current one
 // PreconditionFailedException 412. The members' model patterns (StatementId, Action,
-// Principal, SourceAccount, EventSourceToken, PrincipalOrgID) are checked by the service's
-// validator (PermissionPatterns in lambda_service.cc): ValidationException, as AWS answers.
+// Principal, SourceArn, SourceAccount, EventSourceToken, PrincipalOrgID) are checked by the
+// service's validator (PermissionPatterns in lambda_service.cc): ValidationException, as AWS
+// answers. A Principal that is none Lambda writes is InvalidParameterValueException "The
+// provided principal was invalid. Please check the principal and try again."; a policy that
+// would grow past 20 KB is PolicyLengthExceededException "The final policy size (N) is bigger
+// than the limit (20480)."
 #include <algorithm>
 #include <cctype>
 
@@ -33,6 +37,10 @@ namespace arcana::services::lambda {
 namespace {
 
 constexpr const char* kNoPolicy = "No policy is associated with the given resource.";
+// Lambda's quota on a function's resource-based policy (AWS: "Function resource-based policy:
+// 20 KB"); well within what the policy engine compiles (auth/policy/policy.h kMaxPolicyBytes,
+// kMaxStatements), so a policy that was accepted is always one Invoke can evaluate.
+constexpr size_t kMaxFunctionPolicyBytes = 20480;
 
 Status NoPolicy() { return Status(ErrorCode::kResourceNotFound, kNoPolicy); }
 
@@ -47,6 +55,21 @@ bool AllDigits(std::string_view s) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
+}
+
+// A Principal Lambda can write into a statement: "*", an account id, an ARN, or a service
+// principal (a DNS name: "secretsmanager.amazonaws.com"). Anything else (a bare word such as
+// "bob") is refused in Lambda's words.
+Status CheckPrincipal(const std::string& p) {
+  if (p == "*" || AllDigits(p) || p.starts_with("arn:")) return Status::Ok();
+  const bool dns = p.find('.') != std::string::npos && p.front() != '.' && p.back() != '.' &&
+                   std::all_of(p.begin(), p.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
+                            c == '-';
+                   });
+  if (dns) return Status::Ok();
+  return Status(ErrorCode::kInvalidParameter,
+                "The provided principal was invalid. Please check the principal and try again.");
 }
 
 void WritePrincipal(json::Writer& w, const std::string& p) {
@@ -201,6 +224,7 @@ Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
     return Status(ErrorCode::kInvalidParameter,
                   "We currently do not support adding policies for $LATEST.");
   }
+  ARCANA_RETURN_IF_ERROR(CheckPrincipal(in.Str("Principal").value_or("")));
   const std::string sid = in.Str("StatementId").value_or("");
   std::string statement;
   ARCANA_RETURN_IF_ERROR(RetryOnConflict([&]() -> Status {
@@ -215,8 +239,14 @@ Result<std::string> LambdaService::AddPermission(const rapidjson::Value& input,
     }
     statement = StatementOf(in, t.QualifiedArn());
     have.texts.push_back(statement);
-    return functions_.SetFunctionPolicy({ctx.account, ctx.region}, t.name, f.policy,
-                                        PolicyOf(have.texts));
+    std::string policy = PolicyOf(have.texts);
+    if (policy.size() > kMaxFunctionPolicyBytes) {
+      return Status(ErrorCode::kLimitExceeded,
+                    "The final policy size (" + std::to_string(policy.size()) +
+                        ") is bigger than the limit (" + std::to_string(kMaxFunctionPolicyBytes) +
+                        ").");
+    }
+    return functions_.SetFunctionPolicy({ctx.account, ctx.region}, t.name, f.policy, policy);
   }));
   ctx.Touch(kFunctionType, t.arn);
   rapidjson::StringBuffer buf;

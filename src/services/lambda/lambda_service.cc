@@ -102,6 +102,38 @@ bool AllOf(std::string_view s, std::string_view extra) {
   return true;
 }
 
+// A region as the model's Arn pattern takes it: [a-z]{2}(-gov)?-[a-z]+-\d.
+bool IsArnRegion(std::string_view r) {
+  auto lower = [](std::string_view w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  };
+  if (r.size() < 3 || !lower(r.substr(0, 2)) || r[2] != '-') return false;
+  r.remove_prefix(3);
+  if (r.starts_with("gov-")) r.remove_prefix(4);
+  size_t dash = r.find('-');
+  return dash != std::string_view::npos && lower(r.substr(0, dash)) && r.size() == dash + 2 &&
+         std::isdigit(static_cast<unsigned char>(r.back())) != 0;
+}
+
+bool IsModelArn(std::string_view s) {
+  std::string_view part[5];
+  for (auto& p : part) {
+    size_t colon = s.find(':');
+    if (colon == std::string_view::npos) return false;
+    p = s.substr(0, colon);
+    s.remove_prefix(colon + 1);
+  }
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+  };
+  // (.*): no line break.
+  return part[0] == "arn" && part[1].starts_with("aws") && AllOf(part[1], "-") &&
+         !part[2].empty() && AllOf(part[2], "-") && (part[3].empty() || IsArnRegion(part[3])) &&
+         (part[4].empty() || (part[4].size() == 12 && digits(part[4]))) &&
+         s.find_first_of("\n\r") == std::string_view::npos;
+}
+
 ModelValidator::PatternMatchers PermissionPatterns() {
   return {
       {"StatementId", [](std::string_view s) { return AllOf(s, "-_"); }},           // ([a-zA-Z0-9-_]+)
@@ -124,6 +156,9 @@ ModelValidator::PatternMatchers PermissionPatterns() {
                 });
        }},
       {"EventSourceToken", [](std::string_view s) { return AllOf(s, "._-"); }},  // [a-zA-Z0-9._\-]+
+      // AddPermission's SourceArn:
+      // arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)
+      {"Arn", IsModelArn},
       // \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+ (its first branch is within the second):
       // AWS refuses "invalid-qualifier-with-?-char" (TestLambdaPermissions::
       // test_permission_exceptions, add_permission_fn_qualifier_invalid).
@@ -320,6 +355,7 @@ RestWireError LambdaService::ErrorOf(ErrorCode code) const {
     case ErrorCode::kInvalidParameter: return {"InvalidParameterValueException", 400, true};
     case ErrorCode::kValidation: return {"ValidationException", 400, true};
     case ErrorCode::kSerialization: return {"InvalidRequestContentException", 400, true};
+    case ErrorCode::kLimitExceeded: return {"PolicyLengthExceededException", 400, true};
     // AWS answers an oversized CreateFunction (and an oversized Invoke body) with
     // RequestEntityTooLargeException 413, "Request must be smaller than N bytes for the
     // CreateFunction operation"; the model's RequestTooLargeException is not what it sends.
