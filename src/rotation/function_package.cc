@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "crypto/hash.h"
@@ -16,6 +17,10 @@ namespace arcana::rotation {
 namespace {
 
 Status Invalid(std::string msg) { return Status(ErrorCode::kInvalidParameter, std::move(msg)); }
+// Lambda's words for a package it cannot unpack.
+Status CannotUnzip() {
+  return Invalid("Could not unzip uploaded file. Please check your file, then try to upload again.");
+}
 Status FsError(std::string msg) { return Status(ErrorCode::kInternalFailure, std::move(msg)); }
 
 struct ZipCloser {
@@ -77,6 +82,9 @@ Result<PackageInfo> Walk(zip_t* z, Visit&& visit) {
   }
   if (n == 0) return Invalid("Uploaded file must be a non-empty zip");
   info.entries = n;
+  // What the entries make: a path cannot be both a file and a folder (entries "a" and
+  // "a/b.py"), nor two files (a repeated name): no unpack could make both.
+  std::set<std::string, std::less<>> files, folders;
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t sb;
     zip_stat_init(&sb);
@@ -92,12 +100,33 @@ Result<PackageInfo> Walk(zip_t* z, Visit&& visit) {
     if (IsSymlink(z, static_cast<zip_uint64_t>(i))) {
       return Invalid("The deployment package has a symbolic link; Arcana refuses them.");
     }
+    // An encrypted entry cannot be read without its password, which Lambda never has.
+    if ((sb.valid & ZIP_STAT_ENCRYPTION_METHOD) && sb.encryption_method != ZIP_EM_NONE) {
+      return CannotUnzip();
+    }
+    const bool is_dir = name.back() == '/';
+    const std::string_view path = is_dir ? name.substr(0, name.size() - 1) : name;
+    for (size_t start = 0;;) {  // every segment names something: no "", "." ("a//b", "./x")
+      size_t slash = path.find('/', start);
+      std::string_view seg = path.substr(start, slash == std::string_view::npos ? slash : slash - start);
+      if (seg.empty() || seg == ".") return CannotUnzip();
+      if (slash == std::string_view::npos) break;
+      if (files.contains(path.substr(0, slash))) return CannotUnzip();
+      folders.emplace(path.substr(0, slash));
+      start = slash + 1;
+    }
+    if (is_dir) {
+      if (files.contains(path)) return CannotUnzip();
+      folders.emplace(path);
+    } else if (folders.contains(path) || !files.emplace(path).second) {
+      return CannotUnzip();
+    }
     info.unzipped_bytes += sb.size;
     if (info.unzipped_bytes > kMaxUnzippedBytes) {
       return Invalid("The deployment package unzips to more than " +
                      std::to_string(kMaxUnzippedBytes >> 20) + " MiB.");
     }
-    ARCANA_RETURN_IF_ERROR(visit(static_cast<zip_uint64_t>(i), name, name.back() == '/'));
+    ARCANA_RETURN_IF_ERROR(visit(static_cast<zip_uint64_t>(i), name, is_dir));
   }
   return info;
 }

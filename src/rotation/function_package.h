@@ -5,7 +5,10 @@
 // Every archive is hostile input: CheckPackage refuses what is not a readable zip, more than
 // kMaxEntries entries, more than kMaxUnzippedBytes unpacked, an entry name that is absolute,
 // has a ".." segment, a backslash or a control character, and symbolic links; an empty zip
-// is refused too ("Uploaded file must be a non-empty zip", as AWS says). Extraction
+// is refused too ("Uploaded file must be a non-empty zip", as AWS says). So is what no unpack
+// could make, in Lambda's words ("Could not unzip uploaded file. Please check your file, then
+// try to upload again."): an encrypted entry, an empty or "." segment, a name both a file and
+// a folder ("a" and "a/b.py"), a file name twice (each made every Invoke fail). Extraction
 // checks the same again and counts the bytes actually inflated (not the sizes the archive
 // claims). libzip does the reading and inflating.
 // Thread-safety: free functions; Materialise may run concurrently on one root (and on

@@ -1655,3 +1655,45 @@ def test_add_permission_refuses_what_lambda_refuses(srv, lam):
            "satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):" in \
         e.value.response["Error"]["Message"]
     lam.delete_function(FunctionName=name)
+
+
+def test_packages_no_unpack_could_make_are_refused_at_create_and_update(srv, lam, tmp_path):
+    """An encrypted entry, a name both a file and a folder, a "." entry or a file name twice
+    were accepted and made every Invoke a 500 ServiceException (the unpack failed); Lambda
+    refuses them when they are uploaded."""
+    import warnings
+    handler = {"lambda_function.py": HANDLER_PY}
+
+    def zip_of(entries):
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile's "Duplicate name"
+            with zipfile.ZipFile(buf, "w") as z:
+                for n, t in entries:
+                    z.writestr(n, t)
+        return buf.getvalue()
+
+    (tmp_path / "lambda_function.py").write_text(HANDLER_PY)
+    subprocess.run(["zip", "-q", "-P", "pw", "enc.zip", "lambda_function.py"], cwd=tmp_path,
+                   check=True)
+    bad = {
+        "encrypted": (tmp_path / "enc.zip").read_bytes(),
+        "file-and-folder": zip_of([*handler.items(), ("a", "x"), ("a/b.py", "y")]),
+        "folder-then-file": zip_of([*handler.items(), ("a/b.py", "y"), ("a", "x")]),
+        "dot": zip_of([*handler.items(), (".", "x")]),
+        "twice": zip_of([*handler.items(), *handler.items()]),
+    }
+    name = "pkg-" + uuid.uuid4().hex[:6]
+    create(lam, name)
+    message = "Could not unzip uploaded file. Please check your file, then try to upload again."
+    for label, code in bad.items():
+        with pytest.raises(ClientError) as e:
+            lam.create_function(FunctionName=name + "-" + label, Runtime="python3.11", Role=ROLE,
+                                Handler="lambda_function.lambda_handler", Code={"ZipFile": code})
+        assert e.value.response["Error"]["Code"] == "InvalidParameterValueException", label
+        assert e.value.response["Error"]["Message"] == message, label
+        with pytest.raises(ClientError) as e:
+            lam.update_function_code(FunctionName=name, ZipFile=code)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterValueException", label
+    assert lam.invoke(FunctionName=name)["StatusCode"] == 200
+    lam.delete_function(FunctionName=name)
