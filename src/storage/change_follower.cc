@@ -114,10 +114,15 @@ int64_t ChangeFollower::applied() const {
 Result<int64_t> ChangeFollower::Sync() {
   State& st = *state_;
   if (st.log.HeadIsLocal()) {
-    // One process owns the store: its head is a counter in memory, cheaper than sharing.
-    // Read before Head(): every head read earlier is at most ours unless the store went back.
+    // One node serves the store: its head is a counter in memory, cheaper than sharing. Other
+    // processes' commits (the arcana CLI beside arcanad) are looked for once per request:
+    // HeadSince reuses a look that began after the request did.
+    // Read before the head: every head read earlier is at most ours unless the store went back.
     const int64_t seen = st.highest_head.load(std::memory_order_acquire);
-    auto head = st.log.Head();
+    const int64_t since_ns = t_request_start_ns != kNoScope ? t_request_start_ns : NowNs();
+    auto head = st.log.HeadSince(std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(since_ns))));
     if (!head.ok()) return head.status();
     const bool went_back = *head < seen;
     if (!went_back) RaiseTo(st.highest_head, *head);

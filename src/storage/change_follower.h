@@ -8,8 +8,10 @@
 // Sync returns only once the changes up to the head it read are applied to every subscriber
 // (one Sync applies at a time).
 //
-// Freshness check and its cost: Sync reads ChangeLog::Head() (SQLite: an in-memory counter;
-// PostgreSQL: one single-row SELECT) and, only when the head moved, the changes since. A
+// Freshness check and its cost: Sync reads ChangeLog::Head() (SQLite: an in-memory counter,
+// plus once per request a look at the WAL index for another process's commits, e.g. the
+// arcana CLI's beside arcanad: ChangeLog::HeadSince; PostgreSQL: one single-row SELECT) and,
+// only when the head moved, the changes since. A
 // FreshnessScope (one per request, set by the pipeline) lets every cache used by that request
 // share one check: a Sync whose Head() read started after the request began already covers
 // every write acknowledged before the request began, so later Syncs in the request (and

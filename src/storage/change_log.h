@@ -50,10 +50,19 @@ class ChangeLog {
  public:
   virtual ~ChangeLog() = default;
   // The highest committed sequence number (0 when none). Cheap: this is the freshness check
-  // every cached read makes (SQLite: an in-memory counter; PostgreSQL: one single-row read).
+  // every cached read makes (SQLite: an in-memory counter and a look at the WAL index for
+  // other processes' commits; PostgreSQL: one single-row read).
   virtual Result<int64_t> Head() = 0;
-  // True when Head() is an in-process read (one node owns the store: SQLite), so followers
-  // call it on every read instead of sharing one in-flight call (change_follower.h).
+  // Head(), covering every commit before `since` (a steady-clock time) but free to reuse a
+  // check that began at or after it (SQLite: the look for other processes' commits; this
+  // node's own commits are always counted). The default asks Head().
+  virtual Result<int64_t> HeadSince(std::chrono::steady_clock::time_point since) {
+    (void)since;
+    return Head();
+  }
+  // True when the head is kept in this process (one node serves the store: SQLite; the
+  // arcana CLI beside it is noticed by HeadSince), so followers call HeadSince on every read
+  // instead of sharing one in-flight call (change_follower.h).
   virtual bool HeadIsLocal() const { return false; }
   // Changes with seq > after_seq, ascending, at most limit (<= kMaxListLimit).
   virtual Result<std::vector<Change>> ReadChanges(int64_t after_seq, size_t limit) = 0;

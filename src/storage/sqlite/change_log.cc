@@ -40,6 +40,8 @@ Result<std::vector<Change>> SqliteChangeLog::ReadChanges(int64_t after_seq, size
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(ChangeRow(st));
   if (rc != SQLITE_DONE) return DbError(c->db(), "read changes");
+  // Committed, whichever process appended them: the head is at least the last one.
+  if (!out.empty()) db_.RaiseHead(out.back().seq);
   return out;
 }
 

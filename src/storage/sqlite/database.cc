@@ -295,15 +295,19 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   ARCANA_RETURN_IF_ERROR(Migrate(*writer, migrations));
   ARCANA_ASSIGN_OR_RETURN(int64_t head, MaxSeq(*writer));
   ARCANA_ASSIGN_OR_RETURN(auto checkpoint_conn, opener.Open());
-  auto db = std::unique_ptr<Database>(new Database(path, std::move(writer), head));
+  ARCANA_ASSIGN_OR_RETURN(auto watch, opener.Open());
+  sqlite3_busy_timeout(watch->db(), 0);  // HeadSince retries without holding watch_mu_
+  auto db = std::unique_ptr<Database>(
+      new Database(path, std::move(writer), std::move(watch), head));
   // Replaces SQLite's automatic checkpoints on the writer (database.h, Checkpoints).
   sqlite3_wal_hook(db->writer_->db(), &Database::OnWalCommit, db.get());
   db->checkpointer_ = std::thread(&Database::CheckpointLoop, db.get(), std::move(checkpoint_conn));
   return db;
 }
 
-Database::Database(std::string path, std::unique_ptr<Conn> writer, int64_t head)
-    : pool_(std::move(path)), writer_(std::move(writer)), head_(head) {}
+Database::Database(std::string path, std::unique_ptr<Conn> writer, std::unique_ptr<Conn> watch,
+                   int64_t head)
+    : pool_(std::move(path)), writer_(std::move(writer)), head_(head), watch_(std::move(watch)) {}
 
 Database::~Database() {
   {
@@ -409,10 +413,16 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
   };
   if (Status s = c.ExecCached("BEGIN IMMEDIATE"); !s.ok()) return fail_all(s);
   const int64_t now_ms = NowMs();
-  bool changed = false;
-  // The highest seq so far in this transaction: one process owns the database and only the
-  // committer writes, so the rows a write appends are exactly those numbered above it.
-  int64_t last_seq = head_.load(std::memory_order_acquire);
+  // The highest seq so far in this transaction, read from the table, not head_: another
+  // process (the arcana CLI beside arcanad) may have committed since this one's last commit.
+  // BEGIN IMMEDIATE holds the write lock of every process until COMMIT, so the rows a write
+  // appends are exactly those numbered above it.
+  auto begun_at = MaxSeq(c);
+  if (!begun_at.ok()) {
+    (void)c.Exec("ROLLBACK");
+    return fail_all(begun_at.status());
+  }
+  int64_t last_seq = *begun_at;
   for (Request* q : batch) {
     q->committed.clear();
     const int64_t seq_before = last_seq;
@@ -433,7 +443,6 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
       if (s.ok()) {
         s = c.ExecCached("RELEASE w");
         if (s.ok()) {
-          changed = changed || own.changed();
           q->status = Status::Ok();
           continue;
         }
@@ -465,20 +474,89 @@ void Database::CommitBatch(std::vector<Request*>& batch) {
       if (q->status.ok()) q->status = s;
     return;
   }
-  if (changed) {
+  // Also when this batch changed nothing: another process's rows read at BEGIN are committed.
+  RaiseHead(new_head);
+}
+
+void Database::RaiseHead(int64_t seq) {
+  {
+    std::lock_guard<std::mutex> l(head_mu_);
+    if (seq <= head_.load(std::memory_order_relaxed)) return;
+    head_.store(seq, std::memory_order_release);
+  }
+  head_cv_.notify_all();
+}
+
+int Database::CheckOtherWriters() {
+  Conn& c = *watch_;
+  sqlite3_stmt* st = c.Prepare("PRAGMA data_version");
+  if (!st) return sqlite3_errcode(c.db());
+  int rc = sqlite3_step(st);
+  const int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW) return rc;
+  // Unchanged since the last look: no connection committed meanwhile, of any process.
+  if (version == watch_version_) return SQLITE_OK;
+  // Changed, by this process's writer or by another process: the head is MAX(seq) now (a
+  // commit after the version was read is in it too, and changes the version again).
+  st = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM changes");
+  if (!st) return sqlite3_errcode(c.db());
+  rc = sqlite3_step(st);
+  const int64_t max_seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW) return rc;
+  watch_version_ = version;
+  RaiseHead(max_seq);
+  return SQLITE_OK;
+}
+
+Result<int64_t> Database::HeadSince(std::chrono::steady_clock::time_point since) {
+  const int64_t since_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since.time_since_epoch()).count();
+  // The WAL index is busy only while a process recovers it (after another one crashed): a
+  // short while. 10 s as a reader's busy timeout (Pool::Open).
+  constexpr int kBusyRetries = 10000;
+  for (int busy = 0;; ++busy) {
+    if (looked_since_ns_.load(std::memory_order_acquire) >= since_ns) return head();
     {
-      std::lock_guard<std::mutex> l(head_mu_);
-      if (new_head > head_.load(std::memory_order_relaxed)) {
-        head_.store(new_head, std::memory_order_release);
+      std::lock_guard<std::mutex> l(watch_mu_);
+      // A look that began after `since` may have completed while this one waited for it.
+      if (looked_since_ns_.load(std::memory_order_acquire) >= since_ns) return head();
+      const int64_t began = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+      const int rc = CheckOtherWriters();
+      if (rc == SQLITE_OK) {
+        looked_since_ns_.store(began, std::memory_order_release);
+        return head();
+      }
+      if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
+        return DbError(watch_->db(), "check for other processes' commits");
       }
     }
-    head_cv_.notify_all();
+    // Busy: wait without holding watch_mu_ (an I/O thread may be waiting for it), and not at
+    // all on a thread that must not wait.
+    ARCANA_RETURN_IF_ERROR(NoWaitScope::Check());
+    if (busy >= kBusyRetries) {
+      return Status(ErrorCode::kServiceUnavailable,
+                    "storage error (check for other processes' commits): database is busy");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
 void Database::WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> l(head_mu_);
-  head_cv_.wait_for(l, timeout, [&] { return head_.load(std::memory_order_acquire) > after_seq; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    // Another process's commit moves no head_ by itself: look for one every slice. A failed
+    // look only delays the wake-up (callers re-read the head).
+    (void)HeadSince(now);
+    if (head() > after_seq || now >= deadline) return;
+    std::unique_lock<std::mutex> l(head_mu_);
+    head_cv_.wait_until(l, std::min(deadline, now + kOtherWritersPoll),
+                        [&] { return head_.load(std::memory_order_acquire) > after_seq; });
+  }
 }
 
 }  // namespace arcana::storage::sqlite

@@ -13,11 +13,28 @@
 //
 // Change sequence: a write appends its Change rows through WriteTxn::AddChange (or with SQL
 // into `changes`, then WriteTxn::MarkChanged). After the COMMIT, head() moves to the
-// highest committed seq and WaitForChange callers wake. One process owns the database (the
-// data dir's lock, app/server_app.cc), so the in-memory head misses no commit.
+// highest committed seq and WaitForChange callers wake.
 // A write whose caller has a CommittedChanges collector (committed_changes.h) gets its own
 // rows back, numbered: the committer reads the rows above the transaction's previous
 // highest seq right after that write's function returned.
+//
+// Other processes: one arcanad serves the database (the data dir's lock, app/server_app.cc),
+// but the offline `arcana` commands (access-key create|delete, iam create-user, functions
+// create|delete) open it beside a running arcanad and commit through a Database of their own.
+// SQLite serialises the writers of every process (BEGIN IMMEDIATE), so:
+//   - each batch reads the real MAX(seq) after BEGIN IMMEDIATE (a rowid lookup, under the
+//     write lock): the rows above it are the batch's own, never another process's;
+//   - another process's commits move head() only when noticed: HeadSince(since) checks
+//     `PRAGMA data_version` on a connection of its own (a look at the WAL index in shared
+//     memory under a read lock taken and dropped without waiting: two fcntl calls, microseconds;
+//     no query) and reads MAX(seq) only when the database changed. One check serves every
+//     caller whose `since` is no later than its start (the change follower passes the
+//     request's start: one check per request, shared by concurrent requests that began before
+//     it and queued behind it). It never waits for a writer, so the HTTP server's I/O
+//     threads may make it under a NoWaitScope (no_wait.h); should the WAL index be busy
+//     (recovery after a crashed process) it refuses there, and elsewhere retries.
+//   - WaitForChange also checks every kOtherWritersPoll, so another process's commit wakes a
+//     waiter within that time.
 //
 // Checkpoints: the writer connection never checkpoints (SQLite's default would copy the WAL
 // into the database, with two fsyncs, inside whichever commit crosses 1000 WAL pages, and
@@ -38,6 +55,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -160,16 +178,32 @@ class Database {
   using WriteFn = std::function<Status(WriteTxn&)>;
   Status Write(const WriteFn& fn);
 
-  // The highest committed change seq (0 when none).
+  // The highest change seq this process knows committed (0 when none): its own commits and
+  // those of other processes noticed so far (see Other processes above).
   int64_t head() const { return head_.load(std::memory_order_acquire); }
-  // Blocks until head() > after_seq or the timeout passes.
+  // The highest committed change seq, every process's commits before `since` (a steady-clock
+  // time) included: reuses a check that began at or after since, else checks now. Errors:
+  // kServiceUnavailable (the database is unreadable), kWouldBlock under a NoWaitScope when
+  // the WAL index is busy.
+  Result<int64_t> HeadSince(std::chrono::steady_clock::time_point since);
+  // Rows up to seq were read as committed (by any process): head() becomes at least seq.
+  void RaiseHead(int64_t seq);
+  // Blocks until head() > after_seq or the timeout passes; another process's commit wakes it
+  // within kOtherWritersPoll.
   void WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout);
+
+  static constexpr std::chrono::milliseconds kOtherWritersPoll{100};
 
  private:
   struct Request;
-  Database(std::string path, std::unique_ptr<Conn> writer, int64_t head);
+  Database(std::string path, std::unique_ptr<Conn> writer, std::unique_ptr<Conn> watch,
+           int64_t head);
   // Runs one batch in one transaction and completes every request in it.
   void CommitBatch(std::vector<Request*>& batch);
+
+  // One look for other processes' commits (watch_mu_ held): raises head_ when the database
+  // changed since the last look. Returns the SQLite result code (SQLITE_BUSY: retry later).
+  int CheckOtherWriters();
 
   // sqlite3_wal_hook on the writer: after each commit, with the WAL's size in pages.
   static int OnWalCommit(void* self, sqlite3* db, const char* schema, int pages);
@@ -193,6 +227,13 @@ class Database {
   std::atomic<int64_t> head_{0};
   std::mutex head_mu_;
   std::condition_variable head_cv_;
+
+  // Other processes' commits (HeadSince). watch_mu_ is never held while waiting.
+  std::mutex watch_mu_;
+  std::unique_ptr<Conn> watch_;    // no busy timeout: never sleeps
+  int64_t watch_version_ = -1;     // its data_version at the last look (-1: none yet)
+  // When the newest completed look began (steady-clock ns); written under watch_mu_.
+  std::atomic<int64_t> looked_since_ns_{std::numeric_limits<int64_t>::min()};
 };
 
 }  // namespace arcana::storage::sqlite
