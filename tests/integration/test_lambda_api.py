@@ -166,6 +166,7 @@ def test_create_get_invoke_delete(srv, lam, fn_dir):
     r = lam.invoke(FunctionName=name, InvocationType="Event",
                    Payload=json.dumps({"touch": str(marker)}).encode())
     assert r["StatusCode"] == 202
+    assert r["Payload"].read() == b""  # Lambda's 202 has an empty body (not "{}")
     wait_for(marker.exists, timeout=15, what="the Event invocation to run")
 
     d = lam.delete_function(FunctionName=name)

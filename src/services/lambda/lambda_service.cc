@@ -955,6 +955,9 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
     cv_.notify_one();
     w.Key("StatusCode");
     w.Int(202);
+    // Lambda's 202 has an empty body: an empty Payload is the response's raw (empty) body,
+    // not the "{}" a response without one gets.
+    json::KV(w, "Payload", "");
     w.EndObject();
     return Finish(buf);
   }
