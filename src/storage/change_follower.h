@@ -9,8 +9,9 @@
 // (one Sync applies at a time).
 //
 // Freshness check and its cost: Sync reads ChangeLog::Head() (SQLite: an in-memory counter,
-// plus once per request a look at the WAL index for another process's commits, e.g. the
-// arcana CLI's beside arcanad: ChangeLog::HeadSince; PostgreSQL: one single-row SELECT) and,
+// plus at most once per request a look at the WAL index for another process's commits, e.g.
+// the arcana CLI's beside arcanad: ChangeLog::HeadSince, a look begun up to 1 ms before the
+// request is reused; PostgreSQL: one single-row SELECT) and,
 // only when the head moved, the changes since. A
 // FreshnessScope (one per request, set by the pipeline) lets every cache used by that request
 // share one check: a Sync whose Head() read started after the request began already covers
@@ -56,7 +57,8 @@ class ChangeFollower {
   // Subscribers are added at startup, before the first Sync.
   void Subscribe(Subscriber s);
   // Applies every change committed before this call (or before the thread's FreshnessScope
-  // began) to the subscribers; returns the seq applied. An error (the database is
+  // began; another process's commits on SQLite: before 1 ms earlier than that) to the
+  // subscribers; returns the seq applied. An error (the database is
   // unreachable) means freshness is unknown: callers must not serve cached data then.
   Result<int64_t> Sync();
   // The highest seq applied to the subscribers.
