@@ -33,17 +33,22 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Runs a function written for AWS Lambda's Python runtime: argv = folder, handler, timeout
-// seconds, the function's ARN, the result file's descriptor, [the built-in's source]. Folder
-// "." is the one it was started in (a function user's package: its own path when that user
-// may pass every folder above it, else /proc/self/cwd). Imports the handler's module from the
-// folder, reads the event from stdin and calls handler(event, context) with a Lambda-shaped
-// context. The result file gets "R" + the return value as JSON, or "E" + the error document
-// {"errorMessage","errorType"} of an exception (also printed to the function's log; exit 1).
-// Logging at INFO goes to stderr, as Lambda's runtime sends the root logger's records to the
-// function's log.
+// seconds, the function's ARN, the result file's descriptor, the request id (the Invoke's, as
+// Lambda's context.aws_request_id; "" = a new one), [the built-in's source]. Folder "." is the
+// one it was started in (a function user's package: its own path when that user may pass
+// every folder above it, else /proc/self/cwd). Imports the handler's module from the folder,
+// reads the event from stdin and calls handler(event, context) with a Lambda-shaped context.
+// The result file gets "R" + the return value as JSON, or "E" + an error document as
+// Lambda's Python runtime (awslambdaric's bootstrap) makes it: {"errorMessage", "errorType",
+// "requestId", "stackTrace"}, with its Runtime.* types for a module that cannot be imported
+// (ImportModuleError; UserCodeSyntaxError), a handler it lacks (HandlerNotFound), an answer
+// that is no JSON (MarshalError) and sys.exit (ExitError); an exception's trace is printed to
+// the function's log too (exit 1). Logging at INFO goes to stderr, as Lambda's runtime sends
+// the root logger's records to the function's log.
 constexpr const char* kPythonShim = R"py(
 import importlib, json, logging, os, sys, time, traceback, uuid
 folder, handler, timeout_s, arn, result = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+request_id = sys.argv[6] or str(uuid.uuid4())
 deadline = time.time() + timeout_s
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 module_name, _, func_name = handler.rpartition(".")
@@ -61,42 +66,77 @@ def end(code):
         except BaseException:
             pass
     os._exit(code)
-if folder == "-":  # a built-in rotator: its module's source is argv[6]
-    import types
-    module = types.ModuleType(module_name)
-    exec(compile(sys.argv[6], module_name + ".py", "exec"), module.__dict__)
-    sys.modules[module_name] = module
-    os.chdir("/tmp")
-else:
-    if folder == ".":  # entered for it: its path may cross folders this user cannot pass
-        folder = os.getcwd()
-        if not os.access(folder, os.R_OK | os.X_OK):
-            folder = "/proc/self/cwd"
-    sys.path.insert(0, folder)
-    os.chdir(folder)
+def fail(message, error_type, trace=(), rid=""):
+    # awslambdaric's make_error: all four members, always (an init failure has no request id).
+    emit("E", json.dumps({"errorMessage": message or "", "errorType": error_type or "",
+                          "requestId": rid, "stackTrace": list(trace)}))
+    end(1)
+def user_frames(tb):
+    # The trace from the first frame of the function's own code (this runner's are "<string>").
+    frames = traceback.extract_tb(tb)
+    for i, fr in enumerate(frames):
+        if fr.filename != "<string>":
+            return traceback.format_list(frames[i:])
+    return []
+def exited(e, rid):
+    code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    why = "Runtime exited with error: exit status %d" % code if code else "Runtime exited without providing a reason"
+    # Lambda's service (not the runtime) reports this one: two members only.
+    emit("E", json.dumps({"errorType": "Runtime.ExitError",
+                          "errorMessage": "RequestId: %s Error: %s" % (rid or request_id, why)}))
+    end(1)
+try:
+    if folder == "-":  # a built-in rotator: its module's source is argv[7]
+        import types
+        module = types.ModuleType(module_name)
+        exec(compile(sys.argv[7], module_name + ".py", "exec"), module.__dict__)
+        sys.modules[module_name] = module
+        os.chdir("/tmp")
+    else:
+        if folder == ".":  # entered for it: its path may cross folders this user cannot pass
+            folder = os.getcwd()
+            if not os.access(folder, os.R_OK | os.X_OK):
+                folder = "/proc/self/cwd"
+        sys.path.insert(0, folder)
+        os.chdir(folder)
+        module = importlib.import_module(module_name.replace("/", "."))
+except ImportError as e:
+    traceback.print_exc()
+    fail("Unable to import module '%s': %s" % (module_name, e), "Runtime.ImportModuleError")
+except SyntaxError as e:
+    traceback.print_exc()
+    fail("Syntax error in module '%s': %s" % (module_name, e), "Runtime.UserCodeSyntaxError",
+         ['  File "%s" Line %s\n    %s\n' % (e.filename, e.lineno, e.text)])
+except SystemExit as e:
+    exited(e, "")
+except BaseException as e:
+    traceback.print_exc()
+    fail(str(e), type(e).__name__, user_frames(e.__traceback__))
 class Context:
     function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
     function_version = "$LATEST"
     invoked_function_arn = arn
     memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
-    aws_request_id = str(uuid.uuid4())
+    aws_request_id = request_id
     log_group_name = "/aws/lambda/" + function_name
     log_stream_name = "arcana"
     def get_remaining_time_in_millis(self):
         return max(0, int((deadline - time.time()) * 1000))
+if not hasattr(module, func_name):
+    fail("Handler '%s' missing on module '%s'" % (func_name, module_name),
+         "Runtime.HandlerNotFound", (), request_id)
 try:
     event = json.load(sys.stdin)
-    answer = getattr(importlib.import_module(module_name), func_name)(event, Context())
+    answer = getattr(module, func_name)(event, Context())
+except SystemExit as e:
+    exited(e, request_id)
 except BaseException as e:
     traceback.print_exc()
-    emit("E", json.dumps({"errorMessage": str(e), "errorType": type(e).__name__}))
-    end(1)
+    fail(str(e), type(e).__name__, user_frames(e.__traceback__), request_id)
 try:
     emit("R", json.dumps(answer))
 except (TypeError, ValueError) as e:
-    emit("E", json.dumps({"errorMessage": "Unable to marshal response: " + str(e),
-                          "errorType": "Runtime.MarshalError"}))
-    end(1)
+    fail("Unable to marshal response: " + str(e), "Runtime.MarshalError", (), request_id)
 end(0)
 )py";
 
@@ -343,7 +383,7 @@ Status FunctionInvoker::InvokePython(const storage::RotationFunction& f, const r
                                    as != nullptr ? "." : folder, handler,
                                    std::to_string(f.timeout_s),
                                    rot::LambdaArnOf(f.region, f.account, f.name),
-                                   std::to_string(kResultFd)};
+                                   std::to_string(kResultFd), call.request_id};
   if (folder == "-") args.push_back(source);
   Status st = InvokeExec(f, env, std::move(args), call, output, as, as != nullptr ? folder : "",
                          fd);

@@ -90,6 +90,9 @@ struct Invocation {
   domain::rotation::EnvVars runtime_env;  // added to (and overriding) the registered ones
   std::vector<std::string> redact;        // never written to the log
   std::string step;                       // for the log line
+  // Python kinds: the handler's context.aws_request_id and the requestId of its error
+  // documents (Lambda's Invoke: the call's request id). Empty: a new one per run.
+  std::string request_id;
   // Asked at least once a second while an exec/python/zip function runs; true kills it (its
   // process group) and the invocation fails as stopped. Unset: runs to its end or timeout.
   // (A url function's request is not interrupted: it ends at its timeout.)
@@ -100,7 +103,8 @@ struct Invocation {
 struct InvokeOutcome {
   bool function_error = false;  // the function failed (X-Amz-Function-Error: Unhandled)
   // The answer: the handler's return value as JSON (python kinds; "null" for None), the HTTP
-  // answer body (url), "null" (exec); on a function error {"errorMessage","errorType"}.
+  // answer body (url), "null" (exec); on a function error Lambda's error document
+  // ({"errorMessage","errorType"[,"requestId","stackTrace"]}).
   std::string payload;
   std::string log;  // this invocation's log text (redacted), at most kMaxOutputBytes + a line
 };

@@ -190,6 +190,69 @@ def test_create_get_invoke_delete(srv, lam, fn_dir):
     assert base64.b64encode(package).decode()[:40] not in text and "boom" not in text
 
 
+def test_function_errors_are_the_python_runtimes_documents(srv, lam):
+    """Error documents as Lambda's Python runtime (awslambdaric's bootstrap) writes them: all of
+    errorMessage, errorType, requestId (the Invoke's request id; "" when the module could not
+    be loaded) and stackTrace (the function's own frames), and its Runtime.* error types."""
+    def invoke(files, handler="lambda_function.lambda_handler", event=None):
+        name = "rt-" + uuid.uuid4().hex[:8]
+        create(lam, name, files=files, Handler=handler, Timeout=10)
+        try:
+            r = lam.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode())
+            assert r["StatusCode"] == 200 and r["FunctionError"] == "Unhandled", r
+            return json.loads(r["Payload"].read()), r["ResponseMetadata"]["RequestId"]
+        finally:
+            lam.delete_function(FunctionName=name)
+
+    raiser = "def lambda_handler(event, context):\n    helper(event)\n\n" \
+             "def helper(event):\n    raise KeyError('missing-key')\n"
+    doc, rid = invoke({"lambda_function.py": raiser})
+    assert list(doc) == ["errorMessage", "errorType", "requestId", "stackTrace"], doc
+    assert (doc["errorMessage"], doc["errorType"]) == ("'missing-key'", "KeyError")
+    assert doc["requestId"] == rid and rid
+    assert len(doc["stackTrace"]) == 2, doc  # the handler's frame and helper's, not the runner's
+    assert 'lambda_function.py", line 2, in lambda_handler' in doc["stackTrace"][0]
+    assert "raise KeyError('missing-key')" in doc["stackTrace"][1]
+
+    doc, _ = invoke({"lambda_function.py": "import no_such_module_here\n"})
+    assert doc == {"errorMessage": "Unable to import module 'lambda_function': "
+                                   "No module named 'no_such_module_here'",
+                   "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}
+    doc, _ = invoke({"other.py": "x = 1\n"})
+    assert doc["errorType"] == "Runtime.ImportModuleError"
+    assert doc["errorMessage"] == "Unable to import module 'lambda_function': " \
+                                  "No module named 'lambda_function'"
+
+    doc, _ = invoke({"lambda_function.py": "def lambda_handler(event, context)\n    return 1\n"})
+    assert doc["errorType"] == "Runtime.UserCodeSyntaxError", doc
+    assert doc["errorMessage"].startswith("Syntax error in module 'lambda_function': ")
+    assert doc["requestId"] == "" and len(doc["stackTrace"]) == 1
+    assert "Line 1" in doc["stackTrace"][0]
+
+    doc, rid = invoke({"lambda_function.py": "def other(event, context):\n    return 1\n"})
+    assert doc == {"errorMessage": "Handler 'lambda_handler' missing on module 'lambda_function'",
+                   "errorType": "Runtime.HandlerNotFound", "requestId": rid, "stackTrace": []}
+
+    doc, rid = invoke({"lambda_function.py": "def lambda_handler(event, context):\n"
+                                             "    return {1, 2}\n"})
+    assert doc["errorType"] == "Runtime.MarshalError" and doc["requestId"] == rid
+    assert doc["errorMessage"] == "Unable to marshal response: Object of type set is not JSON " \
+                                  "serializable"
+
+    doc, rid = invoke({"lambda_function.py": "import sys\ndef lambda_handler(event, context):\n"
+                                             "    sys.exit(3)\n"})
+    assert doc == {"errorType": "Runtime.ExitError",
+                   "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: exit status 3"}
+
+    # The handler's context carries the same request id.
+    name = "rt-" + uuid.uuid4().hex[:8]
+    create(lam, name, files={"lambda_function.py": "def lambda_handler(event, context):\n"
+                                                  "    return context.aws_request_id\n"})
+    r = lam.invoke(FunctionName=name)
+    assert json.loads(r["Payload"].read()) == r["ResponseMetadata"]["RequestId"]
+    lam.delete_function(FunctionName=name)
+
+
 def test_errors_are_lambdas(srv, lam):
     name = "dup-" + uuid.uuid4().hex[:8]
     create(lam, name, Timeout=1)

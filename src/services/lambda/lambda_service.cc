@@ -971,6 +971,7 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
   // generation taken after, as a secret rotation's step does (rotation_runner.cc).
   ARCANA_ASSIGN_OR_RETURN(rotation::Invocation call,
                           InvocationOf(f, std::move(event), ctx.now_ms));
+  call.request_id = ctx.request_id;  // Lambda's: the handler's context.aws_request_id
   ctx.ReleaseRootHold();
   Status st = invoker_.Run(f, call, &outcome);
   if (!ctx.RetakeRootHold()) {
