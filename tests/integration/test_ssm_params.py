@@ -226,8 +226,30 @@ def test_data_types(ssm):
     n = pname()
     c.put_parameter(Name=n, Value="ami-0123456789abcdef0", Type="String", DataType="aws:ec2:image")
     assert c.get_parameter(Name=n)["Parameter"]["DataType"] == "aws:ec2:image"
+    # AWS validates an AMI id after answering (PutParameter's DataType): success with the
+    # version it would have made, and then the parameter is neither created nor updated.
+    bad = pname()
+    r = c.put_parameter(Name=bad, Value="not-an-ami", Type="String", DataType="aws:ec2:image")
+    assert (r["Version"], r["Tier"]) == (1, "Standard")
+    with raises_code("ParameterNotFound"):
+        c.get_parameter(Name=bad)
+    r = c.put_parameter(Name=n, Value="ami-nope", Type="String", Overwrite=True)
+    assert r["Version"] == 2
+    got = c.get_parameter(Name=n)["Parameter"]
+    assert (got["Value"], got["Version"]) == ("ami-0123456789abcdef0", 1)
+    assert c.put_parameter(Name=n, Value="ami-01234567", Type="String", Overwrite=True)["Version"] == 2
+    assert c.get_parameter(Name=n)["Parameter"]["Value"] == "ami-01234567"
+    # Not changed to or from aws:ec2:image (AWS's user guide, "Parameter data types").
     with raises_code("ValidationException"):
-        c.put_parameter(Name=pname(), Value="not-an-ami", Type="String", DataType="aws:ec2:image")
+        c.put_parameter(Name=n, Value="x", Type="String", DataType="text", Overwrite=True)
+    t = pname()
+    c.put_parameter(Name=t, Value="ami-0123456789abcdef0", Type="String")
+    with raises_code("ValidationException"):
+        c.put_parameter(Name=t, Value="ami-0123456789abcdef0", Type="String",
+                        DataType="aws:ec2:image", Overwrite=True)
+    with raises_code("ValidationException"):
+        c.put_parameter(Name=pname(), Value="ami-01234567", Type="SecureString",
+                        DataType="aws:ec2:image")
     with raises_code("ValidationException"):
         c.put_parameter(Name=pname(), Value="x", Type="String", DataType="Text")
 

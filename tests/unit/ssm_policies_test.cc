@@ -100,12 +100,21 @@ TEST(SsmValues, PatternAndDataType) {
   auto digits = dssm::CompileAllowedPattern("^\\d+$").value();
   EXPECT_TRUE(dssm::CheckPatternMatch("123", digits).ok());
   EXPECT_EQ(dssm::CheckPatternMatch("12a", digits).code(), ErrorCode::kParameterPatternMismatch);
-  EXPECT_TRUE(dssm::CheckDataType("text", "String", "x").ok());
-  EXPECT_TRUE(dssm::CheckDataType("aws:ec2:image", "String", "ami-0123456789abcdef0").ok());
-  EXPECT_EQ(dssm::CheckDataType("aws:ec2:image", "String", "ami-xyz").code(), ErrorCode::kValidation);
-  EXPECT_EQ(dssm::CheckDataType("aws:ec2:image", "SecureString", "ami-01234567").code(),
+  EXPECT_TRUE(dssm::CheckDataType("text", "String").ok());
+  EXPECT_TRUE(dssm::CheckDataType("aws:ec2:image", "String").ok());
+  EXPECT_EQ(dssm::CheckDataType("aws:ec2:image", "SecureString").code(), ErrorCode::kValidation);
+  EXPECT_EQ(dssm::CheckDataType("Text", "String").code(), ErrorCode::kValidation);
+  // An AMI id's form is checked after the answer, as AWS does (PutParameter's DataType).
+  EXPECT_TRUE(dssm::PassesAsyncValidation("aws:ec2:image", "ami-0123456789abcdef0"));
+  EXPECT_TRUE(dssm::PassesAsyncValidation("aws:ec2:image", "ami-01234567"));
+  EXPECT_FALSE(dssm::PassesAsyncValidation("aws:ec2:image", "ami-xyz"));
+  EXPECT_TRUE(dssm::PassesAsyncValidation("text", "ami-xyz"));
+  EXPECT_TRUE(dssm::CheckDataTypeChange("text", "text").ok());
+  EXPECT_TRUE(dssm::CheckDataTypeChange("aws:ec2:image", "aws:ec2:image").ok());
+  EXPECT_EQ(dssm::CheckDataTypeChange("text", "aws:ec2:image").code(), ErrorCode::kValidation);
+  EXPECT_EQ(dssm::CheckDataTypeChange("aws:ec2:image", "text").code(), ErrorCode::kValidation);
+  EXPECT_EQ(dssm::CheckDataTypeChange("aws:ssm:integration", "text").code(),
             ErrorCode::kValidation);
-  EXPECT_EQ(dssm::CheckDataType("Text", "String", "x").code(), ErrorCode::kValidation);
   EXPECT_EQ(dssm::CheckValue("").code(), ErrorCode::kValidation);
   // Value is sensitive: AWS never echoes it, and ends the constraint without a period.
   EXPECT_EQ(dssm::CheckValue("").message(),

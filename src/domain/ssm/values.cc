@@ -115,7 +115,7 @@ Status CheckPatternMatch(std::string_view value, const AllowedPattern& pattern) 
                     pattern->source());
 }
 
-Status CheckDataType(std::string_view data_type, std::string_view type, std::string_view value) {
+Status CheckDataType(std::string_view data_type, std::string_view type) {
   if (data_type == "text") return Status::Ok();
   if (data_type == "aws:ec2:image") {
     if (type != kString) {
@@ -123,18 +123,25 @@ Status CheckDataType(std::string_view data_type, std::string_view type, std::str
                     "The aws:ec2:image data type is supported only for parameters of type "
                     "String.");
     }
-    if (!IsAmiId(value)) {
-      return Status(ErrorCode::kValidation,
-                    "Parameter value, " + std::string(value) +
-                        ", must be a valid AMI ID of the form ami-xxxxxxxx or "
-                        "ami-xxxxxxxxxxxxxxxxx for data type aws:ec2:image.");
-    }
-    return Status::Ok();
+    return Status::Ok();  // its value: PassesAsyncValidation
   }
   if (data_type == "aws:ssm:integration") return Status::Ok();
   return Status(ErrorCode::kValidation, "The following data type is not supported: " +
                                             std::string(data_type) +
                                             " (Data type names are all lowercase.)");
+}
+
+bool PassesAsyncValidation(std::string_view data_type, std::string_view value) {
+  return data_type != "aws:ec2:image" || IsAmiId(value);
+}
+
+Status CheckDataTypeChange(std::string_view from, std::string_view to) {
+  auto fixed = [](std::string_view t) { return t == "aws:ec2:image" || t == "aws:ssm:integration"; };
+  if (from == to || (!fixed(from) && !fixed(to))) return Status::Ok();
+  return Status(ErrorCode::kValidation,
+                "You can't change the data type of a parameter from " + std::string(from) +
+                    " to " + std::string(to) + ": a parameter can't be changed to or from the "
+                    "aws:ec2:image or aws:ssm:integration data type.");
 }
 
 }  // namespace arcana::domain::ssm

@@ -52,7 +52,15 @@ Result<AllowedPattern> CompileAllowedPattern(std::string_view pattern);
 // kParameterPatternMismatch when value does not match `pattern` in full (null: always OK).
 Status CheckPatternMatch(std::string_view value, const AllowedPattern& pattern);
 
-// kValidation for an unknown data type, or a value that does not fit it.
-Status CheckDataType(std::string_view data_type, std::string_view type, std::string_view value);
+// kValidation for an unknown data type, or one the parameter's type cannot have
+// (aws:ec2:image: String only).
+Status CheckDataType(std::string_view data_type, std::string_view type);
+// Whether the value passes what AWS validates after PutParameter has answered (aws:ec2:image:
+// an AMI id; AWS also needs the image to exist in EC2, which Arcana cannot see). AWS answers
+// such a write with success and then neither creates nor updates the parameter.
+bool PassesAsyncValidation(std::string_view data_type, std::string_view value);
+// kValidation when an existing parameter's data type would change to or from aws:ec2:image
+// or aws:ssm:integration (AWS's user guide, "Parameter data types": not allowed).
+Status CheckDataTypeChange(std::string_view from, std::string_view to);
 
 }  // namespace arcana::domain::ssm

@@ -153,7 +153,8 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     } else {
       v.data_type = prev ? prev->data_type : "text";
     }
-    ARCANA_RETURN_IF_ERROR(dssm::CheckDataType(v.data_type, v.type, v.type == dssm::kSecureString ? "" : value));
+    ARCANA_RETURN_IF_ERROR(dssm::CheckDataType(v.data_type, v.type));
+    if (prev) ARCANA_RETURN_IF_ERROR(dssm::CheckDataTypeChange(prev->data_type, v.data_type));
     if (auto policies = in.Str("Policies")) {
       ARCANA_ASSIGN_OR_RETURN(auto parsed, dssm::ParsePolicies(*policies, ctx.now_ms));
       v.policies = std::move(parsed.policies);
@@ -189,6 +190,22 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     v.modified_ms = ctx.now_ms;
     v.modified_user = ctx.principal_arn;
 
+    rapidjson::StringBuffer buf;
+    json::Writer out(buf);
+    auto answer = [&](int64_t version, const std::string& tier) {
+      out.StartObject();
+      out.Key("Version");
+      out.Int64(version);
+      json::KV(out, "Tier", tier);
+      out.EndObject();
+      return Finish(buf);
+    };
+    if (!dssm::PassesAsyncValidation(v.data_type, value)) {
+      // AWS validates an aws:ec2:image value after answering: the call succeeds with the
+      // version it would have made, and the parameter is then neither created nor updated.
+      return answer(prev ? prev->version + 1 : 1, v.tier);
+    }
+
     const bool created = !existing;
     Parameter p;
     if (existing) {
@@ -214,15 +231,7 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     // attempt finds the parameter (ParameterAlreadyExists, or a new version with Overwrite).
     ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
     PublishChange(w.parameter, w.parameter.Latest(), created ? "Create" : "Update", ctx.now_ms);
-
-    rapidjson::StringBuffer buf;
-    json::Writer out(buf);
-    out.StartObject();
-    out.Key("Version");
-    out.Int64(version);
-    json::KV(out, "Tier", tier);
-    out.EndObject();
-    return Finish(buf);
+    return answer(version, tier);
   });
   crypto::SecureWipe(value);  // a SecureString's plaintext (sealed by every attempt)
   return result;
