@@ -68,7 +68,11 @@ void ResolveQuery(HttpRequest& req, ApiCall& call,
       break;
     }
   }
-  call.known = call.service != nullptr && call.service->validator().HasOperation(call.operation);
+  // An operation exists only in its API version: IAM and STS answer a known Action with
+  // another Version, or none, as an unknown one (AdmitStage's "Could not find operation").
+  auto version = call.form.find("Version");
+  call.known = call.service != nullptr && call.service->validator().HasOperation(call.operation) &&
+               version != call.form.end() && version->second == call.query->api_version();
   if (call.known) call.op_name = std::string(call.service->signing_name()) + "." + call.operation;
 }
 

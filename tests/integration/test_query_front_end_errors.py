@@ -1,8 +1,9 @@
 """The errors IAM and STS's front end answers before any operation runs, as AWS words them:
 an unsigned request is MissingAuthenticationToken "Request is missing Authentication Token"
 (403; the JSON services say "Missing Authentication Token"), and an Action the service does
-not have is InvalidAction "Could not find operation X for version V" (400), naming the
-Version the request gave (NO_VERSION_SPECIFIED when it gave none)."""
+not have, or one asked for with another API Version than the service's (or none), is
+InvalidAction "Could not find operation X for version V" (400), naming the Version the request
+gave (NO_VERSION_SPECIFIED when it gave none)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,14 @@ def test_an_unsigned_json_call_keeps_the_json_services_wording(auth_server):
      "Could not find operation NoSuchAction for version 2010-05-08"),
     ("sts", "Action=NoSuchAction", "Could not find operation NoSuchAction for version NO_VERSION_SPECIFIED"),
     ("sts", "Action=&Version=2011-06-15", "Could not find operation  for version 2011-06-15"),
+    # An operation exists only in its service's API version: another Version, or none, is
+    # answered as for an unknown Action.
+    ("iam", "Action=ListUsers&Version=2011-06-15",
+     "Could not find operation ListUsers for version 2011-06-15"),
+    ("sts", "Action=GetCallerIdentity&Version=2010-05-08",
+     "Could not find operation GetCallerIdentity for version 2010-05-08"),
+    ("sts", "Action=GetCallerIdentity", "Could not find operation GetCallerIdentity for version "
+     "NO_VERSION_SPECIFIED"),
 ])
 def test_an_unknown_action_names_the_version(auth_server, service, body, message):
     r = query(auth_server, service, body)
