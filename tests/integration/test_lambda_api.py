@@ -1658,6 +1658,7 @@ def test_synchronous_invokes_are_bounded_and_leave_the_other_calls_served(srv, l
         assert err["Error"]["Code"] == "TooManyRequestsException"
         assert err["Error"]["Message"] == "Rate Exceeded."
         assert err["Reason"] == "ConcurrentInvocationLimitExceeded"
+        assert err["ResponseMetadata"]["HTTPHeaders"].get("retry-after") == "1"  # retryAfterSeconds
         assert len(list(fn_dir.glob("started-*"))) == 4  # the refused one never ran
         t0 = time.time()
         lam.list_functions(MaxItems=1)

@@ -278,6 +278,7 @@ RestResponse RestJsonProtocol::EncodeError(const RestWireError& wire,
   RestResponse out;
   out.status = wire.http_status;
   out.headers.emplace_back("X-Amzn-ErrorType", wire.type);
+  if (!wire.retry_after.empty()) out.headers.emplace_back("Retry-After", wire.retry_after);
   bool upper = true, lower = true;
   if (const rapidjson::Value* shape = impl_->Shape(wire.type);
       shape != nullptr && shape->HasMember("members")) {

@@ -61,6 +61,9 @@ struct RestWireError {
   // The error's "Reason" member when not empty (Lambda's TooManyRequestsException: a
   // ThrottleReason such as "ConcurrentInvocationLimitExceeded").
   std::string reason = {};
+  // Seconds to wait before retrying, as the Retry-After header (the model's
+  // retryAfterSeconds) when not empty.
+  std::string retry_after = {};
 };
 
 class RestJsonProtocol {

@@ -366,9 +366,10 @@ RestWireError LambdaService::ErrorOf(ErrorCode code) const {
     case ErrorCode::kIncompleteSignature: return {"IncompleteSignatureException", 403, true};
     case ErrorCode::kMissingAuthToken: return {"MissingAuthenticationTokenException", 403, true};
     case ErrorCode::kExpiredToken: return {"ExpiredTokenException", 403, true};
-    // Invoke's concurrency bound (TakeInvocationSlot) and a full Event queue.
+    // Invoke's concurrency bound (TakeInvocationSlot) and a full Event queue; Retry-After
+    // (the model's retryAfterSeconds): a slot frees when a running function ends.
     case ErrorCode::kThrottling:
-      return {"TooManyRequestsException", 429, true, "ConcurrentInvocationLimitExceeded"};
+      return {"TooManyRequestsException", 429, true, "ConcurrentInvocationLimitExceeded", "1"};
     case ErrorCode::kWriteConflict: return {"TooManyRequestsException", 429, true};
     case ErrorCode::kUnknownOperation: return {"UnknownOperationException", 400, true};
     case ErrorCode::kServiceUnavailable: return {"ServiceException", 503, false};
