@@ -19,6 +19,8 @@ def replicated(sm, uniq, value="v1"):
     (st,) = r["ReplicationStatus"]
     assert st["Region"] == REPLICA
     assert st["Status"] in ("InSync", "InProgress")
+    # The AWS managed key by its alias (the aws CLI's recorded replicate-secret-to-regions).
+    assert st["KmsKeyId"] == "alias/aws/secretsmanager", st
     wait_for(lambda: eu.get_secret_value(SecretId=name)["SecretString"] == value,
              timeout=10, what="replica to become readable")
     return us, eu, name, arn
@@ -43,11 +45,29 @@ def test_describe_shows_primary_region_and_status(sm, uniq):
     d = us.describe_secret(SecretId=name)
     (st,) = d["ReplicationStatus"]
     assert st["Region"] == REPLICA and st["Status"] == "InSync"
+    assert st["KmsKeyId"] == "alias/aws/secretsmanager", st
     assert d.get("PrimaryRegion", PRIMARY) == PRIMARY
     rd = eu.describe_secret(SecretId=name)
     assert rd["PrimaryRegion"] == PRIMARY
     assert rd["Description"] == "replicated"
     assert rd["VersionIdsToStages"] == d["VersionIdsToStages"]
+
+
+def test_a_replica_lists_its_versions_under_its_own_regions_key(sm, kms, uniq):
+    # A primary under a customer key; its replica under the AWS managed key of its region:
+    # the replica's ListSecretVersionIds names that key, not the primary's.
+    us, eu = sm(PRIMARY), sm(REPLICA)
+    name = uniq("repl-key")
+    key = kms(PRIMARY).create_key()["KeyMetadata"]["KeyId"]
+    us.create_secret(Name=name, SecretString="v", KmsKeyId=key)
+    us.replicate_secret_to_regions(SecretId=name, AddReplicaRegions=[{"Region": REPLICA}])
+    wait_for(lambda: eu.get_secret_value(SecretId=name)["SecretString"] == "v", timeout=10,
+             what="replica to become readable")
+    assert "KmsKeyId" not in eu.describe_secret(SecretId=name)
+    (v,) = eu.list_secret_version_ids(SecretId=name)["Versions"]
+    assert v["KmsKeyIds"] == ["DefaultEncryptionKey"], v
+    (pv,) = us.list_secret_version_ids(SecretId=name)["Versions"]
+    assert pv["KmsKeyIds"] == [key], pv
 
 
 def test_replica_is_read_only(sm, uniq):
@@ -241,6 +261,11 @@ def test_replica_kms_key_that_cannot_be_used_fails_the_replication(kms, uniq):
         SecretId=name, AddReplicaRegions=[{"Region": "eu-west-2", "KmsKeyId": key}],
     )["ReplicationStatus"]
     assert st["Status"] == "InSync" and st["KmsKeyId"] == key, st
+    # The replica's versions are under its region's key, in every answer made there.
+    wait_for(lambda: euw2.describe_secret(SecretId=name).get("KmsKeyId") == key, timeout=10,
+             what="the replica")
+    (lv,) = euw2.list_secret_version_ids(SecretId=name)["Versions"]
+    assert lv["KmsKeyIds"] == [key], lv
     euw2.stop_replication_to_replica(SecretId=name)
     assert euw2.get_secret_value(SecretId=name)["SecretString"] == "v1"
     assert euw2.describe_secret(SecretId=name)["KmsKeyId"] == key

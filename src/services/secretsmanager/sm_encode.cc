@@ -46,7 +46,9 @@ void WriteReplicationStatus(json::Writer& w, const Secret& primary,
   for (const auto& r : primary.replicas) {
     w.StartObject();
     json::KV(w, "Region", r.region);
-    if (!r.kms_key_id.empty()) json::KV(w, "KmsKeyId", r.kms_key_id);
+    // The AWS managed key by its alias, as AWS's recorded answers name it (the aws CLI's
+    // replicate-secret-to-regions and describe-secret examples).
+    json::KV(w, "KmsKeyId", r.kms_key_id.empty() ? "alias/aws/secretsmanager" : r.kms_key_id);
     json::KV(w, "Status", r.status);
     json::KV(w, "StatusMessage", r.status_message);
     if (auto it = accessed.find(r.region); it != accessed.end()) {
@@ -56,6 +58,14 @@ void WriteReplicationStatus(json::Writer& w, const Secret& primary,
     w.EndObject();
   }
   w.EndArray();
+}
+
+std::string KmsKeyIdIn(const Secret& self, const Secret& data) {
+  if (!self.IsReplica()) return data.kms_key_id;
+  for (const auto& r : data.replicas) {
+    if (r.region == self.region) return r.kms_key_id;
+  }
+  return "";
 }
 
 void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, EntryForm form,
@@ -68,13 +78,7 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
   if (data.has_description && !data.description.empty()) {
     json::KV(w, "Description", data.description);
   }
-  std::string kms = data.kms_key_id;
-  if (self.IsReplica()) {
-    kms.clear();
-    for (const auto& r : data.replicas)
-      if (r.region == self.region) kms = r.kms_key_id;
-  }
-  if (!kms.empty()) json::KV(w, "KmsKeyId", kms);
+  if (std::string kms = KmsKeyIdIn(self, data); !kms.empty()) json::KV(w, "KmsKeyId", kms);
   const auto& rot = data.rotation;
   if (rot.enabled) {
     w.Key("RotationEnabled");

@@ -24,6 +24,11 @@ void WriteSecretEntry(json::Writer& w, const domain::sm::Secret& self,
                       const domain::sm::Secret& data, EntryForm form,
                       const ReplicaAccessDates& accessed = {});
 
+// The KMS key `self` is encrypted under in its own region ("" = the AWS managed key): a
+// replica's is the one its primary's ReplicationStatus names for the replica's region
+// (ReplicaRegionType.KmsKeyId), `data` being its primary.
+std::string KmsKeyIdIn(const domain::sm::Secret& self, const domain::sm::Secret& data);
+
 // {"ARN": ..., "Name": ...}: the whole output of several operations.
 // {"ARN","Name"} and, when version_id is not empty, "VersionId".
 std::string ArnNameBody(const domain::sm::Secret& s, const std::string& version_id = "");

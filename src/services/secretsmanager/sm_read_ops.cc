@@ -396,6 +396,7 @@ Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
   bool deprecated = in.Bool("IncludeDeprecated").value_or(false);
   std::vector<const SecretVersion*> versions;
   const Secret& d = l.data();
+  const std::string replica_key = l.replica ? KmsKeyIdIn(l.self, d) : std::string();
   // Oldest first, as AWS lists them (every recorded listing is in creation order); the
   // versions are kept in that order.
   for (const auto& v : d.versions) {
@@ -422,8 +423,10 @@ Result<std::string> SecretsManagerService::ListSecretVersionIds(const In& in,
     }
     w.Key("CreatedDate");
     json::WriteTimestamp(w, v->created_ms);
+    // A replica's versions are encrypted under its region's key, not its primary's.
+    const std::string& key = l.replica ? replica_key : v->kms_key_id;
     w.Key("KmsKeyIds");
-    json::WriteStringList(w, {v->kms_key_id.empty() ? "DefaultEncryptionKey" : v->kms_key_id});
+    json::WriteStringList(w, {key.empty() ? "DefaultEncryptionKey" : key});
     w.EndObject();
   }
   w.EndArray();
