@@ -293,6 +293,16 @@ def test_label_limit_per_secret(sm, uniq):
     assert len(stages(c, name)[v1]) == 20
     with raises_code("LimitExceededException"):
         c.update_secret_version_stage(SecretId=name, VersionStage="one-too-many", MoveToVersionId=v1)
+    # The quota counts labels across all versions (AWS: "staging labels attached across all
+    # versions of a secret"), not one version's: spread over two versions, 20 is the limit too.
+    with raises_code("LimitExceededException"):
+        c.put_secret_value(SecretId=name, SecretString="two", VersionStages=["on-another"])
+    v2 = c.put_secret_value(SecretId=name, SecretString="two", VersionStages=["l0"])["VersionId"]
+    assert stages(c, name)[v2] == ["l0"]  # moving a label adds none
+    with raises_code("LimitExceededException"):
+        c.update_secret_version_stage(SecretId=name, VersionStage="one-too-many", MoveToVersionId=v2)
+    c.update_secret_version_stage(SecretId=name, VersionStage="l1", RemoveFromVersionId=v1)
+    c.update_secret_version_stage(SecretId=name, VersionStage="now-fits", MoveToVersionId=v2)
 
 
 # --------------------------------------------------------------------------- ListSecretVersionIds

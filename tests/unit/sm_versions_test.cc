@@ -125,6 +125,19 @@ TEST(SmVersions, LabelLimitPerVersion) {
   EXPECT_EQ(AttachStages(s, "v1", {"one-too-many"}).code(), ErrorCode::kLimitExceeded);
 }
 
+// AWS's quota: 20 labels attached across all versions of a secret.
+TEST(SmVersions, LabelLimitAcrossVersions) {
+  Secret s = WithVersions({{"v1", {"AWSCURRENT"}}, {"v2", {}}});
+  std::vector<std::string> labels;
+  for (int i = 0; i < 10; ++i) labels.push_back("a" + std::to_string(i));
+  ASSERT_TRUE(AttachStages(s, "v1", labels).ok());
+  labels.clear();
+  for (int i = 0; i < 9; ++i) labels.push_back("b" + std::to_string(i));
+  ASSERT_TRUE(AttachStages(s, "v2", labels).ok());
+  EXPECT_EQ(AttachStages(s, "v2", {"one-too-many"}).code(), ErrorCode::kLimitExceeded);
+  EXPECT_TRUE(AttachStages(s, "v2", {"a0"}).ok());  // a move adds no label
+}
+
 TEST(SmVersions, PruneKeepsLabelledAndYoungVersions) {
   Secret s;
   for (int i = 0; i < 105; ++i) {

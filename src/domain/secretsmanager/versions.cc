@@ -23,9 +23,14 @@ Status Attach(Secret& s, SecretVersion& target, const std::string& stage) {
   } else {
     Detach(s, stage);
   }
-  if (target.stages.size() >= kMaxLabelsPerSecret) {
+  // AWS's quota counts the labels attached across all versions of the secret (20), not one
+  // version's: each label is on one version, so this is the number of distinct labels.
+  size_t attached = 0;
+  for (const auto& v : s.versions) attached += v.stages.size();
+  if (attached >= kMaxLabelsPerSecret) {
     return Status(ErrorCode::kLimitExceeded,
-                  "A version can have at most 20 staging labels attached.");
+                  "A secret can have at most 20 staging labels attached across all of its "
+                  "versions.");
   }
   target.stages.push_back(stage);
   return Status::Ok();

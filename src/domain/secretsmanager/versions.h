@@ -17,7 +17,8 @@ inline constexpr int64_t kVersionMinAgeMs = 24LL * 3600 * 1000;
 
 // Attaches `stages` to the version `version_id` (already in s.versions), detaching each
 // from whichever version held it. When AWSCURRENT moves, AWSPREVIOUS moves to the version
-// AWSCURRENT left. Fails with kLimitExceeded over 20 labels on one version.
+// AWSCURRENT left. Fails with kLimitExceeded over 20 labels attached across all versions of
+// the secret (AWS's quota).
 Status AttachStages(Secret& s, const std::string& version_id,
                     const std::vector<std::string>& stages);
 
