@@ -44,6 +44,7 @@
 #include "seal/operator_token.h"
 #include "seal/seal_manager.h"
 #include "services/iam/iam_service.h"
+#include "services/iam/named_principals.h"
 #include "services/lambda/lambda_service.h"
 #include "services/sts/sts_service.h"
 #include "services/cloudtrail/cloudtrail_service.h"
@@ -208,6 +209,11 @@ int RunServer(const config::Config& cfg) {
   // the KMS API's and Secrets Manager's and Parameter Store's own - flushed in batches.
   services::kms::KmsKeyUseLog kms_key_uses(stores.kms_key_usage());  // KMS
   kms.RecordKeyUsesIn(&kms_key_uses);
+  // Key policies name only users and roles that exist, looked up as IAM's trust policies do.
+  kms.LookUpPrincipalsWith([&stores](const domain::iam::NamedPrincipal& p) -> Result<bool> {
+    ARCANA_ASSIGN_OR_RETURN(auto found, services::iam::FindNamedPrincipal(stores.identities(), p));
+    return found.has_value();
+  });
   keys.RecordKeyUsesIn(&kms_key_uses);
   services::sm::SecretsManagerService secrets_manager(stores.secrets(), keys, *root);
   services::ssm::SsmService ssm(stores.parameters(), keys, *root, &secrets_manager);  // SSM

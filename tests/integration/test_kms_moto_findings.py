@@ -98,8 +98,9 @@ def test_update_alias_targeting_an_alias_is_refused(kms):
 # --- policy lockout safety check -------------------------------------------------------------
 
 LOCKING_POLICIES = [
-    # Only another principal is allowed anything.
-    policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app"},
+    # Only another principal is allowed anything (another account: a user or role of this one
+    # must exist, or the policy is refused for naming an invalid principal first).
+    policy({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
             "Action": "kms:Decrypt", "Resource": "*"}),
     # The caller may use the key but not change its policy.
     policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},

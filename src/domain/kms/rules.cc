@@ -4,10 +4,12 @@
 
 #include <algorithm>
 
+#include "common/arn.h"
 #include "common/json.h"
 #include "crypto/base64.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "domain/kms/grants.h"
 
 namespace arcana::domain::kms {
 
@@ -297,8 +299,52 @@ Status MalformedKeyPolicy(std::string_view why) {
                 "or is malformed: " + std::string(why));
 }
 
+Status InvalidKeyPolicyPrincipals() {
+  return Status(ErrorCode::kKmsMalformedPolicyDocument,
+                "Policy contains a statement with one or more invalid principals.");
+}
+
+bool IsKeyPolicyAwsPrincipal(std::string_view p) {
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (p == "*" || (p.size() == 12 && digits(p))) return true;
+  // A user's or role's unique id: what AWS shows in place of the ARN of a deleted identity, so
+  // what GetKeyPolicy may answer and PutKeyPolicy get back (the engine takes the same forms).
+  if (p.size() >= 16 && (p.starts_with("AIDA") || p.starts_with("AROA"))) return true;
+  // No wildcard matches part of a principal ARN (IAM JSON policy reference, Principal).
+  if (p.find_first_of("*?") != std::string_view::npos || !PrincipalAccount(p)) return false;
+  const std::string_view resource = SplitArn(p)->resource;
+  // TYPE/NAME or TYPE/PATH/NAME with a name; STS's assumed-role/ROLE/SESSION needs both.
+  auto named = [&](std::string_view type, size_t min_slashes) {
+    if (!resource.starts_with(type) || resource.ends_with('/')) return false;
+    return static_cast<size_t>(std::count(resource.begin(), resource.end(), '/')) >= min_slashes;
+  };
+  if (SplitArn(p)->service == "iam") {
+    return resource == "root" || named("user/", 1) || named("role/", 1);
+  }
+  return named("assumed-role/", 2) || named("federated-user/", 1);
+}
+
 namespace {
 Status Malformed(const std::string& why) { return MalformedKeyPolicy(why); }
+
+// Each "AWS" principal of a Principal or NotPrincipal object (strings only: what else the
+// member holds is the policy engine's to refuse).
+Status CheckAwsPrincipals(const rapidjson::Value& principal) {
+  if (!principal.IsObject()) return Status::Ok();
+  auto aws = principal.FindMember("AWS");
+  if (aws == principal.MemberEnd()) return Status::Ok();
+  auto check = [](const rapidjson::Value& v) {
+    if (!v.IsString()) return true;
+    return IsKeyPolicyAwsPrincipal(std::string_view(v.GetString(), v.GetStringLength()));
+  };
+  bool valid = check(aws->value);
+  if (aws->value.IsArray()) {
+    for (const auto& v : aws->value.GetArray()) valid = valid && check(v);
+  }
+  return valid ? Status::Ok() : InvalidKeyPolicyPrincipals();
+}
 
 Status CheckStatement(const rapidjson::Value& st) {
   if (!st.IsObject()) return Malformed("each Statement must be an object");
@@ -328,7 +374,7 @@ Status CheckStatement(const rapidjson::Value& st) {
   if (principal.IsString() && std::string_view(principal.GetString()) != "*") {
     return Malformed("Principal must be \"*\" or an object");
   }
-  return Status::Ok();
+  return CheckAwsPrincipals(principal);
 }
 }  // namespace
 

@@ -137,12 +137,23 @@ Status CheckKeyUsage(const Key& key, std::string_view usage, std::string_view op
 std::string DefaultKeyPolicy(std::string_view account);
 // kKmsMalformedPolicyDocument unless the text is a JSON object with a valid Version (if
 // present), a non-empty Statement (object or array of objects), each statement with
-// Effect Allow|Deny, a Principal (or NotPrincipal) and an Action (or NotAction).
+// Effect Allow|Deny, a Principal (or NotPrincipal) and an Action (or NotAction); each
+// "AWS" principal of the form IsKeyPolicyAwsPrincipal takes (InvalidKeyPolicyPrincipals).
 // Only the shape: services/kms/kms_access.h CheckStorableKeyPolicy adds the policy
 // engine's grammar (the domain does not know the engine).
 Status ValidateKeyPolicy(std::string_view policy);
 // kKmsMalformedPolicyDocument with Arcana's wording for a malformed key policy and `why`.
 Status MalformedKeyPolicy(std::string_view why);
+// AWS's answer to a key policy naming a principal that is malformed or does not exist:
+// kKmsMalformedPolicyDocument "Policy contains a statement with one or more invalid
+// principals." (ValidateKeyPolicy; KmsService looks the users and roles up).
+Status InvalidKeyPolicyPrincipals();
+// Whether `p`, an "AWS" principal of a key policy, has a principal's form: "*", a 12-digit
+// account id, a user's or role's unique id (AIDA.../AROA...), or an ARN (no wildcard) of an
+// account root (arn:aws:iam::ACCOUNT:root), an IAM user or role (user/[PATH/]NAME,
+// role/[PATH/]NAME), an STS assumed-role session (assumed-role/ROLE/SESSION) or federated
+// user. ValidateKeyPolicy refuses any other with InvalidKeyPolicyPrincipals.
+bool IsKeyPolicyAwsPrincipal(std::string_view p);
 
 // Tags: keys 1-128 chars, values 0-256 chars, no "aws:" prefix in any letter case, at
 // most 50 per key. Every break is kTag with AWS's message ("Too many tags" over 50).

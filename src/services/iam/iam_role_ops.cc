@@ -5,6 +5,7 @@
 #include "domain/iam/trust_principals.h"
 #include "services/common/write_retry.h"
 #include "services/iam/iam_service.h"
+#include "services/iam/named_principals.h"
 #include "storage/identity_codec.h"
 
 namespace arcana::services::iam {
@@ -48,12 +49,8 @@ Status IamService::BindTrustPolicy(Identity& role) {
   ARCANA_ASSIGN_OR_RETURN(auto named, domain::iam::NamedPrincipalsOf(role.trust_policy));
   std::map<std::string, std::string> ids;
   for (const auto& p : named) {
-    ARCANA_ASSIGN_OR_RETURN(auto e, store_.GetEntity(p.account, p.kind, p.name));
-    std::optional<Identity> found;
-    if (e) {
-      ARCANA_ASSIGN_OR_RETURN(found, storage::IdentityFromEntity(*e));
-    }
-    if (!found || found->Arn() != p.arn) {
+    ARCANA_ASSIGN_OR_RETURN(auto found, FindNamedPrincipal(store_, p));
+    if (!found) {
       return Status(ErrorCode::kMalformedPolicyDocument,
                     "Invalid principal in policy: \"AWS\":\"" + p.arn + "\"");
     }

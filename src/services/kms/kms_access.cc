@@ -168,10 +168,16 @@ void AddCreateKeyPropertyKeys(const json::Input& in, auth::policy::ContextKeys* 
   AddKeyPropertyKeys(created, keys);
 }
 
-Status CheckStorableKeyPolicy(std::string_view policy) {
+Status CheckStorableKeyPolicy(std::string_view policy, const PrincipalExists& exists) {
   ARCANA_RETURN_IF_ERROR(domain::kms::ValidateKeyPolicy(policy));
   auto compiled = auth::policy::ParsePolicy(policy, auth::policy::PolicyUse::kResource);
   if (!compiled.ok()) return domain::kms::MalformedKeyPolicy(compiled.status().message());
+  if (!exists) return Status::Ok();
+  ARCANA_ASSIGN_OR_RETURN(auto named, domain::iam::NamedPrincipalsOf(std::string(policy)));
+  for (const auto& p : named) {
+    ARCANA_ASSIGN_OR_RETURN(bool found, exists(p));
+    if (!found) return domain::kms::InvalidKeyPolicyPrincipals();
+  }
   return Status::Ok();
 }
 

@@ -11,12 +11,14 @@
 // KmsService::AuthorizeKey adds kms:RequestAlias and kms:ResourceAliases).
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "auth/authorizer.h"
 #include "auth/policy/request_context.h"
 #include "common/json.h"
 #include "common/status.h"
+#include "domain/iam/trust_principals.h"
 #include "domain/kms/key.h"
 #include "storage/kms_store.h"
 
@@ -56,12 +58,20 @@ std::vector<std::pair<std::string, std::string>> KeyPropertyKeys(const domain::k
 // ENCRYPT_DECRYPT, Origin AWS_KMS, MultiRegion false.
 void AddCreateKeyPropertyKeys(const json::Input& in, auth::policy::ContextKeys* keys);
 
+// Whether the IAM user or role a principal ARN names exists (IAM's own lookup, given by the
+// server: services/iam/named_principals.h).
+using PrincipalExists = std::function<Result<bool>(const domain::iam::NamedPrincipal&)>;
+
 // A key policy a caller gives (CreateKey, PutKeyPolicy, ReplicateKey) as it may be stored:
-// domain::kms::ValidateKeyPolicy's size and shape rules, then the policy engine's grammar.
+// domain::kms::ValidateKeyPolicy's size and shape rules (principals included), then the
+// policy engine's grammar, then - when `exists` is set - each user and role ARN among its
+// "AWS" principals must name an existing identity, as AWS answers one that does not with
+// MalformedPolicyDocumentException "Policy contains a statement with one or more invalid
+// principals." (as IAM refuses such a trust policy: IamService::BindTrustPolicy).
 // What is stored is what the authorizer enforces: a document the engine cannot compile
 // would lose its Deny statements, so it is MalformedPolicyDocumentException here, as AWS
 // refuses it (Secrets Manager and Parameter Store check their resource policies alike).
-Status CheckStorableKeyPolicy(std::string_view policy);
+Status CheckStorableKeyPolicy(std::string_view policy, const PrincipalExists& exists);
 
 // A grant as the policy engine reads it.
 auth::policy::KmsGrantView GrantView(const domain::kms::Grant& g);

@@ -92,10 +92,10 @@ Result<std::string> KmsService::DeleteAlias(const In& in, const CallContext& ctx
     auto key = ring_.store().GetKmsKey(ScopeOf(ctx), alias->target_key_id);
     ARCANA_RETURN_IF_ERROR(key.status());
     if (key->has_value()) {
-      // AWS: "kms:DeleteAlias on the KMS key (key policy)" as well as on the alias.
+      // AWS: "kms:DeleteAlias on the KMS key (key policy)" as well as on the alias. In every
+      // key state, pending deletion included (developer guide, key states table).
       ARCANA_RETURN_IF_ERROR(AuthorizeKey(ctx, **key));
       ctx.Touch(audit::kKmsKeyType, (*key)->arn);
-      ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(**key));
     }
   }
   ARCANA_RETURN_IF_ERROR(ring_.store().DeleteKmsAlias(ScopeOf(ctx), name));

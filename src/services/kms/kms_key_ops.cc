@@ -76,7 +76,7 @@ Result<std::string> KmsService::CreateKey(const In& in, const CallContext& ctx) 
   key.key_usage = usage;
   key.key_spec = spec;
   if (auto policy = in.Str("Policy")) {
-    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(*policy));
+    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(*policy, principal_exists_));
     key.policy = *policy;
   } else {
     key.policy = dk::DefaultKeyPolicy(ctx.account);

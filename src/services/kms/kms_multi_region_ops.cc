@@ -85,7 +85,7 @@ Result<std::string> KmsService::ReplicateKey(const In& in, const CallContext& ct
   ARCANA_RETURN_IF_ERROR(CheckRegionName(region, "replicaRegion"));
   std::string policy = dk::DefaultKeyPolicy(ctx.account);
   if (auto p = in.Str("Policy")) {
-    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(*p));
+    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(*p, principal_exists_));
     policy = *p;
   }
   std::map<std::string, std::string> tags;

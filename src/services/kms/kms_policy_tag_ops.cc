@@ -35,8 +35,8 @@ Result<std::string> KmsService::PutKeyPolicy(const In& in, const CallContext& ct
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     ARCANA_RETURN_IF_ERROR(CheckPolicyName(in));
     ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, "PutKeyPolicy"));
-    ARCANA_RETURN_IF_ERROR(dk::CheckNotPendingDeletion(key));
-    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(policy));
+    // In every key state, pending deletion included (developer guide, key states table).
+    ARCANA_RETURN_IF_ERROR(CheckStorableKeyPolicy(policy, principal_exists_));
     key.policy = policy;
     ARCANA_RETURN_IF_ERROR(CheckPolicyLockout(in, ctx, key));
     ARCANA_RETURN_IF_ERROR(ring_.store().PutKmsKey(key, {}, "PutKeyPolicy"));

@@ -40,14 +40,16 @@ Result<std::string> KmsService::SetRotation(const In& in, const CallContext& ctx
     ARCANA_ASSIGN_OR_RETURN(Key key, ManagedKeyFor(in, "KeyId", ctx));
     ARCANA_RETURN_IF_ERROR(dk::CheckCustomerManaged(key, enabled ? "EnableKeyRotation"
                                                                  : "DisableKeyRotation"));
+    // Imported key material does not rotate automatically (RotateKeyOnDemand rotates it).
+    // Before the key state: an EXTERNAL key awaiting its material (PendingImport) gets this
+    // answer too, as on AWS, not KMSInvalidStateException.
+    if (key.external()) return dk::OriginNotValid(key);
     ARCANA_RETURN_IF_ERROR(dk::CheckUsable(key));
     // An asymmetric or HMAC key: UnsupportedOperationException with no message at all, as AWS
     // answers EnableKeyRotation for an ECC_SECG_P256K1 key (CLI output recorded 2026-10 in
     // hardhat-kms's key rotation guide) and RotateKeyOnDemand (below).
     if (!dk::IsSymmetricSpec(key.key_spec)) return Status(ErrorCode::kUnsupportedOperation, "");
     ARCANA_RETURN_IF_ERROR(CheckNotReplica(key));
-    // Imported key material does not rotate automatically (RotateKeyOnDemand rotates it).
-    if (key.external()) return dk::OriginNotValid(key);
     if (enabled) {
       if (!key.rotation_enabled) key.rotation_base_ms = ctx.now_ms;
       key.rotation_period_days =

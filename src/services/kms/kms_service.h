@@ -18,6 +18,7 @@
 #include "crypto/envelope.h"
 #include "services/common/service.h"
 #include "services/kms/key_ring.h"
+#include "services/kms/kms_access.h"
 #include "services/kms/kms_key_use_log.h"
 
 namespace arcana::services::kms {
@@ -29,6 +30,11 @@ class KmsService : public Service {
   // Where successful cryptographic operations are noted and GetKeyLastUsage reads them
   // (kms_key_use_log.h); unset, nothing is noted and GetKeyLastUsage is unsupported.
   void RecordKeyUsesIn(KmsKeyUseLog* log) { key_uses_ = log; }
+
+  // How key policies' IAM user and role principals are looked up (CreateKey, PutKeyPolicy,
+  // ReplicateKey: CheckStorableKeyPolicy); the server passes IAM's lookup. Unset (a service
+  // driven directly by unit tests), only their form is checked.
+  void LookUpPrincipalsWith(PrincipalExists exists) { principal_exists_ = std::move(exists); }
 
   std::string_view target_prefix() const override { return "TrentService"; }
   std::string_view signing_name() const override { return "kms"; }
@@ -212,6 +218,7 @@ class KmsService : public Service {
 
   KeyRing& ring_;
   KmsKeyUseLog* key_uses_ = nullptr;
+  PrincipalExists principal_exists_;  // unset: principals are not looked up
   ModelValidator validator_;
   std::unordered_map<std::string, Handler> handlers_;
 };
