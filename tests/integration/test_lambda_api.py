@@ -253,6 +253,46 @@ def test_function_errors_are_the_python_runtimes_documents(srv, lam):
     lam.delete_function(FunctionName=name)
 
 
+def test_another_account_invokes_a_function_its_policy_shares(srv, lam):
+    """Lambda's cross-account permissions: account B invokes account A's function by its ARN
+    when the function's policy (AddPermission with B's account id) allows it, and is refused
+    (AccessDeniedException) otherwise, as for a function that does not exist: no probing.
+    B's own namespace never holds A's function."""
+    account_b = "210987654321"
+    p = subprocess.run([str(ARCANA_CLI), *cli_store_args(srv.data_dir),
+                        "--root-key-file", str(srv.data_dir / "root.key"),
+                        "access-key", "create", "--account-id", account_b],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    b = client(srv.endpoint, "lambda", akid=p.stdout.split("AWS_ACCESS_KEY_ID=")[1].split()[0],
+               secret=p.stdout.split("AWS_SECRET_ACCESS_KEY=")[1].split()[0])
+    name = "shared-" + uuid.uuid4().hex[:8]
+    create(lam, name, files={"lambda_function.py": "def lambda_handler(event, context):\n"
+                                                  "    return {'ran-for': event.get('who')}\n"})
+    payload = json.dumps({"who": "b"}).encode()
+
+    def refused(function_name):
+        with pytest.raises(ClientError) as e:
+            b.invoke(FunctionName=function_name, Payload=payload)
+        return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+    assert refused(arn(name)) == ("AccessDeniedException", 403)
+    assert refused(arn("no-such-" + name)) == ("AccessDeniedException", 403)
+    assert refused(name) == ("ResourceNotFoundException", 404)  # B's own namespace
+    lam.add_permission(FunctionName=name, StatementId="account-b",
+                       Action="lambda:InvokeFunction", Principal=account_b)
+    r = b.invoke(FunctionName=arn(name), Payload=payload)
+    assert r["StatusCode"] == 200 and "FunctionError" not in r, r
+    assert json.loads(r["Payload"].read()) == {"ran-for": "b"}
+    # Only Invoke crosses: B cannot read or change A's function.
+    with pytest.raises(ClientError) as e:
+        b.get_function(FunctionName=arn(name))
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    lam.remove_permission(FunctionName=name, StatementId="account-b")
+    assert refused(arn(name)) == ("AccessDeniedException", 403)
+    lam.delete_function(FunctionName=name)
+
+
 def test_errors_are_lambdas(srv, lam):
     name = "dup-" + uuid.uuid4().hex[:8]
     create(lam, name, Timeout=1)

@@ -523,8 +523,15 @@ Result<LambdaService::Target> LambdaService::Resolve(std::string_view operation,
                                                     "' are not reachable in this region ('" +
                                                     ctx.region + "')");
   }
-  // Another account's function. Creating one is refused as AWS refuses it (AccessDenied);
-  // for the other operations it is a function this account cannot see: not found.
+  // Another account's function. Invoking it by ARN is decided by its policy (Invoke: the
+  // function's resource policy must allow this caller, whose own policies must allow it too).
+  // Creating one is refused as AWS refuses it (AccessDenied); for the other operations it is
+  // a function this account cannot see: not found.
+  if (account != ctx.account && operation == "Invoke") {
+    return Target{std::string(name),
+                  rot::LambdaArnOf(ctx.region, std::string(account), std::string(name)),
+                  qualifier, std::string(account)};
+  }
   if (account != ctx.account) {
     if (operation == "CreateFunction") {
       return Status(ErrorCode::kAccessDenied,
@@ -535,7 +542,7 @@ Result<LambdaService::Target> LambdaService::Resolve(std::string_view operation,
                                      std::string(name)));
   }
   return Target{std::string(name), rot::LambdaArnOf(ctx.region, ctx.account, std::string(name)),
-                qualifier};
+                qualifier, ctx.account};
 }
 
 std::string LambdaService::Target::QualifiedArn() const {
@@ -546,7 +553,7 @@ Result<storage::RotationFunction> LambdaService::Load(const Target& t,
                                                       const CallContext& ctx) const {
   // Only $LATEST exists; a version or alias is not found, with the ARN as it was asked for.
   if (!t.qualifier.empty() && t.qualifier != "$LATEST") return NotFound(t.QualifiedArn());
-  ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({ctx.account, ctx.region}, t.name));
+  ARCANA_ASSIGN_OR_RETURN(auto f, functions_.GetFunction({t.account, ctx.region}, t.name));
   if (!f) return NotFound(t.QualifiedArn());
   return std::move(*f);
 }
@@ -910,15 +917,23 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("Invoke", input, ctx));
   auto loaded = Load(t, ctx);
   if (!loaded.ok()) {
-    ARCANA_RETURN_IF_ERROR(Allow(ctx, t.arn));  // no probing for functions one may not call
+    // No probing for functions one may not call: another account's, policy or not, is
+    // refused as one whose policy does not name the caller.
+    auth::AccessRequest req;
+    req.action = "lambda:InvokeFunction";
+    req.resource_arn = t.arn;
+    req.resource_account = t.account;
+    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
     return loaded.status();
   }
   storage::RotationFunction f = std::move(loaded).value();
   {
-    // The function's own policy (AddPermission) is a resource policy of the call.
+    // The function's own policy (AddPermission) is a resource policy of the call: another
+    // account's caller needs it (and its own policies) to allow the call.
     auth::AccessRequest req;
     req.action = "lambda:InvokeFunction";
     req.resource_arn = t.arn;
+    req.resource_account = t.account;
     if (!f.policy.empty()) {
       req.resource_policy = &f.policy;
       req.resource_policy_id = t.arn + "/resource-policy";

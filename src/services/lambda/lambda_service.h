@@ -137,10 +137,14 @@ class LambdaService final : public RestJsonService {
                         const std::string& rule_arn, const std::string& payload);
 
  private:
-  struct Target {  // a FunctionName resolved in the caller's account and region
+  struct Target {  // a FunctionName resolved in the caller's region
     std::string name;
     std::string arn;        // unqualified
     std::string qualifier;  // from the name or Qualifier; empty when none was given
+    // The function's account: the caller's, except for an Invoke of another account's
+    // function by its ARN (allowed by the function's policy, as Lambda's cross-account
+    // permissions are).
+    std::string account;
     std::string QualifiedArn() const;
   };
   // operation: whose FunctionName pattern a malformed name is refused with.
