@@ -240,7 +240,12 @@ Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& accoun
     if (!s.subject_id.empty() && user.user_id != s.subject_id) return SubjectGone(s);
     p.identity_policies = std::move(user.identity_policies);
     p.permissions_boundary = std::move(user.permissions_boundary);
+    p.issuer_arn = user.arn;
+    p.issuer_id = user.user_id;
+    p.issuer_user_name = user.user_name;
   } else {
+    p.issuer_arn = "arn:aws:iam::" + account + ":root";
+    p.issuer_id = account;
     p.identity_policies.push_back(
         {R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})",
          "root", PolicySource::Kind::kIdentity});

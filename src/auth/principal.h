@@ -96,6 +96,12 @@ struct Principal {
   // An assumed role's source identity (AssumeRole SourceIdentity, kept through role chaining);
   // "" for none.
   std::string source_identity;
+  // GetFederationToken's session: who issued it (CloudTrail's sessionContext.sessionIssuer):
+  // the calling user's ARN, id (AIDA...) and name, or the account root's ARN and the account.
+  // Empty for every other principal.
+  std::string issuer_arn;
+  std::string issuer_id;
+  std::string issuer_user_name;
   // The identity-based policies in force: for a user its inline and attached policies and
   // those of its groups; for an assumed role the role's. Empty for kRoot (root is allowed
   // everything in its own account unless a resource/key policy or SCP says otherwise).
@@ -112,7 +118,8 @@ struct Principal {
 inline size_t ApproxOwnedBytes(const Principal& p) {
   size_t n = sizeof(Principal) + p.account.size() + p.arn.size() + p.principal_arn.size() +
              p.user_id.size() + p.user_name.size() + p.access_key_id.size() +
-             p.source_identity.size();
+             p.source_identity.size() + p.issuer_arn.size() + p.issuer_id.size() +
+             p.issuer_user_name.size();
   for (const auto& [k, v] : p.tags) n += k.size() + v.size() + 64;  // + the map's node
   for (const auto& k : p.transitive_tag_keys) n += sizeof(std::string) + k.size();
   auto add = [&n](const PolicySource& s) {

@@ -136,6 +136,12 @@ audit::UserIdentity IdentityOf(const services::CallContext& ctx) {
         u.session_issuer_arn = p->principal_arn;
         u.session_issuer_principal_id = p->user_id.substr(0, p->user_id.find(':'));
         u.session_issuer_user_name = p->principal_arn.substr(p->principal_arn.rfind('/') + 1);
+      } else if (p->type == auth::Principal::Type::kFederatedUser && !p->issuer_arn.empty()) {
+        // GetFederationToken's caller: an IAM user, or the account root.
+        u.session_issuer_type = p->issuer_user_name.empty() ? "Root" : "IAMUser";
+        u.session_issuer_arn = p->issuer_arn;
+        u.session_issuer_principal_id = p->issuer_id;
+        u.session_issuer_user_name = p->issuer_user_name;
       }
     }
     return u;

@@ -90,6 +90,27 @@ def test_a_session_names_its_creation_and_mfa_and_a_role_session_its_role(srv):
             "accountId": ACCOUNT} in res, res
 
 
+def test_a_federated_users_session_names_the_user_that_issued_it(srv):
+    # CloudTrail's userIdentity for GetFederationToken's session: FederatedUser, with the
+    # calling IAM user as its sessionContext.sessionIssuer (the User Guide's example).
+    iam = client(srv, "iam")
+    akid, secret = user_with_key(iam, "audit-fed-issuer", {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}]})
+    user = iam.get_user(UserName="audit-fed-issuer")["User"]
+    cred = client(srv, "sts", akid, secret).get_federation_token(
+        Name="fed-bob", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))["Credentials"]
+    client(srv, "sts", cred["AccessKeyId"], cred["SecretAccessKey"],
+           token=cred["SessionToken"]).get_caller_identity()
+    u = last(srv, "GetCallerIdentity", cred["AccessKeyId"])["userIdentity"]
+    assert (u["type"], u["principalId"], u["arn"]) == (
+        "FederatedUser", f"{ACCOUNT}:fed-bob", f"arn:aws:sts::{ACCOUNT}:federated-user/fed-bob")
+    assert u["sessionContext"]["sessionIssuer"] == {
+        "type": "IAMUser", "principalId": user["UserId"], "arn": user["Arn"],
+        "accountId": ACCOUNT, "userName": "audit-fed-issuer"}
+
+
 def test_iam_records_name_the_user_role_group_and_policy_touched(srv):
     iam = client(srv, "iam")
     user = iam.create_user(UserName="audit-touched", Path="/team/")["User"]["Arn"]
