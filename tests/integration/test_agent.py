@@ -512,6 +512,59 @@ def test_change_stream_shows_only_what_the_callers_policies_let_it_read(server, 
     assert other_arn in [c["Resource"] for c in root["Changes"]]
 
 
+def test_change_stream_shows_changes_the_caller_reads_in_another_form(server, sm):
+    """A change is recorded once, under the primary's ARN and region, with no request values;
+    a caller that reads the secret only in a replica's region (its policy names that region's
+    ARNs, or denies other regions through aws:RequestedRegion) or only with the request values
+    it sends (secretsmanager:SecretId as the name, secretsmanager:VersionStage AWSCURRENT) must
+    still see it, or its agent serves the old value until the TTL (review finding)."""
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
+                       config=Config(retries={"max_attempts": 0}))
+    west = make_client(server.endpoint, region="us-west-2", akid=ROOT_AKID, secret=ROOT_SECRET)
+    replicated, by_name, by_stage, hidden = (name("in-west"), name("by-name"), name("by-stage"),
+                                             name("hidden"))
+    arns = {}
+    arns[replicated] = sm.create_secret(Name=replicated, SecretString=new_value("r"),
+                                        AddReplicaRegions=[{"Region": "us-west-2"}])["ARN"]
+    for n in (by_name, by_stage, hidden):
+        arns[n] = sm.create_secret(Name=n, SecretString=new_value("v"))["ARN"]
+    wait_for(lambda: west.get_secret_value(SecretId=replicated)["SecretString"], timeout=10,
+             what="the replica")
+    policies = {
+        "west-arns": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                       "Resource": f"arn:aws:secretsmanager:us-west-2:{ACCOUNT}:secret:*"}],
+        "west-only": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                       "Resource": arns[replicated].replace(":us-east-1:", ":*:")},
+                      {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {
+                          "StringNotEquals": {"aws:RequestedRegion": "us-west-2"}}}],
+        "by-name": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                     "Resource": "*", "Condition": {
+                         "StringEquals": {"secretsmanager:SecretId": by_name}}}],
+        "by-stage": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                      "Resource": arns[by_stage], "Condition": {
+                          "StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}}}],
+    }
+    expect = {"west-arns": replicated, "west-only": replicated, "by-name": by_name,
+              "by-stage": by_stage}
+    keys = {}
+    for label, statements in policies.items():
+        user = f"agent-{label}-" + uuid.uuid4().hex[:6]
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+        k = iam.create_access_key(UserName=user)["AccessKey"]
+        keys[label] = (k["AccessKeyId"], k["SecretAccessKey"])
+    head = signed_get(server.endpoint, "/_arcana/changes").json()["Head"]
+    for n in (replicated, by_name, by_stage, hidden):
+        sm.put_secret_value(SecretId=n, SecretString=new_value("w"))
+    for label, (akid, secret) in keys.items():
+        seen = stream_changes(server.endpoint, akid, secret, head)
+        assert arns[expect[label]] in seen, (label, seen)
+        assert arns[hidden] not in seen, (label, seen)
+
+
+ACCOUNT_B = "210987654321"
 ACCOUNT_B = "210987654321"
 
 

@@ -55,9 +55,11 @@ class SecretsManagerService : public Service {
   Status PurgeExpired(int64_t now_ms, size_t max_secrets = 10000,
                       const ServiceActionFn& report = {});
 
-  // Whether `caller` may read the value of the secret `arn` in `region`
-  // (secretsmanager:GetSecretValue with the secret's tags and resource policy; a secret that
-  // is gone: on its ARN alone). For the change stream (auth/change_visibility.h).
+  // Whether `caller` may read the value of the secret `arn` (a change's: the primary's, in
+  // `region`) in any form a read could take: by its ARN or name, in its region or a
+  // replica's, with or without VersionStage AWSCURRENT (secretsmanager:GetSecretValue with
+  // the secret's tags and resource policy; a secret that is gone: on its ARN alone). For the
+  // change stream (auth/change_visibility.h), where hiding a change leaves a cache stale.
   bool MayReadValue(const CallContext& caller, const std::string& region,
                     const std::string& arn);
 

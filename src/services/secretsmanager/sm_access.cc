@@ -147,16 +147,52 @@ Status SecretsManagerService::AuthorizeInvoke(const CallContext& ctx,
 bool SecretsManagerService::MayReadValue(const CallContext& caller, const std::string& region,
                                          const std::string& arn) {
   if (caller.authorizer == nullptr) return true;
-  CallContext ctx = caller;
-  ctx.region = region;
-  ctx.action = "secretsmanager:GetSecretValue";
-  ctx.touched = nullptr;
-  auto keys = std::make_shared<auth::policy::ContextKeys>();
-  keys->Set("secretsmanager:SecretId", arn);
-  ctx.request_keys = std::move(keys);
-  // Load authorizes before it answers anything, a missing secret included.
-  auto loaded = Load(ctx, arn);
-  return loaded.ok() || loaded.status().code() == ErrorCode::kResourceNotFound;
+  // Whether a GetSecretValue of `id` in `in_region` (optionally naming a VersionStage) would
+  // be authorized. Load authorizes before it answers anything, a missing secret included.
+  // found_only: the secret must be found by that form (a name resolves in the caller's own
+  // account; a replica may have gone): only the change's own ARN and region decide a secret
+  // that is gone, on that ARN alone.
+  auto may_read = [&](const std::string& in_region, const std::string& id, const char* stage,
+                      bool found_only) {
+    CallContext ctx = caller;
+    ctx.region = in_region;
+    ctx.action = "secretsmanager:GetSecretValue";
+    ctx.touched = nullptr;
+    auto keys = std::make_shared<auth::policy::ContextKeys>();
+    keys->Set("secretsmanager:SecretId", id);
+    if (stage != nullptr) keys->Set("secretsmanager:VersionStage", stage);
+    ctx.request_keys = std::move(keys);
+    auto loaded = Load(ctx, id);
+    return loaded.ok() ||
+           (!found_only && loaded.status().code() == ErrorCode::kResourceNotFound);
+  };
+  if (may_read(region, arn, nullptr, false)) return true;
+  // Hiding a change from a caller who reads the secret leaves its cache stale (the agent's),
+  // so visibility errs towards showing: a change is recorded once, under the primary's ARN and
+  // region, while the caller may read only a replica (a policy on that region's ARNs, or
+  // aws:RequestedRegion), or only with the request values it sends (secretsmanager:SecretId
+  // as a name, secretsmanager:VersionStage). Each form a read of the secret could take is
+  // asked; a change shows when any would be allowed. It names only the ARN and the kind.
+  auto secret = store_.GetSecretByArn(arn);
+  if (!secret.ok() || !*secret) return false;
+  const Secret& s = **secret;
+  std::vector<std::string> regions = {region};
+  for (const auto& r : s.replicas) regions.push_back(r.region);
+  const std::string marker = ":" + region + ":";
+  const size_t at = arn.find(marker);
+  for (const auto& in_region : regions) {
+    std::string regional = arn;
+    if (at != std::string::npos) regional.replace(at, marker.size(), ":" + in_region + ":");
+    std::vector<std::string> ids = {regional};
+    if (s.account == caller.account) ids.push_back(s.name);  // a name is of one's own account
+    for (const auto& id : ids) {
+      for (const char* stage : {static_cast<const char*>(nullptr), "AWSCURRENT"}) {
+        if (in_region == region && id == arn && stage == nullptr) continue;  // asked first
+        if (may_read(in_region, id, stage, true)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace arcana::services::sm
