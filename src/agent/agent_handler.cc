@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "crypto/aead.h"
 #include "agent/resource_tag.h"
+#include "audit/utf8_text.h"  // ValidUtf8: a general UTF-8 repair, kept with the trail that needs it most
 #include "agent/wiped_json.h"
 #include "net/query_string.h"
 
@@ -19,10 +20,13 @@ namespace {
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 // application/x-www-form-urlencoded, as the AWS agent reads its query: '+' is a space.
+// Lossy, as the AWS agent's url::form_urlencoded::parse is: an escape that decodes to bytes
+// that are no UTF-8 becomes U+FFFD, so the upstream call is valid JSON (and answered as an
+// unknown or invalid id) instead of a SerializationException about the agent's own request.
 std::string FormDecode(std::string_view s) {
   std::string plus(s);
   std::replace(plus.begin(), plus.end(), '+', ' ');
-  return auth::UriDecode(plus);
+  return audit::ValidUtf8(auth::UriDecode(plus));
 }
 
 Params QueryParams(std::string_view target) {

@@ -206,6 +206,11 @@ def test_errors_are_passed_through_as_the_aws_agent_does(agent):
     r = agent.get("/secretsmanager/get")
     assert (r.status_code, r.text) == (400, "missing parameter secretId")
     assert agent.get("/nowhere").status_code == 404
+    # An escape that is no UTF-8 is decoded lossily (U+FFFD), as the AWS agent's form parser
+    # does: the upstream answers the id, not a SerializationException about the agent's JSON.
+    r = agent.get("/secretsmanager/get?secretId=%FF")
+    assert r.status_code == 400 and r.json()["__type"] in (
+        "ResourceNotFoundException", "ValidationException"), r.text
 
 
 def test_ssrf_token_header_is_required(agent, sm):
