@@ -240,6 +240,13 @@ def test_a_dead_targets_events_land_in_the_dead_letter_file(srv):
                                           "RetryPolicy": {"MaximumRetryAttempts": 1}}])
     assert ev.list_targets_by_rule(Rule="dead")["Targets"] == \
         [{"Id": "gone", "Arn": dead, "RetryPolicy": {"MaximumRetryAttempts": 1}}]
+    # A RetryPolicy is answered as given (AWS: 0-185, 185 its default), though delivery
+    # retries at most 8 times.
+    ev.put_targets(Rule="dead", Targets=[{"Id": "many", "Arn": dead, "RetryPolicy": {
+        "MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}}])
+    (many,) = [t for t in ev.list_targets_by_rule(Rule="dead")["Targets"] if t["Id"] == "many"]
+    assert many["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    ev.remove_targets(Rule="dead", Ids=["many"])
     key = kms.create_key()["KeyMetadata"]["Arn"]
     dlq = Path(srv.data_dir) / "events" / "dead-letter.jsonl"
     wait_for(lambda: dlq.exists() and dlq.read_text().strip(), timeout=10, what="dead letter")

@@ -352,9 +352,9 @@ Result<ev::HttpTarget> TargetOf(const rapidjson::Value& t, const CallContext& ct
   out.role_arn = in.Str("RoleArn").value_or("");
   if (const rapidjson::Value* retry = in.Get("RetryPolicy")) {
     json::Input r(*retry);
-    if (auto n = r.Int("MaximumRetryAttempts")) {
-      out.max_retry_attempts = static_cast<int>(std::min<int64_t>(*n, kMaxDeliveryRetries));
-    }
+    // Kept as given (the model's 0-185) and answered so by ListTargetsByRule, as AWS does;
+    // the deliverer retries at most 8 times whatever it says (events/delivery.h).
+    if (auto n = r.Int("MaximumRetryAttempts")) out.max_retry_attempts = static_cast<int>(*n);
     if (auto n = r.Int("MaximumEventAgeInSeconds")) out.max_event_age_seconds = static_cast<int>(*n);
   }
   return out;

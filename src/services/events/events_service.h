@@ -71,8 +71,9 @@
 // enforced per node by the deliverer (events/delivery.h).
 // Of a target's members Input (a constant JSON body instead of the event), InputPath and
 // InputTransformer (domain/events/input_transform.h; at most one of the three, and every
-// placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts,
-// capped at kMaxDeliveryRetries) and RoleArn (kept, unused) are honoured; the others
+// placeholder of a template defined, as AWS checks them), RetryPolicy (MaximumRetryAttempts
+// kept and answered as given; delivery retries at most 8 times) and RoleArn (kept, unused)
+// are honoured; the others
 // (DeadLetterConfig, SqsParameters, ...) are refused.
 // Limits as AWS: 300 rules per bus, 5 targets per rule. A rule of the default bus may have a
 // ScheduleExpression (rate(...) or cron(...), with or without an EventPattern): it runs on
@@ -114,7 +115,6 @@ inline constexpr size_t kMaxRulesPerBus = 300;
 inline constexpr size_t kMaxBusesPerRegion = 100;  // custom buses (AWS's quota, adjustable)
 inline constexpr size_t kMaxBusPolicyChars = 10240;  // a bus's policy (AWS's quota)
 inline constexpr size_t kMaxTargetsPerRule = 5;
-inline constexpr int kMaxDeliveryRetries = 8;
 
 class EventsService final : public Service {
  public:
