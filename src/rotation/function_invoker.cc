@@ -78,12 +78,12 @@ def user_frames(tb):
         if fr.filename != "<string>":
             return traceback.format_list(frames[i:])
     return []
-def exited(e, rid):
+def exited(e):
     code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     why = "Runtime exited with error: exit status %d" % code if code else "Runtime exited without providing a reason"
     # Lambda's service (not the runtime) reports this one: two members only.
     emit("E", json.dumps({"errorType": "Runtime.ExitError",
-                          "errorMessage": "RequestId: %s Error: %s" % (rid or request_id, why)}))
+                          "errorMessage": "RequestId: %s Error: %s" % (request_id, why)}))
     end(1)
 try:
     if folder == "-":  # a built-in rotator: its module's source is argv[7]
@@ -108,7 +108,7 @@ except SyntaxError as e:
     fail("Syntax error in module '%s': %s" % (module_name, e), "Runtime.UserCodeSyntaxError",
          ['  File "%s" Line %s\n    %s\n' % (e.filename, e.lineno, e.text)])
 except SystemExit as e:
-    exited(e, "")
+    exited(e)
 except BaseException as e:
     traceback.print_exc()
     fail(str(e), type(e).__name__, user_frames(e.__traceback__))
@@ -129,7 +129,7 @@ try:
     event = json.load(sys.stdin)
     answer = getattr(module, func_name)(event, Context())
 except SystemExit as e:
-    exited(e, request_id)
+    exited(e)
 except BaseException as e:
     traceback.print_exc()
     fail(str(e), type(e).__name__, user_frames(e.__traceback__), request_id)

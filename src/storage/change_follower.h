@@ -57,8 +57,8 @@ class ChangeFollower {
   // Subscribers are added at startup, before the first Sync.
   void Subscribe(Subscriber s);
   // Applies every change committed before this call (or before the thread's FreshnessScope
-  // began; another process's commits on SQLite: before 1 ms earlier than that) to the
-  // subscribers; returns the seq applied. An error (the database is
+  // began) to the subscribers; on SQLite another process's commit is applied once it is at
+  // least 1 ms older than that. Returns the seq applied. An error (the database is
   // unreachable) means freshness is unknown: callers must not serve cached data then.
   Result<int64_t> Sync();
   // The highest seq applied to the subscribers.

@@ -916,30 +916,21 @@ Result<std::string> LambdaService::Invoke(const rapidjson::Value& input, const C
   json::Input in(input);
   ARCANA_ASSIGN_OR_RETURN(Target t, Resolve("Invoke", input, ctx));
   auto loaded = Load(t, ctx);
-  if (!loaded.ok()) {
-    // No probing for functions one may not call: another account's, policy or not, is
-    // refused as one whose policy does not name the caller.
-    auth::AccessRequest req;
-    req.action = "lambda:InvokeFunction";
-    req.resource_arn = t.arn;
-    req.resource_account = t.account;
-    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
-    return loaded.status();
+  // The function's own policy (AddPermission) is a resource policy of the call: another
+  // account's caller needs it (and its own policies) to allow the call. A function that is
+  // not found is asked about with no policy first (no probing for functions one may not
+  // call: another account's is refused as one whose policy does not name the caller).
+  auth::AccessRequest req;
+  req.action = "lambda:InvokeFunction";
+  req.resource_arn = t.arn;
+  req.resource_account = t.account;
+  if (loaded.ok() && !loaded->policy.empty()) {
+    req.resource_policy = &loaded->policy;
+    req.resource_policy_id = t.arn + "/resource-policy";
   }
+  ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
+  if (!loaded.ok()) return loaded.status();
   storage::RotationFunction f = std::move(loaded).value();
-  {
-    // The function's own policy (AddPermission) is a resource policy of the call: another
-    // account's caller needs it (and its own policies) to allow the call.
-    auth::AccessRequest req;
-    req.action = "lambda:InvokeFunction";
-    req.resource_arn = t.arn;
-    req.resource_account = t.account;
-    if (!f.policy.empty()) {
-      req.resource_policy = &f.policy;
-      req.resource_policy_id = t.arn + "/resource-policy";
-    }
-    ARCANA_RETURN_IF_ERROR(auth::Check(ctx, req));
-  }
   ctx.Touch(kFunctionType, t.arn);
   const std::string type = in.Str("InvocationType").value_or("RequestResponse");
   std::string event = crypto::Base64Decode(in.Str("Payload").value_or("")).value_or("");

@@ -29,8 +29,8 @@
 //     memory under a read lock taken and dropped without waiting: two fcntl calls, microseconds;
 //     no query) and reads MAX(seq) only when the database changed. One check serves every
 //     caller whose `since` is no later than its start (the change follower passes the
-//     request's start: one check per request, shared by concurrent requests that began before
-//     it and queued behind it). It never waits for a writer, so the HTTP server's I/O
+//     request's start less 1 ms: at most one check a millisecond, shared by every request
+//     that began before it or less than 1 ms after). It never waits for a writer, so the HTTP server's I/O
 //     threads may make it under a NoWaitScope (no_wait.h); should the WAL index be busy
 //     (recovery after a crashed process) it refuses there, and elsewhere retries.
 //   - WaitForChange also checks every kOtherWritersPoll, so another process's commit wakes a
