@@ -27,6 +27,10 @@ Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, Agen
   if (reset != nullptr) *reset = dropped;
   for (const auto& c : doc["Changes"].GetArray()) {
     if (!c.IsObject()) continue;
+    // A read's record of its own date (LastAccessedDate, written by the first GetSecretValue
+    // of a secret each day) changes no value, stage or version the agent serves: dropping the
+    // entry for it would make the agent's first fetch of every secret a wasted one.
+    if (json::StrField(c, "Kind") == kAccessRecordKind) continue;
     const std::string resource = json::StrField(c, "Resource");
     // By tag: a secret's change (named by its primary's ARN) reaches its replicas' entries.
     if (!resource.empty()) metrics.invalidations += cache.InvalidateResource(CacheTagOf(resource));

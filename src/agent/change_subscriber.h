@@ -1,6 +1,7 @@
 // arcana-agent's subscription to arcanad's change stream (net/change_stream_api.h): a thread
 // long-polls GET /_arcana/changes?after=APPLIED&wait=W and drops from the cache every entry
-// tagged with a changed resource (value_cache.h; a secret in every region: resource_tag.h), so a rotation, PutSecretValue, label move or
+// tagged with a changed resource (value_cache.h; a secret in every region: resource_tag.h)
+// except for a read's own access record, so a rotation, PutSecretValue, label move or
 // deletion through any arcanad node empties the entry within the stream's delivery time.
 // Fence() closes that window for a read: one wait=0 read of the stream, shared by every
 // request that arrived while it was in flight or before it began, applied before the caller
@@ -17,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string_view>
 #include <string>
 #include <thread>
 
@@ -30,6 +32,10 @@ namespace arcana::agent {
 // A cache tag every Secrets Manager change drops: SSM entries read through
 // /aws/reference/secretsmanager/ depend on a secret whose ARN the answer does not name.
 inline constexpr const char* kSecretReferenceTag = "secretsmanager:*";
+
+// The change kind of a secret's LastAccessedDate record (SecretsManagerService::TouchAccessed):
+// the only change that leaves every cached answer as it was.
+inline constexpr std::string_view kAccessRecordKind = "RecordAccess";
 
 // Applies one answer of the change stream to the cache. Returns the sequence number to
 // resume from; *head (when given) gets the stream's head, beyond it when more changes wait.

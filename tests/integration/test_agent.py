@@ -154,8 +154,8 @@ def ssm(server):
 
 
 def cached(agent: Agent, secret_id: str) -> None:
-    """Reads until the agent answers from its cache: the first reads after a write may be
-    misses, since the write's own change (arriving just after) drops what was fetched."""
+    """Reads until the agent answers from its cache: a read after a write may be a miss,
+    since the write's own change (arriving just after) drops what was fetched."""
     wait_for(lambda: agent.secret(secret_id).headers["X-Arcana-Cache"] == "hit", timeout=5,
              interval=0.02, what="a cache hit")
 
@@ -194,6 +194,25 @@ def test_secrets_manager_endpoints_answer_get_secret_value(agent, sm):
     by_path = agent.get("/v1/" + n)
     assert by_path.status_code == 200 and by_path.json()["SecretString"] == value
     assert agent.get("/v1/" + n + "?refreshNow=true").headers["X-Arcana-Cache"] == "refresh"
+
+
+def test_the_first_fetch_is_kept_despite_the_reads_access_record(agent, sm):
+    """The first GetSecretValue of a secret each day records LastAccessedDate, a change on the
+    stream; it changes nothing the agent serves, so the fetched value stays cached."""
+    n = name("first-fetch")
+    value = new_value("first-fetch")
+    sm.create_secret(Name=n, SecretString=value)
+    first = agent.secret(n)
+    assert first.headers["X-Arcana-Cache"] == "miss"
+    # The next read fences: it applies every change committed before it, the access record
+    # of the fetch above included, before answering.
+    second = agent.secret(n)
+    assert second.headers["X-Arcana-Cache"] == "hit", second.headers
+    assert second.json() == first.json()
+    assert "LastAccessedDate" in sm.describe_secret(SecretId=n)
+    # A real change still drops it.
+    sm.put_secret_value(SecretId=n, SecretString=value + "-2")
+    assert agent.secret(n).json()["SecretString"] == value + "-2"
 
 
 def test_errors_are_passed_through_as_the_aws_agent_does(agent):

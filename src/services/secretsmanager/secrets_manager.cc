@@ -241,8 +241,10 @@ void SecretsManagerService::TouchAccessed(const Loaded& l, const std::string& ve
   const SecretVersion* v = s.FindVersion(version_id);
   if (s.last_accessed_ms == day && (v == nullptr || v->last_accessed_ms == day)) return;
   // Best effort, at most once a day per version (per replica): one write at the revision the
-  // read saw, no re-read and no retry. A conflict means another writer just changed the
-  // secret; the next read records the access instead.
+  // read saw (so it never carries a value change: arcana-agent keeps its cache on a change of
+  // this kind, agent/change_subscriber.h kAccessRecordKind), no re-read and no retry.
+  // A conflict means another writer just changed the secret; the next read records the
+  // access instead.
   Secret f = s;
   f.last_accessed_ms = day;
   if (SecretVersion* fv = f.FindVersion(version_id)) fv->last_accessed_ms = day;
