@@ -66,6 +66,9 @@ struct EventRuleRecord {
   // rate(...) or cron(...) as given ("" for a rule of events only); only default-bus rules
   // have one (services/events). Their runs are leased jobs (events/scheduled_rules.h).
   std::string schedule_expression;
+  // The IAM role the rule is associated with (PutRule's RoleArn, "" when none): kept and
+  // answered as given; deliveries use each target's own RoleArn.
+  std::string role_arn;
 };
 
 // One event an archive keeps (seq: its order of arrival, unique in the store).

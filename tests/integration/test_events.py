@@ -89,6 +89,21 @@ def code_of(exc: pytest.ExceptionInfo) -> tuple[str, str]:
     return err["Code"], err["Message"]
 
 
+def test_a_rules_role_arn_is_kept_and_replaced_with_the_rule(srv):
+    """PutRule's RoleArn is answered by DescribeRule and ListRules; PutRule replaces the rule,
+    so an update without it leaves none (AWS: omitted arguments are replaced with null)."""
+    ev = client(srv, "events")
+    role = "arn:aws:iam::123456789012:role/events-invoke"
+    pattern = json.dumps({"source": ["aws.secretsmanager"]})
+    ev.put_rule(Name="with-role", EventPattern=pattern, RoleArn=role)
+    assert ev.describe_rule(Name="with-role")["RoleArn"] == role
+    listed = [r for r in ev.list_rules(NamePrefix="with-role")["Rules"] if r["Name"] == "with-role"]
+    assert listed[0]["RoleArn"] == role
+    ev.put_rule(Name="with-role", EventPattern=pattern)
+    assert "RoleArn" not in ev.describe_rule(Name="with-role")
+    ev.delete_rule(Name="with-role")
+
+
 def test_rules_and_targets_crud_and_errors(srv, receiver):
     ev = client(srv, "events")
     pattern = json.dumps({"source": ["aws.kms"]})

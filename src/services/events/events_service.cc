@@ -162,6 +162,7 @@ void WriteRule(json::Writer& w, const storage::EventRuleRecord& r, const CallCon
   if (!r.schedule_expression.empty()) json::KV(w, "ScheduleExpression", r.schedule_expression);
   json::KV(w, "State", r.state);
   if (!r.description.empty()) json::KV(w, "Description", r.description);
+  if (!r.role_arn.empty()) json::KV(w, "RoleArn", r.role_arn);
   json::KV(w, "EventBusName", key.bus);
   if (describe != nullptr) json::KV(w, "CreatedBy", describe->account);
   w.EndObject();
@@ -489,6 +490,8 @@ Result<std::string> EventsService::PutRule(const rapidjson::Value& input, const 
   }
   r.state = in.Str("State").value_or("ENABLED");
   r.description = in.Str("Description").value_or("");
+  // PutRule replaces the rule: a RoleArn left out is gone, as AWS documents for every field.
+  r.role_arn = in.Str("RoleArn").value_or("");
   r.created_ms = ctx.now_ms;
   if (schedule) {
     // The job first (events/scheduled_rules.h): a crash before the rule's commit leaves a job

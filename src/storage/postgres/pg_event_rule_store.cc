@@ -108,6 +108,9 @@ CREATE INDEX event_archive_events_by_archive ON event_archive_events (account, r
 CREATE INDEX event_archive_events_by_expiry ON event_archive_events (expires_ms) WHERE expires_ms > 0;
 )sql";
 
+// A rule's RoleArn ("" for none).
+const char* const kEventsV8 = "ALTER TABLE event_rules ADD COLUMN role_arn TEXT NOT NULL DEFAULT '';";
+
 // A bus's columns and its policy ("" when none); conditions name the bus table "b".
 constexpr const char* kBusColumns =
     "SELECT b.name, b.arn, b.description, b.created_ms, b.modified_ms, "
@@ -152,7 +155,8 @@ int64_t CountBusRules(Tx& tx, const Scope& scope, const std::string& bus) {
 }
 
 constexpr const char* kRuleColumns =
-    "SELECT name, arn, pattern, state, description, created_ms, schedule FROM event_rules ";
+    "SELECT name, arn, pattern, state, description, created_ms, schedule, role_arn "
+    "FROM event_rules ";
 
 EventRuleRecord Decode(const pqxx::row& row) {
   EventRuleRecord r;
@@ -163,6 +167,7 @@ EventRuleRecord Decode(const pqxx::row& row) {
   r.description = Text(row[4]);
   r.created_ms = Int(row[5]);
   r.schedule_expression = Text(row[6]);
+  r.role_arn = Text(row[7]);
   return r;
 }
 
@@ -196,7 +201,8 @@ void WriteTags(Tx& tx, const Scope& scope, const std::string& rule,
 }  // namespace
 
 Migrations PgEventRuleStore::Schema() {
-  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5, kEventsV6, kEventsV7}};
+  return {"events", {kEventsV1, kEventsV2, kEventsV3, kEventsV4, kEventsV5, kEventsV6, kEventsV7,
+                     kEventsV8}};
 }
 
 Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, size_t max_rules,
@@ -213,12 +219,12 @@ Status PgEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& r, s
     }
     tx.Exec(
         "INSERT INTO event_rules (account, region, name, arn, pattern, state, description, "
-        "created_ms, schedule) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "created_ms, schedule, role_arn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (account, region, name) DO UPDATE SET pattern = excluded.pattern, "
         "state = excluded.state, description = excluded.description, "
-        "schedule = excluded.schedule",
+        "schedule = excluded.schedule, role_arn = excluded.role_arn",
         {scope.account, scope.region, r.name, r.arn, r.event_pattern, r.state, r.description,
-         r.created_ms, r.schedule_expression});
+         r.created_ms, r.schedule_expression, r.role_arn});
     if (!existing.ok()) WriteTags(tx, scope, r.name, tags);
     tx.AddChange({0, 0, scope.account, scope.region, kService,
                   existing.ok() ? *existing : r.arn, "PutRule"});

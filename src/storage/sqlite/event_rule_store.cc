@@ -106,6 +106,10 @@ const char* const kEventsMigrations[] = {
     CREATE INDEX event_archive_events_by_expiry
       ON event_archive_events (expires_ms) WHERE expires_ms > 0;
     )sql",
+    // 8: a rule's RoleArn ("" for none).
+    R"sql(
+    ALTER TABLE event_rules ADD COLUMN role_arn TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 // The bus a rule key names ("default" for a key without '/').
@@ -123,6 +127,7 @@ EventRuleRecord ReadRule(sqlite3_stmt* st) {
   r.description = ColText(st, 4);
   r.created_ms = sqlite3_column_int64(st, 5);
   r.schedule_expression = ColText(st, 6);
+  r.role_arn = ColText(st, 7);
   return r;
 }
 
@@ -278,9 +283,10 @@ Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& 
     }
     sqlite3_stmt* st = c.Prepare(
         "INSERT INTO event_rules (account, region, name, arn, pattern, state, description, "
-        "created_ms, schedule) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (account, region, name) "
-        "DO UPDATE SET pattern = excluded.pattern, state = excluded.state, "
-        "description = excluded.description, schedule = excluded.schedule");
+        "created_ms, schedule, role_arn) VALUES (?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT (account, region, name) DO UPDATE SET pattern = excluded.pattern, "
+        "state = excluded.state, description = excluded.description, "
+        "schedule = excluded.schedule, role_arn = excluded.role_arn");
     if (!st) return DbError(c.db(), "prepare");
     BindScope(st, scope);
     BindText(st, 3, r.name);
@@ -290,6 +296,7 @@ Status SqliteEventRuleStore::PutRule(const Scope& scope, const EventRuleRecord& 
     BindText(st, 7, r.description);
     sqlite3_bind_int64(st, 8, r.created_ms);
     BindText(st, 9, r.schedule_expression);
+    BindText(st, 10, r.role_arn);
     ARCANA_RETURN_IF_ERROR(Step(c, st, "write rule"));
     if (!existing.ok()) ARCANA_RETURN_IF_ERROR(WriteTags(c, scope, r.name, tags));
     return txn.AddChange(scope.account, scope.region, kService,
@@ -301,8 +308,8 @@ Result<std::optional<EventRuleRecord>> SqliteEventRuleStore::GetRule(const Scope
                                                                      const std::string& name) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT name, arn, pattern, state, description, created_ms, schedule FROM event_rules "
-      "WHERE account = ? AND region = ? AND name = ?");
+      "SELECT name, arn, pattern, state, description, created_ms, schedule, role_arn "
+      "FROM event_rules WHERE account = ? AND region = ? AND name = ?");
   if (!st) return DbError(c->db(), "prepare");
   BindScope(st, scope);
   BindText(st, 3, name);
@@ -319,8 +326,8 @@ Result<std::vector<EventRuleRecord>> SqliteEventRuleStore::ListRules(
     size_t limit, bool default_bus_only) {
   ARCANA_LEASE(c, db_.pool());
   sqlite3_stmt* st = c->Prepare(
-      "SELECT name, arn, pattern, state, description, created_ms, schedule FROM event_rules "
-      "WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
+      "SELECT name, arn, pattern, state, description, created_ms, schedule, role_arn "
+      "FROM event_rules WHERE account = ? AND region = ? AND name > ? AND substr(name, 1, length(?)) = ? "
       "AND (? = 0 OR instr(name, '/') = 0) ORDER BY name LIMIT ?");
   if (!st) return DbError(c->db(), "prepare");
   BindScope(st, scope);
