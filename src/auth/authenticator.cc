@@ -85,6 +85,11 @@ int64_t WallMs() {
 Status Expired() {
   return Status(ErrorCode::kExpiredToken, "The security token included in the request is expired");
 }
+
+Status InvalidToken() {
+  return Status(ErrorCode::kUnrecognizedClient,
+                "The security token included in the request is invalid.");
+}
 }  // namespace
 
 Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
@@ -92,20 +97,19 @@ Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
   return std::move(e.cred);
 }
 
-Result<Authenticator::Entry> Authenticator::Read(const std::string& id) const {
+Result<std::optional<Authenticator::Entry>> Authenticator::Read(const std::string& id) const {
   auto rec = store_.GetAccessKey(id);
   if (!rec.ok()) return rec.status();
   if (!rec->has_value() && resolver_ != nullptr) {
+    // A key the resolver knows but refuses (an inactive user key, a session whose role is
+    // gone) is its error; only a key no store holds is nullopt.
     ARCANA_ASSIGN_OR_RETURN(auto resolved, resolver_->Resolve(id, WallMs()));
     if (resolved) {
-      return Entry{std::move(resolved->credential), std::move(resolved->principal),
-                   resolved->expires_ms};
+      return std::optional<Entry>(Entry{std::move(resolved->credential),
+                                        std::move(resolved->principal), resolved->expires_ms});
     }
   }
-  if (!rec->has_value()) {
-    return Status(ErrorCode::kUnrecognizedClient,
-                  "The security token included in the request is invalid.");
-  }
+  if (!rec->has_value()) return std::optional<Entry>();
   auto opened = OpenAccessKeySecret(root_, **rec);
   if (!opened.ok()) {
     if (opened.status().code() == ErrorCode::kServiceUnavailable) return opened.status();
@@ -113,17 +117,22 @@ Result<Authenticator::Entry> Authenticator::Read(const std::string& id) const {
     // edited or moved in the database): the key is not valid for that identity.
     spdlog::warn("access key {}: stored secret does not match its account and principal",
                  id);
-    return Status(ErrorCode::kUnrecognizedClient,
-                  "The security token included in the request is invalid.");
+    return InvalidToken();
   }
   std::string secret = std::move(opened).value();
   Credential c{id, crypto::SecretString::Take(secret), (*rec)->account_id, (*rec)->principal_arn,
                std::nullopt};
   auto principal = std::make_shared<const Principal>(RootPrincipal((*rec)->account_id, id));
-  return Entry{std::move(c), std::move(principal), 0};
+  return std::optional<Entry>(Entry{std::move(c), std::move(principal), 0});
 }
 
 Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
+  ARCANA_ASSIGN_OR_RETURN(auto e, Find(id));
+  if (!e) return InvalidToken();  // a key no store holds
+  return std::move(*e);
+}
+
+Result<std::optional<Authenticator::Entry>> Authenticator::Find(const std::string& id) const {
   auto now = std::chrono::steady_clock::now();
   if (follower_ != nullptr) {
     // Apply every change committed so far (shared with the rest of the request's reads).
@@ -136,22 +145,23 @@ Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
     if (it != cache_.end() && it->second.expires > now) {
       const Entry& e = it->second.entry;
       if (e.session_expires_ms != 0 && e.session_expires_ms <= WallMs()) return Expired();
-      return e;
+      return std::optional<Entry>(e);
     }
     epoch = epoch_;
   }
-  ARCANA_ASSIGN_OR_RETURN(Entry c, Read(id));
+  ARCANA_ASSIGN_OR_RETURN(auto read, Read(id));
+  if (!read) return read;  // unknown keys are not cached here (dev mode keeps dev_unknown_)
   std::lock_guard<std::mutex> l(mu_);
-  if (epoch != epoch_) return c;  // a change was applied meanwhile: use, do not keep
-  const size_t bytes = ApproxBytes(c);
-  if (bytes > kMaxCachedBytes / 16) return c;  // one entry may not take a sixteenth: not kept
+  if (epoch != epoch_) return read;  // a change was applied meanwhile: use, do not keep
+  const size_t bytes = ApproxBytes(*read);
+  if (bytes > kMaxCachedBytes / 16) return read;  // one entry may not take a sixteenth: not kept
   EraseCached(id);  // an expired entry of the same key
   if (cache_.size() >= kMaxCachedEntries || cached_bytes_ + bytes > kMaxCachedBytes) {
     ClearCached();
   }
-  cache_.emplace(id, Cached{c, now + kCacheTtl, bytes});
+  cache_.emplace(id, Cached{*read, now + kCacheTtl, bytes});
   cached_bytes_ += bytes;
-  return c;
+  return read;
 }
 
 Status Authenticator::Unsigned(const net::HttpRequest& req, services::CallContext& ctx) const {
@@ -185,25 +195,23 @@ Status Authenticator::AuthenticateDev(const SignableRequest& sr, services::CallC
     // An AWS access key id has 16 to 128 characters. Shorter ones stay accepted ("test" is
     // the usual dev key); a longer one is refused as signed mode refuses a key it does not
     // know, since the id is kept in memory (dev_unknown_) and written to every record.
-    if (parsed->access_key_id.size() > kMaxAccessKeyIdLength) {
-      return Status(ErrorCode::kUnrecognizedClient,
-                    "The security token included in the request is invalid.");
-    }
+    if (parsed->access_key_id.size() > kMaxAccessKeyIdLength) return InvalidToken();
     ctx.region = parsed->region;
     ctx.access_key_id = parsed->access_key_id;
   }
   if (!ctx.access_key_id.empty() && !KnownUnknownInDev(ctx.access_key_id)) {
     // A key the store knows (an IAM user's, an STS session's, the root pair) acts as its
     // identity, as it would in AWS: GetCallerIdentity names it, its policies apply, an
-    // expired session is refused. Only its signature goes unchecked.
-    auto known = Load(ctx.access_key_id);
-    if (known.ok()) {
+    // expired session is refused. Only its signature goes unchecked. A key the store holds
+    // but refuses (an inactive user key, a session of a deleted role) is refused as signed
+    // mode refuses it, never taken for the root: deactivating a key must stop it here too.
+    ARCANA_ASSIGN_OR_RETURN(auto known, Find(ctx.access_key_id));
+    if (known) {
       ctx.account = known->cred.account_id;
       ctx.principal_arn = known->cred.principal_arn;
       ctx.principal = std::move(known->principal);
       return Status::Ok();
     }
-    if (known.status().code() != ErrorCode::kUnrecognizedClient) return known.status();
     std::lock_guard<std::mutex> l(mu_);
     if (dev_unknown_.size() > 10000) dev_unknown_.clear();
     dev_unknown_.insert(ctx.access_key_id);

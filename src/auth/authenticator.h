@@ -82,8 +82,11 @@ class Authenticator {
     std::shared_ptr<const Principal> principal;
     int64_t session_expires_ms = 0;  // 0 = does not expire
   };
+  // Find: nullopt for a key no store holds; an error for one held but refused (inactive,
+  // expired, its identity gone). Load: the same, an unknown key kUnrecognizedClient too.
   Result<Entry> Load(const std::string& access_key_id) const;
-  Result<Entry> Read(const std::string& access_key_id) const;
+  Result<std::optional<Entry>> Find(const std::string& access_key_id) const;
+  Result<std::optional<Entry>> Read(const std::string& access_key_id) const;
   Result<Credential> Lookup(std::string_view access_key_id) const;
   static size_t ApproxBytes(const Entry& e);  // for the cache's byte bound
   Status AuthenticateDev(const SignableRequest& sr, services::CallContext& ctx) const;

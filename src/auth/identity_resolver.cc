@@ -67,8 +67,28 @@ Status CheckUnboundSubject(storage::IdentityStore& store, const std::string& acc
   return Status::Ok();
 }
 
+// Sets one aws:PrincipalTag: a key is the same key in any case (a user's, a role's and a
+// session's tag keys are not case sensitive, and condition key names are compared without
+// case), so a tag given later replaces one of another spelling, with its own spelling and
+// value. The Principal never holds two spellings of a key: the policy context would keep
+// whichever sorted first, and a session tag team=blue could hide the role's Team=red from a
+// Deny on aws:PrincipalTag/Team (AWS: "the session tag ... takes precedence").
+void SetTag(const std::string& key, const std::string& value, Principal& p) {
+  std::erase_if(p.tags, [&](const auto& t) {
+    return domain::iam::SameTagKeyIgnoringCase(t.first, key);
+  });
+  p.tags[key] = value;
+}
+
+// A user's or role's tags (in the order stored: a later spelling of a key, stored before
+// keys were compared without case, wins as TagUser would have made it).
 void AddTags(const domain::iam::Tags& tags, Principal& p) {
-  for (const auto& [k, v] : tags) p.tags[k] = v;
+  for (const auto& [k, v] : tags) SetTag(k, v, p);
+}
+
+// A session's tags, over the tags of the identity it was issued to: the session's win.
+void AddSessionTags(const Session& s, Principal& p) {
+  for (const auto& [k, v] : s.tags) SetTag(k, v, p);
 }
 
 }  // namespace
@@ -208,7 +228,7 @@ Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
   p.principal_arn = role.Arn();
   p.user_id = role.id + ":" + s.session_name;
   AddTags(role.tags, p);
-  for (const auto& [k, v] : s.tags) p.tags[k] = v;  // session tags win over the role's
+  AddSessionTags(s, p);  // session tags win over the role's, whatever their case
   p.transitive_tag_keys = s.transitive_tag_keys;
   p.source_identity = s.source_identity;
   ARCANA_RETURN_IF_ERROR(AddPolicies(role, p));
@@ -240,6 +260,9 @@ Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& accoun
     if (!s.subject_id.empty() && user.user_id != s.subject_id) return SubjectGone(s);
     p.identity_policies = std::move(user.identity_policies);
     p.permissions_boundary = std::move(user.permissions_boundary);
+    // The calling user's tags are the federated user's principal tags, its session tags
+    // overriding a user tag of the same key (STS GetFederationToken, Tags).
+    p.tags = std::move(user.tags);
     p.issuer_arn = user.arn;
     p.issuer_id = user.user_id;
     p.issuer_user_name = user.user_name;
@@ -255,7 +278,7 @@ Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& accoun
   p.arn = "arn:aws:sts::" + account + ":federated-user/" + s.session_name;
   p.principal_arn = p.arn;
   p.user_id = account + ":" + s.session_name;
-  for (const auto& [k, v] : s.tags) p.tags[k] = v;
+  AddSessionTags(s, p);
   ARCANA_RETURN_IF_ERROR(AddSessionPolicies(s, p));
   if (p.session_policies.empty()) {  // no session policy: the session may do nothing
     p.session_policies.push_back({R"({"Version":"2012-10-17","Statement":[]})", "session:none",

@@ -90,7 +90,9 @@ struct Principal {
   // temporary credentials and absent for long-term keys; aws:MultiFactorAuthAge is the
   // seconds since, present only with MFA (the IAM User Guide's condition keys).
   int64_t mfa_authenticated_ms = 0;
-  // aws:PrincipalTag/*: the user's or role's tags, with session tags overriding them.
+  // aws:PrincipalTag/*: the user's or role's tags, with session tags overriding them. Keys
+  // are unique without case (identity_resolver.cc: a session's team=blue replaces the role's
+  // Team=red), as the policy context compares key names without case.
   std::map<std::string, std::string> tags;
   std::vector<std::string> transitive_tag_keys;
   // An assumed role's source identity (AssumeRole SourceIdentity, kept through role chaining);

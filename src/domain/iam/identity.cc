@@ -1,6 +1,7 @@
 #include "domain/iam/identity.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "crypto/random.h"
 
@@ -45,22 +46,40 @@ std::string NewUniqueId(const std::string& prefix) {
   return out;
 }
 
-bool RemoveTagKeys(Tags& tags, const std::vector<std::string>& keys) {
+bool SameTagKeyIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+namespace {
+bool SameKey(std::string_view a, std::string_view b, TagKeyCase key_case) {
+  return key_case == TagKeyCase::kInsensitive ? SameTagKeyIgnoringCase(a, b) : a == b;
+}
+}  // namespace
+
+bool RemoveTagKeys(Tags& tags, const std::vector<std::string>& keys, TagKeyCase key_case) {
   return std::erase_if(tags, [&](const auto& t) {
-           return std::find(keys.begin(), keys.end(), t.first) != keys.end();
+           return std::any_of(keys.begin(), keys.end(),
+                              [&](const std::string& k) { return SameKey(t.first, k, key_case); });
          }) > 0;
 }
 
-void MergeTags(Tags& tags, const Tags& add) {
-  for (const auto& [k, v] : add) {
-    bool found = false;
-    for (auto& t : tags) {
-      if (t.first == k) {
-        t.second = v;
-        found = true;
-      }
+void MergeTags(Tags& tags, const Tags& add, TagKeyCase key_case) {
+  for (const auto& tag : add) {
+    const std::string& k = tag.first;
+    auto same = [&](const auto& t) { return SameKey(t.first, k, key_case); };
+    auto it = std::find_if(tags.begin(), tags.end(), same);
+    if (it == tags.end()) {
+      tags.push_back(tag);
+      continue;
     }
-    if (!found) tags.emplace_back(k, v);
+    it->first = k;  // the new spelling replaces the old (IAM: "it replaces the first tag")
+    it->second = tag.second;
+    // Any other spelling of the key (one stored before keys were compared without case)
+    // goes: the entity holds the key once.
+    tags.erase(std::remove_if(std::next(it), tags.end(), same), tags.end());
   }
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -283,9 +284,24 @@ std::optional<std::pair<std::string, std::string>> ParsePolicyArn(const std::str
 // Random unique ids as IAM spells them: prefix + 17 upper-case alphanumerics.
 std::string NewUniqueId(const std::string& prefix);
 
-// Tags: add or replace by key, keeping the order of first appearance.
-void MergeTags(Tags& tags, const Tags& add);
-// Removes the tags whose keys are in `keys` (exactly as given); whether any was removed.
-bool RemoveTagKeys(Tags& tags, const std::vector<std::string>& keys);
+// Whether two tag keys are the same key of an IAM user, role or STS session, whose tag keys
+// are not case sensitive though their case is kept (IAM User Guide, "Tagging IAM resources",
+// case sensitivity): ASCII letters compared without case, as condition key names are
+// (policy::ContextKeys), so "aws:PrincipalTag/Team" is one key for both.
+bool SameTagKeyIgnoringCase(std::string_view a, std::string_view b);
+
+// How an IAM resource type compares tag keys (the same guide section): users' and roles'
+// keys without case, every other type's (managed policies, instance profiles, identity
+// providers, server certificates, MFA devices) exactly.
+enum class TagKeyCase { kSensitive, kInsensitive };
+
+// Tags: add or replace by key, keeping the order of first appearance. With kInsensitive a
+// tag given again in another case replaces the old one in its place, the new spelling and
+// value kept ("Department=finance" then "department=hr" leaves "department=hr", one tag).
+void MergeTags(Tags& tags, const Tags& add, TagKeyCase keys = TagKeyCase::kSensitive);
+// Removes the tags whose keys are in `keys` (exactly as given, or without case with
+// kInsensitive); whether any was removed.
+bool RemoveTagKeys(Tags& tags, const std::vector<std::string>& keys,
+                   TagKeyCase key_case = TagKeyCase::kSensitive);
 
 }  // namespace arcana::domain::iam

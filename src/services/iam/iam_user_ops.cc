@@ -241,7 +241,9 @@ Result<std::string> IamService::AddTags(const In& in, const CallContext& ctx, co
   ARCANA_RETURN_IF_ERROR(CheckTags(in.Get("Tags")));
   auto tags = TagsOf(in.Get("Tags"));
   ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
-    domain::iam::MergeTags(e.tags, tags);
+    // A user's or role's tag keys are not case sensitive (IAM User Guide, "Tagging IAM
+    // resources"): Team=red then team=blue leaves one tag, team=blue.
+    domain::iam::MergeTags(e.tags, tags, domain::iam::TagKeyCase::kInsensitive);
     return CheckTagCount(e.tags, label);
   }));
   return std::string("{}");
@@ -253,7 +255,7 @@ Result<std::string> IamService::RemoveTags(const In& in, const CallContext& ctx,
   auto keys = in.StrList("TagKeys").value_or(std::vector<std::string>{});
   ARCANA_RETURN_IF_ERROR(CheckTagKeys(keys));
   ARCANA_RETURN_IF_ERROR(Update(ctx, kind, *in.Str(name_member), op, [&](Identity& e) {
-    domain::iam::RemoveTagKeys(e.tags, keys);
+    domain::iam::RemoveTagKeys(e.tags, keys, domain::iam::TagKeyCase::kInsensitive);
     return Status::Ok();
   }));
   return std::string("{}");
