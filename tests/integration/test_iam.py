@@ -6,6 +6,7 @@ One module-scoped server; every test names its entities uniquely."""
 from __future__ import annotations
 
 import json
+import time
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET
@@ -179,6 +180,25 @@ def test_managed_policies_versions_and_attachments(iam):
         iam.delete_policy_version(PolicyArn=arn, VersionId=v)
     iam.delete_policy(PolicyArn=arn)
     iam.delete_user(UserName=n)
+
+
+def test_a_policys_update_date_is_its_newest_versions_creation(iam):
+    """IAM's Policy.UpdateDate: the creation date while one version exists, else the date its
+    most recent version was created; choosing another default version does not move it."""
+    p = name("p")
+    pol = iam.create_policy(PolicyName=p, PolicyDocument=READ_SECRETS)["Policy"]
+    arn = pol["Arn"]
+    assert pol["UpdateDate"] == pol["CreateDate"]
+    time.sleep(1.1)  # IAM's dates have seconds
+    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=READ_SECRETS)["PolicyVersion"]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["UpdateDate"] == v2["CreateDate"]
+    time.sleep(1.1)
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["UpdateDate"] == v2["CreateDate"]
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v2")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["UpdateDate"] == pol["CreateDate"]
+    iam.delete_policy(PolicyArn=arn)
 
 
 def test_groups_inline_policies_and_boundaries(iam):

@@ -226,6 +226,17 @@ Result<std::string> IamService::DeletePolicy(const In& in, const CallContext& ct
   return std::string("{}");
 }
 
+namespace {
+// A policy's UpdateDate as IAM documents it (Policy.UpdateDate): its creation while it has one
+// version, else when its most recent version was created. Choosing another default version
+// changes no document, so it leaves the date as it was.
+int64_t NewestVersionCreatedMs(const ManagedPolicy& p) {
+  int64_t newest = p.created_ms;
+  for (const auto& v : p.versions) newest = std::max(newest, v.created_ms);
+  return newest;
+}
+}  // namespace
+
 Result<std::string> IamService::CreatePolicyVersion(const In& in, const CallContext& ctx) {
   std::string arn = *in.Str("PolicyArn"), doc = *in.Str("PolicyDocument");
   const bool set_default = in.Bool("SetAsDefault").value_or(false);
@@ -295,7 +306,7 @@ Result<std::string> IamService::DeletePolicyVersion(const In& in, const CallCont
       return Status(ErrorCode::kConflict, "Cannot delete the default version of a policy.");
     }
     std::erase_if(p.versions, [&](const auto& v) { return v.version_id == id; });
-    p.updated_ms = ctx.now_ms;
+    p.updated_ms = NewestVersionCreatedMs(p);
     return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
                          "DeletePolicyVersion");
   }));
@@ -310,7 +321,6 @@ Result<std::string> IamService::SetDefaultPolicyVersion(const In& in, const Call
     ARCANA_ASSIGN_OR_RETURN(ManagedPolicy p, VersionedPolicy(LoadPolicy(ctx, arn), arn, id));
     ARCANA_RETURN_IF_ERROR(VersionExists(p, id));
     p.default_version = id;
-    p.updated_ms = ctx.now_ms;
     return WriteEntities(ctx, {{EntityWrite::Op::kPut, storage::ToEntity(p)}},
                          "SetDefaultPolicyVersion");
   }));
