@@ -280,7 +280,8 @@ Status CallerKeyUse::AllowKeyUse(const crypto::KeyUse& use) const {
       out.reserve(page.size());
       for (auto& g : page) {
         out.push_back({std::move(g.grantee_principal), std::move(g.operations),
-                       std::move(g.ec_equals), std::move(g.ec_subset)});
+                       std::move(g.ec_equals), std::move(g.ec_subset), std::move(g.source_arn),
+                       g.grantee_is_service});
       }
       return out;
     };

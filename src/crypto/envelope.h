@@ -47,6 +47,11 @@ struct KeyGrant {
   std::vector<std::string> operations;
   std::map<std::string, std::string> ec_equals;  // Constraints.EncryptionContextEquals
   std::map<std::string, std::string> ec_subset;  // Constraints.EncryptionContextSubset
+  // Constraints.SourceArn ("" none) and a grant to a service principal: carried so a use on
+  // a caller's behalf is judged as the caller's own KMS call would be (auth::policy's
+  // KmsGrantView: such a grant allows neither, the use carrying no aws:SourceArn).
+  std::string source_arn;
+  bool grantee_is_service = false;
 };
 
 // A key's grants a page at a time: the page after grant id `after` ("" first), setting

@@ -138,3 +138,22 @@ def test_a_service_principal_grant_allows_no_signed_caller(admin, kms_for):
                      Operations=["Decrypt"], Constraints={"SourceArn": TABLE})
     code, status, _ = error(kms_for(creds).decrypt, CiphertextBlob=blob)
     assert (code, status) == ("AccessDeniedException", 400)
+
+
+def test_a_source_arn_grant_allows_no_use_on_the_callers_behalf(admin, kms_for):
+    """A grant constrained to a SourceArn allows only requests made for that resource: a
+    service using the key on the grantee's behalf carries no aws:SourceArn, so the grant
+    allows it no more than the grantee's own KMS call (it used to allow the service's)."""
+    name, creds = admin.user(doc(allow(["secretsmanager:CreateSecret",
+                                        "secretsmanager:GetSecretValue"])))
+    key = admin.kms.create_key()["KeyMetadata"]["Arn"]
+    elsewhere = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:never-AbCdEf"
+    kms_for().create_grant(KeyId=key, GranteePrincipal=f"arn:aws:iam::{ACCOUNT}:user/{name}",
+                           Operations=["Encrypt", "Decrypt", "GenerateDataKey"],
+                           Constraints={"SourceArn": elsewhere})
+    kms, sm = admin.as_keys("kms", creds), admin.as_keys("secretsmanager", creds)
+    assert error(kms.encrypt, KeyId=key, Plaintext=b"x")[0] == "AccessDeniedException"
+    assert error(sm.create_secret, Name=uniq("source-arn"), SecretString="v",
+                 KmsKeyId=key)[0] == "AccessDeniedException"
+    secret = admin.sm.create_secret(Name=uniq("source-arn"), SecretString="v", KmsKeyId=key)
+    assert error(sm.get_secret_value, SecretId=secret["ARN"])[0] == "AccessDeniedException"

@@ -24,7 +24,8 @@ crypto::KeyGrantPage KeyGrantPagesOf(storage::KmsStore& store, const Key& key) {
     out.reserve(page.size());
     for (auto& g : page) {
       out.push_back({std::move(g.grantee_principal), std::move(g.operations),
-                     std::move(g.ec_equals), std::move(g.ec_subset)});
+                     std::move(g.ec_equals), std::move(g.ec_subset), std::move(g.source_arn),
+                     g.grantee_is_service});
     }
     if (!page.empty()) *last = page.back().grant_id;
     return out;
