@@ -134,16 +134,23 @@ def create_secret(client, arn, token, versions):
 
 
 def test_secret(client, arn, token, versions):
-    conn = connect(get_dict(client, arn, "AWSPENDING", token))
+    # RotateImmediately=false's AWSPENDING is the empty version (no value): that run tests the
+    # configuration, so it signs in with the current secret, as the partner rotators do.
+    try:
+        stage, secret = "AWSPENDING", get_dict(client, arn, "AWSPENDING", token)
+    except client.exceptions.ResourceNotFoundException:
+        stage, secret = "AWSCURRENT", get_dict(client, arn, "AWSCURRENT")
+    conn = connect(secret)
     if not conn:
-        raise ValueError("Unable to log into database with pending secret of secret ARN %s" % arn)
+        raise ValueError("Unable to log into database with %s secret of secret ARN %s"
+                         % ("pending" if stage == "AWSPENDING" else "current", arn))
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT NOW()")
         conn.commit()
     finally:
         conn.close()
-    logger.info("testSecret: Successfully signed into %s DB with AWSPENDING secret in %s." % (ENGINE_LABEL, arn))
+    logger.info("testSecret: Successfully signed into %s DB with %s secret in %s." % (ENGINE_LABEL, stage, arn))
 
 )py";
 
@@ -256,7 +263,8 @@ def set_alternate_password(conn, current, pending):
 )py";
 
 // AWS's single-user strategy: the user sets its own new password, logged in with the current
-// (or previous) one.
+// (or previous) one. The pending value names the same user and host as the login used
+// (the template's checks); the previous login is checked before it is tried.
 constexpr const char* kSingleUser = R"py(
 ALTERNATING = False
 
@@ -269,14 +277,26 @@ def set_secret(client, arn, token, versions):
         logger.info("setSecret: AWSPENDING secret is already set as password in %s DB for secret arn %s." % (ENGINE_LABEL, arn))
         return
     current = get_dict(client, arn, "AWSCURRENT")
-    if current["username"] != pending["username"] or current["host"] != pending["host"]:
-        raise ValueError("Attempting to modify user or host other than current for secret %s" % arn)
+    if current["username"] != pending["username"]:
+        raise ValueError("Attempting to modify user %s other than current user %s" % (pending["username"], current["username"]))
+    if current["host"] != pending["host"]:
+        raise ValueError("Attempting to modify user for host %s other than current host %s" % (pending["host"], current["host"]))
     conn = connect(current)
     if not conn:
         try:
-            conn = connect(get_dict(client, arn, "AWSPREVIOUS"))
-        except client.exceptions.ResourceNotFoundException:
-            conn = None
+            previous = get_dict(client, arn, "AWSPREVIOUS")
+        except (client.exceptions.ResourceNotFoundException, KeyError):
+            previous = None  # none, or no login (the template's reading)
+        if previous:
+            # The pending value may name any user and host (a PutSecretValue made it current):
+            # the previous login must neither act on another user (a role that may ALTER other
+            # roles would set their password) nor be sent to another host. The template checks
+            # after logging in; here before, so the previous credentials never leave.
+            if previous["username"] != pending["username"]:
+                raise ValueError("Attempting to modify user %s other than previous valid user %s" % (pending["username"], previous["username"]))
+            if previous["host"] != pending["host"]:
+                raise ValueError("Attempting to modify user for host %s other than previous valid host %s" % (pending["host"], previous["host"]))
+            conn = connect(previous)
     if not conn:
         raise ValueError("Unable to log into database with previous, current, or pending secret of secret arn %s" % arn)
     try:

@@ -502,6 +502,26 @@ def test_rotate_immediately_false_runs_only_test_secret(rot):
     assert sm.get_secret_value(SecretId=name)["SecretString"] == "v1"
 
 
+def test_last_rotated_date_is_not_described_once_rotation_is_disabled(rot):
+    """DescribeSecret: "If the secret isn't configured for rotation or rotation has been
+    disabled, Secrets Manager returns null"; ListSecrets: "null if the secret has never
+    rotated", so it keeps the date. Enabling rotation again shows it again."""
+    srv, sm, fn, lambda_arn = rot
+    name, _ = new_secret(sm)
+    token = str(uuid.uuid4())
+    sm.rotate_secret(SecretId=name, ClientRequestToken=token, RotationLambdaARN=lambda_arn)
+    wait_current(sm, name, token)
+    last = wait_for(lambda: sm.describe_secret(SecretId=name).get("LastRotatedDate"),
+                    what="LastRotatedDate")
+    sm.cancel_rotate_secret(SecretId=name)
+    d = sm.describe_secret(SecretId=name)
+    assert d["RotationEnabled"] is False and "LastRotatedDate" not in d, d
+    (listed,) = sm.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+    assert listed["LastRotatedDate"] == last
+    sm.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn, RotateImmediately=False)
+    assert sm.describe_secret(SecretId=name)["LastRotatedDate"] == last
+
+
 def test_cancel_rotate_secret_stops_the_run(rot):
     srv, sm, fn, lambda_arn = rot
     name, v1 = new_secret(sm)

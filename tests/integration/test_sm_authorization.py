@@ -10,12 +10,15 @@ resource/AllowRotationLambdaArn. Denials are checked against AWS's exact message
 from __future__ import annotations
 
 
+import subprocess
+
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT
+from conftest import ACCOUNT, ARCANAD, cli_store_args, wait_for
 from test_access_control import allow, deny, doc, uniq
 from test_iam import client, code_of
+from test_rotation import rotation_events_of
 
 REGION = "us-east-1"
 FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:sm-authz-rotator"
@@ -23,6 +26,13 @@ FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:sm-authz-rotator"
 
 @pytest.fixture(scope="module")
 def root(auth_server):
+    # FN must exist: RotateSecret refuses a function it cannot invoke, rotating now or not.
+    # Its runs (RotateImmediately=false tests the configuration) fail: nothing listens there.
+    out = subprocess.run([str(ARCANAD.parent / "arcana"), *cli_store_args(auth_server.data_dir),
+                          "functions", "create", FN.rsplit(":", 1)[1],
+                          "--url", "http://127.0.0.1:9/invoke"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
     e = auth_server.endpoint
     iam, sm, kms = client(e, "iam"), client(e, "secretsmanager"), client(e, "kms")
 
@@ -34,7 +44,14 @@ def root(auth_server):
         k = iam.create_access_key(UserName=name)["AccessKey"]
         return arn, client(e, "secretsmanager", k["AccessKeyId"], k["SecretAccessKey"])
 
-    return type("Root", (), {"sm": sm, "kms": kms, "user_sm": staticmethod(user_sm)})
+    def tested(name, runs=1):
+        """Waits for the end of the `runs`th RotateImmediately=false test run of `name` (FN's
+        fail): while it runs, RotateSecret answers that a rotation is in progress."""
+        wait_for(lambda: rotation_events_of(auth_server, name).count("RotationFailed") >= runs,
+                 what="the test run's end")
+
+    return type("Root", (), {"sm": sm, "kms": kms, "user_sm": staticmethod(user_sm),
+                             "tested": staticmethod(tested)})
 
 
 def denied(call, **kw) -> str:
@@ -91,6 +108,7 @@ def test_rotate_secret_needs_the_callers_lambda_invoke_function(root):
     root.sm.rotate_secret(SecretId=name, RotationLambdaARN=FN,
                           RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
     denied(sm.rotate_secret, SecretId=name, RotateImmediately=False)
+    root.tested(name)
     _, allowed = root.user_sm(allow("secretsmanager:*"), allow("lambda:InvokeFunction", FN))
     allowed.rotate_secret(SecretId=name, RotationLambdaARN=FN, RotateImmediately=False)
 
@@ -106,12 +124,14 @@ def test_rotate_immediately_and_modify_rotation_rules_keys(root):
     arn = root.sm.describe_secret(SecretId=name)["ARN"]
     assert denied(sm.rotate_secret, SecretId=name) == explicit(
         caller, "secretsmanager:RotateSecret", name)  # RotateImmediately defaults to true
+    root.tested(name)
     sm.rotate_secret(SecretId=name, RotateImmediately=False)
 
     caller, sm = root.user_sm(*base, deny("secretsmanager:RotateSecret", Condition={
         "Bool": {"secretsmanager:ModifyRotationRules": "true"}}))
     assert denied(sm.rotate_secret, SecretId=arn, RotationRules={"AutomaticallyAfterDays": 7},
                   RotateImmediately=False) == explicit(caller, "secretsmanager:RotateSecret", arn)
+    root.tested(name, runs=2)
     sm.rotate_secret(SecretId=arn, RotateImmediately=False)
     assert root.sm.describe_secret(SecretId=name)["RotationRules"]["AutomaticallyAfterDays"] == 30
 

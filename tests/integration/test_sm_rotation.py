@@ -1,9 +1,10 @@
 """RotateSecret / CancelRotateSecret configuration.
 
-The Lambda ARN here names no registered function (test_rotation.py runs real ones):
-RotateImmediately=false stores the configuration (its testSecret run finds no function and changes
-nothing); rotating now answers AccessDeniedException, as AWS does for a function it cannot invoke,
-and changes nothing; no Lambda -> IRE.
+LAMBDA is Arcana's managed postgresql-single-user rotator, which exists without registration
+(test_rotation.py runs real rotations): RotateImmediately=false stores the configuration, and
+its testSecret run fails on these non-JSON values and changes nothing. MISSING names no
+function: RotateSecret answers AccessDeniedException, as AWS does for a function it cannot
+invoke, whether it rotates now or not, and changes nothing; no Lambda -> IRE.
 """
 
 import datetime as dt
@@ -16,13 +17,25 @@ import pytest
 import pg_cluster
 from conftest import (IS_PG, assert_arn, assert_utc_datetime, raises_code, raw_call,
                       store_database, wait_for)
+from test_rotation import rotation_events_of
 
-LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:rotate-db"
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:arcana:postgresql-single-user"
+MISSING = "arn:aws:lambda:us-east-1:123456789012:function:rotate-db"
 NOW = lambda: dt.datetime.now(dt.timezone.utc)  # noqa: E731
 
 
 def versions(c, name):
     return c.describe_secret(SecretId=name).get("VersionIdsToStages", {})
+
+
+def after_test_run(sm, name, v1, runs=1):
+    """Waits for the end of RotateImmediately=false's testSecret run (the `runs`th on this
+    secret; LAMBDA's fail on these values): while it runs, its AWSPENDING placeholder makes
+    RotateSecret answer that a rotation is in progress ("The test creates an AWSPENDING
+    version of the secret and then removes it", AWS)."""
+    wait_for(lambda: rotation_events_of(sm.server, name).count("RotationFailed") >= runs,
+             what="the test run's end")
+    assert versions(sm(), name) == {v1: ["AWSCURRENT"]}
 
 
 def test_rotate_configure_without_immediate_rotation(sm, raw, uniq):
@@ -120,7 +133,7 @@ def test_rotate_immediately_changes_nothing(sm, uniq):
     name = uniq()
     v1 = c.create_secret(Name=name, SecretString="v")["VersionId"]
     with raises_code("AccessDeniedException"):
-        c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
+        c.rotate_secret(SecretId=name, RotationLambdaARN=MISSING,
                         RotationRules={"AutomaticallyAfterDays": 30})  # RotateImmediately defaults to true
     d = c.describe_secret(SecretId=name)
     assert d.get("RotationEnabled") in (None, False)
@@ -136,21 +149,49 @@ def test_rotate_immediately_on_configured_secret_changes_nothing(sm, uniq):
     v1 = c.create_secret(Name=name, SecretString="v")["VersionId"]
     c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
                     RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
+    after_test_run(sm, name, v1)
     before = c.describe_secret(SecretId=name)
     with raises_code("AccessDeniedException"):
-        c.rotate_secret(SecretId=name, RotateImmediately=True)
+        c.rotate_secret(SecretId=name, RotationLambdaARN=MISSING, RotateImmediately=True)
     after = c.describe_secret(SecretId=name)
     for k in ("RotationEnabled", "RotationLambdaARN", "RotationRules", "VersionIdsToStages"):
         assert after.get(k) == before.get(k), k
     assert after["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}
 
 
+@pytest.mark.parametrize("lambda_arn,code", [
+    (MISSING, "AccessDeniedException"),
+    ("rotate-db", "AccessDeniedException"),  # no ARN: no function either
+    ("arn:aws:lambda:us-east-1:123456789012:function:arcana:oracle-single-user",
+     "InvalidRequestException"),  # no such managed rotator
+])
+def test_rotate_later_with_an_unknown_function_changes_nothing(sm, uniq, lambda_arn, code):
+    """RotateImmediately=false checks the function too (AWS tests the configuration then):
+    stored, every run of the schedule would fail to find it."""
+    c = sm()
+    name = uniq()
+    v1 = c.create_secret(Name=name, SecretString="v")["VersionId"]
+    with raises_code(code):
+        c.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn,
+                        RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
+    d = c.describe_secret(SecretId=name)
+    assert d.get("RotationEnabled") in (None, False) and "RotationLambdaARN" not in d
+    assert "RotationRules" not in d and d["VersionIdsToStages"] == {v1: ["AWSCURRENT"]}
+    # A configured secret keeps its function.
+    c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA, RotateImmediately=False)
+    after_test_run(sm, name, v1)
+    with raises_code(code):
+        c.rotate_secret(SecretId=name, RotationLambdaARN=lambda_arn, RotateImmediately=False)
+    assert c.describe_secret(SecretId=name)["RotationLambdaARN"] == LAMBDA
+
+
 def test_rotate_reuses_configured_lambda(sm, uniq):
     c = sm()
     name = uniq()
-    c.create_secret(Name=name, SecretString="v")
+    v1 = c.create_secret(Name=name, SecretString="v")["VersionId"]
     c.rotate_secret(SecretId=name, RotationLambdaARN=LAMBDA,
                     RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
+    after_test_run(sm, name, v1)
     c.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 15},
                     RotateImmediately=False)
     d = c.describe_secret(SecretId=name)

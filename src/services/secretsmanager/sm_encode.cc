@@ -113,7 +113,11 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
     if (!rot.schedule_expression.empty()) json::KV(w, "ScheduleExpression", rot.schedule_expression);
     w.EndObject();
   }
-  if (rot.last_rotated_ms) {
+  // DescribeSecret: "If the secret isn't configured for rotation or rotation has been
+  // disabled, Secrets Manager returns null" (the date is kept: enabling rotation again shows
+  // it). ListSecrets answers it whenever the secret ever rotated ("null if never rotated").
+  const bool rotating = rot.enabled && *rot.enabled;
+  if (rot.last_rotated_ms && (form == EntryForm::kList || rotating)) {
     w.Key("LastRotatedDate");
     json::WriteTimestamp(w, *rot.last_rotated_ms);
   }
@@ -130,7 +134,7 @@ void WriteSecretEntry(json::Writer& w, const Secret& self, const Secret& data, E
     w.Key("DeletedDate");
     json::WriteTimestamp(w, *self.deleted_ms);
   }
-  if (rot.enabled && *rot.enabled && rot.next_rotation_ms) {
+  if (rotating && rot.next_rotation_ms) {
     w.Key("NextRotationDate");
     json::WriteTimestamp(w, *rot.next_rotation_ms);
   }

@@ -128,18 +128,20 @@ Result<std::string> SecretsManagerService::RotateSecret(const In& in, const Call
     }
     const SecretVersion* pending = s.FindStage(dsm::kPending);
     if (pending != nullptr && !pending->HasStage(dsm::kCurrent)) return InProgress();
-    if (immediately) {
-      if (launcher_ == nullptr) {
-        return Status(ErrorCode::kInvalidRequest,
-                      "This server runs no rotations, so it cannot rotate now with " +
-                          (external ? "the managed rotation of " + s.type : lambda) +
-                          ". Call RotateSecret with RotateImmediately=false to store "
-                          "the rotation schedule; nothing was changed.");
-      }
-      // Before anything changes: an unknown function leaves the secret as it was.
-      if (!external) ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda, s.account, s.arn));
-      ARCANA_RETURN_IF_ERROR(AddPlaceholder(s, token, ctx.now_ms));
+    if (immediately && launcher_ == nullptr) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "This server runs no rotations, so it cannot rotate now with " +
+                        (external ? "the managed rotation of " + s.type : lambda) +
+                        ". Call RotateSecret with RotateImmediately=false to store "
+                        "the rotation schedule; nothing was changed.");
     }
+    // Before anything changes, whether it rotates now or not: an unknown function leaves the
+    // secret as it was. RotateImmediately=false too (AWS tests the configuration then), else
+    // the schedule would be stored with a function every run of it fails to find.
+    if (!external && launcher_ != nullptr) {
+      ARCANA_RETURN_IF_ERROR(launcher_->CheckFunction(lambda, s.account, s.arn));
+    }
+    if (immediately) ARCANA_RETURN_IF_ERROR(AddPlaceholder(s, token, ctx.now_ms));
     rot.enabled = true;
     rot.lambda_arn = lambda;
     rot.external_role_arn = role;
