@@ -595,7 +595,11 @@ Result<UnsealReply> SealManager::Unseal(std::string_view share_text, std::string
   if (shares.empty()) return UnsealReply{status(), std::move(attempt_nonce)};
   auto key = crypto::ShamirCombine(shares);
   for (auto& s : shares) crypto::SecureWipe(s.y);
-  if (!key.ok()) return key.status();
+  if (!key.ok()) {
+    // The quorum's shares were taken above: the operators start over, and must be told so.
+    spdlog::warn("root of trust: unseal failed: {}", key.status().message());
+    return Status(key.status().code(), key.status().message() + "; unseal progress was reset");
+  }
   Status st = UnsealWith(std::move(key).value());
   if (!st.ok()) {
     spdlog::warn("root of trust: unseal failed: {}", st.message());
