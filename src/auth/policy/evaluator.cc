@@ -46,8 +46,52 @@ Naming NameOf(std::string_view entry, const Principal& p) {
   return Naming::kNone;
 }
 
+// Whether a NotPrincipal entry exempts the caller itself. IAM User Guide (NotPrincipal): the
+// account ARN is listed beside the exempt user or role session because "AWS might validate the
+// account first"; it does not exempt the account's users and sessions, only its root (AWS's
+// own example, "deny everyone except Bob", lists Bob and the account). A user is exempt by its
+// ARN or unique id; an assumed-role session only by its session ARN ("When you specify an
+// assumed-role session in a NotPrincipal element, you cannot use a wildcard (*) to mean 'all
+// sessions'. Principals must always name a specific session"), not by its role's ARN or id.
+bool NotPrincipalExempts(const Statement& s, const Principal& p) {
+  if (s.principals.any) return true;
+  for (const auto& e : s.principals.aws) {
+    if (e == "*") return true;
+    if (IsAccountId(e) || !RootAccount(e).empty()) {
+      std::string_view acct = IsAccountId(e) ? std::string_view(e) : RootAccount(e);
+      if (p.type == Principal::Type::kRoot && acct == p.account) return true;
+      continue;
+    }
+    if (e == p.arn) return true;
+    if (p.type == Principal::Type::kAssumedRole) continue;
+    if (e == p.principal_arn || (!p.user_id.empty() && e == p.user_id)) return true;
+  }
+  if (p.type == Principal::Type::kService) {
+    for (const auto& e : s.principals.service) {
+      if (e == p.arn || e == p.principal_arn) return true;
+    }
+  }
+  if (p.type == Principal::Type::kWebIdentity) {
+    for (const auto& e : s.principals.federated) {
+      if (e == p.arn) return true;
+    }
+  }
+  return false;
+}
+
 Naming PrincipalNaming(const Statement& s, const Principal& p) {
   if (!s.has_principal) return Naming::kDirect;  // not a resource-policy statement
+  if (s.not_principal) {
+    // IAM User Guide (NotPrincipal): a Deny with NotPrincipal "will always deny any IAM
+    // principal that has a permissions boundary policy attached, regardless of the values
+    // specified in the NotPrincipal element".
+    if (s.effect == Effect::kDeny) {
+      if (p.permissions_boundary) return Naming::kDirect;
+      return NotPrincipalExempts(s, p) ? Naming::kNone : Naming::kDirect;
+    }
+    // An Allow with NotPrincipal (AWS: "not supported") leaves out whatever it names the
+    // caller by, its account or role included: the narrower grant.
+  }
   Naming best = Naming::kNone;
   if (s.principals.any) best = Naming::kDirect;
   for (const auto& e : s.principals.aws) best = std::max(best, NameOf(e, p));
@@ -61,13 +105,7 @@ Naming PrincipalNaming(const Statement& s, const Principal& p) {
       if (e == p.arn) best = Naming::kDirect;
     }
   }
-  if (s.not_principal) {
-    // IAM User Guide (NotPrincipal): a Deny with NotPrincipal "will always deny any IAM
-    // principal that has a permissions boundary policy attached, regardless of the values
-    // specified in the NotPrincipal element".
-    if (s.effect == Effect::kDeny && p.permissions_boundary) return Naming::kDirect;
-    return best == Naming::kNone ? Naming::kDirect : Naming::kNone;
-  }
+  if (s.not_principal) return best == Naming::kNone ? Naming::kDirect : Naming::kNone;
   return best;
 }
 

@@ -2,9 +2,12 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
+#include "auth/policy/policy.h"
 #include "common/json.h"
 
 namespace arcana::domain::sm {
@@ -180,12 +183,95 @@ Status Parse(std::string_view text, rapidjson::Document* doc) {
   return Status::Ok();
 }
 
-bool IsPublicPrincipal(const Value& p) {
-  if (Is(p, "*")) return true;
-  if (!p.IsObject() || !p.HasMember("AWS")) return false;
-  bool star = false;
-  ForEachString(p["AWS"], [&](std::string_view v) { star = star || v == "*"; });
-  return star;
+// The public-access test follows AWS's reasoning about public policies (the S3 user guide's
+// meaning of public, IAM Access Analyzer): a statement open to every principal is not public
+// when a condition pins who calls or on whose behalf to fixed values, values with no
+// wildcard and no policy variable. Keys that do so: the caller's account, ARN, user id and
+// organization, and the source account, ARN, owner, organization, VPC, VPC endpoint and IP
+// ranges. A condition that always holds (Null, a negated operator, IfExists, ForAllValues,
+// which holds when the key is absent, "*" under StringLike) restricts nothing.
+const std::set<std::string_view> kRestrictingKeys = {
+    "aws:principalaccount", "aws:principalarn",  "aws:principalorgid", "aws:principalorgpaths",
+    "aws:userid",           "aws:sourceaccount", "aws:sourcearn",      "aws:sourceowner",
+    "aws:sourceorgid",      "aws:sourceorgpaths", "aws:sourcevpc",     "aws:sourcevpce",
+    "aws:sourceip"};
+
+// A value of a pattern operator (StringLike, ArnLike, ArnEquals: all take * and ?) that still
+// pins a caller: no wildcard at all, or for an ARN key the literal "arn:partition:service:
+// region:account:" before any wildcard (one account's principals or resources), or for
+// aws:userid the literal unique id before ":" (AWS's "AROLEID:*", one role's sessions).
+bool FixedPattern(std::string_view key, std::string_view v) {
+  const size_t wild = v.find_first_of("*?");
+  if (wild == std::string_view::npos) return true;
+  const std::string_view literal = v.substr(0, wild);
+  if (key == "aws:principalarn" || key == "aws:sourcearn") {
+    // The account is an ARN's fifth field: it is pinned when the literal part reaches the
+    // colon after it and it is twelve digits.
+    std::vector<std::string_view> fields;
+    for (size_t from = 0, colon; (colon = literal.find(':', from)) != std::string_view::npos;
+         from = colon + 1) {
+      fields.push_back(literal.substr(from, colon - from));
+    }
+    return fields.size() >= 5 && fields[0] == "arn" && fields[4].size() == 12 &&
+           std::all_of(fields[4].begin(), fields[4].end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  }
+  if (key == "aws:userid") {
+    const size_t colon = literal.find(':');
+    return colon != std::string_view::npos && colon > 0;
+  }
+  return false;
+}
+
+// IpAddress: a list of CIDRs restricts unless it may cover all of IPv4 or all of IPv6
+// (0.0.0.0/0, or 0.0.0.0/1 with 128.0.0.0/1): the sizes of its ranges are summed, an upper
+// bound of what they cover.
+bool CidrsRestrict(const std::vector<auth::policy::Template>& values) {
+  long double v4 = 0, v6 = 0;
+  for (const auto& t : values) {
+    const std::string& cidr = t.text;
+    const bool v6_range = cidr.find(':') != std::string::npos;
+    const int bits = v6_range ? 128 : 32;
+    int len = bits;
+    if (size_t slash = cidr.find('/'); slash != std::string::npos) {
+      const std::string digits = cidr.substr(slash + 1);
+      if (digits.empty() || digits.size() > 3 ||
+          !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return false;
+      }
+      len = std::stoi(digits);
+      if (len > bits) return false;
+    }
+    (v6_range ? v6 : v4) += std::pow(2.0L, bits - len);
+  }
+  return v4 < std::pow(2.0L, 32) && v6 < std::pow(2.0L, 128);
+}
+
+bool Restricts(const auth::policy::Condition& c, bool variables) {
+  using Op = auth::policy::Operator;
+  if (!kRestrictingKeys.count(c.key) || c.if_exists ||
+      c.set == auth::policy::SetQualifier::kForAllValues) {
+    return false;
+  }
+  for (const auto& v : c.values) {
+    if (variables && v.has_variables) return false;  // ${aws:PrincipalAccount} is everyone's
+  }
+  switch (c.op) {
+    case Op::kStringEquals:
+    case Op::kStringEqualsIgnoreCase:
+      return c.key != "aws:sourceip";
+    case Op::kStringLike:
+    case Op::kArnEquals:
+    case Op::kArnLike:
+      return c.key != "aws:sourceip" &&
+             std::all_of(c.values.begin(), c.values.end(), [&](const auth::policy::Template& v) {
+               return FixedPattern(c.key, v.text);
+             });
+    case Op::kIpAddress:
+      return c.key == "aws:sourceip" && CidrsRestrict(c.values);
+    default:
+      return false;  // negated operators, Null, Bool, numbers and dates pin no caller
+  }
 }
 
 }  // namespace
@@ -226,22 +312,20 @@ Result<std::vector<PolicyCheck>> ValidateResourcePolicy(std::string_view policy_
 }
 
 bool GrantsPublicAccess(std::string_view policy_json) {
-  rapidjson::Document doc;
-  if (!Parse(policy_json, &doc).ok() || !doc.HasMember("Statement")) return false;
-  auto public_stmt = [](const Value& s) {
-    if (!s.IsObject() || !s.HasMember("Effect") || !Is(s["Effect"], "Allow")) return false;
-    if (s.HasMember("Condition") && !(s["Condition"].IsObject() && s["Condition"].MemberCount() == 0)) {
-      return false;
-    }
-    if (s.HasMember("NotPrincipal")) return true;
-    return s.HasMember("Principal") && IsPublicPrincipal(s["Principal"]);
-  };
-  const Value& st = doc["Statement"];
-  if (st.IsObject()) return public_stmt(st);
-  if (st.IsArray()) {
-    for (const auto& s : st.GetArray()) {
-      if (public_stmt(s)) return true;
-    }
+  // Judged on the statements the policy engine enforces: an operator block with no keys
+  // ({"StringEquals": {}}, {"Foo": {}}) is dropped there, so it restricts nothing here.
+  auto compiled = auth::policy::ParsePolicy(policy_json, auth::policy::PolicyUse::kResource);
+  if (!compiled.ok()) return false;  // not storable: refused as malformed elsewhere
+  const bool variables = (*compiled)->variables_enabled;
+  for (const auto& s : (*compiled)->statements) {
+    if (s.effect != auth::policy::Effect::kAllow) continue;
+    // "*" or {"AWS": "*"} (alone or in a list), or an Allow with NotPrincipal, which grants
+    // everyone it does not name.
+    if (!s.not_principal && !s.principals.any) continue;
+    const bool restricted =
+        std::any_of(s.conditions.begin(), s.conditions.end(),
+                    [&](const auth::policy::Condition& c) { return Restricts(c, variables); });
+    if (!restricted) return true;
   }
   return false;
 }

@@ -15,10 +15,15 @@
 //    error_message}: "BROAD_ACCESS_CHECK" when GrantsPublicAccess is true;
 //    "SYNTAX_CHECKING" for actions of another service, resources that are neither "*"
 //    nor a Secrets Manager ARN, and duplicate Sids.
-//  - GrantsPublicAccess: some Allow statement without a (non-empty) Condition whose
+//  - GrantsPublicAccess: some Allow statement, as the policy engine compiles it, whose
 //    Principal is "*" or {"AWS": "*"} ("*" alone or inside a list), or which uses
-//    NotPrincipal (an Allow with NotPrincipal grants everyone else). Unparseable text is
-//    not public (it is rejected elsewhere).
+//    NotPrincipal (an Allow with NotPrincipal grants everyone else), and which no condition
+//    restricts. A condition restricts when it pins the caller's account, ARN, user id or
+//    organization, or the source account, ARN, owner, organization, VPC, VPC endpoint or IP
+//    ranges to fixed values (StringEquals, ArnEquals, a pattern that keeps the account
+//    literal, IpAddress short of all addresses; no policy variable, no IfExists or
+//    ForAllValues). Empty operator blocks, Null, negated operators and other keys restrict
+//    nothing. Text the engine cannot compile is not public (it is rejected elsewhere).
 #pragma once
 
 #include <string>

@@ -6,8 +6,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <iterator>
 #include <string_view>
+
+#include <rapidjson/document.h>
 
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
@@ -29,76 +32,103 @@ std::string UnixTimeText(double seconds) {
   return buf;
 }
 
+bool OneOf(std::string_view operation, std::initializer_list<std::string_view> operations) {
+  return std::find(operations.begin(), operations.end(), operation) != operations.end();
+}
+
+// The members an operation's encryption context and algorithm come from (KMS API model), or
+// nullptr when it has none.
+struct CryptoMembers {
+  const char* context = nullptr;
+  const char* algorithm = nullptr;
+};
+
+CryptoMembers CryptoMembersOf(std::string_view operation, ReEncryptEnd end) {
+  if (operation == "Encrypt" || operation == "Decrypt") {
+    return {"EncryptionContext", "EncryptionAlgorithm"};
+  }
+  // The data key operations take no algorithm: AuthorizeKey sets SYMMETRIC_DEFAULT.
+  if (OneOf(operation, {"GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+                        "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"})) {
+    return {"EncryptionContext", nullptr};
+  }
+  if (operation == "ReEncrypt") {
+    return end == ReEncryptEnd::kSource
+               ? CryptoMembers{"SourceEncryptionContext", "SourceEncryptionAlgorithm"}
+               : CryptoMembers{"DestinationEncryptionContext", "DestinationEncryptionAlgorithm"};
+  }
+  return {};
+}
+
 }  // namespace
 
-auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only_ec_member) {
+auth::policy::ContextKeys KmsRequestKeys(std::string_view operation, const json::Input& in,
+                                         ReEncryptEnd end) {
   auth::policy::ContextKeys keys;
-  const std::vector<const char*> ec_members =
-      only_ec_member != nullptr ? std::vector<const char*>{only_ec_member}
-                                : std::vector<const char*>{"EncryptionContext",
-                                                           "DestinationEncryptionContext"};
-  for (const char* ec_member : ec_members) {
-    const auto* ec = in.Get(ec_member);
-    if (ec == nullptr || !ec->IsObject()) continue;
-    std::vector<std::string> names;
-    for (const auto& m : ec->GetObject()) {
-      if (!m.value.IsString()) continue;
-      std::string k = m.name.GetString();
-      keys.Set("kms:EncryptionContext:" + k, m.value.GetString());
-      names.push_back(std::move(k));
+  const CryptoMembers crypto = CryptoMembersOf(operation, end);
+  if (crypto.context != nullptr) {
+    if (const auto* ec = in.Get(crypto.context); ec != nullptr && ec->IsObject()) {
+      std::vector<std::string> names;
+      for (const auto& m : ec->GetObject()) {
+        if (!m.value.IsString()) continue;
+        std::string k = m.name.GetString();
+        keys.Set("kms:EncryptionContext:" + k, m.value.GetString());
+        names.push_back(std::move(k));
+      }
+      keys.SetList("kms:EncryptionContextKeys", std::move(names));
     }
-    keys.SetList("kms:EncryptionContextKeys", std::move(names));
-    break;
   }
-  // The algorithm of the same end as the encryption context: ReEncrypt's kms:ReEncryptFrom
-  // check decrypts with SourceEncryptionAlgorithm, its kms:ReEncryptTo check encrypts with
-  // DestinationEncryptionAlgorithm.
-  const bool source_end = only_ec_member != nullptr &&
-                          std::string_view(only_ec_member) == "SourceEncryptionContext";
-  for (const char* alg_member :
-       source_end ? std::vector<const char*>{"SourceEncryptionAlgorithm"}
-                  : std::vector<const char*>{"EncryptionAlgorithm",
-                                             "DestinationEncryptionAlgorithm"}) {
-    if (auto v = in.Str(alg_member)) {
-      keys.Set("kms:EncryptionAlgorithm", *v);
-      break;
-    }
+  if (crypto.algorithm != nullptr) {
+    if (auto v = in.Str(crypto.algorithm)) keys.Set("kms:EncryptionAlgorithm", *v);
   }
   // KeySpec, KeyUsage, Origin and MultiRegion are not read here: kms:KeySpec and its kin
   // describe the KMS key (AddKeyPropertyKeys, AddCreateKeyPropertyKeys), and GenerateDataKey's
-  // KeySpec names the data key.
-  const std::pair<const char*, const char*> strings[] = {
-      {"SigningAlgorithm", "kms:SigningAlgorithm"},
-      {"MacAlgorithm", "kms:MacAlgorithm"},
-      {"MessageType", "kms:MessageType"},
-      {"GranteePrincipal", "kms:GranteePrincipal"},
-      {"RetiringPrincipal", "kms:RetiringPrincipal"},
-      {"GranteeServicePrincipal", "kms:GranteeServicePrincipal"},
-      {"RetiringServicePrincipal", "kms:RetiringServicePrincipal"},
-      {"KeyPairSpec", "kms:DataKeyPairSpec"},
-      {"ReplicaRegion", "kms:ReplicaRegion"},          // ReplicateKey
-      {"PrimaryRegion", "kms:PrimaryRegion"},          // UpdatePrimaryRegion
-      {"ExpirationModel", "kms:ExpirationModel"},      // ImportKeyMaterial
-      {"WrappingAlgorithm", "kms:WrappingAlgorithm"},  // GetParametersForImport
-      {"WrappingKeySpec", "kms:WrappingKeySpec"},      // GetParametersForImport
-      {"KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm"},  // DeriveSharedSecret
+  // KeySpec names the data key. Each member is read only for the operations that have it.
+  struct Member {
+    const char* member;
+    const char* key;
+    std::initializer_list<std::string_view> operations;
   };
-  for (const auto& [member, key] : strings) {
-    if (auto v = in.Str(member)) keys.Set(key, *v);
+  const Member strings[] = {
+      {"SigningAlgorithm", "kms:SigningAlgorithm", {"Sign", "Verify"}},
+      {"MacAlgorithm", "kms:MacAlgorithm", {"GenerateMac", "VerifyMac"}},
+      {"MessageType", "kms:MessageType", {"Sign", "Verify"}},
+      {"GranteePrincipal", "kms:GranteePrincipal", {"CreateGrant", "ListGrants"}},
+      {"RetiringPrincipal", "kms:RetiringPrincipal", {"CreateGrant", "ListRetirableGrants"}},
+      {"GranteeServicePrincipal", "kms:GranteeServicePrincipal", {"CreateGrant", "ListGrants"}},
+      {"RetiringServicePrincipal", "kms:RetiringServicePrincipal",
+       {"CreateGrant", "ListRetirableGrants"}},
+      {"KeyPairSpec", "kms:DataKeyPairSpec",
+       {"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"}},
+      {"ReplicaRegion", "kms:ReplicaRegion", {"ReplicateKey"}},
+      {"PrimaryRegion", "kms:PrimaryRegion", {"UpdatePrimaryRegion"}},
+      {"ExpirationModel", "kms:ExpirationModel", {"ImportKeyMaterial"}},
+      {"WrappingAlgorithm", "kms:WrappingAlgorithm", {"GetParametersForImport"}},
+      {"WrappingKeySpec", "kms:WrappingKeySpec", {"GetParametersForImport"}},
+      {"KeyAgreementAlgorithm", "kms:KeyAgreementAlgorithm", {"DeriveSharedSecret"}},
+  };
+  for (const auto& m : strings) {
+    if (!OneOf(operation, m.operations)) continue;
+    if (auto v = in.Str(m.member)) keys.Set(m.key, *v);
   }
-  if (auto v = in.Bool("BypassPolicyLockoutSafetyCheck")) {
-    keys.Set("kms:BypassPolicyLockoutSafetyCheck", *v ? "true" : "false");
-  }
-  if (auto ops = in.StrList("Operations")) keys.SetList("kms:GrantOperations", std::move(*ops));
-  if (const auto* c = in.Get("Constraints"); c != nullptr && c->IsObject()) {
-    if (auto it = c->FindMember("SourceArn"); it != c->MemberEnd() && it->value.IsString()) {
-      keys.Set("kms:GrantConstraintSourceArn", it->value.GetString());
+  if (OneOf(operation, {"CreateKey", "PutKeyPolicy", "ReplicateKey"})) {
+    if (auto v = in.Bool("BypassPolicyLockoutSafetyCheck")) {
+      keys.Set("kms:BypassPolicyLockoutSafetyCheck", *v ? "true" : "false");
     }
-    // "The grant constraint can be one of two types: EncryptionContextEquals or
-    // EncryptionContextSubset" (CreateGrant refuses both at once).
-    for (const char* type : {"EncryptionContextEquals", "EncryptionContextSubset"}) {
-      if (auto it = c->FindMember(type); it != c->MemberEnd() && it->value.IsObject()) {
-        keys.Set("kms:GrantConstraintType", type);
+  }
+  if (operation == "CreateGrant") {
+    if (auto ops = in.StrList("Operations")) keys.SetList("kms:GrantOperations", std::move(*ops));
+    if (const auto* c = in.Get("Constraints"); c != nullptr && c->IsObject()) {
+      if (auto it = c->FindMember("SourceArn"); it != c->MemberEnd() && it->value.IsString()) {
+        keys.Set("kms:GrantConstraintSourceArn", it->value.GetString());
+      }
+      // "The grant constraint can be one of two types: EncryptionContextEquals or
+      // EncryptionContextSubset" (CreateGrant refuses both at once). The constraint's pairs
+      // are the grant's, not this request's encryption context (CreateGrant has none).
+      for (const char* type : {"EncryptionContextEquals", "EncryptionContextSubset"}) {
+        if (auto it = c->FindMember(type); it != c->MemberEnd() && it->value.IsObject()) {
+          keys.Set("kms:GrantConstraintType", type);
+        }
       }
     }
   }
@@ -106,14 +136,33 @@ auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* only
   // EnableKeyRotation's rotation period, ImportKeyMaterial's ValidTo in Unix time (the guide's
   // example compares it with NumericLessThanEquals "1546257599.0"; whole seconds also suit the
   // Date operators). AddOperationDefaultKeys adds the defaults of the first two.
-  if (auto v = in.Int("PendingWindowInDays")) {
-    keys.Set("kms:ScheduleKeyDeletionPendingWindowInDays", std::to_string(*v));
+  if (operation == "ScheduleKeyDeletion") {
+    if (auto v = in.Int("PendingWindowInDays")) {
+      keys.Set("kms:ScheduleKeyDeletionPendingWindowInDays", std::to_string(*v));
+    }
   }
-  if (auto v = in.Int("RotationPeriodInDays")) {
-    keys.Set("kms:RotationPeriodInDays", std::to_string(*v));
+  if (operation == "EnableKeyRotation") {
+    if (auto v = in.Int("RotationPeriodInDays")) {
+      keys.Set("kms:RotationPeriodInDays", std::to_string(*v));
+    }
   }
-  if (auto v = in.Number("ValidTo")) keys.Set("kms:ValidTo", UnixTimeText(*v));
-  AddRequestTagKeys(in, "Tags", "TagKey", "TagValue", &keys);
+  if (operation == "ImportKeyMaterial") {
+    if (auto v = in.Number("ValidTo")) keys.Set("kms:ValidTo", UnixTimeText(*v));
+  }
+  // Tags (CreateKey, ReplicateKey, TagResource) or TagKeys (UntagResource), only the one the
+  // operation has: a TagResource's stray TagKeys list would otherwise replace the aws:TagKeys
+  // of the tags it sets.
+  const char* tag_member = OneOf(operation, {"CreateKey", "ReplicateKey", "TagResource"})
+                               ? "Tags"
+                           : operation == "UntagResource" ? "TagKeys"
+                                                          : nullptr;
+  if (const auto* v = tag_member != nullptr ? in.Get(tag_member) : nullptr; v != nullptr) {
+    rapidjson::Document only;
+    only.SetObject();
+    only.AddMember(rapidjson::StringRef(tag_member), rapidjson::Value(*v, only.GetAllocator()),
+                   only.GetAllocator());
+    AddRequestTagKeys(json::Input(only), "Tags", "TagKey", "TagValue", &keys);
+  }
   return keys;
 }
 

@@ -24,16 +24,24 @@
 
 namespace arcana::services::kms {
 
-// ec_member: the request member whose encryption context becomes kms:EncryptionContext:K
-// and kms:EncryptionContextKeys; by default EncryptionContext, or ReEncrypt's
-// DestinationEncryptionContext (its kms:ReEncryptTo check). ReEncrypt's kms:ReEncryptFrom
-// check on the source key passes "SourceEncryptionContext": that authorization is for the
-// decryption of the source ciphertext, whose context is the source one (a grant's
-// EncryptionContextSubset/Equals constraint and key-policy conditions must see it, not the
-// destination context the caller picks freely).
-// The encryption algorithm member read with it: EncryptionAlgorithm, or ReEncrypt's
-// SourceEncryptionAlgorithm / DestinationEncryptionAlgorithm for the matching end.
-auth::policy::ContextKeys KmsRequestKeys(const json::Input& in, const char* ec_member = nullptr);
+// Which end of a ReEncrypt a set of request keys describes: its kms:ReEncryptTo check
+// (DestinationEncryptionContext, DestinationEncryptionAlgorithm) or its kms:ReEncryptFrom
+// check on the source key (SourceEncryptionContext, SourceEncryptionAlgorithm: that check
+// authorizes decrypting the source ciphertext, so a grant's EncryptionContextSubset/Equals
+// constraint and key-policy conditions must see the source context, not the destination one
+// the caller picks freely). Other operations have one end.
+enum class ReEncryptEnd { kDestination, kSource };
+
+// The request keys of `operation` (the KMS API name: "Encrypt", "ReEncrypt", ...), each read
+// only from a member that operation has in the KMS API model: kms:EncryptionContext:K and
+// kms:EncryptionContextKeys from EncryptionContext (Encrypt, Decrypt, GenerateDataKey*,
+// GenerateDataKeyPair*) or ReEncrypt's Source/DestinationEncryptionContext; kms:EncryptionAlgorithm
+// from EncryptionAlgorithm (Encrypt, Decrypt) or ReEncrypt's Source/DestinationEncryptionAlgorithm.
+// A member the operation does not take is ignored by its handler, so it must not feed
+// authorization either: an Encrypt with a DestinationEncryptionContext uses no context, and a
+// policy requiring kms:EncryptionContext:tenant must not see one.
+auth::policy::ContextKeys KmsRequestKeys(std::string_view operation, const json::Input& in,
+                                         ReEncryptEnd end = ReEncryptEnd::kDestination);
 
 // The keys an operation's request has even without the parameter: its default
 // (kms:ScheduleKeyDeletionPendingWindowInDays 30 for ScheduleKeyDeletion,

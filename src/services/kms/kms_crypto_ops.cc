@@ -269,7 +269,7 @@ Result<std::string> KmsService::ReEncrypt(const In& in, const CallContext& ctx) 
   // encryption under DestinationEncryptionContext (Call's keys already carry that one).
   if (ctx.request_keys) {
     auth::policy::ContextKeys to_keys = *ctx.request_keys;
-    auth::policy::ContextKeys from_keys = KmsRequestKeys(in, "SourceEncryptionContext");
+    auth::policy::ContextKeys from_keys = KmsRequestKeys("ReEncrypt", in, ReEncryptEnd::kSource);
     // Both checks see kms:ReEncryptOnSameKey: whether the destination key is the key the
     // ciphertext was encrypted under (developer guide; it applies to kms:ReEncryptFrom and
     // kms:ReEncryptTo alike). Left out only when the source key cannot be known, and then

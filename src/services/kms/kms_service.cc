@@ -105,7 +105,8 @@ Result<std::string> KmsService::Call(std::string_view operation, const rapidjson
   if (ctx.authorizer == nullptr) return (this->*(it->second))(in, ctx);
   CallContext c = ctx;
   c.action = "kms:" + std::string(operation);
-  auth::policy::ContextKeys request_keys = KmsRequestKeys(in);
+  // ReEncrypt's keys are those of its kms:ReEncryptTo check; the handler makes the source's.
+  auth::policy::ContextKeys request_keys = KmsRequestKeys(operation, in);
   if (operation == "CreateKey") AddCreateKeyPropertyKeys(in, &request_keys);
   AddOperationDefaultKeys(operation, in, &request_keys);
   c.request_keys = std::make_shared<const auth::policy::ContextKeys>(std::move(request_keys));
