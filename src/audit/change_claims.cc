@@ -152,7 +152,7 @@ bool ParseRecordClaims(std::string_view line, std::string where, RecordClaims* o
 
 CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
                             const std::vector<storage::Change>& changes, bool complete,
-                            int64_t span_floor_ms) {
+                            int64_t span_floor_ms, int64_t head_seq) {
   CrossCheckResult res;
   std::unordered_map<int64_t, const storage::Change*> by_seq;
   by_seq.reserve(changes.size());
@@ -207,12 +207,14 @@ CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
       ++res.claims_checked;
     }
   }
+  if (!complete || span_to == INT64_MIN) return res;  // no record: no span
   span_from = std::max(span_from, span_floor_ms);
-  if (!complete || span_from > span_to) return res;
+  if (head_seq < 0 && span_from > span_to) return res;
   // eventTime has second precision: the span runs to the end of the newest record's second.
   const int64_t to = span_to + 999;
   for (const auto& c : changes) {
-    if (c.at_ms < span_from || c.at_ms > to) continue;
+    if (c.at_ms < span_from) continue;
+    if (head_seq >= 0 ? c.seq > head_seq : c.at_ms > to) continue;
     ++res.changes_checked;
     if (claimed_by.count(c.seq) == 0) res.problems.push_back(Describe(c) + " has no audit record");
   }

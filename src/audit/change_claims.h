@@ -61,8 +61,13 @@ struct CrossCheckResult {
 // be claimed twice. When `complete` (the records are every node's), every change committed
 // within the records' time span must also be claimed; the span starts no earlier than
 // span_floor_ms (where retention removed records before it: their changes' records are gone).
+// The span ends with the newest record's second, or, given head_seq (>= 0), runs on to the
+// store's head: every change numbered up to head_seq must then be claimed, also those newer
+// than every record (a node whose files were all removed took the records of the newest
+// changes with it); head_seq is the head read before the records were, so that a change
+// committed meanwhile, whose record may not be on disk yet, is not required.
 CrossCheckResult CrossCheck(const std::vector<RecordClaims>& records,
                             const std::vector<storage::Change>& changes, bool complete,
-                            int64_t span_floor_ms = INT64_MIN);
+                            int64_t span_floor_ms = INT64_MIN, int64_t head_seq = -1);
 
 }  // namespace arcana::audit

@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "audit/node_head.h"
+#include "audit/trail_reader.h"
 #include "common/json.h"
 #include "common/sync_dir.h"
 #include "crypto/hash.h"
@@ -215,8 +217,69 @@ Result<std::vector<uint32_t>> FileTrail::RecordFileNumbers() const {
   return numbers;
 }
 
+Status FileTrail::CheckFramedRecords(const std::vector<WriteAheadLog::Frame>& frames) {
+  if (frames.empty() || last_record_file_ == 0) return Status::Ok();
+  const uint64_t oldest = frames.front().first_sequence;
+  if (oldest > last_sequence_) return Status::Ok();  // the files hold none of them yet
+  // The files' records from `oldest` on: the log holds the records of one file, the one
+  // holding the newest record (or, read just in case, the one before it).
+  struct Line {
+    std::string hash;
+    std::string where;  // file:line
+  };
+  std::map<uint64_t, Line> in_files;
+  ARCANA_ASSIGN_OR_RETURN(const std::vector<uint32_t> numbers, RecordFileNumbers());
+  int read = 0;
+  for (auto it = numbers.rbegin(); it != numbers.rend() && read < 2; ++it) {
+    if (*it > last_record_file_) continue;
+    ++read;
+    const std::string file = RecordFileName(opts_.node, *it);
+    uint64_t first = 0;
+    ARCANA_RETURN_IF_ERROR(ForEachLine({opts_.dir + "/" + file},
+                                       [&](std::string_view line, const std::string&, size_t no) {
+                                         const uint64_t seq = SequenceOf(line);
+                                         if (first == 0) first = seq;
+                                         if (seq >= oldest && seq <= last_sequence_) {
+                                           in_files.try_emplace(seq, Line{LineHash(line),
+                                               file + ":" + std::to_string(no)});
+                                         }
+                                         return true;
+                                       }));
+    if (first != 0 && first <= oldest) break;
+  }
+  const uint64_t from = in_files.empty() ? 0 : in_files.begin()->first;
+  for (const auto& f : frames) {
+    std::string_view rest = f.payload;
+    for (uint64_t s = f.first_sequence; !rest.empty() && s <= last_sequence_; ++s) {
+      const size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;
+      const std::string_view framed = rest.substr(0, nl);
+      rest.remove_prefix(nl + 1);
+      if (s < from) continue;  // older than the files read: not compared
+      auto it = in_files.find(s);
+      if (it != in_files.end() && it->second.hash == LineHash(framed)) continue;
+      // Records after the newest digest are signed by the next one: continuing the chain
+      // from an edited record would sign the edit, and the first batch written would
+      // overwrite the log's copies that show it. The node stops instead, the files and log
+      // left as they are for `arcana audit verify` to report.
+      const std::string what =
+          it != in_files.end()
+              ? it->second.where + " (sequence " + std::to_string(s) +
+                    ") is not the record node " + opts_.node + "'s write-ahead log holds"
+              : "record " + std::to_string(s) + " of node " + opts_.node +
+                    " is in its write-ahead log but not in its record files";
+      return Status(ErrorCode::kInternalFailure,
+                    what + " (altered while the node was down), so the node will not sign over "
+                    "it: run `arcana audit verify`, keep " + opts_.dir + " as it is for the "
+                    "investigation, and start the node under another --audit-node");
+    }
+  }
+  return Status::Ok();
+}
+
 Status FileTrail::Recover() {
   ARCANA_ASSIGN_OR_RETURN(auto frames, wal_->Frames());
+  ARCANA_RETURN_IF_ERROR(CheckFramedRecords(frames));
   std::string out;
   uint64_t seq = last_sequence_;
   std::string hash = last_hash_;

@@ -25,6 +25,10 @@
 // start that finds it non-empty follows a crash (interrupted()).
 // After a process crash the files may hold records only in the page cache: Open syncs the
 // record file (and the one before it, after a rotation) before the log is written over.
+// Open first compares the log's copies of the records the files hold with those records:
+// one edited while the node was down (unsigned, after the newest digest, and re-chained)
+// would otherwise be signed by the next digest. On a difference Open fails, naming the record,
+// and leaves files and log as they are for `arcana audit verify` to report.
 // Thread-safety: Write/Healthy/Close from any thread.
 #pragma once
 
@@ -102,8 +106,12 @@ class FileTrail final : public AuditSink, private GroupCommitWriter {
   // kept only because they could not be signed for yet or the index still needs them.
   Result<bool> ApplyRetention();
   Result<std::vector<uint32_t>> RecordFileNumbers() const;
-  // Appends to the newest record file the log's records beyond last_sequence_.
+  // Appends to the newest record file the log's records beyond last_sequence_, once the
+  // log's copies of the records the files already hold were found to be those records.
   Status Recover();
+  // Errors: kInternalFailure naming the first record (file, line, sequence) the files hold
+  // otherwise than the log (edited while the node was down), or lack.
+  Status CheckFramedRecords(const std::vector<WriteAheadLog::Frame>& frames);
   // Makes the record file durable: the log's frames so far are no longer needed.
   Status SyncRecordFile();
   // At open, when the log held frames the files already have: makes those files durable.

@@ -48,6 +48,18 @@ Result<std::optional<NodeHead>> ReadNodeHead(storage::MetaStore& meta, std::stri
   return std::optional<NodeHead>(std::move(h));
 }
 
+Result<std::vector<std::pair<std::string, NodeHead>>> ListNodeHeads(storage::MetaStore& meta) {
+  const std::string prefix = NodeHeadMetaKey("");
+  ARCANA_ASSIGN_OR_RETURN(auto entries, meta.ListMeta(prefix));
+  std::vector<std::pair<std::string, NodeHead>> out;
+  for (auto& [key, value] : entries) {
+    auto h = ParseNodeHead(value);
+    if (!h.ok()) return Status(h.status().code(), h.status().message() + " (" + key + ")");
+    out.emplace_back(key.substr(prefix.size()), std::move(*h));
+  }
+  return out;
+}
+
 Status PublishNodeHead(storage::MetaStore& meta, std::string_view node, const NodeHead& h) {
   return meta.PutMeta(NodeHeadMetaKey(node), NodeHeadJson(h));
 }

@@ -17,6 +17,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/meta_store.h"
@@ -37,6 +39,8 @@ Result<NodeHead> ParseNodeHead(std::string_view json);
 
 // nullopt when the store has never heard of the node. Errors: the store's, kValidation.
 Result<std::optional<NodeHead>> ReadNodeHead(storage::MetaStore& meta, std::string_view node);
+// Every node the store knows, by name. Errors: the store's, kValidation (a malformed value).
+Result<std::vector<std::pair<std::string, NodeHead>>> ListNodeHeads(storage::MetaStore& meta);
 // After a digest: overwrites the node's value.
 Status PublishNodeHead(storage::MetaStore& meta, std::string_view node, const NodeHead& h);
 // At open: stores h unless the store already knows the node (its value may be newer than

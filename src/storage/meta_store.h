@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -22,6 +24,10 @@ class MetaStore {
   // Inserts key=value only if key is absent; returns the value stored afterwards (the
   // winner's when several nodes race to initialise the same key).
   virtual Result<std::string> PutMetaIfAbsent(const std::string& key, const std::string& value) = 0;
+  // Every key that starts with prefix, with its value, in key (byte) order: the entries of a
+  // family of keys no one can name in advance (e.g. audit.node.*, audit/node_head.h).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListMeta(
+      const std::string& prefix) = 0;
 };
 
 }  // namespace arcana::storage

@@ -936,6 +936,69 @@ TEST_F(AuditWriteAheadLogTest, AfterAProcessCrashTheFileIsSyncedBeforeTheLogIsWr
   fs::remove_all(crashed);
 }
 
+TEST_F(AuditWriteAheadLogTest, ARecordEditedWhileTheNodeWasDownStopsItsNextOpen) {
+  // The log's copy of a record the file holds differs: the open would sign the edit (the
+  // record re-chained after it), so it fails naming the record, and changes nothing.
+  {
+    auto t = OpenWithLog(1 << 20);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(t->Write(Event(i)).ok());
+    fs::copy(dir_, dir_.string() + "-killed", fs::copy_options::recursive);  // kill -9
+    t->Close();
+  }
+  fs::remove_all(dir_);
+  fs::rename(dir_.string() + "-killed", dir_);
+  auto lines = Lines(RecordFile());
+  ASSERT_EQ(lines.size(), 5u);
+  const std::string from = "\"eventName\":\"GetSecretValue\"";
+  lines[3].replace(lines[3].find(from), from.size(), "\"eventName\":\"ListSecrets\"");
+  const std::string prev = "\"arcanaPreviousHash\":\"";
+  lines[4].replace(lines[4].find(prev) + prev.size(), 64, LineHash(lines[3]));  // re-chained
+  Rewrite(RecordFile(), lines);
+  const auto wal_before = Lines(Wal());
+  FileTrailOptions o;
+  o.dir = dir_.string();
+  o.node = "n1";
+  o.wal_bytes = 1 << 20;
+  auto t = FileTrail::Open(o, &signer_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(RecordFileName("n1", 1) + ":4 (sequence 4) is not the "
+                                      "record node n1's write-ahead log holds"),
+            std::string::npos)
+      << t.status().message();
+  EXPECT_EQ(Lines(RecordFile()), lines);
+  EXPECT_TRUE(Lines(Wal()) == wal_before);  // its copies still show the edit
+  EXPECT_FALSE(fs::exists(dir_ / "n1.digests.jsonl"));  // nothing signed
+}
+
+TEST_F(AuditWriteAheadLogTest, AnOpenRightAfterARotationComparesTheFileBeforeTheNewest) {
+  // The rotation left the newest file empty; the log's frames are the previous file's.
+  {
+    auto t = OpenWithLog(1 << 20, 2000);
+    for (int i = 0; !fs::exists(RecordFile(2)); ++i) ASSERT_TRUE(t->Write(Event(i)).ok());
+    t->Close();
+  }
+  ASSERT_EQ(fs::file_size(RecordFile(2)), 0u);
+  auto frames = WriteAheadLog::ReadFrames(Wal().string());
+  ASSERT_TRUE(frames.ok());
+  ASSERT_FALSE(frames->empty());
+  { OpenWithLog(1 << 20, 2000)->Close(); }
+  // The file the frames describe, edited: refused.
+  auto lines = Lines(RecordFile(1));
+  lines.back().replace(lines.back().find("secretsmanager"), 14, "secretsmanagex");
+  Rewrite(RecordFile(1), lines);
+  FileTrailOptions o;
+  o.dir = dir_.string();
+  o.node = "n1";
+  o.max_file_bytes = 2000;
+  o.wal_bytes = 1 << 20;
+  auto t = FileTrail::Open(o, &signer_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(RecordFileName("n1", 1) + ":" +
+                                      std::to_string(lines.size()) + " (sequence "),
+            std::string::npos)
+      << t.status().message();
+}
+
 TEST_F(AuditWriteAheadLogTest, TornAndStaleFramesEndTheLog) {
   fs::create_directories(dir_);
   const std::string path = (dir_ / "x.wal").string();

@@ -176,6 +176,31 @@ TEST(CrossCheck, ChangeWithoutRecordFailsOnlyWhenCompleteAndInsideTheSpan) {
   EXPECT_EQ(full.changes_checked, 2u);
 }
 
+TEST(CrossCheck, GivenTheStoresHeadTheSpanRunsToItNotJustToTheNewestRecord) {
+  // A node whose files were all removed took the records of the newest changes with it:
+  // they are newer than every record left. Changes after the head read before the records
+  // (committed meanwhile, their records maybe not on disk yet) are not required.
+  std::vector<Change> log = {C(2, "CreateSecret", "arn:a", 10'100),
+                             C(3, "PutSecretValue", "arn:a", 20'000),   // its record removed
+                             C(4, "PutSecretValue", "arn:a", 30'000),   // its record removed
+                             C(5, "PutSecretValue", "arn:a", 40'000)};  // after the head
+  std::vector<RecordClaims> recs = {Rec("r1", 10'000, {C(2, "CreateSecret", "arn:a")})};
+  auto to_record = CrossCheck(recs, log, true);
+  EXPECT_TRUE(to_record.problems.empty());
+  auto to_head = CrossCheck(recs, log, true, INT64_MIN, /*head_seq=*/4);
+  ASSERT_EQ(to_head.problems.size(), 2u);
+  EXPECT_EQ(to_head.problems[0], "change 3 (PutSecretValue, arn:a) has no audit record");
+  EXPECT_EQ(to_head.problems[1], "change 4 (PutSecretValue, arn:a) has no audit record");
+  EXPECT_EQ(to_head.changes_checked, 3u);
+  // Only with every node's records; and a trail without a record has no span.
+  EXPECT_TRUE(CrossCheck(recs, log, false, INT64_MIN, 4).problems.empty());
+  EXPECT_TRUE(CrossCheck({}, log, true, INT64_MIN, 4).problems.empty());
+  // Retention's floor still starts the span.
+  auto floored = CrossCheck(recs, log, true, 25'000, 4);
+  ASSERT_EQ(floored.problems.size(), 1u);
+  EXPECT_EQ(floored.problems[0], "change 4 (PutSecretValue, arn:a) has no audit record");
+}
+
 TEST(CrossCheck, TheSpanStartsNoEarlierThanTheFloorRetentionSets) {
   // Another node's files start at 10'000, but this node's records before 15'000 were
   // removed by retention: change 3's record may have gone with them.

@@ -1955,6 +1955,24 @@ TEST_P(StoreConformance, MetaPutGetAndPutIfAbsentRace) {
   EXPECT_EQ(*meta.GetMeta("init").value(), seen[0]);
 }
 
+TEST_P(StoreConformance, ListMetaAnswersTheKeysOfAPrefixInByteOrder) {
+  auto& meta = stores_->meta();
+  for (const char* k : {"audit.node.b", "audit.node.a_1", "audit.nodeX", "audit.node",
+                        "audit.node.\x7f", "audit.o", "audit.node.A"}) {
+    ASSERT_OK(meta.PutMeta(k, std::string("v-") + k));
+  }
+  ASSERT_OK(meta.PutMeta("audit.node.bin", AllBytes()));
+  auto got = meta.ListMeta("audit.node.");
+  ASSERT_OK(got.status());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *got) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"audit.node.A", "audit.node.a_1", "audit.node.b",
+                                            "audit.node.bin", "audit.node.\x7f"}));
+  EXPECT_EQ((*got)[0].second, "v-audit.node.A");
+  EXPECT_EQ((*got)[3].second, AllBytes());
+  EXPECT_TRUE(meta.ListMeta("nothing.").value().empty());
+}
+
 TEST_P(StoreConformance, RewrapRootBlobsCoversEveryBlobInOneTransaction) {
   ASSERT_OK(stores_->access_keys().PutAccessKey({"AKID1", "ak-old", kScope.account, "p", 1}));
   ASSERT_OK(CreateSecret(secrets(), MakeSecret("s", 1), "sv-old"));

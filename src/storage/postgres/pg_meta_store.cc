@@ -74,4 +74,20 @@ Result<std::string> PgMetaStore::PutMetaIfAbsent(const std::string& key,
   return out;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> PgMetaStore::ListMeta(
+    const std::string& prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ARCANA_RETURN_IF_ERROR(db_.Read("read meta", [&](Tx& tx) {
+    // key is COLLATE "C" (bytewise): those starting with prefix follow it, contiguously.
+    for (const auto& row : tx.Exec("SELECT key, value FROM meta WHERE key >= $1 ORDER BY key",
+                                   {prefix})) {
+      std::string key = Text(row[0]);
+      if (!key.starts_with(prefix)) break;
+      out.emplace_back(std::move(key), Bytes(row[1]));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 }  // namespace arcana::storage::pg

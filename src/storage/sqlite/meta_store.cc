@@ -50,6 +50,28 @@ Result<std::string> SqliteMetaStore::PutMetaIfAbsent(const std::string& key,
   return stored;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> SqliteMetaStore::ListMeta(
+    const std::string& prefix) {
+  ARCANA_LEASE(c, db_.pool());
+  // Keys compare bytewise (BINARY): those starting with prefix follow it, contiguously.
+  sqlite3_stmt* st = c->Prepare("SELECT key, value FROM meta WHERE key >= ? ORDER BY key");
+  if (!st) return DbError(c->db(), "prepare");
+  BindText(st, 1, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::string key = ColText(st, 0);
+    if (!key.starts_with(prefix)) {
+      rc = SQLITE_DONE;
+      break;
+    }
+    out.emplace_back(std::move(key), ColText(st, 1));
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return DbError(c->db(), "read meta");
+  return out;
+}
+
 Status CheckSealedUnderStoreRoot(Conn& c, std::string_view blob) {
   if (root_blob::KeyIdOf(blob).empty()) return Status::Ok();  // nothing to compare: no read
   sqlite3_stmt* st = c.Prepare("SELECT key, value FROM meta WHERE key IN (?, ?)");

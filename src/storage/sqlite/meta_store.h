@@ -16,6 +16,8 @@ class SqliteMetaStore : public MetaStore {
   Result<std::optional<std::string>> GetMeta(const std::string& key) override;
   Status PutMeta(const std::string& key, const std::string& value) override;
   Result<std::string> PutMetaIfAbsent(const std::string& key, const std::string& value) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListMeta(
+      const std::string& prefix) override;
 
  private:
   Database& db_;
