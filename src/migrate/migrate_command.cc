@@ -210,7 +210,36 @@ std::optional<int> MigrateCommand::Run() {
   std::map<std::string, std::string> name_value;  // name -> sha256 of its value
   std::map<std::pair<std::string, std::string>, std::string> numbered;  // (name, sha256) -> variant
   std::map<std::string, size_t> next_number;  // name -> the next variant to try
+  // --apply: what Arcana holds under a name (looked up once per name). A name a previous run
+  // gave to another value (migrating part of a file, then the rest) was planned again for
+  // this run's value and refused as "already exists with a different value": numbering only
+  // knew this run's names. Such a name is taken like one of this run's.
+  struct Remote {
+    bool exists = false;
+    std::string hash;   // sha256 of its value, when read
+    std::string error;  // the value could not be read (type: message)
+  };
+  std::map<std::string, Remote> remote;
+  std::optional<std::string> remote_failure;  // a network failure: the run stops
+  auto lookup = [&](const std::string& name) -> const Remote& {
+    auto it = remote.find(name);
+    if (it != remote.end()) return it->second;
+    Remote r;
+    crypto::SecretString current;
+    auto got = client->GetSecretString(name, &current);
+    if (!got.ok()) {
+      remote_failure = got.status().message();
+    } else if (!got->has_value()) {
+      r.exists = true;
+      r.hash = crypto::Sha256Hex(current.view());
+    } else if ((*got)->type != "ResourceNotFoundException") {
+      r.exists = true;
+      r.error = (*got)->type + ": " + (*got)->message;
+    }
+    return remote.emplace(name, std::move(r)).first->second;
+  };
 
+  std::map<std::string, std::string> planned_tf;  // .tf file (canonical) -> its planned text
   size_t stored = 0, unchanged = 0, rewritten = 0, exposed_count = 0, errors = 0;
   for (const auto& [file, fs_in_file] : by_file) {
     std::string content;
@@ -225,6 +254,10 @@ std::optional<int> MigrateCommand::Run() {
     const scan::Redactor redact(found_values[file]);
     const auto& spans = found_spans[file];
     std::vector<Replacement> reps;
+    struct Naming {
+      std::string key, base, hash;
+    };
+    std::vector<Naming> namings;  // per rep
     for (const auto* f : fs_in_file) {
       if (f->secret.empty() || f->offset + f->secret.size() > content.size() ||
           content.compare(f->offset, f->secret.size(), f->secret) != 0) {
@@ -263,10 +296,79 @@ std::optional<int> MigrateCommand::Run() {
       }
       name_value[name] = hash;
       reps.push_back({f, name});
+      namings.push_back({key, base, hash});
     }
     if (reps.empty()) continue;
-    FilePlan plan = PlanFile(file, content, reps, endpoint);
+    // Terraform: the module's other .tf files (as this run leaves them), for the data sources
+    // it already declares.
+    std::string module_text;
+    if (fs::path(file).extension() == ".tf") {
+      std::error_code ec;
+      fs::path dir = fs::path(file).parent_path();
+      for (fs::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
+           it.increment(ec)) {
+        if (it->path().extension() != ".tf" || !it->is_regular_file(ec)) continue;
+        if (fs::equivalent(it->path(), file, ec)) continue;
+        auto done = planned_tf.find(fs::weakly_canonical(it->path(), ec).string());
+        std::string text;
+        if (done != planned_tf.end()) {
+          text = done->second;
+        } else if (!ReadFile(it->path().string(), &text)) {
+          continue;
+        }
+        module_text += text;
+        module_text += '\n';
+      }
+    }
+    FilePlan plan = PlanFile(file, content, reps, endpoint, module_text);
+    if (client) {
+      // A name Arcana holds with another value (a previous run's) moves on to the next free
+      // variant, found the way this run numbers its own: the same names on every run.
+      bool renamed = false;
+      std::map<const scan::Finding*, size_t> rep_of;
+      for (size_t i = 0; i < reps.size(); ++i) rep_of.emplace(reps[i].finding, i);
+      for (const auto& item : plan.items) {
+        auto found = rep_of.find(item.finding);
+        if (found == rep_of.end()) continue;
+        auto at = reps.begin() + static_cast<long>(found->second);
+        if (at->name != item.name) continue;
+        const std::string value_hash = crypto::Sha256Hex(item.value);
+        const Remote& held = lookup(item.name);
+        if (remote_failure) return Fail(*remote_failure);
+        if (!held.exists || !held.error.empty() || held.hash == value_hash) continue;
+        const Naming& nm = namings[static_cast<size_t>(at - reps.begin())];
+        const std::string& rule = item.finding->rule_id;
+        auto taken_here = [&](const std::string& n) {
+          auto it = name_value.find(n);
+          return it != name_value.end() && it->second != nm.hash;
+        };
+        std::string variant;
+        for (size_t n = 2;; ++n) {
+          variant = SecretName(name_template_, repo, rel, nm.key + "-" + std::to_string(n), rule);
+          if (variant == nm.base || variant == item.name || taken_here(variant)) {
+            variant = NumberedName(nm.base, n);
+          }
+          if (variant == item.name || taken_here(variant)) continue;
+          const Remote& there = lookup(variant);
+          if (remote_failure) return Fail(*remote_failure);
+          if (!there.exists || (there.error.empty() && there.hash == value_hash)) break;
+        }
+        name_value[variant] = nm.hash;
+        numbered[{nm.base, nm.hash}] = variant;
+        for (auto& r : reps) {
+          if (r.name == item.name && crypto::Sha256Hex(r.finding->secret) == nm.hash) r.name = variant;
+        }
+        renamed = true;
+      }
+      if (renamed) plan = PlanFile(file, content, reps, endpoint, module_text);
+    }
 
+    if (plan.kind == FileKind::kTerraform && !apply_) {
+      // A dry run writes nothing: the next .tf file of the module is planned against this
+      // plan (--apply reads the files as written; one not written keeps its old text).
+      std::error_code ec;
+      planned_tf[fs::weakly_canonical(file, ec).string()] = plan.new_content;
+    }
     // What is printed never holds a value: removed lines are redacted.
     const std::string before = redact(content);
     const std::string after = redact(plan.new_content);
@@ -280,7 +382,8 @@ std::optional<int> MigrateCommand::Run() {
     }
     std::cout << scan::Printable(UnifiedDiff(before, after, redact(rel)), /*keep_layout=*/true);
     for (const std::string& note : plan.notes) {  // a source line shown whole: redacted
-      std::cout << scan::Printable(redact(note)) << "\n";
+      // Multi-line notes (code snippets) keep their lines: not "\x0a".
+      std::cout << scan::Printable(redact(note), /*keep_layout=*/true) << "\n";
     }
     if (!apply_) continue;
     // A file named through a symbolic link (scan follows a named link): replacing the link
@@ -318,7 +421,15 @@ std::optional<int> MigrateCommand::Run() {
       crypto::SecretString current;
       auto got = client->GetSecretString(item.name, &current);
       if (!got.ok()) return Fail(got.status().message());
-      if (got->has_value() || current.view() != item.value) {
+      if (got->has_value()) {
+        // Not readable (DecryptionFailure, AccessDenied...): that is what is wrong, not its value.
+        std::cerr << "arcana migrate: " << scan::Printable(redact(item.name))
+                  << " already exists and its value cannot be read: " << (*got)->type << ": "
+                  << scan::Printable((*got)->message) << "\n";
+        file_ok = false;
+        continue;
+      }
+      if (current.view() != item.value) {
         std::cerr << "arcana migrate: " << scan::Printable(redact(item.name))
                   << " already exists with a different value; not overwritten (choose another "
                      "--name-template)\n";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "crypto/hash.h"
@@ -100,47 +101,348 @@ class LineCounter {
 };
 
 // ---- .env, .properties, CloudFormation JSON -------------------------------------------------
+//
+// A finding is rewritten only when its bytes are whole characters of one value as the format
+// reads it, and what is stored is those characters decoded (JSON escapes, a dotenv
+// double-quoted value's escapes, .properties escapes and line continuations). A generic
+// assignment's finding must be the whole value: it stopped at `"';,<>{}()[]`, so a finding
+// was the start of a quoted value (`"Xk29\"mzQ"`), and the start alone was stored (still
+// escaped) and replaced, leaving the rest of the value and the file unparsable. Anything else
+// is left as it is with a note, not stored: never a partial rewrite.
 
-// A dotenv double-quoted value's escapes (\n, \r, \t, \\, \", \$), as dotenv loaders and
-// docker compose read them; others stay as written.
-std::string DotenvUnescape(std::string_view s) {
+enum class InPlaceFormat { kJson, kDotenv, kProperties };
+
+// One character of a value as written: [begin, end) of content and what it reads as.
+struct Unit {
+  size_t begin, end;
+  std::string text;
+};
+
+// A value as its format reads it: [begin, end) of content, as units.
+struct RawValue {
+  size_t begin = 0, end = 0;
+  std::vector<Unit> units;
+  std::string why;  // non-empty: the value cannot be read exactly
+};
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    *out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *out += static_cast<char>(0xC0 | (cp >> 6));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *out += static_cast<char>(0xE0 | (cp >> 12));
+    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *out += static_cast<char>(0xF0 | (cp >> 18));
+    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Four hex digits at content[p, p + 4).
+std::optional<uint32_t> Hex4(std::string_view content, size_t p, size_t limit) {
+  if (p + 4 > limit) return std::nullopt;
+  uint32_t v = 0;
+  for (size_t i = p; i < p + 4; ++i) {
+    char c = content[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<uint32_t>(d);
+  }
+  return v;
+}
+
+// A \uXXXX escape at p (the backslash), a surrogate pair taken as one character. Sets *end.
+std::optional<std::string> UnicodeEscape(std::string_view content, size_t p, size_t limit,
+                                         size_t* end) {
+  auto hi = Hex4(content, p + 2, limit);
+  if (!hi || (*hi >= 0xDC00 && *hi <= 0xDFFF)) return std::nullopt;
+  uint32_t cp = *hi;
+  *end = p + 6;
+  if (*hi >= 0xD800 && *hi <= 0xDBFF) {
+    if (*end + 1 >= limit || content[*end] != '\\' || content[*end + 1] != 'u') return std::nullopt;
+    auto lo = Hex4(content, *end + 2, limit);
+    if (!lo || *lo < 0xDC00 || *lo > 0xDFFF) return std::nullopt;
+    cp = 0x10000 + ((*hi - 0xD800) << 10) + (*lo - 0xDC00);
+    *end += 6;
+  }
   std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 == s.size()) {
-      out += s[i];
+  AppendUtf8(cp, &out);
+  return out;
+}
+
+// The JSON string holding offset (strings never span lines): its characters, escapes decoded.
+RawValue JsonValueAt(std::string_view content, size_t offset) {
+  RawValue v;
+  const size_t ls = LineStart(content, offset), le = LineEnd(content, offset);
+  for (size_t i = ls; i < le; ++i) {
+    if (content[i] != '"') continue;
+    RawValue s;
+    s.begin = i + 1;
+    size_t j = i + 1;
+    for (; j < le && content[j] != '"';) {
+      if (content[j] != '\\') {
+        s.units.push_back({j, j + 1, std::string(1, content[j])});
+        ++j;
+        continue;
+      }
+      if (j + 1 >= le) break;
+      char c = content[j + 1];
+      static constexpr std::string_view kFrom = "\"\\/bfnrt", kTo = "\"\\/\b\f\n\r\t";
+      if (auto k = kFrom.find(c); k != std::string_view::npos) {
+        s.units.push_back({j, j + 2, std::string(1, kTo[k])});
+        j += 2;
+      } else if (size_t end = 0; c == 'u') {
+        auto text = UnicodeEscape(content, j, le, &end);
+        if (!text) {
+          s.why = "an invalid \\u escape in the JSON string";
+          text = "";
+          end = j + 2;
+        }
+        s.units.push_back({j, end, *text});
+        j = end;
+      } else {
+        s.why = "an invalid escape in the JSON string";
+        s.units.push_back({j, j + 2, ""});
+        j += 2;
+      }
+    }
+    if (j >= le) {
+      v.why = "not inside a JSON string on one line";
+      return v;
+    }
+    s.end = j;
+    if (offset >= s.begin && offset < s.end) return s;
+    if (offset < s.begin) break;
+    i = j;
+  }
+  v.why = "not inside a JSON string";
+  return v;
+}
+
+// A .env file's values (python-dotenv and docker compose): `[export ]KEY=value`, the value
+// unquoted (to the end of the line, less a ` #comment` and trailing blanks), single-quoted
+// (literal) or double-quoted (the escapes \n \r \t \\ \" \$; other backslashes are kept), a
+// quoted value possibly running over several lines.
+std::vector<RawValue> DotenvValues(std::string_view content) {
+  std::vector<RawValue> out;
+  auto blank = [&](size_t i) { return content[i] == ' ' || content[i] == '\t'; };
+  for (size_t pos = 0; pos < content.size();) {
+    size_t le = LineEnd(content, pos);
+    size_t p = pos;
+    while (p < le && blank(p)) ++p;
+    if (content.substr(p, 7) == "export " || content.substr(p, 7) == "export\t") {
+      p += 7;
+      while (p < le && blank(p)) ++p;
+    }
+    size_t k = p;
+    while (k < le && (std::isalnum(static_cast<unsigned char>(content[k])) ||
+                      std::string_view("_.-").find(content[k]) != std::string_view::npos)) {
+      ++k;
+    }
+    size_t eq = k;
+    while (eq < le && blank(eq)) ++eq;
+    if (k == p || eq >= le || content[eq] != '=') {
+      pos = le + 1;
       continue;
     }
-    char c = s[i + 1];
-    if (std::string_view("nrt\\\"$").find(c) == std::string_view::npos) {
-      out += s[i];
+    size_t vb = eq + 1;
+    while (vb < le && blank(vb)) ++vb;
+    RawValue v;
+    if (vb < le && (content[vb] == '"' || content[vb] == '\'')) {
+      const char q = content[vb];
+      v.begin = vb + 1;
+      size_t j = vb + 1;
+      while (j < content.size() && content[j] != q) {
+        if (q == '"' && content[j] == '\\' && j + 1 < content.size()) {
+          char c = content[j + 1];
+          static constexpr std::string_view kFrom = "nrt\\\"$", kTo = "\n\r\t\\\"$";
+          auto at = kFrom.find(c);
+          v.units.push_back({j, j + 2, at == std::string_view::npos ? std::string(content.substr(j, 2))
+                                                                    : std::string(1, kTo[at])});
+          j += 2;
+        } else {
+          v.units.push_back({j, j + 1, std::string(1, content[j])});
+          ++j;
+        }
+      }
+      if (j >= content.size()) v.why = "a quoted value without its closing quote";
+      v.end = std::min(j, content.size());
+      pos = LineEnd(content, v.end) + 1;
+      out.push_back(std::move(v));
       continue;
     }
-    out += c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-    ++i;
+    size_t ve = le;
+    for (size_t i = vb; i < le; ++i) {
+      if (content[i] == '#' && i > vb && blank(i - 1)) {
+        ve = i;
+        break;
+      }
+    }
+    while (ve > vb && (blank(ve - 1) || content[ve - 1] == '\r')) --ve;
+    v.begin = vb;
+    v.end = ve;
+    for (size_t i = vb; i < ve; ++i) v.units.push_back({i, i + 1, std::string(1, content[i])});
+    out.push_back(std::move(v));
+    pos = le + 1;
   }
   return out;
 }
 
-// Whether offset is inside a double-quoted value on its .env line (`KEY="..."`).
-bool InDotenvDoubleQuotes(std::string_view content, size_t offset) {
-  size_t ls = LineStart(content, offset);
-  size_t eq = content.find('=', ls);
-  if (eq == std::string_view::npos || eq >= offset) return false;
-  size_t v = content.find_first_not_of(" \t", eq + 1);
-  return v != std::string_view::npos && v < offset && content[v] == '"';
+// A .properties file's values (java.util.Properties.load): `key=value`, `key: value` or
+// `key value`; the value runs to the end of its logical line (a line ending in an odd number of
+// backslashes goes on, less the next line's leading blanks), trailing blanks included; the
+// escapes \t \n \r \f \uXXXX, and a backslash before any other character stands for it.
+std::vector<RawValue> PropertiesValues(std::string_view content) {
+  std::vector<RawValue> out;
+  auto blank = [&](size_t i) {
+    return content[i] == ' ' || content[i] == '\t' || content[i] == '\f';
+  };
+  // The end of the physical line at pos, less a '\r'.
+  auto text_end = [&](size_t le) { return le > 0 && content[le - 1] == '\r' ? le - 1 : le; };
+  for (size_t pos = 0; pos < content.size();) {
+    size_t le = LineEnd(content, pos), te = text_end(le);
+    size_t p = pos;
+    while (p < te && blank(p)) ++p;
+    if (p >= te || content[p] == '#' || content[p] == '!') {
+      pos = le + 1;
+      continue;
+    }
+    // The key: to an unescaped separator or blank (a key continued on the next line: skipped).
+    size_t i = p;
+    while (i < te && content[i] != '=' && content[i] != ':' && !blank(i)) i += content[i] == '\\' ? 2 : 1;
+    if (i > te) {
+      pos = le + 1;
+      continue;
+    }
+    while (i < te && blank(i)) ++i;
+    if (i < te && (content[i] == '=' || content[i] == ':')) ++i;
+    while (i < te && blank(i)) ++i;
+    RawValue v;
+    v.begin = i;
+    size_t j = i;
+    for (;;) {
+      if (j >= te) {  // the end of a physical line not continued
+        v.end = te;
+        pos = le + 1;
+        break;
+      }
+      if (content[j] != '\\') {
+        v.units.push_back({j, j + 1, std::string(1, content[j])});
+        ++j;
+        continue;
+      }
+      if (j + 1 >= te) {  // a continuation: on past the next line's leading blanks
+        if (le >= content.size()) {
+          v.units.push_back({j, j + 1, ""});
+          v.end = te;
+          pos = le + 1;
+          break;
+        }
+        size_t n = le + 1;
+        le = LineEnd(content, n);
+        te = text_end(le);
+        while (n < te && blank(n)) ++n;
+        v.units.push_back({j, n, ""});
+        j = n;
+        continue;
+      }
+      char c = content[j + 1];
+      if (c == 'u') {
+        size_t end = 0;
+        auto text = UnicodeEscape(content, j, te, &end);
+        if (!text) {
+          v.why = "an invalid \\u escape";
+          text = "";
+          end = j + 2;
+        }
+        v.units.push_back({j, end, *text});
+        j = end;
+        continue;
+      }
+      static constexpr std::string_view kFrom = "tnrf", kTo = "\t\n\r\f";
+      auto at = kFrom.find(c);
+      v.units.push_back({j, j + 2, std::string(1, at == std::string_view::npos ? c : kTo[at])});
+      j += 2;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
-// In place: the secret's bytes become the dynamic reference.
-void PlanInPlace(std::string_view content, const std::vector<Replacement>& reps, bool dotenv,
-                 FilePlan* plan) {
+bool IsGeneric(const scan::Finding& f) { return f.rule_id.rfind("generic", 0) == 0; }
+
+// The value the finding stands for, decoded, or nullopt and *why when it cannot be rewritten
+// exactly: the finding is not whole characters of one value, or (a generic assignment) not the
+// whole value.
+std::optional<std::string> InPlaceValue(const RawValue& v, const scan::Finding& f, std::string* why) {
+  const size_t b = f.offset, e = f.offset + f.secret.size();
+  if (!v.why.empty()) {
+    *why = v.why;
+    return std::nullopt;
+  }
+  if (b < v.begin || e > v.end) {
+    *why = "the secret runs past its value";
+    return std::nullopt;
+  }
+  if (IsGeneric(f) && (b != v.begin || e != v.end)) {
+    *why = "the finding is only part of the value";
+    return std::nullopt;
+  }
+  std::string out;
+  bool started = b == v.begin, ended = e == v.begin;
+  for (const auto& u : v.units) {
+    if (u.begin == b) started = true;
+    if (u.begin == e) ended = true;
+    if (u.begin >= b && u.end <= e) {
+      out += u.text;
+    } else if (u.begin < e && u.end > b) {
+      *why = "the finding splits an escape in the value";
+      return std::nullopt;
+    }
+  }
+  if (e == v.end) ended = true;
+  if (!started || !ended) {
+    *why = "the finding splits an escape in the value";
+    return std::nullopt;
+  }
+  return out;
+}
+
+// In place: the secret's bytes become the dynamic reference; what is stored is the value the
+// application read (decoded).
+void PlanInPlace(std::string_view content, const std::vector<Replacement>& reps,
+                 InPlaceFormat format, FilePlan* plan) {
+  std::vector<RawValue> values;
+  if (format == InPlaceFormat::kDotenv) values = DotenvValues(content);
+  if (format == InPlaceFormat::kProperties) values = PropertiesValues(content);
   std::vector<Edit> edits;
   for (const auto& r : Ordered(reps)) {
     const auto& f = *r.finding;
+    RawValue json;
+    const RawValue* v = nullptr;
+    if (format == InPlaceFormat::kJson) {
+      json = JsonValueAt(content, f.offset);
+      v = &json;
+    } else {
+      // The last value starting at or before the finding.
+      auto it = std::upper_bound(values.begin(), values.end(), f.offset,
+                                 [](size_t off, const RawValue& x) { return off < x.begin; });
+      if (it != values.begin() && f.offset < std::prev(it)->end) v = &*std::prev(it);
+    }
+    std::string why = "not in a value (a comment?)";
+    std::optional<std::string> value = v != nullptr ? InPlaceValue(*v, f, &why) : std::nullopt;
+    if (!value) {
+      plan->notes.push_back(LineNote(f, "not edited (" + why + "); not stored: migrate it by hand"));
+      continue;
+    }
     edits.push_back({f.offset, f.offset + f.secret.size(), Reference(r.name)});
-    // What the application read was the unescaped value: that is what is stored.
-    std::string value = dotenv && InDotenvDoubleQuotes(content, f.offset) ? DotenvUnescape(f.secret)
-                                                                         : f.secret;
-    plan->items.push_back({r.name, std::move(value), r.finding});
+    plan->items.push_back({r.name, std::move(*value), r.finding});
   }
   plan->new_content = ApplyEdits(content, std::move(edits));
 }
@@ -211,6 +513,9 @@ struct YamlSpot {
   enum Kind { kRaw, kQuoteScalar, kQuoteItem, kSkip } kind = kSkip;
   size_t begin = 0, end = 0;  // kQuoteScalar: the whole plain scalar
   std::string why;            // kSkip
+  // The secret is the whole scalar (or text with no value to cut: a comment, a line of a
+  // block scalar). A generic assignment's finding that is not is left (PlanYaml).
+  bool whole = true;
 };
 
 // Reads the line holding the secret: `[- ]key: value`, `- value`, a flow item, inside quotes
@@ -266,7 +571,9 @@ YamlSpot LocateYaml(std::string_view content, size_t b, size_t e, bool in_block)
           (content[v] == '"' && secret.find('\\') != std::string_view::npos)) {
         return skip("escapes in a quoted value");
       }
-      return {YamlSpot::kRaw};
+      YamlSpot raw{YamlSpot::kRaw};
+      raw.whole = b == v + 1 && e == q;
+      return raw;
     }
     case '[':
     case '{': {
@@ -319,7 +626,9 @@ YamlSpot LocateYaml(std::string_view content, size_t b, size_t e, bool in_block)
     if (first - ns > threshold - ls) return skip("a value continued on the next line");
     break;
   }
-  return {YamlSpot::kQuoteScalar, v, pe, ""};
+  YamlSpot scalar{YamlSpot::kQuoteScalar, v, pe, ""};
+  scalar.whole = b == v && e == pe;
+  return scalar;
 }
 
 void PlanYaml(std::string_view content, const std::vector<Replacement>& reps, FilePlan* plan) {
@@ -332,6 +641,11 @@ void PlanYaml(std::string_view content, const std::vector<Replacement>& reps, Fi
     size_t line = lines.At(f.offset);
     YamlSpot spot = LocateYaml(content, f.offset, f.offset + f.secret.size(),
                                line < in_block.size() && in_block[line]);
+    if (spot.kind != YamlSpot::kSkip && !spot.whole && IsGeneric(f)) {
+      // An assignment's value cut short (`password: Xk29vLqpR7;mzQ`): storing the start
+      // and quoting the rest with it changes the value.
+      spot = {YamlSpot::kSkip, 0, 0, "the finding is only part of the value"};
+    }
     if (spot.kind == YamlSpot::kSkip) {
       plan->notes.push_back(LineNote(f, "not edited (" + spot.why + "); not stored: migrate it by hand"));
       ++i;
@@ -391,14 +705,17 @@ std::vector<std::string> TerraformBlockLines(std::string_view content) {
   return out;
 }
 
-void PlanTerraform(std::string_view content, const std::vector<Replacement>& reps,
-                   FilePlan* plan) {
-  // The data sources already in the file (a previous run's), id -> secret_id.
+void PlanTerraform(std::string_view content, std::string_view module_text,
+                   const std::vector<Replacement>& reps, FilePlan* plan) {
+  // The data sources already in the module (a previous run's, in this file or another .tf
+  // file of its directory: one module), id -> secret_id. Another file's was not looked at, so
+  // a second file of the module declared the same data source again and Terraform refused the
+  // duplicate.
   static const RE2 kDataSource(
       R"re(data\s+"aws_secretsmanager_secret_version"\s+"([A-Za-z0-9_-]+)"\s*\{\s*secret_id\s*=\s*"([^"]*)")re");
   std::map<std::string, std::string> existing;
-  {
-    re2::StringPiece in(content.data(), content.size());
+  for (std::string_view text : {content, module_text}) {
+    re2::StringPiece in(text.data(), text.size());
     std::string id, secret_id;
     while (RE2::FindAndConsume(&in, kDataSource, &id, &secret_id)) existing.emplace(id, secret_id);
   }
@@ -418,16 +735,34 @@ void PlanTerraform(std::string_view content, const std::vector<Replacement>& rep
              "TF_VAR_name, instead); not stored: migrate it by hand"));
       continue;
     }
+    {
+      // A quoted HCL string is decoded (\" \\ \n \uNNNN, $${ and %%{): a finding holding an
+      // escape is not the value Terraform reads; an assignment's finding must be the whole
+      // string (it stopped at `;,()[]`: the rest of the value was left after the reference).
+      size_t b = f.offset, e = f.offset + f.secret.size();
+      bool whole = b > 0 && e < content.size() && content[b - 1] == '"' && content[e] == '"';
+      std::string why;
+      if (f.secret.find('\\') != std::string::npos || f.secret.find("${") != std::string::npos ||
+          f.secret.find("%{") != std::string::npos) {
+        why = "escapes or a template in the string";
+      } else if (IsGeneric(f) && !whole) {
+        why = "the finding is only part of the value";
+      }
+      if (!why.empty()) {
+        plan->notes.push_back(LineNote(f, "not edited (" + why + "); not stored: migrate it by hand"));
+        continue;
+      }
+    }
     // One id per name: names differing only in characters an identifier cannot hold
     // ("gitlab-token", "gitlab_token") get the name's hash on the end.
     std::string id = TerraformId(r.name);
     auto taken = [&](const std::string& candidate) {
       auto a = ids.find(candidate);
       auto b = existing.find(candidate);
+      const std::string header = "\"aws_secretsmanager_secret_version\" \"" + candidate + "\"";
       bool header_elsewhere =
-          b == existing.end() &&
-          content.find("\"aws_secretsmanager_secret_version\" \"" + candidate + "\"") !=
-              std::string_view::npos;
+          b == existing.end() && (content.find(header) != std::string_view::npos ||
+                                  module_text.find(header) != std::string_view::npos);
       return (a != ids.end() && a->second != r.name) || (b != existing.end() && b->second != r.name) ||
              header_elsewhere;
     };
@@ -522,7 +857,8 @@ FileKind DetectKind(std::string_view path, std::string_view content) {
 }
 
 FilePlan PlanFile(std::string_view path, std::string_view content,
-                  const std::vector<Replacement>& reps, const std::string& endpoint_url) {
+                  const std::vector<Replacement>& reps, const std::string& endpoint_url,
+                  std::string_view module_text) {
   FilePlan plan;
   plan.kind = DetectKind(path, content);
   std::vector<Replacement> values;
@@ -540,20 +876,22 @@ FilePlan PlanFile(std::string_view path, std::string_view content,
   switch (plan.kind) {
     case FileKind::kCloudFormation:
       if (EndsWith(path, ".json")) {
-        PlanInPlace(content, values, /*dotenv=*/false, &plan);
+        PlanInPlace(content, values, InPlaceFormat::kJson, &plan);
       } else {
         PlanYaml(content, values, &plan);
       }
       break;
     case FileKind::kEnv:
-      PlanInPlace(content, values, /*dotenv=*/true, &plan);
+      PlanInPlace(content, values,
+                  EndsWith(path, ".properties") ? InPlaceFormat::kProperties : InPlaceFormat::kDotenv,
+                  &plan);
       break;
     case FileKind::kCompose:
     case FileKind::kYaml:
       PlanYaml(content, values, &plan);
       break;
     case FileKind::kTerraform:
-      PlanTerraform(content, values, &plan);
+      PlanTerraform(content, module_text, values, &plan);
       break;
     case FileKind::kKubernetes:
       PlanKubernetes(content, values, &plan);

@@ -8,12 +8,14 @@
 //   dynamic reference `{{resolve:secretsmanager:NAME}}` (CloudFormation resolves it itself;
 //   for the others the Arcana agent or a loader does). In YAML, a plain scalar holding a
 //   secret becomes one single-quoted scalar, a flow item a quoted item; a line of a block
-//   scalar is literal text. A .env double-quoted value is stored with its escapes decoded.
+//   scalar is literal text. A value is stored as the format reads it (JSON escapes, a .env
+//   double-quoted value's escapes, .properties escapes and continuations), and rewritten only
+//   when the finding is all of it (a token or URL password may be part of a longer value).
 //   Kubernetes Secret manifests: the Secret document becomes an External Secrets Operator
 //   `ExternalSecret` (k8s_secret.h).
 //   Terraform: the quoted value becomes data.aws_secretsmanager_secret_version.<id>.secret_string
 //   (interpolated when the secret is part of a longer string) and the data source is appended
-//   once, its id unique per name. A `variable` or `terraform` block takes literals only: left.
+//   once per module (the directory's .tf files), its id unique per name. A `variable` or `terraform` block takes literals only: left.
 //   What a planner cannot rewrite exactly (a YAML value continued on the next line, under a
 //   tag or anchor, ...) is left as it is with a note and not stored; a secret used as a key
 //   is stored but not rewritten (SecretIsKey).
@@ -58,9 +60,11 @@ struct FilePlan {
 };
 
 // Plans the migration of `reps` (all in this file, any order) out of `content`. endpoint_url
-// goes into the printed snippets.
+// goes into the printed snippets. module_text (Terraform): the other .tf files of the file's
+// directory, whose data sources the module already has (none is declared twice).
 FilePlan PlanFile(std::string_view path, std::string_view content,
-                  const std::vector<Replacement>& reps, const std::string& endpoint_url);
+                  const std::vector<Replacement>& reps, const std::string& endpoint_url,
+                  std::string_view module_text = {});
 
 // The key a finding is assigned to on its line (`KEY=...`, `key: ...`, `"key": ...`,
 // `key = ...`), or "" when the line has none. *begin (when given) is the key's offset in content.

@@ -1,7 +1,10 @@
 #include "migrate/sm_client.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "common/json.h"
 #include "crypto/aead.h"
@@ -35,6 +38,22 @@ std::optional<ApiError> ErrorOf(const cli::HttpReply& reply) {
   }
   if (e.type.empty()) e.type = "HTTP " + std::to_string(reply.status);
   return e;
+}
+
+// Throttling and transient server errors, which AWS SDKs retry (standard retry mode).
+bool Retryable(const cli::HttpReply& reply) {
+  if (reply.status == 429 || reply.status == 500 || reply.status == 502 || reply.status == 503 ||
+      reply.status == 504) {
+    return true;
+  }
+  auto err = ErrorOf(reply);
+  if (!err) return false;
+  for (const char* t : {"ThrottlingException", "Throttling", "TooManyRequestsException",
+                        "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
+                        "SlowDown"}) {
+    if (err->type == t) return true;
+  }
+  return false;
 }
 
 void WriteTags(json::Writer& w, const SecretsManagerClient::Tags& tags) {
@@ -103,13 +122,24 @@ Result<SecretsManagerClient> SecretsManagerClient::Create(const std::string& end
 }
 
 Result<cli::HttpReply> SecretsManagerClient::Call(const std::string& op, const std::string& body) {
-  return cli::SendRequest(endpoint_, "POST", "/", body, [&](auth::SignableRequest& sr) {
-    sr.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
-    sr.headers.emplace_back("X-Amz-Target", "secretsmanager." + op);
-    auth::SignRequest(sr, creds_.access_key_id, creds_.secret_access_key.view(), region_,
-                      "secretsmanager", auth::FormatAmzDate(std::chrono::system_clock::now()),
-                      creds_.session_token);
-  });
+  // A throttled call is sent again after a backoff (exponential, with full jitter, as the AWS
+  // SDKs do): a throttled CreateSecret failed the whole file. Every call is safe to repeat:
+  // reads and tagging are, and CreateSecret carries its ClientRequestToken.
+  constexpr int kAttempts = 6;
+  constexpr auto kBase = std::chrono::milliseconds(100), kCap = std::chrono::milliseconds(5000);
+  for (int attempt = 1;; ++attempt) {
+    auto reply = cli::SendRequest(endpoint_, "POST", "/", body, [&](auth::SignableRequest& sr) {
+      sr.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+      sr.headers.emplace_back("X-Amz-Target", "secretsmanager." + op);
+      auth::SignRequest(sr, creds_.access_key_id, creds_.secret_access_key.view(), region_,
+                        "secretsmanager", auth::FormatAmzDate(std::chrono::system_clock::now()),
+                        creds_.session_token);
+    });
+    if (!reply.ok() || attempt == kAttempts || !Retryable(*reply)) return reply;
+    const auto ceiling = std::min<std::chrono::milliseconds>(kCap, kBase * (1 << (attempt - 1)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        1 + crypto::RandomUniform(static_cast<uint32_t>(ceiling.count()))));
+  }
 }
 
 Result<std::optional<ApiError>> SecretsManagerClient::CreateSecret(const std::string& name,

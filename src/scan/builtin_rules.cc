@@ -97,6 +97,19 @@ bool AssignmentIsSecret(const MatchContext& ctx) {
     return false;
   }
   if (ctx.quote.empty() && LooksLikeReference(v)) return false;
+  // A quoted value is taken whole and may hold blanks: prose (`"enter your token here"`)
+  // is no secret; a value with a word of letters and digits (`"Xk29vLq pR7mzQ"`) is.
+  if (v.find_first_of(" \t") != std::string_view::npos) {
+    bool word = false;
+    for (size_t i = 0; i < v.size() && !word;) {
+      size_t e = v.find_first_of(" \t", i);
+      if (e == std::string_view::npos) e = v.size();
+      std::string_view w = v.substr(i, e - i);
+      word = HasLetter(w) && HasDigit(w);
+      i = e + 1;
+    }
+    if (!word) return false;
+  }
   // Dotted paths (`cfg.db.pass2`, Terraform's data.x.y.secret_string) and environment
   // variable names (`DB_PASSWORD_2`) name a value kept elsewhere.
   static const RE2 kDotted(R"(^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$)");
@@ -244,17 +257,27 @@ std::vector<Rule> BuiltinRules() {
   {
     Rule r = MakeRule(
         "connection-string-password", "Database or broker URL with a password",
-        R"((?i)\b((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|mqtts?|nats|kafka|cockroachdb|clickhouse|oracle)(?:\+[a-z0-9]+)?://[^\s:@/"'<>]{1,128}:([^\s@/"'<>]{1,256})@[^\s"'<>]{1,256}))",
+        // The user may be empty (redis://:password@host). The host part ends at blanks, ';'
+        // and ',' and before another scheme's "://": it ran on into the next URL of a list
+        // (Celery's `amqp://u:p1@h1//;amqp://u:p2@h2//`, comma-separated MongoDB URLs), and
+        // a match yielding a finding is searched past, so the second password was never one.
+        R"((?i)\b((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|mqtts?|nats|kafka|cockroachdb|clickhouse|oracle)(?:\+[a-z0-9]+)?://[^\s:@/"'<>]{0,128}:([^\s@/"'<>]{1,256})@(?:[^\s"'<>;,:]|:[^\s"'<>;,/]|:/[^\s"'<>;,/]){1,256}))",
         {"://"}, 0, 2);
-    r.vectorscan = R"((?i)(?:postgres|mysql|mariadb|mongodb|redis|amqp|mssql|sqlserver|mqtt|nats|kafka|cockroachdb|clickhouse|oracle)[a-z0-9+]*://[^\s:@/"'<>]+:[^\s@/"'<>]+@)";
+    r.vectorscan = R"((?i)(?:postgres|mysql|mariadb|mongodb|redis|amqp|mssql|sqlserver|mqtt|nats|kafka|cockroachdb|clickhouse|oracle)[a-z0-9+]*://[^\s:@/"'<>]*:[^\s@/"'<>]+@)";
     r.validator = UrlPasswordIsSecret;
     rules.push_back(std::move(r));
   }
   {
     Rule r = MakeRule(
         "generic-secret-assignment", "Password, secret or token assigned in config or code",
-        R"((?im)(?:^|[^A-Za-z0-9])([A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?)["']?[ \t]*(?:=|:=|:|=>)[ \t]*(["'`]?)([^\s"'`;,<>{}()\[\]:*&][^\s"'`;,<>{}()\[\]]{7,199}))",
-        {"pass", "pwd", "secret", "token", "key", "credential"}, 3.0, 3);
+        // The value: a quoted one whole, to its closing quote (escapes kept as written; migrate
+        // decodes them per format), else (unquoted, or a quoted one too long) a run of
+        // characters that cannot end a token. The value ended at `"';,<>{}()[]` even inside
+        // quotes, so a finding was only the start of a quoted value, which migrate stored and
+        // replaced alone. The secret is the first non-empty group (secret_group 0). Line ends
+        // are spelled \x0a: a literal backslash-n makes the engine take the rule as multi-line.
+        R"re((?im)(?:^|[^A-Za-z0-9])[A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?["']?[ \t]*(?:=|:=|:|=>)[ \t]*(?:"((?:[^"\\\x0d\x0a]|\\[^\x0d\x0a]){8,500})"|'((?:[^'\x0d\x0a]|''){8,500})'|`((?:[^`\\\x0d\x0a]|\\[^\x0d\x0a]){8,500})`|["'`]?([^\s"'`;,<>{}()\[\]:*&][^\s"'`;,<>{}()\[\]]{7,199})))re",
+        {"pass", "pwd", "secret", "token", "key", "credential"}, 3.0, 0);
     r.vectorscan = R"((?i)(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)(?:[_.-]?(?:key|value|token|secret|str|string))?["']?[ \t]*(?:=|:=|:|=>))";
     r.validator = AssignmentIsSecret;
     rules.push_back(std::move(r));

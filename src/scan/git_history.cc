@@ -7,7 +7,9 @@
 #include <atomic>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -90,6 +92,38 @@ int OnLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line* lin
   return 0;
 }
 
+// A merge commit's lines added against one parent, per file (new line number -> text).
+struct AddedLines {
+  const GitScanOptions* opts;
+  std::map<std::string, std::map<uint32_t, std::string>> files;
+  std::map<std::string, size_t> bytes;
+  std::string path;
+  bool skip = true;
+};
+
+int OnMergeFile(const git_diff_delta* delta, float, void* payload) {
+  auto* a = static_cast<AddedLines*>(payload);
+  a->path = delta->new_file.path != nullptr ? delta->new_file.path : "";
+  a->skip = (delta->flags & GIT_DIFF_FLAG_BINARY) != 0 ||
+            delta->new_file.size > a->opts->max_file_bytes || delta->status == GIT_DELTA_DELETED;
+  return 0;
+}
+
+int OnMergeLine(const git_diff_delta*, const git_diff_hunk*, const git_diff_line* line,
+                void* payload) {
+  auto* a = static_cast<AddedLines*>(payload);
+  if (a->skip || line->origin != GIT_DIFF_LINE_ADDITION || line->new_lineno <= 0) return 0;
+  size_t& total = a->bytes[a->path];
+  total += line->content_len;
+  if (total > a->opts->max_file_bytes) {  // as DiffCollector: a file past the limit is skipped
+    a->files.erase(a->path);
+    a->skip = true;
+    return 0;
+  }
+  a->files[a->path][static_cast<uint32_t>(line->new_lineno)] = std::string(line->content, line->content_len);
+  return 0;
+}
+
 // The commits a shallow clone lists as its boundary (.git/shallow): their parents are not in
 // the repository.
 std::set<std::string> ShallowBoundary(git_repository* repo) {
@@ -126,20 +160,9 @@ Status ScanCommit(git_repository* repo, const ToScan& item, DiffCollector& c) {
   if (git_commit_tree(&tree.p, commit.p) != 0) {
     return Status(ErrorCode::kInternalFailure, GitError("commit tree"));
   }
-  if (!item.boundary && git_commit_parentcount(commit.p) > 0) {
-    Commit parent;
-    if (git_commit_parent(&parent.p, commit.p, 0) != 0 ||
-        git_commit_tree(&parent_tree.p, parent.p) != 0) {
-      return Status(ErrorCode::kInternalFailure, GitError("parent tree"));
-    }
-  }
   git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
   dopts.context_lines = 0;
   dopts.interhunk_lines = 0;
-  Diff diff;
-  if (git_diff_tree_to_tree(&diff.p, repo, parent_tree.p, tree.p, &dopts) != 0) {
-    return Status(ErrorCode::kInternalFailure, GitError("diff"));
-  }
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof(hex), &oid);
   const git_signature* author = git_commit_author(commit.p);
@@ -147,6 +170,68 @@ Status ScanCommit(git_repository* repo, const ToScan& item, DiffCollector& c) {
   c.frag.author = author != nullptr && author->name != nullptr ? author->name : "";
   c.frag.email = author != nullptr && author->email != nullptr ? author->email : "";
   c.frag.date = IsoTime(author != nullptr ? author->when.time : git_commit_time(commit.p));
+  const unsigned parents = git_commit_parentcount(commit.p);
+  if (!item.boundary && parents > 1) {
+    // A merge: the lines it adds that no parent had (a conflict's resolution, an "evil merge"),
+    // which is what `git diff --cc` shows: lines added against every parent. A line added
+    // against some parents only came from another, scanned in its own commit. Merges were
+    // skipped, so a secret first written in a conflict resolution was never reported.
+    std::optional<AddedLines> common;
+    for (unsigned k = 0; k < parents; ++k) {
+      Commit parent;
+      Tree ptree;
+      if (git_commit_parent(&parent.p, commit.p, k) != 0 ||
+          git_commit_tree(&ptree.p, parent.p) != 0) {
+        return Status(ErrorCode::kInternalFailure, GitError("parent tree"));
+      }
+      Diff diff;
+      if (git_diff_tree_to_tree(&diff.p, repo, ptree.p, tree.p, &dopts) != 0) {
+        return Status(ErrorCode::kInternalFailure, GitError("diff"));
+      }
+      AddedLines added{c.opts, {}, {}, {}, true};
+      if (git_diff_foreach(diff.p, OnMergeFile, nullptr, nullptr, OnMergeLine, &added) != 0) {
+        return Status(ErrorCode::kInternalFailure, GitError("diff walk"));
+      }
+      if (!common) {
+        common = std::move(added);
+        continue;
+      }
+      for (auto it = common->files.begin(); it != common->files.end();) {
+        auto other = added.files.find(it->first);
+        if (other == added.files.end()) {
+          it = common->files.erase(it);
+          continue;
+        }
+        std::erase_if(it->second, [&](const auto& line) { return other->second.count(line.first) == 0; });
+        it = it->second.empty() ? common->files.erase(it) : std::next(it);
+      }
+    }
+    for (auto& [path, lines] : common->files) {
+      c.Flush();
+      c.frag.path = path;
+      c.skip = false;
+      for (const auto& [number, text] : lines) {
+        c.buf += text;
+        if (c.buf.empty() || c.buf.back() != '\n') c.buf.push_back('\n');
+        c.frag.line_numbers.push_back(number);
+      }
+    }
+    c.Flush();
+    c.skip = true;
+    c.progress->commits++;
+    return Status();
+  }
+  if (!item.boundary && parents > 0) {
+    Commit parent;
+    if (git_commit_parent(&parent.p, commit.p, 0) != 0 ||
+        git_commit_tree(&parent_tree.p, parent.p) != 0) {
+      return Status(ErrorCode::kInternalFailure, GitError("parent tree"));
+    }
+  }
+  Diff diff;
+  if (git_diff_tree_to_tree(&diff.p, repo, parent_tree.p, tree.p, &dopts) != 0) {
+    return Status(ErrorCode::kInternalFailure, GitError("diff"));
+  }
   c.skip = true;
   if (git_diff_foreach(diff.p, OnFile, nullptr, nullptr, OnLine, &c) != 0) {
     return Status(ErrorCode::kInternalFailure, GitError("diff walk"));
@@ -225,7 +310,6 @@ Status ScanGitHistory(const Engine& engine, const GitScanOptions& opts, ScanProg
       for (unsigned k = 0; k < parents; ++k) stack.push_back(*git_commit_parent_id(c.p, k));
     }
     if (opts.since != 0 && git_commit_time(c.p) < opts.since) continue;
-    if (parents > 1 && !at_boundary) continue;
     oids.push_back({oid, at_boundary && parents > 0});
     if (at_boundary && parents > 0) progress->shallow++;
   }

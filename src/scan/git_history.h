@@ -2,8 +2,9 @@
 // HEAD (or --branch) are listed first; worker threads, each with its own repository handle
 // (libgit2 objects are not shared between threads), diff each commit against its first parent
 // (the empty tree for a root commit) and scan the lines it adds, file by file, reporting the
-// line number in the new file. Merge commits are skipped: what they bring in was added by the
-// commits they merge. Binary deltas and new files over the size limit are skipped. In a
+// line number in the new file. A merge commit's added lines are those no parent had (added
+// against every parent, as `git diff --cc` shows them: a conflict's resolution); the rest was
+// added by the commits it merges. Binary deltas and new files over the size limit are skipped. In a
 // shallow clone the walk stops at the commits .git/shallow lists (counted in
 // progress->shallow: the history before them is not there to scan), each diffed against the
 // empty tree; any other commit missing from the repository is an error.

@@ -31,6 +31,9 @@ constexpr size_t kKeepBuffer = size_t{16} << 20;  // a worker's read buffer kept
 constexpr size_t kBinaryProbe = 8192;
 constexpr size_t kQueueCap = 4096;
 constexpr size_t kStdinChunk = size_t{1} << 20;
+// What a stdin fragment repeats of the one before: more than a multi-line match reaches back
+// (the engine's kMultiLineBack, 16 KiB; a 4096-bit PEM key is about 3.3 KiB).
+constexpr size_t kStdinOverlap = size_t{64} << 10;
 
 struct Job {
   std::string open_path;
@@ -91,11 +94,15 @@ std::string Join(const std::string& a, const std::string& b) {
   return a + "/" + b;
 }
 
-// The files git's index tracks below a walked root (paths relative to it), and the
-// directories holding them: ignore rules apply to untracked files only, so a file added with
-// `git add -f` past a .gitignore is scanned (it is in every clone).
+// The files git's index tracks below a walked root, and the directories holding them: ignore
+// rules apply to untracked files only, so a file added with `git add -f` past a .gitignore is
+// scanned (it is in every clone). Paths are relative to the repository's work tree; `prefix`
+// is the walked root's path in it ("" for the work tree itself, "sub/dir/" below it), and
+// `common_dir` the repository's common directory (info/exclude), "" outside a repository.
 struct TrackedPaths {
   std::set<std::string> files, dirs;
+  std::string prefix, common_dir;
+  bool in_repo = false;
 };
 
 TrackedPaths IndexedBelow(const std::string& root) {
@@ -109,12 +116,15 @@ TrackedPaths IndexedBelow(const std::string& root) {
     fs::path rel = fs::relative(fs::canonical(root, ec1), fs::canonical(git_repository_workdir(repo), ec2), ec1);
     std::string prefix = rel.empty() || rel == "." ? "" : rel.string() + "/";
     if (!ec1 && !ec2 && prefix.rfind("..", 0) != 0) {
+      out.in_repo = true;
+      out.prefix = prefix;
+      out.common_dir = git_repository_commondir(repo);
       for (size_t i = 0, n = git_index_entrycount(index); i < n; ++i) {
         const git_index_entry* e = git_index_get_byindex(index, i);
         if (e == nullptr || e->path == nullptr) continue;
         std::string_view path(e->path);
         if (path.substr(0, prefix.size()) != prefix) continue;
-        std::string p(path.substr(prefix.size()));
+        std::string p(path);
         for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
           out.dirs.insert(p.substr(0, slash));
         }
@@ -138,20 +148,41 @@ class Walker {
     std::vector<std::unique_ptr<IgnoreRules>> owned;
     std::vector<const IgnoreRules*> stack;
     tracked_ = {};
+    std::string root_rel;  // the root's path in the work tree: what ignore rules match
     if (opts_.use_gitignore) {
       tracked_ = IndexedBelow(root_open);
-      fs::path exclude = fs::path(root_open) / ".git" / "info" / "exclude";
-      std::error_code ec;
-      if (fs::is_regular_file(exclude, ec)) {
-        if (auto text = ReadIgnoreFile(exclude)) {
-          owned.push_back(std::make_unique<IgnoreRules>(IgnoreRules::Parse(*text, "")));
+      auto push = [&](const fs::path& file, const std::string& base) {
+        std::error_code ec;
+        auto st = fs::symlink_status(file, ec);
+        if (ec || !fs::is_regular_file(st)) return;
+        if (auto text = ReadIgnoreFile(file)) {
+          owned.push_back(std::make_unique<IgnoreRules>(IgnoreRules::Parse(*text, base)));
           stack.push_back(owned.back().get());
         } else {
           progress_->ignore_files_unread++;
         }
+      };
+      if (tracked_.in_repo) {
+        // A subdirectory of a work tree is judged as git judges it: by the repository's
+        // info/exclude and the .gitignore files of the directories above it too (a scan of
+        // `repo/sub` read only sub's own, and reported files git ignores).
+        push(fs::path(tracked_.common_dir) / "info" / "exclude", "");
+        root_rel = tracked_.prefix.empty() ? "" : tracked_.prefix.substr(0, tracked_.prefix.size() - 1);
+        fs::path up = fs::path(root_open);
+        std::vector<std::pair<fs::path, std::string>> above;  // (dir, its path in the tree)
+        std::string rel = root_rel;
+        while (!rel.empty()) {
+          size_t slash = rel.rfind('/');
+          rel = slash == std::string::npos ? "" : rel.substr(0, slash);
+          up /= "..";
+          above.emplace_back(up, rel);
+        }
+        for (auto it = above.rbegin(); it != above.rend(); ++it) push(it->first / ".gitignore", it->second);
+      } else {
+        push(fs::path(root_open) / ".git" / "info" / "exclude", "");
       }
     }
-    Recurse(root_open, root_display, "", stack, /*ignored=*/false);
+    Recurse(root_open, root_display, root_rel, stack, /*ignored=*/false);
   }
 
  private:
@@ -273,30 +304,50 @@ void ScanFile(const Engine& engine, Engine::Scratch& scratch, const Job& job,
 
 void ScanStdin(const Engine& engine, Engine::Scratch& scratch, ScanProgress* progress,
                std::vector<Finding>* out) {
-  std::string carry;
+  // Each fragment starts with the last kStdinOverlap bytes (from a line start) of the one
+  // before: a match crossing a chunk's end (a PEM key's BEGIN in one chunk, its END in the
+  // next) was in neither, so `scan -` missed what scanning the same bytes as a file found.
+  // A finding ending inside the overlap was the previous fragment's (the same bytes): dropped.
+  std::string carry;    // [0, overlap): scanned already; then bytes not scanned yet
+  size_t overlap = 0;
   std::vector<char> chunk(kStdinChunk);
-  size_t line_base = 0;
+  size_t line_base = 0;  // the line number of carry[0], 0-based
+  std::vector<Finding> found;
   for (;;) {
     std::cin.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     size_t n = static_cast<size_t>(std::cin.gcount());
     bool eof = n == 0;
     carry.append(chunk.data(), n);
     size_t cut = eof ? carry.size() : carry.rfind('\n');
-    if (cut == std::string::npos) {
-      if (carry.size() < 4 * kStdinChunk) continue;  // a very long line: keep reading
+    if (cut == std::string::npos || (!eof && cut < overlap)) {
+      if (carry.size() - overlap < 4 * kStdinChunk) continue;  // a very long line: keep reading
       cut = carry.size();
     } else if (!eof) {
       cut += 1;
     }
-    Fragment frag;
-    frag.data = std::string_view(carry).substr(0, cut);
-    frag.path = "-";
-    frag.line_base = line_base;
-    engine.Scan(scratch, frag, out);
-    progress->bytes += cut;
-    line_base += static_cast<size_t>(std::count(frag.data.begin(), frag.data.end(), '\n'));
-    carry.erase(0, cut);
+    if (cut > overlap) {
+      Fragment frag;
+      frag.data = std::string_view(carry).substr(0, cut);
+      frag.path = "-";
+      frag.line_base = line_base;
+      found.clear();
+      engine.Scan(scratch, frag, &found);
+      for (auto& f : found) {
+        if (f.offset + f.secret.size() > overlap) out->push_back(std::move(f));
+      }
+      progress->bytes += cut - overlap;
+    }
     if (eof) break;
+    // The next overlap: from the first line start in the last kStdinOverlap bytes (else, one
+    // long line, from that many bytes back).
+    size_t keep = cut > kStdinOverlap ? cut - kStdinOverlap : 0;
+    if (keep > 0) {
+      size_t nl = carry.find('\n', keep - 1);
+      if (nl != std::string::npos && nl + 1 < cut) keep = nl + 1;
+    }
+    line_base += static_cast<size_t>(std::count(carry.begin(), carry.begin() + static_cast<long>(keep), '\n'));
+    carry.erase(0, keep);
+    overlap = cut - keep;
   }
   progress->files++;
 }

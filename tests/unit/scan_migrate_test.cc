@@ -5,14 +5,20 @@
 
 #include "migrate/rewrite.h"
 #include "migrate/unified_diff.h"
+#include "scan/engine.h"
 #include "scan/finding.h"
+#include "scan/rule_set.h"
+#include "scan_corpus.h"
 
 namespace arcana::migrate {
 namespace {
 
-scan::Finding At(std::string_view content, std::string_view secret, size_t line = 1) {
+// A finding of `secret` in content; a generic assignment's unless rule says otherwise (a
+// generic finding must be its whole value to be rewritten; a token or URL password may be part).
+scan::Finding At(std::string_view content, std::string_view secret, size_t line = 1,
+                 std::string rule = "generic-secret-assignment") {
   scan::Finding f;
-  f.rule_id = "generic-secret-assignment";
+  f.rule_id = std::move(rule);
   f.secret = std::string(secret);
   f.offset = content.find(secret);
   f.line = line;
@@ -42,7 +48,7 @@ TEST(MigrateRewrite, ComposeValueGetsQuotedReference) {
 
 TEST(MigrateRewrite, TerraformInterpolatesInsideLongerStrings) {
   std::string c = "locals {\n  url = \"postgres://u:Xk9mP2vL7qR@h/db\"\n}\n";
-  auto f = At(c, "Xk9mP2vL7qR", 2);
+  auto f = At(c, "Xk9mP2vL7qR", 2, "connection-string-password");
   auto plan = PlanFile("main.tf", c, {{&f, "app/url"}}, "");
   EXPECT_NE(plan.new_content.find(
                 "postgres://u:${data.aws_secretsmanager_secret_version.arcana_app_url.secret_string}@h/db"),
@@ -133,7 +139,8 @@ TEST(MigrateRewrite, YamlValuesStayValid) {
       "    command: [--token, glpat-Mq8Xv2Lm4Np6Rt9Wy1Ab]\n"
       "    configs:\n      - content: |\n          token: Tk4mQ9vLx2Zp7Rw3\n"
       "    labels:\n      a: !Sub Xk9mP2vL7qR4Wt8Z\n";
-  auto f1 = At(c, "Pg7Lk2vQ9xZ4wR8", 4), f2 = At(c, "glpat-Mq8Xv2Lm4Np6Rt9Wy1Ab", 5),
+  auto f1 = At(c, "Pg7Lk2vQ9xZ4wR8", 4, "connection-string-password"),
+       f2 = At(c, "glpat-Mq8Xv2Lm4Np6Rt9Wy1Ab", 5, "gitlab-token"),
        f3 = At(c, "Tk4mQ9vLx2Zp7Rw3", 8), f4 = At(c, "Xk9mP2vL7qR4Wt8Z", 10);
   auto plan = PlanFile("docker-compose.yml", c,
                        {{&f1, "a/db"}, {&f2, "a/tok"}, {&f3, "a/cfg"}, {&f4, "a/sub"}}, "");
@@ -188,6 +195,114 @@ TEST(MigrateRewrite, DotenvEscapesAreDecodedBeforeStoring) {
   ASSERT_EQ(plan.items.size(), 2u);
   EXPECT_EQ(plan.items[0].value, "Zr9$mQ4v\"Kp2xL7");
   EXPECT_EQ(plan.items[1].value, "Yq3\\$wE5r");  // unquoted: as written
+}
+
+// ---- whole values (review: migrate stored the start of a quoted value, still escaped) -----
+
+const scan::Engine& Builtin() {
+  static const auto engine = [] {
+    auto e = scan::Engine::Create(scan::BuiltinRuleSet());
+    if (!e.ok()) std::abort();
+    return std::move(*e);
+  }();
+  return *engine;
+}
+
+std::vector<std::pair<std::string, std::string>> Found(std::string_view text, const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : scan::testing::ScanText(Builtin(), text, path)) out.emplace_back(f.rule_id, f.secret);
+  return out;
+}
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// A quoted value runs to its closing quote: the finding is the whole value as written.
+TEST(ScanValues, AQuotedAssignmentIsReportedWhole) {
+  const std::string g = "generic-secret-assignment";
+  EXPECT_EQ(Found("API_PASSWORD=\"Xk29vLqpR7\\\"mzQ\"\n", ".env"),
+            (Pairs{{g, "Xk29vLqpR7\\\"mzQ"}}));
+  EXPECT_EQ(Found("{\"MasterUserPassword\": \"Kx8\\/vLq2\\\\Rz9m\"}\n", "t.json"),
+            (Pairs{{g, "Kx8\\/vLq2\\\\Rz9m"}}));
+  EXPECT_EQ(Found("db_password: 'Xk29;vLq,pR7(m'\n", "c.yaml"), (Pairs{{g, "Xk29;vLq,pR7(m"}}));
+  EXPECT_EQ(Found("password = \"Xk29vLq pR7mzQ\"\n", "a.py"), (Pairs{{g, "Xk29vLq pR7mzQ"}}));
+  // Unquoted values still end where a token cannot go on; prose in quotes is no secret.
+  EXPECT_EQ(Found("API_PASSWORD=Xk29vLqpR7;mzQ\n", ".env"), (Pairs{{g, "Xk29vLqpR7"}}));
+  EXPECT_EQ(Found("token: \"paste the token you were given here\"\n", "c.yaml"), Pairs{});
+  EXPECT_EQ(Found("password = \"${DB_PASSWORD}\"\n", "a.tf"), Pairs{});
+}
+
+// A list of URLs: each password is a finding (the host part ran on into the next URL, and the
+// second password was printed in full), and an empty user is a user.
+TEST(ScanValues, EveryUrlOfAListIsAFindingAndTheUserMayBeEmpty) {
+  const std::string c = "connection-string-password";
+  EXPECT_EQ(Found("CELERY_BROKER_URL=amqp://celery:Hq83nZx1pL@rabbit1:5672//;"
+                  "amqp://celery:Qz7Yt3Rm8W@rabbit2:5672//\n", ".env"),
+            (Pairs{{c, "Hq83nZx1pL"}, {c, "Qz7Yt3Rm8W"}}));
+  EXPECT_EQ(Found("urls: mongodb://a:Mq4vLx8Rz2@h1:27017/db,mongodb://b:Tp9wKc3Nd7@h2:27017/db\n",
+                  "c.yaml"),
+            (Pairs{{c, "Mq4vLx8Rz2"}, {c, "Tp9wKc3Nd7"}}));
+  EXPECT_EQ(Found("mongodb://u:Mq4vLx8Rz2@h1:27017,h2:27017,h3:27017/db?replicaSet=rs0\n", "x"),
+            (Pairs{{c, "Mq4vLx8Rz2"}}));
+  EXPECT_EQ(Found("REDIS_URL=redis://:Rz8vLq2Xk9@cache:6379/0\n", ".env"), (Pairs{{c, "Rz8vLq2Xk9"}}));
+}
+
+// Migrate rewrites a value only when the finding is all of it (a token or URL password: whole
+// characters of it), and stores it decoded as the format reads it; anything else is left, with
+// a note, and not stored.
+TEST(MigrateRewrite, ValuesAreStoredWholeAndDecodedOrLeftAlone) {
+  struct Case {
+    std::string path, content, secret;
+    std::string stored;  // "" = refused
+    std::string rewritten = "";
+    std::string rule = "generic-secret-assignment";
+  };
+  const std::string ref = "{{resolve:secretsmanager:a/x}}";
+  std::vector<Case> cases = {
+      {".env", "API_PASSWORD=\"Xk29vLqpR7\\\"mzQ\"\n", "Xk29vLqpR7\\\"mzQ", "Xk29vLqpR7\"mzQ",
+       "API_PASSWORD=\"" + ref + "\"\n"},
+      {".env", "API_PASSWORD=\"Xk29vLqpR7\\\"mzQ\"\n", "Xk29vLqpR7\\", ""},  // the old finding
+      {".env", "export API_PASSWORD='Xk29\\vLq' # prod\n", "Xk29\\vLq", "Xk29\\vLq",
+       "export API_PASSWORD='" + ref + "' # prod\n"},
+      {".env", "API_PASSWORD=Xk29vLqpR7;mzQ\n", "Xk29vLqpR7", ""},
+      {".env", "API_PASSWORD=Xk29vLq,pR7 # c\n", "Xk29vLq", ""},
+      {".env", "# API_PASSWORD=Xk29vLqpR7mzQ\n", "Xk29vLqpR7mzQ", ""},
+      {".env", "URL=\"https://x/?t=glpat-Mq8Xv2Lm4Np6Rt9Wy1Ab\\\"\"\n", "glpat-Mq8Xv2Lm4Np6Rt9Wy1Ab",
+       "glpat-Mq8Xv2Lm4Np6Rt9Wy1Ab", "URL=\"https://x/?t=" + ref + "\\\"\"\n", "gitlab-token"},
+      {"t.json", "{\"Type\": \"AWS::RDS::DBInstance\", \"P\": \"Xk29vLqpR7mzQ\\\"x\"}\n", "Xk29vLqpR7mzQ\\\"x",
+       "Xk29vLqpR7mzQ\"x", "{\"Type\": \"AWS::RDS::DBInstance\", \"P\": \"" + ref + "\"}\n"},
+      {"t.json", "{\"Type\": \"AWS::RDS::DBInstance\", \"P\": \"Kx8\\/vLq2\\\\Rz9m\"}\n", "Kx8\\/vLq2\\\\Rz9m",
+       "Kx8/vLq2\\Rz9m"},
+      {"t.json", "{\"Type\": \"AWS::RDS::DBInstance\", \"P\": \"Xk29vLqpR7mzQ\\\"x\"}\n", "Xk29vLqpR7mzQ\\", ""},
+      {"t.json", "{\"Type\": \"AWS::RDS::DBInstance\", \"P\": \"Xk29\\u00e9vLq\"}\n", "Xk29\\u00e9vLq", "Xk29\xc3\xa9vLq"},
+      {"a.properties", "db.password=Xk29vLqpR7\\\n    mzQ\n", "Xk29vLqpR7\\", ""},
+      {"a.properties", "db.password = Xk29\\:vLq\\u0041\n", "Xk29\\:vLq\\u0041", "Xk29:vLqA",
+       "db.password = " + ref + "\n"},
+      {"a.properties", "db.password=Xk29vLqpR7 \n", "Xk29vLqpR7", ""},  // trailing blank: value
+      {"a.properties", "db.password=\"Xk29vLqpR7\"\n", "Xk29vLqpR7", ""},  // quotes are value
+      {"c.yaml", "db:\n  password: Xk29vLqpR7;mzQ\n", "Xk29vLqpR7", ""},
+      {"c.yaml", "db:\n  password: \"Xk29vLq pR7\"\n", "Xk29vLq pR7", "Xk29vLq pR7",
+       "db:\n  password: \"" + ref + "\"\n"},
+      {"main.tf", "locals {\n  password = \"Xk29vLqpR7;mzQ\"\n}\n", "Xk29vLqpR7", ""},
+      {"main.tf", "locals {\n  password = \"Xk29vLq\\\"pR7\"\n}\n", "Xk29vLq\\\"pR7", ""},
+  };
+  for (const auto& k : cases) {
+    auto f = At(k.content, k.secret, k.content.find('\n') < k.content.find(k.secret) ? 2 : 1, k.rule);
+    ASSERT_NE(f.offset, std::string::npos) << k.content;
+    auto plan = PlanFile(k.path, k.content, {{&f, "a/x"}}, "");
+    SCOPED_TRACE(k.path + ": " + k.content);
+    if (k.stored.empty()) {
+      EXPECT_EQ(plan.new_content, k.content);
+      EXPECT_TRUE(plan.items.empty());
+      ASSERT_EQ(plan.notes.size(), 1u);
+      EXPECT_NE(plan.notes[0].find("not stored"), std::string::npos) << plan.notes[0];
+      continue;
+    }
+    ASSERT_EQ(plan.items.size(), 1u) << (plan.notes.empty() ? "" : plan.notes[0]);
+    EXPECT_EQ(plan.items[0].value, k.stored);
+    if (!k.rewritten.empty()) {
+      EXPECT_EQ(plan.new_content, k.rewritten);
+    }
+  }
 }
 
 std::string K8sSecret(const std::string& body) {
