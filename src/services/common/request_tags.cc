@@ -2,8 +2,13 @@
 
 namespace arcana::services {
 
-void AddRequestTagKeys(const json::Input& in, const char* tags, const char* key_member,
-                       const char* value_member, auth::policy::ContextKeys* keys) {
+void AddRequestTagKeys(const json::Input& in, TagChange change, const char* tags,
+                       const char* key_member, const char* value_member,
+                       auth::policy::ContextKeys* keys) {
+  if (change == TagChange::kRemoves) {
+    if (auto untag = in.StrList("TagKeys")) keys->SetList("aws:TagKeys", std::move(*untag));
+    return;
+  }
   std::vector<std::string> tag_keys;
   if (const auto* list = in.Get(tags); list && list->IsArray()) {
     for (const auto& t : list->GetArray()) {
@@ -16,8 +21,7 @@ void AddRequestTagKeys(const json::Input& in, const char* tags, const char* key_
       tag_keys.push_back(std::move(k));
     }
   }
-  if (auto untag = in.StrList("TagKeys")) tag_keys = std::move(*untag);
-  if (in.Has(tags) || in.Has("TagKeys")) keys->SetList("aws:TagKeys", std::move(tag_keys));
+  if (in.Has(tags)) keys->SetList("aws:TagKeys", std::move(tag_keys));
 }
 
 }  // namespace arcana::services

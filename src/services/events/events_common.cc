@@ -82,7 +82,9 @@ Status AllowTagging(const CallContext& ctx, const std::string& action, const std
   auth::AccessRequest req;
   req.action = action;
   req.resource_arn = resource;
-  AddRequestTagKeys(in, "Tags", "Key", "Value", &req.keys);
+  AddRequestTagKeys(in,
+                    action == "events:UntagResource" ? TagChange::kRemoves : TagChange::kSets,
+                    "Tags", "Key", "Value", &req.keys);
   return auth::Check(ctx, req);
 }
 

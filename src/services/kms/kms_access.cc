@@ -150,18 +150,11 @@ auth::policy::ContextKeys KmsRequestKeys(std::string_view operation, const json:
     if (auto v = in.Number("ValidTo")) keys.Set("kms:ValidTo", UnixTimeText(*v));
   }
   // Tags (CreateKey, ReplicateKey, TagResource) or TagKeys (UntagResource), only the one the
-  // operation has: a TagResource's stray TagKeys list would otherwise replace the aws:TagKeys
-  // of the tags it sets.
-  const char* tag_member = OneOf(operation, {"CreateKey", "ReplicateKey", "TagResource"})
-                               ? "Tags"
-                           : operation == "UntagResource" ? "TagKeys"
-                                                          : nullptr;
-  if (const auto* v = tag_member != nullptr ? in.Get(tag_member) : nullptr; v != nullptr) {
-    rapidjson::Document only;
-    only.SetObject();
-    only.AddMember(rapidjson::StringRef(tag_member), rapidjson::Value(*v, only.GetAllocator()),
-                   only.GetAllocator());
-    AddRequestTagKeys(json::Input(only), "Tags", "TagKey", "TagValue", &keys);
+  // operation has.
+  if (OneOf(operation, {"CreateKey", "ReplicateKey", "TagResource"})) {
+    AddRequestTagKeys(in, TagChange::kSets, "Tags", "TagKey", "TagValue", &keys);
+  } else if (operation == "UntagResource") {
+    AddRequestTagKeys(in, TagChange::kRemoves, "Tags", "TagKey", "TagValue", &keys);
   }
   return keys;
 }

@@ -45,7 +45,8 @@ auth::policy::ContextKeys SmRequestKeys(std::string_view operation, const json::
     }
     keys.SetList("secretsmanager:AddReplicaRegions", std::move(names));
   }
-  AddRequestTagKeys(in, "Tags", "Key", "Value", &keys);
+  AddRequestTagKeys(in, operation == "UntagResource" ? TagChange::kRemoves : TagChange::kSets,
+                    "Tags", "Key", "Value", &keys);
   return keys;
 }
 

@@ -17,9 +17,11 @@ namespace dssm = domain::ssm;
 
 // The context keys a Parameter Store request carries: aws:RequestTag/K and aws:TagKeys
 // (PutParameter, AddTagsToResource, RemoveTagsFromResource), ssm:Overwrite, ssm:Recursive.
-auth::policy::ContextKeys SsmRequestKeys(const json::Input& in) {
+auth::policy::ContextKeys SsmRequestKeys(std::string_view operation, const json::Input& in) {
   auth::policy::ContextKeys keys;
-  AddRequestTagKeys(in, "Tags", "Key", "Value", &keys);
+  AddRequestTagKeys(in,
+                    operation == "RemoveTagsFromResource" ? TagChange::kRemoves : TagChange::kSets,
+                    "Tags", "Key", "Value", &keys);
   if (auto v = in.Bool("Overwrite")) keys.Set("ssm:Overwrite", *v ? "true" : "false");
   if (auto v = in.Bool("Recursive")) keys.Set("ssm:Recursive", *v ? "true" : "false");
   return keys;
@@ -84,7 +86,7 @@ Result<std::string> SsmService::Call(std::string_view operation, const rapidjson
   if (ctx.authorizer == nullptr) return (this->*(it->second))(in, ctx);
   CallContext c = ctx;
   c.action = "ssm:" + std::string(operation);
-  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SsmRequestKeys(in));
+  c.request_keys = std::make_shared<const auth::policy::ContextKeys>(SsmRequestKeys(operation, in));
   // DescribeParameters is on no parameter; GetParametersByPath on its path; the service-setting
   // operations on the setting's ARN (SettingTarget); the others on each parameter they name,
   // once resolved (Find, GetReference).
