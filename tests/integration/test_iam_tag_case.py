@@ -14,25 +14,11 @@ from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT
 from test_iam import TRUST_ACCOUNT, client, code_of, name
+from test_sts import creds_client, iam, sts  # noqa: F401 (the root's IAM and STS clients)
 
 
 ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-
-
-@pytest.fixture(scope="module")
-def iam(auth_server):
-    return client(auth_server.endpoint, "iam")
-
-
-@pytest.fixture(scope="module")
-def sts(auth_server):
-    return client(auth_server.endpoint, "sts")
-
-
-def creds_client(server, service, creds):
-    return client(server.endpoint, service, creds["AccessKeyId"], creds["SecretAccessKey"],
-                  creds.get("SessionToken"))
 
 
 def get_user_code(iam_client, user) -> str:

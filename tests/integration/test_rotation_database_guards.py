@@ -20,40 +20,16 @@ import socket
 import threading
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 
-import mariadb_server
-from conftest import ROOT_AKID, ROOT_SECRET, ArcanaServer, wait_for
-from test_managed_rotators import ACCOUNT, REGION, MariaDb, Postgres, function_log
+from conftest import wait_for
+# The server (rotation retried after 1 s) and MariaDB fixtures, one of each for this module.
+from test_managed_rotators import (ACCOUNT, REGION, MariaDb, Postgres, arcana,  # noqa: F401
+                                  function_log, mariadb)  # noqa: F401
 from test_rotation import new_secret, stages
 
 pytestmark = pytest.mark.sqlite_only(
     "the rotators talk to their own PostgreSQL/MariaDB, not to the store: one pass")
-
-
-@pytest.fixture(scope="module")
-def arcana(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rotation-guards")
-    env = {"ARCANA_ROOT_ACCESS_KEY_ID": ROOT_AKID, "ARCANA_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
-    srv = ArcanaServer(root / "data", root / "logs", dev=False, env=env,
-                       args=["--rotation-retry-seconds", "1"]).start()
-    sm = boto3.client("secretsmanager", endpoint_url=srv.endpoint, region_name=REGION,
-                      aws_access_key_id=ROOT_AKID, aws_secret_access_key=ROOT_SECRET,
-                      config=Config(retries={"max_attempts": 1}))
-    yield srv, sm
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def mariadb():
-    reason = mariadb_server.missing_reason()
-    if reason:
-        pytest.skip(reason)
-    server = mariadb_server.MariaDbServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["postgres", "mariadb"])

@@ -240,18 +240,24 @@ class FakeSecretsManager:
         self.server.server_close()
 
 
-def test_a_secret_whose_value_cannot_be_read_is_reported_as_such(tmp_path):
-    fake = FakeSecretsManager({
-        "CreateSecret": [(400, {"__type": "ResourceExistsException", "message": "exists"})],
-        "GetSecretValue": [(400, {"__type": "DecryptionFailure",
-                                  "message": "the KMS key is disabled"})],
-    })
+def migrate_token_against(tmp_path, answers: dict):
+    """migrate --apply of one .env token against a fake Secrets Manager answering `answers`."""
+    fake = FakeSecretsManager(answers)
     try:
         (tmp_path / "a.env").write_text(f"GITLAB_TOKEN={GITLAB}\n")
         r = run(["migrate", "--apply", "--yes", "--repo", "r", "--endpoint-url", fake.endpoint,
                  "a.env"], tmp_path, sm_env(tmp_path))
     finally:
         fake.close()
+    return fake, r
+
+
+def test_a_secret_whose_value_cannot_be_read_is_reported_as_such(tmp_path):
+    fake, r = migrate_token_against(tmp_path, {
+        "CreateSecret": [(400, {"__type": "ResourceExistsException", "message": "exists"})],
+        "GetSecretValue": [(400, {"__type": "DecryptionFailure",
+                                  "message": "the KMS key is disabled"})],
+    })
     assert r.returncode == 2, r.stdout + r.stderr
     assert "DecryptionFailure" in r.stderr and "different value" not in r.stderr, r.stderr
     assert GITLAB in (tmp_path / "a.env").read_text()
@@ -259,15 +265,9 @@ def test_a_secret_whose_value_cannot_be_read_is_reported_as_such(tmp_path):
 
 def test_a_throttled_create_secret_is_retried(tmp_path):
     throttled = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
-    fake = FakeSecretsManager({
+    fake, r = migrate_token_against(tmp_path, {
         "CreateSecret": [throttled, throttled, (200, {"ARN": "arn", "Name": "r/a.env/GITLAB_TOKEN"})],
     })
-    try:
-        (tmp_path / "a.env").write_text(f"GITLAB_TOKEN={GITLAB}\n")
-        r = run(["migrate", "--apply", "--yes", "--repo", "r", "--endpoint-url", fake.endpoint,
-                 "a.env"], tmp_path, sm_env(tmp_path))
-    finally:
-        fake.close()
     assert r.returncode == 0, r.stdout + r.stderr
     assert fake.calls["CreateSecret"] == 3
     assert "1 stored" in r.stdout

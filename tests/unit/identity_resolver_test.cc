@@ -55,6 +55,21 @@ class IdentityResolverTest : public ::testing::Test {
     i.id = domain::iam::NewUniqueId("AIDA");
     return i;
   }
+  Identity PutTagged(const std::string& kind, const std::string& name, domain::iam::Tags tags) {
+    Identity i = NewIdentity(kind, name);
+    i.tags = std::move(tags);
+    Put(i);
+    return i;
+  }
+  // The tags of the Principal a session of `s` resolves to.
+  std::map<std::string, std::string> TagsOfSession(const domain::iam::Session& s) {
+    auto key = resolver_->CreateSession(kAccount, s, kNow, 900);
+    EXPECT_TRUE(key.ok()) << key.status().message();
+    auto r = resolver_->Resolve(key->access_key_id, kNow);
+    EXPECT_TRUE(r.ok() && r->has_value()) << r.status().message();
+    if (!r.ok() || !r->has_value()) return {};
+    return (*r)->principal->tags;
+  }
 
   std::filesystem::path dir_;
   std::unique_ptr<storage::Stores> store_;
@@ -174,6 +189,48 @@ TEST_F(IdentityResolverTest, SessionsNeedTheirTokenExpireAndNarrowTheRole) {
   ASSERT_EQ(p.identity_policies.size(), 1u);
   EXPECT_EQ(resolver_->Resolve(key->access_key_id, kNow + 900'000).status().code(),
             ErrorCode::kExpiredToken);
+}
+
+// Tag keys of IAM users, roles and sessions are one key in any case (IAM User Guide, "Tagging
+// IAM resources"): the Principal never holds two spellings of a key.
+using TagMap = std::map<std::string, std::string>;
+
+// AWS: "the session tag passed in the request takes precedence over the role tag", and tag
+// keys are not case sensitive: role Team=red with session team=blue is team=blue alone (the
+// policy context, which folds key names, would otherwise keep whichever sorted first).
+TEST_F(IdentityResolverTest, SessionTagReplacesTheRolesTagInAnyCase) {
+  Identity role = PutTagged("role", "ci", {{"Team", "red"}, {"Env", "dev"}});
+  domain::iam::Session s;
+  s.kind = "role";
+  s.subject = "ci";
+  s.subject_id = role.id;
+  s.session_name = "build";
+  s.tags = {{"team", "blue"}};
+  EXPECT_EQ(TagsOfSession(s), (TagMap{{"Env", "dev"}, {"team", "blue"}}));
+}
+
+// GetFederationToken: the calling user's tags, a session tag overriding one of the same key.
+TEST_F(IdentityResolverTest, FederatedSessionCarriesTheUsersTagsUnderItsOwn) {
+  Identity user = PutTagged("user", "fu", {{"Team", "red"}, {"Env", "dev"}});
+  domain::iam::Session s;
+  s.kind = "federated";
+  s.subject = "fu";
+  s.subject_id = user.id;
+  s.session_name = "fedu";
+  EXPECT_EQ(TagsOfSession(s), (TagMap{{"Env", "dev"}, {"Team", "red"}}));
+  s.tags = {{"TEAM", "blue"}};
+  EXPECT_EQ(TagsOfSession(s), (TagMap{{"Env", "dev"}, {"TEAM", "blue"}}));
+}
+
+// A user stored with two spellings of a key (before TagUser folded them): one principal tag,
+// the later one (as TagUser would have left it).
+TEST_F(IdentityResolverTest, UserWithTwoStoredSpellingsHasOnePrincipalTag) {
+  PutTagged("user", "old", {{"team", "blue"}, {"Team", "red"}});
+  auto key = resolver_->CreateUserKey(kAccount, "old", kNow);
+  ASSERT_TRUE(key.ok()) << key.status().message();
+  auto r = resolver_->Resolve(key->access_key_id, kNow);
+  ASSERT_TRUE(r.ok() && r->has_value()) << r.status().message();
+  EXPECT_EQ((*r)->principal->tags, (TagMap{{"Team", "red"}}));
 }
 
 }  // namespace
