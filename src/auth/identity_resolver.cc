@@ -80,15 +80,12 @@ void SetTag(const std::string& key, const std::string& value, Principal& p) {
   p.tags[key] = value;
 }
 
-// A user's or role's tags (in the order stored: a later spelling of a key, stored before
-// keys were compared without case, wins as TagUser would have made it).
-void AddTags(const domain::iam::Tags& tags, Principal& p) {
+// Tags over those already set, a later one winning: a user's or role's (in the order stored:
+// a later spelling of a key, stored before keys were compared without case, wins as TagUser
+// would have made it), then a session's over the identity's it was issued to.
+template <typename TagList>
+void AddTags(const TagList& tags, Principal& p) {
   for (const auto& [k, v] : tags) SetTag(k, v, p);
-}
-
-// A session's tags, over the tags of the identity it was issued to: the session's win.
-void AddSessionTags(const Session& s, Principal& p) {
-  for (const auto& [k, v] : s.tags) SetTag(k, v, p);
 }
 
 }  // namespace
@@ -228,7 +225,7 @@ Result<Principal> IdentityResolver::RolePrincipal(const std::string& account,
   p.principal_arn = role.Arn();
   p.user_id = role.id + ":" + s.session_name;
   AddTags(role.tags, p);
-  AddSessionTags(s, p);  // session tags win over the role's, whatever their case
+  AddTags(s.tags, p);  // session tags win over the role's, whatever their case
   p.transitive_tag_keys = s.transitive_tag_keys;
   p.source_identity = s.source_identity;
   ARCANA_RETURN_IF_ERROR(AddPolicies(role, p));
@@ -278,7 +275,7 @@ Result<Principal> IdentityResolver::FederatedPrincipal(const std::string& accoun
   p.arn = "arn:aws:sts::" + account + ":federated-user/" + s.session_name;
   p.principal_arn = p.arn;
   p.user_id = account + ":" + s.session_name;
-  AddSessionTags(s, p);
+  AddTags(s.tags, p);
   ARCANA_RETURN_IF_ERROR(AddSessionPolicies(s, p));
   if (p.session_policies.empty()) {  // no session policy: the session may do nothing
     p.session_policies.push_back({R"({"Version":"2012-10-17","Statement":[]})", "session:none",

@@ -8,6 +8,8 @@
 //       -> {"Changes":[{"Seq","Service","Region","Resource","Kind","Time"}...],
 //           "Next":SEQ2, "Head":H, "Reset":bool, "Store":ID}
 //
+// "Kind" names what made the change ("PutSecretValue", "RotateSecret", ...;
+// "RecordAccess": a GetSecretValue's LastAccessedDate record, once a day, no value changed).
 // Changes with seq > SEQ that the caller may see (auth/change_visibility.h: the secrets and
 // parameters whose values its policies let it read, another account's too when their
 // resource policies let it), ascending, at

@@ -10,8 +10,6 @@
 #include <iterator>
 #include <string_view>
 
-#include <rapidjson/document.h>
-
 #include "auth/authorizer.h"
 #include "auth/policy/policy.h"
 #include "domain/kms/rules.h"
