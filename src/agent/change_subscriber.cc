@@ -8,7 +8,8 @@
 namespace arcana::agent {
 
 Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics,
-                                  int64_t* head, std::string* store, bool* reset) {
+                                  int64_t* head, std::string* store, bool* reset,
+                                  int64_t applied) {
   rapidjson::Document doc;
   ARCANA_RETURN_IF_ERROR(json::ParseBounded(body, &doc, 8, size_t{8} << 20));
   if (!doc.IsObject() || !doc.HasMember("Next") || !doc["Next"].IsInt64() ||
@@ -27,6 +28,9 @@ Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, Agen
   if (reset != nullptr) *reset = dropped;
   for (const auto& c : doc["Changes"].GetArray()) {
     if (!c.IsObject()) continue;
+    if (!dropped && c.HasMember("Seq") && c["Seq"].IsInt64() && c["Seq"].GetInt64() <= applied) {
+      continue;
+    }
     // A read's record of its own date (LastAccessedDate, written by the first GetSecretValue
     // of a secret each day) changes no value, stage or version the agent serves: dropping the
     // entry for it would make the agent's first fetch of every secret a wasted one.
@@ -144,8 +148,9 @@ Status ChangeSubscriber::Poll(int wait, std::chrono::milliseconds timeout) {
     st = next.status();
   } else {
     bool reset = false;
-    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_, &store_, &reset);
-    // Two reads may overlap (the stream and a fence): both applied, the later point kept.
+    auto next = ApplyStreamAnswer(reply->body, cache_, metrics_, &head_, &store_, &reset, applied_);
+    // Two reads may overlap (the stream and a fence): each applies what the other has not,
+    // the later point kept.
     // After a reset the stream's numbering starts over: resume where it says (a number kept
     // from before would skip its changes up to there, or reset every read until then).
     if (next.ok()) applied_ = reset ? *next : std::max(applied_, *next);

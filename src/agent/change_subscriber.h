@@ -42,10 +42,13 @@ inline constexpr std::string_view kAccessRecordKind = "RecordAccess";
 // *store (when given) is the store the caller followed ("" unknown), updated to the answer's:
 // an answer from another store drops everything, as "Reset" does; *reset says whether the
 // cache was dropped (the caller then resumes from the returned number, whatever it held).
+// Changes numbered up to `applied` were applied by an overlapping read (the stream's long
+// poll and a fence both read from the same point): an entry fetched since is at least as new
+// as they are, so they are not applied again (unless the answer drops everything anyway).
 // Errors: kSerialization (not a change-stream answer).
 Result<int64_t> ApplyStreamAnswer(std::string_view body, ValueCache& cache, AgentMetrics& metrics,
                                   int64_t* head = nullptr, std::string* store = nullptr,
-                                  bool* reset = nullptr);
+                                  bool* reset = nullptr, int64_t applied = -1);
 
 class ChangeSubscriber {
  public:

@@ -85,11 +85,6 @@ int64_t WallMs() {
 Status Expired() {
   return Status(ErrorCode::kExpiredToken, "The security token included in the request is expired");
 }
-
-Status InvalidToken() {
-  return Status(ErrorCode::kUnrecognizedClient,
-                "The security token included in the request is invalid.");
-}
 }  // namespace
 
 Result<Credential> Authenticator::Lookup(std::string_view access_key_id) const {
@@ -117,7 +112,7 @@ Result<std::optional<Authenticator::Entry>> Authenticator::Read(const std::strin
     // edited or moved in the database): the key is not valid for that identity.
     spdlog::warn("access key {}: stored secret does not match its account and principal",
                  id);
-    return InvalidToken();
+    return InvalidSecurityToken();
   }
   std::string secret = std::move(opened).value();
   Credential c{id, crypto::SecretString::Take(secret), (*rec)->account_id, (*rec)->principal_arn,
@@ -128,7 +123,7 @@ Result<std::optional<Authenticator::Entry>> Authenticator::Read(const std::strin
 
 Result<Authenticator::Entry> Authenticator::Load(const std::string& id) const {
   ARCANA_ASSIGN_OR_RETURN(auto e, Find(id));
-  if (!e) return InvalidToken();  // a key no store holds
+  if (!e) return InvalidSecurityToken();  // a key no store holds
   return std::move(*e);
 }
 
@@ -195,7 +190,7 @@ Status Authenticator::AuthenticateDev(const SignableRequest& sr, services::CallC
     // An AWS access key id has 16 to 128 characters. Shorter ones stay accepted ("test" is
     // the usual dev key); a longer one is refused as signed mode refuses a key it does not
     // know, since the id is kept in memory (dev_unknown_) and written to every record.
-    if (parsed->access_key_id.size() > kMaxAccessKeyIdLength) return InvalidToken();
+    if (parsed->access_key_id.size() > kMaxAccessKeyIdLength) return InvalidSecurityToken();
     ctx.region = parsed->region;
     ctx.access_key_id = parsed->access_key_id;
   }

@@ -15,11 +15,6 @@ using domain::iam::Session;
 
 constexpr const char* kSessionSubject = "sts-session";
 
-Status InvalidToken() {
-  return Status(ErrorCode::kUnrecognizedClient,
-                "The security token included in the request is invalid.");
-}
-
 // The record the sealed secret is bound to (auth/access_keys.h).
 storage::AccessKeyRecord BindingOf(const std::string& id, const std::string& account,
                                    const std::string& subject, const std::string& sealed) {
@@ -296,18 +291,18 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
     auto opened = OpenAccessKeySecret(root_, BindingOf(id, s->account, kSessionSubject, s->sealed));
     if (!opened.ok()) {
       if (opened.status().code() == ErrorCode::kServiceUnavailable) return opened.status();
-      return InvalidToken();
+      return InvalidSecurityToken();
     }
     crypto::SecretString both = crypto::SecretString::Take(*opened);
     std::string_view view = both.view();
     size_t nl = view.find('\n');
-    if (nl == std::string_view::npos) return InvalidToken();
+    if (nl == std::string_view::npos) return InvalidSecurityToken();
     ARCANA_ASSIGN_OR_RETURN(Session session, storage::DecodeSession(s->doc));
     // A subject deleted, or another identity re-created or renamed into its name after the
     // session was issued: the session stops working and never acts as the newcomer.
     if (Status bound = CheckUnboundSubject(store_, s->account, session, s->created_ms);
         !bound.ok()) {
-      if (bound.code() == ErrorCode::kResourceNotFound) return InvalidToken();
+      if (bound.code() == ErrorCode::kResourceNotFound) return InvalidSecurityToken();
       return bound;
     }
     Principal p;
@@ -315,7 +310,7 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
       auto role = RolePrincipal(s->account, session);
       if (!role.ok()) {
         // The role was deleted: its sessions stop working.
-        if (role.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+        if (role.status().code() == ErrorCode::kResourceNotFound) return InvalidSecurityToken();
         return role.status();
       }
       p = std::move(role).value();
@@ -327,19 +322,19 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
       auto fed = FederatedPrincipal(s->account, session);
       if (!fed.ok()) {
         // The user who asked for it was deleted: its federation sessions stop working.
-        if (fed.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+        if (fed.status().code() == ErrorCode::kResourceNotFound) return InvalidSecurityToken();
         return fed.status();
       }
       p = std::move(fed).value();
     } else {
       auto user = UserPrincipal(s->account, session.subject);
       if (!user.ok()) {
-        if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+        if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidSecurityToken();
         return user.status();
       }
       // Another user now holds the name: the session's own user is gone.
       if (!session.subject_id.empty() && user->user_id != session.subject_id) {
-        return InvalidToken();
+        return InvalidSecurityToken();
       }
       p = std::move(user).value();
       p.type = Principal::Type::kFederated;
@@ -358,17 +353,17 @@ Result<std::optional<ResolvedKey>> IdentityResolver::Resolve(const std::string& 
   }
   ARCANA_ASSIGN_OR_RETURN(auto k, store_.GetUserAccessKey(id));
   if (!k) return std::optional<ResolvedKey>();
-  if (k->status != "Active") return InvalidToken();
+  if (k->status != "Active") return InvalidSecurityToken();
   auto opened =
       OpenAccessKeySecret(root_, BindingOf(id, k->account, UserSubject(k->user_name), k->sealed_secret));
   if (!opened.ok()) {
     if (opened.status().code() == ErrorCode::kServiceUnavailable) return opened.status();
-    return InvalidToken();
+    return InvalidSecurityToken();
   }
   crypto::SecretString secret = crypto::SecretString::Take(*opened);
   auto user = UserPrincipal(k->account, k->user_name);
   if (!user.ok()) {
-    if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidToken();
+    if (user.status().code() == ErrorCode::kResourceNotFound) return InvalidSecurityToken();
     return user.status();
   }
   Principal p = std::move(user).value();

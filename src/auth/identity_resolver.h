@@ -41,6 +41,13 @@ struct IssuedKey {
   int64_t expires_ms = 0;
 };
 
+// The refusal of an access key no store holds, or one it holds but refuses (inactive, its
+// identity gone), in AWS's words (UnrecognizedClientException / IAM's InvalidClientTokenId).
+inline Status InvalidSecurityToken() {
+  return Status(ErrorCode::kUnrecognizedClient,
+                "The security token included in the request is invalid.");
+}
+
 Principal RootPrincipal(const std::string& account, const std::string& access_key_id);
 
 class IdentityResolver {

@@ -196,12 +196,17 @@ def test_secrets_manager_endpoints_answer_get_secret_value(agent, sm):
     assert agent.get("/v1/" + n + "?refreshNow=true").headers["X-Arcana-Cache"] == "refresh"
 
 
-def test_the_first_fetch_is_kept_despite_the_reads_access_record(agent, sm):
+def test_the_first_fetch_is_kept_despite_the_reads_access_record(agent, sm, server):
     """The first GetSecretValue of a secret each day records LastAccessedDate, a change on the
     stream; it changes nothing the agent serves, so the fetched value stays cached."""
     n = name("first-fetch")
     value = new_value("first-fetch")
     sm.create_secret(Name=n, SecretString=value)
+    # A miss fetches without a stream read first: the create's own change, applied after the
+    # fetch, would drop the entry (a wasted fetch, never a stale one). Let it land first.
+    head = signed_get(server.endpoint, "/_arcana/changes").json()["Head"]
+    wait_for(lambda: agent.health()["stream"]["applied_seq"] >= head, timeout=5, interval=0.02,
+             what="the create's change applied")
     first = agent.secret(n)
     assert first.headers["X-Arcana-Cache"] == "miss"
     # The next read fences: it applies every change committed before it, the access record

@@ -371,6 +371,24 @@ TEST(ChangeStreamAnswer, DropsNamedResourcesAndResets) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+// Two reads from the same point (the long poll and a fence) answer the same changes: the later
+// answer applies only those the earlier did not, so an entry fetched in between stays; and a
+// read's own access record (Kind RecordAccess) drops nothing.
+TEST(ChangeStreamAnswer, SkipsChangesAppliedByAnOverlappingReadAndAccessRecords) {
+  ValueCache cache(10, std::chrono::seconds(60));
+  AgentMetrics metrics;
+  const std::string arn = "arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf";
+  cache.Put("s", "v", {CacheTagOf(arn)}, cache.epoch());
+  const std::string answer = R"({"Changes":[{"Seq":7,"Service":"secretsmanager","Region":"us-east-1",
+      "Resource":")" + arn + R"(","Kind":"CreateSecret","Time":1},
+      {"Seq":8,"Service":"secretsmanager","Region":"us-east-1","Resource":")" + arn +
+                             R"(","Kind":"RecordAccess","Time":1}],"Next":9,"Head":9,"Reset":false})";
+  ASSERT_TRUE(ApplyStreamAnswer(answer, cache, metrics, nullptr, nullptr, nullptr, 7).ok());
+  EXPECT_TRUE(cache.Get("s"));
+  ASSERT_TRUE(ApplyStreamAnswer(answer, cache, metrics, nullptr, nullptr, nullptr, 6).ok());
+  EXPECT_FALSE(cache.Get("s"));  // seq 7 was not applied yet
+}
+
 // ---- the HTTP interface, over a fake upstream ---------------------------------------------
 
 struct FakeUpstream {
