@@ -8,6 +8,7 @@
 #include <set>
 
 #include "crypto/base64.h"
+#include "migrate/utf8.h"
 
 namespace arcana::migrate {
 namespace k8s {
@@ -66,24 +67,6 @@ bool ValidUtf8(std::string_view s) {
     i += n;
   }
   return true;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    *out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out += static_cast<char>(0xc0 | cp >> 6);
-    *out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    *out += static_cast<char>(0xe0 | cp >> 12);
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    *out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    *out += static_cast<char>(0xf0 | cp >> 18);
-    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    *out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
 }
 
 // The value of a double-quoted scalar's body (one line): YAML 1.2's escapes, \x, \u and \U

@@ -9,6 +9,7 @@
 
 #include "crypto/hash.h"
 #include "migrate/k8s_secret.h"
+#include "migrate/utf8.h"
 
 namespace arcana::migrate {
 
@@ -124,24 +125,6 @@ struct RawValue {
   std::vector<Unit> units;
   std::string why;  // non-empty: the value cannot be read exactly
 };
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    *out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out += static_cast<char>(0xC0 | (cp >> 6));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *out += static_cast<char>(0xE0 | (cp >> 12));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out += static_cast<char>(0xF0 | (cp >> 18));
-    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Four hex digits at content[p, p + 4).
 std::optional<uint32_t> Hex4(std::string_view content, size_t p, size_t limit) {
