@@ -179,6 +179,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr size_t kLingerBytes = 4 * 1024 * 1024;
   static constexpr int kLingerSeconds = 2;
   static constexpr size_t kDiscardReadSize = 64 * 1024;
+  // The response buffer a connection keeps between requests (most answers fit).
+  static constexpr size_t kKeptResponseCapacity = 64 * 1024;
   static_assert(kBufferLimit >= kDiscardReadSize && kBufferLimit > kHeaderLimit + kFirstReadSize);
 
   // Every timeout is a deadline on the lowest layer: it spans all the reads (or writes) of
@@ -451,6 +453,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     asio::async_write(stream_, asio::buffer(out_),
                       [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
                         self->EndRequest();
+                        // A kept-alive connection idles with what it holds: a large answer's
+                        // buffer is given back, or every idle connection would keep the
+                        // capacity of the largest answer it ever had (megabytes each).
+                        if (self->out_.capacity() > kKeptResponseCapacity) {
+                          std::string().swap(self->out_);
+                        }
                         if (ec) return self->DoClose();
                         if (close) {
                           return self->linger_on_close_ ? self->LingeringClose() : self->DoClose();

@@ -580,3 +580,56 @@ def test_head_answers_carry_no_content(spawn):
     assert head_ok.endswith(b"\r\n\r\n") and b"Content-Length: 15\r\n" in head_ok, head_ok
     assert head_missing.endswith(b"\r\n\r\n"), head_missing
     assert get_ok.endswith(b'{"status":"ok"}'), get_ok
+
+
+def test_idle_keepalive_connections_do_not_keep_their_largest_answer(spawn):
+    """A kept-alive connection gives a large answer's buffer back once it is written: N idle
+    connections that each read a ~8 MB BatchGetSecretValue answer (64 KiB of control
+    characters per secret, six bytes each once escaped) must not hold N x 8 MB."""
+    srv = spawn("idle-answers", dev=True)
+    sm = boto3.client("secretsmanager", endpoint_url=srv.url, region_name="us-east-1",
+                      aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x",
+                      config=Config(retries={"max_attempts": 0}))
+    names = [f"ctl{i}" for i in range(20)]
+    for n in names:
+        sm.create_secret(Name=n, SecretString="\x01" * 65536)
+    body = json.dumps({"SecretIdList": names}).encode()
+    # Dev mode takes any signature; its Host must be a loopback one.
+    request = (f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+               "Content-Type: application/x-amz-json-1.1\r\n"
+               "X-Amz-Target: secretsmanager.BatchGetSecretValue\r\nX-Amz-Date: 20260101T000000Z\r\n"
+               "Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/"
+               "secretsmanager/aws4_request, SignedHeaders=host, Signature=00\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    def answer_length(s: socket.socket) -> int:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(65536)
+        head, _, rest = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), head
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += s.recv(1 << 20)
+        return length
+
+    socks = []
+    try:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        socks.append(s)
+        s.sendall(request)
+        assert answer_length(s) > 7_000_000
+        before = rss_kib(srv.p.pid)
+        for _ in range(60):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            socks.append(s)
+            s.sendall(request)
+            answer_length(s)
+        grown_mib = (rss_kib(srv.p.pid) - before) // 1024
+        # 60 connections keeping their answers hold ~480 MiB; given back, the allocator
+        # reuses one answer's memory for the next.
+        assert grown_mib < 120, f"{grown_mib} MiB kept by 60 idle connections"
+    finally:
+        for s in socks:
+            s.close()
+    assert srv.health_ok(1)
