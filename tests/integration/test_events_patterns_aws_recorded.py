@@ -7,8 +7,11 @@ tests/aws/services/events/event_pattern_templates/*.json5, run against AWS by
 tests/aws/services/events/test_events_patterns.py (TestEventPattern::test_event_pattern, marked
 aws.validated) with the reasons from test_events_patterns.snapshot.json. The label is the
 template's name: a plain name matched on AWS, _NEG did not match, _EXC was refused. AWS's
-recorded Message carries a Jackson parser location after the reason ("\\n at [Source: ...]"),
-which this server does not produce; the reason before it is compared. The *_null, *_missing_NEG,
+recorded Message carries the location of its parser (event-ruler's Jackson JsonParser) after the
+reason ("\\n at [Source: (String)\"<pattern>\"; line: 1, column: N]", twice for a fault event-ruler
+catches and raises again, none for one it meets outside its parser); RECORDED_MESSAGES holds the
+whole Message of every refusal the snapshot has (its MessageRaw: LocalStack cuts the location off
+the snapshot's Message member), and the whole Message is compared. The *_null, *_missing_NEG,
 *_empty and *_type_EXC anything-but templates (and a few others) are newer than the stored
 snapshot (recorded 05-12-2024): their outcome is the one their name records, run against AWS by
 the same aws.validated test, and EXC(None) marks a refusal whose reason that snapshot lacks.
@@ -381,6 +384,74 @@ CASES = [
 ]
 
 
+# The whole Message AWS answered for each refusal in test_events_patterns.snapshot.json
+# (MessageRaw), transcribed as recorded. The snapshot writes "arn:<partition>:events:<region>:"
+# where the pattern (and so AWS's answer) has "arn:aws:events:us-east-1:" (LocalStack's snapshot
+# transformers); the two wildcard cases below are transcribed with the pattern's own text.
+RECORDED_MESSAGES = {
+    "int_nolist_EXC":
+        REASON + '"int" must be an object or an array\n at [Source: (String)"{"int": 42}"; line: 1, column: 11]',
+    "string_nolist_EXC":
+        REASON + '"string" must be an object or an array\n at [Source: (String)"{"string": "my-value"}"; line: 1, column: 13]',
+    "arrays_empty_EXC":
+        REASON + 'Empty arrays are not allowed\n at [Source: (String)"{"resources": []}"; line: 1, column: 17]',
+    "content_numeric_operatorcasing_EXC":
+        REASON + 'Unrecognized match type NUMERIC\n at [Source: (String)"{"detail": {"equal": [{"NUMERIC": ["=", 5]}]}}"; line: 1, column: 36]',
+    "operator_case_sensitive_EXC":
+        REASON + 'Unrecognized match type EXISTS\n at [Source: (String)"{"my_key": [{"EXISTS": true}]}"; line: 1, column: 28]',
+    "content_numeric_EXC":
+        REASON + 'Bad numeric range operator: >\n at [Source: (String)"{"detail": {"c-count": [{"numeric": [">", 0, ">", 0]}]}}"; line: 1, column: 49]',
+    "content_numeric_syntax_EXC":
+        REASON + 'Value of < must be numeric\n at [Source: (String)"{"detail": {"c-count": [{"numeric": [">", 0, "<"]}]}}"; line: 1, column: 50]',
+    "content_wildcard_complex_EXC":
+        REASON + "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character",
+    "content_wildcard_repeating_star_EXC":
+        REASON + 'Consecutive wildcard characters at pos 26\n at [Source: (String)"{"EventBusArn": [{"wildcard": "arn:aws:events:us-east-1:**:event-bus/*"}]}"; line: 1, column: 72]',
+    "content_ignorecase_EXC":
+        REASON + 'equals-ignore-case match pattern must be a string\n at [Source: (String)"{"detail-type": [{"equals-ignore-case": ["ec2 instance state-change notification"]}]}"; line: 1, column: 42]',
+    "content_ignorecase_list_EXC":
+        REASON + 'equals-ignore-case match pattern must be a string\n at [Source: (String)"{"detail-type": [{"equals-ignore-case": {"prefix": "ec2"}}]}"; line: 1, column: 42]',
+    "content_ip_address_EXC": REASON + "Malformed CIDR, one '/' required",
+    "content_ip_address_bad_mask_EXC": REASON + "Malformed CIDR, mask bits must be an integer",
+    "content_ip_address_bad_ip_EXC": REASON + "Nonstandard IP address: xx.11.xx",
+    "content_ip_address_v6_bad_ip_EXC": REASON + "Nonstandard IP address: xxxx:db8:1234:1a00::",
+    "content_ip_address_type_EXC":
+        REASON + 'prefix match pattern must be a string\n at [Source: (String)"{"detail": {"sourceIPAddress": [{"cidr": ["bad-type"]}]}}"; line: 1, column: 43]',
+    "content_anything_but_ignorecase_EXC":
+        REASON + 'Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"equals-ignore-case": 123}}]}}"; line: 1, column: 66]',
+    "content_anything_but_ignorecase_list_EXC":
+        REASON + 'Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"equals-ignore-case": [123, 456]}}]}}"; line: 1, column: 67]\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"equals-ignore-case": [123, 456]}}]}}"; line: 1, column: 67]',
+    "content_wildcard_int_EXC":
+        REASON + 'wildcard match pattern must be a string\n at [Source: (String)"{"EventBusArn": [{"wildcard": 123}]}"; line: 1, column: 34]',
+    "content_wildcard_list_EXC":
+        REASON + 'wildcard match pattern must be a string\n at [Source: (String)"{"EventBusArn": [{"wildcard": ["arn:aws:events:us-east-1:**:event-bus/*"]}]}"; line: 1, column: 32]',
+    "content_anything_wildcard_list_type_EXC":
+        REASON + 'wildcard match pattern must be a string\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"wildcard": [123, "*/dir/*"]}}]}}"; line: 1, column: 57]\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"wildcard": [123, "*/dir/*"]}}]}}"; line: 1, column: 57]',
+    "content_anything_wildcard_type_EXC":
+        REASON + 'wildcard match pattern must be a string\n at [Source: (String)"{"detail": {"FilePath": [{"anything-but": {"wildcard": 123}}]}}"; line: 1, column: 59]',
+    "content_anything_suffix_list_type_EXC":
+        REASON + 'prefix/suffix match pattern must be a string\n at [Source: (String)"{"detail": {"FileName": [{"anything-but": {"suffix": [123, ".txt"]}}]}}"; line: 1, column: 58]\n at [Source: (String)"{"detail": {"FileName": [{"anything-but": {"suffix": [123, ".txt"]}}]}}"; line: 1, column: 58]',
+    "content_anything_suffix_int_EXC":
+        REASON + 'prefix/suffix match pattern must be a string\n at [Source: (String)"{"detail": {"FileName": [{"anything-but": {"suffix": 123}}]}}"; line: 1, column: 57]',
+    "content_anything_prefix_list_type_EXC":
+        REASON + 'prefix/suffix match pattern must be a string\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"prefix": [123, "test"]}}]}}"; line: 1, column: 55]\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"prefix": [123, "test"]}}]}}"; line: 1, column: 55]',
+    "content_anything_prefix_int_EXC":
+        REASON + 'prefix/suffix match pattern must be a string\n at [Source: (String)"{"detail": {"state": [{"anything-but": {"prefix": 123}}]}}"; line: 1, column: 54]',
+    "content_prefix_list_EXC":
+        REASON + 'prefix match pattern must be a string\n at [Source: (String)"{"time": [{"prefix": ["2022-07-13"]}]}"; line: 1, column: 23]',
+    "content_prefix_int_EXC":
+        REASON + 'prefix match pattern must be a string\n at [Source: (String)"{"time": [{"prefix": 123}]}"; line: 1, column: 25]',
+    "content_suffix_int_EXC":
+        REASON + 'suffix match pattern must be a string\n at [Source: (String)"{"FileName": [{"suffix": 123}]}"; line: 1, column: 29]',
+    "content_suffix_list_EXC":
+        REASON + 'suffix match pattern must be a string\n at [Source: (String)"{"FileName": [{"suffix": [".png"]}]}"; line: 1, column: 27]',
+    "content_anything_prefix_ignorecase_EXC":
+        REASON + 'Value of anything-but must be an array or single string/number value.\n at [Source: (String)"{"detail": {"FileName": [{"anything-but": {"prefix": {"equals-ignore-case": "file"}}}]}}"; line: 1, column: 55]',
+    "content_anything_suffix_ignorecase_EXC":
+        REASON + 'Value of anything-but must be an array or single string/number value.\n at [Source: (String)"{"detail": {"FileName": [{"anything-but": {"suffix": {"equals-ignore-case": ".png"}}}]}}"; line: 1, column: 55]',
+}
+
+
 @pytest.fixture(scope="module")
 def ev(tmp_path_factory):
     s = start(tmp_path_factory.mktemp("events-patterns"), "data")
@@ -397,6 +468,11 @@ def test_the_transcription_is_whole():
             assert isinstance(expected, EXC), label
         else:
             assert expected is (not label.endswith("_NEG")), label
+    refusals = {label: expected for label, _, _, expected in CASES if isinstance(expected, EXC)}
+    for label, message in RECORDED_MESSAGES.items():
+        assert label in refusals, label
+        # The recorded Message starts with the reason the case names.
+        assert message.startswith(REASON + refusals[label].reason), label
 
 
 @pytest.mark.parametrize("label,event,pattern,expected", CASES, ids=[c[0] for c in CASES])
@@ -407,10 +483,13 @@ def test_event_pattern_as_aws_answered(ev, label, event, pattern, expected):
         err = e.value.response["Error"]
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert err["Code"] == "InvalidEventPatternException", err
-        if expected.reason is None:
+        if label in RECORDED_MESSAGES:
+            assert err["Message"] == RECORDED_MESSAGES[label]
+        elif expected.reason is None:
             assert err["Message"].startswith(REASON), err
         else:
-            assert err["Message"] == REASON + expected.reason
+            # Newer than the snapshot: the reason, then where the parser stood.
+            assert err["Message"].split("\n at [Source: ")[0] == REASON + expected.reason
         return
     got = ev.test_event_pattern(Event=json.dumps(event), EventPattern=json.dumps(pattern))
     assert got["Result"] is expected
@@ -454,30 +533,55 @@ def test_event_pattern_source(ev):
     assert miss["Result"] is False
 
 
-EXPECTING_A_VALUE = ("was expecting (JSON String, Number, Array, Object or token 'null', 'true' "
-                     "or 'false')")
-
-
-@pytest.mark.parametrize("pattern,reason", [
+INVALID_JSON = [
     # test_invalid_json_event_pattern: AWS gives its JSON parser's (Jackson's) reason for text
-    # that is not JSON, and "Filter is not an object" for JSON that is not an object.
-    ("this is valid json but not a dict", f"Unrecognized token 'this': {EXPECTING_A_VALUE}"),
+    # that is not JSON, and "Filter is not an object" for JSON that is not an object, each with
+    # the parser's location; the whole Message as recorded.
+    ("this is valid json but not a dict",
+     REASON + "Unrecognized token 'this': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: (String)\"this is valid json but not a dict\"; line: 1, column: 5]"),
     ("{'bad': 'quotation'}",
-     "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
-    ('{"not": closed mark"', f"Unrecognized token 'closed': {EXPECTING_A_VALUE}"),
-    ('["not", "a", "dict", "but valid json"]', "Filter is not an object"),
-])
-def test_invalid_json_event_pattern(ev, pattern, reason):
+     REASON + "Unexpected character (''' (code 39)): was expecting double-quote to start field name\n at [Source: (String)\"{'bad': 'quotation'}\"; line: 1, column: 2]"),
+    ('{"not": closed mark"',
+     REASON + "Unrecognized token 'closed': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: (String)\"{\"not\": closed mark\"\"; line: 1, column: 15]"),
+    ('["not", "a", "dict", "but valid json"]',
+     REASON + "Filter is not an object\n at [Source: (String)\"[\"not\", \"a\", \"dict\", \"but valid json\"]\"; line: 1, column: 2]"),
+]
+
+
+@pytest.mark.parametrize("pattern,message", INVALID_JSON, ids=[p for p, _ in INVALID_JSON])
+def test_invalid_json_event_pattern(ev, pattern, message):
     with pytest.raises(ClientError) as e:
         ev.test_event_pattern(Event=json.dumps(E()), EventPattern=pattern)
     err = e.value.response["Error"]
     assert err["Code"] == "InvalidEventPatternException", err
-    assert err["Message"] == REASON + reason
+    assert err["Message"] == message
     # PutRule reads its pattern the same way.
     with pytest.raises(ClientError) as e:
         ev.put_rule(Name="invalid-json-pattern", EventPattern=pattern)
     assert (e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]) == \
-        ("InvalidEventPatternException", REASON + reason)
+        ("InvalidEventPatternException", message)
+
+
+@pytest.mark.parametrize("label", ["int_nolist_EXC", "content_anything_prefix_list_type_EXC",
+                                   "content_ip_address_EXC"])
+def test_every_operation_taking_a_pattern_answers_as_aws_did(ev, label):
+    """PutRule, CreateArchive and UpdateArchive validate a pattern as TestEventPattern does
+    (one validator on AWS): the same whole Message, location included (or none)."""
+    pattern = json.dumps(next(c[2] for c in CASES if c[0] == label))
+    bus_arn = ev.describe_event_bus()["Arn"]
+    archive = "recorded-pattern-kept"
+    if archive not in [a["ArchiveName"] for a in ev.list_archives()["Archives"]]:
+        ev.create_archive(ArchiveName=archive, EventSourceArn=bus_arn)
+    calls = [lambda: ev.put_rule(Name="recorded-pattern", EventPattern=pattern),
+             lambda: ev.create_archive(ArchiveName="recorded-pattern", EventSourceArn=bus_arn,
+                                       EventPattern=pattern),
+             lambda: ev.update_archive(ArchiveName=archive, EventPattern=pattern)]
+    for call in calls:
+        with pytest.raises(ClientError) as e:
+            call()
+        err = e.value.response["Error"]
+        assert (err["Code"], err["Message"]) == \
+            ("InvalidEventPatternException", RECORDED_MESSAGES[label])
 
 
 def test_plain_string_payload(ev):

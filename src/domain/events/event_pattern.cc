@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "common/json.h"
+#include "domain/events/pattern_reader.h"
 
 namespace arcana::domain::events {
 
@@ -48,6 +50,8 @@ namespace {
 
 using rapidjson::Value;
 
+// A refusal without a parser location: AWS's for faults event-ruler meets outside its parser,
+// and Arcana's own bounds. Refusals made while reading carry the location (PatternReader::Fail).
 Status Invalid(const std::string& why) {
   return Status(ErrorCode::kInvalidEventPattern, "Event pattern is not valid. Reason: " + why);
 }
@@ -117,243 +121,441 @@ bool WildcardTooComplex(const std::vector<std::string>& runs) {
   return false;
 }
 
-class Parser {
+// {"cidr": "a.b.c.d/n"} or an IPv6 network; the checks and messages in AWS's order. AWS
+// answers these without a location: event-ruler meets them outside its parser (its CIDR
+// class throws, and nothing catches).
+Result<Filter> Cidr(const std::string& text) {
+  size_t slash = text.find('/');
+  if (slash == std::string::npos || text.find('/', slash + 1) != std::string::npos) {
+    return Invalid("Malformed CIDR, one '/' required");
+  }
+  std::string ip = text.substr(0, slash), bits = text.substr(slash + 1);
+  if (bits.empty() || bits.size() > 3 ||
+      bits.find_first_not_of("0123456789") != std::string::npos) {
+    return Invalid("Malformed CIDR, mask bits must be an integer");
+  }
+  Filter f;
+  f.kind = Filter::Kind::kCidr;
+  if (!ParseIp(ip, &f.net, &f.v6)) return Invalid("Nonstandard IP address: " + ip);
+  f.bits = std::stoi(bits);
+  if (f.bits > (f.v6 ? 128 : 32)) {
+    return Invalid("Malformed CIDR, mask bits must be between 0 and " +
+                   std::string(f.v6 ? "128" : "32"));
+  }
+  return f;
+}
+
+constexpr const char* kTooComplex =
+    "Rule is too complex - try using fewer wildcard characters or fewer repeating character "
+    "sequences after a wildcard character";
+
+// Reads a pattern as aws/event-ruler's JsonRuleCompiler reads it (the validator EventBridge
+// runs): token by token through a Jackson-like reader, each check made when event-ruler makes
+// it, so the first fault refused is the one AWS refuses and its location (where the reader
+// stood) is AWS's. Refusals AWS words without a location (CIDR faults, a too complex
+// wildcard, which event-ruler meets outside its parser) and Arcana's own bounds use Invalid.
+class Compiler {
  public:
-  Result<std::unique_ptr<PatternNode>> Node(const Value& v, size_t depth) {
-    if (!v.IsObject()) return Invalid("Filter is not an object");
-    if (depth > kMaxDepth) return Invalid("Pattern is nested too deeply");
-    if (v.MemberCount() == 0) return Invalid("Empty objects are not allowed");
-    auto node = std::make_unique<PatternNode>();
-    for (const auto& m : v.GetObject()) {
-      std::string key(m.name.GetString(), m.name.GetStringLength());
-      // A key written more than once counts as its last value, as EventBridge documents ("the
-      // last reference will be the one used to evaluate events"): the earlier one is dropped.
-      if (key == "$or") {
-        // event-ruler's checks and words, in its order: an array, of objects, at least two.
-        if (!m.value.IsArray()) return Invalid("It must be an Array followed with $or.");
-        node->any_of.clear();
-        for (const auto& alt : m.value.GetArray()) {
-          if (!alt.IsObject()) {
-            return Invalid("Only JSON object is allowed in array of $or relationship.");
-          }
-          ARCANA_ASSIGN_OR_RETURN(auto sub, Node(alt, depth + 1));
-          node->any_of.push_back(std::move(sub));
-        }
-        if (node->any_of.size() < 2) {
-          return Invalid("There must have at least 2 Objects in $or relationship.");
-        }
-        continue;
-      }
-      PatternNode::Field f;
-      f.key = std::move(key);
-      if (m.value.IsObject()) {
-        ARCANA_ASSIGN_OR_RETURN(f.child, Node(m.value, depth + 1));
-      } else if (m.value.IsArray()) {
-        if (m.value.Size() == 0) return Invalid("Empty arrays are not allowed");
-        for (const auto& item : m.value.GetArray()) {
-          ARCANA_ASSIGN_OR_RETURN(Filter flt, OneFilter(item));
-          f.filters.push_back(std::move(flt));
-        }
-      } else {
-        return Invalid("\"" + f.key + "\" must be an object or an array");
-      }
-      std::erase_if(node->fields, [&](const PatternNode::Field& seen) { return seen.key == f.key; });
-      node->fields.push_back(std::move(f));
+  explicit Compiler(std::string_view text) : in_(text) {}
+
+  Result<std::unique_ptr<PatternNode>> Compile() {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    if (t != Token::kStartObject) return in_.Fail("Filter is not an object");
+    ARCANA_ASSIGN_OR_RETURN(auto root, Object(0));
+    // event-ruler stops reading here; Arcana refuses text after the pattern (kept from when
+    // the whole text had to be one JSON document), in the reader's words where it has them.
+    ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    if (t != Token::kEnd) {
+      return in_.Fail(std::string("Trailing token (of type ") + TokenName(t) +
+                      ") found after value");
     }
-    return node;
+    // AWS finds a wildcard too complex when it adds the compiled rule, after the whole text
+    // was read: any fault in the text comes first.
+    if (too_complex_) return Invalid(kTooComplex);
+    return root;
   }
 
  private:
+  using Token = PatternToken;
+
+  static const char* TokenName(Token t) {
+    switch (t) {
+      case Token::kStartObject: return "START_OBJECT";
+      case Token::kEndObject: return "END_OBJECT";
+      case Token::kStartArray: return "START_ARRAY";
+      case Token::kEndArray: return "END_ARRAY";
+      case Token::kFieldName: return "FIELD_NAME";
+      case Token::kString: return "VALUE_STRING";
+      case Token::kNumberInt: return "VALUE_NUMBER_INT";
+      case Token::kNumberFloat: return "VALUE_NUMBER_FLOAT";
+      case Token::kTrue: return "VALUE_TRUE";
+      case Token::kFalse: return "VALUE_FALSE";
+      case Token::kNull: return "VALUE_NULL";
+      case Token::kEnd: break;
+    }
+    return "null";
+  }
+  static bool IsNumber(Token t) { return t == Token::kNumberInt || t == Token::kNumberFloat; }
+
   Status Count() {
     if (++filters_ > kMaxFilters) return Invalid("Too many match values");
     return Status::Ok();
   }
 
-  Result<Filter> Exact(const Value& v) {
-    ARCANA_RETURN_IF_ERROR(Count());
-    Filter f;
-    if (v.IsString()) {
-      f.kind = Filter::Kind::kString;
-      f.text.assign(v.GetString(), v.GetStringLength());
-    } else if (v.IsNumber()) {
-      f.kind = Filter::Kind::kNumber;
-      f.number = v.GetDouble();
-    } else if (v.IsNull()) {
-      f.kind = Filter::Kind::kNull;
-    } else if (v.IsBool()) {
-      f.kind = Filter::Kind::kBool;
-      f.flag = v.GetBool();
-    } else {
-      return Invalid("Match value must be String, number, true, false, or null");
+  // event-ruler's parseObject (and parseObjectInsideOrRelationship): the object's '{' has been
+  // read. A key written more than once counts as its last value, as EventBridge documents
+  // ("the last reference will be the one used to evaluate events"); both are checked.
+  Result<std::unique_ptr<PatternNode>> Object(size_t depth) {
+    if (depth > kMaxDepth) return Invalid("Pattern is nested too deeply");
+    auto node = std::make_unique<PatternNode>();
+    bool fields = false;
+    for (;;) {
+      ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+      if (t == Token::kEndObject) break;
+      fields = true;
+      PatternNode::Field f;
+      f.key = in_.Name();
+      if (f.key == "$or") {
+        ARCANA_RETURN_IF_ERROR(AnyOf(node.get(), depth));
+        continue;
+      }
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t == Token::kStartObject) {
+        ARCANA_ASSIGN_OR_RETURN(f.child, Object(depth + 1));
+      } else if (t == Token::kStartArray) {
+        ARCANA_RETURN_IF_ERROR(Leaf(&f.filters));
+      } else {
+        return in_.Fail("\"" + f.key + "\" must be an object or an array");
+      }
+      std::erase_if(node->fields,
+                    [&](const PatternNode::Field& seen) { return seen.key == f.key; });
+      node->fields.push_back(std::move(f));
     }
-    return f;
+    if (!fields) return in_.Fail("Empty objects are not allowed");
+    return node;
   }
 
-  // {"prefix": "s"} / {"suffix": "s"}, also with {"equals-ignore-case": "s"} as the value.
-  Result<Filter> Affix(Filter::Kind kind, const std::string& name, const Value& v) {
+  // "$or": [pattern, pattern, ...] (parseIntoOrRelationship): an array, of objects, at least two.
+  Status AnyOf(PatternNode* node, size_t depth) {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    if (t != Token::kStartArray) return in_.Fail("It must be an Array followed with $or.");
+    node->any_of.clear();
+    for (;;) {
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t == Token::kEndArray) break;
+      if (t != Token::kStartObject) {
+        return in_.Fail("Only JSON object is allowed in array of $or relationship.");
+      }
+      ARCANA_ASSIGN_OR_RETURN(auto sub, Object(depth + 1));
+      node->any_of.push_back(std::move(sub));
+    }
+    if (node->any_of.size() < 2) {
+      return in_.Fail("There must have at least 2 Objects in $or relationship.");
+    }
+    return Status::Ok();
+  }
+
+  // A field's [filter, ...] (writeRules): the '[' has been read.
+  Status Leaf(std::vector<Filter>* filters) {
+    for (;;) {
+      ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+      if (t == Token::kEndArray) break;
+      ARCANA_RETURN_IF_ERROR(Count());
+      if (t == Token::kStartObject) {
+        ARCANA_ASSIGN_OR_RETURN(Filter f, MatchExpression());
+        filters->push_back(std::move(f));
+        continue;
+      }
+      ARCANA_ASSIGN_OR_RETURN(
+          Filter f, Exact(t, "Match value must be String, number, true, false, or null"));
+      filters->push_back(std::move(f));
+    }
+    if (filters->empty()) return in_.Fail("Empty arrays are not allowed");
+    return Status::Ok();
+  }
+
+  // The current token as an exact value; anything else is refused with `not_value`.
+  Result<Filter> Exact(Token t, std::string_view not_value) {
     Filter f;
-    f.kind = kind;
-    if (v.IsObject()) {
-      // Capitalized as event-ruler writes these two ("Prefix expression name not found").
+    switch (t) {
+      case Token::kString: {
+        f.kind = Filter::Kind::kString;
+        ARCANA_ASSIGN_OR_RETURN(f.text, in_.Text());
+        return f;
+      }
+      case Token::kNumberInt:
+      case Token::kNumberFloat:
+        f.kind = Filter::Kind::kNumber;
+        f.number = in_.Number();
+        return f;
+      case Token::kNull:
+        f.kind = Filter::Kind::kNull;
+        return f;
+      case Token::kTrue:
+      case Token::kFalse:
+        f.kind = Filter::Kind::kBool;
+        f.flag = t == Token::kTrue;
+        return f;
+      default:
+        return in_.Fail(not_value);
+    }
+  }
+
+  // Expects the '}' closing a match expression; anything else is a second key.
+  Status OneKey(const char* more = "Only one key allowed in match expression") {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    if (t != Token::kEndObject) return in_.Fail(more);
+    return Status::Ok();
+  }
+
+  // One {operator: operand} filter (processMatchExpression): the '{' has been read.
+  Result<Filter> MatchExpression() {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    if (t != Token::kFieldName) return in_.Fail("Match expression name not found");
+    const std::string op = in_.Name();
+    Filter f;
+    if (op == "prefix" || op == "suffix") {
+      f.kind = op == "prefix" ? Filter::Kind::kPrefix : Filter::Kind::kSuffix;
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t == Token::kStartObject) {
+        ARCANA_RETURN_IF_ERROR(AffixIgnoringCase(op, &f));
+        return f;
+      }
+      if (t != Token::kString) return in_.Fail(op + " match pattern must be a string");
+      ARCANA_ASSIGN_OR_RETURN(f.text, in_.Text());
+      ARCANA_RETURN_IF_ERROR(OneKey());
+      return f;
+    }
+    if (op == "numeric") {
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t != Token::kStartArray) return in_.Fail("Value of numeric must be an array.");
+      ARCANA_ASSIGN_OR_RETURN(f, Numeric());
+      ARCANA_RETURN_IF_ERROR(OneKey(kTooManyElements));
+      return f;
+    }
+    if (op == "anything-but") return AnythingBut();
+    if (op == "exists") {
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t != Token::kTrue && t != Token::kFalse) {
+        return in_.Fail("exists match pattern must be either true or false.");
+      }
+      f.kind = Filter::Kind::kExists;
+      f.flag = t == Token::kTrue;
+      ARCANA_RETURN_IF_ERROR(OneKey());
+      return f;
+    }
+    if (op == "cidr") {
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t != Token::kString) return in_.Fail("prefix match pattern must be a string");
+      ARCANA_ASSIGN_OR_RETURN(std::string text, in_.Text());
+      ARCANA_ASSIGN_OR_RETURN(f, Cidr(text));
+      ARCANA_RETURN_IF_ERROR(OneKey());
+      return f;
+    }
+    if (op == "equals-ignore-case" || op == "wildcard") {
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t != Token::kString) return in_.Fail(op + " match pattern must be a string");
+      f.kind = op == "wildcard" ? Filter::Kind::kWildcard : Filter::Kind::kEqualsIgnoreCase;
+      ARCANA_ASSIGN_OR_RETURN(f.text, in_.Text());
+      if (f.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&f));
+      ARCANA_RETURN_IF_ERROR(OneKey());
+      return f;
+    }
+    return in_.Fail("Unrecognized match type " + op);
+  }
+
+  // {"prefix": {"equals-ignore-case": "s"}} (processPrefix/SuffixEqualsIgnoreCaseExpression):
+  // the inner '{' has been read; event-ruler capitalizes the first of its words.
+  Status AffixIgnoringCase(const std::string& name, Filter* f) {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    if (t != Token::kFieldName) {
       std::string title = name;
       title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-      if (v.MemberCount() == 0) return Invalid(title + " expression name not found");
-      const auto& m = *v.MemberBegin();
-      std::string op(m.name.GetString(), m.name.GetStringLength());
-      if (op != "equals-ignore-case") return Invalid("Unsupported " + name + " pattern: " + op);
-      if (!m.value.IsString()) return Invalid("equals-ignore-case match pattern must be a string");
-      if (v.MemberCount() > 1) return Invalid("Only one key allowed in match expression");
-      f.ignore_case = true;
-      f.text.assign(m.value.GetString(), m.value.GetStringLength());
-      return f;
+      return in_.Fail(title + " expression name not found");
     }
-    if (!v.IsString()) return Invalid(name + " match pattern must be a string");
-    f.text.assign(v.GetString(), v.GetStringLength());
-    return f;
+    if (in_.Name() != "equals-ignore-case") {
+      return in_.Fail("Unsupported " + name + " pattern: " + in_.Name());
+    }
+    ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    if (t != Token::kString) return in_.Fail("equals-ignore-case match pattern must be a string");
+    ARCANA_ASSIGN_OR_RETURN(f->text, in_.Text());
+    f->ignore_case = true;
+    ARCANA_RETURN_IF_ERROR(OneKey());
+    return OneKey();
   }
 
-  // What event-ruler names a member of a numeric array that is not what it expects: the
-  // member's text (a number as written, true, false, null, "[" or "{").
-  static std::string MemberText(const Value& v) {
-    if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-    if (v.IsObject()) return "{";
-    if (v.IsArray()) return "[";
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    v.Accept(w);
-    return buf.GetString();
-  }
-
-  // {"numeric": [op, n]} or [">" | ">=", n, "<" | "<=", n], read and refused as event-ruler
-  // reads it: member by member, with its words for each fault.
-  Result<Filter> Numeric(const Value& v) {
-    if (!v.IsArray()) return Invalid("Value of numeric must be an array.");
-    if (v.Size() == 0 || !v[0].IsString()) {
-      return Invalid("Invalid member in numeric match: " + (v.Size() ? MemberText(v[0]) : "]"));
+  // {"numeric": [op, n] | [">" | ">=", n, "<" | "<=", n]} (processNumericMatchExpression and
+  // completeNumericRange): the '[' has been read. A number that is not finite is refused as
+  // not numeric.
+  Result<Filter> Numeric() {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    if (t != Token::kString) {
+      ARCANA_ASSIGN_OR_RETURN(std::string member, in_.Text());
+      return in_.Fail("Invalid member in numeric match: " + member);
     }
-    auto number = [&](rapidjson::SizeType i) {
-      return i < v.Size() && v[i].IsNumber() && std::isfinite(v[i].GetDouble());
-    };
+    ARCANA_ASSIGN_OR_RETURN(const std::string op, in_.Text());
+    ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    auto numeric = [&](Token token) { return IsNumber(token) && std::isfinite(in_.Number()); };
     Filter f;
     f.kind = Filter::Kind::kNumeric;
-    const std::string op = v[0].GetString();
-    if (op == "=") {
-      if (!number(1)) return Invalid("Value of equals must be numeric");
-      if (v.Size() > 2) return Invalid("Too many elements in numeric expression");
-      f.has_lo = f.has_hi = f.lo_incl = f.hi_incl = true;
-      f.lo = f.hi = v[1].GetDouble();
-      return f;
-    }
-    if (op == "<" || op == "<=") {
-      if (!number(1)) return Invalid("Value of " + op + " must be numeric");
-      if (v.Size() > 2) return Invalid("Too many elements in numeric expression");
+    if (op == "=" || op == "<" || op == "<=") {
+      if (!numeric(t)) {
+        return in_.Fail("Value of " + (op == "=" ? "equals" : op) + " must be numeric");
+      }
+      const double value = in_.Number();
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t != Token::kEndArray) return in_.Fail(kTooManyElements);
       f.has_hi = true;
-      f.hi_incl = op == "<=";
-      f.hi = v[1].GetDouble();
+      f.hi_incl = op != "<";
+      f.hi = value;
+      if (op == "=") {
+        f.has_lo = f.lo_incl = true;
+        f.lo = value;
+      }
       return f;
     }
-    if (op != ">" && op != ">=") return Invalid("Unrecognized numeric range operator: " + op);
-    if (!number(1)) return Invalid("Value of " + op + " must be numeric");
+    if (op != ">" && op != ">=") return in_.Fail("Unrecognized numeric range operator: " + op);
+    if (!numeric(t)) return in_.Fail("Value of " + op + " must be numeric");
     f.has_lo = true;
     f.lo_incl = op == ">=";
-    f.lo = v[1].GetDouble();
-    if (v.Size() == 2) return f;
-    if (!v[2].IsString()) return Invalid("Bad value in numeric range: " + MemberText(v[2]));
-    const std::string top = v[2].GetString();
-    if (top != "<" && top != "<=") return Invalid("Bad numeric range operator: " + top);
-    if (!number(3)) return Invalid("Value of " + top + " must be numeric");
-    if (v.Size() > 4) return Invalid("Too many terms in numeric range expression");
+    f.lo = in_.Number();
+    ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    if (t == Token::kEndArray) return f;
+    if (t != Token::kString) {
+      ARCANA_ASSIGN_OR_RETURN(std::string member, in_.Text());
+      return in_.Fail("Bad value in numeric range: " + member);
+    }
+    ARCANA_ASSIGN_OR_RETURN(const std::string top, in_.Text());
+    if (top != "<" && top != "<=") return in_.Fail("Bad numeric range operator: " + top);
+    ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    if (!numeric(t)) return in_.Fail("Value of " + top + " must be numeric");
     f.has_hi = true;
     f.hi_incl = top == "<=";
-    f.hi = v[3].GetDouble();
-    if (f.lo > f.hi) return Invalid("Bottom must be less than top");
-    return f;
-  }
-
-  // One string operand of an anything-but prefix/suffix/equals-ignore-case/wildcard.
-  Result<Filter> ButOperand(Filter::Kind kind, const Value& v, const char* not_string) {
-    ARCANA_RETURN_IF_ERROR(Count());
-    if (!v.IsString()) return Invalid(not_string);
-    Filter f;
-    f.kind = kind;
-    f.text.assign(v.GetString(), v.GetStringLength());
-    if ((kind == Filter::Kind::kPrefix || kind == Filter::Kind::kSuffix) && f.text.empty()) {
-      return Invalid("Null prefix/suffix not allowed");
-    }
-    if (kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&f));
+    f.hi = in_.Number();
+    ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    if (t != Token::kEndArray) return in_.Fail("Too many terms in numeric range expression");
+    if (f.lo > f.hi) return in_.Fail("Bottom must be less than top");
     return f;
   }
 
   // {"anything-but": value | [values] | {"prefix"|"suffix"|"equals-ignore-case"|"wildcard":
   // "s" | ["s", ...]}}: the messages are those AWS answers for each wrong operand.
-  Result<Filter> AnythingBut(const Value& v) {
+  Result<Filter> AnythingBut() {
     Filter f;
     f.kind = Filter::Kind::kAnythingBut;
-    if (v.IsObject()) {
-      if (v.MemberCount() == 0) return Invalid("Anything-But expression name not found");
-      const auto& m = *v.MemberBegin();
-      std::string op = m.name.GetString();
-      Filter::Kind kind;
-      const char* not_string;
-      if (op == "prefix" || op == "suffix") {
-        kind = op == "prefix" ? Filter::Kind::kPrefix : Filter::Kind::kSuffix;
-        not_string = "prefix/suffix match pattern must be a string";
-        // {"prefix": {"equals-ignore-case": ...}} is not accepted inside anything-but.
-        if (m.value.IsObject()) {
-          return Invalid("Value of anything-but must be an array or single string/number value.");
-        }
-      } else if (op == "equals-ignore-case") {
+    ARCANA_ASSIGN_OR_RETURN(Token t, in_.Next());
+    std::optional<Filter::Kind> kind;  // set inside {op: ...}
+    if (t == Token::kStartObject) {
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+      if (t != Token::kFieldName) return in_.Fail("Anything-But expression name not found");
+      const std::string op = in_.Name();
+      if (op == "equals-ignore-case") {
         kind = Filter::Kind::kEqualsIgnoreCase;
-        not_string =
-            "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not "
-            "supported.";
+      } else if (op == "prefix") {
+        kind = Filter::Kind::kPrefix;
+      } else if (op == "suffix") {
+        kind = Filter::Kind::kSuffix;
       } else if (op == "wildcard") {
         kind = Filter::Kind::kWildcard;
-        not_string = "wildcard match pattern must be a string";
       } else {
-        return Invalid("Unsupported anything-but pattern: " + op);
+        return in_.Fail("Unsupported anything-but pattern: " + op);
       }
-      if (!m.value.IsArray() && !m.value.IsString() && !m.value.IsNumber()) {
-        return Invalid("Value of anything-but must be an array or single string/number value.");
-      }
-      if (m.value.IsArray()) {
-        // An empty list excludes nothing (event-ruler takes it): every present value matches.
-        for (const auto& item : m.value.GetArray()) {
-          ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, item, not_string));
-          f.but.push_back(std::move(e));
-        }
+      ARCANA_ASSIGN_OR_RETURN(t, in_.Next());
+    }
+    if (t != Token::kStartArray && t != Token::kString && !IsNumber(t)) {
+      return in_.Fail("Value of anything-but must be an array or single string/number value.");
+    }
+    if (!kind) {
+      if (t == Token::kStartArray) {
+        ARCANA_RETURN_IF_ERROR(ButList(&f));
       } else {
-        ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(kind, m.value, not_string));
+        ARCANA_RETURN_IF_ERROR(Count());
+        ARCANA_ASSIGN_OR_RETURN(Filter e, Exact(t, ""));
         f.but.push_back(std::move(e));
       }
-      // (event-ruler's word for a second member here is its numeric one.)
-      if (v.MemberCount() > 1) return Invalid("Too many elements in numeric expression");
-      return f;
+    } else if (t == Token::kStartArray) {
+      ARCANA_RETURN_IF_ERROR(ButOperands(*kind, &f));
+    } else {
+      ARCANA_RETURN_IF_ERROR(Count());
+      ARCANA_ASSIGN_OR_RETURN(Filter e, ButOperand(*kind, t));
+      if (e.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&e));
+      f.but.push_back(std::move(e));
     }
-    if (v.IsArray()) {
-      // event-ruler's words ("anything but", no hyphen, for the list): each value a string or a
-      // number, then all of one kind and at least one.
-      bool strings = false, numbers = false;
-      for (const auto& item : v.GetArray()) {
-        if (!item.IsString() && !item.IsNumber()) {
-          return Invalid("Inside anything but list, start|null|boolean is not supported.");
-        }
-        (item.IsString() ? strings : numbers) = true;
-        ARCANA_ASSIGN_OR_RETURN(Filter e, Exact(item));
-        f.but.push_back(std::move(e));
-      }
-      if (strings == numbers) {
-        return Invalid("Inside anything but list, either all values are number or string, "
-                       "mixed type is not supported");
-      }
-      return f;
-    }
-    if (!v.IsString() && !v.IsNumber()) {
-      return Invalid("Value of anything-but must be an array or single string/number value.");
-    }
-    ARCANA_ASSIGN_OR_RETURN(Filter e, Exact(v));
-    f.but.push_back(std::move(e));
+    // (event-ruler's word for a second member here is its numeric one.)
+    ARCANA_RETURN_IF_ERROR(OneKey(kTooManyElements));
+    if (kind) ARCANA_RETURN_IF_ERROR(OneKey(kTooManyElements));
     return f;
+  }
+
+  // [values] of a plain anything-but (processAnythingButListMatchExpression): each a string
+  // or a number, then all of one kind and at least one. event-ruler reads the list inside a
+  // catch that refuses again what it caught, so a refusal from inside carries its location
+  // twice (as AWS answers).
+  Status ButList(Filter* f) {
+    bool strings = false, numbers = false;
+    for (;;) {
+      Result<Token> t = in_.Next();
+      if (!t.ok()) return in_.Again(t.status());
+      if (*t == Token::kEndArray) break;
+      ARCANA_RETURN_IF_ERROR(Count());
+      if (*t != Token::kString && !IsNumber(*t)) {
+        return in_.Again(
+            in_.Fail("Inside anything but list, start|null|boolean is not supported."));
+      }
+      (*t == Token::kString ? strings : numbers) = true;
+      Result<Filter> e = Exact(*t, "");
+      if (!e.ok()) return in_.Again(e.status());
+      f->but.push_back(std::move(e).value());
+    }
+    if (strings == numbers) {
+      return in_.Fail("Inside anything but list, either all values are number or string, "
+                      "mixed type is not supported");
+    }
+    return Status::Ok();
+  }
+
+  // What event-ruler calls a non-string operand of an anything-but prefix/suffix/
+  // equals-ignore-case/wildcard.
+  static const char* NotString(Filter::Kind kind) {
+    switch (kind) {
+      case Filter::Kind::kEqualsIgnoreCase:
+        return "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not "
+               "supported.";
+      case Filter::Kind::kWildcard: return "wildcard match pattern must be a string";
+      default: return "prefix/suffix match pattern must be a string";
+    }
+  }
+
+  // One string operand of an anything-but prefix/suffix/equals-ignore-case/wildcard.
+  Result<Filter> ButOperand(Filter::Kind kind, Token t) {
+    if (t != Token::kString) return in_.Fail(NotString(kind));
+    Filter f;
+    f.kind = kind;
+    ARCANA_ASSIGN_OR_RETURN(f.text, in_.Text());
+    if ((kind == Filter::Kind::kPrefix || kind == Filter::Kind::kSuffix) && f.text.empty()) {
+      return in_.Fail("Null prefix/suffix not allowed");
+    }
+    return f;
+  }
+
+  // ["s", ...] of an anything-but prefix/suffix/equals-ignore-case/wildcard
+  // (processAnythingButValuesSetMatchExpression): refusals from inside the list carry their
+  // location twice, as in ButList; its wildcards are read after the list. An empty list
+  // excludes nothing (event-ruler takes it): every present value matches.
+  Status ButOperands(Filter::Kind kind, Filter* f) {
+    for (;;) {
+      Result<Token> t = in_.Next();
+      if (!t.ok()) return in_.Again(t.status());
+      if (*t == Token::kEndArray) break;
+      ARCANA_RETURN_IF_ERROR(Count());
+      Result<Filter> e = ButOperand(kind, *t);
+      if (!e.ok()) return in_.Again(e.status());
+      f->but.push_back(std::move(e).value());
+    }
+    if (kind == Filter::Kind::kWildcard) {
+      for (Filter& e : f->but) ARCANA_RETURN_IF_ERROR(CompileWildcard(&e));
+    }
+    return Status::Ok();
   }
 
   // Reads f->text as event-ruler's wildcard parser does, byte by byte, into f->runs: * is a
@@ -361,95 +563,33 @@ class Parser {
   // backslash before anything else (or at the end) and two wildcards in a row are refused, the
   // first fault from the left. AWS reports the fault's position in the quoted operand, in UTF-8
   // bytes: the byte offset + 1.
-  static Status CompileWildcard(Filter* f) {
+  Status CompileWildcard(Filter* f) {
     const std::string& text = f->text;
     f->runs.assign(1, std::string());
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '*') {
         if (i + 1 < text.size() && text[i + 1] == '*') {
-          return Invalid("Consecutive wildcard characters at pos " + std::to_string(i + 1));
+          return in_.Fail("Consecutive wildcard characters at pos " + std::to_string(i + 1));
         }
         f->runs.emplace_back();
       } else if (text[i] == '\\') {
         if (i + 1 == text.size() || (text[i + 1] != '*' && text[i + 1] != '\\')) {
-          return Invalid("Invalid escape character at pos " + std::to_string(i + 1));
+          return in_.Fail("Invalid escape character at pos " + std::to_string(i + 1));
         }
         f->runs.back() += text[++i];
       } else {
         f->runs.back() += text[i];
       }
     }
-    if (WildcardTooComplex(f->runs)) {
-      return Invalid(
-          "Rule is too complex - try using fewer wildcard characters or fewer repeating "
-          "character sequences after a wildcard character");
-    }
+    too_complex_ = too_complex_ || WildcardTooComplex(f->runs);
     return Status::Ok();
   }
 
-  // {"cidr": "a.b.c.d/n"} or an IPv6 network; the checks and messages in AWS's order.
-  static Result<Filter> Cidr(const Value& v) {
-    if (!v.IsString()) return Invalid("prefix match pattern must be a string");
-    std::string text(v.GetString(), v.GetStringLength());
-    size_t slash = text.find('/');
-    if (slash == std::string::npos || text.find('/', slash + 1) != std::string::npos) {
-      return Invalid("Malformed CIDR, one '/' required");
-    }
-    std::string ip = text.substr(0, slash), bits = text.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3 ||
-        bits.find_first_not_of("0123456789") != std::string::npos) {
-      return Invalid("Malformed CIDR, mask bits must be an integer");
-    }
-    Filter f;
-    f.kind = Filter::Kind::kCidr;
-    if (!ParseIp(ip, &f.net, &f.v6)) return Invalid("Nonstandard IP address: " + ip);
-    f.bits = std::stoi(bits);
-    if (f.bits > (f.v6 ? 128 : 32)) {
-      return Invalid("Malformed CIDR, mask bits must be between 0 and " +
-                     std::string(f.v6 ? "128" : "32"));
-    }
-    return f;
-  }
+  static constexpr const char* kTooManyElements = "Too many elements in numeric expression";
 
-  // One filter of a field's array, read as event-ruler reads a match expression: the first
-  // member's operator and operand, then any second member refused in that operator's words.
-  Result<Filter> OneFilter(const Value& v) {
-    if (!v.IsObject()) return Exact(v);
-    ARCANA_RETURN_IF_ERROR(Count());
-    if (v.MemberCount() == 0) return Invalid("Match expression name not found");
-    const auto& m = *v.MemberBegin();
-    std::string op(m.name.GetString(), m.name.GetStringLength());
-    const bool more = v.MemberCount() > 1;
-    const char* one_key = "Only one key allowed in match expression";
-    Result<Filter> f = Filter{};
-    if (op == "prefix" || op == "suffix") {
-      f = Affix(op == "prefix" ? Filter::Kind::kPrefix : Filter::Kind::kSuffix, op, m.value);
-    } else if (op == "equals-ignore-case" || op == "wildcard") {
-      if (!m.value.IsString()) return Invalid(op + " match pattern must be a string");
-      Filter g;
-      g.kind = op == "wildcard" ? Filter::Kind::kWildcard : Filter::Kind::kEqualsIgnoreCase;
-      g.text.assign(m.value.GetString(), m.value.GetStringLength());
-      if (g.kind == Filter::Kind::kWildcard) ARCANA_RETURN_IF_ERROR(CompileWildcard(&g));
-      f = std::move(g);
-    } else if (op == "anything-but" || op == "numeric") {
-      f = op == "numeric" ? Numeric(m.value) : AnythingBut(m.value);
-      if (f.ok() && more) return Invalid("Too many elements in numeric expression");
-    } else if (op == "cidr") {
-      f = Cidr(m.value);
-    } else if (op == "exists") {
-      if (!m.value.IsBool()) return Invalid("exists match pattern must be either true or false.");
-      Filter g;
-      g.kind = Filter::Kind::kExists;
-      g.flag = m.value.GetBool();
-      f = std::move(g);
-    } else {
-      return Invalid("Unrecognized match type " + op);
-    }
-    if (f.ok() && more) return Invalid(one_key);
-    return f;
-  }
-
+  PatternReader in_;
   size_t filters_ = 0;
+  bool too_complex_ = false;
 };
 
 // One filter against one present, non-array value.
@@ -619,64 +759,17 @@ bool MatchNode(const PatternNode& node, const Value* obj, const std::string& pre
   return false;
 }
 
-bool IsTokenChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
-}
-
-// "Unexpected character ('c' (code n)): <what>", as Jackson words it.
-std::string UnexpectedCharacter(char c, const char* what) {
-  auto code = static_cast<unsigned char>(c);
-  return std::string("Unexpected character ('") + c + "' (code " + std::to_string(code) +
-         ")): " + what;
-}
-
-// The reason AWS gives for pattern text that is not JSON: its parser's (Jackson's) words for
-// the two faults AWS was recorded answering (LocalStack's test_invalid_json_event_pattern):
-// a bare word where a value belongs, and an object member name not in double quotes. AWS
-// appends the parser's location ("\n at [Source: ...]"), which is left out here as for every
-// pattern reason. Other faults keep the JSON parser's own description (`fallback`).
-std::string SyntaxReason(std::string_view text, const std::string& fallback) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (!doc.HasParseError()) return fallback;  // not a syntax fault (size, depth, encoding)
-  size_t at = std::min(doc.GetErrorOffset(), text.size());
-  switch (doc.GetParseError()) {
-    case rapidjson::kParseErrorValueInvalid: {
-      // The word is read from its start to its last word character, as Jackson reports it
-      // ("this is ..." gives 'this'; the parser stops inside it when it begins like true).
-      size_t start = at;
-      while (start > 0 && IsTokenChar(text[start - 1])) --start;
-      size_t end = at;
-      while (end < text.size() && IsTokenChar(text[end])) ++end;
-      if (start == end) {
-        if (at < text.size() && std::isprint(static_cast<unsigned char>(text[at]))) {
-          return UnexpectedCharacter(text[at], "expected a value");
-        }
-        return fallback;
-      }
-      return "Unrecognized token '" + std::string(text.substr(start, end - start)) +
-             "': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or "
-             "'false')";
-    }
-    case rapidjson::kParseErrorObjectMissName:
-      if (at < text.size() && std::isprint(static_cast<unsigned char>(text[at]))) {
-        return UnexpectedCharacter(text[at], "was expecting double-quote to start field name");
-      }
-      return fallback;
-    default: return fallback;
-  }
-}
-
 }  // namespace
 
 Result<EventPattern> EventPattern::Parse(std::string_view text) {
   if (text.size() > kMaxPatternBytes) return Invalid("Event pattern is too long");
-  rapidjson::Document doc;
-  if (Status s = json::ParseBounded(text, &doc, kMaxDepth * 2 + 4); !s.ok()) {
-    return Invalid(SyntaxReason(text, s.message()));
+  // Patterns from requests are UTF-8 already (the request body is validated); one from a file
+  // (the CLI) is checked here, as the reader counts characters by their UTF-8 encoding.
+  if (size_t at = InvalidUtf8At(text); at != std::string_view::npos) {
+    return Invalid("Invalid encoding in string. at offset " + std::to_string(at));
   }
-  Parser p;
-  ARCANA_ASSIGN_OR_RETURN(auto root, p.Node(doc, 0));
+  Compiler compiler(text);
+  ARCANA_ASSIGN_OR_RETURN(auto root, compiler.Compile());
   return EventPattern(std::shared_ptr<const PatternNode>(std::move(root)));
 }
 

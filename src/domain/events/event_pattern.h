@@ -23,9 +23,11 @@
 // exclude, null and numbers included. Numbers compare as numbers (5 matches 5.0). Keys join with
 // '.' as on AWS: the pattern key "a.b" names the event's "a":{"b"}, and the other way round.
 // A key written twice in one object counts as its last value (both are checked), as
-// EventBridge documents. Refusal messages are AWS's, i.e. those of its matcher, aws/event-ruler
-// (without the parser location AWS appends); text that is not JSON gets its parser's (Jackson's)
-// words for the faults AWS was recorded answering.
+// EventBridge documents. Refusal messages are AWS's, i.e. those of its matcher, aws/event-ruler,
+// which reads the text with Jackson's streaming parser: the first fault in reading order is the
+// one refused, in event-ruler's words (or Jackson's, for text that is not JSON), followed by the
+// parser's location as AWS appends it ("\n at [Source: (String)\"...\"; line: L, column: C]",
+// see pattern_reader.h). Faults AWS reports without one (CIDR, a too complex wildcard) have none.
 // Bounds: the text is at most kMaxPatternBytes, nested at most kMaxDepth levels, with at
 // most kMaxFilters filters; matching is linear in the pattern times the event's size
 // (wildcards: times the value's length).
@@ -51,7 +53,7 @@ struct PatternNode;  // event_pattern.cc
 
 class EventPattern {
  public:
-  // Errors: kInvalidEventPattern, "Event pattern is not valid. Reason: <why>".
+  // Errors: kInvalidEventPattern, "Event pattern is not valid. Reason: <why>[\n at <location>]".
   static Result<EventPattern> Parse(std::string_view text);
 
   bool Matches(const rapidjson::Value& event) const;
