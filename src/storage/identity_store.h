@@ -226,8 +226,14 @@ class IdentityStore {
   // When this store began tracking uses: the first run of the schema step that added them
   // (its database's clock at that moment), for every node on the store alike.
   virtual Result<int64_t> ServiceUseTrackingSince() = 0;
-  // Stores a new job (kResourceExists when its id is taken) and drops up to a few jobs that
-  // expired before job.created_ms, so that expired reports do not pile up.
+  // Stores a new job (kResourceExists when its id is taken) and, in the same transaction,
+  // bounds what the jobs hold: drops up to kJobPurgeBatch jobs (of any account) that expired
+  // before job.created_ms, more than one insert adds, so expired reports do not pile up; and
+  // keeps at most kJobsPerOwner jobs of job.owner and kJobsPerAccount of job.account, the new
+  // one included, dropping the oldest (created_ms, then id) beyond them.
+  static constexpr size_t kJobPurgeBatch = 100;
+  static constexpr size_t kJobsPerOwner = 20;
+  static constexpr size_t kJobsPerAccount = 200;
   virtual Status PutServiceAccessJob(const ServiceAccessJob& job) = 0;
   // The job, nullopt when there is none (or it expired before now_ms).
   virtual Result<std::optional<ServiceAccessJob>> GetServiceAccessJob(const std::string& job_id,

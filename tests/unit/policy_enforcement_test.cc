@@ -538,8 +538,9 @@ TEST(PolicySimulatorProperty, AgreesWithTheAuthorizerOnRandomPolicies) {
     sim.resource_arns = {resource};
     sim.resource_policy = resource_policy;
     sim.context_entries = entries;
-    auto results = auth::policy::Simulate(sim, authz.cache());
-    ASSERT_TRUE(results.ok()) << results.status().message();
+    auto page = auth::policy::Simulate(sim, authz.cache());
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    const auto* results = &page->results;
     ASSERT_EQ(results->size(), 1u);
 
     services::CallContext ctx;

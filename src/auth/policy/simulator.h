@@ -6,6 +6,7 @@
 // Thread-safety: pure; the PolicyCache is thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -87,12 +88,33 @@ struct SimulationResult {
   Decision raw;
 };
 
+// One page of a simulation: the results of pairs [start, next) of the total (action, resource)
+// pairs, action-major in input order. next < total: more remain (IAM's IsTruncated, with next
+// as the Marker).
+struct SimulationPage {
+  std::vector<SimulationResult> results;
+  size_t total = 0;
+  size_t next = 0;
+};
+
+// A page's bounds. Only the page's pairs are evaluated, and a page stops early (IAM's MaxItems:
+// "IAM might return fewer results, even when there are more results available") once its
+// evaluation has taken kPageSteps (an upper bound of the character comparisons its pattern
+// and condition matching may make, computed from the policies, the context and the longest
+// action and resource names) or its results hold kPageOutputBytes (their matched statements
+// and missing context keys); it always holds at least one pair. So a request costs at most
+// about a tenth of a second and a few MB whatever the policies, lists and MaxItems.
+inline constexpr uint64_t kPageSteps = 100'000'000;
+inline constexpr uint64_t kPageOutputBytes = 2'000'000;
+
 // Errors: kMalformedPolicyDocument (a policy of the request does not parse: PolicyInputList,
 // PermissionsBoundaryPolicyInputList, ResourcePolicy; the message names which input),
 // kValidation (a context entry whose value does not fit its ContextKeyType, an unknown
-// type, an empty action list).
-Result<std::vector<SimulationResult>> Simulate(const SimulationInput& in,
-                                               const PolicyCache& cache);
+// type, an empty action list), kInvalidParameter (one pair alone would exceed a page's
+// bounds: policies, context values or names too large to simulate together; IAM's InvalidInput,
+// an error both operations document).
+Result<SimulationPage> Simulate(const SimulationInput& in, const PolicyCache& cache,
+                                size_t start = 0, size_t max_items = SIZE_MAX);
 
 // The context a simulation evaluates with: ContextEntries, plus the keys derived from the
 // principal when the entries do not give them (aws:username, aws:userid, aws:PrincipalArn,

@@ -19,7 +19,8 @@
 //   kConflict = DeleteConflict 409, kLimitExceeded = LimitExceeded 409, kInvalidParameter =
 //   InvalidInput 400, kMalformedPolicyDocument = MalformedPolicyDocument 400,
 //   kInvalidParameterValue = InvalidParameterValue 400 (STS's session-tag refusals).
-// Bounded: at most kMaxParams form fields and kMaxListItems list items per list.
+// Bounded: at most kMaxParams form fields and kMaxListItems items per list or map; a longer
+// one is refused (kValidation, ValidationError naming the member), never cut short.
 // Thread-safety: immutable after construction.
 #pragma once
 
@@ -51,7 +52,8 @@ class QueryProtocol {
   // many fields; a repeated field keeps its last value.
   static Result<Form> ParseForm(std::string_view body);
 
-  // The operation's input as JSON. kSerialization when a scalar does not parse as its type.
+  // The operation's input as JSON. kSerialization when a scalar does not parse as its type,
+  // kValidation when a list or map has more than kMaxListItems members.
   Status Decode(std::string_view operation, const Form& form, rapidjson::Document* out) const;
   // The 200 body for a handler's JSON answer (may be "" or "{}" for operations without
   // output).

@@ -16,7 +16,11 @@
 // kept in the store under its job id, so that any node answers its Get calls; the job is
 // COMPLETED at once. Only the caller that made a job reads it (AWS: "must be used by the same
 // role within a session, or by the same user"); another caller, an unknown or an expired id is
-// NoSuchEntity. AWS documents no lifetime for a job; Arcana keeps one for kJobLifetimeMs.
+// NoSuchEntity. AWS documents no lifetime for a job and no cap on jobs; Arcana keeps one for
+// kJobLifetimeMs, and keeps only the newest IdentityStore::kJobsPerOwner of a caller and
+// kJobsPerAccount of an account (each report is kept whole, ~20 KB at ACTION_LEVEL, so
+// without a cap repeated calls grew the store without bound): an older job is dropped, and
+// its id is then NoSuchEntity like an expired one.
 #include <algorithm>
 #include <map>
 #include <set>

@@ -76,8 +76,8 @@ void WriteDetail(json::Writer& w, const std::vector<std::string>& missing,
 
 Result<std::string> RunSimulation(const policy::SimulationInput& input,
                                   const policy::PolicyCache& cache, const json::Input& in) {
-  ARCANA_ASSIGN_OR_RETURN(auto results, policy::Simulate(input, cache));
-  // Paging over the (action, resource) results, as IAM pages them.
+  // Paging over the (action, resource) results, as IAM pages them; only the page is evaluated,
+  // and it may hold fewer than MaxItems (simulator.h's page bounds).
   size_t start = 0;
   if (auto marker = in.Str("Marker")) {
     try {
@@ -86,15 +86,16 @@ Result<std::string> RunSimulation(const policy::SimulationInput& input,
       return Status(ErrorCode::kInvalidParameter, "Invalid Marker.");
     }
   }
-  const size_t max_items = static_cast<size_t>(in.Int("MaxItems").value_or(100));
-  const size_t end = std::min(results.size(), start + max_items);
+  const size_t max_items =
+      static_cast<size_t>(std::max<int64_t>(1, in.Int("MaxItems").value_or(100)));
+  ARCANA_ASSIGN_OR_RETURN(policy::SimulationPage page,
+                          policy::Simulate(input, cache, start, max_items));
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
   w.Key("EvaluationResults");
   w.StartArray();
-  for (size_t i = start; i < end; ++i) {
-    const auto& r = results[i];
+  for (const auto& r : page.results) {
     w.StartObject();
     json::KV(w, "EvalActionName", r.action);
     json::KV(w, "EvalResourceName", r.resource);
@@ -116,8 +117,8 @@ Result<std::string> RunSimulation(const policy::SimulationInput& input,
   }
   w.EndArray();
   w.Key("IsTruncated");
-  w.Bool(end < results.size());
-  if (end < results.size()) json::KV(w, "Marker", std::to_string(end));
+  w.Bool(page.next < page.total);
+  if (page.next < page.total) json::KV(w, "Marker", std::to_string(page.next));
   w.EndObject();
   return json::Finish(buf);
 }

@@ -184,9 +184,18 @@ CREATE TABLE iam_service_access_jobs (
 CREATE INDEX iam_service_access_jobs_by_expiry ON iam_service_access_jobs(expires_ms);
 )sql";
 
+// 5: the jobs of an owner and of an account, oldest first, for the caps on them
+// (IdentityStore::PutServiceAccessJob).
+const char* const kIamV5 = R"sql(
+CREATE INDEX iam_service_access_jobs_by_owner
+  ON iam_service_access_jobs(account, owner, created_ms, id);
+CREATE INDEX iam_service_access_jobs_by_account
+  ON iam_service_access_jobs(account, created_ms, id);
+)sql";
+
 }  // namespace
 
-Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2, kIamV3, kIamV4}}; }
+Migrations PgIdentityStore::Schema() { return {"iam", {kIamV1, kIamV2, kIamV3, kIamV4, kIamV5}}; }
 
 Result<std::optional<IamEntity>> PgIdentityStore::GetEntity(const std::string& account,
                                                             const std::string& kind,
@@ -450,13 +459,24 @@ Status PgIdentityStore::PutServiceAccessJob(const ServiceAccessJob& job) {
   return db_.Write("write service access job", [&](Tx& tx) -> Status {
     tx.Exec(
         "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
-        "iam_service_access_jobs WHERE expires_ms < $1 LIMIT 10)",
-        {job.created_ms});
+        "iam_service_access_jobs WHERE expires_ms < $1 LIMIT $2)",
+        {job.created_ms, static_cast<int64_t>(kJobPurgeBatch)});
     auto r = tx.Exec(
         "INSERT INTO iam_service_access_jobs (id, account, owner, created_ms, expires_ms, "
         "report) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1",
         {job.job_id, job.account, job.owner, job.created_ms, job.expires_ms, job.report});
     if (r.empty()) return Status(ErrorCode::kResourceExists, "job " + job.job_id + " exists");
+    // The caps: the owner's jobs, then the account's, beyond the newest kJobsPer*.
+    tx.Exec(
+        "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
+        "iam_service_access_jobs WHERE account = $1 AND owner = $2 "
+        "ORDER BY created_ms DESC, id DESC OFFSET $3)",
+        {job.account, job.owner, static_cast<int64_t>(kJobsPerOwner)});
+    tx.Exec(
+        "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
+        "iam_service_access_jobs WHERE account = $1 "
+        "ORDER BY created_ms DESC, id DESC OFFSET $2)",
+        {job.account, static_cast<int64_t>(kJobsPerAccount)});
     return Status::Ok();
   });
 }

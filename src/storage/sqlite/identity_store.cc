@@ -88,6 +88,14 @@ const char* const kIamMigrations[] = {
     ) WITHOUT ROWID;
     CREATE INDEX iam_service_access_jobs_by_expiry ON iam_service_access_jobs(expires_ms);
     )sql",
+    // 5: the jobs of an owner and of an account, oldest first, for the caps on them
+    // (IdentityStore::PutServiceAccessJob).
+    R"sql(
+    CREATE INDEX iam_service_access_jobs_by_owner
+      ON iam_service_access_jobs(account, owner, created_ms, id);
+    CREATE INDEX iam_service_access_jobs_by_account
+      ON iam_service_access_jobs(account, created_ms, id);
+    )sql",
 };
 
 constexpr const char* kKeyService = "arcana";  // the authenticator follows key ids here
@@ -557,9 +565,10 @@ Status SqliteIdentityStore::PutServiceAccessJob(const ServiceAccessJob& job) {
     Conn& c = txn.conn();
     sqlite3_stmt* purge = c.Prepare(
         "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
-        "iam_service_access_jobs WHERE expires_ms < ? LIMIT 10)");
+        "iam_service_access_jobs WHERE expires_ms < ? LIMIT ?)");
     if (!purge) return DbError(c.db(), "prepare");
     sqlite3_bind_int64(purge, 1, job.created_ms);
+    sqlite3_bind_int64(purge, 2, static_cast<int64_t>(kJobPurgeBatch));
     ARCANA_RETURN_IF_ERROR(Step(c, purge, "drop expired service access jobs"));
     sqlite3_stmt* st = c.Prepare(
         "INSERT INTO iam_service_access_jobs (id, account, owner, created_ms, expires_ms, "
@@ -577,7 +586,24 @@ Status SqliteIdentityStore::PutServiceAccessJob(const ServiceAccessJob& job) {
       return Status(ErrorCode::kResourceExists, "job " + job.job_id + " exists");
     }
     if (rc != SQLITE_DONE) return DbError(c.db(), "write service access job");
-    return Status::Ok();
+    // The caps: the owner's jobs, then the account's, beyond the newest kJobsPer*.
+    sqlite3_stmt* owner_cap = c.Prepare(
+        "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
+        "iam_service_access_jobs WHERE account = ? AND owner = ? "
+        "ORDER BY created_ms DESC, id DESC LIMIT -1 OFFSET ?)");
+    if (!owner_cap) return DbError(c.db(), "prepare");
+    BindText(owner_cap, 1, job.account);
+    BindText(owner_cap, 2, job.owner);
+    sqlite3_bind_int64(owner_cap, 3, static_cast<int64_t>(kJobsPerOwner));
+    ARCANA_RETURN_IF_ERROR(Step(c, owner_cap, "drop an owner's oldest service access jobs"));
+    sqlite3_stmt* account_cap = c.Prepare(
+        "DELETE FROM iam_service_access_jobs WHERE id IN (SELECT id FROM "
+        "iam_service_access_jobs WHERE account = ? "
+        "ORDER BY created_ms DESC, id DESC LIMIT -1 OFFSET ?)");
+    if (!account_cap) return DbError(c.db(), "prepare");
+    BindText(account_cap, 1, job.account);
+    sqlite3_bind_int64(account_cap, 2, static_cast<int64_t>(kJobsPerAccount));
+    return Step(c, account_cap, "drop an account's oldest service access jobs");
   });
 }
 
