@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -164,6 +165,57 @@ void WriteAll(int fd, const std::string& data) {
 
 // The file descriptor a Python function's answer goes to (the shim's argv[5]).
 constexpr int kResultFd = 3;
+
+// What a function made through the Lambda API may take (any principal allowed
+// lambda:CreateFunction makes one): its MemorySize as the data-segment bound (heap and
+// anonymous mappings, Linux >= 4.7; the interpreter's own share on top), and Lambda's other
+// documented bounds: 1,024 processes and threads, 1,024 descriptors, /tmp's 512 MB as the
+// largest file, no core dump. A function registered by the operator (`arcana functions
+// create`: no Lambda attributes) is trusted as arcanad itself and runs unbounded.
+using RlimitResource = decltype(RLIMIT_DATA);  // glibc's enum under C++
+struct ChildLimits {
+  std::vector<std::pair<RlimitResource, rlimit>> limits;  // resource, its bound
+};
+constexpr rlim_t kInterpreterDataBytes = rlim_t{96} << 20;
+constexpr rlim_t kMaxFunctionProcesses = 1024;
+constexpr rlim_t kMaxFunctionFiles = 1024;
+constexpr rlim_t kMaxFunctionFileBytes = rlim_t{512} << 20;
+
+// RLIMIT_NPROC counts every process of the user the function runs as: set only for the
+// function user (a non-root arcanad runs functions as itself, whose user's other processes
+// count too). A bound arcanad already has lower stays (an unprivileged process cannot raise
+// its hard limit).
+ChildLimits LimitsOf(const storage::RotationFunction& f, bool as_function_user) {
+  ChildLimits l;
+  if (f.lambda_json.empty()) return l;
+  int64_t memory_mb = 128;  // Lambda's default MemorySize
+  rapidjson::Document doc;
+  if (json::ParseBounded(f.lambda_json, &doc).ok() && doc.IsObject()) {
+    memory_mb = json::Input(doc).Int("MemorySize").value_or(128);
+  }
+  memory_mb = std::clamp<int64_t>(memory_mb, 128, 10240);  // Lambda's range
+  auto bound = [&l](RlimitResource resource, rlim_t value) {
+    rlimit now{};
+    if (::getrlimit(resource, &now) == 0 && now.rlim_max != RLIM_INFINITY) {
+      value = std::min(value, now.rlim_max);
+    }
+    l.limits.emplace_back(resource, rlimit{value, value});
+  };
+  bound(RLIMIT_DATA, (static_cast<rlim_t>(memory_mb) << 20) + kInterpreterDataBytes);
+  bound(RLIMIT_NOFILE, kMaxFunctionFiles);
+  bound(RLIMIT_FSIZE, kMaxFunctionFileBytes);
+  bound(RLIMIT_CORE, 0);
+  if (as_function_user) bound(RLIMIT_NPROC, kMaxFunctionProcesses);
+  return l;
+}
+
+// In the forked child (async-signal-safe: setrlimit is a system call; no allocation).
+bool ApplyLimits(const ChildLimits& l) {
+  for (const auto& [resource, value] : l.limits) {
+    if (::setrlimit(resource, &value) != 0) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -454,6 +506,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
   // The child closes every descriptor above its own; the bound if close_range is missing.
   const int first_closed = result_fd >= 0 ? kResultFd + 1 : kResultFd;
   const long open_max = std::max(::sysconf(_SC_OPEN_MAX), 1024L);
+  const ChildLimits limits = LimitsOf(f, as != nullptr);
 
   int in_pipe[2], out_pipe[2];
   if (::pipe2(in_pipe, O_CLOEXEC) != 0) return Failed("cannot create a pipe");
@@ -490,6 +543,7 @@ Status FunctionInvoker::InvokeExec(const storage::RotationFunction& f, const rot
       // The change of user cleared the parent-death signal: asked for again.
       if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
     }
+    if (!ApplyLimits(limits)) ::_exit(127);
     ::execve(path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
