@@ -150,8 +150,9 @@ Result<std::vector<domain::kms::Alias>> CachedKmsStore::ListKmsAliases(
     const Scope& scope, const std::string& key_id, const std::string& after_name, size_t limit) {
   return backend_.ListKmsAliases(scope, key_id, after_name, limit);
 }
-Status CachedKmsStore::PutKmsAlias(const domain::kms::Alias& alias, bool create) {
-  return backend_.PutKmsAlias(alias, create);
+Status CachedKmsStore::PutKmsAlias(const domain::kms::Alias& alias, bool create,
+                                   size_t max_per_key) {
+  return backend_.PutKmsAlias(alias, create, max_per_key);
 }
 Status CachedKmsStore::DeleteKmsAlias(const Scope& scope, const std::string& name) {
   return backend_.DeleteKmsAlias(scope, name);

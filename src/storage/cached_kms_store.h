@@ -48,7 +48,7 @@ class CachedKmsStore final : public KmsStore {
                                                          const std::string& key_id,
                                                          const std::string& after_name,
                                                          size_t limit) override;
-  Status PutKmsAlias(const domain::kms::Alias& alias, bool create) override;
+  Status PutKmsAlias(const domain::kms::Alias& alias, bool create, size_t max_per_key) override;
   Status DeleteKmsAlias(const Scope& scope, const std::string& name) override;
   Result<domain::kms::Grant> CreateKmsGrant(const domain::kms::Grant& grant, int64_t key_revision,
                                             size_t max_grants) override;

@@ -102,8 +102,14 @@ class KmsStore {
                                                                  const std::string& after_name,
                                                                  size_t limit) = 0;
   // create: insert (kAlreadyExists if present); else update the existing alias
-  // (kKmsNotFound if absent).
-  virtual Status PutKmsAlias(const domain::kms::Alias& alias, bool create) = 0;
+  // (kKmsNotFound if absent). kKmsLimitExceeded (nothing written) when the target key already
+  // has max_per_key aliases other than this one (an update that keeps the alias's key is not
+  // refused). The write first takes the target key's row (PostgreSQL: FOR UPDATE; SQLite: its
+  // single writer) and then counts, as CreateKmsGrant does, so concurrent creates and updates
+  // on every node take the key's last places one at a time. kKmsNotFound when the target key
+  // is gone.
+  virtual Status PutKmsAlias(const domain::kms::Alias& alias, bool create,
+                             size_t max_per_key) = 0;
   // kKmsNotFound if absent.
   virtual Status DeleteKmsAlias(const Scope& scope, const std::string& name) = 0;
 

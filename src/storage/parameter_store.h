@@ -33,6 +33,12 @@ struct ParameterWrite {
   std::vector<ParameterValue> new_values;    // values of versions created by this write
   std::vector<int64_t> removed_versions;     // versions pruned by this write
   std::string change;  // the Change kind recorded (change_log.h), e.g. "PutParameter"
+  // A create (revision 0) given a quota is refused with kParameterLimitExceeded (nothing
+  // applied) when the scope already holds that many parameters of the new parameter's tier
+  // (Standard: any tier but Advanced). Counted inside the commit's transaction on the tier's
+  // counter row (PostgreSQL: locked by the increment; SQLite: its single writer), so
+  // concurrent creates on any node cannot all pass a count read before they commit.
+  std::optional<int64_t> create_quota;
 };
 
 // A parameter removed with all its versions. expected_revision 0: whatever is stored.
@@ -84,7 +90,8 @@ class ParameterStore {
                                                                     const std::string& key) = 0;
   // O(1): counters kept per scope and tier in the same transactions as the writes.
   virtual Result<ParameterCounts> CountParameters(const Scope& scope) = 0;
-  // kWriteConflict on a revision mismatch (nothing applied).
+  // kWriteConflict on a revision mismatch; kParameterLimitExceeded past write.create_quota
+  // (nothing applied either way).
   virtual Status CommitParameter(const ParameterWrite& write) = 0;
   // kWriteConflict when the parameter is gone or its revision is not expected_revision
   // (nothing applied).

@@ -487,7 +487,7 @@ class FakeKms : public KmsStore {
                                                          const std::string&, size_t) override {
     return No();
   }
-  Status PutKmsAlias(const domain::kms::Alias&, bool) override { return No(); }
+  Status PutKmsAlias(const domain::kms::Alias&, bool, size_t) override { return No(); }
   Status DeleteKmsAlias(const Scope&, const std::string&) override { return No(); }
   Result<domain::kms::Grant> CreateKmsGrant(const domain::kms::Grant&, int64_t, size_t) override {
     return No();

@@ -166,7 +166,9 @@ class RacingKmsStore final : public storage::KmsStore {
                                             const std::string& a, size_t l) override {
     return b_.ListKmsAliases(s, k, a, l);
   }
-  Status PutKmsAlias(const Alias& a, bool create) override { return b_.PutKmsAlias(a, create); }
+  Status PutKmsAlias(const Alias& a, bool create, size_t max) override {
+    return b_.PutKmsAlias(a, create, max);
+  }
   Status DeleteKmsAlias(const storage::Scope& s, const std::string& n) override {
     return b_.DeleteKmsAlias(s, n);
   }

@@ -162,7 +162,7 @@ TEST_F(KeyRingTest, StatesAndTampering) {
 TEST_F(KeyRingTest, ResolveByAliasAndArn) {
   Key k = NewKey();
   dk::Alias a{scope_.account, scope_.region, "alias/app", k.key_id, 1, 1};
-  ASSERT_TRUE(store_->PutKmsAlias(a, true).ok());
+  ASSERT_TRUE(store_->PutKmsAlias(a, true, 50).ok());
   EXPECT_EQ(ring_->Resolve(scope_, k.arn, 1)->key_id, k.key_id);
   EXPECT_EQ(ring_->Resolve(scope_, "alias/app", 1)->key_id, k.key_id);
   EXPECT_EQ(ring_->Resolve(scope_, "arn:aws:kms:us-east-1:123456789012:alias/app", 1)->key_id,

@@ -576,7 +576,9 @@ class PausingKmsStore : public storage::KmsStore {
                                                          size_t limit) override {
     return s_.ListKmsAliases(sc, k, after, limit);
   }
-  Status PutKmsAlias(const domain::kms::Alias& a, bool create) override { return s_.PutKmsAlias(a, create); }
+  Status PutKmsAlias(const domain::kms::Alias& a, bool create, size_t max) override {
+    return s_.PutKmsAlias(a, create, max);
+  }
   Status DeleteKmsAlias(const storage::Scope& sc, const std::string& n) override {
     return s_.DeleteKmsAlias(sc, n);
   }

@@ -267,7 +267,7 @@ TEST_F(SqliteStoreTest, EveryWriteAppendsItsChangesInCommitOrder) {
   k.arn = domain::kms::KeyArn(k.region, k.account, k.key_id);
   ASSERT_TRUE(stores_->kms().PutKmsKey(k, {}, "CreateKey").ok());
   domain::kms::Alias a{scope_.account, scope_.region, "alias/app", k.key_id, 1, 1};
-  ASSERT_TRUE(stores_->kms().PutKmsAlias(a, true).ok());
+  ASSERT_TRUE(stores_->kms().PutKmsAlias(a, true, 50).ok());
   ASSERT_TRUE(stores_->meta().PutMeta("not-a-change", "x").ok());
 
   auto changes = AllChanges();
@@ -492,7 +492,7 @@ TEST_F(SqliteStoreTest, KmsRevisionsAndPagedLists) {
   for (const char* name : {"alias/c", "alias/a", "alias/b"}) {
     ASSERT_TRUE(kms.PutKmsAlias({scope_.account, scope_.region, name,
                                  std::string(name) == "alias/b" ? "k2" : "k1", 1, 1},
-                                true)
+                                true, 50)
                     .ok());
   }
   auto aliases = *kms.ListKmsAliases(scope_, "", "alias/a", 10);

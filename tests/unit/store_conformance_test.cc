@@ -833,6 +833,69 @@ TEST_P(StoreConformance, ListParametersIsBytewiseByPrefixAndPages) {
   EXPECT_EQ(r->size(), 6u);
 }
 
+// A create given a quota counts its tier in the commit: past it, kParameterLimitExceeded
+// with nothing applied (no parameter, no count, no change row). Updates are not counted.
+TEST_P(StoreConformance, CommitParameterKeepsTheCreateQuota) {
+  auto create = [&](const std::string& name, const std::string& tier, int64_t quota) {
+    auto w = PWrite(MakeParam(name, tier), "v");
+    w.create_quota = quota;
+    return params().CommitParameter(w);
+  };
+  ASSERT_OK(create("/s0", ssm::kStandard, 2));
+  ASSERT_OK(create("/s1", ssm::kStandard, 2));
+  ASSERT_OK(create("/a0", ssm::kAdvanced, 1));
+  const int64_t head = Head();
+  EXPECT_CODE(create("/s2", ssm::kStandard, 2), ErrorCode::kParameterLimitExceeded);
+  EXPECT_CODE(create("/a1", ssm::kAdvanced, 1), ErrorCode::kParameterLimitExceeded);
+  EXPECT_FALSE(params().GetParameter(kScope, ssm::NameKey("/s2"))->has_value());
+  EXPECT_EQ(Head(), head);
+  auto counts = params().CountParameters(kScope).value();
+  EXPECT_EQ(counts.standard, 2);
+  EXPECT_EQ(counts.advanced, 1);
+  ASSERT_OK(create("/a1", ssm::kAdvanced, 2));  // each tier has its own count
+  // An update of an existing parameter takes no new place.
+  auto p = *params().GetParameter(kScope, ssm::NameKey("/s0")).value();
+  auto v2 = p.versions[0];
+  v2.version = 2;
+  p.versions.push_back(v2);
+  auto w = PWrite(p, "v2");
+  w.create_quota = 0;
+  ASSERT_OK(params().CommitParameter(w));
+  // The quota is per scope.
+  auto o = PWrite(MakeParam("/s0", ssm::kStandard, kOther), "v");
+  o.create_quota = 1;
+  ASSERT_OK(params().CommitParameter(o));
+}
+
+// Concurrent creates of different names (PostgreSQL: through two nodes) never pass the quota.
+TEST_P(StoreConformance, ConcurrentCreatesKeepTheParameterQuota) {
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  constexpr int kCallers = 10;
+  for (const char* tier : {ssm::kStandard, ssm::kAdvanced}) {
+    std::atomic<int> ok{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < kCallers; ++i) {
+      ts.emplace_back([&, i] {
+        auto w = PWrite(MakeParam(std::string("/") + tier + "/" + std::to_string(i), tier), "v");
+        w.create_quota = 4;
+        ParameterStore& st = (node2 && i % 2) ? node2->parameters() : params();
+        Status r = st.CommitParameter(w);
+        if (r.ok()) {
+          ++ok;
+        } else {
+          EXPECT_EQ(r.code(), ErrorCode::kParameterLimitExceeded) << r.message();
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    EXPECT_EQ(ok.load(), 4) << tier;
+  }
+  auto counts = params().CountParameters(kScope).value();
+  EXPECT_EQ(counts.standard, 4);
+  EXPECT_EQ(counts.advanced, 4);
+  EXPECT_EQ(params().ListParameters(kScope, "", "", 100)->size(), 8u);
+}
+
 TEST_P(StoreConformance, CountParametersFollowsCreatesTierChangesAndDeletes) {
   auto counts = [&](const Scope& s) { return params().CountParameters(s).value(); };
   EXPECT_EQ(counts(kScope).standard, 0);
@@ -1103,19 +1166,19 @@ TEST_P(StoreConformance, KmsAliasesCreateUpdateListDelete) {
   ASSERT_OK(kmss().PutKmsKey(MakeKey("k2"), {}, "CreateKey"));
   const int64_t head = Head();
   kms::Alias a{kScope.account, kScope.region, "alias/b", "k1", 1, 1};
-  ASSERT_OK(kmss().PutKmsAlias(a, true));
-  EXPECT_CODE(kmss().PutKmsAlias(a, true), ErrorCode::kAlreadyExists);
+  ASSERT_OK(kmss().PutKmsAlias(a, true, 50));
+  EXPECT_CODE(kmss().PutKmsAlias(a, true, 50), ErrorCode::kAlreadyExists);
   for (const char* n : {"alias/a", "alias/c", "alias/d"}) {
-    ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, n, "k2", 1, 1}, true));
+    ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, n, "k2", 1, 1}, true, 50));
   }
   a.target_key_id = "k2";
   a.updated_ms = 5;
-  ASSERT_OK(kmss().PutKmsAlias(a, false));
+  ASSERT_OK(kmss().PutKmsAlias(a, false, 50));
   auto got = kmss().GetKmsAlias(kScope, "alias/b");
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->target_key_id, "k2");
   EXPECT_EQ((*got)->updated_ms, 5);
-  EXPECT_CODE(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/none", "k1", 1, 1}, false),
+  EXPECT_CODE(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/none", "k1", 1, 1}, false, 50),
               ErrorCode::kKmsNotFound);
 
   std::vector<std::string> names;
@@ -1318,10 +1381,82 @@ TEST_P(StoreConformance, ConcurrentCreateKmsGrantsOfOneNameMakeOneGrantAndKeepTh
   EXPECT_EQ(kmss().ListKmsGrants(kScope, "ck", "", 20)->size(), 4u);
 }
 
+// PutKmsAlias counts the target key's aliases in its write: a create or an update beyond
+// max_per_key is kKmsLimitExceeded with nothing written; an update that keeps the alias's key
+// adds nothing and is not refused; a target key that is gone is kKmsNotFound.
+TEST_P(StoreConformance, PutKmsAliasKeepsThePerKeyLimit) {
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("full"), {}, "CreateKey"));
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("other"), {}, "CreateKey"));
+  auto alias = [](const std::string& name, const std::string& key) {
+    return kms::Alias{kScope.account, kScope.region, name, key, 1, 1};
+  };
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(kmss().PutKmsAlias(alias("alias/f" + std::to_string(i), "full"), true, 3));
+  }
+  ASSERT_OK(kmss().PutKmsAlias(alias("alias/o", "other"), true, 3));
+  const int64_t head = Head();
+  EXPECT_CODE(kmss().PutKmsAlias(alias("alias/f3", "full"), true, 3),
+              ErrorCode::kKmsLimitExceeded);
+  EXPECT_CODE(kmss().PutKmsAlias(alias("alias/o", "full"), false, 3),
+              ErrorCode::kKmsLimitExceeded);
+  EXPECT_FALSE(kmss().GetKmsAlias(kScope, "alias/f3")->has_value());
+  EXPECT_EQ((*kmss().GetKmsAlias(kScope, "alias/o"))->target_key_id, "other");
+  EXPECT_EQ(Head(), head);  // no change row either
+  auto same = alias("alias/f0", "full");
+  same.updated_ms = 7;
+  ASSERT_OK(kmss().PutKmsAlias(same, false, 3));  // its own key: nothing added
+  EXPECT_EQ((*kmss().GetKmsAlias(kScope, "alias/f0"))->updated_ms, 7);
+  ASSERT_OK(kmss().PutKmsAlias(alias("alias/o", "full"), false, 4));  // room under 4
+  EXPECT_EQ(kmss().ListKmsAliases(kScope, "full", "", 10)->size(), 4u);
+  EXPECT_CODE(kmss().PutKmsAlias(alias("alias/gone", "no-such-key"), true, 3),
+              ErrorCode::kKmsNotFound);
+  EXPECT_CODE(kmss().PutKmsAlias(alias("alias/o", "no-such-key"), false, 3),
+              ErrorCode::kKmsNotFound);
+  EXPECT_FALSE(kmss().GetKmsAlias(kScope, "alias/gone")->has_value());
+}
+
+// Concurrent alias creates and moves onto one key (PostgreSQL: through two nodes) never pass
+// the per-key limit: the count is made after taking the key's row.
+TEST_P(StoreConformance, ConcurrentPutKmsAliasesKeepThePerKeyLimit) {
+  auto node2 = IsSqlite() ? nullptr : SecondNode();
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("ak"), {}, "CreateKey"));
+  ASSERT_OK(kmss().PutKmsKey(MakeKey("src"), {}, "CreateKey"));
+  constexpr int kCallers = 8;
+  for (int i = 0; i < kCallers; ++i) {
+    ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/m" + std::to_string(i),
+                                  "src", 1, 1},
+                                 true, 50));
+  }
+  auto race = [&](bool create, size_t max) {
+    std::atomic<int> ok{0};
+    std::vector<std::thread> ts;
+    for (int i = 0; i < kCallers; ++i) {
+      ts.emplace_back([&, i] {
+        kms::Alias a{kScope.account, kScope.region,
+                     (create ? "alias/c" : "alias/m") + std::to_string(i), "ak", 2, 2};
+        KmsStore& st = (node2 && i % 2) ? node2->kms() : kmss();
+        Status r = st.PutKmsAlias(a, create, max);
+        if (r.ok()) {
+          ++ok;
+        } else {
+          EXPECT_EQ(r.code(), ErrorCode::kKmsLimitExceeded) << r.message();
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    return ok.load();
+  };
+  EXPECT_EQ(race(/*create=*/true, 3), 3);
+  EXPECT_EQ(kmss().ListKmsAliases(kScope, "ak", "", 20)->size(), 3u);
+  EXPECT_EQ(race(/*create=*/false, 5), 2);
+  EXPECT_EQ(kmss().ListKmsAliases(kScope, "ak", "", 20)->size(), 5u);
+  EXPECT_EQ(kmss().ListKmsAliases(kScope, "src", "", 20)->size(), kCallers - 2u);
+}
+
 TEST_P(StoreConformance, DeleteKmsKeyChecksRevisionAndTakesAliasesGrantsMaterials) {
   auto k = MakeKey("doomed");
   ASSERT_OK(kmss().PutKmsKey(k, {Material("doomed", "m1", "w")}, "CreateKey"));
-  ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/doomed", "doomed", 1, 1}, true));
+  ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/doomed", "doomed", 1, 1}, true, 50));
   ASSERT_OK(CreateGrant(MakeGrant("doomed", "g", "r")));
   EXPECT_CODE(kmss().DeleteKmsKey(kScope, "doomed", 9), ErrorCode::kWriteConflict);
   EXPECT_TRUE(kmss().GetKmsKey(kScope, "doomed")->has_value());
@@ -1359,7 +1494,7 @@ TEST_P(StoreConformance, RewrapKeyMaterialsIsOneTransaction) {
 
 TEST_P(StoreConformance, WipeKmsDropsKeysAliasesGrantsMaterials) {
   ASSERT_OK(kmss().PutKmsKey(MakeKey("w"), {Material("w", "m", "x")}, "CreateKey"));
-  ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/w", "w", 1, 1}, true));
+  ASSERT_OK(kmss().PutKmsAlias({kScope.account, kScope.region, "alias/w", "w", 1, 1}, true, 50));
   ASSERT_OK(CreateGrant(MakeGrant("w", "g", "r")));
   ASSERT_OK(kmss().WipeKms());
   EXPECT_TRUE(kmss().ListKmsKeys(kScope, "", 10)->empty());

@@ -18,6 +18,11 @@ std::string KeyClass(const Key& k) {
   return cls + "/" + k.key_usage;
 }
 
+// A key that already has kMaxAliasesPerKey aliases (CreateAlias, UpdateAlias).
+Status AliasLimitExceeded() {
+  return Status(ErrorCode::kKmsLimitExceeded, "A KMS key can have at most 50 aliases.");
+}
+
 // AWS-managed aliases that ListAliases shows even before their key exists.
 const char* const kPredefinedAliases[] = {"alias/aws/secretsmanager", "alias/aws/ssm"};
 }  // namespace
@@ -34,16 +39,13 @@ Result<std::string> KmsService::CreateAlias(const In& in, const CallContext& ctx
                           " already exists");
   ARCANA_ASSIGN_OR_RETURN(auto same_name, ring_.store().GetKmsAlias(ScopeOf(ctx), name));
   if (same_name) return exists;
-  // The key's aliases, one more than the limit at most (an index serves it).
-  ARCANA_ASSIGN_OR_RETURN(auto on_key, ring_.store().ListKmsAliases(ScopeOf(ctx), key.key_id, "",
-                                                                    dk::kMaxAliasesPerKey));
-  if (on_key.size() >= dk::kMaxAliasesPerKey) {
-    return Status(ErrorCode::kKmsLimitExceeded, "A KMS key can have at most 50 aliases.");
-  }
   dk::Alias a{ctx.account, ctx.region, name, key.key_id, ctx.now_ms, ctx.now_ms};
   // The store creates an alias once: of two concurrent creates, the second gets this error.
-  Status st = ring_.store().PutKmsAlias(a, /*create=*/true);
+  // It counts the key's aliases in the same write (kms_store.h), so concurrent creates on
+  // any node cannot pass the per-key quota together.
+  Status st = ring_.store().PutKmsAlias(a, /*create=*/true, dk::kMaxAliasesPerKey);
   if (st.code() == ErrorCode::kAlreadyExists) return exists;
+  if (st.code() == ErrorCode::kKmsLimitExceeded) return AliasLimitExceeded();
   ARCANA_RETURN_IF_ERROR(st);
   return std::string("{}");
 }
@@ -77,9 +79,11 @@ Result<std::string> KmsService::UpdateAlias(const In& in, const CallContext& ctx
   alias->target_key_id = key.key_id;
   alias->updated_ms = ctx.now_ms;
   // An alias is one row: the last UpdateAlias wins, as in AWS; a concurrent DeleteAlias
-  // makes this one NotFound.
-  Status st = ring_.store().PutKmsAlias(*alias, /*create=*/false);
-  if (st.code() == ErrorCode::kKmsNotFound) return not_found;
+  // makes this one NotFound. Moving an alias onto a key takes one of the key's places: AWS's
+  // aliases-per-key quota applies to UpdateAlias as to CreateAlias ("You might encounter this
+  // quota when you create or update an alias", KMS developer guide, Resource quotas).
+  Status st = ring_.store().PutKmsAlias(*alias, /*create=*/false, dk::kMaxAliasesPerKey);
+  if (st.code() == ErrorCode::kKmsLimitExceeded) return AliasLimitExceeded();
   ARCANA_RETURN_IF_ERROR(st);
   return std::string("{}");
 }

@@ -43,6 +43,13 @@ bool IsModelKeyId(const std::string& id) {
   return true;
 }
 
+// PutParameter's create beyond its tier's quota (--ssm-*-parameters-quota), as AWS words it.
+Status ParameterLimitExceeded() {
+  return Status(ErrorCode::kParameterLimitExceeded,
+                "You have exceeded the number of parameters for this AWS account. Delete one "
+                "or more parameters and try again.");
+}
+
 void MergeTags(std::vector<dssm::Tag>& into, const std::vector<dssm::Tag>& add) {
   for (const auto& t : add) {
     auto it = std::find_if(into.begin(), into.end(), [&](const dssm::Tag& x) { return x.key == t.key; });
@@ -164,28 +171,31 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
       v.expires_ms = prev->expires_ms;
     }
     // Only a create takes a place in its tier's quota (a tier change of an existing
-    // parameter is an upgrade to Advanced, which AWS does not refuse for the quota).
+    // parameter is an upgrade to Advanced, which AWS does not refuse for the quota). The
+    // counts read here answer early and let Intelligent-Tiering choose; the commit counts
+    // again in its transaction, which is what holds under concurrent creates.
     storage::ParameterCounts counts;
     if (!existing) {
       ARCANA_ASSIGN_OR_RETURN(counts, store_.CountParameters({ctx.account, ctx.region}));
     }
-    ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(dssm::TierToApply(requested_tier,
-                                                                        default_tier),
-                                                      prev ? prev->tier : "", value.size(),
-                                                      !v.policies.empty(),
+    const std::string_view applied_tier = dssm::TierToApply(requested_tier, default_tier);
+    ARCANA_ASSIGN_OR_RETURN(v.tier, dssm::ResolveTier(applied_tier, prev ? prev->tier : "",
+                                                      value.size(), !v.policies.empty(),
                                                       !existing &&
                                                           counts.standard >= quotas_.standard));
+    // Intelligent-Tiering chose Standard because the counts read had room there: if the
+    // commit finds Standard full after all, the choice is made again on fresh counts.
+    const bool standard_by_room = !existing && applied_tier == dssm::kIntelligentTiering &&
+                                  v.tier == dssm::kStandard;
     if ((pattern ? pattern->source() : std::string()) != v.allowed_pattern) {
       // The parameter changed since the pattern was compiled: compile what it has now
       // (rare; RE2 compiles in time linear in the pattern).
       ARCANA_ASSIGN_OR_RETURN(pattern, dssm::CompileAllowedPattern(v.allowed_pattern));
     }
     ARCANA_RETURN_IF_ERROR(dssm::CheckPatternMatch(value, pattern));
-    if (!existing && (v.tier == dssm::kAdvanced ? counts.advanced >= quotas_.advanced
-                                                : counts.standard >= quotas_.standard)) {
-      return Status(ErrorCode::kParameterLimitExceeded,
-                    "You have exceeded the number of parameters for this AWS account. Delete one "
-                    "or more parameters and try again.");
+    const int64_t quota = v.tier == dssm::kAdvanced ? quotas_.advanced : quotas_.standard;
+    if (!existing && (v.tier == dssm::kAdvanced ? counts.advanced : counts.standard) >= quota) {
+      return ParameterLimitExceeded();
     }
     v.modified_ms = ctx.now_ms;
     v.modified_user = ctx.principal_arn;
@@ -227,9 +237,17 @@ Result<std::string> SsmService::PutParameter(const In& in, const CallContext& ct
     const std::string tier = added.tier;
     w.parameter = std::move(p);
     w.change = "PutParameter";
+    if (created) w.create_quota = quota;
     // Two creates of one name: the loser's commit (at revision 0) conflicts and its next
     // attempt finds the parameter (ParameterAlreadyExists, or a new version with Overwrite).
-    ARCANA_RETURN_IF_ERROR(store_.CommitParameter(w));
+    Status committed = store_.CommitParameter(w);
+    if (committed.code() == ErrorCode::kParameterLimitExceeded) {
+      if (standard_by_room) {
+        return Status(ErrorCode::kWriteConflict, "the Standard tier filled up meanwhile");
+      }
+      return ParameterLimitExceeded();
+    }
+    ARCANA_RETURN_IF_ERROR(committed);
     PublishChange(w.parameter, w.parameter.Latest(), created ? "Create" : "Update", ctx.now_ms);
     return answer(version, tier);
   });

@@ -388,15 +388,47 @@ Result<std::vector<Alias>> PgKmsStore::ListKmsAliases(const Scope& scope,
   return out;
 }
 
-Status PgKmsStore::PutKmsAlias(const Alias& a, bool create) {
+// The target key's row is locked first (kms_store.h), as CreateKmsGrant does: alias writes
+// onto one key from every node take turns, and READ COMMITTED lets the count after the lock
+// see the aliases the previous holder committed. Every writer takes the key's row before any
+// alias row, so two of them cannot wait on each other.
+Status PgKmsStore::PutKmsAlias(const Alias& a, bool create, size_t max_per_key) {
   return db_.Write("write alias", [&](Tx& tx) -> Status {
-    if (create) return InsertAlias(tx, a);
     const std::string arn = domain::kms::AliasArn(a.region, a.account, a.name);
-    auto r = tx.Exec(
+    if (tx.Exec("SELECT 1 FROM kms_keys WHERE account = $1 AND region = $2 AND key_id = $3 "
+                "FOR UPDATE",
+                {a.account, a.region, a.target_key_id})
+            .empty()) {
+      return Status(ErrorCode::kKmsNotFound,
+                    "Key '" + domain::kms::KeyArn(a.region, a.account, a.target_key_id) +
+                        "' does not exist");
+    }
+    bool keeps_key = false;  // an update to the key the alias names already adds nothing
+    if (!create) {
+      auto current = tx.Exec(
+          "SELECT target_key_id FROM kms_aliases WHERE account = $1 AND region = $2 "
+          "AND name = $3 FOR UPDATE",
+          {a.account, a.region, a.name});
+      if (current.empty()) {
+        return Status(ErrorCode::kKmsNotFound, "Alias " + arn + " is not found.");
+      }
+      keeps_key = Text(current[0][0]) == a.target_key_id;
+    }
+    if (!keeps_key) {
+      const int64_t on_key = Int(tx.Exec("SELECT count(*) FROM kms_aliases WHERE account = $1 "
+                                         "AND region = $2 AND target_key_id = $3",
+                                         {a.account, a.region, a.target_key_id})[0][0]);
+      if (on_key >= static_cast<int64_t>(max_per_key)) {
+        return Status(ErrorCode::kKmsLimitExceeded,
+                      "Too many aliases on " +
+                          domain::kms::KeyArn(a.region, a.account, a.target_key_id));
+      }
+    }
+    if (create) return InsertAlias(tx, a);
+    tx.Exec(
         "UPDATE kms_aliases SET target_key_id = $4, updated_ms = $5 "
-        "WHERE account = $1 AND region = $2 AND name = $3 RETURNING 1",
+        "WHERE account = $1 AND region = $2 AND name = $3",
         {a.account, a.region, a.name, a.target_key_id, a.updated_ms});
-    if (r.empty()) return Status(ErrorCode::kKmsNotFound, "Alias " + arn + " is not found.");
     tx.AddChange({0, 0, a.account, a.region, kService, arn, "UpdateAlias"});
     return Status::Ok();
   });

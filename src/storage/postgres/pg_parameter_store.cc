@@ -214,7 +214,18 @@ Status PgParameterStore::CommitParameter(const ParameterWrite& w) {
           "meta) VALUES ($1, $2, $3, $4, 1, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1",
           {p.account, p.region, p.key, p.name, tier, p.ExpiresMs(), meta});
       if (r.empty()) return Conflict(p.key);
-      Count(tx, p.account, p.region, {{tier, 1}});
+      // The increment locks the tier's counter row until commit and answers the count after
+      // every create committed before it (ON CONFLICT DO UPDATE acts on the latest row, not
+      // this statement's snapshot): creates of the scope's tier take turns past this point, so
+      // two nodes cannot both take the last place (parameter_store.h).
+      auto n = tx.Exec(
+          "INSERT INTO ssm_counts (account, region, tier, n) VALUES ($1, $2, $3, 1) "
+          "ON CONFLICT (account, region, tier) DO UPDATE SET n = ssm_counts.n + 1 RETURNING n",
+          {p.account, p.region, tier});
+      if (w.create_quota && Int(n[0][0]) > *w.create_quota) {
+        return Status(ErrorCode::kParameterLimitExceeded,
+                      "the scope holds its quota of " + tier + " parameters");  // rolled back
+      }
     } else {
       // Lock the row at the revision read (a concurrent commit makes it vanish from the
       // re-check), so the tier it had is the one the counters hold.

@@ -486,9 +486,58 @@ Result<std::vector<Alias>> SqliteKmsStore::ListKmsAliases(const Scope& scope,
   return out;
 }
 
-Status SqliteKmsStore::PutKmsAlias(const Alias& a, bool create) {
+// SQLite has one writer: the key read and the count below stay true until this write
+// commits, so concurrent alias writes take the key's last places one at a time (kms_store.h).
+Status SqliteKmsStore::PutKmsAlias(const Alias& a, bool create, size_t max_per_key) {
   return db_.Write([&](WriteTxn& txn) -> Status {
     Conn& c = txn.conn();
+    // The first column of the first row of `sql` (nullopt: no row), with the alias's account
+    // and region bound first, then `third`.
+    auto read = [&](const char* sql,
+                    const std::string& third) -> Result<std::optional<std::string>> {
+      sqlite3_stmt* st = c.Prepare(sql);
+      if (!st) return DbError(c.db(), "prepare");
+      BindText(st, 1, a.account);
+      BindText(st, 2, a.region);
+      BindText(st, 3, third);
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE) return std::optional<std::string>();
+      if (rc != SQLITE_ROW) return DbError(c.db(), "read alias target");
+      std::string v = ColText(st, 0);
+      sqlite3_reset(st);
+      return std::optional<std::string>(std::move(v));
+    };
+    ARCANA_ASSIGN_OR_RETURN(
+        auto key, read("SELECT key_id FROM kms_keys WHERE account = ? AND region = ? AND "
+                       "key_id = ?",
+                       a.target_key_id));
+    if (!key) {
+      return Status(ErrorCode::kKmsNotFound,
+                    "Key '" + KeyArnOf(a.region, a.account, a.target_key_id) + "' does not exist");
+    }
+    bool keeps_key = false;  // an update to the key the alias names already adds nothing
+    if (!create) {
+      ARCANA_ASSIGN_OR_RETURN(
+          auto current, read("SELECT target_key_id FROM kms_aliases WHERE account = ? AND "
+                             "region = ? AND name = ?",
+                             a.name));
+      if (!current) {
+        return Status(ErrorCode::kKmsNotFound,
+                      "Alias " + domain::kms::AliasArn(a.region, a.account, a.name) +
+                          " is not found.");
+      }
+      keeps_key = *current == a.target_key_id;
+    }
+    if (!keeps_key) {
+      ARCANA_ASSIGN_OR_RETURN(
+          auto on_key, read("SELECT count(*) FROM kms_aliases WHERE account = ? AND "
+                            "region = ? AND target_key_id = ?",
+                            a.target_key_id));
+      if (on_key && std::stoll(*on_key) >= static_cast<long long>(max_per_key)) {
+        return Status(ErrorCode::kKmsLimitExceeded,
+                      "Too many aliases on " + KeyArnOf(a.region, a.account, a.target_key_id));
+      }
+    }
     if (create) {
       ARCANA_RETURN_IF_ERROR(InsertAlias(c, a));
       return AliasChange(txn, a, "CreateAlias");

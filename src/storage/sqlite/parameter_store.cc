@@ -83,6 +83,23 @@ Status AddToCount(Conn& c, const std::string& account, const std::string& region
   return Step(c, st, "count parameters");
 }
 
+// The scope's parameters per tier (any tier but Advanced counts as Standard).
+Result<ParameterCounts> ReadCounts(Conn& c, const std::string& account,
+                                   const std::string& region) {
+  sqlite3_stmt* st = c.Prepare("SELECT tier, n FROM ssm_counts WHERE account = ? AND region = ?");
+  if (!st) return DbError(c.db(), "prepare");
+  BindText(st, 1, account);
+  BindText(st, 2, region);
+  ParameterCounts out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    (ColText(st, 0) == domain::ssm::kAdvanced ? out.advanced : out.standard) +=
+        sqlite3_column_int64(st, 1);
+  }
+  if (rc != SQLITE_DONE) return DbError(c.db(), "count parameters");
+  return out;
+}
+
 struct Stored {
   int64_t revision = 0;
   std::string tier;
@@ -231,18 +248,7 @@ Result<std::map<int64_t, std::string>> SqliteParameterStore::GetParameterValues(
 
 Result<ParameterCounts> SqliteParameterStore::CountParameters(const Scope& scope) {
   ARCANA_LEASE(c, db_.pool());
-  sqlite3_stmt* st =
-      c->Prepare("SELECT tier, n FROM ssm_counts WHERE account = ? AND region = ?");
-  if (!st) return DbError(c->db(), "prepare");
-  BindText(st, 1, scope.account);
-  BindText(st, 2, scope.region);
-  ParameterCounts out;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    (ColText(st, 0) == "Advanced" ? out.advanced : out.standard) += sqlite3_column_int64(st, 1);
-  }
-  if (rc != SQLITE_DONE) return DbError(c->db(), "count parameters");
-  return out;
+  return ReadCounts(*c, scope.account, scope.region);
 }
 
 Status SqliteParameterStore::CommitParameter(const ParameterWrite& w) {
@@ -256,6 +262,17 @@ Status SqliteParameterStore::CommitParameter(const ParameterWrite& w) {
     ARCANA_ASSIGN_OR_RETURN(auto stored, ReadStored(c, p.account, p.region, p.key));
     if (p.revision == 0 ? stored.has_value() : (!stored || stored->revision != p.revision)) {
       return Conflict("parameter " + p.name);
+    }
+    if (!stored && w.create_quota) {
+      // SQLite has one writer: the count read here stays true until this write commits, so
+      // concurrent creates take the tier's last places one at a time (parameter_store.h).
+      ARCANA_ASSIGN_OR_RETURN(auto counts, ReadCounts(c, p.account, p.region));
+      const bool advanced = tier == domain::ssm::kAdvanced;
+      if ((advanced ? counts.advanced : counts.standard) >= *w.create_quota) {
+        return Status(ErrorCode::kParameterLimitExceeded,
+                      std::string("the scope holds its quota of ") +
+                          (advanced ? "Advanced" : "Standard") + " parameters");
+      }
     }
     sqlite3_stmt* st =
         p.revision == 0
