@@ -72,10 +72,12 @@ void RecordChangesACrashLeft(audit::AuditTrail& trail, const config::Config& cfg
                              storage::ChangeLog& changes, int64_t head_at_start) {
   if (!file.interrupted()) return;
   const std::string node = AuditNodeName(cfg, port);
-  if (!changes.HeadIsLocal()) {
-    spdlog::warn("audit: node {} did not close its audit files (a crash): on a shared store its "
-                 "changes cannot be told from other nodes', so any it committed without a record "
-                 "stay unrecorded (`arcana audit verify --all-nodes` names them)", node);
+  // A shared store's log must say which node made each change (PostgreSQL does): another
+  // node's change is never this node's to claim (audit/unrecorded_changes.h).
+  if (!changes.HeadIsLocal() && !changes.NamesNodes()) {
+    spdlog::warn("audit: node {} did not close its audit files (a crash): this store's changes "
+                 "do not name their node, so any it committed without a record stay unrecorded "
+                 "(`arcana audit verify --all-nodes` names them)", node);
     return;
   }
   auto found = audit::FindUnrecordedChanges(config::EffectiveAuditDir(cfg), node, changes,

@@ -31,9 +31,9 @@ void RecordUnclaimedChanges(audit::AuditTrail& trail, const std::string& by,
 // After the node's previous process ended without closing its audit files (a crash,
 // kill -9: file.interrupted()), records the store changes it committed and never recorded,
 // in RecoverUnrecordedChanges service events (audit/unrecorded_changes.h), up to
-// head_at_start: the store's head before this start committed anything. Only on a store
-// this node owns (SQLite; on a shared store it logs that verify --all-nodes may report
-// them). A failure is logged: the node serves on, and verify reports the changes.
+// head_at_start: the store's head before this start committed anything. On a shared store
+// (PostgreSQL) only the changes whose rows name this node (Change::node). A failure is
+// logged: the node serves on, and verify reports the changes.
 void RecordChangesACrashLeft(audit::AuditTrail& trail, const config::Config& cfg,
                              unsigned short port, const audit::FileTrail& file,
                              storage::ChangeLog& changes, int64_t head_at_start);

@@ -148,6 +148,7 @@ int RunServer(const config::Config& cfg) {
   // The root key holder: empty (sealed) until the root of trust (seal/) unseals it.
   auto root = std::make_unique<crypto::RootKey>();
   where->pg_query_timeout_ms = cfg.store_timeout_seconds * 1000;
+  where->node = AuditNodeName(cfg, port);  // whose changes a restart after a crash claims
   auto stores_res = storage::OpenStores(*where);
   if (!stores_res.ok()) {
     return Fail("cannot open the store " + storage::Redacted(*where) + ": " +

@@ -141,6 +141,7 @@ Result<UnrecordedChanges> FindUnrecordedChanges(const std::string& dir, const st
     }));
     (void)s;
   }
+  const bool only_own = log.NamesNodes();  // a shared store: other nodes' changes are theirs
   size_t read = 0;
   for (int64_t from = after; from < head;) {
     if (read >= kUnrecordedMaxChanges) {
@@ -152,6 +153,7 @@ Result<UnrecordedChanges> FindUnrecordedChanges(const std::string& dir, const st
     read += page.size();
     for (auto& c : page) {
       if (c.seq > head) break;
+      if (only_own && c.node != node) continue;
       if (claimed.count(c.seq) == 0) out.changes.push_back(std::move(c));
     }
     from = page.back().seq;

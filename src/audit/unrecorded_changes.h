@@ -14,9 +14,14 @@
 // window; the window's every claim is excluded, and so are the claims of the dir's other file
 // sets (an operator CLI's, a former node name's) above `after`. The work is bounded by that
 // tail and the changes after it, whatever the trail's length.
-// Only for a store one node owns (SQLite): a change row does not say which node made it, so
-// on a store several nodes share another node's change whose record is still on its way
-// would be claimed twice.
+// Which node's: on a store several nodes share (PostgreSQL: ChangeLog::NamesNodes), only the
+// changes whose row names this node (Change::node): another node's change is not in this
+// dir's claims, and its record may still be on its way (that node is alive), so claiming it
+// would claim it twice. The node's own changes up to `head` were all committed by the
+// process that crashed: none has a record still to come. (A node restarted under another
+// --audit-node finds no claims of its own and claims nothing; its former name's changes stay
+// unrecorded.) On a store one node owns (SQLite, HeadIsLocal) rows name no node: every
+// change is looked at, the arcana CLI's claimed by its own file set in the dir.
 // Thread-safety: a free function over files and the store.
 #pragma once
 
@@ -41,7 +46,8 @@ inline constexpr size_t kUnrecordedWindow = 256;
 inline constexpr uint64_t kUnrecordedMaxScanBytes = uint64_t{64} << 20;  // per file set
 inline constexpr size_t kUnrecordedMaxChanges = 100000;
 
-// dir: the audit dir; node: this node's name. Errors: unreadable files, the store's.
+// dir: the audit dir; node: this node's name (and, where log.NamesNodes(), the node whose
+// changes are looked at). Errors: unreadable files, the store's.
 Result<UnrecordedChanges> FindUnrecordedChanges(const std::string& dir, const std::string& node,
                                                 storage::ChangeLog& log, int64_t head);
 

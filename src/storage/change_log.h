@@ -30,6 +30,13 @@ struct Change {
   std::string resource;  // the ARN (secret, parameter, key, alias), or the access key id
   std::string kind;      // what happened: the operation or job, e.g. "PutSecretValue",
                          // "UpdateSecretVersionStage", "DeleteParameters", "PurgeSecret"
+  // The node that committed it (its audit node name, app/audit_setup.h AuditNodeName), where
+  // the log says so (ChangeLog::NamesNodes: PostgreSQL, whose store several nodes share; ""
+  // for the arcana CLI's changes and those committed before the column existed); "" on
+  // SQLite, whose one node made every change but the CLI's. A node restarted after a crash
+  // claims only its own changes (audit/unrecorded_changes.h). "= {}": the initialisations
+  // naming seq..kind need not name it.
+  std::string node = {};
 
   // RootOfTrustStore::RewrapRootBlobs appends one change of this form in its transaction:
   // every root-wrapped blob changed at once, so caches of sealed bytes drop everything.
@@ -64,6 +71,9 @@ class ChangeLog {
   // arcana CLI beside it is noticed by HeadSince), so followers call HeadSince on every read
   // instead of sharing one in-flight call (change_follower.h).
   virtual bool HeadIsLocal() const { return false; }
+  // True when every change this log commits from now on names its node (Change::node), so a
+  // node can tell its own changes from other nodes' on a shared store (PostgreSQL).
+  virtual bool NamesNodes() const { return false; }
   // Changes with seq > after_seq, ascending, at most limit (<= kMaxListLimit).
   virtual Result<std::vector<Change>> ReadChanges(int64_t after_seq, size_t limit) = 0;
   // Blocks until a change after `after_seq` may have been committed, or the timeout passes.

@@ -103,7 +103,8 @@ Result<std::unique_ptr<Stores>> OpenStores(const StoreLocation& where) {
       return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
     }
     case StoreLocation::Kind::kPostgres: {
-      ARCANA_ASSIGN_OR_RETURN(auto backend, OpenPgStores(where.pg_url, where.pg_query_timeout_ms));
+      ARCANA_ASSIGN_OR_RETURN(auto backend, OpenPgStores(where.pg_url, where.pg_query_timeout_ms,
+                                                         where.node));
       return std::unique_ptr<Stores>(new CachedStores(std::move(backend)));
     }
   }

@@ -35,6 +35,7 @@ struct StoreLocation {
   std::string sqlite_dir;  // kSqlite: the database is <dir>/arcana.db
   std::string pg_url;      // kPostgres: a libpq connection URI (postgresql://...)
   int pg_query_timeout_ms = 20000;  // kPostgres: pg::Database::Options::query_timeout_ms
+  std::string node;  // kPostgres: the name its change rows carry (Change::node); "" for the CLI
 };
 
 // "sqlite:DIR" | "postgresql://..." | "postgres://...". Error: kInvalidParameter naming the

@@ -241,7 +241,9 @@ TEST(CrossCheck, ClaimsOfChangesARestoreTookBackAreCountedNotFailed) {
 
 class FixedLog : public storage::ChangeLog {
  public:
-  explicit FixedLog(std::vector<Change> all) : all_(std::move(all)) {}
+  explicit FixedLog(std::vector<Change> all, bool names_nodes = false)
+      : all_(std::move(all)), names_nodes_(names_nodes) {}
+  bool NamesNodes() const override { return names_nodes_; }
   Result<int64_t> Head() override { return all_.empty() ? 0 : all_.back().seq; }
   Result<std::vector<Change>> ReadChanges(int64_t after, size_t limit) override {
     std::vector<Change> out;
@@ -255,6 +257,7 @@ class FixedLog : public storage::ChangeLog {
 
  private:
   std::vector<Change> all_;
+  bool names_nodes_ = false;
 };
 
 TEST(UnrecordedChanges, TheTailsUnclaimedChangesUpToTheHeadMinusOtherSetsClaims) {
@@ -305,6 +308,51 @@ TEST(UnrecordedChanges, TheTailsUnclaimedChangesUpToTheHeadMinusOtherSetsClaims)
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->no_claims);
   EXPECT_TRUE(none->changes.empty());
+  fs::remove_all(dir);
+}
+
+// A store several nodes share (PostgreSQL): rows name their node, and a restarted node claims
+// only its own. n2's changes are in n2's own dir (not this one), some with their records still
+// on their way: claiming them would claim them twice.
+TEST(UnrecordedChanges, OnAStoreWhoseRowsNameTheirNodeOnlyTheNodesOwnAreLookedAt) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("arcana-unrecorded-own-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto node_of = [](int64_t s) { return s % 2 == 1 ? "n1" : "n2"; };  // n1: odd, n2: even
+  {
+    // n1 recorded its changes 1..21 but 17 and 21 (lost in a crash), and its 23.
+    std::ofstream n1(dir / RecordFileName("n1", 1));
+    for (int64_t s : {1, 3, 5, 7, 9, 11, 13, 15, 19, 23}) {
+      AuditEvent e = ServiceEvent("arcana.internal", "X", "123456789012", "us-east-1", 1'000);
+      e.changes.push_back(C(s, "PutSecretValue", "arn:" + std::to_string(s)));
+      n1 << EventJson(e) << "\n";
+    }
+  }
+  std::vector<Change> all;
+  for (int64_t s = 1; s <= 26; ++s) {
+    all.push_back(C(s, "PutSecretValue", "arn:" + std::to_string(s)));
+    all.back().node = node_of(s);
+  }
+  all[24].node = "";  // 25: the arcana CLI's (or a row from before the column): no node's
+  auto seqs_of = [](const UnrecordedChanges& u) {
+    std::vector<int64_t> seqs;
+    for (const auto& c : u.changes) seqs.push_back(c.seq);
+    return seqs;
+  };
+  FixedLog shared(all, /*names_nodes=*/true);
+  auto found = FindUnrecordedChanges(dir.string(), "n1", shared, /*head=*/26);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_EQ(found->after, 9);  // the older half of n1's 10 claiming records: up to 9
+  EXPECT_EQ(seqs_of(*found), (std::vector<int64_t>{17, 21}));
+  for (const auto& c : found->changes) EXPECT_EQ(c.node, "n1");
+
+  // The same rows on a log that names no node (a store one node owns): every unclaimed one.
+  FixedLog local(all);
+  auto every = FindUnrecordedChanges(dir.string(), "n1", local, 26);
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(seqs_of(*every), (std::vector<int64_t>{10, 12, 14, 16, 17, 18, 20, 21, 22, 24, 25, 26}));
   fs::remove_all(dir);
 }
 

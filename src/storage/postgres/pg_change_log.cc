@@ -27,6 +27,10 @@ CREATE TABLE changes (
 CREATE INDEX changes_by_time ON changes (at_ms);
 )sql";
 
+// The node that committed each change (Change::node): "" for the rows before it, which no
+// node then claims as its own after a crash.
+const char* const kChangesV2 = "ALTER TABLE changes ADD COLUMN node TEXT NOT NULL DEFAULT '';";
+
 using Clock = std::chrono::steady_clock;
 
 // Records the highest sequence number NOTIFYed on the channel.
@@ -67,7 +71,7 @@ PgChangeLog::~PgChangeLog() {
   if (listener_) listener_->Drop();
 }
 
-Migrations PgChangeLog::Schema() { return {"changes", {kChangesV1}}; }
+Migrations PgChangeLog::Schema() { return {"changes", {kChangesV1, kChangesV2}}; }
 
 Result<int64_t> PgChangeLog::Head() {
   int64_t head = 0;
@@ -83,11 +87,11 @@ Result<std::vector<Change>> PgChangeLog::ReadChanges(int64_t after_seq, size_t l
   std::vector<Change> out;
   ARCANA_RETURN_IF_ERROR(db_.Read("read changes", [&](Tx& tx) {
     for (const auto& row : tx.Exec(
-             "SELECT seq, at_ms, account, region, service, resource, kind FROM changes "
+             "SELECT seq, at_ms, account, region, service, resource, kind, node FROM changes "
              "WHERE seq > $1 ORDER BY seq LIMIT $2",
              {after_seq, std::min(limit, kMaxListLimit)})) {
       out.push_back({Int(row[0]), Int(row[1]), Text(row[2]), Text(row[3]), Text(row[4]),
-                     Text(row[5]), Text(row[6])});
+                     Text(row[5]), Text(row[6]), Text(row[7])});
     }
     return Status::Ok();
   }));

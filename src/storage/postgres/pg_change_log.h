@@ -3,6 +3,7 @@
 // last statement (pg_database.h), so Head() is one single-row read and numbers follow commit
 // order with no gap that fills in later. WaitForChange listens on a dedicated connection
 // (LISTEN arcana_changes; every such commit NOTIFYs its new head); it is only a wake-up.
+// Each row names the node that committed it (column node, Database::Options::node).
 // Thread-safety: as every store component (store_types.h); concurrent waiters share the one
 // listening connection (one of them reads it, the others wait for what it saw).
 #pragma once
@@ -21,6 +22,7 @@ class PgChangeLog : public ChangeLog {
   static Migrations Schema();
 
   Result<int64_t> Head() override;
+  bool NamesNodes() const override { return true; }
   Result<std::vector<Change>> ReadChanges(int64_t after_seq, size_t limit) override;
   void WaitForChange(int64_t after_seq, std::chrono::milliseconds timeout) override;
   Result<size_t> TrimChanges(int64_t before_ms) override;

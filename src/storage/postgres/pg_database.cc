@@ -69,8 +69,8 @@ std::string WithDefaults(std::string url, int connect_timeout_s) {
 constexpr const char* kAppendChanges = R"sql(
 WITH h AS (UPDATE change_head SET seq = seq + $1::bigint RETURNING seq),
 ins AS (
-  INSERT INTO changes (seq, at_ms, account, region, service, resource, kind)
-  SELECT h.seq - $1::bigint + t.o, $2::bigint, t.a, t.r, t.s, t.res, t.k
+  INSERT INTO changes (seq, at_ms, account, region, service, resource, kind, node)
+  SELECT h.seq - $1::bigint + t.o, $2::bigint, t.a, t.r, t.s, t.res, t.k, $8::text
   FROM h, unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
        WITH ORDINALITY AS t(a, r, s, res, k, o))
 SELECT seq, pg_notify('arcana_changes', seq::text) FROM h
@@ -302,8 +302,9 @@ Status MapError(const std::string& what, pqxx::connection& c, bool* broken) {
 }
 
 // The change rows of a batch's kept writes (in batch order), appended in one statement
-// before COMMIT; numbers them (seq, at_ms) in place.
-void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes);
+// before COMMIT, each naming `node`; numbers them (seq, at_ms, node) in place.
+void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes,
+                   const std::string& node);
 
 }  // namespace
 
@@ -510,7 +511,7 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
       }
       if (!changes.empty()) {
         Tx tx(*conn, t);
-        AppendChanges(tx, changes);
+        AppendChanges(tx, changes, options_.node);
       }
       sent_commit = true;
       t.commit();
@@ -548,7 +549,8 @@ void Database::CommitBatch(const std::vector<Request*>& batch) {
 
 namespace {
 
-void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes) {
+void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes,
+                   const std::string& node) {
   std::vector<std::string> a, r, s, res, k;
   for (const auto* write : changes) {
     for (const auto& c : *write) {
@@ -563,13 +565,14 @@ void AppendChanges(Tx& tx, const std::vector<std::vector<Change>*>& changes) {
   const int64_t at_ms = NowMs();
   auto head = tx.Exec(kAppendChanges, {n, at_ms, Param::TextArray(a), Param::TextArray(r),
                                        Param::TextArray(s), Param::TextArray(res),
-                                       Param::TextArray(k)});
+                                       Param::TextArray(k), node});
   // The statement numbered the rows head - n + 1 .. head in the order given.
   int64_t seq = Int(head.at(0).at(0)) - n;
   for (auto* write : changes) {
     for (auto& c : *write) {
       c.seq = ++seq;
       c.at_ms = at_ms;
+      c.node = node;
     }
   }
 }

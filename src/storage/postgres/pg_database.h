@@ -37,7 +37,9 @@
 //   changes are numbered in commit order with no gap that fills in later.
 //   The statement returns the new head, so each write's own rows get their numbers back
 //   (head - n + 1 .. head, in batch order) and Write reports them to the caller's
-//   CommittedChanges collector (committed_changes.h): no extra round trip.
+//   CommittedChanges collector (committed_changes.h): no extra round trip. Every row names
+//   this node (Options::node), so a node restarted after a crash can tell its own changes
+//   from the other nodes' (audit/unrecorded_changes.h).
 // Thread-safety: Database is safe from any thread; a Tx belongs to the call running it.
 #pragma once
 
@@ -130,6 +132,9 @@ class Database {
     // for the server before the call fails kServiceUnavailable (pg_query_watchdog.h); the
     // migrations at start have none. 0: no limit.
     int query_timeout_ms = 20000;
+    // The name this node's change rows carry (Change::node; arcanad: its audit node name);
+    // "" for the arcana CLI.
+    std::string node;
   };
 
   // Opens the pool (connecting once to check the URL) and applies every pending migration of

@@ -44,9 +44,11 @@ std::vector<Migrations> Schema() {
 
 namespace arcana::storage {
 
-Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url, int query_timeout_ms) {
+Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url, int query_timeout_ms,
+                                             const std::string& node) {
   pg::Database::Options options;
   options.query_timeout_ms = query_timeout_ms;
+  options.node = node;
   ARCANA_ASSIGN_OR_RETURN(auto db, pg::Database::Open(url, options, pg::Schema()));
   return std::unique_ptr<Stores>(std::make_unique<pg::PgStores>(std::move(db)));
 }

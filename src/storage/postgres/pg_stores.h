@@ -83,8 +83,10 @@ std::vector<Migrations> Schema();
 namespace arcana::storage {
 
 // url: a libpq connection URI (postgresql://user:pass@host:port/db). kServiceUnavailable when
-// the database cannot be reached (the message never repeats the password).
+// the database cannot be reached (the message never repeats the password). node: the name
+// this node's change rows carry (pg::Database::Options::node).
 Result<std::unique_ptr<Stores>> OpenPgStores(const std::string& url,
-                                             int query_timeout_ms = 20000);
+                                             int query_timeout_ms = 20000,
+                                             const std::string& node = "");
 
 }  // namespace arcana::storage
