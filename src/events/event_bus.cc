@@ -44,20 +44,26 @@ void EventBus::Publish(Event event) { Enqueue({"", std::move(event)}); }
 
 void EventBus::Enqueue(Item item) {
   std::lock_guard<std::mutex> l(mu_);
-  if (stopping_ || queue_.size() >= kMaxQueued) {
+  // An event's account is known here; a record's only once parsed (Admit counts it then).
+  size_t* held = nullptr;
+  if (item.event && !stopping_) held = &held_[item.event->account];
+  if (stopping_ || queued_ >= kMaxQueued || (held != nullptr && *held >= kMaxQueuedPerAccount)) {
+    if (held != nullptr && *held == 0) held_.erase(item.event->account);
     if (++dropped_ % 1000 == 1) spdlog::warn("events: queue full, {} event(s) dropped", dropped_);
     return;
   }
+  if (held != nullptr) ++*held;
+  item.seq = ++enqueued_;
+  ++queued_;
   queue_.push_back(std::move(item));
-  ++enqueued_;
-  // The router waits only on an empty queue: wake it on that transition alone, so a busy
-  // server does not pay a futex wake-up per call.
+  // The router waits only when it has nothing to do: wake it on that transition alone, so a
+  // busy server does not pay a futex wake-up per call.
   if (queue_.size() == 1) cv_.notify_one();
 }
 
 size_t EventBus::queued() const {
   std::lock_guard<std::mutex> l(mu_);
-  return queue_.size();
+  return queued_;
 }
 
 uint64_t EventBus::enqueued() const {
@@ -82,97 +88,194 @@ uint64_t EventBus::dropped() const {
 void EventBus::Run() {
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
-    cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything queued was routed
-    Item item = std::move(queue_.front());
-    queue_.pop_front();
+    // turns_ is the routing thread's own: read here under mu_ only because the wait is.
+    cv_.wait(l, [this] { return stopping_ || !queue_.empty() || !turns_.empty(); });
+    if (queue_.empty() && turns_.empty()) return;  // stopping, and everything queued was routed
+    std::deque<Item> intake;
+    intake.swap(queue_);
     l.unlock();
-    if (item.event) {
-      Route(*item.event);
-    } else {
-      rapidjson::Document record;
-      if (json::ParseBounded(item.record, &record).ok() && record.IsObject()) {
-        Route(RecordEvent(record, fallback_account_));
-        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-        for (const Event& e : detector_->Observe(record, now)) Route(e);
-      }
-    }
+    for (Item& item : intake) Admit(std::move(item));
+    if (!turns_.empty()) Turn();
     l.lock();
-    ++routed_;
-    routed_cv_.notify_all();
   }
 }
 
-void EventBus::Route(const Event& e) {
-  if (e.account.empty() || e.region.empty()) return;  // no bus it could belong to
-  auto rules = rules_->RulesOf(e.account, e.region);
-  if (!rules.ok()) {
-    spdlog::warn("events: an event was not routed (rules unreadable: {})", rules.status().message());
+void EventBus::Admit(Item item) {
+  if (item.event) {
+    AddWork(std::move(*item.event), item.seq);  // held_ counted it in Enqueue
     return;
   }
-  if ((*rules)->empty()) return;
-  rapidjson::Document doc;
-  if (Status parsed = json::ParseBounded(e.json, &doc); !parsed.ok()) {
-    spdlog::warn("events: event {} was not routed: {}", e.id, parsed.message());
+  std::vector<Event> events;
+  rapidjson::Document record;
+  if (json::ParseBounded(item.record, &record).ok() && record.IsObject()) {
+    events.push_back(RecordEvent(record, fallback_account_));
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    for (Event& e : detector_->Observe(record, now)) events.push_back(std::move(e));
+  }
+  if (events.empty()) {
+    Done(item.seq, "", false);
     return;
   }
-  const std::string ingestion_time = IsoUtcSeconds(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-  for (const CompiledRule& rule : **rules) {
-    if (!rule.archive.empty()) {
-      // An archive keeps the events of its bus it matches (all without a pattern), as an
-      // ENABLED rule would match them; never a replayed or a scheduled rule's event.
-      if (e.replayed || !e.rule_arn.empty() || rule.bus != e.bus) continue;
-      if (e.read_only_management) continue;
-      if (rule.pattern && !rule.pattern->Matches(doc)) continue;
-      Archive(e, doc, rule);
+  parts_[item.seq] = events.size();
+  for (Event& e : events) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      size_t& held = held_[e.account];
+      if (held >= kMaxQueuedPerAccount) {
+        if (++dropped_ % 1000 == 1) {
+          spdlog::warn("events: queue full, {} event(s) dropped", dropped_);
+        }
+      } else {
+        ++held;
+        AddWork(std::move(e), item.seq);
+        continue;
+      }
+    }
+    Done(item.seq, "", false);
+  }
+}
+
+void EventBus::AddWork(Event e, uint64_t seq) {
+  auto [lane, added] = lanes_.try_emplace(e.account);
+  if (lane->second.empty()) turns_.push_back(e.account);
+  Work w;
+  w.event = std::move(e);
+  w.seq = seq;
+  lane->second.push_back(std::move(w));
+}
+
+void EventBus::Turn() {
+  const std::string account = std::move(turns_.front());
+  turns_.pop_front();
+  std::deque<Work>& lane = lanes_[account];
+  const auto deadline = std::chrono::steady_clock::now() + kSlice;
+  for (;;) {
+    if (!Step(lane.front(), deadline)) break;  // the turn is over, the event not yet
+    const uint64_t seq = lane.front().seq;
+    lane.pop_front();
+    Done(seq, account, true);
+    if (lane.empty()) {
+      lanes_.erase(account);
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  turns_.push_back(account);
+}
+
+void EventBus::Done(uint64_t seq, const std::string& account, bool held) {
+  if (auto part = parts_.find(seq); part != parts_.end()) {
+    if (--part->second > 0) {
+      if (!held) return;
+      std::lock_guard<std::mutex> l(mu_);
+      if (auto h = held_.find(account); h != held_.end() && --h->second == 0) held_.erase(h);
+      return;
+    }
+    parts_.erase(part);
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (held) {
+    if (auto h = held_.find(account); h != held_.end() && --h->second == 0) held_.erase(h);
+  }
+  --queued_;
+  // The watermark: replays wait for every item up to theirs (WaitDurable), and lanes route
+  // items out of queue order.
+  if (seq == routed_ + 1) {
+    ++routed_;
+    while (!routed_ahead_.empty() && *routed_ahead_.begin() == routed_ + 1) {
+      routed_ahead_.erase(routed_ahead_.begin());
+      ++routed_;
+    }
+    routed_cv_.notify_all();
+  } else {
+    routed_ahead_.insert(seq);
+  }
+}
+
+bool EventBus::Step(Work& w, std::chrono::steady_clock::time_point deadline) {
+  const Event& e = w.event;
+  if (!w.started) {
+    w.started = true;
+    if (e.account.empty() || e.region.empty()) return true;  // no bus it could belong to
+    auto rules = rules_->RulesOf(e.account, e.region);
+    if (!rules.ok()) {
+      spdlog::warn("events: an event was not routed (rules unreadable: {})",
+                   rules.status().message());
+      return true;
+    }
+    if ((*rules)->empty()) return true;
+    w.doc = std::make_unique<rapidjson::Document>();
+    if (Status parsed = json::ParseBounded(e.json, w.doc.get()); !parsed.ok()) {
+      spdlog::warn("events: event {} was not routed: {}", e.id, parsed.message());
+      return true;
+    }
+    w.rules = std::move(*rules);
+    w.ingestion_time = IsoUtcSeconds(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+  }
+  if (!w.rules) return true;
+  while (w.next < w.rules->size()) {
+    RouteTo(w, (*w.rules)[w.next++]);
+    if (w.next < w.rules->size() && std::chrono::steady_clock::now() >= deadline) return false;
+  }
+  return true;
+}
+
+void EventBus::RouteTo(const Work& w, const CompiledRule& rule) {
+  const Event& e = w.event;
+  const rapidjson::Document& doc = *w.doc;
+  if (!rule.archive.empty()) {
+    // An archive keeps the events of its bus it matches (all without a pattern), as an
+    // ENABLED rule would match them; never a replayed or a scheduled rule's event.
+    if (e.replayed || !e.rule_arn.empty() || rule.bus != e.bus) return;
+    if (e.read_only_management) return;
+    if (rule.pattern && !rule.pattern->Matches(doc)) return;
+    Archive(e, doc, rule);
+    return;
+  }
+  if (!e.rule_arn.empty()) {
+    // A scheduled rule's event: for that rule alone, whatever its pattern.
+    if (rule.arn != e.rule_arn) return;
+  } else {
+    if (rule.bus != e.bus) return;  // a rule sees the events of its own bus only
+    // A replay to some rules of the bus (its FilterArns) reaches those alone.
+    if (!e.replay_rules.empty() && std::find(e.replay_rules.begin(), e.replay_rules.end(),
+                                             rule.arn) == e.replay_rules.end()) {
+      return;
+    }
+    // As EventBridge: an ENABLED rule matches every event except read-only management
+    // events delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
+    if (e.read_only_management && !rule.all_management_events) return;
+    if (!rule.pattern || !rule.pattern->Matches(doc)) return;
+  }
+  const domain::events::MatchContext match{rule.arn, rule.name, w.ingestion_time};
+  for (const auto& target : rule.targets) {
+    if (auto to = domain::events::ParseBusTargetArn(target.url)) {
+      Forward(e, to->name);
       continue;
     }
-    if (!e.rule_arn.empty()) {
-      // A scheduled rule's event: for that rule alone, whatever its pattern.
-      if (rule.arn != e.rule_arn) continue;
-    } else {
-      if (rule.bus != e.bus) continue;  // a rule sees the events of its own bus only
-      // A replay to some rules of the bus (its FilterArns) reaches those alone.
-      if (!e.replay_rules.empty() && std::find(e.replay_rules.begin(), e.replay_rules.end(),
-                                               rule.arn) == e.replay_rules.end()) {
-        continue;
-      }
-      // As EventBridge: an ENABLED rule matches every event except read-only management
-      // events delivered through CloudTrail (Get*, List*, Describe*, ... calls' records).
-      if (e.read_only_management && !rule.all_management_events) continue;
-      if (!rule.pattern || !rule.pattern->Matches(doc)) continue;
+    bool too_large = false;
+    auto body = domain::events::TargetBody(target, doc, e.json, match, &too_large);
+    if (too_large) {
+      // Its InputTransformer would make more of the event than an event may be: the
+      // delivery fails (dead-lettered), it does not grow without bound.
+      deliverer_->Fail(rule.arn, target, e.json,
+                       "input transformer output over " +
+                           std::to_string(domain::events::kMaxTargetBodyBytes) + " bytes");
+      continue;
     }
-    const domain::events::MatchContext match{rule.arn, rule.name, ingestion_time};
-    for (const auto& target : rule.targets) {
-      if (auto to = domain::events::ParseBusTargetArn(target.url)) {
-        Forward(e, to->name);
-        continue;
-      }
-      bool too_large = false;
-      auto body = domain::events::TargetBody(target, doc, e.json, match, &too_large);
-      if (too_large) {
-        // Its InputTransformer would make more of the event than an event may be: the
-        // delivery fails (dead-lettered), it does not grow without bound.
-        deliverer_->Fail(rule.arn, target, e.json,
-                         "input transformer output over " +
-                             std::to_string(domain::events::kMaxTargetBodyBytes) + " bytes");
-        continue;
-      }
-      if (!body) {
-        // As EventBridge: an InputPath that selects nothing, or a template that is no JSON
-        // once filled, sends that target nothing.
-        spdlog::info("events: event {} sends target {} of rule {} nothing (its InputPath or "
-                     "InputTransformer makes no body of it)",
-                     e.id, target.id, rule.name);
-        continue;
-      }
-      deliverer_->Submit(rule.arn, target, *body);
+    if (!body) {
+      // As EventBridge: an InputPath that selects nothing, or a template that is no JSON
+      // once filled, sends that target nothing.
+      spdlog::info("events: event {} sends target {} of rule {} nothing (its InputPath or "
+                   "InputTransformer makes no body of it)",
+                   e.id, target.id, rule.name);
+      continue;
     }
+    deliverer_->Submit(rule.arn, target, *body);
   }
 }
 

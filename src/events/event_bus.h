@@ -14,6 +14,13 @@
 // events and counted, the audit trail itself is unaffected), so event routing never delays
 // or fails an API call; one routing thread does the rest. When the store cannot be read the
 // event is dropped with a warning (no rule set is known to route it).
+// The routing thread is shared fairly among accounts (the account whose rules route the
+// event): each account's events wait in a lane of their own, routed in order, and the lanes
+// take turns of kSlice (a turn ends between two rules), so one account's costly events (large
+// values against up to 300 rules of large patterns: seconds per event) delay another's by at
+// most a turn and a rule, not by their whole backlog. An account holds at most
+// kMaxQueuedPerAccount of the queued events; beyond that its events are dropped (counted),
+// not the others'. Events of one account are routed in the order they were queued.
 // Thread-safety: Write / Publish from any thread; Close once (idempotent).
 #pragma once
 
@@ -24,8 +31,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "audit/audit_event.h"
 #include "audit/audit_sink.h"
@@ -39,6 +48,8 @@ namespace arcana::events {
 class EventBus final : public audit::AuditSink {
  public:
   static constexpr size_t kMaxQueued = 10000;
+  static constexpr size_t kMaxQueuedPerAccount = kMaxQueued / 4;
+  static constexpr std::chrono::milliseconds kSlice{10};
   // An event forwarded by event-bus targets goes through at most this many buses after its
   // first.
   static constexpr int kMaxForwards = 4;
@@ -83,9 +94,29 @@ class EventBus final : public audit::AuditSink {
   struct Item {
     std::string record;          // an audit record, or
     std::optional<Event> event;  // an event to route as is
+    uint64_t seq = 0;            // its place in the queue (1, 2, ...)
+  };
+  // One event in its account's lane (routing thread only); its routing may take several turns.
+  struct Work {
+    Event event;
+    uint64_t seq = 0;  // of the Item it came from
+    bool started = false;
+    std::shared_ptr<const RuleSet> rules;  // the account's rules when its routing started
+    std::unique_ptr<rapidjson::Document> doc;
+    std::string ingestion_time;
+    size_t next = 0;  // the next rule to try
   };
   void Run();
-  void Route(const Event& e);
+  // An item into its account's lane (a record: its events, parsed and detected here).
+  void Admit(Item item);
+  void AddWork(Event e, uint64_t seq);
+  // Routes the lane whose turn it is for at most kSlice (then it waits for its next turn).
+  void Turn();
+  // Routes w from its next rule until done (true) or past `deadline` (false).
+  bool Step(Work& w, std::chrono::steady_clock::time_point deadline);
+  void RouteTo(const Work& w, const CompiledRule& rule);
+  // One event (of item seq) routed, or dropped, by the routing thread.
+  void Done(uint64_t seq, const std::string& account, bool held);
   // A rule's event-bus target: the event is queued again, on that bus of its account and
   // region (same id and JSON), unless it has been forwarded kMaxForwards times.
   void Forward(const Event& e, const std::string& bus);
@@ -101,10 +132,19 @@ class EventBus final : public audit::AuditSink {
   std::string fallback_account_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Item> queue_;
+  std::deque<Item> queue_;  // not yet in a lane
   bool stopping_ = false;
   uint64_t enqueued_ = 0;  // items queued
-  uint64_t routed_ = 0;    // of them, routed (in queue order)
+  size_t queued_ = 0;      // of them, not yet routed
+  uint64_t routed_ = 0;    // of them, the first routed_ are routed (the watermark)
+  std::set<uint64_t> routed_ahead_;  // items routed beyond the watermark
+  // Events held per account (queued or in its lane), each counted until routed.
+  std::unordered_map<std::string, size_t> held_;
+  // Routing thread only: the lanes, the accounts in turn order, and the events left of each
+  // record item (its event and its detections).
+  std::unordered_map<std::string, std::deque<Work>> lanes_;
+  std::deque<std::string> turns_;
+  std::unordered_map<uint64_t, size_t> parts_;
   std::condition_variable routed_cv_;
   uint64_t dropped_ = 0;
   std::thread thread_;

@@ -29,8 +29,9 @@
 // parser's location as AWS appends it ("\n at [Source: (String)\"...\"; line: L, column: C]",
 // see pattern_reader.h). Faults AWS reports without one (CIDR, a too complex wildcard) have none.
 // Bounds: the text is at most kMaxPatternBytes, nested at most kMaxDepth levels, with at
-// most kMaxFilters filters; matching is linear in the pattern times the event's size
-// (wildcards: times the value's length).
+// most kMaxFilters filters; matching costs at most the pattern's size times the event's, each
+// filter linear in the value it reads (a wildcard: in the value's length plus its operand's,
+// whatever their content). events/event_bus.h shares the routing thread among accounts.
 // Thread-safety: a parsed EventPattern is immutable; Matches may run concurrently.
 #pragma once
 
