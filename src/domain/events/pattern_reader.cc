@@ -387,11 +387,11 @@ Result<int> PatternReader::DecodeEscape() {
   return value;
 }
 
-Result<std::string> PatternReader::ParseName() {
-  std::string name;
-  Utf16Sink sink(&name);
+Result<std::string> PatternReader::ReadQuoted(const char* at_end, const char* where) {
+  std::string text;
+  Utf16Sink sink(&text);
   for (;;) {
-    if (pos_ >= text_.size()) return EndOfInput(" in field name");
+    if (pos_ >= text_.size()) return EndOfInput(at_end);
     int c = Read();
     if (c == '"') break;
     if (c == '\\') {
@@ -399,38 +399,25 @@ Result<std::string> PatternReader::ParseName() {
       sink.Unit(unit);
     } else if (c < ' ') {
       return Error("Illegal unquoted character (" + CharDesc(c) +
-                   "): has to be escaped using backslash to be included in name",
+                       "): has to be escaped using backslash to be included in " + where,
                    true);
     } else {
       sink.CodePoint(c);
     }
   }
   sink.Flush();
-  return name;
+  return text;
+}
+
+Result<std::string> PatternReader::ParseName() {
+  return ReadQuoted(" in field name", "name");
 }
 
 Status PatternReader::FinishString(bool keep) {
   incomplete_ = false;
-  std::string text;
-  Utf16Sink sink(&text);
-  for (;;) {
-    if (pos_ >= text_.size()) {
-      return EndOfInput(": was expecting closing quote for a string value");
-    }
-    int c = Read();
-    if (c == '"') break;
-    if (c == '\\') {
-      ARCANA_ASSIGN_OR_RETURN(int unit, DecodeEscape());
-      sink.Unit(unit);
-    } else if (c < ' ') {
-      return Error("Illegal unquoted character (" + CharDesc(c) +
-                   "): has to be escaped using backslash to be included in string value",
-                   true);
-    } else {
-      sink.CodePoint(c);
-    }
-  }
-  sink.Flush();
+  ARCANA_ASSIGN_OR_RETURN(std::string text,
+                          ReadQuoted(": was expecting closing quote for a string value",
+                                     "string value"));
   if (keep) value_ = std::move(text);
   return Status::Ok();
 }

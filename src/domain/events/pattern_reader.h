@@ -89,6 +89,9 @@ class PatternReader {
   Result<int> SkipWs();
   Status CloseScope(int ch);
   Result<std::string> ParseName();
+  // The rest of a quoted text after its opening quote, escapes decoded. at_end: the end-of-
+  // input message's tail; where: what an unescaped control character is "included in".
+  Result<std::string> ReadQuoted(const char* at_end, const char* where);
   Result<int> DecodeEscape();
   Status FinishString(bool keep);
   Status MatchKeyword(std::string_view word, size_t from);
