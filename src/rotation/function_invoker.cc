@@ -167,16 +167,22 @@ void WriteAll(int fd, const std::string& data) {
 constexpr int kResultFd = 3;
 
 // What a function made through the Lambda API may take (any principal allowed
-// lambda:CreateFunction makes one): its MemorySize as the data-segment bound (heap and
-// anonymous mappings, Linux >= 4.7; the interpreter's own share on top), and Lambda's other
-// documented bounds: 1,024 processes and threads, 1,024 descriptors, /tmp's 512 MB as the
-// largest file, no core dump. A function registered by the operator (`arcana functions
-// create`: no Lambda attributes) is trusted as arcanad itself and runs unbounded.
+// lambda:CreateFunction makes one), so that it cannot take the host's memory: its MemorySize
+// bounds its data segment (RLIMIT_DATA: heap and private writable mappings, Linux >= 4.7),
+// with room on top for the interpreter and for kThreadStacks threads' stacks (each thread's
+// stack is such a mapping, RLIMIT_STACK's size, whether or not it is used: Lambda counts only
+// memory in use, so without that room a 128 MB function could not start 30 threads). And
+// Lambda's other documented bounds: 1,024 descriptors, 1,024 processes and threads (only
+// with --function-user: see LimitsOf), /tmp's 512 MB as the largest file, no core dump. A
+// function registered by the operator (`arcana functions create`: no Lambda attributes) is
+// trusted as arcanad itself and runs unbounded.
 using RlimitResource = decltype(RLIMIT_DATA);  // glibc's enum under C++
 struct ChildLimits {
   std::vector<std::pair<RlimitResource, rlimit>> limits;  // resource, its bound
 };
 constexpr rlim_t kInterpreterDataBytes = rlim_t{96} << 20;
+constexpr rlim_t kThreadStacks = 64;
+constexpr rlim_t kMaxThreadStackBytes = rlim_t{8} << 20;  // the usual RLIMIT_STACK
 constexpr rlim_t kMaxFunctionProcesses = 1024;
 constexpr rlim_t kMaxFunctionFiles = 1024;
 constexpr rlim_t kMaxFunctionFileBytes = rlim_t{512} << 20;
@@ -201,7 +207,13 @@ ChildLimits LimitsOf(const storage::RotationFunction& f, bool as_function_user) 
     }
     l.limits.emplace_back(resource, rlimit{value, value});
   };
-  bound(RLIMIT_DATA, (static_cast<rlim_t>(memory_mb) << 20) + kInterpreterDataBytes);
+  rlimit stack{};
+  rlim_t stack_bytes = kMaxThreadStackBytes;
+  if (::getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY) {
+    stack_bytes = std::min(stack.rlim_cur, kMaxThreadStackBytes);
+  }
+  bound(RLIMIT_DATA, (static_cast<rlim_t>(memory_mb) << 20) + kInterpreterDataBytes +
+                         kThreadStacks * stack_bytes);
   bound(RLIMIT_NOFILE, kMaxFunctionFiles);
   bound(RLIMIT_FSIZE, kMaxFunctionFileBytes);
   bound(RLIMIT_CORE, 0);

@@ -1807,29 +1807,38 @@ def test_packages_no_unpack_could_make_are_refused_at_create_and_update(srv, lam
 def test_a_function_gets_its_memory_size_and_lambdas_bounds(srv, lam):
     """A function made through the Lambda API (any principal allowed lambda:CreateFunction
     makes one) is bounded as on Lambda: its MemorySize caps what it allocates (Python's
-    MemoryError beyond), and it gets Lambda's 1,024 descriptors, /tmp's 512 MB as its largest
-    file and no core dumps; it cannot take the host's memory."""
-    handler = ("import resource\n"
+    MemoryError beyond; room is left for the interpreter and 64 threads' stacks, which Lambda
+    does not count until used), and it gets Lambda's 1,024 descriptors, /tmp's 512 MB as its
+    largest file and no core dumps; it cannot take the host's memory."""
+    handler = ("import resource, threading\n"
                "def lambda_handler(event, context):\n"
                "    lim = {n: resource.getrlimit(getattr(resource, n))[0]\n"
                "           for n in ('RLIMIT_NOFILE', 'RLIMIT_FSIZE', 'RLIMIT_CORE')}\n"
+               "    gate = threading.Event()\n"
+               "    threads = [threading.Thread(target=gate.wait) for _ in range(40)]\n"
+               "    for t in threads:\n"
+               "        t.start()\n"
+               "    gate.set()\n"
+               "    for t in threads:\n"
+               "        t.join()\n"
                "    try:\n"
                "        block = bytearray(event['mb'] << 20)\n"
                "        allocated = len(block) >> 20\n"
                "    except MemoryError:\n"
                "        allocated = 0\n"
-               "    return {'allocated_mb': allocated, 'limits': lim}\n")
+               "    return {'allocated_mb': allocated, 'limits': lim, 'threads': len(threads)}\n")
     results = {}
-    for memory in (128, 1024):
+    for memory, mb in ((128, 800), (1024, 512)):
         name = f"mem-{memory}-" + uuid.uuid4().hex[:6]
         create(lam, name, files={"lambda_function.py": handler}, MemorySize=memory, Timeout=20)
         try:
-            r = lam.invoke(FunctionName=name, Payload=json.dumps({"mb": 512}).encode())
-            assert "FunctionError" not in r, r
+            r = lam.invoke(FunctionName=name, Payload=json.dumps({"mb": mb}).encode())
+            assert "FunctionError" not in r, (r, r["Payload"].read())
             results[memory] = json.loads(r["Payload"].read())
         finally:
             lam.delete_function(FunctionName=name)
-    assert results[128]["allocated_mb"] == 0, results  # 512 MB past a 128 MB function's bound
+    assert results[128]["allocated_mb"] == 0, results  # 800 MB past a 128 MB function's bound
     assert results[1024]["allocated_mb"] == 512, results
+    assert results[128]["threads"] == 40, results
     assert results[128]["limits"] == {"RLIMIT_NOFILE": 1024, "RLIMIT_FSIZE": 512 << 20,
                                       "RLIMIT_CORE": 0}, results

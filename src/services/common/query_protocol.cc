@@ -59,14 +59,6 @@ bool HasPrefix(const QueryProtocol::Form& form, const std::string& prefix) {
   return it != form.end() && std::string_view(it->first).starts_with(prefix);
 }
 
-// A list or map of more than kMaxListItems members, as AWS words a length constraint.
-Status TooLong(const std::string& member) {
-  return Status(ErrorCode::kValidation,
-                "1 validation error detected: Value at '" + member +
-                    "' failed to satisfy constraint: Member must have length less than or "
-                    "equal to " + std::to_string(QueryProtocol::kMaxListItems));
-}
-
 }  // namespace
 
 std::string XmlEscape(std::string_view s) {
@@ -152,9 +144,6 @@ struct QueryProtocol::Impl {
         rapidjson::Value v;
         ARCANA_ASSIGN_OR_RETURN(bool found, DecodeValue(*member, form, key, v, a, depth + 1));
         if (!found) break;
-        // More members than a list may hold is refused, not cut: the call would answer for
-        // part of what it was asked.
-        if (i > kMaxListItems) return TooLong(prefix);
         out.PushBack(v, a);
       }
       // An empty list is sent as the bare name with an empty value.
@@ -171,7 +160,6 @@ struct QueryProtocol::Impl {
         std::string entry = base + "." + std::to_string(i);
         auto k = form.find(entry + "." + kname);
         if (k == form.end()) break;
-        if (i > kMaxListItems) return TooLong(prefix);
         rapidjson::Value v;
         ARCANA_ASSIGN_OR_RETURN(bool found,
                                 DecodeValue(*vshape, form, entry + "." + vname, v, a, depth + 1));

@@ -19,8 +19,11 @@
 //   kConflict = DeleteConflict 409, kLimitExceeded = LimitExceeded 409, kInvalidParameter =
 //   InvalidInput 400, kMalformedPolicyDocument = MalformedPolicyDocument 400,
 //   kInvalidParameterValue = InvalidParameterValue 400 (STS's session-tag refusals).
-// Bounded: at most kMaxParams form fields and kMaxListItems items per list or map; a longer
-// one is refused (kValidation, ValidationError naming the member), never cut short.
+// Bounded: at most kMaxParams form fields (a request with more is refused), so at most that
+// many items per list or map. No list is cut short, and none is refused below that bound
+// unless its model says so: AWS's IAM/STS models leave most lists without a maximum (e.g.
+// SimulateCustomPolicy's ActionNames and ResourceArns), and where a model sets one the model
+// validator checks it.
 // Thread-safety: immutable after construction.
 #pragma once
 
@@ -38,7 +41,6 @@ namespace arcana::services {
 class QueryProtocol {
  public:
   static constexpr size_t kMaxParams = 4096;
-  static constexpr size_t kMaxListItems = 1000;
   using Form = std::map<std::string, std::string, std::less<>>;
 
   // model_name: an embedded model ("iam", "sts").
@@ -52,8 +54,7 @@ class QueryProtocol {
   // many fields; a repeated field keeps its last value.
   static Result<Form> ParseForm(std::string_view body);
 
-  // The operation's input as JSON. kSerialization when a scalar does not parse as its type,
-  // kValidation when a list or map has more than kMaxListItems members.
+  // The operation's input as JSON. kSerialization when a scalar does not parse as its type.
   Status Decode(std::string_view operation, const Form& form, rapidjson::Document* out) const;
   // The 200 body for a handler's JSON answer (may be "" or "{}" for operations without
   // output).
