@@ -40,25 +40,32 @@ Status EventBus::Write(std::string_view record_json) {
   return Status::Ok();
 }
 
-void EventBus::Publish(Event event) { Enqueue({"", std::move(event)}); }
+uint64_t EventBus::Publish(Event event) { return Enqueue({"", std::move(event)}); }
 
-void EventBus::Enqueue(Item item) {
+uint64_t EventBus::Enqueue(Item item) {
   std::lock_guard<std::mutex> l(mu_);
   // An event's account is known here; a record's only once parsed (Admit counts it then).
-  size_t* held = nullptr;
-  if (item.event && !stopping_) held = &held_[item.event->account];
-  if (stopping_ || queued_ >= kMaxQueued || (held != nullptr && *held >= kMaxQueuedPerAccount)) {
-    if (held != nullptr && *held == 0) held_.erase(item.event->account);
-    if (++dropped_ % 1000 == 1) spdlog::warn("events: queue full, {} event(s) dropped", dropped_);
-    return;
+  Held* held = nullptr;
+  if (item.event && !stopping_) {
+    auto [h, added] = held_.try_emplace(item.event->account);
+    // Nothing of the account held: all of its events so far are routed.
+    if (added) h->second.routed = enqueued_;
+    held = &h->second;
   }
-  if (held != nullptr) ++*held;
+  if (stopping_ || queued_ >= kMaxQueued || (held != nullptr && held->n >= kMaxQueuedPerAccount)) {
+    if (held != nullptr && held->n == 0) held_.erase(item.event->account);
+    if (++dropped_ % 1000 == 1) spdlog::warn("events: queue full, {} event(s) dropped", dropped_);
+    return 0;
+  }
+  if (held != nullptr) ++held->n;
   item.seq = ++enqueued_;
+  const uint64_t ticket = item.seq;
   ++queued_;
   queue_.push_back(std::move(item));
   // The router waits only when it has nothing to do: wake it on that transition alone, so a
   // busy server does not pay a futex wake-up per call.
   if (queue_.size() == 1) cv_.notify_one();
+  return ticket;
 }
 
 size_t EventBus::queued() const {
@@ -66,17 +73,25 @@ size_t EventBus::queued() const {
   return queued_;
 }
 
-uint64_t EventBus::enqueued() const {
+size_t EventBus::queued(const std::string& account) const {
   std::lock_guard<std::mutex> l(mu_);
-  return enqueued_;
+  auto h = held_.find(account);
+  return h == held_.end() ? 0 : h->second.n;
 }
 
-bool EventBus::WaitDurable(uint64_t ticket, std::chrono::steady_clock::time_point deadline) {
+bool EventBus::WaitDurable(const std::string& account, uint64_t ticket,
+                           std::chrono::steady_clock::time_point deadline) {
   {
     std::unique_lock<std::mutex> l(mu_);
-    if (!routed_cv_.wait_until(l, deadline, [&] { return routed_ >= ticket; })) return false;
+    // The account's own lane alone: another account's backlog is not waited for.
+    if (!routed_cv_.wait_until(l, deadline, [&] {
+          auto h = held_.find(account);
+          return h == held_.end() || h->second.routed >= ticket;
+        })) {
+      return false;
+    }
   }
-  // Every delivery those items made was submitted by now (routing submits synchronously).
+  // Every delivery those events made was submitted by now (routing submits synchronously).
   return deliverer_->WaitSettled(deliverer_->submitted(), deadline);
 }
 
@@ -122,13 +137,15 @@ void EventBus::Admit(Item item) {
   for (Event& e : events) {
     {
       std::lock_guard<std::mutex> l(mu_);
-      size_t& held = held_[e.account];
-      if (held >= kMaxQueuedPerAccount) {
+      auto [h, added] = held_.try_emplace(e.account);
+      // Nothing of the account held: all of its events before this record are routed.
+      if (added) h->second.routed = item.seq - 1;
+      if (h->second.n >= kMaxQueuedPerAccount) {
         if (++dropped_ % 1000 == 1) {
           spdlog::warn("events: queue full, {} event(s) dropped", dropped_);
         }
       } else {
-        ++held;
+        ++h->second.n;
         AddWork(std::move(e), item.seq);
         continue;
       }
@@ -165,33 +182,28 @@ void EventBus::Turn() {
   turns_.push_back(account);
 }
 
+void EventBus::Release(const std::string& account, uint64_t seq) {
+  auto h = held_.find(account);
+  if (h == held_.end()) return;
+  // A lane routes in queue order: this event's ticket is its account's watermark now.
+  h->second.routed = std::max(h->second.routed, seq);
+  if (--h->second.n == 0) held_.erase(h);
+  routed_cv_.notify_all();
+}
+
 void EventBus::Done(uint64_t seq, const std::string& account, bool held) {
   if (auto part = parts_.find(seq); part != parts_.end()) {
     if (--part->second > 0) {
       if (!held) return;
       std::lock_guard<std::mutex> l(mu_);
-      if (auto h = held_.find(account); h != held_.end() && --h->second == 0) held_.erase(h);
+      Release(account, seq);
       return;
     }
     parts_.erase(part);
   }
   std::lock_guard<std::mutex> l(mu_);
-  if (held) {
-    if (auto h = held_.find(account); h != held_.end() && --h->second == 0) held_.erase(h);
-  }
+  if (held) Release(account, seq);
   --queued_;
-  // The watermark: replays wait for every item up to theirs (WaitDurable), and lanes route
-  // items out of queue order.
-  if (seq == routed_ + 1) {
-    ++routed_;
-    while (!routed_ahead_.empty() && *routed_ahead_.begin() == routed_ + 1) {
-      routed_ahead_.erase(routed_ahead_.begin());
-      ++routed_;
-    }
-    routed_cv_.notify_all();
-  } else {
-    routed_ahead_.insert(seq);
-  }
 }
 
 bool EventBus::Step(Work& w, std::chrono::steady_clock::time_point deadline) {

@@ -20,7 +20,12 @@
 // values against up to 300 rules of large patterns: seconds per event) delay another's by at
 // most a turn and a rule, not by their whole backlog. An account holds at most
 // kMaxQueuedPerAccount of the queued events; beyond that its events are dropped (counted),
-// not the others'. Events of one account are routed in the order they were queued.
+// not the others'. Events of one account are routed in the order they were queued. A replay
+// (events/replays.h) waits for its own account's events alone (WaitDurable's ticket, its
+// account's share of the queue, Publish's answer for drops), so another account's backlog
+// delays a replay no more than its live events. What is shared still: the whole queue
+// (kMaxQueued, full only when four accounts are at their share) and the deliverer's store
+// writes.
 // Thread-safety: Write / Publish from any thread; Close once (idempotent).
 #pragma once
 
@@ -31,7 +36,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -72,7 +76,9 @@ class EventBus final : public audit::AuditSink {
   void Close() override;
 
   // Publishes an event built elsewhere (RotationOutcomeEvent, ...): queued like a record.
-  void Publish(Event event);
+  // Answers its ticket (its place in the queue, > 0) for WaitDurable, or 0 when it was
+  // dropped (the queue, or its account's share of it, is full; or the bus is closing).
+  uint64_t Publish(Event event);
   // Whether an event of this account and region could match anything now (the scope has
   // enabled rules or archives, or they cannot be read): a service publishing frequent events
   // (Parameter Store's changes) builds and queues them only then, as Wants does for records.
@@ -82,13 +88,18 @@ class EventBus final : public audit::AuditSink {
   void ArchiveInto(storage::EventRuleStore* store) { archives_ = store; }
   // Events dropped because the queue was full.
   uint64_t dropped() const;
-  // Records and events queued, not yet routed (a replay waits for room: events/replays.h).
+  // Records and events queued, not yet routed.
   size_t queued() const;
-  // Records and events queued so far (dropped ones not counted); WaitDurable: until the
-  // first `ticket` of them are routed and the deliveries they made stored (a replay saves
-  // its progress only then, so that a crash cannot skip events); false at the deadline.
-  uint64_t enqueued() const;
-  bool WaitDurable(uint64_t ticket, std::chrono::steady_clock::time_point deadline);
+  // Events of this account queued or in its lane, not yet routed (a replay waits for room
+  // in its account's share: events/replays.h).
+  size_t queued(const std::string& account) const;
+  // Until the events of `account` published up to `ticket` (Publish's answer) are routed
+  // and the deliveries made so far stored (a replay saves its progress only then, so that a
+  // crash cannot skip events); false at the deadline. Only that account's lane is waited
+  // for (its events are routed in order), never other accounts' backlogs; the deliveries'
+  // wait is for their store writes, not for their sending.
+  bool WaitDurable(const std::string& account, uint64_t ticket,
+                   std::chrono::steady_clock::time_point deadline);
 
  private:
   struct Item {
@@ -123,7 +134,7 @@ class EventBus final : public audit::AuditSink {
   // Keeps e in the archive (a CompiledRule with `archive` set); a store error is logged and
   // the event goes on to the rules (an archive is fail-open, like routing).
   void Archive(const Event& e, const rapidjson::Document& doc, const CompiledRule& archive);
-  void Enqueue(Item item);
+  uint64_t Enqueue(Item item);  // its ticket, 0: dropped
 
   std::unique_ptr<RuleCache> rules_;
   std::unique_ptr<Detector> detector_;
@@ -136,10 +147,17 @@ class EventBus final : public audit::AuditSink {
   bool stopping_ = false;
   uint64_t enqueued_ = 0;  // items queued
   size_t queued_ = 0;      // of them, not yet routed
-  uint64_t routed_ = 0;    // of them, the first routed_ are routed (the watermark)
-  std::set<uint64_t> routed_ahead_;  // items routed beyond the watermark
-  // Events held per account (queued or in its lane), each counted until routed.
-  std::unordered_map<std::string, size_t> held_;
+  // Per account with events held (queued or in its lane, each counted until routed): how
+  // many, and the watermark of its lane: every event of the account published with a ticket
+  // up to `routed` is routed (a lane routes in queue order; an account holding nothing has
+  // all of its events routed).
+  struct Held {
+    size_t n = 0;
+    uint64_t routed = 0;
+  };
+  std::unordered_map<std::string, Held> held_;
+  // Under mu_: one held event of account (of item seq) routed or dropped.
+  void Release(const std::string& account, uint64_t seq);
   // Routing thread only: the lanes, the accounts in turn order, and the events left of each
   // record item (its event and its detections).
   std::unordered_map<std::string, std::deque<Work>> lanes_;

@@ -73,16 +73,22 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
     ARCANA_ASSIGN_OR_RETURN(auto page,
                             store.ListArchivedEvents(scope, r.archive, r.event_start_ms,
                                                      r.event_end_ms, r.progress_seq, kReplayPage));
-    // Room for the page first: the bus drops what exceeds its queue, and API calls' events
-    // share it.
-    while (bus.queued() > EventBus::kMaxQueued / 2) {
+    // Room for the page first: the bus drops what exceeds the account's share of its queue
+    // (the account's API calls' events share it too), or the whole queue. Only the replay's
+    // own account's share is looked at, so that other accounts' backlogs do not hold it up;
+    // the whole queue only when it is about full (four accounts at their share).
+    while (bus.queued(scope.account) > EventBus::kMaxQueuedPerAccount / 2 ||
+           bus.queued() + kReplayPage > EventBus::kMaxQueued) {
       if (run.should_stop && run.should_stop()) {
         run.reschedule_at_ms = run.now_ms + 1000;  // the next run goes on from the progress
         return SaveReplay(store, scope, r, "StartReplay").status();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    const uint64_t dropped_before = bus.dropped();
+    // The page's last ticket (0: none queued) and whether the bus dropped any of it: its
+    // account's own drops alone, not another account's at its share.
+    uint64_t ticket = 0;
+    bool dropped = false;
     for (const auto& archived : page) {
       auto json = domain::events::ReplayedEventJson(archived.json, r.name);
       if (!json) continue;  // not an event: nothing to send
@@ -93,7 +99,11 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
       e.bus = r.destination_bus;
       e.replayed = true;
       e.replay_rules = r.filter_arns;
-      bus.Publish(std::move(e));
+      if (uint64_t t = bus.Publish(std::move(e)); t != 0) {
+        ticket = t;
+      } else {
+        dropped = true;
+      }
       r.last_replayed_ms = archived.time_ms;
     }
     if (!page.empty()) r.progress_seq = page.back().seq;
@@ -101,8 +111,9 @@ Status RunReplay(jobs::JobRun& run, storage::EventRuleStore& store, EventBus& bu
     // events routed and their deliveries stored, none of them dropped by a full queue.
     // Otherwise this run ends here and the next one sends the page again from the progress
     // saved before it (deliveries are at least once).
-    if (!bus.WaitDurable(bus.enqueued(), std::chrono::steady_clock::now() + kDurableWait) ||
-        bus.dropped() != dropped_before) {
+    // The wait is for the account's own lane, not for other accounts' events queued before.
+    if (dropped ||
+        !bus.WaitDurable(scope.account, ticket, std::chrono::steady_clock::now() + kDurableWait)) {
       spdlog::warn("events: replay {}: a page of events was not stored in time, or the queue "
                    "dropped some; it is sent again",
                    r.arn);

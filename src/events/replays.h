@@ -8,8 +8,11 @@
 //    EventEndTime), in the order they were archived, a page at a time, and publishes each on
 //    the destination bus (events/event_bus.h) with "replay-name" added, as replayed (no
 //    archive keeps it again) and, with FilterArns, for those rules only; before each page it
-//    waits until the bus's queue is at most half full (the bus drops what exceeds it);
-//  - after each page stores its progress (the last event's sequence number and time), and
+//    waits until its account's share of the bus's queue is at most half full (the bus drops
+//    what exceeds it) and the whole queue has room for the page;
+//  - after each page waits until its events are routed and their deliveries stored (its own
+//    account's lane alone: another account's backlog does not hold it up) and, none of them
+//    dropped, stores its progress (the last event's sequence number and time), and
 //    looks for a cancellation (it stops: CANCELLED); a run that must stop (the
 //    node is stopping, or its lease is lost) is rescheduled and the next run goes on from the
 //    progress stored, so an event may be replayed twice but none is skipped;

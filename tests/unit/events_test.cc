@@ -573,6 +573,62 @@ TEST_F(EventBusTest, AReplaySavesItsProgressOnlyOnceItsDeliveriesAreStored) {
   bus.Close();
 }
 
+TEST_F(EventBusTest, AnAccountsBacklogNeitherDropsNorDelaysAnotherAccountsTickets) {
+  // A replay waits for its own account's events (WaitDurable's ticket), counts its own drops
+  // (Publish's answer) and looks at its own share (queued(account)): account A's costly
+  // backlog, at its cap, must not hold up or fail account B's.
+  const storage::Scope a{"123456789012", "us-east-1"};
+  const storage::Scope b{"210987654321", "us-east-1"};
+  storage::EventRuleStore& rules = stores_->event_rules();
+  std::string pattern = R"({"detail":{"v":[)";
+  for (int i = 0; i < 150; ++i) pattern += std::string(i ? "," : "") + R"({"wildcard":"*ab*"})";
+  pattern += "]}}";
+  ASSERT_TRUE(rules.PutRule(a, {"slow", "arn:aws:events:us-east-1:123456789012:rule/slow",
+                                pattern, "ENABLED", "", 1}, 10, {}).ok());
+  ASSERT_TRUE(rules.PutTargets(a, "slow", {{"t", domain::events::EncodeTarget(
+                                                  {"t", "http://a", std::nullopt, "", std::nullopt, std::nullopt})}},
+                               5).ok());
+  auto bus_owned = BusPostingWith([](const std::string&, const std::string&) { return Status::Ok(); });
+  EventBus& bus = *bus_owned;
+  auto event = [](const storage::Scope& s, const std::string& json) {
+    Event e;
+    e.account = s.account;
+    e.region = s.region;
+    e.bus = "default";
+    e.json = json;
+    return e;
+  };
+  const std::string costly =
+      R"({"source":"s","detail-type":"t","detail":{"v":")" + std::string(20000, 'a') + R"("}})";
+  uint64_t last = 0;
+  size_t dropped = 0;
+  for (size_t i = 0; i < EventBus::kMaxQueuedPerAccount + 100; ++i) {
+    uint64_t t = bus.Publish(event(a, costly));
+    if (t == 0) {
+      ++dropped;
+    } else {
+      EXPECT_GT(t, last);
+      last = t;
+    }
+  }
+  EXPECT_GT(dropped, 0u);  // A is at its share
+  EXPECT_GT(bus.queued(a.account), EventBus::kMaxQueuedPerAccount / 2);
+  EXPECT_EQ(bus.queued(b.account), 0u);
+  const uint64_t ticket = bus.Publish(event(b, R"({"source":"s","detail-type":"t","detail":{}})"));
+  EXPECT_GT(ticket, last);  // not dropped for A's sake
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(bus.WaitDurable(b.account, ticket, start + std::chrono::seconds(20)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_GT(bus.queued(a.account), 0u);  // A's backlog is still there
+  EXPECT_FALSE(bus.WaitDurable(a.account, last, std::chrono::steady_clock::now()));
+  // A's rule disabled, its backlog routes fast and the bus closes.
+  ASSERT_TRUE(rules.SetRuleState(a, "slow", "DISABLED").ok());
+  EXPECT_TRUE(bus.WaitDurable(a.account, last, std::chrono::steady_clock::now() +
+                                                   std::chrono::seconds(60)));
+  EXPECT_EQ(bus.queued(a.account), 0u);
+  bus.Close();
+}
+
 TEST_F(EventBusTest, RecordsReachTheTargetsOfMatchingEnabledRules) {
   const storage::Scope scope{"123456789012", "us-east-1"};
   storage::EventRuleStore& rules = stores_->event_rules();
