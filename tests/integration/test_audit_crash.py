@@ -137,21 +137,27 @@ def test_changes_a_kill9_left_without_a_record_are_claimed_at_the_next_start(tmp
     assert len(_recovered(s.data_dir)) == 1
 
 
+def _kill9_under_load(server, stop, threads):
+    """Kills the server with -9 half a second into the load `threads` (ended through `stop`),
+    then starts it (the start records what the crash left) and stops it cleanly."""
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    server.kill9()
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    server.start()
+    server.stop()
+
+
 def test_verify_passes_after_kill9_under_a_write_load(tmp_path):
     s = start(tmp_path, "l")
     client(s, "secretsmanager").create_secret(Name="crash/a", SecretString="v")
     for _ in range(3):
         stop, errors = threading.Event(), []
         threads = [threading.Thread(target=_write_load, args=(s, stop, errors)) for _ in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(0.5)
-        s.kill9()
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        s.start()
-        s.stop()
+        _kill9_under_load(s, stop, threads)
         ok = cli(s.data_dir, "audit", "verify", "--all-nodes")
         assert ok.returncode == 0 and "store changes: OK" in ok.stdout, ok.stdout
         s.start()
@@ -251,15 +257,7 @@ def test_verify_passes_after_kill9_under_a_write_load_beside_another_node(tmp_pa
         threads = [threading.Thread(target=_create_load,
                                     args=(a, f"crash/a{round}-{t}", stop, errors))
                    for t in range(8)]
-        for t in threads:
-            t.start()
-        time.sleep(0.5)
-        a.kill9()
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        a.start()
-        a.stop()
+        _kill9_under_load(a, stop, threads)
         stop_b.set()
         load_b.join(timeout=30)
         assert not errors_b, errors_b
